@@ -1,0 +1,24 @@
+/**
+ * The shape every `stellar-secrets` sub-command has. A command module default-exports a
+ * {@link Command}; `main.ts` loads it lazily, so a command's dependencies cost nothing to the others.
+ */
+import type { Readable, Writable } from "node:stream";
+
+/** What a command may touch. Entry points pass the real process; tests pass their own. */
+export interface CommandContext {
+  /** Working directory; commands find `stellar.yaml` from here upwards. */
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  stdin: Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable & { isTTY?: boolean };
+}
+
+/** One sub-command. `run` returns the exit status; failures are thrown as `CliError` or a coded error. */
+export interface Command {
+  /** One line for the command list in `stellar-secrets --help`. */
+  summary: string;
+  /** The full `--help` text. */
+  help: string;
+  run(argv: string[], ctx: CommandContext): Promise<number>;
+}

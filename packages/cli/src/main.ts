@@ -1,0 +1,92 @@
+/**
+ * `stellar-secrets` entry point: parses the command name, loads the command lazily, maps errors
+ * to exit statuses. The only place that calls `process.exit`.
+ */
+import type { Command, CommandContext } from "./command.js";
+import { CliError, exitCodeFor } from "./errors.js";
+
+type Loader = () => Promise<{ default: Command }>;
+
+/** Every sub-command, loaded on demand. */
+export const COMMANDS: Readonly<Record<string, Loader>> = {
+  init: () => import("./commands/init.js"),
+  set: () => import("./commands/set.js"),
+  get: () => import("./commands/get.js"),
+  list: () => import("./commands/list.js"),
+};
+
+const VERSION = "0.1.0";
+
+function topHelp(summaries: [string, string][]): string {
+  const width = Math.max(...summaries.map(([n]) => n.length));
+  return [
+    "stellar-secrets — an agent platform's API secrets as SOPS/age-encrypted code in git",
+    "",
+    "Usage: stellar-secrets <command> [options]",
+    "",
+    "Commands:",
+    ...summaries.map(([n, s]) => `  ${n.padEnd(width)}  ${s}`),
+    "",
+    "Run `stellar-secrets <command> --help` for a command's options.",
+    "",
+  ].join("\n");
+}
+
+/** Runs the CLI with `argv` (without node and script) against `ctx`; resolves to the exit status. */
+export async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    const summaries: [string, string][] = [];
+    for (const [n, load] of Object.entries(COMMANDS)) summaries.push([n, (await load()).default.summary]);
+    ctx.stdout.write(topHelp(summaries));
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-V") {
+    ctx.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const load = COMMANDS[name];
+  if (load === undefined) {
+    throw new CliError("UNKNOWN_COMMAND", `unknown command "${name}"`, {
+      hint: `run \`stellar-secrets --help\` to see the commands (${Object.keys(COMMANDS).join(", ")})`,
+    });
+  }
+  const command = (await load()).default;
+  if (rest.includes("--help") || rest.includes("-h")) {
+    ctx.stdout.write(command.help.endsWith("\n") ? command.help : `${command.help}\n`);
+    return 0;
+  }
+  return command.run(rest, ctx);
+}
+
+/** Formats an error for the terminal: `stellar-secrets: CODE: message` plus the hint. Never includes values. */
+export function formatError(error: unknown): { text: string; status: number } {
+  if (error instanceof Error && typeof (error as { code?: unknown }).code === "string") {
+    const e = error as Error & { code: string; hint?: string };
+    const hint = e.hint ? `\n  hint: ${e.hint}` : "";
+    return { text: `stellar-secrets: ${e.code}: ${e.message}${hint}\n`, status: exitCodeFor(e.code) };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { text: `stellar-secrets: internal error: ${message}\n`, status: 70 };
+}
+
+/** Process entry: runs and exits with the status. */
+export function main(argv: string[]): void {
+  const ctx: CommandContext = {
+    cwd: process.cwd(),
+    env: process.env,
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+  };
+  run(argv, ctx).then(
+    (status) => {
+      process.exitCode = status;
+    },
+    (error: unknown) => {
+      const { text, status } = formatError(error);
+      process.stderr.write(text);
+      process.exit(status);
+    },
+  );
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Installs the workspace (pnpm, pinned) and builds every package. Used by `npm run demo`,
+// `npm test` and `npm run bench`, so that each works on a fresh machine with only Node and npm.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const PNPM = "pnpm@10.34.9";
+const quiet = process.env.STELLAR_SETUP_QUIET === "1";
+
+function sh(cmd, args) {
+  execFileSync(cmd, args, { cwd: root, stdio: quiet ? ["ignore", "ignore", "inherit"] : "inherit", env: { ...process.env, COREPACK_INTEGRITY_KEYS: "0" } });
+}
+
+let pnpm = ["pnpm"];
+try {
+  const v = execFileSync("pnpm", ["--version"], { encoding: "utf8" }).trim();
+  if (v !== "10.34.9") pnpm = ["npx", "-y", PNPM];
+} catch {
+  pnpm = ["npx", "-y", PNPM];
+}
+const [cmd, ...pre] = pnpm;
+sh(cmd, [...pre, "install", "--frozen-lockfile", "--prefer-offline"]);
+sh(cmd, [...pre, "run", "build"]);
+if (!existsSync(join(root, "node_modules/.bin/stellar-secrets"))) {
+  console.error("setup: node_modules/.bin/stellar-secrets is missing after install");
+  process.exit(1);
+}
