@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { describeNonDescriptiveName, editDistance, nearestName, suggestSecretName, validateSecretName } from "./names.js";
+
+describe("validateSecretName", () => {
+  it("accepts lowercase_with_underscores up to 64 characters", () => {
+    expect(validateSecretName("stripe_api_key")).toEqual({ ok: true });
+    expect(validateSecretName("a".repeat(64))).toEqual({ ok: true });
+    expect(validateSecretName("s3_bucket_key2")).toEqual({ ok: true });
+  });
+
+  it.each([
+    ["", /empty/],
+    ["a".repeat(65), /65 characters long; the limit is 64/],
+    ["Stripe_Key", /uppercase/],
+    ["stripe-key", /characters other than/],
+    ["stripe key", /whitespace/],
+    ["1password", /does not start with a letter/],
+    ["_stripe", /does not start with a letter/],
+  ])("refuses %j", (name, message) => {
+    const r = validateSecretName(name);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.rule).toBe("invalid-secret-name");
+      expect(r.message).toMatch(message);
+    }
+  });
+
+  it("refuses sops and names ending in _unencrypted, each with its own reason", () => {
+    const sops = validateSecretName("sops");
+    const clear = validateSecretName("db_password_unencrypted");
+    expect(sops.ok || sops.message).toMatch(/metadata/);
+    expect(clear.ok || clear.message).toMatch(/in clear text/);
+    expect(clear.ok || clear.suggestion).toBe("db_password");
+  });
+
+  it("suggests a valid spelling", () => {
+    expect(validateSecretName("Stripe-API-Key")).toMatchObject({ suggestion: "stripe_api_key" });
+    expect(suggestSecretName("hubspotApiToken")).toBe("hubspot_api_token");
+    expect(suggestSecretName("!!!")).toBeUndefined();
+  });
+});
+
+describe("describeNonDescriptiveName", () => {
+  it.each(["token1", "key", "secret", "password", "api_key", "client_secret", "access_token2", "pw"])("flags %s", (name) => {
+    expect(describeNonDescriptiveName(name)).toBeDefined();
+  });
+  it.each(["stripe_api_key", "hubspot_token", "github_pat", "zendesk_token", "db_password"])("accepts %s", (name) => {
+    expect(describeNonDescriptiveName(name)).toBeUndefined();
+  });
+});
+
+describe("nearestName", () => {
+  it("prefers a name that differs only by case", () => {
+    expect(nearestName("Stripe_Api_Key", ["stripe_api_kex", "stripe_api_key"])).toEqual({ name: "stripe_api_key", caseOnly: true });
+  });
+  it("finds the closest name within a third of the length", () => {
+    expect(nearestName("stripe_api_kee", ["stripe_api_key", "hubspot_token"])).toEqual({ name: "stripe_api_key", caseOnly: false });
+    expect(nearestName("zendesk", ["stripe_api_key"])).toBeUndefined();
+  });
+  it("computes edit distances with an early stop", () => {
+    expect(editDistance("kitten", "sitting")).toBe(3);
+    expect(editDistance("kitten", "sitting", 1)).toBe(2);
+  });
+});

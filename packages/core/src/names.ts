@@ -1,0 +1,149 @@
+/** Secret names: the naming rules every tool applies, and suggestions for near misses. */
+
+/** What a secret name must match. */
+export const SECRET_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
+/** The longest allowed secret name. */
+export const MAX_SECRET_NAME_LENGTH = 64;
+
+/** The outcome of {@link validateSecretName}. */
+export type SecretNameValidation = { ok: true } | { ok: false; rule: string; message: string; suggestion?: string };
+
+/**
+ * Checks a secret name against the naming rules (rule `invalid-secret-name`): lowercase letters,
+ * digits and underscores, starting with a letter, at most 64 characters; not `sops` (the SOPS
+ * metadata key) and not ending in `_unencrypted` (sops would store such a value in clear).
+ * The message says what is wrong; `suggestion` is a corrected name when one can be derived.
+ */
+export function validateSecretName(name: string): SecretNameValidation {
+  const rule = "invalid-secret-name";
+  if (name.length === 0) return { ok: false, rule, message: "a secret name cannot be empty" };
+  if (name.length > MAX_SECRET_NAME_LENGTH) {
+    return {
+      ok: false,
+      rule,
+      message: `secret name "${name}" is ${name.length} characters long; the limit is ${MAX_SECRET_NAME_LENGTH}`,
+    };
+  }
+  if (name === "sops") {
+    return {
+      ok: false,
+      rule,
+      message: `"sops" cannot be a secret name: it is the key where SOPS keeps its metadata`,
+      suggestion: "sops_secret",
+    };
+  }
+  if (name.endsWith("_unencrypted")) {
+    return {
+      ok: false,
+      rule,
+      message: `secret name "${name}" ends in "_unencrypted": sops would store its value in clear text`,
+      suggestion: name.slice(0, -"_unencrypted".length) || undefined,
+    } as SecretNameValidation;
+  }
+  if (!SECRET_NAME_PATTERN.test(name)) {
+    const suggestion = suggestSecretName(name);
+    const what = /[A-Z]/.test(name)
+      ? "has uppercase letters"
+      : /^[0-9_]/.test(name)
+        ? "does not start with a letter"
+        : /\s/.test(name)
+          ? "contains whitespace"
+          : "contains characters other than a-z, 0-9 and _";
+    const result: SecretNameValidation = {
+      ok: false,
+      rule,
+      message: `secret name "${name}" ${what}; use lowercase_with_underscores (^[a-z][a-z0-9_]*$)`,
+    };
+    if (suggestion !== undefined && suggestion !== name) result.suggestion = suggestion;
+    return result;
+  }
+  return { ok: true };
+}
+
+/**
+ * A valid name derived from `name` (lowercased, other characters turned into `_`, camelCase
+ * split), or undefined when nothing sensible remains.
+ */
+export function suggestSecretName(name: string): string | undefined {
+  let s = name
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, "_")
+    .replace(/_+/g, "_")
+    .replace(/^[_0-9]+/, "")
+    .replace(/_$/, "");
+  if (s.length > MAX_SECRET_NAME_LENGTH) s = s.slice(0, MAX_SECRET_NAME_LENGTH).replace(/_$/, "");
+  if (s.endsWith("_unencrypted")) s = s.slice(0, -"_unencrypted".length);
+  if (s === "" || s === "sops" || !SECRET_NAME_PATTERN.test(s)) return undefined;
+  return s;
+}
+
+/** Words that say what kind of credential a name is, but not which service it belongs to. */
+const GENERIC_WORDS = new Set([
+  "access", "account", "api", "apikey", "app", "auth", "authorization", "basic", "bearer", "cert",
+  "certificate", "client", "conn", "connection", "cred", "creds", "credential", "credentials", "default",
+  "dev", "development", "env", "hash", "id", "jwt", "key", "keys", "login", "main", "master", "my", "new",
+  "old", "pass", "passphrase", "password", "passwd", "pat", "pin", "primary", "private", "prod", "production",
+  "pub", "public", "pw", "pwd", "refresh", "salt", "secondary", "secret", "secrets", "service", "session",
+  "signing", "stage", "staging", "temp", "test", "the", "tmp", "token", "tokens", "user", "username", "value", "var",
+]);
+
+/**
+ * Why `name` is not descriptive (rule `non-descriptive-secret-name`), or undefined when it is.
+ * A name is non-descriptive when every underscore-separated part, ignoring trailing digits,
+ * is a generic credential word (`token1`, `key`, `api_key`, `client_secret`), or when it is
+ * shorter than three characters.
+ */
+export function describeNonDescriptiveName(name: string): string | undefined {
+  if (!SECRET_NAME_PATTERN.test(name)) return undefined;
+  if (name.replace(/[0-9_]/g, "").length < 3) {
+    return `secret name "${name}" is too short to say what it is for; name the service and the credential (e.g. stripe_api_key)`;
+  }
+  const parts = name.split("_").filter((p) => p !== "");
+  const words = parts.map((p) => p.replace(/[0-9]+$/, "")).filter((p) => p !== "");
+  if (words.length > 0 && words.every((w) => GENERIC_WORDS.has(w))) {
+    return `secret name "${name}" does not say which service it belongs to; include the service name (e.g. stripe_${words.join("_")})`;
+  }
+  return undefined;
+}
+
+/** Levenshtein distance, stopping early once it exceeds `max` (then returns max + 1). */
+export function editDistance(a: string, b: string, max = Number.POSITIVE_INFINITY): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev = new Array<number>(b.length + 1);
+  let cur = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    cur[0] = i;
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
+      const v = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
+      cur[j] = v;
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin > max) return max + 1;
+    [prev, cur] = [cur, prev];
+  }
+  return prev[b.length] as number;
+}
+
+/**
+ * The nearest of `candidates` to `name`: an exact case-insensitive match first (`caseOnly: true`),
+ * else the closest by edit distance within a third of the name's length (at least 2).
+ */
+export function nearestName(name: string, candidates: Iterable<string>): { name: string; caseOnly: boolean } | undefined {
+  const lower = name.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 3));
+  for (const c of candidates) {
+    if (c === name) continue;
+    if (c.toLowerCase() === lower) return { name: c, caseOnly: true };
+    const d = editDistance(lower, c.toLowerCase(), bestDistance);
+    if (d < bestDistance || (d === bestDistance && (best === undefined || c < best))) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best === undefined ? undefined : { name: best, caseOnly: false };
+}

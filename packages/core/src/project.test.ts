@@ -1,0 +1,195 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import {
+  catalogPath,
+  findProjectRoot,
+  loadProject,
+  parseProjectConfig,
+  renderProjectConfig,
+  renderSopsConfig,
+  secretsFilePath,
+  setEnvironmentMembers,
+} from "./project.js";
+import { CoreError } from "./errors.js";
+
+const ALICE = "age1qua746lhnvd8m6tn52e78hxrkr7nmqjgsq6ttq4nuhz9rgjdeayqhgjcv0";
+const BOB = "age1f73cxphn004kaw024f96p5vvgs2eqrrtsmhg6kve93nnj6xhvc3seda36r";
+const CI = "age1tvcghgrjypq3pjke8z8623m6mgnafzjp6uzne4w2pgvnle83pvkq47xl6n";
+
+const GOOD = `# yaml-language-server: $schema=./schemas/stellar.schema.json
+version: 1
+secrets_dir: vault
+environments:
+  development:
+    members:
+      alice: ${ALICE}   # laptop
+      ci-dev: ${CI}
+  staging:
+    members:
+      alice: ${ALICE}
+  production:
+    members: {}
+config:
+  include: ["agents/**/*.yaml"]
+rules:
+  unused-secret: error
+  non-descriptive-secret-name: off
+`;
+
+describe("parseProjectConfig", () => {
+  it("reads environments in declared order, members, globs and rule overrides", () => {
+    const { config, diagnostics } = parseProjectConfig(GOOD, "/repo/stellar.yaml");
+    expect(diagnostics).toEqual([]);
+    expect(config).toEqual({
+      root: "/repo",
+      configPath: "/repo/stellar.yaml",
+      secretsDir: "vault",
+      environments: [
+        { name: "development", members: [{ name: "alice", recipient: ALICE }, { name: "ci-dev", recipient: CI }] },
+        { name: "staging", members: [{ name: "alice", recipient: ALICE }] },
+        { name: "production", members: [] },
+      ],
+      include: ["agents/**/*.yaml"],
+      exclude: ["node_modules/**"],
+      rules: { "unused-secret": "error", "non-descriptive-secret-name": "off" },
+    });
+  });
+
+  it("defaults the secrets folder, globs and the three environments", () => {
+    const { config, diagnostics } = parseProjectConfig("version: 1\n", "/r/stellar.yaml");
+    expect(diagnostics).toEqual([]);
+    expect(config?.secretsDir).toBe("secrets");
+    expect(config?.environments.map((e) => e.name)).toEqual(["development", "staging", "production"]);
+    expect(config?.include).toEqual(["**/*.yaml", "**/*.yml"]);
+  });
+
+  it("reports schema problems at the offending node", () => {
+    const text = `version: 2
+environments:
+  Prod:
+    members:
+      alice: not-a-key
+rules:
+  unused-secrets: error
+  unknown-secret: loud
+colour: blue
+`;
+    const { diagnostics } = parseProjectConfig(text, "/r/stellar.yaml");
+    const at = diagnostics.map((d) => [d.rule, d.file, d.line, d.column, d.endLine, d.endColumn]);
+    expect(at).toEqual([
+      ["schema", "stellar.yaml", 1, 10, 1, 11],
+      ["schema", "stellar.yaml", 3, 3, 3, 7],
+      ["schema", "stellar.yaml", 5, 14, 5, 23],
+      ["schema", "stellar.yaml", 7, 3, 7, 17],
+      ["schema", "stellar.yaml", 8, 19, 8, 23],
+      ["schema", "stellar.yaml", 9, 1, 9, 7],
+    ]);
+    expect(diagnostics.find((d) => d.line === 9)?.message).toBe('unknown field "colour"');
+  });
+
+  it("reports a YAML syntax error and returns no config", () => {
+    const { config, diagnostics } = parseProjectConfig("version: 1\nenvironments: [\n", "/r/stellar.yaml");
+    expect(config).toBeUndefined();
+    expect(diagnostics.length).toBeGreaterThan(0);
+    expect(diagnostics[0]?.rule).toBe("schema");
+    expect(diagnostics[0]?.message).toMatch(/^YAML syntax error/);
+  });
+
+  it("reports an empty file", () => {
+    const { config, diagnostics } = parseProjectConfig("", "/r/stellar.yaml");
+    expect(config).toBeUndefined();
+    expect(diagnostics.map((d) => [d.rule, d.line, d.column])).toEqual([["schema", 1, 1]]);
+  });
+});
+
+describe("findProjectRoot and loadProject", () => {
+  it("walks up to the directory holding stellar.yaml", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "core-project-"));
+    writeFileSync(join(dir, "stellar.yaml"), GOOD);
+    mkdirSync(join(dir, "a", "b"), { recursive: true });
+    expect(findProjectRoot(join(dir, "a", "b"))).toBe(dir);
+    const config = await loadProject(join(dir, "a"));
+    expect(config.root).toBe(dir);
+    expect(secretsFilePath(config, "staging")).toBe(join(dir, "vault", "staging.enc.yaml"));
+    expect(catalogPath(config)).toBe(join(dir, "vault", "catalog.yaml"));
+  });
+
+  it("throws NO_PROJECT outside a project and INVALID_CONFIG with file:line for a broken one", async () => {
+    const empty = mkdtempSync(join(tmpdir(), "core-noproject-"));
+    await expect(loadProject(empty)).rejects.toMatchObject({ code: "NO_PROJECT" });
+    const bad = mkdtempSync(join(tmpdir(), "core-bad-"));
+    writeFileSync(join(bad, "stellar.yaml"), "version: 1\nenvironments:\n  dev:\n    memberz: {}\n");
+    const err = await loadProject(bad).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CoreError);
+    expect((err as CoreError).code).toBe("INVALID_CONFIG");
+    expect((err as CoreError).message).toContain(`${join(bad, "stellar.yaml")}:4:5: unknown field "memberz"`);
+  });
+});
+
+describe("renderProjectConfig", () => {
+  it("writes a file that parses back to the same config", () => {
+    const { config } = parseProjectConfig(GOOD, "/repo/stellar.yaml");
+    if (config === undefined) throw new Error("no config");
+    const text = renderProjectConfig(config);
+    const again = parseProjectConfig(text, "/repo/stellar.yaml");
+    expect(again.diagnostics).toEqual([]);
+    expect(again.config).toEqual(config);
+    expect(text).toContain("production:\n    members: {}\n");
+  });
+});
+
+describe("setEnvironmentMembers", () => {
+  it("replaces members, keeping comments, order and other environments", () => {
+    const out = setEnvironmentMembers(GOOD, "development", [
+      { name: "ci-dev", recipient: CI },
+      { name: "alice", recipient: ALICE },
+      { name: "bob", recipient: BOB },
+    ]);
+    expect(out).toContain("# yaml-language-server: $schema=./schemas/stellar.schema.json");
+    expect(out).toContain(`alice: ${ALICE} # laptop`);
+    const { config } = parseProjectConfig(out, "/r/stellar.yaml");
+    expect(config?.environments[0]?.members.map((m) => m.name)).toEqual(["alice", "ci-dev", "bob"]);
+    expect(config?.environments[1]).toEqual({ name: "staging", members: [{ name: "alice", recipient: ALICE }] });
+  });
+
+  it("removes members and adds a missing environment", () => {
+    const out = setEnvironmentMembers(setEnvironmentMembers(GOOD, "staging", []), "qa", [{ name: "bob", recipient: BOB }]);
+    const { config, diagnostics } = parseProjectConfig(out, "/r/stellar.yaml");
+    expect(diagnostics).toEqual([]);
+    expect(config?.environments.map((e) => [e.name, e.members.length])).toEqual([
+      ["development", 2],
+      ["staging", 0],
+      ["production", 0],
+      ["qa", 1],
+    ]);
+  });
+
+  it("refuses text that is not YAML", () => {
+    expect(() => setEnvironmentMembers("a: [", "dev", [])).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
+  });
+});
+
+describe("renderSopsConfig", () => {
+  it("writes one creation rule per environment with members, recipients comma-separated", () => {
+    const { config } = parseProjectConfig(GOOD, "/repo/stellar.yaml");
+    if (config === undefined) throw new Error("no config");
+    const text = renderSopsConfig(config);
+    expect(text).toBe(
+      [
+        "# Generated by stellar-secrets from stellar.yaml; edit stellar.yaml instead.",
+        "creation_rules:",
+        "    - path_regex: (^|/)vault/development\\.enc\\.yaml$",
+        `      age: ${ALICE},${CI}`,
+        "    - path_regex: (^|/)vault/staging\\.enc\\.yaml$",
+        `      age: ${ALICE}`,
+        "",
+      ].join("\n"),
+    );
+    const parsed = parse(text) as { creation_rules: { path_regex: string; age: string }[] };
+    expect(new RegExp(parsed.creation_rules[0]?.path_regex ?? "").test("vault/development.enc.yaml")).toBe(true);
+    expect(new RegExp(parsed.creation_rules[0]?.path_regex ?? "").test("vault/development.enc.yamlx")).toBe(false);
+  });
+});

@@ -1,0 +1,334 @@
+/**
+ * stellar.yaml: the project model (environments, members, globs, rule severities), its parser,
+ * writers that keep comments, the `.sops.yaml` it generates, and the secrets-folder layout.
+ */
+import { existsSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { Document, isMap, isScalar, parseDocument, Scalar, YAMLMap, type Node } from "yaml";
+import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
+import { CoreError } from "./errors.js";
+import { LineIndex } from "./position.js";
+import { isRuleId, type Severity } from "./rules.js";
+import { findPair } from "./yaml-nodes.js";
+import { schemaDiagnostics, validatorFor } from "./validate.js";
+
+export type { Severity } from "./rules.js";
+
+/** A member of an environment: a name and an age X25519 public key. */
+export interface Member {
+  name: string;
+  recipient: string;
+}
+
+/** One environment and the members who can decrypt it. */
+export interface EnvironmentConfig {
+  name: string;
+  members: Member[];
+}
+
+/** A parsed stellar.yaml. */
+export interface ProjectConfig {
+  /** Absolute directory of stellar.yaml. */
+  root: string;
+  /** Absolute path of stellar.yaml. */
+  configPath: string;
+  /** Secrets folder, relative to root with `/` separators (default `secrets`). */
+  secretsDir: string;
+  /** Environments in declared order. */
+  environments: EnvironmentConfig[];
+  /** Globs (relative to root) of config files to check. */
+  include: string[];
+  /** Globs excluded from `include` (the secrets folder, node_modules and .git are always excluded). */
+  exclude: string[];
+  /** Severity per rule id, overriding the defaults. */
+  rules: Partial<Record<string, Severity | "off">>;
+}
+
+/** The project file's name. */
+export const PROJECT_FILE = "stellar.yaml";
+/** Environments a new project gets. */
+export const DEFAULT_ENVIRONMENTS = ["development", "staging", "production"] as const;
+/** Default `config.include`. */
+export const DEFAULT_INCLUDE: readonly string[] = ["**/*.yaml", "**/*.yml"];
+/** Default `config.exclude`. */
+export const DEFAULT_EXCLUDE: readonly string[] = ["node_modules/**"];
+/** Default `secrets_dir`. */
+export const DEFAULT_SECRETS_DIR = "secrets";
+
+/**
+ * Parses stellar.yaml. `path` is its absolute path (the root is its directory; diagnostics name
+ * the file relative to the root). Schema problems are diagnostics; the config is built from
+ * the valid parts and is undefined only when the file is not YAML or not a mapping.
+ */
+export function parseProjectConfig(text: string, path: string): { config: ProjectConfig | undefined; diagnostics: Diagnostic[] } {
+  const file = basename(path);
+  const lines = new LineIndex(text);
+  const diagnostics: Diagnostic[] = [];
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      diagnostics.push(diagnosticAt("schema", "error", file, lines, { start: e.pos[0], end: e.pos[1] }, `YAML syntax error: ${firstLine(e.message)}`));
+    }
+    return { config: undefined, diagnostics };
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    diagnostics.push(diagnosticAt("schema", "error", file, lines, { start: 0, end: 0 }, `cannot read ${file}: ${(e as Error).message}`));
+    return { config: undefined, diagnostics };
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    diagnostics.push(
+      diagnosticAt("schema", "error", file, lines, { start: 0, end: Math.min(text.length, lines.offsetAt(2, 1)) }, `${file} must be a mapping with at least "version: 1" and "environments"`),
+    );
+    return { config: undefined, diagnostics };
+  }
+  const root = doc.contents as Node | null;
+  diagnostics.push(...schemaDiagnostics(validatorFor("stellar.schema.json"), value, root, file, lines, "error", { start: 0, end: 0 }));
+  const v = value as Record<string, unknown>;
+  const rootDir = dirname(resolve(path));
+  const secretsDir = typeof v.secrets_dir === "string" && v.secrets_dir !== "" ? v.secrets_dir.replace(/\\/g, "/").replace(/\/+$/, "") : DEFAULT_SECRETS_DIR;
+  const environments: EnvironmentConfig[] = [];
+  const envs = v.environments;
+  if (envs === undefined) {
+    for (const name of DEFAULT_ENVIRONMENTS) environments.push({ name, members: [] });
+  } else if (envs !== null && typeof envs === "object" && !Array.isArray(envs)) {
+    for (const [name, body] of Object.entries(envs as Record<string, unknown>)) {
+      const members: Member[] = [];
+      const m = body !== null && typeof body === "object" ? (body as Record<string, unknown>).members : undefined;
+      if (m !== null && typeof m === "object" && !Array.isArray(m)) {
+        for (const [member, recipient] of Object.entries(m as Record<string, unknown>)) {
+          if (typeof recipient === "string") members.push({ name: member, recipient: recipient.trim() });
+        }
+      }
+      environments.push({ name, members });
+    }
+  }
+  const cfg = (v.config ?? {}) as Record<string, unknown>;
+  const strings = (x: unknown): string[] | undefined => (Array.isArray(x) ? x.filter((s): s is string => typeof s === "string") : undefined);
+  const rules: Partial<Record<string, Severity | "off">> = {};
+  if (v.rules !== null && typeof v.rules === "object") {
+    for (const [id, sev] of Object.entries(v.rules as Record<string, unknown>)) {
+      if (isRuleId(id) && (sev === "error" || sev === "warning" || sev === "info" || sev === "off")) rules[id] = sev;
+    }
+  }
+  const config: ProjectConfig = {
+    root: rootDir,
+    configPath: resolve(path),
+    secretsDir,
+    environments,
+    include: strings(cfg.include) ?? [...DEFAULT_INCLUDE],
+    exclude: strings(cfg.exclude) ?? [...DEFAULT_EXCLUDE],
+    rules,
+  };
+  diagnostics.sort(compareDiagnostics);
+  return { config, diagnostics };
+}
+
+function firstLine(s: string): string {
+  const i = s.indexOf("\n");
+  return (i === -1 ? s : s.slice(0, i)).trim();
+}
+
+/** The directory containing stellar.yaml, walking up from `cwd`; undefined when there is none. */
+export function findProjectRoot(cwd: string): string | undefined {
+  let dir = resolve(cwd);
+  for (;;) {
+    const candidate = join(dir, PROJECT_FILE);
+    try {
+      if (existsSync(candidate) && statSync(candidate).isFile()) return dir;
+    } catch {
+      // unreadable: keep walking
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/**
+ * Finds and parses stellar.yaml from `cwd` upwards.
+ * @throws CoreError NO_PROJECT when there is none; INVALID_CONFIG (with the first problems as
+ * `file:line:column: message`, and every diagnostic in `diagnostics`) when it has errors;
+ * IO_ERROR when it cannot be read.
+ */
+export async function loadProject(cwd: string): Promise<ProjectConfig> {
+  const root = findProjectRoot(cwd);
+  if (root === undefined) {
+    throw new CoreError("NO_PROJECT", `no ${PROJECT_FILE} in ${resolve(cwd)} or any parent directory`, {
+      hint: "run `stellar-secrets init` at the repository root, or run the command inside a Stellar Secrets repository",
+    });
+  }
+  const path = join(root, PROJECT_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new CoreError("IO_ERROR", `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path, cause: e });
+  }
+  const { config, diagnostics } = parseProjectConfig(text, path);
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  if (config === undefined || errors.length > 0) {
+    throw new InvalidConfigError(path, errors.length > 0 ? errors : diagnostics);
+  }
+  return config;
+}
+
+/** CoreError INVALID_CONFIG carrying the diagnostics of stellar.yaml. */
+export class InvalidConfigError extends CoreError {
+  readonly diagnostics: Diagnostic[];
+  constructor(path: string, diagnostics: Diagnostic[]) {
+    const shown = diagnostics.slice(0, 5).map((d) => `${join(dirname(path), d.file)}:${d.line}:${d.column}: ${d.message}`);
+    const more = diagnostics.length > 5 ? `\n  ... and ${diagnostics.length - 5} more` : "";
+    super("INVALID_CONFIG", `${path} has ${diagnostics.length} problem${diagnostics.length === 1 ? "" : "s"}:\n  ${shown.join("\n  ")}${more}`, {
+      file: path,
+      hint: "fix stellar.yaml (schema: schemas/stellar.schema.json, docs/config-files.md)",
+    });
+    this.diagnostics = diagnostics;
+  }
+}
+
+/** The text of a new stellar.yaml for `config` (environments in order, members as name: key). */
+export function renderProjectConfig(config: Omit<ProjectConfig, "root" | "configPath">): string {
+  const envs: Record<string, unknown> = {};
+  for (const env of config.environments) {
+    const members: Record<string, string> = {};
+    for (const m of env.members) members[m.name] = m.recipient;
+    envs[env.name] = { members };
+  }
+  const obj: Record<string, unknown> = { version: 1, secrets_dir: config.secretsDir, environments: envs };
+  const include = sameList(config.include, DEFAULT_INCLUDE) ? undefined : config.include;
+  const exclude = sameList(config.exclude, DEFAULT_EXCLUDE) ? undefined : config.exclude;
+  if (include !== undefined || exclude !== undefined) {
+    obj.config = { ...(include !== undefined ? { include } : {}), ...(exclude !== undefined ? { exclude } : {}) };
+  }
+  const rules = Object.entries(config.rules).filter(([, v]) => v !== undefined);
+  if (rules.length > 0) obj.rules = Object.fromEntries(rules);
+  const doc = new Document(obj);
+  doc.commentBefore = " Stellar Secrets project: environments and who can decrypt them (age public keys).\n Docs: https://stellar-secrets.dev/docs/config-files";
+  flowEmptyMaps(doc.contents as Node);
+  return doc.toString({ lineWidth: 0 });
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function flowEmptyMaps(node: Node | null): void {
+  if (node === null || !isMap(node)) return;
+  if (node.items.length === 0) node.flow = true;
+  for (const p of node.items) flowEmptyMaps(p.value as Node | null);
+}
+
+/**
+ * Sets the members of `env` in stellar.yaml's text, keeping comments and the order of members
+ * that stay; new members are appended, removed ones dropped. Adds the environment when absent.
+ * @throws CoreError INVALID_CONFIG when the text is not valid YAML or not a mapping.
+ */
+export function setEnvironmentMembers(text: string, env: string, members: Member[]): string {
+  const doc = editableDocument(text, PROJECT_FILE);
+  const root = doc.contents as YAMLMap;
+  let envsPair = findPair(root, "environments");
+  if (envsPair === undefined || !isMap(envsPair.value)) {
+    const m = new YAMLMap();
+    if (envsPair === undefined) root.add(doc.createPair("environments", m));
+    else envsPair.value = m;
+    envsPair = findPair(root, "environments");
+  }
+  const envs = envsPair?.value as YAMLMap;
+  envs.flow = false;
+  let envPair = findPair(envs, env);
+  if (envPair === undefined) {
+    envs.add(doc.createPair(env, new YAMLMap()));
+    envPair = findPair(envs, env);
+  }
+  if (envPair === undefined) throw new Error("unreachable");
+  if (!isMap(envPair.value)) envPair.value = new YAMLMap();
+  const envMap = envPair.value as YAMLMap;
+  envMap.flow = false;
+  let membersPair = findPair(envMap, "members");
+  if (membersPair === undefined) {
+    envMap.add(doc.createPair("members", new YAMLMap()));
+    membersPair = findPair(envMap, "members");
+  }
+  if (membersPair === undefined) throw new Error("unreachable");
+  if (!isMap(membersPair.value)) membersPair.value = new YAMLMap();
+  const map = membersPair.value as YAMLMap;
+  const wanted = new Map(members.map((m) => [m.name, m.recipient]));
+  map.items = map.items.filter((p) => {
+    const k = isScalar(p.key) ? String(p.key.value) : undefined;
+    return k !== undefined && wanted.has(k);
+  });
+  for (const p of map.items) {
+    const k = String((p.key as Scalar).value);
+    const r = wanted.get(k) as string;
+    if (isScalar(p.value)) p.value.value = r;
+    else p.value = new Scalar(r);
+    wanted.delete(k);
+  }
+  for (const [name, recipient] of wanted) map.add(doc.createPair(name, recipient));
+  map.flow = map.items.length === 0;
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** Parses text for editing; an empty text gives an empty mapping. */
+export function editableDocument(text: string, file: string): Document {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const lines = new LineIndex(text);
+    const e = doc.errors[0] as (typeof doc.errors)[number];
+    const p = lines.positionAt(e.pos[0]);
+    throw new CoreError("INVALID_CONFIG", `${file}:${p.line}:${p.column}: not valid YAML: ${firstLine(e.message)}`, {
+      file,
+      hint: `fix the YAML syntax of ${file} first`,
+    });
+  }
+  if (doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === ""))) {
+    const comment = doc.commentBefore ?? (isScalar(doc.contents) ? doc.contents.commentBefore : undefined);
+    doc.contents = new YAMLMap() as never;
+    if (comment) doc.commentBefore = comment;
+  }
+  if (!isMap(doc.contents)) {
+    throw new CoreError("INVALID_CONFIG", `${file}: the top level must be a mapping`, { file, hint: `fix ${file}` });
+  }
+  return doc;
+}
+
+/** Escapes a string for a (RE2 or JS) regular expression. */
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * The text of `.sops.yaml` for a project: one creation rule per environment that has members,
+ * with its recipients comma-separated, so the plain sops CLI encrypts for the same people.
+ */
+export function renderSopsConfig(config: ProjectConfig | Omit<ProjectConfig, "root" | "configPath">): string {
+  const lines = ["# Generated by stellar-secrets from stellar.yaml; edit stellar.yaml instead.", "creation_rules:"];
+  const dir = escapeRegExp(config.secretsDir.replace(/\/+$/, ""));
+  for (const env of config.environments) {
+    const recipients = [...new Set(env.members.map((m) => m.recipient))];
+    if (recipients.length === 0) continue;
+    lines.push(`    - path_regex: (^|/)${dir}/${escapeRegExp(env.name)}\\.enc\\.yaml$`);
+    lines.push(`      age: ${recipients.join(",")}`);
+  }
+  if (lines.length === 2) lines[1] = "creation_rules: []";
+  return `${lines.join("\n")}\n`;
+}
+
+/** Absolute path of an environment's secrets file (`<root>/<secrets_dir>/<env>.enc.yaml`). */
+export function secretsFilePath(config: ProjectConfig, env: string): string {
+  return join(config.root, config.secretsDir, `${env}.enc.yaml`);
+}
+
+/** Absolute path of the catalog (`<root>/<secrets_dir>/catalog.yaml`). */
+export function catalogPath(config: ProjectConfig): string {
+  return join(config.root, config.secretsDir, "catalog.yaml");
+}
+
+/** The environment named `name`, or undefined. */
+export function findEnvironment(config: ProjectConfig, name: string): EnvironmentConfig | undefined {
+  return config.environments.find((e) => e.name === name);
+}

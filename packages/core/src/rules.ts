@@ -1,0 +1,83 @@
+/**
+ * The checker's rules: ids, default severities and summaries, defined once. Docs
+ * (docs/rules.md), the CLI's SARIF output and the language server read this table.
+ */
+
+/** A diagnostic's severity. */
+export type Severity = "error" | "warning" | "info";
+
+/** Every rule id the checker reports. Stable: never renamed. */
+export type RuleId =
+  | "schema"
+  | "unknown-secret"
+  | "missing-environment-value"
+  | "unused-secret"
+  | "invalid-secret-name"
+  | "non-descriptive-secret-name"
+  | "unknown-reference"
+  | "unknown-environment"
+  | "unencrypted-secrets-file"
+  | "plaintext-credential"
+  | "recipient-drift";
+
+/** One rule's table entry. */
+export interface RuleInfo {
+  id: RuleId;
+  severity: Severity;
+  summary: string;
+}
+
+/** The rule table, in documentation order. */
+export const RULES: readonly RuleInfo[] = [
+  { id: "schema", severity: "error", summary: "A config file breaks its kind's schema (or is not valid YAML)." },
+  { id: "unknown-secret", severity: "error", summary: "A reference names a secret that no environment file has." },
+  {
+    id: "missing-environment-value",
+    severity: "error",
+    summary: "A referenced secret has no value in an environment where the reference is used.",
+  },
+  { id: "unused-secret", severity: "warning", summary: "A secret that nothing references." },
+  {
+    id: "invalid-secret-name",
+    severity: "error",
+    summary: "A secret name that is not lowercase_with_underscores (^[a-z][a-z0-9_]*$), is over 64 characters or is reserved.",
+  },
+  {
+    id: "non-descriptive-secret-name",
+    severity: "warning",
+    summary: "A generic secret name (token1, key, secret, api_key) without the service it belongs to.",
+  },
+  {
+    id: "unknown-reference",
+    severity: "error",
+    summary: "An action's connection, a connection's auth or an agent's action names nothing.",
+  },
+  { id: "unknown-environment", severity: "error", summary: "An environment that stellar.yaml does not declare." },
+  {
+    id: "unencrypted-secrets-file",
+    severity: "error",
+    summary: "A file in the secrets folder without valid SOPS metadata, or with a plaintext value.",
+  },
+  {
+    id: "plaintext-credential",
+    severity: "error",
+    summary: "A static header or plain field whose value looks like a credential.",
+  },
+  {
+    id: "recipient-drift",
+    severity: "error",
+    summary: "An environment file's age recipients differ from the members stellar.yaml configures for it.",
+  },
+];
+
+const BY_ID = new Map<string, RuleInfo>(RULES.map((r) => [r.id, r]));
+
+/** The table entry of a rule id, or undefined for an unknown id. */
+export function ruleInfo(id: string): RuleInfo | undefined {
+  return BY_ID.get(id);
+}
+
+/** True when `id` is a rule id of {@link RULES}. */
+export function isRuleId(id: string): id is RuleId {
+  return BY_ID.has(id);
+}
