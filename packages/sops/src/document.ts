@@ -1,0 +1,360 @@
+/**
+ * General SOPS documents as sops writes them: nested YAML/JSON trees with lists, typed leaves,
+ * comments, several YAML documents, dotenv and the binary store. Decryption always verifies the
+ * MAC before returning. Used for files other tools wrote (the interop fixtures); the project's own
+ * environment files go through the faster flat reader in `secrets-file.ts`.
+ */
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type Scalar } from "yaml";
+import { unwrapDataKey } from "./age.js";
+import { SopsError } from "./errors.js";
+import { toIdentities, type Identities } from "./identities.js";
+import { MacBuilder, verifyMac } from "./mac.js";
+import { metadataFromObject } from "./metadata.js";
+import { decodeUtf8, DEFAULT_MAX_BYTES } from "./secrets-file.js";
+import type { DecryptedDocument, DocumentComment, DocumentLeaf, SopsMetadata } from "./types.js";
+import { aadForPath, canonicalize, canonicalBool, canonicalInt, decryptValue, formatGoFloat, isEncValue, type SopsValueType } from "./values.js";
+
+/** The stores sops knows, chosen by file suffix as sops does (spec §10.4). */
+export type DocumentFormat = "yaml" | "json" | "dotenv" | "binary";
+
+/** Options for {@link decryptDocument}. */
+export interface DocumentOptions {
+  path?: string;
+  format?: DocumentFormat;
+  maxBytes?: number;
+}
+
+/** The store for a path: `.yaml`/`.yml`, `.json`, `.env`, anything else binary. */
+export function formatForPath(path: string): DocumentFormat {
+  if (path.endsWith(".yaml") || path.endsWith(".yml")) return "yaml";
+  if (path.endsWith(".json")) return "json";
+  if (path.endsWith(".env")) return "dotenv";
+  return "binary";
+}
+
+/** A parsed, still-encrypted tree node. */
+type RawNode =
+  | { kind: "map"; entries: { key: string; value: RawNode }[]; comments: string[] }
+  | { kind: "list"; items: RawNode[]; comments: string[] }
+  | { kind: "scalar"; value: string | number | boolean | null; source?: string; intLike?: boolean };
+
+const MAX_NODES = 1_000_000;
+
+/** Which leaves a file's crypt rule encrypts (spec §3). */
+function cryptRule(meta: SopsMetadata): (path: readonly string[]) => boolean {
+  const compile = (re: string): RegExp | undefined => {
+    try {
+      return new RegExp(re.replace(/\(\?P</g, "(?<"));
+    } catch {
+      return undefined; // sops: an invalid regex never matches
+    }
+  };
+  if (meta.unencrypted_comment_regex !== undefined || meta.encrypted_comment_regex !== undefined) {
+    throw new SopsError("UNSUPPORTED", "comment-based encryption rules (unencrypted_comment_regex/encrypted_comment_regex) are not supported");
+  }
+  if (meta.encrypted_suffix !== undefined) {
+    const s = meta.encrypted_suffix;
+    return (p) => p.some((k) => k.endsWith(s));
+  }
+  if (meta.encrypted_regex !== undefined) {
+    const r = compile(meta.encrypted_regex);
+    return (p) => r !== undefined && p.some((k) => r.test(k));
+  }
+  if (meta.unencrypted_regex !== undefined) {
+    const r = compile(meta.unencrypted_regex);
+    return (p) => !(r !== undefined && p.some((k) => r.test(k)));
+  }
+  const suffix = meta.unencrypted_suffix ?? "_unencrypted";
+  return (p) => !p.some((k) => k.endsWith(suffix));
+}
+
+function lineOf(text: string, offset: number): number {
+  let n = 1;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) n++;
+  return n;
+}
+
+function commentLines(c: string | null | undefined): string[] {
+  return c ? c.split("\n").filter((l) => l !== "") : [];
+}
+
+/** Converts a `yaml` AST node into a RawNode, expanding aliases with a node budget. */
+function fromYaml(node: Node | null, doc: Document.Parsed, budget: { n: number; aliases: number }, text: string, file?: string): RawNode {
+  if (++budget.n > MAX_NODES) throw new SopsError("MALFORMED_FILE", "the document expands to too many nodes (alias bomb?)", { file });
+  if (node === null) return { kind: "scalar", value: null };
+  if (isAlias(node)) {
+    if (++budget.aliases > 100) throw new SopsError("MALFORMED_FILE", "too many YAML aliases (alias bomb?)", { file, line: lineOf(text, node.range?.[0] ?? 0) });
+    return fromYaml(node.resolve(doc) ?? null, doc, budget, text, file);
+  }
+  if (isMap(node)) {
+    const entries: { key: string; value: RawNode }[] = [];
+    const comments = commentLines(node.commentBefore);
+    for (const pair of node.items) {
+      const k = pair.key;
+      if (!isScalar(k) || k.value === null || typeof k.value === "object") {
+        throw new SopsError("MALFORMED_FILE", "a mapping key is not a string", { file, line: lineOf(text, (k as Node | null)?.range?.[0] ?? 0) });
+      }
+      comments.push(...commentLines(k.commentBefore));
+      const key = typeof k.value === "string" ? k.value : (k.source ?? String(k.value));
+      entries.push({ key, value: fromYaml(pair.value as Node | null, doc, budget, text, file) });
+    }
+    return { kind: "map", entries, comments };
+  }
+  if (isSeq(node)) {
+    const comments = commentLines(node.commentBefore);
+    const items: RawNode[] = [];
+    for (const item of node.items) {
+      comments.push(...commentLines((item as Node | null)?.commentBefore));
+      items.push(fromYaml(item as Node | null, doc, budget, text, file));
+    }
+    return { kind: "list", items, comments };
+  }
+  if (isScalar(node)) {
+    const s = node as Scalar;
+    const v = s.value;
+    if (v instanceof Uint8Array) return { kind: "scalar", value: Buffer.from(v).toString("utf8") };
+    if (v !== null && typeof v === "object") throw new SopsError("MALFORMED_FILE", "unsupported YAML value", { file });
+    const intLike = typeof v === "number" && s.source !== undefined && /^[-+]?(0|[1-9][0-9_]*|0x[0-9a-fA-F_]+|0o[0-7_]+|0[0-7_]+)$/.test(s.source);
+    return { kind: "scalar", value: v as string | number | boolean | null, ...(s.source !== undefined ? { source: s.source } : {}), intLike };
+  }
+  throw new SopsError("MALFORMED_FILE", "unsupported YAML node", { file });
+}
+
+/** The canonical bytes of an unencrypted leaf, resolved as the store read it. */
+function plainCanonical(node: Extract<RawNode, { kind: "scalar" }>): { type: string; text: string } {
+  const v = node.value;
+  if (typeof v === "boolean") return { type: "bool", text: canonicalBool(String(v)) ?? String(v) };
+  if (typeof v === "number") {
+    if (node.intLike && Number.isSafeInteger(v)) return { type: "int", text: canonicalInt(String(v)) ?? String(v) };
+    return { type: "float", text: formatGoFloat(v) };
+  }
+  return { type: "str", text: String(v) };
+}
+
+function typedValue(text: string, type: SopsValueType): unknown {
+  switch (type) {
+    case "int": {
+      const n = Number(text);
+      return Number.isSafeInteger(n) ? n : BigInt(text);
+    }
+    case "float":
+      return text === "+Inf" ? Infinity : text === "-Inf" ? -Infinity : Number(text);
+    case "bool":
+      return text === "True";
+    default:
+      return text;
+  }
+}
+
+function setProp(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+interface WalkState {
+  key: Uint8Array;
+  encrypts: (path: readonly string[]) => boolean;
+  mac: MacBuilder;
+  macOnlyEncrypted: boolean;
+  leaves: DocumentLeaf[];
+  comments: DocumentComment[];
+  file?: string | undefined;
+}
+
+function walkComments(lines: string[], path: readonly string[], st: WalkState): void {
+  for (const line of lines) {
+    const text = line.trim();
+    if (!isEncValue(text)) {
+      st.comments.push({ aad: aadForPath(path), text: line, encrypted: false });
+      continue;
+    }
+    try {
+      const d = decryptValue(text, st.key, aadForPath(path));
+      st.comments.push({ aad: aadForPath(path), text: d.plaintext.toString("utf8"), encrypted: true });
+    } catch {
+      st.comments.push({ aad: aadForPath(path), text: line, encrypted: false }); // sops keeps undecryptable comments
+    }
+  }
+}
+
+function walk(node: RawNode, path: string[], st: WalkState): unknown {
+  if (node.kind === "map") {
+    walkComments(node.comments, path, st);
+    const out: Record<string, unknown> = {};
+    for (const { key, value } of node.entries) setProp(out, key, walk(value, [...path, key], st));
+    return out;
+  }
+  if (node.kind === "list") {
+    walkComments(node.comments, path, st);
+    return node.items.map((item) => walk(item, path, st));
+  }
+  if (node.value === null) return null;
+  const aad = aadForPath(path);
+  if (st.encrypts(path) && typeof node.value === "string" && node.value !== "") {
+    if (!isEncValue(node.value)) {
+      throw new SopsError("NOT_ENCRYPTED", `the value at ${path.join(".")} should be encrypted but is plaintext`, { file: st.file });
+    }
+    let d: { plaintext: Buffer; type: SopsValueType };
+    let canonical: string;
+    try {
+      d = decryptValue(node.value, st.key, aad);
+      canonical = canonicalize(d.plaintext.toString("utf8"), d.type);
+    } catch (cause) {
+      throw new SopsError("TAMPERED", `the value at ${path.join(".")} failed its authentication check`, { file: st.file, cause });
+    }
+    st.mac.add(d.type === "str" || d.type === "bytes" ? d.plaintext : canonical);
+    st.leaves.push({ path: [...path], aad, type: d.type, plaintext: canonical, encrypted: true, inMac: true });
+    return typedValue(canonical, d.type);
+  }
+  const { type, text } = plainCanonical(node);
+  const inMac = !st.macOnlyEncrypted;
+  if (inMac) st.mac.add(text);
+  st.leaves.push({ path: [...path], aad, type, plaintext: text, encrypted: false, inMac });
+  return node.value;
+}
+
+/** dotenv (spec §10.2): KEY=VALUE lines, `#` comments, metadata flattened into `sops_*` keys. */
+function parseDotenv(text: string): { tree: RawNode; meta: Record<string, unknown> } {
+  const entries: { key: string; value: RawNode }[] = [];
+  const comments: string[] = [];
+  const meta: Record<string, unknown> = {};
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    if (line.startsWith("#")) {
+      comments.push(line.slice(1));
+      continue;
+    }
+    const eq = line.indexOf("=");
+    if (eq <= 0) throw new SopsError("MALFORMED_FILE", "a dotenv line has no KEY=VALUE form");
+    const key = line.slice(0, eq);
+    const value = line.slice(eq + 1).replace(/\\n/g, "\n");
+    if (key.startsWith("sops_")) unflatten(meta, key.slice(5), value);
+    else entries.push({ key, value: { kind: "scalar", value } });
+  }
+  return { tree: { kind: "map", entries, comments }, meta };
+}
+
+function unflatten(target: Record<string, unknown>, flatKey: string, value: string): void {
+  const parts = flatKey.split("__");
+  let cur: Record<string, unknown> | unknown[] = target;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    const last = i === parts.length - 1;
+    const next = parts[i + 1];
+    const key: string | number = i === 0 ? part : part.startsWith("list_") ? Number(part.slice(5)) : part.startsWith("map_") ? part.slice(4) : part;
+    const child = last ? value : next?.startsWith("list_") ? [] : {};
+    if (Array.isArray(cur)) {
+      cur[key as number] ??= child;
+      cur = cur[key as number] as Record<string, unknown> | unknown[];
+    } else {
+      if (!Object.prototype.hasOwnProperty.call(cur, key)) setProp(cur, String(key), child);
+      cur = cur[String(key)] as Record<string, unknown> | unknown[];
+    }
+  }
+}
+
+/**
+ * Decrypts a general SOPS document with a known data key, verifying every value and the MAC.
+ * @throws SopsError MALFORMED_FILE, NOT_ENCRYPTED, TAMPERED, MAC_MISMATCH, UNSUPPORTED.
+ */
+export function decryptDocumentWithKey(text: string, dataKey: Uint8Array, options: DocumentOptions = {}): DecryptedDocument {
+  const { format, roots, meta } = parseDocumentText(text, options);
+  const st: WalkState = {
+    key: dataKey,
+    encrypts: format === "binary" ? () => true : cryptRule(meta),
+    mac: new MacBuilder(meta.mac_only_encrypted === true),
+    macOnlyEncrypted: meta.mac_only_encrypted === true,
+    leaves: [],
+    comments: [],
+    file: options.path,
+  };
+  const trees = roots.map((r) => walk(r, [], st));
+  const macHex = st.mac.digestHex();
+  verifyMac(meta.mac, macHex, dataKey, meta.lastmodified, options.path);
+  return { format, tree: trees[0], trees, metadata: meta, macHex, dataKey, leaves: st.leaves, comments: st.comments };
+}
+
+/** Parses any store into raw trees plus validated metadata, without decrypting. */
+export function parseDocumentText(text: string, options: DocumentOptions = {}): { format: DocumentFormat; roots: RawNode[]; meta: SopsMetadata } {
+  const file = options.path;
+  const max = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (text.length > max) throw new SopsError("FILE_TOO_LARGE", `the file is larger than ${max} bytes`, { file });
+  const format = options.format ?? (file !== undefined ? formatForPath(file) : "yaml");
+  if (format === "dotenv") {
+    const { tree, meta } = parseDotenv(text);
+    if (Object.keys(meta).length === 0) throw new SopsError("NOT_ENCRYPTED", "the file has no sops metadata", { file });
+    return { format, roots: [tree], meta: metadataFromObject(meta, file) };
+  }
+  const docs = parseAllDocuments(text, { uniqueKeys: format === "yaml", prettyErrors: true, strict: true });
+  if (!Array.isArray(docs) || docs.length === 0) throw new SopsError("NOT_ENCRYPTED", "the file is empty: it has no sops metadata", { file });
+  const roots: RawNode[] = [];
+  let metaNode: unknown;
+  let metaLine = 1;
+  const budget = { n: 0, aliases: 0 };
+  for (const doc of docs) {
+    if (doc.errors.length > 0) {
+      const e = doc.errors[0]!;
+      throw new SopsError(e.code === "DUPLICATE_KEY" ? "DUPLICATE_KEY" : "MALFORMED_FILE", `not valid ${format.toUpperCase()}: ${e.message.split("\n")[0]}`, {
+        file,
+        line: e.linePos?.[0]?.line,
+        column: e.linePos?.[0]?.col,
+      });
+    }
+    const root = fromYaml(doc.contents as Node | null, doc, budget, text, file);
+    if (root.kind === "scalar" && root.value === null) {
+      roots.push({ kind: "map", entries: [], comments: [] });
+      continue;
+    }
+    if (root.kind !== "map") throw new SopsError("MALFORMED_FILE", "each document must be a mapping", { file });
+    root.comments.unshift(...commentLines(doc.commentBefore));
+    root.comments.push(...commentLines(doc.comment));
+    const idx = root.entries.findIndex((e) => e.key === "sops");
+    if (idx !== -1) {
+      const [m] = root.entries.splice(idx, 1);
+      if (metaNode === undefined) {
+        metaNode = toPlain(m!.value);
+        metaLine = 1;
+      }
+    }
+    roots.push(root);
+  }
+  if (metaNode === undefined) throw new SopsError("NOT_ENCRYPTED", "the file is not encrypted: it has no sops metadata", { file });
+  const meta = metadataFromObject(metaNode, file, metaLine);
+  if (format === "binary") {
+    const data = roots[0]?.kind === "map" ? roots[0].entries.find((e) => e.key === "data") : undefined;
+    if (data === undefined) throw new SopsError("MALFORMED_FILE", "a binary-store file needs a `data` key", { file });
+  }
+  return { format, roots, meta };
+}
+
+function toPlain(node: RawNode): unknown {
+  if (node.kind === "map") {
+    const o: Record<string, unknown> = {};
+    for (const e of node.entries) setProp(o, e.key, toPlain(e.value));
+    return o;
+  }
+  if (node.kind === "list") return node.items.map(toPlain);
+  return node.value;
+}
+
+/**
+ * Decrypts a general SOPS document (YAML with nesting/lists/types/comments, JSON, dotenv, binary),
+ * unwrapping the data key with the identities and verifying the MAC.
+ */
+export async function decryptDocument(text: string, identities: Identities | readonly string[], options: DocumentOptions = {}): Promise<DecryptedDocument> {
+  const { meta } = parseDocumentText(text, options);
+  const ids = toIdentities(identities);
+  const recipients = meta.age.map((s) => s.recipient);
+  if (ids.identities.length === 0) {
+    throw new SopsError("NO_IDENTITY", `no age identity found (looked in: ${ids.sources.join("; ")})`, { file: options.path, hint: `the file's recipients are: ${recipients.join(", ")}` });
+  }
+  const key = await unwrapDataKey(meta.age, ids.identities);
+  if (key === undefined) {
+    throw new SopsError("NO_MATCHING_IDENTITY", `none of your age identities can decrypt this file; its recipients are: ${recipients.join(", ") || "(no age recipients)"} (looked in: ${ids.sources.join("; ")})`, { file: options.path });
+  }
+  return decryptDocumentWithKey(text, key, options);
+}
+
+/** Decodes bytes strictly before {@link decryptDocument}. */
+export async function decryptDocumentBytes(bytes: Uint8Array, identities: Identities | readonly string[], options: DocumentOptions = {}): Promise<DecryptedDocument> {
+  return decryptDocument(decodeUtf8(bytes, { path: options.path, maxBytes: options.maxBytes }), identities, options);
+}

@@ -1,0 +1,204 @@
+/**
+ * Finding age identities as sops 3.8+ does (spec §7): SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, then
+ * $XDG_CONFIG_HOME/sops/age/keys.txt or ~/.config/sops/age/keys.txt, merged. `env` and `home` are
+ * passed in, so nothing here reads the real environment or the real home directory.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  SopsError,
+  decryptSecrets,
+  defaultKeyFilePath,
+  encryptSecrets,
+  findIdentities,
+  generateIdentity,
+  identityToRecipient,
+  isAgeRecipient,
+  parseIdentityFile,
+} from "./index.js";
+import { assertNoLeak, haveAgeCli, tempDir, testKey } from "../test-fixtures/support.js";
+
+const alice = testKey("alice");
+const bob = testKey("bob");
+const carol = testKey("carol");
+
+let dir = "";
+let cleanup = () => {};
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir("sops-ids-"));
+});
+afterEach(() => cleanup());
+
+function put(rel: string, text: string): string {
+  const p = join(dir, rel);
+  mkdirSync(join(p, ".."), { recursive: true });
+  writeFileSync(p, text, { mode: 0o600 });
+  return p;
+}
+
+describe("parseIdentityFile", () => {
+  it("reads age-keygen output: comment and blank lines skipped, CRLF tolerated", () => {
+    expect(parseIdentityFile(readFileSync(alice.path, "utf8"), alice.path)).toEqual([alice.identity]);
+    const text = `# created: x\r\n\r\n${alice.identity}\r\n\n# public key: ${bob.recipient}\n${bob.identity}`;
+    expect(parseIdentityFile(text, "k.txt")).toEqual([alice.identity, bob.identity]);
+    expect(parseIdentityFile("", "empty")).toEqual([]);
+    expect(parseIdentityFile("# only comments\n", "c")).toEqual([]);
+  });
+
+  it("a bad line is reported with its source and line number, never with its content", () => {
+    // A realistic mistake: a key with one character changed (checksum fails), on line 3.
+    const broken = alice.identity.slice(0, -3) + (alice.identity.endsWith("Q") ? "P" : "Q") + alice.identity.slice(-2);
+    const text = `# TEST-ONLY\n\n${broken}\n${bob.identity}\n`;
+    let err: unknown;
+    try {
+      const ids = parseIdentityFile(text, "/home/test/keys.txt");
+      // If the parser only checks the shape, the broken key may pass here; it must then be
+      // harmless (it can never open anything). It must at least not alter the good key.
+      expect(ids).toContain(bob.identity);
+      return;
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SopsError);
+    const msg = (err as Error).message;
+    expect(msg).toContain("/home/test/keys.txt");
+    expect(msg).toMatch(/\b3\b/);
+    assertNoLeak(err, [broken, broken.slice(14, 40), bob.identity, alice.identity]);
+  });
+
+  it("a line that is not a key at all (e.g. a public key pasted by mistake) is refused with source + line", () => {
+    let err: unknown;
+    try {
+      parseIdentityFile(`${alice.identity}\n${bob.recipient}\n`, "SOPS_AGE_KEY");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SopsError);
+    expect((err as Error).message).toContain("SOPS_AGE_KEY");
+    expect((err as Error).message).toMatch(/\b2\b/);
+    assertNoLeak(err, [alice.identity]);
+  });
+});
+
+describe("defaultKeyFilePath", () => {
+  it("uses $XDG_CONFIG_HOME when set and non-empty, else ~/.config", () => {
+    expect(defaultKeyFilePath({ env: { XDG_CONFIG_HOME: "/x/cfg" }, home: "/home/u" })).toBe("/x/cfg/sops/age/keys.txt");
+    expect(defaultKeyFilePath({ env: {}, home: "/home/u" })).toBe("/home/u/.config/sops/age/keys.txt");
+    expect(defaultKeyFilePath({ env: { XDG_CONFIG_HOME: "" }, home: "/home/u" })).toBe("/home/u/.config/sops/age/keys.txt");
+  });
+});
+
+describe("findIdentities", () => {
+  it("SOPS_AGE_KEY alone (several lines, comments skipped)", () => {
+    const r = findIdentities({ env: { SOPS_AGE_KEY: `# c\n${alice.identity}\n\n${bob.identity}\n` }, home: dir });
+    expect(r.identities).toEqual([alice.identity, bob.identity]);
+    expect(r.sources.join("\n")).toContain("SOPS_AGE_KEY");
+    assertNoLeak({ message: r.sources.join("\n") }, [alice.identity, bob.identity]);
+  });
+
+  it("SOPS_AGE_KEY_FILE alone", () => {
+    const f = put("elsewhere/k.txt", readFileSync(bob.path, "utf8"));
+    const r = findIdentities({ env: { SOPS_AGE_KEY_FILE: f }, home: dir });
+    expect(r.identities).toEqual([bob.identity]);
+    expect(r.sources.join("\n")).toContain(f);
+  });
+
+  it("$XDG_CONFIG_HOME/sops/age/keys.txt, and ~/.config is then not used", () => {
+    put("xdg/sops/age/keys.txt", readFileSync(carol.path, "utf8"));
+    put("home/.config/sops/age/keys.txt", readFileSync(alice.path, "utf8"));
+    const r = findIdentities({ env: { XDG_CONFIG_HOME: join(dir, "xdg") }, home: join(dir, "home") });
+    expect(r.identities).toEqual([carol.identity]);
+    expect(r.sources.join("\n")).toContain(join(dir, "xdg/sops/age/keys.txt"));
+  });
+
+  it("~/.config/sops/age/keys.txt under the given home when XDG_CONFIG_HOME is unset", () => {
+    put("home/.config/sops/age/keys.txt", readFileSync(alice.path, "utf8"));
+    const r = findIdentities({ env: {}, home: join(dir, "home") });
+    expect(r.identities).toEqual([alice.identity]);
+  });
+
+  it("merges all sources in sops order: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, default file", () => {
+    const f = put("k.txt", readFileSync(bob.path, "utf8"));
+    put("xdg/sops/age/keys.txt", readFileSync(carol.path, "utf8"));
+    const r = findIdentities({ env: { SOPS_AGE_KEY: alice.identity, SOPS_AGE_KEY_FILE: f, XDG_CONFIG_HOME: join(dir, "xdg") }, home: dir });
+    expect(r.identities).toEqual([alice.identity, bob.identity, carol.identity]);
+    const src = r.sources.join("\n");
+    expect(src).toContain("SOPS_AGE_KEY");
+    expect(src).toContain(f);
+    expect(src).toContain(join(dir, "xdg/sops/age/keys.txt"));
+  });
+
+  it("nothing anywhere → no identities, and sources say where it looked", () => {
+    const r = findIdentities({ env: {}, home: join(dir, "nohome") });
+    expect(r.identities).toEqual([]);
+    expect(r.sources.join("\n")).toContain(join(dir, "nohome/.config/sops/age/keys.txt"));
+  });
+
+  it("a source with a bad line is reported with its source (no key material); good sources still count", () => {
+    const bad = put("bad.txt", `${alice.identity}\nAGE-SECRET-KEY-1NOTAREALKEYATALLXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\n`);
+    put("home/.config/sops/age/keys.txt", readFileSync(carol.path, "utf8"));
+    let r: ReturnType<typeof findIdentities> | undefined;
+    let err: unknown;
+    try {
+      r = findIdentities({ env: { SOPS_AGE_KEY_FILE: bad }, home: join(dir, "home") });
+    } catch (e) {
+      err = e;
+    }
+    if (err !== undefined) {
+      // Failing outright is sops 3.8–3.10 behaviour; then the error must name the source.
+      expect(err).toBeInstanceOf(SopsError);
+      expect((err as Error).message).toContain(bad);
+      assertNoLeak(err, [alice.identity, carol.identity, "NOTAREALKEYATALL"]);
+      return;
+    }
+    expect(r!.identities).toContain(carol.identity);
+    const report = [...r!.sources, ...((r as { problems?: string[] }).problems ?? [])].join("\n");
+    expect(report).toContain(bad);
+    assertNoLeak({ message: report }, [alice.identity, carol.identity, "NOTAREALKEYATALL"]);
+  });
+
+  it("identities found end to end open a file written for that recipient", async () => {
+    put("home/.config/sops/age/keys.txt", readFileSync(bob.path, "utf8"));
+    const text = await encryptSecrets(new Map([["K", "v"]]), { recipients: [bob.recipient] });
+    const ids = findIdentities({ env: {}, home: join(dir, "home") });
+    expect((await decryptSecrets(text, ids)).values.get("K")).toBe("v");
+  });
+});
+
+describe("generateIdentity / identityToRecipient / isAgeRecipient", () => {
+  it("a generated identity's recipient matches age-keygen -y, and it opens files written to it", async () => {
+    const { identity, recipient } = await generateIdentity();
+    expect(identity).toMatch(/^AGE-SECRET-KEY-1[0-9A-Z]{58}$/);
+    expect(isAgeRecipient(recipient)).toBe(true);
+    expect(await identityToRecipient(identity)).toBe(recipient);
+    if (haveAgeCli()) {
+      const f = put("gen.txt", `${identity}\n`);
+      expect(execFileSync("age-keygen", ["-y", f]).toString().trim()).toBe(recipient);
+    }
+    const text = await encryptSecrets(new Map([["K", "v"]]), { recipients: [recipient] });
+    expect((await decryptSecrets(text, [identity])).values.get("K")).toBe("v");
+  });
+
+  it("identityToRecipient agrees with the committed test keys", async () => {
+    for (const k of [alice, bob, carol]) expect(await identityToRecipient(k.identity)).toBe(k.recipient);
+  });
+
+  it("identityToRecipient refuses garbage with a SopsError that does not echo it", async () => {
+    const garbage = "AGE-SECRET-KEY-1GARBAGEGARBAGEGARBAGE";
+    const err = await identityToRecipient(garbage).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(SopsError);
+    assertNoLeak(err, [garbage]);
+  });
+
+  it("isAgeRecipient accepts age1 X25519 recipients only in their exact form", () => {
+    for (const k of [alice, bob, carol]) expect(isAgeRecipient(k.recipient)).toBe(true);
+    expect(isAgeRecipient("")).toBe(false);
+    expect(isAgeRecipient(alice.recipient.slice(0, -1))).toBe(false);
+    expect(isAgeRecipient(alice.recipient.toUpperCase())).toBe(false);
+    expect(isAgeRecipient(` ${alice.recipient}`)).toBe(false);
+    expect(isAgeRecipient(alice.identity)).toBe(false);
+    expect(isAgeRecipient("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGarbage")).toBe(false);
+  });
+});

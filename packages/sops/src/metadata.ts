@@ -1,0 +1,125 @@
+/**
+ * The `sops` metadata block: validation of what was read, and the YAML layout that is written
+ * (sops 3.10–3.12 field order, 4-space indentation, `lastmodified` double-quoted, `enc` literal).
+ */
+import { SopsError } from "./errors.js";
+import type { AgeStanza, SopsMetadata } from "./types.js";
+
+/** The sops release whose metadata layout this package writes. */
+export const WRITTEN_SOPS_VERSION = "3.10.2";
+
+const CRYPT_RULES = [
+  "unencrypted_suffix",
+  "encrypted_suffix",
+  "unencrypted_regex",
+  "encrypted_regex",
+  "unencrypted_comment_regex",
+  "encrypted_comment_regex",
+] as const;
+
+const KNOWN = new Set<string>(["age", "lastmodified", "mac", "version", "mac_only_encrypted", ...CRYPT_RULES]);
+
+/** Master-key types other than age; files that use them are read (through age) but not rewritten. */
+export const OTHER_MASTER_KEYS = ["pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "hckms", "key_groups"] as const;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function scalarText(v: unknown): string | undefined {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (v instanceof Date) return v.toISOString();
+  return undefined;
+}
+
+/**
+ * Validates the `sops` block as read from a file.
+ * @throws SopsError MALFORMED_FILE (wrong shapes, several crypt rules, bad version).
+ */
+export function metadataFromObject(value: unknown, file?: string, line?: number): SopsMetadata {
+  const bad = (what: string): never => {
+    throw new SopsError("MALFORMED_FILE", `invalid sops metadata: ${what}`, {
+      file,
+      line,
+      hint: "restore the file from git; the sops block must be written by sops or stellar-secrets",
+    });
+  };
+  if (!isRecord(value)) return bad("`sops` is not a mapping");
+  const age: AgeStanza[] = [];
+  const rawAge = value.age;
+  if (rawAge !== undefined && rawAge !== null) {
+    if (!Array.isArray(rawAge)) return bad("`age` is not a list");
+    for (const s of rawAge) {
+      if (!isRecord(s) || typeof s.enc !== "string") return bad("an `age` entry has no `enc` text");
+      age.push({ recipient: typeof s.recipient === "string" ? s.recipient.trim() : "", enc: s.enc });
+    }
+  }
+  const lastmodified = scalarText(value.lastmodified);
+  if (lastmodified === undefined) return bad("`lastmodified` is missing");
+  const version = scalarText(value.version) ?? "";
+  if (version !== "" && !/^v?\d+\.\d+\.\d+/.test(version)) return bad(`\`version\` "${version.slice(0, 20)}" is not a semantic version`);
+  const mac = value.mac === undefined || value.mac === null ? "" : scalarText(value.mac);
+  if (mac === undefined) return bad("`mac` is not text");
+  const meta: SopsMetadata = { age, lastmodified, mac, version, other: {} };
+  let rules = 0;
+  for (const rule of CRYPT_RULES) {
+    const v = value[rule];
+    if (v === undefined || v === null || v === "") continue;
+    if (typeof v !== "string") return bad(`\`${rule}\` is not text`);
+    meta[rule] = v;
+    rules++;
+  }
+  if (rules > 1) return bad("more than one encryption rule (unencrypted_suffix, encrypted_regex, ...) is set");
+  if (value.mac_only_encrypted !== undefined && value.mac_only_encrypted !== null) {
+    if (typeof value.mac_only_encrypted !== "boolean") return bad("`mac_only_encrypted` is not a boolean");
+    meta.mac_only_encrypted = value.mac_only_encrypted;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (!KNOWN.has(k)) Object.defineProperty(meta.other, k, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  return meta;
+}
+
+/** True when the file uses master keys other than age (pgp, kms, key groups, ...). */
+export function hasOtherMasterKeys(meta: SopsMetadata): boolean {
+  return OTHER_MASTER_KEYS.some((k) => {
+    const v = meta.other[k];
+    return Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null;
+  });
+}
+
+/** Compares two `X.Y.Z` versions (a leading `v` allowed); non-versions sort lowest. */
+export function compareVersions(a: string, b: string): number {
+  const p = (s: string): number[] => (/^v?(\d+)\.(\d+)\.(\d+)/.exec(s)?.slice(1).map(Number)) ?? [0, 0, 0];
+  const x = p(a);
+  const y = p(b);
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return 0;
+}
+
+/** What the written metadata holds. */
+export interface WrittenMetadata {
+  age: AgeStanza[];
+  lastmodified: string;
+  mac: string;
+  version: string;
+}
+
+/**
+ * The `sops:` block as sops 3.10–3.12 writes it (field order, 4-space indent, `enc` as a literal
+ * block indented 12 spaces, `lastmodified` double-quoted, `version` plain). Ends with a newline.
+ */
+export function renderMetadataYaml(meta: WrittenMetadata): string {
+  const out: string[] = ["sops:", "    age:"];
+  for (const s of meta.age) {
+    out.push(`        - recipient: ${s.recipient}`, "          enc: |");
+    const enc = s.enc.endsWith("\n") ? s.enc.slice(0, -1) : s.enc;
+    for (const line of enc.split("\n")) out.push(`            ${line}`);
+  }
+  out.push(`    lastmodified: "${meta.lastmodified}"`);
+  out.push(`    mac: ${meta.mac}`);
+  out.push("    unencrypted_suffix: _unencrypted");
+  out.push(`    version: ${meta.version}`);
+  return `${out.join("\n")}\n`;
+}

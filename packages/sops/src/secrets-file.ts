@@ -1,0 +1,513 @@
+/**
+ * Flat secrets files (`secrets/<env>.enc.yaml`): a map name → encrypted string plus the `sops`
+ * block. Parsing (no keys needed), verified decryption, and writing with stable ciphertext.
+ */
+import { randomBytes } from "node:crypto";
+import { isMap, isScalar, isSeq, isAlias, parseAllDocuments, parseDocument, type Document, type Pair } from "yaml";
+import { unwrapDataKey, wrapDataKey } from "./age.js";
+import { SopsError } from "./errors.js";
+import { toIdentities, type Identities } from "./identities.js";
+import { MacBuilder, encryptMac, verifyMac } from "./mac.js";
+import {
+  WRITTEN_SOPS_VERSION,
+  compareVersions,
+  hasOtherMasterKeys,
+  metadataFromObject,
+  renderMetadataYaml,
+  type WrittenMetadata,
+} from "./metadata.js";
+import type { AgeStanza, DecryptedSecrets, EncryptOptions, SecretEntry, SecretsFile, SopsMetadata } from "./types.js";
+import { canonicalize, decryptValue, encryptValue, formatLastModified, isEncValue, parseEnc } from "./values.js";
+
+/** Files larger than this are refused before parsing (8 MiB; 1,000 secrets take about 170 KB). */
+export const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Options for the parsers. */
+export interface ParseOptions {
+  /** The file's path, used in error messages and to pick the format (`.json` → JSON). */
+  path?: string;
+  format?: "yaml" | "json";
+  /** Size limit in bytes (default {@link DEFAULT_MAX_BYTES}). */
+  maxBytes?: number;
+}
+
+/** 1-based line and column of an offset, for error messages. */
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, column: offset - start + 1 };
+}
+
+function formatOf(options: ParseOptions): "yaml" | "json" {
+  return options.format ?? (options.path?.endsWith(".json") ? "json" : "yaml");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const YAML_RESERVED = /^(?:true|false|null|y|n|yes|no|on|off|~)$/i;
+const FAST_LINE = /^([A-Za-z_][A-Za-z0-9_]*): (ENC\[AES256_GCM,data:[A-Za-z0-9+/=]+,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,type:[a-z]+\]|"")$/;
+
+/**
+ * The fast path for the layout this package writes (one `name: ENC[...]` per line, then `sops:`
+ * last). Returns undefined for anything else, which then goes through the full YAML parser.
+ */
+function parseFlatFast(text: string, file?: string): { entries: SecretEntry[]; sopsOffset: number } | undefined {
+  const entries: SecretEntry[] = [];
+  const seen = new Set<string>();
+  let pos = 0;
+  while (pos < text.length) {
+    let end = text.indexOf("\n", pos);
+    if (end === -1) end = text.length;
+    const line = text.slice(pos, end);
+    if (line === "sops:") {
+      // Everything after must be the indented metadata block.
+      for (let p = end + 1; p < text.length; ) {
+        let e = text.indexOf("\n", p);
+        if (e === -1) e = text.length;
+        if (e > p && text.charCodeAt(p) !== 32) return undefined;
+        p = e + 1;
+      }
+      return { entries, sopsOffset: pos };
+    }
+    const m = FAST_LINE.exec(line);
+    if (m === null || YAML_RESERVED.test(m[1]!)) return undefined;
+    const name = m[1]!;
+    if (seen.has(name)) {
+      throw new SopsError("DUPLICATE_KEY", `secret "${name}" appears twice`, {
+        file,
+        ...lineColumn(text, pos),
+        hint: "remove one of the two entries (restore the file from git if unsure)",
+      });
+    }
+    seen.add(name);
+    const raw = m[2] === '""' ? "" : m[2]!;
+    const valueStart = pos + name.length + 2;
+    entries.push({
+      name,
+      raw,
+      encrypted: raw !== "",
+      ...(raw !== "" ? { type: parseEnc(raw)!.type } : {}),
+      nameRange: { start: pos, end: pos + name.length },
+      valueRange: { start: valueStart, end: end },
+    });
+    pos = end + 1;
+  }
+  return undefined; // no sops block: let the full parser report it
+}
+
+function yamlError(doc: Document.Parsed, text: string, file?: string): never {
+  const err = doc.errors[0]!;
+  const lc = err.linePos?.[0];
+  const where = lc !== undefined ? { line: lc.line, column: lc.col } : lineColumn(text, err.pos[0]);
+  if (err.code === "DUPLICATE_KEY") {
+    throw new SopsError("DUPLICATE_KEY", "a key appears twice in the same mapping", {
+      file,
+      ...where,
+      hint: "remove one of the two entries",
+    });
+  }
+  const first = err.message.split("\n")[0] ?? "syntax error";
+  throw new SopsError("MALFORMED_FILE", `not valid ${"YAML"}: ${first.replace(/ at line \d+, column \d+:?$/, "")}`, {
+    file,
+    ...where,
+    hint: "fix the syntax, or restore the file from git",
+  });
+}
+
+function metadataFromNode(doc: Document.Parsed, pair: Pair, text: string, file?: string): SopsMetadata {
+  let value: unknown;
+  try {
+    value = (pair.value as { toJS?: (d: Document.Parsed, o: object) => unknown })?.toJS?.(doc, { maxAliasCount: 0 });
+  } catch (cause) {
+    throw new SopsError("MALFORMED_FILE", "the sops metadata uses YAML aliases", { file, cause });
+  }
+  const start = (pair.key as { range?: [number, number, number] }).range?.[0] ?? 0;
+  return metadataFromObject(value, file, lineColumn(text, start).line);
+}
+
+/** The full-parser path: any valid YAML or JSON layout. */
+function parseFlatGeneral(text: string, format: "yaml" | "json", file?: string): SecretsFile {
+  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true, strict: true, keepSourceTokens: false });
+  const list = Array.isArray(docs) ? docs : [];
+  if (!Array.isArray(docs)) {
+    throw new SopsError("NOT_ENCRYPTED", "the file is empty: it has no sops metadata", { file, hint: "create it with `stellar-secrets init`" });
+  }
+  for (const d of list) if (d.errors.length > 0) yamlError(d, text, file);
+  if (list.length > 1) {
+    throw new SopsError("MALFORMED_FILE", "a secrets file must hold a single YAML document", { file, ...lineColumn(text, list[1]!.range[0]) });
+  }
+  const doc = list[0];
+  if (doc === undefined || doc.contents === null) {
+    throw new SopsError("NOT_ENCRYPTED", "the file is empty: it has no sops metadata", { file, hint: "create it with `stellar-secrets init`" });
+  }
+  const root = doc.contents;
+  if (!isMap(root)) {
+    throw new SopsError("MALFORMED_FILE", "the file is not a mapping of secret names to values", { file, ...lineColumn(text, root.range?.[0] ?? 0) });
+  }
+  const entries: SecretEntry[] = [];
+  let metadata: SopsMetadata | undefined;
+  let metadataRange = { start: 0, end: 0 };
+  for (const pair of root.items) {
+    const key = pair.key;
+    const keyStart = (key as { range?: [number, number, number] } | null)?.range?.[0] ?? 0;
+    const at = lineColumn(text, keyStart);
+    if (!isScalar(key) || (typeof key.value !== "string" && typeof key.value !== "number")) {
+      throw new SopsError("MALFORMED_FILE", "a key is not a plain name", { file, ...at });
+    }
+    const name = typeof key.value === "string" ? key.value : (key.source ?? String(key.value));
+    if (name === "sops") {
+      metadata = metadataFromNode(doc, pair, text, file);
+      metadataRange = { start: keyStart, end: (pair.value as { range?: [number, number, number] } | null)?.range?.[2] ?? text.length };
+      continue;
+    }
+    const value = pair.value;
+    if (isAlias(value)) throw new SopsError("MALFORMED_FILE", `secret "${name}" uses a YAML alias; values must be written out`, { file, ...at });
+    if (isMap(value) || isSeq(value)) {
+      throw new SopsError("MALFORMED_FILE", `secret "${name}" has a nested value; a secrets file maps each name to one string`, { file, ...at });
+    }
+    if (!isScalar(value) || value.value === null) {
+      throw new SopsError("MALFORMED_FILE", `secret "${name}" has no value`, { file, ...at, hint: "set it with `stellar-secrets set`" });
+    }
+    const raw = value.value;
+    if (typeof raw !== "string" || (raw !== "" && !isEncValue(raw))) {
+      throw new SopsError("NOT_ENCRYPTED", `secret "${name}" has a plaintext value instead of ENC[...]`, {
+        file,
+        ...at,
+        hint: "never commit plaintext: remove the value from the file and git history, rotate the credential, then set it with `stellar-secrets set`",
+      });
+    }
+    const r = value.range ?? [0, 0, 0];
+    entries.push({
+      name,
+      raw,
+      encrypted: raw !== "",
+      ...(raw !== "" ? { type: parseEnc(raw)!.type } : {}),
+      nameRange: { start: keyStart, end: (key.range ?? [keyStart, keyStart])[1] },
+      valueRange: { start: r[0], end: r[1] },
+    });
+  }
+  if (metadata === undefined) {
+    throw new SopsError("NOT_ENCRYPTED", "the file is not encrypted: it has no sops metadata", {
+      file,
+      hint: "secrets files must be written by `stellar-secrets set` or sops; if plaintext was committed, rotate those credentials",
+    });
+  }
+  return { format, entries, metadata, recipients: metadata.age.map((s) => s.recipient), metadataRange };
+}
+
+/**
+ * Parses a flat secrets file without decrypting (names and recipients are in clear).
+ * @throws SopsError MALFORMED_FILE, DUPLICATE_KEY, NOT_ENCRYPTED, FILE_TOO_LARGE.
+ */
+export function parseSecretsFile(text: string, options: ParseOptions = {}): SecretsFile {
+  const file = options.path;
+  const max = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (text.length > max || Buffer.byteLength(text, "utf8") > max) {
+    throw new SopsError("FILE_TOO_LARGE", `the file is larger than ${max} bytes`, { file, hint: "a secrets file holds one string per name; split or clean it" });
+  }
+  const format = formatOf(options);
+  if (format === "yaml") {
+    const fast = parseFlatFast(text, file);
+    if (fast !== undefined) {
+      const doc = parseDocument(text.slice(fast.sopsOffset), { uniqueKeys: true, prettyErrors: true, strict: true });
+      if (doc.errors.length > 0) {
+        const d = doc.errors[0]!;
+        const at = lineColumn(text, fast.sopsOffset + d.pos[0]);
+        throw new SopsError(d.code === "DUPLICATE_KEY" ? "DUPLICATE_KEY" : "MALFORMED_FILE", `invalid sops metadata: ${d.message.split("\n")[0]}`, { file, ...at });
+      }
+      const root = doc.contents;
+      const pair = isMap(root) ? root.items[0] : undefined;
+      if (pair === undefined || !isMap(root) || root.items.length !== 1) return parseFlatGeneral(text, format, file);
+      const lineOffset = lineColumn(text, fast.sopsOffset).line - 1;
+      let metadata: SopsMetadata;
+      try {
+        metadata = metadataFromNode(doc, pair, text.slice(fast.sopsOffset), file);
+      } catch (e) {
+        if (e instanceof SopsError && e.line !== undefined) {
+          throw new SopsError(e.code, e.message.replace(/^[^:]*:\d+: /, ""), { file, line: e.line + lineOffset, hint: e.hint });
+        }
+        throw e;
+      }
+      return {
+        format,
+        entries: fast.entries,
+        metadata,
+        recipients: metadata.age.map((s) => s.recipient),
+        metadataRange: { start: fast.sopsOffset, end: text.length },
+      };
+    }
+  }
+  return parseFlatGeneral(text, format, file);
+}
+
+/**
+ * Parses bytes: checks the size and that they are valid UTF-8 first.
+ * @throws SopsError FILE_TOO_LARGE, INVALID_UTF8, and everything {@link parseSecretsFile} throws.
+ */
+export function parseSecretsBytes(bytes: Uint8Array, options: ParseOptions = {}): SecretsFile {
+  return parseSecretsFile(decodeUtf8(bytes, options), options);
+}
+
+/** Strict UTF-8 decoding with the size check. @throws SopsError FILE_TOO_LARGE, INVALID_UTF8. */
+export function decodeUtf8(bytes: Uint8Array, options: ParseOptions = {}): string {
+  const max = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (bytes.length > max) {
+    throw new SopsError("FILE_TOO_LARGE", `the file is larger than ${max} bytes`, { file: options.path, hint: "a secrets file holds one string per name" });
+  }
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    return text;
+  } catch (cause) {
+    throw new SopsError("INVALID_UTF8", "the file is not valid UTF-8", { file: options.path, cause, hint: "restore the file from git" });
+  }
+}
+
+/** True when the text looks like a SOPS file (a `sops` block with `mac` and `version`). Never throws. */
+export function isSopsEncrypted(text: string): boolean {
+  try {
+    const f = parseSecretsFile(text);
+    return f.metadata.mac !== "" && f.metadata.version !== "";
+  } catch {
+    try {
+      const doc = parseDocument(text);
+      const sops = (doc.toJS({ maxAliasCount: 0 }) as Record<string, unknown> | null)?.sops as Record<string, unknown> | undefined;
+      return typeof sops?.mac === "string" && sops.mac !== "" && sops.version !== undefined && sops.version !== "";
+    } catch {
+      return false;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decrypting
+
+function noIdentity(file: SecretsFile, ids: Identities, path?: string): SopsError {
+  return new SopsError("NO_IDENTITY", `no age identity found to decrypt the file (looked in: ${ids.sources.join("; ")})`, {
+    file: path,
+    hint: `set SOPS_AGE_KEY_FILE to your age key file, or put it in the sops default key file; this file's recipients are: ${file.recipients.join(", ") || "(none)"}`,
+  });
+}
+
+/**
+ * Decrypts every value with a known data key and verifies the MAC. The values map is returned
+ * only when every tag and the MAC check out.
+ */
+export function decryptSecretsWithKey(file: SecretsFile, dataKey: Uint8Array, text?: string, path?: string): DecryptedSecrets {
+  const meta = file.metadata;
+  if (meta.unencrypted_comment_regex !== undefined || meta.encrypted_comment_regex !== undefined) {
+    throw new SopsError("UNSUPPORTED", "files with comment-based encryption rules are not supported", { file: path });
+  }
+  const mac = new MacBuilder(meta.mac_only_encrypted === true);
+  const values = new Map<string, string>();
+  for (const e of file.entries) {
+    if (e.raw === "") {
+      values.set(e.name, "");
+      continue;
+    }
+    let plaintext: Buffer;
+    let canonical: string;
+    try {
+      const d = decryptValue(e.raw, dataKey, `${e.name}:`);
+      plaintext = d.plaintext;
+      canonical = d.type === "str" || d.type === "bytes" ? "" : canonicalize(plaintext.toString("utf8"), d.type);
+      if (d.type === "comment") throw new SopsError("TAMPERED", "a value is marked as a comment");
+    } catch (cause) {
+      const c = cause as SopsError;
+      throw new SopsError(c.code === "MALFORMED_FILE" ? "MALFORMED_FILE" : "TAMPERED", `secret "${e.name}": ${c.message}`, {
+        file: path,
+        ...(text !== undefined ? lineColumn(text, e.nameRange.start) : {}),
+        hint: "the value was changed or moved outside sops/stellar-secrets: restore the file from git (`git checkout -- FILE`)",
+        cause,
+      });
+    }
+    if (canonical === "") {
+      mac.add(plaintext);
+      values.set(e.name, plaintext.toString("utf8"));
+    } else {
+      mac.add(canonical);
+      values.set(e.name, canonical);
+    }
+  }
+  verifyMac(meta.mac, mac.digestHex(), dataKey, meta.lastmodified, path);
+  return { file, values, dataKey };
+}
+
+/** Unwraps the data key of a parsed file. @throws SopsError NO_IDENTITY, NO_MATCHING_IDENTITY, UNSUPPORTED. */
+export async function unwrapFileKey(file: SecretsFile, identities: Identities | readonly string[], path?: string): Promise<Uint8Array> {
+  const ids = toIdentities(identities);
+  if (ids.identities.length === 0) throw noIdentity(file, ids, path);
+  if (file.metadata.age.length === 0) {
+    throw new SopsError("UNSUPPORTED", "the file has no age recipients (only pgp/kms/other master keys)", {
+      file: path,
+      hint: "decrypt it with sops and the original key, then re-create it with stellar-secrets",
+    });
+  }
+  const key = await unwrapDataKey(file.metadata.age, ids.identities);
+  if (key === undefined) {
+    throw new SopsError(
+      "NO_MATCHING_IDENTITY",
+      `none of your ${ids.identities.length} age identit${ids.identities.length === 1 ? "y" : "ies"} can decrypt this file; its recipients are: ${file.recipients.join(", ")} (looked in: ${ids.sources.join("; ")})`,
+      { file: path, hint: "ask a member of this environment to add your public key (`stellar-secrets members add`), or point SOPS_AGE_KEY_FILE at the right key" },
+    );
+  }
+  return key;
+}
+
+/**
+ * Decrypts a flat secrets file: unwraps the data key, decrypts every value, verifies the MAC.
+ * @throws SopsError with any code of the parsers, plus NO_IDENTITY, NO_MATCHING_IDENTITY, TAMPERED, MAC_MISMATCH.
+ */
+export async function decryptSecrets(text: string, identities: Identities | readonly string[], options: ParseOptions = {}): Promise<DecryptedSecrets> {
+  const file = parseSecretsFile(text, options);
+  const key = await unwrapFileKey(file, identities, options.path);
+  return decryptSecretsWithKey(file, key, text, options.path);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+/** A key as YAML text that yaml.v3 and `yaml` both read back as the same string. */
+export function renderKey(name: string): string {
+  return PLAIN_KEY.test(name) && !YAML_RESERVED.test(name) ? name : JSON.stringify(name);
+}
+
+function checkName(name: string): void {
+  if (name === "sops") {
+    throw new SopsError("INVALID_NAME", 'a secret cannot be named "sops": that key holds the SOPS metadata');
+  }
+  if (name === "") throw new SopsError("INVALID_NAME", "a secret name cannot be empty");
+  if (name.endsWith("_unencrypted")) {
+    throw new SopsError("INVALID_NAME", `"${name}" ends in _unencrypted, which sops would store in clear text`);
+  }
+}
+
+function render(entries: readonly { name: string; raw: string }[], meta: WrittenMetadata): string {
+  let out = "";
+  for (const e of entries) out += `${renderKey(e.name)}: ${e.raw === "" ? '""' : e.raw}\n`;
+  return out + renderMetadataYaml(meta);
+}
+
+function uniqueRecipients(recipients: readonly string[]): string[] {
+  const out = [...new Set(recipients.map((r) => r.trim()))];
+  if (out.length === 0) {
+    throw new SopsError("NO_RECIPIENTS", "a secrets file needs at least one age recipient", { hint: "add a member to the environment first" });
+  }
+  return out;
+}
+
+async function wrapAll(dataKey: Uint8Array, recipients: readonly string[]): Promise<AgeStanza[]> {
+  return Promise.all(recipients.map(async (recipient) => ({ recipient, enc: await wrapDataKey(dataKey, recipient) })));
+}
+
+function writtenVersion(previous: string | undefined, requested: string | undefined): string {
+  if (requested !== undefined) return requested;
+  if (previous !== undefined && compareVersions(previous, WRITTEN_SOPS_VERSION) > 0) return previous.replace(/^v/, "");
+  return WRITTEN_SOPS_VERSION;
+}
+
+function encryptAll(values: ReadonlyMap<string, string>, dataKey: Uint8Array, reuse?: (name: string, value: string) => string | undefined): { entries: { name: string; raw: string }[]; macHex: string } {
+  const mac = new MacBuilder(false);
+  const entries: { name: string; raw: string }[] = [];
+  for (const [name, value] of values) {
+    checkName(name);
+    if (typeof value !== "string") throw new SopsError("MALFORMED_FILE", `secret "${name}" is not a string`);
+    const bytes = Buffer.from(value, "utf8");
+    mac.add(bytes);
+    if (value === "") {
+      entries.push({ name, raw: "" });
+      continue;
+    }
+    entries.push({ name, raw: reuse?.(name, value) ?? encryptValue(bytes, dataKey, `${name}:`, "str") });
+  }
+  return { entries, macHex: mac.digestHex() };
+}
+
+/** Writes a new file from scratch (a new data key). Names are written in the Map's order. */
+export async function encryptSecrets(values: ReadonlyMap<string, string>, options: EncryptOptions): Promise<string> {
+  return (await encryptWithNewKey(values, options)).text;
+}
+
+/** {@link encryptSecrets}, also returning the new data key (for verification before writing). */
+export async function encryptWithNewKey(values: ReadonlyMap<string, string>, options: EncryptOptions): Promise<{ text: string; dataKey: Uint8Array }> {
+  const recipients = uniqueRecipients(options.recipients);
+  const dataKey = randomBytes(32);
+  const { entries, macHex } = encryptAll(values, dataKey);
+  const lastmodified = formatLastModified(options.now ?? new Date());
+  const text = render(entries, {
+    age: await wrapAll(dataKey, recipients),
+    lastmodified,
+    mac: encryptMac(macHex, dataKey, lastmodified),
+    version: options.version ?? WRITTEN_SOPS_VERSION,
+  });
+  return { text, dataKey };
+}
+
+function refuseForeignKeys(previous: DecryptedSecrets): void {
+  if (hasOtherMasterKeys(previous.file.metadata)) {
+    throw new SopsError("UNSUPPORTED", "the file also has pgp/kms/key-group master keys, which stellar-secrets cannot re-wrap", {
+      hint: "edit it with sops, or re-create it with age recipients only",
+    });
+  }
+  if (previous.file.format !== "yaml") throw new SopsError("UNSUPPORTED", "only YAML secrets files are written");
+}
+
+/**
+ * Re-encrypts after changes with stable ciphertext: same data key; the exact ENC string of every
+ * value whose name and plaintext did not change; new `lastmodified` and MAC. With the same
+ * recipients, stanzas are kept verbatim; with different ones, every stanza is re-wrapped.
+ */
+export async function reencryptSecrets(previous: DecryptedSecrets, values: ReadonlyMap<string, string>, options: Partial<EncryptOptions> = {}): Promise<string> {
+  refuseForeignKeys(previous);
+  const oldRaw = new Map(previous.file.entries.map((e) => [e.name, e.raw]));
+  const { entries, macHex } = encryptAll(values, previous.dataKey, (name, value) =>
+    previous.values.get(name) === value && oldRaw.get(name)?.startsWith("ENC[") ? oldRaw.get(name) : undefined,
+  );
+  const lastmodified = formatLastModified(options.now ?? new Date());
+  const same = options.recipients === undefined || sameSet(options.recipients, previous.file.recipients);
+  const age = same ? previous.file.metadata.age : await wrapAll(previous.dataKey, uniqueRecipients(options.recipients!));
+  return render(entries, {
+    age,
+    lastmodified,
+    mac: encryptMac(macHex, previous.dataKey, lastmodified),
+    version: writtenVersion(previous.file.metadata.version, options.version),
+  });
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const x = new Set(a.map((s) => s.trim()));
+  const y = new Set(b);
+  return x.size === y.size && [...x].every((s) => y.has(s));
+}
+
+/** updatekeys: same data key, values, MAC and `lastmodified`; every stanza re-wrapped for exactly `recipients`. */
+export async function updateKeys(previous: DecryptedSecrets, recipients: readonly string[]): Promise<string> {
+  refuseForeignKeys(previous);
+  const meta = previous.file.metadata;
+  return render(previous.file.entries, {
+    age: await wrapAll(previous.dataKey, uniqueRecipients(recipients)),
+    lastmodified: meta.lastmodified,
+    mac: meta.mac,
+    version: writtenVersion(meta.version, undefined),
+  });
+}
+
+/** rotate: a new data key, every value re-encrypted, recipients default to the current ones. */
+export async function rotateDataKey(previous: DecryptedSecrets, options: Partial<EncryptOptions> = {}): Promise<string> {
+  return (await rotateWithNewKey(previous, options)).text;
+}
+
+/** {@link rotateDataKey}, also returning the new data key. */
+export async function rotateWithNewKey(previous: DecryptedSecrets, options: Partial<EncryptOptions> = {}): Promise<{ text: string; dataKey: Uint8Array }> {
+  refuseForeignKeys(previous);
+  return encryptWithNewKey(previous.values, {
+    recipients: options.recipients ?? previous.file.recipients,
+    ...(options.now ? { now: options.now } : {}),
+    version: writtenVersion(previous.file.metadata.version, options.version),
+  });
+}

@@ -1,0 +1,274 @@
+/**
+ * The disk side of the envelope: atomic writes, an exclusive lock per file, and the
+ * read → decrypt → change → re-encrypt → verify → write cycle. The only module of this package
+ * that touches the file system for secrets files.
+ */
+import { randomBytes } from "node:crypto";
+import { constants, promises as fs } from "node:fs";
+import { hostname } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { SopsError } from "./errors.js";
+import type { Identities } from "./identities.js";
+import {
+  decodeUtf8,
+  decryptSecrets,
+  decryptSecretsWithKey,
+  encryptWithNewKey,
+  parseSecretsFile,
+  reencryptSecrets,
+  rotateWithNewKey,
+  updateKeys,
+} from "./secrets-file.js";
+import type { DecryptedSecrets, SecretsFile } from "./types.js";
+
+function ioError(what: string, path: string, cause: unknown): SopsError {
+  const code = (cause as NodeJS.ErrnoException)?.code ?? "error";
+  return new SopsError("IO_ERROR", `${what} failed (${code})`, { file: path, cause });
+}
+
+/**
+ * Writes a file atomically: a temp file in the same folder (mode of the old file, else 0644),
+ * fsync, rename over the target, fsync the folder. Readers see the old or the new file, never a mix.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const dir = dirname(path);
+  let mode = 0o644;
+  try {
+    mode = (await fs.stat(path)).mode & 0o777;
+  } catch {
+    // new file
+  }
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await fs.rename(tmp, path);
+  } catch (cause) {
+    await handle?.close().catch(() => undefined);
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw ioError("writing the file", path, cause);
+  }
+  try {
+    const d = await fs.open(dir, "r");
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+  } catch {
+    // Some file systems cannot fsync a directory; the rename is still atomic.
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+interface LockInfo {
+  pid: number;
+  host: string;
+}
+
+async function readLock(lock: string): Promise<LockInfo | undefined> {
+  try {
+    const text = await fs.readFile(lock, "utf8");
+    const [pid, host] = text.split("\n");
+    const n = Number(pid);
+    return Number.isInteger(n) && n > 0 ? { pid: n, host: host ?? "" } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const BREAKER_STALE_MS = 10_000;
+
+/** Removes a lock whose holder is dead, serialised through a short-lived breaker lock. */
+async function breakStaleLock(lock: string): Promise<void> {
+  const breaker = `${lock}.break`;
+  try {
+    await fs.writeFile(breaker, `${process.pid}\n`, { flag: "wx" });
+  } catch {
+    try {
+      const st = await fs.stat(breaker);
+      if (Date.now() - st.mtimeMs > BREAKER_STALE_MS) await fs.rm(breaker, { force: true });
+    } catch {
+      // gone already
+    }
+    return;
+  }
+  try {
+    const info = await readLock(lock);
+    if (info !== undefined && info.host === hostname() && !alive(info.pid)) await fs.rm(lock, { force: true });
+    else if (info === undefined) {
+      // A lock file without a readable owner: only stale if old (a writer may be between create and write).
+      const st = await fs.stat(lock).catch(() => undefined);
+      if (st !== undefined && Date.now() - st.mtimeMs > BREAKER_STALE_MS) await fs.rm(lock, { force: true });
+    }
+  } finally {
+    await fs.rm(breaker, { force: true });
+  }
+}
+
+/**
+ * Runs `fn` holding an exclusive lock on `path` (the file `path.lock`, created with O_EXCL and
+ * holding the owner's pid). A lock left by a dead process on this host is taken over. The lock is
+ * released on every exit path of `fn`.
+ * @throws SopsError LOCK_TIMEOUT after `timeoutMs` (default 30 s).
+ */
+export async function withFileLock<T>(path: string, fn: () => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
+  const lock = `${path}.lock`;
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  let delay = 5;
+  for (;;) {
+    try {
+      const h = await fs.open(lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+      try {
+        await h.writeFile(`${process.pid}\n${hostname()}\n`);
+      } finally {
+        await h.close();
+      }
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw ioError("taking the lock", lock, e);
+    }
+    await breakStaleLock(lock);
+    if (Date.now() > deadline) {
+      const info = await readLock(lock);
+      throw new SopsError("LOCK_TIMEOUT", `another process holds the lock on this file${info ? ` (pid ${info.pid} on ${info.host})` : ""}`, {
+        file: path,
+        hint: `wait for it to finish; if no stellar-secrets or sops process is running, delete ${lock}`,
+      });
+    }
+    await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
+    delay = Math.min(delay * 2, 100);
+  }
+  try {
+    return await fn();
+  } finally {
+    await fs.rm(lock, { force: true });
+  }
+}
+
+async function readText(path: string): Promise<string> {
+  let bytes: Buffer;
+  try {
+    const st = await fs.stat(path);
+    if (st.size > 8 * 1024 * 1024) {
+      throw new SopsError("FILE_TOO_LARGE", `the file is larger than ${8 * 1024 * 1024} bytes`, { file: path });
+    }
+    bytes = await fs.readFile(path);
+  } catch (e) {
+    if (e instanceof SopsError) throw e;
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new SopsError("IO_ERROR", "the file does not exist", { file: path, cause: e, hint: "create it with `stellar-secrets init`" });
+    }
+    throw ioError("reading the file", path, e);
+  }
+  return decodeUtf8(bytes, { path });
+}
+
+/** Reads and parses a secrets file without decrypting it. */
+export async function readSecretsFile(path: string): Promise<SecretsFile> {
+  return parseSecretsFile(await readText(path), { path });
+}
+
+/** Reads, decrypts and verifies a secrets file. */
+export async function loadSecrets(path: string, identities: Identities | readonly string[]): Promise<DecryptedSecrets> {
+  return decryptSecrets(await readText(path), identities, { path });
+}
+
+/** Parses and verifies freshly written text with the known data key before it replaces the file. */
+function verifyWritten(text: string, dataKey: Uint8Array, path: string): DecryptedSecrets {
+  try {
+    return decryptSecretsWithKey(parseSecretsFile(text, { path }), dataKey, text, path);
+  } catch (cause) {
+    throw new SopsError("IO_ERROR", "the re-encrypted file did not verify; nothing was written", { file: path, cause });
+  }
+}
+
+/** Removes temp files that writers killed mid-write left next to `path`. Call under the lock. */
+async function cleanTempFiles(path: string): Promise<void> {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (!n.startsWith(prefix) || !n.endsWith(".tmp")) continue;
+    const pid = Number(n.slice(prefix.length).split(".")[0]);
+    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) await fs.rm(join(dir, n), { force: true });
+  }
+}
+
+/**
+ * Under the lock: read, decrypt and verify; let `change` edit the values; re-encrypt with stable
+ * ciphertext (optionally for new recipients); verify the new text; write it atomically.
+ * @returns the new verified state.
+ */
+export async function editSecretsFile(
+  path: string,
+  identities: Identities | readonly string[],
+  change: (values: Map<string, string>) => void | Promise<void>,
+  options: { recipients?: string[] } = {},
+): Promise<DecryptedSecrets> {
+  return withFileLock(path, async () => {
+    await cleanTempFiles(path);
+    const current = await loadSecrets(path, identities);
+    const values = new Map(current.values);
+    await change(values);
+    const text = await reencryptSecrets(current, values, options.recipients ? { recipients: options.recipients } : {});
+    const next = verifyWritten(text, current.dataKey, path);
+    await writeFileAtomic(path, text);
+    return next;
+  });
+}
+
+/** Creates a new secrets file (new data key). @throws SopsError IO_ERROR when it already exists. */
+export async function createSecretsFile(path: string, recipients: string[], values: ReadonlyMap<string, string> = new Map()): Promise<void> {
+  await fs.mkdir(dirname(path), { recursive: true });
+  await withFileLock(path, async () => {
+    try {
+      await fs.access(path);
+      throw new SopsError("IO_ERROR", "the file already exists; refusing to overwrite it", { file: path });
+    } catch (e) {
+      if (e instanceof SopsError) throw e;
+    }
+    const { text, dataKey } = await encryptWithNewKey(values, { recipients });
+    verifyWritten(text, dataKey, path);
+    await writeFileAtomic(path, text);
+  });
+}
+
+/** updatekeys on disk: same data key and values, stanzas re-wrapped for exactly `recipients`. */
+export async function updateKeysFile(path: string, identities: Identities | readonly string[], recipients: string[]): Promise<DecryptedSecrets> {
+  return withFileLock(path, async () => {
+    const current = await loadSecrets(path, identities);
+    const text = await updateKeys(current, recipients);
+    const next = verifyWritten(text, current.dataKey, path);
+    await writeFileAtomic(path, text);
+    return next;
+  });
+}
+
+/** rotate on disk: a new data key, every value re-encrypted, for `recipients` (default: current). */
+export async function rotateFile(path: string, identities: Identities | readonly string[], options: { recipients?: string[] } = {}): Promise<DecryptedSecrets> {
+  return withFileLock(path, async () => {
+    const current = await loadSecrets(path, identities);
+    const { text, dataKey } = await rotateWithNewKey(current, options.recipients ? { recipients: options.recipients } : {});
+    const next = verifyWritten(text, dataKey, path);
+    await writeFileAtomic(path, text);
+    return next;
+  });
+}

@@ -1,0 +1,109 @@
+/**
+ * Data shapes of the SOPS envelope shared by every module of this package.
+ */
+
+/** A text range: 0-based UTF-16 offsets into the file text, end exclusive. */
+export interface TextRange {
+  start: number;
+  end: number;
+}
+
+/** One `name: value` entry of a flat secrets file, as stored (no decryption). */
+export interface SecretEntry {
+  name: string;
+  /** The stored value: an `ENC[...]` string, or "" (empty values are never encrypted). */
+  raw: string;
+  /** True when `raw` matches the ENC grammar. */
+  encrypted: boolean;
+  /** The ENC `type:` field when encrypted. */
+  type?: string;
+  /** The key. */
+  nameRange: TextRange;
+  /** The value scalar. */
+  valueRange: TextRange;
+}
+
+/** One age master key: the recipient label and the armored wrapped data key. */
+export interface AgeStanza {
+  recipient: string;
+  enc: string;
+}
+
+/** The `sops` metadata block. */
+export interface SopsMetadata {
+  age: AgeStanza[];
+  lastmodified: string;
+  mac: string;
+  version: string;
+  unencrypted_suffix?: string;
+  encrypted_suffix?: string;
+  unencrypted_regex?: string;
+  encrypted_regex?: string;
+  unencrypted_comment_regex?: string;
+  encrypted_comment_regex?: string;
+  mac_only_encrypted?: boolean;
+  /** Every other field (pgp, kms, key_groups, ...), kept as read. */
+  other: Record<string, unknown>;
+}
+
+/** A flat `name: value` environment file (`secrets/<env>.enc.yaml`), parsed without keys. */
+export interface SecretsFile {
+  format: "yaml" | "json";
+  /** Entries in file order. */
+  entries: SecretEntry[];
+  metadata: SopsMetadata;
+  /** The `recipient` labels of the age stanzas, trimmed. Labels are not proof (spec §4.5). */
+  recipients: string[];
+  /** From the `sops` key to the end of its block. */
+  metadataRange: TextRange;
+}
+
+/** A verified, decrypted flat secrets file. Keep it in memory only. */
+export interface DecryptedSecrets {
+  file: SecretsFile;
+  /** name → plaintext (non-string types as their canonical string). */
+  values: Map<string, string>;
+  dataKey: Uint8Array;
+}
+
+/** One leaf of a general SOPS document, in MAC walk order. */
+export interface DocumentLeaf {
+  path: string[];
+  aad: string;
+  type: string;
+  /** The canonical plaintext. */
+  plaintext: string;
+  encrypted: boolean;
+  inMac: boolean;
+}
+
+/** One comment of a general SOPS document (never in the MAC). */
+export interface DocumentComment {
+  aad: string;
+  /** Decrypted text, or the stored text when it was clear or did not decrypt. */
+  text: string;
+  encrypted: boolean;
+}
+
+/** A verified, decrypted general SOPS document (YAML, JSON, dotenv or binary store). */
+export interface DecryptedDocument {
+  format: "yaml" | "json" | "dotenv" | "binary";
+  /** The plaintext tree (one per YAML document when there are several: then `trees`). */
+  tree: unknown;
+  trees: unknown[];
+  metadata: SopsMetadata;
+  macHex: string;
+  dataKey: Uint8Array;
+  leaves: DocumentLeaf[];
+  comments: DocumentComment[];
+}
+
+/** Options for writing a new file. */
+export interface EncryptOptions {
+  /** age recipients (`age1…`), one stanza each, in this order. */
+  recipients: string[];
+  /** The clock, for `lastmodified` (default: now). */
+  now?: Date;
+  /** The sops version written in the metadata (default "3.10.2", whose layout is reproduced). */
+  version?: string;
+}

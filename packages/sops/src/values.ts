@@ -1,0 +1,192 @@
+/**
+ * The value layer: `ENC[AES256_GCM,...]` strings, AES-256-GCM with path AAD, and the canonical
+ * plaintext bytes of each SOPS type (spec §2). The one owner of plaintext ↔ ciphertext for values.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { SopsError } from "./errors.js";
+
+/** The value types SOPS writes in the `type:` field. */
+export type SopsValueType = "str" | "int" | "float" | "bool" | "time" | "comment" | "bytes";
+
+const VALUE_TYPES: ReadonlySet<string> = new Set(["str", "int", "float", "bool", "time", "comment", "bytes"]);
+
+/** The grammar sops uses, reproduced exactly (greedy, anchored at the start only). */
+const ENC_PATTERN = /^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]/;
+
+/** The parts of an ENC string, base64 still encoded. */
+export interface EncParts {
+  data: string;
+  iv: string;
+  tag: string;
+  type: string;
+}
+
+/** True when `s` has the shape of an encrypted SOPS value. */
+export function isEncValue(s: string): boolean {
+  return s.startsWith("ENC[") && ENC_PATTERN.test(s);
+}
+
+/** Splits an ENC string into its parts; undefined when it does not match the grammar. */
+export function parseEnc(s: string): EncParts | undefined {
+  const m = ENC_PATTERN.exec(s);
+  if (m === null) return undefined;
+  return { data: m[1]!, iv: m[2]!, tag: m[3]!, type: m[4]! };
+}
+
+const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Strict standard base64: right alphabet, right padding, and canonical (re-encoding gives the same
+ * text), so that no character of a stored value can change without changing the bytes.
+ */
+function decodeB64Strict(s: string): Buffer | undefined {
+  if (!B64.test(s)) return undefined;
+  const b = Buffer.from(s, "base64");
+  return b.toString("base64") === s ? b : undefined;
+}
+
+/**
+ * Decrypts one ENC string with the data key and AAD (the key path plus ':').
+ * @returns the plaintext bytes and the declared type.
+ * @throws SopsError MALFORMED_FILE when the string breaks the grammar; TAMPERED when the tag check fails.
+ */
+export function decryptValue(enc: string, dataKey: Uint8Array, aad: string): { plaintext: Buffer; type: SopsValueType } {
+  const parts = parseEnc(enc);
+  if (parts === undefined) throw new SopsError("MALFORMED_FILE", "value is not a valid ENC[AES256_GCM,...] string");
+  if (!VALUE_TYPES.has(parts.type)) {
+    throw new SopsError("TAMPERED", `value has unknown type "${parts.type.slice(0, 20)}"`);
+  }
+  const data = decodeB64Strict(parts.data);
+  const iv = decodeB64Strict(parts.iv);
+  const tag = decodeB64Strict(parts.tag);
+  if (data === undefined || iv === undefined || tag === undefined || iv.length === 0 || tag.length !== 16) {
+    throw new SopsError("TAMPERED", "value has invalid base64 or a wrong IV/tag length");
+  }
+  try {
+    const d = createDecipheriv("aes-256-gcm", dataKey, iv, { authTagLength: 16 });
+    d.setAAD(Buffer.from(aad, "utf8"));
+    d.setAuthTag(tag);
+    const out = Buffer.concat([d.update(data), d.final()]);
+    return { plaintext: out, type: parts.type as SopsValueType };
+  } catch (cause) {
+    throw new SopsError("TAMPERED", "value failed its authentication check (changed, or moved from another key)", { cause });
+  }
+}
+
+/**
+ * Encrypts plaintext bytes into an ENC string with a fresh random 32-byte IV.
+ * Never call with an empty plaintext: SOPS stores empty strings unencrypted as "".
+ */
+export function encryptValue(plaintext: Uint8Array, dataKey: Uint8Array, aad: string, type: SopsValueType, iv: Uint8Array = randomBytes(32)): string {
+  const c = createCipheriv("aes-256-gcm", dataKey, iv, { authTagLength: 16 });
+  c.setAAD(Buffer.from(aad, "utf8"));
+  const data = Buffer.concat([c.update(plaintext), c.final()]);
+  const tag = c.getAuthTag();
+  return `ENC[AES256_GCM,data:${data.toString("base64")},iv:${Buffer.from(iv).toString("base64")},tag:${tag.toString("base64")},type:${type}]`;
+}
+
+/** The AAD of a leaf: mapping keys from the root joined by ':' plus a trailing ':' (list indices excluded). */
+export function aadForPath(path: readonly string[]): string {
+  return path.length === 0 ? ":" : `${path.join(":")}:`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Canonical plaintext forms (spec §2.3), shared by decryption and the MAC.
+
+/** Go strconv.ParseBool → SOPS's `True`/`False`. */
+export function canonicalBool(s: string): "True" | "False" | undefined {
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(s)) return "True";
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(s)) return "False";
+  return undefined;
+}
+
+/** Go strconv.Atoi then Itoa: optional sign, decimal digits, no leading zeros; int64 range. */
+export function canonicalInt(s: string): string | undefined {
+  const m = /^([+-]?)(\d+)$/.exec(s);
+  if (m === null) return undefined;
+  const n = BigInt(`${m[1] === "-" ? "-" : ""}${m[2]}`);
+  if (n > 9223372036854775807n || n < -9223372036854775808n) return undefined;
+  return n.toString();
+}
+
+/** Go FormatFloat(f, 'f', -1, 64): shortest round-trip decimal, never an exponent. */
+export function formatGoFloat(x: number): string {
+  if (Number.isNaN(x)) return "NaN";
+  if (x === Infinity) return "+Inf";
+  if (x === -Infinity) return "-Inf";
+  if (Object.is(x, -0)) return "-0";
+  const s = String(x);
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
+  if (m === null) return s;
+  const [, sign, lead, frac = "", expText] = m;
+  const digits = `${lead}${frac}`;
+  const exp = Number(expText);
+  const point = 1 + exp; // position of the decimal point within `digits`
+  if (point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${"0".repeat(point - digits.length)}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/** Go ParseFloat then FormatFloat 'f' -1. */
+export function canonicalFloat(s: string): string | undefined {
+  const t = s.trim();
+  if (t !== s || t === "") return undefined;
+  let x: number;
+  if (/^[+-]?(inf|infinity)$/i.test(t)) x = t.startsWith("-") ? -Infinity : Infinity;
+  else if (/^nan$/i.test(t)) x = NaN;
+  else if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) x = Number(t);
+  else return undefined;
+  return formatGoFloat(x);
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Go time.Parse(RFC3339) then MarshalText (RFC3339Nano): fraction without trailing zeros, `Z` for a
+ * zero offset, other offsets kept. With `dropFraction`, formats like RFC3339 (used for the MAC AAD).
+ */
+export function canonicalTime(s: string, dropFraction = false): string | undefined {
+  const m = RFC3339.exec(s);
+  if (m === null) return undefined;
+  const [, y, mo, d, h, mi, se, frac, off] = m;
+  let fraction = "";
+  if (!dropFraction && frac !== undefined) {
+    const f = frac.replace(/0+$/, "");
+    if (f !== "") fraction = `.${f}`;
+  }
+  const offset = off!.toUpperCase() === "Z" || off === "+00:00" || off === "-00:00" ? "Z" : off;
+  return `${y}-${mo}-${d}T${h}:${mi}:${se}${fraction}${offset}`;
+}
+
+/**
+ * The canonical MAC/plaintext bytes of a decrypted value of the given type.
+ * @throws SopsError TAMPERED when the plaintext does not parse as its type.
+ */
+export function canonicalize(plaintext: string, type: SopsValueType): string {
+  let out: string | undefined;
+  switch (type) {
+    case "str":
+    case "bytes":
+    case "comment":
+      return plaintext;
+    case "int":
+      out = canonicalInt(plaintext);
+      break;
+    case "float":
+      out = canonicalFloat(plaintext);
+      break;
+    case "bool":
+      out = canonicalBool(plaintext);
+      break;
+    case "time":
+      out = canonicalTime(plaintext);
+      break;
+  }
+  if (out === undefined) throw new SopsError("TAMPERED", `a value of type ${type} does not parse as one`);
+  return out;
+}
+
+/** Today's `lastmodified`: UTC `YYYY-MM-DDTHH:MM:SSZ`, exactly as sops writes it. */
+export function formatLastModified(now: Date): string {
+  return `${now.toISOString().slice(0, 19)}Z`;
+}
