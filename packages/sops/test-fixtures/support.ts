@@ -1,0 +1,197 @@
+/**
+ * Test support for @stellar-secrets/sops (test-only; never built or shipped).
+ *
+ * Holds an independent "oracle" writer for SOPS files (node:crypto AES-256-GCM + the `age` CLI for
+ * wrapping), so tests of the reader do not depend on the writer under test, plus helpers for the
+ * test-only keys and for checking that errors never leak plaintext or key material.
+ */
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The repository root (…/main). */
+export const REPO_ROOT = resolve(here, "../../..");
+
+/** `../shared/interop/sops-fixtures` relative to the repo root (present for developers and CI). */
+export const FIXTURES_DIR = resolve(REPO_ROOT, "../shared/interop/sops-fixtures");
+
+/** Why the interop fixture tests are skipped, or undefined when they run. */
+export const FIXTURES_SKIP_REASON: string | undefined = existsSync(join(FIXTURES_DIR, "MANIFEST.md"))
+  ? undefined
+  : `skipped: the sops interop fixtures folder ${FIXTURES_DIR} is absent (it lives next to the repo, in ../shared; a user's own clone does not have it)`;
+
+/** A committed TEST-ONLY age key in packages/sops/test-fixtures/keys/. */
+export interface TestKey {
+  name: string;
+  path: string;
+  identity: string;
+  recipient: string;
+}
+
+/** Loads one of the committed test-only keys (alice, bob, carol). */
+export function testKey(name: "alice" | "bob" | "carol"): TestKey {
+  const path = join(here, "keys", `${name}.txt`);
+  const text = readFileSync(path, "utf8");
+  if (!text.startsWith("# TEST-ONLY key, never use for real secrets\n")) throw new Error(`${path} is not labelled test-only`);
+  const identity = text.split("\n").find((l) => l.startsWith("AGE-SECRET-KEY-1"));
+  const recipient = /# public key: (age1\S+)/.exec(text)?.[1];
+  if (!identity || !recipient) throw new Error(`${path}: no identity/recipient`);
+  return { name, path, identity, recipient };
+}
+
+/** True when the `age` CLI is on PATH. */
+export function haveAgeCli(): boolean {
+  try {
+    execFileSync("age", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A fresh temp dir; remove it with the returned cleanup. */
+export function tempDir(prefix = "sops-test-"): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Oracle: an independent SOPS value/MAC/metadata writer (spec §2, §4, §6, §8), used to make
+// inputs for the reader under test.
+// ---------------------------------------------------------------------------------------------
+
+/** ENC[AES256_GCM,...] of `plaintext` under `dataKey` with `aad` (spec §2.2), with node:crypto. */
+export function oracleEncrypt(dataKey: Uint8Array, plaintext: string, aad: string, type = "str", iv: Uint8Array = randomBytes(32)): string {
+  if (plaintext === "") return "";
+  const c = createCipheriv("aes-256-gcm", dataKey, iv);
+  c.setAAD(Buffer.from(aad, "utf8"));
+  const data = Buffer.concat([c.update(Buffer.from(plaintext, "utf8")), c.final()]);
+  const tag = c.getAuthTag();
+  return `ENC[AES256_GCM,data:${data.toString("base64")},iv:${Buffer.from(iv).toString("base64")},tag:${tag.toString("base64")},type:${type}]`;
+}
+
+/** Decrypts an ENC string with node:crypto (throws on a bad tag). */
+export function oracleDecrypt(dataKey: Uint8Array, enc: string, aad: string): { plaintext: string; type: string } {
+  const m = /^ENC\[AES256_GCM,data:(.*),iv:(.+),tag:(.+),type:(.+)\]$/.exec(enc);
+  if (!m) throw new Error("not an ENC string");
+  const [, data, iv, tag, type] = m as unknown as [string, string, string, string, string];
+  const d = createDecipheriv("aes-256-gcm", dataKey, Buffer.from(iv, "base64"));
+  d.setAAD(Buffer.from(aad, "utf8"));
+  d.setAuthTag(Buffer.from(tag, "base64"));
+  const pt = Buffer.concat([d.update(Buffer.from(data, "base64")), d.final()]);
+  return { plaintext: pt.toString("utf8"), type };
+}
+
+/** SHA-512 over the concatenated values, upper-case hex (spec §4.1). */
+export function oracleMac(values: readonly string[], macOnlyEncrypted = false): string {
+  const h = createHash("sha512");
+  if (macOnlyEncrypted) h.update(createHash("sha256").update("sops").digest());
+  for (const v of values) h.update(Buffer.from(v, "utf8"));
+  return h.digest("hex").toUpperCase();
+}
+
+/** Wraps the data key for one recipient with the `age` CLI (armored, spec §6.1). */
+export function ageCliWrap(dataKey: Uint8Array, recipient: string): string {
+  return execFileSync("age", ["-a", "-r", recipient], { input: Buffer.from(dataKey) }).toString("utf8");
+}
+
+/** Unwraps an armored `enc` with the `age` CLI and a key file. */
+export function ageCliUnwrap(enc: string, keyFile: string): Buffer {
+  const { dir, cleanup } = tempDir("age-unwrap-");
+  try {
+    const f = join(dir, "enc.age");
+    execFileSync("sh", ["-c", 'cat > "$1"', "sh", f], { input: enc });
+    return execFileSync("age", ["-d", "-i", keyFile, f]);
+  } finally {
+    cleanup();
+  }
+}
+
+export interface OracleSealOptions {
+  dataKey: Uint8Array;
+  recipients: readonly string[];
+  /** The canonical plaintexts fed to the MAC, in walk order. */
+  macValues: readonly string[];
+  lastmodified?: string;
+  /** AAD used to encrypt the MAC, default = lastmodified (to test §4.3 normalisation). */
+  macAad?: string;
+  version?: string;
+  macOnlyEncrypted?: boolean;
+  /** Crypt rule line(s) inside `sops:`, default `unencrypted_suffix: _unencrypted`. */
+  cryptRule?: string;
+}
+
+/** Appends a sops 3.10-style metadata block (4-space indent) to a YAML body written by a test. */
+export function oracleSealYaml(body: string, o: OracleSealOptions): string {
+  const lastmodified = o.lastmodified ?? "2026-01-02T03:04:05Z";
+  const mac = oracleEncrypt(o.dataKey, oracleMac(o.macValues, o.macOnlyEncrypted), o.macAad ?? lastmodified);
+  const stanzas = o.recipients
+    .map((r) => {
+      const enc = ageCliWrap(o.dataKey, r);
+      const lines = enc.trimEnd().split("\n").map((l) => `            ${l}`).join("\n");
+      return `        - recipient: ${r}\n          enc: |\n${lines}\n`;
+    })
+    .join("");
+  return (
+    (body.endsWith("\n") || body === "" ? body : body + "\n") +
+    "sops:\n    age:\n" +
+    stanzas +
+    `    lastmodified: "${lastmodified}"\n` +
+    `    mac: ${mac}\n` +
+    (o.macOnlyEncrypted ? "    mac_only_encrypted: true\n" : "") +
+    `    ${o.cryptRule ?? "unencrypted_suffix: _unencrypted"}\n` +
+    `    version: ${o.version ?? "3.10.2"}\n`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Error hygiene
+// ---------------------------------------------------------------------------------------------
+
+/** Everything an error exposes to a log: message, stack, hint, own props, and the cause chain. */
+export function errorText(err: unknown, depth = 0): string {
+  if (depth > 5 || err === null || err === undefined) return "";
+  if (typeof err !== "object") return String(err);
+  const e = err as Record<string, unknown> & { message?: unknown; stack?: unknown; cause?: unknown };
+  const parts = [String(e.message ?? ""), String(e.stack ?? "")];
+  for (const k of Object.keys(e)) {
+    if (k === "cause") continue;
+    try {
+      parts.push(`${k}=${typeof e[k] === "object" ? JSON.stringify(e[k]) : String(e[k])}`);
+    } catch {
+      parts.push(`${k}=<unserialisable>`);
+    }
+  }
+  try {
+    parts.push(String(err));
+  } catch {
+    /* ignore */
+  }
+  parts.push(errorText(e.cause, depth + 1));
+  return parts.join("\n");
+}
+
+/** Throws (with a redacted message) when any of `secrets` occurs in the error's text. */
+export function assertNoLeak(err: unknown, secrets: readonly string[]): void {
+  const text = errorText(err);
+  for (const s of secrets) {
+    if (s.length >= 4 && text.includes(s)) {
+      throw new Error(`error text leaks a secret (length ${s.length}, starts ${JSON.stringify(s.slice(0, 2))}…)`);
+    }
+  }
+}
+
+/** Runs fn, expects it to throw/reject; returns the error. */
+export async function catchError(fn: () => unknown): Promise<unknown> {
+  try {
+    await fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error("expected an error, but the call succeeded");
+}
