@@ -1,0 +1,104 @@
+import { readFileSync } from "node:fs";
+import { defaultKeyFilePath, parseIdentityFile, type Identities } from "@stellar-secrets/sops";
+
+/** Where {@link findResolverIdentities} looks, passed in so tests need no real environment. */
+export interface IdentityLookupOptions {
+  /** Identities given by the caller: the text of an age key file, or a list of `AGE-SECRET-KEY-1…` strings. */
+  identities?: string | readonly string[];
+  /**
+   * Also try the sops default key file (`$XDG_CONFIG_HOME/sops/age/keys.txt`, else
+   * `~/.config/sops/age/keys.txt`) when no other source is set. Off by default: a deployed
+   * runtime should say where its key is.
+   */
+  useSopsKeyFile?: boolean;
+  /** Defaults to `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Home folder for the sops default key file; defaults to `os.homedir()`. */
+  home?: string;
+}
+
+/** Identities plus the sources that were set but skipped, for error messages. */
+export interface ResolverIdentities extends Identities {
+  /** Human descriptions of every place looked at, in order, including those not used. */
+  searched: string[];
+}
+
+/**
+ * Finds the age identities for the resolver: the first source that is set wins, in this order:
+ * the `identities` argument, `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, and (only with
+ * `useSopsKeyFile`) the sops default key file. Never runs a command (`SOPS_AGE_KEY_CMD` is
+ * ignored) and never reads SSH keys. A set source that yields no key is returned as an empty
+ * list, so the caller reports `NO_IDENTITY` with `searched`; a later source is not consulted
+ * (one source, chosen deterministically).
+ *
+ * Never throws: an unreadable or unparsable source becomes a note in `searched` and yields no key.
+ */
+export function findResolverIdentities(options: IdentityLookupOptions = {}): ResolverIdentities {
+  const env = options.env ?? process.env;
+  const searched: string[] = [];
+  const result = (identities: string[], source: string): ResolverIdentities => ({
+    identities,
+    sources: [source],
+    searched,
+  });
+
+  if (options.identities !== undefined) {
+    const given = options.identities;
+    const source = "the identities option of createResolver";
+    searched.push(source);
+    const keys = typeof given === "string" ? safeParse(given, source, searched) : given.flatMap((k) => safeParse(k, source, searched));
+    return result(keys, source);
+  }
+  searched.push("the identities option of createResolver (not given)");
+
+  const inline = env["SOPS_AGE_KEY"];
+  if (inline !== undefined && inline.trim() !== "") {
+    const source = "SOPS_AGE_KEY";
+    searched.push(source);
+    if (env["SOPS_AGE_KEY_FILE"]) searched.push("SOPS_AGE_KEY_FILE (not consulted: SOPS_AGE_KEY is set and takes precedence)");
+    return result(safeParse(inline, source, searched), source);
+  }
+  searched.push("SOPS_AGE_KEY (not set)");
+
+  const keyFile = env["SOPS_AGE_KEY_FILE"];
+  if (keyFile !== undefined && keyFile.trim() !== "") {
+    const source = `SOPS_AGE_KEY_FILE=${keyFile}`;
+    searched.push(source);
+    return result(readKeyFile(keyFile, source, searched), source);
+  }
+  searched.push("SOPS_AGE_KEY_FILE (not set)");
+
+  const lookup: { env: NodeJS.ProcessEnv; home?: string } = { env };
+  if (options.home !== undefined) lookup.home = options.home;
+  const defaultFile = defaultKeyFilePath(lookup);
+  if (options.useSopsKeyFile === true) {
+    const source = `sops default key file ${defaultFile}`;
+    searched.push(source);
+    return result(readKeyFile(defaultFile, source, searched, true), source);
+  }
+  searched.push(`sops default key file ${defaultFile} (not consulted: pass useSopsKeyFile: true to allow it)`);
+  return { identities: [], sources: [], searched };
+}
+
+function safeParse(text: string, source: string, searched: string[]): string[] {
+  try {
+    return parseIdentityFile(text, source);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    searched[searched.length - 1] = `${source} (unusable: ${typeof code === "string" ? code : "not an age identity"})`;
+    return [];
+  }
+}
+
+function readKeyFile(path: string, source: string, searched: string[], optional = false): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const reason = typeof code === "string" ? code : "unreadable";
+    searched[searched.length - 1] = `${source} (${optional && reason === "ENOENT" ? "does not exist" : `cannot read: ${reason}`})`;
+    return [];
+  }
+  return safeParse(text, source, searched);
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { editDistance, nearestName } from "./nearest.js";
+
+describe("editDistance", () => {
+  it("counts substitutions, insertions, deletions and adjacent swaps as one edit each", () => {
+    expect(editDistance("stripe_api_key", "stripe_api_key")).toBe(0);
+    expect(editDistance("stripe_api_key", "stripe_api_kex")).toBe(1);
+    expect(editDistance("stripe_api_key", "stripe_api_ky")).toBe(1);
+    expect(editDistance("stripe_api_key", "stripe_api_kye")).toBe(1);
+    expect(editDistance("abc", "")).toBe(3);
+    expect(editDistance("kitten", "sitting")).toBe(3);
+  });
+
+  it("stops at the limit and reports limit + 1", () => {
+    expect(editDistance("aaaaaaaa", "bbbbbbbb", 2)).toBe(3);
+    expect(editDistance("a", "abcdef", 2)).toBe(3);
+  });
+});
+
+describe("nearestName", () => {
+  const known = ["stripe_api_key", "hubspot_api_token", "twilio_account_sid", "Stripe_Webhook_Secret"];
+
+  it("says when a name differs only by case", () => {
+    expect(nearestName("STRIPE_API_KEY", known)).toEqual({ name: "stripe_api_key", caseOnly: true });
+    expect(nearestName("stripe_webhook_secret", known)).toEqual({ name: "Stripe_Webhook_Secret", caseOnly: true });
+  });
+
+  it("suggests the closest name for a typo", () => {
+    expect(nearestName("stripe_api_kye", known)).toEqual({ name: "stripe_api_key", caseOnly: false });
+    expect(nearestName("hubspot_api_tokn", known)).toEqual({ name: "hubspot_api_token", caseOnly: false });
+  });
+
+  it("suggests nothing when no name is close", () => {
+    expect(nearestName("sendgrid_token", known)).toBeUndefined();
+    expect(nearestName("x", known)).toBeUndefined();
+  });
+
+  it("breaks ties by sort order and never suggests the name itself", () => {
+    expect(nearestName("key_b", ["key_c", "key_a"])).toEqual({ name: "key_a", caseOnly: false });
+    expect(nearestName("same", ["same"])).toBeUndefined();
+  });
+});

@@ -1,0 +1,507 @@
+import { readFileSync, readdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
+import { parseSecretsFile } from "@stellar-secrets/sops";
+import type { AccessEvent, AccessOutcome, AccessSink } from "./access-log.js";
+import type { ActionConfig, ApiConnection, AuthConnector, HeaderConfig } from "./config.js";
+import { ResolverError, toResolverError } from "./errors.js";
+import {
+  resolveActionWith,
+  resolveAuthWith,
+  resolveHeaderList,
+  type ResolvedAuth,
+  type ResolvedHeaders,
+  type ResolvedRequest,
+  type TakeValue,
+} from "./headers.js";
+import { findResolverIdentities, type IdentityLookupOptions } from "./identities.js";
+import { nearestName } from "./nearest.js";
+import { decryptSnapshot, detectFormat, digestText, type Snapshot } from "./snapshot.js";
+
+/** Options of {@link createResolver}. */
+export interface ResolverOptions {
+  /** The environment to serve, such as `production`. */
+  environment: string;
+  /**
+   * The secrets repository root: the file is `<root>/secrets/<environment>.enc.yaml` (or
+   * `.enc.json`), and the other `secrets/*.enc.yaml` files are read (names only, no keys) to
+   * explain a missing value. Defaults to the current directory. Ignored when `files` is given.
+   */
+  root?: string;
+  /**
+   * Explicit environment → file paths, instead of `root`. Must contain `environment`; the other
+   * entries are only read for names, to explain a missing value.
+   */
+  files?: Readonly<Record<string, string>>;
+  /**
+   * Age identities: the text of a key file, or a list of `AGE-SECRET-KEY-1…` strings. When
+   * absent: `SOPS_AGE_KEY`, else `SOPS_AGE_KEY_FILE` (re-read on every reload), else nothing.
+   */
+  identities?: string | readonly string[];
+  /** Also accept the sops default key file (`~/.config/sops/age/keys.txt`) as a last resort. Off by default. */
+  useSopsKeyFile?: boolean;
+  /** Access-log sink(s): each receives every access event, synchronously. */
+  audit?: AccessSink | readonly AccessSink[];
+  /** Receives errors thrown by a sink (default: `process.emitWarning`). */
+  onSinkError?: (error: unknown) => void;
+  /** Environment variables for the identity lookup; defaults to `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Home folder for the sops default key file; defaults to `os.homedir()`. */
+  home?: string;
+}
+
+/** The result of {@link Resolver.reload}. Never thrown: a failed reload keeps the last good values. */
+export type ReloadResult =
+  | {
+      readonly ok: true;
+      /** The snapshot generation now served. */
+      readonly generation: number;
+      /** True when the file's text was unchanged (nothing was decrypted). */
+      readonly unchanged: boolean;
+      /** Names added, removed and with a changed value (never the values). */
+      readonly added: readonly string[];
+      readonly removed: readonly string[];
+      readonly changed: readonly string[];
+    }
+  | {
+      readonly ok: false;
+      /** Why the file was refused; the resolver still serves generation `generation`. */
+      readonly error: ResolverError;
+      readonly generation: number;
+    };
+
+/** Facts about the values being served (no values). */
+export interface ResolverStatus {
+  readonly environment: string;
+  readonly file: string;
+  readonly generation: number;
+  readonly loadedAt: Date;
+  readonly lastModified: string;
+  readonly recipients: readonly string[];
+  readonly secretCount: number;
+  /** The error of the most recent reload, if it failed (cleared by a successful one). */
+  readonly lastReloadError?: ResolverError;
+}
+
+const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const ENV_FILE = /^(.+)\.enc\.(ya?ml|json)$/;
+
+interface Location {
+  environment: string;
+  file: string;
+  /** Other environments → file, for names only. `undefined` when listed lazily from `secretsDir`. */
+  others?: ReadonlyMap<string, string>;
+  secretsDir?: string;
+}
+
+/** Names of the other environments, read once per snapshot on the first miss. */
+interface OtherNames {
+  byEnvironment: Map<string, ReadonlySet<string>>;
+  all: Set<string>;
+}
+
+/**
+ * Serves one environment's secrets from memory: decrypted and verified once, swapped whole on
+ * {@link Resolver.reload}. Create it with {@link createResolver}.
+ */
+export class Resolver {
+  readonly environment: string;
+  readonly file: string;
+  #snapshot: Snapshot | undefined;
+  readonly #location: Location;
+  readonly #options: ResolverOptions;
+  readonly #sinks: readonly AccessSink[];
+  readonly #onSinkError: (error: unknown) => void;
+  #others: { snapshot: Snapshot; names: OtherNames } | undefined;
+  #reloadQueue: Promise<unknown> = Promise.resolve();
+  #lastReloadError: ResolverError | undefined;
+
+  /** @internal Use {@link createResolver}. */
+  constructor(location: Location, options: ResolverOptions, snapshot: Snapshot) {
+    this.environment = location.environment;
+    this.file = location.file;
+    this.#location = location;
+    this.#options = options;
+    this.#snapshot = snapshot;
+    const audit = options.audit;
+    this.#sinks = audit === undefined ? [] : typeof audit === "function" ? [audit] : [...audit];
+    this.#onSinkError = options.onSinkError ?? ((error: unknown) => process.emitWarning(error instanceof Error ? error : new Error(String(error))));
+  }
+
+  /**
+   * The value of `name` in this environment, as a string. Emits an access event for `consumer`
+   * (default `"get"`), whatever the outcome.
+   *
+   * Throws {@link ResolverError}: `UNKNOWN_SECRET` (with the nearest name, and whether it differs
+   * only by case), `MISSING_ENVIRONMENT_VALUE` (naming the environments that have it),
+   * `NOT_A_STRING` (a map or list in a nested SOPS file), `CLOSED`.
+   */
+  get(name: string, consumer = "get"): string {
+    const snapshot = this.#current();
+    const value = snapshot.values.get(name);
+    if (value !== undefined) {
+      if (this.#sinks.length > 0) this.#emit(snapshot, name, consumer, "ok");
+      return value;
+    }
+    throw this.#miss(snapshot, name, consumer);
+  }
+
+  /** True when this environment has a value for `name` (no access event: nothing is handed out). */
+  has(name: string): boolean {
+    return this.#current().values.has(name);
+  }
+
+  /** The names with a value in this environment, in file order (no values). */
+  names(): string[] {
+    return [...this.#current().values.keys()];
+  }
+
+  /**
+   * Resolves a `headers:` list (`{name, type: secret, secret, prefix?}` / `{name, type: static,
+   * value}`) into a header object, all values from one snapshot. `consumer` names the owner for
+   * the access log (such as `action:create_ticket`).
+   *
+   * Throws {@link ResolverError}: the codes of {@link Resolver.get}, `INVALID_CONFIG` (bad
+   * shape, bad header name, a name listed twice), `INVALID_HEADER_VALUE` (a value with CR/LF/NUL).
+   */
+  resolveHeaders(headers: readonly HeaderConfig[], consumer = "headers"): ResolvedHeaders {
+    return resolveHeaderList(headers, this.#taker(this.#current()), "headers", consumer);
+  }
+
+  /**
+   * What an auth connector adds to a request (see {@link ResolvedAuth}); for
+   * `oauth2_client_credentials`, the client id and secret and a ready token request.
+   * The access-log consumer is `connector:<name>` unless given.
+   * Throws {@link ResolverError} as {@link Resolver.resolveHeaders} does.
+   */
+  resolveAuth(connector: AuthConnector, consumer?: string): ResolvedAuth {
+    return resolveAuthWith(connector, this.#taker(this.#current()), consumer ?? `connector:${connector.name ?? "unnamed"}`);
+  }
+
+  /**
+   * The full header set of an action's request: connection headers, then the auth connector's,
+   * then the action's (the most specific wins for a name, in any case), all from one snapshot.
+   * Each value is logged with its owner as consumer (`connection:…`, `connector:…`, `action:…`).
+   *
+   * Throws {@link ResolverError}: the codes of {@link Resolver.resolveHeaders},
+   * `ENVIRONMENT_NOT_ALLOWED` (the action's `environments` exclude this one), `INVALID_CONFIG`
+   * (connection or connector missing, extra, or not the one named).
+   */
+  resolveAction(action: ActionConfig, connection?: ApiConnection, connector?: AuthConnector): ResolvedRequest {
+    return resolveActionWith(this.environment, action, connection, connector, this.#taker(this.#current()));
+  }
+
+  /**
+   * Re-reads, decrypts and verifies the file, then swaps the new values in at once. Concurrent
+   * readers see either the old or the new values, never a mix. Calls are serialized. A failed
+   * reload (unreadable, tampered, wrong key...) keeps serving the last good values and returns
+   * the error; it never rejects. When no identity was passed, the key source is read again, so a
+   * rotated key file is picked up.
+   */
+  reload(): Promise<ReloadResult> {
+    const next = this.#reloadQueue.then(() => this.#reloadNow());
+    this.#reloadQueue = next;
+    return next;
+  }
+
+  /** Facts about what is served (no values). */
+  status(): ResolverStatus {
+    const s = this.#current();
+    const status: ResolverStatus = {
+      environment: this.environment,
+      file: this.file,
+      generation: s.generation,
+      loadedAt: s.loadedAt,
+      lastModified: s.lastModified,
+      recipients: s.recipients,
+      secretCount: s.values.size,
+      ...(this.#lastReloadError === undefined ? {} : { lastReloadError: this.#lastReloadError }),
+    };
+    return status;
+  }
+
+  /** Drops the values from memory; every later call throws `CLOSED`. */
+  close(): void {
+    this.#snapshot = undefined;
+    this.#others = undefined;
+  }
+
+  #current(): Snapshot {
+    const snapshot = this.#snapshot;
+    if (snapshot === undefined) {
+      throw new ResolverError("CLOSED", `the resolver for environment ${this.environment} was closed. Create a new one with createResolver.`, {
+        environment: this.environment,
+      });
+    }
+    return snapshot;
+  }
+
+  async #reloadNow(): Promise<ReloadResult> {
+    const old = this.#snapshot;
+    if (old === undefined) {
+      const error = new ResolverError("CLOSED", `the resolver for environment ${this.environment} was closed; reload does nothing.`, {
+        environment: this.environment,
+      });
+      return { ok: false, error, generation: 0 };
+    }
+    try {
+      const text = await readText(this.file, this.environment);
+      if (digestText(text) === old.digest) {
+        this.#lastReloadError = undefined;
+        return { ok: true, generation: old.generation, unchanged: true, added: [], removed: [], changed: [] };
+      }
+      const next = await loadSnapshot(text, this.#location, this.#options, old.generation + 1);
+      if (this.#snapshot !== old) {
+        // Closed while decrypting.
+        return { ok: false, error: new ResolverError("CLOSED", `the resolver for environment ${this.environment} was closed during reload.`), generation: 0 };
+      }
+      this.#snapshot = next;
+      this.#lastReloadError = undefined;
+      return { ok: true, generation: next.generation, unchanged: false, ...compare(old, next) };
+    } catch (error) {
+      const failure = toResolverError(error, this.environment, this.file);
+      this.#lastReloadError = failure;
+      return { ok: false, error: failure, generation: old.generation };
+    }
+  }
+
+  #taker(snapshot: Snapshot): TakeValue {
+    return (secret, consumer, header) => {
+      const value = snapshot.values.get(secret);
+      if (value === undefined) throw this.#miss(snapshot, secret, consumer);
+      if (header && snapshot.headerUnsafe.has(secret)) {
+        if (this.#sinks.length > 0) this.#emit(snapshot, secret, consumer, "INVALID_HEADER_VALUE");
+        throw new ResolverError(
+          "INVALID_HEADER_VALUE",
+          `secret ${secret} in environment ${this.environment} contains a line break or NUL, so it cannot be sent in an HTTP header (${consumer}). Set the value again without the trailing newline (for example with --from-file on a file without one).`,
+          { environment: this.environment, file: this.file, secret, hint: "Re-set the value without line breaks." },
+        );
+      }
+      if (this.#sinks.length > 0) this.#emit(snapshot, secret, consumer, "ok");
+      return value;
+    };
+  }
+
+  #emit(snapshot: Snapshot, secret: string, consumer: string, outcome: AccessOutcome): void {
+    const event: AccessEvent = { time: new Date().toISOString(), environment: snapshot.environment, secret, consumer, outcome };
+    for (const sink of this.#sinks) {
+      try {
+        sink(event);
+      } catch (error) {
+        this.#onSinkError(error);
+      }
+    }
+  }
+
+  #miss(snapshot: Snapshot, name: string, consumer: string): ResolverError {
+    const env = this.environment;
+    const file = this.file;
+    const shape = snapshot.nested.get(name);
+    if (shape !== undefined) {
+      if (this.#sinks.length > 0) this.#emit(snapshot, name, consumer, "NOT_A_STRING");
+      return new ResolverError(
+        "NOT_A_STRING",
+        `${name} in ${file} (environment ${env}) is a ${shape === "null" ? "null value" : shape}, not a string; the resolver hands out strings only. Store each value under its own flat name (such as ${name}_value).`,
+        { environment: env, file, secret: name, hint: "Environment files are flat name: string maps." },
+      );
+    }
+    const others = this.#otherNames(snapshot);
+    const having = [...others.byEnvironment].filter(([, names]) => names.has(name)).map(([e]) => e);
+    if (having.length > 0) {
+      if (this.#sinks.length > 0) this.#emit(snapshot, name, consumer, "MISSING_ENVIRONMENT_VALUE");
+      const hint = `Set a value for ${name} in ${env} (stellar-secrets set ${name} --env ${env}), or stop using it in ${env}.`;
+      return new ResolverError(
+        "MISSING_ENVIRONMENT_VALUE",
+        `secret ${name} has no value in environment ${env} (${file}); it has values in ${having.join(", ")}. ${hint}`,
+        { environment: env, file, secret: name, environments: having, hint },
+      );
+    }
+    if (this.#sinks.length > 0) this.#emit(snapshot, name, consumer, "UNKNOWN_SECRET");
+    const known = new Set<string>([...snapshot.values.keys(), ...snapshot.nested.keys(), ...others.all]);
+    const near = nearestName(name, known);
+    let message = `unknown secret ${name}: no environment file has it (looked in ${file}${others.byEnvironment.size > 0 ? ` and ${others.byEnvironment.size} other environment file(s)` : ""}).`;
+    let hint: string;
+    if (near?.caseOnly) {
+      hint = `Use ${near.name}: names are case-sensitive.`;
+      message += ` ${near.name} exists and differs only by case; names are case-sensitive.`;
+    } else if (near !== undefined) {
+      hint = `Check the spelling: did you mean ${near.name}?`;
+      message += ` Did you mean ${near.name}?`;
+    } else {
+      hint = `Check the name (case-sensitive), or create it with stellar-secrets set ${name} --env ${env}.`;
+      message += ` ${hint}`;
+    }
+    return new ResolverError("UNKNOWN_SECRET", message, {
+      environment: env,
+      file,
+      secret: name,
+      ...(near === undefined ? {} : { suggestion: near.name }),
+      hint,
+    });
+  }
+
+  /** Names in the other environment files (parsed without keys), cached for the snapshot. */
+  #otherNames(snapshot: Snapshot): OtherNames {
+    if (this.#others?.snapshot === snapshot) return this.#others.names;
+    const names: OtherNames = { byEnvironment: new Map(), all: new Set() };
+    for (const [environment, file] of otherFiles(this.#location)) {
+      try {
+        const text = readFileSync(file, "utf8");
+        const parsed = parseSecretsFile(text, { path: file, format: detectFormat(file, text) });
+        const set = new Set(parsed.entries.map((e) => e.name));
+        names.byEnvironment.set(environment, set);
+        for (const n of set) names.all.add(n);
+      } catch {
+        // An unreadable or malformed other file only makes the explanation less precise; the
+        // checker reports it. The served environment itself was verified.
+      }
+    }
+    this.#others = { snapshot, names };
+    return names;
+  }
+}
+
+function compare(old: Snapshot, next: Snapshot): { added: string[]; removed: string[]; changed: string[] } {
+  const added: string[] = [];
+  const removed: string[] = [];
+  const changed: string[] = [];
+  for (const [name, value] of next.values) {
+    const before = old.values.get(name);
+    if (before === undefined) added.push(name);
+    else if (before !== value) changed.push(name);
+  }
+  for (const name of old.values.keys()) if (!next.values.has(name)) removed.push(name);
+  return { added, removed, changed };
+}
+
+function otherFiles(location: Location): [string, string][] {
+  if (location.others !== undefined) return [...location.others];
+  if (location.secretsDir === undefined) return [];
+  const result: [string, string][] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(location.secretsDir).sort();
+  } catch {
+    return [];
+  }
+  const seen = new Set<string>([location.environment]);
+  for (const entry of entries) {
+    const match = ENV_FILE.exec(entry);
+    if (match === null || seen.has(match[1]!)) continue;
+    seen.add(match[1]!);
+    result.push([match[1]!, join(location.secretsDir, entry)]);
+  }
+  return result;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Reads a file as strict UTF-8: invalid bytes are an `INVALID_UTF8` error at their line, never
+ * silently replaced (a replaced byte could hide tampering in a part the MAC does not cover).
+ */
+async function readText(file: string, environment: string): Promise<string> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw toResolverError(error, environment, file);
+  }
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    const line = invalidUtf8Line(bytes);
+    throw new ResolverError(
+      "INVALID_UTF8",
+      `environment ${environment}: ${file}:${line} is not valid UTF-8. SOPS files are UTF-8 text; restore the file from version control.`,
+      { environment, file, line, hint: "Restore the file from git; SOPS files are UTF-8 text." },
+    );
+  }
+}
+
+function invalidUtf8Line(bytes: Buffer): number {
+  let line = 1;
+  let start = 0;
+  for (;;) {
+    const end = bytes.indexOf(0x0a, start);
+    const stop = end === -1 ? bytes.length : end;
+    try {
+      utf8.decode(bytes.subarray(start, stop));
+    } catch {
+      return line;
+    }
+    if (end === -1) return line;
+    line++;
+    start = end + 1;
+  }
+}
+
+async function loadSnapshot(text: string, location: Location, options: ResolverOptions, generation: number): Promise<Snapshot> {
+  const lookup: IdentityLookupOptions = {};
+  if (options.identities !== undefined) lookup.identities = options.identities;
+  if (options.useSopsKeyFile !== undefined) lookup.useSopsKeyFile = options.useSopsKeyFile;
+  if (options.env !== undefined) lookup.env = options.env;
+  if (options.home !== undefined) lookup.home = options.home;
+  const identities = findResolverIdentities(lookup);
+  return decryptSnapshot(text, identities, { environment: location.environment, file: location.file, generation });
+}
+
+function locate(options: ResolverOptions): Location {
+  const environment = options.environment;
+  if (typeof environment !== "string" || !ENVIRONMENT_NAME.test(environment)) {
+    throw new ResolverError(
+      "INVALID_CONFIG",
+      `environment ${JSON.stringify(environment)} is not a valid environment name. Use letters, digits, _ . and - (such as production).`,
+      { hint: "Pass environment: 'production' (or another name from stellar.yaml)." },
+    );
+  }
+  if (options.files !== undefined) {
+    const file = options.files[environment];
+    if (file === undefined) {
+      const known = Object.keys(options.files);
+      throw new ResolverError(
+        "UNKNOWN_ENVIRONMENT",
+        `environment ${environment} is not in the files option (it has ${known.join(", ") || "no environments"}). Add ${environment}: <path> to files.`,
+        { environment, environments: known },
+      );
+    }
+    const others = new Map(Object.entries(options.files).filter(([e]) => e !== environment));
+    return { environment, file, others };
+  }
+  const secretsDir = join(resolve(options.root ?? "."), "secrets");
+  const candidates = [`${environment}.enc.yaml`, `${environment}.enc.yml`, `${environment}.enc.json`];
+  let entries: string[];
+  try {
+    entries = readdirSync(secretsDir);
+  } catch (error) {
+    throw toResolverError(error, environment, secretsDir);
+  }
+  const found = candidates.find((c) => entries.includes(c));
+  if (found === undefined) {
+    const existing = [...new Set(entries.map((e) => ENV_FILE.exec(e)?.[1]).filter((e): e is string => e !== undefined))].sort();
+    throw new ResolverError(
+      "UNKNOWN_ENVIRONMENT",
+      `no secrets file for environment ${environment}: ${join(secretsDir, candidates[0]!)} does not exist. Environments with a file: ${existing.join(", ") || "none"}. Check the environment name (case-sensitive) or the root folder.`,
+      { environment, file: join(secretsDir, candidates[0]!), environments: existing },
+    );
+  }
+  return { environment, file: join(secretsDir, basename(found)), secretsDir };
+}
+
+/**
+ * Creates a resolver for one environment: finds `secrets/<environment>.enc.yaml` under `root`
+ * (or `files[environment]`), finds the age identity (the `identities` option, else
+ * `SOPS_AGE_KEY`, else `SOPS_AGE_KEY_FILE`; the sops default key file only with
+ * `useSopsKeyFile`; never a command, never an SSH key), decrypts the file once and **verifies
+ * every value and the MAC before returning**. Values stay in memory only.
+ *
+ * Rejects with {@link ResolverError}: `INVALID_CONFIG`, `UNKNOWN_ENVIRONMENT`, `IO_ERROR`,
+ * `NO_IDENTITY`, `NO_MATCHING_IDENTITY`, `MAC_MISMATCH`, `TAMPERED`, `MALFORMED_FILE`,
+ * `DUPLICATE_KEY`, `NOT_ENCRYPTED`, `INVALID_UTF8`, `FILE_TOO_LARGE`, `UNSUPPORTED`.
+ */
+export async function createResolver(options: ResolverOptions): Promise<Resolver> {
+  const location = locate(options);
+  const text = await readText(location.file, location.environment);
+  const snapshot = await loadSnapshot(text, location, options, 1);
+  return new Resolver(location, options, snapshot);
+}
