@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Bundles the extension (CommonJS, for the VS Code extension host) and the language server
+// (one ES module, run by the client as a separate Node process) with esbuild, so the .vsix
+// needs no node_modules. Type-checks first. `--package` also writes dist/stellar-secrets.vsix.
+import { build } from "esbuild";
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+
+const here = join(dirname(fileURLToPath(import.meta.url)), "..");
+const require = createRequire(import.meta.url);
+const dist = join(here, "dist");
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist, { recursive: true });
+
+execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", join(here, "tsconfig.json")], { stdio: "inherit" });
+
+const common = { bundle: true, platform: "node", target: "node20", sourcemap: false, minify: false, logLevel: "warning", legalComments: "none" };
+await build({
+  ...common,
+  entryPoints: [join(here, "src/extension.ts")],
+  outfile: join(dist, "extension.cjs"),
+  format: "cjs",
+  external: ["vscode"],
+});
+// The server's bin (it imports the built dist/main.js and calls main()).
+const serverEntry = join(here, "node_modules/@stellar-secrets/language-server/bin/stellar-secrets-language-server.js");
+await build({
+  ...common,
+  entryPoints: [serverEntry],
+  outfile: join(dist, "server.mjs"),
+  format: "esm",
+  // CommonJS dependencies (vscode-languageserver) call require() for node built-ins.
+  banner: { js: "import { createRequire as __stellarCreateRequire } from 'node:module'; const require = __stellarCreateRequire(import.meta.url);" },
+});
+// Core reads the JSON Schemas at run time from <repo>/schemas; ship them beside the bundle.
+const schemas = join(here, "..", "schemas");
+if (existsSync(schemas)) cpSync(schemas, join(dist, "schemas"), { recursive: true });
+
+if (process.argv.includes("--package")) {
+  execFileSync(
+    process.execPath,
+    [require.resolve("@vscode/vsce/vsce"), "package", "--no-dependencies", "--skip-license", "--allow-missing-repository", "--out", join(dist, "stellar-secrets.vsix")],
+    { cwd: here, stdio: "inherit" },
+  );
+}

@@ -1,0 +1,21 @@
+/** Starts the bundled language server over IPC and connects it to VS Code. */
+import * as vscode from "vscode";
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from "vscode-languageclient/node";
+
+/** Creates (but does not start) the client for the server bundled at `dist/server.mjs`. */
+export function createClient(context: vscode.ExtensionContext): LanguageClient {
+  const module = context.asAbsolutePath("dist/server.mjs");
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ["--nolazy", "--inspect=6011"] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [{ scheme: "file", language: "yaml" }],
+    // The server registers its own file watchers (didChangeWatchedFiles dynamic registration),
+    // so every LSP client gets disk changes, not only this one.
+    synchronize: { configurationSection: "stellarSecrets" },
+    outputChannelName: "Stellar Secrets",
+    diagnosticPullOptions: { onChange: true, onSave: true },
+  };
+  return new LanguageClient("stellarSecrets", "Stellar Secrets", serverOptions, clientOptions);
+}

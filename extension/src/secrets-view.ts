@@ -1,0 +1,105 @@
+/**
+ * The Secrets view: every secret of every project (names × environments, set or missing, and
+ * the number of references), from the server's index. Refreshed when the server says the index
+ * changed.
+ */
+import * as vscode from "vscode";
+import type { ProjectInfo, SecretInfo, EnvironmentInfo } from "@stellar-secrets/language-server/protocol";
+
+/** A node of the tree. */
+export type SecretsNode =
+  | { type: "project"; project: ProjectInfo }
+  | { type: "secret"; project: ProjectInfo; secret: SecretInfo }
+  | { type: "environment"; project: ProjectInfo; secret: SecretInfo; environment: EnvironmentInfo }
+  | { type: "message"; text: string };
+
+/** Tree data for the `stellarSecrets.secrets` view. */
+export class SecretsTreeProvider implements vscode.TreeDataProvider<SecretsNode> {
+  private readonly changed = new vscode.EventEmitter<SecretsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private projects: ProjectInfo[] | undefined;
+
+  constructor(private readonly load: () => Promise<ProjectInfo[]>) {}
+
+  /** Forgets the cached projects and redraws the tree. */
+  refresh(): void {
+    this.projects = undefined;
+    this.changed.fire(undefined);
+  }
+
+  /** The projects as last loaded (loads them when needed). */
+  async getProjects(): Promise<ProjectInfo[]> {
+    this.projects ??= await this.load();
+    return this.projects;
+  }
+
+  async getChildren(node?: SecretsNode): Promise<SecretsNode[]> {
+    if (node === undefined) {
+      let projects: ProjectInfo[];
+      try {
+        projects = await this.getProjects();
+      } catch (e) {
+        return [{ type: "message", text: `Language server not ready: ${(e as Error).message}` }];
+      }
+      if (projects.length === 0) return [{ type: "message", text: "No stellar.yaml in this workspace." }];
+      if (projects.length === 1) return secretsOf(projects[0]!);
+      return projects.map((project) => ({ type: "project", project }));
+    }
+    if (node.type === "project") return secretsOf(node.project);
+    if (node.type === "secret") {
+      return node.project.environments.map((environment) => ({ type: "environment", project: node.project, secret: node.secret, environment }));
+    }
+    return [];
+  }
+
+  getTreeItem(node: SecretsNode): vscode.TreeItem {
+    switch (node.type) {
+      case "message":
+        return new vscode.TreeItem(node.text);
+      case "project": {
+        const item = new vscode.TreeItem(vscode.workspace.asRelativePath(node.project.root, true) || node.project.root, vscode.TreeItemCollapsibleState.Expanded);
+        item.description = `${node.project.secrets.length} secrets`;
+        item.contextValue = "project";
+        item.iconPath = new vscode.ThemeIcon("folder-library");
+        return item;
+      }
+      case "secret": {
+        const { secret, project } = node;
+        const item = new vscode.TreeItem(secret.name, vscode.TreeItemCollapsibleState.Collapsed);
+        const missing = project.environments.filter((e) => !secret.environments.includes(e.name)).map((e) => e.name);
+        const refs = `${secret.references} ref${secret.references === 1 ? "" : "s"}`;
+        item.description = missing.length === 0 ? `${refs} · all environments` : `${refs} · missing: ${missing.join(", ")}`;
+        item.tooltip = new vscode.MarkdownString(
+          [
+            `**${secret.name}**`,
+            secret.description ?? "",
+            secret.owner ? `Owner: ${secret.owner}` : "",
+            ...project.environments.map((e) => `- ${e.name}: ${secret.environments.includes(e.name) ? "set" : "missing"}`),
+            `References: ${secret.references}`,
+          ]
+            .filter((l) => l !== "")
+            .join("\n\n"),
+        );
+        item.contextValue = secret.references === 0 ? "secret-unused" : "secret";
+        item.iconPath = new vscode.ThemeIcon(missing.length === 0 ? "key" : "warning");
+        item.id = `${project.root}\u0000${secret.name}`;
+        return item;
+      }
+      case "environment": {
+        const set = node.secret.environments.includes(node.environment.name);
+        const item = new vscode.TreeItem(node.environment.name);
+        item.description = set ? "set" : "missing";
+        item.iconPath = new vscode.ThemeIcon(set ? "pass" : "circle-slash");
+        item.contextValue = set ? "environment-set" : "environment-missing";
+        item.id = `${node.project.root}\u0000${node.secret.name}\u0000${node.environment.name}`;
+        return item;
+      }
+    }
+  }
+}
+
+function secretsOf(project: ProjectInfo): SecretsNode[] {
+  if (!project.valid) return [{ type: "message", text: `${project.configPath} has errors (see Problems).` }];
+  if (project.secrets.length === 0) return [{ type: "message", text: "No secrets yet. Add one with the + button." }];
+  return project.secrets.map((secret) => ({ type: "secret", project, secret }));
+}

@@ -1,0 +1,228 @@
+#!/usr/bin/env node
+// Real-editor test of the extension, called by scripts/editor-e2e.sh (which installs and caches
+// code-server and playwright-core). Builds the .vsix, installs it into a fresh code-server
+// (VS Code 1.100.3), opens a temp copy of the example organisation in Debian's chromium and
+// checks through the UI:
+//   1. an unknown secret reference shows an error squiggle and a Problems entry with the rule id;
+//   2. completion (Ctrl+Space) in the `secret:` field offers the secret names;
+//   3. typing the fix clears the squiggle and the Problems entry;
+//   4. the Secrets view lists every secret of the example organisation.
+// Screenshots and the code-server log go to --artifacts. Exit status 0 only when every step passed.
+import { execFileSync, spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { copyExampleOrg, secretNamesOf } from "./example-org.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, "..", "..");
+const arg = (name) => {
+  const i = process.argv.indexOf(name);
+  if (i === -1 || process.argv[i + 1] === undefined) throw new Error(`missing ${name}`);
+  return process.argv[i + 1];
+};
+const CS = arg("--code-server");
+const PW = arg("--playwright");
+const ART = arg("--artifacts");
+const PORT = Number(process.env.EDITOR_E2E_PORT ?? 18765 + Math.floor(Math.random() * 1000));
+const t0 = Date.now();
+const log = (...a) => console.log(`editor-e2e [${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+
+rmSync(ART, { recursive: true, force: true });
+mkdirSync(ART, { recursive: true });
+
+// 1. the .vsix
+log("building the .vsix");
+execFileSync(process.execPath, [join(repo, "extension/scripts/build.mjs"), "--package"], { cwd: join(repo, "extension"), stdio: ["ignore", "inherit", "inherit"] });
+const vsix = join(repo, "extension/dist/stellar-secrets.vsix");
+copyFileSync(vsix, join(ART, "stellar-secrets.vsix"));
+
+// 2. the workspace: the example organisation plus one file with a misspelt reference
+const ws = copyExampleOrg(repo, "stellar-e2e-ws-");
+const secretsDir = /^secrets_dir:\s*(\S+)/m.exec(readFileSync(join(ws, "stellar.yaml"), "utf8"))?.[1] ?? "secrets";
+const envFiles = readdirSync(join(ws, secretsDir)).filter((f) => f.endsWith(".enc.yaml"));
+const allNames = [...new Set(envFiles.flatMap((f) => secretNamesOf(join(ws, secretsDir, f))))].sort();
+if (allNames.length === 0) throw new Error("the example organisation has no secrets");
+const target = allNames[0];
+const typo = target.slice(0, -1) + (target.endsWith("x") ? "y" : "x"); // one letter off: nearest name is `target`
+mkdirSync(join(ws, "e2e"), { recursive: true });
+const broken = "e2e_check.yaml";
+writeFileSync(
+  join(ws, "e2e", broken),
+  [
+    "kind: api_connection",
+    "name: e2e_check",
+    "base_url: https://e2e.example.com",
+    "headers:",
+    "  - name: Authorization",
+    "    type: secret",
+    `    secret: ${typo}`,
+    "",
+  ].join("\n"),
+);
+log(`workspace ${ws}; ${allNames.length} secrets; broken reference ${typo} (should be ${target})`);
+
+// 3. code-server with only our extension, fresh profile
+const run = mkdtempSync(join(tmpdir(), "stellar-e2e-cs-"));
+const env = {
+  ...process.env,
+  HOME: join(run, "home"),
+  XDG_CONFIG_HOME: join(run, "home/.config"),
+  XDG_DATA_HOME: join(run, "home/.local/share"),
+  XDG_CACHE_HOME: join(run, "home/.cache"),
+};
+mkdirSync(join(run, "user/User"), { recursive: true });
+mkdirSync(join(run, "ext"), { recursive: true });
+copyFileSync(join(here, "settings.json"), join(run, "user/User/settings.json"));
+const csArgs = ["--extensions-dir", join(run, "ext"), "--user-data-dir", join(run, "user"), "--config", join(run, "config.yaml")];
+execFileSync(CS, [...csArgs, "--install-extension", vsix], { env, stdio: ["ignore", "inherit", "inherit"] });
+const csLog = join(ART, "code-server.log");
+const out = (await import("node:fs")).openSync(csLog, "w");
+// detached: code-server gets its own process group, so the cleanup also ends its watchers
+const cs = spawn(
+  CS,
+  [...csArgs, "--auth", "none", "--bind-addr", `127.0.0.1:${PORT}`, "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", "--disable-getting-started-override", ws],
+  { env, detached: true, stdio: ["ignore", out, out] },
+);
+const stopCodeServer = () => {
+  try {
+    process.kill(-cs.pid, "SIGTERM");
+  } catch {}
+};
+process.on("exit", () => {
+  try {
+    process.kill(-cs.pid, "SIGKILL");
+  } catch {}
+});
+for (let i = 0; i < 240; i++) {
+  try {
+    const r = await fetch(`http://127.0.0.1:${PORT}/healthz`);
+    if (r.ok) break;
+  } catch {}
+  await new Promise((r) => setTimeout(r, 250));
+}
+log(`code-server up on ${PORT}`);
+
+// 4. the UI, through chromium
+const { chromium } = await import(pathToFileURL(PW).href);
+const profile = mkdtempSync(join(run, "chromium-"));
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: "/usr/bin/chromium",
+  headless: true,
+  viewport: { width: 1400, height: 900 },
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const page = ctx.pages()[0] ?? (await ctx.newPage());
+page.on("pageerror", (e) => log("pageerror:", e.message));
+const results = [];
+let shotNo = 0;
+const shot = async (name) => {
+  const file = join(ART, `${String(++shotNo).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+};
+async function step(name, fn) {
+  const s = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true, ms: Date.now() - s });
+    log(`PASS ${name}`);
+  } catch (e) {
+    results.push({ name, ok: false, error: e.message.split("\n")[0] });
+    log(`FAIL ${name}: ${e.message.split("\n")[0]}`);
+    await shot(`fail-${name.replace(/\W+/g, "-")}`).catch(() => {});
+  }
+}
+const problemRows = () => page.locator(".markers-panel .monaco-list-row");
+const problemTexts = async () => (await problemRows().allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
+
+try {
+  await page.goto(`http://127.0.0.1:${PORT}/?folder=${encodeURIComponent(ws)}`, { waitUntil: "domcontentloaded" });
+  await page.locator(".monaco-workbench").waitFor({ timeout: 90_000 });
+  await page.locator(".explorer-folders-view, .explorer-viewlet").first().waitFor({ timeout: 60_000 });
+  log("workbench loaded");
+
+  await step("open the file with the unknown reference", async () => {
+    await page.keyboard.press("Control+P");
+    const input = page.locator(".quick-input-widget input");
+    await input.waitFor({ timeout: 15_000 });
+    await input.fill(`e2e/${broken}`);
+    await page.locator(".quick-input-list .monaco-list-row").first().waitFor({ timeout: 15_000 });
+    await page.keyboard.press("Enter");
+    await page.locator(".tabs-container .tab").filter({ hasText: broken }).first().waitFor({ timeout: 15_000 });
+  });
+
+  await step("unknown-secret squiggle", async () => {
+    await page.locator(".monaco-editor .squiggly-error").first().waitFor({ timeout: 90_000 });
+    await shot("squiggle");
+  });
+
+  await step("Problems entry with the rule id", async () => {
+    await page.keyboard.press("Control+Shift+M");
+    await problemRows().filter({ hasText: typo }).first().waitFor({ timeout: 30_000 });
+    const rows = await problemTexts();
+    log("problems:", JSON.stringify(rows));
+    if (!rows.some((r) => r.includes("unknown-secret") && r.includes(typo))) throw new Error(`no Problems row with unknown-secret and ${typo}: ${JSON.stringify(rows)}`);
+    await shot("problems");
+  });
+
+  await step("completion offers the secret names", async () => {
+    await page.locator(".monaco-editor .view-lines").first().click();
+    await page.keyboard.press("Control+End"); // end of the file (an empty last line)
+    await page.keyboard.press("ArrowUp");
+    await page.keyboard.press("End"); // after the typo, on the `secret:` line
+    for (let i = 0; i < typo.length; i++) await page.keyboard.press("Backspace");
+    await page.keyboard.press("Control+Space");
+    const rows = page.locator(".editor-widget.suggest-widget .monaco-list-row");
+    await rows.first().waitFor({ timeout: 30_000 });
+    const labels = (await rows.allInnerTexts()).map((r) => r.split("\n")[0].trim());
+    log("completion:", JSON.stringify(labels));
+    const visible = allNames.filter((n) => labels.some((l) => l.startsWith(n)));
+    if (visible.length < Math.min(3, allNames.length)) throw new Error(`completion shows ${JSON.stringify(labels)}, expected secret names such as ${allNames.slice(0, 3).join(", ")}`);
+    await shot("completion");
+    await page.keyboard.press("Escape");
+  });
+
+  await step("typing the fix clears the problem", async () => {
+    await page.keyboard.type(target, { delay: 20 });
+    await page.keyboard.press("Escape"); // close the suggest widget if it reopened
+    await page.waitForFunction(
+      (t) => ![...document.querySelectorAll(".markers-panel .monaco-list-row")].some((r) => r.textContent.includes(t)),
+      typo,
+      { timeout: 30_000 },
+    );
+    await page.locator(".monaco-editor .squiggly-error").first().waitFor({ state: "detached", timeout: 30_000 });
+    log("problems after the fix:", JSON.stringify(await problemTexts()));
+    await shot("fixed");
+  });
+
+  await step("Secrets view lists the secrets", async () => {
+    await page.keyboard.press("Control+Shift+E"); // Explorer
+    const header = page.locator(".pane-header").filter({ hasText: /^Secrets/i }).first();
+    await header.waitFor({ timeout: 30_000 });
+    if ((await header.getAttribute("aria-expanded")) !== "true") await header.click();
+    const pane = page.locator(".pane").filter({ has: header });
+    await pane.locator(".monaco-list-row").filter({ hasText: target }).first().waitFor({ timeout: 30_000 });
+    const labels = (await pane.locator(".monaco-list-row").allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
+    log("secrets view:", JSON.stringify(labels));
+    const missing = allNames.filter((n) => !labels.some((l) => l.split(" ")[0] === n));
+    // the view is virtualised: rows beyond the viewport are not rendered; check what fits
+    const rendered = labels.length;
+    if (missing.length > 0 && rendered >= allNames.length) throw new Error(`Secrets view misses ${missing.join(", ")}`);
+    if (labels.length === 0) throw new Error("Secrets view is empty");
+    await shot("secrets-view");
+  });
+} finally {
+  await shot("final").catch(() => {});
+  await ctx.close().catch(() => {});
+  stopCodeServer();
+  await new Promise((r) => setTimeout(r, 500));
+  rmSync(run, { recursive: true, force: true });
+  rmSync(ws, { recursive: true, force: true });
+}
+
+writeFileSync(join(ART, "results.json"), JSON.stringify({ results, seconds: (Date.now() - t0) / 1000 }, null, 2) + "\n");
+const failed = results.filter((r) => !r.ok);
+log(failed.length === 0 ? `E2E PASS (${results.length} checks; screenshots in ${ART})` : `E2E FAIL: ${failed.map((f) => f.name).join("; ")}`);
+process.exit(failed.length === 0 ? 0 : 1);
