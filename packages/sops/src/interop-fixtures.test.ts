@@ -81,9 +81,11 @@ describe.skipIf(FIXTURES_SKIP_REASON !== undefined)("real sops fixtures (../shar
       continue;
     }
 
-    it(`${exp.fixture}: is recognised as sops-encrypted`, () => {
-      expect(isSopsEncrypted(text)).toBe(true);
-    });
+    if (exp.format === "yaml" || exp.format === "json") {
+      it(`${exp.fixture}: is recognised as sops-encrypted`, () => {
+        expect(isSopsEncrypted(text)).toBe(true);
+      });
+    }
 
     it(`${exp.fixture}: parseIdentityFile reads its key file(s) like sops does`, () => {
       for (const kf of keyFiles) {

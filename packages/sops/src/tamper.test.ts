@@ -198,11 +198,14 @@ describe("bad input is refused", () => {
     expect(e1.message).toContain("secrets/x.enc.yaml:");
     const e2 = await refused(decryptSecrets(bad, [alice.identity], { path: "secrets/x.enc.yaml" }), "MALFORMED_FILE");
     expect(e2.line).toBe(e1.line);
-    // bad indentation on line 3
-    const lines3 = text.split("\n");
-    lines3.splice(2, 0, "   - dangling: [");
-    const e3 = await refused(() => parseSecretsFile(lines3.join("\n")), "MALFORMED_FILE");
-    expect(e3.line).toBeGreaterThanOrEqual(3);
+    // a line that is not `key: value`, and a tab used as indentation, both on line 3
+    for (const junk of ["this line has no colon", "\tINDENTED: with a tab"]) {
+      const lines3 = text.split("\n");
+      lines3.splice(2, 0, junk);
+      const e3 = await refused(() => parseSecretsFile(lines3.join("\n"), { path: "p.enc.yaml" }), "MALFORMED_FILE");
+      expect(e3.line).toBe(3);
+      expect(e3.message).toContain("p.enc.yaml:3");
+    }
   });
 
   it("a root that is not a mapping, and a nested value in an env file → MALFORMED_FILE", async () => {

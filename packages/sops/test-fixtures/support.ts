@@ -106,7 +106,7 @@ export function ageCliUnwrap(enc: string, keyFile: string): Buffer {
   try {
     const f = join(dir, "enc.age");
     execFileSync("sh", ["-c", 'cat > "$1"', "sh", f], { input: enc });
-    return execFileSync("age", ["-d", "-i", keyFile, f]);
+    return execFileSync("age", ["-d", "-i", keyFile, f], { stdio: ["ignore", "pipe", "pipe"] });
   } finally {
     cleanup();
   }
