@@ -1,8 +1,8 @@
 /**
  * The agent config shapes the resolver reads, as plain objects.
  *
- * These mirror the config kinds of the checker (`auth_connector`, `api_connection`, `action`)
- * without depending on `@stellar-secrets/core`: a deployed runtime passes the objects it already
+ * These mirror the config kinds of the checker (`auth_connector`, `api_connection`, `action`;
+ * `schemas/*.schema.json` is the contract) without depending on `@stellar-secrets/core`: a deployed runtime passes the objects it already
  * holds (parsed YAML, JSON, or built in code). Extra fields (`kind`, `base_url`, `method`, ...)
  * are allowed and ignored.
  */
@@ -33,17 +33,13 @@ export interface StaticHeader {
 /** One entry of an API connection's or an action's `headers` list. */
 export type HeaderConfig = SecretHeader | StaticHeader;
 
-/**
- * `type: api_key`: the key is sent in a request header.
- * `header` defaults to `X-Api-Key`; `prefix` (for example `"ApiKey "`) defaults to none.
- */
+/** `type: api_key`: the key is sent as-is in the header `header_name` (default `X-Api-Key`). */
 export interface ApiKeyConnector {
   readonly kind?: "auth_connector";
   readonly name?: string;
   readonly type: "api_key";
   readonly api_key: SecretRef;
-  readonly header?: string;
-  readonly prefix?: string;
+  readonly header_name?: string;
 }
 
 /** `type: bearer_token`: `Authorization: Bearer <token>`. */
@@ -74,8 +70,8 @@ export interface OAuth2ClientCredentialsConnector {
   readonly client_id: PlainOrSecret;
   readonly client_secret: SecretRef;
   readonly token_url: string;
-  /** Space-separated scopes, or a list of them. */
-  readonly scope?: string | readonly string[];
+  /** Scopes to request (sent space-separated). */
+  readonly scopes?: readonly string[];
 }
 
 /** Every auth connector type. */

@@ -83,17 +83,17 @@ describe("resolveHeaderList", () => {
 });
 
 describe("resolveAuthWith", () => {
-  it("api_key: X-Api-Key by default, or the configured header and prefix", () => {
+  it("api_key: X-Api-Key by default, or header_name", () => {
     const { take, log } = recorder();
     const plain = resolveAuthWith({ type: "api_key", name: "stripe", api_key: { secret: "stripe_api_key" } }, take, "connector:stripe");
     expect(plain.type).toBe("api_key");
     expect({ ...plain.headers }).toEqual({ "X-Api-Key": "sk_test_2222" });
     const custom = resolveAuthWith(
-      { type: "api_key", api_key: { secret: "stripe_api_key" }, header: "Authorization", prefix: "ApiKey " },
+      { type: "api_key", api_key: { secret: "stripe_api_key" }, header_name: "Authorization" },
       take,
       "connector:stripe",
     );
-    expect({ ...custom.headers }).toEqual({ Authorization: "ApiKey sk_test_2222" });
+    expect({ ...custom.headers }).toEqual({ Authorization: "sk_test_2222" });
     expect(log).toEqual(["connector:stripe stripe_api_key (header)", "connector:stripe stripe_api_key (header)"]);
   });
 
@@ -123,7 +123,7 @@ describe("resolveAuthWith", () => {
         client_id: { secret: "acme_client_id" },
         client_secret: { secret: "acme_client_secret" },
         token_url: "https://auth.example.com/oauth/token",
-        scope: ["read", "write"],
+        scopes: ["read", "write"],
       },
       take,
       "connector:acme",
@@ -146,7 +146,8 @@ describe("resolveAuthWith", () => {
     const { take } = recorder();
     const bad: unknown[] = [
       { type: "api_key", api_key: "sk_live_inline" },
-      { type: "api_key", api_key: { secret: "stripe_api_key" }, header: "Bad Header" },
+      { type: "api_key", api_key: { secret: "stripe_api_key" }, header_name: "Bad Header" },
+      { type: "oauth2_client_credentials", client_id: "x", client_secret: { secret: "acme_client_secret" }, token_url: "https://x", scopes: "read" },
       { type: "bearer_token", token: {} },
       { type: "basic", username: "u" },
       { type: "oauth2_client_credentials", client_id: "x", client_secret: { secret: "acme_client_secret" }, token_url: "ftp://x" },

@@ -15,7 +15,7 @@ export interface OAuth2Credentials {
   readonly tokenUrl: string;
   readonly clientId: string;
   readonly clientSecret: string;
-  /** Space-separated scopes, when the connector has any. */
+  /** The connector's `scopes`, space-separated, when it has any. */
   readonly scope?: string;
   /**
    * The token request, ready to send: `POST tokenUrl` with the client authenticated by HTTP
@@ -155,8 +155,8 @@ function describeConnector(connector: { name?: unknown }): string {
 }
 
 /**
- * What an auth connector contributes to a request: `api_key` → its header (default
- * `X-Api-Key`, with the optional prefix); `bearer_token` → `Authorization: Bearer <token>`;
+ * What an auth connector contributes to a request: `api_key` → the key in `header_name`
+ * (default `X-Api-Key`); `bearer_token` → `Authorization: Bearer <token>`;
  * `basic` → `Authorization: Basic base64(username:password)`; `oauth2_client_credentials` →
  * no header, and the credentials plus a ready token request. Throws `INVALID_CONFIG` for a bad
  * shape (a basic username with `:`, a token_url that is not http(s)) and the value errors of `take`.
@@ -167,10 +167,9 @@ export function resolveAuthWith(connector: AuthConnector, take: TakeValue, consu
   const c = connector as unknown as Record<string, unknown>;
   switch (connector.type) {
     case "api_key": {
-      const headerName = c["header"] === undefined ? "X-Api-Key" : checkedHeaderName(c["header"], where);
-      const prefix = c["prefix"] === undefined ? "" : checkedLiteral(c["prefix"], where, "prefix");
+      const headerName = c["header_name"] === undefined ? "X-Api-Key" : checkedHeaderName(c["header_name"], where);
       const headers = emptyHeaders();
-      headers[headerName] = prefix + take(secretName(c["api_key"], where, "api_key"), consumer, true);
+      headers[headerName] = take(secretName(c["api_key"], where, "api_key"), consumer, true);
       return { type: "api_key", headers };
     }
     case "bearer_token": {
@@ -199,10 +198,10 @@ export function resolveAuthWith(connector: AuthConnector, take: TakeValue, consu
       if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:")) {
         throw invalid(where, "token_url must be an absolute http(s) URL", "Set token_url to the provider's token endpoint, for example https://auth.example.com/oauth/token.");
       }
-      const rawScope = c["scope"];
+      const rawScopes = c["scopes"];
       let scope: string | undefined;
-      if (Array.isArray(rawScope)) scope = rawScope.map((s, i) => checkedLiteral(s, where, `scope[${i}]`)).join(" ");
-      else if (rawScope !== undefined) scope = checkedLiteral(rawScope, where, "scope");
+      if (Array.isArray(rawScopes)) scope = rawScopes.map((s, i) => checkedLiteral(s, where, `scopes[${i}]`)).join(" ");
+      else if (rawScopes !== undefined) throw invalid(where, "scopes must be a list of strings", "Write scopes: [read, write].");
       const clientId = plainOrSecret(c["client_id"], where, "client_id", take, consumer);
       const clientSecret = take(secretName(c["client_secret"], where, "client_secret"), consumer, false);
       const form = new URLSearchParams({ grant_type: "client_credentials" });

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { parseSecretsFile } from "@stellar-secrets/sops";
+import { SopsError, decodeUtf8, parseSecretsFile } from "@stellar-secrets/sops";
 import type { AccessEvent, AccessOutcome, AccessSink } from "./access-log.js";
 import type { ActionConfig, ApiConnection, AuthConnector, HeaderConfig } from "./config.js";
 import { ResolverError, toResolverError } from "./errors.js";
@@ -394,11 +394,9 @@ function otherFiles(location: Location): [string, string][] {
   return result;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
 /**
- * Reads a file as strict UTF-8: invalid bytes are an `INVALID_UTF8` error at their line, never
- * silently replaced (a replaced byte could hide tampering in a part the MAC does not cover).
+ * Reads a file as strict UTF-8 with the sops size limit: invalid bytes are an `INVALID_UTF8`
+ * error at their line, never silently replaced.
  */
 async function readText(file: string, environment: string): Promise<string> {
   let bytes: Buffer;
@@ -408,25 +406,30 @@ async function readText(file: string, environment: string): Promise<string> {
     throw toResolverError(error, environment, file);
   }
   try {
-    return utf8.decode(bytes);
-  } catch {
-    const line = invalidUtf8Line(bytes);
-    throw new ResolverError(
-      "INVALID_UTF8",
-      `environment ${environment}: ${file}:${line} is not valid UTF-8. SOPS files are UTF-8 text; restore the file from version control.`,
-      { environment, file, line, hint: "Restore the file from git; SOPS files are UTF-8 text." },
-    );
+    return decodeUtf8(bytes, { path: file });
+  } catch (error) {
+    if (error instanceof SopsError && error.code === "INVALID_UTF8") {
+      const line = invalidUtf8Line(bytes);
+      throw new ResolverError(
+        "INVALID_UTF8",
+        `environment ${environment}: ${file}:${line} is not valid UTF-8. SOPS files are UTF-8 text; restore the file from version control.`,
+        { environment, file, line, hint: "Restore the file from git; SOPS files are UTF-8 text.", cause: error },
+      );
+    }
+    throw toResolverError(error, environment, file);
   }
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The 1-based line holding the first invalid UTF-8 sequence. */
 function invalidUtf8Line(bytes: Buffer): number {
   let line = 1;
   let start = 0;
   for (;;) {
     const end = bytes.indexOf(0x0a, start);
-    const stop = end === -1 ? bytes.length : end;
     try {
-      utf8.decode(bytes.subarray(start, stop));
+      strictUtf8.decode(bytes.subarray(start, end === -1 ? bytes.length : end));
     } catch {
       return line;
     }

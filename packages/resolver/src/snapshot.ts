@@ -3,6 +3,7 @@ import {
   SopsError,
   decryptDocument,
   decryptSecrets,
+  formatForPath,
   parseSecretsFile,
   type DecryptedDocument,
 } from "@stellar-secrets/sops";
@@ -41,7 +42,7 @@ export interface SnapshotSource {
   environment: string;
   file: string;
   generation: number;
-  /** Defaults to the file extension (`.json` → json), else the first character (`{` → json). */
+  /** Defaults to the file extension (`.json` → json, `.yaml`/`.yml` → yaml), else the first character (`{` → json). */
   format?: "yaml" | "json";
 }
 
@@ -105,7 +106,8 @@ export async function decryptSnapshot(text: string, identities: ResolverIdentiti
     // top-level scalars; if it is not, the general reader's error is the one to report.
     let document: DecryptedDocument;
     try {
-      document = await decryptDocument(text, keys, { path: file, format });
+      // dotenv files (sops's `.env` store) are flat too, but only the general reader knows them.
+      document = await decryptDocument(text, keys, { path: file, format: formatForPath(file) === "dotenv" ? "dotenv" : format });
     } catch (documentError) {
       throw toResolverError(documentError, environment, file);
     }
@@ -144,7 +146,6 @@ function fromDocument(document: DecryptedDocument, source: SnapshotSource, diges
       values.set(name, plaintext ?? String(value));
     }
   }
-  const recipients = recipientsOf(document);
   return freeze({
     generation: source.generation,
     environment,
@@ -152,21 +153,11 @@ function fromDocument(document: DecryptedDocument, source: SnapshotSource, diges
     values,
     nested,
     headerUnsafe: unsafeNames(values),
-    recipients,
-    lastModified: lastModifiedOf(document),
+    recipients: document.metadata.age.map((stanza) => stanza.recipient.trim()),
+    lastModified: document.metadata.lastmodified,
     digest,
     loadedAt: new Date(),
   });
-}
-
-function recipientsOf(document: DecryptedDocument): string[] {
-  const sops = (document as unknown as { metadata?: { age?: { recipient: string }[] } }).metadata;
-  return sops?.age?.map((s) => s.recipient.trim()) ?? [];
-}
-
-function lastModifiedOf(document: DecryptedDocument): string {
-  const sops = (document as unknown as { metadata?: { lastmodified?: string } }).metadata;
-  return sops?.lastmodified ?? "";
 }
 
 function unsafeNames(values: ReadonlyMap<string, string>): Set<string> {
