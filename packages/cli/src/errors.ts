@@ -43,6 +43,18 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   LOCK_TIMEOUT: 15,
   IO_ERROR: 16,
   INVALID_CONFIG: 17,
+  INVALID_VALUE: 18,
+  INVALID_MEMBER: 19,
+  MEMBER_EXISTS: 20,
+  UNKNOWN_MEMBER: 4,
+  LAST_MEMBER: 20,
+  INVALID_VARIABLE_NAME: 21,
+  VARIABLE_COLLISION: 21,
+  GIT_ERROR: 22,
+  EDITOR_FAILED: 23,
+  SECRET_EXISTS: 6,
+  ABORTED: 130,
+  COMMAND_NOT_FOUND: 127,
 };
 
 /** The exit status for an error code (unknown codes: 70, like EX_SOFTWARE). */

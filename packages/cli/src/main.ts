@@ -13,6 +13,15 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   set: () => import("./commands/set.js"),
   get: () => import("./commands/get.js"),
   list: () => import("./commands/list.js"),
+  rm: () => import("./commands/rm.js"),
+  rename: () => import("./commands/rename.js"),
+  members: () => import("./commands/members.js"),
+  "rotate-key": () => import("./commands/rotate-key.js"),
+  stale: () => import("./commands/stale.js"),
+  history: () => import("./commands/history.js"),
+  exec: () => import("./commands/exec.js"),
+  export: () => import("./commands/export.js"),
+  edit: () => import("./commands/edit.js"),
 };
 
 const VERSION = "0.1.0";
@@ -35,6 +44,9 @@ function topHelp(summaries: [string, string][]): string {
 /** Runs the CLI with `argv` (without node and script) against `ctx`; resolves to the exit status. */
 export async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === "help" && rest[0] !== undefined && Object.hasOwn(COMMANDS, rest[0])) {
+    return run([rest[0], "--help"], ctx);
+  }
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     const summaries: [string, string][] = [];
     for (const [n, load] of Object.entries(COMMANDS)) summaries.push([n, (await load()).default.summary]);
@@ -45,14 +57,15 @@ export async function run(argv: string[], ctx: CommandContext): Promise<number> 
     ctx.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const load = COMMANDS[name];
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (load === undefined) {
     throw new CliError("UNKNOWN_COMMAND", `unknown command "${name}"`, {
       hint: `run \`stellar-secrets --help\` to see the commands (${Object.keys(COMMANDS).join(", ")})`,
     });
   }
   const command = (await load()).default;
-  if (rest.includes("--help") || rest.includes("-h")) {
+  const options = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+  if (options.includes("--help") || options.includes("-h")) {
     ctx.stdout.write(command.help.endsWith("\n") ? command.help : `${command.help}\n`);
     return 0;
   }

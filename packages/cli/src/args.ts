@@ -1,0 +1,112 @@
+/**
+ * Argument parsing for sub-commands, over `node:util` `parseArgs` (strict): unknown flags, missing
+ * flag values and surplus positionals are usage errors (`USAGE`, exit status 2).
+ */
+import { parseArgs } from "node:util";
+import { CliError } from "./errors.js";
+
+/** One flag, as `node:util` `parseArgs` takes it. */
+export interface FlagSpec {
+  type: "string" | "boolean";
+  short?: string;
+  multiple?: boolean;
+}
+
+/** The flags a command accepts, by long name. */
+export type FlagSpecs = Record<string, FlagSpec>;
+
+/** The parsed value of each flag: string(s) or boolean, `undefined` when absent. */
+export type FlagValues<S extends FlagSpecs> = {
+  [K in keyof S]?: S[K]["type"] extends "boolean"
+    ? S[K]["multiple"] extends true
+      ? boolean[]
+      : boolean
+    : S[K]["multiple"] extends true
+      ? string[]
+      : string;
+};
+
+/** What {@link parseCommandArgs} returns. */
+export interface ParsedArgs<S extends FlagSpecs> {
+  flags: FlagValues<S>;
+  positionals: string[];
+}
+
+/**
+ * Parses `argv` against `flags`, allowing between `min` and `max` positionals.
+ * `command` names the command in error messages. Throws `CliError("USAGE")`.
+ */
+export function parseCommandArgs<S extends FlagSpecs>(
+  command: string,
+  argv: string[],
+  flags: S,
+  positionals: { min: number; max: number; names?: string } = { min: 0, max: 0 },
+): ParsedArgs<S> {
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, options: flags, strict: true, allowPositionals: true }) as typeof parsed;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new CliError("USAGE", `${command}: ${firstLine(message)}`, {
+      hint: `run \`stellar-secrets ${command} --help\` for the options`,
+    });
+  }
+  const count = parsed.positionals.length;
+  if (count < positionals.min) {
+    throw new CliError("USAGE", `${command}: missing ${positionals.names ?? "argument"}`, {
+      hint: `run \`stellar-secrets ${command} --help\` for the usage`,
+    });
+  }
+  if (count > positionals.max) {
+    const extra = parsed.positionals.slice(positionals.max);
+    throw new CliError("USAGE", `${command}: unexpected argument${extra.length > 1 ? "s" : ""} ${extra.map((a) => JSON.stringify(a)).join(" ")}`, {
+      hint: `run \`stellar-secrets ${command} --help\` for the usage`,
+    });
+  }
+  return { flags: parsed.values as FlagValues<S>, positionals: parsed.positionals };
+}
+
+/**
+ * Splits comma-separated lists given once or many times (`--env a,b --env c`) into unique,
+ * non-empty items in order.
+ */
+export function splitList(values: string | string[] | undefined): string[] {
+  if (values === undefined) return [];
+  const out: string[] = [];
+  for (const value of Array.isArray(values) ? values : [values]) {
+    for (const item of value.split(",")) {
+      const trimmed = item.trim();
+      if (trimmed !== "" && !out.includes(trimmed)) out.push(trimmed);
+    }
+  }
+  return out;
+}
+
+/**
+ * Parses a duration such as `90d`, `12w`, `6m` (30 days) or `1y` (365 days) into days.
+ * Throws `CliError("USAGE")` naming `flag` when the text is not a duration.
+ */
+export function parseDurationDays(text: string, flag: string): number {
+  const match = /^(\d+)([dwmy])$/.exec(text.trim());
+  if (!match) {
+    throw new CliError("USAGE", `${flag}: "${text}" is not a duration`, {
+      hint: "write a number followed by d (days), w (weeks), m (months of 30 days) or y (years of 365 days), e.g. 90d",
+    });
+  }
+  const n = Number(match[1]);
+  const unit = match[2] as "d" | "w" | "m" | "y";
+  return n * { d: 1, w: 7, m: 30, y: 365 }[unit];
+}
+
+/** Splits `argv` at the first `--`: options before it, the rest (e.g. a command to run) after it. */
+export function splitAtDoubleDash(argv: string[]): { before: string[]; after: string[] | undefined } {
+  const index = argv.indexOf("--");
+  if (index === -1) return { before: argv, after: undefined };
+  return { before: argv.slice(0, index), after: argv.slice(index + 1) };
+}
+
+function firstLine(text: string): string {
+  const line = text.split("\n")[0] ?? text;
+  // node's messages end with a hint to use "--" for positionals starting with "-"; keep it short.
+  return line.replace(/\. To specify a positional argument.*$/, "").trim();
+}

@@ -1,0 +1,278 @@
+/**
+ * `stellar-secrets edit --env ENV`: edit one environment's values in $EDITOR. The decrypted text
+ * exists only in a 0700 directory on memory-backed storage (/dev/shm) where the system has one,
+ * and that directory is removed on every exit path (success, error, SIGINT, SIGTERM, SIGHUP).
+ * Unchanged values keep their ciphertext.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { accessSync, constants as fsConstants, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Document, isMap, isScalar, parseDocument, Scalar, YAMLMap } from "yaml";
+import { secretsFilePath, validateSecretName } from "@stellar-secrets/core";
+import { editSecretsFile } from "@stellar-secrets/sops";
+import { parseCommandArgs, splitList } from "../args.js";
+import type { Command, CommandContext } from "../command.js";
+import { CliError } from "../errors.js";
+import { humanList, renderJson } from "../format.js";
+import { canPrompt, confirm } from "../prompt.js";
+import { formatReference, loadReferences } from "../references.js";
+import { decryptEnvironment, identitiesFor, openProject, selectEnvironments } from "../repository.js";
+
+const help = `Usage: stellar-secrets edit --env ENV [--force] [--json]
+
+Opens ENV's values in your editor ($VISUAL, else $EDITOR, else vi) as plain YAML, one
+\`name: value\` per line. Add, change or delete lines, save and quit: the file is re-encrypted,
+keeping the ciphertext of every value you did not change. Quitting without changes, or leaving
+the file empty, changes nothing.
+
+The decrypted text is written only to a new 0700 directory on memory-backed storage (/dev/shm)
+when the system has one (otherwise the system temp directory, with a warning), and that directory
+is removed when the command ends in any way: after saving, on an error, or on SIGINT, SIGTERM or
+SIGHUP. New names must follow the naming rules; deleting a name that config files reference
+is refused unless --force; turning one name into another is refused (names are fixed, see
+\`stellar-secrets rename\`). On a terminal, a mistake offers to re-open the editor.
+
+Options:
+  --env ENV   the environment (exactly one)
+  --force     allow deleting secrets that are referenced
+  --json      print what changed as JSON
+
+Example:
+  EDITOR=nano stellar-secrets edit --env development
+`;
+
+const flags = { env: { type: "string", multiple: true }, force: { type: "boolean" }, json: { type: "boolean" } } as const;
+
+const HEADER = (env: string): string =>
+  ` Secrets of environment "${env}" — one \`name: value\` per line.\n` +
+  ` Save and quit to re-encrypt; delete a line to delete that secret; an empty file changes nothing.\n` +
+  ` This file lives in a private temporary directory that is removed when you quit.`;
+
+const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  const { flags: f } = parseCommandArgs("edit", argv, flags);
+  const config = await openProject(ctx);
+  const names = splitList(f.env);
+  if (names.length !== 1) throw new CliError("USAGE", "edit: give exactly one --env");
+  const [env] = selectEnvironments(config, names, { all: false });
+  if (env === undefined) throw new CliError("USAGE", "edit: --env is required");
+  const decrypted = await decryptEnvironment(ctx, config, env);
+  decrypted.dataKey.fill(0);
+  const original = decrypted.values;
+
+  const session = openScratch(ctx);
+  try {
+    const file = join(session.dir, `${env.name}.yaml`);
+    writeFileSync(file, renderForEditing(env.name, original), { mode: 0o600, flag: "wx" });
+    let changes: EditChanges | undefined;
+    for (;;) {
+      await session.runEditor(editorCommand(ctx), file);
+      const text = await readFile(file, "utf8");
+      try {
+        const edited = parseEdited(text);
+        changes = edited === undefined ? undefined : diffEdit(original, edited);
+        if (changes !== undefined) await checkChanges(changes, original, config, f.force === true);
+        break;
+      } catch (error) {
+        if (!(error instanceof CliError) || !canPrompt(ctx)) throw error;
+        ctx.stderr.write(`stellar-secrets: ${error.code}: ${error.message}\n`);
+        if (!(await confirm(ctx, "Re-open the editor to fix it?"))) throw error;
+      }
+    }
+    if (changes === undefined || (changes.set.size === 0 && changes.deleted.length === 0)) {
+      if (f.json) ctx.stdout.write(renderJson({ environment: env.name, added: [], changed: [], deleted: [] }));
+      else ctx.stdout.write(`no changes to ${env.name}\n`);
+      return 0;
+    }
+    const applied = changes;
+    await editSecretsFile(secretsFilePath(config, env.name), identitiesFor(ctx), (values) => {
+      for (const name of applied.deleted) values.delete(name);
+      for (const [name, value] of applied.set) values.set(name, value);
+    });
+    const added = [...applied.set.keys()].filter((n) => !original.has(n));
+    const changed = [...applied.set.keys()].filter((n) => original.has(n));
+    if (f.json) {
+      ctx.stdout.write(renderJson({ environment: env.name, added, changed, deleted: applied.deleted }));
+    } else {
+      const parts: string[] = [];
+      if (added.length > 0) parts.push(`added ${humanList(added)}`);
+      if (changed.length > 0) parts.push(`changed ${humanList(changed)}`);
+      if (applied.deleted.length > 0) parts.push(`deleted ${humanList(applied.deleted)}`);
+      ctx.stdout.write(`${env.name}: ${parts.join("; ")}\n`);
+    }
+    return 0;
+  } finally {
+    session.close();
+  }
+}
+
+/** The editor command line: $VISUAL, else $EDITOR, else vi. */
+function editorCommand(ctx: CommandContext): string {
+  return ctx.env.VISUAL?.trim() || ctx.env.EDITOR?.trim() || "vi";
+}
+
+/**
+ * A private scratch directory and the signal handlers that remove it. Memory-backed storage
+ * (/dev/shm) when present and writable; else the system temp directory, with a warning.
+ */
+function openScratch(ctx: CommandContext): { dir: string; runEditor: (editor: string, file: string) => Promise<void>; close: () => void } {
+  let base = tmpdir();
+  try {
+    if (statSync("/dev/shm").isDirectory()) {
+      accessSync("/dev/shm", fsConstants.W_OK);
+      base = "/dev/shm";
+    }
+  } catch {
+    ctx.stderr.write(`warning: no memory-backed storage (/dev/shm); the decrypted file goes to ${base} and is removed on exit\n`);
+  }
+  const dir = mkdtempSync(join(base, "stellar-secrets-edit-"));
+  // mkdtemp creates 0700 already; the explicit check guards against unusual umask handling.
+  if ((statSync(dir).mode & 0o077) !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new CliError("IO_ERROR", `the scratch directory ${dir} is not private (mode ${(statSync(base).mode & 0o777).toString(8)})`);
+  }
+  let child: ChildProcess | undefined;
+  let closed = false;
+  const removeDir = (): void => {
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    removeDir();
+    detach();
+    // Die of the same signal, as if no handler had been installed.
+    process.kill(process.pid, signal);
+  };
+  const onExit = (): void => removeDir();
+  const detach = (): void => {
+    for (const s of SIGNALS) process.removeListener(s, onSignal);
+    process.removeListener("exit", onExit);
+  };
+  for (const s of SIGNALS) process.on(s, onSignal);
+  process.on("exit", onExit);
+  return {
+    dir,
+    runEditor(editor, file) {
+      return new Promise<void>((resolve, reject) => {
+        child = spawn("/bin/sh", ["-c", `${editor} "$1"`, "stellar-secrets-edit", file], { stdio: "inherit", env: ctx.env, cwd: ctx.cwd });
+        child.once("error", (error) => reject(new CliError("EDITOR_FAILED", `cannot start the editor "${editor}": ${error.message}`, { cause: error })));
+        child.once("exit", (code, signal) => {
+          child = undefined;
+          if (code === 0) resolve();
+          else
+            reject(
+              new CliError("EDITOR_FAILED", `the editor "${editor}" exited with ${code !== null ? `status ${code}` : `signal ${signal}`}; nothing was changed`, {
+                hint: "set $EDITOR (or $VISUAL) to an editor that waits until you close the file, e.g. `code --wait`",
+              }),
+            );
+        });
+      });
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      removeDir();
+      detach();
+    },
+  };
+}
+
+/** The editable text: a comment header and one `name: value` per secret, in file order. */
+export function renderForEditing(env: string, values: ReadonlyMap<string, string>): string {
+  const map = new YAMLMap();
+  for (const [name, value] of values) {
+    const scalar = new Scalar(value);
+    if (value.includes("\n")) scalar.type = "BLOCK_LITERAL";
+    map.items.push(new Document().createPair(name, scalar) as never);
+  }
+  const doc = new Document(map);
+  doc.commentBefore = HEADER(env);
+  return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * Parses the edited text into name → value, or undefined when it is empty (no change).
+ * Throws `CliError("INVALID_VALUE")` naming the line (never a value) for invalid YAML, a root
+ * that is not a mapping, non-scalar or empty values, or names that break the naming rules
+ * (`INVALID_SECRET_NAME`).
+ */
+export function parseEdited(text: string): Map<string, string> | undefined {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const lineOf = (offset: number): number => text.slice(0, offset).split("\n").length;
+  const first = doc.errors[0];
+  if (first !== undefined) {
+    throw new CliError("INVALID_VALUE", `the edited file is not valid YAML at line ${lineOf(first.pos[0])} (${first.code})`, {
+      hint: "write one `name: value` per line; quote values with special characters",
+    });
+  }
+  if (doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === ""))) return undefined;
+  if (!isMap(doc.contents)) throw new CliError("INVALID_VALUE", "the edited file must be a mapping of `name: value` lines");
+  const out = new Map<string, string>();
+  for (const pair of doc.contents.items) {
+    const key = pair.key;
+    const line = isScalar(key) && key.range ? lineOf(key.range[0]) : 0;
+    if (!isScalar(key) || (typeof key.value !== "string" && typeof key.value !== "number")) {
+      throw new CliError("INVALID_VALUE", `line ${line}: a name must be a plain text key`);
+    }
+    const name = String(key.value);
+    const validation = validateSecretName(name);
+    if (!validation.ok) throw new CliError("INVALID_SECRET_NAME", `line ${line}: ${validation.message} [${validation.rule}]`);
+    const node = pair.value;
+    if (!isScalar(node) || node.value === null || node.value === undefined) {
+      throw new CliError("INVALID_VALUE", `line ${line}: "${name}" needs a single text value`, {
+        hint: "to delete a secret, delete its line",
+      });
+    }
+    const value = typeof node.value === "string" ? node.value : node.type === "PLAIN" && typeof node.source === "string" ? node.source : String(node.value);
+    if (value === "") throw new CliError("INVALID_VALUE", `line ${line}: "${name}" has an empty value`, { hint: "to delete a secret, delete its line" });
+    out.set(name, value);
+  }
+  return out;
+}
+
+/** What an edit does: values to set (new or changed) and names to delete. */
+export interface EditChanges {
+  set: Map<string, string>;
+  deleted: string[];
+}
+
+/** The changes from `original` to `edited`. */
+export function diffEdit(original: ReadonlyMap<string, string>, edited: ReadonlyMap<string, string>): EditChanges {
+  const set = new Map<string, string>();
+  for (const [name, value] of edited) if (original.get(name) !== value) set.set(name, value);
+  const deleted = [...original.keys()].filter((n) => !edited.has(n));
+  return { set, deleted };
+}
+
+async function checkChanges(
+  changes: EditChanges,
+  original: ReadonlyMap<string, string>,
+  config: Parameters<typeof loadReferences>[0],
+  force: boolean,
+): Promise<void> {
+  for (const gone of changes.deleted) {
+    const value = original.get(gone);
+    const renamedTo = [...changes.set].find(([name, v]) => !original.has(name) && v === value)?.[0];
+    if (renamedTo !== undefined) {
+      throw new CliError("RENAME_NOT_SUPPORTED", `"${gone}" was renamed to "${renamedTo}": secret names are fixed once created`, {
+        hint: `keep "${gone}" and add "${renamedTo}" as a new line; move the references; then delete "${gone}" (see \`stellar-secrets rename --help\`)`,
+      });
+    }
+  }
+  if (changes.deleted.length === 0 || force) return;
+  const references = await loadReferences(config);
+  const used = changes.deleted.filter((n) => (references.get(n)?.length ?? 0) > 0);
+  if (used.length > 0) {
+    throw new CliError(
+      "SECRET_IN_USE",
+      `cannot delete ${humanList(used)}: still referenced at\n${used.flatMap((n) => (references.get(n) ?? []).map((r) => `    ${n}: ${formatReference(r)}`)).join("\n")}`,
+      { hint: "keep those lines, or pass --force" },
+    );
+  }
+}
+
+const command: Command = { summary: "edit one environment's values in $EDITOR (decrypted only in a private memory-backed folder)", help, run };
+export default command;

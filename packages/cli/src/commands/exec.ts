@@ -1,0 +1,101 @@
+/**
+ * `stellar-secrets exec --env ENV -- COMMAND ARGS...`: runs a command with one environment's
+ * secrets as environment variables, passing its exit status through and forwarding signals.
+ * Values go only to the child's environment, never to argv or output.
+ */
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+import { parseCommandArgs, splitAtDoubleDash, splitList } from "../args.js";
+import type { Command, CommandContext } from "../command.js";
+import { CliError } from "../errors.js";
+import { decryptEnvironment, openProject, selectEnvironments } from "../repository.js";
+import { selectValues, variableNames } from "../variables.js";
+
+const help = `Usage: stellar-secrets exec --env ENV [--only NAME[,NAME]] [--override] -- COMMAND [ARGS...]
+
+Decrypts ENV's secrets (verifying the MAC) and runs COMMAND with each one as an environment
+variable named after the secret, upper-cased (stripe_api_key -> STRIPE_API_KEY). The command's
+stdin, stdout and stderr are this terminal's; its exit status is passed through (a command killed
+by a signal gives 128 + the signal number); SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2
+are forwarded to it. Nothing is written to disk and no value appears in any argument.
+
+Errors: two secrets that give the same variable (VARIABLE_COLLISION), a name that is not a valid
+variable name (INVALID_VARIABLE_NAME), a variable already set in this environment unless
+--override (VARIABLE_COLLISION), a command that does not exist (COMMAND_NOT_FOUND, 127).
+
+Options:
+  --env ENV             the environment (exactly one)
+  --only NAME[,NAME]    only these secrets
+  --override            let secrets replace variables already set
+
+Example:
+  stellar-secrets exec --env development -- node server.js
+`;
+
+const flags = {
+  env: { type: "string", multiple: true },
+  only: { type: "string", multiple: true },
+  override: { type: "boolean" },
+} as const;
+
+const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
+
+async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  const { before, after } = splitAtDoubleDash(argv);
+  const { flags: f } = parseCommandArgs("exec", before, flags);
+  if (after === undefined || after.length === 0) {
+    throw new CliError("USAGE", "exec: missing the command to run", { hint: "put it after --, e.g. stellar-secrets exec --env development -- node server.js" });
+  }
+  const config = await openProject(ctx);
+  const envNames = splitList(f.env);
+  if (envNames.length !== 1) throw new CliError("USAGE", "exec: give exactly one --env");
+  const [env] = selectEnvironments(config, envNames, { all: false });
+  if (env === undefined) throw new CliError("USAGE", "exec: --env is required");
+  const decrypted = await decryptEnvironment(ctx, config, env);
+  const values = selectValues(decrypted.values, splitList(f.only), env.name);
+  const variables = variableNames(values.keys());
+  const childEnv: NodeJS.ProcessEnv = { ...ctx.env };
+  for (const [name, variable] of variables) {
+    if (childEnv[variable] !== undefined && !f.override) {
+      throw new CliError("VARIABLE_COLLISION", `secret "${name}" would replace the variable ${variable}, which is already set`, {
+        hint: "unset it first, leave the secret out with --only, or pass --override",
+      });
+    }
+    childEnv[variable] = values.get(name);
+  }
+  decrypted.dataKey.fill(0);
+  const [file, ...args] = after as [string, ...string[]];
+  return runChild(file, args, childEnv, ctx.cwd);
+}
+
+/** Spawns the child with inherited stdio, forwards signals, resolves to its exit status. */
+function runChild(file: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const child = spawn(file, args, { env, cwd, stdio: "inherit" });
+    const forward = (signal: NodeJS.Signals): void => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    };
+    for (const s of FORWARDED) process.on(s, forward);
+    const cleanup = (): void => {
+      for (const s of FORWARDED) process.removeListener(s, forward);
+    };
+    child.once("error", (error: NodeJS.ErrnoException) => {
+      cleanup();
+      if (error.code === "ENOENT") {
+        reject(new CliError("COMMAND_NOT_FOUND", `exec: command not found: ${file}`, { hint: "check the command name and PATH", cause: error }));
+      } else if (error.code === "EACCES") {
+        reject(new CliError("COMMAND_NOT_FOUND", `exec: ${file} is not executable`, { cause: error }));
+      } else {
+        reject(new CliError("IO_ERROR", `exec: cannot start ${file} (${error.code ?? error.message})`, { cause: error }));
+      }
+    });
+    child.once("exit", (code, signal) => {
+      cleanup();
+      if (code !== null) resolve(code);
+      else resolve(128 + (signal !== null ? (constants.signals[signal] ?? 0) : 0));
+    });
+  });
+}
+
+const command: Command = { summary: "run a command with one environment's secrets as environment variables", help, run };
+export default command;

@@ -1,0 +1,93 @@
+/**
+ * `stellar-secrets export --env ENV --format dotenv|json|k8s`: writes one environment's values
+ * to stdout (an explicit reveal, for deploy pipelines).
+ */
+import { stringify } from "yaml";
+import { parseCommandArgs, splitList } from "../args.js";
+import type { Command, CommandContext } from "../command.js";
+import { CliError } from "../errors.js";
+import { renderJson } from "../format.js";
+import { decryptEnvironment, openProject, selectEnvironments } from "../repository.js";
+import { selectValues, variableNames } from "../variables.js";
+
+const help = `Usage: stellar-secrets export --env ENV --format dotenv|json|k8s [--only NAME[,NAME]]
+                              [--name NAME] [--namespace NS]
+
+Decrypts ENV (verifying the MAC) and writes its values to stdout:
+  dotenv  NAME="value" lines, NAME upper-cased (as exec does); in the double-quoted value,
+          \\ " $ \` and newlines are escaped as \\\\ \\" \\$ \\\` \\n (\\r and \\t likewise)
+  json    {"secret_name": "value", ...}
+  k8s     a v1 Secret manifest (YAML), type Opaque, values base64-encoded under data;
+          --name (default stellar-secrets-ENV), --namespace (optional)
+Keys are sorted by name. Redirect to a file only where it is safe to keep plaintext.
+
+Options:
+  --env ENV            the environment (exactly one)
+  --format F           dotenv, json or k8s (default dotenv)
+  --only NAME[,NAME]   only these secrets
+  --name NAME          k8s: metadata.name
+  --namespace NS       k8s: metadata.namespace
+
+Example:
+  stellar-secrets export --env production --format k8s --name billing --namespace prod | kubectl apply -f -
+`;
+
+const flags = {
+  env: { type: "string", multiple: true },
+  format: { type: "string" },
+  only: { type: "string", multiple: true },
+  name: { type: "string" },
+  namespace: { type: "string" },
+} as const;
+
+const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  const { flags: f } = parseCommandArgs("export", argv, flags);
+  const format = f.format ?? "dotenv";
+  if (format !== "dotenv" && format !== "json" && format !== "k8s") {
+    throw new CliError("USAGE", `export: unknown --format "${format}"`, { hint: "use dotenv, json or k8s" });
+  }
+  if (format !== "k8s" && (f.name !== undefined || f.namespace !== undefined)) {
+    throw new CliError("USAGE", "export: --name and --namespace apply to --format k8s only");
+  }
+  const config = await openProject(ctx);
+  const envNames = splitList(f.env);
+  if (envNames.length > 1) throw new CliError("USAGE", "export: give exactly one --env");
+  const [env] = selectEnvironments(config, envNames, { all: false });
+  if (env === undefined) throw new CliError("USAGE", "export: --env is required");
+  const k8sName = f.name ?? `stellar-secrets-${env.name}`.replace(/_/g, "-");
+  if (format === "k8s") {
+    if (!K8S_NAME.test(k8sName)) throw new CliError("USAGE", `export: --name "${k8sName}" is not a valid Kubernetes name (lowercase letters, digits, - and .)`);
+    if (f.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(f.namespace)) {
+      throw new CliError("USAGE", `export: --namespace "${f.namespace}" is not a valid Kubernetes namespace`);
+    }
+  }
+  const decrypted = await decryptEnvironment(ctx, config, env);
+  const values = selectValues(decrypted.values, splitList(f.only), env.name);
+  decrypted.dataKey.fill(0);
+  if (format === "json") {
+    ctx.stdout.write(renderJson(Object.fromEntries(values)));
+  } else if (format === "dotenv") {
+    const variables = variableNames(values.keys());
+    const lines = [...values].map(([name, value]) => `${variables.get(name)}="${escapeDotenv(value)}"`);
+    ctx.stdout.write(lines.length > 0 ? `${lines.join("\n")}\n` : "");
+  } else {
+    const data: Record<string, string> = {};
+    for (const [name, value] of values) data[name] = Buffer.from(value, "utf8").toString("base64");
+    const metadata: Record<string, string> = { name: k8sName };
+    if (f.namespace !== undefined) metadata.namespace = f.namespace;
+    ctx.stdout.write(
+      stringify({ apiVersion: "v1", kind: "Secret", metadata, type: "Opaque", data }, { lineWidth: 0 }),
+    );
+  }
+  return 0;
+}
+
+/** Escapes a value for a double-quoted dotenv string. */
+export function escapeDotenv(value: string): string {
+  return value.replace(/[\\"$`\n\r\t]/g, (c) => ({ "\\": "\\\\", '"': '\\"', $: "\\$", "`": "\\`", "\n": "\\n", "\r": "\\r", "\t": "\\t" })[c] as string);
+}
+
+const command: Command = { summary: "write one environment's values as dotenv, JSON or a Kubernetes Secret", help, run };
+export default command;

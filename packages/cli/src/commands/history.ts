@@ -1,0 +1,108 @@
+/**
+ * `stellar-secrets history [NAME] [--env ENV]`: every commit that added, changed or removed a
+ * secret's value, per environment, from git history — no key needed.
+ */
+import { secretsFilePath } from "@stellar-secrets/core";
+import { parseCommandArgs, splitList } from "../args.js";
+import type { Command, CommandContext } from "../command.js";
+import { renderJson, renderTable } from "../format.js";
+import { readSecretsHistory } from "../git-history.js";
+import type { HistoryEvent } from "../history.js";
+import { identitiesFor, openProject, selectEnvironments } from "../repository.js";
+
+const help = `Usage: stellar-secrets history [NAME] [--env ENV[,ENV]] [--no-decrypt] [--json]
+
+Lists, per secret and environment, every commit that added, changed or removed its value:
+date, commit, author, change and message, oldest first; uncommitted changes come last.
+No key is needed: values are stored with stable ciphertext, so a value changed exactly when its
+encrypted string changed. A commit that re-encrypted every value at once (rotate-key, members rm,
+or a plain \`sops\` edit) is reported as "re-encrypted": without a key nobody can tell whether
+a value also changed. When you have a key for the environment, both versions are decrypted in
+memory and compared, and such a commit is reported as "changed" or "re-encrypted (same value)".
+Follows renamed files, handles deleted files and merges (a merge is listed only for what it
+changed itself). Shows progress on stderr on long runs.
+
+Options:
+  --env ENV[,ENV]  only these environments (default: all)
+  --no-decrypt     never use a key, even when one is available
+  --json           print [{"environment", "name", "kind", "commit", "author", "email", "date",
+                   "message", "verified"}]
+
+Example:
+  stellar-secrets history stripe_api_key --env production
+`;
+
+const flags = { env: { type: "string", multiple: true }, "no-decrypt": { type: "boolean" }, json: { type: "boolean" } } as const;
+
+async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  const { flags: f, positionals } = parseCommandArgs("history", argv, flags, { min: 0, max: 1, names: "NAME" });
+  const name = positionals[0];
+  const config = await openProject(ctx);
+  const envs = selectEnvironments(config, splitList(f.env), { all: true });
+  const identities = f["no-decrypt"] ? undefined : identitiesFor(ctx);
+  const progress = progressLine(ctx);
+  const history = await readSecretsHistory({
+    cwd: config.root,
+    env: ctx.env,
+    files: envs.map((e) => ({ environment: e.name, path: secretsFilePath(config, e.name) })),
+    identities: identities !== undefined && identities.identities.length > 0 ? identities : undefined,
+    onProgress: progress.update,
+  });
+  progress.done();
+  const events = history.events.filter((e) => name === undefined || e.name === name);
+  for (const w of history.warnings) ctx.stderr.write(`warning: ${w}\n`);
+
+  if (f.json) {
+    ctx.stdout.write(renderJson(events));
+    return 0;
+  }
+  if (events.length === 0) {
+    ctx.stdout.write(name === undefined ? "No history: no committed secrets yet.\n" : `No history for ${name}.\n`);
+    return 0;
+  }
+  const groups = new Map<string, HistoryEvent[]>();
+  for (const e of events) {
+    const key = `${e.name} (${e.environment})`;
+    groups.set(key, [...(groups.get(key) ?? []), e]);
+  }
+  const keys = [...groups.keys()].sort();
+  const out: string[] = [];
+  for (const key of keys) {
+    out.push(key);
+    const rows = (groups.get(key) as HistoryEvent[]).map((e) => [
+      "  " + (e.commit === "" ? "(working tree)" : e.date.slice(0, 16).replace("T", " ")),
+      e.commit === "" ? "-" : e.commit.slice(0, 10),
+      e.commit === "" ? "-" : `${e.author} <${e.email}>`,
+      describeKind(e),
+      e.message,
+    ]);
+    out.push(renderTable(["  DATE", "COMMIT", "AUTHOR", "CHANGE", "MESSAGE"], rows).trimEnd());
+    out.push("");
+  }
+  ctx.stdout.write(`${out.join("\n")}`);
+  return 0;
+}
+
+function describeKind(e: HistoryEvent): string {
+  if (e.kind === "re-encrypted") return e.verified ? "re-encrypted (same value)" : "re-encrypted";
+  return e.kind;
+}
+
+/** A progress line on stderr, shown only on a terminal and only once work takes a while. */
+export function progressLine(ctx: CommandContext): { update: (phase: string, done: number, total: number) => void; done: () => void } {
+  const started = Date.now();
+  let shown = false;
+  return {
+    update(phase, done, total) {
+      if (!ctx.stderr.isTTY || Date.now() - started < 500) return;
+      shown = true;
+      ctx.stderr.write(`\r\u001b[K${phase}${total > 1 ? ` ${done}/${total}` : ""}…`);
+    },
+    done() {
+      if (shown) ctx.stderr.write("\r\u001b[K");
+    },
+  };
+}
+
+const command: Command = { summary: "every commit that added, changed or removed a secret's value (no key needed)", help, run };
+export default command;

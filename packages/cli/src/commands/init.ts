@@ -1,0 +1,197 @@
+/**
+ * `stellar-secrets init`: creates stellar.yaml, .sops.yaml and an empty encrypted file per
+ * environment in the current directory, and an age identity when the user has none.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { renderProjectConfig, renderSopsConfig, secretsFilePath, type ProjectConfig } from "@stellar-secrets/core";
+import {
+  createSecretsFile,
+  defaultKeyFilePath,
+  generateIdentity,
+  identityToRecipient,
+  isAgeRecipient,
+  writeFileAtomic,
+} from "@stellar-secrets/sops";
+import { parseCommandArgs, splitList } from "../args.js";
+import type { Command, CommandContext } from "../command.js";
+import { CliError } from "../errors.js";
+import { renderJson } from "../format.js";
+import { homeOf, identitiesFor } from "../repository.js";
+
+const ENVIRONMENT_NAME = /^[a-z][a-z0-9_-]*$/;
+const MEMBER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
+const DEFAULT_ENVIRONMENTS = ["development", "staging", "production"];
+
+const help = `Usage: stellar-secrets init [--env LIST] [--member NAME] [--recipient AGE_KEY] [--secrets-dir DIR] [--json]
+
+Creates a secrets repository in the current directory:
+  stellar.yaml                 environments and their members (name -> age public key)
+  .sops.yaml                   the same recipients, for the plain sops CLI
+  <secrets-dir>/<env>.enc.yaml an empty encrypted file per environment
+
+When you have no age identity (none in SOPS_AGE_KEY, SOPS_AGE_KEY_FILE or the sops default key
+file), init creates one in the sops default key file ($XDG_CONFIG_HOME/sops/age/keys.txt, else
+~/.config/sops/age/keys.txt; file mode 0600, folder 0700). You become a member of every environment.
+Refuses to run where stellar.yaml, .sops.yaml or an environment file already exists.
+
+Options:
+  --env LIST           environments, comma-separated (default: development,staging,production)
+  --member NAME        your member name (default: $USER, else your git user)
+  --recipient AGE_KEY  use this age public key instead of your identity's (no identity is created)
+  --secrets-dir DIR    folder of the encrypted files (default: secrets)
+  --json               print what was created as JSON
+
+Example:
+  stellar-secrets init --env development,production --member alice
+`;
+
+const flags = {
+  env: { type: "string", multiple: true },
+  member: { type: "string" },
+  recipient: { type: "string" },
+  "secrets-dir": { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
+async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  const { flags: f } = parseCommandArgs("init", argv, flags);
+  const envNames = f.env === undefined ? DEFAULT_ENVIRONMENTS : splitList(f.env);
+  if (envNames.length === 0) throw new CliError("USAGE", "init: --env needs at least one environment name");
+  for (const name of envNames) {
+    if (!ENVIRONMENT_NAME.test(name)) {
+      throw new CliError("USAGE", `init: "${name}" is not a valid environment name`, {
+        hint: "environment names are lowercase letters, digits, _ and -, starting with a letter (^[a-z][a-z0-9_-]*$)",
+      });
+    }
+  }
+  const secretsDir = (f["secrets-dir"] ?? "secrets").replace(/\/+$/, "");
+  if (secretsDir === "" || secretsDir.startsWith("/") || secretsDir.split("/").includes("..")) {
+    throw new CliError("USAGE", `init: --secrets-dir must be a relative folder inside the repository, not "${secretsDir}"`);
+  }
+  const member = f.member ?? defaultMemberName(ctx);
+  if (member === undefined) {
+    throw new CliError("INVALID_MEMBER", "init: cannot tell your member name ($USER is not set and git has no user)", {
+      hint: "pass --member NAME",
+    });
+  }
+  if (!MEMBER_NAME.test(member)) {
+    throw new CliError("INVALID_MEMBER", `init: "${member}" is not a valid member name`, {
+      hint: "member names are letters, digits, '.', '_', '@' and '-', starting with a letter or digit; pass --member NAME",
+    });
+  }
+
+  const root = ctx.cwd;
+  const configPath = join(root, "stellar.yaml");
+  const draft: ProjectConfig = {
+    root,
+    configPath,
+    secretsDir,
+    environments: [],
+    include: ["**/*.yaml", "**/*.yml"],
+    exclude: ["node_modules/**"],
+    rules: {},
+  };
+  const envPaths = envNames.map((e) => secretsFilePath(draft, e));
+  const existing = [configPath, join(root, ".sops.yaml"), ...envPaths].filter((p) => existsSync(p));
+  if (existing.length > 0) {
+    throw new CliError("ALREADY_INITIALIZED", `a secrets repository already exists here (${existing.map((p) => relative(root, p)).join(", ")})`, {
+      hint: "init never overwrites; use `stellar-secrets members add` to give someone access, or remove these files first",
+    });
+  }
+
+  // The recipient: given, else the user's identity, else a new identity in the sops default key file.
+  let recipient: string;
+  let createdKeyFile: string | undefined;
+  if (f.recipient !== undefined) {
+    if (!isAgeRecipient(f.recipient)) {
+      throw new CliError("INVALID_MEMBER", "init: --recipient is not an age X25519 public key (age1...)");
+    }
+    recipient = f.recipient;
+  } else {
+    const ids = identitiesFor(ctx);
+    const first = ids.identities[0];
+    if (first !== undefined) {
+      recipient = await identityToRecipient(first);
+    } else {
+      const keyFile = defaultKeyFilePath({ env: ctx.env, home: homeOf(ctx) });
+      if (existsSync(keyFile)) {
+        throw new CliError("NO_IDENTITY", `the sops key file ${keyFile} exists but holds no age identity`, {
+          hint: "add an AGE-SECRET-KEY-1... line to it, point SOPS_AGE_KEY_FILE at your key file, or pass --recipient AGE_KEY",
+        });
+      }
+      const generated = await generateIdentity();
+      await createKeyFile(keyFile, generated.identity, generated.recipient);
+      recipient = generated.recipient;
+      createdKeyFile = keyFile;
+    }
+  }
+
+  const config: ProjectConfig = {
+    ...draft,
+    environments: envNames.map((name) => ({ name, members: [{ name: member, recipient }] })),
+  };
+  for (const path of envPaths) await createSecretsFile(path, [recipient], new Map());
+  await writeFileAtomic(join(root, ".sops.yaml"), renderSopsConfig(config));
+  const { root: _root, configPath: _configPath, ...rest } = config;
+  await writeFileAtomic(configPath, renderProjectConfig(rest));
+
+  const created = [configPath, join(root, ".sops.yaml"), ...envPaths].map((p) => relative(root, p));
+  if (f.json) {
+    ctx.stdout.write(
+      renderJson({
+        root,
+        environments: envNames,
+        member: { name: member, recipient },
+        files: created,
+        keyFile: createdKeyFile ?? null,
+      }),
+    );
+    return 0;
+  }
+  const lines = [`Initialized a secrets repository in ${root}`];
+  for (const file of created) lines.push(`  created ${file}`);
+  if (createdKeyFile !== undefined) {
+    lines.push(`  created your age identity in ${createdKeyFile} (mode 0600; keep it private, back it up)`);
+  }
+  lines.push(`Member "${member}" (${recipient}) can decrypt: ${envNames.join(", ")}`);
+  lines.push("", "Next: stellar-secrets set NAME --env " + envNames[0] + "   (prompts for the value)");
+  if (!existsSync(join(root, ".git"))) lines.push("      git init && git add -A && git commit -m 'Add secrets repository'");
+  ctx.stdout.write(`${lines.join("\n")}\n`);
+  return 0;
+}
+
+/** `$USER`, else the local part of git's user.email, else git's user.name made into a member name. */
+function defaultMemberName(ctx: CommandContext): string | undefined {
+  const user = ctx.env.USER ?? ctx.env.LOGNAME;
+  if (user !== undefined && MEMBER_NAME.test(user)) return user;
+  const git = (key: string): string | undefined => {
+    try {
+      return execFileSync("git", ["config", "--get", key], { cwd: ctx.cwd, env: ctx.env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const email = git("user.email");
+  const local = email?.split("@")[0];
+  if (local !== undefined && MEMBER_NAME.test(local)) return local;
+  const name = git("user.name")?.trim().replace(/\s+/g, "-").replace(/[^A-Za-z0-9._@-]/g, "");
+  if (name !== undefined && MEMBER_NAME.test(name)) return name;
+  return undefined;
+}
+
+/** Writes a new key file in age-keygen's layout: folder 0700, file 0600, created exclusively. */
+async function createKeyFile(path: string, identity: string, recipient: string): Promise<void> {
+  const dir = dirname(path);
+  const dirExisted = existsSync(dir);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (!dirExisted) await chmod(dir, 0o700);
+  const text = `# created: ${new Date().toISOString()} by stellar-secrets init\n# public key: ${recipient}\n${identity}\n`;
+  await writeFile(path, text, { mode: 0o600, flag: "wx" });
+  await chmod(path, 0o600);
+}
+
+const command: Command = { summary: "create stellar.yaml, .sops.yaml and an encrypted file per environment", help, run };
+export default command;

@@ -1,0 +1,84 @@
+/**
+ * `stellar-secrets list`: the names × environments matrix (set / missing), with reference counts
+ * and, with `--long`, the catalog fields. Needs no key and prints no value.
+ */
+import { parseCommandArgs, splitList } from "../args.js";
+import type { Command, CommandContext } from "../command.js";
+import { renderJson, renderTable } from "../format.js";
+import { openProject, readCatalog, readEnvironmentFiles, selectEnvironments } from "../repository.js";
+import { loadReferences } from "../references.js";
+
+const help = `Usage: stellar-secrets list [--env ENV[,ENV]] [--long] [--json]
+
+Shows every secret (a name with a value in at least one environment) against the environments:
+  set       the environment has a value
+  empty     the environment has the name with an empty value
+  missing   the environment has no value
+and REFS, how many places in the agent config files reference the secret. Reads names only:
+no key is needed and no value is printed.
+
+Options:
+  --env ENV[,ENV]  only these environments (columns)
+  --long           add the catalog fields: description, owner, rotate_every
+  --json           print {"environments": [...], "secrets": [{"name", "environments": {env: state},
+                   "references", "description", "owner", "rotate_every"}]}
+
+Example:
+  stellar-secrets list --long
+`;
+
+const flags = { env: { type: "string", multiple: true }, long: { type: "boolean" }, json: { type: "boolean" } } as const;
+
+/** The state of one secret in one environment. */
+export type CellState = "set" | "empty" | "missing";
+
+async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  const { flags: f } = parseCommandArgs("list", argv, flags);
+  const config = await openProject(ctx);
+  const envs = selectEnvironments(config, splitList(f.env), { all: true });
+  const files = await readEnvironmentFiles(config, envs);
+  const all = await readEnvironmentFiles(config, config.environments);
+  const names = new Set<string>();
+  for (const { file } of all) for (const e of file?.entries ?? []) names.add(e.name);
+  const sorted = [...names].sort();
+  const catalog = await readCatalog(config);
+  const references = await loadReferences(config);
+
+  const rows = sorted.map((name) => {
+    const states: Record<string, CellState> = {};
+    for (const { env, file } of files) {
+      const entry = file?.entries.find((e) => e.name === name);
+      states[env.name] = entry === undefined ? "missing" : entry.raw === "" ? "empty" : "set";
+    }
+    const entry = catalog.entries.get(name);
+    return {
+      name,
+      environments: states,
+      references: references.get(name)?.length ?? 0,
+      description: entry?.description ?? null,
+      owner: entry?.owner ?? null,
+      rotate_every: entry?.rotate_every ?? null,
+    };
+  });
+
+  if (f.json) {
+    ctx.stdout.write(renderJson({ environments: envs.map((e) => e.name), secrets: rows }));
+    return 0;
+  }
+  if (rows.length === 0) {
+    ctx.stdout.write(`No secrets yet. Add one: stellar-secrets set NAME --env ${envs[0]?.name ?? "ENV"}\n`);
+    return 0;
+  }
+  const headers = ["NAME", ...envs.map((e) => e.name), "REFS"];
+  if (f.long) headers.push("OWNER", "ROTATE", "DESCRIPTION");
+  const table = rows.map((r) => {
+    const cells = [r.name, ...envs.map((e) => r.environments[e.name] ?? "missing"), String(r.references)];
+    if (f.long) cells.push(r.owner ?? "-", r.rotate_every ?? "-", r.description ?? "-");
+    return cells;
+  });
+  ctx.stdout.write(renderTable(headers, table));
+  return 0;
+}
+
+const command: Command = { summary: "show the secrets × environments matrix (no key needed, no values)", help, run };
+export default command;

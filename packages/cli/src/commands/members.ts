@@ -1,0 +1,239 @@
+/**
+ * `stellar-secrets members list|add|rm`: who can decrypt each environment. Adding re-wraps the
+ * data key for the new recipient (updatekeys); removing re-wraps and rotates the data key, then
+ * lists every secret the removed member could read, to be rotated now.
+ */
+import { readFile } from "node:fs/promises";
+import { relative } from "node:path";
+import { setEnvironmentMembers, type EnvironmentConfig, type Member } from "@stellar-secrets/core";
+import { isAgeRecipient, rotateFile, updateKeysFile } from "@stellar-secrets/sops";
+import { parseCommandArgs, splitList } from "../args.js";
+import type { Command, CommandContext } from "../command.js";
+import { CliError } from "../errors.js";
+import { humanList, renderJson, renderTable, shortRecipient } from "../format.js";
+import { loadReferences } from "../references.js";
+import {
+  identitiesFor,
+  namesIn,
+  openProject,
+  readEnvironmentFiles,
+  recipientsOf,
+  selectEnvironments,
+  writeProjectConfig,
+} from "../repository.js";
+
+const MEMBER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
+
+const help = `Usage: stellar-secrets members list [--env ENV[,ENV]] [--json]
+       stellar-secrets members add NAME AGE_PUBLIC_KEY --env ENV[,ENV] [--json]
+       stellar-secrets members rm NAME [--env ENV[,ENV]] [--json]
+
+Members are named age public keys, per environment, in stellar.yaml (.sops.yaml is regenerated).
+
+  list   each member and the environments they can decrypt; flags files whose actual
+         recipients differ from stellar.yaml (e.g. someone removed by hand who can still decrypt)
+  add    gives NAME access to the environments: the file's data key is wrapped for the new key
+         as well (sops updatekeys; values and their ciphertext do not change). You need access
+         to those environments yourself.
+  rm     removes NAME from the environments (default: every one they are in): the data key is
+         replaced and every value re-encrypted, so the removed key cannot open the new file.
+         Then lists every secret NAME could read: rotate those values at their provider now,
+         since the old values are in git history (\`stellar-secrets set NAME --env ENV\`).
+         Refuses to remove an environment's last member.
+
+Options:
+  --env ENV[,ENV]  environments (required for add)
+  --json           print the result as JSON
+
+Examples:
+  stellar-secrets members add bob age1q... --env development,staging
+  stellar-secrets members rm bob
+`;
+
+async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === "list") return list(rest, ctx);
+  if (sub === "add") return add(rest, ctx);
+  if (sub === "rm" || sub === "remove") return remove(rest, ctx);
+  throw new CliError("USAGE", sub === undefined ? "members: missing sub-command" : `members: unknown sub-command "${sub}"`, {
+    hint: "use `members list`, `members add NAME AGE_PUBLIC_KEY --env ENV` or `members rm NAME`",
+  });
+}
+
+async function list(argv: string[], ctx: CommandContext): Promise<number> {
+  const { flags: f } = parseCommandArgs("members list", argv, { env: { type: "string", multiple: true }, json: { type: "boolean" } });
+  const config = await openProject(ctx);
+  const envs = selectEnvironments(config, splitList(f.env), { all: true });
+  const files = await readEnvironmentFiles(config, envs);
+  const members = new Map<string, { recipient: string; environments: string[] }[]>();
+  for (const env of envs) {
+    for (const m of env.members) {
+      const entries = members.get(m.name) ?? [];
+      const same = entries.find((e) => e.recipient === m.recipient);
+      if (same) same.environments.push(env.name);
+      else entries.push({ recipient: m.recipient, environments: [env.name] });
+      members.set(m.name, entries);
+    }
+  }
+  const drift = files.map(({ env, file, path }) => {
+    const configured = recipientsOf(env);
+    const actual = file?.recipients ?? [];
+    return {
+      environment: env.name,
+      file: relative(config.root, path),
+      exists: file !== undefined,
+      extra: actual.filter((r) => !configured.includes(r)),
+      missing: file === undefined ? [] : configured.filter((r) => !actual.includes(r)),
+    };
+  });
+  if (f.json) {
+    ctx.stdout.write(
+      renderJson({
+        environments: envs.map((e) => ({ name: e.name, members: e.members })),
+        recipientDrift: drift.filter((d) => d.extra.length > 0 || d.missing.length > 0),
+      }),
+    );
+    return 0;
+  }
+  const rows: string[][] = [];
+  for (const [name, entries] of [...members].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const e of entries) rows.push([name, shortRecipient(e.recipient), ...envs.map((env) => (e.environments.includes(env.name) ? "yes" : "-"))]);
+  }
+  ctx.stdout.write(rows.length > 0 ? renderTable(["MEMBER", "KEY", ...envs.map((e) => e.name)], rows) : "No members.\n");
+  for (const d of drift) {
+    for (const r of d.extra) ctx.stdout.write(`warning: ${d.file} can also be decrypted by ${r}, which is not a member of ${d.environment} (run \`stellar-secrets rotate-key --env ${d.environment}\`)\n`);
+    for (const r of d.missing) ctx.stdout.write(`warning: ${d.file} is not encrypted to ${r}, a member of ${d.environment} (run \`stellar-secrets members add\` again, or rotate-key)\n`);
+  }
+  return 0;
+}
+
+async function add(argv: string[], ctx: CommandContext): Promise<number> {
+  const { flags: f, positionals } = parseCommandArgs(
+    "members add",
+    argv,
+    { env: { type: "string", multiple: true }, json: { type: "boolean" } },
+    { min: 2, max: 2, names: "NAME and AGE_PUBLIC_KEY" },
+  );
+  const [name, recipient] = positionals as [string, string];
+  if (!MEMBER_NAME.test(name)) {
+    throw new CliError("INVALID_MEMBER", `"${name}" is not a valid member name`, {
+      hint: "member names are letters, digits, '.', '_', '@' and '-', starting with a letter or digit",
+    });
+  }
+  if (!isAgeRecipient(recipient)) {
+    throw new CliError("INVALID_MEMBER", `"${recipient.slice(0, 80)}" is not an age X25519 public key`, {
+      hint: "ask the member for the `# public key: age1...` line that age-keygen printed (or run `age-keygen -y KEYFILE`)",
+    });
+  }
+  const config = await openProject(ctx);
+  const envs = selectEnvironments(config, splitList(f.env), { all: false });
+  const changed: EnvironmentConfig[] = [];
+  const unchanged: string[] = [];
+  for (const env of envs) {
+    const byName = env.members.find((m) => m.name === name);
+    const byKey = env.members.find((m) => m.recipient === recipient);
+    if (byName && byName.recipient === recipient) {
+      unchanged.push(env.name);
+      continue;
+    }
+    if (byName) {
+      throw new CliError("MEMBER_EXISTS", `${env.name} already has a member "${name}" with a different key`, {
+        hint: `to change their key: stellar-secrets members rm ${name} --env ${env.name}, then members add again`,
+      });
+    }
+    if (byKey) {
+      throw new CliError("MEMBER_EXISTS", `this key is already in ${env.name} as member "${byKey.name}"`);
+    }
+    changed.push(env);
+  }
+  const identities = identitiesFor(ctx);
+  const files = await readEnvironmentFiles(config, changed);
+  for (const { env, path, file } of files) {
+    if (file === undefined) continue; // created with the right recipients on the first `set`
+    await updateKeysFile(path, identities, [...recipientsOf(env), recipient]);
+  }
+  let text = await readFile(config.configPath, "utf8");
+  for (const env of changed) text = setEnvironmentMembers(text, env.name, [...env.members, { name, recipient }]);
+  if (changed.length > 0) await writeProjectConfig(config, text);
+
+  if (f.json) {
+    ctx.stdout.write(renderJson({ member: name, recipient, added: changed.map((e) => e.name), alreadyMember: unchanged }));
+    return 0;
+  }
+  const lines: string[] = [];
+  if (changed.length > 0) lines.push(`added ${name} to ${humanList(changed.map((e) => e.name))}; stellar.yaml and .sops.yaml updated`);
+  if (unchanged.length > 0) lines.push(`${name} was already a member of ${humanList(unchanged)}`);
+  ctx.stdout.write(`${lines.join("\n")}\n`);
+  return 0;
+}
+
+async function remove(argv: string[], ctx: CommandContext): Promise<number> {
+  const { flags: f, positionals } = parseCommandArgs(
+    "members rm",
+    argv,
+    { env: { type: "string", multiple: true }, json: { type: "boolean" } },
+    { min: 1, max: 1, names: "NAME" },
+  );
+  const name = positionals[0] as string;
+  const config = await openProject(ctx);
+  const requested = splitList(f.env);
+  const envs = selectEnvironments(config, requested, { all: true }).filter((e) => e.members.some((m) => m.name === name));
+  if (envs.length === 0) {
+    const where = config.environments.filter((e) => e.members.some((m) => m.name === name)).map((e) => e.name);
+    throw new CliError("UNKNOWN_MEMBER", `"${name}" is not a member of ${requested.length > 0 ? humanList(requested) : "any environment"}`, {
+      hint: where.length > 0 ? `${name} is a member of: ${where.join(", ")}` : "run `stellar-secrets members list`",
+    });
+  }
+  for (const env of envs) {
+    if (env.members.every((m) => m.name === name)) {
+      throw new CliError("LAST_MEMBER", `${name} is the last member of ${env.name}; removing them would leave nobody able to decrypt it`, {
+        hint: `add another member first: stellar-secrets members add NAME AGE_PUBLIC_KEY --env ${env.name}`,
+      });
+    }
+  }
+  const identities = identitiesFor(ctx);
+  const files = await readEnvironmentFiles(config, envs);
+  const exposed: { environment: string; secrets: string[] }[] = [];
+  for (const { env, path, file } of files) {
+    const remaining = remainingMembers(env, name);
+    if (file !== undefined) await rotateFile(path, identities, { recipients: [...new Set(remaining.map((m) => m.recipient))] });
+    exposed.push({ environment: env.name, secrets: namesIn(file).slice().sort() });
+  }
+  let text = await readFile(config.configPath, "utf8");
+  for (const env of envs) text = setEnvironmentMembers(text, env.name, remainingMembers(env, name));
+  await writeProjectConfig(config, text);
+  const references = await loadReferences(config);
+
+  if (f.json) {
+    ctx.stdout.write(
+      renderJson({
+        member: name,
+        removedFrom: envs.map((e) => e.name),
+        dataKeyRotated: files.filter((x) => x.file !== undefined).map((x) => x.env.name),
+        rotateNow: exposed.map((e) => ({ ...e, secrets: e.secrets.map((s) => ({ name: s, references: references.get(s)?.length ?? 0 })) })),
+      }),
+    );
+    return 0;
+  }
+  const lines = [
+    `removed ${name} from ${humanList(envs.map((e) => e.name))}: new data key, every value re-encrypted; stellar.yaml and .sops.yaml updated`,
+  ];
+  const total = exposed.reduce((n, e) => n + e.secrets.length, 0);
+  if (total > 0) {
+    lines.push("", `${name} could read these values (and keeps any copy, e.g. from git history). Rotate them now:`);
+    for (const e of exposed) {
+      if (e.secrets.length === 0) continue;
+      lines.push(`  ${e.environment}:`);
+      for (const s of e.secrets) lines.push(`    ${s}    → new value at the provider, then: stellar-secrets set ${s} --env ${e.environment}`);
+    }
+  }
+  ctx.stdout.write(`${lines.join("\n")}\n`);
+  return 0;
+}
+
+function remainingMembers(env: EnvironmentConfig, name: string): Member[] {
+  return env.members.filter((m) => m.name !== name);
+}
+
+const command: Command = { summary: "list, add and remove the members who can decrypt each environment", help, run };
+export default command;

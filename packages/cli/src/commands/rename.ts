@@ -1,0 +1,82 @@
+/**
+ * `stellar-secrets rename OLD NEW`: renaming does not exist. Explains that names are fixed once
+ * created and prints the steps that move a secret to a new name. Always exits with
+ * RENAME_NOT_SUPPORTED's status; never reads or prints a value.
+ */
+import { validateSecretName } from "@stellar-secrets/core";
+import { parseCommandArgs } from "../args.js";
+import type { Command, CommandContext } from "../command.js";
+import { exitCodeFor } from "../errors.js";
+import { renderJson } from "../format.js";
+import { formatReference, loadReferences, type SecretReference } from "../references.js";
+import { findProjectRootSafe, namesIn, openProject, readEnvironmentFiles } from "../repository.js";
+
+const help = `Usage: stellar-secrets rename OLD NEW [--json]
+
+Secret names cannot be changed once created (as in the hosted Studio: a name is how every
+connector and action finds its value). This command changes nothing: it explains, and prints
+the steps to move OLD to NEW:
+  1. create NEW with OLD's value in each environment where OLD is set,
+  2. change every reference to OLD (listed, file:line:column) to NEW,
+  3. delete OLD.
+Exits with status 8 (RENAME_NOT_SUPPORTED).
+
+Options:
+  --json   print the plan as JSON
+
+Example:
+  stellar-secrets rename sendgrid_key sendgrid_api_key
+`;
+
+const flags = { json: { type: "boolean" } } as const;
+
+async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  const { flags: f, positionals } = parseCommandArgs("rename", argv, flags, { min: 0, max: 2 });
+  const oldName = positionals[0] ?? "OLD";
+  const newName = positionals[1] ?? "NEW";
+  let setIn: string[] = [];
+  let references: SecretReference[] = [];
+  if (findProjectRootSafe(ctx.cwd) !== undefined) {
+    const config = await openProject(ctx);
+    const files = await readEnvironmentFiles(config, config.environments);
+    setIn = files.filter((e) => namesIn(e.file).includes(oldName)).map((e) => e.env.name);
+    references = (await loadReferences(config)).get(oldName) ?? [];
+  }
+  const envs = setIn.length > 0 ? setIn : ["ENV"];
+  const validation = newName === "NEW" ? ({ ok: true } as const) : validateSecretName(newName);
+  const steps = [
+    ...envs.map(
+      (e) => `stellar-secrets get ${oldName} --env ${e} | stellar-secrets set ${newName} --env ${e} --from-stdin`,
+    ),
+    references.length > 0
+      ? `change the references from ${oldName} to ${newName}:\n${references.map((r) => `       ${formatReference(r)}`).join("\n")}`
+      : `change every reference from ${oldName} to ${newName} (run \`stellar-secrets usage ${oldName}\` to find them)`,
+    `stellar-secrets check   # confirm nothing references ${oldName} any more`,
+    `stellar-secrets rm ${oldName}${setIn.length > 0 ? ` --env ${setIn.join(",")}` : ""}`,
+  ];
+  if (f.json) {
+    ctx.stdout.write(
+      renderJson({
+        error: "RENAME_NOT_SUPPORTED",
+        from: oldName,
+        to: newName,
+        setIn,
+        references: references.map(formatReference),
+        newNameProblem: validation.ok ? null : validation.message,
+        steps,
+      }),
+    );
+  } else {
+    const lines = [
+      `stellar-secrets: RENAME_NOT_SUPPORTED: secret names are fixed once created; "${oldName}" cannot become "${newName}".`,
+      `To move the secret to a new name:`,
+      ...steps.map((s, i) => `  ${i + 1}. ${s}`),
+    ];
+    if (!validation.ok) lines.push(`note: "${newName}" is not a valid name either: ${validation.message}`);
+    ctx.stderr.write(`${lines.join("\n")}\n`);
+  }
+  return exitCodeFor("RENAME_NOT_SUPPORTED");
+}
+
+const command: Command = { summary: "explain why names are fixed and print the steps to move a secret to a new name", help, run };
+export default command;

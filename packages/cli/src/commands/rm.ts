@@ -1,0 +1,111 @@
+/**
+ * `stellar-secrets rm NAME [--env ENV]`: deletes a secret's value from environments, refusing
+ * while config files reference it (unless `--force`) and asking to confirm (unless `--yes`).
+ */
+import { relative } from "node:path";
+import { removeCatalogEntry } from "@stellar-secrets/core";
+import { editSecretsFile, writeFileAtomic } from "@stellar-secrets/sops";
+import { parseCommandArgs, splitList } from "../args.js";
+import type { Command, CommandContext } from "../command.js";
+import { CliError } from "../errors.js";
+import { humanList, plural, renderJson } from "../format.js";
+import { confirm } from "../prompt.js";
+import { formatReference, loadReferences } from "../references.js";
+import { identitiesFor, namesIn, openProject, readCatalog, readEnvironmentFiles, selectEnvironments } from "../repository.js";
+
+const help = `Usage: stellar-secrets rm NAME [--env ENV[,ENV]] [--force] [--yes] [--json]
+
+Deletes the secret NAME from the environments given (default: every environment where it has a
+value). Refuses while an agent config file references the secret, listing each reference as
+file:line:column, because actions using a deleted secret fail; --force deletes anyway.
+Asks to confirm on the terminal; --yes confirms without asking (required when stdin is not a
+terminal). When no environment has a value left, the catalog entry is removed too.
+
+Options:
+  --env ENV[,ENV]  only these environments
+  --force          delete even though the secret is referenced
+  --yes            do not ask to confirm
+  --json           print what was deleted as JSON
+
+Example:
+  stellar-secrets rm old_sendgrid_token --env staging
+`;
+
+const flags = {
+  env: { type: "string", multiple: true },
+  force: { type: "boolean" },
+  yes: { type: "boolean" },
+  json: { type: "boolean" },
+} as const;
+
+async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  const { flags: f, positionals } = parseCommandArgs("rm", argv, flags, { min: 1, max: 1, names: "NAME" });
+  const name = positionals[0] as string;
+  const config = await openProject(ctx);
+  const requested = splitList(f.env);
+  const envs = selectEnvironments(config, requested, { all: true });
+  const files = await readEnvironmentFiles(config, config.environments);
+  const setIn = files.filter((e) => namesIn(e.file).includes(name)).map((e) => e.env.name);
+  const targets = files.filter((e) => envs.includes(e.env) && namesIn(e.file).includes(name));
+  if (targets.length === 0) {
+    throw new CliError("UNKNOWN_SECRET", `secret "${name}" has no value in ${humanList(envs.map((e) => e.name))}`, {
+      hint: setIn.length > 0 ? `it is set in: ${setIn.join(", ")}` : "run `stellar-secrets list` to see the secrets",
+    });
+  }
+  const targetNames = targets.map((t) => t.env.name);
+
+  const references = (await loadReferences(config)).get(name) ?? [];
+  if (references.length > 0 && !f.force) {
+    throw new CliError(
+      "SECRET_IN_USE",
+      `secret "${name}" is referenced in ${plural(references.length, "place")}; deleting it would make those fail:\n${references
+        .map((r) => `    ${formatReference(r)}`)
+        .join("\n")}`,
+      { hint: "remove these references first, or pass --force to delete anyway" },
+    );
+  }
+
+  if (!f.yes) {
+    const ok = await confirm(ctx, `Delete secret "${name}" from ${humanList(targetNames)}?`);
+    if (!ok) throw new CliError("ABORTED", "not deleted");
+  }
+
+  const identities = identitiesFor(ctx);
+  for (const target of targets) {
+    await editSecretsFile(target.path, identities, (values) => {
+      values.delete(name);
+    });
+  }
+  const remaining = setIn.filter((e) => !targetNames.includes(e));
+  let catalogRemoved = false;
+  if (remaining.length === 0) {
+    const catalog = await readCatalog(config);
+    if (catalog.entries.has(name)) {
+      await writeFileAtomic(catalog.path, removeCatalogEntry(catalog.text, name));
+      catalogRemoved = true;
+    }
+  }
+
+  if (f.json) {
+    ctx.stdout.write(
+      renderJson({
+        name,
+        removedFrom: targetNames,
+        files: targets.map((t) => relative(config.root, t.path)),
+        stillSetIn: remaining,
+        catalogEntryRemoved: catalogRemoved,
+        references: references.map(formatReference),
+      }),
+    );
+    return 0;
+  }
+  const lines = [`deleted ${name} from ${humanList(targetNames)}`];
+  if (remaining.length > 0) lines.push(`still set in ${humanList(remaining)}`);
+  if (catalogRemoved) lines.push(`removed its catalog entry`);
+  if (references.length > 0) lines.push(`warning: still referenced (--force) at ${references.map(formatReference).join(", ")}`);
+  ctx.stdout.write(`${lines.join("\n")}\n`);
+  return 0;
+}
+
+const command: Command = { summary: "delete a secret (refused while referenced; asks to confirm)", help, run };
+export default command;

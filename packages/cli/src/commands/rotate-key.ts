@@ -1,0 +1,60 @@
+/**
+ * `stellar-secrets rotate-key --env ENV`: a new data key for environment files, every value
+ * re-encrypted, wrapped for the environment's members as stellar.yaml lists them.
+ */
+import { relative } from "node:path";
+import { rotateFile } from "@stellar-secrets/sops";
+import { parseCommandArgs, splitList } from "../args.js";
+import type { Command, CommandContext } from "../command.js";
+import { humanList, renderJson } from "../format.js";
+import { identitiesFor, openProject, readEnvironmentFiles, recipientsOf, selectEnvironments } from "../repository.js";
+
+const help = `Usage: stellar-secrets rotate-key --env ENV[,ENV] [--json]
+       stellar-secrets rotate-key --all [--json]
+
+Replaces the data key of each environment file: every value is re-encrypted under a new key,
+wrapped for exactly the members stellar.yaml lists (so it also repairs recipient drift). Values
+do not change; \`history\` reports the commit as a re-encryption, not a value change. Rotating
+the data key does not replace the secret values themselves: after a leak or a departure, rotate
+the values at their providers too.
+
+Options:
+  --env ENV[,ENV]  environments to re-key
+  --all            every environment
+  --json           print the result as JSON
+
+Example:
+  stellar-secrets rotate-key --env production
+`;
+
+const flags = { env: { type: "string", multiple: true }, all: { type: "boolean" }, json: { type: "boolean" } } as const;
+
+async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  const { flags: f } = parseCommandArgs("rotate-key", argv, flags);
+  const config = await openProject(ctx);
+  const envs = selectEnvironments(config, splitList(f.env), { all: f.all === true, flag: "--env (or --all)" });
+  const files = await readEnvironmentFiles(config, envs);
+  const identities = identitiesFor(ctx);
+  const rotated: { environment: string; file: string; recipients: number; secrets: number }[] = [];
+  const skipped: string[] = [];
+  for (const { env, path, file } of files) {
+    if (file === undefined) {
+      skipped.push(env.name);
+      continue;
+    }
+    const recipients = recipientsOf(env);
+    await rotateFile(path, identities, { recipients });
+    rotated.push({ environment: env.name, file: relative(config.root, path), recipients: recipients.length, secrets: file.entries.length });
+  }
+  if (f.json) {
+    ctx.stdout.write(renderJson({ rotated, skipped }));
+    return 0;
+  }
+  const lines = rotated.map((r) => `rotated the data key of ${r.environment} (${r.file}): ${r.secrets} values re-encrypted for ${r.recipients} recipients`);
+  if (skipped.length > 0) lines.push(`no secrets file yet in ${humanList(skipped)}: nothing to rotate`);
+  ctx.stdout.write(`${lines.join("\n")}\n`);
+  return 0;
+}
+
+const command: Command = { summary: "replace an environment's data key and re-encrypt every value", help, run };
+export default command;

@@ -1,0 +1,132 @@
+/**
+ * `stellar-secrets set NAME --env ENV[,ENV]`: creates or updates a secret's value in one or more
+ * environments, reading the value from a hidden prompt, stdin or a file, never from argv; and/or
+ * writes its catalog entry (`--description`, `--owner`, `--rotate-every`).
+ */
+import { existsSync } from "node:fs";
+import { relative } from "node:path";
+import { secretsFilePath, setCatalogEntry, validateSecretName, type CatalogEntry } from "@stellar-secrets/core";
+import { createSecretsFile, editSecretsFile, writeFileAtomic } from "@stellar-secrets/sops";
+import { parseCommandArgs, parseDurationDays, splitList } from "../args.js";
+import type { Command, CommandContext } from "../command.js";
+import { CliError } from "../errors.js";
+import { humanList, renderJson } from "../format.js";
+import { chooseValueSource, readValue } from "../input.js";
+import { identitiesFor, openProject, readCatalog, recipientsOf, selectEnvironments } from "../repository.js";
+
+const help = `Usage: stellar-secrets set NAME --env ENV[,ENV...] [--from-stdin | --from-file FILE]
+                           [--description TEXT] [--owner TEAM] [--rotate-every DURATION] [--json]
+
+Creates or updates the secret NAME in each environment given, with the same value. The value is
+read, in this order of preference:
+  --from-stdin     everything on stdin; trailing newline characters (\\n, \\r\\n) are removed, as
+                   \`gh secret set\` does, so \`echo "$V" | ...\` stores exactly $V
+  --from-file F    the exact bytes of F (a trailing newline is kept)
+  (neither)        a hidden prompt on the terminal: nothing is echoed; Enter ends the value,
+                   Ctrl-C aborts (use --from-file for multi-line values)
+Values are never taken from arguments, so they stay out of shell history and process lists.
+Unchanged values keep their exact ciphertext, so \`git diff\` shows only what changed.
+
+Names: lowercase letters, digits and underscores, starting with a letter, at most 64 characters
+(e.g. stripe_api_key). Names are fixed once created (see \`stellar-secrets rename\`).
+
+Catalog (secrets/catalog.yaml, plain text, no --env needed):
+  --description TEXT    what the secret is for
+  --owner TEAM          who looks after it
+  --rotate-every D      rotation policy: a number and d/w/m/y (e.g. 90d); \`stale\` uses it
+
+Options:
+  --env ENV[,ENV]  environments to write (repeatable)
+  --json           print what changed as JSON
+
+Examples:
+  stellar-secrets set stripe_api_key --env development            # prompts
+  printf %s "$KEY" | stellar-secrets set stripe_api_key --env staging,production --from-stdin
+  stellar-secrets set stripe_api_key --description "Stripe secret key for billing" --owner payments
+`;
+
+const flags = {
+  env: { type: "string", multiple: true },
+  "from-stdin": { type: "boolean" },
+  "from-file": { type: "string" },
+  description: { type: "string" },
+  owner: { type: "string" },
+  "rotate-every": { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
+type Action = "created" | "updated" | "unchanged";
+
+async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  const { flags: f, positionals } = parseCommandArgs("set", argv, flags, { min: 1, max: 1, names: "NAME" });
+  const name = positionals[0] as string;
+  const validation = validateSecretName(name);
+  if (!validation.ok) {
+    throw new CliError("INVALID_SECRET_NAME", `${validation.message} [${validation.rule}]`, {
+      hint: validation.suggestion !== undefined ? `try "${validation.suggestion}"` : "use lowercase letters, digits and underscores, starting with a letter",
+    });
+  }
+  const catalogPatch: Partial<CatalogEntry> = {};
+  if (f.description !== undefined) catalogPatch.description = f.description;
+  if (f.owner !== undefined) catalogPatch.owner = f.owner;
+  if (f["rotate-every"] !== undefined) {
+    parseDurationDays(f["rotate-every"], "--rotate-every");
+    catalogPatch.rotate_every = f["rotate-every"].trim();
+  }
+  const wantsCatalog = Object.keys(catalogPatch).length > 0;
+  const envNames = splitList(f.env);
+  const wantsValue = envNames.length > 0 || f["from-stdin"] === true || f["from-file"] !== undefined;
+
+  const config = await openProject(ctx);
+  if (!wantsValue && !wantsCatalog) {
+    throw new CliError("USAGE", "set: --env is required", {
+      hint: `name the environments to write: ${config.environments.map((e) => e.name).join(", ")}`,
+    });
+  }
+
+  const results: { environment: string; action: Action; file: string }[] = [];
+  if (wantsValue) {
+    const envs = selectEnvironments(config, envNames, { all: false });
+    const source = chooseValueSource(ctx, f, `Value for ${name} (${envs.map((e) => e.name).join(", ")}): `);
+    const value = await readValue(ctx, source);
+    const identities = identitiesFor(ctx);
+    for (const env of envs) {
+      const path = secretsFilePath(config, env.name);
+      const file = relative(config.root, path);
+      if (!existsSync(path)) {
+        await createSecretsFile(path, recipientsOf(env), new Map([[name, value]]));
+        results.push({ environment: env.name, action: "created", file });
+        continue;
+      }
+      let action: Action = "created";
+      await editSecretsFile(path, identities, (values) => {
+        const previous = values.get(name);
+        action = previous === undefined ? "created" : previous === value ? "unchanged" : "updated";
+        values.set(name, value);
+      });
+      results.push({ environment: env.name, action, file });
+    }
+  }
+
+  let catalogFile: string | undefined;
+  if (wantsCatalog) {
+    const catalog = await readCatalog(config);
+    await writeFileAtomic(catalog.path, setCatalogEntry(catalog.text, name, catalogPatch));
+    catalogFile = relative(config.root, catalog.path);
+  }
+
+  if (f.json) {
+    ctx.stdout.write(renderJson({ name, environments: results, catalog: catalogFile === undefined ? null : { file: catalogFile, ...catalogPatch } }));
+    return 0;
+  }
+  const byAction = new Map<Action, string[]>();
+  for (const r of results) byAction.set(r.action, [...(byAction.get(r.action) ?? []), r.environment]);
+  const lines: string[] = [];
+  for (const [action, envs] of byAction) lines.push(`${action} ${name} in ${humanList(envs)}`);
+  if (catalogFile !== undefined) lines.push(`catalog entry for ${name} written to ${catalogFile}`);
+  ctx.stdout.write(`${lines.join("\n")}\n`);
+  return 0;
+}
+
+const command: Command = { summary: "create or update a secret's value (hidden prompt, stdin or file) and its catalog entry", help, run };
+export default command;

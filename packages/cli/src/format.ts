@@ -1,0 +1,40 @@
+/**
+ * Output formatting shared by commands: aligned text tables and JSON documents. Pure functions
+ * from data to text; commands write the result.
+ */
+
+/** Renders rows under `headers` as left-aligned columns separated by two spaces, no trailing spaces. */
+export function renderTable(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ""))));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c + " ".repeat((widths[i] ?? 0) - displayWidth(c))))
+      .join("  ")
+      .replace(/\s+$/, "");
+  return [line(headers), ...rows.map(line)].join("\n") + "\n";
+}
+
+/** A JSON document as the CLI prints it: two-space indent and a final newline. */
+export function renderJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** `a, b and c` */
+export function humanList(items: string[]): string {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+/** `1 secret` / `2 secrets` */
+export function plural(count: number, word: string, pluralWord = `${word}s`): string {
+  return `${count} ${count === 1 ? word : pluralWord}`;
+}
+
+/** A shortened age recipient for tables: `age1abcd…wxyz`. */
+export function shortRecipient(recipient: string): string {
+  return recipient.length <= 20 ? recipient : `${recipient.slice(0, 10)}…${recipient.slice(-6)}`;
+}
+
+function displayWidth(text: string): number {
+  return [...text].length;
+}

@@ -1,0 +1,105 @@
+/**
+ * Reading a secret value: from a hidden prompt, from stdin (`--from-stdin`) or from a file
+ * (`--from-file F`). Never from a command-line argument, so values stay out of shell history
+ * and `ps`.
+ */
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { CommandContext } from "./command.js";
+import { CliError } from "./errors.js";
+import { canPrompt, promptHidden } from "./prompt.js";
+
+/** Largest value accepted, in bytes (an environment file is limited to 8 MiB as a whole). */
+export const MAX_VALUE_BYTES = 1024 * 1024;
+
+/** Where a value comes from. */
+export type ValueSource =
+  | { kind: "prompt"; question: string }
+  | { kind: "stdin" }
+  | { kind: "file"; path: string };
+
+/**
+ * Picks the value source from the flags: `--from-stdin`, `--from-file F`, else the hidden prompt
+ * when stdin is a terminal. Throws `CliError("USAGE")` when both flags are given, or when neither
+ * is given and stdin is not a terminal.
+ */
+export function chooseValueSource(
+  ctx: CommandContext,
+  flags: { "from-stdin"?: boolean; "from-file"?: string },
+  question: string,
+): ValueSource {
+  if (flags["from-stdin"] && flags["from-file"] !== undefined) {
+    throw new CliError("USAGE", "give either --from-stdin or --from-file, not both");
+  }
+  if (flags["from-stdin"]) return { kind: "stdin" };
+  if (flags["from-file"] !== undefined) return { kind: "file", path: resolve(ctx.cwd, flags["from-file"]) };
+  if (canPrompt(ctx)) return { kind: "prompt", question };
+  throw new CliError("USAGE", "no value given, and stdin is not a terminal to prompt on", {
+    hint: "pipe the value with --from-stdin (e.g. `printf %s \"$VALUE\" | stellar-secrets set NAME --env ENV --from-stdin`) or use --from-file F",
+  });
+}
+
+/**
+ * Reads a value from `source`:
+ * - prompt: the typed line, without its Enter;
+ * - stdin: every byte until end of input, minus trailing `\r`/`\n` characters (like `gh secret set`,
+ *   so `echo value |` stores `value`);
+ * - file: the exact bytes of the file (a trailing newline is kept).
+ * The value must be non-empty, valid UTF-8 and at most {@link MAX_VALUE_BYTES}. Throws
+ * `CliError("INVALID_VALUE")` (the message never contains the value) or `CliError("NOT_FOUND")`.
+ */
+export async function readValue(ctx: CommandContext, source: ValueSource): Promise<string> {
+  let bytes: Uint8Array;
+  let where: string;
+  if (source.kind === "prompt") {
+    const typed = await promptHidden(ctx, source.question);
+    bytes = Buffer.from(typed, "utf8");
+    where = "the prompt";
+  } else if (source.kind === "stdin") {
+    const raw = await readAll(ctx.stdin);
+    let end = raw.length;
+    while (end > 0 && (raw[end - 1] === 0x0a || raw[end - 1] === 0x0d)) end--;
+    bytes = raw.subarray(0, end);
+    where = "stdin";
+  } else {
+    try {
+      bytes = await readFile(source.path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") throw new CliError("NOT_FOUND", `--from-file: no such file ${source.path}`, { cause: error });
+      throw new CliError("IO_ERROR", `--from-file: cannot read ${source.path} (${code ?? "error"})`, { cause: error });
+    }
+    where = source.path;
+  }
+  if (bytes.length === 0) {
+    throw new CliError("INVALID_VALUE", `the value from ${where} is empty`, {
+      hint: "a secret needs a value; to delete one use `stellar-secrets rm NAME --env ENV`",
+    });
+  }
+  if (bytes.length > MAX_VALUE_BYTES) {
+    throw new CliError("INVALID_VALUE", `the value from ${where} is ${bytes.length} bytes, over the limit of ${MAX_VALUE_BYTES}`);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch (error) {
+    throw new CliError("INVALID_VALUE", `the value from ${where} is not valid UTF-8 text`, {
+      hint: "store binary data base64-encoded (e.g. `base64 -w0 FILE | stellar-secrets set NAME --env ENV --from-stdin`)",
+      cause: error,
+    });
+  }
+}
+
+/** Reads a stream to its end. */
+export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    const buf = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Buffer.from(chunk);
+    total += buf.length;
+    if (total > MAX_VALUE_BYTES + 2) {
+      throw new CliError("INVALID_VALUE", `the value from stdin is over the limit of ${MAX_VALUE_BYTES} bytes`);
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,164 @@
+/**
+ * The secrets repository as commands see it: the project config, the environments a command
+ * works on, the identities of the person running it, and the per-environment files read without
+ * keys. A thin adapter over `@stellar-secrets/core` and `@stellar-secrets/sops`.
+ */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import {
+  catalogPath,
+  findProjectRoot,
+  loadProject,
+  parseCatalog,
+  parseProjectConfig,
+  renderSopsConfig,
+  secretsFilePath,
+  type CatalogEntry,
+  type EnvironmentConfig,
+  type ProjectConfig,
+} from "@stellar-secrets/core";
+import {
+  decryptSecrets,
+  findIdentities,
+  readSecretsFile,
+  writeFileAtomic,
+  type DecryptedSecrets,
+  type Identities,
+  type SecretsFile,
+} from "@stellar-secrets/sops";
+import { join } from "node:path";
+import type { CommandContext } from "./command.js";
+import { CliError } from "./errors.js";
+
+/** Loads `stellar.yaml` from the command's directory or a parent. Throws `NO_PROJECT` / `INVALID_CONFIG`. */
+export function openProject(ctx: CommandContext): Promise<ProjectConfig> {
+  return loadProject(ctx.cwd);
+}
+
+/**
+ * The environments named in `names` (in the project's declared order), or every environment
+ * when `names` is empty and `all` is true. Throws `CliError("UNKNOWN_ENVIRONMENT")` naming the
+ * declared ones, or `CliError("USAGE")` when none was named and `all` is false.
+ */
+export function selectEnvironments(config: ProjectConfig, names: string[], options: { all: boolean; flag?: string }): EnvironmentConfig[] {
+  if (names.length === 0) {
+    if (options.all) return [...config.environments];
+    throw new CliError("USAGE", `${options.flag ?? "--env"} is required`, {
+      hint: `name one or more environments: ${config.environments.map((e) => e.name).join(", ")}`,
+    });
+  }
+  for (const name of names) {
+    if (!config.environments.some((e) => e.name === name)) {
+      throw new CliError("UNKNOWN_ENVIRONMENT", `environment "${name}" is not declared in ${config.configPath}`, {
+        hint: `the environments are: ${config.environments.map((e) => e.name).join(", ")}`,
+      });
+    }
+  }
+  return config.environments.filter((e) => names.includes(e.name));
+}
+
+/** The age recipients configured for `env`, without duplicates, in member order. */
+export function recipientsOf(env: EnvironmentConfig): string[] {
+  return [...new Set(env.members.map((m) => m.recipient))];
+}
+
+/** The age identities of the person running the command, found the way sops finds them. */
+export function identitiesFor(ctx: CommandContext): Identities {
+  return findIdentities({ env: ctx.env, home: homeOf(ctx) });
+}
+
+/** The home directory for `ctx` (`$HOME`, else the OS's). */
+export function homeOf(ctx: CommandContext): string {
+  const home = ctx.env.HOME;
+  return home !== undefined && home !== "" ? home : homedir();
+}
+
+/** One environment's file as read without keys; `file` is undefined when it does not exist yet. */
+export interface EnvironmentFile {
+  env: EnvironmentConfig;
+  path: string;
+  file: SecretsFile | undefined;
+}
+
+/** Reads (without decrypting) the file of each environment in `envs`. Missing files are `file: undefined`. */
+export async function readEnvironmentFiles(config: ProjectConfig, envs: EnvironmentConfig[]): Promise<EnvironmentFile[]> {
+  return Promise.all(
+    envs.map(async (env) => {
+      const path = secretsFilePath(config, env.name);
+      if (!existsSync(path)) return { env, path, file: undefined };
+      return { env, path, file: await readSecretsFile(path) };
+    }),
+  );
+}
+
+/** The names that have an entry in `file` (in file order). */
+export function namesIn(file: SecretsFile | undefined): string[] {
+  return file === undefined ? [] : file.entries.map((e) => e.name);
+}
+
+/** Reads the catalog (`<secrets_dir>/catalog.yaml`); an absent file is an empty catalog. */
+export async function readCatalog(config: ProjectConfig): Promise<{ path: string; text: string; entries: Map<string, CatalogEntry> }> {
+  const path = catalogPath(config);
+  let text = "";
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  const { entries } = parseCatalog(text, path);
+  return { path, text, entries };
+}
+
+/**
+ * Writes a new `stellar.yaml` text, then regenerates `.sops.yaml` from it, both atomically.
+ * Throws `CliError("INVALID_CONFIG")` when the new text does not parse (nothing is written then).
+ */
+export async function writeProjectConfig(config: ProjectConfig, text: string): Promise<ProjectConfig> {
+  const { config: next, diagnostics } = parseProjectConfig(text, config.configPath);
+  if (next === undefined || diagnostics.some((d) => d.severity === "error")) {
+    const first = diagnostics.find((d) => d.severity === "error");
+    throw new CliError("INVALID_CONFIG", `the updated ${config.configPath} would not be valid${first ? `: ${first.message}` : ""}`);
+  }
+  await writeFileAtomic(config.configPath, text);
+  await writeFileAtomic(join(config.root, ".sops.yaml"), renderSopsConfig(next));
+  return next;
+}
+
+/**
+ * Reads and decrypts one environment's file (verifying the MAC). Throws `CliError("NOT_FOUND")`
+ * when the file does not exist, and the sops errors (`NO_IDENTITY`, `NO_MATCHING_IDENTITY`,
+ * `MAC_MISMATCH`, ...) otherwise.
+ */
+export async function decryptEnvironment(ctx: CommandContext, config: ProjectConfig, env: EnvironmentConfig): Promise<DecryptedSecrets> {
+  const path = secretsFilePath(config, env.name);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new CliError("NOT_FOUND", `environment "${env.name}" has no secrets file (${path})`, {
+        hint: `create it by setting a value: stellar-secrets set NAME --env ${env.name}`,
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  return decryptSecrets(text, identitiesFor(ctx), { path });
+}
+
+/** Throws `CliError("UNKNOWN_SECRET")` for `name` missing from `env`, saying where it is set instead. */
+export function unknownSecret(name: string, env: string, setIn: string[]): CliError {
+  return new CliError("UNKNOWN_SECRET", `secret "${name}" has no value in ${env}`, {
+    hint: setIn.length > 0 ? `it is set in: ${setIn.join(", ")}` : "run `stellar-secrets list` to see the secrets",
+  });
+}
+
+/** The directory holding stellar.yaml at or above `cwd`, or undefined (never throws). */
+export function findProjectRootSafe(cwd: string): string | undefined {
+  try {
+    return findProjectRoot(cwd);
+  } catch {
+    return undefined;
+  }
+}
