@@ -1,0 +1,232 @@
+/**
+ * End-to-end harness for the `stellar-secrets` CLI: a temp folder with a git repository and a
+ * private HOME (so the user's real keys are never touched), real age keys made per test with
+ * `age-keygen`, and the built CLI run as a child process — plainly or inside a pseudo-terminal
+ * (util-linux `script`).
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository root (where the workspace package.json is). */
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+/** The CLI entry point the tests run (built: run `pnpm build` first). */
+export const CLI_BIN = join(REPO_ROOT, "packages/cli/bin/stellar-secrets.js");
+
+/** What a CLI run produced. */
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** An age key pair made with age-keygen for one test. */
+export interface AgeKey {
+  /** The AGE-SECRET-KEY-1... line. */
+  identity: string;
+  /** The age1... public key. */
+  recipient: string;
+  /** A key file holding it (mode 0600, labelled test-only). */
+  file: string;
+}
+
+/** Options of {@link Sandbox.run}. */
+export interface RunOptions {
+  /** Bytes for stdin (stdin is closed after them; without input stdin is empty). */
+  input?: string | Buffer;
+  cwd?: string;
+  /** Variables to add (a value of undefined removes one). */
+  env?: Record<string, string | undefined>;
+  timeoutMs?: number;
+}
+
+/** A temp folder with `home/` (HOME, XDG_CONFIG_HOME=home/.config) and `repo/` (a git repository). */
+export interface Sandbox {
+  dir: string;
+  home: string;
+  repo: string;
+  /** The environment CLI runs get: a clean one, with no SOPS_* variables from the outside. */
+  env: Record<string, string>;
+  /** Runs the CLI with `args` in `repo` (or `cwd`). */
+  run(args: string[], options?: RunOptions): Promise<RunResult>;
+  /** Starts the CLI without waiting, for signal tests. */
+  start(args: string[], options?: RunOptions): StartedProcess;
+  /** Runs git in `repo`, returning stdout. */
+  git(args: string[], options?: { env?: Record<string, string> }): string;
+  /** `git add -A && git commit` in `repo`, with an optional fixed date (ISO). */
+  commit(message: string, options?: { date?: string; author?: string }): string;
+  /** Makes a new age key with `age-keygen` under `dir/keys/<label>.txt`. */
+  keygen(label: string): AgeKey;
+  /** The sops default key file of this HOME. */
+  defaultKeyFile: string;
+  read(rel: string): string;
+  write(rel: string, text: string): void;
+  cleanup(): void;
+}
+
+/** A CLI process started by {@link Sandbox.start}. */
+export interface StartedProcess {
+  pid: number;
+  done: Promise<RunResult>;
+  kill(signal: NodeJS.Signals): void;
+  stdout(): string;
+  stderr(): string;
+}
+
+/** Throws a clear error when the CLI has not been built. */
+export function assertBuilt(): void {
+  if (!existsSync(join(REPO_ROOT, "packages/cli/dist/main.js"))) {
+    throw new Error("the CLI is not built: run `pnpm build` (or `npm test`, which builds first)");
+  }
+}
+
+/** Creates a sandbox. `user` becomes $USER (the default member name). */
+export function createSandbox(options: { user?: string; gitInit?: boolean } = {}): Sandbox {
+  assertBuilt();
+  const dir = mkdtempSync(join(tmpdir(), "stellar-cli-e2e-"));
+  const home = join(dir, "home");
+  const repo = join(dir, "repo");
+  mkdirSync(home, { recursive: true });
+  mkdirSync(repo, { recursive: true });
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, ".config"),
+    USER: options.user ?? "alice",
+    LANG: "C.UTF-8",
+    TERM: "xterm",
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: join(home, ".gitconfig"),
+    GIT_AUTHOR_NAME: "Alice Example",
+    GIT_AUTHOR_EMAIL: "alice@example.test",
+    GIT_COMMITTER_NAME: "Alice Example",
+    GIT_COMMITTER_EMAIL: "alice@example.test",
+  };
+  const git = (args: string[], extra?: { env?: Record<string, string> }): string =>
+    execFileSync("git", args, { cwd: repo, env: { ...env, ...(extra?.env ?? {}) }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  if (options.gitInit !== false) git(["init", "-q", "-b", "main"]);
+
+  const childEnv = (extra?: Record<string, string | undefined>): Record<string, string> => {
+    const out: Record<string, string> = { ...env };
+    for (const [k, v] of Object.entries(extra ?? {})) {
+      if (v === undefined) delete out[k];
+      else out[k] = v;
+    }
+    return out;
+  };
+
+  const start = (args: string[], opts: RunOptions = {}): StartedProcess => {
+    const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: opts.cwd ?? repo, env: childEnv(opts.env), stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    child.stdin.on("error", () => undefined);
+    if (opts.input !== undefined) child.stdin.end(opts.input);
+    else child.stdin.end();
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 45_000);
+    const done = new Promise<RunResult>((resolve) => {
+      child.once("close", (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, stdout, stderr });
+      });
+    });
+    return {
+      pid: child.pid as number,
+      done,
+      kill: (signal) => child.kill(signal),
+      stdout: () => stdout,
+      stderr: () => stderr,
+    };
+  };
+
+  return {
+    dir,
+    home,
+    repo,
+    env,
+    defaultKeyFile: join(home, ".config", "sops", "age", "keys.txt"),
+    run: (args, opts) => start(args, opts).done,
+    start,
+    git,
+    commit(message, opts = {}) {
+      git(["add", "-A"]);
+      const dates: Record<string, string> = opts.date ? { GIT_AUTHOR_DATE: opts.date, GIT_COMMITTER_DATE: opts.date } : {};
+      const author: Record<string, string> = opts.author ? { GIT_AUTHOR_NAME: opts.author, GIT_AUTHOR_EMAIL: `${opts.author.toLowerCase()}@example.test` } : {};
+      git(["commit", "-q", "--allow-empty", "-m", message], { env: { ...dates, ...author } });
+      return git(["rev-parse", "HEAD"]).trim();
+    },
+    keygen(label) {
+      const keys = join(dir, "keys");
+      mkdirSync(keys, { recursive: true, mode: 0o700 });
+      const file = join(keys, `${label}.txt`);
+      const out = execFileSync("age-keygen", [], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      const identity = out.split("\n").find((l) => l.startsWith("AGE-SECRET-KEY-1")) as string;
+      const recipient = (/# public key: (age1[0-9a-z]+)/.exec(out) as RegExpExecArray)[1] as string;
+      writeFileSync(file, `# TEST-ONLY key, never use for real secrets\n# public key: ${recipient}\n${identity}\n`, { mode: 0o600 });
+      return { identity, recipient, file };
+    },
+    read: (rel) => readFileSync(join(repo, rel), "utf8"),
+    write(rel, text) {
+      mkdirSync(dirname(join(repo, rel)), { recursive: true });
+      writeFileSync(join(repo, rel), text);
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Quotes one word for /bin/sh. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./=:@,+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** One step of a terminal session: wait until the output matches, then type `send`. */
+export interface PtyStep {
+  waitFor: string | RegExp;
+  send: string;
+}
+
+/**
+ * Runs the CLI inside a pseudo-terminal (util-linux `script -qfec CMD /dev/null`), typing each
+ * step's text once the terminal output matches. Resolves with everything the terminal showed
+ * (prompts, and any echo of typed text) and the exit status.
+ */
+export function runInPty(sandbox: Sandbox, args: string[], steps: PtyStep[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ output: string; code: number | null }> {
+  const cmd = [process.execPath, CLI_BIN, ...args].map(shellQuote).join(" ");
+  const child = spawn("script", ["-qfec", `cd ${shellQuote(sandbox.repo)} && ${cmd}`, "/dev/null"], {
+    env: { ...sandbox.env, ...(options.env ?? {}) },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let output = "";
+  let next = 0;
+  const pump = (): void => {
+    while (next < steps.length) {
+      const step = steps[next] as PtyStep;
+      const matched = typeof step.waitFor === "string" ? output.includes(step.waitFor) : step.waitFor.test(output);
+      if (!matched) return;
+      next++;
+      child.stdin.write(step.send);
+    }
+  };
+  child.stdout.setEncoding("utf8").on("data", (c: string) => {
+    output += c;
+    pump();
+  });
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (output += c));
+  child.stdin.on("error", () => undefined);
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
+  return new Promise((resolve) => {
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ output, code });
+    });
+  });
+}
+
+/** Runs `age --decrypt -i KEYFILE` on `armored` data; resolves to the plaintext, or rejects. */
+export function ageDecrypt(keyFile: string, data: Buffer | string): Buffer {
+  return execFileSync("age", ["--decrypt", "-i", keyFile], { input: data, stdio: ["pipe", "pipe", "pipe"] });
+}
