@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// `pnpm bench`: runs every bench/*.mjs except this file, one after another (never in parallel,
+// so they do not disturb each other's timings), and fails if any of them fails.
+// Each benchmark prints its own table and records its figures in docs/performance.md.
+import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const self = basename(fileURLToPath(import.meta.url));
+const only = process.argv.slice(2); // optional: names to run, e.g. `node bench/run.mjs sops`
+
+const benches = readdirSync(here)
+  .filter((f) => f.endsWith(".mjs") && f !== self)
+  .filter((f) => only.length === 0 || only.includes(f.replace(/\.mjs$/, "")))
+  .sort();
+
+if (benches.length === 0) {
+  console.error(`bench: nothing to run in ${here}${only.length ? ` matching ${only.join(", ")}` : ""}`);
+  process.exit(1);
+}
+
+const results = [];
+for (const f of benches) {
+  console.log(`\n=== bench/${f} ===`);
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [join(here, f)], { stdio: "inherit", cwd: join(here, "..") });
+  const status = r.error ? `error: ${r.error.message}` : r.signal ? `killed by ${r.signal}` : r.status === 0 ? "ok" : `exit ${r.status}`;
+  results.push({ bench: f, status, seconds: ((Date.now() - t0) / 1000).toFixed(1) });
+}
+
+console.log("\n=== summary ===");
+for (const r of results) console.log(`${r.bench.padEnd(20)} ${r.status.padEnd(16)} ${r.seconds} s`);
+process.exit(results.every((r) => r.status === "ok") ? 0 : 1);

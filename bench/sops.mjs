@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// Benchmark of @stellar-secrets/sops (issue 2 item 7). Run after the build: `node bench/sops.mjs`
+// (or `pnpm bench`). Not a test: it asserts nothing about time, it measures and records.
+//
+// 1. Generates a 1,000-secret environment file with a fresh test key (in a temp dir).
+// 2. Median of N runs of decrypt + verify with our reader, and of sops-age `decryptSops` on the
+//    same text, interleaved in the same process; prints the ratio (target: ours ≥ 3× faster).
+// 3. Median of N rewrites after one change: `reencryptSecrets` (pure) and `editSecretsFile`
+//    (lock + read + decrypt/verify + re-encrypt + verify + atomic write with fsync).
+// 4. Prints a table and writes it, with how to reproduce, into docs/performance.md section "sops".
+//
+// Options: BENCH_RUNS=N (default 30), --no-write (print only).
+import { cpus, tmpdir } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { performance } from "node:perf_hooks";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const dist = join(root, "packages/sops/dist/index.js");
+if (!existsSync(dist)) {
+  console.error(`bench/sops: ${dist} is missing; build first (pnpm build, or npx tsc -b packages/sops)`);
+  process.exit(1);
+}
+const sops = await import(pathToFileURL(dist).href);
+const { decryptSops } = await import("sops-age");
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 30);
+const WARMUP = 5;
+const SECRETS = 1000;
+const write = !process.argv.includes("--no-write");
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ms = (x) => `${x.toFixed(1)} ms`;
+async function time(fn) {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+// --- the file ---------------------------------------------------------------------------------
+const dir = mkdtempSync(join(tmpdir(), "bench-sops-"));
+try {
+  const { identity, recipient } = await sops.generateIdentity(); // test-only, lives in memory for this run
+  const values = new Map();
+  for (let i = 0; i < SECRETS; i++) {
+    // 40–90 characters, like API keys and URLs
+    const v = `sk-${i.toString(36)}-${"abcdefghijklmnopqrstuvwxyz0123456789".repeat(3).slice(i % 13, 40 + (i % 50))}`;
+    values.set(`SERVICE_${String(i).padStart(4, "0")}_API_KEY`, v);
+  }
+  const text = await sops.encryptSecrets(values, { recipients: [recipient] });
+  const path = join(dir, "production.enc.yaml");
+  writeFileSync(path, text);
+
+  // Both readers must agree before their times mean anything.
+  const ours = await sops.decryptSecrets(text, [identity]);
+  const theirs = await decryptSops(text, { secretKey: identity, fileType: "yaml" });
+  for (const [k, v] of values) {
+    if (ours.values.get(k) !== v || theirs[k] !== v) throw new Error(`bench/sops: readers disagree on ${k}`);
+  }
+
+  // --- decrypt + verify, interleaved ------------------------------------------------------------
+  const tOurs = [];
+  const tTheirs = [];
+  for (let i = 0; i < WARMUP + RUNS; i++) {
+    const a = await time(() => sops.decryptSecrets(text, [identity]));
+    const b = await time(() => decryptSops(text, { secretKey: identity, fileType: "yaml" }));
+    if (i >= WARMUP) {
+      tOurs.push(a);
+      tTheirs.push(b);
+    }
+  }
+  // cold: first call in a fresh state is not measured here (JIT); see "how to reproduce".
+
+  // --- rewrite after one change -----------------------------------------------------------------
+  const tReenc = [];
+  const tEdit = [];
+  for (let i = 0; i < WARMUP + RUNS; i++) {
+    const next = new Map(ours.values);
+    next.set("SERVICE_0500_API_KEY", `changed-${i}`);
+    const a = await time(() => sops.reencryptSecrets(ours, next));
+    const b = await time(() => sops.editSecretsFile(path, [identity], (v) => v.set("SERVICE_0500_API_KEY", `edited-${i}`)));
+    if (i >= WARMUP) {
+      tReenc.push(a);
+      tEdit.push(b);
+    }
+  }
+
+  const mOurs = median(tOurs);
+  const mTheirs = median(tTheirs);
+  const ratio = mTheirs / mOurs;
+  const rows = [
+    ["decrypt + verify MAC, ours (`decryptSecrets`)", ms(mOurs), `${ratio.toFixed(1)}× faster`],
+    ["decrypt, sops-age 4.0.2 `decryptSops` (no MAC check)", ms(mTheirs), "1×"],
+    ["rewrite after one change (`reencryptSecrets`, in memory)", ms(median(tReenc)), ""],
+    ["edit one value on disk (`editSecretsFile`: lock, read, verify, re-encrypt, verify, atomic write + fsync)", ms(median(tEdit)), ""],
+  ];
+  const cpu = cpus();
+  const machine = `Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? "cpu"}, ${process.platform}`;
+  const fileSize = `${(Buffer.byteLength(text) / 1024).toFixed(0)} KB`;
+  const target = ratio >= 3 ? "met" : "NOT met";
+
+  const table = [
+    "| operation (1,000 secrets, " + fileSize + ") | median | vs sops-age |",
+    "| --- | --- | --- |",
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+  console.log(`\nsops: ${SECRETS} secrets, ${fileSize}, median of ${RUNS} runs after ${WARMUP} warm-up runs, ${machine}\n`);
+  console.log(table);
+  console.log(`\nratio sops-age / ours = ${ratio.toFixed(2)} (target ≥ 3: ${target})`);
+
+  if (write) {
+    const section = [
+      "<!-- bench:sops:start -->",
+      "## sops",
+      "",
+      `Measured by \`bench/sops.mjs\` on ${new Date().toISOString().slice(0, 10)} (${machine}).`,
+      `A ${SECRETS}-secret environment file (${fileSize}, flat SOPS YAML, one age recipient) made with a fresh key;`,
+      `median of ${RUNS} runs after ${WARMUP} warm-up runs, ours and sops-age interleaved in the same process on the same text.`,
+      "",
+      table,
+      "",
+      `Ratio sops-age / ours: **${ratio.toFixed(2)}×** (target ≥ 3×: ${target}). Our time includes parsing, unwrapping the`,
+      "data key (age X25519), decrypting every value and verifying the MAC; sops-age does not verify the MAC.",
+      "Machines are noisy: trust the ratio more than the milliseconds.",
+      "",
+      "Reproduce: `pnpm build && node bench/sops.mjs` (or `pnpm bench` for every benchmark);",
+      "`BENCH_RUNS=100 node bench/sops.mjs` for more runs, `--no-write` to leave this file alone.",
+      "<!-- bench:sops:end -->",
+    ].join("\n");
+    const doc = join(root, "docs/performance.md");
+    let current = existsSync(doc) ? readFileSync(doc, "utf8") : "# Performance\n\nFigures recorded by `pnpm bench` (bench/*.mjs). Each section is rewritten by its benchmark.\n";
+    const re = /<!-- bench:sops:start -->[\s\S]*?<!-- bench:sops:end -->/;
+    current = re.test(current) ? current.replace(re, () => section) : `${current.trimEnd()}\n\n${section}\n`;
+    writeFileSync(doc, current);
+    console.log(`\nrecorded in ${doc} (section "sops")`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
