@@ -16,6 +16,7 @@ import {
   type AuthConnector,
   type HeaderConfig,
 } from "../packages/resolver/src/index.js";
+import { oracleEncrypt, oracleSealYaml } from "../packages/sops/test-fixtures/support.js";
 import { assertNoLeak, caught, encryptSecrets, keyFileText, makeRepo, tempDir, testKey, type TestKey } from "../packages/resolver/test/support.js";
 
 const PROD = new Map([
@@ -89,6 +90,36 @@ describe("createResolver and get", () => {
       const r = await createResolver({ environment: "prod", files: { prod: join(dir, "prod.enc.yaml"), dev: repo.file("development") }, identities: owner.identity, env: noEnv });
       expect(r.get("zendesk_token")).toBe(PROD.get("zendesk_token"));
       expect(existsSync(json)).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe("typed values in a flat file", () => {
+  it("int, float and bool values come out as sops -d prints them (bool lower-case, not the MAC's True)", async () => {
+    // Written by the sops package's independent test oracle (node:crypto + the age CLI), as sops would.
+    const dataKey = Buffer.alloc(32, 7);
+    const body = [
+      `retry_count: ${oracleEncrypt(dataKey, "7", "retry_count:", "int")}`,
+      `sample_rate: ${oracleEncrypt(dataKey, "0.25", "sample_rate:", "float")}`,
+      `feature_enabled: ${oracleEncrypt(dataKey, "true", "feature_enabled:", "bool")}`,
+      `legacy_off: ${oracleEncrypt(dataKey, "false", "legacy_off:", "bool")}`,
+      `plain_token: ${oracleEncrypt(dataKey, "tok-leakcheck", "plain_token:", "str")}`,
+    ].join("\n");
+    const text = oracleSealYaml(body, { dataKey, recipients: [owner.recipient], macValues: ["7", "0.25", "True", "False", "tok-leakcheck"] });
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = join(dir, "typed.enc.yaml");
+      writeFileSync(file, text);
+      const r = await createResolver({ environment: "typed", files: { typed: file }, identities: owner.identity, env: noEnv });
+      expect(Object.fromEntries(r.names().map((n) => [n, r.get(n)]))).toEqual({
+        retry_count: "7",
+        sample_rate: "0.25",
+        feature_enabled: "true",
+        legacy_off: "false",
+        plain_token: "tok-leakcheck",
+      });
     } finally {
       cleanup();
     }

@@ -1,7 +1,13 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 
 /** What happened when a value was asked for: `"ok"` when handed out, else the error code. */
-export type AccessOutcome = "ok" | "UNKNOWN_SECRET" | "MISSING_ENVIRONMENT_VALUE" | "NOT_A_STRING" | "INVALID_HEADER_VALUE";
+export type AccessOutcome =
+  | "ok"
+  | "UNKNOWN_SECRET"
+  | "MISSING_ENVIRONMENT_VALUE"
+  | "NOT_A_STRING"
+  | "NOT_ENCRYPTED"
+  | "INVALID_HEADER_VALUE";
 
 /**
  * One access-log event: a secret was asked for. Never carries the value.

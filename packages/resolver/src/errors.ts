@@ -10,7 +10,7 @@ export type ResolverErrorCode =
   | "UNKNOWN_SECRET"
   /** The name exists in other environments but has no value in this one (they are named). */
   | "MISSING_ENVIRONMENT_VALUE"
-  /** The name holds a map or a list (a nested SOPS file); only scalars are handed out. */
+  /** The name holds a map, a list or null (a general SOPS file); only scalars are handed out. */
   | "NOT_A_STRING"
   /** No `secrets/<environment>.enc.yaml` (the message lists the environments that exist). */
   | "UNKNOWN_ENVIRONMENT"

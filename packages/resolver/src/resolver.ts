@@ -134,7 +134,8 @@ export class Resolver {
    *
    * Throws {@link ResolverError}: `UNKNOWN_SECRET` (with the nearest name, and whether it differs
    * only by case), `MISSING_ENVIRONMENT_VALUE` (naming the environments that have it),
-   * `NOT_A_STRING` (a map or list in a nested SOPS file), `CLOSED`.
+   * `NOT_A_STRING` (a map, list or null in a general SOPS file), `NOT_ENCRYPTED` (a value such a
+   * file keeps in clear), `CLOSED`.
    */
   get(name: string, consumer = "get"): string {
     const snapshot = this.#current();
@@ -296,12 +297,21 @@ export class Resolver {
   #miss(snapshot: Snapshot, name: string, consumer: string): ResolverError {
     const env = this.environment;
     const file = this.file;
-    const shape = snapshot.nested.get(name);
-    if (shape !== undefined) {
+    const reason = snapshot.unserved.get(name);
+    if (reason === "clear") {
+      if (this.#sinks.length > 0) this.#emit(snapshot, name, consumer, "NOT_ENCRYPTED");
+      const hint = "Encrypt the value (in a secrets file every value is encrypted), or read it from plain configuration.";
+      return new ResolverError(
+        "NOT_ENCRYPTED",
+        `${name} in ${file} (environment ${env}) is stored in clear (left unencrypted by the file's sops rules); the resolver hands out encrypted values only. ${hint}`,
+        { environment: env, file, secret: name, hint },
+      );
+    }
+    if (reason !== undefined) {
       if (this.#sinks.length > 0) this.#emit(snapshot, name, consumer, "NOT_A_STRING");
       return new ResolverError(
         "NOT_A_STRING",
-        `${name} in ${file} (environment ${env}) is a ${shape === "null" ? "null value" : shape}, not a string; the resolver hands out strings only. Store each value under its own flat name (such as ${name}_value).`,
+        `${name} in ${file} (environment ${env}) is a ${reason === "null" ? "null value" : reason}, not a string; the resolver hands out strings only. Store each value under its own flat name (such as ${name}_value).`,
         { environment: env, file, secret: name, hint: "Environment files are flat name: string maps." },
       );
     }
@@ -317,7 +327,7 @@ export class Resolver {
       );
     }
     if (this.#sinks.length > 0) this.#emit(snapshot, name, consumer, "UNKNOWN_SECRET");
-    const known = new Set<string>([...snapshot.values.keys(), ...snapshot.nested.keys(), ...others.all]);
+    const known = new Set<string>([...snapshot.values.keys(), ...snapshot.unserved.keys(), ...others.all]);
     const near = nearestName(name, known);
     let message = `unknown secret ${name}: no environment file has it (looked in ${file}${others.byEnvironment.size > 0 ? ` and ${others.byEnvironment.size} other environment file(s)` : ""}).`;
     let hint: string;

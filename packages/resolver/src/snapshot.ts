@@ -6,12 +6,17 @@ import {
   formatForPath,
   parseSecretsFile,
   type DecryptedDocument,
+  type DecryptedSecrets,
 } from "@stellar-secrets/sops";
 import { ResolverError, toResolverError } from "./errors.js";
 import type { ResolverIdentities } from "./identities.js";
 
-/** The shape of a name whose value is not a scalar (only in nested, non-environment SOPS files). */
-export type NestedShape = "map" | "list" | "null";
+/**
+ * Why a known name is not handed out (only in general SOPS files written by other tools): its
+ * value is a map, a list or null, or it is stored in clear (`clear`: left unencrypted by the
+ * file's `encrypted_regex`/`unencrypted_suffix`...; sops does not authenticate those rules).
+ */
+export type UnservedReason = "map" | "list" | "null" | "clear";
 
 /**
  * One verified, immutable state of an environment file. The resolver swaps whole snapshots, so
@@ -22,10 +27,10 @@ export interface Snapshot {
   readonly generation: number;
   readonly environment: string;
   readonly file: string;
-  /** Name → value as a string (int/float/bool in their canonical sops form, such as `7`, `3.14`, `true`). */
+  /** Name → value as a string, as `sops -d` prints it: int `7`, float `3.14`, bool `true`/`false`. */
   readonly values: ReadonlyMap<string, string>;
-  /** Names whose value is a map, a list or null (nested files only): known, but not handed out. */
-  readonly nested: ReadonlyMap<string, NestedShape>;
+  /** Names that are known but not handed out, and why (general SOPS files only). */
+  readonly unserved: ReadonlyMap<string, UnservedReason>;
   /** Names whose value cannot go into an HTTP header verbatim (CR, LF or NUL). */
   readonly headerUnsafe: ReadonlySet<string>;
   /** The file's age recipients (as labelled in its metadata). */
@@ -65,10 +70,10 @@ const UNSAFE = /[\r\n\0]/;
  * Decrypts and verifies an environment file's text into a {@link Snapshot}. Nothing is returned
  * unless every value's tag and the file's MAC verify (`@stellar-secrets/sops` guarantees it).
  *
- * A flat file (the environment-file format) takes the fast path. A SOPS file with nested maps or
- * lists (written by other tools) is decrypted as a general document, verified the same way, and
- * its top-level scalars are served; its maps and lists are known names that `get` refuses with
- * `NOT_A_STRING`.
+ * A flat file (the environment-file format) takes the fast path. Any other SOPS file (nested
+ * maps or lists, values left in clear by `encrypted_regex`, dotenv) is decrypted as a general
+ * document, verified the same way, and only its encrypted top-level scalars are served; its maps,
+ * lists and clear values are known names that `get` refuses (`NOT_A_STRING`, `NOT_ENCRYPTED`).
  *
  * Throws {@link ResolverError}: `NO_IDENTITY` (naming the file's recipients and where keys were
  * looked for) and every read code of the sops package (`NO_MATCHING_IDENTITY`, `MAC_MISMATCH`,
@@ -81,41 +86,59 @@ export async function decryptSnapshot(text: string, identities: ResolverIdentiti
   if (identities.identities.length === 0) throw noIdentity(text, identities, source, format);
   const keys = { identities: identities.identities, sources: identities.searched };
   const digest = digestText(text);
+  // sops's dotenv store (`.env`) is flat too, but only the general reader knows its syntax.
+  if (formatForPath(file) === "dotenv") return viaDocument(text, keys, source, "dotenv", digest);
+  let decrypted: DecryptedSecrets;
   try {
-    const decrypted = await decryptSecrets(text, keys, { path: file });
-    try {
-      const values = new Map(decrypted.values);
-      return freeze({
-        generation: source.generation,
-        environment,
-        file,
-        values,
-        nested: new Map(),
-        headerUnsafe: unsafeNames(values),
-        recipients: [...decrypted.file.recipients],
-        lastModified: decrypted.file.metadata.lastmodified,
-        digest,
-        loadedAt: new Date(),
-      });
-    } finally {
-      decrypted.dataKey.fill(0);
-    }
+    decrypted = await decryptSecrets(text, keys, { path: file, format });
   } catch (error) {
-    if (!(error instanceof SopsError) || error.code !== "MALFORMED_FILE") throw toResolverError(error, environment, file);
-    // Not a flat environment file. If it is a valid SOPS document with nested values, serve its
-    // top-level scalars; if it is not, the general reader's error is the one to report.
-    let document: DecryptedDocument;
-    try {
-      // dotenv files (sops's `.env` store) are flat too, but only the general reader knows them.
-      document = await decryptDocument(text, keys, { path: file, format: formatForPath(file) === "dotenv" ? "dotenv" : format });
-    } catch (documentError) {
-      throw toResolverError(documentError, environment, file);
+    if (!(error instanceof SopsError) || (error.code !== "MALFORMED_FILE" && error.code !== "NOT_ENCRYPTED")) {
+      throw toResolverError(error, environment, file);
     }
-    try {
-      return fromDocument(document, source, digest);
-    } finally {
-      document.dataKey.fill(0);
+    // Not a flat environment file. If it is a valid SOPS document (nested values, values left in
+    // clear by its rules), serve its encrypted top-level scalars; if it is not, the general
+    // reader's error (same codes: it enforces the file's crypt rules) is the one to report.
+    return viaDocument(text, keys, source, format, digest);
+  }
+  try {
+    const values = new Map(decrypted.values);
+    for (const entry of decrypted.file.entries) {
+      if (entry.type === "bool") values.set(entry.name, values.get(entry.name)!.toLowerCase());
     }
+    return freeze({
+      generation: source.generation,
+      environment,
+      file,
+      values,
+      unserved: new Map(),
+      headerUnsafe: unsafeNames(values),
+      recipients: [...decrypted.file.recipients],
+      lastModified: decrypted.file.metadata.lastmodified,
+      digest,
+      loadedAt: new Date(),
+    });
+  } finally {
+    decrypted.dataKey.fill(0);
+  }
+}
+
+async function viaDocument(
+  text: string,
+  keys: { identities: string[]; sources: string[] },
+  source: SnapshotSource,
+  format: "yaml" | "json" | "dotenv",
+  digest: string,
+): Promise<Snapshot> {
+  let document: DecryptedDocument;
+  try {
+    document = await decryptDocument(text, keys, { path: source.file, format });
+  } catch (error) {
+    throw toResolverError(error, source.environment, source.file);
+  }
+  try {
+    return fromDocument(document, source, digest);
+  } finally {
+    document.dataKey.fill(0);
   }
 }
 
@@ -129,29 +152,28 @@ function fromDocument(document: DecryptedDocument, source: SnapshotSource, diges
       { environment, file, hint: "Keep one YAML/JSON mapping of names to string values in the file." },
     );
   }
-  const scalars = new Map<string, string>();
+  const scalars = new Map<string, DecryptedDocument["leaves"][number]>();
   for (const leaf of document.leaves) {
     const [name] = leaf.path;
-    if (leaf.path.length === 1 && name !== undefined && !scalars.has(name)) scalars.set(name, leaf.plaintext);
+    if (leaf.path.length === 1 && name !== undefined && !scalars.has(name)) scalars.set(name, leaf);
   }
   const values = new Map<string, string>();
-  const nested = new Map<string, NestedShape>();
+  const unserved = new Map<string, UnservedReason>();
   for (const [name, value] of Object.entries(tree as Record<string, unknown>)) {
     if (name === "sops") continue;
-    if (value === null || value === undefined) nested.set(name, "null");
-    else if (Array.isArray(value)) nested.set(name, "list");
-    else if (typeof value === "object") nested.set(name, "map");
-    else {
-      const plaintext = scalars.get(name);
-      values.set(name, plaintext ?? String(value));
-    }
+    const leaf = scalars.get(name);
+    if (value === null || value === undefined) unserved.set(name, "null");
+    else if (Array.isArray(value)) unserved.set(name, "list");
+    else if (typeof value === "object") unserved.set(name, "map");
+    else if (leaf === undefined || (!leaf.encrypted && leaf.plaintext !== "")) unserved.set(name, "clear");
+    else values.set(name, leaf.type === "bool" ? leaf.plaintext.toLowerCase() : leaf.plaintext);
   }
   return freeze({
     generation: source.generation,
     environment,
     file,
     values,
-    nested,
+    unserved,
     headerUnsafe: unsafeNames(values),
     recipients: document.metadata.age.map((stanza) => stanza.recipient.trim()),
     lastModified: document.metadata.lastmodified,
