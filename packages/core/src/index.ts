@@ -1,6 +1,7 @@
 /**
  * @stellar-secrets/core: secret names, the project and config model, schemas, the reference
- * index and the checker. No editor, CLI or prompt code; I/O only in the `load*` functions.
+ * index and the checker. No editor, CLI or prompt code; I/O only in `loadProject` and
+ * `loadWorkspace` (load.ts).
  */
 export * from "./position.js";
 export * from "./errors.js";
@@ -10,4 +11,13 @@ export * from "./names.js";
 export * from "./schemas.js";
 export * from "./project.js";
 export * from "./catalog.js";
+export * from "./credentials.js";
+export * from "./globs.js";
+export * from "./config.js";
+export * from "./secrets-dir.js";
+export * from "./workspace.js";
+export * from "./check.js";
+export * from "./usage.js";
+export * from "./completion.js";
+export * from "./load.js";
 export { schemaDiagnostics, validatorFor } from "./validate.js";

@@ -1,0 +1,287 @@
+/**
+ * The checker: every rule over a {@link WorkspaceIndex}, as pure functions of the parsed models.
+ * Rule severities come from the rule table, overridden by stellar.yaml's `rules`.
+ */
+import type { ConfigDocument, SecretReference } from "./config.js";
+import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
+import { describeNonDescriptiveName, nearestName, validateSecretName } from "./names.js";
+import type { LineIndex } from "./position.js";
+import { RULES, type RuleId, type Severity } from "./rules.js";
+import type { ConfigKind } from "./schemas.js";
+import type { WorkspaceIndex } from "./workspace.js";
+
+const DEFAULT_SEVERITY = new Map<RuleId, Severity>(RULES.map((r) => [r.id, r.severity]));
+
+const KIND_WORDS: Record<ConfigKind, string> = {
+  auth_connector: "auth connector",
+  api_connection: "API connection",
+  action: "action",
+  agent: "agent",
+};
+
+/** How a config document is named in messages: `action "create_ticket"`. */
+export function describeDocument(doc: Pick<ConfigDocument, "kind" | "name">): string {
+  return doc.name === undefined ? `this ${KIND_WORDS[doc.kind]}` : `${KIND_WORDS[doc.kind]} "${doc.name}"`;
+}
+
+/**
+ * Applies severity overrides: each diagnostic gets its rule's configured severity (or keeps
+ * its own), and rules set to `off` are dropped.
+ */
+export function applySeverities(diagnostics: readonly Diagnostic[], rules: Partial<Record<string, Severity | "off">>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const d of diagnostics) {
+    const s = rules[d.rule];
+    if (s === "off") continue;
+    out.push(s === undefined || s === d.severity ? d : { ...d, severity: s });
+  }
+  return out;
+}
+
+/**
+ * Every diagnostic of the workspace, with configured severities, sorted by file and position.
+ * When stellar.yaml is unusable, only its own diagnostics are returned.
+ */
+export function checkWorkspace(index: WorkspaceIndex): Diagnostic[] {
+  const out: Diagnostic[] = [...index.projectDiagnostics];
+  if (!index.projectUsable) return out.sort(compareDiagnostics);
+  const sev = (rule: RuleId): Severity => DEFAULT_SEVERITY.get(rule) ?? "error";
+  const declared = index.environmentNames();
+  const declaredSet = new Set(declared);
+
+  // Per-file diagnostics computed at parse time.
+  for (const file of index.configFiles.values()) out.push(...file.diagnostics);
+  for (const file of index.otherSecretsFiles.values()) out.push(...file.diagnostics);
+  if (index.catalog !== undefined) out.push(...index.catalog.diagnostics);
+
+  // Environment files: encryption, undeclared environments, recipients.
+  for (const file of index.environmentFiles.values()) {
+    out.push(...file.diagnostics);
+    if (!declaredSet.has(file.environment)) {
+      const near = nearestName(file.environment, declared);
+      out.push(
+        diagnosticAt(
+          "unknown-environment",
+          sev("unknown-environment"),
+          file.path,
+          file.lines,
+          { start: 0, end: 0 },
+          `${file.path} is the file of environment "${file.environment}", which stellar.yaml does not declare${near ? ` (did you mean "${near.name}"?)` : ""}; declare it under environments: or remove the file`,
+          near ? { suggestion: near.name } : undefined,
+        ),
+      );
+      continue;
+    }
+    const drift = recipientDrift(index, file.environment, file.recipients);
+    if (drift !== undefined && file.recipientsRange !== undefined) {
+      out.push(diagnosticAt("recipient-drift", sev("recipient-drift"), file.path, file.lines, file.recipientsRange, drift));
+    }
+  }
+
+  // Definitions: names and use.
+  for (const name of index.secretNames()) {
+    const info = index.secret(name);
+    if (info === undefined) continue;
+    const valid = validateSecretName(name);
+    const vague = valid.ok ? describeNonDescriptiveName(name) : undefined;
+    for (const def of info.definitions) {
+      const lines = index.environmentFiles.get(def.environment)?.lines as LineIndex;
+      if (!valid.ok) {
+        out.push(
+          diagnosticAt("invalid-secret-name", sev("invalid-secret-name"), def.file, lines, def.range, valid.message, {
+            secret: name,
+            ...(valid.suggestion !== undefined ? { suggestion: valid.suggestion } : {}),
+          }),
+        );
+      }
+      if (vague !== undefined) {
+        out.push(diagnosticAt("non-descriptive-secret-name", sev("non-descriptive-secret-name"), def.file, lines, def.range, vague, { secret: name }));
+      }
+      if (info.references.length === 0) {
+        out.push(
+          diagnosticAt(
+            "unused-secret",
+            sev("unused-secret"),
+            def.file,
+            lines,
+            def.range,
+            `secret "${name}" is not referenced by any config file; reference it, or remove it with \`stellar-secrets delete ${name}\``,
+            { secret: name },
+          ),
+        );
+      }
+    }
+  }
+
+  // Catalog keys.
+  const catalog = index.catalog;
+  if (catalog !== undefined) {
+    for (const [name, range] of catalog.keyRanges) {
+      const valid = validateSecretName(name);
+      if (!valid.ok) {
+        out.push(diagnosticAt("invalid-secret-name", sev("invalid-secret-name"), catalog.path, catalog.lines, range, valid.message, { secret: name }));
+      } else if (index.secret(name) === undefined) {
+        const near = suggestSecret(index, name, new Map());
+        out.push(
+          diagnosticAt(
+            "unknown-secret",
+            sev("unknown-secret"),
+            catalog.path,
+            catalog.lines,
+            range,
+            `the catalog describes "${name}", but no environment file has that secret${near.hint}`,
+            { secret: name, ...(near.name !== undefined ? { suggestion: near.name } : {}) },
+          ),
+        );
+      }
+    }
+  }
+
+  // Config files: references, links, environments, duplicate names.
+  const suggestions = new Map<string, { name: string | undefined; hint: string }>();
+  for (const file of index.configFiles.values()) {
+    for (const doc of file.documents) {
+      for (const ref of doc.references) out.push(...checkReference(index, doc, ref, file.lines, suggestions, sev));
+      for (const link of doc.links) {
+        if (index.objectDefinitions(link.targetKind, link.target).length > 0) continue;
+        const near = nearestName(link.target, index.objects(link.targetKind).keys());
+        out.push(
+          diagnosticAt(
+            "unknown-reference",
+            sev("unknown-reference"),
+            file.path,
+            file.lines,
+            link.range,
+            `${describeDocument(doc)} uses ${KIND_WORDS[link.targetKind]} "${link.target}", but there is none by that name${near ? `; did you mean "${near.name}"?` : ""}`,
+            near ? { suggestion: near.name } : undefined,
+          ),
+        );
+      }
+      for (const e of doc.environments ?? []) {
+        if (declaredSet.has(e.name)) continue;
+        const near = nearestName(e.name, declared);
+        out.push(
+          diagnosticAt(
+            "unknown-environment",
+            sev("unknown-environment"),
+            file.path,
+            file.lines,
+            e.range,
+            `environment "${e.name}" is not declared in stellar.yaml (declared: ${declared.join(", ") || "none"})${near ? `; did you mean "${near.name}"?` : ""}`,
+            near ? { suggestion: near.name } : undefined,
+          ),
+        );
+      }
+      if (doc.name !== undefined && doc.nameRange !== undefined) {
+        const defs = index.objectDefinitions(doc.kind, doc.name);
+        const first = defs[0];
+        if (defs.length > 1 && first !== undefined && first.document !== doc) {
+          const firstFile = index.configFiles.get(first.file);
+          const at = firstFile ? firstFile.lines.positionAt(first.range.start) : { line: 1, column: 1 };
+          out.push(
+            diagnosticAt(
+              "schema",
+              sev("schema"),
+              file.path,
+              file.lines,
+              doc.nameRange,
+              `${KIND_WORDS[doc.kind]} name "${doc.name}" is already used at ${first.file}:${at.line}:${at.column}; names must be unique per kind`,
+            ),
+          );
+        }
+      }
+    }
+  }
+
+  return applySeverities(out, index.project.rules).sort(compareDiagnostics);
+}
+
+function suggestSecret(index: WorkspaceIndex, name: string, cache: Map<string, { name: string | undefined; hint: string }>): { name: string | undefined; hint: string } {
+  const cached = cache.get(name);
+  if (cached !== undefined) return cached;
+  let result: { name: string | undefined; hint: string };
+  const sameCase = index.secretNameIgnoringCase(name);
+  if (sameCase !== undefined) {
+    result = { name: sameCase, hint: `; "${sameCase}" differs only by case (names are case-sensitive)` };
+  } else {
+    const near = nearestName(name, index.secretNames());
+    result = near === undefined ? { name: undefined, hint: "" } : { name: near.name, hint: `; did you mean "${near.name}"?` };
+  }
+  cache.set(name, result);
+  return result;
+}
+
+function checkReference(
+  index: WorkspaceIndex,
+  doc: ConfigDocument,
+  ref: SecretReference,
+  lines: LineIndex,
+  cache: Map<string, { name: string | undefined; hint: string }>,
+  sev: (rule: RuleId) => Severity,
+): Diagnostic[] {
+  const info = index.secret(ref.secret);
+  if (info === undefined) {
+    const near = suggestSecret(index, ref.secret, cache);
+    const fix = near.name === undefined ? `; create it with \`stellar-secrets set ${ref.secret} --env ENV\`` : "";
+    return [
+      diagnosticAt(
+        "unknown-secret",
+        sev("unknown-secret"),
+        ref.file,
+        lines,
+        ref.range,
+        `unknown secret "${ref.secret}": no environment file has it${near.hint}${fix}`,
+        { secret: ref.secret, ...(near.name !== undefined ? { suggestion: near.name } : {}) },
+      ),
+    ];
+  }
+  const needed = index.environmentsUsedBy(doc);
+  const missing: string[] = [];
+  const empty: string[] = [];
+  for (const env of needed) {
+    const file = index.environmentFiles.get(env);
+    if (file !== undefined && !file.readable) continue;
+    const def = info.definitions.find((d) => d.environment === env);
+    if (def === undefined) missing.push(env);
+    else if (def.empty) empty.push(env);
+  }
+  if (missing.length === 0 && empty.length === 0) return [];
+  const parts: string[] = [];
+  if (missing.length > 0) parts.push(`no value in ${missing.join(", ")}`);
+  if (empty.length > 0) parts.push(`an empty value in ${empty.join(", ")}`);
+  const envs = [...missing, ...empty];
+  return [
+    diagnosticAt(
+      "missing-environment-value",
+      sev("missing-environment-value"),
+      ref.file,
+      lines,
+      ref.range,
+      `secret "${ref.secret}" has ${parts.join(" and ")}, where ${describeDocument(doc)} is used; set it with \`stellar-secrets set ${ref.secret} --env ${envs[0]}\``,
+      { secret: ref.secret },
+    ),
+  ];
+}
+
+/** The `recipient-drift` message for an environment, or undefined when the file's recipients match its members. */
+export function recipientDrift(index: WorkspaceIndex, environment: string, recipients: readonly string[] | undefined): string | undefined {
+  if (recipients === undefined) return undefined;
+  const env = index.project.environments.find((e) => e.name === environment);
+  if (env === undefined) return undefined;
+  const expected = new Map(env.members.map((m) => [m.recipient, m.name]));
+  const actual = new Set(recipients);
+  const extra = [...actual].filter((r) => !expected.has(r));
+  const missing = env.members.filter((m) => !actual.has(m.recipient));
+  if (extra.length === 0 && missing.length === 0) return undefined;
+  const whoIs = (recipient: string): string => {
+    for (const e of index.project.environments) {
+      const m = e.members.find((x) => x.recipient === recipient);
+      if (m !== undefined) return `${recipient} (${m.name}, a member of ${e.name})`;
+    }
+    return `${recipient} (not a member of any environment)`;
+  };
+  const parts: string[] = [];
+  if (extra.length > 0) parts.push(`can still be decrypted by ${extra.map(whoIs).join(", ")}, not a member of ${environment}`);
+  if (missing.length > 0) parts.push(`is not encrypted for ${missing.map((m) => `${m.name} (${m.recipient})`).join(", ")}`);
+  return `the ${environment} file ${parts.join(", and ")}; re-key it for the members in stellar.yaml (sops updatekeys or the stellar-secrets member commands)`;
+}

@@ -1,0 +1,276 @@
+/**
+ * Agent config files (`kind: auth_connector | api_connection | action | agent`): parsing one
+ * file's text into a model with exact ranges (secret references, links between objects,
+ * environments) plus the diagnostics that need only that file (`schema`, `plaintext-credential`).
+ * Files of other tools (no `kind`, or a kind that is not ours) are ignored.
+ */
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type Pair, type YAMLMap } from "yaml";
+import { detectCredential } from "./credentials.js";
+import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
+import { editDistance } from "./names.js";
+import { LineIndex, type TextRange } from "./position.js";
+import { CONFIG_KINDS, type ConfigKind } from "./schemas.js";
+import { schemaDiagnostics, validatorFor } from "./validate.js";
+import { keyString, nodeRange } from "./yaml-nodes.js";
+
+/** A reference to a secret by name, from a structured field of a config document. */
+export interface SecretReference {
+  /** The secret name as written. */
+  secret: string;
+  /** The file, relative to the repository root. */
+  file: string;
+  /** Range of the name's scalar (quotes included when quoted). */
+  range: TextRange;
+  /** 1-based line and column of the name. */
+  line: number;
+  column: number;
+  /** Kind of the document holding the reference. */
+  kind: ConfigKind;
+  /** Name of that document's object (undefined when the document has no valid name). */
+  owner: string | undefined;
+  /** Which field: `api_key`, `token`, `password`, `headers[0] Authorization`, ... */
+  field: string;
+  /** Index of the document in its file. */
+  documentIndex: number;
+}
+
+/** A link from one object to another by name. */
+export interface ObjectLink {
+  /** The field: an action's `connection`, a connection's `auth`, an agent's `actions` entry. */
+  field: "connection" | "auth" | "actions";
+  /** The kind the name must resolve to. */
+  targetKind: ConfigKind;
+  target: string;
+  range: TextRange;
+}
+
+/** An environment name written in a document's `environments`. */
+export interface EnvironmentMention {
+  name: string;
+  range: TextRange;
+}
+
+/** One config document (one `---` section of a file) of one of our kinds. */
+export interface ConfigDocument {
+  kind: ConfigKind;
+  /** The object's name, when it is a string. */
+  name: string | undefined;
+  nameRange: TextRange | undefined;
+  /** Range of the whole document's contents. */
+  range: TextRange;
+  /** Declared `environments` (actions, agents), undefined when absent (meaning every environment). */
+  environments: EnvironmentMention[] | undefined;
+  references: SecretReference[];
+  links: ObjectLink[];
+  documentIndex: number;
+}
+
+/** A parsed config file. */
+export interface ConfigFile {
+  /** Path relative to the repository root, `/`-separated. */
+  path: string;
+  lines: LineIndex;
+  /** Documents of our kinds, in file order (documents of other tools are left out). */
+  documents: ConfigDocument[];
+  /** Diagnostics from this file alone (`schema`, `plaintext-credential`) at default severity. */
+  diagnostics: Diagnostic[];
+  /** True when the file holds at least one document of our kinds (or looks like it but does not parse). */
+  relevant: boolean;
+}
+
+const KIND_SET = new Set<string>(CONFIG_KINDS);
+const LOOKS_OURS = /kind["']?\s*:\s*["']?(?:auth_connector|api_connection|action|agent)\b/;
+
+/** Fields of an auth connector that take `{ secret: NAME }` (or a plain string for the `plain` ones). */
+const CONNECTOR_FIELDS: readonly { field: string; plain: boolean }[] = [
+  { field: "api_key", plain: false },
+  { field: "token", plain: false },
+  { field: "password", plain: false },
+  { field: "client_secret", plain: false },
+  { field: "username", plain: true },
+  { field: "client_id", plain: true },
+];
+
+/** Fields whose plain string values are scanned for well-known credential formats. */
+const PROSE_FIELDS = new Set(["description", "instructions", "base_url", "path", "token_url", "header_name"]);
+
+/**
+ * Parses a config file. `path` is relative to the repository root (it is what diagnostics and
+ * references carry). Never throws: YAML errors in a file that looks like ours are `schema`
+ * diagnostics; a file of another tool gives an empty, irrelevant model.
+ */
+export function parseConfigFile(text: string, path: string): ConfigFile {
+  const lines = new LineIndex(text);
+  const file: ConfigFile = { path, lines, documents: [], diagnostics: [], relevant: false };
+  if (!text.includes("kind")) return file;
+  const looksOurs = LOOKS_OURS.test(text);
+  let docs: Document.Parsed[];
+  try {
+    const parsed = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false });
+    docs = Array.isArray(parsed) ? parsed : [];
+  } catch (e) {
+    if (looksOurs) {
+      file.relevant = true;
+      file.diagnostics.push(diagnosticAt("schema", "error", path, lines, { start: 0, end: 0 }, `cannot parse: ${(e as Error).message}`));
+    }
+    return file;
+  }
+  const syntax: Diagnostic[] = [];
+  docs.forEach((doc, documentIndex) => {
+    for (const e of doc.errors) {
+      syntax.push(diagnosticAt("schema", "error", path, lines, { start: e.pos[0], end: e.pos[1] }, `YAML syntax error: ${firstLine(e.message)}`));
+    }
+    const root = doc.contents;
+    if (!isMap(root)) return;
+    const kindPair = root.items.find((p) => keyString(p) === "kind");
+    const kindNode = kindPair?.value;
+    if (!isScalar(kindNode) || typeof kindNode.value !== "string") return;
+    const kindValue = kindNode.value;
+    if (!KIND_SET.has(kindValue)) {
+      const near = CONFIG_KINDS.find((k) => editDistance(k, kindValue.toLowerCase(), 2) <= 2);
+      if (near !== undefined && kindValue.length >= 4) {
+        file.relevant = true;
+        file.diagnostics.push(
+          diagnosticAt("schema", "error", path, lines, nodeRange(kindNode) ?? { start: 0, end: 0 }, `unknown kind "${kindValue}"; did you mean "${near}"?`, {
+            suggestion: near,
+          }),
+        );
+      }
+      return;
+    }
+    file.relevant = true;
+    const model = extractDocument(doc, root, kindValue as ConfigKind, documentIndex, file);
+    file.documents.push(model);
+    if (doc.errors.length === 0) {
+      let value: unknown;
+      try {
+        value = doc.toJS({ maxAliasCount: 100 });
+      } catch (e) {
+        file.diagnostics.push(diagnosticAt("schema", "error", path, lines, model.range, `cannot read the document: ${(e as Error).message}`));
+        return;
+      }
+      file.diagnostics.push(...schemaDiagnostics(validatorFor(`${kindValue}.schema.json`), value, root, path, lines, "error", model.range));
+    }
+  });
+  if (syntax.length > 0 && (file.relevant || looksOurs)) {
+    file.relevant = true;
+    file.diagnostics.push(...syntax);
+  }
+  file.diagnostics.sort(compareDiagnostics);
+  return file;
+}
+
+function firstLine(s: string): string {
+  const i = s.indexOf("\n");
+  return (i === -1 ? s : s.slice(0, i)).trim();
+}
+
+function deref(doc: Document.Parsed, node: unknown): Node | undefined {
+  if (isAlias(node)) {
+    try {
+      return (node.resolve(doc) as Node | undefined) ?? undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return (node as Node | null) ?? undefined;
+}
+
+function pairOf(map: YAMLMap, key: string): Pair | undefined {
+  for (const p of map.items) if (keyString(p) === key) return p;
+  return undefined;
+}
+
+function extractDocument(doc: Document.Parsed, root: YAMLMap, kind: ConfigKind, documentIndex: number, file: ConfigFile): ConfigDocument {
+  const { path, lines } = file;
+  const range = nodeRange(root) ?? { start: 0, end: 0 };
+  const nameNode = deref(doc, pairOf(root, "name")?.value);
+  const name = isScalar(nameNode) && typeof nameNode.value === "string" ? nameNode.value : undefined;
+  const model: ConfigDocument = {
+    kind,
+    name,
+    nameRange: name !== undefined ? nodeRange(nameNode) : undefined,
+    range,
+    environments: undefined,
+    references: [],
+    links: [],
+    documentIndex,
+  };
+  const addRef = (node: Node | undefined, written: Node | undefined, field: string): void => {
+    if (!isScalar(node) || typeof node.value !== "string" || node.value === "") return;
+    const r = nodeRange(written ?? node);
+    if (r === undefined) return;
+    const p = lines.positionAt(r.start);
+    model.references.push({ secret: node.value, file: path, range: r, line: p.line, column: p.column, kind, owner: name, field, documentIndex });
+  };
+  const secretOf = (value: unknown, field: string): void => {
+    const v = deref(doc, value);
+    if (isMap(v)) {
+      const sp = pairOf(v, "secret");
+      if (sp !== undefined) addRef(deref(doc, sp.value), sp.value as Node, field);
+    }
+  };
+  const credentialCheck = (node: unknown, what: string, entropy: boolean): void => {
+    const v = deref(doc, node);
+    if (!isScalar(v) || typeof v.value !== "string") return;
+    const found = detectCredential(v.value, { entropy });
+    if (found === undefined) return;
+    file.diagnostics.push(
+      diagnosticAt(
+        "plaintext-credential",
+        "error",
+        path,
+        lines,
+        nodeRange(node as Node) ?? range,
+        `${what} holds what looks like ${found} in plain text; store it as a secret (stellar-secrets set NAME) and reference it with { secret: NAME }`,
+      ),
+    );
+  };
+  for (const pair of root.items) {
+    const key = keyString(pair);
+    if (key === undefined) continue;
+    const value = deref(doc, pair.value);
+    if (key === "environments" && isSeq(value)) {
+      model.environments = [];
+      for (const item of value.items) {
+        const n = deref(doc, item);
+        const r = nodeRange(item as Node);
+        if (isScalar(n) && typeof n.value === "string" && r !== undefined) model.environments.push({ name: n.value, range: r });
+      }
+    } else if (key === "headers" && isSeq(value) && (kind === "action" || kind === "api_connection")) {
+      value.items.forEach((item, i) => {
+        const h = deref(doc, item);
+        if (!isMap(h)) return;
+        const hn = deref(doc, pairOf(h, "name")?.value);
+        const headerName = isScalar(hn) && typeof hn.value === "string" ? hn.value : undefined;
+        const label = `headers[${i}]${headerName !== undefined ? ` ${headerName}` : ""}`;
+        const sp = pairOf(h, "secret");
+        if (sp !== undefined) addRef(deref(doc, sp.value), sp.value as Node, label);
+        const vp = pairOf(h, "value");
+        if (vp !== undefined) credentialCheck(vp.value, `static header${headerName !== undefined ? ` "${headerName}"` : ""}`, true);
+        const pp = pairOf(h, "prefix");
+        if (pp !== undefined) credentialCheck(pp.value, `the prefix of header${headerName !== undefined ? ` "${headerName}"` : ""}`, true);
+      });
+    } else if (key === "connection" && kind === "action") {
+      addLink(model, value, "connection", "api_connection");
+    } else if (key === "auth" && kind === "api_connection") {
+      addLink(model, value, "auth", "auth_connector");
+    } else if (key === "actions" && kind === "agent" && isSeq(value)) {
+      for (const item of value.items) addLink(model, deref(doc, item), "actions", "action", item as Node);
+    } else if (kind === "auth_connector" && CONNECTOR_FIELDS.some((f) => f.field === key)) {
+      const plain = CONNECTOR_FIELDS.find((f) => f.field === key)?.plain ?? false;
+      if (isMap(value)) secretOf(value, key);
+      else credentialCheck(pair.value, `field "${key}"`, !plain);
+    } else if (PROSE_FIELDS.has(key)) {
+      credentialCheck(pair.value, `field "${key}"`, false);
+    }
+  }
+  return model;
+}
+
+function addLink(model: ConfigDocument, node: Node | undefined, field: ObjectLink["field"], targetKind: ConfigKind, written?: Node): void {
+  if (!isScalar(node) || typeof node.value !== "string" || node.value === "") return;
+  const range = nodeRange(written ?? node);
+  if (range === undefined) return;
+  model.links.push({ field, targetKind, target: node.value, range });
+}

@@ -1,0 +1,77 @@
+/**
+ * Does a plain string look like a credential? Used by the `plaintext-credential` rule.
+ * Detectors return a description ("a Stripe live secret key (sk_live_…)"), never the value.
+ */
+
+interface PrefixDetector {
+  re: RegExp;
+  what: string;
+}
+
+/** Well-known credential formats; each needs enough characters after its prefix to be a real key. */
+const DETECTORS: readonly PrefixDetector[] = [
+  { re: /(?:^|[^A-Za-z0-9_])sk_live_[A-Za-z0-9]{8,}/, what: "a Stripe live secret key (sk_live_…)" },
+  { re: /(?:^|[^A-Za-z0-9_])rk_live_[A-Za-z0-9]{8,}/, what: "a Stripe live restricted key (rk_live_…)" },
+  { re: /(?:^|[^A-Za-z0-9_])sk_test_[A-Za-z0-9]{8,}/, what: "a Stripe test secret key (sk_test_…)" },
+  { re: /(?:^|[^A-Za-z0-9_])rk_test_[A-Za-z0-9]{8,}/, what: "a Stripe test restricted key (rk_test_…)" },
+  { re: /(?:^|[^A-Za-z0-9_])whsec_[A-Za-z0-9]{16,}/, what: "a Stripe webhook signing secret (whsec_…)" },
+  { re: /(?:^|[^A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{20,}/, what: "a GitHub token (ghp_…)" },
+  { re: /(?:^|[^A-Za-z0-9_])github_pat_[A-Za-z0-9_]{20,}/, what: "a GitHub fine-grained token (github_pat_…)" },
+  { re: /(?:^|[^A-Za-z0-9_])glpat-[A-Za-z0-9_-]{16,}/, what: "a GitLab token (glpat-…)" },
+  { re: /(?:^|[^A-Za-z0-9_])xox[abposr]-[A-Za-z0-9-]{10,}/, what: "a Slack token (xoxb-…)" },
+  { re: /(?:^|[^A-Za-z0-9_])xapp-[A-Za-z0-9-]{10,}/, what: "a Slack app token (xapp-…)" },
+  { re: /(?:^|[^A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/, what: "an AWS access key id (AKIA…)" },
+  { re: /AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{20,}/, what: "an age private key (AGE-SECRET-KEY-1…)" },
+  { re: /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/, what: "a PEM private key" },
+  { re: /(?:^|[^A-Za-z0-9_])AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/, what: "a Google API key (AIza…)" },
+  { re: /(?:^|[^A-Za-z0-9_])sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}/, what: "an OpenAI/Anthropic API key (sk-…)" },
+  { re: /(?:^|[^A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/, what: "an npm token (npm_…)" },
+  { re: /(?:^|[^A-Za-z0-9_])SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/, what: "a SendGrid API key (SG.…)" },
+  { re: /(?:^|[^A-Za-z0-9_])shp(?:at|ss|ca|pa)_[a-fA-F0-9]{24,}/, what: "a Shopify access token (shpat_…)" },
+  { re: /(?:^|[^A-Za-z0-9_])hf_[A-Za-z0-9]{30,}/, what: "a Hugging Face token (hf_…)" },
+  { re: /(?:^|[^A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/, what: "a JSON Web Token (eyJ…)" },
+  { re: /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i, what: "a URL with a password in it (scheme://user:password@host)" },
+];
+
+/** Shannon entropy in bits per character. */
+export function shannonEntropy(s: string): number {
+  const counts = new Map<string, number>();
+  for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let h = 0;
+  for (const c of counts.values()) {
+    const p = c / s.length;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TOKEN_CHARS = /^[A-Za-z0-9+/=_.~-]+$/;
+
+/**
+ * True when `token` (one word) looks like a random secret: at least 24 characters of a
+ * token alphabet, with letters and digits, high entropy (3.0 bits/char for hex, 3.5 otherwise);
+ * UUIDs, paths and dotted identifiers are not.
+ */
+export function looksRandom(token: string): boolean {
+  if (token.length < 24 || !TOKEN_CHARS.test(token) || UUID.test(token)) return false;
+  if (!/[0-9]/.test(token) || !/[A-Za-z]/.test(token)) return false;
+  if (token.startsWith("/") || /^[a-z]+(\.[a-z]+)+$/.test(token)) return false;
+  const hex = /^[0-9a-f]+$/i.test(token);
+  return shannonEntropy(token) >= (hex ? 3.0 : 3.5);
+}
+
+/**
+ * What credential `value` looks like, or undefined. `entropy` also flags long random-looking
+ * values (use it for fields meant to carry opaque values, such as static header values);
+ * well-known prefixes are always checked. Authorization schemes (`Bearer `, `Basic `, `token `)
+ * are skipped before the entropy test.
+ */
+export function detectCredential(value: string, options?: { entropy?: boolean }): string | undefined {
+  for (const d of DETECTORS) if (d.re.test(value)) return d.what;
+  if (options?.entropy) {
+    const v = value.trim().replace(/^(?:bearer|basic|token|apikey|api-key|key)\s+/i, "");
+    if (!/\s/.test(v) && looksRandom(v)) return "a long random string (a key or token)";
+  }
+  return undefined;
+}

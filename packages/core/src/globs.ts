@@ -1,0 +1,102 @@
+/**
+ * Glob patterns of `config.include` / `config.exclude` (relative to the repository root, `/`
+ * separators): `*` and `?` within one path segment, `**` across segments, `{a,b}` alternatives,
+ * `[abc]` / `[!abc]` classes. A pattern matches whole paths; `dir/**` also matches `dir` itself.
+ */
+
+/** Compiles one glob to a RegExp. */
+export function globToRegExp(glob: string): RegExp {
+  let re = "";
+  let i = 0;
+  let braces = 0;
+  const g = glob.replace(/^\.\//, "");
+  while (i < g.length) {
+    const c = g[i] as string;
+    if (c === "*") {
+      if (g[i + 1] === "*") {
+        const atStart = i === 0 || g[i - 1] === "/";
+        const next = g[i + 2];
+        if (atStart && next === "/") {
+          re += "(?:.*/)?";
+          i += 3;
+          continue;
+        }
+        if (atStart && next === undefined) {
+          if (re.endsWith("/")) re = `${re.slice(0, -1)}(?:/.*)?`;
+          else re += ".*";
+          i += 2;
+          continue;
+        }
+        re += ".*";
+        i += 2;
+        continue;
+      }
+      re += "[^/]*";
+    } else if (c === "?") {
+      re += "[^/]";
+    } else if (c === "{") {
+      braces++;
+      re += "(?:";
+    } else if (c === "}" && braces > 0) {
+      braces--;
+      re += ")";
+    } else if (c === "," && braces > 0) {
+      re += "|";
+    } else if (c === "[") {
+      const close = g.indexOf("]", i + 2);
+      if (close === -1) {
+        re += "\\[";
+      } else {
+        let body = g.slice(i + 1, close);
+        if (body.startsWith("!")) body = `^${body.slice(1)}`;
+        re += `[${body.replace(/\\/g, "\\\\")}]`;
+        i = close;
+      }
+    } else {
+      re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+    }
+    i++;
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/** A set of include and exclude globs. */
+export class GlobFilter {
+  private readonly include: RegExp[];
+  private readonly exclude: RegExp[];
+  /** Literal leading directories of each include pattern (undefined when one starts with a wildcard). */
+  private readonly roots: string[][] | undefined;
+  constructor(include: readonly string[], exclude: readonly string[]) {
+    this.include = include.map(globToRegExp);
+    this.exclude = exclude.map(globToRegExp);
+    const roots: string[][] = [];
+    for (const g of include) {
+      const segments = g.replace(/^\.\//, "").split("/");
+      const literal: string[] = [];
+      for (const seg of segments.slice(0, -1)) {
+        if (/[*?[{]/.test(seg)) break;
+        literal.push(seg);
+      }
+      roots.push(literal);
+    }
+    this.roots = roots.some((r) => r.length === 0) ? undefined : roots;
+  }
+  /** False when no included file can be under the directory `path` (its walk can be skipped). */
+  mayContain(path: string): boolean {
+    if (this.roots === undefined) return true;
+    const parts = path.split("/");
+    return this.roots.some((root) => {
+      const n = Math.min(root.length, parts.length);
+      for (let i = 0; i < n; i++) if (root[i] !== parts[i]) return false;
+      return true;
+    });
+  }
+  /** True when a file path is included and not excluded. */
+  matches(path: string): boolean {
+    return this.include.some((r) => r.test(path)) && !this.exclude.some((r) => r.test(path));
+  }
+  /** True when a directory is excluded as a whole (its walk can be skipped). */
+  excludesDirectory(path: string): boolean {
+    return this.exclude.some((r) => r.test(path));
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * The I/O edge of the checker: finds stellar.yaml, walks the repository for config files
+ * (following symbolic links, detecting loops), reads the secrets folder, and fills a
+ * {@link WorkspaceIndex}. Everything else is pure. File reads go through {@link WorkspaceFs}
+ * so tests and editors can pass their own.
+ */
+import * as nodeFs from "node:fs";
+import { join, relative, sep } from "node:path";
+import { parseCatalog } from "./catalog.js";
+import { parseConfigFile } from "./config.js";
+import { CoreError } from "./errors.js";
+import { GlobFilter } from "./globs.js";
+import {
+  DEFAULT_ENVIRONMENTS,
+  DEFAULT_EXCLUDE,
+  DEFAULT_INCLUDE,
+  DEFAULT_SECRETS_DIR,
+  findProjectRoot,
+  parseProjectConfig,
+  PROJECT_FILE,
+  type ProjectConfig,
+} from "./project.js";
+import { checkOtherSecretsFile, parseEnvironmentFile } from "./secrets-dir.js";
+import { WorkspaceIndex } from "./workspace.js";
+
+/** The file-system calls the loader makes (synchronous: a cold check is fastest that way). */
+export interface WorkspaceFs {
+  readFile(path: string): string;
+  readdir(path: string): nodeFs.Dirent[];
+  stat(path: string): nodeFs.Stats;
+  realpath(path: string): string;
+}
+
+/** The real file system. */
+export const nodeWorkspaceFs: WorkspaceFs = {
+  readFile: (p) => nodeFs.readFileSync(p, "utf8"),
+  readdir: (p) => nodeFs.readdirSync(p, { withFileTypes: true }),
+  stat: (p) => nodeFs.statSync(p),
+  realpath: (p) => nodeFs.realpathSync.native(p),
+};
+
+/** A file the loader did not read, and why (a loop, a broken link, too large, unreadable). */
+export interface SkippedFile {
+  /** Relative to the root. */
+  path: string;
+  reason: string;
+}
+
+/** Largest config or secrets file read (bigger ones are skipped and listed). */
+export const MAX_FILE_BYTES = 8 * 1024 * 1024;
+
+/** Options of {@link loadWorkspace}. */
+export interface LoadOptions {
+  fs?: WorkspaceFs;
+  /** Largest file read, in bytes (default {@link MAX_FILE_BYTES}). */
+  maxFileBytes?: number;
+}
+
+/** What {@link loadWorkspace} returns. */
+export interface LoadedWorkspace {
+  index: WorkspaceIndex;
+  /** Files that were not read, with the reason. */
+  skipped: SkippedFile[];
+}
+
+/** Relative path with `/` separators. */
+export function toRelative(root: string, path: string): string {
+  const r = relative(root, path);
+  return sep === "/" ? r : r.split(sep).join("/");
+}
+
+/** Where a path (relative to the root) belongs in a project. */
+export type FileRole =
+  | { role: "project" }
+  | { role: "environment"; environment: string }
+  | { role: "catalog" }
+  | { role: "secrets-other" }
+  | { role: "config" }
+  | { role: "ignored" };
+
+/** Classifies a relative path: stellar.yaml, an environment file, the catalog, another secrets-folder file, a config file (by the globs), or ignored. */
+export function classifyPath(project: ProjectConfig, path: string, filter = new GlobFilter(project.include, project.exclude)): FileRole {
+  if (path === PROJECT_FILE) return { role: "project" };
+  const dir = project.secretsDir.replace(/\/+$/, "");
+  if (path.startsWith(`${dir}/`)) {
+    const rest = path.slice(dir.length + 1);
+    if (rest === "catalog.yaml") return { role: "catalog" };
+    const base = rest.slice(rest.lastIndexOf("/") + 1);
+    if (base.startsWith(".") || /^readme(\.[a-z]+)?$/i.test(base)) return { role: "ignored" };
+    const m = /^([^/]+)\.enc\.yaml$/.exec(rest);
+    if (m !== null) return { role: "environment", environment: m[1] as string };
+    return { role: "secrets-other" };
+  }
+  const first = path.split("/")[0];
+  if (first === ".git" || first === "node_modules" || path.split("/").includes("node_modules")) return { role: "ignored" };
+  return filter.matches(path) ? { role: "config" } : { role: "ignored" };
+}
+
+/** A project config with the defaults, for when stellar.yaml is unusable. */
+function defaultProject(root: string): ProjectConfig {
+  return {
+    root,
+    configPath: join(root, PROJECT_FILE),
+    secretsDir: DEFAULT_SECRETS_DIR,
+    environments: DEFAULT_ENVIRONMENTS.map((name) => ({ name, members: [] })),
+    include: [...DEFAULT_INCLUDE],
+    exclude: [...DEFAULT_EXCLUDE],
+    rules: {},
+  };
+}
+
+/**
+ * Loads the repository around `cwd` (stellar.yaml found upwards) into an index. Problems in
+ * files are diagnostics in the index; files that cannot be read are listed in `skipped`.
+ * @throws CoreError NO_PROJECT when there is no stellar.yaml; IO_ERROR when it cannot be read.
+ */
+export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWorkspace {
+  const fs = options.fs ?? nodeWorkspaceFs;
+  const maxBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
+  const root = findProjectRoot(cwd);
+  if (root === undefined) {
+    throw new CoreError("NO_PROJECT", `no ${PROJECT_FILE} in ${cwd} or any parent directory`, {
+      hint: "run `stellar-secrets init` at the repository root, or run the command inside a Stellar Secrets repository",
+    });
+  }
+  const configPath = join(root, PROJECT_FILE);
+  let projectText: string;
+  try {
+    projectText = fs.readFile(configPath);
+  } catch (e) {
+    throw new CoreError("IO_ERROR", `cannot read ${configPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: configPath, cause: e });
+  }
+  const parsed = parseProjectConfig(projectText, configPath);
+  const project = parsed.config ?? defaultProject(root);
+  const index = new WorkspaceIndex(project, parsed.diagnostics, parsed.config !== undefined);
+  const skipped: SkippedFile[] = [];
+  if (parsed.config === undefined) return { index, skipped };
+
+  const filter = new GlobFilter(project.include, project.exclude);
+  const secretsRel = project.secretsDir.replace(/\/+$/, "");
+  const visited = new Set<string>();
+
+  const readSmall = (abs: string, rel: string, size: number): string | undefined => {
+    if (size > maxBytes) {
+      skipped.push({ path: rel, reason: `larger than ${Math.round(maxBytes / 1024 / 1024)} MiB (${(size / 1024 / 1024).toFixed(1)} MiB)` });
+      return undefined;
+    }
+    try {
+      return fs.readFile(abs);
+    } catch (e) {
+      skipped.push({ path: rel, reason: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
+      return undefined;
+    }
+  };
+
+  const walk = (absDir: string, relDir: string, inSecrets: boolean): void => {
+    let real: string;
+    try {
+      real = fs.realpath(absDir);
+    } catch (e) {
+      skipped.push({ path: relDir || ".", reason: linkReason(e) });
+      return;
+    }
+    if (visited.has(real)) {
+      skipped.push({ path: relDir, reason: "symbolic link loop (directory already visited)" });
+      return;
+    }
+    visited.add(real);
+    let entries: nodeFs.Dirent[];
+    try {
+      entries = fs.readdir(absDir);
+    } catch (e) {
+      skipped.push({ path: relDir || ".", reason: `cannot be listed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const abs = join(absDir, entry.name);
+      const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      let size = -1;
+      if (entry.isSymbolicLink()) {
+        try {
+          const st = fs.stat(abs);
+          isDir = st.isDirectory();
+          isFile = st.isFile();
+          size = st.size;
+        } catch (e) {
+          const role = inSecrets ? "secrets-other" : classifyPath(project, rel, filter).role;
+          if (role !== "ignored" || (e as NodeJS.ErrnoException).code === "ELOOP") skipped.push({ path: rel, reason: linkReason(e) });
+          continue;
+        }
+      }
+      if (isDir) {
+        if (!inSecrets) {
+          if (entry.name === ".git" || entry.name === "node_modules") continue;
+          if (rel === secretsRel) {
+            walk(abs, rel, true);
+            continue;
+          }
+          if (filter.excludesDirectory(rel) || !filter.mayContain(rel)) continue;
+        }
+        walk(abs, rel, inSecrets);
+        continue;
+      }
+      if (!isFile) continue;
+      const role = classifyPath(project, rel, filter);
+      if (role.role === "ignored" || role.role === "project") continue;
+      if (size < 0) {
+        try {
+          size = fs.stat(abs).size;
+        } catch (e) {
+          skipped.push({ path: rel, reason: linkReason(e) });
+          continue;
+        }
+      }
+      const text = readSmall(abs, rel, size);
+      if (text === undefined) continue;
+      switch (role.role) {
+        case "config":
+          index.setConfigFile(parseConfigFile(text, rel));
+          break;
+        case "environment":
+          index.setEnvironmentFile(parseEnvironmentFile(text, rel, role.environment));
+          break;
+        case "catalog":
+          index.setCatalog({ ...parseCatalog(text, rel), path: rel });
+          break;
+        case "secrets-other":
+          index.setOtherSecretsFile({ path: rel, diagnostics: checkOtherSecretsFile(text, rel) });
+          break;
+      }
+    }
+  };
+  walk(root, "", false);
+  return { index, skipped };
+}
+
+function linkReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "ELOOP") return "symbolic link loop";
+  if (code === "ENOENT") return "broken symbolic link";
+  return `cannot be read (${code ?? (e as Error).message})`;
+}

@@ -1,0 +1,311 @@
+/**
+ * The workspace index: every parsed file of a repository (project config, config files,
+ * environment files, catalog) and the maps derived from them (secret name → definitions and
+ * references, object name → definitions, who uses whom). Files are added, replaced and removed
+ * one at a time (the language server updates one edited file); the derived maps are rebuilt
+ * lazily in one linear pass over the already-parsed models, never by re-parsing.
+ */
+import type { CatalogEntry, ParsedCatalog } from "./catalog.js";
+import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./config.js";
+import type { Diagnostic } from "./diagnostics.js";
+import type { TextRange } from "./position.js";
+import type { ProjectConfig } from "./project.js";
+import type { ConfigKind } from "./schemas.js";
+import type { EnvironmentFile, SecretDefinition } from "./secrets-dir.js";
+
+/** Where an object (connector, connection, action, agent) is defined. */
+export interface ObjectDefinition {
+  kind: ConfigKind;
+  name: string;
+  file: string;
+  range: TextRange;
+  document: ConfigDocument;
+}
+
+/** Everything known about one secret name. */
+export interface SecretInfo {
+  name: string;
+  /** Its key in each environment file that has it, in environment order. */
+  definitions: SecretDefinition[];
+  /** Every reference, in file then position order. */
+  references: SecretReference[];
+  /** Its catalog entry, when the catalog has one. */
+  catalog: CatalogEntry | undefined;
+}
+
+/** The catalog as indexed: parsed content plus its path relative to the root. */
+export interface IndexedCatalog extends ParsedCatalog {
+  path: string;
+}
+
+interface Derived {
+  secrets: Map<string, SecretInfo>;
+  lowerNames: Map<string, string>;
+  objects: Map<ConfigKind, Map<string, ObjectDefinition[]>>;
+  agentsByAction: Map<string, ConfigDocument[]>;
+  actionsByConnection: Map<string, ConfigDocument[]>;
+  connectionsByAuth: Map<string, ConfigDocument[]>;
+  usedIn: Map<ConfigDocument, string[]>;
+}
+
+/** A file of the secrets folder that is neither an environment file nor the catalog. */
+export interface OtherSecretsFile {
+  path: string;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * The parsed files of one repository and the indexes over them. Mutate with the `set*` /
+ * `remove*` methods; query with the others (queries rebuild the derived maps when needed).
+ */
+export class WorkspaceIndex {
+  /** The project config in use (a default one when stellar.yaml is unusable; see `projectUsable`). */
+  project: ProjectConfig;
+  /** Diagnostics of stellar.yaml. */
+  projectDiagnostics: Diagnostic[];
+  /** False when stellar.yaml could not be read as a project at all (only its diagnostics are reported then). */
+  projectUsable: boolean;
+  /** Config files by path (relative to the root). */
+  readonly configFiles = new Map<string, ConfigFile>();
+  /** Environment files by environment name (including files of undeclared environments). */
+  readonly environmentFiles = new Map<string, EnvironmentFile>();
+  /** Other files of the secrets folder by path. */
+  readonly otherSecretsFiles = new Map<string, OtherSecretsFile>();
+  /** The catalog, when the secrets folder has one. */
+  catalog: IndexedCatalog | undefined;
+  private derived: Derived | undefined;
+
+  constructor(project: ProjectConfig, projectDiagnostics: Diagnostic[] = [], projectUsable = true) {
+    this.project = project;
+    this.projectDiagnostics = projectDiagnostics;
+    this.projectUsable = projectUsable;
+  }
+
+  /** Replaces the project config (after stellar.yaml changed). */
+  setProject(project: ProjectConfig, diagnostics: Diagnostic[], usable = true): void {
+    this.project = project;
+    this.projectDiagnostics = diagnostics;
+    this.projectUsable = usable;
+    this.derived = undefined;
+  }
+  /** Adds or replaces a config file (files that are not relevant are dropped). */
+  setConfigFile(file: ConfigFile): void {
+    if (file.relevant) this.configFiles.set(file.path, file);
+    else this.configFiles.delete(file.path);
+    this.derived = undefined;
+  }
+  /** Removes a config file. */
+  removeConfigFile(path: string): void {
+    if (this.configFiles.delete(path)) this.derived = undefined;
+  }
+  /** Adds or replaces an environment file. */
+  setEnvironmentFile(file: EnvironmentFile): void {
+    this.environmentFiles.set(file.environment, file);
+    this.derived = undefined;
+  }
+  /** Removes an environment file. */
+  removeEnvironmentFile(environment: string): void {
+    if (this.environmentFiles.delete(environment)) this.derived = undefined;
+  }
+  /** Adds or replaces another file of the secrets folder. */
+  setOtherSecretsFile(file: OtherSecretsFile): void {
+    this.otherSecretsFiles.set(file.path, file);
+  }
+  /** Removes another file of the secrets folder. */
+  removeOtherSecretsFile(path: string): void {
+    this.otherSecretsFiles.delete(path);
+  }
+  /** Sets or removes (undefined) the catalog. */
+  setCatalog(catalog: IndexedCatalog | undefined): void {
+    this.catalog = catalog;
+    this.derived = undefined;
+  }
+
+  /** Names of the declared environments, in order. */
+  environmentNames(): string[] {
+    return this.project.environments.map((e) => e.name);
+  }
+
+  /** True when `name` is a declared environment. */
+  isDeclaredEnvironment(name: string): boolean {
+    return this.project.environments.some((e) => e.name === name);
+  }
+
+  private build(): Derived {
+    if (this.derived !== undefined) return this.derived;
+    const secrets = new Map<string, SecretInfo>();
+    const info = (name: string): SecretInfo => {
+      let s = secrets.get(name);
+      if (s === undefined) {
+        s = { name, definitions: [], references: [], catalog: undefined };
+        secrets.set(name, s);
+      }
+      return s;
+    };
+    for (const env of this.project.environments) {
+      const file = this.environmentFiles.get(env.name);
+      if (file === undefined) continue;
+      for (const def of file.entries) info(def.name).definitions.push(def);
+    }
+    const objects = new Map<ConfigKind, Map<string, ObjectDefinition[]>>();
+    const agentsByAction = new Map<string, ConfigDocument[]>();
+    const actionsByConnection = new Map<string, ConfigDocument[]>();
+    const connectionsByAuth = new Map<string, ConfigDocument[]>();
+    const push = <K, V>(m: Map<K, V[]>, k: K, v: V): void => {
+      const l = m.get(k);
+      if (l === undefined) m.set(k, [v]);
+      else l.push(v);
+    };
+    const paths = [...this.configFiles.keys()].sort();
+    for (const path of paths) {
+      const file = this.configFiles.get(path) as ConfigFile;
+      for (const doc of file.documents) {
+        if (doc.name !== undefined && doc.nameRange !== undefined) {
+          let byName = objects.get(doc.kind);
+          if (byName === undefined) objects.set(doc.kind, (byName = new Map()));
+          push(byName, doc.name, { kind: doc.kind, name: doc.name, file: path, range: doc.nameRange, document: doc });
+        }
+        for (const ref of doc.references) {
+          const s = secrets.get(ref.secret);
+          if (s !== undefined) s.references.push(ref);
+        }
+        for (const link of doc.links) {
+          if (link.field === "actions") push(agentsByAction, link.target, doc);
+          else if (link.field === "connection") push(actionsByConnection, link.target, doc);
+          else push(connectionsByAuth, link.target, doc);
+        }
+      }
+    }
+    if (this.catalog !== undefined) {
+      for (const [name, entry] of this.catalog.entries) {
+        const s = secrets.get(name);
+        if (s !== undefined) s.catalog = entry;
+      }
+    }
+    const lowerNames = new Map<string, string>();
+    for (const name of [...secrets.keys()].sort()) {
+      const lower = name.toLowerCase();
+      if (!lowerNames.has(lower)) lowerNames.set(lower, name);
+    }
+    this.derived = { secrets, lowerNames, objects, agentsByAction, actionsByConnection, connectionsByAuth, usedIn: new Map() };
+    return this.derived;
+  }
+
+  /** Every secret name that some declared environment file has, sorted. */
+  secretNames(): string[] {
+    return [...this.build().secrets.keys()].sort();
+  }
+
+  /** What is known about a secret, or undefined when no declared environment file has it. */
+  secret(name: string): SecretInfo | undefined {
+    return this.build().secrets.get(name);
+  }
+
+  /** A secret name equal to `name` ignoring case (the first in sort order), or undefined. */
+  secretNameIgnoringCase(name: string): string | undefined {
+    return this.build().lowerNames.get(name.toLowerCase());
+  }
+
+  /** Every reference to secrets, including references to unknown names, in file order. */
+  allReferences(): SecretReference[] {
+    const out: SecretReference[] = [];
+    for (const path of [...this.configFiles.keys()].sort()) {
+      for (const doc of (this.configFiles.get(path) as ConfigFile).documents) out.push(...doc.references);
+    }
+    return out;
+  }
+
+  /** References to `name` (empty for an unknown name; use {@link allReferences} to find those). */
+  referencesTo(name: string): SecretReference[] {
+    return this.build().secrets.get(name)?.references ?? [];
+  }
+
+  /** Objects of a kind, by name (a name defined twice has two entries). */
+  objects(kind: ConfigKind): ReadonlyMap<string, ObjectDefinition[]> {
+    return this.build().objects.get(kind) ?? new Map();
+  }
+
+  /** The definitions of an object. */
+  objectDefinitions(kind: ConfigKind, name: string): ObjectDefinition[] {
+    return this.objects(kind).get(name) ?? [];
+  }
+
+  /** Documents that link to a named object: agents for an action, actions for a connection, connections for an auth connector. */
+  usersOf(kind: ConfigKind, name: string): ConfigDocument[] {
+    const d = this.build();
+    if (kind === "action") return d.agentsByAction.get(name) ?? [];
+    if (kind === "api_connection") return d.actionsByConnection.get(name) ?? [];
+    if (kind === "auth_connector") return d.connectionsByAuth.get(name) ?? [];
+    return [];
+  }
+
+  /**
+   * The declared environments where a document is used, in declared order: an action's or agent's
+   * own `environments`; else, for an action, those of the agents that list it; for a connection,
+   * those of its actions; for an auth connector, those of its connections; else every environment.
+   */
+  environmentsUsedBy(doc: ConfigDocument): string[] {
+    const d = this.build();
+    const cached = d.usedIn.get(doc);
+    if (cached !== undefined) return cached;
+    d.usedIn.set(doc, []); // guards against cycles through malformed links
+    const all = this.environmentNames();
+    let envs: Set<string>;
+    if (doc.environments !== undefined) {
+      envs = new Set(doc.environments.map((e) => e.name));
+    } else {
+      const users = doc.name === undefined ? [] : this.usersOf(doc.kind, doc.name);
+      envs = new Set();
+      for (const u of users) for (const e of this.environmentsUsedBy(u)) envs.add(e);
+      if (users.length === 0) envs = new Set(all);
+    }
+    const result = all.filter((e) => envs.has(e));
+    d.usedIn.set(doc, result);
+    return result;
+  }
+}
+
+/** One thing at a position of a file, for hover, go-to-definition, references and rename. */
+export type WorkspaceTarget =
+  | { type: "secret-reference"; secret: string; range: TextRange; reference: SecretReference }
+  | { type: "secret-definition"; secret: string; range: TextRange; definition: SecretDefinition }
+  | { type: "catalog-entry"; secret: string; range: TextRange }
+  | { type: "object-link"; range: TextRange; link: ObjectLink; document: ConfigDocument }
+  | { type: "object-name"; range: TextRange; kind: ConfigKind; name: string; document: ConfigDocument }
+  | { type: "environment"; range: TextRange; name: string; document: ConfigDocument };
+
+const within = (r: TextRange, offset: number): boolean => r.start <= offset && offset <= r.end;
+
+/**
+ * What is at `offset` (0-based UTF-16, the end of a name counts) of the file `path` (relative to
+ * the root): a secret reference or definition, a catalog key, an object name or link, an
+ * environment mention. Undefined when nothing is.
+ */
+export function findAt(index: WorkspaceIndex, path: string, offset: number): WorkspaceTarget | undefined {
+  const config = index.configFiles.get(path);
+  if (config !== undefined) {
+    for (const doc of config.documents) {
+      if (offset < doc.range.start || offset > doc.range.end) continue;
+      for (const reference of doc.references) {
+        if (within(reference.range, offset)) return { type: "secret-reference", secret: reference.secret, range: reference.range, reference };
+      }
+      for (const link of doc.links) if (within(link.range, offset)) return { type: "object-link", range: link.range, link, document: doc };
+      if (doc.name !== undefined && doc.nameRange !== undefined && within(doc.nameRange, offset)) {
+        return { type: "object-name", range: doc.nameRange, kind: doc.kind, name: doc.name, document: doc };
+      }
+      for (const e of doc.environments ?? []) if (within(e.range, offset)) return { type: "environment", range: e.range, name: e.name, document: doc };
+    }
+    return undefined;
+  }
+  for (const file of index.environmentFiles.values()) {
+    if (file.path !== path) continue;
+    for (const definition of file.entries) {
+      if (within(definition.range, offset)) return { type: "secret-definition", secret: definition.name, range: definition.range, definition };
+    }
+    return undefined;
+  }
+  if (index.catalog !== undefined && index.catalog.path === path) {
+    for (const [secret, range] of index.catalog.keyRanges) if (within(range, offset)) return { type: "catalog-entry", secret, range };
+  }
+  return undefined;
+}
