@@ -22,6 +22,8 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   exec: () => import("./commands/exec.js"),
   export: () => import("./commands/export.js"),
   edit: () => import("./commands/edit.js"),
+  check: () => import("./commands/check.js"),
+  usage: () => import("./commands/usage.js"),
 };
 
 const VERSION = "0.1.0";

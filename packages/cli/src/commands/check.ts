@@ -1,0 +1,135 @@
+/**
+ * `stellar-secrets check`: runs every checker rule over the repository (no key needed) and
+ * prints the diagnostics as text, JSON or SARIF 2.1.0. Exit 1 on errors or too many warnings.
+ */
+import { existsSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { checkWorkspace, loadWorkspace, RULES, summarize, toRelative, type Diagnostic } from "@stellar-secrets/core";
+import { parseCommandArgs } from "../args.js";
+import type { Command, CommandContext } from "../command.js";
+import { CliError } from "../errors.js";
+
+const help = `Usage: stellar-secrets check [PATH] [--json | --format text|json|sarif] [--max-warnings N]
+
+Checks the repository around PATH (default: the current directory; stellar.yaml is found
+upwards): config file schemas, every secret reference, environment values, unused and badly
+named secrets, encryption of the secrets folder, credentials in plain text, and recipients
+against stellar.yaml members. Reads names only: no key is needed. When PATH is a file or a
+subfolder, only its diagnostics are shown (the whole repository is still read).
+
+Output (stdout):
+  text    file:line:column: severity rule-id message   (files relative to the repository root)
+  json    {"diagnostics":[{"rule","severity","file","line","column","endLine","endColumn",
+          "message","secret"?,"suggestion"?}],"summary":{"errors","warnings"}}
+  sarif   SARIF 2.1.0, for code scanning
+A summary line and skipped files (symbolic link loops, files over 8 MiB) go to stderr.
+
+Options:
+  --json             same as --format json
+  --format FORMAT    text (default), json or sarif
+  --max-warnings N   also exit 1 when there are more than N warnings
+
+Exit status: 0 no errors, 1 errors (or more than N warnings), 2 usage, 5 no stellar.yaml.
+Rules and how to change their severity: docs/rules.md.
+`;
+
+const flags = { json: { type: "boolean" }, format: { type: "string" }, "max-warnings": { type: "string" } } as const;
+
+/** SARIF 2.1.0 log for `diagnostics` (files relative to `root`). */
+export function toSarif(diagnostics: readonly Diagnostic[], root: string, version: string): object {
+  const ruleIndex = new Map(RULES.map((r, i) => [r.id, i]));
+  const level = (s: string): string => (s === "info" ? "note" : s);
+  const rootUri = `file://${root.endsWith("/") ? root : `${root}/`}`;
+  return {
+    $schema: "https://json.schemastore.org/sarif-2.1.0.json",
+    version: "2.1.0",
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: "stellar-secrets",
+            version,
+            informationUri: "https://stellar-secrets.dev/docs/rules",
+            rules: RULES.map((r) => ({
+              id: r.id,
+              name: r.id.replace(/(^|-)([a-z])/g, (_m, _d: string, c: string) => c.toUpperCase()),
+              shortDescription: { text: r.summary },
+              defaultConfiguration: { level: level(r.severity) },
+              helpUri: `https://stellar-secrets.dev/docs/rules#${r.id}`,
+            })),
+          },
+        },
+        originalUriBaseIds: { SRCROOT: { uri: encodeURI(rootUri) } },
+        results: diagnostics.map((d) => ({
+          ruleId: d.rule,
+          ruleIndex: ruleIndex.get(d.rule),
+          level: level(d.severity),
+          message: { text: d.message },
+          locations: [
+            {
+              physicalLocation: {
+                artifactLocation: { uri: encodeURI(d.file), uriBaseId: "SRCROOT" },
+                region: { startLine: d.line, startColumn: d.column, endLine: d.endLine, endColumn: d.endColumn },
+              },
+            },
+          ],
+          ...(d.secret !== undefined ? { properties: { secret: d.secret, ...(d.suggestion !== undefined ? { suggestion: d.suggestion } : {}) } } : {}),
+        })),
+      },
+    ],
+  };
+}
+
+async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  const { flags: f, positionals } = parseCommandArgs("check", argv, flags, { min: 0, max: 1, names: "PATH" });
+  if (f.json && f.format !== undefined && f.format !== "json") {
+    throw new CliError("USAGE", "check: --json and --format are exclusive", { hint: "use one of --json or --format text|json|sarif" });
+  }
+  const format = f.json ? "json" : (f.format ?? "text");
+  if (format !== "text" && format !== "json" && format !== "sarif") {
+    throw new CliError("USAGE", `check: unknown format "${format}"`, { hint: "use --format text, json or sarif" });
+  }
+  let maxWarnings: number | undefined;
+  if (f["max-warnings"] !== undefined) {
+    if (!/^\d+$/.test(f["max-warnings"])) {
+      throw new CliError("USAGE", `check: --max-warnings needs a whole number, got "${f["max-warnings"]}"`, { hint: "e.g. --max-warnings 0" });
+    }
+    maxWarnings = Number(f["max-warnings"]);
+  }
+  const target = resolve(ctx.cwd, positionals[0] ?? ".");
+  if (!existsSync(target)) {
+    throw new CliError("NOT_FOUND", `check: ${positionals[0] ?? target} does not exist`, { hint: "pass a folder or file inside a Stellar Secrets repository" });
+  }
+  const isDir = statSync(target).isDirectory();
+  const { index, skipped } = loadWorkspace(isDir ? target : dirname(target));
+  const root = index.project.root;
+  const scope = toRelative(root, target);
+  const inScope = (file: string): boolean =>
+    scope === "" || scope.startsWith("..") || (isDir ? file === scope || file.startsWith(`${scope}/`) : file === scope);
+  const diagnostics = checkWorkspace(index).filter((d) => inScope(d.file));
+  const { errors, warnings } = summarize(diagnostics);
+
+  for (const s of skipped) ctx.stderr.write(`stellar-secrets: skipped ${s.path}: ${s.reason}\n`);
+  if (format === "json") {
+    ctx.stdout.write(`${JSON.stringify({ diagnostics, summary: { errors, warnings } }, null, 2)}\n`);
+  } else if (format === "sarif") {
+    ctx.stdout.write(`${JSON.stringify(toSarif(diagnostics, root, "0.1.0"), null, 2)}\n`);
+  } else {
+    ctx.stdout.write(diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.severity} ${d.rule} ${d.message}\n`).join(""));
+    const files = index.configFiles.size;
+    ctx.stderr.write(
+      diagnostics.length === 0
+        ? `no problems (${files} config file${files === 1 ? "" : "s"}, ${index.secretNames().length} secrets, ${index.project.environments.length} environments)\n`
+        : `${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}\n`,
+    );
+  }
+  if (errors > 0) return 1;
+  if (maxWarnings !== undefined && warnings > maxWarnings) {
+    if (format === "text") ctx.stderr.write(`too many warnings (${warnings}, at most ${maxWarnings} allowed)\n`);
+    return 1;
+  }
+  return 0;
+}
+
+const command: Command = { summary: "check config files, references, encryption and recipients (no key needed)", help, run };
+export default command;
