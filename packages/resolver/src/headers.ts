@@ -93,57 +93,75 @@ export function emptyHeaders(): ResolvedHeaders {
 }
 
 /**
- * Resolves a `headers:` list into `out` (which it returns). `where` names the list's owner for
+ * Builds one header set from several levels (connection, connector, action). Names are
+ * case-insensitive: a later level replaces an earlier one's entry (keeping the later spelling);
+ * the same name twice within one level is a config error.
+ */
+export class HeaderSet {
+  /** The headers so far. */
+  readonly headers: ResolvedHeaders = emptyHeaders();
+  readonly #levels = new Map<string, { name: string; level: number }>();
+  #level = 0;
+
+  /** Starts a new level (a new list); names set from now on may replace earlier levels' names. */
+  nextLevel(): void {
+    this.#level++;
+  }
+
+  /** True when `lower` (a lower-cased name) was already set at the current level. */
+  hasInLevel(lower: string): boolean {
+    return this.#levels.get(lower)?.level === this.#level;
+  }
+
+  /** Sets a header, replacing an earlier level's entry with the same name in any case. */
+  set(name: string, value: string, lower = name.toLowerCase()): void {
+    const previous = this.#levels.get(lower);
+    if (previous !== undefined && previous.name !== name) delete this.headers[previous.name];
+    this.#levels.set(lower, { name, level: this.#level });
+    this.headers[name] = value;
+  }
+}
+
+/**
+ * Resolves a `headers:` list into `into` as one new level. `where` names the list's owner for
  * messages (`action create_ticket`), `consumer` is the access-log consumer. A name listed twice
- * (ignoring case) is an `INVALID_CONFIG` error; a name already in `out` from an earlier level is replaced.
+ * (ignoring case) is an `INVALID_CONFIG` error; a name from an earlier level is replaced.
  */
 export function resolveHeaderList(
   headers: readonly HeaderConfig[] | undefined,
   take: TakeValue,
   where: string,
   consumer: string,
-  out: ResolvedHeaders = emptyHeaders(),
+  into: HeaderSet = new HeaderSet(),
 ): ResolvedHeaders {
-  if (headers === undefined) return out;
+  into.nextLevel();
+  if (headers === undefined) return into.headers;
   if (!Array.isArray(headers)) throw invalid(where, "headers must be a list", "Write headers as a YAML list of { name, type, ... } entries.");
-  const seen: string[] = [];
   for (let i = 0; i < headers.length; i++) {
     const header: unknown = headers[i];
-    const at = `${where}, header ${i + 1}`;
-    if (!isRecord(header)) throw invalid(at, "a header must be an object { name, type, ... }", "Give each header a name and a type (secret or static).");
-    const name = checkedHeaderName(header["name"], at);
+    if (!isRecord(header)) throw invalid(`${where}, header ${i + 1}`, "a header must be an object { name, type, ... }", "Give each header a name and a type (secret or static).");
+    const name = checkedHeaderName(header["name"], `${where}, header ${i + 1}`);
     const lower = name.toLowerCase();
-    if (seen.includes(lower)) {
-      throw invalid(at, `header ${name} appears twice in the list`, "Keep one entry per header name (names are case-insensitive).");
+    if (into.hasInLevel(lower)) {
+      throw invalid(`${where}, header ${i + 1}`, `header ${name} appears twice in the list`, "Keep one entry per header name (names are case-insensitive).");
     }
-    seen.push(lower);
     let value: string;
-    if (header["type"] === "secret") {
+    const type = header["type"];
+    if (type === "secret") {
       const secret = header["secret"];
       if (typeof secret !== "string" || secret === "") {
-        throw invalid(at, `header ${name} has type secret but no secret name`, "Add secret: your_secret_name.");
+        throw invalid(`${where}, header ${i + 1}`, `header ${name} has type secret but no secret name`, "Add secret: your_secret_name.");
       }
-      const prefix = header["prefix"] === undefined ? "" : checkedLiteral(header["prefix"], at, "prefix");
+      const prefix = header["prefix"] === undefined ? "" : checkedLiteral(header["prefix"], `${where}, header ${i + 1}`, "prefix");
       value = prefix + take(secret, consumer, true);
-    } else if (header["type"] === "static") {
-      value = checkedLiteral(header["value"], at, "value");
+    } else if (type === "static") {
+      value = checkedLiteral(header["value"], `${where}, header ${i + 1}`, "value");
     } else {
-      throw invalid(at, `header ${name} has type ${JSON.stringify(header["type"])}`, 'Use type: secret (with secret:) or type: static (with value:).');
+      throw invalid(`${where}, header ${i + 1}`, `header ${name} has type ${JSON.stringify(type)}`, "Use type: secret (with secret:) or type: static (with value:).");
     }
-    setHeader(out, name, value);
+    into.set(name, value, lower);
   }
-  return out;
-}
-
-/** Sets `name` in `out`, first removing any existing entry with the same name in another case. */
-export function setHeader(out: ResolvedHeaders, name: string, value: string): void {
-  if (!(name in out)) {
-    const lower = name.toLowerCase();
-    for (const existing in out) {
-      if (existing.toLowerCase() === lower) delete out[existing];
-    }
-  }
-  out[name] = value;
+  return into.headers;
 }
 
 function basic(user: string, password: string): string {
@@ -288,14 +306,15 @@ export function resolveActionWith(
     );
   }
 
-  const headers = emptyHeaders();
-  if (connection !== undefined) resolveHeaderList(connection.headers, take, connectionWhere, `connection:${connection.name}`, headers);
+  const set = new HeaderSet();
+  if (connection !== undefined) resolveHeaderList(connection.headers, take, connectionWhere, `connection:${connection.name}`, set);
   let oauth2: OAuth2Credentials | undefined;
   if (connector !== undefined) {
     const auth = resolveAuthWith(connector, take, `connector:${connector.name ?? connection?.auth ?? "unnamed"}`);
-    for (const name in auth.headers) setHeader(headers, name, auth.headers[name]!);
+    set.nextLevel();
+    for (const name in auth.headers) set.set(name, auth.headers[name]!);
     if (auth.type === "oauth2_client_credentials") oauth2 = auth.oauth2;
   }
-  resolveHeaderList(action.headers, take, where, `action:${action.name}`, headers);
-  return oauth2 === undefined ? { headers } : { headers, oauth2 };
+  resolveHeaderList(action.headers, take, where, `action:${action.name}`, set);
+  return oauth2 === undefined ? { headers: set.headers } : { headers: set.headers, oauth2 };
 }

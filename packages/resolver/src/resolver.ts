@@ -284,7 +284,7 @@ export class Resolver {
   }
 
   #emit(snapshot: Snapshot, secret: string, consumer: string, outcome: AccessOutcome): void {
-    const event: AccessEvent = { time: new Date().toISOString(), environment: snapshot.environment, secret, consumer, outcome };
+    const event: AccessEvent = { time: isoNow(), environment: snapshot.environment, secret, consumer, outcome };
     for (const sink of this.#sinks) {
       try {
         sink(event);
@@ -369,6 +369,19 @@ export class Resolver {
     this.#others = { snapshot, names };
     return names;
   }
+}
+
+let lastMillis = -1;
+let lastIso = "";
+
+/** The current time as ISO 8601, formatted once per millisecond (formatting costs ~0.5 µs). */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== lastMillis) {
+    lastMillis = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
 }
 
 function compare(old: Snapshot, next: Snapshot): { added: string[]; removed: string[]; changed: string[] } {
