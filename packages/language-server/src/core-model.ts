@@ -1,0 +1,289 @@
+/**
+ * {@link ProjectModel} over core's {@link WorkspaceIndex} and {@link checkWorkspace}: the server
+ * reads files (editor buffers win over the disk), core parses and checks them. Updating one file
+ * re-parses only that file; the check is core's single pass over the already-parsed models.
+ */
+import { dirname, isAbsolute, join } from "node:path";
+import {
+  checkOtherSecretsFile,
+  checkWorkspace,
+  classifyPath,
+  completionCandidates,
+  completionContextAt,
+  type CompletionCandidate,
+  type CompletionContext,
+  findAt,
+  GlobFilter,
+  loadWorkspace,
+  nodeWorkspaceFs,
+  parseCatalog,
+  parseConfigFile,
+  parseEnvironmentFile,
+  toRelative,
+  type FileRole,
+  type WorkspaceFs,
+  WorkspaceIndex,
+  type CatalogEntry,
+  type ConfigDocument,
+  type ConfigFile,
+  type ConfigKind,
+  type Diagnostic,
+  type LineIndex,
+  type ProjectConfig,
+  type SecretReference as CoreReference,
+  type TextRange,
+} from "@stellar-secrets/core";
+import type { CoreRange, ObjectDefinition, ObjectReference, ProjectModel, SecretKey, SecretReference, Target } from "./model.js";
+import { MAX_FILE_BYTES, type TextSource } from "./workspace.js";
+
+/** Builds the model of the project whose stellar.yaml is `configPath` with core's loader (editor buffers win over the disk). */
+export async function createCoreModel(configPath: string, source: TextSource): Promise<ProjectModel> {
+  const fs: WorkspaceFs = {
+    ...nodeWorkspaceFs,
+    readFile: (path) => source.bufferOf(path) ?? nodeWorkspaceFs.readFile(path),
+  };
+  const { index } = loadWorkspace(dirname(configPath), { fs, maxFileBytes: MAX_FILE_BYTES });
+  return new CoreModel(configPath, index);
+}
+
+function toCoreRange(lines: LineIndex, r: TextRange): CoreRange {
+  const s = lines.positionAt(r.start);
+  const e = lines.positionAt(Math.max(r.start, r.end));
+  return { line: s.line, column: s.column, endLine: e.line, endColumn: e.column };
+}
+
+class CoreModel implements ProjectModel {
+  readonly root: string;
+  readonly configPath: string;
+  config: ProjectConfig | undefined;
+  private filter: GlobFilter;
+  /** Diagnostics by absolute path, from the last check. */
+  private byFile = new Map<string, Diagnostic[]>();
+  private keys = new Map<string, string>(); // abs path -> serialized diagnostics, to find what changed
+
+  constructor(
+    configPath: string,
+    private readonly index: WorkspaceIndex,
+  ) {
+    this.configPath = configPath;
+    this.root = dirname(configPath);
+    this.config = index.projectUsable ? index.project : undefined;
+    this.filter = new GlobFilter(index.project.include, index.project.exclude);
+    this.recheck();
+  }
+
+  private rel(path: string): string {
+    return toRelative(this.root, path);
+  }
+  private abs(rel: string): string {
+    return join(this.root, ...rel.split("/"));
+  }
+
+  private roleOf(rel: string): FileRole {
+    if (rel === "" || rel.startsWith("../") || rel === ".." || isAbsolute(rel)) return { role: "ignored" };
+    return classifyPath(this.index.project, rel, this.filter);
+  }
+
+  /** Parses one file into the index (text undefined = gone). stellar.yaml is reloaded by the server as a whole. */
+  private apply(rel: string, text: string | undefined): void {
+    const role = this.roleOf(rel);
+    switch (role.role) {
+      case "environment":
+        if (text === undefined) this.index.removeEnvironmentFile(role.environment);
+        else this.index.setEnvironmentFile(parseEnvironmentFile(text, rel, role.environment));
+        return;
+      case "catalog":
+        this.index.setCatalog(text === undefined ? undefined : { ...parseCatalog(text, rel), path: rel });
+        return;
+      case "secrets-other":
+        if (text === undefined) this.index.removeOtherSecretsFile(rel);
+        else this.index.setOtherSecretsFile({ path: rel, diagnostics: checkOtherSecretsFile(text, rel) });
+        return;
+      case "config":
+        if (text === undefined) this.index.removeConfigFile(rel);
+        else this.index.setConfigFile(parseConfigFile(text, rel));
+        return;
+      case "project":
+      case "ignored":
+        return;
+    }
+  }
+
+  /** Runs core's checker and returns the absolute paths whose diagnostics changed. */
+  private recheck(): Set<string> {
+    const all = checkWorkspace(this.index);
+    const next = new Map<string, Diagnostic[]>();
+    for (const d of all) {
+      const p = this.abs(d.file);
+      let l = next.get(p);
+      if (l === undefined) next.set(p, (l = []));
+      l.push(d);
+    }
+    const changed = new Set<string>();
+    const nextKeys = new Map<string, string>();
+    for (const [p, ds] of next) {
+      const k = JSON.stringify(ds);
+      nextKeys.set(p, k);
+      if (this.keys.get(p) !== k) changed.add(p);
+    }
+    for (const p of this.keys.keys()) if (!next.has(p)) changed.add(p);
+    this.byFile = next;
+    this.keys = nextKeys;
+    return changed;
+  }
+
+  files(): Iterable<string> {
+    return this.byFile.keys();
+  }
+
+  owns(path: string): boolean {
+    const rel = this.rel(path);
+    return this.roleOf(rel).role !== "ignored";
+  }
+
+  fileExists(path: string): boolean {
+    const role = this.roleOf(this.rel(path));
+    if (role.role !== "environment") return false;
+    const f = this.index.environmentFiles.get(role.environment);
+    return f !== undefined && f.readable && f.recipients !== undefined;
+  }
+
+  diagnostics(path: string): readonly Diagnostic[] {
+    return this.byFile.get(path) ?? [];
+  }
+
+  update(path: string, text: string | undefined): Set<string> {
+    const rel = this.rel(path);
+    this.apply(rel, text);
+    const changed = this.recheck();
+    changed.add(path);
+    return changed;
+  }
+
+  secretNames(): string[] {
+    return this.index.secretNames();
+  }
+
+  environmentsOf(name: string): string[] {
+    return (this.index.secret(name)?.definitions ?? []).filter((d) => !d.empty).map((d) => d.environment);
+  }
+
+  keysOf(name: string): SecretKey[] {
+    const out: SecretKey[] = [];
+    for (const d of this.index.secret(name)?.definitions ?? []) {
+      const lines = this.index.environmentFiles.get(d.environment)?.lines;
+      if (lines !== undefined) out.push({ name, environment: d.environment, path: this.abs(d.file), range: toCoreRange(lines, d.range) });
+    }
+    return out;
+  }
+
+  private documentOf(ref: CoreReference): ConfigDocument | undefined {
+    return this.index.configFiles.get(ref.file)?.documents.find((d) => d.documentIndex === ref.documentIndex);
+  }
+
+  private toReference(ref: CoreReference): SecretReference {
+    const file = this.index.configFiles.get(ref.file) as ConfigFile;
+    const doc = this.documentOf(ref);
+    return {
+      name: ref.secret,
+      path: this.abs(ref.file),
+      range: toCoreRange(file.lines, ref.range),
+      ownerKind: ref.kind,
+      ownerName: ref.owner,
+      environments: doc === undefined ? [] : this.index.environmentsUsedBy(doc),
+    };
+  }
+
+  referencesTo(name: string): SecretReference[] {
+    return this.index.referencesTo(name).map((r) => this.toReference(r));
+  }
+
+  objects(kind: string): ObjectDefinition[] {
+    const out: ObjectDefinition[] = [];
+    for (const defs of this.index.objects(kind as ConfigKind).values()) {
+      for (const d of defs) {
+        const lines = this.index.configFiles.get(d.file)?.lines;
+        if (lines !== undefined) out.push({ kind: d.kind, name: d.name, path: this.abs(d.file), range: toCoreRange(lines, d.range) });
+      }
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  objectReferences(kind: string, name: string): ObjectReference[] {
+    const out: ObjectReference[] = [];
+    for (const [rel, file] of this.index.configFiles) {
+      for (const doc of file.documents) {
+        for (const link of doc.links) {
+          if (link.targetKind === kind && link.target === name) out.push({ kind, name, path: this.abs(rel), range: toCoreRange(file.lines, link.range) });
+        }
+      }
+    }
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.range.line - b.range.line));
+  }
+
+  complete(text: string, offset: number): { context: CompletionContext; candidates: CompletionCandidate[] } | undefined {
+    const context = completionContextAt(text, offset);
+    return context === undefined ? undefined : { context, candidates: completionCandidates(this.index, context) };
+  }
+
+  catalog(name: string): CatalogEntry | undefined {
+    return this.index.catalog?.entries.get(name);
+  }
+
+  private linesOf(rel: string): LineIndex | undefined {
+    const c = this.index.configFiles.get(rel);
+    if (c !== undefined) return c.lines;
+    for (const f of this.index.environmentFiles.values()) if (f.path === rel) return f.lines;
+    if (this.index.catalog?.path === rel) return this.index.catalog.lines;
+    return undefined;
+  }
+
+  targetAt(path: string, line: number, column: number): Target | undefined {
+    const rel = this.rel(path);
+    const lines = this.linesOf(rel);
+    if (lines === undefined) return undefined;
+    const t = findAt(this.index, rel, lines.offsetAt(line, column));
+    if (t === undefined) return undefined;
+    const place = { path, range: toCoreRange(lines, t.range) };
+    switch (t.type) {
+      case "secret-reference":
+        return { type: "secret-reference", reference: this.toReference(t.reference) };
+      case "secret-definition":
+        return { type: "secret-key", key: { ...place, name: t.secret, environment: t.definition.environment } };
+      case "catalog-entry":
+        return { type: "secret-key", key: { ...place, name: t.secret, environment: "catalog" } };
+      case "object-link":
+        return { type: "object-reference", reference: { ...place, kind: t.link.targetKind, name: t.link.target } };
+      case "object-name":
+        return { type: "object-definition", definition: { ...place, kind: t.kind, name: t.name } };
+      case "environment":
+        return { type: "environment", name: t.name, place };
+    }
+  }
+
+  symbols(path: string): { definitions: ObjectDefinition[]; references: SecretReference[]; keys: SecretKey[] } {
+    const rel = this.rel(path);
+    const file = this.index.configFiles.get(rel);
+    if (file !== undefined) {
+      const definitions: ObjectDefinition[] = [];
+      const references: SecretReference[] = [];
+      for (const doc of file.documents) {
+        if (doc.name !== undefined && doc.nameRange !== undefined) {
+          definitions.push({ kind: doc.kind, name: doc.name, path, range: toCoreRange(file.lines, doc.nameRange) });
+        }
+        for (const r of doc.references) references.push(this.toReference(r));
+      }
+      return { definitions, references, keys: [] };
+    }
+    for (const f of this.index.environmentFiles.values()) {
+      if (f.path !== rel) continue;
+      return {
+        definitions: [],
+        references: [],
+        keys: f.entries.map((e) => ({ name: e.name, environment: f.environment, path, range: toCoreRange(f.lines, e.range) })),
+      };
+    }
+    return { definitions: [], references: [], keys: [] };
+  }
+}
+

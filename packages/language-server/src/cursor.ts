@@ -1,0 +1,138 @@
+/**
+ * Where the cursor is in a YAML config file, for completion: which key's value (or which list's
+ * item) is being typed, and the document's `kind`. Line-based on purpose: it has to work on
+ * half-typed text that no YAML parser accepts (`secret: str|`, `environments: [stag|`).
+ */
+
+/** The completion context at one offset. */
+export interface CursorContext {
+  /** `kind` of the YAML document holding the cursor, when it has one. */
+  kind: string | undefined;
+  /** What is typed: a mapping key, the value of `key`, or an item of the list under `key`. */
+  slot: { type: "key"; parent: string | undefined; indent: number } | { type: "value" | "item"; key: string; parent: string | undefined };
+  /** The word being typed: its start/end offsets and its text so far. */
+  word: { start: number; end: number; text: string };
+  /** Keys already present in the mapping the cursor is in (key slots only, same indent). */
+  siblingKeys: string[];
+}
+
+const WORD = /[A-Za-z0-9_.@-]/;
+
+function lineBounds(text: string, offset: number): { start: number; end: number } {
+  const start = text.lastIndexOf("\n", offset - 1) + 1;
+  let end = text.indexOf("\n", offset);
+  if (end === -1) end = text.length;
+  return { start, end };
+}
+
+function documentKind(text: string, offset: number): string | undefined {
+  // The document is delimited by `---` lines.
+  const sep = /^---\s*$/gm;
+  let docStart = 0;
+  let docEnd = text.length;
+  for (let m = sep.exec(text); m !== null; m = sep.exec(text)) {
+    if (m.index < offset) docStart = m.index + m[0].length;
+    else {
+      docEnd = m.index;
+      break;
+    }
+  }
+  const doc = text.slice(docStart, docEnd);
+  const k = /^kind:[ \t]*["']?([A-Za-z_]+)["']?[ \t]*(?:#.*)?$/m.exec(doc);
+  return k?.[1];
+}
+
+/** The nearest key, above `lineStart`, whose line is indented less than `indent`. */
+function parentKey(text: string, lineStart: number, indent: number): { key: string; indent: number } | undefined {
+  let pos = lineStart;
+  while (pos > 0) {
+    const prevStart = text.lastIndexOf("\n", pos - 2) + 1;
+    const line = text.slice(prevStart, pos - 1);
+    pos = prevStart;
+    if (/^\s*(#.*)?$/.test(line)) continue;
+    if (/^---/.test(line)) return undefined;
+    const m = /^(\s*)(?:-\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*:/.exec(line);
+    const lineIndent = /^\s*/.exec(line)?.[0].length ?? 0;
+    if (lineIndent < indent && m) {
+      // `- name: x` opens an item whose keys sit at the dash + 2
+      return { key: m[2] as string, indent: lineIndent };
+    }
+    if (lineIndent < indent && /^\s*-\s*$/.test(line)) continue;
+    if (lineIndent === 0 && indent === 0) return undefined;
+  }
+  return undefined;
+}
+
+function siblingKeys(text: string, lineStart: number, indent: number): string[] {
+  const keys: string[] = [];
+  const re = new RegExp(`^(?:[ ]{${indent}}|[ ]{${Math.max(0, indent - 2)}}- )([A-Za-z_][A-Za-z0-9_]*)\\s*:`);
+  // walk up and down while lines stay at least as indented
+  for (const dir of [-1, 1] as const) {
+    let pos = lineStart;
+    for (;;) {
+      let s: number;
+      let e: number;
+      if (dir === -1) {
+        if (pos === 0) break;
+        s = text.lastIndexOf("\n", pos - 2) + 1;
+        e = pos - 1;
+      } else {
+        const nl = text.indexOf("\n", pos);
+        if (nl === -1) break;
+        s = nl + 1;
+        e = text.indexOf("\n", s);
+        if (e === -1) e = text.length;
+      }
+      const line = text.slice(s, e);
+      pos = s;
+      if (/^\s*(#.*)?$/.test(line)) continue;
+      if (/^---/.test(line)) break;
+      const ind = /^\s*/.exec(line)?.[0].length ?? 0;
+      const m = re.exec(line);
+      if (m) keys.push(m[1] as string);
+      if (ind < indent && !(ind === indent - 2 && /^\s*- /.test(line))) break;
+      if (dir === -1 && ind === indent - 2 && /^\s*- /.test(line)) break;
+    }
+  }
+  return keys;
+}
+
+/** The completion context at `offset` in `text`. */
+export function cursorContext(text: string, offset: number): CursorContext {
+  const { start: ls } = lineBounds(text, offset);
+  const before = text.slice(ls, offset);
+  let ws = offset;
+  while (ws > ls && WORD.test(text[ws - 1] as string)) ws--;
+  let we = offset;
+  while (we < text.length && WORD.test(text[we] as string)) we++;
+  const word = { start: ws, end: we, text: text.slice(ws, offset) };
+  const kind = documentKind(text, offset);
+  const indentOf = /^(\s*)/.exec(before)?.[1]?.length ?? 0;
+
+  // Flow mapping / sequence on this line: `{ secret: x`, `environments: [a, b`
+  const flowMap = /([A-Za-z_][A-Za-z0-9_]*)\s*:\s*["']?[A-Za-z0-9_.@-]*$/.exec(before);
+  const flowSeq = /([A-Za-z_][A-Za-z0-9_]*)\s*:\s*\[[^\]]*$/.exec(before);
+  if (flowSeq && !/:\s*["']?[A-Za-z0-9_.@-]*$/.test(before.slice(before.lastIndexOf("[")))) {
+    return { kind, slot: { type: "item", key: flowSeq[1] as string, parent: undefined }, word, siblingKeys: [] };
+  }
+  if (flowMap) {
+    const key = flowMap[1] as string;
+    const lead = /^\s*(?:-\s+)?/.exec(before)?.[0].length ?? 0;
+    const p = parentKey(text, ls, lead);
+    return { kind, slot: { type: "value", key, parent: p?.key }, word, siblingKeys: [] };
+  }
+  // Block sequence item: `  - stag`
+  const item = /^(\s*)-\s+["']?[A-Za-z0-9_.@-]*$/.exec(before);
+  if (item) {
+    const p = parentKey(text, ls, (item[1] as string).length + 1);
+    if (p) return { kind, slot: { type: "item", key: p.key, parent: undefined }, word, siblingKeys: [] };
+  }
+  // A key being typed: `  na`, or `  - na` (first key of a list item)
+  const key = /^(\s*)(-\s+)?[A-Za-z_]*$/.exec(before);
+  if (key) {
+    const indent = (key[1] as string).length + (key[2]?.length ?? 0);
+    const p = indent === 0 ? undefined : parentKey(text, ls, indent);
+    return { kind, slot: { type: "key", parent: p?.key, indent }, word, siblingKeys: siblingKeys(text, ls, indent) };
+  }
+  return { kind, slot: { type: "key", parent: undefined, indent: indentOf }, word: { start: offset, end: offset, text: "" }, siblingKeys: [] };
+}

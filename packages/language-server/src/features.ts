@@ -1,0 +1,265 @@
+/**
+ * The editor features over a {@link ProjectModel}: completion, hover, definition, references,
+ * document symbols, code actions and the refused rename. Pure functions of (model, text,
+ * position); the server wires them to the connection.
+ */
+import {
+  CodeActionKind,
+  CompletionItemKind,
+  MarkupKind,
+  SymbolKind,
+  type CodeAction,
+  type CompletionItem,
+  type Diagnostic as LspDiagnostic,
+  type DocumentSymbol,
+  type Hover,
+  type Location,
+  type Position,
+  type Range,
+} from "vscode-languageserver/node";
+import { validateSecretName } from "@stellar-secrets/core";
+import { cursorContext } from "./cursor.js";
+import type { ProjectModel, SecretReference, Target } from "./model.js";
+import { diagnosticRange, LspLineMap, type DiagnosticData } from "./positions.js";
+import { headerFields, kindFields } from "./schema-fields.js";
+import { pathToUri } from "./uris.js";
+import { Commands } from "./protocol.js";
+import { relative } from "node:path";
+
+function rel(model: ProjectModel, path: string): string {
+  return relative(model.root, path).split("\\").join("/");
+}
+
+function envSummary(model: ProjectModel, name: string): { set: string[]; missing: string[] } {
+  const set = model.environmentsOf(name);
+  const all = model.config?.environments.map((e) => e.name) ?? set;
+  return { set: all.filter((e) => set.includes(e)), missing: all.filter((e) => !set.includes(e)) };
+}
+
+/** Completion items at `position` of a config file. */
+export function completion(model: ProjectModel, text: string, position: Position): CompletionItem[] {
+  const lines = new LspLineMap(text);
+  const offset = lines.offsetAt(position);
+  const ctx = cursorContext(text, offset);
+  const replace: Range = lines.range(ctx.word.start, ctx.word.end);
+  const items: CompletionItem[] = [];
+  const add = (label: string, kind: CompletionItemKind, detail?: string, doc?: string, insert?: string): void => {
+    const item: CompletionItem = { label, kind, textEdit: { range: replace, newText: insert ?? label } };
+    if (detail !== undefined) item.detail = detail;
+    if (doc !== undefined) item.documentation = { kind: MarkupKind.Markdown, value: doc };
+    items.push(item);
+  };
+  // secret, object, environment and kind names: core's completion (one implementation with the CLI)
+  const core = model.complete(text, offset);
+  if (core !== undefined) {
+    const range = lines.range(core.context.range.start, core.context.range.end);
+    const kind =
+      core.context.type === "secret" ? CompletionItemKind.Variable : core.context.type === "object" ? CompletionItemKind.Reference : CompletionItemKind.EnumMember;
+    return core.candidates.map((c) => {
+      const item: CompletionItem = { label: c.label, kind, detail: c.detail, textEdit: { range, newText: c.label } };
+      const refs = core.context.type === "secret" ? model.referencesTo(c.label).length : undefined;
+      const doc = [c.documentation, refs === undefined ? undefined : `${refs} reference${refs === 1 ? "" : "s"}`].filter((x) => x !== undefined).join("\n\n");
+      if (doc !== "") item.documentation = { kind: MarkupKind.Markdown, value: doc };
+      return item;
+    });
+  }
+  const slot = ctx.slot;
+  if (slot.type === "value") {
+    // enum values of the field, from the kind's schema (`method: POST`, `type: api_key`)
+    if (ctx.kind !== undefined) {
+      const fields = slot.parent === "headers" ? headerFields(ctx.kind) : kindFields(ctx.kind);
+      const f = fields.find((x) => x.name === slot.key);
+      for (const v of f?.values ?? []) add(v, CompletionItemKind.EnumMember, f?.description);
+    }
+    return items;
+  }
+  // key slot: fields of the kind (or of a header item)
+  if (slot.type !== "key") return items;
+  if (ctx.kind === undefined) {
+    if (slot.indent === 0) add("kind", CompletionItemKind.Property, "the file's kind", undefined, "kind: ");
+    return items;
+  }
+  const typeMatch = /^type:[ \t]*([A-Za-z0-9_]+)/m.exec(text);
+  const fields =
+    slot.parent === "headers"
+      ? headerFields(ctx.kind)
+      : slot.indent === 0
+        ? kindFields(ctx.kind, ctx.kind === "auth_connector" ? typeMatch?.[1] : undefined)
+        : [];
+  for (const f of fields) {
+    if (ctx.siblingKeys.includes(f.name)) continue;
+    const insert = f.secretRef ? `${f.name}: { secret: ` + "" : `${f.name}: `;
+    const item: CompletionItem = {
+      label: f.name,
+      kind: CompletionItemKind.Property,
+      detail: f.required ? "required" : "optional",
+      textEdit: { range: replace, newText: f.secretRef ? `${f.name}: { secret: }` : insert },
+      sortText: `${f.required ? "0" : "1"}${f.name}`,
+    };
+    if (f.secretRef) item.command = { title: "", command: "editor.action.triggerSuggest" };
+    if (f.description !== undefined) item.documentation = { kind: MarkupKind.Markdown, value: f.description };
+    items.push(item);
+  }
+  return items;
+}
+
+function secretHover(model: ProjectModel, name: string): string {
+  const { set, missing } = envSummary(model, name);
+  const refs = model.referencesTo(name);
+  const entry = model.catalog(name);
+  const out = [`**${name}** (secret)`];
+  if (set.length === 0 && missing.length > 0) out.push(`No environment file has this name.`);
+  else out.push(`Value set in: ${set.join(", ") || "none"}` + (missing.length > 0 ? `  \nMissing in: ${missing.join(", ")}` : ""));
+  if (entry?.description) out.push(entry.description);
+  if (entry?.owner) out.push(`Owner: ${entry.owner}`);
+  if (entry?.rotate_every) out.push(`Rotate every ${entry.rotate_every}`);
+  out.push(`${refs.length} reference${refs.length === 1 ? "" : "s"}`);
+  return out.join("\n\n");
+}
+
+function targetRange(t: Target): Range {
+  switch (t.type) {
+    case "secret-reference":
+      return diagnosticRange(t.reference.range);
+    case "secret-key":
+      return diagnosticRange(t.key.range);
+    case "object-reference":
+      return diagnosticRange(t.reference.range);
+    case "object-definition":
+      return diagnosticRange(t.definition.range);
+    case "environment":
+      return diagnosticRange(t.place.range);
+  }
+}
+
+function targetAt(model: ProjectModel, path: string, p: Position): Target | undefined {
+  return model.targetAt(path, p.line + 1, p.character + 1);
+}
+
+/** Hover on a reference, a key of an environment file, or an object name. Never shows a value. */
+export function hover(model: ProjectModel, path: string, p: Position): Hover | null {
+  const t = targetAt(model, path, p);
+  if (t === undefined) return null;
+  let value: string;
+  if (t.type === "secret-reference") value = secretHover(model, t.reference.name);
+  else if (t.type === "secret-key") value = secretHover(model, t.key.name);
+  else if (t.type === "environment") {
+    const env = model.config?.environments.find((e) => e.name === t.name);
+    value = env ? `**${env.name}** (environment)\n\nMembers: ${env.members.map((m) => m.name).join(", ") || "none"}` : `**${t.name}**: not declared in stellar.yaml`;
+  } else {
+    const { kind, name } = t.type === "object-reference" ? t.reference : t.definition;
+    const defs = model.objects(kind).filter((o) => o.name === name);
+    const refs = model.objectReferences(kind, name);
+    value = `**${name}** (${kind})\n\n${defs.length === 0 ? "Not defined." : `Defined in ${defs.map((d) => rel(model, d.path)).join(", ")}`}\n\n${refs.length} reference${refs.length === 1 ? "" : "s"}`;
+  }
+  return { contents: { kind: MarkupKind.Markdown, value }, range: targetRange(t) };
+}
+
+const loc = (path: string, range: SecretReference["range"]): Location => ({ uri: pathToUri(path), range: diagnosticRange(range) });
+
+/** Definition: a secret's key in every environment file; an object's name where it is defined. */
+export function definition(model: ProjectModel, path: string, p: Position): Location[] {
+  const t = targetAt(model, path, p);
+  if (t === undefined) return [];
+  if (t.type === "secret-reference" || t.type === "secret-key") {
+    const name = t.type === "secret-reference" ? t.reference.name : t.key.name;
+    return model.keysOf(name).map((k) => loc(k.path, k.range));
+  }
+  if (t.type === "object-reference") return model.objects(t.reference.kind).filter((o) => o.name === t.reference.name).map((o) => loc(o.path, o.range));
+  if (t.type === "object-definition") return [loc(t.definition.path, t.definition.range)];
+  return [];
+}
+
+/** References: every use of the secret (plus its keys when `includeDeclaration`), or of an object. */
+export function references(model: ProjectModel, path: string, p: Position, includeDeclaration: boolean): Location[] {
+  const t = targetAt(model, path, p);
+  if (t === undefined) return [];
+  if (t.type === "secret-reference" || t.type === "secret-key") {
+    const name = t.type === "secret-reference" ? t.reference.name : t.key.name;
+    const out = model.referencesTo(name).map((r) => loc(r.path, r.range));
+    if (includeDeclaration) out.push(...model.keysOf(name).map((k) => loc(k.path, k.range)));
+    return out;
+  }
+  if (t.type === "object-reference" || t.type === "object-definition") {
+    const { kind, name } = t.type === "object-reference" ? t.reference : t.definition;
+    const out = model.objectReferences(kind, name).map((r) => loc(r.path, r.range));
+    if (includeDeclaration) out.push(...model.objects(kind).filter((o) => o.name === name).map((o) => loc(o.path, o.range)));
+    return out;
+  }
+  return [];
+}
+
+/** Document symbols: each object with its secret references; each key of an environment file. */
+export function documentSymbols(model: ProjectModel, path: string): DocumentSymbol[] {
+  const { definitions, references: refs, keys } = model.symbols(path);
+  const out: DocumentSymbol[] = [];
+  const sym = (name: string, detail: string, kind: SymbolKind, range: Range): DocumentSymbol => ({ name, detail, kind, range, selectionRange: range, children: [] });
+  const sorted = [...definitions].sort((a, b) => a.range.line - b.range.line);
+  for (const [i, d] of sorted.entries()) {
+    const s = sym(d.name, d.kind, SymbolKind.Object, diagnosticRange(d.range));
+    const next = sorted[i + 1]?.range.line ?? Number.POSITIVE_INFINITY;
+    for (const r of refs) {
+      if (r.range.line >= d.range.line && r.range.line < next) s.children!.push(sym(r.name, "secret", SymbolKind.Key, diagnosticRange(r.range)));
+    }
+    out.push(s);
+  }
+  if (definitions.length === 0) for (const r of refs) out.push(sym(r.name, "secret", SymbolKind.Key, diagnosticRange(r.range)));
+  for (const k of keys) out.push(sym(k.name, k.environment, SymbolKind.Key, diagnosticRange(k.range)));
+  return out;
+}
+
+/** Quick fixes for the diagnostics of a range. */
+export function codeActions(model: ProjectModel, uri: string, diagnostics: LspDiagnostic[]): CodeAction[] {
+  const out: CodeAction[] = [];
+  for (const d of diagnostics) {
+    if (d.source !== "stellar-secrets") continue;
+    const data = (d.data ?? {}) as DiagnosticData;
+    if (d.code === "unknown-secret" && data.secret !== undefined) {
+      if (data.suggestion !== undefined) {
+        out.push({
+          title: `Replace with ${data.suggestion}`,
+          kind: CodeActionKind.QuickFix,
+          diagnostics: [d],
+          isPreferred: true,
+          edit: { changes: { [uri]: [{ range: d.range, newText: data.suggestion }] } },
+        });
+      }
+      if (validateSecretName(data.secret).ok) {
+        out.push({
+          title: `Add secret ${data.secret}`,
+          kind: CodeActionKind.QuickFix,
+          diagnostics: [d],
+          command: { title: `Add secret ${data.secret}`, command: Commands.addSecret, arguments: [data.secret, model.root] },
+        });
+      }
+    }
+    if (d.code === "unused-secret" && data.secret !== undefined) {
+      out.push({
+        title: `Delete secret ${data.secret}`,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [d],
+        command: { title: `Delete secret ${data.secret}`, command: Commands.deleteSecret, arguments: [data.secret, model.root] },
+      });
+    }
+    if (d.code === "missing-environment-value" && data.secret !== undefined) {
+      out.push({
+        title: `Set a value for ${data.secret}`,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [d],
+        command: { title: `Set a value for ${data.secret}`, command: Commands.setValue, arguments: [data.secret, model.root] },
+      });
+    }
+  }
+  return out;
+}
+
+/** Why a secret cannot be renamed, and what to do instead. */
+export function renameRefusal(model: ProjectModel, path: string, p: Position): string | undefined {
+  const t = targetAt(model, path, p);
+  if (t === undefined || (t.type !== "secret-reference" && t.type !== "secret-key")) return undefined;
+  const name = t.type === "secret-reference" ? t.reference.name : t.key.name;
+  return (
+    `Secret names are fixed once created, so "${name}" cannot be renamed (a rename would silently break every deployment that still reads the old name). ` +
+    `Instead: 1) add the new secret with the same values (Stellar Secrets: Add Secret…), 2) change the references to the new name, 3) delete "${name}" once nothing references it.`
+  );
+}

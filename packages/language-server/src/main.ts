@@ -1,0 +1,31 @@
+/**
+ * Process entry of `stellar-secrets-language-server`: creates the connection from the command
+ * line (`--stdio`, `--node-ipc`, `--socket=PORT`, `--pipe=NAME`) and starts the server over
+ * core's index.
+ */
+import { createConnection, ProposedFeatures } from "vscode-languageserver/node";
+import { createCoreModel } from "./core-model.js";
+import { startServer } from "./server.js";
+
+/** Starts the server on the transport named in `process.argv`. */
+export function main(): void {
+  const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write("Usage: stellar-secrets-language-server --stdio | --node-ipc | --socket=PORT | --pipe=NAME\n");
+    return;
+  }
+  if (argv.includes("--version")) {
+    process.stdout.write("0.1.0\n");
+    return;
+  }
+  if (!argv.some((a) => a === "--stdio" || a === "--node-ipc" || a.startsWith("--socket") || a.startsWith("--pipe") || a.startsWith("--clientProcessId"))) {
+    process.stderr.write("stellar-secrets-language-server: choose a transport: --stdio, --node-ipc, --socket=PORT or --pipe=NAME\n");
+    process.exitCode = 2;
+    return;
+  }
+  const connection = createConnection(ProposedFeatures.all);
+  // A bug in one request must not end the server: log it and keep answering.
+  process.on("uncaughtException", (e) => connection.console.error(`[stellar-secrets] uncaught: ${e.stack ?? String(e)}`));
+  process.on("unhandledRejection", (e) => connection.console.error(`[stellar-secrets] unhandled rejection: ${String(e)}`));
+  startServer(connection, { modelFactory: createCoreModel });
+}

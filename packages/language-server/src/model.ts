@@ -1,0 +1,101 @@
+/**
+ * What the editor features need from one secrets repository's index. Implemented over core's
+ * incremental index in `core-model.ts`; the features (completion, hover, navigation, code
+ * actions) only see this interface, with absolute paths and core's 1-based ranges.
+ */
+import type { CatalogEntry, CompletionCandidate, CompletionContext, Diagnostic, ProjectConfig } from "@stellar-secrets/core";
+
+/** A 1-based, end-exclusive range (core's convention). */
+export interface CoreRange {
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+/** A place in a file. */
+export interface Place {
+  path: string;
+  range: CoreRange;
+}
+
+/** One reference from a config file to a secret. */
+export interface SecretReference extends Place {
+  name: string;
+  /** The kind and name of the document holding it, e.g. `action`, `create_ticket`. */
+  ownerKind: string;
+  ownerName: string | undefined;
+  /** Environments where the reference is used. */
+  environments: string[];
+}
+
+/** One named object (connector, connection, action, agent) and where its name is. */
+export interface ObjectDefinition extends Place {
+  kind: string;
+  name: string;
+}
+
+/** A reference from one object to another by name (`connection:`, `auth:`, agent `actions`). */
+export interface ObjectReference extends Place {
+  kind: string;
+  name: string;
+}
+
+/** A name key in an environment file. */
+export interface SecretKey extends Place {
+  name: string;
+  environment: string;
+}
+
+/** What is under the cursor. */
+export type Target =
+  | { type: "secret-reference"; reference: SecretReference }
+  | { type: "secret-key"; key: SecretKey }
+  | { type: "object-reference"; reference: ObjectReference }
+  | { type: "object-definition"; definition: ObjectDefinition }
+  | { type: "environment"; name: string; place: Place };
+
+/** The index of one project, kept up to date file by file. */
+export interface ProjectModel {
+  readonly root: string;
+  /** Absolute path of stellar.yaml. */
+  readonly configPath: string;
+  /** Undefined when stellar.yaml has errors. */
+  readonly config: ProjectConfig | undefined;
+  /** Absolute paths of every file with (possibly zero) diagnostics the model knows. */
+  files(): Iterable<string>;
+  /** True when `path` exists as a parsable SOPS environment file of the project. */
+  fileExists(path: string): boolean;
+  /** Whether the project owns `path` (a config file it checks, an environment file, the catalog, stellar.yaml). */
+  owns(path: string): boolean;
+  /** Diagnostics of one file (severity as configured in stellar.yaml). */
+  diagnostics(path: string): readonly Diagnostic[];
+  /**
+   * Replaces a file's text (an editor buffer or a disk change; `undefined` = deleted) and
+   * re-checks. Returns the absolute paths whose diagnostics may have changed.
+   */
+  update(path: string, text: string | undefined): Set<string>;
+  /** Every secret name, sorted. */
+  secretNames(): string[];
+  /** The environments whose file has `name`. */
+  environmentsOf(name: string): string[];
+  /** The key of `name` in each environment file. */
+  keysOf(name: string): SecretKey[];
+  /** Every reference to `name`. */
+  referencesTo(name: string): SecretReference[];
+  /** Names of objects of one kind. */
+  objects(kind: string): ObjectDefinition[];
+  /** References to an object. */
+  objectReferences(kind: string, name: string): ObjectReference[];
+  /** Catalog entry of a name. */
+  catalog(name: string): CatalogEntry | undefined;
+  /**
+   * Core's completion at a 0-based offset of a config file's text: the context (secret, object,
+   * environment or kind name; offsets of the word) and its candidates; undefined elsewhere.
+   */
+  complete(text: string, offset: number): { context: CompletionContext; candidates: CompletionCandidate[] } | undefined;
+  /** What is at a 1-based position of a file. */
+  targetAt(path: string, line: number, column: number): Target | undefined;
+  /** Secret references and object definitions of one file, for document symbols. */
+  symbols(path: string): { definitions: ObjectDefinition[]; references: SecretReference[]; keys: SecretKey[] };
+}

@@ -1,0 +1,80 @@
+/**
+ * The server's custom requests and notifications (beyond LSP), shared by the server and the
+ * VS Code extension. No message here ever carries a secret value: values are written by the
+ * client into the encrypted files directly (see docs/editor.md), the server only reads names,
+ * recipients and references.
+ */
+import { NotificationType, RequestType } from "vscode-languageserver-protocol";
+
+/** One environment of a project, as the editor shows it. */
+export interface EnvironmentInfo {
+  name: string;
+  /** Absolute path of `<secrets_dir>/<env>.enc.yaml` (it may not exist yet). */
+  file: string;
+  /** True when the file exists and parses as a SOPS file. */
+  exists: boolean;
+  /** The age recipients stellar.yaml configures for the environment (what a new file is encrypted to). */
+  recipients: string[];
+}
+
+/** One secret name and where it has values and references. */
+export interface SecretInfo {
+  name: string;
+  /** Environments whose file has this name (a value, possibly empty). */
+  environments: string[];
+  /** Number of references in config files. */
+  references: number;
+  description?: string;
+  owner?: string;
+}
+
+/** One secrets repository (one stellar.yaml). */
+export interface ProjectInfo {
+  /** Absolute directory of stellar.yaml. */
+  root: string;
+  configPath: string;
+  /** False when stellar.yaml has errors (environments may then be empty). */
+  valid: boolean;
+  environments: EnvironmentInfo[];
+  /** Sorted by name. */
+  secrets: SecretInfo[];
+}
+
+/** `stellarSecrets/projects`: every project the server indexes, with its secrets. */
+export const ProjectsRequest = new RequestType<Record<string, never>, { projects: ProjectInfo[] }, void>("stellarSecrets/projects");
+
+/** One place that references a secret. */
+export interface ReferenceInfo {
+  uri: string;
+  /** 0-based LSP range of the name. */
+  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+  /** Workspace-relative path and 1-based line, for display. */
+  file: string;
+  line: number;
+  /** `kind name` of the document holding the reference, e.g. `action create_ticket`. */
+  owner: string;
+}
+
+/** `stellarSecrets/usage`: every reference to one secret of one project. */
+export const UsageRequest = new RequestType<{ root: string; name: string }, { references: ReferenceInfo[] }, void>("stellarSecrets/usage");
+
+/**
+ * `stellarSecrets/validateName`: whether `name` can be used for a new secret in the project.
+ * `message` is undefined when it can; otherwise why not (rule id in brackets).
+ */
+export const ValidateNameRequest = new RequestType<{ root: string; name: string; existing: "allow" | "refuse" }, { message?: string }, void>(
+  "stellarSecrets/validateName",
+);
+
+/** `stellarSecrets/filesChanged` (client → server): files the client just wrote; re-read them now. */
+export const FilesChangedNotification = new NotificationType<{ paths: string[] }>("stellarSecrets/filesChanged");
+
+/** `stellarSecrets/indexChanged` (server → client): a project's secrets or references changed. */
+export const IndexChangedNotification = new NotificationType<{ roots: string[] }>("stellarSecrets/indexChanged");
+
+/** Command ids the server's code actions use (implemented by the client). */
+export const Commands = {
+  addSecret: "stellarSecrets.addSecret",
+  deleteSecret: "stellarSecrets.deleteSecret",
+  setValue: "stellarSecrets.setValue",
+} as const;

@@ -1,0 +1,153 @@
+/**
+ * The server's view of the workspace: one {@link ProjectModel} per stellar.yaml (multi-root:
+ * every workspace folder, and every stellar.yaml inside it), the editor buffers that override
+ * the disk, and the mapping from a file to the project that owns it. No LSP types here.
+ */
+import { readdir, readFile, stat } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import type { ProjectModel } from "./model.js";
+
+/** Where the index reads text: the editor buffer of a file when it is open, else the disk. */
+export interface TextSource {
+  /** The open buffer of `path`, if any. */
+  bufferOf(path: string): string | undefined;
+  read(path: string): Promise<string | undefined>;
+}
+
+/** Builds the model of the project whose stellar.yaml is `configPath`. */
+export type ModelFactory = (configPath: string, source: TextSource) => Promise<ProjectModel>;
+
+/** Files bigger than this are not analysed (diagnostics: none; the server keeps answering). */
+export const MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+const SKIP_DIRS = new Set(["node_modules", ".git", ".hg", ".svn", "dist", ".test-artifacts"]);
+
+/** Every stellar.yaml under `dir` (not inside node_modules/.git), at most `depth` levels down. */
+export async function findConfigFiles(dir: string, depth = 6): Promise<string[]> {
+  const found: string[] = [];
+  async function walk(d: string, level: number): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.isFile() && e.name === "stellar.yaml") found.push(join(d, e.name));
+    }
+    if (level >= depth) return;
+    for (const e of entries) {
+      if (e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith(".")) await walk(join(d, e.name), level + 1);
+    }
+  }
+  await walk(dir, 0);
+  // a stellar.yaml above the folder (the folder is a sub-directory of a secrets repository)
+  for (let d = dirname(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, "stellar.yaml"))) {
+      found.push(join(d, "stellar.yaml"));
+      break;
+    }
+    if (dirname(d) === d) break;
+  }
+  return found.sort();
+}
+
+/** True when `path` is `dir` or inside it. */
+export function isInside(path: string, dir: string): boolean {
+  const r = relative(dir, path);
+  return r === "" || (!r.startsWith("..") && !isAbsolute(r));
+}
+
+/** The projects of a workspace and the open buffers. */
+export class Workspace implements TextSource {
+  private readonly projects = new Map<string, ProjectModel>(); // by root
+  private readonly buffers = new Map<string, string>();
+
+  constructor(private readonly factory: ModelFactory) {}
+
+  /** Every project, ordered by root. */
+  all(): ProjectModel[] {
+    return [...this.projects.values()].sort((a, b) => (a.root < b.root ? -1 : 1));
+  }
+
+  /** The project with this root. */
+  get(root: string): ProjectModel | undefined {
+    return this.projects.get(root);
+  }
+
+  bufferOf(path: string): string | undefined {
+    return this.buffers.get(path);
+  }
+
+  /** Text of `path`: the open buffer, else the disk (undefined when missing, binary or too large). */
+  async read(path: string): Promise<string | undefined> {
+    const b = this.buffers.get(path);
+    if (b !== undefined) return b;
+    try {
+      const st = await stat(path);
+      if (!st.isFile() || st.size > MAX_FILE_BYTES) return undefined;
+      const bytes = await readFile(path);
+      if (bytes.includes(0)) return undefined; // binary
+      return bytes.toString("utf8");
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Loads (or reloads) the project of one stellar.yaml. */
+  async load(configPath: string): Promise<ProjectModel> {
+    const model = await this.factory(resolve(configPath), this);
+    this.projects.set(model.root, model);
+    return model;
+  }
+
+  /** Forgets a project (its stellar.yaml was deleted or its folder removed). */
+  unload(root: string): void {
+    this.projects.delete(root);
+  }
+
+  /** Loads every project found in `folders` (and `configPath` overrides, per folder). */
+  async loadFolders(folders: { path: string; configPath?: string | undefined }[]): Promise<void> {
+    const configs = new Set<string>();
+    for (const f of folders) {
+      if (f.configPath) {
+        const p = isAbsolute(f.configPath) ? f.configPath : join(f.path, f.configPath);
+        if (existsSync(p)) configs.add(resolve(p));
+      } else {
+        for (const c of await findConfigFiles(f.path)) configs.add(c);
+      }
+    }
+    for (const [root, m] of [...this.projects]) if (!configs.has(m.configPath)) this.projects.delete(root);
+    for (const c of [...configs].sort()) await this.load(c);
+  }
+
+  /** The innermost project that owns `path`. */
+  projectOf(path: string): ProjectModel | undefined {
+    let best: ProjectModel | undefined;
+    for (const p of this.projects.values()) {
+      if (isInside(path, p.root) && p.owns(path) && (best === undefined || p.root.length > best.root.length)) best = p;
+    }
+    return best;
+  }
+
+  /** Records an open/changed buffer. */
+  setBuffer(path: string, text: string): void {
+    this.buffers.set(path, text);
+  }
+
+  /** Forgets a closed buffer. */
+  dropBuffer(path: string): void {
+    this.buffers.delete(path);
+  }
+
+  /** True when the file is open in the editor (its buffer wins over the disk). */
+  isOpen(path: string): boolean {
+    return this.buffers.has(path);
+  }
+
+  /** The stellar.yaml files of the loaded projects. */
+  configPaths(): string[] {
+    return [...this.projects.values()].map((m) => m.configPath);
+  }
+}

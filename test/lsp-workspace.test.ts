@@ -1,0 +1,196 @@
+/**
+ * The language server's workspace handling: multi-root (one index per stellar.yaml), settings
+ * (per-rule severity, config path), the IPC transport, and bad input that must never stop it.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LspClient, makeProject, proto, positionOf, rangeOf, sops, type TestProject } from "./lsp-harness.js";
+import { HUBSPOT, makeOrg, orgSpec } from "./lsp-fixture.js";
+
+describe("multi-root workspaces", () => {
+  let base: string;
+  let a: TestProject;
+  let b: TestProject;
+  let client: LspClient;
+  beforeAll(async () => {
+    base = mkdtempSync(join(tmpdir(), "stellar-lsp-multi-"));
+    const key = await sops.generateIdentity();
+    a = await makeProject({ ...orgSpec(), base, subdir: "payments", key });
+    b = await makeProject({
+      base,
+      subdir: "support",
+      key,
+      secrets: { development: { zendesk_api_token: "v" }, staging: {}, production: {} },
+      files: { "actions/t.yaml": "kind: action\nname: t\nmethod: GET\npath: /x\nenvironments: [development]\nheaders:\n  - { name: K, type: secret, secret: zendesk_api_token }\n" },
+    });
+    // one workspace folder above both repositories, and one folder per repository
+    client = await LspClient.start({ folders: [a.dir, b.dir] });
+  });
+  afterAll(async () => {
+    await client.stop();
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it("keeps one index per stellar.yaml", async () => {
+    const { projects } = (await client.waitFor(async () => {
+      const r = (await client.conn.sendRequest("stellarSecrets/projects", {})) as { projects: { root: string; secrets: { name: string }[] }[] };
+      return r.projects.length === 2 ? r : undefined;
+    }, "two projects"));
+    expect(projects.map((p) => [p.root, p.secrets.map((s) => s.name)])).toEqual([
+      [a.dir, ["hubspot_api_token", "legacy_webhook_secret", "stripe_api_key", "zendesk_token"]],
+      [b.dir, ["zendesk_api_token"]],
+    ]);
+    // a name of the other repository is unknown here
+    const uri = b.uri("actions/t.yaml");
+    const text = readFileSync(b.path("actions/t.yaml"), "utf8").replace("zendesk_api_token", "stripe_api_key");
+    await client.open(uri, text);
+    const ds = await client.waitForDiagnostics(uri, (d) => d.length > 0);
+    expect(ds.map((d) => [d.code, d.range])).toEqual([["unknown-secret", rangeOf(text, "stripe_api_key")]]);
+    const items = (await client.conn.sendRequest(proto.CompletionRequest.type, { textDocument: { uri }, position: positionOf(text, "secret: ", 8) })) as proto.CompletionItem[];
+    expect(items.map((i) => i.label)).toEqual(["zendesk_api_token"]);
+    // zendesk_api_token is now unused in support, and payments is untouched
+    await client.waitForDiagnostics(b.uri("secrets/development.enc.yaml"), (d) => d.some((x) => x.code === "unused-secret"));
+    expect(client.diagnosticsOf(a.uri("secrets/development.enc.yaml")).map((d) => d.message.includes("legacy_webhook_secret"))).toEqual([true]);
+    await client.close(uri);
+  });
+});
+
+describe("settings", () => {
+  let org: TestProject;
+  afterAll(() => org.remove());
+
+  it("applies stellar.yaml's rules and the editor's per-rule overrides", async () => {
+    org = await makeOrg({ rules: { "unused-secret": "error" } });
+    let client = await LspClient.start({ folders: [org.dir] });
+    const dev = org.uri("secrets/development.enc.yaml");
+    let ds = await client.waitForDiagnostics(dev, (d) => d.length > 0);
+    expect(ds.map((d) => [d.code, d.severity])).toEqual([["unused-secret", 1]]);
+    await client.stop();
+
+    client = await LspClient.start({ folders: [org.dir], settings: { rules: { "unused-secret": "hint" } } });
+    ds = await client.waitForDiagnostics(dev, (d) => d.length > 0);
+    expect(ds.map((d) => [d.code, d.severity])).toEqual([["unused-secret", 4]]);
+    await client.stop();
+
+    client = await LspClient.start({ folders: [org.dir], settings: { rules: { "unused-secret": "off" } } });
+    const uri = org.uri("connections/hubspot.yaml");
+    const typo = HUBSPOT.replace("auth: stripe", "auth: nope");
+    await client.open(uri, typo);
+    await client.waitForDiagnostics(uri, (d) => d.length > 0);
+    expect(client.diagnosticsOf(dev)).toEqual([]);
+    await client.stop();
+  });
+
+  it("uses the configured stellar.yaml path", async () => {
+    const base = mkdtempSync(join(tmpdir(), "stellar-lsp-cfg-"));
+    const p = await makeProject({ ...orgSpec(), base, subdir: "infra/secrets-repo" });
+    const client = await LspClient.start({ folders: [base], settings: { configPath: "infra/secrets-repo/stellar.yaml" } });
+    const ds = await client.waitForDiagnostics(p.uri("secrets/development.enc.yaml"), (d) => d.length > 0);
+    expect(ds.map((d) => d.code)).toEqual(["unused-secret"]);
+    await client.stop();
+    rmSync(base, { recursive: true, force: true });
+  });
+});
+
+describe("transports", () => {
+  it("serves over --node-ipc too", async () => {
+    const org = await makeOrg();
+    const client = await LspClient.start({ folders: [org.dir], transport: "node-ipc" });
+    const ds = await client.waitForDiagnostics(org.uri("secrets/development.enc.yaml"), (d) => d.length > 0);
+    expect(ds.map((d) => d.code)).toEqual(["unused-secret"]);
+    await client.stop();
+    org.remove();
+  });
+});
+
+describe("bad input never stops the server", () => {
+  let org: TestProject;
+  let client: LspClient;
+  beforeAll(async () => {
+    org = await makeOrg();
+    client = await LspClient.start({ folders: [org.dir] });
+    await client.waitForDiagnostics(org.uri("secrets/development.enc.yaml"), (d) => d.length > 0);
+  });
+  afterAll(async () => {
+    expect(await client.stop()).toBe(0);
+    org.remove();
+  });
+
+  const stillAnswers = async () => {
+    const uri = org.uri("connectors/stripe.yaml");
+    const text = readFileSync(org.path("connectors/stripe.yaml"), "utf8");
+    await client.open(uri, text);
+    const h = await client.conn.sendRequest(proto.HoverRequest.type, { textDocument: { uri }, position: positionOf(text, "stripe_api_key", 1) });
+    expect((h?.contents as proto.MarkupContent).value).toContain("stripe_api_key");
+    await client.close(uri);
+  };
+
+  it("half-typed YAML gives a schema diagnostic, and every request still answers", async () => {
+    const uri = org.uri("agents/support/actions/half.yaml");
+    const text = "kind: action\nname: half\nheaders:\n  - { name: X, type: secret, secret: strip\n";
+    await client.open(uri, text);
+    const ds = await client.waitForDiagnostics(uri, (d) => d.length > 0);
+    expect(ds.map((d) => d.code)).toContain("schema");
+    for (const [method, params] of [
+      [proto.CompletionRequest.type, { textDocument: { uri }, position: { line: 3, character: 41 } }],
+      [proto.HoverRequest.type, { textDocument: { uri }, position: { line: 99, character: 99 } }],
+      [proto.DefinitionRequest.type, { textDocument: { uri }, position: { line: 3, character: 40 } }],
+      [proto.DocumentSymbolRequest.type, { textDocument: { uri } }],
+    ] as const) {
+      await client.conn.sendRequest(method as proto.RequestType<unknown, unknown, unknown>, params);
+    }
+    await client.close(uri);
+    await stillAnswers();
+  });
+
+  it("a binary file, a huge file and a file of another tool give nothing", async () => {
+    const bin = org.uri("connectors/logo.yaml");
+    await client.open(bin, "\u0000\u0001\u0002kind: action\u0000");
+    const huge = org.uri("connectors/huge.yaml");
+    await client.open(huge, "kind: action\nname: huge\nmethod: GET\npath: /x\n" + "# padding padding padding padding\n".repeat(150_000));
+    const other = org.uri(".github/workflows/ci.yaml");
+    await client.open(other, "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n");
+    await stillAnswers();
+    expect(client.diagnosticsOf(other)).toEqual([]);
+    for (const u of [bin, huge, other]) await client.close(u);
+  });
+
+  it("a tampered secrets file is reported, not fatal", async () => {
+    const dev = org.path("secrets/staging.enc.yaml");
+    const good = readFileSync(dev, "utf8");
+    writeFileSync(dev, good.replace(/ENC\[AES256_GCM,data:[^,]*/, "plaintext-oops"));
+    await client.filesChanged([{ uri: pathToFileURL(dev).href, type: 2 }]);
+    const ds = await client.waitForDiagnostics(pathToFileURL(dev).href, (d) => d.some((x) => x.code === "unencrypted-secrets-file"));
+    expect(ds.find((x) => x.code === "unencrypted-secrets-file")!.severity).toBe(1);
+    writeFileSync(dev, "{{{{ not yaml");
+    await client.filesChanged([{ uri: pathToFileURL(dev).href, type: 2 }]);
+    await client.waitForDiagnostics(pathToFileURL(dev).href, (d) => d.some((x) => x.code === "unencrypted-secrets-file"));
+    await stillAnswers();
+    writeFileSync(dev, good);
+    await client.filesChanged([{ uri: pathToFileURL(dev).href, type: 2 }]);
+    await client.waitForDiagnostics(pathToFileURL(dev).href, (d) => d.length === 0);
+  });
+
+  it("a broken stellar.yaml is a diagnostic there, and fixing it brings the project back", async () => {
+    const cfg = org.path("stellar.yaml");
+    const good = readFileSync(cfg, "utf8");
+    const uri = org.uri("stellar.yaml");
+    await client.open(uri, good.replace("version: 1", "version: [1"));
+    await client.waitForDiagnostics(uri, (d) => d.length > 0);
+    await client.change(uri, good);
+    await client.waitForDiagnostics(uri, (d) => d.length === 0);
+    await client.close(uri);
+    await stillAnswers();
+  });
+
+  it("requests for files outside any project return empty answers", async () => {
+    const uri = pathToFileURL(join(tmpdir(), "elsewhere.yaml")).href;
+    await client.open(uri, "kind: action\n");
+    expect(await client.conn.sendRequest(proto.CompletionRequest.type, { textDocument: { uri }, position: { line: 0, character: 6 } })).toEqual([]);
+    expect(await client.conn.sendRequest(proto.HoverRequest.type, { textDocument: { uri }, position: { line: 0, character: 1 } })).toBeNull();
+    await client.close(uri);
+  });
+});
