@@ -37,7 +37,9 @@ export async function identityToRecipient(identity: string): Promise<string> {
 /** Wraps the data key for one recipient, as the armored text sops stores in `enc`. */
 export async function wrapDataKey(dataKey: Uint8Array, recipient: string): Promise<string> {
   if (!isAgeRecipient(recipient)) {
-    throw new SopsError("MALFORMED_FILE", `"${recipient.slice(0, 80)}" is not an age recipient (expected age1…)`, {
+    // Echo the text only when it looks like a public key: a private key pasted here must not be printed.
+    const shown = /^age1[0-9a-z]*$/.test(recipient) ? `"${recipient.slice(0, 80)}"` : "a recipient (value not shown)";
+    throw new SopsError("MALFORMED_FILE", `${shown} is not an age recipient (expected age1…)`, {
       hint: "age public keys start with age1; get yours with `age-keygen -y KEYFILE`",
     });
   }

@@ -36,7 +36,7 @@ export function formatForPath(path: string): DocumentFormat {
 type RawNode =
   | { kind: "map"; entries: { key: string; value: RawNode }[]; comments: string[] }
   | { kind: "list"; items: RawNode[]; comments: string[] }
-  | { kind: "scalar"; value: string | number | boolean | null; source?: string; intLike?: boolean };
+  | { kind: "scalar"; value: string | number | boolean | null; source?: string; intLike?: boolean; offset?: number };
 
 const MAX_NODES = 1_000_000;
 
@@ -115,7 +115,13 @@ function fromYaml(node: Node | null, doc: Document.Parsed, budget: { n: number; 
     if (v instanceof Uint8Array) return { kind: "scalar", value: Buffer.from(v).toString("utf8") };
     if (v !== null && typeof v === "object") throw new SopsError("MALFORMED_FILE", "unsupported YAML value", { file });
     const intLike = typeof v === "number" && s.source !== undefined && /^[-+]?(0|[1-9][0-9_]*|0x[0-9a-fA-F_]+|0o[0-7_]+|0[0-7_]+)$/.test(s.source);
-    return { kind: "scalar", value: v as string | number | boolean | null, ...(s.source !== undefined ? { source: s.source } : {}), intLike };
+    return {
+      kind: "scalar",
+      value: v as string | number | boolean | null,
+      ...(s.source !== undefined ? { source: s.source } : {}),
+      intLike,
+      ...(s.range ? { offset: s.range[0] } : {}),
+    };
   }
   throw new SopsError("MALFORMED_FILE", "unsupported YAML node", { file });
 }
@@ -158,6 +164,8 @@ interface WalkState {
   leaves: DocumentLeaf[];
   comments: DocumentComment[];
   file?: string | undefined;
+  /** The file text, to give errors a line number. */
+  text?: string | undefined;
 }
 
 function walkComments(lines: string[], path: readonly string[], st: WalkState): void {
@@ -176,6 +184,10 @@ function walkComments(lines: string[], path: readonly string[], st: WalkState): 
   }
 }
 
+function leafLine(node: { offset?: number }, st: WalkState): number | undefined {
+  return node.offset !== undefined && st.text !== undefined ? lineOf(st.text, node.offset) : undefined;
+}
+
 function walk(node: RawNode, path: string[], st: WalkState): unknown {
   if (node.kind === "map") {
     walkComments(node.comments, path, st);
@@ -191,7 +203,7 @@ function walk(node: RawNode, path: string[], st: WalkState): unknown {
   const aad = aadForPath(path);
   if (st.encrypts(path) && typeof node.value === "string" && node.value !== "") {
     if (!isEncValue(node.value)) {
-      throw new SopsError("NOT_ENCRYPTED", `the value at ${path.join(".")} should be encrypted but is plaintext`, { file: st.file });
+      throw new SopsError("NOT_ENCRYPTED", `the value at ${path.join(".")} should be encrypted but is plaintext`, { file: st.file, line: leafLine(node, st) });
     }
     let d: { plaintext: Buffer; type: SopsValueType };
     let canonical: string;
@@ -199,7 +211,7 @@ function walk(node: RawNode, path: string[], st: WalkState): unknown {
       d = decryptValue(node.value, st.key, aad);
       canonical = canonicalize(d.plaintext.toString("utf8"), d.type);
     } catch (cause) {
-      throw new SopsError("TAMPERED", `the value at ${path.join(".")} failed its authentication check`, { file: st.file, cause });
+      throw new SopsError("TAMPERED", `the value at ${path.join(".")} failed its authentication check`, { file: st.file, line: leafLine(node, st), cause });
     }
     st.mac.add(d.type === "str" || d.type === "bytes" ? d.plaintext : canonical);
     st.leaves.push({ path: [...path], aad, type: d.type, plaintext: canonical, encrypted: true, inMac: true });
@@ -266,6 +278,7 @@ export function decryptDocumentWithKey(text: string, dataKey: Uint8Array, option
     leaves: [],
     comments: [],
     file: options.path,
+    text,
   };
   const trees = roots.map((r) => walk(r, [], st));
   const macHex = st.mac.digestHex();
@@ -346,6 +359,20 @@ export async function decryptDocument(text: string, identities: Identities | rea
   const recipients = meta.age.map((s) => s.recipient);
   if (ids.identities.length === 0) {
     throw new SopsError("NO_IDENTITY", `no age identity found (looked in: ${ids.sources.join("; ")})`, { file: options.path, hint: `the file's recipients are: ${recipients.join(", ")}` });
+  }
+  const groups = meta.other.key_groups;
+  if (Array.isArray(groups) && groups.length > 0) {
+    throw new SopsError("UNSUPPORTED", "the file uses sops key groups (Shamir secret sharing), which are not supported", {
+      file: options.path,
+      hint: "decrypt it with sops, then re-create it with stellar-secrets (one group of age recipients)",
+    });
+  }
+  if (meta.age.length === 0) {
+    const other = Object.keys(meta.other).filter((k) => meta.other[k] !== null && !(Array.isArray(meta.other[k]) && (meta.other[k] as unknown[]).length === 0));
+    throw new SopsError("UNSUPPORTED", `the file has no top-level age recipients${other.length > 0 ? ` (it uses: ${other.join(", ")})` : ""}; only age recipients in one key group are supported`, {
+      file: options.path,
+      hint: "decrypt it with sops and the original key, then re-create it with stellar-secrets",
+    });
   }
   const key = await unwrapDataKey(meta.age, ids.identities);
   if (key === undefined) {

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { isAgeIdentity } from "./age.js";
+import { SopsError } from "./errors.js";
 
 /** Identities found, and a description of every place looked at (for error messages). */
 export interface Identities {
@@ -32,7 +33,7 @@ export function defaultKeyFilePath(options: IdentityLookupOptions = {}): string 
 /**
  * Parses an age key file: one identity per line; blank lines and `#` comments skipped; a trailing
  * CR removed. `SOPS_AGE_KEY` may also hold several space-separated keys on a line (sops 3.13).
- * @throws Error naming the source and line (never its content) when a line is not an identity.
+ * @throws SopsError MALFORMED_FILE naming the source and line (never its content) when a line is not an identity.
  */
 export function parseIdentityFile(text: string, source: string): string[] {
   const out: string[] = [];
@@ -41,7 +42,13 @@ export function parseIdentityFile(text: string, source: string): string[] {
     const line = lines[i]!.replace(/\r$/, "").trim();
     if (line === "" || line.startsWith("#")) continue;
     for (const part of line.split(/\s+/)) {
-      if (!isAgeIdentity(part)) throw new Error(`${source}:${i + 1}: not an age identity (expected AGE-SECRET-KEY-1…)`);
+      if (!isAgeIdentity(part)) {
+        throw new SopsError("MALFORMED_FILE", "not an age identity (expected AGE-SECRET-KEY-1…)", {
+          file: source,
+          line: i + 1,
+          hint: "each non-comment line of an age key file must be one AGE-SECRET-KEY-1… identity (age-keygen output)",
+        });
+      }
       out.push(part);
     }
   }

@@ -106,19 +106,40 @@ export interface WrittenMetadata {
   version: string;
 }
 
+/** The oldest release this package writes: age recipients need sops 3.7. */
+const OLDEST_WRITTEN = "3.7.0";
+
 /**
- * The `sops:` block as sops 3.10–3.12 writes it (field order, 4-space indent, `enc` as a literal
- * block indented 12 spaces, `lastmodified` double-quoted, `version` plain). Ends with a newline.
+ * The `sops:` block laid out as the release named in `version` writes it (spec §8.2): 4-space
+ * indent, `enc` as a literal block indented 12 spaces, `lastmodified` double-quoted, `version`
+ * plain, and the field order of that release:
+ * - 3.7–3.9: empty `kms/gcp_kms/azure_kv/hc_vault` lists first, `pgp: []` after `mac`;
+ * - 3.10–3.12: empty lists omitted;
+ * - 3.13+: keys sorted (same order for these fields), `enc` before `recipient` in each entry.
+ * Ends with a newline.
+ * @throws SopsError UNSUPPORTED when `version` is not an `X.Y.Z` sops release ≥ 3.7.0 (sops
+ * refuses to decrypt a file whose version is not semver).
  */
 export function renderMetadataYaml(meta: WrittenMetadata): string {
-  const out: string[] = ["sops:", "    age:"];
+  if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(meta.version) || compareVersions(meta.version, OLDEST_WRITTEN) < 0) {
+    throw new SopsError("UNSUPPORTED", `cannot write sops version "${meta.version.slice(0, 20)}": it must be a sops release X.Y.Z, ${OLDEST_WRITTEN} or later`, {
+      hint: `leave the version out to write ${WRITTEN_SOPS_VERSION}`,
+    });
+  }
+  const before310 = compareVersions(meta.version, "3.10.0") < 0;
+  const sorted = compareVersions(meta.version, "3.13.0") >= 0;
+  const out: string[] = ["sops:"];
+  if (before310) out.push("    kms: []", "    gcp_kms: []", "    azure_kv: []", "    hc_vault: []");
+  out.push("    age:");
   for (const s of meta.age) {
-    out.push(`        - recipient: ${s.recipient}`, "          enc: |");
     const enc = s.enc.endsWith("\n") ? s.enc.slice(0, -1) : s.enc;
-    for (const line of enc.split("\n")) out.push(`            ${line}`);
+    const block = enc.split("\n").map((line) => `            ${line}`);
+    if (sorted) out.push("        - enc: |", ...block, `          recipient: ${s.recipient}`);
+    else out.push(`        - recipient: ${s.recipient}`, "          enc: |", ...block);
   }
   out.push(`    lastmodified: "${meta.lastmodified}"`);
   out.push(`    mac: ${meta.mac}`);
+  if (before310) out.push("    pgp: []");
   out.push("    unencrypted_suffix: _unencrypted");
   out.push(`    version: ${meta.version}`);
   return `${out.join("\n")}\n`;

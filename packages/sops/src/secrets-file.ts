@@ -342,6 +342,13 @@ export function decryptSecretsWithKey(file: SecretsFile, dataKey: Uint8Array, te
 export async function unwrapFileKey(file: SecretsFile, identities: Identities | readonly string[], path?: string): Promise<Uint8Array> {
   const ids = toIdentities(identities);
   if (ids.identities.length === 0) throw noIdentity(file, ids, path);
+  const groups = file.metadata.other.key_groups;
+  if (Array.isArray(groups) && groups.length > 0) {
+    throw new SopsError("UNSUPPORTED", "the file uses sops key groups (Shamir secret sharing), which are not supported", {
+      file: path,
+      hint: "decrypt it with sops, then re-create it with stellar-secrets (one group of age recipients)",
+    });
+  }
   if (file.metadata.age.length === 0) {
     throw new SopsError("UNSUPPORTED", "the file has no age recipients (only pgp/kms/other master keys)", {
       file: path,
@@ -459,8 +466,8 @@ function refuseForeignKeys(previous: DecryptedSecrets): void {
 
 /**
  * Re-encrypts after changes with stable ciphertext: same data key; the exact ENC string of every
- * value whose name and plaintext did not change; new `lastmodified` and MAC. With the same
- * recipients, stanzas are kept verbatim; with different ones, every stanza is re-wrapped.
+ * value whose name and plaintext did not change; new `lastmodified` and MAC. Stanzas of
+ * recipients that stay are kept verbatim; new recipients get a new stanza; removed ones are dropped.
  */
 export async function reencryptSecrets(previous: DecryptedSecrets, values: ReadonlyMap<string, string>, options: Partial<EncryptOptions> = {}): Promise<string> {
   refuseForeignKeys(previous);
@@ -469,8 +476,15 @@ export async function reencryptSecrets(previous: DecryptedSecrets, values: Reado
     previous.values.get(name) === value && oldRaw.get(name)?.startsWith("ENC[") ? oldRaw.get(name) : undefined,
   );
   const lastmodified = formatLastModified(options.now ?? new Date());
-  const same = options.recipients === undefined || sameSet(options.recipients, previous.file.recipients);
-  const age = same ? previous.file.metadata.age : await wrapAll(previous.dataKey, uniqueRecipients(options.recipients!));
+  // Recipients that stay keep their stanza verbatim (smaller diff); only new ones are wrapped.
+  let age = previous.file.metadata.age;
+  if (options.recipients !== undefined && !sameSet(options.recipients, previous.file.recipients)) {
+    const kept = new Map(previous.file.metadata.age.map((s) => [s.recipient, s] as const));
+    const wanted = uniqueRecipients(options.recipients);
+    const fresh = await wrapAll(previous.dataKey, wanted.filter((r) => !kept.has(r)));
+    const byRecipient = new Map(fresh.map((s) => [s.recipient, s] as const));
+    age = wanted.map((r) => kept.get(r) ?? byRecipient.get(r)!);
+  }
   return render(entries, {
     age,
     lastmodified,

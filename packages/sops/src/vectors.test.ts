@@ -4,11 +4,11 @@
  * checked through whole files built by an independent oracle (node:crypto + the `age` CLI), and at
  * the value layer when the package exports it.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import * as sops from "./index.js";
 import { SopsError, decryptDocument, decryptSecrets, encryptSecrets } from "./index.js";
-import { oracleDecrypt, oracleEncrypt, oracleMac, oracleSealYaml, testKey } from "../test-fixtures/support.js";
+import { ageCliWrap, oracleDecrypt, oracleEncrypt, oracleMac, oracleSealYaml, testKey } from "../test-fixtures/support.js";
 
 const KEY_F = Buffer.alloc(32, 0x66);
 const IV_SEQ = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
@@ -104,8 +104,11 @@ describe("spec §15 vectors through whole files", () => {
       { path: ["a_list"], aad: "a_list:", type: "str", plaintext: "e1", encrypted: true, inMac: true },
       { path: ["stringData", "key"], aad: "stringData:key:", type: "str", plaintext: "value", encrypted: true, inMac: true },
     ]);
-    const comments = d.leaves.filter((l) => l.type === "comment");
-    for (const c of comments) expect(c).toMatchObject({ aad: ":", plaintext: " a comment", inMac: false });
+    // Comments are never leaves of the MAC walk; where the reader reports them, the root comment
+    // decrypted with AAD ":".
+    for (const c of d.leaves.filter((l) => l.type === "comment")) expect(c).toMatchObject({ aad: ":", plaintext: " a comment", inMac: false });
+    const reported = (d as { comments?: { aad: string; text: string; encrypted: boolean }[] }).comments;
+    if (reported !== undefined) expect(reported).toContainEqual({ aad: ":", text: " a comment", encrypted: true });
   });
 
   it("a tampered comment is not fatal and never enters the MAC (spec §9.4)", async () => {
@@ -113,6 +116,8 @@ describe("spec §15 vectors through whole files", () => {
     const text = oracleSealYaml(`#${c}\nbar: ${SOPS_VECTOR}\n`, { dataKey: KEY_F, recipients: [alice.recipient], macValues: ["foo"] });
     const d = await decryptDocument(text, [alice.identity]);
     expect(d.macHex).toBe(oracleMac(["foo"]));
+    const reported = (d as { comments?: { encrypted: boolean }[] }).comments;
+    if (reported !== undefined) expect(reported.every((c) => !c.encrypted)).toBe(true);
   });
 
   it("MAC of an empty tree is SHA512('') — via the writer and via an oracle file", async () => {
@@ -197,8 +202,16 @@ describe("spec §15 vectors through whole files", () => {
     const body = `k: ${oracleEncrypt(KEY_F, "v", "k:")}\n`;
     const rx = oracleSealYaml(body, { dataKey: KEY_F, recipients: [alice.recipient], macValues: ["v"], cryptRule: "encrypted_comment_regex: ^sops:enc" });
     expect(await codeOf(decryptDocument(rx, [alice.identity]))).toBe("UNSUPPORTED");
-    const groups = oracleSealYaml(body, { dataKey: KEY_F, recipients: [alice.recipient], macValues: ["v"] }).replace("sops:\n", "sops:\n    shamir_threshold: 2\n    key_groups:\n        - age: []\n        - age: []\n");
+    // Two key groups, each with an age stanza wrapping a 33-byte Shamir share, no top-level age list.
+    const stanza = (share: Buffer) =>
+      `            - recipient: ${alice.recipient}\n              enc: |\n${ageCliWrap(share, alice.recipient).trimEnd().split("\n").map((l) => `                ${l}`).join("\n")}\n`;
+    const lm = "2026-01-02T03:04:05Z";
+    const groups =
+      `${body}sops:\n    shamir_threshold: 2\n    key_groups:\n        - age:\n${stanza(Buffer.concat([randomBytes(32), Buffer.from([1])]))}` +
+      `        - age:\n${stanza(Buffer.concat([randomBytes(32), Buffer.from([2])]))}` +
+      `    lastmodified: "${lm}"\n    mac: ${oracleEncrypt(KEY_F, oracleMac(["v"]), lm)}\n    unencrypted_suffix: _unencrypted\n    version: 3.10.2\n`;
     expect(await codeOf(decryptDocument(groups, [alice.identity]))).toBe("UNSUPPORTED");
+    expect(await codeOf(decryptSecrets(groups, [alice.identity]))).toBe("UNSUPPORTED");
   });
 });
 
