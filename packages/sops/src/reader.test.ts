@@ -1,0 +1,121 @@
+/**
+ * The flat reader on layouts other than the one this package writes: CRLF line endings, comments,
+ * other indentation, JSON env files, the 3.13 metadata layout; plus metadata tampering that only
+ * the MAC's AAD can catch (lastmodified).
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { SopsError, decryptSecrets, encryptSecrets, parseSecretsFile } from "./index.js";
+import { oracleEncrypt, oracleMac, oracleSealYaml, ageCliWrap, testKey } from "../test-fixtures/support.js";
+
+const alice = testKey("alice");
+const VALUES = new Map([
+  ["A", "alpha"],
+  ["B", "line1\nline2"],
+  ["C", ""],
+  ["D", "delta"],
+]);
+let text = "";
+
+async function code(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (e) {
+    expect(e).toBeInstanceOf(SopsError);
+    return (e as SopsError).code;
+  }
+}
+
+beforeAll(async () => {
+  text = await encryptSecrets(VALUES, { recipients: [alice.recipient], now: new Date("2026-02-03T04:05:06Z") });
+});
+
+describe("flat reader: layouts that sops or an editor may produce", () => {
+  it("CRLF line endings (a Windows checkout) still decrypt and verify", async () => {
+    const crlf = text.replace(/\n/g, "\r\n");
+    expect([...(await decryptSecrets(crlf, [alice.identity])).values]).toEqual([...VALUES]);
+  });
+
+  it("comment lines and blank lines are ignored", async () => {
+    const commented = `# managed by stellar-secrets\n\n${text.replace(/^D: /m, "# the last one\nD: ")}`;
+    expect([...(await decryptSecrets(commented, [alice.identity])).values]).toEqual([...VALUES]);
+  });
+
+  it("2-space indentation of the sops block (re-indented by a person) still verifies", async () => {
+    const to: Record<number, number> = { 4: 2, 8: 4, 10: 6, 12: 8 };
+    const reindented = text.replace(/^( +)/gm, (s) => " ".repeat(to[s.length] ?? s.length));
+    expect(reindented).not.toBe(text);
+    expect([...(await decryptSecrets(reindented, [alice.identity])).values]).toEqual([...VALUES]);
+  });
+
+  it("quoted names and single-quoted values are read as the same strings", async () => {
+    const quoted = text.replace(/^A: (.*)$/m, "'A': '$1'").replace(/^D: (.*)$/m, '"D": "$1"');
+    expect([...(await decryptSecrets(quoted, [alice.identity])).values]).toEqual([...VALUES]);
+  });
+
+  it("the sops 3.13 layout (alphabetical, enc before recipient) is read", async () => {
+    const key = Buffer.alloc(32, 5);
+    const lm = "2026-01-01T00:00:00Z";
+    const enc = ageCliWrap(key, alice.recipient).trimEnd().split("\n").map((l) => `            ${l}`).join("\n");
+    const t =
+      `X: ${oracleEncrypt(key, "x-value", "X:")}\n` +
+      `sops:\n    age:\n        - enc: |\n${enc}\n          recipient: ${alice.recipient}\n` +
+      `    lastmodified: "${lm}"\n    mac: ${oracleEncrypt(key, oracleMac(["x-value"]), lm)}\n    unencrypted_suffix: _unencrypted\n    version: 3.13.2\n`;
+    const d = await decryptSecrets(t, [alice.identity]);
+    expect(d.values.get("X")).toBe("x-value");
+    expect(d.file.recipients).toEqual([alice.recipient]);
+  });
+
+  it("a flat JSON env file (as sops writes it: tab indent, sops last) is read with path *.json", async () => {
+    const key = Buffer.alloc(32, 6);
+    const lm = "2026-01-01T00:00:00Z";
+    const obj = {
+      API_KEY: oracleEncrypt(key, "json-secret", "API_KEY:"),
+      EMPTY: "",
+      sops: { age: [{ recipient: alice.recipient, enc: ageCliWrap(key, alice.recipient) }], lastmodified: lm, mac: oracleEncrypt(key, oracleMac(["json-secret"]), lm), unencrypted_suffix: "_unencrypted", version: "3.10.2" },
+    };
+    const json = `${JSON.stringify(obj, null, "\t")}\n`;
+    const d = await decryptSecrets(json, [alice.identity], { path: "secrets/dev.enc.json" });
+    expect([...d.values]).toEqual([["API_KEY", "json-secret"], ["EMPTY", ""]]);
+    expect(parseSecretsFile(json, { path: "x.json" }).format).toBe("json");
+    // a duplicate key in JSON is refused too
+    const dup = json.replace('"EMPTY": ""', `"EMPTY": "",\n\t"API_KEY": ${JSON.stringify(obj.API_KEY)}`);
+    expect(await code(decryptSecrets(dup, [alice.identity], { path: "x.enc.json" }))).toBe("DUPLICATE_KEY");
+  });
+
+  it("a foreign flat file with a clear _unencrypted value is refused rather than mis-verified", async () => {
+    const key = Buffer.alloc(32, 8);
+    const body = `A: ${oracleEncrypt(key, "a", "A:")}\nNOTE_unencrypted: visible\n`;
+    const t = oracleSealYaml(body, { dataKey: key, recipients: [alice.recipient], macValues: ["a", "visible"] });
+    const r = await decryptSecrets(t, [alice.identity]).then(
+      (d) => d,
+      (e: unknown) => e,
+    );
+    if (r instanceof SopsError) expect(["NOT_ENCRYPTED", "UNSUPPORTED"]).toContain(r.code);
+    else expect([...(r as { values: Map<string, string> }).values]).toEqual([["A", "a"], ["NOTE_unencrypted", "visible"]]);
+  });
+});
+
+describe("metadata tampering caught through the MAC's AAD", () => {
+  it("lastmodified changed → MAC_MISMATCH", async () => {
+    const t = text.replace('lastmodified: "2026-02-03T04:05:06Z"', 'lastmodified: "2026-02-03T04:05:07Z"');
+    expect(t).not.toBe(text);
+    expect(await code(decryptSecrets(t, [alice.identity]))).toBe("MAC_MISMATCH");
+  });
+
+  it("lastmodified that is not a time → MALFORMED_FILE", async () => {
+    const t = text.replace('lastmodified: "2026-02-03T04:05:06Z"', 'lastmodified: "yesterday"');
+    expect(await code(decryptSecrets(t, [alice.identity]))).toBe("MALFORMED_FILE");
+  });
+
+  it("the mac of another file (same data key, other values) → MAC_MISMATCH", async () => {
+    const d = await decryptSecrets(text, [alice.identity]);
+    const { reencryptSecrets } = await import("./index.js");
+    const other = await reencryptSecrets(d, new Map([...VALUES, ["E", "echo"]]), { now: new Date("2026-02-03T04:05:06Z") });
+    const otherMac = /^ {4}mac: .*$/m.exec(other)![0];
+    const t = text.replace(/^ {4}mac: .*$/m, otherMac);
+    expect(await code(decryptSecrets(t, [alice.identity]))).toBe("MAC_MISMATCH");
+    // and the other file with its own mac but one line dropped (rollback of an added secret)
+    expect(await code(decryptSecrets(other.replace(/^E: .*\n/m, ""), [alice.identity]))).toBe("MAC_MISMATCH");
+  });
+});
