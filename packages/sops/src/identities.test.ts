@@ -159,6 +159,31 @@ describe("findIdentities", () => {
     assertNoLeak({ message: report }, [alice.identity, carol.identity, "NOTAREALKEYATALL"]);
   });
 
+  it("with the wrong key found, the error names the file's recipients and the key file searched", async () => {
+    const kf = put("home/.config/sops/age/keys.txt", readFileSync(bob.path, "utf8"));
+    const text = await encryptSecrets(new Map([["K", "v-leakcheck"]]), { recipients: [alice.recipient, carol.recipient] });
+    const ids = findIdentities({ env: {}, home: join(dir, "home") });
+    const err = await decryptSecrets(text, ids, { path: "secrets/production.enc.yaml" }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(SopsError);
+    expect((err as SopsError).code).toBe("NO_MATCHING_IDENTITY");
+    const msg = (err as SopsError).message;
+    expect(msg).toContain(alice.recipient);
+    expect(msg).toContain(carol.recipient);
+    expect(msg).toContain(kf);
+    expect(msg).toContain("secrets/production.enc.yaml");
+    assertNoLeak(err, ["v-leakcheck", alice.identity, bob.identity, carol.identity]);
+  });
+
+  it("with no key anywhere, NO_IDENTITY says where it looked", async () => {
+    const text = await encryptSecrets(new Map([["K", "v"]]), { recipients: [alice.recipient] });
+    const ids = findIdentities({ env: { XDG_CONFIG_HOME: join(dir, "xdg") }, home: join(dir, "home") });
+    const err = await decryptSecrets(text, ids).then(() => undefined, (e: unknown) => e);
+    expect((err as SopsError).code).toBe("NO_IDENTITY");
+    const all = `${(err as SopsError).message}\n${(err as SopsError).hint ?? ""}`;
+    expect(all).toContain(join(dir, "xdg/sops/age/keys.txt"));
+    expect(all).toContain("SOPS_AGE_KEY_FILE");
+  });
+
   it("identities found end to end open a file written for that recipient", async () => {
     put("home/.config/sops/age/keys.txt", readFileSync(bob.path, "utf8"));
     const text = await encryptSecrets(new Map([["K", "v"]]), { recipients: [bob.recipient] });
