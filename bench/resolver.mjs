@@ -1,0 +1,277 @@
+#!/usr/bin/env node
+// Benchmark of @stellar-secrets/resolver (issue 5). Run after the build: `node bench/resolver.mjs`
+// (or `pnpm bench`). Not a test: it measures and records, it asserts nothing about time.
+//
+// 1. A 1,000-secret environment file made with a fresh test-only key, in a temp repo.
+// 2. Cold resolve, in one process, interleaved with sops-age on the same file: `createResolver`
+//    (read + decrypt + verify every value and the MAC) vs `readFile` + sops-age `decryptSops`
+//    (no MAC check). Median of N runs after warm-up; ratio (target: resolver ≥ 3× faster).
+// 3. Cold resolve in a fresh process (first call, no JIT warm-up), median of M processes each.
+// 4. Per-value cost of `get` and `resolveHeaders` (target < 1 µs), with no sink and with a sink.
+// 5. Module import time in a fresh process (median of M), for the resolver and for sops-age.
+// 6. Installed size with production dependencies: `pnpm pack` both packages, `npm install --omit=dev`.
+// 7. Prints a table and writes it, with how to reproduce, into docs/resolver.md.
+//
+// Options: BENCH_RUNS=N (default 30), BENCH_PROCESSES=M (default 7), --no-write (print only),
+// --no-install (skip the installed-size step, which needs the npm registry or its cache).
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const resolverDist = join(root, "packages/resolver/dist/index.js");
+const sopsDist = join(root, "packages/sops/dist/index.js");
+for (const f of [resolverDist, sopsDist]) {
+  if (!existsSync(f)) {
+    console.error(`bench/resolver: ${f} is missing; build first (pnpm build, or npx tsc -b packages/resolver)`);
+    process.exit(1);
+  }
+}
+const sops = await import(pathToFileURL(sopsDist).href);
+const { createResolver, createJsonLinesSink } = await import(pathToFileURL(resolverDist).href);
+const { decryptSops } = await import("sops-age");
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 30);
+const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 7);
+const WARMUP = 5;
+const SECRETS = 1000;
+const write = !process.argv.includes("--no-write");
+const install = !process.argv.includes("--no-install");
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ms = (x) => `${x.toFixed(1)} ms`;
+const ns = (x) => `${x.toFixed(0)} ns`;
+async function time(fn) {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "bench-resolver-"));
+try {
+  // --- the file ---------------------------------------------------------------------------------
+  const { identity, recipient } = await sops.generateIdentity(); // test-only, in memory for this run
+  const values = new Map();
+  for (let i = 0; i < SECRETS; i++) {
+    const v = `sk-${i.toString(36)}-${"abcdefghijklmnopqrstuvwxyz0123456789".repeat(3).slice(i % 13, 40 + (i % 50))}`;
+    values.set(`service_${String(i).padStart(4, "0")}_api_key`, v);
+  }
+  mkdirSync(join(dir, "secrets"));
+  const file = join(dir, "secrets", "production.enc.yaml");
+  const text = await sops.encryptSecrets(values, { recipients: [recipient] });
+  writeFileSync(file, text);
+  const fileSize = `${(Buffer.byteLength(text) / 1024).toFixed(0)} KB`;
+  const options = { environment: "production", root: dir, identities: identity, env: {} };
+
+  // Both must agree before their times mean anything.
+  const check = await createResolver(options);
+  const theirs = await decryptSops(text, { secretKey: identity, fileType: "yaml" });
+  for (const [k, v] of values) {
+    if (check.get(k) !== v || theirs[k] !== v) throw new Error(`bench/resolver: readers disagree on ${k}`);
+  }
+
+  // --- cold resolve, in process, interleaved ------------------------------------------------------
+  const tOurs = [];
+  const tTheirs = [];
+  for (let i = 0; i < WARMUP + RUNS; i++) {
+    const a = await time(() => createResolver(options));
+    const b = await time(async () => decryptSops(await readFile(file, "utf8"), { secretKey: identity, fileType: "yaml" }));
+    if (i >= WARMUP) {
+      tOurs.push(a);
+      tTheirs.push(b);
+    }
+  }
+  const mOurs = median(tOurs);
+  const mTheirs = median(tTheirs);
+  const ratio = mTheirs / mOurs;
+
+  // --- fresh processes: import time and first resolve -------------------------------------------
+  const probe = join(dir, "probe.mjs");
+  writeFileSync(
+    probe,
+    `import { performance } from "node:perf_hooks";
+const which = process.argv[2];
+const t0 = performance.now();
+if (which === "resolver") {
+  const { createResolver } = await import(${JSON.stringify(pathToFileURL(resolverDist).href)});
+  const t1 = performance.now();
+  const r = await createResolver({ environment: "production", root: ${JSON.stringify(dir)} });
+  const t2 = performance.now();
+  if (r.names().length !== ${SECRETS}) throw new Error("wrong count");
+  console.log(JSON.stringify({ importMs: t1 - t0, firstMs: t2 - t1 }));
+} else {
+  const { decryptSops } = await import(${JSON.stringify(import.meta.resolve("sops-age"))});
+  const { readFile } = await import("node:fs/promises");
+  const t1 = performance.now();
+  const out = await decryptSops(await readFile(${JSON.stringify(file)}, "utf8"), { secretKey: process.env.SOPS_AGE_KEY, fileType: "yaml" });
+  const t2 = performance.now();
+  if (Object.keys(out).length !== ${SECRETS}) throw new Error("wrong count");
+  console.log(JSON.stringify({ importMs: t1 - t0, firstMs: t2 - t1 }));
+}
+`,
+  );
+  const fresh = { resolver: { importMs: [], firstMs: [], wallMs: [] }, "sops-age": { importMs: [], firstMs: [], wallMs: [] } };
+  for (let i = 0; i < PROCESSES; i++) {
+    for (const which of ["resolver", "sops-age"]) {
+      const t0 = performance.now();
+      // The key goes through the environment (never argv), as a deployment would pass it.
+      const out = execFileSync(process.execPath, [probe, which], { cwd: root, env: { ...process.env, SOPS_AGE_KEY: identity }, encoding: "utf8" });
+      const wall = performance.now() - t0;
+      const r = JSON.parse(out);
+      fresh[which].importMs.push(r.importMs);
+      fresh[which].firstMs.push(r.firstMs);
+      fresh[which].wallMs.push(wall);
+    }
+  }
+  const fm = (which, k) => median(fresh[which][k]);
+  const freshRatio = fm("sops-age", "firstMs") / fm("resolver", "firstMs");
+
+  // --- per-value costs ----------------------------------------------------------------------------
+  const names = check.names();
+  const perValue = (fn, perCall, calls) => {
+    const rounds = [];
+    for (let round = 0; round < 9; round++) {
+      const t0 = performance.now();
+      fn(calls);
+      const t = performance.now() - t0;
+      if (round >= 2) rounds.push((t * 1e6) / (calls * perCall));
+    }
+    return median(rounds);
+  };
+  let sink = 0;
+  const getLoop = (r) => (calls) => {
+    for (let k = 0; k < calls; k++) {
+      for (let i = 0; i < names.length; i++) sink += r.get(names[i]).length;
+    }
+  };
+  const headers = names.slice(0, 10).map((n, i) => (i % 2 ? { name: `X-Header-${i}`, type: "secret", secret: n, prefix: "Bearer " } : { name: `X-Header-${i}`, type: "secret", secret: n }));
+  const headerLoop = (r) => (calls) => {
+    for (let k = 0; k < calls; k++) sink += r.resolveHeaders(headers, "action:bench")["X-Header-1"].length;
+  };
+  const plain = await createResolver(options);
+  let counted = 0;
+  const withFn = await createResolver({ ...options, audit: () => counted++ });
+  const logPath = join(dir, "access.jsonl");
+  const fileSink = createJsonLinesSink(logPath);
+  const withFile = await createResolver({ ...options, audit: fileSink });
+  const getPlain = perValue(getLoop(plain), names.length, 100);
+  const getFn = perValue(getLoop(withFn), names.length, 100);
+  const headersPlain = perValue(headerLoop(plain), headers.length, 10_000);
+  const headersFn = perValue(headerLoop(withFn), headers.length, 10_000);
+  const getFile = perValue((calls) => {
+    getLoop(withFile)(calls);
+    fileSink.flush();
+  }, names.length, 10);
+  fileSink.close();
+  if (sink === 0 || counted === 0) throw new Error("bench/resolver: loops did no work");
+
+  // --- installed size -----------------------------------------------------------------------------
+  let size = { text: "not measured (--no-install)", bytes: 0, files: 0, packages: [] };
+  if (install) {
+    const tarballs = join(dir, "tarballs");
+    const app = join(dir, "app");
+    mkdirSync(tarballs);
+    mkdirSync(app);
+    try {
+      for (const pkg of ["sops", "resolver"]) execFileSync("pnpm", ["pack", "--pack-destination", tarballs], { cwd: join(root, "packages", pkg), stdio: "ignore" });
+      writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
+      const tgz = readdirSync(tarballs).map((f) => join(tarballs, f));
+      execFileSync("npm", ["install", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline", ...tgz], { cwd: app, stdio: "ignore" });
+      const walk = (d) => {
+        let bytes = 0;
+        let files = 0;
+        for (const e of readdirSync(d, { withFileTypes: true })) {
+          const p = join(d, e.name);
+          if (e.isDirectory()) {
+            const sub = walk(p);
+            bytes += sub.bytes;
+            files += sub.files;
+          } else if (e.isFile()) {
+            bytes += statSync(p).size;
+            files += 1;
+          }
+        }
+        return { bytes, files };
+      };
+      const modules = join(app, "node_modules");
+      const total = walk(modules);
+      const packages = [];
+      for (const top of readdirSync(modules).filter((n) => !n.startsWith("."))) {
+        const list = top.startsWith("@") ? readdirSync(join(modules, top)).map((s) => `${top}/${s}`) : [top];
+        for (const name of list) {
+          const version = JSON.parse(readFileSync(join(modules, name, "package.json"), "utf8")).version;
+          packages.push({ name: `${name}@${version}`, bytes: walk(join(modules, name)).bytes });
+        }
+      }
+      packages.sort((a, b) => b.bytes - a.bytes);
+      const tarballBytes = tgz.reduce((n, f) => n + statSync(f).size, 0);
+      size = {
+        text: `${(total.bytes / 1024 / 1024).toFixed(1)} MB in ${total.files} files, ${packages.length} packages (tarballs: ${(tarballBytes / 1024).toFixed(0)} KB)`,
+        bytes: total.bytes,
+        files: total.files,
+        packages,
+      };
+    } catch (error) {
+      size = { text: `not measured: ${error.message.split("\n")[0]}`, bytes: 0, files: 0, packages: [] };
+    }
+  }
+
+  // --- report -----------------------------------------------------------------------------------
+  const cpu = cpus();
+  const machine = `Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? "cpu"}, ${process.platform}`;
+  const target = (ok) => (ok ? "met" : "NOT met");
+  const table = [
+    `| measure (1,000 secrets, ${fileSize}) | resolver | sops-age 4.0.2 | ratio |`,
+    "| --- | --- | --- | --- |",
+    `| cold resolve in process: read + decrypt (+ verify MAC, resolver only), median of ${RUNS} | ${ms(mOurs)} | ${ms(mTheirs)} | **${ratio.toFixed(1)}×** |`,
+    `| first resolve in a fresh process (no JIT warm-up), median of ${PROCESSES} | ${ms(fm("resolver", "firstMs"))} | ${ms(fm("sops-age", "firstMs"))} | ${freshRatio.toFixed(1)}× |`,
+    `| module import in a fresh process, median of ${PROCESSES} | ${ms(fm("resolver", "importMs"))} | ${ms(fm("sops-age", "importMs"))} | |`,
+    `| whole fresh process (node start + import + first resolve) | ${ms(fm("resolver", "wallMs"))} | ${ms(fm("sops-age", "wallMs"))} | |`,
+    `| \`get\` per value, no sink | ${ns(getPlain)} | | |`,
+    `| \`get\` per value, function sink | ${ns(getFn)} | | |`,
+    `| \`get\` per value, JSON-lines file sink (incl. write) | ${ns(getFile)} | | |`,
+    `| \`resolveHeaders\` per value (10 secret headers, half with prefix), no sink | ${ns(headersPlain)} | | |`,
+    `| \`resolveHeaders\` per value, function sink | ${ns(headersFn)} | | |`,
+    `| installed with production dependencies | ${size.text} | | |`,
+  ].join("\n");
+  const breakdown = size.packages.length
+    ? ["", "| installed package | size |", "| --- | --- |", ...size.packages.map((p) => `| ${p.name} | ${(p.bytes / 1024).toFixed(0)} KB |`)].join("\n")
+    : "";
+  console.log(`\nresolver: ${SECRETS} secrets, ${fileSize}, ${machine}\n`);
+  console.log(table);
+  if (breakdown) console.log(breakdown);
+  console.log(`\ncold resolve ratio sops-age / resolver = ${ratio.toFixed(2)} (target ≥ 3: ${target(ratio >= 3)})`);
+  console.log(`get ${ns(getPlain)}, resolveHeaders ${ns(headersPlain)} per value (target < 1 µs: ${target(getPlain < 1000 && headersPlain < 1000)})`);
+
+  if (write) {
+    const section = [
+      "<!-- bench:resolver:start -->",
+      `Measured by \`bench/resolver.mjs\` on ${new Date().toISOString().slice(0, 10)} (${machine}).`,
+      `A ${SECRETS}-secret environment file (${fileSize}, flat SOPS YAML, one age recipient) made with a fresh key.`,
+      "In-process rows: medians after warm-up, resolver and sops-age interleaved on the same file; both include reading the file.",
+      "",
+      table,
+      breakdown,
+      "",
+      `Cold resolve: **${ratio.toFixed(2)}×** faster than sops-age (target ≥ 3×: ${target(ratio >= 3)}), although only the`,
+      "resolver verifies every value's tag and the MAC. Per value: `get` " + `${ns(getPlain)}, \`resolveHeaders\` ${ns(headersPlain)}`,
+      `(target < 1 µs: ${target(getPlain < 1000 && headersPlain < 1000)}). Machines are noisy: trust the ratios more than the milliseconds.`,
+      "<!-- bench:resolver:end -->",
+    ].join("\n");
+    const doc = join(root, "docs/resolver.md");
+    let current = existsSync(doc) ? readFileSync(doc, "utf8") : "# @stellar-secrets/resolver\n";
+    const re = /<!-- bench:resolver:start -->[\s\S]*?<!-- bench:resolver:end -->/;
+    current = re.test(current) ? current.replace(re, () => section) : `${current.trimEnd()}\n\n## Speed\n\n${section}\n`;
+    writeFileSync(doc, current);
+    console.log(`\nrecorded in ${doc}`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
