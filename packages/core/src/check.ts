@@ -48,6 +48,8 @@ export function checkWorkspace(index: WorkspaceIndex): Diagnostic[] {
   const sev = (rule: RuleId): Severity => DEFAULT_SEVERITY.get(rule) ?? "error";
   const declared = index.environmentNames();
   const declaredSet = new Set(declared);
+  // When an environment file cannot be read its names are unknown: "unknown secret" would be a guess.
+  const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
 
   // Per-file diagnostics computed at parse time.
   for (const file of index.configFiles.values()) out.push(...file.diagnostics);
@@ -120,7 +122,7 @@ export function checkWorkspace(index: WorkspaceIndex): Diagnostic[] {
       const valid = validateSecretName(name);
       if (!valid.ok) {
         out.push(diagnosticAt("invalid-secret-name", sev("invalid-secret-name"), catalog.path, catalog.lines, range, valid.message, { secret: name }));
-      } else if (index.secret(name) === undefined) {
+      } else if (index.secret(name) === undefined && namesComplete) {
         const near = suggestSecret(index, name, new Map());
         out.push(
           diagnosticAt(
@@ -141,7 +143,11 @@ export function checkWorkspace(index: WorkspaceIndex): Diagnostic[] {
   const suggestions = new Map<string, { name: string | undefined; hint: string }>();
   for (const file of index.configFiles.values()) {
     for (const doc of file.documents) {
-      for (const ref of doc.references) out.push(...checkReference(index, doc, ref, file.lines, suggestions, sev));
+      if (doc.hasErrors) continue;
+      for (const ref of doc.references) {
+        if (!namesComplete && index.secret(ref.secret) === undefined) continue;
+        out.push(...checkReference(index, doc, ref, file.lines, suggestions, sev));
+      }
       for (const link of doc.links) {
         if (index.objectDefinitions(link.targetKind, link.target).length > 0) continue;
         const near = nearestName(link.target, index.objects(link.targetKind).keys());

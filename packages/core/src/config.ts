@@ -63,6 +63,8 @@ export interface ConfigDocument {
   references: SecretReference[];
   links: ObjectLink[];
   documentIndex: number;
+  /** True when the document has YAML errors: it is indexed as far as it parsed, but not checked against other files. */
+  hasErrors: boolean;
 }
 
 /** A parsed config file. */
@@ -195,6 +197,7 @@ function extractDocument(doc: Document.Parsed, root: YAMLMap, kind: ConfigKind, 
     references: [],
     links: [],
     documentIndex,
+    hasErrors: doc.errors.length > 0,
   };
   const addRef = (node: Node | undefined, written: Node | undefined, field: string): void => {
     if (!isScalar(node) || typeof node.value !== "string" || node.value === "") return;

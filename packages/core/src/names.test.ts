@@ -57,6 +57,10 @@ describe("nearestName", () => {
     expect(nearestName("stripe_api_kee", ["stripe_api_key", "hubspot_token"])).toEqual({ name: "stripe_api_key", caseOnly: false });
     expect(nearestName("zendesk", ["stripe_api_key"])).toBeUndefined();
   });
+  it("expands an abbreviation when nothing is close", () => {
+    expect(nearestName("prod", ["development", "staging", "production"])).toEqual({ name: "production", caseOnly: false });
+    expect(nearestName("pr", ["production"])).toBeUndefined();
+  });
   it("computes edit distances with an early stop", () => {
     expect(editDistance("kitten", "sitting")).toBe(3);
     expect(editDistance("kitten", "sitting", 1)).toBe(2);

@@ -162,6 +162,14 @@ export function schemaDiagnostics(
   for (const e of errors) {
     if (e.keyword === "propertyNames" && hasInner.has(e.instancePath)) continue;
     if (e.keyword === "unevaluatedProperties" && badDiscriminator.has(e.instancePath)) continue;
+    if (e.keyword === "unevaluatedProperties") {
+      // A branch that fails (a missing field, a wrong type) leaves its own fields "unevaluated":
+      // report the failure, not its fields as unknown.
+      const prop = String((e.params as Record<string, unknown>).unevaluatedProperty);
+      const known = knownPropertiesOf(e.schemaPath, validator).includes(prop);
+      const own = `${e.instancePath}/${prop.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      if (known && errors.some((o) => o !== e && o.keyword !== "unevaluatedProperties" && (o.instancePath === e.instancePath || o.instancePath === own || o.instancePath.startsWith(`${own}/`)))) continue;
+    }
     const segments = decodePointer(e.instancePath);
     const located = locatePath(root, segments);
     let range: TextRange | undefined;

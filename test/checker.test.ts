@@ -1,0 +1,299 @@
+/**
+ * The checker over whole fixture repositories (test/fixtures/checker/<name>/, expected.json):
+ * every rule, exact rule/severity/file/line/column, ranges that cover the offending text, and
+ * the awkward inputs (bad YAML, empty files, other tools' files, huge files, symlink loops).
+ */
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync, cpSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import {
+  checkWorkspace,
+  completionCandidates,
+  completionContextAt,
+  findAt,
+  LineIndex,
+  loadWorkspace,
+  parseConfigFile,
+  secretUsage,
+  type Diagnostic,
+} from "../packages/core/src/index.js";
+
+const FIXTURES = fileURLToPath(new URL("./fixtures/checker/", import.meta.url));
+const REPO = fileURLToPath(new URL("..", import.meta.url));
+const fixtureNames = readdirSync(FIXTURES, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
+
+function check(dir: string): Diagnostic[] {
+  return checkWorkspace(loadWorkspace(dir).index);
+}
+
+function textAt(root: string, d: Diagnostic): string {
+  const text = readFileSync(join(root, d.file), "utf8");
+  const lines = new LineIndex(text);
+  return text.slice(lines.offsetAt(d.line, d.column), lines.offsetAt(d.endLine, d.endColumn));
+}
+
+describe("checker fixtures", () => {
+  it("has a fixture for every rule", () => {
+    const rules = new Set<string>();
+    for (const name of fixtureNames) {
+      for (const [rule] of JSON.parse(readFileSync(join(FIXTURES, name, "expected.json"), "utf8")) as [string][]) rules.add(rule);
+    }
+    expect([...rules].sort()).toEqual([
+      "invalid-secret-name",
+      "missing-environment-value",
+      "non-descriptive-secret-name",
+      "plaintext-credential",
+      "recipient-drift",
+      "schema",
+      "unencrypted-secrets-file",
+      "unknown-environment",
+      "unknown-reference",
+      "unknown-secret",
+      "unused-secret",
+    ]);
+  });
+
+  it.each(fixtureNames)("%s: reports exactly the expected diagnostics", (name) => {
+    const dir = join(FIXTURES, name);
+    const expected = JSON.parse(readFileSync(join(dir, "expected.json"), "utf8")) as unknown[];
+    const actual = check(dir).map((d) => [d.rule, d.severity, d.file, d.line, d.column]);
+    expect(actual).toEqual(expected);
+  });
+
+  it.each(fixtureNames)("%s: each secret diagnostic's range covers the name it is about", (name) => {
+    const dir = join(FIXTURES, name);
+    for (const d of check(dir)) {
+      if (d.secret === undefined || d.line === d.endLine && d.column === d.endColumn) continue;
+      const covered = textAt(dir, d);
+      if (d.rule === "unencrypted-secrets-file") continue; // at the value, not the name
+      expect(covered.replace(/^["']|["']$/g, ""), `${d.file}:${d.line}:${d.column} ${d.rule}`).toBe(d.secret);
+    }
+  });
+
+  it("never puts a secret value in a message", () => {
+    for (const name of fixtureNames) {
+      const spec = JSON.parse(readFileSync(join(FIXTURES, name, "fixture.json"), "utf8")) as { files: Record<string, { values: Record<string, string> }> };
+      const values = Object.values(spec.files).flatMap((f) => Object.values(f.values)).filter((v) => v !== "");
+      const text = JSON.stringify(check(join(FIXTURES, name)));
+      for (const v of values) expect(text).not.toContain(v);
+    }
+    const plain = JSON.stringify(check(join(FIXTURES, "plaintext")));
+    for (const leaked of ["fake-plaintext-value", "sk_live_FAKE", "FAKEpassword", "ghp_FAKE", "AKIAFAKE", "xoxb-FAKE", "q8Zr2LpX"]) {
+      expect(plain).not.toContain(leaked);
+    }
+  });
+});
+
+describe("messages and suggestions", () => {
+  const refs = check(join(FIXTURES, "references"));
+  const at = (file: string, line: number): Diagnostic[] => refs.filter((d) => d.file === file && d.line === line);
+
+  it("suggests the nearest name, and says when it differs only by case", () => {
+    expect(at("actions/ticket.yaml", 8)[0]).toMatchObject({ rule: "unknown-secret", secret: "Zendesk_API_Token", suggestion: "zendesk_api_token" });
+    expect(at("actions/ticket.yaml", 8)[0]?.message).toMatchInlineSnapshot(
+      `"unknown secret "Zendesk_API_Token": no environment file has it; "zendesk_api_token" differs only by case (names are case-sensitive)"`,
+    );
+    expect(at("actions/ticket.yaml", 9)[0]).toMatchObject({ suggestion: "stripe_api_key" });
+    expect(at("actions/ticket.yaml", 10)[0]?.suggestion).toBeUndefined();
+    expect(at("actions/ticket.yaml", 3)[0]).toMatchObject({ rule: "unknown-reference", suggestion: "zendesk" });
+    expect(at("actions/ticket.yaml", 6)[0]).toMatchObject({ rule: "unknown-environment", suggestion: "production" });
+  });
+
+  it("names the environments where a value is missing, from the action, its agents, or all", () => {
+    expect(at("actions/charge.yaml", 8)[0]?.message).toContain('has no value in production, where action "charge" is used');
+    expect(at("connections/hubspot.yaml", 5)[0]?.message).toContain("has no value in production and an empty value in staging");
+    expect(at("actions/audit.yaml", 7)[0]?.message).toContain("has no value in production and an empty value in staging");
+  });
+
+  it("explains recipient drift with member names", () => {
+    const drift = check(join(FIXTURES, "drift"));
+    expect(drift.map((d) => d.message)).toMatchInlineSnapshot(`
+      [
+        "the production file can still be decrypted by age146egd5gtgw4v00juyu4c9p59ajdf7as5hu9kd40aqex3p55eh9yq8umy2z (not a member of any environment), not a member of production, and is not encrypted for deploy (age15hh2l49h57qk845q29d5de5fve8nagl8vhlwpt7w347gtx7p0vwsa7ez2k); re-key it for the members in stellar.yaml (sops updatekeys or the stellar-secrets member commands)",
+        "the staging file can still be decrypted by age1c2d603ts2jjaevpm8vwkqc3gamt558ehkef0cmsqzhyvc2lpc34sp99fms (bob, a member of development), not a member of staging; re-key it for the members in stellar.yaml (sops updatekeys or the stellar-secrets member commands)",
+      ]
+    `);
+    expect(drift.every((d) => textAt(join(FIXTURES, "drift"), d) === "age")).toBe(true);
+  });
+});
+
+describe("the example organisation", () => {
+  it("passes check cleanly", () => {
+    expect(check(REPO)).toEqual([]);
+  });
+
+  it("knows where each secret is used and where it is needed", () => {
+    const { index } = loadWorkspace(REPO);
+    const usage = secretUsage(index, "salesforce_client_secret");
+    expect(usage).toEqual([
+      {
+        secret: "salesforce_client_secret",
+        definedIn: ["staging", "production"],
+        exists: true,
+        uses: [
+          {
+            file: "connectors/salesforce.yaml",
+            line: 7,
+            column: 26,
+            kind: "auth_connector",
+            owner: "salesforce",
+            field: "client_secret",
+            environments: ["staging", "production"],
+          },
+        ],
+      },
+    ]);
+  });
+});
+
+function tempCopy(fixture: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `checker-${fixture}-`));
+  cpSync(join(FIXTURES, fixture), dir, { recursive: true });
+  return dir;
+}
+
+describe("awkward inputs", () => {
+  it("skips a symbolic link loop and a broken link, and still checks the rest", () => {
+    const dir = tempCopy("clean");
+    symlinkSync(".", join(dir, "agents", "loop"));
+    symlinkSync("self.yaml", join(dir, "agents", "self.yaml"));
+    symlinkSync("missing.yaml", join(dir, "agents", "dangling.yaml"));
+    const { index, skipped } = loadWorkspace(dir);
+    expect(skipped).toEqual([
+      { path: "agents/dangling.yaml", reason: "broken symbolic link" },
+      { path: "agents/loop", reason: "symbolic link loop (directory already visited)" },
+      { path: "agents/self.yaml", reason: "symbolic link loop" },
+    ]);
+    expect(checkWorkspace(index)).toEqual([]);
+  });
+
+  it("skips a file over the size limit and checks a large one", () => {
+    const dir = tempCopy("clean");
+    const headers = Array.from({ length: 20_000 }, (_, i) => `  - { name: X-H${i}, type: static, value: v${i} }`).join("\n");
+    writeFileSync(join(dir, "connections", "big.yaml"), `kind: api_connection\nname: big\nbase_url: https://x.example\nheaders:\n${headers}\n  - { name: X-Key, type: secret, secret: nope_key }\n`);
+    writeFileSync(join(dir, "connections", "huge.yaml"), `kind: api_connection\n# ${"x".repeat(200)}\n`.repeat(60_000));
+    const { index, skipped } = loadWorkspace(dir, { maxFileBytes: 8 * 1024 * 1024 });
+    expect(skipped).toEqual([{ path: "connections/huge.yaml", reason: expect.stringMatching(/^larger than 8 MiB/) }]);
+    const d = checkWorkspace(index);
+    expect(d.map((x) => [x.rule, x.file, x.line])).toEqual([["unknown-secret", "connections/big.yaml", 20_005]]);
+  });
+
+  it("reports bad YAML in a config file, ignores empty files and other tools' files", () => {
+    const dir = tempCopy("clean");
+    writeFileSync(join(dir, "agents", "bad.yaml"), "kind: agent\nname: x\nactions: [a\n");
+    writeFileSync(join(dir, "agents", "empty.yaml"), "");
+    writeFileSync(join(dir, "agents", "tabs.yaml"), "\tkind: agent\n");
+    writeFileSync(join(dir, "agents", "binary.yaml"), Buffer.from([0, 159, 146, 150, 255, 0, 1]));
+    const d = check(dir);
+    // tabs.yaml looks like ours (kind: agent) but is not valid YAML: reported; binary and empty files are not ours
+    expect(d.map((x) => [x.rule, x.file, x.line, x.column])).toEqual([
+      ["schema", "agents/bad.yaml", 4, 1],
+      ["schema", "agents/tabs.yaml", 1, 1],
+    ]);
+  });
+
+  it("rejects YAML alias bombs without blowing up", () => {
+    const dir = tempCopy("clean");
+    const bomb = ["kind: agent", "name: bomb", "a: &a [x, x, x, x, x, x, x, x, x]", ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`)].join("\n");
+    writeFileSync(join(dir, "agents", "bomb.yaml"), `${bomb}\n`);
+    const d = check(dir);
+    expect(d.map((x) => [x.rule, x.file])).toEqual([["schema", "agents/bomb.yaml"]]);
+    expect(d[0]?.message).toMatch(/alias/i);
+  });
+
+  it("reports only stellar.yaml when it is not usable", () => {
+    const dir = tempCopy("clean");
+    writeFileSync(join(dir, "stellar.yaml"), "version: 1\nenvironments: [\n");
+    const d = check(dir);
+    expect(d.length).toBeGreaterThan(0);
+    expect(new Set(d.map((x) => x.file))).toEqual(new Set(["stellar.yaml"]));
+    writeFileSync(join(dir, "stellar.yaml"), "");
+    expect(check(dir).map((x) => [x.rule, x.file, x.line, x.column])).toEqual([["schema", "stellar.yaml", 1, 1]]);
+  });
+
+  it("reports an empty environment file and a broken one as unencrypted", () => {
+    const dir = tempCopy("clean");
+    writeFileSync(join(dir, "secrets", "production.enc.yaml"), "");
+    writeFileSync(join(dir, "secrets", "development.enc.yaml"), "a: [\n");
+    // development cannot be read at all, so no name is reported unknown (it might be in there)
+    const d = check(dir);
+    expect(d.map((x) => [x.rule, x.file, x.line])).toEqual([
+      ["unencrypted-secrets-file", "secrets/development.enc.yaml", 2],
+      ["unencrypted-secrets-file", "secrets/production.enc.yaml", 1],
+    ]);
+  });
+
+  it("throws NO_PROJECT outside a project", () => {
+    const dir = mkdtempSync(join(tmpdir(), "checker-none-"));
+    expect(() => loadWorkspace(dir)).toThrow(expect.objectContaining({ code: "NO_PROJECT" }));
+  });
+});
+
+describe("editor helpers over the index", () => {
+  it("finds what is at an offset: references, definitions, links, names, environments", () => {
+    const { index } = loadWorkspace(join(FIXTURES, "references"));
+    const ticket = readFileSync(join(FIXTURES, "references", "actions", "ticket.yaml"), "utf8");
+    const offsetOf = (s: string, delta = 1): number => ticket.indexOf(s) + delta;
+    expect(findAt(index, "actions/ticket.yaml", offsetOf("stripe_api_kee"))).toMatchObject({ type: "secret-reference", secret: "stripe_api_kee" });
+    expect(findAt(index, "actions/ticket.yaml", offsetOf("zendsk"))).toMatchObject({ type: "object-link", link: { target: "zendsk", targetKind: "api_connection" } });
+    expect(findAt(index, "actions/ticket.yaml", offsetOf("ticket"))).toMatchObject({ type: "object-name", kind: "action", name: "ticket" });
+    expect(findAt(index, "actions/ticket.yaml", offsetOf("prod]"))).toMatchObject({ type: "environment", name: "prod" });
+    expect(findAt(index, "actions/ticket.yaml", 0)).toBeUndefined();
+    const dev = readFileSync(join(FIXTURES, "references", "secrets", "development.enc.yaml"), "utf8");
+    expect(findAt(index, "secrets/development.enc.yaml", dev.indexOf("hubspot_api_token") + 3)).toMatchObject({
+      type: "secret-definition",
+      secret: "hubspot_api_token",
+      definition: { environment: "development" },
+    });
+    expect(index.referencesTo("hubspot_api_token").map((r) => `${r.file}:${r.line}`)).toEqual([
+      "actions/audit.yaml:7",
+      "actions/charge.yaml:8",
+      "connections/hubspot.yaml:5",
+    ]);
+  });
+
+  it("updates one file incrementally", () => {
+    const { index } = loadWorkspace(join(FIXTURES, "references"));
+    const before = checkWorkspace(index).filter((d) => d.file === "actions/ticket.yaml").length;
+    const text = readFileSync(join(FIXTURES, "references", "actions", "ticket.yaml"), "utf8")
+      .replace("Zendesk_API_Token", "zendesk_api_token")
+      .replace("legacy", "x");
+    index.setConfigFile(parseConfigFile(text, "actions/ticket.yaml"));
+    const after = checkWorkspace(index).filter((d) => d.file === "actions/ticket.yaml");
+    expect(after.length).toBe(before - 1);
+    expect(index.referencesTo("zendesk_api_token").map((r) => r.file)).toContain("actions/ticket.yaml");
+    index.removeConfigFile("actions/ticket.yaml");
+    expect(index.referencesTo("zendesk_api_token").map((r) => r.file)).not.toContain("actions/ticket.yaml");
+  });
+
+  it("completes secret names, objects and environments while typing", () => {
+    const { index } = loadWorkspace(join(FIXTURES, "references"));
+    const text = "kind: action\nname: a\nconnection: hub\nenvironments: [staging, pr\nheaders:\n  - { name: X, type: secret, secret: str";
+    const secretCtx = completionContextAt(text, text.length);
+    expect(secretCtx).toEqual({ type: "secret", prefix: "str", range: { start: text.length - 3, end: text.length } });
+    expect(completionCandidates(index, secretCtx!).map((c) => c.label)).toContain("stripe_api_key");
+    expect(completionCandidates(index, secretCtx!).find((c) => c.label === "hubspot_api_token")?.detail).toBe("secret · development");
+    const conn = completionContextAt(text, text.indexOf("hub") + 3);
+    expect(conn).toMatchObject({ type: "object", kind: "api_connection", prefix: "hub" });
+    expect(completionCandidates(index, conn!).map((c) => c.label)).toEqual(["hubspot", "stripe", "zendesk"]);
+    expect(completionContextAt(text, text.indexOf(" pr") + 3)).toMatchObject({ type: "environment", prefix: "pr" });
+    const block = "kind: agent\nactions:\n  - lookup\n  - ch";
+    expect(completionContextAt(block, block.length)).toMatchObject({ type: "object", kind: "action", prefix: "ch" });
+    expect(completionContextAt(block, 3)).toBeUndefined();
+  });
+});
+
+describe("fixture hygiene", () => {
+  it("keeps test keys labelled test-only", () => {
+    const keys = join(REPO, "test", "fixtures", "keys");
+    for (const f of readdirSync(keys).filter((x) => x.endsWith(".txt"))) {
+      expect(readFileSync(join(keys, f), "utf8")).toContain("# TEST-ONLY key, never use for real secrets");
+    }
+    mkdirSync(join(tmpdir(), "unused-guard"), { recursive: true });
+  });
+});
