@@ -5,9 +5,10 @@
 // 1. Generates a 1,000-secret environment file with a fresh test key (in a temp dir).
 // 2. Median of N runs of decrypt + verify with our reader, and of sops-age `decryptSops` on the
 //    same text, interleaved in the same process; prints the ratio (target: ours ≥ 3× faster).
-// 3. Median of N rewrites after one change: `reencryptSecrets` (pure) and `editSecretsFile`
+// 3. Cold: a fresh `node` process that imports the library and decrypts once (CLI / resolver cost).
+// 4. Median of N rewrites after one change: `reencryptSecrets` (pure) and `editSecretsFile`
 //    (lock + read + decrypt/verify + re-encrypt + verify + atomic write with fsync).
-// 4. Prints a table and writes it, with how to reproduce, into docs/performance.md section "sops".
+// 5. Prints a table and writes it, with how to reproduce, into docs/performance.md section "sops".
 //
 // Options: BENCH_RUNS=N (default 30), --no-write (print only).
 import { cpus, tmpdir } from "node:os";
@@ -89,12 +90,34 @@ try {
     }
   }
 
+  // --- cold: a fresh node process that imports the library and decrypts the file once ----------
+  // (what a CLI command or a deploy-time resolver pays). The key reaches the child via env.
+  const { spawnSync } = await import("node:child_process");
+  const sopsAgeUrl = pathToFileURL(join(root, "node_modules/sops-age/dist/index.js")).href;
+  const coldScript = (which) =>
+    which === "ours"
+      ? `const s = await import(${JSON.stringify(pathToFileURL(dist).href)}); const fs = await import("node:fs"); await s.decryptSecrets(fs.readFileSync(process.env.F, "utf8"), [process.env.K]);`
+      : `const m = await import(${JSON.stringify(sopsAgeUrl)}); const fs = await import("node:fs"); await m.decryptSops(fs.readFileSync(process.env.F, "utf8"), { secretKey: process.env.K, fileType: "yaml" });`;
+  const cold = { ours: [], theirs: [], empty: [] };
+  const COLD_RUNS = Math.max(5, Math.round(RUNS / 3));
+  for (let i = 0; i < COLD_RUNS + 1; i++) {
+    for (const [k, src] of [["ours", coldScript("ours")], ["theirs", coldScript("theirs")], ["empty", ""]]) {
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, ["--input-type=module", "-e", src], { env: { ...process.env, F: path, K: identity }, stdio: "inherit" });
+      if (r.status !== 0) throw new Error(`bench/sops: cold ${k} run failed`);
+      if (i > 0) cold[k].push(performance.now() - t0);
+    }
+  }
+
   const mOurs = median(tOurs);
   const mTheirs = median(tTheirs);
   const ratio = mTheirs / mOurs;
   const rows = [
     ["decrypt + verify MAC, ours (`decryptSecrets`)", ms(mOurs), `${ratio.toFixed(1)}× faster`],
     ["decrypt, sops-age 4.0.2 `decryptSops` (no MAC check)", ms(mTheirs), "1×"],
+    [`cold process: \`node\` start + import + decrypt + verify once, ours (median of ${COLD_RUNS})`, ms(median(cold.ours)), `${(median(cold.theirs) / median(cold.ours)).toFixed(1)}× faster`],
+    [`cold process, sops-age (median of ${COLD_RUNS})`, ms(median(cold.theirs)), "1×"],
+    [`cold process doing nothing (\`node\` start alone, for reference)`, ms(median(cold.empty)), ""],
     ["rewrite after one change (`reencryptSecrets`, in memory)", ms(median(tReenc)), ""],
     ["edit one value on disk (`editSecretsFile`: lock, read, verify, re-encrypt, verify, atomic write + fsync)", ms(median(tEdit)), ""],
   ];
