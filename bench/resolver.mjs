@@ -180,7 +180,17 @@ if (which === "resolver") {
     mkdirSync(tarballs);
     mkdirSync(app);
     try {
-      for (const pkg of ["sops", "resolver"]) execFileSync("pnpm", ["pack", "--pack-destination", tarballs], { cwd: join(root, "packages", pkg), stdio: "ignore" });
+      // pnpm pack (not npm pack) turns the workspace:* dependency into a version; as in scripts/setup.mjs,
+      // use the global pnpm 10.34.9 when present, else npx.
+      let pnpm = ["npx", "-y", "pnpm@10.34.9"];
+      try {
+        if (execFileSync("pnpm", ["--version"], { encoding: "utf8" }).trim() === "10.34.9") pnpm = ["pnpm"];
+      } catch {
+        // not installed
+      }
+      for (const pkg of ["sops", "resolver"]) {
+        execFileSync(pnpm[0], [...pnpm.slice(1), "pack", "--pack-destination", tarballs], { cwd: join(root, "packages", pkg), stdio: "ignore" });
+      }
       writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
       const tgz = readdirSync(tarballs).map((f) => join(tarballs, f));
       execFileSync("npm", ["install", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline", ...tgz], { cwd: app, stdio: "ignore" });

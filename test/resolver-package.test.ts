@@ -23,13 +23,25 @@ function run(cmd: string, args: string[], cwd: string): string {
   return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
+/** pnpm as scripts/setup.mjs finds it: the global 10.34.9, else through npx (a machine with only Node and npm). */
+function pnpm(): [string, ...string[]] {
+  try {
+    if (run("pnpm", ["--version"], REPO_ROOT).trim() === "10.34.9") return ["pnpm"];
+  } catch {
+    // not installed
+  }
+  return ["npx", "-y", "pnpm@10.34.9"];
+}
+
 beforeAll(async () => {
   // The packages are packed from their built dist (the README's setup builds; make sure here).
   run("npx", ["tsc", "-b", "packages/resolver"], REPO_ROOT);
   work = tempDir("resolver-pack-");
   const tarballs = join(work.dir, "tarballs");
   mkdirSync(tarballs);
-  for (const pkg of ["sops", "resolver"]) run("pnpm", ["pack", "--pack-destination", tarballs], join(REPO_ROOT, "packages", pkg));
+  // pnpm pack (not npm pack) turns the workspace:* dependency into a version.
+  const [cmd, ...pre] = pnpm();
+  for (const pkg of ["sops", "resolver"]) run(cmd, [...pre, "pack", "--pack-destination", tarballs], join(REPO_ROOT, "packages", pkg));
   const files = readdirSync(tarballs).sort();
   expect(files).toEqual(["stellar-secrets-resolver-0.1.0.tgz", "stellar-secrets-sops-0.1.0.tgz"]);
   app = join(work.dir, "app");

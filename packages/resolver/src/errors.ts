@@ -55,13 +55,21 @@ export interface ResolverErrorDetails {
 export class ResolverError extends Error {
   /** Stable, machine-readable code. */
   readonly code: ResolverErrorCode;
+  /** The environment the resolver serves. */
   readonly environment?: string;
+  /** The file concerned. */
   readonly file?: string;
+  /** 1-based line in `file`, when known. */
   readonly line?: number;
+  /** 1-based column in `file`, when known. */
   readonly column?: number;
+  /** The secret name asked for. */
   readonly secret?: string;
+  /** `UNKNOWN_SECRET`: the nearest existing name. */
   readonly suggestion?: string;
+  /** `MISSING_ENVIRONMENT_VALUE`: the environments that have a value; `UNKNOWN_ENVIRONMENT`: those with a file. */
   readonly environments?: readonly string[];
+  /** How to fix it, in one sentence. */
   readonly hint?: string;
 
   constructor(code: ResolverErrorCode, message: string, details: ResolverErrorDetails = {}) {

@@ -105,7 +105,9 @@ interface OtherNames {
  * {@link Resolver.reload}. Create it with {@link createResolver}.
  */
 export class Resolver {
+  /** The environment served. */
   readonly environment: string;
+  /** The environment file, as found (`<root>/secrets/<environment>.enc.yaml`) or given. */
   readonly file: string;
   #snapshot: Snapshot | undefined;
   readonly #location: Location;
