@@ -157,7 +157,7 @@ function openScratch(ctx: CommandContext): { dir: string; runEditor: (editor: st
     dir,
     runEditor(editor, file) {
       return new Promise<void>((resolve, reject) => {
-        child = spawn("/bin/sh", ["-c", `${editor} "$1"`, "stellar-secrets-edit", file], { stdio: "inherit", env: ctx.env, cwd: ctx.cwd });
+        child = spawn("/bin/sh", ["-c", `exec ${editor} "$1"`, "stellar-secrets-edit", file], { stdio: "inherit", env: ctx.env, cwd: ctx.cwd });
         child.once("error", (error) => reject(new CliError("EDITOR_FAILED", `cannot start the editor "${editor}": ${error.message}`, { cause: error })));
         child.once("exit", (code, signal) => {
           child = undefined;
