@@ -80,16 +80,16 @@ describe("createResolver and get", () => {
     expect(fromList.get("stripe_api_key")).toBe(STAGING.get("stripe_api_key"));
   });
 
-  it("reads .enc.json files and explicit files per environment", async () => {
+  it("takes explicit files per environment instead of root", async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const json = join(dir, "prod.enc.json");
-      const yamlText = readFileSync(repo.file("production"), "utf8");
-      expect(yamlText.startsWith("stripe_api_key:")).toBe(true);
-      writeFileSync(join(dir, "prod.enc.yaml"), yamlText);
-      const r = await createResolver({ environment: "prod", files: { prod: join(dir, "prod.enc.yaml"), dev: repo.file("development") }, identities: owner.identity, env: noEnv });
+      const file = join(dir, "prod-secrets.yaml");
+      writeFileSync(file, readFileSync(repo.file("production"), "utf8"));
+      const r = await createResolver({ environment: "prod", files: { prod: file, dev: repo.file("development") }, identities: owner.identity, env: noEnv });
+      expect(r.file).toBe(file);
       expect(r.get("zendesk_token")).toBe(PROD.get("zendesk_token"));
-      expect(existsSync(json)).toBe(false);
+      const e = await resolverError(() => r.get("sendgrid_api_key"), "MISSING_ENVIRONMENT_VALUE");
+      expect(e.environments).toEqual(["dev"]);
     } finally {
       cleanup();
     }
