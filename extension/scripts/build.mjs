@@ -4,7 +4,7 @@
 // needs no node_modules. Type-checks first. `--package` also writes dist/stellar-secrets.vsix.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
@@ -35,10 +35,6 @@ await build({
   // CommonJS dependencies (vscode-languageserver) call require() for node built-ins.
   banner: { js: "import { createRequire as __stellarCreateRequire } from 'node:module'; const require = __stellarCreateRequire(import.meta.url);" },
 });
-// Core reads the JSON Schemas at run time from <repo>/schemas; ship them beside the bundle.
-const schemas = join(here, "..", "schemas");
-if (existsSync(schemas)) cpSync(schemas, join(dist, "schemas"), { recursive: true });
-
 if (process.argv.includes("--package")) {
   execFileSync(
     process.execPath,

@@ -46,10 +46,11 @@ const allNames = [...new Set(envFiles.flatMap((f) => secretNamesOf(join(ws, secr
 if (allNames.length === 0) throw new Error("the example organisation has no secrets");
 const target = allNames[0];
 const typo = target.slice(0, -1) + (target.endsWith("x") ? "y" : "x"); // one letter off: nearest name is `target`
-mkdirSync(join(ws, "e2e"), { recursive: true });
+// a new connection among the example's connections (a folder that stellar.yaml's config globs cover)
 const broken = "e2e_check.yaml";
+const brokenDir = existsSync(join(ws, "connections")) ? "connections" : ".";
 writeFileSync(
-  join(ws, "e2e", broken),
+  join(ws, brokenDir, broken),
   [
     "kind: api_connection",
     "name: e2e_check",
@@ -147,7 +148,7 @@ try {
     await page.keyboard.press("Control+P");
     const input = page.locator(".quick-input-widget input");
     await input.waitFor({ timeout: 15_000 });
-    await input.fill(`e2e/${broken}`);
+    await input.fill(broken);
     await page.locator(".quick-input-list .monaco-list-row").first().waitFor({ timeout: 15_000 });
     await page.keyboard.press("Enter");
     await page.locator(".tabs-container .tab").filter({ hasText: broken }).first().waitFor({ timeout: 15_000 });
@@ -187,12 +188,15 @@ try {
   await step("typing the fix clears the problem", async () => {
     await page.keyboard.type(target, { delay: 20 });
     await page.keyboard.press("Escape"); // close the suggest widget if it reopened
+    const line = page.locator(".monaco-editor .view-line").filter({ hasText: `secret: ${target}` });
+    await line.first().waitFor({ timeout: 10_000 });
     await page.waitForFunction(
-      (t) => ![...document.querySelectorAll(".markers-panel .monaco-list-row")].some((r) => r.textContent.includes(t)),
-      typo,
+      () => ![...document.querySelectorAll(".markers-panel .monaco-list-row")].some((r) => r.textContent.includes("unknown-secret")),
+      null,
       { timeout: 30_000 },
     );
     await page.locator(".monaco-editor .squiggly-error").first().waitFor({ state: "detached", timeout: 30_000 });
+    if ((await problemTexts()).some((r) => r.includes("unknown-secret"))) throw new Error("an unknown-secret problem is still listed");
     log("problems after the fix:", JSON.stringify(await problemTexts()));
     await shot("fixed");
   });
@@ -204,13 +208,13 @@ try {
     if ((await header.getAttribute("aria-expanded")) !== "true") await header.click();
     const pane = page.locator(".pane").filter({ has: header });
     await pane.locator(".monaco-list-row").filter({ hasText: target }).first().waitFor({ timeout: 30_000 });
-    const labels = (await pane.locator(".monaco-list-row").allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
-    log("secrets view:", JSON.stringify(labels));
-    const missing = allNames.filter((n) => !labels.some((l) => l.split(" ")[0] === n));
-    // the view is virtualised: rows beyond the viewport are not rendered; check what fits
-    const rendered = labels.length;
-    if (missing.length > 0 && rendered >= allNames.length) throw new Error(`Secrets view misses ${missing.join(", ")}`);
-    if (labels.length === 0) throw new Error("Secrets view is empty");
+    const labels = (await pane.locator(".monaco-list-row .label-name").allInnerTexts()).map((r) => r.trim());
+    const rows = (await pane.locator(".monaco-list-row").allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
+    log("secrets view:", JSON.stringify(rows));
+    const missing = allNames.filter((n) => !labels.includes(n));
+    if (missing.length > 0) throw new Error(`Secrets view misses ${missing.join(", ")} (shows ${JSON.stringify(labels)})`);
+    // each row says how many references and where a value is missing
+    if (!rows.some((r) => /\d+ refs? · (all environments|missing: )/.test(r))) throw new Error(`no reference counts in ${JSON.stringify(rows)}`);
     await shot("secrets-view");
   });
 } finally {
