@@ -331,7 +331,8 @@ export function decryptSecretsWithKey(file: SecretsFile, dataKey: Uint8Array, te
       values.set(e.name, plaintext.toString("utf8"));
     } else {
       mac.add(canonical);
-      values.set(e.name, canonical);
+      // Booleans as `sops -d` prints them (`true`); the MAC form `True` is only for the hash.
+      values.set(e.name, canonical === "True" || canonical === "False" ? canonical.toLowerCase() : canonical);
     }
   }
   verifyMac(meta.mac, mac.digestHex(), dataKey, meta.lastmodified, path);

@@ -61,7 +61,7 @@ export interface SecretsFile {
 /** A verified, decrypted flat secrets file. Keep it in memory only. */
 export interface DecryptedSecrets {
   file: SecretsFile;
-  /** name → plaintext (non-string types as their canonical string). */
+  /** name → plaintext; non-string types as `sops -d` prints them (ints and floats canonical, booleans `true`/`false`). */
   values: Map<string, string>;
   dataKey: Uint8Array;
 }
