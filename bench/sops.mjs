@@ -50,7 +50,7 @@ try {
   for (let i = 0; i < SECRETS; i++) {
     // 40–90 characters, like API keys and URLs
     const v = `sk-${i.toString(36)}-${"abcdefghijklmnopqrstuvwxyz0123456789".repeat(3).slice(i % 13, 40 + (i % 50))}`;
-    values.set(`SERVICE_${String(i).padStart(4, "0")}_API_KEY`, v);
+    values.set(`service_${String(i).padStart(4, "0")}_api_key`, v); // lowercase_with_underscores, as DESIGN.md asks
   }
   const text = await sops.encryptSecrets(values, { recipients: [recipient] });
   const path = join(dir, "production.enc.yaml");
@@ -81,9 +81,9 @@ try {
   const tEdit = [];
   for (let i = 0; i < WARMUP + RUNS; i++) {
     const next = new Map(ours.values);
-    next.set("SERVICE_0500_API_KEY", `changed-${i}`);
+    next.set("service_0500_api_key", `changed-${i}`);
     const a = await time(() => sops.reencryptSecrets(ours, next));
-    const b = await time(() => sops.editSecretsFile(path, [identity], (v) => v.set("SERVICE_0500_API_KEY", `edited-${i}`)));
+    const b = await time(() => sops.editSecretsFile(path, [identity], (v) => v.set("service_0500_api_key", `edited-${i}`)));
     if (i >= WARMUP) {
       tReenc.push(a);
       tEdit.push(b);

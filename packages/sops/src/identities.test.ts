@@ -98,6 +98,11 @@ describe("findIdentities", () => {
     assertNoLeak({ message: r.sources.join("\n") }, [alice.identity, bob.identity]);
   });
 
+  it("SOPS_AGE_KEY with several space-separated keys on one line (sops 3.13)", () => {
+    const r = findIdentities({ env: { SOPS_AGE_KEY: `${alice.identity} ${bob.identity}` }, home: dir });
+    expect(r.identities).toEqual([alice.identity, bob.identity]);
+  });
+
   it("SOPS_AGE_KEY_FILE alone", () => {
     const f = put("elsewhere/k.txt", readFileSync(bob.path, "utf8"));
     const r = findIdentities({ env: { SOPS_AGE_KEY_FILE: f }, home: dir });

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { SopsError, decryptSecrets, encryptSecrets, parseSecretsFile } from "./index.js";
-import { oracleEncrypt, oracleMac, oracleSealYaml, ageCliWrap, testKey } from "../test-fixtures/support.js";
+import { oracleEncrypt, oracleMac, oracleSealYaml, ageWrapSync, testKey } from "../test-fixtures/support.js";
 
 const alice = testKey("alice");
 const VALUES = new Map([
@@ -56,7 +56,7 @@ describe("flat reader: layouts that sops or an editor may produce", () => {
   it("the sops 3.13 layout (alphabetical, enc before recipient) is read", async () => {
     const key = Buffer.alloc(32, 5);
     const lm = "2026-01-01T00:00:00Z";
-    const enc = ageCliWrap(key, alice.recipient).trimEnd().split("\n").map((l) => `            ${l}`).join("\n");
+    const enc = ageWrapSync(key, alice.recipient).trimEnd().split("\n").map((l) => `            ${l}`).join("\n");
     const t =
       `X: ${oracleEncrypt(key, "x-value", "X:")}\n` +
       `sops:\n    age:\n        - enc: |\n${enc}\n          recipient: ${alice.recipient}\n` +
@@ -72,7 +72,7 @@ describe("flat reader: layouts that sops or an editor may produce", () => {
     const obj = {
       API_KEY: oracleEncrypt(key, "json-secret", "API_KEY:"),
       EMPTY: "",
-      sops: { age: [{ recipient: alice.recipient, enc: ageCliWrap(key, alice.recipient) }], lastmodified: lm, mac: oracleEncrypt(key, oracleMac(["json-secret"]), lm), unencrypted_suffix: "_unencrypted", version: "3.10.2" },
+      sops: { age: [{ recipient: alice.recipient, enc: ageWrapSync(key, alice.recipient) }], lastmodified: lm, mac: oracleEncrypt(key, oracleMac(["json-secret"]), lm), unencrypted_suffix: "_unencrypted", version: "3.10.2" },
     };
     const json = `${JSON.stringify(obj, null, "\t")}\n`;
     const d = await decryptSecrets(json, [alice.identity], { path: "secrets/dev.enc.json" });

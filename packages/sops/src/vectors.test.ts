@@ -8,7 +8,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import * as sops from "./index.js";
 import { SopsError, decryptDocument, decryptSecrets, encryptSecrets } from "./index.js";
-import { ageCliWrap, oracleDecrypt, oracleEncrypt, oracleMac, oracleSealYaml, testKey } from "../test-fixtures/support.js";
+import { ageWrapSync, oracleDecrypt, oracleEncrypt, oracleMac, oracleSealYaml, testKey } from "../test-fixtures/support.js";
 
 const KEY_F = Buffer.alloc(32, 0x66);
 const IV_SEQ = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
@@ -204,7 +204,7 @@ describe("spec §15 vectors through whole files", () => {
     expect(await codeOf(decryptDocument(rx, [alice.identity]))).toBe("UNSUPPORTED");
     // Two key groups, each with an age stanza wrapping a 33-byte Shamir share, no top-level age list.
     const stanza = (share: Buffer) =>
-      `            - recipient: ${alice.recipient}\n              enc: |\n${ageCliWrap(share, alice.recipient).trimEnd().split("\n").map((l) => `                ${l}`).join("\n")}\n`;
+      `            - recipient: ${alice.recipient}\n              enc: |\n${ageWrapSync(share, alice.recipient).trimEnd().split("\n").map((l) => `                ${l}`).join("\n")}\n`;
     const lm = "2026-01-02T03:04:05Z";
     const groups =
       `${body}sops:\n    shamir_threshold: 2\n    key_groups:\n        - age:\n${stanza(Buffer.concat([randomBytes(32), Buffer.from([1])]))}` +

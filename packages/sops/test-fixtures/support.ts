@@ -10,15 +10,18 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** The repository root (…/main). */
 export const REPO_ROOT = resolve(here, "../../..");
 
-/** `../shared/interop/sops-fixtures` relative to the repo root (present for developers and CI). */
-export const FIXTURES_DIR = resolve(REPO_ROOT, "../shared/interop/sops-fixtures");
+/**
+ * `../shared/interop/sops-fixtures` relative to the repo root (present for developers and CI);
+ * `SOPS_FIXTURES_DIR` overrides it (e.g. to check the skip path).
+ */
+export const FIXTURES_DIR = resolve(REPO_ROOT, process.env.SOPS_FIXTURES_DIR ?? "../shared/interop/sops-fixtures");
 
 /** Why the interop fixture tests are skipped, or undefined when they run. */
 export const FIXTURES_SKIP_REASON: string | undefined = existsSync(join(FIXTURES_DIR, "MANIFEST.md"))
@@ -44,14 +47,19 @@ export function testKey(name: "alice" | "bob" | "carol"): TestKey {
   return { name, path, identity, recipient };
 }
 
-/** True when the `age` CLI is on PATH. */
+let ageCliPresent: boolean | undefined;
+/** True when the `age` CLI is on PATH (forced false by SOPS_TEST_NO_AGE_CLI=1). */
 export function haveAgeCli(): boolean {
-  try {
-    execFileSync("age", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
+  if (ageCliPresent === undefined) {
+    if (process.env.SOPS_TEST_NO_AGE_CLI === "1") return (ageCliPresent = false); // to check the fallback paths
+    try {
+      execFileSync("age", ["--version"], { stdio: "ignore" });
+      ageCliPresent = true;
+    } catch {
+      ageCliPresent = false;
+    }
   }
+  return ageCliPresent;
 }
 
 /** A fresh temp dir; remove it with the returned cleanup. */
@@ -62,7 +70,7 @@ export function tempDir(prefix = "sops-test-"): { dir: string; cleanup: () => vo
 
 // ---------------------------------------------------------------------------------------------
 // Oracle: an independent SOPS value/MAC/metadata writer (spec §2, §4, §6, §8), used to make
-// inputs for the reader under test.
+// inputs for the reader under test. Wrapping uses the `age` CLI when installed (else typage).
 // ---------------------------------------------------------------------------------------------
 
 /** ENC[AES256_GCM,...] of `plaintext` under `dataKey` with `aad` (spec §2.2), with node:crypto. */
@@ -100,6 +108,21 @@ export function ageCliWrap(dataKey: Uint8Array, recipient: string): string {
   return execFileSync("age", ["-a", "-r", recipient], { input: Buffer.from(dataKey) }).toString("utf8");
 }
 
+/**
+ * Wraps the data key for one recipient for the oracle: with the `age` CLI when installed, else with
+ * `age-encryption` (typage) in a child process (kept synchronous for the callers). Either way an
+ * age implementation independent of the code under test's own wrapping path.
+ */
+export function ageWrapSync(dataKey: Uint8Array, recipient: string): string {
+  if (haveAgeCli()) return ageCliWrap(dataKey, recipient);
+  const script =
+    `const { Encrypter, armor } = await import(${JSON.stringify(pathToFileURL(join(here, "../node_modules/age-encryption/dist/index.js")).href)});` +
+    `const chunks = []; for await (const c of process.stdin) chunks.push(c);` +
+    `const e = new Encrypter(); e.addRecipient(process.env.R);` +
+    `process.stdout.write(armor.encode(await e.encrypt(new Uint8Array(Buffer.concat(chunks)))));`;
+  return execFileSync(process.execPath, ["--input-type=module", "-e", script], { input: Buffer.from(dataKey), env: { ...process.env, R: recipient } }).toString("utf8");
+}
+
 /** Unwraps an armored `enc` with the `age` CLI and a key file. */
 export function ageCliUnwrap(enc: string, keyFile: string): Buffer {
   const { dir, cleanup } = tempDir("age-unwrap-");
@@ -132,7 +155,7 @@ export function oracleSealYaml(body: string, o: OracleSealOptions): string {
   const mac = oracleEncrypt(o.dataKey, oracleMac(o.macValues, o.macOnlyEncrypted), o.macAad ?? lastmodified);
   const stanzas = o.recipients
     .map((r) => {
-      const enc = ageCliWrap(o.dataKey, r);
+      const enc = ageWrapSync(o.dataKey, r);
       const lines = enc.trimEnd().split("\n").map((l) => `            ${l}`).join("\n");
       return `        - recipient: ${r}\n          enc: |\n${lines}\n`;
     })
