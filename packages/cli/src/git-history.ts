@@ -61,6 +61,10 @@ interface ChangeRecord {
   /** Blob ids of the file in each parent (undefined: absent). One entry for a normal commit. */
   before: (string | undefined)[];
   after: string | undefined;
+  /** Position in the log (0 = newest). */
+  order: number;
+  /** Position of the environment in the requested files. */
+  fileIndex: number;
 }
 
 const ZERO = /^0+$/;
@@ -73,7 +77,9 @@ const RECORD = "\u001e";
  * is given, and then only to compare plaintexts in memory.
  */
 export async function readSecretsHistory(options: HistoryOptions): Promise<SecretsHistory> {
-  const git = simpleGit({ baseDir: options.cwd }).env(gitEnv(options.env));
+  // simple-git runs git with this process's environment; it refuses some variables (such as
+  // GIT_CONFIG_GLOBAL) when they are passed explicitly, so only a different environment is passed.
+  const git = options.env === process.env ? simpleGit({ baseDir: options.cwd }) : simpleGit({ baseDir: options.cwd }).env(safeGitEnv(options.env));
   let top: string;
   try {
     top = (await git.revparse(["--show-toplevel"])).trim();
@@ -108,18 +114,18 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
     ]);
     const parsed = parseRawLog(log);
     commits = parsed.length;
-    for (const file of rel) {
+    for (const [fileIndex, file] of rel.entries()) {
       const tracked = new Set([file.rel]);
-      for (const commit of parsed) {
+      for (const [order, commit] of parsed.entries()) {
         for (const change of commit.changes) {
           if (!tracked.has(change.path)) continue;
-          records.push({ info: commit.info, environment: file.environment, path: change.path, before: change.before, after: change.after });
+          records.push({ info: commit.info, environment: file.environment, path: change.path, before: change.before, after: change.after, order, fileIndex });
           if (change.renamedFrom !== undefined) tracked.add(change.renamedFrom);
         }
       }
     }
   }
-  records.reverse(); // oldest first
+  records.sort((a, b) => b.order - a.order || a.fileIndex - b.fileIndex); // oldest first
 
   // Working tree: uncommitted changes against HEAD.
   const pending: { environment: string; before: string | undefined; text: string | undefined }[] = [];
@@ -317,6 +323,12 @@ function catFileBatch(cwd: string, ids: string[], env: NodeJS.ProcessEnv): Promi
     });
     child.stdin.end(`${ids.join("\n")}\n`);
   });
+}
+
+function safeGitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out = gitEnv(env);
+  for (const key of Object.keys(out)) if (key.startsWith("GIT_CONFIG")) delete out[key];
+  return out;
 }
 
 function gitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
