@@ -183,6 +183,19 @@ describe.skipIf(FIXTURES_SKIP_REASON !== undefined)("real sops fixtures (../shar
     expect(env.exp.mac_plaintext_sha512_hex_upper).toBe(doc.macHex);
   });
 
+  it("age layer alone (age-mock-encrypted-key.age): our unwrap opens it and refuses its 4-byte payload as a data key", async () => {
+    const unwrap = (sops as unknown as { unwrapDataKey?: (s: { recipient: string; enc: string }[], ids: string[]) => Promise<Uint8Array | undefined> }).unwrapDataKey;
+    if (unwrap === undefined) return; // not exported; the age layer is covered by every fixture above
+    const enc = readFileSync(join(FIXTURES_DIR, "getsops-sops/age-mock-encrypted-key.age"), "utf8");
+    const id = keyLines(readFileSync(join(FIXTURES_DIR, "getsops-sops/age-mock-identity.txt"), "utf8"));
+    expect(readFileSync(join(FIXTURES_DIR, "getsops-sops/age-mock-plaintext.bin"), "utf8")).toBe("data");
+    // a key that does not open it: undefined (not an error)
+    expect(await unwrap([{ recipient: "", enc }], [testKey("alice").identity])).toBeUndefined();
+    // the right key opens it, and 4 bytes are not a 32-byte data key
+    const err = await unwrap([{ recipient: "", enc }], id).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(SopsError);
+  });
+
   it("a fixture opened with the wrong test key names its recipients and the sources searched", async () => {
     const { exp, fixturePath, text } = load("humphd-sops-age/secret.enc.yaml.expected.json");
     const other = keyLines(readFileSync(join(FIXTURES_DIR, "sops-nix/age-keys.txt"), "utf8"));
