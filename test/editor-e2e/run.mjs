@@ -9,8 +9,9 @@
 //   4. the Secrets view lists every secret of the example organisation.
 // Screenshots and the code-server log go to --artifacts. Exit status 0 only when every step passed.
 import { execFileSync, spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { copyFileSync, cpSync, statSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { copyExampleOrg, secretNamesOf } from "./example-org.mjs";
@@ -72,6 +73,10 @@ const env = {
   XDG_CONFIG_HOME: join(run, "home/.config"),
   XDG_DATA_HOME: join(run, "home/.local/share"),
   XDG_CACHE_HOME: join(run, "home/.cache"),
+  // TEST-ONLY key of the example organisation's member alice (every environment): lets the
+  // extension host re-encrypt the environment files when the test adds a secret
+  SOPS_AGE_KEY_FILE: join(repo, "test/fixtures/keys/alice.txt"),
+  SOPS_AGE_KEY: "",
 };
 mkdirSync(join(run, "user/User"), { recursive: true });
 mkdirSync(join(run, "ext"), { recursive: true });
@@ -137,6 +142,9 @@ async function step(name, fn) {
 }
 const problemRows = () => page.locator(".markers-panel .monaco-list-row");
 const problemTexts = async () => (await problemRows().allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
+
+const newName = "e2e_webhook_signing_secret";
+const newValue = `e2e-${Math.random().toString(36).slice(2)}-value`; // typed into the password boxes; must never show up in a log
 
 try {
   await page.goto(`http://127.0.0.1:${PORT}/?folder=${encodeURIComponent(ws)}`, { waitUntil: "domcontentloaded" });
@@ -217,15 +225,69 @@ try {
     if (!rows.some((r) => /\d+ refs? · (all environments|missing: )/.test(r))) throw new Error(`no reference counts in ${JSON.stringify(rows)}`);
     await shot("secrets-view");
   });
+
+  await step("Add Secret command: name validated as you type, one password box per environment", async () => {
+    await page.keyboard.press("F1");
+    const input = page.locator(".quick-input-widget input");
+    await input.waitFor({ timeout: 15_000 });
+    await input.fill(">Stellar Secrets: Add Secret");
+    await page.locator(".quick-input-list .monaco-list-row").filter({ hasText: "Add Secret" }).first().waitFor({ timeout: 15_000 });
+    await page.keyboard.press("Enter");
+    await page.locator(".quick-input-widget .quick-input-title").filter({ hasText: "Add secret" }).waitFor({ timeout: 15_000 });
+    await input.fill("Webhook-Secret");
+    const message = page.locator(".quick-input-widget .quick-input-message");
+    await page.waitForFunction(() => /invalid-secret-name/.test(document.querySelector(".quick-input-widget .quick-input-message")?.textContent ?? ""), null, { timeout: 15_000 });
+    log("validation:", (await message.innerText()).trim());
+    await shot("add-secret-invalid-name");
+    await input.fill(target);
+    await page.waitForFunction(() => /already exists/.test(document.querySelector(".quick-input-widget .quick-input-message")?.textContent ?? ""), null, { timeout: 15_000 });
+    await input.fill(newName);
+    await page.waitForFunction(() => !/\[|already exists/.test(document.querySelector(".quick-input-widget .quick-input-message")?.textContent ?? ""), null, { timeout: 15_000 });
+    await page.keyboard.press("Enter");
+    // declared environments, in order: the keys of the `environments:` block of stellar.yaml
+    const block = /^environments:\s*\n((?:[ \t].*\n|\s*\n)*)/m.exec(readFileSync(join(ws, "stellar.yaml"), "utf8"))?.[1] ?? "";
+    const envs = [...block.matchAll(/^  ([a-z][a-z0-9_-]*):/gm)].map((m) => m[1]);
+    for (const [i, e] of envs.entries()) {
+      await page.locator(".quick-input-widget .quick-input-title").filter({ hasText: `${newName} in ${e}` }).waitFor({ timeout: 15_000 });
+      const pw = page.locator(".quick-input-widget input[type=password]");
+      await pw.waitFor({ timeout: 5_000 });
+      if (i < envs.length - 1) await pw.fill(newValue); // the last environment is skipped (empty)
+      if (i === 0) await shot("add-secret-password-box");
+      await page.keyboard.press("Enter");
+    }
+    await page.locator(".notifications-toasts").filter({ hasText: `Added ${newName}` }).first().waitFor({ timeout: 30_000 });
+    const lsRequire = createRequire(join(repo, "packages/language-server/package.json"));
+    const sops = await import(pathToFileURL(lsRequire.resolve("@stellar-secrets/sops")).href);
+    const alice = readFileSync(join(repo, "test/fixtures/keys/alice.txt"), "utf8");
+    for (const [i, e] of envs.entries()) {
+      const text = readFileSync(join(ws, secretsDir, `${e}.enc.yaml`), "utf8");
+      if (text.includes(newValue)) throw new Error(`${e}.enc.yaml holds the value in clear`);
+      const { values } = await sops.decryptSecrets(text, sops.parseIdentityFile(alice, "alice.txt"));
+      const want = i < envs.length - 1 ? newValue : undefined;
+      if (values.get(newName) !== want) throw new Error(`${e}: ${newName} is ${values.has(newName) ? "set to something else" : "missing"}`);
+    }
+    const header = page.locator(".pane-header").filter({ hasText: /^Secrets/i }).first();
+    await page.locator(".pane").filter({ has: header }).locator(".monaco-list-row .label-name").filter({ hasText: newName }).first().waitFor({ timeout: 30_000 });
+    await shot("added-secret");
+  });
 } finally {
   await shot("final").catch(() => {});
   await ctx.close().catch(() => {});
   stopCodeServer();
   await new Promise((r) => setTimeout(r, 500));
+  // VS Code's own logs (extension host, the language server's output channel) become artifacts too
+  if (existsSync(join(run, "user/logs"))) cpSync(join(run, "user/logs"), join(ART, "vscode-logs"), { recursive: true });
   rmSync(run, { recursive: true, force: true });
   rmSync(ws, { recursive: true, force: true });
 }
 
+// secret hygiene: the typed value appears in no log (the code-server log holds the extension host's and server's output)
+if (results.some((r) => r.name.startsWith("Add Secret") && r.ok)) {
+  const logs = [csLog, ...(existsSync(join(ART, "vscode-logs")) ? readdirSync(join(ART, "vscode-logs"), { recursive: true }).map((f) => join(ART, "vscode-logs", String(f))).filter((f) => statSync(f).isFile()) : [])];
+  log(`scanned ${logs.length} log files for the typed value`);
+  const leaked = logs.filter((f) => readFileSync(f, "utf8").includes(newValue));
+  results.push({ name: "no plaintext value in the logs", ok: leaked.length === 0, ...(leaked.length ? { error: leaked.join(", ") } : {}) });
+}
 writeFileSync(join(ART, "results.json"), JSON.stringify({ results, seconds: (Date.now() - t0) / 1000 }, null, 2) + "\n");
 const failed = results.filter((r) => !r.ok);
 log(failed.length === 0 ? `E2E PASS (${results.length} checks; screenshots in ${ART})` : `E2E FAIL: ${failed.map((f) => f.name).join("; ")}`);
