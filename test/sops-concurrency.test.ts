@@ -16,7 +16,8 @@ import { SopsError, createSecretsFile, decryptSecrets, editSecretsFile, withFile
 import { REPO_ROOT, tempDir, testKey } from "../packages/sops/test-fixtures/support.js";
 
 const alice = testKey("alice");
-const DIST = join(REPO_ROOT, "packages/sops/dist/index.js");
+/** The built package the children run; SOPS_TEST_DIST points at another build (e.g. a mutated copy). */
+const DIST = process.env.SOPS_TEST_DIST ?? join(REPO_ROOT, "packages/sops/dist/index.js");
 
 let dir = "";
 let cleanup = () => {};
@@ -71,7 +72,9 @@ const base = (n: number) => new Map(Array.from({ length: n }, (_, i) => [`BASE_$
 
 beforeAll(() => {
   // The children run the built package; build it (incremental, sops only) so it matches src.
-  execFileSync(process.execPath, [join(REPO_ROOT, "node_modules/typescript/bin/tsc"), "-b", "packages/sops"], { cwd: REPO_ROOT, stdio: "inherit" });
+  if (process.env.SOPS_TEST_DIST === undefined) {
+    execFileSync(process.execPath, [join(REPO_ROOT, "node_modules/typescript/bin/tsc"), "-b", "packages/sops"], { cwd: REPO_ROOT, stdio: "inherit" });
+  }
   if (!existsSync(DIST)) throw new Error(`${DIST} missing after build`);
   ({ dir, cleanup } = tempDir("sops-conc-"));
   script = join(dir, "writer.mjs");
