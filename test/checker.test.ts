@@ -16,6 +16,7 @@ import {
   LineIndex,
   loadWorkspace,
   parseConfigFile,
+  RULES,
   secretUsage,
   type Diagnostic,
 } from "../packages/core/src/index.js";
@@ -114,8 +115,8 @@ describe("messages and suggestions", () => {
     const drift = check(join(FIXTURES, "drift"));
     expect(drift.map((d) => d.message)).toMatchInlineSnapshot(`
       [
-        "the production file can still be decrypted by age146egd5gtgw4v00juyu4c9p59ajdf7as5hu9kd40aqex3p55eh9yq8umy2z (not a member of any environment), not a member of production, and is not encrypted for deploy (age15hh2l49h57qk845q29d5de5fve8nagl8vhlwpt7w347gtx7p0vwsa7ez2k); re-key it for the members in stellar.yaml (sops updatekeys or the stellar-secrets member commands)",
-        "the staging file can still be decrypted by age1c2d603ts2jjaevpm8vwkqc3gamt558ehkef0cmsqzhyvc2lpc34sp99fms (bob, a member of development), not a member of staging; re-key it for the members in stellar.yaml (sops updatekeys or the stellar-secrets member commands)",
+        "the production file can still be decrypted by age146egd5gtgw4v00juyu4c9p59ajdf7as5hu9kd40aqex3p55eh9yq8umy2z (not a member of any environment), not a member of production, and is not encrypted for deploy (age15hh2l49h57qk845q29d5de5fve8nagl8vhlwpt7w347gtx7p0vwsa7ez2k); re-key it for the members in stellar.yaml with \`stellar-secrets rotate-key --env production\`",
+        "the staging file can still be decrypted by age1c2d603ts2jjaevpm8vwkqc3gamt558ehkef0cmsqzhyvc2lpc34sp99fms (bob, a member of development), not a member of staging; re-key it for the members in stellar.yaml with \`stellar-secrets rotate-key --env staging\`",
       ]
     `);
     expect(drift.every((d) => textAt(join(FIXTURES, "drift"), d) === "age")).toBe(true);
@@ -285,6 +286,16 @@ describe("editor helpers over the index", () => {
     const block = "kind: agent\nactions:\n  - lookup\n  - ch";
     expect(completionContextAt(block, block.length)).toMatchObject({ type: "object", kind: "action", prefix: "ch" });
     expect(completionContextAt(block, 3)).toBeUndefined();
+  });
+});
+
+describe("docs", () => {
+  it("docs/rules.md documents every rule with its default severity", () => {
+    const doc = readFileSync(join(REPO, "docs", "rules.md"), "utf8");
+    for (const rule of RULES) {
+      expect(doc).toContain(`### \`${rule.id}\``);
+      expect(doc).toContain(`| [\`${rule.id}\`](#${rule.id}) | ${rule.severity} |`);
+    }
   });
 });
 

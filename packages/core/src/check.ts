@@ -107,7 +107,7 @@ export function checkWorkspace(index: WorkspaceIndex): Diagnostic[] {
             def.file,
             lines,
             def.range,
-            `secret "${name}" is not referenced by any config file; reference it, or remove it with \`stellar-secrets delete ${name}\``,
+            `secret "${name}" is not referenced by any config file; reference it, or remove it with \`stellar-secrets rm ${name}\``,
             { secret: name },
           ),
         );
@@ -121,7 +121,12 @@ export function checkWorkspace(index: WorkspaceIndex): Diagnostic[] {
     for (const [name, range] of catalog.keyRanges) {
       const valid = validateSecretName(name);
       if (!valid.ok) {
-        out.push(diagnosticAt("invalid-secret-name", sev("invalid-secret-name"), catalog.path, catalog.lines, range, valid.message, { secret: name }));
+        out.push(
+          diagnosticAt("invalid-secret-name", sev("invalid-secret-name"), catalog.path, catalog.lines, range, valid.message, {
+            secret: name,
+            ...(valid.suggestion !== undefined ? { suggestion: valid.suggestion } : {}),
+          }),
+        );
       } else if (index.secret(name) === undefined && namesComplete) {
         const near = suggestSecret(index, name, new Map());
         out.push(
@@ -289,5 +294,5 @@ export function recipientDrift(index: WorkspaceIndex, environment: string, recip
   const parts: string[] = [];
   if (extra.length > 0) parts.push(`can still be decrypted by ${extra.map(whoIs).join(", ")}, not a member of ${environment}`);
   if (missing.length > 0) parts.push(`is not encrypted for ${missing.map((m) => `${m.name} (${m.recipient})`).join(", ")}`);
-  return `the ${environment} file ${parts.join(", and ")}; re-key it for the members in stellar.yaml (sops updatekeys or the stellar-secrets member commands)`;
+  return `the ${environment} file ${parts.join(", and ")}; re-key it for the members in stellar.yaml with \`stellar-secrets rotate-key --env ${environment}\``;
 }

@@ -26,6 +26,8 @@ import { WorkspaceIndex } from "./workspace.js";
 /** The file-system calls the loader makes (synchronous: a cold check is fastest that way). */
 export interface WorkspaceFs {
   readFile(path: string): string;
+  /** The text of a file, or its size in bytes when it is larger than `maxBytes` (then it is not read). */
+  readFileUpTo(path: string, maxBytes: number): string | number;
   readdir(path: string): nodeFs.Dirent[];
   stat(path: string): nodeFs.Stats;
   realpath(path: string): string;
@@ -34,6 +36,15 @@ export interface WorkspaceFs {
 /** The real file system. */
 export const nodeWorkspaceFs: WorkspaceFs = {
   readFile: (p) => nodeFs.readFileSync(p, "utf8"),
+  readFileUpTo: (p, maxBytes) => {
+    const fd = nodeFs.openSync(p, "r");
+    try {
+      const size = nodeFs.fstatSync(fd).size;
+      return size > maxBytes ? size : nodeFs.readFileSync(fd, "utf8");
+    } finally {
+      nodeFs.closeSync(fd);
+    }
+  },
   readdir: (p) => nodeFs.readdirSync(p, { withFileTypes: true }),
   stat: (p) => nodeFs.statSync(p),
   realpath: (p) => nodeFs.realpathSync.native(p),
@@ -140,17 +151,19 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   const secretsRel = project.secretsDir.replace(/\/+$/, "");
   const visited = new Set<string>();
 
-  const readSmall = (abs: string, rel: string, size: number): string | undefined => {
-    if (size > maxBytes) {
-      skipped.push({ path: rel, reason: `larger than ${Math.round(maxBytes / 1024 / 1024)} MiB (${(size / 1024 / 1024).toFixed(1)} MiB)` });
-      return undefined;
-    }
+  const readSmall = (abs: string, rel: string): string | undefined => {
+    let result: string | number;
     try {
-      return fs.readFile(abs);
+      result = fs.readFileUpTo(abs, maxBytes);
     } catch (e) {
       skipped.push({ path: rel, reason: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
       return undefined;
     }
+    if (typeof result === "number") {
+      skipped.push({ path: rel, reason: `larger than ${Math.round(maxBytes / 1024 / 1024)} MiB (${(result / 1024 / 1024).toFixed(1)} MiB)` });
+      return undefined;
+    }
+    return result;
   };
 
   const walk = (absDir: string, relDir: string, inSecrets: boolean): void => {
@@ -179,13 +192,11 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
       const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
       let isDir = entry.isDirectory();
       let isFile = entry.isFile();
-      let size = -1;
       if (entry.isSymbolicLink()) {
         try {
           const st = fs.stat(abs);
           isDir = st.isDirectory();
           isFile = st.isFile();
-          size = st.size;
         } catch (e) {
           const role = inSecrets ? "secrets-other" : classifyPath(project, rel, filter).role;
           if (role !== "ignored" || (e as NodeJS.ErrnoException).code === "ELOOP") skipped.push({ path: rel, reason: linkReason(e) });
@@ -207,15 +218,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
       if (!isFile) continue;
       const role = classifyPath(project, rel, filter);
       if (role.role === "ignored" || role.role === "project") continue;
-      if (size < 0) {
-        try {
-          size = fs.stat(abs).size;
-        } catch (e) {
-          skipped.push({ path: rel, reason: linkReason(e) });
-          continue;
-        }
-      }
-      const text = readSmall(abs, rel, size);
+      const text = readSmall(abs, rel);
       if (text === undefined) continue;
       switch (role.role) {
         case "config":

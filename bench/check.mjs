@@ -1,0 +1,169 @@
+#!/usr/bin/env node
+// `check` speed on a generated workspace: 5,000 agent config files and 1,000 secrets × 3
+// environments (real SOPS files made with a test-only key), each run in a cold `node` process:
+//   1. baseline: walk the tree and parse every file (config, environment files, catalog) with
+//      `yaml` parseAllDocuments — nothing else;
+//   2. `stellar-secrets check --json` (the real CLI): walk, parse with positions, schemas, index,
+//      every rule, JSON output.
+// Runs are interleaved; medians are reported. Target: check under 2 s wall and within 1.5× of the
+// baseline. Prints a table and records it in docs/performance.md (section "check").
+// Usage: node bench/check.mjs [--no-write]   (BENCH_RUNS=N for more runs; needs `pnpm build`)
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const write = !process.argv.includes("--no-write");
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const FILES = 5000;
+const SECRETS = 1000;
+const ENVS = ["development", "staging", "production"];
+const cli = join(root, "packages/cli/bin/stellar-secrets.js");
+if (!existsSync(join(root, "packages/core/dist/index.js")) || !existsSync(join(root, "packages/cli/dist/main.js"))) {
+  console.error("bench/check: run `pnpm build` first");
+  process.exit(1);
+}
+const { encryptSecrets } = await import(pathToFileURL(join(root, "packages/sops/dist/index.js")).href);
+const yamlUrl = pathToFileURL(createRequire(join(root, "packages/core/package.json")).resolve("yaml")).href;
+
+const keyText = readFileSync(join(root, "test/fixtures/keys/alice.txt"), "utf8"); // TEST-ONLY key
+const recipient = /public key: (age1[a-z0-9]+)/.exec(keyText)[1];
+
+const keep = process.env.BENCH_DIR; // keep the generated workspace there (for profiling)
+const dir = keep ?? mkdtempSync(join(tmpdir(), "bench-check-"));
+if (keep) { rmSync(keep, { recursive: true, force: true }); mkdirSync(keep, { recursive: true }); }
+try {
+  // ---- the workspace
+  const secret = (i) => `vendor${i}_api_token`;
+  writeFileSync(
+    join(dir, "stellar.yaml"),
+    `version: 1\nenvironments:\n${ENVS.map((e) => `  ${e}:\n    members:\n      alice: ${recipient}\n`).join("")}`,
+  );
+  mkdirSync(join(dir, "secrets"));
+  for (const env of ENVS) {
+    const values = new Map(Array.from({ length: SECRETS }, (_, i) => [secret(i), `fake-${env}-value-${i}`]));
+    writeFileSync(join(dir, "secrets", `${env}.enc.yaml`), await encryptSecrets(values, { recipients: [recipient] }));
+  }
+  writeFileSync(
+    join(dir, "secrets", "catalog.yaml"),
+    `secrets:\n${Array.from({ length: SECRETS }, (_, i) => `  ${secret(i)}:\n    owner: team-${i % 20}\n    rotate_every: 90d\n`).join("")}`,
+  );
+  const CONNECTORS = 250;
+  const CONNECTIONS = 750;
+  const AGENTS = 500;
+  const ACTIONS = FILES - CONNECTORS - CONNECTIONS - AGENTS;
+  const put = (rel, text) => {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), text);
+  };
+  for (let i = 0; i < CONNECTORS; i++) {
+    put(`connectors/c${i}.yaml`, `kind: auth_connector\nname: auth_${i}\ndescription: Connector ${i}\ntype: bearer_token\ntoken: { secret: ${secret(i)} }\n`);
+  }
+  for (let i = 0; i < CONNECTIONS; i++) {
+    put(
+      `connections/team${i % 25}/conn${i}.yaml`,
+      `kind: api_connection\nname: conn_${i}\nbase_url: https://api${i}.example.com/v1\n${i < CONNECTORS ? `auth: auth_${i}\n` : ""}headers:\n  - name: Authorization\n    type: secret\n    secret: ${secret(CONNECTORS + i)}\n    prefix: "Bearer "\n  - { name: Accept, type: static, value: application/json }\n`,
+    );
+  }
+  for (let i = 0; i < ACTIONS; i++) {
+    const s = i < 10 ? `typo_${secret(i)}` : secret((i * 7) % SECRETS);
+    put(
+      `agents/team${i % 50}/actions/action${i}.yaml`,
+      `# action ${i}\nkind: action\nname: action_${i}\ndescription: Does thing ${i} for the team\nconnection: conn_${i % CONNECTIONS}\nmethod: POST\npath: /v1/things/${i}\n${i % 3 === 0 ? "environments: [staging, production]\n" : ""}headers:\n  - { name: X-Api-Key, type: secret, secret: ${s} }\n  - { name: X-Request-Source, type: static, value: agent }\n`,
+    );
+  }
+  for (let i = 0; i < AGENTS; i++) {
+    const actions = Array.from({ length: 7 }, (_, k) => `action_${(i * 7 + k) % ACTIONS}`);
+    put(`agents/team${i % 50}/agent${i}.yaml`, `kind: agent\nname: agent_${i}\ndescription: Agent ${i}\nactions: [${actions.join(", ")}]\n`);
+  }
+
+  // ---- the two programs
+  const baseline = `
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseAllDocuments } from ${JSON.stringify(yamlUrl)};
+let files = 0;
+function walk(d) {
+  for (const e of readdirSync(d, { withFileTypes: true })) {
+    const p = join(d, e.name);
+    if (e.isDirectory()) walk(p);
+    else if (e.name.endsWith(".yaml")) { parseAllDocuments(readFileSync(p, "utf8")); files++; }
+  }
+}
+walk(process.argv[1]);
+console.log(files);
+`;
+  const time = (args) => {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, args, { cwd: dir, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    return { ms, r };
+  };
+  const base = [];
+  const check = [];
+  let last;
+  for (let i = 0; i < RUNS + 1; i++) {
+    const b = time(["--input-type=module", "-e", baseline, dir]);
+    if (b.r.status !== 0) throw new Error(`baseline failed: ${b.r.stderr}`);
+    const c = time([cli, "check", "--json"]);
+    if (c.r.status !== 1) throw new Error(`check should exit 1 (10 unknown secrets), got ${c.r.status}: ${c.r.stderr}`);
+    last = JSON.parse(c.r.stdout);
+    if (i === 0) continue; // warm the file cache
+    base.push(b.ms);
+    check.push(c.ms);
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const mb = median(base);
+  const mc = median(check);
+  const ratio = mc / mb;
+  const rules = {};
+  for (const d of last.diagnostics) rules[d.rule] = (rules[d.rule] ?? 0) + 1;
+  if (last.summary.errors !== 10 || rules["unknown-secret"] !== 10) throw new Error(`unexpected diagnostics: ${JSON.stringify(rules)}`);
+  const machine = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.split(" ").slice(0, 2).join(" ") ?? "cpu"}, ${process.platform}`;
+  const rows = [
+    ["baseline: walk + `yaml` parseAllDocuments of every file", `${mb.toFixed(0)} ms`, "1×"],
+    ["`stellar-secrets check --json` (parse with positions, schemas, index, all rules)", `${mc.toFixed(0)} ms`, `${ratio.toFixed(2)}×`],
+  ];
+  const table = ["| cold process, 5,000 config files + 3 × 1,000-secret environment files | median wall | vs baseline |", "| --- | --- | --- |", ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  const underTwo = mc < 2000;
+  const within = ratio <= 1.5;
+  console.log(`\ncheck: ${FILES} config files, ${SECRETS} secrets × ${ENVS.length} environments, median of ${RUNS} cold runs each (interleaved), ${machine}\n`);
+  console.log(table);
+  console.log(`\ntarget < 2 s: ${underTwo ? "met" : "NOT met"}; within 1.5× of baseline: ${within ? "met" : "NOT met"} (${ratio.toFixed(2)}×)`);
+  console.log(`diagnostics: ${JSON.stringify(rules)}`);
+  if (write) {
+    const section = [
+      "<!-- bench:check:start -->",
+      "## check",
+      "",
+      `Measured by \`bench/check.mjs\` on ${new Date().toISOString().slice(0, 10)} (${machine}).`,
+      `A generated workspace: ${FILES} config files (250 auth connectors, 750 connections, 3,500 actions, 500 agents, 44 folders),`,
+      `${SECRETS} secrets × ${ENVS.length} environments (real SOPS files, 1 age recipient) and a 1,000-entry catalog; 10 references to unknown secrets.`,
+      `Each run is a cold \`node\` process; median of ${RUNS} runs after one warm-up, baseline and check interleaved.`,
+      "",
+      table,
+      "",
+      `Target: under 2 s — ${underTwo ? "**met**" : "**not met**"}; within 1.5× of the parse-only baseline — ${within ? "**met**" : "**not met**"} (${ratio.toFixed(2)}×).`,
+      "The check does more than the baseline (JSON Schema validation with ajv, the reference index, every rule, output) but",
+      "skips parsing the environment files with the Document API (the sops package reads their flat layout directly), which",
+      "pays for most of it. The work is linear in files: secrets are looked up in a Map, never scanned per reference.",
+      "Machines are noisy: trust the ratio more than the milliseconds.",
+      "",
+      "Reproduce: `pnpm build && node bench/check.mjs` (or `pnpm bench`); `BENCH_RUNS=11 node bench/check.mjs` for more runs,",
+      "`--no-write` to leave this file alone.",
+      "<!-- bench:check:end -->",
+    ].join("\n");
+    const doc = join(root, "docs/performance.md");
+    let current = existsSync(doc) ? readFileSync(doc, "utf8") : "# Performance\n\nFigures recorded by `pnpm bench` (bench/*.mjs). Each section is rewritten by its benchmark.\n";
+    const re = /<!-- bench:check:start -->[\s\S]*?<!-- bench:check:end -->/;
+    current = re.test(current) ? current.replace(re, () => section) : `${current.trimEnd()}\n\n${section}\n`;
+    writeFileSync(doc, current);
+    console.log(`\nrecorded in ${doc} (section "check")`);
+  }
+  if (!underTwo || !within) process.exitCode = 1;
+} finally {
+  if (!keep) rmSync(dir, { recursive: true, force: true });
+}

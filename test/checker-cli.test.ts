@@ -1,0 +1,163 @@
+/**
+ * `stellar-secrets check` and `usage` as child processes (the built CLI: run `pnpm build`
+ * first): output formats, exit statuses, PATH scoping, and that no value is ever printed.
+ */
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const REPO = fileURLToPath(new URL("..", import.meta.url));
+const FIXTURES = join(REPO, "test", "fixtures", "checker");
+const BIN = join(REPO, "packages", "cli", "bin", "stellar-secrets.js");
+
+function cli(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("stellar-secrets check", () => {
+  it("passes on the example organisation with exit 0 and no output on stdout", () => {
+    const r = cli(["check"], REPO);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^no problems \(16 config files, 6 secrets, 3 environments\)\n$/);
+  });
+
+  it("prints file:line:column: severity rule-id message and exits 1 on errors", () => {
+    const r = cli(["check"], join(FIXTURES, "references"));
+    expect(r.status).toBe(1);
+    const lines = r.stdout.trimEnd().split("\n");
+    const expected = JSON.parse(readFileSync(join(FIXTURES, "references", "expected.json"), "utf8")) as [string, string, string, number, number][];
+    expect(lines.map((l) => /^([^:]+):(\d+):(\d+): (error|warning|info) ([a-z-]+) /.exec(l)?.slice(1))).toEqual(
+      expected.map(([rule, severity, file, line, column]) => [file, String(line), String(column), severity, rule]),
+    );
+    expect(lines).toContain(
+      'actions/ticket.yaml:9:45: error unknown-secret unknown secret "stripe_api_kee": no environment file has it; did you mean "stripe_api_key"?',
+    );
+    expect(r.stderr).toBe("11 errors, 1 warning\n");
+  });
+
+  it("prints the JSON shape of the issue with --json", () => {
+    const r = cli(["check", "--json"], join(FIXTURES, "names"));
+    expect(r.status).toBe(1);
+    const out = JSON.parse(r.stdout) as { diagnostics: Record<string, unknown>[]; summary: Record<string, number> };
+    expect(Object.keys(out)).toEqual(["diagnostics", "summary"]);
+    expect(out.summary).toEqual({ errors: 4, warnings: 2 });
+    expect(out.diagnostics[2]).toEqual({
+      rule: "invalid-secret-name",
+      severity: "error",
+      file: "secrets/development.enc.yaml",
+      line: 1,
+      column: 1,
+      endLine: 1,
+      endColumn: 13, // the key is written quoted: "Stripe-Key"
+      message: 'secret name "Stripe-Key" has uppercase letters; use lowercase_with_underscores (^[a-z][a-z0-9_]*$)',
+      secret: "Stripe-Key",
+      suggestion: "stripe_key",
+    });
+    for (const d of out.diagnostics) {
+      expect(Object.keys(d).slice(0, 8)).toEqual(["rule", "severity", "file", "line", "column", "endLine", "endColumn", "message"]);
+    }
+  });
+
+  it("writes SARIF 2.1.0 with every rule and a result per diagnostic", () => {
+    const r = cli(["check", "--format", "sarif"], join(FIXTURES, "drift"));
+    expect(r.status).toBe(1);
+    const sarif = JSON.parse(r.stdout) as {
+      version: string;
+      runs: { tool: { driver: { name: string; rules: { id: string }[] } }; results: { ruleId: string; ruleIndex: number; level: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number; startColumn: number } } }[] }[] }[];
+    };
+    expect(sarif.version).toBe("2.1.0");
+    const run = sarif.runs[0]!;
+    expect(run.tool.driver.name).toBe("stellar-secrets");
+    expect(run.tool.driver.rules.map((x) => x.id)).toContain("recipient-drift");
+    expect(run.results.map((x) => [x.ruleId, x.level, x.locations[0]!.physicalLocation.artifactLocation.uri, x.locations[0]!.physicalLocation.region.startLine])).toEqual([
+      ["recipient-drift", "error", "secrets/production.enc.yaml", 3],
+      ["recipient-drift", "error", "secrets/staging.enc.yaml", 3],
+    ]);
+    expect(run.tool.driver.rules[run.results[0]!.ruleIndex]!.id).toBe("recipient-drift");
+  });
+
+  it("honours --max-warnings and rule overrides", () => {
+    const dir = mkdtempSync(join(tmpdir(), "check-cli-"));
+    cpSync(join(FIXTURES, "severity"), dir, { recursive: true });
+    writeFileSync(join(dir, "stellar.yaml"), readFileSync(join(dir, "stellar.yaml"), "utf8").replace("unused-secret: error", "unused-secret: warning"));
+    expect(cli(["check"], dir).status).toBe(0);
+    expect(cli(["check", "--max-warnings", "2"], dir).status).toBe(0);
+    const r = cli(["check", "--max-warnings", "1"], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("too many warnings (2, at most 1 allowed)");
+  });
+
+  it("limits output to PATH, a folder or a file inside the repository", () => {
+    const dir = join(FIXTURES, "references");
+    const actions = cli(["check", "actions", "--json"], dir);
+    const files = new Set((JSON.parse(actions.stdout) as { diagnostics: { file: string }[] }).diagnostics.map((d) => d.file));
+    expect([...files].sort()).toEqual(["actions/audit.yaml", "actions/charge.yaml", "actions/ticket.yaml"]);
+    const one = cli(["check", join(dir, "agents", "sales.yaml"), "--json"], REPO);
+    expect((JSON.parse(one.stdout) as { diagnostics: { file: string }[] }).diagnostics.map((d) => d.file)).toEqual(["agents/sales.yaml"]);
+    expect(cli(["check", "connectors"], dir).status).toBe(0);
+  });
+
+  it("exits 2 on usage errors and 5 outside a project", () => {
+    expect(cli(["check", "--format", "xml"], REPO).status).toBe(2);
+    expect(cli(["check", "--max-warnings", "many"], REPO).status).toBe(2);
+    expect(cli(["check", "--json", "--format", "sarif"], REPO).status).toBe(2);
+    const none = cli(["check"], mkdtempSync(join(tmpdir(), "check-none-")));
+    expect(none.status).toBe(5);
+    expect(none.stderr).toContain("NO_PROJECT");
+  });
+
+  it("never prints a secret value, whatever the format", () => {
+    for (const fixture of ["plaintext", "references", "names"]) {
+      const spec = JSON.parse(readFileSync(join(FIXTURES, fixture, "fixture.json"), "utf8")) as { files: Record<string, { values: Record<string, string> }> };
+      const values = Object.values(spec.files).flatMap((f) => Object.values(f.values)).filter((v) => v !== "");
+      for (const args of [["check"], ["check", "--json"], ["check", "--format", "sarif"], ["usage"], ["usage", "--json"]]) {
+        const r = cli(args, join(FIXTURES, fixture));
+        for (const v of [...values, "sk_live_FAKE", "FAKEpassword", "fake-plaintext-value"]) {
+          expect(r.stdout + r.stderr).not.toContain(v);
+        }
+      }
+    }
+  });
+});
+
+describe("stellar-secrets usage", () => {
+  it("lists every reference with kind, owner, field and environments", () => {
+    const r = cli(["usage"], REPO);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(
+      "salesforce_client_secret  (defined in staging, production; 1 reference)\n  connectors/salesforce.yaml:7  auth_connector salesforce  client_secret  needed in: staging, production\n",
+    );
+  });
+
+  it("prints JSON for one name, including unknown referenced names", () => {
+    const r = cli(["usage", "hubspot_api_token", "--json"], join(FIXTURES, "references"));
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      secrets: [
+        {
+          name: "hubspot_api_token",
+          exists: true,
+          definedIn: ["development", "staging"],
+          references: [
+            { file: "actions/audit.yaml", line: 7, column: 46, kind: "action", name: "audit", field: "headers[0] X-Hubspot", environments: ["development", "staging", "production"] },
+            { file: "actions/charge.yaml", line: 8, column: 46, kind: "action", name: "charge", field: "headers[0] X-Hubspot", environments: ["production"] },
+            { file: "connections/hubspot.yaml", line: 5, column: 50, kind: "api_connection", name: "hubspot", field: "headers[0] Authorization", environments: ["staging", "production"] },
+          ],
+        },
+      ],
+    });
+    const unknown = JSON.parse(cli(["usage", "stripe_api_kee", "--json"], join(FIXTURES, "references")).stdout) as { secrets: { exists: boolean; references: unknown[] }[] };
+    expect(unknown.secrets[0]).toMatchObject({ exists: false, definedIn: [], references: [{ file: "actions/ticket.yaml", line: 9 }] });
+  });
+
+  it("exits 4 for a name that neither exists nor is referenced, suggesting the nearest", () => {
+    const r = cli(["usage", "hubspot_api_tokn"], join(FIXTURES, "references"));
+    expect(r.status).toBe(4);
+    expect(r.stderr).toContain('did you mean "hubspot_api_token"?');
+  });
+});
