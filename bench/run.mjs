@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `pnpm bench`: runs every bench/*.mjs except this file, one after another (never in parallel,
+// `pnpm bench`: runs every bench/*.mjs except this file and helper modules that other benchmarks
+// import (e.g. a workspace generator), one after another (never in parallel,
 // so they do not disturb each other's timings), and fails if any of them fails.
 // Each benchmark prints its own table and records its figures in docs/performance.md.
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -11,8 +12,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 const self = basename(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2); // optional: names to run, e.g. `node bench/run.mjs sops`
 
-const benches = readdirSync(here)
-  .filter((f) => f.endsWith(".mjs") && f !== self)
+const all = readdirSync(here).filter((f) => f.endsWith(".mjs") && f !== self);
+// Helper modules (e.g. a workspace generator) are imported by benchmarks, not run on their own.
+const helpers = new Set(
+  all.flatMap((f) =>
+    [...readFileSync(join(here, f), "utf8").matchAll(/(?:from\s+|import\s*\(\s*)["']\.\/([^"'/]+\.mjs)["']/g)].map((m) => m[1]),
+  ),
+);
+const benches = all
+  .filter((f) => !helpers.has(f))
   .filter((f) => only.length === 0 || only.includes(f.replace(/\.mjs$/, "")))
   .sort();
 
