@@ -17,7 +17,7 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { humanList, renderJson } from "../format.js";
 import { canPrompt, confirm } from "../prompt.js";
-import { formatReference, loadReferences } from "../references.js";
+import { formatReference, loadReferences, referencesIn } from "../references.js";
 import { decryptEnvironment, identitiesFor, openProject, selectEnvironments } from "../repository.js";
 
 const help = `Usage: stellar-secrets edit --env ENV [--force] [--json]
@@ -74,7 +74,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       try {
         const edited = parseEdited(text);
         changes = edited === undefined ? undefined : diffEdit(original, edited);
-        if (changes !== undefined) await checkChanges(changes, original, config, f.force === true);
+        if (changes !== undefined) await checkChanges(changes, original, config, env.name, f.force === true);
         break;
       } catch (error) {
         if (!(error instanceof CliError) || !canPrompt(ctx)) throw error;
@@ -251,6 +251,7 @@ async function checkChanges(
   changes: EditChanges,
   original: ReadonlyMap<string, string>,
   config: Parameters<typeof loadReferences>[0],
+  environment: string,
   force: boolean,
 ): Promise<void> {
   for (const gone of changes.deleted) {
@@ -263,7 +264,8 @@ async function checkChanges(
     }
   }
   if (changes.deleted.length === 0 || force) return;
-  const references = await loadReferences(config);
+  const all = await loadReferences(config);
+  const references = new Map(changes.deleted.map((n) => [n, referencesIn(all.get(n) ?? [], [environment])]));
   const used = changes.deleted.filter((n) => (references.get(n)?.length ?? 0) > 0);
   if (used.length > 0) {
     throw new CliError(

@@ -10,14 +10,15 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { humanList, plural, renderJson } from "../format.js";
 import { confirm } from "../prompt.js";
-import { formatReference, loadReferences } from "../references.js";
+import { formatReference, loadReferences, referencesIn } from "../references.js";
 import { identitiesFor, namesIn, openProject, readCatalog, readEnvironmentFiles, selectEnvironments } from "../repository.js";
 
 const help = `Usage: stellar-secrets rm NAME [--env ENV[,ENV]] [--force] [--yes] [--json]
 
 Deletes the secret NAME from the environments given (default: every environment where it has a
-value). Refuses while an agent config file references the secret, listing each reference as
-file:line:column, because actions using a deleted secret fail; --force deletes anyway.
+value). Refuses while an agent config file that is used in one of those environments references
+the secret, listing each reference as file:line:column, because actions using a deleted secret
+fail; --force deletes anyway.
 Asks to confirm on the terminal; --yes confirms without asking (required when stdin is not a
 terminal). When no environment has a value left, the catalog entry is removed too.
 
@@ -54,11 +55,13 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   const targetNames = targets.map((t) => t.env.name);
 
-  const references = (await loadReferences(config)).get(name) ?? [];
+  const allReferences = (await loadReferences(config)).get(name) ?? [];
+  // a reference needs a value only in the environments where its holder is used
+  const references = referencesIn(allReferences, targetNames);
   if (references.length > 0 && !f.force) {
     throw new CliError(
       "SECRET_IN_USE",
-      `secret "${name}" is referenced in ${plural(references.length, "place")}; deleting it would make those fail:\n${references
+      `secret "${name}" is referenced in ${plural(references.length, "place")} used in ${humanList(targetNames)}; deleting it would make those fail:\n${references
         .map((r) => `    ${formatReference(r)}`)
         .join("\n")}`,
       { hint: "remove these references first, or pass --force to delete anyway" },
