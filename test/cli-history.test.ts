@@ -115,6 +115,30 @@ describe("history", () => {
     expect(lines).toContain("main: new twilio token|staging|twilio_auth_token|changed");
     expect(lines.filter((l) => l.startsWith("merge feature"))).toEqual([]);
     expect(lines).toHaveLength(4);
+
+    // a conflicting merge resolved with a third value is a change made by the merge itself
+    s.git(["checkout", "-q", "-b", "other"]);
+    await set("twilio_auth_token", "staging", "t3");
+    s.commit("other: twilio t3", { date: "2024-01-05T00:00:00Z" });
+    s.git(["checkout", "-q", "main"]);
+    await set("twilio_auth_token", "staging", "t4");
+    s.commit("main: twilio t4", { date: "2024-01-06T00:00:00Z" });
+    try {
+      s.git(["merge", "-q", "other"]);
+    } catch {
+      // conflict expected
+    }
+    s.git(["checkout", "--ours", "secrets/staging.enc.yaml"]);
+    await set("twilio_auth_token", "staging", "t5");
+    s.commit("merge other, resolved with t5", { date: "2024-01-07T00:00:00Z" });
+    expect(s.git(["rev-list", "--parents", "-n", "1", "HEAD"]).trim().split(" ")).toHaveLength(3);
+    const after = brief(await history(s, ["twilio_auth_token"]));
+    // the two branch commits come in topological order (either), the merge last
+    expect(after.slice(-3, -1).sort()).toEqual([
+      "main: twilio t4|staging|twilio_auth_token|changed",
+      "other: twilio t3|staging|twilio_auth_token|changed",
+    ]);
+    expect(after.at(-1)).toBe("merge other, resolved with t5|staging|twilio_auth_token|changed");
   });
 
   it("follows a renamed secrets folder and reports a deleted environment file as removals", async () => {

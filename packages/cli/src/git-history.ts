@@ -257,13 +257,15 @@ export function parseRawLog(log: string): { info: CommitInfo; changes: RawChange
     const [commit = "", , author = "", email = "", date = "", message = ""] = header.split(FIELD);
     const changes: RawChange[] = [];
     for (const line of lines) {
-      const combined = /^(:{2,})([0-7 ]+?) ([0-9a-f ]+) ([A-Z]+)\t(.+)$/.exec(line);
+      const combined = /^(:{2,})([^\t]+)\t(.+)$/.exec(line);
       if (combined) {
+        // "::mode1 mode2 modeR sha1 sha2 shaR MM<TAB>path": one colon per parent
         const parents = (combined[1] as string).length;
-        const shas = (combined[3] as string).split(" ");
+        const tokens = (combined[2] as string).split(" ");
+        const shas = tokens.slice(parents + 1, parents + 1 + parents + 1);
         const before = shas.slice(0, parents).map((s) => (ZERO.test(s) ? undefined : s));
         const after = shas[parents];
-        changes.push({ path: combined[5] as string, before, after: after === undefined || ZERO.test(after) ? undefined : after });
+        changes.push({ path: combined[3] as string, before, after: after === undefined || ZERO.test(after) ? undefined : after });
         continue;
       }
       const single = /^:[0-7]+ [0-7]+ ([0-9a-f]+) ([0-9a-f]+) ([A-Z])\d*\t([^\t]+)(?:\t([^\t]+))?$/.exec(line);

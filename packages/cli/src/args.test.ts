@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { parseCommandArgs, parseDurationDays, splitAtDoubleDash, splitList } from "./args.js";
+import { CliError } from "./errors.js";
+
+const code = (fn: () => unknown): string | undefined => {
+  try {
+    fn();
+  } catch (e) {
+    return (e as CliError).code;
+  }
+  return undefined;
+};
+
+describe("parseCommandArgs", () => {
+  const flags = { env: { type: "string", multiple: true }, yes: { type: "boolean" } } as const;
+  it("parses flags and positionals", () => {
+    const r = parseCommandArgs("rm", ["name", "--env", "a,b", "--env", "c", "--yes"], flags, { min: 1, max: 1 });
+    expect(r.positionals).toEqual(["name"]);
+    expect(r.flags.yes).toBe(true);
+    expect(splitList(r.flags.env)).toEqual(["a", "b", "c"]);
+  });
+  it("makes unknown flags, missing values, missing and surplus positionals usage errors", () => {
+    expect(code(() => parseCommandArgs("rm", ["--nope"], flags, { min: 0, max: 1 }))).toBe("USAGE");
+    expect(code(() => parseCommandArgs("rm", ["--env"], flags, { min: 0, max: 1 }))).toBe("USAGE");
+    expect(code(() => parseCommandArgs("rm", ["--yes=1"], flags, { min: 0, max: 1 }))).toBe("USAGE");
+    expect(code(() => parseCommandArgs("rm", [], flags, { min: 1, max: 1 }))).toBe("USAGE");
+    expect(code(() => parseCommandArgs("rm", ["a", "b"], flags, { min: 1, max: 1 }))).toBe("USAGE");
+  });
+});
+
+describe("splitList", () => {
+  it("drops blanks and duplicates, keeping order", () => {
+    expect(splitList(["b, a,,b", "c"])).toEqual(["b", "a", "c"]);
+    expect(splitList(undefined)).toEqual([]);
+  });
+});
+
+describe("parseDurationDays", () => {
+  it("reads d, w, m (30 days) and y (365 days)", () => {
+    expect([parseDurationDays("90d", "f"), parseDurationDays("2w", "f"), parseDurationDays("6m", "f"), parseDurationDays("1y", "f")]).toEqual([90, 14, 180, 365]);
+    expect(code(() => parseDurationDays("90", "f"))).toBe("USAGE");
+    expect(code(() => parseDurationDays("-1d", "f"))).toBe("USAGE");
+  });
+});
+
+describe("splitAtDoubleDash", () => {
+  it("splits at the first --", () => {
+    expect(splitAtDoubleDash(["--env", "x", "--", "cmd", "--", "--help"])).toEqual({ before: ["--env", "x"], after: ["cmd", "--", "--help"] });
+    expect(splitAtDoubleDash(["a"])).toEqual({ before: ["a"], after: undefined });
+  });
+});

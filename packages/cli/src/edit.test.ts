@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { diffEdit, parseEdited, renderForEditing } from "./commands/edit.js";
+import type { CliError } from "./errors.js";
+
+const error = (fn: () => unknown): { code: string; message: string } | undefined => {
+  try {
+    fn();
+  } catch (e) {
+    return { code: (e as CliError).code, message: (e as CliError).message };
+  }
+  return undefined;
+};
+
+describe("editing text", () => {
+  it("round-trips values, including multi-line, quotes and YAML-looking text", () => {
+    const values = new Map([
+      ["pem_key", "-----BEGIN-----\nabc\n-----END-----\n"],
+      ["quoted", 'say "hi": yes'],
+      ["looks_like_number", "0x1F"],
+      ["looks_like_bool", "true"],
+      ["spaces", "  padded  "],
+    ]);
+    const text = renderForEditing("development", values);
+    expect(text.startsWith("# Secrets of environment")).toBe(true);
+    expect(parseEdited(text)).toEqual(values);
+  });
+
+  it("keeps plain scalars as written", () => {
+    expect(parseEdited("port_number: 0x1F\nflag_value: yes\n")).toEqual(new Map([["port_number", "0x1F"], ["flag_value", "yes"]]));
+  });
+
+  it("treats an empty file as no change", () => {
+    expect(parseEdited("")).toBeUndefined();
+    expect(parseEdited("# only a comment\n")).toBeUndefined();
+  });
+
+  it("names the line but never the value in errors", () => {
+    const bad = error(() => parseEdited("a_name: ok\nb_name: [super-secret-value\n"));
+    expect(bad?.code).toBe("INVALID_VALUE");
+    expect(bad?.message).not.toContain("super-secret-value");
+    expect(error(() => parseEdited("Bad: x\n"))?.code).toBe("INVALID_SECRET_NAME");
+    expect(error(() => parseEdited("a_name:\n"))?.code).toBe("INVALID_VALUE");
+    expect(error(() => parseEdited("a_name: [1, 2]\n"))?.code).toBe("INVALID_VALUE");
+    expect(error(() => parseEdited("a_name: x\na_name: y\n"))?.code).toBe("INVALID_VALUE");
+    expect(error(() => parseEdited("- a\n"))?.code).toBe("INVALID_VALUE");
+  });
+
+  it("diffs edits into values to set and names to delete", () => {
+    const original = new Map([["a", "1"], ["b", "2"], ["c", "3"]]);
+    expect(diffEdit(original, new Map([["a", "1"], ["b", "20"], ["d", "4"]]))).toEqual({ set: new Map([["b", "20"], ["d", "4"]]), deleted: ["c"] });
+  });
+});
