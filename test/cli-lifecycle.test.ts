@@ -210,7 +210,7 @@ describe("members", () => {
     const r = await s.run(["members", "rm", "bob"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Rotate them now");
-    expect(r.stdout).toContain("hubspot_api_token    → new value at the provider, then: stellar-secrets set hubspot_api_token --env staging");
+    expect(r.stdout).toContain("hubspot_api_token  → new value at the provider, then: stellar-secrets set hubspot_api_token --env staging");
     const last = await s.run(["members", "rm", "alice", "--env", "production"]);
     expect(last.code).toBe(20);
     expect(last.stderr).toContain("LAST_MEMBER");

@@ -221,10 +221,11 @@ async function remove(argv: string[], ctx: CommandContext): Promise<number> {
   const total = exposed.reduce((n, e) => n + e.secrets.length, 0);
   if (total > 0) {
     lines.push("", `${name} could read these values (and keeps any copy, e.g. from git history). Rotate them now:`);
+    const width = Math.max(...exposed.flatMap((e) => e.secrets.map((s) => s.length)));
     for (const e of exposed) {
       if (e.secrets.length === 0) continue;
       lines.push(`  ${e.environment}:`);
-      for (const s of e.secrets) lines.push(`    ${s}    → new value at the provider, then: stellar-secrets set ${s} --env ${e.environment}`);
+      for (const s of e.secrets) lines.push(`    ${s.padEnd(width)}  → new value at the provider, then: stellar-secrets set ${s} --env ${e.environment}`);
     }
   }
   ctx.stdout.write(`${lines.join("\n")}\n`);

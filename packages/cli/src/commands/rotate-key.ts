@@ -6,7 +6,7 @@ import { relative } from "node:path";
 import { rotateFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
-import { humanList, renderJson } from "../format.js";
+import { humanList, plural, renderJson } from "../format.js";
 import { identitiesFor, openProject, readEnvironmentFiles, recipientsOf, selectEnvironments } from "../repository.js";
 
 const help = `Usage: stellar-secrets rotate-key --env ENV[,ENV] [--json]
@@ -50,7 +50,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     ctx.stdout.write(renderJson({ rotated, skipped }));
     return 0;
   }
-  const lines = rotated.map((r) => `rotated the data key of ${r.environment} (${r.file}): ${r.secrets} values re-encrypted for ${r.recipients} recipients`);
+  const lines = rotated.map(
+    (r) => `rotated the data key of ${r.environment} (${r.file}): ${plural(r.secrets, "value")} re-encrypted for ${plural(r.recipients, "recipient")}`,
+  );
   if (skipped.length > 0) lines.push(`no secrets file yet in ${humanList(skipped)}: nothing to rotate`);
   ctx.stdout.write(`${lines.join("\n")}\n`);
   return 0;
