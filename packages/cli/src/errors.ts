@@ -52,7 +52,6 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   VARIABLE_COLLISION: 21,
   GIT_ERROR: 22,
   EDITOR_FAILED: 23,
-  SECRET_EXISTS: 6,
   ABORTED: 130,
   COMMAND_NOT_FOUND: 127,
 };

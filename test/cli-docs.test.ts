@@ -1,0 +1,37 @@
+/**
+ * docs/cli.md stays in step with the CLI: every command has a section with its usage line, every
+ * flag of every `--help` is documented, and every exit code of the table is listed.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { EXIT_CODES } from "../packages/cli/src/errors.js";
+import { COMMANDS } from "../packages/cli/src/main.js";
+import { REPO_ROOT } from "./helpers/cli.js";
+
+const doc = readFileSync(join(REPO_ROOT, "docs/cli.md"), "utf8");
+
+describe("docs/cli.md", () => {
+  it("has a section, usage line and example for every command, and documents every flag", async () => {
+    for (const [name, load] of Object.entries(COMMANDS)) {
+      expect(doc, name).toContain(`\n## ${name}\n`);
+      const section = doc.split(`\n## ${name}\n`)[1]?.split("\n## ")[0] ?? "";
+      expect(section, name).toContain(`stellar-secrets ${name}`);
+      expect(section, `${name} example`).toMatch(/```\n\$ (\S+=\S+ )*stellar-secrets /);
+      const help = (await load()).default.help;
+      for (const flag of new Set(help.match(/--[a-z][a-z-]+/g) ?? [])) {
+        expect(section.includes(flag) || doc.includes(flag), `${name} ${flag}`).toBe(true);
+        if (help.split("\n")[0]?.includes(flag)) expect(section, `${name} ${flag}`).toContain(flag);
+      }
+    }
+  });
+
+  it("lists every error code with its exit status", () => {
+    const table = doc.split("## Exit statuses")[1] ?? "";
+    for (const [code, status] of Object.entries(EXIT_CODES)) {
+      const row = table.split("\n").find((l) => l.includes(`\`${code}\``));
+      expect(row, code).toBeDefined();
+      expect(row?.startsWith(`| ${status} |`), code).toBe(true);
+    }
+  });
+});
