@@ -2,6 +2,7 @@
 import { isMap, isScalar, parseDocument, Scalar, YAMLMap, type Node } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, type TextRange } from "./position.js";
+import { parseSimpleYaml, type SimpleDocument } from "./fast-yaml.js";
 import { editableDocument } from "./project.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
 import { findPair, keyString, nodeRange } from "./yaml-nodes.js";
@@ -33,6 +34,11 @@ export function parseCatalog(text: string, path: string): ParsedCatalog {
   const entries = new Map<string, CatalogEntry>();
   const keyRanges = new Map<string, TextRange>();
   const diagnostics: Diagnostic[] = [];
+  const simple = parseSimpleYaml(text);
+  if (simple !== undefined && simple.length === 1) {
+    const only = simple[0] as SimpleDocument;
+    return finishCatalog(only.contents, only.value, path, lines, diagnostics);
+  }
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
@@ -47,8 +53,13 @@ export function parseCatalog(text: string, path: string): ParsedCatalog {
     diagnostics.push(diagnosticAt("schema", "error", path, lines, { start: 0, end: 0 }, `cannot read the catalog: ${(e as Error).message}`));
     return { entries, diagnostics, keyRanges, lines };
   }
-  diagnostics.push(...schemaDiagnostics(validatorFor("catalog.schema.json"), value, doc.contents as Node | null, path, lines, "error", { start: 0, end: 0 }));
-  const root = doc.contents;
+  return finishCatalog(doc.contents as Node | null, value, path, lines, diagnostics);
+}
+
+function finishCatalog(root: Node | null, value: unknown, path: string, lines: LineIndex, diagnostics: Diagnostic[]): ParsedCatalog {
+  const entries = new Map<string, CatalogEntry>();
+  const keyRanges = new Map<string, TextRange>();
+  diagnostics.push(...schemaDiagnostics(validatorFor("catalog.schema.json"), value, root, path, lines, "error", { start: 0, end: 0 }));
   const secrets = isMap(root) ? findPair(root, "secrets")?.value : undefined;
   if (isMap(secrets)) {
     for (const pair of secrets.items) {

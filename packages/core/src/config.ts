@@ -11,6 +11,7 @@ import { editDistance } from "./names.js";
 import { LineIndex, type TextRange } from "./position.js";
 import { CONFIG_KINDS, type ConfigKind } from "./schemas.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
+import { parseSimpleYaml } from "./fast-yaml.js";
 import { keyString, nodeRange } from "./yaml-nodes.js";
 
 /** A reference to a secret by name, from a structured field of a config document. */
@@ -101,10 +102,18 @@ const PROSE_FIELDS = new Set(["description", "instructions", "base_url", "path",
  * references carry). Never throws: YAML errors in a file that looks like ours are `schema`
  * diagnostics; a file of another tool gives an empty, irrelevant model.
  */
-export function parseConfigFile(text: string, path: string): ConfigFile {
+export function parseConfigFile(text: string, path: string, options?: ParseConfigOptions): ConfigFile {
   const lines = new LineIndex(text);
   const file: ConfigFile = { path, lines, documents: [], diagnostics: [], relevant: false };
   if (!text.includes("kind")) return file;
+  const simple = options?.fast === false ? undefined : parseSimpleYaml(text);
+  if (simple !== undefined) {
+    simple.forEach((d, documentIndex) => {
+      addDocument(file, d.contents, false, () => d.value, (node) => (node as Node | null) ?? undefined, documentIndex);
+    });
+    file.diagnostics.sort(compareDiagnostics);
+    return file;
+  }
   const looksOurs = LOOKS_OURS.test(text);
   let docs: Document.Parsed[];
   try {
@@ -122,37 +131,7 @@ export function parseConfigFile(text: string, path: string): ConfigFile {
     for (const e of doc.errors) {
       syntax.push(diagnosticAt("schema", "error", path, lines, { start: e.pos[0], end: e.pos[1] }, `YAML syntax error: ${firstLine(e.message)}`));
     }
-    const root = doc.contents;
-    if (!isMap(root)) return;
-    const kindPair = root.items.find((p) => keyString(p) === "kind");
-    const kindNode = kindPair?.value;
-    if (!isScalar(kindNode) || typeof kindNode.value !== "string") return;
-    const kindValue = kindNode.value;
-    if (!KIND_SET.has(kindValue)) {
-      const near = CONFIG_KINDS.find((k) => editDistance(k, kindValue.toLowerCase(), 2) <= 2);
-      if (near !== undefined && kindValue.length >= 4) {
-        file.relevant = true;
-        file.diagnostics.push(
-          diagnosticAt("schema", "error", path, lines, nodeRange(kindNode) ?? { start: 0, end: 0 }, `unknown kind "${kindValue}"; did you mean "${near}"?`, {
-            suggestion: near,
-          }),
-        );
-      }
-      return;
-    }
-    file.relevant = true;
-    const model = extractDocument(doc, root, kindValue as ConfigKind, documentIndex, file);
-    file.documents.push(model);
-    if (doc.errors.length === 0) {
-      let value: unknown;
-      try {
-        value = doc.toJS({ maxAliasCount: 100 });
-      } catch (e) {
-        file.diagnostics.push(diagnosticAt("schema", "error", path, lines, model.range, `cannot read the document: ${(e as Error).message}`));
-        return;
-      }
-      file.diagnostics.push(...schemaDiagnostics(validatorFor(`${kindValue}.schema.json`), value, root, path, lines, "error", model.range));
-    }
+    addDocument(file, doc.contents, doc.errors.length > 0, () => doc.toJS({ maxAliasCount: 100 }), (node) => deref(doc, node), documentIndex);
   });
   if (syntax.length > 0 && (file.relevant || looksOurs)) {
     file.relevant = true;
@@ -160,6 +139,53 @@ export function parseConfigFile(text: string, path: string): ConfigFile {
   }
   file.diagnostics.sort(compareDiagnostics);
   return file;
+}
+
+/** Options of {@link parseConfigFile}. */
+export interface ParseConfigOptions {
+  /** false: always use the full `yaml` parser, never the fast reader of simple files (for tests). */
+  fast?: boolean;
+}
+
+/** Adds one document to the file's model when it is of our kinds (with its schema diagnostics). */
+function addDocument(
+  file: ConfigFile,
+  root: unknown,
+  hasErrors: boolean,
+  toValue: () => unknown,
+  resolve: (node: unknown) => Node | undefined,
+  documentIndex: number,
+): void {
+  const { path, lines } = file;
+  if (!isMap(root)) return;
+  const kindPair = root.items.find((p) => keyString(p) === "kind");
+  const kindNode = kindPair?.value;
+  if (!isScalar(kindNode) || typeof kindNode.value !== "string") return;
+  const kindValue = kindNode.value;
+  if (!KIND_SET.has(kindValue)) {
+    const near = CONFIG_KINDS.find((k) => editDistance(k, kindValue.toLowerCase(), 2) <= 2);
+    if (near !== undefined && kindValue.length >= 4) {
+      file.relevant = true;
+      file.diagnostics.push(
+        diagnosticAt("schema", "error", path, lines, nodeRange(kindNode) ?? { start: 0, end: 0 }, `unknown kind "${kindValue}"; did you mean "${near}"?`, {
+          suggestion: near,
+        }),
+      );
+    }
+    return;
+  }
+  file.relevant = true;
+  const model = extractDocument(resolve, root, kindValue as ConfigKind, documentIndex, file, hasErrors);
+  file.documents.push(model);
+  if (hasErrors) return;
+  let value: unknown;
+  try {
+    value = toValue();
+  } catch (e) {
+    file.diagnostics.push(diagnosticAt("schema", "error", path, lines, model.range, `cannot read the document: ${(e as Error).message}`));
+    return;
+  }
+  file.diagnostics.push(...schemaDiagnostics(validatorFor(`${kindValue}.schema.json`), value, root, path, lines, "error", model.range));
 }
 
 function firstLine(s: string): string {
@@ -183,10 +209,17 @@ function pairOf(map: YAMLMap, key: string): Pair | undefined {
   return undefined;
 }
 
-function extractDocument(doc: Document.Parsed, root: YAMLMap, kind: ConfigKind, documentIndex: number, file: ConfigFile): ConfigDocument {
+function extractDocument(
+  resolve: (node: unknown) => Node | undefined,
+  root: YAMLMap,
+  kind: ConfigKind,
+  documentIndex: number,
+  file: ConfigFile,
+  hasErrors: boolean,
+): ConfigDocument {
   const { path, lines } = file;
   const range = nodeRange(root) ?? { start: 0, end: 0 };
-  const nameNode = deref(doc, pairOf(root, "name")?.value);
+  const nameNode = resolve(pairOf(root, "name")?.value);
   const name = isScalar(nameNode) && typeof nameNode.value === "string" ? nameNode.value : undefined;
   const model: ConfigDocument = {
     kind,
@@ -197,7 +230,7 @@ function extractDocument(doc: Document.Parsed, root: YAMLMap, kind: ConfigKind, 
     references: [],
     links: [],
     documentIndex,
-    hasErrors: doc.errors.length > 0,
+    hasErrors,
   };
   const addRef = (node: Node | undefined, written: Node | undefined, field: string): void => {
     if (!isScalar(node) || typeof node.value !== "string" || node.value === "") return;
@@ -207,14 +240,14 @@ function extractDocument(doc: Document.Parsed, root: YAMLMap, kind: ConfigKind, 
     model.references.push({ secret: node.value, file: path, range: r, line: p.line, column: p.column, kind, owner: name, field, documentIndex });
   };
   const secretOf = (value: unknown, field: string): void => {
-    const v = deref(doc, value);
+    const v = resolve(value);
     if (isMap(v)) {
       const sp = pairOf(v, "secret");
-      if (sp !== undefined) addRef(deref(doc, sp.value), sp.value as Node, field);
+      if (sp !== undefined) addRef(resolve(sp.value), sp.value as Node, field);
     }
   };
   const credentialCheck = (node: unknown, what: string, entropy: boolean): void => {
-    const v = deref(doc, node);
+    const v = resolve(node);
     if (!isScalar(v) || typeof v.value !== "string") return;
     const found = detectCredential(v.value, { entropy });
     if (found === undefined) return;
@@ -232,23 +265,23 @@ function extractDocument(doc: Document.Parsed, root: YAMLMap, kind: ConfigKind, 
   for (const pair of root.items) {
     const key = keyString(pair);
     if (key === undefined) continue;
-    const value = deref(doc, pair.value);
+    const value = resolve(pair.value);
     if (key === "environments" && isSeq(value)) {
       model.environments = [];
       for (const item of value.items) {
-        const n = deref(doc, item);
+        const n = resolve(item);
         const r = nodeRange(item as Node);
         if (isScalar(n) && typeof n.value === "string" && r !== undefined) model.environments.push({ name: n.value, range: r });
       }
     } else if (key === "headers" && isSeq(value) && (kind === "action" || kind === "api_connection")) {
       value.items.forEach((item, i) => {
-        const h = deref(doc, item);
+        const h = resolve(item);
         if (!isMap(h)) return;
-        const hn = deref(doc, pairOf(h, "name")?.value);
+        const hn = resolve(pairOf(h, "name")?.value);
         const headerName = isScalar(hn) && typeof hn.value === "string" ? hn.value : undefined;
         const label = `headers[${i}]${headerName !== undefined ? ` ${headerName}` : ""}`;
         const sp = pairOf(h, "secret");
-        if (sp !== undefined) addRef(deref(doc, sp.value), sp.value as Node, label);
+        if (sp !== undefined) addRef(resolve(sp.value), sp.value as Node, label);
         const vp = pairOf(h, "value");
         if (vp !== undefined) credentialCheck(vp.value, `static header${headerName !== undefined ? ` "${headerName}"` : ""}`, true);
         const pp = pairOf(h, "prefix");
@@ -259,7 +292,7 @@ function extractDocument(doc: Document.Parsed, root: YAMLMap, kind: ConfigKind, 
     } else if (key === "auth" && kind === "api_connection") {
       addLink(model, value, "auth", "auth_connector");
     } else if (key === "actions" && kind === "agent" && isSeq(value)) {
-      for (const item of value.items) addLink(model, deref(doc, item), "actions", "action", item as Node);
+      for (const item of value.items) addLink(model, resolve(item), "actions", "action", item as Node);
     } else if (kind === "auth_connector" && CONNECTOR_FIELDS.some((f) => f.field === key)) {
       const plain = CONNECTOR_FIELDS.find((f) => f.field === key)?.plain ?? false;
       if (isMap(value)) secretOf(value, key);

@@ -33,6 +33,9 @@ const DETECTORS: readonly PrefixDetector[] = [
   { re: /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i, what: "a URL with a password in it (scheme://user:password@host)" },
 ];
 
+/** A cheap first test: a value without any of these cannot match a detector. */
+const ANY_PREFIX = /sk_|rk_|whsec_|gh[pousr]_|github_pat_|glpat-|xox|xapp-|AKIA|ASIA|AGE-SECRET-KEY|PRIVATE KEY|AIza|sk-|npm_|SG\.|shp|hf_|eyJ|@/;
+
 /** Shannon entropy in bits per character. */
 export function shannonEntropy(s: string): number {
   const counts = new Map<string, number>();
@@ -68,7 +71,7 @@ export function looksRandom(token: string): boolean {
  * are skipped before the entropy test.
  */
 export function detectCredential(value: string, options?: { entropy?: boolean }): string | undefined {
-  for (const d of DETECTORS) if (d.re.test(value)) return d.what;
+  if (ANY_PREFIX.test(value)) for (const d of DETECTORS) if (d.re.test(value)) return d.what;
   if (options?.entropy) {
     const v = value.trim().replace(/^(?:bearer|basic|token|apikey|api-key|key)\s+/i, "");
     if (!/\s/.test(v) && looksRandom(v)) return "a long random string (a key or token)";

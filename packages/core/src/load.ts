@@ -36,14 +36,11 @@ export interface WorkspaceFs {
 /** The real file system. */
 export const nodeWorkspaceFs: WorkspaceFs = {
   readFile: (p) => nodeFs.readFileSync(p, "utf8"),
+  // Reads first and measures after: one call is much faster than stat + read for thousands of
+  // small files. A file too large for a string at all fails to read and is reported as unreadable.
   readFileUpTo: (p, maxBytes) => {
-    const fd = nodeFs.openSync(p, "r");
-    try {
-      const size = nodeFs.fstatSync(fd).size;
-      return size > maxBytes ? size : nodeFs.readFileSync(fd, "utf8");
-    } finally {
-      nodeFs.closeSync(fd);
-    }
+    const text = nodeFs.readFileSync(p, "utf8");
+    return text.length > maxBytes || Buffer.byteLength(text, "utf8") > maxBytes ? Buffer.byteLength(text, "utf8") : text;
   },
   readdir: (p) => nodeFs.readdirSync(p, { withFileTypes: true }),
   stat: (p) => nodeFs.statSync(p),

@@ -1,0 +1,161 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { isMap, isScalar, isSeq, parseAllDocuments, type Node } from "yaml";
+import { describe, expect, it } from "vitest";
+import { parseConfigFile } from "./config.js";
+import { parseSimpleYaml } from "./fast-yaml.js";
+
+const REPO = join(import.meta.dirname, "..", "..", "..");
+
+function yamlFiles(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    if (name === "node_modules" || name === ".git") continue;
+    const p = join(dir, name);
+    const st = statSync(p);
+    if (st.isDirectory()) yamlFiles(p, out);
+    else if (/\.ya?ml$/.test(name) && !name.endsWith(".enc.yaml")) out.push(p);
+  }
+  return out;
+}
+
+const corpus = [
+  ...yamlFiles(join(REPO, "test", "fixtures", "checker")),
+  ...["connectors", "connections", "agents"].flatMap((d) => yamlFiles(join(REPO, d))),
+].map((p) => readFileSync(p, "utf8"));
+
+const SNIPPETS = [
+  "kind: action\nname: a\nmethod: GET\npath: /x\n",
+  "kind: action\nname: a\nheaders:\n- name: A\n  type: secret\n  secret: s\n- { name: B, type: static, value: 'it''s' }\n",
+  "# c\n---\nkind: agent\nname: x\nactions: [a, b]\n---\nkind: agent\nname: y\n",
+  "kind: agent\nname: x\nactions:\n  - a\n  - b # c\n",
+  "kind: auth_connector\nname: s\ntype: api_key\napi_key: { secret: k }\n",
+  "kind: agent\nname: x\nactions: []\ndescription: {}\n",
+  "kind: api_connection\nname: c\nbase_url: https://x.example/a#b\nheaders:\n  - name: A   # why\n    type: secret\n    secret: \"s\"\n",
+  "kind: agent\nname: 'q'\n\n\n",
+  "kind: agent\nname: x\nnested:\n  deeper:\n    - { a: [x, y], b: z }\n",
+  "kind: agent\nname: x\nempty:\n",
+  "kind: agent\nname: 1\n",
+  "kind: agent\nname: true\n",
+  "kind: agent\nname: x\nname: y\n",
+  "kind: agent\nname: &a x\nother: *a\n",
+  "kind: agent\ndescription: |\n  text\n",
+  "kind: agent\ndescription: two\n  lines\n",
+  "kind: agent\nactions: [a,\n  b]\n",
+  "kind: agent\nname: \"esc\\n\"\n",
+  "kind: agent\nname: x\n...\n",
+  "kind: agent\nname: x\n---\n",
+  "kind: agent\nname: x: y\n",
+  "kind: agent\n  name: x\n",
+  "kind: agent\nname: [a, b,]\n",
+  "kind: agent\nname: {a: b}\n",
+  "kind: agent\nname: { a: b, }\n",
+  "kind: agent\n\"quoted key\": x\n'single key': y\n",
+  "kind: agent\nname: x #comment\nother: a#b\n",
+  "kind: agent\nlist:\n-  a\n-   b\n",
+  "kind: agent\nmap:\n    k: v\n    l: w\n",
+  "kind: agent\nheaders:\n  - a\n# c\nname: x\n",
+  "kind: agent\nnested:\n  a: b\n# c\n  d: e\n",
+  "kind: agent\nnested:\n  a: b\n\n# c\n\nname: x\n# end\n",
+  "kind: agent\nname: 3MVG9example.app\nv: 1.0.0\nw: 0x1G\nx: .5\ny: 1e3\nz: -\n",
+  "- a\n- b\n",
+  "kind: agent\nname: x\n  # indented comment\n",
+];
+
+/**
+ * Every node's ranges and scalar values, for comparing two trees. Block collections are compared
+ * on all three offsets (their end is the end of their last value's line, which the checker uses);
+ * flow collections and scalars on start and end (the third offset of a flow item is not used).
+ */
+function shape(node: unknown): unknown {
+  if (isMap(node)) return { map: node.flow ? node.range?.slice(0, 2) : node.range, flow: !!node.flow, items: node.items.map((p) => [shape(p.key), shape(p.value)]) };
+  if (isSeq(node)) return { seq: node.flow ? node.range?.slice(0, 2) : node.range, flow: !!node.flow, items: node.items.map(shape) };
+  if (isScalar(node)) return { scalar: node.range?.slice(0, 2), value: node.value, type: node.type };
+  return String(node);
+}
+
+/** A deterministic pseudo-random generator (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const INSERTS = [" ", "  ", "\n", ": ", ":", "#", " #", "'", '"', "-", "- ", "[", "]", "{", "}", ",", "&a ", "*a", "!", "|", "\t", "\r", "x", "1", "null", "---\n", "\\"];
+
+function mutations(text: string, count: number, seed: number): string[] {
+  const r = rng(seed);
+  const out: string[] = [];
+  for (let k = 0; k < count; k++) {
+    const at = Math.floor(r() * (text.length + 1));
+    const op = r();
+    if (op < 0.4) out.push(text.slice(0, at) + (INSERTS[Math.floor(r() * INSERTS.length)] as string) + text.slice(at));
+    else if (op < 0.7) out.push(text.slice(0, at) + text.slice(at + 1 + Math.floor(r() * 3)));
+    else {
+      const lines = text.split("\n");
+      const i = Math.floor(r() * lines.length);
+      lines.splice(i, 0, lines[Math.floor(r() * lines.length)] as string);
+      out.push(lines.join("\n"));
+    }
+  }
+  return out;
+}
+
+describe("parseSimpleYaml", () => {
+  it("reads the example organisation and most fixtures itself (the fast path is used)", () => {
+    const accepted = corpus.filter((t) => parseSimpleYaml(t) !== undefined).length;
+    expect(accepted / corpus.length).toBeGreaterThan(0.7);
+    for (const d of ["connectors", "connections", "agents"]) {
+      for (const p of yamlFiles(join(REPO, d))) expect(parseSimpleYaml(readFileSync(p, "utf8")), p).toBeDefined();
+    }
+  });
+
+  it("builds the same nodes, ranges and values as yaml whenever it accepts a text", () => {
+    const texts = [...corpus, ...SNIPPETS, ...corpus.flatMap((t, i) => mutations(t, 40, i + 1)), ...SNIPPETS.flatMap((t, i) => mutations(t, 40, 1000 + i))];
+    let accepted = 0;
+    for (const text of texts) {
+      const fast = parseSimpleYaml(text);
+      if (fast === undefined) continue;
+      accepted++;
+      const slow = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false });
+      const docs = Array.isArray(slow) ? slow : [];
+      expect(docs.every((d) => d.errors.length === 0), JSON.stringify(text)).toBe(true);
+      expect(fast.map((d) => shape(d.contents)), JSON.stringify(text)).toEqual(docs.map((d) => shape(d.contents as Node)));
+      expect(fast.map((d) => d.value), JSON.stringify(text)).toEqual(docs.map((d) => d.toJS()));
+    }
+    expect(accepted).toBeGreaterThan(500);
+  });
+
+  it("gives the same config model and diagnostics as the full parser", () => {
+    const texts = [...corpus, ...SNIPPETS, ...corpus.flatMap((t, i) => mutations(t, 25, 5000 + i))];
+    for (const text of texts) {
+      const fast = parseConfigFile(text, "f.yaml");
+      const slow = parseConfigFile(text, "f.yaml", { fast: false });
+      expect(JSON.parse(JSON.stringify(fast)), JSON.stringify(text)).toEqual(JSON.parse(JSON.stringify(slow)));
+    }
+  });
+
+  it("leaves everything outside the subset to yaml", () => {
+    for (const t of [
+      "a: &x b\n",
+      "a: |\n  b\n",
+      "a: 1\n",
+      "a: true\n",
+      "a:\n",
+      "a: b\na: c\n",
+      "a: [b,\n c]\n",
+      "a: \"b\\n\"\n",
+      "a: b\r\n",
+      "\ta: b\n",
+      "a: b\n...\n",
+      "a: b\n---\n",
+      "a: b\n  c\n",
+      "a: !!str b\n",
+    ]) {
+      expect(parseSimpleYaml(t), JSON.stringify(t)).toBeUndefined();
+    }
+  });
+});
