@@ -236,6 +236,35 @@ describe("set, get, list", () => {
     expect(changed.filter((k) => !["twilio_auth_token", "mac", "lastmodified"].includes(k))).toEqual([]);
   });
 
+  it("writes nothing when one of several environments cannot be opened with your key", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    const bob = s.keygen("bob");
+    expect((await s.run(["init", "--env", "development,production"], { env: { SOPS_AGE_KEY_FILE: alice.file } })).code).toBe(0);
+    expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "development"], { env: { SOPS_AGE_KEY_FILE: alice.file } })).code).toBe(0);
+    const dev = s.read("secrets/development.enc.yaml");
+    const r = await s.run(["set", "stripe_api_key", "--env", "development,production", "--from-stdin"], { input: "v", env: { SOPS_AGE_KEY_FILE: bob.file } });
+    expect(r.code).toBe(10);
+    expect(r.stderr).toContain("NO_MATCHING_IDENTITY");
+    expect(r.stderr).toContain(alice.recipient);
+    expect(s.read("secrets/development.enc.yaml")).toBe(dev);
+    const none = await s.run(["get", "stripe_api_key", "--env", "development"], { env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(none.code).toBe(10);
+    expect(none.stderr).toContain("NO_IDENTITY");
+  });
+
+  it("init --recipient uses a given public key and creates no identity", async () => {
+    const s = sandbox();
+    const key = s.keygen("ci");
+    const r = await s.run(["init", "--env", "production", "--member", "ci-deploy", "--recipient", key.recipient, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ environments: ["production"], member: { name: "ci-deploy", recipient: key.recipient }, keyFile: null });
+    expect(existsSync(s.defaultKeyFile)).toBe(false);
+    const set = await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "v", env: { SOPS_AGE_KEY_FILE: key.file } });
+    expect(set.code, set.stderr).toBe(0);
+    expect((await s.run(["init", "--recipient", "age1nope"])).code).toBe(6);
+  });
+
   it("finds stellar.yaml from a subdirectory and says NO_PROJECT (exit 5) outside one", async () => {
     const s = await initialized();
     s.write("agents/support/readme.txt", "x");

@@ -162,3 +162,16 @@ export function findProjectRootSafe(cwd: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * Decrypts (and verifies) each existing file of `files` before anything is written, so that a
+ * command touching several environments fails before its first write rather than halfway.
+ * Throws the sops errors (`NO_MATCHING_IDENTITY`, `MAC_MISMATCH`, ...).
+ */
+export async function assertCanDecrypt(ctx: CommandContext, config: ProjectConfig, files: readonly EnvironmentFile[]): Promise<void> {
+  for (const f of files) {
+    if (f.file === undefined) continue;
+    const decrypted = await decryptEnvironment(ctx, config, f.env);
+    decrypted.dataKey.fill(0);
+  }
+}

@@ -13,6 +13,7 @@ import { CliError } from "../errors.js";
 import { humanList, renderJson, renderTable, shortRecipient } from "../format.js";
 import { loadReferences } from "../references.js";
 import {
+  assertCanDecrypt,
   identitiesFor,
   namesIn,
   openProject,
@@ -148,6 +149,7 @@ async function add(argv: string[], ctx: CommandContext): Promise<number> {
   }
   const identities = identitiesFor(ctx);
   const files = await readEnvironmentFiles(config, changed);
+  await assertCanDecrypt(ctx, config, files);
   for (const { env, path, file } of files) {
     if (file === undefined) continue; // created with the right recipients on the first `set`
     await updateKeysFile(path, identities, [...recipientsOf(env), recipient]);
@@ -193,6 +195,7 @@ async function remove(argv: string[], ctx: CommandContext): Promise<number> {
   }
   const identities = identitiesFor(ctx);
   const files = await readEnvironmentFiles(config, envs);
+  await assertCanDecrypt(ctx, config, files);
   const exposed: { environment: string; secrets: string[] }[] = [];
   for (const { env, path, file } of files) {
     const remaining = remainingMembers(env, name);

@@ -11,7 +11,7 @@ import { CliError } from "../errors.js";
 import { humanList, plural, renderJson } from "../format.js";
 import { confirm } from "../prompt.js";
 import { formatReference, loadReferences, referencesIn } from "../references.js";
-import { identitiesFor, namesIn, openProject, readCatalog, readEnvironmentFiles, selectEnvironments } from "../repository.js";
+import { assertCanDecrypt, identitiesFor, namesIn, openProject, readCatalog, readEnvironmentFiles, selectEnvironments } from "../repository.js";
 
 const help = `Usage: stellar-secrets rm NAME [--env ENV[,ENV]] [--force] [--yes] [--json]
 
@@ -68,6 +68,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     );
   }
 
+  await assertCanDecrypt(ctx, config, targets);
   if (!f.yes) {
     const ok = await confirm(ctx, `Delete secret "${name}" from ${humanList(targetNames)}?`);
     if (!ok) throw new CliError("ABORTED", "not deleted");

@@ -7,7 +7,7 @@ import { rotateFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { humanList, plural, renderJson } from "../format.js";
-import { identitiesFor, openProject, readEnvironmentFiles, recipientsOf, selectEnvironments } from "../repository.js";
+import { assertCanDecrypt, identitiesFor, openProject, readEnvironmentFiles, recipientsOf, selectEnvironments } from "../repository.js";
 
 const help = `Usage: stellar-secrets rotate-key --env ENV[,ENV] [--json]
        stellar-secrets rotate-key --all [--json]
@@ -34,6 +34,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const config = await openProject(ctx);
   const envs = selectEnvironments(config, splitList(f.env), { all: f.all === true, flag: "--env (or --all)" });
   const files = await readEnvironmentFiles(config, envs);
+  await assertCanDecrypt(ctx, config, files);
   const identities = identitiesFor(ctx);
   const rotated: { environment: string; file: string; recipients: number; secrets: number }[] = [];
   const skipped: string[] = [];

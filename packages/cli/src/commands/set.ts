@@ -12,7 +12,15 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { humanList, renderJson } from "../format.js";
 import { chooseValueSource, readValue } from "../input.js";
-import { identitiesFor, openProject, readCatalog, recipientsOf, selectEnvironments } from "../repository.js";
+import {
+  assertCanDecrypt,
+  identitiesFor,
+  openProject,
+  readCatalog,
+  readEnvironmentFiles,
+  recipientsOf,
+  selectEnvironments,
+} from "../repository.js";
 
 const help = `Usage: stellar-secrets set NAME --env ENV[,ENV...] [--from-stdin | --from-file FILE]
                            [--description TEXT] [--owner TEAM] [--rotate-every DURATION] [--json]
@@ -87,6 +95,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const results: { environment: string; action: Action; file: string }[] = [];
   if (wantsValue) {
     const envs = selectEnvironments(config, envNames, { all: false });
+    // fail before prompting, and before the first write, when a file cannot be opened
+    await assertCanDecrypt(ctx, config, await readEnvironmentFiles(config, envs));
     const source = chooseValueSource(ctx, f, `Value for ${name} (${envs.map((e) => e.name).join(", ")}): `);
     const value = await readValue(ctx, source);
     const identities = identitiesFor(ctx);
