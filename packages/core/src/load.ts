@@ -25,9 +25,8 @@ import { WorkspaceIndex } from "./workspace.js";
 
 /** The file-system calls the loader makes (synchronous: a cold check is fastest that way). */
 export interface WorkspaceFs {
+  /** The text of a file (the loader then skips it when it is over the size limit). */
   readFile(path: string): string;
-  /** The text of a file, or its size in bytes when it is larger than `maxBytes` (then it is not read). */
-  readFileUpTo(path: string, maxBytes: number): string | number;
   readdir(path: string): nodeFs.Dirent[];
   stat(path: string): nodeFs.Stats;
   realpath(path: string): string;
@@ -36,12 +35,6 @@ export interface WorkspaceFs {
 /** The real file system. */
 export const nodeWorkspaceFs: WorkspaceFs = {
   readFile: (p) => nodeFs.readFileSync(p, "utf8"),
-  // Reads first and measures after: one call is much faster than stat + read for thousands of
-  // small files. A file too large for a string at all fails to read and is reported as unreadable.
-  readFileUpTo: (p, maxBytes) => {
-    const text = nodeFs.readFileSync(p, "utf8");
-    return text.length > maxBytes || Buffer.byteLength(text, "utf8") > maxBytes ? Buffer.byteLength(text, "utf8") : text;
-  },
   readdir: (p) => nodeFs.readdirSync(p, { withFileTypes: true }),
   stat: (p) => nodeFs.statSync(p),
   realpath: (p) => nodeFs.realpathSync.native(p),
@@ -149,18 +142,21 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   const visited = new Set<string>();
 
   const readSmall = (abs: string, rel: string): string | undefined => {
-    let result: string | number;
+    // Reads first and measures after: one call is much faster than stat + read for thousands of
+    // small files. A file too large for a string at all fails to read and is reported as unreadable.
+    let text: string;
     try {
-      result = fs.readFileUpTo(abs, maxBytes);
+      text = fs.readFile(abs);
     } catch (e) {
       skipped.push({ path: rel, reason: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
       return undefined;
     }
-    if (typeof result === "number") {
-      skipped.push({ path: rel, reason: `larger than ${Math.round(maxBytes / 1024 / 1024)} MiB (${(result / 1024 / 1024).toFixed(1)} MiB)` });
+    const bytes = text.length > maxBytes / 3 ? Buffer.byteLength(text, "utf8") : text.length;
+    if (bytes > maxBytes) {
+      skipped.push({ path: rel, reason: `larger than ${Math.round(maxBytes / 1024 / 1024)} MiB (${(bytes / 1024 / 1024).toFixed(1)} MiB)` });
       return undefined;
     }
-    return result;
+    return text;
   };
 
   const walk = (absDir: string, relDir: string, inSecrets: boolean): void => {
