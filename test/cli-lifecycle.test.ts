@@ -220,6 +220,22 @@ describe("members", () => {
   });
 });
 
+describe("concurrent changes", () => {
+  it("applies member additions and catalog entries from parallel processes without losing one", async () => {
+    const { s } = await project();
+    const keys = ["m1", "m2", "m3", "m4"].map((n) => s.keygen(n));
+    const results = await Promise.all([
+      ...keys.map((k, i) => s.run(["members", "add", `m${i + 1}`, k.recipient, "--env", "staging"])),
+      ...["stripe_api_key", "hubspot_api_token", "twilio_auth_token"].map((n) => s.run(["set", n, "--owner", `team-${n}`])),
+    ]);
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    expect(Object.keys(parse(s.read("stellar.yaml")).environments.staging.members).sort()).toEqual(["alice", "m1", "m2", "m3", "m4"]);
+    expect(stanzas(s, "staging").map((x) => x.recipient).sort()).toEqual([...keys.map((k) => k.recipient), parse(s.read("stellar.yaml")).environments.staging.members.alice].sort());
+    for (const k of keys) expect(unwrapWith(s, "staging", k)?.length).toBe(32);
+    expect(Object.keys(parse(s.read("secrets/catalog.yaml")).secrets).sort()).toEqual(["hubspot_api_token", "stripe_api_key", "twilio_auth_token"]);
+  });
+});
+
 describe("rotate-key", () => {
   it("replaces the data key and re-encrypts every value, keeping the values", async () => {
     const { s, alice } = await project();

@@ -22,6 +22,7 @@ import {
   decryptSecrets,
   findIdentities,
   readSecretsFile,
+  withFileLock,
   writeFileAtomic,
   type DecryptedSecrets,
   type Identities,
@@ -174,4 +175,23 @@ export async function assertCanDecrypt(ctx: CommandContext, config: ProjectConfi
     const decrypted = await decryptEnvironment(ctx, config, f.env);
     decrypted.dataKey.fill(0);
   }
+}
+
+/**
+ * Runs `fn` holding the lock on stellar.yaml, with the project loaded inside the lock, so that
+ * concurrent member changes apply one after the other instead of losing one.
+ */
+export async function withProjectLock<T>(ctx: CommandContext, fn: (config: ProjectConfig) => Promise<T>): Promise<T> {
+  const first = await openProject(ctx);
+  return withFileLock(first.configPath, async () => fn(await openProject(ctx)));
+}
+
+/** Rewrites the catalog under its lock: `change` gets the current text and returns the new one. */
+export async function updateCatalog(config: ProjectConfig, change: (text: string) => string): Promise<string> {
+  const path = catalogPath(config);
+  await withFileLock(path, async () => {
+    const { text } = await readCatalog(config);
+    await writeFileAtomic(path, change(text));
+  });
+  return path;
 }

@@ -13,6 +13,7 @@ import { CliError } from "../errors.js";
 import { humanList, renderJson, renderTable, shortRecipient } from "../format.js";
 import { loadReferences } from "../references.js";
 import {
+  withProjectLock,
   assertCanDecrypt,
   identitiesFor,
   namesIn,
@@ -126,47 +127,48 @@ async function add(argv: string[], ctx: CommandContext): Promise<number> {
       hint: "ask the member for the `# public key: age1...` line that age-keygen printed (or run `age-keygen -y KEYFILE`)",
     });
   }
-  const config = await openProject(ctx);
-  const envs = selectEnvironments(config, splitList(f.env), { all: false });
-  const changed: EnvironmentConfig[] = [];
-  const unchanged: string[] = [];
-  for (const env of envs) {
-    const byName = env.members.find((m) => m.name === name);
-    const byKey = env.members.find((m) => m.recipient === recipient);
-    if (byName && byName.recipient === recipient) {
-      unchanged.push(env.name);
-      continue;
+  return withProjectLock(ctx, async (config) => {
+    const envs = selectEnvironments(config, splitList(f.env), { all: false });
+    const changed: EnvironmentConfig[] = [];
+    const unchanged: string[] = [];
+    for (const env of envs) {
+      const byName = env.members.find((m) => m.name === name);
+      const byKey = env.members.find((m) => m.recipient === recipient);
+      if (byName && byName.recipient === recipient) {
+        unchanged.push(env.name);
+        continue;
+      }
+      if (byName) {
+        throw new CliError("MEMBER_EXISTS", `${env.name} already has a member "${name}" with a different key`, {
+          hint: `to change their key: stellar-secrets members rm ${name} --env ${env.name}, then members add again`,
+        });
+      }
+      if (byKey) {
+        throw new CliError("MEMBER_EXISTS", `this key is already in ${env.name} as member "${byKey.name}"`);
+      }
+      changed.push(env);
     }
-    if (byName) {
-      throw new CliError("MEMBER_EXISTS", `${env.name} already has a member "${name}" with a different key`, {
-        hint: `to change their key: stellar-secrets members rm ${name} --env ${env.name}, then members add again`,
-      });
+    const identities = identitiesFor(ctx);
+    const files = await readEnvironmentFiles(config, changed);
+    await assertCanDecrypt(ctx, config, files);
+    for (const { env, path, file } of files) {
+      if (file === undefined) continue; // created with the right recipients on the first `set`
+      await updateKeysFile(path, identities, [...recipientsOf(env), recipient]);
     }
-    if (byKey) {
-      throw new CliError("MEMBER_EXISTS", `this key is already in ${env.name} as member "${byKey.name}"`);
-    }
-    changed.push(env);
-  }
-  const identities = identitiesFor(ctx);
-  const files = await readEnvironmentFiles(config, changed);
-  await assertCanDecrypt(ctx, config, files);
-  for (const { env, path, file } of files) {
-    if (file === undefined) continue; // created with the right recipients on the first `set`
-    await updateKeysFile(path, identities, [...recipientsOf(env), recipient]);
-  }
-  let text = await readFile(config.configPath, "utf8");
-  for (const env of changed) text = setEnvironmentMembers(text, env.name, [...env.members, { name, recipient }]);
-  if (changed.length > 0) await writeProjectConfig(config, text);
+    let text = await readFile(config.configPath, "utf8");
+    for (const env of changed) text = setEnvironmentMembers(text, env.name, [...env.members, { name, recipient }]);
+    if (changed.length > 0) await writeProjectConfig(config, text);
 
-  if (f.json) {
-    ctx.stdout.write(renderJson({ member: name, recipient, added: changed.map((e) => e.name), alreadyMember: unchanged }));
+    if (f.json) {
+      ctx.stdout.write(renderJson({ member: name, recipient, added: changed.map((e) => e.name), alreadyMember: unchanged }));
+      return 0;
+    }
+    const lines: string[] = [];
+    if (changed.length > 0) lines.push(`added ${name} to ${humanList(changed.map((e) => e.name))}; stellar.yaml and .sops.yaml updated`);
+    if (unchanged.length > 0) lines.push(`${name} was already a member of ${humanList(unchanged)}`);
+    ctx.stdout.write(`${lines.join("\n")}\n`);
     return 0;
-  }
-  const lines: string[] = [];
-  if (changed.length > 0) lines.push(`added ${name} to ${humanList(changed.map((e) => e.name))}; stellar.yaml and .sops.yaml updated`);
-  if (unchanged.length > 0) lines.push(`${name} was already a member of ${humanList(unchanged)}`);
-  ctx.stdout.write(`${lines.join("\n")}\n`);
-  return 0;
+  });
 }
 
 async function remove(argv: string[], ctx: CommandContext): Promise<number> {
@@ -177,62 +179,63 @@ async function remove(argv: string[], ctx: CommandContext): Promise<number> {
     { min: 1, max: 1, names: "NAME" },
   );
   const name = positionals[0] as string;
-  const config = await openProject(ctx);
-  const requested = splitList(f.env);
-  const envs = selectEnvironments(config, requested, { all: true }).filter((e) => e.members.some((m) => m.name === name));
-  if (envs.length === 0) {
-    const where = config.environments.filter((e) => e.members.some((m) => m.name === name)).map((e) => e.name);
-    throw new CliError("UNKNOWN_MEMBER", `"${name}" is not a member of ${requested.length > 0 ? humanList(requested) : "any environment"}`, {
-      hint: where.length > 0 ? `${name} is a member of: ${where.join(", ")}` : "run `stellar-secrets members list`",
-    });
-  }
-  for (const env of envs) {
-    if (env.members.every((m) => m.name === name)) {
-      throw new CliError("LAST_MEMBER", `${name} is the last member of ${env.name}; removing them would leave nobody able to decrypt it`, {
-        hint: `add another member first: stellar-secrets members add NAME AGE_PUBLIC_KEY --env ${env.name}`,
+  return withProjectLock(ctx, async (config) => {
+    const requested = splitList(f.env);
+    const envs = selectEnvironments(config, requested, { all: true }).filter((e) => e.members.some((m) => m.name === name));
+    if (envs.length === 0) {
+      const where = config.environments.filter((e) => e.members.some((m) => m.name === name)).map((e) => e.name);
+      throw new CliError("UNKNOWN_MEMBER", `"${name}" is not a member of ${requested.length > 0 ? humanList(requested) : "any environment"}`, {
+        hint: where.length > 0 ? `${name} is a member of: ${where.join(", ")}` : "run `stellar-secrets members list`",
       });
     }
-  }
-  const identities = identitiesFor(ctx);
-  const files = await readEnvironmentFiles(config, envs);
-  await assertCanDecrypt(ctx, config, files);
-  const exposed: { environment: string; secrets: string[] }[] = [];
-  for (const { env, path, file } of files) {
-    const remaining = remainingMembers(env, name);
-    if (file !== undefined) await rotateFile(path, identities, { recipients: [...new Set(remaining.map((m) => m.recipient))] });
-    exposed.push({ environment: env.name, secrets: namesIn(file).slice().sort() });
-  }
-  let text = await readFile(config.configPath, "utf8");
-  for (const env of envs) text = setEnvironmentMembers(text, env.name, remainingMembers(env, name));
-  await writeProjectConfig(config, text);
-  const references = await loadReferences(config);
-
-  if (f.json) {
-    ctx.stdout.write(
-      renderJson({
-        member: name,
-        removedFrom: envs.map((e) => e.name),
-        dataKeyRotated: files.filter((x) => x.file !== undefined).map((x) => x.env.name),
-        rotateNow: exposed.map((e) => ({ ...e, secrets: e.secrets.map((s) => ({ name: s, references: references.get(s)?.length ?? 0 })) })),
-      }),
-    );
-    return 0;
-  }
-  const lines = [
-    `removed ${name} from ${humanList(envs.map((e) => e.name))}: new data key, every value re-encrypted; stellar.yaml and .sops.yaml updated`,
-  ];
-  const total = exposed.reduce((n, e) => n + e.secrets.length, 0);
-  if (total > 0) {
-    lines.push("", `${name} could read these values (and keeps any copy, e.g. from git history). Rotate them now:`);
-    const width = Math.max(...exposed.flatMap((e) => e.secrets.map((s) => s.length)));
-    for (const e of exposed) {
-      if (e.secrets.length === 0) continue;
-      lines.push(`  ${e.environment}:`);
-      for (const s of e.secrets) lines.push(`    ${s.padEnd(width)}  → new value at the provider, then: stellar-secrets set ${s} --env ${e.environment}`);
+    for (const env of envs) {
+      if (env.members.every((m) => m.name === name)) {
+        throw new CliError("LAST_MEMBER", `${name} is the last member of ${env.name}; removing them would leave nobody able to decrypt it`, {
+          hint: `add another member first: stellar-secrets members add NAME AGE_PUBLIC_KEY --env ${env.name}`,
+        });
+      }
     }
-  }
-  ctx.stdout.write(`${lines.join("\n")}\n`);
-  return 0;
+    const identities = identitiesFor(ctx);
+    const files = await readEnvironmentFiles(config, envs);
+    await assertCanDecrypt(ctx, config, files);
+    const exposed: { environment: string; secrets: string[] }[] = [];
+    for (const { env, path, file } of files) {
+      const remaining = remainingMembers(env, name);
+      if (file !== undefined) await rotateFile(path, identities, { recipients: [...new Set(remaining.map((m) => m.recipient))] });
+      exposed.push({ environment: env.name, secrets: namesIn(file).slice().sort() });
+    }
+    let text = await readFile(config.configPath, "utf8");
+    for (const env of envs) text = setEnvironmentMembers(text, env.name, remainingMembers(env, name));
+    await writeProjectConfig(config, text);
+    const references = await loadReferences(config);
+
+    if (f.json) {
+      ctx.stdout.write(
+        renderJson({
+          member: name,
+          removedFrom: envs.map((e) => e.name),
+          dataKeyRotated: files.filter((x) => x.file !== undefined).map((x) => x.env.name),
+          rotateNow: exposed.map((e) => ({ ...e, secrets: e.secrets.map((s) => ({ name: s, references: references.get(s)?.length ?? 0 })) })),
+        }),
+      );
+      return 0;
+    }
+    const lines = [
+      `removed ${name} from ${humanList(envs.map((e) => e.name))}: new data key, every value re-encrypted; stellar.yaml and .sops.yaml updated`,
+    ];
+    const total = exposed.reduce((n, e) => n + e.secrets.length, 0);
+    if (total > 0) {
+      lines.push("", `${name} could read these values (and keeps any copy, e.g. from git history). Rotate them now:`);
+      const width = Math.max(...exposed.flatMap((e) => e.secrets.map((s) => s.length)));
+      for (const e of exposed) {
+        if (e.secrets.length === 0) continue;
+        lines.push(`  ${e.environment}:`);
+        for (const s of e.secrets) lines.push(`    ${s.padEnd(width)}  → new value at the provider, then: stellar-secrets set ${s} --env ${e.environment}`);
+      }
+    }
+    ctx.stdout.write(`${lines.join("\n")}\n`);
+    return 0;
+  });
 }
 
 function remainingMembers(env: EnvironmentConfig, name: string): Member[] {

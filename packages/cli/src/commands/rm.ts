@@ -4,14 +4,14 @@
  */
 import { relative } from "node:path";
 import { removeCatalogEntry } from "@stellar-secrets/core";
-import { editSecretsFile, writeFileAtomic } from "@stellar-secrets/sops";
+import { editSecretsFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { humanList, plural, renderJson } from "../format.js";
 import { confirm } from "../prompt.js";
 import { formatReference, loadReferences, referencesIn } from "../references.js";
-import { assertCanDecrypt, identitiesFor, namesIn, openProject, readCatalog, readEnvironmentFiles, selectEnvironments } from "../repository.js";
+import { assertCanDecrypt, identitiesFor, namesIn, openProject, readCatalog, readEnvironmentFiles, selectEnvironments, updateCatalog } from "../repository.js";
 
 const help = `Usage: stellar-secrets rm NAME [--env ENV[,ENV]] [--force] [--yes] [--json]
 
@@ -85,7 +85,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (remaining.length === 0) {
     const catalog = await readCatalog(config);
     if (catalog.entries.has(name)) {
-      await writeFileAtomic(catalog.path, removeCatalogEntry(catalog.text, name));
+      await updateCatalog(config, (text) => removeCatalogEntry(text, name));
       catalogRemoved = true;
     }
   }

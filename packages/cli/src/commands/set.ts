@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { relative } from "node:path";
 import { secretsFilePath, setCatalogEntry, validateSecretName, type CatalogEntry } from "@stellar-secrets/core";
-import { createSecretsFile, editSecretsFile, writeFileAtomic } from "@stellar-secrets/sops";
+import { createSecretsFile, editSecretsFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, parseDurationDays, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -16,7 +16,7 @@ import {
   assertCanDecrypt,
   identitiesFor,
   openProject,
-  readCatalog,
+  updateCatalog,
   readEnvironmentFiles,
   recipientsOf,
   selectEnvironments,
@@ -120,9 +120,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
 
   let catalogFile: string | undefined;
   if (wantsCatalog) {
-    const catalog = await readCatalog(config);
-    await writeFileAtomic(catalog.path, setCatalogEntry(catalog.text, name, catalogPatch));
-    catalogFile = relative(config.root, catalog.path);
+    const path = await updateCatalog(config, (text) => setCatalogEntry(text, name, catalogPatch));
+    catalogFile = relative(config.root, path);
   }
 
   if (f.json) {
