@@ -74,7 +74,7 @@ describe("rm", () => {
       production: "missing",
     });
     const diff = s.git(["diff", "-U0", "--", "secrets/production.enc.yaml"]);
-    const keys = diff.split("\n").filter((l) => /^[-+][^-+]/.test(l)).map((l) => l.slice(1).trim().split(":")[0]);
+    const keys = diff.split("\n").filter((l) => /^[-+][^-+]/.test(l)).map((l) => l.slice(1).trim().split(":")[0] ?? "");
     expect(keys.filter((k) => !["hubspot_api_token", "mac", "lastmodified"].includes(k))).toEqual([]);
   });
 

@@ -229,7 +229,7 @@ describe("set, get, list", () => {
     const changed = diff
       .split("\n")
       .filter((l) => /^[-+][^-+]/.test(l))
-      .map((l) => l.slice(1).trim().split(":")[0]);
+      .map((l) => l.slice(1).trim().split(":")[0] ?? "");
     // lastmodified has one-second resolution, so it may or may not differ
     expect(changed).toContain("twilio_auth_token");
     expect(changed).toContain("mac");
