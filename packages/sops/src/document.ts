@@ -36,7 +36,7 @@ export function formatForPath(path: string): DocumentFormat {
 type RawNode =
   | { kind: "map"; entries: { key: string; value: RawNode }[]; comments: string[] }
   | { kind: "list"; items: RawNode[]; comments: string[] }
-  | { kind: "scalar"; value: string | number | boolean | null; source?: string; intLike?: boolean; offset?: number };
+  | { kind: "scalar"; value: string | number | boolean | null; source?: string; intLike?: boolean; offset?: number; plain?: boolean };
 
 const MAX_NODES = 1_000_000;
 
@@ -121,9 +121,120 @@ function fromYaml(node: Node | null, doc: Document.Parsed, budget: { n: number; 
       ...(s.source !== undefined ? { source: s.source } : {}),
       intLike,
       ...(s.range ? { offset: s.range[0] } : {}),
+      ...(s.type === "PLAIN" && s.tag === undefined ? { plain: true } : {}),
     };
   }
   throw new SopsError("MALFORMED_FILE", "unsupported YAML node", { file });
+}
+
+/**
+ * An untagged plain YAML scalar resolved as yaml.v3 (sops' YAML library) resolves it (spec §9.1),
+ * which differs from the `yaml` package's core schema: `0777` is octal 511, `1_000` is 1000,
+ * `2024-01-01` is a timestamp. Only clear-text leaves need this (their MAC bytes and tree value).
+ * @returns undefined for a plain string.
+ * @throws SopsError UNSUPPORTED for an integer sops itself cannot handle (above int64).
+ */
+export function resolveYamlV3Plain(src: string, file?: string): { type: "int" | "float" | "bool" | "time" | "null" | "str"; text: string; value: unknown } | undefined {
+  switch (src) {
+    case "":
+    case "~":
+    case "null":
+    case "Null":
+    case "NULL":
+      return { type: "null", text: "", value: null };
+    case "true":
+    case "True":
+    case "TRUE":
+      return { type: "bool", text: "True", value: true };
+    case "false":
+    case "False":
+    case "FALSE":
+      return { type: "bool", text: "False", value: false };
+    case ".nan":
+    case ".NaN":
+    case ".NAN":
+      return { type: "float", text: "NaN", value: Number.NaN };
+    case ".inf":
+    case ".Inf":
+    case ".INF":
+    case "+.inf":
+    case "+.Inf":
+    case "+.INF":
+      return { type: "float", text: "+Inf", value: Infinity };
+    case "-.inf":
+    case "-.Inf":
+    case "-.INF":
+      return { type: "float", text: "-Inf", value: -Infinity };
+  }
+  const first = src.charCodeAt(0);
+  if (src[0] === ".") {
+    if (/^\.[0-9]+(?:[eE][-+]?[0-9]+)?$/.test(src)) return float(Number(src));
+    return undefined;
+  }
+  const digit = first >= 48 && first <= 57;
+  if (!digit && src[0] !== "+" && src[0] !== "-") return undefined;
+  const time = yamlV3Timestamp(src);
+  if (time !== undefined) return { type: "time", text: time, value: time };
+  const plain = src.replace(/_/g, "");
+  const n = goParseIntBase0(plain);
+  if (n !== undefined) {
+    if (n > 9223372036854775807n || n < -9223372036854775808n) {
+      if (n > 0n && n <= 18446744073709551615n) {
+        throw new SopsError("UNSUPPORTED", "a clear-text integer is above the int64 range, which sops cannot handle either", { file });
+      }
+    } else {
+      return { type: "int", text: n.toString(), value: Number.isSafeInteger(Number(n)) ? Number(n) : n };
+    }
+  }
+  if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/.test(plain)) return float(Number(plain));
+  return undefined;
+
+  function float(x: number) {
+    // Go's ParseFloat fails on overflow (1e400), and the scalar then stays a string.
+    return Number.isFinite(x) ? { type: "float" as const, text: formatGoFloat(x), value: x } : undefined;
+  }
+}
+
+/** Go strconv.ParseInt(s, 0, 64) syntax (sign, then 0x/0b/0o/0 prefixes); range is checked by the caller. */
+function goParseIntBase0(s: string): bigint | undefined {
+  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
+  if (m === null) return undefined;
+  const body = m[2]!;
+  let n: bigint;
+  if (/^0[xX]/.test(body)) n = BigInt(`0x${body.slice(2)}`);
+  else if (/^0[bB]/.test(body)) n = BigInt(`0b${body.slice(2)}`);
+  else if (/^0[oO]/.test(body)) n = BigInt(`0o${body.slice(2)}`);
+  else if (body.length > 1 && body[0] === "0") n = BigInt(`0o${body.slice(1)}`);
+  else n = BigInt(body);
+  return m[1] === "-" ? -n : n;
+}
+
+/**
+ * yaml.v3's timestamp resolution (layouts `2006-1-2T15:4:5.999999999Z07:00`, lower-case `t`,
+ * `2006-1-2 15:4:5.999999999` in UTC, `2006-1-2`), returned as Go's MarshalText (RFC 3339, the
+ * fraction only when non-zero, `Z` for a zero offset). Undefined when it is not a timestamp.
+ */
+function yamlV3Timestamp(s: string): string | undefined {
+  const m =
+    /^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:([Tt])|( ))(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})?)?$/.exec(s);
+  if (m === null) return undefined;
+  const [, y, mo, d, t, space, h, mi, se, frac, zone] = m;
+  if (t !== undefined && zone === undefined) return undefined; // the T layouts need a zone
+  if (space !== undefined && zone !== undefined) return undefined; // the space layout has none
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const daysIn = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysIn) return undefined;
+  const hour = Number(h ?? 0);
+  const min = Number(mi ?? 0);
+  const sec = Number(se ?? 0);
+  if (hour > 23 || min > 59 || sec > 59) return undefined;
+  if (zone !== undefined && zone !== "Z" && (Number(zone.slice(1, 3)) > 23 || Number(zone.slice(4)) > 59)) return undefined;
+  const p2 = (n: number) => String(n).padStart(2, "0");
+  const f = (frac ?? "").replace(/0+$/, "");
+  const z = zone === undefined || zone === "Z" || zone === "+00:00" || zone === "-00:00" ? "Z" : zone;
+  return `${y}-${p2(month)}-${p2(day)}T${p2(hour)}:${p2(min)}:${p2(sec)}${f ? `.${f}` : ""}${z}`;
 }
 
 /** The canonical bytes of an unencrypted leaf, resolved as the store read it. */
@@ -164,6 +275,8 @@ interface WalkState {
   leaves: DocumentLeaf[];
   comments: DocumentComment[];
   file?: string | undefined;
+  /** The store: clear-text YAML scalars are resolved as yaml.v3 does. */
+  format?: DocumentFormat;
   /** The file text, to give errors a line number. */
   text?: string | undefined;
 }
@@ -217,11 +330,15 @@ function walk(node: RawNode, path: string[], st: WalkState): unknown {
     st.leaves.push({ path: [...path], aad, type: d.type, plaintext: canonical, encrypted: true, inMac: true });
     return typedValue(canonical, d.type);
   }
-  const { type, text } = plainCanonical(node);
+  // A clear-text leaf of a YAML file: resolve it as sops' yaml.v3 does, not as the `yaml` package did.
+  const asV3 = st.format === "yaml" && node.plain === true && node.source !== undefined;
+  const v3 = asV3 ? (resolveYamlV3Plain(node.source!, st.file) ?? { type: "str" as const, text: node.source!, value: node.source! }) : undefined;
+  if (v3?.type === "null") return null;
+  const { type, text } = v3 ?? plainCanonical(node);
   const inMac = !st.macOnlyEncrypted;
   if (inMac) st.mac.add(text);
   st.leaves.push({ path: [...path], aad, type, plaintext: text, encrypted: false, inMac });
-  return node.value;
+  return v3 !== undefined ? v3.value : node.value;
 }
 
 /** dotenv (spec §10.2): KEY=VALUE lines, `#` comments, metadata flattened into `sops_*` keys. */
@@ -278,6 +395,7 @@ export function decryptDocumentWithKey(text: string, dataKey: Uint8Array, option
     leaves: [],
     comments: [],
     file: options.path,
+    format,
     text,
   };
   const trees = roots.map((r) => walk(r, [], st));

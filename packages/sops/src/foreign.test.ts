@@ -1,0 +1,150 @@
+/**
+ * Foreign sops files beyond the fixture set (MANIFEST.md "Gaps"), built by the independent oracle
+ * from the spec: clear-text leaves under crypt rules resolved like yaml.v3 for the MAC (§9.1),
+ * type:time (§2.3), encrypted_suffix / unencrypted_regex (§3), multi-document YAML (§1, §9.3),
+ * JSON ints (3.13.2) and floats.
+ */
+import { describe, expect, it } from "vitest";
+import { SopsError, decryptDocument } from "./index.js";
+import { oracleEncrypt, oracleMac, oracleSealYaml, ageWrapSync, testKey } from "../test-fixtures/support.js";
+
+const alice = testKey("alice");
+const KEY = Buffer.alloc(32, 0x42);
+const secretLine = `secret: ${oracleEncrypt(KEY, "s3cr3t", "secret:")}\n`;
+
+async function macOf(text: string, format?: "yaml" | "json"): Promise<string> {
+  return (await decryptDocument(text, [alice.identity], format ? { format } : {})).macHex;
+}
+
+describe("clear-text leaves are fed to the MAC as yaml.v3 (sops) resolves them (§9.1)", () => {
+  // [YAML plain scalar, canonical MAC bytes per the spec's table]
+  const cases: [string, string][] = [
+    ["plain text", "plain text"],
+    ["folded\n    plain line", "folded plain line"],
+    ["'quoted 0777'", "quoted 0777"],
+    ["42", "42"],
+    ["-7", "-7"],
+    ["+12", "12"],
+    ["0x1F", "31"],
+    ["0o17", "15"],
+    ["0777", "511"],
+    ["012", "10"],
+    ["1_000", "1000"],
+    ["08", "8"],
+    ["1.0", "1"],
+    ["1e3", "1000"],
+    ["3.10", "3.1"],
+    [".inf", "+Inf"],
+    ["-.inf", "-Inf"],
+    ["true", "True"],
+    ["True", "True"],
+    ["false", "False"],
+    ["yes", "yes"],
+    ["no", "no"],
+    ["on", "on"],
+    ["2024-01-01", "2024-01-01T00:00:00Z"],
+    ["2006-01-02T15:04:05Z", "2006-01-02T15:04:05Z"],
+    ["2024-1-2", "2024-01-02T00:00:00Z"],
+    ["2001-12-14t21:59:43.10-05:00", "2001-12-14T21:59:43.1-05:00"],
+    ["2001-12-14 21:59:43.10", "2001-12-14T21:59:43.1Z"],
+    ["2006-01-02T15:04:05+00:00", "2006-01-02T15:04:05Z"],
+    ["2024-13-01", "2024-13-01"],
+    ["2024-01-01T00:00:00", "2024-01-01T00:00:00"],
+    ["0b101", "5"],
+    ["-0x1F", "-31"],
+    ["-0", "0"],
+    ["1_0.5", "10.5"],
+    [".5", "0.5"],
+    ["1.", "1"],
+    ["1e400", "1e400"],
+    ["99999999999999999999999", "100000000000000000000000"],
+    ["0x", "0x"],
+    ["Yes", "Yes"],
+    ["NULLish", "NULLish"],
+  ];
+  for (const [scalar, bytes] of cases) {
+    it(`${scalar} → ${JSON.stringify(bytes)}`, async () => {
+      const body = `value: ${scalar}\n${secretLine}`;
+      const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: [bytes, "s3cr3t"], cryptRule: "encrypted_regex: ^secret$" });
+      expect(await macOf(text)).toBe(oracleMac([bytes, "s3cr3t"]));
+    });
+  }
+
+  it("null / ~ / empty are skipped", async () => {
+    const body = `a: null\nb: ~\nc:\n${secretLine}`;
+    const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: ["s3cr3t"], cryptRule: "encrypted_regex: ^secret$" });
+    expect(await macOf(text)).toBe(oracleMac(["s3cr3t"]));
+  });
+
+  it("a Kubernetes Secret with defaultMode: 0644 under encrypted_regex verifies", async () => {
+    const body =
+      "apiVersion: v1\nkind: Secret\nspec:\n    replicas: 3\n    defaultMode: 0644\n    port: 8080\nstringData:\n" +
+      `    key: ${oracleEncrypt(KEY, "value", "stringData:key:")}\n`;
+    const macValues = ["v1", "Secret", "3", "420", "8080", "value"];
+    const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues, cryptRule: "encrypted_regex: ^(data|stringData)$" });
+    expect(await macOf(text)).toBe(oracleMac(macValues));
+  });
+});
+
+describe("crypt rules the fixtures do not cover (§3)", () => {
+  it("encrypted_suffix: only keys (or ancestors) with the suffix are encrypted; the rest is clear but in the MAC", async () => {
+    const body = `db_secret: ${oracleEncrypt(KEY, "pw", "db_secret:")}\nname: app\ngroup_secret:\n    inner: ${oracleEncrypt(KEY, "x", "group_secret:inner:")}\n`;
+    const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: ["pw", "app", "x"], cryptRule: "encrypted_suffix: _secret" });
+    const d = await decryptDocument(text, [alice.identity]);
+    expect(d.tree).toEqual({ db_secret: "pw", name: "app", group_secret: { inner: "x" } });
+    expect(d.leaves.map((l) => l.encrypted)).toEqual([true, false, true]);
+  });
+
+  it("unencrypted_regex: matching keys stay clear (regex searches, unanchored)", async () => {
+    const body = `public_url: https://x\nmy_public_note: hi\ntoken: ${oracleEncrypt(KEY, "t", "token:")}\n`;
+    const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: ["https://x", "hi", "t"], cryptRule: "unencrypted_regex: public" });
+    const d = await decryptDocument(text, [alice.identity]);
+    expect(d.tree).toEqual({ public_url: "https://x", my_public_note: "hi", token: "t" });
+  });
+
+  it("a plaintext value where the rule says encrypted is NOT_ENCRYPTED", async () => {
+    const body = `db_secret: oops-plain\n`;
+    const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: ["oops-plain"], cryptRule: "encrypted_suffix: _secret" });
+    const err = await decryptDocument(text, [alice.identity]).then(() => undefined, (e: unknown) => e);
+    expect((err as SopsError).code).toBe("NOT_ENCRYPTED");
+    expect((err as SopsError).message).not.toContain("oops-plain");
+  });
+});
+
+describe("type:time, multi-document YAML, JSON numbers", () => {
+  it("type:time values are canonicalised (zero fraction dropped, +00:00 → Z) for the MAC", async () => {
+    const body = `t1: ${oracleEncrypt(KEY, "2024-01-01T00:00:00.000Z", "t1:", "time")}\nt2: ${oracleEncrypt(KEY, "2006-01-02T15:04:05.5+00:00", "t2:", "time")}\nt3: ${oracleEncrypt(KEY, "2006-01-02T15:04:05+07:06", "t3:", "time")}\n`;
+    const canonical = ["2024-01-01T00:00:00Z", "2006-01-02T15:04:05.5Z", "2006-01-02T15:04:05+07:06"];
+    const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: canonical });
+    const d = await decryptDocument(text, [alice.identity]);
+    expect(d.macHex).toBe(oracleMac(canonical));
+    expect(d.leaves.map((l) => [l.type, l.plaintext])).toEqual(canonical.map((c) => ["time", c]));
+  });
+
+  it("multi-document YAML: the MAC covers every document in order; metadata is in each", async () => {
+    const doc1 = `a: ${oracleEncrypt(KEY, "one", "a:")}\n`;
+    const doc2 = `b: ${oracleEncrypt(KEY, "two", "b:")}\n`;
+    const sealed1 = oracleSealYaml(doc1, { dataKey: KEY, recipients: [alice.recipient], macValues: ["one", "two"] });
+    const sopsBlock = sealed1.slice(sealed1.indexOf("sops:"));
+    const text = `${sealed1}---\n${doc2}${sopsBlock}`;
+    const d = await decryptDocument(text, [alice.identity]);
+    expect(d.macHex).toBe(oracleMac(["one", "two"]));
+    expect(d.leaves.map((l) => l.plaintext)).toEqual(["one", "two"]);
+    // dropping the second document changes the MAC
+    const err = await decryptDocument(sealed1, [alice.identity]).then(() => undefined, (e: unknown) => e);
+    expect((err as SopsError).code).toBe("MAC_MISMATCH");
+  });
+
+  it("JSON: type:int (sops 3.13.2) and type:float (older) both verify and read back as numbers", async () => {
+    const lm = "2026-01-01T00:00:00Z";
+    const obj = {
+      i: oracleEncrypt(KEY, "7", "i:", "int"),
+      f: oracleEncrypt(KEY, "7", "f:", "float"),
+      g: oracleEncrypt(KEY, "0.25", "g:", "float"),
+      b: oracleEncrypt(KEY, "True", "b:", "bool"),
+      sops: { age: [{ recipient: alice.recipient, enc: ageWrapSync(KEY, alice.recipient) }], lastmodified: lm, mac: oracleEncrypt(KEY, oracleMac(["7", "7", "0.25", "True"]), lm), unencrypted_suffix: "_unencrypted", version: "3.13.2" },
+    };
+    const d = await decryptDocument(JSON.stringify(obj, null, "\t"), [alice.identity], { format: "json" });
+    expect(d.tree).toEqual({ i: 7, f: 7, g: 0.25, b: true });
+  });
+});
