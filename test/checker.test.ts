@@ -4,6 +4,7 @@
  * the awkward inputs (bad YAML, empty files, other tools' files, huge files, symlink loops).
  */
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync, cpSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -128,6 +129,12 @@ describe("the example organisation", () => {
     expect(check(REPO)).toEqual([]);
   });
 
+  it("has encrypted files that its test-only keys decrypt to the values of scripts/make-example-org.mjs", () => {
+    const r = spawnSync(process.execPath, [join(REPO, "scripts", "make-example-org.mjs"), "--check"], { cwd: REPO, encoding: "utf8" });
+    expect(r.stdout).toBe("unchanged development\nunchanged staging\nunchanged production\n");
+    expect(r.status).toBe(0);
+  });
+
   it("knows where each secret is used and where it is needed", () => {
     const { index } = loadWorkspace(REPO);
     const usage = secretUsage(index, "salesforce_client_secret");
@@ -167,7 +174,7 @@ describe("awkward inputs", () => {
     const { index, skipped } = loadWorkspace(dir);
     expect(skipped).toEqual([
       { path: "agents/dangling.yaml", reason: "broken symbolic link" },
-      { path: "agents/loop", reason: "symbolic link loop (directory already visited)" },
+      { path: "agents/loop", reason: "symbolic link to a folder already read (a loop or a second path to it)" },
       { path: "agents/self.yaml", reason: "symbolic link loop" },
     ]);
     expect(checkWorkspace(index)).toEqual([]);

@@ -168,7 +168,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
       return;
     }
     if (visited.has(real)) {
-      skipped.push({ path: relDir, reason: "symbolic link loop (directory already visited)" });
+      skipped.push({ path: relDir, reason: "symbolic link to a folder already read (a loop or a second path to it)" });
       return;
     }
     visited.add(real);
