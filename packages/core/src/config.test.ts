@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { parseConfigFile } from "./config.js";
+
+describe("parseConfigFile", () => {
+  it("indexes secret references of every kind with their field and range", () => {
+    const text = `kind: auth_connector
+name: sf
+type: oauth2_client_credentials
+client_id: { secret: sf_client_id }
+client_secret: { secret: sf_client_secret }
+token_url: https://login.example.com/token
+---
+kind: api_connection
+name: hubspot
+base_url: https://api.hubapi.com
+auth: sf
+headers:
+  - { name: Authorization, type: secret, secret: hubspot_api_token, prefix: "Bearer " }
+`;
+    for (const fast of [true, false]) {
+      const f = parseConfigFile(text, "x.yaml", { fast });
+      expect(f.diagnostics).toEqual([]);
+      expect(f.documents.map((d) => [d.kind, d.name, d.documentIndex])).toEqual([
+        ["auth_connector", "sf", 0],
+        ["api_connection", "hubspot", 1],
+      ]);
+      const refs = f.documents.flatMap((d) => d.references.map((r) => [r.secret, r.field, r.owner, r.line, r.column, text.slice(r.range.start, r.range.end)]));
+      expect(refs).toEqual([
+        ["sf_client_id", "client_id", "sf", 4, 22, "sf_client_id"],
+        ["sf_client_secret", "client_secret", "sf", 5, 26, "sf_client_secret"],
+        ["hubspot_api_token", "headers[0] Authorization", "hubspot", 13, 50, "hubspot_api_token"],
+      ]);
+      expect(f.documents[1]?.links).toEqual([{ field: "auth", targetKind: "auth_connector", target: "sf", range: { start: text.indexOf("auth: sf") + 6, end: text.indexOf("auth: sf") + 8 } }]);
+    }
+  });
+
+  it("reads links and environments of actions and agents", () => {
+    const f = parseConfigFile("kind: agent\nname: support\nenvironments: [staging, production]\nactions:\n  - create_ticket\n", "a.yaml");
+    const doc = f.documents[0];
+    expect(doc?.environments?.map((e) => e.name)).toEqual(["staging", "production"]);
+    expect(doc?.links.map((l) => [l.field, l.target])).toEqual([["actions", "create_ticket"]]);
+  });
+
+  it("ignores files of other tools, even broken ones", () => {
+    for (const text of ["services:\n  web:\n    image: nginx\n", "apiVersion: v1\nkind: Service\n", "steps: [a\nkind: x\n", ""]) {
+      const f = parseConfigFile(text, "o.yaml");
+      expect(f.relevant, text).toBe(false);
+      expect(f.diagnostics).toEqual([]);
+    }
+  });
+
+  it("reports YAML errors of a file that looks like ours, and indexes what parsed", () => {
+    const f = parseConfigFile("kind: action\nname: a\nheaders:\n  - { name: A, type: secret, secret: s }\npath: [\n", "b.yaml");
+    expect(f.relevant).toBe(true);
+    expect(f.diagnostics.map((d) => d.rule)).toEqual(["schema"]);
+    expect(f.documents[0]?.hasErrors).toBe(true);
+    expect(f.documents[0]?.references.map((r) => r.secret)).toEqual(["s"]);
+  });
+
+  it("follows YAML aliases to the secret name", () => {
+    const text = "kind: action\nname: a\nmethod: GET\npath: /x\nx-defaults: &k stripe_api_key\nheaders:\n  - { name: A, type: secret, secret: *k }\n";
+    const f = parseConfigFile(text, "c.yaml");
+    expect(f.documents[0]?.references.map((r) => [r.secret, text.slice(r.range.start, r.range.end)])).toEqual([["stripe_api_key", "*k"]]);
+    expect(f.diagnostics.map((d) => d.message)).toEqual(['unknown field "x-defaults"']);
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { detectCredential, looksRandom, shannonEntropy } from "./credentials.js";
+
+describe("detectCredential", () => {
+  it.each([
+    ["sk_live_FAKEFAKEFAKEFAKE0000", /Stripe live secret key/],
+    ["Bearer ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0000", /GitHub token/],
+    ["xoxb-FAKE-0000000000-notreal", /Slack token/],
+    ["AKIAFAKEFAKEFAKE0000", /AWS access key id/],
+    ["AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ", /age private key/],
+    ["-----BEGIN RSA PRIVATE KEY-----", /PEM private key/],
+    ["eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJmYWtlIn0.ZmFrZS1zaWduYXR1cmU", /JSON Web Token/],
+    ["https://admin:hunter2@db.example.com/x", /URL with a password/],
+  ])("recognises %s", (value, what) => {
+    expect(detectCredential(value)).toMatch(what);
+  });
+
+  it("does not flag ordinary values, prefixes without a key, UUIDs or URLs", () => {
+    for (const v of [
+      "application/json",
+      "uses sk_live_ keys",
+      "123e4567-e89b-12d3-a456-426614174000",
+      "https://api.example.com/v1/things/42",
+      "support-bot@example.com/token",
+      "/crm/v3/objects/contacts/search",
+    ]) {
+      expect(detectCredential(v, { entropy: true }), v).toBeUndefined();
+    }
+  });
+
+  it("flags long random strings only when asked (static header values)", () => {
+    const random = "q8Zr2LpX0vTn5WbY7cKd3HsJ9mFa6GeQ";
+    expect(detectCredential(random)).toBeUndefined();
+    expect(detectCredential(random, { entropy: true })).toMatch(/random string/);
+    expect(detectCredential(`Bearer ${random}`, { entropy: true })).toMatch(/random string/);
+    expect(looksRandom("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa11")).toBe(false);
+    expect(shannonEntropy("abab")).toBe(1);
+  });
+
+  it("describes the format, never the value", () => {
+    expect(detectCredential("sk_live_FAKEFAKEFAKEFAKE0000")).not.toContain("FAKE");
+  });
+});
