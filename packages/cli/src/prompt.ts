@@ -51,7 +51,6 @@ function readLine(ctx: CommandContext, question: string, echo: boolean): Promise
     );
   }
   const setRawMode = stdin.setRawMode.bind(stdin);
-  ctx.stderr.write(question);
   return new Promise<string>((resolve, reject) => {
     const decoder = new StringDecoder("utf8");
     const chars: string[] = [];
@@ -91,9 +90,11 @@ function readLine(ctx: CommandContext, question: string, echo: boolean): Promise
         if (echo) ctx.stderr.write(ch);
       }
     };
+    // Echo off before the question appears: anything typed after it is never echoed.
     setRawMode(true);
     stdin.on("data", onData);
     stdin.once("end", onEnd);
     stdin.resume();
+    ctx.stderr.write(question);
   });
 }
