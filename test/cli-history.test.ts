@@ -3,9 +3,8 @@
  * re-encryptions (with and without a key), merges, renamed and deleted files, uncommitted
  * changes, and a history of thousands of commits.
  */
-import { execFileSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
-import { createSandbox, type AgeKey, type Sandbox } from "./helpers/cli.js";
+import { createSandbox, importAlternatingCommits, type AgeKey, type Sandbox } from "./helpers/cli.js";
 
 let sandboxes: Sandbox[] = [];
 afterEach(() => {
@@ -168,17 +167,9 @@ describe("history", () => {
     const a = s.read("secrets/production.enc.yaml");
     await set("stripe_api_key", "production", "v-b");
     const b = s.read("secrets/production.enc.yaml");
-    // 2,000 commits alternating between two versions, written with git fast-import
+    // 2,000 commits alternating between the two versions (b first)
     const n = 2000;
-    const chunks: string[] = [`blob\nmark :1\ndata ${Buffer.byteLength(a)}\n${a}\n`, `blob\nmark :2\ndata ${Buffer.byteLength(b)}\n${b}\n`];
-    for (let i = 0; i < n; i++) {
-      const msg = `commit ${i}`;
-      chunks.push(
-        `commit refs/heads/main\ncommitter Alice <alice@example.test> ${1_700_000_000 + i * 60} +0000\ndata ${msg.length}\n${msg}\n${i === 0 ? "from refs/heads/main^0\n" : ""}M 100644 :${i % 2 === 0 ? 2 : 1} secrets/production.enc.yaml\n\n`,
-      );
-    }
-    execFileSync("git", ["fast-import", "--quiet"], { cwd: s.repo, env: s.env, input: chunks.join("") });
-    s.git(["reset", "-q", "--hard"]);
+    importAlternatingCommits(s, "secrets/production.enc.yaml", [b, a], n);
     const events = await history(s, ["stripe_api_key", "--env", "production", "--no-decrypt"]);
     expect(events).toHaveLength(n + 1);
     expect(events.slice(1).every((e) => e.kind === "changed")).toBe(true);

@@ -3,7 +3,7 @@
  * nothing of what is typed, Ctrl-C aborts it, and `rm` asks before deleting.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createSandbox, runInPty, type Sandbox } from "./helpers/cli.js";
+import { createSandbox, importAlternatingCommits, runInPty, type Sandbox } from "./helpers/cli.js";
 
 let sandboxes: Sandbox[] = [];
 afterEach(() => {
@@ -68,5 +68,25 @@ describe("rm on a terminal", () => {
     expect(yes.output).toContain("deleted stripe_api_key from production");
     const list = JSON.parse((await s.run(["list", "--json"])).stdout);
     expect(list.secrets[0].environments).toEqual({ development: "set", production: "missing" });
+  });
+});
+
+describe("history on a terminal", () => {
+  it("shows progress on stderr for a long history and clears it before the result", async () => {
+    const s = await project();
+    expect((await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "a" })).code).toBe(0);
+    s.commit("a");
+    const a = s.read("secrets/production.enc.yaml");
+    expect((await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "b" })).code).toBe(0);
+    importAlternatingCommits(s, "secrets/production.enc.yaml", [s.read("secrets/production.enc.yaml"), a], 1200);
+    const session = await runInPty(s, ["history", "stripe_api_key", "--no-decrypt"], []);
+    expect(session.code).toBe(0);
+    expect(session.output).toMatch(/comparing versions 50\/(\d+)…/);
+    const total = (/comparing versions 50\/(\d+)…/.exec(session.output) as RegExpExecArray)[1];
+    expect(Number(total)).toBeGreaterThan(1200);
+    expect(session.output).toContain(`comparing versions ${total}/${total}…`);
+    expect(session.output).toContain("\r\u001b[Kstripe_api_key (production)");
+    const short = await runInPty(s, ["history", "--env", "development"], []);
+    expect(short.output).not.toContain("comparing versions");
   });
 });

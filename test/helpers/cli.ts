@@ -226,6 +226,23 @@ export function runInPty(sandbox: Sandbox, args: string[], steps: PtyStep[], opt
   });
 }
 
+/**
+ * Appends `count` commits to `main` with `git fast-import`, alternating the file at `path` between
+ * `versions` (texts), one minute apart. Fast enough for histories of thousands of commits.
+ */
+export function importAlternatingCommits(sandbox: Sandbox, path: string, versions: string[], count: number): void {
+  const chunks = versions.map((v, i) => `blob\nmark :${i + 1}\ndata ${Buffer.byteLength(v)}\n${v}\n`);
+  for (let i = 0; i < count; i++) {
+    const msg = `commit ${i}`;
+    chunks.push(
+      `commit refs/heads/main\ncommitter Alice <alice@example.test> ${1_700_000_000 + i * 60} +0000\ndata ${msg.length}\n${msg}\n` +
+        `${i === 0 ? "from refs/heads/main^0\n" : ""}M 100644 :${(i % versions.length) + 1} ${path}\n\n`,
+    );
+  }
+  execFileSync("git", ["fast-import", "--quiet"], { cwd: sandbox.repo, env: sandbox.env, input: chunks.join("") });
+  sandbox.git(["reset", "-q", "--hard"]);
+}
+
 /** Runs `age --decrypt -i KEYFILE` on `armored` data; resolves to the plaintext, or rejects. */
 export function ageDecrypt(keyFile: string, data: Buffer | string): Buffer {
   return execFileSync("age", ["--decrypt", "-i", keyFile], { input: data, stdio: ["pipe", "pipe", "pipe"] });

@@ -178,7 +178,7 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
   let done = 0;
   for (const r of records) {
     done++;
-    if (done % 50 === 0) options.onProgress?.("comparing versions", done, records.length);
+    if (done % 50 === 0 || done === records.length) options.onProgress?.("comparing versions", done, records.length);
     const where = `${r.path} at ${r.info.commit.slice(0, 12)}`;
     const after = versionOf(r.after, where);
     const befores = r.before.map((b) => versionOf(b, where));

@@ -20,7 +20,7 @@ or a plain \`sops\` edit) is reported as "re-encrypted": without a key nobody ca
 a value also changed. When you have a key for the environment, both versions are decrypted in
 memory and compared, and such a commit is reported as "changed" or "re-encrypted (same value)".
 Follows renamed files, handles deleted files and merges (a merge is listed only for what it
-changed itself). Shows progress on stderr on long runs.
+changed itself). On a terminal, long runs (500 or more file versions) show progress on stderr.
 
 Options:
   --env ENV[,ENV]  only these environments (default: all)
@@ -88,15 +88,17 @@ function describeKind(e: HistoryEvent): string {
   return e.kind;
 }
 
-/** A progress line on stderr, shown only on a terminal and only once work takes a while. */
+/** Work items from which a run counts as long and shows progress. */
+export const PROGRESS_THRESHOLD = 500;
+
+/** A progress line on stderr, shown only on a terminal and only for long runs (many file versions). */
 export function progressLine(ctx: CommandContext): { update: (phase: string, done: number, total: number) => void; done: () => void } {
-  const started = Date.now();
   let shown = false;
   return {
     update(phase, done, total) {
-      if (!ctx.stderr.isTTY || Date.now() - started < 500) return;
+      if (!ctx.stderr.isTTY || total < PROGRESS_THRESHOLD) return;
       shown = true;
-      ctx.stderr.write(`\r\u001b[K${phase}${total > 1 ? ` ${done}/${total}` : ""}…`);
+      ctx.stderr.write(`\r\u001b[K${phase} ${done}/${total}…`);
     },
     done() {
       if (shown) ctx.stderr.write("\r\u001b[K");
