@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { escapeDotenv } from "./commands/export.js";
 import type { CliError } from "./errors.js";
-import { selectValues, variableNames } from "./variables.js";
+import { escapeDotenv, selectValues, variableNames } from "./variables.js";
 
 const code = (fn: () => unknown): string | undefined => {
   try {

@@ -49,3 +49,8 @@ export function selectValues(values: ReadonlyMap<string, string>, only: string[]
   const names = (only.length > 0 ? only : [...values.keys()]).slice().sort();
   return new Map(names.map((n) => [n, values.get(n) as string]));
 }
+
+/** Escapes a value for a double-quoted dotenv string: `\\ " $ \``, newline, CR and tab. */
+export function escapeDotenv(value: string): string {
+  return value.replace(/[\\"$`\n\r\t]/g, (c) => ({ "\\": "\\\\", '"': '\\"', $: "\\$", "`": "\\`", "\n": "\\n", "\r": "\\r", "\t": "\\t" })[c] as string);
+}

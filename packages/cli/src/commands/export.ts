@@ -8,7 +8,7 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { renderJson } from "../format.js";
 import { decryptEnvironment, openProject, selectEnvironments } from "../repository.js";
-import { selectValues, variableNames } from "../variables.js";
+import { escapeDotenv, selectValues, variableNames } from "../variables.js";
 
 const help = `Usage: stellar-secrets export --env ENV --format dotenv|json|k8s [--only NAME[,NAME]]
                               [--name NAME] [--namespace NS]
@@ -82,11 +82,6 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     );
   }
   return 0;
-}
-
-/** Escapes a value for a double-quoted dotenv string. */
-export function escapeDotenv(value: string): string {
-  return value.replace(/[\\"$`\n\r\t]/g, (c) => ({ "\\": "\\\\", '"': '\\"', $: "\\$", "`": "\\`", "\n": "\\n", "\r": "\\r", "\t": "\\t" })[c] as string);
 }
 
 const command: Command = { summary: "write one environment's values as dotenv, JSON or a Kubernetes Secret", help, run };
