@@ -20,4 +20,4 @@ export * from "./check.js";
 export * from "./usage.js";
 export * from "./completion.js";
 export * from "./load.js";
-export { schemaDiagnostics, validatorFor } from "./validate.js";
+export { schemaDiagnostics, validatorFor, type SchemaValidator } from "./validate.js";

@@ -2,7 +2,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
+import { generateValidatorsModule } from "./schema-codegen.js";
 import { SCHEMA_FILES } from "./schemas.js";
+import { validatorFor } from "./validate.js";
 
 const schemasDir = join(import.meta.dirname, "..", "..", "..", "schemas");
 
@@ -13,6 +15,22 @@ describe("schemas/", () => {
     for (const [name, schema] of Object.entries(SCHEMA_FILES)) {
       expect(JSON.parse(readFileSync(join(schemasDir, name), "utf8")), name).toEqual(schema);
     }
+  });
+
+  it("has validators.generated.ts compiled from the current schemas (run scripts/write-schemas.mjs after a change)", () => {
+    const committed = readFileSync(join(import.meta.dirname, "validators.generated.ts"), "utf8");
+    expect(committed === generateValidatorsModule()).toBe(true);
+  });
+
+  it("validates with the precompiled validators like ajv does", () => {
+    const action = validatorFor("action.schema.json");
+    expect(action({ kind: "action", name: "a", method: "GET", path: "/x" })).toBe(true);
+    expect(action({ kind: "action", name: "a", method: "FETCH", path: "/x", extra: 1 })).toBe(false);
+    expect(action.errors?.map((e) => [e.keyword, e.instancePath])).toEqual([
+      ["additionalProperties", ""],
+      ["enum", "/method"],
+    ]);
+    expect(action.schema).toBe(SCHEMA_FILES["action.schema.json"]);
   });
 
   it("compiles in strict mode as a set, with unique $ids", () => {

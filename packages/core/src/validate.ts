@@ -2,7 +2,7 @@
  * JSON Schema validation of parsed YAML with diagnostics at the offending node. The ajv
  * validators are compiled once per process, on first use.
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import type { ErrorObject } from "ajv";
 import { isMap, isSeq, type Node } from "yaml";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { nearestName } from "./names.js";
@@ -15,26 +15,40 @@ import {
   OBJECT_NAME_PATTERN,
   ROTATION_PERIOD_PATTERN,
   SCHEMA_FILES,
+  type JsonSchema,
 } from "./schemas.js";
+import * as generated from "./validators.generated.js";
 import { locatePath, nodeRange } from "./yaml-nodes.js";
 
-let ajv: Ajv2020 | undefined;
-const compiled = new Map<string, ValidateFunction>();
+/** A compiled schema: call it with a plain value; on false, `errors` says why (ajv's error objects). */
+export interface SchemaValidator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+  /** The schema it validates against. */
+  schema: JsonSchema;
+}
 
-/** The compiled validator of a schema file name from {@link SCHEMA_FILES} (e.g. `action.schema.json`). */
-export function validatorFor(schemaFile: string): ValidateFunction {
-  let v = compiled.get(schemaFile);
+const validators = new Map<string, SchemaValidator>();
+
+/**
+ * The validator of a schema file name from {@link SCHEMA_FILES} (e.g. `action.schema.json`).
+ * The schemas are compiled ahead of time (validators.generated.ts), so this costs no compilation.
+ * @throws Error for a name that is not in SCHEMA_FILES.
+ */
+export function validatorFor(schemaFile: string): SchemaValidator {
+  let v = validators.get(schemaFile);
   if (v !== undefined) return v;
-  if (ajv === undefined) {
-    ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-    for (const schema of Object.values(SCHEMA_FILES)) ajv.addSchema(schema as object);
-  }
   const schema = SCHEMA_FILES[schemaFile];
-  if (schema === undefined) throw new Error(`no schema named ${schemaFile}`);
-  v = ajv.getSchema(schema.$id as string);
-  if (v === undefined) throw new Error(`schema ${schemaFile} did not compile`);
-  compiled.set(schemaFile, v);
-  return v;
+  const fn = (generated as unknown as Record<string, ((data: unknown) => boolean) & { errors?: ErrorObject[] | null }>)[schemaFile.replace(/\.schema\.json$/, "")];
+  if (schema === undefined || fn === undefined) throw new Error(`no schema named ${schemaFile}`);
+  const wrapped = ((data: unknown): boolean => {
+    const ok = fn(data);
+    wrapped.errors = fn.errors ?? null;
+    return ok;
+  }) as SchemaValidator;
+  wrapped.schema = schema;
+  validators.set(schemaFile, wrapped);
+  return wrapped;
 }
 
 function scalarAt(value: unknown, segments: readonly string[]): string | undefined {
@@ -114,7 +128,7 @@ function describe(e: ErrorObject, knownProperties: readonly string[], actual: st
 }
 
 /** Properties a schema object allows at a path (for "did you mean"), gathered from `properties` and `then` branches. */
-function knownPropertiesOf(schemaPath: string, validator: ValidateFunction): string[] {
+function knownPropertiesOf(schemaPath: string, validator: SchemaValidator): string[] {
   const root = validator.schema as Record<string, unknown>;
   const parts = decodePointer(schemaPath.replace(/^#/, ""));
   const out = new Set<string>();
@@ -140,7 +154,7 @@ function knownPropertiesOf(schemaPath: string, validator: ValidateFunction): str
  * (or its first key), anything else at the value. One diagnostic per range and message.
  */
 export function schemaDiagnostics(
-  validator: ValidateFunction,
+  validator: SchemaValidator,
   value: unknown,
   root: Node | null | undefined,
   file: string,
