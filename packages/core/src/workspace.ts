@@ -40,6 +40,7 @@ export interface IndexedCatalog extends ParsedCatalog {
 
 interface Derived {
   secrets: Map<string, SecretInfo>;
+  sortedNames: string[];
   lowerNames: Map<string, string>;
   objects: Map<ConfigKind, Map<string, ObjectDefinition[]>>;
   agentsByAction: Map<string, ConfigDocument[]>;
@@ -183,17 +184,18 @@ export class WorkspaceIndex {
       }
     }
     const lowerNames = new Map<string, string>();
-    for (const name of [...secrets.keys()].sort()) {
+    const sortedNames = [...secrets.keys()].sort();
+    for (const name of sortedNames) {
       const lower = name.toLowerCase();
       if (!lowerNames.has(lower)) lowerNames.set(lower, name);
     }
-    this.derived = { secrets, lowerNames, objects, agentsByAction, actionsByConnection, connectionsByAuth, usedIn: new Map() };
+    this.derived = { secrets, sortedNames, lowerNames, objects, agentsByAction, actionsByConnection, connectionsByAuth, usedIn: new Map() };
     return this.derived;
   }
 
   /** Every secret name that some declared environment file has, sorted. */
   secretNames(): string[] {
-    return [...this.build().secrets.keys()].sort();
+    return [...this.build().sortedNames];
   }
 
   /** What is known about a secret, or undefined when no declared environment file has it. */
