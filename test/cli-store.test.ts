@@ -123,7 +123,9 @@ describe("set, get, list", () => {
   it("updates an existing value and reports unchanged when the value is the same", async () => {
     const s = await initialized();
     await s.run(["set", "sendgrid_api_token", "--env", "development", "--from-stdin"], { input: "one" });
+    const file = s.read("secrets/development.enc.yaml");
     const again = await s.run(["set", "sendgrid_api_token", "--env", "development", "--from-stdin", "--json"], { input: "one" });
+    expect(s.read("secrets/development.enc.yaml")).toBe(file); // not even mac/lastmodified change
     expect(JSON.parse(again.stdout).environments).toEqual([{ environment: "development", action: "unchanged", file: "secrets/development.enc.yaml" }]);
     const update = await s.run(["set", "sendgrid_api_token", "--env", "development", "--from-stdin"], { input: "two" });
     expect(update.stdout).toBe("updated sendgrid_api_token in development\n");

@@ -14,6 +14,7 @@ import { humanList, renderJson } from "../format.js";
 import { chooseValueSource, readValue } from "../input.js";
 import {
   assertCanDecrypt,
+  decryptEnvironment,
   identitiesFor,
   openProject,
   updateCatalog,
@@ -33,7 +34,8 @@ read, in this order of preference:
   (neither)        a hidden prompt on the terminal: nothing is echoed; Enter ends the value,
                    Ctrl-C aborts (use --from-file for multi-line values)
 Values are never taken from arguments, so they stay out of shell history and process lists.
-Unchanged values keep their exact ciphertext, so \`git diff\` shows only what changed.
+Unchanged values keep their exact ciphertext, so \`git diff\` shows only what changed; setting
+the value a secret already has leaves the file untouched.
 
 Names: lowercase letters, digits and underscores, starting with a letter, at most 64 characters
 (e.g. stripe_api_key). Names are fixed once created (see \`stellar-secrets rename\`).
@@ -106,6 +108,13 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       if (!existsSync(path)) {
         await createSecretsFile(path, recipientsOf(env), new Map([[name, value]]));
         results.push({ environment: env.name, action: "created", file });
+        continue;
+      }
+      // the same value again: leave the file untouched (no new mac/lastmodified in git)
+      const current = await decryptEnvironment(ctx, config, env);
+      current.dataKey.fill(0);
+      if (current.values.get(name) === value) {
+        results.push({ environment: env.name, action: "unchanged", file });
         continue;
       }
       let action: Action = "created";
