@@ -3,7 +3,7 @@
  * every rule, exact rule/severity/file/line/column, ranges that cover the offending text, and
  * the awkward inputs (bad YAML, empty files, other tools' files, huge files, symlink loops).
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync, cpSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -234,6 +234,21 @@ describe("awkward inputs", () => {
       ["unencrypted-secrets-file", "secrets/development.enc.yaml", 2],
       ["unencrypted-secrets-file", "secrets/production.enc.yaml", 1],
     ]);
+  });
+
+  it("finds a nested secrets folder even when the include globs point elsewhere", () => {
+    const dir = tempCopy("clean");
+    mkdirSync(join(dir, "config"));
+    cpSync(join(dir, "secrets"), join(dir, "config", "vault"), { recursive: true });
+    rmSync(join(dir, "secrets"), { recursive: true });
+    writeFileSync(
+      join(dir, "stellar.yaml"),
+      `${readFileSync(join(dir, "stellar.yaml"), "utf8")}secrets_dir: config/vault\nconfig:\n  include: ["connectors/*.yaml", "connections/*.yaml", "actions/*.yaml", "agents/*.yaml"]\n`,
+    );
+    const { index } = loadWorkspace(dir);
+    expect([...index.environmentFiles.values()].map((f) => f.path).sort()).toEqual(["config/vault/development.enc.yaml", "config/vault/production.enc.yaml"]);
+    expect(index.catalog?.path).toBe("config/vault/catalog.yaml");
+    expect(checkWorkspace(index)).toEqual([]);
   });
 
   it("throws NO_PROJECT outside a project", () => {

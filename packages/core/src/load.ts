@@ -203,7 +203,8 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
             walk(abs, rel, true);
             continue;
           }
-          if (filter.excludesDirectory(rel) || !filter.mayContain(rel)) continue;
+          const holdsSecrets = secretsRel.startsWith(`${rel}/`);
+          if (!holdsSecrets && (filter.excludesDirectory(rel) || !filter.mayContain(rel))) continue;
         }
         walk(abs, rel, inSecrets);
         continue;
