@@ -91,37 +91,53 @@ async function readLock(lock: string): Promise<LockInfo | undefined> {
 
 const BREAKER_STALE_MS = 10_000;
 
+/**
+ * Creates `target` holding this process's pid and host, atomically: the content is written to a
+ * private temp file first and then hard-linked into place, so a lock file never exists without its
+ * owner (a holder killed at any moment leaves a lock that names a dead pid, which is taken over).
+ * @returns false when `target` already exists.
+ */
+async function createOwnedFile(target: string): Promise<boolean> {
+  const tmp = `${target}.${process.pid}.${randomBytes(6).toString("hex")}.own`;
+  await fs.writeFile(tmp, `${process.pid}\n${hostname()}\n`, { flag: "wx", mode: 0o644 });
+  try {
+    await fs.link(tmp, target);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw e;
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+}
+
+/** True when the lock/breaker at `path` names a process of this host that no longer runs. */
+async function ownerIsDead(path: string): Promise<boolean> {
+  const info = await readLock(path);
+  if (info !== undefined) return info.host === hostname() && !alive(info.pid);
+  // No readable owner (written by another tool, or corrupt): stale only when old.
+  const st = await fs.stat(path).catch(() => undefined);
+  return st !== undefined && Date.now() - st.mtimeMs > BREAKER_STALE_MS;
+}
+
 /** Removes a lock whose holder is dead, serialised through a short-lived breaker lock. */
 async function breakStaleLock(lock: string): Promise<void> {
   const breaker = `${lock}.break`;
-  try {
-    await fs.writeFile(breaker, `${process.pid}\n`, { flag: "wx" });
-  } catch {
-    try {
-      const st = await fs.stat(breaker);
-      if (Date.now() - st.mtimeMs > BREAKER_STALE_MS) await fs.rm(breaker, { force: true });
-    } catch {
-      // gone already
-    }
+  if (!(await createOwnedFile(breaker).catch(() => false))) {
+    if (await ownerIsDead(breaker)) await fs.rm(breaker, { force: true });
     return;
   }
   try {
-    const info = await readLock(lock);
-    if (info !== undefined && info.host === hostname() && !alive(info.pid)) await fs.rm(lock, { force: true });
-    else if (info === undefined) {
-      // A lock file without a readable owner: only stale if old (a writer may be between create and write).
-      const st = await fs.stat(lock).catch(() => undefined);
-      if (st !== undefined && Date.now() - st.mtimeMs > BREAKER_STALE_MS) await fs.rm(lock, { force: true });
-    }
+    if (await ownerIsDead(lock)) await fs.rm(lock, { force: true });
   } finally {
     await fs.rm(breaker, { force: true });
   }
 }
 
 /**
- * Runs `fn` holding an exclusive lock on `path` (the file `path.lock`, created with O_EXCL and
- * holding the owner's pid). A lock left by a dead process on this host is taken over. The lock is
- * released on every exit path of `fn`.
+ * Runs `fn` holding an exclusive lock on `path` (the file `path.lock`, linked into place with the
+ * owner's pid already in it). A lock left by a dead process on this host is taken over. The lock
+ * is released on every exit path of `fn`.
  * @throws SopsError LOCK_TIMEOUT after `timeoutMs` (default 30 s).
  */
 export async function withFileLock<T>(path: string, fn: () => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
@@ -130,15 +146,9 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
   let delay = 5;
   for (;;) {
     try {
-      const h = await fs.open(lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-      try {
-        await h.writeFile(`${process.pid}\n${hostname()}\n`);
-      } finally {
-        await h.close();
-      }
-      break;
+      if (await createOwnedFile(lock)) break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw ioError("taking the lock", lock, e);
+      throw ioError("taking the lock", lock, e);
     }
     await breakStaleLock(lock);
     if (Date.now() > deadline) {
@@ -205,10 +215,13 @@ async function cleanTempFiles(path: string): Promise<void> {
   } catch {
     return;
   }
+  const lockPrefix = `${basename(path)}.lock.`;
   for (const n of names) {
-    if (!n.startsWith(prefix) || !n.endsWith(".tmp")) continue;
-    const pid = Number(n.slice(prefix.length).split(".")[0]);
-    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) await fs.rm(join(dir, n), { force: true });
+    let pidText: string | undefined;
+    if (n.startsWith(prefix) && n.endsWith(".tmp")) pidText = n.slice(prefix.length).split(".")[0];
+    else if (n.startsWith(lockPrefix) && n.endsWith(".own")) pidText = n.slice(lockPrefix.length).replace(/^break\./, "").split(".")[0];
+    const pid = Number(pidText);
+    if (pidText !== undefined && Number.isInteger(pid) && pid !== process.pid && !alive(pid)) await fs.rm(join(dir, n), { force: true });
   }
 }
 
