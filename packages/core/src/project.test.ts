@@ -66,6 +66,17 @@ describe("parseProjectConfig", () => {
     expect(config?.include).toEqual(["**/*.yaml", "**/*.yml"]);
   });
 
+  it("normalises the secrets folder", () => {
+    for (const [written, expected] of [["./vault/", "vault"], ["config//vault", "config/vault"]]) {
+      const { config, diagnostics } = parseProjectConfig(`version: 1\nsecrets_dir: "${written}"\n`, "/r/stellar.yaml");
+      expect(diagnostics).toEqual([]);
+      expect(config?.secretsDir, written).toBe(expected);
+    }
+    for (const bad of [".", "./", "../x", "/abs", "a/../b"]) {
+      expect(parseProjectConfig(`version: 1\nsecrets_dir: "${bad}"\n`, "/r/stellar.yaml").diagnostics.map((d) => [d.rule, d.line]), bad).toEqual([["schema", 2]]);
+    }
+  });
+
   it("reports schema problems at the offending node", () => {
     const text = `version: 2
 environments:

@@ -89,7 +89,10 @@ export function parseProjectConfig(text: string, path: string): { config: Projec
   diagnostics.push(...schemaDiagnostics(validatorFor("stellar.schema.json"), value, root, file, lines, "error", { start: 0, end: 0 }));
   const v = value as Record<string, unknown>;
   const rootDir = dirname(resolve(path));
-  const secretsDir = typeof v.secrets_dir === "string" && v.secrets_dir !== "" ? v.secrets_dir.replace(/\\/g, "/").replace(/\/+$/, "") : DEFAULT_SECRETS_DIR;
+  const secretsDir =
+    typeof v.secrets_dir === "string"
+      ? v.secrets_dir.replace(/\\/g, "/").replace(/^(\.\/)+/, "").replace(/\/+$/, "").replace(/\/{2,}/g, "/") || DEFAULT_SECRETS_DIR
+      : DEFAULT_SECRETS_DIR;
   const environments: EnvironmentConfig[] = [];
   const envs = v.environments;
   if (envs === undefined) {

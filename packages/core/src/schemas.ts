@@ -210,7 +210,7 @@ export const STELLAR_SCHEMA: JsonSchema = {
     secrets_dir: {
       type: "string",
       description: "Folder of the environment files and catalog, relative to stellar.yaml (default: secrets).",
-      pattern: "^(?!/)(?![A-Za-z]:)(?!.*(^|/)\\.\\.(/|$))[^\\\\]+$",
+      pattern: "^(?!/)(?![A-Za-z]:)(?!(\\./*)+$)(?!.*(^|/)\\.\\.(/|$))[^\\\\]+$",
     },
     environments: {
       type: "object",
