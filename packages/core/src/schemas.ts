@@ -25,6 +25,8 @@ export const ENVIRONMENT_NAME_PATTERN = "^[a-z][a-z0-9_-]*$";
 export const MEMBER_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._@-]*$";
 /** Pattern of age X25519 recipients (bech32, 58 data characters). */
 export const AGE_RECIPIENT_PATTERN = "^age1[02-9ac-hj-np-z]{58}$";
+/** Pattern of `secrets_dir`: a relative folder inside the repository (no `..`, not the root itself). */
+export const SECRETS_DIR_PATTERN = "^(?!/)(?![A-Za-z]:)(?!(\\./*)+$)(?!.*(^|/)\\.\\.(/|$))[^\\\\]+$";
 /** Pattern of rotation periods: days, weeks, months (30 days), years (365 days). */
 export const ROTATION_PERIOD_PATTERN = "^[1-9][0-9]*[dwmy]$";
 
@@ -210,7 +212,7 @@ export const STELLAR_SCHEMA: JsonSchema = {
     secrets_dir: {
       type: "string",
       description: "Folder of the environment files and catalog, relative to stellar.yaml (default: secrets).",
-      pattern: "^(?!/)(?![A-Za-z]:)(?!(\\./*)+$)(?!.*(^|/)\\.\\.(/|$))[^\\\\]+$",
+      pattern: SECRETS_DIR_PATTERN,
     },
     environments: {
       type: "object",

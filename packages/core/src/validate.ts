@@ -15,6 +15,7 @@ import {
   OBJECT_NAME_PATTERN,
   ROTATION_PERIOD_PATTERN,
   SCHEMA_FILES,
+  SECRETS_DIR_PATTERN,
   type JsonSchema,
 } from "./schemas.js";
 import * as generated from "./validators.generated.js";
@@ -85,6 +86,7 @@ const PATTERN_WORDS: Record<string, string> = {
   [MEMBER_NAME_PATTERN]: "is not a valid member name (letters, digits, ., _, @ and -)",
   [OBJECT_NAME_PATTERN]: "is not a valid name (letters, digits, _, . and -, starting with a letter)",
   [ROTATION_PERIOD_PATTERN]: "is not a rotation period such as 90d, 12w, 6m or 1y",
+  [SECRETS_DIR_PATTERN]: "must be a folder inside the repository, relative to stellar.yaml (no .., not the root itself)",
   "^https?://": "must be an http(s) URL",
   "^/": "must start with /",
 };
