@@ -140,7 +140,7 @@ console.log(files);
       "## check",
       "",
       `Measured by \`bench/check.mjs\` on ${new Date().toISOString().slice(0, 10)} (${machine}).`,
-      `A generated workspace: ${FILES} config files (250 auth connectors, 750 connections, 3,500 actions, 500 agents, 44 folders),`,
+      `A generated workspace: ${FILES} config files (250 auth connectors, 750 connections, 3,500 actions, 500 agents, in 128 folders),`,
       `${SECRETS} secrets × ${ENVS.length} environments (real SOPS files, 1 age recipient) and a 1,000-entry catalog; 10 references to unknown secrets.`,
       `Each run is a cold \`node\` process; median of ${RUNS} runs after one warm-up, baseline and check interleaved.`,
       "",
