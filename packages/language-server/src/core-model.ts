@@ -194,6 +194,10 @@ class CoreModel implements ProjectModel {
     };
   }
 
+  referenceCount(name: string): number {
+    return this.index.referencesTo(name).length;
+  }
+
   referencesTo(name: string): SecretReference[] {
     return this.index.referencesTo(name).map((r) => this.toReference(r));
   }

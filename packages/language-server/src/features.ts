@@ -57,7 +57,7 @@ export function completion(model: ProjectModel, text: string, position: Position
       core.context.type === "secret" ? CompletionItemKind.Variable : core.context.type === "object" ? CompletionItemKind.Reference : CompletionItemKind.EnumMember;
     return core.candidates.map((c) => {
       const item: CompletionItem = { label: c.label, kind, detail: c.detail, textEdit: { range, newText: c.label } };
-      const refs = core.context.type === "secret" ? model.referencesTo(c.label).length : undefined;
+      const refs = core.context.type === "secret" ? model.referenceCount(c.label) : undefined;
       const doc = [c.documentation, refs === undefined ? undefined : `${refs} reference${refs === 1 ? "" : "s"}`].filter((x) => x !== undefined).join("\n\n");
       if (doc !== "") item.documentation = { kind: MarkupKind.Markdown, value: doc };
       return item;

@@ -81,6 +81,8 @@ export interface ProjectModel {
   environmentsOf(name: string): string[];
   /** The key of `name` in each environment file. */
   keysOf(name: string): SecretKey[];
+  /** Number of references to `name` (cheaper than {@link referencesTo}). */
+  referenceCount(name: string): number;
   /** Every reference to `name`. */
   referencesTo(name: string): SecretReference[];
   /** Names of objects of one kind. */

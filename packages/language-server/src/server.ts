@@ -427,7 +427,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
       }),
       secrets: model.secretNames().map((name) => {
         const entry = model.catalog(name);
-        const s: ProjectInfo["secrets"][number] = { name, environments: model.environmentsOf(name), references: model.referencesTo(name).length };
+        const s: ProjectInfo["secrets"][number] = { name, environments: model.environmentsOf(name), references: model.referenceCount(name) };
         if (entry?.description) s.description = entry.description;
         if (entry?.owner) s.owner = entry.owner;
         return s;

@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+// Language server speed, through the protocol (stdio), on the checker bench's generated
+// workspace (5,000 config files, 1,000 secrets x 3 environments):
+//   - initial index: initialize → the first answer that needs the index (stellarSecrets/projects);
+//   - one-character edit of a reference → publishDiagnostics of that file (p50/p95 over 200 edits);
+//   - cross-file: an edit that makes a secret unused → publishDiagnostics of the environment file;
+//   - completion in a `secret:` field (p50/p95 over 200 requests);
+//   - resident memory of the server process (VmRSS) after indexing and after the edits.
+// Usage: node bench/lsp.mjs [--files 5000] [--secrets 1000] [--edits 200] [--json]
+import { spawn } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { generateWorkspace } from "./lib/workspace.mjs";
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
+const require = createRequire(join(repo, "packages/language-server/package.json"));
+const proto = require("vscode-languageserver-protocol/node");
+const opt = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i === -1 ? dflt : Number(process.argv[i + 1]);
+};
+const FILES = opt("--files", 5000);
+const SECRETS = opt("--secrets", 1000);
+const EDITS = opt("--edits", 200);
+const json = process.argv.includes("--json");
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+const ms = (x) => Math.round(x * 10) / 10;
+const rss = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+
+const ws = await generateWorkspace({ files: FILES, secrets: SECRETS });
+const dir = ws.dir;
+const proc = spawn(process.execPath, [join(repo, "packages/language-server/bin/stellar-secrets-language-server.js"), "--stdio"], { stdio: ["pipe", "pipe", "inherit"] });
+const conn = proto.createProtocolConnection(new proto.StreamMessageReader(proc.stdout), new proto.StreamMessageWriter(proc.stdin));
+const waiters = new Map(); // uri -> resolve
+conn.onNotification(proto.PublishDiagnosticsNotification.type, (p) => {
+  const w = waiters.get(p.uri);
+  if (w && w.pred(p.diagnostics)) {
+    waiters.delete(p.uri);
+    w.resolve(performance.now());
+  }
+});
+conn.onRequest(proto.RegistrationRequest.type, () => null);
+conn.onRequest(proto.ConfigurationRequest.type, (p) => p.items.map(() => ({})));
+conn.listen();
+const waitDiag = (uri, pred = () => true) => new Promise((resolve) => waiters.set(uri, { pred, resolve }));
+
+const t0 = performance.now();
+await conn.sendRequest(proto.InitializeRequest.type, {
+  processId: process.pid,
+  rootUri: null,
+  capabilities: { workspace: { configuration: true, didChangeWatchedFiles: { dynamicRegistration: true } } },
+  workspaceFolders: [{ uri: pathToFileURL(dir).href, name: "bench" }],
+});
+await conn.sendNotification(proto.InitializedNotification.type, {});
+const { projects } = await conn.sendRequest("stellarSecrets/projects", {});
+const initialIndex = performance.now() - t0;
+const rssIndexed = rss(proc.pid);
+if (projects.length !== 1 || projects[0].secrets.length === 0) throw new Error("the bench workspace did not index");
+
+// the file to edit: one with a secret reference
+const file = ws.sampleFile;
+const uri = pathToFileURL(file).href;
+const text = readFileSync(file, "utf8");
+const m = /secret: ([a-z0-9_]+)/.exec(text);
+if (!m) throw new Error(`no secret reference in ${file}`);
+const name = m[1];
+const at = text.indexOf(m[0]) + "secret: ".length + name.length; // end of the name
+const line = text.slice(0, at).split("\n").length - 1;
+const character = at - (text.lastIndexOf("\n", at - 1) + 1);
+let version = 1;
+await conn.sendNotification(proto.DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "yaml", version, text } });
+
+// one-character edits: append "x" (unknown-secret appears), remove it (it goes)
+const editTimes = [];
+for (let i = 0; i < EDITS; i++) {
+  const add = i % 2 === 0;
+  const expectUnknown = add;
+  const p = waitDiag(uri, (ds) => ds.some((d) => d.code === "unknown-secret") === expectUnknown);
+  const s = performance.now();
+  await conn.sendNotification(proto.DidChangeTextDocumentNotification.type, {
+    textDocument: { uri, version: ++version },
+    contentChanges: [add ? { range: { start: { line, character }, end: { line, character } }, text: "x" } : { range: { start: { line, character }, end: { line, character: character + 1 } }, text: "" }],
+  });
+  editTimes.push((await p) - s);
+}
+
+// cross-file: rename the connector's object (`name: auth_N` -> `auth_Nx`) and wait for the
+// connection that uses it (`auth: auth_N`, another file) to report unknown-reference; then back.
+const nameMatch = /^name: (auth_(\d+))$/m.exec(text);
+if (!nameMatch) throw new Error(`no connector name in ${file}`);
+const connector = Number(nameMatch[2]);
+const connUri = pathToFileURL(join(dir, `connections/team${connector % 25}/conn${connector}.yaml`)).href;
+const nAt = text.indexOf(nameMatch[0]) + nameMatch[0].length;
+const nLine = text.slice(0, nAt).split("\n").length - 1;
+const nChar = nAt - (text.lastIndexOf("\n", nAt - 1) + 1);
+const crossTimes = [];
+for (let i = 0; i < Math.min(100, EDITS); i++) {
+  const add = i % 2 === 0;
+  const p = waitDiag(connUri, (ds) => ds.some((d) => d.code === "unknown-reference") === add);
+  const s = performance.now();
+  await conn.sendNotification(proto.DidChangeTextDocumentNotification.type, {
+    textDocument: { uri, version: ++version },
+    contentChanges: [add ? { range: { start: { line: nLine, character: nChar }, end: { line: nLine, character: nChar } }, text: "x" } : { range: { start: { line: nLine, character: nChar }, end: { line: nLine, character: nChar + 1 } }, text: "" }],
+  });
+  crossTimes.push((await p) - s);
+}
+
+// completion after `secret: `
+const complTimes = [];
+let items = 0;
+for (let i = 0; i < EDITS; i++) {
+  const s = performance.now();
+  const r = await conn.sendRequest(proto.CompletionRequest.type, { textDocument: { uri }, position: { line, character: character - name.length } });
+  complTimes.push(performance.now() - s);
+  items = r.length;
+}
+const rssAfter = rss(proc.pid);
+
+await conn.sendRequest(proto.ShutdownRequest.type);
+await conn.sendNotification(proto.ExitNotification.type);
+rmSync(dir, { recursive: true, force: true });
+
+const result = {
+  workspace: { configFiles: FILES, secrets: SECRETS, environments: 3 },
+  initialIndexMs: ms(initialIndex),
+  editDiagnosticsMs: { p50: ms(pct(editTimes, 50)), p95: ms(pct(editTimes, 95)), n: editTimes.length },
+  crossFileMs: { p50: ms(pct(crossTimes, 50)), p95: ms(pct(crossTimes, 95)), n: crossTimes.length },
+  completionMs: { p50: ms(pct(complTimes, 50)), p95: ms(pct(complTimes, 95)), n: complTimes.length, items },
+  rssMB: { indexed: Math.round(rssIndexed), afterEdits: Math.round(rssAfter) },
+};
+if (json) console.log(JSON.stringify(result, null, 2));
+else {
+  console.log(`language server on ${FILES} config files, ${SECRETS} secrets x 3 environments (node ${process.version})`);
+  console.log(`  initial index            ${result.initialIndexMs} ms        (target < 3000)`);
+  console.log(`  edit -> diagnostics      p50 ${result.editDiagnosticsMs.p50} ms, p95 ${result.editDiagnosticsMs.p95} ms over ${EDITS} edits (target p95 < 50)`);
+  console.log(`  cross-file update        p50 ${result.crossFileMs.p50} ms, p95 ${result.crossFileMs.p95} ms (unknown-reference in the connection that uses an edited connector name; target < 200)`);
+  console.log(`  completion               p50 ${result.completionMs.p50} ms, p95 ${result.completionMs.p95} ms, ${items} items (target < 30)`);
+  console.log(`  resident memory          ${result.rssMB.indexed} MB indexed, ${result.rssMB.afterEdits} MB after the edits (target < 300)`);
+}
