@@ -1,0 +1,71 @@
+import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { decryptSecrets, encryptSecrets, generateIdentity } from "@stellar-secrets/sops";
+import { writeFileSync } from "node:fs";
+import { applyChanges, SecretWriteError } from "./secret-writer.js";
+
+describe("applyChanges (the extension's encrypted writes)", () => {
+  let dir: string;
+  let key: { identity: string; recipient: string };
+  const saved = { SOPS_AGE_KEY: process.env.SOPS_AGE_KEY, SOPS_AGE_KEY_FILE: process.env.SOPS_AGE_KEY_FILE, HOME: process.env.HOME };
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "stellar-ext-"));
+    key = await generateIdentity(); // TEST-ONLY key
+    process.env.SOPS_AGE_KEY = key.identity;
+    delete process.env.SOPS_AGE_KEY_FILE;
+    process.env.HOME = dir;
+  });
+  afterEach(() => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("creates the environment file for its recipients when there is none, value encrypted", async () => {
+    const file = join(dir, "staging.enc.yaml");
+    await applyChanges({ name: "staging", file, exists: false, recipients: [key.recipient] }, [{ name: "stripe_api_key", value: "sk_test_plain_1" }]);
+    const text = readFileSync(file, "utf8");
+    expect(text).not.toContain("sk_test_plain_1");
+    expect(text).toMatch(/^stripe_api_key: ENC\[AES256_GCM,/m);
+    expect((await decryptSecrets(text, [key.identity])).values.get("stripe_api_key")).toBe("sk_test_plain_1");
+  });
+
+  it("edits an existing file in place, keeping the other values' ciphertext", async () => {
+    const file = join(dir, "development.enc.yaml");
+    writeFileSync(file, await encryptSecrets(new Map([["slack_bot_token", "xoxb-old"], ["legacy_webhook_secret", "w"]]), { recipients: [key.recipient] }));
+    const before = readFileSync(file, "utf8");
+    const slackLine = before.split("\n").find((l) => l.startsWith("slack_bot_token:"));
+    await applyChanges({ name: "development", file, exists: true, recipients: [key.recipient] }, [
+      { name: "hubspot_api_token", value: "hub-1" },
+      { name: "legacy_webhook_secret", value: undefined },
+    ]);
+    const after = readFileSync(file, "utf8");
+    expect(after.split("\n")).toContain(slackLine);
+    expect(after).not.toContain("legacy_webhook_secret");
+    expect(after).not.toContain("hub-1");
+    const { values } = await decryptSecrets(after, [key.identity]);
+    expect([...values.keys()]).toEqual(["slack_bot_token", "hubspot_api_token"]);
+  });
+
+  it("fails with the sops error code, without the value, when no identity opens the file", async () => {
+    const file = join(dir, "production.enc.yaml");
+    const other = await generateIdentity();
+    writeFileSync(file, await encryptSecrets(new Map([["stripe_api_key", "x"]]), { recipients: [other.recipient] }));
+    const err = await applyChanges({ name: "production", file, exists: true, recipients: [other.recipient] }, [{ name: "stripe_api_key", value: "sk_live_never_in_messages" }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SecretWriteError);
+    expect((err as SecretWriteError).code).toBe("NO_MATCHING_IDENTITY");
+    expect((err as Error).message).toMatch(/^production: /);
+    expect((err as Error).message).not.toContain("sk_live_never_in_messages");
+  });
+
+  it("refuses to create a file nobody could decrypt", async () => {
+    const file = join(dir, "qa.enc.yaml");
+    const err = await applyChanges({ name: "qa", file, exists: false, recipients: [] }, [{ name: "stripe_api_key", value: "v" }]).catch((e: unknown) => e);
+    expect((err as SecretWriteError).code).toBe("NO_RECIPIENTS");
+    expect(existsSync(file)).toBe(false);
+  });
+});
