@@ -30,7 +30,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
   await vscode.commands.executeCommand("setContext", "stellarSecrets.active", true);
   await c.start();
-  context.subscriptions.push(c.onNotification(IndexChangedNotification, () => view.refresh()));
+  // the index changes on every keystroke in a config file: redraw the view at most every 300 ms
+  let timer: NodeJS.Timeout | undefined;
+  context.subscriptions.push(
+    c.onNotification(IndexChangedNotification, () => {
+      if (timer !== undefined) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        view.refresh();
+      }, 300);
+    }),
+  );
   view.refresh();
 }
 
