@@ -3,7 +3,7 @@
  * first): output formats, exit statuses, PATH scoping, and that no value is ever printed.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -100,6 +100,18 @@ describe("stellar-secrets check", () => {
     const one = cli(["check", join(dir, "agents", "sales.yaml"), "--json"], REPO);
     expect((JSON.parse(one.stdout) as { diagnostics: { file: string }[] }).diagnostics.map((d) => d.file)).toEqual(["agents/sales.yaml"]);
     expect(cli(["check", "connectors"], dir).status).toBe(0);
+  });
+
+  it("names skipped files on stderr (a symbolic link loop) and still checks the rest", () => {
+    const dir = mkdtempSync(join(tmpdir(), "check-cli-loop-"));
+    cpSync(join(FIXTURES, "clean"), dir, { recursive: true });
+    symlinkSync(".", join(dir, "agents", "loop"));
+    symlinkSync("self.yaml", join(dir, "agents", "self.yaml"));
+    const r = cli(["check"], dir);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain("stellar-secrets: skipped agents/self.yaml: symbolic link loop\n");
+    expect(r.stderr).toContain("stellar-secrets: skipped agents/loop: symbolic link to a folder already read");
+    expect(r.stderr).toMatch(/no problems \(5 config files/);
   });
 
   it("exits 2 on usage errors and 5 outside a project", () => {
