@@ -69,6 +69,22 @@ describe("push diagnostics (clients without pull support)", () => {
     await client.close(uri);
   });
 
+  it("a burst of edits (fast typing) ends with the diagnostics of the last text", async () => {
+    const uri = org.uri("connections/hubspot.yaml");
+    await client.open(uri, HUBSPOT);
+    const word = "hubspot_api_token";
+    for (let n = word.length; n >= 1; n--) await client.change(uri, HUBSPOT.replace(`secret: ${word}`, `secret: ${word.slice(0, n)}`));
+    const last = HUBSPOT.replace(`secret: ${word}`, "secret: h");
+    const ds = await client.waitForDiagnostics(uri, (d) => d.some((x) => x.code === "unknown-secret" && x.range.end.character === rangeOf(last, "h", "secret: ").end.character));
+    expect(ds.map((d) => [d.code, d.range])).toEqual([["unknown-secret", rangeOf(last, "h", "secret: ")]]);
+    // a request right after an edit sees that edit
+    await client.change(uri, HUBSPOT);
+    const hover = await client.conn.sendRequest(proto.HoverRequest.type, { textDocument: { uri }, position: positionOf(HUBSPOT, "hubspot_api_token", 2) });
+    expect((hover?.contents as proto.MarkupContent).value).toContain("**hubspot_api_token**");
+    await client.waitForDiagnostics(uri, (d) => d.length === 0);
+    await client.close(uri);
+  });
+
   it("reports missing-environment-value where a reference needs an environment without a value", async () => {
     const uri = org.uri("agents/support/actions/create_ticket.yaml");
     // zendesk_token only has a development value; the action now also runs in production

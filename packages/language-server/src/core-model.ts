@@ -152,12 +152,24 @@ class CoreModel implements ProjectModel {
     return this.byFile.get(path) ?? [];
   }
 
-  update(path: string, text: string | undefined): Set<string> {
-    const rel = this.rel(path);
-    this.apply(rel, text);
+  private staged = new Set<string>();
+
+  stage(path: string, text: string | undefined): void {
+    this.apply(this.rel(path), text);
+    this.staged.add(path);
+  }
+
+  flush(): Set<string> {
+    if (this.staged.size === 0) return new Set();
     const changed = this.recheck();
-    changed.add(path);
+    for (const p of this.staged) changed.add(p);
+    this.staged.clear();
     return changed;
+  }
+
+  update(path: string, text: string | undefined): Set<string> {
+    this.stage(path, text);
+    return this.flush();
   }
 
   secretNames(): string[] {

@@ -75,6 +75,10 @@ export interface ProjectModel {
    * re-checks. Returns the absolute paths whose diagnostics may have changed.
    */
   update(path: string, text: string | undefined): Set<string>;
+  /** Replaces a file's text without re-checking yet (edits arriving together are checked once). */
+  stage(path: string, text: string | undefined): void;
+  /** Re-checks after {@link stage}; returns the paths whose diagnostics may have changed (empty when nothing was staged). */
+  flush(): Set<string>;
   /** Every secret name, sorted. */
   secretNames(): string[];
   /** The environments whose file has `name`. */

@@ -65,10 +65,33 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   let waiters: (() => void)[] = [];
 
   const log = (msg: string): void => connection.console.log(`[stellar-secrets] ${msg}`);
+  /** Projects with staged (not yet checked) edits: edits that arrive together are checked once. */
+  const pending = new Set<ProjectModel>();
+  let flushScheduled = false;
+  const flushPending = (): void => {
+    flushScheduled = false;
+    const models = [...pending];
+    pending.clear();
+    for (const m of models) {
+      try {
+        changed(m.flush(), [m.root]);
+      } catch (e) {
+        connection.console.error(`[stellar-secrets] check failed: ${(e as Error).stack ?? String(e)}`);
+      }
+    }
+  };
+  const schedule = (model: ProjectModel): void => {
+    pending.add(model);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushPending);
+    }
+  };
   const safe = <A extends unknown[], R>(name: string, fallback: R, fn: (...a: A) => R | Promise<R>) =>
     async (...a: A): Promise<R> => {
       try {
         await ready;
+        if (pending.size > 0) flushPending(); // answers reflect every edit received so far
         return await fn(...a);
       } catch (e) {
         if (e instanceof ResponseError) throw e;
@@ -278,7 +301,8 @@ export function startServer(connection: Connection, options: ServerOptions): voi
       }
       const text = closed ? await workspace.read(path) : doc.getText();
       const t = text !== undefined && text.length > MAX_FILE_BYTES ? undefined : text;
-      changed(model.update(path, t), [model.root]);
+      model.stage(path, t);
+      schedule(model);
     }).catch((e: unknown) => connection.console.error(`[stellar-secrets] update failed: ${(e as Error).stack ?? String(e)}`));
   }
   documents.onDidOpen((e) => onBuffer(e.document, false));
