@@ -58,6 +58,43 @@ describe("multi-root workspaces", () => {
   });
 });
 
+describe("projects appear and disappear with their stellar.yaml", () => {
+  it("indexes a stellar.yaml created on disk and forgets a deleted one", async () => {
+    const base = mkdtempSync(join(tmpdir(), "stellar-lsp-appear-"));
+    const client = await LspClient.start({ folders: [base] });
+    const projects = async () => ((await client.conn.sendRequest("stellarSecrets/projects", {})) as { projects: { root: string }[] }).projects;
+    expect(await projects()).toEqual([]);
+    const p = await makeProject({ ...orgSpec(), base, subdir: "repo" });
+    await client.filesChanged([{ uri: p.uri("stellar.yaml"), type: 1 }]);
+    await client.waitForDiagnostics(p.uri("secrets/development.enc.yaml"), (d) => d.some((x) => x.code === "unused-secret"));
+    expect((await projects()).map((x) => x.root)).toEqual([p.dir]);
+    rmSync(p.path("stellar.yaml"));
+    await client.filesChanged([{ uri: p.uri("stellar.yaml"), type: 3 }]);
+    await client.waitForDiagnostics(p.uri("secrets/development.enc.yaml"), (d) => d.length === 0);
+    expect(await projects()).toEqual([]);
+    await client.stop();
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it("typing in stellar.yaml re-checks the project with the new config", async () => {
+    const org = await makeOrg();
+    const client = await LspClient.start({ folders: [org.dir] });
+    const dev = org.uri("secrets/development.enc.yaml");
+    await client.waitForDiagnostics(dev, (d) => d.length === 1 && d[0]!.severity === 2);
+    const uri = org.uri("stellar.yaml");
+    const text = readFileSync(org.path("stellar.yaml"), "utf8");
+    await client.open(uri, text);
+    await client.change(uri, `${text}rules:\n  unused-secret: error\n`);
+    await client.waitForDiagnostics(dev, (d) => d.length === 1 && d[0]!.code === "unused-secret" && d[0]!.severity === 1);
+    await client.change(uri, `${text}rules:\n  unused-secret: off\n`);
+    await client.waitForDiagnostics(dev, (d) => d.length === 0);
+    await client.close(uri); // back to the disk text
+    await client.waitForDiagnostics(dev, (d) => d.length === 1 && d[0]!.severity === 2);
+    await client.stop();
+    org.remove();
+  });
+});
+
 describe("settings", () => {
   let org: TestProject;
   afterAll(() => org.remove());

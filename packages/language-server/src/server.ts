@@ -20,7 +20,8 @@ import {
 } from "vscode-languageserver/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { secretsFilePath, validateSecretName, type Diagnostic } from "@stellar-secrets/core";
-import { basename, relative } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, dirname, relative } from "node:path";
 import { codeActions, completion, definition, documentSymbols, hover, references, renameRefusal } from "./features.js";
 import type { ProjectModel } from "./model.js";
 import { toLspDiagnostic, type EditorSeverity } from "./positions.js";
@@ -170,6 +171,28 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     publishAll();
   }
 
+  const configTimers = new Map<string, NodeJS.Timeout>();
+
+  /** Reloads the project of one stellar.yaml (known, or new inside a workspace folder). */
+  async function reloadProject(configPath: string): Promise<void> {
+    const root = dirname(configPath);
+    const known = workspace.get(root);
+    const inFolder = folders.some((f) => {
+      const fp = uriToPath(f.uri);
+      return fp !== undefined && (root === fp || root.startsWith(fp + "/"));
+    });
+    if (known === undefined && !inFolder) return;
+    const before = known === undefined ? new Set<string>() : new Set(known.files());
+    if (!existsSync(configPath) && !workspace.isOpen(configPath)) {
+      workspace.unload(root);
+    } else {
+      await workspace.load(configPath);
+    }
+    const after = workspace.get(root);
+    const paths = new Set<string>([...before, ...(after === undefined ? [] : after.files()), configPath]);
+    changed(paths, [root]);
+  }
+
   async function fetchSettings(): Promise<void> {
     const next = new Map<string, Settings>();
     if (capabilities.workspace?.configuration) {
@@ -193,10 +216,10 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   async function filesChanged(paths: { path: string; deleted: boolean }[]): Promise<void> {
     const affected = new Set<string>();
     const roots = new Set<string>();
-    let reload = false;
+    const reload = new Set<string>();
     for (const { path, deleted } of paths) {
       if (basename(path) === "stellar.yaml") {
-        reload = true;
+        if (!workspace.isOpen(path)) reload.add(path);
         continue;
       }
       if (workspace.isOpen(path)) continue; // the buffer wins until it is closed
@@ -206,10 +229,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
       for (const p of model.update(path, text)) affected.add(p);
       roots.add(model.root);
     }
-    if (reload) {
-      await loadAll();
-      return;
-    }
+    for (const c of reload) await reloadProject(c);
     if (affected.size > 0 || roots.size > 0) changed(affected, [...roots]);
   }
 
@@ -229,7 +249,6 @@ export function startServer(connection: Connection, options: ServerOptions): voi
         documentSymbolProvider: true,
         codeActionProvider: { codeActionKinds: ["quickfix"] },
         renameProvider: { prepareProvider: true },
-        executeCommandProvider: undefined,
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: "stellar-secrets-language-server", version: "0.1.0" },
@@ -287,10 +306,15 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     if (closed) workspace.dropBuffer(path);
     else workspace.setBuffer(path, doc.getText());
     if (basename(path) === "stellar.yaml") {
-      void ready.then(async () => {
-        const m = workspace.get(path.slice(0, -"/stellar.yaml".length));
-        if (m !== undefined || !closed) await loadAll();
-      });
+      // typing in stellar.yaml reloads that project only, once the typing pauses
+      clearTimeout(configTimers.get(path));
+      configTimers.set(
+        path,
+        setTimeout(() => {
+          configTimers.delete(path);
+          void ready.then(() => reloadProject(path)).catch((e: unknown) => connection.console.error(`[stellar-secrets] reload failed: ${(e as Error).stack ?? String(e)}`));
+        }, 200),
+      );
       return;
     }
     void ready.then(async () => {
