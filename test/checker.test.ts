@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
+  checkConfigFile,
   checkWorkspace,
   completionCandidates,
   completionContextAt,
@@ -292,6 +293,29 @@ describe("editor helpers over the index", () => {
     expect(index.referencesTo("zendesk_api_token").map((r) => r.file)).toContain("actions/ticket.yaml");
     index.removeConfigFile("actions/ticket.yaml");
     expect(index.referencesTo("zendesk_api_token").map((r) => r.file)).not.toContain("actions/ticket.yaml");
+  });
+
+  it("checks one config file exactly as the workspace check reports it", () => {
+    for (const name of fixtureNames) {
+      const { index } = loadWorkspace(join(FIXTURES, name));
+      const all = checkWorkspace(index);
+      for (const path of index.configFiles.keys()) {
+        expect(checkConfigFile(index, path), `${name}/${path}`).toEqual(all.filter((d) => d.file === path));
+      }
+    }
+  });
+
+  it("keeps name suggestions until the names change", () => {
+    const { index } = loadWorkspace(join(FIXTURES, "references"));
+    expect(index.nearestSecretName("stripe_api_kee")).toEqual({ name: "stripe_api_key", caseOnly: false });
+    const dev = index.environmentFiles.get("development")!;
+    index.setEnvironmentFile({ ...dev, entries: [...dev.entries, { ...dev.entries[0]!, name: "stripe_api_kea" }] });
+    expect(index.nearestSecretName("stripe_api_kee")).toEqual({ name: "stripe_api_kea", caseOnly: false });
+    index.setEnvironmentFile(dev);
+    expect(index.nearestSecretName("stripe_api_kee")).toEqual({ name: "stripe_api_key", caseOnly: false });
+    expect(index.nearestObjectName("api_connection", "zendsk")).toEqual({ name: "zendesk", caseOnly: false });
+    index.removeConfigFile("connections/zendesk.yaml");
+    expect(index.nearestObjectName("api_connection", "zendsk")).toBeUndefined();
   });
 
   it("completes secret names, objects and environments while typing", () => {

@@ -2,7 +2,7 @@
  * The checker: every rule over a {@link WorkspaceIndex}, as pure functions of the parsed models.
  * Rule severities come from the rule table, overridden by stellar.yaml's `rules`.
  */
-import type { ConfigDocument, SecretReference } from "./config.js";
+import type { ConfigDocument, ConfigFile, SecretReference } from "./config.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { describeNonDescriptiveName, nearestName, validateSecretName } from "./names.js";
 import type { LineIndex } from "./position.js";
@@ -128,7 +128,7 @@ export function checkWorkspace(index: WorkspaceIndex): Diagnostic[] {
           }),
         );
       } else if (index.secret(name) === undefined && namesComplete) {
-        const near = suggestSecret(index, name, new Map());
+        const near = suggestSecret(index, name);
         out.push(
           diagnosticAt(
             "unknown-secret",
@@ -145,81 +145,95 @@ export function checkWorkspace(index: WorkspaceIndex): Diagnostic[] {
   }
 
   // Config files: references, links, environments, duplicate names.
-  const suggestions = new Map<string, { name: string | undefined; hint: string }>();
-  for (const file of index.configFiles.values()) {
-    for (const doc of file.documents) {
-      if (doc.hasErrors) continue;
-      for (const ref of doc.references) {
-        if (!namesComplete && index.secret(ref.secret) === undefined) continue;
-        out.push(...checkReference(index, doc, ref, file.lines, suggestions, sev));
-      }
-      for (const link of doc.links) {
-        if (index.objectDefinitions(link.targetKind, link.target).length > 0) continue;
-        const near = nearestName(link.target, index.objects(link.targetKind).keys());
-        out.push(
-          diagnosticAt(
-            "unknown-reference",
-            sev("unknown-reference"),
-            file.path,
-            file.lines,
-            link.range,
-            `${describeDocument(doc)} uses ${KIND_WORDS[link.targetKind]} "${link.target}", but there is none by that name${near ? `; did you mean "${near.name}"?` : ""}`,
-            near ? { suggestion: near.name } : undefined,
-          ),
-        );
-      }
-      for (const e of doc.environments ?? []) {
-        if (declaredSet.has(e.name)) continue;
-        const near = nearestName(e.name, declared);
-        out.push(
-          diagnosticAt(
-            "unknown-environment",
-            sev("unknown-environment"),
-            file.path,
-            file.lines,
-            e.range,
-            `environment "${e.name}" is not declared in stellar.yaml (declared: ${declared.join(", ") || "none"})${near ? `; did you mean "${near.name}"?` : ""}`,
-            near ? { suggestion: near.name } : undefined,
-          ),
-        );
-      }
-      if (doc.name !== undefined && doc.nameRange !== undefined) {
-        const defs = index.objectDefinitions(doc.kind, doc.name);
-        const first = defs[0];
-        if (defs.length > 1 && first !== undefined && first.document !== doc) {
-          const firstFile = index.configFiles.get(first.file);
-          const at = firstFile ? firstFile.lines.positionAt(first.range.start) : { line: 1, column: 1 };
-          out.push(
-            diagnosticAt(
-              "schema",
-              sev("schema"),
-              file.path,
-              file.lines,
-              doc.nameRange,
-              `${KIND_WORDS[doc.kind]} name "${doc.name}" is already used at ${first.file}:${at.line}:${at.column}; names must be unique per kind`,
-            ),
-          );
-        }
-      }
-    }
-  }
+  for (const file of index.configFiles.values()) out.push(...crossFileDiagnostics(index, file, namesComplete));
 
   return applySeverities(out, index.project.rules).sort(compareDiagnostics);
 }
 
-function suggestSecret(index: WorkspaceIndex, name: string, cache: Map<string, { name: string | undefined; hint: string }>): { name: string | undefined; hint: string } {
-  const cached = cache.get(name);
-  if (cached !== undefined) return cached;
-  let result: { name: string | undefined; hint: string };
-  const sameCase = index.secretNameIgnoringCase(name);
-  if (sameCase !== undefined) {
-    result = { name: sameCase, hint: `; "${sameCase}" differs only by case (names are case-sensitive)` };
-  } else {
-    const near = nearestName(name, index.secretNames());
-    result = near === undefined ? { name: undefined, hint: "" } : { name: near.name, hint: `; did you mean "${near.name}"?` };
+/**
+ * The diagnostics of one config file (relative path), with configured severities, sorted: its
+ * own (`schema`, `plaintext-credential`) and those of its references, links and environments
+ * against the rest of the index. The same diagnostics {@link checkWorkspace} gives for that file,
+ * for editors that re-check the edited file at once and the whole workspace later (an edit can
+ * also change other files' diagnostics: `unused-secret`, other files' `unknown-reference`).
+ * Empty for a path that is not an indexed config file, or when stellar.yaml is unusable.
+ */
+export function checkConfigFile(index: WorkspaceIndex, path: string): Diagnostic[] {
+  const file = index.configFiles.get(path);
+  if (file === undefined || !index.projectUsable) return [];
+  const namesComplete = index.environmentNames().every((e) => index.environmentFiles.get(e)?.readable !== false);
+  return applySeverities([...file.diagnostics, ...crossFileDiagnostics(index, file, namesComplete)], index.project.rules).sort(compareDiagnostics);
+}
+
+/** Reference, link, environment and duplicate-name diagnostics of one config file (default severities). */
+function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComplete: boolean): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const sev = (rule: RuleId): Severity => DEFAULT_SEVERITY.get(rule) ?? "error";
+  const declared = index.environmentNames();
+  for (const doc of file.documents) {
+    if (doc.hasErrors) continue;
+    for (const ref of doc.references) {
+      if (!namesComplete && index.secret(ref.secret) === undefined) continue;
+      out.push(...checkReference(index, doc, ref, file.lines, sev));
+    }
+    for (const link of doc.links) {
+      if (index.objectDefinitions(link.targetKind, link.target).length > 0) continue;
+      const near = index.nearestObjectName(link.targetKind, link.target);
+      out.push(
+        diagnosticAt(
+          "unknown-reference",
+          sev("unknown-reference"),
+          file.path,
+          file.lines,
+          link.range,
+          `${describeDocument(doc)} uses ${KIND_WORDS[link.targetKind]} "${link.target}", but there is none by that name${near ? `; did you mean "${near.name}"?` : ""}`,
+          near ? { suggestion: near.name } : undefined,
+        ),
+      );
+    }
+    for (const e of doc.environments ?? []) {
+      if (declared.includes(e.name)) continue;
+      const near = nearestName(e.name, declared);
+      out.push(
+        diagnosticAt(
+          "unknown-environment",
+          sev("unknown-environment"),
+          file.path,
+          file.lines,
+          e.range,
+          `environment "${e.name}" is not declared in stellar.yaml (declared: ${declared.join(", ") || "none"})${near ? `; did you mean "${near.name}"?` : ""}`,
+          near ? { suggestion: near.name } : undefined,
+        ),
+      );
+    }
+    if (doc.name !== undefined && doc.nameRange !== undefined) {
+      const defs = index.objectDefinitions(doc.kind, doc.name);
+      const first = defs[0];
+      if (defs.length > 1 && first !== undefined && first.document !== doc) {
+        const firstFile = index.configFiles.get(first.file);
+        const at = firstFile ? firstFile.lines.positionAt(first.range.start) : { line: 1, column: 1 };
+        out.push(
+          diagnosticAt(
+            "schema",
+            sev("schema"),
+            file.path,
+            file.lines,
+            doc.nameRange,
+            `${KIND_WORDS[doc.kind]} name "${doc.name}" is already used at ${first.file}:${at.line}:${at.column}; names must be unique per kind`,
+          ),
+        );
+      }
+    }
   }
-  cache.set(name, result);
-  return result;
+  return out;
+}
+
+function suggestSecret(index: WorkspaceIndex, name: string): { name: string | undefined; hint: string } {
+  const near = index.nearestSecretName(name);
+  if (near === undefined) return { name: undefined, hint: "" };
+  return near.caseOnly
+    ? { name: near.name, hint: `; "${near.name}" differs only by case (names are case-sensitive)` }
+    : { name: near.name, hint: `; did you mean "${near.name}"?` };
 }
 
 function checkReference(
@@ -227,12 +241,11 @@ function checkReference(
   doc: ConfigDocument,
   ref: SecretReference,
   lines: LineIndex,
-  cache: Map<string, { name: string | undefined; hint: string }>,
   sev: (rule: RuleId) => Severity,
 ): Diagnostic[] {
   const info = index.secret(ref.secret);
   if (info === undefined) {
-    const near = suggestSecret(index, ref.secret, cache);
+    const near = suggestSecret(index, ref.secret);
     const fix = near.name === undefined ? `; create it with \`stellar-secrets set ${ref.secret} --env ENV\`` : "";
     return [
       diagnosticAt(

@@ -10,6 +10,7 @@ import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./
 import type { Diagnostic } from "./diagnostics.js";
 import type { TextRange } from "./position.js";
 import type { ProjectConfig } from "./project.js";
+import { nearestName } from "./names.js";
 import type { ConfigKind } from "./schemas.js";
 import type { EnvironmentFile, SecretDefinition } from "./secrets-dir.js";
 
@@ -75,6 +76,10 @@ export class WorkspaceIndex {
   /** The catalog, when the secrets folder has one. */
   catalog: IndexedCatalog | undefined;
   private derived: Derived | undefined;
+  /** Nearest-name suggestions, kept across rebuilds while the set of names they were computed from is unchanged. */
+  private secretSuggestions = new Map<string, { name: string; caseOnly: boolean } | null>();
+  private objectSuggestions = new Map<ConfigKind, Map<string, { name: string; caseOnly: boolean } | null>>();
+  private suggestionBasis: { secrets: string[]; objects: Map<ConfigKind, string[]> } = { secrets: [], objects: new Map() };
 
   constructor(project: ProjectConfig, projectDiagnostics: Diagnostic[] = [], projectUsable = true) {
     this.project = project;
@@ -189,6 +194,15 @@ export class WorkspaceIndex {
       const lower = name.toLowerCase();
       if (!lowerNames.has(lower)) lowerNames.set(lower, name);
     }
+    if (!sameList(this.suggestionBasis.secrets, sortedNames)) this.secretSuggestions.clear();
+    const objectNames = new Map<ConfigKind, string[]>();
+    for (const [kind, byName] of objects) {
+      const names = [...byName.keys()].sort();
+      objectNames.set(kind, names);
+      if (!sameList(this.suggestionBasis.objects.get(kind) ?? [], names)) this.objectSuggestions.delete(kind);
+    }
+    for (const kind of this.objectSuggestions.keys()) if (!objects.has(kind)) this.objectSuggestions.delete(kind);
+    this.suggestionBasis = { secrets: sortedNames, objects: objectNames };
     this.derived = { secrets, sortedNames, lowerNames, objects, agentsByAction, actionsByConnection, connectionsByAuth, usedIn: new Map() };
     return this.derived;
   }
@@ -206,6 +220,32 @@ export class WorkspaceIndex {
   /** A secret name equal to `name` ignoring case (the first in sort order), or undefined. */
   secretNameIgnoringCase(name: string): string | undefined {
     return this.build().lowerNames.get(name.toLowerCase());
+  }
+
+  /**
+   * The defined secret name nearest to `name` (see {@link nearestName}: same name in another case
+   * first), cached until the set of secret names changes. Undefined when none is close.
+   */
+  nearestSecretName(name: string): { name: string; caseOnly: boolean } | undefined {
+    const d = this.build();
+    const cached = this.secretSuggestions.get(name);
+    if (cached !== undefined) return cached ?? undefined;
+    const lower = d.lowerNames.get(name.toLowerCase());
+    const found = lower !== undefined && lower !== name ? { name: lower, caseOnly: true } : nearestName(name, d.sortedNames);
+    this.secretSuggestions.set(name, found ?? null);
+    return found;
+  }
+
+  /** The object name of `kind` nearest to `name`, cached until the names of that kind change. */
+  nearestObjectName(kind: ConfigKind, name: string): { name: string; caseOnly: boolean } | undefined {
+    this.build();
+    let cache = this.objectSuggestions.get(kind);
+    if (cache === undefined) this.objectSuggestions.set(kind, (cache = new Map()));
+    const cached = cache.get(name);
+    if (cached !== undefined) return cached ?? undefined;
+    const found = nearestName(name, this.suggestionBasis.objects.get(kind) ?? []);
+    cache.set(name, found ?? null);
+    return found;
   }
 
   /** Every reference to secrets, including references to unknown names, in file order. */
@@ -265,6 +305,12 @@ export class WorkspaceIndex {
     d.usedIn.set(doc, result);
     return result;
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** One thing at a position of a file, for hover, go-to-definition, references and rename. */
