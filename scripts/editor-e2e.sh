@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Real-editor test of the VS Code extension: code-server 4.100.3 (VS Code 1.100.3, the newest
-# code-server that runs on Node 20) + Debian chromium driven by playwright-core.
+# Real-editor tests: the VS Code extension in code-server 4.100.3 (VS Code 1.100.3, the newest
+# code-server that runs on Node 20) driven through Debian chromium by playwright-core; then the
+# language server in headless Neovim 0.7 (Debian), a client without pull diagnostics.
 #
 #   scripts/editor-e2e.sh            install (cached), build the .vsix, run the UI test
 #   scripts/editor-e2e.sh --install  only install/refresh the cache
@@ -26,6 +27,7 @@ install_system_packages() {
   command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
   [ -f /usr/include/gssapi/gssapi.h ] || missing+=(libkrb5-dev)   # the kerberos native module of code-server
   command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v nvim >/dev/null 2>&1 || missing+=(neovim)   # a second real LSP client (push diagnostics only)
   [ ${#missing[@]} -eq 0 ] && return 0
   log "apt-get install ${missing[*]}"
   apt-get update -qq
@@ -72,4 +74,7 @@ install_all() {
 
 install_all
 [ "${1:-}" = "--install" ] && { log "cache ready at $CACHE"; exit 0; }
-exec node "$root/test/editor-e2e/run.mjs" --code-server "$CS" --playwright "$PW_DIR/node_modules/playwright-core/index.mjs" --artifacts "$ART"
+status=0
+node "$root/test/editor-e2e/run.mjs" --code-server "$CS" --playwright "$PW_DIR/node_modules/playwright-core/index.mjs" --artifacts "$ART" || status=1
+node "$root/test/editor-e2e/neovim.mjs" "$ART" || status=1
+exit $status
