@@ -8,6 +8,7 @@
 //   - resident memory of the server process (VmRSS) after indexing and after the edits.
 // Usage: node bench/lsp.mjs [--files 5000] [--secrets 1000] [--edits 200] [--json]
 import { spawn } from "node:child_process";
+import { cpus, loadavg } from "node:os";
 import { readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -133,10 +134,11 @@ const result = {
   crossFileMs: { p50: ms(pct(crossTimes, 50)), p95: ms(pct(crossTimes, 95)), n: crossTimes.length },
   completionMs: { p50: ms(pct(complTimes, 50)), p95: ms(pct(complTimes, 95)), n: complTimes.length, items },
   rssMB: { indexed: Math.round(rssIndexed), afterEdits: Math.round(rssAfter) },
+  loadAverage: loadavg(),
 };
 if (json) console.log(JSON.stringify(result, null, 2));
 else {
-  console.log(`language server on ${FILES} config files, ${SECRETS} secrets x 3 environments (node ${process.version})`);
+  console.log(`language server on ${FILES} config files, ${SECRETS} secrets x 3 environments (node ${process.version}, ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")})`);
   console.log(`  initial index            ${result.initialIndexMs} ms        (target < 3000)`);
   console.log(`  edit -> diagnostics      p50 ${result.editDiagnosticsMs.p50} ms, p95 ${result.editDiagnosticsMs.p95} ms over ${EDITS} edits (target p95 < 50)`);
   console.log(`  cross-file update        p50 ${result.crossFileMs.p50} ms, p95 ${result.crossFileMs.p95} ms (unknown-reference in the connection that uses an edited connector name; target < 200)`);
