@@ -20,6 +20,7 @@ import {
   parseConfigFile,
   RULES,
   secretUsage,
+  WorkspaceIndex,
   type Diagnostic,
 } from "../packages/core/src/index.js";
 
@@ -302,6 +303,49 @@ describe("editor helpers over the index", () => {
       for (const path of index.configFiles.keys()) {
         expect(checkConfigFile(index, path), `${name}/${path}`).toEqual(all.filter((d) => d.file === path));
       }
+    }
+  });
+
+  it("updates the derived maps incrementally exactly as a full rebuild would", () => {
+    const dir = join(FIXTURES, "references");
+    const { index } = loadWorkspace(dir);
+    checkWorkspace(index); // build the derived maps, so later updates are incremental
+    const texts = new Map([...index.configFiles.keys()].map((p) => [p, readFileSync(join(dir, p), "utf8")]));
+    const paths = [...texts.keys()];
+    const edits: ((t: string) => string)[] = [
+      (t) => t.replace("hubspot_api_token", "stripe_api_key"),
+      (t) => t.replace("stripe_api_key", "hubspot_api_token"),
+      (t) => t.replace(/name: (\w+)/, "name: $1_x"),
+      (t) => t.replace("connection: stripe", "connection: hubspot"),
+      (t) => t.replace("[lookup, charge, refund]", "[charge]"),
+      (t) => `${t}---\nkind: action\nname: extra\nmethod: GET\npath: /x\nheaders:\n  - { name: A, type: secret, secret: zendesk_api_token }\n`,
+      (t) => t,
+    ];
+    let seed = 7;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (let step = 0; step < 60; step++) {
+      const path = paths[next(paths.length)]!;
+      if (next(5) === 0) {
+        index.removeConfigFile(path);
+      } else {
+        const text = edits[next(edits.length)]!(texts.get(path)!);
+        texts.set(path, text);
+        index.setConfigFile(parseConfigFile(text, path));
+      }
+      const fresh = new WorkspaceIndex(index.project, index.projectDiagnostics);
+      for (const f of index.environmentFiles.values()) fresh.setEnvironmentFile(f);
+      if (index.catalog) fresh.setCatalog(index.catalog);
+      for (const f of index.configFiles.values()) fresh.setConfigFile(f);
+      expect(checkWorkspace(index), `step ${step}`).toEqual(checkWorkspace(fresh));
+      for (const name of fresh.secretNames()) expect(index.secret(name), name).toEqual(fresh.secret(name));
+      for (const kind of ["auth_connector", "api_connection", "action", "agent"] as const) {
+        expect([...index.objects(kind)].sort(), kind).toEqual([...fresh.objects(kind)].sort());
+        for (const name of fresh.objects(kind).keys()) expect(index.usersOf(kind, name)).toEqual(fresh.usersOf(kind, name));
+      }
+      for (const f of fresh.configFiles.values()) for (const doc of f.documents) expect(index.environmentsUsedBy(doc)).toEqual(fresh.environmentsUsedBy(doc));
     }
   });
 

@@ -64,6 +64,8 @@ export interface ConfigDocument {
   references: SecretReference[];
   links: ObjectLink[];
   documentIndex: number;
+  /** The file, relative to the repository root. */
+  file: string;
   /** True when the document has YAML errors: it is indexed as far as it parsed, but not checked against other files. */
   hasErrors: boolean;
 }
@@ -230,6 +232,7 @@ function extractDocument(
     references: [],
     links: [],
     documentIndex,
+    file: path,
     hasErrors,
   };
   const addRef = (node: Node | undefined, written: Node | undefined, field: string): void => {

@@ -96,13 +96,91 @@ export class WorkspaceIndex {
   }
   /** Adds or replaces a config file (files that are not relevant are dropped). */
   setConfigFile(file: ConfigFile): void {
+    const old = this.configFiles.get(file.path);
     if (file.relevant) this.configFiles.set(file.path, file);
     else this.configFiles.delete(file.path);
-    this.derived = undefined;
+    this.updateDerived(old, file.relevant ? file : undefined);
   }
   /** Removes a config file. */
   removeConfigFile(path: string): void {
-    if (this.configFiles.delete(path)) this.derived = undefined;
+    const old = this.configFiles.get(path);
+    if (this.configFiles.delete(path)) this.updateDerived(old, undefined);
+  }
+
+  /**
+   * Updates the derived maps for one config file replaced (`old` → `next`) instead of rebuilding
+   * them from every file: its references, object names and links are taken out and put back,
+   * keeping the orders a full rebuild gives (file path, then position).
+   */
+  private updateDerived(old: ConfigFile | undefined, next: ConfigFile | undefined): void {
+    const d = this.derived;
+    if (d === undefined) return;
+    const touchedSecrets = new Set<SecretInfo>();
+    const touchedObjects = new Set<ObjectDefinition[]>();
+    const touchedUsers = new Set<ConfigDocument[]>();
+    const touchedKinds = new Set<ConfigKind>();
+    const usersMap = (link: ObjectLink): Map<string, ConfigDocument[]> =>
+      link.field === "actions" ? d.agentsByAction : link.field === "connection" ? d.actionsByConnection : d.connectionsByAuth;
+    for (const doc of old?.documents ?? []) {
+      if (doc.name !== undefined && doc.nameRange !== undefined) {
+        const byName = d.objects.get(doc.kind);
+        const list = byName?.get(doc.name);
+        if (byName !== undefined && list !== undefined) {
+          const rest = list.filter((o) => o.document !== doc);
+          if (rest.length === 0) byName.delete(doc.name);
+          else byName.set(doc.name, rest);
+          touchedKinds.add(doc.kind);
+        }
+      }
+      for (const ref of doc.references) {
+        const info = d.secrets.get(ref.secret);
+        if (info !== undefined) info.references = info.references.filter((r) => r !== ref);
+      }
+      for (const link of doc.links) {
+        const m = usersMap(link);
+        const list = m.get(link.target);
+        if (list === undefined) continue;
+        const rest = list.filter((u) => u !== doc);
+        if (rest.length === 0) m.delete(link.target);
+        else m.set(link.target, rest);
+      }
+    }
+    for (const doc of next?.documents ?? []) {
+      if (doc.name !== undefined && doc.nameRange !== undefined) {
+        let byName = d.objects.get(doc.kind);
+        if (byName === undefined) d.objects.set(doc.kind, (byName = new Map()));
+        let list = byName.get(doc.name);
+        if (list === undefined) byName.set(doc.name, (list = []));
+        list.push({ kind: doc.kind, name: doc.name, file: doc.file, range: doc.nameRange, document: doc });
+        touchedObjects.add(list);
+        touchedKinds.add(doc.kind);
+      }
+      for (const ref of doc.references) {
+        const info = d.secrets.get(ref.secret);
+        if (info === undefined) continue;
+        info.references.push(ref);
+        touchedSecrets.add(info);
+      }
+      for (const link of doc.links) {
+        const m = usersMap(link);
+        let list = m.get(link.target);
+        if (list === undefined) m.set(link.target, (list = []));
+        list.push(doc);
+        touchedUsers.add(list);
+      }
+    }
+    const byPlace = (a: { file: string; range: TextRange }, b: { file: string; range: TextRange }): number =>
+      a.file < b.file ? -1 : a.file > b.file ? 1 : a.range.start - b.range.start;
+    for (const info of touchedSecrets) info.references.sort(byPlace);
+    for (const list of touchedObjects) list.sort(byPlace);
+    for (const list of touchedUsers) list.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.documentIndex - b.documentIndex));
+    for (const kind of touchedKinds) {
+      const names = [...(d.objects.get(kind)?.keys() ?? [])].sort();
+      if (names.length === 0) d.objects.delete(kind);
+      if (!sameList(this.suggestionBasis.objects.get(kind) ?? [], names)) this.objectSuggestions.delete(kind);
+      this.suggestionBasis.objects.set(kind, names);
+    }
+    d.usedIn = new Map();
   }
   /** Adds or replaces an environment file. */
   setEnvironmentFile(file: EnvironmentFile): void {
