@@ -352,6 +352,10 @@ describe("completion, hover, navigation, symbols, rename", () => {
     expect(bad.message).toMatch(/\[invalid-secret-name\]/);
     const taken = (await client.conn.sendRequest("stellarSecrets/validateName", { root: org.dir, name: "stripe_api_key", existing: "refuse" })) as { message?: string };
     expect(taken.message).toMatch(/already exists/);
+    const removal = (await client.conn.sendRequest("stellarSecrets/catalogRemoval", { root: org.dir, name: "stripe_api_key" })) as { edit?: proto.WorkspaceEdit };
+    const catalogUri = org.uri("secrets/catalog.yaml");
+    expect(removal.edit?.changes?.[catalogUri]?.[0]?.newText).toBe("secrets: {}\n");
+    expect(await client.conn.sendRequest("stellarSecrets/catalogRemoval", { root: org.dir, name: "zendesk_token" })).toEqual({});
     const ok = (await client.conn.sendRequest("stellarSecrets/validateName", { root: org.dir, name: "stripe_webhook_secret", existing: "refuse" })) as { message?: string };
     expect(ok.message).toBeUndefined();
   });

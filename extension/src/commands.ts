@@ -6,6 +6,7 @@
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 import {
+  CatalogRemovalRequest,
   FilesChangedNotification,
   UsageRequest,
   ValidateNameRequest,
@@ -177,5 +178,15 @@ async function deleteSecret(ctx: CommandContext, name: string | undefined, root:
   );
   if (answer === undefined) return;
   await write(ctx, new Map(envs.map((e) => [e, [{ name: secret.name, value: undefined }]])));
+  // the catalog entry goes too (a catalog entry without a secret is an unknown-secret error)
+  const { edit } = await ctx.client.sendRequest(CatalogRemovalRequest, { root: project.root, name: secret.name });
+  if (edit !== undefined) {
+    const wsEdit = await ctx.client.protocol2CodeConverter.asWorkspaceEdit(edit);
+    const applied = await vscode.workspace.applyEdit(wsEdit);
+    let saved = applied;
+    // TextDocument.save works for documents without an editor (workspace.save needs one)
+    for (const [uri] of applied ? wsEdit.entries() : []) saved = (await (await vscode.workspace.openTextDocument(uri)).save()) && saved;
+    if (!saved) void vscode.window.showWarningMessage(`Deleted ${secret.name}, but could not update the catalog: remove its entry from catalog.yaml by hand.`);
+  }
   void vscode.window.showInformationMessage(`Deleted ${secret.name}.`);
 }

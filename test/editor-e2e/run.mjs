@@ -270,6 +270,38 @@ try {
     await page.locator(".pane").filter({ has: header }).locator(".monaco-list-row .label-name").filter({ hasText: newName }).first().waitFor({ timeout: 30_000 });
     await shot("added-secret");
   });
+
+  await step("Delete Secret command: references shown, confirmation, catalog entry removed", async () => {
+    // the last secret by name that something references and the catalog describes
+    const catalogText = readFileSync(join(ws, secretsDir, "catalog.yaml"), "utf8");
+    const victim = [...allNames].reverse().find((n) => n !== target && catalogText.includes(`  ${n}:`));
+    if (victim === undefined) throw new Error("no catalogued secret to delete");
+    await page.keyboard.press("F1");
+    const input = page.locator(".quick-input-widget input");
+    await input.fill(">Stellar Secrets: Delete Secret");
+    await page.locator(".quick-input-list .monaco-list-row").filter({ hasText: "Delete Secret" }).first().waitFor({ timeout: 15_000 });
+    await page.keyboard.press("Enter");
+    await page.locator(".quick-input-widget .quick-input-title").filter({ hasText: "Delete which secret?" }).waitFor({ timeout: 15_000 });
+    await input.fill(victim);
+    await page.locator(".quick-input-list .monaco-list-row").filter({ hasText: victim }).first().waitFor({ timeout: 15_000 });
+    await page.keyboard.press("Enter");
+    const dialog = page.locator(".monaco-dialog-box");
+    await dialog.waitFor({ timeout: 15_000 });
+    const text = (await dialog.innerText()).replace(/\s+/g, " ");
+    log("dialog:", text);
+    if (!/still referenced 1 time/.test(text) || !/\.yaml:\d+/.test(text)) throw new Error(`the confirmation does not list the reference: ${text}`);
+    await shot("delete-confirmation");
+    await dialog.locator(".monaco-button").filter({ hasText: "Delete anyway" }).click();
+    await page.locator(".notifications-toasts").filter({ hasText: `Deleted ${victim}` }).first().waitFor({ timeout: 30_000 });
+    for (const f of envFiles) {
+      if (secretNamesOf(join(ws, secretsDir, f)).includes(victim)) throw new Error(`${f} still has ${victim}`);
+    }
+    if (readFileSync(join(ws, secretsDir, "catalog.yaml"), "utf8").includes(`  ${victim}:`)) throw new Error(`the catalog still describes ${victim}`);
+    // the reference it broke is now an unknown-secret problem
+    await page.keyboard.press("Control+Shift+M");
+    await problemRows().filter({ hasText: victim }).filter({ hasText: "unknown-secret" }).first().waitFor({ timeout: 30_000 });
+    await shot("deleted-secret");
+  });
 } finally {
   await shot("final").catch(() => {});
   await ctx.close().catch(() => {});

@@ -4,7 +4,7 @@
  * client into the encrypted files directly (see docs/editor.md), the server only reads names,
  * recipients and references.
  */
-import { NotificationType, RequestType } from "vscode-languageserver-protocol";
+import { NotificationType, RequestType, type WorkspaceEdit } from "vscode-languageserver-protocol";
 
 /** One environment of a project, as the editor shows it. */
 export interface EnvironmentInfo {
@@ -65,6 +65,12 @@ export const UsageRequest = new RequestType<{ root: string; name: string }, { re
 export const ValidateNameRequest = new RequestType<{ root: string; name: string; existing: "allow" | "refuse" }, { message?: string }, void>(
   "stellarSecrets/validateName",
 );
+
+/**
+ * `stellarSecrets/catalogRemoval`: the edit that removes a secret's entry from the catalog
+ * (comments kept), or no edit when the catalog has none. The client applies it after a delete.
+ */
+export const CatalogRemovalRequest = new RequestType<{ root: string; name: string }, { edit?: WorkspaceEdit }, void>("stellarSecrets/catalogRemoval");
 
 /** `stellarSecrets/filesChanged` (client → server): files the client just wrote; re-read them now. */
 export const FilesChangedNotification = new NotificationType<{ paths: string[] }>("stellarSecrets/filesChanged");

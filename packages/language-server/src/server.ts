@@ -19,13 +19,14 @@ import {
   type WorkspaceFolder,
 } from "vscode-languageserver/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
-import { secretsFilePath, validateSecretName, type Diagnostic } from "@stellar-secrets/core";
+import { catalogPath, removeCatalogEntry, secretsFilePath, validateSecretName, type Diagnostic } from "@stellar-secrets/core";
 import { existsSync } from "node:fs";
 import { basename, dirname, relative } from "node:path";
 import { codeActions, completion, definition, documentSymbols, hover, references, renameRefusal } from "./features.js";
 import type { ProjectModel } from "./model.js";
-import { toLspDiagnostic, type EditorSeverity } from "./positions.js";
+import { LspLineMap, toLspDiagnostic, type EditorSeverity } from "./positions.js";
 import {
+  CatalogRemovalRequest,
   FilesChangedNotification,
   IndexChangedNotification,
   ProjectsRequest,
@@ -43,6 +44,7 @@ export interface Settings {
 }
 
 const DEFAULT_SETTINGS: Settings = { configPath: "", rules: {} };
+const EDITOR_SEVERITIES = new Set<string>(["error", "warning", "info", "hint"]);
 
 /** Options of {@link startServer}. */
 export interface ServerOptions {
@@ -120,7 +122,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     for (const d of model.diagnostics(path) as Diagnostic[]) {
       const o = overrides[d.rule];
       if (o === "off") continue;
-      out.push(toLspDiagnostic(d, o ?? d.severity));
+      out.push(toLspDiagnostic(d, o !== undefined && EDITOR_SEVERITIES.has(o) ? o : d.severity));
     }
     return out;
   }
@@ -447,6 +449,20 @@ export function startServer(connection: Connection, options: ServerOptions): voi
           owner: `${r.ownerKind} ${r.ownerName ?? ""}`.trim(),
         })),
       };
+    }),
+  );
+  connection.onRequest(
+    CatalogRemovalRequest,
+    safe("catalogRemoval", {}, async (params) => {
+      const model = workspace.get(params.root);
+      if (model?.config === undefined) return {};
+      const path = catalogPath(model.config);
+      const text = await workspace.read(path);
+      if (text === undefined) return {};
+      const next = removeCatalogEntry(text, params.name);
+      if (next === text) return {};
+      const end = new LspLineMap(text).positionAt(text.length);
+      return { edit: { changes: { [pathToUri(path)]: [{ range: { start: { line: 0, character: 0 }, end }, newText: next }] } } };
     }),
   );
   connection.onRequest(
