@@ -171,7 +171,7 @@ export class LspClient {
   capabilities?: Proto.ServerCapabilities;
 
   /** Waits until `fn` returns a truthy value (polling), or fails after `ms`. */
-  async waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 15_000): Promise<T> {
+  async waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 30_000): Promise<T> {
     const end = Date.now() + ms;
     for (;;) {
       const v = await fn();
