@@ -1,0 +1,89 @@
+/**
+ * The server is an adapter over core's checker: for a repository that breaks every rule, the
+ * diagnostics it publishes are exactly core's (`checkWorkspace`), rule by rule and range by range.
+ */
+import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LspClient, makeProject, repo, sops, type TestProject } from "./lsp-harness.js";
+
+const lsRequire = createRequire(join(repo, "packages/language-server/package.json"));
+type Core = typeof import("../packages/core/src/index.js");
+const core: Core = await import(pathToFileURL(lsRequire.resolve("@stellar-secrets/core")).href);
+
+describe("every checker rule through the language server", () => {
+  let org: TestProject;
+  let client: LspClient;
+  beforeAll(async () => {
+    org = await makeProject({
+      secrets: {
+        development: { stripe_api_key: "v", Token1: "v", api_key: "v", orphan_webhook_secret: "v" },
+        staging: { stripe_api_key: "v" },
+        production: {},
+      },
+      files: {
+        "actions/all.yaml": [
+          "kind: action",
+          "name: everything_wrong",
+          "connection: nowhere",
+          "method: FETCH",
+          "path: /x",
+          "environments: [development, qa]",
+          "headers:",
+          "  - { name: X-Key, type: secret, secret: stripe_api_kye }",
+          "  - { name: X-Other, type: secret, secret: stripe_api_key }",
+          "  - { name: X-Static, type: static, value: sk_live_4eC39HqLyjWDarjtT1zdp7dc }",
+          "  - { name: X-Case, type: secret, secret: Stripe_Api_Key }",
+          "",
+        ].join("\n"),
+        "actions/two.yaml": "kind: action\nname: staging_only\nmethod: GET\npath: /y\nenvironments: [staging]\nheaders:\n  - { name: K, type: secret, secret: api_key }\n",
+        "secrets/notes.yaml": "just: plain text\n",
+        "secrets/catalog.yaml": "secrets:\n  stripe_api_keys:\n    owner: payments\n",
+      },
+    });
+    // production encrypted to someone who is not a member: recipient drift; an undeclared environment's file
+    const mallory = await sops.generateIdentity();
+    writeFileSync(org.path("secrets/production.enc.yaml"), await sops.encryptSecrets(new Map([["stripe_api_key", "v"]]), { recipients: [mallory.recipient] }));
+    writeFileSync(org.path("secrets/qa.enc.yaml"), await sops.encryptSecrets(new Map([["stripe_api_key", "v"]]), { recipients: [org.recipient] }));
+    client = await LspClient.start({ folders: [org.dir] });
+  });
+  afterAll(async () => {
+    await client.stop();
+    org.remove();
+  });
+
+  it("publishes exactly core's diagnostics, at core's ranges, for every rule", async () => {
+    const expected = core.checkWorkspace(core.loadWorkspace(org.dir).index);
+    const rules = new Set(expected.map((d) => d.rule));
+    for (const r of core.RULES) expect(rules, `fixture covers ${r.id}`).toContain(r.id);
+    const files = [...new Set(expected.map((d) => d.file))];
+    for (const f of files) {
+      const uri = pathToFileURL(join(org.dir, f)).href;
+      const want = expected.filter((d) => d.file === f);
+      const got = await client.waitForDiagnostics(uri, (ds) => ds.length === want.length, `${want.length} diagnostics in ${f}`);
+      const norm = (ds: { code?: unknown; range: { start: { line: number; character: number }; end: { line: number; character: number } }; message: string; severity?: number }[]) =>
+        ds.map((d) => [d.code, d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character, d.severity, d.message].join("|")).sort();
+      expect(norm(got)).toEqual(
+        norm(
+          want.map((d) => ({
+            code: d.rule,
+            range: { start: { line: d.line - 1, character: d.column - 1 }, end: { line: d.endLine - 1, character: d.endColumn - 1 } },
+            message: d.message,
+            severity: d.severity === "error" ? 1 : d.severity === "warning" ? 2 : 3,
+          })),
+        ),
+      );
+    }
+    // and nothing for files core is silent about
+    const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)]));
+    for (const p of walk(org.dir)) {
+      if (!files.includes(relative(org.dir, p))) expect(client.diagnosticsOf(pathToFileURL(p).href)).toEqual([]);
+    }
+    // the suggestion travels with the diagnostic (for the quick fix)
+    const uri = org.uri("actions/all.yaml");
+    const unknown = client.diagnosticsOf(uri).find((d) => d.code === "unknown-secret" && d.message.includes("stripe_api_kye"));
+    expect(unknown?.data).toEqual({ secret: "stripe_api_kye", suggestion: "stripe_api_key" });
+  });
+});
