@@ -5,6 +5,7 @@
  */
 import { dirname, isAbsolute, join } from "node:path";
 import {
+  checkConfigFile,
   checkOtherSecretsFile,
   checkWorkspace,
   classifyPath,
@@ -157,6 +158,22 @@ class CoreModel implements ProjectModel {
   stage(path: string, text: string | undefined): void {
     this.apply(this.rel(path), text);
     this.staged.add(path);
+  }
+
+  quickCheck(path: string): Set<string> {
+    const rel = this.rel(path);
+    if (this.roleOf(rel).role !== "config") return new Set();
+    const ds = this.index.configFiles.has(rel) ? checkConfigFile(this.index, rel) : [];
+    const key = JSON.stringify(ds);
+    if ((this.keys.get(path) ?? "[]") === key) return new Set();
+    if (ds.length === 0) {
+      this.byFile.delete(path);
+      this.keys.delete(path);
+    } else {
+      this.byFile.set(path, ds);
+      this.keys.set(path, key);
+    }
+    return new Set([path]);
   }
 
   flush(): Set<string> {

@@ -77,6 +77,11 @@ export interface ProjectModel {
   update(path: string, text: string | undefined): Set<string>;
   /** Replaces a file's text without re-checking yet (edits arriving together are checked once). */
   stage(path: string, text: string | undefined): void;
+  /**
+   * The diagnostics of one staged config file at once (core's per-file check), before the full
+   * check; returns `[path]` when they changed. Other files may change too: {@link flush} later.
+   */
+  quickCheck(path: string): Set<string>;
   /** Re-checks after {@link stage}; returns the paths whose diagnostics may have changed (empty when nothing was staged). */
   flush(): Set<string>;
   /** Every secret name, sorted. */

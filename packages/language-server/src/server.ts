@@ -45,6 +45,8 @@ export interface Settings {
 
 const DEFAULT_SETTINGS: Settings = { configPath: "", rules: {} };
 const EDITOR_SEVERITIES = new Set<string>(["error", "warning", "info", "hint"]);
+/** Pause after the last edit before the full (cross-file) check. */
+const FULL_CHECK_DELAY_MS = 20;
 
 /** Options of {@link startServer}. */
 export interface ServerOptions {
@@ -70,9 +72,8 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   const log = (msg: string): void => connection.console.log(`[stellar-secrets] ${msg}`);
   /** Projects with staged (not yet checked) edits: edits that arrive together are checked once. */
   const pending = new Set<ProjectModel>();
-  let flushScheduled = false;
   const flushPending = (): void => {
-    flushScheduled = false;
+    clearTimeout(fullCheckTimer);
     const models = [...pending];
     pending.clear();
     for (const m of models) {
@@ -83,18 +84,17 @@ export function startServer(connection: Connection, options: ServerOptions): voi
       }
     }
   };
+  let fullCheckTimer: NodeJS.Timeout | undefined;
+  /** The full check (cross-file effects) runs once typing pauses for FULL_CHECK_DELAY_MS. */
   const schedule = (model: ProjectModel): void => {
     pending.add(model);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flushPending);
-    }
+    clearTimeout(fullCheckTimer);
+    fullCheckTimer = setTimeout(flushPending, FULL_CHECK_DELAY_MS);
   };
   const safe = <A extends unknown[], R>(name: string, fallback: R, fn: (...a: A) => R | Promise<R>) =>
     async (...a: A): Promise<R> => {
       try {
-        await ready;
-        if (pending.size > 0) flushPending(); // answers reflect every edit received so far
+        await ready; // edits are already in the index (staged); only the full check may be pending
         return await fn(...a);
       } catch (e) {
         if (e instanceof ResponseError) throw e;
@@ -328,6 +328,8 @@ export function startServer(connection: Connection, options: ServerOptions): voi
       const text = closed ? await workspace.read(path) : doc.getText();
       const t = text !== undefined && text.length > MAX_FILE_BYTES ? undefined : text;
       model.stage(path, t);
+      // the edited file's own diagnostics at once (core's per-file check), the rest after the full check
+      changed(model.quickCheck(path), []);
       schedule(model);
     }).catch((e: unknown) => connection.console.error(`[stellar-secrets] update failed: ${(e as Error).stack ?? String(e)}`));
   }
