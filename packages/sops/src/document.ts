@@ -10,7 +10,7 @@ import { SopsError } from "./errors.js";
 import { toIdentities, type Identities } from "./identities.js";
 import { MacBuilder, verifyMac } from "./mac.js";
 import { metadataFromObject } from "./metadata.js";
-import { decodeUtf8, DEFAULT_MAX_BYTES } from "./secrets-file.js";
+import { decodeUtf8, DEFAULT_MAX_BYTES, requireVersion } from "./secrets-file.js";
 import type { DecryptedDocument, DocumentComment, DocumentLeaf, SopsMetadata } from "./types.js";
 import { aadForPath, canonicalize, canonicalBool, canonicalInt, decryptValue, formatGoFloat, isEncValue, type SopsValueType } from "./values.js";
 
@@ -400,6 +400,7 @@ export function decryptDocumentWithKey(text: string, dataKey: Uint8Array, option
   };
   const trees = roots.map((r) => walk(r, [], st));
   const macHex = st.mac.digestHex();
+  requireVersion(meta, options.path);
   verifyMac(meta.mac, macHex, dataKey, meta.lastmodified, options.path);
   return { format, tree: trees[0], trees, metadata: meta, macHex, dataKey, leaves: st.leaves, comments: st.comments };
 }

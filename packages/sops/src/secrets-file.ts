@@ -127,6 +127,13 @@ function metadataFromNode(doc: Document.Parsed, pair: Pair, text: string, file?:
   } catch (cause) {
     throw new SopsError("MALFORMED_FILE", "the sops metadata uses YAML aliases", { file, cause });
   }
+  // Keep `version` as written: `3.10` must not become the number 3.1 in messages or checks.
+  if (isMap(pair.value)) {
+    const v = pair.value.items.find((p) => isScalar(p.key) && p.key.value === "version")?.value;
+    if (isScalar(v) && typeof v.value === "number" && v.source !== undefined && value !== null && typeof value === "object") {
+      (value as Record<string, unknown>).version = v.source;
+    }
+  }
   const start = (pair.key as { range?: [number, number, number] }).range?.[0] ?? 0;
   return metadataFromObject(value, file, lineColumn(text, start).line);
 }
@@ -335,8 +342,23 @@ export function decryptSecretsWithKey(file: SecretsFile, dataKey: Uint8Array, te
       values.set(e.name, canonical === "True" || canonical === "False" ? canonical.toLowerCase() : canonical);
     }
   }
+  requireVersion(meta, path);
   verifyMac(meta.mac, mac.digestHex(), dataKey, meta.lastmodified, path);
   return { file, values, dataKey };
+}
+
+/**
+ * sops refuses to decrypt a file without a semver `version` (spec §8.1), so we do too: such a file
+ * was not written by sops or was edited by hand.
+ * @throws SopsError MALFORMED_FILE
+ */
+export function requireVersion(meta: SopsMetadata, path?: string): void {
+  if (meta.version === "") {
+    throw new SopsError("MALFORMED_FILE", "sops.version is missing; sops refuses to decrypt such a file", {
+      file: path,
+      hint: "restore the file from git (`git checkout -- FILE`); a file written by sops or stellar-secrets always has it",
+    });
+  }
 }
 
 /** Unwraps the data key of a parsed file. @throws SopsError NO_IDENTITY, NO_MATCHING_IDENTITY, UNSUPPORTED. */

@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { decryptDocument, decryptSecrets, encryptSecrets, generateIdentity, parseSecretsFile, SopsError } from "./index.js";
+
+async function sample(): Promise<{ text: string; identity: string }> {
+  const { identity, recipient } = await generateIdentity();
+  const text = await encryptSecrets(new Map([["stripe_api_key", "sk_test_version_case"]]), { recipients: [recipient] });
+  return { text, identity };
+}
+
+async function codeOf(p: Promise<unknown>): Promise<SopsError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(SopsError);
+    return e as SopsError;
+  }
+  throw new Error("expected a SopsError");
+}
+
+describe("sops.version", () => {
+  it("refuses to decrypt a file whose version line was deleted (sops would too)", async () => {
+    const { text, identity } = await sample();
+    const noVersion = text.replace(/^ {4}version: .*\n/m, "");
+    expect(noVersion).not.toContain("version:");
+    const e = await codeOf(decryptSecrets(noVersion, [identity]));
+    expect(e.code).toBe("MALFORMED_FILE");
+    expect(e.message).toContain("sops.version is missing");
+    expect(e.message).not.toContain("sk_test_version_case");
+    const d = await codeOf(decryptDocument(noVersion, [identity], { path: "x.yaml" }));
+    expect(d.code).toBe("MALFORMED_FILE");
+  });
+
+  it("quotes a non-semver version as written (3.10, not 3.1)", async () => {
+    const { text } = await sample();
+    const bad = text.replace(/^( {4}version: ).*$/m, "$13.10");
+    let error: unknown;
+    try {
+      parseSecretsFile(bad);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as SopsError).code).toBe("MALFORMED_FILE");
+    expect((error as SopsError).message).toContain('"3.10"');
+  });
+});
