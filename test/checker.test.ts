@@ -114,6 +114,11 @@ describe("messages and suggestions", () => {
     expect(at("actions/audit.yaml", 7)[0]?.message).toContain("has no value in production and an empty value in staging");
   });
 
+  it("names every environment without a value in the fix hint", () => {
+    expect(at("connections/hubspot.yaml", 5)[0]?.message).toMatch(/`stellar-secrets set hubspot_api_token --env staging,production`$/);
+    expect(at("actions/charge.yaml", 8)[0]?.message).toMatch(/`stellar-secrets set \w+ --env production`$/);
+  });
+
   it("explains recipient drift with member names", () => {
     const drift = check(join(FIXTURES, "drift"));
     expect(drift.map((d) => d.message)).toMatchInlineSnapshot(`

@@ -273,7 +273,8 @@ function checkReference(
   const parts: string[] = [];
   if (missing.length > 0) parts.push(`no value in ${missing.join(", ")}`);
   if (empty.length > 0) parts.push(`an empty value in ${empty.join(", ")}`);
-  const envs = [...missing, ...empty];
+  // every environment to fix, in the order they are declared
+  const envs = needed.filter((e) => missing.includes(e) || empty.includes(e));
   return [
     diagnosticAt(
       "missing-environment-value",
@@ -281,7 +282,7 @@ function checkReference(
       ref.file,
       lines,
       ref.range,
-      `secret "${ref.secret}" has ${parts.join(" and ")}, where ${describeDocument(doc)} is used; set it with \`stellar-secrets set ${ref.secret} --env ${envs[0]}\``,
+      `secret "${ref.secret}" has ${parts.join(" and ")}, where ${describeDocument(doc)} is used; set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\``,
       { secret: ref.secret },
     ),
   ];
