@@ -63,4 +63,14 @@ headers:
     expect(f.documents[0]?.references.map((r) => [r.secret, text.slice(r.range.start, r.range.end)])).toEqual([["stripe_api_key", "*k"]]);
     expect(f.diagnostics.map((d) => d.message)).toEqual(['unknown field "x-defaults"']);
   });
+
+  it("reports each YAML syntax error once, never two at the same position", () => {
+    const text = "kind: agent\nname: x\n  bad: [indent\n";
+    const f = parseConfigFile(text, "c/broken.yaml");
+    expect(f.diagnostics.map((d) => [d.rule, d.line, d.column])).toEqual([
+      ["schema", 2, 7],
+      ["schema", 4, 1],
+    ]);
+    expect(f.diagnostics[0]?.message).toBe("YAML syntax error: Nested mappings are not allowed in compact mappings");
+  });
 });

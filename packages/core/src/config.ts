@@ -129,8 +129,13 @@ export function parseConfigFile(text: string, path: string, options?: ParseConfi
     return file;
   }
   const syntax: Diagnostic[] = [];
+  // The parser often reports one mistake twice from the same place (e.g. "Implicit keys need to
+  // be on a single line" and "Nested mappings are not allowed in compact mappings"): keep the first.
+  const errorStarts = new Set<number>();
   docs.forEach((doc, documentIndex) => {
     for (const e of doc.errors) {
+      if (errorStarts.has(e.pos[0])) continue;
+      errorStarts.add(e.pos[0]);
       syntax.push(diagnosticAt("schema", "error", path, lines, { start: e.pos[0], end: e.pos[1] }, `YAML syntax error: ${firstLine(e.message)}`));
     }
     addDocument(file, doc.contents, doc.errors.length > 0, () => doc.toJS({ maxAliasCount: 100 }), (node) => deref(doc, node), documentIndex);
