@@ -5,8 +5,11 @@
  */
 import { cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createSandbox, REPO_ROOT, type RunResult, type Sandbox } from "./helpers/cli.js";
+
+// Each test runs the CLI as many child processes; on a loaded 2-core machine that takes a while.
+vi.setConfig({ testTimeout: 180_000 });
 
 let sandboxes: Sandbox[] = [];
 afterEach(() => {

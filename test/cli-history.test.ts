@@ -3,8 +3,11 @@
  * re-encryptions (with and without a key), merges, renamed and deleted files, uncommitted
  * changes, and a history of thousands of commits.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createSandbox, importAlternatingCommits, type AgeKey, type Sandbox } from "./helpers/cli.js";
+
+// Each test runs the CLI as many child processes; on a loaded 2-core machine that takes a while.
+vi.setConfig({ testTimeout: 180_000 });
 
 let sandboxes: Sandbox[] = [];
 afterEach(() => {

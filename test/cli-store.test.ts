@@ -5,9 +5,12 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { parse } from "./helpers/yaml.js";
 import { createSandbox, type Sandbox } from "./helpers/cli.js";
+
+// Each test runs the CLI as many child processes; on a loaded 2-core machine that takes a while.
+vi.setConfig({ testTimeout: 180_000 });
 
 let sandboxes: Sandbox[] = [];
 function sandbox(options?: Parameters<typeof createSandbox>[0]): Sandbox {

@@ -36,8 +36,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f } = parseCommandArgs("list", argv, flags);
   const config = await openProject(ctx);
   const envs = selectEnvironments(config, splitList(f.env), { all: true });
-  const files = await readEnvironmentFiles(config, envs);
   const all = await readEnvironmentFiles(config, config.environments);
+  const files = all.filter((f) => envs.includes(f.env));
   const names = new Set<string>();
   for (const { file } of all) for (const e of file?.entries ?? []) names.add(e.name);
   const sorted = [...names].sort();
