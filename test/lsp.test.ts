@@ -249,6 +249,15 @@ describe("completion, hover, navigation, symbols, rename", () => {
     text = "kind: action\nname: a\nmethod: \n";
     items = await complete(uri, text, positionOf(text, "method: ", 8));
     expect(items.map((i) => i.label)).toContain("POST");
+
+    text = "kind: api_connection\nname: c\nheaders:\n  - name: X\n    type: \n";
+    items = await complete(uri, text, positionOf(text, "type: ", 6));
+    expect(items.map((i) => i.label).sort()).toEqual(["secret", "static"]);
+
+    text = "kind: api_connection\nname: c\nheaders:\n  - name: X\n    \n";
+    items = await complete(uri, text, { line: 4, character: 4 });
+    expect(items.map((i) => i.label)).toEqual(expect.arrayContaining(["type", "secret", "prefix"]));
+    expect(items.map((i) => i.label)).not.toContain("name");
   });
 
   it("completes the fields of the document's kind that are not there yet", async () => {

@@ -42,8 +42,13 @@ function documentKind(text: string, offset: number): string | undefined {
   return k?.[1];
 }
 
-/** The nearest key, above `lineStart`, whose line is indented less than `indent`. */
+/**
+ * The key whose value holds a position indented by `indent` at `lineStart`: the nearest key above
+ * whose column is smaller. A list item (`- name: x`) on the way is a sibling mapping, not the
+ * parent: the parent of its sequence sits at the dash's column or left of it.
+ */
 function parentKey(text: string, lineStart: number, indent: number): { key: string; indent: number } | undefined {
+  let bound = indent;
   let pos = lineStart;
   while (pos > 0) {
     const prevStart = text.lastIndexOf("\n", pos - 2) + 1;
@@ -51,14 +56,17 @@ function parentKey(text: string, lineStart: number, indent: number): { key: stri
     pos = prevStart;
     if (/^\s*(#.*)?$/.test(line)) continue;
     if (/^---/.test(line)) return undefined;
-    const m = /^(\s*)(?:-\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*:/.exec(line);
     const lineIndent = /^\s*/.exec(line)?.[0].length ?? 0;
-    if (lineIndent < indent && m) {
-      // `- name: x` opens an item whose keys sit at the dash + 2
-      return { key: m[2] as string, indent: lineIndent };
+    const m = /^(\s*)(-\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*:/.exec(line);
+    const dash = /^\s*-(\s|$)/.test(line);
+    if (dash) {
+      const keyCol = m ? lineIndent + (m[2]?.length ?? 0) : undefined;
+      if (keyCol !== undefined && keyCol < bound) return { key: m![3] as string, indent: keyCol };
+      if (lineIndent < bound) bound = lineIndent + 1; // the sequence's key is at the dash's column or left of it
+      continue;
     }
-    if (lineIndent < indent && /^\s*-\s*$/.test(line)) continue;
-    if (lineIndent === 0 && indent === 0) return undefined;
+    if (m && lineIndent < bound) return { key: m[3] as string, indent: lineIndent };
+    if (lineIndent === 0) return undefined;
   }
   return undefined;
 }
