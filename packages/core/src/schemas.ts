@@ -27,6 +27,8 @@ export const MEMBER_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._@-]*$";
 export const AGE_RECIPIENT_PATTERN = "^age1[02-9ac-hj-np-z]{58}$";
 /** Pattern of `secrets_dir`: a relative folder inside the repository (no `..`, not the root itself). */
 export const SECRETS_DIR_PATTERN = "^(?!/)(?![A-Za-z]:)(?!(\\./*)+$)(?!.*(^|/)\\.\\.(/|$))[^\\\\]+$";
+/** Pattern of HTTP header names (RFC 9110 tokens), as the resolver checks them. */
+export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 /** Pattern of rotation periods: days, weeks, months (30 days), years (365 days). */
 export const ROTATION_PERIOD_PATTERN = "^[1-9][0-9]*[dwmy]$";
 
@@ -52,7 +54,7 @@ const header = {
   type: "object",
   description: "An HTTP header: a secret (`type: secret`, `secret: NAME`, optional `prefix`) or a static value.",
   properties: {
-    name: { type: "string", pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", description: "Header name." },
+    name: { type: "string", pattern: HEADER_NAME_PATTERN, description: "Header name." },
     type: { enum: ["secret", "static"] },
     description: { type: "string" },
   },

@@ -11,6 +11,7 @@ import type { Severity } from "./rules.js";
 import {
   AGE_RECIPIENT_PATTERN,
   ENVIRONMENT_NAME_PATTERN,
+  HEADER_NAME_PATTERN,
   MEMBER_NAME_PATTERN,
   OBJECT_NAME_PATTERN,
   ROTATION_PERIOD_PATTERN,
@@ -83,6 +84,7 @@ function firstKeyRange(node: Node | undefined): TextRange | undefined {
 const PATTERN_WORDS: Record<string, string> = {
   [AGE_RECIPIENT_PATTERN]: "is not an age X25519 public key (age1 followed by 58 lowercase bech32 characters)",
   [ENVIRONMENT_NAME_PATTERN]: "is not a valid environment name (lowercase letters, digits, _ and -, starting with a letter)",
+  [HEADER_NAME_PATTERN]: "is not a valid HTTP header name: letters, digits and !#$%&'*+.^_`|~- only",
   [MEMBER_NAME_PATTERN]: "is not a valid member name (letters, digits, ., _, @ and -)",
   [OBJECT_NAME_PATTERN]: "is not a valid name (letters, digits, _, . and -, starting with a letter)",
   [ROTATION_PERIOD_PATTERN]: "is not a rotation period such as 90d, 12w, 6m or 1y",
