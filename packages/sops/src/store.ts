@@ -241,11 +241,26 @@ export async function editSecretsFile(
     const current = await loadSecrets(path, identities);
     const values = new Map(current.values);
     await change(values);
+    if (sameEntries(current.values, values) && (options.recipients === undefined || sameRecipients(options.recipients, current.file.recipients))) {
+      return current; // nothing changed: leave the file (and its mac/lastmodified) untouched
+    }
     const text = await reencryptSecrets(current, values, options.recipients ? { recipients: options.recipients } : {});
     const next = verifyWritten(text, current.dataKey, path);
     await writeFileAtomic(path, text);
     return next;
   });
+}
+
+function sameEntries(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  const x = [...a];
+  const y = [...b];
+  return x.every(([k, v], i) => y[i]![0] === k && y[i]![1] === v);
+}
+
+function sameRecipients(a: readonly string[], b: readonly string[]): boolean {
+  const x = new Set(a.map((r) => r.trim()));
+  return x.size === new Set(b).size && b.every((r) => x.has(r));
 }
 
 /** Creates a new secrets file (new data key). @throws SopsError IO_ERROR when it already exists. */

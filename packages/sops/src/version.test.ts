@@ -43,3 +43,28 @@ describe("sops.version", () => {
     expect((error as SopsError).message).toContain('"3.10"');
   });
 });
+
+describe("editSecretsFile", () => {
+  it("leaves the file byte-identical when the change changes nothing", async () => {
+    const { mkdtempSync, readFileSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { editSecretsFile } = await import("./index.js");
+    const dir = mkdtempSync(join(tmpdir(), "sops-noop-"));
+    try {
+      const { text, identity } = await sample();
+      const path = join(dir, "development.enc.yaml");
+      writeFileSync(path, text);
+      await editSecretsFile(path, [identity], (values) => {
+        values.set("stripe_api_key", "sk_test_version_case");
+      });
+      expect(readFileSync(path, "utf8")).toBe(text);
+      await editSecretsFile(path, [identity], (values) => {
+        values.set("stripe_api_key", "sk_test_changed");
+      });
+      expect(readFileSync(path, "utf8")).not.toBe(text);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
