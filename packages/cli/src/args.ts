@@ -34,13 +34,14 @@ export interface ParsedArgs<S extends FlagSpecs> {
 
 /**
  * Parses `argv` against `flags`, allowing between `min` and `max` positionals.
- * `command` names the command in error messages. Throws `CliError("USAGE")`.
+ * `command` names the command in error messages; with `hideExtra` (the reason, e.g. values are
+ * never taken from arguments) surplus positionals are counted but never echoed. Throws `CliError("USAGE")`.
  */
 export function parseCommandArgs<S extends FlagSpecs>(
   command: string,
   argv: string[],
   flags: S,
-  positionals: { min: number; max: number; names?: string } = { min: 0, max: 0 },
+  positionals: { min: number; max: number; names?: string; hideExtra?: string } = { min: 0, max: 0 },
 ): ParsedArgs<S> {
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
@@ -59,6 +60,12 @@ export function parseCommandArgs<S extends FlagSpecs>(
   }
   if (count > positionals.max) {
     const extra = parsed.positionals.slice(positionals.max);
+    if (positionals.hideExtra !== undefined) {
+      // the extra words may be a value typed in the wrong place: never echo them
+      throw new CliError("USAGE", `${command}: ${extra.length > 1 ? `${extra.length} unexpected extra arguments` : "an unexpected extra argument"} (not shown: ${positionals.hideExtra})`, {
+        hint: `run \`stellar-secrets ${command} --help\` for the usage`,
+      });
+    }
     throw new CliError("USAGE", `${command}: unexpected argument${extra.length > 1 ? "s" : ""} ${extra.map((a) => JSON.stringify(a)).join(" ")}`, {
       hint: `run \`stellar-secrets ${command} --help\` for the usage`,
     });

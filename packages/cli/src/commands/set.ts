@@ -68,8 +68,20 @@ const flags = {
 type Action = "created" | "updated" | "unchanged";
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
-  const { flags: f, positionals } = parseCommandArgs("set", argv, flags, { min: 1, max: 1, names: "NAME" });
+  const { flags: f, positionals } = parseCommandArgs("set", argv, flags, {
+    min: 1,
+    max: 1,
+    names: "NAME",
+    hideExtra: "values are never taken from arguments; use the prompt, --from-stdin or --from-file",
+  });
   const name = positionals[0] as string;
+  if (name.includes("=")) {
+    // `set NAME=VALUE`: the part after "=" is probably a value; never echo it or build a name from it
+    const before = name.slice(0, name.indexOf("="));
+    throw new CliError("INVALID_SECRET_NAME", "the NAME argument contains \"=\": a value must not be passed in the argument (not shown) [invalid-secret-name]", {
+      hint: `${validateSecretName(before).ok ? `run \`stellar-secrets set ${before} --env ENV\`` : "give only the name"} and pass the value through the prompt, --from-stdin or --from-file; if it was a real value, treat it as exposed (shell history)`,
+    });
+  }
   const validation = validateSecretName(name);
   if (!validation.ok) {
     throw new CliError("INVALID_SECRET_NAME", `${validation.message} [${validation.rule}]`, {
