@@ -78,3 +78,26 @@ describe("set never echoes a value given as an argument", () => {
     expect((await s.run(["get", "stripe_api_key", "--env", "production"])).stdout).toBe("sk_live_STRIPE");
   });
 });
+
+describe("one member name is one key, one key one name", () => {
+  it("refuses a key already held under another name, and a second key for a name, in any environment (MEMBER_EXISTS)", async () => {
+    const { s } = await project();
+    const b = s.keygen("b");
+    const c = s.keygen("c");
+    expect((await s.run(["members", "add", "bob", b.recipient, "--env", "production"])).code).toBe(0);
+    const before = s.read("stellar.yaml");
+    const alias = await s.run(["members", "add", "robert", b.recipient, "--env", "staging"]);
+    expect(alias.code).toBe(20);
+    expect(alias.stderr).toContain('MEMBER_EXISTS: this key is already in production as member "bob"');
+    const second = await s.run(["members", "add", "bob", c.recipient, "--env", "development"]);
+    expect(second.code).toBe(20);
+    expect(second.stderr).toContain('MEMBER_EXISTS: production already has a member "bob" with a different key');
+    expect(s.read("stellar.yaml")).toBe(before);
+    expect(unwrapWith(s, "staging", b)).toBeUndefined();
+    expect(unwrapWith(s, "development", c)).toBeUndefined();
+    // the same name with the same key in another environment is fine
+    expect((await s.run(["members", "add", "bob", b.recipient, "--env", "staging"])).code).toBe(0);
+    expect((await s.run(["members", "rm", "bob"])).code).toBe(0);
+    for (const env of ["development", "staging", "production"]) expect(unwrapWith(s, env, b), env).toBeUndefined();
+  });
+});

@@ -36,7 +36,8 @@ Members are named age public keys, per environment, in stellar.yaml (.sops.yaml 
          recipients differ from stellar.yaml (e.g. someone removed by hand who can still decrypt)
   add    gives NAME access to the environments: the file's data key is wrapped for the new key
          as well (sops updatekeys; values and their ciphertext do not change). You need access
-         to those environments yourself.
+         to those environments yourself. A name has one key in every environment and a key
+         belongs to one name (MEMBER_EXISTS).
   rm     removes NAME from the environments (default: every one they are in): the data key is
          replaced and every value re-encrypted, so the removed key cannot open the new file.
          Then lists every secret NAME could read: rotate those values at their provider now,
@@ -129,6 +130,22 @@ async function add(argv: string[], ctx: CommandContext): Promise<number> {
   }
   return withProjectLock(ctx, async (config) => {
     const envs = selectEnvironments(config, splitList(f.env), { all: false });
+    // one name is one key across all environments, and one key belongs to one name: otherwise
+    // `members rm NAME` would leave the person able to decrypt under their other name or key
+    for (const env of config.environments) {
+      const otherKey = env.members.find((m) => m.name === name && m.recipient !== recipient);
+      if (otherKey) {
+        throw new CliError("MEMBER_EXISTS", `${env.name} already has a member "${name}" with a different key (${shortRecipient(otherKey.recipient)})`, {
+          hint: `a member has one key in every environment: to change their key, stellar-secrets members rm ${name}, then members add again`,
+        });
+      }
+      const otherName = env.members.find((m) => m.recipient === recipient && m.name !== name);
+      if (otherName) {
+        throw new CliError("MEMBER_EXISTS", `this key is already in ${env.name} as member "${otherName.name}"`, {
+          hint: `a key belongs to one member: stellar-secrets members add ${otherName.name} ${shortRecipient(recipient)} --env ENV`,
+        });
+      }
+    }
     const changed: EnvironmentConfig[] = [];
     const unchanged: string[] = [];
     for (const env of envs) {
