@@ -61,6 +61,10 @@ describe("nearestName", () => {
     expect(nearestName("prod", ["development", "staging", "production"])).toEqual({ name: "production", caseOnly: false });
     expect(nearestName("pr", ["production"])).toBeUndefined();
   });
+  it("never suggests the name itself", () => {
+    expect(nearestName("client_id", ["client_id", "client_secret"])).toBeUndefined();
+    expect(nearestName("password", ["password"])).toBeUndefined();
+  });
   it("computes edit distances with an early stop", () => {
     expect(editDistance("kitten", "sitting")).toBe(3);
     expect(editDistance("kitten", "sitting", 1)).toBe(2);

@@ -148,7 +148,7 @@ export function nearestName(name: string, candidates: Iterable<string>): { name:
   if (best === undefined && name.length >= 3) {
     // an abbreviation: "prod" for "production", "dev" for "development"
     for (const c of candidates) {
-      if (c.toLowerCase().startsWith(lower) && (best === undefined || c.length < best.length || (c.length === best.length && c < best))) best = c;
+      if (c !== name && c.toLowerCase().startsWith(lower) && (best === undefined || c.length < best.length || (c.length === best.length && c < best))) best = c;
     }
   }
   return best === undefined ? undefined : { name: best, caseOnly: false };

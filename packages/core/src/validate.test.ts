@@ -16,4 +16,37 @@ describe("schema diagnostics in words", () => {
       "5:13 schema \"headers.0.name\" is not a valid HTTP header name: letters, digits and !#$%&'*+.^_`|~- only",
     ]);
   });
+
+  it("reports a failing type-dependent field at the field, never the type's own fields as unknown", () => {
+    const oauth = "kind: auth_connector\nname: x\ntype: oauth2_client_credentials\nclient_id: plain-id\nclient_secret: {secret: x}\ntoken_url: ftp://a/t\n";
+    expect(diagnostics(oauth)).toEqual(['6:12 schema "token_url" must be an http(s) URL']);
+    const basic = "kind: auth_connector\nname: x\ntype: basic\nusername: 42\n";
+    expect(diagnostics(basic)).toEqual([
+      '1:1 schema missing required field "password"',
+      '4:11 schema "username" must be a string or a secret reference { secret: NAME }',
+    ]);
+    const withPassword = "kind: auth_connector\nname: x\ntype: basic\nusername: 42\npassword: {secret: p}\n";
+    expect(diagnostics(withPassword)).toEqual(['4:11 schema "username" must be a string or a secret reference { secret: NAME }']);
+  });
+
+  it("reports the inner problem of a secret reference, and a plain value where a reference is needed", () => {
+    const text = "kind: auth_connector\nname: x\ntype: basic\nusername: {secret: 3}\npassword: plain\n";
+    expect(diagnostics(text)).toEqual([
+      '4:20 schema "username.secret" must be string',
+      '5:11 schema "password" must be a secret reference { secret: NAME }, not a plain value',
+    ]);
+  });
+
+  it("names a field of another type as unknown for the declared type, suggesting only other fields", () => {
+    const text = "kind: auth_connector\nname: x\ntype: basic\nusername: u\npassword: {secret: p}\ntoken: {secret: t}\npasword: {secret: p}\n";
+    expect(diagnostics(text)).toEqual([
+      '6:1 schema unknown field "token": type "basic" does not use it (type "bearer_token" does)',
+      '7:1 schema unknown field "pasword"; did you mean "password"?',
+    ]);
+    for (const d of parseConfigFile(text, "c/x.yaml").diagnostics) {
+      const field = /unknown field "([^"]+)"/.exec(d.message)?.[1];
+      expect(d.suggestion === undefined || d.suggestion !== field).toBe(true);
+    }
+  });
 });
+

@@ -93,19 +93,11 @@ const PATTERN_WORDS: Record<string, string> = {
   "^/": "must start with /",
 };
 
-function describe(e: ErrorObject, knownProperties: readonly string[], actual: string | undefined): { message: string; suggestion?: string } {
+function describe(e: ErrorObject, actual: string | undefined): { message: string; suggestion?: string } {
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case "required":
       return { message: `missing required field "${String(p.missingProperty)}"` };
-    case "additionalProperties":
-    case "unevaluatedProperties": {
-      const name = String(p.additionalProperty ?? p.unevaluatedProperty);
-      const near = nearestName(name, knownProperties);
-      return near === undefined
-        ? { message: `unknown field "${name}"` }
-        : { message: `unknown field "${name}"; did you mean "${near.name}"?`, suggestion: near.name };
-    }
     case "enum": {
       const values = p.allowedValues as unknown[];
       const allowed = values.map((v) => JSON.stringify(v)).join(", ");
@@ -131,25 +123,109 @@ function describe(e: ErrorObject, knownProperties: readonly string[], actual: st
   }
 }
 
-/** Properties a schema object allows at a path (for "did you mean"), gathered from `properties` and `then` branches. */
-function knownPropertiesOf(schemaPath: string, validator: SchemaValidator): string[] {
-  const root = validator.schema as Record<string, unknown>;
-  const parts = decodePointer(schemaPath.replace(/^#/, ""));
-  const out = new Set<string>();
-  const collect = (s: unknown): void => {
-    if (s === null || typeof s !== "object") return;
-    const o = s as Record<string, unknown>;
-    if (o.properties && typeof o.properties === "object") for (const k of Object.keys(o.properties)) out.add(k);
-    if (Array.isArray(o.allOf)) for (const b of o.allOf) collect((b as Record<string, unknown>).then);
-  };
-  let s: unknown = root;
-  for (const part of parts.slice(0, -1)) {
-    if (s === null || typeof s !== "object") break;
-    s = (s as Record<string, unknown>)[part];
+type SchemaObject = Record<string, unknown>;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Follows local `$ref`s (`#/$defs/x`) from `s`. */
+function deref(root: SchemaObject, s: unknown): SchemaObject | undefined {
+  let cur = s;
+  for (let guard = 0; isObject(cur) && typeof cur.$ref === "string" && guard < 8; guard++) {
+    const ref = cur.$ref as string;
+    if (!ref.startsWith("#")) return undefined;
+    let t: unknown = root;
+    for (const part of decodePointer(ref.slice(1))) t = isObject(t) ? t[part] : undefined;
+    cur = t;
   }
-  collect(s);
-  if (out.size === 0) collect(root);
+  return isObject(cur) ? cur : undefined;
+}
+
+/**
+ * True when an `if` schema of the form the schemas use (`properties` with `const`/`enum`,
+ * `required`) holds for `data`.
+ */
+function ifHolds(ifSchema: unknown, data: unknown): boolean {
+  if (!isObject(ifSchema) || !isObject(data)) return false;
+  const required = Array.isArray(ifSchema.required) ? (ifSchema.required as string[]) : [];
+  if (!required.every((k) => k in data)) return false;
+  const props = isObject(ifSchema.properties) ? ifSchema.properties : {};
+  for (const [k, p] of Object.entries(props)) {
+    if (!(k in data) || !isObject(p)) continue;
+    if ("const" in p && data[k] !== p.const) return false;
+    if (Array.isArray(p.enum) && !p.enum.includes(data[k])) return false;
+  }
+  return true;
+}
+
+/** `type "basic"`: the discriminator an `if` schema tests, in words. */
+function branchLabel(ifSchema: unknown): string | undefined {
+  if (!isObject(ifSchema) || !isObject(ifSchema.properties)) return undefined;
+  for (const [k, p] of Object.entries(ifSchema.properties)) {
+    if (isObject(p) && "const" in p) return `${k} ${JSON.stringify(p.const)}`;
+  }
+  return undefined;
+}
+
+/** The `allOf` if/then branches of an object schema, with whether each applies to `data`. */
+function branchesOf(root: SchemaObject, s: SchemaObject, data: unknown): { then: SchemaObject; if: unknown; holds: boolean }[] {
+  if (!Array.isArray(s.allOf)) return [];
+  const out: { then: SchemaObject; if: unknown; holds: boolean }[] = [];
+  for (const b of s.allOf) {
+    if (!isObject(b) || b.if === undefined) continue;
+    const then = deref(root, b.then);
+    if (then !== undefined) out.push({ then, if: b.if, holds: ifHolds(b.if, data) });
+  }
+  return out;
+}
+
+/** Properties valid at an object schema for `data`: its own and those of the if/then branches that apply. */
+function allowedProperties(root: SchemaObject, s: SchemaObject | undefined, data: unknown): string[] {
+  if (s === undefined) return [];
+  const out = new Set<string>(isObject(s.properties) ? Object.keys(s.properties) : []);
+  for (const b of branchesOf(root, s, data)) {
+    if (b.holds && isObject(b.then.properties)) for (const k of Object.keys(b.then.properties)) out.add(k);
+  }
   return [...out];
+}
+
+/** The schema that applies to the value at `segments` of `value` (through properties, items, branches and `$ref`s). */
+function schemaAt(root: SchemaObject, value: unknown, segments: readonly string[]): { schema: SchemaObject | undefined; data: unknown } {
+  let s = deref(root, root);
+  let data = value;
+  for (const seg of segments) {
+    if (s === undefined) return { schema: undefined, data: undefined };
+    let next: unknown;
+    if (isObject(s.properties) && s.properties[seg] !== undefined) next = s.properties[seg];
+    for (const b of next === undefined ? branchesOf(root, s, data) : []) {
+      if (b.holds && isObject(b.then.properties) && b.then.properties[seg] !== undefined) next = b.then.properties[seg];
+    }
+    if (next === undefined && s.items !== undefined && /^\d+$/.test(seg)) next = s.items;
+    if (next === undefined && isObject(s.additionalProperties)) next = s.additionalProperties;
+    s = deref(root, next);
+    data = isObject(data) || Array.isArray(data) ? (data as Record<string, unknown>)[seg] : undefined;
+  }
+  return { schema: s, data };
+}
+
+/** True for a `{ secret: NAME }` reference schema. */
+function isSecretRef(s: SchemaObject | undefined): boolean {
+  return s !== undefined && isObject(s.properties) && s.properties.secret !== undefined && s.type === "object";
+}
+
+/** `a string or a secret reference { secret: NAME }`: the alternatives of an anyOf/oneOf in words. */
+function alternativesInWords(root: SchemaObject, s: SchemaObject | undefined): string | undefined {
+  const list = s === undefined ? undefined : (s.anyOf ?? s.oneOf);
+  if (!Array.isArray(list)) return undefined;
+  const words = list.map((alt) => {
+    const a = deref(root, alt);
+    if (isSecretRef(a)) return "a secret reference { secret: NAME }";
+    if (a !== undefined && typeof a.type === "string") return a.type === "object" || a.type === "array" ? `an ${a.type}` : `a ${a.type}`;
+    return undefined;
+  });
+  if (words.some((w) => w === undefined)) return undefined;
+  return words.join(" or ");
 }
 
 /**
@@ -177,16 +253,46 @@ export function schemaDiagnostics(
   const badDiscriminator = new Set(
     errors.filter((e) => e.keyword === "enum" || e.keyword === "const").map((e) => e.instancePath.replace(/\/[^/]*$/, "")),
   );
+  const schemaRoot = validator.schema as SchemaObject;
+  // An anyOf/oneOf (a plain string or a secret reference) fails with an error per alternative
+  // plus its own: report the problem inside the value when it has the shape of one alternative
+  // (an object with a bad `secret`), else one message naming the alternatives.
+  const alternativesAt = new Set(errors.filter((e) => e.keyword === "anyOf" || e.keyword === "oneOf").map((e) => e.instancePath));
+  const innerAt = (path: string): boolean => errors.some((o) => o.instancePath.startsWith(`${path}/`) || (o.instancePath === path && (o.keyword === "required" || o.keyword === "additionalProperties")));
   for (const e of errors) {
     if (e.keyword === "propertyNames" && hasInner.has(e.instancePath)) continue;
     if (e.keyword === "unevaluatedProperties" && badDiscriminator.has(e.instancePath)) continue;
-    if (e.keyword === "unevaluatedProperties") {
-      // A branch that fails (a missing field, a wrong type) leaves its own fields "unevaluated":
-      // report the failure, not its fields as unknown.
-      const prop = String((e.params as Record<string, unknown>).unevaluatedProperty);
-      const known = knownPropertiesOf(e.schemaPath, validator).includes(prop);
-      const own = `${e.instancePath}/${prop.replace(/~/g, "~0").replace(/\//g, "~1")}`;
-      if (known && errors.some((o) => o !== e && o.keyword !== "unevaluatedProperties" && (o.instancePath === e.instancePath || o.instancePath === own || o.instancePath.startsWith(`${own}/`)))) continue;
+    if (alternativesAt.has(e.instancePath)) {
+      const inner = innerAt(e.instancePath);
+      if (e.keyword === "anyOf" || e.keyword === "oneOf" ? inner : !inner || e.keyword === "type") continue;
+    }
+    let override: { message: string; suggestion?: string } | undefined;
+    if (e.keyword === "unevaluatedProperties" || e.keyword === "additionalProperties") {
+      // A branch that fails (a missing field, a wrong value) leaves its own fields "unevaluated":
+      // its failure is reported on its own; a field the declared type allows is never "unknown".
+      const prop = String((e.params as Record<string, unknown>).unevaluatedProperty ?? (e.params as Record<string, unknown>).additionalProperty);
+      const at = schemaAt(schemaRoot, value, decodePointer(e.instancePath));
+      const allowed = allowedProperties(schemaRoot, at.schema, at.data);
+      if (allowed.includes(prop)) continue;
+      // Without a valid discriminator (`type` missing or unknown: reported on its own) no branch
+      // applies, and a field of any branch is not "unknown".
+      const branches = at.schema === undefined ? [] : branchesOf(schemaRoot, at.schema, at.data);
+      if (branches.length > 0 && !branches.some((b) => b.holds) && branches.some((b) => isObject(b.then.properties) && b.then.properties[prop] !== undefined)) continue;
+      const near = nearestName(prop, allowed);
+      const declared = at.schema === undefined ? [] : branchesOf(schemaRoot, at.schema, at.data).filter((b) => b.holds);
+      const owners = at.schema === undefined ? [] : branchesOf(schemaRoot, at.schema, at.data).filter((b) => !b.holds && isObject(b.then.properties) && b.then.properties[prop] !== undefined);
+      const declaredLabel = declared.length === 1 ? branchLabel(declared[0]?.if) : undefined;
+      const ownerLabels = owners.map((b) => branchLabel(b.if)).filter((l): l is string => l !== undefined);
+      if (near === undefined && declaredLabel !== undefined && ownerLabels.length > 0) {
+        override = { message: `unknown field "${prop}": ${declaredLabel} does not use it (${ownerLabels.join(", ")} ${ownerLabels.length === 1 ? "does" : "do"})` };
+      } else {
+        override = near === undefined ? { message: `unknown field "${prop}"` } : { message: `unknown field "${prop}"; did you mean "${near.name}"?`, suggestion: near.name };
+      }
+    } else if (e.keyword === "anyOf" || e.keyword === "oneOf") {
+      const words = alternativesInWords(schemaRoot, schemaAt(schemaRoot, value, decodePointer(e.instancePath)).schema);
+      if (words !== undefined) override = { message: `must be ${words}` };
+    } else if (e.keyword === "type" && isSecretRef(schemaAt(schemaRoot, value, decodePointer(e.instancePath)).schema)) {
+      override = { message: "must be a secret reference { secret: NAME }, not a plain value" };
     }
     const segments = decodePointer(e.instancePath);
     const located = locatePath(root, segments);
@@ -207,7 +313,7 @@ export function schemaDiagnostics(
     }
     range ??= nodeRange(located.node) ?? fallback;
     const actual = propertyName ?? (typeof e.data === "string" ? e.data : scalarAt(value, segments));
-    const { message, suggestion } = describe(e, knownPropertiesOf(e.schemaPath, validator), actual);
+    const { message, suggestion } = override ?? describe(e, actual);
     const text =
       e.keyword === "required" || e.keyword === "additionalProperties" || e.keyword === "unevaluatedProperties"
         ? segments.length > 0
