@@ -79,6 +79,72 @@ describe("set never echoes a value given as an argument", () => {
   });
 });
 
+describe("members add never hides recipient drift", () => {
+  it("replaces the data key when the file is encrypted to a key that is no longer a member, and lists what that key could read", async () => {
+    const { s, alice } = await project();
+    const bob = s.keygen("bob");
+    const carol = s.keygen("carol");
+    expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "production"])).code).toBe(0);
+    s.commit("bob joins");
+    const bobsKey = unwrapWith(s, "production", bob) as Buffer;
+    expect(bobsKey.length).toBe(32);
+    // bob is removed from stellar.yaml by hand: the file is still encrypted to him (drift)
+    s.write("stellar.yaml", s.read("stellar.yaml").replace(new RegExp(`^.*bob: ${bob.recipient}\\n`, "m"), ""));
+    const drift = JSON.parse((await s.run(["members", "list", "--json"])).stdout);
+    expect(drift.recipientDrift).toEqual([expect.objectContaining({ environment: "production", extra: [bob.recipient] })]);
+
+    const r = await s.run(["members", "add", "carol", carol.recipient, "--env", "production", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.added).toEqual(["production"]);
+    expect(out.dataKeyRotated).toEqual(["production"]);
+    expect(out.lostAccess).toEqual([{ environment: "production", recipients: [bob.recipient] }]);
+    expect(out.rotateNow).toEqual([
+      { environment: "production", secrets: [{ name: "hubspot_api_token", references: 0 }, { name: "stripe_api_key", references: 0 }] },
+    ]);
+    expect(stanzas(s, "production").map((x) => x.recipient)).toEqual([alice.recipient, carol.recipient]);
+    // the age CLI: bob opens no stanza; the new data key is not the one bob knew
+    expect(unwrapWith(s, "production", bob)).toBeUndefined();
+    const newKey = unwrapWith(s, "production", carol) as Buffer;
+    expect(newKey.length).toBe(32);
+    expect(newKey.equals(bobsKey)).toBe(false);
+    expect(unwrapWith(s, "production", alice)?.equals(newKey)).toBe(true);
+    expect((await s.run(["get", "stripe_api_key", "--env", "production"], { env: { SOPS_AGE_KEY_FILE: carol.file } })).stdout).toBe("sk_live_STRIPE");
+    const denied = await s.run(["get", "stripe_api_key", "--env", "production"], { env: { SOPS_AGE_KEY_FILE: bob.file } });
+    expect(denied.code).toBe(10);
+    expect(JSON.parse((await s.run(["members", "list", "--json"])).stdout).recipientDrift).toEqual([]);
+    // a plain add without drift still keeps the data key (updatekeys)
+    const dave = s.keygen("dave");
+    const stagingKey = unwrapWith(s, "staging", alice) as Buffer;
+    const plain = await s.run(["members", "add", "dave", dave.recipient, "--env", "staging"]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toBe("added dave to staging; stellar.yaml and .sops.yaml updated\n");
+    expect(unwrapWith(s, "staging", dave)?.equals(stagingKey)).toBe(true);
+  });
+
+  it("says in text which recipients lost access and which secrets to rotate", async () => {
+    const { s } = await project();
+    const bob = s.keygen("bob");
+    const carol = s.keygen("carol");
+    expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "staging"])).code).toBe(0);
+    s.write("stellar.yaml", s.read("stellar.yaml").replace(new RegExp(`^.*bob: ${bob.recipient}\\n`, "m"), ""));
+    const r = await s.run(["members", "add", "carol", carol.recipient, "--env", "staging"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        "added carol to staging; stellar.yaml and .sops.yaml updated",
+        `staging: the file was also encrypted to ${bob.recipient}, not a member of staging; they lost access: new data key, every value re-encrypted`,
+        "",
+        `${bob.recipient} could read these values (and keeps any copy, e.g. from git history). Rotate them now:`,
+        "  staging:",
+        "    hubspot_api_token  → new value at the provider, then: stellar-secrets set hubspot_api_token --env staging",
+        "",
+      ].join("\n"),
+    );
+    expect(unwrapWith(s, "staging", bob)).toBeUndefined();
+  });
+});
+
 describe("one member name is one key, one key one name", () => {
   it("refuses a key already held under another name, and a second key for a name, in any environment (MEMBER_EXISTS)", async () => {
     const { s } = await project();

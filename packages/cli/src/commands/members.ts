@@ -37,7 +37,9 @@ Members are named age public keys, per environment, in stellar.yaml (.sops.yaml 
   add    gives NAME access to the environments: the file's data key is wrapped for the new key
          as well (sops updatekeys; values and their ciphertext do not change). You need access
          to those environments yourself. A name has one key in every environment and a key
-         belongs to one name (MEMBER_EXISTS).
+         belongs to one name (MEMBER_EXISTS). If a file is also encrypted to a key that is no
+         longer a member (drift), its data key is replaced instead and the secrets that key
+         could read are listed, to rotate now.
   rm     removes NAME from the environments (default: every one they are in): the data key is
          replaced and every value re-encrypted, so the removed key cannot open the new file.
          Then lists every secret NAME could read: rotate those values at their provider now,
@@ -168,21 +170,55 @@ async function add(argv: string[], ctx: CommandContext): Promise<number> {
     const identities = identitiesFor(ctx);
     const files = await readEnvironmentFiles(config, changed);
     await assertCanDecrypt(ctx, config, files);
+    const rotated: string[] = [];
+    const lostAccess: { environment: string; recipients: string[] }[] = [];
+    const exposed: { environment: string; secrets: string[] }[] = [];
     for (const { env, path, file } of files) {
       if (file === undefined) continue; // created with the right recipients on the first `set`
-      await updateKeysFile(path, identities, [...recipientsOf(env), recipient]);
+      const next = [...new Set([...recipientsOf(env), recipient])];
+      const dropped = [...new Set(file.recipients)].filter((r) => !next.includes(r));
+      if (dropped.length === 0) {
+        await updateKeysFile(path, identities, next);
+        continue;
+      }
+      // the file is also encrypted to keys that are no longer members (recipient drift): they
+      // know the current data key, so re-wrapping it would keep them able to read every future
+      // value. Replace the data key instead, and say what they could read.
+      await rotateFile(path, identities, { recipients: next });
+      rotated.push(env.name);
+      lostAccess.push({ environment: env.name, recipients: dropped });
+      exposed.push({ environment: env.name, secrets: namesIn(file).slice().sort() });
     }
     let text = await readFile(config.configPath, "utf8");
     for (const env of changed) text = setEnvironmentMembers(text, env.name, [...env.members, { name, recipient }]);
     if (changed.length > 0) await writeProjectConfig(config, text);
 
     if (f.json) {
-      ctx.stdout.write(renderJson({ member: name, recipient, added: changed.map((e) => e.name), alreadyMember: unchanged }));
+      const references = rotated.length > 0 ? await loadReferences(config) : new Map<string, unknown[]>();
+      ctx.stdout.write(
+        renderJson({
+          member: name,
+          recipient,
+          added: changed.map((e) => e.name),
+          alreadyMember: unchanged,
+          dataKeyRotated: rotated,
+          lostAccess,
+          rotateNow: exposed.map((e) => ({ ...e, secrets: e.secrets.map((s) => ({ name: s, references: references.get(s)?.length ?? 0 })) })),
+        }),
+      );
       return 0;
     }
     const lines: string[] = [];
     if (changed.length > 0) lines.push(`added ${name} to ${humanList(changed.map((e) => e.name))}; stellar.yaml and .sops.yaml updated`);
     if (unchanged.length > 0) lines.push(`${name} was already a member of ${humanList(unchanged)}`);
+    for (const l of lostAccess) {
+      lines.push(
+        `${l.environment}: the file was also encrypted to ${humanList(l.recipients)}, not a member of ${l.environment}; ` +
+          "they lost access: new data key, every value re-encrypted",
+      );
+    }
+    const lost = [...new Set(lostAccess.flatMap((l) => l.recipients))];
+    lines.push(...rotateNowLines(lost.length === 1 ? (lost[0] as string) : "those keys", exposed));
     ctx.stdout.write(`${lines.join("\n")}\n`);
     return 0;
   });
@@ -240,19 +276,24 @@ async function remove(argv: string[], ctx: CommandContext): Promise<number> {
     const lines = [
       `removed ${name} from ${humanList(envs.map((e) => e.name))}: new data key, every value re-encrypted; stellar.yaml and .sops.yaml updated`,
     ];
-    const total = exposed.reduce((n, e) => n + e.secrets.length, 0);
-    if (total > 0) {
-      lines.push("", `${name} could read these values (and keeps any copy, e.g. from git history). Rotate them now:`);
-      const width = Math.max(...exposed.flatMap((e) => e.secrets.map((s) => s.length)));
-      for (const e of exposed) {
-        if (e.secrets.length === 0) continue;
-        lines.push(`  ${e.environment}:`);
-        for (const s of e.secrets) lines.push(`    ${s.padEnd(width)}  → new value at the provider, then: stellar-secrets set ${s} --env ${e.environment}`);
-      }
-    }
+    lines.push(...rotateNowLines(name, exposed));
     ctx.stdout.write(`${lines.join("\n")}\n`);
     return 0;
   });
+}
+
+/** The "WHO could read these values ... Rotate them now:" block (empty when nothing was exposed). */
+function rotateNowLines(who: string, exposed: readonly { environment: string; secrets: string[] }[]): string[] {
+  const total = exposed.reduce((n, e) => n + e.secrets.length, 0);
+  if (total === 0) return [];
+  const lines = ["", `${who} could read these values (and keeps any copy, e.g. from git history). Rotate them now:`];
+  const width = Math.max(...exposed.flatMap((e) => e.secrets.map((s) => s.length)));
+  for (const e of exposed) {
+    if (e.secrets.length === 0) continue;
+    lines.push(`  ${e.environment}:`);
+    for (const s of e.secrets) lines.push(`    ${s.padEnd(width)}  → new value at the provider, then: stellar-secrets set ${s} --env ${e.environment}`);
+  }
+  return lines;
 }
 
 function remainingMembers(env: EnvironmentConfig, name: string): Member[] {
