@@ -282,11 +282,33 @@ function extractDocument(
         if (isScalar(n) && typeof n.value === "string" && r !== undefined) model.environments.push({ name: n.value, range: r });
       }
     } else if (key === "headers" && isSeq(value) && (kind === "action" || kind === "api_connection")) {
+      // The resolver refuses a header name listed twice in one list, in any case.
+      const seenNames = new Map<string, number>();
       value.items.forEach((item, i) => {
         const h = resolve(item);
         if (!isMap(h)) return;
-        const hn = resolve(pairOf(h, "name")?.value);
+        const namePair = pairOf(h, "name");
+        const hn = resolve(namePair?.value);
         const headerName = isScalar(hn) && typeof hn.value === "string" ? hn.value : undefined;
+        const nameRange = nodeRange(namePair?.value as Node | undefined);
+        if (headerName !== undefined && nameRange !== undefined) {
+          const lower = headerName.toLowerCase();
+          const first = seenNames.get(lower);
+          if (first === undefined) {
+            seenNames.set(lower, nameRange.start);
+          } else {
+            file.diagnostics.push(
+              diagnosticAt(
+                "schema",
+                "error",
+                path,
+                lines,
+                nameRange,
+                `header "${headerName}" appears twice in this list (also at line ${lines.positionAt(first).line}; header names are case-insensitive); keep one entry`,
+              ),
+            );
+          }
+        }
         const label = `headers[${i}]${headerName !== undefined ? ` ${headerName}` : ""}`;
         const sp = pairOf(h, "secret");
         if (sp !== undefined) addRef(resolve(sp.value), sp.value as Node, label);
@@ -305,8 +327,25 @@ function extractDocument(
       const plain = CONNECTOR_FIELDS.find((f) => f.field === key)?.plain ?? false;
       if (isMap(value)) secretOf(value, key);
       else credentialCheck(pair.value, `field "${key}"`, !plain);
+      if (key === "username" && isScalar(value) && typeof value.value === "string" && value.value.includes(":")) {
+        file.diagnostics.push(
+          diagnosticAt("schema", "error", path, lines, nodeRange(pair.value as Node) ?? range, "the basic-auth username contains ':', which HTTP Basic (RFC 7617) does not allow in a user-id"),
+        );
+      }
     } else if (PROSE_FIELDS.has(key)) {
       credentialCheck(pair.value, `field "${key}"`, false);
+      if (key === "token_url" && kind === "auth_connector" && isScalar(value) && typeof value.value === "string" && /^https?:\/\//.test(value.value) && !isAbsoluteUrl(value.value)) {
+        file.diagnostics.push(
+          diagnosticAt(
+            "schema",
+            "error",
+            path,
+            lines,
+            nodeRange(pair.value as Node) ?? range,
+            `"token_url" is not an absolute http(s) URL, such as https://auth.example.com/oauth/token`,
+          ),
+        );
+      }
     }
   }
   return model;
@@ -317,4 +356,14 @@ function addLink(model: ConfigDocument, node: Node | undefined, field: ObjectLin
   const range = nodeRange(written ?? node);
   if (range === undefined) return;
   model.links.push({ field, targetKind, target: node.value, range });
+}
+
+/** True when `text` parses as an absolute URL (the resolver parses `token_url` with `new URL`). */
+function isAbsoluteUrl(text: string): boolean {
+  try {
+    new URL(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

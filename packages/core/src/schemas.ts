@@ -29,6 +29,8 @@ export const AGE_RECIPIENT_PATTERN = "^age1[02-9ac-hj-np-z]{58}$";
 export const SECRETS_DIR_PATTERN = "^(?!/)(?![A-Za-z]:)(?!(\\./*)+$)(?!.*(^|/)\\.\\.(/|$))[^\\\\]+$";
 /** Pattern of HTTP header names (RFC 9110 tokens), as the resolver checks them. */
 export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+/** Pattern of text sent in an HTTP header or form (no CR, LF or NUL: the resolver refuses them). */
+export const SINGLE_LINE_PATTERN = "^[^\\r\\n\\u0000]*$";
 /** Pattern of rotation periods: days, weeks, months (30 days), years (365 days). */
 export const ROTATION_PERIOD_PATTERN = "^[1-9][0-9]*[dwmy]$";
 
@@ -65,7 +67,7 @@ const header = {
       then: {
         properties: {
           secret: { type: "string", minLength: 1, description: "The secret's name (case-sensitive)." },
-          prefix: { type: "string", description: "Text put before the secret's value, e.g. `Bearer `." },
+          prefix: { type: "string", pattern: SINGLE_LINE_PATTERN, description: "Text put before the secret's value, e.g. `Bearer `." },
         },
         required: ["secret"],
       },
@@ -73,7 +75,7 @@ const header = {
     {
       if: { properties: { type: { const: "static" } }, required: ["type"] },
       then: {
-        properties: { value: { type: "string", description: "The header's value (never a credential)." } },
+        properties: { value: { type: "string", pattern: SINGLE_LINE_PATTERN, description: "The header's value (never a credential)." } },
         required: ["value"],
       },
     },
@@ -107,7 +109,7 @@ export const AUTH_CONNECTOR_SCHEMA: JsonSchema = kindSchema("auth_connector", "S
       then: {
         properties: {
           api_key: { $ref: "#/$defs/secretRef" },
-          header_name: { type: "string", description: "Header that carries the key (default X-Api-Key)." },
+          header_name: { type: "string", pattern: HEADER_NAME_PATTERN, description: "Header that carries the key (default X-Api-Key)." },
         },
         required: ["api_key"],
       },
@@ -130,7 +132,7 @@ export const AUTH_CONNECTOR_SCHEMA: JsonSchema = kindSchema("auth_connector", "S
           client_id: { $ref: "#/$defs/plainOrSecret" },
           client_secret: { $ref: "#/$defs/secretRef" },
           token_url: { type: "string", pattern: "^https?://" },
-          scopes: { type: "array", items: { type: "string" } },
+          scopes: { type: "array", items: { type: "string", pattern: SINGLE_LINE_PATTERN } },
         },
         required: ["client_id", "client_secret", "token_url"],
       },

@@ -48,5 +48,45 @@ describe("schema diagnostics in words", () => {
       expect(d.suggestion === undefined || d.suggestion !== field).toBe(true);
     }
   });
+
+  it("refuses what the resolver refuses in headers: a bad api_key header_name, a name twice in one list, line breaks", () => {
+    const connector = "kind: auth_connector\nname: x\ntype: api_key\napi_key: {secret: a}\nheader_name: X Api Key\n";
+    expect(diagnostics(connector)).toEqual([
+      "5:14 schema \"header_name\" is not a valid HTTP header name: letters, digits and !#$%&'*+.^_`|~- only",
+    ]);
+    const dupes = [
+      "kind: api_connection",
+      "name: x",
+      "base_url: https://a.example",
+      "headers:",
+      "  - { name: X-Dup, type: static, value: a }",
+      "  - { name: x-dup, type: static, value: b }",
+      "  - { name: Accept, type: static, value: \"text/plain\\r\\nX-Injected: 1\" }",
+      "  - { name: Authorization, type: secret, secret: s, prefix: \"Bearer\\n\" }",
+      "---",
+      "kind: action",
+      "name: y",
+      "method: GET",
+      "path: /y",
+      "headers:",
+      "  - { name: X-Dup, type: static, value: a }",
+      "",
+    ].join("\n");
+    expect(diagnostics(dupes)).toEqual([
+      '6:13 schema header "x-dup" appears twice in this list (also at line 5; header names are case-insensitive); keep one entry',
+      '7:42 schema "headers.2.value" must not contain a line break or NUL character',
+      '8:61 schema "headers.3.prefix" must not contain a line break or NUL character',
+    ]);
+  });
+
+  it("refuses a basic-auth username with ':' and an OAuth token_url that is not a URL", () => {
+    const basic = "kind: auth_connector\nname: x\ntype: basic\nusername: a:b\npassword: {secret: p}\n";
+    expect(diagnostics(basic)).toEqual(["4:11 schema the basic-auth username contains ':', which HTTP Basic (RFC 7617) does not allow in a user-id"]);
+    const oauth = "kind: auth_connector\nname: x\ntype: oauth2_client_credentials\nclient_id: id\nclient_secret: {secret: s}\ntoken_url: https://\nscopes: [\"a\\nb\"]\n";
+    expect(diagnostics(oauth)).toEqual([
+      '6:12 schema "token_url" is not an absolute http(s) URL, such as https://auth.example.com/oauth/token',
+      '7:10 schema "scopes.0" must not contain a line break or NUL character',
+    ]);
+  });
 });
 

@@ -17,6 +17,7 @@ import {
   ROTATION_PERIOD_PATTERN,
   SCHEMA_FILES,
   SECRETS_DIR_PATTERN,
+  SINGLE_LINE_PATTERN,
   type JsonSchema,
 } from "./schemas.js";
 import * as generated from "./validators.generated.js";
@@ -89,6 +90,7 @@ const PATTERN_WORDS: Record<string, string> = {
   [OBJECT_NAME_PATTERN]: "is not a valid name (letters, digits, _, . and -, starting with a letter)",
   [ROTATION_PERIOD_PATTERN]: "is not a rotation period such as 90d, 12w, 6m or 1y",
   [SECRETS_DIR_PATTERN]: "must be a folder inside the repository, relative to stellar.yaml (no .., not the root itself)",
+  [SINGLE_LINE_PATTERN]: "must not contain a line break or NUL character",
   "^https?://": "must be an http(s) URL",
   "^/": "must start with /",
 };
