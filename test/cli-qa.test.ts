@@ -167,3 +167,22 @@ describe("one member name is one key, one key one name", () => {
     for (const env of ["development", "staging", "production"]) expect(unwrapWith(s, env, b), env).toBeUndefined();
   });
 });
+
+describe("edit without a terminal", () => {
+  it("refuses to fall back to vi when there is no terminal and no $VISUAL/$EDITOR, printing no value", async () => {
+    const { s } = await project();
+    const before = s.read("secrets/production.enc.yaml");
+    const r = await s.run(["edit", "--env", "production"], { env: { EDITOR: undefined, VISUAL: undefined }, input: ":wq\n" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("USAGE: edit: no terminal and no $VISUAL or $EDITOR; refusing to start vi");
+    expect(r.stdout).toBe("");
+    expect(r.stderr).not.toMatch(/sk_live_STRIPE|hs_TOKEN_VALUE/);
+    expect(s.read("secrets/production.enc.yaml")).toBe(before);
+    // an explicit editor still works without a terminal
+    const editor = join(s.dir, "append.sh");
+    writeFileSync(editor, `#!/bin/sh\nprintf 'new_token: n_VALUE\\n' >> "$1"\n`, { mode: 0o755 });
+    const ok = await s.run(["edit", "--env", "production"], { env: { EDITOR: editor, VISUAL: undefined } });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toBe("production: added new_token\n");
+  });
+});

@@ -22,7 +22,7 @@ import { decryptEnvironment, identitiesFor, openProject, selectEnvironments } fr
 
 const help = `Usage: stellar-secrets edit --env ENV [--force] [--json]
 
-Opens ENV's values in your editor ($VISUAL, else $EDITOR, else vi) as plain YAML, one
+Opens ENV's values in your editor ($VISUAL, else $EDITOR, else vi; vi only on a terminal) as plain YAML, one
 \`name: value\` per line. Add, change or delete lines, save and quit: the file is re-encrypted,
 keeping the ciphertext of every value you did not change. Quitting without changes, or leaving
 the file empty, changes nothing.
@@ -59,6 +59,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (names.length !== 1) throw new CliError("USAGE", "edit: give exactly one --env");
   const [env] = selectEnvironments(config, names, { all: false });
   if (env === undefined) throw new CliError("USAGE", "edit: --env is required");
+  const editor = editorCommand(ctx); // before decrypting: refuses a vi fallback without a terminal
   const decrypted = await decryptEnvironment(ctx, config, env);
   decrypted.dataKey.fill(0);
   const original = decrypted.values;
@@ -69,7 +70,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     writeFileSync(file, renderForEditing(env.name, original), { mode: 0o600, flag: "wx" });
     let changes: EditChanges | undefined;
     for (;;) {
-      await session.runEditor(editorCommand(ctx), file);
+      await session.runEditor(editor, file);
       const text = await readFile(file, "utf8");
       try {
         const edited = parseEdited(text);
@@ -109,9 +110,20 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
 }
 
-/** The editor command line: $VISUAL, else $EDITOR, else vi. */
-function editorCommand(ctx: CommandContext): string {
-  return ctx.env.VISUAL?.trim() || ctx.env.EDITOR?.trim() || "vi";
+/**
+ * The editor command line: $VISUAL, else $EDITOR, else vi — but vi only on a terminal: without
+ * one (e.g. CI) vi writes the whole decrypted buffer to stdout, into a log. Throws
+ * `CliError("USAGE")` then.
+ */
+export function editorCommand(ctx: Pick<CommandContext, "env" | "stdin" | "stdout">): string {
+  const explicit = ctx.env.VISUAL?.trim() || ctx.env.EDITOR?.trim();
+  if (explicit) return explicit;
+  if (ctx.stdin.isTTY !== true || ctx.stdout.isTTY !== true) {
+    throw new CliError("USAGE", "edit: no terminal and no $VISUAL or $EDITOR; refusing to start vi, which would print the decrypted values to the output", {
+      hint: "run `edit` in a terminal, or set $EDITOR (or $VISUAL) to an editor, e.g. EDITOR='code --wait'",
+    });
+  }
+  return "vi";
 }
 
 /**
