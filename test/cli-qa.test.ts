@@ -3,7 +3,7 @@
  * its fix. Real CLI processes, real git repositories, real age keys, the `age` CLI as referee.
  */
 import { createHash } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ageDecrypt, createSandbox, type AgeKey, type Sandbox } from "./helpers/cli.js";
@@ -184,5 +184,49 @@ describe("edit without a terminal", () => {
     const ok = await s.run(["edit", "--env", "production"], { env: { EDITOR: editor, VISUAL: undefined } });
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toBe("production: added new_token\n");
+  });
+});
+
+describe("a secrets file that is not valid UTF-8", () => {
+  it("is refused by every reader (INVALID_UTF8, exit 13), and history reports the version instead of decoding it", async () => {
+    const { s } = await project();
+    const path = join(s.repo, "secrets/production.enc.yaml");
+    const good = readFileSync(path);
+    // a comment with a byte that is not UTF-8: replacement-character decoding would still decrypt
+    writeFileSync(path, Buffer.concat([Buffer.from("# bad byte: "), Buffer.from([0xff, 0xfe]), Buffer.from("\n"), good]));
+    const runs = [
+      ["get", "stripe_api_key", "--env", "production"],
+      ["export", "--env", "production", "--format", "json"],
+      ["exec", "--env", "production", "--", "true"],
+      ["list", "--env", "production"],
+      ["rotate-key", "--env", "production"],
+    ];
+    for (const args of runs) {
+      const r = await s.run(args);
+      expect(r.code, args.join(" ")).toBe(13);
+      expect(r.stderr, args.join(" ")).toContain("INVALID_UTF8");
+      expect(r.stdout, args.join(" ")).not.toContain("sk_live_STRIPE");
+    }
+    const set = await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "new" });
+    expect(set.code).toBe(13);
+    const edit = await s.run(["edit", "--env", "production"], { env: { EDITOR: "true" } });
+    expect(edit.code).toBe(13);
+
+    // history: a committed version that is not UTF-8 is reported and skipped, the others still count
+    s.commit("corrupt production");
+    writeFileSync(path, good);
+    s.commit("restore production");
+    const h = await s.run(["history", "--env", "production", "--json"]);
+    expect(h.code, h.stderr).toBe(0);
+    expect(h.stderr).toMatch(/warning: secrets\/production\.enc\.yaml at [0-9a-f]{12}: a version of the file is not valid UTF-8; skipped/);
+    expect(JSON.parse(h.stdout).filter((e: { kind: string }) => e.kind === "added").map((e: { name: string }) => e.name).sort()).toEqual([
+      "hubspot_api_token",
+      "stripe_api_key",
+    ]);
+    // and an uncommitted one too
+    writeFileSync(path, Buffer.concat([Buffer.from([0xc3, 0x28, 0x0a]), good]));
+    const w = await s.run(["history", "--env", "production"]);
+    expect(w.code, w.stderr).toBe(0);
+    expect(w.stderr).toContain("warning: production (working tree): not valid UTF-8; uncommitted changes skipped");
   });
 });

@@ -50,3 +50,11 @@ describe("editing text", () => {
     expect(diffEdit(original, new Map([["a", "1"], ["b", "20"], ["d", "4"]]))).toEqual({ set: new Map([["b", "20"], ["d", "4"]]), deleted: ["c"] });
   });
 });
+
+describe("edited bytes", () => {
+  it("decodes UTF-8 strictly: invalid bytes are INVALID_VALUE, never replacement characters", async () => {
+    const { editedText } = await import("./commands/edit.js");
+    expect(editedText(Buffer.from("name: vé\n"))).toBe("name: vé\n");
+    expect(error(() => editedText(Buffer.from([0x6e, 0x3a, 0x20, 0xff, 0x0a])))?.code).toBe("INVALID_VALUE");
+  });
+});

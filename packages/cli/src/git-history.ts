@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { simpleGit, type SimpleGit } from "simple-git";
-import { decryptSecrets, parseSecretsFile, type Identities } from "@stellar-secrets/sops";
+import { decodeUtf8, decryptSecrets, parseSecretsFile, type Identities } from "@stellar-secrets/sops";
 import { CliError } from "./errors.js";
 import {
   diffMerge,
@@ -128,7 +128,8 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
   records.sort((a, b) => b.order - a.order || a.fileIndex - b.fileIndex); // oldest first
 
   // Working tree: uncommitted changes against HEAD.
-  const pending: { environment: string; before: string | undefined; text: string | undefined }[] = [];
+  // text: null when the file is not valid UTF-8 (reported, never decoded with replacement characters)
+  const pending: { environment: string; before: string | undefined; text: string | null | undefined }[] = [];
   if (options.workingTree !== false) {
     for (const file of rel) {
       const headBlob = hasHead
@@ -137,7 +138,7 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
             .then((s) => s.trim() || undefined)
             .catch(() => undefined)
         : undefined;
-      const text = existsSync(file.path) ? await readFile(file.path, "utf8") : undefined;
+      const text = existsSync(file.path) ? strictText(await readFile(file.path), file.rel) : undefined;
       pending.push({ environment: file.environment, before: headBlob, text });
     }
   }
@@ -157,13 +158,13 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
     if (blob === undefined) return undefined;
     if (!versions.has(blob)) {
       const text = blobs.get(blob);
-      versions.set(blob, text === undefined ? null : toVersion(text, where));
+      versions.set(blob, text === undefined || text === null ? null : toVersion(text, where));
     }
     return versions.get(blob) as FileVersion | null;
   };
   const plaintexts = new Map<string, Map<string, string> | undefined>();
-  const plaintextOf = async (key: string, text: string | undefined): Promise<Map<string, string> | undefined> => {
-    if (options.identities === undefined || text === undefined) return undefined;
+  const plaintextOf = async (key: string, text: string | null | undefined): Promise<Map<string, string> | undefined> => {
+    if (options.identities === undefined || text === undefined || text === null) return undefined;
     if (!plaintexts.has(key)) {
       try {
         plaintexts.set(key, (await decryptSecrets(text, options.identities)).values);
@@ -183,7 +184,8 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
     const after = versionOf(r.after, where);
     const befores = r.before.map((b) => versionOf(b, where));
     if (after === null || befores.some((b) => b === null)) {
-      warnings.push(`${where}: a version of the file is not a readable SOPS file; skipped`);
+      const invalid = [r.after, ...r.before].some((b) => b !== undefined && blobs.get(b) === null);
+      warnings.push(`${where}: a version of the file is ${invalid ? "not valid UTF-8" : "not a readable SOPS file"}; skipped`);
       continue;
     }
     let changes: SecretChange[] =
@@ -205,12 +207,15 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
   const now = (options.now ?? new Date()).toISOString();
   for (const p of pending) {
     const headText = p.before === undefined ? undefined : blobs.get(p.before);
-    if (headText === p.text) continue;
+    if (headText === p.text && headText !== null) continue;
     const where = `${p.environment} (working tree)`;
-    const before = headText === undefined ? undefined : toVersion(headText, where);
-    const after = p.text === undefined ? undefined : toVersion(p.text, where);
+    const versionOrInvalid = (text: string | null | undefined): FileVersion | null | undefined =>
+      text === undefined || text === null ? text : toVersion(text, where);
+    const before = versionOrInvalid(headText);
+    const after = versionOrInvalid(p.text);
     if (before === null || after === null) {
-      warnings.push(`${where}: not a readable SOPS file; uncommitted changes skipped`);
+      const invalid = headText === null || p.text === null;
+      warnings.push(`${where}: ${invalid ? "not valid UTF-8" : "not a readable SOPS file"}; uncommitted changes skipped`);
       continue;
     }
     let changes = diffVersions(before, after);
@@ -296,9 +301,21 @@ async function runGit(git: SimpleGit, args: string[]): Promise<string> {
   }
 }
 
-/** Reads blobs by id with one `git cat-file --batch`; missing ones are left out. */
-function catFileBatch(cwd: string, ids: string[], env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
-  const result = new Map<string, string>();
+/** Strict UTF-8 text of a file version (as the sops reader decodes it), or null when it is not valid UTF-8 or too large. */
+function strictText(bytes: Uint8Array, where: string): string | null {
+  try {
+    return decodeUtf8(bytes, { path: where });
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads blobs by id with one `git cat-file --batch`; missing ones are left out, and a blob that
+ * is not valid UTF-8 maps to null (reported by the caller, never decoded with replacements).
+ */
+function catFileBatch(cwd: string, ids: string[], env: NodeJS.ProcessEnv): Promise<Map<string, string | null>> {
+  const result = new Map<string, string | null>();
   if (ids.length === 0) return Promise.resolve(result);
   return new Promise((resolve, reject) => {
     const child = spawn("git", ["cat-file", "--batch"], { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"] });
@@ -318,7 +335,7 @@ function catFileBatch(cwd: string, ids: string[], env: NodeJS.ProcessEnv): Promi
         pos = nl + 1;
         if (header[1] === "missing" || header.length < 3) continue;
         const size = Number(header[2]);
-        result.set(header[0] as string, buf.subarray(pos, pos + size).toString("utf8"));
+        result.set(header[0] as string, strictText(buf.subarray(pos, pos + size), header[0] as string));
         pos += size + 1;
       }
       resolve(result);

@@ -19,6 +19,7 @@ import {
   type ProjectConfig,
 } from "@stellar-secrets/core";
 import {
+  decodeUtf8,
   decryptSecrets,
   findIdentities,
   readSecretsFile,
@@ -133,9 +134,9 @@ export async function writeProjectConfig(config: ProjectConfig, text: string): P
  */
 export async function decryptEnvironment(ctx: CommandContext, config: ProjectConfig, env: EnvironmentConfig): Promise<DecryptedSecrets> {
   const path = secretsFilePath(config, env.name);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
       throw new CliError("NOT_FOUND", `environment "${env.name}" has no secrets file (${path})`, {
@@ -145,7 +146,8 @@ export async function decryptEnvironment(ctx: CommandContext, config: ProjectCon
     }
     throw error;
   }
-  return decryptSecrets(text, identitiesFor(ctx), { path });
+  // strict UTF-8 and the size limit, as every other reader of secrets files (INVALID_UTF8, FILE_TOO_LARGE)
+  return decryptSecrets(decodeUtf8(bytes, { path }), identitiesFor(ctx), { path });
 }
 
 /** Throws `CliError("UNKNOWN_SECRET")` for `name` missing from `env`, saying where it is set instead. */

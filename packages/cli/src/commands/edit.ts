@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Document, isMap, isScalar, parseDocument, Scalar, YAMLMap } from "yaml";
 import { secretsFilePath, validateSecretName } from "@stellar-secrets/core";
-import { editSecretsFile } from "@stellar-secrets/sops";
+import { decodeUtf8, editSecretsFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -71,9 +71,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     let changes: EditChanges | undefined;
     for (;;) {
       await session.runEditor(editor, file);
-      const text = await readFile(file, "utf8");
+      const bytes = await readFile(file);
       try {
-        const edited = parseEdited(text);
+        const edited = parseEdited(editedText(bytes));
         changes = edited === undefined ? undefined : diffEdit(original, edited);
         if (changes !== undefined) await checkChanges(changes, original, config, env.name, f.force === true);
         break;
@@ -190,6 +190,18 @@ function openScratch(ctx: CommandContext): { dir: string; runEditor: (editor: st
       detach();
     },
   };
+}
+
+/** The edited file's text, strictly decoded. Throws `CliError("INVALID_VALUE")` when it is not valid UTF-8. */
+export function editedText(bytes: Uint8Array): string {
+  try {
+    return decodeUtf8(bytes, { path: "the edited file" });
+  } catch (cause) {
+    throw new CliError("INVALID_VALUE", "the edited file is not valid UTF-8 (or larger than a secrets file may be)", {
+      hint: "save the file as UTF-8 text; store binary values base64-encoded",
+      cause,
+    });
+  }
 }
 
 /** The editable text: a comment header and one `name: value` per secret, in file order. */
