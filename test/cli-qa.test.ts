@@ -3,7 +3,7 @@
  * its fix. Real CLI processes, real git repositories, real age keys, the `age` CLI as referee.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ageDecrypt, createSandbox, type AgeKey, type Sandbox } from "./helpers/cli.js";
@@ -228,5 +228,34 @@ describe("a secrets file that is not valid UTF-8", () => {
     const w = await s.run(["history", "--env", "production"]);
     expect(w.code, w.stderr).toBe(0);
     expect(w.stderr).toContain("warning: production (working tree): not valid UTF-8; uncommitted changes skipped");
+  });
+});
+
+describe("init", () => {
+  it("refuses a secrets folder that is the repository root before writing anything", async () => {
+    const s = sandbox();
+    for (const dir of [".", "./", ".//", "././"]) {
+      const r = await s.run(["init", "--secrets-dir", dir]);
+      expect(r.code, dir).toBe(2);
+      expect(r.stderr, dir).toContain("must be a folder inside the repository, relative to it (no .., not the root itself)");
+    }
+    expect(readdirSync(s.repo).filter((n) => n !== ".git")).toEqual([]);
+    expect(existsSync(s.defaultKeyFile)).toBe(false);
+    // a nested folder given as ./x is fine, and every command accepts the result
+    const ok = await s.run(["init", "--secrets-dir", "./vault/"]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(existsSync(join(s.repo, "vault/production.enc.yaml"))).toBe(true);
+    expect((await s.run(["list"])).code).toBe(0);
+  });
+
+  it("says ALREADY_INITIALIZED on a second init even when it could not tell the member name", async () => {
+    const s = sandbox();
+    expect((await s.run(["init", "--member", "alice"])).code).toBe(0);
+    const again = await s.run(["init"], { env: { USER: undefined, LOGNAME: undefined, GIT_AUTHOR_NAME: undefined, GIT_AUTHOR_EMAIL: undefined } });
+    expect(again.code).toBe(6);
+    expect(again.stderr).toContain("ALREADY_INITIALIZED");
+    const fresh = sandbox();
+    const noUser = await fresh.run(["init"], { env: { USER: undefined, LOGNAME: undefined } });
+    expect(noUser.code).toBe(19);
   });
 });

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import { renderProjectConfig, renderSopsConfig, secretsFilePath, type ProjectConfig } from "@stellar-secrets/core";
+import { parseProjectConfig, renderProjectConfig, renderSopsConfig, SECRETS_DIR_PATTERN, secretsFilePath, type ProjectConfig } from "@stellar-secrets/core";
 import {
   createSecretsFile,
   defaultKeyFilePath,
@@ -24,6 +24,7 @@ import { homeOf, identitiesFor } from "../repository.js";
 const ENVIRONMENT_NAME = /^[a-z][a-z0-9_-]*$/;
 const MEMBER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
 const DEFAULT_ENVIRONMENTS = ["development", "staging", "production"];
+const SECRETS_DIR = new RegExp(SECRETS_DIR_PATTERN, "u");
 
 const help = `Usage: stellar-secrets init [--env LIST] [--member NAME] [--recipient AGE_KEY] [--secrets-dir DIR] [--json]
 
@@ -59,6 +60,27 @@ const flags = {
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f } = parseCommandArgs("init", argv, flags);
   const envNames = f.env === undefined ? DEFAULT_ENVIRONMENTS : splitList(f.env);
+  const secretsDir = (f["secrets-dir"] ?? "secrets").replace(/\/+$/, "");
+  const root = ctx.cwd;
+  const configPath = join(root, "stellar.yaml");
+  const draft: ProjectConfig = {
+    root,
+    configPath,
+    secretsDir,
+    environments: [],
+    include: ["**/*.yaml", "**/*.yml"],
+    exclude: ["node_modules/**"],
+    rules: {},
+  };
+  // an existing setup first: re-running init must say so, whatever else is wrong
+  const envPaths = envNames.map((e) => secretsFilePath(draft, e));
+  const existing = [configPath, join(root, ".sops.yaml"), ...envPaths].filter((p) => existsSync(p));
+  if (existing.length > 0) {
+    throw new CliError("ALREADY_INITIALIZED", `a secrets repository already exists here (${existing.map((p) => relative(root, p)).join(", ")})`, {
+      hint: "init never overwrites; use `stellar-secrets members add` to give someone access, or remove these files first",
+    });
+  }
+
   if (envNames.length === 0) throw new CliError("USAGE", "init: --env needs at least one environment name");
   for (const name of envNames) {
     if (!ENVIRONMENT_NAME.test(name)) {
@@ -67,9 +89,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       });
     }
   }
-  const secretsDir = (f["secrets-dir"] ?? "secrets").replace(/\/+$/, "");
-  if (secretsDir === "" || secretsDir.startsWith("/") || secretsDir.split("/").includes("..")) {
-    throw new CliError("USAGE", `init: --secrets-dir must be a relative folder inside the repository, not "${secretsDir}"`);
+  // the same rule stellar.yaml is checked with later (core's schema pattern), so init never
+  // leaves a repository that every command rejects
+  if (secretsDir === "" || !SECRETS_DIR.test(secretsDir)) {
+    throw new CliError("USAGE", `init: --secrets-dir ${JSON.stringify(f["secrets-dir"] ?? "")} must be a folder inside the repository, relative to it (no .., not the root itself)`, {
+      hint: "e.g. --secrets-dir secrets",
+    });
   }
   const member = f.member ?? defaultMemberName(ctx);
   if (member === undefined) {
@@ -83,28 +108,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     });
   }
 
-  const root = ctx.cwd;
-  const configPath = join(root, "stellar.yaml");
-  const draft: ProjectConfig = {
-    root,
-    configPath,
-    secretsDir,
-    environments: [],
-    include: ["**/*.yaml", "**/*.yml"],
-    exclude: ["node_modules/**"],
-    rules: {},
-  };
-  const envPaths = envNames.map((e) => secretsFilePath(draft, e));
-  const existing = [configPath, join(root, ".sops.yaml"), ...envPaths].filter((p) => existsSync(p));
-  if (existing.length > 0) {
-    throw new CliError("ALREADY_INITIALIZED", `a secrets repository already exists here (${existing.map((p) => relative(root, p)).join(", ")})`, {
-      hint: "init never overwrites; use `stellar-secrets members add` to give someone access, or remove these files first",
-    });
-  }
-
   // The recipient: given, else the user's identity, else a new identity in the sops default key file.
   let recipient: string;
-  let createdKeyFile: string | undefined;
+  let newIdentity: { keyFile: string; identity: string } | undefined;
   if (f.recipient !== undefined) {
     if (!isAgeRecipient(f.recipient)) {
       throw new CliError("INVALID_MEMBER", "init: --recipient is not an age X25519 public key (age1...)");
@@ -123,9 +129,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
         });
       }
       const generated = await generateIdentity();
-      await createKeyFile(keyFile, generated.identity, generated.recipient);
+      newIdentity = { keyFile, identity: generated.identity };
       recipient = generated.recipient;
-      createdKeyFile = keyFile;
     }
   }
 
@@ -133,10 +138,23 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     ...draft,
     environments: envNames.map((name) => ({ name, members: [{ name: member, recipient }] })),
   };
+  const { root: _root, configPath: _configPath, ...rest } = config;
+  const configText = renderProjectConfig(rest);
+  // validate the whole stellar.yaml with core before writing anything
+  const firstError = parseProjectConfig(configText, configPath).diagnostics.find((d) => d.severity === "error");
+  if (firstError !== undefined) {
+    throw new CliError("INVALID_CONFIG", `init: the stellar.yaml it would write is not valid: ${firstError.message}; nothing was written`, {
+      hint: "fix the flags named above (--env, --member, --secrets-dir)",
+    });
+  }
+  let createdKeyFile: string | undefined;
+  if (newIdentity !== undefined) {
+    await createKeyFile(newIdentity.keyFile, newIdentity.identity, recipient);
+    createdKeyFile = newIdentity.keyFile;
+  }
   for (const path of envPaths) await createSecretsFile(path, [recipient], new Map());
   await writeFileAtomic(join(root, ".sops.yaml"), renderSopsConfig(config));
-  const { root: _root, configPath: _configPath, ...rest } = config;
-  await writeFileAtomic(configPath, renderProjectConfig(rest));
+  await writeFileAtomic(configPath, configText);
 
   const created = [configPath, join(root, ".sops.yaml"), ...envPaths].map((p) => relative(root, p));
   if (f.json) {
