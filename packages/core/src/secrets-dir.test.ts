@@ -1,5 +1,6 @@
 import { encryptSecrets } from "@stellar-secrets/sops";
 import { describe, expect, it } from "vitest";
+import { LineIndex } from "./position.js";
 import { checkOtherSecretsFile, parseEnvironmentFile } from "./secrets-dir.js";
 
 // public half of test/fixtures/keys/alice.txt (TEST-ONLY)
@@ -38,6 +39,39 @@ describe("parseEnvironmentFile", () => {
     const broken = parseEnvironmentFile("a: [\n", "secrets/staging.enc.yaml", "staging");
     expect(broken.readable).toBe(false);
     expect(broken.diagnostics.map((d) => d.rule)).toEqual(["unencrypted-secrets-file"]);
+  });
+});
+
+describe("SOPS metadata (SOPS-FORMAT §8.1, §8.4)", () => {
+  const PATH = "secrets/staging.enc.yaml";
+  const at = (text: string): string[] =>
+    parseEnvironmentFile(text, PATH, "staging").diagnostics.map((d) => `${d.rule} ${d.line}:${d.column} ${text.slice(new LineIndex(text).offsetAt(d.line, d.column), new LineIndex(text).offsetAt(d.endLine, d.endColumn))}`);
+
+  it("reports a missing or empty mac at the sops key or the mac key, saying how to fix it", async () => {
+    const text = await encryptSecrets(new Map([["a_key", "fake-1"]]), { recipients: [ALICE] });
+    const sopsLine = text.split("\n").indexOf("sops:") + 1;
+    const macLine = text.split("\n").findIndex((l) => l.startsWith("    mac:")) + 1;
+    expect(at(text)).toEqual([]);
+    expect(at(text.replace(/^ {4}mac: .*\n/m, ""))).toEqual([`unencrypted-secrets-file ${sopsLine}:1 sops`]);
+    expect(at(text.replace(/^ {4}mac: .*$/m, '    mac: ""'))).toEqual([`unencrypted-secrets-file ${macLine}:5 mac`]);
+    const d = parseEnvironmentFile(text.replace(/^ {4}mac: .*\n/m, ""), PATH, "staging").diagnostics[0];
+    expect(d?.message).toBe(
+      "secrets/staging.enc.yaml: sops.mac is missing, so by SOPS's rules the file is not encrypted and its values cannot be verified; restore the file from git (`git checkout -- secrets/staging.enc.yaml`)",
+    );
+  });
+
+  it("reports a missing, empty or non-X.Y.Z version, and accepts a leading v", async () => {
+    const text = await encryptSecrets(new Map([["a_key", "fake-1"]]), { recipients: [ALICE] });
+    const sopsLine = text.split("\n").indexOf("sops:") + 1;
+    const versionLine = text.split("\n").findIndex((l) => l.startsWith("    version:")) + 1;
+    const withVersion = (v: string): string => text.replace(/^ {4}version: .*$/m, `    version: ${v}`);
+    expect(at(text.replace(/^ {4}version: .*\n/m, ""))).toEqual([`unencrypted-secrets-file ${sopsLine}:1 sops`]);
+    for (const v of ['""', "3.10", "banana", "3.10.2junk"]) expect(at(withVersion(v)), v).toEqual([`unencrypted-secrets-file ${versionLine}:5 version`]);
+    expect(at(withVersion("v3.10.2"))).toEqual([]);
+    expect(parseEnvironmentFile(withVersion("3.10"), PATH, "staging").diagnostics[0]?.message).toContain('sops.version "3.10" is not a version X.Y.Z');
+    // also when the file has plaintext too (the metadata is then read by the fallback)
+    const both = withVersion('""').replace(/^a_key: .*$/m, "a_key: fake-clear");
+    expect(at(both)).toEqual(["unencrypted-secrets-file 1:8 fake-clear", `unencrypted-secrets-file ${versionLine}:5 version`]);
   });
 });
 

@@ -73,7 +73,9 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
     const rule = e.code === "DUPLICATE_KEY" ? "schema" : "unencrypted-secrets-file";
     // plaintext values are reported one by one by the fallback below
     const plaintextValue = e.code === "NOT_ENCRYPTED" && /plaintext value/.test(e.message);
-    if (!plaintextValue) {
+    // so is a bad `version` in the metadata
+    const byFallback = plaintextValue || (e.code === "MALFORMED_FILE" && /`version`/.test(e.message));
+    if (!byFallback) {
       const what = e.code === "NOT_ENCRYPTED" ? "is not encrypted" : "has no valid SOPS metadata";
       result.diagnostics.push(
         diagnosticAt(rule, "error", path, lines, { start: at, end: Math.max(at, lineEnd - 1) }, `${path} ${what}: ${e.message.replace(/^.*?:\d+(:\d+)?: /, "")}${e.hint ? ` (${e.hint})` : ""}`),
@@ -96,7 +98,80 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
   }
   result.recipients = parsed.recipients;
   result.recipientsRange = recipientsRangeOf(text, parsed.metadataRange.start);
+  const sopsStart = parsed.metadataRange.start;
+  checkMetadata(result, text, { start: sopsStart, end: sopsStart + 4 }, parsed.metadata.mac, rawVersion(text, sopsStart) ?? parsed.metadata.version);
+  result.diagnostics.sort(compareDiagnostics);
   return result;
+}
+
+/** sops's own test of a version (§8.1): `X.Y.Z`, a leading `v` tolerated. */
+const SEMVER = /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+
+/** The range of a key of the sops block (`mac`, `version`), found from the block's start. */
+function metadataKeyRange(text: string, sopsStart: number, key: string): TextRange | undefined {
+  const re = new RegExp(`^[ \\t]+${key}:`, "gm");
+  re.lastIndex = sopsStart;
+  const m = re.exec(text);
+  if (m === null) return undefined;
+  const start = m.index + m[0].indexOf(key);
+  return { start, end: start + key.length };
+}
+
+/** The `version` of the sops block as written (a plain `3.10` must not read as the number 3.1). */
+function rawVersion(text: string, sopsStart: number): string | undefined {
+  const r = metadataKeyRange(text, sopsStart, "version");
+  if (r === undefined) return undefined;
+  const lineEnd = text.indexOf("\n", r.end);
+  const raw = text.slice(r.end + 1, lineEnd === -1 ? text.length : lineEnd).trim();
+  return raw.replace(/^(["'])(.*)\1$/, "$2");
+}
+
+/**
+ * SOPS-FORMAT §8.4: a file is encrypted only when `sops.mac` and `sops.version` are both
+ * non-empty, and sops refuses a `version` that is not X.Y.Z. Reports each problem at its key
+ * (or at `sops:` when the key is missing).
+ */
+function checkMetadata(result: EnvironmentFile, text: string, sopsRange: TextRange, mac: string | undefined, version: string | undefined): void {
+  const { path, lines } = result;
+  const restore = `restore the file from git (\`git checkout -- ${path}\`)`;
+  if (mac === undefined || mac === "") {
+    const at = metadataKeyRange(text, sopsRange.start, "mac");
+    result.diagnostics.push(
+      diagnosticAt(
+        "unencrypted-secrets-file",
+        "error",
+        path,
+        lines,
+        at ?? sopsRange,
+        `${path}: sops.mac is ${at === undefined ? "missing" : "empty"}, so by SOPS's rules the file is not encrypted and its values cannot be verified; ${restore}`,
+      ),
+    );
+  }
+  if (version === undefined || version === "") {
+    const at = metadataKeyRange(text, sopsRange.start, "version");
+    result.diagnostics.push(
+      diagnosticAt(
+        "unencrypted-secrets-file",
+        "error",
+        path,
+        lines,
+        at ?? sopsRange,
+        `${path}: sops.version is ${at === undefined ? "missing" : "empty"}, so by SOPS's rules the file is not encrypted (sops refuses to decrypt it); ${restore}`,
+      ),
+    );
+  } else if (!SEMVER.test(version)) {
+    const at = metadataKeyRange(text, sopsRange.start, "version");
+    result.diagnostics.push(
+      diagnosticAt(
+        "unencrypted-secrets-file",
+        "error",
+        path,
+        lines,
+        at ?? sopsRange,
+        `${path}: sops.version "${version.slice(0, 20)}" is not a version X.Y.Z (such as 3.10.2), so sops refuses to decrypt the file; ${restore}`,
+      ),
+    );
+  }
 }
 
 function recipientsRangeOf(text: string, sopsStart: number): TextRange {
@@ -135,6 +210,12 @@ function fallback(text: string, result: EnvironmentFile): void {
       result.recipientsRange = recipientsRangeOf(text, keyRange.start);
       const value = pair.value;
       if (isMap(value)) {
+        const scalarOf = (key: string): string | undefined => {
+          const v = value.items.find((p) => keyString(p) === key)?.value;
+          if (!isScalar(v) || v.value === null) return undefined;
+          return typeof v.value === "string" ? v.value : (v.source ?? String(v.value));
+        };
+        checkMetadata(result, text, keyRange, scalarOf("mac"), scalarOf("version"));
         const age = value.items.find((p) => keyString(p) === "age")?.value;
         const js = (age as { toJSON?: () => unknown } | undefined)?.toJSON?.();
         if (Array.isArray(js)) {
