@@ -102,8 +102,8 @@ describe("rename", () => {
     const r = await s.run(["rename", "stripe_api_key", "stripe_secret_key"]);
     expect(r.code).toBe(8);
     expect(r.stderr).toContain("RENAME_NOT_SUPPORTED");
-    expect(r.stderr).toContain("stellar-secrets get stripe_api_key --env development | stellar-secrets set stripe_secret_key --env development --from-stdin");
-    expect(r.stderr).toContain("stellar-secrets get stripe_api_key --env production | stellar-secrets set stripe_secret_key --env production --from-stdin");
+    expect(r.stderr).toContain("stellar-secrets get stripe_api_key --env development | stellar-secrets set stripe_secret_key --env development --from-stdin --keep-newlines");
+    expect(r.stderr).toContain("stellar-secrets get stripe_api_key --env production | stellar-secrets set stripe_secret_key --env production --from-stdin --keep-newlines");
     expect(r.stderr).toContain("stellar-secrets rm stripe_api_key --env development,production");
     expect(s.read("secrets/development.enc.yaml")).toBe(before);
     const json = await s.run(["rename", "stripe_api_key", "Bad-Name", "--json"]);

@@ -2,11 +2,12 @@
  * Regression tests for the defects a black-box QA pass found in the CLI: each test failed before
  * its fix. Real CLI processes, real git repositories, real age keys, the `age` CLI as referee.
  */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ageDecrypt, createSandbox, type AgeKey, type Sandbox } from "./helpers/cli.js";
+import { ageDecrypt, CLI_BIN, createSandbox, type AgeKey, type Sandbox } from "./helpers/cli.js";
 import { parse } from "./helpers/yaml.js";
 
 // Each test runs the CLI as many child processes; on a loaded 2-core machine that takes a while.
@@ -257,5 +258,35 @@ describe("init", () => {
     const fresh = sandbox();
     const noUser = await fresh.run(["init"], { env: { USER: undefined, LOGNAME: undefined } });
     expect(noUser.code).toBe(19);
+  });
+});
+
+describe("the rename recipe", () => {
+  it("copies a value that ends in a newline byte for byte (set --from-stdin --keep-newlines), through a pipe, nothing on disk", async () => {
+    const { s } = await project();
+    const pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n";
+    const pemFile = join(s.dir, "key.pem");
+    writeFileSync(pemFile, pem);
+    expect((await s.run(["set", "tls_key", "--env", "production", "--from-file", pemFile])).code).toBe(0);
+    const r = await s.run(["rename", "tls_key", "tls_private_key"]);
+    expect(r.code).toBe(8);
+    const step = r.stderr.split("\n").find((l) => l.startsWith("  1. "))?.slice(5) as string;
+    expect(step).toBe("stellar-secrets get tls_key --env production | stellar-secrets set tls_private_key --env production --from-stdin --keep-newlines");
+    // run the printed step as a shell pipeline, with `stellar-secrets` on PATH as the built CLI
+    const bin = join(s.dir, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "stellar-secrets"), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI_BIN)} "$@"\n`, { mode: 0o755 });
+    execFileSync("/bin/sh", ["-c", step], { cwd: s.repo, env: { ...s.env, PATH: `${bin}:${s.env.PATH}` }, stdio: ["ignore", "ignore", "pipe"] });
+    const sha = (text: string): string => createHash("sha256").update(text).digest("hex");
+    const old = await s.run(["get", "tls_key", "--env", "production"]);
+    const copied = await s.run(["get", "tls_private_key", "--env", "production"]);
+    expect(sha(copied.stdout)).toBe(sha(pem));
+    expect(sha(copied.stdout)).toBe(sha(old.stdout));
+    // without the flag stdin still loses trailing newlines (the documented gh-like rule), and the flag needs --from-stdin
+    expect((await s.run(["set", "trimmed", "--env", "production", "--from-stdin"], { input: pem })).code).toBe(0);
+    expect((await s.run(["get", "trimmed", "--env", "production"])).stdout).toBe(pem.trimEnd());
+    const lone = await s.run(["set", "x_key", "--env", "production", "--keep-newlines", "--from-file", pemFile]);
+    expect(lone.code).toBe(2);
+    expect(lone.stderr).toContain("--keep-newlines goes with --from-stdin");
   });
 });

@@ -15,7 +15,7 @@ export const MAX_VALUE_BYTES = 1024 * 1024;
 /** Where a value comes from. */
 export type ValueSource =
   | { kind: "prompt"; question: string }
-  | { kind: "stdin" }
+  | { kind: "stdin"; keepNewlines?: boolean }
   | { kind: "file"; path: string };
 
 /**
@@ -25,13 +25,18 @@ export type ValueSource =
  */
 export function chooseValueSource(
   ctx: CommandContext,
-  flags: { "from-stdin"?: boolean; "from-file"?: string },
+  flags: { "from-stdin"?: boolean; "from-file"?: string; "keep-newlines"?: boolean },
   question: string,
 ): ValueSource {
   if (flags["from-stdin"] && flags["from-file"] !== undefined) {
     throw new CliError("USAGE", "give either --from-stdin or --from-file, not both");
   }
-  if (flags["from-stdin"]) return { kind: "stdin" };
+  if (flags["keep-newlines"] && !flags["from-stdin"]) {
+    throw new CliError("USAGE", "--keep-newlines goes with --from-stdin", {
+      hint: "--from-file always keeps the exact bytes; the prompt takes one line",
+    });
+  }
+  if (flags["from-stdin"]) return flags["keep-newlines"] ? { kind: "stdin", keepNewlines: true } : { kind: "stdin" };
   if (flags["from-file"] !== undefined) return { kind: "file", path: resolve(ctx.cwd, flags["from-file"]) };
   if (canPrompt(ctx)) return { kind: "prompt", question };
   throw new CliError("USAGE", "no value given, and stdin is not a terminal to prompt on", {
@@ -43,7 +48,7 @@ export function chooseValueSource(
  * Reads a value from `source`:
  * - prompt: the typed line, without its Enter;
  * - stdin: every byte until end of input, minus trailing `\r`/`\n` characters (like `gh secret set`,
- *   so `echo value |` stores `value`);
+ *   so `echo value |` stores `value`), or exactly every byte with `keepNewlines`;
  * - file: the exact bytes of the file (a trailing newline is kept).
  * The value must be non-empty, valid UTF-8 and at most {@link MAX_VALUE_BYTES}. Throws
  * `CliError("INVALID_VALUE")` (the message never contains the value) or `CliError("NOT_FOUND")`.
@@ -58,7 +63,7 @@ export async function readValue(ctx: CommandContext, source: ValueSource): Promi
   } else if (source.kind === "stdin") {
     const raw = await readAll(ctx.stdin);
     let end = raw.length;
-    while (end > 0 && (raw[end - 1] === 0x0a || raw[end - 1] === 0x0d)) end--;
+    while (source.keepNewlines !== true && end > 0 && (raw[end - 1] === 0x0a || raw[end - 1] === 0x0d)) end--;
     bytes = raw.subarray(0, end);
     where = "stdin";
   } else {

@@ -46,7 +46,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const validation = newName === "NEW" ? ({ ok: true } as const) : validateSecretName(newName);
   const steps = [
     ...envs.map(
-      (e) => `stellar-secrets get ${oldName} --env ${e} | stellar-secrets set ${newName} --env ${e} --from-stdin`,
+      (e) => `stellar-secrets get ${oldName} --env ${e} | stellar-secrets set ${newName} --env ${e} --from-stdin --keep-newlines`,
     ),
     references.length > 0
       ? `change the references from ${oldName} to ${newName}:\n${references.map((r) => `       ${formatReference(r)}`).join("\n")}`

@@ -23,13 +23,16 @@ import {
   selectEnvironments,
 } from "../repository.js";
 
-const help = `Usage: stellar-secrets set NAME --env ENV[,ENV...] [--from-stdin | --from-file FILE]
+const help = `Usage: stellar-secrets set NAME --env ENV[,ENV...] [--from-stdin [--keep-newlines] | --from-file FILE]
                            [--description TEXT] [--owner TEAM] [--rotate-every DURATION] [--json]
 
 Creates or updates the secret NAME in each environment given, with the same value. The value is
 read, in this order of preference:
   --from-stdin     everything on stdin; trailing newline characters (\\n, \\r\\n) are removed, as
                    \`gh secret set\` does, so \`echo "$V" | ...\` stores exactly $V
+  --from-stdin --keep-newlines
+                   everything on stdin, byte for byte (trailing newlines kept), e.g. to copy
+                   a PEM value: \`get OLD --env E | set NEW --env E --from-stdin --keep-newlines\`
   --from-file F    the exact bytes of F (a trailing newline is kept)
   (neither)        a hidden prompt on the terminal: nothing is echoed; Enter ends the value,
                    Ctrl-C aborts (use --from-file for multi-line values)
@@ -58,6 +61,7 @@ Examples:
 const flags = {
   env: { type: "string", multiple: true },
   "from-stdin": { type: "boolean" },
+  "keep-newlines": { type: "boolean" },
   "from-file": { type: "string" },
   description: { type: "string" },
   owner: { type: "string" },
@@ -97,7 +101,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   const wantsCatalog = Object.keys(catalogPatch).length > 0;
   const envNames = splitList(f.env);
-  const wantsValue = envNames.length > 0 || f["from-stdin"] === true || f["from-file"] !== undefined;
+  const wantsValue = envNames.length > 0 || f["from-stdin"] === true || f["from-file"] !== undefined || f["keep-newlines"] === true;
 
   const config = await openProject(ctx);
   if (!wantsValue && !wantsCatalog) {
