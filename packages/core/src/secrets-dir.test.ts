@@ -75,6 +75,22 @@ describe("SOPS metadata (SOPS-FORMAT §8.1, §8.4)", () => {
   });
 });
 
+describe("nested values", () => {
+  it("reports a nested value as such, without plaintext advice when every leaf is encrypted", async () => {
+    const text = await encryptSecrets(new Map([["a_key", "fake-1"], ["b_key", "fake-2"]]), { recipients: [ALICE] });
+    const nested = text.replace(/^b_key: (.*)$/m, "b:\n    key: $1");
+    const f = parseEnvironmentFile(nested, "secrets/staging.enc.yaml", "staging");
+    expect(f.diagnostics.map((d) => [d.rule, d.line, d.column, d.secret])).toEqual([["schema", 2, 1, "b"]]);
+    expect(f.diagnostics[0]?.message).toBe(
+      'secret "b" has a nested value (a map); an environment file maps each name to one string: store each part under its own name with `stellar-secrets set NAME --env staging`, then remove "b" with `stellar-secrets rm b`',
+    );
+    expect(f.entries.map((e) => [e.name, e.encrypted])).toEqual([["a_key", true], ["b", true]]);
+    const plain = parseEnvironmentFile(text.replace(/^b_key: (.*)$/m, "b:\n    key: fake-clear"), "secrets/staging.enc.yaml", "staging");
+    expect(plain.diagnostics.map((d) => [d.rule, d.line])).toEqual([["schema", 2], ["unencrypted-secrets-file", 3]]);
+    expect(JSON.stringify(plain.diagnostics)).not.toContain("fake-clear");
+  });
+});
+
 describe("checkOtherSecretsFile", () => {
   it("accepts SOPS files and flags anything else", async () => {
     const enc = await encryptSecrets(new Map([["a_key", "fake-1"]]), { recipients: [ALICE] });

@@ -5,7 +5,7 @@
  * a plain YAML fallback) plus `unencrypted-secrets-file` diagnostics.
  */
 import { isSopsEncrypted, isSopsError, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
-import { isMap, isScalar, parseDocument } from "yaml";
+import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, type TextRange } from "./position.js";
 import { keyString, nodeRange } from "./yaml-nodes.js";
@@ -40,7 +40,7 @@ export interface EnvironmentFile {
   recipients: string[] | undefined;
   /** Where to report recipient problems (the `age:` key of the metadata, else the `sops:` key). */
   recipientsRange: TextRange | undefined;
-  /** `unencrypted-secrets-file` (and `schema` for duplicate keys) at default severity. */
+  /** `unencrypted-secrets-file` (and `schema` for duplicate keys and nested values) at default severity. */
   diagnostics: Diagnostic[];
 }
 
@@ -73,8 +73,8 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
     const rule = e.code === "DUPLICATE_KEY" ? "schema" : "unencrypted-secrets-file";
     // plaintext values are reported one by one by the fallback below
     const plaintextValue = e.code === "NOT_ENCRYPTED" && /plaintext value/.test(e.message);
-    // so is a bad `version` in the metadata
-    const byFallback = plaintextValue || (e.code === "MALFORMED_FILE" && /`version`/.test(e.message));
+    // so are nested values and a bad `version` in the metadata
+    const byFallback = plaintextValue || (e.code === "MALFORMED_FILE" && (/has a nested value/.test(e.message) || /`version`/.test(e.message)));
     if (!byFallback) {
       const what = e.code === "NOT_ENCRYPTED" ? "is not encrypted" : "has no valid SOPS metadata";
       result.diagnostics.push(
@@ -174,6 +174,18 @@ function checkMetadata(result: EnvironmentFile, text: string, sopsRange: TextRan
   }
 }
 
+/** Plain scalars under a nested value (a map or list), for the plaintext check. */
+function leaves(node: unknown, out: unknown[] = []): unknown[] {
+  if (isMap(node) || isSeq(node)) {
+    for (const item of node.items) leaves(isMap(node) ? (item as { value?: unknown }).value : item, out);
+  } else if (isScalar(node)) {
+    out.push(node.value);
+  } else {
+    out.push(undefined);
+  }
+  return out;
+}
+
 function recipientsRangeOf(text: string, sopsStart: number): TextRange {
   const re = /^[ \t]+age:/gm;
   re.lastIndex = sopsStart;
@@ -229,10 +241,27 @@ function fallback(text: string, result: EnvironmentFile): void {
     }
     const value = pair.value;
     const valueRange = nodeRange(value as never) ?? keyRange;
+    if (isMap(value) || isSeq(value)) {
+      // sops encrypts nested values too, but an environment file maps each name to one string
+      const plain = leaves(value).filter((v) => v !== "" && !(typeof v === "string" && ENC.test(v)));
+      result.entries.push({ name, environment, file: path, range: keyRange, valueRange, empty: false, encrypted: plain.length === 0 });
+      result.diagnostics.push(
+        diagnosticAt(
+          "schema",
+          "error",
+          path,
+          lines,
+          keyRange,
+          `secret "${name}" has a nested value (a ${isMap(value) ? "map" : "list"}); an environment file maps each name to one string: store each part under its own name with \`stellar-secrets set NAME --env ${environment}\`, then remove "${name}" with \`stellar-secrets rm ${name}\``,
+          { secret: name },
+        ),
+      );
+      if (plain.length === 0) continue;
+    }
     const raw = isScalar(value) && typeof value.value === "string" ? value.value : undefined;
     const encrypted = raw !== undefined && ENC.test(raw);
     const empty = raw === "";
-    result.entries.push({ name, environment, file: path, range: keyRange, valueRange, empty, encrypted });
+    if (!isMap(value) && !isSeq(value)) result.entries.push({ name, environment, file: path, range: keyRange, valueRange, empty, encrypted });
     if (!encrypted && !empty) {
       result.diagnostics.push(
         diagnosticAt(
