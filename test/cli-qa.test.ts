@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ageDecrypt, CLI_BIN, createSandbox, type AgeKey, type Sandbox } from "./helpers/cli.js";
-import { parse } from "./helpers/yaml.js";
+import { editSecretsFile } from "../packages/sops/src/index.js";
+import { parse, parseAsMaps } from "./helpers/yaml.js";
 
 // Each test runs the CLI as many child processes; on a loaded 2-core machine that takes a while.
 vi.setConfig({ testTimeout: 180_000 });
@@ -288,5 +289,27 @@ describe("the rename recipe", () => {
     const lone = await s.run(["set", "x_key", "--env", "production", "--keep-newlines", "--from-file", pemFile]);
     expect(lone.code).toBe(2);
     expect(lone.stderr).toContain("--keep-newlines goes with --from-stdin");
+  });
+});
+
+describe("export --format k8s", () => {
+  it("includes a secret named __proto__ like json and dotenv do", async () => {
+    const { s, alice } = await project();
+    // the CLI refuses such a name, but a file written by sops may hold one
+    await editSecretsFile(join(s.repo, "secrets/staging.enc.yaml"), [alice.identity], (values) => {
+      values.set("__proto__", "proto_VALUE");
+      values.set("constructor", "ctor_VALUE");
+    });
+    const json = JSON.parse((await s.run(["export", "--env", "staging", "--format", "json"])).stdout);
+    expect(Object.keys(json).sort()).toEqual(["__proto__", "constructor", "hubspot_api_token"]);
+    const k8s = await s.run(["export", "--env", "staging", "--format", "k8s", "--namespace", "prod"]);
+    expect(k8s.code, k8s.stderr).toBe(0);
+    const manifest = parseAsMaps(k8s.stdout) as Map<string, unknown>;
+    const data = manifest.get("data") as Map<string, string>;
+    expect([...data.keys()].sort()).toEqual(["__proto__", "constructor", "hubspot_api_token"]);
+    expect(Buffer.from(data.get("__proto__") as string, "base64").toString()).toBe("proto_VALUE");
+    expect(Buffer.from(data.get("constructor") as string, "base64").toString()).toBe("ctor_VALUE");
+    expect((manifest.get("metadata") as Map<string, string>).get("namespace")).toBe("prod");
+    expect(k8s.stdout).toContain("kind: Secret\n");
   });
 });

@@ -7,8 +7,11 @@ import { join } from "node:path";
 import { REPO_ROOT } from "./cli.js";
 
 const require = createRequire(join(REPO_ROOT, "packages/cli/package.json"));
-const yaml = require("yaml") as { parse(text: string): unknown };
+const yaml = require("yaml") as { parse(text: string, options?: { mapAsMap?: boolean }): unknown };
 
 /** Parses YAML text into plain data (typed loosely: tests inspect it with expect). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const parse = (text: string): any => yaml.parse(text);
+
+/** Parses YAML text with every mapping as a `Map` (keys such as `__proto__` stay ordinary keys). */
+export const parseAsMaps = (text: string): unknown => yaml.parse(text, { mapAsMap: true });

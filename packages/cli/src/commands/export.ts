@@ -73,10 +73,11 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     const lines = [...values].map(([name, value]) => `${variables.get(name)}="${escapeDotenv(value)}"`);
     ctx.stdout.write(lines.length > 0 ? `${lines.join("\n")}\n` : "");
   } else {
-    const data: Record<string, string> = {};
-    for (const [name, value] of values) data[name] = Buffer.from(value, "utf8").toString("base64");
-    const metadata: Record<string, string> = { name: k8sName };
-    if (f.namespace !== undefined) metadata.namespace = f.namespace;
+    // a Map, not a plain object: a name such as `__proto__` must be a key like any other
+    const data = new Map<string, string>();
+    for (const [name, value] of values) data.set(name, Buffer.from(value, "utf8").toString("base64"));
+    const metadata = new Map<string, string>([["name", k8sName]]);
+    if (f.namespace !== undefined) metadata.set("namespace", f.namespace);
     ctx.stdout.write(
       stringify({ apiVersion: "v1", kind: "Secret", metadata, type: "Opaque", data }, { lineWidth: 0 }),
     );
