@@ -198,6 +198,15 @@ describe("awkward inputs", () => {
     expect(d.map((x) => [x.rule, x.file, x.line])).toEqual([["unknown-secret", "connections/big.yaml", 20_005]]);
   });
 
+  it("reports an environment file that is not UTF-8 at line 1", () => {
+    const dir = tempCopy("clean");
+    const path = join(dir, "secrets", "development.enc.yaml");
+    writeFileSync(path, Buffer.concat([Buffer.from([0xff, 0xfe, 0x41]), readFileSync(path)]));
+    const d = check(dir);
+    expect(d.map((x) => [x.rule, x.file, x.line, x.column])).toEqual([["unencrypted-secrets-file", "secrets/development.enc.yaml", 1, 1]]);
+    expect(d[0]?.message).toContain("is not valid UTF-8 text");
+  });
+
   it("reports bad YAML in a config file, ignores empty files and other tools' files", () => {
     const dir = tempCopy("clean");
     writeFileSync(join(dir, "agents", "bad.yaml"), "kind: agent\nname: x\nactions: [a\n");

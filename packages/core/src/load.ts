@@ -20,13 +20,18 @@ import {
   PROJECT_FILE,
   type ProjectConfig,
 } from "./project.js";
-import { checkOtherSecretsFile, parseEnvironmentFile } from "./secrets-dir.js";
+import { checkOtherSecretsFile, parseEnvironmentBytes, parseEnvironmentFile, type EnvironmentFile } from "./secrets-dir.js";
 import { WorkspaceIndex } from "./workspace.js";
 
 /** The file-system calls the loader makes (synchronous: a cold check is fastest that way). */
 export interface WorkspaceFs {
   /** The text of a file (the loader then skips it when it is over the size limit). */
   readFile(path: string): string;
+  /**
+   * The bytes of a file. Used for the secrets folder when present, so that bytes that are not
+   * valid UTF-8 are reported instead of silently replaced.
+   */
+  readFileBytes?(path: string): Uint8Array;
   readdir(path: string): nodeFs.Dirent[];
   stat(path: string): nodeFs.Stats;
   realpath(path: string): string;
@@ -35,6 +40,7 @@ export interface WorkspaceFs {
 /** The real file system. */
 export const nodeWorkspaceFs: WorkspaceFs = {
   readFile: (p) => nodeFs.readFileSync(p, "utf8"),
+  readFileBytes: (p) => nodeFs.readFileSync(p),
   readdir: (p) => nodeFs.readdirSync(p, { withFileTypes: true }),
   stat: (p) => nodeFs.statSync(p),
   realpath: (p) => nodeFs.realpathSync.native(p),
@@ -159,6 +165,26 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     return text;
   };
 
+  // An environment file is read as bytes, so that bytes that are not UTF-8 are reported.
+  const readEnvironment = (abs: string, rel: string, environment: string): EnvironmentFile | undefined => {
+    if (fs.readFileBytes === undefined) {
+      const text = readSmall(abs, rel);
+      return text === undefined ? undefined : parseEnvironmentFile(text, rel, environment);
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = fs.readFileBytes(abs);
+    } catch (e) {
+      skipped.push({ path: rel, reason: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
+      return undefined;
+    }
+    if (bytes.length > maxBytes) {
+      skipped.push({ path: rel, reason: `larger than ${Math.round(maxBytes / 1024 / 1024)} MiB (${(bytes.length / 1024 / 1024).toFixed(1)} MiB)` });
+      return undefined;
+    }
+    return parseEnvironmentBytes(bytes, rel, environment);
+  };
+
   const walk = (absDir: string, relDir: string, inSecrets: boolean): void => {
     let real: string;
     try {
@@ -212,14 +238,16 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
       if (!isFile) continue;
       const role = classifyPath(project, rel, filter);
       if (role.role === "ignored" || role.role === "project") continue;
+      if (role.role === "environment") {
+        const env = readEnvironment(abs, rel, role.environment);
+        if (env !== undefined) index.setEnvironmentFile(env);
+        continue;
+      }
       const text = readSmall(abs, rel);
       if (text === undefined) continue;
       switch (role.role) {
         case "config":
           index.setConfigFile(parseConfigFile(text, rel));
-          break;
-        case "environment":
-          index.setEnvironmentFile(parseEnvironmentFile(text, rel, role.environment));
           break;
         case "catalog":
           index.setCatalog({ ...parseCatalog(text, rel), path: rel });

@@ -1,7 +1,7 @@
 import { encryptSecrets } from "@stellar-secrets/sops";
 import { describe, expect, it } from "vitest";
 import { LineIndex } from "./position.js";
-import { checkOtherSecretsFile, parseEnvironmentFile } from "./secrets-dir.js";
+import { checkOtherSecretsFile, parseEnvironmentBytes, parseEnvironmentFile } from "./secrets-dir.js";
 
 // public half of test/fixtures/keys/alice.txt (TEST-ONLY)
 const ALICE = "age1r7t4nna8sqyctkujc4lwpun9ged8qz0a4vt2esnxcg8cq7cm84kqdr8nx2";
@@ -88,6 +88,20 @@ describe("nested values", () => {
     const plain = parseEnvironmentFile(text.replace(/^b_key: (.*)$/m, "b:\n    key: fake-clear"), "secrets/staging.enc.yaml", "staging");
     expect(plain.diagnostics.map((d) => [d.rule, d.line])).toEqual([["schema", 2], ["unencrypted-secrets-file", 3]]);
     expect(JSON.stringify(plain.diagnostics)).not.toContain("fake-clear");
+  });
+});
+
+describe("parseEnvironmentBytes", () => {
+  it("reports bytes that are not UTF-8 at line 1 and leaves the names unknown", async () => {
+    const text = await encryptSecrets(new Map([["a_key", "fake-1"]]), { recipients: [ALICE] });
+    const good = parseEnvironmentBytes(Buffer.from(text), "secrets/staging.enc.yaml", "staging");
+    expect(good).toEqual(parseEnvironmentFile(text, "secrets/staging.enc.yaml", "staging"));
+    const bad = parseEnvironmentBytes(Buffer.concat([Buffer.from(text), Buffer.from([0xc3, 0x28, 0xff])]), "secrets/staging.enc.yaml", "staging");
+    expect(bad.readable).toBe(false);
+    expect(bad.diagnostics.map((d) => [d.rule, d.line, d.column])).toEqual([["unencrypted-secrets-file", 1, 1]]);
+    expect(bad.diagnostics[0]?.message).toBe(
+      "secrets/staging.enc.yaml is not valid UTF-8 text (sops cannot read it), so it was not read: its encryption and names are not checked, and no missing-environment-value is reported for staging; restore it from git (`git checkout -- secrets/staging.enc.yaml`)",
+    );
   });
 });
 

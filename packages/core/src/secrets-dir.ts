@@ -4,7 +4,7 @@
  * `@stellar-secrets/sops`'s `parseSecretsFile`. Broken files still give their names (read with
  * a plain YAML fallback) plus `unencrypted-secrets-file` diagnostics.
  */
-import { isSopsEncrypted, isSopsError, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
+import { decodeUtf8, isSopsEncrypted, isSopsError, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, type TextRange } from "./position.js";
@@ -184,6 +184,49 @@ function leaves(node: unknown, out: unknown[] = []): unknown[] {
     out.push(undefined);
   }
   return out;
+}
+
+/**
+ * An environment file whose text cannot be read (not UTF-8, too large): unreadable, so its
+ * names are unknown, with one `unencrypted-secrets-file` diagnostic at line 1 saying why and
+ * that no `missing-environment-value` is reported for its environment.
+ */
+export function unreadableEnvironmentFile(path: string, environment: string, why: string, hint: string): EnvironmentFile {
+  const lines = new LineIndex("");
+  return {
+    environment,
+    path,
+    lines,
+    readable: false,
+    entries: [],
+    recipients: undefined,
+    recipientsRange: undefined,
+    diagnostics: [
+      diagnosticAt(
+        "unencrypted-secrets-file",
+        "error",
+        path,
+        lines,
+        { start: 0, end: 0 },
+        `${path} ${why}, so it was not read: its encryption and names are not checked, and no missing-environment-value is reported for ${environment}; ${hint}`,
+      ),
+    ],
+  };
+}
+
+/**
+ * {@link parseEnvironmentFile} from the file's bytes: bytes that are not valid UTF-8 (which
+ * sops refuses) give an unreadable file with an `unencrypted-secrets-file` diagnostic at line 1.
+ */
+export function parseEnvironmentBytes(bytes: Uint8Array, path: string, environment: string): EnvironmentFile {
+  let text: string;
+  try {
+    text = decodeUtf8(bytes, { path, maxBytes: Number.MAX_SAFE_INTEGER });
+  } catch (e) {
+    if (!isSopsError(e) || e.code !== "INVALID_UTF8") throw e;
+    return unreadableEnvironmentFile(path, environment, "is not valid UTF-8 text (sops cannot read it)", `restore it from git (\`git checkout -- ${path}\`)`);
+  }
+  return parseEnvironmentFile(text, path, environment);
 }
 
 function recipientsRangeOf(text: string, sopsStart: number): TextRange {
