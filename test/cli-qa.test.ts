@@ -313,3 +313,20 @@ describe("export --format k8s", () => {
     expect(k8s.stdout).toContain("kind: Secret\n");
   });
 });
+
+describe("set with catalog flags only", () => {
+  it("refuses a name no environment has (UNKNOWN_SECRET, exit 4) and writes no catalog entry; accepts it with a value in the same command", async () => {
+    const { s } = await project();
+    const r = await s.run(["set", "nosuch_key", "--owner", "x"]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('UNKNOWN_SECRET: secret "nosuch_key" has no value in any environment');
+    expect(r.stderr).toContain("hint: create it and its entry together: stellar-secrets set nosuch_key --env ENV");
+    expect(existsSync(join(s.repo, "secrets/catalog.yaml"))).toBe(false);
+    const both = await s.run(["set", "nosuch_key", "--owner", "x", "--env", "staging", "--from-stdin"], { input: "v1" });
+    expect(both.code, both.stderr).toBe(0);
+    expect(parse(s.read("secrets/catalog.yaml")).secrets.nosuch_key.owner).toBe("x");
+    const existing = await s.run(["set", "stripe_api_key", "--description", "Stripe"]);
+    expect(existing.code, existing.stderr).toBe(0);
+    expect(parse(s.read("secrets/catalog.yaml")).secrets.stripe_api_key.description).toBe("Stripe");
+  });
+});

@@ -16,6 +16,7 @@ import {
   assertCanDecrypt,
   decryptEnvironment,
   identitiesFor,
+  namesIn,
   openProject,
   updateCatalog,
   readEnvironmentFiles,
@@ -108,6 +109,17 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     throw new CliError("USAGE", "set: --env is required", {
       hint: `name the environments to write: ${config.environments.map((e) => e.name).join(", ")}`,
     });
+  }
+
+  if (wantsCatalog && !wantsValue) {
+    // a catalog entry describes a secret: refuse one for a name no environment has (check would
+    // report it as unknown-secret), unless this command creates the value too
+    const files = await readEnvironmentFiles(config, config.environments);
+    if (!files.some((x) => namesIn(x.file).includes(name))) {
+      throw new CliError("UNKNOWN_SECRET", `secret "${name}" has no value in any environment; no catalog entry written`, {
+        hint: `create it and its entry together: stellar-secrets set ${name} --env ENV --from-stdin (or the prompt) with the catalog flags; \`stellar-secrets list\` shows the secrets`,
+      });
+    }
   }
 
   const results: { environment: string; action: Action; file: string }[] = [];
