@@ -198,6 +198,19 @@ describe("awkward inputs", () => {
     expect(d.map((x) => [x.rule, x.file, x.line])).toEqual([["unknown-secret", "connections/big.yaml", 20_005]]);
   });
 
+  it("reports an environment file over the size limit on the file, and no missing values for its environment", () => {
+    const dir = tempCopy("clean");
+    const path = join(dir, "secrets", "production.enc.yaml");
+    writeFileSync(path, `${readFileSync(path, "utf8")}# ${"x".repeat(200)}\n`.repeat(45_000));
+    const { index, skipped } = loadWorkspace(dir);
+    expect(skipped).toEqual([]);
+    const d = checkWorkspace(index);
+    expect(d.map((x) => [x.rule, x.severity, x.file, x.line, x.column])).toEqual([["unencrypted-secrets-file", "error", "secrets/production.enc.yaml", 1, 1]]);
+    expect(d[0]?.message).toMatch(
+      /^secrets\/production\.enc\.yaml is larger than 8\.0 MiB \(\d+\.\d MiB\), so it was not read: its encryption and names are not checked, and no missing-environment-value is reported for production; /,
+    );
+  });
+
   it("reports an environment file that is not UTF-8 at line 1", () => {
     const dir = tempCopy("clean");
     const path = join(dir, "secrets", "development.enc.yaml");

@@ -20,7 +20,7 @@ import {
   PROJECT_FILE,
   type ProjectConfig,
 } from "./project.js";
-import { checkOtherSecretsFile, parseEnvironmentBytes, parseEnvironmentFile, type EnvironmentFile } from "./secrets-dir.js";
+import { checkOtherSecretsFile, parseEnvironmentBytes, parseEnvironmentFile, unreadableEnvironmentFile, type EnvironmentFile } from "./secrets-dir.js";
 import { WorkspaceIndex } from "./workspace.js";
 
 /** The file-system calls the loader makes (synchronous: a cold check is fastest that way). */
@@ -165,24 +165,29 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     return text;
   };
 
-  // An environment file is read as bytes, so that bytes that are not UTF-8 are reported.
-  const readEnvironment = (abs: string, rel: string, environment: string): EnvironmentFile | undefined => {
-    if (fs.readFileBytes === undefined) {
-      const text = readSmall(abs, rel);
-      return text === undefined ? undefined : parseEnvironmentFile(text, rel, environment);
-    }
-    let bytes: Uint8Array;
+  const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  // An environment file that cannot be read is reported on the file itself (and its names are
+  // then unknown, not absent: no missing-environment-value for its environment).
+  const readEnvironment = (abs: string, rel: string, environment: string): EnvironmentFile => {
+    const restore = `restore it from git (\`git checkout -- ${rel}\`)`;
     try {
-      bytes = fs.readFileBytes(abs);
+      if (fs.readFileBytes !== undefined) {
+        const bytes = fs.readFileBytes(abs);
+        if (bytes.length > maxBytes) {
+          return unreadableEnvironmentFile(rel, environment, `is larger than ${mib(maxBytes)} (${mib(bytes.length)})`, `a secrets file holds one short encrypted string per name: ${restore} or remove what does not belong in it`);
+        }
+        return parseEnvironmentBytes(bytes, rel, environment);
+      }
+      const text = fs.readFile(abs);
+      const bytes = text.length > maxBytes / 3 ? Buffer.byteLength(text, "utf8") : text.length;
+      if (bytes > maxBytes) {
+        return unreadableEnvironmentFile(rel, environment, `is larger than ${mib(maxBytes)} (${mib(bytes)})`, `a secrets file holds one short encrypted string per name: ${restore} or remove what does not belong in it`);
+      }
+      return parseEnvironmentFile(text, rel, environment);
     } catch (e) {
-      skipped.push({ path: rel, reason: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
-      return undefined;
+      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      return unreadableEnvironmentFile(rel, environment, `cannot be read (${code})`, "check its permissions, or restore it from git");
     }
-    if (bytes.length > maxBytes) {
-      skipped.push({ path: rel, reason: `larger than ${Math.round(maxBytes / 1024 / 1024)} MiB (${(bytes.length / 1024 / 1024).toFixed(1)} MiB)` });
-      return undefined;
-    }
-    return parseEnvironmentBytes(bytes, rel, environment);
   };
 
   const walk = (absDir: string, relDir: string, inSecrets: boolean): void => {
@@ -239,8 +244,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
       const role = classifyPath(project, rel, filter);
       if (role.role === "ignored" || role.role === "project") continue;
       if (role.role === "environment") {
-        const env = readEnvironment(abs, rel, role.environment);
-        if (env !== undefined) index.setEnvironmentFile(env);
+        index.setEnvironmentFile(readEnvironment(abs, rel, role.environment));
         continue;
       }
       const text = readSmall(abs, rel);
