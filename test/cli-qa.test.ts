@@ -330,3 +330,22 @@ describe("set with catalog flags only", () => {
     expect(parse(s.read("secrets/catalog.yaml")).secrets.stripe_api_key.description).toBe("Stripe");
   });
 });
+
+describe("rm SECRET_IN_USE", () => {
+  it("names the environments where the references need the value, as usage does", async () => {
+    const { s } = await project();
+    s.write("connections/hubspot.yaml", "kind: api_connection\nname: hubspot\nbase_url: https://api.hubapi.com\nheaders:\n  - { name: Authorization, type: secret, secret: hubspot_api_token, prefix: \"Bearer \" }\n");
+    s.write("actions/sync.yaml", "kind: action\nname: sync\nconnection: hubspot\nmethod: GET\npath: /crm/v3/objects/contacts\nenvironments: [staging, production]\n");
+    const usage = await s.run(["usage", "hubspot_api_token"]);
+    expect(usage.stdout).toContain("needed in: staging, production");
+    const r = await s.run(["rm", "hubspot_api_token", "--yes"]);
+    expect(r.code).toBe(7);
+    expect(r.stderr).toContain('SECRET_IN_USE: secret "hubspot_api_token" is referenced in 1 place used in staging and production; deleting it would make those fail:');
+    expect(r.stderr).toContain("connections/hubspot.yaml:5:");
+    const prod = await s.run(["rm", "hubspot_api_token", "--yes", "--env", "development,production"]);
+    expect(prod.stderr).toContain("is referenced in 1 place used in production;");
+    // development alone is not needed by anything: deleted
+    const dev = await s.run(["rm", "hubspot_api_token", "--yes", "--env", "development"]);
+    expect(dev.code, dev.stderr).toBe(0);
+  });
+});

@@ -59,9 +59,11 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // a reference needs a value only in the environments where its holder is used
   const references = referencesIn(allReferences, targetNames);
   if (references.length > 0 && !f.force) {
+    // the environments where those references need the value (core's usage data), among the targets
+    const neededIn = config.environments.map((e) => e.name).filter((e) => targetNames.includes(e) && references.some((r) => r.environments.includes(e)));
     throw new CliError(
       "SECRET_IN_USE",
-      `secret "${name}" is referenced in ${plural(references.length, "place")} used in ${humanList(targetNames)}; deleting it would make those fail:\n${references
+      `secret "${name}" is referenced in ${plural(references.length, "place")} used in ${humanList(neededIn)}; deleting it would make those fail:\n${references
         .map((r) => `    ${formatReference(r)}`)
         .join("\n")}`,
       { hint: "remove these references first, or pass --force to delete anyway" },
