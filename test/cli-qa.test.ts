@@ -147,6 +147,29 @@ describe("members add never hides recipient drift", () => {
   });
 });
 
+describe("rotate-key with recipient drift", () => {
+  it("names the keys that lost access and lists the secrets they could read", async () => {
+    const { s, alice } = await project();
+    const bob = s.keygen("bob");
+    expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "staging"])).code).toBe(0);
+    s.write("stellar.yaml", s.read("stellar.yaml").replace(new RegExp(`^.*bob: ${bob.recipient}\\n`, "m"), ""));
+    const r = await s.run(["rotate-key", "--env", "staging,production", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.rotated.map((x: { environment: string; lostAccess: string[] }) => [x.environment, x.lostAccess])).toEqual([
+      ["staging", [bob.recipient]],
+      ["production", []],
+    ]);
+    expect(unwrapWith(s, "staging", bob)).toBeUndefined();
+    expect(stanzas(s, "staging").map((x) => x.recipient)).toEqual([alice.recipient]);
+    expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "staging"])).code).toBe(0);
+    s.write("stellar.yaml", s.read("stellar.yaml").replace(new RegExp(`^.*bob: ${bob.recipient}\\n`, "m"), ""));
+    const text = await s.run(["rotate-key", "--env", "staging"]);
+    expect(text.stdout).toContain(`staging: ${bob.recipient} (not a member of staging) lost access\n\n${bob.recipient} could read these values`);
+    expect(text.stdout).toContain("    hubspot_api_token  → new value at the provider, then: stellar-secrets set hubspot_api_token --env staging");
+  });
+});
+
 describe("one member name is one key, one key one name", () => {
   it("refuses a key already held under another name, and a second key for a name, in any environment (MEMBER_EXISTS)", async () => {
     const { s } = await project();

@@ -35,6 +35,23 @@ export function shortRecipient(recipient: string): string {
   return recipient.length <= 20 ? recipient : `${recipient.slice(0, 10)}…${recipient.slice(-6)}`;
 }
 
+/**
+ * The "WHO could read these values ... Rotate them now:" block for keys that lost access, with one
+ * `set` command per secret and environment (empty when nothing was exposed). Starts with a blank line.
+ */
+export function rotateNowLines(who: string, exposed: readonly { environment: string; secrets: string[] }[]): string[] {
+  const total = exposed.reduce((n, e) => n + e.secrets.length, 0);
+  if (total === 0) return [];
+  const lines = ["", `${who} could read these values (and keeps any copy, e.g. from git history). Rotate them now:`];
+  const width = Math.max(...exposed.flatMap((e) => e.secrets.map((s) => s.length)));
+  for (const e of exposed) {
+    if (e.secrets.length === 0) continue;
+    lines.push(`  ${e.environment}:`);
+    for (const s of e.secrets) lines.push(`    ${s.padEnd(width)}  → new value at the provider, then: stellar-secrets set ${s} --env ${e.environment}`);
+  }
+  return lines;
+}
+
 function displayWidth(text: string): number {
   return [...text].length;
 }

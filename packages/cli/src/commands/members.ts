@@ -10,7 +10,7 @@ import { isAgeRecipient, rotateFile, updateKeysFile } from "@stellar-secrets/sop
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { humanList, renderJson, renderTable, shortRecipient } from "../format.js";
+import { humanList, renderJson, renderTable, rotateNowLines, shortRecipient } from "../format.js";
 import { loadReferences } from "../references.js";
 import {
   withProjectLock,
@@ -280,20 +280,6 @@ async function remove(argv: string[], ctx: CommandContext): Promise<number> {
     ctx.stdout.write(`${lines.join("\n")}\n`);
     return 0;
   });
-}
-
-/** The "WHO could read these values ... Rotate them now:" block (empty when nothing was exposed). */
-function rotateNowLines(who: string, exposed: readonly { environment: string; secrets: string[] }[]): string[] {
-  const total = exposed.reduce((n, e) => n + e.secrets.length, 0);
-  if (total === 0) return [];
-  const lines = ["", `${who} could read these values (and keeps any copy, e.g. from git history). Rotate them now:`];
-  const width = Math.max(...exposed.flatMap((e) => e.secrets.map((s) => s.length)));
-  for (const e of exposed) {
-    if (e.secrets.length === 0) continue;
-    lines.push(`  ${e.environment}:`);
-    for (const s of e.secrets) lines.push(`    ${s.padEnd(width)}  → new value at the provider, then: stellar-secrets set ${s} --env ${e.environment}`);
-  }
-  return lines;
 }
 
 function remainingMembers(env: EnvironmentConfig, name: string): Member[] {

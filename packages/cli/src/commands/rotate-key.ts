@@ -6,8 +6,8 @@ import { relative } from "node:path";
 import { rotateFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
-import { humanList, plural, renderJson } from "../format.js";
-import { assertCanDecrypt, identitiesFor, openProject, readEnvironmentFiles, recipientsOf, selectEnvironments } from "../repository.js";
+import { humanList, plural, renderJson, rotateNowLines } from "../format.js";
+import { assertCanDecrypt, identitiesFor, namesIn, openProject, readEnvironmentFiles, recipientsOf, selectEnvironments } from "../repository.js";
 
 const help = `Usage: stellar-secrets rotate-key --env ENV[,ENV] [--json]
        stellar-secrets rotate-key --all [--json]
@@ -36,7 +36,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const files = await readEnvironmentFiles(config, envs);
   await assertCanDecrypt(ctx, config, files);
   const identities = identitiesFor(ctx);
-  const rotated: { environment: string; file: string; recipients: number; secrets: number }[] = [];
+  const rotated: { environment: string; file: string; recipients: number; secrets: number; lostAccess: string[] }[] = [];
+  const exposed: { environment: string; secrets: string[] }[] = [];
   const skipped: string[] = [];
   for (const { env, path, file } of files) {
     if (file === undefined) {
@@ -44,8 +45,11 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       continue;
     }
     const recipients = recipientsOf(env);
+    // keys the file was encrypted to that are not members: they lose access now
+    const lostAccess = [...new Set(file.recipients)].filter((r) => !recipients.includes(r));
     await rotateFile(path, identities, { recipients });
-    rotated.push({ environment: env.name, file: relative(config.root, path), recipients: recipients.length, secrets: file.entries.length });
+    rotated.push({ environment: env.name, file: relative(config.root, path), recipients: recipients.length, secrets: file.entries.length, lostAccess });
+    if (lostAccess.length > 0) exposed.push({ environment: env.name, secrets: namesIn(file).slice().sort() });
   }
   if (f.json) {
     ctx.stdout.write(renderJson({ rotated, skipped }));
@@ -55,6 +59,11 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     (r) => `rotated the data key of ${r.environment} (${r.file}): ${plural(r.secrets, "value")} re-encrypted for ${plural(r.recipients, "recipient")}`,
   );
   if (skipped.length > 0) lines.push(`no secrets file yet in ${humanList(skipped)}: nothing to rotate`);
+  for (const r of rotated) {
+    if (r.lostAccess.length > 0) lines.push(`${r.environment}: ${humanList(r.lostAccess)} (not a member of ${r.environment}) lost access`);
+  }
+  const lost = [...new Set(rotated.flatMap((r) => r.lostAccess))];
+  lines.push(...rotateNowLines(lost.length === 1 ? (lost[0] as string) : "those keys", exposed));
   ctx.stdout.write(`${lines.join("\n")}\n`);
   return 0;
 }
