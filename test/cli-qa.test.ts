@@ -170,6 +170,22 @@ describe("rotate-key with recipient drift", () => {
   });
 });
 
+describe("members rm with recipient drift", () => {
+  it("names the non-member keys that lose access too", async () => {
+    const { s } = await project();
+    const bob = s.keygen("bob");
+    const carol = s.keygen("carol");
+    expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "staging"])).code).toBe(0);
+    expect((await s.run(["members", "add", "carol", carol.recipient, "--env", "staging"])).code).toBe(0);
+    s.write("stellar.yaml", s.read("stellar.yaml").replace(new RegExp(`^.*bob: ${bob.recipient}\\n`, "m"), ""));
+    const r = await s.run(["members", "rm", "carol", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).alsoLostAccess).toEqual([{ environment: "staging", recipients: [bob.recipient] }]);
+    expect(unwrapWith(s, "staging", bob)).toBeUndefined();
+    expect(unwrapWith(s, "staging", carol)).toBeUndefined();
+  });
+});
+
 describe("one member name is one key, one key one name", () => {
   it("refuses a key already held under another name, and a second key for a name, in any environment (MEMBER_EXISTS)", async () => {
     const { s } = await project();

@@ -252,9 +252,15 @@ async function remove(argv: string[], ctx: CommandContext): Promise<number> {
     const files = await readEnvironmentFiles(config, envs);
     await assertCanDecrypt(ctx, config, files);
     const exposed: { environment: string; secrets: string[] }[] = [];
+    // keys the file was also encrypted to that are not members (drift): they lose access too
+    const alsoLost: { environment: string; recipients: string[] }[] = [];
     for (const { env, path, file } of files) {
       const remaining = remainingMembers(env, name);
-      if (file !== undefined) await rotateFile(path, identities, { recipients: [...new Set(remaining.map((m) => m.recipient))] });
+      const next = [...new Set(remaining.map((m) => m.recipient))];
+      const removedKeys = env.members.filter((m) => m.name === name).map((m) => m.recipient);
+      const drifted = [...new Set(file?.recipients ?? [])].filter((r) => !next.includes(r) && !removedKeys.includes(r));
+      if (drifted.length > 0) alsoLost.push({ environment: env.name, recipients: drifted });
+      if (file !== undefined) await rotateFile(path, identities, { recipients: next });
       exposed.push({ environment: env.name, secrets: namesIn(file).slice().sort() });
     }
     let text = await readFile(config.configPath, "utf8");
@@ -269,6 +275,7 @@ async function remove(argv: string[], ctx: CommandContext): Promise<number> {
           removedFrom: envs.map((e) => e.name),
           dataKeyRotated: files.filter((x) => x.file !== undefined).map((x) => x.env.name),
           rotateNow: exposed.map((e) => ({ ...e, secrets: e.secrets.map((s) => ({ name: s, references: references.get(s)?.length ?? 0 })) })),
+          alsoLostAccess: alsoLost,
         }),
       );
       return 0;
@@ -276,7 +283,9 @@ async function remove(argv: string[], ctx: CommandContext): Promise<number> {
     const lines = [
       `removed ${name} from ${humanList(envs.map((e) => e.name))}: new data key, every value re-encrypted; stellar.yaml and .sops.yaml updated`,
     ];
-    lines.push(...rotateNowLines(name, exposed));
+    for (const l of alsoLost) lines.push(`${l.environment}: ${humanList(l.recipients)} (not a member of ${l.environment}) lost access too`);
+    const who = alsoLost.length > 0 ? `${name} (and the keys above)` : name;
+    lines.push(...rotateNowLines(who, exposed));
     ctx.stdout.write(`${lines.join("\n")}\n`);
     return 0;
   });
