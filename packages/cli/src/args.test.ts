@@ -48,4 +48,18 @@ describe("splitAtDoubleDash", () => {
     expect(splitAtDoubleDash(["--env", "x", "--", "cmd", "--", "--help"])).toEqual({ before: ["--env", "x"], after: ["cmd", "--", "--help"] });
     expect(splitAtDoubleDash(["a"])).toEqual({ before: ["a"], after: undefined });
   });
+
+  it("with hideExtra, never echoes surplus positionals or an option that is not a flag name", () => {
+    const message = (args: string[]): string => {
+      try {
+        parseCommandArgs("set", args, { env: { type: "string" } }, { min: 1, max: 1, hideExtra: "values are never taken from arguments" });
+      } catch (e) {
+        return (e as CliError).message;
+      }
+      return "";
+    };
+    expect(message(["name", "s3cr3t-VALUE"])).toBe("set: an unexpected extra argument (not shown: values are never taken from arguments)");
+    expect(message(["name", "--s3cr3t+VALUE/x="])).toBe("set: an unknown option (not shown: values are never taken from arguments)");
+    expect(message(["name", "--vaule"])).toContain("--vaule");
+  });
 });

@@ -48,6 +48,13 @@ export function parseCommandArgs<S extends FlagSpecs>(
     parsed = parseArgs({ args: argv, options: flags, strict: true, allowPositionals: true }) as typeof parsed;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    const unknown = /^Unknown option '([^']*)'/.exec(message)?.[1];
+    if (positionals.hideExtra !== undefined && unknown !== undefined && !/^--?[A-Za-z][A-Za-z0-9-]{0,40}$/.test(unknown)) {
+      // "--<something that is not a flag name>" may be a value starting with "-": never echo it
+      throw new CliError("USAGE", `${command}: an unknown option (not shown: ${positionals.hideExtra})`, {
+        hint: `run \`stellar-secrets ${command} --help\` for the options`,
+      });
+    }
     throw new CliError("USAGE", `${command}: ${firstLine(message)}`, {
       hint: `run \`stellar-secrets ${command} --help\` for the options`,
     });
