@@ -211,6 +211,19 @@ describe("bad input never stops the server", () => {
     await client.waitForDiagnostics(pathToFileURL(dev).href, (d) => d.length === 0);
   });
 
+  it("a secrets file with bytes that are not UTF-8 is reported as check reports it", async () => {
+    const dev = org.path("secrets/staging.enc.yaml");
+    const good = readFileSync(dev);
+    writeFileSync(dev, Buffer.concat([Buffer.from("# \xff\xfe comment\n", "latin1"), good]));
+    await client.filesChanged([{ uri: pathToFileURL(dev).href, type: 2 }]);
+    const ds = await client.waitForDiagnostics(pathToFileURL(dev).href, (d) => d.some((x) => x.code === "unencrypted-secrets-file"));
+    expect(ds.find((x) => x.code === "unencrypted-secrets-file")!.message).toMatch(/UTF-8/);
+    writeFileSync(dev, good);
+    await client.filesChanged([{ uri: pathToFileURL(dev).href, type: 2 }]);
+    await client.waitForDiagnostics(pathToFileURL(dev).href, (d) => d.length === 0);
+    await stillAnswers();
+  });
+
   it("a broken stellar.yaml is a diagnostic there, and fixing it brings the project back", async () => {
     const cfg = org.path("stellar.yaml");
     const good = readFileSync(cfg, "utf8");

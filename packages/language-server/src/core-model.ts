@@ -3,6 +3,7 @@
  * reads files (editor buffers win over the disk), core parses and checks them. Updating one file
  * re-parses only that file; the check is core's single pass over the already-parsed models.
  */
+import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import {
   checkConfigFile,
@@ -19,6 +20,7 @@ import {
   nodeWorkspaceFs,
   parseCatalog,
   parseConfigFile,
+  parseEnvironmentBytes,
   parseEnvironmentFile,
   toRelative,
   type FileRole,
@@ -85,13 +87,28 @@ class CoreModel implements ProjectModel {
     return classifyPath(this.index.project, rel, this.filter);
   }
 
+  /**
+   * An environment file's text from the disk was decoded leniently (U+FFFD for bad bytes): re-read
+   * its bytes then, so that invalid UTF-8 is reported as `check` reports it, not silently replaced.
+   */
+  private parseEnvironment(text: string, rel: string, environment: string) {
+    if (text.includes("\uFFFD")) {
+      try {
+        return parseEnvironmentBytes(readFileSync(this.abs(rel)), rel, environment);
+      } catch {
+        // gone or unreadable since: fall back to the text we have
+      }
+    }
+    return parseEnvironmentFile(text, rel, environment);
+  }
+
   /** Parses one file into the index (text undefined = gone). stellar.yaml is reloaded by the server as a whole. */
   private apply(rel: string, text: string | undefined): void {
     const role = this.roleOf(rel);
     switch (role.role) {
       case "environment":
         if (text === undefined) this.index.removeEnvironmentFile(role.environment);
-        else this.index.setEnvironmentFile(parseEnvironmentFile(text, rel, role.environment));
+        else this.index.setEnvironmentFile(this.parseEnvironment(text, rel, role.environment));
         return;
       case "catalog":
         this.index.setCatalog(text === undefined ? undefined : { ...parseCatalog(text, rel), path: rel });
