@@ -2,12 +2,11 @@
  * The first CLI commands end to end (issue 2): init, set, get, list — the built CLI as a child
  * process in a temp git repository with its own HOME and real age keys.
  */
-import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parse } from "./helpers/yaml.js";
-import { createSandbox, type Sandbox } from "./helpers/cli.js";
+import { createSandbox, recipientOfKeyFile, type Sandbox } from "./helpers/cli.js";
 
 // Each test runs the CLI as many child processes; on a loaded 2-core machine that takes a while.
 vi.setConfig({ testTimeout: 180_000 });
@@ -36,7 +35,7 @@ describe("init", () => {
     const identity = keyText.split("\n").find((l) => l.startsWith("AGE-SECRET-KEY-1")) as string;
     expect(identity).toBeDefined();
     expect(r.stdout).not.toContain(identity);
-    const recipient = execFileSync("age-keygen", ["-y", s.defaultKeyFile], { encoding: "utf8" }).trim();
+    const recipient = recipientOfKeyFile(s.defaultKeyFile);
 
     const config = parse(s.read("stellar.yaml"));
     expect(config.version).toBe(1);

@@ -8,12 +8,55 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** The repository root (where the workspace package.json is). */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** The CLI entry point the tests run (built: run `pnpm build` first). */
 export const CLI_BIN = join(REPO_ROOT, "packages/cli/bin/stellar-secrets.js");
+
+/**
+ * True when the `age` and `age-keygen` CLIs are installed (CI installs them). Without them the
+ * helpers below fall back to typage through the built sops package, so `npm test` also works on
+ * a fresh machine; the interop tests that exist to compare with the age CLI skip instead.
+ */
+export const HAS_AGE_CLI = (() => {
+  try {
+    execFileSync("age", ["--version"], { stdio: "ignore" });
+    execFileSync("age-keygen", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+const SOPS_DIST = pathToFileURL(join(REPO_ROOT, "packages/sops/dist/index.js")).href;
+
+/** Runs a small ES module against the built sops package in a child process (synchronously). */
+function withSops(body: string, input?: Buffer | string): Buffer {
+  return execFileSync(process.execPath, ["--input-type=module", "-e", `import * as sops from ${JSON.stringify(SOPS_DIST)};\n${body}`], {
+    input,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+}
+
+/** A new TEST-ONLY X25519 key pair: `age-keygen` when installed, else typage. */
+export function newAgeKey(): { identity: string; recipient: string } {
+  if (HAS_AGE_CLI) {
+    const out = execFileSync("age-keygen", [], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const identity = out.split("\n").find((l) => l.startsWith("AGE-SECRET-KEY-1")) as string;
+    const recipient = (/# public key: (age1[0-9a-z]+)/.exec(out) as RegExpExecArray)[1] as string;
+    return { identity, recipient };
+  }
+  return JSON.parse(withSops("process.stdout.write(JSON.stringify(await sops.generateIdentity()));").toString("utf8")) as { identity: string; recipient: string };
+}
+
+/** The public key of a key file: `age-keygen -y` when installed, else typage. */
+export function recipientOfKeyFile(file: string): string {
+  if (HAS_AGE_CLI) return execFileSync("age-keygen", ["-y", file], { encoding: "utf8" }).trim();
+  const ids = readFileSync(file, "utf8").split("\n").filter((l) => l.startsWith("AGE-SECRET-KEY-1"));
+  return withSops(`process.stdout.write(await sops.identityToRecipient(${JSON.stringify(ids[0] ?? "")}));`).toString("utf8").trim();
+}
 
 /** What a CLI run produced. */
 export interface RunResult {
@@ -163,9 +206,7 @@ export function createSandbox(options: { user?: string; gitInit?: boolean } = {}
       const keys = join(dir, "keys");
       mkdirSync(keys, { recursive: true, mode: 0o700 });
       const file = join(keys, `${label}.txt`);
-      const out = execFileSync("age-keygen", [], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-      const identity = out.split("\n").find((l) => l.startsWith("AGE-SECRET-KEY-1")) as string;
-      const recipient = (/# public key: (age1[0-9a-z]+)/.exec(out) as RegExpExecArray)[1] as string;
+      const { identity, recipient } = newAgeKey();
       writeFileSync(file, `# TEST-ONLY key, never use for real secrets\n# public key: ${recipient}\n${identity}\n`, { mode: 0o600 });
       return { identity, recipient, file };
     },
@@ -245,5 +286,14 @@ export function importAlternatingCommits(sandbox: Sandbox, path: string, version
 
 /** Runs `age --decrypt -i KEYFILE` on `armored` data; resolves to the plaintext, or rejects. */
 export function ageDecrypt(keyFile: string, data: Buffer | string): Buffer {
-  return execFileSync("age", ["--decrypt", "-i", keyFile], { input: data, stdio: ["pipe", "pipe", "pipe"] });
+  if (HAS_AGE_CLI) return execFileSync("age", ["--decrypt", "-i", keyFile], { input: data, stdio: ["pipe", "pipe", "pipe"] });
+  // Without the age CLI (a fresh machine): typage unwraps the armored data key; exit 1 when the key cannot.
+  const script = `const { readFileSync } = await import("node:fs");
+const ids = sops.parseIdentityFile(readFileSync(${JSON.stringify(keyFile)}, "utf8"), "key file");
+const chunks = [];
+for await (const c of process.stdin) chunks.push(c);
+const key = await sops.unwrapDataKey([{ recipient: "", enc: Buffer.concat(chunks).toString("utf8") }], ids);
+if (key === undefined) { process.stderr.write("no identity matched"); process.exit(1); }
+process.stdout.write(Buffer.from(key));`;
+  return withSops(script, data);
 }
