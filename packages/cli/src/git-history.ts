@@ -314,7 +314,7 @@ function strictText(bytes: Uint8Array, where: string): string | null {
  * Reads blobs by id with one `git cat-file --batch`; missing ones are left out, and a blob that
  * is not valid UTF-8 maps to null (reported by the caller, never decoded with replacements).
  */
-function catFileBatch(cwd: string, ids: string[], env: NodeJS.ProcessEnv): Promise<Map<string, string | null>> {
+export function catFileBatch(cwd: string, ids: string[], env: NodeJS.ProcessEnv): Promise<Map<string, string | null>> {
   const result = new Map<string, string | null>();
   if (ids.length === 0) return Promise.resolve(result);
   return new Promise((resolve, reject) => {
@@ -350,7 +350,8 @@ function safeGitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
-function gitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+/** `env` as git gets it: defined variables only, and never a terminal prompt. */
+export function gitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
   out.GIT_TERMINAL_PROMPT = "0";

@@ -19,6 +19,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   "rotate-key": () => import("./commands/rotate-key.js"),
   stale: () => import("./commands/stale.js"),
   history: () => import("./commands/history.js"),
+  review: () => import("./commands/review.js"),
   exec: () => import("./commands/exec.js"),
   export: () => import("./commands/export.js"),
   edit: () => import("./commands/edit.js"),

@@ -1,0 +1,278 @@
+/**
+ * What an encrypted change does, told without keys (for `review`): per environment, the secrets
+ * added, changed and removed (a value changed exactly when its ENC string changed, since values
+ * are stored with stable ciphertext), a data-key rotation, the members and the age recipients
+ * that gained or lost access, and the checker diagnostics the change introduces or that concern
+ * the changed secrets. Pure: two {@link ReviewState}s in, a {@link ReviewReport} out. Never
+ * reads, prints or fingerprints a plaintext value.
+ */
+import { createHash } from "node:crypto";
+import type { Diagnostic, EnvironmentFile, ProjectConfig } from "@stellar-secrets/core";
+import { parseSecretsFile } from "@stellar-secrets/sops";
+import { diffVersions, type FileVersion } from "./history.js";
+import type { ReviewState } from "./review-tree.js";
+
+/** A short, keyless fingerprint of a stored ENC string: the first 8 hex digits of its SHA-256. */
+export function fingerprint(enc: string): string {
+  return createHash("sha256").update(enc, "utf8").digest("hex").slice(0, 8);
+}
+
+/** One secret added, changed or removed in one environment. */
+export interface SecretReview {
+  name: string;
+  change: "added" | "changed" | "removed";
+  /** Fingerprint of the ENC string before / after (absent when there is none, or the value is not encrypted). */
+  before?: string;
+  after?: string;
+}
+
+/** A member (named in stellar.yaml) who gained or lost access. */
+export interface MemberRef {
+  name: string;
+  recipient: string;
+}
+
+/** An age recipient of the file itself, with the member name when some stellar.yaml knows the key. */
+export interface RecipientRef {
+  recipient: string;
+  member?: string;
+}
+
+/** Something that makes the change unsafe to merge (exit status 1). */
+export interface ReviewProblem {
+  kind: "plaintext" | "unrotated-removal" | "checker-error";
+  environment?: string;
+  /** Where, relative to the project root (with a 1-based line when known). */
+  file?: string;
+  line?: number;
+  message: string;
+}
+
+/** The review of one environment. */
+export interface EnvironmentReview {
+  environment: string;
+  /** The environment file, relative to the project root. */
+  file: string;
+  /** What happened to the file as a whole. */
+  fileChange: "added" | "removed" | "modified" | "unchanged";
+  secrets: SecretReview[];
+  /** True when the data key was rotated (every kept ENC string and the key wrapping changed). */
+  dataKeyRotated: boolean;
+  /** Secrets whose value was re-encrypted with the new data key: they may or may not have changed. */
+  reencrypted: string[];
+  /** Members of the environment in stellar.yaml. */
+  members: { gained: MemberRef[]; lost: MemberRef[]; keyChanged: { name: string; before: string; after: string }[] };
+  /** Age recipients of the file (who can actually decrypt). */
+  recipients: { gained: RecipientRef[]; lost: RecipientRef[] };
+  /** False when the file at head is not a valid encrypted SOPS file (undefined when absent). */
+  encrypted: boolean | undefined;
+  problems: ReviewProblem[];
+}
+
+/** A checker diagnostic of the head state; `new` when the base state did not have it. */
+export type ReviewDiagnostic = Diagnostic & { new: boolean };
+
+/** The whole review. */
+export interface ReviewReport {
+  base: { label: string; commit: string | null };
+  head: { label: string; commit: string | null };
+  /** Environments with any change, in stellar.yaml order. */
+  environments: EnvironmentReview[];
+  /** Head diagnostics that are new or concern a changed secret or file. */
+  diagnostics: ReviewDiagnostic[];
+  /** Every problem (also listed per environment when it belongs to one). */
+  problems: ReviewProblem[];
+  summary: { added: number; changed: number; removed: number; reencrypted: number; accessChanges: number; newErrors: number; problems: number };
+  /** True when there is no problem (exit status 0). */
+  clean: boolean;
+}
+
+const PLAINTEXT_RULES = new Set(["unencrypted-secrets-file", "plaintext-credential"]);
+
+interface Side {
+  path: string | undefined;
+  model: EnvironmentFile | undefined;
+  /** name → stored value (ENC string, or the raw text when the file is not valid SOPS). */
+  version: FileVersion | undefined;
+  /** Names whose value is an ENC string. */
+  encryptedNames: Set<string>;
+  /** Parses as an encrypted SOPS file. */
+  sops: boolean;
+}
+
+function side(state: ReviewState, environment: string, config: ProjectConfig | undefined): Side {
+  const model = state.index?.environmentFiles.get(environment);
+  const path = model?.path ?? (config === undefined ? undefined : `${config.secretsDir.replace(/\/+$/, "")}/${environment}.enc.yaml`);
+  const text = path === undefined ? undefined : state.readText(path);
+  if (model === undefined || text === undefined || text === null) {
+    return { path, model, version: undefined, encryptedNames: new Set(), sops: false };
+  }
+  try {
+    const file = parseSecretsFile(text, { path });
+    return {
+      path,
+      model,
+      version: { values: new Map(file.entries.map((e) => [e.name, e.raw])), stanzas: new Map(file.metadata.age.map((s) => [s.recipient.trim(), s.enc])) },
+      encryptedNames: new Set(file.entries.filter((e) => e.encrypted).map((e) => e.name)),
+      sops: true,
+    };
+  } catch {
+    // not valid SOPS (e.g. decrypted by hand): compare the stored text of each value, never show it
+    const values = new Map(model.entries.map((e) => [e.name, text.slice(e.valueRange.start, e.valueRange.end)]));
+    return { path, model, version: { values, stanzas: new Map() }, encryptedNames: new Set(model.entries.filter((e) => e.encrypted).map((e) => e.name)), sops: false };
+  }
+}
+
+const diagnosticKey = (d: Diagnostic): string => `${d.rule}\u0000${d.file}\u0000${d.secret ?? ""}\u0000${d.message}`;
+
+/** Compares `base` with `head`. */
+export function buildReview(base: ReviewState, head: ReviewState): ReviewReport {
+  const baseConfig = base.index?.project;
+  const headConfig = head.index?.project;
+  const whoIs = (recipient: string): string | undefined => {
+    for (const config of [headConfig, baseConfig]) {
+      for (const env of config?.environments ?? []) {
+        const m = env.members.find((x) => x.recipient === recipient);
+        if (m !== undefined) return m.name;
+      }
+    }
+    return undefined;
+  };
+
+  const names: string[] = [];
+  const addName = (n: string): void => {
+    if (!names.includes(n)) names.push(n);
+  };
+  for (const e of headConfig?.environments ?? []) addName(e.name);
+  for (const e of baseConfig?.environments ?? []) addName(e.name);
+  for (const n of [...(head.index?.environmentFiles.keys() ?? []), ...(base.index?.environmentFiles.keys() ?? [])].sort()) addName(n);
+
+  const environments: EnvironmentReview[] = [];
+  const problems: ReviewProblem[] = [];
+  const changedNames = new Set<string>();
+  const changedFiles = new Set<string>();
+  const summary = { added: 0, changed: 0, removed: 0, reencrypted: 0, accessChanges: 0, newErrors: 0, problems: 0 };
+
+  for (const environment of names) {
+    const before = side(base, environment, baseConfig ?? headConfig);
+    const after = side(head, environment, headConfig ?? baseConfig);
+    const file = after.path ?? before.path ?? `${environment}.enc.yaml`;
+    const existedBefore = before.model !== undefined;
+    const existsAfter = after.model !== undefined;
+    const textBefore = before.path === undefined ? undefined : base.readText(before.path);
+    const textAfter = after.path === undefined ? undefined : head.readText(after.path);
+    const fileChange: EnvironmentReview["fileChange"] = !existedBefore && existsAfter ? "added" : existedBefore && !existsAfter ? "removed" : textBefore !== textAfter ? "modified" : "unchanged";
+
+    const changes = diffVersions(before.version, after.version);
+    const dataKeyRotated = changes.some((c) => c.kind === "re-encrypted");
+    const secrets: SecretReview[] = [];
+    const reencrypted: string[] = [];
+    for (const c of changes) {
+      if (c.kind === "re-encrypted") {
+        reencrypted.push(c.name);
+        continue;
+      }
+      const s: SecretReview = { name: c.name, change: c.kind };
+      const was = before.version?.values.get(c.name);
+      const now = after.version?.values.get(c.name);
+      if (was !== undefined && before.encryptedNames.has(c.name)) s.before = fingerprint(was);
+      if (now !== undefined && after.encryptedNames.has(c.name)) s.after = fingerprint(now);
+      secrets.push(s);
+      summary[c.kind]++;
+      changedNames.add(c.name);
+    }
+    if (dataKeyRotated) summary.reencrypted++;
+
+    const membersBefore = new Map((baseConfig?.environments.find((e) => e.name === environment)?.members ?? []).map((m) => [m.name, m.recipient]));
+    const membersAfter = new Map((headConfig?.environments.find((e) => e.name === environment)?.members ?? []).map((m) => [m.name, m.recipient]));
+    const members: EnvironmentReview["members"] = {
+      gained: [...membersAfter].filter(([n]) => !membersBefore.has(n)).map(([name, recipient]) => ({ name, recipient })),
+      lost: [...membersBefore].filter(([n]) => !membersAfter.has(n)).map(([name, recipient]) => ({ name, recipient })),
+      keyChanged: [...membersAfter]
+        .filter(([n, r]) => membersBefore.has(n) && membersBefore.get(n) !== r)
+        .map(([name, r]) => ({ name, before: membersBefore.get(name) as string, after: r })),
+    };
+    const recipientsBefore = new Set(before.model?.recipients ?? []);
+    const recipientsAfter = new Set(after.model?.recipients ?? []);
+    const ref = (recipient: string): RecipientRef => {
+      const member = whoIs(recipient);
+      return member === undefined ? { recipient } : { recipient, member };
+    };
+    const recipients: EnvironmentReview["recipients"] = {
+      gained: existsAfter ? [...recipientsAfter].filter((r) => !recipientsBefore.has(r)).map(ref) : [],
+      lost: existsAfter ? [...recipientsBefore].filter((r) => !recipientsAfter.has(r)).map(ref) : [],
+    };
+    summary.accessChanges += members.gained.length + members.lost.length + members.keyChanged.length + recipients.gained.length + recipients.lost.length;
+
+    const envProblems: ReviewProblem[] = [];
+    // a key that can no longer unwrap the data key still knows it unless the data key was rotated
+    const storedAfter = [...(after.version?.values ?? new Map<string, string>())].filter(([n, v]) => v !== "" && after.encryptedNames.has(n));
+    if (existedBefore && existsAfter && !dataKeyRotated && storedAfter.length > 0) {
+      for (const lost of recipients.lost) {
+        const who = lost.member ?? lost.recipient;
+        const unchanged = storedAfter.filter(([n, v]) => before.version?.values.get(n) === v).length;
+        envProblems.push({
+          kind: "unrotated-removal",
+          environment,
+          file,
+          message:
+            `${who} was removed from ${environment} but the data key was not rotated: ${who} can still decrypt values that are not changed ` +
+            `(${unchanged} of ${storedAfter.length} here), and any value later encrypted with this data key; ` +
+            `run \`stellar-secrets rotate-key --env ${environment}\`, then change the values ${who} could read`,
+        });
+      }
+    }
+    // plaintext: the file's own encryption problems (at their default severity, whatever stellar.yaml says)
+    const baseFileDiagnostics = new Set((before.model?.diagnostics ?? []).map(diagnosticKey));
+    for (const d of after.model?.diagnostics ?? []) {
+      if (d.rule !== "unencrypted-secrets-file" || baseFileDiagnostics.has(diagnosticKey(d))) continue;
+      envProblems.push({ kind: "plaintext", environment, file: d.file, line: d.line, message: d.message });
+    }
+
+    const changed = fileChange !== "unchanged" || secrets.length > 0 || reencrypted.length > 0 || members.gained.length + members.lost.length + members.keyChanged.length > 0;
+    if (changed) {
+      changedFiles.add(file);
+      environments.push({
+        environment,
+        file,
+        fileChange,
+        secrets,
+        dataKeyRotated,
+        reencrypted,
+        members,
+        recipients,
+        encrypted: existsAfter ? after.sops && after.model?.diagnostics.every((d) => d.rule !== "unencrypted-secrets-file") : undefined,
+        problems: envProblems,
+      });
+    }
+    problems.push(...envProblems);
+  }
+
+  // checker diagnostics at head: new ones, and those about a changed secret or file
+  const baseCounts = new Map<string, number>();
+  for (const d of base.diagnostics) baseCounts.set(diagnosticKey(d), (baseCounts.get(diagnosticKey(d)) ?? 0) + 1);
+  const diagnostics: ReviewDiagnostic[] = [];
+  const seenProblems = new Set(problems.filter((p) => p.kind === "plaintext").map((p) => `${p.file}\u0000${p.message}`));
+  for (const d of head.diagnostics) {
+    const key = diagnosticKey(d);
+    const count = baseCounts.get(key) ?? 0;
+    const isNew = count === 0;
+    if (!isNew) baseCounts.set(key, count - 1);
+    if (!isNew && !(d.secret !== undefined && changedNames.has(d.secret)) && !changedFiles.has(d.file)) continue;
+    diagnostics.push({ ...d, new: isNew });
+    if (!isNew || d.severity !== "error") continue;
+    summary.newErrors++;
+    if (seenProblems.has(`${d.file}\u0000${d.message}`)) continue;
+    problems.push({ kind: PLAINTEXT_RULES.has(d.rule) ? "plaintext" : "checker-error", file: d.file, line: d.line, message: `${d.rule}: ${d.message}` });
+  }
+  summary.problems = problems.length;
+  return {
+    base: { label: base.label, commit: base.commit ?? null },
+    head: { label: head.label, commit: head.commit ?? null },
+    environments,
+    diagnostics,
+    problems,
+    summary,
+    clean: problems.length === 0,
+  };
+}

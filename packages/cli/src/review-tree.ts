@@ -1,0 +1,235 @@
+/**
+ * The two states `review` compares, read without keys: a commit (its tree read from git with
+ * `git ls-tree` and one `git cat-file --batch`, served to core's `loadWorkspace` through an
+ * in-memory {@link WorkspaceFs}: nothing is checked out or written to disk), the working tree,
+ * or nothing (before the first commit).
+ */
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync, realpathSync, type Dirent, type Stats } from "node:fs";
+import { join, relative, sep } from "node:path";
+import {
+  checkWorkspace,
+  classifyPath,
+  GlobFilter,
+  loadWorkspace,
+  parseProjectConfig,
+  PROJECT_FILE,
+  type Diagnostic,
+  type WorkspaceFs,
+  type WorkspaceIndex,
+} from "@stellar-secrets/core";
+import { decodeUtf8 } from "@stellar-secrets/sops";
+import { CliError } from "./errors.js";
+import { catFileBatch, gitEnv } from "./git-history.js";
+
+/** One side of a review, as read without keys. */
+export interface ReviewState {
+  /** What the user named (`HEAD`, `main`, `(working tree)`, `(nothing)`). */
+  label: string;
+  /** The full commit id, undefined for the working tree and for the empty state. */
+  commit: string | undefined;
+  /** The loaded workspace, undefined when the state has no stellar.yaml (e.g. before the first commit). */
+  index: WorkspaceIndex | undefined;
+  /** Every checker diagnostic of the state (empty without an index). */
+  diagnostics: Diagnostic[];
+  /**
+   * The text of a file (path relative to the project root): undefined when absent, null when
+   * it is not valid UTF-8.
+   */
+  readText(rel: string): string | null | undefined;
+}
+
+/** A revision a review compares: a commit-ish, the working tree, or nothing. */
+export type Revision = { kind: "commit"; ref: string } | { kind: "working-tree" } | { kind: "empty" };
+
+/** A git repository around a project root. */
+export class GitRepo {
+  private constructor(
+    /** The work tree's top folder. */
+    readonly top: string,
+    /** The project root relative to `top` ("" when they are the same), `/`-separated. */
+    readonly prefix: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  /** Opens the repository that holds `root`. Throws `CliError("GIT_ERROR")` when there is none. */
+  static async open(root: string, env: NodeJS.ProcessEnv): Promise<GitRepo> {
+    let top: string;
+    try {
+      top = (await git(root, env, ["rev-parse", "--show-toplevel"])).trim();
+    } catch (error) {
+      throw new CliError("GIT_ERROR", `${root} is not inside a git repository; review compares git commits`, {
+        hint: "run `git init` and commit the secrets files",
+        cause: error,
+      });
+    }
+    const prefix = relative(realpathSync(top), realpathSync(root)).split(sep).join("/");
+    return new GitRepo(top, prefix, env);
+  }
+
+  /** Runs git at the top of the work tree, returning stdout. */
+  run(args: string[]): Promise<string> {
+    return git(this.top, this.env, args);
+  }
+
+  /** True when the repository has at least one commit. */
+  async hasHead(): Promise<boolean> {
+    return this.run(["rev-parse", "--verify", "-q", "HEAD"]).then(
+      (s) => s.trim() !== "",
+      () => false,
+    );
+  }
+
+  /** The full commit id of `ref`. Throws `CliError("NOT_FOUND")` naming it when it is not a commit. */
+  async resolve(ref: string): Promise<string> {
+    try {
+      const id = (await this.run(["rev-parse", "--verify", "-q", "--end-of-options", `${ref}^{commit}`])).trim();
+      if (/^[0-9a-f]{40,64}$/.test(id)) return id;
+    } catch {
+      // reported below
+    }
+    throw new CliError("NOT_FOUND", `"${ref}" is not a commit of ${this.top}`, {
+      hint: "name a branch, tag or commit (`git log --oneline` lists them), e.g. `stellar-secrets review main`",
+    });
+  }
+
+  /** The best common ancestor of two commits (for `A...B`). */
+  async mergeBase(a: string, b: string): Promise<string> {
+    try {
+      return (await this.run(["merge-base", a, b])).trim();
+    } catch (error) {
+      throw new CliError("NOT_FOUND", `${a.slice(0, 12)} and ${b.slice(0, 12)} have no common ancestor`, {
+        hint: "compare them directly with `stellar-secrets review A..B`",
+        cause: error,
+      });
+    }
+  }
+
+  /** The regular files of the project folder at `commit`: path relative to the project root → blob id. */
+  async filesAt(commit: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const listing = await this.run(["ls-tree", "-r", "-z", "--full-tree", commit]);
+    const prefix = this.prefix === "" ? "" : `${this.prefix}/`;
+    for (const record of listing.split("\0")) {
+      const tab = record.indexOf("\t");
+      if (tab === -1) continue;
+      const [mode, type, id] = record.slice(0, tab).split(" ");
+      const path = record.slice(tab + 1);
+      // symbolic links (120000) and submodules (160000) are not followed in a commit
+      if (type !== "blob" || (mode !== "100644" && mode !== "100755") || id === undefined) continue;
+      if (!path.startsWith(prefix)) continue;
+      out.set(path.slice(prefix.length), id);
+    }
+    return out;
+  }
+
+  /** The text of blobs by id (null: not valid UTF-8). */
+  readBlobs(ids: string[]): Promise<Map<string, string | null>> {
+    return catFileBatch(this.top, ids, this.env);
+  }
+}
+
+function git(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile("git", args, { cwd, env: gitEnv(env), maxBuffer: 512 * 1024 * 1024, encoding: "utf8" }, (error, stdout, stderr) => {
+      if (error) {
+        reject(new CliError("GIT_ERROR", `git ${args[0]} failed: ${(stderr || error.message).split("\n")[0]}`, { cause: error }));
+        return;
+      }
+      resolve(stdout);
+    });
+  });
+}
+
+/** Reads one side of a review. `root` is the project root (absolute). */
+export async function readState(repo: GitRepo | undefined, root: string, revision: Revision, label: string): Promise<ReviewState> {
+  if (revision.kind === "empty") {
+    return { label, commit: undefined, index: undefined, diagnostics: [], readText: () => undefined };
+  }
+  if (revision.kind === "working-tree") {
+    const index = existsSync(join(root, PROJECT_FILE)) ? loadWorkspace(root).index : undefined;
+    return { label, commit: undefined, index, diagnostics: index === undefined ? [] : checkWorkspace(index), readText: (rel) => readDiskText(join(root, rel)) };
+  }
+  if (repo === undefined) throw new CliError("GIT_ERROR", `cannot read ${revision.ref}: ${root} is not in a git repository`);
+  const commit = await repo.resolve(revision.ref);
+  const files = await repo.filesAt(commit);
+  const projectBlob = files.get(PROJECT_FILE);
+  if (projectBlob === undefined) return { label, commit, index: undefined, diagnostics: [], readText: () => undefined };
+  const projectText = (await repo.readBlobs([projectBlob])).get(projectBlob);
+  // read only the files the loader will read: stellar.yaml decides which those are
+  const parsed = typeof projectText === "string" ? parseProjectConfig(projectText, join(root, PROJECT_FILE)).config : undefined;
+  const wanted = new Set<string>([projectBlob]);
+  if (parsed !== undefined) {
+    const filter = new GlobFilter(parsed.include, parsed.exclude);
+    for (const [rel, id] of files) if (classifyPath(parsed, rel, filter).role !== "ignored") wanted.add(id);
+  }
+  const blobs = await repo.readBlobs([...wanted]);
+  const readText = (rel: string): string | null | undefined => {
+    const id = files.get(rel);
+    return id === undefined ? undefined : blobs.get(id);
+  };
+  const index = loadWorkspace(root, { fs: treeFs(root, files, readText) }).index;
+  return { label, commit, index, diagnostics: checkWorkspace(index), readText };
+}
+
+function readDiskText(path: string): string | null | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    return undefined;
+  }
+  try {
+    return decodeUtf8(bytes, { path });
+  } catch {
+    return null;
+  }
+}
+
+/** A read-only {@link WorkspaceFs} over the files of a commit (paths relative to `root`). */
+function treeFs(root: string, files: ReadonlyMap<string, string>, readText: (rel: string) => string | null | undefined): WorkspaceFs {
+  const dirs = new Map<string, Map<string, boolean>>(); // folder → child name → is a folder
+  const addChild = (dir: string, name: string, isDir: boolean): void => {
+    let children = dirs.get(dir);
+    if (children === undefined) dirs.set(dir, (children = new Map()));
+    if (!children.has(name)) children.set(name, isDir);
+  };
+  dirs.set("", new Map());
+  for (const rel of files.keys()) {
+    const parts = rel.split("/");
+    for (let i = 0; i < parts.length; i++) {
+      addChild(parts.slice(0, i).join("/"), parts[i] as string, i < parts.length - 1);
+    }
+  }
+  const relOf = (abs: string): string => {
+    const r = relative(root, abs).split(sep).join("/");
+    return r === "." ? "" : r;
+  };
+  const notFound = (abs: string): Error => Object.assign(new Error(`ENOENT: ${abs} is not in the commit`), { code: "ENOENT" });
+  const entry = (name: string, isDir: boolean): Dirent =>
+    ({ name, isDirectory: () => isDir, isFile: () => !isDir, isSymbolicLink: () => false }) as unknown as Dirent;
+  return {
+    readFile(abs) {
+      const text = readText(relOf(abs));
+      if (text === undefined) throw notFound(abs);
+      if (text === null) throw Object.assign(new Error("not valid UTF-8"), { code: "not valid UTF-8" });
+      return text;
+    },
+    readdir(abs) {
+      const children = dirs.get(relOf(abs));
+      if (children === undefined) throw notFound(abs);
+      return [...children].map(([name, isDir]) => entry(name, isDir));
+    },
+    stat(abs) {
+      const rel = relOf(abs);
+      const isDir = dirs.has(rel);
+      if (!isDir && !files.has(rel)) throw notFound(abs);
+      return { isDirectory: () => isDir, isFile: () => !isDir } as unknown as Stats;
+    },
+    realpath(abs) {
+      const rel = relOf(abs);
+      if (!dirs.has(rel) && !files.has(rel)) throw notFound(abs);
+      return abs;
+    },
+  };
+}

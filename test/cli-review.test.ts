@@ -1,0 +1,312 @@
+/**
+ * `review` end to end on real git repositories with real age keys: secrets added, changed and
+ * removed; a data-key rotation told from value changes; members and recipients that gained or
+ * lost access; a removal without rotation; a removed secret still referenced; plaintext; the
+ * JSON shape; the revision forms; and that no value ever appears in the output. No review run
+ * has a key.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { updateKeysFile } from "../packages/sops/src/index.js";
+import { createSandbox, type AgeKey, type RunResult, type Sandbox } from "./helpers/cli.js";
+
+vi.setConfig({ testTimeout: 180_000 });
+
+let sandboxes: Sandbox[] = [];
+afterEach(() => {
+  for (const s of sandboxes) s.cleanup();
+  sandboxes = [];
+});
+
+const VALUES = ["sk_live_AAAAbbbbCCCC1111", "hs_token_ZZZZyyyy2222", "sk_live_DDDDeeee3333", "legacy_QQQQ4444", "sk_live_PLAINplain5555"];
+
+interface Report {
+  base: { label: string; commit: string | null };
+  head: { label: string; commit: string | null };
+  environments: {
+    environment: string;
+    file: string;
+    fileChange: string;
+    secrets: { name: string; change: string; before?: string; after?: string }[];
+    dataKeyRotated: boolean;
+    reencrypted: string[];
+    members: { gained: { name: string; recipient: string }[]; lost: { name: string; recipient: string }[]; keyChanged: unknown[] };
+    recipients: { gained: { recipient: string; member?: string }[]; lost: { recipient: string; member?: string }[] };
+    encrypted: boolean | undefined;
+    problems: { kind: string; message: string }[];
+  }[];
+  diagnostics: { rule: string; severity: string; file: string; line: number; secret?: string; message: string; new: boolean }[];
+  problems: { kind: string; environment?: string; file?: string; message: string }[];
+  summary: Record<string, number>;
+  clean: boolean;
+}
+
+async function project(): Promise<{ s: Sandbox; alice: AgeKey; set: (name: string, env: string, value: string) => Promise<void> }> {
+  const s = createSandbox();
+  sandboxes.push(s);
+  const alice = s.keygen("alice");
+  s.env.SOPS_AGE_KEY_FILE = alice.file;
+  expect((await s.run(["init", "--env", "staging,production"])).code).toBe(0);
+  const set = async (name: string, env: string, value: string): Promise<void> => {
+    const r = await s.run(["set", name, "--env", env, "--from-stdin"], { input: value });
+    expect(r.code, r.stderr).toBe(0);
+  };
+  s.write("connectors/stripe.yaml", "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n");
+  await set("stripe_api_key", "staging", VALUES[0] as string);
+  await set("stripe_api_key", "production", VALUES[2] as string);
+  await set("hubspot_api_token", "production", VALUES[1] as string);
+  await set("legacy_api_token", "production", VALUES[3] as string);
+  s.commit("base");
+  return { s, alice, set };
+}
+
+/** Runs review without any key (no SOPS_AGE_KEY_FILE, an empty HOME key file location). */
+async function review(s: Sandbox, args: string[] = []): Promise<RunResult> {
+  const r = await s.run(["review", ...args], { env: { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_KEY: undefined } });
+  for (const v of VALUES) {
+    expect(r.stdout).not.toContain(v);
+    expect(r.stderr).not.toContain(v);
+  }
+  expect(r.stdout).not.toContain("AGE-SECRET-KEY");
+  return r;
+}
+
+async function reviewJson(s: Sandbox, args: string[] = [], status = 0): Promise<Report> {
+  const r = await review(s, [...args, "--json"]);
+  expect(r.code, r.stderr + r.stdout).toBe(status);
+  return JSON.parse(r.stdout) as Report;
+}
+
+const env = (report: Report, name: string): Report["environments"][number] => {
+  const e = report.environments.find((x) => x.environment === name);
+  if (e === undefined) throw new Error(`no review of ${name} in ${JSON.stringify(report.environments.map((x) => x.environment))}`);
+  return e;
+};
+
+describe("review", () => {
+  it("lists secrets added, changed and removed per environment, for the working tree and for commits", async () => {
+    const { s, set } = await project();
+    const before = s.read("secrets/production.enc.yaml");
+    await set("zendesk_api_token", "production", "zd_token_9999");
+    await set("hubspot_api_token", "production", "hs_token_changed_8888");
+    expect((await s.run(["rm", "legacy_api_token", "--env", "production", "--yes"])).code).toBe(0);
+
+    const report = await reviewJson(s);
+    expect(report.base.label).toBe("HEAD");
+    expect(report.base.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(report.head).toEqual({ label: "working tree", commit: null });
+    expect(report.environments.map((e) => e.environment)).toEqual(["production"]);
+    const prod = env(report, "production");
+    expect(prod.file).toBe("secrets/production.enc.yaml");
+    expect(prod.fileChange).toBe("modified");
+    expect(prod.secrets.map((x) => `${x.change} ${x.name}`)).toEqual(["changed hubspot_api_token", "removed legacy_api_token", "added zendesk_api_token"]);
+    expect(prod.dataKeyRotated).toBe(false);
+    expect(prod.reencrypted).toEqual([]);
+    // fingerprints: 8 hex digits of the ENC string's sha256, different for a changed value
+    const hub = prod.secrets[0] as { before: string; after: string };
+    expect(hub.before).toMatch(/^[0-9a-f]{8}$/);
+    expect(hub.after).toMatch(/^[0-9a-f]{8}$/);
+    expect(hub.before).not.toBe(hub.after);
+    expect(before).toContain("hubspot_api_token: ENC[");
+    expect(report.summary).toMatchObject({ added: 1, changed: 1, removed: 1, reencrypted: 0, problems: 0 });
+    expect(report.clean).toBe(true);
+    expect(report.problems).toEqual([]);
+
+    const text = await review(s);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain("production (secrets/production.enc.yaml)");
+    expect(text.stdout).toMatch(/\+ zendesk_api_token\s+added/);
+    expect(text.stdout).toMatch(/~ hubspot_api_token\s+changed/);
+    expect(text.stdout).toMatch(/- legacy_api_token\s+removed/);
+    expect(text.stdout).toContain("Summary: 1 added, 1 changed, 1 removed; no problems.");
+    expect(text.stdout).not.toContain("staging (");
+
+    s.commit("change production");
+    const two = await reviewJson(s, ["HEAD~1", "HEAD"]);
+    const dots = await reviewJson(s, ["HEAD~1..HEAD"]);
+    const one = await reviewJson(s, ["HEAD~1"]);
+    for (const r of [two, dots, one]) expect(env(r, "production").secrets).toEqual(prod.secrets);
+    expect(two.head.label).toBe("HEAD");
+    expect(one.head.label).toBe("working tree");
+    // nothing changed since the commit
+    const none = await review(s);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toContain("No change to any secrets file or member.");
+  });
+
+  it("reports a data-key rotation as one re-encryption, not as a change of every value", async () => {
+    const { s } = await project();
+    expect((await s.run(["rotate-key", "--env", "production"])).code).toBe(0);
+    const report = await reviewJson(s);
+    const prod = env(report, "production");
+    expect(prod.dataKeyRotated).toBe(true);
+    expect(prod.secrets).toEqual([]);
+    expect(prod.reencrypted).toEqual(["hubspot_api_token", "legacy_api_token", "stripe_api_key"]);
+    expect(report.summary).toMatchObject({ added: 0, changed: 0, removed: 0, reencrypted: 1 });
+    const text = await review(s);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain("re-encrypted with a new data key: 3 values");
+    expect(text.stdout).toContain("re-encrypted (values may or may not have changed)");
+    expect(text.stdout).not.toMatch(/~ \w+\s+changed/);
+  });
+
+  it("names members who gained and lost access; a removal with rotation is clean", async () => {
+    const { s } = await project();
+    const bob = s.keygen("bob");
+    expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "production"])).code).toBe(0);
+    const added = await reviewJson(s);
+    const prod = env(added, "production");
+    expect(prod.members.gained).toEqual([{ name: "bob", recipient: bob.recipient }]);
+    expect(prod.recipients.gained).toEqual([{ recipient: bob.recipient, member: "bob" }]);
+    expect(prod.secrets).toEqual([]);
+    expect(prod.dataKeyRotated).toBe(false);
+    expect(added.clean).toBe(true);
+    const text = await review(s);
+    expect(text.stdout).toContain("access: bob gained access");
+    s.commit("add bob");
+
+    expect((await s.run(["members", "rm", "bob", "--env", "production"])).code).toBe(0);
+    const removed = await reviewJson(s);
+    const after = env(removed, "production");
+    expect(after.members.lost).toEqual([{ name: "bob", recipient: bob.recipient }]);
+    expect(after.recipients.lost).toEqual([{ recipient: bob.recipient, member: "bob" }]);
+    expect(after.dataKeyRotated).toBe(true);
+    expect(after.problems).toEqual([]);
+    expect(removed.clean).toBe(true);
+    expect((await review(s)).stdout).toContain("access: bob lost access");
+  });
+
+  it("flags a member removed without a data-key rotation (exit 1)", async () => {
+    const { s, alice } = await project();
+    const bob = s.keygen("bob");
+    expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "production"])).code).toBe(0);
+    s.commit("add bob");
+    // by hand: bob out of stellar.yaml, and the file re-wrapped for alice only (sops updatekeys: same data key)
+    const config = s.read("stellar.yaml");
+    const without = config.split("\n").filter((l) => !l.includes(bob.recipient)).join("\n");
+    expect(without).not.toBe(config);
+    s.write("stellar.yaml", without);
+    await updateKeysFile(join(s.repo, "secrets/production.enc.yaml"), [alice.identity], [alice.recipient]);
+
+    const r = await review(s);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.stdout).toContain("bob was removed from production but the data key was not rotated: bob can still decrypt values that are not changed");
+    const report = await reviewJson(s, [], 1);
+    const prod = env(report, "production");
+    expect(prod.dataKeyRotated).toBe(false);
+    expect(prod.members.lost.map((m) => m.name)).toEqual(["bob"]);
+    expect(prod.recipients.lost).toEqual([{ recipient: bob.recipient, member: "bob" }]);
+    expect(prod.problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
+    expect(report.problems.map((p) => `${p.kind} ${p.environment}`)).toEqual(["unrotated-removal production"]);
+
+    // after rotate-key the same change is clean
+    expect((await s.run(["rotate-key", "--env", "production"])).code).toBe(0);
+    const fixed = await reviewJson(s);
+    expect(env(fixed, "production").problems).toEqual([]);
+    expect(fixed.clean).toBe(true);
+  });
+
+  it("flags a stellar.yaml removal whose file can still be decrypted by the member (recipient drift)", async () => {
+    const { s } = await project();
+    const bob = s.keygen("bob");
+    expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "production"])).code).toBe(0);
+    s.commit("add bob");
+    s.write("stellar.yaml", s.read("stellar.yaml").split("\n").filter((l) => !l.includes(bob.recipient)).join("\n"));
+    const report = await reviewJson(s, [], 1);
+    expect(env(report, "production").members.lost.map((m) => m.name)).toEqual(["bob"]);
+    expect(env(report, "production").recipients.lost).toEqual([]);
+    const drift = report.diagnostics.find((d) => d.rule === "recipient-drift");
+    expect(drift).toMatchObject({ severity: "error", file: "secrets/production.enc.yaml", new: true });
+    expect(report.problems.map((p) => p.kind)).toEqual(["checker-error"]);
+  });
+
+  it("flags a removed secret that is still referenced (exit 1)", async () => {
+    const { s } = await project();
+    expect((await s.run(["rm", "stripe_api_key", "--env", "production", "--force", "--yes"])).code).toBe(0);
+    s.commit("remove stripe from production");
+    const r = await review(s, ["HEAD~1", "HEAD"]);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.stdout).toMatch(/- stripe_api_key\s+removed/);
+    expect(r.stdout).toMatch(/connectors\/stripe\.yaml:4:\d+: error missing-environment-value/);
+    const report = await reviewJson(s, ["HEAD~1", "HEAD"], 1);
+    const d = report.diagnostics.find((x) => x.rule === "missing-environment-value");
+    expect(d).toMatchObject({ file: "connectors/stripe.yaml", line: 4, secret: "stripe_api_key", severity: "error", new: true });
+    expect(report.problems).toHaveLength(1);
+    expect(report.problems[0]).toMatchObject({ kind: "checker-error", file: "connectors/stripe.yaml" });
+    expect(report.summary.newErrors).toBe(1);
+
+    // removed everywhere: unknown-secret
+    expect((await s.run(["rm", "stripe_api_key", "--force", "--yes"])).code).toBe(0);
+    const gone = await reviewJson(s, ["HEAD~1"], 1);
+    expect(gone.diagnostics.filter((x) => x.new).map((x) => x.rule)).toContain("unknown-secret");
+    expect(env(gone, "staging").secrets.map((x) => `${x.change} ${x.name}`)).toEqual(["removed stripe_api_key"]);
+  });
+
+  it("flags a secrets file that became plaintext, never showing the value", async () => {
+    const { s } = await project();
+    s.write("secrets/staging.enc.yaml", `stripe_api_key: ${VALUES[4]}\n`);
+    const r = await review(s);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("staging (secrets/staging.enc.yaml)");
+    expect(r.stdout).toContain("the file is not a valid encrypted SOPS file");
+    const report = await reviewJson(s, [], 1);
+    const staging = env(report, "staging");
+    expect(staging.encrypted).toBe(false);
+    expect(staging.problems.map((p) => p.kind)).toContain("plaintext");
+    // the plaintext value is changed (differs from the ENC string) but never fingerprinted
+    expect(staging.secrets).toEqual([{ name: "stripe_api_key", change: "changed", before: expect.stringMatching(/^[0-9a-f]{8}$/) }]);
+    expect(report.problems.every((p) => p.kind === "plaintext")).toBe(true);
+  });
+
+  it("flags one plaintext value in an otherwise encrypted file", async () => {
+    const { s } = await project();
+    const text = s.read("secrets/production.enc.yaml");
+    const plain = text.replace(/^hubspot_api_token: ENC\[[^\n]*$/m, `hubspot_api_token: ${VALUES[4]}`);
+    expect(plain).not.toBe(text);
+    s.write("secrets/production.enc.yaml", plain);
+    const report = await reviewJson(s, [], 1);
+    expect(env(report, "production").problems.map((p) => p.kind)).toContain("plaintext");
+  });
+
+  it("reviews a pull request with BASE...HEAD, and a repository without commits", async () => {
+    const { s, set } = await project();
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set("slack_bot_token", "staging", "xoxb-1234");
+    s.commit("feature: slack");
+    s.git(["checkout", "-q", "main"]);
+    await set("hubspot_api_token", "production", "hs_main_7777");
+    s.commit("main: hubspot");
+    const pr = await reviewJson(s, ["main...feature"]);
+    expect(pr.base.label).toBe("merge-base of main and feature");
+    expect(pr.environments.map((e) => `${e.environment}: ${e.secrets.map((x) => `${x.change} ${x.name}`).join(", ")}`)).toEqual(["staging: added slack_bot_token"]);
+    const direct = await reviewJson(s, ["main..feature"]);
+    expect(direct.environments.map((e) => e.environment).sort()).toEqual(["production", "staging"]);
+
+    const fresh = createSandbox();
+    sandboxes.push(fresh);
+    fresh.env.SOPS_AGE_KEY_FILE = fresh.keygen("alice").file;
+    expect((await fresh.run(["init", "--env", "production"])).code).toBe(0);
+    expect((await fresh.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk_x_1" })).code).toBe(0);
+    const first = await reviewJson(fresh);
+    expect(first.base).toEqual({ label: "nothing (no commit yet)", commit: null });
+    expect(env(first, "production").fileChange).toBe("added");
+    expect(env(first, "production").members.gained.map((m) => m.name)).toEqual(["alice"]);
+    expect(env(first, "production").secrets).toEqual([{ name: "stripe_api_key", change: "added", after: expect.stringMatching(/^[0-9a-f]{8}$/) }]);
+  });
+
+  it("rejects bad revisions and arguments", async () => {
+    const { s } = await project();
+    const bad = await review(s, ["no-such-branch"]);
+    expect(bad.code).toBe(4);
+    expect(bad.stderr).toContain('NOT_FOUND: "no-such-branch" is not a commit');
+    expect((await review(s, ["HEAD", "HEAD", "HEAD"])).code).toBe(2);
+    expect((await review(s, ["HEAD..HEAD", "HEAD"])).code).toBe(2);
+    const outside = createSandbox({ gitInit: false });
+    sandboxes.push(outside);
+    writeFileSync(join(outside.repo, "stellar.yaml"), readFileSync(join(s.repo, "stellar.yaml")));
+    const nogit = await outside.run(["review"]);
+    expect(nogit.code).toBe(22);
+    expect(nogit.stderr).toContain("GIT_ERROR");
+  });
+});
