@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { updateKeysFile } from "../packages/sops/src/index.js";
-import { createSandbox, type AgeKey, type RunResult, type Sandbox } from "./helpers/cli.js";
+import { createSandbox, REPO_ROOT, type AgeKey, type RunResult, type Sandbox } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -308,5 +308,48 @@ describe("review", () => {
     const nogit = await outside.run(["review"]);
     expect(nogit.code).toBe(22);
     expect(nogit.stderr).toContain("GIT_ERROR");
+  });
+});
+
+describe("textconv", () => {
+  it("makes git diff of environment files readable without a key", async () => {
+    const { s, set } = await project();
+    const tc = await s.run(["textconv", "secrets/production.enc.yaml"], { env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(tc.code, tc.stderr).toBe(0);
+    const lines = tc.stdout.split("\n");
+    expect(lines[0]).toMatch(/^# stellar-secrets textconv: keyless view/);
+    expect(lines.filter((l) => /^\w+: fp:[0-9a-f]{8}$/.test(l)).map((l) => l.split(":")[0])).toEqual(["stripe_api_key", "hubspot_api_token", "legacy_api_token"]);
+    const alice = s.read("stellar.yaml").match(/alice: (age1\w+)/)?.[1] as string;
+    expect(tc.stdout).toMatch(new RegExp(`^alice ${alice} wrapped-key fp:[0-9a-f]{8}$`, "m"));
+    expect(tc.stdout).not.toContain("ENC[");
+
+    // as a git diff driver: one changed value is one changed line
+    s.write(".gitattributes", "secrets/*.enc.yaml diff=stellar\n");
+    s.git(["config", "diff.stellar.textconv", `${process.execPath} ${join(REPO_ROOT, "packages/cli/bin/stellar-secrets.js")} textconv`]);
+    await set("hubspot_api_token", "production", "hs_token_changed_8888");
+    const diff = s.git(["diff", "--", "secrets/production.enc.yaml"]);
+    const changed = diff.split("\n").filter((l) => /^[-+][^-+]/.test(l));
+    expect(changed).toHaveLength(2);
+    expect(changed[0]).toMatch(/^-hubspot_api_token: fp:[0-9a-f]{8}$/);
+    expect(changed[1]).toMatch(/^\+hubspot_api_token: fp:[0-9a-f]{8}$/);
+    // the fingerprints are the ones review reports
+    const report = await reviewJson(s);
+    const hub = env(report, "production").secrets[0] as { before: string; after: string };
+    expect(changed[0]).toContain(hub.before);
+    expect(changed[1]).toContain(hub.after);
+    for (const v of [...VALUES, "hs_token_changed_8888"]) expect(diff).not.toContain(v);
+  });
+
+  it("flags a plaintext file without printing its values", async () => {
+    const { s } = await project();
+    s.write("secrets/staging.enc.yaml", `stripe_api_key: ${VALUES[4]}\nempty_one: ""\n`);
+    const tc = await s.run(["textconv", "secrets/staging.enc.yaml"]);
+    expect(tc.code).toBe(0);
+    expect(tc.stdout).toContain("# WARNING: not a valid encrypted SOPS file");
+    expect(tc.stdout).toContain("stripe_api_key: PLAINTEXT (not encrypted; value not shown)");
+    expect(tc.stdout).toContain("empty_one: (empty)");
+    expect(tc.stdout).not.toContain(VALUES[4]);
+    const missing = await s.run(["textconv", "secrets/nope.enc.yaml"]);
+    expect(missing.code).toBe(4);
   });
 });

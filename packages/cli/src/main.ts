@@ -20,6 +20,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   stale: () => import("./commands/stale.js"),
   history: () => import("./commands/history.js"),
   review: () => import("./commands/review.js"),
+  textconv: () => import("./commands/textconv.js"),
   exec: () => import("./commands/exec.js"),
   export: () => import("./commands/export.js"),
   edit: () => import("./commands/edit.js"),

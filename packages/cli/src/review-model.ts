@@ -78,7 +78,7 @@ export interface ReviewReport {
   head: { label: string; commit: string | null };
   /** Environments with any change, in stellar.yaml order. */
   environments: EnvironmentReview[];
-  /** Head diagnostics that are new or concern a changed secret or file. */
+  /** Head diagnostics that are new, or that concern a secret added, changed or removed. */
   diagnostics: ReviewDiagnostic[];
   /** Every problem (also listed per environment when it belongs to one). */
   problems: ReviewProblem[];
@@ -150,7 +150,6 @@ export function buildReview(base: ReviewState, head: ReviewState): ReviewReport 
   const environments: EnvironmentReview[] = [];
   const problems: ReviewProblem[] = [];
   const changedNames = new Set<string>();
-  const changedFiles = new Set<string>();
   const summary = { added: 0, changed: 0, removed: 0, reencrypted: 0, accessChanges: 0, newErrors: 0, problems: 0 };
 
   for (const environment of names) {
@@ -202,7 +201,15 @@ export function buildReview(base: ReviewState, head: ReviewState): ReviewReport 
       gained: existsAfter ? [...recipientsAfter].filter((r) => !recipientsBefore.has(r)).map(ref) : [],
       lost: existsAfter ? [...recipientsBefore].filter((r) => !recipientsAfter.has(r)).map(ref) : [],
     };
-    summary.accessChanges += members.gained.length + members.lost.length + members.keyChanged.length + recipients.gained.length + recipients.lost.length;
+    // one person counts once, whether stellar.yaml, the file or both changed for them
+    const who = new Set([
+      ...members.gained.map((m) => `+${m.name}`),
+      ...members.lost.map((m) => `-${m.name}`),
+      ...members.keyChanged.map((m) => `~${m.name}`),
+      ...recipients.gained.map((r) => `+${r.member ?? r.recipient}`),
+      ...recipients.lost.map((r) => `-${r.member ?? r.recipient}`),
+    ]);
+    summary.accessChanges += who.size;
 
     const envProblems: ReviewProblem[] = [];
     // a key that can no longer unwrap the data key still knows it unless the data key was rotated
@@ -231,7 +238,6 @@ export function buildReview(base: ReviewState, head: ReviewState): ReviewReport 
 
     const changed = fileChange !== "unchanged" || secrets.length > 0 || reencrypted.length > 0 || members.gained.length + members.lost.length + members.keyChanged.length > 0;
     if (changed) {
-      changedFiles.add(file);
       environments.push({
         environment,
         file,
@@ -258,7 +264,7 @@ export function buildReview(base: ReviewState, head: ReviewState): ReviewReport 
     const count = baseCounts.get(key) ?? 0;
     const isNew = count === 0;
     if (!isNew) baseCounts.set(key, count - 1);
-    if (!isNew && !(d.secret !== undefined && changedNames.has(d.secret)) && !changedFiles.has(d.file)) continue;
+    if (!isNew && !(d.secret !== undefined && changedNames.has(d.secret))) continue;
     diagnostics.push({ ...d, new: isNew });
     if (!isNew || d.severity !== "error") continue;
     summary.newErrors++;

@@ -119,7 +119,7 @@ function renderEnvironment(e: EnvironmentReview): string[] {
   const mark = { added: "+", changed: "~", removed: "-" } as const;
   for (const s of e.secrets) {
     const prints = s.change === "changed" && s.before && s.after ? `  ${s.before} → ${s.after}` : s.after ? `  ${s.after}` : s.before ? `  was ${s.before}` : "";
-    out.push(`  ${mark[s.change]} ${s.name.padEnd(width)}  ${s.change}${prints}`);
+    out.push(`  ${mark[s.change]} ${s.name.padEnd(width)}  ${s.change.padEnd(7)}${prints}`.trimEnd());
   }
   if (e.dataKeyRotated) {
     out.push(`  * re-encrypted with a new data key: ${plural(e.reencrypted.length, "value")} (${humanList(e.reencrypted)}) re-encrypted (values may or may not have changed)`);
@@ -129,6 +129,10 @@ function renderEnvironment(e: EnvironmentReview): string[] {
   for (const m of e.members.keyChanged) out.push(`  access: ${m.name}'s key changed (${shortRecipient(m.before)} → ${shortRecipient(m.after)})`);
   for (const r of e.recipients.gained) out.push(`  recipients: + ${recipientText(r)} can now decrypt the file`);
   for (const r of e.recipients.lost) out.push(`  recipients: - ${recipientText(r)} is no longer a recipient of the file`);
+  if (e.dataKeyRotated && e.recipients.lost.length > 0 && e.reencrypted.length > 0) {
+    const who = humanList(e.recipients.lost.map((r) => r.member ?? shortRecipient(r.recipient)));
+    out.push(`  note: the data key was rotated, but ${who} could read the ${plural(e.reencrypted.length, "value")} kept here before this change: change those they must not know`);
+  }
   if (e.encrypted === false) out.push("  ! the file is not a valid encrypted SOPS file");
   if (e.secrets.length === 0 && !e.dataKeyRotated && e.fileChange === "modified" && e.recipients.gained.length + e.recipients.lost.length === 0) {
     out.push("  (no value changed: only metadata such as key wrapping or formatting)");

@@ -1,0 +1,102 @@
+/**
+ * `stellar-secrets textconv FILE`: a keyless, diff-friendly view of an environment file for git's
+ * `diff.<driver>.textconv` — each name with a short fingerprint of its ENC string, and the age
+ * recipients by member name with a fingerprint of their wrapped data key. Never prints a value.
+ */
+import { readFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { findProjectRoot, parseEnvironmentFile, parseProjectConfig, PROJECT_FILE } from "@stellar-secrets/core";
+import { decodeUtf8, parseSecretsFile } from "@stellar-secrets/sops";
+import { parseCommandArgs } from "../args.js";
+import type { Command, CommandContext } from "../command.js";
+import { CliError } from "../errors.js";
+import { fingerprint } from "../review-model.js";
+
+const help = `Usage: stellar-secrets textconv FILE
+
+Prints a keyless view of an environment file for \`git diff\`: one line per secret with the first
+8 hex digits of the SHA-256 of its encrypted string (a changed value changes its line; a
+data-key rotation changes every line), then the file's age recipients, named by the members of
+stellar.yaml where the key is known, with a fingerprint of the wrapped data key. A file that is
+not a valid encrypted SOPS file is flagged; a plaintext value is shown as PLAINTEXT, never
+printed. No key is needed or used.
+
+Set up once per clone:
+  echo 'secrets/*.enc.yaml diff=stellar' >> .gitattributes
+  git config diff.stellar.textconv "stellar-secrets textconv"
+`;
+
+const HEADER = "# stellar-secrets textconv: keyless view; fp = first 8 hex digits of sha256 of the stored encrypted string";
+
+/** Member name per age recipient, from the stellar.yaml around `dirs` (the first found). */
+async function memberNames(dirs: string[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  for (const dir of dirs) {
+    const root = findProjectRoot(dir);
+    if (root === undefined) continue;
+    try {
+      const { config } = parseProjectConfig(await readFile(join(root, PROJECT_FILE), "utf8"), join(root, PROJECT_FILE));
+      for (const env of config?.environments ?? []) for (const m of env.members) if (!names.has(m.recipient)) names.set(m.recipient, m.name);
+    } catch {
+      // unreadable stellar.yaml: keys stay unnamed
+    }
+    break;
+  }
+  return names;
+}
+
+/** The keyless view of an environment file's text (`path` is only used in messages). */
+export function renderTextconv(text: string, path: string, members: ReadonlyMap<string, string>): string {
+  const out = [HEADER];
+  // no column alignment: one longer name must not change every other line of the diff
+  try {
+    const file = parseSecretsFile(text, { path });
+    for (const e of file.entries) out.push(`${e.name}: ${e.raw === "" ? "(empty)" : `fp:${fingerprint(e.raw)}`}`);
+    out.push("", "# recipients (who can decrypt)");
+    for (const s of file.metadata.age) {
+      const recipient = s.recipient.trim();
+      out.push(`${members.get(recipient) ?? "(not a member)"} ${recipient} wrapped-key fp:${fingerprint(s.enc.trim())}`);
+    }
+    return `${out.join("\n")}\n`;
+  } catch {
+    // not a valid SOPS file: names from core's keyless reader, values never shown
+  }
+  const model = parseEnvironmentFile(text, path, "");
+  out.push("# WARNING: not a valid encrypted SOPS file");
+  for (const d of model.diagnostics) out.push(`#   line ${d.line}: ${d.message}`);
+  for (const e of model.entries) {
+    const raw = text.slice(e.valueRange.start, e.valueRange.end);
+    out.push(`${e.name}: ${e.empty ? "(empty)" : e.encrypted ? `fp:${fingerprint(raw)}` : "PLAINTEXT (not encrypted; value not shown)"}`);
+  }
+  if (model.recipients !== undefined) {
+    out.push("", "# recipients (who can decrypt)");
+    for (const r of model.recipients) out.push(`${members.get(r) ?? "(not a member)"} ${r}`);
+  }
+  return `${out.join("\n")}\n`;
+}
+
+async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  const { positionals } = parseCommandArgs("textconv", argv, {}, { min: 1, max: 1, names: "FILE" });
+  const path = resolve(ctx.cwd, positionals[0] as string);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new CliError("NOT_FOUND", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      hint: "textconv takes the path of an environment file (git passes it)",
+      cause: error,
+    });
+  }
+  let text: string;
+  try {
+    text = decodeUtf8(bytes, { path });
+  } catch {
+    ctx.stdout.write(`${HEADER}\n# WARNING: not readable as text (not valid UTF-8, or over 8 MiB: ${bytes.length} bytes); content not shown\n`);
+    return 0;
+  }
+  ctx.stdout.write(renderTextconv(text, path, await memberNames([ctx.cwd, dirname(path)])));
+  return 0;
+}
+
+const command: Command = { summary: "a keyless view of an environment file for `git diff` (textconv driver)", help, run };
+export default command;
