@@ -5,7 +5,7 @@
  * JSON shape; the revision forms; and that no value ever appears in the output. No review run
  * has a key.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { updateKeysFile } from "../packages/sops/src/index.js";
@@ -19,7 +19,7 @@ afterEach(() => {
   sandboxes = [];
 });
 
-const VALUES = ["sk_live_AAAAbbbbCCCC1111", "hs_token_ZZZZyyyy2222", "sk_live_DDDDeeee3333", "legacy_QQQQ4444", "sk_live_PLAINplain5555"];
+const VALUES = ["sk_live_AAAAbbbbCCCC1111", "hs_token_ZZZZyyyy2222", "sk_live_DDDDeeee3333", "legacy_QQQQ4444", "sk_live_PLAINplain5555", "plain_hub_AAAA6666", "plain_legacy_BBBB7777", "plain_stripe_CCCC8888"];
 
 interface Report {
   base: { label: string; commit: string | null };
@@ -267,6 +267,36 @@ describe("review", () => {
     s.write("secrets/production.enc.yaml", plain);
     const report = await reviewJson(s, [], 1);
     expect(env(report, "production").problems.map((p) => p.kind)).toContain("plaintext");
+
+    // a whole file decrypted by hand: every value changed, not a data-key rotation
+    s.write("secrets/production.enc.yaml", `hubspot_api_token: ${VALUES[5]}\nlegacy_api_token: ${VALUES[6]}\nstripe_api_key: ${VALUES[7]}\n`);
+    const decrypted = env(await reviewJson(s, [], 1), "production");
+    expect(decrypted.dataKeyRotated).toBe(false);
+    expect(decrypted.secrets.map((x) => `${x.change} ${x.name}`)).toEqual(["changed hubspot_api_token", "changed legacy_api_token", "changed stripe_api_key"]);
+    expect(decrypted.secrets.every((x) => x.after === undefined)).toBe(true);
+  });
+
+  it("reads a project in a subfolder of the git repository at each commit", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+    const cwd = join(s.repo, "infra", "secrets-repo");
+    mkdirSync(cwd, { recursive: true });
+    expect((await s.run(["init", "--env", "production"], { cwd })).code).toBe(0);
+    s.write("infra/secrets-repo/connectors/stripe.yaml", "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n");
+    expect((await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { cwd, input: "sk_sub_1" })).code).toBe(0);
+    s.commit("base");
+    expect((await s.run(["rm", "stripe_api_key", "--env", "production", "--force", "--yes"], { cwd })).code).toBe(0);
+    s.commit("remove");
+    const r = await s.run(["review", "HEAD~1", "HEAD", "--json"], { cwd: join(cwd, "connectors"), env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(r.code, r.stderr).toBe(1);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(env(report, "production").secrets).toEqual([{ name: "stripe_api_key", change: "removed", before: expect.stringMatching(/^[0-9a-f]{8}$/) }]);
+    expect(report.diagnostics.filter((d) => d.new).map((d) => `${d.rule} ${d.file}`)).toEqual(["unknown-secret connectors/stripe.yaml"]);
+    // the base, read from git, has no diagnostics about stripe: it was defined and referenced there
+    const base = await s.run(["review", "HEAD~1", "HEAD~1", "--json"], { cwd, env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(base.code, base.stdout).toBe(0);
+    expect((JSON.parse(base.stdout) as Report).environments).toEqual([]);
   });
 
   it("reviews a pull request with BASE...HEAD, and a repository without commits", async () => {

@@ -162,7 +162,9 @@ export function buildReview(base: ReviewState, head: ReviewState): ReviewReport 
     const textAfter = after.path === undefined ? undefined : head.readText(after.path);
     const fileChange: EnvironmentReview["fileChange"] = !existedBefore && existsAfter ? "added" : existedBefore && !existsAfter ? "removed" : textBefore !== textAfter ? "modified" : "unchanged";
 
-    const changes = diffVersions(before.version, after.version);
+    // a rotation needs two encrypted versions: a file that was or became plaintext changed its values
+    const bothEncrypted = before.sops && after.sops;
+    const changes = diffVersions(before.version, after.version).map((c) => (c.kind === "re-encrypted" && !bothEncrypted ? { ...c, kind: "changed" as const } : c));
     const dataKeyRotated = changes.some((c) => c.kind === "re-encrypted");
     const secrets: SecretReview[] = [];
     const reencrypted: string[] = [];
