@@ -30,6 +30,7 @@ interface Report {
     fileChange: string;
     secrets: { name: string; change: string; before?: string; after?: string }[];
     dataKeyRotated: boolean;
+    rotationUncertain: boolean;
     reencrypted: string[];
     members: { gained: { name: string; recipient: string }[]; lost: { name: string; recipient: string }[]; keyChanged: unknown[] };
     recipients: { gained: { recipient: string; member?: string }[]; lost: { recipient: string; member?: string }[] };
@@ -141,12 +142,13 @@ describe("review", () => {
     const report = await reviewJson(s);
     const prod = env(report, "production");
     expect(prod.dataKeyRotated).toBe(true);
+    expect(prod.rotationUncertain).toBe(false);
     expect(prod.secrets).toEqual([]);
     expect(prod.reencrypted).toEqual(["hubspot_api_token", "legacy_api_token", "stripe_api_key"]);
     expect(report.summary).toMatchObject({ added: 0, changed: 0, removed: 0, reencrypted: 1 });
     const text = await review(s);
     expect(text.code).toBe(0);
-    expect(text.stdout).toContain("re-encrypted with a new data key: 3 values");
+    expect(text.stdout).toContain("data key rotated: 3 values (hubspot_api_token, legacy_api_token and stripe_api_key) re-encrypted");
     expect(text.stdout).toContain("re-encrypted (values may or may not have changed)");
     expect(text.stdout).not.toMatch(/~ \w+\s+changed/);
   });
@@ -205,6 +207,24 @@ describe("review", () => {
     const fixed = await reviewJson(s);
     expect(env(fixed, "production").problems).toEqual([]);
     expect(fixed.clean).toBe(true);
+  });
+
+  it("says so when one kept value cannot tell a rotation from a change plus a re-wrap (exit 1 on a removal)", async () => {
+    const { s, alice, set } = await project();
+    const bob = s.keygen("bob");
+    expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "staging"])).code).toBe(0);
+    s.commit("add bob to staging");
+    s.write("stellar.yaml", s.read("stellar.yaml").split("\n").filter((l) => !l.includes(bob.recipient)).join("\n"));
+    await set("stripe_api_key", "staging", "sk_live_NEWnew0000");
+    await updateKeysFile(join(s.repo, "secrets/staging.enc.yaml"), [alice.identity], [alice.recipient]);
+    const report = await reviewJson(s, [], 1);
+    const staging = env(report, "staging");
+    expect(staging).toMatchObject({ dataKeyRotated: true, rotationUncertain: true, reencrypted: ["stripe_api_key"], secrets: [] });
+    expect(staging.problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
+    expect(staging.problems[0]?.message).toContain("bob was removed from staging, and with only one value kept a data-key rotation cannot be told from a changed value without a key");
+    const text = await review(s);
+    expect(text.stdout).toContain("data key rotated, or the one value changed and the key re-wrapped (cannot tell without a key)");
+    expect(text.stdout).not.toContain("sk_live_NEWnew0000");
   });
 
   it("flags a stellar.yaml removal whose file can still be decrypted by the member (recipient drift)", async () => {

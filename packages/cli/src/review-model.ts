@@ -56,9 +56,14 @@ export interface EnvironmentReview {
   /** What happened to the file as a whole. */
   fileChange: "added" | "removed" | "modified" | "unchanged";
   secrets: SecretReview[];
-  /** True when the data key was rotated (every kept ENC string and the key wrapping changed). */
+  /**
+   * True when the data key was rotated: every kept ENC string changed and the data key was re-wrapped
+   * for every recipient (an unchanged wrapped key proves the data key is the same).
+   */
   dataKeyRotated: boolean;
-  /** Secrets whose value was re-encrypted with the new data key: they may or may not have changed. */
+  /** True when `dataKeyRotated` rests on one kept value only: a rotation, or that value changed and the key was re-wrapped. */
+  rotationUncertain: boolean;
+  /** Secrets re-encrypted when every kept value was (a rotation, or a plain sops edit): they may or may not have changed. */
   reencrypted: string[];
   /** Members of the environment in stellar.yaml. */
   members: { gained: MemberRef[]; lost: MemberRef[]; keyChanged: { name: string; before: string; after: string }[] };
@@ -123,6 +128,26 @@ function side(state: ReviewState, environment: string, config: ProjectConfig | u
   }
 }
 
+/**
+ * Whether a version re-encrypted every value it kept (`reencryptedAll`: every kept encrypted
+ * string changed, and either at least two were kept or every wrapped data key changed too) and
+ * whether that was a data-key rotation: a recipient whose wrapped key is unchanged proves the
+ * data key is the same (a plain \`sops\` edit re-encrypts values under the same key), so a rotation
+ * also re-wraps the key for every recipient. With one kept value a rotation cannot be told from a
+ * value change plus a re-wrap (\`uncertain\`). Both versions must be encrypted SOPS files.
+ */
+function rotationOf(before: Side, after: Side): { reencryptedAll: boolean; dataKeyRotated: boolean; uncertain: boolean } {
+  const none = { reencryptedAll: false, dataKeyRotated: false, uncertain: false };
+  if (!before.sops || !after.sops || before.version === undefined || after.version === undefined) return none;
+  const prev = before.version.values;
+  const kept = [...after.version.values].filter(([n, v]) => v !== "" && (prev.get(n) ?? "") !== "");
+  if (kept.length === 0 || kept.some(([n, v]) => prev.get(n) === v)) return none;
+  const stanzas = [...after.version.stanzas];
+  const rewrapped = stanzas.length > 0 && stanzas.every(([r, enc]) => before.version?.stanzas.get(r) !== enc);
+  if (kept.length < 2 && !rewrapped) return none;
+  return { reencryptedAll: true, dataKeyRotated: rewrapped, uncertain: rewrapped && kept.length < 2 };
+}
+
 const diagnosticKey = (d: Diagnostic): string => `${d.rule}\u0000${d.file}\u0000${d.secret ?? ""}\u0000${d.message}`;
 
 /** Compares `base` with `head`. */
@@ -162,10 +187,13 @@ export function buildReview(base: ReviewState, head: ReviewState): ReviewReport 
     const textAfter = after.path === undefined ? undefined : head.readText(after.path);
     const fileChange: EnvironmentReview["fileChange"] = !existedBefore && existsAfter ? "added" : existedBefore && !existsAfter ? "removed" : textBefore !== textAfter ? "modified" : "unchanged";
 
-    // a rotation needs two encrypted versions: a file that was or became plaintext changed its values
-    const bothEncrypted = before.sops && after.sops;
-    const changes = diffVersions(before.version, after.version).map((c) => (c.kind === "re-encrypted" && !bothEncrypted ? { ...c, kind: "changed" as const } : c));
-    const dataKeyRotated = changes.some((c) => c.kind === "re-encrypted");
+    const rotation = rotationOf(before, after);
+    const changes = diffVersions(before.version, after.version).map((c) =>
+      c.kind === "re-encrypted" || c.kind === "changed"
+        ? { ...c, kind: rotation.reencryptedAll && before.version?.values.get(c.name) !== "" && after.version?.values.get(c.name) !== "" ? ("re-encrypted" as const) : ("changed" as const) }
+        : c,
+    );
+    const dataKeyRotated = rotation.dataKeyRotated;
     const secrets: SecretReview[] = [];
     const reencrypted: string[] = [];
     for (const c of changes) {
@@ -182,7 +210,7 @@ export function buildReview(base: ReviewState, head: ReviewState): ReviewReport 
       summary[c.kind]++;
       changedNames.add(c.name);
     }
-    if (dataKeyRotated) summary.reencrypted++;
+    if (rotation.reencryptedAll) summary.reencrypted++;
 
     const membersBefore = new Map((baseConfig?.environments.find((e) => e.name === environment)?.members ?? []).map((m) => [m.name, m.recipient]));
     const membersAfter = new Map((headConfig?.environments.find((e) => e.name === environment)?.members ?? []).map((m) => [m.name, m.recipient]));
@@ -216,18 +244,20 @@ export function buildReview(base: ReviewState, head: ReviewState): ReviewReport 
     const envProblems: ReviewProblem[] = [];
     // a key that can no longer unwrap the data key still knows it unless the data key was rotated
     const storedAfter = [...(after.version?.values ?? new Map<string, string>())].filter(([n, v]) => v !== "" && after.encryptedNames.has(n));
-    if (existedBefore && existsAfter && !dataKeyRotated && storedAfter.length > 0) {
+    if (existedBefore && existsAfter && (!dataKeyRotated || rotation.uncertain) && storedAfter.length > 0) {
       for (const lost of recipients.lost) {
         const who = lost.member ?? lost.recipient;
         const unchanged = storedAfter.filter(([n, v]) => before.version?.values.get(n) === v).length;
+        const fix = `run \`stellar-secrets rotate-key --env ${environment}\`, then change the values ${who} could read`;
         envProblems.push({
           kind: "unrotated-removal",
           environment,
           file,
-          message:
-            `${who} was removed from ${environment} but the data key was not rotated: ${who} can still decrypt values that are not changed ` +
-            `(${unchanged} of ${storedAfter.length} here), and any value later encrypted with this data key; ` +
-            `run \`stellar-secrets rotate-key --env ${environment}\`, then change the values ${who} could read`,
+          message: dataKeyRotated
+            ? `${who} was removed from ${environment}, and with only one value kept a data-key rotation cannot be told from a changed value without a key: ` +
+              `if the data key was not rotated, ${who} can still decrypt every value encrypted with it; make sure the change was made with \`stellar-secrets members rm\` or \`rotate-key\`, or ${fix}`
+            : `${who} was removed from ${environment} but the data key was not rotated: ${who} can still decrypt values that are not changed ` +
+              `(${unchanged} of ${storedAfter.length} here), and any value later encrypted with this data key; ${fix}`,
         });
       }
     }
@@ -246,6 +276,7 @@ export function buildReview(base: ReviewState, head: ReviewState): ReviewReport 
         fileChange,
         secrets,
         dataKeyRotated,
+        rotationUncertain: rotation.uncertain,
         reencrypted,
         members,
         recipients,

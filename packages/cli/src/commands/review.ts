@@ -31,7 +31,7 @@ What is compared (as with \`git diff\`):
 
 Options:
   --json   print {"base","head","environments":[{"environment","file","fileChange","secrets":
-           [{"name","change","before"?,"after"?}],"dataKeyRotated","reencrypted","members",
+           [{"name","change","before"?,"after"?}],"dataKeyRotated","rotationUncertain","reencrypted","members",
            "recipients","encrypted","problems"}],"diagnostics","problems","summary","clean"}
            (docs/cli.md describes every field)
 
@@ -121,15 +121,20 @@ function renderEnvironment(e: EnvironmentReview): string[] {
     const prints = s.change === "changed" && s.before && s.after ? `  ${s.before} → ${s.after}` : s.after ? `  ${s.after}` : s.before ? `  was ${s.before}` : "";
     out.push(`  ${mark[s.change]} ${s.name.padEnd(width)}  ${s.change.padEnd(7)}${prints}`.trimEnd());
   }
-  if (e.dataKeyRotated) {
-    out.push(`  * re-encrypted with a new data key: ${plural(e.reencrypted.length, "value")} (${humanList(e.reencrypted)}) re-encrypted (values may or may not have changed)`);
+  if (e.reencrypted.length > 0) {
+    const how = e.rotationUncertain
+      ? "data key rotated, or the one value changed and the key re-wrapped (cannot tell without a key)"
+      : e.dataKeyRotated
+        ? "data key rotated"
+        : "every value re-encrypted under the same data key (e.g. a plain sops edit)";
+    out.push(`  * ${how}: ${plural(e.reencrypted.length, "value")} (${humanList(e.reencrypted)}) re-encrypted (values may or may not have changed)`);
   }
   for (const m of e.members.gained) out.push(`  access: ${m.name} gained access (member in stellar.yaml, ${shortRecipient(m.recipient)})`);
   for (const m of e.members.lost) out.push(`  access: ${m.name} lost access (no longer a member in stellar.yaml)`);
   for (const m of e.members.keyChanged) out.push(`  access: ${m.name}'s key changed (${shortRecipient(m.before)} → ${shortRecipient(m.after)})`);
   for (const r of e.recipients.gained) out.push(`  recipients: + ${recipientText(r)} can now decrypt the file`);
   for (const r of e.recipients.lost) out.push(`  recipients: - ${recipientText(r)} is no longer a recipient of the file`);
-  if (e.dataKeyRotated && e.recipients.lost.length > 0 && e.reencrypted.length > 0) {
+  if (e.dataKeyRotated && !e.rotationUncertain && e.recipients.lost.length > 0 && e.reencrypted.length > 0) {
     const who = humanList(e.recipients.lost.map((r) => r.member ?? shortRecipient(r.recipient)));
     out.push(`  note: the data key was rotated, but ${who} could read the ${plural(e.reencrypted.length, "value")} kept here before this change: change those they must not know`);
   }
