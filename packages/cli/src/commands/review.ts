@@ -30,10 +30,10 @@ What is compared (as with \`git diff\`):
                        \`stellar-secrets review origin/main...HEAD\`)
 
 Options:
-  --json   print {"base","head","environments":[{"environment","file","fileChange","secrets":
-           [{"name","change","before"?,"after"?}],"dataKeyRotated","rotationUncertain","reencrypted","members",
-           "recipients","encrypted","problems"}],"diagnostics","problems","summary","clean"}
-           (docs/cli.md describes every field)
+  --json   print {"base","head","environments":[{"environment","file","fileChange",
+           "secrets":[{"name","change","before"?,"after"?}],"dataKeyRotated",
+           "rotationUncertain","reencrypted","members","recipients","encrypted","problems"}],
+           "diagnostics","problems","summary","clean"} (docs/cli.md describes every field)
 
 Exit status: 0 the change is clean; 1 it has problems (a new checker error, a plaintext file or
 value, or a member removed without a data-key rotation); 2 usage; 4 BASE or HEAD is not a commit;
