@@ -277,6 +277,13 @@ describe("review", () => {
     // the plaintext value is changed (differs from the ENC string) but never fingerprinted
     expect(staging.secrets).toEqual([{ name: "stripe_api_key", change: "changed", before: expect.stringMatching(/^[0-9a-f]{8}$/) }]);
     expect(report.problems.every((p) => p.kind === "plaintext")).toBe(true);
+
+    // bytes that are not UTF-8: unreadable, its names unknown (not all "removed")
+    writeFileSync(join(s.repo, "secrets/production.enc.yaml"), Buffer.from([0x73, 0x3a, 0x20, 0xff, 0xfe, 0x0a]));
+    const unreadable = env(await reviewJson(s, [], 1), "production");
+    expect(unreadable.secrets).toEqual([]);
+    expect(unreadable.encrypted).toBe(false);
+    expect(unreadable.problems.map((p) => p.kind)).toEqual(["plaintext"]);
   });
 
   it("flags one plaintext value in an otherwise encrypted file", async () => {

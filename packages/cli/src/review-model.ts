@@ -103,14 +103,17 @@ interface Side {
   encryptedNames: Set<string>;
   /** Parses as an encrypted SOPS file. */
   sops: boolean;
+  /** The file exists but its names cannot be read (not UTF-8, too large): its secrets are unknown, not absent. */
+  unreadable: boolean;
 }
 
 function side(state: ReviewState, environment: string, config: ProjectConfig | undefined): Side {
   const model = state.index?.environmentFiles.get(environment);
   const path = model?.path ?? (config === undefined ? undefined : `${config.secretsDir.replace(/\/+$/, "")}/${environment}.enc.yaml`);
   const text = path === undefined ? undefined : state.readText(path);
-  if (model === undefined || text === undefined || text === null) {
-    return { path, model, version: undefined, encryptedNames: new Set(), sops: false };
+  if (model === undefined || text === undefined || text === null || !model.readable) {
+    const unreadable = model !== undefined && (text === null || !model.readable);
+    return { path, model, version: undefined, encryptedNames: new Set(), sops: false, unreadable };
   }
   try {
     const file = parseSecretsFile(text, { path });
@@ -120,11 +123,12 @@ function side(state: ReviewState, environment: string, config: ProjectConfig | u
       version: { values: new Map(file.entries.map((e) => [e.name, e.raw])), stanzas: new Map(file.metadata.age.map((s) => [s.recipient.trim(), s.enc])) },
       encryptedNames: new Set(file.entries.filter((e) => e.encrypted).map((e) => e.name)),
       sops: true,
+      unreadable: false,
     };
   } catch {
     // not valid SOPS (e.g. decrypted by hand): compare the stored text of each value, never show it
     const values = new Map(model.entries.map((e) => [e.name, text.slice(e.valueRange.start, e.valueRange.end)]));
-    return { path, model, version: { values, stanzas: new Map() }, encryptedNames: new Set(model.entries.filter((e) => e.encrypted).map((e) => e.name)), sops: false };
+    return { path, model, version: { values, stanzas: new Map() }, encryptedNames: new Set(model.entries.filter((e) => e.encrypted).map((e) => e.name)), sops: false, unreadable: false };
   }
 }
 
@@ -188,7 +192,9 @@ export function buildReview(base: ReviewState, head: ReviewState): ReviewReport 
     const fileChange: EnvironmentReview["fileChange"] = !existedBefore && existsAfter ? "added" : existedBefore && !existsAfter ? "removed" : textBefore !== textAfter ? "modified" : "unchanged";
 
     const rotation = rotationOf(before, after);
-    const changes = diffVersions(before.version, after.version).map((c) =>
+    // an unreadable side has unknown names: listing them all as added or removed would mislead
+    const comparable = !before.unreadable && !after.unreadable;
+    const changes = (comparable ? diffVersions(before.version, after.version) : []).map((c) =>
       c.kind === "re-encrypted" || c.kind === "changed"
         ? { ...c, kind: rotation.reencryptedAll && before.version?.values.get(c.name) !== "" && after.version?.values.get(c.name) !== "" ? ("re-encrypted" as const) : ("changed" as const) }
         : c,
