@@ -221,6 +221,26 @@ describe("bad input never stops the server", () => {
     writeFileSync(dev, good);
     await client.filesChanged([{ uri: pathToFileURL(dev).href, type: 2 }]);
     await client.waitForDiagnostics(pathToFileURL(dev).href, (d) => d.length === 0);
+    // A NUL byte in a comment is valid UTF-8 and valid YAML: the names stay known (as in `check`),
+    // instead of the file being dropped as "binary" and every reference losing its staging value.
+    const stagingNames = async (): Promise<string[]> => {
+      const r = (await client.conn.sendRequest("stellarSecrets/projects", {})) as { projects: { secrets: { name: string; environments: string[] }[] }[] };
+      return r.projects.flatMap((p) => p.secrets.filter((x) => x.environments.includes("staging")).map((x) => x.name)).sort();
+    };
+    const before = await stagingNames();
+    expect(before.length).toBeGreaterThan(0);
+    // the same change also adds a name, so the test can wait for the server to have read it
+    const goodText = good.toString("utf8");
+    const enc = /^[a-z_]+: (ENC\[[^\n]*\])$/m.exec(goodText)![1]!;
+    writeFileSync(dev, Buffer.concat([Buffer.from("#\u0000\n", "latin1"), Buffer.from(`zz_added_secret: ${enc}\n${goodText}`)]));
+    await client.filesChanged([{ uri: pathToFileURL(dev).href, type: 2 }]);
+    const after = await client.waitFor(async () => {
+      const names = await stagingNames();
+      return names.includes("zz_added_secret") ? names : undefined;
+    }, "the NUL-byte file read with its names");
+    expect(after).toEqual([...before, "zz_added_secret"].sort());
+    writeFileSync(dev, good);
+    await client.filesChanged([{ uri: pathToFileURL(dev).href, type: 2 }]);
     await stillAnswers();
   });
 

@@ -116,6 +116,37 @@ function defaultProject(root: string): ProjectConfig {
   };
 }
 
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+/**
+ * Reads one environment file the way `check` does (bytes when the file system offers them, so
+ * invalid UTF-8 is reported; the size limit; unreadable files). A file that cannot be read is
+ * reported on the file itself, and its names are then unknown, not absent (no
+ * missing-environment-value for its environment). Never throws. Used by the loader and by the
+ * language server when a file changes on disk.
+ */
+export function readEnvironmentFile(fs: WorkspaceFs, abs: string, rel: string, environment: string, maxBytes: number = MAX_FILE_BYTES): EnvironmentFile {
+  const restore = `restore it from git (\`git checkout -- ${rel}\`)`;
+  try {
+    if (fs.readFileBytes !== undefined) {
+      const bytes = fs.readFileBytes(abs);
+      if (bytes.length > maxBytes) {
+        return unreadableEnvironmentFile(rel, environment, `is larger than ${mib(maxBytes)} (${mib(bytes.length)})`, `a secrets file holds one short encrypted string per name: ${restore} or remove what does not belong in it`);
+      }
+      return parseEnvironmentBytes(bytes, rel, environment);
+    }
+    const text = fs.readFile(abs);
+    const bytes = text.length > maxBytes / 3 ? Buffer.byteLength(text, "utf8") : text.length;
+    if (bytes > maxBytes) {
+      return unreadableEnvironmentFile(rel, environment, `is larger than ${mib(maxBytes)} (${mib(bytes)})`, `a secrets file holds one short encrypted string per name: ${restore} or remove what does not belong in it`);
+    }
+    return parseEnvironmentFile(text, rel, environment);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    return unreadableEnvironmentFile(rel, environment, `cannot be read (${code})`, "check its permissions, or restore it from git");
+  }
+}
+
 /**
  * Loads the repository around `cwd` (stellar.yaml found upwards) into an index. Problems in
  * files are diagnostics in the index; files that cannot be read are listed in `skipped`.
@@ -165,30 +196,6 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     return text;
   };
 
-  const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-  // An environment file that cannot be read is reported on the file itself (and its names are
-  // then unknown, not absent: no missing-environment-value for its environment).
-  const readEnvironment = (abs: string, rel: string, environment: string): EnvironmentFile => {
-    const restore = `restore it from git (\`git checkout -- ${rel}\`)`;
-    try {
-      if (fs.readFileBytes !== undefined) {
-        const bytes = fs.readFileBytes(abs);
-        if (bytes.length > maxBytes) {
-          return unreadableEnvironmentFile(rel, environment, `is larger than ${mib(maxBytes)} (${mib(bytes.length)})`, `a secrets file holds one short encrypted string per name: ${restore} or remove what does not belong in it`);
-        }
-        return parseEnvironmentBytes(bytes, rel, environment);
-      }
-      const text = fs.readFile(abs);
-      const bytes = text.length > maxBytes / 3 ? Buffer.byteLength(text, "utf8") : text.length;
-      if (bytes > maxBytes) {
-        return unreadableEnvironmentFile(rel, environment, `is larger than ${mib(maxBytes)} (${mib(bytes)})`, `a secrets file holds one short encrypted string per name: ${restore} or remove what does not belong in it`);
-      }
-      return parseEnvironmentFile(text, rel, environment);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      return unreadableEnvironmentFile(rel, environment, `cannot be read (${code})`, "check its permissions, or restore it from git");
-    }
-  };
 
   const walk = (absDir: string, relDir: string, inSecrets: boolean): void => {
     let real: string;
@@ -244,7 +251,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
       const role = classifyPath(project, rel, filter);
       if (role.role === "ignored" || role.role === "project") continue;
       if (role.role === "environment") {
-        index.setEnvironmentFile(readEnvironment(abs, rel, role.environment));
+        index.setEnvironmentFile(readEnvironmentFile(fs, abs, rel, role.environment, maxBytes));
         continue;
       }
       const text = readSmall(abs, rel);

@@ -3,7 +3,7 @@
  * reads files (editor buffers win over the disk), core parses and checks them. Updating one file
  * re-parses only that file; the check is core's single pass over the already-parsed models.
  */
-import { readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import {
   checkConfigFile,
@@ -20,8 +20,8 @@ import {
   nodeWorkspaceFs,
   parseCatalog,
   parseConfigFile,
-  parseEnvironmentBytes,
   parseEnvironmentFile,
+  readEnvironmentFile,
   toRelative,
   type FileRole,
   type WorkspaceFs,
@@ -46,7 +46,7 @@ export async function createCoreModel(configPath: string, source: TextSource): P
     readFile: (path) => source.bufferOf(path) ?? nodeWorkspaceFs.readFile(path),
   };
   const { index } = loadWorkspace(dirname(configPath), { fs, maxFileBytes: MAX_FILE_BYTES });
-  return new CoreModel(configPath, index);
+  return new CoreModel(configPath, index, source);
 }
 
 function toCoreRange(lines: LineIndex, r: TextRange): CoreRange {
@@ -67,6 +67,7 @@ class CoreModel implements ProjectModel {
   constructor(
     configPath: string,
     private readonly index: WorkspaceIndex,
+    private readonly source: TextSource,
   ) {
     this.configPath = configPath;
     this.root = dirname(configPath);
@@ -87,29 +88,21 @@ class CoreModel implements ProjectModel {
     return classifyPath(this.index.project, rel, this.filter);
   }
 
-  /**
-   * An environment file's text from the disk was decoded leniently (U+FFFD for bad bytes): re-read
-   * its bytes then, so that invalid UTF-8 is reported as `check` reports it, not silently replaced.
-   */
-  private parseEnvironment(text: string, rel: string, environment: string) {
-    if (text.includes("\uFFFD")) {
-      try {
-        return parseEnvironmentBytes(readFileSync(this.abs(rel)), rel, environment);
-      } catch {
-        // gone or unreadable since: fall back to the text we have
-      }
-    }
-    return parseEnvironmentFile(text, rel, environment);
-  }
-
   /** Parses one file into the index (text undefined = gone). stellar.yaml is reloaded by the server as a whole. */
   private apply(rel: string, text: string | undefined): void {
     const role = this.roleOf(rel);
     switch (role.role) {
       case "environment":
-        if (text === undefined) this.index.removeEnvironmentFile(role.environment);
-        else this.index.setEnvironmentFile(this.parseEnvironment(text, rel, role.environment));
+      {
+        // An open buffer is what the user sees; otherwise read the disk exactly as `check` does
+        // (bytes: invalid UTF-8, NUL bytes and the size limit are reported, never read leniently).
+        const abs = this.abs(rel);
+        const buffer = this.source.bufferOf(abs);
+        if (buffer !== undefined) this.index.setEnvironmentFile(parseEnvironmentFile(buffer, rel, role.environment));
+        else if (text === undefined && !existsSync(abs)) this.index.removeEnvironmentFile(role.environment);
+        else this.index.setEnvironmentFile(readEnvironmentFile(nodeWorkspaceFs, abs, rel, role.environment));
         return;
+      }
       case "catalog":
         this.index.setCatalog(text === undefined ? undefined : { ...parseCatalog(text, rel), path: rel });
         return;
