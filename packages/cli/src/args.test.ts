@@ -60,6 +60,20 @@ describe("splitAtDoubleDash", () => {
     };
     expect(message(["name", "s3cr3t-VALUE"])).toBe("set: an unexpected extra argument (not shown: values are never taken from arguments)");
     expect(message(["name", "--s3cr3t+VALUE/x="])).toBe("set: an unknown option (not shown: values are never taken from arguments)");
-    expect(message(["name", "--vaule"])).toContain("--vaule");
+    // a value that looks like a flag name is not echoed either (QA: `--Tr0ub4dor-x`, `-hunter2`)
+    for (const v of ["--Tr0ub4dor-x", "--hunter2pass", "-hunter2"]) {
+      expect(message(["name", v])).toBe("set: an unknown option (not shown: values are never taken from arguments)");
+    }
+  });
+
+  it("names the existing options in the hint instead of the unknown one", () => {
+    try {
+      parseCommandArgs("set", ["name", "--Tr0ub4dor-x"], { env: { type: "string" }, "from-stdin": { type: "boolean" } }, { min: 1, max: 1, hideExtra: "values are never taken from arguments" });
+    } catch (e) {
+      expect((e as CliError).hint).toBe("the options of set are: --env, --from-stdin; run `stellar-secrets set --help`");
+      expect(JSON.stringify(e)).not.toContain("Tr0ub4dor");
+      return;
+    }
+    throw new Error("expected a USAGE error");
   });
 });

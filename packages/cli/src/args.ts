@@ -49,10 +49,12 @@ export function parseCommandArgs<S extends FlagSpecs>(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const unknown = /^Unknown option '([^']*)'/.exec(message)?.[1];
-    if (positionals.hideExtra !== undefined && unknown !== undefined && !/^--?[A-Za-z][A-Za-z0-9-]{0,40}$/.test(unknown)) {
-      // "--<something that is not a flag name>" may be a value starting with "-": never echo it
+    if (positionals.hideExtra !== undefined && unknown !== undefined) {
+      // Any unknown "-x"/"--x" may be a value that starts with "-" (`--Tr0ub4dor-x` looks like a
+      // flag name): never echo it; name the options that do exist instead.
+      const known = Object.keys(flags).map((f) => `--${f}`).join(", ");
       throw new CliError("USAGE", `${command}: an unknown option (not shown: ${positionals.hideExtra})`, {
-        hint: `run \`stellar-secrets ${command} --help\` for the options`,
+        hint: `the options of ${command} are: ${known}; run \`stellar-secrets ${command} --help\``,
       });
     }
     throw new CliError("USAGE", `${command}: ${firstLine(message)}`, {
