@@ -2,7 +2,7 @@
  * The language server's workspace handling: multi-root (one index per stellar.yaml), settings
  * (per-rule severity, config path), the IPC transport, and bad input that must never stop it.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -241,6 +241,19 @@ describe("bad input never stops the server", () => {
     expect(after).toEqual([...before, "zz_added_secret"].sort());
     writeFileSync(dev, good);
     await client.filesChanged([{ uri: pathToFileURL(dev).href, type: 2 }]);
+    await stillAnswers();
+  });
+
+  it("a deleted folder takes its files' diagnostics with it (editors report only the folder)", async () => {
+    const dir = org.path("agents/gone");
+    mkdirSync(join(dir, "actions"), { recursive: true });
+    const file = join(dir, "actions/broken.yaml");
+    writeFileSync(file, "kind: action\nname: broken\nmethod: GET\npath: /x\nconnection: no_such_connection\n");
+    await client.filesChanged([{ uri: pathToFileURL(file).href, type: 1 }]);
+    await client.waitForDiagnostics(pathToFileURL(file).href, (d) => d.some((x) => x.code === "unknown-reference"));
+    rmSync(dir, { recursive: true, force: true });
+    await client.filesChanged([{ uri: pathToFileURL(dir).href, type: 3 }]);
+    await client.waitForDiagnostics(pathToFileURL(file).href, (d) => d.length === 0);
     await stillAnswers();
   });
 

@@ -147,6 +147,18 @@ class CoreModel implements ProjectModel {
     return this.byFile.keys();
   }
 
+  indexedUnder(dir: string): string[] {
+    const prefix = `${this.rel(dir).replace(/\/+$/, "")}/`;
+    if (prefix === "/" || prefix.startsWith("../")) return [];
+    const rels = [
+      ...this.index.configFiles.keys(),
+      ...this.index.otherSecretsFiles.keys(),
+      ...[...this.index.environmentFiles.values()].map((f) => f.path),
+      ...(this.index.catalog ? [this.index.catalog.path] : []),
+    ];
+    return rels.filter((r) => r.startsWith(prefix)).map((r) => this.abs(r));
+  }
+
   owns(path: string): boolean {
     const rel = this.rel(path);
     return this.roleOf(rel).role !== "ignored";

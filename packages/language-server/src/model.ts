@@ -68,6 +68,8 @@ export interface ProjectModel {
   fileExists(path: string): boolean;
   /** Whether the project owns `path` (a config file it checks, an environment file, the catalog, stellar.yaml). */
   owns(path: string): boolean;
+  /** Absolute paths of the indexed files inside folder `dir` (for a folder deleted or moved away). */
+  indexedUnder(dir: string): string[];
   /** Diagnostics of one file (severity as configured in stellar.yaml). */
   diagnostics(path: string): readonly Diagnostic[];
   /**

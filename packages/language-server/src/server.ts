@@ -11,6 +11,7 @@ import {
   ResponseError,
   TextDocumentSyncKind,
   TextDocuments,
+  WatchKind,
   type ClientCapabilities,
   type Connection,
   type Diagnostic as LspDiagnostic,
@@ -219,6 +220,16 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     const affected = new Set<string>();
     const roots = new Set<string>();
     const reload = new Set<string>();
+    // A deleted (or moved-away) folder: every indexed file under it is gone too. Editors report the
+    // folder itself, not each file inside it.
+    const expanded: { path: string; deleted: boolean }[] = [];
+    for (const change of paths) {
+      expanded.push(change);
+      if (change.deleted && !existsSync(change.path)) {
+        for (const m of workspace.all()) for (const p of m.indexedUnder(change.path)) expanded.push({ path: p, deleted: true });
+      }
+    }
+    paths = expanded;
     for (const { path, deleted } of paths) {
       if (basename(path) === "stellar.yaml") {
         if (!workspace.isOpen(path)) reload.add(path);
@@ -263,7 +274,8 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     ready = (async () => {
       if (capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
         await connection.client.register(DidChangeWatchedFilesNotification.type, {
-          watchers: [{ globPattern: "**/*.{yaml,yml,json}" }],
+          // files we read, plus deletions of anything (a deleted folder arrives as the folder only)
+          watchers: [{ globPattern: "**/*.{yaml,yml,json}" }, { globPattern: "**/*", kind: WatchKind.Delete }],
         });
       }
       if (capabilities.workspace?.workspaceFolders) {
