@@ -247,7 +247,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   }
 
   connection.onInitialize((params): InitializeResult => {
-    capabilities = params.capabilities;
+    capabilities = params.capabilities ?? {};
     pull = capabilities.textDocument?.diagnostic !== undefined;
     folders = params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: "root" }] : []);
     const init = (params.initializationOptions ?? {}) as Partial<Settings>;
