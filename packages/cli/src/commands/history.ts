@@ -2,7 +2,7 @@
  * `stellar-secrets history [NAME] [--env ENV]`: every commit that added, changed or removed a
  * secret's value, per environment, from git history — no key needed.
  */
-import { secretsFilePath } from "@stellar-secrets/core";
+import { secretsFilePath, type EnvironmentConfig, type ProjectConfig } from "@stellar-secrets/core";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { renderJson, renderTable } from "../format.js";
@@ -39,18 +39,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const name = positionals[0];
   const config = await openProject(ctx);
   const envs = selectEnvironments(config, splitList(f.env), { all: true });
-  const identities = f["no-decrypt"] ? undefined : identitiesFor(ctx);
-  const progress = progressLine(ctx);
-  const history = await readSecretsHistory({
-    cwd: config.root,
-    env: ctx.env,
-    files: envs.map((e) => ({ environment: e.name, path: secretsFilePath(config, e.name) })),
-    identities: identities !== undefined && identities.identities.length > 0 ? identities : undefined,
-    onProgress: progress.update,
-  });
-  progress.done();
+  const history = await readHistoryOf(ctx, config, envs, f["no-decrypt"] === true);
   const events = history.events.filter((e) => name === undefined || e.name === name);
-  for (const w of history.warnings) ctx.stderr.write(`warning: ${w}\n`);
 
   if (f.json) {
     ctx.stdout.write(renderJson(events));
@@ -90,6 +80,26 @@ function describeKind(e: HistoryEvent): string {
 
 /** Work items from which a run counts as long and shows progress. */
 export const PROGRESS_THRESHOLD = 500;
+
+/**
+ * The value history of `envs` from git (with a key when one is found and `noDecrypt` is false, to
+ * tell a re-encryption from a value change), with a progress line on long runs and warnings on
+ * stderr. Shared by `history` and `stale`.
+ */
+export async function readHistoryOf(ctx: CommandContext, config: ProjectConfig, envs: readonly EnvironmentConfig[], noDecrypt: boolean): Promise<Awaited<ReturnType<typeof readSecretsHistory>>> {
+  const identities = noDecrypt ? undefined : identitiesFor(ctx);
+  const progress = progressLine(ctx);
+  const history = await readSecretsHistory({
+    cwd: config.root,
+    env: ctx.env,
+    files: envs.map((e) => ({ environment: e.name, path: secretsFilePath(config, e.name) })),
+    identities: identities !== undefined && identities.identities.length > 0 ? identities : undefined,
+    onProgress: progress.update,
+  });
+  progress.done();
+  for (const w of history.warnings) ctx.stderr.write(`warning: ${w}\n`);
+  return history;
+}
 
 /** A progress line on stderr, shown only on a terminal and only for long runs (many file versions). */
 export function progressLine(ctx: CommandContext): { update: (phase: string, done: number, total: number) => void; done: () => void } {

@@ -2,14 +2,12 @@
  * `stellar-secrets stale [--older-than 90d]`: secrets whose value last changed before a limit,
  * per environment, from git history (no key needed).
  */
-import { secretsFilePath } from "@stellar-secrets/core";
 import { parseCommandArgs, parseDurationDays, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { plural, renderJson, renderTable } from "../format.js";
-import { readSecretsHistory } from "../git-history.js";
 import { lastValueChanges } from "../history.js";
-import { identitiesFor, namesIn, openProject, readCatalog, readEnvironmentFiles, selectEnvironments } from "../repository.js";
-import { progressLine } from "./history.js";
+import { namesIn, openProject, readCatalog, readEnvironmentFiles, selectEnvironments } from "../repository.js";
+import { readHistoryOf } from "./history.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -47,17 +45,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const envs = selectEnvironments(config, splitList(f.env), { all: true });
   const files = await readEnvironmentFiles(config, envs);
   const catalog = await readCatalog(config);
-  const identities = f["no-decrypt"] ? undefined : identitiesFor(ctx);
-  const progress = progressLine(ctx);
-  const history = await readSecretsHistory({
-    cwd: config.root,
-    env: ctx.env,
-    files: envs.map((e) => ({ environment: e.name, path: secretsFilePath(config, e.name) })),
-    identities: identities !== undefined && identities.identities.length > 0 ? identities : undefined,
-    onProgress: progress.update,
-  });
-  progress.done();
-  for (const w of history.warnings) ctx.stderr.write(`warning: ${w}\n`);
+  const history = await readHistoryOf(ctx, config, envs, f["no-decrypt"] === true);
   const last = lastValueChanges(history.events);
   const now = Date.now();
 
