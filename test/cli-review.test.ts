@@ -405,6 +405,13 @@ describe("textconv", () => {
     expect(tc.stdout).toContain("# WARNING: not a valid encrypted SOPS file");
     expect(tc.stdout).toContain("stripe_api_key: PLAINTEXT (not encrypted; value not shown)");
     expect(tc.stdout).toContain("empty_one: (empty)");
+    // the fix hint names the environment of the file
+    expect(tc.stdout).toContain("`stellar-secrets set stripe_api_key --env staging`");
+    expect(tc.stdout).not.toMatch(/--env `/);
+    s.write("secrets/odd-name.yaml", `stripe_api_key: ${VALUES[4]}\n`);
+    const odd = await s.run(["textconv", "secrets/odd-name.yaml"]);
+    expect(odd.stdout).toContain("`stellar-secrets set stripe_api_key --env ENV`");
+    expect(odd.stdout).not.toContain(VALUES[4]);
     expect(tc.stdout).not.toContain(VALUES[4]);
     const missing = await s.run(["textconv", "secrets/nope.enc.yaml"]);
     expect(missing.code).toBe(4);

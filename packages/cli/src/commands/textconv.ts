@@ -4,7 +4,7 @@
  * recipients by member name with a fingerprint of their wrapped data key. Never prints a value.
  */
 import { readFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { findProjectRoot, parseEnvironmentFile, parseProjectConfig, PROJECT_FILE } from "@stellar-secrets/core";
 import { decodeUtf8, parseSecretsFile } from "@stellar-secrets/sops";
 import { parseCommandArgs } from "../args.js";
@@ -45,6 +45,12 @@ async function memberNames(dirs: string[]): Promise<Map<string, string>> {
   return names;
 }
 
+/** The environment an environment file is for: `<env>` of `<env>.enc.yaml`, else the placeholder `ENV`. */
+export function environmentOf(path: string): string {
+  const match = /^(.+)\.enc\.ya?ml$/.exec(basename(path));
+  return match?.[1] ?? "ENV";
+}
+
 /** The keyless view of an environment file's text (`path` is only used in messages). */
 export function renderTextconv(text: string, path: string, members: ReadonlyMap<string, string>): string {
   const out = [HEADER];
@@ -61,7 +67,8 @@ export function renderTextconv(text: string, path: string, members: ReadonlyMap<
   } catch {
     // not a valid SOPS file: names from core's keyless reader, values never shown
   }
-  const model = parseEnvironmentFile(text, path, "");
+  // the environment is named by the file (`<env>.enc.yaml`), so hints name a real `--env`
+  const model = parseEnvironmentFile(text, path, environmentOf(path));
   out.push("# WARNING: not a valid encrypted SOPS file");
   for (const d of model.diagnostics) out.push(`#   line ${d.line}: ${d.message}`);
   for (const e of model.entries) {
