@@ -499,15 +499,7 @@ export async function reencryptSecrets(previous: DecryptedSecrets, values: Reado
     previous.values.get(name) === value && oldRaw.get(name)?.startsWith("ENC[") ? oldRaw.get(name) : undefined,
   );
   const lastmodified = formatLastModified(options.now ?? new Date());
-  // Recipients that stay keep their stanza verbatim (smaller diff); only new ones are wrapped.
-  let age = previous.file.metadata.age;
-  if (options.recipients !== undefined && !sameSet(options.recipients, previous.file.recipients)) {
-    const kept = new Map(previous.file.metadata.age.map((s) => [s.recipient, s] as const));
-    const wanted = uniqueRecipients(options.recipients);
-    const fresh = await wrapAll(previous.dataKey, wanted.filter((r) => !kept.has(r)));
-    const byRecipient = new Map(fresh.map((s) => [s.recipient, s] as const));
-    age = wanted.map((r) => kept.get(r) ?? byRecipient.get(r)!);
-  }
+  const age = options.recipients === undefined ? previous.file.metadata.age : await stanzasFor(previous, options.recipients);
   return render(entries, {
     age,
     lastmodified,
@@ -516,18 +508,29 @@ export async function reencryptSecrets(previous: DecryptedSecrets, values: Reado
   });
 }
 
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  const x = new Set(a.map((s) => s.trim()));
-  const y = new Set(b);
-  return x.size === y.size && [...x].every((s) => y.has(s));
+/**
+ * The stanzas for `recipients` under the same data key: recipients that stay keep their stanza
+ * byte-for-byte (a smaller diff, and proof for a keyless review that the data key did not change);
+ * only new recipients get the data key wrapped for them.
+ */
+async function stanzasFor(previous: DecryptedSecrets, recipients: readonly string[]): Promise<AgeStanza[]> {
+  const kept = new Map(previous.file.metadata.age.map((s) => [s.recipient, s] as const));
+  const wanted = uniqueRecipients(recipients);
+  const fresh = await wrapAll(previous.dataKey, wanted.filter((r) => !kept.has(r)));
+  const byRecipient = new Map(fresh.map((s) => [s.recipient, s] as const));
+  return wanted.map((r) => kept.get(r) ?? byRecipient.get(r)!);
 }
 
-/** updatekeys: same data key, values, MAC and `lastmodified`; every stanza re-wrapped for exactly `recipients`. */
+/**
+ * updatekeys: same data key, values, MAC and `lastmodified`; stanzas for exactly `recipients`
+ * (recipients that stay keep theirs byte-for-byte, new ones are wrapped). A removed recipient who
+ * kept the data key can still decrypt: rotate ({@link rotateDataKey}) after removing anyone.
+ */
 export async function updateKeys(previous: DecryptedSecrets, recipients: readonly string[]): Promise<string> {
   refuseForeignKeys(previous);
   const meta = previous.file.metadata;
   return render(previous.file.entries, {
-    age: await wrapAll(previous.dataKey, uniqueRecipients(recipients)),
+    age: await stanzasFor(previous, recipients),
     lastmodified: meta.lastmodified,
     mac: meta.mac,
     version: writtenVersion(meta.version, undefined),

@@ -326,6 +326,16 @@ describe("updateKeys and rotateDataKey", () => {
     expect((err as SopsError).code).toBe("NO_MATCHING_IDENTITY");
   });
 
+  it("updateKeys keeps the stanza of a recipient who stays byte-for-byte (proof for a keyless review that the key did not change)", async () => {
+    const t1 = await updateKeys(dec, [bob.recipient, carol.recipient]);
+    const d1 = await decryptSecrets(t1, [bob.identity]);
+    const t2 = await updateKeys(d1, [bob.recipient, alice.recipient]);
+    const stanza = (t: string, r: string) => parseSecretsFile(t).metadata.age.find((x) => x.recipient === r)?.enc;
+    expect(stanza(t2, bob.recipient)).toBe(stanza(t1, bob.recipient));
+    expect(stanza(t2, carol.recipient)).toBeUndefined();
+    expect((await decryptSecrets(t2, [alice.identity])).values.size).toBe(VALUES.size);
+  });
+
   it("rotateDataKey: new data key, every ENC string changes, values and recipients kept", async () => {
     const t2 = await rotateDataKey(dec, { now: NOW });
     const d2 = await decryptSecrets(t2, [bob.identity]);
