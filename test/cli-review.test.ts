@@ -8,7 +8,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { updateKeysFile } from "../packages/sops/src/index.js";
+import { aadForPath, decryptValue, encryptValue, parseSecretsFile, unwrapFileKey, updateKeysFile, type SopsValueType } from "../packages/sops/src/index.js";
 import { createSandbox, REPO_ROOT, type AgeKey, type RunResult, type Sandbox } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
@@ -77,6 +77,22 @@ async function reviewJson(s: Sandbox, args: string[] = [], status = 0): Promise<
   const r = await review(s, [...args, "--json"]);
   expect(r.code, r.stderr + r.stdout).toBe(status);
   return JSON.parse(r.stdout) as Report;
+}
+
+/** What a plain `sops` edit does: every value re-encrypted with a fresh IV under the same data key (wrapped keys untouched). */
+async function sopsEditSameKey(s: Sandbox, rel: string, identity: string): Promise<void> {
+  const text = s.read(rel);
+  const file = parseSecretsFile(text, { path: rel });
+  const key = await unwrapFileKey(file, [identity]);
+  let out = text;
+  for (const e of file.entries) {
+    if (!e.encrypted) continue;
+    const aad = aadForPath([e.name]);
+    const { plaintext, type } = decryptValue(e.raw, key, aad);
+    out = out.replace(e.raw, encryptValue(plaintext, key, aad, type as SopsValueType));
+  }
+  expect(out).not.toBe(text);
+  s.write(rel, out);
 }
 
 const env = (report: Report, name: string): Report["environments"][number] => {
@@ -151,6 +167,18 @@ describe("review", () => {
     expect(text.stdout).toContain("data key rotated: 3 values (hubspot_api_token, legacy_api_token and stripe_api_key) re-encrypted");
     expect(text.stdout).toContain("re-encrypted (values may or may not have changed)");
     expect(text.stdout).not.toMatch(/~ \w+\s+changed/);
+  });
+
+  it("never says no value changed when every value was re-encrypted under the same data key", async () => {
+    const { s, alice } = await project();
+    await sopsEditSameKey(s, "secrets/production.enc.yaml", alice.identity);
+    const report = await reviewJson(s);
+    const prod = env(report, "production");
+    expect(prod).toMatchObject({ dataKeyRotated: false, rotationUncertain: false, secrets: [], reencrypted: ["hubspot_api_token", "legacy_api_token", "stripe_api_key"] });
+    const text = await review(s);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain("every value re-encrypted under the same data key (e.g. a plain sops edit): 3 values");
+    expect(text.stdout).not.toContain("no value changed");
   });
 
   it("names members who gained and lost access; a removal with rotation is clean", async () => {

@@ -139,7 +139,8 @@ function renderEnvironment(e: EnvironmentReview): string[] {
     out.push(`  note: the data key was rotated, but ${who} could read the ${plural(e.reencrypted.length, "value")} kept here before this change: change those they must not know`);
   }
   if (e.encrypted === false) out.push("  ! the file is not a valid encrypted SOPS file");
-  if (e.secrets.length === 0 && !e.dataKeyRotated && e.fileChange === "modified" && e.recipients.gained.length + e.recipients.lost.length === 0) {
+  // only when no value was re-encrypted: a re-encrypted value may have changed
+  if (e.secrets.length === 0 && e.reencrypted.length === 0 && !e.dataKeyRotated && e.fileChange === "modified" && e.recipients.gained.length + e.recipients.lost.length === 0) {
     out.push("  (no value changed: only metadata such as key wrapping or formatting)");
   }
   for (const p of e.problems) out.push(`  ✗ ${p.message}`);
