@@ -237,6 +237,47 @@ describe("review", () => {
     expect(fixed.clean).toBe(true);
   });
 
+  it("flags a removal without rotation in an environment with no values: an unchanged wrapped key proves the same data key", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "zero"])).code).toBe(0);
+    const bob = s.keygen("bob");
+    expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "zero"])).code).toBe(0);
+    s.commit("zero with bob");
+    const file = "secrets/zero.enc.yaml";
+    const before = s.read(file);
+    expect(before).toContain(bob.recipient);
+    expect(parseSecretsFile(before, { path: file }).entries).toEqual([]);
+    // by hand: bob out of stellar.yaml and his recipient block out of the file; alice's wrapped key untouched
+    s.write("stellar.yaml", s.read("stellar.yaml").split("\n").filter((l) => !l.includes(bob.recipient)).join("\n"));
+    const lines = before.split("\n");
+    const start = lines.findIndex((l) => l.includes(`recipient: ${bob.recipient}`));
+    const end = lines.findIndex((l, i) => i > start && l.includes("-----END AGE ENCRYPTED FILE-----"));
+    expect(start).toBeGreaterThan(-1);
+    lines.splice(start, end - start + 1);
+    s.write(file, lines.join("\n"));
+    s.commit("drop bob by hand");
+
+    const r = await review(s, ["HEAD~1...HEAD"]);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.stdout).toContain("bob was removed from zero but the data key was not rotated: bob can still decrypt any value later encrypted with this data key");
+    expect(r.stdout).toContain("(alice's wrapped data key is unchanged: the data key is the same)");
+    const report = await reviewJson(s, ["HEAD~1...HEAD"], 1);
+    const zero = env(report, "zero");
+    expect(zero.recipients.lost).toEqual([{ recipient: bob.recipient, member: "bob" }]);
+    expect(zero.dataKeyRotated).toBe(false);
+    expect(zero.problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
+    expect(report.problems.map((p) => `${p.kind} ${p.environment}`)).toContain("unrotated-removal zero");
+    expect(report.clean).toBe(false);
+
+    // rotating the data key re-wraps it for alice: clean
+    expect((await s.run(["rotate-key", "--env", "zero"])).code).toBe(0);
+    const rotated = await reviewJson(s, ["HEAD~1"]);
+    expect(env(rotated, "zero").problems).toEqual([]);
+  });
+
   it("says so when one kept value cannot tell a rotation from a change plus a re-wrap (exit 1 on a removal)", async () => {
     const { s, alice, set } = await project();
     const bob = s.keygen("bob");

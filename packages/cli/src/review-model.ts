@@ -250,20 +250,25 @@ export function buildReview(base: ReviewState, head: ReviewState): ReviewReport 
     const envProblems: ReviewProblem[] = [];
     // a key that can no longer unwrap the data key still knows it unless the data key was rotated
     const storedAfter = [...(after.version?.values ?? new Map<string, string>())].filter(([n, v]) => v !== "" && after.encryptedNames.has(n));
-    if (existedBefore && existsAfter && (!dataKeyRotated || rotation.uncertain) && storedAfter.length > 0) {
+    // a remaining recipient whose wrapped key is byte-for-byte the same proves the data key is the same, values or not
+    const keptStanza = [...(after.version?.stanzas ?? new Map<string, string>())].find(([r, enc]) => before.version?.stanzas.get(r) === enc);
+    const sameKeyProven = keptStanza !== undefined;
+    if (existedBefore && existsAfter && (sameKeyProven || ((!dataKeyRotated || rotation.uncertain) && storedAfter.length > 0))) {
       for (const lost of recipients.lost) {
         const who = lost.member ?? lost.recipient;
         const unchanged = storedAfter.filter(([n, v]) => before.version?.values.get(n) === v).length;
         const fix = `run \`stellar-secrets rotate-key --env ${environment}\`, then change the values ${who} could read`;
+        const proof = keptStanza === undefined ? "" : ` (${whoIs(keptStanza[0]) ?? keptStanza[0]}'s wrapped data key is unchanged: the data key is the same)`;
         envProblems.push({
           kind: "unrotated-removal",
           environment,
           file,
-          message: dataKeyRotated
-            ? `${who} was removed from ${environment}, and with only one value kept a data-key rotation cannot be told from a changed value without a key: ` +
-              `if the data key was not rotated, ${who} can still decrypt every value encrypted with it; make sure the change was made with \`stellar-secrets members rm\` or \`rotate-key\`, or ${fix}`
-            : `${who} was removed from ${environment} but the data key was not rotated: ${who} can still decrypt values that are not changed ` +
-              `(${unchanged} of ${storedAfter.length} here), and any value later encrypted with this data key; ${fix}`,
+          message:
+            dataKeyRotated && !sameKeyProven
+              ? `${who} was removed from ${environment}, and with only one value kept a data-key rotation cannot be told from a changed value without a key: ` +
+                `if the data key was not rotated, ${who} can still decrypt every value encrypted with it; make sure the change was made with \`stellar-secrets members rm\` or \`rotate-key\`, or ${fix}`
+              : `${who} was removed from ${environment} but the data key was not rotated: ${who} can still decrypt ` +
+                `${storedAfter.length === 0 ? "" : `values that are not changed (${unchanged} of ${storedAfter.length} here), and `}any value later encrypted with this data key${proof}; ${fix}`,
         });
       }
     }
