@@ -306,7 +306,43 @@ describe("review", () => {
     expect(env(report, "production").recipients.lost).toEqual([]);
     const drift = report.diagnostics.find((d) => d.rule === "recipient-drift");
     expect(drift).toMatchObject({ severity: "error", file: "secrets/production.enc.yaml", new: true });
-    expect(report.problems.map((p) => p.kind)).toEqual(["checker-error"]);
+    // bob's key still opens the file but he is no member: one problem (not also the checker's drift error)
+    expect(report.problems.map((p) => p.kind)).toEqual(["non-member-recipient"]);
+    expect(report.problems[0]?.message).toContain(`bob (${bob.recipient}) can decrypt secrets/production.enc.yaml but is not a member of production in stellar.yaml`);
+  });
+
+  it("a change cannot weaken its own checks: weakened rules are problems, and the base's severities judge the change", async () => {
+    const { s, alice } = await project();
+    const carol = s.keygen("carol");
+    expect(s.read("stellar.yaml")).not.toMatch(/^rules:/m);
+    // a non-member recipient added by hand, with the drift check turned off in the same change
+    s.write("stellar.yaml", `${s.read("stellar.yaml").trimEnd()}\nrules:\n  recipient-drift: off\n`);
+    await updateKeysFile(join(s.repo, "secrets/production.enc.yaml"), [alice.identity], [alice.recipient, carol.recipient]);
+    s.commit("sneak carol in");
+    const r = await review(s, ["HEAD~1...HEAD"]);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.stdout).toContain("stellar.yaml weakens rule recipient-drift from error to off");
+    expect(r.stdout).toContain(`${carol.recipient} can decrypt secrets/production.enc.yaml but is not a member of production in stellar.yaml`);
+    const report = await reviewJson(s, ["HEAD~1...HEAD"], 1);
+    expect(report.problems.map((p) => p.kind).sort()).toEqual(["non-member-recipient", "weakened-rule"]);
+    expect(report.problems.find((p) => p.kind === "weakened-rule")).toMatchObject({ file: "stellar.yaml", line: expect.any(Number) });
+    expect(env(report, "production").recipients.gained).toEqual([{ recipient: carol.recipient }]);
+    // judged by the base's rules: the drift error is still reported
+    expect(report.diagnostics.find((d) => d.rule === "recipient-drift")).toMatchObject({ severity: "error", new: true, file: "secrets/production.enc.yaml" });
+
+    // a removed secret still referenced, with its rule lowered to a warning in the same change
+    const { s: t } = await project();
+    expect((await t.run(["rm", "stripe_api_key", "--env", "production", "--force", "--yes"])).code).toBe(0);
+    t.write("stellar.yaml", `${t.read("stellar.yaml").trimEnd()}\nrules:\n  missing-environment-value: warning\n`);
+    const lowered = await reviewJson(t, [], 1);
+    expect(lowered.problems.map((p) => p.kind).sort()).toEqual(["checker-error", "weakened-rule"]);
+    expect(lowered.problems.find((p) => p.kind === "weakened-rule")?.message).toContain("stellar.yaml weakens rule missing-environment-value from error to warning");
+    expect(lowered.diagnostics.find((d) => d.rule === "missing-environment-value")).toMatchObject({ severity: "error", new: true, secret: "stripe_api_key" });
+
+    // raising a severity is not a weakening
+    const { s: u } = await project();
+    u.write("stellar.yaml", `${u.read("stellar.yaml").trimEnd()}\nrules:\n  recipient-drift: error\n`);
+    expect((await reviewJson(u)).problems).toEqual([]);
   });
 
   it("flags a removed secret that is still referenced (exit 1)", async () => {

@@ -19,7 +19,7 @@ function state(label: string, members: Record<string, string>, text: string | un
   if (config === undefined) throw new Error("bad test config");
   const index = new WorkspaceIndex(config);
   if (text !== undefined) index.setEnvironmentFile(parseEnvironmentFile(text, FILE, "production"));
-  return { label, commit: undefined, index, diagnostics: [], readText: (rel) => (rel === FILE ? text : undefined) };
+  return { label, commit: undefined, index, diagnostics: [], checkWith: () => [], readText: (rel) => (rel === FILE ? text : undefined) };
 }
 
 async function setup(): Promise<{ alice: { identity: string; recipient: string }; bob: { identity: string; recipient: string }; base: string }> {

@@ -7,7 +7,7 @@
  * reads, prints or fingerprints a plaintext value.
  */
 import { createHash } from "node:crypto";
-import type { Diagnostic, EnvironmentFile, ProjectConfig } from "@stellar-secrets/core";
+import { RULES, type Diagnostic, type EnvironmentFile, type ProjectConfig } from "@stellar-secrets/core";
 import { parseSecretsFile } from "@stellar-secrets/sops";
 import { diffVersions, type FileVersion } from "./history.js";
 import type { ReviewState } from "./review-tree.js";
@@ -40,7 +40,7 @@ export interface RecipientRef {
 
 /** Something that makes the change unsafe to merge (exit status 1). */
 export interface ReviewProblem {
-  kind: "plaintext" | "unrotated-removal" | "checker-error";
+  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error";
   environment?: string;
   /** Where, relative to the project root (with a 1-based line when known). */
   file?: string;
@@ -272,6 +272,27 @@ export function buildReview(base: ReviewState, head: ReviewState): ReviewReport 
         });
       }
     }
+    // a key that can decrypt the file but is no member of the environment (whatever stellar.yaml's `rules` say)
+    const envAfter = headConfig?.environments.find((e) => e.name === environment);
+    if (existsAfter && envAfter !== undefined) {
+      const memberKeys = new Set(envAfter.members.map((m) => m.recipient));
+      const baseMemberKeys = new Set((baseConfig?.environments.find((e) => e.name === environment)?.members ?? []).map((m) => m.recipient));
+      const extraBefore = new Set([...recipientsBefore].filter((r) => !baseMemberKeys.has(r)));
+      for (const r of recipientsAfter) {
+        if (memberKeys.has(r) || extraBefore.has(r)) continue;
+        const name = whoIs(r);
+        const who = name === undefined ? r : `${name} (${r})`;
+        envProblems.push({
+          kind: "non-member-recipient",
+          environment,
+          file,
+          line: after.model?.recipientsRange === undefined ? undefined : after.model.lines.positionAt(after.model.recipientsRange.start).line,
+          message:
+            `${who} can decrypt ${file} but is not a member of ${environment} in stellar.yaml: ` +
+            `add them with \`stellar-secrets members add\`, or drop the recipient and rotate the data key (\`stellar-secrets members rm ${name ?? "NAME"} --env ${environment}\` or \`rotate-key --env ${environment}\`)`,
+        });
+      }
+    }
     // plaintext: the file's own encryption problems (at their default severity, whatever stellar.yaml says)
     const baseFileDiagnostics = new Set((before.model?.diagnostics ?? []).map(diagnosticKey));
     for (const d of after.model?.diagnostics ?? []) {
@@ -298,12 +319,34 @@ export function buildReview(base: ReviewState, head: ReviewState): ReviewReport 
     problems.push(...envProblems);
   }
 
+  // a change may not weaken the rules that judge it: report it, and judge it by the base's severities
+  const baseUsable = base.index !== undefined && base.index.projectUsable && baseConfig !== undefined;
+  if (baseUsable && headConfig !== undefined) {
+    const rank = { off: 0, info: 1, warning: 2, error: 3 } as const;
+    const configText = head.readText("stellar.yaml");
+    const configLines = typeof configText === "string" ? configText.split("\n") : [];
+    for (const rule of RULES) {
+      const was = baseConfig.rules[rule.id] ?? rule.severity;
+      const now = headConfig.rules[rule.id] ?? rule.severity;
+      if (rank[now] >= rank[was]) continue;
+      const at = configLines.findIndex((l) => new RegExp(`^\\s+["']?${rule.id}["']?\\s*:`).test(l));
+      problems.push({
+        kind: "weakened-rule",
+        file: "stellar.yaml",
+        ...(at === -1 ? {} : { line: at + 1 }),
+        message: `stellar.yaml weakens rule ${rule.id} from ${was} to ${now}: a change cannot lower the checks that review it; make that change on its own, reviewed separately`,
+      });
+    }
+  }
+  const headDiagnostics = baseUsable ? head.checkWith(baseConfig.rules) : head.diagnostics;
+  const nonMemberFiles = new Set(problems.filter((p) => p.kind === "non-member-recipient").map((p) => p.file));
+
   // checker diagnostics at head: new ones, and those about a changed secret or file
   const baseCounts = new Map<string, number>();
   for (const d of base.diagnostics) baseCounts.set(diagnosticKey(d), (baseCounts.get(diagnosticKey(d)) ?? 0) + 1);
   const diagnostics: ReviewDiagnostic[] = [];
   const seenProblems = new Set(problems.filter((p) => p.kind === "plaintext").map((p) => `${p.file}\u0000${p.message}`));
-  for (const d of head.diagnostics) {
+  for (const d of headDiagnostics) {
     const key = diagnosticKey(d);
     const count = baseCounts.get(key) ?? 0;
     const isNew = count === 0;
@@ -313,6 +356,7 @@ export function buildReview(base: ReviewState, head: ReviewState): ReviewReport 
     if (!isNew || d.severity !== "error") continue;
     summary.newErrors++;
     if (seenProblems.has(`${d.file}\u0000${d.message}`)) continue;
+    if (d.rule === "recipient-drift" && nonMemberFiles.has(d.file)) continue; // already a non-member-recipient problem
     problems.push({ kind: PLAINTEXT_RULES.has(d.rule) ? "plaintext" : "checker-error", file: d.file, line: d.line, message: `${d.rule}: ${d.message}` });
   }
   summary.problems = problems.length;

@@ -15,6 +15,7 @@ import {
   parseProjectConfig,
   PROJECT_FILE,
   type Diagnostic,
+  type ProjectConfig,
   type WorkspaceFs,
   type WorkspaceIndex,
 } from "@stellar-secrets/core";
@@ -32,6 +33,11 @@ export interface ReviewState {
   index: WorkspaceIndex | undefined;
   /** Every checker diagnostic of the state (empty without an index). */
   diagnostics: Diagnostic[];
+  /**
+   * The checker diagnostics of the state evaluated with other rule severities (e.g. the base's,
+   * so that a change cannot weaken the rules that judge it). Empty without an index.
+   */
+  checkWith(rules: ProjectConfig["rules"]): Diagnostic[];
   /**
    * The text of a file (path relative to the project root): undefined when absent, null when
    * it is not valid UTF-8.
@@ -144,17 +150,24 @@ function git(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise<strin
 /** Reads one side of a review. `root` is the project root (absolute). */
 export async function readState(repo: GitRepo | undefined, root: string, revision: Revision, label: string): Promise<ReviewState> {
   if (revision.kind === "empty") {
-    return { label, commit: undefined, index: undefined, diagnostics: [], readText: () => undefined };
+    return { label, commit: undefined, index: undefined, diagnostics: [], checkWith: () => [], readText: () => undefined };
   }
   if (revision.kind === "working-tree") {
     const index = existsSync(join(root, PROJECT_FILE)) ? loadWorkspace(root).index : undefined;
-    return { label, commit: undefined, index, diagnostics: index === undefined ? [] : checkWorkspace(index), readText: (rel) => readDiskText(join(root, rel)) };
+    return {
+      label,
+      commit: undefined,
+      index,
+      diagnostics: index === undefined ? [] : checkWorkspace(index),
+      checkWith: (rules) => checkWithRules(index, rules),
+      readText: (rel) => readDiskText(join(root, rel)),
+    };
   }
   if (repo === undefined) throw new CliError("GIT_ERROR", `cannot read ${revision.ref}: ${root} is not in a git repository`);
   const commit = await repo.resolve(revision.ref);
   const files = await repo.filesAt(commit);
   const projectBlob = files.get(PROJECT_FILE);
-  if (projectBlob === undefined) return { label, commit, index: undefined, diagnostics: [], readText: () => undefined };
+  if (projectBlob === undefined) return { label, commit, index: undefined, diagnostics: [], checkWith: () => [], readText: () => undefined };
   const projectText = (await repo.readBlobs([projectBlob])).get(projectBlob);
   // read only the files the loader will read: stellar.yaml decides which those are
   const parsed = typeof projectText === "string" ? parseProjectConfig(projectText, join(root, PROJECT_FILE)).config : undefined;
@@ -169,7 +182,19 @@ export async function readState(repo: GitRepo | undefined, root: string, revisio
     return id === undefined ? undefined : blobs.get(id);
   };
   const index = loadWorkspace(root, { fs: treeFs(root, files, readText) }).index;
-  return { label, commit, index, diagnostics: checkWorkspace(index), readText };
+  return { label, commit, index, diagnostics: checkWorkspace(index), checkWith: (rules) => checkWithRules(index, rules), readText };
+}
+
+/** The diagnostics of `index` with `rules` in place of its own stellar.yaml's. */
+function checkWithRules(index: WorkspaceIndex | undefined, rules: ProjectConfig["rules"]): Diagnostic[] {
+  if (index === undefined) return [];
+  const own = index.project;
+  index.project = { ...own, rules };
+  try {
+    return checkWorkspace(index);
+  } finally {
+    index.project = own;
+  }
 }
 
 function readDiskText(path: string): string | null | undefined {

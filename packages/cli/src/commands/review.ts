@@ -35,8 +35,9 @@ Options:
            "rotationUncertain","reencrypted","members","recipients","encrypted","problems"}],
            "diagnostics","problems","summary","clean"} (docs/cli.md describes every field)
 
-Exit status: 0 the change is clean; 1 it has problems (a new checker error, a plaintext file or
-value, or a member removed without a data-key rotation); 2 usage; 4 BASE or HEAD is not a commit;
+Exit status: 0 the change is clean; 1 it has problems (a new checker error, judged by the base's
+rule severities; a plaintext file or value; a member removed without a data-key rotation; a
+recipient of a file who is not a member of its environment; a rule that stellar.yaml weakens); 2 usage; 4 BASE or HEAD is not a commit;
 5 no stellar.yaml; 22 not in a git repository.
 `;
 
