@@ -345,6 +345,38 @@ describe("review", () => {
     expect((await reviewJson(u)).problems).toEqual([]);
   });
 
+  it("a pure git mv of a config file or of the secrets folder brings no new problem", async () => {
+    const { s } = await project();
+    // errors that already exist in the base: a reference to a secret no file has, and (as errors) unused secrets
+    s.write("connectors/ghost.yaml", "kind: auth_connector\nname: ghost\ntype: bearer_token\ntoken: { secret: ghost_token }\n");
+    s.write("stellar.yaml", `${s.read("stellar.yaml").trimEnd()}\nrules:\n  unused-secret: error\n`);
+    s.commit("base errors");
+    const baseline = await reviewJson(s, ["HEAD~1", "HEAD"], 1);
+    expect(baseline.diagnostics.filter((d) => d.new && d.severity === "error").map((d) => d.rule)).toEqual(["unknown-secret"]);
+
+    s.git(["mv", "connectors/ghost.yaml", "connectors/phantom.yaml"]);
+    // the working tree (staged move) and the commit
+    const staged = await reviewJson(s);
+    expect(staged.problems).toEqual([]);
+    s.commit("rename the connector");
+    const moved = await review(s, ["HEAD~1", "HEAD"]);
+    expect(moved.code, moved.stdout).toBe(0);
+    expect(moved.stdout).toContain("no problems");
+
+    // the secrets folder moved, with stellar.yaml's secrets_dir following it
+    s.git(["mv", "secrets", "vault"]);
+    const config = s.read("stellar.yaml");
+    s.write("stellar.yaml", config.match(/^secrets_dir:/m) ? config.replace(/^secrets_dir:.*$/m, "secrets_dir: vault") : config.replace(/^version: 1$/m, "version: 1\nsecrets_dir: vault"));
+    expect(s.read("stellar.yaml")).toContain("secrets_dir: vault");
+    s.commit("move the secrets folder");
+    const folder = await reviewJson(s, ["HEAD~1", "HEAD"]);
+    expect(folder.problems).toEqual([]);
+    expect(folder.environments.map((e) => e.fileChange).filter((c) => c !== "unchanged")).toEqual([]);
+    // the same errors are still there, just not new
+    const check = await s.run(["check"]);
+    expect(check.code).not.toBe(0);
+  });
+
   it("flags a removed secret that is still referenced (exit 1)", async () => {
     const { s } = await project();
     expect((await s.run(["rm", "stripe_api_key", "--env", "production", "--force", "--yes"])).code).toBe(0);

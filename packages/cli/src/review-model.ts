@@ -154,8 +154,11 @@ function rotationOf(before: Side, after: Side): { reencryptedAll: boolean; dataK
 
 const diagnosticKey = (d: Diagnostic): string => `${d.rule}\u0000${d.file}\u0000${d.secret ?? ""}\u0000${d.message}`;
 
-/** Compares `base` with `head`. */
-export function buildReview(base: ReviewState, head: ReviewState): ReviewReport {
+/**
+ * Compares `base` with `head`. `renamed` maps a head path to the base path it was moved from
+ * (git's rename detection), so that a diagnostic of a moved file is not counted as new.
+ */
+export function buildReview(base: ReviewState, head: ReviewState, renamed: ReadonlyMap<string, string> = new Map()): ReviewReport {
   const baseConfig = base.index?.project;
   const headConfig = head.index?.project;
   const whoIs = (recipient: string): string | undefined => {
@@ -347,7 +350,8 @@ export function buildReview(base: ReviewState, head: ReviewState): ReviewReport 
   const diagnostics: ReviewDiagnostic[] = [];
   const seenProblems = new Set(problems.filter((p) => p.kind === "plaintext").map((p) => `${p.file}\u0000${p.message}`));
   for (const d of headDiagnostics) {
-    const key = diagnosticKey(d);
+    const from = renamed.get(d.file);
+    const key = diagnosticKey(from === undefined ? d : { ...d, file: from });
     const count = baseCounts.get(key) ?? 0;
     const isNew = count === 0;
     if (!isNew) baseCounts.set(key, count - 1);

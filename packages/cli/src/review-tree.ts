@@ -129,6 +129,29 @@ export class GitRepo {
     return out;
   }
 
+  /**
+   * The files git's rename detection finds moved from `base` to `head` (the working tree when
+   * undefined): new path → old path, relative to the project root (only paths inside it).
+   */
+  async renames(base: string, head: string | undefined): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const args = ["diff", "--no-ext-diff", "--no-textconv", "-M", "--name-status", "-z", base, ...(head === undefined ? [] : [head]), "--"];
+    const fields = (await this.run(args)).split("\0");
+    const prefix = this.prefix === "" ? "" : `${this.prefix}/`;
+    for (let i = 0; i < fields.length; ) {
+      const status = fields[i] ?? "";
+      if (status.startsWith("R") || status.startsWith("C")) {
+        const from = fields[i + 1] ?? "";
+        const to = fields[i + 2] ?? "";
+        if (status.startsWith("R") && from.startsWith(prefix) && to.startsWith(prefix)) out.set(to.slice(prefix.length), from.slice(prefix.length));
+        i += 3;
+      } else {
+        i += status === "" ? 1 : 2;
+      }
+    }
+    return out;
+  }
+
   /** The text of blobs by id (null: not valid UTF-8). */
   readBlobs(ids: string[]): Promise<Map<string, string | null>> {
     return catFileBatch(this.top, ids, this.env);

@@ -100,7 +100,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (head.index === undefined) {
     throw new CliError("NO_PROJECT", `${headLabel} has no ${PROJECT_FILE}`, { hint: "review a state of the repository that is a Stellar Secrets project" });
   }
-  const report = buildReview(base, head);
+  // a moved file keeps its diagnostics: match them through git's rename detection
+  const renamed = base.commit === undefined ? new Map<string, string>() : await repo.renames(base.commit, head.commit);
+  const report = buildReview(base, head, renamed);
   ctx.stdout.write(f.json ? renderJson(report) : renderText(report));
   return report.clean ? 0 : 1;
 }
