@@ -292,7 +292,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           line: after.model?.recipientsRange === undefined ? undefined : after.model.lines.positionAt(after.model.recipientsRange.start).line,
           message:
             `${who} can decrypt ${file} but is not a member of ${environment} in stellar.yaml: ` +
-            `add them with \`stellar-secrets members add\`, or drop the recipient and rotate the data key (\`stellar-secrets members rm ${name ?? "NAME"} --env ${environment}\` or \`rotate-key --env ${environment}\`)`,
+            `add them with \`stellar-secrets members add ${name ?? "NAME"} ${r} --env ${environment}\`, or drop the recipient and rotate the data key (${name === undefined ? "" : `\`stellar-secrets members rm ${name} --env ${environment}\` or `}\`stellar-secrets rotate-key --env ${environment}\`)`,
         });
       }
     }
