@@ -134,43 +134,18 @@ function rawVersion(text: string, sopsStart: number): string | undefined {
 function checkMetadata(result: EnvironmentFile, text: string, sopsRange: TextRange, mac: string | undefined, version: string | undefined): void {
   const { path, lines } = result;
   const restore = `restore the file from git (\`git checkout -- ${path}\`)`;
+  /** One error at the metadata key (or at `sops:` when the key is missing); `what` gets "missing"/"empty". */
+  const report = (key: "mac" | "version", message: (state: "missing" | "empty") => string): void => {
+    const at = metadataKeyRange(text, sopsRange.start, key);
+    result.diagnostics.push(diagnosticAt("unencrypted-secrets-file", "error", path, lines, at ?? sopsRange, `${path}: ${message(at === undefined ? "missing" : "empty")}; ${restore}`));
+  };
   if (mac === undefined || mac === "") {
-    const at = metadataKeyRange(text, sopsRange.start, "mac");
-    result.diagnostics.push(
-      diagnosticAt(
-        "unencrypted-secrets-file",
-        "error",
-        path,
-        lines,
-        at ?? sopsRange,
-        `${path}: sops.mac is ${at === undefined ? "missing" : "empty"}, so by SOPS's rules the file is not encrypted and its values cannot be verified; ${restore}`,
-      ),
-    );
+    report("mac", (state) => `sops.mac is ${state}, so by SOPS's rules the file is not encrypted and its values cannot be verified`);
   }
   if (version === undefined || version === "") {
-    const at = metadataKeyRange(text, sopsRange.start, "version");
-    result.diagnostics.push(
-      diagnosticAt(
-        "unencrypted-secrets-file",
-        "error",
-        path,
-        lines,
-        at ?? sopsRange,
-        `${path}: sops.version is ${at === undefined ? "missing" : "empty"}, so by SOPS's rules the file is not encrypted (sops refuses to decrypt it); ${restore}`,
-      ),
-    );
+    report("version", (state) => `sops.version is ${state}, so by SOPS's rules the file is not encrypted (sops refuses to decrypt it)`);
   } else if (!SEMVER.test(version)) {
-    const at = metadataKeyRange(text, sopsRange.start, "version");
-    result.diagnostics.push(
-      diagnosticAt(
-        "unencrypted-secrets-file",
-        "error",
-        path,
-        lines,
-        at ?? sopsRange,
-        `${path}: sops.version "${version.slice(0, 20)}" is not a version X.Y.Z (such as 3.10.2), so sops refuses to decrypt the file; ${restore}`,
-      ),
-    );
+    report("version", () => `sops.version "${version.slice(0, 20)}" is not a version X.Y.Z (such as 3.10.2), so sops refuses to decrypt the file`);
   }
 }
 
