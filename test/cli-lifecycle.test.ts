@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ageDecrypt, createSandbox, type AgeKey, type Sandbox } from "./helpers/cli.js";
+import { createSandbox, stanzas, unwrapWith, type AgeKey, type Sandbox } from "./helpers/cli.js";
 import { parse } from "./helpers/yaml.js";
 
 // Each test runs the CLI as many child processes; on a loaded 2-core machine that takes a while.
@@ -33,23 +33,6 @@ async function project(): Promise<{ s: Sandbox; alice: AgeKey }> {
   await set("twilio_auth_token", "production", "tw_AUTH_VALUE");
   s.commit("secrets");
   return { s, alice };
-}
-
-/** The age stanzas (recipient, armored wrapped key) of an environment file. */
-function stanzas(s: Sandbox, env: string): { recipient: string; enc: string }[] {
-  return parse(s.read(`secrets/${env}.enc.yaml`)).sops.age;
-}
-
-/** True when `key` unwraps one of the file's data-key stanzas with the age CLI; returns the key bytes. */
-function unwrapWith(s: Sandbox, env: string, key: AgeKey): Buffer | undefined {
-  for (const st of stanzas(s, env)) {
-    try {
-      return ageDecrypt(key.file, st.enc);
-    } catch {
-      // not for this key
-    }
-  }
-  return undefined;
 }
 
 describe("rm", () => {

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ageDecrypt, CLI_BIN, createSandbox, type AgeKey, type Sandbox } from "./helpers/cli.js";
+import { CLI_BIN, createSandbox, stanzas, unwrapWith, type AgeKey, type Sandbox } from "./helpers/cli.js";
 import { editSecretsFile } from "../packages/sops/src/index.js";
 import { parse, parseAsMaps } from "./helpers/yaml.js";
 
@@ -41,23 +41,6 @@ async function project(): Promise<{ s: Sandbox; alice: AgeKey }> {
 async function setValue(s: Sandbox, name: string, envs: string, value: string): Promise<void> {
   const r = await s.run(["set", name, "--env", envs, "--from-stdin"], { input: value });
   expect(r.code, r.stderr).toBe(0);
-}
-
-/** The age stanzas (recipient, armored wrapped key) of an environment file. */
-function stanzas(s: Sandbox, env: string): { recipient: string; enc: string }[] {
-  return parse(s.read(`secrets/${env}.enc.yaml`)).sops.age;
-}
-
-/** The data key `key` unwraps from one of the file's stanzas with the age CLI, or undefined. */
-function unwrapWith(s: Sandbox, env: string, key: AgeKey): Buffer | undefined {
-  for (const st of stanzas(s, env)) {
-    try {
-      return ageDecrypt(key.file, st.enc);
-    } catch {
-      // not for this key
-    }
-  }
-  return undefined;
 }
 
 describe("set never echoes a value given as an argument", () => {

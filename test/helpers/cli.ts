@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { parse } from "./yaml.js";
 
 /** The repository root (where the workspace package.json is). */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -296,4 +297,21 @@ const key = await sops.unwrapDataKey([{ recipient: "", enc: Buffer.concat(chunks
 if (key === undefined) { process.stderr.write("no identity matched"); process.exit(1); }
 process.stdout.write(Buffer.from(key));`;
   return withSops(script, data);
+}
+
+/** The age stanzas (recipient, armored wrapped key) of an environment file of the sandbox. */
+export function stanzas(s: Sandbox, env: string): { recipient: string; enc: string }[] {
+  return parse(s.read(`secrets/${env}.enc.yaml`)).sops.age;
+}
+
+/** The data key `key` unwraps from one of the file's stanzas (age CLI, else typage), or undefined. */
+export function unwrapWith(s: Sandbox, env: string, key: AgeKey): Buffer | undefined {
+  for (const st of stanzas(s, env)) {
+    try {
+      return ageDecrypt(key.file, st.enc);
+    } catch {
+      // not for this key
+    }
+  }
+  return undefined;
 }

@@ -3,10 +3,11 @@
  * not depend on it directly).
  */
 import { createRequire } from "node:module";
-import { join } from "node:path";
-import { REPO_ROOT } from "./cli.js";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const require = createRequire(join(REPO_ROOT, "packages/cli/package.json"));
+// (not imported from ./cli.js, which imports this module: no import cycle)
+const require = createRequire(join(dirname(fileURLToPath(import.meta.url)), "../../packages/cli/package.json"));
 const yaml = require("yaml") as { parse(text: string, options?: { mapAsMap?: boolean }): unknown };
 
 /** Parses YAML text into plain data (typed loosely: tests inspect it with expect). */
