@@ -10,8 +10,8 @@
 // Usage: node bench/check.mjs [--no-write]   (BENCH_RUNS=N for more runs; needs `pnpm build`)
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -26,60 +26,14 @@ if (!existsSync(join(root, "packages/core/dist/index.js")) || !existsSync(join(r
   console.error("bench/check: run `pnpm build` first");
   process.exit(1);
 }
-const { encryptSecrets } = await import(pathToFileURL(join(root, "packages/sops/dist/index.js")).href);
 const yamlUrl = pathToFileURL(createRequire(join(root, "packages/core/package.json")).resolve("yaml")).href;
-
-const keyText = readFileSync(join(root, "test/fixtures/keys/alice.txt"), "utf8"); // TEST-ONLY key
-const recipient = /public key: (age1[a-z0-9]+)/.exec(keyText)[1];
+const { generateWorkspace } = await import(pathToFileURL(join(root, "bench/lib/workspace.mjs")).href);
 
 const keep = process.env.BENCH_DIR; // keep the generated workspace there (for profiling)
-const dir = keep ?? mkdtempSync(join(tmpdir(), "bench-check-"));
 if (keep) { rmSync(keep, { recursive: true, force: true }); mkdirSync(keep, { recursive: true }); }
+// ---- the workspace (one generator, shared with bench/lsp.mjs)
+const { dir } = await generateWorkspace({ files: FILES, secrets: SECRETS, dir: keep });
 try {
-  // ---- the workspace
-  const secret = (i) => `vendor${i}_api_token`;
-  writeFileSync(
-    join(dir, "stellar.yaml"),
-    `version: 1\nenvironments:\n${ENVS.map((e) => `  ${e}:\n    members:\n      alice: ${recipient}\n`).join("")}`,
-  );
-  mkdirSync(join(dir, "secrets"));
-  for (const env of ENVS) {
-    const values = new Map(Array.from({ length: SECRETS }, (_, i) => [secret(i), `fake-${env}-value-${i}`]));
-    writeFileSync(join(dir, "secrets", `${env}.enc.yaml`), await encryptSecrets(values, { recipients: [recipient] }));
-  }
-  writeFileSync(
-    join(dir, "secrets", "catalog.yaml"),
-    `secrets:\n${Array.from({ length: SECRETS }, (_, i) => `  ${secret(i)}:\n    owner: team-${i % 20}\n    rotate_every: 90d\n`).join("")}`,
-  );
-  const CONNECTORS = 250;
-  const CONNECTIONS = 750;
-  const AGENTS = 500;
-  const ACTIONS = FILES - CONNECTORS - CONNECTIONS - AGENTS;
-  const put = (rel, text) => {
-    mkdirSync(dirname(join(dir, rel)), { recursive: true });
-    writeFileSync(join(dir, rel), text);
-  };
-  for (let i = 0; i < CONNECTORS; i++) {
-    put(`connectors/c${i}.yaml`, `kind: auth_connector\nname: auth_${i}\ndescription: Connector ${i}\ntype: bearer_token\ntoken: { secret: ${secret(i)} }\n`);
-  }
-  for (let i = 0; i < CONNECTIONS; i++) {
-    put(
-      `connections/team${i % 25}/conn${i}.yaml`,
-      `kind: api_connection\nname: conn_${i}\nbase_url: https://api${i}.example.com/v1\n${i < CONNECTORS ? `auth: auth_${i}\n` : ""}headers:\n  - name: Authorization\n    type: secret\n    secret: ${secret(CONNECTORS + i)}\n    prefix: "Bearer "\n  - { name: Accept, type: static, value: application/json }\n`,
-    );
-  }
-  for (let i = 0; i < ACTIONS; i++) {
-    const s = i < 10 ? `typo_${secret(i)}` : secret((i * 7) % SECRETS);
-    put(
-      `agents/team${i % 50}/actions/action${i}.yaml`,
-      `# action ${i}\nkind: action\nname: action_${i}\ndescription: Does thing ${i} for the team\nconnection: conn_${i % CONNECTIONS}\nmethod: POST\npath: /v1/things/${i}\n${i % 3 === 0 ? "environments: [staging, production]\n" : ""}headers:\n  - { name: X-Api-Key, type: secret, secret: ${s} }\n  - { name: X-Request-Source, type: static, value: agent }\n`,
-    );
-  }
-  for (let i = 0; i < AGENTS; i++) {
-    const actions = Array.from({ length: 7 }, (_, k) => `action_${(i * 7 + k) % ACTIONS}`);
-    put(`agents/team${i % 50}/agent${i}.yaml`, `kind: agent\nname: agent_${i}\ndescription: Agent ${i}\nactions: [${actions.join(", ")}]\n`);
-  }
-
   // ---- the two programs
   const baseline = `
 import { readdirSync, readFileSync } from "node:fs";

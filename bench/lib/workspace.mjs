@@ -1,7 +1,7 @@
 // The generated workspace of the checker bench (bench/check.mjs): 5,000 agent config files
 // (250 auth connectors, 750 connections, 3,500 actions, 500 agents) and 1,000 secrets × 3
 // environments in real SOPS files made with a TEST-ONLY key; ten actions reference a misspelt
-// name. Same layout as bench/check.mjs, as a module (bench/run.mjs only runs bench/*.mjs, not lib/).
+// name. Used by bench/check.mjs and bench/lsp.mjs (bench/run.mjs only runs bench/*.mjs, not lib/).
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -11,11 +11,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const ENVS = ["development", "staging", "production"];
 
 /** Writes the workspace into a new temp dir; returns it with the number of references per secret. */
-export async function generateWorkspace({ files = 5000, secrets = 1000 } = {}) {
+export async function generateWorkspace({ files = 5000, secrets = 1000, dir: into } = {}) {
   const { encryptSecrets } = await import(pathToFileURL(join(root, "packages/sops/dist/index.js")).href);
   const keyText = readFileSync(join(root, "test/fixtures/keys/alice.txt"), "utf8"); // TEST-ONLY key
   const recipient = /public key: (age1[a-z0-9]+)/.exec(keyText)[1];
-  const dir = mkdtempSync(join(tmpdir(), "bench-workspace-"));
+  const dir = into ?? mkdtempSync(join(tmpdir(), "bench-workspace-"));
   const secret = (i) => `vendor${i}_api_token`;
   const refs = new Map();
   const ref = (name) => refs.set(name, (refs.get(name) ?? 0) + 1);
