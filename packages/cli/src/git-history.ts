@@ -4,13 +4,15 @@
  * Follows renames, handles deleted files and merges (a merge reports only what it changed
  * relative to every parent), and scales to long histories (one log, one batch read).
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { simpleGit, type SimpleGit } from "simple-git";
-import { decodeUtf8, decryptSecrets, parseSecretsFile, type Identities } from "@stellar-secrets/sops";
+import { decryptSecrets, parseSecretsFile, type Identities } from "@stellar-secrets/sops";
 import { CliError } from "./errors.js";
+import { catFileBatch, gitEnv, strictText } from "./git.js";
+
+export { catFileBatch, gitEnv } from "./git.js";
 import {
   diffMerge,
   diffVersions,
@@ -301,59 +303,9 @@ async function runGit(git: SimpleGit, args: string[]): Promise<string> {
   }
 }
 
-/** Strict UTF-8 text of a file version (as the sops reader decodes it), or null when it is not valid UTF-8 or too large. */
-function strictText(bytes: Uint8Array, where: string): string | null {
-  try {
-    return decodeUtf8(bytes, { path: where });
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Reads blobs by id with one `git cat-file --batch`; missing ones are left out, and a blob that
- * is not valid UTF-8 maps to null (reported by the caller, never decoded with replacements).
- */
-export function catFileBatch(cwd: string, ids: string[], env: NodeJS.ProcessEnv): Promise<Map<string, string | null>> {
-  const result = new Map<string, string | null>();
-  if (ids.length === 0) return Promise.resolve(result);
-  return new Promise((resolve, reject) => {
-    const child = spawn("git", ["cat-file", "--batch"], { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"] });
-    const chunks: Buffer[] = [];
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => chunks.push(c));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.once("error", (error) => reject(new CliError("GIT_ERROR", `cannot run git cat-file: ${error.message}`, { cause: error })));
-    child.once("close", (code) => {
-      if (code !== 0) return reject(new CliError("GIT_ERROR", `git cat-file failed (${code}): ${stderr.split("\n")[0]}`));
-      const buf = Buffer.concat(chunks);
-      let pos = 0;
-      while (pos < buf.length) {
-        const nl = buf.indexOf(0x0a, pos);
-        if (nl === -1) break;
-        const header = buf.subarray(pos, nl).toString("utf8").split(" ");
-        pos = nl + 1;
-        if (header[1] === "missing" || header.length < 3) continue;
-        const size = Number(header[2]);
-        result.set(header[0] as string, strictText(buf.subarray(pos, pos + size), header[0] as string));
-        pos += size + 1;
-      }
-      resolve(result);
-    });
-    child.stdin.end(`${ids.join("\n")}\n`);
-  });
-}
-
 function safeGitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out = gitEnv(env);
   for (const key of Object.keys(out)) if (key.startsWith("GIT_CONFIG")) delete out[key];
   return out;
 }
 
-/** `env` as git gets it: defined variables only, and never a terminal prompt. */
-export function gitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
-  out.GIT_TERMINAL_PROMPT = "0";
-  return out;
-}

@@ -4,7 +4,6 @@
  * in-memory {@link WorkspaceFs}: nothing is checked out or written to disk), the working tree,
  * or nothing (before the first commit).
  */
-import { execFile } from "node:child_process";
 import { existsSync, readFileSync, realpathSync, type Dirent, type Stats } from "node:fs";
 import { join, relative, sep } from "node:path";
 import {
@@ -21,7 +20,9 @@ import {
 } from "@stellar-secrets/core";
 import { decodeUtf8 } from "@stellar-secrets/sops";
 import { CliError } from "./errors.js";
-import { catFileBatch, gitEnv } from "./git-history.js";
+import { GitRepo } from "./git.js";
+
+export { GitRepo } from "./git.js";
 
 /** One side of a review, as read without keys. */
 export interface ReviewState {
@@ -47,128 +48,6 @@ export interface ReviewState {
 
 /** A revision a review compares: a commit-ish, the working tree, or nothing. */
 export type Revision = { kind: "commit"; ref: string } | { kind: "working-tree" } | { kind: "empty" };
-
-/** A git repository around a project root. */
-export class GitRepo {
-  private constructor(
-    /** The work tree's top folder. */
-    readonly top: string,
-    /** The project root relative to `top` ("" when they are the same), `/`-separated. */
-    readonly prefix: string,
-    private readonly env: NodeJS.ProcessEnv,
-  ) {}
-
-  /** Opens the repository that holds `root`. Throws `CliError("GIT_ERROR")` when there is none. */
-  static async open(root: string, env: NodeJS.ProcessEnv): Promise<GitRepo> {
-    let top: string;
-    try {
-      top = (await git(root, env, ["rev-parse", "--show-toplevel"])).trim();
-    } catch (error) {
-      throw new CliError("GIT_ERROR", `${root} is not inside a git repository; review compares git commits`, {
-        hint: "run `git init` and commit the secrets files",
-        cause: error,
-      });
-    }
-    const prefix = relative(realpathSync(top), realpathSync(root)).split(sep).join("/");
-    return new GitRepo(top, prefix, env);
-  }
-
-  /** Runs git at the top of the work tree, returning stdout. */
-  run(args: string[]): Promise<string> {
-    return git(this.top, this.env, args);
-  }
-
-  /** True when the repository has at least one commit. */
-  async hasHead(): Promise<boolean> {
-    return this.run(["rev-parse", "--verify", "-q", "HEAD"]).then(
-      (s) => s.trim() !== "",
-      () => false,
-    );
-  }
-
-  /** The full commit id of `ref`. Throws `CliError("NOT_FOUND")` naming it when it is not a commit. */
-  async resolve(ref: string): Promise<string> {
-    try {
-      const id = (await this.run(["rev-parse", "--verify", "-q", "--end-of-options", `${ref}^{commit}`])).trim();
-      if (/^[0-9a-f]{40,64}$/.test(id)) return id;
-    } catch {
-      // reported below
-    }
-    throw new CliError("NOT_FOUND", `"${ref}" is not a commit of ${this.top}`, {
-      hint: "name a branch, tag or commit (`git log --oneline` lists them), e.g. `stellar-secrets review main`",
-    });
-  }
-
-  /** The best common ancestor of two commits (for `A...B`). */
-  async mergeBase(a: string, b: string): Promise<string> {
-    try {
-      return (await this.run(["merge-base", a, b])).trim();
-    } catch (error) {
-      throw new CliError("NOT_FOUND", `${a.slice(0, 12)} and ${b.slice(0, 12)} have no common ancestor`, {
-        hint: "compare them directly with `stellar-secrets review A..B`",
-        cause: error,
-      });
-    }
-  }
-
-  /** The regular files of the project folder at `commit`: path relative to the project root → blob id. */
-  async filesAt(commit: string): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    const listing = await this.run(["ls-tree", "-r", "-z", "--full-tree", commit]);
-    const prefix = this.prefix === "" ? "" : `${this.prefix}/`;
-    for (const record of listing.split("\0")) {
-      const tab = record.indexOf("\t");
-      if (tab === -1) continue;
-      const [mode, type, id] = record.slice(0, tab).split(" ");
-      const path = record.slice(tab + 1);
-      // symbolic links (120000) and submodules (160000) are not followed in a commit
-      if (type !== "blob" || (mode !== "100644" && mode !== "100755") || id === undefined) continue;
-      if (!path.startsWith(prefix)) continue;
-      out.set(path.slice(prefix.length), id);
-    }
-    return out;
-  }
-
-  /**
-   * The files git's rename detection finds moved from `base` to `head` (the working tree when
-   * undefined): new path → old path, relative to the project root (only paths inside it).
-   */
-  async renames(base: string, head: string | undefined): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    const args = ["diff", "--no-ext-diff", "--no-textconv", "-M", "--name-status", "-z", base, ...(head === undefined ? [] : [head]), "--"];
-    const fields = (await this.run(args)).split("\0");
-    const prefix = this.prefix === "" ? "" : `${this.prefix}/`;
-    for (let i = 0; i < fields.length; ) {
-      const status = fields[i] ?? "";
-      if (status.startsWith("R") || status.startsWith("C")) {
-        const from = fields[i + 1] ?? "";
-        const to = fields[i + 2] ?? "";
-        if (status.startsWith("R") && from.startsWith(prefix) && to.startsWith(prefix)) out.set(to.slice(prefix.length), from.slice(prefix.length));
-        i += 3;
-      } else {
-        i += status === "" ? 1 : 2;
-      }
-    }
-    return out;
-  }
-
-  /** The text of blobs by id (null: not valid UTF-8). */
-  readBlobs(ids: string[]): Promise<Map<string, string | null>> {
-    return catFileBatch(this.top, ids, this.env);
-  }
-}
-
-function git(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile("git", args, { cwd, env: gitEnv(env), maxBuffer: 512 * 1024 * 1024, encoding: "utf8" }, (error, stdout, stderr) => {
-      if (error) {
-        reject(new CliError("GIT_ERROR", `git ${args[0]} failed: ${(stderr || error.message).split("\n")[0]}`, { cause: error }));
-        return;
-      }
-      resolve(stdout);
-    });
-  });
-}
 
 /** Reads one side of a review. `root` is the project root (absolute). */
 export async function readState(repo: GitRepo | undefined, root: string, revision: Revision, label: string): Promise<ReviewState> {
@@ -210,14 +89,7 @@ export async function readState(repo: GitRepo | undefined, root: string, revisio
 
 /** The diagnostics of `index` with `rules` in place of its own stellar.yaml's. */
 function checkWithRules(index: WorkspaceIndex | undefined, rules: ProjectConfig["rules"]): Diagnostic[] {
-  if (index === undefined) return [];
-  const own = index.project;
-  index.project = { ...own, rules };
-  try {
-    return checkWorkspace(index);
-  } finally {
-    index.project = own;
-  }
+  return index === undefined ? [] : checkWorkspace(index, { rules });
 }
 
 function readDiskText(path: string): string | null | undefined {

@@ -42,7 +42,14 @@ export function applySeverities(diagnostics: readonly Diagnostic[], rules: Parti
  * Every diagnostic of the workspace, with configured severities, sorted by file and position.
  * When stellar.yaml is unusable, only its own diagnostics are returned.
  */
-export function checkWorkspace(index: WorkspaceIndex): Diagnostic[] {
+/** Options of {@link checkWorkspace}. */
+export interface CheckOptions {
+  /** Rule severities to apply instead of the index's own stellar.yaml `rules` (e.g. a review applies the base's). */
+  rules?: Partial<Record<string, Severity | "off">>;
+}
+
+export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}): Diagnostic[] {
+  const rules = options.rules ?? index.project.rules;
   const out: Diagnostic[] = [...index.projectDiagnostics];
   if (!index.projectUsable) return out.sort(compareDiagnostics);
   const sev = (rule: RuleId): Severity => DEFAULT_SEVERITY.get(rule) ?? "error";
@@ -147,7 +154,7 @@ export function checkWorkspace(index: WorkspaceIndex): Diagnostic[] {
   // Config files: references, links, environments, duplicate names.
   for (const file of index.configFiles.values()) out.push(...crossFileDiagnostics(index, file, namesComplete));
 
-  return applySeverities(out, index.project.rules).sort(compareDiagnostics);
+  return applySeverities(out, rules).sort(compareDiagnostics);
 }
 
 /**
