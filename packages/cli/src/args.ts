@@ -3,6 +3,7 @@
  * flag values and surplus positionals are usage errors (`USAGE`, exit status 2).
  */
 import { parseArgs } from "node:util";
+import { durationDays } from "@stellar-secrets/core";
 import { CliError } from "./errors.js";
 
 /** One flag, as `node:util` `parseArgs` takes it. */
@@ -103,15 +104,13 @@ export function splitList(values: string | string[] | undefined): string[] {
  * Throws `CliError("USAGE")` naming `flag` when the text is not a duration.
  */
 export function parseDurationDays(text: string, flag: string): number {
-  const match = /^(\d+)([dwmy])$/.exec(text.trim());
-  if (!match) {
+  const days = durationDays(text);
+  if (days === undefined) {
     throw new CliError("USAGE", `${flag}: "${text}" is not a duration`, {
       hint: "write a number followed by d (days), w (weeks), m (months of 30 days) or y (years of 365 days), e.g. 90d",
     });
   }
-  const n = Number(match[1]);
-  const unit = match[2] as "d" | "w" | "m" | "y";
-  return n * { d: 1, w: 7, m: 30, y: 365 }[unit];
+  return days;
 }
 
 /** Splits `argv` at the first `--`: options before it, the rest (e.g. a command to run) after it. */

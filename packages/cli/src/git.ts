@@ -1,16 +1,18 @@
 /**
  * The one way this CLI runs git: `execFile`/`spawn` of the `git` binary with a prompt-free
- * environment, errors as `CliError("GIT_ERROR")`. {@link GitRepo} is the adapter commands and
- * core's review/history code get git through; nothing else spawns git.
+ * environment, errors as `CliError("GIT_ERROR")`. {@link GitRepo} implements core's
+ * {@link GitSource}, through which core's review and history read commits; nothing else in the
+ * CLI spawns git.
  */
 import { execFile, spawn } from "node:child_process";
-import { realpathSync } from "node:fs";
-import { relative, sep } from "node:path";
+import { readFileSync, realpathSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import type { GitSource } from "@stellar-secrets/core";
 import { decodeUtf8 } from "@stellar-secrets/sops";
 import { CliError } from "./errors.js";
 
 /** A git repository around a project root. */
-export class GitRepo {
+export class GitRepo implements GitSource {
   private constructor(
     /** The work tree's top folder. */
     readonly top: string,
@@ -19,13 +21,16 @@ export class GitRepo {
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  /** Opens the repository that holds `root`. Throws `CliError("GIT_ERROR")` when there is none. */
-  static async open(root: string, env: NodeJS.ProcessEnv): Promise<GitRepo> {
+  /**
+   * Opens the repository that holds `root`. Throws `CliError("GIT_ERROR")` when there is none,
+   * saying `why` git is needed (e.g. "review compares git commits").
+   */
+  static async open(root: string, env: NodeJS.ProcessEnv, why = "review compares git commits"): Promise<GitRepo> {
     let top: string;
     try {
       top = (await git(root, env, ["rev-parse", "--show-toplevel"])).trim();
     } catch (error) {
-      throw new CliError("GIT_ERROR", `${root} is not inside a git repository; review compares git commits`, {
+      throw new CliError("GIT_ERROR", `${root} is not inside a git repository; ${why}`, {
         hint: "run `git init` and commit the secrets files",
         cause: error,
       });
@@ -114,8 +119,13 @@ export class GitRepo {
   }
 
   /** The text of blobs by id (null: not valid UTF-8). */
-  readBlobs(ids: string[]): Promise<Map<string, string | null>> {
+  readBlobs(ids: readonly string[]): Promise<Map<string, string | null>> {
     return catFileBatch(this.top, ids, this.env);
+  }
+
+  /** The output of `git log ARGS` at the top of the work tree. Throws `CliError("GIT_ERROR")` when git fails. */
+  log(args: readonly string[]): Promise<string> {
+    return this.run(["log", ...args]);
   }
 }
 
@@ -141,10 +151,24 @@ export function strictText(bytes: Uint8Array, where: string): string | null {
 }
 
 /**
+ * The working-tree text of a file (`rel` relative to `root`): undefined when it cannot be read
+ * (absent), null when it is not valid UTF-8.
+ */
+export function readWorkingText(root: string, rel: string): string | null | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(join(root, rel));
+  } catch {
+    return undefined;
+  }
+  return strictText(bytes, rel);
+}
+
+/**
  * Reads blobs by id with one `git cat-file --batch`; missing ones are left out, and a blob that
  * is not valid UTF-8 maps to null (reported by the caller, never decoded with replacements).
  */
-export function catFileBatch(cwd: string, ids: string[], env: NodeJS.ProcessEnv): Promise<Map<string, string | null>> {
+export function catFileBatch(cwd: string, ids: readonly string[], env: NodeJS.ProcessEnv): Promise<Map<string, string | null>> {
   const result = new Map<string, string | null>();
   if (ids.length === 0) return Promise.resolve(result);
   return new Promise((resolve, reject) => {

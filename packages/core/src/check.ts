@@ -8,6 +8,7 @@ import { describeNonDescriptiveName, nearestName, validateSecretName } from "./n
 import type { LineIndex } from "./position.js";
 import { RULES, type RuleId, type Severity } from "./rules.js";
 import type { ConfigKind } from "./schemas.js";
+import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import type { WorkspaceIndex } from "./workspace.js";
 
 const DEFAULT_SEVERITY = new Map<RuleId, Severity>(RULES.map((r) => [r.id, r.severity]));
@@ -46,6 +47,13 @@ export function applySeverities(diagnostics: readonly Diagnostic[], rules: Parti
 export interface CheckOptions {
   /** Rule severities to apply instead of the index's own stellar.yaml `rules` (e.g. a review applies the base's). */
   rules?: Partial<Record<string, Severity | "off">>;
+  /**
+   * Where values were last set (e.g. from git history). Enables `rotation-overdue`, which is
+   * not reported without it.
+   */
+  history?: ValueHistory;
+  /** The clock `rotation-overdue` compares with (default: now). */
+  now?: Date;
 }
 
 export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}): Diagnostic[] {
@@ -153,6 +161,9 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
 
   // Config files: references, links, environments, duplicate names.
   for (const file of index.configFiles.values()) out.push(...crossFileDiagnostics(index, file, namesComplete));
+
+  // Values older than their catalog rotate_every, when a history says when they were set.
+  if (options.history !== undefined) out.push(...rotationDiagnostics(index, options.history, options.now ?? new Date(), sev("rotation-overdue")));
 
   return applySeverities(out, rules).sort(compareDiagnostics);
 }

@@ -18,7 +18,8 @@ export type RuleId =
   | "unknown-environment"
   | "unencrypted-secrets-file"
   | "plaintext-credential"
-  | "recipient-drift";
+  | "recipient-drift"
+  | "rotation-overdue";
 
 /** One rule's table entry. */
 export interface RuleInfo {
@@ -67,6 +68,11 @@ export const RULES: readonly RuleInfo[] = [
     id: "recipient-drift",
     severity: "error",
     summary: "An environment file's age recipients differ from the members stellar.yaml configures for it.",
+  },
+  {
+    id: "rotation-overdue",
+    severity: "warning",
+    summary: "A value last set longer ago than its catalog rotate_every (from git history; off without it).",
   },
 ];
 

@@ -2,12 +2,13 @@
  * `stellar-secrets history [NAME] [--env ENV]`: every commit that added, changed or removed a
  * secret's value, per environment, from git history — no key needed.
  */
-import { secretsFilePath, type EnvironmentConfig, type ProjectConfig } from "@stellar-secrets/core";
+import { relative, sep } from "node:path";
+import { readSecretsHistory, secretsFilePath, type EnvironmentConfig, type HistoryEvent, type ProjectConfig, type SecretsHistory } from "@stellar-secrets/core";
+import { decryptSecrets } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { renderJson, renderTable } from "../format.js";
-import { readSecretsHistory } from "../git-history.js";
-import type { HistoryEvent } from "../history.js";
+import { GitRepo, readWorkingText } from "../git.js";
 import { identitiesFor, openProject, selectEnvironments } from "../repository.js";
 
 const help = `Usage: stellar-secrets history [NAME] [--env ENV[,ENV]] [--no-decrypt] [--json]
@@ -84,21 +85,27 @@ export const PROGRESS_THRESHOLD = 500;
 /**
  * The value history of `envs` from git (with a key when one is found and `noDecrypt` is false, to
  * tell a re-encryption from a value change), with a progress line on long runs and warnings on
- * stderr. Shared by `history` and `stale`.
+ * stderr. Shared by `history` and `stale`. Throws `CliError("GIT_ERROR")` outside a git repository.
  */
-export async function readHistoryOf(ctx: CommandContext, config: ProjectConfig, envs: readonly EnvironmentConfig[], noDecrypt: boolean): Promise<Awaited<ReturnType<typeof readSecretsHistory>>> {
+export async function readHistoryOf(ctx: CommandContext, config: ProjectConfig, envs: readonly EnvironmentConfig[], noDecrypt: boolean): Promise<SecretsHistory> {
   const identities = noDecrypt ? undefined : identitiesFor(ctx);
+  const keys = identities !== undefined && identities.identities.length > 0 ? identities : undefined;
   const progress = progressLine(ctx);
   const history = await readSecretsHistory({
-    cwd: config.root,
-    env: ctx.env,
-    files: envs.map((e) => ({ environment: e.name, path: secretsFilePath(config, e.name) })),
-    identities: identities !== undefined && identities.identities.length > 0 ? identities : undefined,
+    git: await GitRepo.open(config.root, ctx.env, "history comes from git commits"),
+    files: envs.map((e) => ({ environment: e.name, path: projectPath(config, secretsFilePath(config, e.name)) })),
+    readWorkingText: (rel) => readWorkingText(config.root, rel),
+    ...(keys === undefined ? {} : { plaintexts: async (text: string) => (await decryptSecrets(text, keys)).values }),
     onProgress: progress.update,
   });
   progress.done();
   for (const w of history.warnings) ctx.stderr.write(`warning: ${w}\n`);
   return history;
+}
+
+/** `abs` relative to the project root, `/`-separated (as core's history takes paths). */
+function projectPath(config: ProjectConfig, abs: string): string {
+  return relative(config.root, abs).split(sep).join("/");
 }
 
 /** A progress line on stderr, shown only on a terminal and only for long runs (many file versions). */

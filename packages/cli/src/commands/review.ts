@@ -3,13 +3,37 @@
  * secrets added, changed, removed or re-encrypted per environment, who gained or lost access,
  * removals that did not rotate the data key, plaintext, and the references the change breaks.
  */
-import { findProjectRoot, PROJECT_FILE } from "@stellar-secrets/core";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import {
+  buildReview,
+  emptyState,
+  findProjectRoot,
+  loadWorkspace,
+  PROJECT_FILE,
+  readCommitState,
+  stateOfIndex,
+  type EnvironmentReview,
+  type RecipientRef,
+  type ReviewReport,
+  type ReviewState,
+} from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { humanList, plural, renderJson, shortRecipient } from "../format.js";
-import { buildReview, type EnvironmentReview, type RecipientRef, type ReviewReport } from "../review-model.js";
-import { GitRepo, readState, type Revision } from "../review-tree.js";
+import { GitRepo, readWorkingText } from "../git.js";
+
+/** A revision a review compares: a commit-ish, the working tree, or nothing. */
+type Revision = { kind: "commit"; ref: string } | { kind: "working-tree" } | { kind: "empty" };
+
+/** Reads one side of a review (`root`: the absolute project root). */
+async function readState(repo: GitRepo, root: string, revision: Revision, label: string): Promise<ReviewState> {
+  if (revision.kind === "empty") return emptyState(label);
+  if (revision.kind === "commit") return readCommitState(repo, root, revision.ref, label);
+  const index = existsSync(join(root, PROJECT_FILE)) ? loadWorkspace(root).index : undefined;
+  return stateOfIndex(label, undefined, index, (rel) => readWorkingText(root, rel));
+}
 
 const help = `Usage: stellar-secrets review [BASE [HEAD] | BASE..HEAD | BASE...HEAD] [--json]
 

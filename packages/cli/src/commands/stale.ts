@@ -2,14 +2,12 @@
  * `stellar-secrets stale [--older-than 90d]`: secrets whose value last changed before a limit,
  * per environment, from git history (no key needed).
  */
+import { durationDays, lastValueChanges, valueAge } from "@stellar-secrets/core";
 import { parseCommandArgs, parseDurationDays, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { plural, renderJson, renderTable } from "../format.js";
-import { lastValueChanges } from "../history.js";
 import { namesIn, openProject, readCatalog, readEnvironmentFiles, selectEnvironments } from "../repository.js";
 import { readHistoryOf } from "./history.js";
-
-const DAY = 24 * 60 * 60 * 1000;
 
 const help = `Usage: stellar-secrets stale [--older-than DURATION] [--env ENV[,ENV]] [--no-decrypt] [--json]
 
@@ -47,7 +45,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const catalog = await readCatalog(config);
   const history = await readHistoryOf(ctx, config, envs, f["no-decrypt"] === true);
   const last = lastValueChanges(history.events);
-  const now = Date.now();
+  const now = new Date();
 
   const rows: {
     environment: string;
@@ -63,19 +61,20 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   for (const { env, file } of files) {
     for (const name of namesIn(file).slice().sort()) {
       const rotate = catalog.entries.get(name)?.rotate_every;
+      const catalogDays = rotate === undefined ? undefined : durationDays(rotate);
       let limitDays = 90;
       let limitFrom: "--older-than" | "catalog" | "default" = "default";
       if (globalLimit !== undefined) {
         limitDays = globalLimit;
         limitFrom = "--older-than";
-      } else if (rotate !== undefined && /^\d+[dwmy]$/.test(rotate)) {
-        limitDays = parseDurationDays(rotate, `catalog rotate_every of ${name}`);
+      } else if (catalogDays !== undefined) {
+        limitDays = catalogDays;
         limitFrom = "catalog";
       }
       const event = last.get(`${env.name}\u0000${name}`);
       // No add/change event: the value predates history we can see (e.g. only re-encryptions
       // after an import). Treat it as stale: nobody can show when it was last set.
-      const ageDays = event === undefined ? null : Math.floor((now - Date.parse(event.date)) / DAY);
+      const { ageDays, overdue } = valueAge(event, limitDays, now);
       rows.push({
         environment: env.name,
         name,
@@ -85,7 +84,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
         ageDays,
         limitDays,
         limitFrom,
-        stale: ageDays === null || ageDays > limitDays,
+        stale: overdue,
       });
     }
   }

@@ -5,12 +5,11 @@
  */
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { findProjectRoot, parseEnvironmentFile, parseProjectConfig, PROJECT_FILE } from "@stellar-secrets/core";
+import { findProjectRoot, fingerprint, parseEnvironmentFile, parseProjectConfig, PROJECT_FILE } from "@stellar-secrets/core";
 import { decodeUtf8, parseSecretsFile } from "@stellar-secrets/sops";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { fingerprint } from "../review-model.js";
 
 const help = `Usage: stellar-secrets textconv FILE
 

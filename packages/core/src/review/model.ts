@@ -7,10 +7,13 @@
  * reads, prints or fingerprints a plaintext value.
  */
 import { createHash } from "node:crypto";
-import { RULES, type Diagnostic, type EnvironmentFile, type ProjectConfig } from "@stellar-secrets/core";
+import type { Diagnostic } from "../diagnostics.js";
+import type { ProjectConfig } from "../project.js";
+import { RULES } from "../rules.js";
+import type { EnvironmentFile } from "../secrets-dir.js";
 import { parseSecretsFile } from "@stellar-secrets/sops";
 import { diffVersions, type FileVersion } from "./history.js";
-import type { ReviewState } from "./review-tree.js";
+import type { ReviewState } from "./state.js";
 
 /** A short, keyless fingerprint of a stored ENC string: the first 8 hex digits of its SHA-256. */
 export function fingerprint(enc: string): string {

@@ -4,10 +4,10 @@
  * Keys are made in memory for the test only.
  */
 import { describe, expect, it } from "vitest";
-import { parseEnvironmentFile, parseProjectConfig, WorkspaceIndex } from "@stellar-secrets/core";
+import { parseEnvironmentFile, parseProjectConfig, WorkspaceIndex } from "../index.js";
 import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey, updateKeys } from "@stellar-secrets/sops";
-import { buildReview, fingerprint } from "./review-model.js";
-import type { ReviewState } from "./review-tree.js";
+import { buildReview, fingerprint } from "./model.js";
+import type { ReviewState } from "./state.js";
 
 const FILE = "secrets/production.enc.yaml";
 

@@ -1,0 +1,29 @@
+/**
+ * The git a review or a history needs, as a small interface that the caller implements (the CLI
+ * runs the `git` binary; tests pass an in-memory fake). Core never runs a process itself.
+ */
+
+/**
+ * Read-only access to one git repository around a project. Paths are `/`-separated; unless said
+ * otherwise they are relative to the project root (the folder of stellar.yaml), which may be a
+ * subfolder of the work tree ({@link GitSource.prefix}). Every method may throw the adapter's own
+ * coded errors (e.g. the CLI's `GIT_ERROR`, `NOT_FOUND`); core passes them on unchanged.
+ */
+export interface GitSource {
+  /** The project root relative to the top of the work tree ("" when they are the same). */
+  readonly prefix: string;
+  /** True when the repository has at least one commit. */
+  hasHead(): Promise<boolean>;
+  /** The full commit id of a commit-ish. Throws (the adapter's "not found") when it names no commit. */
+  resolve(ref: string): Promise<string>;
+  /** The best common ancestor of two commits (for `A...B`). Throws when there is none. */
+  mergeBase(a: string, b: string): Promise<string>;
+  /** The regular files of the project folder at a commit-ish: path → blob id (symbolic links and submodules left out). */
+  filesAt(commit: string): Promise<Map<string, string>>;
+  /** Files moved from `base` to `head` (the working tree when undefined) by git's rename detection: new path → old path. */
+  renames(base: string, head: string | undefined): Promise<Map<string, string>>;
+  /** The text of blobs by id; null for a blob that is not valid UTF-8; ids that do not exist are left out. */
+  readBlobs(ids: readonly string[]): Promise<Map<string, string | null>>;
+  /** The output of `git log ARGS` run at the top of the work tree (paths in it are relative to the top). */
+  log(args: readonly string[]): Promise<string>;
+}

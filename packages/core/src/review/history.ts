@@ -1,0 +1,395 @@
+/**
+ * Value history of secrets from successive versions of an environment file, without keys.
+ *
+ * With stable ciphertext a value changed exactly when its ENC string changed. A data-key
+ * rotation (or a tool that re-encrypts everything, like a plain `sops edit`) changes every ENC
+ * string at once: such a version is reported as `re-encrypted`, meaning "every value was
+ * re-encrypted; whether a value also changed cannot be told without a key". With a key, callers
+ * refine it by comparing plaintexts ({@link refineWithPlaintexts}).
+ *
+ * Pure functions (versions in, changes out) and {@link readSecretsHistory}, which reads the
+ * versions through a {@link GitSource} the caller passes in.
+ */
+import { parseSecretsFile } from "@stellar-secrets/sops";
+import type { GitSource } from "./git.js";
+
+/** One version of an environment file, as seen without keys. */
+export interface FileVersion {
+  /** name → raw stored value (ENC[...] string or ""). */
+  values: ReadonlyMap<string, string>;
+  /** age recipient → wrapped data key (armored). */
+  stanzas: ReadonlyMap<string, string>;
+}
+
+/** What happened to one secret's value in one commit. */
+export type ChangeKind = "added" | "changed" | "removed" | "re-encrypted";
+
+/** One secret's change between versions. */
+export interface SecretChange {
+  name: string;
+  kind: ChangeKind;
+}
+
+/**
+ * The changes from `before` to `after` (either may be undefined: the file did not exist).
+ * A secret whose ENC string changed is `changed`, unless the version re-encrypted every value
+ * it kept: every kept value's ENC string changed and either at least two values were kept or
+ * the data key was re-wrapped for every recipient that stayed; then `re-encrypted`.
+ * Sorted by name.
+ */
+export function diffVersions(before: FileVersion | undefined, after: FileVersion | undefined): SecretChange[] {
+  const prev = before?.values ?? new Map<string, string>();
+  const next = after?.values ?? new Map<string, string>();
+  const changes: SecretChange[] = [];
+  const kept = [...next.keys()].filter((n) => prev.has(n));
+  const changed = kept.filter((n) => prev.get(n) !== next.get(n));
+  const bulk = changed.length > 0 && changed.length === kept.length && (kept.length >= 2 || rewrapped(before, after));
+  for (const name of new Set([...prev.keys(), ...next.keys()])) {
+    if (!prev.has(name)) changes.push({ name, kind: "added" });
+    else if (!next.has(name)) changes.push({ name, kind: "removed" });
+    else if (prev.get(name) !== next.get(name)) changes.push({ name, kind: bulk ? "re-encrypted" : "changed" });
+  }
+  return changes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * The changes a merge commit itself made: a secret counts only when its stored value differs
+ * from its value in every parent (otherwise the change came from, and is reported at, a parent's
+ * side). Kinds are relative to the first parent.
+ */
+export function diffMerge(parents: (FileVersion | undefined)[], after: FileVersion | undefined): SecretChange[] {
+  const first = parents[0];
+  const next = after?.values ?? new Map<string, string>();
+  return diffVersions(first, after).filter((change) =>
+    parents.every((p) => {
+      const raw = p?.values.get(change.name);
+      return raw !== next.get(change.name);
+    }),
+  );
+}
+
+/** True when every recipient present in both versions has a different wrapped data key. */
+function rewrapped(before: FileVersion | undefined, after: FileVersion | undefined): boolean {
+  if (before === undefined || after === undefined) return false;
+  const shared = [...after.stanzas.keys()].filter((r) => before.stanzas.has(r));
+  return shared.length > 0 && shared.every((r) => before.stanzas.get(r) !== after.stanzas.get(r));
+}
+
+/**
+ * Refines `re-encrypted` changes with plaintexts (from a key): `changed` when the plaintext
+ * differs, still `re-encrypted` when it is the same. Other kinds and names absent from either
+ * map are kept as they are.
+ */
+export function refineWithPlaintexts(
+  changes: SecretChange[],
+  before: ReadonlyMap<string, string> | undefined,
+  after: ReadonlyMap<string, string> | undefined,
+): SecretChange[] {
+  if (before === undefined || after === undefined) return changes;
+  return changes.map((c) => {
+    if (c.kind !== "re-encrypted") return c;
+    const a = before.get(c.name);
+    const b = after.get(c.name);
+    if (a === undefined || b === undefined) return c;
+    return { name: c.name, kind: a === b ? "re-encrypted" : "changed" };
+  });
+}
+
+/** A commit as history reports it. `commit` is "" for uncommitted changes in the working tree. */
+export interface CommitInfo {
+  commit: string;
+  author: string;
+  email: string;
+  /** ISO 8601 author date. */
+  date: string;
+  message: string;
+}
+
+/** One entry of a secret's history in one environment. */
+export interface HistoryEvent extends CommitInfo {
+  environment: string;
+  name: string;
+  kind: ChangeKind;
+  /** True when `kind` was decided by comparing plaintexts (a key was available). */
+  verified: boolean;
+}
+
+/**
+ * The last time each secret's value was set (added or changed) according to `events`
+ * (chronological). `re-encrypted` events do not count: the value may be the old one.
+ * Secrets whose last event is `removed` are left out.
+ */
+export function lastValueChanges(events: readonly HistoryEvent[]): Map<string, HistoryEvent> {
+  const last = new Map<string, HistoryEvent>();
+  for (const e of events) {
+    const key = `${e.environment}\u0000${e.name}`;
+    if (e.kind === "added" || e.kind === "changed") last.set(key, e);
+    else if (e.kind === "removed") last.delete(key);
+  }
+  return last;
+}
+
+/** One environment file to follow. */
+export interface TrackedFile {
+  environment: string;
+  /** Relative to the project root, `/`-separated. */
+  path: string;
+}
+
+/** Options of {@link readSecretsHistory}. */
+export interface HistoryOptions {
+  /** The repository (its `prefix` places the project in the work tree). */
+  git: GitSource;
+  files: readonly TrackedFile[];
+  /**
+   * The working-tree text of a followed file (undefined: absent, null: not valid UTF-8), to
+   * include uncommitted changes (commit ""). Without it, only commits are read.
+   */
+  readWorkingText?: (path: string) => string | null | undefined;
+  /**
+   * Decrypts one version of a file to its plaintexts (name → value), in memory, to tell a
+   * `re-encrypted` change from a value change. Throws when it cannot (then the change stays
+   * `re-encrypted`). Without it no value is ever read.
+   */
+  plaintexts?: (text: string) => Promise<ReadonlyMap<string, string>>;
+  /** Called as work advances (for a progress line on long runs). */
+  onProgress?: (phase: string, done: number, total: number) => void;
+  /** The time stamp for uncommitted changes (default now). */
+  now?: Date;
+}
+
+/** What {@link readSecretsHistory} returns. */
+export interface SecretsHistory {
+  /** Every event, oldest first. */
+  events: HistoryEvent[];
+  /** Commits whose file version could not be read (named, never the content). */
+  warnings: string[];
+  /** How many commits touched the followed files. */
+  commits: number;
+}
+
+interface ChangeRecord {
+  info: CommitInfo;
+  environment: string;
+  path: string;
+  /** Blob ids of the file in each parent (undefined: absent). One entry for a normal commit. */
+  before: (string | undefined)[];
+  after: string | undefined;
+  /** Position in the log (0 = newest). */
+  order: number;
+  /** Position of the environment in the requested files. */
+  fileIndex: number;
+}
+
+const ZERO = /^0+$/;
+const FIELD = "\u001f";
+const RECORD = "\u001e";
+
+/**
+ * The `git log` arguments whose output {@link parseRawLog} reads: every commit reachable from
+ * HEAD that touched an environment file, with combined diffs of merges and rename detection.
+ */
+export const HISTORY_LOG_ARGS: readonly string[] = [
+  "--topo-order",
+  `--format=${RECORD}%H${FIELD}%P${FIELD}%an${FIELD}%ae${FIELD}%aI${FIELD}%s`,
+  "--diff-merges=combined",
+  "--raw",
+  "--no-abbrev",
+  "-M",
+  "HEAD",
+  "--",
+  ":(top,glob)**/*.enc.yaml",
+  ":(top,glob)**/*.enc.json",
+];
+
+/**
+ * Reads the value history of the given environment files: one `git log` ({@link HISTORY_LOG_ARGS}),
+ * one batch read of the file versions. Follows renames, handles deleted files and merges (a merge
+ * reports only what it changed relative to every parent). Throws what `git` throws. Never reads a
+ * value unless `plaintexts` is given, and then only to compare plaintexts in memory.
+ */
+export async function readSecretsHistory(options: HistoryOptions): Promise<SecretsHistory> {
+  const { git } = options;
+  const top = (rel: string): string => (git.prefix === "" ? rel : `${git.prefix}/${rel}`);
+  const hasHead = await git.hasHead();
+
+  const records: ChangeRecord[] = [];
+  let commits = 0;
+  if (hasHead) {
+    options.onProgress?.("reading git log", 0, 1);
+    const parsed = parseRawLog(await git.log(HISTORY_LOG_ARGS));
+    commits = parsed.length;
+    for (const [fileIndex, file] of options.files.entries()) {
+      const tracked = new Set([top(file.path)]);
+      for (const [order, commit] of parsed.entries()) {
+        for (const change of commit.changes) {
+          if (!tracked.has(change.path)) continue;
+          records.push({ info: commit.info, environment: file.environment, path: change.path, before: change.before, after: change.after, order, fileIndex });
+          if (change.renamedFrom !== undefined) tracked.add(change.renamedFrom);
+        }
+      }
+    }
+  }
+  records.sort((a, b) => b.order - a.order || a.fileIndex - b.fileIndex); // oldest first
+
+  // Working tree: uncommitted changes against HEAD.
+  // text: null when the file is not valid UTF-8 (reported, never decoded with replacement characters)
+  const pending: { environment: string; before: string | undefined; text: string | null | undefined }[] = [];
+  if (options.readWorkingText !== undefined) {
+    const atHead = hasHead ? await git.filesAt("HEAD") : new Map<string, string>();
+    for (const file of options.files) {
+      pending.push({ environment: file.environment, before: atHead.get(file.path), text: options.readWorkingText(file.path) });
+    }
+  }
+
+  const blobIds = new Set<string>();
+  for (const r of records) {
+    for (const b of r.before) if (b !== undefined) blobIds.add(b);
+    if (r.after !== undefined) blobIds.add(r.after);
+  }
+  for (const p of pending) if (p.before !== undefined) blobIds.add(p.before);
+  options.onProgress?.("reading file versions", 0, blobIds.size);
+  const blobs = await git.readBlobs([...blobIds]);
+
+  const warnings: string[] = [];
+  const versions = new Map<string, FileVersion | null>();
+  const versionOf = (blob: string | undefined, where: string): FileVersion | undefined | null => {
+    if (blob === undefined) return undefined;
+    if (!versions.has(blob)) {
+      const text = blobs.get(blob);
+      versions.set(blob, text === undefined || text === null ? null : toVersion(text, where));
+    }
+    return versions.get(blob) as FileVersion | null;
+  };
+  const plaintexts = new Map<string, ReadonlyMap<string, string> | undefined>();
+  const plaintextOf = async (key: string, text: string | null | undefined): Promise<ReadonlyMap<string, string> | undefined> => {
+    if (options.plaintexts === undefined || text === undefined || text === null) return undefined;
+    if (!plaintexts.has(key)) {
+      try {
+        plaintexts.set(key, await options.plaintexts(text));
+      } catch {
+        plaintexts.set(key, undefined);
+      }
+    }
+    return plaintexts.get(key);
+  };
+
+  const events: HistoryEvent[] = [];
+  let done = 0;
+  for (const r of records) {
+    done++;
+    if (done % 50 === 0 || done === records.length) options.onProgress?.("comparing versions", done, records.length);
+    const where = `${r.path} at ${r.info.commit.slice(0, 12)}`;
+    const after = versionOf(r.after, where);
+    const befores = r.before.map((b) => versionOf(b, where));
+    if (after === null || befores.some((b) => b === null)) {
+      const invalid = [r.after, ...r.before].some((b) => b !== undefined && blobs.get(b) === null);
+      warnings.push(`${where}: a version of the file is ${invalid ? "not valid UTF-8" : "not a readable SOPS file"}; skipped`);
+      continue;
+    }
+    let changes: SecretChange[] =
+      befores.length > 1 ? diffMerge(befores as (FileVersion | undefined)[], after) : diffVersions(befores[0] as FileVersion | undefined, after);
+    let verified = false;
+    if (changes.some((c) => c.kind === "re-encrypted") && options.plaintexts !== undefined && r.before[0] !== undefined && r.after !== undefined) {
+      const a = await plaintextOf(r.before[0], blobs.get(r.before[0]));
+      const b = await plaintextOf(r.after, blobs.get(r.after));
+      if (a !== undefined && b !== undefined) {
+        changes = refineWithPlaintexts(changes, a, b);
+        verified = true;
+      }
+    }
+    for (const c of changes) {
+      events.push({ ...r.info, environment: r.environment, name: c.name, kind: c.kind, verified: verified && (c.kind === "re-encrypted" || c.kind === "changed") });
+    }
+  }
+
+  const now = (options.now ?? new Date()).toISOString();
+  for (const p of pending) {
+    const headText = p.before === undefined ? undefined : blobs.get(p.before);
+    if (headText === p.text && headText !== null) continue;
+    const where = `${p.environment} (working tree)`;
+    const versionOrInvalid = (text: string | null | undefined): FileVersion | null | undefined =>
+      text === undefined || text === null ? text : toVersion(text, where);
+    const before = versionOrInvalid(headText);
+    const after = versionOrInvalid(p.text);
+    if (before === null || after === null) {
+      const invalid = headText === null || p.text === null;
+      warnings.push(`${where}: ${invalid ? "not valid UTF-8" : "not a readable SOPS file"}; uncommitted changes skipped`);
+      continue;
+    }
+    let changes = diffVersions(before, after);
+    let verified = false;
+    if (changes.some((c) => c.kind === "re-encrypted") && options.plaintexts !== undefined && p.before !== undefined) {
+      const a = await plaintextOf(p.before, headText);
+      const b = await plaintextOf(`worktree:${p.environment}`, p.text);
+      if (a !== undefined && b !== undefined) {
+        changes = refineWithPlaintexts(changes, a, b);
+        verified = true;
+      }
+    }
+    const info: CommitInfo = { commit: "", author: "(uncommitted)", email: "", date: now, message: "uncommitted changes in the working tree" };
+    for (const c of changes) events.push({ ...info, environment: p.environment, name: c.name, kind: c.kind, verified });
+  }
+  return { events, warnings, commits };
+}
+
+function toVersion(text: string, where: string): FileVersion | null {
+  try {
+    const file = parseSecretsFile(text, { path: where });
+    return {
+      values: new Map(file.entries.map((e) => [e.name, e.raw])),
+      stanzas: new Map(file.metadata.age.map((s) => [s.recipient.trim(), s.enc])),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** One file changed by one commit, as `git log --raw` tells it (paths relative to the top of the work tree). */
+export interface RawChange {
+  path: string;
+  renamedFrom?: string;
+  /** Blob id in each parent (undefined: absent). */
+  before: (string | undefined)[];
+  after: string | undefined;
+}
+
+/** Parses the output of `git log` with {@link HISTORY_LOG_ARGS} (newest commit first). */
+export function parseRawLog(log: string): { info: CommitInfo; changes: RawChange[] }[] {
+  const out: { info: CommitInfo; changes: RawChange[] }[] = [];
+  for (const record of log.split(RECORD)) {
+    if (record.trim() === "") continue;
+    const [header = "", ...lines] = record.split("\n");
+    const [commit = "", , author = "", email = "", date = "", message = ""] = header.split(FIELD);
+    const changes: RawChange[] = [];
+    for (const line of lines) {
+      const combined = /^(:{2,})([^\t]+)\t(.+)$/.exec(line);
+      if (combined) {
+        // "::mode1 mode2 modeR sha1 sha2 shaR MM<TAB>path": one colon per parent
+        const parents = (combined[1] as string).length;
+        const tokens = (combined[2] as string).split(" ");
+        const shas = tokens.slice(parents + 1, parents + 1 + parents + 1);
+        const before = shas.slice(0, parents).map((s) => (ZERO.test(s) ? undefined : s));
+        const after = shas[parents];
+        changes.push({ path: combined[3] as string, before, after: after === undefined || ZERO.test(after) ? undefined : after });
+        continue;
+      }
+      const single = /^:[0-7]+ [0-7]+ ([0-9a-f]+) ([0-9a-f]+) ([A-Z])\d*\t([^\t]+)(?:\t([^\t]+))?$/.exec(line);
+      if (!single) continue;
+      const [, oldSha, newSha, status, p1, p2] = single as unknown as [string, string, string, string, string, string | undefined];
+      if (status === "R" && p2 !== undefined) {
+        changes.push({ path: p2, renamedFrom: p1, before: [oldSha], after: newSha });
+      } else if (status === "C" && p2 !== undefined) {
+        changes.push({ path: p2, before: [undefined], after: newSha });
+      } else {
+        changes.push({
+          path: p1,
+          before: [status === "A" || ZERO.test(oldSha) ? undefined : oldSha],
+          after: status === "D" || ZERO.test(newSha) ? undefined : newSha,
+        });
+      }
+    }
+    out.push({ info: { commit, author, email, date, message }, changes });
+  }
+  return out;
+}

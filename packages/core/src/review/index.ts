@@ -1,0 +1,10 @@
+/**
+ * Review and history without keys: the diff of two states of a repository (`buildReview`), the
+ * per-name value history (`readSecretsHistory`) and the rotation schedule, over a {@link GitSource}
+ * the caller implements.
+ */
+export * from "./git.js";
+export * from "./history.js";
+export * from "./model.js";
+export * from "./rotation.js";
+export * from "./state.js";

@@ -1,0 +1,153 @@
+/**
+ * The states a review compares, read without keys: a commit (its files read through a
+ * {@link GitSource} and served to {@link loadWorkspace} by an in-memory {@link WorkspaceFs}:
+ * nothing is checked out or written to disk), a loaded working tree, or nothing (before the
+ * first commit).
+ */
+import type { Dirent, Stats } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { checkWorkspace } from "../check.js";
+import type { Diagnostic } from "../diagnostics.js";
+import { GlobFilter } from "../globs.js";
+import { classifyPath, loadWorkspace, type WorkspaceFs } from "../load.js";
+import { parseProjectConfig, PROJECT_FILE, type ProjectConfig } from "../project.js";
+import type { WorkspaceIndex } from "../workspace.js";
+import type { GitSource } from "./git.js";
+
+/** One side of a review, as read without keys. */
+export interface ReviewState {
+  /** What the user named (`HEAD`, `main`, `(working tree)`, `(nothing)`). */
+  label: string;
+  /** The full commit id, undefined for the working tree and for the empty state. */
+  commit: string | undefined;
+  /** The loaded workspace, undefined when the state has no stellar.yaml (e.g. before the first commit). */
+  index: WorkspaceIndex | undefined;
+  /** Every checker diagnostic of the state (empty without an index). */
+  diagnostics: Diagnostic[];
+  /**
+   * The checker diagnostics of the state evaluated with other rule severities (e.g. the base's,
+   * so that a change cannot weaken the rules that judge it). Empty without an index.
+   */
+  checkWith(rules: ProjectConfig["rules"]): Diagnostic[];
+  /**
+   * The text of a file (path relative to the project root): undefined when absent, null when
+   * it is not valid UTF-8.
+   */
+  readText(rel: string): string | null | undefined;
+}
+
+/** The state with nothing in it (before the first commit, or a commit without stellar.yaml). */
+export function emptyState(label: string, commit?: string): ReviewState {
+  return { label, commit, index: undefined, diagnostics: [], checkWith: () => [], readText: () => undefined };
+}
+
+/**
+ * A state over a loaded workspace (`undefined`: no stellar.yaml), with `readText` giving the
+ * text of its files. The checker runs once here, and again for {@link ReviewState.checkWith}.
+ */
+export function stateOfIndex(
+  label: string,
+  commit: string | undefined,
+  index: WorkspaceIndex | undefined,
+  readText: (rel: string) => string | null | undefined,
+): ReviewState {
+  return {
+    label,
+    commit,
+    index,
+    diagnostics: index === undefined ? [] : checkWorkspace(index),
+    checkWith: (rules) => (index === undefined ? [] : checkWorkspace(index, { rules })),
+    readText,
+  };
+}
+
+/**
+ * A state over files held in memory: path relative to `root` → text (null: not valid UTF-8).
+ * `root` is the absolute project root the workspace is loaded at (nothing is read from it).
+ * An empty state when there is no stellar.yaml.
+ */
+export function stateFromFiles(label: string, commit: string | undefined, root: string, files: ReadonlyMap<string, string | null>): ReviewState {
+  if (!files.has(PROJECT_FILE)) return emptyState(label, commit);
+  const readText = (rel: string): string | null | undefined => files.get(rel);
+  const index = loadWorkspace(root, { fs: treeFs(root, new Set(files.keys()), readText) }).index;
+  return stateOfIndex(label, commit, index, readText);
+}
+
+/**
+ * Reads the state of the project at commit-ish `ref` through `git`: lists the commit's files,
+ * then reads (in one batch) stellar.yaml and only the files the loader will read. `root` is the
+ * absolute project root. Throws what `git` throws (e.g. when `ref` is not a commit).
+ */
+export async function readCommitState(git: GitSource, root: string, ref: string, label: string): Promise<ReviewState> {
+  const commit = await git.resolve(ref);
+  const files = await git.filesAt(commit);
+  const projectBlob = files.get(PROJECT_FILE);
+  if (projectBlob === undefined) return emptyState(label, commit);
+  const projectText = (await git.readBlobs([projectBlob])).get(projectBlob);
+  // read only the files the loader will read: stellar.yaml decides which those are
+  const parsed = typeof projectText === "string" ? parseProjectConfig(projectText, join(root, PROJECT_FILE)).config : undefined;
+  const wanted = new Set<string>([projectBlob]);
+  if (parsed !== undefined) {
+    const filter = new GlobFilter(parsed.include, parsed.exclude);
+    for (const [rel, id] of files) if (classifyPath(parsed, rel, filter).role !== "ignored") wanted.add(id);
+  }
+  const blobs = await git.readBlobs([...wanted]);
+  const readText = (rel: string): string | null | undefined => {
+    const id = files.get(rel);
+    return id === undefined ? undefined : blobs.get(id);
+  };
+  const index = loadWorkspace(root, { fs: treeFs(root, new Set(files.keys()), readText) }).index;
+  return stateOfIndex(label, commit, index, readText);
+}
+
+/**
+ * A read-only {@link WorkspaceFs} over a set of files (paths relative to `root`, `/`-separated)
+ * whose text `readText` gives (undefined: absent, null: not valid UTF-8, reported by the loader
+ * like an unreadable file). Folders are those the paths imply; there are no symbolic links.
+ */
+export function treeFs(root: string, files: ReadonlySet<string>, readText: (rel: string) => string | null | undefined): WorkspaceFs {
+  const dirs = new Map<string, Map<string, boolean>>(); // folder → child name → is a folder
+  const addChild = (dir: string, name: string, isDir: boolean): void => {
+    let children = dirs.get(dir);
+    if (children === undefined) dirs.set(dir, (children = new Map()));
+    if (!children.has(name)) children.set(name, isDir);
+  };
+  dirs.set("", new Map());
+  for (const rel of files) {
+    const parts = rel.split("/");
+    for (let i = 0; i < parts.length; i++) {
+      addChild(parts.slice(0, i).join("/"), parts[i] as string, i < parts.length - 1);
+    }
+  }
+  const relOf = (abs: string): string => {
+    const r = relative(root, abs).split(sep).join("/");
+    return r === "." ? "" : r;
+  };
+  const notFound = (abs: string): Error => Object.assign(new Error(`ENOENT: ${abs} is not in the commit`), { code: "ENOENT" });
+  const entry = (name: string, isDir: boolean): Dirent =>
+    ({ name, isDirectory: () => isDir, isFile: () => !isDir, isSymbolicLink: () => false }) as unknown as Dirent;
+  return {
+    readFile(abs) {
+      const text = readText(relOf(abs));
+      if (text === undefined) throw notFound(abs);
+      if (text === null) throw Object.assign(new Error("not valid UTF-8"), { code: "not valid UTF-8" });
+      return text;
+    },
+    readdir(abs) {
+      const children = dirs.get(relOf(abs));
+      if (children === undefined) throw notFound(abs);
+      return [...children].map(([name, isDir]) => entry(name, isDir));
+    },
+    stat(abs) {
+      const rel = relOf(abs);
+      const isDir = dirs.has(rel);
+      if (!isDir && !files.has(rel)) throw notFound(abs);
+      return { isDirectory: () => isDir, isFile: () => !isDir } as unknown as Stats;
+    },
+    realpath(abs) {
+      const rel = relOf(abs);
+      if (!dirs.has(rel) && !files.has(rel)) throw notFound(abs);
+      return abs;
+    },
+  };
+}
