@@ -3,7 +3,7 @@
  * every rule, exact rule/severity/file/line/column, ranges that cover the offending text, and
  * the awkward inputs (bad YAML, empty files, other tools' files, huge files, symlink loops).
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +21,7 @@ import {
   RULES,
   secretUsage,
   WorkspaceIndex,
+  type CheckOptions,
   type Diagnostic,
 } from "../packages/core/src/index.js";
 
@@ -31,8 +32,23 @@ const fixtureNames = readdirSync(FIXTURES, { withFileTypes: true })
   .map((d) => d.name)
   .sort();
 
+/**
+ * The checker over a fixture. A fixture with a history.json (what git history would say: when
+ * each value was last set, and the clock) gets it as the injected value history, in memory:
+ * fixtures are not git repositories of their own.
+ */
 function check(dir: string): Diagnostic[] {
-  return checkWorkspace(loadWorkspace(dir).index);
+  return checkWorkspace(loadWorkspace(dir).index, historyOf(dir));
+}
+
+function historyOf(dir: string): CheckOptions {
+  const path = join(dir, "history.json");
+  if (!existsSync(path)) return {};
+  const spec = JSON.parse(readFileSync(path, "utf8")) as { now: string; lastValueChange: Record<string, { date: string; commit: string }> };
+  return {
+    now: new Date(spec.now),
+    history: { lastValueChange: (environment, name) => spec.lastValueChange[`${environment}/${name}`] },
+  };
 }
 
 function textAt(root: string, d: Diagnostic): string {
@@ -53,6 +69,7 @@ describe("checker fixtures", () => {
       "non-descriptive-secret-name",
       "plaintext-credential",
       "recipient-drift",
+      "rotation-overdue",
       "schema",
       "unencrypted-secrets-file",
       "unknown-environment",

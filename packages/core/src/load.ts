@@ -59,6 +59,11 @@ export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 /** Options of {@link loadWorkspace}. */
 export interface LoadOptions {
   fs?: WorkspaceFs;
+  /**
+   * `cwd` is the project root itself: stellar.yaml is read there through `fs` and not searched
+   * for upwards on disk (for a file system that is not the disk, e.g. a commit's files).
+   */
+  atRoot?: boolean;
   /** Largest file read, in bytes (default {@link MAX_FILE_BYTES}). */
   maxFileBytes?: number;
 }
@@ -155,7 +160,7 @@ export function readEnvironmentFile(fs: WorkspaceFs, abs: string, rel: string, e
 export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWorkspace {
   const fs = options.fs ?? nodeWorkspaceFs;
   const maxBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
-  const root = findProjectRoot(cwd);
+  const root = options.atRoot === true ? cwd : findProjectRoot(cwd);
   if (root === undefined) {
     throw new CoreError("NO_PROJECT", `no ${PROJECT_FILE} in ${cwd} or any parent directory`, {
       hint: "run `stellar-secrets init` at the repository root, or run the command inside a Stellar Secrets repository",

@@ -69,7 +69,7 @@ export function stateOfIndex(
 export function stateFromFiles(label: string, commit: string | undefined, root: string, files: ReadonlyMap<string, string | null>): ReviewState {
   if (!files.has(PROJECT_FILE)) return emptyState(label, commit);
   const readText = (rel: string): string | null | undefined => files.get(rel);
-  const index = loadWorkspace(root, { fs: treeFs(root, new Set(files.keys()), readText) }).index;
+  const index = loadWorkspace(root, { fs: treeFs(root, new Set(files.keys()), readText), atRoot: true }).index;
   return stateOfIndex(label, commit, index, readText);
 }
 
@@ -96,7 +96,7 @@ export async function readCommitState(git: GitSource, root: string, ref: string,
     const id = files.get(rel);
     return id === undefined ? undefined : blobs.get(id);
   };
-  const index = loadWorkspace(root, { fs: treeFs(root, new Set(files.keys()), readText) }).index;
+  const index = loadWorkspace(root, { fs: treeFs(root, new Set(files.keys()), readText), atRoot: true }).index;
   return stateOfIndex(label, commit, index, readText);
 }
 
