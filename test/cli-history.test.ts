@@ -1,7 +1,9 @@
 /**
- * `history` and `stale` end to end on real git repositories: value changes told from
- * re-encryptions (with and without a key), merges, renamed and deleted files, uncommitted
- * changes, and a history of thousands of commits.
+ * `history` and `stale` as processes on real git repositories, one test per contract: value
+ * changes told from re-encryptions (with and without a key), uncommitted changes, the text and
+ * JSON output, a history of thousands of commits, GIT_ERROR outside git, and `stale`'s limits
+ * and exit status. Merges, renamed and deleted files are tested in memory against a fake git
+ * in packages/core/src/review/history.test.ts.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createSandbox, importAlternatingCommits, type AgeKey, type Sandbox } from "./helpers/cli.js";
@@ -99,70 +101,6 @@ describe("history", () => {
     for (const v of ["sk_1", "sk_2", "sk_3", "hs_1", "hs_2"]) expect(text.stdout + text.stderr).not.toContain(v);
   });
 
-  it("reports a merge only for what it changed itself, and attributes branch changes to their commits", async () => {
-    const { s, set } = await project();
-    await set("stripe_api_key", "production", "a1");
-    await set("twilio_auth_token", "staging", "t1");
-    s.commit("base", { date: "2024-01-01T00:00:00Z" });
-    s.git(["checkout", "-q", "-b", "feature"]);
-    await set("stripe_api_key", "production", "a2");
-    s.commit("feature: new stripe key", { date: "2024-01-02T00:00:00Z" });
-    s.git(["checkout", "-q", "main"]);
-    await set("twilio_auth_token", "staging", "t2");
-    s.commit("main: new twilio token", { date: "2024-01-03T00:00:00Z" });
-    s.git(["merge", "-q", "--no-ff", "-m", "merge feature", "feature"], { env: { GIT_AUTHOR_DATE: "2024-01-04T00:00:00Z", GIT_COMMITTER_DATE: "2024-01-04T00:00:00Z" } });
-    const events = await history(s);
-    const lines = brief(events);
-    expect(lines).toContain("feature: new stripe key|production|stripe_api_key|changed");
-    expect(lines).toContain("main: new twilio token|staging|twilio_auth_token|changed");
-    expect(lines.filter((l) => l.startsWith("merge feature"))).toEqual([]);
-    expect(lines).toHaveLength(4);
-
-    // a conflicting merge resolved with a third value is a change made by the merge itself
-    s.git(["checkout", "-q", "-b", "other"]);
-    await set("twilio_auth_token", "staging", "t3");
-    s.commit("other: twilio t3", { date: "2024-01-05T00:00:00Z" });
-    s.git(["checkout", "-q", "main"]);
-    await set("twilio_auth_token", "staging", "t4");
-    s.commit("main: twilio t4", { date: "2024-01-06T00:00:00Z" });
-    try {
-      s.git(["merge", "-q", "other"]);
-    } catch {
-      // conflict expected
-    }
-    s.git(["checkout", "--ours", "secrets/staging.enc.yaml"]);
-    await set("twilio_auth_token", "staging", "t5");
-    s.commit("merge other, resolved with t5", { date: "2024-01-07T00:00:00Z" });
-    expect(s.git(["rev-list", "--parents", "-n", "1", "HEAD"]).trim().split(" ")).toHaveLength(3);
-    const after = brief(await history(s, ["twilio_auth_token"]));
-    // the two branch commits come in topological order (either), the merge last
-    expect(after.slice(-3, -1).sort()).toEqual([
-      "main: twilio t4|staging|twilio_auth_token|changed",
-      "other: twilio t3|staging|twilio_auth_token|changed",
-    ]);
-    expect(after.at(-1)).toBe("merge other, resolved with t5|staging|twilio_auth_token|changed");
-  });
-
-  it("follows a renamed secrets folder and reports a deleted environment file as removals", async () => {
-    const { s, set } = await project();
-    await set("stripe_api_key", "production", "a1");
-    await set("stripe_api_key", "staging", "b1");
-    s.commit("first", { date: "2024-01-01T00:00:00Z" });
-    s.git(["mv", "secrets", "vault"]);
-    s.write("stellar.yaml", s.read("stellar.yaml").replace("secrets_dir: secrets", "secrets_dir: vault"));
-    s.commit("move secrets to vault", { date: "2024-02-01T00:00:00Z" });
-    await set("stripe_api_key", "production", "a2");
-    s.commit("second", { date: "2024-03-01T00:00:00Z" });
-    s.git(["rm", "-q", "vault/staging.enc.yaml"]);
-    s.commit("drop staging file", { date: "2024-04-01T00:00:00Z" });
-    expect(brief(await history(s))).toEqual([
-      "first|staging|stripe_api_key|added",
-      "first|production|stripe_api_key|added",
-      "second|production|stripe_api_key|changed",
-      "drop staging file|staging|stripe_api_key|removed",
-    ]);
-  });
-
   it("walks thousands of commits", async () => {
     const { s, set } = await project();
     await set("stripe_api_key", "production", "v-a");
@@ -222,5 +160,15 @@ describe("stale", () => {
     const all = await s.run(["stale", "--older-than", "0d", "--env", "staging", "--json"]);
     expect(JSON.parse(all.stdout).stale).toHaveLength(0); // changed today: age 0 is not older than 0 days
     expect((await s.run(["stale", "--older-than", "ninety"])).code).toBe(2);
+
+    // `check` shows what `stale` shows for a catalog rotate_every, as the rotation-overdue rule
+    expect((await s.run(["set", "stripe_api_key", "--rotate-every", "30d"])).code).toBe(0);
+    const check = await s.run(["check", "--json"]);
+    const rotation = (JSON.parse(check.stdout) as { diagnostics: { rule: string; severity: string; file: string; line: number; secret?: string; message: string }[] }).diagnostics.filter(
+      (d) => d.rule === "rotation-overdue",
+    );
+    const line = s.read("secrets/production.enc.yaml").split("\n").findIndex((l) => l.startsWith("stripe_api_key:")) + 1;
+    expect(rotation.map((d) => [d.severity, d.file, d.line, d.secret])).toEqual([["warning", "secrets/production.enc.yaml", line, "stripe_api_key"]]);
+    expect(rotation[0]?.message).toMatch(/^the value of secret "stripe_api_key" in production was last set \d+ days ago \(2024-01-01, commit [0-9a-f]{10}\), and the catalog says to rotate it every 30d \(30 days\)/);
   });
 });

@@ -174,7 +174,8 @@ function renderEnvironment(e: EnvironmentReview): string[] {
   return out;
 }
 
-function renderText(report: ReviewReport): string {
+/** The text `review` prints for a report (without --json). */
+export function renderText(report: ReviewReport): string {
   const out = [`Review of ${side(report.base)} → ${side(report.head)} (no key used)`, ""];
   if (report.environments.length === 0) out.push("No change to any secrets file or member.", "");
   for (const e of report.environments) out.push(...renderEnvironment(e), "");

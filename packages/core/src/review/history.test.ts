@@ -1,5 +1,18 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { diffMerge, diffVersions, lastValueChanges, parseRawLog, refineWithPlaintexts, type FileVersion, type HistoryEvent } from "./history.js";
+import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey } from "@stellar-secrets/sops";
+import type { GitSource } from "./git.js";
+import {
+  diffMerge,
+  diffVersions,
+  HISTORY_LOG_ARGS,
+  lastValueChanges,
+  parseRawLog,
+  readSecretsHistory,
+  refineWithPlaintexts,
+  type FileVersion,
+  type HistoryEvent,
+} from "./history.js";
 
 const v = (values: Record<string, string>, stanzas: Record<string, string> = { age1a: "wrapA" }): FileVersion => ({
   values: new Map(Object.entries(values)),
@@ -101,5 +114,231 @@ describe("parseRawLog", () => {
       { path: "s/n.enc.yaml", before: [undefined], after: sha("6") },
     ]);
     expect(parsed[2]?.info).toEqual({ commit: sha("d"), author: "Cy", email: "cy@x", date: "2024-01-02T00:00:00+00:00", message: "drop: a message with | bars" });
+  });
+});
+
+/**
+ * A repository in memory for {@link readSecretsHistory}: commits of whole trees, and `log` answers
+ * what `git log` with HISTORY_LOG_ARGS prints for them (raw lines, renames when a removed file's
+ * blob reappears at another path, combined lines for a merge's files that differ from every
+ * parent). Blob ids are the SHA-1 of the text. No git process.
+ */
+class MemoryRepo implements GitSource {
+  readonly prefix: string;
+  private readonly commits: { id: string; parents: string[]; tree: Map<string, string>; header: string }[] = [];
+  private readonly blobs = new Map<string, string>();
+  private readonly branches = new Map<string, string>();
+  private branch = "main";
+
+  constructor(prefix = "") {
+    this.prefix = prefix;
+  }
+
+  /** Commits `changes` (top-relative path → text, undefined: delete) on the current branch, with `merge` as a second parent. */
+  commit(message: string, changes: Record<string, string | undefined>, options: { date?: string; author?: string; merge?: string } = {}): string {
+    const head = this.branches.get(this.branch);
+    const tree = new Map(head === undefined ? [] : this.tree(head));
+    for (const [path, text] of Object.entries(changes)) {
+      if (text === undefined) tree.delete(path);
+      else tree.set(path, this.blob(text));
+    }
+    const parents = [...(head === undefined ? [] : [head]), ...(options.merge === undefined ? [] : [this.branches.get(options.merge) as string])];
+    const id = createHash("sha1").update(`${this.commits.length}\0${message}`).digest("hex");
+    const author = options.author ?? "Alice";
+    const header = `\u001e${id}\u001f${parents.join(" ")}\u001f${author}\u001f${author.toLowerCase()}@example.test\u001f${options.date ?? "2024-01-01T00:00:00+00:00"}\u001f${message}`;
+    this.commits.push({ id, parents, tree, header });
+    this.branches.set(this.branch, id);
+    return id;
+  }
+
+  checkout(branch: string, create = false): void {
+    if (create) this.branches.set(branch, this.branches.get(this.branch) as string);
+    this.branch = branch;
+  }
+
+  /** The text of a file (top-relative) at the tip of the current branch. */
+  read(path: string): string {
+    return this.blobs.get(this.tree(this.branches.get(this.branch) as string).get(path) as string) as string;
+  }
+
+  async hasHead(): Promise<boolean> {
+    return this.branches.has("main");
+  }
+  async resolve(ref: string): Promise<string> {
+    return (ref === "HEAD" ? this.branches.get("main") : ref) as string;
+  }
+  async mergeBase(): Promise<string> {
+    throw new Error("not used by history");
+  }
+  async filesAt(commit: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const start = this.prefix === "" ? "" : `${this.prefix}/`;
+    for (const [path, id] of this.tree(await this.resolve(commit))) if (path.startsWith(start)) out.set(path.slice(start.length), id);
+    return out;
+  }
+  async renames(): Promise<Map<string, string>> {
+    throw new Error("not used by history");
+  }
+  async readBlobs(ids: readonly string[]): Promise<Map<string, string | null>> {
+    return new Map(ids.filter((id) => this.blobs.has(id)).map((id) => [id, this.blobs.get(id) as string]));
+  }
+  async log(args: readonly string[]): Promise<string> {
+    expect(args).toEqual(HISTORY_LOG_ARGS);
+    const zero = "0".repeat(40);
+    const enc = (p: string): boolean => /\.enc\.(yaml|json)$/.test(p);
+    const out: string[] = [];
+    for (const c of [...this.commits].reverse()) {
+      const lines: string[] = [];
+      const parents = c.parents.map((p) => this.tree(p));
+      if (parents.length > 1) {
+        for (const [path, id] of c.tree) {
+          if (!enc(path) || parents.some((t) => t.get(path) === id)) continue;
+          const ids = parents.map((t) => t.get(path) ?? zero);
+          lines.push(`${":".repeat(parents.length)}${parents.map(() => "100644").join(" ")} 100644 ${ids.join(" ")} ${id} ${parents.map(() => "M").join("")}\t${path}`);
+        }
+      } else {
+        const before = parents[0] ?? new Map<string, string>();
+        const removed = [...before].filter(([p]) => enc(p) && !c.tree.has(p));
+        const added = [...c.tree].filter(([p]) => enc(p) && !before.has(p));
+        for (const [p, id] of c.tree) if (enc(p) && before.has(p) && before.get(p) !== id) lines.push(`:100644 100644 ${before.get(p)} ${id} M\t${p}`);
+        for (const [p, id] of removed) {
+          const to = added.findIndex(([, other]) => other === id);
+          if (to === -1) {
+            lines.push(`:100644 000000 ${id} ${zero} D\t${p}`);
+            continue;
+          }
+          lines.push(`:100644 100644 ${id} ${id} R100\t${p}\t${(added[to] as [string, string])[0]}`);
+          added.splice(to, 1);
+        }
+        for (const [p, id] of added) lines.push(`:000000 100644 ${zero} ${id} A\t${p}`);
+      }
+      out.push(`${c.header}\n\n${lines.map((l) => `${l}\n`).join("")}`);
+    }
+    return out.join("");
+  }
+
+  private blob(text: string): string {
+    const id = createHash("sha1").update(text).digest("hex");
+    this.blobs.set(id, text);
+    return id;
+  }
+  private tree(commit: string): Map<string, string> {
+    return (this.commits.find((c) => c.id === commit) as { tree: Map<string, string> }).tree;
+  }
+}
+
+/** Encrypted versions of one environment file with stable ciphertext: `next` changes only the values given. */
+async function versions(initial: Record<string, string>): Promise<{ text: string; next: (from: string, values: Record<string, string>) => Promise<string> }> {
+  const alice = await generateIdentity();
+  const text = await encryptSecrets(new Map(Object.entries(initial)), { recipients: [alice.recipient] });
+  return {
+    text,
+    next: async (from, values) => {
+      const prev = await decryptSecrets(from, [alice.identity]);
+      return reencryptSecrets(prev, new Map([...prev.values, ...Object.entries(values)]));
+    },
+  };
+}
+
+const brief = (events: readonly HistoryEvent[]): string[] => events.map((e) => `${e.message}|${e.environment}|${e.name}|${e.kind}${e.verified ? "|verified" : ""}`);
+
+describe("readSecretsHistory", () => {
+  const PROD = "secrets/production.enc.yaml";
+  const STAGING = "secrets/staging.enc.yaml";
+  const files = [
+    { environment: "staging", path: STAGING },
+    { environment: "production", path: PROD },
+  ];
+
+  it("reports a merge only for what it changed itself, and attributes branch changes to their commits", async () => {
+    const prod = await versions({ stripe_api_key: "a1" });
+    const staging = await versions({ twilio_auth_token: "t1" });
+    const git = new MemoryRepo();
+    git.commit("base", { [PROD]: prod.text, [STAGING]: staging.text });
+    git.checkout("feature", true);
+    git.commit("feature: new stripe key", { [PROD]: await prod.next(prod.text, { stripe_api_key: "a2" }) }, { date: "2024-01-02T00:00:00+00:00" });
+    git.checkout("main");
+    git.commit("main: new twilio token", { [STAGING]: await staging.next(staging.text, { twilio_auth_token: "t2" }) }, { date: "2024-01-03T00:00:00+00:00" });
+    git.checkout("feature");
+    const featureProd = git.read(PROD);
+    git.checkout("main");
+    git.commit("merge feature", { [PROD]: featureProd }, { merge: "feature", date: "2024-01-04T00:00:00+00:00" });
+    const lines = brief((await readSecretsHistory({ git, files })).events);
+    expect(lines).toContain("feature: new stripe key|production|stripe_api_key|changed");
+    expect(lines).toContain("main: new twilio token|staging|twilio_auth_token|changed");
+    expect(lines.filter((l) => l.startsWith("merge feature"))).toEqual([]);
+    expect(lines).toHaveLength(4);
+
+    // a conflicting merge resolved with a third value is a change made by the merge itself
+    const t2 = git.read(STAGING);
+    git.checkout("other", true);
+    git.commit("other: twilio t3", { [STAGING]: await staging.next(t2, { twilio_auth_token: "t3" }) }, { date: "2024-01-05T00:00:00+00:00" });
+    git.checkout("main");
+    git.commit("main: twilio t4", { [STAGING]: await staging.next(t2, { twilio_auth_token: "t4" }) }, { date: "2024-01-06T00:00:00+00:00" });
+    git.commit("merge other, resolved with t5", { [STAGING]: await staging.next(git.read(STAGING), { twilio_auth_token: "t5" }) }, { merge: "other", date: "2024-01-07T00:00:00+00:00" });
+    const after = brief((await readSecretsHistory({ git, files })).events.filter((e) => e.name === "twilio_auth_token"));
+    // the two branch commits come in topological order (either), the merge last
+    expect(after.slice(-3, -1).sort()).toEqual(["main: twilio t4|staging|twilio_auth_token|changed", "other: twilio t3|staging|twilio_auth_token|changed"]);
+    expect(after.at(-1)).toBe("merge other, resolved with t5|staging|twilio_auth_token|changed");
+  });
+
+  it("follows a renamed secrets folder and reports a deleted environment file as removals", async () => {
+    const prod = await versions({ stripe_api_key: "a1" });
+    const staging = await versions({ stripe_api_key: "b1" });
+    const git = new MemoryRepo();
+    git.commit("first", { [PROD]: prod.text, [STAGING]: staging.text, "stellar.yaml": "version: 1\n" });
+    git.commit("move secrets to vault", { [PROD]: undefined, [STAGING]: undefined, "vault/production.enc.yaml": prod.text, "vault/staging.enc.yaml": staging.text, "stellar.yaml": "version: 1\nsecrets_dir: vault\n" });
+    git.commit("second", { "vault/production.enc.yaml": await prod.next(prod.text, { stripe_api_key: "a2" }) });
+    git.commit("drop staging file", { "vault/staging.enc.yaml": undefined });
+    const history = await readSecretsHistory({
+      git,
+      files: [
+        { environment: "staging", path: "vault/staging.enc.yaml" },
+        { environment: "production", path: "vault/production.enc.yaml" },
+      ],
+    });
+    expect(brief(history.events)).toEqual([
+      "first|staging|stripe_api_key|added",
+      "first|production|stripe_api_key|added",
+      "second|production|stripe_api_key|changed",
+      "drop staging file|staging|stripe_api_key|removed",
+    ]);
+    expect(history.commits).toBe(4);
+    expect(history.warnings).toEqual([]);
+  });
+
+  it("reads a project in a subfolder, adds uncommitted changes last, and tells a re-encryption from a change with plaintexts", async () => {
+    const prod = await versions({ stripe_api_key: "s1", hubspot_api_token: "h1" });
+    const git = new MemoryRepo("infra");
+    git.commit("add", { [`infra/${PROD}`]: prod.text });
+    const now = new Date("2024-02-01T00:00:00Z");
+    const working = await prod.next(prod.text, { stripe_api_key: "s2" });
+    const history = await readSecretsHistory({ git, files: [{ environment: "production", path: PROD }], readWorkingText: (p) => (p === PROD ? working : undefined), now });
+    expect(brief(history.events)).toEqual([
+      "add|production|hubspot_api_token|added",
+      "add|production|stripe_api_key|added",
+      "uncommitted changes in the working tree|production|stripe_api_key|changed",
+    ]);
+    expect(history.events[2]).toMatchObject({ commit: "", author: "(uncommitted)", date: now.toISOString() });
+
+    // every value re-encrypted: without plaintexts "re-encrypted"; with them, decided per value
+    const alice = await generateIdentity();
+    const v1 = await encryptSecrets(new Map([["a", "1"], ["b", "2"]]), { recipients: [alice.recipient] });
+    const v2 = await rotateDataKey(await decryptSecrets(await reencryptSecrets(await decryptSecrets(v1, [alice.identity]), new Map([["a", "1"], ["b", "3"]])), [alice.identity]));
+    const repo = new MemoryRepo();
+    repo.commit("one", { [PROD]: v1 });
+    repo.commit("rekey", { [PROD]: v2 });
+    const target = [{ environment: "production", path: PROD }];
+    expect(brief((await readSecretsHistory({ git: repo, files: target })).events).slice(2)).toEqual(["rekey|production|a|re-encrypted", "rekey|production|b|re-encrypted"]);
+    const plaintexts = async (text: string): Promise<ReadonlyMap<string, string>> => (await decryptSecrets(text, [alice.identity])).values;
+    expect(brief((await readSecretsHistory({ git: repo, files: target, plaintexts })).events).slice(2)).toEqual(["rekey|production|a|re-encrypted|verified", "rekey|production|b|changed|verified"]);
+  });
+
+  it("names a version that is not a readable SOPS file in a warning and skips it", async () => {
+    const git = new MemoryRepo();
+    git.commit("broken", { [PROD]: "not: [valid sops\n" });
+    const history = await readSecretsHistory({ git, files: [{ environment: "production", path: PROD }] });
+    expect(history.events).toEqual([]);
+    expect(history.warnings).toEqual([expect.stringMatching(/^secrets\/production\.enc\.yaml at [0-9a-f]{12}: a version of the file is not a readable SOPS file; skipped$/)]);
   });
 });

@@ -6,8 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { parseEnvironmentFile, parseProjectConfig, WorkspaceIndex } from "../index.js";
 import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey, updateKeys } from "@stellar-secrets/sops";
-import { buildReview, fingerprint } from "./model.js";
-import type { ReviewState } from "./state.js";
+import { buildReview, fingerprint, type EnvironmentReview, type ReviewReport } from "./model.js";
+import { stateFromFiles, type ReviewState } from "./state.js";
 
 const FILE = "secrets/production.enc.yaml";
 
@@ -82,5 +82,255 @@ describe("buildReview", () => {
     const r3 = buildReview(before, state("b", after, rotated));
     expect(r3.environments[0]).toMatchObject({ dataKeyRotated: true, members: { lost: [{ name: "bob", recipient: bob.recipient }] } });
     expect(r3.clean).toBe(true);
+  });
+});
+
+/**
+ * The review scenarios that were end-to-end CLI tests (test/cli-review.test.ts), on states
+ * built in memory from whole repositories of files (stellar.yaml, a connector, encrypted
+ * environment files), loaded by the same code a review of a commit uses (`stateFromFiles`).
+ */
+describe("buildReview over whole repositories", () => {
+  const ROOT = "/repo";
+  const STRIPE = "connectors/stripe.yaml";
+  const PROD = "secrets/production.enc.yaml";
+  const STAGING = "secrets/staging.enc.yaml";
+  type Files = Record<string, string | null>;
+  type Key = { identity: string; recipient: string };
+
+  const config = (envs: Record<string, Record<string, string>>, rules = ""): string =>
+    `version: 1\nenvironments:\n${Object.entries(envs)
+      .map(([e, members]) => `  ${e}:\n    members:\n${Object.entries(members).map(([n, r]) => `      ${n}: ${r}\n`).join("")}`)
+      .join("")}${rules === "" ? "" : `rules:\n${rules}`}`;
+  const at = (label: string, files: Files): ReviewState => stateFromFiles(label, undefined, ROOT, new Map(Object.entries(files)));
+  const env = (report: ReviewReport, name: string): EnvironmentReview => {
+    const e = report.environments.find((x) => x.environment === name);
+    if (e === undefined) throw new Error(`no review of ${name}`);
+    return e;
+  };
+  const sameKeyEdit = async (text: string, identity: string, recipients?: string[]): Promise<string> => {
+    const prev = await decryptSecrets(text, [identity]);
+    const stale = { ...prev, values: new Map([...prev.values].map(([k, v]) => [k, `${v}-old`])) };
+    return reencryptSecrets(stale, prev.values, recipients === undefined ? {} : { recipients });
+  };
+
+  /** The CLI tests' project: staging and production with alice, stripe in both, hubspot and legacy in production. */
+  async function project(): Promise<{ alice: Key; base: Files }> {
+    const alice = await generateIdentity();
+    const base: Files = {
+      "stellar.yaml": config({ staging: { alice: alice.recipient }, production: { alice: alice.recipient } }),
+      [STRIPE]: "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n",
+      [STAGING]: await encryptSecrets(new Map([["stripe_api_key", "sk_live_AAAAbbbbCCCC1111"]]), { recipients: [alice.recipient] }),
+      [PROD]: await encryptSecrets(
+        new Map([
+          ["hubspot_api_token", "hs_token_ZZZZyyyy2222"],
+          ["legacy_api_token", "legacy_QQQQ4444"],
+          ["stripe_api_key", "sk_live_DDDDeeee3333"],
+        ]),
+        { recipients: [alice.recipient] },
+      ),
+    };
+    return { alice, base };
+  }
+
+  it("reports a data-key rotation as one re-encryption, not as a change of every value", async () => {
+    const { alice, base } = await project();
+    const rotated = await rotateDataKey(await decryptSecrets(base[PROD] as string, [alice.identity]));
+    const report = buildReview(at("HEAD", base), at("working tree", { ...base, [PROD]: rotated }));
+    expect(env(report, "production")).toMatchObject({ dataKeyRotated: true, rotationUncertain: false, secrets: [], reencrypted: ["hubspot_api_token", "legacy_api_token", "stripe_api_key"] });
+    expect(report.summary).toMatchObject({ added: 0, changed: 0, removed: 0, reencrypted: 1 });
+    expect(report.clean).toBe(true);
+  });
+
+  it("never says no value changed when every value was re-encrypted under the same data key", async () => {
+    const { alice, base } = await project();
+    const report = buildReview(at("HEAD", base), at("working tree", { ...base, [PROD]: await sameKeyEdit(base[PROD] as string, alice.identity) }));
+    expect(env(report, "production")).toMatchObject({ dataKeyRotated: false, rotationUncertain: false, secrets: [], reencrypted: ["hubspot_api_token", "legacy_api_token", "stripe_api_key"] });
+    expect(report.clean).toBe(true);
+  });
+
+  it("names members who gained and lost access; a removal with rotation is clean", async () => {
+    const { alice, base } = await project();
+    const bob = await generateIdentity();
+    const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
+    const withBob: Files = {
+      ...base,
+      "stellar.yaml": config({ staging: { alice: alice.recipient }, production: { alice: alice.recipient, bob: bob.recipient } }),
+      [PROD]: await updateKeys(prev, [alice.recipient, bob.recipient]),
+    };
+    const added = buildReview(at("HEAD", base), at("working tree", withBob));
+    const prod = env(added, "production");
+    expect(prod.members.gained).toEqual([{ name: "bob", recipient: bob.recipient }]);
+    expect(prod.recipients.gained).toEqual([{ recipient: bob.recipient, member: "bob" }]);
+    expect(prod.secrets).toEqual([]);
+    expect(prod.dataKeyRotated).toBe(false);
+    expect(added.clean).toBe(true);
+
+    // `members rm` rotates the data key for the members who stay
+    const removed = buildReview(at("HEAD", withBob), at("working tree", { ...base, [PROD]: await rotateDataKey(prev, { recipients: [alice.recipient] }) }));
+    const after = env(removed, "production");
+    expect(after.members.lost).toEqual([{ name: "bob", recipient: bob.recipient }]);
+    expect(after.recipients.lost).toEqual([{ recipient: bob.recipient, member: "bob" }]);
+    expect(after.dataKeyRotated).toBe(true);
+    expect(after.problems).toEqual([]);
+    expect(removed.clean).toBe(true);
+  });
+
+  it("flags a member removed without a data-key rotation; after a rotation the same change is clean", async () => {
+    const { alice, base } = await project();
+    const bob = await generateIdentity();
+    const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
+    const withBob: Files = {
+      ...base,
+      "stellar.yaml": config({ staging: { alice: alice.recipient }, production: { alice: alice.recipient, bob: bob.recipient } }),
+      [PROD]: await updateKeys(prev, [alice.recipient, bob.recipient]),
+    };
+    // by hand: bob out of stellar.yaml, and the file re-wrapped for alice only (sops updatekeys: same data key)
+    const report = buildReview(at("HEAD", withBob), at("working tree", { ...base, [PROD]: await updateKeys(await decryptSecrets(withBob[PROD] as string, [alice.identity]), [alice.recipient]) }));
+    const prod = env(report, "production");
+    expect(prod.dataKeyRotated).toBe(false);
+    expect(prod.members.lost.map((m) => m.name)).toEqual(["bob"]);
+    expect(prod.recipients.lost).toEqual([{ recipient: bob.recipient, member: "bob" }]);
+    expect(prod.problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
+    expect(prod.problems[0]?.message).toContain("bob was removed from production but the data key was not rotated: bob can still decrypt values that are not changed");
+    expect(report.problems.map((p) => `${p.kind} ${p.environment}`)).toEqual(["unrotated-removal production"]);
+    expect(report.clean).toBe(false);
+
+    const fixed = buildReview(at("HEAD", withBob), at("working tree", { ...base, [PROD]: await rotateDataKey(prev, { recipients: [alice.recipient] }) }));
+    expect(env(fixed, "production").problems).toEqual([]);
+    expect(fixed.clean).toBe(true);
+  });
+
+  it("flags a removal without rotation in an environment with no values: an unchanged wrapped key proves the same data key", async () => {
+    const alice = await generateIdentity();
+    const bob = await generateIdentity();
+    const file = "secrets/zero.enc.yaml";
+    const before = await encryptSecrets(new Map(), { recipients: [alice.recipient, bob.recipient] });
+    const base: Files = { "stellar.yaml": config({ zero: { alice: alice.recipient, bob: bob.recipient } }), [file]: before };
+    // by hand: bob out of stellar.yaml and his recipient block out of the file; alice's wrapped key untouched
+    const lines = before.split("\n");
+    const start = lines.findIndex((l) => l.includes(`recipient: ${bob.recipient}`));
+    const end = lines.findIndex((l, i) => i > start && l.includes("-----END AGE ENCRYPTED FILE-----"));
+    expect(start).toBeGreaterThan(-1);
+    lines.splice(start, end - start + 1);
+    const head: Files = { "stellar.yaml": config({ zero: { alice: alice.recipient } }), [file]: lines.join("\n") };
+    const report = buildReview(at("HEAD~1", base), at("HEAD", head));
+    const zero = env(report, "zero");
+    expect(zero.recipients.lost).toEqual([{ recipient: bob.recipient, member: "bob" }]);
+    expect(zero.dataKeyRotated).toBe(false);
+    expect(zero.problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
+    expect(zero.problems[0]?.message).toContain("bob was removed from zero but the data key was not rotated: bob can still decrypt any value later encrypted with this data key");
+    expect(zero.problems[0]?.message).toContain("(alice's wrapped data key is unchanged: the data key is the same)");
+    expect(report.problems.map((p) => `${p.kind} ${p.environment}`)).toContain("unrotated-removal zero");
+    expect(report.clean).toBe(false);
+
+    // rotating the data key re-wraps it for alice: clean
+    const rotated = await rotateDataKey(await decryptSecrets(head[file] as string, [alice.identity]), { recipients: [alice.recipient] });
+    expect(env(buildReview(at("HEAD~1", base), at("working tree", { ...head, [file]: rotated })), "zero").problems).toEqual([]);
+  });
+
+  it("says so when one kept value cannot tell a rotation from a change plus a re-wrap", async () => {
+    const { alice, base } = await project();
+    const bob = await generateIdentity();
+    const prev = await decryptSecrets(base[STAGING] as string, [alice.identity]);
+    const withBob: Files = {
+      ...base,
+      "stellar.yaml": config({ staging: { alice: alice.recipient, bob: bob.recipient }, production: { alice: alice.recipient } }),
+      [STAGING]: await updateKeys(prev, [alice.recipient, bob.recipient]),
+    };
+    // members rm rotates: every stanza re-wrapped and the one value re-encrypted
+    const report = buildReview(at("HEAD", withBob), at("working tree", { ...base, [STAGING]: await rotateDataKey(prev, { recipients: [alice.recipient] }) }));
+    const staging = env(report, "staging");
+    expect(staging).toMatchObject({ dataKeyRotated: true, rotationUncertain: true, reencrypted: ["stripe_api_key"], secrets: [] });
+    expect(staging.problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
+    expect(staging.problems[0]?.message).toContain("bob was removed from staging, and with only one value kept a data-key rotation cannot be told from a changed value without a key");
+    expect(report.clean).toBe(false);
+  });
+
+  it("flags a stellar.yaml removal whose file can still be decrypted by the member (recipient drift)", async () => {
+    const { alice, base } = await project();
+    const bob = await generateIdentity();
+    const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
+    const withBob: Files = {
+      ...base,
+      "stellar.yaml": config({ staging: { alice: alice.recipient }, production: { alice: alice.recipient, bob: bob.recipient } }),
+      [PROD]: await updateKeys(prev, [alice.recipient, bob.recipient]),
+    };
+    const report = buildReview(at("HEAD", withBob), at("working tree", { ...withBob, "stellar.yaml": base["stellar.yaml"] as string }));
+    expect(env(report, "production").members.lost.map((m) => m.name)).toEqual(["bob"]);
+    expect(env(report, "production").recipients.lost).toEqual([]);
+    expect(report.diagnostics.find((d) => d.rule === "recipient-drift")).toMatchObject({ severity: "error", file: PROD, new: true });
+    // bob's key still opens the file but he is no member: one problem (not also the checker's drift error)
+    expect(report.problems.map((p) => p.kind)).toEqual(["non-member-recipient"]);
+    expect(report.problems[0]?.message).toContain(`bob (${bob.recipient}) can decrypt ${PROD} but is not a member of production in stellar.yaml`);
+  });
+
+  it("a change cannot weaken its own checks: weakened rules are problems, and the base's severities judge the change", async () => {
+    const { alice, base } = await project();
+    const carol = await generateIdentity();
+    const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
+    // a non-member recipient added by hand, with the drift check turned off in the same change
+    const sneaky = buildReview(
+      at("HEAD~1", base),
+      at("HEAD", { ...base, "stellar.yaml": `${base["stellar.yaml"] as string}rules:\n  recipient-drift: off\n`, [PROD]: await updateKeys(prev, [alice.recipient, carol.recipient]) }),
+    );
+    expect(sneaky.problems.map((p) => p.kind).sort()).toEqual(["non-member-recipient", "weakened-rule"]);
+    expect(sneaky.problems.find((p) => p.kind === "weakened-rule")).toMatchObject({ file: "stellar.yaml", line: 10 });
+    expect(sneaky.problems.find((p) => p.kind === "weakened-rule")?.message).toContain("stellar.yaml weakens rule recipient-drift from error to off");
+    expect(sneaky.problems.find((p) => p.kind === "non-member-recipient")?.message).toContain(`${carol.recipient} can decrypt ${PROD} but is not a member of production in stellar.yaml`);
+    expect(env(sneaky, "production").recipients.gained).toEqual([{ recipient: carol.recipient }]);
+    // judged by the base's rules: the drift error is still reported
+    expect(sneaky.diagnostics.find((d) => d.rule === "recipient-drift")).toMatchObject({ severity: "error", new: true, file: PROD });
+    expect(sneaky.clean).toBe(false);
+
+    // a removed secret still referenced, with its rule lowered to a warning in the same change
+    const withoutStripe = await reencryptSecrets(prev, new Map([...prev.values].filter(([n]) => n !== "stripe_api_key")));
+    const lowered = buildReview(
+      at("HEAD", base),
+      at("working tree", { ...base, "stellar.yaml": `${base["stellar.yaml"] as string}rules:\n  missing-environment-value: warning\n`, [PROD]: withoutStripe }),
+    );
+    expect(lowered.problems.map((p) => p.kind).sort()).toEqual(["checker-error", "weakened-rule"]);
+    expect(lowered.problems.find((p) => p.kind === "weakened-rule")?.message).toContain("stellar.yaml weakens rule missing-environment-value from error to warning");
+    expect(lowered.diagnostics.find((d) => d.rule === "missing-environment-value")).toMatchObject({ severity: "error", new: true, secret: "stripe_api_key" });
+
+    // raising a severity is not a weakening
+    expect(buildReview(at("HEAD", base), at("working tree", { ...base, "stellar.yaml": `${base["stellar.yaml"] as string}rules:\n  recipient-drift: error\n` })).problems).toEqual([]);
+  });
+
+  it("flags a secrets file that became plaintext, and a file that is not UTF-8, never fingerprinting a plaintext", async () => {
+    const { base } = await project();
+    const report = buildReview(at("HEAD", base), at("working tree", { ...base, [STAGING]: "stripe_api_key: sk_live_PLAINplain5555\n" }));
+    const staging = env(report, "staging");
+    expect(staging.encrypted).toBe(false);
+    expect(staging.problems.map((p) => p.kind)).toContain("plaintext");
+    // the plaintext value is changed (differs from the ENC string) but never fingerprinted
+    expect(staging.secrets).toEqual([{ name: "stripe_api_key", change: "changed", before: expect.stringMatching(/^[0-9a-f]{8}$/) }]);
+    expect(report.problems.every((p) => p.kind === "plaintext")).toBe(true);
+    expect(report.clean).toBe(false);
+    expect(JSON.stringify(report)).not.toContain("sk_live_PLAINplain5555");
+
+    // bytes that are not UTF-8: unreadable, its names unknown (not all "removed")
+    const unreadable = env(buildReview(at("HEAD", base), at("working tree", { ...base, [PROD]: null })), "production");
+    expect(unreadable.secrets).toEqual([]);
+    expect(unreadable.encrypted).toBe(false);
+    expect(unreadable.problems.map((p) => p.kind)).toEqual(["plaintext"]);
+  });
+
+  it("flags one plaintext value in an otherwise encrypted file, and a file decrypted by hand as changed values", async () => {
+    const { base } = await project();
+    const text = base[PROD] as string;
+    const plain = text.replace(/^hubspot_api_token: ENC\[[^\n]*$/m, "hubspot_api_token: sk_live_PLAINplain5555");
+    expect(plain).not.toBe(text);
+    const report = buildReview(at("HEAD", base), at("working tree", { ...base, [PROD]: plain }));
+    expect(env(report, "production").problems.map((p) => p.kind)).toContain("plaintext");
+
+    // a whole file decrypted by hand: every value changed, not a data-key rotation
+    const decrypted = env(
+      buildReview(at("HEAD", base), at("working tree", { ...base, [PROD]: "hubspot_api_token: plain_hub_AAAA6666\nlegacy_api_token: plain_legacy_BBBB7777\nstripe_api_key: plain_stripe_CCCC8888\n" })),
+      "production",
+    );
+    expect(decrypted.dataKeyRotated).toBe(false);
+    expect(decrypted.secrets.map((x) => `${x.change} ${x.name}`)).toEqual(["changed hubspot_api_token", "changed legacy_api_token", "changed stripe_api_key"]);
+    expect(decrypted.secrets.every((x) => x.after === undefined)).toBe(true);
   });
 });
