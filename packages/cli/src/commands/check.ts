@@ -26,9 +26,11 @@ const help = `Usage: stellar-secrets check [PATH] [--json | --format text|json|s
 
 Checks the repository around PATH (default: the current directory; stellar.yaml is found
 upwards): config file schemas, every secret reference, environment values, unused and badly
-named secrets, encryption of the secrets folder, credentials in plain text, and recipients
-against stellar.yaml members. Reads names only: no key is needed. When PATH is a file or a
-subfolder, only its diagnostics are shown (the whole repository is still read).
+named secrets, encryption of the secrets folder, credentials in plain text, recipients
+against stellar.yaml members, and (in a git repository, when the catalog sets rotate_every)
+values last set longer ago than their rotate_every, from git history (as \`stale\` reports them).
+Reads names only: no key is needed. When PATH is a file or a subfolder, only its diagnostics
+are shown (the whole repository is still read).
 
 Output (stdout):
   text    file:line:column: severity rule-id message   (files relative to the repository root)
