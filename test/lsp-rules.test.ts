@@ -57,7 +57,8 @@ describe("every checker rule through the language server", () => {
   it("publishes exactly core's diagnostics, at core's ranges, for every rule", async () => {
     const expected = core.checkWorkspace(core.loadWorkspace(org.dir).index);
     const rules = new Set(expected.map((d) => d.rule));
-    for (const r of core.RULES) expect(rules, `fixture covers ${r.id}`).toContain(r.id);
+    // rotation-overdue needs a value history injected into the checker, which the server does not pass (off there)
+    for (const r of core.RULES) if (r.id !== "rotation-overdue") expect(rules, `fixture covers ${r.id}`).toContain(r.id);
     const files = [...new Set(expected.map((d) => d.file))];
     for (const f of files) {
       const uri = pathToFileURL(join(org.dir, f)).href;

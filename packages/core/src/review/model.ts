@@ -7,11 +7,11 @@
  * reads, prints or fingerprints a plaintext value.
  */
 import { createHash } from "node:crypto";
+import { parseSecretsFile } from "@stellar-secrets/sops";
 import type { Diagnostic } from "../diagnostics.js";
 import type { ProjectConfig } from "../project.js";
 import { RULES } from "../rules.js";
 import type { EnvironmentFile } from "../secrets-dir.js";
-import { parseSecretsFile } from "@stellar-secrets/sops";
 import { diffVersions, type FileVersion } from "./history.js";
 import type { ReviewState } from "./state.js";
 
