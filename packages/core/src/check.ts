@@ -6,9 +6,9 @@ import type { ConfigDocument, ConfigFile, SecretReference } from "./config.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { describeNonDescriptiveName, nearestName, validateSecretName } from "./names.js";
 import type { LineIndex } from "./position.js";
+import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import { RULES, type RuleId, type Severity } from "./rules.js";
 import type { ConfigKind } from "./schemas.js";
-import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import type { WorkspaceIndex } from "./workspace.js";
 
 const DEFAULT_SEVERITY = new Map<RuleId, Severity>(RULES.map((r) => [r.id, r.severity]));
