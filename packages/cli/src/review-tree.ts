@@ -1,8 +1,9 @@
 /**
  * The two states `review` compares, read without keys: a commit (its tree read from git with
  * `git ls-tree` and one `git cat-file --batch`, served to core's `loadWorkspace` through an
- * in-memory {@link WorkspaceFs}: nothing is checked out or written to disk), the working tree,
- * or nothing (before the first commit).
+ * in-memory {@link WorkspaceFs}: nothing is checked out or written to disk), the index (the same
+ * way from `git ls-files -s`: what `pre-commit` checks), the working tree, or nothing (before the
+ * first commit).
  */
 import { existsSync, readFileSync, realpathSync, type Dirent, type Stats } from "node:fs";
 import { join, relative, sep } from "node:path";
@@ -28,7 +29,7 @@ export { GitRepo } from "./git.js";
 export interface ReviewState {
   /** What the user named (`HEAD`, `main`, `(working tree)`, `(nothing)`). */
   label: string;
-  /** The full commit id, undefined for the working tree and for the empty state. */
+  /** The full commit id, undefined for the index, the working tree and the empty state. */
   commit: string | undefined;
   /** The loaded workspace, undefined when the state has no stellar.yaml (e.g. before the first commit). */
   index: WorkspaceIndex | undefined;
@@ -46,8 +47,8 @@ export interface ReviewState {
   readText(rel: string): string | null | undefined;
 }
 
-/** A revision a review compares: a commit-ish, the working tree, or nothing. */
-export type Revision = { kind: "commit"; ref: string } | { kind: "working-tree" } | { kind: "empty" };
+/** A revision a review compares: a commit-ish, the index (what is staged), the working tree, or nothing. */
+export type Revision = { kind: "commit"; ref: string } | { kind: "index" } | { kind: "working-tree" } | { kind: "empty" };
 
 /** Reads one side of a review. `root` is the project root (absolute). */
 export async function readState(repo: GitRepo | undefined, root: string, revision: Revision, label: string): Promise<ReviewState> {
@@ -65,9 +66,10 @@ export async function readState(repo: GitRepo | undefined, root: string, revisio
       readText: (rel) => readDiskText(join(root, rel)),
     };
   }
-  if (repo === undefined) throw new CliError("GIT_ERROR", `cannot read ${revision.ref}: ${root} is not in a git repository`);
-  const commit = await repo.resolve(revision.ref);
-  const files = await repo.filesAt(commit);
+  const what = revision.kind === "index" ? "the index" : revision.ref;
+  if (repo === undefined) throw new CliError("GIT_ERROR", `cannot read ${what}: ${root} is not in a git repository`);
+  const commit = revision.kind === "index" ? undefined : await repo.resolve(revision.ref);
+  const files = commit === undefined ? await repo.filesInIndex() : await repo.filesAt(commit);
   const projectBlob = files.get(PROJECT_FILE);
   if (projectBlob === undefined) return { label, commit, index: undefined, diagnostics: [], checkWith: () => [], readText: () => undefined };
   const projectText = (await repo.readBlobs([projectBlob])).get(projectBlob);
@@ -106,7 +108,7 @@ function readDiskText(path: string): string | null | undefined {
   }
 }
 
-/** A read-only {@link WorkspaceFs} over the files of a commit (paths relative to `root`). */
+/** A read-only {@link WorkspaceFs} over the files of a commit or the index (paths relative to `root`). */
 function treeFs(root: string, files: ReadonlyMap<string, string>, readText: (rel: string) => string | null | undefined): WorkspaceFs {
   const dirs = new Map<string, Map<string, boolean>>(); // folder → child name → is a folder
   const addChild = (dir: string, name: string, isDir: boolean): void => {
