@@ -177,7 +177,9 @@ export function markdownCode(text: string): string {
 }
 
 function details(summary: string, body: string[]): string[] {
-  return ["<details>", `<summary>${summary}</summary>`, "", ...body, "", "</details>", ""];
+  const lines = [...body];
+  while (lines.at(-1) === "") lines.pop();
+  return ["<details>", `<summary>${summary}</summary>`, "", ...lines, "", "</details>", ""];
 }
 
 const KIND_LABEL: Record<ReviewProblem["kind"], string> = {
