@@ -3,10 +3,12 @@
  * working tree; it blocks (exit 1, file:line) plaintext in a secrets file, a broken reference and
  * a plaintext credential; and, installed as a real git hook, it makes `git commit` refuse.
  */
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { CLI_BIN, createSandbox, shellQuote, type Sandbox } from "./helpers/cli.js";
+import { COMMANDS } from "../packages/cli/src/main.js";
+import { CLI_BIN, createSandbox, REPO_ROOT, shellQuote, type Sandbox } from "./helpers/cli.js";
+import { parse } from "./helpers/yaml.js";
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -113,5 +115,14 @@ describe("pre-commit", () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("stellar.yaml is not staged");
     expect((await s.run(["pre-commit", "extra"])).code).toBe(2);
+  });
+});
+
+describe(".pre-commit-hooks.yaml", () => {
+  it("offers stellar-secrets-check, which runs this command on the whole staged state", () => {
+    const hooks = parse(readFileSync(join(REPO_ROOT, ".pre-commit-hooks.yaml"), "utf8")) as Record<string, unknown>[];
+    const hook = hooks.find((h) => h.id === "stellar-secrets-check");
+    expect(hook).toMatchObject({ entry: "stellar-secrets pre-commit", language: "system", pass_filenames: false, always_run: true });
+    expect(Object.hasOwn(COMMANDS, String(hook?.entry).split(" ")[1])).toBe(true);
   });
 });

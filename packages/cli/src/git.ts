@@ -29,7 +29,7 @@ export class GitRepo {
     try {
       top = (await git(root, env, ["rev-parse", "--show-toplevel"])).trim();
     } catch (error) {
-      throw new CliError("GIT_ERROR", `${root} is not inside a git repository; review compares git commits`, {
+      throw new CliError("GIT_ERROR", `${root} is not inside a git repository; review and pre-commit read git commits and the index`, {
         hint: "run `git init` and commit the secrets files",
         cause: error,
       });
