@@ -134,6 +134,12 @@ describe("renderReviewMarkdown", () => {
     expect(md).not.toContain("<img");
     expect(md).not.toContain("](https://evil");
     expect(markdownCode("a`b")).toBe("``a`b``");
+    // a branch named like markup stays text in the folded block's summary
+    const branch = renderReviewMarkdown({ ...r, head: { label: "fix-<b>x</b>", commit: null } });
+    expect(branch).toContain("<summary>Checker diagnostics of fix-&lt;b&gt;x&lt;/b&gt; (2, 1 new)</summary>");
+    // a pipe in a name does not end a table cell
+    const piped = renderReviewMarkdown({ ...r, environments: [env({ secrets: [{ name: "a|b", change: "added", after: "12345678" }] })] });
+    expect(piped).toContain("| + | `a\\|b` | added | `12345678` |");
     expect(markdownCode("`a")).toBe("`` `a ``");
   });
 });

@@ -176,10 +176,21 @@ export function markdownCode(text: string): string {
   return `${fence}${pad}${one}${pad}${fence}`;
 }
 
+/** Text inside an HTML element (`<summary>`), where Markdown escapes are not read: HTML entities only. */
+function htmlText(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
+}
+
+/** A code span in a table cell: a pipe would end the cell, even inside the span. */
+function cellCode(text: string): string {
+  return markdownCode(text).replace(/\|/g, "\\|");
+}
+
+/** A folded block; `summary` is plain text (escaped here). */
 function details(summary: string, body: string[]): string[] {
   const lines = [...body];
   while (lines.at(-1) === "") lines.pop();
-  return ["<details>", `<summary>${summary}</summary>`, "", ...lines, "", "</details>", ""];
+  return ["<details>", `<summary>${htmlText(summary)}</summary>`, "", ...lines, "", "</details>", ""];
 }
 
 const KIND_LABEL: Record<ReviewProblem["kind"], string> = {
@@ -218,7 +229,7 @@ export function renderReviewMarkdown(report: ReviewReport): string {
       if (e.secrets.length > 0) {
         body.push("| | secret | change | fingerprint (sha-256 of the encrypted string) |", "| --- | --- | --- | --- |");
         const mark = { added: "+", changed: "~", removed: "−" } as const;
-        for (const s of e.secrets) body.push(`| ${mark[s.change]} | ${markdownCode(s.name)} | ${s.change} | ${fingerprints(s) === "" ? "" : markdownCode(fingerprints(s))} |`);
+        for (const s of e.secrets) body.push(`| ${mark[s.change]} | ${cellCode(s.name)} | ${s.change} | ${fingerprints(s) === "" ? "" : cellCode(fingerprints(s))} |`);
         body.push("");
       }
       const lines = [
@@ -237,7 +248,7 @@ export function renderReviewMarkdown(report: ReviewReport): string {
     const body = report.diagnostics.map(
       (d) => `- ${markdownCode(`${d.file}:${d.line}:${d.column}`)} ${d.severity} ${markdownCode(d.rule)} ${markdownText(d.message)}${d.new ? "" : " _(already in the base)_"}`,
     );
-    out.push(...details(`Checker diagnostics of ${markdownText(report.head.label)} (${report.diagnostics.length}, ${fresh} new)`, body));
+    out.push(...details(`Checker diagnostics of ${report.head.label} (${report.diagnostics.length}, ${fresh} new)`, body));
   }
   return `${out.join("\n").replace(/\n+$/, "")}\n`;
 }
