@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { sarifSchemaErrors } from "./helpers/sarif.js";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 const FIXTURES = join(REPO, "test", "fixtures", "checker");
@@ -81,6 +82,7 @@ describe("stellar-secrets check", () => {
       ["recipient-drift", "error", "secrets/staging.enc.yaml", 3],
     ]);
     expect(run.tool.driver.rules[run.results[0]!.ruleIndex]!.id).toBe("recipient-drift");
+    expect(sarifSchemaErrors(sarif)).toEqual([]);
   });
 
   it("honours --max-warnings and rule overrides", () => {

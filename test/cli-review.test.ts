@@ -7,10 +7,12 @@
  * rotation, weakened rules, plaintext) is tested in memory in packages/core/src/review/model.test.ts,
  * and how it is printed in packages/cli/src/commands/review.test.ts.
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createSandbox, REPO_ROOT, type AgeKey, type RunResult, type Sandbox } from "./helpers/cli.js";
+import { sarifSchemaErrors } from "./helpers/sarif.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -238,6 +240,75 @@ describe("review", () => {
     expect(env(first, "production").fileChange).toBe("added");
     expect(env(first, "production").members.gained.map((m) => m.name)).toEqual(["alice"]);
     expect(env(first, "production").secrets).toEqual([{ name: "stripe_api_key", change: "added", after: expect.stringMatching(/^[0-9a-f]{8}$/) }]);
+  });
+
+  it("prints the same review as a pull-request comment (markdown) and as SARIF 2.1.0; --format json is --json", async () => {
+    const { s } = await project();
+    expect((await s.run(["rm", "stripe_api_key", "--env", "production", "--force", "--yes"])).code).toBe(0);
+    s.commit("remove stripe from production");
+
+    const md = await review(s, ["HEAD~1", "HEAD", "--format", "markdown"]);
+    expect(md.code, md.stderr).toBe(1);
+    const lines = md.stdout.split("\n");
+    expect(lines[0]).toBe("<!-- stellar-secrets review -->");
+    expect(lines[1]).toBe("### ❌ Stellar Secrets review: 1 problem");
+    expect(md.stdout).toMatch(/^- ❌ \*\*`connectors\/stripe\.yaml:4`\*\* \(checker error\) missing\\-environment\\-value/m);
+    expect(md.stdout).toContain("<summary>Changes by environment (1)</summary>");
+
+    const sarif = await review(s, ["HEAD~1", "HEAD", "--format", "sarif"]);
+    expect(sarif.code).toBe(1);
+    const log = JSON.parse(sarif.stdout) as { runs: { tool: { driver: { rules: { id: string }[] } }; results: { ruleId: string; level: string; baselineState: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[] }[] };
+    expect(sarifSchemaErrors(log)).toEqual([]);
+    expect(log.runs[0]!.tool.driver.rules.map((r) => r.id)).toEqual(expect.arrayContaining(["missing-environment-value", "unrotated-removal", "weakened-rule"]));
+    expect(log.runs[0]!.results.map((r) => [r.ruleId, r.level, r.baselineState, r.locations[0]!.physicalLocation.artifactLocation.uri, r.locations[0]!.physicalLocation.region.startLine])).toEqual([
+      ["missing-environment-value", "error", "new", "connectors/stripe.yaml", 4],
+    ]);
+
+    const json = await review(s, ["HEAD~1", "HEAD", "--json"]);
+    const format = await review(s, ["HEAD~1", "HEAD", "--format", "json"]);
+    expect(format.stdout).toBe(json.stdout);
+    expect((JSON.parse(json.stdout) as { environments: { notes: unknown[] }[] }).environments[0]!.notes).toEqual([]);
+    expect((await review(s, ["--json", "--format", "sarif"])).code).toBe(2);
+    expect((await review(s, ["--format", "html"])).code).toBe(2);
+
+    const clean = await review(s, ["HEAD", "HEAD", "--format", "markdown"]);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout.split("\n")[1]).toBe("### ✅ Stellar Secrets review: no problems");
+  });
+
+  it("says a shallow clone lacks the base and how to fetch it (SHALLOW_CLONE, exit 24)", async () => {
+    const { s, set } = await project();
+    await set("hubspot_api_token", "production", "hs_token_main_2");
+    s.commit("main: second");
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set("zendesk_api_token", "production", "zd_token_feature");
+    s.commit("feature: zendesk");
+    await set("zendesk_api_token", "staging", "zd_token_feature_2");
+    s.commit("feature: zendesk staging");
+    const clone = join(s.dir, "shallow");
+    s.git(["clone", "-q", "--depth", "1", "--branch", "feature", `file://${s.repo}`, clone]);
+    const inClone = (args: string[]): Promise<RunResult> => s.run(["review", ...args], { cwd: clone, env: { SOPS_AGE_KEY_FILE: undefined } });
+
+    // the base branch was not fetched at all
+    const missing = await inClone(["origin/main...HEAD"]);
+    expect(missing.code, missing.stderr).toBe(24);
+    expect(missing.stderr).toContain('SHALLOW_CLONE: "origin/main" is not a commit');
+    expect(missing.stderr).toContain("git fetch --unshallow");
+    expect(missing.stderr).toContain("fetch-depth: 0");
+
+    // both tips fetched, but not the history that joins them
+    execFileSync("git", ["fetch", "-q", "--depth", "1", "origin", "main:refs/remotes/origin/main"], { cwd: clone, env: s.env });
+    const noBase = await inClone(["origin/main...HEAD"]);
+    expect(noBase.code, noBase.stderr).toBe(24);
+    expect(noBase.stderr).toMatch(/SHALLOW_CLONE: \w+ and \w+ have no common ancestor in this shallow clone/);
+
+    execFileSync("git", ["fetch", "-q", "--unshallow", "origin"], { cwd: clone, env: s.env });
+    const full = await inClone(["origin/main...HEAD", "--json"]);
+    expect(full.code, full.stderr).toBe(0);
+    expect((JSON.parse(full.stdout) as Report).environments.flatMap((e) => e.secrets.map((x) => `${e.environment} ${x.change} ${x.name}`)).sort()).toEqual([
+      "production added zendesk_api_token",
+      "staging added zendesk_api_token",
+    ]);
   });
 
   it("rejects bad revisions and arguments", async () => {

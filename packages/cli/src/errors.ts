@@ -52,6 +52,7 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   VARIABLE_COLLISION: 21,
   GIT_ERROR: 22,
   EDITOR_FAILED: 23,
+  SHALLOW_CLONE: 24,
   ABORTED: 130,
   COMMAND_NOT_FOUND: 127,
 };

@@ -11,6 +11,10 @@ import type { GitSource } from "@stellar-secrets/core";
 import { decodeUtf8 } from "@stellar-secrets/sops";
 import { CliError } from "./errors.js";
 
+/** How to fix a shallow clone, in a message. */
+export const SHALLOW_HINT =
+  "fetch the history: `git fetch --unshallow` (or `git fetch --deepen=N`, and `git fetch origin BRANCH` for a base branch that is missing); in GitHub Actions, check out with `actions/checkout` and `fetch-depth: 0`";
+
 /** A git repository around a project root. */
 export class GitRepo implements GitSource {
   private constructor(
@@ -52,7 +56,18 @@ export class GitRepo implements GitSource {
     );
   }
 
-  /** The full commit id of `ref`. Throws `CliError("NOT_FOUND")` naming it when it is not a commit. */
+  /** True when the repository is a shallow clone (part of its history was not fetched). */
+  async isShallow(): Promise<boolean> {
+    return this.run(["rev-parse", "--is-shallow-repository"]).then(
+      (s) => s.trim() === "true",
+      () => false,
+    );
+  }
+
+  /**
+   * The full commit id of `ref`. Throws `CliError("NOT_FOUND")` naming it when it is not a commit,
+   * or `CliError("SHALLOW_CLONE")` when it is not one of a shallow clone (it may not have been fetched).
+   */
   async resolve(ref: string): Promise<string> {
     try {
       const id = (await this.run(["rev-parse", "--verify", "-q", "--end-of-options", `${ref}^{commit}`])).trim();
@@ -60,16 +75,28 @@ export class GitRepo implements GitSource {
     } catch {
       // reported below
     }
+    if (await this.isShallow()) {
+      throw new CliError("SHALLOW_CLONE", `"${ref}" is not a commit of ${this.top}, a shallow clone: it may be in the history git did not fetch`, { hint: SHALLOW_HINT });
+    }
     throw new CliError("NOT_FOUND", `"${ref}" is not a commit of ${this.top}`, {
       hint: "name a branch, tag or commit (`git log --oneline` lists them), e.g. `stellar-secrets review main`",
     });
   }
 
-  /** The best common ancestor of two commits (for `A...B`). */
+  /**
+   * The best common ancestor of two commits (for `A...B`). Throws `CliError("SHALLOW_CLONE")` when
+   * there is none in a shallow clone (it was not fetched), else `CliError("NOT_FOUND")`.
+   */
   async mergeBase(a: string, b: string): Promise<string> {
     try {
       return (await this.run(["merge-base", a, b])).trim();
     } catch (error) {
+      if (await this.isShallow()) {
+        throw new CliError("SHALLOW_CLONE", `${a.slice(0, 12)} and ${b.slice(0, 12)} have no common ancestor in this shallow clone: git did not fetch the history that joins them`, {
+          hint: SHALLOW_HINT,
+          cause: error,
+        });
+      }
       throw new CliError("NOT_FOUND", `${a.slice(0, 12)} and ${b.slice(0, 12)} have no common ancestor`, {
         hint: "compare them directly with `stellar-secrets review A..B`",
         cause: error,
@@ -89,6 +116,26 @@ export class GitRepo implements GitSource {
       const path = record.slice(tab + 1);
       // symbolic links (120000) and submodules (160000) are not followed in a commit
       if (type !== "blob" || (mode !== "100644" && mode !== "100755") || id === undefined) continue;
+      if (!path.startsWith(prefix)) continue;
+      out.set(path.slice(prefix.length), id);
+    }
+    return out;
+  }
+
+  /**
+   * The regular files of the project folder in the index (what `git commit` would commit):
+   * path relative to the project root → blob id. Of a path with a merge conflict, "ours" (stage 2).
+   */
+  async filesInIndex(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const listing = await this.run(["ls-files", "-s", "-z", "--full-name"]);
+    const prefix = this.prefix === "" ? "" : `${this.prefix}/`;
+    for (const record of listing.split("\0")) {
+      const tab = record.indexOf("\t");
+      if (tab === -1) continue;
+      const [mode, id, stage] = record.slice(0, tab).split(" ");
+      const path = record.slice(tab + 1);
+      if ((mode !== "100644" && mode !== "100755") || id === undefined || (stage !== "0" && stage !== "2")) continue;
       if (!path.startsWith(prefix)) continue;
       out.set(path.slice(prefix.length), id);
     }

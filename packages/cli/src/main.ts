@@ -26,6 +26,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   edit: () => import("./commands/edit.js"),
   check: () => import("./commands/check.js"),
   usage: () => import("./commands/usage.js"),
+  "pre-commit": () => import("./commands/pre-commit.js"),
 };
 
 const VERSION = "0.1.0";

@@ -21,6 +21,7 @@ import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { GitRepo, readWorkingText } from "../git.js";
+import { sarifLog } from "../sarif.js";
 
 const help = `Usage: stellar-secrets check [PATH] [--json | --format text|json|sarif] [--max-warnings N]
 
@@ -50,49 +51,22 @@ Rules and how to change their severity: docs/rules.md.
 
 const flags = { json: { type: "boolean" }, format: { type: "string" }, "max-warnings": { type: "string" } } as const;
 
-/** SARIF 2.1.0 log for `diagnostics` (files relative to `root`). */
+/** SARIF 2.1.0 log for `diagnostics` (files relative to `root`): every checker rule in the driver, one result per diagnostic. */
 export function toSarif(diagnostics: readonly Diagnostic[], root: string, version: string): object {
-  const ruleIndex = new Map(RULES.map((r, i) => [r.id, i]));
-  const level = (s: string): string => (s === "info" ? "note" : s);
-  const rootUri = `file://${root.endsWith("/") ? root : `${root}/`}`;
-  return {
-    $schema: "https://json.schemastore.org/sarif-2.1.0.json",
-    version: "2.1.0",
-    runs: [
-      {
-        tool: {
-          driver: {
-            name: "stellar-secrets",
-            version,
-            informationUri: "https://stellar-secrets.dev/docs/rules",
-            rules: RULES.map((r) => ({
-              id: r.id,
-              name: r.id.replace(/(^|-)([a-z])/g, (_m, _d: string, c: string) => c.toUpperCase()),
-              shortDescription: { text: r.summary },
-              defaultConfiguration: { level: level(r.severity) },
-              helpUri: `https://stellar-secrets.dev/docs/rules#${r.id}`,
-            })),
-          },
-        },
-        originalUriBaseIds: { SRCROOT: { uri: encodeURI(rootUri) } },
-        results: diagnostics.map((d) => ({
-          ruleId: d.rule,
-          ruleIndex: ruleIndex.get(d.rule),
-          level: level(d.severity),
-          message: { text: d.message },
-          locations: [
-            {
-              physicalLocation: {
-                artifactLocation: { uri: encodeURI(d.file), uriBaseId: "SRCROOT" },
-                region: { startLine: d.line, startColumn: d.column, endLine: d.endLine, endColumn: d.endColumn },
-              },
-            },
-          ],
-          ...(d.secret !== undefined ? { properties: { secret: d.secret, ...(d.suggestion !== undefined ? { suggestion: d.suggestion } : {}) } } : {}),
-        })),
-      },
-    ],
-  };
+  return sarifLog(
+    diagnostics.map((d) => ({
+      ruleId: d.rule,
+      severity: d.severity,
+      message: d.message,
+      file: d.file,
+      line: d.line,
+      column: d.column,
+      endLine: d.endLine,
+      endColumn: d.endColumn,
+      ...(d.secret !== undefined ? { properties: { secret: d.secret, ...(d.suggestion !== undefined ? { suggestion: d.suggestion } : {}) } } : {}),
+    })),
+    { root, version },
+  );
 }
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { EnvironmentReview, ReviewProblem, ReviewReport } from "@stellar-secrets/core";
-import { renderText } from "./review.js";
+import { renderReviewText as renderText } from "../review-render.js";
 
 const BOB = "age1bobbobbobbobbobbobbobbobbobbobbobbobbobbobbobbobbobbobbobbob";
 const ALICE = "age1alicealicealicealicealicealicealicealicealicealicealiceali";

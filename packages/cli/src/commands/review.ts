@@ -3,39 +3,19 @@
  * secrets added, changed, removed or re-encrypted per environment, who gained or lost access,
  * removals that did not rotate the data key, plaintext, and the references the change breaks.
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import {
   buildReview,
-  emptyState,
   findProjectRoot,
-  loadWorkspace,
   PROJECT_FILE,
-  readCommitState,
-  stateOfIndex,
-  type EnvironmentReview,
-  type RecipientRef,
-  type ReviewReport,
-  type ReviewState,
 } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { humanList, plural, renderJson, shortRecipient } from "../format.js";
-import { GitRepo, readWorkingText } from "../git.js";
+import { GitRepo } from "../git.js";
+import { readState, type Revision } from "../states.js";
+import { renderReviewJson, renderReviewMarkdown, renderReviewSarif, renderReviewText, REVIEW_FORMATS, type ReviewFormat } from "../review-render.js";
 
-/** A revision a review compares: a commit-ish, the working tree, or nothing. */
-type Revision = { kind: "commit"; ref: string } | { kind: "working-tree" } | { kind: "empty" };
-
-/** Reads one side of a review (`root`: the absolute project root). */
-async function readState(repo: GitRepo, root: string, revision: Revision, label: string): Promise<ReviewState> {
-  if (revision.kind === "empty") return emptyState(label);
-  if (revision.kind === "commit") return readCommitState(repo, root, revision.ref, label);
-  const index = existsSync(join(root, PROJECT_FILE)) ? loadWorkspace(root).index : undefined;
-  return stateOfIndex(label, undefined, index, (rel) => readWorkingText(root, rel));
-}
-
-const help = `Usage: stellar-secrets review [BASE [HEAD] | BASE..HEAD | BASE...HEAD] [--json]
+const help = `Usage: stellar-secrets review [BASE [HEAD] | BASE..HEAD | BASE...HEAD] [--json | --format text|json|markdown|sarif]
 
 Explains an encrypted change without any key, from names, ciphertext changes, recipient lists
 and references alone: per environment, the secrets added, changed (their encrypted string
@@ -54,18 +34,22 @@ What is compared (as with \`git diff\`):
                        \`stellar-secrets review origin/main...HEAD\`)
 
 Options:
-  --json   print {"base","head","environments":[{"environment","file","fileChange",
-           "secrets":[{"name","change","before"?,"after"?}],"dataKeyRotated",
-           "rotationUncertain","reencrypted","members","recipients","encrypted","problems"}],
-           "diagnostics","problems","summary","clean"} (docs/cli.md describes every field)
+  --format FORMAT  text (default); json; markdown (a pull-request comment: summary, problems
+                   with file:line, details folded); sarif (SARIF 2.1.0: checker rule ids, plus
+                   plaintext, unrotated-removal, non-member-recipient, weakened-rule)
+  --json           same as --format json: {"base","head","environments":[{"environment","file",
+                   "fileChange","secrets":[{"name","change","before"?,"after"?}],"dataKeyRotated",
+                   "rotationUncertain","reencrypted","members","recipients","encrypted","problems",
+                   "notes"}],"diagnostics","problems","summary","clean"} (docs/cli.md: every field)
 
 Exit status: 0 the change is clean; 1 it has problems (a new checker error, judged by the base's
 rule severities; a plaintext file or value; a member removed without a data-key rotation; a
 recipient of a file who is not a member of its environment; a rule that stellar.yaml weakens); 2 usage; 4 BASE or HEAD is not a commit;
-5 no stellar.yaml; 22 not in a git repository.
+5 no stellar.yaml; 22 not in a git repository; 24 a shallow clone lacks BASE or the merge-base
+(fetch the history: \`git fetch --unshallow\`, or actions/checkout with fetch-depth: 0).
 `;
 
-const flags = { json: { type: "boolean" } } as const;
+const flags = { json: { type: "boolean" }, format: { type: "string" } } as const;
 
 /** How the positionals name the two sides. */
 export function parseRange(positionals: string[]): { base: string | undefined; head: string | undefined; symmetric: boolean } {
@@ -86,6 +70,13 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f, positionals } = parseCommandArgs("review", argv, flags, { min: 0, max: 2, names: "BASE" });
   if (positionals.length === 2 && positionals.some((p) => p.includes(".."))) {
     throw new CliError("USAGE", "review: give either BASE HEAD or BASE..HEAD, not both", { hint: "e.g. `stellar-secrets review main feature` or `stellar-secrets review main..feature`" });
+  }
+  if (f.json && f.format !== undefined && f.format !== "json") {
+    throw new CliError("USAGE", "review: --json and --format are exclusive", { hint: "use one of --json or --format text|json|markdown|sarif" });
+  }
+  const format = (f.json ? "json" : (f.format ?? "text")) as ReviewFormat;
+  if (!REVIEW_FORMATS.includes(format)) {
+    throw new CliError("USAGE", `review: unknown format "${format}"`, { hint: "use --format text, json, markdown or sarif" });
   }
   const root = findProjectRoot(ctx.cwd);
   if (root === undefined) {
@@ -127,76 +118,14 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // a moved file keeps its diagnostics: match them through git's rename detection
   const renamed = base.commit === undefined ? new Map<string, string>() : await repo.renames(base.commit, head.commit);
   const report = buildReview(base, head, renamed);
-  ctx.stdout.write(f.json ? renderJson(report) : renderText(report));
+  const render = {
+    text: renderReviewText,
+    json: renderReviewJson,
+    markdown: renderReviewMarkdown,
+    sarif: (r: typeof report) => `${JSON.stringify(renderReviewSarif(r, root, "0.1.0"), null, 2)}\n`,
+  }[format];
+  ctx.stdout.write(render(report));
   return report.clean ? 0 : 1;
-}
-
-function side(s: ReviewReport["base"]): string {
-  return s.commit === null ? s.label : `${s.label} (${s.commit.slice(0, 10)})`;
-}
-
-function recipientText(r: RecipientRef): string {
-  return r.member === undefined ? `${r.recipient} (not a member)` : `${r.member} (${shortRecipient(r.recipient)})`;
-}
-
-function renderEnvironment(e: EnvironmentReview): string[] {
-  const fileNote = { added: ", new file", removed: ", file deleted", modified: "", unchanged: "" }[e.fileChange];
-  const out = [`${e.environment} (${e.file}${fileNote})`];
-  const width = Math.max(0, ...e.secrets.map((s) => s.name.length));
-  const mark = { added: "+", changed: "~", removed: "-" } as const;
-  for (const s of e.secrets) {
-    const prints = s.change === "changed" && s.before && s.after ? `  ${s.before} → ${s.after}` : s.after ? `  ${s.after}` : s.before ? `  was ${s.before}` : "";
-    out.push(`  ${mark[s.change]} ${s.name.padEnd(width)}  ${s.change.padEnd(7)}${prints}`.trimEnd());
-  }
-  if (e.reencrypted.length > 0) {
-    const how = e.rotationUncertain
-      ? "data key rotated, or the one value changed and the key re-wrapped (cannot tell without a key)"
-      : e.dataKeyRotated
-        ? "data key rotated"
-        : "every value re-encrypted under the same data key (e.g. a plain sops edit)";
-    out.push(`  * ${how}: ${plural(e.reencrypted.length, "value")} (${humanList(e.reencrypted)}) re-encrypted (values may or may not have changed)`);
-  }
-  for (const m of e.members.gained) out.push(`  access: ${m.name} gained access (member in stellar.yaml, ${shortRecipient(m.recipient)})`);
-  for (const m of e.members.lost) out.push(`  access: ${m.name} lost access (no longer a member in stellar.yaml)`);
-  for (const m of e.members.keyChanged) out.push(`  access: ${m.name}'s key changed (${shortRecipient(m.before)} → ${shortRecipient(m.after)})`);
-  for (const r of e.recipients.gained) out.push(`  recipients: + ${recipientText(r)} can now decrypt the file`);
-  for (const r of e.recipients.lost) out.push(`  recipients: - ${recipientText(r)} is no longer a recipient of the file`);
-  if (e.dataKeyRotated && !e.rotationUncertain && e.recipients.lost.length > 0 && e.reencrypted.length > 0) {
-    const who = humanList(e.recipients.lost.map((r) => r.member ?? shortRecipient(r.recipient)));
-    out.push(`  note: the data key was rotated, but ${who} could read the ${plural(e.reencrypted.length, "value")} kept here before this change: change those they must not know`);
-  }
-  if (e.encrypted === false) out.push("  ! the file is not a valid encrypted SOPS file");
-  // only when no value was re-encrypted: a re-encrypted value may have changed
-  if (e.secrets.length === 0 && e.reencrypted.length === 0 && !e.dataKeyRotated && e.fileChange === "modified" && e.recipients.gained.length + e.recipients.lost.length === 0) {
-    out.push("  (no value changed: only metadata such as key wrapping or formatting)");
-  }
-  for (const p of e.problems) out.push(`  ✗ ${p.message}`);
-  return out;
-}
-
-/** The text `review` prints for a report (without --json). */
-export function renderText(report: ReviewReport): string {
-  const out = [`Review of ${side(report.base)} → ${side(report.head)} (no key used)`, ""];
-  if (report.environments.length === 0) out.push("No change to any secrets file or member.", "");
-  for (const e of report.environments) out.push(...renderEnvironment(e), "");
-  if (report.diagnostics.length > 0) {
-    out.push(`Checker (${report.head.label}):`);
-    for (const d of report.diagnostics) {
-      out.push(`  ${d.file}:${d.line}:${d.column}: ${d.severity} ${d.rule} ${d.message}${d.new ? "" : " (already in the base)"}`);
-    }
-    out.push("");
-  }
-  if (report.problems.length > 0) {
-    out.push(`Problems (${report.problems.length}):`);
-    for (const p of report.problems) out.push(`  ✗ ${p.file !== undefined ? `${p.file}${p.line !== undefined ? `:${p.line}` : ""}: ` : ""}${p.message}`);
-    out.push("");
-  }
-  const s = report.summary;
-  const parts = [`${s.added} added`, `${s.changed} changed`, `${s.removed} removed`];
-  if (s.reencrypted > 0) parts.push(`${plural(s.reencrypted, "environment")} re-encrypted`);
-  if (s.accessChanges > 0) parts.push(plural(s.accessChanges, "access change"));
-  out.push(`Summary: ${parts.join(", ")}; ${report.clean ? "no problems" : plural(s.problems, "problem")}.`);
-  return `${out.join("\n")}\n`;
 }
 
 const command: Command = { summary: "explain an encrypted change (secrets, access, references) without any key", help, run };

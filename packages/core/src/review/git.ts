@@ -24,6 +24,8 @@ export interface GitSource {
   renames(base: string, head: string | undefined): Promise<Map<string, string>>;
   /** The text of blobs by id; null for a blob that is not valid UTF-8; ids that do not exist are left out. */
   readBlobs(ids: readonly string[]): Promise<Map<string, string | null>>;
+  /** The regular files of the project folder in the index (staged; of a conflicted path, "ours"): path → blob id. Optional: only `pre-commit` needs it. */
+  filesInIndex?(): Promise<Map<string, string>>;
   /** The output of `git log ARGS` run at the top of the work tree (paths in it are relative to the top). */
   log(args: readonly string[]): Promise<string>;
 }

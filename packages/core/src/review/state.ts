@@ -80,7 +80,16 @@ export function stateFromFiles(label: string, commit: string | undefined, root: 
  */
 export async function readCommitState(git: GitSource, root: string, ref: string, label: string): Promise<ReviewState> {
   const commit = await git.resolve(ref);
-  const files = await git.filesAt(commit);
+  return readTreeState(git, root, await git.filesAt(commit), label, commit);
+}
+
+/** The staged state (git's index: what `git commit` would commit), read like a commit. */
+export async function readIndexState(git: GitSource & Required<Pick<GitSource, "filesInIndex">>, root: string, label: string): Promise<ReviewState> {
+  return readTreeState(git, root, await git.filesInIndex(), label, undefined);
+}
+
+/** A state from a listing of blobs (path relative to the project root → blob id). */
+async function readTreeState(git: GitSource, root: string, files: ReadonlyMap<string, string>, label: string, commit: string | undefined): Promise<ReviewState> {
   const projectBlob = files.get(PROJECT_FILE);
   if (projectBlob === undefined) return emptyState(label, commit);
   const projectText = (await git.readBlobs([projectBlob])).get(projectBlob);

@@ -1,0 +1,79 @@
+/**
+ * `stellar-secrets pre-commit`: the git pre-commit hook's check. Reads the staged content (the
+ * index, through the same in-memory reader `review` uses for commits: nothing on disk that is not
+ * staged counts) and blocks the commit (exit 1) on every error of the checker there — plaintext
+ * in a secrets file, a broken reference, a plaintext credential, a stale MAC — with file:line.
+ */
+import { findProjectRoot, PROJECT_FILE, type Diagnostic, type ReviewState } from "@stellar-secrets/core";
+import { parseCommandArgs } from "../args.js";
+import type { Command, CommandContext } from "../command.js";
+import { CliError } from "../errors.js";
+import { plural } from "../format.js";
+import { GitRepo } from "../git.js";
+import { readState } from "../states.js";
+
+const help = `Usage: stellar-secrets pre-commit
+
+Checks what is staged for the next commit (the git index, not the working tree) and exits 1,
+which makes git refuse the commit, when the checker finds an error there: a secrets file or value
+that is not encrypted (whatever severity stellar.yaml gives the rule), a broken secret reference,
+a credential in plain text, a file whose MAC no longer matches, and every other rule at severity
+error. Each error is printed as file:line:column: error rule-id message (files relative to the
+project root). No key is needed or used; no value is printed.
+
+Installed as a git hook by the project's git setup; for the pre-commit framework, the
+repository's .pre-commit-hooks.yaml has the hook \`stellar-secrets-check\`. To commit anyway
+(e.g. a work in progress on a private branch): \`git commit --no-verify\`.
+
+Exit status: 0 nothing staged breaks a rule at severity error (or stellar.yaml is not staged
+yet); 1 errors; 2 usage; 5 no stellar.yaml; 22 not in a git repository.
+`;
+
+const PLAINTEXT_RULE = "unencrypted-secrets-file";
+
+/**
+ * The errors that block a commit of `state`: every checker diagnostic at severity error, and the
+ * secrets files' own plaintext diagnostics at their default severity (stellar.yaml cannot turn
+ * off the check that a secrets file is encrypted), in file, line, column order, without repeats.
+ */
+export function blockingErrors(state: ReviewState): Diagnostic[] {
+  const out = state.diagnostics.filter((d) => d.severity === "error");
+  const seen = new Set(out.map((d) => `${d.rule}\u0000${d.file}\u0000${d.line}\u0000${d.message}`));
+  for (const file of state.index?.environmentFiles.values() ?? []) {
+    for (const d of file.diagnostics) {
+      const key = `${d.rule}\u0000${d.file}\u0000${d.line}\u0000${d.message}`;
+      if (d.rule !== PLAINTEXT_RULE || seen.has(key)) continue;
+      seen.add(key);
+      out.push({ ...d, severity: "error" });
+    }
+  }
+  return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column));
+}
+
+async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  parseCommandArgs("pre-commit", argv, {}, { min: 0, max: 0 });
+  const root = findProjectRoot(ctx.cwd);
+  if (root === undefined) {
+    throw new CliError("NO_PROJECT", `no ${PROJECT_FILE} in ${ctx.cwd} or any parent directory`, {
+      hint: "run `stellar-secrets pre-commit` inside a Stellar Secrets repository (remove the hook from repositories that are not)",
+    });
+  }
+  const repo = await GitRepo.open(root, ctx.env);
+  const staged = await readState(repo, root, { kind: "index" }, "staged");
+  if (staged.index === undefined) {
+    ctx.stderr.write(`stellar-secrets pre-commit: ${PROJECT_FILE} is not staged: nothing to check yet\n`);
+    return 0;
+  }
+  const errors = blockingErrors(staged);
+  if (errors.length === 0) return 0;
+  ctx.stdout.write(errors.map((d) => `${d.file}:${d.line}:${d.column}: error ${d.rule} ${d.message}\n`).join(""));
+  ctx.stderr.write(
+    `stellar-secrets pre-commit: ${plural(errors.length, "error")} in the staged files: commit refused. ` +
+      "Fix them and `git add` the fixes (plaintext secrets: `stellar-secrets set` encrypts a value; `git restore --staged FILE` unstages a file), " +
+      "then commit again; `git commit --no-verify` skips this check.\n",
+  );
+  return 1;
+}
+
+const command: Command = { summary: "check the staged content before a commit (git pre-commit hook); exit 1 on errors", help, run };
+export default command;

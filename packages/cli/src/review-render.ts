@@ -1,0 +1,316 @@
+/**
+ * The outputs of `review`, one pure function per format from a {@link ReviewReport}: text (the
+ * terminal), JSON (the report plus each environment's notes, so that every fact of the text is in
+ * it), Markdown (a pull-request comment: summary first, then problems with file:line, the details
+ * folded) and SARIF 2.1.0 (the checker's rule ids and driver, plus review rules for the problems
+ * no checker rule names). None of them ever sees a value: the report holds none.
+ */
+import type { Severity } from "@stellar-secrets/core";
+import { humanList, plural, renderJson, shortRecipient } from "./format.js";
+import type { EnvironmentReview, RecipientRef, ReviewDiagnostic, ReviewProblem, ReviewReport } from "@stellar-secrets/core";
+import { sarifLog, type ExtraRule, type SarifResultInput } from "./sarif.js";
+
+/** The output formats of `review`. */
+export const REVIEW_FORMATS = ["text", "json", "markdown", "sarif"] as const;
+export type ReviewFormat = (typeof REVIEW_FORMATS)[number];
+
+/** A fact about an environment that no other field states. */
+export type ReviewNote =
+  | {
+      /** The data key was rotated, but recipients that lost access could read the values kept from before. */
+      kind: "exposed-before-rotation";
+      message: string;
+      /** Who lost access (member names, else shortened keys). */
+      who: string[];
+      /** The values they could read (kept through the rotation). */
+      secrets: string[];
+    }
+  | {
+      /** The file changed but no value did: only metadata such as key wrapping or formatting. */
+      kind: "metadata-only";
+      message: string;
+    };
+
+/** The notes of one environment (what the text output prints as `note:` and `(...)` lines). */
+export function environmentNotes(e: EnvironmentReview): ReviewNote[] {
+  const notes: ReviewNote[] = [];
+  if (e.dataKeyRotated && !e.rotationUncertain && e.recipients.lost.length > 0 && e.reencrypted.length > 0) {
+    const who = e.recipients.lost.map((r) => r.member ?? shortRecipient(r.recipient));
+    notes.push({
+      kind: "exposed-before-rotation",
+      message: `the data key was rotated, but ${humanList(who)} could read the ${plural(e.reencrypted.length, "value")} kept here before this change: change those they must not know`,
+      who,
+      secrets: [...e.reencrypted],
+    });
+  }
+  // only when no value was re-encrypted: a re-encrypted value may have changed
+  if (e.secrets.length === 0 && e.reencrypted.length === 0 && !e.dataKeyRotated && e.fileChange === "modified" && e.recipients.gained.length + e.recipients.lost.length === 0) {
+    notes.push({ kind: "metadata-only", message: "no value changed: only metadata such as key wrapping or formatting" });
+  }
+  return notes;
+}
+
+/** How the re-encryption of an environment is told (undefined when nothing was re-encrypted). */
+function reencryptionText(e: EnvironmentReview): string | undefined {
+  if (e.reencrypted.length === 0) return undefined;
+  const how = e.rotationUncertain
+    ? "data key rotated, or the one value changed and the key re-wrapped (cannot tell without a key)"
+    : e.dataKeyRotated
+      ? "data key rotated"
+      : "every value re-encrypted under the same data key (e.g. a plain sops edit)";
+  return `${how}: ${plural(e.reencrypted.length, "value")} (${humanList(e.reencrypted)}) re-encrypted (values may or may not have changed)`;
+}
+
+function side(s: ReviewReport["base"]): string {
+  return s.commit === null ? s.label : `${s.label} (${s.commit.slice(0, 10)})`;
+}
+
+function recipientText(r: RecipientRef): string {
+  return r.member === undefined ? `${r.recipient} (not a member)` : `${r.member} (${shortRecipient(r.recipient)})`;
+}
+
+function accessLines(e: EnvironmentReview): string[] {
+  return [
+    ...e.members.gained.map((m) => `access: ${m.name} gained access (member in stellar.yaml, ${shortRecipient(m.recipient)})`),
+    ...e.members.lost.map((m) => `access: ${m.name} lost access (no longer a member in stellar.yaml)`),
+    ...e.members.keyChanged.map((m) => `access: ${m.name}'s key changed (${shortRecipient(m.before)} → ${shortRecipient(m.after)})`),
+    ...e.recipients.gained.map((r) => `recipients: + ${recipientText(r)} can now decrypt the file`),
+    ...e.recipients.lost.map((r) => `recipients: - ${recipientText(r)} is no longer a recipient of the file`),
+  ];
+}
+
+function fingerprints(s: EnvironmentReview["secrets"][number]): string {
+  return s.change === "changed" && s.before && s.after ? `${s.before} → ${s.after}` : s.after ? s.after : s.before ? `was ${s.before}` : "";
+}
+
+function summaryText(report: ReviewReport): string {
+  const s = report.summary;
+  const parts = [`${s.added} added`, `${s.changed} changed`, `${s.removed} removed`];
+  if (s.reencrypted > 0) parts.push(`${plural(s.reencrypted, "environment")} re-encrypted`);
+  if (s.accessChanges > 0) parts.push(plural(s.accessChanges, "access change"));
+  return `${parts.join(", ")}; ${report.clean ? "no problems" : plural(s.problems, "problem")}.`;
+}
+
+const where = (p: ReviewProblem): string | undefined => (p.file === undefined ? undefined : `${p.file}${p.line !== undefined ? `:${p.line}` : ""}`);
+
+function renderEnvironment(e: EnvironmentReview): string[] {
+  const fileNote = { added: ", new file", removed: ", file deleted", modified: "", unchanged: "" }[e.fileChange];
+  const out = [`${e.environment} (${e.file}${fileNote})`];
+  const width = Math.max(0, ...e.secrets.map((s) => s.name.length));
+  const mark = { added: "+", changed: "~", removed: "-" } as const;
+  for (const s of e.secrets) {
+    const prints = fingerprints(s);
+    out.push(`  ${mark[s.change]} ${s.name.padEnd(width)}  ${s.change.padEnd(7)}${prints === "" ? "" : `  ${prints}`}`.trimEnd());
+  }
+  const reencryption = reencryptionText(e);
+  if (reencryption !== undefined) out.push(`  * ${reencryption}`);
+  for (const line of accessLines(e)) out.push(`  ${line}`);
+  const notes = environmentNotes(e);
+  for (const n of notes) if (n.kind === "exposed-before-rotation") out.push(`  note: ${n.message}`);
+  if (e.encrypted === false) out.push("  ! the file is not a valid encrypted SOPS file");
+  for (const n of notes) if (n.kind === "metadata-only") out.push(`  (${n.message})`);
+  for (const p of e.problems) out.push(`  ✗ ${p.message}`);
+  return out;
+}
+
+/** The terminal text of a review. */
+export function renderReviewText(report: ReviewReport): string {
+  const out = [`Review of ${side(report.base)} → ${side(report.head)} (no key used)`, ""];
+  if (report.environments.length === 0) out.push("No change to any secrets file or member.", "");
+  for (const e of report.environments) out.push(...renderEnvironment(e), "");
+  if (report.diagnostics.length > 0) {
+    out.push(`Checker (${report.head.label}):`);
+    for (const d of report.diagnostics) {
+      out.push(`  ${d.file}:${d.line}:${d.column}: ${d.severity} ${d.rule} ${d.message}${d.new ? "" : " (already in the base)"}`);
+    }
+    out.push("");
+  }
+  if (report.problems.length > 0) {
+    out.push(`Problems (${report.problems.length}):`);
+    for (const p of report.problems) out.push(`  ✗ ${where(p) === undefined ? "" : `${where(p)}: `}${p.message}`);
+    out.push("");
+  }
+  out.push(`Summary: ${summaryText(report)}`);
+  return `${out.join("\n")}\n`;
+}
+
+/** The report as `--json` prints it: every field of the report, and `notes` per environment. */
+export function reviewJson(report: ReviewReport): ReviewReport & { environments: (EnvironmentReview & { notes: ReviewNote[] })[] } {
+  return { ...report, environments: report.environments.map((e) => ({ ...e, notes: environmentNotes(e) })) };
+}
+
+/** `--json` output. */
+export function renderReviewJson(report: ReviewReport): string {
+  return renderJson(reviewJson(report));
+}
+
+// ---- Markdown -------------------------------------------------------------------------------
+
+/** The first line of every Markdown review, so that a CI job can find (and edit) its own comment. */
+export const MARKDOWN_MARKER = "<!-- stellar-secrets review -->";
+
+/**
+ * Plain text for Markdown: characters that Markdown or HTML would read (emphasis, links, tables,
+ * tags, entities) are escaped; a message's `code` spans stay code spans. A pull request's author
+ * controls file and secret names, so nothing in them may become a link, an image or markup.
+ */
+export function markdownText(text: string): string {
+  const one = text.replace(/\r?\n/g, " ");
+  const parts = one.split("`");
+  // an unbalanced backtick: everything is text
+  if (parts.length % 2 === 0) return escapeMarkdown(one);
+  return parts.map((part, i) => (i % 2 === 0 ? escapeMarkdown(part) : markdownCode(part))).join("");
+}
+
+function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()<>#+!|~&@=^$:-]/g, (c) => (c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === "&" ? "&amp;" : `\\${c}`));
+}
+
+/** An inline code span holding `text` exactly (whatever backticks it has). */
+export function markdownCode(text: string): string {
+  const one = text.replace(/\r?\n/g, " ");
+  if (one === "") return "";
+  const longest = Math.max(0, ...(one.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = "`".repeat(longest + 1);
+  const pad = one.startsWith("`") || one.endsWith("`") || (one.startsWith(" ") && one.endsWith(" ")) ? " " : "";
+  return `${fence}${pad}${one}${pad}${fence}`;
+}
+
+/** Text inside an HTML element (`<summary>`), where Markdown escapes are not read: HTML entities only. */
+function htmlText(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
+}
+
+/** A code span in a table cell: a pipe would end the cell, even inside the span. */
+function cellCode(text: string): string {
+  return markdownCode(text).replace(/\|/g, "\\|");
+}
+
+/** A folded block; `summary` is plain text (escaped here). */
+function details(summary: string, body: string[]): string[] {
+  const lines = [...body];
+  while (lines.at(-1) === "") lines.pop();
+  return ["<details>", `<summary>${htmlText(summary)}</summary>`, "", ...lines, "", "</details>", ""];
+}
+
+const KIND_LABEL: Record<ReviewProblem["kind"], string> = {
+  plaintext: "plaintext",
+  "unrotated-removal": "unrotated removal",
+  "non-member-recipient": "non-member recipient",
+  "weakened-rule": "weakened rule",
+  "checker-error": "checker error",
+};
+
+/**
+ * A pull-request comment: a marker line, a headline with the verdict, the summary and the two
+ * states, the problems (file:line, kind, message), then the changes per environment and the
+ * checker diagnostics in collapsed `<details>` blocks.
+ */
+export function renderReviewMarkdown(report: ReviewReport): string {
+  const out: string[] = [MARKDOWN_MARKER];
+  out.push(report.clean ? "### ✅ Stellar Secrets review: no problems" : `### ❌ Stellar Secrets review: ${plural(report.problems.length, "problem")}`, "");
+  out.push(`**Summary:** ${markdownText(summaryText(report))}`, "");
+  out.push(`${markdownCode(side(report.base))} → ${markdownCode(side(report.head))} · read without any key; no value is shown.`, "");
+  if (report.problems.length > 0) {
+    out.push("#### Problems", "");
+    for (const p of report.problems) {
+      const at = where(p);
+      out.push(`- ❌ ${at === undefined ? "" : `**${markdownCode(at)}** `}(${KIND_LABEL[p.kind]}) ${markdownText(p.message)}`);
+    }
+    out.push("");
+  }
+  if (report.environments.length === 0) {
+    out.push("No change to any secrets file or member.", "");
+  } else {
+    const body: string[] = [];
+    for (const e of report.environments) {
+      const fileNote = { added: ", new file", removed: ", file deleted", modified: "", unchanged: "" }[e.fileChange];
+      body.push(`**${markdownText(e.environment)}** (${markdownCode(e.file)}${fileNote})`, "");
+      if (e.secrets.length > 0) {
+        body.push("| | secret | change | fingerprint (sha-256 of the encrypted string) |", "| --- | --- | --- | --- |");
+        const mark = { added: "+", changed: "~", removed: "−" } as const;
+        for (const s of e.secrets) body.push(`| ${mark[s.change]} | ${cellCode(s.name)} | ${s.change} | ${fingerprints(s) === "" ? "" : cellCode(fingerprints(s))} |`);
+        body.push("");
+      }
+      const lines = [
+        ...(reencryptionText(e) === undefined ? [] : [reencryptionText(e) as string]),
+        ...accessLines(e),
+        ...environmentNotes(e).map((n) => (n.kind === "exposed-before-rotation" ? `note: ${n.message}` : n.message)),
+        ...(e.encrypted === false ? ["⚠️ the file is not a valid encrypted SOPS file"] : []),
+      ];
+      for (const l of lines) body.push(`- ${markdownText(l)}`);
+      if (lines.length > 0) body.push("");
+    }
+    out.push(...details(`Changes by environment (${report.environments.length})`, body));
+  }
+  if (report.diagnostics.length > 0) {
+    const fresh = report.diagnostics.filter((d) => d.new).length;
+    const body = report.diagnostics.map(
+      (d) => `- ${markdownCode(`${d.file}:${d.line}:${d.column}`)} ${d.severity} ${markdownCode(d.rule)} ${markdownText(d.message)}${d.new ? "" : " _(already in the base)_"}`,
+    );
+    out.push(...details(`Checker diagnostics of ${report.head.label} (${report.diagnostics.length}, ${fresh} new)`, body));
+  }
+  return `${out.join("\n").replace(/\n+$/, "")}\n`;
+}
+
+// ---- SARIF ----------------------------------------------------------------------------------
+
+const REVIEW_HELP = "https://stellar-secrets.dev/docs/cli#review";
+
+/**
+ * The review problems that no checker rule names, as SARIF rules (stable ids, the same as the
+ * problem's `kind` in `--json`). Problems of kind `checker-error` keep their checker rule id.
+ */
+export const REVIEW_RULES: readonly ExtraRule[] = [
+  { id: "plaintext", severity: "error", summary: "A change leaves a secrets file or value unencrypted.", helpUri: REVIEW_HELP },
+  { id: "unrotated-removal", severity: "error", summary: "A recipient was removed from a secrets file but its data key was not rotated.", helpUri: REVIEW_HELP },
+  { id: "non-member-recipient", severity: "error", summary: "A key can decrypt an environment's file but is not a member of that environment.", helpUri: REVIEW_HELP },
+  { id: "weakened-rule", severity: "error", summary: "A change lowers the severity of a checker rule in stellar.yaml.", helpUri: REVIEW_HELP },
+];
+
+/** The diagnostic a problem was made from (a new checker error, or the file's own plaintext diagnostic). */
+function diagnosticOf(p: ReviewProblem, diagnostics: readonly ReviewDiagnostic[]): ReviewDiagnostic | undefined {
+  if (p.kind !== "checker-error" && p.kind !== "plaintext") return undefined;
+  return diagnostics.find((d) => d.file === p.file && (p.message === `${d.rule}: ${d.message}` || p.message === d.message) && (p.line === undefined || p.line === d.line));
+}
+
+/**
+ * SARIF 2.1.0 for a review: one result per checker diagnostic listed (`baselineState` new or
+ * unchanged; level error when it is a problem) and one per problem that is not a diagnostic
+ * (rule id = its kind, see {@link REVIEW_RULES}). Locations are relative to `root`.
+ */
+export function renderReviewSarif(report: ReviewReport, root: string, version: string): object {
+  const problemDiagnostics = new Set<ReviewDiagnostic>();
+  const rest: ReviewProblem[] = [];
+  for (const p of report.problems) {
+    const d = diagnosticOf(p, report.diagnostics);
+    if (d === undefined) rest.push(p);
+    else problemDiagnostics.add(d);
+  }
+  const results: SarifResultInput[] = report.diagnostics.map((d) => ({
+    ruleId: d.rule,
+    severity: problemDiagnostics.has(d) ? ("error" as Severity) : d.severity,
+    message: d.message,
+    file: d.file,
+    line: d.line,
+    column: d.column,
+    endLine: d.endLine,
+    endColumn: d.endColumn,
+    baselineState: d.new ? "new" : "unchanged",
+    properties: { problem: problemDiagnostics.has(d), ...(d.secret === undefined ? {} : { secret: d.secret }) },
+  }));
+  for (const p of rest) {
+    // an unmatched checker error keeps its rule id (its message starts with it)
+    const rule = p.kind === "checker-error" ? /^([a-z0-9-]+): /.exec(p.message)?.[1] : p.kind;
+    results.push({
+      ruleId: rule ?? p.kind,
+      severity: "error",
+      message: p.message,
+      ...(p.file === undefined ? {} : { file: p.file }),
+      ...(p.line === undefined ? {} : { line: p.line }),
+      baselineState: "new",
+      properties: { problem: true, ...(p.environment === undefined ? {} : { environment: p.environment }) },
+    });
+  }
+  return sarifLog(results, { root, version, extraRules: REVIEW_RULES });
+}

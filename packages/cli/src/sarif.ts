@@ -1,0 +1,94 @@
+/**
+ * SARIF 2.1.0 logs, one shape for every command that writes them (`check --format sarif`,
+ * `review --format sarif`): the tool driver and its rules come from core's RULES table, plus the
+ * rules of a command that finds problems no checker rule names (e.g. review's `unrotated-removal`).
+ * Pure: data in, a JSON-ready object out.
+ */
+import { RULES, type Severity } from "@stellar-secrets/core";
+
+/** A rule of the driver that is not a checker rule (its id must not be one of RULES'). */
+export interface ExtraRule {
+  id: string;
+  severity: Severity;
+  summary: string;
+  /** Where the rule is documented. */
+  helpUri: string;
+}
+
+/** One result: a rule id, a level, a message, and where (1-based lines and columns) when known. */
+export interface SarifResultInput {
+  ruleId: string;
+  severity: Severity;
+  message: string;
+  /** Relative to the root, `/`-separated. */
+  file?: string;
+  line?: number;
+  column?: number;
+  endLine?: number;
+  endColumn?: number;
+  /** SARIF `baselineState`: whether the result is new compared with a base. */
+  baselineState?: "new" | "unchanged";
+  properties?: Record<string, string | boolean>;
+}
+
+const level = (s: Severity): string => (s === "info" ? "note" : s);
+const pascal = (id: string): string => id.replace(/(^|-)([a-z])/g, (_m, _d: string, c: string) => c.toUpperCase());
+
+/**
+ * A SARIF 2.1.0 log with one run of `stellar-secrets` (`version`), whose driver lists every
+ * checker rule then `extraRules`; file locations are relative to `root` (uriBaseId SRCROOT).
+ * Throws when an extra rule id repeats a checker rule's. A result whose rule is not in the driver
+ * keeps its `ruleId` without a `ruleIndex`.
+ */
+export function sarifLog(results: readonly SarifResultInput[], options: { root: string; version: string; extraRules?: readonly ExtraRule[] }): object {
+  const rules = [
+    ...RULES.map((r) => ({ id: r.id, severity: r.severity, summary: r.summary, helpUri: `https://stellar-secrets.dev/docs/rules#${r.id}` })),
+    ...(options.extraRules ?? []),
+  ];
+  const ruleIndex = new Map<string, number>();
+  rules.forEach((r, i) => {
+    if (ruleIndex.has(r.id)) throw new Error(`SARIF rule id ${r.id} is defined twice`);
+    ruleIndex.set(r.id, i);
+  });
+  const root = options.root;
+  const rootUri = `file://${root.endsWith("/") ? root : `${root}/`}`;
+  return {
+    $schema: "https://json.schemastore.org/sarif-2.1.0.json",
+    version: "2.1.0",
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: "stellar-secrets",
+            version: options.version,
+            informationUri: "https://stellar-secrets.dev/docs/rules",
+            rules: rules.map((r) => ({
+              id: r.id,
+              name: pascal(r.id),
+              shortDescription: { text: r.summary },
+              defaultConfiguration: { level: level(r.severity) },
+              helpUri: r.helpUri,
+            })),
+          },
+        },
+        originalUriBaseIds: { SRCROOT: { uri: encodeURI(rootUri) } },
+        results: results.map((d) => {
+          const index = ruleIndex.get(d.ruleId);
+          const region =
+            d.line === undefined
+              ? undefined
+              : { startLine: d.line, ...(d.column === undefined ? {} : { startColumn: d.column }), ...(d.endLine === undefined ? {} : { endLine: d.endLine }), ...(d.endColumn === undefined ? {} : { endColumn: d.endColumn }) };
+          return {
+            ruleId: d.ruleId,
+            ...(index === undefined ? {} : { ruleIndex: index }),
+            level: level(d.severity),
+            message: { text: d.message },
+            ...(d.file === undefined ? {} : { locations: [{ physicalLocation: { artifactLocation: { uri: encodeURI(d.file), uriBaseId: "SRCROOT" }, ...(region === undefined ? {} : { region }) } }] }),
+            ...(d.baselineState === undefined ? {} : { baselineState: d.baselineState }),
+            ...(d.properties === undefined ? {} : { properties: d.properties }),
+          };
+        }),
+      },
+    ],
+  };
+}

@@ -1,0 +1,22 @@
+/**
+ * The states `review` and `pre-commit` read without keys: a commit or the index (through core's
+ * readers over the {@link GitRepo} adapter: nothing is checked out or written to disk), the
+ * working tree, or nothing (before the first commit).
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { emptyState, loadWorkspace, PROJECT_FILE, readCommitState, readIndexState, stateOfIndex, type ReviewState } from "@stellar-secrets/core";
+import type { GitRepo } from "./git.js";
+import { readWorkingText } from "./git.js";
+
+/** A revision: a commit-ish, the index (what is staged), the working tree, or nothing. */
+export type Revision = { kind: "commit"; ref: string } | { kind: "index" } | { kind: "working-tree" } | { kind: "empty" };
+
+/** Reads one state (`root`: the absolute project root). */
+export async function readState(repo: GitRepo, root: string, revision: Revision, label: string): Promise<ReviewState> {
+  if (revision.kind === "empty") return emptyState(label);
+  if (revision.kind === "commit") return readCommitState(repo, root, revision.ref, label);
+  if (revision.kind === "index") return readIndexState(repo, root, label);
+  const index = existsSync(join(root, PROJECT_FILE)) ? loadWorkspace(root).index : undefined;
+  return stateOfIndex(label, undefined, index, (rel) => readWorkingText(root, rel));
+}

@@ -1,0 +1,128 @@
+/**
+ * `pre-commit` end to end on real git repositories: it checks what is staged (the index), not the
+ * working tree; it blocks (exit 1, file:line) plaintext in a secrets file, a broken reference and
+ * a plaintext credential; and, installed as a real git hook, it makes `git commit` refuse.
+ */
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { COMMANDS } from "../packages/cli/src/main.js";
+import { CLI_BIN, createSandbox, REPO_ROOT, shellQuote, type Sandbox } from "./helpers/cli.js";
+import { parse } from "./helpers/yaml.js";
+
+vi.setConfig({ testTimeout: 120_000 });
+
+let sandboxes: Sandbox[] = [];
+afterEach(() => {
+  for (const s of sandboxes) s.cleanup();
+  sandboxes = [];
+});
+
+const PLAIN = "sk_live_PRECOMMITplain0001";
+const CREDENTIAL = "xoxb-FAKE-0000000000-notreal";
+
+async function project(): Promise<Sandbox> {
+  const s = createSandbox();
+  sandboxes.push(s);
+  s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+  expect((await s.run(["init", "--env", "staging,production"])).code).toBe(0);
+  s.write("connectors/stripe.yaml", "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n");
+  for (const env of ["staging", "production"]) {
+    expect((await s.run(["set", "stripe_api_key", "--env", env, "--from-stdin"], { input: `sk_test_${env}` })).code).toBe(0);
+  }
+  s.commit("base");
+  return s;
+}
+
+async function preCommit(s: Sandbox): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const r = await s.run(["pre-commit"], { env: { SOPS_AGE_KEY_FILE: undefined } });
+  for (const v of [PLAIN, CREDENTIAL, "sk_test_staging", "sk_test_production"]) expect(r.stdout + r.stderr).not.toContain(v);
+  return r;
+}
+
+describe("pre-commit", () => {
+  it("checks the staged content, not the working tree", async () => {
+    const s = await project();
+    expect(await preCommit(s)).toMatchObject({ code: 0, stdout: "" });
+
+    // a broken reference in the working tree only: not staged, not checked
+    s.write("connectors/hubspot.yaml", "kind: auth_connector\nname: hubspot\ntype: bearer_token\ntoken: { secret: hubspot_api_token }\n");
+    expect((await preCommit(s)).code).toBe(0);
+
+    s.git(["add", "connectors/hubspot.yaml"]);
+    const staged = await preCommit(s);
+    expect(staged.code).toBe(1);
+    expect(staged.stdout).toMatch(/^connectors\/hubspot\.yaml:4:\d+: error unknown-secret /m);
+    expect(staged.stderr).toContain("commit refused");
+    expect(staged.stderr).toContain("git commit --no-verify");
+
+    // fixed in the working tree but the fix not staged: still refused; staged: accepted
+    s.write("connectors/hubspot.yaml", "kind: auth_connector\nname: hubspot\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n");
+    expect((await preCommit(s)).code).toBe(1);
+    s.git(["add", "connectors/hubspot.yaml"]);
+    expect((await preCommit(s)).code).toBe(0);
+  });
+
+  it("blocks plaintext in a secrets file and a plaintext credential, with file:line", async () => {
+    const s = await project();
+    const text = s.read("secrets/staging.enc.yaml");
+    const plain = text.replace(/^stripe_api_key: ENC\[[^\n]*$/m, `stripe_api_key: ${PLAIN}`);
+    expect(plain).not.toBe(text);
+    s.write("secrets/staging.enc.yaml", plain);
+    s.write("connectors/inline.yaml", `kind: auth_connector\nname: inline\ntype: bearer_token\ntoken: ${CREDENTIAL}\n`);
+    s.git(["add", "-A"]);
+    const r = await preCommit(s);
+    expect(r.code).toBe(1);
+    const rules = r.stdout.trim().split("\n").map((l) => /^(\S+):(\d+):\d+: error (\S+) /.exec(l)?.slice(1, 4).join(" "));
+    expect(rules).toContain("secrets/staging.enc.yaml 1 unencrypted-secrets-file");
+    expect(rules).toContain("connectors/inline.yaml 4 plaintext-credential");
+    expect(r.stderr).toMatch(/\d+ errors? in the staged files/);
+  });
+
+  it("keeps blocking a plaintext secrets file when the staged stellar.yaml turns the rule off", async () => {
+    const s = await project();
+    s.write("stellar.yaml", `${s.read("stellar.yaml").trimEnd()}\nrules:\n  unencrypted-secrets-file: "off"\n`);
+    s.write("secrets/production.enc.yaml", `stripe_api_key: ${PLAIN}\n`);
+    s.git(["add", "-A"]);
+    const r = await preCommit(s);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^secrets\/production\.enc\.yaml:\d+:\d+: error unencrypted-secrets-file /m);
+  });
+
+  it("makes git commit refuse when installed as the pre-commit hook", async () => {
+    const s = await project();
+    const hook = join(s.repo, ".git", "hooks", "pre-commit");
+    writeFileSync(hook, `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(CLI_BIN)} pre-commit\n`);
+    chmodSync(hook, 0o755);
+    s.write("secrets/production.enc.yaml", `stripe_api_key: ${PLAIN}\n`);
+    s.git(["add", "-A"]);
+    const before = s.git(["rev-parse", "HEAD"]).trim();
+    expect(() => s.git(["commit", "-q", "-m", "leak"])).toThrow(/unencrypted-secrets-file/);
+    expect(s.git(["rev-parse", "HEAD"]).trim()).toBe(before);
+    s.git(["restore", "--staged", "--worktree", "secrets/production.enc.yaml"]);
+    s.write("connectors/stripe.yaml", `${s.read("connectors/stripe.yaml")}# reviewed\n`);
+    s.git(["add", "-A"]);
+    s.git(["commit", "-q", "-m", "fine"]);
+    expect(s.git(["rev-parse", "HEAD"]).trim()).not.toBe(before);
+  });
+
+  it("passes while stellar.yaml is not staged, and refuses arguments", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+    expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+    const r = await preCommit(s);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("stellar.yaml is not staged");
+    expect((await s.run(["pre-commit", "extra"])).code).toBe(2);
+  });
+});
+
+describe(".pre-commit-hooks.yaml", () => {
+  it("offers stellar-secrets-check, which runs this command on the whole staged state", () => {
+    const hooks = parse(readFileSync(join(REPO_ROOT, ".pre-commit-hooks.yaml"), "utf8")) as Record<string, unknown>[];
+    const hook = hooks.find((h) => h.id === "stellar-secrets-check");
+    expect(hook).toMatchObject({ entry: "stellar-secrets pre-commit", language: "system", pass_filenames: false, always_run: true });
+    expect(Object.hasOwn(COMMANDS, String(hook?.entry).split(" ")[1])).toBe(true);
+  });
+});
