@@ -14,8 +14,8 @@ export type {
   SecretEntry,
   SecretsFile,
   SopsMetadata,
-  TextRange,
 } from "./types.js";
+export { LineIndex, type Position, type TextRange } from "./position.js";
 export {
   DEFAULT_MAX_BYTES,
   decodeUtf8,

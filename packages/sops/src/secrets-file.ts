@@ -8,6 +8,7 @@ import { unwrapDataKey, wrapDataKey } from "./age.js";
 import { SopsError } from "./errors.js";
 import { toIdentities, type Identities } from "./identities.js";
 import { MacBuilder, encryptMac, verifyMac } from "./mac.js";
+import { LineIndex, type Position } from "./position.js";
 import {
   WRITTEN_SOPS_VERSION,
   compareVersions,
@@ -31,15 +32,9 @@ export interface ParseOptions {
   maxBytes?: number;
 }
 
-/** 1-based line and column of an offset, for error messages. */
-function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let start = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line++;
-    start = i + 1;
-  }
-  return { line, column: offset - start + 1 };
+/** 1-based line and column of an offset, for a one-off error message (loops build one {@link LineIndex}). */
+function lineColumn(text: string, offset: number): Position {
+  return new LineIndex(text).positionAt(offset);
 }
 
 function formatOf(options: ParseOptions): "yaml" | "json" {
@@ -160,10 +155,11 @@ function parseFlatGeneral(text: string, format: "yaml" | "json", file?: string):
   const entries: SecretEntry[] = [];
   let metadata: SopsMetadata | undefined;
   let metadataRange = { start: 0, end: 0 };
+  const lines = new LineIndex(text);
   for (const pair of root.items) {
     const key = pair.key;
     const keyStart = (key as { range?: [number, number, number] } | null)?.range?.[0] ?? 0;
-    const at = lineColumn(text, keyStart);
+    const at = lines.positionAt(keyStart);
     if (!isScalar(key) || (typeof key.value !== "string" && typeof key.value !== "number")) {
       throw new SopsError("MALFORMED_FILE", "a key is not a plain name", { file, ...at });
     }

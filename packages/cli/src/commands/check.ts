@@ -4,6 +4,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { checkWorkspace, loadWorkspace, RULES, summarize, toRelative, type Diagnostic } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
@@ -39,7 +40,11 @@ const flags = { json: { type: "boolean" }, format: { type: "string" }, "max-warn
 export function toSarif(diagnostics: readonly Diagnostic[], root: string, version: string): object {
   const ruleIndex = new Map(RULES.map((r, i) => [r.id, i]));
   const level = (s: string): string => (s === "info" ? "note" : s);
-  const rootUri = `file://${root.endsWith("/") ? root : `${root}/`}`;
+  // pathToFileURL percent-encodes what a path may hold and a URI may not (`#`, `?`, `%`, spaces);
+  // a relative file is encoded by resolving it against the root and keeping the tail.
+  const href = pathToFileURL(root).href;
+  const rootUri = href.endsWith("/") ? href : `${href}/`;
+  const relativeUri = (file: string): string => new URL(file, rootUri).href.slice(rootUri.length);
   return {
     $schema: "https://json.schemastore.org/sarif-2.1.0.json",
     version: "2.1.0",
@@ -59,7 +64,7 @@ export function toSarif(diagnostics: readonly Diagnostic[], root: string, versio
             })),
           },
         },
-        originalUriBaseIds: { SRCROOT: { uri: encodeURI(rootUri) } },
+        originalUriBaseIds: { SRCROOT: { uri: rootUri } },
         results: diagnostics.map((d) => ({
           ruleId: d.rule,
           ruleIndex: ruleIndex.get(d.rule),
@@ -68,7 +73,7 @@ export function toSarif(diagnostics: readonly Diagnostic[], root: string, versio
           locations: [
             {
               physicalLocation: {
-                artifactLocation: { uri: encodeURI(d.file), uriBaseId: "SRCROOT" },
+                artifactLocation: { uri: relativeUri(d.file), uriBaseId: "SRCROOT" },
                 region: { startLine: d.line, startColumn: d.column, endLine: d.endLine, endColumn: d.endColumn },
               },
             },
