@@ -6,6 +6,7 @@
  */
 import * as nodeFs from "node:fs";
 import { join, relative, sep } from "node:path";
+import { CATALOG_FILE, environmentOfFileName, MAX_CONFIG_FILE_BYTES, MAX_SECRETS_FILE_BYTES } from "@stellar-secrets/sops";
 import { parseCatalog } from "./catalog.js";
 import { parseConfigFile } from "./config.js";
 import { CoreError } from "./errors.js";
@@ -53,13 +54,16 @@ export interface SkippedFile {
   reason: string;
 }
 
-/** Largest config or secrets file read (bigger ones are skipped and listed). */
-export const MAX_FILE_BYTES = 8 * 1024 * 1024;
+/** Largest config file read (bigger ones are skipped and listed): the layout's `MAX_CONFIG_FILE_BYTES`. */
+export const MAX_FILE_BYTES = MAX_CONFIG_FILE_BYTES;
 
 /** Options of {@link loadWorkspace}. */
 export interface LoadOptions {
   fs?: WorkspaceFs;
-  /** Largest file read, in bytes (default {@link MAX_FILE_BYTES}). */
+  /**
+   * Largest file read, in bytes, of any kind (default: {@link MAX_FILE_BYTES} for config files,
+   * `MAX_SECRETS_FILE_BYTES` for environment files).
+   */
   maxFileBytes?: number;
 }
 
@@ -91,11 +95,11 @@ export function classifyPath(project: ProjectConfig, path: string, filter = new 
   const dir = project.secretsDir.replace(/\/+$/, "");
   if (path.startsWith(`${dir}/`)) {
     const rest = path.slice(dir.length + 1);
-    if (rest === "catalog.yaml") return { role: "catalog" };
+    if (rest === CATALOG_FILE) return { role: "catalog" };
     const base = rest.slice(rest.lastIndexOf("/") + 1);
     if (base.startsWith(".") || /^readme(\.[a-z]+)?$/i.test(base)) return { role: "ignored" };
-    const m = /^([^/]+)\.enc\.yaml$/.exec(rest);
-    if (m !== null) return { role: "environment", environment: m[1] as string };
+    const environment = environmentOfFileName(rest);
+    if (environment !== undefined) return { role: "environment", environment };
     return { role: "secrets-other" };
   }
   const first = path.split("/")[0];
@@ -125,7 +129,7 @@ const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
  * missing-environment-value for its environment). Never throws. Used by the loader and by the
  * language server when a file changes on disk.
  */
-export function readEnvironmentFile(fs: WorkspaceFs, abs: string, rel: string, environment: string, maxBytes: number = MAX_FILE_BYTES): EnvironmentFile {
+export function readEnvironmentFile(fs: WorkspaceFs, abs: string, rel: string, environment: string, maxBytes: number = MAX_SECRETS_FILE_BYTES): EnvironmentFile {
   const restore = `restore it from git (\`git checkout -- ${rel}\`)`;
   try {
     if (fs.readFileBytes !== undefined) {
@@ -155,6 +159,7 @@ export function readEnvironmentFile(fs: WorkspaceFs, abs: string, rel: string, e
 export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWorkspace {
   const fs = options.fs ?? nodeWorkspaceFs;
   const maxBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
+  const maxSecretsBytes = options.maxFileBytes ?? MAX_SECRETS_FILE_BYTES;
   const root = findProjectRoot(cwd);
   if (root === undefined) {
     throw new CoreError("NO_PROJECT", `no ${PROJECT_FILE} in ${cwd} or any parent directory`, {
@@ -251,7 +256,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
       const role = classifyPath(project, rel, filter);
       if (role.role === "ignored" || role.role === "project") continue;
       if (role.role === "environment") {
-        index.setEnvironmentFile(readEnvironmentFile(fs, abs, rel, role.environment, maxBytes));
+        index.setEnvironmentFile(readEnvironmentFile(fs, abs, rel, role.environment, maxSecretsBytes));
         continue;
       }
       const text = readSmall(abs, rel);

@@ -5,6 +5,7 @@
 import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { CATALOG_FILE, DEFAULT_SECRETS_DIR, environmentFileName, normalizeSecretsDir, PROJECT_FILE } from "@stellar-secrets/sops";
 import { Document, isMap, isScalar, parseDocument, Scalar, YAMLMap, type Node } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { CoreError } from "./errors.js";
@@ -45,8 +46,8 @@ export interface ProjectConfig {
   rules: Partial<Record<string, Severity | "off">>;
 }
 
-/** The project file's name. */
-export const PROJECT_FILE = "stellar.yaml";
+/** The project file's name (the layout is owned by `@stellar-secrets/sops`). */
+export { PROJECT_FILE } from "@stellar-secrets/sops";
 /** Environments a new project gets. */
 export const DEFAULT_ENVIRONMENTS = ["development", "staging", "production"] as const;
 /** Default `config.include`. */
@@ -54,7 +55,7 @@ export const DEFAULT_INCLUDE: readonly string[] = ["**/*.yaml", "**/*.yml"];
 /** Default `config.exclude`. */
 export const DEFAULT_EXCLUDE: readonly string[] = ["node_modules/**"];
 /** Default `secrets_dir`. */
-export const DEFAULT_SECRETS_DIR = "secrets";
+export { DEFAULT_SECRETS_DIR } from "@stellar-secrets/sops";
 
 /**
  * Parses stellar.yaml. `path` is its absolute path (the root is its directory; diagnostics name
@@ -89,10 +90,7 @@ export function parseProjectConfig(text: string, path: string): { config: Projec
   diagnostics.push(...schemaDiagnostics(validatorFor("stellar.schema.json"), value, root, file, lines, "error", { start: 0, end: 0 }));
   const v = value as Record<string, unknown>;
   const rootDir = dirname(resolve(path));
-  const secretsDir =
-    typeof v.secrets_dir === "string"
-      ? v.secrets_dir.replace(/\\/g, "/").replace(/^(\.\/)+/, "").replace(/\/+$/, "").replace(/\/{2,}/g, "/") || DEFAULT_SECRETS_DIR
-      : DEFAULT_SECRETS_DIR;
+  const secretsDir = typeof v.secrets_dir === "string" ? normalizeSecretsDir(v.secrets_dir) : DEFAULT_SECRETS_DIR;
   const environments: EnvironmentConfig[] = [];
   const envs = v.environments;
   if (envs === undefined) {
@@ -314,7 +312,7 @@ export function renderSopsConfig(config: ProjectConfig | Omit<ProjectConfig, "ro
   for (const env of config.environments) {
     const recipients = [...new Set(env.members.map((m) => m.recipient))];
     if (recipients.length === 0) continue;
-    lines.push(`    - path_regex: (^|/)${dir}/${escapeRegExp(env.name)}\\.enc\\.yaml$`);
+    lines.push(`    - path_regex: (^|/)${dir}/${escapeRegExp(environmentFileName(env.name))}$`);
     lines.push(`      age: ${recipients.join(",")}`);
   }
   if (lines.length === 2) lines[1] = "creation_rules: []";
@@ -323,12 +321,12 @@ export function renderSopsConfig(config: ProjectConfig | Omit<ProjectConfig, "ro
 
 /** Absolute path of an environment's secrets file (`<root>/<secrets_dir>/<env>.enc.yaml`). */
 export function secretsFilePath(config: ProjectConfig, env: string): string {
-  return join(config.root, config.secretsDir, `${env}.enc.yaml`);
+  return join(config.root, config.secretsDir, environmentFileName(env));
 }
 
 /** Absolute path of the catalog (`<root>/<secrets_dir>/catalog.yaml`). */
 export function catalogPath(config: ProjectConfig): string {
-  return join(config.root, config.secretsDir, "catalog.yaml");
+  return join(config.root, config.secretsDir, CATALOG_FILE);
 }
 
 /** The environment named `name`, or undefined. */

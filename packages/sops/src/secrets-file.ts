@@ -8,6 +8,7 @@ import { unwrapDataKey, wrapDataKey } from "./age.js";
 import { SopsError } from "./errors.js";
 import { toIdentities, type Identities } from "./identities.js";
 import { MacBuilder, encryptMac, verifyMac } from "./mac.js";
+import { MAX_SECRETS_FILE_BYTES } from "./layout.js";
 import { LineIndex, type Position } from "./position.js";
 import {
   WRITTEN_SOPS_VERSION,
@@ -20,8 +21,8 @@ import {
 import type { AgeStanza, DecryptedSecrets, EncryptOptions, SecretEntry, SecretsFile, SopsMetadata } from "./types.js";
 import { canonicalize, decryptValue, encryptValue, formatLastModified, isEncValue, parseEnc } from "./values.js";
 
-/** Files larger than this are refused before parsing (8 MiB; 1,000 secrets take about 170 KB). */
-export const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
+/** Files larger than this are refused before parsing: the layout's {@link MAX_SECRETS_FILE_BYTES}. */
+export const DEFAULT_MAX_BYTES = MAX_SECRETS_FILE_BYTES;
 
 /** Options for the parsers. */
 export interface ParseOptions {
