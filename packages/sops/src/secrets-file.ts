@@ -173,7 +173,7 @@ function parseFlatGeneral(text: string, format: "yaml" | "json", file?: string):
     const value = pair.value;
     if (isAlias(value)) throw new SopsError("MALFORMED_FILE", `secret "${name}" uses a YAML alias; values must be written out`, { file, ...at });
     if (isMap(value) || isSeq(value)) {
-      throw new SopsError("MALFORMED_FILE", `secret "${name}" has a nested value; a secrets file maps each name to one string`, { file, ...at });
+      throw new SopsError("MALFORMED_FILE", `secret "${name}" has a nested value; a secrets file maps each name to one string`, { file, ...at, reason: "nested-value" });
     }
     if (!isScalar(value) || value.value === null) {
       throw new SopsError("MALFORMED_FILE", `secret "${name}" has no value`, { file, ...at, hint: "set it with `stellar-secrets set`" });
@@ -182,6 +182,7 @@ function parseFlatGeneral(text: string, format: "yaml" | "json", file?: string):
     if (typeof raw !== "string" || (raw !== "" && !isEncValue(raw))) {
       throw new SopsError("NOT_ENCRYPTED", `secret "${name}" has a plaintext value instead of ENC[...]`, {
         file,
+        reason: "plaintext-value",
         ...at,
         hint: "never commit plaintext: remove the value from the file and git history, rotate the credential, then set it with `stellar-secrets set`",
       });
@@ -234,7 +235,7 @@ export function parseSecretsFile(text: string, options: ParseOptions = {}): Secr
         metadata = metadataFromNode(doc, pair, text.slice(fast.sopsOffset), file);
       } catch (e) {
         if (e instanceof SopsError && e.line !== undefined) {
-          throw new SopsError(e.code, e.message.replace(/^[^:]*:\d+: /, ""), { file, line: e.line + lineOffset, hint: e.hint });
+          throw new SopsError(e.code, e.message.replace(/^[^:]*:\d+: /, ""), { file, line: e.line + lineOffset, hint: e.hint, reason: e.reason });
         }
         throw e;
       }
