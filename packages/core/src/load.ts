@@ -4,7 +4,7 @@
  * {@link WorkspaceIndex}. Everything else is pure. File reads go through {@link WorkspaceFs}
  * so tests and editors can pass their own.
  */
-import * as nodeFs from "node:fs";
+import type * as nodeFs from "node:fs";
 import { join, relative, sep } from "node:path";
 import { CATALOG_FILE, environmentOfFileName, MAX_CONFIG_FILE_BYTES, MAX_SECRETS_FILE_BYTES } from "@stellar-secrets/sops";
 import { parseCatalog } from "./catalog.js";
@@ -23,29 +23,9 @@ import {
 } from "./project.js";
 import { checkOtherSecretsFile, parseEnvironmentBytes, parseEnvironmentFile, unreadableEnvironmentFile, type EnvironmentFile } from "./secrets-dir.js";
 import { WorkspaceIndex } from "./workspace.js";
+import { nodeWorkspaceFs, type WorkspaceFs } from "./workspace-fs.js";
 
-/** The file-system calls the loader makes (synchronous: a cold check is fastest that way). */
-export interface WorkspaceFs {
-  /** The text of a file (the loader then skips it when it is over the size limit). */
-  readFile(path: string): string;
-  /**
-   * The bytes of a file. Used for the secrets folder when present, so that bytes that are not
-   * valid UTF-8 are reported instead of silently replaced.
-   */
-  readFileBytes?(path: string): Uint8Array;
-  readdir(path: string): nodeFs.Dirent[];
-  stat(path: string): nodeFs.Stats;
-  realpath(path: string): string;
-}
-
-/** The real file system. */
-export const nodeWorkspaceFs: WorkspaceFs = {
-  readFile: (p) => nodeFs.readFileSync(p, "utf8"),
-  readFileBytes: (p) => nodeFs.readFileSync(p),
-  readdir: (p) => nodeFs.readdirSync(p, { withFileTypes: true }),
-  stat: (p) => nodeFs.statSync(p),
-  realpath: (p) => nodeFs.realpathSync.native(p),
-};
+export { nodeWorkspaceFs, type WorkspaceFs } from "./workspace-fs.js";
 
 /** A file the loader did not read, and why (a loop, a broken link, too large, unreadable). */
 export interface SkippedFile {
@@ -160,7 +140,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   const fs = options.fs ?? nodeWorkspaceFs;
   const maxBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
   const maxSecretsBytes = options.maxFileBytes ?? MAX_SECRETS_FILE_BYTES;
-  const root = findProjectRoot(cwd);
+  const root = findProjectRoot(cwd, fs);
   if (root === undefined) {
     throw new CoreError("NO_PROJECT", `no ${PROJECT_FILE} in ${cwd} or any parent directory`, {
       hint: "run `stellar-secrets init` at the repository root, or run the command inside a Stellar Secrets repository",

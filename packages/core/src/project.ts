@@ -2,8 +2,6 @@
  * stellar.yaml: the project model (environments, members, globs, rule severities), its parser,
  * writers that keep comments, the `.sops.yaml` it generates, and the secrets-folder layout.
  */
-import { existsSync, statSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { CATALOG_FILE, DEFAULT_SECRETS_DIR, environmentFileName, normalizeSecretsDir, PROJECT_FILE } from "@stellar-secrets/sops";
 import { Document, isMap, isScalar, parseDocument, Scalar, YAMLMap, type Node } from "yaml";
@@ -12,6 +10,7 @@ import { CoreError } from "./errors.js";
 import { LineIndex } from "./position.js";
 import { isRuleId, type Severity } from "./rules.js";
 import { findPair } from "./yaml-nodes.js";
+import { nodeWorkspaceFs, type WorkspaceFs } from "./workspace-fs.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
 
 export type { Severity } from "./rules.js";
@@ -133,13 +132,16 @@ function firstLine(s: string): string {
   return (i === -1 ? s : s.slice(0, i)).trim();
 }
 
-/** The directory containing stellar.yaml, walking up from `cwd`; undefined when there is none. */
-export function findProjectRoot(cwd: string): string | undefined {
+/**
+ * The directory containing stellar.yaml, walking up from `cwd`; undefined when there is none.
+ * Reads through `fs` (default: the real file system). Never throws.
+ */
+export function findProjectRoot(cwd: string, fs: WorkspaceFs = nodeWorkspaceFs): string | undefined {
   let dir = resolve(cwd);
   for (;;) {
     const candidate = join(dir, PROJECT_FILE);
     try {
-      if (existsSync(candidate) && statSync(candidate).isFile()) return dir;
+      if (fs.stat(candidate).isFile()) return dir;
     } catch {
       // unreadable: keep walking
     }
@@ -153,10 +155,10 @@ export function findProjectRoot(cwd: string): string | undefined {
  * Finds and parses stellar.yaml from `cwd` upwards.
  * @throws CoreError NO_PROJECT when there is none; INVALID_CONFIG (with the first problems as
  * `file:line:column: message`, and every diagnostic in `diagnostics`) when it has errors;
- * IO_ERROR when it cannot be read.
+ * IO_ERROR when it cannot be read. Reads through `fs` (default: the real file system).
  */
-export async function loadProject(cwd: string): Promise<ProjectConfig> {
-  const root = findProjectRoot(cwd);
+export async function loadProject(cwd: string, fs: WorkspaceFs = nodeWorkspaceFs): Promise<ProjectConfig> {
+  const root = findProjectRoot(cwd, fs);
   if (root === undefined) {
     throw new CoreError("NO_PROJECT", `no ${PROJECT_FILE} in ${resolve(cwd)} or any parent directory`, {
       hint: "run `stellar-secrets init` at the repository root, or run the command inside a Stellar Secrets repository",
@@ -165,7 +167,7 @@ export async function loadProject(cwd: string): Promise<ProjectConfig> {
   const path = join(root, PROJECT_FILE);
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = fs.readFile(path);
   } catch (e) {
     throw new CoreError("IO_ERROR", `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path, cause: e });
   }
