@@ -20,4 +20,5 @@ export * from "./check.js";
 export * from "./usage.js";
 export * from "./completion.js";
 export * from "./load.js";
+export * from "./version.js";
 export { schemaDiagnostics, validatorFor, type SchemaValidator } from "./validate.js";

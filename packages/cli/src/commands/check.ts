@@ -5,7 +5,7 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { checkWorkspace, loadWorkspace, RULES, summarize, toRelative, type Diagnostic } from "@stellar-secrets/core";
+import { checkWorkspace, loadWorkspace, RULES, summarize, toRelative, VERSION, type Diagnostic } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -118,7 +118,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (format === "json") {
     ctx.stdout.write(`${JSON.stringify({ diagnostics, summary: { errors, warnings } }, null, 2)}\n`);
   } else if (format === "sarif") {
-    ctx.stdout.write(`${JSON.stringify(toSarif(diagnostics, root, "0.1.0"), null, 2)}\n`);
+    ctx.stdout.write(`${JSON.stringify(toSarif(diagnostics, root, VERSION), null, 2)}\n`);
   } else {
     ctx.stdout.write(diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.severity} ${d.rule} ${d.message}\n`).join(""));
     const files = index.configFiles.size;
