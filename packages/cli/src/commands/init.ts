@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import { DEFAULT_ENVIRONMENTS, parseProjectConfig, renderProjectConfig, renderSopsConfig, secretsFilePath, type ProjectConfig } from "@stellar-secrets/core";
+import { DEFAULT_ENVIRONMENTS, parseProjectConfig, PROJECT_FILE, renderProjectConfig, renderSopsConfig, secretsFilePath, type ProjectConfig } from "@stellar-secrets/core";
 import {
   createSecretsFile,
   DEFAULT_SECRETS_DIR,
@@ -65,7 +65,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const envNames = f.env === undefined ? DEFAULT_ENVIRONMENTS : splitList(f.env);
   const secretsDir = (f["secrets-dir"] ?? DEFAULT_SECRETS_DIR).replace(/\/+$/, "");
   const root = ctx.cwd;
-  const configPath = join(root, "stellar.yaml");
+  const configPath = join(root, PROJECT_FILE);
   const draft: ProjectConfig = {
     root,
     configPath,
