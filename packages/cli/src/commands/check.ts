@@ -3,7 +3,7 @@
  * prints the diagnostics as text, JSON or SARIF 2.1.0. Exit 1 on errors or too many warnings.
  */
 import { existsSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { checkWorkspace, loadWorkspace, RULES, summarize, toRelative, VERSION, type Diagnostic } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
@@ -41,10 +41,10 @@ export function toSarif(diagnostics: readonly Diagnostic[], root: string, versio
   const ruleIndex = new Map(RULES.map((r, i) => [r.id, i]));
   const level = (s: string): string => (s === "info" ? "note" : s);
   // pathToFileURL percent-encodes what a path may hold and a URI may not (`#`, `?`, `%`, spaces);
-  // a relative file is encoded by resolving it against the root and keeping the tail.
+  // a file's URI relative to the root is the tail of its own file URL.
   const href = pathToFileURL(root).href;
   const rootUri = href.endsWith("/") ? href : `${href}/`;
-  const relativeUri = (file: string): string => new URL(file, rootUri).href.slice(rootUri.length);
+  const relativeUri = (file: string): string => pathToFileURL(join(root, file)).href.slice(rootUri.length);
   return {
     $schema: "https://json.schemastore.org/sarif-2.1.0.json",
     version: "2.1.0",
