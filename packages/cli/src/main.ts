@@ -29,7 +29,6 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   "pre-commit": () => import("./commands/pre-commit.js"),
 };
 
-const VERSION = "0.1.0";
 
 function topHelp(summaries: [string, string][]): string {
   const width = Math.max(...summaries.map(([n]) => n.length));
@@ -59,6 +58,8 @@ export async function run(argv: string[], ctx: CommandContext): Promise<number> 
     return name === undefined ? 2 : 0;
   }
   if (name === "--version" || name === "-V") {
+    // loaded here, not at the top: no other path of main needs core before a command loads it
+    const { VERSION } = await import("@stellar-secrets/core");
     ctx.stdout.write(`${VERSION}\n`);
     return 0;
   }

@@ -4,6 +4,8 @@
  * rules of a command that finds problems no checker rule names (e.g. review's `unrotated-removal`).
  * Pure: data in, a JSON-ready object out.
  */
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { RULES, type Severity } from "@stellar-secrets/core";
 
 /** A rule of the driver that is not a checker rule (its id must not be one of RULES'). */
@@ -51,7 +53,11 @@ export function sarifLog(results: readonly SarifResultInput[], options: { root: 
     ruleIndex.set(r.id, i);
   });
   const root = options.root;
-  const rootUri = `file://${root.endsWith("/") ? root : `${root}/`}`;
+  // pathToFileURL percent-encodes what a path may hold and a URI may not (`#`, `?`, `%`, spaces);
+  // a file's URI relative to the root is the tail of its own file URL.
+  const href = pathToFileURL(root).href;
+  const rootUri = href.endsWith("/") ? href : `${href}/`;
+  const relativeUri = (file: string): string => pathToFileURL(join(root, file)).href.slice(rootUri.length);
   return {
     $schema: "https://json.schemastore.org/sarif-2.1.0.json",
     version: "2.1.0",
@@ -71,7 +77,7 @@ export function sarifLog(results: readonly SarifResultInput[], options: { root: 
             })),
           },
         },
-        originalUriBaseIds: { SRCROOT: { uri: encodeURI(rootUri) } },
+        originalUriBaseIds: { SRCROOT: { uri: rootUri } },
         results: results.map((d) => {
           const index = ruleIndex.get(d.ruleId);
           const region =
@@ -83,7 +89,7 @@ export function sarifLog(results: readonly SarifResultInput[], options: { root: 
             ...(index === undefined ? {} : { ruleIndex: index }),
             level: level(d.severity),
             message: { text: d.message },
-            ...(d.file === undefined ? {} : { locations: [{ physicalLocation: { artifactLocation: { uri: encodeURI(d.file), uriBaseId: "SRCROOT" }, ...(region === undefined ? {} : { region }) } }] }),
+            ...(d.file === undefined ? {} : { locations: [{ physicalLocation: { artifactLocation: { uri: relativeUri(d.file), uriBaseId: "SRCROOT" }, ...(region === undefined ? {} : { region }) } }] }),
             ...(d.baselineState === undefined ? {} : { baselineState: d.baselineState }),
             ...(d.properties === undefined ? {} : { properties: d.properties }),
           };

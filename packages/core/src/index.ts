@@ -1,7 +1,7 @@
 /**
  * @stellar-secrets/core: secret names, the project and config model, schemas, the reference
- * index and the checker. No editor, CLI or prompt code; I/O only in `loadProject` and
- * `loadWorkspace` (load.ts).
+ * index and the checker. No editor, CLI or prompt code; every read goes through a `WorkspaceFs`
+ * (workspace-fs.ts) passed to `findProjectRoot`, `loadProject` and `loadWorkspace`.
  */
 export * from "./position.js";
 export * from "./errors.js";
@@ -21,4 +21,5 @@ export * from "./usage.js";
 export * from "./completion.js";
 export * from "./load.js";
 export * from "./review/index.js";
+export * from "./version.js";
 export { schemaDiagnostics, validatorFor, type SchemaValidator } from "./validate.js";

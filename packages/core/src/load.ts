@@ -4,8 +4,9 @@
  * {@link WorkspaceIndex}. Everything else is pure. File reads go through {@link WorkspaceFs}
  * so tests and editors can pass their own.
  */
-import * as nodeFs from "node:fs";
+import type * as nodeFs from "node:fs";
 import { join, relative, sep } from "node:path";
+import { CATALOG_FILE, environmentOfFileName, MAX_CONFIG_FILE_BYTES, MAX_SECRETS_FILE_BYTES } from "@stellar-secrets/sops";
 import { parseCatalog } from "./catalog.js";
 import { parseConfigFile } from "./config.js";
 import { CoreError } from "./errors.js";
@@ -22,29 +23,9 @@ import {
 } from "./project.js";
 import { checkOtherSecretsFile, parseEnvironmentBytes, parseEnvironmentFile, unreadableEnvironmentFile, type EnvironmentFile } from "./secrets-dir.js";
 import { WorkspaceIndex } from "./workspace.js";
+import { nodeWorkspaceFs, type WorkspaceFs } from "./workspace-fs.js";
 
-/** The file-system calls the loader makes (synchronous: a cold check is fastest that way). */
-export interface WorkspaceFs {
-  /** The text of a file (the loader then skips it when it is over the size limit). */
-  readFile(path: string): string;
-  /**
-   * The bytes of a file. Used for the secrets folder when present, so that bytes that are not
-   * valid UTF-8 are reported instead of silently replaced.
-   */
-  readFileBytes?(path: string): Uint8Array;
-  readdir(path: string): nodeFs.Dirent[];
-  stat(path: string): nodeFs.Stats;
-  realpath(path: string): string;
-}
-
-/** The real file system. */
-export const nodeWorkspaceFs: WorkspaceFs = {
-  readFile: (p) => nodeFs.readFileSync(p, "utf8"),
-  readFileBytes: (p) => nodeFs.readFileSync(p),
-  readdir: (p) => nodeFs.readdirSync(p, { withFileTypes: true }),
-  stat: (p) => nodeFs.statSync(p),
-  realpath: (p) => nodeFs.realpathSync.native(p),
-};
+export { nodeWorkspaceFs, type WorkspaceFs } from "./workspace-fs.js";
 
 /** A file the loader did not read, and why (a loop, a broken link, too large, unreadable). */
 export interface SkippedFile {
@@ -53,8 +34,8 @@ export interface SkippedFile {
   reason: string;
 }
 
-/** Largest config or secrets file read (bigger ones are skipped and listed). */
-export const MAX_FILE_BYTES = 8 * 1024 * 1024;
+/** Largest config file read (bigger ones are skipped and listed): the layout's `MAX_CONFIG_FILE_BYTES`. */
+export const MAX_FILE_BYTES = MAX_CONFIG_FILE_BYTES;
 
 /** Options of {@link loadWorkspace}. */
 export interface LoadOptions {
@@ -64,7 +45,10 @@ export interface LoadOptions {
    * for upwards on disk (for a file system that is not the disk, e.g. a commit's files).
    */
   atRoot?: boolean;
-  /** Largest file read, in bytes (default {@link MAX_FILE_BYTES}). */
+  /**
+   * Largest file read, in bytes, of any kind (default: {@link MAX_FILE_BYTES} for config files,
+   * `MAX_SECRETS_FILE_BYTES` for environment files).
+   */
   maxFileBytes?: number;
 }
 
@@ -96,11 +80,11 @@ export function classifyPath(project: ProjectConfig, path: string, filter = new 
   const dir = project.secretsDir.replace(/\/+$/, "");
   if (path.startsWith(`${dir}/`)) {
     const rest = path.slice(dir.length + 1);
-    if (rest === "catalog.yaml") return { role: "catalog" };
+    if (rest === CATALOG_FILE) return { role: "catalog" };
     const base = rest.slice(rest.lastIndexOf("/") + 1);
     if (base.startsWith(".") || /^readme(\.[a-z]+)?$/i.test(base)) return { role: "ignored" };
-    const m = /^([^/]+)\.enc\.yaml$/.exec(rest);
-    if (m !== null) return { role: "environment", environment: m[1] as string };
+    const environment = environmentOfFileName(rest);
+    if (environment !== undefined) return { role: "environment", environment };
     return { role: "secrets-other" };
   }
   const first = path.split("/")[0];
@@ -130,7 +114,7 @@ const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
  * missing-environment-value for its environment). Never throws. Used by the loader and by the
  * language server when a file changes on disk.
  */
-export function readEnvironmentFile(fs: WorkspaceFs, abs: string, rel: string, environment: string, maxBytes: number = MAX_FILE_BYTES): EnvironmentFile {
+export function readEnvironmentFile(fs: WorkspaceFs, abs: string, rel: string, environment: string, maxBytes: number = MAX_SECRETS_FILE_BYTES): EnvironmentFile {
   const restore = `restore it from git (\`git checkout -- ${rel}\`)`;
   try {
     if (fs.readFileBytes !== undefined) {
@@ -160,7 +144,8 @@ export function readEnvironmentFile(fs: WorkspaceFs, abs: string, rel: string, e
 export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWorkspace {
   const fs = options.fs ?? nodeWorkspaceFs;
   const maxBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
-  const root = options.atRoot === true ? cwd : findProjectRoot(cwd);
+  const maxSecretsBytes = options.maxFileBytes ?? MAX_SECRETS_FILE_BYTES;
+  const root = options.atRoot === true ? cwd : findProjectRoot(cwd, fs);
   if (root === undefined) {
     throw new CoreError("NO_PROJECT", `no ${PROJECT_FILE} in ${cwd} or any parent directory`, {
       hint: "run `stellar-secrets init` at the repository root, or run the command inside a Stellar Secrets repository",
@@ -256,7 +241,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
       const role = classifyPath(project, rel, filter);
       if (role.role === "ignored" || role.role === "project") continue;
       if (role.role === "environment") {
-        index.setEnvironmentFile(readEnvironmentFile(fs, abs, rel, role.environment, maxBytes));
+        index.setEnvironmentFile(readEnvironmentFile(fs, abs, rel, role.environment, maxSecretsBytes));
         continue;
       }
       const text = readSmall(abs, rel);

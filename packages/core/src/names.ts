@@ -1,7 +1,9 @@
 /** Secret names: the naming rules every tool applies, and suggestions for near misses. */
 
-/** What a secret name must match. */
-export const SECRET_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
+import { SECRET_NAME_PATTERN } from "@stellar-secrets/sops";
+
+/** What a secret name must match (owned by the layout in `@stellar-secrets/sops`). */
+export { SECRET_NAME_PATTERN } from "@stellar-secrets/sops";
 /** The longest allowed secret name. */
 export const MAX_SECRET_NAME_LENGTH = 64;
 
@@ -107,49 +109,5 @@ export function describeNonDescriptiveName(name: string): string | undefined {
   return undefined;
 }
 
-/** Levenshtein distance, stopping early once it exceeds `max` (then returns max + 1). */
-export function editDistance(a: string, b: string, max = Number.POSITIVE_INFINITY): number {
-  if (Math.abs(a.length - b.length) > max) return max + 1;
-  let prev = new Array<number>(b.length + 1);
-  let cur = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    cur[0] = i;
-    let rowMin = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
-      const v = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
-      cur[j] = v;
-      if (v < rowMin) rowMin = v;
-    }
-    if (rowMin > max) return max + 1;
-    [prev, cur] = [cur, prev];
-  }
-  return prev[b.length] as number;
-}
-
-/**
- * The nearest of `candidates` to `name`: an exact case-insensitive match first (`caseOnly: true`),
- * else the closest by edit distance within a third of the name's length (at least 2).
- */
-export function nearestName(name: string, candidates: Iterable<string>): { name: string; caseOnly: boolean } | undefined {
-  const lower = name.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3));
-  for (const c of candidates) {
-    if (c === name) continue;
-    if (c.toLowerCase() === lower) return { name: c, caseOnly: true };
-    const d = editDistance(lower, c.toLowerCase(), bestDistance);
-    if (d < bestDistance || (d === bestDistance && (best === undefined || c < best))) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  if (best === undefined && name.length >= 3) {
-    // an abbreviation: "prod" for "production", "dev" for "development"
-    for (const c of candidates) {
-      if (c !== name && c.toLowerCase().startsWith(lower) && (best === undefined || c.length < best.length || (c.length === best.length && c < best))) best = c;
-    }
-  }
-  return best === undefined ? undefined : { name: best, caseOnly: false };
-}
+/** The one nearest-name function and its edit distance (owned by `@stellar-secrets/sops`). */
+export { editDistance, nearestName, type NearestName } from "@stellar-secrets/sops";

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -13,6 +13,7 @@ import {
   secretsFilePath,
   setEnvironmentMembers,
 } from "./project.js";
+import type { WorkspaceFs } from "./workspace-fs.js";
 import { CoreError } from "./errors.js";
 
 const ALICE = "age1qua746lhnvd8m6tn52e78hxrkr7nmqjgsq6ttq4nuhz9rgjdeayqhgjcv0";
@@ -137,6 +138,22 @@ describe("findProjectRoot and loadProject", () => {
     expect(err).toBeInstanceOf(CoreError);
     expect((err as CoreError).code).toBe("INVALID_CONFIG");
     expect((err as CoreError).message).toContain(`${join(bad, "stellar.yaml")}:4:5: unknown field "memberz"`);
+  });
+
+  it("finds and reads stellar.yaml through the WorkspaceFs it is given (no disk)", async () => {
+    const files = new Map([["/mem/repo/stellar.yaml", GOOD]]);
+    const notFound = (p: string): Error => Object.assign(new Error(`ENOENT: ${p}`), { code: "ENOENT" });
+    const fs: WorkspaceFs = {
+      readFile: (p) => files.get(p) ?? (() => { throw notFound(p); })(),
+      readdir: (p) => { throw notFound(p); },
+      stat: (p) => (files.has(p) ? ({ isFile: () => true, isDirectory: () => false } as Stats) : (() => { throw notFound(p); })()),
+      realpath: (p) => p,
+    };
+    expect(findProjectRoot("/mem/repo/agents/deep", fs)).toBe("/mem/repo");
+    expect(findProjectRoot("/mem", fs)).toBeUndefined();
+    const config = await loadProject("/mem/repo/agents", fs);
+    expect(config.secretsDir).toBe("vault");
+    await expect(loadProject("/elsewhere", fs)).rejects.toMatchObject({ code: "NO_PROJECT" });
   });
 });
 

@@ -2,15 +2,15 @@
  * stellar.yaml: the project model (environments, members, globs, rule severities), its parser,
  * writers that keep comments, the `.sops.yaml` it generates, and the secrets-folder layout.
  */
-import { existsSync, statSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { CATALOG_FILE, DEFAULT_SECRETS_DIR, environmentFileName, normalizeSecretsDir, PROJECT_FILE } from "@stellar-secrets/sops";
 import { Document, isMap, isScalar, parseDocument, Scalar, YAMLMap, type Node } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { CoreError } from "./errors.js";
 import { LineIndex } from "./position.js";
 import { isRuleId, type Severity } from "./rules.js";
 import { findPair } from "./yaml-nodes.js";
+import { nodeWorkspaceFs, type WorkspaceFs } from "./workspace-fs.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
 
 export type { Severity } from "./rules.js";
@@ -45,8 +45,8 @@ export interface ProjectConfig {
   rules: Partial<Record<string, Severity | "off">>;
 }
 
-/** The project file's name. */
-export const PROJECT_FILE = "stellar.yaml";
+/** The project file's name (the layout is owned by `@stellar-secrets/sops`). */
+export { PROJECT_FILE } from "@stellar-secrets/sops";
 /** Environments a new project gets. */
 export const DEFAULT_ENVIRONMENTS = ["development", "staging", "production"] as const;
 /** Default `config.include`. */
@@ -54,7 +54,7 @@ export const DEFAULT_INCLUDE: readonly string[] = ["**/*.yaml", "**/*.yml"];
 /** Default `config.exclude`. */
 export const DEFAULT_EXCLUDE: readonly string[] = ["node_modules/**"];
 /** Default `secrets_dir`. */
-export const DEFAULT_SECRETS_DIR = "secrets";
+export { DEFAULT_SECRETS_DIR } from "@stellar-secrets/sops";
 
 /**
  * Parses stellar.yaml. `path` is its absolute path (the root is its directory; diagnostics name
@@ -89,10 +89,7 @@ export function parseProjectConfig(text: string, path: string): { config: Projec
   diagnostics.push(...schemaDiagnostics(validatorFor("stellar.schema.json"), value, root, file, lines, "error", { start: 0, end: 0 }));
   const v = value as Record<string, unknown>;
   const rootDir = dirname(resolve(path));
-  const secretsDir =
-    typeof v.secrets_dir === "string"
-      ? v.secrets_dir.replace(/\\/g, "/").replace(/^(\.\/)+/, "").replace(/\/+$/, "").replace(/\/{2,}/g, "/") || DEFAULT_SECRETS_DIR
-      : DEFAULT_SECRETS_DIR;
+  const secretsDir = typeof v.secrets_dir === "string" ? normalizeSecretsDir(v.secrets_dir) : DEFAULT_SECRETS_DIR;
   const environments: EnvironmentConfig[] = [];
   const envs = v.environments;
   if (envs === undefined) {
@@ -135,13 +132,16 @@ function firstLine(s: string): string {
   return (i === -1 ? s : s.slice(0, i)).trim();
 }
 
-/** The directory containing stellar.yaml, walking up from `cwd`; undefined when there is none. */
-export function findProjectRoot(cwd: string): string | undefined {
+/**
+ * The directory containing stellar.yaml, walking up from `cwd`; undefined when there is none.
+ * Reads through `fs` (default: the real file system). Never throws.
+ */
+export function findProjectRoot(cwd: string, fs: WorkspaceFs = nodeWorkspaceFs): string | undefined {
   let dir = resolve(cwd);
   for (;;) {
     const candidate = join(dir, PROJECT_FILE);
     try {
-      if (existsSync(candidate) && statSync(candidate).isFile()) return dir;
+      if (fs.stat(candidate).isFile()) return dir;
     } catch {
       // unreadable: keep walking
     }
@@ -155,10 +155,10 @@ export function findProjectRoot(cwd: string): string | undefined {
  * Finds and parses stellar.yaml from `cwd` upwards.
  * @throws CoreError NO_PROJECT when there is none; INVALID_CONFIG (with the first problems as
  * `file:line:column: message`, and every diagnostic in `diagnostics`) when it has errors;
- * IO_ERROR when it cannot be read.
+ * IO_ERROR when it cannot be read. Reads through `fs` (default: the real file system).
  */
-export async function loadProject(cwd: string): Promise<ProjectConfig> {
-  const root = findProjectRoot(cwd);
+export async function loadProject(cwd: string, fs: WorkspaceFs = nodeWorkspaceFs): Promise<ProjectConfig> {
+  const root = findProjectRoot(cwd, fs);
   if (root === undefined) {
     throw new CoreError("NO_PROJECT", `no ${PROJECT_FILE} in ${resolve(cwd)} or any parent directory`, {
       hint: "run `stellar-secrets init` at the repository root, or run the command inside a Stellar Secrets repository",
@@ -167,7 +167,7 @@ export async function loadProject(cwd: string): Promise<ProjectConfig> {
   const path = join(root, PROJECT_FILE);
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = fs.readFile(path);
   } catch (e) {
     throw new CoreError("IO_ERROR", `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path, cause: e });
   }
@@ -314,7 +314,7 @@ export function renderSopsConfig(config: ProjectConfig | Omit<ProjectConfig, "ro
   for (const env of config.environments) {
     const recipients = [...new Set(env.members.map((m) => m.recipient))];
     if (recipients.length === 0) continue;
-    lines.push(`    - path_regex: (^|/)${dir}/${escapeRegExp(env.name)}\\.enc\\.yaml$`);
+    lines.push(`    - path_regex: (^|/)${dir}/${escapeRegExp(environmentFileName(env.name))}$`);
     lines.push(`      age: ${recipients.join(",")}`);
   }
   if (lines.length === 2) lines[1] = "creation_rules: []";
@@ -323,12 +323,12 @@ export function renderSopsConfig(config: ProjectConfig | Omit<ProjectConfig, "ro
 
 /** Absolute path of an environment's secrets file (`<root>/<secrets_dir>/<env>.enc.yaml`). */
 export function secretsFilePath(config: ProjectConfig, env: string): string {
-  return join(config.root, config.secretsDir, `${env}.enc.yaml`);
+  return join(config.root, config.secretsDir, environmentFileName(env));
 }
 
 /** Absolute path of the catalog (`<root>/<secrets_dir>/catalog.yaml`). */
 export function catalogPath(config: ProjectConfig): string {
-  return join(config.root, config.secretsDir, "catalog.yaml");
+  return join(config.root, config.secretsDir, CATALOG_FILE);
 }
 
 /** The environment named `name`, or undefined. */

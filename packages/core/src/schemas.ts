@@ -5,6 +5,7 @@
  * name is reported by the `unknown-secret` / `invalid-secret-name` rules with a suggestion.
  */
 import { RULES } from "./rules.js";
+import { ENVIRONMENT_NAME_PATTERN, MEMBER_NAME_PATTERN, SECRETS_DIR_PATTERN } from "@stellar-secrets/sops";
 
 /** Base of every schema's `$id`. */
 export const SCHEMA_BASE_URI = "https://stellar-secrets.dev/schemas/";
@@ -19,14 +20,10 @@ export type ConfigKind = (typeof CONFIG_KINDS)[number];
 
 /** Pattern of object names (connectors, connections, actions, agents). */
 export const OBJECT_NAME_PATTERN = "^[A-Za-z][A-Za-z0-9_.-]*$";
-/** Pattern of environment names. */
-export const ENVIRONMENT_NAME_PATTERN = "^[a-z][a-z0-9_-]*$";
-/** Pattern of member names. */
-export const MEMBER_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._@-]*$";
+/** Patterns of environment names, member names and `secrets_dir` (owned by the layout in `@stellar-secrets/sops`). */
+export { ENVIRONMENT_NAME_PATTERN, MEMBER_NAME_PATTERN, SECRETS_DIR_PATTERN } from "@stellar-secrets/sops";
 /** Pattern of age X25519 recipients (bech32, 58 data characters). */
 export const AGE_RECIPIENT_PATTERN = "^age1[02-9ac-hj-np-z]{58}$";
-/** Pattern of `secrets_dir`: a relative folder inside the repository (no `..`, not the root itself). */
-export const SECRETS_DIR_PATTERN = "^(?!/)(?![A-Za-z]:)(?!(\\./*)+$)(?!.*(^|/)\\.\\.(/|$))[^\\\\]+$";
 /** Pattern of HTTP header names (RFC 9110 tokens), as the resolver checks them. */
 export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 /** Pattern of text sent in an HTTP header or form (no CR, LF or NUL: the resolver refuses them). */

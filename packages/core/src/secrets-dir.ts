@@ -71,10 +71,8 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
     const at = e.line !== undefined ? lines.offsetAt(e.line, e.column ?? 1) : 0;
     const lineEnd = e.line !== undefined ? lines.offsetAt(e.line + 1, 1) : 0;
     const rule = e.code === "DUPLICATE_KEY" ? "schema" : "unencrypted-secrets-file";
-    // plaintext values are reported one by one by the fallback below
-    const plaintextValue = e.code === "NOT_ENCRYPTED" && /plaintext value/.test(e.message);
-    // so are nested values and a bad `version` in the metadata
-    const byFallback = plaintextValue || (e.code === "MALFORMED_FILE" && (/has a nested value/.test(e.message) || /`version`/.test(e.message)));
+    // plaintext and nested values, and a bad `version` in the metadata, are reported one by one by the fallback below
+    const byFallback = e.reason === "plaintext-value" || e.reason === "nested-value" || e.reason === "invalid-version";
     if (!byFallback) {
       const what = e.code === "NOT_ENCRYPTED" ? "is not encrypted" : "has no valid SOPS metadata";
       result.diagnostics.push(

@@ -2,8 +2,10 @@
  * The workspace index: every parsed file of a repository (project config, config files,
  * environment files, catalog) and the maps derived from them (secret name → definitions and
  * references, object name → definitions, who uses whom). Files are added, replaced and removed
- * one at a time (the language server updates one edited file); the derived maps are rebuilt
- * lazily in one linear pass over the already-parsed models, never by re-parsing.
+ * one at a time (the language server updates one edited file). Each config file contributes to
+ * the derived maps through one function, applied when it is added and taken out when it is
+ * removed or replaced; a change to the project, an environment file or the catalog rebuilds them
+ * lazily from the already-parsed models (the same contributions), never by re-parsing.
  */
 import type { CatalogEntry, ParsedCatalog } from "./catalog.js";
 import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./config.js";
@@ -56,25 +58,29 @@ export interface OtherSecretsFile {
   diagnostics: Diagnostic[];
 }
 
+/** The derived lists one change touched, to re-sort and re-suggest once at the end. */
+interface Touched {
+  secrets: Set<SecretInfo>;
+  objects: Set<ObjectDefinition[]>;
+  users: Set<ConfigDocument[]>;
+  kinds: Set<ConfigKind>;
+}
+
+const touchedNothing = (): Touched => ({ secrets: new Set(), objects: new Set(), users: new Set(), kinds: new Set() });
+
 /**
- * The parsed files of one repository and the indexes over them. Mutate with the `set*` /
- * `remove*` methods; query with the others (queries rebuild the derived maps when needed).
+ * The parsed files of one repository and the indexes over them. Change it only with the `set*` /
+ * `remove*` methods (the maps it exposes are read-only views); query with the others (queries
+ * rebuild the derived maps when needed).
  */
 export class WorkspaceIndex {
-  /** The project config in use (a default one when stellar.yaml is unusable; see `projectUsable`). */
-  project: ProjectConfig;
-  /** Diagnostics of stellar.yaml. */
-  projectDiagnostics: Diagnostic[];
-  /** False when stellar.yaml could not be read as a project at all (only its diagnostics are reported then). */
-  projectUsable: boolean;
-  /** Config files by path (relative to the root). */
-  readonly configFiles = new Map<string, ConfigFile>();
-  /** Environment files by environment name (including files of undeclared environments). */
-  readonly environmentFiles = new Map<string, EnvironmentFile>();
-  /** Other files of the secrets folder by path. */
-  readonly otherSecretsFiles = new Map<string, OtherSecretsFile>();
-  /** The catalog, when the secrets folder has one. */
-  catalog: IndexedCatalog | undefined;
+  #project: ProjectConfig;
+  #projectDiagnostics: Diagnostic[];
+  #projectUsable: boolean;
+  readonly #configFiles = new Map<string, ConfigFile>();
+  readonly #environmentFiles = new Map<string, EnvironmentFile>();
+  readonly #otherSecretsFiles = new Map<string, OtherSecretsFile>();
+  #catalog: IndexedCatalog | undefined;
   private derived: Derived | undefined;
   /** Nearest-name suggestions, kept across rebuilds while the set of names they were computed from is unchanged. */
   private secretSuggestions = new Map<string, { name: string; caseOnly: boolean } | null>();
@@ -82,186 +88,196 @@ export class WorkspaceIndex {
   private suggestionBasis: { secrets: string[]; objects: Map<ConfigKind, string[]> } = { secrets: [], objects: new Map() };
 
   constructor(project: ProjectConfig, projectDiagnostics: Diagnostic[] = [], projectUsable = true) {
-    this.project = project;
-    this.projectDiagnostics = projectDiagnostics;
-    this.projectUsable = projectUsable;
+    this.#project = project;
+    this.#projectDiagnostics = projectDiagnostics;
+    this.#projectUsable = projectUsable;
+  }
+
+  /** The project config in use (a default one when stellar.yaml is unusable; see `projectUsable`). */
+  get project(): ProjectConfig {
+    return this.#project;
+  }
+  /** Diagnostics of stellar.yaml. */
+  get projectDiagnostics(): Diagnostic[] {
+    return this.#projectDiagnostics;
+  }
+  /** False when stellar.yaml could not be read as a project at all (only its diagnostics are reported then). */
+  get projectUsable(): boolean {
+    return this.#projectUsable;
+  }
+  /** Config files by path (relative to the root). */
+  get configFiles(): ReadonlyMap<string, ConfigFile> {
+    return this.#configFiles;
+  }
+  /** Environment files by environment name (including files of undeclared environments). */
+  get environmentFiles(): ReadonlyMap<string, EnvironmentFile> {
+    return this.#environmentFiles;
+  }
+  /** Other files of the secrets folder by path. */
+  get otherSecretsFiles(): ReadonlyMap<string, OtherSecretsFile> {
+    return this.#otherSecretsFiles;
+  }
+  /** The catalog, when the secrets folder has one. */
+  get catalog(): IndexedCatalog | undefined {
+    return this.#catalog;
   }
 
   /** Replaces the project config (after stellar.yaml changed). */
   setProject(project: ProjectConfig, diagnostics: Diagnostic[], usable = true): void {
-    this.project = project;
-    this.projectDiagnostics = diagnostics;
-    this.projectUsable = usable;
+    this.#project = project;
+    this.#projectDiagnostics = diagnostics;
+    this.#projectUsable = usable;
     this.derived = undefined;
   }
   /** Adds or replaces a config file (files that are not relevant are dropped). */
   setConfigFile(file: ConfigFile): void {
-    const old = this.configFiles.get(file.path);
-    if (file.relevant) this.configFiles.set(file.path, file);
-    else this.configFiles.delete(file.path);
-    this.updateDerived(old, file.relevant ? file : undefined);
+    const old = this.#configFiles.get(file.path);
+    if (file.relevant) this.#configFiles.set(file.path, file);
+    else this.#configFiles.delete(file.path);
+    this.replaceContribution(old, file.relevant ? file : undefined);
   }
   /** Removes a config file. */
   removeConfigFile(path: string): void {
-    const old = this.configFiles.get(path);
-    if (this.configFiles.delete(path)) this.updateDerived(old, undefined);
-  }
-
-  /**
-   * Updates the derived maps for one config file replaced (`old` → `next`) instead of rebuilding
-   * them from every file: its references, object names and links are taken out and put back,
-   * keeping the orders a full rebuild gives (file path, then position).
-   */
-  private updateDerived(old: ConfigFile | undefined, next: ConfigFile | undefined): void {
-    const d = this.derived;
-    if (d === undefined) return;
-    const touchedSecrets = new Set<SecretInfo>();
-    const touchedObjects = new Set<ObjectDefinition[]>();
-    const touchedUsers = new Set<ConfigDocument[]>();
-    const touchedKinds = new Set<ConfigKind>();
-    const usersMap = (link: ObjectLink): Map<string, ConfigDocument[]> =>
-      link.field === "actions" ? d.agentsByAction : link.field === "connection" ? d.actionsByConnection : d.connectionsByAuth;
-    for (const doc of old?.documents ?? []) {
-      if (doc.name !== undefined && doc.nameRange !== undefined) {
-        const byName = d.objects.get(doc.kind);
-        const list = byName?.get(doc.name);
-        if (byName !== undefined && list !== undefined) {
-          const rest = list.filter((o) => o.document !== doc);
-          if (rest.length === 0) byName.delete(doc.name);
-          else byName.set(doc.name, rest);
-          touchedKinds.add(doc.kind);
-        }
-      }
-      for (const ref of doc.references) {
-        const info = d.secrets.get(ref.secret);
-        if (info !== undefined) info.references = info.references.filter((r) => r !== ref);
-      }
-      for (const link of doc.links) {
-        const m = usersMap(link);
-        const list = m.get(link.target);
-        if (list === undefined) continue;
-        const rest = list.filter((u) => u !== doc);
-        if (rest.length === 0) m.delete(link.target);
-        else m.set(link.target, rest);
-      }
-    }
-    for (const doc of next?.documents ?? []) {
-      if (doc.name !== undefined && doc.nameRange !== undefined) {
-        let byName = d.objects.get(doc.kind);
-        if (byName === undefined) d.objects.set(doc.kind, (byName = new Map()));
-        let list = byName.get(doc.name);
-        if (list === undefined) byName.set(doc.name, (list = []));
-        list.push({ kind: doc.kind, name: doc.name, file: doc.file, range: doc.nameRange, document: doc });
-        touchedObjects.add(list);
-        touchedKinds.add(doc.kind);
-      }
-      for (const ref of doc.references) {
-        const info = d.secrets.get(ref.secret);
-        if (info === undefined) continue;
-        info.references.push(ref);
-        touchedSecrets.add(info);
-      }
-      for (const link of doc.links) {
-        const m = usersMap(link);
-        let list = m.get(link.target);
-        if (list === undefined) m.set(link.target, (list = []));
-        list.push(doc);
-        touchedUsers.add(list);
-      }
-    }
-    const byPlace = (a: { file: string; range: TextRange }, b: { file: string; range: TextRange }): number =>
-      a.file < b.file ? -1 : a.file > b.file ? 1 : a.range.start - b.range.start;
-    for (const info of touchedSecrets) info.references.sort(byPlace);
-    for (const list of touchedObjects) list.sort(byPlace);
-    for (const list of touchedUsers) list.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.documentIndex - b.documentIndex));
-    for (const kind of touchedKinds) {
-      const names = [...(d.objects.get(kind)?.keys() ?? [])].sort();
-      if (names.length === 0) d.objects.delete(kind);
-      if (!sameList(this.suggestionBasis.objects.get(kind) ?? [], names)) this.objectSuggestions.delete(kind);
-      this.suggestionBasis.objects.set(kind, names);
-    }
-    d.usedIn = new Map();
+    const old = this.#configFiles.get(path);
+    if (this.#configFiles.delete(path)) this.replaceContribution(old, undefined);
   }
   /** Adds or replaces an environment file. */
   setEnvironmentFile(file: EnvironmentFile): void {
-    this.environmentFiles.set(file.environment, file);
+    this.#environmentFiles.set(file.environment, file);
     this.derived = undefined;
   }
   /** Removes an environment file. */
   removeEnvironmentFile(environment: string): void {
-    if (this.environmentFiles.delete(environment)) this.derived = undefined;
+    if (this.#environmentFiles.delete(environment)) this.derived = undefined;
   }
   /** Adds or replaces another file of the secrets folder. */
   setOtherSecretsFile(file: OtherSecretsFile): void {
-    this.otherSecretsFiles.set(file.path, file);
+    this.#otherSecretsFiles.set(file.path, file);
   }
   /** Removes another file of the secrets folder. */
   removeOtherSecretsFile(path: string): void {
-    this.otherSecretsFiles.delete(path);
+    this.#otherSecretsFiles.delete(path);
   }
   /** Sets or removes (undefined) the catalog. */
   setCatalog(catalog: IndexedCatalog | undefined): void {
-    this.catalog = catalog;
+    this.#catalog = catalog;
     this.derived = undefined;
+  }
+
+  /**
+   * One config file replaced (`old` → `next`, either may be absent): its contribution is taken out
+   * and put back into the derived maps, when they are built (else the next query builds them).
+   */
+  private replaceContribution(old: ConfigFile | undefined, next: ConfigFile | undefined): void {
+    const d = this.derived;
+    if (d === undefined) return;
+    const touched = touchedNothing();
+    if (old !== undefined) this.contribute(d, old, "remove", touched);
+    if (next !== undefined) this.contribute(d, next, "add", touched);
+    this.settle(d, touched);
+  }
+
+  /**
+   * The one place a config file's share of the derived maps is written: its object names, its
+   * references to known secrets and its links, added or taken out. The touched lists are put back
+   * in order by {@link settle} (file path, then position: the order a build gives).
+   */
+  private contribute(d: Derived, file: ConfigFile, op: "add" | "remove", touched: Touched): void {
+    const usersMap = (link: ObjectLink): Map<string, ConfigDocument[]> =>
+      link.field === "actions" ? d.agentsByAction : link.field === "connection" ? d.actionsByConnection : d.connectionsByAuth;
+    for (const doc of file.documents) {
+      if (doc.name !== undefined && doc.nameRange !== undefined) {
+        let byName = d.objects.get(doc.kind);
+        if (op === "add") {
+          if (byName === undefined) d.objects.set(doc.kind, (byName = new Map()));
+          let list = byName.get(doc.name);
+          if (list === undefined) byName.set(doc.name, (list = []));
+          list.push({ kind: doc.kind, name: doc.name, file: file.path, range: doc.nameRange, document: doc });
+          touched.objects.add(list);
+          touched.kinds.add(doc.kind);
+        } else {
+          const list = byName?.get(doc.name);
+          if (byName !== undefined && list !== undefined) {
+            const rest = list.filter((o) => o.document !== doc);
+            if (rest.length === 0) byName.delete(doc.name);
+            else byName.set(doc.name, rest);
+            touched.kinds.add(doc.kind);
+          }
+        }
+      }
+      for (const ref of doc.references) {
+        const info = d.secrets.get(ref.secret);
+        if (info === undefined) continue;
+        if (op === "add") {
+          info.references.push(ref);
+          touched.secrets.add(info);
+        } else {
+          info.references = info.references.filter((r) => r !== ref);
+        }
+      }
+      for (const link of doc.links) {
+        const m = usersMap(link);
+        if (op === "add") {
+          let list = m.get(link.target);
+          if (list === undefined) m.set(link.target, (list = []));
+          list.push(doc);
+          touched.users.add(list);
+        } else {
+          const list = m.get(link.target);
+          if (list === undefined) continue;
+          const rest = list.filter((u) => u !== doc);
+          if (rest.length === 0) m.delete(link.target);
+          else m.set(link.target, rest);
+        }
+      }
+    }
+  }
+
+  /** Re-sorts the touched lists, drops kinds left empty, and forgets suggestions whose names changed. */
+  private settle(d: Derived, touched: Touched): void {
+    const byPlace = (a: { file: string; range: TextRange }, b: { file: string; range: TextRange }): number =>
+      a.file < b.file ? -1 : a.file > b.file ? 1 : a.range.start - b.range.start;
+    for (const info of touched.secrets) info.references.sort(byPlace);
+    for (const list of touched.objects) list.sort(byPlace);
+    for (const list of touched.users) list.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.documentIndex - b.documentIndex));
+    for (const kind of touched.kinds) {
+      const names = [...(d.objects.get(kind)?.keys() ?? [])].sort();
+      if (names.length === 0) d.objects.delete(kind);
+      if (!sameList(this.suggestionBasis.objects.get(kind) ?? [], names)) this.objectSuggestions.delete(kind);
+      if (names.length === 0) this.suggestionBasis.objects.delete(kind);
+      else this.suggestionBasis.objects.set(kind, names);
+    }
+    d.usedIn = new Map();
   }
 
   /** Names of the declared environments, in order. */
   environmentNames(): string[] {
-    return this.project.environments.map((e) => e.name);
+    return this.#project.environments.map((e) => e.name);
   }
 
   /** True when `name` is a declared environment. */
   isDeclaredEnvironment(name: string): boolean {
-    return this.project.environments.some((e) => e.name === name);
+    return this.#project.environments.some((e) => e.name === name);
   }
 
+  /**
+   * The derived maps: the secrets of the declared environment files (with their catalog entries),
+   * then every config file's contribution ({@link contribute}, the same one a single edit applies).
+   */
   private build(): Derived {
     if (this.derived !== undefined) return this.derived;
     const secrets = new Map<string, SecretInfo>();
-    const info = (name: string): SecretInfo => {
-      let s = secrets.get(name);
-      if (s === undefined) {
-        s = { name, definitions: [], references: [], catalog: undefined };
-        secrets.set(name, s);
-      }
-      return s;
-    };
-    for (const env of this.project.environments) {
-      const file = this.environmentFiles.get(env.name);
+    for (const env of this.#project.environments) {
+      const file = this.#environmentFiles.get(env.name);
       if (file === undefined) continue;
-      for (const def of file.entries) info(def.name).definitions.push(def);
-    }
-    const objects = new Map<ConfigKind, Map<string, ObjectDefinition[]>>();
-    const agentsByAction = new Map<string, ConfigDocument[]>();
-    const actionsByConnection = new Map<string, ConfigDocument[]>();
-    const connectionsByAuth = new Map<string, ConfigDocument[]>();
-    const push = <K, V>(m: Map<K, V[]>, k: K, v: V): void => {
-      const l = m.get(k);
-      if (l === undefined) m.set(k, [v]);
-      else l.push(v);
-    };
-    const paths = [...this.configFiles.keys()].sort();
-    for (const path of paths) {
-      const file = this.configFiles.get(path) as ConfigFile;
-      for (const doc of file.documents) {
-        if (doc.name !== undefined && doc.nameRange !== undefined) {
-          let byName = objects.get(doc.kind);
-          if (byName === undefined) objects.set(doc.kind, (byName = new Map()));
-          push(byName, doc.name, { kind: doc.kind, name: doc.name, file: path, range: doc.nameRange, document: doc });
-        }
-        for (const ref of doc.references) {
-          const s = secrets.get(ref.secret);
-          if (s !== undefined) s.references.push(ref);
-        }
-        for (const link of doc.links) {
-          if (link.field === "actions") push(agentsByAction, link.target, doc);
-          else if (link.field === "connection") push(actionsByConnection, link.target, doc);
-          else push(connectionsByAuth, link.target, doc);
-        }
+      for (const def of file.entries) {
+        let s = secrets.get(def.name);
+        if (s === undefined) secrets.set(def.name, (s = { name: def.name, definitions: [], references: [], catalog: undefined }));
+        s.definitions.push(def);
       }
     }
-    if (this.catalog !== undefined) {
-      for (const [name, entry] of this.catalog.entries) {
+    if (this.#catalog !== undefined) {
+      for (const [name, entry] of this.#catalog.entries) {
         const s = secrets.get(name);
         if (s !== undefined) s.catalog = entry;
       }
@@ -273,16 +289,25 @@ export class WorkspaceIndex {
       if (!lowerNames.has(lower)) lowerNames.set(lower, name);
     }
     if (!sameList(this.suggestionBasis.secrets, sortedNames)) this.secretSuggestions.clear();
-    const objectNames = new Map<ConfigKind, string[]>();
-    for (const [kind, byName] of objects) {
-      const names = [...byName.keys()].sort();
-      objectNames.set(kind, names);
-      if (!sameList(this.suggestionBasis.objects.get(kind) ?? [], names)) this.objectSuggestions.delete(kind);
-    }
-    for (const kind of this.objectSuggestions.keys()) if (!objects.has(kind)) this.objectSuggestions.delete(kind);
-    this.suggestionBasis = { secrets: sortedNames, objects: objectNames };
-    this.derived = { secrets, sortedNames, lowerNames, objects, agentsByAction, actionsByConnection, connectionsByAuth, usedIn: new Map() };
-    return this.derived;
+    this.suggestionBasis.secrets = sortedNames;
+    const d: Derived = {
+      secrets,
+      sortedNames,
+      lowerNames,
+      objects: new Map(),
+      agentsByAction: new Map(),
+      actionsByConnection: new Map(),
+      connectionsByAuth: new Map(),
+      usedIn: new Map(),
+    };
+    const touched = touchedNothing();
+    for (const path of [...this.#configFiles.keys()].sort()) this.contribute(d, this.#configFiles.get(path) as ConfigFile, "add", touched);
+    // kinds that had names at the last build and have none now must forget their suggestions too
+    for (const kind of this.suggestionBasis.objects.keys()) touched.kinds.add(kind);
+    for (const kind of this.objectSuggestions.keys()) touched.kinds.add(kind);
+    this.settle(d, touched);
+    this.derived = d;
+    return d;
   }
 
   /** Every secret name that some declared environment file has, sorted. */
@@ -329,8 +354,8 @@ export class WorkspaceIndex {
   /** Every reference to secrets, including references to unknown names, in file order. */
   allReferences(): SecretReference[] {
     const out: SecretReference[] = [];
-    for (const path of [...this.configFiles.keys()].sort()) {
-      for (const doc of (this.configFiles.get(path) as ConfigFile).documents) out.push(...doc.references);
+    for (const path of [...this.#configFiles.keys()].sort()) {
+      for (const doc of (this.#configFiles.get(path) as ConfigFile).documents) out.push(...doc.references);
     }
     return out;
   }

@@ -12,7 +12,7 @@ export type ResolverErrorCode =
   | "MISSING_ENVIRONMENT_VALUE"
   /** The name holds a map, a list or null (a general SOPS file); only scalars are handed out. */
   | "NOT_A_STRING"
-  /** No `secrets/<environment>.enc.yaml` (the message lists the environments that exist). */
+  /** No `<secrets_dir>/<environment>.enc.yaml` (the message lists the environments that exist). */
   | "UNKNOWN_ENVIRONMENT"
   /** The action is restricted (`environments:`) to environments that exclude this one. */
   | "ENVIRONMENT_NOT_ALLOWED"

@@ -13,8 +13,7 @@ export { createJsonLinesSink } from "./access-log.js";
 export type { AccessEvent, AccessOutcome, AccessSink, JsonLinesSink, JsonLinesSinkOptions } from "./access-log.js";
 export { findResolverIdentities } from "./identities.js";
 export type { IdentityLookupOptions, ResolverIdentities } from "./identities.js";
-export { nearestName } from "./nearest.js";
-export type { NearestName } from "./nearest.js";
+export { nearestName, type NearestName } from "@stellar-secrets/sops";
 export type { ResolvedAuth, ResolvedHeaders, ResolvedRequest, OAuth2Credentials } from "./headers.js";
 export type {
   ActionConfig,

@@ -1,7 +1,19 @@
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { basename, join, resolve } from "node:path";
-import { SopsError, decodeUtf8, parseSecretsFile } from "@stellar-secrets/sops";
+import { join, resolve } from "node:path";
+import {
+  DEFAULT_SECRETS_DIR,
+  ENVIRONMENT_LOOKUP_PATTERN,
+  MAX_CONFIG_FILE_BYTES,
+  PROJECT_FILE,
+  SopsError,
+  decodeUtf8,
+  environmentFileName,
+  environmentOfFileName,
+  nearestName,
+  parseSecretsFile,
+  readSecretsDir,
+} from "@stellar-secrets/sops";
 import type { AccessEvent, AccessOutcome, AccessSink } from "./access-log.js";
 import type { ActionConfig, ApiConnection, AuthConnector, HeaderConfig } from "./config.js";
 import { ResolverError, toResolverError } from "./errors.js";
@@ -15,7 +27,6 @@ import {
   type TakeValue,
 } from "./headers.js";
 import { findResolverIdentities, type IdentityLookupOptions } from "./identities.js";
-import { nearestName } from "./nearest.js";
 import { decryptSnapshot, detectFormat, digestText, type Snapshot } from "./snapshot.js";
 
 /** Options of {@link createResolver}. */
@@ -23,9 +34,10 @@ export interface ResolverOptions {
   /** The environment to serve, such as `production`. */
   environment: string;
   /**
-   * The secrets repository root: the file is `<root>/secrets/<environment>.enc.yaml` (or
-   * `.enc.json`), and the other `secrets/*.enc.yaml` files are read (names only, no keys) to
-   * explain a missing value. Defaults to the current directory. Ignored when `files` is given.
+   * The secrets repository root: the file is `<root>/<secrets_dir>/<environment>.enc.yaml`, where
+   * `secrets_dir` is read from `<root>/stellar.yaml` when there is one (default `secrets`), and the
+   * other `*.enc.yaml` files of that folder are read (names only, no keys) to explain a missing
+   * value. Defaults to the current directory. Ignored when `files` is given.
    */
   root?: string;
   /**
@@ -83,8 +95,6 @@ export interface ResolverStatus {
   readonly lastReloadError?: ResolverError;
 }
 
-const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const ENV_FILE = /^(.+)\.enc\.(ya?ml|json)$/;
 
 interface Location {
   environment: string;
@@ -107,7 +117,7 @@ interface OtherNames {
 export class Resolver {
   /** The environment served. */
   readonly environment: string;
-  /** The environment file, as found (`<root>/secrets/<environment>.enc.yaml`) or given. */
+  /** The environment file, as found (`<root>/<secrets_dir>/<environment>.enc.yaml`) or given. */
   readonly file: string;
   #snapshot: Snapshot | undefined;
   readonly #location: Location;
@@ -411,10 +421,10 @@ function otherFiles(location: Location): [string, string][] {
   }
   const seen = new Set<string>([location.environment]);
   for (const entry of entries) {
-    const match = ENV_FILE.exec(entry);
-    if (match === null || seen.has(match[1]!)) continue;
-    seen.add(match[1]!);
-    result.push([match[1]!, join(location.secretsDir, entry)]);
+    const environment = environmentOfFileName(entry);
+    if (environment === undefined || seen.has(environment)) continue;
+    seen.add(environment);
+    result.push([environment, join(location.secretsDir, entry)]);
   }
   return result;
 }
@@ -476,7 +486,7 @@ async function loadSnapshot(text: string, location: Location, options: ResolverO
 
 function locate(options: ResolverOptions): Location {
   const environment = options.environment;
-  if (typeof environment !== "string" || !ENVIRONMENT_NAME.test(environment)) {
+  if (typeof environment !== "string" || !ENVIRONMENT_LOOKUP_PATTERN.test(environment)) {
     throw new ResolverError(
       "INVALID_CONFIG",
       `environment ${JSON.stringify(environment)} is not a valid environment name. Use letters, digits, _ . and - (such as production).`,
@@ -496,28 +506,60 @@ function locate(options: ResolverOptions): Location {
     const others = new Map(Object.entries(options.files).filter(([e]) => e !== environment));
     return { environment, file, others };
   }
-  const secretsDir = join(resolve(options.root ?? "."), "secrets");
-  const candidates = [`${environment}.enc.yaml`, `${environment}.enc.yml`, `${environment}.enc.json`];
+  const root = resolve(options.root ?? ".");
+  const secretsDir = join(root, projectSecretsDir(root, environment));
+  const wanted = environmentFileName(environment);
   let entries: string[];
   try {
     entries = readdirSync(secretsDir);
   } catch (error) {
     throw toResolverError(error, environment, secretsDir);
   }
-  const found = candidates.find((c) => entries.includes(c));
-  if (found === undefined) {
-    const existing = [...new Set(entries.map((e) => ENV_FILE.exec(e)?.[1]).filter((e): e is string => e !== undefined))].sort();
+  if (!entries.includes(wanted)) {
+    const existing = [...new Set(entries.map(environmentOfFileName).filter((e): e is string => e !== undefined))].sort();
     throw new ResolverError(
       "UNKNOWN_ENVIRONMENT",
-      `no secrets file for environment ${environment}: ${join(secretsDir, candidates[0]!)} does not exist. Environments with a file: ${existing.join(", ") || "none"}. Check the environment name (case-sensitive) or the root folder.`,
-      { environment, file: join(secretsDir, candidates[0]!), environments: existing },
+      `no secrets file for environment ${environment}: ${join(secretsDir, wanted)} does not exist. Environments with a file: ${existing.join(", ") || "none"}. Check the environment name (case-sensitive) or the root folder.`,
+      { environment, file: join(secretsDir, wanted), environments: existing },
     );
   }
-  return { environment, file: join(secretsDir, basename(found)), secretsDir };
+  return { environment, file: join(secretsDir, wanted), secretsDir };
 }
 
 /**
- * Creates a resolver for one environment: finds `secrets/<environment>.enc.yaml` under `root`
+ * The secrets folder (relative to `root`) that `<root>/stellar.yaml` names in `secrets_dir`, or
+ * the default `secrets` when there is no stellar.yaml or it names none. A stellar.yaml that
+ * cannot be read or parsed, or whose `secrets_dir` leaves the repository, is `INVALID_CONFIG`:
+ * the resolver never guesses where the secrets are.
+ */
+function projectSecretsDir(root: string, environment: string): string {
+  const path = join(root, PROJECT_FILE);
+  let text: string;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) return DEFAULT_SECRETS_DIR;
+    if (st.size > MAX_CONFIG_FILE_BYTES) {
+      throw new ResolverError("INVALID_CONFIG", `${path} is larger than ${MAX_CONFIG_FILE_BYTES} bytes; it cannot be a stellar.yaml.`, { environment, file: path });
+    }
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if (error instanceof ResolverError) throw error;
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR") return DEFAULT_SECRETS_DIR;
+    throw toResolverError(error, environment, path);
+  }
+  const found = readSecretsDir(text);
+  if (found.ok) return found.secretsDir;
+  throw new ResolverError("INVALID_CONFIG", `${path}:${found.line}: ${found.message}. The resolver reads secrets_dir from it to find the secrets folder.`, {
+    environment,
+    file: path,
+    line: found.line,
+    hint: "Fix stellar.yaml (`stellar-secrets check` names every problem), or pass files: { <environment>: <path> } instead of root.",
+  });
+}
+
+/**
+ * Creates a resolver for one environment: finds `<secrets_dir>/<environment>.enc.yaml` under `root`
+ * (`secrets_dir` from `<root>/stellar.yaml` when present, default `secrets`)
  * (or `files[environment]`), finds the age identity (the `identities` option, else
  * `SOPS_AGE_KEY`, else `SOPS_AGE_KEY_FILE`; the sops default key file only with
  * `useSopsKeyFile`; never a command, never an SSH key), decrypts the file once and **verifies

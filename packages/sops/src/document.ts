@@ -10,6 +10,7 @@ import { SopsError } from "./errors.js";
 import { toIdentities, type Identities } from "./identities.js";
 import { MacBuilder, verifyMac } from "./mac.js";
 import { metadataFromObject } from "./metadata.js";
+import { LineIndex } from "./position.js";
 import { decodeUtf8, DEFAULT_MAX_BYTES, requireVersion } from "./secrets-file.js";
 import type { DecryptedDocument, DocumentComment, DocumentLeaf, SopsMetadata } from "./types.js";
 import { aadForPath, canonicalize, canonicalBool, canonicalInt, decryptValue, formatGoFloat, isEncValue, type SopsValueType } from "./values.js";
@@ -68,10 +69,9 @@ function cryptRule(meta: SopsMetadata): (path: readonly string[]) => boolean {
   return (p) => !p.some((k) => k.endsWith(suffix));
 }
 
+/** The 1-based line of an offset, for a one-off error message. */
 function lineOf(text: string, offset: number): number {
-  let n = 1;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) n++;
-  return n;
+  return new LineIndex(text).positionAt(offset).line;
 }
 
 function commentLines(c: string | null | undefined): string[] {

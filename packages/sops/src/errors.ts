@@ -21,8 +21,20 @@ export type SopsErrorCode =
   | "NO_RECIPIENTS"
   | "IO_ERROR";
 
+/**
+ * Which problem, for the errors a caller may treat differently from others of the same code
+ * (the checker reports these per entry instead of once per file). Stable strings; more may be
+ * added.
+ * - `plaintext-value` (NOT_ENCRYPTED): a secret's value is not an `ENC[...]` string.
+ * - `nested-value` (MALFORMED_FILE): a secret's value is a map or a list.
+ * - `invalid-version` (MALFORMED_FILE): `sops.version` is not a semantic version.
+ */
+export type SopsErrorReason = "plaintext-value" | "nested-value" | "invalid-version";
+
 /** Where an error happened, when known. Lines and columns are 1-based. */
 export interface SopsErrorDetails {
+  /** Which problem, when the code alone does not say (see {@link SopsErrorReason}). */
+  reason?: SopsErrorReason | undefined;
   file?: string | undefined;
   line?: number | undefined;
   column?: number | undefined;
@@ -37,6 +49,8 @@ export class SopsError extends Error {
   readonly line?: number;
   readonly column?: number;
   readonly hint?: string;
+  /** Which problem, when the code alone does not say (see {@link SopsErrorReason}). */
+  readonly reason?: SopsErrorReason;
 
   constructor(code: SopsErrorCode, message: string, details: SopsErrorDetails = {}) {
     const where = details.file
@@ -49,6 +63,7 @@ export class SopsError extends Error {
     if (details.line !== undefined) this.line = details.line;
     if (details.column !== undefined) this.column = details.column;
     if (details.hint !== undefined) this.hint = details.hint;
+    if (details.reason !== undefined) this.reason = details.reason;
   }
 }
 

@@ -3,7 +3,7 @@
  * verifying the MAC), write (stable ciphertext), updatekeys, rotate, identity discovery, atomic
  * locked writes. See API.md for the contract.
  */
-export { SopsError, isSopsError, type SopsErrorCode, type SopsErrorDetails } from "./errors.js";
+export { SopsError, isSopsError, type SopsErrorCode, type SopsErrorDetails, type SopsErrorReason } from "./errors.js";
 export type {
   AgeStanza,
   DecryptedDocument,
@@ -14,8 +14,27 @@ export type {
   SecretEntry,
   SecretsFile,
   SopsMetadata,
-  TextRange,
 } from "./types.js";
+export { editDistance, nearestName, type NearestName } from "./nearest.js";
+export { LineIndex, type Position, type TextRange } from "./position.js";
+export {
+  CATALOG_FILE,
+  DEFAULT_SECRETS_DIR,
+  ENVIRONMENT_FILE_SUFFIX,
+  ENVIRONMENT_LOOKUP_PATTERN,
+  ENVIRONMENT_NAME_PATTERN,
+  environmentFileName,
+  environmentOfFileName,
+  MAX_CONFIG_FILE_BYTES,
+  MAX_SECRETS_FILE_BYTES,
+  MEMBER_NAME_PATTERN,
+  normalizeSecretsDir,
+  PROJECT_FILE,
+  readSecretsDir,
+  SECRET_NAME_PATTERN,
+  SECRETS_DIR_PATTERN,
+  type SecretsDirResult,
+} from "./layout.js";
 export {
   DEFAULT_MAX_BYTES,
   decodeUtf8,

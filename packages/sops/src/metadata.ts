@@ -2,7 +2,7 @@
  * The `sops` metadata block: validation of what was read, and the YAML layout that is written
  * (sops 3.10–3.12 field order, 4-space indentation, `lastmodified` double-quoted, `enc` literal).
  */
-import { SopsError } from "./errors.js";
+import { SopsError, type SopsErrorReason } from "./errors.js";
 import type { AgeStanza, SopsMetadata } from "./types.js";
 
 /** The sops release whose metadata layout this package writes. */
@@ -38,10 +38,11 @@ function scalarText(v: unknown): string | undefined {
  * @throws SopsError MALFORMED_FILE (wrong shapes, several crypt rules, bad version).
  */
 export function metadataFromObject(value: unknown, file?: string, line?: number): SopsMetadata {
-  const bad = (what: string): never => {
+  const bad = (what: string, reason?: SopsErrorReason): never => {
     throw new SopsError("MALFORMED_FILE", `invalid sops metadata: ${what}`, {
       file,
       line,
+      reason,
       hint: "restore the file from git; the sops block must be written by sops or stellar-secrets",
     });
   };
@@ -58,7 +59,7 @@ export function metadataFromObject(value: unknown, file?: string, line?: number)
   const lastmodified = scalarText(value.lastmodified);
   if (lastmodified === undefined) return bad("`lastmodified` is missing");
   const version = scalarText(value.version) ?? "";
-  if (version !== "" && !/^v?\d+\.\d+\.\d+/.test(version)) return bad(`\`version\` "${version.slice(0, 20)}" is not a semantic version`);
+  if (version !== "" && !/^v?\d+\.\d+\.\d+/.test(version)) return bad(`\`version\` "${version.slice(0, 20)}" is not a semantic version`, "invalid-version");
   const mac = value.mac === undefined || value.mac === null ? "" : scalarText(value.mac);
   if (mac === undefined) return bad("`mac` is not text");
   const meta: SopsMetadata = { age, lastmodified, mac, version, other: {} };

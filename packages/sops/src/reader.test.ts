@@ -119,3 +119,29 @@ describe("metadata tampering caught through the MAC's AAD", () => {
     expect(await code(decryptSecrets(other.replace(/^E: .*\n/m, ""), [alice.identity]))).toBe("MAC_MISMATCH");
   });
 });
+
+describe("error reasons", () => {
+  const reasonOf = (t: string): [string, string | undefined, number | undefined] => {
+    try {
+      parseSecretsFile(t);
+    } catch (e) {
+      expect(e).toBeInstanceOf(SopsError);
+      return [(e as SopsError).code, (e as SopsError).reason, (e as SopsError).line];
+    }
+    throw new Error("expected a SopsError");
+  };
+
+  it("names a plaintext value, a nested value and a bad sops.version, on both reader paths", () => {
+    const [first, ...rest] = text.split("\n");
+    expect(reasonOf([first, "plain: hello", ...rest].join("\n"))).toEqual(["NOT_ENCRYPTED", "plaintext-value", 2]);
+    expect(reasonOf([first, "nested:", "    a: b", ...rest].join("\n"))).toEqual(["MALFORMED_FILE", "nested-value", 2]);
+    const badVersion = text.replace(/version: .*/, "version: banana");
+    expect(reasonOf(badVersion)[0]).toBe("MALFORMED_FILE");
+    expect(reasonOf(badVersion)[1]).toBe("invalid-version"); // fast path: re-thrown with the whole file's line
+    expect(reasonOf(`# a comment takes the full parser\n${badVersion}`)[1]).toBe("invalid-version");
+  });
+
+  it("leaves the reason unset where the code says it all", () => {
+    expect(reasonOf("a: 1\na: 2\n")[1]).toBeUndefined();
+  });
+});

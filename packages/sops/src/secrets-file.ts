@@ -8,6 +8,8 @@ import { unwrapDataKey, wrapDataKey } from "./age.js";
 import { SopsError } from "./errors.js";
 import { toIdentities, type Identities } from "./identities.js";
 import { MacBuilder, encryptMac, verifyMac } from "./mac.js";
+import { MAX_SECRETS_FILE_BYTES } from "./layout.js";
+import { LineIndex, type Position } from "./position.js";
 import {
   WRITTEN_SOPS_VERSION,
   compareVersions,
@@ -19,8 +21,8 @@ import {
 import type { AgeStanza, DecryptedSecrets, EncryptOptions, SecretEntry, SecretsFile, SopsMetadata } from "./types.js";
 import { canonicalize, decryptValue, encryptValue, formatLastModified, isEncValue, parseEnc } from "./values.js";
 
-/** Files larger than this are refused before parsing (8 MiB; 1,000 secrets take about 170 KB). */
-export const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
+/** Files larger than this are refused before parsing: the layout's {@link MAX_SECRETS_FILE_BYTES}. */
+export const DEFAULT_MAX_BYTES = MAX_SECRETS_FILE_BYTES;
 
 /** Options for the parsers. */
 export interface ParseOptions {
@@ -31,15 +33,9 @@ export interface ParseOptions {
   maxBytes?: number;
 }
 
-/** 1-based line and column of an offset, for error messages. */
-function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let start = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line++;
-    start = i + 1;
-  }
-  return { line, column: offset - start + 1 };
+/** 1-based line and column of an offset, for a one-off error message (loops build one {@link LineIndex}). */
+function lineColumn(text: string, offset: number): Position {
+  return new LineIndex(text).positionAt(offset);
 }
 
 function formatOf(options: ParseOptions): "yaml" | "json" {
@@ -160,10 +156,11 @@ function parseFlatGeneral(text: string, format: "yaml" | "json", file?: string):
   const entries: SecretEntry[] = [];
   let metadata: SopsMetadata | undefined;
   let metadataRange = { start: 0, end: 0 };
+  const lines = new LineIndex(text);
   for (const pair of root.items) {
     const key = pair.key;
     const keyStart = (key as { range?: [number, number, number] } | null)?.range?.[0] ?? 0;
-    const at = lineColumn(text, keyStart);
+    const at = lines.positionAt(keyStart);
     if (!isScalar(key) || (typeof key.value !== "string" && typeof key.value !== "number")) {
       throw new SopsError("MALFORMED_FILE", "a key is not a plain name", { file, ...at });
     }
@@ -176,7 +173,7 @@ function parseFlatGeneral(text: string, format: "yaml" | "json", file?: string):
     const value = pair.value;
     if (isAlias(value)) throw new SopsError("MALFORMED_FILE", `secret "${name}" uses a YAML alias; values must be written out`, { file, ...at });
     if (isMap(value) || isSeq(value)) {
-      throw new SopsError("MALFORMED_FILE", `secret "${name}" has a nested value; a secrets file maps each name to one string`, { file, ...at });
+      throw new SopsError("MALFORMED_FILE", `secret "${name}" has a nested value; a secrets file maps each name to one string`, { file, ...at, reason: "nested-value" });
     }
     if (!isScalar(value) || value.value === null) {
       throw new SopsError("MALFORMED_FILE", `secret "${name}" has no value`, { file, ...at, hint: "set it with `stellar-secrets set`" });
@@ -185,6 +182,7 @@ function parseFlatGeneral(text: string, format: "yaml" | "json", file?: string):
     if (typeof raw !== "string" || (raw !== "" && !isEncValue(raw))) {
       throw new SopsError("NOT_ENCRYPTED", `secret "${name}" has a plaintext value instead of ENC[...]`, {
         file,
+        reason: "plaintext-value",
         ...at,
         hint: "never commit plaintext: remove the value from the file and git history, rotate the credential, then set it with `stellar-secrets set`",
       });
@@ -237,7 +235,7 @@ export function parseSecretsFile(text: string, options: ParseOptions = {}): Secr
         metadata = metadataFromNode(doc, pair, text.slice(fast.sopsOffset), file);
       } catch (e) {
         if (e instanceof SopsError && e.line !== undefined) {
-          throw new SopsError(e.code, e.message.replace(/^[^:]*:\d+: /, ""), { file, line: e.line + lineOffset, hint: e.hint });
+          throw new SopsError(e.code, e.message.replace(/^[^:]*:\d+: /, ""), { file, line: e.line + lineOffset, hint: e.hint, reason: e.reason });
         }
         throw e;
       }

@@ -9,6 +9,7 @@ import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { SopsError } from "./errors.js";
 import type { Identities } from "./identities.js";
+import { MAX_SECRETS_FILE_BYTES } from "./layout.js";
 import {
   decodeUtf8,
   decryptSecrets,
@@ -172,8 +173,8 @@ async function readText(path: string): Promise<string> {
   let bytes: Buffer;
   try {
     const st = await fs.stat(path);
-    if (st.size > 8 * 1024 * 1024) {
-      throw new SopsError("FILE_TOO_LARGE", `the file is larger than ${8 * 1024 * 1024} bytes`, { file: path });
+    if (st.size > MAX_SECRETS_FILE_BYTES) {
+      throw new SopsError("FILE_TOO_LARGE", `the file is larger than ${MAX_SECRETS_FILE_BYTES} bytes`, { file: path });
     }
     bytes = await fs.readFile(path);
   } catch (e) {

@@ -2,11 +2,9 @@
  * Data shapes of the SOPS envelope shared by every module of this package.
  */
 
-/** A text range: 0-based UTF-16 offsets into the file text, end exclusive. */
-export interface TextRange {
-  start: number;
-  end: number;
-}
+import type { TextRange } from "./position.js";
+
+export type { TextRange } from "./position.js";
 
 /** One `name: value` entry of a flat secrets file, as stored (no decryption). */
 export interface SecretEntry {

@@ -13,6 +13,7 @@ import {
   summarize,
   toRelative,
   valueHistoryOf,
+  VERSION,
   type Diagnostic,
   type ValueHistory,
   type WorkspaceIndex,
@@ -103,7 +104,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (format === "json") {
     ctx.stdout.write(`${JSON.stringify({ diagnostics, summary: { errors, warnings } }, null, 2)}\n`);
   } else if (format === "sarif") {
-    ctx.stdout.write(`${JSON.stringify(toSarif(diagnostics, root, "0.1.0"), null, 2)}\n`);
+    ctx.stdout.write(`${JSON.stringify(toSarif(diagnostics, root, VERSION), null, 2)}\n`);
   } else {
     ctx.stdout.write(diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.severity} ${d.rule} ${d.message}\n`).join(""));
     const files = index.configFiles.size;

@@ -10,7 +10,7 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Document, isMap, isScalar, parseDocument, Scalar, YAMLMap } from "yaml";
-import { secretsFilePath, validateSecretName } from "@stellar-secrets/core";
+import { LineIndex, secretsFilePath, validateSecretName } from "@stellar-secrets/core";
 import { decodeUtf8, editSecretsFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
@@ -225,7 +225,8 @@ export function renderForEditing(env: string, values: ReadonlyMap<string, string
  */
 export function parseEdited(text: string): Map<string, string> | undefined {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
-  const lineOf = (offset: number): number => text.slice(0, offset).split("\n").length;
+  const lines = new LineIndex(text);
+  const lineOf = (offset: number): number => lines.positionAt(offset).line;
   const first = doc.errors[0];
   if (first !== undefined) {
     throw new CliError("INVALID_VALUE", `the edited file is not valid YAML at line ${lineOf(first.pos[0])} (${first.code})`, {

@@ -6,9 +6,13 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import { parseProjectConfig, renderProjectConfig, renderSopsConfig, SECRETS_DIR_PATTERN, secretsFilePath, type ProjectConfig } from "@stellar-secrets/core";
+import { DEFAULT_ENVIRONMENTS, parseProjectConfig, PROJECT_FILE, renderProjectConfig, renderSopsConfig, secretsFilePath, type ProjectConfig } from "@stellar-secrets/core";
 import {
   createSecretsFile,
+  DEFAULT_SECRETS_DIR,
+  ENVIRONMENT_NAME_PATTERN,
+  MEMBER_NAME_PATTERN,
+  SECRETS_DIR_PATTERN,
   defaultKeyFilePath,
   generateIdentity,
   identityToRecipient,
@@ -21,9 +25,8 @@ import { CliError } from "../errors.js";
 import { renderJson } from "../format.js";
 import { homeOf, identitiesFor } from "../repository.js";
 
-const ENVIRONMENT_NAME = /^[a-z][a-z0-9_-]*$/;
-const MEMBER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
-const DEFAULT_ENVIRONMENTS = ["development", "staging", "production"];
+const ENVIRONMENT_NAME = new RegExp(ENVIRONMENT_NAME_PATTERN, "u");
+const MEMBER_NAME = new RegExp(MEMBER_NAME_PATTERN, "u");
 const SECRETS_DIR = new RegExp(SECRETS_DIR_PATTERN, "u");
 
 const help = `Usage: stellar-secrets init [--env LIST] [--member NAME] [--recipient AGE_KEY] [--secrets-dir DIR] [--json]
@@ -60,9 +63,9 @@ const flags = {
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f } = parseCommandArgs("init", argv, flags);
   const envNames = f.env === undefined ? DEFAULT_ENVIRONMENTS : splitList(f.env);
-  const secretsDir = (f["secrets-dir"] ?? "secrets").replace(/\/+$/, "");
+  const secretsDir = (f["secrets-dir"] ?? DEFAULT_SECRETS_DIR).replace(/\/+$/, "");
   const root = ctx.cwd;
-  const configPath = join(root, "stellar.yaml");
+  const configPath = join(root, PROJECT_FILE);
   const draft: ProjectConfig = {
     root,
     configPath,

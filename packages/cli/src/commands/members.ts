@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { setEnvironmentMembers, type EnvironmentConfig, type Member } from "@stellar-secrets/core";
-import { isAgeRecipient, rotateFile, updateKeysFile } from "@stellar-secrets/sops";
+import { isAgeRecipient, MEMBER_NAME_PATTERN, rotateFile, updateKeysFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -24,7 +24,7 @@ import {
   writeProjectConfig,
 } from "../repository.js";
 
-const MEMBER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
+const MEMBER_NAME = new RegExp(MEMBER_NAME_PATTERN, "u");
 
 const help = `Usage: stellar-secrets members list [--env ENV[,ENV]] [--json]
        stellar-secrets members add NAME AGE_PUBLIC_KEY --env ENV[,ENV] [--json]

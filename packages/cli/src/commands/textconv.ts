@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { findProjectRoot, fingerprint, parseEnvironmentFile, parseProjectConfig, PROJECT_FILE } from "@stellar-secrets/core";
-import { decodeUtf8, parseSecretsFile } from "@stellar-secrets/sops";
+import { decodeUtf8, environmentOfFileName, parseSecretsFile } from "@stellar-secrets/sops";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -46,8 +46,7 @@ async function memberNames(dirs: string[]): Promise<Map<string, string>> {
 
 /** The environment an environment file is for: `<env>` of `<env>.enc.yaml`, else the placeholder `ENV`. */
 export function environmentOf(path: string): string {
-  const match = /^(.+)\.enc\.ya?ml$/.exec(basename(path));
-  return match?.[1] ?? "ENV";
+  return environmentOfFileName(basename(path)) ?? "ENV";
 }
 
 /** The keyless view of an environment file's text (`path` is only used in messages). */

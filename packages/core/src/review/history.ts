@@ -10,7 +10,7 @@
  * Pure functions (versions in, changes out) and {@link readSecretsHistory}, which reads the
  * versions through a {@link GitSource} the caller passes in.
  */
-import { parseSecretsFile } from "@stellar-secrets/sops";
+import { ENVIRONMENT_FILE_SUFFIX, parseSecretsFile } from "@stellar-secrets/sops";
 import type { GitSource } from "./git.js";
 
 /** One version of an environment file, as seen without keys. */
@@ -198,8 +198,7 @@ export const HISTORY_LOG_ARGS: readonly string[] = [
   "-M",
   "HEAD",
   "--",
-  ":(top,glob)**/*.enc.yaml",
-  ":(top,glob)**/*.enc.json",
+  `:(top,glob)**/*${ENVIRONMENT_FILE_SUFFIX}`,
 ];
 
 /**

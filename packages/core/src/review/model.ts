@@ -7,7 +7,7 @@
  * reads, prints or fingerprints a plaintext value.
  */
 import { createHash } from "node:crypto";
-import { parseSecretsFile } from "@stellar-secrets/sops";
+import { environmentFileName, normalizeSecretsDir, parseSecretsFile } from "@stellar-secrets/sops";
 import type { Diagnostic } from "../diagnostics.js";
 import type { ProjectConfig } from "../project.js";
 import { RULES } from "../rules.js";
@@ -112,7 +112,7 @@ interface Side {
 
 function side(state: ReviewState, environment: string, config: ProjectConfig | undefined): Side {
   const model = state.index?.environmentFiles.get(environment);
-  const path = model?.path ?? (config === undefined ? undefined : `${config.secretsDir.replace(/\/+$/, "")}/${environment}.enc.yaml`);
+  const path = model?.path ?? (config === undefined ? undefined : `${normalizeSecretsDir(config.secretsDir)}/${environmentFileName(environment)}`);
   const text = path === undefined ? undefined : state.readText(path);
   if (model === undefined || text === undefined || text === null || !model.readable) {
     const unreadable = model !== undefined && (text === null || !model.readable);
@@ -190,7 +190,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   for (const environment of names) {
     const before = side(base, environment, baseConfig ?? headConfig);
     const after = side(head, environment, headConfig ?? baseConfig);
-    const file = after.path ?? before.path ?? `${environment}.enc.yaml`;
+    const file = after.path ?? before.path ?? environmentFileName(environment);
     const existedBefore = before.model !== undefined;
     const existsAfter = after.model !== undefined;
     const textBefore = before.path === undefined ? undefined : base.readText(before.path);

@@ -40,3 +40,25 @@ describe("nearestName", () => {
     expect(nearestName("same", ["same"])).toBeUndefined();
   });
 });
+
+describe("nearestName, as the checker uses it", () => {
+  it("prefers a name that differs only by case", () => {
+    expect(nearestName("Stripe_Api_Key", ["stripe_api_kex", "stripe_api_key"])).toEqual({ name: "stripe_api_key", caseOnly: true });
+  });
+  it("finds the closest name within a third of the length", () => {
+    expect(nearestName("stripe_api_kee", ["stripe_api_key", "hubspot_token"])).toEqual({ name: "stripe_api_key", caseOnly: false });
+    expect(nearestName("zendesk", ["stripe_api_key"])).toBeUndefined();
+  });
+  it("expands an abbreviation when nothing is close", () => {
+    expect(nearestName("prod", ["development", "staging", "production"])).toEqual({ name: "production", caseOnly: false });
+    expect(nearestName("pr", ["production"])).toBeUndefined();
+  });
+  it("never suggests the name itself", () => {
+    expect(nearestName("client_id", ["client_id", "client_secret"])).toBeUndefined();
+    expect(nearestName("password", ["password"])).toBeUndefined();
+  });
+  it("computes edit distances with an early stop", () => {
+    expect(editDistance("kitten", "sitting")).toBe(3);
+    expect(editDistance("kitten", "sitting", 1)).toBe(2);
+  });
+});

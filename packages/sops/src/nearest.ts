@@ -36,24 +36,30 @@ export function editDistance(a: string, b: string, limit = Number.POSITIVE_INFIN
 }
 
 /**
- * The known name nearest to `name`: first one equal ignoring case, else the one with the
- * smallest edit distance if it is at most a third of the name's length (at least 1, at most 3);
- * ties go to the name that sorts first. `undefined` when nothing is close.
+ * The one "did you mean" of the repository (the checker, the CLI and the resolver all use it):
+ * the known name nearest to `name`. First a name equal ignoring case (`caseOnly: true`; names are
+ * case-sensitive), else the closest by {@link editDistance} within a third of the name's length
+ * (at least 2), ties going to the name that sorts first; else, for names of three characters or
+ * more, the shortest known name that starts with it (an abbreviation: `prod` for `production`).
+ * Never `name` itself; `undefined` when nothing is close.
  */
 export function nearestName(name: string, known: Iterable<string>): NearestName | undefined {
   const lower = name.toLowerCase();
-  const limit = Math.min(3, Math.max(1, Math.floor(name.length / 3)));
   let best: string | undefined;
-  let bestDistance = limit + 1;
-  for (const candidate of known) {
-    if (candidate === name) continue;
-    if (candidate.toLowerCase() === lower) return { name: candidate, caseOnly: true };
-    const d = editDistance(lower, candidate.toLowerCase(), bestDistance);
-    if (d < bestDistance || (d === bestDistance && best !== undefined && candidate < best)) {
-      if (d <= limit) {
-        best = candidate;
-        bestDistance = d;
-      }
+  let bestDistance = Math.max(2, Math.floor(name.length / 3));
+  const candidates = Array.isArray(known) ? (known as readonly string[]) : [...known];
+  for (const c of candidates) {
+    if (c === name) continue;
+    if (c.toLowerCase() === lower) return { name: c, caseOnly: true };
+    const d = editDistance(lower, c.toLowerCase(), bestDistance);
+    if (d < bestDistance || (d === bestDistance && (best === undefined || c < best))) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  if (best === undefined && name.length >= 3) {
+    for (const c of candidates) {
+      if (c !== name && c.toLowerCase().startsWith(lower) && (best === undefined || c.length < best.length || (c.length === best.length && c < best))) best = c;
     }
   }
   return best === undefined ? undefined : { name: best, caseOnly: false };

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { environmentFileName, environmentOfFileName, normalizeSecretsDir, readSecretsDir } from "./layout.js";
+
+describe("environment file names", () => {
+  it("names an environment's file <env>.enc.yaml and reads the environment back", () => {
+    expect(environmentFileName("production")).toBe("production.enc.yaml");
+    expect(environmentOfFileName("production.enc.yaml")).toBe("production");
+    expect(environmentOfFileName("Prod.Eu.enc.yaml")).toBe("Prod.Eu");
+  });
+
+  it("is not fooled by other suffixes, folders or an empty name", () => {
+    for (const name of ["production.enc.json", "production.enc.yml", "production.yaml", "catalog.yaml", ".enc.yaml", "eu/production.enc.yaml"]) {
+      expect(environmentOfFileName(name), name).toBeUndefined();
+    }
+  });
+});
+
+describe("secrets_dir", () => {
+  it("normalizes separators, ./ and trailing slashes, and falls back to secrets", () => {
+    expect(normalizeSecretsDir("./config//vault/")).toBe("config/vault");
+    expect(normalizeSecretsDir("config\\vault")).toBe("config/vault");
+    expect(normalizeSecretsDir("./")).toBe("secrets");
+  });
+
+  it("reads it from stellar.yaml text, the default when absent", () => {
+    expect(readSecretsDir("version: 1\nsecrets_dir: ./vault/\n")).toEqual({ ok: true, secretsDir: "vault" });
+    expect(readSecretsDir("version: 1\nenvironments:\n  dev: {}\n")).toEqual({ ok: true, secretsDir: "secrets" });
+    expect(readSecretsDir("")).toEqual({ ok: true, secretsDir: "secrets" });
+  });
+
+  it("refuses, with its line, a folder outside the repository, a non-string, and text that is not YAML", () => {
+    expect(readSecretsDir("version: 1\nsecrets_dir: ../up\n")).toMatchObject({ ok: false, reason: "invalid-secrets-dir", line: 2 });
+    expect(readSecretsDir("version: 1\n\nsecrets_dir: /etc\n")).toMatchObject({ ok: false, reason: "invalid-secrets-dir", line: 3 });
+    expect(readSecretsDir("secrets_dir: [a]\n")).toMatchObject({ ok: false, reason: "invalid-secrets-dir", line: 1 });
+    expect(readSecretsDir("version: 1\nsecrets_dir: [vault\n")).toMatchObject({ ok: false, reason: "invalid-yaml" });
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * The repository layout, in one place: where stellar.yaml is, where the secrets folder is
+ * (`secrets_dir`, default `secrets`), how an environment file is named (`<env>.enc.yaml`), the
+ * name patterns of environments, members and secrets, and the size limit of each kind of file.
+ * It lives in the envelope package (the lowest one) so that core, the CLI and the resolver, which
+ * may depend on nothing else, all spell the layout the same way.
+ */
+import { isMap, isScalar, parseDocument } from "yaml";
+import { LineIndex } from "./position.js";
+
+/** The project file's name, at the repository root. */
+export const PROJECT_FILE = "stellar.yaml";
+/** Default `secrets_dir`. */
+export const DEFAULT_SECRETS_DIR = "secrets";
+/** The catalog's name, inside the secrets folder. */
+export const CATALOG_FILE = "catalog.yaml";
+/** What an environment file's name ends in: `<env>.enc.yaml`. */
+export const ENVIRONMENT_FILE_SUFFIX = ".enc.yaml";
+
+/** Pattern of environment names (stellar.yaml `environments` keys). */
+export const ENVIRONMENT_NAME_PATTERN = "^[a-z][a-z0-9_-]*$";
+/** Pattern of member names (stellar.yaml `members` keys). */
+export const MEMBER_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._@-]*$";
+/** Pattern of `secrets_dir`: a relative folder inside the repository (no `..`, not the root itself). */
+export const SECRETS_DIR_PATTERN = "^(?!/)(?![A-Za-z]:)(?!(\\./*)+$)(?!.*(^|/)\\.\\.(/|$))[^\\\\]+$";
+/** What a secret name must match. */
+export const SECRET_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
+/**
+ * Names a runtime may ask for before they are looked up as `<name>.enc.yaml`: wider than
+ * {@link ENVIRONMENT_NAME_PATTERN} (so a miscased `Production` is answered with the environments
+ * that exist), but never a path (no `/`, no leading `.`).
+ */
+export const ENVIRONMENT_LOOKUP_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** Largest secrets (environment) file read or written: 8 MiB (1,000 secrets take about 170 KB). */
+export const MAX_SECRETS_FILE_BYTES = 8 * 1024 * 1024;
+/** Largest config file (stellar.yaml, catalog, agent config) read: 8 MiB. */
+export const MAX_CONFIG_FILE_BYTES = 8 * 1024 * 1024;
+
+/** The file name of an environment's secrets file: `<env>.enc.yaml`. */
+export function environmentFileName(environment: string): string {
+  return `${environment}${ENVIRONMENT_FILE_SUFFIX}`;
+}
+
+/**
+ * The environment a file name (no folder) is for: `<env>` of `<env>.enc.yaml`, else undefined.
+ * Any name before the suffix counts (whether it is a declared or valid environment is the
+ * checker's business).
+ */
+export function environmentOfFileName(fileName: string): string | undefined {
+  if (!fileName.endsWith(ENVIRONMENT_FILE_SUFFIX) || fileName.includes("/")) return undefined;
+  const environment = fileName.slice(0, -ENVIRONMENT_FILE_SUFFIX.length);
+  return environment === "" ? undefined : environment;
+}
+
+/**
+ * `secrets_dir` as written, normalized: `/` separators, no leading `./`, no trailing or doubled
+ * `/`; the default when it normalizes to nothing. Does not validate it (see
+ * {@link SECRETS_DIR_PATTERN}).
+ */
+export function normalizeSecretsDir(value: string): string {
+  return value.replace(/\\/g, "/").replace(/^(\.\/)+/, "").replace(/\/+$/, "").replace(/\/{2,}/g, "/") || DEFAULT_SECRETS_DIR;
+}
+
+/** What {@link readSecretsDir} found. */
+export type SecretsDirResult =
+  | { ok: true; secretsDir: string }
+  | { ok: false; reason: "invalid-yaml" | "invalid-secrets-dir"; message: string; line: number };
+
+/**
+ * The secrets folder a stellar.yaml text names (normalized), or the default when it names none
+ * (or is not a mapping). A text that is not YAML, or a `secrets_dir` that is not a string or
+ * leaves the repository, is an error result with its 1-based line, never a guess. This reads only
+ * `secrets_dir`: validating the rest of the file is core's job.
+ */
+export function readSecretsDir(projectText: string): SecretsDirResult {
+  const doc = parseDocument(projectText, { prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    return { ok: false, reason: "invalid-yaml", message: e.message.split("\n")[0]!.trim(), line: new LineIndex(projectText).positionAt(e.pos[0]).line };
+  }
+  const root = doc.contents;
+  if (!isMap(root)) return { ok: true, secretsDir: DEFAULT_SECRETS_DIR };
+  const pair = root.items.find((p) => isScalar(p.key) && p.key.value === "secrets_dir");
+  if (pair === undefined) return { ok: true, secretsDir: DEFAULT_SECRETS_DIR };
+  const value = pair.value;
+  const line = new LineIndex(projectText).positionAt((isScalar(pair.key) ? pair.key.range?.[0] : undefined) ?? 0).line;
+  if (!isScalar(value) || typeof value.value !== "string") {
+    return { ok: false, reason: "invalid-secrets-dir", message: "secrets_dir must be a string (a folder relative to stellar.yaml)", line };
+  }
+  if (!new RegExp(SECRETS_DIR_PATTERN, "u").test(value.value)) {
+    return { ok: false, reason: "invalid-secrets-dir", message: "secrets_dir must be a folder inside the repository, relative to stellar.yaml (no .., not the root itself)", line };
+  }
+  return { ok: true, secretsDir: normalizeSecretsDir(value.value) };
+}
