@@ -20,12 +20,12 @@ import {
   type WorkspaceFolder,
 } from "vscode-languageserver/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
-import { catalogPath, removeCatalogEntry, secretsFilePath, validateSecretName, type Diagnostic } from "@stellar-secrets/core";
+import { catalogPath, LineIndex, removeCatalogEntry, secretsFilePath, validateSecretName, type Diagnostic } from "@stellar-secrets/core";
 import { existsSync } from "node:fs";
-import { basename, dirname, relative } from "node:path";
+import { basename, dirname } from "node:path";
 import { codeActions, completion, definition, documentSymbols, hover, references, renameRefusal } from "./features.js";
 import type { ProjectModel } from "./model.js";
-import { LspLineMap, toLspDiagnostic, type EditorSeverity } from "./positions.js";
+import { toLspDiagnostic, toLspPosition, type EditorSeverity } from "./ranges.js";
 import {
   CatalogRemovalRequest,
   FilesChangedNotification,
@@ -35,7 +35,7 @@ import {
   ValidateNameRequest,
   type ProjectInfo,
 } from "./protocol.js";
-import { pathToUri, uriToPath } from "./uris.js";
+import { isUnder, pathToUri, toProjectPath, uriToPath } from "./uris.js";
 import { MAX_FILE_BYTES, Workspace, type ModelFactory } from "./workspace.js";
 
 /** Editor settings (`stellarSecrets.*`). */
@@ -109,7 +109,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     let bestLen = -1;
     for (const f of folders) {
       const fp = uriToPath(f.uri);
-      if (fp !== undefined && (path === fp || path.startsWith(fp + "/")) && fp.length > bestLen) {
+      if (fp !== undefined && isUnder(path, fp) && fp.length > bestLen) {
         best = settings.get(fp);
         bestLen = fp.length;
       }
@@ -182,7 +182,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     const known = workspace.get(root);
     const inFolder = folders.some((f) => {
       const fp = uriToPath(f.uri);
-      return fp !== undefined && (root === fp || root.startsWith(fp + "/"));
+      return fp !== undefined && isUnder(root, fp);
     });
     if (known === undefined && !inFolder) return;
     const before = known === undefined ? new Set<string>() : new Set(known.files());
@@ -457,9 +457,9 @@ export function startServer(connection: Connection, options: ServerOptions): voi
       return {
         references: model.referencesTo(params.name).map((r) => ({
           uri: pathToUri(r.path),
-          range: { start: { line: r.range.line - 1, character: r.range.column - 1 }, end: { line: r.range.endLine - 1, character: r.range.endColumn - 1 } },
-          file: relative(model.root, r.path),
-          line: r.range.line,
+          range: r.range,
+          file: toProjectPath(model.root, r.path),
+          line: r.range.start.line + 1,
           owner: `${r.ownerKind} ${r.ownerName ?? ""}`.trim(),
         })),
       };
@@ -475,7 +475,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
       if (text === undefined) return {};
       const next = removeCatalogEntry(text, params.name);
       if (next === text) return {};
-      const end = new LspLineMap(text).positionAt(text.length);
+      const end = toLspPosition(new LineIndex(text), text.length);
       return { edit: { changes: { [pathToUri(path)]: [{ range: { start: { line: 0, character: 0 }, end }, newText: next }] } } };
     }),
   );
