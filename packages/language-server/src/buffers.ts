@@ -39,6 +39,13 @@ export class Buffers {
     documents.onDidClose((e) => this.onBuffer(e.document, true));
   }
 
+  /** Cancels the pending timers (the staged edits stay staged). */
+  dispose(): void {
+    clearTimeout(this.fullCheckTimer);
+    for (const t of this.configTimers.values()) clearTimeout(t);
+    this.configTimers.clear();
+  }
+
   /** Runs the full check of every project with staged edits now. */
   flushPending(): void {
     clearTimeout(this.fullCheckTimer);

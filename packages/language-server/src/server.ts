@@ -24,8 +24,15 @@ export interface ServerOptions {
   modelFactory: ModelFactory;
 }
 
-/** Registers every handler on `connection` (already created for stdio, IPC, a socket or in-memory streams) without listening yet; returns the shared state. */
-export function createServer(connection: Connection, options: ServerOptions): ServerState {
+/** A server whose handlers are registered on a connection. */
+export interface Server {
+  readonly state: ServerState;
+  /** Cancels the server's timers (debounced checks and reloads); the connection is the caller's. */
+  dispose(): void;
+}
+
+/** Registers every handler on `connection` (already created for stdio, IPC, a socket or in-memory streams) without listening yet. */
+export function createServer(connection: Connection, options: ServerOptions): Server {
   const state = new ServerState(connection, options.modelFactory);
   const settings = new SettingsStore(state);
   const diagnostics = new DiagnosticsPublisher(state, settings); // first listener: diagnostics go out before indexChanged
@@ -64,12 +71,12 @@ export function createServer(connection: Connection, options: ServerOptions): Se
   buffers.register();
   diagnostics.register();
   registerLanguageFeatures(state);
-  return state;
+  return { state, dispose: () => buffers.dispose() };
 }
 
 /** Starts serving on `connection` (already created for stdio, IPC or a socket). */
 export function startServer(connection: Connection, options: ServerOptions): void {
-  const state = createServer(connection, options);
+  const { state } = createServer(connection, options);
   state.documents.listen(connection);
   connection.listen();
 }
