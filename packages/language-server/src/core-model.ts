@@ -227,12 +227,13 @@ class CoreModel implements ProjectModel {
     return this.index.configFiles.get(ref.file)?.documents.find((d) => d.documentIndex === ref.documentIndex);
   }
 
-  private toReference(ref: CoreReference): SecretReference {
+  /** `path`: the absolute path of `ref.file` when the caller has it already (no relative → absolute round trip). */
+  private toReference(ref: CoreReference, path = this.abs(ref.file)): SecretReference {
     const file = this.index.configFiles.get(ref.file) as ConfigFile;
     const doc = this.documentOf(ref);
     return {
       name: ref.secret,
-      path: this.abs(ref.file),
+      path,
       range: toLspRange(file.lines, ref.range),
       ownerKind: ref.kind,
       ownerName: ref.owner,
@@ -297,7 +298,7 @@ class CoreModel implements ProjectModel {
     const place = { path, range: toLspRange(lines, t.range) };
     switch (t.type) {
       case "secret-reference":
-        return { type: "secret-reference", reference: this.toReference(t.reference) };
+        return { type: "secret-reference", reference: this.toReference(t.reference, path) };
       case "secret-definition":
         return { type: "secret-key", key: { ...place, name: t.secret, environment: t.definition.environment } };
       case "catalog-entry":
@@ -321,7 +322,7 @@ class CoreModel implements ProjectModel {
         if (doc.name !== undefined && doc.nameRange !== undefined) {
           definitions.push({ kind: doc.kind, name: doc.name, path, range: toLspRange(file.lines, doc.nameRange) });
         }
-        for (const r of doc.references) references.push(this.toReference(r));
+        for (const r of doc.references) references.push(this.toReference(r, path));
       }
       return { definitions, references, keys: [] };
     }

@@ -13,6 +13,11 @@ export function toLspPosition(lines: LineIndex, offset: number): Position {
   return { line: p.line - 1, character: p.column - 1 };
 }
 
+/** The 1-based line of an LSP position, for display (`file:line`). */
+export function displayLine(position: Position): number {
+  return position.line + 1;
+}
+
 /** The LSP range of an offset range; an inverted range collapses to its start. */
 export function toLspRange(lines: LineIndex, range: TextRange): Range {
   return { start: toLspPosition(lines, range.start), end: toLspPosition(lines, Math.max(range.start, range.end)) };

@@ -14,7 +14,7 @@ import {
   ValidateNameRequest,
   type ProjectInfo,
 } from "./protocol.js";
-import { toLspPosition } from "./ranges.js";
+import { displayLine, toLspPosition } from "./ranges.js";
 import type { ServerState } from "./state.js";
 import { pathToUri, toProjectPath } from "./uris.js";
 import type { FileChange } from "./watched-files.js";
@@ -43,7 +43,7 @@ export function registerCustomRequests(state: ServerState, on: { filesChanged(ch
           uri: pathToUri(r.path),
           range: r.range,
           file: toProjectPath(model.root, r.path),
-          line: r.range.start.line + 1,
+          line: displayLine(r.range.start),
           owner: `${r.ownerKind} ${r.ownerName ?? ""}`.trim(),
         })),
       };
