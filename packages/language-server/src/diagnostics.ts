@@ -24,9 +24,7 @@ export class DiagnosticsPublisher {
   constructor(
     private readonly state: ServerState,
     private readonly settings: SettingsStore,
-  ) {
-    state.onIndexChanged((paths) => this.changed(paths));
-  }
+  ) {}
 
   /** The result id of a file's current diagnostics (pull mode). */
   resultId(path: string): string {

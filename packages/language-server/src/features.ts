@@ -1,7 +1,7 @@
 /**
  * The editor features over a {@link ProjectModel}: completion, hover, definition, references,
  * document symbols, code actions and the refused rename. Pure functions of (model, text,
- * position); the server wires them to the connection.
+ * position); `language-features.ts` registers them on the connection.
  */
 import {
   CodeActionKind,

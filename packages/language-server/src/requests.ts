@@ -19,12 +19,14 @@ import type { ServerState } from "./state.js";
 import { pathToUri, toProjectPath } from "./uris.js";
 import type { FileChange } from "./watched-files.js";
 
-/** Registers the custom requests, `filesChanged` (handled by `filesChanged`), and sends `indexChanged` after index changes that touch projects. */
+/** Sends `stellarSecrets/indexChanged` when an index change touched projects (`roots` not empty). */
+export function notifyIndexChanged(state: ServerState, roots: string[]): void {
+  if (roots.length > 0) void state.connection.sendNotification(IndexChangedNotification, { roots });
+}
+
+/** Registers the custom requests and `stellarSecrets/filesChanged` (handled by `on.filesChanged`). */
 export function registerCustomRequests(state: ServerState, on: { filesChanged(changes: FileChange[]): Promise<void> }): void {
   const { connection, workspace } = state;
-  state.onIndexChanged((_paths, roots) => {
-    if (roots.length > 0) void connection.sendNotification(IndexChangedNotification, { roots });
-  });
   connection.onNotification(
     FilesChangedNotification,
     state.guard("filesChanged", undefined, async (params) => on.filesChanged(params.paths.map((p) => ({ path: p, deleted: false })))),

@@ -10,7 +10,7 @@ import { Buffers } from "./buffers.js";
 import { DiagnosticsPublisher } from "./diagnostics.js";
 import { FEATURE_CAPABILITIES, registerLanguageFeatures } from "./language-features.js";
 import { ProjectLoader } from "./projects.js";
-import { registerCustomRequests } from "./requests.js";
+import { notifyIndexChanged, registerCustomRequests } from "./requests.js";
 import { registerSettings, SettingsStore, type Settings } from "./settings.js";
 import { ServerState } from "./state.js";
 import { WatchedFiles } from "./watched-files.js";
@@ -35,7 +35,10 @@ export interface Server {
 export function createServer(connection: Connection, options: ServerOptions): Server {
   const state = new ServerState(connection, options.modelFactory);
   const settings = new SettingsStore(state);
-  const diagnostics = new DiagnosticsPublisher(state, settings); // first listener: diagnostics go out before indexChanged
+  const diagnostics = new DiagnosticsPublisher(state, settings);
+  // After every index change: the diagnostics first, then stellarSecrets/indexChanged.
+  state.onIndexChanged((paths) => diagnostics.changed(paths));
+  state.onIndexChanged((_paths, roots) => notifyIndexChanged(state, roots));
   const projects = new ProjectLoader(state, settings, () => diagnostics.publishAll());
   const watchedFiles = new WatchedFiles(state, projects);
   const buffers = new Buffers(state, diagnostics, projects);
