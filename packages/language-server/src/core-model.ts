@@ -4,7 +4,7 @@
  * re-parses only that file; the check is core's single pass over the already-parsed models.
  */
 import { existsSync } from "node:fs";
-import { dirname, isAbsolute, join } from "node:path";
+import { dirname, isAbsolute } from "node:path";
 import {
   checkConfigFile,
   checkOtherSecretsFile,
@@ -22,7 +22,6 @@ import {
   parseConfigFile,
   parseEnvironmentFile,
   readEnvironmentFile,
-  toRelative,
   type FileRole,
   type WorkspaceFs,
   WorkspaceIndex,
@@ -34,9 +33,11 @@ import {
   type LineIndex,
   type ProjectConfig,
   type SecretReference as CoreReference,
-  type TextRange,
 } from "@stellar-secrets/core";
-import type { CoreRange, ObjectDefinition, ObjectReference, ProjectModel, SecretKey, SecretReference, Target } from "./model.js";
+import type { Position } from "vscode-languageserver";
+import type { ObjectDefinition, ObjectReference, ProjectModel, SecretKey, SecretReference, Target } from "./model.js";
+import { toLspRange, toOffset } from "./ranges.js";
+import { fromProjectPath, toProjectPath } from "./uris.js";
 import { MAX_FILE_BYTES, type TextSource } from "./workspace.js";
 
 /** Builds the model of the project whose stellar.yaml is `configPath` with core's loader (editor buffers win over the disk). */
@@ -47,12 +48,6 @@ export async function createCoreModel(configPath: string, source: TextSource): P
   };
   const { index } = loadWorkspace(dirname(configPath), { fs, maxFileBytes: MAX_FILE_BYTES });
   return new CoreModel(configPath, index, source);
-}
-
-function toCoreRange(lines: LineIndex, r: TextRange): CoreRange {
-  const s = lines.positionAt(r.start);
-  const e = lines.positionAt(Math.max(r.start, r.end));
-  return { line: s.line, column: s.column, endLine: e.line, endColumn: e.column };
 }
 
 class CoreModel implements ProjectModel {
@@ -77,10 +72,10 @@ class CoreModel implements ProjectModel {
   }
 
   private rel(path: string): string {
-    return toRelative(this.root, path);
+    return toProjectPath(this.root, path);
   }
   private abs(rel: string): string {
-    return join(this.root, ...rel.split("/"));
+    return fromProjectPath(this.root, rel);
   }
 
   private roleOf(rel: string): FileRole {
@@ -223,7 +218,7 @@ class CoreModel implements ProjectModel {
     const out: SecretKey[] = [];
     for (const d of this.index.secret(name)?.definitions ?? []) {
       const lines = this.index.environmentFiles.get(d.environment)?.lines;
-      if (lines !== undefined) out.push({ name, environment: d.environment, path: this.abs(d.file), range: toCoreRange(lines, d.range) });
+      if (lines !== undefined) out.push({ name, environment: d.environment, path: this.abs(d.file), range: toLspRange(lines, d.range) });
     }
     return out;
   }
@@ -232,13 +227,14 @@ class CoreModel implements ProjectModel {
     return this.index.configFiles.get(ref.file)?.documents.find((d) => d.documentIndex === ref.documentIndex);
   }
 
-  private toReference(ref: CoreReference): SecretReference {
+  /** `path`: the absolute path of `ref.file` when the caller has it already (no relative → absolute round trip). */
+  private toReference(ref: CoreReference, path = this.abs(ref.file)): SecretReference {
     const file = this.index.configFiles.get(ref.file) as ConfigFile;
     const doc = this.documentOf(ref);
     return {
       name: ref.secret,
-      path: this.abs(ref.file),
-      range: toCoreRange(file.lines, ref.range),
+      path,
+      range: toLspRange(file.lines, ref.range),
       ownerKind: ref.kind,
       ownerName: ref.owner,
       environments: doc === undefined ? [] : this.index.environmentsUsedBy(doc),
@@ -258,7 +254,7 @@ class CoreModel implements ProjectModel {
     for (const defs of this.index.objects(kind as ConfigKind).values()) {
       for (const d of defs) {
         const lines = this.index.configFiles.get(d.file)?.lines;
-        if (lines !== undefined) out.push({ kind: d.kind, name: d.name, path: this.abs(d.file), range: toCoreRange(lines, d.range) });
+        if (lines !== undefined) out.push({ kind: d.kind, name: d.name, path: this.abs(d.file), range: toLspRange(lines, d.range) });
       }
     }
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -269,11 +265,11 @@ class CoreModel implements ProjectModel {
     for (const [rel, file] of this.index.configFiles) {
       for (const doc of file.documents) {
         for (const link of doc.links) {
-          if (link.targetKind === kind && link.target === name) out.push({ kind, name, path: this.abs(rel), range: toCoreRange(file.lines, link.range) });
+          if (link.targetKind === kind && link.target === name) out.push({ kind, name, path: this.abs(rel), range: toLspRange(file.lines, link.range) });
         }
       }
     }
-    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.range.line - b.range.line));
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.range.start.line - b.range.start.line));
   }
 
   complete(text: string, offset: number): { context: CompletionContext; candidates: CompletionCandidate[] } | undefined {
@@ -293,16 +289,16 @@ class CoreModel implements ProjectModel {
     return undefined;
   }
 
-  targetAt(path: string, line: number, column: number): Target | undefined {
+  targetAt(path: string, position: Position): Target | undefined {
     const rel = this.rel(path);
     const lines = this.linesOf(rel);
     if (lines === undefined) return undefined;
-    const t = findAt(this.index, rel, lines.offsetAt(line, column));
+    const t = findAt(this.index, rel, toOffset(lines, position));
     if (t === undefined) return undefined;
-    const place = { path, range: toCoreRange(lines, t.range) };
+    const place = { path, range: toLspRange(lines, t.range) };
     switch (t.type) {
       case "secret-reference":
-        return { type: "secret-reference", reference: this.toReference(t.reference) };
+        return { type: "secret-reference", reference: this.toReference(t.reference, path) };
       case "secret-definition":
         return { type: "secret-key", key: { ...place, name: t.secret, environment: t.definition.environment } };
       case "catalog-entry":
@@ -324,9 +320,9 @@ class CoreModel implements ProjectModel {
       const references: SecretReference[] = [];
       for (const doc of file.documents) {
         if (doc.name !== undefined && doc.nameRange !== undefined) {
-          definitions.push({ kind: doc.kind, name: doc.name, path, range: toCoreRange(file.lines, doc.nameRange) });
+          definitions.push({ kind: doc.kind, name: doc.name, path, range: toLspRange(file.lines, doc.nameRange) });
         }
-        for (const r of doc.references) references.push(this.toReference(r));
+        for (const r of doc.references) references.push(this.toReference(r, path));
       }
       return { definitions, references, keys: [] };
     }
@@ -335,7 +331,7 @@ class CoreModel implements ProjectModel {
       return {
         definitions: [],
         references: [],
-        keys: f.entries.map((e) => ({ name: e.name, environment: f.environment, path, range: toCoreRange(f.lines, e.range) })),
+        keys: f.entries.map((e) => ({ name: e.name, environment: f.environment, path, range: toLspRange(f.lines, e.range) })),
       };
     }
     return { definitions: [], references: [], keys: [] };

@@ -1,7 +1,7 @@
 /**
  * The editor features over a {@link ProjectModel}: completion, hover, definition, references,
  * document symbols, code actions and the refused rename. Pure functions of (model, text,
- * position); the server wires them to the connection.
+ * position); `language-features.ts` registers them on the connection.
  */
 import {
   CodeActionKind,
@@ -17,18 +17,13 @@ import {
   type Position,
   type Range,
 } from "vscode-languageserver/node";
-import { validateSecretName } from "@stellar-secrets/core";
+import { LineIndex, validateSecretName } from "@stellar-secrets/core";
 import { cursorContext } from "./cursor.js";
-import type { ProjectModel, SecretReference, Target } from "./model.js";
-import { diagnosticRange, LspLineMap, type DiagnosticData } from "./positions.js";
+import type { Place, ProjectModel, Target } from "./model.js";
+import { toLspRange, toOffset, type DiagnosticData } from "./ranges.js";
 import { headerFields, kindFields } from "./schema-fields.js";
-import { pathToUri } from "./uris.js";
+import { pathToUri, toProjectPath } from "./uris.js";
 import { Commands } from "./protocol.js";
-import { relative } from "node:path";
-
-function rel(model: ProjectModel, path: string): string {
-  return relative(model.root, path).split("\\").join("/");
-}
 
 function envSummary(model: ProjectModel, name: string): { set: string[]; missing: string[] } {
   const set = model.environmentsOf(name);
@@ -38,10 +33,10 @@ function envSummary(model: ProjectModel, name: string): { set: string[]; missing
 
 /** Completion items at `position` of a config file. */
 export function completion(model: ProjectModel, text: string, position: Position): CompletionItem[] {
-  const lines = new LspLineMap(text);
-  const offset = lines.offsetAt(position);
+  const lines = new LineIndex(text);
+  const offset = toOffset(lines, position);
   const ctx = cursorContext(text, offset);
-  const replace: Range = lines.range(ctx.word.start, ctx.word.end);
+  const replace: Range = toLspRange(lines, ctx.word);
   const items: CompletionItem[] = [];
   const add = (label: string, kind: CompletionItemKind, detail?: string, doc?: string, insert?: string): void => {
     const item: CompletionItem = { label, kind, textEdit: { range: replace, newText: insert ?? label } };
@@ -52,7 +47,7 @@ export function completion(model: ProjectModel, text: string, position: Position
   // secret, object, environment and kind names: core's completion (one implementation with the CLI)
   const core = model.complete(text, offset);
   if (core !== undefined) {
-    const range = lines.range(core.context.range.start, core.context.range.end);
+    const range = toLspRange(lines, core.context.range);
     const kind =
       core.context.type === "secret" ? CompletionItemKind.Variable : core.context.type === "object" ? CompletionItemKind.Reference : CompletionItemKind.EnumMember;
     return core.candidates.map((c) => {
@@ -120,20 +115,20 @@ function secretHover(model: ProjectModel, name: string): string {
 function targetRange(t: Target): Range {
   switch (t.type) {
     case "secret-reference":
-      return diagnosticRange(t.reference.range);
+      return t.reference.range;
     case "secret-key":
-      return diagnosticRange(t.key.range);
+      return t.key.range;
     case "object-reference":
-      return diagnosticRange(t.reference.range);
+      return t.reference.range;
     case "object-definition":
-      return diagnosticRange(t.definition.range);
+      return t.definition.range;
     case "environment":
-      return diagnosticRange(t.place.range);
+      return t.place.range;
   }
 }
 
 function targetAt(model: ProjectModel, path: string, p: Position): Target | undefined {
-  return model.targetAt(path, p.line + 1, p.character + 1);
+  return model.targetAt(path, p);
 }
 
 /** Hover on a reference, a key of an environment file, or an object name. Never shows a value. */
@@ -150,12 +145,12 @@ export function hover(model: ProjectModel, path: string, p: Position): Hover | n
     const { kind, name } = t.type === "object-reference" ? t.reference : t.definition;
     const defs = model.objects(kind).filter((o) => o.name === name);
     const refs = model.objectReferences(kind, name);
-    value = `**${name}** (${kind})\n\n${defs.length === 0 ? "Not defined." : `Defined in ${defs.map((d) => rel(model, d.path)).join(", ")}`}\n\n${refs.length} reference${refs.length === 1 ? "" : "s"}`;
+    value = `**${name}** (${kind})\n\n${defs.length === 0 ? "Not defined." : `Defined in ${defs.map((d) => toProjectPath(model.root, d.path)).join(", ")}`}\n\n${refs.length} reference${refs.length === 1 ? "" : "s"}`;
   }
   return { contents: { kind: MarkupKind.Markdown, value }, range: targetRange(t) };
 }
 
-const loc = (path: string, range: SecretReference["range"]): Location => ({ uri: pathToUri(path), range: diagnosticRange(range) });
+const loc = (path: string, range: Place["range"]): Location => ({ uri: pathToUri(path), range });
 
 /** Definition: a secret's key in every environment file; an object's name where it is defined. */
 export function definition(model: ProjectModel, path: string, p: Position): Location[] {
@@ -194,17 +189,17 @@ export function documentSymbols(model: ProjectModel, path: string): DocumentSymb
   const { definitions, references: refs, keys } = model.symbols(path);
   const out: DocumentSymbol[] = [];
   const sym = (name: string, detail: string, kind: SymbolKind, range: Range): DocumentSymbol => ({ name, detail, kind, range, selectionRange: range, children: [] });
-  const sorted = [...definitions].sort((a, b) => a.range.line - b.range.line);
+  const sorted = [...definitions].sort((a, b) => a.range.start.line - b.range.start.line);
   for (const [i, d] of sorted.entries()) {
-    const s = sym(d.name, d.kind, SymbolKind.Object, diagnosticRange(d.range));
-    const next = sorted[i + 1]?.range.line ?? Number.POSITIVE_INFINITY;
+    const s = sym(d.name, d.kind, SymbolKind.Object, d.range);
+    const next = sorted[i + 1]?.range.start.line ?? Number.POSITIVE_INFINITY;
     for (const r of refs) {
-      if (r.range.line >= d.range.line && r.range.line < next) s.children!.push(sym(r.name, "secret", SymbolKind.Key, diagnosticRange(r.range)));
+      if (r.range.start.line >= d.range.start.line && r.range.start.line < next) s.children!.push(sym(r.name, "secret", SymbolKind.Key, r.range));
     }
     out.push(s);
   }
-  if (definitions.length === 0) for (const r of refs) out.push(sym(r.name, "secret", SymbolKind.Key, diagnosticRange(r.range)));
-  for (const k of keys) out.push(sym(k.name, k.environment, SymbolKind.Key, diagnosticRange(k.range)));
+  if (definitions.length === 0) for (const r of refs) out.push(sym(r.name, "secret", SymbolKind.Key, r.range));
+  for (const k of keys) out.push(sym(k.name, k.environment, SymbolKind.Key, k.range));
   return out;
 }
 

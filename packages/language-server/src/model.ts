@@ -1,22 +1,16 @@
 /**
  * What the editor features need from one secrets repository's index. Implemented over core's
  * incremental index in `core-model.ts`; the features (completion, hover, navigation, code
- * actions) only see this interface, with absolute paths and core's 1-based ranges.
+ * actions) only see this interface, with absolute paths and LSP ranges (converted once from
+ * core's offsets by `ranges.ts`).
  */
 import type { CatalogEntry, CompletionCandidate, CompletionContext, Diagnostic, ProjectConfig } from "@stellar-secrets/core";
+import type { Position, Range } from "vscode-languageserver";
 
-/** A 1-based, end-exclusive range (core's convention). */
-export interface CoreRange {
-  line: number;
-  column: number;
-  endLine: number;
-  endColumn: number;
-}
-
-/** A place in a file. */
+/** A place in a file: its absolute path and the LSP range (0-based) of the name. */
 export interface Place {
   path: string;
-  range: CoreRange;
+  range: Range;
 }
 
 /** One reference from a config file to a secret. */
@@ -107,8 +101,8 @@ export interface ProjectModel {
    * environment or kind name; offsets of the word) and its candidates; undefined elsewhere.
    */
   complete(text: string, offset: number): { context: CompletionContext; candidates: CompletionCandidate[] } | undefined;
-  /** What is at a 1-based position of a file. */
-  targetAt(path: string, line: number, column: number): Target | undefined;
+  /** What is at an LSP position of a file (as the index has it: the open buffer, else the disk). */
+  targetAt(path: string, position: Position): Target | undefined;
   /** Secret references and object definitions of one file, for document symbols. */
   symbols(path: string): { definitions: ObjectDefinition[]; references: SecretReference[]; keys: SecretKey[] };
 }

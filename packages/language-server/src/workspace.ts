@@ -5,8 +5,9 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { ProjectModel } from "./model.js";
+import { isInside } from "./uris.js";
 
 /** Where the index reads text: the editor buffer of a file when it is open, else the disk. */
 export interface TextSource {
@@ -51,12 +52,6 @@ export async function findConfigFiles(dir: string, depth = 6): Promise<string[]>
     if (dirname(d) === d) break;
   }
   return found.sort();
-}
-
-/** True when `path` is `dir` or inside it. */
-export function isInside(path: string, dir: string): boolean {
-  const r = relative(dir, path);
-  return r === "" || (!r.startsWith("..") && !isAbsolute(r));
 }
 
 /** The projects of a workspace and the open buffers. */

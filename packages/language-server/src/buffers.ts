@@ -1,0 +1,105 @@
+/**
+ * Editor buffers (`textDocument/didOpen`, `didChange`, `didClose`): the buffer replaces the
+ * disk in the index at once; the edited file's own diagnostics follow at once (core's per-file
+ * check), the full cross-file check once typing pauses. Typing in stellar.yaml reloads its
+ * project once typing pauses.
+ */
+import { basename } from "node:path";
+import type { TextDocument } from "vscode-languageserver-textdocument";
+import type { DiagnosticsPublisher } from "./diagnostics.js";
+import type { ProjectModel } from "./model.js";
+import type { ProjectLoader } from "./projects.js";
+import type { ServerState } from "./state.js";
+import { uriToPath } from "./uris.js";
+import { MAX_FILE_BYTES } from "./workspace.js";
+
+/** Pause after the last edit before the full (cross-file) check. */
+export const FULL_CHECK_DELAY_MS = 20;
+/** Pause after the last edit of a stellar.yaml before its project is reloaded. */
+export const CONFIG_RELOAD_DELAY_MS = 200;
+
+/** Follows the open documents into the index. */
+export class Buffers {
+  /** Projects with staged (not yet checked) edits: edits that arrive together are checked once. */
+  private readonly pending = new Set<ProjectModel>();
+  private fullCheckTimer: NodeJS.Timeout | undefined;
+  private readonly configTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly state: ServerState,
+    private readonly diagnostics: DiagnosticsPublisher,
+    private readonly projects: ProjectLoader,
+  ) {}
+
+  /** Listens to the state's documents (call before `documents.listen`). */
+  register(): void {
+    const { documents } = this.state;
+    documents.onDidOpen((e) => this.onBuffer(e.document, false));
+    documents.onDidChangeContent((e) => this.onBuffer(e.document, false));
+    documents.onDidClose((e) => this.onBuffer(e.document, true));
+  }
+
+  /** Cancels the pending timers (the staged edits stay staged). */
+  dispose(): void {
+    clearTimeout(this.fullCheckTimer);
+    for (const t of this.configTimers.values()) clearTimeout(t);
+    this.configTimers.clear();
+  }
+
+  /** Runs the full check of every project with staged edits now. */
+  flushPending(): void {
+    clearTimeout(this.fullCheckTimer);
+    const models = [...this.pending];
+    this.pending.clear();
+    for (const m of models) {
+      try {
+        this.state.indexChanged(m.flush(), [m.root]);
+      } catch (e) {
+        this.state.logFailure("check", e);
+      }
+    }
+  }
+
+  /** The full check (cross-file effects) runs once typing pauses for FULL_CHECK_DELAY_MS. */
+  private schedule(model: ProjectModel): void {
+    this.pending.add(model);
+    clearTimeout(this.fullCheckTimer);
+    this.fullCheckTimer = setTimeout(() => this.flushPending(), FULL_CHECK_DELAY_MS);
+  }
+
+  private onBuffer(doc: TextDocument, closed: boolean): void {
+    const { state } = this;
+    const { workspace } = state;
+    const path = uriToPath(doc.uri);
+    if (path === undefined) return;
+    if (closed) workspace.dropBuffer(path);
+    else workspace.setBuffer(path, doc.getText());
+    if (basename(path) === "stellar.yaml") {
+      // typing in stellar.yaml reloads that project only, once the typing pauses
+      clearTimeout(this.configTimers.get(path));
+      this.configTimers.set(
+        path,
+        setTimeout(() => {
+          this.configTimers.delete(path);
+          void state.ready.then(() => this.projects.reloadProject(path)).catch((e: unknown) => state.logFailure("reload", e));
+        }, CONFIG_RELOAD_DELAY_MS),
+      );
+      return;
+    }
+    void state.ready
+      .then(async () => {
+        const model = workspace.projectOf(path);
+        if (model === undefined) {
+          if (!state.pull && !closed) this.diagnostics.publish(path);
+          return;
+        }
+        const text = closed ? await workspace.read(path) : doc.getText();
+        const t = text !== undefined && text.length > MAX_FILE_BYTES ? undefined : text;
+        model.stage(path, t);
+        // the edited file's own diagnostics at once (core's per-file check), the rest after the full check
+        this.state.indexChanged(model.quickCheck(path), []);
+        this.schedule(model);
+      })
+      .catch((e: unknown) => state.logFailure("update", e));
+  }
+}

@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  DidChangeWatchedFilesNotification,
+  DocumentDiagnosticReportKind,
+  DocumentDiagnosticRequest,
+  WorkspaceDiagnosticRequest,
+  type DocumentDiagnosticReport,
+  type WorkspaceDiagnosticReport,
+} from "vscode-languageserver/node";
+import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+
+const ACTION = `kind: action
+name: create_ticket
+connection: hubspot
+method: POST
+path: /tickets
+headers:
+  - { name: X-Api-Key, type: secret, secret: zendesk_tokn }
+`;
+const CONNECTION = `kind: api_connection
+name: hubspot
+base_url: https://api.hubapi.com
+`;
+
+describe("diagnostics publisher, push mode (no pull support)", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  beforeAll(async () => {
+    project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, { "actions/create_ticket.yaml": ACTION, "connections/hubspot.yaml": CONNECTION });
+    server = await startInMemory({ folders: [project.dir] });
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  it("publishes every indexed file's diagnostics after the initial index, without any file open", async () => {
+    const ds = await server.waitForDiagnostics(project.uri("actions/create_ticket.yaml"), (d) => d.length > 0);
+    expect(ds.map((d) => [d.code, d.range])).toEqual([["unknown-secret", rangeOf(ACTION, "zendesk_tokn")]]);
+    expect(ds[0]!.data).toEqual({ secret: "zendesk_tokn", suggestion: "zendesk_token" });
+    expect(server.capabilities.diagnosticProvider).toBeUndefined();
+  });
+
+  it("publishes an empty list once a file's last diagnostic is gone, and nothing for a file that never had one", async () => {
+    const uri = project.uri("actions/create_ticket.yaml");
+    await server.open(uri, ACTION);
+    await server.change(uri, ACTION.replace("zendesk_tokn", "zendesk_token"));
+    await server.waitForDiagnostics(uri, (d) => d.length === 0);
+    expect(server.published.has(project.uri("connections/hubspot.yaml"))).toBe(false);
+  });
+});
+
+describe("diagnostics publisher, pull mode", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  beforeAll(async () => {
+    project = await makeTempProject(
+      { development: { zendesk_token: "TEST-ONLY-not-a-real-value", legacy: "TEST-ONLY-unused" } },
+      { "actions/create_ticket.yaml": ACTION, "connections/hubspot.yaml": CONNECTION },
+    );
+    server = await startInMemory({ folders: [project.dir], pull: true });
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  const pullDoc = (uri: string, previousResultId?: string): Promise<DocumentDiagnosticReport> =>
+    server.client.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri }, ...(previousResultId === undefined ? {} : { previousResultId }) });
+
+  it("announces pull diagnostics and publishes nothing", () => {
+    expect(server.capabilities.diagnosticProvider).toEqual({ identifier: "stellar-secrets", interFileDependencies: true, workspaceDiagnostics: true });
+    expect(server.published.size).toBe(0);
+  });
+
+  it("answers with a result id, Unchanged for the same id, and a new id after the file changes", async () => {
+    const uri = project.uri("actions/create_ticket.yaml");
+    const first = await pullDoc(uri);
+    expect(first.kind).toBe(DocumentDiagnosticReportKind.Full);
+    if (first.kind !== DocumentDiagnosticReportKind.Full) return;
+    expect(first.items.map((d) => d.code)).toEqual(["unknown-secret"]);
+    expect(first.resultId).toMatch(/^[1-9][0-9]*$/);
+    expect(await pullDoc(uri, first.resultId)).toEqual({ kind: DocumentDiagnosticReportKind.Unchanged, resultId: first.resultId });
+
+    const refreshes = server.refreshes;
+    project.write("actions/create_ticket.yaml", ACTION.replace("zendesk_tokn", "zendesk_token"));
+    await server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri, type: 2 }] });
+    await server.waitFor(() => server.refreshes > refreshes, "a diagnostic refresh");
+    const second = await pullDoc(uri, first.resultId);
+    expect(second.kind).toBe(DocumentDiagnosticReportKind.Full);
+    if (second.kind !== DocumentDiagnosticReportKind.Full) return;
+    expect(Number(second.resultId)).toBeGreaterThan(Number(first.resultId));
+    expect(second.items).toEqual([]);
+  });
+
+  it("a file outside every project: an empty full report with result id 0", async () => {
+    expect(await pullDoc(project.uri("../elsewhere.yaml"))).toEqual({ kind: DocumentDiagnosticReportKind.Full, resultId: "0", items: [] });
+    expect(await pullDoc("untitled:Untitled-1")).toEqual({ kind: DocumentDiagnosticReportKind.Full, items: [] });
+  });
+
+  it("workspace/diagnostic reports changed files only, and holds the request until something changes", async () => {
+    const uri = project.uri("connections/hubspot.yaml");
+    const all = (await server.client.sendRequest(WorkspaceDiagnosticRequest.type, { previousResultIds: [] })) as WorkspaceDiagnosticReport;
+    const known = all.items.map((i) => ({ uri: i.uri, value: (i as { resultId: string }).resultId }));
+    // only files with diagnostics: the unused secret in the environment file
+    expect(all.items.map((i) => [i.uri, i.kind === DocumentDiagnosticReportKind.Full ? i.items.map((d) => d.code) : []])).toEqual([
+      [project.uri("secrets/development.enc.yaml"), ["unused-secret"]],
+    ]);
+
+    let answered = false;
+    const held = server.client.sendRequest(WorkspaceDiagnosticRequest.type, { previousResultIds: known }).then((r) => {
+      answered = true;
+      return r as WorkspaceDiagnosticReport;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(answered).toBe(false); // nothing changed: the long poll waits
+
+    project.write("connections/hubspot.yaml", CONNECTION + "auth: nowhere\n");
+    await server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri, type: 2 }] });
+    const report = await held;
+    const item = report.items.find((i) => i.uri === uri);
+    expect(item?.kind).toBe(DocumentDiagnosticReportKind.Full);
+    expect(item?.version).toBeNull();
+    expect(item?.kind === DocumentDiagnosticReportKind.Full && item.items.length > 0).toBe(true);
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * The diagnostics publisher: the one owner of what the client has seen. Clients without pull
+ * support get `textDocument/publishDiagnostics` after every index change (and an empty list
+ * once a file's last diagnostic is gone); clients with it pull `textDocument/diagnostic` and a
+ * long-polled `workspace/diagnostic`, with result ids from a per-file version that every index
+ * change bumps, and a `workspace/diagnostic/refresh` when they support it.
+ */
+import { DocumentDiagnosticReportKind, type Diagnostic as LspDiagnostic, type WorkspaceDocumentDiagnosticReport } from "vscode-languageserver/node";
+import { toLspDiagnostic } from "./ranges.js";
+import { effectiveSeverity, type SettingsStore } from "./settings.js";
+import type { ServerState } from "./state.js";
+import { pathToUri, uriToPath } from "./uris.js";
+
+/** Pushes or serves the diagnostics of every indexed file. */
+export class DiagnosticsPublisher {
+  /** Version of each file's diagnostics (the pull result id): the index change that last touched it. */
+  private readonly versions = new Map<string, number>();
+  /** Files whose last published list was not empty (push mode). */
+  private readonly published = new Set<string>();
+  private changeCounter = 0;
+  /** Pending `workspace/diagnostic` long polls, woken by the next change. */
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly state: ServerState,
+    private readonly settings: SettingsStore,
+  ) {}
+
+  /** The result id of a file's current diagnostics (pull mode). */
+  resultId(path: string): string {
+    return String(this.versions.get(path) ?? 0);
+  }
+
+  /** The LSP diagnostics of one file, after the editor's per-rule overrides. */
+  diagnosticsOf(path: string): LspDiagnostic[] {
+    const model = this.state.workspace.projectOf(path);
+    if (model === undefined) return [];
+    const overrides = this.settings.for(path).rules;
+    const out: LspDiagnostic[] = [];
+    for (const d of model.diagnostics(path)) {
+      const severity = effectiveSeverity(overrides, d.rule, d.severity);
+      if (severity !== undefined) out.push(toLspDiagnostic(d, severity));
+    }
+    return out;
+  }
+
+  /** After an index change: publish (push mode) or wake the long polls and ask the client to pull again. */
+  changed(paths: Iterable<string>): void {
+    this.changeCounter++;
+    for (const p of paths) this.versions.set(p, this.changeCounter);
+    if (this.state.pull) {
+      const w = this.waiters;
+      this.waiters = [];
+      for (const resolve of w) resolve();
+      if (this.state.capabilities.workspace?.diagnostics?.refreshSupport) void this.state.connection.languages.diagnostics.refresh();
+    } else {
+      for (const p of paths) this.publish(p);
+    }
+  }
+
+  /** Sends one file's diagnostics (push mode); nothing when it had none and still has none. */
+  publish(path: string): void {
+    const diagnostics = this.diagnosticsOf(path);
+    if (diagnostics.length === 0 && !this.published.has(path)) return;
+    if (diagnostics.length === 0) this.published.delete(path);
+    else this.published.add(path);
+    void this.state.connection.sendDiagnostics({ uri: pathToUri(path), diagnostics });
+  }
+
+  /** Reports every indexed file (and every file with published diagnostics) as changed, e.g. after a reload or new rule overrides. */
+  publishAll(): void {
+    const { workspace } = this.state;
+    const seen = new Set<string>();
+    for (const m of workspace.all()) for (const p of m.files()) seen.add(p);
+    for (const p of this.published) seen.add(p);
+    this.state.indexChanged(seen, workspace.all().map((m) => m.root));
+  }
+
+  /** Registers `textDocument/diagnostic` and `workspace/diagnostic`. */
+  register(): void {
+    const { state } = this;
+    state.connection.languages.diagnostics.on(
+      state.guard("diagnostic", { kind: DocumentDiagnosticReportKind.Full, items: [] }, async (params) => {
+        const path = uriToPath(params.textDocument.uri);
+        if (path === undefined) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
+        const id = this.resultId(path);
+        if (params.previousResultId === id) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId: id };
+        return { kind: DocumentDiagnosticReportKind.Full, resultId: id, items: this.diagnosticsOf(path) };
+      }),
+    );
+    state.connection.languages.diagnostics.onWorkspace(
+      state.guard("workspace diagnostic", { items: [] }, async (params, token) => {
+        // keyed by path: the index's files and the client's previous results are one set
+        const previous = new Map(params.previousResultIds.map((r) => [uriToPath(r.uri) ?? r.uri, r.value]));
+        const collect = (): WorkspaceDocumentDiagnosticReport[] => {
+          const items: WorkspaceDocumentDiagnosticReport[] = [];
+          const paths = new Set<string>();
+          for (const m of state.workspace.all()) for (const p of m.files()) paths.add(p);
+          for (const p of previous.keys()) paths.add(p);
+          for (const p of paths) {
+            if (state.workspace.isOpen(p)) continue; // open documents are pulled one by one
+            const id = this.resultId(p);
+            if (previous.get(p) === id) continue;
+            const diags = this.diagnosticsOf(p);
+            if (diags.length === 0 && !previous.has(p)) continue;
+            items.push({ kind: DocumentDiagnosticReportKind.Full, uri: pathToUri(p), version: null, resultId: id, items: diags });
+          }
+          return items;
+        };
+        let items = collect();
+        // Long poll: hold the request until something changes (the client re-sends it at once otherwise).
+        while (items.length === 0 && !token.isCancellationRequested) {
+          await new Promise<void>((resolve) => {
+            this.waiters.push(resolve);
+            token.onCancellationRequested(() => resolve());
+          });
+          items = collect();
+        }
+        return { items };
+      }),
+    );
+  }
+}

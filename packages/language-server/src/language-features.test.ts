@@ -1,0 +1,89 @@
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  CompletionRequest,
+  DefinitionRequest,
+  HoverRequest,
+  PrepareRenameRequest,
+  type CompletionItem,
+  type Hover,
+  type Location,
+} from "vscode-languageserver/node";
+import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+
+const VALUE = "TEST-ONLY-value-never-shown";
+const ACTION = `kind: action
+name: create_ticket
+connection: hubspot
+method: POST
+path: /tickets
+headers:
+  - { name: X-Api-Key, type: secret, secret: zendesk_token }
+`;
+const CATALOG = `secrets:
+  zendesk_token:
+    description: Zendesk API token
+    owner: support-team
+`;
+
+const positionAfter = (text: string, needle: string): { line: number; character: number } => rangeOf(text, needle).end;
+
+describe("language features through the handlers", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  const uri = (): string => project.uri("actions/create_ticket.yaml");
+  beforeAll(async () => {
+    project = await makeTempProject(
+      { development: { zendesk_token: VALUE, stripe_key: VALUE }, production: { zendesk_token: VALUE } },
+      { "actions/create_ticket.yaml": ACTION, "connections/hubspot.yaml": "kind: api_connection\nname: hubspot\nbase_url: https://x.example\n", "secrets/catalog.yaml": CATALOG },
+    );
+    server = await startInMemory({ folders: [project.dir] });
+    await server.open(uri(), ACTION);
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  it("completes secret names in a secret: field, replacing the word being typed", async () => {
+    const text = ACTION.replace("secret: zendesk_token", "secret: zen");
+    await server.change(uri(), text);
+    const items = (await server.client.sendRequest(CompletionRequest.type, { textDocument: { uri: uri() }, position: positionAfter(text, "secret: zen") })) as CompletionItem[];
+    expect(items.map((i) => i.label).sort()).toEqual(["stripe_key", "zendesk_token"]);
+    const z = items.find((i) => i.label === "zendesk_token")!;
+    expect(z.kind).toBe(6); // Variable
+    expect(z.textEdit).toEqual({ range: rangeOf(text, "zen", "secret: "), newText: "zendesk_token" });
+    expect(JSON.stringify(items)).not.toContain(VALUE);
+    await server.change(uri(), ACTION);
+  });
+
+  it("hovers a reference with the environments, the catalog entry and the reference count, never a value", async () => {
+    const hover = (await server.client.sendRequest(HoverRequest.type, { textDocument: { uri: uri() }, position: rangeOf(ACTION, "zendesk_token").start })) as Hover;
+    expect(hover.range).toEqual(rangeOf(ACTION, "zendesk_token"));
+    expect(hover.contents).toEqual({
+      kind: "markdown",
+      value: "**zendesk_token** (secret)\n\nValue set in: development, production\n\nZendesk API token\n\nOwner: support-team\n\n1 reference",
+    });
+    expect(JSON.stringify(hover)).not.toContain(VALUE);
+  });
+
+  it("answers null for a hover outside any name, and for a document that is not open", async () => {
+    expect(await server.client.sendRequest(HoverRequest.type, { textDocument: { uri: uri() }, position: { line: 3, character: 2 } })).toBeNull();
+    expect(await server.client.sendRequest(HoverRequest.type, { textDocument: { uri: project.uri("connections/hubspot.yaml") }, position: { line: 1, character: 7 } })).toBeNull();
+  });
+
+  it("goes from a reference to the key in every environment file", async () => {
+    const locations = (await server.client.sendRequest(DefinitionRequest.type, { textDocument: { uri: uri() }, position: rangeOf(ACTION, "zendesk_token").start })) as Location[];
+    const key = (env: string) => ({ uri: project.uri(`secrets/${env}.enc.yaml`), range: rangeOf(readFileSync(project.path(`secrets/${env}.enc.yaml`), "utf8"), "zendesk_token") });
+    expect(locations).toEqual([key("development"), key("production")]);
+  });
+
+  it("refuses to rename a secret, with the steps to follow instead", async () => {
+    const err = await server.client.sendRequest(PrepareRenameRequest.type, { textDocument: { uri: uri() }, position: rangeOf(ACTION, "zendesk_token").start }).then(
+      () => undefined,
+      (e: { code: number; message: string }) => e,
+    );
+    expect(err?.code).toBe(-32600);
+    expect(err?.message).toMatch(/^Secret names are fixed once created, so "zendesk_token" cannot be renamed/);
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * Registers the editor features of `features.ts` on the connection: completion, hover,
+ * definition, references, document symbols, code actions, and the refused rename. Each handler
+ * finds the open document and its project, then calls the pure feature function.
+ */
+import { ErrorCodes, ResponseError, type Position, type ServerCapabilities } from "vscode-languageserver/node";
+import { codeActions, completion, definition, documentSymbols, hover, references, renameRefusal } from "./features.js";
+import type { ProjectModel } from "./model.js";
+import type { ServerState } from "./state.js";
+import { uriToPath } from "./uris.js";
+
+/** The capabilities of the features registered here (for the `initialize` result). */
+export const FEATURE_CAPABILITIES: ServerCapabilities = {
+  completionProvider: { triggerCharacters: [":", " ", "[", ",", "-"], resolveProvider: false },
+  hoverProvider: true,
+  definitionProvider: true,
+  referencesProvider: true,
+  documentSymbolProvider: true,
+  codeActionProvider: { codeActionKinds: ["quickfix"] },
+  renameProvider: { prepareProvider: true },
+};
+
+/** An open document of a project: its path, its text and the project's index. */
+export interface OpenDocument {
+  path: string;
+  text: string;
+  model: ProjectModel;
+}
+
+/** The open document at `uri` and its project; undefined when it is not open or belongs to no project. */
+export function openDocument(state: ServerState, uri: string): OpenDocument | undefined {
+  const path = uriToPath(uri);
+  if (path === undefined) return undefined;
+  const model = state.workspace.projectOf(path);
+  const doc = state.documents.get(uri);
+  if (model === undefined || doc === undefined) return undefined;
+  return { path, text: doc.getText(), model };
+}
+
+/** Registers every editor feature. */
+export function registerLanguageFeatures(state: ServerState): void {
+  const { connection } = state;
+  const docAt = (uri: string): OpenDocument | undefined => openDocument(state, uri);
+  connection.onCompletion(
+    state.guard("completion", [], (params) => {
+      const d = docAt(params.textDocument.uri);
+      return d === undefined ? [] : completion(d.model, d.text, params.position);
+    }),
+  );
+  connection.onHover(
+    state.guard("hover", null, (params) => {
+      const d = docAt(params.textDocument.uri);
+      return d === undefined ? null : hover(d.model, d.path, params.position);
+    }),
+  );
+  connection.onDefinition(
+    state.guard("definition", [], (params) => {
+      const d = docAt(params.textDocument.uri);
+      return d === undefined ? [] : definition(d.model, d.path, params.position);
+    }),
+  );
+  connection.onReferences(
+    state.guard("references", [], (params) => {
+      const d = docAt(params.textDocument.uri);
+      return d === undefined ? [] : references(d.model, d.path, params.position, params.context.includeDeclaration);
+    }),
+  );
+  connection.onDocumentSymbol(
+    state.guard("symbols", [], (params) => {
+      const d = docAt(params.textDocument.uri);
+      return d === undefined ? [] : documentSymbols(d.model, d.path);
+    }),
+  );
+  connection.onCodeAction(
+    state.guard("code actions", [], (params) => {
+      const d = docAt(params.textDocument.uri);
+      return d === undefined ? [] : codeActions(d.model, params.textDocument.uri, params.context.diagnostics);
+    }),
+  );
+  const refuseRename = async (uri: string, position: Position): Promise<never> => {
+    await state.ready;
+    const d = docAt(uri);
+    const reason = d === undefined ? undefined : renameRefusal(d.model, d.path, position);
+    throw new ResponseError(ErrorCodes.InvalidRequest, reason ?? "Stellar Secrets does not rename here: names of secrets, connections, connectors and actions are referenced by name across files.");
+  };
+  connection.onPrepareRename((params) => refuseRename(params.textDocument.uri, params.position));
+  connection.onRenameRequest((params) => refuseRename(params.textDocument.uri, params.position));
+}

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CatalogRemovalRequest, ProjectsRequest, UsageRequest, ValidateNameRequest } from "./protocol.js";
+import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+
+const VALUE = "TEST-ONLY-value-never-shown";
+const ACTION = `kind: action
+name: create_ticket
+connection: hubspot
+method: POST
+path: /tickets
+headers:
+  - { name: X-Api-Key, type: secret, secret: zendesk_token }
+`;
+const CATALOG = `secrets:
+  # the support desk
+  zendesk_token:
+    description: Zendesk API token
+    owner: support-team
+  stripe_key:
+    description: billing
+`;
+
+describe("custom requests", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  beforeAll(async () => {
+    project = await makeTempProject(
+      { development: { zendesk_token: VALUE, stripe_key: VALUE } },
+      { "actions/create_ticket.yaml": ACTION, "connections/hubspot.yaml": "kind: api_connection\nname: hubspot\nbase_url: https://x.example\n", "secrets/catalog.yaml": CATALOG },
+    );
+    server = await startInMemory({ folders: [project.dir] });
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  it("stellarSecrets/usage: every reference with its LSP range, project-relative file, 1-based line and owner", async () => {
+    const { references } = await server.client.sendRequest(UsageRequest, { root: project.dir, name: "zendesk_token" });
+    expect(references).toEqual([
+      { uri: project.uri("actions/create_ticket.yaml"), range: rangeOf(ACTION, "zendesk_token"), file: "actions/create_ticket.yaml", line: 7, owner: "action create_ticket" },
+    ]);
+    expect(await server.client.sendRequest(UsageRequest, { root: "/nowhere", name: "zendesk_token" })).toEqual({ references: [] });
+  });
+
+  it("stellarSecrets/projects: environments, secrets with catalog data, no value", async () => {
+    const { projects } = await server.client.sendRequest(ProjectsRequest, {});
+    expect(projects).toHaveLength(1);
+    const p = projects[0]!;
+    expect([p.root, p.configPath, p.valid]).toEqual([project.dir, project.path("stellar.yaml"), true]);
+    expect(p.environments.map((e) => [e.name, e.file, e.exists])).toEqual([["development", project.path("secrets/development.enc.yaml"), true]]);
+    expect(p.secrets).toEqual([
+      { name: "stripe_key", environments: ["development"], references: 0, description: "billing" },
+      { name: "zendesk_token", environments: ["development"], references: 1, description: "Zendesk API token", owner: "support-team" },
+    ]);
+    expect(JSON.stringify(projects)).not.toContain(VALUE);
+  });
+
+  it("stellarSecrets/validateName: core's naming rule with its id, and an existing name when asked to refuse", async () => {
+    const bad = await server.client.sendRequest(ValidateNameRequest, { root: project.dir, name: "Bad Name", existing: "refuse" });
+    expect(bad.message).toMatch(/ \[[a-z-]+\]$/);
+    expect(await server.client.sendRequest(ValidateNameRequest, { root: project.dir, name: "zendesk_token", existing: "refuse" })).toEqual({
+      message: `"zendesk_token" already exists (set its value with Set Secret Value…)`,
+    });
+    expect(await server.client.sendRequest(ValidateNameRequest, { root: project.dir, name: "zendesk_token", existing: "allow" })).toEqual({});
+  });
+
+  it("stellarSecrets/catalogRemoval: one edit replacing the whole catalog, up to its last position", async () => {
+    const { edit } = await server.client.sendRequest(CatalogRemovalRequest, { root: project.dir, name: "zendesk_token" });
+    const edits = edit?.changes?.[project.uri("secrets/catalog.yaml")];
+    expect(edits).toHaveLength(1);
+    expect(edits![0]!.range).toEqual({ start: { line: 0, character: 0 }, end: { line: 7, character: 0 } });
+    expect(edits![0]!.newText).not.toContain("zendesk_token");
+    expect(edits![0]!.newText).toContain("stripe_key:");
+    expect(await server.client.sendRequest(CatalogRemovalRequest, { root: project.dir, name: "not_in_catalog" })).toEqual({});
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * The server's custom requests and notifications (`protocol.ts`): projects, usage, validate
+ * name, catalog removal; `stellarSecrets/filesChanged` from the client and
+ * `stellarSecrets/indexChanged` to it. No message carries a value, ever.
+ */
+import { catalogPath, LineIndex, removeCatalogEntry, secretsFilePath, validateSecretName } from "@stellar-secrets/core";
+import type { ProjectModel } from "./model.js";
+import {
+  CatalogRemovalRequest,
+  FilesChangedNotification,
+  IndexChangedNotification,
+  ProjectsRequest,
+  UsageRequest,
+  ValidateNameRequest,
+  type ProjectInfo,
+} from "./protocol.js";
+import { displayLine, toLspPosition } from "./ranges.js";
+import type { ServerState } from "./state.js";
+import { pathToUri, toProjectPath } from "./uris.js";
+import type { FileChange } from "./watched-files.js";
+
+/** Sends `stellarSecrets/indexChanged` when an index change touched projects (`roots` not empty). */
+export function notifyIndexChanged(state: ServerState, roots: string[]): void {
+  if (roots.length > 0) void state.connection.sendNotification(IndexChangedNotification, { roots });
+}
+
+/** Registers the custom requests and `stellarSecrets/filesChanged` (handled by `on.filesChanged`). */
+export function registerCustomRequests(state: ServerState, on: { filesChanged(changes: FileChange[]): Promise<void> }): void {
+  const { connection, workspace } = state;
+  connection.onNotification(
+    FilesChangedNotification,
+    state.guard("filesChanged", undefined, async (params) => on.filesChanged(params.paths.map((p) => ({ path: p, deleted: false })))),
+  );
+  connection.onRequest(
+    ProjectsRequest,
+    state.guard("projects", { projects: [] }, () => ({ projects: workspace.all().map(projectInfo) })),
+  );
+  connection.onRequest(
+    UsageRequest,
+    state.guard("usage", { references: [] }, (params) => {
+      const model = workspace.get(params.root);
+      if (model === undefined) return { references: [] };
+      return {
+        references: model.referencesTo(params.name).map((r) => ({
+          uri: pathToUri(r.path),
+          range: r.range,
+          file: toProjectPath(model.root, r.path),
+          line: displayLine(r.range.start),
+          owner: `${r.ownerKind} ${r.ownerName ?? ""}`.trim(),
+        })),
+      };
+    }),
+  );
+  connection.onRequest(
+    CatalogRemovalRequest,
+    state.guard("catalogRemoval", {}, async (params) => {
+      const model = workspace.get(params.root);
+      if (model?.config === undefined) return {};
+      const path = catalogPath(model.config);
+      const text = await workspace.read(path);
+      if (text === undefined) return {};
+      const next = removeCatalogEntry(text, params.name);
+      if (next === text) return {};
+      const end = toLspPosition(new LineIndex(text), text.length);
+      return { edit: { changes: { [pathToUri(path)]: [{ range: { start: { line: 0, character: 0 }, end }, newText: next }] } } };
+    }),
+  );
+  connection.onRequest(
+    ValidateNameRequest,
+    state.guard("validateName", {}, (params) => {
+      const v = validateSecretName(params.name);
+      if (!v.ok) return { message: `${v.message} [${v.rule}]` };
+      const model = workspace.get(params.root);
+      if (params.existing === "refuse" && model?.secretNames().includes(params.name)) {
+        return { message: `"${params.name}" already exists (set its value with Set Secret Value…)` };
+      }
+      return {};
+    }),
+  );
+}
+
+/** What `stellarSecrets/projects` says about one project. */
+export function projectInfo(model: ProjectModel): ProjectInfo {
+  const config = model.config;
+  const envs = config?.environments ?? [];
+  return {
+    root: model.root,
+    configPath: config?.configPath ?? `${model.root}/stellar.yaml`,
+    valid: config !== undefined,
+    environments: envs.map((e) => {
+      const file = secretsFilePath(config!, e.name);
+      return { name: e.name, file, exists: model.fileExists(file), recipients: e.members.map((m) => m.recipient) };
+    }),
+    secrets: model.secretNames().map((name) => {
+      const entry = model.catalog(name);
+      const s: ProjectInfo["secrets"][number] = { name, environments: model.environmentsOf(name), references: model.referenceCount(name) };
+      if (entry?.description) s.description = entry.description;
+      if (entry?.owner) s.owner = entry.owner;
+      return s;
+    }),
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * Editor settings (`stellarSecrets.*`): from `initializationOptions`, then from
+ * `workspace/configuration` (global and per workspace folder), and what a change of them does.
+ */
+import type { ServerState } from "./state.js";
+import type { EditorSeverity } from "./ranges.js";
+import { isUnder, uriToPath } from "./uris.js";
+
+/** Editor settings (`stellarSecrets.*`). */
+export interface Settings {
+  configPath: string;
+  rules: Record<string, EditorSeverity | "off">;
+}
+
+/** The settings when the client gives none. */
+export const DEFAULT_SETTINGS: Settings = { configPath: "", rules: {} };
+
+const EDITOR_SEVERITIES = new Set<string>(["error", "warning", "info", "hint"]);
+
+/** The effective severity of `rule` after the editor's `overrides` (the `rules` setting); undefined when an override turns it off. */
+export function effectiveSeverity(overrides: Settings["rules"], rule: string, configured: EditorSeverity): EditorSeverity | undefined {
+  const o = overrides[rule];
+  if (o === "off") return undefined;
+  return o !== undefined && EDITOR_SEVERITIES.has(o) ? o : configured;
+}
+
+/** The settings of every workspace folder, and the global ones. */
+export class SettingsStore {
+  private byFolder = new Map<string, Settings>(); // by folder path ("" = global)
+
+  constructor(private readonly state: ServerState) {}
+
+  /** Takes the global settings from `initializationOptions`. */
+  initialize(options: Partial<Settings>): void {
+    this.byFolder.set("", { ...DEFAULT_SETTINGS, ...options });
+  }
+
+  /** Asks the client for the global and per-folder settings (when it supports `workspace/configuration`); keeps the previous global ones otherwise. */
+  async fetch(): Promise<void> {
+    const { state } = this;
+    const next = new Map<string, Settings>();
+    if (state.capabilities.workspace?.configuration) {
+      const items = [{ section: "stellarSecrets" }, ...state.folders.map((f) => ({ scopeUri: f.uri, section: "stellarSecrets" }))];
+      try {
+        const values = (await state.connection.workspace.getConfiguration(items)) as (Partial<Settings> | null)[];
+        next.set("", { ...DEFAULT_SETTINGS, ...(values[0] ?? {}) });
+        state.folders.forEach((f, i) => {
+          const p = uriToPath(f.uri);
+          if (p !== undefined) next.set(p, { ...DEFAULT_SETTINGS, ...(values[i + 1] ?? {}) });
+        });
+      } catch {
+        /* a client that announces configuration but fails: keep the defaults */
+      }
+    }
+    if (!next.has("")) next.set("", this.byFolder.get("") ?? DEFAULT_SETTINGS);
+    this.byFolder = next;
+  }
+
+  /** The settings that apply to `path`: those of the innermost workspace folder holding it, else the global ones. */
+  for(path: string): Settings {
+    let best: Settings | undefined;
+    let bestLen = -1;
+    for (const fp of this.state.folderPaths()) {
+      if (isUnder(path, fp) && fp.length > bestLen) {
+        best = this.byFolder.get(fp);
+        bestLen = fp.length;
+      }
+    }
+    return best ?? this.byFolder.get("") ?? DEFAULT_SETTINGS;
+  }
+
+  /** The `configPath` setting of a workspace folder (its own, else the global one); undefined when unset. */
+  configPathOf(folder: string): string | undefined {
+    return (this.byFolder.get(folder) ?? this.byFolder.get(""))?.configPath || undefined;
+  }
+
+  /** A key of every `configPath` setting: when it changes, the projects must be found again. */
+  configPathsKey(): string {
+    return JSON.stringify([...this.byFolder.entries()].map(([k, v]) => [k, v.configPath]));
+  }
+}
+
+/**
+ * Handles `workspace/didChangeConfiguration`: fetches the settings again, then finds the
+ * projects again when a `configPath` changed (`reload`), else re-sends every diagnostic with
+ * the new rule overrides (`republish`).
+ */
+export function registerSettings(state: ServerState, settings: SettingsStore, on: { reload(): Promise<void>; republish(): void }): void {
+  state.connection.onDidChangeConfiguration(
+    state.guard("configuration", undefined, async () => {
+      const before = settings.configPathsKey();
+      await settings.fetch();
+      if (before !== settings.configPathsKey()) await on.reload();
+      else on.republish();
+    }),
+  );
+}

@@ -1,0 +1,81 @@
+/**
+ * The language server's shared state: the LSP connection (injected, so tests pass an in-memory
+ * one), the open documents, the {@link Workspace} index, what the client announced, and the
+ * one "the index changed" event every concern reports to. Each concern (diagnostics, buffers,
+ * watched files, settings, features, custom requests) is a module that receives this object.
+ */
+import { ResponseError, TextDocuments, type ClientCapabilities, type Connection, type WorkspaceFolder } from "vscode-languageserver/node";
+import { TextDocument } from "vscode-languageserver-textdocument";
+import { uriToPath } from "./uris.js";
+import { Workspace, type ModelFactory } from "./workspace.js";
+
+/** Called after an index change: `paths` whose diagnostics may have changed, `roots` of the projects whose names or references may have changed. */
+export type IndexChangeListener = (paths: Iterable<string>, roots: string[]) => void;
+
+/** The state every part of the server shares. */
+export class ServerState {
+  readonly documents = new TextDocuments(TextDocument);
+  readonly workspace: Workspace;
+  /** What the client announced in `initialize` (empty until then). */
+  capabilities: ClientCapabilities = {};
+  /** The workspace folders, as `initialize` and later folder changes gave them. */
+  folders: WorkspaceFolder[] = [];
+  /** Settles when the initial index is built; handlers wait for it. */
+  ready: Promise<void> = Promise.resolve();
+  private readonly listeners: IndexChangeListener[] = [];
+
+  constructor(
+    readonly connection: Connection,
+    modelFactory: ModelFactory,
+  ) {
+    this.workspace = new Workspace(modelFactory);
+  }
+
+  /** True when the client pulls diagnostics (`textDocument/diagnostic`) instead of receiving them. */
+  get pull(): boolean {
+    return this.capabilities.textDocument?.diagnostic !== undefined;
+  }
+
+  /** The absolute paths of the `file:` workspace folders, in order. */
+  folderPaths(): string[] {
+    return this.folders.map((f) => uriToPath(f.uri)).filter((p): p is string => p !== undefined);
+  }
+
+  /** Adds a listener of {@link indexChanged}; listeners run in the order they were added. */
+  onIndexChanged(listener: IndexChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Reports an index change to every listener (diagnostics first, then the client notification). */
+  indexChanged(paths: Iterable<string>, roots: string[]): void {
+    const list = [...paths];
+    for (const l of this.listeners) l(list, roots);
+  }
+
+  /** Logs to the client's output. */
+  log(message: string): void {
+    this.connection.console.log(`[stellar-secrets] ${message}`);
+  }
+
+  /** Logs a failure of `what` to the client's output (the server keeps answering). */
+  logFailure(what: string, e: unknown): void {
+    this.connection.console.error(`[stellar-secrets] ${what} failed: ${(e as Error).stack ?? String(e)}`);
+  }
+
+  /**
+   * Wraps a handler: waits for the initial index, and turns a failure into a log line and
+   * `fallback` (a {@link ResponseError} is passed on to the client as it is).
+   */
+  guard<A extends unknown[], R>(name: string, fallback: R, fn: (...a: A) => R | Promise<R>): (...a: A) => Promise<R> {
+    return async (...a: A): Promise<R> => {
+      try {
+        await this.ready; // edits are already in the index (staged); only the full check may be pending
+        return await fn(...a);
+      } catch (e) {
+        if (e instanceof ResponseError) throw e;
+        this.logFailure(name, e);
+        return fallback;
+      }
+    };
+  }
+}

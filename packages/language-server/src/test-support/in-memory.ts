@@ -1,0 +1,202 @@
+/**
+ * Test support (not part of the package build): the server's handlers on an in-memory
+ * connection (two `PassThrough` streams, no child process), a client on the other end, and a
+ * small secrets repository in a temp folder with TEST-ONLY age keys generated at test time.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { PassThrough } from "node:stream";
+import { pathToFileURL } from "node:url";
+import { encryptSecrets, generateIdentity } from "@stellar-secrets/sops";
+import {
+  ConfigurationRequest,
+  createConnection,
+  createProtocolConnection,
+  DiagnosticRefreshRequest,
+  DidChangeTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  InitializedNotification,
+  InitializeRequest,
+  PublishDiagnosticsNotification,
+  RegistrationRequest,
+  ShutdownRequest,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type ClientCapabilities,
+  type Diagnostic,
+  type ProtocolConnection,
+  type Registration,
+  type ServerCapabilities,
+} from "vscode-languageserver/node";
+import { createCoreModel } from "../core-model.js";
+import { createServer, type Server } from "../server.js";
+import type { ServerState } from "../state.js";
+import type { ModelFactory } from "../workspace.js";
+
+/** Options of {@link startInMemory}. */
+export interface InMemoryOptions {
+  folders: string[];
+  /** Announce pull diagnostics. */
+  pull?: boolean;
+  /** Announce dynamic registration of file watchers (default true). */
+  watch?: boolean;
+  /** What `workspace/configuration` answers for every item. */
+  settings?: Record<string, unknown>;
+  initializationOptions?: Record<string, unknown>;
+  modelFactory?: ModelFactory;
+}
+
+/** A server and its client, connected in memory. */
+export class InMemoryServer {
+  readonly published = new Map<string, Diagnostic[]>();
+  readonly notifications: { method: string; params: unknown }[] = [];
+  readonly registrations: Registration[] = [];
+  readonly logs: string[] = [];
+  refreshes = 0;
+  capabilities: ServerCapabilities = {};
+  private versions = new Map<string, number>();
+
+  readonly state: ServerState;
+
+  constructor(
+    readonly client: ProtocolConnection,
+    private readonly server: Server,
+    private readonly streams: PassThrough[],
+  ) {
+    this.state = server.state;
+  }
+
+  /** Waits until `fn` returns a truthy value (polling), or fails after `ms`. */
+  async waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 10_000): Promise<T> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const v = await fn();
+      if (v) return v;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; server log:\n${this.logs.join("\n")}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Waits for published diagnostics of `uri` matching `pred`. */
+  waitForDiagnostics(uri: string, pred: (d: Diagnostic[]) => boolean): Promise<Diagnostic[]> {
+    return this.waitFor(() => {
+      const d = this.published.get(uri);
+      return d !== undefined && pred(d) ? d : undefined;
+    }, `diagnostics of ${uri}`);
+  }
+
+  async open(uri: string, text: string): Promise<void> {
+    this.versions.set(uri, 1);
+    await this.client.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "yaml", version: 1, text } });
+  }
+
+  async change(uri: string, text: string): Promise<void> {
+    const v = (this.versions.get(uri) ?? 0) + 1;
+    this.versions.set(uri, v);
+    await this.client.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: v }, contentChanges: [{ text }] });
+  }
+
+  /** Shuts the server down (no `exit`: that would end the test process), lets answers in flight arrive, then disposes both ends. */
+  async dispose(): Promise<void> {
+    await this.client.sendRequest(ShutdownRequest.type);
+    await new Promise((r) => setTimeout(r, 20));
+    this.server.dispose();
+    this.client.dispose();
+    this.state.connection.dispose();
+    for (const s of this.streams) s.destroy();
+  }
+}
+
+/** Registers the server on an in-memory connection, runs initialize/initialized and waits for the initial index. */
+export async function startInMemory(options: InMemoryOptions): Promise<InMemoryServer> {
+  const toServer = new PassThrough();
+  const toClient = new PassThrough();
+  const connection = createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient));
+  const created = createServer(connection, { modelFactory: options.modelFactory ?? createCoreModel });
+  const { state } = created;
+  state.documents.listen(connection);
+  connection.listen();
+  const client = createProtocolConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
+  const server = new InMemoryServer(client, created, [toServer, toClient]);
+  client.onNotification(PublishDiagnosticsNotification.type, (p) => {
+    server.published.set(p.uri, p.diagnostics);
+  });
+  client.onUnhandledNotification(({ method, params }) => {
+    if (method === "window/logMessage") server.logs.push((params as { message: string }).message);
+    else server.notifications.push({ method, params });
+  });
+  client.onRequest(ConfigurationRequest.type, (p) => p.items.map(() => options.settings ?? {}));
+  client.onRequest(RegistrationRequest.type, (p) => {
+    server.registrations.push(...p.registrations);
+  });
+  client.onRequest(DiagnosticRefreshRequest.type, () => {
+    server.refreshes++;
+  });
+  client.listen();
+  const capabilities: ClientCapabilities = {
+    workspace: {
+      configuration: true,
+      workspaceFolders: true,
+      didChangeWatchedFiles: { dynamicRegistration: options.watch ?? true },
+      diagnostics: { refreshSupport: true },
+    },
+    textDocument: {},
+  };
+  if (options.pull) capabilities.textDocument!.diagnostic = { dynamicRegistration: false };
+  const init = await client.sendRequest(InitializeRequest.type, {
+    processId: process.pid,
+    rootUri: null,
+    capabilities,
+    initializationOptions: options.initializationOptions,
+    workspaceFolders: options.folders.map((f, i) => ({ uri: pathToFileURL(f).href, name: `folder${i}` })),
+  });
+  server.capabilities = init.capabilities;
+  await client.sendNotification(InitializedNotification.type, {});
+  await server.waitFor(() => server.logs.some((l) => l.includes("indexed")), "the initial index");
+  await state.ready;
+  return server;
+}
+
+/** A temp secrets repository. */
+export interface TempProject {
+  dir: string;
+  path(rel: string): string;
+  uri(rel: string): string;
+  write(rel: string, text: string): void;
+  remove(): void;
+}
+
+/** Creates a secrets repository: stellar.yaml with `environments`, one SOPS file per environment (values encrypted to a TEST-ONLY key made now), and `files`. */
+export async function makeTempProject(secrets: Record<string, Record<string, string>>, files: Record<string, string> = {}): Promise<TempProject> {
+  const dir = mkdtempSync(join(tmpdir(), "stellar-ls-unit-"));
+  const key = await generateIdentity(); // TEST-ONLY
+  const lines = ["version: 1", "environments:"];
+  for (const e of Object.keys(secrets)) lines.push(`  ${e}:`, "    members:", `      alice: ${key.recipient}`);
+  const write = (rel: string, text: string): void => {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), text);
+  };
+  write("stellar.yaml", lines.join("\n") + "\n");
+  for (const [e, values] of Object.entries(secrets)) write(`secrets/${e}.enc.yaml`, await encryptSecrets(new Map(Object.entries(values)), { recipients: [key.recipient] }));
+  for (const [rel, text] of Object.entries(files)) write(rel, text);
+  return {
+    dir,
+    path: (rel) => join(dir, rel),
+    uri: (rel) => pathToFileURL(join(dir, rel)).href,
+    write,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The LSP range of the first occurrence of `needle` in `text` (after `after`, when given), counted independently of the server. */
+export function rangeOf(text: string, needle: string, after?: string): { start: { line: number; character: number }; end: { line: number; character: number } } {
+  const from = after === undefined ? 0 : text.indexOf(after);
+  const i = text.indexOf(needle, from);
+  if (from === -1 || i === -1) throw new Error(`"${needle}" not in the text`);
+  const at = (o: number) => {
+    const before = text.slice(0, o);
+    return { line: before.split("\n").length - 1, character: o - (before.lastIndexOf("\n") + 1) };
+  };
+  return { start: at(i), end: at(i + needle.length) };
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { fromProjectPath, isInside, isUnder, pathToUri, toProjectPath, uriToPath } from "./uris.js";
+
+describe("uris", () => {
+  it("converts file URIs and absolute paths both ways, percent-encoding included", () => {
+    expect(uriToPath("file:///tmp/my%20org/stellar.yaml")).toBe("/tmp/my org/stellar.yaml");
+    expect(pathToUri("/tmp/my org/a#b.yaml")).toBe("file:///tmp/my%20org/a%23b.yaml");
+    expect(uriToPath(pathToUri("/tmp/x/../y/a.yaml"))).toBe("/tmp/y/a.yaml");
+  });
+
+  it("answers undefined for other schemes and malformed file URIs", () => {
+    expect(uriToPath("untitled:Untitled-1")).toBeUndefined();
+    expect(uriToPath("file://remote-host/a.yaml")).toBeUndefined();
+  });
+
+  it("maps absolute paths to the project-relative paths core keys files by, and back", () => {
+    expect(toProjectPath("/org", "/org/connections/hubspot.yaml")).toBe("connections/hubspot.yaml");
+    expect(fromProjectPath("/org", "connections/hubspot.yaml")).toBe("/org/connections/hubspot.yaml");
+  });
+
+  it("tells whether a path is inside a folder", () => {
+    expect(isInside("/org/a.yaml", "/org")).toBe(true);
+    expect(isInside("/org", "/org")).toBe(true);
+    expect(isInside("/organisation/a.yaml", "/org")).toBe(false);
+    expect(isUnder("/org/a.yaml", "/org")).toBe(true);
+    expect(isUnder("/organisation", "/org")).toBe(false);
+  });
+});

@@ -1,0 +1,72 @@
+import { rmSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DidChangeWatchedFilesNotification, FileChangeType } from "vscode-languageserver/node";
+import { FilesChangedNotification, IndexChangedNotification } from "./protocol.js";
+import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+
+const action = (secret: string): string => `kind: action
+name: create_ticket
+connection: hubspot
+method: POST
+path: /tickets
+headers:
+  - { name: X-Api-Key, type: secret, secret: ${secret} }
+`;
+const CONNECTION = `kind: api_connection
+name: hubspot
+base_url: https://api.hubapi.com
+`;
+
+describe("watched files", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  beforeAll(async () => {
+    project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, { "connections/hubspot.yaml": CONNECTION, "actions/create_ticket.yaml": action("zendesk_token") });
+    server = await startInMemory({ folders: [project.dir] });
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  const changed = (uri: string, type: FileChangeType) => server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri, type }] });
+  const indexChanges = () => server.notifications.filter((n) => n.method === IndexChangedNotification.method).length;
+
+  it("asks the client to watch the files it reads and deletions of anything", () => {
+    expect(server.registrations.map((r) => [r.method, r.registerOptions])).toEqual([
+      ["workspace/didChangeWatchedFiles", { watchers: [{ globPattern: "**/*.{yaml,yml,json}" }, { globPattern: "**/*", kind: 4 }] }],
+    ]);
+  });
+
+  it("re-indexes a file created on disk: its diagnostics, the cross-file effect, and indexChanged with the project root", async () => {
+    const before = indexChanges();
+    const text = action("zendesk_tokn").replace("create_ticket", "close_ticket");
+    project.write("actions/close_ticket.yaml", text);
+    await changed(project.uri("actions/close_ticket.yaml"), FileChangeType.Created);
+    const ds = await server.waitForDiagnostics(project.uri("actions/close_ticket.yaml"), (d) => d.length > 0);
+    expect(ds.map((d) => [d.code, d.range])).toEqual([["unknown-secret", rangeOf(text, "zendesk_tokn")]]);
+    await server.waitFor(() => indexChanges() > before, "indexChanged");
+    expect(server.notifications.filter((n) => n.method === IndexChangedNotification.method).at(-1)?.params).toEqual({ roots: [project.dir] });
+  });
+
+  it("an open buffer wins over the disk until it is closed", async () => {
+    const uri = project.uri("actions/close_ticket.yaml");
+    const open = action("zendesk_tokn").replace("create_ticket", "close_ticket");
+    await server.open(uri, open);
+    project.write("actions/close_ticket.yaml", action("zendesk_token").replace("create_ticket", "close_ticket"));
+    await changed(uri, FileChangeType.Changed);
+    await server.client.sendNotification(FilesChangedNotification, { paths: [project.path("actions/close_ticket.yaml")] });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server.published.get(uri)?.map((d) => d.code)).toEqual(["unknown-secret"]);
+  });
+
+  it("a deleted folder drops every indexed file under it (the client reports the folder only)", async () => {
+    project.write("agents/support/actions/refund.yaml", action("zendesk_tokn").replace("create_ticket", "refund"));
+    await server.client.sendNotification(FilesChangedNotification, { paths: [project.path("agents/support/actions/refund.yaml")] });
+    const uri = project.uri("agents/support/actions/refund.yaml");
+    await server.waitForDiagnostics(uri, (d) => d.length > 0);
+    rmSync(project.path("agents"), { recursive: true });
+    await changed(project.uri("agents"), FileChangeType.Deleted);
+    await server.waitForDiagnostics(uri, (d) => d.length === 0);
+  });
+});

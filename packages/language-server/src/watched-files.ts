@@ -1,0 +1,79 @@
+/**
+ * Files changed on disk (`workspace/didChangeWatchedFiles`, and the client's own
+ * `stellarSecrets/filesChanged`): re-read them into the index, drop every indexed file under a
+ * deleted folder, reload the project of a changed stellar.yaml. An open buffer wins over the
+ * disk until it is closed.
+ */
+import { existsSync } from "node:fs";
+import { basename } from "node:path";
+import { DidChangeWatchedFilesNotification, FileChangeType, WatchKind } from "vscode-languageserver/node";
+import type { ProjectLoader } from "./projects.js";
+import type { ServerState } from "./state.js";
+import { uriToPath } from "./uris.js";
+
+/** One changed file. */
+export interface FileChange {
+  path: string;
+  deleted: boolean;
+}
+
+/** Re-reads changed files into the index. */
+export class WatchedFiles {
+  constructor(
+    private readonly state: ServerState,
+    private readonly projects: ProjectLoader,
+  ) {}
+
+  /** Asks the client to watch the files the index reads, plus deletions of anything (when it supports dynamic registration). */
+  async registerWatchers(): Promise<void> {
+    if (!this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) return;
+    await this.state.connection.client.register(DidChangeWatchedFilesNotification.type, {
+      // files we read, plus deletions of anything (a deleted folder arrives as the folder only)
+      watchers: [{ globPattern: "**/*.{yaml,yml,json}" }, { globPattern: "**/*", kind: WatchKind.Delete }],
+    });
+  }
+
+  /** Registers `workspace/didChangeWatchedFiles`. */
+  register(): void {
+    const { state } = this;
+    state.connection.onDidChangeWatchedFiles(
+      state.guard("watched files", undefined, async (params) => {
+        const paths = params.changes
+          .map((c) => ({ path: uriToPath(c.uri), deleted: c.type === FileChangeType.Deleted }))
+          .filter((c): c is FileChange => c.path !== undefined);
+        await this.filesChanged(paths);
+      }),
+    );
+  }
+
+  /** Re-reads files from disk and reports what changed. */
+  async filesChanged(changes: FileChange[]): Promise<void> {
+    const { workspace } = this.state;
+    const affected = new Set<string>();
+    const roots = new Set<string>();
+    const reload = new Set<string>();
+    // A deleted (or moved-away) folder: every indexed file under it is gone too. Editors report the
+    // folder itself, not each file inside it.
+    const expanded: FileChange[] = [];
+    for (const change of changes) {
+      expanded.push(change);
+      if (change.deleted && !existsSync(change.path)) {
+        for (const m of workspace.all()) for (const p of m.indexedUnder(change.path)) expanded.push({ path: p, deleted: true });
+      }
+    }
+    for (const { path, deleted } of expanded) {
+      if (basename(path) === "stellar.yaml") {
+        if (!workspace.isOpen(path)) reload.add(path);
+        continue;
+      }
+      if (workspace.isOpen(path)) continue; // the buffer wins until it is closed
+      const model = workspace.projectOf(path) ?? workspace.all().find((m) => m.owns(path));
+      if (model === undefined) continue;
+      const text = deleted ? undefined : await workspace.read(path);
+      for (const p of model.update(path, text)) affected.add(p);
+      roots.add(model.root);
+    }
+    for (const c of reload) await this.projects.reloadProject(c);
+    if (affected.size > 0 || roots.size > 0) this.state.indexChanged(affected, [...roots]);
+  }
+}
