@@ -25,6 +25,11 @@ export const ENVIRONMENT_NAME_PATTERN = "^[a-z][a-z0-9_-]*$";
 export const MEMBER_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._@-]*$";
 /** Pattern of age X25519 recipients (bech32, 58 data characters). */
 export const AGE_RECIPIENT_PATTERN = "^age1[02-9ac-hj-np-z]{58}$";
+/**
+ * Pattern of a member's key: an age X25519 recipient, or an SSH ed25519 public key
+ * (`ssh-ed25519 AAAA…`, 68 base64 characters, an optional comment after one space).
+ */
+export const MEMBER_KEY_PATTERN = "^(age1[02-9ac-hj-np-z]{58}|ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI[A-Za-z0-9+/]{43}( [^\\r\\n]*)?)$";
 /** Pattern of `secrets_dir`: a relative folder inside the repository (no `..`, not the root itself). */
 export const SECRETS_DIR_PATTERN = "^(?!/)(?![A-Za-z]:)(?!(\\./*)+$)(?!.*(^|/)\\.\\.(/|$))[^\\\\]+$";
 /** Pattern of HTTP header names (RFC 9110 tokens), as the resolver checks them. */
@@ -220,7 +225,7 @@ export const STELLAR_SCHEMA: JsonSchema = {
     },
     environments: {
       type: "object",
-      description: "Environments in display order; each lists its members (name -> age public key).",
+      description: "Environments in display order; each lists its members (name -> age public key, or SSH ed25519 public key).",
       minProperties: 1,
       propertyNames: { pattern: ENVIRONMENT_NAME_PATTERN },
       additionalProperties: {
@@ -229,7 +234,7 @@ export const STELLAR_SCHEMA: JsonSchema = {
           members: {
             type: ["object", "null"],
             propertyNames: { pattern: MEMBER_NAME_PATTERN },
-            additionalProperties: { type: "string", pattern: AGE_RECIPIENT_PATTERN },
+            additionalProperties: { type: "string", pattern: MEMBER_KEY_PATTERN },
           },
         },
         additionalProperties: false,

@@ -12,6 +12,7 @@ import {
   defaultKeyFilePath,
   generateIdentity,
   identityToRecipient,
+  isAgeIdentity,
   isAgeRecipient,
   writeFileAtomic,
 } from "@stellar-secrets/sops";
@@ -118,7 +119,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     recipient = f.recipient;
   } else {
     const ids = identitiesFor(ctx);
-    const first = ids.identities[0];
+    // An age identity only: an SSH key found in ~/.ssh becomes a member only when asked for
+    // (`members add NAME "ssh-ed25519 …"`), never silently.
+    const first = ids.identities.find(isAgeIdentity);
     if (first !== undefined) {
       recipient = await identityToRecipient(first);
     } else {
