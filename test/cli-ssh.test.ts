@@ -6,7 +6,7 @@
  * and age-keygen (TEST-ONLY).
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parse } from "./helpers/yaml.js";
@@ -110,6 +110,19 @@ describe("SSH ed25519 members", () => {
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(s.home, ".ssh", "id_ed25519")], { stdio: "ignore" });
     expect((await s.run(["init", "--env", "production"])).code).toBe(0);
     expect(parse(s.read("stellar.yaml")).environments.production.members.alice).toMatch(/^age1/);
+  });
+
+  it("init --recipient takes an SSH key: the first member decrypts with ~/.ssh/id_ed25519 alone, and no age key is created", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    const dana = sshMember(s, "dana");
+    const init = await s.run(["init", "--env", "production", "--member", "dana", "--recipient", dana.pub]);
+    expect(init.stderr).toBe("");
+    expect(init.code).toBe(0);
+    expect(parse(s.read("stellar.yaml")).environments.production.members).toEqual({ dana: dana.normalized });
+    expect(existsSync(s.defaultKeyFile)).toBe(false);
+    expect((await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { env: asUser(dana.home), input: "v-dana" })).code).toBe(0);
+    expect((await s.run(["get", "stripe_api_key", "--env", "production"], { env: asUser(dana.home) })).stdout).toBe("v-dana");
   });
 
   it("a passphrase-protected ~/.ssh/id_ed25519 is named as unusable when nothing else decrypts (NO_IDENTITY, exit 10)", async () => {

@@ -181,3 +181,21 @@ describe("ssh recipients in secrets files", () => {
     expect((await decryptSecrets(await updateKeys(previous, [k.publicLine, other.publicLine]), [other.privateText])).values.get("K")).toBe("v");
   });
 });
+
+describe("foreign ssh labels", () => {
+  it("a label written by sops with a comment (even one YAML would cut at ` #`) is kept, quoted when needed, and read back the same", async () => {
+    const k = makeKey();
+    const other = makeKey();
+    const text = await encryptSecrets(new Map([["K", "v"]]), { recipients: [k.publicLine] });
+    const label = `${normalizeRecipient(k.publicLine)} ops #1`;
+    const foreign = text.replace(`recipient: ${normalizeRecipient(k.publicLine)}`, `recipient: ${JSON.stringify(label)}`);
+    const previous = await decryptSecrets(foreign, [k.privateText]);
+    expect(previous.file.metadata.age[0]!.recipient).toBe(label);
+    expect(previous.file.recipients).toEqual([normalizeRecipient(k.publicLine)]);
+    const written = await updateKeys(previous, [normalizeRecipient(k.publicLine), other.publicLine]);
+    expect(written).toContain(`recipient: ${JSON.stringify(label)}\n`);
+    const again = parseSecretsFile(written);
+    expect(again.metadata.age[0]).toEqual(previous.file.metadata.age[0]);
+    expect((await decryptSecrets(written, [other.privateText])).values.get("K")).toBe("v");
+  });
+});
