@@ -68,6 +68,12 @@ describe("SSH public keys", () => {
     // right length and prefix, but the key length byte says 33
     expect(() => parseSshEd25519PublicKey(`ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIZ${"A".repeat(42)}`)).toThrow(expect.objectContaining({ code: "MALFORMED_FILE" }));
     expect(isSshEd25519Recipient("ssh-rsa AAAAB3NzaC1yc2E")).toBe(false);
+    // (0, -1), a point of order 2: on the curve, but X25519 with it is all zeros
+    const order2 = Buffer.alloc(32, 0xff);
+    order2[0] = 0xec;
+    order2[31] = 0x7f;
+    const wire = Buffer.concat([Buffer.from("0000000b", "hex"), Buffer.from("ssh-ed25519"), Buffer.from("00000020", "hex"), order2]);
+    expect(() => parseSshEd25519PublicKey(`ssh-ed25519 ${wire.toString("base64")}`)).toThrow(expect.objectContaining({ code: "MALFORMED_FILE" }));
   });
 
   it("wrapDataKey refuses an ssh-rsa recipient with UNSUPPORTED", async () => {

@@ -107,7 +107,7 @@ export function parseSshEd25519PublicKey(text: string): SshEd25519PublicKey {
     throw new SopsError("MALFORMED_FILE", "not a valid ssh-ed25519 public key (bad wire encoding)");
   }
   const montgomery = edwardsToMontgomery(ed25519);
-  if (montgomery === undefined) throw new SopsError("MALFORMED_FILE", "the ssh-ed25519 public key is not a valid Ed25519 point");
+  if (montgomery === undefined || isLowOrder(montgomery)) throw new SopsError("MALFORMED_FILE", "the ssh-ed25519 public key is not a usable Ed25519 point");
   return { normalized, wire, ed25519, montgomery };
 }
 
@@ -187,6 +187,16 @@ function x25519(scalar: Uint8Array, u: Uint8Array): Buffer {
 function x25519Base(scalar: Uint8Array): Buffer {
   return createPublicKey(x25519PrivateKey(scalar)).export({ format: "der", type: "spki" }).subarray(SPKI_X25519.length);
 }
+/** True for a point of small order: X25519 with it gives all zeros (and node refuses it), for any scalar. */
+function isLowOrder(u: Uint8Array): boolean {
+  try {
+    x25519(LOW_ORDER_PROBE, u);
+    return false;
+  } catch {
+    return true;
+  }
+}
+const LOW_ORDER_PROBE = Buffer.alloc(32, 0x5a);
 function hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array): Buffer {
   return Buffer.from(hkdfSync("sha256", ikm, salt, info, 32));
 }
