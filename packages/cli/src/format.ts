@@ -32,6 +32,8 @@ export function plural(count: number, word: string, pluralWord = `${word}s`): st
 
 /** A shortened age recipient for tables: `age1abcd…wxyz`. */
 export function shortRecipient(recipient: string): string {
+  // every ssh-ed25519 key starts with the same 36 characters: show the type and the end instead
+  if (recipient.startsWith("ssh-")) return `${recipient.split(" ")[0]} …${recipient.slice(-8)}`;
   return recipient.length <= 20 ? recipient : `${recipient.slice(0, 10)}…${recipient.slice(-6)}`;
 }
 

@@ -102,6 +102,25 @@ colour: blue
     expect(diagnostics.find((d) => d.line === 9)?.message).toBe('unknown field "colour"');
   });
 
+  it("accepts SSH ed25519 members and normalises them to `ssh-ed25519 AAAA…` (comment dropped); refuses ssh-rsa", () => {
+    const ssh = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINtlsIu9U9RB/IG2860u/xrNi/2A6rWX5oq0OZVLuOws";
+    const text = `version: 1
+environments:
+  production:
+    members:
+      alice: ${ALICE}
+      bob: "${ssh} bob@laptop"
+      carol: ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ carol@host
+`;
+    const { config, diagnostics } = parseProjectConfig(text, "/r/stellar.yaml");
+    expect(config?.environments[0]?.members.slice(0, 2)).toEqual([
+      { name: "alice", recipient: ALICE },
+      { name: "bob", recipient: ssh },
+    ]);
+    expect(diagnostics.map((d) => [d.rule, d.line, d.column])).toEqual([["schema", 7, 14]]);
+    expect(diagnostics[0]?.message).toContain("ssh-ed25519");
+  });
+
   it("reports a YAML syntax error and returns no config", () => {
     const { config, diagnostics } = parseProjectConfig("version: 1\nenvironments: [\n", "/r/stellar.yaml");
     expect(config).toBeUndefined();

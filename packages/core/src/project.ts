@@ -6,6 +6,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { CATALOG_FILE, DEFAULT_SECRETS_DIR, environmentFileName, normalizeSecretsDir, PROJECT_FILE } from "@stellar-secrets/sops";
 import { Document, isMap, isScalar, parseDocument, Scalar, YAMLMap, type Node } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
+import { normalizeRecipient } from "@stellar-secrets/sops";
 import { CoreError } from "./errors.js";
 import { LineIndex } from "./position.js";
 import { isRuleId, type Severity } from "./rules.js";
@@ -15,9 +16,14 @@ import { schemaDiagnostics, validatorFor } from "./validate.js";
 
 export type { Severity } from "./rules.js";
 
-/** A member of an environment: a name and an age X25519 public key. */
+/** A member of an environment: a name and a key. */
 export interface Member {
   name: string;
+  /**
+   * An age X25519 public key (`age1…`), or an SSH ed25519 public key normalised to
+   * `ssh-ed25519 AAAA…` (comment dropped: `normalizeRecipient` of @stellar-secrets/sops), the form
+   * file stanza labels are compared in.
+   */
   recipient: string;
 }
 
@@ -100,7 +106,7 @@ export function parseProjectConfig(text: string, path: string): { config: Projec
       const m = body !== null && typeof body === "object" ? (body as Record<string, unknown>).members : undefined;
       if (m !== null && typeof m === "object" && !Array.isArray(m)) {
         for (const [member, recipient] of Object.entries(m as Record<string, unknown>)) {
-          if (typeof recipient === "string") members.push({ name: member, recipient: recipient.trim() });
+          if (typeof recipient === "string") members.push({ name: member, recipient: normalizeRecipient(recipient) });
         }
       }
       environments.push({ name, members });

@@ -5,7 +5,7 @@
  * name is reported by the `unknown-secret` / `invalid-secret-name` rules with a suggestion.
  */
 import { RULES } from "./rules.js";
-import { ENVIRONMENT_NAME_PATTERN, MEMBER_NAME_PATTERN, SECRETS_DIR_PATTERN } from "@stellar-secrets/sops";
+import { ENVIRONMENT_NAME_PATTERN, MEMBER_KEY_PATTERN, MEMBER_NAME_PATTERN, SECRETS_DIR_PATTERN } from "@stellar-secrets/sops";
 
 /** Base of every schema's `$id`. */
 export const SCHEMA_BASE_URI = "https://stellar-secrets.dev/schemas/";
@@ -21,7 +21,7 @@ export type ConfigKind = (typeof CONFIG_KINDS)[number];
 /** Pattern of object names (connectors, connections, actions, agents). */
 export const OBJECT_NAME_PATTERN = "^[A-Za-z][A-Za-z0-9_.-]*$";
 /** Patterns of environment names, member names and `secrets_dir` (owned by the layout in `@stellar-secrets/sops`). */
-export { ENVIRONMENT_NAME_PATTERN, MEMBER_NAME_PATTERN, SECRETS_DIR_PATTERN } from "@stellar-secrets/sops";
+export { ENVIRONMENT_NAME_PATTERN, MEMBER_KEY_PATTERN, MEMBER_NAME_PATTERN, SECRETS_DIR_PATTERN } from "@stellar-secrets/sops";
 /** Pattern of age X25519 recipients (bech32, 58 data characters). */
 export const AGE_RECIPIENT_PATTERN = "^age1[02-9ac-hj-np-z]{58}$";
 /** Pattern of HTTP header names (RFC 9110 tokens), as the resolver checks them. */
@@ -217,7 +217,7 @@ export const STELLAR_SCHEMA: JsonSchema = {
     },
     environments: {
       type: "object",
-      description: "Environments in display order; each lists its members (name -> age public key).",
+      description: "Environments in display order; each lists its members (name -> age public key, or SSH ed25519 public key).",
       minProperties: 1,
       propertyNames: { pattern: ENVIRONMENT_NAME_PATTERN },
       additionalProperties: {
@@ -226,7 +226,7 @@ export const STELLAR_SCHEMA: JsonSchema = {
           members: {
             type: ["object", "null"],
             propertyNames: { pattern: MEMBER_NAME_PATTERN },
-            additionalProperties: { type: "string", pattern: AGE_RECIPIENT_PATTERN },
+            additionalProperties: { type: "string", pattern: MEMBER_KEY_PATTERN },
           },
         },
         additionalProperties: false,

@@ -4,7 +4,7 @@
  * `@stellar-secrets/sops`'s `parseSecretsFile`. Broken files still give their names (read with
  * a plain YAML fallback) plus `unencrypted-secrets-file` diagnostics.
  */
-import { decodeUtf8, isSopsEncrypted, isSopsError, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
+import { decodeUtf8, isSopsEncrypted, isSopsError, normalizeRecipient, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, type TextRange } from "./position.js";
@@ -250,7 +250,7 @@ function fallback(text: string, result: EnvironmentFile): void {
           result.recipients = js
             .map((s) => (s !== null && typeof s === "object" ? (s as Record<string, unknown>).recipient : undefined))
             .filter((r): r is string => typeof r === "string")
-            .map((r) => r.trim());
+            .map(normalizeRecipient);
         }
       }
       continue;

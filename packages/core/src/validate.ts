@@ -10,6 +10,7 @@ import type { LineIndex, TextRange } from "./position.js";
 import type { Severity } from "./rules.js";
 import {
   AGE_RECIPIENT_PATTERN,
+  MEMBER_KEY_PATTERN,
   ENVIRONMENT_NAME_PATTERN,
   HEADER_NAME_PATTERN,
   MEMBER_NAME_PATTERN,
@@ -84,6 +85,7 @@ function firstKeyRange(node: Node | undefined): TextRange | undefined {
 /** Human wording of the schemas' patterns. */
 const PATTERN_WORDS: Record<string, string> = {
   [AGE_RECIPIENT_PATTERN]: "is not an age X25519 public key (age1 followed by 58 lowercase bech32 characters)",
+  [MEMBER_KEY_PATTERN]: "is not a member key: an age X25519 public key (age1 followed by 58 lowercase bech32 characters) or an SSH ed25519 public key (ssh-ed25519 AAAA…)",
   [ENVIRONMENT_NAME_PATTERN]: "is not a valid environment name (lowercase letters, digits, _ and -, starting with a letter)",
   [HEADER_NAME_PATTERN]: "is not a valid HTTP header name: letters, digits and !#$%&'*+.^_`|~- only",
   [MEMBER_NAME_PATTERN]: "is not a valid member name (letters, digits, ., _, @ and -)",

@@ -18,7 +18,7 @@ import {
   isAgeRecipient,
   parseIdentityFile,
 } from "./index.js";
-import { assertNoLeak, haveAgeCli, tempDir, testKey } from "../test-fixtures/support.js";
+import { assertNoLeak, haveAgeCli, openSshTestKey, tempDir, testKey } from "../test-fixtures/support.js";
 
 const alice = testKey("alice");
 const bob = testKey("bob");
@@ -230,5 +230,43 @@ describe("generateIdentity / identityToRecipient / isAgeRecipient", () => {
     expect(isAgeRecipient(` ${alice.recipient}`)).toBe(false);
     expect(isAgeRecipient(alice.identity)).toBe(false);
     expect(isAgeRecipient("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGarbage")).toBe(false);
+  });
+});
+
+describe("SSH keys as identities (sops 3.10+: SOPS_AGE_SSH_PRIVATE_KEY_FILE, ~/.ssh/id_ed25519)", () => {
+  it("~/.ssh/id_ed25519 under the given home decrypts a file wrapped to its public key; age identities come first", async () => {
+    const key = openSshTestKey();
+    put("home/.ssh/id_ed25519", key.privateText);
+    put("home/.config/sops/age/keys.txt", readFileSync(alice.path, "utf8"));
+    const ids = findIdentities({ env: {}, home: join(dir, "home") });
+    expect(ids.identities).toEqual([alice.identity, key.privateText]);
+    expect(ids.sources).toContain(`${join(dir, "home/.ssh/id_ed25519")} (1 SSH key)`);
+    assertNoLeak({ message: ids.sources.join("\n") }, [key.privateText.split("\n")[1]!.slice(0, 40)]);
+    const text = await encryptSecrets(new Map([["K", "v-ssh"]]), { recipients: [key.publicLine] });
+    expect((await decryptSecrets(text, ids)).values.get("K")).toBe("v-ssh");
+  });
+
+  it("SOPS_AGE_SSH_PRIVATE_KEY_FILE is read (and a missing one is a problem, not a crash); the same key twice counts once", () => {
+    const key = openSshTestKey();
+    const f = put("elsewhere/deploy_key", key.privateText);
+    put("home/.ssh/id_ed25519", key.privateText);
+    const ids = findIdentities({ env: { SOPS_AGE_SSH_PRIVATE_KEY_FILE: f }, home: join(dir, "home") });
+    expect(ids.identities).toEqual([key.privateText]);
+    expect(ids.sources.join("\n")).toContain(`SOPS_AGE_SSH_PRIVATE_KEY_FILE=${f} (1 SSH key)`);
+    const missing = findIdentities({ env: { SOPS_AGE_SSH_PRIVATE_KEY_FILE: join(dir, "nope") }, home: join(dir, "nohome") });
+    expect(missing.identities).toEqual([]);
+    expect(missing.problems!.join("\n")).toContain(join(dir, "nope"));
+  });
+
+  it("a passphrase-protected or ssh-rsa key is noted as unusable, without key material", () => {
+    const enc = openSshTestKey({ cipher: "aes256-ctr" });
+    put("home/.ssh/id_ed25519", enc.privateText);
+    put("home/.ssh/id_rsa", "-----BEGIN OPENSSH PRIVATE KEY-----\nnot read\n-----END OPENSSH PRIVATE KEY-----\n");
+    const ids = findIdentities({ env: {}, home: join(dir, "home") });
+    expect(ids.identities).toEqual([]);
+    const report = [...ids.sources, ...(ids.problems ?? [])].join("\n");
+    expect(report).toContain(`${join(dir, "home/.ssh/id_ed25519")} (unusable: passphrase-protected)`);
+    expect(report).toContain(`${join(dir, "home/.ssh/id_rsa")} (not used: ssh-rsa keys are not supported)`);
+    assertNoLeak({ message: report }, [enc.privateText.split("\n")[1]!.slice(0, 40)]);
   });
 });

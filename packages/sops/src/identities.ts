@@ -1,15 +1,21 @@
 /**
- * Finding age identities the way sops does (spec §7, 3.8+ semantics: every source merged):
- * `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, then the default key file. Never runs a command.
+ * Finding age identities the way sops does (spec §7, 3.11+ semantics: every source merged):
+ * `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, the default key file, then the SSH keys
+ * (`SOPS_AGE_SSH_PRIVATE_KEY_FILE`, `~/.ssh/id_ed25519`). Never runs a command.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { isAgeIdentity } from "./age.js";
 import { SopsError } from "./errors.js";
+import { parseOpenSshPrivateKey } from "./ssh.js";
 
 /** Identities found, and a description of every place looked at (for error messages). */
 export interface Identities {
+  /**
+   * `AGE-SECRET-KEY-1…` lines, and the full text of OpenSSH ed25519 private keys
+   * (`-----BEGIN OPENSSH PRIVATE KEY-----…`), which the decrypting functions accept too.
+   */
   identities: string[];
   sources: string[];
   /** Problems with sources that were present but unusable (never contains key material). */
@@ -55,7 +61,14 @@ export function parseIdentityFile(text: string, source: string): string[] {
   return out;
 }
 
-/** Collects identities from every sops source, merged, in sops order. Missing sources are noted, not fatal. */
+/**
+ * Collects identities from every sops source, merged: `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, the
+ * default key file, then the SSH sources sops 3.10+ reads: `SOPS_AGE_SSH_PRIVATE_KEY_FILE` and
+ * `~/.ssh/id_ed25519` (unencrypted ed25519 keys only; age identities come first, so callers that
+ * take the first identity keep getting an age key when there is one). `~/.ssh/id_rsa`, which sops
+ * also reads, is only noted: ssh-rsa is not supported. Missing sources are noted, not fatal;
+ * sources and problems never hold key material.
+ */
 export function findIdentities(options: IdentityLookupOptions = {}): Identities {
   const env = options.env ?? process.env;
   const identities: string[] = [];
@@ -87,6 +100,34 @@ export function findIdentities(options: IdentityLookupOptions = {}): Identities 
   } else sources.push("SOPS_AGE_KEY_FILE (not set)");
   const def = defaultKeyFilePath(options);
   readSource(def, def, false);
+
+  const takeSsh = (path: string, label: string, required: boolean): void => {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      sources.push(`${label} (${code === "ENOENT" ? "not found" : "unreadable"})`);
+      if (required || code !== "ENOENT") problems.push(`${label}: ${code === "ENOENT" ? "file not found" : `cannot read (${code ?? "error"})`}`);
+      return;
+    }
+    try {
+      parseOpenSshPrivateKey(text, label);
+      identities.push(text);
+      sources.push(`${label} (1 SSH key)`);
+    } catch (e) {
+      problems.push((e as Error).message);
+      const reason = (e as SopsError).code === "UNSUPPORTED" ? (/passphrase/.test((e as Error).message) ? "passphrase-protected" : "unsupported key type") : "not a valid key";
+      sources.push(`${label} (unusable: ${reason})`);
+    }
+  };
+  const sshFile = env.SOPS_AGE_SSH_PRIVATE_KEY_FILE;
+  if (sshFile !== undefined && sshFile !== "") takeSsh(sshFile, `SOPS_AGE_SSH_PRIVATE_KEY_FILE=${sshFile}`, true);
+  else sources.push("SOPS_AGE_SSH_PRIVATE_KEY_FILE (not set)");
+  const sshDir = join(options.home ?? homedir(), ".ssh");
+  takeSsh(join(sshDir, "id_ed25519"), join(sshDir, "id_ed25519"), false);
+  const rsa = join(sshDir, "id_rsa");
+  if (existsSync(rsa)) sources.push(`${rsa} (not used: ssh-rsa keys are not supported)`);
   return { identities: [...new Set(identities)], sources, problems };
 }
 

@@ -27,6 +27,7 @@ export {
   environmentOfFileName,
   MAX_CONFIG_FILE_BYTES,
   MAX_SECRETS_FILE_BYTES,
+  MEMBER_KEY_PATTERN,
   MEMBER_NAME_PATTERN,
   normalizeSecretsDir,
   PROJECT_FILE,
@@ -60,7 +61,19 @@ export {
   type DocumentOptions,
 } from "./document.js";
 export { defaultKeyFilePath, findIdentities, parseIdentityFile, type Identities, type IdentityLookupOptions } from "./identities.js";
-export { generateIdentity, identityToRecipient, isAgeIdentity, isAgeRecipient, unwrapDataKey, wrapDataKey } from "./age.js";
+export { generateIdentity, identityToRecipient, isAgeIdentity, isAgeRecipient, isRecipient, unwrapDataKey, wrapDataKey } from "./age.js";
+export {
+  SshEd25519Identity,
+  SshEd25519Recipient,
+  edwardsToMontgomery,
+  isOpenSshPrivateKey,
+  isSshEd25519Recipient,
+  looksLikeSshPublicKey,
+  normalizeRecipient,
+  parseOpenSshPrivateKey,
+  parseSshEd25519PublicKey,
+  type SshEd25519PublicKey,
+} from "./ssh.js";
 export { computeMac, macAad } from "./mac.js";
 export { WRITTEN_SOPS_VERSION } from "./metadata.js";
 export {

@@ -22,6 +22,11 @@ export const ENVIRONMENT_NAME_PATTERN = "^[a-z][a-z0-9_-]*$";
 /** Pattern of member names (stellar.yaml `members` keys). */
 export const MEMBER_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._@-]*$";
 /** Pattern of `secrets_dir`: a relative folder inside the repository (no `..`, not the root itself). */
+/**
+ * Pattern of a member's key: an age X25519 recipient, or an SSH ed25519 public key
+ * (`ssh-ed25519 AAAA…`, 68 base64 characters, an optional comment after one space).
+ */
+export const MEMBER_KEY_PATTERN = "^(age1[02-9ac-hj-np-z]{58}|ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI[A-Za-z0-9+/]{43}( [^\\r\\n]*)?)$";
 export const SECRETS_DIR_PATTERN = "^(?!/)(?![A-Za-z]:)(?!(\\./*)+$)(?!.*(^|/)\\.\\.(/|$))[^\\\\]+$";
 /** What a secret name must match. */
 export const SECRET_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;

@@ -107,6 +107,15 @@ export interface WrittenMetadata {
   version: string;
 }
 
+/**
+ * A recipient label as a YAML scalar: plain when YAML reads it back unchanged (every `age1…` and
+ * `ssh-ed25519 AAAA…` label), else double-quoted (a kept foreign label with, say, ` #` in an SSH
+ * key comment).
+ */
+function yamlRecipient(r: string): string {
+  return /^[A-Za-z0-9][A-Za-z0-9+/=@._-]*( [A-Za-z0-9+/=@._-]+)*$/.test(r) ? r : JSON.stringify(r);
+}
+
 /** The oldest release this package writes: age recipients need sops 3.7. */
 const OLDEST_WRITTEN = "3.7.0";
 
@@ -135,8 +144,9 @@ export function renderMetadataYaml(meta: WrittenMetadata): string {
   for (const s of meta.age) {
     const enc = s.enc.endsWith("\n") ? s.enc.slice(0, -1) : s.enc;
     const block = enc.split("\n").map((line) => `            ${line}`);
-    if (sorted) out.push("        - enc: |", ...block, `          recipient: ${s.recipient}`);
-    else out.push(`        - recipient: ${s.recipient}`, "          enc: |", ...block);
+    const recipient = yamlRecipient(s.recipient);
+    if (sorted) out.push("        - enc: |", ...block, `          recipient: ${recipient}`);
+    else out.push(`        - recipient: ${recipient}`, "          enc: |", ...block);
   }
   out.push(`    lastmodified: "${meta.lastmodified}"`);
   out.push(`    mac: ${meta.mac}`);

@@ -7,6 +7,7 @@ import { isMap, isScalar, isSeq, isAlias, parseAllDocuments, parseDocument, type
 import { unwrapDataKey, wrapDataKey } from "./age.js";
 import { SopsError } from "./errors.js";
 import { toIdentities, type Identities } from "./identities.js";
+import { normalizeRecipient } from "./ssh.js";
 import { MacBuilder, encryptMac, verifyMac } from "./mac.js";
 import { MAX_SECRETS_FILE_BYTES } from "./layout.js";
 import { LineIndex, type Position } from "./position.js";
@@ -203,7 +204,7 @@ function parseFlatGeneral(text: string, format: "yaml" | "json", file?: string):
       hint: "secrets files must be written by `stellar-secrets set` or sops; if plaintext was committed, rotate those credentials",
     });
   }
-  return { format, entries, metadata, recipients: metadata.age.map((s) => s.recipient), metadataRange };
+  return { format, entries, metadata, recipients: metadata.age.map((s) => normalizeRecipient(s.recipient)), metadataRange };
 }
 
 /**
@@ -243,7 +244,7 @@ export function parseSecretsFile(text: string, options: ParseOptions = {}): Secr
         format,
         entries: fast.entries,
         metadata,
-        recipients: metadata.age.map((s) => s.recipient),
+        recipients: metadata.age.map((s) => normalizeRecipient(s.recipient)),
         metadataRange: { start: fast.sopsOffset, end: text.length },
       };
     }
@@ -422,7 +423,7 @@ function render(entries: readonly { name: string; raw: string }[], meta: Written
 }
 
 function uniqueRecipients(recipients: readonly string[]): string[] {
-  const out = [...new Set(recipients.map((r) => r.trim()))];
+  const out = [...new Set(recipients.map(normalizeRecipient))];
   if (out.length === 0) {
     throw new SopsError("NO_RECIPIENTS", "a secrets file needs at least one age recipient", { hint: "add a member to the environment first" });
   }
@@ -512,7 +513,7 @@ export async function reencryptSecrets(previous: DecryptedSecrets, values: Reado
  * only new recipients get the data key wrapped for them.
  */
 async function stanzasFor(previous: DecryptedSecrets, recipients: readonly string[]): Promise<AgeStanza[]> {
-  const kept = new Map(previous.file.metadata.age.map((s) => [s.recipient, s] as const));
+  const kept = new Map(previous.file.metadata.age.map((s) => [normalizeRecipient(s.recipient), s] as const));
   const wanted = uniqueRecipients(recipients);
   const fresh = await wrapAll(previous.dataKey, wanted.filter((r) => !kept.has(r)));
   const byRecipient = new Map(fresh.map((s) => [s.recipient, s] as const));

@@ -10,6 +10,7 @@ import { basename, dirname, join } from "node:path";
 import { SopsError } from "./errors.js";
 import type { Identities } from "./identities.js";
 import { MAX_SECRETS_FILE_BYTES } from "./layout.js";
+import { normalizeRecipient } from "./ssh.js";
 import {
   decodeUtf8,
   decryptSecrets,
@@ -260,8 +261,9 @@ function sameEntries(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, stri
 }
 
 function sameRecipients(a: readonly string[], b: readonly string[]): boolean {
-  const x = new Set(a.map((r) => r.trim()));
-  return x.size === new Set(b).size && b.every((r) => x.has(r));
+  const x = new Set(a.map(normalizeRecipient));
+  const y = new Set(b.map(normalizeRecipient));
+  return x.size === y.size && [...y].every((r) => x.has(r));
 }
 
 /** Creates a new secrets file (new data key). @throws SopsError IO_ERROR when it already exists. */

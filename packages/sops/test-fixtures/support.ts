@@ -5,7 +5,7 @@
  * wrapping), so tests of the reader do not depend on the writer under test, plus helpers for the
  * test-only keys and for checking that errors never leak plaintext or key material.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, generateKeyPairSync, randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -217,4 +217,55 @@ export async function catchError(fn: () => unknown): Promise<unknown> {
     return e;
   }
   throw new Error("expected an error, but the call succeeded");
+}
+
+// ---------------------------------------------------------------------------------------------
+// OpenSSH ed25519 keys made in memory (TEST-ONLY)
+// ---------------------------------------------------------------------------------------------
+
+function sshString(b: Buffer | string): Buffer {
+  const data = typeof b === "string" ? Buffer.from(b, "latin1") : b;
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  return Buffer.concat([len, data]);
+}
+function uint32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
+
+/**
+ * A new TEST-ONLY ed25519 key (node:crypto) encoded as OpenSSH writes it (openssh-key-v1, cipher
+ * "none" unless `cipher` says otherwise), plus its `ssh-ed25519 AAAA… comment` public line.
+ */
+export function openSshTestKey(options: { cipher?: string; type?: string; comment?: string; tamper?: (priv: Buffer) => void } = {}): { privateText: string; publicLine: string; seed: Buffer; pub: Buffer } {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const seed = privateKey.export({ format: "der", type: "pkcs8" }).subarray(16);
+  const pub = publicKey.export({ format: "der", type: "spki" }).subarray(12);
+  const type = options.type ?? "ssh-ed25519";
+  const wire = Buffer.concat([sshString(type), sshString(pub)]);
+  const secret = Buffer.concat([seed, pub]);
+  if (options.tamper) options.tamper(secret);
+  let priv = Buffer.concat([uint32(0x01020304), uint32(0x01020304), sshString(type), sshString(pub), sshString(secret), sshString(options.comment ?? "test@example")]);
+  const pad: number[] = [];
+  for (let i = 1; (priv.length + pad.length) % 8 !== 0; i++) pad.push(i);
+  priv = Buffer.concat([priv, Buffer.from(pad)]);
+  const cipher = options.cipher ?? "none";
+  const body = Buffer.concat([
+    Buffer.from("openssh-key-v1\0", "latin1"),
+    sshString(cipher),
+    sshString(cipher === "none" ? "none" : "bcrypt"),
+    sshString(cipher === "none" ? "" : Buffer.alloc(24)),
+    uint32(1),
+    sshString(wire),
+    sshString(priv),
+  ]);
+  const b64 = body.toString("base64").replace(/.{70}/g, "$&\n");
+  return {
+    privateText: `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64}\n-----END OPENSSH PRIVATE KEY-----\n`,
+    publicLine: `${type} ${wire.toString("base64")} ${options.comment ?? "test@example"}`,
+    seed,
+    pub,
+  };
 }

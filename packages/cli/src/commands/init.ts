@@ -16,7 +16,10 @@ import {
   defaultKeyFilePath,
   generateIdentity,
   identityToRecipient,
+  isAgeIdentity,
   isAgeRecipient,
+  isSshEd25519Recipient,
+  normalizeRecipient,
   writeFileAtomic,
 } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
@@ -44,7 +47,8 @@ Refuses to run where stellar.yaml, .sops.yaml or an environment file already exi
 Options:
   --env LIST           environments, comma-separated (default: development,staging,production)
   --member NAME        your member name (default: $USER, else your git user)
-  --recipient AGE_KEY  use this age public key instead of your identity's (no identity is created)
+  --recipient AGE_KEY  use this public key instead of your identity's (no identity is created): an age
+                       key, or an SSH ed25519 key ("ssh-ed25519 AAAA...", quoted)
   --secrets-dir DIR    folder of the encrypted files (default: secrets)
   --json               print what was created as JSON
 
@@ -115,13 +119,15 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   let recipient: string;
   let newIdentity: { keyFile: string; identity: string } | undefined;
   if (f.recipient !== undefined) {
-    if (!isAgeRecipient(f.recipient)) {
-      throw new CliError("INVALID_MEMBER", "init: --recipient is not an age X25519 public key (age1...)");
+    if (!isAgeRecipient(f.recipient) && !isSshEd25519Recipient(f.recipient)) {
+      throw new CliError("INVALID_MEMBER", "init: --recipient is not an age X25519 public key (age1...) or an SSH ed25519 public key (\"ssh-ed25519 AAAA...\")");
     }
-    recipient = f.recipient;
+    recipient = normalizeRecipient(f.recipient);
   } else {
     const ids = identitiesFor(ctx);
-    const first = ids.identities[0];
+    // An age identity only: an SSH key found in ~/.ssh becomes a member only when asked for
+    // (`members add NAME "ssh-ed25519 …"`), never silently.
+    const first = ids.identities.find(isAgeIdentity);
     if (first !== undefined) {
       recipient = await identityToRecipient(first);
     } else {

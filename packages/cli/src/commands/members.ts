@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { setEnvironmentMembers, type EnvironmentConfig, type Member } from "@stellar-secrets/core";
-import { isAgeRecipient, MEMBER_NAME_PATTERN, rotateFile, updateKeysFile } from "@stellar-secrets/sops";
+import { isAgeRecipient, isSshEd25519Recipient, looksLikeSshPublicKey, MEMBER_NAME_PATTERN, normalizeRecipient, rotateFile, updateKeysFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -30,7 +30,10 @@ const help = `Usage: stellar-secrets members list [--env ENV[,ENV]] [--json]
        stellar-secrets members add NAME AGE_PUBLIC_KEY --env ENV[,ENV] [--json]
        stellar-secrets members rm NAME [--env ENV[,ENV]] [--json]
 
-Members are named age public keys, per environment, in stellar.yaml (.sops.yaml is regenerated).
+Members are named public keys, per environment, in stellar.yaml (.sops.yaml is regenerated): an
+age key (age1...) or an SSH ed25519 key ("ssh-ed25519 AAAA...", the line of ~/.ssh/id_ed25519.pub,
+quoted; stored without its comment). An SSH member decrypts with ~/.ssh/id_ed25519 (or
+SOPS_AGE_SSH_PRIVATE_KEY_FILE), as sops and \`age -d -i\` do, and can sign commits with it.
 
   list   each member and the environments they can decrypt; flags files whose actual
          recipients differ from stellar.yaml (e.g. someone removed by hand who can still decrypt)
@@ -52,6 +55,7 @@ Options:
 
 Examples:
   stellar-secrets members add bob age1q... --env development,staging
+  stellar-secrets members add carol "$(cat carol_id_ed25519.pub)" --env production
   stellar-secrets members rm bob
 `;
 
@@ -119,17 +123,29 @@ async function add(argv: string[], ctx: CommandContext): Promise<number> {
     { env: { type: "string", multiple: true }, json: { type: "boolean" } },
     { min: 2, max: 2, names: "NAME and AGE_PUBLIC_KEY" },
   );
-  const [name, recipient] = positionals as [string, string];
+  const [name, given] = positionals as [string, string];
   if (!MEMBER_NAME.test(name)) {
     throw new CliError("INVALID_MEMBER", `"${name}" is not a valid member name`, {
       hint: "member names are letters, digits, '.', '_', '@' and '-', starting with a letter or digit",
     });
   }
-  if (!isAgeRecipient(recipient)) {
-    throw new CliError("INVALID_MEMBER", `"${recipient.slice(0, 80)}" is not an age X25519 public key`, {
-      hint: "ask the member for the `# public key: age1...` line that age-keygen printed (or run `age-keygen -y KEYFILE`)",
+  if (looksLikeSshPublicKey(given)) {
+    if (!isSshEd25519Recipient(given)) {
+      const type = given.trim().split(/\s+/)[0] ?? "";
+      throw new CliError(
+        "INVALID_MEMBER",
+        type === "ssh-ed25519" ? "this is not a valid ssh-ed25519 public key" : `${type.slice(0, 40)} keys cannot be members: only ssh-ed25519 SSH keys (and age keys) are supported`,
+        { hint: "pass the whole line of the member's ~/.ssh/id_ed25519.pub, quoted (make one with `ssh-keygen -t ed25519`), or an age key" },
+      );
+    }
+  } else if (!isAgeRecipient(given)) {
+    // Echo only what looks like a public key: a private key pasted here by mistake must not be printed.
+    const shown = /^age1[0-9a-z]*$/.test(given) ? `"${given.slice(0, 80)}"` : "the key given";
+    throw new CliError("INVALID_MEMBER", `${shown} is not an age X25519 public key or an SSH ed25519 public key`, {
+      hint: "ask the member for the `# public key: age1...` line that age-keygen printed (or run `age-keygen -y KEYFILE`), or for their ~/.ssh/id_ed25519.pub line",
     });
   }
+  const recipient = normalizeRecipient(given);
   return withProjectLock(ctx, async (config) => {
     const envs = selectEnvironments(config, splitList(f.env), { all: false });
     // one name is one key across all environments, and one key belongs to one name: otherwise
