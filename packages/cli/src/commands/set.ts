@@ -22,6 +22,7 @@ import {
   readEnvironmentFiles,
   recipientsOf,
   selectEnvironments,
+  withProjectLock,
 } from "../repository.js";
 
 const help = `Usage: stellar-secrets set NAME --env ENV[,ENV...] [--from-stdin [--keep-newlines] | --from-file FILE]
@@ -134,9 +135,17 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       const path = secretsFilePath(config, env.name);
       const file = relative(config.root, path);
       if (!existsSync(path)) {
-        await createSecretsFile(path, recipientsOf(env), new Map([[name, value]]));
-        results.push({ environment: env.name, action: "created", file });
-        continue;
+        // the first file gets the members stellar.yaml lists now, read under the lock that
+        // `members add/rm` hold (a member added meanwhile is not left out)
+        const created = await withProjectLock(ctx, async (locked) => {
+          if (existsSync(path)) return false;
+          await createSecretsFile(path, recipientsOf(locked.environments.find((e) => e.name === env.name) ?? env), new Map([[name, value]]));
+          return true;
+        });
+        if (created) {
+          results.push({ environment: env.name, action: "created", file });
+          continue;
+        }
       }
       // the same value again: leave the file untouched (no new mac/lastmodified in git)
       const current = await decryptEnvironment(ctx, config, env);
