@@ -6,6 +6,7 @@
  */
 import * as nodeFs from "node:fs";
 import { join, relative, sep } from "node:path";
+import { readRegularFileSync } from "@stellar-secrets/sops";
 import { parseCatalog } from "./catalog.js";
 import { parseConfigFile } from "./config.js";
 import { CoreError } from "./errors.js";
@@ -39,8 +40,10 @@ export interface WorkspaceFs {
 
 /** The real file system. */
 export const nodeWorkspaceFs: WorkspaceFs = {
-  readFile: (p) => nodeFs.readFileSync(p, "utf8"),
-  readFileBytes: (p) => nodeFs.readFileSync(p),
+  // regular files only (opened non-blocking, fstat before reading): a FIFO is an error, never a hang;
+  // the loader applies its own size limit after reading
+  readFile: (p) => readRegularFileSync(p, { maxBytes: Number.MAX_SAFE_INTEGER }).toString("utf8"),
+  readFileBytes: (p) => readRegularFileSync(p, { maxBytes: Number.MAX_SAFE_INTEGER }),
   readdir: (p) => nodeFs.readdirSync(p, { withFileTypes: true }),
   stat: (p) => nodeFs.statSync(p),
   realpath: (p) => nodeFs.realpathSync.native(p),
@@ -235,6 +238,13 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
         }
       }
       if (isDir) {
+        if (inSecrets) {
+          const role = classifyPath(project, rel, filter);
+          if (role.role === "environment") {
+            index.setEnvironmentFile(unreadableEnvironmentFile(rel, role.environment, "is a directory, not a file", `remove the directory and restore the file from git (\`git checkout -- ${rel}\`)`));
+            continue;
+          }
+        }
         if (!inSecrets) {
           if (entry.name === ".git" || entry.name === "node_modules") continue;
           if (rel === secretsRel) {
@@ -247,7 +257,18 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
         walk(abs, rel, inSecrets);
         continue;
       }
-      if (!isFile) continue;
+      if (!isFile) {
+        // a FIFO, socket or device where an environment file belongs is reported, not taken for no file
+        if (inSecrets) {
+          const role = classifyPath(project, rel, filter);
+          if (role.role === "environment") {
+            index.setEnvironmentFile(
+              unreadableEnvironmentFile(rel, role.environment, "is not a regular file (a FIFO, socket or device); it was not read", `replace it with the file from git (\`git checkout -- ${rel}\`)`),
+            );
+          }
+        }
+        continue;
+      }
       const role = classifyPath(project, rel, filter);
       if (role.role === "ignored" || role.role === "project") continue;
       if (role.role === "environment") {

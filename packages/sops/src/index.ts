@@ -59,6 +59,8 @@ export {
   createSecretsFile,
   editSecretsFile,
   loadSecrets,
+  readRegularFile,
+  readRegularFileSync,
   readSecretsFile,
   rotateFile,
   updateKeysFile,

@@ -4,7 +4,7 @@
  * that touches the file system for secrets files.
  */
 import { randomBytes } from "node:crypto";
-import { constants, promises as fs, readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, promises as fs, readFileSync, statSync, type Stats } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { SopsError } from "./errors.js";
@@ -232,22 +232,82 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
   }
 }
 
-async function readText(path: string): Promise<string> {
-  let bytes: Buffer;
-  try {
-    const st = await fs.stat(path);
-    if (st.size > 8 * 1024 * 1024) {
-      throw new SopsError("FILE_TOO_LARGE", `the file is larger than ${8 * 1024 * 1024} bytes`, { file: path });
-    }
-    bytes = await fs.readFile(path);
-  } catch (e) {
-    if (e instanceof SopsError) throw e;
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new SopsError("IO_ERROR", "the file does not exist", { file: path, cause: e, hint: "create it with `stellar-secrets init`" });
-    }
-    throw ioError("reading the file", path, e);
+const MAX_FILE_BYTES = 8 * 1024 * 1024;
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO (named pipe)";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
+  return "not a regular file";
+}
+
+function notAFile(path: string, st: Stats): SopsError {
+  return new SopsError("NOT_A_FILE", `the path is ${kindOf(st)}, not a regular file; it was not read`, {
+    file: path,
+    hint: "secrets files are regular files: replace it with the file from git (`git checkout -- <path>`)",
+  });
+}
+
+function tooLarge(path: string, maxBytes: number): SopsError {
+  return new SopsError("FILE_TOO_LARGE", `the file is larger than ${maxBytes} bytes`, { file: path });
+}
+
+function readError(path: string, e: unknown): SopsError {
+  if (e instanceof SopsError) return e;
+  if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+    return new SopsError("IO_ERROR", "the file does not exist", { file: path, cause: e, hint: "create it with `stellar-secrets init`" });
   }
-  return decodeUtf8(bytes, { path });
+  return ioError("reading the file", path, e);
+}
+
+/**
+ * The bytes of the regular file at `path`. It is opened non-blocking and checked with fstat before
+ * a byte is read, so a FIFO, socket, device or directory is refused at once (a FIFO never blocks).
+ * @throws SopsError NOT_A_FILE for anything but a regular file; FILE_TOO_LARGE over `maxBytes`
+ *   (default 8 MiB); IO_ERROR otherwise (`cause` is the errno error: ENOENT, EACCES, ...).
+ */
+export async function readRegularFile(path: string, options: { maxBytes?: number } = {}): Promise<Buffer> {
+  const maxBytes = options.maxBytes ?? MAX_FILE_BYTES;
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = await handle.stat();
+    if (!st.isFile()) throw notAFile(path, st);
+    if (st.size > maxBytes) throw tooLarge(path, maxBytes);
+    const bytes = await handle.readFile();
+    if (bytes.length > maxBytes) throw tooLarge(path, maxBytes);
+    return bytes;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EISDIR") throw notAFile(path, await fs.stat(path));
+    throw readError(path, e);
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/** {@link readRegularFile}, synchronously (for loaders that read thousands of small files). */
+export function readRegularFileSync(path: string, options: { maxBytes?: number } = {}): Buffer {
+  const maxBytes = options.maxBytes ?? MAX_FILE_BYTES;
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw notAFile(path, st);
+    if (st.size > maxBytes) throw tooLarge(path, maxBytes);
+    const bytes = readFileSync(fd);
+    if (bytes.length > maxBytes) throw tooLarge(path, maxBytes);
+    return bytes;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EISDIR") throw notAFile(path, statSync(path));
+    throw readError(path, e);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+async function readText(path: string): Promise<string> {
+  return decodeUtf8(await readRegularFile(path), { path });
 }
 
 /** Reads and parses a secrets file without decrypting it. */
