@@ -37,7 +37,8 @@ read, in this order of preference:
                    a PEM value: \`get OLD --env E | set NEW --env E --from-stdin --keep-newlines\`
   --from-file F    the exact bytes of F (a trailing newline is kept)
   (neither)        a hidden prompt on the terminal: nothing is echoed; Enter ends the value,
-                   Ctrl-C aborts (use --from-file for multi-line values)
+                   Ctrl-C aborts (use --from-file for multi-line values: a pasted
+                   multi-line value is refused whole, INVALID_VALUE, never cut to its first line)
 Values are never taken from arguments, so they stay out of shell history and process lists.
 Unchanged values keep their exact ciphertext, so \`git diff\` shows only what changed; setting
 the value a secret already has leaves the file untouched.
