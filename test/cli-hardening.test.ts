@@ -74,6 +74,12 @@ describe("only regular files are read as environment files", () => {
       const outcome = await Promise.race([resolver.then(() => "resolved", (e: { code?: string }) => e.code), new Promise((r) => setTimeout(() => r("hung"), 10_000))]);
       expect(outcome, kind).toBe("NOT_A_FILE");
     }
+    // stellar.yaml itself: not a project file (the search for the project root wants a regular file)
+    rmSync(join(s.repo, "stellar.yaml"));
+    execFileSync("mkfifo", [join(s.repo, "stellar.yaml")]);
+    const r = await s.run(["list"], { timeoutMs: 20_000 });
+    expect(r.signal, "list hung on a FIFO stellar.yaml").toBeNull();
+    expect(r.stderr).toContain("NO_PROJECT");
   });
 });
 

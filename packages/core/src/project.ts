@@ -3,8 +3,8 @@
  * writers that keep comments, the `.sops.yaml` it generates, and the secrets-folder layout.
  */
 import { existsSync, statSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { isSopsError, readRegularFile } from "@stellar-secrets/sops";
 import { Document, isMap, isScalar, parseDocument, Scalar, YAMLMap, type Node } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { CoreError } from "./errors.js";
@@ -167,9 +167,12 @@ export async function loadProject(cwd: string): Promise<ProjectConfig> {
   const path = join(root, PROJECT_FILE);
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    // a regular file only: a FIFO named stellar.yaml is an error (NOT_A_FILE), never a hang
+    text = (await readRegularFile(path, { maxBytes: Number.MAX_SAFE_INTEGER })).toString("utf8");
   } catch (e) {
-    throw new CoreError("IO_ERROR", `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path, cause: e });
+    // NOT_A_FILE as it is; other failures by their errno code (ENOENT, EACCES)
+    const errno = isSopsError(e) && e.code === "IO_ERROR" && e.cause !== undefined ? e.cause : e;
+    throw new CoreError("IO_ERROR", `cannot read ${path}: ${(errno as NodeJS.ErrnoException).code ?? (errno as Error).message}`, { file: path, cause: e });
   }
   const { config, diagnostics } = parseProjectConfig(text, path);
   const errors = diagnostics.filter((d) => d.severity === "error");
