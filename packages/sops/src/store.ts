@@ -83,8 +83,9 @@ export interface LockInfo {
   refreshedAt: number;
 }
 
-/** How often a holder touches its lock, and after how long without a touch a lock is abandoned. */
+/** How often a holder touches (sets the mtime of) its lock while it holds it. */
 export const LOCK_REFRESH_MS = 2_000;
+/** After how long without a touch a lock of another host, or one without a start time, is abandoned. */
 export const LOCK_STALE_MS = 20_000;
 
 /**
