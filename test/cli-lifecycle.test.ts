@@ -299,7 +299,7 @@ describe("export", () => {
     const dotenv = await s.run(["export", "--env", "development"]);
     expect(dotenv.code).toBe(0);
     expect(dotenv.stdout).toBe(
-      ['HUBSPOT_API_TOKEN="hs_TOKEN_VALUE"', 'QUOTED_TEST_VALUE="a \\"b\\" \\$c\\\\d\\nline2"', 'STRIPE_API_KEY="sk_live_STRIPE"', ""].join("\n"),
+      ['HUBSPOT_API_TOKEN="hs_TOKEN_VALUE"', `QUOTED_TEST_VALUE='a "b" $c\\d\nline2'`, 'STRIPE_API_KEY="sk_live_STRIPE"', ""].join("\n"),
     );
     const json = await s.run(["export", "--env", "production", "--format", "json", "--only", "stripe_api_key,twilio_auth_token"]);
     expect(JSON.parse(json.stdout)).toEqual({ stripe_api_key: "sk_live_STRIPE", twilio_auth_token: "tw_AUTH_VALUE" });

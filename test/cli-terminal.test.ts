@@ -62,7 +62,8 @@ describe("rm on a terminal", () => {
 
     const no = await runInPty(s, ["rm", "stripe_api_key", "--env", "production"], [{ waitFor: "[y/N] ", send: "n\r" }]);
     expect(no.output).toContain('Delete secret "stripe_api_key" from production? [y/N] ');
-    expect(no.code).toBe(130);
+    expect(no.code).toBe(9); // DECLINED: answered no (130 is for Ctrl-C)
+    expect(no.output).toContain("DECLINED");
     expect(no.output).toContain("not deleted");
     expect(s.read("secrets/production.enc.yaml")).toBe(before);
 

@@ -1,9 +1,11 @@
 /**
  * Argument parsing for sub-commands, over `node:util` `parseArgs` (strict): unknown flags, missing
- * flag values and surplus positionals are usage errors (`USAGE`, exit status 2).
+ * flag values and surplus positionals are usage errors (`USAGE`, exit status 2); a mistyped flag
+ * names the nearest one ("did you mean --env?") unless the command hides what was typed.
  */
 import { parseArgs } from "node:util";
 import { durationDays } from "@stellar-secrets/core";
+import { didYouMean } from "./suggest.js";
 import { CliError } from "./errors.js";
 
 /** One flag, as `node:util` `parseArgs` takes it. */
@@ -58,7 +60,8 @@ export function parseCommandArgs<S extends FlagSpecs>(
         hint: `the options of ${command} are: ${known}; run \`stellar-secrets ${command} --help\``,
       });
     }
-    throw new CliError("USAGE", `${command}: ${firstLine(message)}`, {
+    const near = unknown?.startsWith("--") ? didYouMean(unknown.slice(2), Object.keys(flags)) : undefined;
+    throw new CliError("USAGE", `${command}: ${firstLine(message)}${near ? `; did you mean --${near}?` : ""}`, {
       hint: `run \`stellar-secrets ${command} --help\` for the options`,
     });
   }

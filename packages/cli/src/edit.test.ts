@@ -25,6 +25,13 @@ describe("editing text", () => {
     expect(parseEdited(text)).toEqual(values);
   });
 
+  it("an environment with no values opens the header alone, and an appended line is accepted", () => {
+    const text = renderForEditing("development", new Map());
+    expect(text).not.toContain("{}");
+    expect(parseEdited(text)).toBeUndefined();
+    expect(parseEdited(`${text}new_secret: value-1\n`)).toEqual(new Map([["new_secret", "value-1"]]));
+  });
+
   it("keeps plain scalars as written", () => {
     expect(parseEdited("port_number: 0x1F\nflag_value: yes\n")).toEqual(new Map([["port_number", "0x1F"], ["flag_value", "yes"]]));
   });

@@ -5,7 +5,8 @@
 
 /** Renders rows under `headers` as left-aligned columns separated by two spaces, no trailing spaces. */
 export function renderTable(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ""))));
+  // a loop, not Math.max(...rows): a spread of 100,000+ rows overflows the call stack
+  const widths = headers.map((h, i) => rows.reduce((w, r) => Math.max(w, displayWidth(r[i] ?? "")), displayWidth(h)));
   const line = (cells: string[]): string =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : c + " ".repeat((widths[i] ?? 0) - displayWidth(c))))

@@ -4,6 +4,7 @@
  */
 import type { Command, CommandContext } from "./command.js";
 import { CliError, exitCodeFor } from "./errors.js";
+import { didYouMean } from "./suggest.js";
 
 type Loader = () => Promise<{ default: Command }>;
 
@@ -65,8 +66,11 @@ export async function run(argv: string[], ctx: CommandContext): Promise<number> 
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (load === undefined) {
-    throw new CliError("UNKNOWN_COMMAND", `unknown command "${name}"`, {
-      hint: `run \`stellar-secrets --help\` to see the commands (${Object.keys(COMMANDS).join(", ")})`,
+    const near = name.startsWith("-") ? undefined : didYouMean(name, Object.keys(COMMANDS));
+    const commands = `run \`stellar-secrets --help\` to see the commands (${Object.keys(COMMANDS).join(", ")})`;
+    throw new CliError("UNKNOWN_COMMAND", `unknown command "${name}"${near ? `; did you mean "${near}"?` : ""}`, {
+      // (the rest of the line is never echoed: it may hold a value typed in the wrong place)
+      hint: near ? `run \`stellar-secrets ${near} --help\`, or ${commands.replace(/^run /, "")}` : commands,
     });
   }
   const command = (await load()).default;

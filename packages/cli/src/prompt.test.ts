@@ -52,6 +52,27 @@ describe("promptHidden", () => {
     }
   });
 
+  it("refuses a pasted multi-line value whole instead of keeping its first line", async () => {
+    const pem = "-----BEGIN PRIVATE KEY-----\rMIIBVQIBADANBg\r-----END PRIVATE KEY-----\r";
+    // the whole paste in one chunk; in two chunks; inside bracketed-paste markers
+    for (const chunks of [[pem], [pem.slice(0, 30), pem.slice(30)], ["\u001b[200~line one\rline two\u001b[201~\r"]]) {
+      const t = terminal();
+      const p = promptHidden(t.ctx, "? ");
+      for (const c of chunks) t.type(c);
+      const error = await p.catch((e: CliError) => e);
+      expect((error as CliError).code).toBe("INVALID_VALUE");
+      expect((error as CliError).hint).toContain("--from-file");
+      expect(t.modes).toEqual([true, false]);
+    }
+  });
+
+  it("accepts a line ended by CR LF (one line, not a paste)", async () => {
+    const t = terminal();
+    const p = promptHidden(t.ctx, "? ");
+    t.type("one-line-value\r\n");
+    await expect(p).resolves.toBe("one-line-value");
+  });
+
   it("refuses without a terminal", async () => {
     const t = terminal(false);
     await expect(promptHidden(t.ctx, "? ")).rejects.toMatchObject({ code: "USAGE" });

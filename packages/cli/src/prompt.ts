@@ -16,6 +16,9 @@ export function canPrompt(ctx: CommandContext): boolean {
  * Asks `question` on stderr and reads one line without echoing anything (not even `*`).
  * Enter ends the line; Backspace deletes, Ctrl-U clears; escape sequences (arrows, bracketed
  * paste markers) are ignored. Ctrl-C, or Ctrl-D on an empty line, aborts with `CliError("ABORTED")`.
+ * A pasted value of several lines (more text right after the Enter, or an Enter inside a
+ * bracketed paste) is refused whole with `CliError("INVALID_VALUE")` pointing to `--from-file`,
+ * never cut to its first line.
  * Throws `CliError("USAGE")` when stdin is not a terminal.
  */
 export function promptHidden(ctx: CommandContext, question: string): Promise<string> {
@@ -36,9 +39,30 @@ export async function confirm(ctx: CommandContext, question: string): Promise<bo
   return /^(y|yes)$/i.test(answer.trim());
 }
 
-/** Removes terminal escape sequences (CSI such as arrow keys and `ESC[200~` paste markers, SS3). */
+/** Bracketed-paste start/end markers, kept as private-use characters while other escapes are stripped. */
+const PASTE_START = "\uE000";
+const PASTE_END = "\uE001";
+
+/** Removes terminal escape sequences (CSI such as arrow keys, SS3); paste markers become PASTE_START/END. */
 function stripEscapes(text: string): string {
-  return text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, "").replace(/\u001bO./g, "").replace(/\u001b/g, "");
+  return text
+    .replace(/\u001b\[200~/g, PASTE_START)
+    .replace(/\u001b\[201~/g, PASTE_END)
+    .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, "")
+    .replace(/\u001bO./g, "")
+    .replace(/\u001b/g, "");
+}
+
+/**
+ * How long the hidden prompt waits after Enter for more input of the same paste. A paste arrives
+ * at once; a person does not type a second line within this time.
+ */
+const PASTE_WINDOW_MS = 40;
+
+function multilinePaste(): CliError {
+  return new CliError("INVALID_VALUE", "the pasted value has more than one line; the prompt reads a single line, so nothing was stored", {
+    hint: "put the value in a file and pass --from-file FILE (or pipe it: --from-stdin --keep-newlines)",
+  });
 }
 
 function readLine(ctx: CommandContext, question: string, echo: boolean): Promise<string> {
@@ -54,20 +78,53 @@ function readLine(ctx: CommandContext, question: string, echo: boolean): Promise
   return new Promise<string>((resolve, reject) => {
     const decoder = new StringDecoder("utf8");
     const chars: string[] = [];
+    let done = false;
+    let pasting = false;
+    // hidden prompt: after Enter, more text of the same paste means the value had several lines
+    let ended = false;
+    let multiline = false;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (error: CliError | undefined): void => {
+      if (done) return;
+      done = true;
+      if (timer !== undefined) clearTimeout(timer);
       stdin.removeListener("data", onData);
       stdin.removeListener("end", onEnd);
       setRawMode(false);
       stdin.pause();
       ctx.stderr.write("\n");
-      if (error) reject(error);
-      else resolve(chars.join(""));
+      if (error) {
+        chars.fill("");
+        reject(error);
+      } else resolve(chars.join(""));
     };
-    const onEnd = (): void => finish(new CliError("ABORTED", "input ended before a line was entered"));
+    const settle = (): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = setTimeout(() => finish(multiline ? multilinePaste() : undefined), PASTE_WINDOW_MS);
+    };
+    const onEnd = (): void => (ended ? finish(multiline ? multilinePaste() : undefined) : finish(new CliError("ABORTED", "input ended before a line was entered")));
     const onData = (chunk: Buffer | string): void => {
       const text = stripEscapes(typeof chunk === "string" ? chunk : decoder.write(chunk));
       for (const ch of text) {
-        if (ch === "\r" || ch === "\n") return finish(undefined);
+        if (ch === PASTE_START) {
+          pasting = true;
+          continue;
+        }
+        if (ch === PASTE_END) {
+          pasting = false;
+          continue;
+        }
+        if (ended) {
+          if (ch === "\u0003") return finish(new CliError("ABORTED", "aborted (Ctrl-C)"));
+          if (!/\s/.test(ch)) multiline = true;
+          continue;
+        }
+        if (ch === "\r" || ch === "\n") {
+          if (echo) return finish(undefined);
+          ended = true;
+          if (pasting) multiline = true;
+          continue;
+        }
         if (ch === "\u0003") return finish(new CliError("ABORTED", "aborted (Ctrl-C)"));
         if (ch === "\u0004") {
           if (chars.length === 0) return finish(new CliError("ABORTED", "aborted (Ctrl-D)"));
@@ -89,6 +146,7 @@ function readLine(ctx: CommandContext, question: string, echo: boolean): Promise
         chars.push(ch);
         if (echo) ctx.stderr.write(ch);
       }
+      if (ended) settle();
     };
     // Echo off before the question appears: anything typed after it is never echoed.
     setRawMode(true);

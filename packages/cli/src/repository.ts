@@ -22,6 +22,7 @@ import {
   decodeUtf8,
   decryptSecrets,
   findIdentities,
+  readRegularFile,
   readSecretsFile,
   withFileLock,
   writeFileAtomic,
@@ -136,9 +137,10 @@ export async function decryptEnvironment(ctx: CommandContext, config: ProjectCon
   const path = secretsFilePath(config, env.name);
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    // a regular file only: a FIFO or a directory there is NOT_A_FILE, never a hang or a raw EISDIR
+    bytes = await readRegularFile(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+    if (((error as { cause?: NodeJS.ErrnoException }).cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
       throw new CliError("NOT_FOUND", `environment "${env.name}" has no secrets file (${path})`, {
         hint: `create it by setting a value: stellar-secrets set NAME --env ${env.name}`,
         cause: error,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CliError } from "./errors.js";
-import { escapeDotenv, selectValues, variableNames } from "./variables.js";
+import { quoteDotenv, selectValues, variableNames } from "./variables.js";
 
 const code = (fn: () => unknown): string | undefined => {
   try {
@@ -34,8 +34,16 @@ describe("selectValues", () => {
   });
 });
 
-describe("escapeDotenv", () => {
-  it("escapes quotes, backslashes, $, backticks and control characters", () => {
-    expect(escapeDotenv('a"b\\c$d`e\nf\rg\th')).toBe('a\\"b\\\\c\\$d\\`e\\nf\\rg\\th');
+describe("quoteDotenv", () => {
+  it("wraps a value in a quote character it does not contain, escaping nothing", () => {
+    expect(quoteDotenv("plain $HOME `x` it's")).toBe('"plain $HOME `x` it\'s"');
+    expect(quoteDotenv('a "b" \\n\nline2')).toBe(`'a "b" \\n\nline2'`);
+    expect(quoteDotenv(`it's "q"`)).toBe('`it\'s "q"`');
+    expect(quoteDotenv("")).toBe('""');
+  });
+  it("refuses what neither dotenv nor node --env-file can read back", () => {
+    expect(quoteDotenv(`'"\``)).toBeUndefined();
+    expect(quoteDotenv("a\r\nb")).toBeUndefined();
+    expect(quoteDotenv("a\0b")).toBeUndefined();
   });
 });

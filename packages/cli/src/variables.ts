@@ -50,7 +50,18 @@ export function selectValues(values: ReadonlyMap<string, string>, only: string[]
   return new Map(names.map((n) => [n, values.get(n) as string]));
 }
 
-/** Escapes a value for a double-quoted dotenv string: `\\ " $ \``, newline, CR and tab. */
-export function escapeDotenv(value: string): string {
-  return value.replace(/[\\"$`\n\r\t]/g, (c) => ({ "\\": "\\\\", '"': '\\"', $: "\\$", "`": "\\`", "\n": "\\n", "\r": "\\r", "\t": "\\t" })[c] as string);
+/**
+ * The quoted form of `value` for a dotenv line that the `dotenv` package and `node --env-file`
+ * both read back exactly. Neither unescapes `\"`, `\\` or `\$`, so nothing is escaped: the value
+ * is wrapped in a quote character it does not contain — `"` for values without `"`, a backslash
+ * or a line break (the common case), else `'`, else a backtick; line breaks stay literal inside
+ * the quotes. Returns undefined when no form reads back exactly: the value holds `"`, `'` and a
+ * backtick together, a carriage return (both normalise it to a newline) or a NUL.
+ */
+export function quoteDotenv(value: string): string | undefined {
+  if (/[\r\0]/.test(value)) return undefined;
+  if (!/["\\\n]/.test(value)) return `"${value}"`;
+  if (!value.includes("'")) return `'${value}'`;
+  if (!value.includes("`")) return `\`${value}\``;
+  return undefined;
 }

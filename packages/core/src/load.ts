@@ -225,6 +225,13 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
         }
       }
       if (isDir) {
+        if (inSecrets) {
+          const role = classifyPath(project, rel, filter);
+          if (role.role === "environment") {
+            index.setEnvironmentFile(unreadableEnvironmentFile(rel, role.environment, "is a directory, not a file", `remove the directory and restore the file from git (\`git checkout -- ${rel}\`)`));
+            continue;
+          }
+        }
         if (!inSecrets) {
           if (entry.name === ".git" || entry.name === "node_modules") continue;
           if (rel === secretsRel) {
@@ -237,7 +244,18 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
         walk(abs, rel, inSecrets);
         continue;
       }
-      if (!isFile) continue;
+      if (!isFile) {
+        // a FIFO, socket or device where an environment file belongs is reported, not taken for no file
+        if (inSecrets) {
+          const role = classifyPath(project, rel, filter);
+          if (role.role === "environment") {
+            index.setEnvironmentFile(
+              unreadableEnvironmentFile(rel, role.environment, "is not a regular file (a FIFO, socket or device); it was not read", `replace it with the file from git (\`git checkout -- ${rel}\`)`),
+            );
+          }
+        }
+        continue;
+      }
       const role = classifyPath(project, rel, filter);
       if (role.role === "ignored" || role.role === "project") continue;
       if (role.role === "environment") {

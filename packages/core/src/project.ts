@@ -3,7 +3,7 @@
  * writers that keep comments, the `.sops.yaml` it generates, and the secrets-folder layout.
  */
 import { basename, dirname, join, resolve } from "node:path";
-import { CATALOG_FILE, DEFAULT_SECRETS_DIR, environmentFileName, normalizeSecretsDir, PROJECT_FILE } from "@stellar-secrets/sops";
+import { CATALOG_FILE, DEFAULT_SECRETS_DIR, environmentFileName, isSopsError, normalizeSecretsDir, PROJECT_FILE } from "@stellar-secrets/sops";
 import { Document, isMap, isScalar, parseDocument, Scalar, YAMLMap, type Node } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { normalizeRecipient } from "@stellar-secrets/sops";
@@ -175,7 +175,9 @@ export async function loadProject(cwd: string, fs: WorkspaceFs = nodeWorkspaceFs
   try {
     text = fs.readFile(path);
   } catch (e) {
-    throw new CoreError("IO_ERROR", `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path, cause: e });
+    // NOT_A_FILE as it is; other failures by their errno code (ENOENT, EACCES)
+    const errno = isSopsError(e) && e.code === "IO_ERROR" && e.cause !== undefined ? e.cause : e;
+    throw new CoreError("IO_ERROR", `cannot read ${path}: ${(errno as NodeJS.ErrnoException).code ?? (errno as Error).message}`, { file: path, cause: e });
   }
   const { config, diagnostics } = parseProjectConfig(text, path);
   const errors = diagnostics.filter((d) => d.severity === "error");

@@ -4,6 +4,7 @@
  * pass their own (an editor's open buffers, an in-memory tree).
  */
 import * as nodeFs from "node:fs";
+import { readRegularFileSync } from "@stellar-secrets/sops";
 
 /** The file-system calls the loader makes (synchronous: a cold check is fastest that way). */
 export interface WorkspaceFs {
@@ -21,8 +22,10 @@ export interface WorkspaceFs {
 
 /** The real file system. */
 export const nodeWorkspaceFs: WorkspaceFs = {
-  readFile: (p) => nodeFs.readFileSync(p, "utf8"),
-  readFileBytes: (p) => nodeFs.readFileSync(p),
+  // regular files only (opened non-blocking, fstat before reading): a FIFO is an error, never a hang;
+  // the loader applies its own size limit after reading
+  readFile: (p) => readRegularFileSync(p, { maxBytes: Number.MAX_SAFE_INTEGER }).toString("utf8"),
+  readFileBytes: (p) => readRegularFileSync(p, { maxBytes: Number.MAX_SAFE_INTEGER }),
   readdir: (p) => nodeFs.readdirSync(p, { withFileTypes: true }),
   stat: (p) => nodeFs.statSync(p),
   realpath: (p) => nodeFs.realpathSync.native(p),

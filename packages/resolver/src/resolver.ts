@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import {
   DEFAULT_SECRETS_DIR,
   ENVIRONMENT_LOOKUP_PATTERN,
@@ -12,6 +12,8 @@ import {
   environmentOfFileName,
   nearestName,
   parseSecretsFile,
+  readRegularFile,
+  readRegularFileSync,
   readSecretsDir,
 } from "@stellar-secrets/sops";
 import type { AccessEvent, AccessOutcome, AccessSink } from "./access-log.js";
@@ -368,7 +370,8 @@ export class Resolver {
     const names: OtherNames = { byEnvironment: new Map(), all: new Set() };
     for (const [environment, file] of otherFiles(this.#location)) {
       try {
-        const text = readFileSync(file, "utf8");
+        // a regular file only: a FIFO among the other files must not block the explanation
+        const text = readRegularFileSync(file).toString("utf8");
         const parsed = parseSecretsFile(text, { path: file, format: detectFormat(file, text) });
         const set = new Set(parsed.entries.map((e) => e.name));
         names.byEnvironment.set(environment, set);
@@ -436,9 +439,12 @@ function otherFiles(location: Location): [string, string][] {
 async function readText(file: string, environment: string): Promise<string> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    // a regular file only (opened non-blocking, fstat before reading): a FIFO is NOT_A_FILE, never a hang
+    bytes = await readRegularFile(file);
   } catch (error) {
-    throw toResolverError(error, environment, file);
+    // an errno failure keeps its errno message (ENOENT, EACCES); NOT_A_FILE and FILE_TOO_LARGE stay coded
+    const errno = error instanceof SopsError && error.code === "IO_ERROR" && error.cause !== undefined ? error.cause : error;
+    throw toResolverError(errno, environment, file);
   }
   try {
     return decodeUtf8(bytes, { path: file });

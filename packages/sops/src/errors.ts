@@ -19,6 +19,7 @@ export type SopsErrorCode =
   | "LOCK_TIMEOUT"
   | "INVALID_NAME"
   | "NO_RECIPIENTS"
+  | "NOT_A_FILE"
   | "IO_ERROR";
 
 /**

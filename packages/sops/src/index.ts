@@ -91,6 +91,8 @@ export {
   createSecretsFile,
   editSecretsFile,
   loadSecrets,
+  readRegularFile,
+  readRegularFileSync,
   readSecretsFile,
   rotateFile,
   updateKeysFile,

@@ -4,7 +4,7 @@
  * that touches the file system for secrets files.
  */
 import { randomBytes } from "node:crypto";
-import { constants, promises as fs } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, promises as fs, readFileSync, statSync, type Stats } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { SopsError } from "./errors.js";
@@ -75,17 +75,44 @@ function alive(pid: number): boolean {
   }
 }
 
-interface LockInfo {
+/** What a lock file says about its holder: `pid`, `host` and (Linux) the process start time. */
+export interface LockInfo {
   pid: number;
   host: string;
+  /** Field 22 of `/proc/<pid>/stat` when the lock was taken (clock ticks since boot); "" when unknown. */
+  started: string;
+  /** When the holder last refreshed the lock (its mtime), ms since the epoch. */
+  refreshedAt: number;
 }
 
-async function readLock(lock: string): Promise<LockInfo | undefined> {
+/** How often a holder touches (sets the mtime of) its lock while it holds it. */
+export const LOCK_REFRESH_MS = 2_000;
+/** After how long without a touch a lock of another host, or one without a start time, is abandoned. */
+export const LOCK_STALE_MS = 20_000;
+
+/**
+ * The start time of process `pid` as the kernel records it (field 22 of `/proc/<pid>/stat`), or
+ * "" where there is no /proc or the process is gone. A pid reused by another process has another
+ * start time.
+ */
+export function processStartTime(pid: number): string {
   try {
-    const text = await fs.readFile(lock, "utf8");
-    const [pid, host] = text.split("\n");
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // the command name (field 2) is in parentheses and may hold spaces or ')': split after the last ')'
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[19] ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/** Reads the holder recorded in a lock (or breaker) file; undefined when absent or unreadable. */
+export async function readLock(lock: string): Promise<LockInfo | undefined> {
+  try {
+    const [text, st] = await Promise.all([fs.readFile(lock, "utf8"), fs.stat(lock)]);
+    const [pid, host, started] = text.split("\n");
     const n = Number(pid);
-    return Number.isInteger(n) && n > 0 ? { pid: n, host: host ?? "" } : undefined;
+    return Number.isInteger(n) && n > 0 ? { pid: n, host: host ?? "", started: (started ?? "").trim(), refreshedAt: st.mtimeMs } : undefined;
   } catch {
     return undefined;
   }
@@ -94,14 +121,15 @@ async function readLock(lock: string): Promise<LockInfo | undefined> {
 const BREAKER_STALE_MS = 10_000;
 
 /**
- * Creates `target` holding this process's pid and host, atomically: the content is written to a
- * private temp file first and then hard-linked into place, so a lock file never exists without its
- * owner (a holder killed at any moment leaves a lock that names a dead pid, which is taken over).
+ * Creates `target` holding this process's pid, host and start time, atomically: the content is
+ * written to a private temp file first and then hard-linked into place, so a lock file never exists
+ * without its owner (a holder killed at any moment leaves a lock that names a dead pid, which is
+ * taken over).
  * @returns false when `target` already exists.
  */
 async function createOwnedFile(target: string): Promise<boolean> {
   const tmp = `${target}.${process.pid}.${randomBytes(6).toString("hex")}.own`;
-  await fs.writeFile(tmp, `${process.pid}\n${hostname()}\n`, { flag: "wx", mode: 0o644 });
+  await fs.writeFile(tmp, `${process.pid}\n${hostname()}\n${processStartTime(process.pid)}\n`, { flag: "wx", mode: 0o644 });
   try {
     await fs.link(tmp, target);
     return true;
@@ -113,16 +141,33 @@ async function createOwnedFile(target: string): Promise<boolean> {
   }
 }
 
-/** True when the lock/breaker at `path` names a process of this host that no longer runs. */
+/**
+ * Whether a lock's holder is gone. On this host: its pid no longer runs, or now belongs to another
+ * process (another start time). A live holder on this host with the recorded start time holds
+ * the lock however long it takes. Another host's holder (which cannot be asked), or one that
+ * recorded no start time, is gone once it has not refreshed the lock for `LOCK_STALE_MS`.
+ */
+export function lockIsStale(info: LockInfo, now: number = Date.now(), host: string = hostname()): boolean {
+  if (info.host === host) {
+    if (!alive(info.pid)) return true;
+    if (info.started !== "") {
+      const current = processStartTime(info.pid);
+      return current !== "" && current !== info.started;
+    }
+  }
+  return now - info.refreshedAt > LOCK_STALE_MS;
+}
+
+/** True when the lock/breaker at `path` names a holder that is gone (see {@link lockIsStale}). */
 async function ownerIsDead(path: string): Promise<boolean> {
   const info = await readLock(path);
-  if (info !== undefined) return info.host === hostname() && !alive(info.pid);
+  if (info !== undefined) return lockIsStale(info);
   // No readable owner (written by another tool, or corrupt): stale only when old.
   const st = await fs.stat(path).catch(() => undefined);
   return st !== undefined && Date.now() - st.mtimeMs > BREAKER_STALE_MS;
 }
 
-/** Removes a lock whose holder is dead, serialised through a short-lived breaker lock. */
+/** Removes a lock whose holder is gone, serialised through a short-lived breaker lock. */
 async function breakStaleLock(lock: string): Promise<void> {
   const breaker = `${lock}.break`;
   if (!(await createOwnedFile(breaker).catch(() => false))) {
@@ -136,11 +181,18 @@ async function breakStaleLock(lock: string): Promise<void> {
   }
 }
 
+/** "pid 123 on host h (started …, last refreshed 4 s ago)" for messages. */
+function describeHolder(info: LockInfo): string {
+  const ago = Math.max(0, Math.round((Date.now() - info.refreshedAt) / 1000));
+  return `pid ${info.pid} on ${info.host === hostname() ? "this host" : `host ${info.host}`}, lock refreshed ${ago} s ago`;
+}
+
 /**
  * Runs `fn` holding an exclusive lock on `path` (the file `path.lock`, linked into place with the
- * owner's pid already in it). A lock left by a dead process on this host is taken over. The lock
- * is released on every exit path of `fn`.
- * @throws SopsError LOCK_TIMEOUT after `timeoutMs` (default 30 s).
+ * owner's pid, host and process start time already in it, and touched every `LOCK_REFRESH_MS`
+ * while held). A lock whose holder is gone (see {@link lockIsStale}) is taken over. The lock is
+ * released on every exit path of `fn`.
+ * @throws SopsError LOCK_TIMEOUT after `timeoutMs` (default 30 s), naming the holder and how to clear the lock.
  */
 export async function withFileLock<T>(path: string, fn: () => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
   const lock = `${path}.lock`;
@@ -155,37 +207,108 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
     await breakStaleLock(lock);
     if (Date.now() > deadline) {
       const info = await readLock(lock);
-      throw new SopsError("LOCK_TIMEOUT", `another process holds the lock on this file${info ? ` (pid ${info.pid} on ${info.host})` : ""}`, {
+      const local = info !== undefined && info.host === hostname();
+      throw new SopsError("LOCK_TIMEOUT", `another process holds the lock on this file${info ? ` (${describeHolder(info)})` : ""}`, {
         file: path,
-        hint: `wait for it to finish; if no stellar-secrets or sops process is running, delete ${lock}`,
+        hint:
+          info === undefined
+            ? `wait for it to finish; if no stellar-secrets or sops process is running, delete ${lock}`
+            : local
+              ? `wait for it to finish; if pid ${info.pid} is not a stellar-secrets process (\`ps -p ${info.pid} -o pid,lstart,args\`), delete ${lock}`
+              : `wait for it to finish; the lock expires ${LOCK_STALE_MS / 1000} s after its holder stops refreshing it; if nothing runs on ${info.host}, delete ${lock}`,
       });
     }
     await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
     delay = Math.min(delay * 2, 100);
   }
+  // show that the holder is alive (for holders on other hosts, and locks without a start time)
+  const refresh = setInterval(() => {
+    const now = new Date();
+    fs.utimes(lock, now, now).catch(() => undefined);
+  }, LOCK_REFRESH_MS);
+  refresh.unref();
   try {
     return await fn();
   } finally {
+    clearInterval(refresh);
     await fs.rm(lock, { force: true });
   }
 }
 
-async function readText(path: string): Promise<string> {
-  let bytes: Buffer;
-  try {
-    const st = await fs.stat(path);
-    if (st.size > MAX_SECRETS_FILE_BYTES) {
-      throw new SopsError("FILE_TOO_LARGE", `the file is larger than ${MAX_SECRETS_FILE_BYTES} bytes`, { file: path });
-    }
-    bytes = await fs.readFile(path);
-  } catch (e) {
-    if (e instanceof SopsError) throw e;
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new SopsError("IO_ERROR", "the file does not exist", { file: path, cause: e, hint: "create it with `stellar-secrets init`" });
-    }
-    throw ioError("reading the file", path, e);
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO (named pipe)";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
+  return "not a regular file";
+}
+
+function notAFile(path: string, st: Stats): SopsError {
+  return new SopsError("NOT_A_FILE", `the path is ${kindOf(st)}, not a regular file; it was not read`, {
+    file: path,
+    hint: "secrets files are regular files: replace it with the file from git (`git checkout -- <path>`)",
+  });
+}
+
+function tooLarge(path: string, maxBytes: number): SopsError {
+  return new SopsError("FILE_TOO_LARGE", `the file is larger than ${maxBytes} bytes`, { file: path });
+}
+
+function readError(path: string, e: unknown): SopsError {
+  if (e instanceof SopsError) return e;
+  if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+    return new SopsError("IO_ERROR", "the file does not exist", { file: path, cause: e, hint: "create it with `stellar-secrets init`" });
   }
-  return decodeUtf8(bytes, { path });
+  return ioError("reading the file", path, e);
+}
+
+/**
+ * The bytes of the regular file at `path`. It is opened non-blocking and checked with fstat before
+ * a byte is read, so a FIFO, socket, device or directory is refused at once (a FIFO never blocks).
+ * @throws SopsError NOT_A_FILE for anything but a regular file; FILE_TOO_LARGE over `maxBytes`
+ *   (default 8 MiB); IO_ERROR otherwise (`cause` is the errno error: ENOENT, EACCES, ...).
+ */
+export async function readRegularFile(path: string, options: { maxBytes?: number } = {}): Promise<Buffer> {
+  const maxBytes = options.maxBytes ?? MAX_SECRETS_FILE_BYTES;
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = await handle.stat();
+    if (!st.isFile()) throw notAFile(path, st);
+    if (st.size > maxBytes) throw tooLarge(path, maxBytes);
+    const bytes = await handle.readFile();
+    if (bytes.length > maxBytes) throw tooLarge(path, maxBytes);
+    return bytes;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EISDIR") throw notAFile(path, await fs.stat(path));
+    throw readError(path, e);
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/** {@link readRegularFile}, synchronously (for loaders that read thousands of small files). */
+export function readRegularFileSync(path: string, options: { maxBytes?: number } = {}): Buffer {
+  const maxBytes = options.maxBytes ?? MAX_SECRETS_FILE_BYTES;
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw notAFile(path, st);
+    if (st.size > maxBytes) throw tooLarge(path, maxBytes);
+    const bytes = readFileSync(fd);
+    if (bytes.length > maxBytes) throw tooLarge(path, maxBytes);
+    return bytes;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EISDIR") throw notAFile(path, statSync(path));
+    throw readError(path, e);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+async function readText(path: string): Promise<string> {
+  return decodeUtf8(await readRegularFile(path), { path });
 }
 
 /** Reads and parses a secrets file without decrypting it. */

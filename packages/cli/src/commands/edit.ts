@@ -204,8 +204,16 @@ export function editedText(bytes: Uint8Array): string {
   }
 }
 
-/** The editable text: a comment header and one `name: value` per secret, in file order. */
+/**
+ * The editable text: a comment header and one `name: value` per secret, in file order. With no
+ * values it is the header alone (not a flow `{}`), so that an appended `name: value` line parses.
+ */
 export function renderForEditing(env: string, values: ReadonlyMap<string, string>): string {
+  if (values.size === 0) {
+    const empty = new Document(null);
+    empty.commentBefore = HEADER(env);
+    return `${empty.toString({ lineWidth: 0 }).replace(/\n*(null)?\n*$/, "")}\n`;
+  }
   const map = new YAMLMap();
   for (const [name, value] of values) {
     const scalar = new Scalar(value);

@@ -8,14 +8,17 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { renderJson } from "../format.js";
 import { decryptEnvironment, openProject, selectEnvironments } from "../repository.js";
-import { escapeDotenv, selectValues, variableNames } from "../variables.js";
+import { quoteDotenv, selectValues, variableNames } from "../variables.js";
 
 const help = `Usage: stellar-secrets export --env ENV --format dotenv|json|k8s [--only NAME[,NAME]]
                               [--name NAME] [--namespace NS]
 
 Decrypts ENV (verifying the MAC) and writes its values to stdout:
-  dotenv  NAME="value" lines, NAME upper-cased (as exec does); in the double-quoted value,
-          \\ " $ \` and newlines are escaped as \\\\ \\" \\$ \\\` \\n (\\r and \\t likewise)
+  dotenv  NAME="value" lines, NAME upper-cased (as exec does), that the dotenv package and
+          node --env-file read back exactly: nothing is escaped; a value holding ", a
+          backslash or a line break is wrapped in ' instead (else in \`), line breaks kept.
+          A value no quoting reads back (", ' and \` together, CR, NUL) is
+          UNREPRESENTABLE_VALUE and nothing is written
   json    {"secret_name": "value", ...}
   k8s     a v1 Secret manifest (YAML), type Opaque, values base64-encoded under data;
           --name (default stellar-secrets-ENV), --namespace (optional)
@@ -70,7 +73,15 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     ctx.stdout.write(renderJson(Object.fromEntries(values)));
   } else if (format === "dotenv") {
     const variables = variableNames(values.keys());
-    const lines = [...values].map(([name, value]) => `${variables.get(name)}="${escapeDotenv(value)}"`);
+    const lines = [...values].map(([name, value]) => {
+      const quoted = quoteDotenv(value);
+      if (quoted === undefined) {
+        throw new CliError("UNREPRESENTABLE_VALUE", `the value of "${name}" cannot be written as dotenv so that dotenv and node --env-file read it back exactly (it holds ", ' and \` together, a carriage return or a NUL); nothing was written`, {
+          hint: "use --format json or k8s, or `stellar-secrets exec`, or leave it out with --only",
+        });
+      }
+      return `${variables.get(name)}=${quoted}`;
+    });
     ctx.stdout.write(lines.length > 0 ? `${lines.join("\n")}\n` : "");
   } else {
     // a Map, not a plain object: a name such as `__proto__` must be a key like any other

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { DEFAULT_ENVIRONMENTS, parseProjectConfig, PROJECT_FILE, renderProjectConfig, renderSopsConfig, secretsFilePath, type ProjectConfig } from "@stellar-secrets/core";
 import {
@@ -38,6 +38,9 @@ Creates a secrets repository in the current directory:
   stellar.yaml                 environments and their members (name -> age public key)
   .sops.yaml                   the same recipients, for the plain sops CLI
   <secrets-dir>/<env>.enc.yaml an empty encrypted file per environment
+  .gitignore, <secrets-dir>/.gitignore
+                               ignore lock and temp files of writes in progress
+                               (an existing .gitignore gets only the missing lines)
 
 When you have no age identity (none in SOPS_AGE_KEY, SOPS_AGE_KEY_FILE or the sops default key
 file), init creates one in the sops default key file ($XDG_CONFIG_HOME/sops/age/keys.txt, else
@@ -164,8 +167,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   for (const path of envPaths) await createSecretsFile(path, [recipient], new Map());
   await writeFileAtomic(join(root, ".sops.yaml"), renderSopsConfig(config));
   await writeFileAtomic(configPath, configText);
+  const ignores = await writeIgnoreFiles(root, secretsDir);
 
-  const created = [configPath, join(root, ".sops.yaml"), ...envPaths].map((p) => relative(root, p));
+  const created = [configPath, join(root, ".sops.yaml"), ...envPaths, ...ignores].map((p) => relative(root, p));
   if (f.json) {
     ctx.stdout.write(
       renderJson({
@@ -188,6 +192,32 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (!existsSync(join(root, ".git"))) lines.push("      git init && git add -A && git commit -m 'Add secrets repository'");
   ctx.stdout.write(`${lines.join("\n")}\n`);
   return 0;
+}
+
+/** Lock and temp files of writes in progress (and of writers killed mid-write): never committed. */
+const ROOT_IGNORES = ["/stellar.yaml.lock", "/stellar.yaml.lock.*", "/.stellar.yaml.*.tmp", "/..sops.yaml.*.tmp"];
+const SECRETS_IGNORES = ["*.lock", "*.lock.*", ".*.tmp"];
+const IGNORE_HEADER = "# stellar-secrets: locks and temp files of writes in progress (never commit them)";
+
+/**
+ * Adds the lock and temp file patterns to the repository's `.gitignore` (created, or appended to
+ * with only the missing lines) and writes `<secrets-dir>/.gitignore`. Returns the files written.
+ */
+async function writeIgnoreFiles(root: string, secretsDir: string): Promise<string[]> {
+  const written: string[] = [];
+  for (const [path, patterns] of [
+    [join(root, ".gitignore"), ROOT_IGNORES],
+    [join(root, secretsDir, ".gitignore"), SECRETS_IGNORES],
+  ] as const) {
+    const current = existsSync(path) ? await readFile(path, "utf8") : "";
+    const have = new Set(current.split(/\r?\n/).map((l) => l.trim()));
+    const missing = patterns.filter((p) => !have.has(p));
+    if (missing.length === 0) continue;
+    const sep = current === "" ? "" : current.endsWith("\n") ? "\n" : "\n\n";
+    await writeFileAtomic(path, `${current}${sep}${IGNORE_HEADER}\n${missing.join("\n")}\n`);
+    written.push(path);
+  }
+  return written;
 }
 
 /** `$USER`, else the local part of git's user.email, else git's user.name made into a member name. */

@@ -7,6 +7,7 @@ import type { Command, CommandContext } from "../command.js";
 import { renderJson, renderTable } from "../format.js";
 import { openProject, readCatalog, readEnvironmentFiles, selectEnvironments } from "../repository.js";
 import { loadReferences } from "../references.js";
+import { secretMatrix, type MatrixColumn } from "../matrix.js";
 
 const help = `Usage: stellar-secrets list [--env ENV[,ENV]] [--long] [--json]
 
@@ -30,7 +31,7 @@ Example:
 const flags = { env: { type: "string", multiple: true }, long: { type: "boolean" }, json: { type: "boolean" } } as const;
 
 /** The state of one secret in one environment. */
-export type CellState = "set" | "empty" | "missing";
+export type { CellState } from "../matrix.js";
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f } = parseCommandArgs("list", argv, flags);
@@ -38,18 +39,13 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const envs = selectEnvironments(config, splitList(f.env), { all: true });
   const all = await readEnvironmentFiles(config, config.environments);
   const files = all.filter((f) => envs.includes(f.env));
-  const names = new Set<string>();
-  for (const { file } of all) for (const e of file?.entries ?? []) names.add(e.name);
-  const sorted = [...names].sort();
+  const column = (x: (typeof all)[number]): MatrixColumn => ({ environment: x.env.name, file: x.file });
+  const allColumns = all.map(column);
+  const matrix = secretMatrix(allColumns, allColumns.filter((_, i) => files.includes(all[i]!)));
   const catalog = await readCatalog(config);
   const references = await loadReferences(config);
 
-  const rows = sorted.map((name) => {
-    const states: Record<string, CellState> = {};
-    for (const { env, file } of files) {
-      const entry = file?.entries.find((e) => e.name === name);
-      states[env.name] = entry === undefined ? "missing" : entry.raw === "" ? "empty" : "set";
-    }
+  const rows = matrix.map(({ name, states }) => {
     const entry = catalog.entries.get(name);
     return {
       name,

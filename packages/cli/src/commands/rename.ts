@@ -1,12 +1,12 @@
 /**
  * `stellar-secrets rename OLD NEW`: renaming does not exist. Explains that names are fixed once
- * created and prints the steps that move a secret to a new name. Always exits with
- * RENAME_NOT_SUPPORTED's status; never reads or prints a value.
+ * created and prints the steps that move a secret to a new name. Exits with RENAME_NOT_SUPPORTED's
+ * status (UNKNOWN_SECRET's when OLD has no value anywhere); never reads or prints a value.
  */
 import { validateSecretName } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
-import { exitCodeFor } from "../errors.js";
+import { CliError, exitCodeFor } from "../errors.js";
 import { renderJson } from "../format.js";
 import { formatReference, loadReferences, type SecretReference } from "../references.js";
 import { findProjectRootSafe, namesIn, openProject, readEnvironmentFiles } from "../repository.js";
@@ -19,7 +19,8 @@ the steps to move OLD to NEW:
   1. create NEW with OLD's value in each environment where OLD is set,
   2. change every reference to OLD (listed, file:line:column) to NEW,
   3. delete OLD.
-Exits with status 8 (RENAME_NOT_SUPPORTED).
+Exits with status 8 (RENAME_NOT_SUPPORTED); when OLD has no value in any environment, with
+UNKNOWN_SECRET (status 4) instead.
 
 Options:
   --json   print the plan as JSON
@@ -41,6 +42,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     const files = await readEnvironmentFiles(config, config.environments);
     setIn = files.filter((e) => namesIn(e.file).includes(oldName)).map((e) => e.env.name);
     references = (await loadReferences(config)).get(oldName) ?? [];
+    if (positionals[0] !== undefined && setIn.length === 0) {
+      const referenced = references.length > 0 ? ` (it is referenced in ${references.length === 1 ? "1 place" : `${references.length} places`}, e.g. ${formatReference(references[0]!)})` : "";
+      throw new CliError("UNKNOWN_SECRET", `secret "${oldName}" has no value in any environment, so there is nothing to rename${referenced}`, {
+        hint: "check the name (case-sensitive): `stellar-secrets list` shows the secrets",
+      });
+    }
   }
   const envs = setIn.length > 0 ? setIn : ["ENV"];
   const validation = newName === "NEW" ? ({ ok: true } as const) : validateSecretName(newName);

@@ -73,7 +73,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   await assertCanDecrypt(ctx, config, targets);
   if (!f.yes) {
     const ok = await confirm(ctx, `Delete secret "${name}" from ${humanList(targetNames)}?`);
-    if (!ok) throw new CliError("ABORTED", "not deleted");
+    if (!ok) throw new CliError("DECLINED", "not deleted (answered no)");
   }
 
   const identities = identitiesFor(ctx);

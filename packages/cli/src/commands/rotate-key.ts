@@ -7,7 +7,8 @@ import { rotateFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { humanList, plural, renderJson, rotateNowLines } from "../format.js";
-import { assertCanDecrypt, identitiesFor, namesIn, openProject, readEnvironmentFiles, recipientsOf, selectEnvironments } from "../repository.js";
+import type { ProjectConfig } from "@stellar-secrets/core";
+import { assertCanDecrypt, identitiesFor, namesIn, readEnvironmentFiles, recipientsOf, selectEnvironments, withProjectLock } from "../repository.js";
 
 const help = `Usage: stellar-secrets rotate-key --env ENV[,ENV] [--json]
        stellar-secrets rotate-key --all [--json]
@@ -31,7 +32,12 @@ const flags = { env: { type: "string", multiple: true }, all: { type: "boolean" 
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f } = parseCommandArgs("rotate-key", argv, flags);
-  const config = await openProject(ctx);
+  // the member list is read under the project lock that `members add/rm` hold: a rotation
+  // never re-wraps the data key for a member list that a concurrent change just replaced
+  return withProjectLock(ctx, (config) => rotate(config, f, ctx));
+}
+
+async function rotate(config: ProjectConfig, f: { env?: string[]; all?: boolean; json?: boolean }, ctx: CommandContext): Promise<number> {
   const envs = selectEnvironments(config, splitList(f.env), { all: f.all === true, flag: "--env (or --all)" });
   const files = await readEnvironmentFiles(config, envs);
   await assertCanDecrypt(ctx, config, files);

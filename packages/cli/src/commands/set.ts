@@ -22,6 +22,7 @@ import {
   readEnvironmentFiles,
   recipientsOf,
   selectEnvironments,
+  withProjectLock,
 } from "../repository.js";
 
 const help = `Usage: stellar-secrets set NAME --env ENV[,ENV...] [--from-stdin [--keep-newlines] | --from-file FILE]
@@ -36,7 +37,8 @@ read, in this order of preference:
                    a PEM value: \`get OLD --env E | set NEW --env E --from-stdin --keep-newlines\`
   --from-file F    the exact bytes of F (a trailing newline is kept)
   (neither)        a hidden prompt on the terminal: nothing is echoed; Enter ends the value,
-                   Ctrl-C aborts (use --from-file for multi-line values)
+                   Ctrl-C aborts (use --from-file for multi-line values: a pasted
+                   multi-line value is refused whole, INVALID_VALUE, never cut to its first line)
 Values are never taken from arguments, so they stay out of shell history and process lists.
 Unchanged values keep their exact ciphertext, so \`git diff\` shows only what changed; setting
 the value a secret already has leaves the file untouched.
@@ -134,9 +136,17 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       const path = secretsFilePath(config, env.name);
       const file = relative(config.root, path);
       if (!existsSync(path)) {
-        await createSecretsFile(path, recipientsOf(env), new Map([[name, value]]));
-        results.push({ environment: env.name, action: "created", file });
-        continue;
+        // the first file gets the members stellar.yaml lists now, read under the lock that
+        // `members add/rm` hold (a member added meanwhile is not left out)
+        const created = await withProjectLock(ctx, async (locked) => {
+          if (existsSync(path)) return false;
+          await createSecretsFile(path, recipientsOf(locked.environments.find((e) => e.name === env.name) ?? env), new Map([[name, value]]));
+          return true;
+        });
+        if (created) {
+          results.push({ environment: env.name, action: "created", file });
+          continue;
+        }
       }
       // the same value again: leave the file untouched (no new mac/lastmodified in git)
       const current = await decryptEnvironment(ctx, config, env);

@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { didYouMean, typoDistance } from "./suggest.js";
+
+const COMMANDS = ["init", "set", "get", "list", "rm", "rename", "members", "rotate-key", "edit", "export", "exec", "check", "usage"];
+
+describe("didYouMean", () => {
+  it("counts a swap of neighbouring letters as one edit", () => {
+    expect(typoDistance("lsit", "list")).toBe(1);
+    expect(typoDistance("evn", "env")).toBe(1);
+    expect(typoDistance("abc", "abc")).toBe(0);
+  });
+  it("suggests the command or flag a typo was meant to be", () => {
+    expect(didYouMean("lsit", COMMANDS)).toBe("list");
+    expect(didYouMean("memebrs", COMMANDS)).toBe("members");
+    expect(didYouMean("rotate", COMMANDS)).toBe("rotate-key");
+    expect(didYouMean("evn", ["env", "json", "long"])).toBe("env");
+    expect(didYouMean("jsno", ["env", "json", "long"])).toBe("json");
+  });
+  it("suggests nothing for a word that is not close", () => {
+    expect(didYouMean("deploy", COMMANDS)).toBeUndefined();
+    expect(didYouMean("zz", COMMANDS)).toBeUndefined();
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * Hardening (issue 12) end to end with real CLI processes: lock and temp files ignored by git,
+ * only regular files read as environment files (a FIFO never hangs anything), dotenv export that
+ * `dotenv` and `node --env-file` read back exactly, an empty environment that `edit` can add to,
+ * a multi-line paste refused at the hidden prompt, and consistent exits for typos and unknown names.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createResolver } from "../packages/resolver/src/index.js";
+import { REPO_ROOT, createSandbox, runInPty, type AgeKey, type Sandbox } from "./helpers/cli.js";
+
+vi.setConfig({ testTimeout: 120_000 });
+
+const dotenv = createRequire(join(REPO_ROOT, "package.json"))("dotenv") as { parse(text: string): Record<string, string> };
+
+let sandboxes: Sandbox[] = [];
+afterEach(() => {
+  for (const s of sandboxes) s.cleanup();
+  sandboxes = [];
+});
+
+async function project(options: { before?: (s: Sandbox) => void } = {}): Promise<{ s: Sandbox; alice: AgeKey }> {
+  const s = createSandbox();
+  sandboxes.push(s);
+  const alice = s.keygen("alice");
+  s.env.SOPS_AGE_KEY_FILE = alice.file;
+  options.before?.(s);
+  const init = await s.run(["init", "--env", "development,production"]);
+  expect(init.code, init.stderr).toBe(0);
+  return { s, alice };
+}
+
+describe("init ignores lock and temp files", () => {
+  it("writes .gitignore lines that git applies, adding only missing lines to an existing .gitignore", async () => {
+    const { s } = await project({ before: (x) => x.write(".gitignore", "node_modules/\n/stellar.yaml.lock\n") });
+    const root = s.read(".gitignore");
+    expect(root.startsWith("node_modules/\n/stellar.yaml.lock\n")).toBe(true);
+    expect(root.match(/^\/stellar\.yaml\.lock$/gm)).toHaveLength(1);
+    const ignored = ["stellar.yaml.lock", "stellar.yaml.lock.break", "stellar.yaml.lock.123.abc.own", ".stellar.yaml.123.abc.tmp", "..sops.yaml.1.a.tmp",
+      "secrets/production.enc.yaml.lock", "secrets/production.enc.yaml.lock.break", "secrets/production.enc.yaml.lock.9.ff.own", "secrets/.production.enc.yaml.9.ff.tmp", "secrets/catalog.yaml.lock"];
+    for (const f of ignored) s.write(f, "x");
+    const out = execFileSync("git", ["check-ignore", ...ignored], { cwd: s.repo, env: s.env, encoding: "utf8" });
+    expect(out.trim().split("\n").sort()).toEqual([...ignored].sort());
+    // the real files are not ignored
+    const status = s.git(["status", "--porcelain", "--untracked-files=all"]);
+    for (const f of ["stellar.yaml", ".sops.yaml", "secrets/development.enc.yaml", "secrets/.gitignore", ".gitignore"]) expect(status).toContain(f);
+    for (const f of ignored) expect(status).not.toContain(f);
+  });
+});
+
+describe("only regular files are read as environment files", () => {
+  it("a FIFO is NOT_A_FILE for list, get, check and createResolver, never a hang; a directory likewise", async () => {
+    const { s, alice } = await project();
+    expect((await s.run(["set", "api_key", "--env", "development", "--from-stdin"], { input: "v1" })).code).toBe(0);
+    const prod = join(s.repo, "secrets/production.enc.yaml");
+    for (const kind of ["fifo", "directory"] as const) {
+      rmSync(prod, { recursive: true, force: true });
+      if (kind === "fifo") execFileSync("mkfifo", [prod]);
+      else mkdirSync(prod);
+      for (const args of [["list"], ["get", "api_key", "--env", "production"]]) {
+        const r = await s.run(args, { timeoutMs: 20_000 });
+        expect(r.signal, `${kind} ${args.join(" ")} hung`).toBeNull();
+        expect(r.stderr, `${kind} ${args.join(" ")}`).toContain("NOT_A_FILE");
+        expect(r.code, `${kind} ${args.join(" ")}`).toBe(16);
+      }
+      const check = await s.run(["check", "--json"], { timeoutMs: 20_000 });
+      expect(check.signal).toBeNull();
+      const diagnostics = JSON.parse(check.stdout).diagnostics as { rule: string; file: string; message: string }[];
+      expect(diagnostics.find((d) => d.file === "secrets/production.enc.yaml"), kind).toMatchObject({ rule: "unencrypted-secrets-file" });
+      const resolver = createResolver({ environment: "production", root: s.repo, identities: alice.identity, env: {} });
+      const outcome = await Promise.race([resolver.then(() => "resolved", (e: { code?: string }) => e.code), new Promise((r) => setTimeout(() => r("hung"), 10_000))]);
+      expect(outcome, kind).toBe("NOT_A_FILE");
+    }
+    // stellar.yaml itself: not a project file (the search for the project root wants a regular file)
+    rmSync(join(s.repo, "stellar.yaml"));
+    execFileSync("mkfifo", [join(s.repo, "stellar.yaml")]);
+    const r = await s.run(["list"], { timeoutMs: 20_000 });
+    expect(r.signal, "list hung on a FIFO stellar.yaml").toBeNull();
+    expect(r.stderr).toContain("NO_PROJECT");
+  });
+});
+
+describe("export --format dotenv", () => {
+  it("writes values that dotenv and node --env-file both read back exactly", async () => {
+    const { s } = await project();
+    const values: Record<string, string> = {
+      double_quotes: 'say "hi" to "them"',
+      single_quote: "it's here",
+      both_quotes: `it's "quoted"`,
+      dollar_signs: "$HOME ${PATH} $(id) `id`",
+      backslashes: "C:\\path\\to\\n\\file\\",
+      newlines: "line one\nline two\n\nline four",
+      pem_key: "-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEA\n-----END PRIVATE KEY-----\n",
+      hash_and_spaces: "  value # not a comment  ",
+      json_blob: '{"a": "b\\"c", "d": [1, 2]}',
+    };
+    for (const [name, value] of Object.entries(values)) {
+      const file = join(s.dir, `${name}.txt`);
+      writeFileSync(file, value);
+      const r = await s.run(["set", name, "--env", "development", "--from-file", file]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const r = await s.run(["export", "--env", "development"]);
+    expect(r.code, r.stderr).toBe(0);
+    const expected = Object.fromEntries(Object.entries(values).map(([k, v]) => [k.toUpperCase(), v]));
+    expect(dotenv.parse(r.stdout)).toEqual(expected);
+    const envFile = join(s.dir, "exported.env");
+    writeFileSync(envFile, r.stdout);
+    const names = JSON.stringify(Object.keys(expected));
+    const fromNode = execFileSync(process.execPath, [`--env-file=${envFile}`, "-e", `process.stdout.write(JSON.stringify(Object.fromEntries(${names}.map((k) => [k, process.env[k]]))))`], {
+      env: { PATH: process.env.PATH ?? "" },
+      encoding: "utf8",
+    });
+    expect(JSON.parse(fromNode)).toEqual(expected);
+  });
+
+  it("refuses a value that no quoting reads back (UNREPRESENTABLE_VALUE), writing nothing", async () => {
+    const { s } = await project();
+    const file = join(s.dir, "v.txt");
+    writeFileSync(file, `all three ' " \` quotes`);
+    expect((await s.run(["set", "odd_value", "--env", "development", "--from-file", file])).code).toBe(0);
+    const r = await s.run(["export", "--env", "development"]);
+    expect(r.code).toBe(18);
+    expect(r.stderr).toContain("UNREPRESENTABLE_VALUE");
+    expect(r.stderr).toContain("odd_value");
+    expect(r.stdout).toBe("");
+    expect(r.stderr).not.toContain("quotes");
+  });
+});
+
+describe("edit on an environment with no values", () => {
+  it("opens an empty document to which a line can be appended", async () => {
+    const { s } = await project();
+    const editor = join(s.dir, "append.mjs");
+    writeFileSync(editor, `import { appendFileSync, readFileSync } from "node:fs";
+const file = process.argv[2];
+if (readFileSync(file, "utf8").includes("{}")) process.exit(5);
+appendFileSync(file, "new_api_key: appended-value\\n");\n`);
+    const r = await s.run(["edit", "--env", "development", "--json"], { env: { EDITOR: `${process.execPath} ${editor}` } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).added).toEqual(["new_api_key"]);
+    expect((await s.run(["get", "new_api_key", "--env", "development"])).stdout).toBe("appended-value");
+  });
+});
+
+describe("the hidden prompt and a multi-line paste", () => {
+  it("refuses the paste whole (INVALID_VALUE, pointing to --from-file) and stores nothing", async () => {
+    const { s } = await project();
+    const session = await runInPty(s, ["set", "tls_private_key", "--env", "development"], [
+      { waitFor: "Value for tls_private_key", send: "-----BEGIN PRIVATE KEY-----\rMIIBVQIBADANBgkqhkiG9w0B\r-----END PRIVATE KEY-----\r" },
+    ]);
+    expect(session.code).toBe(18);
+    expect(session.output).toContain("INVALID_VALUE");
+    expect(session.output).toContain("--from-file");
+    expect(session.output).not.toContain("created");
+    expect(session.output).not.toContain("MIIBVQ");
+    const list = JSON.parse((await s.run(["list", "--json"])).stdout);
+    expect(list.secrets).toEqual([]);
+  });
+});
+
+describe("consistent exits", () => {
+  it("rename of a name set nowhere is UNKNOWN_SECRET (exit 4); a mistyped command or flag names the nearest one", async () => {
+    const { s } = await project();
+    const rename = await s.run(["rename", "no_such_secret", "other_name"]);
+    expect(rename.code).toBe(4);
+    expect(rename.stderr).toContain("UNKNOWN_SECRET");
+    const command = await s.run(["lsit"]);
+    expect(command.code).toBe(2);
+    expect(command.stderr).toContain('did you mean "list"?');
+    const flag = await s.run(["list", "--evn", "development"]);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("did you mean --env?");
+    // set never echoes what was typed, so it suggests nothing either
+    const hidden = await s.run(["set", "api_key", "--evn", "development"]);
+    expect(hidden.code).toBe(2);
+    expect(hidden.stderr).not.toContain("evn");
+  });
+});
