@@ -42,6 +42,7 @@ export {
 } from "./document.js";
 export { defaultKeyFilePath, findIdentities, parseIdentityFile, type Identities, type IdentityLookupOptions } from "./identities.js";
 export { generateIdentity, identityToRecipient, isAgeIdentity, isAgeRecipient, unwrapDataKey, wrapDataKey } from "./age.js";
+export { ageStanzaTypeFor, inspectAgeEnvelope, parseAgeHeader, type AgeEnvelopeInfo, type AgeHeaderStanza } from "./age-header.js";
 export { computeMac, macAad } from "./mac.js";
 export { WRITTEN_SOPS_VERSION } from "./metadata.js";
 export {
