@@ -11,6 +11,7 @@ import {
   classifyPath,
   GlobFilter,
   loadWorkspace,
+  sopsConfigCandidates,
   parseProjectConfig,
   PROJECT_FILE,
   type Diagnostic,
@@ -77,6 +78,10 @@ export async function readState(repo: GitRepo | undefined, root: string, revisio
   if (parsed !== undefined) {
     const filter = new GlobFilter(parsed.include, parsed.exclude);
     for (const [rel, id] of files) if (classifyPath(parsed, rel, filter).role !== "ignored") wanted.add(id);
+    for (const rel of sopsConfigCandidates(parsed.secretsDir)) {
+      const id = files.get(rel);
+      if (id !== undefined) wanted.add(id);
+    }
   }
   const blobs = await repo.readBlobs([...wanted]);
   const readText = (rel: string): string | null | undefined => {

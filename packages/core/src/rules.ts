@@ -18,7 +18,8 @@ export type RuleId =
   | "unknown-environment"
   | "unencrypted-secrets-file"
   | "plaintext-credential"
-  | "recipient-drift";
+  | "recipient-drift"
+  | "sops-config-drift";
 
 /** One rule's table entry. */
 export interface RuleInfo {
@@ -66,7 +67,12 @@ export const RULES: readonly RuleInfo[] = [
   {
     id: "recipient-drift",
     severity: "error",
-    summary: "An environment file's age recipients differ from the members stellar.yaml configures for it.",
+    summary: "An environment file's age recipients differ from the members stellar.yaml configures for it, or its age stanzas show a hidden reader.",
+  },
+  {
+    id: "sops-config-drift",
+    severity: "error",
+    summary: "A .sops.yaml creation rule for an environment file names recipients other than that environment's members.",
   },
 ];
 

@@ -75,6 +75,11 @@ export class WorkspaceIndex {
   readonly otherSecretsFiles = new Map<string, OtherSecretsFile>();
   /** The catalog, when the secrets folder has one. */
   catalog: IndexedCatalog | undefined;
+  /**
+   * The text of each `.sops.yaml` the plain sops CLI may use for the secrets files (the root's
+   * and those of the folders down to the secrets folder), by path relative to the root.
+   */
+  readonly sopsConfigs = new Map<string, string>();
   private derived: Derived | undefined;
   /** Nearest-name suggestions, kept across rebuilds while the set of names they were computed from is unchanged. */
   private secretSuggestions = new Map<string, { name: string; caseOnly: boolean } | null>();

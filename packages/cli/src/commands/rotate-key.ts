@@ -7,13 +7,14 @@ import { rotateFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { humanList, plural, renderJson, rotateNowLines } from "../format.js";
-import { assertCanDecrypt, identitiesFor, namesIn, openProject, readEnvironmentFiles, recipientsOf, selectEnvironments } from "../repository.js";
+import { assertCanDecrypt, identitiesFor, namesIn, openProject, readEnvironmentFiles, recipientsOf, selectEnvironments, syncSopsConfigs } from "../repository.js";
 
 const help = `Usage: stellar-secrets rotate-key --env ENV[,ENV] [--json]
        stellar-secrets rotate-key --all [--json]
 
 Replaces the data key of each environment file: every value is re-encrypted under a new key,
-wrapped for exactly the members stellar.yaml lists (so it also repairs recipient drift). Values
+wrapped for exactly the members stellar.yaml lists (so it also repairs recipient drift, and
+puts the creation rules of an existing .sops.yaml back in step with the members). Values
 do not change; \`history\` reports the commit as a re-encryption, not a value change. Rotating
 the data key does not replace the secret values themselves: after a leak or a departure, rotate
 the values at their providers too.
@@ -51,14 +52,17 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     rotated.push({ environment: env.name, file: relative(config.root, path), recipients: recipients.length, secrets: file.entries.length, lostAccess });
     if (lostAccess.length > 0) exposed.push({ environment: env.name, secrets: namesIn(file).slice().sort() });
   }
+  // the plain sops CLI must encrypt for the same members: a .sops.yaml that drifted is put back in step
+  const sopsConfigUpdated = await syncSopsConfigs(config);
   if (f.json) {
-    ctx.stdout.write(renderJson({ rotated, skipped }));
+    ctx.stdout.write(renderJson({ rotated, skipped, sopsConfigUpdated }));
     return 0;
   }
   const lines = rotated.map(
     (r) => `rotated the data key of ${r.environment} (${r.file}): ${plural(r.secrets, "value")} re-encrypted for ${plural(r.recipients, "recipient")}`,
   );
   if (skipped.length > 0) lines.push(`no secrets file yet in ${humanList(skipped)}: nothing to rotate`);
+  if (sopsConfigUpdated.length > 0) lines.push(`${humanList(sopsConfigUpdated)}: creation rules set to the members in stellar.yaml`);
   for (const r of rotated) {
     if (r.lostAccess.length > 0) lines.push(`${r.environment}: ${humanList(r.lostAccess)} (not a member of ${r.environment}) lost access`);
   }
