@@ -223,7 +223,9 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
       const members = new Map(env.members.map((m) => [m.recipient, m.name]));
       const extra = [...new Set(rule.age)].filter((r) => !members.has(r));
       const missing = env.members.filter((m) => !rule.age.includes(m.recipient));
-      const fix = `stellar.yaml is the source of truth: make the rule name exactly ${env.name}'s members (${env.members.map((m) => m.name).join(", ") || "none"}); an existing member's \`stellar-secrets members add\` or \`members rm\` rewrites it`;
+      const fix =
+        `stellar.yaml is the source of truth: the rule must name exactly ${env.name}'s members (${env.members.map((m) => m.name).join(", ") || "none"}); ` +
+        `\`stellar-secrets rotate-key --env ${env.name}\`, run by an existing member, rewrites it (as \`members add\` and \`members rm\` do)`;
       const where = `creation rule ${rule.index + 1} of ${path}, which sops uses for ${file}`;
       if (extra.length > 0 || rule.otherKeys.length > 0) {
         const named = [
@@ -243,7 +245,7 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
             path,
             config.lines,
             rule.range,
-            `${where}, names ${named.join(", ")}, not a member of ${env.name}: anyone encrypting with the plain sops CLI would give them access; ${fix}; revert the change that added them rather than adding them as members`,
+            `${where}, names ${named.join(", ")}, not a member of ${env.name}: anyone encrypting with the plain sops CLI would give them access; revert the change that added them rather than adding them as members, or ${fix}`,
           ),
         );
       }
