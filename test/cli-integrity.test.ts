@@ -131,6 +131,10 @@ describe.skipIf(!HAS_AGE_CLI)("keyless integrity against hidden readers made wit
     const { code, json } = await check();
     expect(code).toBe(1);
     expect(json.diagnostics.filter((d) => d.rule === "sops-config-drift").map((d) => [d.severity, d.file, d.line])).toEqual([["error", ".sops.yaml", 4]]);
+    // review (working tree against HEAD, no key) flags it as a new checker error
+    const rev = await s.run(["review", "--json"], { env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(rev.code).toBe(1);
+    expect((JSON.parse(rev.stdout) as CheckJson).diagnostics.filter((d) => d.rule === "sops-config-drift")).toMatchObject([{ severity: "error", file: ".sops.yaml", new: true }]);
     const r = await s.run(["rotate-key", "--env", "staging", "--json"]);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).sopsConfigUpdated).toEqual([".sops.yaml"]);
