@@ -30,7 +30,7 @@ const help = `Usage: stellar-secrets members list [--env ENV[,ENV]] [--json]
        stellar-secrets members add NAME AGE_PUBLIC_KEY --env ENV[,ENV] [--json]
        stellar-secrets members rm NAME [--env ENV[,ENV]] [--json]
 
-Members are named age public keys, per environment, in stellar.yaml (.sops.yaml is regenerated).
+Members are named age public keys, per environment, in stellar.yaml (.sops.yaml is kept in step).
 
   list   each member and the environments they can decrypt; flags files whose actual
          recipients differ from stellar.yaml (e.g. someone removed by hand who can still decrypt)
