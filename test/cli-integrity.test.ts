@@ -117,6 +117,19 @@ describe.skipIf(!HAS_AGE_CLI)("keyless integrity against hidden readers made wit
     s.write(FILE, honest);
   });
 
+  it("review's fix for a key the change added never suggests granting it", async () => {
+    const spans = stanzaSpans(honest);
+    const last = spans[spans.length - 1] as { end: number };
+    s.write(FILE, honest.slice(0, last.end) + stanzaText(mallory.recipient, ageWrap(dataKey, [mallory.recipient])) + honest.slice(last.end));
+    const r = await s.run(["review", "--json"], { env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(r.code).toBe(1);
+    const problem = (JSON.parse(r.stdout) as { problems: { kind: string; message: string }[] }).problems.find((p) => p.kind === "non-member-recipient");
+    expect(problem?.message).toContain(`git checkout HEAD -- ${FILE}`);
+    expect(problem?.message).not.toContain(`members add NAME ${mallory.recipient}`);
+    expect(problem?.message).not.toMatch(/members add \S+ age1/);
+    s.write(FILE, honest);
+  });
+
   it("a garbled enc is reported, not a crash", async () => {
     s.write(FILE, honest.replace(/YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0\+IFgyNTUxOSB/, "!!!!"));
     const { code, json } = await check();
