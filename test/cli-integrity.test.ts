@@ -102,7 +102,13 @@ describe.skipIf(!HAS_AGE_CLI)("keyless integrity against hidden readers made wit
     expect(drift).toHaveLength(1);
     expect(drift[0]?.message).toMatch(/wraps the data key for 2 keys/);
     expect(drift[0]?.message).toContain("rotate-key --env staging");
-    // the member's own key still works: `get` is unaffected, the file is only flagged
+    // the fix: an existing member re-keys the file; the hidden key loses access and the values to rotate are listed
+    const r = await s.run(["rotate-key", "--env", "staging", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).rotated).toMatchObject([{ environment: "staging", lostAccess: [], hiddenReader: true }]);
+    expect(unwrapWith(s, "staging", mallory)).toBeUndefined();
+    expect(unwrapWith(s, "staging", bob)).toBeDefined();
+    expect((await check()).code).toBe(0);
     s.write(FILE, honest);
   });
 
