@@ -58,7 +58,7 @@ describe("recipientStanzaProblems", () => {
 
   it("reports an enc that is no age file, and a stanza type that is not the labelled key's", async () => {
     const { text, problems } = await setup();
-    const garbled = text.replace(/YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0\+IFgyNTUxOSB/, "AAAA");
+    const garbled = text.replace(/(-----BEGIN AGE ENCRYPTED FILE-----\n {12})[A-Za-z0-9+/]{4}/, "$1AAAA");
     expect(problems(garbled).map((p) => p.message)).toEqual([expect.stringContaining("cannot be read as an age file")]);
     const header = Buffer.from("age-encryption.org/v1\n-> ssh-ed25519 8j82Sw mAwtibtNtEULYSiumlxzjFNhyWknf9/3rmR/zLIEGCE\n8oLV3OT7bsSxgX485X8ceWqil40luKZJSej2YLrIUTo\n--- V5Y3x3qRUVvHd0zK0AH60qI0jvsILPq71JxD7X2/O3Q\n", "latin1").toString("base64");
     const ssh = `-----BEGIN AGE ENCRYPTED FILE-----\n${header.match(/.{1,64}/g)!.join("\n")}\n-----END AGE ENCRYPTED FILE-----`;
