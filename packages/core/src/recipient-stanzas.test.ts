@@ -48,6 +48,13 @@ describe("recipientStanzaProblems", () => {
     expect(found[0]!.message).not.toMatch(/members add/);
   });
 
+  it("still reads the stanzas of a file that has other problems (a plaintext value)", async () => {
+    const { text, alice, problems } = await setup();
+    const first = [...text.matchAll(STANZA)][0] as RegExpMatchArray;
+    const attacked = text.replace(first[0], `        - recipient: ${alice}\n          enc: |\n${indent(TWO_RECIPIENTS)}`).replace(/^stripe_api_key: ENC\[.*$/m, "stripe_api_key: plain");
+    expect(problems(attacked).map((p) => p.message)).toEqual([expect.stringContaining("wraps the data key for 2 keys")]);
+  });
+
   it("reports a member's stanza whose age header holds two recipient stanzas", async () => {
     const { text, alice, problems } = await setup();
     const first = [...text.matchAll(STANZA)][0] as RegExpMatchArray;

@@ -287,6 +287,14 @@ function fallback(text: string, result: EnvironmentFile): void {
             .map((s) => (s !== null && typeof s === "object" ? (s as Record<string, unknown>).recipient : undefined))
             .filter((r): r is string => typeof r === "string")
             .map((r) => r.trim());
+          // the stanzas too, so a hidden reader is reported even in a file with other problems
+          const stanzas = js.filter((s): s is Record<string, unknown> => s !== null && typeof s === "object" && typeof (s as Record<string, unknown>).recipient === "string");
+          const labelRanges = recipientLabelRanges(text, keyRange.start);
+          result.stanzas = stanzas.map((s, i) => ({
+            recipient: (s.recipient as string).trim(),
+            range: labelRanges.length === stanzas.length ? labelRanges[i] : undefined,
+            envelope: inspectAgeEnvelope(typeof s.enc === "string" ? s.enc : ""),
+          }));
         }
       }
       continue;
