@@ -47,6 +47,8 @@ describe("every checker rule through the language server", () => {
     const mallory = await sops.generateIdentity();
     writeFileSync(org.path("secrets/production.enc.yaml"), await sops.encryptSecrets(new Map([["stripe_api_key", "v"]]), { recipients: [mallory.recipient] }));
     writeFileSync(org.path("secrets/qa.enc.yaml"), await sops.encryptSecrets(new Map([["stripe_api_key", "v"]]), { recipients: [org.recipient] }));
+    // .sops.yaml: plain sops users would also encrypt staging for mallory
+    writeFileSync(org.path(".sops.yaml"), `creation_rules:\n  - path_regex: staging\\.enc\\.yaml$\n    age: ${org.recipient},${mallory.recipient}\n`);
     client = await LspClient.start({ folders: [org.dir] });
   });
   afterAll(async () => {

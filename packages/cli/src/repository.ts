@@ -13,6 +13,9 @@ import {
   parseCatalog,
   parseProjectConfig,
   renderSopsConfig,
+  SOPS_CONFIG_FILE,
+  sopsConfigCandidates,
+  updateSopsConfig,
   secretsFilePath,
   type CatalogEntry,
   type EnvironmentConfig,
@@ -114,7 +117,10 @@ export async function readCatalog(config: ProjectConfig): Promise<{ path: string
 }
 
 /**
- * Writes a new `stellar.yaml` text, then regenerates `.sops.yaml` from it, both atomically.
+ * Writes a new `stellar.yaml` text, then brings `.sops.yaml` in step with its members, both
+ * atomically: each `.sops.yaml` sops may use for the secrets files (the root's, and those of the
+ * folders down to the secrets folder) is updated in place (comments and unrelated rules kept;
+ * see core's `updateSopsConfig`); a missing root `.sops.yaml` is generated.
  * Throws `CliError("INVALID_CONFIG")` when the new text does not parse (nothing is written then).
  */
 export async function writeProjectConfig(config: ProjectConfig, text: string): Promise<ProjectConfig> {
@@ -124,8 +130,36 @@ export async function writeProjectConfig(config: ProjectConfig, text: string): P
     throw new CliError("INVALID_CONFIG", `the updated ${config.configPath} would not be valid${first ? `: ${first.message}` : ""}`);
   }
   await writeFileAtomic(config.configPath, text);
-  await writeFileAtomic(join(config.root, ".sops.yaml"), renderSopsConfig(next));
+  await syncSopsConfigs(next, { create: true });
   return next;
+}
+
+/**
+ * Updates every existing `.sops.yaml` for the project's members (when `create`, also generates
+ * the root one when it is missing). Returns the paths written, relative to the root.
+ */
+export async function syncSopsConfigs(config: ProjectConfig, options: { create?: boolean } = {}): Promise<string[]> {
+  const written: string[] = [];
+  for (const rel of sopsConfigCandidates(config.secretsDir)) {
+    const path = join(config.root, rel);
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      if (rel === SOPS_CONFIG_FILE && options.create === true) {
+        await writeFileAtomic(path, renderSopsConfig(config));
+        written.push(rel);
+      }
+      continue;
+    }
+    const next = updateSopsConfig(text, rel, config);
+    if (next !== undefined) {
+      await writeFileAtomic(path, next);
+      written.push(rel);
+    }
+  }
+  return written;
 }
 
 /**

@@ -7,7 +7,9 @@ import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics
 import { describeNonDescriptiveName, nearestName, validateSecretName } from "./names.js";
 import type { LineIndex } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
+import { recipientStanzaProblems } from "./recipient-stanzas.js";
 import { RULES, type RuleId, type Severity } from "./rules.js";
+import { checkSopsConfigs } from "./sops-config.js";
 import type { ConfigKind } from "./schemas.js";
 import type { WorkspaceIndex } from "./workspace.js";
 
@@ -93,7 +95,13 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
     if (drift !== undefined && file.recipientsRange !== undefined) {
       out.push(diagnosticAt("recipient-drift", sev("recipient-drift"), file.path, file.lines, file.recipientsRange, drift));
     }
+    for (const p of recipientStanzaProblems(index.project, file)) {
+      out.push(diagnosticAt("recipient-drift", sev("recipient-drift"), file.path, file.lines, p.range, p.message));
+    }
   }
+
+  // .sops.yaml: the plain sops CLI must encrypt for the same members.
+  out.push(...checkSopsConfigs(index.project, index.sopsConfigs));
 
   // Definitions: names and use.
   for (const name of index.secretNames()) {

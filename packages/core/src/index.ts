@@ -17,6 +17,8 @@ export * from "./config.js";
 export * from "./secrets-dir.js";
 export * from "./workspace.js";
 export * from "./check.js";
+export * from "./recipient-stanzas.js";
+export * from "./sops-config.js";
 export * from "./usage.js";
 export * from "./completion.js";
 export * from "./load.js";

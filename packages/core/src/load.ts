@@ -21,6 +21,7 @@ import {
   PROJECT_FILE,
   type ProjectConfig,
 } from "./project.js";
+import { sopsConfigCandidates } from "./sops-config.js";
 import { checkOtherSecretsFile, parseEnvironmentBytes, parseEnvironmentFile, unreadableEnvironmentFile, type EnvironmentFile } from "./secrets-dir.js";
 import { WorkspaceIndex } from "./workspace.js";
 import { nodeWorkspaceFs, type WorkspaceFs } from "./workspace-fs.js";
@@ -278,7 +279,21 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     }
   };
   walk(root, "", false);
+  for (const rel of sopsConfigCandidates(project.secretsDir)) {
+    const text = readOptional(fs, join(root, rel), maxBytes);
+    if (text !== undefined) index.setSopsConfig(rel, text);
+  }
   return { index, skipped };
+}
+
+/** The text of a small file that may not exist (undefined when absent, unreadable or too large). */
+function readOptional(fs: WorkspaceFs, abs: string, maxBytes: number): string | undefined {
+  try {
+    const text = fs.readFile(abs);
+    return Buffer.byteLength(text, "utf8") > maxBytes ? undefined : text;
+  } catch {
+    return undefined;
+  }
 }
 
 function linkReason(e: unknown): string {

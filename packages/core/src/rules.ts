@@ -19,7 +19,8 @@ export type RuleId =
   | "unencrypted-secrets-file"
   | "plaintext-credential"
   | "recipient-drift"
-  | "rotation-overdue";
+  | "rotation-overdue"
+  | "sops-config-drift";
 
 /** One rule's table entry. */
 export interface RuleInfo {
@@ -67,7 +68,12 @@ export const RULES: readonly RuleInfo[] = [
   {
     id: "recipient-drift",
     severity: "error",
-    summary: "An environment file's age recipients differ from the members stellar.yaml configures for it.",
+    summary: "An environment file's age recipients differ from the members stellar.yaml configures for it, or its age stanzas show a hidden reader.",
+  },
+  {
+    id: "sops-config-drift",
+    severity: "error",
+    summary: "A .sops.yaml creation rule for an environment file names recipients other than that environment's members.",
   },
   {
     id: "rotation-overdue",

@@ -4,7 +4,7 @@
  * `@stellar-secrets/sops`'s `parseSecretsFile`. Broken files still give their names (read with
  * a plain YAML fallback) plus `unencrypted-secrets-file` diagnostics.
  */
-import { decodeUtf8, isSopsEncrypted, isSopsError, normalizeRecipient, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
+import { decodeUtf8, inspectAgeEnvelope, isSopsEncrypted, isSopsError, normalizeRecipient, parseSecretsFile, type AgeEnvelopeInfo, type SecretsFile } from "@stellar-secrets/sops";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, type TextRange } from "./position.js";
@@ -40,8 +40,23 @@ export interface EnvironmentFile {
   recipients: string[] | undefined;
   /** Where to report recipient problems (the `age:` key of the metadata, else the `sops:` key). */
   recipientsRange: TextRange | undefined;
+  /**
+   * The age stanzas in file order, each with what its header shows without a key (how many
+   * recipient stanzas, of which types). Absent without valid metadata.
+   */
+  stanzas?: EnvironmentStanza[];
   /** `unencrypted-secrets-file` (and `schema` for duplicate keys and nested values) at default severity. */
   diagnostics: Diagnostic[];
+}
+
+/** One age stanza of an environment file's metadata. */
+export interface EnvironmentStanza {
+  /** The `recipient` label, trimmed (not proof of who can decrypt). */
+  recipient: string;
+  /** The label's value in the file, when it could be located. */
+  range: TextRange | undefined;
+  /** The header of its armored age file (`enc`), read without a key. */
+  envelope: AgeEnvelopeInfo;
 }
 
 const ENC = /^ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,type:[a-z]+\]$/;
@@ -96,6 +111,12 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
   }
   result.recipients = parsed.recipients;
   result.recipientsRange = recipientsRangeOf(text, parsed.metadataRange.start);
+  const labelRanges = recipientLabelRanges(text, parsed.metadataRange.start);
+  result.stanzas = parsed.metadata.age.map((stanza, i) => ({
+    recipient: stanza.recipient.trim(),
+    range: labelRanges.length === parsed.metadata.age.length ? labelRanges[i] : undefined,
+    envelope: inspectAgeEnvelope(stanza.enc),
+  }));
   const sopsStart = parsed.metadataRange.start;
   checkMetadata(result, text, { start: sopsStart, end: sopsStart + 4 }, parsed.metadata.mac, rawVersion(text, sopsStart) ?? parsed.metadata.version);
   result.diagnostics.sort(compareDiagnostics);
@@ -202,6 +223,19 @@ export function parseEnvironmentBytes(bytes: Uint8Array, path: string, environme
   return parseEnvironmentFile(text, path, environment);
 }
 
+/** The value ranges of every `recipient:` key after the metadata's start (YAML or JSON layout). */
+function recipientLabelRanges(text: string, sopsStart: number): TextRange[] {
+  const re = /^[ \t]*(?:-[ \t]+)?(["']?)recipient\1[ \t]*:[ \t]*(.*)$/gm;
+  re.lastIndex = sopsStart;
+  const out: TextRange[] = [];
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const value = (m[2] ?? "").replace(/,?\s*$/, "");
+    const start = m.index + m[0].length - (m[2] ?? "").length;
+    out.push({ start, end: start + value.length });
+  }
+  return out;
+}
+
 function recipientsRangeOf(text: string, sopsStart: number): TextRange {
   const re = /^[ \t]+age:/gm;
   re.lastIndex = sopsStart;
@@ -251,6 +285,14 @@ function fallback(text: string, result: EnvironmentFile): void {
             .map((s) => (s !== null && typeof s === "object" ? (s as Record<string, unknown>).recipient : undefined))
             .filter((r): r is string => typeof r === "string")
             .map(normalizeRecipient);
+          // the stanzas too, so a hidden reader is reported even in a file with other problems
+          const stanzas = js.filter((s): s is Record<string, unknown> => s !== null && typeof s === "object" && typeof (s as Record<string, unknown>).recipient === "string");
+          const labelRanges = recipientLabelRanges(text, keyRange.start);
+          result.stanzas = stanzas.map((s, i) => ({
+            recipient: (s.recipient as string).trim(),
+            range: labelRanges.length === stanzas.length ? labelRanges[i] : undefined,
+            envelope: inspectAgeEnvelope(typeof s.enc === "string" ? s.enc : ""),
+          }));
         }
       }
       continue;

@@ -81,6 +81,7 @@ export class WorkspaceIndex {
   readonly #environmentFiles = new Map<string, EnvironmentFile>();
   readonly #otherSecretsFiles = new Map<string, OtherSecretsFile>();
   #catalog: IndexedCatalog | undefined;
+  readonly #sopsConfigs = new Map<string, string>();
   private derived: Derived | undefined;
   /** Nearest-name suggestions, kept across rebuilds while the set of names they were computed from is unchanged. */
   private secretSuggestions = new Map<string, { name: string; caseOnly: boolean } | null>();
@@ -120,6 +121,19 @@ export class WorkspaceIndex {
   /** The catalog, when the secrets folder has one. */
   get catalog(): IndexedCatalog | undefined {
     return this.#catalog;
+  }
+
+  /**
+   * The text of each `.sops.yaml` the plain sops CLI may use for the secrets files (the root's
+   * and those of the folders down to the secrets folder), by path relative to the root.
+   */
+  get sopsConfigs(): ReadonlyMap<string, string> {
+    return this.#sopsConfigs;
+  }
+  /** Sets (text) or removes (undefined) a `.sops.yaml` (path relative to the root). */
+  setSopsConfig(path: string, text: string | undefined): void {
+    if (text === undefined) this.#sopsConfigs.delete(path);
+    else this.#sopsConfigs.set(path, text);
   }
 
   /** Replaces the project config (after stellar.yaml changed). */

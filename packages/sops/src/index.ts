@@ -74,6 +74,7 @@ export {
   parseSshEd25519PublicKey,
   type SshEd25519PublicKey,
 } from "./ssh.js";
+export { ageStanzaTypeFor, inspectAgeEnvelope, parseAgeHeader, type AgeEnvelopeInfo, type AgeHeaderStanza } from "./age-header.js";
 export { computeMac, macAad } from "./mac.js";
 export { WRITTEN_SOPS_VERSION } from "./metadata.js";
 export {

@@ -30,7 +30,7 @@ const help = `Usage: stellar-secrets members list [--env ENV[,ENV]] [--json]
        stellar-secrets members add NAME AGE_PUBLIC_KEY --env ENV[,ENV] [--json]
        stellar-secrets members rm NAME [--env ENV[,ENV]] [--json]
 
-Members are named public keys, per environment, in stellar.yaml (.sops.yaml is regenerated): an
+Members are named public keys, per environment, in stellar.yaml (.sops.yaml is kept in step): an
 age key (age1...) or an SSH ed25519 key ("ssh-ed25519 AAAA...", the line of ~/.ssh/id_ed25519.pub,
 quoted; stored without its comment). An SSH member decrypts with ~/.ssh/id_ed25519 (or
 SOPS_AGE_SSH_PRIVATE_KEY_FILE), as sops and \`age -d -i\` do, and can sign commits with it.

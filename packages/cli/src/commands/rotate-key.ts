@@ -3,18 +3,19 @@
  * re-encrypted, wrapped for the environment's members as stellar.yaml lists them.
  */
 import { relative } from "node:path";
-import { rotateFile } from "@stellar-secrets/sops";
+import { ageStanzaTypeFor, inspectAgeEnvelope, rotateFile, type SecretsFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { humanList, plural, renderJson, rotateNowLines } from "../format.js";
 import type { ProjectConfig } from "@stellar-secrets/core";
-import { assertCanDecrypt, identitiesFor, namesIn, readEnvironmentFiles, recipientsOf, selectEnvironments, withProjectLock } from "../repository.js";
+import { assertCanDecrypt, identitiesFor, namesIn, openProject, readEnvironmentFiles, recipientsOf, selectEnvironments, syncSopsConfigs, withProjectLock } from "../repository.js";
 
 const help = `Usage: stellar-secrets rotate-key --env ENV[,ENV] [--json]
        stellar-secrets rotate-key --all [--json]
 
 Replaces the data key of each environment file: every value is re-encrypted under a new key,
-wrapped for exactly the members stellar.yaml lists (so it also repairs recipient drift). Values
+wrapped for exactly the members stellar.yaml lists (so it also repairs recipient drift, and
+puts the creation rules of an existing .sops.yaml back in step with the members). Values
 do not change; \`history\` reports the commit as a re-encryption, not a value change. Rotating
 the data key does not replace the secret values themselves: after a leak or a departure, rotate
 the values at their providers too.
@@ -42,7 +43,7 @@ async function rotate(config: ProjectConfig, f: { env?: string[]; all?: boolean;
   const files = await readEnvironmentFiles(config, envs);
   await assertCanDecrypt(ctx, config, files);
   const identities = identitiesFor(ctx);
-  const rotated: { environment: string; file: string; recipients: number; secrets: number; lostAccess: string[] }[] = [];
+  const rotated: { environment: string; file: string; recipients: number; secrets: number; lostAccess: string[]; hiddenReader: boolean }[] = [];
   const exposed: { environment: string; secrets: string[] }[] = [];
   const skipped: string[] = [];
   for (const { env, path, file } of files) {
@@ -53,25 +54,45 @@ async function rotate(config: ProjectConfig, f: { env?: string[]; all?: boolean;
     const recipients = recipientsOf(env);
     // keys the file was encrypted to that are not members: they lose access now
     const lostAccess = [...new Set(file.recipients)].filter((r) => !recipients.includes(r));
+    const hiddenReader = hasHiddenReader(file);
     await rotateFile(path, identities, { recipients });
-    rotated.push({ environment: env.name, file: relative(config.root, path), recipients: recipients.length, secrets: file.entries.length, lostAccess });
-    if (lostAccess.length > 0) exposed.push({ environment: env.name, secrets: namesIn(file).slice().sort() });
+    rotated.push({ environment: env.name, file: relative(config.root, path), recipients: recipients.length, secrets: file.entries.length, lostAccess, hiddenReader });
+    if (lostAccess.length > 0 || hiddenReader) exposed.push({ environment: env.name, secrets: namesIn(file).slice().sort() });
   }
+  // the plain sops CLI must encrypt for the same members: a .sops.yaml that drifted is put back in step
+  const sopsConfigUpdated = await syncSopsConfigs(config);
   if (f.json) {
-    ctx.stdout.write(renderJson({ rotated, skipped }));
+    ctx.stdout.write(renderJson({ rotated, skipped, sopsConfigUpdated }));
     return 0;
   }
   const lines = rotated.map(
     (r) => `rotated the data key of ${r.environment} (${r.file}): ${plural(r.secrets, "value")} re-encrypted for ${plural(r.recipients, "recipient")}`,
   );
   if (skipped.length > 0) lines.push(`no secrets file yet in ${humanList(skipped)}: nothing to rotate`);
+  if (sopsConfigUpdated.length > 0) lines.push(`${humanList(sopsConfigUpdated)}: creation rules set to the members in stellar.yaml`);
   for (const r of rotated) {
     if (r.lostAccess.length > 0) lines.push(`${r.environment}: ${humanList(r.lostAccess)} (not a member of ${r.environment}) lost access`);
+    if (r.hiddenReader) lines.push(`${r.environment}: the old age stanzas could also open for a key their labels do not name (recipient-drift); it lost access`);
   }
   const lost = [...new Set(rotated.flatMap((r) => r.lostAccess))];
+  if (rotated.some((r) => r.hiddenReader)) lost.push("a hidden key");
   lines.push(...rotateNowLines(lost.length === 1 ? (lost[0] as string) : "those keys", exposed));
   ctx.stdout.write(`${lines.join("\n")}\n`);
   return 0;
+}
+
+/**
+ * True when the file's age stanzas show, without a key, that someone its labels do not name can
+ * open it: a label used twice, an age header with several recipient stanzas, a stanza of another
+ * type than the labelled key's, or an enc that is no age file (as core's recipient-drift).
+ */
+function hasHiddenReader(file: SecretsFile): boolean {
+  const labels = file.metadata.age.map((s) => s.recipient.trim());
+  if (new Set(labels).size !== labels.length) return true;
+  return file.metadata.age.some((s) => {
+    const info = inspectAgeEnvelope(s.enc);
+    return !info.ok || info.stanzas.length !== 1 || info.stanzas[0]?.type !== ageStanzaTypeFor(s.recipient);
+  });
 }
 
 const command: Command = { summary: "replace an environment's data key and re-encrypt every value", help, run };

@@ -295,7 +295,11 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           line: after.model?.recipientsRange === undefined ? undefined : after.model.lines.positionAt(after.model.recipientsRange.start).line,
           message:
             `${who} can decrypt ${file} but is not a member of ${environment} in stellar.yaml: ` +
-            `add them with \`stellar-secrets members add ${name ?? "NAME"} ${r} --env ${environment}\`, or drop the recipient and rotate the data key (${name === undefined ? "" : `\`stellar-secrets members rm ${name} --env ${environment}\` or `}\`stellar-secrets rotate-key --env ${environment}\`)`,
+            (baseMemberKeys.has(r) && recipientsBefore.has(r)
+              ? `they were removed from ${environment} but the file still opens for them; have an existing member re-key it without them (\`stellar-secrets rotate-key --env ${environment}\`), then rotate at their providers the values they could read`
+              : `this change gave that key access, and recipient labels prove nothing, so do not grant it on this change's word: revert the change to ${file} ` +
+                `(\`git checkout ${base.label} -- ${file}\`), or have an existing member of ${environment} re-key it from the base state (revert first, then \`stellar-secrets rotate-key --env ${environment}\`); ` +
+                `a new member is added in a change of its own, by an existing member, with \`stellar-secrets members add\``),
         });
       }
     }

@@ -11,6 +11,7 @@ import type { Diagnostic } from "../diagnostics.js";
 import { GlobFilter } from "../globs.js";
 import { classifyPath, loadWorkspace, type WorkspaceFs } from "../load.js";
 import { parseProjectConfig, PROJECT_FILE, type ProjectConfig } from "../project.js";
+import { sopsConfigCandidates } from "../sops-config.js";
 import type { WorkspaceIndex } from "../workspace.js";
 import type { GitSource } from "./git.js";
 
@@ -99,6 +100,10 @@ async function readTreeState(git: GitSource, root: string, files: ReadonlyMap<st
   if (parsed !== undefined) {
     const filter = new GlobFilter(parsed.include, parsed.exclude);
     for (const [rel, id] of files) if (classifyPath(parsed, rel, filter).role !== "ignored") wanted.add(id);
+    for (const rel of sopsConfigCandidates(parsed.secretsDir)) {
+      const id = files.get(rel);
+      if (id !== undefined) wanted.add(id);
+    }
   }
   const blobs = await git.readBlobs([...wanted]);
   const readText = (rel: string): string | null | undefined => {

@@ -1,0 +1,76 @@
+import { encryptSecrets, generateIdentity } from "@stellar-secrets/sops";
+import { describe, expect, it } from "vitest";
+import { recipientStanzaProblems } from "./recipient-stanzas.js";
+import { parseEnvironmentFile } from "./secrets-dir.js";
+
+// Made by the real age CLI (`age -a -r A -r B`, public ciphertext only): two recipient stanzas.
+const TWO_RECIPIENTS = `-----BEGIN AGE ENCRYPTED FILE-----
+YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSBIWk8wTUlZRkNsYkZRVy9Z
+K2JPV2piWmJmWWRZeUtyUkk3ZXZMN3F2bmo4CjhvTFYzT1Q3YnNTeGdYNDg1WDhj
+ZVdxaWw0MGx1S1pKU2VqMllMcklVVG8KLT4gWDI1NTE5IDZnV1Ztanl4bWo4Tjhk
+SDlVYWpwOVM0cmE5VG1RZVd5SFJXSElPUkpUbEkKT2JaRnlIcGQ5anpZTERFZ1l4
+a1hwREZJV3A3MDJDSXl0NGFwQlUycm1DRQotLS0gVjVZM3gzcVJVVnZIZDB6SzBB
+SDYwcUkwanZzSUxQcTcxSnhEN1gyL08zUQo2+OkcdVXhfjgBGp7ah37wLaDUJRgU
+yL5t0a3605BhjoJo6ogyIrqAt+Ukz/zY7bnMTKf2gxMzpte11Neg+SkY
+-----END AGE ENCRYPTED FILE-----`;
+
+const STANZA = / {8}- recipient: (\S+)\n {10}enc: \|\n(?: {12}.*\n)+/g;
+const indent = (enc: string): string => enc.split("\n").map((l) => `            ${l}\n`).join("");
+
+async function setup() {
+  const alice = (await generateIdentity()).recipient;
+  const bob = (await generateIdentity()).recipient;
+  const text = await encryptSecrets(new Map([["stripe_api_key", "sk_test_X"]]), { recipients: [alice, bob], now: new Date("2026-01-15T10:00:00Z") });
+  const project = { environments: [{ name: "staging", members: [{ name: "alice", recipient: alice }, { name: "bob", recipient: bob }] }] };
+  const problems = (t: string) => recipientStanzaProblems(project, parseEnvironmentFile(t, "secrets/staging.enc.yaml", "staging"));
+  const lineOf = (t: string, offset: number): string => t.slice(t.lastIndexOf("\n", offset - 1) + 1, t.indexOf("\n", offset));
+  return { alice, bob, text, problems, lineOf };
+}
+
+describe("recipientStanzaProblems", () => {
+  it("finds nothing in an honest file", async () => {
+    const { text, problems } = await setup();
+    expect(problems(text)).toEqual([]);
+  });
+
+  it("reports a second stanza under a member's label at that label, without suggesting to add anyone", async () => {
+    const { text, bob, problems, lineOf } = await setup();
+    const first = [...text.matchAll(STANZA)][0] as RegExpMatchArray;
+    const copy = first[0].replace(/recipient: \S+/, `recipient: ${bob}`);
+    const last = [...text.matchAll(STANZA)].at(-1) as RegExpMatchArray;
+    const at = (last.index ?? 0) + last[0].length;
+    const attacked = text.slice(0, at) + copy + text.slice(at);
+    const found = problems(attacked);
+    expect(found).toHaveLength(1);
+    expect(lineOf(attacked, found[0]!.range.start)).toBe(`        - recipient: ${bob}`);
+    expect(attacked.slice(found[0]!.range.start, found[0]!.range.end)).toBe(bob);
+    expect(found[0]!.message).toMatch(/2 age stanzas labelled .*stanza 3 may be wrapped to any key/);
+    expect(found[0]!.message).not.toMatch(/members add/);
+  });
+
+  it("still reads the stanzas of a file that has other problems (a plaintext value)", async () => {
+    const { text, alice, problems } = await setup();
+    const first = [...text.matchAll(STANZA)][0] as RegExpMatchArray;
+    const attacked = text.replace(first[0], `        - recipient: ${alice}\n          enc: |\n${indent(TWO_RECIPIENTS)}`).replace(/^stripe_api_key: ENC\[.*$/m, "stripe_api_key: plain");
+    expect(problems(attacked).map((p) => p.message)).toEqual([expect.stringContaining("wraps the data key for 2 keys")]);
+  });
+
+  it("reports a member's stanza whose age header holds two recipient stanzas", async () => {
+    const { text, alice, problems } = await setup();
+    const first = [...text.matchAll(STANZA)][0] as RegExpMatchArray;
+    const attacked = text.replace(first[0], `        - recipient: ${alice}\n          enc: |\n${indent(TWO_RECIPIENTS)}`);
+    const found = problems(attacked);
+    expect(found.map((p) => p.message)).toEqual([expect.stringMatching(/\(alice, a member of staging\) wraps the data key for 2 keys .*X25519, X25519/)]);
+  });
+
+  it("reports an enc that is no age file, and a stanza type that is not the labelled key's", async () => {
+    const { text, problems } = await setup();
+    const garbled = text.replace(/(-----BEGIN AGE ENCRYPTED FILE-----\n {12})[A-Za-z0-9+/]{4}/, "$1AAAA");
+    expect(problems(garbled).map((p) => p.message)).toEqual([expect.stringContaining("cannot be read as an age file")]);
+    const header = Buffer.from("age-encryption.org/v1\n-> ssh-ed25519 8j82Sw mAwtibtNtEULYSiumlxzjFNhyWknf9/3rmR/zLIEGCE\n8oLV3OT7bsSxgX485X8ceWqil40luKZJSej2YLrIUTo\n--- V5Y3x3qRUVvHd0zK0AH60qI0jvsILPq71JxD7X2/O3Q\n", "latin1").toString("base64");
+    const ssh = `-----BEGIN AGE ENCRYPTED FILE-----\n${header.match(/.{1,64}/g)!.join("\n")}\n-----END AGE ENCRYPTED FILE-----`;
+    const first = [...text.matchAll(STANZA)][0] as RegExpMatchArray;
+    const swapped = text.replace(first[0], `        - recipient: ${first[1]}\n          enc: |\n${indent(ssh)}`);
+    expect(problems(swapped).map((p) => p.message)).toEqual([expect.stringMatching(/is an age ssh-ed25519 stanza, but age writes X25519 stanzas for that key/)]);
+  });
+});

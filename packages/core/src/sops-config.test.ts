@@ -1,0 +1,170 @@
+import { describe, expect, it } from "vitest";
+import { checkSopsConfigs, compileSopsPathRegex, matchSopsRule, parseSopsConfig, sopsConfigCandidates, updateSopsConfig } from "./sops-config.js";
+
+// TEST-ONLY public keys (test/fixtures/keys/)
+const ALICE = "age1r7t4nna8sqyctkujc4lwpun9ged8qz0a4vt2esnxcg8cq7cm84kqdr8nx2";
+const BOB = "age1c2d603ts2jjaevpm8vwkqc3gamt558ehkef0cmsqzhyvc2lpc34sp99fms";
+const CI = "age1j35kngm05hf24f7xa22pf7d0vp2frjdava8pxxzepqszrxqkcu6qwpgj0g";
+const MALLORY = "age146egd5gtgw4v00juyu4c9p59ajdf7as5hu9kd40aqex3p55eh9yq8umy2z";
+
+const project = {
+  secretsDir: "secrets",
+  environments: [
+    { name: "development", members: [{ name: "alice", recipient: ALICE }, { name: "bob", recipient: BOB }] },
+    { name: "production", members: [{ name: "alice", recipient: ALICE }, { name: "ci", recipient: CI }] },
+  ],
+};
+const honest = `creation_rules:
+  - path_regex: (^|/)secrets/development\\.enc\\.yaml$
+    age: ${ALICE},${BOB}
+  - path_regex: (^|/)secrets/production\\.enc\\.yaml$
+    age: ${ALICE},${CI}
+`;
+const rows = (text: string, path = ".sops.yaml") =>
+  checkSopsConfigs(project, new Map([[path, text]])).map((d) => [d.rule, d.severity, d.file, d.line, d.column]);
+
+describe("parseSopsConfig", () => {
+  it("reads comma-separated strings (folded too), lists, key_groups with merge, and other key types", () => {
+    const c = parseSopsConfig(
+      `creation_rules:
+  - path_regex: a
+    age: >-
+      ${ALICE},
+      ${BOB}
+  - path_regex: b
+    age: [" ${ALICE} ", ""]
+    pgp: FINGERPRINT
+  - key_groups:
+      - age: ["${CI},${BOB}"]
+        merge:
+          - age: [${MALLORY}]
+            kms: [{ arn: x }]
+    age: ${ALICE}
+`,
+      ".sops.yaml",
+    );
+    expect(c.problem).toBeUndefined();
+    expect(c.rules.map((r) => [r.pathRegex, r.age, r.otherKeys, r.keyGroups])).toEqual([
+      ["a", [ALICE, BOB], [], false],
+      ["b", [ALICE], ["pgp"], false],
+      [undefined, [CI, BOB, MALLORY], ["kms"], true],
+    ]);
+  });
+
+  it("reports a file sops cannot read instead of throwing", () => {
+    expect(parseSopsConfig("creation_rules: [", ".sops.yaml").problem?.message).toMatch(/not valid YAML/);
+    expect(parseSopsConfig("- a\n", ".sops.yaml").problem?.message).toMatch(/not a YAML mapping/);
+    expect(parseSopsConfig("creation_rules: 3\n", ".sops.yaml").problem?.message).toMatch(/not a list/);
+    expect(parseSopsConfig("", ".sops.yaml")).toMatchObject({ problem: undefined, rules: [] });
+  });
+});
+
+describe("matchSopsRule", () => {
+  it("takes the first rule whose unanchored regex matches the path relative to the config's folder", () => {
+    const c = parseSopsConfig(`creation_rules:\n  - path_regex: ^production\n    age: ${BOB}\n  - path_regex: prod\n    age: ${ALICE}\n  - age: ${CI}\n`, "secrets/.sops.yaml");
+    expect(matchSopsRule(c, "secrets/production.enc.yaml").rule?.index).toBe(0);
+    expect(matchSopsRule(c, "secrets/development.enc.yaml").rule?.index).toBe(2);
+    const root = parseSopsConfig(`creation_rules:\n  - path_regex: ^production\n    age: ${BOB}\n`, ".sops.yaml");
+    expect(matchSopsRule(root, "secrets/production.enc.yaml").rule).toBeUndefined();
+  });
+
+  it("reads Go's (?i) flags and (?P<name>) groups; a regex it cannot compile leaves the match undetermined", () => {
+    expect(compileSopsPathRegex("(?i)SECRETS/(?P<env>[a-z]+)")?.test("secrets/dev")).toBe(true);
+    expect(compileSopsPathRegex("(?U)a")).toBeUndefined();
+    const c = parseSopsConfig(`creation_rules:\n  - path_regex: "("\n    age: ${BOB}\n  - age: ${ALICE}\n`, ".sops.yaml");
+    expect(matchSopsRule(c, "secrets/x.enc.yaml")).toMatchObject({ rule: undefined, undetermined: { index: 0 } });
+  });
+});
+
+describe("checkSopsConfigs (sops-config-drift)", () => {
+  it("is silent when each environment's rule names exactly its members", () => {
+    expect(rows(honest)).toEqual([]);
+  });
+
+  it("reports an extra recipient as an error at the rule's age value, and a missing member as a warning", () => {
+    const text = honest.replace(`${ALICE},${CI}`, `${ALICE},${MALLORY}`);
+    expect(rows(text)).toEqual([
+      ["sops-config-drift", "error", ".sops.yaml", 5, 10],
+      ["sops-config-drift", "warning", ".sops.yaml", 5, 10],
+    ]);
+    const [extra] = checkSopsConfigs(project, new Map([[".sops.yaml", text]]));
+    expect(extra?.message).toContain(`${MALLORY} (not a member of any environment)`);
+    expect(extra?.message).not.toContain("members add mallory");
+  });
+
+  it("reports other key types and a catch-all rule that serves environments with different members", () => {
+    expect(rows(`creation_rules:\n  - age: ${ALICE},${BOB}\n    kms: arn:aws:kms:x\n`)).toEqual([
+      ["sops-config-drift", "error", ".sops.yaml", 2, 10],
+      ["sops-config-drift", "error", ".sops.yaml", 2, 10],
+      ["sops-config-drift", "warning", ".sops.yaml", 2, 10],
+    ]);
+  });
+
+  it("ignores environments no rule matches; warns about unreadable files and regexes", () => {
+    expect(rows(`creation_rules:\n  - path_regex: other/\n    age: ${MALLORY}\n`)).toEqual([]);
+    expect(rows("creation_rules: [")).toEqual([["sops-config-drift", "warning", ".sops.yaml", 1, 18]]);
+    expect(rows(`creation_rules:\n  - path_regex: "(?U)x"\n    age: ${ALICE}\n`)).toEqual([["sops-config-drift", "warning", ".sops.yaml", 3, 10]]);
+  });
+
+  it("checks a .sops.yaml in the secrets folder against paths relative to it", () => {
+    expect(rows(`creation_rules:\n  - path_regex: ^development\n    age: ${ALICE},${BOB}\n  - path_regex: ^production\n    age: ${ALICE},${CI},${BOB}\n`, "secrets/.sops.yaml")).toEqual([
+      ["sops-config-drift", "error", "secrets/.sops.yaml", 5, 10],
+    ]);
+  });
+});
+
+describe("sopsConfigCandidates", () => {
+  it("lists the root's and every folder's down to the secrets folder", () => {
+    expect(sopsConfigCandidates("secrets")).toEqual([".sops.yaml", "secrets/.sops.yaml"]);
+    expect(sopsConfigCandidates("ops/secrets/")).toEqual([".sops.yaml", "ops/.sops.yaml", "ops/secrets/.sops.yaml"]);
+  });
+});
+
+describe("updateSopsConfig", () => {
+  it("sets the matching rules to the members in place, keeping comments, forms and other rules", () => {
+    const text = `# keep me
+creation_rules:
+  # development
+  - path_regex: (^|/)secrets/development\\.enc\\.yaml$
+    age: ${ALICE}
+  - path_regex: (^|/)secrets/production\\.enc\\.yaml$
+    age:
+      - ${MALLORY}
+  - path_regex: unrelated/
+    pgp: FINGERPRINT
+`;
+    const next = updateSopsConfig(text, ".sops.yaml", project) as string;
+    expect(next).toBe(`# keep me
+creation_rules:
+  # development
+  - path_regex: (^|/)secrets/development\\.enc\\.yaml$
+    age: ${ALICE},${BOB}
+  - path_regex: (^|/)secrets/production\\.enc\\.yaml$
+    age:
+      - ${ALICE}
+      - ${CI}
+  - path_regex: unrelated/
+    pgp: FINGERPRINT
+`);
+    expect(rows(next)).toEqual([]);
+    expect(updateSopsConfig(next, ".sops.yaml", project)).toBeUndefined();
+  });
+
+  it("inserts a rule for one environment before a rule it shares with environments of other members", () => {
+    const next = updateSopsConfig(`creation_rules:\n  - age: ${ALICE},${BOB}\n`, ".sops.yaml", project) as string;
+    expect(rows(next)).toEqual([]);
+    // development's members are the catch-all's already; production gets a rule of its own before it
+    expect(parseSopsConfig(next, ".sops.yaml").rules.map((r) => [r.pathRegex, r.age])).toEqual([
+      ["(^|/)secrets/production\\.enc\\.yaml$", [ALICE, CI]],
+      [undefined, [ALICE, BOB]],
+    ]);
+  });
+
+  it("updates a single key group, leaves several groups and unreadable files alone", () => {
+    const one = updateSopsConfig(`creation_rules:\n  - key_groups:\n      - age: [${MALLORY}]\n`, ".sops.yaml", { ...project, environments: [project.environments[0]!] }) as string;
+    expect(parseSopsConfig(one, ".sops.yaml").rules[0]?.age).toEqual([ALICE, BOB]);
+    const dev = { ...project, environments: [project.environments[0]!] };
+    expect(updateSopsConfig(`creation_rules:\n  - key_groups:\n      - age: [${MALLORY}]\n      - age: [${ALICE}]\n`, ".sops.yaml", dev)).toBeUndefined();
+    expect(updateSopsConfig("creation_rules: [", ".sops.yaml", project)).toBeUndefined();
+  });
+});

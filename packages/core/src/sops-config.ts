@@ -1,0 +1,333 @@
+/**
+ * `.sops.yaml` (SOPS-FORMAT §11) as far as it decides who can decrypt the environment files:
+ * reading its creation rules, the `sops-config-drift` check (the rule sops would pick for an
+ * environment file must name exactly that environment's members), and the in-place update the
+ * CLI makes when members change (comments and unrelated rules kept). Pure: text in, data out.
+ */
+import { isMap, isScalar, isSeq, parseDocument, Scalar, YAMLMap, type Document, type Node } from "yaml";
+import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
+import { LineIndex, type TextRange } from "./position.js";
+import type { ProjectConfig } from "./project.js";
+import { findPair, keyString, nodeRange } from "./yaml-nodes.js";
+
+/** The file name sops looks for (`.sops.yml` is ignored by sops). */
+export const SOPS_CONFIG_FILE = ".sops.yaml";
+
+/** Key types other than age that a creation rule may name (each one can also decrypt). */
+const OTHER_KEY_TYPES = ["pgp", "kms", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hc_vault", "hckms"] as const;
+
+/** One creation rule of `.sops.yaml`, as far as recipients go. */
+export interface SopsCreationRule {
+  /** 0-based position in `creation_rules`. */
+  index: number;
+  /** The `path_regex` as written; undefined for a rule without one (it matches every file). */
+  pathRegex: string | undefined;
+  /** The compiled `path_regex` (Go RE2 read as a JavaScript regular expression); undefined when it has none or it cannot be compiled. */
+  regex: RegExp | undefined;
+  /** True when `path_regex` is present but cannot be compiled. */
+  invalidRegex: boolean;
+  /** The age recipients the rule names (from `key_groups` when present, as sops does), trimmed, empty entries skipped. */
+  age: string[];
+  /** The other key types the rule names (`pgp`, `kms`, ...): they can decrypt too. */
+  otherKeys: string[];
+  /** True when the rule has `key_groups` (its top-level keys are then ignored by sops). */
+  keyGroups: boolean;
+  /** Where to report a recipient problem: the `age` (or `key_groups`) value, else the rule. */
+  range: TextRange;
+}
+
+/** A parsed `.sops.yaml`: its creation rules, or why it could not be read. */
+export interface ParsedSopsConfig {
+  /** Relative to the repository root. */
+  path: string;
+  lines: LineIndex;
+  rules: SopsCreationRule[];
+  /** Set when the file is not YAML or has no usable `creation_rules` list (sops would fail or match nothing). */
+  problem: { message: string; range: TextRange } | undefined;
+}
+
+/** Splits a sops key list (a comma-separated string, or a list of such strings) into trimmed, non-empty entries. */
+function keyList(node: unknown): string[] {
+  const parts: string[] = [];
+  const add = (v: unknown): void => {
+    if (typeof v === "string") parts.push(...v.split(","));
+    else if (typeof v === "number" || typeof v === "boolean") parts.push(String(v));
+  };
+  if (isScalar(node)) add(node.value);
+  else if (isSeq(node)) for (const item of node.items) add(isScalar(item) ? item.value : isMap(item) ? JSON.stringify(item.toJSON()) : undefined);
+  return parts.map((p) => p.trim()).filter((p) => p !== "");
+}
+
+/** True when a key-list node names at least one key (a string, or a non-empty list of strings or objects). */
+function hasKeys(node: unknown): boolean {
+  return isSeq(node) ? node.items.length > 0 : keyList(node).length > 0;
+}
+
+/** Reads a Go RE2 pattern as a JavaScript RegExp: leading `(?flags)` become flags, `(?P<name>` becomes `(?<name>`. */
+export function compileSopsPathRegex(pattern: string): RegExp | undefined {
+  let src = pattern;
+  let flags = "";
+  const m = /^\(\?([imsU]+)\)/.exec(src);
+  if (m !== null) {
+    if (m[1]?.includes("U")) return undefined;
+    flags = [...new Set(m[1])].join("");
+    src = src.slice(m[0].length);
+  }
+  src = src.replace(/\(\?P</g, "(?<");
+  try {
+    return new RegExp(src, flags);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parses `.sops.yaml` text (`path` relative to the root). Never throws. */
+export function parseSopsConfig(text: string, path: string): ParsedSopsConfig {
+  const lines = new LineIndex(text);
+  const result: ParsedSopsConfig = { path, lines, rules: [], problem: undefined };
+  const whole = { start: 0, end: 0 };
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
+  } catch {
+    result.problem = { message: `${path} cannot be read as YAML`, range: whole };
+    return result;
+  }
+  if (doc.errors.length > 0) {
+    const at = doc.errors[0]?.pos[0] ?? 0;
+    result.problem = { message: `${path} is not valid YAML (sops refuses it)`, range: { start: at, end: at } };
+    return result;
+  }
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && (root.value === null || root.value === ""))) return result;
+  if (!isMap(root)) {
+    result.problem = { message: `${path} is not a YAML mapping`, range: nodeRange(root as Node) ?? whole };
+    return result;
+  }
+  const rulesPair = findPair(root, "creation_rules");
+  const rules = rulesPair?.value;
+  if (rulesPair === undefined || rules === null || rules === undefined) return result;
+  if (!isSeq(rules)) {
+    result.problem = { message: `${path}: creation_rules is not a list`, range: nodeRange(rules as Node) ?? whole };
+    return result;
+  }
+  rules.items.forEach((item, index) => {
+    const itemRange = nodeRange(item as Node) ?? whole;
+    if (!isMap(item)) {
+      result.rules.push({ index, pathRegex: undefined, regex: undefined, invalidRegex: true, age: [], otherKeys: [], keyGroups: false, range: itemRange });
+      return;
+    }
+    const get = (key: string): Node | undefined => (findPair(item, key)?.value as Node | null | undefined) ?? undefined;
+    const pr = get("path_regex");
+    const pathRegex = pr === undefined ? undefined : isScalar(pr) && pr.value !== null ? String(pr.value) : "";
+    const regex = pathRegex === undefined ? undefined : compileSopsPathRegex(pathRegex);
+    const groupsNode = get("key_groups");
+    const age: string[] = [];
+    const otherKeys = new Set<string>();
+    let range: TextRange;
+    if (groupsNode !== undefined && !(isScalar(groupsNode) && groupsNode.value === null)) {
+      const visit = (group: unknown): void => {
+        if (!isMap(group)) return;
+        for (const pair of group.items) {
+          const key = keyString(pair);
+          if (key === "age") age.push(...keyList(pair.value));
+          else if (key === "merge" && isSeq(pair.value)) for (const g of pair.value.items) visit(g);
+          else if (key !== undefined && (OTHER_KEY_TYPES as readonly string[]).includes(key) && hasKeys(pair.value)) otherKeys.add(key);
+        }
+      };
+      if (isSeq(groupsNode)) for (const g of groupsNode.items) visit(g);
+      range = nodeRange(findPair(item, "key_groups")?.key as Node) ?? itemRange;
+      result.rules.push({ index, pathRegex, regex, invalidRegex: pathRegex !== undefined && regex === undefined, age, otherKeys: [...otherKeys], keyGroups: true, range });
+      return;
+    }
+    const ageNode = get("age");
+    age.push(...keyList(ageNode));
+    for (const key of OTHER_KEY_TYPES) if (hasKeys(get(key))) otherKeys.add(key);
+    range = nodeRange(ageNode) ?? nodeRange(findPair(item, "path_regex")?.key as Node) ?? itemRange;
+    result.rules.push({ index, pathRegex, regex, invalidRegex: pathRegex !== undefined && regex === undefined, age, otherKeys: [...otherKeys], keyGroups: false, range });
+  });
+  return result;
+}
+
+/** The folder of a `.sops.yaml` (relative to the root, "" for the root). */
+function configDir(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i === -1 ? "" : path.slice(0, i);
+}
+
+/** A file's path as sops matches it against a config's rules: relative to the config's folder (§11.2). */
+function pathForConfig(configPath: string, file: string): string {
+  const dir = configDir(configPath);
+  return dir === "" ? file : file.startsWith(`${dir}/`) ? file.slice(dir.length + 1) : `/${file}`;
+}
+
+/**
+ * The rule sops would use for `file` (relative to the root): the first whose `path_regex`
+ * matches, searched, not anchored. `undetermined` when a rule before the match cannot be
+ * compiled (then which rule applies is unknown).
+ */
+export function matchSopsRule(config: ParsedSopsConfig, file: string): { rule: SopsCreationRule | undefined; undetermined: SopsCreationRule | undefined } {
+  const p = pathForConfig(config.path, file);
+  for (const rule of config.rules) {
+    if (rule.invalidRegex) return { rule: undefined, undetermined: rule };
+    if (rule.regex === undefined || rule.regex.test(p)) return { rule, undetermined: undefined };
+  }
+  return { rule: undefined, undetermined: undefined };
+}
+
+/** Every `.sops.yaml` sops may use for the secrets files: in the root and each folder down to the secrets folder (relative paths). */
+export function sopsConfigCandidates(secretsDir: string): string[] {
+  const parts = secretsDir.replace(/\/+$/, "").split("/").filter((p) => p !== "" && p !== ".");
+  const out = [SOPS_CONFIG_FILE];
+  for (let i = 1; i <= parts.length; i++) out.push(`${parts.slice(0, i).join("/")}/${SOPS_CONFIG_FILE}`);
+  return out;
+}
+
+/**
+ * `sops-config-drift` over each `.sops.yaml` text (path relative to the root → text): for every
+ * declared environment, the creation rule sops would pick for its file must name exactly the
+ * environment's members. Extra recipients (or other key types) are errors: plain sops users would
+ * encrypt new files for them. Members the rule lacks are warnings. A file sops cannot read is a
+ * warning. Default severities; the checker applies the configured ones.
+ */
+export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "secretsDir">, configs: ReadonlyMap<string, string>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const secretsDir = project.secretsDir.replace(/\/+$/, "");
+  for (const [path, text] of configs) {
+    const config = parseSopsConfig(text, path);
+    if (config.problem !== undefined) {
+      out.push(diagnosticAt("sops-config-drift", "warning", path, config.lines, config.problem.range, `${config.problem.message}, so who the plain sops CLI encrypts the secrets files for cannot be checked; fix it, or delete it and run \`stellar-secrets members list\``));
+      continue;
+    }
+    const reported = new Set<SopsCreationRule>();
+    for (const env of project.environments) {
+      const file = `${secretsDir}/${env.name}.enc.yaml`;
+      const { rule, undetermined } = matchSopsRule(config, file);
+      if (undetermined !== undefined) {
+        if (!reported.has(undetermined)) {
+          reported.add(undetermined);
+          out.push(
+            diagnosticAt(
+              "sops-config-drift",
+              "warning",
+              path,
+              config.lines,
+              undetermined.range,
+              `creation rule ${undetermined.index + 1} of ${path} has a path_regex that cannot be read, so which recipients sops uses for ${file} cannot be checked; fix the regular expression`,
+            ),
+          );
+        }
+        continue;
+      }
+      if (rule === undefined) continue; // sops refuses to create the file: nobody gains access
+      const members = new Map(env.members.map((m) => [m.recipient, m.name]));
+      const extra = [...new Set(rule.age)].filter((r) => !members.has(r));
+      const missing = env.members.filter((m) => !rule.age.includes(m.recipient));
+      const fix =
+        `stellar.yaml is the source of truth: the rule must name exactly ${env.name}'s members (${env.members.map((m) => m.name).join(", ") || "none"}); ` +
+        `\`stellar-secrets rotate-key --env ${env.name}\`, run by an existing member, rewrites it (as \`members add\` and \`members rm\` do)`;
+      const where = `creation rule ${rule.index + 1} of ${path}, which sops uses for ${file}`;
+      if (extra.length > 0 || rule.otherKeys.length > 0) {
+        const named = [
+          ...extra.map((r) => {
+            for (const e of project.environments) {
+              const m = e.members.find((x) => x.recipient === r);
+              if (m !== undefined) return `${r} (${m.name}, a member of ${e.name})`;
+            }
+            return `${r} (not a member of any environment)`;
+          }),
+          ...rule.otherKeys.map((k) => `${k} keys`),
+        ];
+        out.push(
+          diagnosticAt(
+            "sops-config-drift",
+            "error",
+            path,
+            config.lines,
+            rule.range,
+            `${where}, names ${named.join(", ")}, not a member of ${env.name}: anyone encrypting with the plain sops CLI would give them access; revert the change that added them rather than adding them as members, or ${fix}`,
+          ),
+        );
+      }
+      if (missing.length > 0) {
+        out.push(
+          diagnosticAt(
+            "sops-config-drift",
+            "warning",
+            path,
+            config.lines,
+            rule.range,
+            `${where}, does not name ${missing.map((m) => `${m.name} (${m.recipient})`).join(", ")}, a member of ${env.name}: a file the plain sops CLI creates would not open for them; ${fix}`,
+          ),
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Updates a `.sops.yaml` text in place for the project's members (comments, other keys and
+ * unrelated rules kept): for each environment, the rule sops picks for its file gets exactly the
+ * environment's members as `age` (a comma-separated string, or a list when it was one;
+ * in the single group of `key_groups`). When that rule also serves another environment with
+ * different members, a rule for this environment alone is inserted before it. Environments with
+ * no matching rule, and rules sops cannot read, are left alone (the checker reports them).
+ * Returns the new text, or undefined when nothing changes or the text is not a readable config.
+ */
+export function updateSopsConfig(text: string, path: string, project: Pick<ProjectConfig, "environments" | "secretsDir">): string | undefined {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
+  if (doc.errors.length > 0 || !isMap(doc.contents)) return undefined;
+  const rulesNode = findPair(doc.contents, "creation_rules")?.value;
+  if (!isSeq(rulesNode)) return undefined;
+  const secretsDir = project.secretsDir.replace(/\/+$/, "");
+  const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  let changed = false;
+  for (const env of project.environments) {
+    const config = parseSopsConfig(doc.toString({ lineWidth: 0 }), path);
+    if (config.problem !== undefined) return undefined;
+    const file = `${secretsDir}/${env.name}.enc.yaml`;
+    const { rule } = matchSopsRule(config, file);
+    if (rule === undefined) continue;
+    const wanted = [...new Set(env.members.map((m) => m.recipient))];
+    if (wanted.length === 0 || sameSet(rule.age, wanted)) continue;
+    const item = rulesNode.items[rule.index];
+    if (!isMap(item)) continue;
+    const shared = project.environments.some(
+      (other) => other.name !== env.name && matchSopsRule(config, `${secretsDir}/${other.name}.enc.yaml`).rule === rule && !sameSet(other.members.map((m) => m.recipient), wanted),
+    );
+    if (shared) {
+      const dir = configDir(path);
+      const rel = dir === "" ? file : file.slice(dir.length + 1);
+      const fresh = new YAMLMap();
+      fresh.add(doc.createPair("path_regex", `(^|/)${escape(rel)}$`));
+      fresh.add(doc.createPair("age", wanted.join(",")));
+      rulesNode.items.splice(rule.index, 0, fresh);
+      changed = true;
+      continue;
+    }
+    if (rule.keyGroups) {
+      const groups = findPair(item, "key_groups")?.value;
+      if (!isSeq(groups) || groups.items.length !== 1 || !isMap(groups.items[0])) continue; // several groups (Shamir): left to a person
+      setAge(doc, groups.items[0], wanted, true);
+    } else {
+      setAge(doc, item, wanted, false);
+    }
+    changed = true;
+  }
+  return changed ? doc.toString({ lineWidth: 0 }) : undefined;
+}
+
+function setAge(doc: Document, map: YAMLMap, recipients: string[], asList: boolean): void {
+  const pair = findPair(map, "age");
+  const list = asList || isSeq(pair?.value);
+  const value = list ? doc.createNode(recipients) : new Scalar(recipients.join(","));
+  if (pair === undefined) map.set("age", value);
+  else pair.value = value;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const x = new Set(a);
+  const y = new Set(b);
+  return x.size === y.size && [...x].every((v) => y.has(v));
+}

@@ -1,0 +1,104 @@
+/**
+ * Keyless inspection of an age stanza's `enc` (an armored age file, spec §6.1): how many
+ * recipient stanzas its header holds and of which types. A sops `recipient` label is not proof of
+ * who can decrypt (spec §4.5), but the age header is readable without a key: an `enc` whose
+ * header holds two recipient stanzas (`age -r MEMBER -r OUTSIDER`) can be opened by both keys,
+ * whatever its label says.
+ */
+
+/** One recipient stanza of an age header: `-> TYPE ARG...` (the wrapped file key itself is not kept). */
+export interface AgeHeaderStanza {
+  /** The stanza type: `X25519`, `ssh-ed25519`, `mlkem768x25519`, a plugin's type, ... */
+  type: string;
+  /** The stanza's arguments (public: an ephemeral share, an ssh key tag). */
+  args: string[];
+}
+
+/** What {@link inspectAgeEnvelope} found: the header's recipient stanzas, or why it could not be read. */
+export type AgeEnvelopeInfo =
+  | { ok: true; stanzas: AgeHeaderStanza[] }
+  | {
+      ok: false;
+      /** Why the envelope is not a readable age file (no key material, no value). */
+      problem: string;
+    };
+
+const BEGIN = "-----BEGIN AGE ENCRYPTED FILE-----";
+const END = "-----END AGE ENCRYPTED FILE-----";
+const VERSION_LINE = "age-encryption.org/v1";
+/** More stanzas than any honest envelope holds; parsing stops there (the header is still reported as malformed). */
+const MAX_STANZAS = 1000;
+/** Largest armored `enc` inspected (an honest one is about 400 characters). */
+const MAX_ENC_CHARS = 1024 * 1024;
+
+/**
+ * Reads the header of an armored age file without a key: decodes the armor (PEM-style
+ * `BEGIN/END AGE ENCRYPTED FILE`, standard base64), then parses the header
+ * (`age-encryption.org/v1`, stanzas `-> TYPE ARGS` each followed by base64 body lines ending
+ * with a line shorter than 64 columns, then the `--- MAC` line). Never throws and never returns
+ * any part of the wrapped key: a malformed envelope gives `{ ok: false, problem }`.
+ */
+export function inspectAgeEnvelope(enc: string): AgeEnvelopeInfo {
+  if (typeof enc !== "string") return { ok: false, problem: "the enc field is not a string" };
+  if (enc.length > MAX_ENC_CHARS) return { ok: false, problem: `the enc field is larger than ${MAX_ENC_CHARS} characters` };
+  const text = enc.replace(/\r\n/g, "\n").trim();
+  if (!text.startsWith(BEGIN)) return { ok: false, problem: "the enc field is not an armored age file (no BEGIN AGE ENCRYPTED FILE line)" };
+  if (!text.endsWith(END)) return { ok: false, problem: "the armored age file has no END AGE ENCRYPTED FILE line" };
+  const body = text.slice(BEGIN.length, text.length - END.length).replace(/[ \t\n]+/g, "");
+  if (body.length === 0 || body.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
+    return { ok: false, problem: "the armored age file is not valid base64" };
+  }
+  return parseAgeHeader(Buffer.from(body, "base64"));
+}
+
+/**
+ * Parses the header of a binary age file (see {@link inspectAgeEnvelope}). Never throws.
+ */
+export function parseAgeHeader(bytes: Uint8Array): AgeEnvelopeInfo {
+  let pos = 0;
+  /** The next line (without its `\n`) as text, or undefined at the end of the bytes. */
+  const nextLine = (): string | undefined => {
+    const nl = bytes.indexOf(0x0a, pos);
+    if (nl === -1) return undefined;
+    const line = Buffer.from(bytes.subarray(pos, nl)).toString("latin1");
+    pos = nl + 1;
+    return line;
+  };
+  const malformed = (why: string): AgeEnvelopeInfo => ({ ok: false, problem: `the age header is malformed: ${why}` });
+  if (nextLine() !== VERSION_LINE) return malformed(`it does not start with ${VERSION_LINE}`);
+  const stanzas: AgeHeaderStanza[] = [];
+  let line = nextLine();
+  while (line !== undefined && line.startsWith("-> ")) {
+    if (stanzas.length >= MAX_STANZAS) return malformed(`more than ${MAX_STANZAS} recipient stanzas`);
+    const [type, ...args] = line.slice(3).split(" ");
+    if (type === undefined || type === "" || args.some((a) => a === "") || !/^[\x21-\x7e]+$/.test(line.slice(3).replace(/ /g, ""))) {
+      return malformed(`stanza ${stanzas.length + 1} has an invalid "->" line`);
+    }
+    // body: base64 lines of 64 columns, the last one shorter (possibly empty)
+    for (;;) {
+      const bodyLine = nextLine();
+      if (bodyLine === undefined) return malformed(`stanza ${stanzas.length + 1} has no end`);
+      if (bodyLine.length > 64 || !/^[A-Za-z0-9+/]*$/.test(bodyLine)) return malformed(`stanza ${stanzas.length + 1} has an invalid body line`);
+      if (bodyLine.length < 64) break;
+    }
+    stanzas.push({ type, args });
+    line = nextLine();
+  }
+  if (line === undefined || !/^--- [A-Za-z0-9+/]{43}$/.test(line)) return malformed("no valid --- MAC line after the stanzas");
+  if (stanzas.length === 0) return malformed("no recipient stanza");
+  return { ok: true, stanzas };
+}
+
+/**
+ * The age stanza type a recipient's stanza has: `X25519` for an `age1…` X25519 key,
+ * `mlkem768x25519` for an `age1pq1…` key, `ssh-ed25519` / `ssh-rsa` for ssh keys; undefined for
+ * anything else (a plugin recipient, which may write any type).
+ */
+export function ageStanzaTypeFor(recipient: string): string | undefined {
+  const r = recipient.trim();
+  if (/^age1pq1[02-9ac-hj-np-z]+$/.test(r)) return "mlkem768x25519";
+  if (/^age1[02-9ac-hj-np-z]{58}$/.test(r)) return "X25519";
+  if (r.startsWith("ssh-ed25519 ")) return "ssh-ed25519";
+  if (r.startsWith("ssh-rsa ")) return "ssh-rsa";
+  return undefined;
+}
