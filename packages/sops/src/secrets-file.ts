@@ -435,7 +435,8 @@ async function wrapAll(dataKey: Uint8Array, recipients: readonly string[]): Prom
   return Promise.all(recipients.map(async (recipient) => ({ recipient, enc: await wrapDataKey(dataKey, recipient) })));
 }
 
-function writtenVersion(previous: string | undefined, requested: string | undefined): string {
+/** The version to write: `requested`, else the file's own when newer than ours, else ours. */
+export function writtenVersion(previous: string | undefined, requested: string | undefined): string {
   if (requested !== undefined) return requested;
   if (previous !== undefined && compareVersions(previous, WRITTEN_SOPS_VERSION) > 0) return previous.replace(/^v/, "");
   return WRITTEN_SOPS_VERSION;
@@ -478,7 +479,8 @@ export async function encryptWithNewKey(values: ReadonlyMap<string, string>, opt
   return { text, dataKey };
 }
 
-function refuseForeignKeys(previous: DecryptedSecrets): void {
+/** Refuses to rewrite files with non-age master keys, or JSON files. @throws SopsError UNSUPPORTED */
+export function refuseForeignKeys(previous: DecryptedSecrets): void {
   if (hasOtherMasterKeys(previous.file.metadata)) {
     throw new SopsError("UNSUPPORTED", "the file also has pgp/kms/key-group master keys, which stellar-secrets cannot re-wrap", {
       hint: "edit it with sops, or re-create it with age recipients only",
@@ -494,18 +496,55 @@ function refuseForeignKeys(previous: DecryptedSecrets): void {
  */
 export async function reencryptSecrets(previous: DecryptedSecrets, values: ReadonlyMap<string, string>, options: Partial<EncryptOptions> = {}): Promise<string> {
   refuseForeignKeys(previous);
-  const oldRaw = new Map(previous.file.entries.map((e) => [e.name, e.raw]));
-  const { entries, macHex } = encryptAll(values, previous.dataKey, (name, value) =>
-    previous.values.get(name) === value && oldRaw.get(name)?.startsWith("ENC[") ? oldRaw.get(name) : undefined,
-  );
-  const lastmodified = formatLastModified(options.now ?? new Date());
   const age = options.recipients === undefined ? previous.file.metadata.age : await stanzasFor(previous, options.recipients);
-  return render(entries, {
+  return encryptWithKey(values, {
+    dataKey: previous.dataKey,
     age,
-    lastmodified,
-    mac: encryptMac(macHex, previous.dataKey, lastmodified),
+    reuseFrom: [previous],
     version: writtenVersion(previous.file.metadata.version, options.version),
+    ...(options.now ? { now: options.now } : {}),
   });
+}
+
+/** What {@link encryptWithKey} writes with. */
+export interface KeyedWrite {
+  /** The data key every new value is encrypted with, and the MAC. */
+  dataKey: Uint8Array;
+  /** The age stanzas, written verbatim (they must wrap `dataKey`). */
+  age: AgeStanza[];
+  /**
+   * Verified versions whose exact ENC string is copied for a name whose plaintext is the same
+   * (stable ciphertext). Only versions encrypted with `dataKey` are used; the first match wins.
+   */
+  reuseFrom: readonly DecryptedSecrets[];
+  version: string;
+  now?: Date;
+}
+
+/**
+ * Renders `values` under a known data key and stanzas, copying the ENC string of every value
+ * that one of `reuseFrom` (same data key) holds with the same name and plaintext; only the other
+ * values get a fresh random IV. New `lastmodified` and MAC. The writer behind
+ * {@link reencryptSecrets} and the three-way merge (`merge.ts`).
+ */
+export function encryptWithKey(values: ReadonlyMap<string, string>, write: KeyedWrite): string {
+  const sources = write.reuseFrom
+    .filter((v) => sameBytes(v.dataKey, write.dataKey))
+    .map((v) => ({ values: v.values, raw: new Map(v.file.entries.map((e) => [e.name, e.raw])) }));
+  const { entries, macHex } = encryptAll(values, write.dataKey, (name, value) => {
+    for (const s of sources) {
+      const raw = s.raw.get(name);
+      if (s.values.get(name) === value && raw?.startsWith("ENC[")) return raw;
+    }
+    return undefined;
+  });
+  const lastmodified = formatLastModified(write.now ?? new Date());
+  return render(entries, { age: write.age, lastmodified, mac: encryptMac(macHex, write.dataKey, lastmodified), version: write.version });
+}
+
+/** Byte equality of two keys (not secret-dependent timing-sensitive: both are the caller's own keys). */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
 /**
@@ -513,7 +552,7 @@ export async function reencryptSecrets(previous: DecryptedSecrets, values: Reado
  * byte-for-byte (a smaller diff, and proof for a keyless review that the data key did not change);
  * only new recipients get the data key wrapped for them.
  */
-async function stanzasFor(previous: DecryptedSecrets, recipients: readonly string[]): Promise<AgeStanza[]> {
+export async function stanzasFor(previous: DecryptedSecrets, recipients: readonly string[]): Promise<AgeStanza[]> {
   const kept = new Map(previous.file.metadata.age.map((s) => [s.recipient, s] as const));
   const wanted = uniqueRecipients(recipients);
   const fresh = await wrapAll(previous.dataKey, wanted.filter((r) => !kept.has(r)));
