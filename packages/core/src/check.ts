@@ -8,6 +8,7 @@ import { describeNonDescriptiveName, nearestName, validateSecretName } from "./n
 import type { LineIndex } from "./position.js";
 import { RULES, type RuleId, type Severity } from "./rules.js";
 import type { ConfigKind } from "./schemas.js";
+import { checkStaleMac } from "./stale-mac.js";
 import type { WorkspaceIndex } from "./workspace.js";
 
 const DEFAULT_SEVERITY = new Map<RuleId, Severity>(RULES.map((r) => [r.id, r.severity]));
@@ -46,6 +47,13 @@ export function applySeverities(diagnostics: readonly Diagnostic[], rules: Parti
 export interface CheckOptions {
   /** Rule severities to apply instead of the index's own stellar.yaml `rules` (e.g. a review applies the base's). */
   rules?: Partial<Record<string, Severity | "off">>;
+  /**
+   * The committed text(s) of a file (path relative to the repository root) to compare it with for
+   * `stale-mac` — the HEAD version, plus e.g. the other side of a merge in progress; undefined when
+   * there is none. Without it only the checks within each file run (duplicate ciphertext,
+   * conflict markers).
+   */
+  committed?: (relPath: string) => string | readonly string[] | undefined;
 }
 
 export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}): Diagnostic[] {
@@ -80,6 +88,11 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
         ),
       );
       continue;
+    }
+    if (file.text !== undefined) {
+      const c = options.committed?.(file.path);
+      const versions = c === undefined ? [] : typeof c === "string" ? [c] : c;
+      out.push(...checkStaleMac({ text: file.text, path: file.path, environment: file.environment, lines: file.lines }, versions, sev("stale-mac")));
     }
     const drift = recipientDrift(index, file.environment, file.recipients);
     if (drift !== undefined && file.recipientsRange !== undefined) {

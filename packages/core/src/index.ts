@@ -17,6 +17,7 @@ export * from "./config.js";
 export * from "./secrets-dir.js";
 export * from "./workspace.js";
 export * from "./check.js";
+export * from "./stale-mac.js";
 export * from "./usage.js";
 export * from "./completion.js";
 export * from "./load.js";

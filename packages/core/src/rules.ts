@@ -18,7 +18,8 @@ export type RuleId =
   | "unknown-environment"
   | "unencrypted-secrets-file"
   | "plaintext-credential"
-  | "recipient-drift";
+  | "recipient-drift"
+  | "stale-mac";
 
 /** One rule's table entry. */
 export interface RuleInfo {
@@ -67,6 +68,12 @@ export const RULES: readonly RuleInfo[] = [
     id: "recipient-drift",
     severity: "error",
     summary: "An environment file's age recipients differ from the members stellar.yaml configures for it.",
+  },
+  {
+    id: "stale-mac",
+    severity: "error",
+    summary:
+      "An environment file edited or merged by hand, which no one can decrypt: values changed under the committed mac and lastmodified, one ciphertext under two names, or conflict markers.",
   },
 ];
 

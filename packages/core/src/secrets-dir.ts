@@ -42,6 +42,8 @@ export interface EnvironmentFile {
   recipientsRange: TextRange | undefined;
   /** `unencrypted-secrets-file` (and `schema` for duplicate keys and nested values) at default severity. */
   diagnostics: Diagnostic[];
+  /** The file's text, for rules that look at the stored bytes (`stale-mac`); absent when it could not be read. */
+  text?: string;
 }
 
 const ENC = /^ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,type:[a-z]+\]$/;
@@ -62,6 +64,7 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
     recipients: undefined,
     recipientsRange: undefined,
     diagnostics: [],
+    text,
   };
   let parsed: SecretsFile | undefined;
   try {

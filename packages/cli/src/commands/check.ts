@@ -80,6 +80,28 @@ export function toSarif(diagnostics: readonly Diagnostic[], root: string, versio
   };
 }
 
+/**
+ * The committed texts of the environment files, for `stale-mac`: HEAD's, plus the other side of a
+ * merge, rebase or cherry-pick in progress. Empty outside git or before the first commit.
+ */
+async function committedVersions(root: string, ctx: CommandContext, paths: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (paths.length === 0) return out;
+  try {
+    const { GitRepo } = await import("../git.js");
+    const repo = await GitRepo.open(root, ctx.env);
+    if (!(await repo.hasHead())) return out;
+    const refs = ["HEAD"];
+    for (const name of ["MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD"] as const) refs.push(...(await repo.pseudoRef(name)));
+    for (const ref of refs) {
+      for (const [path, text] of await repo.showMany(ref, paths)) if (text !== null) out.set(path, [...(out.get(path) ?? []), text]);
+    }
+  } catch {
+    // not a git repository (or git unusable): only the checks within each file run
+  }
+  return out;
+}
+
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f, positionals } = parseCommandArgs("check", argv, flags, { min: 0, max: 1, names: "PATH" });
   if (f.json && f.format !== undefined && f.format !== "json") {
@@ -106,7 +128,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const scope = toRelative(root, target);
   const inScope = (file: string): boolean =>
     scope === "" || scope.startsWith("..") || (isDir ? file === scope || file.startsWith(`${scope}/`) : file === scope);
-  const diagnostics = checkWorkspace(index).filter((d) => inScope(d.file));
+  const committed = await committedVersions(root, ctx, [...index.environmentFiles.values()].map((f) => f.path));
+  const diagnostics = checkWorkspace(index, { committed: (path) => committed.get(path) }).filter((d) => inScope(d.file));
   const { errors, warnings } = summarize(diagnostics);
 
   for (const s of skipped) ctx.stderr.write(`stellar-secrets: skipped ${s.path}: ${s.reason}\n`);
