@@ -54,6 +54,7 @@ describe("checker fixtures", () => {
       "plaintext-credential",
       "recipient-drift",
       "schema",
+      "stale-mac",
       "unencrypted-secrets-file",
       "unknown-environment",
       "unknown-reference",

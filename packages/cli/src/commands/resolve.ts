@@ -85,6 +85,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const path = secretsFilePath(config, env.name);
   const file = relative(config.root, path);
   const identities = identitiesFor(ctx);
+  // which commit is "theirs" first: an octopus merge is refused before anything else
+  const repo = f["from-stdin"] ? undefined : await GitRepo.open(config.root, ctx.env);
+  const their = repo !== undefined && f.theirs ? await theirCommit(repo) : undefined;
   // the working file must already decrypt (the merge driver leaves it so); fail before reading stdin
   const current = await decryptEnvironment(ctx, config, env);
   current.dataKey.fill(0);
@@ -95,8 +98,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     value = await readValue(ctx, chooseValueSource(ctx, f, ""));
     source = "the value from stdin";
   } else {
-    const repo = await GitRepo.open(config.root, ctx.env);
-    const { ref, commit } = f.theirs ? await theirCommit(repo) : { ref: "HEAD", commit: await repo.resolve("HEAD") };
+    if (repo === undefined) throw new Error("unreachable: no repository for --ours/--theirs");
+    const { ref, commit } = their ?? { ref: "HEAD", commit: await repo.resolve("HEAD") };
     const text = await repo.show(commit, file.split("\\").join("/"));
     if (text === null) {
       throw new CliError("MALFORMED_FILE", `${file} at ${ref} is not valid UTF-8 text`, { hint: "use --from-stdin to give the value" });
