@@ -74,6 +74,11 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   // Environment files: encryption, undeclared environments, recipients.
   for (const file of index.environmentFiles.values()) {
     out.push(...file.diagnostics);
+    if (file.text !== undefined) {
+      const c = options.committed?.(file.path);
+      const versions = c === undefined ? [] : typeof c === "string" ? [c] : c;
+      out.push(...checkStaleMac({ text: file.text, path: file.path, environment: file.environment, lines: file.lines }, versions, sev("stale-mac")));
+    }
     if (!declaredSet.has(file.environment)) {
       const near = nearestName(file.environment, declared);
       out.push(
@@ -88,11 +93,6 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
         ),
       );
       continue;
-    }
-    if (file.text !== undefined) {
-      const c = options.committed?.(file.path);
-      const versions = c === undefined ? [] : typeof c === "string" ? [c] : c;
-      out.push(...checkStaleMac({ text: file.text, path: file.path, environment: file.environment, lines: file.lines }, versions, sev("stale-mac")));
     }
     const drift = recipientDrift(index, file.environment, file.recipients);
     if (drift !== undefined && file.recipientsRange !== undefined) {
