@@ -18,6 +18,7 @@ export type {
 } from "./types.js";
 export {
   DEFAULT_MAX_BYTES,
+  DecryptCache,
   decodeUtf8,
   decryptSecrets,
   decryptSecretsWithKey,

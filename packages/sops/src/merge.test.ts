@@ -203,3 +203,15 @@ describe("mergeSecrets refuses what it cannot write", () => {
     expect(() => mergeSecrets({ base, ours: { text: base.text, secrets: s }, theirs: base })).toThrow(expect.objectContaining({ code: "UNSUPPORTED" }));
   });
 });
+
+describe("DecryptCache (the merge driver decrypts each shared ENC string once)", () => {
+  it("gives the same values, and still refuses an ENC string moved to another name", async () => {
+    const { DecryptCache } = await import("./index.js");
+    const cache = new DecryptCache();
+    const first = await decryptSecrets(base.text, all, { cache });
+    expect([...(await decryptSecrets(base.text, all, { cache })).values]).toEqual([...first.values]);
+    const lines = base.text.split("\n");
+    const moved = [lines[0], `api_key: ${lines[0]!.slice(lines[0]!.indexOf(": ") + 2)}`, ...lines.slice(2)].join("\n");
+    await expect(decryptSecrets(moved, all, { cache })).rejects.toMatchObject({ code: "TAMPERED" });
+  });
+});

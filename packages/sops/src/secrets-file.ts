@@ -17,7 +17,7 @@ import {
   type WrittenMetadata,
 } from "./metadata.js";
 import type { AgeStanza, DecryptedSecrets, EncryptOptions, SecretEntry, SecretsFile, SopsMetadata } from "./types.js";
-import { canonicalize, decryptValue, encryptValue, formatLastModified, isEncValue, parseEnc } from "./values.js";
+import { canonicalize, decryptValue, encryptValue, formatLastModified, isEncValue, parseEnc, type SopsValueType } from "./values.js";
 
 /** Files larger than this are refused before parsing (8 MiB; 1,000 secrets take about 170 KB). */
 export const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
@@ -305,7 +305,33 @@ function noIdentity(file: SecretsFile, ids: Identities, path?: string): SopsErro
  * Decrypts every value with a known data key and verifies the MAC. The values map is returned
  * only when every tag and the MAC check out.
  */
-export function decryptSecretsWithKey(file: SecretsFile, dataKey: Uint8Array, text?: string, path?: string): DecryptedSecrets {
+/**
+ * Plaintexts already verified, per data key, name and exact ENC string: versions of one file that
+ * share a data key (the base, ours and theirs of a merge) share almost every ENC string, and a
+ * (key, name, ENC string) whose AES-GCM tag verified once always decrypts to the same bytes.
+ * Keep it in memory only, for one operation.
+ */
+export class DecryptCache {
+  private readonly byKey = new Map<string, Map<string, { plaintext: Buffer; type: SopsValueType }>>();
+  private forKey(dataKey: Uint8Array): Map<string, { plaintext: Buffer; type: SopsValueType }> {
+    const id = Buffer.from(dataKey).toString("base64");
+    let m = this.byKey.get(id);
+    if (m === undefined) this.byKey.set(id, (m = new Map()));
+    return m;
+  }
+  /** Decrypts (and verifies the tag of) one value, or returns the verified result of an earlier call. */
+  decrypt(raw: string, dataKey: Uint8Array, name: string): { plaintext: Buffer; type: SopsValueType } {
+    const m = this.forKey(dataKey);
+    const k = `${name}\0${raw}`;
+    const hit = m.get(k);
+    if (hit !== undefined) return hit;
+    const d = decryptValue(raw, dataKey, `${name}:`);
+    m.set(k, d);
+    return d;
+  }
+}
+
+export function decryptSecretsWithKey(file: SecretsFile, dataKey: Uint8Array, text?: string, path?: string, cache?: DecryptCache): DecryptedSecrets {
   const meta = file.metadata;
   if (meta.unencrypted_comment_regex !== undefined || meta.encrypted_comment_regex !== undefined) {
     throw new SopsError("UNSUPPORTED", "files with comment-based encryption rules are not supported", { file: path });
@@ -320,7 +346,7 @@ export function decryptSecretsWithKey(file: SecretsFile, dataKey: Uint8Array, te
     let plaintext: Buffer;
     let canonical: string;
     try {
-      const d = decryptValue(e.raw, dataKey, `${e.name}:`);
+      const d = cache !== undefined ? cache.decrypt(e.raw, dataKey, e.name) : decryptValue(e.raw, dataKey, `${e.name}:`);
       plaintext = d.plaintext;
       canonical = d.type === "str" || d.type === "bytes" ? "" : canonicalize(plaintext.toString("utf8"), d.type);
       if (d.type === "comment") throw new SopsError("TAMPERED", "a value is marked as a comment");
@@ -393,10 +419,10 @@ export async function unwrapFileKey(file: SecretsFile, identities: Identities | 
  * Decrypts a flat secrets file: unwraps the data key, decrypts every value, verifies the MAC.
  * @throws SopsError with any code of the parsers, plus NO_IDENTITY, NO_MATCHING_IDENTITY, TAMPERED, MAC_MISMATCH.
  */
-export async function decryptSecrets(text: string, identities: Identities | readonly string[], options: ParseOptions = {}): Promise<DecryptedSecrets> {
+export async function decryptSecrets(text: string, identities: Identities | readonly string[], options: ParseOptions & { cache?: DecryptCache } = {}): Promise<DecryptedSecrets> {
   const file = parseSecretsFile(text, options);
   const key = await unwrapFileKey(file, identities, options.path);
-  return decryptSecretsWithKey(file, key, text, options.path);
+  return decryptSecretsWithKey(file, key, text, options.path, options.cache);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import {
+  DecryptCache,
   decodeUtf8,
   decryptSecrets,
   decryptSecretsWithKey,
@@ -85,9 +86,11 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     readVersion(ctx, theirsPath, "their", display),
   ]);
   const identities = identitiesFor(ctx);
+  // the versions share almost every ENC string: each (key, name, ENC string) is decrypted once
+  const cache = new DecryptCache();
   const open = async (text: string, which: string): Promise<DecryptedSecrets> => {
     try {
-      return await decryptSecrets(text, identities, { path: `${display} (${which})` });
+      return await decryptSecrets(text, identities, { path: `${display} (${which})`, cache });
     } catch (error) {
       if (isSopsError(error, "NO_IDENTITY") || isSopsError(error, "NO_MATCHING_IDENTITY")) {
         const members = await membersOf(ctx.cwd, environment);
@@ -124,7 +127,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (result.text !== oursText) {
     // verify before replacing: a file that would not decrypt is never written
     try {
-      decryptSecretsWithKey(parseSecretsFile(result.text, { path: display }), result.dataKey, result.text, display);
+      decryptSecretsWithKey(parseSecretsFile(result.text, { path: display }), result.dataKey, result.text, display, cache);
     } catch (cause) {
       throw new CliError("MERGE_FAILED", `the merged ${display} did not verify; nothing was written`, { cause });
     }
