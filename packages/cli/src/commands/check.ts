@@ -13,8 +13,10 @@ const help = `Usage: stellar-secrets check [PATH] [--json | --format text|json|s
 
 Checks the repository around PATH (default: the current directory; stellar.yaml is found
 upwards): config file schemas, every secret reference, environment values, unused and badly
-named secrets, encryption of the secrets folder, credentials in plain text, and recipients
-against stellar.yaml members. Reads names only: no key is needed. When PATH is a file or a
+named secrets, encryption of the secrets folder, credentials in plain text, recipients
+against stellar.yaml members, and environment files edited or merged by hand (stale-mac:
+compared with the HEAD version, and with the other side of a merge in progress). Reads names
+only: no key is needed. When PATH is a file or a
 subfolder, only its diagnostics are shown (the whole repository is still read).
 
 Output (stdout):
