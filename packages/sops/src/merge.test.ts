@@ -214,4 +214,16 @@ describe("DecryptCache (the merge driver decrypts each shared ENC string once)",
     const moved = [lines[0], `api_key: ${lines[0]!.slice(lines[0]!.indexOf(": ") + 2)}`, ...lines.slice(2)].join("\n");
     await expect(decryptSecrets(moved, all, { cache })).rejects.toMatchObject({ code: "TAMPERED" });
   });
+
+  it("reuses a data key only for a byte-identical stanza, and the values still have to verify under it", async () => {
+    const { DecryptCache } = await import("./index.js");
+    const cache = new DecryptCache();
+    await decryptSecrets(base.text, all, { cache });
+    const rotated = await rotateDataKey(base.secrets);
+    const stanzas = (t: string) => t.slice(t.indexOf("sops:"), t.indexOf("    lastmodified:"));
+    // a rotated file whose stanzas were replaced by the base's: the base key is found, and refused by the tags
+    const forged = rotated.replace(stanzas(rotated), stanzas(base.text));
+    await expect(decryptSecrets(forged, all, { cache })).rejects.toMatchObject({ code: "TAMPERED" });
+    expect((await decryptSecrets(rotated, all, { cache })).values).toEqual(base.secrets.values);
+  });
 });

@@ -313,6 +313,23 @@ function noIdentity(file: SecretsFile, ids: Identities, path?: string): SopsErro
  */
 export class DecryptCache {
   private readonly byKey = new Map<string, Map<string, { plaintext: Buffer; type: SopsValueType }>>();
+  private readonly keysByStanza = new Map<string, Uint8Array>();
+  /**
+   * The data key of a file one of whose age stanzas is byte-identical to a stanza already
+   * unwrapped (the same wrapped key: the same data key), so versions that share the key unwrap it
+   * once. The MAC check that follows still proves the key right.
+   */
+  knownKey(stanzas: readonly AgeStanza[]): Uint8Array | undefined {
+    for (const s of stanzas) {
+      const k = this.keysByStanza.get(s.enc.trim());
+      if (k !== undefined) return k;
+    }
+    return undefined;
+  }
+  /** Remembers the data key unwrapped from `stanzas`. */
+  rememberKey(stanzas: readonly AgeStanza[], dataKey: Uint8Array): void {
+    for (const s of stanzas) this.keysByStanza.set(s.enc.trim(), dataKey);
+  }
   private forKey(dataKey: Uint8Array): Map<string, { plaintext: Buffer; type: SopsValueType }> {
     const id = Buffer.from(dataKey).toString("base64");
     let m = this.byKey.get(id);
@@ -421,8 +438,13 @@ export async function unwrapFileKey(file: SecretsFile, identities: Identities | 
  */
 export async function decryptSecrets(text: string, identities: Identities | readonly string[], options: ParseOptions & { cache?: DecryptCache } = {}): Promise<DecryptedSecrets> {
   const file = parseSecretsFile(text, options);
-  const key = await unwrapFileKey(file, identities, options.path);
-  return decryptSecretsWithKey(file, key, text, options.path, options.cache);
+  const cache = options.cache;
+  let key = cache?.knownKey(file.metadata.age);
+  if (key === undefined) {
+    key = await unwrapFileKey(file, identities, options.path);
+    cache?.rememberKey(file.metadata.age, key);
+  }
+  return decryptSecretsWithKey(file, key, text, options.path, cache);
 }
 
 // ---------------------------------------------------------------------------------------------

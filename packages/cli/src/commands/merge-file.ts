@@ -5,12 +5,14 @@
  * value for each conflicting name) and the names are printed with how to finish. Never prints a value.
  */
 import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
 import { basename, resolve } from "node:path";
 import {
   DecryptCache,
   decodeUtf8,
   decryptSecrets,
   decryptSecretsWithKey,
+  findIdentities,
   isSopsError,
   mergeSecrets,
   parseSecretsFile,
@@ -21,7 +23,6 @@ import {
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { identitiesFor } from "../repository.js";
 
 const help = `Usage: stellar-secrets merge-file BASE OURS THEIRS [PATH]
 
@@ -85,7 +86,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     readVersion(ctx, oursPath, "our", display),
     readVersion(ctx, theirsPath, "their", display),
   ]);
-  const identities = identitiesFor(ctx);
+  // (not repository.ts: the driver runs once per conflicted file and must not load core to start)
+  const identities = findIdentities({ env: ctx.env, home: ctx.env.HOME || homedir() });
   // the versions share almost every ENC string: each (key, name, ENC string) is decrypted once
   const cache = new DecryptCache();
   const open = async (text: string, which: string): Promise<DecryptedSecrets> => {
