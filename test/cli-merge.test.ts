@@ -236,7 +236,8 @@ describe("git merge through the driver", () => {
     const check = await s.run(["check", "--json"]);
     expect(check.code).toBe(1);
     const stale = JSON.parse(check.stdout).diagnostics.filter((d: { rule: string }) => d.rule === "stale-mac");
-    expect(stale).toMatchObject([{ file: PROD, line: 1, column: 1 }]);
+    expect(stale).toMatchObject([{ file: PROD, column: 1 }]);
+    expect(s.read(PROD).split("\n")[stale[0].line - 1]).toMatch(/^<{7} /);
     expect(stale[0].message).toContain("git checkout -m --");
     const resolve = await s.run(["resolve", "one_api_token", "--env", "production", "--theirs"]);
     expect(resolve.code).toBe(14);
