@@ -144,10 +144,19 @@ describe("git merge through the driver", () => {
     expect(merge.out).not.toContain("sk_live_");
     // a valid file: ours' value for the conflicting name, theirs' addition merged
     expect(await readBoth(s, alice)).toMatchObject({ stripe_api_key: "sk_live_MAIN", zendesk_api_token: "zd_FEATURE" });
+    const fresh = await s.run(["resolve", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk_live_NEW\n" });
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect((await readBoth(s, alice)).stripe_api_key).toBe("sk_live_NEW");
+    const ours = await s.run(["resolve", "stripe_api_key", "--env", "production", "--ours"]);
+    expect(ours.code, ours.stderr).toBe(0);
+    expect((await readBoth(s, alice)).stripe_api_key).toBe("sk_live_MAIN");
+    expect((await s.run(["resolve", "stripe_api_key", "--env", "production", "--ours", "--theirs"])).code).toBe(2);
     const r = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).not.toContain("sk_live_");
+    expect(r.stdout).toContain("MERGE_HEAD");
+    expect(r.stdout + fresh.stdout + ours.stdout).not.toContain("sk_live_");
     expect((await readBoth(s, alice)).stripe_api_key).toBe("sk_live_FEATURE");
+    expect((await readBoth(s, alice)).zendesk_api_token).toBe("zd_FEATURE");
     s.git(["add", PROD]);
     s.git(["commit", "-q", "--no-edit"]);
     expect(s.git(["log", "-1", "--format=%P"]).trim().split(" ")).toHaveLength(2);
@@ -242,6 +251,37 @@ describe("git merge through the driver", () => {
     const resolve = await s.run(["resolve", "one_api_token", "--env", "production", "--theirs"]);
     expect(resolve.code).toBe(14);
     expect(resolve.stderr).toContain("octopus");
+  });
+});
+
+describe("merge-file run directly (as git runs it)", () => {
+  it("refuses a version that does not verify (MERGE_FAILED, exit 1) and leaves OURS as it was; merges a file added on both sides (empty BASE)", async () => {
+    const { s, alice } = await project();
+    const head = s.read(PROD);
+    await set(s, "zendesk_api_token", "zd_ONE");
+    const good = s.read(PROD);
+    const added = good.split("\n").find((l) => l.startsWith("zendesk_api_token:"))!;
+    s.write("O", head);
+    s.write("A", good);
+    s.write("B", head.replace("sops:\n", `${added}\nsops:\n`)); // hand-merged: the MAC no longer matches
+    const r = await s.run(["merge-file", "O", "A", "B", PROD]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("MERGE_FAILED");
+    expect(r.stderr).toContain("MAC_MISMATCH");
+    expect(s.read("A")).toBe(good);
+
+    // both sides created the file: git passes an empty BASE
+    s.write("O", "");
+    s.write("A", good);
+    s.write("B", head);
+    const both = await s.run(["merge-file", "O", "A", "B", PROD]);
+    expect(both.code, both.stderr).toBe(0); // the same additions on both sides, plus one only ours made
+    expect(both.stderr).not.toContain("zd_ONE");
+    expect(Object.keys(Object.fromEntries((await decryptSecrets(s.read("A"), [alice.identity])).values)).sort()).toEqual([
+      "hubspot_api_token",
+      "stripe_api_key",
+      "zendesk_api_token",
+    ]);
   });
 });
 
