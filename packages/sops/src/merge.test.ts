@@ -122,6 +122,15 @@ describe("mergeSecrets per name", () => {
     expect(r.text).not.toMatch(/<<<<<<<|=======|>>>>>>>/);
   });
 
+  it("keeps the plain comment lines at the top of ours", async () => {
+    const ours = await edit(base, (m) => m.set("a", "1"));
+    const theirs = await edit(base, (m) => m.set("b", "2"));
+    const header = "# production secrets: ask #payments before changing\n";
+    const r = mergeSecrets({ base, ours: { ...ours, text: header + ours.text }, theirs });
+    expect(r.text.startsWith(header)).toBe(true);
+    expect([...(await decryptSecrets(r.text, [alice.identity])).values.keys()]).toEqual(["db_url", "api_key", "empty_one", "a", "b"]);
+  });
+
   it("handles a file added on both sides (no base) with the same recipients", async () => {
     const ours = await side(await encryptSecrets(new Map([["a", "1"]]), { recipients: [alice.recipient] }));
     const theirs = await side(await encryptSecrets(new Map([["b", "2"]]), { recipients: [alice.recipient] }));

@@ -78,6 +78,22 @@ function sameStanzas(a: readonly AgeStanza[], b: readonly AgeStanza[]): boolean 
   return a.length === b.length && a.every((s, i) => s.recipient === b[i]!.recipient && s.enc === b[i]!.enc);
 }
 
+/**
+ * The plain comment lines at the top of a file (`# ...` before the first entry), which the merge
+ * keeps. Encrypted comments (`#ENC[...]`, sops's default) are never copied: under another data key
+ * sops could not decrypt them.
+ */
+function commentHeader(text: string): string {
+  let end = 0;
+  while (end < text.length && text[end] === "#") {
+    const nl = text.indexOf("\n", end);
+    const line = text.slice(end, nl === -1 ? text.length : nl);
+    if (line.includes("ENC[")) return "";
+    end = nl === -1 ? text.length : nl + 1;
+  }
+  return text.slice(0, end);
+}
+
 function changeOf(base: string | undefined, side: string | undefined): NameChange {
   return base === undefined ? "added" : side === undefined ? "removed" : "changed";
 }
@@ -169,7 +185,8 @@ export function mergeSecrets(input: MergeInput): MergeResult {
     return result(otherSide.text);
   }
   const age: AgeStanza[] = k.file.metadata.age;
-  const text = encryptWithKey(merged, {
+  const header = commentHeader(ours.text) || commentHeader(theirs.text);
+  const text = header + encryptWithKey(merged, {
     dataKey: k.dataKey,
     age,
     reuseFrom: sources,
