@@ -251,6 +251,9 @@ describe("git merge through the driver", () => {
     const resolve = await s.run(["resolve", "one_api_token", "--env", "production", "--theirs"]);
     expect(resolve.code).toBe(14);
     expect(resolve.stderr).toContain("octopus");
+    const ours = await s.run(["resolve", "one_api_token", "--env", "production", "--ours"]);
+    expect(ours.code).toBe(13);
+    expect(ours.stderr).toContain(`git checkout -m -- ${PROD}`);
   });
 });
 

@@ -20,13 +20,16 @@ export class GitRepo {
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  /** Opens the repository that holds `root`. Throws `CliError("GIT_ERROR")` when there is none. */
-  static async open(root: string, env: NodeJS.ProcessEnv): Promise<GitRepo> {
+  /**
+   * Opens the repository that holds `root`. Throws `CliError("GIT_ERROR")` when there is none;
+   * `why` ends its message (default: "review compares git commits").
+   */
+  static async open(root: string, env: NodeJS.ProcessEnv, why = "review compares git commits"): Promise<GitRepo> {
     let top: string;
     try {
       top = (await git(root, env, ["rev-parse", "--show-toplevel"])).trim();
     } catch (error) {
-      throw new CliError("GIT_ERROR", `${root} is not inside a git repository; review compares git commits`, {
+      throw new CliError("GIT_ERROR", `${root} is not inside a git repository; ${why}`, {
         hint: "run `git init` and commit the secrets files",
         cause: error,
       });

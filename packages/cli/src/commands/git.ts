@@ -157,7 +157,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     throw new CliError("USAGE", `git: unknown sub-command "${positionals[0]}"`, { hint: "the only one is `stellar-secrets git setup`" });
   }
   const config = await openProject(ctx);
-  const repo = await GitRepo.open(config.root, ctx.env);
+  const repo = await GitRepo.open(config.root, ctx.env, "git setup configures a git repository");
   const items = setupItems(repo, config, { hook: f["no-hook"] !== true });
   const states: { id: string; label: string; state: "configured" | "missing" | "set up" | "refused"; reason?: string }[] = [];
   for (const item of items) {

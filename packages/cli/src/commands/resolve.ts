@@ -5,7 +5,8 @@
  */
 import { relative } from "node:path";
 import { secretsFilePath } from "@stellar-secrets/core";
-import { decryptSecrets, editSecretsFile } from "@stellar-secrets/sops";
+import { readFile } from "node:fs/promises";
+import { decryptSecrets, editSecretsFile, isSopsError } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -86,10 +87,21 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const file = relative(config.root, path);
   const identities = identitiesFor(ctx);
   // which commit is "theirs" first: an octopus merge is refused before anything else
-  const repo = f["from-stdin"] ? undefined : await GitRepo.open(config.root, ctx.env);
+  const repo = f["from-stdin"] ? undefined : await GitRepo.open(config.root, ctx.env, "--ours and --theirs read the versions from git");
   const their = repo !== undefined && f.theirs ? await theirCommit(repo) : undefined;
   // the working file must already decrypt (the merge driver leaves it so); fail before reading stdin
-  const current = await decryptEnvironment(ctx, config, env);
+  let current;
+  try {
+    current = await decryptEnvironment(ctx, config, env);
+  } catch (error) {
+    if (isSopsError(error) && /^(?:<{7}|={7}|>{7}) ?/m.test(await readFile(path, "utf8").catch(() => ""))) {
+      throw new CliError("MALFORMED_FILE", `${file} has git conflict markers: it was merged as text, not by the stellar-secrets merge driver`, {
+        hint: `run \`stellar-secrets git setup\`, then \`git checkout -m -- ${file}\` to redo its merge with the driver, then resolve what it reports`,
+        cause: error,
+      });
+    }
+    throw error;
+  }
   current.dataKey.fill(0);
 
   let value: string | undefined;
