@@ -224,6 +224,15 @@ describe("DecryptCache (the merge driver decrypts each shared ENC string once)",
     await expect(decryptSecrets(moved, all, { cache })).rejects.toMatchObject({ code: "TAMPERED" });
   });
 
+  it("lets a member added on one side open the other side's version under the same data key", async () => {
+    const { DecryptCache } = await import("./index.js");
+    const withCarol = await updateKeys(base.secrets, [alice.recipient, bob.recipient, carol.recipient]);
+    await expect(decryptSecrets(base.text, [carol.identity])).rejects.toMatchObject({ code: "NO_MATCHING_IDENTITY" });
+    const cache = new DecryptCache();
+    await decryptSecrets(withCarol, [carol.identity], { cache });
+    expect((await decryptSecrets(base.text, [carol.identity], { cache })).values).toEqual(base.secrets.values);
+  });
+
   it("reuses a data key only for a byte-identical stanza, and the values still have to verify under it", async () => {
     const { DecryptCache } = await import("./index.js");
     const cache = new DecryptCache();
