@@ -46,7 +46,10 @@ describe("every checker rule through the language server", () => {
     // production encrypted to someone who is not a member: recipient drift; an undeclared environment's file
     const mallory = await sops.generateIdentity();
     writeFileSync(org.path("secrets/production.enc.yaml"), await sops.encryptSecrets(new Map([["stripe_api_key", "v"]]), { recipients: [mallory.recipient] }));
-    writeFileSync(org.path("secrets/qa.enc.yaml"), await sops.encryptSecrets(new Map([["stripe_api_key", "v"]]), { recipients: [org.recipient] }));
+    // qa's second value is a copy of the first's ciphertext, as a hand edit leaves it (stale-mac)
+    const qa = await sops.encryptSecrets(new Map([["stripe_api_key", "v"], ["stripe_webhook_secret", "w"]]), { recipients: [org.recipient] });
+    const copied = /^stripe_api_key: (.*)$/m.exec(qa)![1]!;
+    writeFileSync(org.path("secrets/qa.enc.yaml"), qa.replace(/^stripe_webhook_secret: .*$/m, `stripe_webhook_secret: ${copied}`));
     // .sops.yaml: plain sops users would also encrypt staging for mallory
     writeFileSync(org.path(".sops.yaml"), `creation_rules:\n  - path_regex: staging\\.enc\\.yaml$\n    age: ${org.recipient},${mallory.recipient}\n`);
     client = await LspClient.start({ folders: [org.dir] });

@@ -56,6 +56,9 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   GIT_ERROR: 22,
   EDITOR_FAILED: 23,
   SHALLOW_CLONE: 24,
+  MERGE_CONFLICT: 1,
+  MERGE_NEEDS_KEY: 1,
+  MERGE_FAILED: 1,
   ABORTED: 130,
   COMMAND_NOT_FOUND: 127,
 };

@@ -6,7 +6,8 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { readFileSync, realpathSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { readFile } from "node:fs/promises";
+import { isAbsolute, join, relative, sep } from "node:path";
 import type { GitSource } from "@stellar-secrets/core";
 import { decodeUtf8 } from "@stellar-secrets/sops";
 import { CliError } from "./errors.js";
@@ -173,6 +174,73 @@ export class GitRepo implements GitSource {
   /** The output of `git log ARGS` at the top of the work tree. Throws `CliError("GIT_ERROR")` when git fails. */
   log(args: readonly string[]): Promise<string> {
     return this.run(["log", ...args]);
+  }
+
+  /**
+   * The text of `path` (relative to the project root) at `ref` (`git show REF:PATH`): undefined
+   * when the ref or the file does not exist there, null when it is not valid UTF-8 or too large.
+   */
+  async show(ref: string, path: string): Promise<string | null | undefined> {
+    const full = this.prefix === "" ? path : `${this.prefix}/${path}`;
+    let id: string;
+    try {
+      id = (await this.run(["rev-parse", "--verify", "-q", "--end-of-options", `${ref}:${full}`])).trim();
+    } catch {
+      return undefined;
+    }
+    if (id === "") return undefined;
+    return (await this.readBlobs([id])).get(id);
+  }
+
+  /** The text of each path (relative to the project root) at `ref`, for the paths that exist there (null: not UTF-8). */
+  async showMany(ref: string, paths: readonly string[]): Promise<Map<string, string | null>> {
+    const out = new Map<string, string | null>();
+    let commit: string;
+    try {
+      commit = (await this.run(["rev-parse", "--verify", "-q", "--end-of-options", `${ref}^{commit}`])).trim();
+    } catch {
+      return out;
+    }
+    const files = await this.filesAt(commit);
+    const ids = paths.map((p) => files.get(p));
+    const blobs = await this.readBlobs(ids.filter((id): id is string => id !== undefined));
+    paths.forEach((p, i) => {
+      const id = ids[i];
+      if (id !== undefined && blobs.has(id)) out.set(p, blobs.get(id) ?? null);
+    });
+    return out;
+  }
+
+  /** The commit ids a pseudo-ref such as MERGE_HEAD names (one per line: an octopus merge has several); empty when absent. */
+  async pseudoRef(name: "MERGE_HEAD" | "REBASE_HEAD" | "CHERRY_PICK_HEAD"): Promise<string[]> {
+    const path = (await this.run(["rev-parse", "--git-path", name])).trim();
+    try {
+      const text = await readFile(isAbsolute(path) ? path : join(this.top, path), "utf8");
+      return text.split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l));
+    } catch {
+      return [];
+    }
+  }
+
+  /** A path inside the git directory (`git rev-parse --git-path`, e.g. `hooks/pre-commit`), absolute. */
+  async gitPath(name: string): Promise<string> {
+    const path = (await this.run(["rev-parse", "--git-path", name])).trim();
+    return isAbsolute(path) ? path : join(this.top, path);
+  }
+
+  /** A repository-local config value, or undefined when unset. */
+  async configGet(key: string): Promise<string | undefined> {
+    try {
+      const out = await this.run(["config", "--local", "--get", key]);
+      return out.endsWith("\n") ? out.slice(0, -1) : out;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Sets a repository-local config value. */
+  async configSet(key: string, value: string): Promise<void> {
+    await this.run(["config", "--local", key, value]);
   }
 }
 

@@ -11,6 +11,7 @@ import { recipientStanzaProblems } from "./recipient-stanzas.js";
 import { RULES, type RuleId, type Severity } from "./rules.js";
 import { checkSopsConfigs } from "./sops-config.js";
 import type { ConfigKind } from "./schemas.js";
+import { checkStaleMac } from "./stale-mac.js";
 import type { WorkspaceIndex } from "./workspace.js";
 
 const DEFAULT_SEVERITY = new Map<RuleId, Severity>(RULES.map((r) => [r.id, r.severity]));
@@ -56,6 +57,13 @@ export interface CheckOptions {
   history?: ValueHistory;
   /** The clock `rotation-overdue` compares with (default: now). */
   now?: Date;
+  /**
+   * The committed text(s) of a file (path relative to the repository root) to compare it with for
+   * `stale-mac` — the HEAD version, plus e.g. the other side of a merge in progress; undefined when
+   * there is none. Without it only the checks within each file run (duplicate ciphertext,
+   * conflict markers).
+   */
+  committed?: (relPath: string) => string | readonly string[] | undefined;
 }
 
 export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}): Diagnostic[] {
@@ -76,6 +84,11 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   // Environment files: encryption, undeclared environments, recipients.
   for (const file of index.environmentFiles.values()) {
     out.push(...file.diagnostics);
+    if (file.text !== undefined) {
+      const c = options.committed?.(file.path);
+      const versions = c === undefined ? [] : typeof c === "string" ? [c] : c;
+      out.push(...checkStaleMac({ text: file.text, path: file.path, environment: file.environment, lines: file.lines }, versions, sev("stale-mac")));
+    }
     if (!declaredSet.has(file.environment)) {
       const near = nearestName(file.environment, declared);
       out.push(

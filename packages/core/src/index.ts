@@ -19,6 +19,7 @@ export * from "./workspace.js";
 export * from "./check.js";
 export * from "./recipient-stanzas.js";
 export * from "./sops-config.js";
+export * from "./stale-mac.js";
 export * from "./usage.js";
 export * from "./completion.js";
 export * from "./load.js";

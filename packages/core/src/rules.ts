@@ -20,7 +20,8 @@ export type RuleId =
   | "plaintext-credential"
   | "recipient-drift"
   | "rotation-overdue"
-  | "sops-config-drift";
+  | "sops-config-drift"
+  | "stale-mac";
 
 /** One rule's table entry. */
 export interface RuleInfo {
@@ -79,6 +80,12 @@ export const RULES: readonly RuleInfo[] = [
     id: "rotation-overdue",
     severity: "warning",
     summary: "A value last set longer ago than its catalog rotate_every (from git history; off without it).",
+  },
+  {
+    id: "stale-mac",
+    severity: "error",
+    summary:
+      "An environment file edited or merged by hand, which no one can decrypt: values changed under the committed mac and lastmodified, one ciphertext under two names, or conflict markers.",
   },
 ];
 

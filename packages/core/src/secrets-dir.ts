@@ -47,6 +47,8 @@ export interface EnvironmentFile {
   stanzas?: EnvironmentStanza[];
   /** `unencrypted-secrets-file` (and `schema` for duplicate keys and nested values) at default severity. */
   diagnostics: Diagnostic[];
+  /** The file's text, for rules that look at the stored bytes (`stale-mac`); absent when it could not be read. */
+  text?: string;
 }
 
 /** One age stanza of an environment file's metadata. */
@@ -77,6 +79,7 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
     recipients: undefined,
     recipientsRange: undefined,
     diagnostics: [],
+    text,
   };
   let parsed: SecretsFile | undefined;
   try {

@@ -38,6 +38,7 @@ export {
 } from "./layout.js";
 export {
   DEFAULT_MAX_BYTES,
+  DecryptCache,
   decodeUtf8,
   decryptSecrets,
   decryptSecretsWithKey,
@@ -52,6 +53,7 @@ export {
   updateKeys,
   type ParseOptions,
 } from "./secrets-file.js";
+export { mergeSecrets, type MergeInput, type MergeResult, type MergeSide, type NameChange, type NameConflict } from "./merge.js";
 export {
   decryptDocument,
   decryptDocumentBytes,

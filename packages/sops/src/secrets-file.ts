@@ -20,7 +20,7 @@ import {
   type WrittenMetadata,
 } from "./metadata.js";
 import type { AgeStanza, DecryptedSecrets, EncryptOptions, SecretEntry, SecretsFile, SopsMetadata } from "./types.js";
-import { canonicalize, decryptValue, encryptValue, formatLastModified, isEncValue, parseEnc } from "./values.js";
+import { canonicalize, decryptValue, encryptValue, formatLastModified, isEncValue, parseEnc, type SopsValueType } from "./values.js";
 
 /** Files larger than this are refused before parsing: the layout's {@link MAX_SECRETS_FILE_BYTES}. */
 export const DEFAULT_MAX_BYTES = MAX_SECRETS_FILE_BYTES;
@@ -304,7 +304,50 @@ function noIdentity(file: SecretsFile, ids: Identities, path?: string): SopsErro
  * Decrypts every value with a known data key and verifies the MAC. The values map is returned
  * only when every tag and the MAC check out.
  */
-export function decryptSecretsWithKey(file: SecretsFile, dataKey: Uint8Array, text?: string, path?: string): DecryptedSecrets {
+/**
+ * Plaintexts already verified, per data key, name and exact ENC string: versions of one file that
+ * share a data key (the base, ours and theirs of a merge) share almost every ENC string, and a
+ * (key, name, ENC string) whose AES-GCM tag verified once always decrypts to the same bytes.
+ * Keep it in memory only, for one operation.
+ */
+export class DecryptCache {
+  private readonly byKey = new Map<string, Map<string, { plaintext: Buffer; type: SopsValueType }>>();
+  private readonly keysByStanza = new Map<string, Uint8Array>();
+  /**
+   * The data key of a file one of whose age stanzas is byte-identical to a stanza already
+   * unwrapped (the same wrapped key: the same data key), so versions that share the key unwrap it
+   * once. The MAC check that follows still proves the key right.
+   */
+  knownKey(stanzas: readonly AgeStanza[]): Uint8Array | undefined {
+    for (const s of stanzas) {
+      const k = this.keysByStanza.get(s.enc.trim());
+      if (k !== undefined) return k;
+    }
+    return undefined;
+  }
+  /** Remembers the data key unwrapped from `stanzas`. */
+  rememberKey(stanzas: readonly AgeStanza[], dataKey: Uint8Array): void {
+    for (const s of stanzas) this.keysByStanza.set(s.enc.trim(), dataKey);
+  }
+  private forKey(dataKey: Uint8Array): Map<string, { plaintext: Buffer; type: SopsValueType }> {
+    const id = Buffer.from(dataKey).toString("base64");
+    let m = this.byKey.get(id);
+    if (m === undefined) this.byKey.set(id, (m = new Map()));
+    return m;
+  }
+  /** Decrypts (and verifies the tag of) one value, or returns the verified result of an earlier call. */
+  decrypt(raw: string, dataKey: Uint8Array, name: string): { plaintext: Buffer; type: SopsValueType } {
+    const m = this.forKey(dataKey);
+    const k = `${name}\0${raw}`;
+    const hit = m.get(k);
+    if (hit !== undefined) return hit;
+    const d = decryptValue(raw, dataKey, `${name}:`);
+    m.set(k, d);
+    return d;
+  }
+}
+
+export function decryptSecretsWithKey(file: SecretsFile, dataKey: Uint8Array, text?: string, path?: string, cache?: DecryptCache): DecryptedSecrets {
   const meta = file.metadata;
   if (meta.unencrypted_comment_regex !== undefined || meta.encrypted_comment_regex !== undefined) {
     throw new SopsError("UNSUPPORTED", "files with comment-based encryption rules are not supported", { file: path });
@@ -319,7 +362,7 @@ export function decryptSecretsWithKey(file: SecretsFile, dataKey: Uint8Array, te
     let plaintext: Buffer;
     let canonical: string;
     try {
-      const d = decryptValue(e.raw, dataKey, `${e.name}:`);
+      const d = cache !== undefined ? cache.decrypt(e.raw, dataKey, e.name) : decryptValue(e.raw, dataKey, `${e.name}:`);
       plaintext = d.plaintext;
       canonical = d.type === "str" || d.type === "bytes" ? "" : canonicalize(plaintext.toString("utf8"), d.type);
       if (d.type === "comment") throw new SopsError("TAMPERED", "a value is marked as a comment");
@@ -392,10 +435,15 @@ export async function unwrapFileKey(file: SecretsFile, identities: Identities | 
  * Decrypts a flat secrets file: unwraps the data key, decrypts every value, verifies the MAC.
  * @throws SopsError with any code of the parsers, plus NO_IDENTITY, NO_MATCHING_IDENTITY, TAMPERED, MAC_MISMATCH.
  */
-export async function decryptSecrets(text: string, identities: Identities | readonly string[], options: ParseOptions = {}): Promise<DecryptedSecrets> {
+export async function decryptSecrets(text: string, identities: Identities | readonly string[], options: ParseOptions & { cache?: DecryptCache } = {}): Promise<DecryptedSecrets> {
   const file = parseSecretsFile(text, options);
-  const key = await unwrapFileKey(file, identities, options.path);
-  return decryptSecretsWithKey(file, key, text, options.path);
+  const cache = options.cache;
+  let key = cache?.knownKey(file.metadata.age);
+  if (key === undefined) {
+    key = await unwrapFileKey(file, identities, options.path);
+    cache?.rememberKey(file.metadata.age, key);
+  }
+  return decryptSecretsWithKey(file, key, text, options.path, cache);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -434,7 +482,8 @@ async function wrapAll(dataKey: Uint8Array, recipients: readonly string[]): Prom
   return Promise.all(recipients.map(async (recipient) => ({ recipient, enc: await wrapDataKey(dataKey, recipient) })));
 }
 
-function writtenVersion(previous: string | undefined, requested: string | undefined): string {
+/** The version to write: `requested`, else the file's own when newer than ours, else ours. */
+export function writtenVersion(previous: string | undefined, requested: string | undefined): string {
   if (requested !== undefined) return requested;
   if (previous !== undefined && compareVersions(previous, WRITTEN_SOPS_VERSION) > 0) return previous.replace(/^v/, "");
   return WRITTEN_SOPS_VERSION;
@@ -477,7 +526,8 @@ export async function encryptWithNewKey(values: ReadonlyMap<string, string>, opt
   return { text, dataKey };
 }
 
-function refuseForeignKeys(previous: DecryptedSecrets): void {
+/** Refuses to rewrite files with non-age master keys, or JSON files. @throws SopsError UNSUPPORTED */
+export function refuseForeignKeys(previous: DecryptedSecrets): void {
   if (hasOtherMasterKeys(previous.file.metadata)) {
     throw new SopsError("UNSUPPORTED", "the file also has pgp/kms/key-group master keys, which stellar-secrets cannot re-wrap", {
       hint: "edit it with sops, or re-create it with age recipients only",
@@ -493,18 +543,55 @@ function refuseForeignKeys(previous: DecryptedSecrets): void {
  */
 export async function reencryptSecrets(previous: DecryptedSecrets, values: ReadonlyMap<string, string>, options: Partial<EncryptOptions> = {}): Promise<string> {
   refuseForeignKeys(previous);
-  const oldRaw = new Map(previous.file.entries.map((e) => [e.name, e.raw]));
-  const { entries, macHex } = encryptAll(values, previous.dataKey, (name, value) =>
-    previous.values.get(name) === value && oldRaw.get(name)?.startsWith("ENC[") ? oldRaw.get(name) : undefined,
-  );
-  const lastmodified = formatLastModified(options.now ?? new Date());
   const age = options.recipients === undefined ? previous.file.metadata.age : await stanzasFor(previous, options.recipients);
-  return render(entries, {
+  return encryptWithKey(values, {
+    dataKey: previous.dataKey,
     age,
-    lastmodified,
-    mac: encryptMac(macHex, previous.dataKey, lastmodified),
+    reuseFrom: [previous],
     version: writtenVersion(previous.file.metadata.version, options.version),
+    ...(options.now ? { now: options.now } : {}),
   });
+}
+
+/** What {@link encryptWithKey} writes with. */
+export interface KeyedWrite {
+  /** The data key every new value is encrypted with, and the MAC. */
+  dataKey: Uint8Array;
+  /** The age stanzas, written verbatim (they must wrap `dataKey`). */
+  age: AgeStanza[];
+  /**
+   * Verified versions whose exact ENC string is copied for a name whose plaintext is the same
+   * (stable ciphertext). Only versions encrypted with `dataKey` are used; the first match wins.
+   */
+  reuseFrom: readonly DecryptedSecrets[];
+  version: string;
+  now?: Date;
+}
+
+/**
+ * Renders `values` under a known data key and stanzas, copying the ENC string of every value
+ * that one of `reuseFrom` (same data key) holds with the same name and plaintext; only the other
+ * values get a fresh random IV. New `lastmodified` and MAC. The writer behind
+ * {@link reencryptSecrets} and the three-way merge (`merge.ts`).
+ */
+export function encryptWithKey(values: ReadonlyMap<string, string>, write: KeyedWrite): string {
+  const sources = write.reuseFrom
+    .filter((v) => sameBytes(v.dataKey, write.dataKey))
+    .map((v) => ({ values: v.values, raw: new Map(v.file.entries.map((e) => [e.name, e.raw])) }));
+  const { entries, macHex } = encryptAll(values, write.dataKey, (name, value) => {
+    for (const s of sources) {
+      const raw = s.raw.get(name);
+      if (s.values.get(name) === value && raw?.startsWith("ENC[")) return raw;
+    }
+    return undefined;
+  });
+  const lastmodified = formatLastModified(write.now ?? new Date());
+  return render(entries, { age: write.age, lastmodified, mac: encryptMac(macHex, write.dataKey, lastmodified), version: write.version });
+}
+
+/** Byte equality of two keys (not secret-dependent timing-sensitive: both are the caller's own keys). */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
 /**
@@ -512,7 +599,7 @@ export async function reencryptSecrets(previous: DecryptedSecrets, values: Reado
  * byte-for-byte (a smaller diff, and proof for a keyless review that the data key did not change);
  * only new recipients get the data key wrapped for them.
  */
-async function stanzasFor(previous: DecryptedSecrets, recipients: readonly string[]): Promise<AgeStanza[]> {
+export async function stanzasFor(previous: DecryptedSecrets, recipients: readonly string[]): Promise<AgeStanza[]> {
   const kept = new Map(previous.file.metadata.age.map((s) => [normalizeRecipient(s.recipient), s] as const));
   const wanted = uniqueRecipients(recipients);
   const fresh = await wrapAll(previous.dataKey, wanted.filter((r) => !kept.has(r)));

@@ -30,7 +30,8 @@ Checks the repository around PATH (default: the current directory; stellar.yaml 
 upwards): config file schemas, every secret reference, environment values, unused and badly
 named secrets, encryption of the secrets folder, credentials in plain text, recipients
 against stellar.yaml members, and (in a git repository, when the catalog sets rotate_every)
-values last set longer ago than their rotate_every, from git history (as \`stale\` reports them).
+values last set longer ago than their rotate_every, from git history (as \`stale\` reports them), and environment files edited or merged by hand (stale-mac:
+compared with the HEAD version, and with the other side of a merge in progress).
 Reads names only: no key is needed. When PATH is a file or a subfolder, only its diagnostics
 are shown (the whole repository is still read).
 
@@ -70,6 +71,28 @@ export function toSarif(diagnostics: readonly Diagnostic[], root: string, versio
   );
 }
 
+/**
+ * The committed texts of the environment files, for `stale-mac`: HEAD's, plus the other side of a
+ * merge, rebase or cherry-pick in progress. Empty outside git or before the first commit.
+ */
+async function committedVersions(root: string, ctx: CommandContext, paths: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (paths.length === 0) return out;
+  try {
+    const { GitRepo } = await import("../git.js");
+    const repo = await GitRepo.open(root, ctx.env);
+    if (!(await repo.hasHead())) return out;
+    const refs = ["HEAD"];
+    for (const name of ["MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD"] as const) refs.push(...(await repo.pseudoRef(name)));
+    for (const ref of refs) {
+      for (const [path, text] of await repo.showMany(ref, paths)) if (text !== null) out.set(path, [...(out.get(path) ?? []), text]);
+    }
+  } catch {
+    // not a git repository (or git unusable): only the checks within each file run
+  }
+  return out;
+}
+
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f, positionals } = parseCommandArgs("check", argv, flags, { min: 0, max: 1, names: "PATH" });
   if (f.json && f.format !== undefined && f.format !== "json") {
@@ -97,7 +120,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const inScope = (file: string): boolean =>
     scope === "" || scope.startsWith("..") || (isDir ? file === scope || file.startsWith(`${scope}/`) : file === scope);
   const history = await valueHistory(index, ctx);
-  const diagnostics = checkWorkspace(index, history === undefined ? {} : { history }).filter((d) => inScope(d.file));
+  const committed = await committedVersions(root, ctx, [...index.environmentFiles.values()].map((f) => f.path));
+  const diagnostics = checkWorkspace(index, { ...(history === undefined ? {} : { history }), committed: (path) => committed.get(path) }).filter((d) => inScope(d.file));
   const { errors, warnings } = summarize(diagnostics);
 
   for (const s of skipped) ctx.stderr.write(`stellar-secrets: skipped ${s.path}: ${s.reason}\n`);

@@ -1,0 +1,184 @@
+/**
+ * `stellar-secrets git setup [--check] [--no-hook]`: configures the current git repository for
+ * secrets files — `.gitattributes` (`diff=stellar merge=stellar` for the environment files),
+ * repository-local `diff.stellar.textconv` and `merge.stellar.driver`, and a pre-commit hook.
+ * Setup is a list of {@link SetupItem}s, each able to check and apply itself; a new concern
+ * (e.g. commit signing behind a flag) is one more item.
+ */
+import { existsSync } from "node:fs";
+import { chmod, mkdir, readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ProjectConfig } from "@stellar-secrets/core";
+import { writeFileAtomic } from "@stellar-secrets/sops";
+import { parseCommandArgs } from "../args.js";
+import type { Command, CommandContext } from "../command.js";
+import { CliError } from "../errors.js";
+import { renderJson } from "../format.js";
+import { GitRepo } from "../git.js";
+import { openProject } from "../repository.js";
+
+const help = `Usage: stellar-secrets git setup [--check] [--no-hook] [--json]
+
+Configures the git repository around the current directory so that secrets files merge and diff
+well (run it once per clone; running it again changes nothing):
+  .gitattributes      <secrets_dir>/*.enc.yaml diff=stellar merge=stellar
+                      (next to stellar.yaml; secrets_dir from stellar.yaml)
+  diff.stellar.textconv
+                      repository-local git config: \`git diff\` shows a keyless view
+                      (stellar-secrets textconv)
+  merge.stellar.driver
+                      repository-local git config: the per-secret merge driver
+                      (stellar-secrets merge-file %O %A %B %P), which needs a key of the
+                      environment being merged
+  pre-commit hook     runs \`stellar-secrets pre-commit\` and blocks the commit when it fails
+                      (skipped with --no-hook). A pre-commit hook that stellar-secrets did not
+                      write is never replaced: setup reports it and exits 1; add the line it
+                      prints to your hook, or pass --no-hook.
+git config and the hook name this CLI by absolute paths (node and its script), so they work from
+any folder of the repository; run setup again after moving the CLI.
+
+Options:
+  --check     report what is and is not configured; change nothing (exit 1 when something is missing)
+  --no-hook   neither install nor require the pre-commit hook
+  --json      print the state of each item as JSON
+
+Exit status: 0 configured, 1 something is missing (--check) or could not be set up (a foreign hook),
+2 usage, 5 no stellar.yaml, 22 not inside a git repository.
+`;
+
+const flags = { check: { type: "boolean" }, "no-hook": { type: "boolean" }, json: { type: "boolean" } } as const;
+
+/** Marks a hook written by this command (a hook without it is someone else's). */
+export const HOOK_MARKER = "# stellar-secrets pre-commit hook (written by `stellar-secrets git setup`)";
+
+/** One thing setup configures. */
+export interface SetupItem {
+  /** Stable id for --json (`attributes`, `diff-driver`, `merge-driver`, `pre-commit-hook`). */
+  id: string;
+  /** What it is, for people. */
+  label: string;
+  /** True when configured as setup would configure it. */
+  check(): Promise<boolean>;
+  /** Configures it; returns a reason when it refuses (then it stays unconfigured). */
+  apply(): Promise<string | undefined>;
+}
+
+/** A word for the shell, single-quoted. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./:@%+=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** This CLI as a shell command: the running node and the package's bin script, by absolute paths. */
+export function cliCommand(): string {
+  const bin = fileURLToPath(new URL("../../bin/stellar-secrets.js", import.meta.url));
+  return `${shellQuote(process.execPath)} ${shellQuote(bin)}`;
+}
+
+/** The `.gitattributes` line for the environment files of `secretsDir`. */
+export function attributesLine(secretsDir: string): string {
+  const pattern = `${secretsDir.replace(/\/+$/, "")}/*.enc.yaml`;
+  return `${/\s/.test(pattern) ? JSON.stringify(pattern) : pattern} diff=stellar merge=stellar`;
+}
+
+/** The pre-commit hook script. */
+export function hookScript(cli: string): string {
+  return `#!/bin/sh\n${HOOK_MARKER}\n# checks the staged secrets files; a non-zero exit blocks the commit\nexec ${cli} pre-commit "$@"\n`;
+}
+
+/** The setup items for `config` in `repo`. */
+export function setupItems(repo: GitRepo, config: ProjectConfig, options: { hook: boolean; cli?: string }): SetupItem[] {
+  const cli = options.cli ?? cliCommand();
+  const attributesPath = join(config.root, ".gitattributes");
+  const line = attributesLine(config.secretsDir);
+  const readAttributes = async (): Promise<string> => (existsSync(attributesPath) ? readFile(attributesPath, "utf8") : "");
+  const configItem = (id: string, label: string, entries: [string, string][]): SetupItem => ({
+    id,
+    label,
+    check: async () => {
+      for (const [k, v] of entries) if ((await repo.configGet(k)) !== v) return false;
+      return true;
+    },
+    apply: async () => {
+      for (const [k, v] of entries) if ((await repo.configGet(k)) !== v) await repo.configSet(k, v);
+      return undefined;
+    },
+  });
+  const items: SetupItem[] = [
+    {
+      id: "attributes",
+      label: `.gitattributes: ${line}`,
+      check: async () => (await readAttributes()).split(/\r?\n/).some((l) => l.trim() === line),
+      apply: async () => {
+        const text = await readAttributes();
+        if (text.split(/\r?\n/).some((l) => l.trim() === line)) return undefined;
+        await writeFileAtomic(attributesPath, `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}${line}\n`);
+        return undefined;
+      },
+    },
+    configItem("diff-driver", "git config diff.stellar.textconv (keyless git diff)", [["diff.stellar.textconv", `${cli} textconv`]]),
+    configItem("merge-driver", "git config merge.stellar.driver (per-secret merge)", [
+      ["merge.stellar.name", "stellar-secrets per-secret merge"],
+      ["merge.stellar.driver", `${cli} merge-file %O %A %B %P`],
+    ]),
+  ];
+  if (options.hook) {
+    const script = hookScript(cli);
+    const hookPath = (): Promise<string> => repo.gitPath("hooks/pre-commit");
+    const current = async (): Promise<string | undefined> => {
+      const p = await hookPath();
+      return existsSync(p) ? readFile(p, "utf8") : undefined;
+    };
+    items.push({
+      id: "pre-commit-hook",
+      label: "pre-commit hook (runs stellar-secrets pre-commit)",
+      check: async () => (await current()) === script,
+      apply: async () => {
+        const text = await current();
+        const path = await hookPath();
+        if (text !== undefined && !text.includes(HOOK_MARKER)) {
+          return `${path} already exists and was not written by stellar-secrets; it was left as it is. Add this line to it: ${cli} pre-commit || exit 1 — or run setup with --no-hook`;
+        }
+        if (text !== script) {
+          await mkdir(dirname(path), { recursive: true });
+          await writeFileAtomic(path, script);
+          await chmod(path, 0o755);
+        }
+        return undefined;
+      },
+    });
+  }
+  return items;
+}
+
+async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  const { flags: f, positionals } = parseCommandArgs("git", argv, flags, { min: 1, max: 1, names: "setup" });
+  if (positionals[0] !== "setup") {
+    throw new CliError("USAGE", `git: unknown sub-command "${positionals[0]}"`, { hint: "the only one is `stellar-secrets git setup`" });
+  }
+  const config = await openProject(ctx);
+  const repo = await GitRepo.open(config.root, ctx.env, "git setup configures a git repository");
+  const items = setupItems(repo, config, { hook: f["no-hook"] !== true });
+  const states: { id: string; label: string; state: "configured" | "missing" | "set up" | "refused"; reason?: string }[] = [];
+  for (const item of items) {
+    if (await item.check()) {
+      states.push({ id: item.id, label: item.label, state: "configured" });
+    } else if (f.check) {
+      states.push({ id: item.id, label: item.label, state: "missing" });
+    } else {
+      const refused = await item.apply();
+      states.push(refused === undefined ? { id: item.id, label: item.label, state: "set up" } : { id: item.id, label: item.label, state: "refused", reason: refused });
+    }
+  }
+  const incomplete = states.some((s) => s.state === "missing" || s.state === "refused");
+  if (f.json) {
+    ctx.stdout.write(renderJson({ root: config.root, items: states, complete: !incomplete }));
+  } else {
+    for (const s of states) ctx.stdout.write(`${s.state.padEnd(10)} ${s.label}${s.reason ? `\n           ${s.reason}` : ""}\n`);
+    if (f.check && incomplete) ctx.stderr.write("run `stellar-secrets git setup` to configure what is missing\n");
+  }
+  return incomplete ? 1 : 0;
+}
+
+const command: Command = { summary: "configure this git repository: diff and merge drivers for secrets files, pre-commit hook", help, run };
+export default command;

@@ -1,0 +1,156 @@
+/**
+ * `stellar-secrets merge-file BASE OURS THEIRS [PATH]`: git's merge driver for environment files
+ * (`merge.stellar.driver`, %O %A %B %P). Decrypts the three versions, merges them per name with
+ * `mergeSecrets`, and writes a valid SOPS file into OURS; on a conflict OURS still decrypts (ours'
+ * value for each conflicting name) and the names are printed with how to finish. Never prints a value.
+ */
+import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { basename, resolve } from "node:path";
+import {
+  DecryptCache,
+  decodeUtf8,
+  decryptSecrets,
+  decryptSecretsWithKey,
+  findIdentities,
+  isSopsError,
+  mergeSecrets,
+  parseSecretsFile,
+  writeFileAtomic,
+  type DecryptedSecrets,
+  type MergeSide,
+} from "@stellar-secrets/sops";
+import { parseCommandArgs } from "../args.js";
+import type { Command, CommandContext } from "../command.js";
+import { CliError } from "../errors.js";
+
+const help = `Usage: stellar-secrets merge-file BASE OURS THEIRS [PATH]
+
+The merge driver for environment files, run by git (\`stellar-secrets git setup\` configures it as
+\`merge.stellar.driver\` with %O %A %B %P). Decrypts the three versions with your age identities
+and merges them per secret name: a name added, changed or removed on one side only is taken from
+that side; the same change on both sides is taken once; different changes to one name are a
+conflict. The result is written into OURS as a valid SOPS file with a fresh MAC, keeping the
+exact encrypted string of every value it did not re-encrypt.
+
+When one side rotated the data key or changed the recipients (rotate-key, members add/rm), the
+result uses that side's data key and recipients and the other side's changes are encrypted again
+under it: a member removed on one side never regains access through the merge. When both sides
+changed the recipients differently, nothing is merged.
+
+Exit status: 0 merged; 1 a conflict (OURS is still a valid file holding ours' value for each
+conflicting name; the names and the \`stellar-secrets resolve\` commands to finish are printed),
+or the merge could not be done (no key for the environment, a version that does not verify):
+OURS is left untouched. No value is ever printed.
+`;
+
+/** The environment an environment file belongs to (`<env>.enc.yaml`), else "ENV". */
+function environmentOf(path: string | undefined): string {
+  return (path !== undefined ? /^(.+)\.enc\.ya?ml$/.exec(basename(path))?.[1] : undefined) ?? "ENV";
+}
+
+async function readVersion(ctx: CommandContext, path: string, which: string, display: string): Promise<string> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(resolve(ctx.cwd, path));
+  } catch (error) {
+    throw new CliError("NOT_FOUND", `merge-file: cannot read the ${which} version of ${display} (${(error as NodeJS.ErrnoException).code ?? "error"})`, {
+      hint: "merge-file is run by git with %O %A %B %P; see `stellar-secrets git setup`",
+      cause: error,
+    });
+  }
+  return decodeUtf8(bytes, { path: display });
+}
+
+/** The members of `environment` in the stellar.yaml around `cwd` (names and keys), or undefined. */
+async function membersOf(cwd: string, environment: string): Promise<string | undefined> {
+  try {
+    const { loadProject } = await import("@stellar-secrets/core");
+    const config = await loadProject(cwd);
+    const env = config.environments.find((e) => e.name === environment);
+    return env?.members.map((m) => `${m.name} (${m.recipient})`).join(", ");
+  } catch {
+    return undefined;
+  }
+}
+
+async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  const { positionals } = parseCommandArgs("merge-file", argv, {}, { min: 3, max: 4, names: "BASE OURS THEIRS [PATH]" });
+  const [basePath, oursPath, theirsPath, given] = positionals as [string, string, string, string | undefined];
+  const display = given ?? oursPath;
+  const environment = environmentOf(given);
+  const say = (line: string): void => void ctx.stderr.write(`stellar-secrets merge-file: ${line}\n`);
+
+  const [baseText, oursText, theirsText] = await Promise.all([
+    readVersion(ctx, basePath, "base", display),
+    readVersion(ctx, oursPath, "our", display),
+    readVersion(ctx, theirsPath, "their", display),
+  ]);
+  // (not repository.ts: the driver runs once per conflicted file and must not load core to start)
+  const identities = findIdentities({ env: ctx.env, home: ctx.env.HOME || homedir() });
+  // the versions share almost every ENC string: each (key, name, ENC string) is decrypted once
+  const cache = new DecryptCache();
+  const open = async (text: string, which: string): Promise<DecryptedSecrets> => {
+    try {
+      return await decryptSecrets(text, identities, { path: `${display} (${which})`, cache });
+    } catch (error) {
+      if (isSopsError(error, "NO_IDENTITY") || isSopsError(error, "NO_MATCHING_IDENTITY")) {
+        const members = await membersOf(ctx.cwd, environment);
+        throw new CliError("MERGE_NEEDS_KEY", `cannot merge ${display}: none of your age identities can decrypt the ${which} version, and a secrets file can only be merged decrypted; ${display} was left as it was (our version)`, {
+          hint: `someone with a key of ${environment} can finish the merge${members ? `: ${members}` : " (its members in stellar.yaml)"}; or keep one side whole with \`git checkout --ours|--theirs -- ${display}\` and redo the other side's changes with \`stellar-secrets set\``,
+          cause: error,
+        });
+      }
+      if (isSopsError(error)) {
+        throw new CliError("MERGE_FAILED", `cannot merge ${display}: the ${which} version does not verify (${error.code}: ${error.message}); ${display} was left as it was (our version)`, {
+          hint: `fix the ${which} commit first (\`stellar-secrets check\` names the problem; a hand-merged file must be redone with \`stellar-secrets merge-file\` or \`stellar-secrets resolve\`)`,
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  };
+  // ours first: without a key for it nothing else is worth reading
+  const ours = await open(oursText, "our");
+  const theirs = await open(theirsText, "their");
+  const base = baseText.trim() === "" ? undefined : await open(baseText, "base");
+  const side = (text: string, secrets: DecryptedSecrets): MergeSide => ({ text, secrets });
+
+  const result = mergeSecrets({
+    base: base === undefined ? undefined : side(baseText, base),
+    ours: side(oursText, ours),
+    theirs: side(theirsText, theirs),
+  });
+  if (result.recipientsConflict) {
+    throw new CliError("MERGE_CONFLICT", `cannot merge ${display}: both sides changed who can decrypt ${environment} differently (recipients or data key); ${display} was left as it was (our version)`, {
+      hint: `keep our side (\`git checkout --ours -- ${display}\`) or theirs, then run \`stellar-secrets rotate-key --env ${environment}\` for the members in stellar.yaml and redo the other side's secret changes with \`stellar-secrets set\`; then \`git add ${display}\``,
+    });
+  }
+  if (result.text !== oursText) {
+    // verify before replacing: a file that would not decrypt is never written
+    try {
+      decryptSecretsWithKey(parseSecretsFile(result.text, { path: display }), result.dataKey, result.text, display, cache);
+    } catch (cause) {
+      throw new CliError("MERGE_FAILED", `the merged ${display} did not verify; nothing was written`, { cause });
+    }
+    await writeFileAtomic(resolve(ctx.cwd, oursPath), result.text);
+  }
+  for (const s of [ours, theirs, base]) s?.dataKey.fill(0);
+
+  if (result.conflicts.length === 0) {
+    if (result.reencrypted.length > 0) {
+      say(`${display}: merged; ${result.reencrypted.length} value(s) re-encrypted under the ${result.keyFrom === "ours" ? "our" : "their"} side's rotated data key`);
+    }
+    return 0;
+  }
+  const lines = [`${display}: ${result.conflicts.length} secret(s) changed differently on both sides; the file holds our side's state of each:`];
+  for (const c of result.conflicts) lines.push(`  ${c.name}  (ours: ${c.ours}, theirs: ${c.theirs})`);
+  lines.push("Finish with, for each name:");
+  for (const c of result.conflicts) lines.push(`  stellar-secrets resolve ${c.name} --env ${environment} --ours|--theirs|--from-stdin`);
+  lines.push(`then: git add ${display}`);
+  for (const l of lines) say(l);
+  return 1;
+}
+
+const command: Command = { summary: "git merge driver: merge an environment file per secret name (needs a key of it)", help, run };
+export default command;

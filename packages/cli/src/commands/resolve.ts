@@ -1,0 +1,147 @@
+/**
+ * `stellar-secrets resolve NAME --env ENV --ours|--theirs|--from-stdin`: finishes a secret that
+ * the merge driver reported as changed on both sides, by writing one side's value (or a new one)
+ * into the working environment file with stable ciphertext. Never prints a value.
+ */
+import { relative } from "node:path";
+import { secretsFilePath } from "@stellar-secrets/core";
+import { readFile } from "node:fs/promises";
+import { decryptSecrets, editSecretsFile, isSopsError } from "@stellar-secrets/sops";
+import { parseCommandArgs, splitList } from "../args.js";
+import type { Command, CommandContext } from "../command.js";
+import { CliError } from "../errors.js";
+import { GitRepo } from "../git.js";
+import { chooseValueSource, readValue } from "../input.js";
+import { decryptEnvironment, identitiesFor, openProject, selectEnvironments } from "../repository.js";
+
+const help = `Usage: stellar-secrets resolve NAME --env ENV (--ours | --theirs | --from-stdin [--keep-newlines])
+
+Finishes a secret that \`stellar-secrets merge-file\` (the git merge driver) reported as changed
+differently on both sides of a merge, rebase or cherry-pick. The environment file in the working
+tree already decrypts and holds our side's value; this writes the chosen value into it (stable
+ciphertext for every other secret, fresh MAC):
+  --ours        the value NAME has at HEAD (or no NAME, when HEAD has none)
+  --theirs      the value NAME has in the commit being merged: MERGE_HEAD, else REBASE_HEAD,
+                else CHERRY_PICK_HEAD (or no NAME, when that commit has none)
+  --from-stdin  a new value from stdin (trailing newlines removed unless --keep-newlines)
+Needs a key of the environment. Then \`git add\` the file and continue as usual
+(\`git commit\`, \`git rebase --continue\`, \`git cherry-pick --continue\`).
+
+Options:
+  --env ENV          the environment (exactly one)
+  --ours             take HEAD's value
+  --theirs           take the merged commit's value
+  --from-stdin       read a new value from stdin
+  --keep-newlines    with --from-stdin: keep trailing newlines
+
+Example:
+  stellar-secrets resolve stripe_api_key --env production --theirs && git add secrets/production.enc.yaml
+`;
+
+const flags = {
+  env: { type: "string", multiple: true },
+  ours: { type: "boolean" },
+  theirs: { type: "boolean" },
+  "from-stdin": { type: "boolean" },
+  "keep-newlines": { type: "boolean" },
+} as const;
+
+const IN_PROGRESS = ["MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD"] as const;
+
+/** The commit "theirs" is in the operation in progress. Throws NOT_FOUND (none) or UNSUPPORTED (octopus). */
+async function theirCommit(repo: GitRepo): Promise<{ ref: string; commit: string }> {
+  for (const ref of IN_PROGRESS) {
+    const ids = await repo.pseudoRef(ref);
+    if (ids.length > 1) {
+      throw new CliError("UNSUPPORTED", `${ref} names ${ids.length} commits (an octopus merge): there is no single "theirs"`, {
+        hint: "merge the branches one at a time (`git merge --abort`, then `git merge BRANCH` per branch), or use --from-stdin",
+      });
+    }
+    if (ids.length === 1) return { ref, commit: ids[0] as string };
+  }
+  throw new CliError("NOT_FOUND", "no merge, rebase or cherry-pick is in progress, so there is no \"theirs\"", {
+    hint: "use --ours or --from-stdin, or `stellar-secrets set` outside a merge",
+  });
+}
+
+async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  const { flags: f, positionals } = parseCommandArgs("resolve", argv, flags, {
+    min: 1,
+    max: 1,
+    names: "NAME",
+    hideExtra: "values are never taken from arguments; use --from-stdin",
+  });
+  const name = positionals[0] as string;
+  const chosen = [f.ours && "--ours", f.theirs && "--theirs", f["from-stdin"] && "--from-stdin"].filter(Boolean);
+  if (chosen.length !== 1) {
+    throw new CliError("USAGE", `resolve: give exactly one of --ours, --theirs, --from-stdin${chosen.length > 1 ? ` (got ${chosen.join(", ")})` : ""}`, {
+      hint: `e.g. stellar-secrets resolve ${name} --env ENV --theirs`,
+    });
+  }
+  const config = await openProject(ctx);
+  const envNames = splitList(f.env);
+  const envs = selectEnvironments(config, envNames, { all: false });
+  if (envs.length !== 1) throw new CliError("USAGE", "resolve: --env takes exactly one environment");
+  const env = envs[0]!;
+  const path = secretsFilePath(config, env.name);
+  const file = relative(config.root, path);
+  const identities = identitiesFor(ctx);
+  // which commit is "theirs" first: an octopus merge is refused before anything else
+  const repo = f["from-stdin"] ? undefined : await GitRepo.open(config.root, ctx.env, "--ours and --theirs read the versions from git");
+  const their = repo !== undefined && f.theirs ? await theirCommit(repo) : undefined;
+  // the working file must already decrypt (the merge driver leaves it so); fail before reading stdin
+  let current;
+  try {
+    current = await decryptEnvironment(ctx, config, env);
+  } catch (error) {
+    if (isSopsError(error) && /^(?:<{7}|={7}|>{7}) ?/m.test(await readFile(path, "utf8").catch(() => ""))) {
+      throw new CliError("MALFORMED_FILE", `${file} has git conflict markers: it was merged as text, not by the stellar-secrets merge driver`, {
+        hint: `run \`stellar-secrets git setup\`, then \`git checkout -m -- ${file}\` to redo its merge with the driver, then resolve what it reports`,
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  current.dataKey.fill(0);
+
+  let value: string | undefined;
+  let source: string;
+  if (f["from-stdin"]) {
+    value = await readValue(ctx, chooseValueSource(ctx, f, ""));
+    source = "the value from stdin";
+  } else {
+    if (repo === undefined) throw new Error("unreachable: no repository for --ours/--theirs");
+    const { ref, commit } = their ?? { ref: "HEAD", commit: await repo.resolve("HEAD") };
+    const text = await repo.show(commit, file.split("\\").join("/"));
+    if (text === null) {
+      throw new CliError("MALFORMED_FILE", `${file} at ${ref} is not valid UTF-8 text`, { hint: "use --from-stdin to give the value" });
+    }
+    if (text === undefined) {
+      value = undefined;
+    } else {
+      const version = await decryptSecrets(text, identities, { path: `${file} (${ref})` });
+      version.dataKey.fill(0);
+      value = version.values.get(name);
+    }
+    source = `${f.theirs ? "theirs" : "ours"} (${ref} ${commit.slice(0, 10)})`;
+  }
+
+  let action = "unchanged";
+  const next = await editSecretsFile(path, identities, (values) => {
+    const before = values.get(name);
+    if (value === undefined) {
+      if (before !== undefined) action = "removed";
+      values.delete(name);
+    } else {
+      if (before !== value) action = before === undefined ? "added" : "changed";
+      values.set(name, value);
+    }
+  });
+  next.dataKey.fill(0);
+  ctx.stdout.write(`resolved ${name} in ${env.name} from ${source}: ${action}${value === undefined ? " (no such secret there)" : ""}\n`);
+  ctx.stdout.write(`when every conflicting secret is resolved: git add ${file}\n`);
+  return 0;
+}
+
+const command: Command = { summary: "finish a secret the merge driver reported as changed on both sides", help, run };
+export default command;

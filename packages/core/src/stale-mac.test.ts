@@ -1,0 +1,69 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets } from "@stellar-secrets/sops";
+import { LineIndex } from "./position.js";
+import { checkStaleMac } from "./stale-mac.js";
+
+const PATH = "secrets/production.enc.yaml";
+let head = "";
+let next = "";
+
+function run(text: string, committed: string[] = []) {
+  return checkStaleMac({ text, path: PATH, environment: "production", lines: new LineIndex(text) }, committed);
+}
+
+beforeAll(async () => {
+  const { identity, recipient } = await generateIdentity();
+  head = await encryptSecrets(
+    new Map([
+      ["stripe_api_key", "sk-1"],
+      ["hubspot_api_token", "hs-1"],
+    ]),
+    { recipients: [recipient], now: new Date("2026-01-01T00:00:00Z") },
+  );
+  const d = await decryptSecrets(head, [identity]);
+  next = await reencryptSecrets(d, new Map([...d.values, ["zendesk_api_token", "zd-1"]]), { now: new Date("2026-01-02T00:00:00Z") });
+});
+
+describe("checkStaleMac", () => {
+  it("accepts a real write (values and mac change together) and an unchanged file", () => {
+    expect(run(next, [head])).toEqual([]);
+    expect(run(head, [head])).toEqual([]);
+  });
+
+  it("flags values changed under the committed mac and lastmodified, at the mac key", () => {
+    const added = next.split("\n").find((l) => l.startsWith("zendesk_api_token:"))!;
+    const handMerged = head.replace("sops:\n", `${added}\nsops:\n`);
+    const d = run(handMerged, [head]);
+    expect(d).toHaveLength(1);
+    expect(d[0]).toMatchObject({ rule: "stale-mac", severity: "error", file: PATH });
+    expect(handMerged.split("\n")[d[0]!.line - 1]).toMatch(/^\s+mac: /);
+    expect(d[0]!.message).toContain("stellar-secrets resolve NAME --env production");
+    // compared with each committed version given: only a version with the same mac counts
+    expect(run(handMerged, [next])).toEqual([]);
+    expect(run(handMerged, [next, head])).toHaveLength(1);
+    // without a committed version only the in-file checks run
+    expect(run(handMerged)).toEqual([]);
+  });
+
+  it("flags the same ciphertext under two names, at the second name", () => {
+    const lines = head.split("\n");
+    const first = lines[0]!.slice(lines[0]!.indexOf(": ") + 2);
+    const copied = [lines[0], `hubspot_api_token: ${first}`, ...lines.slice(2)].join("\n");
+    const d = run(copied);
+    expect(d).toMatchObject([{ rule: "stale-mac", line: 2, column: 1, secret: "hubspot_api_token" }]);
+    expect(d[0]!.endColumn).toBe(1 + "hubspot_api_token".length);
+  });
+
+  it("flags leftover conflict markers once, at the first marker, and never shows a value", () => {
+    const lines = head.split("\n");
+    const conflicted = [`<<<<<<< HEAD`, lines[0], `=======`, lines[1], `>>>>>>> feature`, ...lines.slice(2)].join("\n");
+    const d = run(conflicted, [head]);
+    expect(d).toMatchObject([{ rule: "stale-mac", line: 1, column: 1, endColumn: 13 }]);
+    expect(JSON.stringify(d)).not.toMatch(/sk-1|hs-1/);
+    // diff3 style and a marker with no label
+    expect(run(`||||||| base\n${head}`)).toHaveLength(1);
+    expect(run(`${head}=======\n`)).toHaveLength(1);
+    // not a marker: seven characters followed by more text
+    expect(run(`${head}========x\n`)).toEqual([]);
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * The `stale-mac` rule: environment files that cannot decrypt, caught without a key. A real write
+ * (stellar-secrets or sops) always changes `mac` and `lastmodified` and never reuses an IV, so
+ * - values that differ from the committed version under a byte-identical `mac` and `lastmodified`,
+ * - the same ciphertext under two names, and
+ * - leftover merge conflict markers
+ * all mean the file was edited or merged by hand, and no one can decrypt it (MAC mismatch).
+ */
+import { parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
+import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
+import type { LineIndex, TextRange } from "./position.js";
+import type { Severity } from "./rules.js";
+
+/** A line git writes around a conflict (`<<<<<<< `, `=======`, `>>>>>>> `, and diff3's `||||||| `). */
+const MARKER = /^(?:<{7}|={7}|>{7}|\|{7})(?:[ \t]|\r?$)/;
+
+/** The environment file being checked. */
+export interface StaleMacTarget {
+  text: string;
+  /** Relative to the repository root. */
+  path: string;
+  environment: string;
+  lines: LineIndex;
+}
+
+function tryParse(text: string): SecretsFile | undefined {
+  try {
+    return parseSecretsFile(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The range of the `mac` key of the sops block (else the `sops` key). */
+function macRange(text: string, file: SecretsFile): TextRange {
+  const re = /^[ \t]+mac:/gm;
+  re.lastIndex = file.metadataRange.start;
+  const m = re.exec(text);
+  if (m === null) return { start: file.metadataRange.start, end: file.metadataRange.start + 4 };
+  const start = m.index + m[0].indexOf("mac");
+  return { start, end: start + 3 };
+}
+
+function sameEntries(a: SecretsFile, b: SecretsFile): boolean {
+  return a.entries.length === b.entries.length && a.entries.every((e, i) => e.name === b.entries[i]!.name && e.raw === b.entries[i]!.raw);
+}
+
+/** The IV of an ENC string (unique per write), or undefined for "" values. */
+function ivOf(raw: string): string | undefined {
+  return /,iv:([^,\]]+),/.exec(raw)?.[1];
+}
+
+/**
+ * The `stale-mac` diagnostics of one environment file at `severity`: conflict markers and
+ * ciphertext shared by two names (in the file alone), and values changed under the `mac` and
+ * `lastmodified` of a committed version (each of `committed`, e.g. HEAD and a merge's other side).
+ * Never throws; a file that does not parse only gets its marker diagnostics (other rules report it).
+ */
+export function checkStaleMac(target: StaleMacTarget, committed: readonly string[] = [], severity: Severity = "error"): Diagnostic[] {
+  const { text, path, environment, lines } = target;
+  const out: Diagnostic[] = [];
+  const redo =
+    `redo the change: during a merge, rebase or cherry-pick, \`git checkout -m -- ${path}\` re-runs the merge with the stellar-secrets merge driver ` +
+    `(\`stellar-secrets git setup\` configures it), then \`stellar-secrets resolve NAME --env ${environment} --ours|--theirs\` for each conflict; ` +
+    `otherwise restore it (\`git checkout -- ${path}\`) and make the change with \`stellar-secrets set\``;
+
+  let offset = 0;
+  let markers = 0;
+  for (const line of text.split("\n")) {
+    if (MARKER.test(line)) {
+      markers++;
+      if (markers === 1) {
+        out.push(
+          diagnosticAt(
+            "stale-mac",
+            severity,
+            path,
+            lines,
+            { start: offset, end: offset + line.replace(/\r$/, "").length },
+            `${path} still has git conflict markers: it was merged as text, so no one can decrypt it; ${redo}`,
+          ),
+        );
+      }
+    }
+    offset += line.length + 1;
+  }
+  if (markers > 0) return out;
+
+  const file = tryParse(text);
+  if (file === undefined) return out;
+
+  const byIv = new Map<string, string>();
+  for (const e of file.entries) {
+    const iv = ivOf(e.raw);
+    if (iv === undefined) continue;
+    const first = byIv.get(iv);
+    if (first === undefined) {
+      byIv.set(iv, e.name);
+      continue;
+    }
+    out.push(
+      diagnosticAt(
+        "stale-mac",
+        severity,
+        path,
+        lines,
+        e.nameRange,
+        `secret "${e.name}" has the same ciphertext as "${first}" (a write never reuses one): it was copied by hand, so ${path} cannot be decrypted; ${redo}, or set it again with \`stellar-secrets set ${e.name} --env ${environment}\``,
+        { secret: e.name },
+      ),
+    );
+  }
+
+  for (const version of committed) {
+    const before = tryParse(version);
+    if (before === undefined) continue;
+    if (before.metadata.mac !== file.metadata.mac || before.metadata.lastmodified !== file.metadata.lastmodified) continue;
+    if (sameEntries(before, file)) continue;
+    out.push(
+      diagnosticAt(
+        "stale-mac",
+        severity,
+        path,
+        lines,
+        macRange(text, file),
+        `the values of ${path} differ from the committed version, but its mac and lastmodified are the committed ones (a real write changes both): it was edited or merged by hand, so no one can decrypt it; ${redo}`,
+      ),
+    );
+    break;
+  }
+  return out;
+}

@@ -1,0 +1,247 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  decryptSecrets,
+  encryptSecrets,
+  mergeSecrets,
+  parseSecretsFile,
+  reencryptSecrets,
+  rotateDataKey,
+  updateKeys,
+  type DecryptedSecrets,
+  type MergeSide,
+} from "./index.js";
+import { testKey } from "../test-fixtures/support.js";
+
+const alice = testKey("alice");
+const bob = testKey("bob");
+const carol = testKey("carol");
+const all = [alice.identity, bob.identity, carol.identity];
+
+async function side(text: string, ids: string[] = all): Promise<MergeSide> {
+  return { text, secrets: await decryptSecrets(text, ids) };
+}
+
+/** A new version of `from` with `change` applied (stable ciphertext, same key). */
+async function edit(from: MergeSide, change: (m: Map<string, string>) => void): Promise<MergeSide> {
+  const values = new Map(from.secrets.values);
+  change(values);
+  return side(await reencryptSecrets(from.secrets, values));
+}
+
+function raws(text: string): Map<string, string> {
+  return new Map(parseSecretsFile(text).entries.map((e) => [e.name, e.raw]));
+}
+
+let base: MergeSide;
+beforeAll(async () => {
+  base = await side(
+    await encryptSecrets(
+      new Map([
+        ["db_url", "postgres://base"],
+        ["api_key", "k-base"],
+        ["empty_one", ""],
+      ]),
+      { recipients: [alice.recipient, bob.recipient] },
+    ),
+  );
+});
+
+describe("mergeSecrets per name", () => {
+  it("takes disjoint additions from both sides, keeps every untouched ENC string, and verifies", async () => {
+    const ours = await edit(base, (m) => m.set("ours_new", "o-1"));
+    const theirs = await edit(base, (m) => m.set("theirs_new", "t-1"));
+    const r = mergeSecrets({ base, ours, theirs });
+    expect(r.conflicts).toEqual([]);
+    expect(r.recipientsConflict).toBe(false);
+    expect(r.keyFrom).toBe("ours");
+    expect(r.reencrypted).toEqual([]);
+    const merged = await decryptSecrets(r.text, [bob.identity]);
+    expect([...merged.values]).toEqual([
+      ["db_url", "postgres://base"],
+      ["api_key", "k-base"],
+      ["empty_one", ""],
+      ["ours_new", "o-1"],
+      ["theirs_new", "t-1"],
+    ]);
+    const out = raws(r.text);
+    const o = raws(ours.text);
+    const t = raws(theirs.text);
+    expect(out.get("db_url")).toBe(o.get("db_url"));
+    expect(out.get("ours_new")).toBe(o.get("ours_new"));
+    expect(out.get("theirs_new")).toBe(t.get("theirs_new"));
+    const meta = parseSecretsFile(r.text).metadata;
+    expect(meta.mac).not.toBe(parseSecretsFile(ours.text).metadata.mac);
+    expect(meta.age).toEqual(parseSecretsFile(ours.text).metadata.age);
+  });
+
+  it("takes a change or a removal made on one side only, and the same change on both sides once", async () => {
+    const ours = await edit(base, (m) => {
+      m.set("api_key", "k-new");
+      m.delete("empty_one");
+    });
+    const theirs = await edit(base, (m) => {
+      m.delete("db_url");
+      m.set("api_key", "k-new");
+    });
+    const r = mergeSecrets({ base, ours, theirs });
+    expect(r.conflicts).toEqual([]);
+    expect([...(await decryptSecrets(r.text, [alice.identity])).values]).toEqual([["api_key", "k-new"]]);
+    expect(raws(r.text).get("api_key")).toBe(raws(ours.text).get("api_key"));
+  });
+
+  it("returns ours' text byte for byte when theirs changed nothing new", async () => {
+    const ours = await edit(base, (m) => m.set("x", "1"));
+    const r = mergeSecrets({ base, ours, theirs: base });
+    expect(r.text).toBe(ours.text);
+    const same = mergeSecrets({ base, ours: base, theirs: ours });
+    expect(same.text).toBe(ours.text);
+  });
+
+  it("reports different changes to one name as conflicts and keeps ours' state for them", async () => {
+    const ours = await edit(base, (m) => {
+      m.set("api_key", "k-ours");
+      m.delete("db_url");
+      m.set("both_added", "o");
+      m.set("fine", "o-fine");
+    });
+    const theirs = await edit(base, (m) => {
+      m.set("api_key", "k-theirs");
+      m.set("db_url", "postgres://theirs");
+      m.set("both_added", "t");
+    });
+    const r = mergeSecrets({ base, ours, theirs });
+    expect(r.conflicts).toEqual([
+      { name: "api_key", ours: "changed", theirs: "changed" },
+      { name: "both_added", ours: "added", theirs: "added" },
+      { name: "db_url", ours: "removed", theirs: "changed" },
+    ]);
+    const merged = await decryptSecrets(r.text, [alice.identity]);
+    expect(merged.values.get("api_key")).toBe("k-ours");
+    expect(merged.values.has("db_url")).toBe(false);
+    expect(merged.values.get("both_added")).toBe("o");
+    expect(r.text).not.toMatch(/<<<<<<<|=======|>>>>>>>/);
+  });
+
+  it("keeps the plain comment lines at the top of ours", async () => {
+    const ours = await edit(base, (m) => m.set("a", "1"));
+    const theirs = await edit(base, (m) => m.set("b", "2"));
+    const header = "# production secrets: ask #payments before changing\n";
+    const r = mergeSecrets({ base, ours: { ...ours, text: header + ours.text }, theirs });
+    expect(r.text.startsWith(header)).toBe(true);
+    expect([...(await decryptSecrets(r.text, [alice.identity])).values.keys()]).toEqual(["db_url", "api_key", "empty_one", "a", "b"]);
+  });
+
+  it("handles a file added on both sides (no base) with the same recipients", async () => {
+    const ours = await side(await encryptSecrets(new Map([["a", "1"]]), { recipients: [alice.recipient] }));
+    const theirs = await side(await encryptSecrets(new Map([["b", "2"]]), { recipients: [alice.recipient] }));
+    const r = mergeSecrets({ base: undefined, ours, theirs });
+    expect(r.conflicts).toEqual([]);
+    expect(r.reencrypted).toEqual(["b"]);
+    expect([...(await decryptSecrets(r.text, [alice.identity])).values]).toEqual([
+      ["a", "1"],
+      ["b", "2"],
+    ]);
+  });
+});
+
+describe("mergeSecrets across a rotation", () => {
+  let rotatedWithoutBob: MergeSide;
+  beforeAll(async () => {
+    rotatedWithoutBob = await side(await rotateDataKey(base.secrets, { recipients: [alice.recipient] }));
+  });
+
+  it("uses the rotated side's key and stanzas and re-encrypts the other side's changes (a removed member cannot read the result)", async () => {
+    const branch = await edit(base, (m) => {
+      m.set("branch_secret", "b-1");
+      m.set("api_key", "k-branch");
+    });
+    for (const [ours, theirs, keyFrom] of [
+      [rotatedWithoutBob, branch, "ours"],
+      [branch, rotatedWithoutBob, "theirs"],
+    ] as const) {
+      const r = mergeSecrets({ base, ours, theirs });
+      expect(r.keyFrom).toBe(keyFrom);
+      expect(r.conflicts).toEqual([]);
+      expect(r.reencrypted.sort()).toEqual(["api_key", "branch_secret"]);
+      expect(parseSecretsFile(r.text).metadata.age).toEqual(parseSecretsFile(rotatedWithoutBob.text).metadata.age);
+      await expect(decryptSecrets(r.text, [bob.identity])).rejects.toMatchObject({ code: "NO_MATCHING_IDENTITY" });
+      const merged = await decryptSecrets(r.text, [alice.identity]);
+      expect(merged.values.get("branch_secret")).toBe("b-1");
+      expect(merged.values.get("api_key")).toBe("k-branch");
+      // unchanged values keep the rotated side's exact ENC string
+      expect(raws(r.text).get("db_url")).toBe(raws(rotatedWithoutBob.text).get("db_url"));
+    }
+  });
+
+  it("returns the rotated text byte for byte when the other side changed nothing", async () => {
+    const r = mergeSecrets({ base, ours: base, theirs: rotatedWithoutBob });
+    expect(r.text).toBe(rotatedWithoutBob.text);
+  });
+
+  it("takes a members-add (same key, new stanza) from the side that made it", async () => {
+    const added = await side(await updateKeys(base.secrets, [alice.recipient, bob.recipient, carol.recipient]));
+    const other = await edit(base, (m) => m.set("n", "v"));
+    const r = mergeSecrets({ base, ours: other, theirs: added });
+    expect(r.keyFrom).toBe("theirs");
+    expect(r.reencrypted).toEqual([]);
+    expect(raws(r.text).get("n")).toBe(raws(other.text).get("n"));
+    expect((await decryptSecrets(r.text, [carol.identity])).values.get("n")).toBe("v");
+  });
+
+  it("is a recipients conflict, leaving ours untouched, when both sides changed the recipients differently", async () => {
+    const addedCarol = await side(await updateKeys(base.secrets, [alice.recipient, bob.recipient, carol.recipient]));
+    const branch = await edit(addedCarol, (m) => m.set("n", "v"));
+    const r = mergeSecrets({ base, ours: rotatedWithoutBob, theirs: branch });
+    expect(r.recipientsConflict).toBe(true);
+    expect(r.text).toBe(rotatedWithoutBob.text);
+  });
+
+  it("merges two rotations to the same recipients under ours' key", async () => {
+    const a = await edit(await side(await rotateDataKey(base.secrets)), (m) => m.set("a", "1"));
+    const b = await edit(await side(await rotateDataKey(base.secrets)), (m) => m.set("b", "2"));
+    const r = mergeSecrets({ base, ours: a, theirs: b });
+    expect(r.keyFrom).toBe("ours");
+    expect(r.reencrypted).toEqual(["b"]);
+    expect((await decryptSecrets(r.text, [bob.identity])).values.get("b")).toBe("2");
+  });
+});
+
+describe("mergeSecrets refuses what it cannot write", () => {
+  it("refuses JSON files", async () => {
+    const s: DecryptedSecrets = { ...base.secrets, file: { ...base.secrets.file, format: "json" } };
+    expect(() => mergeSecrets({ base, ours: { text: base.text, secrets: s }, theirs: base })).toThrow(expect.objectContaining({ code: "UNSUPPORTED" }));
+  });
+});
+
+describe("DecryptCache (the merge driver decrypts each shared ENC string once)", () => {
+  it("gives the same values, and still refuses an ENC string moved to another name", async () => {
+    const { DecryptCache } = await import("./index.js");
+    const cache = new DecryptCache();
+    const first = await decryptSecrets(base.text, all, { cache });
+    expect([...(await decryptSecrets(base.text, all, { cache })).values]).toEqual([...first.values]);
+    const lines = base.text.split("\n");
+    const moved = [lines[0], `api_key: ${lines[0]!.slice(lines[0]!.indexOf(": ") + 2)}`, ...lines.slice(2)].join("\n");
+    await expect(decryptSecrets(moved, all, { cache })).rejects.toMatchObject({ code: "TAMPERED" });
+  });
+
+  it("lets a member added on one side open the other side's version under the same data key", async () => {
+    const { DecryptCache } = await import("./index.js");
+    const withCarol = await updateKeys(base.secrets, [alice.recipient, bob.recipient, carol.recipient]);
+    await expect(decryptSecrets(base.text, [carol.identity])).rejects.toMatchObject({ code: "NO_MATCHING_IDENTITY" });
+    const cache = new DecryptCache();
+    await decryptSecrets(withCarol, [carol.identity], { cache });
+    expect((await decryptSecrets(base.text, [carol.identity], { cache })).values).toEqual(base.secrets.values);
+  });
+
+  it("reuses a data key only for a byte-identical stanza, and the values still have to verify under it", async () => {
+    const { DecryptCache } = await import("./index.js");
+    const cache = new DecryptCache();
+    await decryptSecrets(base.text, all, { cache });
+    const rotated = await rotateDataKey(base.secrets);
+    const stanzas = (t: string) => t.slice(t.indexOf("sops:"), t.indexOf("    lastmodified:"));
+    // a rotated file whose stanzas were replaced by the base's: the base key is found, and refused by the tags
+    const forged = rotated.replace(stanzas(rotated), stanzas(base.text));
+    await expect(decryptSecrets(forged, all, { cache })).rejects.toMatchObject({ code: "TAMPERED" });
+    expect((await decryptSecrets(rotated, all, { cache })).values).toEqual(base.secrets.values);
+  });
+});

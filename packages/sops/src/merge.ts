@@ -1,0 +1,197 @@
+/**
+ * The three-way merge of a flat secrets file, per name, for git's merge driver: decrypted base,
+ * ours and theirs in, one valid SOPS text out (fresh MAC, stable ciphertext), plus the names that
+ * changed differently on both sides. Pure apart from the random IVs of re-encrypted values.
+ */
+import { encryptWithKey, refuseForeignKeys, sameBytes, writtenVersion } from "./secrets-file.js";
+import type { AgeStanza, DecryptedSecrets } from "./types.js";
+
+/** One version of the file: its exact text and its verified decryption. */
+export interface MergeSide {
+  text: string;
+  secrets: DecryptedSecrets;
+}
+
+/** The versions git gives a merge driver (%O %A %B). */
+export interface MergeInput {
+  /** The common ancestor; undefined when the file did not exist there (added on both sides). */
+  base: MergeSide | undefined;
+  ours: MergeSide;
+  theirs: MergeSide;
+  /** The clock for `lastmodified` (default: now). */
+  now?: Date;
+}
+
+/** How one side changed a name relative to the base. */
+export type NameChange = "added" | "changed" | "removed";
+
+/** A name changed differently on both sides. The result keeps ours' state of it. */
+export interface NameConflict {
+  name: string;
+  ours: NameChange;
+  theirs: NameChange;
+}
+
+/** What {@link mergeSecrets} decided. */
+export interface MergeResult {
+  /**
+   * The merged file: a valid SOPS file with a fresh MAC. Ours' text verbatim when the merge
+   * changes nothing for ours (and whenever the recipients conflict), theirs' verbatim when the
+   * result is exactly theirs.
+   */
+  text: string;
+  /** The data key `text` is encrypted with (keep in memory only). */
+  dataKey: Uint8Array;
+  /** Names changed differently on both sides (ours' value kept for each), in result order. */
+  conflicts: NameConflict[];
+  /**
+   * True when both sides changed the recipients (or the data key) differently: nothing is merged
+   * then, `text` is ours unchanged, since any choice could give a removed member the other side's values.
+   */
+  recipientsConflict: boolean;
+  /** Whose data key and recipient stanzas the result uses. */
+  keyFrom: "ours" | "theirs";
+  /** Names whose value had to be encrypted again (moved under the other side's data key). */
+  reencrypted: string[];
+}
+
+function recipientSet(s: DecryptedSecrets): Set<string> {
+  return new Set(s.file.recipients.map((r) => r.trim()));
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x));
+}
+
+function sameValues(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  const y = [...b];
+  let i = 0;
+  for (const [k, v] of a) {
+    const [k2, v2] = y[i++]!;
+    if (k !== k2 || v !== v2) return false;
+  }
+  return true;
+}
+
+function sameStanzas(a: readonly AgeStanza[], b: readonly AgeStanza[]): boolean {
+  return a.length === b.length && a.every((s, i) => s.recipient === b[i]!.recipient && s.enc === b[i]!.enc);
+}
+
+/**
+ * The plain comment lines at the top of a file (`# ...` before the first entry), which the merge
+ * keeps. Encrypted comments (`#ENC[...]`, sops's default) are never copied: under another data key
+ * sops could not decrypt them.
+ */
+function commentHeader(text: string): string {
+  let end = 0;
+  while (end < text.length && text[end] === "#") {
+    const nl = text.indexOf("\n", end);
+    const line = text.slice(end, nl === -1 ? text.length : nl);
+    if (line.includes("ENC[")) return "";
+    end = nl === -1 ? text.length : nl + 1;
+  }
+  return text.slice(0, end);
+}
+
+function changeOf(base: string | undefined, side: string | undefined): NameChange {
+  return base === undefined ? "added" : side === undefined ? "removed" : "changed";
+}
+
+/**
+ * Whose data key and stanzas the result takes. A side "rotated" when its data key differs from the
+ * base's; it "re-keyed" when its recipients differ from the base's. The side that did either wins;
+ * when both did, they must agree on the recipients (and, when both rotated, the result takes ours),
+ * else it is a conflict.
+ */
+function chooseKey(base: DecryptedSecrets | undefined, ours: DecryptedSecrets, theirs: DecryptedSecrets): "ours" | "theirs" | "conflict" {
+  const oursRecipients = recipientSet(ours);
+  const theirsRecipients = recipientSet(theirs);
+  if (base === undefined) return sameSet(oursRecipients, theirsRecipients) ? "ours" : "conflict";
+  const baseRecipients = recipientSet(base);
+  const oursMoved = !sameBytes(ours.dataKey, base.dataKey) || !sameSet(oursRecipients, baseRecipients);
+  const theirsMoved = !sameBytes(theirs.dataKey, base.dataKey) || !sameSet(theirsRecipients, baseRecipients);
+  if (!theirsMoved) return "ours";
+  if (!oursMoved) return "theirs";
+  if (!sameSet(oursRecipients, theirsRecipients)) return "conflict";
+  // both rotated or re-keyed to the same recipients: if only one rotated, its key is the one the
+  // removed recipients (if any) never had
+  const oursRotated = !sameBytes(ours.dataKey, base.dataKey);
+  const theirsRotated = !sameBytes(theirs.dataKey, base.dataKey);
+  return theirsRotated && !oursRotated ? "theirs" : "ours";
+}
+
+/**
+ * Merges three verified versions of one environment file per name: a name added, changed or
+ * removed on one side only is taken from that side; the same change on both sides is taken once;
+ * different changes to one name are a conflict (ours' state is kept and the name is reported).
+ *
+ * The result uses the data key and the recipient stanzas (verbatim) of the side that rotated the
+ * key or changed the recipients (`rotate-key`, `members add/rm`); values from the other side are
+ * encrypted again under it, so a member removed on one side never regains access through the
+ * merge. When both sides changed the recipients differently, nothing is merged
+ * (`recipientsConflict`, ours' text returned). Every value that did not need re-encrypting keeps
+ * its exact ENC string (from any version under the result's data key).
+ *
+ * Names: ours' order, then names that only theirs has, in theirs' order.
+ * @throws SopsError UNSUPPORTED for files with non-age master keys or JSON files; INVALID_NAME for a
+ *   name the format cannot hold (never for names already in the versions).
+ */
+export function mergeSecrets(input: MergeInput): MergeResult {
+  const { ours, theirs } = input;
+  const base = input.base?.secrets;
+  const o = ours.secrets;
+  const t = theirs.secrets;
+  refuseForeignKeys(o);
+  refuseForeignKeys(t);
+  const keyChoice = chooseKey(base, o, t);
+  if (keyChoice === "conflict") {
+    return { text: ours.text, dataKey: o.dataKey, conflicts: [], recipientsConflict: true, keyFrom: "ours", reencrypted: [] };
+  }
+
+  const merged = new Map<string, string>();
+  const conflicts: NameConflict[] = [];
+  const baseValues = base?.values ?? new Map<string, string>();
+  const decide = (name: string): void => {
+    const b = baseValues.get(name);
+    const ov = o.values.get(name);
+    const tv = t.values.get(name);
+    let v: string | undefined;
+    if (ov === tv || tv === b) v = ov;
+    else if (ov === b) v = tv;
+    else {
+      v = ov;
+      conflicts.push({ name, ours: changeOf(b, ov), theirs: changeOf(b, tv) });
+    }
+    if (v !== undefined) merged.set(name, v);
+  };
+  for (const name of o.values.keys()) decide(name);
+  for (const name of t.values.keys()) if (!o.values.has(name)) decide(name);
+
+  const keySide = keyChoice === "ours" ? ours : theirs;
+  const k = keySide.secrets;
+  const other = keyChoice === "ours" ? t : o;
+  const reencrypted: string[] = [];
+  const sources = [k, other, ...(base !== undefined ? [base] : [])].filter((v) => sameBytes(v.dataKey, k.dataKey));
+  for (const [name, value] of merged) {
+    if (value !== "" && !sources.some((s) => s.values.get(name) === value)) reencrypted.push(name);
+  }
+  const result = (text: string): MergeResult => ({ text, dataKey: k.dataKey, conflicts, recipientsConflict: false, keyFrom: keyChoice, reencrypted });
+
+  // the result is exactly one side (same key and stanzas): its text as it is (no new mac or lastmodified)
+  if (sameValues(merged, k.values)) return result(keySide.text);
+  const otherSide = keyChoice === "ours" ? theirs : ours;
+  if (sameValues(merged, other.values) && sameBytes(other.dataKey, k.dataKey) && sameStanzas(other.file.metadata.age, k.file.metadata.age)) {
+    return result(otherSide.text);
+  }
+  const age: AgeStanza[] = k.file.metadata.age;
+  const header = commentHeader(ours.text) || commentHeader(theirs.text);
+  const text = header + encryptWithKey(merged, {
+    dataKey: k.dataKey,
+    age,
+    reuseFrom: sources,
+    version: writtenVersion(k.file.metadata.version, undefined),
+    ...(input.now ? { now: input.now } : {}),
+  });
+  return result(text);
+}

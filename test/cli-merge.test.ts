@@ -1,0 +1,308 @@
+/**
+ * Working in branches (issue 10) on real git repositories: `git setup` configures the merge
+ * driver, and git merge / rebase / cherry-pick of environment files go through `merge-file`.
+ * sops-age is the independent reader of the results; the project's reader verifies the MAC.
+ */
+import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { join } from "node:path";
+import { decryptSops } from "sops-age";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { decryptSecrets } from "../packages/sops/src/index.js";
+import { createSandbox, unwrapWith, type AgeKey, type Sandbox } from "./helpers/cli.js";
+
+vi.setConfig({ testTimeout: 180_000 });
+
+let sandboxes: Sandbox[] = [];
+afterEach(() => {
+  for (const s of sandboxes) s.cleanup();
+  sandboxes = [];
+});
+
+const PROD = "secrets/production.enc.yaml";
+
+/** alice's repository with production (alice, bob), the merge driver set up, one commit on main. */
+async function project(): Promise<{ s: Sandbox; alice: AgeKey; bob: AgeKey }> {
+  const s = createSandbox();
+  sandboxes.push(s);
+  const alice = s.keygen("alice");
+  const bob = s.keygen("bob");
+  s.env.SOPS_AGE_KEY_FILE = alice.file;
+  expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+  expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "production"])).code).toBe(0);
+  await set(s, "stripe_api_key", "sk_live_BASE");
+  await set(s, "hubspot_api_token", "hs_BASE");
+  const setup = await s.run(["git", "setup", "--no-hook"]);
+  expect(setup.code, setup.stderr).toBe(0);
+  s.commit("base");
+  return { s, alice, bob };
+}
+
+async function set(s: Sandbox, name: string, value: string, env = "production"): Promise<void> {
+  const r = await s.run(["set", name, "--env", env, "--from-stdin"], { input: value });
+  expect(r.code, r.stderr).toBe(0);
+}
+
+/** Values of the production file as our own verifying reader and as sops-age read them, with `key`. */
+async function readBoth(s: Sandbox, key: AgeKey): Promise<Record<string, string>> {
+  const text = s.read(PROD);
+  const ours = Object.fromEntries((await decryptSecrets(text, [key.identity])).values);
+  const independent = (await decryptSops(text, { secretKey: key.identity, fileType: "yaml" })) as Record<string, unknown>;
+  const { sops: _meta, ...values } = independent;
+  expect(values).toEqual(ours);
+  return ours;
+}
+
+function tryGit(s: Sandbox, args: string[]): { ok: boolean; out: string } {
+  try {
+    return { ok: true, out: s.git(args) };
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string };
+    return { ok: false, out: `${err.stdout ?? ""}${err.stderr ?? ""}` };
+  }
+}
+
+describe("git setup", () => {
+  it("writes .gitattributes and repo-local config idempotently; --check reports and exits 1 when something is missing", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "production", "--secrets-dir", "vault"])).code).toBe(0);
+    const before = await s.run(["git", "setup", "--check", "--json"]);
+    expect(before.code).toBe(1);
+    expect(JSON.parse(before.stdout).items.map((i: { state: string }) => i.state)).toEqual(["missing", "missing", "missing", "missing"]);
+    const first = await s.run(["git", "setup"]);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const attributes = s.read(".gitattributes");
+    expect(attributes).toBe("vault/*.enc.yaml diff=stellar merge=stellar\n");
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    expect(s.read(".gitattributes")).toBe(attributes);
+    const driver = s.git(["config", "--local", "merge.stellar.driver"]).trim();
+    expect(driver).toMatch(/stellar-secrets\.js merge-file %O %A %B %P$/);
+    expect(s.git(["config", "--local", "diff.stellar.textconv"]).trim()).toMatch(/stellar-secrets\.js textconv$/);
+    const hook = s.read(".git/hooks/pre-commit");
+    expect(hook).toMatch(/stellar-secrets\.js pre-commit "\$@"\n$/);
+    const check = await s.run(["git", "setup", "--check", "--json"]);
+    expect(check.code).toBe(0);
+    expect(JSON.parse(check.stdout).complete).toBe(true);
+    // the driver works from any folder of the repository: git check-attr sees it from a subfolder
+    expect(s.git(["-C", "vault", "check-attr", "merge", "production.enc.yaml"])).toContain("merge: stellar");
+  });
+
+  it("never replaces a pre-commit hook it did not write (exit 1, hook unchanged); --no-hook skips it", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+    expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+    const foreign = "#!/bin/sh\necho mine\n";
+    writeFileSync(join(s.repo, ".git/hooks/pre-commit"), foreign);
+    chmodSync(join(s.repo, ".git/hooks/pre-commit"), 0o755);
+    const r = await s.run(["git", "setup"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("refused");
+    expect(r.stdout).toContain("pre-commit || exit 1");
+    expect(s.read(".git/hooks/pre-commit")).toBe(foreign);
+    expect((await s.run(["git", "setup", "--no-hook"])).code).toBe(0);
+    expect((await s.run(["git", "setup", "--check", "--no-hook"])).code).toBe(0);
+  });
+});
+
+describe("git merge through the driver", () => {
+  it("merges additions on two branches with no conflict; the result decrypts with every member's key (sops-age agrees) and keeps untouched ciphertext", async () => {
+    const { s, alice, bob } = await project();
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set(s, "zendesk_api_token", "zd_FEATURE");
+    s.commit("feature adds zendesk");
+    s.git(["checkout", "-q", "main"]);
+    await set(s, "twilio_auth_token", "tw_MAIN");
+    s.commit("main adds twilio");
+    const mainText = s.read(PROD);
+    const merge = tryGit(s, ["merge", "--no-edit", "feature"]);
+    expect(merge.ok, merge.out).toBe(true);
+    const expected = { stripe_api_key: "sk_live_BASE", hubspot_api_token: "hs_BASE", twilio_auth_token: "tw_MAIN", zendesk_api_token: "zd_FEATURE" };
+    expect(await readBoth(s, alice)).toEqual(expected);
+    expect(await readBoth(s, bob)).toEqual(expected);
+    const line = (text: string, name: string) => text.split("\n").find((l) => l.startsWith(`${name}:`));
+    expect(line(s.read(PROD), "stripe_api_key")).toBe(line(mainText, "stripe_api_key"));
+    expect(s.read(PROD)).not.toContain(["<<<", "<<<<"].join(""));
+    const check = await s.run(["check", "--json"]);
+    expect(JSON.parse(check.stdout).diagnostics.filter((d: { rule: string }) => d.rule === "stale-mac")).toEqual([]);
+  });
+
+  it("reports the same name changed on both sides (exit of git: conflict), leaves a valid file, and resolve --theirs finishes it", async () => {
+    const { s, alice } = await project();
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set(s, "stripe_api_key", "sk_live_FEATURE");
+    await set(s, "zendesk_api_token", "zd_FEATURE");
+    s.commit("feature changes stripe");
+    s.git(["checkout", "-q", "main"]);
+    await set(s, "stripe_api_key", "sk_live_MAIN");
+    s.commit("main changes stripe");
+    const merge = tryGit(s, ["merge", "--no-edit", "feature"]);
+    expect(merge.ok).toBe(false);
+    expect(merge.out).toContain("stellar-secrets resolve stripe_api_key --env production --ours|--theirs|--from-stdin");
+    expect(merge.out).not.toContain("sk_live_");
+    // a valid file: ours' value for the conflicting name, theirs' addition merged
+    expect(await readBoth(s, alice)).toMatchObject({ stripe_api_key: "sk_live_MAIN", zendesk_api_token: "zd_FEATURE" });
+    const fresh = await s.run(["resolve", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk_live_NEW\n" });
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect((await readBoth(s, alice)).stripe_api_key).toBe("sk_live_NEW");
+    const ours = await s.run(["resolve", "stripe_api_key", "--env", "production", "--ours"]);
+    expect(ours.code, ours.stderr).toBe(0);
+    expect((await readBoth(s, alice)).stripe_api_key).toBe("sk_live_MAIN");
+    expect((await s.run(["resolve", "stripe_api_key", "--env", "production", "--ours", "--theirs"])).code).toBe(2);
+    const r = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("MERGE_HEAD");
+    expect(r.stdout + fresh.stdout + ours.stdout).not.toContain("sk_live_");
+    expect((await readBoth(s, alice)).stripe_api_key).toBe("sk_live_FEATURE");
+    expect((await readBoth(s, alice)).zendesk_api_token).toBe("zd_FEATURE");
+    s.git(["add", PROD]);
+    s.git(["commit", "-q", "--no-edit"]);
+    expect(s.git(["log", "-1", "--format=%P"]).trim().split(" ")).toHaveLength(2);
+  });
+
+  it("merges a branch made before `members rm bob` on main: bob's key cannot read the result (our reader and the age CLI)", async () => {
+    const { s, alice, bob } = await project();
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set(s, "zendesk_api_token", "zd_FEATURE");
+    s.commit("feature adds zendesk");
+    s.git(["checkout", "-q", "main"]);
+    const rm = await s.run(["members", "rm", "bob"]);
+    expect(rm.code, rm.stderr).toBe(0);
+    s.commit("remove bob");
+    const merge = tryGit(s, ["merge", "--no-edit", "feature"]);
+    expect(merge.ok, merge.out).toBe(true);
+    expect(await readBoth(s, alice)).toMatchObject({ zendesk_api_token: "zd_FEATURE" });
+    await expect(decryptSecrets(s.read(PROD), [bob.identity])).rejects.toMatchObject({ code: "NO_MATCHING_IDENTITY" });
+    expect(unwrapWith(s, "production", bob)).toBeUndefined();
+    expect(unwrapWith(s, "production", alice)).toBeDefined();
+  });
+
+  it("rebases a branch made before rotate-key onto main cleanly, re-encrypting its change under the new key", async () => {
+    const { s, alice, bob } = await project();
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set(s, "zendesk_api_token", "zd_FEATURE");
+    s.commit("feature adds zendesk");
+    s.git(["checkout", "-q", "main"]);
+    expect((await s.run(["rotate-key", "--env", "production"])).code).toBe(0);
+    s.commit("rotate");
+    const rotated = s.read(PROD);
+    s.git(["checkout", "-q", "feature"]);
+    const rebase = tryGit(s, ["rebase", "main"]);
+    expect(rebase.ok, rebase.out).toBe(true);
+    expect(await readBoth(s, bob)).toMatchObject({ zendesk_api_token: "zd_FEATURE", stripe_api_key: "sk_live_BASE" });
+    const stanzaBlock = (t: string) => t.slice(t.indexOf("sops:"), t.indexOf("lastmodified:"));
+    expect(stanzaBlock(s.read(PROD))).toBe(stanzaBlock(rotated));
+    expect(await readBoth(s, alice)).toHaveProperty("hubspot_api_token", "hs_BASE");
+  });
+
+  it("cherry-picks a change across a rotation", async () => {
+    const { s, alice } = await project();
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set(s, "zendesk_api_token", "zd_FEATURE");
+    const pick = s.commit("feature adds zendesk");
+    s.git(["checkout", "-q", "main"]);
+    expect((await s.run(["rotate-key", "--env", "production"])).code).toBe(0);
+    s.commit("rotate");
+    const r = tryGit(s, ["cherry-pick", pick]);
+    expect(r.ok, r.out).toBe(true);
+    expect(await readBoth(s, alice)).toMatchObject({ zendesk_api_token: "zd_FEATURE" });
+  });
+
+  it("without a key of the environment: a clean refusal naming the members, the file left as ours", async () => {
+    const { s } = await project();
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set(s, "zendesk_api_token", "zd_FEATURE");
+    s.commit("feature");
+    s.git(["checkout", "-q", "main"]);
+    await set(s, "twilio_auth_token", "tw_MAIN");
+    s.commit("main");
+    const ours = s.read(PROD);
+    const carol = s.keygen("carol");
+    let out = "";
+    try {
+      s.git(["merge", "--no-edit", "feature"], { env: { SOPS_AGE_KEY_FILE: carol.file } });
+    } catch (e) {
+      out = String((e as { stderr?: string }).stderr ?? "") + String((e as { stdout?: string }).stdout ?? "");
+    }
+    expect(out).toContain("MERGE_NEEDS_KEY");
+    expect(out).toContain("alice (age1");
+    expect(s.read(PROD)).toBe(ours);
+  });
+
+  it("an octopus merge of two branches that both changed the file is refused by git, and check flags what it leaves", async () => {
+    const { s } = await project();
+    for (const b of ["one", "two"]) {
+      s.git(["checkout", "-q", "-b", b, "main"]);
+      await set(s, `${b}_api_token`, `${b}_VALUE`);
+      s.commit(b);
+    }
+    s.git(["checkout", "-q", "main"]);
+    // git's octopus strategy never runs merge drivers: it merges the file as text and stops
+    const r = tryGit(s, ["merge", "--no-edit", "one", "two"]);
+    expect(r.ok).toBe(false);
+    const check = await s.run(["check", "--json"]);
+    expect(check.code).toBe(1);
+    const stale = JSON.parse(check.stdout).diagnostics.filter((d: { rule: string }) => d.rule === "stale-mac");
+    expect(stale).toMatchObject([{ file: PROD, column: 1 }]);
+    expect(s.read(PROD).split("\n")[stale[0].line - 1]).toMatch(/^<{7} /);
+    expect(stale[0].message).toContain("git checkout -m --");
+    const resolve = await s.run(["resolve", "one_api_token", "--env", "production", "--theirs"]);
+    expect(resolve.code).toBe(14);
+    expect(resolve.stderr).toContain("octopus");
+    const ours = await s.run(["resolve", "one_api_token", "--env", "production", "--ours"]);
+    expect(ours.code).toBe(13);
+    expect(ours.stderr).toContain(`git checkout -m -- ${PROD}`);
+  });
+});
+
+describe("merge-file run directly (as git runs it)", () => {
+  it("refuses a version that does not verify (MERGE_FAILED, exit 1) and leaves OURS as it was; merges a file added on both sides (empty BASE)", async () => {
+    const { s, alice } = await project();
+    const head = s.read(PROD);
+    await set(s, "zendesk_api_token", "zd_ONE");
+    const good = s.read(PROD);
+    const added = good.split("\n").find((l) => l.startsWith("zendesk_api_token:"))!;
+    s.write("O", head);
+    s.write("A", good);
+    s.write("B", head.replace("sops:\n", `${added}\nsops:\n`)); // hand-merged: the MAC no longer matches
+    const r = await s.run(["merge-file", "O", "A", "B", PROD]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("MERGE_FAILED");
+    expect(r.stderr).toContain("MAC_MISMATCH");
+    expect(s.read("A")).toBe(good);
+
+    // both sides created the file: git passes an empty BASE
+    s.write("O", "");
+    s.write("A", good);
+    s.write("B", head);
+    const both = await s.run(["merge-file", "O", "A", "B", PROD]);
+    expect(both.code, both.stderr).toBe(0); // the same additions on both sides, plus one only ours made
+    expect(both.stderr).not.toContain("zd_ONE");
+    expect(Object.keys(Object.fromEntries((await decryptSecrets(s.read("A"), [alice.identity])).values)).sort()).toEqual([
+      "hubspot_api_token",
+      "stripe_api_key",
+      "zendesk_api_token",
+    ]);
+  });
+});
+
+describe("stale-mac in check", () => {
+  it("flags a hand-merged file (both value lines kept, one mac) that no one can decrypt", async () => {
+    const { s, alice } = await project();
+    const head = s.read(PROD);
+    await set(s, "zendesk_api_token", "zd_ONE");
+    const added = s.read(PROD).split("\n").find((l) => l.startsWith("zendesk_api_token:"))!;
+    // the "obvious" resolution: keep the new value line, keep HEAD's mac and lastmodified
+    writeFileSync(join(s.repo, PROD), head.replace("sops:\n", `${added}\nsops:\n`));
+    await expect(decryptSecrets(s.read(PROD), [alice.identity])).rejects.toMatchObject({ code: "MAC_MISMATCH" });
+    const check = await s.run(["check", "--json"]);
+    expect(check.code).toBe(1);
+    const stale = JSON.parse(check.stdout).diagnostics.filter((d: { rule: string }) => d.rule === "stale-mac");
+    expect(stale).toHaveLength(1);
+    expect(stale[0]).toMatchObject({ file: PROD, severity: "error" });
+    expect(existsSync(join(s.repo, PROD))).toBe(true);
+    expect(readFileSync(join(s.repo, PROD), "utf8")).not.toBe(head);
+  });
+});
