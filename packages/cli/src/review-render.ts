@@ -44,7 +44,15 @@ export function environmentNotes(e: EnvironmentReview): ReviewNote[] {
     });
   }
   // only when no value was re-encrypted: a re-encrypted value may have changed
-  if (e.secrets.length === 0 && e.reencrypted.length === 0 && !e.dataKeyRotated && e.fileChange === "modified" && e.recipients.gained.length + e.recipients.lost.length === 0) {
+  // never while a stanza was wrapped anew: who can decrypt may have changed
+  if (
+    e.secrets.length === 0 &&
+    e.reencrypted.length === 0 &&
+    !e.dataKeyRotated &&
+    e.fileChange === "modified" &&
+    e.recipients.gained.length + e.recipients.lost.length === 0 &&
+    !e.problems.some((p) => p.kind === "rewrapped-without-rotation")
+  ) {
     notes.push({ kind: "metadata-only", message: "no value changed: only metadata such as key wrapping or formatting" });
   }
   return notes;
@@ -199,6 +207,7 @@ const KIND_LABEL: Record<ReviewProblem["kind"], string> = {
   "non-member-recipient": "non-member recipient",
   "weakened-rule": "weakened rule",
   "checker-error": "checker error",
+  "rewrapped-without-rotation": "re-wrapped without rotation",
 };
 
 /**
@@ -265,7 +274,13 @@ export const REVIEW_RULES: readonly ExtraRule[] = [
   { id: "plaintext", severity: "error", summary: "A change leaves a secrets file or value unencrypted.", helpUri: REVIEW_HELP },
   { id: "unrotated-removal", severity: "error", summary: "A recipient was removed from a secrets file but its data key was not rotated.", helpUri: REVIEW_HELP },
   { id: "non-member-recipient", severity: "error", summary: "A key can decrypt an environment's file but is not a member of that environment.", helpUri: REVIEW_HELP },
-  { id: "weakened-rule", severity: "error", summary: "A change lowers the severity of a checker rule in stellar.yaml.", helpUri: REVIEW_HELP },
+  { id: "weakened-rule", severity: "error", summary: "A change lowers the severity of a checker rule in stellar.yaml, or narrows the config files it checks (config.include, config.exclude).", helpUri: REVIEW_HELP },
+  {
+    id: "rewrapped-without-rotation",
+    severity: "error",
+    summary: "An age stanza was wrapped anew, or added under a label that already had one, while the data key was not rotated: the label proves nothing, so someone else may be able to decrypt.",
+    helpUri: REVIEW_HELP,
+  },
 ];
 
 /** The diagnostic a problem was made from (a new checker error, or the file's own plaintext diagnostic). */

@@ -43,7 +43,7 @@ export interface RecipientRef {
 
 /** Something that makes the change unsafe to merge (exit status 1). */
 export interface ReviewProblem {
-  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error";
+  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error" | "rewrapped-without-rotation";
   environment?: string;
   /** Where, relative to the project root (with a 1-based line when known). */
   file?: string;
@@ -108,6 +108,10 @@ interface Side {
   sops: boolean;
   /** The file exists but its names cannot be read (not UTF-8, too large): its secrets are unknown, not absent. */
   unreadable: boolean;
+  /** Every age stanza in file order (labels may repeat: `version.stanzas` keeps one per label). */
+  stanzaList: { recipient: string; enc: string }[];
+  /** The stored (encrypted) MAC; "" when the file is not valid SOPS. */
+  mac: string;
 }
 
 function side(state: ReviewState, environment: string, config: ProjectConfig | undefined): Side {
@@ -116,7 +120,7 @@ function side(state: ReviewState, environment: string, config: ProjectConfig | u
   const text = path === undefined ? undefined : state.readText(path);
   if (model === undefined || text === undefined || text === null || !model.readable) {
     const unreadable = model !== undefined && (text === null || !model.readable);
-    return { path, model, version: undefined, encryptedNames: new Set(), sops: false, unreadable };
+    return { path, model, version: undefined, encryptedNames: new Set(), sops: false, unreadable, stanzaList: [], mac: "" };
   }
   try {
     const file = parseSecretsFile(text, { path });
@@ -127,11 +131,13 @@ function side(state: ReviewState, environment: string, config: ProjectConfig | u
       encryptedNames: new Set(file.entries.filter((e) => e.encrypted).map((e) => e.name)),
       sops: true,
       unreadable: false,
+      stanzaList: file.metadata.age.map((a) => ({ recipient: a.recipient.trim(), enc: a.enc })),
+      mac: file.metadata.mac,
     };
   } catch {
     // not valid SOPS (e.g. decrypted by hand): compare the stored text of each value, never show it
     const values = new Map(model.entries.map((e) => [e.name, text.slice(e.valueRange.start, e.valueRange.end)]));
-    return { path, model, version: { values, stanzas: new Map() }, encryptedNames: new Set(model.entries.filter((e) => e.encrypted).map((e) => e.name)), sops: false, unreadable: false };
+    return { path, model, version: { values, stanzas: new Map() }, encryptedNames: new Set(model.entries.filter((e) => e.encrypted).map((e) => e.name)), sops: false, unreadable: false, stanzaList: [], mac: "" };
   }
 }
 
@@ -153,6 +159,84 @@ function rotationOf(before: Side, after: Side): { reencryptedAll: boolean; dataK
   const rewrapped = stanzas.length > 0 && stanzas.every(([r, enc]) => before.version?.stanzas.get(r) !== enc);
   if (kept.length < 2 && !rewrapped) return none;
   return { reencryptedAll: true, dataKeyRotated: rewrapped, uncertain: rewrapped && kept.length < 2 };
+}
+
+/** An envelope's text without its line breaks and indentation (a YAML re-indent is not a new wrapping). */
+const envelopeOf = (enc: string): string => enc.replace(/\s+/g, "");
+
+/**
+ * What proves, without a key, that `after` uses the same data key as `before` (undefined when
+ * nothing does): a value whose encrypted string is byte-for-byte the same (only that data key
+ * decrypts it), the same encrypted MAC, or a recipient whose wrapped data key is the same.
+ * Both sides must be valid SOPS files.
+ */
+export function sameDataKeyProof(
+  before: { values: ReadonlyMap<string, string>; stanzas: readonly { recipient: string; enc: string }[]; mac: string },
+  after: { values: ReadonlyMap<string, string>; stanzas: readonly { recipient: string; enc: string }[]; mac: string },
+  nameOf: (recipient: string) => string | undefined = () => undefined,
+): string | undefined {
+  const same = [...after.values].filter(([n, v]) => v.startsWith("ENC[") && before.values.get(n) === v).map(([n]) => n);
+  if (same.length > 0) return `the encrypted value of ${same[0]}${same.length > 1 ? ` (and ${same.length - 1} more)` : ""} is byte-for-byte the same`;
+  if (after.mac !== "" && after.mac === before.mac) return "the encrypted MAC is byte-for-byte the same";
+  const kept = after.stanzas.find((s) => before.stanzas.some((b) => b.recipient === s.recipient && envelopeOf(b.enc) === envelopeOf(s.enc)));
+  if (kept !== undefined) return `${nameOf(kept.recipient) ?? kept.recipient}'s wrapped data key is unchanged`;
+  return undefined;
+}
+
+/** An age stanza that a change wrapped anew while the data key stayed the same. */
+export interface Rewrap {
+  /** The `recipient` label of the stanza (which proves nothing). */
+  recipient: string;
+  /**
+   * `replaced`: the label's wrapped key changed; `added`: another stanza appeared under a label
+   * that already had one; `duplicate`: a label new in this change appears more than once.
+   */
+  how: "replaced" | "added" | "duplicate";
+  /** The new stanza's armored envelope (to locate it in the file). */
+  enc: string;
+}
+
+/**
+ * The stanzas of `after` wrapped anew under labels that do not account for them, when the data
+ * key did not change: under a label `before` had, any envelope `before` did not have (the label
+ * stays, so who can decrypt it is unknown); under a new label, a second stanza. A stanza under a
+ * new label on its own is an access change (`members add`), not a re-wrap. One per label, in
+ * file order. Pure and keyless; the caller decides that the data key is the same.
+ */
+export function rewrapsOf(before: readonly { recipient: string; enc: string }[], after: readonly { recipient: string; enc: string }[]): Rewrap[] {
+  const was = new Map<string, string[]>();
+  for (const s of before) was.set(s.recipient, [...(was.get(s.recipient) ?? []), envelopeOf(s.enc)]);
+  const now = new Map<string, string[]>();
+  for (const s of after) now.set(s.recipient, [...(now.get(s.recipient) ?? []), envelopeOf(s.enc)]);
+  const out: Rewrap[] = [];
+  const seen = new Map<string, number>();
+  for (const s of after) {
+    const count = (seen.get(s.recipient) ?? 0) + 1;
+    seen.set(s.recipient, count);
+    if (out.some((r) => r.recipient === s.recipient)) continue;
+    const old = was.get(s.recipient);
+    if (old === undefined) {
+      if (count > 1) out.push({ recipient: s.recipient, how: "duplicate", enc: s.enc });
+      continue;
+    }
+    if (old.includes(envelopeOf(s.enc))) continue;
+    const keptAll = old.every((e) => (now.get(s.recipient) ?? []).includes(e));
+    out.push({ recipient: s.recipient, how: keptAll ? "added" : "replaced", enc: s.enc });
+  }
+  return out;
+}
+
+/** A recipient shortened for a message (`age1abcd…wxyz`). */
+const shortKey = (recipient: string): string => (recipient.length > 20 ? `${recipient.slice(0, 10)}…${recipient.slice(-6)}` : recipient);
+
+/** The 1-based line of a stanza in a file's text (its `recipient:` line, found through its envelope), else the recipients block's line. */
+function stanzaLine(side: Side, text: string | null | undefined, enc: string): number | undefined {
+  const lines = side.model?.lines;
+  if (lines === undefined) return undefined;
+  const body = enc.split("\n").map((l) => l.trim()).find((l) => l !== "" && !l.startsWith("-----"));
+  const at = typeof text === "string" && body !== undefined ? text.indexOf(body) : -1;
+  if (at !== -1) return lines.positionAt(Math.max(0, (text as string).lastIndexOf("recipient:", at))).line;
+  return side.model?.recipientsRange === undefined ? undefined : lines.positionAt(side.model.recipientsRange.start).line;
 }
 
 const diagnosticKey = (d: Diagnostic): string => `${d.rule}\u0000${d.file}\u0000${d.secret ?? ""}\u0000${d.message}`;
@@ -254,6 +338,27 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     summary.accessChanges += who.size;
 
     const envProblems: ReviewProblem[] = [];
+    // stanzas wrapped anew while the data key stayed the same: their labels account for nobody
+    const sameKey =
+      before.sops && after.sops && before.version !== undefined && after.version !== undefined
+        ? sameDataKeyProof(
+            { values: before.version.values, stanzas: before.stanzaList, mac: before.mac },
+            { values: after.version.values, stanzas: after.stanzaList, mac: after.mac },
+            whoIs,
+          )
+        : undefined;
+    const rewraps = sameKey === undefined ? [] : rewrapsOf(before.stanzaList, after.stanzaList);
+    // who this change gave a way in: a fix must never wrap a data key for them (rotate-key on this change would)
+    const introduced = [
+      ...members.gained.map((m) => m.name),
+      ...members.keyChanged.map((m) => m.name),
+      ...recipients.gained.map((r) => r.member ?? shortKey(r.recipient)),
+      ...rewraps.map((r) => `the stanza labelled ${whoIs(r.recipient) ?? shortKey(r.recipient)}`),
+    ].filter((x, i, all) => all.indexOf(x) === i);
+    const revert = `revert the change to ${file} (\`git checkout ${base.commit ?? "BASE"} -- ${file}\`)`;
+    const byMember =
+      `have an existing member of ${environment} run \`stellar-secrets rotate-key --env ${environment}\` on a branch without ` +
+      `what this change added (${introduced.join(", ")}): running it on this change would wrap the new data key for them too`;
     // a key that can no longer unwrap the data key still knows it unless the data key was rotated
     const storedAfter = [...(after.version?.values ?? new Map<string, string>())].filter(([n, v]) => v !== "" && after.encryptedNames.has(n));
     // a remaining recipient whose wrapped key is byte-for-byte the same proves the data key is the same, values or not
@@ -263,7 +368,10 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       for (const lost of recipients.lost) {
         const who = lost.member ?? lost.recipient;
         const unchanged = storedAfter.filter(([n, v]) => before.version?.values.get(n) === v).length;
-        const fix = `run \`stellar-secrets rotate-key --env ${environment}\`, then change the values ${who} could read`;
+        const fix =
+          introduced.length === 0
+            ? `run \`stellar-secrets rotate-key --env ${environment}\`, then change the values ${who} could read`
+            : `${revert}, then ${byMember}; then change the values ${who} could read`;
         const proof = keptStanza === undefined ? "" : ` (${whoIs(keptStanza[0]) ?? keptStanza[0]}'s wrapped data key is unchanged: the data key is the same)`;
         envProblems.push({
           kind: "unrotated-removal",
@@ -295,9 +403,32 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           line: after.model?.recipientsRange === undefined ? undefined : after.model.lines.positionAt(after.model.recipientsRange.start).line,
           message:
             `${who} can decrypt ${file} but is not a member of ${environment} in stellar.yaml: ` +
-            `add them with \`stellar-secrets members add ${name ?? "NAME"} ${r} --env ${environment}\`, or drop the recipient and rotate the data key (${name === undefined ? "" : `\`stellar-secrets members rm ${name} --env ${environment}\` or `}\`stellar-secrets rotate-key --env ${environment}\`)`,
+            (baseMemberKeys.has(r) && recipientsBefore.has(r) && introduced.length === 0
+              ? `they were removed from ${environment} but the file still opens for them; have an existing member re-key it without them (\`stellar-secrets rotate-key --env ${environment}\`), then change at their providers the values they could read`
+              : `${recipientsBefore.has(r) ? "" : "this change gave that key access, and "}a recipient label proves nothing, so do not grant that key access on this change's word: ${revert}, ` +
+                `or ${byMember}; a new member is added in a change of its own, by an existing member, with \`stellar-secrets members add\``),
         });
       }
+    }
+    for (const rw of rewraps) {
+      const name = whoIs(rw.recipient);
+      const label = name === undefined ? rw.recipient : `${name} (${shortKey(rw.recipient)})`;
+      const what = {
+        replaced: `the age stanza labelled ${label} was wrapped anew`,
+        added: `a second age stanza labelled ${label} was added`,
+        duplicate: `the label ${label} is on more than one age stanza`,
+      }[rw.how];
+      envProblems.push({
+        kind: "rewrapped-without-rotation",
+        environment,
+        file,
+        line: stanzaLine(after, textAfter, rw.enc),
+        message:
+          `${what} in ${file}, but the data key was not rotated (${sameKey as string}): the label proves nothing, and a stanza wrapped from the data key ` +
+          `can be wrapped for any key, so someone other than ${name ?? "that key's owner"} may now be able to decrypt every value of ${environment}, ` +
+          `and every value set later; ${revert}, or have an existing member of ${environment} run \`stellar-secrets rotate-key --env ${environment}\` ` +
+          `on a branch without the added stanza`,
+      });
     }
     // plaintext: the file's own encryption problems (at their default severity, whatever stellar.yaml says)
     const baseFileDiagnostics = new Set((before.model?.diagnostics ?? []).map(diagnosticKey));
@@ -345,7 +476,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     }
   }
   const headDiagnostics = baseUsable ? head.checkWith(baseConfig.rules) : head.diagnostics;
-  const nonMemberFiles = new Set(problems.filter((p) => p.kind === "non-member-recipient").map((p) => p.file));
+  // the checker's recipient-drift on a file already reported as a non-member or a re-wrap is the same finding
+  const nonMemberFiles = new Set(problems.filter((p) => p.kind === "non-member-recipient" || p.kind === "rewrapped-without-rotation").map((p) => p.file));
 
   // checker diagnostics at head: new ones, and those about a changed secret or file
   const baseCounts = new Map<string, number>();
