@@ -14,6 +14,7 @@ import { RULES } from "../rules.js";
 import type { EnvironmentFile } from "../secrets-dir.js";
 import { diffVersions, type FileVersion } from "./history.js";
 import type { ReviewState } from "./state.js";
+import type { EnvironmentVerification } from "./verify.js";
 
 /** A short, keyless fingerprint of a stored ENC string: the first 8 hex digits of its SHA-256. */
 export function fingerprint(enc: string): string {
@@ -43,7 +44,7 @@ export interface RecipientRef {
 
 /** Something that makes the change unsafe to merge (exit status 1). */
 export interface ReviewProblem {
-  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error" | "rewrapped-without-rotation";
+  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error" | "rewrapped-without-rotation" | "tampered";
   environment?: string;
   /** Where, relative to the project root (with a 1-based line when known). */
   file?: string;
@@ -93,6 +94,8 @@ export interface ReviewReport {
   summary: { added: number; changed: number; removed: number; reencrypted: number; accessChanges: number; newErrors: number; problems: number };
   /** True when there is no problem (exit status 0). */
   clean: boolean;
+  /** The keyed verification per changed environment (`review --verify` only; see {@link withVerification}). */
+  verification?: EnvironmentVerification[];
 }
 
 const PLAINTEXT_RULES = new Set(["unencrypted-secrets-file", "plaintext-credential"]);
