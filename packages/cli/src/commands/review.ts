@@ -135,7 +135,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     baseLabel = range.base;
   }
   const base = await readState(repo, root, baseRev, baseLabel);
-  const head = await readState(repo, root, headRev, headLabel);
+  // the head's files are read within the base's config scope too: narrowing it cannot hide a file
+  const baseProject = base.index?.projectUsable === true ? base.index.project : undefined;
+  const head = await readState(repo, root, headRev, headLabel, baseProject === undefined ? {} : { alsoRead: [{ include: baseProject.include, exclude: baseProject.exclude }] });
   if (head.index === undefined) {
     throw new CliError("NO_PROJECT", `${headLabel} has no ${PROJECT_FILE}`, { hint: "review a state of the repository that is a Stellar Secrets project" });
   }

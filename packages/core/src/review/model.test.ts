@@ -479,4 +479,40 @@ describe("buildReview over whole repositories", () => {
       expect(plain.problems.find((p) => p.kind === "unrotated-removal")?.message).toContain("run `stellar-secrets rotate-key --env production`, then change the values bob could read");
     });
   });
+
+  describe("narrowing the config files the checker reads is a weakening", () => {
+    it("flags an include pattern removed, names the files it hides, and still judges them", async () => {
+      const { alice, base } = await project();
+      const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
+      const withoutStripe = await reencryptSecrets(prev, new Map([...prev.values].filter(([n]) => n !== "stripe_api_key")));
+      const narrowed = `${base["stellar.yaml"] as string}config:\n  include: ["agents/**/*.yaml"]\n`;
+      const report = buildReview(
+        at("HEAD~1", base),
+        at("HEAD", { ...base, "stellar.yaml": narrowed, [PROD]: withoutStripe, "connectors/aws.yaml": "kind: auth_connector\nname: aws\ntype: basic\nusername: AKIAFAKEFAKEFAKE0000\npassword: { secret: stripe_api_key }\n" }),
+      );
+      expect(kinds(report)).toEqual(["checker-error", "checker-error", "plaintext", "weakened-rule"]);
+      const weakened = report.problems.find((p) => p.kind === "weakened-rule");
+      expect(weakened).toMatchObject({ file: "stellar.yaml", line: 10 });
+      expect(weakened?.message).toContain('config.include no longer has "**/*.yaml"');
+      expect(weakened?.message).toContain("it now hides 2 config files from the checks (connectors/aws.yaml, connectors/stripe.yaml)");
+      // the hidden files are judged all the same: the broken reference and the plaintext credential
+      expect(report.diagnostics.filter((d) => d.new).map((d) => `${d.rule} ${d.file}`).sort()).toEqual([
+        "missing-environment-value connectors/aws.yaml",
+        "missing-environment-value connectors/stripe.yaml",
+        "plaintext-credential connectors/aws.yaml",
+      ]);
+    });
+
+    it("flags an exclude pattern added, even when it hides no file yet; a wider scope is no weakening", async () => {
+      const { base } = await project();
+      const excluded = buildReview(at("a", base), at("b", { ...base, "stellar.yaml": `${base["stellar.yaml"] as string}config:\n  exclude: ["node_modules/**", "connectors/**"]\n` }));
+      expect(kinds(excluded)).toEqual(["weakened-rule"]);
+      expect(excluded.problems[0]?.message).toContain('config.exclude adds "connectors/**"');
+      expect(excluded.problems[0]?.message).toContain("(connectors/stripe.yaml)");
+      const nothingYet = buildReview(at("a", base), at("b", { ...base, "stellar.yaml": `${base["stellar.yaml"] as string}config:\n  exclude: ["node_modules/**", "vendor/**"]\n` }));
+      expect(nothingYet.problems[0]?.message).toContain("it hides no config file yet");
+      const wider = buildReview(at("a", base), at("b", { ...base, "stellar.yaml": `${base["stellar.yaml"] as string}config:\n  include: ["**/*.yaml", "**/*.yml", "**/*.json"]\n` }));
+      expect(wider.problems).toEqual([]);
+    });
+  });
 });

@@ -8,10 +8,12 @@
  */
 import { createHash } from "node:crypto";
 import { parseSecretsFile } from "@stellar-secrets/sops";
+import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import type { ProjectConfig } from "../project.js";
 import { RULES } from "../rules.js";
 import type { EnvironmentFile } from "../secrets-dir.js";
+import type { WorkspaceIndex } from "../workspace.js";
 import { diffVersions, type FileVersion } from "./history.js";
 import type { ReviewState } from "./state.js";
 import type { EnvironmentVerification } from "./verify.js";
@@ -478,7 +480,35 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       });
     }
   }
-  const headDiagnostics = baseUsable ? head.checkWith(baseConfig.rules) : head.diagnostics;
+  // narrowing the config files the checker reads is a weakening too: the head's files are then
+  // judged within the base's scope as well, so that what the change hides is still checked
+  let widened: WorkspaceIndex | undefined;
+  if (baseUsable && headConfig !== undefined && head.index !== undefined) {
+    const dropped = baseConfig.include.filter((p) => !headConfig.include.includes(p));
+    const excluded = headConfig.exclude.filter((p) => !baseConfig.exclude.includes(p));
+    if (dropped.length + excluded.length > 0) {
+      widened = head.loadWithin?.({ include: baseConfig.include, exclude: baseConfig.exclude });
+      const hidden = widened === undefined ? [] : [...widened.configFiles.keys()].filter((f) => !head.index?.configFiles.has(f)).sort();
+      const configText = head.readText("stellar.yaml");
+      const configLines = typeof configText === "string" ? configText.split("\n") : [];
+      const at = configLines.findIndex((l) => new RegExp(`^\\s+["']?${dropped.length > 0 ? "include" : "exclude"}["']?\\s*:`).test(l));
+      const what = [
+        ...dropped.map((p) => `config.include no longer has "${p}"`),
+        ...excluded.map((p) => `config.exclude adds "${p}"`),
+      ];
+      const shown = hidden.slice(0, 10).join(", ") + (hidden.length > 10 ? `, and ${hidden.length - 10} more` : "");
+      problems.push({
+        kind: "weakened-rule",
+        file: "stellar.yaml",
+        ...(at === -1 ? {} : { line: at + 1 }),
+        message:
+          `stellar.yaml narrows the config files the checker reads (${what.join("; ")}): ` +
+          (hidden.length === 0 ? "it hides no config file yet, but would hide those added later" : `it now hides ${hidden.length === 1 ? "1 config file" : `${hidden.length} config files`} from the checks (${shown}), judged here all the same`) +
+          `; a change cannot lower the checks that review it; make that change on its own, reviewed separately`,
+      });
+    }
+  }
+  const headDiagnostics = baseUsable ? (widened !== undefined ? checkWorkspace(widened, { rules: baseConfig.rules }) : head.checkWith(baseConfig.rules)) : head.diagnostics;
   // the checker's recipient-drift on a file already reported as a non-member or a re-wrap is the same finding
   const nonMemberFiles = new Set(problems.filter((p) => p.kind === "non-member-recipient" || p.kind === "rewrapped-without-rotation").map((p) => p.file));
 
