@@ -390,7 +390,7 @@ describe("buildReview over whole repositories", () => {
       const report = buildReview(at("HEAD~1", base), at("HEAD", { ...base, [PROD]: head }));
       expect(kinds(report)).toEqual(["rewrapped-without-rotation"]);
       // a re-indented envelope is the same envelope
-      const reindented = (base[PROD] as string).replace(/^ {12}(?=[A-Za-z0-9+/=-])/gm, "              ").replace("          enc: |\n", "          enc: |\n");
+      const reindented = (base[PROD] as string).replace(/^ {12}(?=[A-Za-z0-9+/=-])/gm, "              ");
       expect(kinds(buildReview(at("HEAD~1", base), at("HEAD", { ...base, [PROD]: reindented })))).toEqual([]);
     });
 
