@@ -429,8 +429,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         file,
         line: stanzaLine(after, textAfter, rw.enc),
         message:
-          `${what} in ${file}, but the data key was not rotated (${sameKey as string}): the label proves nothing, and a stanza wrapped from the data key ` +
-          `can be wrapped for any key, so someone other than ${name ?? "that key's owner"} may now be able to decrypt every value of ${environment}, ` +
+          `${what} in ${file}, but the data key was not rotated (${sameKey as string}): the label proves nothing (whoever has the data key can wrap it ` +
+          `for any key under any label), so someone other than ${name ?? "that key's owner"} may now be able to decrypt every value of ${environment}, ` +
           `and every value set later; ${revert}, or have an existing member of ${environment} run \`stellar-secrets rotate-key --env ${environment}\` ` +
           `on a branch without the added stanza`,
       });
