@@ -503,7 +503,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         ...(at === -1 ? {} : { line: at + 1 }),
         message:
           `stellar.yaml narrows the config files the checker reads (${what.join("; ")}): ` +
-          (hidden.length === 0 ? "it hides no config file yet, but would hide those added later" : `it now hides ${hidden.length === 1 ? "1 config file" : `${hidden.length} config files`} from the checks (${shown}), judged here all the same`) +
+          (hidden.length === 0 ? "it hides no config file now, but may hide files added later" : `it now hides ${hidden.length === 1 ? "1 config file" : `${hidden.length} config files`} from the checks (${shown}), judged here all the same`) +
           `; a change cannot lower the checks that review it; make that change on its own, reviewed separately`,
       });
     }
