@@ -108,6 +108,13 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       hint: "run `stellar-secrets review` inside a Stellar Secrets repository",
     });
   }
+  // --verify needs a key: look for one before reading anything
+  const ids = f.verify ? identitiesFor(ctx) : undefined;
+  if (ids !== undefined && ids.identities.length === 0) {
+    throw new CliError("NO_IDENTITY", `review --verify: no age identity found (looked in: ${ids.sources.join("; ")})`, {
+      hint: "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the key of a member of a changed environment, or review without --verify",
+    });
+  }
   const repo = await GitRepo.open(root, ctx.env);
   const range = parseRange(positionals);
   let baseRev: Revision;
@@ -144,15 +151,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // a moved file keeps its diagnostics: match them through git's rename detection
   const renamed = base.commit === undefined ? new Map<string, string>() : await repo.renames(base.commit, head.commit);
   let report = buildReview(base, head, renamed);
-  if (f.verify) {
-    const ids = identitiesFor(ctx);
-    if (ids.identities.length === 0) {
-      throw new CliError("NO_IDENTITY", `review --verify: no age identity found (looked in: ${ids.sources.join("; ")})`, {
-        hint: "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the key of a member of a changed environment, or review without --verify",
-      });
-    }
-    report = withVerification(report, await verifyEnvironments(report, base, head, renamed, ids));
-  }
+  if (ids !== undefined) report = withVerification(report, await verifyEnvironments(report, base, head, renamed, ids));
   const render = {
     text: renderReviewText,
     json: renderReviewJson,
