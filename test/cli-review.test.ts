@@ -3,7 +3,7 @@
  * text and the JSON shape (exit 0), a problem (exit 1), the revision forms (including BASE...HEAD
  * and a repository without commits), git's rename detection, a project in a subfolder, and the
  * exit statuses 2, 4, 5 and 22; and that no value ever appears in the output. No review run has
- * a key. What a report says about each kind of change (rotations, access, removals without
+ * a key, except those of `--verify`; hidden readers are crafted with the age CLI, not our writer. What a report says about each kind of change (rotations, access, removals without
  * rotation, weakened rules, plaintext) is tested in memory in packages/core/src/review/model.test.ts,
  * and how it is printed in packages/cli/src/commands/review.test.ts.
  */
