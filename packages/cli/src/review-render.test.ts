@@ -185,6 +185,7 @@ describe("verification (--verify)", () => {
     const md = renderReviewMarkdown(verified);
     expect(md).toContain("<summary>Verification with a key (1 of 2 environments verified)</summary>");
     expect(md).toContain("  - `hubspot_api_token` changed");
+    expect(md).toContain("verified with a key where it opens; no value is shown.");
     expect(renderReviewMarkdown(report())).not.toContain("Verification");
   });
 });

@@ -245,7 +245,7 @@ export function renderReviewMarkdown(report: ReviewReport): string {
   const out: string[] = [MARKDOWN_MARKER];
   out.push(report.clean ? "### ✅ Stellar Secrets review: no problems" : `### ❌ Stellar Secrets review: ${plural(report.problems.length, "problem")}`, "");
   out.push(`**Summary:** ${markdownText(summaryText(report))}`, "");
-  out.push(`${markdownCode(side(report.base))} → ${markdownCode(side(report.head))} · read without any key; no value is shown.`, "");
+  out.push(`${markdownCode(side(report.base))} → ${markdownCode(side(report.head))} · ${report.verification === undefined ? "read without any key" : "verified with a key where it opens"}; no value is shown.`, "");
   if (report.problems.length > 0) {
     out.push("#### Problems", "");
     for (const p of report.problems) {
