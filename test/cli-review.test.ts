@@ -3,7 +3,7 @@
  * text and the JSON shape (exit 0), a problem (exit 1), the revision forms (including BASE...HEAD
  * and a repository without commits), git's rename detection, a project in a subfolder, and the
  * exit statuses 2, 4, 5 and 22; and that no value ever appears in the output. No review run has
- * a key. What a report says about each kind of change (rotations, access, removals without
+ * a key, except those of `--verify`; hidden readers are crafted with the age CLI, not our writer. What a report says about each kind of change (rotations, access, removals without
  * rotation, weakened rules, plaintext) is tested in memory in packages/core/src/review/model.test.ts,
  * and how it is printed in packages/cli/src/commands/review.test.ts.
  */
@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createSandbox, REPO_ROOT, type AgeKey, type RunResult, type Sandbox } from "./helpers/cli.js";
+import { ageDecrypt, createSandbox, HAS_AGE_CLI, REPO_ROOT, stanzas, unwrapWith, type AgeKey, type RunResult, type Sandbox } from "./helpers/cli.js";
 import { sarifSchemaErrors } from "./helpers/sarif.js";
 
 vi.setConfig({ testTimeout: 180_000 });
@@ -329,6 +329,137 @@ describe("review", () => {
     const none = await noProject.run(["review"]);
     expect(none.code).toBe(5);
     expect(none.stderr).toContain("NO_PROJECT");
+  });
+});
+
+/** An armored age envelope of `data` for `recipients`, made with the age CLI (not this project's writer). */
+function ageWrap(data: Buffer, recipients: string[]): string {
+  return execFileSync("age", [...recipients.flatMap((r) => ["-r", r]), "-a"], { input: data, encoding: "utf8" });
+}
+
+/** The sops YAML of one age stanza, as an attacker would paste it into a file. */
+function stanzaYaml(recipient: string, enc: string): string {
+  return `        - recipient: ${recipient}\n          enc: |\n${enc.trimEnd().split("\n").map((l) => `            ${l}`).join("\n")}\n`;
+}
+
+describe.skipIf(!HAS_AGE_CLI)("review: hidden readers crafted with the age CLI (skipped: the age CLI is not installed)", () => {
+  it("exits 1 for a stanza re-wrapped for an outsider without a rotation; honest members add, members rm and rotate-key exit 0", async () => {
+    const { s, alice } = await project();
+    const mallory = s.keygen("mallory");
+    const file = "secrets/production.enc.yaml";
+    const base = s.read(file);
+    const dataKey = unwrapWith(s, "production", alice) as Buffer;
+    expect(dataKey).toHaveLength(32);
+    const [own] = stanzas(s, "production");
+    expect(own?.recipient).toBe(alice.recipient);
+    const start = base.indexOf("        - recipient:");
+    const end = base.indexOf("-----END AGE ENCRYPTED FILE-----\n", start) + "-----END AGE ENCRYPTED FILE-----\n".length;
+
+    // (c) alice's stanza replaced by one envelope for alice and mallory (age -r ALICE -r MALLORY), label kept
+    const both = ageWrap(dataKey, [alice.recipient, mallory.recipient]);
+    s.write(file, base.slice(0, start) + stanzaYaml(alice.recipient, both) + base.slice(end));
+    expect(ageDecrypt(mallory.file, both).equals(dataKey)).toBe(true);
+    s.commit("re-wrap production");
+    const text = await review(s, ["HEAD~1", "HEAD"]);
+    expect(text.code, text.stdout).toBe(1);
+    expect(text.stdout).not.toContain("only metadata");
+    expect(text.stdout).toContain("the label proves nothing");
+    const report = await reviewJson(s, ["HEAD~1", "HEAD"], 1);
+    expect(report.problems.map((p) => p.kind)).toContain("rewrapped-without-rotation");
+    expect(JSON.stringify(report)).not.toMatch(/members add \S+ age1/);
+
+    // (a) a second stanza labelled alice, wrapped to mallory only; (b) alice's stanza wrapped to mallory only
+    for (const head of [
+      base.slice(0, start) + stanzaYaml(alice.recipient, ageWrap(dataKey, [mallory.recipient])) + base.slice(start),
+      base.slice(0, start) + stanzaYaml(alice.recipient, ageWrap(dataKey, [mallory.recipient])) + base.slice(end),
+    ]) {
+      s.write(file, head);
+      const r = await reviewJson(s, ["HEAD~1"], 1);
+      expect(r.problems.map((p) => p.kind)).toContain("rewrapped-without-rotation");
+    }
+    s.write(file, base);
+    s.commit("revert");
+
+    // honest changes made with stellar-secrets stay clean
+    const bob = s.keygen("bob");
+    for (const args of [
+      ["members", "add", "bob", bob.recipient, "--env", "production"],
+      ["members", "rm", "bob", "--env", "production"],
+      ["rotate-key", "--env", "production"],
+    ]) {
+      const done = await s.run(args);
+      expect(done.code, done.stderr).toBe(0);
+      s.commit(args.join(" "));
+      const r = await review(s, ["HEAD~1", "HEAD"]);
+      expect(r.code, `${args.join(" ")}\n${r.stdout}`).toBe(0);
+    }
+  });
+});
+
+describe("review --verify", () => {
+  /** review with alice's (or another) key file. */
+  const verify = async (s: Sandbox, key: string | undefined, args: string[]): Promise<RunResult> => {
+    const r = await s.run(["review", "--verify", ...args], { env: { SOPS_AGE_KEY_FILE: key, SOPS_AGE_KEY: undefined } });
+    for (const v of [...VALUES, "hs_token_changed_8888"]) {
+      expect(r.stdout).not.toContain(v);
+      expect(r.stderr).not.toContain(v);
+    }
+    return r;
+  };
+
+  it("reports each name exactly with a key, names what it could not verify, and fails a tampered head", async () => {
+    const { s, alice, set } = await project();
+    await set("hubspot_api_token", "production", "hs_token_changed_8888");
+    s.commit("change hubspot");
+    const r = await verify(s, alice.file, ["HEAD~1", "HEAD", "--json"]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const report = JSON.parse(r.stdout) as Report & { verification: { environment: string; verified: boolean; dataKeyRotated?: boolean; secrets?: { name: string; status: string }[]; reason?: string }[] };
+    expect(report.verification).toEqual([
+      {
+        environment: "production",
+        file: "secrets/production.enc.yaml",
+        verified: true,
+        dataKeyRotated: false,
+        secrets: [
+          { name: "hubspot_api_token", status: "changed" },
+          { name: "legacy_api_token", status: "unchanged" },
+          { name: "stripe_api_key", status: "unchanged" },
+        ],
+        rewraps: [],
+      },
+    ]);
+
+    // a rotation: every value re-encrypted only, the data key really new
+    expect((await s.run(["rotate-key", "--env", "production"])).code).toBe(0);
+    s.commit("rotate");
+    const rotated = await verify(s, alice.file, ["HEAD~1", "HEAD"]);
+    expect(rotated.code, rotated.stdout).toBe(0);
+    expect(rotated.stdout).toContain("production (secrets/production.enc.yaml): verified, MAC checked; data key rotated");
+    expect(rotated.stdout).toMatch(/\* hubspot_api_token\s+re-encrypted only \(same value\)/);
+
+    // a key that opens nothing: every changed environment is named as not verified
+    const stranger = s.keygen("stranger");
+    const unverified = await verify(s, stranger.file, ["HEAD~1", "HEAD", "--json"]);
+    expect(unverified.code).toBe(0);
+    expect((JSON.parse(unverified.stdout) as { verification: unknown[] }).verification).toEqual([
+      { environment: "production", file: "secrets/production.enc.yaml", verified: false, reason: "none of your keys opens the head version", code: "NO_MATCHING_IDENTITY", tampered: false },
+    ]);
+
+    // a MAC from another file: keyless it is only metadata, with the key it fails (exit 1)
+    const mac = /^ {4}mac: .*$/m;
+    s.write("secrets/production.enc.yaml", s.read("secrets/production.enc.yaml").replace(mac, (s.read("secrets/staging.enc.yaml").match(mac) as RegExpMatchArray)[0]));
+    s.commit("swap the MAC");
+    expect((await review(s, ["HEAD~1", "HEAD"])).code).toBe(0);
+    const tampered = await verify(s, alice.file, ["HEAD~1", "HEAD", "--json"]);
+    expect(tampered.code, tampered.stdout).toBe(1);
+    const t = JSON.parse(tampered.stdout) as Report & { verification: { verified: boolean; tampered?: boolean; code?: string }[] };
+    expect(t.verification[0]).toMatchObject({ verified: false, tampered: true, code: "MAC_MISMATCH" });
+    expect(t.problems.map((p) => p.kind)).toEqual(["tampered"]);
+
+    // no identity at all: NO_IDENTITY (exit 10)
+    const none = await s.run(["review", "--verify", "HEAD~1", "HEAD"], { env: { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_KEY: undefined } });
+    expect(none.code, none.stderr).toBe(10);
+    expect(none.stderr).toContain("NO_IDENTITY");
   });
 });
 

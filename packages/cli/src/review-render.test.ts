@@ -89,6 +89,12 @@ describe("environmentNotes", () => {
     expect(environmentNotes(env({ fileChange: "added" }))).toEqual([]);
   });
 
+  it("never calls a change metadata-only when a stanza was wrapped anew", () => {
+    const rewrapped = { kind: "rewrapped-without-rotation" as const, environment: "production", file: "secrets/production.enc.yaml", message: "re-wrapped" };
+    expect(environmentNotes(env({}))).toEqual([{ kind: "metadata-only", message: "no value changed: only metadata such as key wrapping or formatting" }]);
+    expect(environmentNotes(env({ problems: [rewrapped] }))).toEqual([]);
+  });
+
   it("puts every note in the JSON, beside the report's own fields", () => {
     const r = { ...report(), environments: [env({})] };
     const json = reviewJson(r);
@@ -144,6 +150,46 @@ describe("renderReviewMarkdown", () => {
   });
 });
 
+describe("verification (--verify)", () => {
+  const verified: ReviewReport = {
+    ...report(),
+    verification: [
+      {
+        environment: "production",
+        file: "secrets/production.enc.yaml",
+        verified: true,
+        dataKeyRotated: false,
+        secrets: [
+          { name: "hubspot_api_token", status: "changed" },
+          { name: "legacy_api_token", status: "re-encrypted" },
+          { name: "stripe_api_key", status: "removed" },
+        ],
+        rewraps: [],
+      },
+      { environment: "staging", file: "secrets/staging.enc.yaml", verified: false, reason: "none of your keys opens the head version", code: "NO_MATCHING_IDENTITY", tampered: false },
+    ],
+  };
+
+  it("prints each name's status and the environments it could not verify; without --verify nothing", () => {
+    const text = renderReviewText(verified);
+    expect(text).toContain("(verified with your key where it opens)");
+    expect(text).toContain("Verification (decrypted with your key; no value shown):");
+    expect(text).toContain("  production (secrets/production.enc.yaml): verified, MAC checked; data key not rotated\n    ~ hubspot_api_token  changed\n    * legacy_api_token   re-encrypted only (same value)\n    - stripe_api_key     removed\n");
+    expect(text).toContain("  staging (secrets/staging.enc.yaml): not verified: none of your keys opens the head version\n");
+    expect(renderReviewText(report())).not.toContain("Verification");
+    expect(renderReviewText(report())).toContain("(no key used)");
+    expect(reviewJson(verified).verification).toHaveLength(2);
+  });
+
+  it("folds the verification into the pull-request comment", () => {
+    const md = renderReviewMarkdown(verified);
+    expect(md).toContain("<summary>Verification with a key (1 of 2 environments verified)</summary>");
+    expect(md).toContain("  - `hubspot_api_token` changed");
+    expect(md).toContain("verified with a key where it opens; no value is shown.");
+    expect(renderReviewMarkdown(report())).not.toContain("Verification");
+  });
+});
+
 describe("renderReviewSarif", () => {
   it("is valid SARIF 2.1.0 with the checker's rules plus the review rules", () => {
     const log = renderReviewSarif(report(), "/repo", "0.1.0") as {
@@ -153,7 +199,7 @@ describe("renderReviewSarif", () => {
     const run = log.runs[0]!;
     expect(run.tool.driver.name).toBe("stellar-secrets");
     expect(run.tool.driver.rules.map((r) => r.id)).toEqual([...RULES.map((r) => r.id), ...REVIEW_RULES.map((r) => r.id)]);
-    expect(REVIEW_RULES.map((r) => r.id)).toEqual(["plaintext", "unrotated-removal", "non-member-recipient", "weakened-rule"]);
+    expect(REVIEW_RULES.map((r) => r.id)).toEqual(["plaintext", "unrotated-removal", "non-member-recipient", "weakened-rule", "rewrapped-without-rotation", "tampered"]);
     expect(run.results.map((r) => [r.ruleId, r.level, r.baselineState, r.locations?.[0]?.physicalLocation.artifactLocation.uri, r.locations?.[0]?.physicalLocation.region?.startLine])).toEqual([
       ["missing-environment-value", "error", "new", "connectors/stripe.yaml", 4],
       ["unused-secret", "warning", "unchanged", "secrets/staging.enc.yaml", 2],

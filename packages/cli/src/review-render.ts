@@ -44,7 +44,15 @@ export function environmentNotes(e: EnvironmentReview): ReviewNote[] {
     });
   }
   // only when no value was re-encrypted: a re-encrypted value may have changed
-  if (e.secrets.length === 0 && e.reencrypted.length === 0 && !e.dataKeyRotated && e.fileChange === "modified" && e.recipients.gained.length + e.recipients.lost.length === 0) {
+  // never while a stanza was wrapped anew: who can decrypt may have changed
+  if (
+    e.secrets.length === 0 &&
+    e.reencrypted.length === 0 &&
+    !e.dataKeyRotated &&
+    e.fileChange === "modified" &&
+    e.recipients.gained.length + e.recipients.lost.length === 0 &&
+    !e.problems.some((p) => p.kind === "rewrapped-without-rotation")
+  ) {
     notes.push({ kind: "metadata-only", message: "no value changed: only metadata such as key wrapping or formatting" });
   }
   return notes;
@@ -113,11 +121,36 @@ function renderEnvironment(e: EnvironmentReview): string[] {
   return out;
 }
 
+const STATUS_TEXT = { added: "added", removed: "removed", changed: "changed", unchanged: "unchanged", "re-encrypted": "re-encrypted only (same value)" } as const;
+const STATUS_MARK = { added: "+", removed: "-", changed: "~", unchanged: "=", "re-encrypted": "*" } as const;
+
+/** The lines of a keyed verification (`--verify`): per environment, verified with each name's status, or why not. */
+function verificationLines(report: ReviewReport): { head: string; names: { mark: string; name: string; status: string }[] }[] {
+  return (report.verification ?? []).map((v) =>
+    v.verified
+      ? {
+          head: `${v.environment} (${v.file}): verified, MAC checked; data key ${v.dataKeyRotated ? "rotated" : "not rotated"}`,
+          names: v.secrets.map((s) => ({ mark: STATUS_MARK[s.status], name: s.name, status: STATUS_TEXT[s.status] })),
+        }
+      : { head: `${v.environment} (${v.file}): ${v.tampered ? "FAILED verification" : "not verified"}: ${v.reason}`, names: [] },
+  );
+}
+
 /** The terminal text of a review. */
 export function renderReviewText(report: ReviewReport): string {
-  const out = [`Review of ${side(report.base)} → ${side(report.head)} (no key used)`, ""];
+  const out = [`Review of ${side(report.base)} → ${side(report.head)} (${report.verification === undefined ? "no key used" : "verified with your key where it opens"})`, ""];
   if (report.environments.length === 0) out.push("No change to any secrets file or member.", "");
   for (const e of report.environments) out.push(...renderEnvironment(e), "");
+  if (report.verification !== undefined) {
+    out.push("Verification (decrypted with your key; no value shown):");
+    if (report.verification.length === 0) out.push("  no changed environment to verify");
+    for (const v of verificationLines(report)) {
+      out.push(`  ${v.head}`);
+      const width = Math.max(0, ...v.names.map((n) => n.name.length));
+      for (const n of v.names) out.push(`    ${n.mark} ${n.name.padEnd(width)}  ${n.status}`);
+    }
+    out.push("");
+  }
   if (report.diagnostics.length > 0) {
     out.push(`Checker (${report.head.label}):`);
     for (const d of report.diagnostics) {
@@ -199,6 +232,8 @@ const KIND_LABEL: Record<ReviewProblem["kind"], string> = {
   "non-member-recipient": "non-member recipient",
   "weakened-rule": "weakened rule",
   "checker-error": "checker error",
+  "rewrapped-without-rotation": "re-wrapped without rotation",
+  tampered: "tampered",
 };
 
 /**
@@ -210,7 +245,7 @@ export function renderReviewMarkdown(report: ReviewReport): string {
   const out: string[] = [MARKDOWN_MARKER];
   out.push(report.clean ? "### ✅ Stellar Secrets review: no problems" : `### ❌ Stellar Secrets review: ${plural(report.problems.length, "problem")}`, "");
   out.push(`**Summary:** ${markdownText(summaryText(report))}`, "");
-  out.push(`${markdownCode(side(report.base))} → ${markdownCode(side(report.head))} · read without any key; no value is shown.`, "");
+  out.push(`${markdownCode(side(report.base))} → ${markdownCode(side(report.head))} · ${report.verification === undefined ? "read without any key" : "verified with a key where it opens"}; no value is shown.`, "");
   if (report.problems.length > 0) {
     out.push("#### Problems", "");
     for (const p of report.problems) {
@@ -243,6 +278,15 @@ export function renderReviewMarkdown(report: ReviewReport): string {
     }
     out.push(...details(`Changes by environment (${report.environments.length})`, body));
   }
+  if (report.verification !== undefined) {
+    const body: string[] = [];
+    for (const v of verificationLines(report)) {
+      body.push(`- ${markdownText(v.head)}`);
+      for (const n of v.names) body.push(`  - ${markdownCode(n.name)} ${markdownText(n.status)}`);
+    }
+    if (body.length === 0) body.push("No changed environment to verify.");
+    out.push(...details(`Verification with a key (${report.verification.filter((v) => v.verified).length} of ${report.verification.length} environments verified)`, body));
+  }
   if (report.diagnostics.length > 0) {
     const fresh = report.diagnostics.filter((d) => d.new).length;
     const body = report.diagnostics.map(
@@ -265,7 +309,14 @@ export const REVIEW_RULES: readonly ExtraRule[] = [
   { id: "plaintext", severity: "error", summary: "A change leaves a secrets file or value unencrypted.", helpUri: REVIEW_HELP },
   { id: "unrotated-removal", severity: "error", summary: "A recipient was removed from a secrets file but its data key was not rotated.", helpUri: REVIEW_HELP },
   { id: "non-member-recipient", severity: "error", summary: "A key can decrypt an environment's file but is not a member of that environment.", helpUri: REVIEW_HELP },
-  { id: "weakened-rule", severity: "error", summary: "A change lowers the severity of a checker rule in stellar.yaml.", helpUri: REVIEW_HELP },
+  { id: "weakened-rule", severity: "error", summary: "A change lowers the severity of a checker rule in stellar.yaml, or narrows the config files it checks (config.include, config.exclude).", helpUri: REVIEW_HELP },
+  {
+    id: "rewrapped-without-rotation",
+    severity: "error",
+    summary: "An age stanza was wrapped anew, or added under a label that already had one, while the data key was not rotated: the label proves nothing, so someone else may be able to decrypt.",
+    helpUri: REVIEW_HELP,
+  },
+  { id: "tampered", severity: "error", summary: "With --verify: the head version of a secrets file fails its MAC or a value's tag under the key.", helpUri: REVIEW_HELP },
 ];
 
 /** The diagnostic a problem was made from (a new checker error, or the file's own plaintext diagnostic). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GlobFilter, globToRegExp } from "./globs.js";
+import { GlobFilter, globToRegExp, UnionFilter } from "./globs.js";
 
 describe("globToRegExp", () => {
   it.each([
@@ -39,5 +39,21 @@ describe("globToRegExp", () => {
     expect(f.mayContain("test")).toBe(false);
     expect(f.mayContain("test/fixtures")).toBe(false);
     expect(new GlobFilter(["**/*.yaml"], []).mayContain("anything")).toBe(true);
+  });
+});
+
+describe("UnionFilter", () => {
+  it("selects what any filter selects, keeps each filter's own folder exclusions, and skips a folder only when all would", () => {
+    const narrow = new GlobFilter(["agents/**/*.yaml"], []);
+    const wide = new GlobFilter(["**/*.yaml"], ["build"]);
+    const u = new UnionFilter([narrow, wide]);
+    expect(u.matches("connectors/stripe.yaml")).toBe(true);
+    expect(u.matches("agents/a.yaml")).toBe(true);
+    expect(u.matches("notes.txt")).toBe(false);
+    // "build" is a folder the wide filter excludes: its files are not selected through it
+    expect(u.matches("build/x.yaml")).toBe(false);
+    expect(u.excludesDirectory("build")).toBe(true);
+    expect(u.mayContain("connectors")).toBe(true);
+    expect(new UnionFilter([narrow]).mayContain("connectors")).toBe(false);
   });
 });

@@ -61,7 +61,36 @@ export function globToRegExp(glob: string): RegExp {
 }
 
 /** A set of include and exclude globs. */
-export class GlobFilter {
+/** What the loader asks of the config-file globs (a {@link GlobFilter}, or several as one). */
+export interface PathFilter {
+  /** True when a file path is selected. */
+  matches(path: string): boolean;
+  /** True when a directory is excluded as a whole (its walk can be skipped). */
+  excludesDirectory(path: string): boolean;
+  /** False when no selected file can be under the directory `path`. */
+  mayContain(path: string): boolean;
+}
+
+/**
+ * Several filters as one: a file is selected when any filter selects it (and no folder above it
+ * is excluded by that filter); a folder is skipped only when every filter would skip it.
+ */
+export class UnionFilter implements PathFilter {
+  constructor(private readonly filters: readonly GlobFilter[]) {}
+  matches(path: string): boolean {
+    const parts = path.split("/");
+    const folders = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join("/"));
+    return this.filters.some((f) => f.matches(path) && !folders.some((d) => f.excludesDirectory(d)));
+  }
+  excludesDirectory(path: string): boolean {
+    return this.filters.every((f) => f.excludesDirectory(path) || !f.mayContain(path));
+  }
+  mayContain(path: string): boolean {
+    return this.filters.some((f) => f.mayContain(path));
+  }
+}
+
+export class GlobFilter implements PathFilter {
   private readonly include: RegExp[];
   private readonly exclude: RegExp[];
   /** Literal leading directories of each include pattern (undefined when one starts with a wildcard). */

@@ -10,7 +10,7 @@ import { CATALOG_FILE, environmentOfFileName, MAX_CONFIG_FILE_BYTES, MAX_SECRETS
 import { parseCatalog } from "./catalog.js";
 import { parseConfigFile } from "./config.js";
 import { CoreError } from "./errors.js";
-import { GlobFilter } from "./globs.js";
+import { GlobFilter, UnionFilter, type PathFilter } from "./globs.js";
 import {
   DEFAULT_ENVIRONMENTS,
   DEFAULT_EXCLUDE,
@@ -51,6 +51,18 @@ export interface LoadOptions {
    * `MAX_SECRETS_FILE_BYTES` for environment files).
    */
   maxFileBytes?: number;
+  /**
+   * Further `config.include`/`config.exclude` scopes whose config files are loaded too (e.g. a
+   * review judges a change's files by the base's scope as well as its own, so that narrowing the
+   * scope cannot hide a file from the checks).
+   */
+  alsoInclude?: readonly ConfigScope[];
+}
+
+/** The config files a project checks: its `config.include` and `config.exclude` globs. */
+export interface ConfigScope {
+  include: readonly string[];
+  exclude: readonly string[];
 }
 
 /** What {@link loadWorkspace} returns. */
@@ -76,7 +88,7 @@ export type FileRole =
   | { role: "ignored" };
 
 /** Classifies a relative path: stellar.yaml, an environment file, the catalog, another secrets-folder file, a config file (by the globs), or ignored. */
-export function classifyPath(project: ProjectConfig, path: string, filter = new GlobFilter(project.include, project.exclude)): FileRole {
+export function classifyPath(project: ProjectConfig, path: string, filter: PathFilter = new GlobFilter(project.include, project.exclude)): FileRole {
   if (path === PROJECT_FILE) return { role: "project" };
   const dir = project.secretsDir.replace(/\/+$/, "");
   if (path.startsWith(`${dir}/`)) {
@@ -165,7 +177,9 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   const skipped: SkippedFile[] = [];
   if (parsed.config === undefined) return { index, skipped };
 
-  const filter = new GlobFilter(project.include, project.exclude);
+  const own = new GlobFilter(project.include, project.exclude);
+  const also = options.alsoInclude ?? [];
+  const filter: PathFilter = also.length === 0 ? own : new UnionFilter([own, ...also.map((s) => new GlobFilter(s.include, s.exclude))]);
   const secretsRel = project.secretsDir.replace(/\/+$/, "");
   const visited = new Set<string>();
 

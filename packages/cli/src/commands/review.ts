@@ -1,21 +1,31 @@
 /**
- * `stellar-secrets review [BASE [HEAD]] [--json]`: explains an encrypted change without any key —
- * secrets added, changed, removed or re-encrypted per environment, who gained or lost access,
- * removals that did not rotate the data key, plaintext, and the references the change breaks.
+ * `stellar-secrets review [BASE [HEAD]] [--json] [--verify]`: explains an encrypted change without
+ * any key — secrets added, changed, removed or re-encrypted per environment, who gained or lost
+ * access, removals that did not rotate the data key, stanzas wrapped anew, plaintext, and the
+ * references the change breaks; with `--verify`, also decrypts both versions of each changed
+ * environment the user's key opens and tells each name's change exactly.
  */
 import {
   buildReview,
+  compareDecrypted,
   findProjectRoot,
   PROJECT_FILE,
+  withVerification,
+  type DecryptedVersion,
+  type EnvironmentVerification,
+  type ReviewReport,
+  type ReviewState,
 } from "@stellar-secrets/core";
+import { decryptSecrets, isSopsError, type Identities } from "@stellar-secrets/sops";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { GitRepo } from "../git.js";
+import { identitiesFor } from "../repository.js";
 import { readState, type Revision } from "../states.js";
 import { renderReviewJson, renderReviewMarkdown, renderReviewSarif, renderReviewText, REVIEW_FORMATS, type ReviewFormat } from "../review-render.js";
 
-const help = `Usage: stellar-secrets review [BASE [HEAD] | BASE..HEAD | BASE...HEAD] [--json | --format text|json|markdown|sarif]
+const help = `Usage: stellar-secrets review [BASE [HEAD] | BASE..HEAD | BASE...HEAD] [--json | --format text|json|markdown|sarif] [--verify]
 
 Explains an encrypted change without any key, from names, ciphertext changes, recipient lists
 and references alone: per environment, the secrets added, changed (their encrypted string
@@ -23,8 +33,10 @@ differs) and removed; a data-key rotation (every value re-encrypted) as one line
 (values may or may not have changed)"; the members (stellar.yaml) and the age recipients of the
 file that gained or lost access, named where a key is known; a removal that did not rotate the
 data key; a secrets file or value that is no longer encrypted; and the checker diagnostics of
-the new state that are new or concern a changed secret (e.g. a removed secret still referenced).
-Never reads a key and never prints a value.
+the new state that are new or concern a changed secret (e.g. a removed secret still referenced);
+an age stanza wrapped anew, or added under a label that already had one, while the data key was
+not rotated (a label proves nothing: someone else may now decrypt). Without --verify it never
+reads a key; it never prints a value.
 
 What is compared (as with \`git diff\`):
   review               HEAD against the working tree (before the first commit: everything)
@@ -36,20 +48,32 @@ What is compared (as with \`git diff\`):
 Options:
   --format FORMAT  text (default); json; markdown (a pull-request comment: summary, problems
                    with file:line, details folded); sarif (SARIF 2.1.0: checker rule ids, plus
-                   plaintext, unrotated-removal, non-member-recipient, weakened-rule)
+                   plaintext, unrotated-removal, non-member-recipient, weakened-rule,
+                   rewrapped-without-rotation, tampered)
   --json           same as --format json: {"base","head","environments":[{"environment","file",
                    "fileChange","secrets":[{"name","change","before"?,"after"?}],"dataKeyRotated",
                    "rotationUncertain","reencrypted","members","recipients","encrypted","problems",
-                   "notes"}],"diagnostics","problems","summary","clean"} (docs/cli.md: every field)
+                   "notes"}],"diagnostics","problems","summary","clean","verification"?} (docs/cli.md:
+                   every field)
+  --verify         also decrypt, with your age identities (found as sops finds them), the base and
+                   head of every changed environment your key opens, verify their MACs, and report
+                   per name exactly: added, removed, changed, unchanged, or re-encrypted only (same
+                   value, new ciphertext), and whether the data key rotated; the environments it
+                   could not verify are named, with why. A head that fails its MAC is a problem.
+                   JSON: "verification":[{"environment","file","verified":true,"dataKeyRotated",
+                   "secrets":[{"name","status"}],"rewraps"} | {"environment","file","verified":false,
+                   "reason","code"?,"tampered"}]. Values are never printed.
 
 Exit status: 0 the change is clean; 1 it has problems (a new checker error, judged by the base's
 rule severities; a plaintext file or value; a member removed without a data-key rotation; a
-recipient of a file who is not a member of its environment; a rule that stellar.yaml weakens); 2 usage; 4 BASE or HEAD is not a commit;
-5 no stellar.yaml; 22 not in a git repository; 24 a shallow clone lacks BASE or the merge-base
+recipient of a file who is not a member of its environment; a rule that stellar.yaml weakens or
+config files it no longer checks; a stanza wrapped anew without a rotation; with --verify, a head
+that fails its MAC); 2 usage; 4 BASE or HEAD is not a commit; 5 no stellar.yaml; 10 --verify found
+no age identity; 22 not in a git repository; 24 a shallow clone lacks BASE or the merge-base
 (fetch the history: \`git fetch --unshallow\`, or actions/checkout with fetch-depth: 0).
 `;
 
-const flags = { json: { type: "boolean" }, format: { type: "string" } } as const;
+const flags = { json: { type: "boolean" }, format: { type: "string" }, verify: { type: "boolean" } } as const;
 
 /** How the positionals name the two sides. */
 export function parseRange(positionals: string[]): { base: string | undefined; head: string | undefined; symmetric: boolean } {
@@ -84,6 +108,13 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       hint: "run `stellar-secrets review` inside a Stellar Secrets repository",
     });
   }
+  // --verify needs a key: look for one before reading anything
+  const ids = f.verify ? identitiesFor(ctx) : undefined;
+  if (ids !== undefined && ids.identities.length === 0) {
+    throw new CliError("NO_IDENTITY", `review --verify: no age identity found (looked in: ${ids.sources.join("; ")})`, {
+      hint: "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY) to the key of a member of a changed environment, or review without --verify",
+    });
+  }
   const repo = await GitRepo.open(root, ctx.env);
   const range = parseRange(positionals);
   let baseRev: Revision;
@@ -111,13 +142,16 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     baseLabel = range.base;
   }
   const base = await readState(repo, root, baseRev, baseLabel);
-  const head = await readState(repo, root, headRev, headLabel);
+  // the head's files are read within the base's config scope too: narrowing it cannot hide a file
+  const baseProject = base.index?.projectUsable === true ? base.index.project : undefined;
+  const head = await readState(repo, root, headRev, headLabel, baseProject === undefined ? {} : { alsoRead: [{ include: baseProject.include, exclude: baseProject.exclude }] });
   if (head.index === undefined) {
     throw new CliError("NO_PROJECT", `${headLabel} has no ${PROJECT_FILE}`, { hint: "review a state of the repository that is a Stellar Secrets project" });
   }
   // a moved file keeps its diagnostics: match them through git's rename detection
   const renamed = base.commit === undefined ? new Map<string, string>() : await repo.renames(base.commit, head.commit);
-  const report = buildReview(base, head, renamed);
+  let report = buildReview(base, head, renamed);
+  if (ids !== undefined) report = withVerification(report, await verifyEnvironments(report, base, head, renamed, ids));
   const render = {
     text: renderReviewText,
     json: renderReviewJson,
@@ -126,6 +160,74 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }[format];
   ctx.stdout.write(render(report));
   return report.clean ? 0 : 1;
+}
+
+/** A version decrypted with `ids` (MAC verified), or the error that stopped it. */
+async function decryptVersion(text: string, path: string, ids: Identities): Promise<DecryptedVersion> {
+  const d = await decryptSecrets(text, ids, { path });
+  return {
+    values: d.values,
+    stored: new Map(d.file.entries.map((e) => [e.name, e.raw])),
+    dataKey: d.dataKey,
+    stanzas: d.file.metadata.age.map((a) => ({ recipient: a.recipient.trim(), enc: a.enc })),
+  };
+}
+
+/** Why a version could not be verified, without any value. */
+function failure(e: unknown, which: string): { reason: string; code?: string; tampered: boolean } {
+  if (isSopsError(e)) {
+    const tampered = e.code === "MAC_MISMATCH" || e.code === "TAMPERED";
+    const reason =
+      e.code === "NO_IDENTITY" || e.code === "NO_MATCHING_IDENTITY"
+        ? `none of your keys opens the ${which} version`
+        : `the ${which} version: ${e.code}${tampered ? " (a value or the MAC does not match the data key)" : ""}`;
+    return { reason, code: e.code, tampered: tampered && which === "head" };
+  }
+  throw e;
+}
+
+/** Decrypts base and head of every changed environment whose head exists and compares them. */
+async function verifyEnvironments(report: ReviewReport, base: ReviewState, head: ReviewState, renamed: ReadonlyMap<string, string>, ids: Identities): Promise<EnvironmentVerification[]> {
+  const out: EnvironmentVerification[] = [];
+  for (const e of report.environments) {
+    if (e.fileChange === "removed") continue;
+    const unverified = (f: { reason: string; code?: string; tampered: boolean }): EnvironmentVerification => ({
+      environment: e.environment,
+      file: e.file,
+      verified: false,
+      reason: f.reason,
+      ...(f.code === undefined ? {} : { code: f.code }),
+      tampered: f.tampered,
+    });
+    const headText = head.readText(e.file);
+    if (typeof headText !== "string" || e.encrypted !== true) {
+      out.push(unverified({ reason: "the head version is not a readable encrypted SOPS file", tampered: false }));
+      continue;
+    }
+    let after: DecryptedVersion;
+    try {
+      after = await decryptVersion(headText, e.file, ids);
+    } catch (err) {
+      out.push(unverified(failure(err, "head")));
+      continue;
+    }
+    const basePath = base.index?.environmentFiles.get(e.environment)?.path ?? renamed.get(e.file) ?? e.file;
+    const baseText = e.fileChange === "added" ? undefined : base.readText(basePath);
+    let before: DecryptedVersion | undefined;
+    if (typeof baseText === "string") {
+      try {
+        before = await decryptVersion(baseText, basePath, ids);
+      } catch (err) {
+        out.push(unverified(failure(err, "base")));
+        continue;
+      }
+    } else if (baseText === null) {
+      out.push(unverified({ reason: "the base version is not valid UTF-8", tampered: false }));
+      continue;
+    }
+    out.push(compareDecrypted(e.environment, e.file, before, after));
+  }
+  return out;
 }
 
 const command: Command = { summary: "explain an encrypted change (secrets, access, references) without any key", help, run };

@@ -8,3 +8,4 @@ export * from "./history.js";
 export * from "./model.js";
 export * from "./rotation.js";
 export * from "./state.js";
+export * from "./verify.js";

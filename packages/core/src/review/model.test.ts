@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { parseEnvironmentFile, parseProjectConfig, WorkspaceIndex } from "../index.js";
-import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey, updateKeys } from "@stellar-secrets/sops";
-import { buildReview, fingerprint, type EnvironmentReview, type ReviewReport } from "./model.js";
+import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey, updateKeys, wrapDataKey } from "@stellar-secrets/sops";
+import { buildReview, fingerprint, rewrapsOf, sameDataKeyProof, type EnvironmentReview, type ReviewReport } from "./model.js";
 import { stateFromFiles, type ReviewState } from "./state.js";
 
 const FILE = "secrets/production.enc.yaml";
@@ -332,5 +332,187 @@ describe("buildReview over whole repositories", () => {
     expect(decrypted.dataKeyRotated).toBe(false);
     expect(decrypted.secrets.map((x) => `${x.change} ${x.name}`)).toEqual(["changed hubspot_api_token", "changed legacy_api_token", "changed stripe_api_key"]);
     expect(decrypted.secrets.every((x) => x.after === undefined)).toBe(true);
+  });
+
+  /** An age stanza as sops writes it, for text-editing a file the way an attacker would (not through the writer). */
+  const stanzaText = (recipient: string, enc: string): string =>
+    `        - recipient: ${recipient}\n          enc: |\n${enc.trimEnd().split("\n").map((l) => `            ${l}`).join("\n")}\n`;
+  /** The file with `stanza` inserted as the first age stanza. */
+  const withStanza = (text: string, stanza: string): string => {
+    expect(text).toContain("    age:\n");
+    return text.replace("    age:\n", `    age:\n${stanza}`);
+  };
+  /** The file with the stanza labelled `recipient` replaced by `stanza`. */
+  const replaceStanza = (text: string, recipient: string, stanza: string): string => {
+    const start = text.indexOf(`        - recipient: ${recipient}\n`);
+    const end = text.indexOf("-----END AGE ENCRYPTED FILE-----\n", start) + "-----END AGE ENCRYPTED FILE-----\n".length;
+    expect(start).toBeGreaterThan(-1);
+    return text.slice(0, start) + stanza + text.slice(end);
+  };
+  const kinds = (r: ReviewReport): string[] => r.problems.map((p) => p.kind).sort();
+
+  describe("hidden readers: stanzas wrapped anew without a data-key rotation", () => {
+    it("flags a second stanza labelled as an existing member but wrapped to an outsider", async () => {
+      const { alice, base } = await project();
+      const mallory = await generateIdentity();
+      const { dataKey } = await decryptSecrets(base[PROD] as string, [alice.identity]);
+      const head = withStanza(base[PROD] as string, stanzaText(alice.recipient, await wrapDataKey(dataKey, mallory.recipient)));
+      // the attack is real: the outsider now decrypts the file, and sops' MAC does not notice
+      expect((await decryptSecrets(head, [mallory.identity])).values.get("stripe_api_key")).toBe("sk_live_DDDDeeee3333");
+      const report = buildReview(at("HEAD~1", base), at("HEAD", { ...base, [PROD]: head }));
+      const prod = env(report, "production");
+      expect(prod.recipients).toEqual({ gained: [], lost: [] });
+      expect(prod.problems.map((p) => p.kind)).toEqual(["rewrapped-without-rotation"]);
+      expect(prod.problems[0]).toMatchObject({ file: PROD, line: 6 });
+      expect(prod.problems[0]?.message).toContain("a second age stanza labelled alice");
+      expect(prod.problems[0]?.message).toContain("the data key was not rotated (the encrypted value of hubspot_api_token (and 2 more) is byte-for-byte the same)");
+      expect(prod.problems[0]?.message).toContain("the label proves nothing");
+      expect(prod.problems[0]?.message).not.toContain(mallory.recipient);
+      expect(report.clean).toBe(false);
+    });
+
+    it("flags a member's stanza replaced by one wrapped to an outsider, the label kept", async () => {
+      const { alice, base } = await project();
+      const mallory = await generateIdentity();
+      const { dataKey } = await decryptSecrets(base[STAGING] as string, [alice.identity]);
+      const head = replaceStanza(base[STAGING] as string, alice.recipient, stanzaText(alice.recipient, await wrapDataKey(dataKey, mallory.recipient)));
+      const report = buildReview(at("HEAD~1", base), at("HEAD", { ...base, [STAGING]: head }));
+      expect(kinds(report)).toEqual(["rewrapped-without-rotation"]);
+      expect(report.problems[0]?.message).toContain("the age stanza labelled alice");
+      expect(report.problems[0]?.message).toContain("was wrapped anew");
+      expect(env(report, "staging").secrets).toEqual([]);
+    });
+
+    it("flags a member's stanza wrapped anew (e.g. for the member and an outsider in one envelope): keyless, any new envelope under a kept label is suspect", async () => {
+      const { alice, base } = await project();
+      const { dataKey } = await decryptSecrets(base[PROD] as string, [alice.identity]);
+      const head = replaceStanza(base[PROD] as string, alice.recipient, stanzaText(alice.recipient, await wrapDataKey(dataKey, alice.recipient)));
+      const report = buildReview(at("HEAD~1", base), at("HEAD", { ...base, [PROD]: head }));
+      expect(kinds(report)).toEqual(["rewrapped-without-rotation"]);
+      // a re-indented envelope is the same envelope
+      const reindented = (base[PROD] as string).replace(/^ {12}(?=[A-Za-z0-9+/=-])/gm, "              ");
+      expect(kinds(buildReview(at("HEAD~1", base), at("HEAD", { ...base, [PROD]: reindented })))).toEqual([]);
+    });
+
+    it("flags a new label that is on two stanzas, besides its not being a member", async () => {
+      const { alice, base } = await project();
+      const mallory = await generateIdentity();
+      const { dataKey } = await decryptSecrets(base[PROD] as string, [alice.identity]);
+      const one = stanzaText(mallory.recipient, await wrapDataKey(dataKey, mallory.recipient));
+      const two = stanzaText(mallory.recipient, await wrapDataKey(dataKey, mallory.recipient));
+      const report = buildReview(at("HEAD~1", base), at("HEAD", { ...base, [PROD]: withStanza(withStanza(base[PROD] as string, one), two) }));
+      expect(kinds(report)).toEqual(["non-member-recipient", "rewrapped-without-rotation"]);
+      expect(report.problems.find((p) => p.kind === "rewrapped-without-rotation")?.message).toContain("is on more than one age stanza");
+    });
+
+    it("keeps honest set, rotate-key, members add and members rm clean", async () => {
+      const { alice, base } = await project();
+      const bob = await generateIdentity();
+      const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
+      const set = await reencryptSecrets(prev, new Map([...prev.values, ["hubspot_api_token", "hs_token_new"]]));
+      expect(buildReview(at("a", base), at("b", { ...base, [PROD]: set })).clean).toBe(true);
+      expect(buildReview(at("a", base), at("b", { ...base, [PROD]: await rotateDataKey(prev) })).clean).toBe(true);
+      const withBob: Files = {
+        ...base,
+        "stellar.yaml": config({ staging: { alice: alice.recipient }, production: { alice: alice.recipient, bob: bob.recipient } }),
+        [PROD]: await updateKeys(prev, [alice.recipient, bob.recipient]),
+      };
+      const added = buildReview(at("a", base), at("b", withBob));
+      expect(added.problems).toEqual([]);
+      expect(env(added, "production").recipients.gained).toEqual([{ recipient: bob.recipient, member: "bob" }]);
+      const removed = buildReview(at("a", withBob), at("b", { ...base, [PROD]: await rotateDataKey(prev, { recipients: [alice.recipient] }) }));
+      expect(removed.problems).toEqual([]);
+    });
+
+    it("tells what proves the data key is the same, and finds the re-wrapped labels", () => {
+      const stanzas = [{ recipient: "age1a", enc: "A" }, { recipient: "age1b", enc: "B" }];
+      expect(sameDataKeyProof({ values: new Map([["x", "ENC[1]"]]), stanzas, mac: "M" }, { values: new Map([["x", "ENC[1]"]]), stanzas: [], mac: "N" })).toContain("x");
+      expect(sameDataKeyProof({ values: new Map(), stanzas, mac: "M" }, { values: new Map(), stanzas: [], mac: "M" })).toContain("MAC");
+      expect(sameDataKeyProof({ values: new Map(), stanzas, mac: "M" }, { values: new Map(), stanzas: [{ recipient: "age1b", enc: "B\n" }], mac: "N" }, () => "bob")).toBe("bob's wrapped data key is unchanged");
+      expect(sameDataKeyProof({ values: new Map([["x", "ENC[1]"]]), stanzas, mac: "M" }, { values: new Map([["x", "ENC[2]"]]), stanzas: [{ recipient: "age1a", enc: "C" }], mac: "N" })).toBeUndefined();
+
+      expect(rewrapsOf(stanzas, [...stanzas, { recipient: "age1c", enc: "C" }])).toEqual([]);
+      expect(rewrapsOf(stanzas, [{ recipient: "age1a", enc: "X" }, stanzas[1] as { recipient: string; enc: string }])).toEqual([{ recipient: "age1a", how: "replaced", enc: "X" }]);
+      expect(rewrapsOf(stanzas, [...stanzas, { recipient: "age1b", enc: "Y" }])).toEqual([{ recipient: "age1b", how: "added", enc: "Y" }]);
+      expect(rewrapsOf(stanzas, [...stanzas, { recipient: "age1c", enc: "C" }, { recipient: "age1c", enc: "D" }])).toEqual([{ recipient: "age1c", how: "duplicate", enc: "D" }]);
+    });
+  });
+
+  describe("fix hints never grant access to a key the change introduced", () => {
+    it("a recipient the change added: revert, or an existing member acts; never `members add` with that key", async () => {
+      const { alice, base } = await project();
+      const mallory = await generateIdentity();
+      const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
+      const report = buildReview(at("HEAD~1", base), at("HEAD", { ...base, [PROD]: await updateKeys(prev, [alice.recipient, mallory.recipient]) }));
+      expect(kinds(report)).toEqual(["non-member-recipient"]);
+      const message = report.problems[0]?.message ?? "";
+      expect(message).not.toMatch(/members add \S+ age1/);
+      expect(message).toContain(`revert the change to ${PROD}`);
+      expect(message).toContain("have an existing member of production run `stellar-secrets rotate-key --env production` on a branch without what this change added");
+    });
+
+    it("a self-grant with a removal that did not rotate: no bare rotate-key (it would wrap the new key for the author)", async () => {
+      const { alice, base } = await project();
+      const bob = await generateIdentity();
+      const mallory = await generateIdentity();
+      const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
+      const withBob: Files = {
+        ...base,
+        "stellar.yaml": config({ staging: { alice: alice.recipient }, production: { alice: alice.recipient, bob: bob.recipient } }),
+        [PROD]: await updateKeys(prev, [alice.recipient, bob.recipient]),
+      };
+      // mallory adds herself as a member and drops bob without rotating
+      const head: Files = {
+        ...base,
+        "stellar.yaml": config({ staging: { alice: alice.recipient }, production: { alice: alice.recipient, mallory: mallory.recipient } }),
+        [PROD]: await updateKeys(prev, [alice.recipient, mallory.recipient]),
+      };
+      const report = buildReview(at("HEAD~1", withBob), at("HEAD", head));
+      const removal = report.problems.find((p) => p.kind === "unrotated-removal");
+      expect(removal?.message).not.toMatch(/: run `stellar-secrets rotate-key/);
+      expect(removal?.message).toContain("revert the change to");
+      expect(removal?.message).toContain("running it on this change would wrap the new data key for them too");
+      expect(removal?.message).toContain("(mallory)");
+
+      // a removal alone still says to rotate
+      const plain = buildReview(at("HEAD~1", withBob), at("HEAD", { ...base, [PROD]: await updateKeys(prev, [alice.recipient]) }));
+      expect(plain.problems.find((p) => p.kind === "unrotated-removal")?.message).toContain("run `stellar-secrets rotate-key --env production`, then change the values bob could read");
+    });
+  });
+
+  describe("narrowing the config files the checker reads is a weakening", () => {
+    it("flags an include pattern removed, names the files it hides, and still judges them", async () => {
+      const { alice, base } = await project();
+      const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
+      const withoutStripe = await reencryptSecrets(prev, new Map([...prev.values].filter(([n]) => n !== "stripe_api_key")));
+      const narrowed = `${base["stellar.yaml"] as string}config:\n  include: ["agents/**/*.yaml"]\n`;
+      const report = buildReview(
+        at("HEAD~1", base),
+        at("HEAD", { ...base, "stellar.yaml": narrowed, [PROD]: withoutStripe, "connectors/aws.yaml": "kind: auth_connector\nname: aws\ntype: basic\nusername: AKIAFAKEFAKEFAKE0000\npassword: { secret: stripe_api_key }\n" }),
+      );
+      expect(kinds(report)).toEqual(["checker-error", "checker-error", "plaintext", "weakened-rule"]);
+      const weakened = report.problems.find((p) => p.kind === "weakened-rule");
+      expect(weakened).toMatchObject({ file: "stellar.yaml", line: 10 });
+      expect(weakened?.message).toContain('config.include no longer has "**/*.yaml"');
+      expect(weakened?.message).toContain("it now hides 2 config files from the checks (connectors/aws.yaml, connectors/stripe.yaml)");
+      // the hidden files are judged all the same: the broken reference and the plaintext credential
+      expect(report.diagnostics.filter((d) => d.new).map((d) => `${d.rule} ${d.file}`).sort()).toEqual([
+        "missing-environment-value connectors/aws.yaml",
+        "missing-environment-value connectors/stripe.yaml",
+        "plaintext-credential connectors/aws.yaml",
+      ]);
+    });
+
+    it("flags an exclude pattern added, even when it hides no file now; a wider scope is no weakening", async () => {
+      const { base } = await project();
+      const excluded = buildReview(at("a", base), at("b", { ...base, "stellar.yaml": `${base["stellar.yaml"] as string}config:\n  exclude: ["node_modules/**", "connectors/**"]\n` }));
+      expect(kinds(excluded)).toEqual(["weakened-rule"]);
+      expect(excluded.problems[0]?.message).toContain('config.exclude adds "connectors/**"');
+      expect(excluded.problems[0]?.message).toContain("(connectors/stripe.yaml)");
+      const nothingYet = buildReview(at("a", base), at("b", { ...base, "stellar.yaml": `${base["stellar.yaml"] as string}config:\n  exclude: ["node_modules/**", "vendor/**"]\n` }));
+      expect(nothingYet.problems[0]?.message).toContain("it hides no config file now, but may hide files added later");
+      const wider = buildReview(at("a", base), at("b", { ...base, "stellar.yaml": `${base["stellar.yaml"] as string}config:\n  include: ["**/*.yaml", "**/*.yml", "**/*.json"]\n` }));
+      expect(wider.problems).toEqual([]);
+    });
   });
 });

@@ -8,12 +8,15 @@
  */
 import { createHash } from "node:crypto";
 import { environmentFileName, normalizeSecretsDir, parseSecretsFile } from "@stellar-secrets/sops";
+import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import type { ProjectConfig } from "../project.js";
 import { RULES } from "../rules.js";
 import type { EnvironmentFile } from "../secrets-dir.js";
+import type { WorkspaceIndex } from "../workspace.js";
 import { diffVersions, type FileVersion } from "./history.js";
 import type { ReviewState } from "./state.js";
+import type { EnvironmentVerification } from "./verify.js";
 
 /** A short, keyless fingerprint of a stored ENC string: the first 8 hex digits of its SHA-256. */
 export function fingerprint(enc: string): string {
@@ -43,7 +46,7 @@ export interface RecipientRef {
 
 /** Something that makes the change unsafe to merge (exit status 1). */
 export interface ReviewProblem {
-  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error";
+  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error" | "rewrapped-without-rotation" | "tampered";
   environment?: string;
   /** Where, relative to the project root (with a 1-based line when known). */
   file?: string;
@@ -93,6 +96,8 @@ export interface ReviewReport {
   summary: { added: number; changed: number; removed: number; reencrypted: number; accessChanges: number; newErrors: number; problems: number };
   /** True when there is no problem (exit status 0). */
   clean: boolean;
+  /** The keyed verification per changed environment (`review --verify` only; see {@link withVerification}). */
+  verification?: EnvironmentVerification[];
 }
 
 const PLAINTEXT_RULES = new Set(["unencrypted-secrets-file", "plaintext-credential"]);
@@ -108,6 +113,10 @@ interface Side {
   sops: boolean;
   /** The file exists but its names cannot be read (not UTF-8, too large): its secrets are unknown, not absent. */
   unreadable: boolean;
+  /** Every age stanza in file order (labels may repeat: `version.stanzas` keeps one per label). */
+  stanzaList: { recipient: string; enc: string }[];
+  /** The stored (encrypted) MAC; "" when the file is not valid SOPS. */
+  mac: string;
 }
 
 function side(state: ReviewState, environment: string, config: ProjectConfig | undefined): Side {
@@ -116,7 +125,7 @@ function side(state: ReviewState, environment: string, config: ProjectConfig | u
   const text = path === undefined ? undefined : state.readText(path);
   if (model === undefined || text === undefined || text === null || !model.readable) {
     const unreadable = model !== undefined && (text === null || !model.readable);
-    return { path, model, version: undefined, encryptedNames: new Set(), sops: false, unreadable };
+    return { path, model, version: undefined, encryptedNames: new Set(), sops: false, unreadable, stanzaList: [], mac: "" };
   }
   try {
     const file = parseSecretsFile(text, { path });
@@ -127,11 +136,13 @@ function side(state: ReviewState, environment: string, config: ProjectConfig | u
       encryptedNames: new Set(file.entries.filter((e) => e.encrypted).map((e) => e.name)),
       sops: true,
       unreadable: false,
+      stanzaList: file.metadata.age.map((a) => ({ recipient: a.recipient.trim(), enc: a.enc })),
+      mac: file.metadata.mac,
     };
   } catch {
     // not valid SOPS (e.g. decrypted by hand): compare the stored text of each value, never show it
     const values = new Map(model.entries.map((e) => [e.name, text.slice(e.valueRange.start, e.valueRange.end)]));
-    return { path, model, version: { values, stanzas: new Map() }, encryptedNames: new Set(model.entries.filter((e) => e.encrypted).map((e) => e.name)), sops: false, unreadable: false };
+    return { path, model, version: { values, stanzas: new Map() }, encryptedNames: new Set(model.entries.filter((e) => e.encrypted).map((e) => e.name)), sops: false, unreadable: false, stanzaList: [], mac: "" };
   }
 }
 
@@ -153,6 +164,84 @@ function rotationOf(before: Side, after: Side): { reencryptedAll: boolean; dataK
   const rewrapped = stanzas.length > 0 && stanzas.every(([r, enc]) => before.version?.stanzas.get(r) !== enc);
   if (kept.length < 2 && !rewrapped) return none;
   return { reencryptedAll: true, dataKeyRotated: rewrapped, uncertain: rewrapped && kept.length < 2 };
+}
+
+/** An envelope's text without its line breaks and indentation (a YAML re-indent is not a new wrapping). */
+const envelopeOf = (enc: string): string => enc.replace(/\s+/g, "");
+
+/**
+ * What proves, without a key, that `after` uses the same data key as `before` (undefined when
+ * nothing does): a value whose encrypted string is byte-for-byte the same (only that data key
+ * decrypts it), the same encrypted MAC, or a recipient whose wrapped data key is the same.
+ * Both sides must be valid SOPS files.
+ */
+export function sameDataKeyProof(
+  before: { values: ReadonlyMap<string, string>; stanzas: readonly { recipient: string; enc: string }[]; mac: string },
+  after: { values: ReadonlyMap<string, string>; stanzas: readonly { recipient: string; enc: string }[]; mac: string },
+  nameOf: (recipient: string) => string | undefined = () => undefined,
+): string | undefined {
+  const same = [...after.values].filter(([n, v]) => v.startsWith("ENC[") && before.values.get(n) === v).map(([n]) => n);
+  if (same.length > 0) return `the encrypted value of ${same[0]}${same.length > 1 ? ` (and ${same.length - 1} more)` : ""} is byte-for-byte the same`;
+  if (after.mac !== "" && after.mac === before.mac) return "the encrypted MAC is byte-for-byte the same";
+  const kept = after.stanzas.find((s) => before.stanzas.some((b) => b.recipient === s.recipient && envelopeOf(b.enc) === envelopeOf(s.enc)));
+  if (kept !== undefined) return `${nameOf(kept.recipient) ?? kept.recipient}'s wrapped data key is unchanged`;
+  return undefined;
+}
+
+/** An age stanza that a change wrapped anew while the data key stayed the same. */
+export interface Rewrap {
+  /** The `recipient` label of the stanza (which proves nothing). */
+  recipient: string;
+  /**
+   * `replaced`: the label's wrapped key changed; `added`: another stanza appeared under a label
+   * that already had one; `duplicate`: a label new in this change appears more than once.
+   */
+  how: "replaced" | "added" | "duplicate";
+  /** The new stanza's armored envelope (to locate it in the file). */
+  enc: string;
+}
+
+/**
+ * The stanzas of `after` wrapped anew under labels that do not account for them, when the data
+ * key did not change: under a label `before` had, any envelope `before` did not have (the label
+ * stays, so who can decrypt it is unknown); under a new label, a second stanza. A stanza under a
+ * new label on its own is an access change (`members add`), not a re-wrap. One per label, in
+ * file order. Pure and keyless; the caller decides that the data key is the same.
+ */
+export function rewrapsOf(before: readonly { recipient: string; enc: string }[], after: readonly { recipient: string; enc: string }[]): Rewrap[] {
+  const was = new Map<string, string[]>();
+  for (const s of before) was.set(s.recipient, [...(was.get(s.recipient) ?? []), envelopeOf(s.enc)]);
+  const now = new Map<string, string[]>();
+  for (const s of after) now.set(s.recipient, [...(now.get(s.recipient) ?? []), envelopeOf(s.enc)]);
+  const out: Rewrap[] = [];
+  const seen = new Map<string, number>();
+  for (const s of after) {
+    const count = (seen.get(s.recipient) ?? 0) + 1;
+    seen.set(s.recipient, count);
+    if (out.some((r) => r.recipient === s.recipient)) continue;
+    const old = was.get(s.recipient);
+    if (old === undefined) {
+      if (count > 1) out.push({ recipient: s.recipient, how: "duplicate", enc: s.enc });
+      continue;
+    }
+    if (old.includes(envelopeOf(s.enc))) continue;
+    const keptAll = old.every((e) => (now.get(s.recipient) ?? []).includes(e));
+    out.push({ recipient: s.recipient, how: keptAll ? "added" : "replaced", enc: s.enc });
+  }
+  return out;
+}
+
+/** A recipient shortened for a message (`age1abcd…wxyz`). */
+const shortKey = (recipient: string): string => (recipient.length > 20 ? `${recipient.slice(0, 10)}…${recipient.slice(-6)}` : recipient);
+
+/** The 1-based line of a stanza in a file's text (its `recipient:` line, found through its envelope), else the recipients block's line. */
+function stanzaLine(side: Side, text: string | null | undefined, enc: string): number | undefined {
+  const lines = side.model?.lines;
+  if (lines === undefined) return undefined;
+  const body = enc.split("\n").map((l) => l.trim()).find((l) => l !== "" && !l.startsWith("-----"));
+  const at = typeof text === "string" && body !== undefined ? text.indexOf(body) : -1;
+  if (at !== -1) return lines.positionAt(Math.max(0, (text as string).lastIndexOf("recipient:", at))).line;
+  return side.model?.recipientsRange === undefined ? undefined : lines.positionAt(side.model.recipientsRange.start).line;
 }
 
 const diagnosticKey = (d: Diagnostic): string => `${d.rule}\u0000${d.file}\u0000${d.secret ?? ""}\u0000${d.message}`;
@@ -254,6 +343,27 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     summary.accessChanges += who.size;
 
     const envProblems: ReviewProblem[] = [];
+    // stanzas wrapped anew while the data key stayed the same: their labels account for nobody
+    const sameKey =
+      before.sops && after.sops && before.version !== undefined && after.version !== undefined
+        ? sameDataKeyProof(
+            { values: before.version.values, stanzas: before.stanzaList, mac: before.mac },
+            { values: after.version.values, stanzas: after.stanzaList, mac: after.mac },
+            whoIs,
+          )
+        : undefined;
+    const rewraps = sameKey === undefined ? [] : rewrapsOf(before.stanzaList, after.stanzaList);
+    // who this change gave a way in: a fix must never wrap a data key for them (rotate-key on this change would)
+    const introduced = [
+      ...members.gained.map((m) => m.name),
+      ...members.keyChanged.map((m) => m.name),
+      ...recipients.gained.map((r) => r.member ?? shortKey(r.recipient)),
+      ...rewraps.map((r) => `the stanza labelled ${whoIs(r.recipient) ?? shortKey(r.recipient)}`),
+    ].filter((x, i, all) => all.indexOf(x) === i);
+    const revert = `revert the change to ${file} (\`git checkout ${base.commit ?? "BASE"} -- ${file}\`)`;
+    const byMember =
+      `have an existing member of ${environment} run \`stellar-secrets rotate-key --env ${environment}\` on a branch without ` +
+      `what this change added (${introduced.join(", ")}): running it on this change would wrap the new data key for them too`;
     // a key that can no longer unwrap the data key still knows it unless the data key was rotated
     const storedAfter = [...(after.version?.values ?? new Map<string, string>())].filter(([n, v]) => v !== "" && after.encryptedNames.has(n));
     // a remaining recipient whose wrapped key is byte-for-byte the same proves the data key is the same, values or not
@@ -263,7 +373,10 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       for (const lost of recipients.lost) {
         const who = lost.member ?? lost.recipient;
         const unchanged = storedAfter.filter(([n, v]) => before.version?.values.get(n) === v).length;
-        const fix = `run \`stellar-secrets rotate-key --env ${environment}\`, then change the values ${who} could read`;
+        const fix =
+          introduced.length === 0
+            ? `run \`stellar-secrets rotate-key --env ${environment}\`, then change the values ${who} could read`
+            : `${revert}, then ${byMember}; then change the values ${who} could read`;
         const proof = keptStanza === undefined ? "" : ` (${whoIs(keptStanza[0]) ?? keptStanza[0]}'s wrapped data key is unchanged: the data key is the same)`;
         envProblems.push({
           kind: "unrotated-removal",
@@ -295,13 +408,32 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           line: after.model?.recipientsRange === undefined ? undefined : after.model.lines.positionAt(after.model.recipientsRange.start).line,
           message:
             `${who} can decrypt ${file} but is not a member of ${environment} in stellar.yaml: ` +
-            (baseMemberKeys.has(r) && recipientsBefore.has(r)
-              ? `they were removed from ${environment} but the file still opens for them; have an existing member re-key it without them (\`stellar-secrets rotate-key --env ${environment}\`), then rotate at their providers the values they could read`
-              : `this change gave that key access, and recipient labels prove nothing, so do not grant it on this change's word: revert the change to ${file} ` +
-                `(\`git checkout ${base.label} -- ${file}\`), or have an existing member of ${environment} re-key it from the base state (revert first, then \`stellar-secrets rotate-key --env ${environment}\`); ` +
-                `a new member is added in a change of its own, by an existing member, with \`stellar-secrets members add\``),
+            (baseMemberKeys.has(r) && recipientsBefore.has(r) && introduced.length === 0
+              ? `they were removed from ${environment} but the file still opens for them; have an existing member re-key it without them (\`stellar-secrets rotate-key --env ${environment}\`), then change at their providers the values they could read`
+              : `${recipientsBefore.has(r) ? "" : "this change gave that key access, and "}a recipient label proves nothing, so do not grant that key access on this change's word: ${revert}, ` +
+                `or ${byMember}; a new member is added in a change of its own, by an existing member, with \`stellar-secrets members add\``),
         });
       }
+    }
+    for (const rw of rewraps) {
+      const name = whoIs(rw.recipient);
+      const label = name === undefined ? rw.recipient : `${name} (${shortKey(rw.recipient)})`;
+      const what = {
+        replaced: `the age stanza labelled ${label} was wrapped anew`,
+        added: `a second age stanza labelled ${label} was added`,
+        duplicate: `the label ${label} is on more than one age stanza`,
+      }[rw.how];
+      envProblems.push({
+        kind: "rewrapped-without-rotation",
+        environment,
+        file,
+        line: stanzaLine(after, textAfter, rw.enc),
+        message:
+          `${what} in ${file}, but the data key was not rotated (${sameKey as string}): the label proves nothing (whoever has the data key can wrap it ` +
+          `for any key under any label), so someone other than ${name ?? "that key's owner"} may now be able to decrypt every value of ${environment}, ` +
+          `and every value set later; ${revert}, or have an existing member of ${environment} run \`stellar-secrets rotate-key --env ${environment}\` ` +
+          `on a branch without the added stanza`,
+      });
     }
     // plaintext: the file's own encryption problems (at their default severity, whatever stellar.yaml says)
     const baseFileDiagnostics = new Set((before.model?.diagnostics ?? []).map(diagnosticKey));
@@ -348,8 +480,37 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       });
     }
   }
-  const headDiagnostics = baseUsable ? head.checkWith(baseConfig.rules) : head.diagnostics;
-  const nonMemberFiles = new Set(problems.filter((p) => p.kind === "non-member-recipient").map((p) => p.file));
+  // narrowing the config files the checker reads is a weakening too: the head's files are then
+  // judged within the base's scope as well, so that what the change hides is still checked
+  let widened: WorkspaceIndex | undefined;
+  if (baseUsable && headConfig !== undefined && head.index !== undefined) {
+    const dropped = baseConfig.include.filter((p) => !headConfig.include.includes(p));
+    const excluded = headConfig.exclude.filter((p) => !baseConfig.exclude.includes(p));
+    if (dropped.length + excluded.length > 0) {
+      widened = head.loadWithin?.({ include: baseConfig.include, exclude: baseConfig.exclude });
+      const hidden = widened === undefined ? [] : [...widened.configFiles.keys()].filter((f) => !head.index?.configFiles.has(f)).sort();
+      const configText = head.readText("stellar.yaml");
+      const configLines = typeof configText === "string" ? configText.split("\n") : [];
+      const at = configLines.findIndex((l) => new RegExp(`^\\s+["']?${dropped.length > 0 ? "include" : "exclude"}["']?\\s*:`).test(l));
+      const what = [
+        ...dropped.map((p) => `config.include no longer has "${p}"`),
+        ...excluded.map((p) => `config.exclude adds "${p}"`),
+      ];
+      const shown = hidden.slice(0, 10).join(", ") + (hidden.length > 10 ? `, and ${hidden.length - 10} more` : "");
+      problems.push({
+        kind: "weakened-rule",
+        file: "stellar.yaml",
+        ...(at === -1 ? {} : { line: at + 1 }),
+        message:
+          `stellar.yaml narrows the config files the checker reads (${what.join("; ")}): ` +
+          (hidden.length === 0 ? "it hides no config file now, but may hide files added later" : `it now hides ${hidden.length === 1 ? "1 config file" : `${hidden.length} config files`} from the checks (${shown}), judged here all the same`) +
+          `; a change cannot lower the checks that review it; make that change on its own, reviewed separately`,
+      });
+    }
+  }
+  const headDiagnostics = baseUsable ? (widened !== undefined ? checkWorkspace(widened, { rules: baseConfig.rules }) : head.checkWith(baseConfig.rules)) : head.diagnostics;
+  // the checker's recipient-drift on a file already reported as a non-member or a re-wrap is the same finding
+  const nonMemberFiles = new Set(problems.filter((p) => p.kind === "non-member-recipient" || p.kind === "rewrapped-without-rotation").map((p) => p.file));
 
   // checker diagnostics at head: new ones, and those about a changed secret or file
   const baseCounts = new Map<string, number>();

@@ -9,7 +9,7 @@ import { join, relative, sep } from "node:path";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { GlobFilter } from "../globs.js";
-import { classifyPath, loadWorkspace, type WorkspaceFs } from "../load.js";
+import { classifyPath, loadWorkspace, type ConfigScope, type WorkspaceFs } from "../load.js";
 import { parseProjectConfig, PROJECT_FILE, type ProjectConfig } from "../project.js";
 import { sopsConfigCandidates } from "../sops-config.js";
 import type { WorkspaceIndex } from "../workspace.js";
@@ -31,6 +31,12 @@ export interface ReviewState {
    */
   checkWith(rules: ProjectConfig["rules"]): Diagnostic[];
   /**
+   * The state's workspace loaded again with the config files of `scope` read as well (e.g. the
+   * base's `config.include`/`exclude`, so that a change cannot hide a file by narrowing them).
+   * Undefined without an index; absent when the state cannot reload (a test's hand-made state).
+   */
+  loadWithin?(scope: ConfigScope): WorkspaceIndex | undefined;
+  /**
    * The text of a file (path relative to the project root): undefined when absent, null when
    * it is not valid UTF-8.
    */
@@ -51,6 +57,7 @@ export function stateOfIndex(
   commit: string | undefined,
   index: WorkspaceIndex | undefined,
   readText: (rel: string) => string | null | undefined,
+  reload?: (scope: ConfigScope) => WorkspaceIndex,
 ): ReviewState {
   return {
     label,
@@ -58,6 +65,7 @@ export function stateOfIndex(
     index,
     diagnostics: index === undefined ? [] : checkWorkspace(index),
     checkWith: (rules) => (index === undefined ? [] : checkWorkspace(index, { rules })),
+    ...(reload === undefined ? {} : { loadWithin: (scope: ConfigScope) => (index === undefined ? undefined : reload(scope)) }),
     readText,
   };
 }
@@ -70,8 +78,15 @@ export function stateOfIndex(
 export function stateFromFiles(label: string, commit: string | undefined, root: string, files: ReadonlyMap<string, string | null>): ReviewState {
   if (!files.has(PROJECT_FILE)) return emptyState(label, commit);
   const readText = (rel: string): string | null | undefined => files.get(rel);
-  const index = loadWorkspace(root, { fs: treeFs(root, new Set(files.keys()), readText), atRoot: true }).index;
-  return stateOfIndex(label, commit, index, readText);
+  const fs = treeFs(root, new Set(files.keys()), readText);
+  const index = loadWorkspace(root, { fs, atRoot: true }).index;
+  return stateOfIndex(label, commit, index, readText, (scope) => loadWorkspace(root, { fs, atRoot: true, alsoInclude: [scope] }).index);
+}
+
+/** How to read a commit's or the index's state. */
+export interface ReadStateOptions {
+  /** Further config scopes whose files are read too, for {@link ReviewState.loadWithin} (e.g. the base's). */
+  alsoRead?: readonly ConfigScope[];
 }
 
 /**
@@ -79,18 +94,18 @@ export function stateFromFiles(label: string, commit: string | undefined, root: 
  * then reads (in one batch) stellar.yaml and only the files the loader will read. `root` is the
  * absolute project root. Throws what `git` throws (e.g. when `ref` is not a commit).
  */
-export async function readCommitState(git: GitSource, root: string, ref: string, label: string): Promise<ReviewState> {
+export async function readCommitState(git: GitSource, root: string, ref: string, label: string, options: ReadStateOptions = {}): Promise<ReviewState> {
   const commit = await git.resolve(ref);
-  return readTreeState(git, root, await git.filesAt(commit), label, commit);
+  return readTreeState(git, root, await git.filesAt(commit), label, commit, options);
 }
 
 /** The staged state (git's index: what `git commit` would commit), read like a commit. */
-export async function readIndexState(git: GitSource & Required<Pick<GitSource, "filesInIndex">>, root: string, label: string): Promise<ReviewState> {
-  return readTreeState(git, root, await git.filesInIndex(), label, undefined);
+export async function readIndexState(git: GitSource & Required<Pick<GitSource, "filesInIndex">>, root: string, label: string, options: ReadStateOptions = {}): Promise<ReviewState> {
+  return readTreeState(git, root, await git.filesInIndex(), label, undefined, options);
 }
 
 /** A state from a listing of blobs (path relative to the project root → blob id). */
-async function readTreeState(git: GitSource, root: string, files: ReadonlyMap<string, string>, label: string, commit: string | undefined): Promise<ReviewState> {
+async function readTreeState(git: GitSource, root: string, files: ReadonlyMap<string, string>, label: string, commit: string | undefined, options: ReadStateOptions): Promise<ReviewState> {
   const projectBlob = files.get(PROJECT_FILE);
   if (projectBlob === undefined) return emptyState(label, commit);
   const projectText = (await git.readBlobs([projectBlob])).get(projectBlob);
@@ -98,8 +113,8 @@ async function readTreeState(git: GitSource, root: string, files: ReadonlyMap<st
   const parsed = typeof projectText === "string" ? parseProjectConfig(projectText, join(root, PROJECT_FILE)).config : undefined;
   const wanted = new Set<string>([projectBlob]);
   if (parsed !== undefined) {
-    const filter = new GlobFilter(parsed.include, parsed.exclude);
-    for (const [rel, id] of files) if (classifyPath(parsed, rel, filter).role !== "ignored") wanted.add(id);
+    const filters = [new GlobFilter(parsed.include, parsed.exclude), ...(options.alsoRead ?? []).map((s) => new GlobFilter(s.include, s.exclude))];
+    for (const [rel, id] of files) if (filters.some((filter) => classifyPath(parsed, rel, filter).role !== "ignored")) wanted.add(id);
     for (const rel of sopsConfigCandidates(parsed.secretsDir)) {
       const id = files.get(rel);
       if (id !== undefined) wanted.add(id);
@@ -110,8 +125,9 @@ async function readTreeState(git: GitSource, root: string, files: ReadonlyMap<st
     const id = files.get(rel);
     return id === undefined ? undefined : blobs.get(id);
   };
-  const index = loadWorkspace(root, { fs: treeFs(root, new Set(files.keys()), readText), atRoot: true }).index;
-  return stateOfIndex(label, commit, index, readText);
+  const fs = treeFs(root, new Set(files.keys()), readText);
+  const index = loadWorkspace(root, { fs, atRoot: true }).index;
+  return stateOfIndex(label, commit, index, readText, (scope) => loadWorkspace(root, { fs, atRoot: true, alsoInclude: [scope] }).index);
 }
 
 /**

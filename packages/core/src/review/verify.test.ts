@@ -1,0 +1,107 @@
+/**
+ * Keyed verification (`review --verify`) on real encrypted files made in memory: each name's
+ * status told exactly, a real rotation told from a re-wrap, and the problems a verification adds.
+ * Keys are made in memory for the test only.
+ */
+import { describe, expect, it } from "vitest";
+import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey, wrapDataKey } from "@stellar-secrets/sops";
+import { buildReview } from "./model.js";
+import { stateFromFiles } from "./state.js";
+import { compareDecrypted, withVerification, type DecryptedVersion } from "./verify.js";
+
+const PROD = "secrets/production.enc.yaml";
+
+async function version(text: string, identity: string): Promise<DecryptedVersion> {
+  const d = await decryptSecrets(text, [identity]);
+  return { values: d.values, stored: new Map(d.file.entries.map((e) => [e.name, e.raw])), dataKey: d.dataKey, stanzas: d.file.metadata.age };
+}
+
+async function setup(): Promise<{ alice: { identity: string; recipient: string }; base: string }> {
+  const alice = await generateIdentity();
+  const values = new Map([
+    ["hubspot_api_token", "h1"],
+    ["slack_bot_token", "k1"],
+    ["stripe_api_key", "s1"],
+  ]);
+  return { alice, base: await encryptSecrets(values, { recipients: [alice.recipient] }) };
+}
+
+describe("compareDecrypted", () => {
+  it("tells changed, unchanged, added and removed names of a set", async () => {
+    const { alice, base } = await setup();
+    const prev = await decryptSecrets(base, [alice.identity]);
+    const next = new Map([...prev.values, ["hubspot_api_token", "h2"], ["zendesk", "z1"]]);
+    next.delete("slack_bot_token");
+    const head = await reencryptSecrets(prev, next);
+    const v = compareDecrypted("production", PROD, await version(base, alice.identity), await version(head, alice.identity));
+    expect(v).toMatchObject({ verified: true, dataKeyRotated: false, rewraps: [] });
+    expect(v.verified && v.secrets).toEqual([
+      { name: "hubspot_api_token", status: "changed" },
+      { name: "slack_bot_token", status: "removed" },
+      { name: "stripe_api_key", status: "unchanged" },
+      { name: "zendesk", status: "added" },
+    ]);
+  });
+
+  it("tells a rotation (values re-encrypted only) from a whole file replaced with chosen values", async () => {
+    const { alice, base } = await setup();
+    const prev = await decryptSecrets(base, [alice.identity]);
+    const rotated = compareDecrypted("production", PROD, await version(base, alice.identity), await version(await rotateDataKey(prev), alice.identity));
+    expect(rotated.verified && rotated.dataKeyRotated).toBe(true);
+    expect(rotated.verified && rotated.secrets.map((s) => s.status)).toEqual(["re-encrypted", "re-encrypted", "re-encrypted"]);
+
+    // anyone with the public keys can write a whole new file: keyless it looks like a rotation
+    const replaced = await encryptSecrets(new Map([...prev.values].map(([n]) => [n, `chosen-${n}`])), { recipients: [alice.recipient] });
+    const v = compareDecrypted("production", PROD, await version(base, alice.identity), await version(replaced, alice.identity));
+    expect(v.verified && v.secrets.map((s) => s.status)).toEqual(["changed", "changed", "changed"]);
+    expect(JSON.stringify(v)).not.toContain("chosen-");
+    expect(JSON.stringify(v)).not.toContain("s1");
+  });
+});
+
+describe("withVerification", () => {
+  const config = (recipient: string): string => `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${recipient}\n`;
+
+  it("proves with the key a re-wrap the keyless review could not: one value changed and the stanza wrapped anew", async () => {
+    const alice = await generateIdentity();
+    const mallory = await generateIdentity();
+    const base = await encryptSecrets(new Map([["stripe_api_key", "s1"]]), { recipients: [alice.recipient] });
+    const prev = await decryptSecrets(base, [alice.identity]);
+    // the one value changed (same data key), and alice's stanza replaced by one for mallory and alice
+    const changed = await reencryptSecrets(prev, new Map([["stripe_api_key", "s2"]]));
+    const start = changed.indexOf("        - recipient:");
+    const end = changed.indexOf("-----END AGE ENCRYPTED FILE-----\n") + "-----END AGE ENCRYPTED FILE-----\n".length;
+    const stanza = (r: string, enc: string): string => `        - recipient: ${r}\n          enc: |\n${enc.trimEnd().split("\n").map((l) => `            ${l}`).join("\n")}\n`;
+    const head =
+      changed.slice(0, start) +
+      stanza(alice.recipient, await wrapDataKey(prev.dataKey, alice.recipient)) +
+      stanza(alice.recipient, await wrapDataKey(prev.dataKey, mallory.recipient)) +
+      changed.slice(end);
+    const files = (text: string) => new Map([["stellar.yaml", config(alice.recipient)], [PROD, text]]);
+    const report = buildReview(stateFromFiles("a", undefined, "/r", files(base)), stateFromFiles("b", undefined, "/r", files(head)));
+    // keyless: the one value changed and every stanza is new, so a rotation cannot be ruled out
+    expect(report.environments[0]).toMatchObject({ dataKeyRotated: true, rotationUncertain: true });
+    expect(report.problems.map((p) => p.kind)).not.toContain("rewrapped-without-rotation");
+
+    const v = compareDecrypted("production", PROD, await version(base, alice.identity), await version(head, alice.identity));
+    expect(v).toMatchObject({ verified: true, dataKeyRotated: false, rewraps: [{ recipient: alice.recipient, how: "replaced" }] });
+    const verified = withVerification(report, [v]);
+    expect(verified.problems.map((p) => p.kind)).toContain("rewrapped-without-rotation");
+    expect(verified.environments[0]?.problems.map((p) => p.kind)).toContain("rewrapped-without-rotation");
+    expect(verified.clean).toBe(false);
+    expect(verified.summary.problems).toBe(verified.problems.length);
+    expect(verified.verification).toEqual([v]);
+  });
+
+  it("makes a head that fails its MAC a problem, and a missing key only a note", async () => {
+    const { alice, base } = await setup();
+    const files = new Map([["stellar.yaml", config(alice.recipient)], [PROD, base]]);
+    const report = buildReview(stateFromFiles("a", undefined, "/r", new Map()), stateFromFiles("b", undefined, "/r", files));
+    const tampered = withVerification(report, [{ environment: "production", file: PROD, verified: false, reason: "the head version: MAC_MISMATCH", code: "MAC_MISMATCH", tampered: true }]);
+    expect(tampered.problems.map((p) => `${p.kind} ${p.file}`)).toEqual(["tampered secrets/production.enc.yaml"]);
+    expect(tampered.clean).toBe(false);
+    const noKey = withVerification(report, [{ environment: "production", file: PROD, verified: false, reason: "none of your keys opens the head version", code: "NO_MATCHING_IDENTITY", tampered: false }]);
+    expect(noKey.problems).toEqual(report.problems);
+    expect(noKey.clean).toBe(report.clean);
+  });
+});

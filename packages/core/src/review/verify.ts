@@ -1,0 +1,116 @@
+/**
+ * Keyed verification of a review (`review --verify`): with the data keys of both versions of an
+ * environment file (decrypted, and their MACs verified, by the caller), what happened to each
+ * name exactly — changed, unchanged, or re-encrypted only (same plaintext, new ciphertext) — and
+ * whether the data key really rotated. Pure: decrypted versions in, data out. The plaintexts are
+ * only compared, never copied into the result.
+ */
+import { timingSafeEqual } from "node:crypto";
+import { rewrapsOf, type Rewrap, type ReviewProblem, type ReviewReport } from "./model.js";
+
+/** One version of an environment file, decrypted and verified with a key (keep in memory only). */
+export interface DecryptedVersion {
+  /** name → plaintext. */
+  values: ReadonlyMap<string, string>;
+  /** name → stored value (the ENC string, or "" for an empty value). */
+  stored: ReadonlyMap<string, string>;
+  /** The 32-byte data key. */
+  dataKey: Uint8Array;
+  /** The age stanzas, in file order. */
+  stanzas: readonly { recipient: string; enc: string }[];
+}
+
+/** What happened to one name, told with a key. */
+export type VerifiedStatus = "added" | "removed" | "changed" | "unchanged" | "re-encrypted";
+
+/** The keyed result for one environment: verified, or why not. Never holds a value. */
+export type EnvironmentVerification =
+  | {
+      environment: string;
+      file: string;
+      verified: true;
+      /** True when the data key of the head differs from the base's (false for a new file). */
+      dataKeyRotated: boolean;
+      /** Every name of either version, sorted: `re-encrypted` means the same plaintext under a new encrypted string. */
+      secrets: { name: string; status: VerifiedStatus }[];
+      /** Stanzas wrapped anew while the data key stayed the same (see {@link rewrapsOf}). */
+      rewraps: Rewrap[];
+    }
+  | {
+      environment: string;
+      file: string;
+      verified: false;
+      /** Why: no key opens a version, or a version failed its MAC or a value's tag (`tampered`). */
+      reason: string;
+      /** The error code behind the reason (e.g. `NO_MATCHING_IDENTITY`, `MAC_MISMATCH`, `TAMPERED`). */
+      code?: string;
+      /** True when the head failed its MAC or a value's tag: a problem, not a missing key. */
+      tampered: boolean;
+    };
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Compares two decrypted versions (`before` undefined: the file is new) of one environment:
+ * every name's status, whether the data key rotated, and — when it did not — the stanzas wrapped
+ * anew. A value whose stored string is the same is unchanged; whose plaintext is the same but
+ * stored string differs is re-encrypted only; otherwise changed.
+ */
+export function compareDecrypted(environment: string, file: string, before: DecryptedVersion | undefined, after: DecryptedVersion): EnvironmentVerification {
+  const names = [...new Set([...(before?.values.keys() ?? []), ...after.values.keys()])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const secrets = names.map((name): { name: string; status: VerifiedStatus } => {
+    const was = before?.values.get(name);
+    const now = after.values.get(name);
+    if (was === undefined) return { name, status: "added" };
+    if (now === undefined) return { name, status: "removed" };
+    if (was !== now) return { name, status: "changed" };
+    return { name, status: before?.stored.get(name) === after.stored.get(name) ? "unchanged" : "re-encrypted" };
+  });
+  const dataKeyRotated = before !== undefined && !sameBytes(before.dataKey, after.dataKey);
+  const rewraps = before === undefined || dataKeyRotated ? [] : rewrapsOf(before.stanzas, after.stanzas);
+  return { environment, file, verified: true, dataKeyRotated, secrets, rewraps };
+}
+
+/**
+ * The report with its keyed verification: `verification` set, and problems added for a head
+ * that failed its MAC or a value's tag (`tampered`), and for stanzas wrapped anew under the same
+ * data key that the keyless review could not prove (kind `rewrapped-without-rotation`).
+ * `clean` and `summary.problems` follow.
+ */
+export function withVerification(report: ReviewReport, verification: readonly EnvironmentVerification[]): ReviewReport {
+  const added: ReviewProblem[] = [];
+  for (const v of verification) {
+    if (!v.verified) {
+      if (v.tampered) {
+        added.push({
+          kind: "tampered",
+          environment: v.environment,
+          file: v.file,
+          message: `${v.file} does not verify with your key (${v.reason}): a value or the MAC was changed outside sops/stellar-secrets; revert the change to ${v.file}, then have a member make it again with stellar-secrets`,
+        });
+      }
+      continue;
+    }
+    const keyless = report.problems.some((p) => p.kind === "rewrapped-without-rotation" && p.environment === v.environment);
+    if (keyless) continue;
+    for (const rw of v.rewraps) {
+      added.push({
+        kind: "rewrapped-without-rotation",
+        environment: v.environment,
+        file: v.file,
+        message:
+          `the age stanza labelled ${rw.recipient} in ${v.file} was wrapped anew, but the data key was not rotated (verified with your key): the label proves nothing, ` +
+          `so someone else may now be able to decrypt every value of ${v.environment}; revert the change to ${v.file}, or have an existing member of ${v.environment} ` +
+          `run \`stellar-secrets rotate-key --env ${v.environment}\` on a branch without the added stanza`,
+      });
+    }
+  }
+  const environments = report.environments.map((e) => {
+    const mine = added.filter((p) => p.environment === e.environment);
+    return mine.length === 0 ? e : { ...e, problems: [...e.problems, ...mine] };
+  });
+  const problems = [...report.problems, ...added];
+  return { ...report, environments, problems, summary: { ...report.summary, problems: problems.length }, clean: problems.length === 0, verification: [...verification] };
+}
