@@ -157,8 +157,8 @@ describe("git merge through the driver", () => {
     expect(r.stdout + fresh.stdout + ours.stdout).not.toContain("sk_live_");
     expect((await readBoth(s, alice)).stripe_api_key).toBe("sk_live_FEATURE");
     expect((await readBoth(s, alice)).zendesk_api_token).toBe("zd_FEATURE");
-    s.git(["add", PROD]);
-    s.git(["commit", "-q", "--no-edit"]);
+    s.commit("merge feature (by hand)");
+    expect(s.git(["rev-list", "--parents", "-n", "1", "HEAD"]).trim().split(" ")).toHaveLength(3);
     expect(s.git(["log", "-1", "--format=%P"]).trim().split(" ")).toHaveLength(2);
   });
 
@@ -304,5 +304,34 @@ describe("stale-mac in check", () => {
     expect(stale[0]).toMatchObject({ file: PROD, severity: "error" });
     expect(existsSync(join(s.repo, PROD))).toBe(true);
     expect(readFileSync(join(s.repo, PROD), "utf8")).not.toBe(head);
+  });
+
+  it("review catches a hand-merged merge commit against the parent whose mac it kept (stale-mac, exit 1)", async () => {
+    const { s } = await project();
+    const fork = s.git(["rev-parse", "HEAD"]).trim();
+    // no merge driver: git conflicts on the file, as without `git setup`
+    s.git(["config", "--local", "--remove-section", "merge.stellar"]);
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set(s, "zendesk_api_token", "zd_ONE");
+    s.commit("feature: zendesk");
+    const theirs = s.read(PROD);
+    s.git(["checkout", "-q", "main"]);
+    await set(s, "slack_bot_token", "xoxb_TWO");
+    s.commit("main: slack");
+    const ours = s.read(PROD);
+    const merged = tryGit(s, ["merge", "-q", "--no-edit", "feature"]);
+    expect(merged.ok, merged.out).toBe(false);
+    expect(s.git(["status", "--porcelain"]), merged.out).toContain("UU");
+    // the "obvious" resolution: ours plus their new value line, ours' mac
+    const added = theirs.split("\n").find((l) => l.startsWith("zendesk_api_token:"))!;
+    writeFileSync(join(s.repo, PROD), ours.replace("sops:\n", `${added}\nsops:\n`));
+    s.commit("merge feature (by hand)");
+    expect(s.git(["rev-list", "--parents", "-n", "1", "HEAD"]).trim().split(" ")).toHaveLength(3);
+    // against the fork point alone the mac differs (main changed it): only the merge parents show the hand merge
+    const r = await s.run(["review", `${fork}..HEAD`, "--json"]);
+    expect(r.code, r.stdout).toBe(1);
+    const stale = JSON.parse(r.stdout).diagnostics.filter((d: { rule: string }) => d.rule === "stale-mac");
+    expect(stale).toHaveLength(1);
+    expect(stale[0]).toMatchObject({ file: PROD, severity: "error", new: true });
   });
 });

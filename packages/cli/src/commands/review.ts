@@ -150,7 +150,14 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   // a moved file keeps its diagnostics: match them through git's rename detection
   const renamed = base.commit === undefined ? new Map<string, string>() : await repo.renames(base.commit, head.commit);
-  let report = buildReview(base, head, renamed);
+  // a merge commit at head: its files are also compared with each parent's (a hand merge keeps one side's mac)
+  const parents = head.commit === undefined ? [] : (await repo.run(["rev-list", "--parents", "-n", "1", head.commit])).trim().split(/\s+/).slice(1);
+  const envPaths = [...head.index.environmentFiles.values()].map((f) => f.path);
+  const committedAlso = parents.length < 2 ? [] : await Promise.all(parents.map(async (p) => {
+    const texts = await repo.showMany(p, envPaths);
+    return (rel: string) => texts.get(rel);
+  }));
+  let report = buildReview(base, head, renamed, { committedAlso });
   if (ids !== undefined) report = withVerification(report, await verifyEnvironments(report, base, head, renamed, ids));
   const render = {
     text: renderReviewText,

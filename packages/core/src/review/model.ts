@@ -250,7 +250,17 @@ const diagnosticKey = (d: Diagnostic): string => `${d.rule}\u0000${d.file}\u0000
  * Compares `base` with `head`. `renamed` maps a head path to the base path it was moved from
  * (git's rename detection), so that a diagnostic of a moved file is not counted as new.
  */
-export function buildReview(base: ReviewState, head: ReviewState, renamed: ReadonlyMap<string, string> = new Map()): ReviewReport {
+/** Options of {@link buildReview}. */
+export interface BuildReviewOptions {
+  /**
+   * More committed versions the head's environment files are compared with for `stale-mac`
+   * (besides the base): e.g. each parent of a merge commit at head, so a hand-merged file is caught
+   * against the side whose `mac` it kept. Each reader gives a file's text (project-relative path).
+   */
+  committedAlso?: readonly ((rel: string) => string | null | undefined)[];
+}
+
+export function buildReview(base: ReviewState, head: ReviewState, renamed: ReadonlyMap<string, string> = new Map(), options: BuildReviewOptions = {}): ReviewReport {
   const baseConfig = base.index?.project;
   const headConfig = head.index?.project;
   const whoIs = (recipient: string): string | undefined => {
@@ -508,7 +518,15 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       });
     }
   }
-  const headDiagnostics = baseUsable ? (widened !== undefined ? checkWorkspace(widened, { rules: baseConfig.rules }) : head.checkWith(baseConfig.rules)) : head.diagnostics;
+  // stale-mac: the head's environment files against the base's version (under its old name when moved) and the other committed versions given
+  const readers = [(rel: string) => base.readText(renamed.get(rel) ?? rel), ...(options.committedAlso ?? [])];
+  const committed = (rel: string): string[] | undefined => {
+    const texts = readers.map((read) => read(rel)).filter((t): t is string => typeof t === "string");
+    return texts.length === 0 ? undefined : texts;
+  };
+  const headIndex = widened ?? head.index;
+  const headDiagnostics =
+    headIndex === undefined ? head.diagnostics : checkWorkspace(headIndex, { ...(baseUsable ? { rules: baseConfig.rules } : {}), committed });
   // the checker's recipient-drift on a file already reported as a non-member or a re-wrap is the same finding
   const nonMemberFiles = new Set(problems.filter((p) => p.kind === "non-member-recipient" || p.kind === "rewrapped-without-rotation").map((p) => p.file));
 
