@@ -1,17 +1,21 @@
 /**
  * The server is an adapter over core's checker: for a repository that breaks every rule, the
- * diagnostics it publishes are exactly core's (`checkWorkspace`), rule by rule and range by range.
+ * diagnostics it publishes are exactly core's (`checkWorkspace`), rule by rule and range by range
+ * (`rotation-overdue` too: the repository is a git repository with a commit dated in the past, and
+ * the expected diagnostics get the same git-backed history as `check`).
  */
 import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LspClient, makeProject, repo, sops, type TestProject } from "./lsp-harness.js";
+import { commitAll, LspClient, makeProject, repo, sops, type TestProject } from "./lsp-harness.js";
 
 const lsRequire = createRequire(join(repo, "packages/language-server/package.json"));
 type Core = typeof import("../packages/core/src/index.js");
 const core: Core = await import(pathToFileURL(lsRequire.resolve("@stellar-secrets/core")).href);
+type Git = typeof import("../packages/git/src/index.js");
+const git: Git = await import(pathToFileURL(lsRequire.resolve("@stellar-secrets/git")).href);
 
 describe("every checker rule through the language server", () => {
   let org: TestProject;
@@ -40,7 +44,7 @@ describe("every checker rule through the language server", () => {
         ].join("\n"),
         "actions/two.yaml": "kind: action\nname: staging_only\nmethod: GET\npath: /y\nenvironments: [staging]\nheaders:\n  - { name: K, type: secret, secret: api_key }\n",
         "secrets/notes.yaml": "just: plain text\n",
-        "secrets/catalog.yaml": "secrets:\n  stripe_api_keys:\n    owner: payments\n",
+        "secrets/catalog.yaml": "secrets:\n  stripe_api_keys:\n    owner: payments\n  api_key:\n    rotate_every: 30d\n",
       },
     });
     // production encrypted to someone who is not a member: recipient drift; an undeclared environment's file
@@ -52,6 +56,8 @@ describe("every checker rule through the language server", () => {
     writeFileSync(org.path("secrets/qa.enc.yaml"), qa.replace(/^stripe_webhook_secret: .*$/m, `stripe_webhook_secret: ${copied}`));
     // .sops.yaml: plain sops users would also encrypt staging for mallory
     writeFileSync(org.path(".sops.yaml"), `creation_rules:\n  - path_regex: staging\\.enc\\.yaml$\n    age: ${org.recipient},${mallory.recipient}\n`);
+    // api_key (rotate_every 30d) was last set in a commit of 2020: rotation-overdue
+    commitAll(org.dir, "the secrets repository", "2020-01-02T12:00:00Z");
     client = await LspClient.start({ folders: [org.dir] });
   });
   afterAll(async () => {
@@ -60,10 +66,12 @@ describe("every checker rule through the language server", () => {
   });
 
   it("publishes exactly core's diagnostics, at core's ranges, for every rule", async () => {
-    const expected = core.checkWorkspace(core.loadWorkspace(org.dir).index);
+    const { index } = core.loadWorkspace(org.dir);
+    const history = await git.readValueHistory(index, process.env);
+    expect(history, "a git-backed history, as check reads it").toBeDefined();
+    const expected = core.checkWorkspace(index, { history });
     const rules = new Set(expected.map((d) => d.rule));
-    // rotation-overdue needs a value history injected into the checker, which the server does not pass (off there)
-    for (const r of core.RULES) if (r.id !== "rotation-overdue") expect(rules, `fixture covers ${r.id}`).toContain(r.id);
+    for (const r of core.RULES) expect(rules, `fixture covers ${r.id}`).toContain(r.id);
     const files = [...new Set(expected.map((d) => d.file))];
     for (const f of files) {
       const uri = pathToFileURL(join(org.dir, f)).href;
@@ -83,7 +91,7 @@ describe("every checker rule through the language server", () => {
       );
     }
     // and nothing for files core is silent about
-    const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)]));
+    const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (n === ".git" ? [] : statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)]));
     for (const p of walk(org.dir)) {
       if (!files.includes(relative(org.dir, p))) expect(client.diagnosticsOf(pathToFileURL(p).href)).toEqual([]);
     }

@@ -22,7 +22,9 @@ import {
   parseConfigFile,
   parseEnvironmentFile,
   readEnvironmentFile,
+  rotationTrackedFiles,
   type FileRole,
+  type ValueHistory,
   type WorkspaceFs,
   WorkspaceIndex,
   type CatalogEntry,
@@ -34,6 +36,7 @@ import {
   type ProjectConfig,
   type SecretReference as CoreReference,
 } from "@stellar-secrets/core";
+import { readValueHistory } from "@stellar-secrets/git";
 import type { Position } from "vscode-languageserver";
 import type { ObjectDefinition, ObjectReference, ProjectModel, SecretKey, SecretReference, Target } from "./model.js";
 import { toLspRange, toOffset } from "./ranges.js";
@@ -58,6 +61,8 @@ class CoreModel implements ProjectModel {
   /** Diagnostics by absolute path, from the last check. */
   private byFile = new Map<string, Diagnostic[]>();
   private keys = new Map<string, string>(); // abs path -> serialized diagnostics, to find what changed
+  /** Where values were last set (git), for `rotation-overdue`; undefined: the rule is off. */
+  history: ValueHistory | undefined;
 
   constructor(
     configPath: string,
@@ -117,7 +122,7 @@ class CoreModel implements ProjectModel {
 
   /** Runs core's checker and returns the absolute paths whose diagnostics changed. */
   private recheck(): Set<string> {
-    const all = checkWorkspace(this.index);
+    const all = checkWorkspace(this.index, this.history === undefined ? {} : { history: this.history });
     const next = new Map<string, Diagnostic[]>();
     for (const d of all) {
       const p = this.abs(d.file);
@@ -136,6 +141,23 @@ class CoreModel implements ProjectModel {
     this.byFile = next;
     this.keys = nextKeys;
     return changed;
+  }
+
+  historyKey(): string {
+    return rotationTrackedFiles(this.index)
+      .map((f) => `${f.environment}\u0000${f.path}`)
+      .join("\n");
+  }
+
+  readHistory(): Promise<ValueHistory | undefined> {
+    // the same git-backed history `stellar-secrets check` reads (uncommitted changes: the saved files)
+    return readValueHistory(this.index, process.env);
+  }
+
+  setHistory(history: ValueHistory | undefined): Set<string> {
+    if (history === undefined && this.history === undefined) return new Set();
+    this.history = history;
+    return this.recheck();
   }
 
   files(): Iterable<string> {

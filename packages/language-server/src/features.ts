@@ -22,6 +22,7 @@ import { cursorContext } from "./cursor.js";
 import type { Place, ProjectModel, Target } from "./model.js";
 import { toLspRange, toOffset, type DiagnosticData } from "./ranges.js";
 import { headerFields, kindFields } from "./schema-fields.js";
+import { rotationHover } from "./rotation-hover.js";
 import { pathToUri, toProjectPath } from "./uris.js";
 import { Commands } from "./protocol.js";
 
@@ -107,7 +108,7 @@ function secretHover(model: ProjectModel, name: string): string {
   else out.push(`Value set in: ${set.join(", ") || "none"}` + (missing.length > 0 ? `  \nMissing in: ${missing.join(", ")}` : ""));
   if (entry?.description) out.push(entry.description);
   if (entry?.owner) out.push(`Owner: ${entry.owner}`);
-  if (entry?.rotate_every) out.push(`Rotate every ${entry.rotate_every}`);
+  if (entry?.rotate_every) out.push(rotationHover(model, name, entry.rotate_every));
   out.push(`${refs.length} reference${refs.length === 1 ? "" : "s"}`);
   return out.join("\n\n");
 }

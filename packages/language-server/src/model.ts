@@ -4,7 +4,7 @@
  * actions) only see this interface, with absolute paths and LSP ranges (converted once from
  * core's offsets by `ranges.ts`).
  */
-import type { CatalogEntry, CompletionCandidate, CompletionContext, Diagnostic, ProjectConfig } from "@stellar-secrets/core";
+import type { CatalogEntry, CompletionCandidate, CompletionContext, Diagnostic, ProjectConfig, ValueHistory } from "@stellar-secrets/core";
 import type { Position, Range } from "vscode-languageserver";
 
 /** A place in a file: its absolute path and the LSP range (0-based) of the name. */
@@ -103,6 +103,18 @@ export interface ProjectModel {
   complete(text: string, offset: number): { context: CompletionContext; candidates: CompletionCandidate[] } | undefined;
   /** What is at an LSP position of a file (as the index has it: the open buffer, else the disk). */
   targetAt(path: string, position: Position): Target | undefined;
+  /**
+   * What the value history `rotation-overdue` needs depends on: the environment files of the
+   * secrets with a catalog `rotate_every` ("" when none, or the rule is off: no history is read).
+   * Cheap; a change means the history must be read again.
+   */
+  historyKey(): string;
+  /** Reads the git-backed value history (runs git; undefined when not needed, not in a git repository with commits, or git fails). Never throws. */
+  readHistory(): Promise<ValueHistory | undefined>;
+  /** Sets the value history the checker uses (undefined: `rotation-overdue` is off) and re-checks; returns the paths whose diagnostics changed. */
+  setHistory(history: ValueHistory | undefined): Set<string>;
+  /** The value history the checker uses now (undefined until one is read, or when none is needed). */
+  readonly history: ValueHistory | undefined;
   /** Secret references and object definitions of one file, for document symbols. */
   symbols(path: string): { definitions: ObjectDefinition[]; references: SecretReference[]; keys: SecretKey[] };
 }

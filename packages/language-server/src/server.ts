@@ -3,7 +3,8 @@
  * its own module over the shared {@link ServerState}: `diagnostics.ts` (push and pull),
  * `buffers.ts` (open documents), `watched-files.ts` (disk changes), `projects.ts` (finding and
  * reloading projects), `settings.ts`, `language-features.ts` (completion, hover, navigation,
- * code actions, rename refusal) and `requests.ts` (the custom requests of `protocol.ts`).
+ * code actions, rename refusal), `requests.ts` (the custom requests of `protocol.ts`) and
+ * `value-history.ts` (the git history `rotation-overdue` needs, read in the background).
  */
 import { TextDocumentSyncKind, type Connection, type InitializeResult } from "vscode-languageserver/node";
 import { Buffers } from "./buffers.js";
@@ -13,6 +14,7 @@ import { ProjectLoader } from "./projects.js";
 import { notifyIndexChanged, registerCustomRequests } from "./requests.js";
 import { registerSettings, SettingsStore, type Settings } from "./settings.js";
 import { ServerState } from "./state.js";
+import { ValueHistories } from "./value-history.js";
 import { WatchedFiles } from "./watched-files.js";
 import type { ModelFactory } from "./workspace.js";
 
@@ -27,7 +29,7 @@ export interface ServerOptions {
 /** A server whose handlers are registered on a connection. */
 export interface Server {
   readonly state: ServerState;
-  /** Cancels the server's timers (debounced checks and reloads); the connection is the caller's. */
+  /** Cancels the server's timers (debounced checks, reloads and history reads); the connection is the caller's. */
   dispose(): void;
 }
 
@@ -39,8 +41,11 @@ export function createServer(connection: Connection, options: ServerOptions): Se
   // After every index change: the diagnostics first, then stellarSecrets/indexChanged.
   state.onIndexChanged((paths) => diagnostics.changed(paths));
   state.onIndexChanged((_paths, roots) => notifyIndexChanged(state, roots));
+  // A project (re)loaded or whose rotate_every changed: read its git history in the background.
+  const histories = new ValueHistories(state);
+  state.onIndexChanged((_paths, roots) => histories.indexChanged(roots));
   const projects = new ProjectLoader(state, settings, () => diagnostics.publishAll());
-  const watchedFiles = new WatchedFiles(state, projects);
+  const watchedFiles = new WatchedFiles(state, projects, (paths) => histories.diskChanged(paths));
   const buffers = new Buffers(state, diagnostics, projects);
 
   connection.onInitialize((params): InitializeResult => {
@@ -74,7 +79,13 @@ export function createServer(connection: Connection, options: ServerOptions): Se
   buffers.register();
   diagnostics.register();
   registerLanguageFeatures(state);
-  return { state, dispose: () => buffers.dispose() };
+  return {
+    state,
+    dispose: () => {
+      buffers.dispose();
+      histories.dispose();
+    },
+  };
 }
 
 /** Starts serving on `connection` (already created for stdio, IPC or a socket). */

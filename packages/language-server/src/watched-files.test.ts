@@ -32,9 +32,12 @@ describe("watched files", () => {
   const changed = (uri: string, type: FileChangeType) => server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri, type }] });
   const indexChanges = () => server.notifications.filter((n) => n.method === IndexChangedNotification.method).length;
 
-  it("asks the client to watch the files it reads and deletions of anything", () => {
+  it("asks the client to watch the files it reads, deletions of anything, and git's HEAD and branches", () => {
     expect(server.registrations.map((r) => [r.method, r.registerOptions])).toEqual([
-      ["workspace/didChangeWatchedFiles", { watchers: [{ globPattern: "**/*.{yaml,yml,json}" }, { globPattern: "**/*", kind: 4 }] }],
+      [
+        "workspace/didChangeWatchedFiles",
+        { watchers: [{ globPattern: "**/*.{yaml,yml,json}" }, { globPattern: "**/*", kind: 4 }, { globPattern: "**/.git/HEAD" }, { globPattern: "**/.git/refs/heads/**" }] },
+      ],
     ]);
   });
 

@@ -2,7 +2,8 @@
  * Files changed on disk (`workspace/didChangeWatchedFiles`, and the client's own
  * `stellarSecrets/filesChanged`): re-read them into the index, drop every indexed file under a
  * deleted folder, reload the project of a changed stellar.yaml. An open buffer wins over the
- * disk until it is closed.
+ * disk until it is closed. Changes of git's HEAD and branches are watched too, and passed on with
+ * the rest to whoever follows disk changes (the value histories of `value-history.ts`).
  */
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
@@ -10,6 +11,7 @@ import { DidChangeWatchedFilesNotification, FileChangeType, WatchKind } from "vs
 import type { ProjectLoader } from "./projects.js";
 import type { ServerState } from "./state.js";
 import { uriToPath } from "./uris.js";
+import { GIT_WATCHERS } from "./value-history.js";
 
 /** One changed file. */
 export interface FileChange {
@@ -22,14 +24,16 @@ export class WatchedFiles {
   constructor(
     private readonly state: ServerState,
     private readonly projects: ProjectLoader,
+    /** Called with every changed path (after the index took them in), e.g. to read a value history again. */
+    private readonly diskChanged: (paths: string[]) => void = () => {},
   ) {}
 
-  /** Asks the client to watch the files the index reads, plus deletions of anything (when it supports dynamic registration). */
+  /** Asks the client to watch the files the index reads, git's HEAD and branches, plus deletions of anything (when it supports dynamic registration). */
   async registerWatchers(): Promise<void> {
     if (!this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) return;
     await this.state.connection.client.register(DidChangeWatchedFilesNotification.type, {
-      // files we read, plus deletions of anything (a deleted folder arrives as the folder only)
-      watchers: [{ globPattern: "**/*.{yaml,yml,json}" }, { globPattern: "**/*", kind: WatchKind.Delete }],
+      // files we read, plus deletions of anything (a deleted folder arrives as the folder only), plus git's HEAD and branches
+      watchers: [{ globPattern: "**/*.{yaml,yml,json}" }, { globPattern: "**/*", kind: WatchKind.Delete }, ...GIT_WATCHERS.map((globPattern) => ({ globPattern }))],
     });
   }
 
@@ -75,5 +79,6 @@ export class WatchedFiles {
     }
     for (const c of reload) await this.projects.reloadProject(c);
     if (affected.size > 0 || roots.size > 0) this.state.indexChanged(affected, [...roots]);
+    this.diskChanged(expanded.map((c) => c.path));
   }
 }

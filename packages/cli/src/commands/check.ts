@@ -4,24 +4,11 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import {
-  checkWorkspace,
-  durationDays,
-  loadWorkspace,
-  readSecretsHistory,
-  RULES,
-  summarize,
-  toRelative,
-  valueHistoryOf,
-  VERSION,
-  type Diagnostic,
-  type ValueHistory,
-  type WorkspaceIndex,
-} from "@stellar-secrets/core";
+import { checkWorkspace, loadWorkspace, summarize, toRelative, VERSION, type Diagnostic } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { GitRepo, readWorkingText } from "../git.js";
+import { readValueHistory } from "../git.js";
 import { sarifLog } from "../sarif.js";
 
 const help = `Usage: stellar-secrets check [PATH] [--json | --format text|json|sarif] [--max-warnings N]
@@ -119,7 +106,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const scope = toRelative(root, target);
   const inScope = (file: string): boolean =>
     scope === "" || scope.startsWith("..") || (isDir ? file === scope || file.startsWith(`${scope}/`) : file === scope);
-  const history = await valueHistory(index, ctx);
+  // git-backed value history for rotation-overdue (git runs only when a catalog entry has rotate_every)
+  const history = await readValueHistory(index, ctx.env);
   const committed = await committedVersions(root, ctx, [...index.environmentFiles.values()].map((f) => f.path));
   const diagnostics = checkWorkspace(index, { ...(history === undefined ? {} : { history }), committed: (path) => committed.get(path) }).filter((d) => inScope(d.file));
   const { errors, warnings } = summarize(diagnostics);
@@ -144,35 +132,6 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     return 1;
   }
   return 0;
-}
-
-/**
- * Where the values of the secrets with a catalog `rotate_every` were last set, from git history
- * read without keys (as \`stale --no-decrypt\` reads it), for the \`rotation-overdue\` rule.
- * Undefined (the rule is off) when no secret has a rotate_every, the rule is off, or the project
- * is not in a git repository with commits; git is not run at all in the first two cases.
- */
-async function valueHistory(index: WorkspaceIndex, ctx: CommandContext): Promise<ValueHistory | undefined> {
-  if (!index.projectUsable || index.catalog === undefined || index.project.rules["rotation-overdue"] === "off") return undefined;
-  const environments = new Set<string>();
-  for (const [name, entry] of index.catalog.entries) {
-    if (entry.rotate_every === undefined || durationDays(entry.rotate_every) === undefined) continue;
-    for (const def of index.secret(name)?.definitions ?? []) environments.add(def.environment);
-  }
-  if (environments.size === 0) return undefined;
-  const root = index.project.root;
-  try {
-    const git = await GitRepo.open(root, ctx.env);
-    if (!(await git.hasHead())) return undefined;
-    const files = [...environments].flatMap((environment) => {
-      const file = index.environmentFiles.get(environment);
-      return file === undefined ? [] : [{ environment, path: file.path }];
-    });
-    const history = await readSecretsHistory({ git, files, readWorkingText: (rel) => readWorkingText(root, rel) });
-    return valueHistoryOf(history.events);
-  } catch {
-    return undefined; // not in a git repository, or git failed: the rule is off
-  }
 }
 
 const command: Command = { summary: "check config files, references, encryption and recipients (no key needed)", help, run };

@@ -5,13 +5,13 @@
 import { describe, expect, it } from "vitest";
 import { encryptSecrets, generateIdentity } from "@stellar-secrets/sops";
 import { checkWorkspace, loadWorkspace, type HistoryEvent, type ValueHistory, type WorkspaceIndex } from "../index.js";
-import { durationDays, valueAge, valueHistoryOf } from "./rotation.js";
+import { durationDays, rotationTrackedFiles, valueAge, valueHistoryOf } from "./rotation.js";
 import { treeFs } from "./state.js";
 
-async function project(catalog: string): Promise<WorkspaceIndex> {
+async function project(catalog: string, stellarExtra = ""): Promise<WorkspaceIndex> {
   const alice = await generateIdentity();
   const files = new Map<string, string>([
-    ["stellar.yaml", `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`],
+    ["stellar.yaml", `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n${stellarExtra}`],
     ["connectors/stripe.yaml", "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n"],
     ["connectors/hubspot.yaml", "kind: auth_connector\nname: hubspot\ntype: bearer_token\ntoken: { secret: hubspot_api_token }\n"],
     ["secrets/catalog.yaml", catalog],
@@ -92,5 +92,14 @@ describe("rotation-overdue", () => {
     // an invalid rotate_every is a schema problem of the catalog, not a rotation
     const bad = await project("secrets:\n  stripe_api_key:\n    rotate_every: soon\n");
     expect(checkWorkspace(bad, { history: history({}), now: NOW }).some((d) => d.rule === "rotation-overdue")).toBe(false);
+  });
+});
+
+describe("rotationTrackedFiles", () => {
+  it("names the environment files of the secrets with a valid rotate_every, and none when the rule needs no history", async () => {
+    expect(rotationTrackedFiles(await project(CATALOG))).toEqual([{ environment: "production", path: "secrets/production.enc.yaml" }]);
+    expect(rotationTrackedFiles(await project("secrets:\n  hubspot_api_token:\n    owner: crm\n"))).toEqual([]);
+    expect(rotationTrackedFiles(await project("secrets:\n  stripe_api_key:\n    rotate_every: soon\n"))).toEqual([]);
+    expect(rotationTrackedFiles(await project(CATALOG, "rules:\n  rotation-overdue: off\n"))).toEqual([]);
   });
 });

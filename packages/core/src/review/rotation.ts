@@ -5,7 +5,7 @@
 import { diagnosticAt, type Diagnostic } from "../diagnostics.js";
 import type { Severity } from "../rules.js";
 import type { WorkspaceIndex } from "../workspace.js";
-import { lastValueChanges, type HistoryEvent } from "./history.js";
+import { lastValueChanges, type HistoryEvent, type TrackedFile } from "./history.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 const UNIT_DAYS = { d: 1, w: 7, m: 30, y: 365 } as const;
@@ -41,6 +41,28 @@ export interface ValueHistory {
 export function valueHistoryOf(events: readonly HistoryEvent[]): ValueHistory {
   const last = lastValueChanges(events);
   return { lastValueChange: (environment, name) => last.get(`${environment}\u0000${name}`) };
+}
+
+/**
+ * The environment files whose history `rotation-overdue` needs: each environment file that defines
+ * a secret whose catalog entry has a valid `rotate_every`, in environment order. Empty (no history
+ * needs reading, e.g. no git needs running) when no secret has one, when stellar.yaml turns the
+ * rule off, or when stellar.yaml is not usable. Pure: the caller reads the history of these files
+ * (`readValueHistory` of `@stellar-secrets/git`) and passes it to `checkWorkspace`.
+ */
+export function rotationTrackedFiles(index: WorkspaceIndex): TrackedFile[] {
+  if (!index.projectUsable || index.catalog === undefined || index.project.rules["rotation-overdue"] === "off") return [];
+  const environments = new Set<string>();
+  for (const [name, entry] of index.catalog.entries) {
+    if (entry.rotate_every === undefined || durationDays(entry.rotate_every) === undefined) continue;
+    for (const def of index.secret(name)?.definitions ?? []) environments.add(def.environment);
+  }
+  const out: TrackedFile[] = [];
+  for (const environment of environments) {
+    const file = index.environmentFiles.get(environment);
+    if (file !== undefined) out.push({ environment, path: file.path });
+  }
+  return out;
 }
 
 /**

@@ -1,0 +1,9 @@
+/**
+ * `@stellar-secrets/git`: the one way Stellar Secrets runs git, shared by the CLI and the language
+ * server. {@link GitRepo} implements core's `GitSource` over the `git` binary; failures are
+ * {@link GitError}s with a stable code; {@link readValueHistory} is the git-backed history that
+ * enables the `rotation-overdue` rule.
+ */
+export { GitError, isGitError, type GitErrorCode } from "./errors.js";
+export { catFileBatch, gitEnv, GitRepo, readWorkingText, SHALLOW_HINT, strictText } from "./repo.js";
+export { readValueHistory } from "./history.js";

@@ -1,0 +1,322 @@
+/**
+ * The one way Stellar Secrets runs git (the CLI and the language server alike): `execFile`/`spawn`
+ * of the `git` binary with a prompt-free environment, errors as {@link GitError} (`GIT_ERROR`,
+ * `NOT_FOUND`, `SHALLOW_CLONE`). {@link GitRepo} implements core's {@link GitSource}, through which
+ * core's review and history read commits; nothing else spawns git.
+ */
+import { execFile, spawn } from "node:child_process";
+import { readFileSync, realpathSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { isAbsolute, join, relative, sep } from "node:path";
+import type { GitSource } from "@stellar-secrets/core";
+import { decodeUtf8 } from "@stellar-secrets/sops";
+import { GitError } from "./errors.js";
+
+/** How to fix a shallow clone, in a message. */
+export const SHALLOW_HINT =
+  "fetch the history: `git fetch --unshallow` (or `git fetch --deepen=N`, and `git fetch origin BRANCH` for a base branch that is missing); in GitHub Actions, check out with `actions/checkout` and `fetch-depth: 0`";
+
+/** A git repository around a project root. */
+export class GitRepo implements GitSource {
+  private constructor(
+    /** The work tree's top folder. */
+    readonly top: string,
+    /** The project root relative to `top` ("" when they are the same), `/`-separated. */
+    readonly prefix: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  /**
+   * Opens the repository that holds `root`. Throws `GitError("GIT_ERROR")` when there is none,
+   * saying `why` git is needed (e.g. "review compares git commits").
+   */
+  static async open(root: string, env: NodeJS.ProcessEnv, why = "review compares git commits"): Promise<GitRepo> {
+    let top: string;
+    try {
+      top = (await git(root, env, ["rev-parse", "--show-toplevel"])).trim();
+    } catch (error) {
+      throw new GitError("GIT_ERROR", `${root} is not inside a git repository; ${why}`, {
+        hint: "run `git init` and commit the secrets files",
+        cause: error,
+      });
+    }
+    const prefix = relative(realpathSync(top), realpathSync(root)).split(sep).join("/");
+    return new GitRepo(top, prefix, env);
+  }
+
+  /** Runs git at the top of the work tree, returning stdout. */
+  run(args: string[]): Promise<string> {
+    return git(this.top, this.env, args);
+  }
+
+  /** True when the repository has at least one commit. */
+  async hasHead(): Promise<boolean> {
+    return this.run(["rev-parse", "--verify", "-q", "HEAD"]).then(
+      (s) => s.trim() !== "",
+      () => false,
+    );
+  }
+
+  /** True when the repository is a shallow clone (part of its history was not fetched). */
+  async isShallow(): Promise<boolean> {
+    return this.run(["rev-parse", "--is-shallow-repository"]).then(
+      (s) => s.trim() === "true",
+      () => false,
+    );
+  }
+
+  /**
+   * The full commit id of `ref`. Throws `GitError("NOT_FOUND")` naming it when it is not a commit,
+   * or `GitError("SHALLOW_CLONE")` when it is not one of a shallow clone (it may not have been fetched).
+   */
+  async resolve(ref: string): Promise<string> {
+    try {
+      const id = (await this.run(["rev-parse", "--verify", "-q", "--end-of-options", `${ref}^{commit}`])).trim();
+      if (/^[0-9a-f]{40,64}$/.test(id)) return id;
+    } catch {
+      // reported below
+    }
+    if (await this.isShallow()) {
+      throw new GitError("SHALLOW_CLONE", `"${ref}" is not a commit of ${this.top}, a shallow clone: it may be in the history git did not fetch`, { hint: SHALLOW_HINT });
+    }
+    throw new GitError("NOT_FOUND", `"${ref}" is not a commit of ${this.top}`, {
+      hint: "name a branch, tag or commit (`git log --oneline` lists them), e.g. `stellar-secrets review main`",
+    });
+  }
+
+  /**
+   * The best common ancestor of two commits (for `A...B`). Throws `GitError("SHALLOW_CLONE")` when
+   * there is none in a shallow clone (it was not fetched), else `GitError("NOT_FOUND")`.
+   */
+  async mergeBase(a: string, b: string): Promise<string> {
+    try {
+      return (await this.run(["merge-base", a, b])).trim();
+    } catch (error) {
+      if (await this.isShallow()) {
+        throw new GitError("SHALLOW_CLONE", `${a.slice(0, 12)} and ${b.slice(0, 12)} have no common ancestor in this shallow clone: git did not fetch the history that joins them`, {
+          hint: SHALLOW_HINT,
+          cause: error,
+        });
+      }
+      throw new GitError("NOT_FOUND", `${a.slice(0, 12)} and ${b.slice(0, 12)} have no common ancestor`, {
+        hint: "compare them directly with `stellar-secrets review A..B`",
+        cause: error,
+      });
+    }
+  }
+
+  /** The regular files of the project folder at `commit`: path relative to the project root → blob id. */
+  async filesAt(commit: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const listing = await this.run(["ls-tree", "-r", "-z", "--full-tree", commit]);
+    const prefix = this.prefix === "" ? "" : `${this.prefix}/`;
+    for (const record of listing.split("\0")) {
+      const tab = record.indexOf("\t");
+      if (tab === -1) continue;
+      const [mode, type, id] = record.slice(0, tab).split(" ");
+      const path = record.slice(tab + 1);
+      // symbolic links (120000) and submodules (160000) are not followed in a commit
+      if (type !== "blob" || (mode !== "100644" && mode !== "100755") || id === undefined) continue;
+      if (!path.startsWith(prefix)) continue;
+      out.set(path.slice(prefix.length), id);
+    }
+    return out;
+  }
+
+  /**
+   * The regular files of the project folder in the index (what `git commit` would commit):
+   * path relative to the project root → blob id. Of a path with a merge conflict, "ours" (stage 2).
+   */
+  async filesInIndex(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const listing = await this.run(["ls-files", "-s", "-z", "--full-name"]);
+    const prefix = this.prefix === "" ? "" : `${this.prefix}/`;
+    for (const record of listing.split("\0")) {
+      const tab = record.indexOf("\t");
+      if (tab === -1) continue;
+      const [mode, id, stage] = record.slice(0, tab).split(" ");
+      const path = record.slice(tab + 1);
+      if ((mode !== "100644" && mode !== "100755") || id === undefined || (stage !== "0" && stage !== "2")) continue;
+      if (!path.startsWith(prefix)) continue;
+      out.set(path.slice(prefix.length), id);
+    }
+    return out;
+  }
+
+  /**
+   * The files git's rename detection finds moved from `base` to `head` (the working tree when
+   * undefined): new path → old path, relative to the project root (only paths inside it).
+   */
+  async renames(base: string, head: string | undefined): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const args = ["diff", "--no-ext-diff", "--no-textconv", "-M", "--name-status", "-z", base, ...(head === undefined ? [] : [head]), "--"];
+    const fields = (await this.run(args)).split("\0");
+    const prefix = this.prefix === "" ? "" : `${this.prefix}/`;
+    for (let i = 0; i < fields.length; ) {
+      const status = fields[i] ?? "";
+      if (status.startsWith("R") || status.startsWith("C")) {
+        const from = fields[i + 1] ?? "";
+        const to = fields[i + 2] ?? "";
+        if (status.startsWith("R") && from.startsWith(prefix) && to.startsWith(prefix)) out.set(to.slice(prefix.length), from.slice(prefix.length));
+        i += 3;
+      } else {
+        i += status === "" ? 1 : 2;
+      }
+    }
+    return out;
+  }
+
+  /** The text of blobs by id (null: not valid UTF-8). */
+  readBlobs(ids: readonly string[]): Promise<Map<string, string | null>> {
+    return catFileBatch(this.top, ids, this.env);
+  }
+
+  /** The output of `git log ARGS` at the top of the work tree. Throws `GitError("GIT_ERROR")` when git fails. */
+  log(args: readonly string[]): Promise<string> {
+    return this.run(["log", ...args]);
+  }
+  /**
+   * The text of `path` (relative to the project root) at `ref` (`git show REF:PATH`): undefined
+   * when the ref or the file does not exist there, null when it is not valid UTF-8 or too large.
+   */
+  async show(ref: string, path: string): Promise<string | null | undefined> {
+    const full = this.prefix === "" ? path : `${this.prefix}/${path}`;
+    let id: string;
+    try {
+      id = (await this.run(["rev-parse", "--verify", "-q", "--end-of-options", `${ref}:${full}`])).trim();
+    } catch {
+      return undefined;
+    }
+    if (id === "") return undefined;
+    return (await this.readBlobs([id])).get(id);
+  }
+
+  /** The text of each path (relative to the project root) at `ref`, for the paths that exist there (null: not UTF-8). */
+  async showMany(ref: string, paths: readonly string[]): Promise<Map<string, string | null>> {
+    const out = new Map<string, string | null>();
+    let commit: string;
+    try {
+      commit = (await this.run(["rev-parse", "--verify", "-q", "--end-of-options", `${ref}^{commit}`])).trim();
+    } catch {
+      return out;
+    }
+    const files = await this.filesAt(commit);
+    const ids = paths.map((p) => files.get(p));
+    const blobs = await this.readBlobs(ids.filter((id): id is string => id !== undefined));
+    paths.forEach((p, i) => {
+      const id = ids[i];
+      if (id !== undefined && blobs.has(id)) out.set(p, blobs.get(id) ?? null);
+    });
+    return out;
+  }
+
+  /** The commit ids a pseudo-ref such as MERGE_HEAD names (one per line: an octopus merge has several); empty when absent. */
+  async pseudoRef(name: "MERGE_HEAD" | "REBASE_HEAD" | "CHERRY_PICK_HEAD"): Promise<string[]> {
+    const path = (await this.run(["rev-parse", "--git-path", name])).trim();
+    try {
+      const text = await readFile(isAbsolute(path) ? path : join(this.top, path), "utf8");
+      return text.split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l));
+    } catch {
+      return [];
+    }
+  }
+
+  /** A path inside the git directory (`git rev-parse --git-path`, e.g. `hooks/pre-commit`), absolute. */
+  async gitPath(name: string): Promise<string> {
+    const path = (await this.run(["rev-parse", "--git-path", name])).trim();
+    return isAbsolute(path) ? path : join(this.top, path);
+  }
+
+  /** A repository-local config value, or undefined when unset. */
+  async configGet(key: string): Promise<string | undefined> {
+    try {
+      const out = await this.run(["config", "--local", "--get", key]);
+      return out.endsWith("\n") ? out.slice(0, -1) : out;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Sets a repository-local config value. */
+  async configSet(key: string, value: string): Promise<void> {
+    await this.run(["config", "--local", key, value]);
+  }
+
+}
+
+function git(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile("git", args, { cwd, env: gitEnv(env), maxBuffer: 512 * 1024 * 1024, encoding: "utf8" }, (error, stdout, stderr) => {
+      if (error) {
+        reject(new GitError("GIT_ERROR", `git ${args[0]} failed: ${(stderr || error.message).split("\n")[0]}`, { cause: error }));
+        return;
+      }
+      resolve(stdout);
+    });
+  });
+}
+
+/** Strict UTF-8 text of a file version (as the sops reader decodes it), or null when it is not valid UTF-8 or too large. */
+export function strictText(bytes: Uint8Array, where: string): string | null {
+  try {
+    return decodeUtf8(bytes, { path: where });
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The working-tree text of a file (`rel` relative to `root`): undefined when it cannot be read
+ * (absent), null when it is not valid UTF-8.
+ */
+export function readWorkingText(root: string, rel: string): string | null | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(join(root, rel));
+  } catch {
+    return undefined;
+  }
+  return strictText(bytes, rel);
+}
+
+/**
+ * Reads blobs by id with one `git cat-file --batch`; missing ones are left out, and a blob that
+ * is not valid UTF-8 maps to null (reported by the caller, never decoded with replacements).
+ */
+export function catFileBatch(cwd: string, ids: readonly string[], env: NodeJS.ProcessEnv): Promise<Map<string, string | null>> {
+  const result = new Map<string, string | null>();
+  if (ids.length === 0) return Promise.resolve(result);
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", ["cat-file", "--batch"], { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"] });
+    const chunks: Buffer[] = [];
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => chunks.push(c));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.once("error", (error) => reject(new GitError("GIT_ERROR", `cannot run git cat-file: ${error.message}`, { cause: error })));
+    child.once("close", (code) => {
+      if (code !== 0) return reject(new GitError("GIT_ERROR", `git cat-file failed (${code}): ${stderr.split("\n")[0]}`));
+      const buf = Buffer.concat(chunks);
+      let pos = 0;
+      while (pos < buf.length) {
+        const nl = buf.indexOf(0x0a, pos);
+        if (nl === -1) break;
+        const header = buf.subarray(pos, nl).toString("utf8").split(" ");
+        pos = nl + 1;
+        if (header[1] === "missing" || header.length < 3) continue;
+        const size = Number(header[2]);
+        result.set(header[0] as string, strictText(buf.subarray(pos, pos + size), header[0] as string));
+        pos += size + 1;
+      }
+      resolve(result);
+    });
+    child.stdin.end(`${ids.join("\n")}\n`);
+  });
+}
+
+/** `env` as git gets it: defined variables only, and never a terminal prompt. */
+export function gitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  out.GIT_TERMINAL_PROMPT = "0";
+  return out;
+}

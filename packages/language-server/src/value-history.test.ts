@@ -1,0 +1,64 @@
+/**
+ * `rotation-overdue` in the editor: the server reads the project's git history in the background
+ * (as `stellar-secrets check` does), reports the rule at the secret's name in the environment
+ * file, shows the rotation status in the hover, and reads the history again when a branch moves
+ * or an environment file changes on disk. A real temporary git repository with dated commits.
+ */
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { editSecretsFile } from "@stellar-secrets/sops";
+import { DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification, FileChangeType, HoverRequest, type Diagnostic, type Hover } from "vscode-languageserver/node";
+import { commitAll, makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+
+const CONNECTOR = "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n";
+const CATALOG = "secrets:\n  stripe_api_key:\n    rotate_every: 30d\n";
+
+describe("rotation-overdue from git history", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  const env = "secrets/production.enc.yaml";
+  const rotation = (ds: Diagnostic[]) => ds.filter((d) => d.code === "rotation-overdue");
+  beforeAll(async () => {
+    project = await makeTempProject({ production: { stripe_api_key: "TEST-ONLY-value-1" } }, { "connectors/stripe.yaml": CONNECTOR, "secrets/catalog.yaml": CATALOG });
+    commitAll(project.dir, "add the stripe key", "2020-01-02T12:00:00Z");
+    server = await startInMemory({ folders: [project.dir] });
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  const setValue = (value: string) => editSecretsFile(project.path(env), [project.identity], (values) => void values.set("stripe_api_key", value));
+  const changed = (rel: string) => server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: project.uri(rel), type: FileChangeType.Changed }] });
+
+  it("reports a value last set longer ago than rotate_every at the secret's name in the environment file", async () => {
+    const ds = await server.waitForDiagnostics(project.uri(env), (d) => rotation(d).length > 0);
+    expect(rotation(ds).map((d) => [d.range, d.severity])).toEqual([[rangeOf(readFileSync(project.path(env), "utf8"), "stripe_api_key"), 2]]);
+    expect(rotation(ds)[0]?.message).toMatch(
+      /^the value of secret "stripe_api_key" in production was last set \d+ days ago \(2020-01-02, commit [0-9a-f]{10}\), and the catalog says to rotate it every 30d \(30 days\)/,
+    );
+  });
+
+  it("shows when the value was last set, and that it is overdue, in the hover", async () => {
+    const text = readFileSync(project.path(env), "utf8");
+    await server.open(project.uri(env), text);
+    const hover = (await server.client.sendRequest(HoverRequest.type, { textDocument: { uri: project.uri(env) }, position: rangeOf(text, "stripe_api_key").start })) as Hover;
+    expect((hover.contents as { value: string }).value).toMatch(/\n\nproduction: last set 2020-01-02 \(\d+ days ago; rotate every 30d: overdue\)\n\n/);
+    expect(JSON.stringify(hover)).not.toContain("TEST-ONLY-value");
+    await server.client.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri: project.uri(env) } });
+  });
+
+  it("reads the history again when the branch moves (a new commit)", async () => {
+    await setValue("TEST-ONLY-value-2");
+    commitAll(project.dir, "rotate the stripe key", "2021-03-04T12:00:00Z");
+    await changed(".git/refs/heads/main"); // only the branch: the environment file's own change is not reported
+    const ds = await server.waitForDiagnostics(project.uri(env), (d) => rotation(d)[0]?.message.includes("(2021-03-04, commit ") === true);
+    expect(rotation(ds)).toHaveLength(1);
+  });
+
+  it("reads it again when an environment file changes on disk: an uncommitted new value is set now", async () => {
+    await setValue("TEST-ONLY-value-3");
+    await changed(env);
+    await server.waitForDiagnostics(project.uri(env), (d) => rotation(d).length === 0);
+  });
+});
