@@ -15,23 +15,17 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { EnvironmentConfig, ProjectConfig } from "@stellar-secrets/core";
+import { canSign, type ProjectConfig, type SignatureStatus } from "@stellar-secrets/core";
 import { isOpenSshPrivateKey, isSopsError, looksLikeSshPublicKey, parseOpenSshPrivateKey, parseSshEd25519PublicKey } from "@stellar-secrets/sops";
 import { CliError } from "./errors.js";
 import type { GitRepo } from "./git.js";
 
-/** True for a member key that can sign commits (an `ssh-ed25519 …` key). */
-export function canSign(recipient: string): boolean {
-  return recipient.startsWith("ssh-ed25519 ");
-}
-
 /**
- * True when every member of `env` has a signing key (and there is at least one member): the
- * environment can then require every change to be signed by a member.
+ * {@link canSign}: true for a member key that can sign commits (an `ssh-ed25519 …` key);
+ * {@link allMembersCanSign}: true when every member of an environment (at least one) can sign.
+ * Both live in core (the review judges signatures there) and are re-exported here.
  */
-export function allMembersCanSign(env: EnvironmentConfig): boolean {
-  return env.members.length > 0 && env.members.every((m) => canSign(m.recipient));
-}
+export { allMembersCanSign, canSign } from "@stellar-secrets/core";
 
 /**
  * The text of an OpenSSH allowed-signers file (ssh-keygen(1) "ALLOWED SIGNERS") for the members of
@@ -56,16 +50,8 @@ export function allowedSigners(config: Pick<ProjectConfig, "environments">, envi
   return sorted.length === 0 ? "" : `${sorted.join("\n")}\n`;
 }
 
-/** The verdict on one commit's signature. */
-export type SignatureStatus =
-  /** signed by a key of the allowed-signers file; `signer` is the member name */
-  | "good"
-  /** no signature */
-  | "unsigned"
-  /** a signature that does not verify (the commit was changed after signing, or a forged one) */
-  | "bad"
-  /** a valid signature by a key that is not an allowed signer, or one git cannot check (e.g. a GPG signature) */
-  | "unknown-signer";
+/** The verdict on one commit's signature (core's type: good, unsigned, bad, unknown-signer). */
+export type { SignatureStatus } from "@stellar-secrets/core";
 
 /** One commit's signature, as git verified it. */
 export interface CommitSignature {

@@ -7,11 +7,15 @@ import {
   buildReview,
   findProjectRoot,
   PROJECT_FILE,
+  readCommitTouches,
+  type ReviewState,
+  type SignedCommit,
 } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { GitRepo } from "../git.js";
+import { allowedSigners, verifyCommits } from "../signing.js";
 import { readState, type Revision } from "../states.js";
 import { renderReviewJson, renderReviewMarkdown, renderReviewSarif, renderReviewText, REVIEW_FORMATS, type ReviewFormat } from "../review-render.js";
 
@@ -117,7 +121,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   // a moved file keeps its diagnostics: match them through git's rename detection
   const renamed = base.commit === undefined ? new Map<string, string>() : await repo.renames(base.commit, head.commit);
-  const report = buildReview(base, head, renamed);
+  const signatures = await signedCommits(repo, base, head);
+  const report = buildReview(base, head, renamed, { signatures });
   const render = {
     text: renderReviewText,
     json: renderReviewJson,
@@ -126,6 +131,27 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }[format];
   ctx.stdout.write(render(report));
   return report.clean ? 0 : 1;
+}
+
+/**
+ * The commits of base..head that change an environment, with their signatures verified by git
+ * against the members of the **base**'s stellar.yaml (never the head's). Undefined when a side is
+ * not a commit (the working tree: there are no commits to verify) or the base has no stellar.yaml.
+ */
+async function signedCommits(repo: GitRepo, base: ReviewState, head: ReviewState): Promise<SignedCommit[] | undefined> {
+  const baseConfig = base.index?.project;
+  if (base.commit === undefined || head.commit === undefined || baseConfig === undefined) return undefined;
+  const touches = await readCommitTouches(repo, base, head);
+  const environments = [...new Set(touches.flatMap((t) => [...t.files, ...t.members]))];
+  const verdicts = await verifyCommits(
+    repo,
+    touches.map((t) => t.commit),
+    allowedSigners(baseConfig, environments),
+  );
+  return touches.map((t, i) => {
+    const v = verdicts[i];
+    return { ...t, status: v?.status ?? "unknown-signer", ...(v?.signer === undefined ? {} : { signer: v.signer }), ...(v?.key === undefined ? {} : { key: v.key }) };
+  });
 }
 
 const command: Command = { summary: "explain an encrypted change (secrets, access, references) without any key", help, run };

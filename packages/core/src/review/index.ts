@@ -7,4 +7,5 @@ export * from "./git.js";
 export * from "./history.js";
 export * from "./model.js";
 export * from "./rotation.js";
+export * from "./signatures.js";
 export * from "./state.js";

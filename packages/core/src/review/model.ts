@@ -13,6 +13,7 @@ import type { ProjectConfig } from "../project.js";
 import { RULES } from "../rules.js";
 import type { EnvironmentFile } from "../secrets-dir.js";
 import { diffVersions, type FileVersion } from "./history.js";
+import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import type { ReviewState } from "./state.js";
 
 /** A short, keyless fingerprint of a stored ENC string: the first 8 hex digits of its SHA-256. */
@@ -41,13 +42,18 @@ export interface RecipientRef {
   member?: string;
 }
 
-/** Something that makes the change unsafe to merge (exit status 1). */
+/**
+ * Something that makes the change unsafe to merge (exit status 1); the same shape for a warning
+ * ({@link ReviewReport.warnings}: reported, exit status 0).
+ */
 export interface ReviewProblem {
-  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error";
+  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error" | "unsigned-change";
   environment?: string;
   /** Where, relative to the project root (with a 1-based line when known). */
   file?: string;
   line?: number;
+  /** The commit it is about (full id), for `unsigned-change`. */
+  commit?: string;
   message: string;
 }
 
@@ -88,9 +94,13 @@ export interface ReviewReport {
   environments: EnvironmentReview[];
   /** Head diagnostics that are new, or that concern a secret added, changed or removed. */
   diagnostics: ReviewDiagnostic[];
-  /** Every problem (also listed per environment when it belongs to one). */
+  /** Every problem (also listed per environment when it belongs to one and the environment is listed). */
   problems: ReviewProblem[];
-  summary: { added: number; changed: number; removed: number; reencrypted: number; accessChanges: number; newErrors: number; problems: number };
+  /** Findings that do not fail the review (exit status 0): `unsigned-change` where not every member can sign. */
+  warnings: ReviewProblem[];
+  /** The commits of the range that change an environment, and their signatures as judged against the base's members. */
+  signatures: SignaturesReview;
+  summary: { added: number; changed: number; removed: number; reencrypted: number; accessChanges: number; newErrors: number; problems: number; warnings: number };
   /** True when there is no problem (exit status 0). */
   clean: boolean;
 }
@@ -157,11 +167,22 @@ function rotationOf(before: Side, after: Side): { reencryptedAll: boolean; dataK
 
 const diagnosticKey = (d: Diagnostic): string => `${d.rule}\u0000${d.file}\u0000${d.secret ?? ""}\u0000${d.message}`;
 
+/** What else a review takes, beyond the two states. */
+export interface ReviewInputs {
+  /**
+   * The commits of the range that change an environment ({@link readCommitTouches}) with their
+   * signatures as the caller verified them against the base's members; undefined when there are
+   * no commits to verify (the head is the working tree or the index): `signatures.checked` false.
+   */
+  signatures?: readonly SignedCommit[];
+}
+
 /**
  * Compares `base` with `head`. `renamed` maps a head path to the base path it was moved from
  * (git's rename detection), so that a diagnostic of a moved file is not counted as new.
+ * `inputs.signatures` adds the `unsigned-change` findings ({@link reviewSignatures}).
  */
-export function buildReview(base: ReviewState, head: ReviewState, renamed: ReadonlyMap<string, string> = new Map()): ReviewReport {
+export function buildReview(base: ReviewState, head: ReviewState, renamed: ReadonlyMap<string, string> = new Map(), inputs: ReviewInputs = {}): ReviewReport {
   const baseConfig = base.index?.project;
   const headConfig = head.index?.project;
   const whoIs = (recipient: string): string | undefined => {
@@ -185,7 +206,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   const environments: EnvironmentReview[] = [];
   const problems: ReviewProblem[] = [];
   const changedNames = new Set<string>();
-  const summary = { added: 0, changed: 0, removed: 0, reencrypted: 0, accessChanges: 0, newErrors: 0, problems: 0 };
+  const summary = { added: 0, changed: 0, removed: 0, reencrypted: 0, accessChanges: 0, newErrors: 0, problems: 0, warnings: 0 };
 
   for (const environment of names) {
     const before = side(base, environment, baseConfig ?? headConfig);
@@ -366,13 +387,22 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     if (d.rule === "recipient-drift" && nonMemberFiles.has(d.file)) continue; // already a non-member-recipient problem
     problems.push({ kind: PLAINTEXT_RULES.has(d.rule) ? "plaintext" : "checker-error", file: d.file, line: d.line, message: `${d.rule}: ${d.message}` });
   }
+  // commits that change an environment without a signature of one of its members (in the base)
+  const signed = reviewSignatures(base, inputs.signatures);
+  for (const p of signed.problems) {
+    problems.push(p);
+    environments.find((e) => e.environment === p.environment)?.problems.push(p);
+  }
   summary.problems = problems.length;
+  summary.warnings = signed.warnings.length;
   return {
     base: { label: base.label, commit: base.commit ?? null },
     head: { label: head.label, commit: head.commit ?? null },
     environments,
     diagnostics,
     problems,
+    warnings: signed.warnings,
+    signatures: signed.signatures,
     summary,
     clean: problems.length === 0,
   };
