@@ -34,7 +34,9 @@ function report(environments: EnvironmentReview[], problems: ReviewProblem[] = e
     environments,
     diagnostics: [],
     problems,
-    summary: { added: 0, changed: 0, removed: 0, reencrypted: environments.filter((e) => e.reencrypted.length > 0).length, accessChanges: 0, newErrors: 0, problems: problems.length },
+    warnings: [],
+    signatures: { checked: false, commits: [], unverifiable: [] },
+    summary: { added: 0, changed: 0, removed: 0, reencrypted: environments.filter((e) => e.reencrypted.length > 0).length, accessChanges: 0, newErrors: 0, problems: problems.length, warnings: 0 },
     clean: problems.length === 0,
   };
 }
