@@ -102,7 +102,8 @@ function signatureText(c: CommitSignatureReview): string {
 
 /**
  * The lines of the signatures section: one per commit that changes an environment (✓ signed by
- * a member of each environment it changes, ✗ not, - only environments nobody can sign for), and
+ * a member of each environment it changes; ✗ a problem, ⚠ a warning; - not signed, but only
+ * environments nobody can sign for), and
  * the environments nobody can sign for. Empty when nothing was checked.
  */
 function signatureLines(report: ReviewReport): string[] {
@@ -110,7 +111,8 @@ function signatureLines(report: ReviewReport): string[] {
   if (!s.checked || s.commits.length === 0) return [];
   const lines = s.commits.map((c) => {
     const failed = c.unsignedFor.filter((e) => !s.unverifiable.includes(e));
-    const mark = c.unsignedFor.length === 0 ? "✓" : failed.length > 0 ? "✗" : "-";
+    const finding = (p: ReviewProblem): boolean => p.kind === "unsigned-change" && p.commit === c.commit;
+    const mark = c.unsignedFor.length === 0 ? "✓" : report.problems.some(finding) ? "✗" : report.warnings.some(finding) ? "⚠" : "-";
     const notMember = c.status === "good" && failed.length > 0 ? ` (not as a member of ${humanList(failed)})` : "";
     return `${mark} ${c.commit.slice(0, 10)} ${signatureText(c)}: changes ${humanList(c.environments)}${notMember}`;
   });
