@@ -134,16 +134,14 @@ export interface SigningSetup {
 }
 
 /**
- * Makes the repository sign every commit with an SSH ed25519 key, in its own config only
- * (`git config --local`): `gpg.format=ssh`, `user.signingkey`, `commit.gpgsign=true`.
- * `publicKeyOrPath` is a key file (the `.pub` file, or the private key file whose public half is
- * read from it in memory: nothing of it is stored or printed), or a public key line
- * `ssh-ed25519 AAAA…` (stored as `key::…`; git then signs through ssh-agent). Relative paths
- * are resolved from `cwd` (default: the process's).
- * @throws CliError INVALID_MEMBER when the key is not an ssh-ed25519 key (or the file cannot be
- * read as one); GIT_ERROR when git fails.
+ * What git will be told to sign with, read from `publicKeyOrPath` without writing anything: a key
+ * file (the `.pub` file, or the private key file whose public half is read from its `.pub`
+ * neighbour or from it, in memory: nothing of it is kept), or a public key line
+ * `ssh-ed25519 AAAA…` (then `signingKey` is `key::…` and git signs through ssh-agent). Relative
+ * paths are resolved from `cwd` (default: the process's).
+ * @throws CliError INVALID_MEMBER when the key is not an ssh-ed25519 key (or the file cannot be read as one).
  */
-export async function configureSigning(repo: GitRepo, publicKeyOrPath: string, options: { cwd?: string } = {}): Promise<SigningSetup> {
+export function readSigningKey(publicKeyOrPath: string, options: { cwd?: string } = {}): SigningSetup {
   let signingKey: string;
   let publicKey: string;
   if (looksLikeSshPublicKey(publicKeyOrPath)) {
@@ -179,6 +177,19 @@ export async function configureSigning(repo: GitRepo, publicKeyOrPath: string, o
     }
     signingKey = path;
   }
+  return { signingKey, publicKey };
+}
+
+/**
+ * Makes the repository sign every commit with an SSH ed25519 key, in its own config only
+ * (`git config --local`): `gpg.format=ssh`, `user.signingkey`, `commit.gpgsign=true`.
+ * `publicKeyOrPath` is read by {@link readSigningKey} (nothing of a private key is stored or
+ * printed; a public key line is stored as `key::…`, for ssh-agent).
+ * @throws CliError INVALID_MEMBER when the key is not an ssh-ed25519 key (or the file cannot be
+ * read as one); GIT_ERROR when git fails.
+ */
+export async function configureSigning(repo: GitRepo, publicKeyOrPath: string, options: { cwd?: string } = {}): Promise<SigningSetup> {
+  const { signingKey, publicKey } = readSigningKey(publicKeyOrPath, options);
   await repo.run(["config", "--local", "gpg.format", "ssh"]);
   await repo.run(["config", "--local", "user.signingkey", signingKey]);
   await repo.run(["config", "--local", "commit.gpgsign", "true"]);
