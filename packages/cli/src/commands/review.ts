@@ -30,6 +30,13 @@ data key; a secrets file or value that is no longer encrypted; and the checker d
 the new state that are new or concern a changed secret (e.g. a removed secret still referenced).
 Never reads a key and never prints a value.
 
+Signatures (a range of commits only): every commit of the range that changes an environment's
+file, or its members in stellar.yaml, must be signed (git ssh signing) by a member of that
+environment in the BASE's stellar.yaml, never the head's: without keys an unsigned commit that
+replaced every value under a new data key looks exactly like a legitimate rotate-key. Rule
+unsigned-change: an error where every member of the environment has an ssh-ed25519 key, a
+warning where only some do, nothing where none does.
+
 What is compared (as with \`git diff\`):
   review               HEAD against the working tree (before the first commit: everything)
   review BASE          BASE against the working tree
@@ -40,17 +47,22 @@ What is compared (as with \`git diff\`):
 Options:
   --format FORMAT  text (default); json; markdown (a pull-request comment: summary, problems
                    with file:line, details folded); sarif (SARIF 2.1.0: checker rule ids, plus
-                   plaintext, unrotated-removal, non-member-recipient, weakened-rule)
+                   plaintext, unrotated-removal, non-member-recipient, weakened-rule,
+                   unsigned-change; warnings at level warning)
   --json           same as --format json: {"base","head","environments":[{"environment","file",
                    "fileChange","secrets":[{"name","change","before"?,"after"?}],"dataKeyRotated",
                    "rotationUncertain","reencrypted","members","recipients","encrypted","problems",
-                   "notes"}],"diagnostics","problems","summary","clean"} (docs/cli.md: every field)
+                   "notes"}],"diagnostics","problems","warnings","signatures":{"checked","commits":
+                   [{"commit","status","signer"?,"key"?,"environments","unsignedFor"}],
+                   "unverifiable"},"summary","clean"} (docs/cli.md: every field)
 
-Exit status: 0 the change is clean; 1 it has problems (a new checker error, judged by the base's
-rule severities; a plaintext file or value; a member removed without a data-key rotation; a
-recipient of a file who is not a member of its environment; a rule that stellar.yaml weakens); 2 usage; 4 BASE or HEAD is not a commit;
-5 no stellar.yaml; 22 not in a git repository; 24 a shallow clone lacks BASE or the merge-base
-(fetch the history: \`git fetch --unshallow\`, or actions/checkout with fetch-depth: 0).
+Exit status: 0 the change is clean (warnings do not count); 1 it has problems (a new checker
+error, judged by the base's rule severities; a plaintext file or value; a member removed without
+a data-key rotation; a recipient of a file who is not a member of its environment; a rule that
+stellar.yaml weakens; a commit not signed by a member where every member can sign); 2 usage;
+4 BASE or HEAD is not a commit; 5 no stellar.yaml; 22 not in a git repository; 24 a shallow
+clone lacks BASE or the merge-base (fetch the history: \`git fetch --unshallow\`, or
+actions/checkout with fetch-depth: 0).
 `;
 
 const flags = { json: { type: "boolean" }, format: { type: "string" } } as const;
