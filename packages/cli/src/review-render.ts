@@ -104,11 +104,15 @@ function signatureText(c: CommitSignatureReview): string {
  * The lines of the signatures section: one per commit that changes an environment (✓ signed by
  * a member of each environment it changes; ✗ a problem, ⚠ a warning; - not signed, but only
  * environments nobody can sign for), and
- * the environments nobody can sign for. Empty when nothing was checked.
+ * the environments nobody can sign for (only that line when no commit changes another).
+ * Empty when nothing was checked.
  */
 function signatureLines(report: ReviewReport): string[] {
   const s = report.signatures;
   if (!s.checked || s.commits.length === 0) return [];
+  const note = `(no member of ${humanList(s.unverifiable)} has an ssh-ed25519 key, so no change of ${s.unverifiable.length === 1 ? "it" : "them"} can be verified)`;
+  // nothing anyone could have signed: one line, not one per commit
+  if (s.commits.every((c) => c.environments.every((e) => s.unverifiable.includes(e)))) return [note];
   const lines = s.commits.map((c) => {
     const failed = c.unsignedFor.filter((e) => !s.unverifiable.includes(e));
     const finding = (p: ReviewProblem): boolean => p.kind === "unsigned-change" && p.commit === c.commit;
@@ -116,9 +120,7 @@ function signatureLines(report: ReviewReport): string[] {
     const notMember = c.status === "good" && failed.length > 0 ? ` (not as a member of ${humanList(failed)})` : "";
     return `${mark} ${c.commit.slice(0, 10)} ${signatureText(c)}: changes ${humanList(c.environments)}${notMember}`;
   });
-  if (s.unverifiable.length > 0) {
-    lines.push(`(no member of ${humanList(s.unverifiable)} has an ssh-ed25519 key, so no change of ${s.unverifiable.length === 1 ? "it" : "them"} can be verified)`);
-  }
+  if (s.unverifiable.length > 0) lines.push(note);
   return lines;
 }
 
