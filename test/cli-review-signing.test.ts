@@ -80,6 +80,8 @@ describe("review: signatures of the commits that change an environment", () => {
     await ok(["set", "stripe_api_key", "--env", "staging", "--from-stdin"], "sk_test_stag_1");
     s.write("connectors/stripe.yaml", "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n");
     const base = commit(s, "base");
+    // a signing user's log.showSignature must not change what review reads from git log
+    s.git(["config", "log.showSignature", "true"]);
 
     const review = async (range: string, format = "json"): Promise<{ code: number; report: Report; stdout: string }> => {
       const r = await s.run(["review", range, "--format", format], { env: { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_SSH_PRIVATE_KEY_FILE: undefined } });

@@ -178,6 +178,7 @@ describe("readCommitTouches", () => {
     expect(asked).toContain(":(top,literal)proj/secrets/production.enc.yaml");
     expect(asked).toContain(":(top,literal)proj/stellar.yaml");
     expect(asked).toContain("--full-history");
+    expect(asked).toContain("--no-show-signature"); // a user's log.showSignature must not mix ssh-keygen text into the log
     expect(touches).toEqual([
       { commit: sha("f"), files: [], members: ["production", "preview", "staging"] },
       { commit: sha("e"), files: [], members: ["production", "preview", "staging"] },

@@ -106,7 +106,7 @@ export interface SignaturesReview {
 }
 
 /** The `git log` arguments of {@link readCommitTouches} (before the range and the pathspecs). */
-const TOUCH_LOG_ARGS: readonly string[] = ["--topo-order", RAW_LOG_FORMAT, "--diff-merges=combined", "--raw", "--no-abbrev", "--no-renames", "--full-history"];
+const TOUCH_LOG_ARGS: readonly string[] = ["--topo-order", "--no-show-signature", RAW_LOG_FORMAT, "--diff-merges=combined", "--raw", "--no-abbrev", "--no-renames", "--full-history"];
 
 /**
  * The commits of `base..head` (both must be commits; otherwise `[]`) that change an environment
