@@ -63,7 +63,9 @@ function report(): ReviewReport {
       { kind: "checker-error", file: "connectors/stripe.yaml", line: 4, message: `missing-environment-value: ${diagnostic.message}` },
       { kind: "weakened-rule", file: "stellar.yaml", line: 9, message: "stellar.yaml weakens rule recipient-drift from error to off" },
     ],
-    summary: { added: 0, changed: 1, removed: 1, reencrypted: 0, accessChanges: 1, newErrors: 1, problems: 3 },
+    warnings: [],
+    signatures: { checked: true, commits: [], unverifiable: [] },
+    summary: { added: 0, changed: 1, removed: 1, reencrypted: 0, accessChanges: 1, newErrors: 1, problems: 3, warnings: 0 },
     clean: false,
   };
 }
@@ -123,7 +125,7 @@ describe("renderReviewMarkdown", () => {
   });
 
   it("says a clean change is clean", () => {
-    const clean: ReviewReport = { ...report(), environments: [], diagnostics: [], problems: [], summary: { added: 0, changed: 0, removed: 0, reencrypted: 0, accessChanges: 0, newErrors: 0, problems: 0 }, clean: true };
+    const clean: ReviewReport = { ...report(), environments: [], diagnostics: [], problems: [], summary: { added: 0, changed: 0, removed: 0, reencrypted: 0, accessChanges: 0, newErrors: 0, problems: 0, warnings: 0 }, clean: true };
     const md = renderReviewMarkdown(clean);
     expect(md.split("\n")[1]).toBe("### ✅ Stellar Secrets review: no problems");
     expect(md).toContain("No change to any secrets file or member.");
@@ -199,7 +201,7 @@ describe("renderReviewSarif", () => {
     const run = log.runs[0]!;
     expect(run.tool.driver.name).toBe("stellar-secrets");
     expect(run.tool.driver.rules.map((r) => r.id)).toEqual([...RULES.map((r) => r.id), ...REVIEW_RULES.map((r) => r.id)]);
-    expect(REVIEW_RULES.map((r) => r.id)).toEqual(["plaintext", "unrotated-removal", "non-member-recipient", "weakened-rule", "rewrapped-without-rotation", "tampered"]);
+    expect(REVIEW_RULES.map((r) => r.id)).toEqual(["plaintext", "unrotated-removal", "non-member-recipient", "weakened-rule", "rewrapped-without-rotation", "tampered", "unsigned-change"]);
     expect(run.results.map((r) => [r.ruleId, r.level, r.baselineState, r.locations?.[0]?.physicalLocation.artifactLocation.uri, r.locations?.[0]?.physicalLocation.region?.startLine])).toEqual([
       ["missing-environment-value", "error", "new", "connectors/stripe.yaml", 4],
       ["unused-secret", "warning", "unchanged", "secrets/staging.enc.yaml", 2],

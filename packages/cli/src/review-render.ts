@@ -7,7 +7,7 @@
  */
 import type { Severity } from "@stellar-secrets/core";
 import { humanList, plural, renderJson, shortRecipient } from "./format.js";
-import type { EnvironmentReview, RecipientRef, ReviewDiagnostic, ReviewProblem, ReviewReport } from "@stellar-secrets/core";
+import type { CommitSignatureReview, EnvironmentReview, RecipientRef, ReviewDiagnostic, ReviewProblem, ReviewReport } from "@stellar-secrets/core";
 import { sarifLog, type ExtraRule, type SarifResultInput } from "./sarif.js";
 
 /** The output formats of `review`. */
@@ -96,7 +96,40 @@ function summaryText(report: ReviewReport): string {
   const parts = [`${s.added} added`, `${s.changed} changed`, `${s.removed} removed`];
   if (s.reencrypted > 0) parts.push(`${plural(s.reencrypted, "environment")} re-encrypted`);
   if (s.accessChanges > 0) parts.push(plural(s.accessChanges, "access change"));
-  return `${parts.join(", ")}; ${report.clean ? "no problems" : plural(s.problems, "problem")}.`;
+  const warnings = report.warnings.length === 0 ? "" : `, ${plural(report.warnings.length, "warning")}`;
+  return `${parts.join(", ")}; ${report.clean ? "no problems" : plural(s.problems, "problem")}${warnings}.`;
+}
+
+/** How a commit's signature is told: "signed by bob", "not signed", … */
+function signatureText(c: CommitSignatureReview): string {
+  if (c.status === "good") return `signed by ${c.signer ?? "a member"}`;
+  if (c.status === "unsigned") return "not signed";
+  if (c.status === "bad") return "signature does not verify";
+  return `signed by a key that is no member's${c.key === undefined ? "" : ` (${c.key})`}`;
+}
+
+/**
+ * The lines of the signatures section: one per commit that changes an environment (✓ signed by
+ * a member of each environment it changes; ✗ a problem, ⚠ a warning; - not signed, but only
+ * environments nobody can sign for), and
+ * the environments nobody can sign for (only that line when no commit changes another).
+ * Empty when nothing was checked.
+ */
+function signatureLines(report: ReviewReport): string[] {
+  const s = report.signatures;
+  if (!s.checked || s.commits.length === 0) return [];
+  const note = `(no member of ${humanList(s.unverifiable)} has an ssh-ed25519 key, so no change of ${s.unverifiable.length === 1 ? "it" : "them"} can be verified)`;
+  // nothing anyone could have signed: one line, not one per commit
+  if (s.commits.every((c) => c.environments.every((e) => s.unverifiable.includes(e)))) return [note];
+  const lines = s.commits.map((c) => {
+    const failed = c.unsignedFor.filter((e) => !s.unverifiable.includes(e));
+    const finding = (p: ReviewProblem): boolean => p.kind === "unsigned-change" && p.commit === c.commit;
+    const mark = c.unsignedFor.length === 0 ? "✓" : report.problems.some(finding) ? "✗" : report.warnings.some(finding) ? "⚠" : "-";
+    const notMember = c.status === "good" && failed.length > 0 ? ` (not as a member of ${humanList(failed)})` : "";
+    return `${mark} ${c.commit.slice(0, 10)} ${signatureText(c)}: changes ${humanList(c.environments)}${notMember}`;
+  });
+  if (s.unverifiable.length > 0) lines.push(note);
+  return lines;
 }
 
 const where = (p: ReviewProblem): string | undefined => (p.file === undefined ? undefined : `${p.file}${p.line !== undefined ? `:${p.line}` : ""}`);
@@ -158,9 +191,20 @@ export function renderReviewText(report: ReviewReport): string {
     }
     out.push("");
   }
+  const signatures = signatureLines(report);
+  if (signatures.length > 0) {
+    out.push(`Signatures (judged against the members of ${report.base.label}):`);
+    for (const line of signatures) out.push(`  ${line}`);
+    out.push("");
+  }
   if (report.problems.length > 0) {
     out.push(`Problems (${report.problems.length}):`);
     for (const p of report.problems) out.push(`  ✗ ${where(p) === undefined ? "" : `${where(p)}: `}${p.message}`);
+    out.push("");
+  }
+  if (report.warnings.length > 0) {
+    out.push(`Warnings (${report.warnings.length}):`);
+    for (const p of report.warnings) out.push(`  ⚠ ${where(p) === undefined ? "" : `${where(p)}: `}${p.message}`);
     out.push("");
   }
   out.push(`Summary: ${summaryText(report)}`);
@@ -234,6 +278,7 @@ const KIND_LABEL: Record<ReviewProblem["kind"], string> = {
   "checker-error": "checker error",
   "rewrapped-without-rotation": "re-wrapped without rotation",
   tampered: "tampered",
+  "unsigned-change": "unsigned change",
 };
 
 /**
@@ -251,6 +296,14 @@ export function renderReviewMarkdown(report: ReviewReport): string {
     for (const p of report.problems) {
       const at = where(p);
       out.push(`- ❌ ${at === undefined ? "" : `**${markdownCode(at)}** `}(${KIND_LABEL[p.kind]}) ${markdownText(p.message)}`);
+    }
+    out.push("");
+  }
+  if (report.warnings.length > 0) {
+    out.push("#### Warnings", "");
+    for (const p of report.warnings) {
+      const at = where(p);
+      out.push(`- ⚠️ ${at === undefined ? "" : `**${markdownCode(at)}** `}(${KIND_LABEL[p.kind]}) ${markdownText(p.message)}`);
     }
     out.push("");
   }
@@ -294,6 +347,10 @@ export function renderReviewMarkdown(report: ReviewReport): string {
     );
     out.push(...details(`Checker diagnostics of ${report.head.label} (${report.diagnostics.length}, ${fresh} new)`, body));
   }
+  const signatures = signatureLines(report);
+  if (signatures.length > 0) {
+    out.push(...details(`Signatures (${report.signatures.commits.length} commits, judged against the members of ${report.base.label})`, signatures.map((l) => `- ${markdownText(l)}`)));
+  }
   return `${out.join("\n").replace(/\n+$/, "")}\n`;
 }
 
@@ -317,6 +374,12 @@ export const REVIEW_RULES: readonly ExtraRule[] = [
     helpUri: REVIEW_HELP,
   },
   { id: "tampered", severity: "error", summary: "With --verify: the head version of a secrets file fails its MAC or a value's tag under the key.", helpUri: REVIEW_HELP },
+  {
+    id: "unsigned-change",
+    severity: "error",
+    summary: "A commit changes an environment's secrets file or members without the signature of one of its members (a warning where not every member can sign).",
+    helpUri: REVIEW_HELP,
+  },
 ];
 
 /** The diagnostic a problem was made from (a new checker error, or the file's own plaintext diagnostic). */
@@ -327,8 +390,9 @@ function diagnosticOf(p: ReviewProblem, diagnostics: readonly ReviewDiagnostic[]
 
 /**
  * SARIF 2.1.0 for a review: one result per checker diagnostic listed (`baselineState` new or
- * unchanged; level error when it is a problem) and one per problem that is not a diagnostic
- * (rule id = its kind, see {@link REVIEW_RULES}). Locations are relative to `root`.
+ * unchanged; level error when it is a problem), one per problem that is not a diagnostic
+ * (rule id = its kind, see {@link REVIEW_RULES}) and one per warning (level warning,
+ * `properties.problem` false). Locations are relative to `root`.
  */
 export function renderReviewSarif(report: ReviewReport, root: string, version: string): object {
   const problemDiagnostics = new Set<ReviewDiagnostic>();
@@ -360,7 +424,18 @@ export function renderReviewSarif(report: ReviewReport, root: string, version: s
       ...(p.file === undefined ? {} : { file: p.file }),
       ...(p.line === undefined ? {} : { line: p.line }),
       baselineState: "new",
-      properties: { problem: true, ...(p.environment === undefined ? {} : { environment: p.environment }) },
+      properties: { problem: true, ...(p.environment === undefined ? {} : { environment: p.environment }), ...(p.commit === undefined ? {} : { commit: p.commit }) },
+    });
+  }
+  for (const w of report.warnings) {
+    results.push({
+      ruleId: w.kind,
+      severity: "warning",
+      message: w.message,
+      ...(w.file === undefined ? {} : { file: w.file }),
+      ...(w.line === undefined ? {} : { line: w.line }),
+      baselineState: "new",
+      properties: { problem: false, ...(w.environment === undefined ? {} : { environment: w.environment }), ...(w.commit === undefined ? {} : { commit: w.commit }) },
     });
   }
   return sarifLog(results, { root, version, extraRules: REVIEW_RULES });

@@ -15,23 +15,17 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { EnvironmentConfig, ProjectConfig } from "@stellar-secrets/core";
+import { canSign, type ProjectConfig, type SignatureStatus } from "@stellar-secrets/core";
 import { isOpenSshPrivateKey, isSopsError, looksLikeSshPublicKey, parseOpenSshPrivateKey, parseSshEd25519PublicKey } from "@stellar-secrets/sops";
 import { CliError } from "./errors.js";
 import type { GitRepo } from "./git.js";
 
-/** True for a member key that can sign commits (an `ssh-ed25519 …` key). */
-export function canSign(recipient: string): boolean {
-  return recipient.startsWith("ssh-ed25519 ");
-}
-
 /**
- * True when every member of `env` has a signing key (and there is at least one member): the
- * environment can then require every change to be signed by a member.
+ * {@link canSign}: true for a member key that can sign commits (an `ssh-ed25519 …` key);
+ * {@link allMembersCanSign}: true when every member of an environment (at least one) can sign.
+ * Both live in core (the review judges signatures there) and are re-exported here.
  */
-export function allMembersCanSign(env: EnvironmentConfig): boolean {
-  return env.members.length > 0 && env.members.every((m) => canSign(m.recipient));
-}
+export { allMembersCanSign, canSign } from "@stellar-secrets/core";
 
 /**
  * The text of an OpenSSH allowed-signers file (ssh-keygen(1) "ALLOWED SIGNERS") for the members of
@@ -56,16 +50,8 @@ export function allowedSigners(config: Pick<ProjectConfig, "environments">, envi
   return sorted.length === 0 ? "" : `${sorted.join("\n")}\n`;
 }
 
-/** The verdict on one commit's signature. */
-export type SignatureStatus =
-  /** signed by a key of the allowed-signers file; `signer` is the member name */
-  | "good"
-  /** no signature */
-  | "unsigned"
-  /** a signature that does not verify (the commit was changed after signing, or a forged one) */
-  | "bad"
-  /** a valid signature by a key that is not an allowed signer, or one git cannot check (e.g. a GPG signature) */
-  | "unknown-signer";
+/** The verdict on one commit's signature (core's type: good, unsigned, bad, unknown-signer). */
+export type { SignatureStatus } from "@stellar-secrets/core";
 
 /** One commit's signature, as git verified it. */
 export interface CommitSignature {
@@ -148,16 +134,14 @@ export interface SigningSetup {
 }
 
 /**
- * Makes the repository sign every commit with an SSH ed25519 key, in its own config only
- * (`git config --local`): `gpg.format=ssh`, `user.signingkey`, `commit.gpgsign=true`.
- * `publicKeyOrPath` is a key file (the `.pub` file, or the private key file whose public half is
- * read from it in memory: nothing of it is stored or printed), or a public key line
- * `ssh-ed25519 AAAA…` (stored as `key::…`; git then signs through ssh-agent). Relative paths
- * are resolved from `cwd` (default: the process's).
- * @throws CliError INVALID_MEMBER when the key is not an ssh-ed25519 key (or the file cannot be
- * read as one); GIT_ERROR when git fails.
+ * What git will be told to sign with, read from `publicKeyOrPath` without writing anything: a key
+ * file (the `.pub` file, or the private key file whose public half is read from its `.pub`
+ * neighbour or from it, in memory: nothing of it is kept), or a public key line
+ * `ssh-ed25519 AAAA…` (then `signingKey` is `key::…` and git signs through ssh-agent). Relative
+ * paths are resolved from `cwd` (default: the process's).
+ * @throws CliError INVALID_MEMBER when the key is not an ssh-ed25519 key (or the file cannot be read as one).
  */
-export async function configureSigning(repo: GitRepo, publicKeyOrPath: string, options: { cwd?: string } = {}): Promise<SigningSetup> {
+export function readSigningKey(publicKeyOrPath: string, options: { cwd?: string } = {}): SigningSetup {
   let signingKey: string;
   let publicKey: string;
   if (looksLikeSshPublicKey(publicKeyOrPath)) {
@@ -193,6 +177,19 @@ export async function configureSigning(repo: GitRepo, publicKeyOrPath: string, o
     }
     signingKey = path;
   }
+  return { signingKey, publicKey };
+}
+
+/**
+ * Makes the repository sign every commit with an SSH ed25519 key, in its own config only
+ * (`git config --local`): `gpg.format=ssh`, `user.signingkey`, `commit.gpgsign=true`.
+ * `publicKeyOrPath` is read by {@link readSigningKey} (nothing of a private key is stored or
+ * printed; a public key line is stored as `key::…`, for ssh-agent).
+ * @throws CliError INVALID_MEMBER when the key is not an ssh-ed25519 key (or the file cannot be
+ * read as one); GIT_ERROR when git fails.
+ */
+export async function configureSigning(repo: GitRepo, publicKeyOrPath: string, options: { cwd?: string } = {}): Promise<SigningSetup> {
+  const { signingKey, publicKey } = readSigningKey(publicKeyOrPath, options);
   await repo.run(["config", "--local", "gpg.format", "ssh"]);
   await repo.run(["config", "--local", "user.signingkey", signingKey]);
   await repo.run(["config", "--local", "commit.gpgsign", "true"]);

@@ -34,7 +34,9 @@ function report(environments: EnvironmentReview[], problems: ReviewProblem[] = e
     environments,
     diagnostics: [],
     problems,
-    summary: { added: 0, changed: 0, removed: 0, reencrypted: environments.filter((e) => e.reencrypted.length > 0).length, accessChanges: 0, newErrors: 0, problems: problems.length },
+    warnings: [],
+    signatures: { checked: false, commits: [], unverifiable: [] },
+    summary: { added: 0, changed: 0, removed: 0, reencrypted: environments.filter((e) => e.reencrypted.length > 0).length, accessChanges: 0, newErrors: 0, problems: problems.length, warnings: 0 },
     clean: problems.length === 0,
   };
 }
@@ -78,5 +80,36 @@ describe("review text", () => {
     expect(text).toContain("staging (secrets/staging.enc.yaml)");
     expect(text).toContain("the file is not a valid encrypted SOPS file");
     expect(text).toContain("; 1 problem.");
+  });
+
+  it("lists the commits' signatures (✓ member, ✗ problem, ⚠ warning) and the warnings, which do not make the change unclean", () => {
+    const c = (n: string): string => n.repeat(40);
+    const warning: ReviewProblem = { kind: "unsigned-change", environment: "preview", file: "secrets/preview.enc.yaml", commit: c("2"), message: "commit 2222222222 changes preview's secrets file but is not signed: …" };
+    const problem: ReviewProblem = { kind: "unsigned-change", environment: "production", file: "secrets/production.enc.yaml", commit: c("3"), message: "commit 3333333333 changes production's secrets file but is not signed: …" };
+    const r: ReviewReport = {
+      ...report([envReview({})], [problem]),
+      warnings: [warning],
+      signatures: {
+        checked: true,
+        commits: [
+          { commit: c("1"), status: "good", signer: "bob", environments: ["production"], unsignedFor: [] },
+          { commit: c("2"), status: "unsigned", environments: ["preview", "staging"], unsignedFor: ["preview", "staging"] },
+          { commit: c("3"), status: "good", signer: "dave", environments: ["production"], unsignedFor: ["production"] },
+        ],
+        unverifiable: ["staging"],
+      },
+    };
+    const text = renderText(r);
+    expect(text).toContain("  ✓ 1111111111 signed by bob: changes production\n");
+    expect(text).toContain("  ⚠ 2222222222 not signed: changes preview and staging\n");
+    expect(text).toContain("  ✗ 3333333333 signed by dave: changes production (not as a member of production)\n");
+    expect(text).toContain("  (no member of staging has an ssh-ed25519 key, so no change of it can be verified)");
+    expect(text).toContain("Warnings (1):\n  ⚠ secrets/preview.enc.yaml: commit 2222222222 changes preview");
+    expect(text).toContain("; 1 problem, 1 warning.");
+    // where no commit changes an environment anyone could sign for: one line
+    const none = renderText({ ...report([envReview({})]), signatures: { checked: true, commits: [{ commit: c("4"), status: "unsigned", environments: ["staging"], unsignedFor: ["staging"] }], unverifiable: ["staging"] } });
+    expect(none).toContain("):\n  (no member of staging has an ssh-ed25519 key");
+    expect(none).not.toContain("4444444444");
+    expect(renderText(report([envReview({})]))).not.toContain("Signatures");
   });
 });

@@ -10,11 +10,13 @@ import {
   compareDecrypted,
   findProjectRoot,
   PROJECT_FILE,
+  readCommitTouches,
   withVerification,
   type DecryptedVersion,
   type EnvironmentVerification,
   type ReviewReport,
   type ReviewState,
+  type SignedCommit,
 } from "@stellar-secrets/core";
 import { decryptSecrets, isSopsError, type Identities } from "@stellar-secrets/sops";
 import { parseCommandArgs } from "../args.js";
@@ -22,6 +24,7 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { GitRepo } from "../git.js";
 import { identitiesFor } from "../repository.js";
+import { allowedSigners, verifyCommits } from "../signing.js";
 import { readState, type Revision } from "../states.js";
 import { renderReviewJson, renderReviewMarkdown, renderReviewSarif, renderReviewText, REVIEW_FORMATS, type ReviewFormat } from "../review-render.js";
 
@@ -38,6 +41,13 @@ an age stanza wrapped anew, or added under a label that already had one, while t
 not rotated (a label proves nothing: someone else may now decrypt). Without --verify it never
 reads a key; it never prints a value.
 
+Signatures (a range of commits only): every commit of the range that changes an environment's
+file, or its members in stellar.yaml, must be signed (git ssh signing) by a member of that
+environment in the BASE's stellar.yaml, never the head's: without keys an unsigned commit that
+replaced every value under a new data key looks exactly like a legitimate rotate-key. Rule
+unsigned-change: an error where every member of the environment has an ssh-ed25519 key, a
+warning where only some do, nothing where none does.
+
 What is compared (as with \`git diff\`):
   review               HEAD against the working tree (before the first commit: everything)
   review BASE          BASE against the working tree
@@ -49,12 +59,14 @@ Options:
   --format FORMAT  text (default); json; markdown (a pull-request comment: summary, problems
                    with file:line, details folded); sarif (SARIF 2.1.0: checker rule ids, plus
                    plaintext, unrotated-removal, non-member-recipient, weakened-rule,
-                   rewrapped-without-rotation, tampered)
+                   rewrapped-without-rotation, tampered, unsigned-change; warnings at level
+                   warning)
   --json           same as --format json: {"base","head","environments":[{"environment","file",
                    "fileChange","secrets":[{"name","change","before"?,"after"?}],"dataKeyRotated",
                    "rotationUncertain","reencrypted","members","recipients","encrypted","problems",
-                   "notes"}],"diagnostics","problems","summary","clean","verification"?} (docs/cli.md:
-                   every field)
+                   "notes"}],"diagnostics","problems","warnings","signatures":{"checked","commits":
+                   [{"commit","status","signer"?,"key"?,"environments","unsignedFor"}],
+                   "unverifiable"},"summary","clean","verification"?} (docs/cli.md: every field)
   --verify         also decrypt, with your age identities (found as sops finds them), the base and
                    head of every changed environment your key opens, verify their MACs, and report
                    per name exactly: added, removed, changed, unchanged, or re-encrypted only (same
@@ -64,11 +76,11 @@ Options:
                    "secrets":[{"name","status"}],"rewraps"} | {"environment","file","verified":false,
                    "reason","code"?,"tampered"}]. Values are never printed.
 
-Exit status: 0 the change is clean; 1 it has problems (a new checker error, judged by the base's
+Exit status: 0 the change is clean (warnings do not count); 1 it has problems (a new checker error, judged by the base's
 rule severities; a plaintext file or value; a member removed without a data-key rotation; a
 recipient of a file who is not a member of its environment; a rule that stellar.yaml weakens or
 config files it no longer checks; a stanza wrapped anew without a rotation; with --verify, a head
-that fails its MAC); 2 usage; 4 BASE or HEAD is not a commit; 5 no stellar.yaml; 10 --verify found
+that fails its MAC; a commit not signed by a member where every member can sign); 2 usage; 4 BASE or HEAD is not a commit; 5 no stellar.yaml; 10 --verify found
 no age identity; 22 not in a git repository; 24 a shallow clone lacks BASE or the merge-base
 (fetch the history: \`git fetch --unshallow\`, or actions/checkout with fetch-depth: 0).
 `;
@@ -157,7 +169,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     const texts = await repo.showMany(p, envPaths);
     return (rel: string) => texts.get(rel);
   }));
-  let report = buildReview(base, head, renamed, { committedAlso });
+  const signatures = await signedCommits(repo, base, head);
+  let report = buildReview(base, head, renamed, { committedAlso, signatures });
   if (ids !== undefined) report = withVerification(report, await verifyEnvironments(report, base, head, renamed, ids));
   const render = {
     text: renderReviewText,
@@ -235,6 +248,27 @@ async function verifyEnvironments(report: ReviewReport, base: ReviewState, head:
     out.push(compareDecrypted(e.environment, e.file, before, after));
   }
   return out;
+}
+
+/**
+ * The commits of base..head that change an environment, with their signatures verified by git
+ * against the members of the **base**'s stellar.yaml (never the head's). Undefined when a side is
+ * not a commit (the working tree: there are no commits to verify) or the base has no stellar.yaml.
+ */
+async function signedCommits(repo: GitRepo, base: ReviewState, head: ReviewState): Promise<SignedCommit[] | undefined> {
+  const baseConfig = base.index?.project;
+  if (base.commit === undefined || head.commit === undefined || baseConfig === undefined) return undefined;
+  const touches = await readCommitTouches(repo, base, head);
+  const environments = [...new Set(touches.flatMap((t) => [...t.files, ...t.members]))];
+  const verdicts = await verifyCommits(
+    repo,
+    touches.map((t) => t.commit),
+    allowedSigners(baseConfig, environments),
+  );
+  return touches.map((t, i) => {
+    const v = verdicts[i];
+    return { ...t, status: v?.status ?? "unknown-signer", ...(v?.signer === undefined ? {} : { signer: v.signer }), ...(v?.key === undefined ? {} : { key: v.key }) };
+  });
 }
 
 const command: Command = { summary: "explain an encrypted change (secrets, access, references) without any key", help, run };

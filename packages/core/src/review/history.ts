@@ -185,13 +185,16 @@ const ZERO = /^0+$/;
 const FIELD = "\u001f";
 const RECORD = "\u001e";
 
+/** The `--format` that {@link parseRawLog} reads (with `--raw --no-abbrev`; `--diff-merges=combined` for merges). */
+export const RAW_LOG_FORMAT = `--format=${RECORD}%H${FIELD}%P${FIELD}%an${FIELD}%ae${FIELD}%aI${FIELD}%s`;
+
 /**
  * The `git log` arguments whose output {@link parseRawLog} reads: every commit reachable from
  * HEAD that touched an environment file, with combined diffs of merges and rename detection.
  */
 export const HISTORY_LOG_ARGS: readonly string[] = [
   "--topo-order",
-  `--format=${RECORD}%H${FIELD}%P${FIELD}%an${FIELD}%ae${FIELD}%aI${FIELD}%s`,
+  RAW_LOG_FORMAT,
   "--diff-merges=combined",
   "--raw",
   "--no-abbrev",

@@ -7,5 +7,6 @@ export * from "./git.js";
 export * from "./history.js";
 export * from "./model.js";
 export * from "./rotation.js";
+export * from "./signatures.js";
 export * from "./state.js";
 export * from "./verify.js";

@@ -15,6 +15,7 @@ import { RULES } from "../rules.js";
 import type { EnvironmentFile } from "../secrets-dir.js";
 import type { WorkspaceIndex } from "../workspace.js";
 import { diffVersions, type FileVersion } from "./history.js";
+import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import type { ReviewState } from "./state.js";
 import type { EnvironmentVerification } from "./verify.js";
 
@@ -44,13 +45,18 @@ export interface RecipientRef {
   member?: string;
 }
 
-/** Something that makes the change unsafe to merge (exit status 1). */
+/**
+ * Something that makes the change unsafe to merge (exit status 1); the same shape for a warning
+ * ({@link ReviewReport.warnings}: reported, exit status 0).
+ */
 export interface ReviewProblem {
-  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error" | "rewrapped-without-rotation" | "tampered";
+  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error" | "rewrapped-without-rotation" | "tampered" | "unsigned-change";
   environment?: string;
   /** Where, relative to the project root (with a 1-based line when known). */
   file?: string;
   line?: number;
+  /** The commit it is about (full id), for `unsigned-change`. */
+  commit?: string;
   message: string;
 }
 
@@ -91,9 +97,13 @@ export interface ReviewReport {
   environments: EnvironmentReview[];
   /** Head diagnostics that are new, or that concern a secret added, changed or removed. */
   diagnostics: ReviewDiagnostic[];
-  /** Every problem (also listed per environment when it belongs to one). */
+  /** Every problem (also listed per environment when it belongs to one and the environment is listed). */
   problems: ReviewProblem[];
-  summary: { added: number; changed: number; removed: number; reencrypted: number; accessChanges: number; newErrors: number; problems: number };
+  /** Findings that do not fail the review (exit status 0): `unsigned-change` where not every member can sign. */
+  warnings: ReviewProblem[];
+  /** The commits of the range that change an environment, and their signatures as judged against the base's members. */
+  signatures: SignaturesReview;
+  summary: { added: number; changed: number; removed: number; reencrypted: number; accessChanges: number; newErrors: number; problems: number; warnings: number };
   /** True when there is no problem (exit status 0). */
   clean: boolean;
   /** The keyed verification per changed environment (`review --verify` only; see {@link withVerification}). */
@@ -246,12 +256,14 @@ function stanzaLine(side: Side, text: string | null | undefined, enc: string): n
 
 const diagnosticKey = (d: Diagnostic): string => `${d.rule}\u0000${d.file}\u0000${d.secret ?? ""}\u0000${d.message}`;
 
-/**
- * Compares `base` with `head`. `renamed` maps a head path to the base path it was moved from
- * (git's rename detection), so that a diagnostic of a moved file is not counted as new.
- */
-/** Options of {@link buildReview}. */
-export interface BuildReviewOptions {
+/** What else a review takes, beyond the two states. */
+export interface ReviewInputs {
+  /**
+   * The commits of the range that change an environment ({@link readCommitTouches}) with their
+   * signatures as the caller verified them against the base's members; undefined when there are
+   * no commits to verify (the head is the working tree or the index): `signatures.checked` false.
+   */
+  signatures?: readonly SignedCommit[];
   /**
    * More committed versions the head's environment files are compared with for `stale-mac`
    * (besides the base): e.g. each parent of a merge commit at head, so a hand-merged file is caught
@@ -260,7 +272,12 @@ export interface BuildReviewOptions {
   committedAlso?: readonly ((rel: string) => string | null | undefined)[];
 }
 
-export function buildReview(base: ReviewState, head: ReviewState, renamed: ReadonlyMap<string, string> = new Map(), options: BuildReviewOptions = {}): ReviewReport {
+/**
+ * Compares `base` with `head`. `renamed` maps a head path to the base path it was moved from
+ * (git's rename detection), so that a diagnostic of a moved file is not counted as new.
+ * `inputs.signatures` adds the `unsigned-change` findings ({@link reviewSignatures}).
+ */
+export function buildReview(base: ReviewState, head: ReviewState, renamed: ReadonlyMap<string, string> = new Map(), inputs: ReviewInputs = {}): ReviewReport {
   const baseConfig = base.index?.project;
   const headConfig = head.index?.project;
   const whoIs = (recipient: string): string | undefined => {
@@ -284,7 +301,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   const environments: EnvironmentReview[] = [];
   const problems: ReviewProblem[] = [];
   const changedNames = new Set<string>();
-  const summary = { added: 0, changed: 0, removed: 0, reencrypted: 0, accessChanges: 0, newErrors: 0, problems: 0 };
+  const summary = { added: 0, changed: 0, removed: 0, reencrypted: 0, accessChanges: 0, newErrors: 0, problems: 0, warnings: 0 };
 
   for (const environment of names) {
     const before = side(base, environment, baseConfig ?? headConfig);
@@ -519,7 +536,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     }
   }
   // stale-mac: the head's environment files against the base's version (under its old name when moved) and the other committed versions given
-  const readers = [(rel: string) => base.readText(renamed.get(rel) ?? rel), ...(options.committedAlso ?? [])];
+  const readers = [(rel: string) => base.readText(renamed.get(rel) ?? rel), ...(inputs.committedAlso ?? [])];
   const committed = (rel: string): string[] | undefined => {
     const texts = readers.map((read) => read(rel)).filter((t): t is string => typeof t === "string");
     return texts.length === 0 ? undefined : texts;
@@ -549,13 +566,22 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     if (d.rule === "recipient-drift" && nonMemberFiles.has(d.file)) continue; // already a non-member-recipient problem
     problems.push({ kind: PLAINTEXT_RULES.has(d.rule) ? "plaintext" : "checker-error", file: d.file, line: d.line, message: `${d.rule}: ${d.message}` });
   }
+  // commits that change an environment without a signature of one of its members (in the base)
+  const signed = reviewSignatures(base, inputs.signatures);
+  for (const p of signed.problems) {
+    problems.push(p);
+    environments.find((e) => e.environment === p.environment)?.problems.push(p);
+  }
   summary.problems = problems.length;
+  summary.warnings = signed.warnings.length;
   return {
     base: { label: base.label, commit: base.commit ?? null },
     head: { label: head.label, commit: head.commit ?? null },
     environments,
     diagnostics,
     problems,
+    warnings: signed.warnings,
+    signatures: signed.signatures,
     summary,
     clean: problems.length === 0,
   };

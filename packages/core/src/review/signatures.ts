@@ -1,0 +1,269 @@
+/**
+ * Signed provenance in a review (issue 11): which commits of a range change an environment (its
+ * secrets file, or its members in stellar.yaml), and, from each commit's signature as git
+ * verified it, the `unsigned-change` findings. Without keys a review cannot tell a legitimate
+ * `rotate-key` from a commit that replaced every value under a new data key (the MAC is valid
+ * either way): only a member's signature says a member made the change.
+ *
+ * Core decides, the caller gathers: {@link readCommitTouches} reads the range through a
+ * {@link GitSource}; the caller verifies the signatures (the CLI runs git with an allowed-signers
+ * file built from the base's stellar.yaml) and passes them to `buildReview`, which calls
+ * {@link reviewSignatures}. Signers are always judged against the members of the **base**, never
+ * of the head: a change must not be able to add the key that signs it.
+ */
+import { createHash } from "node:crypto";
+import { environmentFileName, normalizeSecretsDir } from "@stellar-secrets/sops";
+import { parseProjectConfig, PROJECT_FILE, type EnvironmentConfig, type ProjectConfig } from "../project.js";
+import type { GitSource } from "./git.js";
+import { parseRawLog, RAW_LOG_FORMAT } from "./history.js";
+import type { ReviewProblem } from "./model.js";
+import type { ReviewState } from "./state.js";
+
+/** True for a member key that can sign commits (an `ssh-ed25519 …` key; age keys cannot sign). */
+export function canSign(recipient: string): boolean {
+  return recipient.startsWith("ssh-ed25519 ");
+}
+
+/**
+ * True when every member of `env` has a signing key (and there is at least one member): the
+ * environment can then require every change to be signed by a member.
+ */
+export function allMembersCanSign(env: EnvironmentConfig): boolean {
+  return env.members.length > 0 && env.members.every((m) => canSign(m.recipient));
+}
+
+/**
+ * The fingerprint of an ssh-ed25519 member key as OpenSSH and git print it (`SHA256:` and the
+ * unpadded base64 of the SHA-256 of the key blob); undefined for a key that cannot sign.
+ */
+export function sshKeyFingerprint(recipient: string): string | undefined {
+  const blob = recipient.trim().split(/\s+/)[1];
+  if (!canSign(recipient) || blob === undefined) return undefined;
+  return `SHA256:${createHash("sha256").update(Buffer.from(blob, "base64")).digest("base64").replace(/=+$/, "")}`;
+}
+
+/** What git says of a commit's signature, checked against an allowed-signers list of members. */
+export type SignatureStatus =
+  /** signed by a key of the allowed signers; `signer` is the member name */
+  | "good"
+  /** no signature */
+  | "unsigned"
+  /** a signature that does not verify (the commit was changed after it was signed) */
+  | "bad"
+  /** a valid signature by a key that is not an allowed signer, or one git cannot check */
+  | "unknown-signer";
+
+/** A commit of a range that changes environments (names of the base's stellar.yaml, in its order). */
+export interface CommitTouch {
+  /** Full commit id. */
+  commit: string;
+  /** Environments whose secrets file the commit changes. */
+  files: string[];
+  /** Environments whose members (or the folder their files are kept in, `secrets_dir`) the commit changes in stellar.yaml. */
+  members: string[];
+}
+
+/** A commit's signature as the caller verified it (the CLI's `verifyCommits` returns these fields). */
+export interface CommitVerdict {
+  commit: string;
+  status: SignatureStatus;
+  /** The member name git reports for a good signature (the allowed-signers principal). */
+  signer?: string;
+  /** The signing key's fingerprint (`SHA256:…`) when git reports one. */
+  key?: string;
+}
+
+/** A commit that changes environments, with its verified signature: what `buildReview` takes. */
+export type SignedCommit = CommitTouch & CommitVerdict;
+
+/** One commit of the `signatures` section of a review. */
+export interface CommitSignatureReview {
+  commit: string;
+  status: SignatureStatus;
+  signer?: string;
+  key?: string;
+  /** The environments it changes (its file or its members), in the base's order. */
+  environments: string[];
+  /**
+   * Those whose members (in the base) did not sign it: a good signature by a member of another
+   * environment counts as unsigned here. Each has an `unsigned-change` finding, except the
+   * environments in {@link SignaturesReview.unverifiable}.
+   */
+  unsignedFor: string[];
+}
+
+/** The `signatures` section of a review. */
+export interface SignaturesReview {
+  /** False when there were no commits to verify (the head is the working tree or the index, or the base has no stellar.yaml). */
+  checked: boolean;
+  /** The commits of the range that change an environment, oldest first. */
+  commits: CommitSignatureReview[];
+  /**
+   * Environments changed in the range of which no member (in the base) has an ssh-ed25519 key:
+   * nobody could have signed, so their commits get no finding.
+   */
+  unverifiable: string[];
+}
+
+/** The `git log` arguments of {@link readCommitTouches} (before the range and the pathspecs). */
+const TOUCH_LOG_ARGS: readonly string[] = ["--topo-order", "--no-show-signature", RAW_LOG_FORMAT, "--diff-merges=combined", "--raw", "--no-abbrev", "--no-renames", "--full-history"];
+
+/**
+ * The commits of `base..head` (both must be commits; otherwise `[]`) that change an environment
+ * of the base's stellar.yaml, newest first: those that change its secrets file (at its path in
+ * the base or the head), and those that change its members or `secrets_dir` in stellar.yaml
+ * (compared with the commit's parents; a merge counts only for what differs from every parent,
+ * as the rest was made, and is checked, in a parent). A stellar.yaml that cannot be parsed after
+ * a commit counts as changing every environment. `[]` when the base has no stellar.yaml (there is
+ * no member to check against). One `git log`, one batch read of stellar.yaml versions.
+ * Throws what `git` throws.
+ */
+export async function readCommitTouches(git: GitSource, base: ReviewState, head: ReviewState): Promise<CommitTouch[]> {
+  const baseConfig = base.index?.project;
+  if (base.commit === undefined || head.commit === undefined || baseConfig === undefined) return [];
+  const top = (rel: string): string => (git.prefix === "" ? rel : `${git.prefix}/${rel}`);
+  const names = baseConfig.environments.map((e) => e.name);
+  const envOfPath = new Map<string, string>();
+  for (const state of [base, head]) {
+    const config = state.index?.project;
+    for (const name of names) {
+      const model = state.index?.environmentFiles.get(name);
+      if (model !== undefined) envOfPath.set(top(model.path), name);
+      if (config !== undefined) envOfPath.set(top(`${normalizeSecretsDir(config.secretsDir)}/${environmentFileName(name)}`), name);
+    }
+  }
+  const projectPath = top(PROJECT_FILE);
+  const pathspecs = [...envOfPath.keys(), projectPath].map((p) => `:(top,literal)${p}`);
+  const log = parseRawLog(await git.log([...TOUCH_LOG_ARGS, `${base.commit}..${head.commit}`, "--", ...pathspecs]));
+
+  const blobs = new Set<string>();
+  for (const c of log) {
+    for (const change of c.changes) {
+      if (change.path !== projectPath) continue;
+      for (const id of [...change.before, change.after]) if (id !== undefined) blobs.add(id);
+    }
+  }
+  const texts = blobs.size === 0 ? new Map<string, string | null>() : await git.readBlobs([...blobs]);
+  const memberships = new Map<string, Map<string, string> | undefined>();
+  const membershipOf = (blob: string | undefined): Map<string, string> | undefined => {
+    if (blob === undefined) return undefined;
+    if (!memberships.has(blob)) memberships.set(blob, membership(texts.get(blob), baseConfig));
+    return memberships.get(blob);
+  };
+
+  const touches: CommitTouch[] = [];
+  for (const c of log) {
+    const files = new Set<string>();
+    const members = new Set<string>();
+    for (const change of c.changes) {
+      for (const path of [change.path, change.renamedFrom]) {
+        const env = path === undefined ? undefined : envOfPath.get(path);
+        if (env !== undefined) files.add(env);
+      }
+      if (change.path !== projectPath) continue;
+      const after = membershipOf(change.after);
+      for (const name of names) {
+        // changed unless some parent had the same members (a merge keeps what a parent made)
+        const same = after !== undefined && change.before.some((b) => {
+          const before = membershipOf(b);
+          return before !== undefined && before.get(name) === after.get(name);
+        });
+        if (!same) members.add(name);
+      }
+    }
+    if (files.size + members.size === 0) continue;
+    touches.push({ commit: c.info.commit, files: names.filter((n) => files.has(n)), members: names.filter((n) => members.has(n)) });
+  }
+  return touches;
+}
+
+/** Per environment, its members and secrets folder as one comparable string; undefined when the text is absent or not a usable stellar.yaml. */
+function membership(text: string | null | undefined, like: ProjectConfig): Map<string, string> | undefined {
+  if (typeof text !== "string") return undefined;
+  const config = parseProjectConfig(text, like.configPath).config;
+  if (config === undefined) return undefined;
+  const dir = normalizeSecretsDir(config.secretsDir);
+  return new Map(config.environments.map((e) => [e.name, [dir, ...e.members.map((m) => `${m.name} ${m.recipient}`).sort()].join("\n")]));
+}
+
+/** True when `signature` is by a member of `env` (name and, when git reports it, key fingerprint). */
+function signedByMember(signature: CommitVerdict, env: EnvironmentConfig): boolean {
+  if (signature.status !== "good" || signature.signer === undefined) return false;
+  return env.members.some((m) => m.name === signature.signer && canSign(m.recipient) && (signature.key === undefined || sshKeyFingerprint(m.recipient) === signature.key));
+}
+
+/**
+ * The `signatures` section of a review and its `unsigned-change` findings, judged against the
+ * members of the **base**'s stellar.yaml: for each commit and each environment it changes that
+ * was not signed by a member of that environment, an error when every member of the environment
+ * has an ssh-ed25519 key (`problems`), a warning when only some do (`warnings`), nothing when
+ * none does (`unverifiable`). `signed` undefined: not checked (no commits to verify).
+ */
+export function reviewSignatures(
+  base: ReviewState,
+  signed: readonly SignedCommit[] | undefined,
+): { signatures: SignaturesReview; problems: ReviewProblem[]; warnings: ReviewProblem[] } {
+  const baseConfig = base.index?.project;
+  const problems: ReviewProblem[] = [];
+  const warnings: ReviewProblem[] = [];
+  if (signed === undefined || baseConfig === undefined) return { signatures: { checked: false, commits: [], unverifiable: [] }, problems, warnings };
+  const unverifiable = new Set<string>();
+  const commits: CommitSignatureReview[] = [];
+  for (const c of [...signed].reverse()) {
+    const environments = baseConfig.environments.filter((e) => c.files.includes(e.name) || c.members.includes(e.name));
+    const unsignedFor: string[] = [];
+    for (const env of environments) {
+      if (signedByMember(c, env)) continue;
+      unsignedFor.push(env.name);
+      const signers = env.members.filter((m) => canSign(m.recipient)).map((m) => m.name);
+      if (signers.length === 0) {
+        unverifiable.add(env.name);
+        continue;
+      }
+      const strict = allMembersCanSign(env);
+      const file = c.files.includes(env.name) ? environmentPath(base, baseConfig, env.name) : PROJECT_FILE;
+      const finding: ReviewProblem = {
+        kind: "unsigned-change",
+        environment: env.name,
+        file,
+        commit: c.commit,
+        message: unsignedMessage(c, env.name, c.files.includes(env.name), signers, base.commit, strict ? [] : env.members.filter((m) => !canSign(m.recipient)).map((m) => m.name)),
+      };
+      (strict ? problems : warnings).push(finding);
+    }
+    commits.push({
+      commit: c.commit,
+      status: c.status,
+      ...(c.signer === undefined ? {} : { signer: c.signer }),
+      ...(c.key === undefined ? {} : { key: c.key }),
+      environments: environments.map((e) => e.name),
+      unsignedFor,
+    });
+  }
+  const order = baseConfig.environments.map((e) => e.name);
+  return { signatures: { checked: true, commits, unverifiable: order.filter((n) => unverifiable.has(n)) }, problems, warnings };
+}
+
+function environmentPath(state: ReviewState, config: ProjectConfig, environment: string): string {
+  return state.index?.environmentFiles.get(environment)?.path ?? `${normalizeSecretsDir(config.secretsDir)}/${environmentFileName(environment)}`;
+}
+
+function unsignedMessage(c: CommitVerdict, environment: string, file: boolean, signers: string[], baseCommit: string | undefined, cannotSign: string[]): string {
+  const short = c.commit.slice(0, 10);
+  const what = file ? `changes ${environment}'s secrets file` : `changes the members of ${environment} in stellar.yaml`;
+  const how =
+    c.status === "unsigned"
+      ? "is not signed"
+      : c.status === "bad"
+        ? "has a signature that does not verify (the commit was changed after it was signed)"
+        : c.status === "good"
+          ? `is signed by ${c.signer ?? "a key"}${c.key === undefined ? "" : ` (${c.key})`}, which is not a member key of ${environment} in the base's stellar.yaml`
+          : `is signed by a key that is not a member key of ${environment} in the base's stellar.yaml${c.key === undefined ? "" : ` (${c.key})`}`;
+  const why = file
+    ? `an unsigned commit can replace every value of ${environment} under a new data key with a valid MAC, and a review without keys shows that exactly like a legitimate \`rotate-key\`: only a member's signature proves a member made it`
+    : `an unsigned commit can give ${environment}'s secrets to a key nobody vouched for, and a review without keys cannot tell who made it: only a member's signature proves a member made it`;
+  const rebase = baseCommit === undefined ? "" : `, or \`git rebase --exec 'git commit --amend --no-edit -S' ${baseCommit.slice(0, 10)}\` for every commit of the range`;
+  const fix = `have a member of ${environment} (${signers.join(", ")}) re-make or sign it with their member key: \`git commit --amend --no-edit -S\` for the last commit${rebase}`;
+  const soft = cannotSign.length === 0 ? "" : ` (a warning, not an error: ${cannotSign.join(", ")} ${cannotSign.length === 1 ? "has" : "have"} no ssh-ed25519 key to sign with)`;
+  return `commit ${short} ${what} but ${how}: ${why}; ${fix}${soft}`;
+}
