@@ -2,7 +2,7 @@
  * The server is an adapter over core's checker: for a repository that breaks every rule, the
  * diagnostics it publishes are exactly core's (`checkWorkspace`), rule by rule and range by range
  * (`rotation-overdue` too: the repository is a git repository with a commit dated in the past, and
- * the expected diagnostics get the same git-backed history as `check`).
+ * the expected diagnostics get the same git-backed history and committed versions as `check`).
  */
 import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -69,7 +69,10 @@ describe("every checker rule through the language server", () => {
     const { index } = core.loadWorkspace(org.dir);
     const history = await git.readValueHistory(index, process.env);
     expect(history, "a git-backed history, as check reads it").toBeDefined();
-    const expected = core.checkWorkspace(index, { history });
+    // and the committed versions stale-mac compares with, as check reads them (the server reads them too)
+    const committed = await git.readCommittedVersions(org.dir, process.env, [...index.environmentFiles.values()].map((f) => f.path));
+    expect(committed.size, "HEAD's environment files").toBeGreaterThan(0);
+    const expected = core.checkWorkspace(index, { history, committed: (path) => committed.get(path) });
     const rules = new Set(expected.map((d) => d.rule));
     for (const r of core.RULES) expect(rules, `fixture covers ${r.id}`).toContain(r.id);
     const files = [...new Set(expected.map((d) => d.file))];

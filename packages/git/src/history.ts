@@ -1,7 +1,8 @@
 /**
- * The git-backed value history that enables the `rotation-overdue` rule, read the same way by
- * `stellar-secrets check` and the language server: without keys (as `stale --no-decrypt` reads
- * it), and only when the rule needs one.
+ * What the checker reads from git, read the same way by `stellar-secrets check` and the language
+ * server, without keys: the value history that enables the `rotation-overdue` rule (as
+ * `stale --no-decrypt` reads it, and only when the rule needs one), and the committed versions of
+ * the environment files that `stale-mac` compares them with.
  */
 import { readSecretsHistory, rotationTrackedFiles, valueHistoryOf, type ValueHistory, type WorkspaceIndex } from "@stellar-secrets/core";
 import { GitRepo, readWorkingText } from "./repo.js";
@@ -26,4 +27,30 @@ export async function readValueHistory(index: WorkspaceIndex, env: NodeJS.Proces
   } catch {
     return undefined; // not in a git repository, or git failed: the rule is off
   }
+}
+
+/**
+ * The committed texts of environment files, for `stale-mac` (`checkWorkspace(index, { committed })`),
+ * read the same way by `stellar-secrets check` and the language server: HEAD's version of each of
+ * `paths` (relative to the project root `root`), followed by the version of each other side of a
+ * merge, rebase or cherry-pick in progress (MERGE_HEAD, REBASE_HEAD, CHERRY_PICK_HEAD). A path
+ * missing from a commit (or not valid UTF-8 there) gets no text from it. Empty when `paths` is empty
+ * (git is not run), outside a git repository or before the first commit; when git fails part way,
+ * what was read until then. Never throws; reads ciphertext only.
+ */
+export async function readCommittedVersions(root: string, env: NodeJS.ProcessEnv, paths: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (paths.length === 0) return out;
+  try {
+    const repo = await GitRepo.open(root, env, "stale-mac compares environment files with their committed versions");
+    if (!(await repo.hasHead())) return out;
+    const refs = ["HEAD"];
+    for (const name of ["MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD"] as const) refs.push(...(await repo.pseudoRef(name)));
+    for (const ref of refs) {
+      for (const [path, text] of await repo.showMany(ref, paths)) if (text !== null) out.set(path, [...(out.get(path) ?? []), text]);
+    }
+  } catch {
+    // not a git repository (or git unusable): only the checks within each file run (with what was read)
+  }
+  return out;
 }

@@ -2,8 +2,9 @@
  * `@stellar-secrets/git`: the one way Stellar Secrets runs git, shared by the CLI and the language
  * server. {@link GitRepo} implements core's `GitSource` over the `git` binary; failures are
  * {@link GitError}s with a stable code; {@link readValueHistory} is the git-backed history that
- * enables the `rotation-overdue` rule.
+ * enables the `rotation-overdue` rule; {@link readCommittedVersions} gives `stale-mac` the committed
+ * versions of the environment files.
  */
 export { GitError, isGitError, type GitErrorCode } from "./errors.js";
 export { catFileBatch, gitEnv, GitRepo, readWorkingText, SHALLOW_HINT, strictText } from "./repo.js";
-export { readValueHistory } from "./history.js";
+export { readCommittedVersions, readValueHistory } from "./history.js";

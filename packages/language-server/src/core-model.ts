@@ -36,9 +36,9 @@ import {
   type ProjectConfig,
   type SecretReference as CoreReference,
 } from "@stellar-secrets/core";
-import { readValueHistory } from "@stellar-secrets/git";
+import { readCommittedVersions, readValueHistory } from "@stellar-secrets/git";
 import type { Position } from "vscode-languageserver";
-import type { ObjectDefinition, ObjectReference, ProjectModel, SecretKey, SecretReference, Target } from "./model.js";
+import type { CommittedTexts, ObjectDefinition, ObjectReference, ProjectModel, SecretKey, SecretReference, Target } from "./model.js";
 import { toLspRange, toOffset } from "./ranges.js";
 import { fromProjectPath, toProjectPath } from "./uris.js";
 import { MAX_FILE_BYTES, type TextSource } from "./workspace.js";
@@ -63,6 +63,8 @@ class CoreModel implements ProjectModel {
   private keys = new Map<string, string>(); // abs path -> serialized diagnostics, to find what changed
   /** Where values were last set (git), for `rotation-overdue`; undefined: the rule is off. */
   history: ValueHistory | undefined;
+  /** The committed versions of the environment files, for `stale-mac`; undefined until read (only the checks within each file run). */
+  committed: CommittedTexts | undefined;
 
   constructor(
     configPath: string,
@@ -122,7 +124,12 @@ class CoreModel implements ProjectModel {
 
   /** Runs core's checker and returns the absolute paths whose diagnostics changed. */
   private recheck(): Set<string> {
-    const all = checkWorkspace(this.index, this.history === undefined ? {} : { history: this.history });
+    // An open environment file is checked as its buffer: unsaved edits are compared with HEAD too.
+    const committed = this.committed;
+    const all = checkWorkspace(this.index, {
+      ...(this.history === undefined ? {} : { history: this.history }),
+      ...(committed === undefined || committed.size === 0 ? {} : { committed: (rel: string) => committed.get(rel) }),
+    });
     const next = new Map<string, Diagnostic[]>();
     for (const d of all) {
       const p = this.abs(d.file);
@@ -157,6 +164,25 @@ class CoreModel implements ProjectModel {
   setHistory(history: ValueHistory | undefined): Set<string> {
     if (history === undefined && this.history === undefined) return new Set();
     this.history = history;
+    return this.recheck();
+  }
+
+  committedKey(): string {
+    return [...this.index.environmentFiles.values()]
+      .map((f) => f.path)
+      .sort()
+      .join("\n");
+  }
+
+  readCommitted(): Promise<CommittedTexts> {
+    // the same versions `stellar-secrets check` compares with (HEAD, and a merge's other side)
+    return readCommittedVersions(this.root, process.env, [...this.index.environmentFiles.values()].map((f) => f.path));
+  }
+
+  setCommitted(committed: CommittedTexts | undefined): Set<string> {
+    const none = (c: CommittedTexts | undefined) => c === undefined || c.size === 0;
+    if (none(committed) && none(this.committed)) return new Set();
+    this.committed = committed;
     return this.recheck();
   }
 

@@ -49,6 +49,12 @@ export type Target =
   | { type: "object-definition"; definition: ObjectDefinition }
   | { type: "environment"; name: string; place: Place };
 
+/**
+ * The committed text(s) of environment files, by path relative to the project root: HEAD's, then
+ * each other side of a merge, rebase or cherry-pick in progress (what `stale-mac` compares with).
+ */
+export type CommittedTexts = ReadonlyMap<string, readonly string[]>;
+
 /** The index of one project, kept up to date file by file. */
 export interface ProjectModel {
   readonly root: string;
@@ -115,6 +121,17 @@ export interface ProjectModel {
   setHistory(history: ValueHistory | undefined): Set<string>;
   /** The value history the checker uses now (undefined until one is read, or when none is needed). */
   readonly history: ValueHistory | undefined;
+  /**
+   * What the committed versions `stale-mac` compares with depend on: the project's environment
+   * files ("" when it has none: git is not run). Cheap; a change means they must be read again.
+   */
+  committedKey(): string;
+  /** Reads the committed versions of the environment files (runs git; empty when not in a git repository with commits, or git fails). Never throws. */
+  readCommitted(): Promise<CommittedTexts>;
+  /** Sets the committed versions the checker compares with (undefined or empty: only `stale-mac`'s checks within each file run) and re-checks; returns the paths whose diagnostics changed. */
+  setCommitted(committed: CommittedTexts | undefined): Set<string>;
+  /** The committed versions the checker compares with now (undefined until read). */
+  readonly committed: CommittedTexts | undefined;
   /** Secret references and object definitions of one file, for document symbols. */
   symbols(path: string): { definitions: ObjectDefinition[]; references: SecretReference[]; keys: SecretKey[] };
 }

@@ -3,11 +3,13 @@
  * its own module over the shared {@link ServerState}: `diagnostics.ts` (push and pull),
  * `buffers.ts` (open documents), `watched-files.ts` (disk changes), `projects.ts` (finding and
  * reloading projects), `settings.ts`, `language-features.ts` (completion, hover, navigation,
- * code actions, rename refusal), `requests.ts` (the custom requests of `protocol.ts`) and
- * `value-history.ts` (the git history `rotation-overdue` needs, read in the background).
+ * code actions, rename refusal), `requests.ts` (the custom requests of `protocol.ts`),
+ * `value-history.ts` (the git history `rotation-overdue` needs) and `committed-versions.ts` (the
+ * committed environment files `stale-mac` compares with), both read in the background (`git-reads.ts`).
  */
 import { TextDocumentSyncKind, type Connection, type InitializeResult } from "vscode-languageserver/node";
 import { Buffers } from "./buffers.js";
+import { CommittedVersions } from "./committed-versions.js";
 import { DiagnosticsPublisher } from "./diagnostics.js";
 import { FEATURE_CAPABILITIES, registerLanguageFeatures } from "./language-features.js";
 import { ProjectLoader } from "./projects.js";
@@ -44,8 +46,14 @@ export function createServer(connection: Connection, options: ServerOptions): Se
   // A project (re)loaded or whose rotate_every changed: read its git history in the background.
   const histories = new ValueHistories(state);
   state.onIndexChanged((_paths, roots) => histories.indexChanged(roots));
+  // A project (re)loaded or whose environment files appeared or went: read their committed versions.
+  const committed = new CommittedVersions(state);
+  state.onIndexChanged((_paths, roots) => committed.indexChanged(roots));
   const projects = new ProjectLoader(state, settings, () => diagnostics.publishAll());
-  const watchedFiles = new WatchedFiles(state, projects, (paths) => histories.diskChanged(paths));
+  const watchedFiles = new WatchedFiles(state, projects, (paths) => {
+    histories.diskChanged(paths);
+    committed.diskChanged(paths);
+  });
   const buffers = new Buffers(state, diagnostics, projects);
 
   connection.onInitialize((params): InitializeResult => {
@@ -84,6 +92,7 @@ export function createServer(connection: Connection, options: ServerOptions): Se
     dispose: () => {
       buffers.dispose();
       histories.dispose();
+      committed.dispose();
     },
   };
 }

@@ -32,11 +32,21 @@ describe("watched files", () => {
   const changed = (uri: string, type: FileChangeType) => server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri, type }] });
   const indexChanges = () => server.notifications.filter((n) => n.method === IndexChangedNotification.method).length;
 
-  it("asks the client to watch the files it reads, deletions of anything, and git's HEAD and branches", () => {
+  it("asks the client to watch the files it reads, deletions of anything, and git's HEAD, branches and merge state", () => {
     expect(server.registrations.map((r) => [r.method, r.registerOptions])).toEqual([
       [
         "workspace/didChangeWatchedFiles",
-        { watchers: [{ globPattern: "**/*.{yaml,yml,json}" }, { globPattern: "**/*", kind: 4 }, { globPattern: "**/.git/HEAD" }, { globPattern: "**/.git/refs/heads/**" }] },
+        {
+          watchers: [
+            { globPattern: "**/*.{yaml,yml,json}" },
+            { globPattern: "**/*", kind: 4 },
+            { globPattern: "**/.git/HEAD" },
+            { globPattern: "**/.git/refs/heads/**" },
+            { globPattern: "**/.git/MERGE_HEAD" },
+            { globPattern: "**/.git/REBASE_HEAD" },
+            { globPattern: "**/.git/CHERRY_PICK_HEAD" },
+          ],
+        },
       ],
     ]);
   });

@@ -2,8 +2,8 @@
  * Files changed on disk (`workspace/didChangeWatchedFiles`, and the client's own
  * `stellarSecrets/filesChanged`): re-read them into the index, drop every indexed file under a
  * deleted folder, reload the project of a changed stellar.yaml. An open buffer wins over the
- * disk until it is closed. Changes of git's HEAD and branches are watched too, and passed on with
- * the rest to whoever follows disk changes (the value histories of `value-history.ts`).
+ * disk until it is closed. Changes of git's HEAD, branches and MERGE_HEAD (etc.) are watched too,
+ * and passed on with the rest to whoever follows disk changes (what `git-reads.ts` reads from git).
  */
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
@@ -11,7 +11,7 @@ import { DidChangeWatchedFilesNotification, FileChangeType, WatchKind } from "vs
 import type { ProjectLoader } from "./projects.js";
 import type { ServerState } from "./state.js";
 import { uriToPath } from "./uris.js";
-import { GIT_WATCHERS } from "./value-history.js";
+import { GIT_WATCHERS } from "./git-reads.js";
 
 /** One changed file. */
 export interface FileChange {
@@ -28,11 +28,11 @@ export class WatchedFiles {
     private readonly diskChanged: (paths: string[]) => void = () => {},
   ) {}
 
-  /** Asks the client to watch the files the index reads, git's HEAD and branches, plus deletions of anything (when it supports dynamic registration). */
+  /** Asks the client to watch the files the index reads, git's HEAD, branches and merge state, plus deletions of anything (when it supports dynamic registration). */
   async registerWatchers(): Promise<void> {
     if (!this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) return;
     await this.state.connection.client.register(DidChangeWatchedFilesNotification.type, {
-      // files we read, plus deletions of anything (a deleted folder arrives as the folder only), plus git's HEAD and branches
+      // files we read, plus deletions of anything (a deleted folder arrives as the folder only), plus git's HEAD, branches and merge state
       watchers: [{ globPattern: "**/*.{yaml,yml,json}" }, { globPattern: "**/*", kind: WatchKind.Delete }, ...GIT_WATCHERS.map((globPattern) => ({ globPattern }))],
     });
   }

@@ -8,7 +8,7 @@ import { checkWorkspace, loadWorkspace, summarize, toRelative, VERSION, type Dia
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { readValueHistory } from "../git.js";
+import { readCommittedVersions, readValueHistory } from "../git.js";
 import { sarifLog } from "../sarif.js";
 
 const help = `Usage: stellar-secrets check [PATH] [--json | --format text|json|sarif] [--max-warnings N]
@@ -58,28 +58,6 @@ export function toSarif(diagnostics: readonly Diagnostic[], root: string, versio
   );
 }
 
-/**
- * The committed texts of the environment files, for `stale-mac`: HEAD's, plus the other side of a
- * merge, rebase or cherry-pick in progress. Empty outside git or before the first commit.
- */
-async function committedVersions(root: string, ctx: CommandContext, paths: string[]): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  if (paths.length === 0) return out;
-  try {
-    const { GitRepo } = await import("../git.js");
-    const repo = await GitRepo.open(root, ctx.env);
-    if (!(await repo.hasHead())) return out;
-    const refs = ["HEAD"];
-    for (const name of ["MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD"] as const) refs.push(...(await repo.pseudoRef(name)));
-    for (const ref of refs) {
-      for (const [path, text] of await repo.showMany(ref, paths)) if (text !== null) out.set(path, [...(out.get(path) ?? []), text]);
-    }
-  } catch {
-    // not a git repository (or git unusable): only the checks within each file run
-  }
-  return out;
-}
-
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f, positionals } = parseCommandArgs("check", argv, flags, { min: 0, max: 1, names: "PATH" });
   if (f.json && f.format !== undefined && f.format !== "json") {
@@ -108,7 +86,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     scope === "" || scope.startsWith("..") || (isDir ? file === scope || file.startsWith(`${scope}/`) : file === scope);
   // git-backed value history for rotation-overdue (git runs only when a catalog entry has rotate_every)
   const history = await readValueHistory(index, ctx.env);
-  const committed = await committedVersions(root, ctx, [...index.environmentFiles.values()].map((f) => f.path));
+  // HEAD's versions of the environment files (and a merge's other side) for stale-mac
+  const committed = await readCommittedVersions(root, ctx.env, [...index.environmentFiles.values()].map((f) => f.path));
   const diagnostics = checkWorkspace(index, { ...(history === undefined ? {} : { history }), committed: (path) => committed.get(path) }).filter((d) => inScope(d.file));
   const { errors, warnings } = summarize(diagnostics);
 
