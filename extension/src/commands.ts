@@ -60,10 +60,10 @@ export function registerCommands(context: vscode.ExtensionContext, ctx: CommandC
           await fn(...args);
         } catch (e) {
           const message = (e as Error).message;
-          // a sops error message can be long (paths, sources): the first sentence in the toast, all of it in the output
-          const short = e instanceof CommandError ? message : message.length > 120 ? `${message.slice(0, message.search(/[.;(]/) > 0 ? message.search(/[.;(]/) : 100)}…` : message;
-          const detail = e instanceof CommandError ? e.detail : e instanceof SecretWriteError || message !== short ? message : undefined;
-          void showError(ctx.output, short, detail);
+          if (e instanceof CommandError) void showError(ctx.output, message, e.detail);
+          // an unexpected error can be long (paths, sources): its start in the toast, all of it in the output
+          else if (message.length > 120) void showError(ctx.output, `${message.slice(0, 100)}…`, message);
+          else void showError(ctx.output, message);
         }
       }),
     );
