@@ -327,6 +327,29 @@ try {
     await shot("quick-fix-applied");
   });
 
+  await step("hover on a reference: the catalog description and owner, never a value", async () => {
+    // the cursor is still on the replaced reference of e2e_quickfix.yaml
+    const catalogText = readFileSync(join(ws, secretsDir, "catalog.yaml"), "utf8");
+    const entry = new RegExp(`^  ${other}:\\n((?:    .*\\n)*)`, "m").exec(catalogText)?.[1] ?? "";
+    const description = /^    description:\s*(.+)$/m.exec(entry)?.[1]?.replace(/^["']|["']$/g, "");
+    const owner = /^    owner:\s*(.+)$/m.exec(entry)?.[1]?.replace(/^["']|["']$/g, "");
+    await page.locator(".monaco-editor .view-lines").first().click();
+    await page.keyboard.press("Control+End");
+    await page.keyboard.press("ArrowUp");
+    await page.keyboard.press("End");
+    await page.keyboard.press("ArrowLeft");
+    await page.keyboard.press("Control+K");
+    await page.keyboard.press("Control+I");
+    const hover = page.locator(".monaco-hover").filter({ hasText: `${other} (secret)` }).first();
+    await hover.waitFor({ timeout: 15_000 });
+    const text = (await hover.innerText()).replace(/\s+/g, " ");
+    log("hover:", text);
+    if (description !== undefined && !text.includes(description.slice(0, 40))) throw new Error(`the hover lacks the catalog description "${description}": ${text}`);
+    if (owner !== undefined && !text.includes(`Owner: ${owner}`)) throw new Error(`the hover lacks the owner ${owner}: ${text}`);
+    await shot("hover");
+    await page.keyboard.press("Escape");
+  });
+
   await step("missing environment: the Set a value quick fix asks for the missing environment only and encrypts the value there", async () => {
     const last = envs[envs.length - 1]; // the Add Secret step left it without a value
     writeFileSync(join(ws, brokenDir, "e2e_missing.yaml"), connectionFile("e2e_missing", newName));
