@@ -28,6 +28,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const status = new StatusBar(output, projects);
   context.subscriptions.push(status, vscode.window.registerTreeDataProvider("stellarSecrets.secrets", view));
   registerCommands(context, { client: c, view, output, afterWrite: () => void status.refresh() });
+  let starts = 0;
   context.subscriptions.push(
     vscode.commands.registerCommand("stellarSecrets.restartServer", async () => {
       log("restarting the language server (command)");
@@ -35,8 +36,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       view.refresh();
     }),
     c.onDidChangeState((e) => {
-      if (e.newState === State.Running) log(e.oldState === State.Starting ? "language server running" : "language server restarted");
-      else if (e.newState === State.Stopped) log("language server stopped");
+      if (e.newState === State.Running) {
+        const info = c.initializeResult?.serverInfo;
+        log(`language server ${starts++ === 0 ? "running" : "restarted"}${info ? ` (${info.name} ${info.version ?? ""})`.trimEnd() : ""}`);
+        if (starts > 1) {
+          view.refresh();
+          void status.refresh();
+        }
+      } else if (e.newState === State.Stopped) log("language server stopped");
     }),
   );
   await vscode.commands.executeCommand("setContext", "stellarSecrets.active", true);
@@ -71,6 +78,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
           if (shape !== lastProjects) {
             lastProjects = shape;
             void logProjects();
+            void status.refresh(); // environment files may have appeared: which ones the key opens
           }
         });
       }, 300);
