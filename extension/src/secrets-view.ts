@@ -62,7 +62,7 @@ export class SecretsTreeProvider implements vscode.TreeDataProvider<SecretsNode>
         return item;
       }
       case "project": {
-        const item = new vscode.TreeItem(vscode.workspace.asRelativePath(node.project.root, true) || node.project.root, vscode.TreeItemCollapsibleState.Expanded);
+        const item = new vscode.TreeItem(displayPath(node.project.root), vscode.TreeItemCollapsibleState.Expanded);
         item.description = `${node.project.secrets.length} secret${node.project.secrets.length === 1 ? "" : "s"}`;
         item.tooltip = node.project.configPath;
         item.contextValue = "project";
@@ -105,6 +105,14 @@ export class SecretsTreeProvider implements vscode.TreeDataProvider<SecretsNode>
       }
     }
   }
+}
+
+/** A path as the workspace names it (relative to its folder; the folder's name for the folder itself). */
+export function displayPath(path: string): string {
+  const rel = vscode.workspace.asRelativePath(path, true);
+  if (rel !== "" && !rel.endsWith("/")) return rel;
+  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(path));
+  return folder?.name ?? path;
 }
 
 function secretsOf(project: ProjectInfo): SecretsNode[] {
