@@ -80,6 +80,13 @@ describe("quick fixes through the code action handler", () => {
     expect(actions.map((a) => [a.title, a.isPreferred])).toEqual([["Replace with POST", true]]);
   });
 
+  it("schema unknown field: Replace the key with the field it is closest to", async () => {
+    const text = `kind: action\nname: field\nconnection: hubspot\nmethod: POST\npath: /t\ndescripton: creates a ticket\n`;
+    const { actions } = await fixes("actions/field.yaml", text, "schema");
+    expect(actions.map((a) => a.title)).toEqual(["Replace with description"]);
+    expect(actions[0]!.edit?.changes?.[project.uri("actions/field.yaml")]).toEqual([{ range: rangeOf(text, "descripton"), newText: "description" }]);
+  });
+
   it("plaintext-credential in a static header: Move to a secret… with the place only, never the value", async () => {
     const secret = "sk_live_" + "51HqLyjWDarjtT1zdp7dcTEST0NLY00";
     const text = `kind: action\nname: plain\nconnection: hubspot\nmethod: POST\npath: /t\nheaders:\n  - { name: Authorization, type: static, value: "${secret}" }\n`;
