@@ -162,6 +162,16 @@ async function openFile(file) {
   await page.keyboard.press("Enter");
   await page.locator(".tabs-container .tab").filter({ hasText: file }).first().waitFor({ timeout: 15_000 });
 }
+/** Applies the quick fix titled `title` from the open menu (keyboard: the menu's first action is focused). */
+async function chooseQuickFix(rows, title) {
+  const labels = (await rows.allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
+  const actions = labels.filter((l) => l !== "Quick Fix" && l !== "");
+  const i = actions.findIndex((l) => l.includes(title));
+  if (i === -1) throw new Error(`no quick fix "${title}" in ${JSON.stringify(labels)}`);
+  for (let k = 0; k < i; k++) await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Enter");
+  await page.locator(".action-widget").first().waitFor({ state: "hidden", timeout: 10_000 }).catch(() => {});
+}
 /** Puts the cursor inside the last word of the file's last line (the `secret:` value) and opens the quick fix menu. */
 async function quickFixMenuOnLastLine() {
   await page.locator(".monaco-editor .view-lines").first().click();
@@ -318,7 +328,7 @@ try {
     log("quick fixes:", JSON.stringify(labels));
     await shot("quick-fix-menu");
     if (labels.some((l) => l.includes("Add secret"))) throw new Error(`"Add secret" offered next to a one-letter match: ${JSON.stringify(labels)}`);
-    await rows.filter({ hasText: `Replace with ${other}` }).first().click();
+    await chooseQuickFix(rows, `Replace with ${other}`);
     await page.locator(".monaco-editor .view-line").filter({ hasText: `secret: ${other}` }).first().waitFor({ timeout: 10_000 });
     await page.keyboard.press("Control+S");
     await page.keyboard.press("Control+Shift+M");
@@ -359,7 +369,7 @@ try {
     const rows = await quickFixMenuOnLastLine();
     const labels = (await rows.allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
     log("quick fixes:", JSON.stringify(labels));
-    await rows.filter({ hasText: `Set a value for ${newName} in ${last}` }).first().click();
+    await chooseQuickFix(rows, `Set a value for ${newName} in ${last}`);
     // straight to the password box of the missing environment: no environment picker, no confirmation
     await page.locator(".quick-input-widget .quick-input-title").filter({ hasText: `${newName} in ${last}` }).waitFor({ timeout: 15_000 });
     const pw = page.locator(".quick-input-widget input[type=password]");
