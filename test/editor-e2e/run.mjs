@@ -154,6 +154,13 @@ const other = allNames[1] ?? target; // the quick-fix step misspells this one
 const connectionFile = (name, secret) =>
   ["kind: api_connection", `name: ${name}`, "base_url: https://e2e.example.com", "headers:", "  - name: Authorization", "    type: secret", `    secret: ${secret}`, ""].join("\n");
 async function openFile(file) {
+  // a file the test just wrote shows in the Explorer (a watcher) before quick open's file cache knows it
+  const row = page.locator(".explorer-folders-view .monaco-list-row").filter({ hasText: file }).first();
+  if (await row.waitFor({ timeout: 15_000 }).then(() => true, () => false)) {
+    await row.click();
+    await page.locator(".tabs-container .tab").filter({ hasText: file }).first().waitFor({ timeout: 15_000 });
+    return;
+  }
   await page.keyboard.press("Control+P");
   const input = page.locator(".quick-input-widget input");
   await input.waitFor({ timeout: 15_000 });
@@ -333,7 +340,9 @@ try {
     await page.keyboard.press("Control+S");
     await page.keyboard.press("Control+Shift+M");
     await page.waitForFunction((t) => ![...document.querySelectorAll(".markers-panel .monaco-list-row")].some((r) => r.textContent.includes(t)), typo2, { timeout: 30_000 });
-    if (!readFileSync(join(ws, brokenDir, "e2e_quickfix.yaml"), "utf8").includes(`secret: ${other}\n`)) throw new Error("the saved file does not have the replacement");
+    const saved = () => readFileSync(join(ws, brokenDir, "e2e_quickfix.yaml"), "utf8").includes(`secret: ${other}\n`);
+    for (let i = 0; i < 50 && !saved(); i++) await new Promise((r) => setTimeout(r, 200));
+    if (!saved()) throw new Error("the saved file does not have the replacement");
     await shot("quick-fix-applied");
   });
 
