@@ -177,10 +177,9 @@ async function write(ctx: CommandContext, perEnv: Map<EnvironmentInfo, SecretCha
   ctx.view.refresh();
   ctx.afterWrite?.();
   if (failures.length > 0) {
-    const code = (e: { message: string }) => e.message;
     throw new CommandError(
       `Could not write ${failures.map((f) => f.env).join(", ")}${written.length > 0 ? ` (${written.length} other file(s) written)` : ""}.`,
-      failures.map(code).join("\n"),
+      failures.map((f) => f.message).join("\n"),
     );
   }
   return written;
@@ -190,6 +189,23 @@ async function addSecret(ctx: CommandContext, suggested: string | undefined, roo
   requireTrust();
   const project = await pickProject(ctx, root);
   if (project === undefined) return;
+  // the key first: nothing is asked that could not be written
+  const writable: EnvironmentInfo[] = [];
+  const denied: string[] = [];
+  let firstDenial: { message: string; detail: string } | undefined;
+  for (const env of project.environments) {
+    const access = await checkWriteAccess(env);
+    if (access.ok) writable.push(env);
+    else {
+      denied.push(env.name);
+      firstDenial ??= access;
+      ctx.output.warn(access.detail);
+    }
+  }
+  if (writable.length === 0) {
+    throw new CommandError(denied.length === 1 && firstDenial ? firstDenial.message : "You cannot write any environment of this project.", firstDenial?.detail);
+  }
+  if (denied.length > 0) void vscode.window.showWarningMessage(`Skipping ${denied.join(", ")}: your key cannot write ${denied.length === 1 ? "it" : "them"}.`, "Show output").then((a) => a && ctx.output.show(true));
   const name = await vscode.window.showInputBox({
     title: "Add secret",
     prompt: "Secret name: lowercase_with_underscores, starting with the service (e.g. stripe_api_key)",
@@ -201,18 +217,6 @@ async function addSecret(ctx: CommandContext, suggested: string | undefined, roo
     },
   });
   if (name === undefined) return;
-  const writable: EnvironmentInfo[] = [];
-  const denied: string[] = [];
-  for (const env of project.environments) {
-    const access = await checkWriteAccess(env);
-    if (access.ok) writable.push(env);
-    else {
-      denied.push(env.name);
-      ctx.output.warn(access.detail);
-    }
-  }
-  if (writable.length === 0) throw new CommandError(`You cannot write any environment of this project (no usable age key).`, `Checked: ${denied.join(", ")}; see above for what to do.`);
-  if (denied.length > 0) void vscode.window.showWarningMessage(`Skipping ${denied.join(", ")}: your key cannot write ${denied.length === 1 ? "it" : "them"}.`, "Show output").then((a) => a && ctx.output.show(true));
   const perEnv = new Map<EnvironmentInfo, SecretChange[]>();
   for (const env of writable) {
     const value = await askValue(name, env, true);
