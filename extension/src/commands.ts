@@ -192,7 +192,7 @@ async function addSecret(ctx: CommandContext, suggested: string | undefined, roo
   // the key first: nothing is asked that could not be written
   const writable: EnvironmentInfo[] = [];
   const denied: string[] = [];
-  let firstDenial: { message: string; detail: string } | undefined;
+  let firstDenial: { code: string; message: string; detail: string } | undefined;
   for (const env of project.environments) {
     const access = await checkWriteAccess(env);
     if (access.ok) writable.push(env);
@@ -203,7 +203,9 @@ async function addSecret(ctx: CommandContext, suggested: string | undefined, roo
     }
   }
   if (writable.length === 0) {
-    throw new CommandError(denied.length === 1 && firstDenial ? firstDenial.message : "You cannot write any environment of this project.", firstDenial?.detail);
+    const message =
+      denied.length === 1 && firstDenial ? firstDenial.message : firstDenial?.code === "NO_IDENTITY" ? "No age key found: you cannot set values." : "Your age key cannot write any environment: ask a member to add you.";
+    throw new CommandError(message, firstDenial?.detail);
   }
   if (denied.length > 0) void vscode.window.showWarningMessage(`Skipping ${denied.join(", ")}: your key cannot write ${denied.length === 1 ? "it" : "them"}.`, "Show output").then((a) => a && ctx.output.show(true));
   const name = await vscode.window.showInputBox({
