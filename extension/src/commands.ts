@@ -276,20 +276,21 @@ async function moveToSecret(ctx: CommandContext, args: MoveToSecretArguments | u
   if (plan === undefined) throw new CommandError("This value is not in a field that can reference a secret.");
   const project = await pickProject(ctx, args.root);
   if (project === undefined) return;
-  const name = await vscode.window.showInputBox({
-    title: "Move to a secret",
-    prompt: "Name of the new secret: lowercase_with_underscores, starting with the service (e.g. stripe_api_key)",
-    ignoreFocusOut: true,
-    validateInput: async (v) => (await ctx.client.sendRequest(ValidateNameRequest, { root: project.root, name: v, existing: "refuse" })).message,
-  });
-  if (name === undefined) return;
+  const chosen = await pickSecretName(ctx, project);
+  if (chosen === undefined) return;
+  const { name, existing } = chosen;
   const picks = await vscode.window.showQuickPick(
-    project.environments.map((env) => ({ label: env.name, picked: true, env })),
-    { title: `Store the value of ${name} in which environments?`, canPickMany: true, ignoreFocusOut: true },
+    project.environments.map((env) => {
+      const set = existing?.environments.includes(env.name) ?? false;
+      // a new secret goes everywhere by default; an existing one where it has no value yet
+      return { label: env.name, description: set ? "has a value (replace)" : undefined, picked: !set, env };
+    }),
+    { title: `Store the value as ${name} in which environments?`, canPickMany: true, ignoreFocusOut: true },
   );
   if (picks === undefined || picks.length === 0) return;
   const envs = picks.map((p) => p.env);
   await requireAccess(envs);
+  for (const env of envs) if (existing?.environments.includes(env.name) && !(await confirmReplace(name, env.name))) return;
   // the document may have changed while the pickers were open: plan again, and refuse if the literal moved or changed
   const again = planMoveToSecret(doc.getText(), at(doc));
   if (again === undefined || again.value !== plan.value) throw new CommandError("The document changed while you were choosing: run the quick fix again.");
@@ -300,6 +301,51 @@ async function moveToSecret(ctx: CommandContext, args: MoveToSecretArguments | u
     throw new CommandError(`Stored ${name}, but could not update ${vscode.workspace.asRelativePath(doc.uri)}: replace the literal with { secret: ${name} } by hand.`);
   }
   void vscode.window.showInformationMessage(`Moved the value to secret ${name} (${envs.map((e) => e.name).join(", ")}). It is still in git history: rotate it at the provider.`);
+}
+
+/**
+ * Asks for the secret a moved value goes to: a new name typed (validated by the server as it is
+ * typed) or an existing secret picked. Undefined when cancelled.
+ */
+function pickSecretName(ctx: CommandContext, project: ProjectInfo): Promise<{ name: string; existing?: SecretInfo } | undefined> {
+  type Item = vscode.QuickPickItem & { secret?: SecretInfo; create?: string };
+  const qp = vscode.window.createQuickPick<Item>();
+  qp.title = "Move to a secret";
+  qp.placeholder = "Type a new name (lowercase_with_underscores, e.g. stripe_api_key) or pick an existing secret";
+  qp.ignoreFocusOut = true;
+  const existing: Item[] = project.secrets.map((s) => ({ label: s.name, description: `existing · ${s.environments.join(", ") || "no value"}`, secret: s }));
+  qp.items = existing;
+  let seq = 0;
+  qp.onDidChangeValue(async (typed) => {
+    const v = typed.trim();
+    const mine = ++seq;
+    if (v === "" || project.secrets.some((s) => s.name === v)) {
+      qp.items = existing;
+      return;
+    }
+    const { message } = await ctx.client.sendRequest(ValidateNameRequest, { root: project.root, name: v, existing: "refuse" });
+    if (mine !== seq) return;
+    const item: Item = { label: `$(add) New secret ${v}`, alwaysShow: true };
+    if (message === undefined) item.create = v;
+    else item.detail = message;
+    qp.items = [item, ...existing];
+  });
+  return new Promise((resolve) => {
+    let done = false;
+    qp.onDidAccept(() => {
+      const sel = qp.selectedItems[0];
+      const result = sel?.secret !== undefined ? { name: sel.secret.name, existing: sel.secret } : sel?.create !== undefined ? { name: sel.create } : undefined;
+      if (result === undefined) return; // an invalid new name: keep the picker open, its reason is shown
+      done = true;
+      resolve(result);
+      qp.hide();
+    });
+    qp.onDidHide(() => {
+      if (!done) resolve(undefined);
+      qp.dispose();
+    });
+    qp.show();
+  });
 }
 
 /** Shows the references of a secret: opens the only one, or lets the user pick one. */
