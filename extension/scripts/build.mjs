@@ -38,7 +38,7 @@ await build({
 if (process.argv.includes("--package")) {
   execFileSync(
     process.execPath,
-    [require.resolve("@vscode/vsce/vsce"), "package", "--no-dependencies", "--skip-license", "--allow-missing-repository", "--out", join(dist, "stellar-secrets.vsix")],
+    [require.resolve("@vscode/vsce/vsce"), "package", "--no-dependencies", "--skip-license", "--out", join(dist, "stellar-secrets.vsix")],
     { cwd: here, stdio: "inherit" },
   );
 }

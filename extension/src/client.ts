@@ -2,8 +2,8 @@
 import * as vscode from "vscode";
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from "vscode-languageclient/node";
 
-/** Creates (but does not start) the client for the server bundled at `dist/server.mjs`. */
-export function createClient(context: vscode.ExtensionContext): LanguageClient {
+/** Creates (but does not start) the client for the server bundled at `dist/server.mjs`, logging to `outputChannel`. */
+export function createClient(context: vscode.ExtensionContext, outputChannel: vscode.LogOutputChannel): LanguageClient {
   const module = context.asAbsolutePath("dist/server.mjs");
   const serverOptions: ServerOptions = {
     run: { module, transport: TransportKind.ipc },
@@ -14,7 +14,8 @@ export function createClient(context: vscode.ExtensionContext): LanguageClient {
     // The server registers its own file watchers (didChangeWatchedFiles dynamic registration),
     // so every LSP client gets disk changes, not only this one.
     synchronize: { configurationSection: "stellarSecrets" },
-    outputChannelName: "Stellar Secrets",
+    // one channel for the client, the server's log and the extension's own lines
+    outputChannel,
     diagnosticPullOptions: { onChange: true, onSave: true },
   };
   return new LanguageClient("stellarSecrets", "Stellar Secrets", serverOptions, clientOptions);

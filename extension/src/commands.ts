@@ -1,7 +1,10 @@
 /**
- * The commands: add a secret, set a value, delete a secret. Names and references come from the
- * language server; values go from a password box straight into the encrypted file
- * ({@link applyChanges}); nothing is logged.
+ * The commands: add a secret, set a value, delete a secret, move a plaintext credential to a
+ * secret, show a secret's references. Names and references come from the language server;
+ * values go from a password box (or, for a move, from the document in this process) straight
+ * into the encrypted file ({@link applyChanges}); nothing is logged. Before asking for a value,
+ * the commands check that a key can write the environment ({@link checkWriteAccess}); errors
+ * are one short sentence with a "Show output" action (the details go to the output channel).
  */
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
@@ -14,13 +17,38 @@ import {
   type ProjectInfo,
   type SecretInfo,
 } from "@stellar-secrets/language-server/protocol";
+import { planMoveToSecret } from "@stellar-secrets/language-server/move-to-secret";
+import type { MoveToSecretArguments } from "@stellar-secrets/language-server/protocol";
+import { environmentPickOrder, refsLabel, requestedEnvironments } from "./presentation.js";
 import { applyChanges, SecretWriteError, type SecretChange } from "./secret-writer.js";
 import type { SecretsNode, SecretsTreeProvider } from "./secrets-view.js";
+import { checkWriteAccess } from "./write-access.js";
 
 /** Everything the commands need. */
 export interface CommandContext {
   client: LanguageClient;
   view: SecretsTreeProvider;
+  output: vscode.LogOutputChannel;
+  /** Called after a command wrote files (the status bar re-checks the key). */
+  afterWrite?: () => void;
+}
+
+/** A failure to show as one short sentence, with details for the output channel. */
+export class CommandError extends Error {
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = "CommandError";
+  }
+}
+
+/** Logs `detail` (never a value) and shows `message` with a "Show output" action. */
+export async function showError(output: vscode.LogOutputChannel, message: string, detail?: string): Promise<void> {
+  output.error(detail === undefined ? message : `${message}\n${detail}`);
+  const answer = await vscode.window.showErrorMessage(`Stellar Secrets: ${message}`, "Show output");
+  if (answer === "Show output") output.show(true);
 }
 
 /** Registers every command of the extension. */
@@ -31,23 +59,64 @@ export function registerCommands(context: vscode.ExtensionContext, ctx: CommandC
         try {
           await fn(...args);
         } catch (e) {
-          void vscode.window.showErrorMessage(e instanceof SecretWriteError ? `Stellar Secrets: ${e.message}` : `Stellar Secrets: ${(e as Error).message}`);
+          const message = (e as Error).message;
+          if (e instanceof CommandError) void showError(ctx.output, message, e.detail);
+          // an unexpected error can be long (paths, sources): its start in the toast, all of it in the output
+          else if (message.length > 120) void showError(ctx.output, `${message.slice(0, 100)}…`, message);
+          else void showError(ctx.output, message);
         }
       }),
     );
   reg("stellarSecrets.addSecret", (name, root) => addSecret(ctx, typeof name === "string" ? name : undefined, typeof root === "string" ? root : undefined));
-  reg("stellarSecrets.setValue", (a, b) => setValue(ctx, ...target(a, b)));
-  reg("stellarSecrets.deleteSecret", (a, b) => deleteSecret(ctx, ...target(a, b)));
+  reg("stellarSecrets.setValue", (a, b, c) => setValue(ctx, ...target(a, b, c)));
+  reg("stellarSecrets.deleteSecret", (a, b) => deleteSecret(ctx, ...target(a, b, undefined)));
+  reg("stellarSecrets.moveToSecret", (a) => moveToSecret(ctx, a as MoveToSecretArguments));
+  reg("stellarSecrets.showReferences", (a, b) => showReferences(ctx, ...target(a, b, undefined)));
   reg("stellarSecrets.refresh", async () => ctx.view.refresh());
+  reg("stellarSecrets.showOutput", async () => ctx.output.show(true));
 }
 
-/** Arguments come either from a code action (`name`, `root`) or from a view node. */
-function target(a: unknown, b: unknown): [string | undefined, string | undefined, string | undefined] {
-  if (typeof a === "string") return [a, typeof b === "string" ? b : undefined, undefined];
+/**
+ * Arguments come either from a code action (`name`, `root`, and for *Set a value* the
+ * environments to fill) or from a view node (a secret, or one environment of a secret).
+ */
+function target(a: unknown, b: unknown, c: unknown): [string | undefined, string | undefined, string[] | undefined] {
+  if (typeof a === "string") {
+    const envs = Array.isArray(c) ? c.filter((x): x is string => typeof x === "string") : typeof c === "string" ? [c] : undefined;
+    return [a, typeof b === "string" ? b : undefined, envs];
+  }
   const node = a as SecretsNode | undefined;
   if (node?.type === "secret") return [node.secret.name, node.project.root, undefined];
-  if (node?.type === "environment") return [node.secret.name, node.project.root, node.environment.name];
+  if (node?.type === "environment") return [node.secret.name, node.project.root, [node.environment.name]];
   return [undefined, undefined, undefined];
+}
+
+/** Writing is refused in Restricted Mode: stellar.yaml chooses who can decrypt what you type. */
+function requireTrust(): void {
+  if (!vscode.workspace.isTrusted) {
+    throw new CommandError(
+      "Setting values is disabled in Restricted Mode: trust this workspace first.",
+      "An untrusted stellar.yaml decides whose keys your values are encrypted for, so Stellar Secrets only checks and navigates in Restricted Mode.",
+    );
+  }
+}
+
+/** Checks every environment before anything is asked; throws a {@link CommandError} naming what to do. */
+async function requireAccess(envs: readonly EnvironmentInfo[]): Promise<void> {
+  for (const env of envs) {
+    const access = await checkWriteAccess(env);
+    if (!access.ok) throw new CommandError(access.message, access.detail);
+  }
+}
+
+/** Asks before replacing a value that is already set. True to go on. */
+async function confirmReplace(secret: string, env: string): Promise<boolean> {
+  const answer = await vscode.window.showWarningMessage(
+    `${secret} already has a value in ${env}. Replace it?`,
+    { modal: true, detail: "The current value is overwritten (it stays in git history)." },
+    "Replace",
+  );
+  return answer === "Replace";
 }
 
 async function pickProject(ctx: CommandContext, root: string | undefined): Promise<ProjectInfo | undefined> {
@@ -55,10 +124,10 @@ async function pickProject(ctx: CommandContext, root: string | undefined): Promi
   const projects = (await ctx.view.getProjects()).filter((p) => p.valid);
   if (root !== undefined) {
     const p = projects.find((x) => x.root === root);
-    if (p === undefined) throw new Error(`no valid stellar.yaml at ${root}`);
+    if (p === undefined) throw new CommandError(`No valid stellar.yaml at ${vscode.workspace.asRelativePath(root, true)}.`);
     return p;
   }
-  if (projects.length === 0) throw new Error("no valid stellar.yaml in this workspace");
+  if (projects.length === 0) throw new CommandError("No valid stellar.yaml in this workspace.");
   if (projects.length === 1) return projects[0];
   const pick = await vscode.window.showQuickPick(
     projects.map((p) => ({ label: vscode.workspace.asRelativePath(p.root, true), project: p })),
@@ -70,7 +139,7 @@ async function pickProject(ctx: CommandContext, root: string | undefined): Promi
 async function pickSecret(project: ProjectInfo, name: string | undefined, title: string): Promise<SecretInfo | undefined> {
   if (name !== undefined) {
     const s = project.secrets.find((x) => x.name === name);
-    if (s === undefined) throw new Error(`there is no secret "${name}" in ${project.configPath}`);
+    if (s === undefined) throw new CommandError(`There is no secret "${name}" in ${vscode.workspace.asRelativePath(project.configPath, true)}.`);
     return s;
   }
   const pick = await vscode.window.showQuickPick(
@@ -93,26 +162,52 @@ function askValue(name: string, env: EnvironmentInfo, optional: boolean): Thenab
 
 async function write(ctx: CommandContext, perEnv: Map<EnvironmentInfo, SecretChange[]>): Promise<string[]> {
   const written: string[] = [];
-  const failures: string[] = [];
+  const failures: { env: string; message: string }[] = [];
   await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: "Encrypting…" }, async () => {
     for (const [env, changes] of perEnv) {
       try {
         await applyChanges(env, changes);
         written.push(env.file);
       } catch (e) {
-        failures.push((e as Error).message);
+        failures.push({ env: env.name, message: (e as Error).message });
       }
     }
   });
   if (written.length > 0) await ctx.client.sendNotification(FilesChangedNotification, { paths: written });
   ctx.view.refresh();
-  if (failures.length > 0) throw new Error(failures.join("; "));
+  ctx.afterWrite?.();
+  if (failures.length > 0) {
+    throw new CommandError(
+      `Could not write ${failures.map((f) => f.env).join(", ")}${written.length > 0 ? ` (${written.length} other file(s) written)` : ""}.`,
+      failures.map((f) => f.message).join("\n"),
+    );
+  }
   return written;
 }
 
 async function addSecret(ctx: CommandContext, suggested: string | undefined, root: string | undefined): Promise<void> {
+  requireTrust();
   const project = await pickProject(ctx, root);
   if (project === undefined) return;
+  // the key first: nothing is asked that could not be written
+  const writable: EnvironmentInfo[] = [];
+  const denied: string[] = [];
+  let firstDenial: { code: string; message: string; detail: string } | undefined;
+  for (const env of project.environments) {
+    const access = await checkWriteAccess(env);
+    if (access.ok) writable.push(env);
+    else {
+      denied.push(env.name);
+      firstDenial ??= access;
+      ctx.output.warn(access.detail);
+    }
+  }
+  if (writable.length === 0) {
+    const message =
+      denied.length === 1 && firstDenial ? firstDenial.message : firstDenial?.code === "NO_IDENTITY" ? "No age key found: you cannot set values." : "Your age key cannot write any environment: ask a member to add you.";
+    throw new CommandError(message, firstDenial?.detail);
+  }
+  if (denied.length > 0) void vscode.window.showWarningMessage(`Skipping ${denied.join(", ")}: your key cannot write ${denied.length === 1 ? "it" : "them"}.`, "Show output").then((a) => a && ctx.output.show(true));
   const name = await vscode.window.showInputBox({
     title: "Add secret",
     prompt: "Secret name: lowercase_with_underscores, starting with the service (e.g. stripe_api_key)",
@@ -125,7 +220,7 @@ async function addSecret(ctx: CommandContext, suggested: string | undefined, roo
   });
   if (name === undefined) return;
   const perEnv = new Map<EnvironmentInfo, SecretChange[]>();
-  for (const env of project.environments) {
+  for (const env of writable) {
     const value = await askValue(name, env, true);
     if (value === undefined) return; // cancelled: nothing written
     if (value !== "") perEnv.set(env, [{ name, value }]);
@@ -138,27 +233,146 @@ async function addSecret(ctx: CommandContext, suggested: string | undefined, roo
   void vscode.window.showInformationMessage(`Added ${name} to ${[...perEnv.keys()].map((e) => e.name).join(", ")}.`);
 }
 
-async function setValue(ctx: CommandContext, name: string | undefined, root: string | undefined, envName: string | undefined): Promise<void> {
+async function setValue(ctx: CommandContext, name: string | undefined, root: string | undefined, envNames: string[] | undefined): Promise<void> {
+  requireTrust();
   const project = await pickProject(ctx, root);
   if (project === undefined) return;
   const secret = await pickSecret(project, name, "Set the value of which secret?");
   if (secret === undefined) return;
-  let env = project.environments.find((e) => e.name === envName);
-  if (env === undefined) {
+  let envs = requestedEnvironments(project, envNames);
+  if (envs.length === 0) {
+    // no environment given: the ones without a value first (the likely target), none preselected
     const pick = await vscode.window.showQuickPick(
-      project.environments.map((e) => ({ label: e.name, description: secret.environments.includes(e.name) ? "set" : "missing", env: e })),
+      environmentPickOrder(project, secret).map(({ env, set }) => ({ label: env.name, description: set ? "has a value (replace)" : "no value", env })),
       { title: `Set ${secret.name} in which environment?` },
     );
-    env = pick?.env;
+    if (pick === undefined) return;
+    envs = [pick.env];
   }
-  if (env === undefined) return;
-  const value = await askValue(secret.name, env, false);
-  if (value === undefined) return;
-  await write(ctx, new Map([[env, [{ name: secret.name, value }]]]));
-  void vscode.window.showInformationMessage(`Set ${secret.name} in ${env.name}.`);
+  await requireAccess(envs);
+  const perEnv = new Map<EnvironmentInfo, SecretChange[]>();
+  for (const env of envs) {
+    if (secret.environments.includes(env.name) && !(await confirmReplace(secret.name, env.name))) return;
+    const value = await askValue(secret.name, env, envs.length > 1);
+    if (value === undefined) return;
+    if (value !== "") perEnv.set(env, [{ name: secret.name, value }]);
+  }
+  if (perEnv.size === 0) return;
+  await write(ctx, perEnv);
+  void vscode.window.showInformationMessage(`Set ${secret.name} in ${[...perEnv.keys()].map((e) => e.name).join(", ")}.`);
 }
 
-async function deleteSecret(ctx: CommandContext, name: string | undefined, root: string | undefined, _env: string | undefined): Promise<void> {
+/**
+ * Moves a plaintext credential (a `plaintext-credential` finding) into a new secret: the literal
+ * is read from the document here and encrypted into the chosen environments; then the field
+ * becomes a reference and the document is saved. The value is never shown, logged or sent.
+ */
+async function moveToSecret(ctx: CommandContext, args: MoveToSecretArguments | undefined): Promise<void> {
+  requireTrust();
+  if (args === undefined || typeof args.uri !== "string") throw new CommandError("Move to a secret needs a plaintext-credential finding (use its quick fix).");
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(args.uri));
+  const at = (d: vscode.TextDocument) => d.offsetAt(new vscode.Position(args.range.start.line, args.range.start.character));
+  const plan = planMoveToSecret(doc.getText(), at(doc));
+  if (plan === undefined) throw new CommandError("This value is not in a field that can reference a secret.");
+  const project = await pickProject(ctx, args.root);
+  if (project === undefined) return;
+  const chosen = await pickSecretName(ctx, project);
+  if (chosen === undefined) return;
+  const { name, existing } = chosen;
+  const picks = await vscode.window.showQuickPick(
+    project.environments.map((env) => {
+      const set = existing?.environments.includes(env.name) ?? false;
+      // a new secret goes everywhere by default; an existing one where it has no value yet
+      return { label: env.name, description: set ? "has a value (replace)" : undefined, picked: !set, env };
+    }),
+    { title: `Store the value as ${name} in which environments?`, canPickMany: true, ignoreFocusOut: true },
+  );
+  if (picks === undefined || picks.length === 0) return;
+  const envs = picks.map((p) => p.env);
+  await requireAccess(envs);
+  for (const env of envs) if (existing?.environments.includes(env.name) && !(await confirmReplace(name, env.name))) return;
+  // the document may have changed while the pickers were open: plan again, and refuse if the literal moved or changed
+  const again = planMoveToSecret(doc.getText(), at(doc));
+  if (again === undefined || again.value !== plan.value) throw new CommandError("The document changed while you were choosing: run the quick fix again.");
+  await write(ctx, new Map(envs.map((e) => [e, [{ name, value: again.value }]])));
+  const edit = new vscode.WorkspaceEdit();
+  for (const e of again.edits(name)) edit.replace(doc.uri, new vscode.Range(doc.positionAt(e.start), doc.positionAt(e.end)), e.newText);
+  if (!(await vscode.workspace.applyEdit(edit)) || !(await doc.save())) {
+    throw new CommandError(`Stored ${name}, but could not update ${vscode.workspace.asRelativePath(doc.uri)}: replace the literal with { secret: ${name} } by hand.`);
+  }
+  void vscode.window.showInformationMessage(`Moved the value to secret ${name} (${envs.map((e) => e.name).join(", ")}). It is still in git history: rotate it at the provider.`);
+}
+
+/**
+ * Asks for the secret a moved value goes to: a new name typed (validated by the server as it is
+ * typed) or an existing secret picked. Undefined when cancelled.
+ */
+function pickSecretName(ctx: CommandContext, project: ProjectInfo): Promise<{ name: string; existing?: SecretInfo } | undefined> {
+  type Item = vscode.QuickPickItem & { secret?: SecretInfo; create?: string };
+  const qp = vscode.window.createQuickPick<Item>();
+  qp.title = "Move to a secret";
+  qp.placeholder = "Type a new name (lowercase_with_underscores, e.g. stripe_api_key) or pick an existing secret";
+  qp.ignoreFocusOut = true;
+  const existing: Item[] = project.secrets.map((s) => ({ label: s.name, description: `existing · ${s.environments.join(", ") || "no value"}`, secret: s }));
+  qp.items = existing;
+  let seq = 0;
+  qp.onDidChangeValue(async (typed) => {
+    const v = typed.trim();
+    const mine = ++seq;
+    if (v === "" || project.secrets.some((s) => s.name === v)) {
+      qp.items = existing;
+      return;
+    }
+    const { message } = await ctx.client.sendRequest(ValidateNameRequest, { root: project.root, name: v, existing: "refuse" });
+    if (mine !== seq) return;
+    const item: Item = { label: `$(add) New secret ${v}`, alwaysShow: true };
+    if (message === undefined) item.create = v;
+    else item.detail = message;
+    qp.items = [item, ...existing];
+  });
+  return new Promise((resolve) => {
+    let done = false;
+    qp.onDidAccept(() => {
+      const sel = qp.selectedItems[0];
+      const result = sel?.secret !== undefined ? { name: sel.secret.name, existing: sel.secret } : sel?.create !== undefined ? { name: sel.create } : undefined;
+      if (result === undefined) return; // an invalid new name: keep the picker open, its reason is shown
+      done = true;
+      resolve(result);
+      qp.hide();
+    });
+    qp.onDidHide(() => {
+      if (!done) resolve(undefined);
+      qp.dispose();
+    });
+    qp.show();
+  });
+}
+
+/** Shows the references of a secret: opens the only one, or lets the user pick one. */
+async function showReferences(ctx: CommandContext, name: string | undefined, root: string | undefined, _env?: string[]): Promise<void> {
+  const project = await pickProject(ctx, root);
+  if (project === undefined) return;
+  const secret = await pickSecret(project, name, "Show the references of which secret?");
+  if (secret === undefined) return;
+  const { references } = await ctx.client.sendRequest(UsageRequest, { root: project.root, name: secret.name });
+  const open = async (r: (typeof references)[number]): Promise<void> => {
+    const range = new vscode.Range(r.range.start.line, r.range.start.character, r.range.end.line, r.range.end.character);
+    await vscode.window.showTextDocument(vscode.Uri.parse(r.uri), { selection: range, preview: true });
+  };
+  if (references.length === 0) {
+    void vscode.window.showInformationMessage(`Nothing references ${secret.name}.`);
+    return;
+  }
+  if (references.length === 1) return open(references[0]!);
+  const pick = await vscode.window.showQuickPick(
+    references.map((r) => ({ label: `${r.file}:${r.line}`, description: r.owner, ref: r })),
+    { title: `${secret.name}: ${refsLabel(references.length)}`, matchOnDescription: true },
+  );
+  if (pick !== undefined) await open(pick.ref);
+}
+
+async function deleteSecret(ctx: CommandContext, name: string | undefined, root: string | undefined, _env: string[] | undefined): Promise<void> {
+  requireTrust();
   const project = await pickProject(ctx, root);
   if (project === undefined) return;
   const secret = await pickSecret(project, name, "Delete which secret?");
@@ -177,6 +391,7 @@ async function deleteSecret(ctx: CommandContext, name: string | undefined, root:
     references.length === 0 ? "Delete" : "Delete anyway",
   );
   if (answer === undefined) return;
+  await requireAccess(envs);
   await write(ctx, new Map(envs.map((e) => [e, [{ name: secret.name, value: undefined }]])));
   // the catalog entry goes too (a catalog entry without a secret is an unknown-secret error)
   const { edit } = await ctx.client.sendRequest(CatalogRemovalRequest, { root: project.root, name: secret.name });

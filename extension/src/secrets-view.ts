@@ -1,10 +1,12 @@
 /**
  * The Secrets view: every secret of every project (names × environments, set or missing, and
  * the number of references), from the server's index. Refreshed when the server says the index
- * changed.
+ * changed. Unused secrets look different; clicking a secret shows its references; paths are
+ * relative to the workspace.
  */
 import * as vscode from "vscode";
 import type { ProjectInfo, SecretInfo, EnvironmentInfo } from "@stellar-secrets/language-server/protocol";
+import { missingIn, refsLabel, secretDescription } from "./presentation.js";
 
 /** A node of the tree. */
 export type SecretsNode =
@@ -54,11 +56,15 @@ export class SecretsTreeProvider implements vscode.TreeDataProvider<SecretsNode>
 
   getTreeItem(node: SecretsNode): vscode.TreeItem {
     switch (node.type) {
-      case "message":
-        return new vscode.TreeItem(node.text);
+      case "message": {
+        const item = new vscode.TreeItem(node.text);
+        item.tooltip = node.text;
+        return item;
+      }
       case "project": {
-        const item = new vscode.TreeItem(vscode.workspace.asRelativePath(node.project.root, true) || node.project.root, vscode.TreeItemCollapsibleState.Expanded);
-        item.description = `${node.project.secrets.length} secrets`;
+        const item = new vscode.TreeItem(displayPath(node.project.root), vscode.TreeItemCollapsibleState.Expanded);
+        item.description = `${node.project.secrets.length} secret${node.project.secrets.length === 1 ? "" : "s"}`;
+        item.tooltip = node.project.configPath;
         item.contextValue = "project";
         item.iconPath = new vscode.ThemeIcon("folder-library");
         return item;
@@ -66,22 +72,25 @@ export class SecretsTreeProvider implements vscode.TreeDataProvider<SecretsNode>
       case "secret": {
         const { secret, project } = node;
         const item = new vscode.TreeItem(secret.name, vscode.TreeItemCollapsibleState.Collapsed);
-        const missing = project.environments.filter((e) => !secret.environments.includes(e.name)).map((e) => e.name);
-        const refs = `${secret.references} ref${secret.references === 1 ? "" : "s"}`;
-        item.description = missing.length === 0 ? `${refs} · all environments` : `${refs} · missing: ${missing.join(", ")}`;
+        const missing = missingIn(project, secret);
+        item.description = secretDescription(project, secret);
         item.tooltip = new vscode.MarkdownString(
           [
             `**${secret.name}**`,
             secret.description ?? "",
             secret.owner ? `Owner: ${secret.owner}` : "",
             ...project.environments.map((e) => `- ${e.name}: ${secret.environments.includes(e.name) ? "set" : "missing"}`),
-            `References: ${secret.references}`,
+            secret.references === 0 ? "Unused: nothing references it." : `${refsLabel(secret.references)} (click to show)`,
           ]
             .filter((l) => l !== "")
             .join("\n\n"),
         );
         item.contextValue = secret.references === 0 ? "secret-unused" : "secret";
-        item.iconPath = new vscode.ThemeIcon(missing.length === 0 ? "key" : "warning");
+        item.iconPath =
+          secret.references === 0
+            ? new vscode.ThemeIcon("circle-large-outline", new vscode.ThemeColor("disabledForeground"))
+            : new vscode.ThemeIcon(missing.length === 0 ? "key" : "warning", missing.length === 0 ? undefined : new vscode.ThemeColor("list.warningForeground"));
+        if (secret.references > 0) item.command = { title: "Show references", command: "stellarSecrets.showReferences", arguments: [secret.name, project.root] };
         item.id = `${project.root}\u0000${secret.name}`;
         return item;
       }
@@ -98,8 +107,18 @@ export class SecretsTreeProvider implements vscode.TreeDataProvider<SecretsNode>
   }
 }
 
+/** A path as the workspace names it (relative to its folder; the folder's name for the folder itself). */
+export function displayPath(path: string): string {
+  const rel = vscode.workspace.asRelativePath(path, true);
+  if (rel !== "" && !rel.endsWith("/")) return rel;
+  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(path));
+  return folder?.name ?? path;
+}
+
 function secretsOf(project: ProjectInfo): SecretsNode[] {
-  if (!project.valid) return [{ type: "message", text: `${project.configPath} has errors (see Problems).` }];
+  const config = vscode.workspace.asRelativePath(project.configPath, true);
+  if (!project.valid) return [{ type: "message", text: `${config} has errors (see Problems).` }];
+  const stale: SecretsNode[] = project.stale ? [{ type: "message", text: `${config} has errors: showing its last good version.` }] : [];
   if (project.secrets.length === 0) return [{ type: "message", text: "No secrets yet. Add one with the + button." }];
-  return project.secrets.map((secret) => ({ type: "secret", project, secret }));
+  return [...stale, ...project.secrets.map((secret): SecretsNode => ({ type: "secret", project, secret }))];
 }

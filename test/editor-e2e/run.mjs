@@ -6,7 +6,11 @@
 //   1. an unknown secret reference shows an error squiggle and a Problems entry with the rule id;
 //   2. completion (Ctrl+Space) in the `secret:` field offers the secret names;
 //   3. typing the fix clears the squiggle and the Problems entry;
-//   4. the Secrets view lists every secret of the example organisation.
+//   4. the Secrets view lists every secret of the example organisation;
+//   5. the status bar item (project found, key found); Add Secret; the "Replace with" quick fix
+//      applied (and no "Add secret" next to a one-letter typo); the missing-environment path
+//      (the "Set a value" quick fix asks for the missing environment only, the value is
+//      encrypted there); Delete Secret.
 // Screenshots and the code-server log go to --artifacts. Exit status 0 only when every step passed.
 import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, cpSync, statSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
@@ -143,7 +147,53 @@ async function step(name, fn) {
 const problemRows = () => page.locator(".markers-panel .monaco-list-row");
 const problemTexts = async () => (await problemRows().allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
 
+// declared environments, in order: the keys of the `environments:` block of stellar.yaml
+const envBlock = /^environments:\s*\n((?:[ \t].*\n|\s*\n)*)/m.exec(readFileSync(join(ws, "stellar.yaml"), "utf8"))?.[1] ?? "";
+const envs = [...envBlock.matchAll(/^  ([a-z][a-z0-9_-]*):/gm)].map((m) => m[1]);
+const other = allNames[1] ?? target; // the quick-fix step misspells this one
+const connectionFile = (name, secret) =>
+  ["kind: api_connection", `name: ${name}`, "base_url: https://e2e.example.com", "headers:", "  - name: Authorization", "    type: secret", `    secret: ${secret}`, ""].join("\n");
+async function openFile(file) {
+  // a file the test just wrote shows in the Explorer (a watcher) before quick open's file cache knows it
+  const row = page.locator(".explorer-folders-view .monaco-list-row").filter({ hasText: file }).first();
+  if (await row.waitFor({ timeout: 15_000 }).then(() => true, () => false)) {
+    await row.click();
+    await page.locator(".tabs-container .tab").filter({ hasText: file }).first().waitFor({ timeout: 15_000 });
+    return;
+  }
+  await page.keyboard.press("Control+P");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ timeout: 15_000 });
+  await input.fill(file);
+  await page.locator(".quick-input-list .monaco-list-row").filter({ hasText: file }).first().waitFor({ timeout: 30_000 });
+  await page.keyboard.press("Enter");
+  await page.locator(".tabs-container .tab").filter({ hasText: file }).first().waitFor({ timeout: 15_000 });
+}
+/** Applies the quick fix titled `title` from the open menu (keyboard: the menu's first action is focused). */
+async function chooseQuickFix(rows, title) {
+  const labels = (await rows.allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
+  const actions = labels.filter((l) => l !== "Quick Fix" && l !== "");
+  const i = actions.findIndex((l) => l.includes(title));
+  if (i === -1) throw new Error(`no quick fix "${title}" in ${JSON.stringify(labels)}`);
+  for (let k = 0; k < i; k++) await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Enter");
+  await page.locator(".action-widget").first().waitFor({ state: "hidden", timeout: 10_000 }).catch(() => {});
+}
+/** Puts the cursor inside the last word of the file's last line (the `secret:` value) and opens the quick fix menu. */
+async function quickFixMenuOnLastLine() {
+  await page.locator(".monaco-editor .view-lines").first().click();
+  await page.keyboard.press("Control+End");
+  await page.keyboard.press("ArrowUp");
+  await page.keyboard.press("End");
+  await page.keyboard.press("ArrowLeft");
+  await page.keyboard.press("Control+.");
+  const rows = page.locator(".action-widget .monaco-list-row");
+  await rows.first().waitFor({ timeout: 15_000 });
+  return rows;
+}
+
 const newName = "e2e_webhook_signing_secret";
+const setValue = `e2e-${Math.random().toString(36).slice(2)}-set`; // typed through the missing-environment quick fix
 const newValue = `e2e-${Math.random().toString(36).slice(2)}-value`; // typed into the password boxes; must never show up in a log
 
 try {
@@ -151,6 +201,13 @@ try {
   await page.locator(".monaco-workbench").waitFor({ timeout: 90_000 });
   await page.locator(".explorer-folders-view, .explorer-viewlet").first().waitFor({ timeout: 60_000 });
   log("workbench loaded");
+
+  await step("status bar: project found, key found", async () => {
+    const item = page.locator(".statusbar-item").filter({ has: page.locator(".codicon-shield") }).first();
+    await item.waitFor({ timeout: 60_000 });
+    await item.locator(".codicon-key").waitFor({ timeout: 30_000 });
+    log("status bar:", (await item.getAttribute("aria-label")) ?? (await item.innerText()));
+  });
 
   await step("open the file with the unknown reference", async () => {
     await page.keyboard.press("Control+P");
@@ -222,7 +279,7 @@ try {
     const missing = allNames.filter((n) => !labels.includes(n));
     if (missing.length > 0) throw new Error(`Secrets view misses ${missing.join(", ")} (shows ${JSON.stringify(labels)})`);
     // each row says how many references and where a value is missing
-    if (!rows.some((r) => /\d+ refs? · (all environments|missing: )/.test(r))) throw new Error(`no reference counts in ${JSON.stringify(rows)}`);
+    if (!rows.some((r) => /\d+ refs?\b/.test(r))) throw new Error(`no reference counts in ${JSON.stringify(rows)}`);
     await shot("secrets-view");
   });
 
@@ -244,9 +301,6 @@ try {
     await input.fill(newName);
     await page.waitForFunction(() => !/\[|already exists/.test(document.querySelector(".quick-input-widget .quick-input-message")?.textContent ?? ""), null, { timeout: 15_000 });
     await page.keyboard.press("Enter");
-    // declared environments, in order: the keys of the `environments:` block of stellar.yaml
-    const block = /^environments:\s*\n((?:[ \t].*\n|\s*\n)*)/m.exec(readFileSync(join(ws, "stellar.yaml"), "utf8"))?.[1] ?? "";
-    const envs = [...block.matchAll(/^  ([a-z][a-z0-9_-]*):/gm)].map((m) => m[1]);
     for (const [i, e] of envs.entries()) {
       await page.locator(".quick-input-widget .quick-input-title").filter({ hasText: `${newName} in ${e}` }).waitFor({ timeout: 15_000 });
       const pw = page.locator(".quick-input-widget input[type=password]");
@@ -271,10 +325,90 @@ try {
     await shot("added-secret");
   });
 
+  await step("quick fix: Replace with the nearest secret name, preferred, no Add secret next to a one-letter typo", async () => {
+    const typo2 = other.slice(0, -1) + (other.endsWith("x") ? "y" : "x");
+    writeFileSync(join(ws, brokenDir, "e2e_quickfix.yaml"), connectionFile("e2e_quickfix", typo2));
+    await openFile("e2e_quickfix.yaml");
+    await page.locator(".monaco-editor .squiggly-error").first().waitFor({ timeout: 60_000 });
+    const rows = await quickFixMenuOnLastLine();
+    const labels = (await rows.allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
+    log("quick fixes:", JSON.stringify(labels));
+    await shot("quick-fix-menu");
+    if (labels.some((l) => l.includes("Add secret"))) throw new Error(`"Add secret" offered next to a one-letter match: ${JSON.stringify(labels)}`);
+    await chooseQuickFix(rows, `Replace with ${other}`);
+    await page.locator(".monaco-editor .view-line").filter({ hasText: `secret: ${other}` }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press("Control+S");
+    await page.keyboard.press("Control+Shift+M");
+    await page.waitForFunction((t) => ![...document.querySelectorAll(".markers-panel .monaco-list-row")].some((r) => r.textContent.includes(t)), typo2, { timeout: 30_000 });
+    const saved = () => readFileSync(join(ws, brokenDir, "e2e_quickfix.yaml"), "utf8").includes(`secret: ${other}\n`);
+    for (let i = 0; i < 50 && !saved(); i++) await new Promise((r) => setTimeout(r, 200));
+    if (!saved()) throw new Error("the saved file does not have the replacement");
+    await shot("quick-fix-applied");
+  });
+
+  await step("hover on a reference: the catalog description and owner, never a value", async () => {
+    // the cursor is still on the replaced reference of e2e_quickfix.yaml
+    const catalogText = readFileSync(join(ws, secretsDir, "catalog.yaml"), "utf8");
+    const entry = new RegExp(`^  ${other}:\\n((?:    .*\\n)*)`, "m").exec(catalogText)?.[1] ?? "";
+    const description = /^    description:\s*(.+)$/m.exec(entry)?.[1]?.replace(/^["']|["']$/g, "");
+    const owner = /^    owner:\s*(.+)$/m.exec(entry)?.[1]?.replace(/^["']|["']$/g, "");
+    await page.locator(".monaco-editor .view-lines").first().click();
+    await page.keyboard.press("Control+End");
+    await page.keyboard.press("ArrowUp");
+    await page.keyboard.press("End");
+    await page.keyboard.press("ArrowLeft");
+    await page.keyboard.press("Control+K");
+    await page.keyboard.press("Control+I");
+    const hover = page.locator(".monaco-hover").filter({ hasText: `${other} (secret)` }).first();
+    await hover.waitFor({ timeout: 15_000 });
+    const text = (await hover.innerText()).replace(/\s+/g, " ");
+    log("hover:", text);
+    if (description !== undefined && !text.includes(description.slice(0, 40))) throw new Error(`the hover lacks the catalog description "${description}": ${text}`);
+    if (owner !== undefined && !text.includes(`Owner: ${owner}`)) throw new Error(`the hover lacks the owner ${owner}: ${text}`);
+    await shot("hover");
+    await page.keyboard.press("Escape");
+  });
+
+  await step("missing environment: the Set a value quick fix asks for the missing environment only and encrypts the value there", async () => {
+    const last = envs[envs.length - 1]; // the Add Secret step left it without a value
+    writeFileSync(join(ws, brokenDir, "e2e_missing.yaml"), connectionFile("e2e_missing", newName));
+    await openFile("e2e_missing.yaml");
+    await page.keyboard.press("Control+Shift+M");
+    await problemRows().filter({ hasText: "missing-environment-value" }).filter({ hasText: newName }).first().waitFor({ timeout: 60_000 });
+    const rows = await quickFixMenuOnLastLine();
+    const labels = (await rows.allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
+    log("quick fixes:", JSON.stringify(labels));
+    await chooseQuickFix(rows, `Set a value for ${newName} in ${last}`);
+    // straight to the password box of the missing environment: no environment picker, no confirmation
+    await page.locator(".quick-input-widget .quick-input-title").filter({ hasText: `${newName} in ${last}` }).waitFor({ timeout: 15_000 });
+    const pw = page.locator(".quick-input-widget input[type=password]");
+    await pw.waitFor({ timeout: 5_000 });
+    await pw.fill(setValue);
+    await shot("set-value-missing-environment");
+    await page.keyboard.press("Enter");
+    await page.locator(".notifications-toasts").filter({ hasText: `Set ${newName} in ${last}` }).first().waitFor({ timeout: 30_000 });
+    const lsRequire = createRequire(join(repo, "packages/language-server/package.json"));
+    const sops = await import(pathToFileURL(lsRequire.resolve("@stellar-secrets/sops")).href);
+    const alice = readFileSync(join(repo, "test/fixtures/keys/alice.txt"), "utf8");
+    for (const e of envs) {
+      const text = readFileSync(join(ws, secretsDir, `${e}.enc.yaml`), "utf8");
+      if (text.includes(setValue)) throw new Error(`${e}.enc.yaml holds the value in clear`);
+      const { values } = await sops.decryptSecrets(text, sops.parseIdentityFile(alice, "alice.txt"));
+      const want = e === last ? setValue : newValue;
+      if (values.get(newName) !== want) throw new Error(`${e}: ${newName} is ${values.has(newName) ? "not the expected value" : "missing"}`);
+    }
+    await page.waitForFunction(
+      (n) => ![...document.querySelectorAll(".markers-panel .monaco-list-row")].some((r) => r.textContent.includes("missing-environment-value") && r.textContent.includes(n)),
+      newName,
+      { timeout: 30_000 },
+    );
+    await shot("missing-environment-fixed");
+  });
+
   await step("Delete Secret command: references shown, confirmation, catalog entry removed", async () => {
     // the last secret by name that something references and the catalog describes
     const catalogText = readFileSync(join(ws, secretsDir, "catalog.yaml"), "utf8");
-    const victim = [...allNames].reverse().find((n) => n !== target && catalogText.includes(`  ${n}:`));
+    const victim = [...allNames].reverse().find((n) => n !== target && n !== other && catalogText.includes(`  ${n}:`));
     if (victim === undefined) throw new Error("no catalogued secret to delete");
     await page.keyboard.press("F1");
     const input = page.locator(".quick-input-widget input");
@@ -317,7 +451,10 @@ try {
 if (results.some((r) => r.name.startsWith("Add Secret") && r.ok)) {
   const logs = [csLog, ...(existsSync(join(ART, "vscode-logs")) ? readdirSync(join(ART, "vscode-logs"), { recursive: true }).map((f) => join(ART, "vscode-logs", String(f))).filter((f) => statSync(f).isFile()) : [])];
   log(`scanned ${logs.length} log files for the typed value`);
-  const leaked = logs.filter((f) => readFileSync(f, "utf8").includes(newValue));
+  const leaked = logs.filter((f) => {
+    const text = readFileSync(f, "utf8");
+    return text.includes(newValue) || text.includes(setValue);
+  });
   results.push({ name: "no plaintext value in the logs", ok: leaked.length === 0, ...(leaked.length ? { error: leaked.join(", ") } : {}) });
 }
 writeFileSync(join(ART, "results.json"), JSON.stringify({ results, seconds: (Date.now() - t0) / 1000 }, null, 2) + "\n");

@@ -17,14 +17,15 @@ import {
   type Position,
   type Range,
 } from "vscode-languageserver/node";
-import { LineIndex, validateSecretName } from "@stellar-secrets/core";
+import { editDistance, LineIndex, validateSecretName } from "@stellar-secrets/core";
 import { cursorContext } from "./cursor.js";
 import type { Place, ProjectModel, Target } from "./model.js";
 import { toLspRange, toOffset, type DiagnosticData } from "./ranges.js";
 import { headerFields, kindFields } from "./schema-fields.js";
 import { rotationHover } from "./rotation-hover.js";
 import { pathToUri, toProjectPath } from "./uris.js";
-import { Commands } from "./protocol.js";
+import { planMoveToSecret } from "./move-to-secret.js";
+import { Commands, type MoveToSecretArguments } from "./protocol.js";
 
 function envSummary(model: ProjectModel, name: string): { set: string[]; missing: string[] } {
   const set = model.environmentsOf(name);
@@ -204,23 +205,54 @@ export function documentSymbols(model: ProjectModel, path: string): DocumentSymb
   return out;
 }
 
-/** Quick fixes for the diagnostics of a range. */
-export function codeActions(model: ProjectModel, uri: string, diagnostics: LspDiagnostic[]): CodeAction[] {
+/** Rules whose diagnostics carry a "did you mean" `suggestion` that replaces the diagnostic's text. */
+const REPLACEABLE = new Set(["unknown-secret", "unknown-environment", "unknown-reference", "schema"]);
+
+const isEmptyRange = (r: Range): boolean => r.start.line === r.end.line && r.start.character === r.end.character;
+
+/**
+ * The environments a `missing-environment-value` diagnostic asks to fill: those where the
+ * reference is used and the secret has no (or an empty) value, in declaration order.
+ */
+export function missingEnvironments(model: ProjectModel, path: string, d: LspDiagnostic, name: string): string[] {
+  const t = model.targetAt(path, d.range.start);
+  const set = new Set(model.environmentsOf(name));
+  const used = t?.type === "secret-reference" && t.reference.name === name ? t.reference.environments : (model.config?.environments.map((e) => e.name) ?? []);
+  return used.filter((e) => !set.has(e));
+}
+
+/**
+ * Quick fixes for the diagnostics of a range (`path` is the document's absolute path):
+ * - a "did you mean" suggestion (unknown secret, environment or reference, schema enum values and
+ *   field names): *Replace with X*, preferred;
+ * - `unknown-secret`: *Add secret NAME*, after the replacement, and not at all when the name is
+ *   one edit (or only case) away from an existing one (it would invite creating the typo);
+ * - `unused-secret`: *Delete secret NAME*;
+ * - `missing-environment-value`: *Set a value for NAME*, with the environments to fill;
+ * - `plaintext-credential` on a static header value or a connector field: *Move to a secret…*
+ *   (the client reads the literal from its document and encrypts it; `text` is the document's).
+ * Commands run in the client with arguments that never hold a value.
+ */
+export function codeActions(model: ProjectModel, uri: string, diagnostics: LspDiagnostic[], path?: string, text?: string): CodeAction[] {
   const out: CodeAction[] = [];
   for (const d of diagnostics) {
     if (d.source !== "stellar-secrets") continue;
     const data = (d.data ?? {}) as DiagnosticData;
-    if (d.code === "unknown-secret" && data.secret !== undefined) {
-      if (data.suggestion !== undefined) {
-        out.push({
-          title: `Replace with ${data.suggestion}`,
-          kind: CodeActionKind.QuickFix,
-          diagnostics: [d],
-          isPreferred: true,
-          edit: { changes: { [uri]: [{ range: d.range, newText: data.suggestion }] } },
-        });
-      }
-      if (validateSecretName(data.secret).ok) {
+    const code = typeof d.code === "string" ? d.code : undefined;
+    let replaced = false;
+    if (code !== undefined && REPLACEABLE.has(code) && data.suggestion !== undefined && !isEmptyRange(d.range)) {
+      replaced = true;
+      out.push({
+        title: `Replace with ${data.suggestion}`,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [d],
+        isPreferred: true,
+        edit: { changes: { [uri]: [{ range: d.range, newText: data.suggestion }] } },
+      });
+    }
+    if (code === "unknown-secret" && data.secret !== undefined) {
+      const close = replaced && data.suggestion !== undefined && (data.suggestion.toLowerCase() === data.secret.toLowerCase() || editDistance(data.secret, data.suggestion, 1) <= 1);
+      if (!close && validateSecretName(data.secret).ok) {
         out.push({
           title: `Add secret ${data.secret}`,
           kind: CodeActionKind.QuickFix,
@@ -229,7 +261,7 @@ export function codeActions(model: ProjectModel, uri: string, diagnostics: LspDi
         });
       }
     }
-    if (d.code === "unused-secret" && data.secret !== undefined) {
+    if (code === "unused-secret" && data.secret !== undefined) {
       out.push({
         title: `Delete secret ${data.secret}`,
         kind: CodeActionKind.QuickFix,
@@ -237,12 +269,25 @@ export function codeActions(model: ProjectModel, uri: string, diagnostics: LspDi
         command: { title: `Delete secret ${data.secret}`, command: Commands.deleteSecret, arguments: [data.secret, model.root] },
       });
     }
-    if (d.code === "missing-environment-value" && data.secret !== undefined) {
+    if (code === "missing-environment-value" && data.secret !== undefined) {
+      const envs = path === undefined ? [] : missingEnvironments(model, path, d, data.secret);
+      const where = envs.length > 0 ? ` in ${envs.join(", ")}` : "";
       out.push({
-        title: `Set a value for ${data.secret}`,
+        title: `Set a value for ${data.secret}${where}`,
         kind: CodeActionKind.QuickFix,
         diagnostics: [d],
-        command: { title: `Set a value for ${data.secret}`, command: Commands.setValue, arguments: [data.secret, model.root] },
+        isPreferred: true,
+        command: { title: `Set a value for ${data.secret}`, command: Commands.setValue, arguments: [data.secret, model.root, envs] },
+      });
+    }
+    if (code === "plaintext-credential" && text !== undefined && planMoveToSecret(text, toOffset(new LineIndex(text), d.range.start)) !== undefined) {
+      const args: MoveToSecretArguments = { uri, range: d.range, root: model.root };
+      out.push({
+        title: "Move to a secret…",
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [d],
+        isPreferred: true,
+        command: { title: "Move to a secret…", command: Commands.moveToSecret, arguments: [args] },
       });
     }
   }

@@ -74,7 +74,7 @@ export function registerLanguageFeatures(state: ServerState): void {
   connection.onCodeAction(
     state.guard("code actions", [], (params) => {
       const d = docAt(params.textDocument.uri);
-      return d === undefined ? [] : codeActions(d.model, params.textDocument.uri, params.context.diagnostics);
+      return d === undefined ? [] : codeActions(d.model, params.textDocument.uri, params.context.diagnostics, d.path, d.text);
     }),
   );
   const refuseRename = async (uri: string, position: Position): Promise<never> => {

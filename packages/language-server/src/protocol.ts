@@ -35,6 +35,11 @@ export interface ProjectInfo {
   configPath: string;
   /** False when stellar.yaml has errors (environments may then be empty). */
   valid: boolean;
+  /**
+   * True when stellar.yaml has errors now but the project runs on its last good version
+   * (`valid` stays true: environments, secrets and diagnostics are those of that version).
+   */
+  stale?: boolean;
   environments: EnvironmentInfo[];
   /** Sorted by name. */
   secrets: SecretInfo[];
@@ -78,9 +83,26 @@ export const FilesChangedNotification = new NotificationType<{ paths: string[] }
 /** `stellarSecrets/indexChanged` (server → client): a project's secrets or references changed. */
 export const IndexChangedNotification = new NotificationType<{ roots: string[] }>("stellarSecrets/indexChanged");
 
-/** Command ids the server's code actions use (implemented by the client). */
+/**
+ * Command ids the server's code actions use (implemented by the client). Arguments:
+ * `addSecret` / `deleteSecret` (name, root); `setValue` (name, root, environments to fill —
+ * the ones a `missing-environment-value` finding names); `moveToSecret` ({@link MoveToSecretArguments}).
+ */
 export const Commands = {
   addSecret: "stellarSecrets.addSecret",
   deleteSecret: "stellarSecrets.deleteSecret",
   setValue: "stellarSecrets.setValue",
+  moveToSecret: "stellarSecrets.moveToSecret",
 } as const;
+
+/**
+ * The argument of the `moveToSecret` command: where the plaintext credential is (the client
+ * reads it from its own copy of the document: the value is never in a message).
+ */
+export interface MoveToSecretArguments {
+  uri: string;
+  /** 0-based LSP range of the literal (the `plaintext-credential` range). */
+  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+  /** Root of the project (directory of stellar.yaml). */
+  root: string;
+}

@@ -4,6 +4,7 @@
  * `stellarSecrets/indexChanged` to it. No message carries a value, ever.
  */
 import { catalogPath, LineIndex, removeCatalogEntry, secretsFilePath, validateSecretName } from "@stellar-secrets/core";
+import { LastGoodModel } from "./last-good.js";
 import type { ProjectModel } from "./model.js";
 import {
   CatalogRemovalRequest,
@@ -83,7 +84,7 @@ export function registerCustomRequests(state: ServerState, on: { filesChanged(ch
 export function projectInfo(model: ProjectModel): ProjectInfo {
   const config = model.config;
   const envs = config?.environments ?? [];
-  return {
+  const info: ProjectInfo = {
     root: model.root,
     configPath: config?.configPath ?? `${model.root}/stellar.yaml`,
     valid: config !== undefined,
@@ -99,4 +100,6 @@ export function projectInfo(model: ProjectModel): ProjectInfo {
       return s;
     }),
   };
+  if (model instanceof LastGoodModel) info.stale = true;
+  return info;
 }

@@ -11,6 +11,7 @@ import { TextDocumentSyncKind, type Connection, type InitializeResult } from "vs
 import { Buffers } from "./buffers.js";
 import { CommittedVersions } from "./committed-versions.js";
 import { DiagnosticsPublisher } from "./diagnostics.js";
+import { keepLastGood } from "./last-good.js";
 import { FEATURE_CAPABILITIES, registerLanguageFeatures } from "./language-features.js";
 import { ProjectLoader } from "./projects.js";
 import { notifyIndexChanged, registerCustomRequests } from "./requests.js";
@@ -37,7 +38,8 @@ export interface Server {
 
 /** Registers every handler on `connection` (already created for stdio, IPC, a socket or in-memory streams) without listening yet. */
 export function createServer(connection: Connection, options: ServerOptions): Server {
-  const state = new ServerState(connection, options.modelFactory);
+  // a broken stellar.yaml keeps the project's last good index (last-good.ts)
+  const state = new ServerState(connection, keepLastGood(options.modelFactory));
   const settings = new SettingsStore(state);
   const diagnostics = new DiagnosticsPublisher(state, settings);
   // After every index change: the diagnostics first, then stellarSecrets/indexChanged.

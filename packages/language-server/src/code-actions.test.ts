@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CodeActionRequest, type CodeAction, type Diagnostic } from "vscode-languageserver/node";
+import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+
+const VALUE = "TEST-ONLY-value-never-shown";
+const CONNECTION = "kind: api_connection\nname: hubspot\nbase_url: https://x.example\n";
+
+describe("quick fixes through the code action handler", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  beforeAll(async () => {
+    project = await makeTempProject(
+      { development: { zendesk_token: VALUE, stripe_key: VALUE }, staging: { zendesk_token: VALUE }, production: { stripe_key: VALUE } },
+      { "connections/hubspot.yaml": CONNECTION },
+    );
+    server = await startInMemory({ folders: [project.dir] });
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  /** Opens `rel` with `text`, waits for a diagnostic of `rule`, and asks for the code actions of every diagnostic of that rule. */
+  async function fixes(rel: string, text: string, rule: string): Promise<{ actions: CodeAction[]; diagnostics: Diagnostic[] }> {
+    const uri = project.uri(rel);
+    project.write(rel, text);
+    await server.open(uri, text);
+    const all = await server.waitForDiagnostics(uri, (ds) => ds.some((d) => d.code === rule));
+    const diagnostics = all.filter((d) => d.code === rule);
+    const actions = (await server.client.sendRequest(CodeActionRequest.type, {
+      textDocument: { uri },
+      range: diagnostics[0]!.range,
+      context: { diagnostics },
+    })) as CodeAction[];
+    return { actions, diagnostics };
+  }
+
+  it("missing-environment-value: Set a value passes the environments to fill, not the ones already set", async () => {
+    const text = `kind: action\nname: ticket\nconnection: hubspot\nmethod: POST\npath: /t\nheaders:\n  - { name: X-Api-Key, type: secret, secret: zendesk_token }\n`;
+    const { actions } = await fixes("actions/ticket.yaml", text, "missing-environment-value");
+    expect(actions.map((a) => [a.title, a.isPreferred, a.command?.command, a.command?.arguments])).toEqual([
+      ["Set a value for zendesk_token in production", true, "stellarSecrets.setValue", ["zendesk_token", project.dir, ["production"]]],
+    ]);
+  });
+
+  it("unknown-secret one edit away: Replace (preferred) only; Add secret is not offered next to the close match", async () => {
+    const text = `kind: action\nname: close\nconnection: hubspot\nmethod: POST\npath: /t\nheaders:\n  - { name: X-Api-Key, type: secret, secret: stripe_kez }\n`;
+    const { actions } = await fixes("actions/close.yaml", text, "unknown-secret");
+    expect(actions.map((a) => [a.title, a.isPreferred ?? false])).toEqual([["Replace with stripe_key", true]]);
+    expect(actions[0]!.edit?.changes?.[project.uri("actions/close.yaml")]).toEqual([{ range: rangeOf(text, "stripe_kez"), newText: "stripe_key" }]);
+  });
+
+  it("unknown-secret further away: Replace first and preferred, then Add secret", async () => {
+    const text = `kind: action\nname: far\nconnection: hubspot\nmethod: POST\npath: /t\nheaders:\n  - { name: X-Api-Key, type: secret, secret: zendesk_tokn_x }\n`;
+    const { actions } = await fixes("actions/far.yaml", text, "unknown-secret");
+    expect(actions.map((a) => [a.title, a.isPreferred ?? false, a.command?.arguments])).toEqual([
+      ["Replace with zendesk_token", true, undefined],
+      ["Add secret zendesk_tokn_x", false, ["zendesk_tokn_x", project.dir]],
+    ]);
+  });
+
+  it("unknown-reference: Replace with the nearest connection name", async () => {
+    const text = `kind: action\nname: ref\nconnection: hubspto\nmethod: POST\npath: /t\n`;
+    const { actions } = await fixes("actions/ref.yaml", text, "unknown-reference");
+    expect(actions.map((a) => a.title)).toEqual(["Replace with hubspot"]);
+    expect(actions[0]!.edit?.changes?.[project.uri("actions/ref.yaml")]).toEqual([{ range: rangeOf(text, "hubspto"), newText: "hubspot" }]);
+  });
+
+  it("unknown-environment: Replace with the declared environment", async () => {
+    const text = `kind: agent\nname: helper\nenvironments: [development, prodution]\n`;
+    const { actions } = await fixes("agents/helper.yaml", text, "unknown-environment");
+    expect(actions.map((a) => a.title)).toEqual(["Replace with production"]);
+    expect(actions[0]!.edit?.changes?.[project.uri("agents/helper.yaml")]).toEqual([{ range: rangeOf(text, "prodution"), newText: "production" }]);
+  });
+
+  it("schema enum value: Replace with the allowed value", async () => {
+    const text = `kind: action\nname: enum\nconnection: hubspot\nmethod: PSOT\npath: /t\n`;
+    const { actions, diagnostics } = await fixes("actions/enum.yaml", text, "schema");
+    expect(diagnostics[0]!.range).toEqual(rangeOf(text, "PSOT"));
+    expect(actions.map((a) => [a.title, a.isPreferred])).toEqual([["Replace with POST", true]]);
+  });
+
+  it("schema unknown field: Replace the key with the field it is closest to", async () => {
+    const text = `kind: action\nname: field\nconnection: hubspot\nmethod: POST\npath: /t\ndescripton: creates a ticket\n`;
+    const { actions } = await fixes("actions/field.yaml", text, "schema");
+    expect(actions.map((a) => a.title)).toEqual(["Replace with description"]);
+    expect(actions[0]!.edit?.changes?.[project.uri("actions/field.yaml")]).toEqual([{ range: rangeOf(text, "descripton"), newText: "description" }]);
+  });
+
+  it("plaintext-credential in a static header: Move to a secret… with the place only, never the value", async () => {
+    const secret = "sk_live_" + "51HqLyjWDarjtT1zdp7dcTEST0NLY00";
+    const text = `kind: action\nname: plain\nconnection: hubspot\nmethod: POST\npath: /t\nheaders:\n  - { name: Authorization, type: static, value: "${secret}" }\n`;
+    const { actions, diagnostics } = await fixes("actions/plain.yaml", text, "plaintext-credential");
+    expect(actions.map((a) => [a.title, a.command?.command])).toEqual([["Move to a secret…", "stellarSecrets.moveToSecret"]]);
+    expect(actions[0]!.command?.arguments).toEqual([{ uri: project.uri("actions/plain.yaml"), range: diagnostics[0]!.range, root: project.dir }]);
+    expect(JSON.stringify(actions)).not.toContain(secret);
+  });
+
+  it("plaintext-credential in a description: no Move to a secret (a description is not a secret field)", async () => {
+    const secret = "sk_live_" + "51HqLyjWDarjtT1zdp7dcTEST0NLY00";
+    const text = `kind: action\nname: prose\nconnection: hubspot\nmethod: POST\npath: /t\ndescription: uses ${secret}\n`;
+    const { actions } = await fixes("actions/prose.yaml", text, "plaintext-credential");
+    expect(actions).toEqual([]);
+  });
+});

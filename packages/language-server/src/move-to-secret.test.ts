@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { planMoveToSecret, SECRET_FIELDS, type OffsetEdit } from "./move-to-secret.js";
+import { kindFields } from "./schema-fields.js";
+
+const CRED = "sk_live_TEST-ONLY-not-a-real-key";
+const apply = (text: string, edits: OffsetEdit[]): string => [...edits].sort((a, b) => b.start - a.start).reduce((t, e) => t.slice(0, e.start) + e.newText + t.slice(e.end), text);
+
+describe("planMoveToSecret", () => {
+  it("turns a static header (flow style) into a secret header and decodes the quoted literal", () => {
+    const text = `kind: action\nheaders:\n  - { name: Authorization, type: static, value: "${CRED}" }\n`;
+    const plan = planMoveToSecret(text, text.indexOf(`"${CRED}"`))!;
+    expect(plan.value).toBe(CRED);
+    expect(plan.place).toBe("header");
+    const out = apply(text, plan.edits("billing_api_key"));
+    expect(out).toBe("kind: action\nheaders:\n  - { name: Authorization, type: secret, secret: billing_api_key }\n");
+    expect(plan.edits("billing_api_key").map((e) => e.newText).join("")).not.toContain(CRED);
+  });
+
+  it("turns a static header (block style) into a secret header", () => {
+    const text = `headers:\n  - name: X-Key\n    type: static\n    value: ${CRED} # old\n`;
+    const plan = planMoveToSecret(text, text.indexOf(CRED))!;
+    expect(plan.value).toBe(CRED);
+    expect(apply(text, plan.edits("x_key"))).toBe("headers:\n  - name: X-Key\n    type: secret\n    secret: x_key # old\n");
+  });
+
+  it("turns a connector field into { secret: NAME }, decoding single quotes", () => {
+    const text = `kind: auth_connector\ntype: api_key\napi_key: 'it''s-${CRED}'\n`;
+    const plan = planMoveToSecret(text, text.indexOf("'it"))!;
+    expect(plan.value).toBe(`it's-${CRED}`);
+    expect(apply(text, plan.edits("acme_api_key"))).toBe("kind: auth_connector\ntype: api_key\napi_key: { secret: acme_api_key }\n");
+  });
+
+  it("offers nothing for a description, a header prefix, an offset that is not a literal's start, or broken YAML", () => {
+    const prose = `description: ${CRED}\n`;
+    expect(planMoveToSecret(prose, prose.indexOf(CRED))).toBeUndefined();
+    const prefix = `headers:\n  - { name: A, type: secret, secret: a_key, prefix: ${CRED} }\n`;
+    expect(planMoveToSecret(prefix, prefix.indexOf(CRED))).toBeUndefined();
+    const field = `api_key: ${CRED}\n`;
+    expect(planMoveToSecret(field, field.indexOf(CRED) + 1)).toBeUndefined();
+    expect(planMoveToSecret(`api_key: [${CRED}\n`, 10)).toBeUndefined();
+  });
+
+  it("knows the connector fields the schema lets reference a secret", () => {
+    const schema = new Set(["api_key", "bearer_token", "basic", "oauth2_client_credentials"].flatMap((t) => kindFields("auth_connector", t)).filter((f) => f.secretRef).map((f) => f.name));
+    expect(schema.size).toBeGreaterThanOrEqual(4);
+    for (const f of schema) expect(SECRET_FIELDS.has(f), f).toBe(true);
+  });
+});

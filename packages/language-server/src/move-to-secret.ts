@@ -1,0 +1,79 @@
+/**
+ * "Move to a secret…" for a `plaintext-credential` finding: where the literal is, what it
+ * decodes to, and the text edits that turn its place into a reference to a secret. Pure (text
+ * and offsets in, data out), shared by the server (is the quick fix offered here?) and the
+ * VS Code extension (which decodes the literal in its own process and encrypts it straight
+ * into the environment files: the value never crosses the LSP channel, see docs/editor.md).
+ */
+import { isMap, isScalar, parseAllDocuments, visit, type Node, type Pair, type YAMLMap } from "yaml";
+
+/** Fields of an auth connector that take `{ secret: NAME }` (core's `CONNECTOR_FIELDS`; checked against the schema in the test). */
+export const SECRET_FIELDS: ReadonlySet<string> = new Set(["api_key", "token", "password", "client_secret", "username", "client_id"]);
+
+/** A text edit by 0-based offsets (end exclusive). */
+export interface OffsetEdit {
+  start: number;
+  end: number;
+  newText: string;
+}
+
+/** Where a credential literal is and how to move it. */
+export interface MovePlan {
+  /** The decoded literal: a credential. Keep it in memory only; never show, log or send it. */
+  readonly value: string;
+  /** `header` (a static header's `value`) or `field` (a connector field). */
+  readonly place: "header" | "field";
+  /** The edits that replace the literal with a reference to `name` (the value is not in them). */
+  edits(name: string): OffsetEdit[];
+}
+
+const keyOf = (pair: Pair): string | undefined => (isScalar(pair.key) && typeof pair.key.value === "string" ? pair.key.value : undefined);
+
+/**
+ * The plan for the string scalar that starts at `start` (the start of a `plaintext-credential`
+ * range): a static header's `value` (becomes `type: secret` + `secret: NAME`) or a connector
+ * field (becomes `{ secret: NAME }`). Undefined anywhere else (a prefix, a description, a URL:
+ * text that is not a credential field), and for text that does not parse.
+ */
+export function planMoveToSecret(text: string, start: number): MovePlan | undefined {
+  let found: { pair: Pair<Node, Node>; parent: YAMLMap; value: string; range: [number, number, number] } | undefined;
+  for (const doc of parseAllDocuments(text)) {
+    if (!("contents" in doc) || doc.errors.length > 0) continue;
+    visit(doc, {
+      Pair(_key, pair, path) {
+        const v = pair.value;
+        if (!isScalar(v) || typeof v.value !== "string" || v.range?.[0] !== start) return undefined;
+        const parent = path[path.length - 1];
+        if (!isMap(parent)) return undefined;
+        found = { pair: pair as Pair<Node, Node>, parent: parent as YAMLMap, value: v.value, range: v.range };
+        return visit.BREAK;
+      },
+    });
+    if (found !== undefined) break;
+  }
+  if (found === undefined) return undefined;
+  const { pair, parent, value, range } = found;
+  const key = keyOf(pair);
+  const keyStart = pair.key.range?.[0];
+  if (key === undefined || keyStart === undefined) return undefined;
+  const siblings = parent.items as Pair<Node, Node>[];
+  const typePair = siblings.find((p) => keyOf(p) === "type");
+  if (key === "value" && typePair !== undefined && siblings.some((p) => keyOf(p) === "name")) {
+    const typeNode = typePair.value;
+    return {
+      value,
+      place: "header",
+      edits: (name) => {
+        const out: OffsetEdit[] = [];
+        const tr = isScalar(typeNode) ? typeNode.range : undefined;
+        if (tr && (typeNode as { value?: unknown }).value !== "secret") out.push({ start: tr[0], end: tr[1], newText: "secret" });
+        out.push({ start: keyStart, end: range[1], newText: `secret: ${name}` });
+        return out.sort((a, b) => a.start - b.start);
+      },
+    };
+  }
+  if (SECRET_FIELDS.has(key)) {
+    return { value, place: "field", edits: (name) => [{ start: range[0], end: range[1], newText: `{ secret: ${name} }` }] };
+  }
+  return undefined;
+}
