@@ -2,7 +2,7 @@
  * The server is an adapter over core's checker: for a repository that breaks every rule, the
  * diagnostics it publishes are exactly core's (`checkWorkspace`), rule by rule and range by range.
  */
-import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -52,6 +52,11 @@ describe("every checker rule through the language server", () => {
     writeFileSync(org.path("secrets/qa.enc.yaml"), qa.replace(/^stripe_webhook_secret: .*$/m, `stripe_webhook_secret: ${copied}`));
     // .sops.yaml: plain sops users would also encrypt staging for mallory
     writeFileSync(org.path(".sops.yaml"), `creation_rules:\n  - path_regex: staging\\.enc\\.yaml$\n    age: ${org.recipient},${mallory.recipient}\n`);
+    // the inbox: a proposal also encrypted to mallory (pending-proposal, stale-proposal), a stray file (invalid-proposal)
+    mkdirSync(org.path("secrets/inbox/development"), { recursive: true });
+    const proposal = await sops.createProposal({ environment: "development", name: "stripe_api_key", proposer: "P", proposedAt: new Date(), recipients: [org.recipient, mallory.recipient], value: "v" });
+    writeFileSync(org.path("secrets/inbox/development/stripe_api_key.abcdefabcdef.age"), proposal);
+    writeFileSync(org.path("secrets/inbox/notes.txt"), "not a proposal\n");
     client = await LspClient.start({ folders: [org.dir] });
   });
   afterAll(async () => {
