@@ -113,11 +113,24 @@ function renderEnvironment(e: EnvironmentReview): string[] {
   return out;
 }
 
+/** One proposal of a review, in words (no value: the reviewer has none). */
+function proposalLine(p: ReviewReport["proposals"][number]): string {
+  const what = `${p.name ?? "?"} in ${p.environment ?? "?"}`;
+  return p.change === "added"
+    ? `+ proposal ${what} by ${p.proposer ?? "?"} (${p.proposedAt ?? "?"}), for a member to apply: \`${p.file}\``
+    : `− proposal ${what} removed (applied or rejected): \`${p.file}\``;
+}
+
 /** The terminal text of a review. */
 export function renderReviewText(report: ReviewReport): string {
   const out = [`Review of ${side(report.base)} → ${side(report.head)} (no key used)`, ""];
   if (report.environments.length === 0) out.push("No change to any secrets file or member.", "");
   for (const e of report.environments) out.push(...renderEnvironment(e), "");
+  if (report.proposals.length > 0) {
+    out.push(`Proposals (${report.proposals.length}):`);
+    for (const p of report.proposals) out.push(`  ${proposalLine(p)}`);
+    out.push("");
+  }
   if (report.diagnostics.length > 0) {
     out.push(`Checker (${report.head.label}):`);
     for (const d of report.diagnostics) {
@@ -242,6 +255,9 @@ export function renderReviewMarkdown(report: ReviewReport): string {
       if (lines.length > 0) body.push("");
     }
     out.push(...details(`Changes by environment (${report.environments.length})`, body));
+  }
+  if (report.proposals.length > 0) {
+    out.push(...details(`Proposals (${report.proposals.length})`, report.proposals.map((p) => `- ${markdownText(proposalLine(p))}`)));
   }
   if (report.diagnostics.length > 0) {
     const fresh = report.diagnostics.filter((d) => d.new).length;

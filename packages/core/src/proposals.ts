@@ -173,3 +173,34 @@ export function checkProposals(files: Iterable<ProposalFile>, ctx: ProposalConte
   }
   return out;
 }
+
+/** A proposal that a change added or removed (for `review`). */
+export interface ProposalReview {
+  environment: string | undefined;
+  name: string | undefined;
+  /** `added`: the change proposes it; `removed`: applied or rejected (without a key the two look alike). */
+  change: "added" | "removed";
+  proposer: string | undefined;
+  proposedAt: string | undefined;
+  /** The recipient lines (a claim; `check` compares them with the members). */
+  recipients: string[];
+  /** Relative to the project root. */
+  file: string;
+}
+
+/** The inbox files added and removed between two states, by path (sorted by path). */
+export function diffProposals(before: ReadonlyMap<string, ProposalFile> | undefined, after: ReadonlyMap<string, ProposalFile> | undefined): ProposalReview[] {
+  const out: ProposalReview[] = [];
+  const entry = (f: ProposalFile, change: ProposalReview["change"]): ProposalReview => ({
+    environment: f.proposal?.environment ?? f.environment,
+    name: f.proposal?.name,
+    change,
+    proposer: f.proposal?.proposer,
+    proposedAt: f.proposal?.proposedAt,
+    recipients: f.proposal?.recipients ?? [],
+    file: f.path,
+  });
+  for (const [path, f] of after ?? []) if (!before?.has(path)) out.push(entry(f, "added"));
+  for (const [path, f] of before ?? []) if (!after?.has(path)) out.push(entry(f, "removed"));
+  return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { environmentFileName, normalizeSecretsDir, parseSecretsFile } from "@stellar-secrets/sops";
 import type { Diagnostic } from "../diagnostics.js";
 import type { ProjectConfig } from "../project.js";
+import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
 import type { EnvironmentFile } from "../secrets-dir.js";
 import { diffVersions, type FileVersion } from "./history.js";
@@ -93,6 +94,8 @@ export interface ReviewReport {
   summary: { added: number; changed: number; removed: number; reencrypted: number; accessChanges: number; newErrors: number; problems: number };
   /** True when there is no problem (exit status 0). */
   clean: boolean;
+  /** Write-only proposals (inbox files) the change adds or removes, keyless. */
+  proposals: ProposalReview[];
 }
 
 const PLAINTEXT_RULES = new Set(["unencrypted-secrets-file", "plaintext-credential"]);
@@ -379,5 +382,6 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     problems,
     summary,
     clean: problems.length === 0,
+    proposals: diffProposals(base.index?.proposalFiles, head.index?.proposalFiles),
   };
 }
