@@ -14,7 +14,7 @@ import {
   type ProjectInfo,
   type SecretInfo,
 } from "@stellar-secrets/language-server/protocol";
-import { applyChanges, SecretWriteError, type SecretChange } from "./secret-writer.js";
+import { applyChanges, canWrite, proposalFolder, SecretWriteError, writeProposal, type SecretChange } from "./secret-writer.js";
 import type { SecretsNode, SecretsTreeProvider } from "./secrets-view.js";
 
 /** Everything the commands need. */
@@ -152,10 +152,44 @@ async function setValue(ctx: CommandContext, name: string | undefined, root: str
     env = pick?.env;
   }
   if (env === undefined) return;
+  if (!(await canWrite(env))) {
+    await proposeValue(ctx, secret.name, env);
+    return;
+  }
   const value = await askValue(secret.name, env, false);
   if (value === undefined) return;
   await write(ctx, new Map([[env, [{ name: secret.name, value }]]]));
   void vscode.window.showInformationMessage(`Set ${secret.name} in ${env.name}.`);
+}
+
+/**
+ * No key of the user's opens the environment: offer a write-only proposal, saying so before the
+ * value is asked for (the same file `stellar-secrets set` writes without a key).
+ */
+async function proposeValue(ctx: CommandContext, name: string, env: EnvironmentInfo): Promise<void> {
+  const choice = await vscode.window.showInformationMessage(
+    `You have no key for ${env.name}. Propose a value for ${name} instead?`,
+    {
+      modal: true,
+      detail:
+        `The value will be written as a proposal (${vscode.workspace.asRelativePath(proposalFolder(env))}/${name}.<id>.age), encrypted to the ${env.recipients.length} member key(s) of ${env.name} only. ` +
+        `You will not be able to read it back. Commit it and open a pull request; a member applies it with \`stellar-secrets inbox apply ${name} --env ${env.name}\`.`,
+    },
+    "Propose a value",
+  );
+  if (choice !== "Propose a value") return;
+  const value = await vscode.window.showInputBox({
+    title: `Proposal: ${name} in ${env.name}`,
+    prompt: `Value of ${name} to propose for ${env.name} (readable by its members only, not by you)`,
+    password: true,
+    ignoreFocusOut: true,
+    validateInput: (v) => (v === "" ? "Enter a value (Escape cancels)." : undefined),
+  });
+  if (value === undefined) return;
+  const path = await writeProposal(env, name, value);
+  await ctx.client.sendNotification(FilesChangedNotification, { paths: [path] });
+  ctx.view.refresh();
+  void vscode.window.showInformationMessage(`Proposed a value for ${name} in ${env.name}: ${vscode.workspace.asRelativePath(path)}. Commit it and open a pull request.`);
 }
 
 async function deleteSecret(ctx: CommandContext, name: string | undefined, root: string | undefined, _env: string | undefined): Promise<void> {
