@@ -114,7 +114,7 @@ function renderEnvironment(e: EnvironmentReview): string[] {
 }
 
 /** One proposal of a review, in words (no value: the reviewer has none). */
-function proposalLine(p: ReviewReport["proposals"][number]): string {
+function proposalLine(p: NonNullable<ReviewReport["proposals"]>[number]): string {
   const what = `${p.name ?? "?"} in ${p.environment ?? "?"}`;
   return p.change === "added"
     ? `+ proposal ${what} by ${p.proposer ?? "?"} (${p.proposedAt ?? "?"}), for a member to apply: \`${p.file}\``
@@ -126,9 +126,10 @@ export function renderReviewText(report: ReviewReport): string {
   const out = [`Review of ${side(report.base)} → ${side(report.head)} (no key used)`, ""];
   if (report.environments.length === 0) out.push("No change to any secrets file or member.", "");
   for (const e of report.environments) out.push(...renderEnvironment(e), "");
-  if (report.proposals.length > 0) {
-    out.push(`Proposals (${report.proposals.length}):`);
-    for (const p of report.proposals) out.push(`  ${proposalLine(p)}`);
+  const proposals = report.proposals ?? [];
+  if (proposals.length > 0) {
+    out.push(`Proposals (${proposals.length}):`);
+    for (const p of proposals) out.push(`  ${proposalLine(p)}`);
     out.push("");
   }
   if (report.diagnostics.length > 0) {
@@ -256,8 +257,9 @@ export function renderReviewMarkdown(report: ReviewReport): string {
     }
     out.push(...details(`Changes by environment (${report.environments.length})`, body));
   }
-  if (report.proposals.length > 0) {
-    out.push(...details(`Proposals (${report.proposals.length})`, report.proposals.map((p) => `- ${markdownText(proposalLine(p))}`)));
+  const proposals = report.proposals ?? [];
+  if (proposals.length > 0) {
+    out.push(...details(`Proposals (${proposals.length})`, proposals.map((p) => `- ${markdownText(proposalLine(p))}`)));
   }
   if (report.diagnostics.length > 0) {
     const fresh = report.diagnostics.filter((d) => d.new).length;

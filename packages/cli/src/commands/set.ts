@@ -48,7 +48,8 @@ Without the key of an environment (you are not one of its members), the value be
 proposal instead: secrets/inbox/ENV/NAME.<id>.age, age-encrypted to ENV's members only, with the
 name, environment, you (git user.name <user.email>) and the time in clear. You cannot read it back.
 Commit it and open a pull request; a member applies it with \`stellar-secrets inbox apply NAME
---env ENV\`. The command says so before it asks for the value.
+--env ENV\`. The command says so before it asks for the value. Either every environment
+given is written, or every one is proposed: a mix is refused (nothing written).
   --no-propose     fail instead (NO_IDENTITY / NO_MATCHING_IDENTITY, as before proposals)
 
 Names: lowercase letters, digits and underscores, starting with a letter, at most 64 characters
@@ -139,6 +140,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     // fail before prompting, and before the first write, when a file cannot be opened; an
     // environment the user has no key for gets a proposal instead (unless --no-propose)
     const proposeIn = new Set<string>();
+    let firstNoKey: unknown;
     for (const file of await readEnvironmentFiles(config, envs)) {
       try {
         await assertCanDecrypt(ctx, config, [file]);
@@ -146,7 +148,14 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
         const noKey = isSopsError(error, "NO_IDENTITY") || isSopsError(error, "NO_MATCHING_IDENTITY");
         if (!noKey || f["no-propose"] === true || recipientsOf(file.env).length === 0) throw error;
         proposeIn.add(file.env.name);
+        firstNoKey ??= error;
       }
+    }
+    if (proposeIn.size > 0 && proposeIn.size < envs.length) {
+      // some environments would be written and others proposed: refuse as before, nothing half-way
+      const others = envs.filter((e) => proposeIn.has(e.name)).map((e) => e.name);
+      ctx.stderr.write(`note: you have no key for ${humanList(others)}; nothing was written. Set the value where you have a key, and propose it for ${others.length > 1 ? "those" : "that one"} separately: stellar-secrets set ${name} --env ${others.join(",")}\n`);
+      throw firstNoKey;
     }
     for (const env of envs.filter((e) => proposeIn.has(e.name))) {
       ctx.stderr.write(

@@ -94,8 +94,8 @@ export interface ReviewReport {
   summary: { added: number; changed: number; removed: number; reencrypted: number; accessChanges: number; newErrors: number; problems: number };
   /** True when there is no problem (exit status 0). */
   clean: boolean;
-  /** Write-only proposals (inbox files) the change adds or removes, keyless. */
-  proposals: ProposalReview[];
+  /** Write-only proposals (inbox files) the change adds or removes, keyless (always set by {@link buildReview}). */
+  proposals?: ProposalReview[];
 }
 
 const PLAINTEXT_RULES = new Set(["unencrypted-secrets-file", "plaintext-credential"]);
