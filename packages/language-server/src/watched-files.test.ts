@@ -34,7 +34,7 @@ describe("watched files", () => {
 
   it("asks the client to watch the files it reads and deletions of anything", () => {
     expect(server.registrations.map((r) => [r.method, r.registerOptions])).toEqual([
-      ["workspace/didChangeWatchedFiles", { watchers: [{ globPattern: "**/*.{yaml,yml,json}" }, { globPattern: "**/*", kind: 4 }] }],
+      ["workspace/didChangeWatchedFiles", { watchers: [{ globPattern: "**/*.{yaml,yml,json,age}" }, { globPattern: "**/*", kind: 4 }] }],
     ]);
   });
 

@@ -29,7 +29,7 @@ export class WatchedFiles {
     if (!this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) return;
     await this.state.connection.client.register(DidChangeWatchedFilesNotification.type, {
       // files we read, plus deletions of anything (a deleted folder arrives as the folder only)
-      watchers: [{ globPattern: "**/*.{yaml,yml,json}" }, { globPattern: "**/*", kind: WatchKind.Delete }],
+      watchers: [{ globPattern: "**/*.{yaml,yml,json,age}" }, { globPattern: "**/*", kind: WatchKind.Delete }],
     });
   }
 
