@@ -92,6 +92,14 @@ describe("write-only proposals", () => {
     const pending = JSON.parse(check.stdout).diagnostics.filter((d: { rule: string }) => d.rule === "pending-proposal");
     expect(pending).toHaveLength(1);
     expect(pending[0]).toMatchObject({ severity: "info", file, line: 5, secret: "stripe_api_key" });
+    // the pre-commit hook lets a proposal through (info), and refuses a broken one (error)
+    bob.git(["add", "-A"]);
+    expect((await bob.run(["pre-commit"])).code).toBe(0);
+    bob.write("secrets/inbox/production/notes.txt", "not a proposal\n");
+    bob.git(["add", "-A"]);
+    expect((await bob.run(["pre-commit"])).code).toBe(1);
+    bob.git(["rm", "-q", "--cached", "secrets/inbox/production/notes.txt"]);
+    unlinkSync(join(bob.repo, "secrets/inbox/production/notes.txt"));
     bob.commit("propose stripe_api_key");
 
     // Alice pulls, lists and applies
@@ -179,8 +187,9 @@ describe("write-only proposals", () => {
     const unknownEnv = await bob.run(["set", "stripe_api_key", "--env", "staging", "--from-stdin"], { input: PROPOSED });
     expect(unknownEnv.code).toBe(4);
     // no key at all (no identity anywhere): still a proposal
-    const noKey = await bob.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: PROPOSED, env: { SOPS_AGE_KEY_FILE: undefined } });
+    const noKey = await bob.run(["set", "stripe_api_key", "--env", "production", "--from-stdin", "--json"], { input: PROPOSED, env: { SOPS_AGE_KEY_FILE: undefined } });
     expect(noKey.code, noKey.stderr).toBe(0);
+    expect(JSON.parse(noKey.stdout).environments).toEqual([{ environment: "production", action: "proposed", file: expect.stringMatching(/^secrets\/inbox\/production\/stripe_api_key\.[0-9a-f]{12}\.age$/) }]);
     expect(inboxFiles(bob, "production")).toHaveLength(1);
     const none = await bob.run(["inbox", "apply", "github_token", "--env", "production"]);
     expect(none.code).toBe(4);
