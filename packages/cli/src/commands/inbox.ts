@@ -136,6 +136,15 @@ function select(config: ProjectConfig, environment: string, selector: string | u
   return chosen;
 }
 
+/** Removes a proposal file; one already gone (another member applied or rejected it meanwhile) is fine. */
+function removeFile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+}
+
 function oneEnvironment(command: string, envs: string[]): string {
   if (envs.length !== 1) {
     throw new CliError("USAGE", `${command}: ${envs.length === 0 ? "--env is required" : "name one environment"}`, { hint: `run \`stellar-secrets ${command} --help\`` });
@@ -202,7 +211,7 @@ async function apply(argv: string[], ctx: CommandContext): Promise<number> {
       }
     });
   }
-  for (const o of opened) unlinkSync(o.entry.abs);
+  for (const o of opened) removeFile(o.entry.abs);
   removeEmptyInboxFolder(config, env.name);
   const notes = opened.flatMap((o) => (o.note === undefined ? [] : [o.note]));
   if (f.json) {
@@ -222,7 +231,7 @@ async function reject(argv: string[], ctx: CommandContext): Promise<number> {
   const environment = oneEnvironment("inbox reject", splitList(f.env));
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(environment)) throw new CliError("USAGE", "inbox reject: --env must be an environment name");
   const chosen = select(config, environment, positionals[0], "reject");
-  for (const e of chosen) unlinkSync(e.abs);
+  for (const e of chosen) removeFile(e.abs);
   removeEmptyInboxFolder(config, environment);
   if (f.json) {
     ctx.stdout.write(renderJson({ environment, removed: chosen.map((e) => e.rel) }));
