@@ -310,7 +310,7 @@ export function readProposalFile(fs: WorkspaceFs, abs: string, rel: string, inSe
   }
   if (text.length > MAX_PROPOSAL_FILE_BYTES) {
     const lines = new LineIndex("");
-    return { path: rel, lines, environment: undefined, proposal: undefined, diagnostics: [diagnosticAt("invalid-proposal", "error", rel, lines, { start: 0, end: 0 }, `${rel} is larger than 1 MiB: a proposal holds one value; remove it`)] };
+    return { path: rel, lines, environment: undefined, proposal: undefined, diagnostics: [diagnosticAt("invalid-proposal", "error", rel, lines, { start: 0, end: 0 }, `${rel} is larger than 8 MiB: a proposal holds one value; remove it`)] };
   }
   return parseProposalFile(text, rel, inSecretsDir);
 }

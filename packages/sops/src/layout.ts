@@ -41,8 +41,8 @@ export const ENVIRONMENT_LOOKUP_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const INBOX_DIR = "inbox";
 /** What a proposal file's name ends in. */
 export const PROPOSAL_FILE_SUFFIX = ".age";
-/** Largest proposal file read: 1 MiB (a proposal holds one value). */
-export const MAX_PROPOSAL_FILE_BYTES = 1024 * 1024;
+/** Largest proposal file read: 8 MiB (a proposal holds one value of at most 1 MiB, JSON-escaped, then base64 armored). */
+export const MAX_PROPOSAL_FILE_BYTES = 8 * 1024 * 1024;
 
 /** Largest secrets (environment) file read or written: 8 MiB (1,000 secrets take about 170 KB). */
 export const MAX_SECRETS_FILE_BYTES = 8 * 1024 * 1024;

@@ -109,6 +109,14 @@ describe("proposals", () => {
     expect(() => parseProposal(text.replace("recipient: ", "recipient: nope"))).toThrowError(/:8: a recipient that is not/);
   });
 
+  it("round-trips the largest value set accepts (1 MiB), and the largest JSON-escaped one", async () => {
+    const { bob } = await people();
+    for (const value of ["x".repeat(1024 * 1024), "\u0001".repeat(1024 * 1024 / 4)]) {
+      const p = parseProposal(await proposal([bob.recipient], value));
+      expect(await openProposal(p, [bob.identity])).toBe(value);
+    }
+  });
+
   it.skipIf(!haveAgeCli())("the age CLI decrypts the payload with a member's key, not with the proposer's", async () => {
     const bob = testKey("bob");
     const alice = testKey("alice");

@@ -28,7 +28,7 @@
 import { randomBytes } from "node:crypto";
 import { Decrypter, Encrypter, armor } from "age-encryption";
 import { isRecipient } from "./age.js";
-import { ageStanzaTypeFor, inspectAgeEnvelope, type AgeEnvelopeInfo } from "./age-header.js";
+import { ageStanzaTypeFor, parseAgeHeader, type AgeEnvelopeInfo } from "./age-header.js";
 import { SopsError } from "./errors.js";
 import { MAX_PROPOSAL_FILE_BYTES } from "./layout.js";
 import { SshEd25519Identity, SshEd25519Recipient, isOpenSshPrivateKey, looksLikeSshPublicKey, normalizeRecipient, sshKeyTag } from "./ssh.js";
@@ -141,7 +141,7 @@ export async function createProposal(input: Omit<ProposalFields, "recipients" | 
  * messages only.
  * @throws SopsError MALFORMED_FILE (with the line) for a file that is not a proposal: no format line,
  *   a missing, repeated or unknown field, a recipient that is not a public key, a time that is not
- *   ISO 8601, no age file, or a truncated one (no END line); FILE_TOO_LARGE over 1 MiB.
+ *   ISO 8601, no age file, or a truncated one (no END line); FILE_TOO_LARGE over 8 MiB.
  */
 export function parseProposal(text: string, path = "proposal"): ParsedProposal {
   if (text.length > MAX_PROPOSAL_FILE_BYTES) {
@@ -197,7 +197,7 @@ export function parseProposal(text: string, path = "proposal"): ParsedProposal {
     proposedAt: at.value,
     recipients,
     armored,
-    envelope: inspectAgeEnvelope(armored),
+    envelope: envelopeOf(armored),
     fieldLines: {
       environment: single.get("environment")!.line,
       name: single.get("name")!.line,
@@ -207,6 +207,13 @@ export function parseProposal(text: string, path = "proposal"): ParsedProposal {
       payload: payloadLine,
     },
   };
+}
+
+/** The header of an armored age file of any size (age-header's `inspectAgeEnvelope` is for small wrapped keys). */
+function envelopeOf(armored: string): AgeEnvelopeInfo {
+  const body = armored.slice(BEGIN.length, armored.length - END.length).replace(/[ \t\r\n]+/g, "");
+  if (body.length === 0 || body.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(body)) return { ok: false, problem: "the armored age file is not valid base64" };
+  return parseAgeHeader(Buffer.from(body, "base64"));
 }
 
 /**
