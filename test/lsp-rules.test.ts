@@ -4,7 +4,7 @@
  * (`rotation-overdue` too: the repository is a git repository with a commit dated in the past, and
  * the expected diagnostics get the same git-backed history and committed versions as `check`).
  */
-import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -56,6 +56,11 @@ describe("every checker rule through the language server", () => {
     writeFileSync(org.path("secrets/qa.enc.yaml"), qa.replace(/^stripe_webhook_secret: .*$/m, `stripe_webhook_secret: ${copied}`));
     // .sops.yaml: plain sops users would also encrypt staging for mallory
     writeFileSync(org.path(".sops.yaml"), `creation_rules:\n  - path_regex: staging\\.enc\\.yaml$\n    age: ${org.recipient},${mallory.recipient}\n`);
+    // the inbox: a proposal also encrypted to mallory (pending-proposal, stale-proposal), a stray file (invalid-proposal)
+    mkdirSync(org.path("secrets/inbox/development"), { recursive: true });
+    const proposal = await sops.createProposal({ environment: "development", name: "stripe_api_key", proposer: "P", proposedAt: new Date(), recipients: [org.recipient, mallory.recipient], value: "v" });
+    writeFileSync(org.path("secrets/inbox/development/stripe_api_key.abcdefabcdef.age"), proposal);
+    writeFileSync(org.path("secrets/inbox/notes.txt"), "not a proposal\n");
     // api_key (rotate_every 30d) was last set in a commit of 2020: rotation-overdue
     commitAll(org.dir, "the secrets repository", "2020-01-02T12:00:00Z");
     client = await LspClient.start({ folders: [org.dir] });

@@ -20,7 +20,7 @@ import {
 import { planMoveToSecret } from "@stellar-secrets/language-server/move-to-secret";
 import type { MoveToSecretArguments } from "@stellar-secrets/language-server/protocol";
 import { environmentPickOrder, refsLabel, requestedEnvironments } from "./presentation.js";
-import { applyChanges, SecretWriteError, type SecretChange } from "./secret-writer.js";
+import { applyChanges, canWrite, proposalFolder, SecretWriteError, writeProposal, type SecretChange } from "./secret-writer.js";
 import type { SecretsNode, SecretsTreeProvider } from "./secrets-view.js";
 import { checkWriteAccess } from "./write-access.js";
 
@@ -249,6 +249,11 @@ async function setValue(ctx: CommandContext, name: string | undefined, root: str
     if (pick === undefined) return;
     envs = [pick.env];
   }
+  // no key opens the one environment chosen: offer a write-only proposal before asking for a value
+  if (envs.length === 1 && !(await canWrite(envs[0]!))) {
+    await proposeValue(ctx, secret.name, envs[0]!);
+    return;
+  }
   await requireAccess(envs);
   const perEnv = new Map<EnvironmentInfo, SecretChange[]>();
   for (const env of envs) {
@@ -369,6 +374,36 @@ async function showReferences(ctx: CommandContext, name: string | undefined, roo
     { title: `${secret.name}: ${refsLabel(references.length)}`, matchOnDescription: true },
   );
   if (pick !== undefined) await open(pick.ref);
+}
+
+/**
+ * No key of the user's opens the environment: offer a write-only proposal, saying so before the
+ * value is asked for (the same file `stellar-secrets set` writes without a key).
+ */
+async function proposeValue(ctx: CommandContext, name: string, env: EnvironmentInfo): Promise<void> {
+  const choice = await vscode.window.showInformationMessage(
+    `You have no key for ${env.name}. Propose a value for ${name} instead?`,
+    {
+      modal: true,
+      detail:
+        `The value will be written as a proposal (${vscode.workspace.asRelativePath(proposalFolder(env))}/${name}.<id>.age), encrypted to the ${env.recipients.length} member key(s) of ${env.name} only. ` +
+        `You will not be able to read it back. Commit it and open a pull request; a member applies it with \`stellar-secrets inbox apply ${name} --env ${env.name}\`.`,
+    },
+    "Propose a value",
+  );
+  if (choice !== "Propose a value") return;
+  const value = await vscode.window.showInputBox({
+    title: `Proposal: ${name} in ${env.name}`,
+    prompt: `Value of ${name} to propose for ${env.name} (readable by its members only, not by you)`,
+    password: true,
+    ignoreFocusOut: true,
+    validateInput: (v) => (v === "" ? "Enter a value (Escape cancels)." : undefined),
+  });
+  if (value === undefined) return;
+  const path = await writeProposal(env, name, value);
+  await ctx.client.sendNotification(FilesChangedNotification, { paths: [path] });
+  ctx.view.refresh();
+  void vscode.window.showInformationMessage(`Proposed a value for ${name} in ${env.name}: ${vscode.workspace.asRelativePath(path)}. Commit it and open a pull request.`);
 }
 
 async function deleteSecret(ctx: CommandContext, name: string | undefined, root: string | undefined, _env: string[] | undefined): Promise<void> {

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { decryptSecrets, encryptSecrets, generateIdentity } from "@stellar-secrets/sops";
+import { decryptSecrets, encryptSecrets, generateIdentity, openProposal, parseProposal } from "@stellar-secrets/sops";
 import { writeFileSync } from "node:fs";
-import { applyChanges, SecretWriteError } from "./secret-writer.js";
+import { applyChanges, canWrite, SecretWriteError, writeProposal } from "./secret-writer.js";
 
 describe("applyChanges (the extension's encrypted writes)", () => {
   let dir: string;
@@ -67,5 +67,23 @@ describe("applyChanges (the extension's encrypted writes)", () => {
     const err = await applyChanges({ name: "qa", file, exists: false, recipients: [] }, [{ name: "stripe_api_key", value: "v" }]).catch((e: unknown) => e);
     expect((err as SecretWriteError).code).toBe("NO_RECIPIENTS");
     expect(existsSync(file)).toBe(false);
+  });
+
+  it("offers a proposal without a key: canWrite is false, and the proposal opens for the members only", async () => {
+    const member = await generateIdentity(); // TEST-ONLY key
+    const file = join(dir, "secrets", "production.enc.yaml");
+    mkdirSync(join(dir, "secrets"));
+    writeFileSync(file, await encryptSecrets(new Map([["slack_bot_token", "xoxb-old"]]), { recipients: [member.recipient] }));
+    const env = { name: "production", file, exists: true, recipients: [member.recipient] };
+    expect(await canWrite(env)).toBe(false);
+    expect(await canWrite({ ...env, recipients: [key.recipient] , file: join(dir, "secrets", "new.enc.yaml"), exists: false })).toBe(true);
+    const before = readFileSync(file, "utf8");
+    const path = await writeProposal(env, "stripe_api_key", "sk_test_proposed");
+    expect(path).toMatch(/secrets\/inbox\/production\/stripe_api_key\.[0-9a-f]{12}\.age$/);
+    const text = readFileSync(path, "utf8");
+    expect(text).not.toContain("sk_test_proposed");
+    expect(await openProposal(parseProposal(text), [member.identity])).toBe("sk_test_proposed");
+    await expect(openProposal(parseProposal(text), [key.identity])).rejects.toMatchObject({ code: "NO_MATCHING_IDENTITY" });
+    expect(readFileSync(file, "utf8")).toBe(before);
   });
 });

@@ -17,6 +17,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   rm: () => import("./commands/rm.js"),
   rename: () => import("./commands/rename.js"),
   members: () => import("./commands/members.js"),
+  inbox: () => import("./commands/inbox.js"),
   "rotate-key": () => import("./commands/rotate-key.js"),
   stale: () => import("./commands/stale.js"),
   history: () => import("./commands/history.js"),

@@ -124,6 +124,20 @@ describe("renderReviewMarkdown", () => {
     expect(md.match(/<details>/g)?.length).toBe(md.match(/<\/details>/g)?.length);
   });
 
+  it("lists the proposals a change adds and removes, in text and markdown, and escapes a hostile proposer", () => {
+    const proposals: NonNullable<ReviewReport["proposals"]> = [
+      { environment: "production", name: "stripe_api_key", change: "added", proposer: "Bob <bob@example.test> ![x](https://evil.example/a.png)", proposedAt: "2026-12-03T08:00:00.000Z", recipients: [BOB], file: "secrets/inbox/production/stripe_api_key.0123456789ab.age" },
+      { environment: "production", name: "github_token", change: "removed", proposer: "Carol", proposedAt: "2026-12-01T08:00:00.000Z", recipients: [BOB], file: "secrets/inbox/production/github_token.aaaaaaaaaaaa.age" },
+    ];
+    const text = renderReviewText({ ...report(), proposals });
+    expect(text).toContain("Proposals (2):\n  + proposal stripe_api_key in production by Bob <bob@example.test>");
+    expect(text).toContain("  − proposal github_token in production removed (applied or rejected): `secrets/inbox/production/github_token.aaaaaaaaaaaa.age`");
+    const md = renderReviewMarkdown({ ...report(), proposals });
+    expect(md).toContain("<summary>Proposals (2)</summary>");
+    expect(md).not.toContain("](https://evil");
+    expect(renderReviewText(report())).not.toContain("Proposals");
+  });
+
   it("says a clean change is clean", () => {
     const clean: ReviewReport = { ...report(), environments: [], diagnostics: [], problems: [], summary: { added: 0, changed: 0, removed: 0, reencrypted: 0, accessChanges: 0, newErrors: 0, problems: 0, warnings: 0 }, clean: true };
     const md = renderReviewMarkdown(clean);

@@ -169,6 +169,14 @@ function verificationLines(report: ReviewReport): { head: string; names: { mark:
   );
 }
 
+/** One proposal of a review, in words (no value: the reviewer has none). */
+function proposalLine(p: NonNullable<ReviewReport["proposals"]>[number]): string {
+  const what = `${p.name ?? "?"} in ${p.environment ?? "?"}`;
+  return p.change === "added"
+    ? `+ proposal ${what} by ${p.proposer ?? "?"} (${p.proposedAt ?? "?"}), for a member to apply: \`${p.file}\``
+    : `− proposal ${what} removed (applied or rejected): \`${p.file}\``;
+}
+
 /** The terminal text of a review. */
 export function renderReviewText(report: ReviewReport): string {
   const out = [`Review of ${side(report.base)} → ${side(report.head)} (${report.verification === undefined ? "no key used" : "verified with your key where it opens"})`, ""];
@@ -182,6 +190,12 @@ export function renderReviewText(report: ReviewReport): string {
       const width = Math.max(0, ...v.names.map((n) => n.name.length));
       for (const n of v.names) out.push(`    ${n.mark} ${n.name.padEnd(width)}  ${n.status}`);
     }
+    out.push("");
+  }
+  const proposals = report.proposals ?? [];
+  if (proposals.length > 0) {
+    out.push(`Proposals (${proposals.length}):`);
+    for (const p of proposals) out.push(`  ${proposalLine(p)}`);
     out.push("");
   }
   if (report.diagnostics.length > 0) {
@@ -339,6 +353,10 @@ export function renderReviewMarkdown(report: ReviewReport): string {
     }
     if (body.length === 0) body.push("No changed environment to verify.");
     out.push(...details(`Verification with a key (${report.verification.filter((v) => v.verified).length} of ${report.verification.length} environments verified)`, body));
+  }
+  const proposals = report.proposals ?? [];
+  if (proposals.length > 0) {
+    out.push(...details(`Proposals (${proposals.length})`, proposals.map((p) => `- ${markdownText(proposalLine(p))}`)));
   }
   if (report.diagnostics.length > 0) {
     const fresh = report.diagnostics.filter((d) => d.new).length;

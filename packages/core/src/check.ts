@@ -12,6 +12,7 @@ import { RULES, type RuleId, type Severity } from "./rules.js";
 import { checkSopsConfigs } from "./sops-config.js";
 import type { ConfigKind } from "./schemas.js";
 import { checkStaleMac } from "./stale-mac.js";
+import { checkProposals } from "./proposals.js";
 import type { WorkspaceIndex } from "./workspace.js";
 
 const DEFAULT_SEVERITY = new Map<RuleId, Severity>(RULES.map((r) => [r.id, r.severity]));
@@ -112,6 +113,17 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       out.push(diagnosticAt("recipient-drift", sev("recipient-drift"), file.path, file.lines, p.range, p.message));
     }
   }
+
+  // The inbox: write-only proposals waiting for a member, stale or invalid ones.
+  out.push(
+    ...checkProposals(index.proposalFiles.values(), {
+      project: index.project,
+      namesOf: (env) => {
+        const file = index.environmentFiles.get(env);
+        return file === undefined ? [] : file.readable ? file.entries.map((e) => e.name) : undefined;
+      },
+    }, sev),
+  );
 
   // .sops.yaml: the plain sops CLI must encrypt for the same members.
   out.push(...checkSopsConfigs(index.project, index.sopsConfigs));

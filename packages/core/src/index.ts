@@ -20,6 +20,7 @@ export * from "./check.js";
 export * from "./recipient-stanzas.js";
 export * from "./sops-config.js";
 export * from "./stale-mac.js";
+export * from "./proposals.js";
 export * from "./usage.js";
 export * from "./completion.js";
 export * from "./load.js";

@@ -6,11 +6,12 @@
  */
 import type * as nodeFs from "node:fs";
 import { join, relative, sep } from "node:path";
-import { CATALOG_FILE, environmentOfFileName, MAX_CONFIG_FILE_BYTES, MAX_SECRETS_FILE_BYTES } from "@stellar-secrets/sops";
+import { CATALOG_FILE, environmentOfFileName, INBOX_DIR, MAX_CONFIG_FILE_BYTES, MAX_PROPOSAL_FILE_BYTES, MAX_SECRETS_FILE_BYTES } from "@stellar-secrets/sops";
 import { parseCatalog } from "./catalog.js";
 import { parseConfigFile } from "./config.js";
 import { CoreError } from "./errors.js";
 import { GlobFilter, UnionFilter, type PathFilter } from "./globs.js";
+import { parseProposalFile } from "./proposals.js";
 import {
   DEFAULT_ENVIRONMENTS,
   DEFAULT_EXCLUDE,
@@ -24,6 +25,9 @@ import {
 import { sopsConfigCandidates } from "./sops-config.js";
 import { checkOtherSecretsFile, parseEnvironmentBytes, parseEnvironmentFile, unreadableEnvironmentFile, type EnvironmentFile } from "./secrets-dir.js";
 import { WorkspaceIndex } from "./workspace.js";
+import { diagnosticAt } from "./diagnostics.js";
+import { LineIndex } from "./position.js";
+import type { ProposalFile } from "./proposals.js";
 import { nodeWorkspaceFs, type WorkspaceFs } from "./workspace-fs.js";
 
 export { nodeWorkspaceFs, type WorkspaceFs } from "./workspace-fs.js";
@@ -84,6 +88,7 @@ export type FileRole =
   | { role: "environment"; environment: string }
   | { role: "catalog" }
   | { role: "secrets-other" }
+  | { role: "proposal"; inSecretsDir: string }
   | { role: "config" }
   | { role: "ignored" };
 
@@ -96,6 +101,7 @@ export function classifyPath(project: ProjectConfig, path: string, filter: PathF
     if (rest === CATALOG_FILE) return { role: "catalog" };
     const base = rest.slice(rest.lastIndexOf("/") + 1);
     if (base.startsWith(".") || /^readme(\.[a-z]+)?$/i.test(base)) return { role: "ignored" };
+    if (rest.startsWith(`${INBOX_DIR}/`)) return { role: "proposal", inSecretsDir: rest };
     const environment = environmentOfFileName(rest);
     if (environment !== undefined) return { role: "environment", environment };
     return { role: "secrets-other" };
@@ -277,6 +283,10 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
         index.setEnvironmentFile(readEnvironmentFile(fs, abs, rel, role.environment, maxSecretsBytes));
         continue;
       }
+      if (role.role === "proposal") {
+        index.setProposalFile(readProposalFile(fs, abs, rel, role.inSecretsDir));
+        continue;
+      }
       const text = readSmall(abs, rel);
       if (text === undefined) continue;
       switch (role.role) {
@@ -298,6 +308,25 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     if (text !== undefined) index.setSopsConfig(rel, text);
   }
   return { index, skipped };
+}
+
+/**
+ * Reads one inbox file the way `check` does (the 1 MiB limit; an unreadable file is reported on
+ * itself as `invalid-proposal`). Never throws. Used by the loader and the language server.
+ */
+export function readProposalFile(fs: WorkspaceFs, abs: string, rel: string, inSecretsDir: string): ProposalFile {
+  let text: string;
+  try {
+    text = fs.readFile(abs);
+  } catch (e) {
+    const lines = new LineIndex("");
+    return { path: rel, lines, environment: undefined, proposal: undefined, diagnostics: [diagnosticAt("invalid-proposal", "error", rel, lines, { start: 0, end: 0 }, `${rel} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check its permissions, or remove it`)] };
+  }
+  if (text.length > MAX_PROPOSAL_FILE_BYTES) {
+    const lines = new LineIndex("");
+    return { path: rel, lines, environment: undefined, proposal: undefined, diagnostics: [diagnosticAt("invalid-proposal", "error", rel, lines, { start: 0, end: 0 }, `${rel} is larger than 8 MiB: a proposal holds one value; remove it`)] };
+  }
+  return parseProposalFile(text, rel, inSecretsDir);
 }
 
 /** The text of a small file that may not exist (undefined when absent, unreadable or too large). */

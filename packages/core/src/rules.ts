@@ -21,7 +21,10 @@ export type RuleId =
   | "recipient-drift"
   | "rotation-overdue"
   | "sops-config-drift"
-  | "stale-mac";
+  | "stale-mac"
+  | "pending-proposal"
+  | "stale-proposal"
+  | "invalid-proposal";
 
 /** One rule's table entry. */
 export interface RuleInfo {
@@ -86,6 +89,21 @@ export const RULES: readonly RuleInfo[] = [
     severity: "error",
     summary:
       "An environment file edited or merged by hand, which no one can decrypt: values changed under the committed mac and lastmodified, one ciphertext under two names, or conflict markers.",
+  },
+  {
+    id: "pending-proposal",
+    severity: "info",
+    summary: "A write-only proposal in the inbox waits for a member of its environment to apply or reject it.",
+  },
+  {
+    id: "stale-proposal",
+    severity: "warning",
+    summary: "A proposal is encrypted to other keys than its environment's members now (members changed since it was written).",
+  },
+  {
+    id: "invalid-proposal",
+    severity: "error",
+    summary: "A file in the inbox that is not a well-formed proposal at its place, or whose age header contradicts its recipient list.",
   },
 ];
 

@@ -7,6 +7,7 @@
  * removed or replaced; a change to the project, an environment file or the catalog rebuilds them
  * lazily from the already-parsed models (the same contributions), never by re-parsing.
  */
+import type { ProposalFile } from "./proposals.js";
 import type { CatalogEntry, ParsedCatalog } from "./catalog.js";
 import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./config.js";
 import type { Diagnostic } from "./diagnostics.js";
@@ -80,6 +81,7 @@ export class WorkspaceIndex {
   readonly #configFiles = new Map<string, ConfigFile>();
   readonly #environmentFiles = new Map<string, EnvironmentFile>();
   readonly #otherSecretsFiles = new Map<string, OtherSecretsFile>();
+  readonly #proposalFiles = new Map<string, ProposalFile>();
   #catalog: IndexedCatalog | undefined;
   readonly #sopsConfigs = new Map<string, string>();
   private derived: Derived | undefined;
@@ -119,6 +121,11 @@ export class WorkspaceIndex {
     return this.#otherSecretsFiles;
   }
   /** The catalog, when the secrets folder has one. */
+  /** The files of the inbox (write-only proposals), by path. */
+  get proposalFiles(): ReadonlyMap<string, ProposalFile> {
+    return this.#proposalFiles;
+  }
+
   get catalog(): IndexedCatalog | undefined {
     return this.#catalog;
   }
@@ -171,6 +178,14 @@ export class WorkspaceIndex {
   /** Removes another file of the secrets folder. */
   removeOtherSecretsFile(path: string): void {
     this.#otherSecretsFiles.delete(path);
+  }
+  /** Adds or replaces a file of the inbox. */
+  setProposalFile(file: ProposalFile): void {
+    this.#proposalFiles.set(file.path, file);
+  }
+  /** Removes a file of the inbox. */
+  removeProposalFile(path: string): void {
+    this.#proposalFiles.delete(path);
   }
   /** Sets or removes (undefined) the catalog. */
   setCatalog(catalog: IndexedCatalog | undefined): void {

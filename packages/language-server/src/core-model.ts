@@ -23,6 +23,7 @@ import {
   parseEnvironmentFile,
   readEnvironmentFile,
   rotationTrackedFiles,
+  readProposalFile,
   type FileRole,
   type ValueHistory,
   type WorkspaceFs,
@@ -112,6 +113,10 @@ class CoreModel implements ProjectModel {
         if (text === undefined) this.index.removeOtherSecretsFile(rel);
         else this.index.setOtherSecretsFile({ path: rel, diagnostics: checkOtherSecretsFile(text, rel) });
         return;
+      case "proposal":
+        if (text === undefined && !existsSync(this.abs(rel))) this.index.removeProposalFile(rel);
+        else this.index.setProposalFile(readProposalFile(nodeWorkspaceFs, this.abs(rel), rel, role.inSecretsDir));
+        return;
       case "config":
         if (text === undefined) this.index.removeConfigFile(rel);
         else this.index.setConfigFile(parseConfigFile(text, rel));
@@ -196,6 +201,7 @@ class CoreModel implements ProjectModel {
     const rels = [
       ...this.index.configFiles.keys(),
       ...this.index.otherSecretsFiles.keys(),
+      ...this.index.proposalFiles.keys(),
       ...[...this.index.environmentFiles.values()].map((f) => f.path),
       ...(this.index.catalog ? [this.index.catalog.path] : []),
     ];

@@ -5,9 +5,9 @@
  * diagnostics and features, still updated file by file) and only stellar.yaml shows the new
  * errors. A project whose stellar.yaml never parsed behaves as before (its errors only).
  */
-import type { CatalogEntry, CompletionCandidate, CompletionContext, Diagnostic, ProjectConfig } from "@stellar-secrets/core";
+import type { CatalogEntry, CompletionCandidate, CompletionContext, Diagnostic, ProjectConfig, ValueHistory } from "@stellar-secrets/core";
 import type { Position } from "vscode-languageserver";
-import type { ObjectDefinition, ObjectReference, ProjectModel, SecretKey, SecretReference, Target } from "./model.js";
+import type { CommittedTexts, ObjectDefinition, ObjectReference, ProjectModel, SecretKey, SecretReference, Target } from "./model.js";
 import type { ModelFactory, TextSource } from "./workspace.js";
 
 /** The last good model of a project, with the stellar.yaml diagnostics of its broken successor. */
@@ -90,6 +90,30 @@ export class LastGoodModel implements ProjectModel {
   }
   symbols(path: string): { definitions: ObjectDefinition[]; references: SecretReference[]; keys: SecretKey[] } {
     return this.good.symbols(path);
+  }
+  historyKey(): string {
+    return this.good.historyKey();
+  }
+  readHistory(): Promise<ValueHistory | undefined> {
+    return this.good.readHistory();
+  }
+  setHistory(history: ValueHistory | undefined): Set<string> {
+    return this.good.setHistory(history);
+  }
+  get history(): ValueHistory | undefined {
+    return this.good.history;
+  }
+  committedKey(): string {
+    return this.good.committedKey();
+  }
+  readCommitted(): Promise<CommittedTexts> {
+    return this.good.readCommitted();
+  }
+  setCommitted(committed: CommittedTexts | undefined): Set<string> {
+    return this.good.setCommitted(committed);
+  }
+  get committed(): CommittedTexts | undefined {
+    return this.good.committed;
   }
 }
 

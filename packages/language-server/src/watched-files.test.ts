@@ -38,7 +38,7 @@ describe("watched files", () => {
         "workspace/didChangeWatchedFiles",
         {
           watchers: [
-            { globPattern: "**/*.{yaml,yml,json}" },
+            { globPattern: "**/*.{yaml,yml,json,age}" },
             { globPattern: "**/*", kind: 4 },
             { globPattern: "**/.git/HEAD" },
             { globPattern: "**/.git/refs/heads/**" },

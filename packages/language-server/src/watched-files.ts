@@ -32,8 +32,8 @@ export class WatchedFiles {
   async registerWatchers(): Promise<void> {
     if (!this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) return;
     await this.state.connection.client.register(DidChangeWatchedFilesNotification.type, {
-      // files we read, plus deletions of anything (a deleted folder arrives as the folder only), plus git's HEAD, branches and merge state
-      watchers: [{ globPattern: "**/*.{yaml,yml,json}" }, { globPattern: "**/*", kind: WatchKind.Delete }, ...GIT_WATCHERS.map((globPattern) => ({ globPattern }))],
+      // files we read, plus deletions of anything (a deleted folder arrives as the folder only; `.age`: inbox proposals), plus git's HEAD, branches and merge state
+      watchers: [{ globPattern: "**/*.{yaml,yml,json,age}" }, { globPattern: "**/*", kind: WatchKind.Delete }, ...GIT_WATCHERS.map((globPattern) => ({ globPattern }))],
     });
   }
 

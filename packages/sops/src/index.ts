@@ -24,6 +24,11 @@ export {
   ENVIRONMENT_LOOKUP_PATTERN,
   ENVIRONMENT_NAME_PATTERN,
   environmentFileName,
+  INBOX_DIR,
+  MAX_PROPOSAL_FILE_BYTES,
+  PROPOSAL_FILE_SUFFIX,
+  proposalFileName,
+  proposalOfPath,
   environmentOfFileName,
   MAX_CONFIG_FILE_BYTES,
   MAX_SECRETS_FILE_BYTES,
@@ -74,9 +79,21 @@ export {
   normalizeRecipient,
   parseOpenSshPrivateKey,
   parseSshEd25519PublicKey,
+  sshKeyTag,
   type SshEd25519PublicKey,
 } from "./ssh.js";
 export { ageStanzaTypeFor, inspectAgeEnvelope, parseAgeHeader, type AgeEnvelopeInfo, type AgeHeaderStanza } from "./age-header.js";
+export {
+  cleanProposer,
+  createProposal,
+  newProposalId,
+  openProposal,
+  parseProposal,
+  PROPOSAL_FORMAT_LINE,
+  proposalEnvelopeProblem,
+  type ParsedProposal,
+  type ProposalFields,
+} from "./proposal.js";
 export { computeMac, macAad } from "./mac.js";
 export { WRITTEN_SOPS_VERSION } from "./metadata.js";
 export {

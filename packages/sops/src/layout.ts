@@ -37,6 +37,13 @@ export const SECRET_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
  */
 export const ENVIRONMENT_LOOKUP_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
+/** The inbox of write-only proposals, inside the secrets folder: `<secrets_dir>/inbox/<env>/<name>.<id>.age`. */
+export const INBOX_DIR = "inbox";
+/** What a proposal file's name ends in. */
+export const PROPOSAL_FILE_SUFFIX = ".age";
+/** Largest proposal file read: 8 MiB (a proposal holds one value of at most 1 MiB, JSON-escaped, then base64 armored). */
+export const MAX_PROPOSAL_FILE_BYTES = 8 * 1024 * 1024;
+
 /** Largest secrets (environment) file read or written: 8 MiB (1,000 secrets take about 170 KB). */
 export const MAX_SECRETS_FILE_BYTES = 8 * 1024 * 1024;
 /** Largest config file (stellar.yaml, catalog, agent config) read: 8 MiB. */
@@ -56,6 +63,25 @@ export function environmentOfFileName(fileName: string): string | undefined {
   if (!fileName.endsWith(ENVIRONMENT_FILE_SUFFIX) || fileName.includes("/")) return undefined;
   const environment = fileName.slice(0, -ENVIRONMENT_FILE_SUFFIX.length);
   return environment === "" ? undefined : environment;
+}
+
+/** The file name of a proposal for `name` with id `id`: `<name>.<id>.age`. */
+export function proposalFileName(name: string, id: string): string {
+  return `${name}.${id}${PROPOSAL_FILE_SUFFIX}`;
+}
+
+/**
+ * The parts of a path inside the secrets folder that lies in the inbox: `inbox/<env>/<name>.<id>.age`
+ * gives `{ environment, name, id }`; another path in the inbox gives `{ environment?, name: undefined }`
+ * (a file that is no proposal); a path outside the inbox gives undefined. Whether the environment
+ * is declared and the name valid is the checker's business.
+ */
+export function proposalOfPath(pathInSecretsDir: string): { environment: string | undefined; name: string | undefined; id: string | undefined } | undefined {
+  const parts = pathInSecretsDir.split("/");
+  if (parts[0] !== INBOX_DIR || parts.length < 2) return undefined;
+  if (parts.length !== 3) return { environment: undefined, name: undefined, id: undefined };
+  const m = /^([^.]+)\.([0-9a-z]+)\.age$/.exec(parts[2] as string);
+  return { environment: parts[1], name: m?.[1], id: m?.[2] };
 }
 
 /**

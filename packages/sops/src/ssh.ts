@@ -203,6 +203,14 @@ function hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array): Buffer {
 function tweakOf(wire: Uint8Array): Buffer {
   return hkdf(new Uint8Array(0), wire, LABEL);
 }
+/**
+ * The 4-byte tag (unpadded base64) an age `ssh-ed25519` stanza names its key by: the first bytes of
+ * SHA-256 of the key's SSH wire form. Public, so a keyless reader can tell which SSH key a stanza
+ * was made for. @throws SopsError as {@link parseSshEd25519PublicKey}.
+ */
+export function sshKeyTag(publicKey: string): string {
+  return tagOf(parseSshEd25519PublicKey(publicKey).wire);
+}
 function tagOf(wire: Uint8Array): string {
   return rawBase64(createHash("sha256").update(wire).digest().subarray(0, 4));
 }

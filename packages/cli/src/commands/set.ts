@@ -6,11 +6,12 @@
 import { existsSync } from "node:fs";
 import { relative } from "node:path";
 import { secretsFilePath, setCatalogEntry, validateSecretName, type CatalogEntry } from "@stellar-secrets/core";
-import { createSecretsFile, editSecretsFile } from "@stellar-secrets/sops";
+import { createSecretsFile, editSecretsFile, isSopsError } from "@stellar-secrets/sops";
 import { parseCommandArgs, parseDurationDays, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { humanList, renderJson } from "../format.js";
+import { inboxFolder, writeProposal } from "../inbox.js";
 import { chooseValueSource, readValue } from "../input.js";
 import {
   assertCanDecrypt,
@@ -26,7 +27,7 @@ import {
 } from "../repository.js";
 
 const help = `Usage: stellar-secrets set NAME --env ENV[,ENV...] [--from-stdin [--keep-newlines] | --from-file FILE]
-                           [--description TEXT] [--owner TEAM] [--rotate-every DURATION] [--json]
+                           [--description TEXT] [--owner TEAM] [--rotate-every DURATION] [--no-propose] [--json]
 
 Creates or updates the secret NAME in each environment given, with the same value. The value is
 read, in this order of preference:
@@ -42,6 +43,14 @@ read, in this order of preference:
 Values are never taken from arguments, so they stay out of shell history and process lists.
 Unchanged values keep their exact ciphertext, so \`git diff\` shows only what changed; setting
 the value a secret already has leaves the file untouched.
+
+Without the key of an environment (you are not one of its members), the value becomes a
+proposal instead: secrets/inbox/ENV/NAME.<id>.age, age-encrypted to ENV's members only, with the
+name, environment, you (git user.name <user.email>) and the time in clear. You cannot read it back.
+Commit it and open a pull request; a member applies it with \`stellar-secrets inbox apply NAME
+--env ENV\`. The command says so before it asks for the value. Either every environment
+given is written, or every one is proposed: a mix is refused (nothing written).
+  --no-propose     fail instead (NO_IDENTITY / NO_MATCHING_IDENTITY, as before proposals)
 
 Names: lowercase letters, digits and underscores, starting with a letter, at most 64 characters
 (e.g. stripe_api_key). Names are fixed once created (see \`stellar-secrets rename\`).
@@ -69,10 +78,11 @@ const flags = {
   description: { type: "string" },
   owner: { type: "string" },
   "rotate-every": { type: "string" },
+  "no-propose": { type: "boolean" },
   json: { type: "boolean" },
 } as const;
 
-type Action = "created" | "updated" | "unchanged";
+type Action = "created" | "updated" | "unchanged" | "proposed";
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f, positionals } = parseCommandArgs("set", argv, flags, {
@@ -127,12 +137,39 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const results: { environment: string; action: Action; file: string }[] = [];
   if (wantsValue) {
     const envs = selectEnvironments(config, envNames, { all: false });
-    // fail before prompting, and before the first write, when a file cannot be opened
-    await assertCanDecrypt(ctx, config, await readEnvironmentFiles(config, envs));
+    // fail before prompting, and before the first write, when a file cannot be opened; an
+    // environment the user has no key for gets a proposal instead (unless --no-propose)
+    const proposeIn = new Set<string>();
+    let firstNoKey: unknown;
+    for (const file of await readEnvironmentFiles(config, envs)) {
+      try {
+        await assertCanDecrypt(ctx, config, [file]);
+      } catch (error) {
+        const noKey = isSopsError(error, "NO_IDENTITY") || isSopsError(error, "NO_MATCHING_IDENTITY");
+        if (!noKey || f["no-propose"] === true || recipientsOf(file.env).length === 0) throw error;
+        proposeIn.add(file.env.name);
+        firstNoKey ??= error;
+      }
+    }
+    if (proposeIn.size > 0 && proposeIn.size < envs.length) {
+      // some environments would be written and others proposed: refuse as before, nothing half-way
+      const others = envs.filter((e) => proposeIn.has(e.name)).map((e) => e.name);
+      ctx.stderr.write(`note: you have no key for ${humanList(others)}; nothing was written. Set the value where you have a key, and propose it for ${others.length > 1 ? "those" : "that one"} separately: stellar-secrets set ${name} --env ${others.join(",")}\n`);
+      throw firstNoKey;
+    }
+    for (const env of envs.filter((e) => proposeIn.has(e.name))) {
+      ctx.stderr.write(
+        `You have no key for ${env.name}: the value will become a proposal (${relative(config.root, inboxFolder(config, env.name))}/${name}.<id>.age), encrypted to its members only (${humanList(env.members.map((m) => m.name))}). You will not be able to read it back; a member applies it with \`stellar-secrets inbox apply ${name} --env ${env.name}\`. (--no-propose refuses instead.)\n`,
+      );
+    }
     const source = chooseValueSource(ctx, f, `Value for ${name} (${envs.map((e) => e.name).join(", ")}): `);
     const value = await readValue(ctx, source);
     const identities = identitiesFor(ctx);
     for (const env of envs) {
+      if (proposeIn.has(env.name)) {
+        results.push({ environment: env.name, action: "proposed", file: await writeProposal(ctx, config, env, name, value) });
+        continue;
+      }
       const path = secretsFilePath(config, env.name);
       const file = relative(config.root, path);
       if (!existsSync(path)) {
@@ -178,7 +215,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const byAction = new Map<Action, string[]>();
   for (const r of results) byAction.set(r.action, [...(byAction.get(r.action) ?? []), r.environment]);
   const lines: string[] = [];
-  for (const [action, envs] of byAction) lines.push(`${action} ${name} in ${humanList(envs)}`);
+  for (const [action, envs] of byAction) {
+    if (action !== "proposed") lines.push(`${action} ${name} in ${humanList(envs)}`);
+  }
+  for (const r of results.filter((x) => x.action === "proposed")) {
+    lines.push(`proposed ${name} for ${r.environment}: ${r.file} (readable by its members only, not by you); commit it and open a pull request, a member applies it with \`stellar-secrets inbox apply ${name} --env ${r.environment}\``);
+  }
   if (catalogFile !== undefined) lines.push(`catalog entry for ${name} written to ${catalogFile}`);
   ctx.stdout.write(`${lines.join("\n")}\n`);
   return 0;

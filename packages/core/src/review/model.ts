@@ -11,6 +11,7 @@ import { environmentFileName, normalizeSecretsDir, parseSecretsFile } from "@ste
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import type { ProjectConfig } from "../project.js";
+import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
 import type { EnvironmentFile } from "../secrets-dir.js";
 import type { WorkspaceIndex } from "../workspace.js";
@@ -108,6 +109,8 @@ export interface ReviewReport {
   clean: boolean;
   /** The keyed verification per changed environment (`review --verify` only; see {@link withVerification}). */
   verification?: EnvironmentVerification[];
+  /** Write-only proposals (inbox files) the change adds or removes, keyless (always set by {@link buildReview}). */
+  proposals?: ProposalReview[];
 }
 
 const PLAINTEXT_RULES = new Set(["unencrypted-secrets-file", "plaintext-credential"]);
@@ -584,5 +587,6 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     signatures: signed.signatures,
     summary,
     clean: problems.length === 0,
+    proposals: diffProposals(base.index?.proposalFiles, head.index?.proposalFiles),
   };
 }
