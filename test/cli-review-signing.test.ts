@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createSandbox, type Sandbox } from "./helpers/cli.js";
+import { createSandbox, type Sandbox, HAS_SSH_KEYGEN } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -57,7 +57,7 @@ interface Report {
   clean: boolean;
 }
 
-describe("review: signatures of the commits that change an environment", () => {
+describe.skipIf(!HAS_SSH_KEYGEN)("review: signatures of the commits that change an environment", () => {
   it("checks them against the base's members: signed clean, unsigned an error or a warning, a self-added key no signer, config files unchecked", async () => {
     const s = createSandbox();
     sandboxes.push(s);

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parse } from "./helpers/yaml.js";
-import { HAS_AGE_CLI, ageDecrypt, createSandbox, stanzas, type Sandbox } from "./helpers/cli.js";
+import { HAS_AGE_CLI, ageDecrypt, createSandbox, stanzas, type Sandbox, HAS_SSH_KEYGEN } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -31,7 +31,7 @@ function sshMember(s: Sandbox, name: string): { home: string; keyFile: string; p
 }
 const asUser = (home: string): Record<string, string> => ({ HOME: home, XDG_CONFIG_HOME: join(home, ".config") });
 
-describe("SSH ed25519 members", () => {
+describe.skipIf(!HAS_SSH_KEYGEN)("SSH ed25519 members", () => {
   it("members add stores the key without its comment; the member reads and writes with only ~/.ssh/id_ed25519; age -d -i opens the stanza", async () => {
     const s = createSandbox();
     sandboxes.push(s);

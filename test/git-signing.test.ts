@@ -14,7 +14,7 @@ import type { CommandContext } from "../packages/cli/src/command.js";
 import { runSigningSetup } from "../packages/cli/src/commands/git-signing.js";
 import { GitRepo } from "../packages/cli/src/git.js";
 import { allowedSigners, verifyCommits } from "../packages/cli/src/signing.js";
-import { createSandbox, type Sandbox } from "./helpers/cli.js";
+import { createSandbox, HAS_SSH_KEYGEN, type Sandbox } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -58,7 +58,25 @@ async function project(): Promise<{ s: Sandbox; bob: { file: string; pub: string
   return { s, bob, eve };
 }
 
-describe("runSigningSetup (git setup --signing)", () => {
+describe.skipIf(!HAS_SSH_KEYGEN)("git setup --signing (ssh-keygen: Debian package openssh-client)", () => {
+  it("the CLI: --check reports signing missing, --signing sets it up with the member key, --check then passes; --key needs --signing", async () => {
+    const { s, bob } = await project();
+    const before = await s.run(["git", "setup", "--check", "--no-hook", "--signing", "--json"]);
+    expect(before.code).toBe(1);
+    expect(JSON.parse(before.stdout).items.find((i: { id: string }) => i.id === "signing")).toMatchObject({ state: "missing" });
+    const setup = await s.run(["git", "setup", "--no-hook", "--signing", "--key", `${bob.file}.pub`]);
+    expect(setup.code, setup.stderr).toBe(0);
+    expect(setup.stdout).toContain("signed with the member key of bob (production)");
+    expect(s.git(["config", "--local", "user.signingkey"]).trim()).toBe(`${bob.file}.pub`);
+    const after = await s.run(["git", "setup", "--check", "--no-hook", "--signing"]);
+    expect(after.code, after.stdout).toBe(0);
+    expect((await s.run(["git", "setup", "--key", `${bob.file}.pub`])).code).toBe(2);
+    s.write("note.txt", "signed\n");
+    const c = s.commit("signed by configuration");
+    const signers = allowedSigners({ environments: [{ name: "production", members: [{ name: "bob", recipient: bob.pub.split(" ").slice(0, 2).join(" ") }] }] });
+    expect((await verifyCommits(await GitRepo.open(s.repo, s.env), [c], signers))[0]).toMatchObject({ status: "good", signer: "bob" });
+  });
+
   it("finds the ~/.ssh key that is a member, configures this repository only, and plain `git commit` then signs as that member", async () => {
     const { s, bob } = await project();
     const { ctx, out } = context(s);

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { GitRepo } from "../packages/cli/src/git.js";
 import { allowedSigners, configureSigning, verifyCommits } from "../packages/cli/src/signing.js";
-import { createSandbox, type Sandbox } from "./helpers/cli.js";
+import { createSandbox, type Sandbox, HAS_SSH_KEYGEN } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -37,7 +37,7 @@ function commit(s: Sandbox, message: string, key?: string): string {
   return s.git(["rev-parse", "HEAD"]).trim();
 }
 
-describe("verifyCommits", () => {
+describe.skipIf(!HAS_SSH_KEYGEN)("verifyCommits", () => {
   it("reports good (with the member name), unsigned, a non-member's signature and a changed signed commit", async () => {
     const s = createSandbox();
     sandboxes.push(s);
@@ -88,7 +88,7 @@ describe("verifyCommits", () => {
   });
 });
 
-describe("configureSigning", () => {
+describe.skipIf(!HAS_SSH_KEYGEN)("configureSigning", () => {
   it("sets gpg.format, user.signingkey and commit.gpgsign in the repository only; plain `git commit` then signs as the member", async () => {
     const s = createSandbox();
     sandboxes.push(s);

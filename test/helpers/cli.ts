@@ -21,6 +21,17 @@ export const CLI_BIN = join(REPO_ROOT, "packages/cli/bin/stellar-secrets.js");
  * helpers below fall back to typage through the built sops package, so `npm test` also works on
  * a fresh machine; the interop tests that exist to compare with the age CLI skip instead.
  */
+/** ssh-keygen (Debian package openssh-client) makes the SSH keys of the SSH-member and signing tests, and verifies git's ssh signatures. */
+export const HAS_SSH_KEYGEN = (() => {
+  try {
+    execFileSync("ssh-keygen", ["-?"], { stdio: "ignore" });
+    return true;
+  } catch (error) {
+    // `ssh-keygen -?` prints its usage and exits 1: present; ENOENT: missing
+    return (error as NodeJS.ErrnoException).code !== "ENOENT";
+  }
+})();
+
 export const HAS_AGE_CLI = (() => {
   try {
     execFileSync("age", ["--version"], { stdio: "ignore" });

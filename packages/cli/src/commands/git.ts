@@ -17,8 +17,9 @@ import { CliError } from "../errors.js";
 import { renderJson } from "../format.js";
 import { GitRepo } from "../git.js";
 import { openProject } from "../repository.js";
+import { renderSigningSetup, setUpSigning, SIGNING_SETUP_HELP, type SigningSetupResult } from "./git-signing.js";
 
-const help = `Usage: stellar-secrets git setup [--check] [--no-hook] [--json]
+const help = `Usage: stellar-secrets git setup [--check] [--no-hook] [--signing [--key PATH]] [--json]
 
 Configures the git repository around the current directory so that secrets files merge and diff
 well (run it once per clone; running it again changes nothing):
@@ -41,13 +42,14 @@ any folder of the repository; run setup again after moving the CLI.
 Options:
   --check     report what is and is not configured; change nothing (exit 1 when something is missing)
   --no-hook   neither install nor require the pre-commit hook
+${SIGNING_SETUP_HELP}
   --json      print the state of each item as JSON
 
 Exit status: 0 configured, 1 something is missing (--check) or could not be set up (a foreign hook),
 2 usage, 5 no stellar.yaml, 22 not inside a git repository.
 `;
 
-const flags = { check: { type: "boolean" }, "no-hook": { type: "boolean" }, json: { type: "boolean" } } as const;
+const flags = { check: { type: "boolean" }, "no-hook": { type: "boolean" }, signing: { type: "boolean" }, key: { type: "string" }, json: { type: "boolean" } } as const;
 
 /** Marks a hook written by this command (a hook without it is someone else's). */
 export const HOOK_MARKER = "# stellar-secrets pre-commit hook (written by `stellar-secrets git setup`)";
@@ -170,11 +172,28 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       states.push(refused === undefined ? { id: item.id, label: item.label, state: "set up" } : { id: item.id, label: item.label, state: "refused", reason: refused });
     }
   }
+  if (f.key !== undefined && f.signing !== true) {
+    throw new CliError("USAGE", "git setup: --key goes with --signing", { hint: "e.g. `stellar-secrets git setup --signing --key ~/.ssh/id_ed25519.pub`" });
+  }
+  // --signing: the repository signs every commit with the user's member ssh-ed25519 key
+  let signing: SigningSetupResult | undefined;
+  if (f.signing === true) {
+    const label = "commit signing with your member ssh-ed25519 key (gpg.format=ssh, user.signingkey, commit.gpgsign=true)";
+    const configured =
+      (await repo.configGet("gpg.format")) === "ssh" && (await repo.configGet("user.signingkey")) !== undefined && (await repo.configGet("commit.gpgsign")) === "true";
+    if (f.check) {
+      states.push({ id: "signing", label, state: configured ? "configured" : "missing" });
+    } else {
+      signing = await setUpSigning(ctx, f.key === undefined ? {} : { key: f.key });
+      states.push({ id: "signing", label, state: "set up" });
+    }
+  }
   const incomplete = states.some((s) => s.state === "missing" || s.state === "refused");
   if (f.json) {
-    ctx.stdout.write(renderJson({ root: config.root, items: states, complete: !incomplete }));
+    ctx.stdout.write(renderJson({ root: config.root, items: states, complete: !incomplete, ...(signing === undefined ? {} : { signing }) }));
   } else {
     for (const s of states) ctx.stdout.write(`${s.state.padEnd(10)} ${s.label}${s.reason ? `\n           ${s.reason}` : ""}\n`);
+    if (signing !== undefined) ctx.stdout.write(renderSigningSetup(signing));
     if (f.check && incomplete) ctx.stderr.write("run `stellar-secrets git setup` to configure what is missing\n");
   }
   return incomplete ? 1 : 0;
