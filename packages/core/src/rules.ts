@@ -21,7 +21,8 @@ export type RuleId =
   | "recipient-drift"
   | "rotation-overdue"
   | "sops-config-drift"
-  | "stale-mac";
+  | "stale-mac"
+  | "pending-access-request";
 
 /** One rule's table entry. */
 export interface RuleInfo {
@@ -86,6 +87,11 @@ export const RULES: readonly RuleInfo[] = [
     severity: "error",
     summary:
       "An environment file edited or merged by hand, which no one can decrypt: values changed under the committed mac and lastmodified, one ciphertext under two names, or conflict markers.",
+  },
+  {
+    id: "pending-access-request",
+    severity: "info",
+    summary: "A pending access request in stellar.yaml (request-access): it grants nothing until a member approves it (members approve).",
   },
 ];
 
