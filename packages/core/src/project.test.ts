@@ -263,7 +263,7 @@ describe("access requests and approvals in stellar.yaml", () => {
     const env = config?.environments[0];
     expect(env?.members.map((m) => m.name)).toEqual(["alice"]);
     expect(env?.pending).toEqual([{ name: "bob", recipient: BOB, requested: "2026-12-01T10:00:00Z" }]);
-    expect(diagnostics.map((d) => [d.rule, d.severity, d.line, d.column])).toEqual([["pending-access-request", "info", 9, 7]]);
+    expect(diagnostics.map((d) => [d.rule, d.severity, d.line, d.column])).toEqual([["pending-access-request", "info", 8, 7]]);
     expect(diagnostics[0]?.message).toContain("stellar-secrets members approve bob --env production");
   });
 
