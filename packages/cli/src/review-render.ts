@@ -74,6 +74,9 @@ function accessLines(e: EnvironmentReview): string[] {
     ...e.members.gained.map((m) => `access: ${m.name} gained access (member in stellar.yaml, ${shortRecipient(m.recipient)})`),
     ...e.members.lost.map((m) => `access: ${m.name} lost access (no longer a member in stellar.yaml)`),
     ...e.members.keyChanged.map((m) => `access: ${m.name}'s key changed (${shortRecipient(m.before)} → ${shortRecipient(m.after)})`),
+    ...(e.members.requested ?? []).map(
+      (m) => `request: ${m.name} asks for access (${shortRecipient(m.recipient)}, pending in stellar.yaml; grants nothing until a member approves: stellar-secrets members approve ${m.name} --env ${e.environment})`,
+    ),
     ...e.recipients.gained.map((r) => `recipients: + ${recipientText(r)} can now decrypt the file`),
     ...e.recipients.lost.map((r) => `recipients: - ${recipientText(r)} is no longer a recipient of the file`),
   ];
