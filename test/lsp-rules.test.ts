@@ -2,7 +2,7 @@
  * The server is an adapter over core's checker: for a repository that breaks every rule, the
  * diagnostics it publishes are exactly core's (`checkWorkspace`), rule by rule and range by range.
  */
-import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -52,6 +52,10 @@ describe("every checker rule through the language server", () => {
     writeFileSync(org.path("secrets/qa.enc.yaml"), qa.replace(/^stripe_webhook_secret: .*$/m, `stripe_webhook_secret: ${copied}`));
     // .sops.yaml: plain sops users would also encrypt staging for mallory
     writeFileSync(org.path(".sops.yaml"), `creation_rules:\n  - path_regex: staging\\.enc\\.yaml$\n    age: ${org.recipient},${mallory.recipient}\n`);
+    // a pending access request (request-access): pending-access-request, info, in stellar.yaml
+    const carol = await sops.generateIdentity();
+    const project = readFileSync(org.path("stellar.yaml"), "utf8");
+    writeFileSync(org.path("stellar.yaml"), project.replace(/(  production:\n    members:\n      alice: \S+\n)/, `$1    pending:\n      carol:\n        key: ${carol.recipient}\n`));
     client = await LspClient.start({ folders: [org.dir] });
   });
   afterAll(async () => {
