@@ -116,7 +116,13 @@ async function list(argv: string[], ctx: CommandContext): Promise<number> {
   if (f.json) {
     ctx.stdout.write(
       renderJson({
-        environments: envs.map((e) => ({ name: e.name, members: e.members, pending: e.pending ?? [], approved: e.approved ?? [] })),
+        // (pending and approved only when there are any: the shape of a plain project is unchanged)
+        environments: envs.map((e) => ({
+          name: e.name,
+          members: e.members,
+          ...(e.pending !== undefined && e.pending.length > 0 ? { pending: e.pending } : {}),
+          ...(e.approved !== undefined && e.approved.length > 0 ? { approved: e.approved } : {}),
+        })),
         recipientDrift: drift.filter((d) => d.extra.length > 0 || d.missing.length > 0),
       }),
     );
