@@ -66,7 +66,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     assertCanRequest(config, envs.map((e) => e.name), name, key);
     let text = await readFile(config.configPath, "utf8");
     for (const env of envs) text = setPendingRequests(text, env.name, [...(env.pending ?? []), { name, recipient: key, requested }]);
-    await writeProjectConfig(config, text);
+    // stellar.yaml only: a request changes no recipient, and must not carry other changes (.sops.yaml) with it
+    await writeProjectConfig(config, text, { syncSops: false });
     return envs.map((e) => e.name);
   });
   if (f.json) {
