@@ -93,6 +93,11 @@ describe("joining a team through pull requests", () => {
     expect(staging.pending.bob.key).toBe(bobKey);
     expect(Object.keys(staging.members)).toEqual(["alice"]);
     expect(bob.read(".sops.yaml")).not.toContain(bobKey);
+    // a request cannot approve itself: approving needs the environment's data key
+    const pendingYaml = bob.read("stellar.yaml");
+    const self = await bob.run(["members", "approve", "bob", "--env", "staging"]);
+    expect([self.code, self.stderr]).toEqual([10, expect.stringContaining("NO_MATCHING_IDENTITY")]);
+    expect(bob.read("stellar.yaml")).toBe(pendingYaml);
     const twice = await bob.run(["request-access", "--env", "staging"]);
     expect([twice.code, twice.stderr]).toEqual([20, expect.stringContaining("REQUEST_EXISTS")]);
     bob.git(["checkout", "-q", "-b", "access/bob-staging"]);

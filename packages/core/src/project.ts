@@ -46,7 +46,7 @@ export interface PendingRequest {
  */
 export interface Approval {
   name: string;
-  /** The approving member's name (or their git identity when their key matched no member). */
+  /** The approving member's name. */
   by: string;
   /** When (ISO 8601). */
   date: string;

@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { secretsFilePath, setApprovals, setEnvironmentMembers, setPendingRequests, type EnvironmentConfig, type Member, type ProjectConfig } from "@stellar-secrets/core";
-import { gitIdentity, memberNamesOf, ownKeys } from "../keys.js";
+import { memberNamesOf, ownKeys } from "../keys.js";
 import { membershipKey, membershipSince, readConfigVersions, type CommitRef } from "../membership.js";
 import { isAgeRecipient, isSshEd25519Recipient, looksLikeSshPublicKey, MEMBER_NAME_PATTERN, normalizeRecipient, rotateFile, updateKeysFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
@@ -52,7 +52,7 @@ SOPS_AGE_SSH_PRIVATE_KEY_FILE), as sops and \`age -d -i\` do, and can sign commi
          could read are listed, to rotate now.
   approve
          grants a pending access request: moves NAME from environments.ENV.pending to members
-         and wraps the file's data key for their key (as add does; you need access yourself),
+         and wraps the file's data key for their key (as add does; only a member of ENV approves),
          then records who approved and when (environments.ENV.approved.NAME: { by, date }).
          Default: every environment NAME asked for. Commit stellar.yaml and the environment
          files on the request's branch (or after merging it).
@@ -242,10 +242,17 @@ async function approve(argv: string[], ctx: CommandContext): Promise<number> {
       });
     }
     const recipient = [...asked][0] as string;
-    const git = keys.length > 0 && envs.every((e) => keys.some((k) => memberNamesOf(e, k.publicKey).length > 0)) ? undefined : await gitIdentity(ctx, config);
-    const approverIn = (env: EnvironmentConfig): string =>
-      keys.map((k) => memberNamesOf(env, k.publicKey)[0]).find((n) => n !== undefined) ?? (git?.email || git?.name || ctx.env.USER || "unknown");
-    const approvers = new Map(envs.map((e) => [e.name, approverIn(e)]));
+    // only a member approves (by key: a file that does not exist yet has no data key to prove it with)
+    const approvers = new Map<string, string>();
+    for (const env of envs) {
+      const by = keys.map((k) => memberNamesOf(env, k.publicKey)[0]).find((n) => n !== undefined);
+      if (by === undefined) {
+        throw new CliError("NO_MATCHING_IDENTITY", `none of your keys is a member of ${env.name}: only a member of ${env.name} can approve access to it`, {
+          hint: `ask a member of ${env.name} (\`stellar-secrets members list --env ${env.name}\`) to run \`stellar-secrets members approve ${name} --env ${env.name}\``,
+        });
+      }
+      approvers.set(env.name, by);
+    }
     const result = await grant(ctx, config, name, recipient, envs, (text) => {
       let next = text;
       for (const env of envs) {
@@ -510,5 +517,5 @@ function remainingMembers(env: EnvironmentConfig, name: string): Member[] {
   return env.members.filter((m) => m.name !== name);
 }
 
-const command: Command = { summary: "list, add and remove the members who can decrypt each environment", help, run };
+const command: Command = { summary: "list, add, approve and remove the members who can decrypt each environment", help, run };
 export default command;
