@@ -161,6 +161,10 @@ describe("joining a team through pull requests", () => {
     const stagingReport = review2.environments.find((e: { name: string }) => e.name === "staging");
     expect(stagingReport).toMatchObject({ memberCount: 2, stanzaCount: 2, nonMemberRecipients: [], membersWithoutAccess: [], lastRotation: { kind: "created" } });
     expect(review2.sharedKeys).toEqual([]);
+    // one key under two names (a hand edit `members add` refuses) is a finding
+    alice.write("stellar.yaml", alice.read("stellar.yaml").replace(/(  production:\n    members:\n)/, `$1      robert: ${bobKey}\n`));
+    const shared = JSON.parse((await alice.run(["access", "--json", "--env", "production", "--inactive", "1y"])).stdout);
+    expect(shared.sharedKeys).toEqual([{ recipient: bobKey, names: ["bob", "robert"] }]);
     const bad2 = await alice.run(["access", "--inactive", "soon"]);
     expect(bad2.code).toBe(2);
   });

@@ -109,8 +109,10 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   });
 
   const byKey = new Map<string, Set<string>>();
-  for (const env of envs) for (const m of env.members) byKey.set(m.recipient, (byKey.get(m.recipient) ?? new Set()).add(m.name));
-  const sharedKeys = [...byKey].filter(([, names]) => names.size > 1).map(([recipient, names]) => ({ recipient, names: [...names].sort() }));
+  // across every environment (a key is a person whatever --env says), reported when a selected environment has it
+  for (const env of config.environments) for (const m of env.members) byKey.set(m.recipient, (byKey.get(m.recipient) ?? new Set()).add(m.name));
+  const selectedKeys = new Set(envs.flatMap((e) => e.members.map((m) => m.recipient)));
+  const sharedKeys = [...byKey].filter(([key, names]) => names.size > 1 && selectedKeys.has(key)).map(([recipient, names]) => ({ recipient, names: [...names].sort() }));
 
   const names = [...new Set(envs.flatMap((e) => e.members.map((m) => m.name)))].sort();
   const seen = lastSeen(await readCommits(ctx, config), names);
