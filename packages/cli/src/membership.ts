@@ -5,7 +5,7 @@
  * ({@link membershipSince}, {@link lastSeen}, {@link authorMatches}) take parsed data; the
  * readers run git through {@link GitRepo}.
  */
-import { parseProjectConfig, type ProjectConfig } from "@stellar-secrets/core";
+import { parseProjectConfig, type EnvironmentConfig, type ProjectConfig } from "@stellar-secrets/core";
 import { PROJECT_FILE } from "@stellar-secrets/sops";
 import type { CommandContext } from "./command.js";
 import { GitRepo } from "./git.js";
@@ -24,8 +24,8 @@ export interface ConfigVersion extends CommitRef {
   text: string | null;
 }
 
-/** `environment\0name` → the commit that started the member's current membership (with their current key). */
-export type MembershipStarts = Map<string, CommitRef>;
+/** `environment\0name` → the commit that started the member's current membership, and the key they have had since. */
+export type MembershipStarts = Map<string, CommitRef & { recipient: string }>;
 
 /** The key of {@link MembershipStarts}. */
 export function membershipKey(environment: string, name: string): string {
@@ -53,7 +53,7 @@ export function membershipSince(versions: readonly ConfigVersion[]): MembershipS
     }
     for (const [k, recipient] of present) {
       if (starts.has(k)) continue;
-      starts.set(k, { commit: v.commit, date: v.date, author: v.author, email: v.email });
+      starts.set(k, { commit: v.commit, date: v.date, author: v.author, email: v.email, recipient });
       keys.set(k, recipient);
     }
   }
@@ -131,4 +131,41 @@ export async function readCommits(ctx: CommandContext, config: ProjectConfig): P
     .slice(1)
     .map((c) => parseHeader(c.split("\n")[0] ?? ""))
     .filter((c): c is CommitRef => c !== undefined);
+}
+
+/** One row of `members list --long`. */
+export interface MemberDetail {
+  name: string;
+  environment: string;
+  recipient: string;
+  /** First commit of the current membership; null when not committed yet (or no git history). */
+  since: CommitRef | null;
+  approvedBy: string | null;
+  approved: string | null;
+  /** True when `approvedBy` is the author of the `since` commit (no recorded approval). */
+  approvedByCommitAuthor: boolean;
+}
+
+/** Per member and environment: key, since when (git history of stellar.yaml) and who approved. */
+export async function memberDetails(ctx: CommandContext, config: ProjectConfig, envs: readonly EnvironmentConfig[]): Promise<MemberDetail[]> {
+  const starts = membershipSince(await readConfigVersions(ctx, config));
+  const out: MemberDetail[] = [];
+  for (const env of envs) {
+    for (const m of env.members) {
+      // a key changed in the working tree starts a new membership, not committed yet
+      const start = starts.get(membershipKey(env.name, m.name));
+      const since = start !== undefined && start.recipient === m.recipient ? { commit: start.commit, date: start.date, author: start.author, email: start.email } : null;
+      const approval = env.approved?.find((a) => a.name === m.name);
+      out.push({
+        name: m.name,
+        environment: env.name,
+        recipient: m.recipient,
+        since,
+        approvedBy: approval?.by ?? since?.author ?? null,
+        approved: approval?.date ?? null,
+        approvedByCommitAuthor: approval === undefined && since !== null,
+      });
+    }
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name) || envs.findIndex((e) => e.name === a.environment) - envs.findIndex((e) => e.name === b.environment));
 }

@@ -9,10 +9,9 @@ import { durationDays, lastValueChanges, valueAge, type HistoryEvent } from "@st
 import { parseCommandArgs, parseDurationDays, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { humanList, plural, renderJson, shortRecipient } from "../format.js";
-import { lastSeen, readCommits, type CommitRef } from "../membership.js";
+import { lastSeen, memberDetails, readCommits, type CommitRef } from "../membership.js";
 import { namesIn, openProject, readCatalog, readEnvironmentFiles, recipientsOf, selectEnvironments } from "../repository.js";
 import { readHistoryOf } from "./history.js";
-import { memberDetails } from "./members.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 

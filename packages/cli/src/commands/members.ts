@@ -6,12 +6,12 @@
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { secretsFilePath, setApprovals, setEnvironmentMembers, setPendingRequests, type EnvironmentConfig, type Member, type ProjectConfig } from "@stellar-secrets/core";
-import { memberNamesOf, ownKeys } from "../keys.js";
-import { membershipKey, membershipSince, readConfigVersions, type CommitRef } from "../membership.js";
 import { isAgeRecipient, isSshEd25519Recipient, looksLikeSshPublicKey, MEMBER_NAME_PATTERN, normalizeRecipient, rotateFile, updateKeysFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
+import { memberNamesOf, ownKeys } from "../keys.js";
+import { memberDetails } from "../membership.js";
 import { humanList, renderJson, renderTable, rotateNowLines, shortRecipient } from "../format.js";
 import { loadReferences } from "../references.js";
 import {
@@ -152,41 +152,6 @@ function pendingLines(envs: readonly EnvironmentConfig[]): string[] {
         `  ${r.name} → ${r.env} (${shortRecipient(r.recipient)}${r.requested ? `, requested ${r.requested.slice(0, 10)}` : ""}): stellar-secrets members approve ${r.name} --env ${r.env}\n`,
     ),
   ];
-}
-
-/** One row of `members list --long`. */
-interface MemberDetail {
-  name: string;
-  environment: string;
-  recipient: string;
-  /** First commit of the current membership; null when not committed yet (or no git history). */
-  since: CommitRef | null;
-  approvedBy: string | null;
-  approved: string | null;
-  /** True when `approvedBy` is the author of the `since` commit (no recorded approval). */
-  approvedByCommitAuthor: boolean;
-}
-
-/** Per member and environment: key, since when (git history of stellar.yaml) and who approved. */
-export async function memberDetails(ctx: CommandContext, config: ProjectConfig, envs: readonly EnvironmentConfig[]): Promise<MemberDetail[]> {
-  const starts = membershipSince(await readConfigVersions(ctx, config));
-  const out: MemberDetail[] = [];
-  for (const env of envs) {
-    for (const m of env.members) {
-      const since = starts.get(membershipKey(env.name, m.name)) ?? null;
-      const approval = env.approved?.find((a) => a.name === m.name);
-      out.push({
-        name: m.name,
-        environment: env.name,
-        recipient: m.recipient,
-        since,
-        approvedBy: approval?.by ?? since?.author ?? null,
-        approved: approval?.date ?? null,
-        approvedByCommitAuthor: approval === undefined && since !== null,
-      });
-    }
-  }
-  return out.sort((a, b) => a.name.localeCompare(b.name) || envs.findIndex((e) => e.name === a.environment) - envs.findIndex((e) => e.name === b.environment));
 }
 
 async function listLong(ctx: CommandContext, config: ProjectConfig, envs: EnvironmentConfig[], json: boolean): Promise<number> {
