@@ -1,9 +1,10 @@
 /**
  * Membership over time, from git: since when each member has been a member of each environment
  * (the first commit of their current, unbroken membership with their current key, in the history
- * of stellar.yaml), and when each member was last seen authoring a commit. The pure parts
- * ({@link membershipSince}, {@link lastSeen}, {@link authorMatches}) take parsed data; the
- * readers run git through {@link GitRepo}.
+ * of stellar.yaml), who approved them, and when each member was last seen authoring a commit.
+ * The pure parts ({@link membershipSince}, {@link lastSeen}, {@link authorMatches}) take parsed
+ * data; the readers ({@link readConfigVersions}, {@link readCommits}, {@link memberDetails}) run
+ * git through {@link GitRepo}.
  */
 import { parseProjectConfig, type EnvironmentConfig, type ProjectConfig } from "@stellar-secrets/core";
 import { PROJECT_FILE } from "@stellar-secrets/sops";
