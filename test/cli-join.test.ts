@@ -150,6 +150,12 @@ describe("joining a team through pull requests", () => {
     const long = JSON.parse((await alice.run(["members", "list", "--long", "--json"])).stdout);
     expect(long.members.find((m: { name: string }) => m.name === "bob")).toMatchObject({ environment: "staging", approvedBy: "alice", approvedByCommitAuthor: false });
     expect(long.members.find((m: { name: string }) => m.name === "bob").since.commit).toBe(alice.git(["rev-parse", "HEAD"]).trim());
+    // a plain `members add` of the requested name and key answers the request too
+    const asBob = { HOME: bob.home, XDG_CONFIG_HOME: join(bob.home, ".config") };
+    expect((await alice.run(["request-access", "--env", "production", "--name", "bob"], { env: asBob })).code).toBe(0);
+    expect(parse(alice.read("stellar.yaml")).environments.production.pending.bob.key).toBe(bobKey);
+    expect((await alice.run(["members", "add", "bob", bobKey, "--env", "production"])).code).toBe(0);
+    expect(parse(alice.read("stellar.yaml")).environments.production.pending).toBeUndefined();
     const carol = (await alice.run(["keygen", "--json"], { env: { SOPS_AGE_KEY_FILE: join(alice.dir, "carol.txt") } })).stdout;
     const carolKey = JSON.parse(carol).publicKey as string;
     expect((await alice.run(["members", "add", "carol", carolKey, "--env", "production"])).code).toBe(0);

@@ -291,7 +291,14 @@ async function add(argv: string[], ctx: CommandContext): Promise<number> {
   const recipient = normalizeRecipient(given);
   return withProjectLock(ctx, async (config) => {
     const envs = selectEnvironments(config, splitList(f.env), { all: false });
-    const { changed, unchanged, rotated, lostAccess, exposed } = await grant(ctx, config, name, recipient, envs, (text) => text);
+    // a request of the same name and key is answered by the add (without an approval record: use approve for that)
+    const answered = (text: string): string =>
+      envs.reduce((t, env) => {
+        const pending = env.pending ?? [];
+        const rest = pending.filter((r) => !(r.name === name && r.recipient === recipient));
+        return rest.length === pending.length ? t : setPendingRequests(t, env.name, rest);
+      }, text);
+    const { changed, unchanged, rotated, lostAccess, exposed } = await grant(ctx, config, name, recipient, envs, answered);
     if (f.json) {
       const references = rotated.length > 0 ? await loadReferences(config) : new Map<string, unknown[]>();
       ctx.stdout.write(
