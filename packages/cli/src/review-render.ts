@@ -91,6 +91,8 @@ function summaryText(report: ReviewReport): string {
   const parts = [`${s.added} added`, `${s.changed} changed`, `${s.removed} removed`];
   if (s.reencrypted > 0) parts.push(`${plural(s.reencrypted, "environment")} re-encrypted`);
   if (s.accessChanges > 0) parts.push(plural(s.accessChanges, "access change"));
+  const requests = report.environments.reduce((n, e) => n + (e.members.requested?.length ?? 0), 0);
+  if (requests > 0) parts.push(plural(requests, "access request"));
   return `${parts.join(", ")}; ${report.clean ? "no problems" : plural(s.problems, "problem")}.`;
 }
 

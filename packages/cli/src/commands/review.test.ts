@@ -75,6 +75,7 @@ describe("review text", () => {
     expect(text).toContain("request: bob asks for access (");
     expect(text).toContain("stellar-secrets members approve bob --env production");
     expect(text).not.toContain("gained access");
+    expect(text).toContain("0 removed, 1 access request; no problems.");
   });
 
   it("lists every problem under its environment and in the problem list, and flags a file that is not encrypted", () => {
