@@ -4,7 +4,7 @@
  * (`rotation-overdue` too: the repository is a git repository with a commit dated in the past, and
  * the expected diagnostics get the same git-backed history and committed versions as `check`).
  */
-import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -61,6 +61,10 @@ describe("every checker rule through the language server", () => {
     const proposal = await sops.createProposal({ environment: "development", name: "stripe_api_key", proposer: "P", proposedAt: new Date(), recipients: [org.recipient, mallory.recipient], value: "v" });
     writeFileSync(org.path("secrets/inbox/development/stripe_api_key.abcdefabcdef.age"), proposal);
     writeFileSync(org.path("secrets/inbox/notes.txt"), "not a proposal\n");
+    // a pending access request (request-access): pending-access-request, info, in stellar.yaml
+    const carol = await sops.generateIdentity();
+    const project = readFileSync(org.path("stellar.yaml"), "utf8");
+    writeFileSync(org.path("stellar.yaml"), project.replace(/(  production:\n    members:\n      alice: \S+\n)/, `$1    pending:\n      carol:\n        key: ${carol.recipient}\n`));
     // api_key (rotate_every 30d) was last set in a commit of 2020: rotation-overdue
     commitAll(org.dir, "the secrets repository", "2020-01-02T12:00:00Z");
     client = await LspClient.start({ folders: [org.dir] });

@@ -120,17 +120,18 @@ export async function readCatalog(config: ProjectConfig): Promise<{ path: string
  * Writes a new `stellar.yaml` text, then brings `.sops.yaml` in step with its members, both
  * atomically: each `.sops.yaml` sops may use for the secrets files (the root's, and those of the
  * folders down to the secrets folder) is updated in place (comments and unrelated rules kept;
- * see core's `updateSopsConfig`); a missing root `.sops.yaml` is generated.
+ * see core's `updateSopsConfig`); a missing root `.sops.yaml` is generated. `syncSops: false`
+ * writes stellar.yaml only (a change that cannot concern the recipients, e.g. an access request).
  * Throws `CliError("INVALID_CONFIG")` when the new text does not parse (nothing is written then).
  */
-export async function writeProjectConfig(config: ProjectConfig, text: string): Promise<ProjectConfig> {
+export async function writeProjectConfig(config: ProjectConfig, text: string, options: { syncSops?: boolean } = {}): Promise<ProjectConfig> {
   const { config: next, diagnostics } = parseProjectConfig(text, config.configPath);
   if (next === undefined || diagnostics.some((d) => d.severity === "error")) {
     const first = diagnostics.find((d) => d.severity === "error");
     throw new CliError("INVALID_CONFIG", `the updated ${config.configPath} would not be valid${first ? `: ${first.message}` : ""}`);
   }
   await writeFileAtomic(config.configPath, text);
-  await syncSopsConfigs(next, { create: true });
+  if (options.syncSops !== false) await syncSopsConfigs(next, { create: true });
   return next;
 }
 

@@ -82,6 +82,9 @@ function accessLines(e: EnvironmentReview): string[] {
     ...e.members.gained.map((m) => `access: ${m.name} gained access (member in stellar.yaml, ${shortRecipient(m.recipient)})`),
     ...e.members.lost.map((m) => `access: ${m.name} lost access (no longer a member in stellar.yaml)`),
     ...e.members.keyChanged.map((m) => `access: ${m.name}'s key changed (${shortRecipient(m.before)} → ${shortRecipient(m.after)})`),
+    ...(e.members.requested ?? []).map(
+      (m) => `request: ${m.name} asks for access (${shortRecipient(m.recipient)}, pending in stellar.yaml; grants nothing until a member approves: stellar-secrets members approve ${m.name} --env ${e.environment})`,
+    ),
     ...e.recipients.gained.map((r) => `recipients: + ${recipientText(r)} can now decrypt the file`),
     ...e.recipients.lost.map((r) => `recipients: - ${recipientText(r)} is no longer a recipient of the file`),
   ];
@@ -96,6 +99,8 @@ function summaryText(report: ReviewReport): string {
   const parts = [`${s.added} added`, `${s.changed} changed`, `${s.removed} removed`];
   if (s.reencrypted > 0) parts.push(`${plural(s.reencrypted, "environment")} re-encrypted`);
   if (s.accessChanges > 0) parts.push(plural(s.accessChanges, "access change"));
+  const requests = report.environments.reduce((n, e) => n + (e.members.requested?.length ?? 0), 0);
+  if (requests > 0) parts.push(plural(requests, "access request"));
   const warnings = report.warnings.length === 0 ? "" : `, ${plural(report.warnings.length, "warning")}`;
   return `${parts.join(", ")}; ${report.clean ? "no problems" : plural(s.problems, "problem")}${warnings}.`;
 }

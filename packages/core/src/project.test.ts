@@ -11,7 +11,9 @@ import {
   renderProjectConfig,
   renderSopsConfig,
   secretsFilePath,
+  setApprovals,
   setEnvironmentMembers,
+  setPendingRequests,
 } from "./project.js";
 import type { WorkspaceFs } from "./workspace-fs.js";
 import { CoreError } from "./errors.js";
@@ -238,5 +240,60 @@ describe("renderSopsConfig", () => {
     const parsed = parse(text) as { creation_rules: { path_regex: string; age: string }[] };
     expect(new RegExp(parsed.creation_rules[0]?.path_regex ?? "").test("vault/development.enc.yaml")).toBe(true);
     expect(new RegExp(parsed.creation_rules[0]?.path_regex ?? "").test("vault/development.enc.yamlx")).toBe(false);
+  });
+});
+
+describe("access requests and approvals in stellar.yaml", () => {
+  const text = [
+    "version: 1",
+    "environments:",
+    "  production:",
+    "    # only the on-call team",
+    "    members:",
+    `      alice: ${ALICE}`,
+    "    pending:",
+    "      bob:",
+    `        key: ${BOB}`,
+    "        requested: 2026-12-01T10:00:00Z",
+    "",
+  ].join("\n");
+
+  it("reads a pending request into the model, grants it nothing, and reports it as info at its name", () => {
+    const { config, diagnostics } = parseProjectConfig(text, "/p/stellar.yaml");
+    const env = config?.environments[0];
+    expect(env?.members.map((m) => m.name)).toEqual(["alice"]);
+    expect(env?.pending).toEqual([{ name: "bob", recipient: BOB, requested: "2026-12-01T10:00:00Z" }]);
+    expect(diagnostics.map((d) => [d.rule, d.severity, d.line, d.column])).toEqual([["pending-access-request", "info", 8, 7]]);
+    expect(diagnostics[0]?.message).toContain("stellar-secrets members approve bob --env production");
+  });
+
+  it("rejects a pending entry without a key or with a bad name (schema)", () => {
+    const bad = text.replace(`        key: ${BOB}\n`, "").replace("      bob:", "      -bob:");
+    const rules = parseProjectConfig(bad, "/p/stellar.yaml").diagnostics.filter((d) => d.severity === "error").map((d) => d.rule);
+    expect(rules.length).toBeGreaterThan(0);
+    expect(new Set(rules)).toEqual(new Set(["schema"]));
+  });
+
+  it("moves a request to an approved member, keeping comments, and drops the pending key when empty", () => {
+    let next = setPendingRequests(text, "production", []);
+    next = setEnvironmentMembers(next, "production", [
+      { name: "alice", recipient: ALICE },
+      { name: "bob", recipient: BOB },
+    ]);
+    next = setApprovals(next, "production", [{ name: "bob", by: "alice", date: "2026-12-02T09:00:00Z" }]);
+    expect(next).not.toContain("pending:");
+    expect(next).toContain("# only the on-call team");
+    const env = parseProjectConfig(next, "/p/stellar.yaml").config?.environments[0];
+    expect(env?.members.map((m) => m.name)).toEqual(["alice", "bob"]);
+    expect(env?.pending).toBeUndefined();
+    expect(env?.approved).toEqual([{ name: "bob", by: "alice", date: "2026-12-02T09:00:00Z" }]);
+    // removing the member removes the record of their approval
+    const removed = setEnvironmentMembers(next, "production", [{ name: "alice", recipient: ALICE }]);
+    expect(removed).not.toContain("approved:");
+    expect(parseProjectConfig(removed, "/p/stellar.yaml").diagnostics).toEqual([]);
+  });
+
+  it("refuses to record a request for an environment that is not declared", () => {
+    expect(() => setPendingRequests(text, "staging", [{ name: "bob", recipient: BOB }])).toThrow(CoreError);
   });
 });

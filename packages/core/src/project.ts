@@ -27,10 +27,39 @@ export interface Member {
   recipient: string;
 }
 
+/**
+ * A request for access to an environment (`stellar-secrets request-access`), waiting for a
+ * member's approval: it grants nothing (the file is not encrypted to `recipient`).
+ * stellar.yaml: `environments.<env>.pending.<name>: { key, requested }`.
+ */
+export interface PendingRequest {
+  name: string;
+  /** The public key asked for, normalised as {@link Member.recipient}. */
+  recipient: string;
+  /** When it was asked (ISO 8601), when recorded. */
+  requested?: string;
+}
+
+/**
+ * Who approved a member's request (`stellar-secrets members approve`), kept while they are a member.
+ * stellar.yaml: `environments.<env>.approved.<name>: { by, date }`.
+ */
+export interface Approval {
+  name: string;
+  /** The approving member's name. */
+  by: string;
+  /** When (ISO 8601). */
+  date: string;
+}
+
 /** One environment and the members who can decrypt it. */
 export interface EnvironmentConfig {
   name: string;
   members: Member[];
+  /** Access requests waiting for approval (no access). Absent or empty when there are none. */
+  pending?: PendingRequest[];
+  /** Recorded approvals of current members (absent when none). */
+  approved?: Approval[];
 }
 
 /** A parsed stellar.yaml. */
@@ -103,13 +132,20 @@ export function parseProjectConfig(text: string, path: string): { config: Projec
   } else if (envs !== null && typeof envs === "object" && !Array.isArray(envs)) {
     for (const [name, body] of Object.entries(envs as Record<string, unknown>)) {
       const members: Member[] = [];
-      const m = body !== null && typeof body === "object" ? (body as Record<string, unknown>).members : undefined;
+      const fields = body !== null && typeof body === "object" ? (body as Record<string, unknown>) : {};
+      const m = fields.members;
       if (m !== null && typeof m === "object" && !Array.isArray(m)) {
         for (const [member, recipient] of Object.entries(m as Record<string, unknown>)) {
           if (typeof recipient === "string") members.push({ name: member, recipient: normalizeRecipient(recipient) });
         }
       }
-      environments.push({ name, members });
+      const env: EnvironmentConfig = { name, members };
+      const pending = requestsOf(fields.pending);
+      if (pending.length > 0) env.pending = pending;
+      const approved = approvalsOf(fields.approved);
+      if (approved.length > 0) env.approved = approved;
+      environments.push(env);
+      diagnostics.push(...pendingDiagnostics(doc, name, pending, file, lines));
     }
   }
   const cfg = (v.config ?? {}) as Record<string, unknown>;
@@ -131,6 +167,52 @@ export function parseProjectConfig(text: string, path: string): { config: Projec
   };
   diagnostics.sort(compareDiagnostics);
   return { config, diagnostics };
+}
+
+function entriesOf(value: unknown): [string, Record<string, unknown>][] {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return [];
+  return Object.entries(value as Record<string, unknown>).filter((e): e is [string, Record<string, unknown>] => e[1] !== null && typeof e[1] === "object" && !Array.isArray(e[1]));
+}
+
+function requestsOf(value: unknown): PendingRequest[] {
+  const out: PendingRequest[] = [];
+  for (const [name, r] of entriesOf(value)) {
+    if (typeof r.key !== "string") continue;
+    const request: PendingRequest = { name, recipient: normalizeRecipient(r.key) };
+    if (typeof r.requested === "string") request.requested = r.requested;
+    out.push(request);
+  }
+  return out;
+}
+
+function approvalsOf(value: unknown): Approval[] {
+  return entriesOf(value)
+    .filter(([, a]) => typeof a.by === "string")
+    .map(([name, a]) => ({ name, by: a.by as string, date: typeof a.date === "string" ? a.date : "" }));
+}
+
+/** `pending-access-request` (info) at each pending name: what the change asks for, and who can grant it. */
+function pendingDiagnostics(doc: Document, env: string, pending: readonly PendingRequest[], file: string, lines: LineIndex): Diagnostic[] {
+  const map = doc.getIn(["environments", env, "pending"], true);
+  if (!isMap(map)) return [];
+  const out: Diagnostic[] = [];
+  for (const request of pending) {
+    const pair = findPair(map, request.name);
+    const range = isScalar(pair?.key) && pair.key.range ? { start: pair.key.range[0], end: pair.key.range[1] } : { start: 0, end: 0 };
+    const short = request.recipient.length > 24 ? `${request.recipient.slice(0, 16)}…${request.recipient.slice(-6)}` : request.recipient;
+    out.push(
+      diagnosticAt(
+        "pending-access-request",
+        "info",
+        file,
+        lines,
+        range,
+        `${request.name} asks for access to ${env} (key ${short}${request.requested ? `, requested ${request.requested.slice(0, 10)}` : ""}); ` +
+          `this grants nothing until a member of ${env} approves: \`stellar-secrets members approve ${request.name} --env ${env}\``,
+      ),
+    );
+  }
+  return out;
 }
 
 function firstLine(s: string): string {
@@ -281,6 +363,62 @@ export function setEnvironmentMembers(text: string, env: string, members: Member
   }
   for (const [name, recipient] of wanted) map.add(doc.createPair(name, recipient));
   map.flow = map.items.length === 0;
+  // an approval is kept while its member is: a removed member's approval goes with them
+  const approved = findPair(envMap, "approved");
+  if (approved !== undefined && isMap(approved.value)) {
+    const names = new Set(members.map((m) => m.name));
+    approved.value.items = approved.value.items.filter((p) => isScalar(p.key) && names.has(String(p.key.value)));
+    if (approved.value.items.length === 0) envMap.items = envMap.items.filter((p) => p !== approved);
+  }
+  return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * Sets the pending access requests of `env` in stellar.yaml's text (`pending.<name>: { key,
+ * requested }`), keeping comments and the order of requests that stay; the `pending` key is
+ * removed when `requests` is empty. The environment must exist.
+ * @throws CoreError INVALID_CONFIG when the text is not valid YAML, not a mapping, or has no such environment.
+ */
+export function setPendingRequests(text: string, env: string, requests: readonly PendingRequest[]): string {
+  return setEnvironmentEntries(text, env, "pending", requests.map((r) => [r.name, { key: r.recipient, ...(r.requested === undefined ? {} : { requested: r.requested }) }]));
+}
+
+/**
+ * Sets the recorded approvals of `env` in stellar.yaml's text (`approved.<name>: { by, date }`),
+ * like {@link setPendingRequests}.
+ * @throws CoreError INVALID_CONFIG as {@link setPendingRequests}.
+ */
+export function setApprovals(text: string, env: string, approvals: readonly Approval[]): string {
+  return setEnvironmentEntries(text, env, "approved", approvals.map((a) => [a.name, { by: a.by, date: a.date }]));
+}
+
+function setEnvironmentEntries(text: string, env: string, field: "pending" | "approved", entries: [string, Record<string, string>][]): string {
+  const doc = editableDocument(text, PROJECT_FILE);
+  const envNode = doc.getIn(["environments", env], true);
+  if (!isMap(envNode)) {
+    throw new CoreError("INVALID_CONFIG", `${PROJECT_FILE} has no environment "${env}" to record ${field === "pending" ? "a request" : "an approval"} in`, { file: PROJECT_FILE });
+  }
+  envNode.flow = false;
+  if (entries.length === 0) {
+    envNode.items = envNode.items.filter((p) => !(isScalar(p.key) && p.key.value === field));
+    return doc.toString({ lineWidth: 0 });
+  }
+  let pair = findPair(envNode, field);
+  if (pair === undefined || !isMap(pair.value)) {
+    if (pair === undefined) envNode.add(doc.createPair(field, new YAMLMap()));
+    else pair.value = new YAMLMap();
+    pair = findPair(envNode, field);
+  }
+  const map = pair?.value as YAMLMap;
+  map.flow = false;
+  const wanted = new Map(entries);
+  map.items = map.items.filter((p) => isScalar(p.key) && wanted.has(String(p.key.value)));
+  for (const p of map.items) {
+    const k = String((p.key as Scalar).value);
+    p.value = doc.createNode(wanted.get(k));
+    wanted.delete(k);
+  }
+  for (const [name, value] of wanted) map.add(doc.createPair(name, value));
   return doc.toString({ lineWidth: 0 });
 }
 

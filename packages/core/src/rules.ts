@@ -24,7 +24,8 @@ export type RuleId =
   | "stale-mac"
   | "pending-proposal"
   | "stale-proposal"
-  | "invalid-proposal";
+  | "invalid-proposal"
+  | "pending-access-request";
 
 /** One rule's table entry. */
 export interface RuleInfo {
@@ -104,6 +105,11 @@ export const RULES: readonly RuleInfo[] = [
     id: "invalid-proposal",
     severity: "error",
     summary: "A file in the inbox that is not a well-formed proposal at its place, or whose age header contradicts its recipient list.",
+  },
+  {
+    id: "pending-access-request",
+    severity: "info",
+    summary: "A pending access request in stellar.yaml (request-access): it grants nothing until a member approves it (members approve).",
   },
 ];
 

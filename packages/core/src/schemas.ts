@@ -228,6 +228,34 @@ export const STELLAR_SCHEMA: JsonSchema = {
             propertyNames: { pattern: MEMBER_NAME_PATTERN },
             additionalProperties: { type: "string", pattern: MEMBER_KEY_PATTERN },
           },
+          pending: {
+            type: ["object", "null"],
+            description: "Access requests waiting for a member's approval (stellar-secrets request-access): they grant nothing; `stellar-secrets members approve NAME --env ENV` makes one a member.",
+            propertyNames: { pattern: MEMBER_NAME_PATTERN },
+            additionalProperties: {
+              type: "object",
+              properties: {
+                key: { type: "string", pattern: MEMBER_KEY_PATTERN, description: "The public key asked for (age or SSH ed25519)." },
+                requested: { type: "string", description: "When it was asked (ISO 8601)." },
+              },
+              required: ["key"],
+              additionalProperties: false,
+            },
+          },
+          approved: {
+            type: ["object", "null"],
+            description: "Who approved each member's request (stellar-secrets members approve), kept while they are a member.",
+            propertyNames: { pattern: MEMBER_NAME_PATTERN },
+            additionalProperties: {
+              type: "object",
+              properties: {
+                by: { type: "string", minLength: 1, description: "The approving member." },
+                date: { type: "string", description: "When (ISO 8601)." },
+              },
+              required: ["by"],
+              additionalProperties: false,
+            },
+          },
         },
         additionalProperties: false,
       },

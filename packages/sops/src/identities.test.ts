@@ -98,6 +98,17 @@ describe("findIdentities", () => {
     assertNoLeak({ message: r.sources.join("\n") }, [alice.identity, bob.identity]);
   });
 
+  it("says where each identity was found (origins, same index; the first source wins for a key found twice)", () => {
+    const f = put("elsewhere/k.txt", readFileSync(bob.path, "utf8"));
+    const ssh = openSshTestKey();
+    put(".ssh/id_ed25519", ssh.privateText);
+    put(".config/sops/age/keys.txt", `${alice.identity}\n`);
+    const r = findIdentities({ env: { SOPS_AGE_KEY: alice.identity, SOPS_AGE_KEY_FILE: f }, home: dir });
+    expect(r.identities).toEqual([alice.identity, bob.identity, ssh.privateText]);
+    expect(r.origins).toEqual(["SOPS_AGE_KEY", `SOPS_AGE_KEY_FILE=${f}`, join(dir, ".ssh", "id_ed25519")]);
+    assertNoLeak({ message: (r.origins ?? []).join("\n") }, [alice.identity, bob.identity, ssh.privateText]);
+  });
+
   it("SOPS_AGE_KEY with several space-separated keys on one line (sops 3.13)", () => {
     const r = findIdentities({ env: { SOPS_AGE_KEY: `${alice.identity} ${bob.identity}` }, home: dir });
     expect(r.identities).toEqual([alice.identity, bob.identity]);

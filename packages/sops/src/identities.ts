@@ -20,6 +20,11 @@ export interface Identities {
   sources: string[];
   /** Problems with sources that were present but unusable (never contains key material). */
   problems?: string[];
+  /**
+   * Where each identity of `identities` was found (same index): a source label such as
+   * `SOPS_AGE_KEY` or a file path. Set by {@link findIdentities}; never key material.
+   */
+  origins?: string[];
 }
 
 /** Options for identity discovery; default to the real process environment and home. */
@@ -74,10 +79,15 @@ export function findIdentities(options: IdentityLookupOptions = {}): Identities 
   const identities: string[] = [];
   const sources: string[] = [];
   const problems: string[] = [];
+  const originOf = new Map<string, string>();
+  const found = (id: string, origin: string): void => {
+    identities.push(id);
+    if (!originOf.has(id)) originOf.set(id, origin);
+  };
   const take = (text: string, source: string): void => {
     try {
       const ids = parseIdentityFile(text, source);
-      identities.push(...ids);
+      for (const id of ids) found(id, source);
       sources.push(`${source} (${ids.length} key${ids.length === 1 ? "" : "s"})`);
     } catch (e) {
       problems.push((e as Error).message);
@@ -113,7 +123,7 @@ export function findIdentities(options: IdentityLookupOptions = {}): Identities 
     }
     try {
       parseOpenSshPrivateKey(text, label);
-      identities.push(text);
+      found(text, label);
       sources.push(`${label} (1 SSH key)`);
     } catch (e) {
       problems.push((e as Error).message);
@@ -128,8 +138,10 @@ export function findIdentities(options: IdentityLookupOptions = {}): Identities 
   takeSsh(join(sshDir, "id_ed25519"), join(sshDir, "id_ed25519"), false);
   const rsa = join(sshDir, "id_rsa");
   if (existsSync(rsa)) sources.push(`${rsa} (not used: ssh-rsa keys are not supported)`);
-  return { identities: [...new Set(identities)], sources, problems };
+  const unique = [...new Set(identities)];
+  return { identities: unique, sources, problems, origins: unique.map((id) => originOf.get(id) ?? "") };
 }
+
 
 /** Normalises the identities argument of the decrypting functions. */
 export function toIdentities(ids: Identities | readonly string[]): Identities {

@@ -5,11 +5,13 @@
  */
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
-import { setEnvironmentMembers, type EnvironmentConfig, type Member } from "@stellar-secrets/core";
+import { secretsFilePath, setApprovals, setEnvironmentMembers, setPendingRequests, type EnvironmentConfig, type Member, type ProjectConfig } from "@stellar-secrets/core";
 import { isAgeRecipient, isSshEd25519Recipient, looksLikeSshPublicKey, MEMBER_NAME_PATTERN, normalizeRecipient, rotateFile, updateKeysFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
+import { memberNamesOf, ownKeys } from "../keys.js";
+import { memberDetails } from "../membership.js";
 import { humanList, renderJson, renderTable, rotateNowLines, shortRecipient } from "../format.js";
 import { loadReferences } from "../references.js";
 import {
@@ -26,8 +28,9 @@ import {
 
 const MEMBER_NAME = new RegExp(MEMBER_NAME_PATTERN, "u");
 
-const help = `Usage: stellar-secrets members list [--env ENV[,ENV]] [--json]
+const help = `Usage: stellar-secrets members list [--env ENV[,ENV]] [--long] [--json]
        stellar-secrets members add NAME AGE_PUBLIC_KEY --env ENV[,ENV] [--json]
+       stellar-secrets members approve NAME [--env ENV[,ENV]] [--json]
        stellar-secrets members rm NAME [--env ENV[,ENV]] [--json]
 
 Members are named public keys, per environment, in stellar.yaml (.sops.yaml is kept in step): an
@@ -35,14 +38,24 @@ age key (age1...) or an SSH ed25519 key ("ssh-ed25519 AAAA...", the line of ~/.s
 quoted; stored without its comment). An SSH member decrypts with ~/.ssh/id_ed25519 (or
 SOPS_AGE_SSH_PRIVATE_KEY_FILE), as sops and \`age -d -i\` do, and can sign commits with it.
 
-  list   each member and the environments they can decrypt; flags files whose actual
-         recipients differ from stellar.yaml (e.g. someone removed by hand who can still decrypt)
+  list   each member and the environments they can decrypt, then the pending access requests
+         (\`stellar-secrets request-access\`); flags files whose actual recipients differ from
+         stellar.yaml (e.g. someone removed by hand who can still decrypt). --long: one row per
+         member and environment, with since when (the first commit of stellar.yaml from which
+         they have been a member with this key) and who approved them (\`members approve\`; for
+         members added otherwise, the author of that commit, marked "(commit)")
   add    gives NAME access to the environments: the file's data key is wrapped for the new key
          as well (sops updatekeys; values and their ciphertext do not change). You need access
          to those environments yourself. A name has one key in every environment and a key
          belongs to one name (MEMBER_EXISTS). If a file is also encrypted to a key that is no
          longer a member (drift), its data key is replaced instead and the secrets that key
          could read are listed, to rotate now.
+  approve
+         grants a pending access request: moves NAME from environments.ENV.pending to members
+         and wraps the file's data key for their key (as add does; only a member of ENV approves),
+         then records who approved and when (environments.ENV.approved.NAME: { by, date }).
+         Default: every environment NAME asked for. Commit stellar.yaml and the environment
+         files on the request's branch (or after merging it).
   rm     removes NAME from the environments (default: every one they are in): the data key is
          replaced and every value re-encrypted, so the removed key cannot open the new file.
          Then lists every secret NAME could read: rotate those values at their provider now,
@@ -51,11 +64,14 @@ SOPS_AGE_SSH_PRIVATE_KEY_FILE), as sops and \`age -d -i\` do, and can sign commi
 
 Options:
   --env ENV[,ENV]  environments (required for add)
+  --long           list: environments, since when and who approved, per member
   --json           print the result as JSON
 
 Examples:
   stellar-secrets members add bob age1q... --env development,staging
   stellar-secrets members add carol "$(cat carol_id_ed25519.pub)" --env production
+  stellar-secrets members approve dave --env staging
+  stellar-secrets members list --long
   stellar-secrets members rm bob
 `;
 
@@ -63,15 +79,17 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === "list") return list(rest, ctx);
   if (sub === "add") return add(rest, ctx);
+  if (sub === "approve") return approve(rest, ctx);
   if (sub === "rm" || sub === "remove") return remove(rest, ctx);
   throw new CliError("USAGE", sub === undefined ? "members: missing sub-command" : `members: unknown sub-command "${sub}"`, {
-    hint: "use `members list`, `members add NAME AGE_PUBLIC_KEY --env ENV` or `members rm NAME`",
+    hint: "use `members list`, `members add NAME AGE_PUBLIC_KEY --env ENV`, `members approve NAME --env ENV` or `members rm NAME`",
   });
 }
 
 async function list(argv: string[], ctx: CommandContext): Promise<number> {
-  const { flags: f } = parseCommandArgs("members list", argv, { env: { type: "string", multiple: true }, json: { type: "boolean" } });
+  const { flags: f } = parseCommandArgs("members list", argv, { env: { type: "string", multiple: true }, long: { type: "boolean" }, json: { type: "boolean" } });
   const config = await openProject(ctx);
+  if (f.long) return listLong(ctx, config, selectEnvironments(config, splitList(f.env), { all: true }), f.json === true);
   const envs = selectEnvironments(config, splitList(f.env), { all: true });
   const files = await readEnvironmentFiles(config, envs);
   const members = new Map<string, { recipient: string; environments: string[] }[]>();
@@ -98,7 +116,13 @@ async function list(argv: string[], ctx: CommandContext): Promise<number> {
   if (f.json) {
     ctx.stdout.write(
       renderJson({
-        environments: envs.map((e) => ({ name: e.name, members: e.members })),
+        // (pending and approved only when there are any: the shape of a plain project is unchanged)
+        environments: envs.map((e) => ({
+          name: e.name,
+          members: e.members,
+          ...(e.pending !== undefined && e.pending.length > 0 ? { pending: e.pending } : {}),
+          ...(e.approved !== undefined && e.approved.length > 0 ? { approved: e.approved } : {}),
+        })),
         recipientDrift: drift.filter((d) => d.extra.length > 0 || d.missing.length > 0),
       }),
     );
@@ -109,11 +133,130 @@ async function list(argv: string[], ctx: CommandContext): Promise<number> {
     for (const e of entries) rows.push([name, shortRecipient(e.recipient), ...envs.map((env) => (e.environments.includes(env.name) ? "yes" : "-"))]);
   }
   ctx.stdout.write(rows.length > 0 ? renderTable(["MEMBER", "KEY", ...envs.map((e) => e.name)], rows) : "No members.\n");
+  ctx.stdout.write(pendingLines(envs).join(""));
   for (const d of drift) {
     for (const r of d.extra) ctx.stdout.write(`warning: ${d.file} can also be decrypted by ${r}, which is not a member of ${d.environment} (run \`stellar-secrets rotate-key --env ${d.environment}\`)\n`);
     for (const r of d.missing) ctx.stdout.write(`warning: ${d.file} is not encrypted to ${r}, a member of ${d.environment} (run \`stellar-secrets members add\` again, or rotate-key)\n`);
   }
   return 0;
+}
+
+/** The "pending requests" block of `members list` (empty when there are none). */
+function pendingLines(envs: readonly EnvironmentConfig[]): string[] {
+  const requests = envs.flatMap((e) => (e.pending ?? []).map((r) => ({ env: e.name, ...r })));
+  if (requests.length === 0) return [];
+  return [
+    "\nPending access requests (no access until approved):\n",
+    ...requests.map(
+      (r) =>
+        `  ${r.name} → ${r.env} (${shortRecipient(r.recipient)}${r.requested ? `, requested ${r.requested.slice(0, 10)}` : ""}): stellar-secrets members approve ${r.name} --env ${r.env}\n`,
+    ),
+  ];
+}
+
+async function listLong(ctx: CommandContext, config: ProjectConfig, envs: EnvironmentConfig[], json: boolean): Promise<number> {
+  const details = await memberDetails(ctx, config, envs);
+  if (json) {
+    ctx.stdout.write(renderJson({ members: details, pending: envs.flatMap((e) => (e.pending ?? []).map((r) => ({ environment: e.name, ...r }))) }));
+    return 0;
+  }
+  const rows = details.map((d) => [
+    d.name,
+    d.environment,
+    shortRecipient(d.recipient),
+    d.since === null ? "(not committed)" : d.since.date.slice(0, 10),
+    d.since === null ? "-" : d.since.commit.slice(0, 10),
+    d.approvedBy === null ? "-" : d.approvedByCommitAuthor ? `${d.approvedBy} (commit)` : d.approvedBy,
+  ]);
+  ctx.stdout.write(rows.length > 0 ? renderTable(["MEMBER", "ENVIRONMENT", "KEY", "SINCE", "COMMIT", "APPROVED BY"], rows) : "No members.\n");
+  ctx.stdout.write(pendingLines(envs).join(""));
+  return 0;
+}
+
+async function approve(argv: string[], ctx: CommandContext): Promise<number> {
+  const { flags: f, positionals } = parseCommandArgs(
+    "members approve",
+    argv,
+    { env: { type: "string", multiple: true }, json: { type: "boolean" } },
+    { min: 1, max: 1, names: "NAME" },
+  );
+  const name = positionals[0] as string;
+  const { keys } = await ownKeys(ctx);
+  const date = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  return withProjectLock(ctx, async (config) => {
+    const requested = splitList(f.env);
+    const candidates = selectEnvironments(config, requested, { all: true });
+    const envs = candidates.filter((e) => (e.pending ?? []).some((r) => r.name === name));
+    const missing = requested.filter((n) => !envs.some((e) => e.name === n));
+    if (envs.length === 0 || missing.length > 0) {
+      const where = config.environments.filter((e) => (e.pending ?? []).some((r) => r.name === name)).map((e) => e.name);
+      const all = config.environments.flatMap((e) => (e.pending ?? []).map((r) => `${r.name} (${e.name})`));
+      throw new CliError("UNKNOWN_REQUEST", `${name} has no pending access request for ${missing.length > 0 ? humanList(missing) : "any environment"}`, {
+        hint:
+          where.length > 0
+            ? `${name} asked for: ${where.join(", ")}`
+            : all.length > 0
+              ? `the pending requests are: ${all.join(", ")}`
+              : "there is no pending request; the newcomer runs `stellar-secrets request-access --env ENV` and proposes the change (or use `members add`)",
+      });
+    }
+    const asked = new Set(envs.map((e) => (e.pending ?? []).find((r) => r.name === name)?.recipient as string));
+    if (asked.size > 1) {
+      throw new CliError("MEMBER_EXISTS", `${name} asked with different keys in ${humanList(envs.map((e) => e.name))}; a member has one key in every environment`, {
+        hint: "ask the requester which key is theirs, fix stellar.yaml, then approve",
+      });
+    }
+    const recipient = [...asked][0] as string;
+    // only a member approves (by key: a file that does not exist yet has no data key to prove it with)
+    const approvers = new Map<string, string>();
+    for (const env of envs) {
+      const by = keys.map((k) => memberNamesOf(env, k.publicKey)[0]).find((n) => n !== undefined);
+      if (by === undefined) {
+        throw new CliError("NO_MATCHING_IDENTITY", `none of your keys is a member of ${env.name}: only a member of ${env.name} can approve access to it`, {
+          hint: `ask a member of ${env.name} (\`stellar-secrets members list --env ${env.name}\`) to run \`stellar-secrets members approve ${name} --env ${env.name}\``,
+        });
+      }
+      approvers.set(env.name, by);
+    }
+    const result = await grant(ctx, config, name, recipient, envs, (text) => {
+      let next = text;
+      for (const env of envs) {
+        next = setPendingRequests(next, env.name, (env.pending ?? []).filter((r) => r.name !== name));
+        next = setApprovals(next, env.name, [...(env.approved ?? []).filter((a) => a.name !== name), { name, by: approvers.get(env.name) as string, date }]);
+      }
+      return next;
+    });
+    if (f.json) {
+      ctx.stdout.write(
+        renderJson({
+          member: name,
+          recipient,
+          approved: envs.map((e) => e.name),
+          approvedBy: Object.fromEntries(approvers),
+          date,
+          alreadyMember: result.unchanged,
+          dataKeyRotated: result.rotated,
+          lostAccess: result.lostAccess,
+        }),
+      );
+      return 0;
+    }
+    const names = envs.map((e) => e.name);
+    const by = [...new Set(approvers.values())];
+    const lines = [
+      `approved ${name} (${shortRecipient(recipient)}) for ${humanList(names)}, approved by ${humanList(by)}: ` +
+        "the data key is wrapped for them as well; stellar.yaml and .sops.yaml updated",
+    ];
+    if (result.unchanged.length > 0) lines.push(`${name} was already a member of ${humanList(result.unchanged)}; the request was removed`);
+    for (const l of result.lostAccess) {
+      lines.push(`${l.environment}: the file was also encrypted to ${humanList(l.recipients)}, not a member of ${l.environment}; they lost access: new data key, every value re-encrypted`);
+    }
+    const lost = [...new Set(result.lostAccess.flatMap((l) => l.recipients))];
+    lines.push(...rotateNowLines(lost.length === 1 ? (lost[0] as string) : "those keys", result.exposed));
+    lines.push(`Commit it: git commit -m "access: approve ${name} for ${names.join(", ")}" -- stellar.yaml .sops.yaml ${envs.map((e) => relative(config.root, secretsFilePath(config, e.name))).join(" ")}`);
+    ctx.stdout.write(`${lines.join("\n")}\n`);
+    return 0;
+  });
 }
 
 async function add(argv: string[], ctx: CommandContext): Promise<number> {
@@ -148,67 +291,14 @@ async function add(argv: string[], ctx: CommandContext): Promise<number> {
   const recipient = normalizeRecipient(given);
   return withProjectLock(ctx, async (config) => {
     const envs = selectEnvironments(config, splitList(f.env), { all: false });
-    // one name is one key across all environments, and one key belongs to one name: otherwise
-    // `members rm NAME` would leave the person able to decrypt under their other name or key
-    for (const env of config.environments) {
-      const otherKey = env.members.find((m) => m.name === name && m.recipient !== recipient);
-      if (otherKey) {
-        throw new CliError("MEMBER_EXISTS", `${env.name} already has a member "${name}" with a different key (${shortRecipient(otherKey.recipient)})`, {
-          hint: `a member has one key in every environment: to change their key, stellar-secrets members rm ${name}, then members add again`,
-        });
-      }
-      const otherName = env.members.find((m) => m.recipient === recipient && m.name !== name);
-      if (otherName) {
-        throw new CliError("MEMBER_EXISTS", `this key is already in ${env.name} as member "${otherName.name}"`, {
-          hint: `a key belongs to one member: stellar-secrets members add ${otherName.name} ${shortRecipient(recipient)} --env ENV`,
-        });
-      }
-    }
-    const changed: EnvironmentConfig[] = [];
-    const unchanged: string[] = [];
-    for (const env of envs) {
-      const byName = env.members.find((m) => m.name === name);
-      const byKey = env.members.find((m) => m.recipient === recipient);
-      if (byName && byName.recipient === recipient) {
-        unchanged.push(env.name);
-        continue;
-      }
-      if (byName) {
-        throw new CliError("MEMBER_EXISTS", `${env.name} already has a member "${name}" with a different key`, {
-          hint: `to change their key: stellar-secrets members rm ${name} --env ${env.name}, then members add again`,
-        });
-      }
-      if (byKey) {
-        throw new CliError("MEMBER_EXISTS", `this key is already in ${env.name} as member "${byKey.name}"`);
-      }
-      changed.push(env);
-    }
-    const identities = identitiesFor(ctx);
-    const files = await readEnvironmentFiles(config, changed);
-    await assertCanDecrypt(ctx, config, files);
-    const rotated: string[] = [];
-    const lostAccess: { environment: string; recipients: string[] }[] = [];
-    const exposed: { environment: string; secrets: string[] }[] = [];
-    for (const { env, path, file } of files) {
-      if (file === undefined) continue; // created with the right recipients on the first `set`
-      const next = [...new Set([...recipientsOf(env), recipient])];
-      const dropped = [...new Set(file.recipients)].filter((r) => !next.includes(r));
-      if (dropped.length === 0) {
-        await updateKeysFile(path, identities, next);
-        continue;
-      }
-      // the file is also encrypted to keys that are no longer members (recipient drift): they
-      // know the current data key, so re-wrapping it would keep them able to read every future
-      // value. Replace the data key instead, and say what they could read.
-      await rotateFile(path, identities, { recipients: next });
-      rotated.push(env.name);
-      lostAccess.push({ environment: env.name, recipients: dropped });
-      exposed.push({ environment: env.name, secrets: namesIn(file).slice().sort() });
-    }
-    let text = await readFile(config.configPath, "utf8");
-    for (const env of changed) text = setEnvironmentMembers(text, env.name, [...env.members, { name, recipient }]);
-    if (changed.length > 0) await writeProjectConfig(config, text);
-
+    // a request of the same name and key is answered by the add (without an approval record: use approve for that)
+    const answered = (text: string): string =>
+      envs.reduce((t, env) => {
+        const pending = env.pending ?? [];
+        const rest = pending.filter((r) => !(r.name === name && r.recipient === recipient));
+        return rest.length === pending.length ? t : setPendingRequests(t, env.name, rest);
+      }, text);
+    const { changed, unchanged, rotated, lostAccess, exposed } = await grant(ctx, config, name, recipient, envs, answered);
     if (f.json) {
       const references = rotated.length > 0 ? await loadReferences(config) : new Map<string, unknown[]>();
       ctx.stdout.write(
@@ -238,6 +328,94 @@ async function add(argv: string[], ctx: CommandContext): Promise<number> {
     ctx.stdout.write(`${lines.join("\n")}\n`);
     return 0;
   });
+}
+
+/** What {@link grant} did. */
+interface Granted {
+  changed: EnvironmentConfig[];
+  unchanged: string[];
+  rotated: string[];
+  lostAccess: { environment: string; recipients: string[] }[];
+  exposed: { environment: string; secrets: string[] }[];
+}
+
+/**
+ * Makes NAME (KEY) a member of `envs` (under the project lock): refuses a name with another key
+ * or a key under another name (MEMBER_EXISTS), checks the user can decrypt every file first, wraps
+ * each file's data key for the key as well (or replaces the data key when the file is also
+ * encrypted to non-members), then writes stellar.yaml, after `edit` had its say on the text
+ * (e.g. to remove the request and record the approval).
+ */
+async function grant(
+  ctx: CommandContext,
+  config: ProjectConfig,
+  name: string,
+  recipient: string,
+  envs: EnvironmentConfig[],
+  edit: (text: string, changed: EnvironmentConfig[]) => string,
+): Promise<Granted> {
+  // one name is one key across all environments, and one key belongs to one name: otherwise
+  // `members rm NAME` would leave the person able to decrypt under their other name or key
+  for (const env of config.environments) {
+    const otherKey = env.members.find((m) => m.name === name && m.recipient !== recipient);
+    if (otherKey) {
+      throw new CliError("MEMBER_EXISTS", `${env.name} already has a member "${name}" with a different key (${shortRecipient(otherKey.recipient)})`, {
+        hint: `a member has one key in every environment: to change their key, stellar-secrets members rm ${name}, then members add again`,
+      });
+    }
+    const otherName = env.members.find((m) => m.recipient === recipient && m.name !== name);
+    if (otherName) {
+      throw new CliError("MEMBER_EXISTS", `this key is already in ${env.name} as member "${otherName.name}"`, {
+        hint: `a key belongs to one member: stellar-secrets members add ${otherName.name} ${shortRecipient(recipient)} --env ENV`,
+      });
+    }
+  }
+  const changed: EnvironmentConfig[] = [];
+  const unchanged: string[] = [];
+  for (const env of envs) {
+    const byName = env.members.find((m) => m.name === name);
+    const byKey = env.members.find((m) => m.recipient === recipient);
+    if (byName && byName.recipient === recipient) {
+      unchanged.push(env.name);
+      continue;
+    }
+    if (byName) {
+      throw new CliError("MEMBER_EXISTS", `${env.name} already has a member "${name}" with a different key`, {
+        hint: `to change their key: stellar-secrets members rm ${name} --env ${env.name}, then members add again`,
+      });
+    }
+    if (byKey) {
+      throw new CliError("MEMBER_EXISTS", `this key is already in ${env.name} as member "${byKey.name}"`);
+    }
+    changed.push(env);
+  }
+  const identities = identitiesFor(ctx);
+  const files = await readEnvironmentFiles(config, changed);
+  await assertCanDecrypt(ctx, config, files);
+  const rotated: string[] = [];
+  const lostAccess: { environment: string; recipients: string[] }[] = [];
+  const exposed: { environment: string; secrets: string[] }[] = [];
+  for (const { env, path, file } of files) {
+    if (file === undefined) continue; // created with the right recipients on the first `set`
+    const next = [...new Set([...recipientsOf(env), recipient])];
+    const dropped = [...new Set(file.recipients)].filter((r) => !next.includes(r));
+    if (dropped.length === 0) {
+      await updateKeysFile(path, identities, next);
+      continue;
+    }
+    // the file is also encrypted to keys that are no longer members (recipient drift): they
+    // know the current data key, so re-wrapping it would keep them able to read every future
+    // value. Replace the data key instead, and say what they could read.
+    await rotateFile(path, identities, { recipients: next });
+    rotated.push(env.name);
+    lostAccess.push({ environment: env.name, recipients: dropped });
+    exposed.push({ environment: env.name, secrets: namesIn(file).slice().sort() });
+  }
+  let text = await readFile(config.configPath, "utf8");
+  for (const env of changed) text = setEnvironmentMembers(text, env.name, [...env.members, { name, recipient }]);
+  const edited = edit(text, changed);
+  if (changed.length > 0 || edited !== text) await writeProjectConfig(config, edited);
+  return { changed, unchanged, rotated, lostAccess, exposed };
 }
 
 async function remove(argv: string[], ctx: CommandContext): Promise<number> {
@@ -311,5 +489,5 @@ function remainingMembers(env: EnvironmentConfig, name: string): Member[] {
   return env.members.filter((m) => m.name !== name);
 }
 
-const command: Command = { summary: "list, add and remove the members who can decrypt each environment", help, run };
+const command: Command = { summary: "list, add, approve and remove the members who can decrypt each environment", help, run };
 export default command;

@@ -72,6 +72,14 @@ describe("review text", () => {
     expect(recipients).toContain(`recipients: - ${BOB} (not a member) is no longer a recipient of the file`);
   });
 
+  it("presents an access request as a request, not as access gained", () => {
+    const text = renderText(report([envReview({ members: { gained: [], lost: [], keyChanged: [], requested: [{ name: "bob", recipient: BOB }] } })]));
+    expect(text).toContain("request: bob asks for access (");
+    expect(text).toContain("stellar-secrets members approve bob --env production");
+    expect(text).not.toContain("gained access");
+    expect(text).toContain("0 removed, 1 access request; no problems.");
+  });
+
   it("lists every problem under its environment and in the problem list, and flags a file that is not encrypted", () => {
     const problem: ReviewProblem = { kind: "unrotated-removal", environment: "production", file: "secrets/production.enc.yaml", message: "bob was removed from production but the data key was not rotated: …" };
     const text = renderText(report([envReview({ problems: [problem] }), envReview({ environment: "staging", file: "secrets/staging.enc.yaml", encrypted: false })]));

@@ -516,3 +516,28 @@ describe("buildReview over whole repositories", () => {
     });
   });
 });
+
+describe("buildReview: access requests", () => {
+  it("presents a request added to stellar.yaml as what the change asks for: not a grant, not a problem", async () => {
+    const { alice, bob, base } = await setup();
+    const yaml = (pending: string): string =>
+      `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n${pending}`;
+    const at = (label: string, text: string): ReviewState => {
+      const { config } = parseProjectConfig(text, "/p/stellar.yaml");
+      if (config === undefined) throw new Error("bad test config");
+      const index = new WorkspaceIndex(config);
+      index.setEnvironmentFile(parseEnvironmentFile(base, FILE, "production"));
+      return { label, commit: undefined, index, diagnostics: [], checkWith: () => [], readText: (rel) => (rel === FILE ? base : undefined) };
+    };
+    const request = `    pending:\n      bob:\n        key: ${bob.recipient}\n`;
+    const report = buildReview(at("a", yaml("")), at("b", yaml(request)));
+    expect(report.environments.map((e) => e.environment)).toEqual(["production"]);
+    const env = report.environments[0] as EnvironmentReview;
+    expect(env.members.requested).toEqual([{ name: "bob", recipient: bob.recipient }]);
+    expect(env.members.gained).toEqual([]);
+    expect(report.summary.accessChanges).toBe(0);
+    expect(report.clean).toBe(true);
+    // the same request on both sides is nothing new
+    expect(buildReview(at("a", yaml(request)), at("b", yaml(request))).environments).toEqual([]);
+  });
+});

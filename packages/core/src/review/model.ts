@@ -78,8 +78,11 @@ export interface EnvironmentReview {
   rotationUncertain: boolean;
   /** Secrets re-encrypted when every kept value was (a rotation, or a plain sops edit): they may or may not have changed. */
   reencrypted: string[];
-  /** Members of the environment in stellar.yaml. */
-  members: { gained: MemberRef[]; lost: MemberRef[]; keyChanged: { name: string; before: string; after: string }[] };
+  /**
+   * Members of the environment in stellar.yaml. `requested`: access requests (`pending:`) the
+   * change adds — what it asks for, not a grant (always set by {@link buildReview}).
+   */
+  members: { gained: MemberRef[]; lost: MemberRef[]; keyChanged: { name: string; before: string; after: string }[]; requested?: MemberRef[] };
   /** Age recipients of the file (who can actually decrypt). */
   recipients: { gained: RecipientRef[]; lost: RecipientRef[] };
   /** False when the file at head is not a valid encrypted SOPS file (undefined when absent). */
@@ -257,6 +260,14 @@ function stanzaLine(side: Side, text: string | null | undefined, enc: string): n
   return side.model?.recipientsRange === undefined ? undefined : lines.positionAt(side.model.recipientsRange.start).line;
 }
 
+/** Access requests of `environment` at head that the base did not have (same name and key). */
+function requestsAdded(base: ProjectConfig | undefined, head: ProjectConfig | undefined, environment: string): MemberRef[] {
+  const before = new Set((base?.environments.find((e) => e.name === environment)?.pending ?? []).map((r) => `${r.name}\u0000${r.recipient}`));
+  return (head?.environments.find((e) => e.name === environment)?.pending ?? [])
+    .filter((r) => !before.has(`${r.name}\u0000${r.recipient}`))
+    .map((r) => ({ name: r.name, recipient: r.recipient }));
+}
+
 const diagnosticKey = (d: Diagnostic): string => `${d.rule}\u0000${d.file}\u0000${d.secret ?? ""}\u0000${d.message}`;
 
 /** What else a review takes, beyond the two states. */
@@ -351,6 +362,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       keyChanged: [...membersAfter]
         .filter(([n, r]) => membersBefore.has(n) && membersBefore.get(n) !== r)
         .map(([name, r]) => ({ name, before: membersBefore.get(name) as string, after: r })),
+      requested: requestsAdded(baseConfig, headConfig, environment),
     };
     const recipientsBefore = new Set(before.model?.recipients ?? []);
     const recipientsAfter = new Set(after.model?.recipients ?? []);
@@ -472,7 +484,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       envProblems.push({ kind: "plaintext", environment, file: d.file, line: d.line, message: d.message });
     }
 
-    const changed = fileChange !== "unchanged" || secrets.length > 0 || reencrypted.length > 0 || members.gained.length + members.lost.length + members.keyChanged.length > 0;
+    const changed =
+      fileChange !== "unchanged" || secrets.length > 0 || reencrypted.length > 0 || members.gained.length + members.lost.length + members.keyChanged.length + (members.requested?.length ?? 0) > 0;
     if (changed) {
       environments.push({
         environment,

@@ -1,0 +1,84 @@
+/**
+ * The person running the CLI, as keys and git know them: their public keys (one per identity
+ * found the way sops finds them, with where each was found), which environments each key can
+ * actually open (by unwrapping the file's data key: a stanza's label proves nothing), and their
+ * git name and email. Never prints or returns private key material outside {@link OwnKey.identity}.
+ */
+import { identityToRecipient, isSopsError, unwrapFileKey, type SecretsFile } from "@stellar-secrets/sops";
+import type { EnvironmentConfig, ProjectConfig } from "@stellar-secrets/core";
+import type { CommandContext } from "./command.js";
+import { GitRepo } from "./git.js";
+import { identitiesFor } from "./repository.js";
+
+/** One identity of the user, by its public key. */
+export interface OwnKey {
+  /** `age1…` or `ssh-ed25519 AAAA…` (normalised). */
+  publicKey: string;
+  type: "age" | "ssh-ed25519";
+  /** Where it was found: `SOPS_AGE_KEY`, a key file path, `~/.ssh/id_ed25519`… */
+  source: string;
+  /** The private identity (for unwrapping only; never printed). */
+  identity: string;
+}
+
+/** Every usable identity of the user (age keys first, as sops orders them), plus the sources looked at and their problems. */
+export async function ownKeys(ctx: CommandContext): Promise<{ keys: OwnKey[]; sources: string[]; problems: string[] }> {
+  const found = identitiesFor(ctx);
+  const keys: OwnKey[] = [];
+  const problems = [...(found.problems ?? [])];
+  for (const [i, identity] of found.identities.entries()) {
+    const source = found.origins?.[i] ?? "";
+    try {
+      const publicKey = await identityToRecipient(identity);
+      if (keys.some((k) => k.publicKey === publicKey)) continue;
+      keys.push({ publicKey, type: publicKey.startsWith("ssh-") ? "ssh-ed25519" : "age", source, identity });
+    } catch (error) {
+      problems.push(`${source}: ${(error as Error).message}`);
+    }
+  }
+  return { keys, sources: found.sources, problems };
+}
+
+/** True when `key` unwraps the data key of `file` (tried, not read from labels). */
+export async function canUnwrap(file: SecretsFile, key: OwnKey): Promise<boolean> {
+  try {
+    const dataKey = await unwrapFileKey(file, [key.identity]);
+    dataKey.fill(0);
+    return true;
+  } catch (error) {
+    if (isSopsError(error)) return false;
+    throw error;
+  }
+}
+
+/** The member names `publicKey` has in `env` (normally one). */
+export function memberNamesOf(env: EnvironmentConfig, publicKey: string): string[] {
+  return env.members.filter((m) => m.recipient === publicKey).map((m) => m.name);
+}
+
+/** The user's git name and email (`git config user.name` / `user.email`, then GIT_AUTHOR_*); empty when unknown. */
+export async function gitIdentity(ctx: CommandContext, config: ProjectConfig | undefined): Promise<{ name: string; email: string }> {
+  const read = async (key: string): Promise<string> => {
+    if (config === undefined) return "";
+    try {
+      const repo = await GitRepo.open(config.root, ctx.env, "");
+      return (await repo.run(["config", "--get", key])).trim();
+    } catch {
+      return "";
+    }
+  };
+  const name = (await read("user.name")) || (ctx.env.GIT_AUTHOR_NAME ?? "");
+  const email = (await read("user.email")) || (ctx.env.GIT_AUTHOR_EMAIL ?? "");
+  return { name, email };
+}
+
+/**
+ * The member name a person would have by default: their git `user.name` when it is a valid member
+ * name, else the local part of their git email when it is; undefined otherwise.
+ */
+export function defaultMemberName(git: { name: string; email: string }, pattern: RegExp): string | undefined {
+  if (git.name !== "" && pattern.test(git.name)) return git.name;
+  const local = git.email.split("@")[0] ?? "";
+  if (local !== "" && pattern.test(local)) return local;
+  return undefined;
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { authorMatches, lastSeen, membershipKey, membershipSince, type ConfigVersion } from "./membership.js";
+
+const ALICE = "age1qua746lhnvd8m6tn52e78hxrkr7nmqjgsq6ttq4nuhz9rgjdeayqhgjcv0";
+const BOB = "age1f73cxphn004kaw024f96p5vvgs2eqrrtsmhg6kve93nnj6xhvc3seda36r";
+const BOB2 = "age1wa4szrewm3qzywn2kx050y49g5wxqfdg4sp6m09u84njk48l4gyqgnnvha";
+
+function version(n: number, members: Record<string, string>): ConfigVersion {
+  const lines = Object.entries(members).map(([name, key]) => `      ${name}: ${key}\n`);
+  return { commit: `c${n}`, date: `2026-0${n}-01T00:00:00Z`, author: "a", email: "a@x", text: `version: 1\nenvironments:\n  production:\n    members:\n${lines.join("")}` };
+}
+
+describe("membershipSince", () => {
+  it("dates a member from the first commit of their current, unbroken membership with their current key", () => {
+    const starts = membershipSince([
+      version(1, { alice: ALICE }),
+      version(2, { alice: ALICE, bob: BOB }),
+      version(3, { alice: ALICE }), // bob removed
+      version(4, { alice: ALICE, bob: BOB }), // and added again
+      version(5, { alice: ALICE, bob: BOB2 }), // with a new key
+      version(6, { alice: ALICE, bob: BOB2 }),
+    ]);
+    expect(starts.get(membershipKey("production", "alice"))?.commit).toBe("c1");
+    expect(starts.get(membershipKey("production", "bob"))?.commit).toBe("c5");
+  });
+
+  it("knows nobody from a deleted or unreadable stellar.yaml", () => {
+    const starts = membershipSince([version(1, { alice: ALICE }), { ...version(2, {}), text: null }, version(3, { alice: ALICE })]);
+    expect(starts.get(membershipKey("production", "alice"))?.commit).toBe("c3");
+  });
+});
+
+describe("lastSeen", () => {
+  it("matches an author by name, email or the email's local part, ignoring case", () => {
+    expect(authorMatches("bob", "Bob", "x@y")).toBe(true);
+    expect(authorMatches("bob", "Robert", "BOB@example.test")).toBe(true);
+    expect(authorMatches("bob@example.test", "Robert", "bob@example.test")).toBe(true);
+    expect(authorMatches("bob", "Bobby", "bobby@example.test")).toBe(false);
+  });
+
+  it("keeps the newest matching commit per member; a member no commit matches is absent", () => {
+    const commits = [
+      { commit: "c1", date: "2026-01-01T00:00:00Z", author: "Bob", email: "bob@x" },
+      { commit: "c3", date: "2026-03-01T00:00:00Z", author: "Bob", email: "bob@x" },
+      { commit: "c2", date: "2026-02-01T00:00:00Z", author: "Alice", email: "alice@x" },
+    ];
+    const seen = lastSeen(commits, ["alice", "bob", "carol"]);
+    expect(seen.get("bob")?.commit).toBe("c3");
+    expect(seen.get("alice")?.commit).toBe("c2");
+    expect(seen.has("carol")).toBe(false);
+  });
+});

@@ -1,0 +1,172 @@
+/**
+ * Membership over time, from git: since when each member has been a member of each environment
+ * (the first commit of their current, unbroken membership with their current key, in the history
+ * of stellar.yaml), who approved them, and when each member was last seen authoring a commit.
+ * The pure parts ({@link membershipSince}, {@link lastSeen}, {@link authorMatches}) take parsed
+ * data; the readers ({@link readConfigVersions}, {@link readCommits}, {@link memberDetails}) run
+ * git through {@link GitRepo}.
+ */
+import { parseProjectConfig, type EnvironmentConfig, type ProjectConfig } from "@stellar-secrets/core";
+import { PROJECT_FILE } from "@stellar-secrets/sops";
+import type { CommandContext } from "./command.js";
+import { GitRepo } from "./git.js";
+
+/** A commit as these reports show it. */
+export interface CommitRef {
+  commit: string;
+  /** ISO 8601 author date. */
+  date: string;
+  author: string;
+  email: string;
+}
+
+/** One committed version of stellar.yaml (oldest first in a list); `text` null when unreadable or deleted. */
+export interface ConfigVersion extends CommitRef {
+  text: string | null;
+}
+
+/** `environment\0name` → the commit that started the member's current membership, and the key they have had since. */
+export type MembershipStarts = Map<string, CommitRef & { recipient: string }>;
+
+/** The key of {@link MembershipStarts}. */
+export function membershipKey(environment: string, name: string): string {
+  return `${environment}\u0000${name}`;
+}
+
+/**
+ * Since when each member is a member: walks the versions (oldest first) and keeps, per environment
+ * and name, the commit from which they have been a member with the same key without a break
+ * (removed, or their key changed, starts again). Members that no version has are absent
+ * (not committed yet).
+ */
+export function membershipSince(versions: readonly ConfigVersion[]): MembershipStarts {
+  const starts: MembershipStarts = new Map();
+  const keys = new Map<string, string>();
+  for (const v of versions) {
+    const config = v.text === null ? undefined : parseProjectConfig(v.text, `/${PROJECT_FILE}`).config;
+    const present = new Map<string, string>();
+    for (const env of config?.environments ?? []) for (const m of env.members) present.set(membershipKey(env.name, m.name), m.recipient);
+    for (const k of [...starts.keys()]) {
+      if (present.get(k) !== keys.get(k)) {
+        starts.delete(k);
+        keys.delete(k);
+      }
+    }
+    for (const [k, recipient] of present) {
+      if (starts.has(k)) continue;
+      starts.set(k, { commit: v.commit, date: v.date, author: v.author, email: v.email, recipient });
+      keys.set(k, recipient);
+    }
+  }
+  return starts;
+}
+
+/**
+ * Whether a commit author is the member `name` (the documented heuristic of `access --inactive`):
+ * the author name, the email, or the part of the email before "@" equals the member name, ignoring case.
+ */
+export function authorMatches(name: string, author: string, email: string): boolean {
+  const n = name.toLowerCase();
+  const e = email.toLowerCase();
+  return author.toLowerCase() === n || e === n || (e.split("@")[0] ?? "") === n;
+}
+
+/** The newest commit of `commits` (any order) authored by each of `names` ({@link authorMatches}); absent: never seen. */
+export function lastSeen(commits: readonly CommitRef[], names: readonly string[]): Map<string, CommitRef> {
+  const out = new Map<string, CommitRef>();
+  for (const c of commits) {
+    for (const name of names) {
+      if (!authorMatches(name, c.author, c.email)) continue;
+      const known = out.get(name);
+      if (known === undefined || Date.parse(c.date) > Date.parse(known.date)) out.set(name, c);
+    }
+  }
+  return out;
+}
+
+const FORMAT = "--format=%x01%H%x00%aI%x00%an%x00%ae";
+
+function parseHeader(line: string): CommitRef | undefined {
+  const [commit, date, author, email] = line.split("\u0000");
+  if (commit === undefined || date === undefined) return undefined;
+  return { commit, date, author: author ?? "", email: email ?? "" };
+}
+
+/** The repository of `config`, or undefined when it is not in git or has no commit yet. */
+async function repoOf(ctx: CommandContext, config: ProjectConfig): Promise<GitRepo | undefined> {
+  try {
+    const repo = await GitRepo.open(config.root, ctx.env, "membership dates come from git history");
+    return (await repo.hasHead()) ? repo : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every committed version of stellar.yaml reachable from HEAD, oldest first; empty outside git. */
+export async function readConfigVersions(ctx: CommandContext, config: ProjectConfig): Promise<ConfigVersion[]> {
+  const repo = await repoOf(ctx, config);
+  if (repo === undefined) return [];
+  const path = repo.prefix === "" ? PROJECT_FILE : `${repo.prefix}/${PROJECT_FILE}`;
+  const log = await repo.log(["--reverse", "--raw", "--no-abbrev", "--no-renames", FORMAT, "--", path]);
+  const entries: { ref: CommitRef; blob: string | undefined }[] = [];
+  for (const chunk of log.split("\u0001").slice(1)) {
+    const [header = "", ...rest] = chunk.split("\n");
+    const ref = parseHeader(header);
+    if (ref === undefined) continue;
+    // `:100644 100644 OLD NEW M\tstellar.yaml`; a deletion has an all-zero NEW
+    const raw = rest.find((l) => l.startsWith(":"));
+    const blob = raw?.split(/\s+/)[3];
+    entries.push({ ref, blob: blob === undefined || /^0+$/.test(blob) ? undefined : blob });
+  }
+  const blobs = await repo.readBlobs([...new Set(entries.map((e) => e.blob).filter((b): b is string => b !== undefined))]);
+  return entries.map((e) => ({ ...e.ref, text: e.blob === undefined ? null : (blobs.get(e.blob) ?? null) }));
+}
+
+/** Every commit reachable from HEAD (author and date); empty outside git. */
+export async function readCommits(ctx: CommandContext, config: ProjectConfig): Promise<CommitRef[]> {
+  const repo = await repoOf(ctx, config);
+  if (repo === undefined) return [];
+  const log = await repo.log([FORMAT]);
+  return log
+    .split("\u0001")
+    .slice(1)
+    .map((c) => parseHeader(c.split("\n")[0] ?? ""))
+    .filter((c): c is CommitRef => c !== undefined);
+}
+
+/** One row of `members list --long`. */
+export interface MemberDetail {
+  name: string;
+  environment: string;
+  recipient: string;
+  /** First commit of the current membership; null when not committed yet (or no git history). */
+  since: CommitRef | null;
+  approvedBy: string | null;
+  approved: string | null;
+  /** True when `approvedBy` is the author of the `since` commit (no recorded approval). */
+  approvedByCommitAuthor: boolean;
+}
+
+/** Per member and environment: key, since when (git history of stellar.yaml) and who approved. */
+export async function memberDetails(ctx: CommandContext, config: ProjectConfig, envs: readonly EnvironmentConfig[]): Promise<MemberDetail[]> {
+  const starts = membershipSince(await readConfigVersions(ctx, config));
+  const out: MemberDetail[] = [];
+  for (const env of envs) {
+    for (const m of env.members) {
+      // a key changed in the working tree starts a new membership, not committed yet
+      const start = starts.get(membershipKey(env.name, m.name));
+      const since = start !== undefined && start.recipient === m.recipient ? { commit: start.commit, date: start.date, author: start.author, email: start.email } : null;
+      const approval = env.approved?.find((a) => a.name === m.name);
+      out.push({
+        name: m.name,
+        environment: env.name,
+        recipient: m.recipient,
+        since,
+        approvedBy: approval?.by ?? since?.author ?? null,
+        approved: approval?.date ?? null,
+        approvedByCommitAuthor: approval === undefined && since !== null,
+      });
+    }
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name) || envs.findIndex((e) => e.name === a.environment) - envs.findIndex((e) => e.name === b.environment));
+}
