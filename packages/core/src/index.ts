@@ -21,6 +21,7 @@ export * from "./recipient-stanzas.js";
 export * from "./sops-config.js";
 export * from "./stale-mac.js";
 export * from "./usage.js";
+export * from "./probe.js";
 export * from "./completion.js";
 export * from "./load.js";
 export * from "./review/index.js";
