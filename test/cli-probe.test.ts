@@ -69,7 +69,16 @@ describe.skipIf(skip)(`probe against local servers${skip ? ` (skipped: ${reason}
     res.end(body === undefined ? "{}" : JSON.stringify(body));
   }
 
+  let inFlight = 0;
+  let maxInFlight = 0;
+  function track(res: ServerResponse): void {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on("close", () => inFlight--);
+  }
+
   function handleApi(req: IncomingMessage, res: ServerResponse): void {
+    track(res);
     const auth = req.headers.authorization;
     const path = req.url ?? "/";
     if (path === "/v1/account") return api200(res, auth === `Bearer ${VALUES.good_api_token}` ? 200 : 401);
@@ -118,6 +127,7 @@ describe.skipIf(skip)(`probe against local servers${skip ? ` (skipped: ${reason}
     ], { stdio: "ignore" });
     api = createHttpsServer({ key: readFileSync(join(certDir, "key.pem")), cert: readFileSync(caFile) }, handleApi);
     other = createHttpServer((req, res) => {
+      track(res);
       otherRequests.push({ path: req.url ?? "", authorization: req.headers.authorization, apiKey: req.headers["x-api-key"] as string | undefined });
       res.writeHead(200);
       res.end("ok");
@@ -193,6 +203,7 @@ describe.skipIf(skip)(`probe against local servers${skip ? ` (skipped: ${reason}
 
   it("reports each connection and secret, sends credentials only to their origin, exits 1 for rejected, never shows a value", async () => {
     const audit = join(s.dir, "audit.jsonl");
+    maxInFlight = 0;
     const r = await s.run(["probe", "--env", "production", "--json", "--ca", caFile, "--audit-log", audit, "--concurrency", "3"]);
     expect(r.code, r.stderr).toBe(1);
     const report = JSON.parse(r.stdout) as { environment: string; results: Result[]; secrets: { name: string; status: string }[]; summary: Record<string, number> };
@@ -220,6 +231,9 @@ describe.skipIf(skip)(`probe against local servers${skip ? ` (skipped: ${reason}
     expect(report.secrets.find((x) => x.name === "good_api_token")?.status).toBe("unexpected");
     expect(report.secrets.find((x) => x.name === "revoked_api_token")?.status).toBe("rejected");
     expect(report.summary).toMatchObject({ valid: 5, rejected: 3, unresolved: 1, unexpected: 1, unreachable: 1, "no-probe": 1 });
+    // bounded concurrency: never more requests in flight than --concurrency
+    expect(maxInFlight).toBeGreaterThan(0);
+    expect(maxInFlight).toBeLessThanOrEqual(3);
     // the other origin got only the plain-http loopback probe (its own origin), never a credential from a redirect
     expect(otherRequests.filter((x) => x.path !== "/health")).toEqual([]);
     expect(otherRequests.every((x) => x.path === "/health")).toBe(true);

@@ -231,15 +231,17 @@ async function probeConnection(ctx: Context, def: ObjectDefinition): Promise<Pro
   }
 
   // Resolve exactly as at deploy time: the connection's headers, then its connector's (which win).
+  // A connection without a probe of its own (an OAuth2 token request only) sends no header of its own.
   const resolver = await ctx.resolver();
   ctx.takeAccessed();
-  let headers: Record<string, string>;
-  let connectionSecrets: string[];
-  try {
-    headers = { ...resolver.resolveHeaders(connection.headers ?? [], `probe:connection:${def.name}`) };
-  } catch (error) {
-    return [errorResult({ ...withConnector, probe: probe === undefined ? "token" : "request" }, error, ctx.takeAccessed())];
-  } finally {
+  let headers: Record<string, string> = {};
+  let connectionSecrets: string[] = [];
+  if (probe !== undefined) {
+    try {
+      headers = { ...resolver.resolveHeaders(connection.headers ?? [], `probe:connection:${def.name}`) };
+    } catch (error) {
+      return [errorResult({ ...withConnector, probe: "request" }, error, ctx.takeAccessed())];
+    }
     connectionSecrets = ctx.takeAccessed();
   }
   for (const v of Object.values(headers)) ctx.values.add(v);
@@ -275,8 +277,9 @@ async function probeConnection(ctx: Context, def: ObjectDefinition): Promise<Pro
         bearer = token;
       }
       if (probe === undefined) {
-        if (connectionSecrets.length > 0) {
-          results.push({ ...withConnector, probe: "none", status: "no-probe", reason: `the connection's own headers are not tested: add probe: { path: /... } to ${def.file}`, secrets: connectionSecrets });
+        const own = referencedSecrets(ctx.index, "api_connection", def.name);
+        if (own.length > 0) {
+          results.push({ ...withConnector, probe: "none", status: "no-probe", reason: `the connection's own headers are not tested: add probe: { path: /... } to ${def.file}`, secrets: own });
         }
         return results;
       }
