@@ -262,6 +262,25 @@ describe.skipIf(skip)(`probe against local servers${skip ? ` (skipped: ${reason}
     expect(leaks(untrusted.stdout + untrusted.stderr + trusted.stdout + trusted.stderr)).toEqual([]);
   });
 
+  it("explains in text why nothing certain was learnt: a missing value, a timeout, a redirect elsewhere", async () => {
+    const r = await s.run(["probe", "missing", "slow", "away", "oauth_ok", "--env", "production", "--ca", caFile]);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.split("\n");
+    expect(lines[0]).toBe("probe production: 1 unresolved, 1 unexpected, 1 unreachable, 2 valid");
+    expect(lines[1]).toBe(`  missing   unresolved (MISSING_ENVIRONMENT_VALUE)  GET ${apiUrl}/v1/account  secrets: dev_only_token`);
+    expect(lines[2]).toMatch(/^ {12}secret dev_only_token has no value in environment production .*it has values in development\./);
+    expect(lines.slice(3, 9)).toEqual([
+      `  slow      unreachable       GET ${apiUrl}/slow  secrets: good_api_token`,
+      "            timeout: no answer within 300 ms",
+      `  away      unexpected (302)  GET ${apiUrl}/away  secrets: good_api_token`,
+      `            redirect to another origin (${otherUrl}) not followed: credentials are only sent to ${apiUrl}`,
+      `  oauth_ok  valid (200)       token POST ${apiUrl}/token  secrets: oauth_client_secret`,
+      `  oauth_ok  valid (200)       GET ${apiUrl}/me`,
+    ]);
+    expect(r.stderr).toContain("stellar-secrets set NAME --env production");
+    expect(leaks(r.stdout + r.stderr)).toEqual([]);
+  });
+
   it("writes a markdown report for a scheduled job, naming the secrets that need attention", async () => {
     const r = await s.run(["probe", "revoked", "oauth_bad", "untested", "--env", "production", "--format", "markdown", "--ca", caFile]);
     expect(r.code).toBe(1);

@@ -230,6 +230,22 @@ async function probeConnection(ctx: Context, def: ObjectDefinition): Promise<Pro
     return [{ ...withConnector, probe: "none", status: "no-probe", reason: `add probe: { path: /... } to ${def.file}`, secrets: configured }];
   }
 
+  // Where each request goes, known before any value is resolved (a bad path resolves nothing).
+  let target: { method: ProbeRequest["method"]; url: URL } | undefined;
+  if (probe !== undefined) {
+    const method = (typeof probe["method"] === "string" ? probe["method"] : "GET") as ProbeRequest["method"];
+    try {
+      target = { method, url: probeUrl(String(connection.base_url), String(probe["path"])) };
+    } catch (error) {
+      return [{ ...withConnector, probe: "request", status: "unresolved", code: "INVALID_CONFIG", reason: `${def.file}: ${(error as Error).message}`, secrets: configured }];
+    }
+  }
+  const requestBase: Omit<ProbeResult, "status" | "secrets"> =
+    target === undefined ? { ...withConnector, probe: "request" } : { ...withConnector, probe: "request", method: target.method, url: displayUrl(target.url) };
+  const tokenUrl = oauth2 ? parseUrl((connector as Data)["token_url"]) : undefined;
+  const tokenBase: Omit<ProbeResult, "status" | "secrets"> =
+    tokenUrl === undefined ? { ...withConnector, probe: "token" } : { ...withConnector, probe: "token", method: "POST", url: displayUrl(tokenUrl) };
+
   // Resolve exactly as at deploy time: the connection's headers, then its connector's (which win).
   // A connection without a probe of its own (an OAuth2 token request only) sends no header of its own.
   const resolver = await ctx.resolver();
@@ -240,7 +256,7 @@ async function probeConnection(ctx: Context, def: ObjectDefinition): Promise<Pro
     try {
       headers = { ...resolver.resolveHeaders(connection.headers ?? [], `probe:connection:${def.name}`) };
     } catch (error) {
-      return [errorResult({ ...withConnector, probe: "request" }, error, ctx.takeAccessed())];
+      return [errorResult(requestBase, error, ctx.takeAccessed())];
     }
     connectionSecrets = ctx.takeAccessed();
   }
@@ -252,7 +268,7 @@ async function probeConnection(ctx: Context, def: ObjectDefinition): Promise<Pro
     try {
       auth = resolver.resolveAuth(connector, `probe:connector:${authName}`);
     } catch (error) {
-      return [errorResult({ ...withConnector, probe: oauth2 ? "token" : "request" }, error, [...connectionSecrets, ...ctx.takeAccessed()])];
+      return [errorResult(oauth2 ? tokenBase : requestBase, error, [...connectionSecrets, ...ctx.takeAccessed()])];
     }
     const connectorSecrets = ctx.takeAccessed();
     for (const [name, value] of Object.entries(auth.headers)) {
@@ -266,7 +282,6 @@ async function probeConnection(ctx: Context, def: ObjectDefinition): Promise<Pro
       ctx.values.add(o.clientId);
       for (const v of Object.values(o.tokenRequest.headers)) ctx.values.add(v);
       const url = new URL(o.tokenRequest.url);
-      const tokenBase = { ...withConnector, probe: "token" as const, method: "POST", url: displayUrl(url) };
       const timeoutMs = timeoutOf((connector["probe"] as Data | undefined)?.["timeout"], ctx.defaultTimeout);
       const answer = await ctx.send({ method: "POST", url, headers: o.tokenRequest.headers, body: o.tokenRequest.body, timeoutMs, readJson: true });
       const result = tokenResult(tokenBase, answer, connectorSecrets);
@@ -284,7 +299,7 @@ async function probeConnection(ctx: Context, def: ObjectDefinition): Promise<Pro
         return results;
       }
       if (bearer === undefined) {
-        results.push({ ...withConnector, probe: "request", status: "unresolved", code: "NO_ACCESS_TOKEN", reason: "not sent: the token request did not give an access token", secrets: connectionSecrets });
+        results.push({ ...requestBase, status: "unresolved", code: "NO_ACCESS_TOKEN", reason: "not sent: the token request did not give an access token", secrets: connectionSecrets });
         return results;
       }
       for (const existing of Object.keys(headers)) if (existing.toLowerCase() === "authorization") delete headers[existing];
@@ -293,20 +308,12 @@ async function probeConnection(ctx: Context, def: ObjectDefinition): Promise<Pro
       connectionSecrets = [...connectionSecrets, ...connectorSecrets];
     }
   }
-  if (probe === undefined) return results;
-  const method = (typeof probe["method"] === "string" ? probe["method"] : "GET") as ProbeRequest["method"];
-  let url: URL;
-  try {
-    url = probeUrl(String(connection.base_url), String(probe["path"]));
-  } catch (error) {
-    results.push({ ...withConnector, probe: "request", status: "unresolved", code: "INVALID_CONFIG", reason: `${def.file}: ${(error as Error).message}`, secrets: connectionSecrets });
-    return results;
-  }
+  if (probe === undefined || target === undefined) return results;
   if (!Object.keys(headers).some((h) => h.toLowerCase() === "user-agent")) headers["User-Agent"] = `stellar-secrets-probe/${VERSION}`;
   const timeoutMs = timeoutOf(probe["timeout"], ctx.defaultTimeout);
-  const answer = await ctx.send({ method, url, headers, timeoutMs });
+  const answer = await ctx.send({ method: target.method, url: target.url, headers, timeoutMs });
   const valid = Array.isArray(probe["valid_statuses"]) ? (probe["valid_statuses"] as number[]) : undefined;
-  results.push(answerResult({ ...withConnector, probe: "request", method, url: displayUrl(url) }, answer, connectionSecrets, valid));
+  results.push(answerResult(requestBase, answer, connectionSecrets, valid));
   return results;
 }
 
@@ -323,6 +330,16 @@ function tokenResult(base: Omit<ProbeResult, "status" | "secrets">, answer: Prob
     return { ...withCode, status: "rejected", httpStatus: answer.status, secrets };
   }
   return { ...withCode, status: "unexpected", httpStatus: answer.status, secrets };
+}
+
+/** `text` as an absolute URL, or undefined. */
+function parseUrl(text: unknown): URL | undefined {
+  if (typeof text !== "string") return undefined;
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A URL as shown: origin, path and query, never user info. */
