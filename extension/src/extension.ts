@@ -9,6 +9,7 @@ import { IndexChangedNotification, ProjectsRequest } from "@stellar-secrets/lang
 import { createClient } from "./client.js";
 import { registerCommands } from "./commands.js";
 import { SecretsTreeProvider } from "./secrets-view.js";
+import { registerTestCredential } from "./test-credential.js";
 
 let client: LanguageClient | undefined;
 
@@ -22,6 +23,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   });
   context.subscriptions.push(vscode.window.registerTreeDataProvider("stellarSecrets.secrets", view));
   registerCommands(context, { client: c, view });
+  registerTestCredential(context, () => view.getProjects());
   context.subscriptions.push(
     vscode.commands.registerCommand("stellarSecrets.restartServer", async () => {
       await c.restart();
