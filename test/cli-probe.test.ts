@@ -304,4 +304,35 @@ describe.skipIf(skip)(`probe against local servers${skip ? ` (skipped: ${reason}
     const noEnv = await s.run(["probe"]);
     expect(noEnv.code).toBe(2);
   });
+
+  it("check refuses a probe path that leaves the origin or carries a credential, and probe sends nothing for it", async () => {
+    s.write(
+      "connections/bad.yaml",
+      `kind: api_connection\nname: bad\nbase_url: ${apiUrl}\nheaders:\n  - { name: Authorization, type: secret, secret: good_api_token, prefix: "Bearer " }\nprobe:\n  path: //evil.example/v1\n---\nkind: api_connection\nname: leaky\nbase_url: ${apiUrl}\nprobe: { path: "/v1/account?api_key=abc123" }\n`,
+    );
+    try {
+      const check = await s.run(["check", "--json"]);
+      expect(check.code).toBe(1);
+      const found = (JSON.parse(check.stdout) as { diagnostics: { rule: string; file: string; line: number; column: number }[] }).diagnostics
+        .filter((d) => d.file === "connections/bad.yaml")
+        .map((d) => [d.rule, d.line, d.column]);
+      expect(found).toEqual([
+        ["schema", 7, 9],
+        ["plaintext-credential", 12, 16],
+      ]);
+      const before = otherRequests.length;
+      const r = await s.run(["probe", "bad", "leaky", "--env", "production", "--json", "--ca", caFile]);
+      expect(r.code).toBe(1);
+      const results = (JSON.parse(r.stdout) as { results: Result[] }).results;
+      expect(results.map((x) => [x.connection, x.status, x.code])).toEqual([
+        ["bad", "unresolved", "INVALID_CONFIG"],
+        ["leaky", "unresolved", "INVALID_CONFIG"],
+      ]);
+      expect(results[0]?.reason).toContain("connections/bad.yaml:7:9: schema:");
+      expect(otherRequests.length).toBe(before);
+      expect(leaks(r.stdout + r.stderr)).toEqual([]);
+    } finally {
+      rmSync(join(s.repo, "connections/bad.yaml"));
+    }
+  });
 });
