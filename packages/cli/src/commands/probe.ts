@@ -260,7 +260,13 @@ async function probeConnection(ctx: Context, def: ObjectDefinition): Promise<Pro
     }
     connectionSecrets = ctx.takeAccessed();
   }
-  for (const v of Object.values(headers)) ctx.values.add(v);
+  // values to keep out of the output (defence in depth): secret headers, not static ones
+  const secretHeaders = new Set(
+    (Array.isArray(connection.headers) ? connection.headers : [])
+      .filter((h) => (h as { type?: unknown }).type === "secret")
+      .map((h) => String((h as { name?: unknown }).name).toLowerCase()),
+  );
+  for (const [n, v] of Object.entries(headers)) if (secretHeaders.has(n.toLowerCase())) ctx.values.add(v);
   const results: ProbeResult[] = [];
   let bearer: string | undefined;
   if (connector !== undefined) {
@@ -279,8 +285,8 @@ async function probeConnection(ctx: Context, def: ObjectDefinition): Promise<Pro
     if (auth.type === "oauth2_client_credentials") {
       const o = auth.oauth2;
       ctx.values.add(o.clientSecret);
-      ctx.values.add(o.clientId);
-      for (const v of Object.values(o.tokenRequest.headers)) ctx.values.add(v);
+      if (typeof (connector as Data)["client_id"] !== "string") ctx.values.add(o.clientId);
+      ctx.values.add(o.tokenRequest.headers["Authorization"] ?? "");
       const url = new URL(o.tokenRequest.url);
       const timeoutMs = timeoutOf((connector["probe"] as Data | undefined)?.["timeout"], ctx.defaultTimeout);
       const answer = await ctx.send({ method: "POST", url, headers: o.tokenRequest.headers, body: o.tokenRequest.body, timeoutMs, readJson: true });
