@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bySecret, hasFailures, renderProbeJson, renderProbeMarkdown, renderProbeText, summarize, type ProbeReport } from "./probe-render.js";
+import { bySecret, hasFailures, redactValues, renderProbeJson, renderProbeMarkdown, renderProbeText, summarize, type ProbeReport } from "./probe-render.js";
 import { reasonOf } from "./probe-http.js";
 
 const report: ProbeReport = {
@@ -59,5 +59,9 @@ describe("probe reports", () => {
     expect(reasonOf(err("DEPTH_ZERO_SELF_SIGNED_CERT"), 1000)).toMatch(/^TLS: DEPTH_ZERO_SELF_SIGNED_CERT \(to trust a private CA/);
     expect(reasonOf(err("ERR_WHATEVER"), 1000)).toBe("request failed (ERR_WHATEVER)");
     expect(reasonOf(new Error("CANARY"), 1000)).toBe("request failed");
+  });
+
+  it("redacts known values (6 characters or longer) from a report as a last guard", () => {
+    expect(redactValues("a TEST-ONLY-secret and TEST-ONLY-secret, abc", ["TEST-ONLY-secret", "abc"])).toBe("a [redacted] and [redacted], abc");
   });
 });

@@ -136,3 +136,14 @@ export function renderProbeMarkdown(report: ProbeReport): string {
   }
   return `${out.join("\n")}\n`;
 }
+
+/**
+ * Replaces every occurrence of each of `values` (6 characters or longer) in `text` by
+ * `[redacted]`. Defence in depth for the report: it is built from names, URLs and statuses only,
+ * so this should never find anything.
+ */
+export function redactValues(text: string, values: Iterable<string>): string {
+  let out = text;
+  for (const v of values) if (v.length >= 6 && out.includes(v)) out = out.split(v).join("[redacted]");
+  return out;
+}

@@ -32,7 +32,7 @@ import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { sendProbe, type ProbeAnswer, type ProbeRequest, type SendOptions } from "../probe-http.js";
-import { hasFailures, renderProbeJson, renderProbeMarkdown, renderProbeText, type ProbeReport, type ProbeResult } from "../probe-render.js";
+import { hasFailures, redactValues, renderProbeJson, renderProbeMarkdown, renderProbeText, type ProbeReport, type ProbeResult } from "../probe-render.js";
 import { homeOf, identitiesFor, selectEnvironments } from "../repository.js";
 
 const help = `Usage: stellar-secrets probe [CONNECTION...] --env ENV [--json | --format text|json|markdown] [--concurrency N]
@@ -160,15 +160,6 @@ function readCa(path: string, cwd: string): string[] {
 
 function timeoutOf(text: unknown, fallback: number): number {
   return typeof text === "string" ? Math.min(parseProbeTimeout(text) ?? fallback, MAX_PROBE_TIMEOUT_MS) : fallback;
-}
-
-/** Removes every known value from text (defence in depth: nothing printed should ever hold one). */
-function redactor(values: Set<string>): (text: string) => string {
-  return (text) => {
-    let out = text;
-    for (const v of values) if (v.length >= 6 && out.includes(v)) out = out.split(v).join("[redacted]");
-    return out;
-  };
 }
 
 const OAUTH_REJECTED = new Set(["invalid_client", "unauthorized_client"]);
@@ -457,7 +448,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   const report: ProbeReport = { environment: env.name, results };
   const render = format === "json" ? renderProbeJson : format === "markdown" ? renderProbeMarkdown : renderProbeText;
-  ctx.stdout.write(redactor(values)(render(report)));
+  ctx.stdout.write(redactValues(render(report), values));
   const failed = hasFailures(report);
   if (failed && format === "text") {
     ctx.stderr.write(`a credential was rejected or has no value in ${env.name}: set a current value with \`stellar-secrets set NAME --env ${env.name}\` and probe again\n`);
