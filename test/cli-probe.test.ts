@@ -303,6 +303,13 @@ describe.skipIf(skip)(`probe against local servers${skip ? ` (skipped: ${reason}
     expect(conc.code).toBe(2);
     const noEnv = await s.run(["probe"]);
     expect(noEnv.code).toBe(2);
+    // a key is needed only when something is sent
+    const noKey = await s.run(["probe", "valid", "--env", "production"], { env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(noKey.code).toBe(10);
+    expect(noKey.stderr).toContain("NO_IDENTITY");
+    const nothingToSend = await s.run(["probe", "untested", "--env", "production"], { env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(nothingToSend.code, nothingToSend.stderr).toBe(0);
+    expect(nothingToSend.stdout.split("\n")[0]).toBe("probe production: 1 no-probe");
   });
 
   it("check refuses a probe path that leaves the origin or carries a credential, and probe sends nothing for it", async () => {
