@@ -52,8 +52,12 @@ describe("probe meaning", () => {
 describe("check of probes", () => {
   const connection = (probe: string, base = "https://api.example.com"): string =>
     `kind: api_connection\nname: x\nbase_url: ${base}\nprobe:\n${probe}\n`;
-  const rules = (text: string): [string, number, number][] =>
-    parseConfigFile(text, "c.yaml", { fast: false }).diagnostics.map((d) => [d.rule, d.line, d.column]);
+  // the fast reader of simple files and the full parser must agree
+  const rules = (text: string): [string, number, number][] => {
+    const [full, fast] = [false, true].map((f) => parseConfigFile(text, "c.yaml", { fast: f }).diagnostics.map((d): [string, number, number] => [d.rule, d.line, d.column]));
+    expect(fast).toEqual(full);
+    return full as [string, number, number][];
+  };
 
   it("accepts a complete probe on a connection and a token probe on an OAuth2 connector", () => {
     expect(rules(connection("  method: HEAD\n  path: /v1/account?limit=1\n  valid_statuses: [200, 204]\n  timeout: 5s"))).toEqual([]);
