@@ -11,6 +11,7 @@ import { createClient } from "./client.js";
 import { registerCommands } from "./commands.js";
 import { SecretsTreeProvider } from "./secrets-view.js";
 import { StatusBar } from "./status.js";
+import { registerTestCredential } from "./test-credential.js";
 
 let client: LanguageClient | undefined;
 
@@ -29,6 +30,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(status, vscode.window.registerTreeDataProvider("stellarSecrets.secrets", view));
   registerCommands(context, { client: c, view, output, afterWrite: () => void status.refresh() });
   let starts = 0;
+  registerTestCredential(context, () => view.getProjects());
   context.subscriptions.push(
     vscode.commands.registerCommand("stellarSecrets.restartServer", async () => {
       log("restarting the language server (command)");

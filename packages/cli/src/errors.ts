@@ -58,6 +58,8 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   GIT_ERROR: 22,
   EDITOR_FAILED: 23,
   SHALLOW_CLONE: 24,
+  UNKNOWN_CONNECTION: 4,
+  INVALID_CA: 25,
   MERGE_CONFLICT: 1,
   MERGE_NEEDS_KEY: 1,
   MERGE_FAILED: 1,

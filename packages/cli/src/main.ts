@@ -35,6 +35,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   edit: () => import("./commands/edit.js"),
   check: () => import("./commands/check.js"),
   usage: () => import("./commands/usage.js"),
+  probe: () => import("./commands/probe.js"),
   "pre-commit": () => import("./commands/pre-commit.js"),
 };
 

@@ -12,6 +12,7 @@ import { LineIndex, type TextRange } from "./position.js";
 import { CONFIG_KINDS, type ConfigKind } from "./schemas.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
 import { parseSimpleYaml } from "./fast-yaml.js";
+import { credentialQueryParam, insecureReason, MAX_PROBE_TIMEOUT_MS, parseProbeTimeout } from "./probe.js";
 import { keyString, nodeRange } from "./yaml-nodes.js";
 
 /** A reference to a secret by name, from a structured field of a config document. */
@@ -270,6 +271,45 @@ function extractDocument(
       ),
     );
   };
+  // A probe sends the connection's credentials: its path holds none, its timeout is bounded, and
+  // it goes only over https (or http to loopback), as `stellar-secrets probe` will insist.
+  const probeChecks = (probe: YAMLMap): void => {
+    const schemaAt = (node: unknown, message: string): void => {
+      file.diagnostics.push(diagnosticAt("schema", "error", path, lines, nodeRange(node as Node) ?? range, message));
+    };
+    const pathPair = pairOf(probe, "path");
+    const pathNode = resolve(pathPair?.value);
+    if (pathPair !== undefined && isScalar(pathNode) && typeof pathNode.value === "string") {
+      credentialCheck(pathPair.value, `the probe "path"`, true);
+      const param = credentialQueryParam(pathNode.value);
+      if (param !== undefined) {
+        file.diagnostics.push(
+          diagnosticAt(
+            "plaintext-credential",
+            "error",
+            path,
+            lines,
+            nodeRange(pathPair.value as Node) ?? range,
+            `the probe "path" carries a credential in its query (${param}=…); credentials go in headers: reference a secret in the connection's headers or its auth connector`,
+          ),
+        );
+      }
+    }
+    const timeoutPair = pairOf(probe, "timeout");
+    const timeoutNode = resolve(timeoutPair?.value);
+    if (isScalar(timeoutNode) && typeof timeoutNode.value === "string") {
+      const ms = parseProbeTimeout(timeoutNode.value);
+      if (ms !== undefined && ms > MAX_PROBE_TIMEOUT_MS) schemaAt(timeoutPair?.value, `the probe "timeout" is over ${MAX_PROBE_TIMEOUT_MS / 1000}s; use at most 60s`);
+    }
+    if (kind === "api_connection") {
+      const basePair = pairOf(root, "base_url");
+      const baseNode = resolve(basePair?.value);
+      if (isScalar(baseNode) && typeof baseNode.value === "string" && /^https?:\/\//.test(baseNode.value) && isAbsoluteUrl(baseNode.value)) {
+        const reason = insecureReason(new URL(baseNode.value));
+        if (reason !== undefined) schemaAt(basePair?.value, `"base_url" of a connection with a probe must be https: ${reason}`);
+      }
+    }
+  };
   for (const pair of root.items) {
     const key = keyString(pair);
     if (key === undefined) continue;
@@ -332,6 +372,8 @@ function extractDocument(
           diagnosticAt("schema", "error", path, lines, nodeRange(pair.value as Node) ?? range, "the basic-auth username contains ':', which HTTP Basic (RFC 7617) does not allow in a user-id"),
         );
       }
+    } else if (key === "probe" && isMap(value) && (kind === "api_connection" || kind === "auth_connector")) {
+      probeChecks(value);
     } else if (PROSE_FIELDS.has(key)) {
       credentialCheck(pair.value, `field "${key}"`, false);
       if (key === "token_url" && kind === "auth_connector" && isScalar(value) && typeof value.value === "string" && /^https?:\/\//.test(value.value) && !isAbsoluteUrl(value.value)) {

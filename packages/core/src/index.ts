@@ -22,6 +22,7 @@ export * from "./sops-config.js";
 export * from "./stale-mac.js";
 export * from "./proposals.js";
 export * from "./usage.js";
+export * from "./probe.js";
 export * from "./completion.js";
 export * from "./load.js";
 export * from "./review/index.js";

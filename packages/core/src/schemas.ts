@@ -28,6 +28,16 @@ export const AGE_RECIPIENT_PATTERN = "^age1[02-9ac-hj-np-z]{58}$";
 export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 /** Pattern of text sent in an HTTP header or form (no CR, LF or NUL: the resolver refuses them). */
 export const SINGLE_LINE_PATTERN = "^[^\\r\\n\\u0000]*$";
+/**
+ * Pattern of a probe's `path`: relative to the connection's `base_url` (one leading `/`, not `//`
+ * or `/\\`, which would name another host), no whitespace, no `{`/`}` (no templating, no
+ * secret reference), no fragment.
+ */
+export const PROBE_PATH_PATTERN = "^/(?![/\\\\])[^\\s{}#\\\\\\u0000]*$";
+/** Pattern of a probe's `timeout`: milliseconds or seconds (`1500ms`, `10s`); at most 60 s (checked by `check`). */
+export const PROBE_TIMEOUT_PATTERN = "^[1-9][0-9]{0,5}(ms|s)$";
+/** Methods a probe may send: reads, plus POST for "who am I" endpoints that need it. Never PUT, PATCH or DELETE. */
+export const PROBE_METHODS = ["GET", "HEAD", "POST"] as const;
 /** Pattern of rotation periods: days, weeks, months (30 days), years (365 days). */
 export const ROTATION_PERIOD_PATTERN = "^[1-9][0-9]*[dwmy]$";
 
@@ -80,6 +90,37 @@ const header = {
   unevaluatedProperties: false,
 };
 const headers = { type: "array", items: { $ref: "#/$defs/header" } };
+const probeTimeout = {
+  type: "string",
+  pattern: PROBE_TIMEOUT_PATTERN,
+  description: "How long to wait for the answer: `10s`, `1500ms` (default 10s, at most 60s).",
+};
+const connectionProbe = {
+  type: "object",
+  description:
+    "How `stellar-secrets probe` tests this connection's credentials: a request sent to base_url + path with the connection's (and its auth connector's) headers.",
+  properties: {
+    method: { enum: [...PROBE_METHODS], description: "GET (default), HEAD or POST (sent without a body). Never a method that changes data." },
+    path: { type: "string", pattern: PROBE_PATH_PATTERN, description: "Path relative to base_url, e.g. `/v1/account`; may have a query, never a credential." },
+    valid_statuses: {
+      type: "array",
+      description: "HTTP statuses that mean the credential is valid (default: any 2xx).",
+      items: { type: "integer", minimum: 100, maximum: 599 },
+      minItems: 1,
+      uniqueItems: true,
+    },
+    timeout: probeTimeout,
+    description: { type: "string" },
+  },
+  required: ["path"],
+  additionalProperties: false,
+};
+const tokenProbe = {
+  type: "object",
+  description: "How `stellar-secrets probe` tests the client credentials: the token request itself (POST token_url).",
+  properties: { timeout: probeTimeout, description: { type: "string" } },
+  additionalProperties: false,
+};
 
 function kindSchema(kind: ConfigKind, title: string, body: Record<string, unknown>): JsonSchema {
   return {
@@ -130,6 +171,7 @@ export const AUTH_CONNECTOR_SCHEMA: JsonSchema = kindSchema("auth_connector", "S
           client_secret: { $ref: "#/$defs/secretRef" },
           token_url: { type: "string", pattern: "^https?://" },
           scopes: { type: "array", items: { type: "string", pattern: SINGLE_LINE_PATTERN } },
+          probe: tokenProbe,
         },
         required: ["client_id", "client_secret", "token_url"],
       },
@@ -149,6 +191,7 @@ export const API_CONNECTION_SCHEMA: JsonSchema = kindSchema("api_connection", "S
     base_url: { type: "string", pattern: "^https?://" },
     auth: { ...objectName, description: "An auth_connector, by name." },
     headers,
+    probe: connectionProbe,
   },
   required: ["kind", "name", "base_url"],
   additionalProperties: false,

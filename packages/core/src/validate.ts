@@ -15,6 +15,8 @@ import {
   HEADER_NAME_PATTERN,
   MEMBER_NAME_PATTERN,
   OBJECT_NAME_PATTERN,
+  PROBE_PATH_PATTERN,
+  PROBE_TIMEOUT_PATTERN,
   ROTATION_PERIOD_PATTERN,
   SCHEMA_FILES,
   SECRETS_DIR_PATTERN,
@@ -93,6 +95,9 @@ const PATTERN_WORDS: Record<string, string> = {
   [ROTATION_PERIOD_PATTERN]: "is not a rotation period such as 90d, 12w, 6m or 1y",
   [SECRETS_DIR_PATTERN]: "must be a folder inside the repository, relative to stellar.yaml (no .., not the root itself)",
   [SINGLE_LINE_PATTERN]: "must not contain a line break or NUL character",
+  [PROBE_PATH_PATTERN]:
+    "must be a path relative to base_url: one leading / (not // or /\\), no spaces, no { } (no templating or secret reference) and no #fragment, e.g. /v1/account",
+  [PROBE_TIMEOUT_PATTERN]: "is not a timeout such as 10s or 1500ms",
   "^https?://": "must be an http(s) URL",
   "^/": "must start with /",
 };

@@ -21,7 +21,7 @@ import { editDistance, LineIndex, validateSecretName } from "@stellar-secrets/co
 import { cursorContext } from "./cursor.js";
 import type { Place, ProjectModel, Target } from "./model.js";
 import { toLspRange, toOffset, type DiagnosticData } from "./ranges.js";
-import { headerFields, kindFields } from "./schema-fields.js";
+import { headerFields, kindFields, nestedFields } from "./schema-fields.js";
 import { rotationHover } from "./rotation-hover.js";
 import { pathToUri, toProjectPath } from "./uris.js";
 import { planMoveToSecret } from "./move-to-secret.js";
@@ -64,7 +64,8 @@ export function completion(model: ProjectModel, text: string, position: Position
   if (slot.type === "value") {
     // enum values of the field, from the kind's schema (`method: POST`, `type: api_key`)
     if (ctx.kind !== undefined) {
-      const fields = slot.parent === "headers" ? headerFields(ctx.kind) : kindFields(ctx.kind);
+      const nested = slot.parent === undefined || slot.parent === "headers" ? [] : nestedFields(ctx.kind, slot.parent);
+      const fields = slot.parent === "headers" ? headerFields(ctx.kind) : nested.length > 0 ? nested : kindFields(ctx.kind);
       const f = fields.find((x) => x.name === slot.key);
       for (const v of f?.values ?? []) add(v, CompletionItemKind.EnumMember, f?.description);
     }
@@ -82,7 +83,9 @@ export function completion(model: ProjectModel, text: string, position: Position
       ? headerFields(ctx.kind)
       : slot.indent === 0
         ? kindFields(ctx.kind, ctx.kind === "auth_connector" ? typeMatch?.[1] : undefined)
-        : [];
+        : slot.parent !== undefined
+          ? nestedFields(ctx.kind, slot.parent, ctx.kind === "auth_connector" ? typeMatch?.[1] : undefined)
+          : [];
   for (const f of fields) {
     if (ctx.siblingKeys.includes(f.name)) continue;
     const insert = f.secretRef ? `${f.name}: { secret: ` + "" : `${f.name}: `;

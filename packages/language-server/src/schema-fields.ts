@@ -88,5 +88,26 @@ export function headerFields(kind: string, type?: string): FieldInfo[] {
   return [...out.values()];
 }
 
+/**
+ * Fields of an object-valued field of a kind (such as a connection's `probe:`), narrowed by the
+ * document's `type` for auth connectors; [] when the kind has no such object field.
+ */
+export function nestedFields(kind: string, parent: string, type?: string): FieldInfo[] {
+  const schema = BY_KIND[kind] as S | undefined;
+  if (schema === undefined) return [];
+  const holders: S[] = [schema];
+  for (const branch of (schema.allOf as S[] | undefined) ?? []) {
+    const want = (((branch.if as S | undefined)?.properties ?? {}) as S).type as S | undefined;
+    if (branch.then !== undefined && (type === undefined || want?.const === undefined || want.const === type)) holders.push(branch.then as S);
+  }
+  const out = new Map<string, FieldInfo>();
+  for (const holder of holders) {
+    const raw = ((holder.properties ?? {}) as S)[parent];
+    const field = raw === undefined ? undefined : deref(schema, raw);
+    if (field !== undefined && field.type === "object" && field.properties !== undefined) collect(schema, field, undefined, out);
+  }
+  return [...out.values()];
+}
+
 /** Every config kind with a schema. */
 export const KINDS = Object.keys(BY_KIND);
