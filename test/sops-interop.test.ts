@@ -130,6 +130,9 @@ describe.skipIf(!AGE)("files we write, read by independent implementations", () 
   });
 });
 
-describe.runIf(!AGE)("interop with the age CLI", () => {
-  it.skip("skipped: the `age` CLI is not installed (Debian package `age`; .ci/run installs it)", () => {});
-});
+// registered only when the age CLI is missing, so a skip never claims it is missing where it exists
+if (!AGE) {
+  describe("interop with the age CLI", () => {
+    it.skip("skipped: the `age` CLI is not installed (Debian package `age`; .ci/run installs it)", () => {});
+  });
+}

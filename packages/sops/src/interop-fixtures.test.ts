@@ -212,6 +212,9 @@ describe.skipIf(FIXTURES_SKIP_REASON !== undefined)("real sops fixtures (../shar
   });
 });
 
-describe.runIf(FIXTURES_SKIP_REASON !== undefined)("real sops fixtures", () => {
-  it.skip(FIXTURES_SKIP_REASON ?? "", () => {});
-});
+// registered only when the fixtures are absent, so the skip names the real reason
+if (FIXTURES_SKIP_REASON !== undefined) {
+  describe("real sops fixtures", () => {
+    it.skip(FIXTURES_SKIP_REASON, () => {});
+  });
+}
