@@ -42,7 +42,7 @@ import type { Position } from "vscode-languageserver";
 import type { CommittedTexts, ObjectDefinition, ObjectReference, ProjectModel, SecretKey, SecretReference, Target } from "./model.js";
 import { toLspRange, toOffset } from "./ranges.js";
 import { fromProjectPath, toProjectPath } from "./uris.js";
-import { MAX_FILE_BYTES, type TextSource } from "./workspace.js";
+import type { TextSource } from "./workspace.js";
 
 /** Builds the model of the project whose stellar.yaml is `configPath` with core's loader (editor buffers win over the disk). */
 export async function createCoreModel(configPath: string, source: TextSource): Promise<ProjectModel> {
@@ -50,7 +50,8 @@ export async function createCoreModel(configPath: string, source: TextSource): P
     ...nodeWorkspaceFs,
     readFile: (path) => source.bufferOf(path) ?? nodeWorkspaceFs.readFile(path),
   };
-  const { index } = loadWorkspace(dirname(configPath), { fs, maxFileBytes: MAX_FILE_BYTES });
+  // the checker's own size limit per kind of file (config, environment file), as `check` reads them
+  const { index } = loadWorkspace(dirname(configPath), { fs });
   return new CoreModel(configPath, index, source);
 }
 

@@ -7,6 +7,7 @@
  * `value-history.ts` (the git history `rotation-overdue` needs) and `committed-versions.ts` (the
  * committed environment files `stale-mac` compares with), both read in the background (`git-reads.ts`).
  */
+import { VERSION } from "@stellar-secrets/core";
 import { TextDocumentSyncKind, type Connection, type InitializeResult } from "vscode-languageserver/node";
 import { Buffers } from "./buffers.js";
 import { CommittedVersions } from "./committed-versions.js";
@@ -68,7 +69,7 @@ export function createServer(connection: Connection, options: ServerOptions): Se
         ...FEATURE_CAPABILITIES,
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
-      serverInfo: { name: "stellar-secrets-language-server", version: "0.1.0" },
+      serverInfo: { name: "stellar-secrets-language-server", version: VERSION },
     };
     if (state.pull) result.capabilities.diagnosticProvider = { identifier: "stellar-secrets", interFileDependencies: true, workspaceDiagnostics: true };
     return result;

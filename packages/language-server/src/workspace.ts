@@ -4,6 +4,7 @@
  * the disk, and the mapping from a file to the project that owns it. No LSP types here.
  */
 import { readdir, readFile, stat } from "node:fs/promises";
+import { MAX_CONFIG_FILE_BYTES } from "@stellar-secrets/sops";
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { ProjectModel } from "./model.js";
@@ -19,8 +20,12 @@ export interface TextSource {
 /** Builds the model of the project whose stellar.yaml is `configPath`. */
 export type ModelFactory = (configPath: string, source: TextSource) => Promise<ProjectModel>;
 
-/** Files bigger than this are not analysed (diagnostics: none; the server keeps answering). */
-export const MAX_FILE_BYTES = 4 * 1024 * 1024;
+/**
+ * Config files bigger than this are not analysed (diagnostics: none; the server keeps answering):
+ * the checker's one limit for config files (`MAX_CONFIG_FILE_BYTES` of the layout module), so the
+ * editor and `check` read the same files.
+ */
+export const MAX_FILE_BYTES = MAX_CONFIG_FILE_BYTES;
 
 const SKIP_DIRS = new Set(["node_modules", ".git", ".hg", ".svn", "dist", ".test-artifacts"]);
 

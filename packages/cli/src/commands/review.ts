@@ -10,6 +10,7 @@ import {
   compareDecrypted,
   findProjectRoot,
   PROJECT_FILE,
+  VERSION,
   readCommitTouches,
   withVerification,
   type DecryptedVersion,
@@ -176,7 +177,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     text: renderReviewText,
     json: renderReviewJson,
     markdown: renderReviewMarkdown,
-    sarif: (r: typeof report) => `${JSON.stringify(renderReviewSarif(r, root, "0.1.0"), null, 2)}\n`,
+    sarif: (r: typeof report) => `${JSON.stringify(renderReviewSarif(r, root, VERSION), null, 2)}\n`,
   }[format];
   ctx.stdout.write(render(report));
   return report.clean ? 0 : 1;
