@@ -8,7 +8,8 @@ import type * as nodeFs from "node:fs";
 import { join, relative, sep } from "node:path";
 import { CATALOG_FILE, environmentOfFileName, MAX_CONFIG_FILE_BYTES, MAX_SECRETS_FILE_BYTES } from "@stellar-secrets/sops";
 import { parseCatalog } from "./catalog.js";
-import { parseConfigFile } from "./config.js";
+import { parseConfigFile, unreadableConfigFile } from "./config.js";
+import { diagnosticAt } from "./diagnostics.js";
 import { CoreError } from "./errors.js";
 import { GlobFilter } from "./globs.js";
 import {
@@ -24,9 +25,9 @@ import {
 import { sopsConfigCandidates } from "./sops-config.js";
 import { checkOtherSecretsFile, parseEnvironmentBytes, parseEnvironmentFile, unreadableEnvironmentFile, type EnvironmentFile } from "./secrets-dir.js";
 import { WorkspaceIndex } from "./workspace.js";
-import { nodeWorkspaceFs, type WorkspaceFs } from "./workspace-fs.js";
+import { invalidUtf8, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
 
-export { nodeWorkspaceFs, type WorkspaceFs } from "./workspace-fs.js";
+export { invalidUtf8, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
 
 /** A file the loader did not read, and why (a loop, a broken link, too large, unreadable). */
 export interface SkippedFile {
@@ -159,7 +160,8 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   } catch (e) {
     throw new CoreError("IO_ERROR", `cannot read ${configPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: configPath, cause: e });
   }
-  const parsed = parseProjectConfig(projectText, configPath);
+  const projectInvalid = projectTextProblem(fs, configPath, projectText);
+  const parsed = projectInvalid === undefined ? parseProjectConfig(projectText, configPath) : { config: undefined, diagnostics: unreadableConfigFile(PROJECT_FILE, projectText, projectInvalid).diagnostics };
   const project = parsed.config ?? defaultProject(root);
   const index = new WorkspaceIndex(project, parsed.diagnostics, parsed.config !== undefined);
   const skipped: SkippedFile[] = [];
@@ -169,7 +171,8 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   const secretsRel = project.secretsDir.replace(/\/+$/, "");
   const visited = new Set<string>();
 
-  const readSmall = (abs: string, rel: string): string | undefined => {
+  /** The text of a config-sized file, `{ why }` when it is too large or not UTF-8 (reported on the file), undefined when it cannot be read (skipped). */
+  const readSmall = (abs: string, rel: string): string | { why: string } | undefined => {
     // Reads first and measures after: one call is much faster than stat + read for thousands of
     // small files. A file too large for a string at all fails to read and is reported as unreadable.
     let text: string;
@@ -181,12 +184,13 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     }
     const bytes = text.length > maxBytes / 3 ? Buffer.byteLength(text, "utf8") : text.length;
     if (bytes > maxBytes) {
-      skipped.push({ path: rel, reason: `larger than ${Math.round(maxBytes / 1024 / 1024)} MiB (${(bytes / 1024 / 1024).toFixed(1)} MiB)` });
-      return undefined;
+      return { why: `is larger than ${Math.round(maxBytes / 1024 / 1024)} MiB (${(bytes / 1024 / 1024).toFixed(1)} MiB); it was not read: a config file this large is not one people write, remove it or exclude it in stellar.yaml config.exclude` };
     }
+    const invalid = invalidUtf8(fs, abs, text);
+    // a file of another tool (not ours once read leniently) may use any encoding it likes
+    if (invalid !== undefined && (classifyPath(project, rel, filter).role !== "config" || parseConfigFile(text, rel).relevant)) return { why: invalid };
     return text;
   };
-
 
   const walk = (absDir: string, relDir: string, inSecrets: boolean): void => {
     let real: string;
@@ -265,6 +269,10 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
       }
       const text = readSmall(abs, rel);
       if (text === undefined) continue;
+      if (typeof text !== "string") {
+        setUnreadable(index, role.role, rel, text.why);
+        continue;
+      }
       switch (role.role) {
         case "config":
           index.setConfigFile(parseConfigFile(text, rel));
@@ -301,4 +309,20 @@ function linkReason(e: unknown): string {
   if (code === "ELOOP") return "symbolic link loop";
   if (code === "ENOENT") return "broken symbolic link";
   return `cannot be read (${code ?? (e as Error).message})`;
+}
+
+/** Reports a config-sized file that could not be read on the file itself (a diagnostic, never only a stderr line). */
+function setUnreadable(index: WorkspaceIndex, role: "config" | "catalog" | "secrets-other", rel: string, why: string): void {
+  const model = unreadableConfigFile(rel, "", why);
+  switch (role) {
+    case "config":
+      index.setConfigFile(model);
+      break;
+    case "catalog":
+      index.setCatalog({ entries: new Map(), keyRanges: new Map(), lines: model.lines, diagnostics: model.diagnostics, path: rel });
+      break;
+    case "secrets-other":
+      index.setOtherSecretsFile({ path: rel, diagnostics: [diagnosticAt("unencrypted-secrets-file", "error", rel, model.lines, { start: 0, end: 0 }, `${rel} ${why}`)] });
+      break;
+  }
 }

@@ -11,7 +11,8 @@ import { CoreError } from "./errors.js";
 import { LineIndex } from "./position.js";
 import { isRuleId, type Severity } from "./rules.js";
 import { findPair } from "./yaml-nodes.js";
-import { nodeWorkspaceFs, type WorkspaceFs } from "./workspace-fs.js";
+import { nestingDiagnostic } from "./yaml-limits.js";
+import { nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
 
 export type { Severity } from "./rules.js";
@@ -71,6 +72,8 @@ export function parseProjectConfig(text: string, path: string): { config: Projec
   const file = basename(path);
   const lines = new LineIndex(text);
   const diagnostics: Diagnostic[] = [];
+  const tooDeep = nestingDiagnostic(text, file, lines);
+  if (tooDeep !== undefined) return { config: undefined, diagnostics: [tooDeep] };
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
@@ -179,7 +182,8 @@ export async function loadProject(cwd: string, fs: WorkspaceFs = nodeWorkspaceFs
     const errno = isSopsError(e) && e.code === "IO_ERROR" && e.cause !== undefined ? e.cause : e;
     throw new CoreError("IO_ERROR", `cannot read ${path}: ${(errno as NodeJS.ErrnoException).code ?? (errno as Error).message}`, { file: path, cause: e });
   }
-  const { config, diagnostics } = parseProjectConfig(text, path);
+  const problem = projectTextProblem(fs, path, text);
+  const { config, diagnostics } = problem === undefined ? parseProjectConfig(text, path) : { config: undefined, diagnostics: [unreadableProject(text, problem)] };
   const errors = diagnostics.filter((d) => d.severity === "error");
   if (config === undefined || errors.length > 0) {
     throw new InvalidConfigError(path, errors.length > 0 ? errors : diagnostics);
@@ -342,4 +346,11 @@ export function catalogPath(config: ProjectConfig): string {
 /** The environment named `name`, or undefined. */
 export function findEnvironment(config: ProjectConfig, name: string): EnvironmentConfig | undefined {
   return config.environments.find((e) => e.name === name);
+}
+
+/** The diagnostic of a stellar.yaml that cannot be parsed at all (`why` from `projectTextProblem`). */
+function unreadableProject(text: string, why: string): Diagnostic {
+  const lines = new LineIndex(text);
+  const end = text.indexOf("\n");
+  return diagnosticAt("schema", "error", PROJECT_FILE, lines, { start: 0, end: Math.min(end < 0 ? text.length : end, 200) }, `${PROJECT_FILE} ${why}`);
 }

@@ -17,6 +17,7 @@ export type {
 } from "./types.js";
 export { editDistance, nearestName, type NearestName } from "./nearest.js";
 export { LineIndex, type Position, type TextRange } from "./position.js";
+export { excessiveNestingMessage, findExcessiveNesting, MAX_YAML_DEPTH, type ExcessiveNesting } from "./yaml-depth.js";
 export {
   CATALOG_FILE,
   DEFAULT_SECRETS_DIR,

@@ -29,7 +29,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f, positionals } = parseCommandArgs("usage", argv, flags, { min: 0, max: 1, names: "NAME" });
   const name = positionals[0];
   const { index } = loadWorkspace(ctx.cwd);
-  if (!index.projectUsable) throw new InvalidConfigError(index.project.configPath, index.projectDiagnostics);
+  const projectErrors = index.projectDiagnostics.filter((d) => d.severity === "error");
+  if (!index.projectUsable || projectErrors.length > 0) throw new InvalidConfigError(index.project.configPath, projectErrors.length > 0 ? projectErrors : index.projectDiagnostics);
   const usage = secretUsage(index, name);
   if (name !== undefined && usage.length === 0) {
     const near = nearestName(name, index.secretNames());
