@@ -22,6 +22,7 @@ import {
   type ProjectConfig,
 } from "@stellar-secrets/core";
 import {
+  ALLOW_OUTSIDE_LINKS_VARIABLE,
   decodeUtf8,
   decryptSecrets,
   findIdentities,
@@ -39,7 +40,12 @@ import { CliError } from "./errors.js";
 
 /** Loads `stellar.yaml` from the command's directory or a parent. Throws `NO_PROJECT` / `INVALID_CONFIG`. */
 export function openProject(ctx: CommandContext): Promise<ProjectConfig> {
-  return loadProject(ctx.cwd);
+  return loadProject(ctx.cwd, undefined, { allowOutsideLinks: allowOutsideLinks(ctx) });
+}
+
+/** True when the person allowed symbolic links that leave the repository (`STELLAR_SECRETS_ALLOW_OUTSIDE_LINKS=1`). */
+export function allowOutsideLinks(ctx: CommandContext): boolean {
+  return ctx.env[ALLOW_OUTSIDE_LINKS_VARIABLE] === "1";
 }
 
 /**

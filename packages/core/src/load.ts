@@ -25,9 +25,9 @@ import {
 import { sopsConfigCandidates } from "./sops-config.js";
 import { checkOtherSecretsFile, parseEnvironmentBytes, parseEnvironmentFile, unreadableEnvironmentFile, type EnvironmentFile } from "./secrets-dir.js";
 import { WorkspaceIndex } from "./workspace.js";
-import { invalidUtf8, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
+import { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
 
-export { invalidUtf8, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
+export { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
 
 /** A file the loader did not read, and why (a loop, a broken link, too large, unreadable). */
 export interface SkippedFile {
@@ -52,6 +52,12 @@ export interface LoadOptions {
    * `MAX_SECRETS_FILE_BYTES` for environment files).
    */
   maxFileBytes?: number;
+  /**
+   * Follow symbolic links that lead outside the repository (default false: such a link, whether
+   * stellar.yaml, the secrets folder, an environment file or a config file or folder, is reported
+   * on its path and not read). The CLI sets it from `STELLAR_SECRETS_ALLOW_OUTSIDE_LINKS=1`.
+   */
+  allowOutsideLinks?: boolean;
 }
 
 /** What {@link loadWorkspace} returns. */
@@ -160,7 +166,8 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   } catch (e) {
     throw new CoreError("IO_ERROR", `cannot read ${configPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: configPath, cause: e });
   }
-  const projectInvalid = projectTextProblem(fs, configPath, projectText);
+  const projectOutside = options.allowOutsideLinks === true ? undefined : linkOutsideRoot(fs, root, configPath);
+  const projectInvalid = projectOutside !== undefined ? outsideWhy(projectOutside) : projectTextProblem(fs, configPath, projectText);
   const parsed = projectInvalid === undefined ? parseProjectConfig(projectText, configPath) : { config: undefined, diagnostics: unreadableConfigFile(PROJECT_FILE, projectText, projectInvalid).diagnostics };
   const project = parsed.config ?? defaultProject(root);
   const index = new WorkspaceIndex(project, parsed.diagnostics, parsed.config !== undefined);
@@ -190,6 +197,23 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     // a file of another tool (not ours once read leniently) may use any encoding it likes
     if (invalid !== undefined && (classifyPath(project, rel, filter).role !== "config" || parseConfigFile(text, rel).relevant)) return { why: invalid };
     return text;
+  };
+
+  /** A link that leaves the repository, reported on its path (a diagnostic) when it matters to the project. */
+  const reportOutside = (rel: string, isDir: boolean, inSecrets: boolean, target: string): void => {
+    const why = outsideWhy(target);
+    const role = classifyPath(project, rel, filter);
+    if (role.role === "environment") {
+      index.setEnvironmentFile(unreadableEnvironmentFile(rel, role.environment, why, "replace the link with the file itself, or set STELLAR_SECRETS_ALLOW_OUTSIDE_LINKS=1 to follow it"));
+      return;
+    }
+    if (isDir) {
+      const isSecrets = rel === secretsRel || inSecrets;
+      if (!isSecrets && (filter.excludesDirectory(rel) || !filter.mayContain(rel))) return;
+      index.setConfigFile(unreadableConfigFile(rel, "", why));
+      return;
+    }
+    if (role.role === "config" || role.role === "catalog" || role.role === "secrets-other") setUnreadable(index, role.role, rel, why);
   };
 
   const walk = (absDir: string, relDir: string, inSecrets: boolean): void => {
@@ -226,6 +250,11 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
         } catch (e) {
           const role = inSecrets ? "secrets-other" : classifyPath(project, rel, filter).role;
           if (role !== "ignored" || (e as NodeJS.ErrnoException).code === "ELOOP") skipped.push({ path: rel, reason: linkReason(e) });
+          continue;
+        }
+        const outside = options.allowOutsideLinks === true ? undefined : linkOutsideRoot(fs, root, abs);
+        if (outside !== undefined) {
+          reportOutside(rel, isDir, inSecrets, outside);
           continue;
         }
       }
@@ -325,4 +354,9 @@ function setUnreadable(index: WorkspaceIndex, role: "config" | "catalog" | "secr
       index.setOtherSecretsFile({ path: rel, diagnostics: [diagnosticAt("unencrypted-secrets-file", "error", rel, model.lines, { start: 0, end: 0 }, `${rel} ${why}`)] });
       break;
   }
+}
+
+/** Why a link that leaves the repository was not read. */
+function outsideWhy(target: string): string {
+  return `is a symbolic link to ${target}, outside the repository; it was not read (replace the link with the file or folder itself, or set STELLAR_SECRETS_ALLOW_OUTSIDE_LINKS=1 to follow it)`;
 }

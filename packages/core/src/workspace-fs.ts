@@ -4,7 +4,7 @@
  * pass their own (an editor's open buffers, an in-memory tree).
  */
 import * as nodeFs from "node:fs";
-import { MAX_CONFIG_FILE_BYTES, readRegularFileSync } from "@stellar-secrets/sops";
+import { isInside, MAX_CONFIG_FILE_BYTES, readRegularFileSync } from "@stellar-secrets/sops";
 import { LineIndex } from "./position.js";
 
 /** The file-system calls the loader makes (synchronous: a cold check is fastest that way). */
@@ -66,4 +66,24 @@ export function projectTextProblem(fs: WorkspaceFs, abs: string, text: string): 
   const bytes = text.length > MAX_CONFIG_FILE_BYTES / 3 ? Buffer.byteLength(text, "utf8") : text.length;
   if (bytes > MAX_CONFIG_FILE_BYTES) return `is larger than ${MAX_CONFIG_FILE_BYTES / 1024 / 1024} MiB (${(bytes / 1024 / 1024).toFixed(1)} MiB); it cannot be a stellar.yaml`;
   return invalidUtf8(fs, abs, text);
+}
+
+/**
+ * Where `abs` really is when a symbolic link takes it outside `root` (both resolved through
+ * `fs.realpath`), else undefined (inside, or absent). Never throws.
+ */
+export function linkOutsideRoot(fs: WorkspaceFs, root: string, abs: string): string | undefined {
+  let realRoot = root;
+  try {
+    realRoot = fs.realpath(root);
+  } catch {
+    // keep root as given
+  }
+  let target: string;
+  try {
+    target = fs.realpath(abs);
+  } catch {
+    return undefined;
+  }
+  return isInside(realRoot, target) ? undefined : target;
 }

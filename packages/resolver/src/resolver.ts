@@ -6,6 +6,7 @@ import {
   ENVIRONMENT_LOOKUP_PATTERN,
   MAX_CONFIG_FILE_BYTES,
   PROJECT_FILE,
+  assertInsideRoot,
   SopsError,
   decodeUtf8,
   environmentFileName,
@@ -54,6 +55,12 @@ export interface ResolverOptions {
   identities?: string | readonly string[];
   /** Also accept the sops default key file (`~/.config/sops/age/keys.txt`) as a last resort. Off by default. */
   useSopsKeyFile?: boolean;
+  /**
+   * Follow symbolic links that take stellar.yaml, the secrets folder or the environment file
+   * outside `root` (default false: such a link is `OUTSIDE_REPOSITORY`). Only for a deployment
+   * that mounts its secrets folder elsewhere on purpose. Not consulted with `files` (explicit paths).
+   */
+  allowOutsideLinks?: boolean;
   /** Access-log sink(s): each receives every access event, synchronously. */
   audit?: AccessSink | readonly AccessSink[];
   /** Receives errors thrown by a sink (default: `process.emitWarning`). */
@@ -513,7 +520,17 @@ function locate(options: ResolverOptions): Location {
     return { environment, file, others };
   }
   const root = resolve(options.root ?? ".");
+  const inside = (path: string, name: string): void => {
+    if (options.allowOutsideLinks === true) return;
+    try {
+      assertInsideRoot(root, path, name, "pass allowOutsideLinks: true to createResolver if this deployment mounts it there on purpose");
+    } catch (error) {
+      throw toResolverError(error, environment, path);
+    }
+  };
+  inside(join(root, PROJECT_FILE), PROJECT_FILE);
   const secretsDir = join(root, projectSecretsDir(root, environment));
+  inside(secretsDir, "the secrets folder");
   const wanted = environmentFileName(environment);
   let entries: string[];
   try {
@@ -529,6 +546,7 @@ function locate(options: ResolverOptions): Location {
       { environment, file: join(secretsDir, wanted), environments: existing },
     );
   }
+  inside(join(secretsDir, wanted), wanted);
   return { environment, file: join(secretsDir, wanted), secretsDir };
 }
 

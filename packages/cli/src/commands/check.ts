@@ -22,6 +22,7 @@ import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { GitRepo, readWorkingText } from "../git.js";
+import { allowOutsideLinks } from "../repository.js";
 import { sarifLog } from "../sarif.js";
 
 const help = `Usage: stellar-secrets check [PATH] [--json | --format text|json|sarif] [--max-warnings N]
@@ -114,7 +115,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     throw new CliError("NOT_FOUND", `check: ${positionals[0] ?? target} does not exist`, { hint: "pass a folder or file inside a Stellar Secrets repository" });
   }
   const isDir = statSync(target).isDirectory();
-  const { index, skipped } = loadWorkspace(isDir ? target : dirname(target));
+  const { index, skipped } = loadWorkspace(isDir ? target : dirname(target), { allowOutsideLinks: allowOutsideLinks(ctx) });
   const root = index.project.root;
   const scope = toRelative(root, target);
   const inScope = (file: string): boolean =>
