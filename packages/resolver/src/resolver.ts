@@ -173,7 +173,13 @@ export class Resolver {
     return this.#current().values.has(name);
   }
 
-  /** The names with a value in this environment, in file order (no values). */
+  /**
+   * The names that hold a string value in this environment's file, in file order: exactly the
+   * names for which {@link Resolver.get} returns a value. Not listed: names of maps, lists, null
+   * or clear values in a general SOPS file (`get` throws NOT_A_STRING / NOT_ENCRYPTED for them).
+   * Names only, from the current snapshot (after the last
+   * successful reload); no access event, nothing decrypted anew. Never throws but CLOSED.
+   */
   names(): string[] {
     return [...this.#current().values.keys()];
   }
@@ -187,7 +193,7 @@ export class Resolver {
    * shape, bad header name, a name listed twice), `INVALID_HEADER_VALUE` (a value with CR/LF/NUL).
    */
   resolveHeaders(headers: readonly HeaderConfig[], consumer = "headers"): ResolvedHeaders {
-    return resolveHeaderList(headers, this.#taker(this.#current()), "headers", consumer);
+    return this.#handOut((take) => resolveHeaderList(headers, take, "headers", consumer));
   }
 
   /**
@@ -197,7 +203,7 @@ export class Resolver {
    * Throws {@link ResolverError} as {@link Resolver.resolveHeaders} does.
    */
   resolveAuth(connector: AuthConnector, consumer?: string): ResolvedAuth {
-    return resolveAuthWith(connector, this.#taker(this.#current()), consumer ?? `connector:${connector.name ?? "unnamed"}`);
+    return this.#handOut((take) => resolveAuthWith(connector, take, consumer ?? `connector:${connector.name ?? "unnamed"}`));
   }
 
   /**
@@ -210,7 +216,7 @@ export class Resolver {
    * (connection or connector missing, extra, or not the one named).
    */
   resolveAction(action: ActionConfig, connection?: ApiConnection, connector?: AuthConnector): ResolvedRequest {
-    return resolveActionWith(this.environment, action, connection, connector, this.#taker(this.#current()));
+    return this.#handOut((take) => resolveActionWith(this.environment, action, connection, connector, take));
   }
 
   /**
@@ -287,7 +293,29 @@ export class Resolver {
     }
   }
 
-  #taker(snapshot: Snapshot): TakeValue {
+  /**
+   * Runs one resolution over one snapshot. Its access events say `ok` only once the whole
+   * result is handed out: when a later header or field fails, the values already taken are
+   * logged with that failure's code instead (they never left the resolver).
+   */
+  #handOut<T>(resolveWith: (take: TakeValue) => T): T {
+    const snapshot = this.#current();
+    const taken: [string, string][] = [];
+    let result: T;
+    try {
+      result = resolveWith(this.#taker(snapshot, taken));
+    } catch (error) {
+      if (this.#sinks.length > 0) {
+        const code = error instanceof ResolverError ? error.code : "INTERNAL_ERROR";
+        for (const [secret, consumer] of taken) this.#emit(snapshot, secret, consumer, code);
+      }
+      throw error;
+    }
+    if (this.#sinks.length > 0) for (const [secret, consumer] of taken) this.#emit(snapshot, secret, consumer, "ok");
+    return result;
+  }
+
+  #taker(snapshot: Snapshot, taken: [string, string][]): TakeValue {
     return (secret, consumer, header) => {
       const value = snapshot.values.get(secret);
       if (value === undefined) throw this.#miss(snapshot, secret, consumer);
@@ -299,7 +327,7 @@ export class Resolver {
           { environment: this.environment, file: this.file, secret, hint: "Re-set the value without line breaks." },
         );
       }
-      if (this.#sinks.length > 0) this.#emit(snapshot, secret, consumer, "ok");
+      taken.push([secret, consumer]);
       return value;
     };
   }
