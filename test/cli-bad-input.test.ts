@@ -82,6 +82,11 @@ describe("symbolic links and names", () => {
     expect(r.code).toBe(4); // UNKNOWN_SECRET
     expect(r.stderr).not.toContain("\u001b");
     expect(r.stderr).toContain("\\x1b[31m");
+    s.write("connections/bad.yaml", 'kind: api_connection\nname: bad\nbase_url: https://x.example\nheaders:\n  - { name: X-Key, type: secret, secret: "evil\\e[2Jname" }\n');
+    const check = await s.run(["check"]);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain("evil\\x1b[2Jname");
+    expect(check.stdout).not.toContain("\u001b");
     const j = await s.run(["get", "nope", "--env", "development", "--json"]);
     expect(j.stdout).toBe("");
     expect(JSON.parse(j.stderr)).toEqual({ error: expect.objectContaining({ code: "UNKNOWN_SECRET", exitStatus: 4 }) });
@@ -104,5 +109,14 @@ describe("access errors speak to the person", () => {
     const rm = await s.run(["rm", "api_key", "--yes"], { env: asBob });
     expect(rm.code).toBe(10);
     expect(rm.stderr).toContain("stellar-secrets rm api_key --env development");
+  });
+
+  it("hints hold complete keys (a hint is a command to copy)", async () => {
+    const { s } = await project();
+    const bob = s.keygen("bob");
+    expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "development"])).code).toBe(0);
+    const again = await s.run(["members", "add", "robert", bob.recipient, "--env", "production"]);
+    expect(again.code).toBe(20);
+    expect(again.stderr).toContain(`hint: a key belongs to one member: stellar-secrets members add bob ${bob.recipient} --env ENV`);
   });
 });

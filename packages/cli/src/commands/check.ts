@@ -23,6 +23,7 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { GitRepo, readWorkingText } from "../git.js";
 import { allowOutsideLinks } from "../repository.js";
+import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { sarifLog } from "../sarif.js";
 
 const help = `Usage: stellar-secrets check [PATH] [--json | --format text|json|sarif] [--max-warnings N]
@@ -131,7 +132,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   } else if (format === "sarif") {
     ctx.stdout.write(`${JSON.stringify(toSarif(diagnostics, root, VERSION), null, 2)}\n`);
   } else {
-    ctx.stdout.write(diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.severity} ${d.rule} ${d.message}\n`).join(""));
+    ctx.stdout.write(diagnostics.map((d) => escapeControlCharacters(`${d.file}:${d.line}:${d.column}: ${d.severity} ${d.rule} ${d.message}`) + "\n").join(""));
     const files = index.configFiles.size;
     ctx.stderr.write(
       diagnostics.length === 0
