@@ -102,7 +102,7 @@ describe("access errors speak to the person", () => {
     const r = await s.run(["get", "api_key", "--env", "production"], { env: asBob });
     expect(r.code).toBe(10);
     expect(r.stderr).toContain(`you (bob, ${bob.recipient}) are not a member of production`);
-    expect(r.stderr).toContain("its members are alice");
+    expect(r.stderr).toContain("its members are alice (age1");
     expect(r.stderr).toContain(`stellar-secrets members add bob ${bob.recipient} --env production`);
     expect(r.stderr).toContain("secrets/production.enc.yaml");
     expect(r.stderr).not.toContain(s.repo);

@@ -219,7 +219,7 @@ async function notAMember(ctx: CommandContext, config: ProjectConfig, env: Envir
   const known = env.members.find((m) => keys.includes(m.recipient));
   const name = known?.name ?? (/^[A-Za-z0-9][A-Za-z0-9._@-]*$/.test(user) ? user : "NAME");
   const who = keys.length > 0 ? `you (${name}, ${keys.join(", ")})` : `you (${name})`;
-  const members = env.members.map((m) => m.name);
+  const members = env.members.map((m) => `${m.name} (${m.recipient})`);
   const file = relativePath(ctx, secretsFilePath(config, env.name));
   return new CliError(
     "NO_MATCHING_IDENTITY",
