@@ -12,7 +12,7 @@ import { constants as osConstants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Document, isMap, isScalar, parseDocument, Scalar, YAMLMap } from "yaml";
 import { LineIndex, secretsFilePath, validateSecretName } from "@stellar-secrets/core";
-import { decodeUtf8, editSecretsFile } from "@stellar-secrets/sops";
+import { decodeUtf8, editSecretsFile, findExcessiveNesting } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -297,6 +297,13 @@ export function renderForEditing(env: string, values: ReadonlyMap<string, string
  * (`INVALID_SECRET_NAME`).
  */
 export function parseEdited(text: string): Map<string, string> | undefined {
+  const tooDeep = findExcessiveNesting(text);
+  if (tooDeep !== undefined) {
+    // never parsed: a parse thousands of levels deep overflows the stack
+    throw new CliError("INVALID_VALUE", `the edited file is not a list of \`name: value\` lines: it nests lists or mappings from line ${tooDeep.line} on`, {
+      hint: "write one `name: value` per line; quote values with special characters",
+    });
+  }
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   const lines = new LineIndex(text);
   const lineOf = (offset: number): number => lines.positionAt(offset).line;
