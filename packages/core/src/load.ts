@@ -302,16 +302,21 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
         setUnreadable(index, role.role, rel, text.why);
         continue;
       }
-      switch (role.role) {
-        case "config":
-          index.setConfigFile(parseConfigFile(text, rel));
-          break;
-        case "catalog":
-          index.setCatalog({ ...parseCatalog(text, rel), path: rel });
-          break;
-        case "secrets-other":
-          index.setOtherSecretsFile({ path: rel, diagnostics: checkOtherSecretsFile(text, rel) });
-          break;
+      try {
+        switch (role.role) {
+          case "config":
+            index.setConfigFile(parseConfigFile(text, rel));
+            break;
+          case "catalog":
+            index.setCatalog({ ...parseCatalog(text, rel), path: rel });
+            break;
+          case "secrets-other":
+            index.setOtherSecretsFile({ path: rel, diagnostics: checkOtherSecretsFile(text, rel) });
+            break;
+        }
+      } catch (e) {
+        // one file's failure is reported on that file; the rest of the project is still read
+        setUnreadable(index, role.role, rel, `could not be read: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
   };
