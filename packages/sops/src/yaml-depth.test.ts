@@ -46,7 +46,8 @@ describe("findExcessiveNesting", () => {
       }
       return max;
     };
-    for (const t of [block(40), flow(40), dashes(40), "a:\n  - b:\n      - [c, {d: [e]}]\n"]) {
+    const pairs = (n: number): string => `a: ${"[k: ".repeat(n)}x${"]".repeat(n)}\n`;
+    for (const t of [block(40), flow(40), dashes(40), pairs(20), "a:\n  - b:\n      - [c, {d: [e]}]\n", "rules:\n  no-empty: [2, allowEmptyCatch: true]\n", "x: [a: 1, b, c: [d: 2]]\n"]) {
       const found = findExcessiveNesting(t, 1000);
       expect(found).toBeUndefined();
       const parsed = depthOf(parseDocument(t).contents);

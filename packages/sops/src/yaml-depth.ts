@@ -42,6 +42,10 @@ export function findExcessiveNesting(text: string, max: number = MAX_YAML_DEPTH)
   const indents: number[] = [];
   const sequences: boolean[] = [];
   let flow = 0;
+  // open flow collections (their bracket) and whether each sequence holds an implicit `key: value` entry now
+  const kinds: number[] = [];
+  const pairs: boolean[] = [];
+  let implicitPairs = 0;
   let quote = 0; // 0, or the char code of the open quote
   let blockScalarIndent = -1;
   let found: number | undefined;
@@ -113,10 +117,25 @@ export function findExcessiveNesting(text: string, max: number = MAX_YAML_DEPTH)
       if (flow > 0) {
         if (c === FLOW_OPEN || c === MAP_OPEN) {
           flow++;
-          if (over(i, indents.length + flow)) break;
+          kinds.push(c);
+          pairs.push(false);
+          if (over(i, indents.length + flow + implicitPairs)) break;
         } else if (c === FLOW_CLOSE || c === MAP_CLOSE) {
           flow--;
+          kinds.pop();
+          if (pairs.pop() === true) implicitPairs--;
           if (flow === 0) atValueStart = false;
+        } else if (c === 0x2c) {
+          // `,` ends an implicit `key: value` entry of a flow sequence
+          if (pairs[pairs.length - 1] === true) {
+            pairs[pairs.length - 1] = false;
+            implicitPairs--;
+          }
+        } else if (c === 0x3a && kinds[kinds.length - 1] === FLOW_OPEN && pairs[pairs.length - 1] === false && (i + 1 >= end || isSpace(text.charCodeAt(i + 1)) || text.charCodeAt(i + 1) === 0x2c || text.charCodeAt(i + 1) === FLOW_CLOSE)) {
+          // `[a: b]`: a single-pair mapping inside the sequence, one level more
+          pairs[pairs.length - 1] = true;
+          implicitPairs++;
+          if (over(i, indents.length + flow + implicitPairs)) break;
         } else if (c === 0x22 || c === 0x27) {
           const prev = previousToken(text, i, pos);
           if (prev === -1 || prev === FLOW_OPEN || prev === MAP_OPEN || prev === 0x2c || prev === 0x3a) quote = c;
@@ -152,6 +171,11 @@ export function findExcessiveNesting(text: string, max: number = MAX_YAML_DEPTH)
       }
       if (c === FLOW_OPEN || c === MAP_OPEN) {
         flow = 1;
+        kinds.length = 0;
+        pairs.length = 0;
+        implicitPairs = 0;
+        kinds.push(c);
+        pairs.push(false);
         if (over(i, indents.length + flow)) break;
         continue;
       }
