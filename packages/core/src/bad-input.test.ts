@@ -18,23 +18,27 @@ const deepFlow = (n: number): string => `${"[".repeat(n)}${"]".repeat(n)}`;
 const PROJECT = "version: 1\nenvironments:\n  development:\n    members: {}\nconfig:\n  include: [\"agents/**/*.yaml\"]\n";
 const AGENT = "kind: agent\nname: a\ninstructions: hi\nactions: []\n";
 
-/** An in-memory repository under /mem (files as bytes). */
-function memoryFs(files: Record<string, string | Uint8Array>): WorkspaceFs {
+/** An in-memory repository under /mem (files as bytes); `links` maps a path under /mem to the real path it leads to. */
+function memoryFs(files: Record<string, string | Uint8Array>, links: Record<string, string> = {}): WorkspaceFs {
   const bytes = new Map(Object.entries(files).map(([p, v]) => [`/mem/${p}`, typeof v === "string" ? Buffer.from(v, "utf8") : Buffer.from(v)]));
   const dirs = new Set<string>(["/mem"]);
   for (const p of bytes.keys()) for (let d = p.slice(0, p.lastIndexOf("/")); d.length > 4; d = d.slice(0, d.lastIndexOf("/"))) dirs.add(d);
   const missing = (p: string): Error => Object.assign(new Error(`ENOENT: ${p}`), { code: "ENOENT" });
-  const entry = (name: string, dir: boolean): Dirent => ({ name, isDirectory: () => dir, isFile: () => !dir, isSymbolicLink: () => false }) as Dirent;
+  const linked = new Map(Object.entries(links).map(([p, target]) => [`/mem/${p}`, target]));
+  const entry = (name: string, dir: boolean, link: boolean): Dirent => ({ name, isDirectory: () => dir && !link, isFile: () => !dir && !link, isSymbolicLink: () => link }) as Dirent;
   return {
     readFile: (p) => (bytes.get(p) ?? (() => { throw missing(p); })()).toString("utf8"),
     readFileBytes: (p) => bytes.get(p) ?? (() => { throw missing(p); })(),
     readdir: (p) => {
       const names = new Map<string, boolean>();
       for (const f of [...bytes.keys(), ...dirs]) if (f.startsWith(`${p}/`) && !f.slice(p.length + 1).includes("/")) names.set(f.slice(p.length + 1), dirs.has(f));
-      return [...names].map(([n, d]) => entry(n, d));
+      return [...names].map(([n, d]) => entry(n, d, linked.has(`${p}/${n}`)));
     },
     stat: (p) => (bytes.has(p) || dirs.has(p) ? ({ isFile: () => bytes.has(p), isDirectory: () => dirs.has(p) } as Stats) : (() => { throw missing(p); })()),
-    realpath: (p) => p,
+    realpath: (p) => {
+      for (const [link, target] of linked) if (p === link || p.startsWith(`${link}/`)) return target + p.slice(link.length);
+      return p;
+    },
   };
 }
 
@@ -99,5 +103,34 @@ describe("unreadable config files are diagnostics", () => {
       expect(diagnostics[0]!.message, glob).toContain("inside the repository");
     }
     expect(parseProjectConfig(PROJECT.replace("agents/**/*.yaml", "agents/..x/*.yaml"), "/r/stellar.yaml").diagnostics).toEqual([]);
+  });
+});
+
+describe("symbolic links that leave the repository", () => {
+  const files = { "stellar.yaml": PROJECT, "agents/a.yaml": AGENT, "agents/shared/b.yaml": AGENT.replace("name: a", "name: b"), "secrets/development.enc.yaml": "x: 1\n" };
+  it("a config folder, a config file or an environment file linked outside is a diagnostic and is not read, unless allowed", () => {
+    const fs = memoryFs(files, { "agents/shared": "/elsewhere/shared", "agents/a.yaml": "/elsewhere/a.yaml", "secrets/development.enc.yaml": "/elsewhere/dev.enc.yaml" });
+    const { index } = loadWorkspace("/mem", { fs, atRoot: true });
+    const ds = checkWorkspace(index).filter((d) => d.severity === "error");
+    expect(ds.map((d) => [d.rule, d.file])).toEqual([
+      ["schema", "agents/a.yaml"],
+      ["schema", "agents/shared"],
+      ["unencrypted-secrets-file", "secrets/development.enc.yaml"],
+    ]);
+    for (const d of ds) expect(d.message).toContain("outside the repository");
+    expect([...index.objects("agent").keys()]).toEqual([]);
+    const allowed = loadWorkspace("/mem", { fs, atRoot: true, allowOutsideLinks: true }).index;
+    expect([...allowed.objects("agent").keys()].sort()).toEqual(["a", "b"]);
+  });
+
+  it("stellar.yaml linked outside makes the project unusable, and loadProject refuses it (OUTSIDE_REPOSITORY)", async () => {
+    const fs = memoryFs(files, { "stellar.yaml": "/elsewhere/stellar.yaml" });
+    const { index } = loadWorkspace("/mem", { fs, atRoot: true });
+    expect(index.projectUsable).toBe(false);
+    expect(index.projectDiagnostics.map((d) => d.message)).toEqual([expect.stringContaining("outside the repository")]);
+    await expect(loadProject("/mem", fs)).rejects.toMatchObject({ code: "OUTSIDE_REPOSITORY" });
+    await expect(loadProject("/mem", fs, { allowOutsideLinks: true })).resolves.toMatchObject({ secretsDir: "secrets" });
+    const secrets = memoryFs(files, { secrets: "/elsewhere/secrets" });
+    await expect(loadProject("/mem", secrets)).rejects.toMatchObject({ code: "OUTSIDE_REPOSITORY", message: expect.stringContaining("secrets/") });
   });
 });
