@@ -70,3 +70,11 @@ describe("symbolic links leaving the root", () => {
     expect((await createResolver({ environment: "staging", root: inside, identities: identity, env: {} })).get("hubspot_token")).toBe("hs_test_value");
   });
 });
+
+describe("stellar.yaml that is not UTF-8", () => {
+  it("is INVALID_CONFIG with its line, never read leniently", async () => {
+    const root = repo("latin1");
+    writeFileSync(join(root, "stellar.yaml"), Buffer.from("version: 1\n# caf\xe9\nsecrets_dir: secrets\n", "latin1"));
+    await expect(createResolver({ environment: "production", root, identities: identity, env: {} })).rejects.toMatchObject({ code: "INVALID_CONFIG", line: 2 });
+  });
+});

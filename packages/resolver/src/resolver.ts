@@ -593,7 +593,17 @@ function projectSecretsDir(root: string, environment: string): string {
     if (st.size > MAX_CONFIG_FILE_BYTES) {
       throw new ResolverError("INVALID_CONFIG", `${path} is larger than ${MAX_CONFIG_FILE_BYTES} bytes; it cannot be a stellar.yaml.`, { environment, file: path });
     }
-    text = readFileSync(path, "utf8");
+    const bytes = readFileSync(path);
+    try {
+      text = strictUtf8.decode(bytes);
+    } catch {
+      throw new ResolverError("INVALID_CONFIG", `${path}:${invalidUtf8Line(bytes)} is not valid UTF-8; it cannot be a stellar.yaml.`, {
+        environment,
+        file: path,
+        line: invalidUtf8Line(bytes),
+        hint: "Save stellar.yaml as UTF-8 (`stellar-secrets check` names the line).",
+      });
+    }
   } catch (error) {
     if (error instanceof ResolverError) throw error;
     if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR") return DEFAULT_SECRETS_DIR;
