@@ -191,15 +191,19 @@ describe("awkward inputs", () => {
     expect(checkWorkspace(index)).toEqual([]);
   });
 
-  it("skips a file over the size limit and checks a large one", () => {
+  it("reports a file over the size limit on the file (not only a skipped line) and checks a large one", () => {
     const dir = tempCopy("clean");
     const headers = Array.from({ length: 20_000 }, (_, i) => `  - { name: X-H${i}, type: static, value: v${i} }`).join("\n");
     writeFileSync(join(dir, "connections", "big.yaml"), `kind: api_connection\nname: big\nbase_url: https://x.example\nheaders:\n${headers}\n  - { name: X-Key, type: secret, secret: nope_key }\n`);
     writeFileSync(join(dir, "connections", "huge.yaml"), `kind: api_connection\n# ${"x".repeat(200)}\n`.repeat(60_000));
     const { index, skipped } = loadWorkspace(dir, { maxFileBytes: 8 * 1024 * 1024 });
-    expect(skipped).toEqual([{ path: "connections/huge.yaml", reason: expect.stringMatching(/^larger than 8 MiB/) }]);
+    expect(skipped).toEqual([]);
     const d = checkWorkspace(index);
-    expect(d.map((x) => [x.rule, x.file, x.line])).toEqual([["unknown-secret", "connections/big.yaml", 20_005]]);
+    expect(d.map((x) => [x.rule, x.file, x.line])).toEqual([
+      ["unknown-secret", "connections/big.yaml", 20_005],
+      ["schema", "connections/huge.yaml", 1],
+    ]);
+    expect(d[1]!.message).toMatch(/^connections\/huge\.yaml is larger than 8 MiB/);
   });
 
   it("reports an environment file over the size limit on the file, and no missing values for its environment", () => {

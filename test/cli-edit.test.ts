@@ -3,7 +3,7 @@
  * ciphertext, and the decrypted scratch directory (on /dev/shm, mode 0700) is gone after a
  * normal exit, an error, SIGINT and SIGTERM.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createSandbox, type Sandbox } from "./helpers/cli.js";
@@ -48,14 +48,14 @@ function editor(s: Sandbox, body: string): { command: string; info: string } {
 import { dirname } from "node:path";
 const file = process.argv[2];
 const text = readFileSync(file, "utf8");
-writeFileSync(${JSON.stringify(info)}, JSON.stringify({ file, dir: dirname(file), dirMode: statSync(dirname(file)).mode & 0o777, fileMode: statSync(file).mode & 0o777, text }));
+writeFileSync(${JSON.stringify(info)}, JSON.stringify({ pid: process.pid, file, dir: dirname(file), dirMode: statSync(dirname(file)).mode & 0o777, fileMode: statSync(file).mode & 0o777, text }));
 ${body === "wait" ? "setInterval(() => {}, 1000);" : `const out = (() => { ${body} })(); if (typeof out === "string") writeFileSync(file, out);`}
 `,
   );
   return { command: `${process.execPath} ${script}`, info };
 }
 
-function readInfo(path: string): { file: string; dir: string; dirMode: number; fileMode: number; text: string } {
+function readInfo(path: string): { pid: number; file: string; dir: string; dirMode: number; fileMode: number; text: string } {
   return JSON.parse(readFileSync(path, "utf8"));
 }
 
@@ -132,4 +132,34 @@ describe("edit", () => {
       expect(s.read("secrets/development.enc.yaml")).toBe(before);
     });
   }
+});
+
+describe("edit: plaintext never outlives a kill (issue 12, item 7)", () => {
+  it("SIGQUIT removes the scratch dir; after SIGKILL the next edit removes the folder the dead process left", async () => {
+    const s = await project();
+    const ed = editor(s, "wait");
+    const quit = s.start(["edit", "--env", "development"], { env: { EDITOR: ed.command } });
+    for (let i = 0; i < 300 && !existsSync(ed.info); i++) await new Promise((r) => setTimeout(r, 50));
+    const first = readInfo(ed.info);
+    quit.kill("SIGQUIT");
+    expect((await quit.done).signal).toBe("SIGQUIT");
+    expect(existsSync(first.dir)).toBe(false);
+
+    rmSync(ed.info, { force: true });
+    const ed2 = editor(s, "wait");
+    const killed = s.start(["edit", "--env", "development"], { env: { EDITOR: ed2.command } });
+    for (let i = 0; i < 300 && !existsSync(ed2.info); i++) await new Promise((r) => setTimeout(r, 50));
+    const left = readInfo(ed2.info);
+    expect(left.dir).toMatch(new RegExp(`stellar-secrets-edit-${killed.pid}-`));
+    killed.kill("SIGKILL");
+    process.kill(left.pid, "SIGKILL"); // the orphaned editor (it holds the CLI's output pipes)
+    expect((await killed.done).signal).toBe("SIGKILL");
+    expect(existsSync(left.dir)).toBe(true); // nothing can catch SIGKILL
+
+    const ed3 = editor(s, "return text;");
+    const next = await s.run(["edit", "--env", "development"], { env: { EDITOR: ed3.command } });
+    expect(next.code, next.stderr).toBe(0);
+    expect(existsSync(left.dir)).toBe(false);
+    expect(next.stderr).toContain("left by a killed edit");
+  });
 });

@@ -102,7 +102,7 @@ describe("the example organisation", () => {
       ["alice", "ci"],
       ["alice", "deploy"],
     ]);
-    const history = JSON.parse((await s.run(["history", "stripe_api_key", "--json"])).stdout);
+    const history = JSON.parse((await s.run(["history", "stripe_api_key", "--json"])).stdout).events;
     expect(history.map((e: { environment: string; kind: string }) => `${e.environment}:${e.kind}`)).toEqual([
       "development:added",
       "staging:added",

@@ -44,7 +44,9 @@ async function project(): Promise<{ s: Sandbox; alice: AgeKey; set: (name: strin
 async function history(s: Sandbox, args: string[] = [], env?: Record<string, string | undefined>): Promise<Event[]> {
   const r = await s.run(["history", ...args, "--json"], env ? { env } : {});
   expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout);
+  const out = JSON.parse(r.stdout);
+  expect(Array.isArray(out.events)).toBe(true); // an object, like every --json
+  return out.events;
 }
 
 const brief = (events: Event[]): string[] => events.map((e) => `${e.message}|${e.environment}|${e.name}|${e.kind}${e.verified ? "|verified" : ""}`);

@@ -243,7 +243,7 @@ describe("a secrets file that is not valid UTF-8", () => {
     const h = await s.run(["history", "--env", "production", "--json"]);
     expect(h.code, h.stderr).toBe(0);
     expect(h.stderr).toMatch(/warning: secrets\/production\.enc\.yaml at [0-9a-f]{12}: a version of the file is not valid UTF-8; skipped/);
-    expect(JSON.parse(h.stdout).filter((e: { kind: string }) => e.kind === "added").map((e: { name: string }) => e.name).sort()).toEqual([
+    expect(JSON.parse(h.stdout).events.filter((e: { kind: string }) => e.kind === "added").map((e: { name: string }) => e.name).sort()).toEqual([
       "hubspot_api_token",
       "stripe_api_key",
     ]);

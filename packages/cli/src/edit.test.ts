@@ -36,6 +36,12 @@ describe("editing text", () => {
     expect(parseEdited("port_number: 0x1F\nflag_value: yes\n")).toEqual(new Map([["port_number", "0x1F"], ["flag_value", "yes"]]));
   });
 
+  it("refuses a file nested thousands of levels deep as INVALID_VALUE with its line, never a stack overflow", () => {
+    const e = error(() => parseEdited(`a_name: ok\nb_name: ${"[".repeat(5000)}${"]".repeat(5000)}\n`));
+    expect(e?.code).toBe("INVALID_VALUE");
+    expect(e?.message).toContain("line 2");
+  });
+
   it("treats an empty file as no change", () => {
     expect(parseEdited("")).toBeUndefined();
     expect(parseEdited("# only a comment\n")).toBeUndefined();

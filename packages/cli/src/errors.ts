@@ -44,6 +44,7 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   LOCK_TIMEOUT: 15,
   IO_ERROR: 16,
   NOT_A_FILE: 16,
+  OUTSIDE_REPOSITORY: 16,
   INVALID_CONFIG: 17,
   INVALID_VALUE: 18,
   UNREPRESENTABLE_VALUE: 18,

@@ -3,8 +3,12 @@
  * from data to text; commands write the result.
  */
 
-/** Renders rows under `headers` as left-aligned columns separated by two spaces, no trailing spaces. */
-export function renderTable(headers: string[], rows: string[][]): string {
+import { escapeControlCharacters } from "@stellar-secrets/sops";
+
+/** Renders rows under `headers` as left-aligned columns separated by two spaces, no trailing spaces; control characters in cells are escaped. */
+export function renderTable(headers: string[], rawRows: string[][]): string {
+  // names and paths come from files anyone can edit: control characters are shown, never sent to the terminal
+  const rows = rawRows.map((r) => r.map((c) => escapeControlCharacters(c)));
   // a loop, not Math.max(...rows): a spread of 100,000+ rows overflows the call stack
   const widths = headers.map((h, i) => rows.reduce((w, r) => Math.max(w, displayWidth(r[i] ?? "")), displayWidth(h)));
   const line = (cells: string[]): string =>

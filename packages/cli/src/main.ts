@@ -91,15 +91,37 @@ export async function run(argv: string[], ctx: CommandContext): Promise<number> 
   return command.run(rest, ctx);
 }
 
-/** Formats an error for the terminal: `stellar-secrets: CODE: message` plus the hint. Never includes values. */
-export function formatError(error: unknown): { text: string; status: number } {
-  if (error instanceof Error && typeof (error as { code?: unknown }).code === "string") {
-    const e = error as Error & { code: string; hint?: string };
-    const hint = e.hint ? `\n  hint: ${e.hint}` : "";
-    return { text: `stellar-secrets: ${e.code}: ${e.message}${hint}\n`, status: exitCodeFor(e.code) };
-  }
+/**
+ * Formats an error for the terminal: `stellar-secrets: CODE: message` plus the hint, with control
+ * characters of names and paths made visible (`escape`, sops' `escapeControlCharacters`); or, with
+ * `json`, one line `{"error":{"code","message","hint","exitStatus"}}`. Never includes values.
+ */
+export function formatError(
+  error: unknown,
+  options: { json?: boolean; escape?: (text: string, options: { keepNewlines?: boolean }) => string } = {},
+): { text: string; status: number } {
+  const escape = options.escape ?? ((t: string) => t);
+  const coded = error instanceof Error && typeof (error as { code?: unknown }).code === "string";
+  const e = error as Error & { code: string; hint?: string };
+  const code = coded ? e.code : "INTERNAL_ERROR";
   const message = error instanceof Error ? error.message : String(error);
-  return { text: `stellar-secrets: internal error: ${message}\n`, status: 70 };
+  const status = coded ? exitCodeFor(e.code) : 70;
+  if (options.json === true) {
+    const body: Record<string, unknown> = { code, message, exitStatus: status };
+    if (coded && e.hint) body.hint = e.hint;
+    return { text: `${JSON.stringify({ error: body })}
+`, status };
+  }
+  if (!coded) return { text: `stellar-secrets: internal error: ${escape(message, { keepNewlines: true })}\n`, status };
+  const hint = e.hint ? `\n  hint: ${escape(e.hint, { keepNewlines: true })}` : "";
+  return { text: `stellar-secrets: ${e.code}: ${escape(e.message, { keepNewlines: true })}${hint}\n`, status };
+}
+
+/** True when the command line asks for JSON output (`--json` or `--format json` before any `--`). */
+export function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf("--");
+  const options = end < 0 ? argv : argv.slice(0, end);
+  return options.some((a, i) => a === "--json" || a === "--format=json" || (a === "--format" && options[i + 1] === "json"));
 }
 
 /** Process entry: runs and exits with the status. */
@@ -115,8 +137,10 @@ export function main(argv: string[]): void {
     (status) => {
       process.exitCode = status;
     },
-    (error: unknown) => {
-      const { text, status } = formatError(error);
+    async (error: unknown) => {
+      // loaded only on this path: a successful run of a command that never needs sops stays light
+      const escape = await import("@stellar-secrets/sops").then((m) => m.escapeControlCharacters, () => undefined);
+      const { text, status } = formatError(error, { json: wantsJson(argv), ...(escape === undefined ? {} : { escape }) });
       process.stderr.write(text);
       process.exit(status);
     },

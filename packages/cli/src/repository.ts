@@ -22,9 +22,12 @@ import {
   type ProjectConfig,
 } from "@stellar-secrets/core";
 import {
+  ALLOW_OUTSIDE_LINKS_VARIABLE,
   decodeUtf8,
   decryptSecrets,
   findIdentities,
+  identityToRecipient,
+  isSopsError,
   readRegularFile,
   readSecretsFile,
   withFileLock,
@@ -33,13 +36,19 @@ import {
   type Identities,
   type SecretsFile,
 } from "@stellar-secrets/sops";
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import type { CommandContext } from "./command.js";
 import { CliError } from "./errors.js";
+import { humanList } from "./format.js";
 
 /** Loads `stellar.yaml` from the command's directory or a parent. Throws `NO_PROJECT` / `INVALID_CONFIG`. */
 export function openProject(ctx: CommandContext): Promise<ProjectConfig> {
-  return loadProject(ctx.cwd);
+  return loadProject(ctx.cwd, undefined, { allowOutsideLinks: allowOutsideLinks(ctx) });
+}
+
+/** True when the person allowed symbolic links that leave the repository (`STELLAR_SECRETS_ALLOW_OUTSIDE_LINKS=1`). */
+export function allowOutsideLinks(ctx: CommandContext): boolean {
+  return ctx.env[ALLOW_OUTSIDE_LINKS_VARIABLE] === "1";
 }
 
 /**
@@ -184,7 +193,49 @@ export async function decryptEnvironment(ctx: CommandContext, config: ProjectCon
     throw error;
   }
   // strict UTF-8 and the size limit, as every other reader of secrets files (INVALID_UTF8, FILE_TOO_LARGE)
-  return decryptSecrets(decodeUtf8(bytes, { path }), identitiesFor(ctx), { path });
+  const identities = identitiesFor(ctx);
+  try {
+    return await decryptSecrets(decodeUtf8(bytes, { path }), identities, { path });
+  } catch (error) {
+    if (isSopsError(error, "NO_MATCHING_IDENTITY")) throw await notAMember(ctx, config, env, identities, error);
+    throw error;
+  }
+}
+
+/**
+ * The NO_MATCHING_IDENTITY error spoken to the person: who they are (`$USER` and their public
+ * keys), that they are not a member of the environment, who is, and the exact command a member
+ * runs to add them. Paths relative to the working directory. Never includes key material.
+ */
+async function notAMember(ctx: CommandContext, config: ProjectConfig, env: EnvironmentConfig, identities: Identities, cause: unknown): Promise<CliError> {
+  const keys: string[] = [];
+  for (const id of identities.identities) {
+    try {
+      if (id.startsWith("AGE-SECRET-KEY-1")) keys.push(await identityToRecipient(id));
+    } catch {
+      // an identity that does not parse has no public key to show
+    }
+  }
+  const user = ctx.env.USER ?? ctx.env.LOGNAME ?? "NAME";
+  const known = env.members.find((m) => keys.includes(m.recipient));
+  const name = known?.name ?? (/^[A-Za-z0-9][A-Za-z0-9._@-]*$/.test(user) ? user : "NAME");
+  const who = keys.length > 0 ? `you (${name}, ${keys.join(", ")})` : `you (${name})`;
+  const members = env.members.map((m) => `${m.name} (${m.recipient})`);
+  const file = relativePath(ctx, secretsFilePath(config, env.name));
+  return new CliError(
+    "NO_MATCHING_IDENTITY",
+    `${who} are not a member of ${env.name}: none of your keys can decrypt ${file}; its members are ${members.length > 0 ? humanList(members) : "nobody yet"}`,
+    {
+      hint: `ask one of them to run \`stellar-secrets members add ${name} ${keys[0] ?? "<your public key>"} --env ${env.name}\`${keys.length === 0 ? " (your public key: `age-keygen -y` of your key file)" : ""}, then pull their commit; your keys were looked for in: ${identities.sources.join("; ")}`,
+      cause,
+    },
+  );
+}
+
+/** `path` relative to the command's working directory when it is inside it, else as given. */
+export function relativePath(ctx: CommandContext, path: string): string {
+  const r = relative(ctx.cwd, path);
+  return r !== "" && !r.startsWith("..") && !isAbsolute(r) ? r : path;
 }
 
 /** Throws `CliError("UNKNOWN_SECRET")` for `name` missing from `env`, saying where it is set instead. */

@@ -6,6 +6,7 @@ import { parseSimpleYaml, type SimpleDocument } from "./fast-yaml.js";
 import { editableDocument } from "./project.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
 import { findPair, keyString, nodeRange } from "./yaml-nodes.js";
+import { nestingDiagnostic } from "./yaml-limits.js";
 
 /** What the catalog says about one secret. */
 export interface CatalogEntry {
@@ -34,6 +35,8 @@ export function parseCatalog(text: string, path: string): ParsedCatalog {
   const entries = new Map<string, CatalogEntry>();
   const keyRanges = new Map<string, TextRange>();
   const diagnostics: Diagnostic[] = [];
+  const tooDeep = nestingDiagnostic(text, path, lines);
+  if (tooDeep !== undefined) return { entries, diagnostics: [tooDeep], keyRanges, lines };
   const simple = parseSimpleYaml(text);
   if (simple !== undefined && simple.length === 1) {
     const only = simple[0] as SimpleDocument;

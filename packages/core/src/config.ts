@@ -14,6 +14,7 @@ import { schemaDiagnostics, validatorFor } from "./validate.js";
 import { parseSimpleYaml } from "./fast-yaml.js";
 import { credentialQueryParam, insecureReason, MAX_PROBE_TIMEOUT_MS, parseProbeTimeout } from "./probe.js";
 import { keyString, nodeRange } from "./yaml-nodes.js";
+import { isStackOverflow, nestingDiagnostic } from "./yaml-limits.js";
 
 /** A reference to a secret by name, from a structured field of a config document. */
 export interface SecretReference {
@@ -109,6 +110,27 @@ export function parseConfigFile(text: string, path: string, options?: ParseConfi
   const lines = new LineIndex(text);
   const file: ConfigFile = { path, lines, documents: [], diagnostics: [], relevant: false };
   if (!text.includes("kind")) return file;
+  const tooDeep = nestingDiagnostic(text, path, lines);
+  if (tooDeep !== undefined) {
+    // never parsed: the parser and every walk over its tree recurse once per level
+    if (LOOKS_OURS.test(text)) {
+      file.relevant = true;
+      file.diagnostics.push(tooDeep);
+    }
+    return file;
+  }
+  try {
+    return parseConfigText(file, text, options);
+  } catch (e) {
+    if (!isStackOverflow(e)) throw e;
+    const unread: ConfigFile = { path, lines, documents: [], diagnostics: [], relevant: LOOKS_OURS.test(text) };
+    if (unread.relevant) unread.diagnostics.push(diagnosticAt("schema", "error", path, lines, { start: 0, end: 0 }, `cannot parse: nested too deeply; the file was not read: flatten it`));
+    return unread;
+  }
+}
+
+function parseConfigText(file: ConfigFile, text: string, options: ParseConfigOptions | undefined): ConfigFile {
+  const { path, lines } = file;
   const simple = options?.fast === false ? undefined : parseSimpleYaml(text);
   if (simple !== undefined) {
     simple.forEach((d, documentIndex) => {
@@ -408,4 +430,16 @@ function isAbsoluteUrl(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The model of a config file that could not be read (too large, not UTF-8, a parser failure):
+ * no documents, one `schema` error at its start saying why, so the file is reported like any
+ * other problem (JSON, SARIF, exit status, the editor) while the rest of the project is checked.
+ */
+export function unreadableConfigFile(path: string, text: string, why: string): ConfigFile {
+  const lines = new LineIndex(text);
+  const firstLineEnd = text.indexOf("\n");
+  const end = Math.min(firstLineEnd < 0 ? text.length : firstLineEnd, 200);
+  return { path, lines, documents: [], diagnostics: [diagnosticAt("schema", "error", path, lines, { start: 0, end }, `${path} ${why}`)], relevant: true };
 }

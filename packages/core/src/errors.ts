@@ -7,6 +7,7 @@ export type CoreErrorCode =
   | "INVALID_SECRET_NAME" // a name breaks the naming rules
   | "UNKNOWN_ENVIRONMENT" // an environment that stellar.yaml does not declare
   | "NOT_FOUND" // a file or entry that should exist does not
+  | "OUTSIDE_REPOSITORY" // a symbolic link takes a project file or folder outside the repository
   | "IO_ERROR"; // reading the disk failed
 
 /**

@@ -28,3 +28,4 @@ export * from "./load.js";
 export * from "./review/index.js";
 export * from "./version.js";
 export { schemaDiagnostics, validatorFor, type SchemaValidator } from "./validate.js";
+export { MAX_YAML_DEPTH, nestingDiagnostic } from "./yaml-limits.js";

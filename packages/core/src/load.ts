@@ -8,7 +8,8 @@ import type * as nodeFs from "node:fs";
 import { join, relative, sep } from "node:path";
 import { CATALOG_FILE, environmentOfFileName, INBOX_DIR, MAX_CONFIG_FILE_BYTES, MAX_PROPOSAL_FILE_BYTES, MAX_SECRETS_FILE_BYTES } from "@stellar-secrets/sops";
 import { parseCatalog } from "./catalog.js";
-import { parseConfigFile } from "./config.js";
+import { parseConfigFile, unreadableConfigFile } from "./config.js";
+import { diagnosticAt } from "./diagnostics.js";
 import { CoreError } from "./errors.js";
 import { GlobFilter, UnionFilter, type PathFilter } from "./globs.js";
 import { parseProposalFile } from "./proposals.js";
@@ -25,12 +26,11 @@ import {
 import { sopsConfigCandidates } from "./sops-config.js";
 import { checkOtherSecretsFile, parseEnvironmentBytes, parseEnvironmentFile, unreadableEnvironmentFile, type EnvironmentFile } from "./secrets-dir.js";
 import { WorkspaceIndex } from "./workspace.js";
-import { diagnosticAt } from "./diagnostics.js";
 import { LineIndex } from "./position.js";
 import type { ProposalFile } from "./proposals.js";
-import { nodeWorkspaceFs, type WorkspaceFs } from "./workspace-fs.js";
+import { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
 
-export { nodeWorkspaceFs, type WorkspaceFs } from "./workspace-fs.js";
+export { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
 
 /** A file the loader did not read, and why (a loop, a broken link, too large, unreadable). */
 export interface SkippedFile {
@@ -55,6 +55,12 @@ export interface LoadOptions {
    * `MAX_SECRETS_FILE_BYTES` for environment files).
    */
   maxFileBytes?: number;
+  /**
+   * Follow symbolic links that lead outside the repository (default false: such a link, whether
+   * stellar.yaml, the secrets folder, an environment file or a config file or folder, is reported
+   * on its path and not read). The CLI sets it from `STELLAR_SECRETS_ALLOW_OUTSIDE_LINKS=1`.
+   */
+  allowOutsideLinks?: boolean;
   /**
    * Further `config.include`/`config.exclude` scopes whose config files are loaded too (e.g. a
    * review judges a change's files by the base's scope as well as its own, so that narrowing the
@@ -177,7 +183,9 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   } catch (e) {
     throw new CoreError("IO_ERROR", `cannot read ${configPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: configPath, cause: e });
   }
-  const parsed = parseProjectConfig(projectText, configPath);
+  const projectOutside = options.allowOutsideLinks === true ? undefined : linkOutsideRoot(fs, root, configPath);
+  const projectInvalid = projectOutside !== undefined ? outsideWhy(projectOutside) : projectTextProblem(fs, configPath, projectText);
+  const parsed = projectInvalid === undefined ? parseProjectConfig(projectText, configPath) : { config: undefined, diagnostics: unreadableConfigFile(PROJECT_FILE, projectText, projectInvalid).diagnostics };
   const project = parsed.config ?? defaultProject(root);
   const index = new WorkspaceIndex(project, parsed.diagnostics, parsed.config !== undefined);
   const skipped: SkippedFile[] = [];
@@ -189,7 +197,8 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   const secretsRel = project.secretsDir.replace(/\/+$/, "");
   const visited = new Set<string>();
 
-  const readSmall = (abs: string, rel: string): string | undefined => {
+  /** The text of a config-sized file, `{ why }` when it is too large or not UTF-8 (reported on the file), undefined when it cannot be read (skipped). */
+  const readSmall = (abs: string, rel: string): string | { why: string } | undefined => {
     // Reads first and measures after: one call is much faster than stat + read for thousands of
     // small files. A file too large for a string at all fails to read and is reported as unreadable.
     let text: string;
@@ -201,12 +210,30 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     }
     const bytes = text.length > maxBytes / 3 ? Buffer.byteLength(text, "utf8") : text.length;
     if (bytes > maxBytes) {
-      skipped.push({ path: rel, reason: `larger than ${Math.round(maxBytes / 1024 / 1024)} MiB (${(bytes / 1024 / 1024).toFixed(1)} MiB)` });
-      return undefined;
+      return { why: `is larger than ${Math.round(maxBytes / 1024 / 1024)} MiB (${(bytes / 1024 / 1024).toFixed(1)} MiB); it was not read: a config file this large is not one people write, remove it or exclude it in stellar.yaml config.exclude` };
     }
+    const invalid = invalidUtf8(fs, abs, text);
+    // a file of another tool (not ours once read leniently) may use any encoding it likes
+    if (invalid !== undefined && (classifyPath(project, rel, filter).role !== "config" || parseConfigFile(text, rel).relevant)) return { why: invalid };
     return text;
   };
 
+  /** A link that leaves the repository, reported on its path (a diagnostic) when it matters to the project. */
+  const reportOutside = (rel: string, isDir: boolean, inSecrets: boolean, target: string): void => {
+    const why = outsideWhy(target);
+    const role = classifyPath(project, rel, filter);
+    if (role.role === "environment") {
+      index.setEnvironmentFile(unreadableEnvironmentFile(rel, role.environment, why, "replace the link with the file itself, or set STELLAR_SECRETS_ALLOW_OUTSIDE_LINKS=1 to follow it"));
+      return;
+    }
+    if (isDir) {
+      const isSecrets = rel === secretsRel || inSecrets;
+      if (!isSecrets && (filter.excludesDirectory(rel) || !filter.mayContain(rel))) return;
+      index.setConfigFile(unreadableConfigFile(rel, "", why));
+      return;
+    }
+    if (role.role === "config" || role.role === "catalog" || role.role === "secrets-other") setUnreadable(index, role.role, rel, why);
+  };
 
   const walk = (absDir: string, relDir: string, inSecrets: boolean): void => {
     let real: string;
@@ -242,6 +269,11 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
         } catch (e) {
           const role = inSecrets ? "secrets-other" : classifyPath(project, rel, filter).role;
           if (role !== "ignored" || (e as NodeJS.ErrnoException).code === "ELOOP") skipped.push({ path: rel, reason: linkReason(e) });
+          continue;
+        }
+        const outside = options.allowOutsideLinks === true ? undefined : linkOutsideRoot(fs, root, abs);
+        if (outside !== undefined) {
+          reportOutside(rel, isDir, inSecrets, outside);
           continue;
         }
       }
@@ -289,16 +321,25 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
       }
       const text = readSmall(abs, rel);
       if (text === undefined) continue;
-      switch (role.role) {
-        case "config":
-          index.setConfigFile(parseConfigFile(text, rel));
-          break;
-        case "catalog":
-          index.setCatalog({ ...parseCatalog(text, rel), path: rel });
-          break;
-        case "secrets-other":
-          index.setOtherSecretsFile({ path: rel, diagnostics: checkOtherSecretsFile(text, rel) });
-          break;
+      if (typeof text !== "string") {
+        setUnreadable(index, role.role, rel, text.why);
+        continue;
+      }
+      try {
+        switch (role.role) {
+          case "config":
+            index.setConfigFile(parseConfigFile(text, rel));
+            break;
+          case "catalog":
+            index.setCatalog({ ...parseCatalog(text, rel), path: rel });
+            break;
+          case "secrets-other":
+            index.setOtherSecretsFile({ path: rel, diagnostics: checkOtherSecretsFile(text, rel) });
+            break;
+        }
+      } catch (e) {
+        // one file's failure is reported on that file; the rest of the project is still read
+        setUnreadable(index, role.role, rel, `could not be read: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
   };
@@ -344,4 +385,25 @@ function linkReason(e: unknown): string {
   if (code === "ELOOP") return "symbolic link loop";
   if (code === "ENOENT") return "broken symbolic link";
   return `cannot be read (${code ?? (e as Error).message})`;
+}
+
+/** Reports a config-sized file that could not be read on the file itself (a diagnostic, never only a stderr line). */
+function setUnreadable(index: WorkspaceIndex, role: "config" | "catalog" | "secrets-other", rel: string, why: string): void {
+  const model = unreadableConfigFile(rel, "", why);
+  switch (role) {
+    case "config":
+      index.setConfigFile(model);
+      break;
+    case "catalog":
+      index.setCatalog({ entries: new Map(), keyRanges: new Map(), lines: model.lines, diagnostics: model.diagnostics, path: rel });
+      break;
+    case "secrets-other":
+      index.setOtherSecretsFile({ path: rel, diagnostics: [diagnosticAt("unencrypted-secrets-file", "error", rel, model.lines, { start: 0, end: 0 }, `${rel} ${why}`)] });
+      break;
+  }
+}
+
+/** Why a link that leaves the repository was not read. */
+function outsideWhy(target: string): string {
+  return `is a symbolic link to ${target}, outside the repository; it was not read (replace the link with the file or folder itself, or set STELLAR_SECRETS_ALLOW_OUTSIDE_LINKS=1 to follow it)`;
 }

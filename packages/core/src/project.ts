@@ -11,7 +11,8 @@ import { CoreError } from "./errors.js";
 import { LineIndex } from "./position.js";
 import { isRuleId, type Severity } from "./rules.js";
 import { findPair } from "./yaml-nodes.js";
-import { nodeWorkspaceFs, type WorkspaceFs } from "./workspace-fs.js";
+import { nestingDiagnostic } from "./yaml-limits.js";
+import { linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
 
 export type { Severity } from "./rules.js";
@@ -100,6 +101,8 @@ export function parseProjectConfig(text: string, path: string): { config: Projec
   const file = basename(path);
   const lines = new LineIndex(text);
   const diagnostics: Diagnostic[] = [];
+  const tooDeep = nestingDiagnostic(text, file, lines);
+  if (tooDeep !== undefined) return { config: undefined, diagnostics: [tooDeep] };
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
@@ -245,7 +248,7 @@ export function findProjectRoot(cwd: string, fs: WorkspaceFs = nodeWorkspaceFs):
  * `file:line:column: message`, and every diagnostic in `diagnostics`) when it has errors;
  * IO_ERROR when it cannot be read. Reads through `fs` (default: the real file system).
  */
-export async function loadProject(cwd: string, fs: WorkspaceFs = nodeWorkspaceFs): Promise<ProjectConfig> {
+export async function loadProject(cwd: string, fs: WorkspaceFs = nodeWorkspaceFs, options: { allowOutsideLinks?: boolean } = {}): Promise<ProjectConfig> {
   const root = findProjectRoot(cwd, fs);
   if (root === undefined) {
     throw new CoreError("NO_PROJECT", `no ${PROJECT_FILE} in ${resolve(cwd)} or any parent directory`, {
@@ -253,6 +256,7 @@ export async function loadProject(cwd: string, fs: WorkspaceFs = nodeWorkspaceFs
     });
   }
   const path = join(root, PROJECT_FILE);
+  if (options.allowOutsideLinks !== true) assertNoOutsideLink(fs, root, path, PROJECT_FILE);
   let text: string;
   try {
     text = fs.readFile(path);
@@ -261,10 +265,17 @@ export async function loadProject(cwd: string, fs: WorkspaceFs = nodeWorkspaceFs
     const errno = isSopsError(e) && e.code === "IO_ERROR" && e.cause !== undefined ? e.cause : e;
     throw new CoreError("IO_ERROR", `cannot read ${path}: ${(errno as NodeJS.ErrnoException).code ?? (errno as Error).message}`, { file: path, cause: e });
   }
-  const { config, diagnostics } = parseProjectConfig(text, path);
+  const problem = projectTextProblem(fs, path, text);
+  const { config, diagnostics } = problem === undefined ? parseProjectConfig(text, path) : { config: undefined, diagnostics: [unreadableProject(text, problem)] };
   const errors = diagnostics.filter((d) => d.severity === "error");
   if (config === undefined || errors.length > 0) {
     throw new InvalidConfigError(path, errors.length > 0 ? errors : diagnostics);
+  }
+  if (options.allowOutsideLinks !== true) {
+    // the secrets folder, the catalog and every environment file: what commands read and write
+    assertNoOutsideLink(fs, root, join(root, config.secretsDir), `${config.secretsDir}/`);
+    assertNoOutsideLink(fs, root, catalogPath(config), `${config.secretsDir}/${CATALOG_FILE}`);
+    for (const env of config.environments) assertNoOutsideLink(fs, root, secretsFilePath(config, env.name), `${config.secretsDir}/${environmentFileName(env.name)}`);
   }
   return config;
 }
@@ -480,4 +491,25 @@ export function catalogPath(config: ProjectConfig): string {
 /** The environment named `name`, or undefined. */
 export function findEnvironment(config: ProjectConfig, name: string): EnvironmentConfig | undefined {
   return config.environments.find((e) => e.name === name);
+}
+
+/** The diagnostic of a stellar.yaml that cannot be parsed at all (`why` from `projectTextProblem`). */
+function unreadableProject(text: string, why: string): Diagnostic {
+  const lines = new LineIndex(text);
+  const end = text.indexOf("\n");
+  return diagnosticAt("schema", "error", PROJECT_FILE, lines, { start: 0, end: Math.min(end < 0 ? text.length : end, 200) }, `${PROJECT_FILE} ${why}`);
+}
+
+/**
+ * Throws OUTSIDE_REPOSITORY when a symbolic link takes `abs` (named `name` in the message)
+ * outside the repository `root`.
+ * @throws CoreError OUTSIDE_REPOSITORY
+ */
+function assertNoOutsideLink(fs: WorkspaceFs, root: string, abs: string, name: string): void {
+  const target = linkOutsideRoot(fs, root, abs);
+  if (target === undefined) return;
+  throw new CoreError("OUTSIDE_REPOSITORY", `${name} is a symbolic link to ${target}, outside the repository ${root}; it was not read`, {
+    file: abs,
+    hint: "replace the link with the file or folder itself, or set STELLAR_SECRETS_ALLOW_OUTSIDE_LINKS=1 if following it is intended",
+  });
 }

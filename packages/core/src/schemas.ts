@@ -22,6 +22,12 @@ export type ConfigKind = (typeof CONFIG_KINDS)[number];
 export const OBJECT_NAME_PATTERN = "^[A-Za-z][A-Za-z0-9_.-]*$";
 /** Patterns of environment names, member names and `secrets_dir` (owned by the layout in `@stellar-secrets/sops`). */
 export { ENVIRONMENT_NAME_PATTERN, MEMBER_KEY_PATTERN, MEMBER_NAME_PATTERN, SECRETS_DIR_PATTERN } from "@stellar-secrets/sops";
+
+/**
+ * Pattern of a `config.include` glob: relative to stellar.yaml and inside the repository (no
+ * leading `/` or drive letter, no `..` segment, no backslash).
+ */
+export const CONFIG_GLOB_PATTERN = "^(?!/)(?![A-Za-z]:)(?!.*(^|/)\\.\\.(/|$))[^\\\\]+$";
 /** Pattern of age X25519 recipients (bech32, 58 data characters). */
 export const AGE_RECIPIENT_PATTERN = "^age1[02-9ac-hj-np-z]{58}$";
 /** Pattern of HTTP header names (RFC 9110 tokens), as the resolver checks them. */
@@ -306,7 +312,7 @@ export const STELLAR_SCHEMA: JsonSchema = {
     config: {
       type: "object",
       properties: {
-        include: { type: "array", items: { type: "string", minLength: 1 } },
+        include: { type: "array", items: { type: "string", minLength: 1, pattern: CONFIG_GLOB_PATTERN } },
         exclude: { type: "array", items: { type: "string", minLength: 1 } },
       },
       additionalProperties: false,

@@ -5,6 +5,7 @@
  * a plain YAML fallback) plus `unencrypted-secrets-file` diagnostics.
  */
 import { decodeUtf8, inspectAgeEnvelope, isSopsEncrypted, isSopsError, normalizeRecipient, parseSecretsFile, type AgeEnvelopeInfo, type SecretsFile } from "@stellar-secrets/sops";
+import { findExcessiveNesting } from "@stellar-secrets/sops";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, type TextRange } from "./position.js";
@@ -254,6 +255,11 @@ function recipientsRangeOf(text: string, sopsStart: number): TextRange {
 function fallback(text: string, result: EnvironmentFile): void {
   const { path, lines, environment } = result;
   let doc;
+  if (findExcessiveNesting(text) !== undefined) {
+    // never parsed (the envelope reader already reported the line)
+    result.readable = false;
+    return;
+  }
   try {
     doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
   } catch {

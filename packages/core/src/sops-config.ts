@@ -4,6 +4,7 @@
  * environment file must name exactly that environment's members), and the in-place update the
  * CLI makes when members change (comments and unrelated rules kept). Pure: text in, data out.
  */
+import { excessiveNestingMessage, findExcessiveNesting } from "@stellar-secrets/sops";
 import { isMap, isScalar, isSeq, parseDocument, Scalar, YAMLMap, type Document, type Node } from "yaml";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, type TextRange } from "./position.js";
@@ -87,6 +88,11 @@ export function parseSopsConfig(text: string, path: string): ParsedSopsConfig {
   const result: ParsedSopsConfig = { path, lines, rules: [], problem: undefined };
   const whole = { start: 0, end: 0 };
   let doc: Document;
+  const tooDeep = findExcessiveNesting(text);
+  if (tooDeep !== undefined) {
+    result.problem = { message: `${path}: ${excessiveNestingMessage(tooDeep)}`, range: { start: tooDeep.offset, end: tooDeep.offset } };
+    return result;
+  }
   try {
     doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
   } catch {
@@ -276,6 +282,7 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
  * Returns the new text, or undefined when nothing changes or the text is not a readable config.
  */
 export function updateSopsConfig(text: string, path: string, project: Pick<ProjectConfig, "environments" | "secretsDir">): string | undefined {
+  if (findExcessiveNesting(text) !== undefined) return undefined;
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0 || !isMap(doc.contents)) return undefined;
   const rulesNode = findPair(doc.contents, "creation_rules")?.value;

@@ -20,6 +20,7 @@ import {
   ROTATION_PERIOD_PATTERN,
   SCHEMA_FILES,
   SECRETS_DIR_PATTERN,
+  CONFIG_GLOB_PATTERN,
   SINGLE_LINE_PATTERN,
   type JsonSchema,
 } from "./schemas.js";
@@ -94,6 +95,7 @@ const PATTERN_WORDS: Record<string, string> = {
   [OBJECT_NAME_PATTERN]: "is not a valid name (letters, digits, _, . and -, starting with a letter)",
   [ROTATION_PERIOD_PATTERN]: "is not a rotation period such as 90d, 12w, 6m or 1y",
   [SECRETS_DIR_PATTERN]: "must be a folder inside the repository, relative to stellar.yaml (no .., not the root itself)",
+  [CONFIG_GLOB_PATTERN]: "must be a glob inside the repository, relative to stellar.yaml (no leading /, no .. segment, no backslash)",
   [SINGLE_LINE_PATTERN]: "must not contain a line break or NUL character",
   [PROBE_PATH_PATTERN]:
     "must be a path relative to base_url: one leading / (not // or /\\), no spaces, no { } (no templating or secret reference) and no #fragment, e.g. /v1/account",

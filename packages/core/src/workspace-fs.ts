@@ -4,7 +4,8 @@
  * pass their own (an editor's open buffers, an in-memory tree).
  */
 import * as nodeFs from "node:fs";
-import { readRegularFileSync } from "@stellar-secrets/sops";
+import { isInside, MAX_CONFIG_FILE_BYTES, readRegularFileSync } from "@stellar-secrets/sops";
+import { LineIndex } from "./position.js";
 
 /** The file-system calls the loader makes (synchronous: a cold check is fastest that way). */
 export interface WorkspaceFs {
@@ -30,3 +31,59 @@ export const nodeWorkspaceFs: WorkspaceFs = {
   stat: (p) => nodeFs.statSync(p),
   realpath: (p) => nodeFs.realpathSync.native(p),
 };
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Why a file read as `text` is not UTF-8 ("is not valid UTF-8 text (line N)"), or undefined.
+ * Only a text holding U+FFFD (what a lenient decode puts in place of bad bytes) is checked
+ * against the file's bytes, and only when `fs` gives bytes and they decode to `text` (an editor
+ * buffer wins over the disk).
+ */
+export function invalidUtf8(fs: WorkspaceFs, abs: string, text: string): string | undefined {
+  if (!text.includes("\uFFFD") || fs.readFileBytes === undefined) return undefined;
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileBytes(abs);
+  } catch {
+    return undefined;
+  }
+  try {
+    strictUtf8.decode(bytes);
+    return undefined;
+  } catch {
+    if (Buffer.from(bytes).toString("utf8") !== text) return undefined;
+    const line = new LineIndex(text).positionAt(text.indexOf("\uFFFD")).line;
+    return `is not valid UTF-8 text (line ${line}); it was not read: save it as UTF-8`;
+  }
+}
+
+/**
+ * Why stellar.yaml read as `text` cannot be used as it is (larger than the config size limit,
+ * not UTF-8), or undefined. Every reader of stellar.yaml (`loadProject`, `loadWorkspace`) asks it.
+ */
+export function projectTextProblem(fs: WorkspaceFs, abs: string, text: string): string | undefined {
+  const bytes = text.length > MAX_CONFIG_FILE_BYTES / 3 ? Buffer.byteLength(text, "utf8") : text.length;
+  if (bytes > MAX_CONFIG_FILE_BYTES) return `is larger than ${MAX_CONFIG_FILE_BYTES / 1024 / 1024} MiB (${(bytes / 1024 / 1024).toFixed(1)} MiB); it cannot be a stellar.yaml`;
+  return invalidUtf8(fs, abs, text);
+}
+
+/**
+ * Where `abs` really is when a symbolic link takes it outside `root` (both resolved through
+ * `fs.realpath`), else undefined (inside, or absent). Never throws.
+ */
+export function linkOutsideRoot(fs: WorkspaceFs, root: string, abs: string): string | undefined {
+  let realRoot = root;
+  try {
+    realRoot = fs.realpath(root);
+  } catch {
+    // keep root as given
+  }
+  let target: string;
+  try {
+    target = fs.realpath(abs);
+  } catch {
+    return undefined;
+  }
+  return isInside(realRoot, target) ? undefined : target;
+}

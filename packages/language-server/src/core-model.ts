@@ -24,6 +24,7 @@ import {
   readEnvironmentFile,
   rotationTrackedFiles,
   readProposalFile,
+  unreadableConfigFile,
   type FileRole,
   type ValueHistory,
   type WorkspaceFs,
@@ -92,8 +93,24 @@ class CoreModel implements ProjectModel {
     return classifyPath(this.index.project, rel, this.filter);
   }
 
-  /** Parses one file into the index (text undefined = gone). stellar.yaml is reloaded by the server as a whole. */
+  /**
+   * Parses one file into the index (text undefined = gone). stellar.yaml is reloaded by the server
+   * as a whole. A failure while parsing one file is reported on that file (a `schema` error), never
+   * thrown past it: the other files keep their diagnostics.
+   */
   private apply(rel: string, text: string | undefined): void {
+    try {
+      this.applyFile(rel, text);
+    } catch (e) {
+      const role = this.roleOf(rel).role;
+      const model = unreadableConfigFile(rel, text ?? "", `could not be read: ${e instanceof Error ? e.message : String(e)}`);
+      if (role === "catalog") this.index.setCatalog({ entries: new Map(), keyRanges: new Map(), lines: model.lines, diagnostics: model.diagnostics, path: rel });
+      else if (role === "config") this.index.setConfigFile(model);
+      else if (role === "secrets-other") this.index.setOtherSecretsFile({ path: rel, diagnostics: model.diagnostics });
+    }
+  }
+
+  private applyFile(rel: string, text: string | undefined): void {
     const role = this.roleOf(rel);
     switch (role.role) {
       case "environment":

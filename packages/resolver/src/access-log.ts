@@ -1,13 +1,22 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 
-/** What happened when a value was asked for: `"ok"` when handed out, else the error code. */
+/**
+ * What happened when a value was asked for: `"ok"` only when the value was handed out to the
+ * caller, else the error code. A value read for a header set, auth or action request that then
+ * failed as a whole (another header missing, a bad shape) was never handed out: its event carries
+ * that failure's code (`INVALID_CONFIG`, `ENVIRONMENT_NOT_ALLOWED`, ...), not `ok`.
+ */
 export type AccessOutcome =
   | "ok"
   | "UNKNOWN_SECRET"
   | "MISSING_ENVIRONMENT_VALUE"
   | "NOT_A_STRING"
   | "NOT_ENCRYPTED"
-  | "INVALID_HEADER_VALUE";
+  | "INVALID_HEADER_VALUE"
+  | "INVALID_CONFIG"
+  | "ENVIRONMENT_NOT_ALLOWED"
+  | "INTERNAL_ERROR"
+  | (string & {});
 
 /**
  * One access-log event: a secret was asked for. Never carries the value.

@@ -6,6 +6,7 @@ import {
   ENVIRONMENT_LOOKUP_PATTERN,
   MAX_CONFIG_FILE_BYTES,
   PROJECT_FILE,
+  assertInsideRoot,
   SopsError,
   decodeUtf8,
   environmentFileName,
@@ -54,6 +55,12 @@ export interface ResolverOptions {
   identities?: string | readonly string[];
   /** Also accept the sops default key file (`~/.config/sops/age/keys.txt`) as a last resort. Off by default. */
   useSopsKeyFile?: boolean;
+  /**
+   * Follow symbolic links that take stellar.yaml, the secrets folder or the environment file
+   * outside `root` (default false: such a link is `OUTSIDE_REPOSITORY`). Only for a deployment
+   * that mounts its secrets folder elsewhere on purpose. Not consulted with `files` (explicit paths).
+   */
+  allowOutsideLinks?: boolean;
   /** Access-log sink(s): each receives every access event, synchronously. */
   audit?: AccessSink | readonly AccessSink[];
   /** Receives errors thrown by a sink (default: `process.emitWarning`). */
@@ -166,7 +173,13 @@ export class Resolver {
     return this.#current().values.has(name);
   }
 
-  /** The names with a value in this environment, in file order (no values). */
+  /**
+   * The names that hold a string value in this environment's file, in file order: exactly the
+   * names for which {@link Resolver.get} returns a value. Not listed: names of maps, lists, null
+   * or clear values in a general SOPS file (`get` throws NOT_A_STRING / NOT_ENCRYPTED for them).
+   * Names only, from the current snapshot (after the last
+   * successful reload); no access event, nothing decrypted anew. Never throws but CLOSED.
+   */
   names(): string[] {
     return [...this.#current().values.keys()];
   }
@@ -180,7 +193,7 @@ export class Resolver {
    * shape, bad header name, a name listed twice), `INVALID_HEADER_VALUE` (a value with CR/LF/NUL).
    */
   resolveHeaders(headers: readonly HeaderConfig[], consumer = "headers"): ResolvedHeaders {
-    return resolveHeaderList(headers, this.#taker(this.#current()), "headers", consumer);
+    return this.#handOut((take) => resolveHeaderList(headers, take, "headers", consumer));
   }
 
   /**
@@ -190,7 +203,7 @@ export class Resolver {
    * Throws {@link ResolverError} as {@link Resolver.resolveHeaders} does.
    */
   resolveAuth(connector: AuthConnector, consumer?: string): ResolvedAuth {
-    return resolveAuthWith(connector, this.#taker(this.#current()), consumer ?? `connector:${connector.name ?? "unnamed"}`);
+    return this.#handOut((take) => resolveAuthWith(connector, take, consumer ?? `connector:${connector.name ?? "unnamed"}`));
   }
 
   /**
@@ -203,7 +216,7 @@ export class Resolver {
    * (connection or connector missing, extra, or not the one named).
    */
   resolveAction(action: ActionConfig, connection?: ApiConnection, connector?: AuthConnector): ResolvedRequest {
-    return resolveActionWith(this.environment, action, connection, connector, this.#taker(this.#current()));
+    return this.#handOut((take) => resolveActionWith(this.environment, action, connection, connector, take));
   }
 
   /**
@@ -280,7 +293,29 @@ export class Resolver {
     }
   }
 
-  #taker(snapshot: Snapshot): TakeValue {
+  /**
+   * Runs one resolution over one snapshot. Its access events say `ok` only once the whole
+   * result is handed out: when a later header or field fails, the values already taken are
+   * logged with that failure's code instead (they never left the resolver).
+   */
+  #handOut<T>(resolveWith: (take: TakeValue) => T): T {
+    const snapshot = this.#current();
+    const taken: [string, string][] = [];
+    let result: T;
+    try {
+      result = resolveWith(this.#taker(snapshot, taken));
+    } catch (error) {
+      if (this.#sinks.length > 0) {
+        const code = error instanceof ResolverError ? error.code : "INTERNAL_ERROR";
+        for (const [secret, consumer] of taken) this.#emit(snapshot, secret, consumer, code);
+      }
+      throw error;
+    }
+    if (this.#sinks.length > 0) for (const [secret, consumer] of taken) this.#emit(snapshot, secret, consumer, "ok");
+    return result;
+  }
+
+  #taker(snapshot: Snapshot, taken: [string, string][]): TakeValue {
     return (secret, consumer, header) => {
       const value = snapshot.values.get(secret);
       if (value === undefined) throw this.#miss(snapshot, secret, consumer);
@@ -292,7 +327,7 @@ export class Resolver {
           { environment: this.environment, file: this.file, secret, hint: "Re-set the value without line breaks." },
         );
       }
-      if (this.#sinks.length > 0) this.#emit(snapshot, secret, consumer, "ok");
+      taken.push([secret, consumer]);
       return value;
     };
   }
@@ -513,7 +548,17 @@ function locate(options: ResolverOptions): Location {
     return { environment, file, others };
   }
   const root = resolve(options.root ?? ".");
+  const inside = (path: string, name: string): void => {
+    if (options.allowOutsideLinks === true) return;
+    try {
+      assertInsideRoot(root, path, name, "pass allowOutsideLinks: true to createResolver if this deployment mounts it there on purpose");
+    } catch (error) {
+      throw toResolverError(error, environment, path);
+    }
+  };
+  inside(join(root, PROJECT_FILE), PROJECT_FILE);
   const secretsDir = join(root, projectSecretsDir(root, environment));
+  inside(secretsDir, "the secrets folder");
   const wanted = environmentFileName(environment);
   let entries: string[];
   try {
@@ -529,6 +574,7 @@ function locate(options: ResolverOptions): Location {
       { environment, file: join(secretsDir, wanted), environments: existing },
     );
   }
+  inside(join(secretsDir, wanted), wanted);
   return { environment, file: join(secretsDir, wanted), secretsDir };
 }
 
@@ -547,7 +593,17 @@ function projectSecretsDir(root: string, environment: string): string {
     if (st.size > MAX_CONFIG_FILE_BYTES) {
       throw new ResolverError("INVALID_CONFIG", `${path} is larger than ${MAX_CONFIG_FILE_BYTES} bytes; it cannot be a stellar.yaml.`, { environment, file: path });
     }
-    text = readFileSync(path, "utf8");
+    const bytes = readFileSync(path);
+    try {
+      text = strictUtf8.decode(bytes);
+    } catch {
+      throw new ResolverError("INVALID_CONFIG", `${path}:${invalidUtf8Line(bytes)} is not valid UTF-8; it cannot be a stellar.yaml.`, {
+        environment,
+        file: path,
+        line: invalidUtf8Line(bytes),
+        hint: "Save stellar.yaml as UTF-8 (`stellar-secrets check` names the line).",
+      });
+    }
   } catch (error) {
     if (error instanceof ResolverError) throw error;
     if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR") return DEFAULT_SECRETS_DIR;

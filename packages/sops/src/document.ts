@@ -11,6 +11,7 @@ import { toIdentities, type Identities } from "./identities.js";
 import { MacBuilder, verifyMac } from "./mac.js";
 import { metadataFromObject } from "./metadata.js";
 import { LineIndex } from "./position.js";
+import { assertNestingBound } from "./yaml-depth.js";
 import { decodeUtf8, DEFAULT_MAX_BYTES, requireVersion } from "./secrets-file.js";
 import type { DecryptedDocument, DocumentComment, DocumentLeaf, SopsMetadata } from "./types.js";
 import { aadForPath, canonicalize, canonicalBool, canonicalInt, decryptValue, formatGoFloat, isEncValue, type SopsValueType } from "./values.js";
@@ -416,6 +417,7 @@ export function parseDocumentText(text: string, options: DocumentOptions = {}): 
     if (Object.keys(meta).length === 0) throw new SopsError("NOT_ENCRYPTED", "the file has no sops metadata", { file });
     return { format, roots: [tree], meta: metadataFromObject(meta, file) };
   }
+  assertNestingBound(text, file);
   const docs = parseAllDocuments(text, { uniqueKeys: format === "yaml", prettyErrors: true, strict: true });
   if (!Array.isArray(docs) || docs.length === 0) throw new SopsError("NOT_ENCRYPTED", "the file is empty: it has no sops metadata", { file });
   const roots: RawNode[] = [];

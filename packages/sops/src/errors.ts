@@ -20,6 +20,7 @@ export type SopsErrorCode =
   | "INVALID_NAME"
   | "NO_RECIPIENTS"
   | "NOT_A_FILE"
+  | "OUTSIDE_REPOSITORY"
   | "IO_ERROR";
 
 /**

@@ -15,8 +15,10 @@ export type {
   SecretsFile,
   SopsMetadata,
 } from "./types.js";
-export { editDistance, nearestName, type NearestName } from "./nearest.js";
+export { editDistance, escapeControlCharacters, nearestName, type NearestName } from "./nearest.js";
 export { LineIndex, type Position, type TextRange } from "./position.js";
+export { ALLOW_OUTSIDE_LINKS_VARIABLE, assertInsideRoot, isInside, outsideRoot } from "./links.js";
+export { excessiveNestingMessage, findExcessiveNesting, MAX_YAML_DEPTH, type ExcessiveNesting } from "./yaml-depth.js";
 export {
   CATALOG_FILE,
   DEFAULT_SECRETS_DIR,

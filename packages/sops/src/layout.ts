@@ -7,6 +7,7 @@
  */
 import { isMap, isScalar, parseDocument } from "yaml";
 import { LineIndex } from "./position.js";
+import { excessiveNestingMessage, findExcessiveNesting } from "./yaml-depth.js";
 
 /** The project file's name, at the repository root. */
 export const PROJECT_FILE = "stellar.yaml";
@@ -105,6 +106,8 @@ export type SecretsDirResult =
  * `secrets_dir`: validating the rest of the file is core's job.
  */
 export function readSecretsDir(projectText: string): SecretsDirResult {
+  const tooDeep = findExcessiveNesting(projectText);
+  if (tooDeep !== undefined) return { ok: false, reason: "invalid-yaml", message: excessiveNestingMessage(tooDeep), line: tooDeep.line };
   const doc = parseDocument(projectText, { prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;

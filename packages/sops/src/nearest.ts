@@ -64,3 +64,20 @@ export function nearestName(name: string, known: Iterable<string>): NearestName 
   }
   return best === undefined ? undefined : { name: best, caseOnly: false };
 }
+
+/**
+ * `text` with every control character (C0 except line feed when `keepNewlines`, DEL, C1) written
+ * as a visible escape (`\x1b`, `\u0085`), so a name or path from a file or an argument cannot
+ * move the cursor, recolour or rewrite a terminal when it appears in a message.
+ */
+export function escapeControlCharacters(text: string, options: { keepNewlines?: boolean } = {}): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
+    if (c === "\n" && options.keepNewlines === true) return c;
+    const code = c.charCodeAt(0);
+    if (c === "\n") return "\\n";
+    if (c === "\r") return "\\r";
+    if (c === "\t") return "\\t";
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}

@@ -11,6 +11,7 @@ import { normalizeRecipient } from "./ssh.js";
 import { MacBuilder, encryptMac, verifyMac } from "./mac.js";
 import { MAX_SECRETS_FILE_BYTES } from "./layout.js";
 import { LineIndex, type Position } from "./position.js";
+import { assertNestingBound, findExcessiveNesting } from "./yaml-depth.js";
 import {
   WRITTEN_SOPS_VERSION,
   compareVersions,
@@ -137,6 +138,7 @@ function metadataFromNode(doc: Document.Parsed, pair: Pair, text: string, file?:
 
 /** The full-parser path: any valid YAML or JSON layout. */
 function parseFlatGeneral(text: string, format: "yaml" | "json", file?: string): SecretsFile {
+  assertNestingBound(text, file);
   const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true, strict: true, keepSourceTokens: false });
   const list = Array.isArray(docs) ? docs : [];
   if (!Array.isArray(docs)) {
@@ -221,6 +223,7 @@ export function parseSecretsFile(text: string, options: ParseOptions = {}): Secr
   if (format === "yaml") {
     const fast = parseFlatFast(text, file);
     if (fast !== undefined) {
+      assertNestingBound(text.slice(fast.sopsOffset), file, lineColumn(text, fast.sopsOffset).line - 1);
       const doc = parseDocument(text.slice(fast.sopsOffset), { uniqueKeys: true, prettyErrors: true, strict: true });
       if (doc.errors.length > 0) {
         const d = doc.errors[0]!;
@@ -281,6 +284,7 @@ export function isSopsEncrypted(text: string): boolean {
     return f.metadata.mac !== "" && f.metadata.version !== "";
   } catch {
     try {
+      if (findExcessiveNesting(text) !== undefined) return false;
       const doc = parseDocument(text);
       const sops = (doc.toJS({ maxAliasCount: 0 }) as Record<string, unknown> | null)?.sops as Record<string, unknown> | undefined;
       return typeof sops?.mac === "string" && sops.mac !== "" && sops.version !== undefined && sops.version !== "";

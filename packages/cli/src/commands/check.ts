@@ -9,6 +9,8 @@ import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { readCommittedVersions, readValueHistory } from "../git.js";
+import { allowOutsideLinks } from "../repository.js";
+import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { sarifLog } from "../sarif.js";
 
 const help = `Usage: stellar-secrets check [PATH] [--json | --format text|json|sarif] [--max-warnings N]
@@ -79,7 +81,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     throw new CliError("NOT_FOUND", `check: ${positionals[0] ?? target} does not exist`, { hint: "pass a folder or file inside a Stellar Secrets repository" });
   }
   const isDir = statSync(target).isDirectory();
-  const { index, skipped } = loadWorkspace(isDir ? target : dirname(target));
+  const { index, skipped } = loadWorkspace(isDir ? target : dirname(target), { allowOutsideLinks: allowOutsideLinks(ctx) });
   const root = index.project.root;
   const scope = toRelative(root, target);
   const inScope = (file: string): boolean =>
@@ -97,7 +99,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   } else if (format === "sarif") {
     ctx.stdout.write(`${JSON.stringify(toSarif(diagnostics, root, VERSION), null, 2)}\n`);
   } else {
-    ctx.stdout.write(diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.severity} ${d.rule} ${d.message}\n`).join(""));
+    ctx.stdout.write(diagnostics.map((d) => escapeControlCharacters(`${d.file}:${d.line}:${d.column}: ${d.severity} ${d.rule} ${d.message}`) + "\n").join(""));
     const files = index.configFiles.size;
     ctx.stderr.write(
       diagnostics.length === 0

@@ -1,17 +1,18 @@
 /**
  * `stellar-secrets edit --env ENV`: edit one environment's values in $EDITOR. The decrypted text
  * exists only in a 0700 directory on memory-backed storage (/dev/shm) where the system has one,
- * and that directory is removed on every exit path (success, error, SIGINT, SIGTERM, SIGHUP).
+ * and that directory is removed on every exit path (success, error, every catchable signal); one
+ * left by a process killed with SIGKILL is removed by the next `edit` of the same user.
  * Unchanged values keep their ciphertext.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants as fsConstants, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants as fsConstants, lstatSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { constants as osConstants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Document, isMap, isScalar, parseDocument, Scalar, YAMLMap } from "yaml";
 import { LineIndex, secretsFilePath, validateSecretName } from "@stellar-secrets/core";
-import { decodeUtf8, editSecretsFile } from "@stellar-secrets/sops";
+import { decodeUtf8, editSecretsFile, findExcessiveNesting } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -29,10 +30,12 @@ the file empty, changes nothing.
 
 The decrypted text is written only to a new 0700 directory on memory-backed storage (/dev/shm)
 when the system has one (otherwise the system temp directory, with a warning), and that directory
-is removed when the command ends in any way: after saving, on an error, or on SIGINT, SIGTERM or
-SIGHUP. New names must follow the naming rules; deleting a name that config files reference
-is refused unless --force; turning one name into another is refused (names are fixed, see
-\`stellar-secrets rename\`). On a terminal, a mistake offers to re-open the editor.
+is removed when the command ends in any way: after saving, on an error, or on any signal a
+program can catch (SIGINT, SIGTERM, SIGHUP, SIGQUIT, ...). SIGKILL cannot be caught: a folder left
+that way is removed by the next \`edit\` of the same user (until then, or a reboot, it stays on
+/dev/shm, readable by you and root only). New names must follow the naming rules; deleting a
+name that config files reference is refused unless --force; turning one name into another is
+refused (names are fixed, see \`stellar-secrets rename\`). On a terminal, a mistake offers to re-open the editor.
 
 Options:
   --env ENV   the environment (exactly one)
@@ -50,7 +53,18 @@ const HEADER = (env: string): string =>
   ` Save and quit to re-encrypt; delete a line to delete that secret; an empty file changes nothing.\n` +
   ` This file lives in a private temporary directory that is removed when you quit.`;
 
-const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+/**
+ * Every signal whose default action ends the process and that a Node.js program may catch.
+ * SIGKILL and SIGSTOP cannot be caught by anyone; SIGBUS, SIGFPE, SIGSEGV and SIGILL raised by a
+ * fault leave Node unable to run JavaScript; SIGUSR1 starts Node's debugger. A scratch directory
+ * left by one of those is removed by the next `edit` of the same user (see {@link removeStaleScratch}).
+ */
+const SIGNALS: NodeJS.Signals[] = (
+  ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGABRT", "SIGALRM", "SIGUSR2", "SIGTRAP", "SIGSYS", "SIGVTALRM", "SIGPROF", "SIGXCPU", "SIGXFSZ", "SIGPOLL", "SIGPWR", "SIGSTKFLT"] as NodeJS.Signals[]
+).filter((s) => s in osConstants.signals);
+
+/** Scratch directories are named `stellar-secrets-edit-<pid>-XXXXXX` so a later run can tell whose they are. */
+const SCRATCH_PREFIX = "stellar-secrets-edit-";
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f } = parseCommandArgs("edit", argv, flags);
@@ -127,6 +141,50 @@ export function editorCommand(ctx: Pick<CommandContext, "env" | "stdin" | "stdou
 }
 
 /**
+ * Removes the scratch directories in `base` that an earlier `edit` of the same user left behind
+ * when it was killed in a way no handler sees (SIGKILL, a crash, a power cut keeps /dev/shm
+ * only until reboot): directories named `stellar-secrets-edit-<pid>-…`, owned by this user,
+ * whose process is gone. A directory of a live process (an `edit` running in another terminal)
+ * is left alone. Never throws; says on stderr what it removed (paths only).
+ */
+export function removeStaleScratch(base: string, ctx: CommandContext): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(base);
+  } catch {
+    return removed;
+  }
+  const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
+  for (const name of names) {
+    const m = new RegExp(`^${SCRATCH_PREFIX}(\\d+)-[A-Za-z0-9]+$`).exec(name);
+    if (m === null) continue;
+    const pid = Number(m[1]);
+    const dir = join(base, name);
+    try {
+      const st = lstatSync(dir);
+      if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
+      if (pid === process.pid || processAlive(pid)) continue;
+      rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+    } catch {
+      // raced with its owner, or not ours: leave it
+    }
+  }
+  if (removed.length > 0) ctx.stderr.write(`stellar-secrets: removed ${removed.length} decrypted edit folder${removed.length === 1 ? "" : "s"} left by a killed edit: ${removed.join(", ")}\n`);
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
  * A private scratch directory and the signal handlers that remove it. Memory-backed storage
  * (/dev/shm) when present and writable; else the system temp directory, with a warning.
  */
@@ -140,7 +198,8 @@ function openScratch(ctx: CommandContext): { dir: string; runEditor: (editor: st
   } catch {
     ctx.stderr.write(`warning: no memory-backed storage (/dev/shm); the decrypted file goes to ${base} and is removed on exit\n`);
   }
-  const dir = mkdtempSync(join(base, "stellar-secrets-edit-"));
+  removeStaleScratch(base, ctx);
+  const dir = mkdtempSync(join(base, `${SCRATCH_PREFIX}${process.pid}-`));
   // mkdtemp creates 0700 already; the explicit check guards against unusual umask handling.
   if ((statSync(dir).mode & 0o077) !== 0) {
     rmSync(dir, { recursive: true, force: true });
@@ -163,7 +222,13 @@ function openScratch(ctx: CommandContext): { dir: string; runEditor: (editor: st
     for (const s of SIGNALS) process.removeListener(s, onSignal);
     process.removeListener("exit", onExit);
   };
-  for (const s of SIGNALS) process.on(s, onSignal);
+  for (const s of SIGNALS) {
+    try {
+      process.on(s, onSignal);
+    } catch {
+      // a signal this platform does not let a program catch
+    }
+  }
   process.on("exit", onExit);
   return {
     dir,
@@ -232,6 +297,13 @@ export function renderForEditing(env: string, values: ReadonlyMap<string, string
  * (`INVALID_SECRET_NAME`).
  */
 export function parseEdited(text: string): Map<string, string> | undefined {
+  const tooDeep = findExcessiveNesting(text);
+  if (tooDeep !== undefined) {
+    // never parsed: a parse thousands of levels deep overflows the stack
+    throw new CliError("INVALID_VALUE", `the edited file is not a list of \`name: value\` lines: it nests lists or mappings from line ${tooDeep.line} on`, {
+      hint: "write one `name: value` per line; quote values with special characters",
+    });
+  }
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   const lines = new LineIndex(text);
   const lineOf = (offset: number): number => lines.positionAt(offset).line;

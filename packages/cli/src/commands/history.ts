@@ -26,8 +26,8 @@ changed itself). On a terminal, long runs (500 or more file versions) show progr
 Options:
   --env ENV[,ENV]  only these environments (default: all)
   --no-decrypt     never use a key, even when one is available
-  --json           print [{"environment", "name", "kind", "commit", "author", "email", "date",
-                   "message", "verified"}]
+  --json           print {"events":[{"environment", "name", "kind", "commit", "author", "email",
+                   "date", "message", "verified"}]}
 
 Example:
   stellar-secrets history stripe_api_key --env production
@@ -44,7 +44,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const events = history.events.filter((e) => name === undefined || e.name === name);
 
   if (f.json) {
-    ctx.stdout.write(renderJson(events));
+    // an object like every other --json (the events array was the whole output before 0.x: now under "events")
+    ctx.stdout.write(renderJson({ events }));
     return 0;
   }
   if (events.length === 0) {

@@ -366,7 +366,8 @@ async function grant(
     const otherName = env.members.find((m) => m.recipient === recipient && m.name !== name);
     if (otherName) {
       throw new CliError("MEMBER_EXISTS", `this key is already in ${env.name} as member "${otherName.name}"`, {
-        hint: `a key belongs to one member: stellar-secrets members add ${otherName.name} ${shortRecipient(recipient)} --env ENV`,
+        // the whole key: a hint is a command to copy, and a shortened key would be refused
+        hint: `a key belongs to one member: stellar-secrets members add ${otherName.name} ${shellWord(recipient)} --env ENV`,
       });
     }
   }
@@ -491,3 +492,8 @@ function remainingMembers(env: EnvironmentConfig, name: string): Member[] {
 
 const command: Command = { summary: "list, add, approve and remove the members who can decrypt each environment", help, run };
 export default command;
+
+/** `word` as one shell word (an ssh-ed25519 key has spaces: single-quoted). */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./=:@,+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

@@ -11,7 +11,8 @@ import { CliError } from "../errors.js";
 import { humanList, plural, renderJson } from "../format.js";
 import { confirm } from "../prompt.js";
 import { formatReference, loadReferences, referencesIn } from "../references.js";
-import { assertCanDecrypt, identitiesFor, namesIn, openProject, readCatalog, readEnvironmentFiles, selectEnvironments, updateCatalog } from "../repository.js";
+import type { ProjectConfig } from "@stellar-secrets/core";
+import { assertCanDecrypt, identitiesFor, namesIn, openProject, readCatalog, readEnvironmentFiles, selectEnvironments, updateCatalog, type EnvironmentFile } from "../repository.js";
 
 const help = `Usage: stellar-secrets rm NAME [--env ENV[,ENV]] [--force] [--yes] [--json]
 
@@ -70,7 +71,23 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     );
   }
 
-  await assertCanDecrypt(ctx, config, targets);
+  try {
+    await assertCanDecrypt(ctx, config, targets);
+  } catch (error) {
+    // a name set in an environment the person cannot read: name the environments they can remove it from
+    if (error instanceof CliError && error.code === "NO_MATCHING_IDENTITY" && requested.length === 0 && targets.length > 1) {
+      const readable: string[] = [];
+      for (const t of targets) if (await canDecrypt(ctx, config, t)) readable.push(t.env.name);
+      const unreadable = targets.map((t) => t.env.name).filter((n) => !readable.includes(n));
+      throw new CliError("NO_MATCHING_IDENTITY", `you cannot remove "${name}" from ${humanList(unreadable)}: it is set there too, and you are not a member of ${humanList(unreadable)} (none of your keys can decrypt ${unreadable.length === 1 ? "its file" : "their files"})`, {
+        hint: readable.length > 0
+          ? `to remove it only where you can: stellar-secrets rm ${name} --env ${readable.join(",")} (a member of ${humanList(unreadable)} removes it there)`
+          : (error.hint ?? "ask a member of those environments"),
+        cause: error,
+      });
+    }
+    throw error;
+  }
   if (!f.yes) {
     const ok = await confirm(ctx, `Delete secret "${name}" from ${humanList(targetNames)}?`);
     if (!ok) throw new CliError("DECLINED", "not deleted (answered no)");
@@ -115,3 +132,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
 
 const command: Command = { summary: "delete a secret (refused while referenced; asks to confirm)", help, run };
 export default command;
+
+async function canDecrypt(ctx: CommandContext, config: ProjectConfig, file: EnvironmentFile): Promise<boolean> {
+  try {
+    await assertCanDecrypt(ctx, config, [file]);
+    return true;
+  } catch {
+    return false;
+  }
+}

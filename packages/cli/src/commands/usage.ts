@@ -6,6 +6,7 @@ import { InvalidConfigError, loadWorkspace, nearestName, secretUsage } from "@st
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
+import { allowOutsideLinks } from "../repository.js";
 
 const help = `Usage: stellar-secrets usage [NAME] [--json]
 
@@ -28,8 +29,9 @@ const flags = { json: { type: "boolean" } } as const;
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f, positionals } = parseCommandArgs("usage", argv, flags, { min: 0, max: 1, names: "NAME" });
   const name = positionals[0];
-  const { index } = loadWorkspace(ctx.cwd);
-  if (!index.projectUsable) throw new InvalidConfigError(index.project.configPath, index.projectDiagnostics);
+  const { index } = loadWorkspace(ctx.cwd, { allowOutsideLinks: allowOutsideLinks(ctx) });
+  const projectErrors = index.projectDiagnostics.filter((d) => d.severity === "error");
+  if (!index.projectUsable || projectErrors.length > 0) throw new InvalidConfigError(index.project.configPath, projectErrors.length > 0 ? projectErrors : index.projectDiagnostics);
   const usage = secretUsage(index, name);
   if (name !== undefined && usage.length === 0) {
     const near = nearestName(name, index.secretNames());

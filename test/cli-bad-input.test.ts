@@ -1,0 +1,122 @@
+/**
+ * Issue 12 end to end (real CLI processes): bad input is a diagnostic or a coded error, never an
+ * internal error; errors are text on stderr, or one JSON object with --json; access errors speak
+ * to the person.
+ */
+import { mkdirSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createSandbox, type AgeKey, type Sandbox } from "./helpers/cli.js";
+
+vi.setConfig({ testTimeout: 120_000 });
+
+let sandboxes: Sandbox[] = [];
+afterEach(() => {
+  for (const s of sandboxes) s.cleanup();
+  sandboxes = [];
+});
+
+async function project(): Promise<{ s: Sandbox; alice: AgeKey }> {
+  const s = createSandbox();
+  sandboxes.push(s);
+  const alice = s.keygen("alice");
+  s.env.SOPS_AGE_KEY_FILE = alice.file;
+  expect((await s.run(["init", "--env", "development,production"])).code).toBe(0);
+  expect((await s.run(["set", "api_key", "--env", "development", "--from-stdin"], { input: "v-dev" })).code).toBe(0);
+  expect((await s.run(["set", "api_key", "--env", "production", "--from-stdin"], { input: "v-prod" })).code).toBe(0);
+  return { s, alice };
+}
+
+describe("bad config files are diagnostics", () => {
+  it("a 3,000-level nested config file: check reports it (JSON, SARIF, exit 1); list and usage still work", async () => {
+    const { s } = await project();
+    s.write("agents/deep.yaml", `kind: agent\nname: deep\nactions: ${"[".repeat(3000)}${"]".repeat(3000)}\n`);
+    const check = await s.run(["check", "--json"]);
+    expect(check.code, check.stderr).toBe(1);
+    const errors = (out: string) => JSON.parse(out).diagnostics.filter((d: { severity: string }) => d.severity === "error");
+    expect(errors(check.stdout)).toEqual([expect.objectContaining({ rule: "schema", file: "agents/deep.yaml", line: 3 })]);
+    const sarif = JSON.parse((await s.run(["check", "--format", "sarif"])).stdout);
+    expect(sarif.runs[0].results.filter((r: { level: string }) => r.level === "error").map((r: { ruleId: string }) => r.ruleId)).toEqual(["schema"]);
+    for (const args of [["list", "--json"], ["usage", "--json"]]) {
+      const r = await s.run(args);
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+      expect(r.stderr).not.toContain("internal error");
+    }
+  });
+
+  it("a config file over 8 MiB is a diagnostic; usage refuses an invalid stellar.yaml like list does", async () => {
+    const { s } = await project();
+    s.write("agents/big.yaml", `kind: agent\nname: big\ninstructions: "${"x".repeat(9 * 1024 * 1024)}"\n`);
+    const check = await s.run(["check", "--json"]);
+    expect(check.code).toBe(1);
+    expect(check.stderr).not.toContain("skipped");
+    expect(JSON.parse(check.stdout).diagnostics.filter((d: { severity: string }) => d.severity === "error")).toEqual([expect.objectContaining({ rule: "schema", file: "agents/big.yaml", line: 1 })]);
+    s.write("agents/big.yaml", "kind: agent\n");
+    s.write("stellar.yaml", s.read("stellar.yaml").replace("version: 1", "version: 2"));
+    for (const args of [["usage"], ["list"]]) {
+      const r = await s.run(args);
+      expect([args[0], r.code, r.stderr.split(":")[1]?.trim()]).toEqual([args[0], 17, "INVALID_CONFIG"]);
+    }
+  });
+});
+
+describe("symbolic links and names", () => {
+  it("a secrets folder linked outside the repository is refused unless STELLAR_SECRETS_ALLOW_OUTSIDE_LINKS=1", async () => {
+    const { s } = await project();
+    const elsewhere = join(s.dir, "elsewhere");
+    renameSync(join(s.repo, "secrets"), elsewhere);
+    symlinkSync(elsewhere, join(s.repo, "secrets"));
+    const r = await s.run(["get", "api_key", "--env", "development"]);
+    expect([r.code, r.stdout]).toEqual([16, ""]);
+    expect(r.stderr).toContain("OUTSIDE_REPOSITORY");
+    const check = await s.run(["check", "--json"]);
+    expect(check.code).toBe(1);
+    expect(JSON.parse(check.stdout).diagnostics.map((d: { file: string }) => d.file)).toContain("secrets");
+    const allowed = await s.run(["get", "api_key", "--env", "development"], { env: { STELLAR_SECRETS_ALLOW_OUTSIDE_LINKS: "1" } });
+    expect([allowed.code, allowed.stdout]).toEqual([0, "v-dev"]);
+  });
+
+  it("control characters in a name are escaped in errors; --json errors are one JSON object on stderr", async () => {
+    const { s } = await project();
+    const r = await s.run(["get", "bad\u001b[31mname", "--env", "development"]);
+    expect(r.code).toBe(4); // UNKNOWN_SECRET
+    expect(r.stderr).not.toContain("\u001b");
+    expect(r.stderr).toContain("\\x1b[31m");
+    s.write("connections/bad.yaml", 'kind: api_connection\nname: bad\nbase_url: https://x.example\nheaders:\n  - { name: X-Key, type: secret, secret: "evil\\e[2Jname" }\n');
+    const check = await s.run(["check"]);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain("evil\\x1b[2Jname");
+    expect(check.stdout).not.toContain("\u001b");
+    const j = await s.run(["get", "nope", "--env", "development", "--json"]);
+    expect(j.stdout).toBe("");
+    expect(JSON.parse(j.stderr)).toEqual({ error: expect.objectContaining({ code: "UNKNOWN_SECRET", exitStatus: 4 }) });
+  });
+});
+
+describe("access errors speak to the person", () => {
+  it("names you, the members and the command to ask for; rm suggests --env for environments you cannot read", async () => {
+    const { s } = await project();
+    const bob = s.keygen("bob");
+    expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "development"])).code).toBe(0);
+    const asBob = { SOPS_AGE_KEY_FILE: bob.file, USER: "bob" };
+    const r = await s.run(["get", "api_key", "--env", "production"], { env: asBob });
+    expect(r.code).toBe(10);
+    expect(r.stderr).toContain(`you (bob, ${bob.recipient}) are not a member of production`);
+    expect(r.stderr).toContain("its members are alice (age1");
+    expect(r.stderr).toContain(`stellar-secrets members add bob ${bob.recipient} --env production`);
+    expect(r.stderr).toContain("secrets/production.enc.yaml");
+    expect(r.stderr).not.toContain(s.repo);
+    const rm = await s.run(["rm", "api_key", "--yes"], { env: asBob });
+    expect(rm.code).toBe(10);
+    expect(rm.stderr).toContain("stellar-secrets rm api_key --env development");
+  });
+
+  it("hints hold complete keys (a hint is a command to copy)", async () => {
+    const { s } = await project();
+    const bob = s.keygen("bob");
+    expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "development"])).code).toBe(0);
+    const again = await s.run(["members", "add", "robert", bob.recipient, "--env", "production"]);
+    expect(again.code).toBe(20);
+    expect(again.stderr).toContain(`hint: a key belongs to one member: stellar-secrets members add bob ${bob.recipient} --env ENV`);
+  });
+});
