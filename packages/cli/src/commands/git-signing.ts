@@ -22,7 +22,8 @@ import { configureSigning, readSigningKey } from "../signing.js";
 
 /** The lines `git setup --help` shows for `--signing` and `--key`. */
 export const SIGNING_SETUP_HELP = `  --signing    sign every commit of this repository with your member ssh-ed25519 key
-               (git config --local: gpg.format=ssh, user.signingkey, commit.gpgsign=true),
+               (in this repository's own git config: gpg.format=ssh, user.signingkey,
+               commit.gpgsign=true),
                so that \`review\` can tell a member's change from anyone else's
   --key PATH   the key to sign with: its .pub file, its private key file (only the public
                half is read) or the public key line (then git signs through ssh-agent);

@@ -536,6 +536,7 @@ describe("buildReview: access requests", () => {
     expect(env.members.requested).toEqual([{ name: "bob", recipient: bob.recipient }]);
     expect(env.members.gained).toEqual([]);
     expect(report.summary.accessChanges).toBe(0);
+    expect(report.problems).toEqual([]);
     expect(report.clean).toBe(true);
     // the same request on both sides is nothing new
     expect(buildReview(at("a", yaml(request)), at("b", yaml(request))).environments).toEqual([]);

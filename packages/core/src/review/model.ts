@@ -557,9 +557,13 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     const texts = readers.map((read) => read(rel)).filter((t): t is string => typeof t === "string");
     return texts.length === 0 ? undefined : texts;
   };
-  const headIndex = widened ?? head.index;
-  const headDiagnostics =
-    headIndex === undefined ? head.diagnostics : checkWorkspace(headIndex, { ...(baseUsable ? { rules: baseConfig.rules } : {}), committed });
+  const headDiagnostics = baseUsable
+    ? widened !== undefined
+      ? checkWorkspace(widened, { rules: baseConfig.rules, committed })
+      : head.checkWith(baseConfig.rules, { committed })
+    : head.index === undefined
+      ? head.diagnostics
+      : head.checkWith(head.index.project.rules, { committed });
   // the checker's recipient-drift on a file already reported as a non-member or a re-wrap is the same finding
   const nonMemberFiles = new Set(problems.filter((p) => p.kind === "non-member-recipient" || p.kind === "rewrapped-without-rotation").map((p) => p.file));
 

@@ -6,7 +6,7 @@
  */
 import type { Dirent, Stats } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { checkWorkspace } from "../check.js";
+import { checkWorkspace, type CheckOptions } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { GlobFilter } from "../globs.js";
 import { classifyPath, loadWorkspace, type ConfigScope, type WorkspaceFs } from "../load.js";
@@ -29,7 +29,7 @@ export interface ReviewState {
    * The checker diagnostics of the state evaluated with other rule severities (e.g. the base's,
    * so that a change cannot weaken the rules that judge it). Empty without an index.
    */
-  checkWith(rules: ProjectConfig["rules"]): Diagnostic[];
+  checkWith(rules: ProjectConfig["rules"], options?: Pick<CheckOptions, "committed">): Diagnostic[];
   /**
    * The state's workspace loaded again with the config files of `scope` read as well (e.g. the
    * base's `config.include`/`exclude`, so that a change cannot hide a file by narrowing them).
@@ -64,7 +64,7 @@ export function stateOfIndex(
     commit,
     index,
     diagnostics: index === undefined ? [] : checkWorkspace(index),
-    checkWith: (rules) => (index === undefined ? [] : checkWorkspace(index, { rules })),
+    checkWith: (rules, options) => (index === undefined ? [] : checkWorkspace(index, { rules, ...options })),
     ...(reload === undefined ? {} : { loadWithin: (scope: ConfigScope) => (index === undefined ? undefined : reload(scope)) }),
     readText,
   };
