@@ -145,7 +145,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       try {
         await assertCanDecrypt(ctx, config, [file]);
       } catch (error) {
-        const noKey = isSopsError(error, "NO_IDENTITY") || isSopsError(error, "NO_MATCHING_IDENTITY");
+        // by code: the access error may come as the envelope's SopsError or as the CLI's worded CliError
+        const code = (error as { code?: unknown } | undefined)?.code;
+        const noKey = code === "NO_IDENTITY" || code === "NO_MATCHING_IDENTITY";
         if (!noKey || f["no-propose"] === true || recipientsOf(file.env).length === 0) throw error;
         proposeIn.add(file.env.name);
         firstNoKey ??= error;
