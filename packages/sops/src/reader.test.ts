@@ -145,3 +145,40 @@ describe("error reasons", () => {
     expect(reasonOf("a: 1\na: 2\n")[1]).toBeUndefined();
   });
 });
+
+describe("fast reader: quoted keys read as the full parser reads them", () => {
+  /** The same file through the full YAML parser: a leading comment line takes it off the fast path. */
+  const viaGeneral = (t: string) => {
+    const shift = "# full parser\n".length;
+    const f = parseSecretsFile(`# full parser\n${t}`);
+    return f.entries.map((e) => ({ ...e, nameRange: { start: e.nameRange.start - shift, end: e.nameRange.end - shift }, valueRange: { start: e.valueRange.start - shift, end: e.valueRange.end - shift } }));
+  };
+
+  it("double- and single-quoted names (with '' and YAML words) give the same entries, ranges and values", async () => {
+    const quoted = text
+      .replace(/^A: /m, '"A": ')
+      .replace(/^B: /m, "'B': ")
+      .replace(/^C: /m, `"it's true": `)
+      .replace(/^D: /m, "'it''s # not a comment': ");
+    expect(parseSecretsFile(quoted).entries).toEqual(viaGeneral(quoted));
+    expect(parseSecretsFile(quoted).entries.map((e) => e.name)).toEqual(["A", "B", "it's true", "it's # not a comment"]);
+    // the names are in each value's AAD: quoting them keeps the file verifying, renaming does not
+    const same = text.replace(/^A: /m, '"A": ').replace(/^B: /m, "'B': ").replace(/^D: /m, "'D': ");
+    expect(parseSecretsFile(same).entries).toEqual(viaGeneral(same));
+    const d = await decryptSecrets(same, [alice.identity]);
+    expect([...d.values]).toEqual([...VALUES]);
+    expect(d.values.get("B")).toBe("line1\nline2");
+  });
+
+  it("a quoted name equal to a plain one is a DUPLICATE_KEY on the fast path too", () => {
+    const dup = text.replace(/^D: /m, '"A": ');
+    expect(() => parseSecretsFile(dup)).toThrowError(expect.objectContaining({ code: "DUPLICATE_KEY", line: 4 }));
+  });
+
+  it("escapes, a quoted sops key and an empty name leave the fast path and are judged by the full parser", () => {
+    const escaped = text.replace(/^A: /m, '"\\x41": ');
+    expect(parseSecretsFile(escaped).entries[0]!.name).toBe("A");
+    const sopsKey = text.replace(/^A: .*\n/m, '"sops": ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]\n');
+    expect(() => parseSecretsFile(sopsKey)).toThrowError(expect.objectContaining({ code: "DUPLICATE_KEY" }));
+  });
+});

@@ -48,7 +48,13 @@ function formatOf(options: ParseOptions): "yaml" | "json" {
 
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const YAML_RESERVED = /^(?:true|false|null|y|n|yes|no|on|off|~)$/i;
-const FAST_LINE = /^([A-Za-z_][A-Za-z0-9_]*): (ENC\[AES256_GCM,data:[A-Za-z0-9+/=]+,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,type:[a-z]+\]|"")$/;
+const FAST_VALUE = `(ENC\\[AES256_GCM,data:[A-Za-z0-9+/=]+,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,type:[a-z]+\\]|"")`;
+/**
+ * One entry line: a plain key (group 1), a double-quoted key without escapes (group 2) or a
+ * single-quoted key (group 3, `''` standing for `'`), then the value (group 4). Quoted keys hold
+ * printable ASCII only: anything else (escapes, tabs, non-ASCII) goes to the full parser.
+ */
+const FAST_LINE = new RegExp(`^(?:([A-Za-z_][A-Za-z0-9_]*)|"([\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]*)"|'((?:[\\x20-\\x26\\x28-\\x7e]|'')*)'): ${FAST_VALUE}$`);
 
 /**
  * The fast path for the layout this package writes (one `name: ENC[...]` per line, then `sops:`
@@ -73,8 +79,19 @@ function parseFlatFast(text: string, file?: string): { entries: SecretEntry[]; s
       return { entries, sopsOffset: pos };
     }
     const m = FAST_LINE.exec(line);
-    if (m === null || YAML_RESERVED.test(m[1]!)) return undefined;
-    const name = m[1]!;
+    if (m === null) return undefined;
+    let name: string;
+    if (m[1] !== undefined) {
+      if (YAML_RESERVED.test(m[1])) return undefined;
+      name = m[1];
+    } else if (m[2] !== undefined) {
+      name = m[2];
+    } else {
+      name = m[3]!.replace(/''/g, "'");
+    }
+    // `"sops":` is the metadata key however it is spelled; `""` is a name the general parser judges.
+    if (name === "sops" || name === "") return undefined;
+    const keyLength = m[0].length - m[4]!.length - 2;
     if (seen.has(name)) {
       throw new SopsError("DUPLICATE_KEY", `secret "${name}" appears twice`, {
         file,
@@ -83,14 +100,14 @@ function parseFlatFast(text: string, file?: string): { entries: SecretEntry[]; s
       });
     }
     seen.add(name);
-    const raw = m[2] === '""' ? "" : m[2]!;
-    const valueStart = pos + name.length + 2;
+    const raw = m[4] === '""' ? "" : m[4]!;
+    const valueStart = pos + keyLength + 2;
     entries.push({
       name,
       raw,
       encrypted: raw !== "",
       ...(raw !== "" ? { type: parseEnc(raw)!.type } : {}),
-      nameRange: { start: pos, end: pos + name.length },
+      nameRange: { start: pos, end: pos + keyLength },
       valueRange: { start: valueStart, end: end },
     });
     pos = end + 1;
