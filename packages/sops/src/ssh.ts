@@ -1,6 +1,7 @@
 /**
  * age's native `ssh-ed25519` recipient type (age-encryption.org/v1, "The ssh-ed25519 recipient
- * type"), on node:crypto, plugged into typage as a custom Recipient/Identity, plus the parsers of
+ * type"), on node:crypto, with the Recipient/Identity interfaces of age-native.ts (typage's shape, so it
+ * plugs into typage too), plus the parsers of
  * OpenSSH public keys and unencrypted `openssh-key-v1` private keys (ed25519 only).
  *
  * Wrapping, as age and sops do it: an ephemeral X25519 share; the shared secret with the
@@ -13,7 +14,7 @@
  * Never puts key material in an error message.
  */
 import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, randomBytes, type KeyObject } from "node:crypto";
-import { Stanza, type Identity, type Recipient } from "age-encryption";
+import { Stanza, type Identity, type Recipient } from "./age-native.js";
 import { SopsError } from "./errors.js";
 
 const LABEL = Buffer.from("age-encryption.org/v1/ssh-ed25519", "utf8");
