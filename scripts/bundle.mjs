@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// Bundles each shipped entry point into dist/bundle/ with esbuild, after `tsc -b` (the root
+// `build` runs both). Loading one file instead of ~150 modules is most of a CLI command's start
+// time, and a bundled package installs without the workspace's internal packages.
+//
+// - packages/cli/dist/bundle/stellar-secrets.mjs (+ chunks): the CLI, core, sops, yaml, ajv's
+//   runtime; one chunk per command, loaded when the command runs (code splitting).
+// - packages/resolver/dist/bundle/index.mjs: the resolver with sops and yaml, no dependency;
+//   `age-encryption` stays an optional import for post-quantum keys only.
+// - packages/language-server/dist/bundle/server.mjs: the server and its dependencies.
+//
+// The bins use a bundle only while it is newer than every `tsc -b` output it was made from
+// (dist/.tsbuildinfo of the package and of core and sops): a `tsc -b` without this step never
+// runs stale code. `--check` prints the sizes.
+import { build } from "esbuild";
+import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const pkg = (name) => join(root, "packages", name);
+const common = {
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  minify: true,
+  keepNames: false,
+  legalComments: "none",
+  logLevel: "warning",
+  sourcemap: false,
+  // CommonJS dependencies (ajv, vscode-languageserver) call require() for node built-ins.
+  banner: { js: "import { createRequire as __stellarRequire } from 'node:module'; const require = __stellarRequire(import.meta.url);" },
+};
+
+const jobs = [
+  {
+    out: join(pkg("cli"), "dist/bundle"),
+    options: { entryPoints: { "stellar-secrets": join(pkg("cli"), "dist/main.js") }, splitting: true, chunkNames: "chunk-[hash]" },
+  },
+  {
+    out: join(pkg("resolver"), "dist/bundle"),
+    options: { entryPoints: { index: join(pkg("resolver"), "dist/index.js") }, external: ["age-encryption"] },
+  },
+  {
+    out: join(pkg("language-server"), "dist/bundle"),
+    options: { entryPoints: { server: join(pkg("language-server"), "dist/main.js") } },
+  },
+];
+
+const started = Date.now();
+for (const job of jobs) {
+  rmSync(job.out, { recursive: true, force: true });
+  mkdirSync(job.out, { recursive: true });
+  await build({ ...common, ...job.options, outdir: job.out, outExtension: { ".js": ".mjs" } });
+  if (process.argv.includes("--check")) {
+    const files = readdirSync(job.out);
+    const bytes = files.reduce((n, f) => n + statSync(join(job.out, f)).size, 0);
+    console.log(`${job.out.slice(root.length + 1)}: ${files.length} files, ${(bytes / 1024).toFixed(0)} KB`);
+  }
+}
+if (process.argv.includes("--check")) console.log(`bundled in ${Date.now() - started} ms`);
