@@ -33,23 +33,41 @@ const common = {
   banner: { js: "import { createRequire as __stellarRequire } from 'node:module'; const require = __stellarRequire(import.meta.url);" },
 };
 
+const buildInfo = (...names) => names.map((n) => join(pkg(n), "dist/.tsbuildinfo"));
 const jobs = [
   {
     out: join(pkg("cli"), "dist/bundle"),
+    entry: "stellar-secrets.mjs",
+    inputs: buildInfo("cli", "core", "sops"),
     options: { entryPoints: { "stellar-secrets": join(pkg("cli"), "dist/main.js") }, splitting: true, chunkNames: "chunk-[hash]" },
   },
   {
     out: join(pkg("resolver"), "dist/bundle"),
+    entry: "index.mjs",
+    inputs: buildInfo("resolver", "sops"),
     options: { entryPoints: { index: join(pkg("resolver"), "dist/index.js") }, external: ["age-encryption"] },
   },
   {
     out: join(pkg("language-server"), "dist/bundle"),
+    entry: "server.mjs",
+    inputs: buildInfo("language-server", "core", "sops"),
     options: { entryPoints: { server: join(pkg("language-server"), "dist/main.js") } },
   },
 ];
 
 const started = Date.now();
+const mtime = (p) => {
+  try {
+    return statSync(p).mtimeMs;
+  } catch {
+    return undefined;
+  }
+};
 for (const job of jobs) {
+  if (process.argv.includes("--if-stale")) {
+    const made = mtime(join(job.out, job.entry));
+    if (made !== undefined && job.inputs.every((p) => (mtime(p) ?? 0) <= made)) continue;
+  }
   rmSync(job.out, { recursive: true, force: true });
   mkdirSync(job.out, { recursive: true });
   await build({ ...common, ...job.options, outdir: job.out, outExtension: { ".js": ".mjs" } });

@@ -74,7 +74,8 @@ pack(
     for (const f of readdirSync(from)) {
       if (!f.endsWith(".d.ts")) continue;
       let text = readFileSync(join(from, f), "utf8");
-      if (rewrite) text = text.replaceAll('"@stellar-secrets/sops"', '"./sops/index.js"');
+      if (rewrite) text = text.replaceAll('from "@stellar-secrets/sops"', 'from "./sops/index.js"');
+      text = text.replace(/\n\/\/# sourceMappingURL=.*\n?$/, "\n");
       writeFileSync(join(to, f), text);
     }
   };
