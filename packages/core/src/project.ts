@@ -11,6 +11,7 @@ import { CoreError } from "./errors.js";
 import { LineIndex } from "./position.js";
 import { isRuleId, type Severity } from "./rules.js";
 import { findPair } from "./yaml-nodes.js";
+import { parseSimpleYaml } from "./fast-yaml.js";
 import { nodeWorkspaceFs, type WorkspaceFs } from "./workspace-fs.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
 
@@ -71,19 +72,28 @@ export function parseProjectConfig(text: string, path: string): { config: Projec
   const file = basename(path);
   const lines = new LineIndex(text);
   const diagnostics: Diagnostic[] = [];
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) {
-      diagnostics.push(diagnosticAt("schema", "error", file, lines, { start: e.pos[0], end: e.pos[1] }, `YAML syntax error: ${firstLine(e.message)}`));
-    }
-    return { config: undefined, diagnostics };
-  }
+  // The plain-YAML reader (same nodes and values as yaml) first: it is what a command's start pays.
+  const simple = parseSimpleYaml(text);
   let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: 100 });
-  } catch (e) {
-    diagnostics.push(diagnosticAt("schema", "error", file, lines, { start: 0, end: 0 }, `cannot read ${file}: ${(e as Error).message}`));
-    return { config: undefined, diagnostics };
+  let root: Node | null;
+  if (simple !== undefined && simple.length === 1) {
+    value = simple[0]!.value;
+    root = simple[0]!.contents;
+  } else {
+    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        diagnostics.push(diagnosticAt("schema", "error", file, lines, { start: e.pos[0], end: e.pos[1] }, `YAML syntax error: ${firstLine(e.message)}`));
+      }
+      return { config: undefined, diagnostics };
+    }
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      diagnostics.push(diagnosticAt("schema", "error", file, lines, { start: 0, end: 0 }, `cannot read ${file}: ${(e as Error).message}`));
+      return { config: undefined, diagnostics };
+    }
+    root = doc.contents as Node | null;
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     diagnostics.push(
@@ -91,7 +101,6 @@ export function parseProjectConfig(text: string, path: string): { config: Projec
     );
     return { config: undefined, diagnostics };
   }
-  const root = doc.contents as Node | null;
   diagnostics.push(...schemaDiagnostics(validatorFor("stellar.schema.json"), value, root, file, lines, "error", { start: 0, end: 0 }));
   const v = value as Record<string, unknown>;
   const rootDir = dirname(resolve(path));

@@ -182,3 +182,35 @@ describe("fast reader: quoted keys read as the full parser reads them", () => {
     expect(() => parseSecretsFile(sopsKey)).toThrowError(expect.objectContaining({ code: "DUPLICATE_KEY" }));
   });
 });
+
+describe("fast reader: the sops block without yaml", () => {
+  /** The same file with the block read by yaml: an indented comment at its end is outside the fast reader. */
+  const viaYaml = (t: string) => parseSecretsFile(`${t}    # read by yaml\n`);
+
+  it("gives the metadata yaml gives, for one and several recipients (age and ssh-ed25519)", async () => {
+    const { generateIdentity } = await import("./index.js");
+    const other = await generateIdentity();
+    const ssh = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKRtWlTZ4ZKm4ch5Ml5X9C4GLzcMijyvWSzqS5lzHJcd";
+    for (const recipients of [[alice.recipient], [alice.recipient, other.recipient, ssh]]) {
+      const t = await encryptSecrets(VALUES, { recipients, now: new Date("2026-02-03T04:05:06Z") });
+      const fast = parseSecretsFile(t);
+      expect(fast.metadata).toEqual(viaYaml(t).metadata);
+      expect(fast.metadata.age.map((a) => a.recipient)).toEqual(recipients);
+      expect(fast.metadata.age[0]!.enc.endsWith("-----END AGE ENCRYPTED FILE-----\n")).toBe(true);
+      expect(fast.metadataRange).toEqual({ start: viaYaml(t).metadataRange.start, end: t.length });
+    }
+  });
+
+  it("other spellings of the block go to yaml and still verify, and errors keep their line", async () => {
+    const spelled = text.replace(/^ {4}unencrypted_suffix: _unencrypted$/m, '    unencrypted_suffix: "_unencrypted"');
+    expect(spelled).not.toBe(text);
+    expect([...(await decryptSecrets(spelled, [alice.identity])).values]).toEqual([...VALUES]);
+    const badVersion = text.replace(/version: .*/, "version: banana");
+    expect(() => parseSecretsFile(badVersion)).toThrowError(expect.objectContaining({ code: "MALFORMED_FILE" }));
+    const noMac = text.replace(/^ {4}mac: .*\n/m, "");
+    expect(() => parseSecretsFile(noMac)).not.toThrow(); // yaml path: mac is optional in the metadata
+    const sopsLine = text.split("\n").indexOf("sops:") + 1;
+    const noTime = text.replace(/^ {4}lastmodified: .*\n/m, "");
+    expect(() => parseSecretsFile(noTime)).toThrowError(expect.objectContaining({ code: "MALFORMED_FILE", line: sopsLine }));
+  });
+});

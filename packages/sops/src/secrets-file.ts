@@ -115,6 +115,48 @@ function parseFlatFast(text: string, file?: string): { entries: SecretEntry[]; s
   return undefined; // no sops block: let the full parser report it
 }
 
+const SOPS_RECIPIENT_LINE = /^ {8}- recipient: (age1[02-9ac-hj-np-z]+|ssh-ed25519 [A-Za-z0-9+/=]+)$/;
+const SOPS_ENC_LINE = /^ {10}enc: \|$/;
+const SOPS_ENC_BODY = /^ {12}(\S(?:.*\S)?)$/;
+const SOPS_FIELDS = /^ {4}(lastmodified: "([0-9A-Za-z:.+-]+)"|mac: (ENC\[AES256_GCM,data:[A-Za-z0-9+/=]+,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,type:str\])|unencrypted_suffix: (_unencrypted)|version: (\d+\.\d+\.\d+))$/;
+
+/**
+ * The `sops:` block exactly as this package (and sops 3.10–3.12) writes it, read without `yaml`:
+ * `age` entries (`recipient` then `enc: |` with its 12-space literal lines), then `lastmodified`
+ * (double-quoted), `mac`, `unencrypted_suffix: _unencrypted` and `version`, each once, in that
+ * order. Returns the plain object `yaml` would give, or undefined for any other spelling (then
+ * `yaml` reads it). `reader.test.ts` checks both readers give the same metadata.
+ */
+function parseSopsBlockFast(text: string, sopsOffset: number): Record<string, unknown> | undefined {
+  const lines = text.slice(sopsOffset).split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  if (lines[0] !== "sops:" || lines[1] !== "    age:") return undefined;
+  const age: { recipient: string; enc: string }[] = [];
+  let i = 2;
+  for (;;) {
+    const r = SOPS_RECIPIENT_LINE.exec(lines[i] ?? "");
+    if (r === null) break;
+    if (!SOPS_ENC_LINE.test(lines[i + 1] ?? "")) return undefined;
+    i += 2;
+    let enc = "";
+    for (let m = SOPS_ENC_BODY.exec(lines[i] ?? ""); m !== null; m = SOPS_ENC_BODY.exec(lines[i] ?? "")) {
+      enc += `${m[1]}\n`;
+      i++;
+    }
+    if (enc === "") return undefined;
+    age.push({ recipient: r[1]!, enc });
+  }
+  if (age.length === 0) return undefined;
+  const out: Record<string, unknown> = { age };
+  const order = ["lastmodified", "mac", "unencrypted_suffix", "version"];
+  for (const key of order) {
+    const m = SOPS_FIELDS.exec(lines[i++] ?? "");
+    if (m === null || !m[1]!.startsWith(`${key}:`)) return undefined;
+    out[key] = m[2] ?? m[3] ?? m[4] ?? m[5];
+  }
+  return i === lines.length ? out : undefined;
+}
+
 function yamlError(doc: Document.Parsed, text: string, file?: string): never {
   const err = doc.errors[0]!;
   const lc = err.linePos?.[0];
@@ -238,6 +280,22 @@ export function parseSecretsFile(text: string, options: ParseOptions = {}): Secr
   if (format === "yaml") {
     const fast = parseFlatFast(text, file);
     if (fast !== undefined) {
+      const plain = parseSopsBlockFast(text, fast.sopsOffset);
+      if (plain !== undefined) {
+        let metadata: SopsMetadata;
+        try {
+          metadata = metadataFromObject(plain, file);
+        } catch {
+          metadata = metadataFromObject(plain, file, lineColumn(text, fast.sopsOffset).line); // throws again, with the line
+        }
+        return {
+          format,
+          entries: fast.entries,
+          metadata,
+          recipients: metadata.age.map((s) => normalizeRecipient(s.recipient)),
+          metadataRange: { start: fast.sopsOffset, end: text.length },
+        };
+      }
       const doc = parseDocument(text.slice(fast.sopsOffset), { uniqueKeys: true, prettyErrors: true, strict: true });
       if (doc.errors.length > 0) {
         const d = doc.errors[0]!;
