@@ -36,6 +36,7 @@ const SNIPPETS = [
   "kind: agent\nname: x\nempty:\n",
   "kind: agent\nname: 1\n",
   "version: 1\nsecrets_dir: secrets\nenvironments:\n  development:\n    members:\n      a: age1x\n",
+  "# Generated\ncreation_rules:\n    - path_regex: (^|/)secrets/development\\.enc\\.yaml$\n      age: age1x,age1y\n    - path_regex: a\n      age: >-\n        age1x\n",
   "kind: agent\nn: 0\nm: 007\no: 1234567890123456\np: -1\nq: [1, 2]\nr: 12 # c\n",
   "kind: agent\nname: true\n",
   "kind: agent\nname: x\nname: y\n",
