@@ -404,7 +404,18 @@ export class DecryptCache {
   rememberKey(stanzas: readonly AgeStanza[], dataKey: Uint8Array): void {
     for (const s of stanzas) this.keysByStanza.set(s.enc.trim(), dataKey);
   }
+  private lastKey: Uint8Array | undefined;
+  private lastCopy: Buffer | undefined;
+  private lastMap: Map<string, { plaintext: Buffer; type: SopsValueType }> | undefined;
   private forKey(dataKey: Uint8Array): Map<string, { plaintext: Buffer; type: SopsValueType }> {
+    // the same key object for every value of a file: look it up once
+    if (dataKey === this.lastKey && this.lastMap !== undefined && this.lastCopy!.equals(dataKey)) return this.lastMap;
+    this.lastKey = dataKey;
+    this.lastCopy = Buffer.from(dataKey);
+    this.lastMap = this.forKeyBytes(dataKey);
+    return this.lastMap;
+  }
+  private forKeyBytes(dataKey: Uint8Array): Map<string, { plaintext: Buffer; type: SopsValueType }> {
     const id = Buffer.from(dataKey).toString("base64");
     let m = this.byKey.get(id);
     if (m === undefined) this.byKey.set(id, (m = new Map()));
