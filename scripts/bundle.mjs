@@ -3,8 +3,9 @@
 // `build` runs both). Loading one file instead of ~150 modules is most of a CLI command's start
 // time, and a bundled package installs without the workspace's internal packages.
 //
-// - packages/cli/dist/bundle/stellar-secrets.mjs (+ chunks): the CLI, core, sops, yaml, ajv's
-//   runtime; one chunk per command, loaded when the command runs (code splitting).
+// - packages/cli/dist/bundle/stellar-secrets.cjs: the CLI, core, sops, yaml, ajv's runtime in one
+//   CommonJS file, run by the bin through vm.Script with a V8 code cache (stellar-secrets.cjs.cache,
+//   written beside it by the first run; a command's start is then mostly node's own).
 // - packages/resolver/dist/bundle/index.mjs: the resolver with sops and yaml, no dependency;
 //   `age-encryption` stays an optional import for post-quantum keys only.
 // - packages/language-server/dist/bundle/server.mjs: the server and its dependencies.
@@ -36,10 +37,19 @@ const common = {
 const buildInfo = (...names) => names.map((n) => join(pkg(n), "dist/.tsbuildinfo"));
 const jobs = [
   {
+    // One CommonJS file: the bin compiles it with vm.Script and a V8 code cache kept beside it
+    // (bin/stellar-secrets.js), which a split ES-module bundle cannot use on Node 20. Commands
+    // still initialise lazily: esbuild turns each `import()` of a command into a lazy init.
     out: join(pkg("cli"), "dist/bundle"),
-    entry: "stellar-secrets.mjs",
+    entry: "stellar-secrets.cjs",
     inputs: buildInfo("cli", "core", "sops"),
-    options: { entryPoints: { "stellar-secrets": join(pkg("cli"), "dist/main.js") }, splitting: true, chunkNames: "chunk-[hash]" },
+    options: {
+      entryPoints: { "stellar-secrets": join(pkg("cli"), "dist/main.js") },
+      format: "cjs",
+      outExtension: { ".js": ".cjs" },
+      banner: { js: "const __stellarImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+      define: { "import.meta.url": "__stellarImportMetaUrl" },
+    },
   },
   {
     out: join(pkg("resolver"), "dist/bundle"),
@@ -70,7 +80,7 @@ for (const job of jobs) {
   }
   rmSync(job.out, { recursive: true, force: true });
   mkdirSync(job.out, { recursive: true });
-  await build({ ...common, ...job.options, outdir: job.out, outExtension: { ".js": ".mjs" } });
+  await build({ ...common, outExtension: { ".js": ".mjs" }, ...job.options, outdir: job.out });
   if (process.argv.includes("--check")) {
     const files = readdirSync(job.out);
     const bytes = files.reduce((n, f) => n + statSync(join(job.out, f)).size, 0);

@@ -39,7 +39,9 @@ function pack(name, manifest, copies, readme) {
   const from = join(root, "packages", name);
   const dir = join(stage, name);
   mkdirSync(dir, { recursive: true });
-  for (const [src, dest] of copies) cpSync(src.startsWith("/") ? src : join(from, src), join(dir, dest ?? src), { recursive: true });
+  // V8 code caches that runs in this workspace wrote beside a bundle are this machine's: never shipped
+  const filter = (p) => !p.endsWith(".cache") && !p.endsWith(".tmp");
+  for (const [src, dest] of copies) cpSync(src.startsWith("/") ? src : join(from, src), join(dir, dest ?? src), { recursive: true, filter });
   copyFileSync(join(root, readme), join(dir, "README.md"));
   if (existsSync(join(root, "LICENSE"))) copyFileSync(join(root, "LICENSE"), join(dir, "LICENSE"));
   writeFileSync(join(dir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -53,13 +55,13 @@ const base = (name) => {
   return { name: p.name, version: p.version, description: p.description, type: "module", license: p.license, engines: p.engines };
 };
 
-// ---- the CLI: bin + the split bundle --------------------------------------------------------
+// ---- the CLI: bin + the bundle (its V8 code cache is written by the first run of each command) --------------------------------------------------------
 pack(
   "cli",
   {
     ...base("cli"),
     bin: { "stellar-secrets": "./bin/stellar-secrets.js" },
-    exports: { ".": "./dist/bundle/stellar-secrets.mjs" },
+    exports: { ".": "./dist/bundle/stellar-secrets.cjs" },
     files: ["bin", "dist/bundle"],
   },
   [["bin"], ["dist/bundle"]],

@@ -1,8 +1,18 @@
 #!/usr/bin/env node
-// Runs the bundle (dist/bundle, made by the root build's scripts/bundle.mjs) when it is newer than
-// every `tsc -b` output it was made from; otherwise the tsc output itself (a `tsc -b` alone never
-// runs stale code). An installed package has no .tsbuildinfo: the bundle.
-import { statSync } from "node:fs";
+// Runs the bundle (dist/bundle/stellar-secrets.cjs, made by the root build's scripts/bundle.mjs)
+// when it is newer than every `tsc -b` output it was made from; otherwise the tsc output itself (a
+// `tsc -b` alone never runs stale code). An installed package has no .tsbuildinfo: the bundle.
+//
+// The bundle is compiled with vm.Script and a V8 code cache kept beside it
+// (stellar-secrets.cjs.COMMAND.cache): V8 then skips parsing and compiling what an earlier run of
+// the command compiled,
+// most of a command's start. The cache is written at exit when it is missing or V8 rejected it
+// (another Node version), through a temp file and a rename; a folder that cannot be written to
+// just means no cache. V8 checks the cache against the source, so a stale cache is never used.
+import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { Script } from "node:vm";
 
 const mtime = (path) => {
   try {
@@ -11,7 +21,36 @@ const mtime = (path) => {
     return undefined;
   }
 };
-const bundle = mtime("../dist/bundle/stellar-secrets.mjs");
+const bundle = mtime("../dist/bundle/stellar-secrets.cjs");
 const fresh = bundle !== undefined && ["../dist/.tsbuildinfo", "../../core/dist/.tsbuildinfo", "../../sops/dist/.tsbuildinfo"].every((p) => (mtime(p) ?? 0) <= bundle);
-const { main } = await import(fresh ? "../dist/bundle/stellar-secrets.mjs" : "../dist/main.js");
+let main;
+if (fresh) {
+  const file = fileURLToPath(new URL("../dist/bundle/stellar-secrets.cjs", import.meta.url));
+  // one cache per command: V8 caches the functions a run compiled, and each command runs its own
+  const command = /^[a-z][a-z-]{0,30}$/.test(process.argv[2] ?? "") ? process.argv[2] : "main";
+  const cacheFile = `${file}.${command}.cache`;
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    // no cache yet
+  }
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(file, "utf8")}\n})`, { filename: file, cachedData });
+  const module = { exports: {} };
+  script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, fileURLToPath(new URL("../dist/bundle/", import.meta.url)));
+  if (cachedData === undefined || script.cachedDataRejected === true) {
+    process.once("exit", () => {
+      try {
+        const tmp = `${cacheFile}.${process.pid}.tmp`;
+        writeFileSync(tmp, script.createCachedData());
+        renameSync(tmp, cacheFile);
+      } catch {
+        // a read-only install: run without a cache
+      }
+    });
+  }
+  main = module.exports.main;
+} else {
+  ({ main } = await import("../dist/main.js"));
+}
 main(process.argv.slice(2));
