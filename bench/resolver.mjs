@@ -210,6 +210,21 @@ if (which === "resolver") {
       fresh[which].wallMs.push(wall);
     }
   }
+  // Node's own start depends on the environment (NODE_EXTRA_CA_CERTS makes every `node` load a
+  // certificate file first): the same pair again in a clean environment (PATH and the key only).
+  const extraEnv = Object.keys(process.env).filter((k) => /^NODE_(EXTRA_CA_CERTS|OPTIONS)$/.test(k));
+  const clean = { bare: [], resolver: [] };
+  if (extraEnv.length > 0) {
+    const cleanEnv = { PATH: process.env.PATH, SOPS_AGE_KEY: identity };
+    for (let i = 0; i < PROCESSES; i++) {
+      let t0 = performance.now();
+      execFileSync(process.execPath, ["-e", "0"], { cwd: root, env: cleanEnv });
+      clean.bare.push(performance.now() - t0);
+      t0 = performance.now();
+      execFileSync(process.execPath, [probe, "resolver"], { cwd: root, env: cleanEnv, encoding: "utf8" });
+      clean.resolver.push(performance.now() - t0);
+    }
+  }
   const fm = (which, k) => median(fresh[which][k]);
   const freshRatio = fm("sops-age", "firstMs") / fm("resolver", "firstMs");
   const startRatio = fm("resolver", "wallMs") / median(bareMs);
@@ -266,7 +281,10 @@ if (which === "resolver") {
     `| first resolve in a fresh process (no JIT warm-up), median of ${PROCESSES} | ${ms(fm("resolver", "firstMs"))} | ${ms(fm("sops-age", "firstMs"))} | ${freshRatio.toFixed(1)}× |`,
     `| module import in a fresh process, median of ${PROCESSES} | ${ms(fm("resolver", "importMs"))} | ${ms(fm("sops-age", "importMs"))} | |`,
     `| whole fresh process (node start + import + first resolve) | ${ms(fm("resolver", "wallMs"))} | ${ms(fm("sops-age", "wallMs"))} | |`,
-    `| bare \`node -e 0\` in the same loop; whole resolver process / bare node | ${ms(median(bareMs))} | | **${startRatio.toFixed(2)}×** |`,
+    `| bare \`node -e 0\` in the same loop; whole resolver process / bare node${extraEnv.length ? ` (environment with ${extraEnv.join(", ")}, as set here)` : ""} | ${ms(median(bareMs))} | | **${startRatio.toFixed(2)}×** |`,
+    ...(extraEnv.length
+      ? [`| the same pair in a clean environment (PATH and the key only): whole resolver process, bare node | ${ms(median(clean.resolver))} | ${ms(median(clean.bare))} | **${(median(clean.resolver) / median(clean.bare)).toFixed(2)}×** |`]
+      : []),
     `| \`get\` per value, no sink | ${ns(getPlain)} | | |`,
     `| \`get\` per value, function sink | ${ns(getFn)} | | |`,
     `| \`get\` per value, JSON-lines file sink (incl. write) | ${ns(getFile)} | | |`,
