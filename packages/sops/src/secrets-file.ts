@@ -48,13 +48,14 @@ function formatOf(options: ParseOptions): "yaml" | "json" {
 
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const YAML_RESERVED = /^(?:true|false|null|y|n|yes|no|on|off|~)$/i;
-const FAST_VALUE = `(ENC\\[AES256_GCM,data:[A-Za-z0-9+/=]+,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,type:[a-z]+\\]|"")`;
+const FAST_VALUE = `(ENC\\[AES256_GCM,data:[A-Za-z0-9+/=]+,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,type:([a-z]+)\\]|"")`;
 /**
- * One entry line: a plain key (group 1), a double-quoted key without escapes (group 2) or a
- * single-quoted key (group 3, `''` standing for `'`), then the value (group 4). Quoted keys hold
- * printable ASCII only: anything else (escapes, tabs, non-ASCII) goes to the full parser.
+ * One entry line, matched in place (sticky, no slice per line): a plain key (group 1), a
+ * double-quoted key without escapes (group 2) or a single-quoted key (group 3, `''` standing for
+ * `'`), then the value (group 4) and its type (group 5), then the end of the line. Quoted keys hold
+ * printable ASCII only: anything else (escapes, tabs, non-ASCII, CR) goes to the full parser.
  */
-const FAST_LINE = new RegExp(`^(?:([A-Za-z_][A-Za-z0-9_]*)|"([\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]*)"|'((?:[\\x20-\\x26\\x28-\\x7e]|'')*)'): ${FAST_VALUE}$`);
+const FAST_LINE = new RegExp(`(?:([A-Za-z_][A-Za-z0-9_]*)|"([\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]*)"|'((?:[\\x20-\\x26\\x28-\\x7e]|'')*)'): ${FAST_VALUE}(?=\\n|$)`, "y");
 
 /**
  * The fast path for the layout this package writes (one `name: ENC[...]` per line, then `sops:`
@@ -65,12 +66,9 @@ function parseFlatFast(text: string, file?: string): { entries: SecretEntry[]; s
   const seen = new Set<string>();
   let pos = 0;
   while (pos < text.length) {
-    let end = text.indexOf("\n", pos);
-    if (end === -1) end = text.length;
-    const line = text.slice(pos, end);
-    if (line === "sops:") {
+    if (text.startsWith("sops:", pos) && (pos + 5 === text.length || text.charCodeAt(pos + 5) === 10)) {
       // Everything after must be the indented metadata block.
-      for (let p = end + 1; p < text.length; ) {
+      for (let p = pos + 6; p < text.length; ) {
         let e = text.indexOf("\n", p);
         if (e === -1) e = text.length;
         if (e > p && text.charCodeAt(p) !== 32) return undefined;
@@ -78,8 +76,10 @@ function parseFlatFast(text: string, file?: string): { entries: SecretEntry[]; s
       }
       return { entries, sopsOffset: pos };
     }
-    const m = FAST_LINE.exec(line);
+    FAST_LINE.lastIndex = pos;
+    const m = FAST_LINE.exec(text);
     if (m === null) return undefined;
+    const end = pos + m[0].length;
     let name: string;
     if (m[1] !== undefined) {
       if (YAML_RESERVED.test(m[1])) return undefined;
@@ -106,9 +106,9 @@ function parseFlatFast(text: string, file?: string): { entries: SecretEntry[]; s
       name,
       raw,
       encrypted: raw !== "",
-      ...(raw !== "" ? { type: parseEnc(raw)!.type } : {}),
+      ...(raw !== "" ? { type: m[5] as SopsValueType } : {}),
       nameRange: { start: pos, end: pos + keyLength },
-      valueRange: { start: valueStart, end: end },
+      valueRange: { start: valueStart, end },
     });
     pos = end + 1;
   }
