@@ -4,7 +4,7 @@
  * that touches the file system for secrets files.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, fstatSync, openSync, promises as fs, readFileSync, statSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, promises as fs, readFileSync, readSync, statSync, type Stats } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { SopsError } from "./errors.js";
@@ -297,7 +297,19 @@ export function readRegularFileSync(path: string, options: { maxBytes?: number }
     const st = fstatSync(fd);
     if (!st.isFile()) throw notAFile(path, st);
     if (st.size > maxBytes) throw tooLarge(path, maxBytes);
-    const bytes = readFileSync(fd);
+    if (st.size > 0) {
+      // the size is known: read it straight into one buffer (readFileSync(fd) would fstat again;
+      // a workspace check reads thousands of files and each system call counts)
+      const bytes = Buffer.allocUnsafe(st.size);
+      let got = 0;
+      while (got < bytes.length) {
+        const n = readSync(fd, bytes, got, bytes.length - got, null);
+        if (n === 0) break;
+        got += n;
+      }
+      return got === bytes.length ? bytes : bytes.subarray(0, got);
+    }
+    const bytes = readFileSync(fd); // size 0: read to the end (a file that reports no size)
     if (bytes.length > maxBytes) throw tooLarge(path, maxBytes);
     return bytes;
   } catch (e) {
