@@ -6,7 +6,8 @@
 // - packages/cli/dist/bundle/stellar-secrets.cjs: the CLI, core, sops, yaml, ajv's runtime in one
 //   CommonJS file, run by the bin through vm.Script with a V8 code cache (stellar-secrets.cjs.cache,
 //   written beside it by the first run; a command's start is then mostly node's own).
-// - packages/resolver/dist/bundle/index.mjs: the resolver with sops and yaml, no dependency;
+// - packages/resolver/dist/bundle/resolver.cjs + index.mjs: the resolver with sops and yaml, no
+//   dependency, loaded through vm.Script with a V8 code cache (index.mjs, written below);
 //   `age-encryption` stays an optional import for post-quantum keys only.
 // - packages/language-server/dist/bundle/server.mjs: the server and its dependencies.
 //
@@ -14,7 +15,7 @@
 // (dist/.tsbuildinfo of the package and of core and sops): a `tsc -b` without this step never
 // runs stale code. `--check` prints the sizes.
 import { build } from "esbuild";
-import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -34,6 +35,44 @@ const common = {
   banner: { js: "import { createRequire as __stellarRequire } from 'node:module'; const require = __stellarRequire(import.meta.url);" },
 };
 
+/** The resolver package's entry: loads resolver.cjs through vm.Script with a V8 code cache. */
+const RESOLVER_ENTRY = `// @stellar-secrets/resolver: compiles resolver.cjs (the bundle) with a V8 code cache kept beside
+// it (resolver.cjs.cache, written at exit by the first process that had none, or whose cache V8
+// rejected, e.g. after a Node upgrade; a read-only folder just means no cache). V8 checks the cache
+// against the source, so a stale one is never used.
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { Script } from "node:vm";
+
+const file = fileURLToPath(new URL("./resolver.cjs", import.meta.url));
+const cacheFile = \`\${file}.cache\`;
+let cachedData;
+try {
+  cachedData = readFileSync(cacheFile);
+} catch {
+  // no cache yet
+}
+const script = new Script(\`(function (exports, require, module, __filename, __dirname) {\${readFileSync(file, "utf8")}\\n})\`, {
+  filename: file,
+  cachedData,
+});
+const m = { exports: {} };
+script.runInThisContext().call(m.exports, m.exports, createRequire(file), m, file, fileURLToPath(new URL(".", import.meta.url)));
+if (cachedData === undefined || script.cachedDataRejected === true) {
+  process.once("exit", () => {
+    try {
+      const tmp = \`\${cacheFile}.\${process.pid}.tmp\`;
+      writeFileSync(tmp, script.createCachedData());
+      renameSync(tmp, cacheFile);
+    } catch {
+      // a read-only install: no cache
+    }
+  });
+}
+export const { createResolver, Resolver, ResolverError, createJsonLinesSink, findResolverIdentities, nearestName } = m.exports;
+`;
+
 const buildInfo = (...names) => names.map((n) => join(pkg(n), "dist/.tsbuildinfo"));
 const jobs = [
   {
@@ -52,10 +91,23 @@ const jobs = [
     },
   },
   {
+    // One CommonJS file behind a small ES-module entry (index.mjs, written below) that compiles it
+    // with vm.Script and a V8 code cache beside it, as the CLI's bin does: a deploy's fresh process
+    // then skips parsing and compiling what an earlier start compiled.
     out: join(pkg("resolver"), "dist/bundle"),
-    entry: "index.mjs",
+    entry: "resolver.cjs",
     inputs: buildInfo("resolver", "sops"),
-    options: { entryPoints: { index: join(pkg("resolver"), "dist/index.js") }, external: ["age-encryption"] },
+    options: {
+      entryPoints: { resolver: join(pkg("resolver"), "dist/index.js") },
+      external: ["age-encryption"],
+      // its one import() (age-encryption, post-quantum keys only) becomes a require(): code that
+      // vm.Script compiled cannot import() on Node 20, and Node ≥ 20.19 requires ES modules
+      supported: { "dynamic-import": false },
+      format: "cjs",
+      outExtension: { ".js": ".cjs" },
+      banner: {},
+    },
+    after: (out) => writeFileSync(join(out, "index.mjs"), RESOLVER_ENTRY),
   },
   {
     out: join(pkg("language-server"), "dist/bundle"),
@@ -81,6 +133,7 @@ for (const job of jobs) {
   rmSync(job.out, { recursive: true, force: true });
   mkdirSync(job.out, { recursive: true });
   await build({ ...common, outExtension: { ".js": ".mjs" }, ...job.options, outdir: job.out });
+  job.after?.(job.out);
   if (process.argv.includes("--check")) {
     const files = readdirSync(job.out);
     const bytes = files.reduce((n, f) => n + statSync(join(job.out, f)).size, 0);

@@ -102,7 +102,7 @@ describe("the packed resolver, installed alone with production dependencies", ()
     expect(manifest["dependencies"]).toBeUndefined();
     expect(manifest["peerDependenciesMeta"]).toEqual({ "age-encryption": { optional: true } });
     expect(JSON.stringify(manifest)).not.toContain("workspace:");
-    expect(readdirSync(join(modules, "@stellar-secrets/resolver/dist/bundle"))).toEqual(["index.mjs"]);
+    expect(readdirSync(join(modules, "@stellar-secrets/resolver/dist/bundle")).sort()).toEqual(["index.mjs", "resolver.cjs"]);
     const types = readdirSync(join(modules, "@stellar-secrets/resolver/dist/types"));
     expect(types).toContain("index.d.ts");
     expect(types.filter((f) => f.includes(".test.") || f.endsWith(".tsbuildinfo"))).toEqual([]);
@@ -121,6 +121,8 @@ describe("the packed resolver, installed alone with production dependencies", ()
       "X-Api-Key": "zd-pkg-leakcheck-2",
     });
     expect(out["missing"]).toEqual({ code: "MISSING_ENVIRONMENT_VALUE", environments: ["staging"] });
+    // the first process left its V8 code cache beside the bundle; the next one uses it
+    expect(existsSync(join(app, "node_modules/@stellar-secrets/resolver/dist/bundle/resolver.cjs.cache"))).toBe(true);
     const log = readFileSync(join(app, "access.jsonl"), "utf8");
     expect(log).not.toContain("leakcheck");
     expect(log.trimEnd().split("\n").map((l) => { const e = JSON.parse(l) as Record<string, string>; return `${e["secret"]} ${e["consumer"]} ${e["outcome"]}`; })).toEqual([
