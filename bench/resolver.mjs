@@ -5,15 +5,18 @@
 // 1. A 1,000-secret environment file made with a fresh test-only key, in a temp repo.
 // 2. Cold resolve, in one process, interleaved with sops-age on the same file: `createResolver`
 //    (read + decrypt + verify every value and the MAC) vs `readFile` + sops-age `decryptSops`
-//    (no MAC check). Median of N runs after warm-up; ratio (target: resolver ≥ 3× faster).
-// 3. Cold resolve in a fresh process (first call, no JIT warm-up), median of M processes each.
+//    (no MAC check). Median of N runs after warm-up; ratio (target: resolver ≥ 8× faster). The same
+//    for the file with double-quoted and with single-quoted keys (target ≥ 6×).
+// 3. Cold resolve in a fresh process (first call, no JIT warm-up), median of M processes each, from
+//    the installed tarball of `scripts/pack-all.mjs` (the workspace build with --no-install); the
+//    whole process against a bare `node -e 0` in the same loop (target ≤ 2×).
 // 4. Per-value cost of `get` and `resolveHeaders` (target < 1 µs), with no sink and with a sink.
 // 5. Module import time in a fresh process (median of M), for the resolver and for sops-age.
-// 6. Installed size with production dependencies: `pnpm pack` both packages, `npm install --omit=dev`.
+// 6. Installed size with production dependencies: the pack:all tarball, `npm install --offline`.
 // 7. Prints a table and writes it, with how to reproduce, into docs/resolver.md.
 //
 // Options: BENCH_RUNS=N (default 30), BENCH_PROCESSES=M (default 7), --no-write (print only),
-// --no-install (skip the installed-size step, which needs the npm registry or its cache).
+// --no-install (skip packing and installing; fresh processes then use the workspace build).
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -69,28 +72,101 @@ try {
   writeFileSync(file, text);
   const fileSize = `${(Buffer.byteLength(text) / 1024).toFixed(0)} KB`;
   const options = { environment: "production", root: dir, identities: identity, env: {} };
+  // The same file with quoted keys (valid YAML that other writers produce; the MAC does not change).
+  const variants = { plain: { text, options } };
+  for (const [kind, q] of [["double-quoted", '"'], ["single-quoted", "'"]]) {
+    const root = join(dir, kind);
+    mkdirSync(join(root, "secrets"), { recursive: true });
+    const quoted = text.replace(/^([A-Za-z0-9_]+): ENC/gm, (_m, name) => `${q}${name}${q}: ENC`);
+    if (quoted === text) throw new Error("bench/resolver: no key was quoted");
+    writeFileSync(join(root, "secrets", "production.enc.yaml"), quoted);
+    variants[kind] = { text: quoted, options: { ...options, root } };
+  }
 
   // Both must agree before their times mean anything.
   const check = await createResolver(options);
-  const theirs = await decryptSops(text, { secretKey: identity, fileType: "yaml" });
-  for (const [k, v] of values) {
-    if (check.get(k) !== v || theirs[k] !== v) throw new Error(`bench/resolver: readers disagree on ${k}`);
+  for (const v of Object.values(variants)) {
+    const ours = await createResolver(v.options);
+    const theirs = await decryptSops(v.text, { secretKey: identity, fileType: "yaml" });
+    for (const [k, x] of values) {
+      if (ours.get(k) !== x || theirs[k] !== x) throw new Error(`bench/resolver: readers disagree on ${k}`);
+    }
   }
 
   // --- cold resolve, in process, interleaved ------------------------------------------------------
-  const tOurs = [];
-  const tTheirs = [];
-  for (let i = 0; i < WARMUP + RUNS; i++) {
-    const a = await time(() => createResolver(options));
-    const b = await time(async () => decryptSops(await readFile(file, "utf8"), { secretKey: identity, fileType: "yaml" }));
-    if (i >= WARMUP) {
-      tOurs.push(a);
-      tTheirs.push(b);
+  const cold = {};
+  for (const [kind, v] of Object.entries(variants)) {
+    const file = join(v.options.root, "secrets", "production.enc.yaml");
+    const tOurs = [];
+    const tTheirs = [];
+    for (let i = 0; i < WARMUP + RUNS; i++) {
+      const a = await time(() => createResolver(v.options));
+      const b = await time(async () => decryptSops(await readFile(file, "utf8"), { secretKey: identity, fileType: "yaml" }));
+      if (i >= WARMUP) {
+        tOurs.push(a);
+        tTheirs.push(b);
+      }
+    }
+    cold[kind] = { ours: median(tOurs), theirs: median(tTheirs), ratio: median(tTheirs) / median(tOurs) };
+  }
+  const mOurs = cold.plain.ours;
+  const mTheirs = cold.plain.theirs;
+  const ratio = cold.plain.ratio;
+  const quotedRatio = Math.min(cold["double-quoted"].ratio, cold["single-quoted"].ratio);
+
+  // --- the installed package (pack:all tarball, npm offline) ----------------------------------------
+  let size = { text: "not measured (--no-install)", bytes: 0, files: 0, packages: [] };
+  let importTarget = pathToFileURL(resolverDist).href;
+  let importedFrom = "the workspace build (packages/resolver/dist)";
+  if (install) {
+    const tarballs = join(dir, "tarballs");
+    const app = join(dir, "app");
+    mkdirSync(app);
+    try {
+      execFileSync(process.execPath, [join(root, "scripts/pack-all.mjs"), "--no-build", "--no-vsix", "--quiet", "--out", tarballs], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+      writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
+      const tgz = readdirSync(tarballs).filter((f) => f.startsWith("stellar-secrets-resolver-")).map((f) => join(tarballs, f));
+      execFileSync("npm", ["install", "--omit=dev", "--offline", "--no-audit", "--no-fund", "--cache", join(dir, "npm-cache"), ...tgz], { cwd: app, stdio: "ignore" });
+      const walk = (d) => {
+        let bytes = 0;
+        let files = 0;
+        for (const e of readdirSync(d, { withFileTypes: true })) {
+          const p = join(d, e.name);
+          if (e.isDirectory()) {
+            const sub = walk(p);
+            bytes += sub.bytes;
+            files += sub.files;
+          } else if (e.isFile()) {
+            bytes += statSync(p).size;
+            files += 1;
+          }
+        }
+        return { bytes, files };
+      };
+      const modules = join(app, "node_modules");
+      const total = walk(modules);
+      const packages = [];
+      for (const top of readdirSync(modules).filter((n) => !n.startsWith("."))) {
+        const list = top.startsWith("@") ? readdirSync(join(modules, top)).map((s) => `${top}/${s}`) : [top];
+        for (const name of list) {
+          const version = JSON.parse(readFileSync(join(modules, name, "package.json"), "utf8")).version;
+          packages.push({ name: `${name}@${version}`, bytes: walk(join(modules, name)).bytes });
+        }
+      }
+      packages.sort((a, b) => b.bytes - a.bytes);
+      const tarballBytes = tgz.reduce((n, f) => n + statSync(f).size, 0);
+      size = {
+        text: `${(total.bytes / 1024 / 1024).toFixed(2)} MB in ${total.files} files, ${packages.length} package(s) (tarball: ${(tarballBytes / 1024).toFixed(0)} KB)`,
+        bytes: total.bytes,
+        files: total.files,
+        packages,
+      };
+      importTarget = pathToFileURL(join(modules, "@stellar-secrets/resolver/dist/bundle/index.mjs")).href;
+      importedFrom = "the installed tarball (`pnpm pack:all`, `npm install --offline`)";
+    } catch (error) {
+      size = { text: `not measured: ${error.message.split("\n")[0]}`, bytes: 0, files: 0, packages: [] };
     }
   }
-  const mOurs = median(tOurs);
-  const mTheirs = median(tTheirs);
-  const ratio = mTheirs / mOurs;
 
   // --- fresh processes: import time and first resolve -------------------------------------------
   const probe = join(dir, "probe.mjs");
@@ -100,7 +176,7 @@ try {
 const which = process.argv[2];
 const t0 = performance.now();
 if (which === "resolver") {
-  const { createResolver } = await import(${JSON.stringify(pathToFileURL(resolverDist).href)});
+  const { createResolver } = await import(${JSON.stringify(importTarget)});
   const t1 = performance.now();
   const r = await createResolver({ environment: "production", root: ${JSON.stringify(dir)} });
   const t2 = performance.now();
@@ -118,7 +194,11 @@ if (which === "resolver") {
 `,
   );
   const fresh = { resolver: { importMs: [], firstMs: [], wallMs: [] }, "sops-age": { importMs: [], firstMs: [], wallMs: [] } };
+  const bareMs = [];
   for (let i = 0; i < PROCESSES; i++) {
+    const tb = performance.now();
+    execFileSync(process.execPath, ["-e", "0"], { cwd: root });
+    bareMs.push(performance.now() - tb);
     for (const which of ["resolver", "sops-age"]) {
       const t0 = performance.now();
       // The key goes through the environment (never argv), as a deployment would pass it.
@@ -130,8 +210,24 @@ if (which === "resolver") {
       fresh[which].wallMs.push(wall);
     }
   }
+  // Node's own start depends on the environment (NODE_EXTRA_CA_CERTS makes every `node` load a
+  // certificate file first): the same pair again in a clean environment (PATH and the key only).
+  const extraEnv = Object.keys(process.env).filter((k) => /^NODE_(EXTRA_CA_CERTS|OPTIONS)$/.test(k));
+  const clean = { bare: [], resolver: [] };
+  if (extraEnv.length > 0) {
+    const cleanEnv = { PATH: process.env.PATH, SOPS_AGE_KEY: identity };
+    for (let i = 0; i < PROCESSES; i++) {
+      let t0 = performance.now();
+      execFileSync(process.execPath, ["-e", "0"], { cwd: root, env: cleanEnv });
+      clean.bare.push(performance.now() - t0);
+      t0 = performance.now();
+      execFileSync(process.execPath, [probe, "resolver"], { cwd: root, env: cleanEnv, encoding: "utf8" });
+      clean.resolver.push(performance.now() - t0);
+    }
+  }
   const fm = (which, k) => median(fresh[which][k]);
   const freshRatio = fm("sops-age", "firstMs") / fm("resolver", "firstMs");
+  const startRatio = fm("resolver", "wallMs") / median(bareMs);
 
   // --- per-value costs ----------------------------------------------------------------------------
   const names = check.names();
@@ -172,67 +268,6 @@ if (which === "resolver") {
   fileSink.close();
   if (sink === 0 || counted === 0) throw new Error("bench/resolver: loops did no work");
 
-  // --- installed size -----------------------------------------------------------------------------
-  let size = { text: "not measured (--no-install)", bytes: 0, files: 0, packages: [] };
-  if (install) {
-    const tarballs = join(dir, "tarballs");
-    const app = join(dir, "app");
-    mkdirSync(tarballs);
-    mkdirSync(app);
-    try {
-      // pnpm pack (not npm pack) turns the workspace:* dependency into a version; as in scripts/setup.mjs,
-      // use the global pnpm 10.34.9 when present, else npx.
-      let pnpm = ["npx", "-y", "pnpm@10.34.9"];
-      try {
-        if (execFileSync("pnpm", ["--version"], { encoding: "utf8" }).trim() === "10.34.9") pnpm = ["pnpm"];
-      } catch {
-        // not installed
-      }
-      for (const pkg of ["sops", "resolver"]) {
-        execFileSync(pnpm[0], [...pnpm.slice(1), "pack", "--pack-destination", tarballs], { cwd: join(root, "packages", pkg), stdio: "ignore" });
-      }
-      writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
-      const tgz = readdirSync(tarballs).map((f) => join(tarballs, f));
-      execFileSync("npm", ["install", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline", ...tgz], { cwd: app, stdio: "ignore" });
-      const walk = (d) => {
-        let bytes = 0;
-        let files = 0;
-        for (const e of readdirSync(d, { withFileTypes: true })) {
-          const p = join(d, e.name);
-          if (e.isDirectory()) {
-            const sub = walk(p);
-            bytes += sub.bytes;
-            files += sub.files;
-          } else if (e.isFile()) {
-            bytes += statSync(p).size;
-            files += 1;
-          }
-        }
-        return { bytes, files };
-      };
-      const modules = join(app, "node_modules");
-      const total = walk(modules);
-      const packages = [];
-      for (const top of readdirSync(modules).filter((n) => !n.startsWith("."))) {
-        const list = top.startsWith("@") ? readdirSync(join(modules, top)).map((s) => `${top}/${s}`) : [top];
-        for (const name of list) {
-          const version = JSON.parse(readFileSync(join(modules, name, "package.json"), "utf8")).version;
-          packages.push({ name: `${name}@${version}`, bytes: walk(join(modules, name)).bytes });
-        }
-      }
-      packages.sort((a, b) => b.bytes - a.bytes);
-      const tarballBytes = tgz.reduce((n, f) => n + statSync(f).size, 0);
-      size = {
-        text: `${(total.bytes / 1024 / 1024).toFixed(1)} MB in ${total.files} files, ${packages.length} packages (tarballs: ${(tarballBytes / 1024).toFixed(0)} KB)`,
-        bytes: total.bytes,
-        files: total.files,
-        packages,
-      };
-    } catch (error) {
-      size = { text: `not measured: ${error.message.split("\n")[0]}`, bytes: 0, files: 0, packages: [] };
-    }
-  }
-
   // --- report -----------------------------------------------------------------------------------
   const cpu = cpus();
   const machine = `Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? "cpu"}, ${process.platform}`;
@@ -241,9 +276,15 @@ if (which === "resolver") {
     `| measure (1,000 secrets, ${fileSize}) | resolver | sops-age 4.0.2 | ratio |`,
     "| --- | --- | --- | --- |",
     `| cold resolve in process: read + decrypt (+ verify MAC, resolver only), median of ${RUNS} | ${ms(mOurs)} | ${ms(mTheirs)} | **${ratio.toFixed(1)}×** |`,
+    `| the same, keys double-quoted (\`"name": ENC[…]\`) | ${ms(cold["double-quoted"].ours)} | ${ms(cold["double-quoted"].theirs)} | **${cold["double-quoted"].ratio.toFixed(1)}×** |`,
+    `| the same, keys single-quoted (\`'name': ENC[…]\`) | ${ms(cold["single-quoted"].ours)} | ${ms(cold["single-quoted"].theirs)} | **${cold["single-quoted"].ratio.toFixed(1)}×** |`,
     `| first resolve in a fresh process (no JIT warm-up), median of ${PROCESSES} | ${ms(fm("resolver", "firstMs"))} | ${ms(fm("sops-age", "firstMs"))} | ${freshRatio.toFixed(1)}× |`,
     `| module import in a fresh process, median of ${PROCESSES} | ${ms(fm("resolver", "importMs"))} | ${ms(fm("sops-age", "importMs"))} | |`,
     `| whole fresh process (node start + import + first resolve) | ${ms(fm("resolver", "wallMs"))} | ${ms(fm("sops-age", "wallMs"))} | |`,
+    `| bare \`node -e 0\` in the same loop; whole resolver process / bare node${extraEnv.length ? ` (environment with ${extraEnv.join(", ")}, as set here)` : ""} | ${ms(median(bareMs))} | | **${startRatio.toFixed(2)}×** |`,
+    ...(extraEnv.length
+      ? [`| the same pair in a clean environment (PATH and the key only): whole resolver process, bare node | ${ms(median(clean.resolver))} | ${ms(median(clean.bare))} | **${(median(clean.resolver) / median(clean.bare)).toFixed(2)}×** |`]
+      : []),
     `| \`get\` per value, no sink | ${ns(getPlain)} | | |`,
     `| \`get\` per value, function sink | ${ns(getFn)} | | |`,
     `| \`get\` per value, JSON-lines file sink (incl. write) | ${ns(getFile)} | | |`,
@@ -257,7 +298,8 @@ if (which === "resolver") {
   console.log(`\nresolver: ${SECRETS} secrets, ${fileSize}, ${machine}\n`);
   console.log(table);
   if (breakdown) console.log(breakdown);
-  console.log(`\ncold resolve ratio sops-age / resolver = ${ratio.toFixed(2)} (target ≥ 3: ${target(ratio >= 3)})`);
+  console.log(`\ncold resolve ratio sops-age / resolver = ${ratio.toFixed(2)} (target ≥ 8: ${target(ratio >= 8)}); quoted keys ${quotedRatio.toFixed(2)} (target ≥ 6: ${target(quotedRatio >= 6)})`);
+  console.log(`fresh process / bare node = ${startRatio.toFixed(2)} (target ≤ 2: ${target(startRatio <= 2)}), fresh processes import ${importedFrom}`);
   console.log(`get ${ns(getPlain)}, resolveHeaders ${ns(headersPlain)} per value (target < 1 µs: ${target(getPlain < 1000 && headersPlain < 1000)})`);
 
   if (write) {
@@ -266,13 +308,16 @@ if (which === "resolver") {
       `Measured by \`bench/resolver.mjs\` on ${new Date().toISOString().slice(0, 10)} (${machine}).`,
       `A ${SECRETS}-secret environment file (${fileSize}, flat SOPS YAML, one age recipient) made with a fresh key.`,
       "In-process rows: medians after warm-up, resolver and sops-age interleaved on the same file; both include reading the file.",
+      `Fresh processes import ${importedFrom}.`,
       "",
       table,
       breakdown,
       "",
-      `Cold resolve: **${ratio.toFixed(2)}×** faster than sops-age (target ≥ 3×: ${target(ratio >= 3)}), although only the`,
+      `Cold resolve: **${ratio.toFixed(2)}×** faster than sops-age (target ≥ 8×: ${target(ratio >= 8)}), **${quotedRatio.toFixed(2)}×** with quoted keys (target ≥ 6×: ${target(quotedRatio >= 6)}), although only the`,
       "resolver verifies every value's tag and the MAC. Per value: `get` " + `${ns(getPlain)}, \`resolveHeaders\` ${ns(headersPlain)}`,
-      `(target < 1 µs: ${target(getPlain < 1000 && headersPlain < 1000)}). Machines are noisy: trust the ratios more than the milliseconds.`,
+      `(target < 1 µs: ${target(getPlain < 1000 && headersPlain < 1000)}). A deploy's fresh process (node + import + first resolve) is`,
+      `**${startRatio.toFixed(2)}×** a bare \`node -e 0\` (target ≤ 2×: ${target(startRatio <= 2)}); installed: ${size.text} (target ≤ 1.5 MB: ${size.bytes ? target(size.bytes <= 1.5 * 1024 * 1024) : "not measured"}).`,
+      "Machines are noisy: trust the ratios more than the milliseconds.",
       "<!-- bench:resolver:end -->",
     ].join("\n");
     const doc = join(root, "docs/resolver.md");

@@ -25,11 +25,12 @@ await build({
   format: "cjs",
   external: ["vscode"],
 });
-// The server's bin (it imports the built dist/main.js and calls main()).
-const serverEntry = join(here, "node_modules/@stellar-secrets/language-server/bin/stellar-secrets-language-server.js");
+// The server: its built dist/main.js and a call to main() (what its bin does; the bin itself
+// chooses at run time between its own bundle and dist/, which a bundler cannot follow).
+const serverMain = join(here, "node_modules/@stellar-secrets/language-server/dist/main.js");
 await build({
   ...common,
-  entryPoints: [serverEntry],
+  stdin: { contents: `import { main } from ${JSON.stringify(serverMain)};\nmain();\n`, resolveDir: here, sourcefile: "server-entry.mjs", loader: "js" },
   outfile: join(dist, "server.mjs"),
   format: "esm",
   // CommonJS dependencies (vscode-languageserver) call require() for node built-ins.

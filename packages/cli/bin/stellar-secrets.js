@@ -1,3 +1,58 @@
 #!/usr/bin/env node
-import { main } from "../dist/main.js";
-main(process.argv.slice(2));
+// CommonJS (bin/package.json): node starts a CommonJS entry without its ES-module loader, a few
+// milliseconds of every command.
+//
+// Runs the bundle (dist/bundle/stellar-secrets.cjs, made by the root build's scripts/bundle.mjs)
+// when it is newer than every `tsc -b` output it was made from; otherwise the tsc output itself (a
+// `tsc -b` alone never runs stale code). An installed package has no .tsbuildinfo: the bundle.
+//
+// The bundle is compiled with vm.Script and a V8 code cache kept beside it
+// (stellar-secrets.cjs.COMMAND.cache): V8 then skips parsing and compiling what an earlier run of
+// the command compiled, most of a command's start. The cache is written at exit when it is
+// missing or V8 rejected it (another Node version), through a temp file and a rename; a folder
+// that cannot be written to just means no cache. V8 checks the cache against the source, so a
+// stale cache is never used.
+"use strict";
+const { readFileSync, renameSync, statSync, writeFileSync } = require("node:fs");
+const { join } = require("node:path");
+const { Script } = require("node:vm");
+
+const pkg = join(__dirname, "..");
+const mtime = (path) => {
+  try {
+    return statSync(join(pkg, path)).mtimeMs;
+  } catch {
+    return undefined;
+  }
+};
+const bundle = mtime("dist/bundle/stellar-secrets.cjs");
+const fresh = bundle !== undefined && ["dist/.tsbuildinfo", "../core/dist/.tsbuildinfo", "../sops/dist/.tsbuildinfo"].every((p) => (mtime(p) ?? 0) <= bundle);
+if (fresh) {
+  const file = join(pkg, "dist", "bundle", "stellar-secrets.cjs");
+  // one cache per command: V8 caches the functions a run compiled, and each command runs its own
+  const command = /^[a-z][a-z-]{0,30}$/.test(process.argv[2] ?? "") ? process.argv[2] : "main";
+  const cacheFile = `${file}.${command}.cache`;
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    // no cache yet
+  }
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(file, "utf8")}\n})`, { filename: file, cachedData });
+  const module = { exports: {} };
+  script.runInThisContext().call(module.exports, module.exports, require, module, file, join(pkg, "dist", "bundle"));
+  if (cachedData === undefined || script.cachedDataRejected === true) {
+    process.once("exit", () => {
+      try {
+        const tmp = `${cacheFile}.${process.pid}.tmp`;
+        writeFileSync(tmp, script.createCachedData());
+        renameSync(tmp, cacheFile);
+      } catch {
+        // a read-only install: run without a cache
+      }
+    });
+  }
+  module.exports.main(process.argv.slice(2));
+} else {
+  import("../dist/main.js").then(({ main }) => main(process.argv.slice(2)));
+}

@@ -35,6 +35,9 @@ const SNIPPETS = [
   "kind: agent\nname: x\nnested:\n  deeper:\n    - { a: [x, y], b: z }\n",
   "kind: agent\nname: x\nempty:\n",
   "kind: agent\nname: 1\n",
+  "version: 1\nsecrets_dir: secrets\nenvironments:\n  development:\n    members:\n      a: age1x\n",
+  "# Generated\ncreation_rules:\n    - path_regex: (^|/)secrets/development\\.enc\\.yaml$\n      age: age1x,age1y\n    - path_regex: a\n      age: >-\n        age1x\n",
+  "kind: agent\nn: 0\nm: 007\no: 1234567890123456\np: -1\nq: [1, 2]\nr: 12 # c\n",
   "kind: agent\nname: true\n",
   "kind: agent\nname: x\nname: y\n",
   "kind: agent\nname: &a x\nother: *a\n",
@@ -142,7 +145,9 @@ describe("parseSimpleYaml", () => {
     for (const t of [
       "a: &x b\n",
       "a: |\n  b\n",
-      "a: 1\n",
+      "a: 1.5\n",
+      "a: 01\n",
+      "a: [1]\n",
       "a: true\n",
       "a:\n",
       "a: b\na: c\n",
@@ -157,5 +162,11 @@ describe("parseSimpleYaml", () => {
     ]) {
       expect(parseSimpleYaml(t), JSON.stringify(t)).toBeUndefined();
     }
+  });
+
+  it("reads a small decimal int in block context as yaml does (`version: 1`)", () => {
+    const [doc] = parseSimpleYaml("version: 1\nn: 0\n")!;
+    expect(doc!.value).toEqual({ version: 1, n: 0 });
+    expect(shape(doc!.contents)).toEqual(shape(parseAllDocuments("version: 1\nn: 0\n")[0]!.contents));
   });
 });

@@ -1,7 +1,7 @@
 /**
  * A fast reader for the plain YAML that agent config files are written in: block mappings and
  * sequences, one-line flow collections, plain / single-quoted / simple double-quoted string
- * scalars, comments, `---` separators. It builds the same `yaml` nodes (with the same ranges)
+ * scalars, small decimal ints in block context (`version: 1`), comments, `---` separators. It builds the same `yaml` nodes (with the same ranges)
  * and the same plain values as `yaml`'s parser would, about ten times faster. For anything
  * else (anchors, tags, block scalars, multi-line scalars or flow collections, numbers, booleans,
  * nulls, escapes, duplicate keys, tabs, CR, odd indentation...) it gives up and returns
@@ -43,6 +43,9 @@ function isKeyChar(c: number): boolean {
 /** Plain scalars that the YAML 1.2 core schema reads as something else than a string (null, bool, int, float). */
 const NOT_STRING =
   /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|<<)$/;
+
+/** Decimal ints of up to 15 digits, no sign or leading zero: exactly the numbers yaml reads from them. */
+const SMALL_INT = /^(?:0|[1-9][0-9]{0,14})$/;
 
 /** Reads `text` if it uses only the simple subset, else returns undefined (then use `yaml`). */
 export function parseSimpleYaml(text: string): SimpleDocument[] | undefined {
@@ -299,6 +302,14 @@ function parseInline(text: string, s: number, end: number, flow: boolean): Parse
   let e = stop;
   while (e > s && text.charCodeAt(e - 1) === 32) e--;
   const raw = text.slice(s, e);
+  if (!flow && SMALL_INT.test(raw)) {
+    // `version: 1`: a decimal int is read as yaml reads it (number value, source kept)
+    const int = new Scalar(Number(raw));
+    int.type = Scalar.PLAIN;
+    int.source = raw;
+    int.range = [s, e, e];
+    return { node: int, value: int.value, end: e };
+  }
   if (raw === "" || NOT_STRING.test(raw)) throw GIVE_UP;
   const node = new Scalar(raw);
   node.type = Scalar.PLAIN;

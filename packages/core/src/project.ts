@@ -12,6 +12,7 @@ import { LineIndex } from "./position.js";
 import { isRuleId, type Severity } from "./rules.js";
 import { findPair } from "./yaml-nodes.js";
 import { nestingDiagnostic } from "./yaml-limits.js";
+import { parseSimpleYaml } from "./fast-yaml.js";
 import { linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
 
@@ -103,19 +104,28 @@ export function parseProjectConfig(text: string, path: string): { config: Projec
   const diagnostics: Diagnostic[] = [];
   const tooDeep = nestingDiagnostic(text, file, lines);
   if (tooDeep !== undefined) return { config: undefined, diagnostics: [tooDeep] };
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) {
-      diagnostics.push(diagnosticAt("schema", "error", file, lines, { start: e.pos[0], end: e.pos[1] }, `YAML syntax error: ${firstLine(e.message)}`));
-    }
-    return { config: undefined, diagnostics };
-  }
+  // The plain-YAML reader (same nodes and values as yaml) first: it is what a command's start pays.
+  const simple = parseSimpleYaml(text);
   let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: 100 });
-  } catch (e) {
-    diagnostics.push(diagnosticAt("schema", "error", file, lines, { start: 0, end: 0 }, `cannot read ${file}: ${(e as Error).message}`));
-    return { config: undefined, diagnostics };
+  let root: Node | null;
+  if (simple !== undefined && simple.length === 1) {
+    value = simple[0]!.value;
+    root = simple[0]!.contents;
+  } else {
+    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        diagnostics.push(diagnosticAt("schema", "error", file, lines, { start: e.pos[0], end: e.pos[1] }, `YAML syntax error: ${firstLine(e.message)}`));
+      }
+      return { config: undefined, diagnostics };
+    }
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      diagnostics.push(diagnosticAt("schema", "error", file, lines, { start: 0, end: 0 }, `cannot read ${file}: ${(e as Error).message}`));
+      return { config: undefined, diagnostics };
+    }
+    root = doc.contents as Node | null;
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     diagnostics.push(
@@ -123,7 +133,6 @@ export function parseProjectConfig(text: string, path: string): { config: Projec
     );
     return { config: undefined, diagnostics };
   }
-  const root = doc.contents as Node | null;
   diagnostics.push(...schemaDiagnostics(validatorFor("stellar.schema.json"), value, root, file, lines, "error", { start: 0, end: 0 }));
   const v = value as Record<string, unknown>;
   const rootDir = dirname(resolve(path));
@@ -148,7 +157,7 @@ export function parseProjectConfig(text: string, path: string): { config: Projec
       const approved = approvalsOf(fields.approved);
       if (approved.length > 0) env.approved = approved;
       environments.push(env);
-      diagnostics.push(...pendingDiagnostics(doc, name, pending, file, lines));
+      diagnostics.push(...pendingDiagnostics(root, name, pending, file, lines));
     }
   }
   const cfg = (v.config ?? {}) as Record<string, unknown>;
@@ -195,8 +204,10 @@ function approvalsOf(value: unknown): Approval[] {
 }
 
 /** `pending-access-request` (info) at each pending name: what the change asks for, and who can grant it. */
-function pendingDiagnostics(doc: Document, env: string, pending: readonly PendingRequest[], file: string, lines: LineIndex): Diagnostic[] {
-  const map = doc.getIn(["environments", env, "pending"], true);
+function pendingDiagnostics(root: Node | null, env: string, pending: readonly PendingRequest[], file: string, lines: LineIndex): Diagnostic[] {
+  // environments → ENV → pending, through the parsed nodes (the plain-YAML reader's or yaml's)
+  let map: unknown = root;
+  for (const key of ["environments", env, "pending"]) map = isMap(map) ? findPair(map, key)?.value : undefined;
   if (!isMap(map)) return [];
   const out: Diagnostic[] = [];
   for (const request of pending) {

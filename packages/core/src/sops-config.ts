@@ -10,6 +10,7 @@ import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, type TextRange } from "./position.js";
 import type { ProjectConfig } from "./project.js";
 import { findPair, keyString, nodeRange } from "./yaml-nodes.js";
+import { parseSimpleYaml } from "./fast-yaml.js";
 
 /** The file name sops looks for (`.sops.yml` is ignored by sops). */
 export const SOPS_CONFIG_FILE = ".sops.yaml";
@@ -87,24 +88,31 @@ export function parseSopsConfig(text: string, path: string): ParsedSopsConfig {
   const lines = new LineIndex(text);
   const result: ParsedSopsConfig = { path, lines, rules: [], problem: undefined };
   const whole = { start: 0, end: 0 };
-  let doc: Document;
   const tooDeep = findExcessiveNesting(text);
   if (tooDeep !== undefined) {
     result.problem = { message: `${path}: ${excessiveNestingMessage(tooDeep)}`, range: { start: tooDeep.offset, end: tooDeep.offset } };
     return result;
   }
-  try {
-    doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
-  } catch {
-    result.problem = { message: `${path} cannot be read as YAML`, range: whole };
-    return result;
+  // The plain-YAML reader first (same nodes as yaml; the .sops.yaml this tool writes is in its subset).
+  const simple = parseSimpleYaml(text);
+  let root: unknown;
+  if (simple !== undefined && simple.length === 1) {
+    root = simple[0]!.contents;
+  } else {
+    let doc: Document;
+    try {
+      doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
+    } catch {
+      result.problem = { message: `${path} cannot be read as YAML`, range: whole };
+      return result;
+    }
+    if (doc.errors.length > 0) {
+      const at = doc.errors[0]?.pos[0] ?? 0;
+      result.problem = { message: `${path} is not valid YAML (sops refuses it)`, range: { start: at, end: at } };
+      return result;
+    }
+    root = doc.contents;
   }
-  if (doc.errors.length > 0) {
-    const at = doc.errors[0]?.pos[0] ?? 0;
-    result.problem = { message: `${path} is not valid YAML (sops refuses it)`, range: { start: at, end: at } };
-    return result;
-  }
-  const root = doc.contents;
   if (root === null || (isScalar(root) && (root.value === null || root.value === ""))) return result;
   if (!isMap(root)) {
     result.problem = { message: `${path} is not a YAML mapping`, range: nodeRange(root as Node) ?? whole };

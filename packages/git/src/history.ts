@@ -42,13 +42,14 @@ export async function readCommittedVersions(root: string, env: NodeJS.ProcessEnv
   const out = new Map<string, string[]>();
   if (paths.length === 0) return out;
   try {
-    const repo = await GitRepo.open(root, env, "stale-mac compares environment files with their committed versions");
-    if (!(await repo.hasHead())) return out;
-    const refs = ["HEAD"];
-    for (const name of ["MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD"] as const) refs.push(...(await repo.pseudoRef(name)));
-    for (const ref of refs) {
-      for (const [path, text] of await repo.showMany(ref, paths)) if (text !== null) out.set(path, [...(out.get(path) ?? []), text]);
-    }
+    // one git process for the repository, HEAD and the pseudo-refs (a command's start pays each process)
+    const at = await GitRepo.openAtHead(root, env);
+    if (at === undefined) return out;
+    const add = (versions: Map<string, string | null>): void => {
+      for (const [path, text] of versions) if (text !== null) out.set(path, [...(out.get(path) ?? []), text]);
+    };
+    add(await at.repo.showManyAtCommit(at.head, paths));
+    for (const ref of at.pseudoRefs) add(await at.repo.showMany(ref, paths));
   } catch {
     // not a git repository (or git unusable): only the checks within each file run (with what was read)
   }

@@ -44,6 +44,35 @@ export class GitRepo implements GitSource {
     return new GitRepo(top, prefix, env);
   }
 
+  /**
+   * Opens the repository around `root` and reads HEAD's commit id and the commit ids named by
+   * MERGE_HEAD, REBASE_HEAD and CHERRY_PICK_HEAD, with one git process (what `check` needs at each
+   * start). Undefined outside a git repository, before the first commit, or when git fails.
+   */
+  static async openAtHead(root: string, env: NodeJS.ProcessEnv): Promise<{ repo: GitRepo; head: string; pseudoRefs: string[] } | undefined> {
+    let lines: string[];
+    try {
+      const out = await git(root, env, ["rev-parse", "--show-toplevel", "--git-path", "MERGE_HEAD", "--git-path", "REBASE_HEAD", "--git-path", "CHERRY_PICK_HEAD", "--verify", "HEAD"]);
+      lines = out.split("\n").filter((l) => l !== "");
+    } catch {
+      return undefined;
+    }
+    const [top, ...rest] = lines;
+    const head = rest.pop();
+    if (top === undefined || head === undefined || !/^[0-9a-f]{40,64}$/.test(head) || rest.length !== 3) return undefined;
+    const pseudoRefs: string[] = [];
+    for (const path of rest) {
+      try {
+        const text = await readFile(isAbsolute(path) ? path : join(root, path), "utf8");
+        pseudoRefs.push(...text.split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l)));
+      } catch {
+        // absent: no merge, rebase or cherry-pick in progress
+      }
+    }
+    const prefix = relative(realpathSync(top), realpathSync(root)).split(sep).join("/");
+    return { repo: new GitRepo(top, prefix, env), head, pseudoRefs };
+  }
+
   /** Runs git at the top of the work tree, returning stdout. */
   run(args: string[]): Promise<string> {
     return git(this.top, this.env, args);
@@ -193,13 +222,18 @@ export class GitRepo implements GitSource {
 
   /** The text of each path (relative to the project root) at `ref`, for the paths that exist there (null: not UTF-8). */
   async showMany(ref: string, paths: readonly string[]): Promise<Map<string, string | null>> {
-    const out = new Map<string, string | null>();
     let commit: string;
     try {
       commit = (await this.run(["rev-parse", "--verify", "-q", "--end-of-options", `${ref}^{commit}`])).trim();
     } catch {
-      return out;
+      return new Map();
     }
+    return this.showManyAtCommit(commit, paths);
+  }
+
+  /** {@link showMany} at a full commit id (no lookup of the ref). */
+  async showManyAtCommit(commit: string, paths: readonly string[]): Promise<Map<string, string | null>> {
+    const out = new Map<string, string | null>();
     const files = await this.filesAt(commit);
     const ids = paths.map((p) => files.get(p));
     const blobs = await this.readBlobs(ids.filter((id): id is string => id !== undefined));
@@ -209,6 +243,7 @@ export class GitRepo implements GitSource {
     });
     return out;
   }
+
 
   /** The commit ids a pseudo-ref such as MERGE_HEAD names (one per line: an octopus merge has several); empty when absent. */
   async pseudoRef(name: "MERGE_HEAD" | "REBASE_HEAD" | "CHERRY_PICK_HEAD"): Promise<string[]> {

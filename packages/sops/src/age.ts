@@ -1,11 +1,27 @@
 /**
  * age wrapping of the data key (spec §6): one armored age file per recipient, each holding the raw
- * 32-byte data key. Uses `age-encryption` (typage), the reference TypeScript implementation, with
- * our own `ssh-ed25519` recipient type (ssh.ts) plugged in.
+ * 32-byte data key. X25519 (`age1…`) and ssh-ed25519 keys go through age-native.ts and ssh.ts, on
+ * node:crypto only. Hybrid post-quantum keys (`age1pq1…`, `AGE-SECRET-KEY-PQ-1…`) go through
+ * `age-encryption` (typage), the reference TypeScript implementation, loaded on first use only:
+ * it brings ML-KEM and pure-JavaScript curves that nothing else needs.
  */
-import { Decrypter, Encrypter, armor, generateX25519Identity, identityToRecipient as ageIdentityToRecipient } from "age-encryption";
+import { X25519Identity, X25519Recipient, armorDecode, armorEncode, decryptAge, encryptAge, generateX25519, type Identity } from "./age-native.js";
 import { SopsError } from "./errors.js";
 import { SshEd25519Identity, SshEd25519Recipient, isOpenSshPrivateKey, isSshEd25519Recipient, looksLikeSshPublicKey } from "./ssh.js";
+
+type Typage = typeof import("age-encryption");
+let typage: Promise<Typage> | undefined;
+/** `age-encryption`, imported once, on the first post-quantum key. */
+function loadTypage(): Promise<Typage> {
+  typage ??= import("age-encryption").catch((cause: unknown) => {
+    typage = undefined;
+    throw new SopsError("UNSUPPORTED", "post-quantum age keys (age1pq1…, AGE-SECRET-KEY-PQ-1…) need the age-encryption package, which is not installed", {
+      hint: "install it beside this package (`npm install age-encryption@0.3.1`), or use an X25519 age key (age-keygen)",
+      cause,
+    });
+  });
+  return typage;
+}
 import type { AgeStanza } from "./types.js";
 
 const X25519_RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
@@ -31,8 +47,7 @@ export function isAgeIdentity(s: string): boolean {
 
 /** A new X25519 identity and its recipient. The identity must be stored by the caller (0600). */
 export async function generateIdentity(): Promise<{ identity: string; recipient: string }> {
-  const identity = await generateX25519Identity();
-  return { identity, recipient: await ageIdentityToRecipient(identity) };
+  return generateX25519();
 }
 
 /**
@@ -43,8 +58,11 @@ export async function generateIdentity(): Promise<{ identity: string; recipient:
 export async function identityToRecipient(identity: string): Promise<string> {
   if (isOpenSshPrivateKey(identity)) return new SshEd25519Identity(identity).recipient;
   try {
-    return await ageIdentityToRecipient(identity);
+    if (/^AGE-SECRET-KEY-1/.test(identity)) return new X25519Identity(identity).recipient;
+    if (!/^AGE-SECRET-KEY-PQ-1/.test(identity)) throw new Error("not an age identity");
+    return await (await loadTypage()).identityToRecipient(identity);
   } catch (cause) {
+    if (cause instanceof SopsError) throw cause;
     throw new SopsError("MALFORMED_FILE", "not a valid age identity (expected AGE-SECRET-KEY-1…)", { cause });
   }
 }
@@ -52,9 +70,8 @@ export async function identityToRecipient(identity: string): Promise<string> {
 /** Wraps the data key for one recipient, as the armored text sops stores in `enc`. */
 export async function wrapDataKey(dataKey: Uint8Array, recipient: string): Promise<string> {
   if (looksLikeSshPublicKey(recipient)) {
-    const e = new Encrypter();
-    e.addRecipient(new SshEd25519Recipient(recipient)); // throws UNSUPPORTED for ssh-rsa and others
-    return armor.encode(await e.encrypt(dataKey));
+    // throws UNSUPPORTED for ssh-rsa and others
+    return armorEncode(await encryptAge(dataKey, [new SshEd25519Recipient(recipient)]));
   }
   if (!isAgeRecipient(recipient)) {
     // Echo the text only when it looks like a public key: a private key pasted here must not be printed.
@@ -63,6 +80,8 @@ export async function wrapDataKey(dataKey: Uint8Array, recipient: string): Promi
       hint: "age public keys start with age1 (get yours with `age-keygen -y KEYFILE`); SSH keys are the line of ~/.ssh/id_ed25519.pub",
     });
   }
+  if (X25519_RECIPIENT.test(recipient)) return armorEncode(await encryptAge(dataKey, [new X25519Recipient(recipient)]));
+  const { Encrypter, armor } = await loadTypage();
   const e = new Encrypter();
   e.addRecipient(recipient);
   return armor.encode(await e.encrypt(dataKey));
@@ -74,10 +93,13 @@ export async function wrapDataKey(dataKey: Uint8Array, recipient: string): Promi
  */
 export async function unwrapDataKey(stanzas: readonly AgeStanza[], identities: readonly string[]): Promise<Uint8Array | undefined> {
   if (identities.length === 0) return undefined;
-  const d = new Decrypter();
+  const native: Identity[] = [];
+  const postQuantum: string[] = [];
   for (const id of identities) {
     try {
-      d.addIdentity(isOpenSshPrivateKey(id) ? new SshEd25519Identity(id) : id);
+      if (isOpenSshPrivateKey(id)) native.push(new SshEd25519Identity(id));
+      else if (/^AGE-SECRET-KEY-PQ-1/.test(id)) postQuantum.push(id);
+      else native.push(new X25519Identity(id));
     } catch {
       // An unusable identity line is skipped; findIdentities already reported it.
     }
@@ -85,19 +107,43 @@ export async function unwrapDataKey(stanzas: readonly AgeStanza[], identities: r
   for (const stanza of stanzas) {
     let file: Uint8Array;
     try {
-      file = armor.decode(stanza.enc);
+      file = armorDecode(stanza.enc);
     } catch {
       continue;
     }
+    let key: Uint8Array | undefined;
     try {
-      const key = await d.decrypt(file);
-      if (key.length !== 32) {
-        throw new SopsError("UNSUPPORTED", "the age stanza holds a key share, not a 32-byte data key (Shamir key groups are not supported)");
-      }
-      return key;
-    } catch (e) {
-      if (e instanceof SopsError) throw e;
+      key = await decryptAge(file, native);
+    } catch {
+      continue; // malformed, or a stanza for one of our keys that fails: this enc opens for nobody
     }
+    if (key === undefined && postQuantum.length > 0) key = await unwrapPostQuantum(file, postQuantum);
+    if (key === undefined) continue;
+    if (key.length !== 32) {
+      throw new SopsError("UNSUPPORTED", "the age stanza holds a key share, not a 32-byte data key (Shamir key groups are not supported)");
+    }
+    return key;
   }
   return undefined;
+}
+
+/** The data key through typage, for post-quantum identities; undefined when none opens the file. */
+async function unwrapPostQuantum(file: Uint8Array, identities: readonly string[]): Promise<Uint8Array | undefined> {
+  const { Decrypter } = await loadTypage();
+  const d = new Decrypter();
+  let added = 0;
+  for (const id of identities) {
+    try {
+      d.addIdentity(id);
+      added++;
+    } catch {
+      // skipped, as above
+    }
+  }
+  if (added === 0) return undefined;
+  try {
+    return await d.decrypt(file);
+  } catch {
+    return undefined;
+  }
 }

@@ -62,3 +62,41 @@ describe("nearestName, as the checker uses it", () => {
     expect(editDistance("kitten", "sitting", 1)).toBe(2);
   });
 });
+
+describe("nearestName: the pruned search picks what the plain one picks", () => {
+  /** The plain search: every candidate's full distance, closest first, ties to the name that sorts first. */
+  function plain(name: string, known: readonly string[]): string | undefined {
+    const lower = name.toLowerCase();
+    let best: string | undefined;
+    let bestDistance = Math.max(2, Math.floor(name.length / 3));
+    for (const c of known) {
+      if (c === name) continue;
+      if (c.toLowerCase() === lower) return c;
+      const d = editDistance(lower, c.toLowerCase());
+      if (d < bestDistance || (d === bestDistance && (best === undefined || c < best))) {
+        best = c;
+        bestDistance = d;
+      }
+    }
+    if (best === undefined && name.length >= 3) {
+      for (const c of known) if (c !== name && c.toLowerCase().startsWith(lower) && (best === undefined || c.length < best.length || (c.length === best.length && c < best))) best = c;
+    }
+    return best;
+  }
+
+  it("on seeded random names, sorted and unsorted, long and short", () => {
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const word = (): string => Array.from({ length: 2 + rand(30) }, () => "abcde_XY"[rand(8)]).join("");
+    for (let round = 0; round < 200; round++) {
+      const known = Array.from({ length: 1 + rand(60) }, word);
+      if (round % 2 === 0) known.sort();
+      const base = known[rand(known.length)]!;
+      const probe = round % 3 === 0 ? word() : base.slice(0, rand(base.length + 1)) + "abc"[rand(3)] + base.slice(rand(base.length + 1));
+      expect(nearestName(probe, known)?.name, `${probe} in ${known.join(",")}`).toBe(plain(probe, known));
+    }
+  });
+});

@@ -14,16 +14,23 @@ export function editDistance(a: string, b: string, limit = Number.POSITIVE_INFIN
   if (a === b) return 0;
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
   const n = b.length;
-  let prev2 = new Array<number>(n + 1).fill(0);
-  let prev = Array.from({ length: n + 1 }, (_, j) => j);
-  let cur = new Array<number>(n + 1).fill(0);
+  if (rows[0]!.length < n + 1) rows = [new Int32Array(n + 1), new Int32Array(n + 1), new Int32Array(n + 1)];
+  // three reused rows: no allocation per call (the checker compares a name with every known name)
+  let [prev2, prev, cur] = rows as [Int32Array, Int32Array, Int32Array];
+  for (let j = 0; j <= n; j++) {
+    prev[j] = j;
+    prev2[j] = 0;
+  }
   for (let i = 1; i <= a.length; i++) {
     cur[0] = i;
     let rowMin = i;
+    const ai = a.charCodeAt(i - 1);
+    const aPrev = i > 1 ? a.charCodeAt(i - 2) : -1;
     for (let j = 1; j <= n; j++) {
-      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
+      const bj = b.charCodeAt(j - 1);
+      const cost = ai === bj ? 0 : 1;
       let d = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
-      if (i > 1 && j > 1 && a.charCodeAt(i - 1) === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === b.charCodeAt(j - 1)) {
+      if (i > 1 && j > 1 && ai === b.charCodeAt(j - 2) && aPrev === bj) {
         d = Math.min(d, prev2[j - 2]! + 1);
       }
       cur[j] = d;
@@ -34,6 +41,7 @@ export function editDistance(a: string, b: string, limit = Number.POSITIVE_INFIN
   }
   return prev[n]!;
 }
+let rows: Int32Array[] = [new Int32Array(64), new Int32Array(64), new Int32Array(64)];
 
 /**
  * The one "did you mean" of the repository (the checker, the CLI and the resolver all use it):
@@ -51,8 +59,11 @@ export function nearestName(name: string, known: Iterable<string>): NearestName 
   for (const c of candidates) {
     if (c === name) continue;
     if (c.toLowerCase() === lower) return { name: c, caseOnly: true };
-    const d = editDistance(lower, c.toLowerCase(), bestDistance);
-    if (d < bestDistance || (d === bestDistance && (best === undefined || c < best))) {
+    // a candidate that sorts after the best so far only wins by being strictly closer: a lower limit stops it sooner
+    const tieWins = best === undefined || c < best;
+    if (!tieWins && bestDistance <= 1) continue; // nothing is closer than 1 but a case-only match, checked above
+    const d = editDistance(lower, c.toLowerCase(), tieWins ? bestDistance : bestDistance - 1);
+    if (d < bestDistance || (d === bestDistance && tieWins)) {
       best = c;
       bestDistance = d;
     }

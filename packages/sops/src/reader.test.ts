@@ -145,3 +145,72 @@ describe("error reasons", () => {
     expect(reasonOf("a: 1\na: 2\n")[1]).toBeUndefined();
   });
 });
+
+describe("fast reader: quoted keys read as the full parser reads them", () => {
+  /** The same file through the full YAML parser: a leading comment line takes it off the fast path. */
+  const viaGeneral = (t: string) => {
+    const shift = "# full parser\n".length;
+    const f = parseSecretsFile(`# full parser\n${t}`);
+    return f.entries.map((e) => ({ ...e, nameRange: { start: e.nameRange.start - shift, end: e.nameRange.end - shift }, valueRange: { start: e.valueRange.start - shift, end: e.valueRange.end - shift } }));
+  };
+
+  it("double- and single-quoted names (with '' and YAML words) give the same entries, ranges and values", async () => {
+    const quoted = text
+      .replace(/^A: /m, '"A": ')
+      .replace(/^B: /m, "'B': ")
+      .replace(/^C: /m, `"it's true": `)
+      .replace(/^D: /m, "'it''s # not a comment': ");
+    expect(parseSecretsFile(quoted).entries).toEqual(viaGeneral(quoted));
+    expect(parseSecretsFile(quoted).entries.map((e) => e.name)).toEqual(["A", "B", "it's true", "it's # not a comment"]);
+    // the names are in each value's AAD: quoting them keeps the file verifying, renaming does not
+    const same = text.replace(/^A: /m, '"A": ').replace(/^B: /m, "'B': ").replace(/^D: /m, "'D': ");
+    expect(parseSecretsFile(same).entries).toEqual(viaGeneral(same));
+    const d = await decryptSecrets(same, [alice.identity]);
+    expect([...d.values]).toEqual([...VALUES]);
+    expect(d.values.get("B")).toBe("line1\nline2");
+  });
+
+  it("a quoted name equal to a plain one is a DUPLICATE_KEY on the fast path too", () => {
+    const dup = text.replace(/^D: /m, '"A": ');
+    expect(() => parseSecretsFile(dup)).toThrowError(expect.objectContaining({ code: "DUPLICATE_KEY", line: 4 }));
+  });
+
+  it("escapes, a quoted sops key and an empty name leave the fast path and are judged by the full parser", () => {
+    const escaped = text.replace(/^A: /m, '"\\x41": ');
+    expect(parseSecretsFile(escaped).entries[0]!.name).toBe("A");
+    const sopsKey = text.replace(/^A: .*\n/m, '"sops": ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]\n');
+    expect(() => parseSecretsFile(sopsKey)).toThrowError(expect.objectContaining({ code: "DUPLICATE_KEY" }));
+  });
+});
+
+describe("fast reader: the sops block without yaml", () => {
+  /** The same file with the block read by yaml: an indented comment at its end is outside the fast reader. */
+  const viaYaml = (t: string) => parseSecretsFile(`${t}    # read by yaml\n`);
+
+  it("gives the metadata yaml gives, for one and several recipients (age and ssh-ed25519)", async () => {
+    const { generateIdentity } = await import("./index.js");
+    const other = await generateIdentity();
+    const ssh = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKRtWlTZ4ZKm4ch5Ml5X9C4GLzcMijyvWSzqS5lzHJcd";
+    for (const recipients of [[alice.recipient], [alice.recipient, other.recipient, ssh]]) {
+      const t = await encryptSecrets(VALUES, { recipients, now: new Date("2026-02-03T04:05:06Z") });
+      const fast = parseSecretsFile(t);
+      expect(fast.metadata).toEqual(viaYaml(t).metadata);
+      expect(fast.metadata.age.map((a) => a.recipient)).toEqual(recipients);
+      expect(fast.metadata.age[0]!.enc.endsWith("-----END AGE ENCRYPTED FILE-----\n")).toBe(true);
+      expect(fast.metadataRange).toEqual({ start: viaYaml(t).metadataRange.start, end: t.length });
+    }
+  });
+
+  it("other spellings of the block go to yaml and still verify, and errors keep their line", async () => {
+    const spelled = text.replace(/^ {4}unencrypted_suffix: _unencrypted$/m, '    unencrypted_suffix: "_unencrypted"');
+    expect(spelled).not.toBe(text);
+    expect([...(await decryptSecrets(spelled, [alice.identity])).values]).toEqual([...VALUES]);
+    const badVersion = text.replace(/version: .*/, "version: banana");
+    expect(() => parseSecretsFile(badVersion)).toThrowError(expect.objectContaining({ code: "MALFORMED_FILE" }));
+    const noMac = text.replace(/^ {4}mac: .*\n/m, "");
+    expect(() => parseSecretsFile(noMac)).not.toThrow(); // yaml path: mac is optional in the metadata
+    const sopsLine = text.split("\n").indexOf("sops:") + 1;
+    const noTime = text.replace(/^ {4}lastmodified: .*\n/m, "");
+    expect(() => parseSecretsFile(noTime)).toThrowError(expect.objectContaining({ code: "MALFORMED_FILE", line: sopsLine }));
+  });
+});

@@ -49,7 +49,14 @@ function formatOf(options: ParseOptions): "yaml" | "json" {
 
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const YAML_RESERVED = /^(?:true|false|null|y|n|yes|no|on|off|~)$/i;
-const FAST_LINE = /^([A-Za-z_][A-Za-z0-9_]*): (ENC\[AES256_GCM,data:[A-Za-z0-9+/=]+,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,type:[a-z]+\]|"")$/;
+const FAST_VALUE = `(ENC\\[AES256_GCM,data:[A-Za-z0-9+/=]+,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,type:([a-z]+)\\]|"")`;
+/**
+ * One entry line, matched in place (sticky, no slice per line): a plain key (group 1), a
+ * double-quoted key without escapes (group 2) or a single-quoted key (group 3, `''` standing for
+ * `'`), then the value (group 4) and its type (group 5), then the end of the line. Quoted keys hold
+ * printable ASCII only: anything else (escapes, tabs, non-ASCII, CR) goes to the full parser.
+ */
+const FAST_LINE = new RegExp(`(?:([A-Za-z_][A-Za-z0-9_]*)|"([\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]*)"|'((?:[\\x20-\\x26\\x28-\\x7e]|'')*)'): ${FAST_VALUE}(?=\\n|$)`, "y");
 
 /**
  * The fast path for the layout this package writes (one `name: ENC[...]` per line, then `sops:`
@@ -60,12 +67,9 @@ function parseFlatFast(text: string, file?: string): { entries: SecretEntry[]; s
   const seen = new Set<string>();
   let pos = 0;
   while (pos < text.length) {
-    let end = text.indexOf("\n", pos);
-    if (end === -1) end = text.length;
-    const line = text.slice(pos, end);
-    if (line === "sops:") {
+    if (text.startsWith("sops:", pos) && (pos + 5 === text.length || text.charCodeAt(pos + 5) === 10)) {
       // Everything after must be the indented metadata block.
-      for (let p = end + 1; p < text.length; ) {
+      for (let p = pos + 6; p < text.length; ) {
         let e = text.indexOf("\n", p);
         if (e === -1) e = text.length;
         if (e > p && text.charCodeAt(p) !== 32) return undefined;
@@ -73,9 +77,22 @@ function parseFlatFast(text: string, file?: string): { entries: SecretEntry[]; s
       }
       return { entries, sopsOffset: pos };
     }
-    const m = FAST_LINE.exec(line);
-    if (m === null || YAML_RESERVED.test(m[1]!)) return undefined;
-    const name = m[1]!;
+    FAST_LINE.lastIndex = pos;
+    const m = FAST_LINE.exec(text);
+    if (m === null) return undefined;
+    const end = pos + m[0].length;
+    let name: string;
+    if (m[1] !== undefined) {
+      if (YAML_RESERVED.test(m[1])) return undefined;
+      name = m[1];
+    } else if (m[2] !== undefined) {
+      name = m[2];
+    } else {
+      name = m[3]!.replace(/''/g, "'");
+    }
+    // `"sops":` is the metadata key however it is spelled; `""` is a name the general parser judges.
+    if (name === "sops" || name === "") return undefined;
+    const keyLength = m[0].length - m[4]!.length - 2;
     if (seen.has(name)) {
       throw new SopsError("DUPLICATE_KEY", `secret "${name}" appears twice`, {
         file,
@@ -84,19 +101,61 @@ function parseFlatFast(text: string, file?: string): { entries: SecretEntry[]; s
       });
     }
     seen.add(name);
-    const raw = m[2] === '""' ? "" : m[2]!;
-    const valueStart = pos + name.length + 2;
+    const raw = m[4] === '""' ? "" : m[4]!;
+    const valueStart = pos + keyLength + 2;
     entries.push({
       name,
       raw,
       encrypted: raw !== "",
-      ...(raw !== "" ? { type: parseEnc(raw)!.type } : {}),
-      nameRange: { start: pos, end: pos + name.length },
-      valueRange: { start: valueStart, end: end },
+      ...(raw !== "" ? { type: m[5] as SopsValueType } : {}),
+      nameRange: { start: pos, end: pos + keyLength },
+      valueRange: { start: valueStart, end },
     });
     pos = end + 1;
   }
   return undefined; // no sops block: let the full parser report it
+}
+
+const SOPS_RECIPIENT_LINE = /^ {8}- recipient: (age1[02-9ac-hj-np-z]+|ssh-ed25519 [A-Za-z0-9+/=]+)$/;
+const SOPS_ENC_LINE = /^ {10}enc: \|$/;
+const SOPS_ENC_BODY = /^ {12}(\S(?:.*\S)?)$/;
+const SOPS_FIELDS = /^ {4}(lastmodified: "([0-9A-Za-z:.+-]+)"|mac: (ENC\[AES256_GCM,data:[A-Za-z0-9+/=]+,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,type:str\])|unencrypted_suffix: (_unencrypted)|version: (\d+\.\d+\.\d+))$/;
+
+/**
+ * The `sops:` block exactly as this package (and sops 3.10–3.12) writes it, read without `yaml`:
+ * `age` entries (`recipient` then `enc: |` with its 12-space literal lines), then `lastmodified`
+ * (double-quoted), `mac`, `unencrypted_suffix: _unencrypted` and `version`, each once, in that
+ * order. Returns the plain object `yaml` would give, or undefined for any other spelling (then
+ * `yaml` reads it). `reader.test.ts` checks both readers give the same metadata.
+ */
+function parseSopsBlockFast(text: string, sopsOffset: number): Record<string, unknown> | undefined {
+  const lines = text.slice(sopsOffset).split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  if (lines[0] !== "sops:" || lines[1] !== "    age:") return undefined;
+  const age: { recipient: string; enc: string }[] = [];
+  let i = 2;
+  for (;;) {
+    const r = SOPS_RECIPIENT_LINE.exec(lines[i] ?? "");
+    if (r === null) break;
+    if (!SOPS_ENC_LINE.test(lines[i + 1] ?? "")) return undefined;
+    i += 2;
+    let enc = "";
+    for (let m = SOPS_ENC_BODY.exec(lines[i] ?? ""); m !== null; m = SOPS_ENC_BODY.exec(lines[i] ?? "")) {
+      enc += `${m[1]}\n`;
+      i++;
+    }
+    if (enc === "") return undefined;
+    age.push({ recipient: r[1]!, enc });
+  }
+  if (age.length === 0) return undefined;
+  const out: Record<string, unknown> = { age };
+  const order = ["lastmodified", "mac", "unencrypted_suffix", "version"];
+  for (const key of order) {
+    const m = SOPS_FIELDS.exec(lines[i++] ?? "");
+    if (m === null || !m[1]!.startsWith(`${key}:`)) return undefined;
+    out[key] = m[2] ?? m[3] ?? m[4] ?? m[5];
+  }
+  return i === lines.length ? out : undefined;
 }
 
 function yamlError(doc: Document.Parsed, text: string, file?: string): never {
@@ -223,6 +282,22 @@ export function parseSecretsFile(text: string, options: ParseOptions = {}): Secr
   if (format === "yaml") {
     const fast = parseFlatFast(text, file);
     if (fast !== undefined) {
+      const plain = parseSopsBlockFast(text, fast.sopsOffset);
+      if (plain !== undefined) {
+        let metadata: SopsMetadata;
+        try {
+          metadata = metadataFromObject(plain, file);
+        } catch {
+          metadata = metadataFromObject(plain, file, lineColumn(text, fast.sopsOffset).line); // throws again, with the line
+        }
+        return {
+          format,
+          entries: fast.entries,
+          metadata,
+          recipients: metadata.age.map((s) => normalizeRecipient(s.recipient)),
+          metadataRange: { start: fast.sopsOffset, end: text.length },
+        };
+      }
       assertNestingBound(text.slice(fast.sopsOffset), file, lineColumn(text, fast.sopsOffset).line - 1);
       const doc = parseDocument(text.slice(fast.sopsOffset), { uniqueKeys: true, prettyErrors: true, strict: true });
       if (doc.errors.length > 0) {
@@ -333,7 +408,18 @@ export class DecryptCache {
   rememberKey(stanzas: readonly AgeStanza[], dataKey: Uint8Array): void {
     for (const s of stanzas) this.keysByStanza.set(s.enc.trim(), dataKey);
   }
+  private lastKey: Uint8Array | undefined;
+  private lastCopy: Buffer | undefined;
+  private lastMap: Map<string, { plaintext: Buffer; type: SopsValueType }> | undefined;
   private forKey(dataKey: Uint8Array): Map<string, { plaintext: Buffer; type: SopsValueType }> {
+    // the same key object for every value of a file: look it up once
+    if (dataKey === this.lastKey && this.lastMap !== undefined && this.lastCopy!.equals(dataKey)) return this.lastMap;
+    this.lastKey = dataKey;
+    this.lastCopy = Buffer.from(dataKey);
+    this.lastMap = this.forKeyBytes(dataKey);
+    return this.lastMap;
+  }
+  private forKeyBytes(dataKey: Uint8Array): Map<string, { plaintext: Buffer; type: SopsValueType }> {
     const id = Buffer.from(dataKey).toString("base64");
     let m = this.byKey.get(id);
     if (m === undefined) this.byKey.set(id, (m = new Map()));

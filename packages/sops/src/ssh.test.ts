@@ -205,3 +205,10 @@ describe("foreign ssh labels", () => {
     expect((await decryptSecrets(written, [other.privateText])).values.get("K")).toBe("v");
   });
 });
+
+describe("curve constants", () => {
+  it("the written-out Edwards d is −121665/121666 mod p", async () => {
+    const { D, mod, inverse } = await import("./ssh.js");
+    expect(D).toBe(mod(-121665n * inverse(121666n)));
+  });
+});

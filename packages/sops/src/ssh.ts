@@ -1,6 +1,7 @@
 /**
  * age's native `ssh-ed25519` recipient type (age-encryption.org/v1, "The ssh-ed25519 recipient
- * type"), on node:crypto, plugged into typage as a custom Recipient/Identity, plus the parsers of
+ * type"), on node:crypto, with the Recipient/Identity interfaces of age-native.ts (typage's shape, so it
+ * plugs into typage too), plus the parsers of
  * OpenSSH public keys and unencrypted `openssh-key-v1` private keys (ed25519 only).
  *
  * Wrapping, as age and sops do it: an ephemeral X25519 share; the shared secret with the
@@ -13,7 +14,7 @@
  * Never puts key material in an error message.
  */
 import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, randomBytes, type KeyObject } from "node:crypto";
-import { Stanza, type Identity, type Recipient } from "age-encryption";
+import { Stanza, type Identity, type Recipient } from "./age-native.js";
 import { SopsError } from "./errors.js";
 
 const LABEL = Buffer.from("age-encryption.org/v1/ssh-ed25519", "utf8");
@@ -116,9 +117,10 @@ export function parseSshEd25519PublicKey(text: string): SshEd25519PublicKey {
 // ---------------------------------------------------------------------------------------------
 
 const P = 2n ** 255n - 19n;
-const D = mod(-121665n * inverse(121666n));
+/** Edwards d = −121665/121666 mod p, written out: computing it at import cost ~7 ms of every cold start (ssh.test.ts checks it). */
+export const D = 37095705934669439343138083508754565189542113879843219016388785533085940283555n;
 
-function mod(a: bigint): bigint {
+export function mod(a: bigint): bigint {
   const r = a % P;
   return r < 0n ? r + P : r;
 }
@@ -133,7 +135,7 @@ function power(base: bigint, exp: bigint): bigint {
   }
   return result;
 }
-function inverse(a: bigint): bigint {
+export function inverse(a: bigint): bigint {
   return power(a, P - 2n);
 }
 function fromLittleEndian(bytes: Uint8Array): bigint {

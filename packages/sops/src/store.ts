@@ -4,7 +4,7 @@
  * that touches the file system for secrets files.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, fstatSync, openSync, promises as fs, readFileSync, statSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, promises as fs, readFileSync, readSync, statSync, type Stats } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { SopsError } from "./errors.js";
@@ -17,6 +17,7 @@ import {
   decryptSecretsWithKey,
   encryptWithNewKey,
   parseSecretsFile,
+  DecryptCache,
   reencryptSecrets,
   rotateWithNewKey,
   updateKeys,
@@ -296,7 +297,19 @@ export function readRegularFileSync(path: string, options: { maxBytes?: number }
     const st = fstatSync(fd);
     if (!st.isFile()) throw notAFile(path, st);
     if (st.size > maxBytes) throw tooLarge(path, maxBytes);
-    const bytes = readFileSync(fd);
+    if (st.size > 0) {
+      // the size is known: read it straight into one buffer (readFileSync(fd) would fstat again;
+      // a workspace check reads thousands of files and each system call counts)
+      const bytes = Buffer.allocUnsafe(st.size);
+      let got = 0;
+      while (got < bytes.length) {
+        const n = readSync(fd, bytes, got, bytes.length - got, null);
+        if (n === 0) break;
+        got += n;
+      }
+      return got === bytes.length ? bytes : bytes.subarray(0, got);
+    }
+    const bytes = readFileSync(fd); // size 0: read to the end (a file that reports no size)
     if (bytes.length > maxBytes) throw tooLarge(path, maxBytes);
     return bytes;
   } catch (e) {
@@ -317,14 +330,19 @@ export async function readSecretsFile(path: string): Promise<SecretsFile> {
 }
 
 /** Reads, decrypts and verifies a secrets file. */
-export async function loadSecrets(path: string, identities: Identities | readonly string[]): Promise<DecryptedSecrets> {
-  return decryptSecrets(await readText(path), identities, { path });
+export async function loadSecrets(path: string, identities: Identities | readonly string[], cache?: DecryptCache): Promise<DecryptedSecrets> {
+  return decryptSecrets(await readText(path), identities, { path, ...(cache !== undefined ? { cache } : {}) });
 }
 
-/** Parses and verifies freshly written text with the known data key before it replaces the file. */
-function verifyWritten(text: string, dataKey: Uint8Array, path: string): DecryptedSecrets {
+/**
+ * Parses and verifies freshly written text with the known data key before it replaces the file.
+ * With the cache of the read before the change, an entry whose name and ENC string are unchanged
+ * (its tag already verified under this key) is not decrypted again; every changed value is, and
+ * the MAC is always recomputed over every value.
+ */
+function verifyWritten(text: string, dataKey: Uint8Array, path: string, cache?: DecryptCache): DecryptedSecrets {
   try {
-    return decryptSecretsWithKey(parseSecretsFile(text, { path }), dataKey, text, path);
+    return decryptSecretsWithKey(parseSecretsFile(text, { path }), dataKey, text, path, cache);
   } catch (cause) {
     throw new SopsError("IO_ERROR", "the re-encrypted file did not verify; nothing was written", { file: path, cause });
   }
@@ -363,14 +381,15 @@ export async function editSecretsFile(
 ): Promise<DecryptedSecrets> {
   return withFileLock(path, async () => {
     await cleanTempFiles(path);
-    const current = await loadSecrets(path, identities);
+    const cache = new DecryptCache();
+    const current = await loadSecrets(path, identities, cache);
     const values = new Map(current.values);
     await change(values);
     if (sameEntries(current.values, values) && (options.recipients === undefined || sameRecipients(options.recipients, current.file.recipients))) {
       return current; // nothing changed: leave the file (and its mac/lastmodified) untouched
     }
     const text = await reencryptSecrets(current, values, options.recipients ? { recipients: options.recipients } : {});
-    const next = verifyWritten(text, current.dataKey, path);
+    const next = verifyWritten(text, current.dataKey, path, cache);
     await writeFileAtomic(path, text);
     return next;
   });
@@ -408,9 +427,10 @@ export async function createSecretsFile(path: string, recipients: string[], valu
 /** updatekeys on disk: same data key and values, stanzas re-wrapped for exactly `recipients`. */
 export async function updateKeysFile(path: string, identities: Identities | readonly string[], recipients: string[]): Promise<DecryptedSecrets> {
   return withFileLock(path, async () => {
-    const current = await loadSecrets(path, identities);
+    const cache = new DecryptCache();
+    const current = await loadSecrets(path, identities, cache);
     const text = await updateKeys(current, recipients);
-    const next = verifyWritten(text, current.dataKey, path);
+    const next = verifyWritten(text, current.dataKey, path, cache);
     await writeFileAtomic(path, text);
     return next;
   });

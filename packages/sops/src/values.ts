@@ -33,14 +33,14 @@ export function parseEnc(s: string): EncParts | undefined {
   return { data: m[1]!, iv: m[2]!, tag: m[3]!, type: m[4]! };
 }
 
-const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 /**
  * Strict standard base64: right alphabet, right padding, and canonical (re-encoding gives the same
- * text), so that no character of a stored value can change without changing the bytes.
+ * text), so that no character of a stored value can change without changing the bytes. The
+ * re-encoding check alone decides it: a character outside the alphabet (skipped by the decoder),
+ * a URL-safe `-`/`_`, missing or extra padding or non-zero spare bits all re-encode differently.
  */
 function decodeB64Strict(s: string): Buffer | undefined {
-  if (!B64.test(s)) return undefined;
+  if (s.length % 4 !== 0) return undefined;
   const b = Buffer.from(s, "base64");
   return b.toString("base64") === s ? b : undefined;
 }

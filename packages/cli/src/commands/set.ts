@@ -15,7 +15,6 @@ import { inboxFolder, writeProposal } from "../inbox.js";
 import { chooseValueSource, readValue } from "../input.js";
 import {
   assertCanDecrypt,
-  decryptEnvironment,
   identitiesFor,
   namesIn,
   openProject,
@@ -187,13 +186,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
           continue;
         }
       }
-      // the same value again: leave the file untouched (no new mac/lastmodified in git)
-      const current = await decryptEnvironment(ctx, config, env);
-      current.dataKey.fill(0);
-      if (current.values.get(name) === value) {
-        results.push({ environment: env.name, action: "unchanged", file });
-        continue;
-      }
+      // the same value again leaves the file untouched (no new mac/lastmodified in git):
+      // editSecretsFile writes nothing when the values did not change (one decrypt, under the lock)
       let action: Action = "created";
       await editSecretsFile(path, identities, (values) => {
         const previous = values.get(name);

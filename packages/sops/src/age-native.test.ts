@@ -1,0 +1,191 @@
+/**
+ * age-native.ts (node:crypto age) against two oracles, both directions: the age CLI
+ * (/usr/bin/age, age-keygen; skipped with a reason when absent) and typage (age-encryption).
+ * Keys are made per run (TEST-ONLY); a key file for `age -d -i` lives in a temp dir, mode 0600.
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Decrypter, Encrypter, armor, generateHybridIdentity, generateX25519Identity, identityToRecipient as typageRecipient } from "age-encryption";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  X25519Identity,
+  X25519Recipient,
+  armorDecode,
+  armorEncode,
+  bech32Decode,
+  bech32Encode,
+  decryptAge,
+  encryptAge,
+  generateX25519,
+  parseHeader,
+  Stanza,
+} from "./age-native.js";
+import { generateIdentity, identityToRecipient, unwrapDataKey, wrapDataKey } from "./age.js";
+import { haveAgeCli, tempDir } from "../test-fixtures/support.js";
+
+const AGE = haveAgeCli();
+let dir = "";
+let cleanup = () => {};
+beforeAll(() => {
+  ({ dir, cleanup } = tempDir("age-native-"));
+});
+afterAll(() => cleanup());
+
+describe("keys", () => {
+  it("generateX25519 gives an identity whose recipient typage derives the same", async () => {
+    for (let i = 0; i < 5; i++) {
+      const { identity, recipient } = generateX25519();
+      expect(identity).toMatch(/^AGE-SECRET-KEY-1[0-9A-Z]{58}$/);
+      expect(await typageRecipient(identity)).toBe(recipient);
+      expect(new X25519Identity(identity).recipient).toBe(recipient);
+    }
+  });
+
+  it("typage's identities give the recipient typage gives", async () => {
+    const identity = await generateX25519Identity();
+    expect(new X25519Identity(identity).recipient).toBe(await typageRecipient(identity));
+  });
+
+  it("bech32 round-trips and refuses a changed character, mixed case and a bad checksum", () => {
+    const bytes = randomBytes(32);
+    const s = bech32Encode("age", bytes);
+    expect(bech32Decode(s)?.bytes.equals(bytes)).toBe(true);
+    const flipped = s.slice(0, 10) + (s[10] === "q" ? "p" : "q") + s.slice(11);
+    expect(bech32Decode(flipped)).toBeUndefined();
+    expect(bech32Decode(s.slice(0, 5) + s.slice(5).toUpperCase())).toBeUndefined();
+    expect(() => new X25519Recipient(flipped)).toThrow();
+    expect(() => new X25519Identity(bech32Encode("age-secret-key-", bytes))).toThrow(); // lower case
+    expect(() => new X25519Identity(bech32Encode("age", bytes).toUpperCase())).toThrow(); // wrong hrp
+  });
+});
+
+describe("typage as the oracle", () => {
+  it("typage opens what we encrypt (X25519), for several recipients and sizes", async () => {
+    const a = await generateX25519Identity();
+    const b = await generateX25519Identity();
+    for (const size of [32, 0, 1, 64 * 1024, 64 * 1024 + 1, 200_000]) {
+      const plain = randomBytes(size);
+      const file = await encryptAge(plain, [new X25519Recipient(await typageRecipient(a)), new X25519Recipient(await typageRecipient(b))]);
+      for (const id of [a, b]) {
+        const d = new Decrypter();
+        d.addIdentity(id);
+        expect(Buffer.from(await d.decrypt(file)).equals(plain)).toBe(true);
+      }
+    }
+  });
+
+  it("we open what typage encrypts (X25519), for several sizes, and refuse the wrong key", async () => {
+    const id = await generateX25519Identity();
+    const other = generateX25519().identity;
+    for (const size of [32, 0, 1, 64 * 1024, 64 * 1024 + 1, 200_000]) {
+      const plain = randomBytes(size);
+      const e = new Encrypter();
+      e.addRecipient(await typageRecipient(id));
+      const file = await e.encrypt(plain);
+      expect((await decryptAge(file, [new X25519Identity(id)]))?.equals(plain)).toBe(true);
+      expect(await decryptAge(file, [new X25519Identity(other)])).toBeUndefined();
+      // and through the armor
+      expect(armorDecode(armor.encode(file)).equals(Buffer.from(file))).toBe(true);
+    }
+    const small = randomBytes(32);
+    expect(armor.decode(armorEncode(small)).length).toBe(32);
+  });
+
+  it("a changed header byte, MAC or payload byte is refused (the file key alone is not enough)", async () => {
+    const { identity, recipient } = generateX25519();
+    const plain = randomBytes(32);
+    const file = await encryptAge(plain, [new X25519Recipient(recipient)]);
+    const h = parseHeader(file);
+    const id = new X25519Identity(identity);
+    // flip a byte of the ephemeral share's argument line, of the MAC, of the payload
+    const macAt = h.headerNoMac.length + 2;
+    for (const at of [30, macAt, file.length - 1, h.payloadStart + 3]) {
+      const bad = Buffer.from(file);
+      bad[at] = bad[at]! ^ 0x01;
+      const r = await decryptAge(bad, [id]).then(
+        (v) => v,
+        () => "refused",
+      );
+      expect(r === "refused" || r === undefined).toBe(true);
+    }
+    // truncated payload
+    await expect(decryptAge(file.subarray(0, file.length - 1), [id])).rejects.toThrow();
+  });
+
+  it("a malformed X25519 stanza for anyone throws instead of being skipped (as age does)", () => {
+    const { identity } = generateX25519();
+    const id = new X25519Identity(identity);
+    expect(() => id.unwrapFileKey([new Stanza(["X25519"], Buffer.alloc(32))])).toThrow(/arguments/);
+    expect(() => id.unwrapFileKey([new Stanza(["X25519", "AAAA"], Buffer.alloc(32))])).toThrow(/share/);
+    expect(() => id.unwrapFileKey([new Stanza(["X25519", Buffer.alloc(32).toString("base64").replace(/=+$/, "")], Buffer.alloc(32))])).toThrow(/low-order/);
+    expect(id.unwrapFileKey([new Stanza(["ssh-ed25519", "x", "y"], Buffer.alloc(32))])).toBeNull();
+  });
+
+  it("wrapDataKey/unwrapDataKey (the sops enc) round-trip with typage on either side", async () => {
+    const id = await generateX25519Identity();
+    const rcpt = await typageRecipient(id);
+    const dataKey = randomBytes(32);
+    const enc = await wrapDataKey(dataKey, rcpt);
+    const d = new Decrypter();
+    d.addIdentity(id);
+    expect(Buffer.from(await d.decrypt(armor.decode(enc))).equals(dataKey)).toBe(true);
+    const e = new Encrypter();
+    e.addRecipient(rcpt);
+    const theirs = armor.encode(await e.encrypt(dataKey));
+    expect(Buffer.from((await unwrapDataKey([{ recipient: rcpt, enc: theirs }], [id]))!).equals(dataKey)).toBe(true);
+  });
+});
+
+describe("post-quantum keys go through typage, loaded on first use", () => {
+  it("wrap to age1pq1…, unwrap with AGE-SECRET-KEY-PQ-1…, beside X25519 identities", async () => {
+    const pq = await generateHybridIdentity();
+    const pqRecipient = await identityToRecipient(pq);
+    expect(pqRecipient).toMatch(/^age1pq1/);
+    const x = await generateIdentity();
+    const dataKey = randomBytes(32);
+    const enc = await wrapDataKey(dataKey, pqRecipient);
+    expect(enc).toContain("BEGIN AGE ENCRYPTED FILE");
+    expect(Buffer.from((await unwrapDataKey([{ recipient: pqRecipient, enc }], [x.identity, pq]))!).equals(dataKey)).toBe(true);
+    expect(await unwrapDataKey([{ recipient: pqRecipient, enc }], [x.identity])).toBeUndefined();
+  });
+});
+
+describe.skipIf(!AGE)("the age CLI as the oracle", () => {
+  it("`age -d` opens what we encrypt, and we open what `age -r` / `age -a` encrypts", async () => {
+    const { identity, recipient } = generateX25519();
+    const keyFile = join(dir, "key.txt");
+    writeFileSync(keyFile, `# TEST-ONLY\n${identity}\n`, { mode: 0o600 });
+    for (const size of [32, 0, 70_000]) {
+      const plain = randomBytes(size);
+      const ours = await encryptAge(plain, [new X25519Recipient(recipient)]);
+      expect(execFileSync("age", ["-d", "-i", keyFile], { input: ours }).equals(plain)).toBe(true);
+      expect(execFileSync("age", ["-d", "-i", keyFile], { input: armorEncode(ours) }).equals(plain)).toBe(true);
+      const theirs = execFileSync("age", ["-r", recipient], { input: plain });
+      expect((await decryptAge(theirs, [new X25519Identity(identity)]))?.equals(plain)).toBe(true);
+      const armored = execFileSync("age", ["-a", "-r", recipient], { input: plain }).toString("latin1");
+      expect((await decryptAge(armorDecode(armored), [new X25519Identity(identity)]))?.equals(plain)).toBe(true);
+    }
+  });
+
+  it("age-keygen identities give the recipient `age-keygen -y` prints", () => {
+    const keyFile = join(dir, "keygen.txt");
+    execFileSync("age-keygen", ["-o", keyFile], { stdio: "ignore" });
+    const identity = execFileSync("grep", ["^AGE-SECRET-KEY-1", keyFile]).toString().trim();
+    const recipient = execFileSync("age-keygen", ["-y", keyFile]).toString().trim();
+    expect(new X25519Identity(identity).recipient).toBe(recipient);
+  });
+
+  it("the data key sops stores: age opens our enc and we open age's, with two recipients", async () => {
+    const a = generateX25519();
+    const b = generateX25519();
+    const keyFile = join(dir, "b.txt");
+    writeFileSync(keyFile, `${b.identity}\n`, { mode: 0o600 });
+    const dataKey = randomBytes(32);
+    const theirs = execFileSync("age", ["-a", "-r", a.recipient, "-r", b.recipient], { input: dataKey }).toString("latin1");
+    expect(Buffer.from((await unwrapDataKey([{ recipient: a.recipient, enc: theirs }], [b.identity]))!).equals(dataKey)).toBe(true);
+    const ours = await wrapDataKey(dataKey, b.recipient);
+    expect(execFileSync("age", ["-d", "-i", keyFile], { input: ours }).equals(dataKey)).toBe(true);
+  });
+});

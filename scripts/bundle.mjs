@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// Bundles each shipped entry point into dist/bundle/ with esbuild, after `tsc -b` (the root
+// `build` runs both). Loading one file instead of ~150 modules is most of a CLI command's start
+// time, and a bundled package installs without the workspace's internal packages.
+//
+// - packages/cli/dist/bundle/stellar-secrets.cjs: the CLI, core, sops, yaml, ajv's runtime in one
+//   CommonJS file, run by the bin through vm.Script with a V8 code cache (stellar-secrets.cjs.cache,
+//   written beside it by the first run; a command's start is then mostly node's own).
+// - packages/resolver/dist/bundle/resolver.cjs + index.mjs: the resolver with sops and yaml, no
+//   dependency, loaded through vm.Script with a V8 code cache (index.mjs, written below);
+//   `age-encryption` stays an optional import for post-quantum keys only.
+// - packages/language-server/dist/bundle/server.mjs: the server and its dependencies.
+//
+// The bins use a bundle only while it is newer than every `tsc -b` output it was made from
+// (dist/.tsbuildinfo of the package and of core and sops): a `tsc -b` without this step never
+// runs stale code. `--check` prints the sizes.
+import { build } from "esbuild";
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const pkg = (name) => join(root, "packages", name);
+const common = {
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  minify: true,
+  keepNames: false,
+  legalComments: "none",
+  logLevel: "warning",
+  sourcemap: false,
+  // CommonJS dependencies (ajv, vscode-languageserver) call require() for node built-ins.
+  banner: { js: "import { createRequire as __stellarRequire } from 'node:module'; const require = __stellarRequire(import.meta.url);" },
+};
+
+/** The resolver package's entry: loads resolver.cjs through vm.Script with a V8 code cache. */
+const RESOLVER_ENTRY = `// @stellar-secrets/resolver: compiles resolver.cjs (the bundle) with a V8 code cache kept beside
+// it (resolver.cjs.cache, written at exit by the first process that had none, or whose cache V8
+// rejected, e.g. after a Node upgrade; a read-only folder just means no cache). V8 checks the cache
+// against the source, so a stale one is never used.
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { Script } from "node:vm";
+
+const file = fileURLToPath(new URL("./resolver.cjs", import.meta.url));
+const cacheFile = \`\${file}.cache\`;
+let cachedData;
+try {
+  cachedData = readFileSync(cacheFile);
+} catch {
+  // no cache yet
+}
+const script = new Script(\`(function (exports, require, module, __filename, __dirname) {\${readFileSync(file, "utf8")}\\n})\`, {
+  filename: file,
+  cachedData,
+});
+const m = { exports: {} };
+script.runInThisContext().call(m.exports, m.exports, createRequire(file), m, file, fileURLToPath(new URL(".", import.meta.url)));
+if (cachedData === undefined || script.cachedDataRejected === true) {
+  process.once("exit", () => {
+    try {
+      const tmp = \`\${cacheFile}.\${process.pid}.tmp\`;
+      writeFileSync(tmp, script.createCachedData());
+      renameSync(tmp, cacheFile);
+    } catch {
+      // a read-only install: no cache
+    }
+  });
+}
+export const { createResolver, Resolver, ResolverError, createJsonLinesSink, findResolverIdentities, nearestName } = m.exports;
+`;
+
+const buildInfo = (...names) => names.map((n) => join(pkg(n), "dist/.tsbuildinfo"));
+const jobs = [
+  {
+    // One CommonJS file: the bin compiles it with vm.Script and a V8 code cache kept beside it
+    // (bin/stellar-secrets.js), which a split ES-module bundle cannot use on Node 20. Commands
+    // still initialise lazily: esbuild turns each `import()` of a command into a lazy init.
+    out: join(pkg("cli"), "dist/bundle"),
+    entry: "stellar-secrets.cjs",
+    inputs: buildInfo("cli", "core", "sops"),
+    options: {
+      entryPoints: { "stellar-secrets": join(pkg("cli"), "dist/main.js") },
+      format: "cjs",
+      outExtension: { ".js": ".cjs" },
+      banner: { js: "const __stellarImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+      define: { "import.meta.url": "__stellarImportMetaUrl" },
+    },
+  },
+  {
+    // One CommonJS file behind a small ES-module entry (index.mjs, written below) that compiles it
+    // with vm.Script and a V8 code cache beside it, as the CLI's bin does: a deploy's fresh process
+    // then skips parsing and compiling what an earlier start compiled.
+    out: join(pkg("resolver"), "dist/bundle"),
+    entry: "resolver.cjs",
+    inputs: buildInfo("resolver", "sops"),
+    options: {
+      entryPoints: { resolver: join(pkg("resolver"), "dist/index.js") },
+      external: ["age-encryption"],
+      // its one import() (age-encryption, post-quantum keys only) becomes a require(): code that
+      // vm.Script compiled cannot import() on Node 20, and Node ≥ 20.19 requires ES modules
+      supported: { "dynamic-import": false },
+      format: "cjs",
+      outExtension: { ".js": ".cjs" },
+      banner: {},
+    },
+    after: (out) => writeFileSync(join(out, "index.mjs"), RESOLVER_ENTRY),
+  },
+  {
+    out: join(pkg("language-server"), "dist/bundle"),
+    entry: "server.mjs",
+    inputs: buildInfo("language-server", "core", "sops"),
+    options: { entryPoints: { server: join(pkg("language-server"), "dist/main.js") } },
+  },
+];
+
+const started = Date.now();
+const mtime = (p) => {
+  try {
+    return statSync(p).mtimeMs;
+  } catch {
+    return undefined;
+  }
+};
+for (const job of jobs) {
+  if (process.argv.includes("--if-stale")) {
+    const made = mtime(join(job.out, job.entry));
+    if (made !== undefined && job.inputs.every((p) => (mtime(p) ?? 0) <= made)) continue;
+  }
+  rmSync(job.out, { recursive: true, force: true });
+  mkdirSync(job.out, { recursive: true });
+  await build({ ...common, outExtension: { ".js": ".mjs" }, ...job.options, outdir: job.out });
+  job.after?.(job.out);
+  if (process.argv.includes("--check")) {
+    const files = readdirSync(job.out);
+    const bytes = files.reduce((n, f) => n + statSync(join(job.out, f)).size, 0);
+    console.log(`${job.out.slice(root.length + 1)}: ${files.length} files, ${(bytes / 1024).toFixed(0)} KB`);
+  }
+}
+if (process.argv.includes("--check")) console.log(`bundled in ${Date.now() - started} ms`);
