@@ -26,7 +26,7 @@ const mtime = (path) => {
   }
 };
 const bundle = mtime("dist/bundle/stellar-secrets.cjs");
-const fresh = bundle !== undefined && ["dist/.tsbuildinfo", "../core/dist/.tsbuildinfo", "../sops/dist/.tsbuildinfo"].every((p) => (mtime(p) ?? 0) <= bundle);
+const fresh = bundle !== undefined && ["dist/.tsbuildinfo", "../core/dist/.tsbuildinfo", "../sops/dist/.tsbuildinfo", "../git/dist/.tsbuildinfo", "../resolver/dist/.tsbuildinfo"].every((p) => (mtime(p) ?? 0) <= bundle);
 if (fresh) {
   const file = join(pkg, "dist", "bundle", "stellar-secrets.cjs");
   // one cache per command: V8 caches the functions a run compiled, and each command runs its own

@@ -16,5 +16,5 @@ const mtime = (path) => {
   }
 };
 const bundle = mtime("dist/bundle/server.mjs");
-const fresh = bundle !== undefined && ["dist/.tsbuildinfo", "../core/dist/.tsbuildinfo", "../sops/dist/.tsbuildinfo"].every((p) => (mtime(p) ?? 0) <= bundle);
+const fresh = bundle !== undefined && ["dist/.tsbuildinfo", "../core/dist/.tsbuildinfo", "../sops/dist/.tsbuildinfo", "../git/dist/.tsbuildinfo"].every((p) => (mtime(p) ?? 0) <= bundle);
 import(fresh ? "../dist/bundle/server.mjs" : "../dist/main.js").then(({ main }) => main());
