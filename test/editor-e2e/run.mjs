@@ -541,6 +541,12 @@ try {
   log("second organisation loaded");
 
   await step("second organisation with no mistakes: zero problems", async () => {
+    // no mistakes by the CLI's own check (else this step would test the example, not the editor)
+    try {
+      execFileSync(process.execPath, [join(repo, "packages/cli/bin/stellar-secrets.js"), "check"], { cwd: ws2, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    } catch (e) {
+      throw new Error(`stellar-secrets check finds problems in the second organisation: ${String(e.stdout ?? e.message).slice(0, 400)}`);
+    }
     const item = page.locator(".statusbar-item").filter({ has: page.locator(".codicon-shield") }).first();
     await item.waitFor({ timeout: 60_000 });
     await item.locator(".codicon-key").waitFor({ timeout: 30_000 }); // the server has analysed the project
@@ -605,11 +611,12 @@ try {
     // only the environment's members open it: a member's TEST-ONLY key reads the value, alice's cannot
     const sops = await loadSops();
     const parsed = sops.parseProposal(readFileSync(join(inbox, proposal), "utf8"), proposal);
-    const member = /^environments:[\s\S]*?\n  production:\n    members:\n      (\w+):/m.exec(readFileSync(join(ws2, "stellar.yaml"), "utf8"))?.[1];
-    if (noKeyEnv === "production" && member !== undefined && existsSync(join(repo, `test/fixtures/keys/${member}.txt`))) {
-      if ((await sops.openProposal(parsed, sops.parseIdentityFile(testKey(member), `${member}.txt`), proposal)) !== proposedValue) throw new Error(`${member} opens the proposal to another value`);
-    }
+    const envSection = new RegExp(`^  ${noKeyEnv}:\\n((?:    .*\\n)*)`, "m").exec(readFileSync(join(ws2, "stellar.yaml"), "utf8"))?.[1] ?? "";
+    const member = [...envSection.matchAll(/^      ([a-z][a-z0-9_-]*):/gm)].map((m) => m[1]).find((m) => existsSync(join(repo, `test/fixtures/keys/${m}.txt`)));
+    if (member === undefined) throw new Error(`no member of ${noKeyEnv} with a TEST-ONLY key in test/fixtures/keys/ to open the proposal`);
+    if ((await sops.openProposal(parsed, sops.parseIdentityFile(testKey(member), `${member}.txt`), proposal)) !== proposedValue) throw new Error(`${member} opens the proposal to another value`);
     if (await sops.openProposal(parsed, sops.parseIdentityFile(testKey("alice"), "alice.txt"), proposal).then(() => true, () => false)) throw new Error("alice (no longer a member) opens the proposal");
+    log(`${member} (a member of ${noKeyEnv}) opens the proposal to the typed value; alice cannot`);
     const clear = filesUnder(ws2).filter((f) => readFileSync(f, "utf8").includes(proposedValue));
     if (clear.length > 0) throw new Error(`the value in clear in ${clear.join(", ")}`);
   });
@@ -637,5 +644,6 @@ if (results.some((r) => r.name.startsWith("Add Secret") && r.ok)) {
 }
 writeFileSync(join(ART, "results.json"), JSON.stringify({ results, measurements, seconds: (Date.now() - t0) / 1000 }, null, 2) + "\n");
 const failed = results.filter((r) => !r.ok);
+if (measurements.keystrokeToSquiggleMs !== undefined) log(`keystroke to squiggle: ${measurements.keystrokeToSquiggleMs} ms (recorded in results.json, not asserted)`);
 log(failed.length === 0 ? `E2E PASS (${results.length} checks; screenshots in ${ART})` : `E2E FAIL: ${failed.map((f) => f.name).join("; ")}`);
 process.exit(failed.length === 0 ? 0 : 1);
