@@ -168,10 +168,10 @@ const problemTexts = async () => (await problemRows().allInnerTexts()).map((r) =
 const other = allNames[1] ?? target; // the quick-fix step misspells this one
 const connectionFile = (name, secret) =>
   ["kind: api_connection", `name: ${name}`, "base_url: https://e2e.example.com", "headers:", "  - name: Authorization", "    type: secret", `    secret: ${secret}`, ""].join("\n");
-async function openFile(file) {
+async function openFile(file, { justWritten = true } = {}) {
   // a file the test just wrote shows in the Explorer (a watcher) before quick open's file cache knows it
   const row = page.locator(".explorer-folders-view .monaco-list-row").filter({ hasText: file }).first();
-  if (await row.waitFor({ timeout: 15_000 }).then(() => true, () => false)) {
+  if (justWritten && (await row.waitFor({ timeout: 15_000 }).then(() => true, () => false))) {
     await row.click();
     await page.locator(".tabs-container .tab").filter({ hasText: file }).first().waitFor({ timeout: 15_000 });
     return;
@@ -557,7 +557,7 @@ try {
     await page.locator(".pane").filter({ has: header }).locator(".monaco-list-row").filter({ hasText: target }).first().waitFor({ timeout: 30_000 });
     // a config file open in the editor, so its document diagnostics are computed too
     const someConfig = readdirSync(join(ws2, brokenDir)).filter((f) => f.endsWith(".yaml")).sort()[0];
-    await openFile(someConfig);
+    await openFile(someConfig, { justWritten: false }); // in a collapsed folder of the Explorer: quick open
     await page.keyboard.press("Control+Shift+M");
     if (!(await page.locator(".markers-panel").first().isVisible())) await page.keyboard.press("Control+Shift+M");
     await page.locator(".markers-panel").first().waitFor({ timeout: 15_000 });
