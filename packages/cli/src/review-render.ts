@@ -8,7 +8,7 @@
 import type { Severity } from "@stellar-secrets/core";
 import { humanList, plural, renderJson, shortRecipient } from "./format.js";
 import type { CommitSignatureReview, EnvironmentReview, RecipientRef, ReviewDiagnostic, ReviewProblem, ReviewReport } from "@stellar-secrets/core";
-import { sarifLog, type ExtraRule, type SarifResultInput } from "./sarif.js";
+import { diagnosticResult, sarifLog, type ExtraRule, type SarifResultInput } from "./sarif.js";
 
 /** The output formats of `review`. */
 export const REVIEW_FORMATS = ["text", "json", "markdown", "sarif"] as const;
@@ -426,14 +426,8 @@ export function renderReviewSarif(report: ReviewReport, root: string, version: s
     else problemDiagnostics.add(d);
   }
   const results: SarifResultInput[] = report.diagnostics.map((d) => ({
-    ruleId: d.rule,
+    ...diagnosticResult(d),
     severity: problemDiagnostics.has(d) ? ("error" as Severity) : d.severity,
-    message: d.message,
-    file: d.file,
-    line: d.line,
-    column: d.column,
-    endLine: d.endLine,
-    endColumn: d.endColumn,
     baselineState: d.new ? "new" : "unchanged",
     properties: { problem: problemDiagnostics.has(d), ...(d.secret === undefined ? {} : { secret: d.secret }) },
   }));

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { RULES, type Severity } from "@stellar-secrets/core";
+import { RULES, type Diagnostic, type Severity } from "@stellar-secrets/core";
 
 /** A rule of the driver that is not a checker rule (its id must not be one of RULES'). */
 export interface ExtraRule {
@@ -31,6 +31,11 @@ export interface SarifResultInput {
   /** SARIF `baselineState`: whether the result is new compared with a base. */
   baselineState?: "new" | "unchanged";
   properties?: Record<string, string | boolean>;
+}
+
+/** The result of a checker diagnostic: its rule, severity, message and range. */
+export function diagnosticResult(d: Diagnostic): SarifResultInput {
+  return { ruleId: d.rule, severity: d.severity, message: d.message, file: d.file, line: d.line, column: d.column, endLine: d.endLine, endColumn: d.endColumn };
 }
 
 const level = (s: Severity): string => (s === "info" ? "note" : s);

@@ -11,7 +11,7 @@ import { CliError } from "../errors.js";
 import { readCommittedVersions, readValueHistory } from "../git.js";
 import { allowOutsideLinks } from "../repository.js";
 import { escapeControlCharacters } from "@stellar-secrets/sops";
-import { sarifLog } from "../sarif.js";
+import { diagnosticResult, sarifLog } from "../sarif.js";
 
 const help = `Usage: stellar-secrets check [PATH] [--json | --format text|json|sarif] [--max-warnings N]
 
@@ -46,14 +46,7 @@ const flags = { json: { type: "boolean" }, format: { type: "string" }, "max-warn
 export function toSarif(diagnostics: readonly Diagnostic[], root: string, version: string): object {
   return sarifLog(
     diagnostics.map((d) => ({
-      ruleId: d.rule,
-      severity: d.severity,
-      message: d.message,
-      file: d.file,
-      line: d.line,
-      column: d.column,
-      endLine: d.endLine,
-      endColumn: d.endColumn,
+      ...diagnosticResult(d),
       ...(d.secret !== undefined ? { properties: { secret: d.secret, ...(d.suggestion !== undefined ? { suggestion: d.suggestion } : {}) } } : {}),
     })),
     { root, version },
