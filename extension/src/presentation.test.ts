@@ -22,6 +22,7 @@ describe("presentation", () => {
     expect(secretDescription(project, stripe)).toBe("2 refs · missing production");
     expect(secretDescription(project, old)).toBe("unused");
     expect(secretDescription(project, slack)).toBe("1 ref");
+    expect(secretDescription(project, { ...stripe, rotationOverdue: ["staging"] })).toBe("2 refs · missing production · rotation overdue in staging");
   });
 
   it("targets the environments a quick fix asks for, and offers the missing ones first in a picker", () => {

@@ -18,7 +18,10 @@ export function missingIn(project: ProjectInfo, secret: SecretInfo): string[] {
 /** The description of a secret in the Secrets view: references, then the environments without a value. */
 export function secretDescription(project: ProjectInfo, secret: SecretInfo): string {
   const missing = missingIn(project, secret);
-  return missing.length === 0 ? refsLabel(secret.references) : `${refsLabel(secret.references)} · missing ${missing.join(", ")}`;
+  const parts = [refsLabel(secret.references)];
+  if (missing.length > 0) parts.push(`missing ${missing.join(", ")}`);
+  if (secret.rotationOverdue !== undefined && secret.rotationOverdue.length > 0) parts.push(`rotation overdue in ${secret.rotationOverdue.join(", ")}`);
+  return parts.join(" · ");
 }
 
 /**

@@ -79,6 +79,7 @@ export class SecretsTreeProvider implements vscode.TreeDataProvider<SecretsNode>
             `**${secret.name}**`,
             secret.description ?? "",
             secret.owner ? `Owner: ${secret.owner}` : "",
+            secret.rotationOverdue !== undefined && secret.rotationOverdue.length > 0 ? `Rotation overdue in ${secret.rotationOverdue.join(", ")} (older than its catalog rotate_every)` : "",
             ...project.environments.map((e) => `- ${e.name}: ${secret.environments.includes(e.name) ? "set" : "missing"}`),
             secret.references === 0 ? "Unused: nothing references it." : `${refsLabel(secret.references)} (click to show)`,
           ]

@@ -26,6 +26,8 @@ export interface SecretInfo {
   references: number;
   description?: string;
   owner?: string;
+  /** Environments where the value is older than its catalog `rotate_every` (`rotation-overdue`); absent when none. */
+  rotationOverdue?: string[];
 }
 
 /** One secrets repository (one stellar.yaml). */

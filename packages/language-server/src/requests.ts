@@ -84,6 +84,14 @@ export function registerCustomRequests(state: ServerState, on: { filesChanged(ch
 export function projectInfo(model: ProjectModel): ProjectInfo {
   const config = model.config;
   const envs = config?.environments ?? [];
+  // secret → environments where rotation-overdue is reported (what the Secrets view marks)
+  const overdueIn = new Map<string, string[]>();
+  for (const e of envs) {
+    for (const d of model.diagnostics(secretsFilePath(config!, e.name))) {
+      if (d.rule !== "rotation-overdue" || d.secret === undefined) continue;
+      overdueIn.set(d.secret, [...(overdueIn.get(d.secret) ?? []), e.name]);
+    }
+  }
   const info: ProjectInfo = {
     root: model.root,
     configPath: config?.configPath ?? `${model.root}/stellar.yaml`,
@@ -94,9 +102,11 @@ export function projectInfo(model: ProjectModel): ProjectInfo {
     }),
     secrets: model.secretNames().map((name) => {
       const entry = model.catalog(name);
+      const overdue = overdueIn.get(name);
       const s: ProjectInfo["secrets"][number] = { name, environments: model.environmentsOf(name), references: model.referenceCount(name) };
       if (entry?.description) s.description = entry.description;
       if (entry?.owner) s.owner = entry.owner;
+      if (overdue !== undefined) s.rotationOverdue = overdue;
       return s;
     }),
   };

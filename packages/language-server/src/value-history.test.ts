@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { editSecretsFile } from "@stellar-secrets/sops";
 import { DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification, FileChangeType, HoverRequest, type Diagnostic, type Hover } from "vscode-languageserver/node";
+import { ProjectsRequest } from "./protocol.js";
 import { commitAll, makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 
 const CONNECTOR = "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n";
@@ -37,6 +38,9 @@ describe("rotation-overdue from git history", () => {
     expect(rotation(ds)[0]?.message).toMatch(
       /^the value of secret "stripe_api_key" in production was last set \d+ days ago \(2020-01-02, commit [0-9a-f]{10}\), and the catalog says to rotate it every 30d \(30 days\)/,
     );
+    // the Secrets view's data says where the value is overdue
+    const { projects } = await server.client.sendRequest(ProjectsRequest, {});
+    expect(projects[0]?.secrets.find((s) => s.name === "stripe_api_key")?.rotationOverdue).toEqual(["production"]);
   });
 
   it("shows when the value was last set, and that it is overdue, in the hover", async () => {
