@@ -26,7 +26,11 @@
  * (as a commit author); signed commits prove it.
  */
 import { randomBytes } from "node:crypto";
-import { Decrypter, Encrypter, armor } from "age-encryption";
+/**
+ * typage (age-encryption), loaded on first use: proposals are written and opened by the CLI, never
+ * by the resolver, whose bundle must not need the package at load time (it is an optional peer).
+ */
+const typage = (): Promise<typeof import("age-encryption")> => import("age-encryption");
 import { isRecipient } from "./age.js";
 import { ageStanzaTypeFor, parseAgeHeader, type AgeEnvelopeInfo } from "./age-header.js";
 import { SopsError } from "./errors.js";
@@ -119,6 +123,7 @@ export async function createProposal(input: Omit<ProposalFields, "recipients" | 
     proposedAt: input.proposedAt.toISOString(),
     recipients,
   };
+  const { Encrypter, armor } = await typage();
   const e = new Encrypter();
   for (const r of recipients) e.addRecipient(encodeRecipient(r) as never);
   const armored = armor.encode(await e.encrypt(payloadOf(fields, input.value))).trimEnd();
@@ -258,6 +263,7 @@ export async function openProposal(p: ParsedProposal, identities: readonly strin
   if (identities.length === 0) {
     throw new SopsError("NO_IDENTITY", "no age identity found to open the proposal", { file: path, hint: "a member of the environment applies proposals with their own key" });
   }
+  const { Decrypter, armor } = await typage();
   const d = new Decrypter();
   for (const id of identities) {
     try {
