@@ -450,7 +450,12 @@ try {
     if (!/still referenced 1 time/.test(text) || !/\.yaml:\d+/.test(text)) throw new Error(`the confirmation does not list the reference: ${text}`);
     await shot("delete-confirmation");
     await dialog.locator(".monaco-button").filter({ hasText: "Delete anyway" }).click();
-    await page.locator(".notifications-toasts").filter({ hasText: `Deleted ${victim}` }).first().waitFor({ timeout: 30_000 });
+    // the effect on disk decides (the "Deleted …" toast is only logged: a toast can be stacked or
+    // gone by the time it is looked for on a loaded machine)
+    const gone = () => envFiles.every((f) => !secretNamesOf(join(ws, secretsDir, f)).includes(victim)) && !readFileSync(join(ws, secretsDir, "catalog.yaml"), "utf8").includes(`  ${victim}:`);
+    for (const until = Date.now() + 30_000; !gone() && Date.now() < until; ) await page.waitForTimeout(250);
+    const toast = await page.locator(".notifications-toasts").filter({ hasText: `Deleted ${victim}` }).count();
+    log(`delete: ${gone() ? "removed from every environment file and the catalog" : "still there after 30 s"}; toast ${toast > 0 ? "shown" : "not seen"}`);
     for (const f of envFiles) {
       if (secretNamesOf(join(ws, secretsDir, f)).includes(victim)) throw new Error(`${f} still has ${victim}`);
     }
