@@ -89,6 +89,44 @@ describe("pre-commit", () => {
     expect(r.stdout).toMatch(/^secrets\/production\.enc\.yaml:\d+:\d+: error unencrypted-secrets-file /m);
   });
 
+  it("blocks a hand-merged environment file: values changed under the committed mac (stale-mac), in a merge too", async () => {
+    const s = await project();
+    const base = s.git(["rev-parse", "HEAD"]).trim();
+    s.git(["checkout", "-q", "-b", "feature"]);
+    expect((await s.run(["set", "feature_api_key", "--env", "production", "--from-stdin"], { input: "sk_test_feature" })).code).toBe(0);
+    s.commit("feature");
+    const theirs = s.read("secrets/production.enc.yaml");
+    const line = /^feature_api_key: [^\n]*\n/m.exec(theirs)?.[0] ?? "";
+    expect(line).not.toBe("");
+    s.git(["checkout", "-q", "-"]);
+    // keep both value lines, our mac: what a hand-resolved conflict looks like
+    const hand = (text: string): string => text.replace(/^sops:/m, `${line}sops:`);
+    s.write("secrets/production.enc.yaml", hand(s.read("secrets/production.enc.yaml")));
+    s.git(["add", "-A"]);
+    const r = await preCommit(s);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^secrets\/production\.enc\.yaml:\d+:\d+: error stale-mac /m);
+
+    // during a merge: their mac, both value lines (the mac matches MERGE_HEAD's, not HEAD's)
+    s.git(["checkout", "-q", "--", "."]);
+    s.git(["reset", "-q", "--hard", base]);
+    s.write("connectors/stripe.yaml", `${s.read("connectors/stripe.yaml")}# ours\n`);
+    s.commit("ours");
+    expect((await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk_test_ours" })).code).toBe(0);
+    s.commit("ours value");
+    const ourLine = /^stripe_api_key: [^\n]*\n/m.exec(s.read("secrets/production.enc.yaml"))?.[0] ?? "";
+    try {
+      s.git(["merge", "-q", "--no-commit", "feature"]);
+    } catch {
+      // a text merge of the environment file conflicts (no merge driver here)
+    }
+    s.write("secrets/production.enc.yaml", theirs.replace(/^stripe_api_key: [^\n]*\n/m, ourLine));
+    s.git(["add", "-A"]);
+    const m = await preCommit(s);
+    expect(m.code).toBe(1);
+    expect(m.stdout).toMatch(/^secrets\/production\.enc\.yaml:\d+:\d+: error stale-mac /m);
+  });
+
   it("makes git commit refuse when installed as the pre-commit hook", async () => {
     const s = await project();
     const hook = join(s.repo, ".git", "hooks", "pre-commit");

@@ -9,7 +9,7 @@ import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { plural } from "../format.js";
-import { GitRepo } from "../git.js";
+import { GitRepo, readCommittedVersions } from "../git.js";
 import { readState } from "../states.js";
 
 const help = `Usage: stellar-secrets pre-commit
@@ -64,7 +64,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     ctx.stderr.write(`stellar-secrets pre-commit: ${PROJECT_FILE} is not staged: nothing to check yet\n`);
     return 0;
   }
-  const errors = blockingErrors(staged);
+  // stale-mac compares each staged environment file with HEAD's version (and a merge's other side),
+  // as `check` does: without them a hand-merged file (values changed under a committed mac) passes
+  const paths = [...staged.index.environmentFiles.values()].map((f) => f.path);
+  const committed = await readCommittedVersions(root, ctx.env, paths);
+  const diagnostics = staged.checkWith(staged.index.project.rules, { committed: (path) => committed.get(path) });
+  const errors = blockingErrors({ ...staged, diagnostics });
   if (errors.length === 0) return 0;
   ctx.stdout.write(errors.map((d) => `${d.file}:${d.line}:${d.column}: error ${d.rule} ${d.message}\n`).join(""));
   ctx.stderr.write(
