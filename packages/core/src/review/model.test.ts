@@ -480,6 +480,34 @@ describe("buildReview over whole repositories", () => {
     });
   });
 
+  describe("checker hints in a review never grant access to a key the change introduced", () => {
+    it("a member added to stellar.yaml by hand: recipient-drift and sops-config-drift say revert, not rotate-key on this change", async () => {
+      const { base } = await project();
+      const mallory = await generateIdentity();
+      const alice = /alice: (\S+)/.exec(base["stellar.yaml"] as string)?.[1] as string;
+      // mallory lists herself as a production member; the file and .sops.yaml are untouched
+      const head: Files = { ...base, "stellar.yaml": config({ staging: { alice }, production: { alice, mallory: mallory.recipient } }) };
+      const report = buildReview(at("HEAD~1", base), at("HEAD", head));
+      expect(env(report, "production").members.gained.map((m) => m.name)).toEqual(["mallory"]);
+      const drift = report.problems.find((p) => p.message.startsWith("recipient-drift:"));
+      expect(drift).toBeDefined();
+      for (const text of [...report.problems.map((p) => p.message), ...report.diagnostics.filter((d) => d.file === PROD || d.file === ".sops.yaml").map((d) => d.message)]) {
+        expect(text).not.toContain("rotate-key --env production`, run by an existing member");
+        expect(text).not.toContain("re-key it for the members in stellar.yaml with");
+        expect(text).not.toMatch(/members add \S+ age1/);
+      }
+      expect(drift?.message).toContain(`revert what this change added to production (in stellar.yaml or ${PROD})`);
+      expect(drift?.message).toContain("on a branch without what this change added (mallory)");
+      // the diagnostic and the problem stay one finding (SARIF links them by message)
+      expect(report.diagnostics.some((d) => drift?.message === `${d.rule}: ${d.message}`)).toBe(true);
+
+      // without an introduced key the checker's own hint stays
+      const plainHead: Files = { ...base, "stellar.yaml": config({ staging: { alice }, production: {} }) };
+      const plain = buildReview(at("HEAD~1", base), at("HEAD", plainHead));
+      for (const p of plain.problems) expect(p.message).not.toContain("without what this change added");
+    });
+  });
+
   describe("narrowing the config files the checker reads is a weakening", () => {
     it("flags an include pattern removed, names the files it hides, and still judges them", async () => {
       const { alice, base } = await project();

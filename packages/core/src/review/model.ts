@@ -317,6 +317,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   const changedNames = new Set<string>();
   const summary = { added: 0, changed: 0, removed: 0, reencrypted: 0, accessChanges: 0, newErrors: 0, problems: 0, warnings: 0 };
 
+  // per environment, the safe fix when this change gave someone a way in (the checker's hints would say rotate-key)
+  const introducedFix = new Map<string, string>();
   for (const environment of names) {
     const before = side(base, environment, baseConfig ?? headConfig);
     const after = side(head, environment, headConfig ?? baseConfig);
@@ -406,6 +408,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     const byMember =
       `have an existing member of ${environment} run \`stellar-secrets rotate-key --env ${environment}\` on a branch without ` +
       `what this change added (${introduced.join(", ")}): running it on this change would wrap the new data key for them too`;
+    if (introduced.length > 0) introducedFix.set(environment, `revert what this change added to ${environment} (in stellar.yaml or ${file}), or ${byMember}`);
     // a key that can no longer unwrap the data key still knows it unless the data key was rotated
     const storedAfter = [...(after.version?.values ?? new Map<string, string>())].filter(([n, v]) => v !== "" && after.encryptedNames.has(n));
     // a remaining recipient whose wrapped key is byte-for-byte the same proves the data key is the same, values or not
@@ -572,7 +575,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   for (const d of base.diagnostics) baseCounts.set(diagnosticKey(d), (baseCounts.get(diagnosticKey(d)) ?? 0) + 1);
   const diagnostics: ReviewDiagnostic[] = [];
   const seenProblems = new Set(problems.filter((p) => p.kind === "plaintext").map((p) => `${p.file}\u0000${p.message}`));
-  for (const d of headDiagnostics) {
+  for (const found of headDiagnostics) {
+    const d = withSafeFix(found, introducedFix);
     const from = renamed.get(d.file);
     const key = diagnosticKey(from === undefined ? d : { ...d, file: from });
     const count = baseCounts.get(key) ?? 0;
@@ -606,4 +610,20 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     clean: problems.length === 0,
     proposals: diffProposals(base.index?.proposalFiles, head.index?.proposalFiles),
   };
+}
+
+/**
+ * A checker diagnostic whose fix would wrap a data key (`rotate-key --env ENV`, `members add`) in an
+ * environment this change gave someone a way in: its fix is replaced by `fixes`' (revert, or an
+ * existing member rotates on a branch without what the change added), so no hint completes the change.
+ */
+function withSafeFix<D extends Diagnostic>(d: D, fixes: ReadonlyMap<string, string>): D {
+  for (const [environment, fix] of fixes) {
+    if (!d.message.includes(`rotate-key --env ${environment}\``) && !/`stellar-secrets members add /.test(d.message)) continue;
+    if (!d.message.includes(environment)) continue;
+    const cut = d.message.indexOf("; ");
+    const diagnosis = cut === -1 ? d.message : d.message.slice(0, cut);
+    return { ...d, message: `${diagnosis}; this change gave someone a way into ${environment}, so do not re-key it on this change: ${fix}` };
+  }
+  return d;
 }
