@@ -271,6 +271,9 @@ describe("merge-file run directly (as git runs it)", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("MERGE_FAILED");
     expect(r.stderr).toContain("MAC_MISMATCH");
+    expect(r.stderr).toContain("their version does not verify");
+    expect(r.stderr).toContain("fix their commit first");
+    expect(r.stderr).not.toMatch(/the (their|our) /);
     expect(s.read("A")).toBe(good);
 
     // both sides created the file: git passes an empty BASE

@@ -44,6 +44,11 @@ or the merge could not be done (no key for the environment, a version that does 
 OURS is left untouched. No value is ever printed.
 `;
 
+/** "the base version", "our version", "their version" (`which` is base, our or their). */
+function theVersion(which: string): string {
+  return which === "base" ? "the base version" : `${which} version`;
+}
+
 /** The environment an environment file belongs to (`<env>.enc.yaml`), else "ENV". */
 function environmentOf(path: string | undefined): string {
   return (path !== undefined ? /^(.+)\.enc\.ya?ml$/.exec(basename(path))?.[1] : undefined) ?? "ENV";
@@ -54,7 +59,7 @@ async function readVersion(ctx: CommandContext, path: string, which: string, dis
   try {
     bytes = await readFile(resolve(ctx.cwd, path));
   } catch (error) {
-    throw new CliError("NOT_FOUND", `merge-file: cannot read the ${which} version of ${display} (${(error as NodeJS.ErrnoException).code ?? "error"})`, {
+    throw new CliError("NOT_FOUND", `merge-file: cannot read ${theVersion(which)} of ${display} (${(error as NodeJS.ErrnoException).code ?? "error"})`, {
       hint: "merge-file is run by git with %O %A %B %P; see `stellar-secrets git setup`",
       cause: error,
     });
@@ -96,14 +101,14 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     } catch (error) {
       if (isSopsError(error, "NO_IDENTITY") || isSopsError(error, "NO_MATCHING_IDENTITY")) {
         const members = await membersOf(ctx.cwd, environment);
-        throw new CliError("MERGE_NEEDS_KEY", `cannot merge ${display}: none of your age identities can decrypt the ${which} version, and a secrets file can only be merged decrypted; ${display} was left as it was (our version)`, {
+        throw new CliError("MERGE_NEEDS_KEY", `cannot merge ${display}: none of your age identities can decrypt ${theVersion(which)}, and a secrets file can only be merged decrypted; ${display} was left as it was (our version)`, {
           hint: `someone with a key of ${environment} can finish the merge${members ? `: ${members}` : " (its members in stellar.yaml)"}; or keep one side whole with \`git checkout --ours|--theirs -- ${display}\` and redo the other side's changes with \`stellar-secrets set\``,
           cause: error,
         });
       }
       if (isSopsError(error)) {
-        throw new CliError("MERGE_FAILED", `cannot merge ${display}: the ${which} version does not verify (${error.code}: ${error.message}); ${display} was left as it was (our version)`, {
-          hint: `fix the ${which} commit first (\`stellar-secrets check\` names the problem; a hand-merged file must be redone with \`stellar-secrets merge-file\` or \`stellar-secrets resolve\`)`,
+        throw new CliError("MERGE_FAILED", `cannot merge ${display}: ${theVersion(which)} does not verify (${error.code}: ${error.message}); ${display} was left as it was (our version)`, {
+          hint: `fix ${which === "base" ? "the base" : which} commit first (\`stellar-secrets check\` names the problem; a hand-merged file must be redone with \`stellar-secrets merge-file\` or \`stellar-secrets resolve\`)`,
           cause: error,
         });
       }
@@ -139,7 +144,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
 
   if (result.conflicts.length === 0) {
     if (result.reencrypted.length > 0) {
-      say(`${display}: merged; ${result.reencrypted.length} value(s) re-encrypted under the ${result.keyFrom === "ours" ? "our" : "their"} side's rotated data key`);
+      say(`${display}: merged; ${result.reencrypted.length} value(s) re-encrypted under ${result.keyFrom === "ours" ? "our" : "their"} side's rotated data key`);
     }
     return 0;
   }
