@@ -508,6 +508,28 @@ describe("buildReview over whole repositories", () => {
     });
   });
 
+  describe("moving secrets_dir away from the environment files hides them", () => {
+    it("flags a secrets_dir change that leaves environment files behind (their changes would go unreviewed); a real move is clean", async () => {
+      const { base } = await project();
+      const moved = (dir: string): string => (base["stellar.yaml"] as string).replace("version: 1\n", `version: 1\nsecrets_dir: ${dir}\n`);
+      // the files stay in secrets/ (one of them changed), stellar.yaml now reads vault/
+      const head: Files = { ...base, "stellar.yaml": moved("vault"), [PROD]: `${base[PROD] as string}# changed\n` };
+      const report = buildReview(at("HEAD~1", base), at("HEAD", head));
+      const weakened = report.problems.filter((p) => p.kind === "weakened-rule");
+      expect(weakened).toHaveLength(1);
+      expect(weakened[0]?.file).toBe("stellar.yaml");
+      expect(weakened[0]?.message).toContain('secrets_dir from "secrets" to "vault"');
+      expect(weakened[0]?.message).toContain(PROD);
+      expect(weakened[0]?.message).toContain(STAGING);
+      expect(report.clean).toBe(false);
+
+      // git mv secrets vault with the setting: every environment keeps its file
+      const real: Files = { "stellar.yaml": moved("vault") };
+      for (const [k, v] of Object.entries(base)) if (k !== "stellar.yaml") real[k.replace(/^secrets\//, "vault/")] = v;
+      expect(buildReview(at("HEAD~1", base), at("HEAD", real)).problems.filter((p) => p.kind === "weakened-rule")).toEqual([]);
+    });
+  });
+
   describe("narrowing the config files the checker reads is a weakening", () => {
     it("flags an include pattern removed, names the files it hides, and still judges them", async () => {
       const { alice, base } = await project();

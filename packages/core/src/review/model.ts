@@ -526,6 +526,31 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       });
     }
   }
+  // moving secrets_dir away from the environment files stops reading them: what changes in them then
+  // goes unreviewed (and comes back unreviewed when secrets_dir is moved back), a weakening too
+  if (baseUsable && headConfig !== undefined && head.index !== undefined) {
+    const from = normalizeSecretsDir(baseConfig.secretsDir);
+    const to = normalizeSecretsDir(headConfig.secretsDir);
+    if (from !== to) {
+      const left = [...(base.index?.environmentFiles ?? new Map<string, EnvironmentFile>())]
+        .filter(([environment]) => head.index?.environmentFiles.get(environment) === undefined)
+        .map(([, file]) => file.path)
+        .sort();
+      if (left.length > 0) {
+        const configText = head.readText("stellar.yaml");
+        const at = typeof configText === "string" ? configText.split("\n").findIndex((l) => /^["']?secrets_dir["']?\s*:/.test(l)) : -1;
+        problems.push({
+          kind: "weakened-rule",
+          file: "stellar.yaml",
+          ...(at === -1 ? {} : { line: at + 1 }),
+          message:
+            `stellar.yaml moves secrets_dir from "${from}" to "${to}" but ${left.length === 1 ? "an environment file is" : `${left.length} environment files are`} not there (${left.join(", ")}): ` +
+            `they are no longer read as environment files, so what changes in them is not reviewed; move the files with the setting (\`git mv ${from} ${to}\`), ` +
+            `or make that change on its own, reviewed separately`,
+        });
+      }
+    }
+  }
   // narrowing the config files the checker reads is a weakening too: the head's files are then
   // judged within the base's scope as well, so that what the change hides is still checked
   let widened: WorkspaceIndex | undefined;
