@@ -533,7 +533,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     const to = normalizeSecretsDir(headConfig.secretsDir);
     if (from !== to) {
       const left = [...(base.index?.environmentFiles ?? new Map<string, EnvironmentFile>())]
-        .filter(([environment]) => head.index?.environmentFiles.get(environment) === undefined)
+        .filter(([environment]) => headConfig.environments.some((e) => e.name === environment) && head.index?.environmentFiles.get(environment) === undefined)
         .map(([, file]) => file.path)
         .sort();
       if (left.length > 0) {
