@@ -5,8 +5,14 @@
 //   - one-character edit of a reference → publishDiagnostics of that file (p50/p95 over 200 edits);
 //   - cross-file: an edit that makes a secret unused → publishDiagnostics of the environment file;
 //   - completion in a `secret:` field (p50/p95 over 200 requests);
-//   - resident memory of the server process (VmRSS) after indexing and after the edits.
-// Usage: node bench/lsp.mjs [--files 5000] [--secrets 1000] [--edits 200] [--json]
+//   - resident memory of the server process (VmRSS) after indexing and after the edits;
+//   - a 4 MB config file with one unknown-secret diagnostic per line (tens of thousands) opened,
+//     then edited: open → its diagnostics, edit → its diagnostics, and how long a completion in
+//     another file sent right after the edit waits (the server blocked by the big file);
+//     `--no-big` leaves this out.
+// Usage: node bench/lsp.mjs [--files 5000] [--secrets 1000] [--edits 200] [--json] [--server FILE]
+//   --server FILE: run this server module (one exporting `main`, e.g. a copy of an older
+//   dist/bundle/server.mjs kept beside it) instead of the package's bin, to compare two builds.
 import { spawn } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import { readFileSync, rmSync } from "node:fs";
@@ -26,6 +32,8 @@ const FILES = opt("--files", 5000);
 const SECRETS = opt("--secrets", 1000);
 const EDITS = opt("--edits", 200);
 const json = process.argv.includes("--json");
+const serverAt = process.argv.indexOf("--server");
+const serverModule = serverAt === -1 ? undefined : process.argv[serverAt + 1];
 
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -36,7 +44,11 @@ const rss = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/sta
 
 const ws = await generateWorkspace({ files: FILES, secrets: SECRETS });
 const dir = ws.dir;
-const proc = spawn(process.execPath, [join(repo, "packages/language-server/bin/stellar-secrets-language-server.js"), "--stdio"], { stdio: ["pipe", "pipe", "inherit"] });
+const serverArgs =
+  serverModule === undefined
+    ? [join(repo, "packages/language-server/bin/stellar-secrets-language-server.js"), "--stdio"]
+    : [join(repo, "bench/lib/run-server.mjs"), serverModule, "--stdio"];
+const proc = spawn(process.execPath, serverArgs, { stdio: ["pipe", "pipe", "inherit"] });
 const conn = proto.createProtocolConnection(new proto.StreamMessageReader(proc.stdout), new proto.StreamMessageWriter(proc.stdin));
 const waiters = new Map(); // uri -> resolve
 conn.onNotification(proto.PublishDiagnosticsNotification.type, (p) => {
@@ -123,6 +135,44 @@ for (let i = 0; i < EDITS; i++) {
 }
 const rssAfter = rss(proc.pid);
 
+// the 4 MB config file: one action whose headers name 50,000+ unknown secrets
+let big;
+if (!process.argv.includes("--no-big")) {
+  const bigUri = pathToFileURL(join(dir, "actions/zz-big.yaml")).href;
+  const head = "kind: action\nname: big_action\nmethod: GET\npath: /big\nheaders:\n";
+  const lines = [];
+  for (let n = head.length, i = 0; n < 4 * 1024 * 1024; i++) {
+    const l = `  - { name: X-H${i}, type: secret, secret: missing_secret_${i} }\n`;
+    lines.push(l);
+    n += l.length;
+  }
+  const bigText = head + lines.join("");
+  const many = (ds) => ds.length >= lines.length;
+  let s = performance.now();
+  const opened = waitDiag(bigUri, many);
+  await conn.sendNotification(proto.DidOpenTextDocumentNotification.type, { textDocument: { uri: bigUri, languageId: "yaml", version: 1, text: bigText } });
+  const openMs = (await opened) - s;
+  const editMs = [];
+  const blockedMs = [];
+  let v = 1;
+  for (let i = 0; i < 5; i++) {
+    const add = i % 2 === 0;
+    // edit the first header's name (`X-H0` <-> `X-H0y`): the diagnostics move by nothing, the file is re-checked
+    const at = head.length + "  - { name: X-H0".length;
+    const edited = waitDiag(bigUri, many);
+    s = performance.now();
+    await conn.sendNotification(proto.DidChangeTextDocumentNotification.type, {
+      textDocument: { uri: bigUri, version: ++v },
+      contentChanges: [add ? { range: { start: { line: 5, character: at - head.length }, end: { line: 5, character: at - head.length } }, text: "y" } : { range: { start: { line: 5, character: at - head.length }, end: { line: 5, character: at - head.length + 1 } }, text: "" }],
+    });
+    const c = conn.sendRequest(proto.CompletionRequest.type, { textDocument: { uri }, position: { line, character: character - name.length } }).then(() => performance.now());
+    const [tc, te] = await Promise.all([c, edited]);
+    blockedMs.push(tc - s);
+    editMs.push(te - s);
+  }
+  big = { bytes: bigText.length, diagnostics: lines.length, openMs: ms(openMs), editMs: { p50: ms(pct(editMs, 50)), max: ms(Math.max(...editMs)) }, completionWaitMs: { p50: ms(pct(blockedMs, 50)), max: ms(Math.max(...blockedMs)) } };
+}
+
 await conn.sendRequest(proto.ShutdownRequest.type);
 await conn.sendNotification(proto.ExitNotification.type);
 rmSync(dir, { recursive: true, force: true });
@@ -134,6 +184,7 @@ const result = {
   crossFileMs: { p50: ms(pct(crossTimes, 50)), p95: ms(pct(crossTimes, 95)), n: crossTimes.length },
   completionMs: { p50: ms(pct(complTimes, 50)), p95: ms(pct(complTimes, 95)), n: complTimes.length, items },
   rssMB: { indexed: Math.round(rssIndexed), afterEdits: Math.round(rssAfter) },
+  ...(big === undefined ? {} : { bigFile: big }),
   loadAverage: loadavg(),
 };
 if (json) console.log(JSON.stringify(result, null, 2));
@@ -143,5 +194,8 @@ else {
   console.log(`  edit -> diagnostics      p50 ${result.editDiagnosticsMs.p50} ms, p95 ${result.editDiagnosticsMs.p95} ms over ${EDITS} edits (target p95 < 50)`);
   console.log(`  cross-file update        p50 ${result.crossFileMs.p50} ms, p95 ${result.crossFileMs.p95} ms (unknown-reference in the connection that uses an edited connector name; target < 200)`);
   console.log(`  completion               p50 ${result.completionMs.p50} ms, p95 ${result.completionMs.p95} ms, ${items} items (target < 30)`);
+  if (big !== undefined) {
+    console.log(`  4 MB config file         ${(big.bytes / 1048576).toFixed(1)} MB, ${big.diagnostics} diagnostics: open -> diagnostics ${big.openMs} ms, edit -> diagnostics p50 ${big.editMs.p50} ms (max ${big.editMs.max}), a completion sent with the edit waits p50 ${big.completionWaitMs.p50} ms (max ${big.completionWaitMs.max})`);
+  }
   console.log(`  resident memory          ${result.rssMB.indexed} MB indexed, ${result.rssMB.afterEdits} MB after the edits (target < 300)`);
 }

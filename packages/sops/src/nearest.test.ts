@@ -100,3 +100,53 @@ describe("nearestName: the pruned search picks what the plain one picks", () => 
     }
   });
 });
+
+describe("nearestName skips candidates by the characters they do not share", () => {
+  /** The search without the character filter: every candidate through editDistance. */
+  function reference(name: string, known: readonly string[]): { name: string; caseOnly: boolean } | undefined {
+    const lower = name.toLowerCase();
+    let best: string | undefined;
+    let bestDistance = Math.max(2, Math.floor(name.length / 3));
+    for (const c of known) {
+      if (c === name) continue;
+      if (c.toLowerCase() === lower) return { name: c, caseOnly: true };
+      const tieWins = best === undefined || c < best;
+      const d = editDistance(lower, c.toLowerCase());
+      if (d < bestDistance || (d === bestDistance && tieWins)) {
+        best = c;
+        bestDistance = d;
+      }
+    }
+    if (best === undefined && name.length >= 3) {
+      for (const c of known) if (c !== name && c.toLowerCase().startsWith(lower) && (best === undefined || c.length < best.length || (c.length === best.length && c < best))) best = c;
+    }
+    return best === undefined ? undefined : { name: best, caseOnly: false };
+  }
+
+  it("finds what comparing with every candidate finds", () => {
+    let seed = 7;
+    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+    const alphabet = "abcdeiknorst_0123é";
+    const word = (): string => Array.from({ length: 2 + rand(14) }, () => alphabet[rand(alphabet.length)]).join("");
+    const known = Array.from({ length: 300 }, word).sort();
+    const mutate = (w: string): string => {
+      const i = rand(w.length + 1);
+      switch (rand(4)) {
+        case 0: return w.slice(0, i) + alphabet[rand(alphabet.length)] + w.slice(i);
+        case 1: return w.slice(0, i) + w.slice(i + 1);
+        case 2: return w.slice(0, i) + (w[i + 1] ?? "") + (w[i] ?? "") + w.slice(i + 2);
+        default: return w.toUpperCase();
+      }
+    };
+    let found = 0;
+    for (let i = 0; i < 3000; i++) {
+      let q = known[rand(known.length)] as string;
+      for (let k = rand(4); k > 0; k--) q = mutate(q);
+      if (rand(5) === 0) q = word();
+      const expected = reference(q, known);
+      expect(nearestName(q, known), q).toEqual(expected);
+      if (expected !== undefined) found++;
+    }
+    expect(found).toBeGreaterThan(500);
+  });
+});

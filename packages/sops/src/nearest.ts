@@ -43,6 +43,26 @@ export function editDistance(a: string, b: string, limit = Number.POSITIVE_INFIN
 }
 let rows: Int32Array[] = [new Int32Array(64), new Int32Array(64), new Int32Array(64)];
 
+/** How often each character occurs in `text`, by its code modulo 128 (merged buckets only lower {@link charDifference}). */
+function charCounts(text: string): Int32Array {
+  const counts = new Int32Array(128);
+  for (let i = 0; i < text.length; i++) counts[text.charCodeAt(i) & 127]!++;
+  return counts;
+}
+
+/**
+ * A lower bound of {@link editDistance} between the text `counts` was made of (`length`
+ * characters) and `other`: the larger number of characters either has that the other lacks. An
+ * insertion, deletion or substitution changes each number by at most one, a transposition by
+ * none. `counts` is left as it was.
+ */
+function charDifference(counts: Int32Array, length: number, other: string): number {
+  let unmatched = 0; // characters of `other` the first text does not have
+  for (let i = 0; i < other.length; i++) if (--counts[other.charCodeAt(i) & 127]! < 0) unmatched++;
+  for (let i = 0; i < other.length; i++) counts[other.charCodeAt(i) & 127]!++;
+  return Math.max(unmatched, length - (other.length - unmatched));
+}
+
 /**
  * The one "did you mean" of the repository (the checker, the CLI and the resolver all use it):
  * the known name nearest to `name`. First a name equal ignoring case (`caseOnly: true`; names are
@@ -56,13 +76,18 @@ export function nearestName(name: string, known: Iterable<string>): NearestName 
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(name.length / 3));
   const candidates = Array.isArray(known) ? (known as readonly string[]) : [...known];
+  const counts = charCounts(lower);
   for (const c of candidates) {
     if (c === name) continue;
-    if (c.toLowerCase() === lower) return { name: c, caseOnly: true };
+    const cLower = c.toLowerCase();
+    if (cLower === lower) return { name: c, caseOnly: true };
     // a candidate that sorts after the best so far only wins by being strictly closer: a lower limit stops it sooner
     const tieWins = best === undefined || c < best;
     if (!tieWins && bestDistance <= 1) continue; // nothing is closer than 1 but a case-only match, checked above
-    const d = editDistance(lower, c.toLowerCase(), tieWins ? bestDistance : bestDistance - 1);
+    const limit = tieWins ? bestDistance : bestDistance - 1;
+    // the characters the two names do not share bound the distance from below: most names are skipped without the full one
+    if (Math.abs(cLower.length - lower.length) > limit || charDifference(counts, lower.length, cLower) > limit) continue;
+    const d = editDistance(lower, cLower, limit);
     if (d < bestDistance || (d === bestDistance && tieWins)) {
       best = c;
       bestDistance = d;
