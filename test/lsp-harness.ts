@@ -4,8 +4,8 @@
  * secrets repositories made in temp folders with real age keys and real SOPS files.
  * Resolved through packages/language-server's dependencies (the root has none of them).
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -88,27 +88,7 @@ export async function makeProject(spec: ProjectSpec): Promise<TestProject> {
   };
 }
 
-/**
- * `git init` (once) and a commit of everything in `dir`, dated `date` (ISO; author and committer),
- * with no user or system git config. Returns the commit id.
- */
-export function commitAll(dir: string, message: string, date?: string): string {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_CONFIG_GLOBAL: "/dev/null",
-    GIT_AUTHOR_NAME: "Alice Example",
-    GIT_AUTHOR_EMAIL: "alice@example.test",
-    GIT_COMMITTER_NAME: "Alice Example",
-    GIT_COMMITTER_EMAIL: "alice@example.test",
-    ...(date === undefined ? {} : { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date }),
-  };
-  const git = (args: string[]): string => execFileSync("git", args, { cwd: dir, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  if (!existsSync(join(dir, ".git"))) git(["init", "-q", "-b", "main"]);
-  git(["add", "-A"]);
-  git(["commit", "-q", "--allow-empty", "-m", message]);
-  return git(["rev-parse", "HEAD"]).trim();
-}
+export { commitAll } from "../packages/language-server/src/test-support/git.js";
 
 /** Options of {@link LspClient.start}. */
 export interface ClientOptions {

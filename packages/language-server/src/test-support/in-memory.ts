@@ -3,8 +3,7 @@
  * connection (two `PassThrough` streams, no child process), a client on the other end, and a
  * small secrets repository in a temp folder with TEST-ONLY age keys generated at test time.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -205,24 +204,4 @@ export function rangeOf(text: string, needle: string, after?: string): { start: 
   return { start: at(i), end: at(i + needle.length) };
 }
 
-/**
- * `git init` (once) and a commit of everything in `dir`, dated `date` (ISO; author and committer),
- * with no user or system git config. Returns the commit id.
- */
-export function commitAll(dir: string, message: string, date?: string): string {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_CONFIG_GLOBAL: "/dev/null",
-    GIT_AUTHOR_NAME: "Alice Example",
-    GIT_AUTHOR_EMAIL: "alice@example.test",
-    GIT_COMMITTER_NAME: "Alice Example",
-    GIT_COMMITTER_EMAIL: "alice@example.test",
-    ...(date === undefined ? {} : { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date }),
-  };
-  const git = (args: string[]): string => execFileSync("git", args, { cwd: dir, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  if (!existsSync(join(dir, ".git"))) git(["init", "-q", "-b", "main"]);
-  git(["add", "-A"]);
-  git(["commit", "-q", "--allow-empty", "-m", message]);
-  return git(["rev-parse", "HEAD"]).trim();
-}
+export { commitAll } from "./git.js";
