@@ -24,6 +24,7 @@ import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { median, ms, time } from "./lib/stats.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const resolverDist = join(root, "packages/resolver/dist/index.js");
@@ -45,17 +46,7 @@ const SECRETS = 1000;
 const write = !process.argv.includes("--no-write");
 const install = !process.argv.includes("--no-install");
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const ms = (x) => `${x.toFixed(1)} ms`;
 const ns = (x) => `${x.toFixed(0)} ns`;
-async function time(fn) {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-}
 
 const dir = mkdtempSync(join(tmpdir(), "bench-resolver-"));
 try {
