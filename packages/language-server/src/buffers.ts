@@ -24,6 +24,13 @@ export class Buffers {
   private readonly pending = new Set<ProjectModel>();
   private fullCheckTimer: NodeJS.Timeout | undefined;
   private readonly configTimers = new Map<string, NodeJS.Timeout>();
+  /**
+   * The latest buffer event of each file. An event whose text arrives late (a close reads the
+   * disk) is dropped when a newer event of that file came in meanwhile: the newer one stages its
+   * own text, so an edit typed after a reopen is never replaced by the disk text of the close.
+   */
+  private readonly latest = new Map<string, number>();
+  private eventCounter = 0;
 
   constructor(
     private readonly state: ServerState,
@@ -86,6 +93,8 @@ export class Buffers {
       );
       return;
     }
+    const event = ++this.eventCounter;
+    this.latest.set(path, event);
     void state.ready
       .then(async () => {
         const model = workspace.projectOf(path);
@@ -94,6 +103,8 @@ export class Buffers {
           return;
         }
         const text = closed ? await workspace.read(path) : doc.getText();
+        if (this.latest.get(path) !== event) return; // a newer event of this file stages its own text
+        if (closed) this.latest.delete(path);
         const t = text !== undefined && text.length > MAX_FILE_BYTES ? undefined : text;
         model.stage(path, t);
         // the edited file's own diagnostics at once (core's per-file check), the rest after the full check

@@ -74,6 +74,7 @@ export class WatchedFiles {
       const model = workspace.projectOf(path) ?? workspace.all().find((m) => m.owns(path));
       if (model === undefined) continue;
       const text = deleted ? undefined : await workspace.read(path);
+      if (workspace.isOpen(path)) continue; // opened while the disk was read: the buffer wins
       for (const p of model.update(path, text)) affected.add(p);
       roots.add(model.root);
     }

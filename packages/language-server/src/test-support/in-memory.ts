@@ -15,6 +15,7 @@ import {
   createProtocolConnection,
   DiagnosticRefreshRequest,
   DidChangeTextDocumentNotification,
+  DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
   InitializedNotification,
   InitializeRequest,
@@ -95,6 +96,10 @@ export class InMemoryServer {
     const v = (this.versions.get(uri) ?? 0) + 1;
     this.versions.set(uri, v);
     await this.client.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: v }, contentChanges: [{ text }] });
+  }
+
+  async close(uri: string): Promise<void> {
+    await this.client.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
   }
 
   /** Shuts the server down (no `exit`: that would end the test process), lets answers in flight arrive, then disposes both ends. */
