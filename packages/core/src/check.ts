@@ -2,7 +2,7 @@
  * The checker: every rule over a {@link WorkspaceIndex}, as pure functions of the parsed models.
  * Rule severities come from the rule table, overridden by stellar.yaml's `rules`.
  */
-import type { ConfigDocument, ConfigFile, SecretReference } from "./config.js";
+import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./config.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { describeNonDescriptiveName, nearestName, validateSecretName } from "./names.js";
 import type { LineIndex } from "./position.js";
@@ -65,6 +65,117 @@ export interface CheckOptions {
    * conflict markers).
    */
   committed?: (relPath: string) => string | readonly string[] | undefined;
+  /**
+   * Reuse of each config file's cross-file diagnostics from the previous check with this cache (an
+   * editor's re-check after an edit): a file is checked again only when it is new, replaced, or
+   * marked by {@link CrossFileCache.invalidate} / {@link CrossFileCache.invalidateAll}. The result
+   * is the same as without the cache as long as every index change was reported to it.
+   */
+  crossFileCache?: CrossFileCache;
+}
+
+/**
+ * The cross-file diagnostics of each config file (references, links, environments, duplicate
+ * names) from the last {@link checkWorkspace} that used it, with the files whose diagnostics may
+ * have changed since: {@link configEditAffects} after a config file was replaced, everything after
+ * any other index change (environment files, catalog, stellar.yaml).
+ */
+export class CrossFileCache {
+  entries = new Map<string, { file: ConfigFile; diagnostics: Diagnostic[] }>();
+  private readonly dirty = new Set<string>();
+  private all = true;
+
+  /** The cached diagnostics of `file` when still valid. */
+  get(file: ConfigFile): Diagnostic[] | undefined {
+    if (this.all || this.dirty.has(file.path)) return undefined;
+    const e = this.entries.get(file.path);
+    return e !== undefined && e.file === file ? e.diagnostics : undefined;
+  }
+  /** These config files (relative paths) must be checked again. */
+  invalidate(paths: Iterable<string>): void {
+    for (const p of paths) this.dirty.add(p);
+  }
+  /** Every config file must be checked again. */
+  invalidateAll(): void {
+    this.all = true;
+  }
+  /** True when the next check reuses cached diagnostics (nothing forced every file to be checked again). */
+  get incremental(): boolean {
+    return !this.all;
+  }
+  /** After a check: the new entries, nothing dirty. */
+  settle(entries: Map<string, { file: ConfigFile; diagnostics: Diagnostic[] }>): void {
+    this.entries = entries;
+    this.dirty.clear();
+    this.all = false;
+  }
+}
+
+/** Which link field each kind may use: the user → used direction {@link WorkspaceIndex.environmentsUsedBy} follows. */
+const LINK_OWNER: Record<ObjectLink["field"], ConfigKind> = { actions: "agent", connection: "action", auth: "api_connection" };
+
+/**
+ * The config files (relative paths) whose cross-file diagnostics may differ after config file
+ * `old` was replaced by `next` (either may be absent; `index` already holds `next`), or "all" when
+ * the link graph has a link a kind does not have (a malformed file: the environments where a
+ * document is used may then depend on the order of the check). The file itself; files defining a
+ * name it defines or defined (duplicate names); files whose links to a kind are unresolved or name
+ * a name that appeared or went (unknown-reference and its suggestion); and every document
+ * downstream of its documents through links (the environments where they are used).
+ */
+export function configEditAffects(index: WorkspaceIndex, old: ConfigFile | undefined, next: ConfigFile | undefined): Set<string> | "all" {
+  const affected = new Set<string>();
+  const docs: ConfigDocument[] = [];
+  const defined = new Map<ConfigKind, { old: Set<string>; next: Set<string> }>();
+  for (const [f, side] of [
+    [old, "old"],
+    [next, "next"],
+  ] as const) {
+    if (f === undefined) continue;
+    affected.add(f.path);
+    for (const doc of f.documents) {
+      docs.push(doc);
+      if (doc.name === undefined || doc.nameRange === undefined) continue;
+      let names = defined.get(doc.kind);
+      if (names === undefined) defined.set(doc.kind, (names = { old: new Set(), next: new Set() }));
+      names[side].add(doc.name);
+    }
+  }
+  // duplicate names: every definition of a name the file defines or defined
+  const appeared = new Map<ConfigKind, Set<string>>();
+  for (const [kind, names] of defined) {
+    const changed = new Set<string>();
+    for (const n of names.old) if (!names.next.has(n)) changed.add(n);
+    for (const n of names.next) if (!names.old.has(n)) changed.add(n);
+    if (changed.size > 0) appeared.set(kind, changed);
+    for (const n of new Set([...names.old, ...names.next])) for (const def of index.objectDefinitions(kind, n)) affected.add(def.file);
+  }
+  // links: unresolved ones (their suggestion), and those to a name that appeared or went
+  for (const file of index.configFiles.values()) {
+    for (const doc of file.documents) {
+      for (const link of doc.links) {
+        if (LINK_OWNER[link.field] !== doc.kind) return "all";
+        const changed = appeared.get(link.targetKind);
+        if (changed !== undefined && (changed.has(link.target) || index.objectDefinitions(link.targetKind, link.target).length === 0)) affected.add(file.path);
+      }
+    }
+  }
+  for (const doc of docs) for (const link of doc.links) if (LINK_OWNER[link.field] !== doc.kind) return "all";
+  // environments: every document downstream of the file's documents (old and new)
+  const seen = new Set<ConfigDocument>(docs);
+  const queue = [...docs];
+  while (queue.length > 0) {
+    const doc = queue.pop() as ConfigDocument;
+    for (const link of doc.links) {
+      for (const def of index.objectDefinitions(link.targetKind, link.target)) {
+        if (seen.has(def.document)) continue;
+        seen.add(def.document);
+        affected.add(def.file);
+        queue.push(def.document);
+      }
+    }
+  }
+  return affected;
 }
 
 export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}): Diagnostic[] {
@@ -193,7 +304,18 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   }
 
   // Config files: references, links, environments, duplicate names.
-  for (const file of index.configFiles.values()) out.push(...crossFileDiagnostics(index, file, namesComplete));
+  const cache = options.crossFileCache;
+  if (cache === undefined) {
+    for (const file of index.configFiles.values()) out.push(...crossFileDiagnostics(index, file, namesComplete));
+  } else {
+    const entries = new Map<string, { file: ConfigFile; diagnostics: Diagnostic[] }>();
+    for (const file of index.configFiles.values()) {
+      const diagnostics = cache.get(file) ?? crossFileDiagnostics(index, file, namesComplete);
+      entries.set(file.path, { file, diagnostics });
+      out.push(...diagnostics);
+    }
+    cache.settle(entries);
+  }
 
   // Values older than their catalog rotate_every, when a history says when they were set.
   if (options.history !== undefined) out.push(...rotationDiagnostics(index, options.history, options.now ?? new Date(), sev("rotation-overdue")));

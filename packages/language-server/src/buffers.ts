@@ -15,6 +15,11 @@ import { MAX_FILE_BYTES } from "./workspace.js";
 
 /** Pause after the last edit before the full (cross-file) check. */
 export const FULL_CHECK_DELAY_MS = 20;
+/**
+ * Pause before the cross-file check when it re-checks only the config files the edits can change
+ * (a few milliseconds): none, edits that arrived together are still checked once.
+ */
+export const INCREMENTAL_CHECK_DELAY_MS = 0;
 /** Pause after the last edit of a stellar.yaml before its project is reloaded. */
 export const CONFIG_RELOAD_DELAY_MS = 200;
 
@@ -67,11 +72,15 @@ export class Buffers {
     }
   }
 
-  /** The full check (cross-file effects) runs once typing pauses for FULL_CHECK_DELAY_MS. */
+  /**
+   * The full check (cross-file effects) runs once typing pauses for FULL_CHECK_DELAY_MS, or
+   * INCREMENTAL_CHECK_DELAY_MS when every pending project re-checks only what its edits can change.
+   */
   private schedule(model: ProjectModel): void {
     this.pending.add(model);
     clearTimeout(this.fullCheckTimer);
-    this.fullCheckTimer = setTimeout(() => this.flushPending(), FULL_CHECK_DELAY_MS);
+    const incremental = [...this.pending].every((m) => m.checkIsIncremental());
+    this.fullCheckTimer = setTimeout(() => this.flushPending(), incremental ? INCREMENTAL_CHECK_DELAY_MS : FULL_CHECK_DELAY_MS);
   }
 
   private onBuffer(doc: TextDocument, closed: boolean): void {

@@ -10,6 +10,8 @@ import {
   checkOtherSecretsFile,
   checkWorkspace,
   classifyPath,
+  configEditAffects,
+  CrossFileCache,
   completionCandidates,
   completionContextAt,
   type CompletionCandidate,
@@ -56,6 +58,13 @@ export async function createCoreModel(configPath: string, source: TextSource): P
   return new CoreModel(configPath, index, source);
 }
 
+/** True when two lists of diagnostics are equal (the same objects, else the same serialized text). */
+function sameDiagnostics(a: readonly Diagnostic[] | undefined, b: readonly Diagnostic[]): boolean {
+  if (a === undefined) return false;
+  if (a.length === b.length && a.every((d, i) => d === b[i])) return true;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 class CoreModel implements ProjectModel {
   readonly root: string;
   readonly configPath: string;
@@ -63,7 +72,8 @@ class CoreModel implements ProjectModel {
   private filter: GlobFilter;
   /** Diagnostics by absolute path, from the last check. */
   private byFile = new Map<string, Diagnostic[]>();
-  private keys = new Map<string, string>(); // abs path -> serialized diagnostics, to find what changed
+  /** Each config file's cross-file diagnostics from the last check: an edit re-checks only the files it can change. */
+  private readonly crossFile = new CrossFileCache();
   /** Where values were last set (git), for `rotation-overdue`; undefined: the rule is off. */
   history: ValueHistory | undefined;
   /** The committed versions of the environment files, for `stale-mac`; undefined until read (only the checks within each file run). */
@@ -99,6 +109,30 @@ class CoreModel implements ProjectModel {
    * thrown past it: the other files keep their diagnostics.
    */
   private apply(rel: string, text: string | undefined): void {
+    // a config file: the files it can change, found at the next check; anything else (environment files, catalog): all of them
+    if (this.roleOf(rel).role !== "config") this.crossFile.invalidateAll();
+    else if (!this.replaced.has(rel)) this.replaced.set(rel, this.index.configFiles.get(rel));
+    this.applyOrReport(rel, text);
+  }
+
+  /** Config files replaced since the last check: relative path → the version that check saw. */
+  private readonly replaced = new Map<string, ConfigFile | undefined>();
+
+  /** Tells the cross-file cache which config files the replaced ones can change (against the index as it is now). */
+  private invalidateReplaced(): void {
+    for (const [rel, old] of this.replaced) {
+      const affected = configEditAffects(this.index, old, this.index.configFiles.get(rel));
+      if (affected === "all") this.crossFile.invalidateAll();
+      else this.crossFile.invalidate(affected);
+    }
+    this.replaced.clear();
+  }
+
+  checkIsIncremental(): boolean {
+    return this.crossFile.incremental;
+  }
+
+  private applyOrReport(rel: string, text: string | undefined): void {
     try {
       this.applyFile(rel, text);
     } catch (e) {
@@ -149,9 +183,11 @@ class CoreModel implements ProjectModel {
   private recheck(): Set<string> {
     // An open environment file is checked as its buffer: unsaved edits are compared with HEAD too.
     const committed = this.committed;
+    this.invalidateReplaced();
     const all = checkWorkspace(this.index, {
       ...(this.history === undefined ? {} : { history: this.history }),
       ...(committed === undefined || committed.size === 0 ? {} : { committed: (rel: string) => committed.get(rel) }),
+      crossFileCache: this.crossFile,
     });
     const next = new Map<string, Diagnostic[]>();
     for (const d of all) {
@@ -161,15 +197,9 @@ class CoreModel implements ProjectModel {
       l.push(d);
     }
     const changed = new Set<string>();
-    const nextKeys = new Map<string, string>();
-    for (const [p, ds] of next) {
-      const k = JSON.stringify(ds);
-      nextKeys.set(p, k);
-      if (this.keys.get(p) !== k) changed.add(p);
-    }
-    for (const p of this.keys.keys()) if (!next.has(p)) changed.add(p);
+    for (const [p, ds] of next) if (!sameDiagnostics(this.byFile.get(p), ds)) changed.add(p);
+    for (const p of this.byFile.keys()) if (!next.has(p)) changed.add(p);
     this.byFile = next;
-    this.keys = nextKeys;
     return changed;
   }
 
@@ -187,6 +217,7 @@ class CoreModel implements ProjectModel {
   setHistory(history: ValueHistory | undefined): Set<string> {
     if (history === undefined && this.history === undefined) return new Set();
     this.history = history;
+    this.crossFile.invalidateAll();
     return this.recheck();
   }
 
@@ -206,6 +237,7 @@ class CoreModel implements ProjectModel {
     const none = (c: CommittedTexts | undefined) => c === undefined || c.size === 0;
     if (none(committed) && none(this.committed)) return new Set();
     this.committed = committed;
+    this.crossFile.invalidateAll();
     return this.recheck();
   }
 
@@ -253,22 +285,16 @@ class CoreModel implements ProjectModel {
     const rel = this.rel(path);
     if (this.roleOf(rel).role !== "config") return new Set();
     const ds = this.index.configFiles.has(rel) ? checkConfigFile(this.index, rel) : [];
-    const key = JSON.stringify(ds);
-    if ((this.keys.get(path) ?? "[]") === key) return new Set();
-    if (ds.length === 0) {
-      this.byFile.delete(path);
-      this.keys.delete(path);
-    } else {
-      this.byFile.set(path, ds);
-      this.keys.set(path, key);
-    }
+    if (sameDiagnostics(this.byFile.get(path) ?? [], ds)) return new Set();
+    if (ds.length === 0) this.byFile.delete(path);
+    else this.byFile.set(path, ds);
     return new Set([path]);
   }
 
   flush(): Set<string> {
     if (this.staged.size === 0) return new Set();
+    // only the files whose diagnostics changed: the staged ones' own were reported by quickCheck when they changed
     const changed = this.recheck();
-    for (const p of this.staged) changed.add(p);
     this.staged.clear();
     return changed;
   }

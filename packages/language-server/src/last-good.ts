@@ -55,6 +55,9 @@ export class LastGoodModel implements ProjectModel {
   quickCheck(path: string): Set<string> {
     return this.good.quickCheck(path);
   }
+  checkIsIncremental(): boolean {
+    return this.good.checkIsIncremental();
+  }
   flush(): Set<string> {
     return this.good.flush();
   }

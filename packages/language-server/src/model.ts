@@ -84,6 +84,11 @@ export interface ProjectModel {
    * check; returns `[path]` when they changed. Other files may change too: {@link flush} later.
    */
   quickCheck(path: string): Set<string>;
+  /**
+   * True when the next {@link flush} re-checks only the config files the staged edits can change
+   * (cheap: it can run at once); false when it checks everything (an environment file, the catalog).
+   */
+  checkIsIncremental(): boolean;
   /** Re-checks after {@link stage}; returns the paths whose diagnostics may have changed (empty when nothing was staged). */
   flush(): Set<string>;
   /** Every secret name, sorted. */
