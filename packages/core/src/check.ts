@@ -14,6 +14,7 @@ import type { ConfigKind } from "./schemas.js";
 import { checkStaleMac } from "./stale-mac.js";
 import { checkProposals } from "./proposals.js";
 import type { WorkspaceIndex } from "./workspace.js";
+import type { EnvironmentFile } from "./secrets-dir.js";
 
 const DEFAULT_SEVERITY = new Map<RuleId, Severity>(RULES.map((r) => [r.id, r.severity]));
 
@@ -82,6 +83,10 @@ export interface CheckOptions {
  */
 export class CrossFileCache {
   entries = new Map<string, { file: ConfigFile; diagnostics: Diagnostic[] }>();
+  /** What a secret name's own rules say of it (pure functions of the name). */
+  readonly names = new Map<string, { valid: ReturnType<typeof validateSecretName>; vague: string | undefined }>();
+  /** `stale-mac` of each environment file (a pure function of the file and its committed versions: reused while both are the same). */
+  readonly staleMac = new Map<string, { file: EnvironmentFile; committed: string | readonly string[] | undefined; diagnostics: Diagnostic[] }>();
   private readonly dirty = new Set<string>();
   private all = true;
 
@@ -198,8 +203,14 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
     out.push(...file.diagnostics);
     if (file.text !== undefined) {
       const c = options.committed?.(file.path);
-      const versions = c === undefined ? [] : typeof c === "string" ? [c] : c;
-      out.push(...checkStaleMac({ text: file.text, path: file.path, environment: file.environment, lines: file.lines }, versions, sev("stale-mac")));
+      const cached = options.crossFileCache?.staleMac.get(file.path);
+      if (cached !== undefined && cached.file === file && cached.committed === c) out.push(...cached.diagnostics);
+      else {
+        const versions = c === undefined ? [] : typeof c === "string" ? [c] : c;
+        const diagnostics = checkStaleMac({ text: file.text, path: file.path, environment: file.environment, lines: file.lines }, versions, sev("stale-mac"));
+        options.crossFileCache?.staleMac.set(file.path, { file, committed: c, diagnostics });
+        out.push(...diagnostics);
+      }
     }
     if (!declaredSet.has(file.environment)) {
       const near = nearestName(file.environment, declared);
@@ -243,8 +254,13 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   for (const name of index.secretNames()) {
     const info = index.secret(name);
     if (info === undefined) continue;
-    const valid = validateSecretName(name);
-    const vague = valid.ok ? describeNonDescriptiveName(name) : undefined;
+    let named = options.crossFileCache?.names.get(name);
+    if (named === undefined) {
+      const valid = validateSecretName(name);
+      named = { valid, vague: valid.ok ? describeNonDescriptiveName(name) : undefined };
+      options.crossFileCache?.names.set(name, named);
+    }
+    const { valid, vague } = named;
     for (const def of info.definitions) {
       const lines = index.environmentFiles.get(def.environment)?.lines as LineIndex;
       if (!valid.ok) {
