@@ -354,20 +354,31 @@ export function checkConfigFile(index: WorkspaceIndex, path: string): Diagnostic
   return applySeverities([...file.diagnostics, ...crossFileDiagnostics(index, file, namesComplete)], index.project.rules).sort(compareDiagnostics);
 }
 
+/**
+ * How many unknown names of one config file get a "did you mean" search (each compares the name
+ * with every known name): the first ones in file order. A file with more (a generated or pasted
+ * file with tens of thousands of unknown secrets) would take seconds of searching; past this
+ * number its unknown names are reported without a suggestion. Files a person writes never come
+ * near it, so for them the result is unchanged.
+ */
+export const MAX_SUGGESTIONS_PER_FILE = 1000;
+
 /** Reference, link, environment and duplicate-name diagnostics of one config file (default severities). */
 function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComplete: boolean): Diagnostic[] {
   const out: Diagnostic[] = [];
   const sev = (rule: RuleId): Severity => DEFAULT_SEVERITY.get(rule) ?? "error";
   const declared = index.environmentNames();
+  let searches = 0;
+  const budget = (): boolean => searches++ < MAX_SUGGESTIONS_PER_FILE;
   for (const doc of file.documents) {
     if (doc.hasErrors) continue;
     for (const ref of doc.references) {
       if (!namesComplete && index.secret(ref.secret) === undefined) continue;
-      out.push(...checkReference(index, doc, ref, file.lines, sev));
+      out.push(...checkReference(index, doc, ref, file.lines, sev, budget));
     }
     for (const link of doc.links) {
       if (index.objectDefinitions(link.targetKind, link.target).length > 0) continue;
-      const near = index.nearestObjectName(link.targetKind, link.target);
+      const near = budget() ? index.nearestObjectName(link.targetKind, link.target) : undefined;
       out.push(
         diagnosticAt(
           "unknown-reference",
@@ -417,7 +428,9 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
   return out;
 }
 
-function suggestSecret(index: WorkspaceIndex, name: string): { name: string | undefined; hint: string } {
+/** The "did you mean" of an unknown secret name; none searched once the file's budget ({@link MAX_SUGGESTIONS_PER_FILE}) is spent. */
+function suggestSecret(index: WorkspaceIndex, name: string, budget: () => boolean = () => true): { name: string | undefined; hint: string } {
+  if (!budget()) return { name: undefined, hint: `; not compared with the known names (more than ${MAX_SUGGESTIONS_PER_FILE} unknown names in this file)` };
   const near = index.nearestSecretName(name);
   if (near === undefined) return { name: undefined, hint: "" };
   return near.caseOnly
@@ -431,10 +444,11 @@ function checkReference(
   ref: SecretReference,
   lines: LineIndex,
   sev: (rule: RuleId) => Severity,
+  budget: () => boolean,
 ): Diagnostic[] {
   const info = index.secret(ref.secret);
   if (info === undefined) {
-    const near = suggestSecret(index, ref.secret);
+    const near = suggestSecret(index, ref.secret, budget);
     const fix = near.name === undefined ? `; create it with \`stellar-secrets set ${ref.secret} --env ENV\`` : "";
     return [
       diagnosticAt(
