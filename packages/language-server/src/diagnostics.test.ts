@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  DiagnosticSeverity,
   DidChangeWatchedFilesNotification,
   DocumentDiagnosticReportKind,
   DocumentDiagnosticRequest,
@@ -7,6 +8,7 @@ import {
   type DocumentDiagnosticReport,
   type WorkspaceDiagnosticReport,
 } from "vscode-languageserver/node";
+import { MAX_DIAGNOSTICS_PER_FILE, TOO_MANY_DIAGNOSTICS } from "./diagnostics.js";
 import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 
 const ACTION = `kind: action
@@ -47,6 +49,22 @@ describe("diagnostics publisher, push mode (no pull support)", () => {
     await server.change(uri, ACTION.replace("zendesk_tokn", "zendesk_token"));
     await server.waitForDiagnostics(uri, (d) => d.length === 0);
     expect(server.published.has(project.uri("connections/hubspot.yaml"))).toBe(false);
+  });
+
+  it("gives a file at most MAX_DIAGNOSTICS_PER_FILE diagnostics, the first in file order, and one summary of how many there are", async () => {
+    const uri = project.uri("actions/many.yaml");
+    const headers = Array.from({ length: MAX_DIAGNOSTICS_PER_FILE + 3 }, (_, i) => `  - { name: X-H${i}, type: secret, secret: missing_${i} }`);
+    const text = `kind: action\nname: many\nconnection: hubspot\nmethod: GET\npath: /x\nheaders:\n${headers.join("\n")}\n`;
+    await server.open(uri, text);
+    const ds = await server.waitForDiagnostics(uri, (d) => d.length > 0);
+    expect(ds).toHaveLength(MAX_DIAGNOSTICS_PER_FILE + 1);
+    expect(ds.slice(0, MAX_DIAGNOSTICS_PER_FILE).every((d) => d.code === "unknown-secret")).toBe(true);
+    expect(ds[0]!.range).toEqual(rangeOf(text, "missing_0"));
+    expect(ds[MAX_DIAGNOSTICS_PER_FILE - 1]!.range).toEqual(rangeOf(text, `missing_${MAX_DIAGNOSTICS_PER_FILE - 1}`, `X-H${MAX_DIAGNOSTICS_PER_FILE - 1},`));
+    const summary = ds[MAX_DIAGNOSTICS_PER_FILE]!;
+    expect([summary.code, summary.severity, summary.range]).toEqual([TOO_MANY_DIAGNOSTICS, DiagnosticSeverity.Information, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }]);
+    expect(summary.message).toContain((MAX_DIAGNOSTICS_PER_FILE + 3).toLocaleString("en-US"));
+    await server.close(uri);
   });
 });
 

@@ -5,11 +5,35 @@
  * long-polled `workspace/diagnostic`, with result ids from a per-file version that every index
  * change bumps, and a `workspace/diagnostic/refresh` when they support it.
  */
-import { DocumentDiagnosticReportKind, type Diagnostic as LspDiagnostic, type WorkspaceDocumentDiagnosticReport } from "vscode-languageserver/node";
+import { DiagnosticSeverity, DocumentDiagnosticReportKind, type Diagnostic as LspDiagnostic, type WorkspaceDocumentDiagnosticReport } from "vscode-languageserver/node";
 import { toLspDiagnostic } from "./ranges.js";
 import { effectiveSeverity, type SettingsStore } from "./settings.js";
 import type { ServerState } from "./state.js";
 import { pathToUri, uriToPath } from "./uris.js";
+
+/**
+ * The most diagnostics the editor is given for one file (pushed or pulled). A generated or pasted
+ * file can have tens of thousands (one per line); turning them all into a message of megabytes
+ * held the server for seconds and no one reads past the first screens. Past this number the
+ * file gets one summary diagnostic ({@link TOO_MANY_DIAGNOSTICS}) saying how many there are;
+ * `stellar-secrets check` lists them all.
+ */
+export const MAX_DIAGNOSTICS_PER_FILE = 1000;
+
+/** The `code` of the summary diagnostic of a file with more than {@link MAX_DIAGNOSTICS_PER_FILE} (not a rule: no rule id). */
+export const TOO_MANY_DIAGNOSTICS = "too-many-diagnostics";
+
+/** The summary diagnostic of a file with `total` diagnostics, more than the editor is given: at the top of the file. */
+function tooManyDiagnostics(total: number): LspDiagnostic {
+  const shown = MAX_DIAGNOSTICS_PER_FILE.toLocaleString("en-US");
+  return {
+    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    severity: DiagnosticSeverity.Information,
+    code: TOO_MANY_DIAGNOSTICS,
+    source: "stellar-secrets",
+    message: `${total.toLocaleString("en-US")} problems in this file; the editor shows the first ${shown}. Run \`stellar-secrets check\` to list them all.`,
+  };
+}
 
 /** Pushes or serves the diagnostics of every indexed file. */
 export class DiagnosticsPublisher {
@@ -31,16 +55,22 @@ export class DiagnosticsPublisher {
     return String(this.versions.get(path) ?? 0);
   }
 
-  /** The LSP diagnostics of one file, after the editor's per-rule overrides. */
+  /**
+   * The LSP diagnostics of one file, after the editor's per-rule overrides: the first
+   * {@link MAX_DIAGNOSTICS_PER_FILE} in file order, and one summary diagnostic when there are more.
+   */
   diagnosticsOf(path: string): LspDiagnostic[] {
     const model = this.state.workspace.projectOf(path);
     if (model === undefined) return [];
     const overrides = this.settings.for(path).rules;
     const out: LspDiagnostic[] = [];
+    let total = 0;
     for (const d of model.diagnostics(path)) {
       const severity = effectiveSeverity(overrides, d.rule, d.severity);
-      if (severity !== undefined) out.push(toLspDiagnostic(d, severity));
+      if (severity === undefined) continue;
+      if (++total <= MAX_DIAGNOSTICS_PER_FILE) out.push(toLspDiagnostic(d, severity));
     }
+    if (total > MAX_DIAGNOSTICS_PER_FILE) out.push(tooManyDiagnostics(total));
     return out;
   }
 
