@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HoverRequest, type MarkupContent } from "vscode-languageserver/node";
+import { LARGE_BUFFER_CHARS } from "./buffers.js";
 import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 
 const ACTION = `kind: action
@@ -59,5 +61,55 @@ describe("buffers: the last event of a file wins", () => {
       release();
       workspace.read = read;
     }
+  });
+});
+
+/** A position inside the first `needle` of `text`. */
+const inside = (text: string, needle: string) => {
+  const { start } = rangeOf(text, needle);
+  return { line: start.line, character: start.character + 2 };
+};
+
+describe("buffers: a large buffer is indexed once typing pauses", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  beforeAll(async () => {
+    project = await makeTempProject(
+      { development: { zendesk_token: "TEST-ONLY-not-a-real-value", other_token: "TEST-ONLY-other" } },
+      { "actions/create_ticket.yaml": ACTION, "connections/hubspot.yaml": CONNECTION },
+    );
+    server = await startInMemory({ folders: [project.dir] });
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  it("answers a request about another file before re-checking the large one, and indexes it at once for a request about it", async () => {
+    const head = "kind: action\nname: big\nconnection: hubspot\nmethod: GET\npath: /big\nheaders:\n";
+    const lines: string[] = [];
+    for (let n = head.length, i = 0; n < LARGE_BUFFER_CHARS + 1000; i++) {
+      const l = `  - { name: X-H${i}, type: secret, secret: zendesk_token }\n`;
+      lines.push(l);
+      n += l.length;
+    }
+    const big = (first: string) => head + lines.join("").replace("secret: zendesk_token", `secret: ${first}`) + "  - { name: X-Last, type: secret, secret: nope_token }\n";
+    const uri = project.uri("actions/big.yaml");
+    const unknown = (ds: { code?: unknown }[]) => ds.filter((d) => d.code === "unknown-secret").length;
+    await server.open(project.uri("actions/create_ticket.yaml"), ACTION);
+    await server.open(uri, big("zendesk_token"));
+    await server.waitForDiagnostics(uri, (d) => unknown(d) === 1);
+    // a typo in the large file, and at once a request about another file: answered before the large file is re-checked
+    await server.change(uri, big("other_tokn"));
+    const other = await server.client.sendRequest(HoverRequest.type, { textDocument: { uri: project.uri("actions/create_ticket.yaml") }, position: inside(ACTION, "zendesk_token") });
+    expect((other?.contents as MarkupContent).value).toContain("**zendesk_token**");
+    expect(unknown(server.published.get(uri) ?? [])).toBe(1);
+    await server.waitForDiagnostics(uri, (d) => unknown(d) === 2);
+    // a request about the large file itself sees its last text
+    const text = big("other_token");
+    await server.change(uri, text);
+    const own = await server.client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: inside(text, "other_token") });
+    expect((own?.contents as MarkupContent).value).toContain("**other_token**");
+    await server.waitForDiagnostics(uri, (d) => unknown(d) === 1);
   });
 });

@@ -22,6 +22,14 @@ export const FULL_CHECK_DELAY_MS = 20;
 export const INCREMENTAL_CHECK_DELAY_MS = 0;
 /** Pause after the last edit of a stellar.yaml before its project is reloaded. */
 export const CONFIG_RELOAD_DELAY_MS = 200;
+/**
+ * A buffer at least this long (characters) is a large one: parsing it takes a noticeable time
+ * (a 4 MB file about half a second), so it is indexed once typing in it pauses for
+ * {@link LARGE_BUFFER_DELAY_MS}, and the requests that arrived meanwhile are answered first.
+ */
+export const LARGE_BUFFER_CHARS = 512 * 1024;
+/** Pause after the last edit of a large buffer before it is indexed (a request about that file indexes it at once). */
+export const LARGE_BUFFER_DELAY_MS = 50;
 
 /** Follows the open documents into the index. */
 export class Buffers {
@@ -36,6 +44,8 @@ export class Buffers {
    */
   private readonly latest = new Map<string, number>();
   private eventCounter = 0;
+  /** Large buffers waiting for a pause in typing before they are indexed, by path: the timer and the indexing itself. */
+  private readonly deferred = new Map<string, { timer: NodeJS.Timeout; run: (ready?: boolean) => void }>();
 
   constructor(
     private readonly state: ServerState,
@@ -49,13 +59,25 @@ export class Buffers {
     documents.onDidOpen((e) => this.onBuffer(e.document, false));
     documents.onDidChangeContent((e) => this.onBuffer(e.document, false));
     documents.onDidClose((e) => this.onBuffer(e.document, true));
+    this.state.beforeRequest = (uri) => this.indexNow(uri);
   }
 
-  /** Cancels the pending timers (the staged edits stay staged). */
+  /** Cancels the pending timers (the staged edits stay staged; large buffers not yet indexed stay unindexed). */
   dispose(): void {
     clearTimeout(this.fullCheckTimer);
     for (const t of this.configTimers.values()) clearTimeout(t);
     this.configTimers.clear();
+    for (const d of this.deferred.values()) clearTimeout(d.timer);
+    this.deferred.clear();
+  }
+
+  /**
+   * Indexes a large buffer waiting for a pause in typing now (a request about that file sees its
+   * text); nothing for any other file. Call once the initial index is ready.
+   */
+  indexNow(uri: string): void {
+    const path = uriToPath(uri);
+    if (path !== undefined) this.deferred.get(path)?.run(true);
   }
 
   /** Runs the full check of every project with staged edits now. */
@@ -104,22 +126,43 @@ export class Buffers {
     }
     const event = ++this.eventCounter;
     this.latest.set(path, event);
-    void state.ready
-      .then(async () => {
-        const model = workspace.projectOf(path);
-        if (model === undefined) {
-          if (!state.pull && !closed) this.diagnostics.publish(path);
-          return;
-        }
-        const text = closed ? await workspace.read(path) : doc.getText();
-        if (this.latest.get(path) !== event) return; // a newer event of this file stages its own text
-        if (closed) this.latest.delete(path);
-        const t = text !== undefined && text.length > MAX_FILE_BYTES ? undefined : text;
-        model.stage(path, t);
-        // the edited file's own diagnostics at once (core's per-file check), the rest after the full check
-        this.state.indexChanged(model.quickCheck(path), []);
-        this.schedule(model);
-      })
-      .catch((e: unknown) => state.logFailure("update", e));
+    const waiting = this.deferred.get(path);
+    if (waiting !== undefined) {
+      clearTimeout(waiting.timer);
+      this.deferred.delete(path); // this event's text replaces the waiting one's
+    }
+    if (!closed && doc.getText().length >= LARGE_BUFFER_CHARS) {
+      // a large buffer: indexed once typing pauses (or at once for a request about it), so the requests already sent are answered first
+      // `ready`: the initial index is built (a request's guard waited for it): index synchronously, before the request is answered
+      const run = (ready = false): void => {
+        if (this.deferred.get(path)?.run !== run) return;
+        clearTimeout(timer);
+        this.deferred.delete(path);
+        const indexed = ready ? this.index(doc, path, false, event) : state.ready.then(() => this.index(doc, path, false, event));
+        indexed.catch((e: unknown) => state.logFailure("update", e));
+      };
+      const timer = setTimeout(run, LARGE_BUFFER_DELAY_MS);
+      this.deferred.set(path, { timer, run });
+      return;
+    }
+    void state.ready.then(() => this.index(doc, path, closed, event)).catch((e: unknown) => state.logFailure("update", e));
+  }
+
+  /** Puts a buffer event's text (the buffer's, or the disk's after a close) into the index, unless a newer event of the file came in. */
+  private async index(doc: TextDocument, path: string, closed: boolean, event: number): Promise<void> {
+    const { state } = this;
+    const model = state.workspace.projectOf(path);
+    if (model === undefined) {
+      if (!state.pull && !closed) this.diagnostics.publish(path);
+      return;
+    }
+    const text = closed ? await state.workspace.read(path) : doc.getText();
+    if (this.latest.get(path) !== event) return; // a newer event of this file stages its own text
+    if (closed) this.latest.delete(path);
+    const t = text !== undefined && text.length > MAX_FILE_BYTES ? undefined : text;
+    model.stage(path, t);
+    // the edited file's own diagnostics at once (core's per-file check), the rest after the full check
+    state.indexChanged(model.quickCheck(path), []);
+    this.schedule(model);
   }
 }

@@ -22,6 +22,11 @@ export class ServerState {
   folders: WorkspaceFolder[] = [];
   /** Settles when the initial index is built; handlers wait for it. */
   ready: Promise<void> = Promise.resolve();
+  /**
+   * Runs before a request about a document (`textDocument.uri` in its parameters) is answered,
+   * once the index is ready: the buffers index a large buffer still waiting for a pause in typing.
+   */
+  beforeRequest: (uri: string) => void = () => {};
   private readonly listeners: IndexChangeListener[] = [];
 
   constructor(
@@ -70,6 +75,8 @@ export class ServerState {
     return async (...a: A): Promise<R> => {
       try {
         await this.ready; // edits are already in the index (staged); only the full check may be pending
+        const uri = (a[0] as { textDocument?: { uri?: unknown } } | undefined)?.textDocument?.uri;
+        if (typeof uri === "string") this.beforeRequest(uri); // a large buffer waiting for a pause in typing: indexed now
         return await fn(...a);
       } catch (e) {
         if (e instanceof ResponseError) throw e;
