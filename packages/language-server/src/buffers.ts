@@ -161,6 +161,8 @@ export class Buffers {
     if (closed) this.latest.delete(path);
     const t = text !== undefined && text.length > MAX_FILE_BYTES ? undefined : text;
     model.stage(path, t);
+    // a large file: the requests that arrived while it was parsed are answered before its own check
+    if (t !== undefined && t.length >= LARGE_BUFFER_CHARS) await new Promise<void>((resolve) => setImmediate(resolve));
     // the edited file's own diagnostics at once (core's per-file check), the rest after the full check
     state.indexChanged(model.quickCheck(path), []);
     this.schedule(model);

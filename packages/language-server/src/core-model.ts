@@ -209,10 +209,17 @@ class CoreModel implements ProjectModel {
       crossFileCache: this.crossFile,
     });
     const next = new Map<string, Diagnostic[]>();
+    // sorted by file: one absolute path per run of a file's diagnostics (a file can have tens of thousands)
+    let rel: string | undefined;
+    let l: Diagnostic[] = [];
     for (const d of all) {
-      const p = this.abs(d.file);
-      let l = next.get(p);
-      if (l === undefined) next.set(p, (l = []));
+      if (d.file !== rel) {
+        rel = d.file;
+        const p = this.abs(rel);
+        const known = next.get(p);
+        if (known === undefined) next.set(p, (l = []));
+        else l = known;
+      }
       l.push(d);
     }
     const changed = new Set<string>();
