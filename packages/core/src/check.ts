@@ -119,6 +119,17 @@ export class CrossFileCache {
 /** Which link field each kind may use: the user → used direction {@link WorkspaceIndex.environmentsUsedBy} follows. */
 const LINK_OWNER: Record<ObjectLink["field"], ConfigKind> = { actions: "agent", connection: "action", auth: "api_connection" };
 
+/** Whether each parsed config file has a link its kind does not have (a parsed file never changes: asked once per file). */
+const malformedLinks = new WeakMap<ConfigFile, boolean>();
+function hasMalformedLink(file: ConfigFile): boolean {
+  let found = malformedLinks.get(file);
+  if (found === undefined) {
+    found = file.documents.some((doc) => doc.links.some((link) => LINK_OWNER[link.field] !== doc.kind));
+    malformedLinks.set(file, found);
+  }
+  return found;
+}
+
 /**
  * The config files (relative paths) whose cross-file diagnostics may differ after config file
  * `old` was replaced by `next` (either may be absent; `index` already holds `next`), or "all" when
@@ -157,9 +168,10 @@ export function configEditAffects(index: WorkspaceIndex, old: ConfigFile | undef
   }
   // links: unresolved ones (their suggestion), and those to a name that appeared or went
   for (const file of index.configFiles.values()) {
+    if (hasMalformedLink(file)) return "all";
+    if (appeared.size === 0) continue;
     for (const doc of file.documents) {
       for (const link of doc.links) {
-        if (LINK_OWNER[link.field] !== doc.kind) return "all";
         const changed = appeared.get(link.targetKind);
         if (changed !== undefined && (changed.has(link.target) || index.objectDefinitions(link.targetKind, link.target).length === 0)) affected.add(file.path);
       }
