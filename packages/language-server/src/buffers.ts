@@ -15,11 +15,6 @@ import { MAX_FILE_BYTES } from "./workspace.js";
 
 /** Pause after the last edit before the full (cross-file) check. */
 export const FULL_CHECK_DELAY_MS = 20;
-/**
- * Pause before the cross-file check when it re-checks only the config files the edits can change
- * (a few milliseconds): none, edits that arrived together are still checked once.
- */
-export const INCREMENTAL_CHECK_DELAY_MS = 0;
 /** Pause after the last edit of a stellar.yaml before its project is reloaded. */
 export const CONFIG_RELOAD_DELAY_MS = 200;
 /**
@@ -36,6 +31,8 @@ export class Buffers {
   /** Projects with staged (not yet checked) edits: edits that arrive together are checked once. */
   private readonly pending = new Set<ProjectModel>();
   private fullCheckTimer: NodeJS.Timeout | undefined;
+  /** The incremental check, run once the messages already received are handled (no timer: a timer waits at least 1 ms). */
+  private incrementalCheck: NodeJS.Immediate | undefined;
   private readonly configTimers = new Map<string, NodeJS.Timeout>();
   /**
    * The latest buffer event of each file. An event whose text arrives late (a close reads the
@@ -64,7 +61,7 @@ export class Buffers {
 
   /** Cancels the pending timers (the staged edits stay staged; large buffers not yet indexed stay unindexed). */
   dispose(): void {
-    clearTimeout(this.fullCheckTimer);
+    this.cancelCheck();
     for (const t of this.configTimers.values()) clearTimeout(t);
     this.configTimers.clear();
     for (const d of this.deferred.values()) clearTimeout(d.timer);
@@ -82,7 +79,7 @@ export class Buffers {
 
   /** Runs the full check of every project with staged edits now. */
   flushPending(): void {
-    clearTimeout(this.fullCheckTimer);
+    this.cancelCheck();
     const models = [...this.pending];
     this.pending.clear();
     for (const m of models) {
@@ -95,14 +92,20 @@ export class Buffers {
   }
 
   /**
-   * The full check (cross-file effects) runs once typing pauses for FULL_CHECK_DELAY_MS, or
-   * INCREMENTAL_CHECK_DELAY_MS when every pending project re-checks only what its edits can change.
+   * The full check (cross-file effects) runs once typing pauses for FULL_CHECK_DELAY_MS, or, when
+   * every pending project re-checks only what its edits can change (a few milliseconds), as soon as
+   * the messages already received are handled: edits that arrived together are still checked once.
    */
   private schedule(model: ProjectModel): void {
     this.pending.add(model);
+    this.cancelCheck();
+    if ([...this.pending].every((m) => m.checkIsIncremental())) this.incrementalCheck = setImmediate(() => this.flushPending());
+    else this.fullCheckTimer = setTimeout(() => this.flushPending(), FULL_CHECK_DELAY_MS);
+  }
+
+  private cancelCheck(): void {
     clearTimeout(this.fullCheckTimer);
-    const incremental = [...this.pending].every((m) => m.checkIsIncremental());
-    this.fullCheckTimer = setTimeout(() => this.flushPending(), incremental ? INCREMENTAL_CHECK_DELAY_MS : FULL_CHECK_DELAY_MS);
+    clearImmediate(this.incrementalCheck);
   }
 
   private onBuffer(doc: TextDocument, closed: boolean): void {
