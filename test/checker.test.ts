@@ -355,6 +355,8 @@ describe("editor helpers over the index", () => {
       (t) => t.replace("[lookup, charge, refund]", "[charge]"),
       (t) => `${t}---\nkind: action\nname: extra\nmethod: GET\npath: /x\nheaders:\n  - { name: A, type: secret, secret: zendesk_api_token }\n`,
       (t) => t,
+      // several references to one secret in one file, taken out together when the file is replaced
+      (t) => `${t}---\nkind: action\nname: many\nmethod: GET\npath: /x\nheaders:\n${[1, 2, 3].map((i) => `  - { name: H${i}, type: secret, secret: stripe_api_key }\n`).join("")}`,
     ];
     let seed = 7;
     const next = (n: number): number => {
