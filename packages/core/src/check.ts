@@ -12,6 +12,7 @@ import { RULES, type RuleId, type Severity } from "./rules.js";
 import { checkSopsConfigs } from "./sops-config.js";
 import type { ConfigKind } from "./schemas.js";
 import { checkStaleMac } from "./stale-mac.js";
+import { checkUnresolvedMerge, type UnresolvedMergeRecord } from "./unresolved-merge.js";
 import { checkProposals } from "./proposals.js";
 import type { WorkspaceIndex } from "./workspace.js";
 
@@ -65,6 +66,12 @@ export interface CheckOptions {
    * conflict markers).
    */
   committed?: (relPath: string) => string | readonly string[] | undefined;
+  /**
+   * The merge driver's record of unresolved names for a file (path relative to the project root),
+   * from under the git directory. Enables `unresolved-merge`, which is not reported without it. A
+   * record counts only while it matches the file and `committed` (see `unresolvedMergeApplies`).
+   */
+  unresolvedMerges?: (relPath: string) => UnresolvedMergeRecord | undefined;
 }
 
 export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}): Diagnostic[] {
@@ -89,6 +96,8 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       const c = options.committed?.(file.path);
       const versions = c === undefined ? [] : typeof c === "string" ? [c] : c;
       out.push(...checkStaleMac({ text: file.text, path: file.path, environment: file.environment, lines: file.lines }, versions, sev("stale-mac")));
+      const record = options.unresolvedMerges?.(file.path);
+      if (record !== undefined) out.push(...checkUnresolvedMerge(file, record, versions, sev("unresolved-merge")));
     }
     if (!declaredSet.has(file.environment)) {
       const near = nearestName(file.environment, declared);

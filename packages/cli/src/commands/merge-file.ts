@@ -23,6 +23,7 @@ import {
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
+import { findGitLocation, removeUnresolvedMerge, sha256Text, writeUnresolvedMerge } from "../merge-records.js";
 
 const help = `Usage: stellar-secrets merge-file BASE OURS THEIRS [PATH]
 
@@ -142,6 +143,29 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   for (const s of [ours, theirs, base]) s?.dataKey.fill(0);
 
+  // the conflicting names are recorded where git does not commit them, so that the pre-commit hook
+  // and `check` refuse this file until `resolve` finishes each (a clean merge drops an old record)
+  const location = given === undefined ? undefined : findGitLocation(ctx.cwd, ctx.env);
+  const recordAs = given?.split("\\").join("/");
+  if (location !== undefined && recordAs !== undefined) {
+    if (result.conflicts.length === 0) removeUnresolvedMerge(location.gitDir, recordAs);
+    else {
+      try {
+        await writeUnresolvedMerge(location.gitDir, {
+          version: 1,
+          path: recordAs,
+          environment,
+          names: result.conflicts.map((c) => c.name).sort(),
+          file: sha256Text(result.text),
+          theirs: sha256Text(theirsText),
+          recordedAt: new Date().toISOString(),
+        });
+      } catch (error) {
+        say(`could not record the unresolved names under ${location.gitDir} (${(error as NodeJS.ErrnoException).code ?? "error"}): the pre-commit hook cannot refuse this file until they are resolved`);
+      }
+    }
+  }
+
   if (result.conflicts.length === 0) {
     if (result.reencrypted.length > 0) {
       say(`${display}: merged; ${result.reencrypted.length} value(s) re-encrypted under ${result.keyFrom === "ours" ? "our" : "their"} side's rotated data key`);
@@ -153,6 +177,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   lines.push("Finish with, for each name:");
   for (const c of result.conflicts) lines.push(`  stellar-secrets resolve ${c.name} --env ${environment} --ours|--theirs|--from-stdin`);
   lines.push(`then: git add ${display}`);
+  if (location !== undefined && recordAs !== undefined) lines.push("until then the pre-commit hook and `stellar-secrets check` refuse to let the file be committed (unresolved-merge)");
   for (const l of lines) say(l);
   return 1;
 }
