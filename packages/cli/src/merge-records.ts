@@ -10,7 +10,7 @@
  * (merge-file) does not load core.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { UnresolvedMergeRecord } from "@stellar-secrets/core";
 import { writeFileAtomic } from "@stellar-secrets/sops";
@@ -68,6 +68,7 @@ export function recordPath(gitDir: string, path: string): string {
 
 /** Writes (replaces) the record of `record.path`. Throws on a write failure. */
 export async function writeUnresolvedMerge(gitDir: string, record: UnresolvedMergeRecord): Promise<void> {
+  mkdirSync(join(gitDir, RECORDS_DIR), { recursive: true });
   await writeFileAtomic(recordPath(gitDir, record.path), `${JSON.stringify(record, null, 2)}\n`);
 }
 
