@@ -21,8 +21,10 @@ import {
   RULES,
   secretUsage,
   WorkspaceIndex,
+  textHash,
   type CheckOptions,
   type Diagnostic,
+  type UnresolvedMergeRecord,
 } from "../packages/core/src/index.js";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/checker/", import.meta.url));
@@ -38,7 +40,31 @@ const fixtureNames = readdirSync(FIXTURES, { withFileTypes: true })
  * fixtures are not git repositories of their own.
  */
 function check(dir: string): Diagnostic[] {
-  return checkWorkspace(loadWorkspace(dir).index, historyOf(dir));
+  return checkWorkspace(loadWorkspace(dir).index, { ...historyOf(dir), ...unresolvedOf(dir) });
+}
+
+/**
+ * A fixture with an unresolved.json (what the merge driver would have recorded under the git
+ * directory) gets those records, each for its file as it is now (`stale`: for another text).
+ */
+function unresolvedOf(dir: string): CheckOptions {
+  const path = join(dir, "unresolved.json");
+  if (!existsSync(path)) return {};
+  const spec = JSON.parse(readFileSync(path, "utf8")) as { records: Record<string, { environment: string; names: string[]; stale?: boolean }> };
+  const records = new Map<string, UnresolvedMergeRecord>();
+  for (const [file, r] of Object.entries(spec.records)) {
+    const text = readFileSync(join(dir, file), "utf8");
+    records.set(file, {
+      version: 1,
+      path: file,
+      environment: r.environment,
+      names: r.names,
+      file: textHash(r.stale === true ? `${text}\n` : text),
+      theirs: textHash("their version"),
+      recordedAt: "2026-01-01T00:00:00Z",
+    });
+  }
+  return { unresolvedMerges: (rel) => records.get(rel) };
 }
 
 function historyOf(dir: string): CheckOptions {
