@@ -43,6 +43,11 @@ Exit status: 0 merged; 1 a conflict (OURS is still a valid file holding ours' va
 conflicting name; the names and the \`stellar-secrets resolve\` commands to finish are printed),
 or the merge could not be done (no key for the environment, a version that does not verify):
 OURS is left untouched. No value is ever printed.
+
+On a conflict the names are also recorded under the git directory (never committed): until
+\`stellar-secrets resolve\` has finished each, the pre-commit hook refuses to commit the file and
+\`stellar-secrets check\` reports it (rule unresolved-merge). A record that no longer matches the
+file (merge aborted, file checked out again) counts for nothing.
 `;
 
 /** "the base version", "our version", "their version" (`which` is base, our or their). */

@@ -27,6 +27,8 @@ ciphertext for every other secret, fresh MAC):
   --from-stdin  a new value from stdin (trailing newlines removed unless --keep-newlines)
 Needs a key of the environment. Then \`git add\` the file and continue as usual
 (\`git commit\`, \`git rebase --continue\`, \`git cherry-pick --continue\`).
+Each name resolved is removed from the merge driver's record of the file (under the git
+directory); until none is left, the pre-commit hook refuses to commit the file.
 
 Options:
   --env ENV          the environment (exactly one)
