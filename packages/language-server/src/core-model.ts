@@ -38,7 +38,7 @@ import {
   type ProjectConfig,
   type SecretReference as CoreReference,
 } from "@stellar-secrets/core";
-import { readCommittedVersions, readValueHistory } from "@stellar-secrets/git";
+import { readCommittedVersions, readUnresolvedMerges, readValueHistory } from "@stellar-secrets/git";
 import type { Position } from "vscode-languageserver";
 import type { CommittedTexts, ObjectDefinition, ObjectReference, ProjectModel, SecretKey, SecretReference, Target } from "./model.js";
 import { toLspRange, toOffset } from "./ranges.js";
@@ -152,6 +152,7 @@ class CoreModel implements ProjectModel {
     const all = checkWorkspace(this.index, {
       ...(this.history === undefined ? {} : { history: this.history }),
       ...(committed === undefined || committed.size === 0 ? {} : { committed: (rel: string) => committed.get(rel) }),
+      ...(committed?.unresolved === undefined || committed.unresolved.size === 0 ? {} : { unresolvedMerges: (rel: string) => committed.unresolved?.get(rel) }),
     });
     const next = new Map<string, Diagnostic[]>();
     for (const d of all) {
@@ -197,13 +198,18 @@ class CoreModel implements ProjectModel {
       .join("\n");
   }
 
-  readCommitted(): Promise<CommittedTexts> {
+  async readCommitted(): Promise<CommittedTexts> {
     // the same versions `stellar-secrets check` compares with (HEAD, and a merge's other side)
-    return readCommittedVersions(this.root, process.env, [...this.index.environmentFiles.values()].map((f) => f.path));
+    // and the merge driver's records of unresolved names, as `check` reads them (files under the git directory; no git process)
+    const [texts, unresolved] = await Promise.all([
+      readCommittedVersions(this.root, process.env, [...this.index.environmentFiles.values()].map((f) => f.path)),
+      readUnresolvedMerges(this.root, process.env),
+    ]);
+    return unresolved.size === 0 ? texts : Object.assign(texts, { unresolved });
   }
 
   setCommitted(committed: CommittedTexts | undefined): Set<string> {
-    const none = (c: CommittedTexts | undefined) => c === undefined || c.size === 0;
+    const none = (c: CommittedTexts | undefined) => c === undefined || (c.size === 0 && (c.unresolved?.size ?? 0) === 0);
     if (none(committed) && none(this.committed)) return new Set();
     this.committed = committed;
     return this.recheck();

@@ -8,8 +8,7 @@ import { checkWorkspace, loadWorkspace, summarize, toRelative, VERSION, type Dia
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { readCommittedVersions, readValueHistory } from "../git.js";
-import { readUnresolvedMerges } from "../merge-records.js";
+import { readCommittedVersions, readUnresolvedMerges, readValueHistory } from "../git.js";
 import { allowOutsideLinks } from "../repository.js";
 import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { diagnosticResult, sarifLog } from "../sarif.js";

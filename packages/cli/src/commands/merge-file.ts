@@ -23,7 +23,7 @@ import {
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { findGitLocation, removeUnresolvedMerge, sha256Text, writeUnresolvedMerge } from "../merge-records.js";
+import { findGitLocation, removeUnresolvedMerge, sha256Text, writeUnresolvedMerge } from "@stellar-secrets/git/merge-records";
 
 const help = `Usage: stellar-secrets merge-file BASE OURS THEIRS [PATH]
 

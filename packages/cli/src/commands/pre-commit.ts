@@ -9,8 +9,7 @@ import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { humanList, plural } from "../format.js";
-import { GitRepo, readCommittedVersions } from "../git.js";
-import { readUnresolvedMerges } from "../merge-records.js";
+import { GitRepo, readCommittedVersions, readUnresolvedMerges } from "../git.js";
 import { readState } from "../states.js";
 
 const help = `Usage: stellar-secrets pre-commit

@@ -12,7 +12,7 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { GitRepo } from "../git.js";
 import { chooseValueSource, readValue } from "../input.js";
-import { findGitLocation, readUnresolvedMerge, removeUnresolvedMerge, sha256Text, topRelative, writeUnresolvedMerge } from "../merge-records.js";
+import { findGitLocation, readUnresolvedMerge, removeUnresolvedMerge, sha256Text, topRelative, writeUnresolvedMerge } from "@stellar-secrets/git/merge-records";
 import { decryptEnvironment, identitiesFor, openProject, selectEnvironments } from "../repository.js";
 
 const help = `Usage: stellar-secrets resolve NAME --env ENV (--ours | --theirs | --from-stdin [--keep-newlines])
