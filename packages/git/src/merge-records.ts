@@ -6,8 +6,9 @@
  * and when a record counts are core's (`UnresolvedMergeRecord`, `unresolvedMergeApplies`).
  *
  * The git directory is found without running git (`GIT_DIR`, else the `.git` folder or
- * `gitdir:` file above): `check` and the merge driver pay nothing for it. The writer side
- * (merge-file) does not load core.
+ * `gitdir:` file above): `check` and the merge driver pay nothing for it. This module loads core
+ * only to parse records (dynamically): the merge driver imports it as
+ * `@stellar-secrets/git/merge-records` and never loads core to write one.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
