@@ -182,7 +182,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   lines.push("Finish with, for each name:");
   for (const c of result.conflicts) lines.push(`  stellar-secrets resolve ${c.name} --env ${environment} --ours|--theirs|--from-stdin`);
   lines.push(`then: git add ${display}`);
-  if (location !== undefined && recordAs !== undefined) lines.push("until then the pre-commit hook and `stellar-secrets check` refuse to let the file be committed (unresolved-merge)");
+  if (location !== undefined && recordAs !== undefined) lines.push("until then the pre-commit hook refuses to commit the file and `stellar-secrets check` reports it (unresolved-merge); `git rebase --continue` and `git cherry-pick --continue` run no hook: check first");
   for (const l of lines) say(l);
   return 1;
 }
