@@ -157,7 +157,7 @@ describe("write-only proposals", () => {
     expect(inboxFiles(alice, "production")).toEqual([]);
   });
 
-  it("reports a symbolic link in the inbox (list, check) and never follows it: apply refuses it (exit 13), reject removes the link only", async () => {
+  it("reports a symbolic link in the inbox (list, check, pre-commit, review) and never follows it: apply refuses it (exit 13), reject removes the link only", async () => {
     const { alice, bob } = await team();
     const file = await propose(alice, bob, "stripe_api_key");
     const production = alice.read("secrets/production.enc.yaml");
@@ -177,6 +177,15 @@ describe("write-only proposals", () => {
     expect(apply.stderr).toContain("MALFORMED_FILE");
     expect(apply.stderr).toContain("symbolic link");
     expect(alice.read("secrets/production.enc.yaml")).toBe(production);
+    // staged, git holds the link (its target path), not a proposal: the hook refuses it, review names it
+    alice.git(["add", "-A"]);
+    const hook = await alice.run(["pre-commit"]);
+    expect(hook.code).toBe(1);
+    expect(hook.stdout).toContain(`${file}:1:1: error invalid-proposal ${file} is a symbolic link (to ${join(alice.repo, "elsewhere", "proposal.age")})`);
+    alice.git(["commit", "-q", "--no-verify", "-m", "a link in the inbox"]);
+    const review = await alice.run(["review", "HEAD~1", "HEAD", "--json"]);
+    const diagnostics = (JSON.parse(review.stdout) as { diagnostics: { rule: string; file: string; new: boolean }[] }).diagnostics;
+    expect(diagnostics.filter((d) => d.file === file).map((d) => [d.rule, d.new])).toEqual([["invalid-proposal", true]]);
     const rejected = await alice.run(["inbox", "reject", "stripe_api_key", "--env", "production"]);
     expect(rejected.code, rejected.stderr).toBe(0);
     expect(inboxFiles(alice, "production")).toEqual([]);

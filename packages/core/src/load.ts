@@ -365,7 +365,12 @@ function linkTarget(fs: WorkspaceFs, root: string, abs: string): string | undefi
     real = fs.realpath(abs);
     top = fs.realpath(root);
   } catch {
-    return undefined;
+    // a link read from git is not followed: say what it holds
+    try {
+      return fs.readlink?.(abs);
+    } catch {
+      return undefined;
+    }
   }
   const rel = relative(top, real).split(sep).join("/");
   return rel.startsWith("..") || isAbsolute(rel) ? "outside the repository" : rel;
