@@ -357,8 +357,11 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   return { index, skipped };
 }
 
-/** Where a symbolic link points, as a message shows it: relative to the root, "outside the repository", or undefined when it points nowhere. */
-function linkTarget(fs: WorkspaceFs, root: string, abs: string): string | undefined {
+/**
+ * Where a symbolic link points, as a message shows it: relative to the root, "outside the
+ * repository", what it holds (a link read from git), or undefined when it points nowhere. Never throws.
+ */
+export function linkTarget(fs: WorkspaceFs, root: string, abs: string): string | undefined {
   let real: string;
   let top: string;
   try {

@@ -3,7 +3,7 @@
  * reads files (editor buffers win over the disk), core parses and checks them. Updating one file
  * re-parses only that file; the check is core's single pass over the already-parsed models.
  */
-import { existsSync } from "node:fs";
+import { existsSync, lstatSync } from "node:fs";
 import { dirname, isAbsolute } from "node:path";
 import {
   checkConfigFile,
@@ -23,6 +23,8 @@ import {
   parseEnvironmentFile,
   readEnvironmentFile,
   rotationTrackedFiles,
+  linkedProposalFile,
+  linkTarget,
   readProposalFile,
   unreadableConfigFile,
   type FileRole,
@@ -132,7 +134,9 @@ class CoreModel implements ProjectModel {
         else this.index.setOtherSecretsFile({ path: rel, diagnostics: checkOtherSecretsFile(text, rel) });
         return;
       case "proposal":
-        if (text === undefined && !existsSync(this.abs(rel))) this.index.removeProposalFile(rel);
+        if (text === undefined && !existsSync(this.abs(rel)) && !isSymbolicLink(this.abs(rel))) this.index.removeProposalFile(rel);
+        // a link is reported on itself and never followed, as `check` does
+        else if (isSymbolicLink(this.abs(rel))) this.index.setProposalFile(linkedProposalFile(rel, role.inSecretsDir, linkTarget(nodeWorkspaceFs, this.root, this.abs(rel))));
         else this.index.setProposalFile(readProposalFile(nodeWorkspaceFs, this.abs(rel), rel, role.inSecretsDir));
         return;
       case "config":
@@ -416,3 +420,11 @@ class CoreModel implements ProjectModel {
   }
 }
 
+/** True when `abs` is a symbolic link (broken or not). */
+function isSymbolicLink(abs: string): boolean {
+  try {
+    return lstatSync(abs).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
