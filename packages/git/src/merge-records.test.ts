@@ -28,7 +28,10 @@ describe("merge records", () => {
     expect(findGitLocation(join(d, "wt", "sub"), {})).toEqual({ top: join(d, "wt"), gitDir: join(d, "main", ".git", "worktrees", "wt") });
     mkdirSync(join(d, "main", "project"), { recursive: true });
     expect(findGitLocation(join(d, "main", "project"), {})).toEqual({ top: join(d, "main"), gitDir: join(d, "main", ".git") });
-    expect(findGitLocation(join(d, "main"), { GIT_DIR: "elsewhere" })?.gitDir).toBe(join(d, "main", "elsewhere"));
+    // GIT_DIR wins when it names a folder (relative to the top, where git runs hooks and drivers)
+    mkdirSync(join(d, "main", "elsewhere"));
+    expect(findGitLocation(join(d, "main", "project"), { GIT_DIR: "elsewhere" })?.gitDir).toBe(join(d, "main", "elsewhere"));
+    expect(findGitLocation(join(d, "wt"), { GIT_DIR: ".git" })?.gitDir).toBe(join(d, "main", ".git", "worktrees", "wt"));
   });
 
   it("write, read (keyed by path under the project root), and remove a record", async () => {

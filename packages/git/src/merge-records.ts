@@ -27,9 +27,9 @@ export interface GitLocation {
 
 /**
  * The git work tree around `start` and its git directory, found on disk: `GIT_DIR` (with
- * `GIT_WORK_TREE`, else the top found above `start`) when set, else the nearest `.git` above
- * `start` — a folder, or a file `gitdir: PATH` (a linked worktree or a submodule). Undefined
- * outside a git work tree. Never throws.
+ * `GIT_WORK_TREE`, else the top found above `start`) when it names a folder, else the nearest
+ * `.git` above `start` — a folder, or a file `gitdir: PATH` (a linked worktree or a submodule).
+ * Undefined outside a git work tree. Never throws.
  */
 export function findGitLocation(start: string, env: NodeJS.ProcessEnv): GitLocation | undefined {
   let top: string | undefined;
@@ -51,8 +51,16 @@ export function findGitLocation(start: string, env: NodeJS.ProcessEnv): GitLocat
     if (dirname(dir) === dir) break;
   }
   if (env.GIT_DIR) {
-    gitDir = resolve(start, env.GIT_DIR);
-    if (env.GIT_WORK_TREE) top = resolve(start, env.GIT_WORK_TREE);
+    // git runs hooks and drivers at the top of the work tree: a relative GIT_DIR is relative to it
+    const given = resolve(top ?? start, env.GIT_DIR);
+    try {
+      if (statSync(given).isDirectory()) {
+        gitDir = given;
+        if (env.GIT_WORK_TREE) top = resolve(top ?? start, env.GIT_WORK_TREE);
+      }
+    } catch {
+      // not a git directory: the one found on disk stands
+    }
   }
   return top === undefined || gitDir === undefined ? undefined : { top, gitDir };
 }
