@@ -158,4 +158,26 @@ describe("unresolved merge conflicts", () => {
     const commit = tryGit(s, ["commit", "--no-edit"]);
     expect(commit.ok, commit.out).toBe(true);
   });
+
+  it("during a rebase: check reports the conflict while the replayed commit is the one that conflicted (the driver left our side byte for byte); resolve clears it; abort leaves nothing", async () => {
+    const s = await conflicting();
+    s.git(["checkout", "-q", "feature"]);
+    const rebase = tryGit(s, ["rebase", "main"]);
+    expect(rebase.ok).toBe(false);
+    expect(rebase.out).toContain("stellar-secrets resolve stripe_api_key --env production");
+    expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
+    s.git(["rebase", "--abort"]);
+    expect((await unresolvedRules(s)).found).toEqual([]);
+
+    expect(tryGit(s, ["rebase", "main"]).ok).toBe(false);
+    // during a rebase "theirs" is the commit being replayed: feature's value
+    const r = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("REBASE_HEAD");
+    expect((await unresolvedRules(s)).found).toEqual([]);
+    s.git(["add", PROD]);
+    const done = tryGit(s, ["-c", "core.editor=true", "rebase", "--continue"]);
+    expect(done.ok, done.out).toBe(true);
+    expect((await s.run(["get", "stripe_api_key", "--env", "production"])).stdout.trim()).toBe("sk_live_FEATURE");
+  });
 });
