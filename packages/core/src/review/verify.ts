@@ -83,7 +83,8 @@ function reconcile(e: EnvironmentReview, v: Extract<EnvironmentVerification, { v
   const status = new Map(v.secrets.map((s) => [s.name, s.status]));
   const changed = e.reencrypted.filter((n) => status.get(n) === "changed");
   const same = e.reencrypted.filter((n) => status.get(n) !== "changed");
-  const secrets: SecretReview[] = [...e.secrets, ...changed.map((name): SecretReview => ({ name, change: "changed" }))].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const secrets: SecretReview[] =
+    changed.length === 0 ? e.secrets : [...e.secrets, ...changed.map((name): SecretReview => ({ name, change: "changed" }))].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { ...e, secrets, reencrypted: same, dataKeyRotated: v.dataKeyRotated, rotationUncertain: false, verified: true };
 }
 
