@@ -138,7 +138,10 @@ async function readTreeState(
     const id = files.get(rel);
     return id === undefined ? undefined : blobs.get(id);
   };
-  const linkTargets = new Map(inboxLinks.map(([rel, id]) => [rel, blobs.get(id) ?? ""]));
+  const linkTargets = new Map(inboxLinks.map(([rel, id]): [string, string] => {
+    const target = blobs.get(id);
+    return [rel, typeof target === "string" ? target : "a path that is not valid UTF-8"];
+  }));
   const fs = treeFs(root, new Set(files.keys()), readText, linkTargets);
   const index = loadWorkspace(root, { fs, atRoot: true }).index;
   return stateOfIndex(label, commit, index, readText, (scope) => loadWorkspace(root, { fs, atRoot: true, alsoInclude: [scope] }).index);
