@@ -21,8 +21,10 @@ import {
   RULES,
   secretUsage,
   WorkspaceIndex,
+  textHash,
   type CheckOptions,
   type Diagnostic,
+  type UnresolvedMergeRecord,
 } from "../packages/core/src/index.js";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/checker/", import.meta.url));
@@ -38,7 +40,31 @@ const fixtureNames = readdirSync(FIXTURES, { withFileTypes: true })
  * fixtures are not git repositories of their own.
  */
 function check(dir: string): Diagnostic[] {
-  return checkWorkspace(loadWorkspace(dir).index, historyOf(dir));
+  return checkWorkspace(loadWorkspace(dir).index, { ...historyOf(dir), ...unresolvedOf(dir) });
+}
+
+/**
+ * A fixture with an unresolved.json (what the merge driver would have recorded under the git
+ * directory) gets those records, each for its file as it is now (`stale`: for another text).
+ */
+function unresolvedOf(dir: string): CheckOptions {
+  const path = join(dir, "unresolved.json");
+  if (!existsSync(path)) return {};
+  const spec = JSON.parse(readFileSync(path, "utf8")) as { records: Record<string, { environment: string; names: string[]; stale?: boolean }> };
+  const records = new Map<string, UnresolvedMergeRecord>();
+  for (const [file, r] of Object.entries(spec.records)) {
+    const text = readFileSync(join(dir, file), "utf8");
+    records.set(file, {
+      version: 1,
+      path: file,
+      environment: r.environment,
+      names: r.names,
+      file: textHash(r.stale === true ? `${text}\n` : text),
+      theirs: textHash("their version"),
+      recordedAt: "2026-01-01T00:00:00Z",
+    });
+  }
+  return { unresolvedMerges: (rel) => records.get(rel) };
 }
 
 function historyOf(dir: string): CheckOptions {
@@ -189,6 +215,28 @@ describe("awkward inputs", () => {
       { path: "agents/self.yaml", reason: "symbolic link loop" },
     ]);
     expect(checkWorkspace(index)).toEqual([]);
+  });
+
+  it("reports a symbolic link in the inbox as invalid-proposal on the link (what and where), never reading through it", () => {
+    const dir = tempCopy("inbox");
+    const inbox = join(dir, "secrets", "inbox");
+    // to a valid proposal of the same environment: it would pass as pending if it were followed
+    writeFileSync(join(inbox, "development", "acme_api_key.a1b2c3d4e5f6.age.copy"), readFileSync(join(inbox, "development", "acme_api_key.a1b2c3d4e5f6.age")));
+    symlinkSync("acme_api_key.a1b2c3d4e5f6.age.copy", join(inbox, "development", "acme_api_key.a1b2c3d4e5f7.age"));
+    symlinkSync(join(tmpdir(), "nowhere-else.age"), join(inbox, "development", "acme_api_key.a1b2c3d4e5f8.age"));
+    symlinkSync("development", join(inbox, "qa"));
+    const { index, skipped } = loadWorkspace(dir);
+    expect(skipped).toEqual([]);
+    const links = checkWorkspace(index).filter((d) => /\.a1b2c3d4e5f[78]\.age$|inbox\/qa$/.test(d.file));
+    expect(links.map((d) => [d.rule, d.severity, d.file, d.line, d.column])).toEqual([
+      ["invalid-proposal", "error", "secrets/inbox/development/acme_api_key.a1b2c3d4e5f7.age", 1, 1],
+      ["invalid-proposal", "error", "secrets/inbox/development/acme_api_key.a1b2c3d4e5f8.age", 1, 1],
+      ["invalid-proposal", "error", "secrets/inbox/qa", 1, 1],
+    ]);
+    expect(links[0]?.message).toMatchInlineSnapshot(`"secrets/inbox/development/acme_api_key.a1b2c3d4e5f7.age is a symbolic link (to secrets/inbox/development/acme_api_key.a1b2c3d4e5f6.age.copy), not a proposal: the inbox holds only regular files written by \`stellar-secrets set\`, and git would commit the link, not a proposal; it was not read; remove the link (\`git rm secrets/inbox/development/acme_api_key.a1b2c3d4e5f7.age\`) and propose the value again with \`stellar-secrets set acme_api_key --env development\`"`);
+    expect(links[1]?.message).toContain("(pointing nowhere)");
+    expect(links[2]?.message).toContain("secrets/inbox/qa is a symbolic link (to secrets/inbox/development)");
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("reports a file over the size limit on the file (not only a skipped line) and checks a large one", () => {

@@ -5,7 +5,7 @@
  * truncated and stale proposals are refused with nothing applied.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createSandbox, HAS_AGE_CLI, type AgeKey, type Sandbox } from "./helpers/cli.js";
@@ -155,6 +155,41 @@ describe("write-only proposals", () => {
     const rejected = await alice.run(["inbox", "reject", "stripe_api_key", "--env", "production"]);
     expect(rejected.code, rejected.stderr).toBe(0);
     expect(inboxFiles(alice, "production")).toEqual([]);
+  });
+
+  it("reports a symbolic link in the inbox (list, check, pre-commit, review) and never follows it: apply refuses it (exit 13), reject removes the link only", async () => {
+    const { alice, bob } = await team();
+    const file = await propose(alice, bob, "stripe_api_key");
+    const production = alice.read("secrets/production.enc.yaml");
+    // the proposal moved out of the inbox, a link to it in its place
+    alice.write("elsewhere/proposal.age", alice.read(file));
+    unlinkSync(join(alice.repo, file));
+    symlinkSync(join(alice.repo, "elsewhere", "proposal.age"), join(alice.repo, file));
+    const list = await alice.run(["inbox", "list", "--json"]);
+    expect(list.code, list.stderr).toBe(0);
+    const rows = JSON.parse(list.stdout).proposals as { file: string; state: string; problem: string }[];
+    expect(rows.map((r) => [r.file, r.state])).toEqual([[file, "invalid"]]);
+    expect(rows[0]?.problem).toContain(`${file} is a symbolic link (to elsewhere/proposal.age), not a proposal`);
+    const check = JSON.parse((await alice.run(["check", "--json"])).stdout) as { diagnostics: { rule: string; file: string; line: number }[] };
+    expect(check.diagnostics.filter((d) => d.file === file).map((d) => [d.rule, d.line])).toEqual([["invalid-proposal", 1]]);
+    const apply = await alice.run(["inbox", "apply", "stripe_api_key", "--env", "production"]);
+    expect(apply.code).toBe(13);
+    expect(apply.stderr).toContain("MALFORMED_FILE");
+    expect(apply.stderr).toContain("symbolic link");
+    expect(alice.read("secrets/production.enc.yaml")).toBe(production);
+    // staged, git holds the link (its target path), not a proposal: the hook refuses it, review names it
+    alice.git(["add", "-A"]);
+    const hook = await alice.run(["pre-commit"]);
+    expect(hook.code).toBe(1);
+    expect(hook.stdout).toContain(`${file}:1:1: error invalid-proposal ${file} is a symbolic link (to ${join(alice.repo, "elsewhere", "proposal.age")})`);
+    alice.git(["commit", "-q", "--no-verify", "-m", "a link in the inbox"]);
+    const review = await alice.run(["review", "HEAD~1", "HEAD", "--json"]);
+    const diagnostics = (JSON.parse(review.stdout) as { diagnostics: { rule: string; file: string; new: boolean }[] }).diagnostics;
+    expect(diagnostics.filter((d) => d.file === file).map((d) => [d.rule, d.new])).toEqual([["invalid-proposal", true]]);
+    const rejected = await alice.run(["inbox", "reject", "stripe_api_key", "--env", "production"]);
+    expect(rejected.code, rejected.stderr).toBe(0);
+    expect(inboxFiles(alice, "production")).toEqual([]);
+    expect(existsSync(join(alice.repo, "elsewhere", "proposal.age"))).toBe(true);
   });
 
   it("warns about a proposal to a stale member set and refuses to apply it when a former member could read it (exit 20)", async () => {

@@ -2,7 +2,8 @@
  * The server is an adapter over core's checker: for a repository that breaks every rule, the
  * diagnostics it publishes are exactly core's (`checkWorkspace`), rule by rule and range by range
  * (`rotation-overdue` too: the repository is a git repository with a commit dated in the past, and
- * the expected diagnostics get the same git-backed history and committed versions as `check`).
+ * the expected diagnostics get the same git-backed history, committed versions and merge driver
+ * records as `check`).
  */
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -67,6 +68,18 @@ describe("every checker rule through the language server", () => {
     writeFileSync(org.path("stellar.yaml"), project.replace(/(  production:\n    members:\n      alice: \S+\n)/, `$1    pending:\n      carol:\n        key: ${carol.recipient}\n`));
     // api_key (rotate_every 30d) was last set in a commit of 2020: rotation-overdue
     commitAll(org.dir, "the secrets repository", "2020-01-02T12:00:00Z");
+    // a merge conflict the driver recorded and resolve has not finished (unresolved-merge): staging as the driver left it
+    const staging = await sops.encryptSecrets(new Map([["stripe_api_key", "ours"]]), { recipients: [org.recipient] });
+    writeFileSync(org.path("secrets/staging.enc.yaml"), staging);
+    await git.writeUnresolvedMerge(join(org.dir, ".git"), {
+      version: 1,
+      path: "secrets/staging.enc.yaml",
+      environment: "staging",
+      names: ["stripe_api_key"],
+      file: git.sha256Text(staging),
+      theirs: git.sha256Text("their version"),
+      recordedAt: "2020-01-02T12:00:00Z",
+    });
     client = await LspClient.start({ folders: [org.dir] });
   });
   afterAll(async () => {
@@ -81,7 +94,9 @@ describe("every checker rule through the language server", () => {
     // and the committed versions stale-mac compares with, as check reads them (the server reads them too)
     const committed = await git.readCommittedVersions(org.dir, process.env, [...index.environmentFiles.values()].map((f) => f.path));
     expect(committed.size, "HEAD's environment files").toBeGreaterThan(0);
-    const expected = core.checkWorkspace(index, { history, committed: (path) => committed.get(path) });
+    const unresolved = await git.readUnresolvedMerges(org.dir, process.env);
+    expect(unresolved.size, "the merge driver's record").toBe(1);
+    const expected = core.checkWorkspace(index, { history, committed: (path) => committed.get(path), unresolvedMerges: (path) => unresolved.get(path) });
     const rules = new Set(expected.map((d) => d.rule));
     for (const r of core.RULES) expect(rules, `fixture covers ${r.id}`).toContain(r.id);
     const files = [...new Set(expected.map((d) => d.file))];

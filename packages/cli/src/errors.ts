@@ -64,6 +64,7 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   MERGE_CONFLICT: 1,
   MERGE_NEEDS_KEY: 1,
   MERGE_FAILED: 1,
+  UNRESOLVED_MERGE: 1,
   IDENTITY_EXISTS: 6,
   ALREADY_MEMBER: 20,
   REQUEST_EXISTS: 20,

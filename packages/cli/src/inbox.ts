@@ -5,9 +5,9 @@
  * `parseProposal`, `openProposal`), the keyless checks core's (`parseProposalFile`).
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
-import { join, relative } from "node:path";
-import { parseProposalFile, type ProjectConfig, type ProposalFile, type EnvironmentConfig } from "@stellar-secrets/core";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync } from "node:fs";
+import { isAbsolute, join, relative, sep } from "node:path";
+import { linkedProposalFile, parseProposalFile, type ProjectConfig, type ProposalFile, type EnvironmentConfig } from "@stellar-secrets/core";
 import { createProposal, INBOX_DIR, newProposalId, proposalFileName, writeFileAtomic } from "@stellar-secrets/sops";
 import type { CommandContext } from "./command.js";
 import { recipientsOf } from "./repository.js";
@@ -63,6 +63,35 @@ export interface InboxEntry {
   /** The keyless reading: clear fields and `invalid-proposal` / `invalid-secret-name` problems. */
   parsed: ProposalFile;
   text: string;
+  /** True for a symbolic link (never followed: `parsed` is its `invalid-proposal`, `text` is empty). */
+  link?: true;
+}
+
+/** Where a symbolic link points, as a message shows it (see core's `linkedProposalFile`). */
+function linkTarget(root: string, abs: string): string | undefined {
+  try {
+    const rel = relative(realpathSync(root), realpathSync(abs)).split(sep).join("/");
+    return rel.startsWith("..") || isAbsolute(rel) ? "outside the repository" : rel;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The entry of a symbolic link in the inbox (a file or an environment's folder): reported, never followed. */
+function linkEntry(config: ProjectConfig, abs: string, inSecretsDir: string): InboxEntry {
+  const rel = relative(config.root, abs).split("\\").join("/");
+  const fileName = abs.slice(abs.lastIndexOf(sep) + 1);
+  const m = /^([^.]+)\.([0-9a-z]+)\.age$/.exec(fileName);
+  return {
+    abs,
+    rel,
+    fileName,
+    name: m?.[1],
+    label: m === null ? fileName : `${m[1]}.${m[2]}`,
+    parsed: linkedProposalFile(rel, inSecretsDir, linkTarget(config.root, abs)),
+    text: "",
+    link: true,
+  };
 }
 
 /** The files of environment folders under the inbox (every folder when `environments` is undefined), sorted by path. */
@@ -70,22 +99,38 @@ export function readInbox(config: ProjectConfig, environments?: readonly string[
   const base = join(config.root, config.secretsDir, INBOX_DIR);
   let folders: string[];
   try {
-    folders = environments !== undefined ? [...environments] : readdirSync(base, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    folders =
+      environments !== undefined ? [...environments] : readdirSync(base, { withFileTypes: true }).filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name);
   } catch {
     return [];
   }
   const out: InboxEntry[] = [];
   for (const folder of [...folders].sort()) {
-    let names: string[];
+    // a link is reported, never followed (git would commit the link, not the proposals behind it)
     try {
-      names = readdirSync(join(base, folder), { withFileTypes: true }).filter((d) => d.isFile() && !d.name.startsWith(".")).map((d) => d.name);
+      if (lstatSync(join(base, folder)).isSymbolicLink()) {
+        out.push(linkEntry(config, join(base, folder), `${INBOX_DIR}/${folder}`));
+        continue;
+      }
     } catch {
       continue;
     }
-    for (const fileName of names.sort()) {
+    let names: { name: string; link: boolean }[];
+    try {
+      names = readdirSync(join(base, folder), { withFileTypes: true })
+        .filter((d) => (d.isFile() || d.isSymbolicLink()) && !d.name.startsWith("."))
+        .map((d) => ({ name: d.name, link: d.isSymbolicLink() }));
+    } catch {
+      continue;
+    }
+    for (const { name: fileName, link } of names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const abs = join(base, folder, fileName);
       const rel = relative(config.root, abs).split("\\").join("/");
       const inSecretsDir = `${INBOX_DIR}/${folder}/${fileName}`;
+      if (link) {
+        out.push(linkEntry(config, abs, inSecretsDir));
+        continue;
+      }
       let text: string;
       try {
         text = readFileSync(abs, "utf8");

@@ -1,4 +1,4 @@
-import { RULES } from "@stellar-secrets/core";
+import { RULES, withVerification } from "@stellar-secrets/core";
 import { describe, expect, it } from "vitest";
 import { sarifSchemaErrors } from "../../../test/helpers/sarif.js";
 import type { EnvironmentReview, ReviewProblem, ReviewReport } from "@stellar-secrets/core";
@@ -203,6 +203,60 @@ describe("verification (--verify)", () => {
     expect(md).toContain("  - `hubspot_api_token` changed");
     expect(md).toContain("verified with a key where it opens; no value is shown.");
     expect(renderReviewMarkdown(report())).not.toContain("Verification");
+  });
+});
+
+describe("verification and the keyless rotation line agree (--verify)", () => {
+  const keyless = (over: Partial<EnvironmentReview>): ReviewReport => ({
+    ...report(),
+    environments: [env({ problems: [], ...over })],
+    problems: [],
+    clean: true,
+    summary: { added: 0, changed: 0, removed: 0, reencrypted: 1, accessChanges: 0, newErrors: 0, problems: 0, warnings: 0 },
+  });
+  const verify = (r: ReviewReport, dataKeyRotated: boolean, statuses: [string, "changed" | "re-encrypted"][]): ReviewReport =>
+    withVerification(r, [
+      { environment: "production", file: "secrets/production.enc.yaml", verified: true, dataKeyRotated, secrets: statuses.map(([name, status]) => ({ name, status })), rewraps: [] },
+    ]);
+  const all = (r: ReviewReport): string[] => [renderReviewText(r), renderReviewMarkdown(r), JSON.stringify(reviewJson(r).environments)];
+
+  it("never says the data key rotated (or may have) when the key shows it did not, in text, markdown and JSON", () => {
+    // keyless: one value changed plus a re-wrap, or a rotation; the key: the same data key, the value changed
+    const r = verify(keyless({ dataKeyRotated: true, rotationUncertain: true, reencrypted: ["stripe_api_key"] }), false, [["stripe_api_key", "changed"]]);
+    expect(renderReviewText(keyless({ dataKeyRotated: true, rotationUncertain: true, reencrypted: ["stripe_api_key"] }))).toContain("data key rotated, or the one value changed");
+    const [text, md, json] = all(r);
+    for (const out of [text, md]) {
+      expect(out).not.toMatch(/data key rotated|may or may not have changed|cannot tell without a key/);
+      expect(out).toContain("stripe_api_key");
+    }
+    expect(text).toContain("  ~ stripe_api_key  changed\n");
+    expect(text).toContain("verified, MAC checked; data key not rotated");
+    expect(JSON.parse(json!)).toMatchObject([{ dataKeyRotated: false, rotationUncertain: false, verified: true, reencrypted: [], secrets: [{ name: "stripe_api_key", change: "changed" }] }]);
+    expect(r.summary).toMatchObject({ changed: 1, reencrypted: 0 });
+  });
+
+  it("says the data key rotated when the key shows it did, though keyless it looked like a plain sops edit; same values stay re-encrypted", () => {
+    const r = verify(keyless({ dataKeyRotated: false, reencrypted: ["hubspot_api_token", "stripe_api_key"] }), true, [
+      ["hubspot_api_token", "re-encrypted"],
+      ["stripe_api_key", "changed"],
+    ]);
+    const [text, md, json] = all(r);
+    expect(text).toContain("  * data key rotated (verified with your key): 1 value (hubspot_api_token) re-encrypted with the same value\n");
+    expect(text).toContain("  ~ stripe_api_key  changed\n");
+    expect(md).toContain("data key rotated");
+    for (const out of [text, md]) expect(out).not.toMatch(/same data key|may or may not have changed/);
+    expect(JSON.parse(json!)).toMatchObject([{ dataKeyRotated: true, verified: true, reencrypted: ["hubspot_api_token"] }]);
+  });
+
+  it("a whole file replaced under a new data key: every value changed, the rotation told once", () => {
+    const r = verify(keyless({ dataKeyRotated: true, reencrypted: ["hubspot_api_token", "stripe_api_key"] }), true, [
+      ["hubspot_api_token", "changed"],
+      ["stripe_api_key", "changed"],
+    ]);
+    const text = renderReviewText(r);
+    expect(text).toContain("  * data key rotated (verified with your key): no value kept as it was\n");
+    expect(text).not.toContain("may or may not have changed");
+    expect(r.summary).toMatchObject({ changed: 2, reencrypted: 0 });
   });
 });
 

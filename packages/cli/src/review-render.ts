@@ -60,6 +60,12 @@ export function environmentNotes(e: EnvironmentReview): ReviewNote[] {
 
 /** How the re-encryption of an environment is told (undefined when nothing was re-encrypted). */
 function reencryptionText(e: EnvironmentReview): string | undefined {
+  if (e.verified === true) {
+    // --verify decrypted both versions: say what the key showed, never what a keyless guess said
+    const key = e.dataKeyRotated ? "data key rotated (verified with your key)" : "data key not rotated (verified with your key)";
+    if (e.reencrypted.length === 0) return e.dataKeyRotated && e.fileChange === "modified" ? `${key}: no value kept as it was` : undefined;
+    return `${key}: ${plural(e.reencrypted.length, "value")} (${humanList(e.reencrypted)}) re-encrypted with the same value`;
+  }
   if (e.reencrypted.length === 0) return undefined;
   const how = e.rotationUncertain
     ? "data key rotated, or the one value changed and the key re-wrapped (cannot tell without a key)"

@@ -12,6 +12,7 @@ import { RULES, type RuleId, type Severity } from "./rules.js";
 import { checkSopsConfigs } from "./sops-config.js";
 import type { ConfigKind } from "./schemas.js";
 import { checkStaleMac } from "./stale-mac.js";
+import { checkUnresolvedMerge, type UnresolvedMergeRecord } from "./unresolved-merge.js";
 import { checkProposals } from "./proposals.js";
 import type { WorkspaceIndex } from "./workspace.js";
 import type { EnvironmentFile } from "./secrets-dir.js";
@@ -66,6 +67,12 @@ export interface CheckOptions {
    * conflict markers).
    */
   committed?: (relPath: string) => string | readonly string[] | undefined;
+  /**
+   * The merge driver's record of unresolved names for a file (path relative to the project root),
+   * from under the git directory. Enables `unresolved-merge`, which is not reported without it. A
+   * record counts only while it matches the file and `committed` (see `unresolvedMergeApplies`).
+   */
+  unresolvedMerges?: (relPath: string) => UnresolvedMergeRecord | undefined;
   /**
    * Reuse of each config file's cross-file diagnostics from the previous check with this cache (an
    * editor's re-check after an edit): a file is checked again only when it is new, replaced, or
@@ -215,14 +222,16 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
     out.push(...file.diagnostics);
     if (file.text !== undefined) {
       const c = options.committed?.(file.path);
+      const versions = c === undefined ? [] : typeof c === "string" ? [c] : c;
       const cached = options.crossFileCache?.staleMac.get(file.path);
       if (cached !== undefined && cached.file === file && cached.committed === c) out.push(...cached.diagnostics);
       else {
-        const versions = c === undefined ? [] : typeof c === "string" ? [c] : c;
         const diagnostics = checkStaleMac({ text: file.text, path: file.path, environment: file.environment, lines: file.lines }, versions, sev("stale-mac"));
         options.crossFileCache?.staleMac.set(file.path, { file, committed: c, diagnostics });
         out.push(...diagnostics);
       }
+      const record = options.unresolvedMerges?.(file.path);
+      if (record !== undefined) out.push(...checkUnresolvedMerge(file, record, versions, sev("unresolved-merge")));
     }
     if (!declaredSet.has(file.environment)) {
       const near = nearestName(file.environment, declared);

@@ -20,6 +20,7 @@ export * from "./check.js";
 export * from "./recipient-stanzas.js";
 export * from "./sops-config.js";
 export * from "./stale-mac.js";
+export * from "./unresolved-merge.js";
 export * from "./proposals.js";
 export * from "./usage.js";
 export * from "./probe.js";

@@ -5,14 +5,14 @@
  * so tests and editors can pass their own.
  */
 import type * as nodeFs from "node:fs";
-import { join, relative, sep } from "node:path";
+import { isAbsolute, join, relative, sep } from "node:path";
 import { CATALOG_FILE, environmentOfFileName, INBOX_DIR, MAX_CONFIG_FILE_BYTES, MAX_PROPOSAL_FILE_BYTES, MAX_SECRETS_FILE_BYTES } from "@stellar-secrets/sops";
 import { parseCatalog } from "./catalog.js";
 import { parseConfigFile, unreadableConfigFile } from "./config.js";
 import { diagnosticAt } from "./diagnostics.js";
 import { CoreError } from "./errors.js";
 import { GlobFilter, UnionFilter, type PathFilter } from "./globs.js";
-import { parseProposalFile } from "./proposals.js";
+import { linkedProposalFile, parseProposalFile } from "./proposals.js";
 import {
   DEFAULT_ENVIRONMENTS,
   DEFAULT_EXCLUDE,
@@ -262,6 +262,12 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
       let isDir = entry.isDirectory();
       let isFile = entry.isFile();
       if (entry.isSymbolicLink()) {
+        // a link in the inbox is never read as a proposal (git would commit the link): it is reported on itself
+        const linkRole = inSecrets ? classifyPath(project, rel, filter) : undefined;
+        if (linkRole?.role === "proposal") {
+          index.setProposalFile(linkedProposalFile(rel, linkRole.inSecretsDir, linkTarget(fs, root, abs)));
+          continue;
+        }
         try {
           const st = fs.stat(abs);
           isDir = st.isDirectory();
@@ -349,6 +355,28 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     if (text !== undefined) index.setSopsConfig(rel, text);
   }
   return { index, skipped };
+}
+
+/**
+ * Where a symbolic link points, as a message shows it: relative to the root, "outside the
+ * repository", what it holds (a link read from git), or undefined when it points nowhere. Never throws.
+ */
+export function linkTarget(fs: WorkspaceFs, root: string, abs: string): string | undefined {
+  let real: string;
+  let top: string;
+  try {
+    real = fs.realpath(abs);
+    top = fs.realpath(root);
+  } catch {
+    // a link read from git is not followed: say what it holds
+    try {
+      return fs.readlink?.(abs);
+    } catch {
+      return undefined;
+    }
+  }
+  const rel = relative(top, real).split(sep).join("/");
+  return rel.startsWith("..") || isAbsolute(rel) ? "outside the repository" : rel;
 }
 
 /**

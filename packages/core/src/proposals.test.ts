@@ -3,7 +3,9 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { createProposal, generateIdentity } from "@stellar-secrets/sops";
+import { loadWorkspace } from "./load.js";
 import { parseProjectConfig } from "./project.js";
+import { treeFs } from "./review/state.js";
 import { checkProposals, diffProposals, parseProposalFile, proposalRecipientDrift, type ProposalFile } from "./proposals.js";
 import type { RuleId, Severity } from "./rules.js";
 
@@ -71,5 +73,25 @@ describe("inbox rules", () => {
       ["removed", "stripe_api_key", "Carol", a.path],
       ["added", "stripe_api_key", "Carol", b.path],
     ]);
+  });
+});
+
+describe("a symbolic link in the inbox", () => {
+  it("is an invalid-proposal on the link saying where it points and how to fix it, in a tree read from git too (never followed)", () => {
+    const root = "/repo";
+    const project = "version: 1\nenvironments:\n  production:\n    members:\n      alice: age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq\n";
+    const files = new Map([["stellar.yaml", project]]);
+    const links = new Map([
+      ["secrets/inbox/production/stripe_api_key.abcdefabcdef.age", "../../../elsewhere/p.age"],
+      ["secrets/inbox/staging", "production"],
+    ]);
+    const fs = treeFs(root, new Set(files.keys()), (rel) => files.get(rel), links);
+    const { index } = loadWorkspace(root, { fs, atRoot: true });
+    const found = [...index.proposalFiles.values()].map((f) => [f.path, f.environment, f.diagnostics.map((d) => [d.rule, d.line, d.column])]);
+    expect(found).toEqual([
+      ["secrets/inbox/production/stripe_api_key.abcdefabcdef.age", "production", [["invalid-proposal", 1, 1]]],
+      ["secrets/inbox/staging", undefined, [["invalid-proposal", 1, 1]]],
+    ]);
+    expect(index.proposalFiles.get("secrets/inbox/production/stripe_api_key.abcdefabcdef.age")?.diagnostics[0]?.message).toMatchInlineSnapshot(`"secrets/inbox/production/stripe_api_key.abcdefabcdef.age is a symbolic link (to ../../../elsewhere/p.age), not a proposal: the inbox holds only regular files written by \`stellar-secrets set\`, and git would commit the link, not a proposal; it was not read; remove the link (\`git rm secrets/inbox/production/stripe_api_key.abcdefabcdef.age\`) and propose the value again with \`stellar-secrets set stripe_api_key --env production\`"`);
   });
 });

@@ -41,6 +41,39 @@ function lineRange(lines: LineIndex, line: number): TextRange {
 }
 
 /**
+ * A symbolic link in the inbox (`path` relative to the root, `inSecretsDir` relative to the
+ * secrets folder (`inbox/...`); `target` where it points, as
+ * shown — relative to the root, "outside the repository", or undefined when it points nowhere):
+ * never read as a proposal, reported as `invalid-proposal` on the link. A proposal is a regular
+ * file committed as itself: git stores a link as the path it points to, so what the link shows
+ * here is not what anyone else receives (and in a commit it is no proposal at all).
+ */
+export function linkedProposalFile(path: string, inSecretsDir: string, target: string | undefined): ProposalFile {
+  const lines = new LineIndex("");
+  const place = proposalOfPath(inSecretsDir);
+  const fix =
+    place?.name !== undefined && place.environment !== undefined
+      ? `remove the link (\`git rm ${path}\`) and propose the value again with \`stellar-secrets set ${place.name} --env ${place.environment}\``
+      : `remove the link (\`git rm ${path}\`)`;
+  return {
+    path,
+    lines,
+    environment: place?.environment,
+    proposal: undefined,
+    diagnostics: [
+      diagnosticAt(
+        "invalid-proposal",
+        "error",
+        path,
+        lines,
+        { start: 0, end: 0 },
+        `${path} is a symbolic link (${target === undefined ? "pointing nowhere" : `to ${target}`}), not a proposal: the inbox holds only regular files written by \`stellar-secrets set\`, and git would commit the link, not a proposal; it was not read; ${fix}`,
+      ),
+    ],
+  };
+}
+
+/**
  * Parses one inbox file. `path` is relative to the root, `inSecretsDir` relative to the secrets
  * folder (`inbox/...`). Never throws: a file that is not a proposal at a proposal's place gives an
  * `invalid-proposal` diagnostic saying what is wrong and how to fix it.

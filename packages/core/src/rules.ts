@@ -25,7 +25,8 @@ export type RuleId =
   | "pending-proposal"
   | "stale-proposal"
   | "invalid-proposal"
-  | "pending-access-request";
+  | "pending-access-request"
+  | "unresolved-merge";
 
 /** One rule's table entry. */
 export interface RuleInfo {
@@ -110,6 +111,12 @@ export const RULES: readonly RuleInfo[] = [
     id: "pending-access-request",
     severity: "info",
     summary: "A pending access request in stellar.yaml (request-access): it grants nothing until a member approves it (members approve).",
+  },
+  {
+    id: "unresolved-merge",
+    severity: "error",
+    summary:
+      "An environment file holds a merge conflict the merge driver reported and `resolve` has not finished: committing it would drop the other side's change.",
   },
 ];
 

@@ -19,6 +19,11 @@ export interface WorkspaceFs {
   readdir(path: string): nodeFs.Dirent[];
   stat(path: string): nodeFs.Stats;
   realpath(path: string): string;
+  /**
+   * Where a symbolic link points, as stored (optional: a tree read from git, whose links are not
+   * followed, says it this way; the real file system is asked through `realpath`).
+   */
+  readlink?(path: string): string;
 }
 
 /** The real file system. */

@@ -8,3 +8,4 @@
 export { GitError, isGitError, type GitErrorCode } from "./errors.js";
 export { catFileBatch, gitEnv, GitRepo, readWorkingText, SHALLOW_HINT, strictText } from "./repo.js";
 export { readCommittedVersions, readValueHistory } from "./history.js";
+export { findGitLocation, readUnresolvedMerge, readUnresolvedMerges, RECORDS_DIR, recordPath, removeUnresolvedMerge, sha256Text, topRelative, writeUnresolvedMerge, type GitLocation } from "./merge-records.js";

@@ -136,20 +136,7 @@ export class GitRepo implements GitSource {
 
   /** The regular files of the project folder at `commit`: path relative to the project root → blob id. */
   async filesAt(commit: string): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    const listing = await this.run(["ls-tree", "-r", "-z", "--full-tree", commit]);
-    const prefix = this.prefix === "" ? "" : `${this.prefix}/`;
-    for (const record of listing.split("\0")) {
-      const tab = record.indexOf("\t");
-      if (tab === -1) continue;
-      const [mode, type, id] = record.slice(0, tab).split(" ");
-      const path = record.slice(tab + 1);
-      // symbolic links (120000) and submodules (160000) are not followed in a commit
-      if (type !== "blob" || (mode !== "100644" && mode !== "100755") || id === undefined) continue;
-      if (!path.startsWith(prefix)) continue;
-      out.set(path.slice(prefix.length), id);
-    }
-    return out;
+    return (await this.listing(commit)).files;
   }
 
   /**
@@ -157,19 +144,60 @@ export class GitRepo implements GitSource {
    * path relative to the project root → blob id. Of a path with a merge conflict, "ours" (stage 2).
    */
   async filesInIndex(): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    const listing = await this.run(["ls-files", "-s", "-z", "--full-name"]);
+    return (await this.listing(undefined)).files;
+  }
+
+  /**
+   * The symbolic links of the project folder at `commit` (the index when undefined): path
+   * relative to the project root → blob id (the blob holds where the link points). From the same
+   * listing as {@link filesAt} / {@link filesInIndex} (one git process for both).
+   */
+  async linksAt(commit: string | undefined): Promise<Map<string, string>> {
+    return (await this.listing(commit)).links;
+  }
+
+  private readonly listings = new Map<string, Promise<{ files: Map<string, string>; links: Map<string, string> }>>();
+
+  /**
+   * One listing of a commit's tree (`ls-tree`) or of the index (`ls-files -s`). A commit id's is
+   * kept (a commit never changes); the index's or a ref's only while it is being read, so that
+   * files and links asked for together share one git process and a later call sees a new state.
+   */
+  private listing(commit: string | undefined): Promise<{ files: Map<string, string>; links: Map<string, string> }> {
+    const key = commit ?? "\0index";
+    let pending = this.listings.get(key);
+    if (pending === undefined) {
+      pending = this.readListing(commit);
+      this.listings.set(key, pending);
+      const fixed = commit !== undefined && /^[0-9a-f]{40,64}$/.test(commit);
+      // a failed read is never kept: the next call runs git again
+      pending.then(
+        () => (fixed ? undefined : this.listings.delete(key)),
+        () => this.listings.delete(key),
+      );
+    }
+    return pending;
+  }
+
+  private async readListing(commit: string | undefined): Promise<{ files: Map<string, string>; links: Map<string, string> }> {
+    const files = new Map<string, string>();
+    const links = new Map<string, string>();
+    const listing = await this.run(commit === undefined ? ["ls-files", "-s", "-z", "--full-name"] : ["ls-tree", "-r", "-z", "--full-tree", commit]);
     const prefix = this.prefix === "" ? "" : `${this.prefix}/`;
     for (const record of listing.split("\0")) {
       const tab = record.indexOf("\t");
       if (tab === -1) continue;
-      const [mode, id, stage] = record.slice(0, tab).split(" ");
+      const fields = record.slice(0, tab).split(" ");
+      // ls-tree: mode type id; ls-files -s: mode id stage (of a conflicted path, "ours": stage 2)
+      const [mode, id] = commit === undefined ? [fields[0], fields[1]] : fields[1] === "blob" ? [fields[0], fields[2]] : [undefined, undefined];
+      if (commit === undefined && fields[2] !== "0" && fields[2] !== "2") continue;
       const path = record.slice(tab + 1);
-      if ((mode !== "100644" && mode !== "100755") || id === undefined || (stage !== "0" && stage !== "2")) continue;
-      if (!path.startsWith(prefix)) continue;
-      out.set(path.slice(prefix.length), id);
+      if (id === undefined || !path.startsWith(prefix)) continue;
+      // symbolic links (120000) are listed apart and never followed; submodules (160000) are left out
+      if (mode === "100644" || mode === "100755") files.set(path.slice(prefix.length), id);
+      else if (mode === "120000") links.set(path.slice(prefix.length), id);
     }
-    return out;
+    return { files, links };
   }
 
   /**

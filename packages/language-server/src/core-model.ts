@@ -3,7 +3,7 @@
  * reads files (editor buffers win over the disk), core parses and checks them. Updating one file
  * re-parses only that file; the check is core's single pass over the already-parsed models.
  */
-import { existsSync } from "node:fs";
+import { existsSync, lstatSync } from "node:fs";
 import { dirname, isAbsolute } from "node:path";
 import {
   checkConfigFile,
@@ -25,6 +25,8 @@ import {
   parseEnvironmentFile,
   readEnvironmentFile,
   rotationTrackedFiles,
+  linkedProposalFile,
+  linkTarget,
   readProposalFile,
   unreadableConfigFile,
   type FileRole,
@@ -40,7 +42,7 @@ import {
   type ProjectConfig,
   type SecretReference as CoreReference,
 } from "@stellar-secrets/core";
-import { readCommittedVersions, readValueHistory } from "@stellar-secrets/git";
+import { readCommittedVersions, readUnresolvedMerges, readValueHistory } from "@stellar-secrets/git";
 import type { Position } from "vscode-languageserver";
 import type { CommittedTexts, ObjectDefinition, ObjectReference, ProjectModel, SecretKey, SecretReference, Target } from "./model.js";
 import { toLspRange, toOffset } from "./ranges.js";
@@ -185,7 +187,9 @@ class CoreModel implements ProjectModel {
         else this.index.setOtherSecretsFile({ path: rel, diagnostics: checkOtherSecretsFile(text, rel) });
         return;
       case "proposal":
-        if (text === undefined && !existsSync(this.abs(rel))) this.index.removeProposalFile(rel);
+        if (text === undefined && !existsSync(this.abs(rel)) && !isSymbolicLink(this.abs(rel))) this.index.removeProposalFile(rel);
+        // a link is reported on itself and never followed, as `check` does
+        else if (isSymbolicLink(this.abs(rel))) this.index.setProposalFile(linkedProposalFile(rel, role.inSecretsDir, linkTarget(nodeWorkspaceFs, this.root, this.abs(rel))));
         else this.index.setProposalFile(readProposalFile(nodeWorkspaceFs, this.abs(rel), rel, role.inSecretsDir));
         return;
       case "config":
@@ -206,6 +210,7 @@ class CoreModel implements ProjectModel {
     const all = checkWorkspace(this.index, {
       ...(this.history === undefined ? {} : { history: this.history }),
       ...(committed === undefined || committed.size === 0 ? {} : { committed: (rel: string) => committed.get(rel) }),
+      ...(committed?.unresolved === undefined || committed.unresolved.size === 0 ? {} : { unresolvedMerges: (rel: string) => committed.unresolved?.get(rel) }),
       crossFileCache: this.crossFile,
     });
     const next = new Map<string, Diagnostic[]>();
@@ -254,13 +259,18 @@ class CoreModel implements ProjectModel {
       .join("\n");
   }
 
-  readCommitted(): Promise<CommittedTexts> {
+  async readCommitted(): Promise<CommittedTexts> {
     // the same versions `stellar-secrets check` compares with (HEAD, and a merge's other side)
-    return readCommittedVersions(this.root, process.env, [...this.index.environmentFiles.values()].map((f) => f.path));
+    // and the merge driver's records of unresolved names, as `check` reads them (files under the git directory; no git process)
+    const [texts, unresolved] = await Promise.all([
+      readCommittedVersions(this.root, process.env, [...this.index.environmentFiles.values()].map((f) => f.path)),
+      readUnresolvedMerges(this.root, process.env),
+    ]);
+    return unresolved.size === 0 ? texts : Object.assign(texts, { unresolved });
   }
 
   setCommitted(committed: CommittedTexts | undefined): Set<string> {
-    const none = (c: CommittedTexts | undefined) => c === undefined || c.size === 0;
+    const none = (c: CommittedTexts | undefined) => c === undefined || (c.size === 0 && (c.unresolved?.size ?? 0) === 0);
     if (none(committed) && none(this.committed)) return new Set();
     this.committed = committed;
     this.crossFile.invalidateAll();
@@ -462,3 +472,11 @@ class CoreModel implements ProjectModel {
   }
 }
 
+/** True when `abs` is a symbolic link (broken or not). */
+function isSymbolicLink(abs: string): boolean {
+  try {
+    return lstatSync(abs).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}

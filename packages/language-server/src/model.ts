@@ -4,7 +4,7 @@
  * actions) only see this interface, with absolute paths and LSP ranges (converted once from
  * core's offsets by `ranges.ts`).
  */
-import type { CatalogEntry, CompletionCandidate, CompletionContext, Diagnostic, ProjectConfig, ValueHistory } from "@stellar-secrets/core";
+import type { CatalogEntry, CompletionCandidate, CompletionContext, Diagnostic, ProjectConfig, UnresolvedMergeRecord, ValueHistory } from "@stellar-secrets/core";
 import type { Position, Range } from "vscode-languageserver";
 
 /** A place in a file: its absolute path and the LSP range (0-based) of the name. */
@@ -53,7 +53,13 @@ export type Target =
  * The committed text(s) of environment files, by path relative to the project root: HEAD's, then
  * each other side of a merge, rebase or cherry-pick in progress (what `stale-mac` compares with).
  */
-export type CommittedTexts = ReadonlyMap<string, readonly string[]>;
+export interface CommittedTexts extends ReadonlyMap<string, readonly string[]> {
+  /**
+   * The merge driver's records of unresolved names (`unresolved-merge`), by path relative to the
+   * project root, read with the committed versions (a record counts only against them).
+   */
+  readonly unresolved?: ReadonlyMap<string, UnresolvedMergeRecord>;
+}
 
 /** The index of one project, kept up to date file by file. */
 export interface ProjectModel {

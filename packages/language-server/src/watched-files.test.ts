@@ -1,4 +1,4 @@
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DidChangeWatchedFilesNotification, FileChangeType } from "vscode-languageserver/node";
 import { FilesChangedNotification, IndexChangedNotification } from "./protocol.js";
@@ -81,5 +81,16 @@ describe("watched files", () => {
     rmSync(project.path("agents"), { recursive: true });
     await changed(project.uri("agents"), FileChangeType.Deleted);
     await server.waitForDiagnostics(uri, (d) => d.length === 0);
+  });
+
+  it("reports a symbolic link created in the inbox on the link, never reading through it (as check does)", async () => {
+    project.write("elsewhere/notes.age", "not a proposal\n");
+    mkdirSync(project.path("secrets/inbox/development"), { recursive: true });
+    symlinkSync(project.path("elsewhere/notes.age"), project.path("secrets/inbox/development/zendesk_token.abcdefabcdef.age"));
+    const uri = project.uri("secrets/inbox/development/zendesk_token.abcdefabcdef.age");
+    await changed(uri, FileChangeType.Created);
+    const ds = await server.waitForDiagnostics(uri, (d) => d.length > 0);
+    expect(ds.map((d) => [d.code, d.range.start.line, d.range.start.character])).toEqual([["invalid-proposal", 0, 0]]);
+    expect(ds[0]?.message).toContain("is a symbolic link (to elsewhere/notes.age)");
   });
 });

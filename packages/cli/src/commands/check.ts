@@ -8,7 +8,7 @@ import { checkWorkspace, loadWorkspace, summarize, toRelative, VERSION, type Dia
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { readCommittedVersions, readValueHistory } from "../git.js";
+import { readCommittedVersions, readUnresolvedMerges, readValueHistory } from "../git.js";
 import { allowOutsideLinks } from "../repository.js";
 import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { diagnosticResult, sarifLog } from "../sarif.js";
@@ -20,7 +20,8 @@ upwards): config file schemas, every secret reference, environment values, unuse
 named secrets, encryption of the secrets folder, credentials in plain text, recipients
 against stellar.yaml members, and (in a git repository, when the catalog sets rotate_every)
 values last set longer ago than their rotate_every, from git history (as \`stale\` reports them), and environment files edited or merged by hand (stale-mac:
-compared with the HEAD version, and with the other side of a merge in progress).
+compared with the HEAD version, and with the other side of a merge in progress), and secrets the
+merge driver reported as changed on both sides that \`resolve\` has not finished (unresolved-merge).
 Reads names only: no key is needed. When PATH is a file or a subfolder, only its diagnostics
 are shown (the whole repository is still read).
 
@@ -83,7 +84,13 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const history = await readValueHistory(index, ctx.env);
   // HEAD's versions of the environment files (and a merge's other side) for stale-mac
   const committed = await readCommittedVersions(root, ctx.env, [...index.environmentFiles.values()].map((f) => f.path));
-  const diagnostics = checkWorkspace(index, { ...(history === undefined ? {} : { history }), committed: (path) => committed.get(path) }).filter((d) => inScope(d.file));
+  // the merge driver's records of names not yet resolved (under the git directory; none: nothing is read)
+  const unresolved = await readUnresolvedMerges(root, ctx.env);
+  const diagnostics = checkWorkspace(index, {
+    ...(history === undefined ? {} : { history }),
+    committed: (path) => committed.get(path),
+    unresolvedMerges: (path) => unresolved.get(path),
+  }).filter((d) => inScope(d.file));
   const { errors, warnings } = summarize(diagnostics);
 
   for (const s of skipped) ctx.stderr.write(`stellar-secrets: skipped ${s.path}: ${s.reason}\n`);

@@ -154,6 +154,9 @@ function oneEnvironment(command: string, envs: string[]): string {
 
 /** Checks and decrypts one proposal of `env` for applying; throws a coded error when it must be refused. */
 async function openForApply(config: ProjectConfig, env: EnvironmentConfig, entry: InboxEntry, identities: Identities): Promise<{ name: string; value: string; note?: string }> {
+  // a symbolic link is never followed: refused with what it is and where
+  const linked = entry.link === true ? entry.parsed.diagnostics[0] : undefined;
+  if (linked !== undefined) throw new CliError("MALFORMED_FILE", `${entry.rel}: ${linked.message}`);
   // MALFORMED_FILE with file:line for a file that is not a proposal or is truncated
   const parsed = parseProposal(entry.text, entry.rel);
   const problem = entry.parsed.diagnostics.find((d) => d.rule !== "invalid-secret-name");

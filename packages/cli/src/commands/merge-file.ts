@@ -23,6 +23,7 @@ import {
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
+import { findGitLocation, removeUnresolvedMerge, sha256Text, writeUnresolvedMerge } from "@stellar-secrets/git/merge-records";
 
 const help = `Usage: stellar-secrets merge-file BASE OURS THEIRS [PATH]
 
@@ -42,6 +43,11 @@ Exit status: 0 merged; 1 a conflict (OURS is still a valid file holding ours' va
 conflicting name; the names and the \`stellar-secrets resolve\` commands to finish are printed),
 or the merge could not be done (no key for the environment, a version that does not verify):
 OURS is left untouched. No value is ever printed.
+
+On a conflict the names are also recorded under the git directory (never committed): until
+\`stellar-secrets resolve\` has finished each, the pre-commit hook refuses to commit the file and
+\`stellar-secrets check\` reports it (rule unresolved-merge). A record that no longer matches the
+file (merge aborted, file checked out again) counts for nothing.
 `;
 
 /** "the base version", "our version", "their version" (`which` is base, our or their). */
@@ -142,6 +148,29 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   for (const s of [ours, theirs, base]) s?.dataKey.fill(0);
 
+  // the conflicting names are recorded where git does not commit them, so that the pre-commit hook
+  // and `check` refuse this file until `resolve` finishes each (a clean merge drops an old record)
+  const location = given === undefined ? undefined : findGitLocation(ctx.cwd, ctx.env);
+  const recordAs = given?.split("\\").join("/");
+  if (location !== undefined && recordAs !== undefined) {
+    if (result.conflicts.length === 0) removeUnresolvedMerge(location.gitDir, recordAs);
+    else {
+      try {
+        await writeUnresolvedMerge(location.gitDir, {
+          version: 1,
+          path: recordAs,
+          environment,
+          names: result.conflicts.map((c) => c.name).sort(),
+          file: sha256Text(result.text),
+          theirs: sha256Text(theirsText),
+          recordedAt: new Date().toISOString(),
+        });
+      } catch (error) {
+        say(`could not record the unresolved names under ${location.gitDir} (${(error as NodeJS.ErrnoException).code ?? "error"}): the pre-commit hook cannot refuse this file until they are resolved`);
+      }
+    }
+  }
+
   if (result.conflicts.length === 0) {
     if (result.reencrypted.length > 0) {
       say(`${display}: merged; ${result.reencrypted.length} value(s) re-encrypted under ${result.keyFrom === "ours" ? "our" : "their"} side's rotated data key`);
@@ -153,6 +182,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   lines.push("Finish with, for each name:");
   for (const c of result.conflicts) lines.push(`  stellar-secrets resolve ${c.name} --env ${environment} --ours|--theirs|--from-stdin`);
   lines.push(`then: git add ${display}`);
+  if (location !== undefined && recordAs !== undefined) lines.push("until then the pre-commit hook refuses to commit the file and `stellar-secrets check` reports it (unresolved-merge); `git rebase --continue` and `git cherry-pick --continue` run no hook: check first");
   for (const l of lines) say(l);
   return 1;
 }

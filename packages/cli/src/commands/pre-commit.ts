@@ -4,12 +4,12 @@
  * staged counts) and blocks the commit (exit 1) on every error of the checker there — plaintext
  * in a secrets file, a broken reference, a plaintext credential, a stale MAC — with file:line.
  */
-import { findProjectRoot, PROJECT_FILE, type Diagnostic, type ReviewState } from "@stellar-secrets/core";
+import { checkUnresolvedMerge, findProjectRoot, PROJECT_FILE, type Diagnostic, type ReviewState } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { plural } from "../format.js";
-import { GitRepo, readCommittedVersions } from "../git.js";
+import { humanList, plural } from "../format.js";
+import { GitRepo, readCommittedVersions, readUnresolvedMerges } from "../git.js";
 import { readState } from "../states.js";
 
 const help = `Usage: stellar-secrets pre-commit
@@ -24,6 +24,11 @@ project root). No key is needed or used; no value is printed.
 Installed as a git hook by the project's git setup; for the pre-commit framework, the
 repository's .pre-commit-hooks.yaml has the hook \`stellar-secrets-check\`. To commit anyway
 (e.g. a work in progress on a private branch): \`git commit --no-verify\`.
+
+A staged environment file that still holds a merge conflict the merge driver reported (secrets
+changed differently on both sides, not yet finished with \`stellar-secrets resolve\`) is always
+refused (UNRESOLVED_MERGE, rule unresolved-merge): the names and the commands that finish them are
+printed. \`git commit --no-verify\` commits our side anyway, dropping the other side's change.
 
 Exit status: 0 nothing staged breaks a rule at severity error (or stellar.yaml is not staged
 yet); 1 errors; 2 usage; 5 no stellar.yaml; 22 not in a git repository.
@@ -69,9 +74,37 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const paths = [...staged.index.environmentFiles.values()].map((f) => f.path);
   const committed = await readCommittedVersions(root, ctx.env, paths);
   const diagnostics = staged.checkWith(staged.index.project.rules, { committed: (path) => committed.get(path) });
-  const errors = blockingErrors({ ...staged, diagnostics });
+  // names the merge driver could not merge and `resolve` has not finished: always an error here
+  // (whatever stellar.yaml says), as committing the file would drop the other side's change
+  const records = await readUnresolvedMerges(root, ctx.env);
+  const unresolved =
+    records.size === 0
+      ? []
+      : [...staged.index.environmentFiles.values()].flatMap((file) => checkUnresolvedMerge(file, records.get(file.path), committed.get(file.path) ?? [], "error"));
+  const errors = [...blockingErrors({ ...staged, diagnostics }), ...unresolved].sort((a, b) =>
+    a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column,
+  );
   if (errors.length === 0) return 0;
   ctx.stdout.write(errors.map((d) => `${d.file}:${d.line}:${d.column}: error ${d.rule} ${d.message}\n`).join(""));
+  if (unresolved.length > 0) {
+    const byFile = new Map<string, { environment: string; names: string[] }>();
+    for (const d of unresolved) {
+      const record = records.get(d.file);
+      const entry = byFile.get(d.file) ?? { environment: record?.environment ?? "ENV", names: [] };
+      if (d.secret !== undefined) entry.names.push(d.secret);
+      byFile.set(d.file, entry);
+    }
+    const files = [...byFile].map(([file, e]) => `${file} (${e.names.join(", ")})`);
+    const commands = [...byFile].flatMap(([file, e]) => [...e.names.map((n) => `stellar-secrets resolve ${n} --env ${e.environment} --ours|--theirs|--from-stdin`), `git add ${file}`]);
+    throw new CliError(
+      "UNRESOLVED_MERGE",
+      `commit refused: ${plural(unresolved.length, "secret")} changed differently on both sides of a merge ${unresolved.length === 1 ? "is" : "are"} not resolved in the staged ${humanList(files)}; committing ${byFile.size === 1 ? "it" : "them"} now would keep our side and silently drop the other side's change` +
+        (errors.length > unresolved.length ? ` (and ${plural(errors.length - unresolved.length, "other error")} above)` : ""),
+      {
+        hint: `finish with: ${commands.map((c) => `\`${c}\``).join("; ")}; then commit again. To commit our side anyway on purpose: \`git commit --no-verify\` (the other side's change is then lost)`,
+      },
+    );
+  }
   ctx.stderr.write(
     `stellar-secrets pre-commit: ${plural(errors.length, "error")} in the staged files: commit refused. ` +
       "Fix them and `git add` the fixes (plaintext secrets: `stellar-secrets set` encrypts a value; `git restore --staged FILE` unstages a file), " +

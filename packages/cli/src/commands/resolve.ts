@@ -12,6 +12,7 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { GitRepo } from "../git.js";
 import { chooseValueSource, readValue } from "../input.js";
+import { findGitLocation, readUnresolvedMerge, removeUnresolvedMerge, sha256Text, topRelative, writeUnresolvedMerge } from "@stellar-secrets/git/merge-records";
 import { decryptEnvironment, identitiesFor, openProject, selectEnvironments } from "../repository.js";
 
 const help = `Usage: stellar-secrets resolve NAME --env ENV (--ours | --theirs | --from-stdin [--keep-newlines])
@@ -26,6 +27,8 @@ ciphertext for every other secret, fresh MAC):
   --from-stdin  a new value from stdin (trailing newlines removed unless --keep-newlines)
 Needs a key of the environment. Then \`git add\` the file and continue as usual
 (\`git commit\`, \`git rebase --continue\`, \`git cherry-pick --continue\`).
+Each name resolved is removed from the merge driver's record of the file (under the git
+directory); until none is left, the pre-commit hook refuses to commit the file.
 
 Options:
   --env ENV          the environment (exactly one)
@@ -126,6 +129,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     source = `${f.theirs ? "theirs" : "ours"} (${ref} ${commit.slice(0, 10)})`;
   }
 
+  // the merge driver's record of this file's unresolved names (under the git directory), while it still matches the file
+  const location = findGitLocation(config.root, ctx.env);
+  const recordAs = location === undefined ? undefined : topRelative(location, config.root, file.split("\\").join("/"));
+  const record = location === undefined || recordAs === undefined ? undefined : await readUnresolvedMerge(location.gitDir, recordAs);
+  const textBefore = record === undefined ? undefined : await readFile(path, "utf8").catch(() => undefined);
+
   let action = "unchanged";
   const next = await editSecretsFile(path, identities, (values) => {
     const before = values.get(name);
@@ -139,6 +148,17 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   });
   next.dataKey.fill(0);
   ctx.stdout.write(`resolved ${name} in ${env.name} from ${source}: ${action}${value === undefined ? " (no such secret there)" : ""}\n`);
+  if (record !== undefined && location !== undefined) {
+    const textAfter = await readFile(path, "utf8").catch(() => undefined);
+    const left = record.names.filter((n) => n !== name);
+    if (textBefore === undefined || textAfter === undefined || sha256Text(textBefore) !== record.file || left.length === 0) {
+      // resolved the last name, or the record no longer described the file (it changed since the merge): it counts no more
+      removeUnresolvedMerge(location.gitDir, record.path);
+    } else {
+      await writeUnresolvedMerge(location.gitDir, { ...record, names: left, file: sha256Text(textAfter) });
+      ctx.stdout.write(`still unresolved in ${file}: ${left.join(", ")} (stellar-secrets resolve NAME --env ${env.name} --ours|--theirs|--from-stdin)\n`);
+    }
+  }
   ctx.stdout.write(`when every conflicting secret is resolved: git add ${file}\n`);
   return 0;
 }

@@ -73,6 +73,8 @@ Options:
                    per name exactly: added, removed, changed, unchanged, or re-encrypted only (same
                    value, new ciphertext), and whether the data key rotated; the environments it
                    could not verify are named, with why. A head that fails its MAC is a problem.
+                   A verified environment's rotation line, changes and counts then follow what
+                   the key shows (JSON: "verified":true), never the keyless guess.
                    JSON: "verification":[{"environment","file","verified":true,"dataKeyRotated",
                    "secrets":[{"name","status"}],"rewraps"} | {"environment","file","verified":false,
                    "reason","code"?,"tampered"}]. Values are never printed.

@@ -26,6 +26,12 @@ export interface GitSource {
   readBlobs(ids: readonly string[]): Promise<Map<string, string | null>>;
   /** The regular files of the project folder in the index (staged; of a conflicted path, "ours"): path → blob id. Optional: only `pre-commit` needs it. */
   filesInIndex?(): Promise<Map<string, string>>;
+  /**
+   * The symbolic links of the project folder at a commit-ish, or in the index when `commit` is
+   * undefined: path → blob id (the blob holds where the link points). Optional: without it links
+   * are not seen at all (the checker reports one in the inbox as `invalid-proposal`).
+   */
+  linksAt?(commit: string | undefined): Promise<Map<string, string>>;
   /** The output of `git log ARGS` run at the top of the work tree (paths in it are relative to the top). */
   log(args: readonly string[]): Promise<string>;
 }

@@ -79,6 +79,13 @@ export interface EnvironmentReview {
   /** Secrets re-encrypted when every kept value was (a rotation, or a plain sops edit): they may or may not have changed. */
   reencrypted: string[];
   /**
+   * True when `review --verify` decrypted both versions (see `withVerification`): `dataKeyRotated`
+   * is then what the data keys show (`rotationUncertain` false), `reencrypted` holds only the
+   * names whose value is the same, and the re-encrypted names whose value changed are in `secrets`
+   * as changed. Absent without a verification of this environment.
+   */
+  verified?: boolean;
+  /**
    * Members of the environment in stellar.yaml. `requested`: access requests (`pending:`) the
    * change adds — what it asks for, not a grant (always set by {@link buildReview}).
    */

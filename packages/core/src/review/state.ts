@@ -96,16 +96,26 @@ export interface ReadStateOptions {
  */
 export async function readCommitState(git: GitSource, root: string, ref: string, label: string, options: ReadStateOptions = {}): Promise<ReviewState> {
   const commit = await git.resolve(ref);
-  return readTreeState(git, root, await git.filesAt(commit), label, commit, options);
+  const [files, links] = await Promise.all([git.filesAt(commit), git.linksAt?.(commit)]);
+  return readTreeState(git, root, files, label, commit, options, links);
 }
 
 /** The staged state (git's index: what `git commit` would commit), read like a commit. */
 export async function readIndexState(git: GitSource & Required<Pick<GitSource, "filesInIndex">>, root: string, label: string, options: ReadStateOptions = {}): Promise<ReviewState> {
-  return readTreeState(git, root, await git.filesInIndex(), label, undefined, options);
+  const [files, links] = await Promise.all([git.filesInIndex(), git.linksAt?.(undefined)]);
+  return readTreeState(git, root, files, label, undefined, options, links);
 }
 
 /** A state from a listing of blobs (path relative to the project root → blob id). */
-async function readTreeState(git: GitSource, root: string, files: ReadonlyMap<string, string>, label: string, commit: string | undefined, options: ReadStateOptions): Promise<ReviewState> {
+async function readTreeState(
+  git: GitSource,
+  root: string,
+  files: ReadonlyMap<string, string>,
+  label: string,
+  commit: string | undefined,
+  options: ReadStateOptions,
+  links: ReadonlyMap<string, string> = new Map(),
+): Promise<ReviewState> {
   const projectBlob = files.get(PROJECT_FILE);
   if (projectBlob === undefined) return emptyState(label, commit);
   const projectText = (await git.readBlobs([projectBlob])).get(projectBlob);
@@ -120,12 +130,19 @@ async function readTreeState(git: GitSource, root: string, files: ReadonlyMap<st
       if (id !== undefined) wanted.add(id);
     }
   }
+  // symbolic links: only those in the inbox are seen (reported there, never followed); a link's blob is where it points
+  const inboxLinks = parsed === undefined ? [] : [...links].filter(([rel]) => classifyPath(parsed, rel).role === "proposal");
+  for (const [, id] of inboxLinks) wanted.add(id);
   const blobs = await git.readBlobs([...wanted]);
   const readText = (rel: string): string | null | undefined => {
     const id = files.get(rel);
     return id === undefined ? undefined : blobs.get(id);
   };
-  const fs = treeFs(root, new Set(files.keys()), readText);
+  const linkTargets = new Map(inboxLinks.map(([rel, id]): [string, string] => {
+    const target = blobs.get(id);
+    return [rel, typeof target === "string" ? target : "a path that is not valid UTF-8"];
+  }));
+  const fs = treeFs(root, new Set(files.keys()), readText, linkTargets);
   const index = loadWorkspace(root, { fs, atRoot: true }).index;
   return stateOfIndex(label, commit, index, readText, (scope) => loadWorkspace(root, { fs, atRoot: true, alsoInclude: [scope] }).index);
 }
@@ -133,9 +150,15 @@ async function readTreeState(git: GitSource, root: string, files: ReadonlyMap<st
 /**
  * A read-only {@link WorkspaceFs} over a set of files (paths relative to `root`, `/`-separated)
  * whose text `readText` gives (undefined: absent, null: not valid UTF-8, reported by the loader
- * like an unreadable file). Folders are those the paths imply; there are no symbolic links.
+ * like an unreadable file). Folders are those the paths imply. `links` (path → where it points)
+ * are symbolic links that are listed but never followed (their stat and realpath fail).
  */
-export function treeFs(root: string, files: ReadonlySet<string>, readText: (rel: string) => string | null | undefined): WorkspaceFs {
+export function treeFs(
+  root: string,
+  files: ReadonlySet<string>,
+  readText: (rel: string) => string | null | undefined,
+  links: ReadonlyMap<string, string> = new Map(),
+): WorkspaceFs {
   const dirs = new Map<string, Map<string, boolean>>(); // folder → child name → is a folder
   const addChild = (dir: string, name: string, isDir: boolean): void => {
     let children = dirs.get(dir);
@@ -143,7 +166,7 @@ export function treeFs(root: string, files: ReadonlySet<string>, readText: (rel:
     if (!children.has(name)) children.set(name, isDir);
   };
   dirs.set("", new Map());
-  for (const rel of files) {
+  for (const rel of [...files, ...links.keys()]) {
     const parts = rel.split("/");
     for (let i = 0; i < parts.length; i++) {
       addChild(parts.slice(0, i).join("/"), parts[i] as string, i < parts.length - 1);
@@ -154,8 +177,8 @@ export function treeFs(root: string, files: ReadonlySet<string>, readText: (rel:
     return r === "." ? "" : r;
   };
   const notFound = (abs: string): Error => Object.assign(new Error(`ENOENT: ${abs} is not in the commit`), { code: "ENOENT" });
-  const entry = (name: string, isDir: boolean): Dirent =>
-    ({ name, isDirectory: () => isDir, isFile: () => !isDir, isSymbolicLink: () => false }) as unknown as Dirent;
+  const entry = (name: string, isDir: boolean, isLink: boolean): Dirent =>
+    ({ name, isDirectory: () => isDir && !isLink, isFile: () => !isDir && !isLink, isSymbolicLink: () => isLink }) as unknown as Dirent;
   return {
     readFile(abs) {
       const text = readText(relOf(abs));
@@ -166,7 +189,8 @@ export function treeFs(root: string, files: ReadonlySet<string>, readText: (rel:
     readdir(abs) {
       const children = dirs.get(relOf(abs));
       if (children === undefined) throw notFound(abs);
-      return [...children].map(([name, isDir]) => entry(name, isDir));
+      const dir = relOf(abs);
+      return [...children].map(([name, isDir]) => entry(name, isDir, links.has(dir === "" ? name : `${dir}/${name}`)));
     },
     stat(abs) {
       const rel = relOf(abs);
@@ -178,6 +202,11 @@ export function treeFs(root: string, files: ReadonlySet<string>, readText: (rel:
       const rel = relOf(abs);
       if (!dirs.has(rel) && !files.has(rel)) throw notFound(abs);
       return abs;
+    },
+    readlink(abs) {
+      const target = links.get(relOf(abs));
+      if (target === undefined) throw notFound(abs);
+      return target;
     },
   };
 }

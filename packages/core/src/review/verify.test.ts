@@ -104,4 +104,70 @@ describe("withVerification", () => {
     expect(noKey.problems).toEqual(report.problems);
     expect(noKey.clean).toBe(report.clean);
   });
+
+  it("brings the keyless rotation guess in line with the key: dataKeyRotated, re-encrypted names that changed, the summary", async () => {
+    const alice = await generateIdentity();
+    const base = await encryptSecrets(new Map([["stripe_api_key", "s1"]]), { recipients: [alice.recipient] });
+    const prev = await decryptSecrets(base, [alice.identity]);
+    // the one value changed under the same data key, its stanza wrapped anew: keyless, "maybe a rotation"
+    const changed = await reencryptSecrets(prev, new Map([["stripe_api_key", "s2"]]));
+    const start = changed.indexOf("        - recipient:");
+    const end = changed.indexOf("-----END AGE ENCRYPTED FILE-----\n") + "-----END AGE ENCRYPTED FILE-----\n".length;
+    const rewrapped = (await wrapDataKey(prev.dataKey, alice.recipient)).trimEnd().split("\n").map((l) => `            ${l}`).join("\n");
+    const head = `${changed.slice(0, start)}        - recipient: ${alice.recipient}\n          enc: |\n${rewrapped}\n${changed.slice(end)}`;
+    const files = (text: string) => new Map([["stellar.yaml", config(alice.recipient)], [PROD, text]]);
+    const report = buildReview(stateFromFiles("a", undefined, "/r", files(base)), stateFromFiles("b", undefined, "/r", files(head)));
+    expect(report.environments[0]).toMatchObject({ dataKeyRotated: true, rotationUncertain: true, reencrypted: ["stripe_api_key"], secrets: [] });
+    expect(report.summary).toMatchObject({ changed: 0, reencrypted: 1 });
+
+    const v = compareDecrypted("production", PROD, await version(base, alice.identity), await version(head, alice.identity));
+    const verified = withVerification(report, [v]);
+    expect(verified.environments[0]).toMatchObject({
+      dataKeyRotated: false,
+      rotationUncertain: false,
+      verified: true,
+      reencrypted: [],
+      secrets: [{ name: "stripe_api_key", change: "changed" }],
+    });
+    expect(verified.summary).toMatchObject({ changed: 1, reencrypted: 0 });
+    // the keyless report is not changed in place
+    expect(report.environments[0]?.dataKeyRotated).toBe(true);
+  });
+
+  it("drops an unrotated removal that only a missing key left uncertain when the key shows the rotation, and proves one it shows was not made", async () => {
+    const alice = await generateIdentity();
+    const bob = await generateIdentity();
+    const both = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n      bob: ${bob.recipient}\n`;
+    const files = (project: string, text: string) => new Map([["stellar.yaml", project], [PROD, text]]);
+    const base = await encryptSecrets(new Map([["stripe_api_key", "s1"]]), { recipients: [alice.recipient, bob.recipient] });
+    const prev = await decryptSecrets(base, [alice.identity]);
+    // `members rm bob` with one value: a real rotation, which keyless cannot tell from a changed value
+    const rotated = await rotateDataKey(prev, { recipients: [alice.recipient] });
+    const report = buildReview(stateFromFiles("a", undefined, "/r", files(both, base)), stateFromFiles("b", undefined, "/r", files(config(alice.recipient), rotated)));
+    expect(report.problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
+    const v = compareDecrypted("production", PROD, await version(base, alice.identity), await version(rotated, alice.identity));
+    const verified = withVerification(report, [v]);
+    expect(verified.problems).toEqual([]);
+    expect(verified.environments[0]?.problems).toEqual([]);
+    expect(verified.clean).toBe(true);
+    expect(verified.environments[0]).toMatchObject({ dataKeyRotated: true, rotationUncertain: false, reencrypted: ["stripe_api_key"] });
+
+    // bob's stanza dropped, every value re-encrypted and alice's stanza wrapped anew under the same data key: keyless, a rotation
+    const two = await encryptSecrets(new Map([["stripe_api_key", "s1"], ["hubspot_api_token", "h1"]]), { recipients: [alice.recipient, bob.recipient] });
+    const prev2 = await decryptSecrets(two, [alice.identity]);
+    const detour = await decryptSecrets(await reencryptSecrets(prev2, new Map([["stripe_api_key", "x"], ["hubspot_api_token", "y"]])), [alice.identity]);
+    const back = await reencryptSecrets(detour, new Map([["stripe_api_key", "s1"], ["hubspot_api_token", "h1"]]), { recipients: [alice.recipient] });
+    const start = back.indexOf("        - recipient:");
+    const end = back.indexOf("-----END AGE ENCRYPTED FILE-----\n") + "-----END AGE ENCRYPTED FILE-----\n".length;
+    const wrapped = (await wrapDataKey(prev2.dataKey, alice.recipient)).trimEnd().split("\n").map((l) => `            ${l}`).join("\n");
+    const forged = `${back.slice(0, start)}        - recipient: ${alice.recipient}\n          enc: |\n${wrapped}\n${back.slice(end)}`;
+    const keyless = buildReview(stateFromFiles("a", undefined, "/r", files(both, two)), stateFromFiles("b", undefined, "/r", files(config(alice.recipient), forged)));
+    expect(keyless.environments[0]).toMatchObject({ dataKeyRotated: true, rotationUncertain: false });
+    expect(keyless.problems.map((p) => p.kind)).not.toContain("unrotated-removal");
+    const v2 = compareDecrypted("production", PROD, await version(two, alice.identity), await version(forged, alice.identity));
+    const checked = withVerification(keyless, [v2]);
+    expect(checked.problems.map((p) => p.kind).sort()).toEqual(["rewrapped-without-rotation", "unrotated-removal"]);
+    expect(checked.problems.find((p) => p.kind === "unrotated-removal")?.message).toContain("bob was removed from production but the data key was not rotated (verified with your key)");
+    expect(checked.environments[0]).toMatchObject({ dataKeyRotated: false, reencrypted: ["hubspot_api_token", "stripe_api_key"] });
+  });
 });

@@ -6,7 +6,7 @@
  * only compared, never copied into the result.
  */
 import { timingSafeEqual } from "node:crypto";
-import { rewrapsOf, type Rewrap, type ReviewProblem, type ReviewReport } from "./model.js";
+import { rewrapsOf, type EnvironmentReview, type Rewrap, type ReviewProblem, type ReviewReport, type SecretReview } from "./model.js";
 
 /** One version of an environment file, decrypted and verified with a key (keep in memory only). */
 export interface DecryptedVersion {
@@ -74,13 +74,60 @@ export function compareDecrypted(environment: string, file: string, before: Decr
 }
 
 /**
- * The report with its keyed verification: `verification` set, and problems added for a head
+ * An environment's keyless review brought in line with what its verification found, so that no
+ * output says something the key disproved: `dataKeyRotated` from the data keys (never uncertain),
+ * the re-encrypted names whose value changed moved to `secrets` as changed (the rest stay
+ * re-encrypted: the same value), `verified` set. The problems are left to {@link withVerification}.
+ */
+function reconcile(e: EnvironmentReview, v: Extract<EnvironmentVerification, { verified: true }>): EnvironmentReview {
+  const status = new Map(v.secrets.map((s) => [s.name, s.status]));
+  const changed = e.reencrypted.filter((n) => status.get(n) === "changed");
+  const same = e.reencrypted.filter((n) => status.get(n) !== "changed");
+  const secrets: SecretReview[] =
+    changed.length === 0 ? e.secrets : [...e.secrets, ...changed.map((name): SecretReview => ({ name, change: "changed" }))].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { ...e, secrets, reencrypted: same, dataKeyRotated: v.dataKeyRotated, rotationUncertain: false, verified: true };
+}
+
+/**
+ * The report with its keyed verification: `verification` set, each verified environment's keyless
+ * facts replaced by what the key shows (see {@link reconcile}; the summary's counts follow), an
+ * `unrotated-removal` that only a missing key left uncertain dropped when the data key did rotate
+ * and added when it did not, and problems added for a head
  * that failed its MAC or a value's tag (`tampered`), and for stanzas wrapped anew under the same
  * data key that the keyless review could not prove (kind `rewrapped-without-rotation`).
  * `clean` and `summary.problems` follow.
  */
 export function withVerification(report: ReviewReport, verification: readonly EnvironmentVerification[]): ReviewReport {
   const added: ReviewProblem[] = [];
+  const dropped = new Set<ReviewProblem>();
+  const summary = { ...report.summary };
+  const reconciled = new Map<string, EnvironmentReview>();
+  for (const v of verification) {
+    if (!v.verified) continue;
+    const e = report.environments.find((x) => x.environment === v.environment);
+    if (e === undefined) continue;
+    const next = reconcile(e, v);
+    reconciled.set(e.environment, next);
+    summary.changed += next.secrets.length - e.secrets.length;
+    if (e.reencrypted.length > 0 && next.reencrypted.length === 0) summary.reencrypted--;
+    const removals = e.problems.filter((p) => p.kind === "unrotated-removal");
+    if (v.dataKeyRotated && e.rotationUncertain) {
+      // the keyless review could not tell a rotation from a changed value: the key shows it rotated
+      for (const p of removals) dropped.add(p);
+    } else if (!v.dataKeyRotated && removals.length === 0 && e.fileChange === "modified") {
+      for (const lost of e.recipients.lost) {
+        const who = lost.member ?? lost.recipient;
+        added.push({
+          kind: "unrotated-removal",
+          environment: v.environment,
+          file: v.file,
+          message:
+            `${who} was removed from ${v.environment} but the data key was not rotated (verified with your key): ${who} can still decrypt every value encrypted with it, ` +
+            `and any value later encrypted with it; run \`stellar-secrets rotate-key --env ${v.environment}\`, then change the values ${who} could read`,
+        });
+      }
+    }
+  }
   for (const v of verification) {
     if (!v.verified) {
       if (v.tampered) {
@@ -107,10 +154,18 @@ export function withVerification(report: ReviewReport, verification: readonly En
       });
     }
   }
-  const environments = report.environments.map((e) => {
+  const environments = report.environments.map((original) => {
+    const e = reconciled.get(original.environment) ?? original;
     const mine = added.filter((p) => p.environment === e.environment);
-    return mine.length === 0 ? e : { ...e, problems: [...e.problems, ...mine] };
+    const kept = e.problems.filter((p) => !dropped.has(p));
+    return mine.length === 0 && kept.length === e.problems.length ? e : { ...e, problems: [...kept, ...mine] };
   });
-  const problems = [...report.problems, ...added];
-  return { ...report, environments, problems, summary: { ...report.summary, problems: problems.length }, clean: problems.length === 0, verification: [...verification] };
+  const problems = [...report.problems.filter((p) => !dropped.has(p) && !isDroppedCopy(p, dropped)), ...added];
+  return { ...report, environments, problems, summary: { ...summary, problems: problems.length }, clean: problems.length === 0, verification: [...verification] };
+}
+
+/** True when `p` is the report-level copy of a dropped environment problem (same kind, place and message). */
+function isDroppedCopy(p: ReviewProblem, dropped: ReadonlySet<ReviewProblem>): boolean {
+  for (const d of dropped) if (d.kind === p.kind && d.environment === p.environment && d.file === p.file && d.message === p.message) return true;
+  return false;
 }

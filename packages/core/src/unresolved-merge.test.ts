@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { LineIndex } from "./position.js";
+import { parseEnvironmentFile } from "./secrets-dir.js";
+import { checkUnresolvedMerge, parseUnresolvedMergeRecord, textHash, unresolvedMergeApplies, type UnresolvedMergeRecord } from "./unresolved-merge.js";
+
+const MERGED = "stripe_api_key: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nhubspot_api_token: ENC[AES256_GCM,data:DDDD,iv:EEEE,tag:FFFF,type:str]\n";
+const HEAD = "stripe_api_key: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\n";
+const THEIRS = "stripe_api_key: ENC[AES256_GCM,data:ZZZZ,iv:YYYY,tag:XXXX,type:str]\n";
+
+function record(text: string, names = ["stripe_api_key"]): UnresolvedMergeRecord {
+  return { version: 1, path: "secrets/production.enc.yaml", environment: "production", names, file: textHash(text), theirs: textHash(THEIRS), recordedAt: "2026-01-01T00:00:00Z" };
+}
+
+describe("unresolvedMergeApplies", () => {
+  it("holds while the file is what the driver left and differs from every committed version", () => {
+    expect(unresolvedMergeApplies(record(MERGED), MERGED, [HEAD])).toBe(true);
+    expect(unresolvedMergeApplies(record(MERGED), MERGED, [HEAD, THEIRS])).toBe(true);
+  });
+
+  it("is stale once the file changed in another way than resolve (a write, a checkout)", () => {
+    expect(unresolvedMergeApplies(record(MERGED), HEAD, [HEAD, THEIRS])).toBe(false);
+    expect(unresolvedMergeApplies(record(MERGED), `${MERGED}\n`, [HEAD])).toBe(false);
+  });
+
+  it("when the driver left our version byte for byte: holds only while the conflicting operation is in progress", () => {
+    // during the merge: MERGE_HEAD's version is the recorded theirs
+    expect(unresolvedMergeApplies(record(HEAD), HEAD, [HEAD, THEIRS])).toBe(true);
+    // after `git merge --abort` (or once committed): only HEAD's version, the same text
+    expect(unresolvedMergeApplies(record(HEAD), HEAD, [HEAD])).toBe(false);
+  });
+
+  it("never holds without names", () => {
+    expect(unresolvedMergeApplies(record(MERGED, []), MERGED, [])).toBe(false);
+  });
+});
+
+describe("checkUnresolvedMerge", () => {
+  const file = { ...parseEnvironmentFile(MERGED, "secrets/production.enc.yaml", "production"), text: MERGED };
+
+  it("reports each name at its key, with the commands that finish it", () => {
+    const ds = checkUnresolvedMerge(file, record(MERGED, ["hubspot_api_token", "stripe_api_key"]), [HEAD]);
+    expect(ds.map((d) => [d.rule, d.severity, d.secret, d.line, d.column, d.endColumn])).toEqual([
+      ["unresolved-merge", "error", "hubspot_api_token", 2, 1, 18],
+      ["unresolved-merge", "error", "stripe_api_key", 1, 1, 15],
+    ]);
+    expect(ds[1]?.message).toContain("stellar-secrets resolve stripe_api_key --env production --ours|--theirs|--from-stdin");
+    expect(ds[1]?.message).toContain("git add secrets/production.enc.yaml");
+  });
+
+  it("reports a name our side does not have at the file's start, with the configured severity", () => {
+    const ds = checkUnresolvedMerge(file, record(MERGED, ["zendesk_api_token"]), [], "warning");
+    expect(ds.map((d) => [d.severity, d.line, d.column, d.endLine, d.endColumn])).toEqual([["warning", 1, 1, 1, 1]]);
+  });
+
+  it("reports nothing for a stale record or a file without text", () => {
+    expect(checkUnresolvedMerge(file, record(HEAD), [HEAD])).toEqual([]);
+    expect(checkUnresolvedMerge({ ...file, text: undefined }, record(MERGED), [])).toEqual([]);
+    expect(checkUnresolvedMerge({ ...file, lines: new LineIndex(MERGED) }, undefined, [])).toEqual([]);
+  });
+});
+
+describe("parseUnresolvedMergeRecord", () => {
+  it("reads what the driver writes and refuses anything else", () => {
+    const r = record(MERGED, ["b", "a"]);
+    expect(parseUnresolvedMergeRecord(JSON.stringify(r))).toEqual({ ...r, names: ["a", "b"] });
+    expect(parseUnresolvedMergeRecord("not json")).toBeUndefined();
+    expect(parseUnresolvedMergeRecord(JSON.stringify({ ...r, version: 2 }))).toBeUndefined();
+    expect(parseUnresolvedMergeRecord(JSON.stringify({ ...r, file: "abc" }))).toBeUndefined();
+    expect(parseUnresolvedMergeRecord(JSON.stringify({ ...r, names: [1] }))).toBeUndefined();
+  });
+});

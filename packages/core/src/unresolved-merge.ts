@@ -1,0 +1,123 @@
+/**
+ * Unresolved merge conflicts of environment files (rule `unresolved-merge`). When the merge driver
+ * (`stellar-secrets merge-file`) finds secrets changed differently on both sides, the file it
+ * leaves is a valid SOPS file holding our side's value of each: committing it as it is would drop
+ * their side's change without a trace. The driver therefore records, where git does not commit
+ * (under the git directory), the conflicting names with the SHA-256 of the file it left and of
+ * their side's version; `resolve` removes a name (and records the file it wrote). This module
+ * decides, purely from texts, whether such a record still holds, and reports its names.
+ *
+ * A record counts only while it describes the file: the file's text must hash to the recorded
+ * `file`, and either differ from every committed version (HEAD and the other side of an operation
+ * in progress) or the operation in progress must still be the one that conflicted (a committed
+ * version hashes to the recorded `theirs`). So a merge aborted (`git merge --abort`), a file
+ * checked out again, any other write to the file, or a commit of the file (it is then HEAD's
+ * version) makes the record stale, and a stale record never blocks anyone.
+ */
+import { createHash } from "node:crypto";
+import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
+import type { Severity } from "./rules.js";
+import type { EnvironmentFile } from "./secrets-dir.js";
+
+/** The record format version ({@link UnresolvedMergeRecord.version}). */
+export const UNRESOLVED_MERGE_RECORD_VERSION = 1;
+
+/** What the merge driver leaves, per environment file, for the names it could not merge. Holds no value. */
+export interface UnresolvedMergeRecord {
+  /** Always {@link UNRESOLVED_MERGE_RECORD_VERSION}. */
+  version: 1;
+  /** The environment file, relative to the top of the git work tree, `/`-separated (git's %P). */
+  path: string;
+  /** The environment (from the file name). */
+  environment: string;
+  /** The names still unresolved, sorted. */
+  names: string[];
+  /** SHA-256 (hex) of the file as the driver (or the last `resolve`) left it. */
+  file: string;
+  /** SHA-256 (hex) of their side's version (git's %B), which names the operation in progress. */
+  theirs: string;
+  /** When the conflict was recorded (ISO 8601). */
+  recordedAt: string;
+}
+
+/** SHA-256 (hex) of a text's UTF-8 bytes, as records hold them. */
+export function textHash(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/**
+ * Parses a record's JSON text. Undefined when it is not a record of this version (a record that
+ * cannot be read never blocks anyone).
+ */
+export function parseUnresolvedMergeRecord(text: string): UnresolvedMergeRecord | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof data !== "object" || data === null) return undefined;
+  const r = data as Record<string, unknown>;
+  const hex = (v: unknown): v is string => typeof v === "string" && /^[0-9a-f]{64}$/.test(v);
+  if (r.version !== UNRESOLVED_MERGE_RECORD_VERSION || typeof r.path !== "string" || r.path === "" || typeof r.environment !== "string") return undefined;
+  if (!Array.isArray(r.names) || !r.names.every((n) => typeof n === "string") || !hex(r.file) || !hex(r.theirs)) return undefined;
+  return {
+    version: 1,
+    path: r.path,
+    environment: r.environment,
+    names: [...(r.names as string[])].sort(),
+    file: r.file,
+    theirs: r.theirs,
+    recordedAt: typeof r.recordedAt === "string" ? r.recordedAt : "",
+  };
+}
+
+/**
+ * True when `record` still describes `text`, the file's current (working or staged) content:
+ * it hashes to the recorded file, and either differs from every committed version (`committed`:
+ * HEAD's version and the other side of a merge, rebase or cherry-pick in progress) or one of them
+ * is the recorded `theirs` (the conflicting operation is still in progress). False for a record
+ * without names.
+ */
+export function unresolvedMergeApplies(record: UnresolvedMergeRecord, text: string, committed: readonly string[]): boolean {
+  if (record.names.length === 0) return false;
+  const hash = textHash(text);
+  if (hash !== record.file) return false;
+  const versions = committed.map(textHash);
+  return !versions.includes(hash) || versions.includes(record.theirs);
+}
+
+/** The commands that finish the names of a record (for messages). */
+export function resolveCommands(names: readonly string[], environment: string): string[] {
+  return names.map((n) => `stellar-secrets resolve ${n} --env ${environment} --ours|--theirs|--from-stdin`);
+}
+
+/**
+ * `unresolved-merge` diagnostics for one environment file: one per name of `record` that still
+ * holds (see {@link unresolvedMergeApplies}), at the name's key (or the file's start when our side
+ * has no such name), saying how to finish. Empty without a record, without the file's text, or
+ * when the record is stale.
+ */
+export function checkUnresolvedMerge(
+  file: Pick<EnvironmentFile, "path" | "environment" | "lines" | "entries" | "text">,
+  record: UnresolvedMergeRecord | undefined,
+  committed: readonly string[],
+  severity: Severity = "error",
+): Diagnostic[] {
+  if (record === undefined || file.text === undefined || !unresolvedMergeApplies(record, file.text, committed)) return [];
+  const environment = file.environment;
+  return record.names.map((name) => {
+    const entry = file.entries.find((e) => e.name === name);
+    const others = record.names.length > 1 ? ` (${record.names.length} names of ${file.path} are unresolved: ${record.names.join(", ")})` : "";
+    return diagnosticAt(
+      "unresolved-merge",
+      severity,
+      file.path,
+      file.lines,
+      entry?.range ?? { start: 0, end: 0 },
+      `secret "${name}" was changed differently on both sides of a merge and is not resolved yet: ${file.path} holds our side's ${entry === undefined ? "state (no such secret)" : "value"}, and committing it as it is would drop their side's change${others}; ` +
+        `finish with \`stellar-secrets resolve ${name} --env ${environment} --ours|--theirs|--from-stdin\`, then \`git add ${file.path}\``,
+      { secret: name },
+    );
+  });
+}

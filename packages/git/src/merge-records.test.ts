@@ -1,0 +1,50 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { textHash } from "@stellar-secrets/core";
+import { findGitLocation, readUnresolvedMerge, readUnresolvedMerges, recordPath, removeUnresolvedMerge, sha256Text, writeUnresolvedMerge } from "./merge-records.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function temp(): string {
+  const d = mkdtempSync(join(tmpdir(), "merge-records-"));
+  dirs.push(d);
+  return d;
+}
+
+describe("merge records", () => {
+  it("hash texts exactly as core's textHash (the driver does not load core)", () => {
+    for (const t of ["", "a: ENC[...]\n", "ünïcödé\r\n"]) expect(sha256Text(t)).toBe(textHash(t));
+  });
+
+  it("find a linked worktree's own git directory from its .git file, and a repository's .git folder from a subfolder", () => {
+    const d = temp();
+    mkdirSync(join(d, "main", ".git", "worktrees", "wt"), { recursive: true });
+    mkdirSync(join(d, "wt", "sub"), { recursive: true });
+    writeFileSync(join(d, "wt", ".git"), `gitdir: ${join(d, "main", ".git", "worktrees", "wt")}\n`);
+    expect(findGitLocation(join(d, "wt", "sub"), {})).toEqual({ top: join(d, "wt"), gitDir: join(d, "main", ".git", "worktrees", "wt") });
+    mkdirSync(join(d, "main", "project"), { recursive: true });
+    expect(findGitLocation(join(d, "main", "project"), {})).toEqual({ top: join(d, "main"), gitDir: join(d, "main", ".git") });
+    // GIT_DIR wins when it names a folder (relative to the top, where git runs hooks and drivers)
+    mkdirSync(join(d, "main", "elsewhere"));
+    expect(findGitLocation(join(d, "main", "project"), { GIT_DIR: "elsewhere" })?.gitDir).toBe(join(d, "main", "elsewhere"));
+    expect(findGitLocation(join(d, "wt"), { GIT_DIR: ".git" })?.gitDir).toBe(join(d, "main", ".git", "worktrees", "wt"));
+  });
+
+  it("write, read (keyed by path under the project root), and remove a record", async () => {
+    const d = temp();
+    mkdirSync(join(d, ".git"));
+    mkdirSync(join(d, "project", "secrets"), { recursive: true });
+    const record = { version: 1 as const, path: "project/secrets/production.enc.yaml", environment: "production", names: ["a"], file: sha256Text("x"), theirs: sha256Text("y"), recordedAt: "" };
+    await writeUnresolvedMerge(join(d, ".git"), record);
+    expect(recordPath(join(d, ".git"), record.path).startsWith(join(d, ".git", "stellar-secrets", "unresolved"))).toBe(true);
+    expect(await readUnresolvedMerge(join(d, ".git"), record.path)).toEqual(record);
+    expect([...(await readUnresolvedMerges(join(d, "project"), {})).keys()]).toEqual(["secrets/production.enc.yaml"]);
+    removeUnresolvedMerge(join(d, ".git"), record.path);
+    expect(await readUnresolvedMerge(join(d, ".git"), record.path)).toBeUndefined();
+    expect((await readUnresolvedMerges(join(d, "project"), {})).size).toBe(0);
+  });
+});

@@ -1,0 +1,183 @@
+/**
+ * An unresolved merge conflict cannot be committed by accident (real git, the merge driver and the
+ * pre-commit hook as `git setup` installs them): the driver records the names it could not merge
+ * under the git directory, `git commit` is refused until `resolve` finishes each, `check` reports
+ * them (`unresolved-merge`), and a merge that was aborted never blocks anyone.
+ */
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createSandbox, type Sandbox } from "./helpers/cli.js";
+
+vi.setConfig({ testTimeout: 180_000 });
+
+let sandboxes: Sandbox[] = [];
+afterEach(() => {
+  for (const s of sandboxes) s.cleanup();
+  sandboxes = [];
+});
+
+const PROD = "secrets/production.enc.yaml";
+
+async function set(s: Sandbox, name: string, value: string): Promise<void> {
+  const r = await s.run(["set", name, "--env", "production", "--from-stdin"], { input: value });
+  expect(r.code, r.stderr).toBe(0);
+}
+
+function tryGit(s: Sandbox, args: string[]): { ok: boolean; out: string } {
+  try {
+    return { ok: true, out: s.git(args) };
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string };
+    return { ok: false, out: `${err.stdout ?? ""}${err.stderr ?? ""}` };
+  }
+}
+
+/**
+ * A repository with the merge driver and the pre-commit hook, where main and feature changed
+ * stripe_api_key differently (and feature also added `featureAlso` when given), main checked out.
+ */
+async function conflicting(featureAlso?: string, names: readonly string[] = ["stripe_api_key"]): Promise<Sandbox> {
+  const s = createSandbox();
+  sandboxes.push(s);
+  const alice = s.keygen("alice");
+  s.env.SOPS_AGE_KEY_FILE = alice.file;
+  expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+  for (const n of names) await set(s, n, "sk_live_BASE");
+  const setup = await s.run(["git", "setup"]);
+  expect(setup.code, setup.stdout + setup.stderr).toBe(0);
+  s.commit("base");
+  s.git(["checkout", "-q", "-b", "feature"]);
+  for (const n of names) await set(s, n, "sk_live_FEATURE");
+  if (featureAlso !== undefined) await set(s, featureAlso, "zd_FEATURE");
+  s.commit("feature changes stripe");
+  s.git(["checkout", "-q", "main"]);
+  for (const n of names) await set(s, n, "sk_live_MAIN");
+  s.commit("main changes stripe");
+  return s;
+}
+
+async function unresolvedRules(s: Sandbox): Promise<{ code: number | null; found: { rule: string; secret?: string; file: string; line: number }[] }> {
+  const check = await s.run(["check", "--json"]);
+  const found = (JSON.parse(check.stdout).diagnostics as { rule: string; secret?: string; file: string; line: number }[]).filter((d) => d.rule === "unresolved-merge");
+  return { code: check.code, found };
+}
+
+describe("unresolved merge conflicts", () => {
+  it("refuses `git add && git commit` of a conflicted environment file until resolve finishes it; then the commit goes through", async () => {
+    const s = await conflicting("zendesk_api_token");
+    const merge = tryGit(s, ["merge", "--no-edit", "feature"]);
+    expect(merge.ok).toBe(false);
+    expect(merge.out).toContain("unresolved-merge");
+
+    // check reports the name where it is, as an error
+    const before = await unresolvedRules(s);
+    expect(before.code).toBe(1);
+    expect(before.found.map((d) => [d.secret, d.file])).toEqual([["stripe_api_key", PROD]]);
+
+    // the accident: stage and commit as if nothing were left
+    s.git(["add", PROD]);
+    const refused = tryGit(s, ["commit", "--no-edit"]);
+    expect(refused.ok).toBe(false);
+    expect(refused.out).toContain("UNRESOLVED_MERGE");
+    expect(refused.out).toContain(`${PROD}:`);
+    expect(refused.out).toContain("stellar-secrets resolve stripe_api_key --env production --ours|--theirs|--from-stdin");
+    expect(refused.out).toContain("--no-verify");
+    expect(refused.out).not.toContain("sk_live_");
+    expect(s.git(["rev-parse", "-q", "--verify", "MERGE_HEAD"]).trim()).toMatch(/^[0-9a-f]{40}$/);
+
+    // the pre-commit command itself: the coded error's exit status
+    const hook = await s.run(["pre-commit"]);
+    expect(hook.code).toBe(1);
+    expect(hook.stdout).toMatch(/^secrets\/production\.enc\.yaml:\d+:\d+: error unresolved-merge /m);
+
+    const resolved = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(resolved.code, resolved.stderr).toBe(0);
+    expect((await unresolvedRules(s)).found).toEqual([]);
+    s.git(["add", PROD]);
+    const commit = tryGit(s, ["commit", "--no-edit"]);
+    expect(commit.ok, commit.out).toBe(true);
+    expect(s.git(["log", "-1", "--format=%P"]).trim().split(" ")).toHaveLength(2);
+    const value = await s.run(["get", "stripe_api_key", "--env", "production"]);
+    expect(value.stdout.trim()).toBe("sk_live_FEATURE");
+    expect((await unresolvedRules(s)).code).toBe(0);
+  });
+
+  it("keeps refusing while some names are unresolved; --no-verify is the explicit escape; the record lives in the git directory only", async () => {
+    const s = await conflicting(undefined, ["hubspot_api_token", "stripe_api_key"]);
+    expect(tryGit(s, ["merge", "--no-edit", "feature"]).ok).toBe(false);
+    expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["hubspot_api_token", "stripe_api_key"]);
+    const fromStdin = await s.run(["resolve", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk_live_NEW\n" });
+    expect(fromStdin.code, fromStdin.stderr).toBe(0);
+    expect(fromStdin.stdout).toContain("still unresolved in secrets/production.enc.yaml: hubspot_api_token");
+    expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["hubspot_api_token"]);
+    // nothing in the work tree: git status knows of no record
+    expect(s.git(["status", "--porcelain", "--ignored"])).not.toContain("stellar-secrets");
+    s.git(["add", PROD]);
+    const refused = tryGit(s, ["commit", "--no-edit"]);
+    expect(refused.ok).toBe(false);
+    expect(refused.out).toContain("stellar-secrets resolve hubspot_api_token --env production");
+    expect(refused.out).not.toContain("resolve stripe_api_key");
+    // the user's explicit choice: commit our side of hubspot anyway
+    const forced = tryGit(s, ["commit", "--no-edit", "--no-verify"]);
+    expect(forced.ok, forced.out).toBe(true);
+    // committed: the record no longer describes a conflict in progress
+    expect((await unresolvedRules(s)).found).toEqual([]);
+    expect((await s.run(["pre-commit"])).code).toBe(0);
+  });
+
+  it("never blocks after `git merge --abort`, though the driver had left the file byte for byte as ours", async () => {
+    // only the conflicting name changed: the driver leaves our version exactly as it was
+    const s = await conflicting();
+    const ours = s.read(PROD);
+    expect(tryGit(s, ["merge", "--no-edit", "feature"]).ok).toBe(false);
+    expect(s.read(PROD)).toBe(ours);
+    expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
+    s.git(["add", PROD]);
+    const refused = tryGit(s, ["commit", "--no-edit"]);
+    expect(refused.ok).toBe(false);
+    expect(refused.out).toContain("UNRESOLVED_MERGE");
+
+    s.git(["merge", "--abort"]);
+    expect(s.read(PROD)).toBe(ours);
+    const after = await unresolvedRules(s);
+    expect(after.found).toEqual([]);
+    expect(after.code).toBe(0);
+    await set(s, "hubspot_api_token", "hs_MAIN");
+    s.git(["add", PROD]);
+    const commit = tryGit(s, ["commit", "-m", "main adds hubspot"]);
+    expect(commit.ok, commit.out).toBe(true);
+  });
+
+  it("drops the record when the file is checked out again (`git checkout -- FILE` after a conflicting merge that changed it)", async () => {
+    const s = await conflicting("zendesk_api_token");
+    expect(tryGit(s, ["merge", "--no-edit", "feature"]).ok).toBe(false);
+    expect((await unresolvedRules(s)).found).toHaveLength(1);
+    // keep our side whole on purpose: the file is now HEAD's, not what the driver wrote
+    s.git(["checkout", "--ours", "--", PROD]);
+    expect((await unresolvedRules(s)).found).toEqual([]);
+    s.git(["add", PROD]);
+    const commit = tryGit(s, ["commit", "--no-edit"]);
+    expect(commit.ok, commit.out).toBe(true);
+  });
+
+  it("during a rebase: check reports the conflict while the replayed commit is the one that conflicted (the driver left our side byte for byte); resolve clears it; abort leaves nothing", async () => {
+    const s = await conflicting();
+    s.git(["checkout", "-q", "feature"]);
+    const rebase = tryGit(s, ["rebase", "main"]);
+    expect(rebase.ok).toBe(false);
+    expect(rebase.out).toContain("stellar-secrets resolve stripe_api_key --env production");
+    expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
+    s.git(["rebase", "--abort"]);
+    expect((await unresolvedRules(s)).found).toEqual([]);
+
+    expect(tryGit(s, ["rebase", "main"]).ok).toBe(false);
+    // during a rebase "theirs" is the commit being replayed: feature's value
+    const r = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("REBASE_HEAD");
+    expect((await unresolvedRules(s)).found).toEqual([]);
+    s.git(["add", PROD]);
+    const done = tryGit(s, ["-c", "core.editor=true", "rebase", "--continue"]);
+    expect(done.ok, done.out).toBe(true);
+    expect((await s.run(["get", "stripe_api_key", "--env", "production"])).stdout.trim()).toBe("sk_live_FEATURE");
+  });
+});
