@@ -1,8 +1,9 @@
 /**
  * Editor buffers (`textDocument/didOpen`, `didChange`, `didClose`): the buffer replaces the
- * disk in the index at once; the edited file's own diagnostics follow at once (core's per-file
- * check), the full cross-file check once typing pauses. Typing in stellar.yaml reloads its
- * project once typing pauses.
+ * disk in the index at once (a large buffer once typing in it pauses, or when a request about it
+ * arrives); the edited file's own diagnostics follow at once (core's per-file check), the
+ * cross-file check right after when it is incremental, else once typing pauses. The last event
+ * of a file wins. Typing in stellar.yaml reloads its project once typing pauses.
  */
 import { basename } from "node:path";
 import type { TextDocument } from "vscode-languageserver-textdocument";
