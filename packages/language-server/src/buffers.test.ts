@@ -100,15 +100,16 @@ describe("buffers: a large buffer is indexed once typing pauses", () => {
     await server.open(uri, big("zendesk_token"));
     await server.waitForDiagnostics(uri, (d) => unknown(d) === 1);
     // a typo in the large file, and at once a request about another file: answered before the large file is re-checked
-    await server.change(uri, big("other_tokn"));
-    const other = await server.client.sendRequest(HoverRequest.type, { textDocument: { uri: project.uri("actions/create_ticket.yaml") }, position: inside(ACTION, "zendesk_token") });
+    const [, other] = await Promise.all([
+      server.change(uri, big("other_tokn")),
+      server.client.sendRequest(HoverRequest.type, { textDocument: { uri: project.uri("actions/create_ticket.yaml") }, position: inside(ACTION, "zendesk_token") }),
+    ]);
     expect((other?.contents as MarkupContent).value).toContain("**zendesk_token**");
     expect(unknown(server.published.get(uri) ?? [])).toBe(1);
     await server.waitForDiagnostics(uri, (d) => unknown(d) === 2);
     // a request about the large file itself sees its last text
     const text = big("other_token");
-    await server.change(uri, text);
-    const own = await server.client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: inside(text, "other_token") });
+    const [, own] = await Promise.all([server.change(uri, text), server.client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: inside(text, "other_token") })]);
     expect((own?.contents as MarkupContent).value).toContain("**other_token**");
     await server.waitForDiagnostics(uri, (d) => unknown(d) === 1);
   });
