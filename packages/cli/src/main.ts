@@ -126,12 +126,21 @@ export function wantsJson(argv: readonly string[]): boolean {
 
 /** Process entry: runs and exits with the status. */
 export function main(argv: string[]): void {
+  // the standard streams are read on first use: node builds each one (and loads the stream, fs
+  // or net code behind it) when `process.stdin` is first read, a few milliseconds of a command
+  // that never reads stdin (get, list, check)
   const ctx: CommandContext = {
     cwd: process.cwd(),
     env: process.env,
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
+    get stdin() {
+      return process.stdin;
+    },
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
   };
   run(argv, ctx).then(
     (status) => {
