@@ -2,7 +2,7 @@
  * Flat secrets files (`secrets/<env>.enc.yaml`): a map name → encrypted string plus the `sops`
  * block. Parsing (no keys needed), verified decryption, and writing with stable ciphertext.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes } from "./lazy-crypto.js";
 import { isMap, isScalar, isSeq, isAlias, parseAllDocuments, parseDocument, type Document, type Pair } from "yaml";
 import { unwrapDataKey, wrapDataKey } from "./age.js";
 import { SopsError } from "./errors.js";

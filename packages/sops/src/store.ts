@@ -3,7 +3,7 @@
  * read → decrypt → change → re-encrypt → verify → write cycle. The only module of this package
  * that touches the file system for secrets files.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes } from "./lazy-crypto.js";
 import { closeSync, constants, fstatSync, openSync, promises as fs, readFileSync, readSync, statSync, type Stats } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
