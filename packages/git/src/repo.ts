@@ -4,7 +4,7 @@
  * `NOT_FOUND`, `SHALLOW_CLONE`). {@link GitRepo} implements core's {@link GitSource}, through which
  * core's review and history read commits; nothing else spawns git.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, realpathSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
@@ -346,6 +346,116 @@ export function catFileBatch(cwd: string, ids: readonly string[], env: NodeJS.Pr
     });
     child.stdin.end(`${ids.join("\n")}\n`);
   });
+}
+
+/** One answer of `git cat-file --batch`: the object's type and bytes; undefined when it is missing (or ambiguous). */
+export type BatchObject = { type: string; content: Buffer } | undefined;
+
+/**
+ * One `git cat-file --batch` process asked several rounds of questions: {@link request} writes
+ * object names (`<commit>:<path>`, ids, `<rev>^{commit}`) and resolves with their answers in the
+ * same order, so that an answer (a tree) can decide the next question (its blobs) without
+ * another process. Rounds run one after the other. {@link close} ends the process (call it once
+ * done, also after an error). A process that fails rejects the rounds not yet answered with
+ * `GitError("GIT_ERROR")`.
+ */
+export class CatFileSession {
+  private readonly child: ChildProcess;
+  private readonly chunks: Buffer[] = [];
+  private buffered = 0;
+  private readonly waiting: { resolve: (o: BatchObject) => void; reject: (e: Error) => void }[] = [];
+  private failure: Error | undefined;
+  private stderr = "";
+
+  /** Starts `git cat-file --batch` in `cwd` (inside the repository) now; questions can follow at once or later. */
+  constructor(cwd: string, env: NodeJS.ProcessEnv) {
+    this.child = spawn("git", ["cat-file", "--batch"], { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"] });
+    this.child.stdout!.on("data", (c: Buffer) => {
+      this.chunks.push(c);
+      this.buffered += c.length;
+      this.drain();
+    });
+    this.child.stderr!.on("data", (c: Buffer) => (this.stderr += c.toString()));
+    // a write after git exited (not a repository) fails with EPIPE: reported by "close" below
+    this.child.stdin!.on("error", () => {});
+    this.child.once("error", (error) => this.fail(new GitError("GIT_ERROR", `cannot run git cat-file: ${error.message}`, { cause: error })));
+    this.child.once("close", (code) => this.fail(new GitError("GIT_ERROR", `git cat-file ended (${code}): ${this.stderr.split("\n")[0]}`)));
+  }
+
+  /** The objects named by `names` (none may contain a line break), in order. */
+  request(names: readonly string[]): Promise<BatchObject[]> {
+    if (names.length === 0) return Promise.resolve([]);
+    if (names.some((n) => n.includes("\n") || n.includes("\r"))) return Promise.reject(new GitError("GIT_ERROR", "an object name holds a line break"));
+    const answers = names.map(
+      () =>
+        new Promise<BatchObject>((resolve, reject) => {
+          if (this.failure !== undefined) reject(this.failure);
+          else this.waiting.push({ resolve, reject });
+        }),
+    );
+    if (this.failure === undefined) this.child.stdin!.write(`${names.join("\n")}\n`);
+    return Promise.all(answers);
+  }
+
+  /** Ends the process (its stdin); answers already asked for still arrive. */
+  close(): void {
+    this.child.stdin!.end();
+  }
+
+  private fail(error: Error): void {
+    this.drain();
+    this.failure ??= error;
+    for (const w of this.waiting.splice(0)) w.reject(this.failure);
+  }
+
+  /** Answers the waiting questions whose whole answer has arrived. */
+  private drain(): void {
+    while (this.waiting.length > 0 && this.buffered > 0) {
+      let buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+      this.chunks.length = 0;
+      this.chunks.push(buf);
+      const nl = buf.indexOf(0x0a);
+      if (nl === -1) return;
+      const header = buf.subarray(0, nl).toString("utf8").split(" ");
+      let answer: BatchObject;
+      let used: number;
+      if (header.length === 3 && /^\d+$/.test(header[2]!)) {
+        const size = Number(header[2]);
+        if (buf.length < nl + 1 + size + 1) return; // the rest is still on its way
+        answer = { type: header[1]!, content: Buffer.from(buf.subarray(nl + 1, nl + 1 + size)) };
+        used = nl + 1 + size + 1;
+      } else {
+        answer = undefined; // "<name> missing", "<name> ambiguous"
+        used = nl + 1;
+      }
+      buf = buf.subarray(used);
+      this.chunks[0] = buf;
+      this.buffered = buf.length;
+      this.waiting.shift()!.resolve(answer);
+    }
+  }
+}
+
+/**
+ * The regular files (modes 100644 and 100755, as `git ls-tree` shows them) among the entries of
+ * a raw tree object: entry name → blob id (hex). Symbolic links, submodules and folders are left
+ * out, as {@link GitRepo.filesAt} leaves them out. `idBytes` is 20 (SHA-1) or 32 (SHA-256).
+ */
+export function regularFilesOfTree(tree: Buffer, idBytes: number): Map<string, string> {
+  const out = new Map<string, string>();
+  let pos = 0;
+  while (pos < tree.length) {
+    const space = tree.indexOf(0x20, pos);
+    const nul = space === -1 ? -1 : tree.indexOf(0x00, space + 1);
+    if (space === -1 || nul === -1 || nul + 1 + idBytes > tree.length) break;
+    const mode = parseInt(tree.subarray(pos, space).toString("latin1"), 8);
+    const name = tree.subarray(space + 1, nul).toString("utf8");
+    const id = tree.subarray(nul + 1, nul + 1 + idBytes).toString("hex");
+    pos = nul + 1 + idBytes;
+    // git's canonical mode: any regular file is 100644 or 100755 (what ls-tree prints)
+    if ((mode & 0o170000) === 0o100000) out.set(name, id);
+  }
+  return out;
 }
 
 /** `env` as git gets it: defined variables only, and never a terminal prompt. */
