@@ -11,14 +11,14 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GitRepo, readCommittedVersions, startCommittedVersions } from "../packages/git/src/index.js";
+import { findGitDir, GitRepo, readCommittedVersions, startCommittedVersions } from "../packages/git/src/index.js";
 
 const env = { PATH: process.env.PATH, HOME: tmpdir(), GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_AUTHOR_NAME: "A", GIT_AUTHOR_EMAIL: "a@example.test", GIT_COMMITTER_NAME: "A", GIT_COMMITTER_EMAIL: "a@example.test" };
 const git = (cwd: string, args: string[], input?: string): string => execFileSync("git", args, { cwd, env, input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] }).trim();
 
 /** The committed versions as the ls-tree + cat-file reading gave them (HEAD, then each pseudo-ref line). */
-async function previousReading(root: string, paths: string[], pseudoRefs: string[]): Promise<Map<string, string[]>> {
-  const repo = await GitRepo.open(root, env);
+async function previousReading(root: string, paths: string[], pseudoRefs: string[], e: NodeJS.ProcessEnv = env): Promise<Map<string, string[]>> {
+  const repo = await GitRepo.open(root, e);
   const out = new Map<string, string[]>();
   const add = (versions: Map<string, string | null>): void => {
     for (const [path, text] of versions) if (text !== null) out.set(path, [...(out.get(path) ?? []), text]);
@@ -77,6 +77,37 @@ describe("readCommittedVersions", () => {
       expect(got).toEqual(await previousReading(root, paths, [second, blob, second]));
     } finally {
       rmSync(mergeHead);
+    }
+  });
+
+  it("reads a linked work tree's own MERGE_HEAD, from its git directory", async () => {
+    const wt = join(dir, "..", `${dir.split("/").pop()}-wt`);
+    git(dir, ["worktree", "add", "-q", "--detach", wt]);
+    try {
+      const wtRoot = join(wt, "project");
+      const wtGitDir = findGitDir(wtRoot, env)!;
+      expect(wtGitDir).toBe(join(dir, ".git", "worktrees", wt.split("/").pop()!));
+      writeFileSync(join(wtGitDir, "MERGE_HEAD"), `${second}\n`);
+      const got = await readCommittedVersions(wtRoot, env, paths);
+      expect(got.get("secrets/development.enc.yaml")).toEqual(["dev: one\n", "dev: two\n"]);
+      expect(got).toEqual(await previousReading(wtRoot, paths, [second]));
+      // the main work tree has no merge in progress
+      expect((await readCommittedVersions(root, env, paths)).get("secrets/development.enc.yaml")).toEqual(["dev: one\n"]);
+    } finally {
+      git(dir, ["worktree", "remove", "--force", wt]);
+    }
+  });
+
+  it("leaves finding the repository to git when GIT_DIR is set (same answers)", async () => {
+    const withGitDir = { ...env, GIT_DIR: join(dir, ".git"), GIT_WORK_TREE: dir };
+    expect(findGitDir(root, withGitDir)).toBeUndefined();
+    writeFileSync(join(dir, ".git", "MERGE_HEAD"), `${second}\n`);
+    try {
+      const got = await readCommittedVersions(root, withGitDir, paths);
+      expect(got.get("secrets/development.enc.yaml")).toEqual(["dev: one\n", "dev: two\n"]);
+      expect(got).toEqual(await previousReading(root, paths, [second], withGitDir));
+    } finally {
+      rmSync(join(dir, ".git", "MERGE_HEAD"));
     }
   });
 

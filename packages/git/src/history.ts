@@ -5,7 +5,9 @@
  * the environment files that `stale-mac` compares them with.
  */
 import { readSecretsHistory, rotationTrackedFiles, valueHistoryOf, type ValueHistory, type WorkspaceIndex } from "@stellar-secrets/core";
-import { CatFileSession, GitRepo, readWorkingText, regularFilesOfTree, strictText } from "./repo.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { CatFileSession, findGitDir, GitRepo, readWorkingText, regularFilesOfTree, strictText } from "./repo.js";
 
 /**
  * Where the values of the secrets with a catalog `rotate_every` were last set, from the git
@@ -36,8 +38,8 @@ export async function readValueHistory(index: WorkspaceIndex, env: NodeJS.Proces
  * merge, rebase or cherry-pick in progress (MERGE_HEAD, REBASE_HEAD, CHERRY_PICK_HEAD). A path
  * missing from a commit (or not valid UTF-8 there) gets no text from it. Empty when `paths` is empty
  * (git is not run), outside a git repository or before the first commit; when git fails part way,
- * what was read until then. Never throws; reads ciphertext only. Two git processes (see
- * {@link startCommittedVersions}).
+ * what was read until then. Never throws; reads ciphertext only. One git process, in most
+ * repositories (see {@link startCommittedVersions}).
  */
 export async function readCommittedVersions(root: string, env: NodeJS.ProcessEnv, paths: readonly string[]): Promise<Map<string, string[]>> {
   if (paths.length === 0) return new Map();
@@ -55,13 +57,23 @@ export interface CommittedVersionsReader {
 /**
  * Starts what {@link readCommittedVersions} runs for the project root `root` now, before its paths
  * are known, so that git starts while the caller reads the workspace (`check`'s start): one
- * `git rev-parse` (the top folder, HEAD and the pseudo-refs' files) and one `git cat-file --batch`
- * that then reads the folders holding the paths at each commit and the regular files' blobs
- * (two rounds of one process, where `ls-tree` and `cat-file` were two processes). `read` gives
- * the same answers as {@link readCommittedVersions} and never throws; with no paths it ends git.
+ * `git cat-file --batch`, in `root`, that then reads HEAD (and each pseudo-ref's commit), the
+ * folders holding the paths at each commit (`<commit>:./<folder>`) and the regular files' blobs,
+ * in rounds of one process. The pseudo-refs (MERGE_HEAD, REBASE_HEAD, CHERRY_PICK_HEAD) are read
+ * from the work tree's git directory when {@link findGitDir} finds it; when it cannot be sure (a
+ * GIT_DIR-like variable, anything unusual), `git rev-parse` gives them as before, a second process.
+ * `read` gives the same answers as {@link readCommittedVersions} and never throws; with no paths
+ * it ends git.
  */
 export function startCommittedVersions(root: string, env: NodeJS.ProcessEnv): CommittedVersionsReader {
-  const atHead = GitRepo.openAtHead(root, env).catch(() => undefined);
+  const gitDir = findGitDir(root, env);
+  const atHead =
+    gitDir === undefined
+      ? GitRepo.openAtHead(root, env).then(
+          (at) => (at === undefined ? undefined : { base: at.repo.prefix === "" ? "" : `${at.repo.prefix}/`, pseudoRefs: at.pseudoRefs }),
+          () => undefined,
+        )
+      : Promise.resolve({ base: "./", pseudoRefs: pseudoRefsIn(gitDir) });
   let batch: CatFileSession | undefined;
   try {
     batch = new CatFileSession(root, env);
@@ -75,14 +87,15 @@ export function startCommittedVersions(root: string, env: NodeJS.ProcessEnv): Co
       try {
         const at = await atHead;
         if (at === undefined || batch === undefined || paths.length === 0) return out;
+        // HEAD's commit, and each pseudo-ref's (as `rev-parse REF^{commit}`: one that names no commit gives nothing)
+        const [head, ...others] = await batch.request(["HEAD^{commit}", ...at.pseudoRefs.map((ref) => `${ref}^{commit}`)]);
+        if (head?.type !== "commit") return out; // before the first commit
         const add = (versions: Map<string, string | null>): void => {
           for (const [path, text] of versions) if (text !== null) out.set(path, [...(out.get(path) ?? []), text]);
         };
-        add(await showManyWith(batch, at.repo.prefix, at.head, paths));
-        for (const ref of at.pseudoRefs) {
-          // as `rev-parse REF^{commit}`: a pseudo-ref that names no commit gives nothing
-          const [commit] = await batch.request([`${ref}^{commit}`]);
-          if (commit?.type === "commit") add(await showManyWith(batch, at.repo.prefix, ref, paths));
+        add(await showManyWith(batch, at.base, head.id, paths));
+        for (const [i, ref] of at.pseudoRefs.entries()) {
+          if (others[i]?.type === "commit") add(await showManyWith(batch, at.base, ref, paths));
         }
       } catch {
         // not a git repository (or git unusable): only the checks within each file run (with what was read)
@@ -94,26 +107,39 @@ export function startCommittedVersions(root: string, env: NodeJS.ProcessEnv): Co
   };
 }
 
+/** The commit ids MERGE_HEAD, REBASE_HEAD and CHERRY_PICK_HEAD of the git directory `gitDir` name (an octopus merge's MERGE_HEAD names several). */
+function pseudoRefsIn(gitDir: string): string[] {
+  const ids: string[] = [];
+  for (const name of ["MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD"]) {
+    try {
+      ids.push(...readFileSync(join(gitDir, name), "utf8").split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l)));
+    } catch {
+      // absent: no merge, rebase or cherry-pick in progress
+    }
+  }
+  return ids;
+}
+
 /**
- * The text of each of `paths` (relative to the project root, at `prefix` in the work tree) at
- * `commit`, through `batch`: the folders' trees in one round, the regular files' blobs in a
+ * The text of each of `paths` (relative to the project root; `base` names the root's folder in
+ * a `<commit>:<path>`: `./` relative to git's working folder, or the root's path in the work tree
+ * with a final `/`, or "" at the top) at `commit`, through `batch`: the folders' trees in one round, the regular files' blobs in a
  * second (null: not valid UTF-8). The same answers as {@link GitRepo.showManyAtCommit}.
  */
-async function showManyWith(batch: CatFileSession, prefix: string, commit: string, paths: readonly string[]): Promise<Map<string, string | null>> {
-  const full = (p: string): string => (prefix === "" ? p : `${prefix}/${p}`);
-  const folderOf = (p: string): string => {
-    const f = full(p);
-    return f.includes("/") ? f.slice(0, f.lastIndexOf("/")) : "";
-  };
-  const folders = [...new Set(paths.map(folderOf))];
-  const trees = await batch.request(folders.map((f) => `${commit}:${f}`));
+async function showManyWith(batch: CatFileSession, base: string, commit: string, paths: readonly string[]): Promise<Map<string, string | null>> {
+  // a path that is not plainly inside the project folder is in no commit (as ls-tree never listed it)
+  const inside = paths.filter((p) => p !== "" && !p.startsWith("/") && !p.split("/").some((part) => part === "" || part === "." || part === ".."));
+  const folderOf = (p: string): string => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "");
+  const folders = [...new Set(inside.map(folderOf))];
+  // `<commit>:` is the top tree, `<commit>:./` the tree of git's working folder (the project root)
+  const trees = await batch.request(folders.map((f) => `${commit}:${f === "" ? base : `${base}${f}`}`));
   const idBytes = commit.length === 64 ? 32 : 20;
   const files = new Map<string, Map<string, string>>();
   folders.forEach((f, i) => {
     const tree = trees[i];
     if (tree?.type === "tree") files.set(f, regularFilesOfTree(tree.content, idBytes));
   });
-  const ids = paths.map((p) => files.get(folderOf(p))?.get(full(p).slice(full(p).lastIndexOf("/") + 1)));
+  const ids = paths.map((p) => (inside.includes(p) ? files.get(folderOf(p))?.get(p.slice(p.lastIndexOf("/") + 1)) : undefined));
   const wanted = [...new Set(ids.filter((id): id is string => id !== undefined))];
   const blobs = await batch.request(wanted);
   const texts = new Map<string, string | null>();

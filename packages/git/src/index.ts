@@ -6,5 +6,5 @@
  * versions of the environment files.
  */
 export { GitError, isGitError, type GitErrorCode } from "./errors.js";
-export { CatFileSession, catFileBatch, gitEnv, GitRepo, readWorkingText, regularFilesOfTree, SHALLOW_HINT, strictText, type BatchObject } from "./repo.js";
+export { CatFileSession, catFileBatch, findGitDir, gitEnv, GitRepo, readWorkingText, regularFilesOfTree, SHALLOW_HINT, strictText, type BatchObject } from "./repo.js";
 export { readCommittedVersions, readValueHistory, startCommittedVersions, type CommittedVersionsReader } from "./history.js";

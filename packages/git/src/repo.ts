@@ -5,9 +5,9 @@
  * core's review and history read commits; nothing else spawns git.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, realpathSync } from "node:fs";
+import { readFileSync, realpathSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { isAbsolute, join, relative, sep } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { GitSource } from "@stellar-secrets/core";
 import { decodeUtf8 } from "@stellar-secrets/sops";
 import { GitError } from "./errors.js";
@@ -348,8 +348,49 @@ export function catFileBatch(cwd: string, ids: readonly string[], env: NodeJS.Pr
   });
 }
 
+/** Environment variables that change where git finds its repository (then only git can say). */
+const DISCOVERY_VARIABLES = ["GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_NAMESPACE"];
+
+/**
+ * The git directory of the work tree that holds `start` (where that work tree's HEAD and
+ * MERGE_HEAD live), found without running git: the nearest `.git` at or above `start`, a folder
+ * with HEAD, or a file `gitdir: PATH` (a linked work tree, a submodule) naming a folder with HEAD.
+ * Undefined whenever git's own answer could differ, so that the caller asks git instead: a
+ * variable that changes discovery (GIT_DIR, GIT_WORK_TREE, GIT_CEILING_DIRECTORIES, ...) is set,
+ * a folder on the way looks like a bare repository, the `.git` found is unusual, or none is found.
+ */
+export function findGitDir(start: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (DISCOVERY_VARIABLES.some((v) => env[v] !== undefined)) return undefined;
+  const isFile = (p: string): boolean => statSync(p, { throwIfNoEntry: false })?.isFile() === true;
+  const isDir = (p: string): boolean => statSync(p, { throwIfNoEntry: false })?.isDirectory() === true;
+  try {
+    let dir = resolve(start);
+    for (;;) {
+      const dotGit = join(dir, ".git");
+      const st = statSync(dotGit, { throwIfNoEntry: false });
+      if (st?.isDirectory() === true) {
+        return isFile(join(dotGit, "HEAD")) && (isDir(join(dotGit, "objects")) || isFile(join(dotGit, "commondir"))) && isDir(join(dotGit, "refs")) ? dotGit : undefined;
+      }
+      if (st?.isFile() === true) {
+        const m = /^gitdir: (.+)$/.exec(readFileSync(dotGit, "utf8").replace(/\r?\n$/, ""));
+        if (m === null) return undefined;
+        const gitDir = resolve(dir, m[1]!);
+        return isFile(join(gitDir, "HEAD")) ? gitDir : undefined;
+      }
+      if (st !== undefined) return undefined;
+      // git takes a folder with HEAD, objects and refs for a bare repository: leave that to git
+      if (isFile(join(dir, "HEAD")) && isDir(join(dir, "objects")) && isDir(join(dir, "refs"))) return undefined;
+      const parent = dirname(dir);
+      if (parent === dir) return undefined;
+      dir = parent;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 /** One answer of `git cat-file --batch`: the object's type and bytes; undefined when it is missing (or ambiguous). */
-export type BatchObject = { type: string; content: Buffer } | undefined;
+export type BatchObject = { id: string; type: string; content: Buffer } | undefined;
 
 /**
  * One `git cat-file --batch` process asked several rounds of questions: {@link request} writes
@@ -422,7 +463,7 @@ export class CatFileSession {
       if (header.length === 3 && /^\d+$/.test(header[2]!)) {
         const size = Number(header[2]);
         if (buf.length < nl + 1 + size + 1) return; // the rest is still on its way
-        answer = { type: header[1]!, content: Buffer.from(buf.subarray(nl + 1, nl + 1 + size)) };
+        answer = { id: header[0]!, type: header[1]!, content: Buffer.from(buf.subarray(nl + 1, nl + 1 + size)) };
         used = nl + 1 + size + 1;
       } else {
         answer = undefined; // "<name> missing", "<name> ambiguous"
