@@ -119,8 +119,9 @@ const jobs = [
       plugins: [commandEntries],
       format: "cjs",
       outExtension: { ".js": ".cjs" },
-      banner: { js: "const __stellarImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-      define: { "import.meta.url": "__stellarImportMetaUrl" },
+      // import.meta.url (one use, `git`'s hook path) computed on first use, not at every start
+      banner: { js: "const __stellarImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
+      define: { "import.meta.url": "__stellarImportMeta.url" },
     },
   },
   {

@@ -3,8 +3,8 @@
  * works on, the identities of the person running it, and the per-environment files read without
  * keys. A thin adapter over `@stellar-secrets/core` and `@stellar-secrets/sops`.
  */
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+// fs.promises (node:fs/promises) is read on first use: `check` starts without loading it
+import { existsSync, promises as fsp } from "node:fs";
 import { homedir } from "node:os";
 import {
   catalogPath,
@@ -117,7 +117,7 @@ export async function readCatalog(config: ProjectConfig): Promise<{ path: string
   const path = catalogPath(config);
   let text = "";
   try {
-    text = await readFile(path, "utf8");
+    text = await fsp.readFile(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
@@ -154,7 +154,7 @@ export async function syncSopsConfigs(config: ProjectConfig, options: { create?:
     const path = join(config.root, rel);
     let text: string;
     try {
-      text = await readFile(path, "utf8");
+      text = await fsp.readFile(path, "utf8");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
       if (rel === SOPS_CONFIG_FILE && options.create === true) {

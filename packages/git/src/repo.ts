@@ -5,8 +5,8 @@
  * core's review and history read commits; nothing else spawns git.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, realpathSync, statSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+// fs.promises (node:fs/promises) is read on first use: `check` starts without loading it
+import { promises as fsp, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { GitSource } from "@stellar-secrets/core";
 import { decodeUtf8 } from "@stellar-secrets/sops";
@@ -63,7 +63,7 @@ export class GitRepo implements GitSource {
     const pseudoRefs: string[] = [];
     for (const path of rest) {
       try {
-        const text = await readFile(isAbsolute(path) ? path : join(root, path), "utf8");
+        const text = await fsp.readFile(isAbsolute(path) ? path : join(root, path), "utf8");
         pseudoRefs.push(...text.split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l)));
       } catch {
         // absent: no merge, rebase or cherry-pick in progress
@@ -249,7 +249,7 @@ export class GitRepo implements GitSource {
   async pseudoRef(name: "MERGE_HEAD" | "REBASE_HEAD" | "CHERRY_PICK_HEAD"): Promise<string[]> {
     const path = (await this.run(["rev-parse", "--git-path", name])).trim();
     try {
-      const text = await readFile(isAbsolute(path) ? path : join(this.top, path), "utf8");
+      const text = await fsp.readFile(isAbsolute(path) ? path : join(this.top, path), "utf8");
       return text.split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l));
     } catch {
       return [];
