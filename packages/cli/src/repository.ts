@@ -32,6 +32,7 @@ import {
   readSecretsFile,
   withFileLock,
   writeFileAtomic,
+  type DecryptCache,
   type DecryptedSecrets,
   type Identities,
   type SecretsFile,
@@ -177,7 +178,7 @@ export async function syncSopsConfigs(config: ProjectConfig, options: { create?:
  * when the file does not exist, and the sops errors (`NO_IDENTITY`, `NO_MATCHING_IDENTITY`,
  * `MAC_MISMATCH`, ...) otherwise.
  */
-export async function decryptEnvironment(ctx: CommandContext, config: ProjectConfig, env: EnvironmentConfig): Promise<DecryptedSecrets> {
+export async function decryptEnvironment(ctx: CommandContext, config: ProjectConfig, env: EnvironmentConfig, options: { cache?: DecryptCache } = {}): Promise<DecryptedSecrets> {
   const path = secretsFilePath(config, env.name);
   let bytes: Buffer;
   try {
@@ -195,7 +196,7 @@ export async function decryptEnvironment(ctx: CommandContext, config: ProjectCon
   // strict UTF-8 and the size limit, as every other reader of secrets files (INVALID_UTF8, FILE_TOO_LARGE)
   const identities = identitiesFor(ctx);
   try {
-    return await decryptSecrets(decodeUtf8(bytes, { path }), identities, { path });
+    return await decryptSecrets(decodeUtf8(bytes, { path }), identities, { path, ...(options.cache === undefined ? {} : { cache: options.cache }) });
   } catch (error) {
     if (isSopsError(error, "NO_MATCHING_IDENTITY")) throw await notAMember(ctx, config, env, identities, error);
     throw error;
@@ -257,13 +258,16 @@ export function findProjectRootSafe(cwd: string): string | undefined {
 /**
  * Decrypts (and verifies) each existing file of `files` before anything is written, so that a
  * command touching several environments fails before its first write rather than halfway.
+ * With `cache`, what it verified is kept there for the write that follows (`editSecretsFile`'s
+ * `cache`: no second decryption of the unchanged values), data keys included: the caller drops
+ * the cache when done; without, each data key is zeroed at once.
  * Throws the sops errors (`NO_MATCHING_IDENTITY`, `MAC_MISMATCH`, ...).
  */
-export async function assertCanDecrypt(ctx: CommandContext, config: ProjectConfig, files: readonly EnvironmentFile[]): Promise<void> {
+export async function assertCanDecrypt(ctx: CommandContext, config: ProjectConfig, files: readonly EnvironmentFile[], cache?: DecryptCache): Promise<void> {
   for (const f of files) {
     if (f.file === undefined) continue;
-    const decrypted = await decryptEnvironment(ctx, config, f.env);
-    decrypted.dataKey.fill(0);
+    const decrypted = await decryptEnvironment(ctx, config, f.env, cache === undefined ? {} : { cache });
+    if (cache === undefined) decrypted.dataKey.fill(0);
   }
 }
 

@@ -425,6 +425,20 @@ export class DecryptCache {
     if (m === undefined) this.byKey.set(id, (m = new Map()));
     return m;
   }
+  private verified: { text: string; result: DecryptedSecrets } | undefined;
+  /**
+   * The result of the last {@link decryptSecrets} through this cache, when `text` is exactly the
+   * text it verified (a file read again unchanged, e.g. under the lock after `set`'s first check):
+   * the same parse, values and MAC check, so none of it runs again. A fresh values map each time.
+   */
+  verifiedResult(text: string): DecryptedSecrets | undefined {
+    const v = this.verified;
+    return v !== undefined && v.text === text ? { ...v.result, values: new Map(v.result.values) } : undefined;
+  }
+  /** Remembers `result`, verified from `text` (the last one only). */
+  rememberVerified(text: string, result: DecryptedSecrets): void {
+    this.verified = { text, result: { ...result, values: new Map(result.values) } };
+  }
   /** Decrypts (and verifies the tag of) one value, or returns the verified result of an earlier call. */
   decrypt(raw: string, dataKey: Uint8Array, name: string): { plaintext: Buffer; type: SopsValueType } {
     const m = this.forKey(dataKey);
@@ -523,17 +537,24 @@ export async function unwrapFileKey(file: SecretsFile, identities: Identities | 
 
 /**
  * Decrypts a flat secrets file: unwraps the data key, decrypts every value, verifies the MAC.
+ * With `options.cache` (one operation's {@link DecryptCache}): a text identical to the last one
+ * it verified gives that result again; otherwise a known data key and verified values are reused,
+ * and the MAC is verified over every value.
  * @throws SopsError with any code of the parsers, plus NO_IDENTITY, NO_MATCHING_IDENTITY, TAMPERED, MAC_MISMATCH.
  */
 export async function decryptSecrets(text: string, identities: Identities | readonly string[], options: ParseOptions & { cache?: DecryptCache } = {}): Promise<DecryptedSecrets> {
-  const file = parseSecretsFile(text, options);
   const cache = options.cache;
+  const known = cache?.verifiedResult(text);
+  if (known !== undefined) return known;
+  const file = parseSecretsFile(text, options);
   let key = cache?.knownKey(file.metadata.age);
   if (key === undefined) {
     key = await unwrapFileKey(file, identities, options.path);
     cache?.rememberKey(file.metadata.age, key);
   }
-  return decryptSecretsWithKey(file, key, text, options.path, cache);
+  const result = decryptSecretsWithKey(file, key, text, options.path, cache);
+  cache?.rememberVerified(text, result);
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
