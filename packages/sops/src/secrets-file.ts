@@ -390,7 +390,7 @@ function noIdentity(file: SecretsFile, ids: Identities, path?: string): SopsErro
  * Keep it in memory only, for one operation.
  */
 export class DecryptCache {
-  private readonly byKey = new Map<string, Map<string, { plaintext: Buffer; type: SopsValueType }>>();
+  private readonly byKey = new Map<string, Map<string, { name: string; value: { plaintext: Buffer; type: SopsValueType } }>>();
   private readonly keysByStanza = new Map<string, Uint8Array>();
   /**
    * The data key of a file one of whose age stanzas is byte-identical to a stanza already
@@ -410,8 +410,8 @@ export class DecryptCache {
   }
   private lastKey: Uint8Array | undefined;
   private lastCopy: Buffer | undefined;
-  private lastMap: Map<string, { plaintext: Buffer; type: SopsValueType }> | undefined;
-  private forKey(dataKey: Uint8Array): Map<string, { plaintext: Buffer; type: SopsValueType }> {
+  private lastMap: Map<string, { name: string; value: { plaintext: Buffer; type: SopsValueType } }> | undefined;
+  private forKey(dataKey: Uint8Array): Map<string, { name: string; value: { plaintext: Buffer; type: SopsValueType } }> {
     // the same key object for every value of a file: look it up once
     if (dataKey === this.lastKey && this.lastMap !== undefined && this.lastCopy!.equals(dataKey)) return this.lastMap;
     this.lastKey = dataKey;
@@ -419,7 +419,7 @@ export class DecryptCache {
     this.lastMap = this.forKeyBytes(dataKey);
     return this.lastMap;
   }
-  private forKeyBytes(dataKey: Uint8Array): Map<string, { plaintext: Buffer; type: SopsValueType }> {
+  private forKeyBytes(dataKey: Uint8Array): Map<string, { name: string; value: { plaintext: Buffer; type: SopsValueType } }> {
     const id = Buffer.from(dataKey).toString("base64");
     let m = this.byKey.get(id);
     if (m === undefined) this.byKey.set(id, (m = new Map()));
@@ -441,13 +441,14 @@ export class DecryptCache {
   }
   /** Decrypts (and verifies the tag of) one value, or returns the verified result of an earlier call. */
   decrypt(raw: string, dataKey: Uint8Array, name: string): { plaintext: Buffer; type: SopsValueType } {
+    // keyed by the ENC string (a slice of the file's text: no new string per value), checked
+    // against the name it verified under (the name is in the tag's AAD)
     const m = this.forKey(dataKey);
-    const k = `${name}\0${raw}`;
-    const hit = m.get(k);
-    if (hit !== undefined) return hit;
-    const d = decryptValue(raw, dataKey, `${name}:`);
-    m.set(k, d);
-    return d;
+    const hit = m.get(raw);
+    if (hit !== undefined && hit.name === name) return hit.value;
+    const value = decryptValue(raw, dataKey, `${name}:`);
+    if (hit === undefined) m.set(raw, { name, value });
+    return value;
   }
 }
 
