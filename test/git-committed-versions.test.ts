@@ -1,10 +1,12 @@
 /**
  * readCommittedVersions (what `check` and the language server compare environment files with,
- * for stale-mac) reads the folders' trees and the blobs with one `git cat-file --batch` process;
+ * for stale-mac) reads loose objects straight from the git directory, else the folders' trees and
+ * the blobs with one `git cat-file --batch` process;
  * its answers must stay those of the ls-tree + cat-file reading it replaced (GitRepo.filesAt and
  * catFileBatch, still used by review): regular files only (no symbolic link), strict UTF-8, a
- * project in a subfolder, every line of a pseudo-ref, a pseudo-ref that names no commit. A real
- * temporary git repository.
+ * project in a subfolder, every line of a pseudo-ref, a pseudo-ref that names no commit, linked
+ * work trees, loose objects read without git and packed ones through git. A real temporary git
+ * repository.
  */
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -108,6 +110,31 @@ describe("readCommittedVersions", () => {
       expect(got).toEqual(await previousReading(root, paths, [second], withGitDir));
     } finally {
       rmSync(join(dir, ".git", "MERGE_HEAD"));
+    }
+  });
+
+  it("reads loose objects without running git, and asks git once objects are packed (same answers)", async () => {
+    const noGit = { ...env, PATH: "/nonexistent" };
+    const expected = await previousReading(root, paths, []);
+    expect(await readCommittedVersions(root, noGit, paths)).toEqual(expected); // loose: git never starts
+    const copy = mkdtempSync(join(tmpdir(), "git-committed-packed-"));
+    try {
+      execFileSync("cp", ["-a", `${dir}/.`, copy]);
+      git(copy, ["gc", "-q", "--prune=now"]); // every object and ref packed
+      const packedRoot = join(copy, "project");
+      expect(await readCommittedVersions(packedRoot, env, paths)).toEqual(expected);
+      expect((await readCommittedVersions(packedRoot, noGit, paths)).size).toBe(0); // it needed git
+      // a commit after the gc: HEAD's commit is loose, the unchanged folders are still packed
+      writeFileSync(join(packedRoot, "top.enc.yaml"), "top: after gc\n");
+      git(copy, ["commit", "-qam", "after gc"]);
+      const after = await readCommittedVersions(packedRoot, env, paths);
+      expect(after.get("top.enc.yaml")).toEqual(["top: after gc\n"]);
+      expect(after).toEqual(await previousReading(packedRoot, paths, []));
+      // and a detached HEAD, a packed branch ref
+      git(copy, ["checkout", "-q", "--detach", "HEAD~1"]);
+      expect(await readCommittedVersions(packedRoot, env, paths)).toEqual(expected);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
     }
   });
 

@@ -4,7 +4,7 @@
  * `NOT_FOUND`, `SHALLOW_CLONE`). {@link GitRepo} implements core's {@link GitSource}, through which
  * core's review and history read commits; nothing else spawns git.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 // fs.promises (node:fs/promises) is read on first use: `check` starts without loading it
 import { promises as fsp, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
@@ -281,7 +281,7 @@ export class GitRepo implements GitSource {
 
 function git(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile("git", args, { cwd, env: gitEnv(env), maxBuffer: 512 * 1024 * 1024, encoding: "utf8" }, (error, stdout, stderr) => {
+    childProcess().execFile("git", args, { cwd, env: gitEnv(env), maxBuffer: 512 * 1024 * 1024, encoding: "utf8" }, (error, stdout, stderr) => {
       if (error) {
         reject(new GitError("GIT_ERROR", `git ${args[0]} failed: ${(stderr || error.message).split("\n")[0]}`, { cause: error }));
         return;
@@ -322,7 +322,7 @@ export function catFileBatch(cwd: string, ids: readonly string[], env: NodeJS.Pr
   const result = new Map<string, string | null>();
   if (ids.length === 0) return Promise.resolve(result);
   return new Promise((resolve, reject) => {
-    const child = spawn("git", ["cat-file", "--batch"], { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"] });
+    const child = childProcess().spawn("git", ["cat-file", "--batch"], { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"] });
     const chunks: Buffer[] = [];
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => chunks.push(c));
@@ -360,6 +360,11 @@ const DISCOVERY_VARIABLES = ["GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_
  * a folder on the way looks like a bare repository, the `.git` found is unusual, or none is found.
  */
 export function findGitDir(start: string, env: NodeJS.ProcessEnv): string | undefined {
+  return findWorkTree(start, env)?.gitDir;
+}
+
+/** {@link findGitDir}, with the top folder of the work tree (the folder holding `.git`). */
+export function findWorkTree(start: string, env: NodeJS.ProcessEnv): { top: string; gitDir: string } | undefined {
   if (DISCOVERY_VARIABLES.some((v) => env[v] !== undefined)) return undefined;
   const isFile = (p: string): boolean => statSync(p, { throwIfNoEntry: false })?.isFile() === true;
   const isDir = (p: string): boolean => statSync(p, { throwIfNoEntry: false })?.isDirectory() === true;
@@ -369,13 +374,14 @@ export function findGitDir(start: string, env: NodeJS.ProcessEnv): string | unde
       const dotGit = join(dir, ".git");
       const st = statSync(dotGit, { throwIfNoEntry: false });
       if (st?.isDirectory() === true) {
-        return isFile(join(dotGit, "HEAD")) && (isDir(join(dotGit, "objects")) || isFile(join(dotGit, "commondir"))) && isDir(join(dotGit, "refs")) ? dotGit : undefined;
+        const ok = isFile(join(dotGit, "HEAD")) && (isDir(join(dotGit, "objects")) || isFile(join(dotGit, "commondir"))) && isDir(join(dotGit, "refs"));
+        return ok ? { top: dir, gitDir: dotGit } : undefined;
       }
       if (st?.isFile() === true) {
         const m = /^gitdir: (.+)$/.exec(readFileSync(dotGit, "utf8").replace(/\r?\n$/, ""));
         if (m === null) return undefined;
         const gitDir = resolve(dir, m[1]!);
-        return isFile(join(gitDir, "HEAD")) ? gitDir : undefined;
+        return isFile(join(gitDir, "HEAD")) ? { top: dir, gitDir } : undefined;
       }
       if (st !== undefined) return undefined;
       // git takes a folder with HEAD, objects and refs for a bare repository: leave that to git
@@ -410,7 +416,7 @@ export class CatFileSession {
 
   /** Starts `git cat-file --batch` in `cwd` (inside the repository) now; questions can follow at once or later. */
   constructor(cwd: string, env: NodeJS.ProcessEnv) {
-    this.child = spawn("git", ["cat-file", "--batch"], { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"] });
+    this.child = childProcess().spawn("git", ["cat-file", "--batch"], { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"] });
     this.child.stdout!.on("data", (c: Buffer) => {
       this.chunks.push(c);
       this.buffered += c.length;
@@ -477,6 +483,31 @@ export class CatFileSession {
   }
 }
 
+/** One entry of a raw tree object: its mode (a number), name and object id (hex). */
+export interface TreeEntry {
+  mode: number;
+  name: string;
+  id: string;
+}
+
+/** The entries of a raw tree object (`<octal mode> <name>\0<id bytes>` each); `idBytes` is 20 (SHA-1) or 32 (SHA-256). Stops at a truncated entry. */
+export function treeEntries(tree: Buffer, idBytes: number): TreeEntry[] {
+  const out: TreeEntry[] = [];
+  let pos = 0;
+  while (pos < tree.length) {
+    const space = tree.indexOf(0x20, pos);
+    const nul = space === -1 ? -1 : tree.indexOf(0x00, space + 1);
+    if (space === -1 || nul === -1 || nul + 1 + idBytes > tree.length) break;
+    out.push({
+      mode: parseInt(tree.subarray(pos, space).toString("latin1"), 8),
+      name: tree.subarray(space + 1, nul).toString("utf8"),
+      id: tree.subarray(nul + 1, nul + 1 + idBytes).toString("hex"),
+    });
+    pos = nul + 1 + idBytes;
+  }
+  return out;
+}
+
 /**
  * The regular files (modes 100644 and 100755, as `git ls-tree` shows them) among the entries of
  * a raw tree object: entry name → blob id (hex). Symbolic links, submodules and folders are left
@@ -484,19 +515,14 @@ export class CatFileSession {
  */
 export function regularFilesOfTree(tree: Buffer, idBytes: number): Map<string, string> {
   const out = new Map<string, string>();
-  let pos = 0;
-  while (pos < tree.length) {
-    const space = tree.indexOf(0x20, pos);
-    const nul = space === -1 ? -1 : tree.indexOf(0x00, space + 1);
-    if (space === -1 || nul === -1 || nul + 1 + idBytes > tree.length) break;
-    const mode = parseInt(tree.subarray(pos, space).toString("latin1"), 8);
-    const name = tree.subarray(space + 1, nul).toString("utf8");
-    const id = tree.subarray(nul + 1, nul + 1 + idBytes).toString("hex");
-    pos = nul + 1 + idBytes;
-    // git's canonical mode: any regular file is 100644 or 100755 (what ls-tree prints)
-    if ((mode & 0o170000) === 0o100000) out.set(name, id);
-  }
+  // git's canonical mode: any regular file is 100644 or 100755 (what ls-tree prints)
+  for (const e of treeEntries(tree, idBytes)) if ((e.mode & 0o170000) === 0o100000) out.set(e.name, e.id);
   return out;
+}
+
+/** node:child_process, loaded when git first runs: `check` reading loose objects never loads it. */
+function childProcess(): typeof import("node:child_process") {
+  return process.getBuiltinModule("node:child_process");
 }
 
 /** `env` as git gets it: defined variables only, and never a terminal prompt. */
