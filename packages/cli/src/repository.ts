@@ -97,13 +97,19 @@ export interface EnvironmentFile {
   file: SecretsFile | undefined;
 }
 
-/** Reads (without decrypting) the file of each environment in `envs`. Missing files are `file: undefined`. */
-export async function readEnvironmentFiles(config: ProjectConfig, envs: EnvironmentConfig[]): Promise<EnvironmentFile[]> {
+/**
+ * Reads (without decrypting) the file of each environment in `envs`. Missing files are `file: undefined`.
+ * With `cache` (`set`'s check before it decrypts), the last parse is kept there for the
+ * decryption that follows (`decryptEnvironment` with the same cache).
+ */
+export async function readEnvironmentFiles(config: ProjectConfig, envs: EnvironmentConfig[], cache?: DecryptCache): Promise<EnvironmentFile[]> {
   return Promise.all(
     envs.map(async (env) => {
       const path = secretsFilePath(config, env.name);
       if (!existsSync(path)) return { env, path, file: undefined };
-      return { env, path, file: await readSecretsFile(path) };
+      if (cache === undefined) return { env, path, file: await readSecretsFile(path) };
+      // readSecretsFile's steps (a regular file, strict UTF-8, the size limit, the parse), the parse through the cache
+      return { env, path, file: cache.parse(decodeUtf8(await readRegularFile(path), { path }), { path }) };
     }),
   );
 }

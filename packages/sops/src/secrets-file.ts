@@ -425,6 +425,20 @@ export class DecryptCache {
     if (m === undefined) this.byKey.set(id, (m = new Map()));
     return m;
   }
+  private parsed: { text: string; options: string; file: SecretsFile } | undefined;
+  /**
+   * {@link parseSecretsFile} of `text`, or the file parsed from the same text with the same
+   * options by the last call (a command that reads a file's names, then decrypts it, parses once).
+   * @throws as parseSecretsFile (errors are never kept).
+   */
+  parse(text: string, options: ParseOptions = {}): SecretsFile {
+    const key = JSON.stringify([options.path, options.format, options.maxBytes]);
+    const p = this.parsed;
+    if (p !== undefined && p.options === key && p.text === text) return p.file;
+    const file = parseSecretsFile(text, options);
+    this.parsed = { text, options: key, file };
+    return file;
+  }
   private verified: { text: string; result: DecryptedSecrets } | undefined;
   /**
    * The result of the last {@link decryptSecrets} through this cache, when `text` is exactly the
@@ -547,7 +561,7 @@ export async function decryptSecrets(text: string, identities: Identities | read
   const cache = options.cache;
   const known = cache?.verifiedResult(text);
   if (known !== undefined) return known;
-  const file = parseSecretsFile(text, options);
+  const file = cache !== undefined ? cache.parse(text, options) : parseSecretsFile(text, options);
   let key = cache?.knownKey(file.metadata.age);
   if (key === undefined) {
     key = await unwrapFileKey(file, identities, options.path);

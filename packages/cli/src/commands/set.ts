@@ -142,7 +142,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     let firstNoKey: unknown;
     // what this check verifies, the write below does not decrypt again (one pass of AES-GCM, the MAC verified at each read)
     const verified = new DecryptCache();
-    for (const file of await readEnvironmentFiles(config, envs)) {
+    for (const file of await readEnvironmentFiles(config, envs, verified)) {
       try {
         await assertCanDecrypt(ctx, config, [file], verified);
       } catch (error) {
