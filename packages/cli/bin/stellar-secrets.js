@@ -19,13 +19,8 @@ const { dirname, join } = require("node:path");
 const { Script } = require("node:vm");
 
 const pkg = join(__dirname, "..");
-const mtime = (path) => {
-  try {
-    return statSync(join(pkg, path)).mtimeMs;
-  } catch {
-    return undefined;
-  }
-};
+// (no exception for a missing file: an installed package has no .tsbuildinfo, and each throw costs)
+const mtime = (path) => statSync(join(pkg, path), { throwIfNoEntry: false })?.mtimeMs;
 const bundle = mtime("dist/bundle/stellar-secrets.cjs");
 const fresh = bundle !== undefined && ["dist/.tsbuildinfo", "../core/dist/.tsbuildinfo", "../sops/dist/.tsbuildinfo", "../git/dist/.tsbuildinfo", "../resolver/dist/.tsbuildinfo"].every((p) => (mtime(p) ?? 0) <= bundle);
 if (fresh) {

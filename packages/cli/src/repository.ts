@@ -4,7 +4,7 @@
  * keys. A thin adapter over `@stellar-secrets/core` and `@stellar-secrets/sops`.
  */
 // fs.promises (node:fs/promises) is read on first use: `check` starts without loading it
-import { existsSync, promises as fsp } from "node:fs";
+import { existsSync, promises as fsp, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import {
   catalogPath,
@@ -28,8 +28,8 @@ import {
   findIdentities,
   identityToRecipient,
   isSopsError,
-  readRegularFile,
-  readSecretsFile,
+  parseSecretsFile,
+  readRegularFileSync,
   withFileLock,
   writeFileAtomic,
   type DecryptCache,
@@ -107,9 +107,10 @@ export async function readEnvironmentFiles(config: ProjectConfig, envs: Environm
     envs.map(async (env) => {
       const path = secretsFilePath(config, env.name);
       if (!existsSync(path)) return { env, path, file: undefined };
-      if (cache === undefined) return { env, path, file: await readSecretsFile(path) };
-      // readSecretsFile's steps (a regular file, strict UTF-8, the size limit, the parse), the parse through the cache
-      return { env, path, file: cache.parse(decodeUtf8(await readRegularFile(path), { path }), { path }) };
+      // sops' readSecretsFile, synchronously (a command's start does not load node:fs/promises
+      // for a few files): a regular file, strict UTF-8 and the size limit, then the parse (through the cache)
+      const text = decodeUtf8(readRegularFileSync(path), { path });
+      return { env, path, file: cache === undefined ? parseSecretsFile(text, { path }) : cache.parse(text, { path }) };
     }),
   );
 }
@@ -124,7 +125,7 @@ export async function readCatalog(config: ProjectConfig): Promise<{ path: string
   const path = catalogPath(config);
   let text = "";
   try {
-    text = await fsp.readFile(path, "utf8");
+    text = readFileSync(path, "utf8"); // (synchronously: a small file, and list's start does not load node:fs/promises)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
@@ -189,7 +190,7 @@ export async function decryptEnvironment(ctx: CommandContext, config: ProjectCon
   let bytes: Buffer;
   try {
     // a regular file only: a FIFO or a directory there is NOT_A_FILE, never a hang or a raw EISDIR
-    bytes = await readRegularFile(path);
+    bytes = readRegularFileSync(path);
   } catch (error) {
     if (((error as { cause?: NodeJS.ErrnoException }).cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
       throw new CliError("NOT_FOUND", `environment "${env.name}" has no secrets file (${path})`, {
