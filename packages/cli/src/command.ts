@@ -10,8 +10,15 @@ export interface CommandContext {
   cwd: string;
   env: NodeJS.ProcessEnv;
   stdin: Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
-  stdout: Writable & { isTTY?: boolean };
+  /** Where results go: commands only write to it (and ask whether it is a terminal). */
+  stdout: OutputStream;
   stderr: Writable & { isTTY?: boolean };
+}
+
+/** What a command writes its results to: a `Writable` (process.stdout, a test's stream) or the process entry's direct writer. */
+export interface OutputStream {
+  write(chunk: string | Uint8Array): unknown;
+  isTTY?: boolean;
 }
 
 /** One sub-command. `run` returns the exit status; failures are thrown as `CliError` or a coded error. */

@@ -5,7 +5,8 @@
  * hot commands (scripts/bundle.mjs: get, list, check, set) pair this module with one command, so
  * their start loads and compiles only what that command uses.
  */
-import type { Command, CommandContext } from "./command.js";
+import { fstatSync, writeSync } from "node:fs";
+import type { Command, CommandContext, OutputStream } from "./command.js";
 import { exitCodeFor } from "./errors.js";
 
 /** Runs an already loaded `command` with its arguments `rest` (after the command name): `--help`/`-h` before any `--` print its help. */
@@ -52,6 +53,39 @@ export function wantsJson(argv: readonly string[]): boolean {
 }
 
 /**
+ * Standard output for the commands. A terminal (or anything but a pipe or a regular file) gets
+ * process.stdout. A pipe or a file is written synchronously to file descriptor 1, as node itself
+ * writes to them on Linux, without building process.stdout, whose pipe stream loads node's net
+ * and stream code at every start (`$(stellar-secrets get ...)`, `list | grep`); when a write
+ * fails (EAGAIN on a pipe left non-blocking, EPIPE), that chunk and the rest go through
+ * process.stdout, which reports as it always did.
+ */
+function standardOutput(): OutputStream {
+  let kind: "direct" | "stream" = "stream";
+  try {
+    const st = fstatSync(1);
+    if (st.isFIFO() || st.isFile()) kind = "direct";
+  } catch {
+    // no standard output: process.stdout says what node says
+  }
+  if (kind === "stream") return process.stdout;
+  return {
+    write(chunk: string | Uint8Array): boolean {
+      if (kind === "stream") return process.stdout.write(chunk);
+      const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+      let done = 0;
+      try {
+        while (done < bytes.length) done += writeSync(1, bytes, done, bytes.length - done);
+        return true;
+      } catch {
+        kind = "stream";
+        return process.stdout.write(bytes.subarray(done));
+      }
+    },
+  };
+}
+
+/**
  * Process entry: runs `run` with the real process (`argv` without node and script) and sets the
  * exit status; on an error prints it (as JSON with `--json`) and exits with its status. The only
  * place that calls `process.exit`.
@@ -60,6 +94,7 @@ export function runProcess(argv: string[], run: (argv: string[], ctx: CommandCon
   // the standard streams are read on first use: node builds each one (and loads the stream, fs
   // or net code behind it) when `process.stdin` is first read, a few milliseconds of a command
   // that never reads stdin (get, list, check)
+  let stdout: OutputStream | undefined;
   const ctx: CommandContext = {
     cwd: process.cwd(),
     env: process.env,
@@ -67,7 +102,7 @@ export function runProcess(argv: string[], run: (argv: string[], ctx: CommandCon
       return process.stdin;
     },
     get stdout() {
-      return process.stdout;
+      return (stdout ??= standardOutput());
     },
     get stderr() {
       return process.stderr;
