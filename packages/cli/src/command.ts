@@ -2,7 +2,7 @@
  * The shape every `stellar-secrets` sub-command has. A command module default-exports a
  * {@link Command}; `main.ts` loads it lazily, so a command's dependencies cost nothing to the others.
  */
-import type { Readable, Writable } from "node:stream";
+import type { Readable } from "node:stream";
 
 /** What a command may touch. Entry points pass the real process; tests pass their own. */
 export interface CommandContext {
@@ -12,10 +12,11 @@ export interface CommandContext {
   stdin: Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
   /** Where results go: commands only write to it (and ask whether it is a terminal). */
   stdout: OutputStream;
-  stderr: Writable & { isTTY?: boolean };
+  /** Messages, prompts and progress: written to, asked whether it is a terminal. */
+  stderr: OutputStream;
 }
 
-/** What a command writes its results to: a `Writable` (process.stdout, a test's stream) or the process entry's direct writer. */
+/** What a command writes to (stdout, stderr): a `Writable` (process.stdout, a test's stream) or the process entry's direct writer. */
 export interface OutputStream {
   write(chunk: string | Uint8Array): unknown;
   isTTY?: boolean;

@@ -53,33 +53,35 @@ export function wantsJson(argv: readonly string[]): boolean {
 }
 
 /**
- * Standard output for the commands. A terminal (or anything but a pipe or a regular file) gets
- * process.stdout. A pipe or a file is written synchronously to file descriptor 1, as node itself
- * writes to them on Linux, without building process.stdout, whose pipe stream loads node's net
- * and stream code at every start (`$(stellar-secrets get ...)`, `list | grep`); when a write
- * fails (EAGAIN on a pipe left non-blocking, EPIPE), that chunk and the rest go through
- * process.stdout, which reports as it always did.
+ * Standard output (fd 1) or error (fd 2) for the commands. A terminal (or anything but a pipe or a
+ * regular file) gets process.stdout / process.stderr. A pipe or a file is written synchronously to
+ * the file descriptor, as node itself writes to them on Linux, without building the process
+ * stream, whose pipe stream loads node's net and stream code at every start
+ * (`$(stellar-secrets get ...)`, `list | grep`, `check`'s summary line); when a write fails (EAGAIN
+ * on a pipe left non-blocking, EPIPE), that chunk and the rest go through the process stream,
+ * which reports as it always did.
  */
-function standardOutput(): OutputStream {
-  let kind: "direct" | "stream" = "stream";
+function standardStream(fd: 1 | 2): OutputStream {
+  const stream = (): NodeJS.WriteStream => (fd === 1 ? process.stdout : process.stderr);
+  let direct = false;
   try {
-    const st = fstatSync(1);
-    if (st.isFIFO() || st.isFile()) kind = "direct";
+    const st = fstatSync(fd);
+    direct = st.isFIFO() || st.isFile();
   } catch {
-    // no standard output: process.stdout says what node says
+    // not open: the process stream says what node says
   }
-  if (kind === "stream") return process.stdout;
+  if (!direct) return stream();
   return {
     write(chunk: string | Uint8Array): boolean {
-      if (kind === "stream") return process.stdout.write(chunk);
+      if (!direct) return stream().write(chunk);
       const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
       let done = 0;
       try {
-        while (done < bytes.length) done += writeSync(1, bytes, done, bytes.length - done);
+        while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
         return true;
       } catch {
-        kind = "stream";
-        return process.stdout.write(bytes.subarray(done));
+        direct = false;
+        return stream().write(bytes.subarray(done));
       }
     },
   };
@@ -95,6 +97,7 @@ export function runProcess(argv: string[], run: (argv: string[], ctx: CommandCon
   // or net code behind it) when `process.stdin` is first read, a few milliseconds of a command
   // that never reads stdin (get, list, check)
   let stdout: OutputStream | undefined;
+  let stderr: OutputStream | undefined;
   const ctx: CommandContext = {
     cwd: process.cwd(),
     env: process.env,
@@ -102,10 +105,10 @@ export function runProcess(argv: string[], run: (argv: string[], ctx: CommandCon
       return process.stdin;
     },
     get stdout() {
-      return (stdout ??= standardOutput());
+      return (stdout ??= standardStream(1));
     },
     get stderr() {
-      return process.stderr;
+      return (stderr ??= standardStream(2));
     },
   };
   run(argv, ctx).then(
