@@ -4,8 +4,9 @@
 // time, and a bundled package installs without the workspace's internal packages.
 //
 // - packages/cli/dist/bundle/stellar-secrets.cjs: the CLI, core, sops, yaml, ajv's runtime in one
-//   CommonJS file, run by the bin through vm.Script with a V8 code cache (stellar-secrets.cjs.cache,
-//   written beside it by the first run; a command's start is then mostly node's own).
+//   CommonJS file, run by the bin through vm.Script with a V8 code cache (stellar-secrets.cjs.CMD.cache,
+//   written beside it by the first run; a command's start is then mostly node's own); and
+//   command-NAME.cjs, one command alone, for the commands whose start is timed (ONE_COMMAND_BUNDLES).
 // - packages/resolver/dist/bundle/resolver.cjs + index.mjs: the resolver with sops and yaml, no
 //   dependency, loaded through vm.Script with a V8 code cache (index.mjs, written below);
 //   `age-encryption` stays an optional import for post-quantum keys only.
@@ -73,6 +74,34 @@ if (cachedData === undefined || script.cachedDataRejected === true) {
 export const { createResolver, Resolver, ResolverError, createJsonLinesSink, findResolverIdentities, nearestName } = m.exports;
 `;
 
+/**
+ * The commands whose start matters most (issue 14: `get`, `list`, `check` against a bare `node`,
+ * `set` against `get`) also get a bundle of their own, dist/bundle/command-NAME.cjs: the command
+ * with entry.ts (its `--help`, errors and exit status) and nothing of the other commands, so a run
+ * reads and deserializes less. The bin runs it when the command line starts with NAME; every other
+ * command line (help, --version, the other commands) runs the whole bundle. Beside the whole
+ * bundle, not in a subfolder: `import.meta.url`-relative paths then resolve the same in both.
+ */
+const ONE_COMMAND_BUNDLES = ["get", "list", "check", "set"];
+const COMMAND_ENTRY = "stellar-command:";
+/** esbuild plugin: the entry module of a one-command bundle (`stellar-command:NAME`). */
+const commandEntries = {
+  name: "stellar-command-entries",
+  setup(b) {
+    b.onResolve({ filter: /^stellar-command:/ }, (args) => ({ path: args.path.slice(COMMAND_ENTRY.length), namespace: "stellar-command" }));
+    b.onLoad({ filter: /.*/, namespace: "stellar-command" }, (args) => ({
+      resolveDir: join(pkg("cli"), "dist"),
+      loader: "js",
+      contents: [
+        `import command from "./commands/${args.path}.js";`,
+        `import { runCommand, runProcess } from "./entry.js";`,
+        `/** Runs \`stellar-secrets ${args.path} ...\` (argv without node and script, the command name first). */`,
+        `export function main(argv) { runProcess(argv, (a, ctx) => runCommand(command, a.slice(1), ctx)); }`,
+      ].join("\n"),
+    }));
+  },
+};
+
 const buildInfo = (...names) => names.map((n) => join(pkg(n), "dist/.tsbuildinfo"));
 const jobs = [
   {
@@ -83,11 +112,16 @@ const jobs = [
     entry: "stellar-secrets.cjs",
     inputs: buildInfo("cli", "core", "sops"),
     options: {
-      entryPoints: { "stellar-secrets": join(pkg("cli"), "dist/main.js") },
+      entryPoints: {
+        "stellar-secrets": join(pkg("cli"), "dist/main.js"),
+        ...Object.fromEntries(ONE_COMMAND_BUNDLES.map((name) => [`command-${name}`, `${COMMAND_ENTRY}${name}`])),
+      },
+      plugins: [commandEntries],
       format: "cjs",
       outExtension: { ".js": ".cjs" },
-      banner: { js: "const __stellarImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-      define: { "import.meta.url": "__stellarImportMetaUrl" },
+      // import.meta.url (one use, `git`'s hook path) computed on first use, not at every start
+      banner: { js: "const __stellarImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
+      define: { "import.meta.url": "__stellarImportMeta.url" },
     },
   },
   {
@@ -135,7 +169,7 @@ for (const job of jobs) {
   await build({ ...common, outExtension: { ".js": ".mjs" }, ...job.options, outdir: job.out });
   job.after?.(job.out);
   if (process.argv.includes("--check")) {
-    const files = readdirSync(job.out);
+    const files = readdirSync(job.out, { recursive: true }).filter((f) => statSync(join(job.out, f)).isFile());
     const bytes = files.reduce((n, f) => n + statSync(join(job.out, f)).size, 0);
     console.log(`${job.out.slice(root.length + 1)}: ${files.length} files, ${(bytes / 1024).toFixed(0)} KB`);
   }

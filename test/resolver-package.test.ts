@@ -165,8 +165,9 @@ describe("the packed CLI and language server, installed with npm alone", () => {
     execFileSync(bin, ["set", "stripe_api_key", "--env", "development", "--from-stdin"], { cwd: repo, env, input: "sk-pkg-leakcheck-4", stdio: ["pipe", "pipe", "pipe"] });
     expect(run(bin, ["get", "stripe_api_key", "--env", "development"], repo, env)).toBe("sk-pkg-leakcheck-4");
     expect(readFileSync(join(repo, "secrets", "development.enc.yaml"), "utf8")).not.toContain("leakcheck");
-    // the first `get` wrote its V8 code cache beside the bundle; a damaged cache is rejected by V8 and rewritten
-    const cache = join(prefix, "lib", "node_modules", "@stellar-secrets", "cli", "dist", "bundle", "stellar-secrets.cjs.get.cache");
+    // the first `get` wrote its V8 code cache beside its bundle (get has one of its own: command-get.cjs);
+    // a damaged cache is rejected by V8 and rewritten
+    const cache = join(prefix, "lib", "node_modules", "@stellar-secrets", "cli", "dist", "bundle", "command-get.cjs.cache");
     expect(existsSync(cache)).toBe(true);
     writeFileSync(cache, "not a code cache");
     expect(run(bin, ["get", "stripe_api_key", "--env", "development"], repo, env)).toBe("sk-pkg-leakcheck-4");

@@ -2,7 +2,8 @@
 // CommonJS (bin/package.json): node starts a CommonJS entry without its ES-module loader, a few
 // milliseconds of every command.
 //
-// Runs the bundle (dist/bundle/stellar-secrets.cjs, made by the root build's scripts/bundle.mjs)
+// Runs the bundle (dist/bundle/stellar-secrets.cjs, or the command's own dist/bundle/command-NAME.cjs
+// when it has one; made by the root build's scripts/bundle.mjs)
 // when it is newer than every `tsc -b` output it was made from; otherwise the tsc output itself (a
 // `tsc -b` alone never runs stale code). An installed package has no .tsbuildinfo: the bundle.
 //
@@ -14,33 +15,38 @@
 // stale cache is never used.
 "use strict";
 const { readFileSync, renameSync, statSync, writeFileSync } = require("node:fs");
-const { join } = require("node:path");
+const { dirname, join } = require("node:path");
 const { Script } = require("node:vm");
 
 const pkg = join(__dirname, "..");
-const mtime = (path) => {
-  try {
-    return statSync(join(pkg, path)).mtimeMs;
-  } catch {
-    return undefined;
-  }
-};
+// (no exception for a missing file: an installed package has no .tsbuildinfo, and each throw costs)
+const mtime = (path) => statSync(join(pkg, path), { throwIfNoEntry: false })?.mtimeMs;
 const bundle = mtime("dist/bundle/stellar-secrets.cjs");
 const fresh = bundle !== undefined && ["dist/.tsbuildinfo", "../core/dist/.tsbuildinfo", "../sops/dist/.tsbuildinfo", "../git/dist/.tsbuildinfo", "../resolver/dist/.tsbuildinfo"].every((p) => (mtime(p) ?? 0) <= bundle);
 if (fresh) {
-  const file = join(pkg, "dist", "bundle", "stellar-secrets.cjs");
+  const command = /^[a-z][a-z-]{0,30}$/.test(process.argv[2] ?? "") ? process.argv[2] : undefined;
+  // a command with a bundle of its own (dist/bundle/command-NAME.cjs, the commands whose start
+  // matters most) runs it: about half as much to read and deserialize as the whole CLI
+  let file = command === undefined ? undefined : join(pkg, "dist", "bundle", `command-${command}.cjs`);
+  let source;
+  try {
+    if (file !== undefined) source = readFileSync(file, "utf8");
+  } catch {
+    // no bundle of its own: the whole CLI
+  }
+  if (source === undefined) file = join(pkg, "dist", "bundle", "stellar-secrets.cjs");
   // one cache per command: V8 caches the functions a run compiled, and each command runs its own
-  const command = /^[a-z][a-z-]{0,30}$/.test(process.argv[2] ?? "") ? process.argv[2] : "main";
-  const cacheFile = `${file}.${command}.cache`;
+  const cacheFile = source === undefined ? `${file}.${command ?? "main"}.cache` : `${file}.cache`;
+  source ??= readFileSync(file, "utf8");
   let cachedData;
   try {
     cachedData = readFileSync(cacheFile);
   } catch {
     // no cache yet
   }
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(file, "utf8")}\n})`, { filename: file, cachedData });
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
   const module = { exports: {} };
-  script.runInThisContext().call(module.exports, module.exports, require, module, file, join(pkg, "dist", "bundle"));
+  script.runInThisContext().call(module.exports, module.exports, require, module, file, dirname(file));
   if (cachedData === undefined || script.cachedDataRejected === true) {
     process.once("exit", () => {
       try {

@@ -2,7 +2,7 @@
  * The shape every `stellar-secrets` sub-command has. A command module default-exports a
  * {@link Command}; `main.ts` loads it lazily, so a command's dependencies cost nothing to the others.
  */
-import type { Readable, Writable } from "node:stream";
+import type { Readable } from "node:stream";
 
 /** What a command may touch. Entry points pass the real process; tests pass their own. */
 export interface CommandContext {
@@ -10,8 +10,16 @@ export interface CommandContext {
   cwd: string;
   env: NodeJS.ProcessEnv;
   stdin: Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
-  stdout: Writable & { isTTY?: boolean };
-  stderr: Writable & { isTTY?: boolean };
+  /** Where results go: commands only write to it (and ask whether it is a terminal). */
+  stdout: OutputStream;
+  /** Messages, prompts and progress: written to, asked whether it is a terminal. */
+  stderr: OutputStream;
+}
+
+/** What a command writes to (stdout, stderr): a `Writable` (process.stdout, a test's stream) or the process entry's direct writer. */
+export interface OutputStream {
+  write(chunk: string | Uint8Array): unknown;
+  isTTY?: boolean;
 }
 
 /** One sub-command. `run` returns the exit status; failures are thrown as `CliError` or a coded error. */

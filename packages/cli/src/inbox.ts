@@ -4,7 +4,6 @@
  * back for `inbox list|apply|reject`. The format is packages/sops's (`createProposal`,
  * `parseProposal`, `openProposal`), the keyless checks core's (`parseProposalFile`).
  */
-import { execFileSync } from "node:child_process";
 import { lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync } from "node:fs";
 import { isAbsolute, join, relative, sep } from "node:path";
 import { linkedProposalFile, parseProposalFile, type ProjectConfig, type ProposalFile, type EnvironmentConfig } from "@stellar-secrets/core";
@@ -24,7 +23,8 @@ export function inboxFolder(config: ProjectConfig, environment: string): string 
 export function proposerOf(ctx: CommandContext): string {
   const git = (key: string): string | undefined => {
     try {
-      return execFileSync("git", ["config", "--get", key], { cwd: ctx.cwd, env: ctx.env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() || undefined;
+      // node:child_process loaded here, on the proposal path only: `set` starts without it
+      return process.getBuiltinModule("node:child_process").execFileSync("git", ["config", "--get", key], { cwd: ctx.cwd, env: ctx.env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() || undefined;
     } catch {
       return undefined;
     }

@@ -1,9 +1,10 @@
 /**
  * `stellar-secrets` entry point: parses the command name, loads the command lazily, maps errors
- * to exit statuses. The only place that calls `process.exit`.
+ * to exit statuses (through `entry.ts`, the only place that calls `process.exit`).
  */
 import type { Command, CommandContext } from "./command.js";
-import { CliError, exitCodeFor } from "./errors.js";
+import { runCommand, runProcess } from "./entry.js";
+import { CliError } from "./errors.js";
 import { didYouMean } from "./suggest.js";
 
 type Loader = () => Promise<{ default: Command }>;
@@ -82,67 +83,12 @@ export async function run(argv: string[], ctx: CommandContext): Promise<number> 
       hint: near ? `run \`stellar-secrets ${near} --help\`, or ${commands.replace(/^run /, "")}` : commands,
     });
   }
-  const command = (await load()).default;
-  const options = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
-  if (options.includes("--help") || options.includes("-h")) {
-    ctx.stdout.write(command.help.endsWith("\n") ? command.help : `${command.help}\n`);
-    return 0;
-  }
-  return command.run(rest, ctx);
+  return runCommand((await load()).default, rest, ctx);
 }
 
-/**
- * Formats an error for the terminal: `stellar-secrets: CODE: message` plus the hint, with control
- * characters of names and paths made visible (`escape`, sops' `escapeControlCharacters`); or, with
- * `json`, one line `{"error":{"code","message","hint","exitStatus"}}`. Never includes values.
- */
-export function formatError(
-  error: unknown,
-  options: { json?: boolean; escape?: (text: string, options: { keepNewlines?: boolean }) => string } = {},
-): { text: string; status: number } {
-  const escape = options.escape ?? ((t: string) => t);
-  const coded = error instanceof Error && typeof (error as { code?: unknown }).code === "string";
-  const e = error as Error & { code: string; hint?: string };
-  const code = coded ? e.code : "INTERNAL_ERROR";
-  const message = error instanceof Error ? error.message : String(error);
-  const status = coded ? exitCodeFor(e.code) : 70;
-  if (options.json === true) {
-    const body: Record<string, unknown> = { code, message, exitStatus: status };
-    if (coded && e.hint) body.hint = e.hint;
-    return { text: `${JSON.stringify({ error: body })}
-`, status };
-  }
-  if (!coded) return { text: `stellar-secrets: internal error: ${escape(message, { keepNewlines: true })}\n`, status };
-  const hint = e.hint ? `\n  hint: ${escape(e.hint, { keepNewlines: true })}` : "";
-  return { text: `stellar-secrets: ${e.code}: ${escape(e.message, { keepNewlines: true })}${hint}\n`, status };
-}
+export { formatError, wantsJson } from "./entry.js";
 
-/** True when the command line asks for JSON output (`--json` or `--format json` before any `--`). */
-export function wantsJson(argv: readonly string[]): boolean {
-  const end = argv.indexOf("--");
-  const options = end < 0 ? argv : argv.slice(0, end);
-  return options.some((a, i) => a === "--json" || a === "--format=json" || (a === "--format" && options[i + 1] === "json"));
-}
-
-/** Process entry: runs and exits with the status. */
+/** Process entry: runs and exits with the status (see {@link runProcess}). */
 export function main(argv: string[]): void {
-  const ctx: CommandContext = {
-    cwd: process.cwd(),
-    env: process.env,
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
-  };
-  run(argv, ctx).then(
-    (status) => {
-      process.exitCode = status;
-    },
-    async (error: unknown) => {
-      // loaded only on this path: a successful run of a command that never needs sops stays light
-      const escape = await import("@stellar-secrets/sops").then((m) => m.escapeControlCharacters, () => undefined);
-      const { text, status } = formatError(error, { json: wantsJson(argv), ...(escape === undefined ? {} : { escape }) });
-      process.stderr.write(text);
-      process.exit(status);
-    },
-  );
+  runProcess(argv, run);
 }

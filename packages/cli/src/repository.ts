@@ -3,8 +3,8 @@
  * works on, the identities of the person running it, and the per-environment files read without
  * keys. A thin adapter over `@stellar-secrets/core` and `@stellar-secrets/sops`.
  */
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+// fs.promises (node:fs/promises) is read on first use: `check` starts without loading it
+import { existsSync, promises as fsp, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import {
   catalogPath,
@@ -28,10 +28,11 @@ import {
   findIdentities,
   identityToRecipient,
   isSopsError,
-  readRegularFile,
-  readSecretsFile,
+  parseSecretsFile,
+  readRegularFileSync,
   withFileLock,
   writeFileAtomic,
+  type DecryptCache,
   type DecryptedSecrets,
   type Identities,
   type SecretsFile,
@@ -96,13 +97,20 @@ export interface EnvironmentFile {
   file: SecretsFile | undefined;
 }
 
-/** Reads (without decrypting) the file of each environment in `envs`. Missing files are `file: undefined`. */
-export async function readEnvironmentFiles(config: ProjectConfig, envs: EnvironmentConfig[]): Promise<EnvironmentFile[]> {
+/**
+ * Reads (without decrypting) the file of each environment in `envs`. Missing files are `file: undefined`.
+ * With `cache` (`set`'s check before it decrypts), the last parse is kept there for the
+ * decryption that follows (`decryptEnvironment` with the same cache).
+ */
+export async function readEnvironmentFiles(config: ProjectConfig, envs: EnvironmentConfig[], cache?: DecryptCache): Promise<EnvironmentFile[]> {
   return Promise.all(
     envs.map(async (env) => {
       const path = secretsFilePath(config, env.name);
       if (!existsSync(path)) return { env, path, file: undefined };
-      return { env, path, file: await readSecretsFile(path) };
+      // sops' readSecretsFile, synchronously (a command's start does not load node:fs/promises
+      // for a few files): a regular file, strict UTF-8 and the size limit, then the parse (through the cache)
+      const text = decodeUtf8(readRegularFileSync(path), { path });
+      return { env, path, file: cache === undefined ? parseSecretsFile(text, { path }) : cache.parse(text, { path }) };
     }),
   );
 }
@@ -117,7 +125,7 @@ export async function readCatalog(config: ProjectConfig): Promise<{ path: string
   const path = catalogPath(config);
   let text = "";
   try {
-    text = await readFile(path, "utf8");
+    text = readFileSync(path, "utf8"); // (synchronously: a small file, and list's start does not load node:fs/promises)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
@@ -154,7 +162,7 @@ export async function syncSopsConfigs(config: ProjectConfig, options: { create?:
     const path = join(config.root, rel);
     let text: string;
     try {
-      text = await readFile(path, "utf8");
+      text = await fsp.readFile(path, "utf8");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
       if (rel === SOPS_CONFIG_FILE && options.create === true) {
@@ -177,12 +185,12 @@ export async function syncSopsConfigs(config: ProjectConfig, options: { create?:
  * when the file does not exist, and the sops errors (`NO_IDENTITY`, `NO_MATCHING_IDENTITY`,
  * `MAC_MISMATCH`, ...) otherwise.
  */
-export async function decryptEnvironment(ctx: CommandContext, config: ProjectConfig, env: EnvironmentConfig): Promise<DecryptedSecrets> {
+export async function decryptEnvironment(ctx: CommandContext, config: ProjectConfig, env: EnvironmentConfig, options: { cache?: DecryptCache } = {}): Promise<DecryptedSecrets> {
   const path = secretsFilePath(config, env.name);
   let bytes: Buffer;
   try {
     // a regular file only: a FIFO or a directory there is NOT_A_FILE, never a hang or a raw EISDIR
-    bytes = await readRegularFile(path);
+    bytes = readRegularFileSync(path);
   } catch (error) {
     if (((error as { cause?: NodeJS.ErrnoException }).cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
       throw new CliError("NOT_FOUND", `environment "${env.name}" has no secrets file (${path})`, {
@@ -195,7 +203,7 @@ export async function decryptEnvironment(ctx: CommandContext, config: ProjectCon
   // strict UTF-8 and the size limit, as every other reader of secrets files (INVALID_UTF8, FILE_TOO_LARGE)
   const identities = identitiesFor(ctx);
   try {
-    return await decryptSecrets(decodeUtf8(bytes, { path }), identities, { path });
+    return await decryptSecrets(decodeUtf8(bytes, { path }), identities, { path, ...(options.cache === undefined ? {} : { cache: options.cache }) });
   } catch (error) {
     if (isSopsError(error, "NO_MATCHING_IDENTITY")) throw await notAMember(ctx, config, env, identities, error);
     throw error;
@@ -257,13 +265,16 @@ export function findProjectRootSafe(cwd: string): string | undefined {
 /**
  * Decrypts (and verifies) each existing file of `files` before anything is written, so that a
  * command touching several environments fails before its first write rather than halfway.
+ * With `cache`, what it verified is kept there for the write that follows (`editSecretsFile`'s
+ * `cache`: no second decryption of the unchanged values), data keys included: the caller drops
+ * the cache when done; without, each data key is zeroed at once.
  * Throws the sops errors (`NO_MATCHING_IDENTITY`, `MAC_MISMATCH`, ...).
  */
-export async function assertCanDecrypt(ctx: CommandContext, config: ProjectConfig, files: readonly EnvironmentFile[]): Promise<void> {
+export async function assertCanDecrypt(ctx: CommandContext, config: ProjectConfig, files: readonly EnvironmentFile[], cache?: DecryptCache): Promise<void> {
   for (const f of files) {
     if (f.file === undefined) continue;
-    const decrypted = await decryptEnvironment(ctx, config, f.env);
-    decrypted.dataKey.fill(0);
+    const decrypted = await decryptEnvironment(ctx, config, f.env, cache === undefined ? {} : { cache });
+    if (cache === undefined) decrypted.dataKey.fill(0);
   }
 }
 

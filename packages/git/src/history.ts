@@ -5,7 +5,10 @@
  * the environment files that `stale-mac` compares them with.
  */
 import { readSecretsHistory, rotationTrackedFiles, valueHistoryOf, type ValueHistory, type WorkspaceIndex } from "@stellar-secrets/core";
-import { GitRepo, readWorkingText } from "./repo.js";
+import { readFileSync, realpathSync } from "node:fs";
+import { isAbsolute, join, relative, sep } from "node:path";
+import { LooseRepository } from "./loose.js";
+import { CatFileSession, findWorkTree, GitRepo, readWorkingText, regularFilesOfTree, strictText } from "./repo.js";
 
 /**
  * Where the values of the secrets with a catalog `rotate_every` were last set, from the git
@@ -36,22 +39,204 @@ export async function readValueHistory(index: WorkspaceIndex, env: NodeJS.Proces
  * merge, rebase or cherry-pick in progress (MERGE_HEAD, REBASE_HEAD, CHERRY_PICK_HEAD). A path
  * missing from a commit (or not valid UTF-8 there) gets no text from it. Empty when `paths` is empty
  * (git is not run), outside a git repository or before the first commit; when git fails part way,
- * what was read until then. Never throws; reads ciphertext only.
+ * what was read until then. Never throws; reads ciphertext only. No git process when the
+ * objects are loose, else one in most repositories (see {@link startCommittedVersions}).
  */
 export async function readCommittedVersions(root: string, env: NodeJS.ProcessEnv, paths: readonly string[]): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  if (paths.length === 0) return out;
-  try {
-    // one git process for the repository, HEAD and the pseudo-refs (a command's start pays each process)
-    const at = await GitRepo.openAtHead(root, env);
-    if (at === undefined) return out;
-    const add = (versions: Map<string, string | null>): void => {
-      for (const [path, text] of versions) if (text !== null) out.set(path, [...(out.get(path) ?? []), text]);
+  if (paths.length === 0) return new Map();
+  return startCommittedVersions(root, env).read(paths);
+}
+
+/** {@link readCommittedVersions} started before its paths are known: see {@link startCommittedVersions}. */
+export interface CommittedVersionsReader {
+  /** The project root the git processes were started for. */
+  readonly root: string;
+  /** The committed versions of `paths` (relative to {@link root}), as {@link readCommittedVersions} gives them; ends the git processes. Call once. */
+  read(paths: readonly string[]): Promise<Map<string, string[]>>;
+}
+
+/**
+ * Starts what {@link readCommittedVersions} runs for the project root `root` now, before its paths
+ * are known (`check`'s start, while it reads the workspace). In the common case no git process
+ * runs at all: HEAD, its commit and the pseudo-refs (MERGE_HEAD, REBASE_HEAD, CHERRY_PICK_HEAD)
+ * are read from the work tree's git directory, and the folders and blobs from loose objects
+ * (loose.ts); an object in a pack, or anything unusual, falls back to git. Git's way: one
+ * `git cat-file --batch`, started now in `root`, that reads HEAD (and each pseudo-ref's commit),
+ * the folders holding the paths at each commit (`<commit>:./<folder>`) and the regular files'
+ * blobs, in rounds of one process; the pseudo-refs are read from the git directory when
+ * {@link findWorkTree} finds it, else (a GIT_DIR-like variable, anything unusual) from
+ * `git rev-parse`, a second process. `read` gives the same answers as {@link readCommittedVersions}
+ * and never throws; with no paths it ends git.
+ */
+export function startCommittedVersions(root: string, env: NodeJS.ProcessEnv): CommittedVersionsReader {
+  const work = findWorkTree(root, env);
+  const loose = work === undefined ? undefined : looseStart(work.top, work.gitDir, root, env);
+  if (loose !== undefined) {
+    // HEAD and its commit read from the git directory: no git process, unless an object is packed
+    return {
+      root,
+      async read(paths) {
+        try {
+          return looseVersions(loose, paths);
+        } catch {
+          // an object that is not loose (or anything unexpected, AskGit): git answers
+          return paths.length === 0 ? new Map() : startGit(root, env, work!.gitDir).read(paths);
+        }
+      },
     };
-    add(await at.repo.showManyAtCommit(at.head, paths));
-    for (const ref of at.pseudoRefs) add(await at.repo.showMany(ref, paths));
-  } catch {
-    // not a git repository (or git unusable): only the checks within each file run (with what was read)
   }
+  return startGit(root, env, work?.gitDir);
+}
+
+/** What the loose reading starts from: the repository, the project root's folder in the work tree, HEAD's commit and the pseudo-refs. */
+interface LooseStart {
+  repo: LooseRepository;
+  prefix: string;
+  head: string | undefined;
+  pseudoRefs: string[];
+}
+
+/** {@link LooseStart} when HEAD's commit is a loose object of a repository read directly (see loose.ts); undefined: start git. */
+function looseStart(top: string, gitDir: string, root: string, env: NodeJS.ProcessEnv): LooseStart | undefined {
+  const repo = LooseRepository.open(top, gitDir, env);
+  if (repo === undefined) return undefined;
+  try {
+    const prefix = relative(realpathSync(top), realpathSync(root)).split(sep).join("/");
+    if (prefix.startsWith("..") || isAbsolute(prefix)) return undefined;
+    const head = repo.head();
+    if (head !== undefined && repo.treeOf(head) === undefined) return undefined;
+    return { repo, prefix, head, pseudoRefs: pseudoRefsIn(gitDir) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** {@link readCommittedVersions} from loose objects; throws {@link AskGit} when an object is not loose. */
+function looseVersions(at: LooseStart, paths: readonly string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  if (at.head === undefined || paths.length === 0) return out; // before the first commit
+  const add = (versions: Map<string, string | null>): void => {
+    for (const [path, text] of versions) if (text !== null) out.set(path, [...(out.get(path) ?? []), text]);
+  };
+  for (const commit of [at.head, ...at.pseudoRefs]) {
+    const tree = at.repo.treeOf(commit); // as `REF^{commit}`: a pseudo-ref that names no commit gives nothing
+    if (tree !== undefined) add(looseShowMany(at.repo, tree, at.prefix, paths));
+  }
+  return out;
+}
+
+/** {@link showManyWith} over loose objects: the text of each of `paths` in the tree `tree` (null: not valid UTF-8). */
+function looseShowMany(repo: LooseRepository, tree: string, prefix: string, paths: readonly string[]): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  const folders = new Map<string, Map<string, string> | undefined>();
+  for (const p of paths) {
+    if (!plainlyInside(p)) continue;
+    const folder = p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
+    if (!folders.has(folder)) {
+      const full = prefix === "" ? folder : folder === "" ? prefix : `${prefix}/${folder}`;
+      const entries = repo.folder(tree, full);
+      // git's canonical mode: any regular file is 100644 or 100755 (links and submodules are left out)
+      folders.set(folder, entries === undefined ? undefined : new Map(entries.filter((e) => (e.mode & 0o170000) === 0o100000).map((e) => [e.name, e.id])));
+    }
+    const id = folders.get(folder)?.get(p.slice(p.lastIndexOf("/") + 1));
+    if (id === undefined) continue;
+    const blob = repo.read(id);
+    if (blob.type === "blob") out.set(p, strictText(blob.content, id));
+  }
+  return out;
+}
+
+/** True for a path plainly inside the project folder (no empty, `.` or `..` part, not absolute). */
+function plainlyInside(p: string): boolean {
+  return p !== "" && !p.startsWith("/") && !p.split("/").some((part) => part === "" || part === "." || part === "..");
+}
+
+/** The git processes of {@link startCommittedVersions}; `gitDir` when known (the pseudo-refs are read there, else `git rev-parse` gives them). */
+function startGit(root: string, env: NodeJS.ProcessEnv, gitDir: string | undefined): CommittedVersionsReader {
+  const atHead =
+    gitDir === undefined
+      ? GitRepo.openAtHead(root, env).then(
+          (at) => (at === undefined ? undefined : { base: at.repo.prefix === "" ? "" : `${at.repo.prefix}/`, pseudoRefs: at.pseudoRefs }),
+          () => undefined,
+        )
+      : Promise.resolve({ base: "./", pseudoRefs: pseudoRefsIn(gitDir) });
+  let batch: CatFileSession | undefined;
+  try {
+    batch = new CatFileSession(root, env);
+  } catch {
+    // git cannot start: read() finds nothing
+  }
+  return {
+    root,
+    async read(paths) {
+      const out = new Map<string, string[]>();
+      try {
+        const at = await atHead;
+        if (at === undefined || batch === undefined || paths.length === 0) return out;
+        // HEAD's commit, and each pseudo-ref's (as `rev-parse REF^{commit}`: one that names no commit gives nothing)
+        const [head, ...others] = await batch.request(["HEAD^{commit}", ...at.pseudoRefs.map((ref) => `${ref}^{commit}`)]);
+        if (head?.type !== "commit") return out; // before the first commit
+        const add = (versions: Map<string, string | null>): void => {
+          for (const [path, text] of versions) if (text !== null) out.set(path, [...(out.get(path) ?? []), text]);
+        };
+        add(await showManyWith(batch, at.base, head.id, paths));
+        for (const [i, ref] of at.pseudoRefs.entries()) {
+          if (others[i]?.type === "commit") add(await showManyWith(batch, at.base, ref, paths));
+        }
+      } catch {
+        // not a git repository (or git unusable): only the checks within each file run (with what was read)
+      } finally {
+        batch?.close();
+      }
+      return out;
+    },
+  };
+}
+
+/** The commit ids MERGE_HEAD, REBASE_HEAD and CHERRY_PICK_HEAD of the git directory `gitDir` name (an octopus merge's MERGE_HEAD names several). */
+function pseudoRefsIn(gitDir: string): string[] {
+  const ids: string[] = [];
+  for (const name of ["MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD"]) {
+    try {
+      ids.push(...readFileSync(join(gitDir, name), "utf8").split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l)));
+    } catch {
+      // absent: no merge, rebase or cherry-pick in progress
+    }
+  }
+  return ids;
+}
+
+/**
+ * The text of each of `paths` (relative to the project root; `base` names the root's folder in
+ * a `<commit>:<path>`: `./` relative to git's working folder, or the root's path in the work tree
+ * with a final `/`, or "" at the top) at `commit`, through `batch`: the folders' trees in one round, the regular files' blobs in a
+ * second (null: not valid UTF-8). The same answers as {@link GitRepo.showManyAtCommit}.
+ */
+async function showManyWith(batch: CatFileSession, base: string, commit: string, paths: readonly string[]): Promise<Map<string, string | null>> {
+  // a path that is not plainly inside the project folder is in no commit (as ls-tree never listed it)
+  const inside = paths.filter(plainlyInside);
+  const folderOf = (p: string): string => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "");
+  const folders = [...new Set(inside.map(folderOf))];
+  // `<commit>:` is the top tree, `<commit>:./` the tree of git's working folder (the project root)
+  const trees = await batch.request(folders.map((f) => `${commit}:${f === "" ? base : `${base}${f}`}`));
+  const idBytes = commit.length === 64 ? 32 : 20;
+  const files = new Map<string, Map<string, string>>();
+  folders.forEach((f, i) => {
+    const tree = trees[i];
+    if (tree?.type === "tree") files.set(f, regularFilesOfTree(tree.content, idBytes));
+  });
+  const ids = paths.map((p) => (inside.includes(p) ? files.get(folderOf(p))?.get(p.slice(p.lastIndexOf("/") + 1)) : undefined));
+  const wanted = [...new Set(ids.filter((id): id is string => id !== undefined))];
+  const blobs = await batch.request(wanted);
+  const texts = new Map<string, string | null>();
+  wanted.forEach((id, i) => {
+    const blob = blobs[i];
+    if (blob?.type === "blob") texts.set(id, strictText(blob.content, id));
+  });
+  const out = new Map<string, string | null>();
+  paths.forEach((p, i) => {
+    const id = ids[i];
+    if (id !== undefined && texts.has(id)) out.set(p, texts.get(id) ?? null);
+  });
   return out;
 }

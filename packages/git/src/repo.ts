@@ -4,10 +4,10 @@
  * `NOT_FOUND`, `SHALLOW_CLONE`). {@link GitRepo} implements core's {@link GitSource}, through which
  * core's review and history read commits; nothing else spawns git.
  */
-import { execFile, spawn } from "node:child_process";
-import { readFileSync, realpathSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { isAbsolute, join, relative, sep } from "node:path";
+import type { ChildProcess } from "node:child_process";
+// fs.promises (node:fs/promises) is read on first use: `check` starts without loading it
+import { promises as fsp, readFileSync, realpathSync, statSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { GitSource } from "@stellar-secrets/core";
 import { decodeUtf8 } from "@stellar-secrets/sops";
 import { GitError } from "./errors.js";
@@ -63,7 +63,7 @@ export class GitRepo implements GitSource {
     const pseudoRefs: string[] = [];
     for (const path of rest) {
       try {
-        const text = await readFile(isAbsolute(path) ? path : join(root, path), "utf8");
+        const text = await fsp.readFile(isAbsolute(path) ? path : join(root, path), "utf8");
         pseudoRefs.push(...text.split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l)));
       } catch {
         // absent: no merge, rebase or cherry-pick in progress
@@ -277,7 +277,7 @@ export class GitRepo implements GitSource {
   async pseudoRef(name: "MERGE_HEAD" | "REBASE_HEAD" | "CHERRY_PICK_HEAD"): Promise<string[]> {
     const path = (await this.run(["rev-parse", "--git-path", name])).trim();
     try {
-      const text = await readFile(isAbsolute(path) ? path : join(this.top, path), "utf8");
+      const text = await fsp.readFile(isAbsolute(path) ? path : join(this.top, path), "utf8");
       return text.split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l));
     } catch {
       return [];
@@ -309,7 +309,7 @@ export class GitRepo implements GitSource {
 
 function git(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile("git", args, { cwd, env: gitEnv(env), maxBuffer: 512 * 1024 * 1024, encoding: "utf8" }, (error, stdout, stderr) => {
+    childProcess().execFile("git", args, { cwd, env: gitEnv(env), maxBuffer: 512 * 1024 * 1024, encoding: "utf8" }, (error, stdout, stderr) => {
       if (error) {
         reject(new GitError("GIT_ERROR", `git ${args[0]} failed: ${(stderr || error.message).split("\n")[0]}`, { cause: error }));
         return;
@@ -350,7 +350,7 @@ export function catFileBatch(cwd: string, ids: readonly string[], env: NodeJS.Pr
   const result = new Map<string, string | null>();
   if (ids.length === 0) return Promise.resolve(result);
   return new Promise((resolve, reject) => {
-    const child = spawn("git", ["cat-file", "--batch"], { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"] });
+    const child = childProcess().spawn("git", ["cat-file", "--batch"], { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"] });
     const chunks: Buffer[] = [];
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => chunks.push(c));
@@ -374,6 +374,183 @@ export function catFileBatch(cwd: string, ids: readonly string[], env: NodeJS.Pr
     });
     child.stdin.end(`${ids.join("\n")}\n`);
   });
+}
+
+/** Environment variables that change where git finds its repository (then only git can say). */
+const DISCOVERY_VARIABLES = ["GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_NAMESPACE"];
+
+/**
+ * The git directory of the work tree that holds `start` (where that work tree's HEAD and
+ * MERGE_HEAD live), found without running git: the nearest `.git` at or above `start`, a folder
+ * with HEAD, or a file `gitdir: PATH` (a linked work tree, a submodule) naming a folder with HEAD.
+ * Undefined whenever git's own answer could differ, so that the caller asks git instead: a
+ * variable that changes discovery (GIT_DIR, GIT_WORK_TREE, GIT_CEILING_DIRECTORIES, ...) is set,
+ * a folder on the way looks like a bare repository, the `.git` found is unusual, or none is found.
+ */
+export function findGitDir(start: string, env: NodeJS.ProcessEnv): string | undefined {
+  return findWorkTree(start, env)?.gitDir;
+}
+
+/** {@link findGitDir}, with the top folder of the work tree (the folder holding `.git`). */
+export function findWorkTree(start: string, env: NodeJS.ProcessEnv): { top: string; gitDir: string } | undefined {
+  if (DISCOVERY_VARIABLES.some((v) => env[v] !== undefined)) return undefined;
+  const isFile = (p: string): boolean => statSync(p, { throwIfNoEntry: false })?.isFile() === true;
+  const isDir = (p: string): boolean => statSync(p, { throwIfNoEntry: false })?.isDirectory() === true;
+  try {
+    let dir = resolve(start);
+    for (;;) {
+      const dotGit = join(dir, ".git");
+      const st = statSync(dotGit, { throwIfNoEntry: false });
+      if (st?.isDirectory() === true) {
+        const ok = isFile(join(dotGit, "HEAD")) && (isDir(join(dotGit, "objects")) || isFile(join(dotGit, "commondir"))) && isDir(join(dotGit, "refs"));
+        return ok ? { top: dir, gitDir: dotGit } : undefined;
+      }
+      if (st?.isFile() === true) {
+        const m = /^gitdir: (.+)$/.exec(readFileSync(dotGit, "utf8").replace(/\r?\n$/, ""));
+        if (m === null) return undefined;
+        const gitDir = resolve(dir, m[1]!);
+        return isFile(join(gitDir, "HEAD")) ? { top: dir, gitDir } : undefined;
+      }
+      if (st !== undefined) return undefined;
+      // git takes a folder with HEAD, objects and refs for a bare repository: leave that to git
+      if (isFile(join(dir, "HEAD")) && isDir(join(dir, "objects")) && isDir(join(dir, "refs"))) return undefined;
+      const parent = dirname(dir);
+      if (parent === dir) return undefined;
+      dir = parent;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** One answer of `git cat-file --batch`: the object's type and bytes; undefined when it is missing (or ambiguous). */
+export type BatchObject = { id: string; type: string; content: Buffer } | undefined;
+
+/**
+ * One `git cat-file --batch` process asked several rounds of questions: {@link request} writes
+ * object names (`<commit>:<path>`, ids, `<rev>^{commit}`) and resolves with their answers in the
+ * same order, so that an answer (a tree) can decide the next question (its blobs) without
+ * another process. Rounds run one after the other. {@link close} ends the process (call it once
+ * done, also after an error). A process that fails rejects the rounds not yet answered with
+ * `GitError("GIT_ERROR")`.
+ */
+export class CatFileSession {
+  private readonly child: ChildProcess;
+  private readonly chunks: Buffer[] = [];
+  private buffered = 0;
+  private readonly waiting: { resolve: (o: BatchObject) => void; reject: (e: Error) => void }[] = [];
+  private failure: Error | undefined;
+  private stderr = "";
+
+  /** Starts `git cat-file --batch` in `cwd` (inside the repository) now; questions can follow at once or later. */
+  constructor(cwd: string, env: NodeJS.ProcessEnv) {
+    this.child = childProcess().spawn("git", ["cat-file", "--batch"], { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"] });
+    this.child.stdout!.on("data", (c: Buffer) => {
+      this.chunks.push(c);
+      this.buffered += c.length;
+      this.drain();
+    });
+    this.child.stderr!.on("data", (c: Buffer) => (this.stderr += c.toString()));
+    // a write after git exited (not a repository) fails with EPIPE: reported by "close" below
+    this.child.stdin!.on("error", () => {});
+    this.child.once("error", (error) => this.fail(new GitError("GIT_ERROR", `cannot run git cat-file: ${error.message}`, { cause: error })));
+    this.child.once("close", (code) => this.fail(new GitError("GIT_ERROR", `git cat-file ended (${code}): ${this.stderr.split("\n")[0]}`)));
+  }
+
+  /** The objects named by `names` (none may contain a line break), in order. */
+  request(names: readonly string[]): Promise<BatchObject[]> {
+    if (names.length === 0) return Promise.resolve([]);
+    if (names.some((n) => n.includes("\n") || n.includes("\r"))) return Promise.reject(new GitError("GIT_ERROR", "an object name holds a line break"));
+    const answers = names.map(
+      () =>
+        new Promise<BatchObject>((resolve, reject) => {
+          if (this.failure !== undefined) reject(this.failure);
+          else this.waiting.push({ resolve, reject });
+        }),
+    );
+    if (this.failure === undefined) this.child.stdin!.write(`${names.join("\n")}\n`);
+    return Promise.all(answers);
+  }
+
+  /** Ends the process (its stdin); answers already asked for still arrive. */
+  close(): void {
+    this.child.stdin!.end();
+  }
+
+  private fail(error: Error): void {
+    this.drain();
+    this.failure ??= error;
+    for (const w of this.waiting.splice(0)) w.reject(this.failure);
+  }
+
+  /** Answers the waiting questions whose whole answer has arrived. */
+  private drain(): void {
+    while (this.waiting.length > 0 && this.buffered > 0) {
+      let buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+      this.chunks.length = 0;
+      this.chunks.push(buf);
+      const nl = buf.indexOf(0x0a);
+      if (nl === -1) return;
+      const header = buf.subarray(0, nl).toString("utf8").split(" ");
+      let answer: BatchObject;
+      let used: number;
+      if (header.length === 3 && /^\d+$/.test(header[2]!)) {
+        const size = Number(header[2]);
+        if (buf.length < nl + 1 + size + 1) return; // the rest is still on its way
+        answer = { id: header[0]!, type: header[1]!, content: Buffer.from(buf.subarray(nl + 1, nl + 1 + size)) };
+        used = nl + 1 + size + 1;
+      } else {
+        answer = undefined; // "<name> missing", "<name> ambiguous"
+        used = nl + 1;
+      }
+      buf = buf.subarray(used);
+      this.chunks[0] = buf;
+      this.buffered = buf.length;
+      this.waiting.shift()!.resolve(answer);
+    }
+  }
+}
+
+/** One entry of a raw tree object: its mode (a number), name and object id (hex). */
+export interface TreeEntry {
+  mode: number;
+  name: string;
+  id: string;
+}
+
+/** The entries of a raw tree object (`<octal mode> <name>\0<id bytes>` each); `idBytes` is 20 (SHA-1) or 32 (SHA-256). Stops at a truncated entry. */
+export function treeEntries(tree: Buffer, idBytes: number): TreeEntry[] {
+  const out: TreeEntry[] = [];
+  let pos = 0;
+  while (pos < tree.length) {
+    const space = tree.indexOf(0x20, pos);
+    const nul = space === -1 ? -1 : tree.indexOf(0x00, space + 1);
+    if (space === -1 || nul === -1 || nul + 1 + idBytes > tree.length) break;
+    out.push({
+      mode: parseInt(tree.subarray(pos, space).toString("latin1"), 8),
+      name: tree.subarray(space + 1, nul).toString("utf8"),
+      id: tree.subarray(nul + 1, nul + 1 + idBytes).toString("hex"),
+    });
+    pos = nul + 1 + idBytes;
+  }
+  return out;
+}
+
+/**
+ * The regular files (modes 100644 and 100755, as `git ls-tree` shows them) among the entries of
+ * a raw tree object: entry name → blob id (hex). Symbolic links, submodules and folders are left
+ * out, as {@link GitRepo.filesAt} leaves them out. `idBytes` is 20 (SHA-1) or 32 (SHA-256).
+ */
+export function regularFilesOfTree(tree: Buffer, idBytes: number): Map<string, string> {
+  const out = new Map<string, string>();
+  // git's canonical mode: any regular file is 100644 or 100755 (what ls-tree prints)
+  for (const e of treeEntries(tree, idBytes)) if ((e.mode & 0o170000) === 0o100000) out.set(e.name, e.id);
+  return out;
+}
+
+/** node:child_process, loaded when git first runs: `check` reading loose objects never loads it. */
+function childProcess(): typeof import("node:child_process") {
+  return process.getBuiltinModule("node:child_process");
 }
 
 /** `env` as git gets it: defined variables only, and never a terminal prompt. */

@@ -18,7 +18,8 @@
  *
  * Never puts key material in an error message.
  */
-import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, randomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, randomBytes, timingSafeEqual } from "./lazy-crypto.js";
 
 // ---------------------------------------------------------------------------------------------
 // Stanzas, recipients, identities (the shape of typage's low-level interfaces, so either side plugs into the other)

@@ -2,7 +2,7 @@
  * The SOPS MAC (spec §4): SHA-512 over the canonical plaintext of every leaf in document order,
  * stored as 128 uppercase hex characters encrypted with the data key under the `lastmodified` AAD.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "./lazy-crypto.js";
 import { SopsError } from "./errors.js";
 import { canonicalTime, decryptValue, encryptValue } from "./values.js";
 

@@ -224,6 +224,18 @@ describe("DecryptCache (the merge driver decrypts each shared ENC string once)",
     await expect(decryptSecrets(moved, all, { cache })).rejects.toMatchObject({ code: "TAMPERED" });
   });
 
+  it("parses a text once per options, and gives each call of a verified text its own values map", async () => {
+    const { DecryptCache, parseSecretsFile } = await import("./index.js");
+    const cache = new DecryptCache();
+    const parsed = cache.parse(base.text, { path: "a.enc.yaml" });
+    expect(cache.parse(base.text, { path: "a.enc.yaml" })).toBe(parsed);
+    expect(cache.parse(base.text, { path: "b.enc.yaml" })).not.toBe(parsed);
+    expect(cache.parse(base.text, { path: "a.enc.yaml" })).toEqual(parseSecretsFile(base.text, { path: "a.enc.yaml" }));
+    const first = await decryptSecrets(base.text, all, { cache });
+    first.values.clear();
+    expect((await decryptSecrets(base.text, all, { cache })).values).toEqual(base.secrets.values);
+  });
+
   it("lets a member added on one side open the other side's version under the same data key", async () => {
     const { DecryptCache } = await import("./index.js");
     const withCarol = await updateKeys(base.secrets, [alice.recipient, bob.recipient, carol.recipient]);

@@ -25,7 +25,7 @@
  * stanzas, and the key tag of ssh-ed25519 stanzas). The proposer is who the proposer says they are
  * (as a commit author); signed commits prove it.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes } from "./lazy-crypto.js";
 /**
  * typage (age-encryption), loaded on first use: proposals are written and opened by the CLI, never
  * by the resolver, whose bundle must not need the package at load time (it is an optional peer).

@@ -2,7 +2,7 @@
  * Flat secrets files (`secrets/<env>.enc.yaml`): a map name → encrypted string plus the `sops`
  * block. Parsing (no keys needed), verified decryption, and writing with stable ciphertext.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes } from "./lazy-crypto.js";
 import { isMap, isScalar, isSeq, isAlias, parseAllDocuments, parseDocument, type Document, type Pair } from "yaml";
 import { unwrapDataKey, wrapDataKey } from "./age.js";
 import { SopsError } from "./errors.js";
@@ -390,7 +390,7 @@ function noIdentity(file: SecretsFile, ids: Identities, path?: string): SopsErro
  * Keep it in memory only, for one operation.
  */
 export class DecryptCache {
-  private readonly byKey = new Map<string, Map<string, { plaintext: Buffer; type: SopsValueType }>>();
+  private readonly byKey = new Map<string, Map<string, { name: string; value: { plaintext: Buffer; type: SopsValueType } }>>();
   private readonly keysByStanza = new Map<string, Uint8Array>();
   /**
    * The data key of a file one of whose age stanzas is byte-identical to a stanza already
@@ -410,8 +410,8 @@ export class DecryptCache {
   }
   private lastKey: Uint8Array | undefined;
   private lastCopy: Buffer | undefined;
-  private lastMap: Map<string, { plaintext: Buffer; type: SopsValueType }> | undefined;
-  private forKey(dataKey: Uint8Array): Map<string, { plaintext: Buffer; type: SopsValueType }> {
+  private lastMap: Map<string, { name: string; value: { plaintext: Buffer; type: SopsValueType } }> | undefined;
+  private forKey(dataKey: Uint8Array): Map<string, { name: string; value: { plaintext: Buffer; type: SopsValueType } }> {
     // the same key object for every value of a file: look it up once
     if (dataKey === this.lastKey && this.lastMap !== undefined && this.lastCopy!.equals(dataKey)) return this.lastMap;
     this.lastKey = dataKey;
@@ -419,21 +419,50 @@ export class DecryptCache {
     this.lastMap = this.forKeyBytes(dataKey);
     return this.lastMap;
   }
-  private forKeyBytes(dataKey: Uint8Array): Map<string, { plaintext: Buffer; type: SopsValueType }> {
+  private forKeyBytes(dataKey: Uint8Array): Map<string, { name: string; value: { plaintext: Buffer; type: SopsValueType } }> {
     const id = Buffer.from(dataKey).toString("base64");
     let m = this.byKey.get(id);
     if (m === undefined) this.byKey.set(id, (m = new Map()));
     return m;
   }
+  private parsed: { text: string; options: string; file: SecretsFile } | undefined;
+  /**
+   * {@link parseSecretsFile} of `text`, or the file parsed from the same text with the same
+   * options by the last call (a command that reads a file's names, then decrypts it, parses once).
+   * @throws as parseSecretsFile (errors are never kept).
+   */
+  parse(text: string, options: ParseOptions = {}): SecretsFile {
+    const key = JSON.stringify([options.path, options.format, options.maxBytes]);
+    const p = this.parsed;
+    if (p !== undefined && p.options === key && p.text === text) return p.file;
+    const file = parseSecretsFile(text, options);
+    this.parsed = { text, options: key, file };
+    return file;
+  }
+  private verified: { text: string; result: DecryptedSecrets } | undefined;
+  /**
+   * The result of the last {@link decryptSecrets} through this cache, when `text` is exactly the
+   * text it verified (a file read again unchanged, e.g. under the lock after `set`'s first check):
+   * the same parse, values and MAC check, so none of it runs again. A fresh values map each time.
+   */
+  verifiedResult(text: string): DecryptedSecrets | undefined {
+    const v = this.verified;
+    return v !== undefined && v.text === text ? { ...v.result, values: new Map(v.result.values) } : undefined;
+  }
+  /** Remembers `result`, verified from `text` (the last one only). */
+  rememberVerified(text: string, result: DecryptedSecrets): void {
+    this.verified = { text, result: { ...result, values: new Map(result.values) } };
+  }
   /** Decrypts (and verifies the tag of) one value, or returns the verified result of an earlier call. */
   decrypt(raw: string, dataKey: Uint8Array, name: string): { plaintext: Buffer; type: SopsValueType } {
+    // keyed by the ENC string (a slice of the file's text: no new string per value), checked
+    // against the name it verified under (the name is in the tag's AAD)
     const m = this.forKey(dataKey);
-    const k = `${name}\0${raw}`;
-    const hit = m.get(k);
-    if (hit !== undefined) return hit;
-    const d = decryptValue(raw, dataKey, `${name}:`);
-    m.set(k, d);
-    return d;
+    const hit = m.get(raw);
+    if (hit !== undefined && hit.name === name) return hit.value;
+    const value = decryptValue(raw, dataKey, `${name}:`);
+    if (hit === undefined) m.set(raw, { name, value });
+    return value;
   }
 }
 
@@ -523,17 +552,24 @@ export async function unwrapFileKey(file: SecretsFile, identities: Identities | 
 
 /**
  * Decrypts a flat secrets file: unwraps the data key, decrypts every value, verifies the MAC.
+ * With `options.cache` (one operation's {@link DecryptCache}): a text identical to the last one
+ * it verified gives that result again; otherwise a known data key and verified values are reused,
+ * and the MAC is verified over every value.
  * @throws SopsError with any code of the parsers, plus NO_IDENTITY, NO_MATCHING_IDENTITY, TAMPERED, MAC_MISMATCH.
  */
 export async function decryptSecrets(text: string, identities: Identities | readonly string[], options: ParseOptions & { cache?: DecryptCache } = {}): Promise<DecryptedSecrets> {
-  const file = parseSecretsFile(text, options);
   const cache = options.cache;
+  const known = cache?.verifiedResult(text);
+  if (known !== undefined) return known;
+  const file = cache !== undefined ? cache.parse(text, options) : parseSecretsFile(text, options);
   let key = cache?.knownKey(file.metadata.age);
   if (key === undefined) {
     key = await unwrapFileKey(file, identities, options.path);
     cache?.rememberKey(file.metadata.age, key);
   }
-  return decryptSecretsWithKey(file, key, text, options.path, cache);
+  const result = decryptSecretsWithKey(file, key, text, options.path, cache);
+  cache?.rememberVerified(text, result);
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------

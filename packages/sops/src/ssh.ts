@@ -13,7 +13,8 @@
  *
  * Never puts key material in an error message.
  */
-import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, randomBytes, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, randomBytes } from "./lazy-crypto.js";
 import { Stanza, type Identity, type Recipient } from "./age-native.js";
 import { SopsError } from "./errors.js";
 

@@ -7,6 +7,7 @@ import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  DecryptCache,
   SopsError,
   createSecretsFile,
   decryptSecrets,
@@ -147,6 +148,43 @@ describe("editSecretsFile", () => {
     expect(err).toBeInstanceOf(SopsError);
     expect(readFileSync(p, "utf8")).toBe(before);
     expect(existsSync(`${p}.lock`)).toBe(false);
+  });
+
+  it("with the cache of an earlier read (set's check): same result, unchanged values keep their ciphertext", async () => {
+    const p = join(dir, "c.enc.yaml");
+    await createSecretsFile(p, [alice.recipient], new Map([["A", "aaaa"], ["B", "bbbb"]]));
+    const before = readFileSync(p, "utf8");
+    const cache = new DecryptCache();
+    const first = await decryptSecrets(before, [alice.identity], { cache });
+    first.values.set("A", "changed by the caller"); // a caller's map is its own
+    const r = await editSecretsFile(p, [alice.identity], (v) => {
+      expect(v.get("A")).toBe("aaaa");
+      v.set("B", "b2");
+    }, { cache });
+    expect([...r.values]).toEqual([["A", "aaaa"], ["B", "b2"]]);
+    const after = readFileSync(p, "utf8");
+    expect([...(await decryptSecrets(after, [alice.identity])).values]).toEqual([["A", "aaaa"], ["B", "b2"]]);
+    expect(/^A: .*$/m.exec(after)![0]).toBe(/^A: .*$/m.exec(before)![0]);
+  });
+
+  it("with the cache of an earlier read, a file changed since is verified again: a tampered one is refused, nothing written", async () => {
+    const p = join(dir, "c2.enc.yaml");
+    await createSecretsFile(p, [alice.recipient], new Map([["A", "aaaa"], ["B", "bbbb"]]));
+    const text = readFileSync(p, "utf8");
+    const cache = new DecryptCache();
+    await decryptSecrets(text, [alice.identity], { cache });
+    // the two values' ciphertexts swapped (the name is in each value's AAD: their tags fail)
+    const a = /^A: (.*)$/m.exec(text)![1]!;
+    const b = /^B: (.*)$/m.exec(text)![1]!;
+    const swapped = text.replace(`A: ${a}`, `A: ${b}`).replace(`B: ${b}`, `B: ${a}`);
+    writeFileSync(p, swapped);
+    expect(await code(editSecretsFile(p, [alice.identity], (v) => v.set("C", "c"), { cache }))).toBe("TAMPERED");
+    expect(readFileSync(p, "utf8")).toBe(swapped);
+    // the MAC still guards a verified text that lost a value
+    const dropped = text.replace(/^B: .*\n/m, "");
+    writeFileSync(p, dropped);
+    expect(await code(editSecretsFile(p, [alice.identity], (v) => v.set("C", "c"), { cache }))).toBe("MAC_MISMATCH");
+    expect(readFileSync(p, "utf8")).toBe(dropped);
   });
 
   it("with recipients: adds a member (same data key), who can then decrypt", async () => {

@@ -3,7 +3,7 @@
  * read → decrypt → change → re-encrypt → verify → write cycle. The only module of this package
  * that touches the file system for secrets files.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes } from "./lazy-crypto.js";
 import { closeSync, constants, fstatSync, openSync, promises as fs, readFileSync, readSync, statSync, type Stats } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
@@ -371,17 +371,23 @@ async function cleanTempFiles(path: string): Promise<void> {
 /**
  * Under the lock: read, decrypt and verify; let `change` edit the values; re-encrypt with stable
  * ciphertext (optionally for new recipients); verify the new text; write it atomically.
+ * `options.cache`: the {@link DecryptCache} of an earlier read of the same file in this operation
+ * (values it verified are not decrypted again; the MAC is always verified); it then also holds
+ * the data key until the caller drops it.
  * @returns the new verified state.
  */
 export async function editSecretsFile(
   path: string,
   identities: Identities | readonly string[],
   change: (values: Map<string, string>) => void | Promise<void>,
-  options: { recipients?: string[] } = {},
+  options: { recipients?: string[]; cache?: DecryptCache } = {},
 ): Promise<DecryptedSecrets> {
   return withFileLock(path, async () => {
     await cleanTempFiles(path);
-    const cache = new DecryptCache();
+    // a cache of this operation's earlier read (set's check that it can decrypt, before it asks
+    // for the value): the read under the lock then skips the age unwrap and the AES-GCM of every
+    // unchanged value; it still recomputes and verifies the MAC over every value
+    const cache = options.cache ?? new DecryptCache();
     const current = await loadSecrets(path, identities, cache);
     const values = new Map(current.values);
     await change(values);

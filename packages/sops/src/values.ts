@@ -2,7 +2,7 @@
  * The value layer: `ENC[AES256_GCM,...]` strings, AES-256-GCM with path AAD, and the canonical
  * plaintext bytes of each SOPS type (spec §2). The one owner of plaintext ↔ ciphertext for values.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomBytes } from "./lazy-crypto.js";
 import { SopsError } from "./errors.js";
 
 /** The value types SOPS writes in the `type:` field. */

@@ -4,11 +4,11 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { checkWorkspace, loadWorkspace, summarize, toRelative, VERSION, type Diagnostic } from "@stellar-secrets/core";
+import { checkWorkspace, findProjectRoot, loadWorkspace, summarize, toRelative, VERSION, type Diagnostic } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { readCommittedVersions, readUnresolvedMerges, readValueHistory } from "../git.js";
+import { readCommittedVersions, readUnresolvedMerges, readValueHistory, startCommittedVersions } from "../git.js";
 import { allowOutsideLinks } from "../repository.js";
 import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { diagnosticResult, sarifLog } from "../sarif.js";
@@ -75,7 +75,19 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     throw new CliError("NOT_FOUND", `check: ${positionals[0] ?? target} does not exist`, { hint: "pass a folder or file inside a Stellar Secrets repository" });
   }
   const isDir = statSync(target).isDirectory();
-  const { index, skipped } = loadWorkspace(isDir ? target : dirname(target), { allowOutsideLinks: allowOutsideLinks(ctx) });
+  const start = isDir ? target : dirname(target);
+  // git starts now and runs while the workspace is read: HEAD's versions of the environment
+  // files (and a merge's other side) for stale-mac
+  const gitRoot = findProjectRoot(start);
+  const git = gitRoot === undefined ? undefined : startCommittedVersions(gitRoot, ctx.env);
+  let loaded: ReturnType<typeof loadWorkspace>;
+  try {
+    loaded = loadWorkspace(start, { allowOutsideLinks: allowOutsideLinks(ctx) });
+  } catch (error) {
+    void git?.read([]); // ends git
+    throw error;
+  }
+  const { index, skipped } = loaded;
   const root = index.project.root;
   const scope = toRelative(root, target);
   const inScope = (file: string): boolean =>
@@ -83,7 +95,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // git-backed value history for rotation-overdue (git runs only when a catalog entry has rotate_every)
   const history = await readValueHistory(index, ctx.env);
   // HEAD's versions of the environment files (and a merge's other side) for stale-mac
-  const committed = await readCommittedVersions(root, ctx.env, [...index.environmentFiles.values()].map((f) => f.path));
+  const paths = [...index.environmentFiles.values()].map((f) => f.path);
+  if (git !== undefined && git.root !== root) void git.read([]); // (not the root the workspace was read from: ends git)
+  const committed = git !== undefined && git.root === root ? await git.read(paths) : await readCommittedVersions(root, ctx.env, paths);
   // the merge driver's records of names not yet resolved (under the git directory; none: nothing is read)
   const unresolved = await readUnresolvedMerges(root, ctx.env);
   const diagnostics = checkWorkspace(index, {

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { relative } from "node:path";
 import { secretsFilePath, setCatalogEntry, validateSecretName, type CatalogEntry } from "@stellar-secrets/core";
-import { createSecretsFile, editSecretsFile, isSopsError } from "@stellar-secrets/sops";
+import { createSecretsFile, DecryptCache, editSecretsFile, isSopsError } from "@stellar-secrets/sops";
 import { parseCommandArgs, parseDurationDays, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -140,9 +140,11 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     // environment the user has no key for gets a proposal instead (unless --no-propose)
     const proposeIn = new Set<string>();
     let firstNoKey: unknown;
-    for (const file of await readEnvironmentFiles(config, envs)) {
+    // what this check verifies, the write below does not decrypt again (one pass of AES-GCM, the MAC verified at each read)
+    const verified = new DecryptCache();
+    for (const file of await readEnvironmentFiles(config, envs, verified)) {
       try {
-        await assertCanDecrypt(ctx, config, [file]);
+        await assertCanDecrypt(ctx, config, [file], verified);
       } catch (error) {
         // by code: the access error may come as the envelope's SopsError or as the CLI's worded CliError
         const code = (error as { code?: unknown } | undefined)?.code;
@@ -189,11 +191,16 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       // the same value again leaves the file untouched (no new mac/lastmodified in git):
       // editSecretsFile writes nothing when the values did not change (one decrypt, under the lock)
       let action: Action = "created";
-      await editSecretsFile(path, identities, (values) => {
-        const previous = values.get(name);
-        action = previous === undefined ? "created" : previous === value ? "unchanged" : "updated";
-        values.set(name, value);
-      });
+      await editSecretsFile(
+        path,
+        identities,
+        (values) => {
+          const previous = values.get(name);
+          action = previous === undefined ? "created" : previous === value ? "unchanged" : "updated";
+          values.set(name, value);
+        },
+        { cache: verified },
+      );
       results.push({ environment: env.name, action, file });
     }
   }

@@ -1,0 +1,126 @@
+/**
+ * What every way of starting the CLI shares, without the command table: running one loaded
+ * command (`--help`, the options before `--`), formatting errors, and the process entry that maps
+ * the result to the exit status. `main.ts` adds the command table; the per-command bundles of the
+ * hot commands (scripts/bundle.mjs: get, list, check, set) pair this module with one command, so
+ * their start loads and compiles only what that command uses.
+ */
+import { fstatSync, writeSync } from "node:fs";
+import type { Command, CommandContext, OutputStream } from "./command.js";
+import { exitCodeFor } from "./errors.js";
+
+/** Runs an already loaded `command` with its arguments `rest` (after the command name): `--help`/`-h` before any `--` print its help. */
+export function runCommand(command: Command, rest: string[], ctx: CommandContext): Promise<number> {
+  const options = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+  if (options.includes("--help") || options.includes("-h")) {
+    ctx.stdout.write(command.help.endsWith("\n") ? command.help : `${command.help}\n`);
+    return Promise.resolve(0);
+  }
+  return command.run(rest, ctx);
+}
+
+/**
+ * Formats an error for the terminal: `stellar-secrets: CODE: message` plus the hint, with control
+ * characters of names and paths made visible (`escape`, sops' `escapeControlCharacters`); or, with
+ * `json`, one line `{"error":{"code","message","hint","exitStatus"}}`. Never includes values.
+ */
+export function formatError(
+  error: unknown,
+  options: { json?: boolean; escape?: (text: string, options: { keepNewlines?: boolean }) => string } = {},
+): { text: string; status: number } {
+  const escape = options.escape ?? ((t: string) => t);
+  const coded = error instanceof Error && typeof (error as { code?: unknown }).code === "string";
+  const e = error as Error & { code: string; hint?: string };
+  const code = coded ? e.code : "INTERNAL_ERROR";
+  const message = error instanceof Error ? error.message : String(error);
+  const status = coded ? exitCodeFor(e.code) : 70;
+  if (options.json === true) {
+    const body: Record<string, unknown> = { code, message, exitStatus: status };
+    if (coded && e.hint) body.hint = e.hint;
+    return { text: `${JSON.stringify({ error: body })}
+`, status };
+  }
+  if (!coded) return { text: `stellar-secrets: internal error: ${escape(message, { keepNewlines: true })}\n`, status };
+  const hint = e.hint ? `\n  hint: ${escape(e.hint, { keepNewlines: true })}` : "";
+  return { text: `stellar-secrets: ${e.code}: ${escape(e.message, { keepNewlines: true })}${hint}\n`, status };
+}
+
+/** True when the command line asks for JSON output (`--json` or `--format json` before any `--`). */
+export function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf("--");
+  const options = end < 0 ? argv : argv.slice(0, end);
+  return options.some((a, i) => a === "--json" || a === "--format=json" || (a === "--format" && options[i + 1] === "json"));
+}
+
+/**
+ * Standard output (fd 1) or error (fd 2) for the commands. A terminal (or anything but a pipe or a
+ * regular file) gets process.stdout / process.stderr. A pipe or a file is written synchronously to
+ * the file descriptor, as node itself writes to them on Linux, without building the process
+ * stream, whose pipe stream loads node's net and stream code at every start
+ * (`$(stellar-secrets get ...)`, `list | grep`, `check`'s summary line); when a write fails (EAGAIN
+ * on a pipe left non-blocking, EPIPE), that chunk and the rest go through the process stream,
+ * which reports as it always did.
+ */
+function standardStream(fd: 1 | 2): OutputStream {
+  const stream = (): NodeJS.WriteStream => (fd === 1 ? process.stdout : process.stderr);
+  let direct = false;
+  try {
+    const st = fstatSync(fd);
+    direct = st.isFIFO() || st.isFile();
+  } catch {
+    // not open: the process stream says what node says
+  }
+  if (!direct) return stream();
+  return {
+    write(chunk: string | Uint8Array): boolean {
+      if (!direct) return stream().write(chunk);
+      const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+      let done = 0;
+      try {
+        while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+        return true;
+      } catch {
+        direct = false;
+        return stream().write(bytes.subarray(done));
+      }
+    },
+  };
+}
+
+/**
+ * Process entry: runs `run` with the real process (`argv` without node and script) and sets the
+ * exit status; on an error prints it (as JSON with `--json`) and exits with its status. The only
+ * place that calls `process.exit`.
+ */
+export function runProcess(argv: string[], run: (argv: string[], ctx: CommandContext) => Promise<number>): void {
+  // the standard streams are read on first use: node builds each one (and loads the stream, fs
+  // or net code behind it) when `process.stdin` is first read, a few milliseconds of a command
+  // that never reads stdin (get, list, check)
+  let stdout: OutputStream | undefined;
+  let stderr: OutputStream | undefined;
+  const ctx: CommandContext = {
+    cwd: process.cwd(),
+    env: process.env,
+    get stdin() {
+      return process.stdin;
+    },
+    get stdout() {
+      return (stdout ??= standardStream(1));
+    },
+    get stderr() {
+      return (stderr ??= standardStream(2));
+    },
+  };
+  run(argv, ctx).then(
+    (status) => {
+      process.exitCode = status;
+    },
+    async (error: unknown) => {
+      // loaded only on this path: a successful run of a command that never needs sops stays light
+      const escape = await import("@stellar-secrets/sops").then((m) => m.escapeControlCharacters, () => undefined);
+      const { text, status } = formatError(error, { json: wantsJson(argv), ...(escape === undefined ? {} : { escape }) });
+      process.stderr.write(text);
+      process.exit(status);
+    },
+  );
+}

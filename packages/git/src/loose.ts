@@ -1,0 +1,148 @@
+/**
+ * Reading a commit's files straight from a git directory, without starting git, for the common
+ * case only: HEAD (a loose or packed ref, or a detached id) and loose objects (what `git commit`
+ * writes; zlib-compressed `<type> <size>\0<bytes>` files under objects/). Anything else (an
+ * object in a pack, SHA-256 or other repository extensions, replace refs, alternates, a
+ * repository owned by another user, variables that change how git reads objects) makes it answer
+ * "unknown", and the caller asks git. `check`'s start saves git's process this way.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { treeEntries, type TreeEntry } from "./repo.js";
+
+/** Thrown (and caught by the callers) when only git can answer. */
+export class AskGit extends Error {
+  constructor(why: string) {
+    super(why);
+    this.name = "AskGit";
+  }
+}
+
+/** Variables that change which objects or refs git reads (then only git can say). */
+const OBJECT_VARIABLES = ["GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_REPLACE_REF_BASE", "GIT_NO_REPLACE_OBJECTS", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_NAMESPACE"];
+
+/** A git object read from its loose file. */
+export interface LooseObject {
+  type: string;
+  content: Buffer;
+}
+
+/** The loose objects and refs of one work tree's git directory (see the module comment). */
+export class LooseRepository {
+  private constructor(
+    private readonly gitDir: string,
+    private readonly commonDir: string,
+  ) {}
+
+  /**
+   * Opens `gitDir` (found by `findWorkTree`, whose work tree's top folder is `top`) when reading
+   * it directly gives what git gives; undefined otherwise (then ask git).
+   */
+  static open(top: string, gitDir: string, env: NodeJS.ProcessEnv): LooseRepository | undefined {
+    if (OBJECT_VARIABLES.some((v) => env[v] !== undefined)) return undefined;
+    try {
+      let commonDir = gitDir;
+      try {
+        commonDir = resolve(gitDir, readFileSync(join(gitDir, "commondir"), "utf8").trim());
+      } catch {
+        // not a linked work tree: the git directory is the common one
+      }
+      // git refuses a repository another user owns (safe.directory): let git decide
+      const uid = process.geteuid?.();
+      if (uid === undefined || [top, gitDir, commonDir].some((p) => statSync(p).uid !== uid)) return undefined;
+      // any repository extension (SHA-256 objects, reftable refs, ...), replace refs or alternates: ask git
+      if (/^\s*\[extensions\b|objectformat|refstorage/im.test(readFileSync(join(commonDir, "config"), "utf8"))) return undefined;
+      if (statSync(join(commonDir, "objects", "info", "alternates"), { throwIfNoEntry: false }) !== undefined) return undefined;
+      let replaceRefs: string[] = [];
+      try {
+        replaceRefs = readdirSync(join(commonDir, "refs", "replace"));
+      } catch {
+        // none
+      }
+      if (replaceRefs.length > 0) return undefined;
+      if (/ refs\/replace\//.test(readText(join(commonDir, "packed-refs")) ?? "")) return undefined;
+      return new LooseRepository(gitDir, commonDir);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** HEAD's commit id; undefined before the first commit (an unborn branch). Throws {@link AskGit} when unsure. */
+  head(): string | undefined {
+    let text = readText(join(this.gitDir, "HEAD"));
+    for (let depth = 0; depth < 5; depth++) {
+      if (text === undefined) throw new AskGit("no HEAD");
+      const line = text.replace(/\r?\n$/, "");
+      if (/^[0-9a-f]{40}$/.test(line)) return line;
+      const m = /^ref: (refs\/[^\s]+)$/.exec(line);
+      if (m === null) throw new AskGit("unusual HEAD");
+      const ref = m[1]!;
+      // per-work-tree refs (refs/bisect, refs/worktree, refs/rewritten) live in the work tree's git directory
+      const perWorkTree = /^refs\/(bisect|worktree|rewritten)\//.test(ref);
+      const loose = readText(join(perWorkTree ? this.gitDir : this.commonDir, ref));
+      if (loose !== undefined) {
+        text = loose;
+        continue;
+      }
+      const packed = packedRef(readText(join(this.commonDir, "packed-refs")), ref);
+      if (packed === undefined) return undefined; // the branch has no commit yet
+      return packed;
+    }
+    throw new AskGit("symbolic refs too deep");
+  }
+
+  /** The object `id` from its loose file. Throws {@link AskGit} when it has none (a packed object) or it does not read back. */
+  read(id: string): LooseObject {
+    let raw: Buffer;
+    try {
+      raw = readFileSync(join(this.commonDir, "objects", id.slice(0, 2), id.slice(2)));
+    } catch {
+      throw new AskGit(`object ${id} is not loose`);
+    }
+    const bytes = process.getBuiltinModule("node:zlib").inflateSync(raw);
+    const nul = bytes.indexOf(0);
+    const header = nul === -1 ? undefined : /^(blob|tree|commit|tag) (\d+)$/.exec(bytes.subarray(0, nul).toString("latin1"));
+    if (header === undefined || header === null || Number(header[2]) !== bytes.length - nul - 1) throw new AskGit(`object ${id} does not read back`);
+    return { type: header[1]!, content: bytes.subarray(nul + 1) };
+  }
+
+  /** The tree id of commit `id` (as `<commit>^{tree}`); undefined when `id` names a tree or a blob. */
+  treeOf(id: string): string | undefined {
+    const o = this.read(id);
+    if (o.type === "tag") throw new AskGit(`${id} is a tag`); // git peels it
+    if (o.type !== "commit") return undefined;
+    const m = /^tree ([0-9a-f]{40})\n/.exec(o.content.subarray(0, 64).toString("latin1"));
+    if (m === null) throw new AskGit(`commit ${id} does not read back`);
+    return m[1];
+  }
+
+  /** The entries of the tree at `path` (`/`-separated from the top, "" the top) under tree `root`; undefined when there is no folder there. */
+  folder(root: string, path: string): TreeEntry[] | undefined {
+    let tree = this.read(root);
+    for (const part of path === "" ? [] : path.split("/")) {
+      if (tree.type !== "tree") return undefined;
+      const entry = treeEntries(tree.content, 20).find((e) => e.name === part);
+      if (entry === undefined || entry.mode !== 0o40000) return undefined; // absent, a file, a link or a submodule
+      tree = this.read(entry.id);
+    }
+    return tree.type === "tree" ? treeEntries(tree.content, 20) : undefined;
+  }
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The id of `ref` in a packed-refs text (`<id> <ref>` lines; `^<id>` lines peel the tag above). */
+function packedRef(text: string | undefined, ref: string): string | undefined {
+  if (text === undefined) return undefined;
+  for (const line of text.split("\n")) {
+    const space = line.indexOf(" ");
+    if (space === 40 && line.slice(space + 1).replace(/\r$/, "") === ref && /^[0-9a-f]{40}$/.test(line.slice(0, 40))) return line.slice(0, 40);
+  }
+  return undefined;
+}
