@@ -28,9 +28,9 @@ import { checkOtherSecretsFile, parseEnvironmentBytes, parseEnvironmentFile, unr
 import { WorkspaceIndex } from "./workspace.js";
 import { LineIndex } from "./position.js";
 import type { ProposalFile } from "./proposals.js";
-import { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type ReadAhead, type WorkspaceFs } from "./workspace-fs.js";
+import { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
 
-export { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type ReadAhead, type WorkspaceFs } from "./workspace-fs.js";
+export { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
 
 /** A file the loader did not read, and why (a loop, a broken link, too large, unreadable). */
 export interface SkippedFile {
@@ -67,11 +67,6 @@ export interface LoadOptions {
    * scope cannot hide a file from the checks).
    */
   alsoInclude?: readonly ConfigScope[];
-  /**
-   * false: never let the file system read config files ahead (`WorkspaceFs.readAhead`, a worker
-   * thread for the real disk); for measuring. The results are the same either way.
-   */
-  readAhead?: boolean;
 }
 
 /** The config files a project checks: its `config.include` and `config.exclude` globs. */
@@ -201,13 +196,6 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   const filter: PathFilter = also.length === 0 ? own : new UnionFilter([own, ...also.map((s) => new GlobFilter(s.include, s.exclude))]);
   const secretsRel = project.secretsDir.replace(/\/+$/, "");
   const visited = new Set<string>();
-  // The walk lists the folders first and queues every effect (a skipped entry, a file read and
-  // parsed into the index) in walk order; the queue then runs in that order, so the index and
-  // `skipped` come out exactly as a read-as-you-go walk would leave them, while the config files,
-  // now known in advance, can be read ahead (`fs.readAhead`).
-  const steps: (() => void)[] = [];
-  const aheadPaths: string[] = [];
-  let ahead: ReadAhead | undefined;
 
   /** The text of a config-sized file, `{ why }` when it is too large or not UTF-8 (reported on the file), undefined when it cannot be read (skipped). */
   const readSmall = (abs: string, rel: string): string | { why: string } | undefined => {
@@ -215,7 +203,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     // small files. A file too large for a string at all fails to read and is reported as unreadable.
     let text: string;
     try {
-      text = ahead?.take(abs) ?? fs.readFile(abs);
+      text = fs.readFile(abs);
     } catch (e) {
       skipped.push({ path: rel, reason: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
       return undefined;
@@ -252,12 +240,11 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     try {
       real = fs.realpath(absDir);
     } catch (e) {
-      const reason = linkReason(e);
-      steps.push(() => skipped.push({ path: relDir || ".", reason }));
+      skipped.push({ path: relDir || ".", reason: linkReason(e) });
       return;
     }
     if (visited.has(real)) {
-      steps.push(() => skipped.push({ path: relDir, reason: "symbolic link to a folder already read (a loop or a second path to it)" }));
+      skipped.push({ path: relDir, reason: "symbolic link to a folder already read (a loop or a second path to it)" });
       return;
     }
     visited.add(real);
@@ -265,8 +252,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     try {
       entries = fs.readdir(absDir);
     } catch (e) {
-      const reason = `cannot be listed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
-      steps.push(() => skipped.push({ path: relDir || ".", reason }));
+      skipped.push({ path: relDir || ".", reason: `cannot be listed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -282,15 +268,12 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
           isFile = st.isFile();
         } catch (e) {
           const role = inSecrets ? "secrets-other" : classifyPath(project, rel, filter).role;
-          if (role !== "ignored" || (e as NodeJS.ErrnoException).code === "ELOOP") {
-            const reason = linkReason(e);
-            steps.push(() => skipped.push({ path: rel, reason }));
-          }
+          if (role !== "ignored" || (e as NodeJS.ErrnoException).code === "ELOOP") skipped.push({ path: rel, reason: linkReason(e) });
           continue;
         }
         const outside = options.allowOutsideLinks === true ? undefined : linkOutsideRoot(fs, root, abs);
         if (outside !== undefined) {
-          steps.push(() => reportOutside(rel, isDir, inSecrets, outside));
+          reportOutside(rel, isDir, inSecrets, outside);
           continue;
         }
       }
@@ -298,8 +281,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
         if (inSecrets) {
           const role = classifyPath(project, rel, filter);
           if (role.role === "environment") {
-            const environment = role.environment;
-            steps.push(() => index.setEnvironmentFile(unreadableEnvironmentFile(rel, environment, "is a directory, not a file", `remove the directory and restore the file from git (\`git checkout -- ${rel}\`)`)));
+            index.setEnvironmentFile(unreadableEnvironmentFile(rel, role.environment, "is a directory, not a file", `remove the directory and restore the file from git (\`git checkout -- ${rel}\`)`));
             continue;
           }
         }
@@ -320,11 +302,8 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
         if (inSecrets) {
           const role = classifyPath(project, rel, filter);
           if (role.role === "environment") {
-            const environment = role.environment;
-            steps.push(() =>
-              index.setEnvironmentFile(
-                unreadableEnvironmentFile(rel, environment, "is not a regular file (a FIFO, socket or device); it was not read", `replace it with the file from git (\`git checkout -- ${rel}\`)`),
-              ),
+            index.setEnvironmentFile(
+              unreadableEnvironmentFile(rel, role.environment, "is not a regular file (a FIFO, socket or device); it was not read", `replace it with the file from git (\`git checkout -- ${rel}\`)`),
             );
           }
         }
@@ -333,54 +312,38 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
       const role = classifyPath(project, rel, filter);
       if (role.role === "ignored" || role.role === "project") continue;
       if (role.role === "environment") {
-        const environment = role.environment;
-        steps.push(() => index.setEnvironmentFile(readEnvironmentFile(fs, abs, rel, environment, maxSecretsBytes)));
+        index.setEnvironmentFile(readEnvironmentFile(fs, abs, rel, role.environment, maxSecretsBytes));
         continue;
       }
       if (role.role === "proposal") {
-        const inSecretsDir = role.inSecretsDir;
-        steps.push(() => index.setProposalFile(readProposalFile(fs, abs, rel, inSecretsDir)));
+        index.setProposalFile(readProposalFile(fs, abs, rel, role.inSecretsDir));
         continue;
       }
-      const small = role.role;
-      aheadPaths.push(abs);
-      steps.push(() => readSmallFile(abs, rel, small));
-    }
-  };
-
-  /** Reads and parses one config-sized file (a config file, the catalog, another secrets-folder file) into the index. */
-  const readSmallFile = (abs: string, rel: string, role: "config" | "catalog" | "secrets-other"): void => {
-    const text = readSmall(abs, rel);
-    if (text === undefined) return;
-    if (typeof text !== "string") {
-      setUnreadable(index, role, rel, text.why);
-      return;
-    }
-    try {
-      switch (role) {
-        case "config":
-          index.setConfigFile(parseConfigFile(text, rel));
-          break;
-        case "catalog":
-          index.setCatalog({ ...parseCatalog(text, rel), path: rel });
-          break;
-        case "secrets-other":
-          index.setOtherSecretsFile({ path: rel, diagnostics: checkOtherSecretsFile(text, rel) });
-          break;
+      const text = readSmall(abs, rel);
+      if (text === undefined) continue;
+      if (typeof text !== "string") {
+        setUnreadable(index, role.role, rel, text.why);
+        continue;
       }
-    } catch (e) {
-      // one file's failure is reported on that file; the rest of the project is still read
-      setUnreadable(index, role, rel, `could not be read: ${e instanceof Error ? e.message : String(e)}`);
+      try {
+        switch (role.role) {
+          case "config":
+            index.setConfigFile(parseConfigFile(text, rel));
+            break;
+          case "catalog":
+            index.setCatalog({ ...parseCatalog(text, rel), path: rel });
+            break;
+          case "secrets-other":
+            index.setOtherSecretsFile({ path: rel, diagnostics: checkOtherSecretsFile(text, rel) });
+            break;
+        }
+      } catch (e) {
+        // one file's failure is reported on that file; the rest of the project is still read
+        setUnreadable(index, role.role, rel, `could not be read: ${e instanceof Error ? e.message : String(e)}`);
+      }
     }
   };
   walk(root, "", false);
-  ahead = options.readAhead === false ? undefined : fs.readAhead?.(aheadPaths);
-  try {
-    for (const step of steps) step();
-  } finally {
-    ahead?.release();
-    ahead = undefined;
-  }
   for (const rel of sopsConfigCandidates(project.secretsDir)) {
     const text = readOptional(fs, join(root, rel), maxBytes);
     if (text !== undefined) index.setSopsConfig(rel, text);

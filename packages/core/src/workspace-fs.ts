@@ -6,9 +6,6 @@
 import * as nodeFs from "node:fs";
 import { isInside, MAX_CONFIG_FILE_BYTES, readRegularFileSync } from "@stellar-secrets/sops";
 import { LineIndex } from "./position.js";
-import { startReadAhead, type ReadAhead } from "./read-ahead.js";
-
-export type { ReadAhead } from "./read-ahead.js";
 
 /** The file-system calls the loader makes (synchronous: a cold check is fastest that way). */
 export interface WorkspaceFs {
@@ -22,13 +19,6 @@ export interface WorkspaceFs {
   readdir(path: string): nodeFs.Dirent[];
   stat(path: string): nodeFs.Stats;
   realpath(path: string): string;
-  /**
-   * Optional: the loader announces the files it is about to read with `readFile` (absolute
-   * paths, in order) and takes their text from the result when it has it (else it calls
-   * `readFile`). An implementation that serves some files from elsewhere (an editor's buffers)
-   * must leave those out, or not offer this at all: a taken text wins over `readFile`.
-   */
-  readAhead?(paths: readonly string[]): ReadAhead | undefined;
 }
 
 /** The real file system. */
@@ -40,8 +30,6 @@ export const nodeWorkspaceFs: WorkspaceFs = {
   readdir: (p) => nodeFs.readdirSync(p, { withFileTypes: true }),
   stat: (p) => nodeFs.statSync(p),
   realpath: (p) => nodeFs.realpathSync.native(p),
-  // thousands of config files: a worker thread does the open/read/close while this one parses
-  readAhead: (paths) => startReadAhead(paths),
 };
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
