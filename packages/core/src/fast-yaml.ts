@@ -16,11 +16,12 @@ import { Pair, Scalar, YAMLMap, YAMLSeq, type Node } from "yaml";
 // yaml class's own prototype extended with that type: yaml's guards (isMap, isScalar...) read the
 // type through the prototype chain, `instanceof` and every method still work, and the fields the
 // parser sets (value, type, source, items, flow, range) are the same.
+// (When a yaml release lays its nodes out otherwise, the factories fall back to yaml's constructors.)
+const SAMPLES = { scalar: new Scalar(null), pair: new Pair(null), map: new YAMLMap(), seq: new YAMLSeq() };
+/** The one own symbol-keyed property of a yaml node is its type (yaml's NODE_TYPE, not exported). */
+const LIGHT = Object.values(SAMPLES).every((n) => Object.getOwnPropertySymbols(n).length === 1);
 function typed(sample: object): object {
-  // the one own symbol-keyed property a yaml node has is its type (yaml's NODE_TYPE, not exported)
-  const own = Object.getOwnPropertySymbols(sample);
-  if (own.length !== 1) throw new Error(`fast-yaml: unexpected yaml node layout (${own.length} symbol properties)`);
-  const key = own[0] as symbol;
+  const key = Object.getOwnPropertySymbols(sample)[0] as symbol;
   return Object.create(Object.getPrototypeOf(sample) as object, { [key]: { value: (sample as Record<symbol, unknown>)[key] } }) as object;
 }
 type Range3 = [number, number, number];
@@ -52,14 +53,22 @@ class LightCollection {
 }
 class LightMap extends LightCollection {}
 class LightSeq extends LightCollection {}
-Object.setPrototypeOf(LightScalar.prototype, typed(new Scalar(null)));
-Object.setPrototypeOf(LightPair.prototype, typed(new Pair(null)));
-Object.setPrototypeOf(LightMap.prototype, typed(new YAMLMap()));
-Object.setPrototypeOf(LightSeq.prototype, typed(new YAMLSeq()));
-const scalar = (value: unknown, type: Scalar.Type, range: Range3): Scalar => new LightScalar(value, type, range) as unknown as Scalar;
-const pair = (key: Node, value: Node): Pair => new LightPair(key, value) as unknown as Pair;
-const newMap = (flow?: true): YAMLMap => new LightMap(flow) as unknown as YAMLMap;
-const newSeq = (flow?: true): YAMLSeq => new LightSeq(flow) as unknown as YAMLSeq;
+if (LIGHT) {
+  Object.setPrototypeOf(LightScalar.prototype, typed(SAMPLES.scalar));
+  Object.setPrototypeOf(LightPair.prototype, typed(SAMPLES.pair));
+  Object.setPrototypeOf(LightMap.prototype, typed(SAMPLES.map));
+  Object.setPrototypeOf(LightSeq.prototype, typed(SAMPLES.seq));
+}
+const scalar = LIGHT
+  ? (value: unknown, type: Scalar.Type, range: Range3): Scalar => new LightScalar(value, type, range) as unknown as Scalar
+  : (value: unknown, type: Scalar.Type, range: Range3): Scalar => Object.assign(new Scalar(value), { type, range });
+const pair = LIGHT ? (key: Node, value: Node): Pair => new LightPair(key, value) as unknown as Pair : (key: Node, value: Node): Pair => new Pair(key, value);
+const newMap = LIGHT
+  ? (flow?: true): YAMLMap => new LightMap(flow) as unknown as YAMLMap
+  : (flow?: true): YAMLMap => Object.assign(new YAMLMap(), flow === true ? { flow } : {});
+const newSeq = LIGHT
+  ? (flow?: true): YAMLSeq => new LightSeq(flow) as unknown as YAMLSeq
+  : (flow?: true): YAMLSeq => Object.assign(new YAMLSeq(), flow === true ? { flow } : {});
 
 /** One document read by {@link parseSimpleYaml}. */
 export interface SimpleDocument {
