@@ -220,9 +220,11 @@ export class WorkspaceIndex {
         let byName = d.objects.get(doc.kind);
         if (op === "add") {
           if (byName === undefined) d.objects.set(doc.kind, (byName = new Map()));
+          const def: ObjectDefinition = { kind: doc.kind, name: doc.name, file: file.path, range: doc.nameRange, document: doc };
+          // most names are defined once: a list made with its one element has no spare room
           let list = byName.get(doc.name);
-          if (list === undefined) byName.set(doc.name, (list = []));
-          list.push({ kind: doc.kind, name: doc.name, file: file.path, range: doc.nameRange, document: doc });
+          if (list === undefined) byName.set(doc.name, (list = [def]));
+          else list.push(def);
           if (touched !== undefined) {
             touched.objects.add(list);
             touched.kinds.add(doc.kind);
@@ -251,8 +253,8 @@ export class WorkspaceIndex {
         const m = link.field === "actions" ? d.agentsByAction : link.field === "connection" ? d.actionsByConnection : d.connectionsByAuth;
         if (op === "add") {
           let list = m.get(link.target);
-          if (list === undefined) m.set(link.target, (list = []));
-          list.push(doc);
+          if (list === undefined) m.set(link.target, (list = [doc]));
+          else list.push(doc);
           touched?.users.add(list);
         } else {
           const list = m.get(link.target);
