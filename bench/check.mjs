@@ -9,7 +9,7 @@
 // 0.6× of the baseline. Prints a table and records it in docs/performance.md (section "check").
 // Usage: node bench/check.mjs [--no-write]   (BENCH_RUNS=N for more runs; needs `pnpm build`)
 // BENCH_FILES=50000 for another size (then nothing is recorded unless --write-size is given).
-// --scaling: `check --json` alone at 5,000 / 20,000 / 50,000 files (BENCH_SIZES=5000,20000,50000),
+// --cli FILE: run that CLI entry instead (see below). --scaling: `check --json` alone at 5,000 / 20,000 / 50,000 files (BENCH_SIZES=5000,20000,50000),
 // median of BENCH_RUNS (default 3) cold runs each after one warm-up: wall, CPU, peak RSS and the
 // cost per file, to see that the work is linear; recorded in docs/performance.md ("check-scaling").
 import { spawnSync } from "node:child_process";
@@ -25,7 +25,10 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const FILES = Number(process.env.BENCH_FILES ?? 5000);
 const SECRETS = 1000;
 const ENVS = ["development", "staging", "production"];
-const cli = join(root, "packages/cli/bin/stellar-secrets.js");
+// --cli FILE: time another build's CLI entry (e.g. the bin of an older commit checked out and built
+// in a git worktree) instead of this one, to compare two builds on the same machine
+const cliAt = process.argv.indexOf("--cli");
+const cli = cliAt === -1 ? join(root, "packages/cli/bin/stellar-secrets.js") : process.argv[cliAt + 1];
 if (!existsSync(join(root, "packages/core/dist/index.js")) || !existsSync(join(root, "packages/cli/dist/main.js"))) {
   console.error("bench/check: run `pnpm build` first");
   process.exit(1);
