@@ -91,7 +91,10 @@ if (process.argv.includes("--scaling")) {
   ].join("\n");
   const big = rows.find((r) => r.files === 50000);
   const verdict = big === undefined ? "" : `50,000 files: ${big.wall.toFixed(0)} ms wall (target ≤ 2 s: ${big.wall <= 2000 ? "met" : "NOT met"})${big.rss === undefined ? "" : `, ${big.rss.toFixed(0)} MB (target ≤ 250 MB: ${big.rss <= 250 ? "met" : "NOT met"})`}.`;
-  const line = `Each further file costs ${slope("wall").toFixed(0)} µs of wall${a.cpu !== undefined ? ` and ${slope("cpu").toFixed(0)} µs of CPU` : ""} (slope from ${a.files.toLocaleString("en")} to ${b.files.toLocaleString("en")} files).`;
+  const line =
+    rows.length < 2
+      ? "(one size: no slope)"
+      : `Each further file costs ${slope("wall").toFixed(0)} µs of wall${a.cpu !== undefined ? ` and ${slope("cpu").toFixed(0)} µs of CPU` : ""} (slope from ${a.files.toLocaleString("en")} to ${b.files.toLocaleString("en")} files).`;
   console.log(`\n${table}\n\n${line}\n${verdict}`);
   if (!process.argv.includes("--no-write")) {
     const section = [
