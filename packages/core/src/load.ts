@@ -201,12 +201,12 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   const rootIsNormal = sep === "/" && isAbsolute(root) && normalize(root) === root;
 
   /** The text of a config-sized file, `{ why }` when it is too large or not UTF-8 (reported on the file), undefined when it cannot be read (skipped). */
-  const readSmall = (abs: string, rel: string): string | { why: string } | undefined => {
+  const readSmall = (abs: string, rel: string, listedRegular: boolean): string | { why: string } | undefined => {
     // Reads first and measures after: one call is much faster than stat + read for thousands of
     // small files. A file too large for a string at all fails to read and is reported as unreadable.
     let text: string;
     try {
-      text = fs.readFile(abs);
+      text = (listedRegular ? readListed(abs) : undefined) ?? fs.readFile(abs);
     } catch (e) {
       skipped.push({ path: rel, reason: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
       return undefined;
@@ -219,6 +219,16 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     // a file of another tool (not ours once read leniently) may use any encoding it likes
     if (invalid !== undefined && (classifyPath(project, rel, filter).role !== "config" || parseConfigFile(text, rel).relevant)) return { why: invalid };
     return text;
+  };
+
+  /** The text of a file `readdir` listed as a regular file, through `fs.readListedFile`; undefined when that is absent or fails (then `readFile` decides). */
+  const readListed = (abs: string): string | undefined => {
+    if (fs.readListedFile === undefined) return undefined;
+    try {
+      return fs.readListedFile(abs);
+    } catch {
+      return undefined;
+    }
   };
 
   /** A link that leaves the repository, reported on its path (a diagnostic) when it matters to the project. */
@@ -324,7 +334,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
         index.setProposalFile(readProposalFile(fs, abs, rel, role.inSecretsDir));
         continue;
       }
-      const text = readSmall(abs, rel);
+      const text = readSmall(abs, rel, !entry.isSymbolicLink());
       if (text === undefined) continue;
       if (typeof text !== "string") {
         setUnreadable(index, role.role, rel, text.why);
