@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { isMap, isScalar, isSeq, parseAllDocuments, type Node } from "yaml";
+import { isMap, isNode, isPair, isScalar, isSeq, Pair, parseAllDocuments, Scalar, YAMLMap, YAMLSeq, type Node } from "yaml";
 import { describe, expect, it } from "vitest";
 import { parseConfigFile } from "./config.js";
 import { parseSimpleYaml } from "./fast-yaml.js";
@@ -139,6 +139,24 @@ describe("parseSimpleYaml", () => {
       const slow = parseConfigFile(text, "f.yaml", { fast: false });
       expect(JSON.parse(JSON.stringify(fast)), JSON.stringify(text)).toEqual(JSON.parse(JSON.stringify(slow)));
     }
+  });
+
+  it("builds nodes that are yaml's own kinds: guards, instanceof and methods work on them", () => {
+    const [doc] = parseSimpleYaml("kind: action\nname: 'a'\nheaders:\n  - { name: X, secret: s }\nlist: [a, b]\nversion: 1\n")!;
+    const root = doc!.contents as YAMLMap;
+    expect(isMap(root) && isNode(root) && root instanceof YAMLMap).toBe(true);
+    const pair = root.items[0]!;
+    expect(isPair(pair) && pair instanceof Pair).toBe(true);
+    expect(isScalar(pair.key) && pair.key instanceof Scalar && !isMap(pair.key)).toBe(true);
+    expect(root.get("kind")).toBe("action");
+    expect((root.get("name", true) as Scalar).type).toBe(Scalar.QUOTE_SINGLE);
+    const headers = root.get("headers") as YAMLSeq;
+    expect(isSeq(headers) && headers instanceof YAMLSeq && !headers.flow).toBe(true);
+    const header = headers.items[0] as YAMLMap;
+    expect(isMap(header) && header.flow === true && header.has("secret")).toBe(true);
+    expect(isSeq(root.get("list")) && (root.get("list") as YAMLSeq).flow).toBe(true);
+    expect(root.toJSON()).toEqual(doc!.value);
+    expect(String(root.get("version", true))).toBe("1");
   });
 
   it("leaves everything outside the subset to yaml", () => {

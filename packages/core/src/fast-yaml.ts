@@ -10,6 +10,66 @@
  */
 import { Pair, Scalar, YAMLMap, YAMLSeq, type Node } from "yaml";
 
+// Nodes made cheaply. yaml's constructors mark each node with Object.defineProperty (its type
+// under a symbol), a slow call that also makes every node a costly object; thousands of files
+// make millions of nodes. The nodes here are built by small constructors whose prototype is the
+// yaml class's own prototype extended with that type: yaml's guards (isMap, isScalar...) read the
+// type through the prototype chain, `instanceof` and every method still work, and the fields the
+// parser sets (value, type, source, items, flow, range) are the same.
+// (When a yaml release lays its nodes out otherwise, the factories fall back to yaml's constructors.)
+const SAMPLES = { scalar: new Scalar(null), pair: new Pair(null), map: new YAMLMap(), seq: new YAMLSeq() };
+/** The one own symbol-keyed property of a yaml node is its type (yaml's NODE_TYPE, not exported). */
+const LIGHT = Object.values(SAMPLES).every((n) => Object.getOwnPropertySymbols(n).length === 1);
+function typed(sample: object): object {
+  const key = Object.getOwnPropertySymbols(sample)[0] as symbol;
+  return Object.create(Object.getPrototypeOf(sample) as object, { [key]: { value: (sample as Record<symbol, unknown>)[key] } }) as object;
+}
+type Range3 = [number, number, number];
+class LightScalar {
+  value: unknown;
+  type: Scalar.Type;
+  range: Range3;
+  constructor(value: unknown, type: Scalar.Type, range: Range3) {
+    this.value = value;
+    this.type = type;
+    this.range = range;
+  }
+}
+class LightPair {
+  key: Node;
+  value: Node;
+  constructor(key: Node, value: Node) {
+    this.key = key;
+    this.value = value;
+  }
+}
+class LightCollection {
+  items: unknown[] = [];
+  flow: boolean | undefined;
+  range: Range3 | undefined = undefined;
+  constructor(flow: boolean | undefined) {
+    this.flow = flow;
+  }
+}
+class LightMap extends LightCollection {}
+class LightSeq extends LightCollection {}
+if (LIGHT) {
+  Object.setPrototypeOf(LightScalar.prototype, typed(SAMPLES.scalar));
+  Object.setPrototypeOf(LightPair.prototype, typed(SAMPLES.pair));
+  Object.setPrototypeOf(LightMap.prototype, typed(SAMPLES.map));
+  Object.setPrototypeOf(LightSeq.prototype, typed(SAMPLES.seq));
+}
+const scalar = LIGHT
+  ? (value: unknown, type: Scalar.Type, range: Range3): Scalar => new LightScalar(value, type, range) as unknown as Scalar
+  : (value: unknown, type: Scalar.Type, range: Range3): Scalar => Object.assign(new Scalar(value), { type, range });
+const pair = LIGHT ? (key: Node, value: Node): Pair => new LightPair(key, value) as unknown as Pair : (key: Node, value: Node): Pair => new Pair(key, value);
+const newMap = LIGHT
+  ? (flow?: true): YAMLMap => new LightMap(flow) as unknown as YAMLMap
+  : (flow?: true): YAMLMap => Object.assign(new YAMLMap(), flow === true ? { flow } : {});
+const newSeq = LIGHT
+  ? (flow?: true): YAMLSeq => new LightSeq(flow) as unknown as YAMLSeq
+  : (flow?: true): YAMLSeq => Object.assign(new YAMLSeq(), flow === true ? { flow } : {});
+
 /** One document read by {@link parseSimpleYaml}. */
 export interface SimpleDocument {
   contents: Node;
@@ -129,7 +189,7 @@ function setEnd(node: Node, end2: number): void {
 
 function parseMap(p: State, indent: number): Parsed {
   const { text, lines } = p;
-  const map = new YAMLMap();
+  const map = newMap();
   const value: Record<string, unknown> = {};
   const first = (lines[p.i] as Line).start;
   let last = first;
@@ -157,7 +217,7 @@ function parseMap(p: State, indent: number): Parsed {
       const next = lines[p.i];
       if (next !== undefined && next.indent > indent) throw GIVE_UP; // continuation lines
     }
-    map.items.push(new Pair(key.node, item.node));
+    map.items.push(pair(key.node, item.node));
     value[key.value as string] = item.value;
     last = (item.node.range as [number, number, number])[2];
   }
@@ -167,7 +227,7 @@ function parseMap(p: State, indent: number): Parsed {
 
 function parseSeq(p: State, indent: number): Parsed {
   const { text, lines } = p;
-  const seq = new YAMLSeq();
+  const seq = newSeq();
   const value: unknown[] = [];
   const first = (lines[p.i] as Line).start;
   let last = first;
@@ -229,9 +289,7 @@ function parseKey(text: string, s: number, end: number, flow: boolean): { node: 
     if (j === s || text.charCodeAt(j - 1) === 32) throw GIVE_UP;
     const key = text.slice(s, j);
     if (NOT_STRING.test(key) || key === "__proto__" || key.startsWith("-") || key.includes(" #")) throw GIVE_UP;
-    node = new Scalar(key);
-    node.type = Scalar.PLAIN;
-    node.range = [s, j, j];
+    node = scalar(key, Scalar.PLAIN, [s, j, j]);
     colon = j;
   }
   if (text.charCodeAt(colon) !== 58) throw GIVE_UP;
@@ -264,9 +322,7 @@ function parseQuoted(text: string, s: number, end: number): Parsed {
     }
     value = text.slice(s + 1, close).replace(/''/g, "'");
   }
-  const node = new Scalar(value);
-  node.type = c === '"' ? Scalar.QUOTE_DOUBLE : Scalar.QUOTE_SINGLE;
-  node.range = [s, close + 1, close + 1];
+  const node = scalar(value, c === '"' ? Scalar.QUOTE_DOUBLE : Scalar.QUOTE_SINGLE, [s, close + 1, close + 1]);
   return { node, value, end: close + 1 };
 }
 
@@ -304,22 +360,17 @@ function parseInline(text: string, s: number, end: number, flow: boolean): Parse
   const raw = text.slice(s, e);
   if (!flow && SMALL_INT.test(raw)) {
     // `version: 1`: a decimal int is read as yaml reads it (number value, source kept)
-    const int = new Scalar(Number(raw));
-    int.type = Scalar.PLAIN;
+    const int = scalar(Number(raw), Scalar.PLAIN, [s, e, e]);
     int.source = raw;
-    int.range = [s, e, e];
     return { node: int, value: int.value, end: e };
   }
   if (raw === "" || NOT_STRING.test(raw)) throw GIVE_UP;
-  const node = new Scalar(raw);
-  node.type = Scalar.PLAIN;
-  node.range = [s, e, e];
+  const node = scalar(raw, Scalar.PLAIN, [s, e, e]);
   return { node, value: raw, end: e };
 }
 
 function parseFlowSeq(text: string, s: number, end: number): Parsed {
-  const seq = new YAMLSeq();
-  seq.flow = true;
+  const seq = newSeq(true);
   const value: unknown[] = [];
   let j = skipSpaces(text, s + 1, end);
   if (text.charCodeAt(j) === 93) {
@@ -350,8 +401,7 @@ function parseFlowSeq(text: string, s: number, end: number): Parsed {
 }
 
 function parseFlowMap(text: string, s: number, end: number): Parsed {
-  const map = new YAMLMap();
-  map.flow = true;
+  const map = newMap(true);
   const value: Record<string, unknown> = {};
   let j = skipSpaces(text, s + 1, end);
   if (text.charCodeAt(j) === 125) {
@@ -366,7 +416,7 @@ function parseFlowMap(text: string, s: number, end: number): Parsed {
       const vc = text.charCodeAt(vs);
       if (vs >= end || vc === 44 || vc === 125) throw GIVE_UP; // a null value
       const item = parseInline(text, vs, end, true);
-      map.items.push(new Pair(key.node, item.node));
+      map.items.push(pair(key.node, item.node));
       value[key.value as string] = item.value;
       j = skipSpaces(text, item.end, end);
       const ch = text.charCodeAt(j);

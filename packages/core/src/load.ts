@@ -5,7 +5,7 @@
  * so tests and editors can pass their own.
  */
 import type * as nodeFs from "node:fs";
-import { isAbsolute, join, relative, sep } from "node:path";
+import { isAbsolute, join, normalize, relative, sep } from "node:path";
 import { CATALOG_FILE, environmentOfFileName, INBOX_DIR, MAX_CONFIG_FILE_BYTES, MAX_PROPOSAL_FILE_BYTES, MAX_SECRETS_FILE_BYTES } from "@stellar-secrets/sops";
 import { parseCatalog } from "./catalog.js";
 import { parseConfigFile, unreadableConfigFile } from "./config.js";
@@ -101,8 +101,8 @@ export type FileRole =
 /** Classifies a relative path: stellar.yaml, an environment file, the catalog, another secrets-folder file, a config file (by the globs), or ignored. */
 export function classifyPath(project: ProjectConfig, path: string, filter: PathFilter = new GlobFilter(project.include, project.exclude)): FileRole {
   if (path === PROJECT_FILE) return { role: "project" };
-  const dir = project.secretsDir.replace(/\/+$/, "");
-  if (path.startsWith(`${dir}/`)) {
+  const dir = project.secretsDir.endsWith("/") ? project.secretsDir.replace(/\/+$/, "") : project.secretsDir;
+  if (path.length > dir.length && path.charCodeAt(dir.length) === 47 /* / */ && path.startsWith(dir)) {
     const rest = path.slice(dir.length + 1);
     if (rest === CATALOG_FILE) return { role: "catalog" };
     const base = rest.slice(rest.lastIndexOf("/") + 1);
@@ -112,8 +112,10 @@ export function classifyPath(project: ProjectConfig, path: string, filter: PathF
     if (environment !== undefined) return { role: "environment", environment };
     return { role: "secrets-other" };
   }
-  const first = path.split("/")[0];
-  if (first === ".git" || first === "node_modules" || path.split("/").includes("node_modules")) return { role: "ignored" };
+  // the top .git folder, and a node_modules folder at any depth
+  if (path === ".git" || path.startsWith(".git/") || path === "node_modules" || path.startsWith("node_modules/") || path.includes("/node_modules/") || path.endsWith("/node_modules")) {
+    return { role: "ignored" };
+  }
   return filter.matches(path) ? { role: "config" } : { role: "ignored" };
 }
 
@@ -196,14 +198,15 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   const filter: PathFilter = also.length === 0 ? own : new UnionFilter([own, ...also.map((s) => new GlobFilter(s.include, s.exclude))]);
   const secretsRel = project.secretsDir.replace(/\/+$/, "");
   const visited = new Set<string>();
+  const rootIsNormal = sep === "/" && isAbsolute(root) && normalize(root) === root;
 
   /** The text of a config-sized file, `{ why }` when it is too large or not UTF-8 (reported on the file), undefined when it cannot be read (skipped). */
-  const readSmall = (abs: string, rel: string): string | { why: string } | undefined => {
+  const readSmall = (abs: string, rel: string, listedRegular: boolean): string | { why: string } | undefined => {
     // Reads first and measures after: one call is much faster than stat + read for thousands of
     // small files. A file too large for a string at all fails to read and is reported as unreadable.
     let text: string;
     try {
-      text = fs.readFile(abs);
+      text = (listedRegular ? readListed(abs) : undefined) ?? fs.readFile(abs);
     } catch (e) {
       skipped.push({ path: rel, reason: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
       return undefined;
@@ -216,6 +219,16 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     // a file of another tool (not ours once read leniently) may use any encoding it likes
     if (invalid !== undefined && (classifyPath(project, rel, filter).role !== "config" || parseConfigFile(text, rel).relevant)) return { why: invalid };
     return text;
+  };
+
+  /** The text of a file `readdir` listed as a regular file, through `fs.readListedFile`; undefined when that is absent or fails (then `readFile` decides). */
+  const readListed = (abs: string): string | undefined => {
+    if (fs.readListedFile === undefined) return undefined;
+    try {
+      return fs.readListedFile(abs);
+    } catch {
+      return undefined;
+    }
   };
 
   /** A link that leaves the repository, reported on its path (a diagnostic) when it matters to the project. */
@@ -256,8 +269,10 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // below a normal absolute root every folder path is normal: a plain concatenation is what `join` gives, for less
+    const dirPrefix = !rootIsNormal ? undefined : absDir.endsWith("/") ? absDir : `${absDir}/`;
     for (const entry of entries) {
-      const abs = join(absDir, entry.name);
+      const abs = dirPrefix === undefined ? join(absDir, entry.name) : dirPrefix + entry.name;
       const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
       let isDir = entry.isDirectory();
       let isFile = entry.isFile();
@@ -325,7 +340,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
         index.setProposalFile(readProposalFile(fs, abs, rel, role.inSecretsDir));
         continue;
       }
-      const text = readSmall(abs, rel);
+      const text = readSmall(abs, rel, !entry.isSymbolicLink());
       if (text === undefined) continue;
       if (typeof text !== "string") {
         setUnreadable(index, role.role, rel, text.why);

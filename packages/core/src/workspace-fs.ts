@@ -24,7 +24,20 @@ export interface WorkspaceFs {
    * followed, says it this way; the real file system is asked through `realpath`).
    */
   readlink?(path: string): string;
+  /**
+   * Optional, for speed: the text of a file that `readdir` has just listed as a regular file
+   * (not a symbolic link), decoded as `readFile` decodes it. It may rely on that listing (open
+   * without following a link, without blocking, no separate type check); anything unusual may
+   * throw, and the loader then reads the file with `readFile`, whose answer (or error) counts.
+   * A file system that serves some files from elsewhere (an editor's buffers) must serve them
+   * here too, or leave this out: the loader prefers it to `readFile` for listed files.
+   */
+  readListedFile?(path: string): string;
 }
+
+// what readListedFile opens with: read-only, never blocking (a FIFO put there since the listing
+// gives an error, not a hang), never following a link put there since the listing
+const LISTED_FLAGS = nodeFs.constants.O_RDONLY | (nodeFs.constants.O_NONBLOCK ?? 0) | (nodeFs.constants.O_NOFOLLOW ?? 0);
 
 /** The real file system. */
 export const nodeWorkspaceFs: WorkspaceFs = {
@@ -35,6 +48,14 @@ export const nodeWorkspaceFs: WorkspaceFs = {
   readdir: (p) => nodeFs.readdirSync(p, { withFileTypes: true }),
   stat: (p) => nodeFs.statSync(p),
   realpath: (p) => nodeFs.realpathSync.native(p),
+  // one call into node (open, read to the end, close, decode): no Buffer, no fstat, no Stats object
+  // (node takes numeric open flags here too; its types only list the string forms). Nothing read
+  // may also be a FIFO put there since the listing: `readFile` tells (it checks the type).
+  readListedFile: (p) => {
+    const text = nodeFs.readFileSync(p, { encoding: "utf8", flag: LISTED_FLAGS as unknown as string });
+    if (text === "") throw new Error(`${p}: empty, read it with readFile`);
+    return text;
+  },
 };
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });

@@ -51,6 +51,8 @@ interface Derived {
   actionsByConnection: Map<string, ConfigDocument[]>;
   connectionsByAuth: Map<string, ConfigDocument[]>;
   usedIn: Map<ConfigDocument, string[]>;
+  /** The declared environment names, in order (the project is fixed while these maps live). */
+  environments: string[];
 }
 
 /** A file of the secrets folder that is neither an environment file nor the catalog. */
@@ -209,11 +211,10 @@ export class WorkspaceIndex {
   /**
    * The one place a config file's share of the derived maps is written: its object names, its
    * references to known secrets and its links, added or taken out. The touched lists are put back
-   * in order by {@link settle} (file path, then position: the order a build gives).
+   * in order by {@link settle} (file path, then position: the order a build gives). A full build
+   * passes no `touched`: it puts every list in order at the end.
    */
-  private contribute(d: Derived, file: ConfigFile, op: "add" | "remove", touched: Touched): void {
-    const usersMap = (link: ObjectLink): Map<string, ConfigDocument[]> =>
-      link.field === "actions" ? d.agentsByAction : link.field === "connection" ? d.actionsByConnection : d.connectionsByAuth;
+  private contribute(d: Derived, file: ConfigFile, op: "add" | "remove", touched: Touched | undefined): void {
     // references taken out, by the secret they name: each secret's list is filtered once (a file with
     // thousands of references to one secret took seconds, one filter of the whole list per reference)
     const removed = new Map<SecretInfo, Set<SecretReference>>();
@@ -222,18 +223,22 @@ export class WorkspaceIndex {
         let byName = d.objects.get(doc.kind);
         if (op === "add") {
           if (byName === undefined) d.objects.set(doc.kind, (byName = new Map()));
+          const def: ObjectDefinition = { kind: doc.kind, name: doc.name, file: file.path, range: doc.nameRange, document: doc };
+          // most names are defined once: a list made with its one element has no spare room
           let list = byName.get(doc.name);
-          if (list === undefined) byName.set(doc.name, (list = []));
-          list.push({ kind: doc.kind, name: doc.name, file: file.path, range: doc.nameRange, document: doc });
-          touched.objects.add(list);
-          touched.kinds.add(doc.kind);
+          if (list === undefined) byName.set(doc.name, (list = [def]));
+          else list.push(def);
+          if (touched !== undefined) {
+            touched.objects.add(list);
+            touched.kinds.add(doc.kind);
+          }
         } else {
           const list = byName?.get(doc.name);
           if (byName !== undefined && list !== undefined) {
             const rest = list.filter((o) => o.document !== doc);
             if (rest.length === 0) byName.delete(doc.name);
             else byName.set(doc.name, rest);
-            touched.kinds.add(doc.kind);
+            touched?.kinds.add(doc.kind);
           }
         }
       }
@@ -242,7 +247,7 @@ export class WorkspaceIndex {
         if (info === undefined) continue;
         if (op === "add") {
           info.references.push(ref);
-          touched.secrets.add(info);
+          touched?.secrets.add(info);
         } else {
           let refs = removed.get(info);
           if (refs === undefined) removed.set(info, (refs = new Set()));
@@ -250,12 +255,12 @@ export class WorkspaceIndex {
         }
       }
       for (const link of doc.links) {
-        const m = usersMap(link);
+        const m = link.field === "actions" ? d.agentsByAction : link.field === "connection" ? d.actionsByConnection : d.connectionsByAuth;
         if (op === "add") {
           let list = m.get(link.target);
-          if (list === undefined) m.set(link.target, (list = []));
-          list.push(doc);
-          touched.users.add(list);
+          if (list === undefined) m.set(link.target, (list = [doc]));
+          else list.push(doc);
+          touched?.users.add(list);
         } else {
           const list = m.get(link.target);
           if (list === undefined) continue;
@@ -270,12 +275,23 @@ export class WorkspaceIndex {
 
   /** Re-sorts the touched lists, drops kinds left empty, and forgets suggestions whose names changed. */
   private settle(d: Derived, touched: Touched): void {
+    this.order(touched.secrets, touched.objects, touched.users);
+    this.settleKinds(d, touched.kinds);
+  }
+
+  /** Puts lists back in order: by file path, then position (references, definitions) or document (users). */
+  private order(secrets: Iterable<SecretInfo>, objects: Iterable<ObjectDefinition[]>, users: Iterable<ConfigDocument[]>): void {
     const byPlace = (a: { file: string; range: TextRange }, b: { file: string; range: TextRange }): number =>
       a.file < b.file ? -1 : a.file > b.file ? 1 : a.range.start - b.range.start;
-    for (const info of touched.secrets) info.references.sort(byPlace);
-    for (const list of touched.objects) list.sort(byPlace);
-    for (const list of touched.users) list.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.documentIndex - b.documentIndex));
-    for (const kind of touched.kinds) {
+    const byDocument = (a: ConfigDocument, b: ConfigDocument): number => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.documentIndex - b.documentIndex);
+    for (const info of secrets) if (info.references.length > 1) info.references.sort(byPlace);
+    for (const list of objects) if (list.length > 1) list.sort(byPlace);
+    for (const list of users) if (list.length > 1) list.sort(byDocument);
+  }
+
+  /** Drops kinds left without names and forgets the suggestions of kinds whose names changed. */
+  private settleKinds(d: Derived, kinds: Iterable<ConfigKind>): void {
+    for (const kind of kinds) {
       const names = [...(d.objects.get(kind)?.keys() ?? [])].sort();
       if (names.length === 0) d.objects.delete(kind);
       if (!sameList(this.suggestionBasis.objects.get(kind) ?? [], names)) this.objectSuggestions.delete(kind);
@@ -334,13 +350,19 @@ export class WorkspaceIndex {
       actionsByConnection: new Map(),
       connectionsByAuth: new Map(),
       usedIn: new Map(),
+      environments: this.#project.environments.map((e) => e.name),
     };
-    const touched = touchedNothing();
-    for (const path of [...this.#configFiles.keys()].sort()) this.contribute(d, this.#configFiles.get(path) as ConfigFile, "add", touched);
-    // kinds that had names at the last build and have none now must forget their suggestions too
-    for (const kind of this.suggestionBasis.objects.keys()) touched.kinds.add(kind);
-    for (const kind of this.objectSuggestions.keys()) touched.kinds.add(kind);
-    this.settle(d, touched);
+    for (const path of [...this.#configFiles.keys()].sort()) this.contribute(d, this.#configFiles.get(path) as ConfigFile, "add", undefined);
+    // every list was built here: all are put in order (most already are: files in path order)
+    const objectLists = (function* () {
+      for (const byName of d.objects.values()) yield* byName.values();
+    })();
+    this.order(secrets.values(), objectLists, [...d.agentsByAction.values(), ...d.actionsByConnection.values(), ...d.connectionsByAuth.values()]);
+    // every kind with names now, and those that had names at the last build and may have none now (they must forget their suggestions too)
+    const kinds = new Set<ConfigKind>(d.objects.keys());
+    for (const kind of this.suggestionBasis.objects.keys()) kinds.add(kind);
+    for (const kind of this.objectSuggestions.keys()) kinds.add(kind);
+    this.settleKinds(d, kinds);
     this.derived = d;
     return d;
   }
@@ -429,17 +451,21 @@ export class WorkspaceIndex {
     const cached = d.usedIn.get(doc);
     if (cached !== undefined) return cached;
     d.usedIn.set(doc, []); // guards against cycles through malformed links
-    const all = this.environmentNames();
-    let envs: Set<string>;
+    const all = d.environments;
+    let result: string[];
     if (doc.environments !== undefined) {
-      envs = new Set(doc.environments.map((e) => e.name));
+      const own = doc.environments;
+      result = all.filter((e) => own.some((m) => m.name === e));
     } else {
       const users = doc.name === undefined ? [] : this.usersOf(doc.kind, doc.name);
-      envs = new Set();
-      for (const u of users) for (const e of this.environmentsUsedBy(u)) envs.add(e);
-      if (users.length === 0) envs = new Set(all);
+      if (users.length === 0) {
+        result = all.slice();
+      } else {
+        // a handful of environments: arrays, no sets
+        const theirs = users.map((u) => this.environmentsUsedBy(u));
+        result = all.filter((e) => theirs.some((t) => t.includes(e)));
+      }
     }
-    const result = all.filter((e) => envs.has(e));
     d.usedIn.set(doc, result);
     return result;
   }

@@ -54,6 +54,8 @@ export async function createCoreModel(configPath: string, source: TextSource): P
   const fs: WorkspaceFs = {
     ...nodeWorkspaceFs,
     readFile: (path) => source.bufferOf(path) ?? nodeWorkspaceFs.readFile(path),
+    // the loader prefers this for listed regular files: the open buffer still wins
+    readListedFile: (path) => source.bufferOf(path) ?? (nodeWorkspaceFs.readListedFile as (p: string) => string)(path),
   };
   // the checker's own size limit per kind of file (config, environment file), as `check` reads them
   const { index } = loadWorkspace(dirname(configPath), { fs });

@@ -3,9 +3,9 @@
  * every workspace folder, and every stellar.yaml inside it), the editor buffers that override
  * the disk, and the mapping from a file to the project that owns it. No LSP types here.
  */
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { MAX_CONFIG_FILE_BYTES } from "@stellar-secrets/sops";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, type Dirent } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { ProjectModel } from "./model.js";
 import { isInside } from "./uris.js";
@@ -29,13 +29,17 @@ export const MAX_FILE_BYTES = MAX_CONFIG_FILE_BYTES;
 
 const SKIP_DIRS = new Set(["node_modules", ".git", ".hg", ".svn", "dist", ".test-artifacts"]);
 
-/** Every stellar.yaml under `dir` (not inside node_modules/.git), at most `depth` levels down. */
+/**
+ * Every stellar.yaml under `dir` (not inside node_modules/.git), at most `depth` levels down.
+ * The folders are listed synchronously: the initial index that follows blocks anyway, and one
+ * round trip through the thread pool per folder only made the first answer later.
+ */
 export async function findConfigFiles(dir: string, depth = 6): Promise<string[]> {
   const found: string[] = [];
-  async function walk(d: string, level: number): Promise<void> {
-    let entries;
+  function walk(d: string, level: number): void {
+    let entries: Dirent[];
     try {
-      entries = await readdir(d, { withFileTypes: true });
+      entries = readdirSync(d, { withFileTypes: true });
     } catch {
       return;
     }
@@ -44,10 +48,10 @@ export async function findConfigFiles(dir: string, depth = 6): Promise<string[]>
     }
     if (level >= depth) return;
     for (const e of entries) {
-      if (e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith(".")) await walk(join(d, e.name), level + 1);
+      if (e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith(".")) walk(join(d, e.name), level + 1);
     }
   }
-  await walk(dir, 0);
+  walk(dir, 0);
   // a stellar.yaml above the folder (the folder is a sub-directory of a secrets repository)
   for (let d = dirname(dir); ; d = dirname(d)) {
     if (existsSync(join(d, "stellar.yaml"))) {

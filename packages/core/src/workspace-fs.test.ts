@@ -1,0 +1,64 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadWorkspace } from "./load.js";
+import { nodeWorkspaceFs, type WorkspaceFs } from "./workspace-fs.js";
+
+const dir = mkdtempSync(join(tmpdir(), "workspace-fs-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const readListed = nodeWorkspaceFs.readListedFile as (p: string) => string;
+
+describe("nodeWorkspaceFs.readListedFile", () => {
+  it("decodes every file exactly as readFile does", () => {
+    const contents: Record<string, Buffer> = {
+      bom: Buffer.from("\ufeffkind: agent\n"),
+      invalid: Buffer.from([0x6b, 0xff, 0xfe, 0x0a, 0xc3, 0x28, 0xe2, 0x82]),
+      nul: Buffer.from("a\0b\n"),
+      crlf: Buffer.from("a: b\r\nc: d\r\n"),
+      wide: Buffer.from("name: \u{1f600} \u00e9\n"),
+      large: Buffer.alloc(300_000, 0x61),
+    };
+    for (const [name, bytes] of Object.entries(contents)) {
+      writeFileSync(join(dir, name), bytes);
+      expect(readListed(join(dir, name)), name).toBe(nodeWorkspaceFs.readFile(join(dir, name)));
+    }
+  });
+
+  it("throws, leaving the answer to readFile, for an empty file, a symbolic link, a folder and a FIFO", () => {
+    writeFileSync(join(dir, "empty"), "");
+    writeFileSync(join(dir, "target"), "kind: agent\n");
+    symlinkSync(join(dir, "target"), join(dir, "link"));
+    mkdirSync(join(dir, "folder"));
+    for (const name of ["empty", "link", "folder", "missing"]) expect(() => readListed(join(dir, name)), name).toThrow();
+    if (process.platform !== "win32") {
+      execFileSync("mkfifo", [join(dir, "fifo")]);
+      expect(() => readListed(join(dir, "fifo"))).toThrow(); // no writer: nothing read, never a hang
+      expect(() => nodeWorkspaceFs.readFile(join(dir, "fifo"))).toThrow(/regular file/);
+    }
+  });
+});
+
+describe("loadWorkspace with readListedFile", () => {
+  it("loads the same index as readFile alone, links, empty and invalid files included", () => {
+    const root = join(dir, "repo");
+    mkdirSync(join(root, "agents"), { recursive: true });
+    writeFileSync(join(root, "stellar.yaml"), "version: 1\nenvironments:\n  development:\n    members: {}\n");
+    writeFileSync(join(root, "agents", "a.yaml"), "kind: action\nname: a\nmethod: GET\npath: /a\nheaders:\n  - { name: K, type: secret, secret: k }\n");
+    writeFileSync(join(root, "agents", "empty.yaml"), "");
+    writeFileSync(join(root, "agents", "invalid.yaml"), Buffer.concat([Buffer.from("kind: action\nname: "), Buffer.from([0xff]), Buffer.from("\n")]));
+    writeFileSync(join(root, "real.yaml"), "kind: agent\nname: b\nactions: [a]\n");
+    symlinkSync(join(root, "real.yaml"), join(root, "agents", "linked.yaml"));
+    const plain: WorkspaceFs = { ...nodeWorkspaceFs, readListedFile: undefined };
+    const summary = (fs: WorkspaceFs) => {
+      const { index, skipped } = loadWorkspace(root, { fs });
+      return { files: [...index.configFiles.values()].map((f) => ({ path: f.path, documents: f.documents.length, diagnostics: f.diagnostics.map((d) => d.message) })), skipped };
+    };
+    const fast = summary(nodeWorkspaceFs);
+    expect(fast).toEqual(summary(plain));
+    expect(fast.files.map((f) => f.path)).toEqual(["agents/a.yaml", "agents/invalid.yaml", "agents/linked.yaml", "real.yaml"]);
+    expect(fast.files[1]?.diagnostics.join()).toMatch(/not valid UTF-8/);
+  });
+});
