@@ -47,7 +47,10 @@ OURS is left untouched. No value is ever printed.
 On a conflict the names are also recorded under the git directory (never committed): until
 \`stellar-secrets resolve\` has finished each, the pre-commit hook refuses to commit the file and
 \`stellar-secrets check\` reports it (rule unresolved-merge). A record that no longer matches the
-file (merge aborted, file checked out again) counts for nothing.
+file (merge aborted, file checked out again) counts for nothing. When nothing could be merged
+(recipients changed differently, no key, a version that does not verify), the whole file is
+recorded the same way, until one side is kept with \`stellar-secrets resolve --env ENV
+--ours|--theirs\` (no NAME), the merge is redone (\`git checkout -m -- FILE\`) or aborted.
 `;
 
 /** "the base version", "our version", "their version" (`which` is base, our or their). */
