@@ -6,7 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { basename, resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import {
   DecryptCache,
   decodeUtf8,
@@ -76,7 +76,7 @@ async function readVersion(ctx: CommandContext, path: string, which: string, dis
   return decodeUtf8(bytes, { path: display });
 }
 
-/** The members of `environment` in the stellar.yaml around `cwd` (name and key of each), or undefined. */
+/** The members of `environment` in the stellar.yaml at or above `cwd` (name and key of each), or undefined. */
 async function membersOf(cwd: string, environment: string): Promise<{ name: string; recipient: string }[] | undefined> {
   try {
     const { loadProject } = await import("@stellar-secrets/core");
@@ -86,6 +86,11 @@ async function membersOf(cwd: string, environment: string): Promise<{ name: stri
   } catch {
     return undefined;
   }
+}
+
+/** Where to look for stellar.yaml: the environment file's folder (git runs the driver at the work tree's top, the project may be below it). */
+function projectDir(cwd: string, display: string): string {
+  return resolve(cwd, dirname(display));
 }
 
 type MergeResult = ReturnType<typeof mergeSecrets>;
@@ -111,7 +116,7 @@ async function merge(
       return await decryptSecrets(text, identities, { path: `${display} (${which})`, cache });
     } catch (error) {
       if (isSopsError(error, "NO_IDENTITY") || isSopsError(error, "NO_MATCHING_IDENTITY")) {
-        const members = (await membersOf(ctx.cwd, environment))?.map((m) => `${m.name} (${m.recipient})`).join(", ");
+        const members = (await membersOf(projectDir(ctx.cwd, display), environment))?.map((m) => `${m.name} (${m.recipient})`).join(", ");
         throw new CliError("MERGE_NEEDS_KEY", `cannot merge ${display}: none of your age identities can decrypt ${theVersion(which)}, and a secrets file can only be merged decrypted; ${display} was left as it was (our version)`, {
           hint: `only someone with a key of ${environment} can merge it${members ? `: ${members}` : " (its members in stellar.yaml)"}: abort (\`git merge --abort\`, or rebase/cherry-pick \`--abort\`) and ask one of them to do this merge; or keep one side whole on purpose with \`stellar-secrets resolve --env ${environment} --ours|--theirs\` (the other side's changes to ${display} are lost)`,
           cause: error,
@@ -198,9 +203,10 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     // nothing was merged and OURS is as it was: `git add FILE && git commit` would silently drop
     // their whole side, so the file is recorded whole (the pre-commit hook and check refuse it)
     if (location !== undefined && recordAs !== undefined) {
-      const code = error instanceof CliError ? error.code : "MERGE_FAILED";
+      const own = (error as { code?: unknown } | null)?.code;
+      const code = error instanceof CliError ? error.code : typeof own === "string" && /^[A-Z][A-Z0-9_]*$/.test(own) ? own : "MERGE_FAILED";
       const reason = code === "MERGE_NEEDS_KEY" ? "needs-key" : code === "MERGE_CONFLICT" ? "recipients" : "failed";
-      const members = reason === "needs-key" ? ((await membersOf(ctx.cwd, environment)) ?? []).map((m) => m.name) : [];
+      const members = reason === "needs-key" ? ((await membersOf(projectDir(ctx.cwd, display), environment)) ?? []).map((m) => m.name) : [];
       const current = await readFile(resolve(ctx.cwd, oursPath), "utf8").catch(() => oursText);
       try {
         await writeUnresolvedMerge(location.gitDir, {
