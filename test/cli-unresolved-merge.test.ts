@@ -296,10 +296,16 @@ describe("unresolved merge conflicts", () => {
     expect(tryGit(s, ["commit", "--no-edit"]).ok).toBe(true);
   });
 
-  it("resolve without NAME takes --ours or --theirs only", async () => {
+  it("resolve without NAME takes --ours or --theirs only, and only during a merge (never undoes uncommitted changes)", async () => {
     const s = await conflicting();
     const r = await s.run(["resolve", "--env", "production", "--from-stdin"], { input: "x" });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("USAGE");
+    await set(s, "zendesk_api_token", "zd_UNCOMMITTED");
+    const edited = s.read(PROD);
+    const outside = await s.run(["resolve", "--env", "production", "--ours"]);
+    expect(outside.code).toBe(4);
+    expect(outside.stderr).toContain("NOT_FOUND");
+    expect(s.read(PROD)).toBe(edited);
   });
 });

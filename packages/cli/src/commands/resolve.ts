@@ -35,7 +35,8 @@ Without NAME (--ours or --theirs only): keeps one side's whole environment file,
 merge driver could not merge at all (both sides changed the recipients differently, no key of the
 environment, a version that does not verify). The file becomes HEAD's version (--ours) or the
 merged commit's (--theirs) byte for byte, every change of the other side to it is dropped, and the
-driver's record of the file is removed. No key is needed for this.
+driver's record of the file is removed. No key is needed for this. Only while a merge, rebase or
+cherry-pick is in progress (else NOT_FOUND: \`git checkout HEAD -- FILE\` does it on purpose).
 
 Options:
   --env ENV          the environment (exactly one)
@@ -183,7 +184,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
  */
 async function resolveWholeFile(ctx: CommandContext, root: string, environment: string, path: string, file: string, theirs: boolean): Promise<number> {
   const repo = await GitRepo.open(root, ctx.env, "--ours and --theirs read the versions from git");
-  const { ref, commit } = theirs ? await theirCommit(repo) : { ref: "HEAD", commit: await repo.resolve("HEAD") };
+  // only during a merge, rebase or cherry-pick: outside one, --ours would silently undo the file's uncommitted changes
+  const their = await theirCommit(repo);
+  const { ref, commit } = theirs ? their : { ref: "HEAD", commit: await repo.resolve("HEAD") };
   const gitPath = file.split("\\").join("/");
   const text = await repo.show(commit, gitPath);
   if (text === null) {
