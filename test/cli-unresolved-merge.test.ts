@@ -180,4 +180,132 @@ describe("unresolved merge conflicts", () => {
     expect(done.ok, done.out).toBe(true);
     expect((await s.run(["get", "stripe_api_key", "--env", "production"])).stdout.trim()).toBe("sk_live_FEATURE");
   });
+
+  it("both sides changed the recipients differently (each `members add` of another member): nothing is merged, and the file is refused whole until one side is kept with `resolve --env ENV --ours|--theirs`", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    const alice = s.keygen("alice");
+    const bob = s.keygen("bob");
+    const carol = s.keygen("carol");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+    await set(s, "stripe_api_key", "sk_live_BASE");
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    s.commit("base");
+    s.git(["checkout", "-q", "-b", "feature"]);
+    const addCarol = await s.run(["members", "add", "carol", carol.recipient, "--env", "production"]);
+    expect(addCarol.code, addCarol.stderr).toBe(0);
+    s.commit("feature adds carol");
+    s.git(["checkout", "-q", "main"]);
+    const addBob = await s.run(["members", "add", "bob", bob.recipient, "--env", "production"]);
+    expect(addBob.code, addBob.stderr).toBe(0);
+    s.commit("main adds bob");
+    const ours = s.read(PROD);
+
+    const merge = tryGit(s, ["merge", "--no-edit", "feature"]);
+    expect(merge.ok).toBe(false);
+    expect(merge.out).toContain("MERGE_CONFLICT");
+    expect(merge.out).toContain(`${PROD} is recorded as not merged`);
+    expect(s.read(PROD)).toBe(ours);
+
+    // the accident: take the file as it is (and stellar.yaml, merged as text, as ours), commit
+    s.git(["checkout", "--ours", "--", "."]);
+    expect(s.read(PROD)).toBe(ours);
+    const reported = await unresolvedRules(s);
+    expect(reported.code).toBe(1);
+    expect(reported.found.map((d) => [d.file, d.line, d.secret])).toEqual([[PROD, 1, undefined]]);
+    s.git(["add", "-A"]);
+    const refused = tryGit(s, ["commit", "--no-edit"]);
+    expect(refused.ok).toBe(false);
+    expect(refused.out).toContain("UNRESOLVED_MERGE");
+    expect(refused.out).toMatch(/^secrets\/production\.enc\.yaml:1:1: error unresolved-merge /m);
+    expect(refused.out).toContain("changed who can decrypt production differently");
+    expect(refused.out).toContain("stellar-secrets resolve --env production --ours|--theirs");
+    expect(refused.out).not.toContain("sk_live_");
+
+    // keeping our side whole, on purpose
+    const kept = await s.run(["resolve", "--env", "production", "--ours"]);
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(kept.stdout).toContain(`resolved ${PROD} (the whole file) in production from ours (HEAD `);
+    expect(s.read(PROD)).toBe(ours);
+    expect((await unresolvedRules(s)).found).toEqual([]);
+    s.git(["add", PROD]);
+    const commit = tryGit(s, ["commit", "--no-edit"]);
+    expect(commit.ok, commit.out).toBe(true);
+  });
+
+  it("a user without a key of the environment merges branches that both changed it: the file is refused whole, naming the members who can merge it; abort leaves nothing; --theirs keeps their side without a key", async () => {
+    const s = await conflicting("zendesk_api_token");
+    // both branches changed production; dave has no key of it
+    const dave = s.keygen("dave");
+    s.env.SOPS_AGE_KEY_FILE = dave.file;
+    const ours = s.read(PROD);
+    const merge = tryGit(s, ["merge", "--no-edit", "feature"]);
+    expect(merge.ok).toBe(false);
+    expect(merge.out).toContain("MERGE_NEEDS_KEY");
+    expect(s.read(PROD)).toBe(ours);
+
+    const reported = await unresolvedRules(s);
+    expect(reported.code).toBe(1);
+    expect(reported.found).toHaveLength(1);
+    s.git(["add", PROD]);
+    const refused = tryGit(s, ["commit", "--no-edit"]);
+    expect(refused.ok).toBe(false);
+    expect(refused.out).toContain("UNRESOLVED_MERGE");
+    expect(refused.out).toContain("only a member of production (alice) can merge it");
+    expect(refused.out).toContain("git merge --abort");
+
+    s.git(["merge", "--abort"]);
+    expect((await unresolvedRules(s)).found).toEqual([]);
+    expect((await s.run(["pre-commit"])).code).toBe(0);
+
+    // again, and keep their side whole (no key needed to take a committed version)
+    expect(tryGit(s, ["merge", "--no-edit", "feature"]).ok).toBe(false);
+    const theirs = s.git(["show", `MERGE_HEAD:${PROD}`]);
+    const kept = await s.run(["resolve", "--env", "production", "--theirs"]);
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(kept.stdout).toContain("from theirs (MERGE_HEAD ");
+    expect(kept.stdout).toContain("MERGE_NEEDS_KEY");
+    expect(s.read(PROD)).toBe(theirs);
+    expect((await unresolvedRules(s)).found).toEqual([]);
+    s.git(["add", PROD]);
+    const commit = tryGit(s, ["commit", "--no-edit"]);
+    expect(commit.ok, commit.out).toBe(true);
+  });
+
+  it("a version that does not verify (edited by hand on their side): the file is refused whole until the merge is redone or a side is kept", async () => {
+    const s = await conflicting();
+    s.git(["checkout", "-q", "feature"]);
+    // break feature's MAC by hand (a value line swapped for main's), committed past the hook
+    const text = s.read(PROD).replace(/^stripe_api_key: .*$/m, (line) => line.replace(/data:[^,]+/, "data:AAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+    s.write(PROD, text);
+    s.git(["add", PROD]);
+    s.git(["commit", "-q", "--no-verify", "-m", "feature edits by hand"]);
+    s.git(["checkout", "-q", "main"]);
+    const merge = tryGit(s, ["merge", "--no-edit", "feature"]);
+    expect(merge.ok).toBe(false);
+    expect(merge.out).toContain("MERGE_FAILED");
+    s.git(["add", PROD]);
+    const refused = tryGit(s, ["commit", "--no-edit"]);
+    expect(refused.ok).toBe(false);
+    expect(refused.out).toContain("UNRESOLVED_MERGE");
+    expect(refused.out).toContain("git checkout -m -- secrets/production.enc.yaml");
+    const kept = await s.run(["resolve", "--env", "production", "--ours"]);
+    expect(kept.code, kept.stderr).toBe(0);
+    s.git(["add", PROD]);
+    expect(tryGit(s, ["commit", "--no-edit"]).ok).toBe(true);
+  });
+
+  it("resolve without NAME takes --ours or --theirs only, and only during a merge (never undoes uncommitted changes)", async () => {
+    const s = await conflicting();
+    const r = await s.run(["resolve", "--env", "production", "--from-stdin"], { input: "x" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("USAGE");
+    await set(s, "zendesk_api_token", "zd_UNCOMMITTED");
+    const edited = s.read(PROD);
+    const outside = await s.run(["resolve", "--env", "production", "--ours"]);
+    expect(outside.code).toBe(4);
+    expect(outside.stderr).toContain("NOT_FOUND");
+    expect(s.read(PROD)).toBe(edited);
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { LineIndex } from "./position.js";
 import { parseEnvironmentFile } from "./secrets-dir.js";
-import { checkUnresolvedMerge, parseUnresolvedMergeRecord, textHash, unresolvedMergeApplies, type UnresolvedMergeRecord } from "./unresolved-merge.js";
+import { checkUnresolvedMerge, parseUnresolvedMergeRecord, textHash, unresolvedMergeApplies, wholeFileFinish, type UnresolvedMergeRecord, type UnresolvedWholeFile } from "./unresolved-merge.js";
 
 const MERGED = "stripe_api_key: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nhubspot_api_token: ENC[AES256_GCM,data:DDDD,iv:EEEE,tag:FFFF,type:str]\n";
 const HEAD = "stripe_api_key: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\n";
@@ -67,5 +67,43 @@ describe("parseUnresolvedMergeRecord", () => {
     expect(parseUnresolvedMergeRecord(JSON.stringify({ ...r, version: 2 }))).toBeUndefined();
     expect(parseUnresolvedMergeRecord(JSON.stringify({ ...r, file: "abc" }))).toBeUndefined();
     expect(parseUnresolvedMergeRecord(JSON.stringify({ ...r, names: [1] }))).toBeUndefined();
+  });
+});
+
+function wholeRecord(whole: UnresolvedWholeFile): UnresolvedMergeRecord {
+  return { ...record(HEAD, []), whole };
+}
+
+describe("whole-file records (the driver merged nothing and left our version)", () => {
+  const file = { ...parseEnvironmentFile(HEAD, "secrets/production.enc.yaml", "production"), text: HEAD };
+  const needsKey = wholeRecord({ reason: "needs-key", code: "MERGE_NEEDS_KEY", members: ["alice", "bob"] });
+
+  it("hold while the operation is in progress, and are stale after an abort, a commit or a checkout of their side", () => {
+    expect(unresolvedMergeApplies(needsKey, HEAD, [HEAD, THEIRS])).toBe(true);
+    expect(unresolvedMergeApplies(needsKey, HEAD, [HEAD])).toBe(false);
+    expect(unresolvedMergeApplies(needsKey, THEIRS, [HEAD, THEIRS])).toBe(false);
+  });
+
+  it("report one diagnostic at the file's start, saying who can finish it and how", () => {
+    const ds = checkUnresolvedMerge(file, needsKey, [HEAD, THEIRS]);
+    expect(ds.map((d) => [d.rule, d.severity, d.line, d.column, d.secret])).toEqual([["unresolved-merge", "error", 1, 1, undefined]]);
+    expect(ds[0]?.message).toContain("only a member of production (alice, bob) can merge it");
+    expect(ds[0]?.message).toContain("stellar-secrets resolve --env production --ours|--theirs");
+    const recipients = checkUnresolvedMerge(file, wholeRecord({ reason: "recipients", code: "MERGE_CONFLICT", members: [] }), [HEAD, THEIRS], "warning");
+    expect(recipients.map((d) => d.severity)).toEqual(["warning"]);
+    expect(recipients[0]?.message).toContain("changed who can decrypt production differently");
+    expect(recipients[0]?.message).toContain("rotate-key --env production");
+    expect(checkUnresolvedMerge(file, needsKey, [HEAD])).toEqual([]);
+  });
+
+  it("say how to finish each reason", () => {
+    expect(wholeFileFinish({ reason: "needs-key", code: "MERGE_NEEDS_KEY", members: [] }, "staging", "s.enc.yaml")).toContain("a member of staging (see stellar.yaml)");
+    expect(wholeFileFinish({ reason: "failed", code: "MERGE_FAILED", members: [] }, "staging", "s.enc.yaml")).toContain("git checkout -m -- s.enc.yaml");
+  });
+
+  it("parse back, and an unknown reason is not a record", () => {
+    expect(parseUnresolvedMergeRecord(JSON.stringify(needsKey))).toEqual(needsKey);
+    expect(parseUnresolvedMergeRecord(JSON.stringify({ ...needsKey, whole: { reason: "other", code: "X", members: [] } }))).toBeUndefined();
+    expect(parseUnresolvedMergeRecord(JSON.stringify({ ...needsKey, whole: { reason: "failed", code: "MERGE_FAILED" } }))?.whole).toEqual({ reason: "failed", code: "MERGE_FAILED", members: [] });
   });
 });

@@ -19,6 +19,23 @@ import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import type { Severity } from "./rules.js";
 import type { EnvironmentFile } from "./secrets-dir.js";
 
+/**
+ * Why the merge driver could not merge a file at all (a whole-file record): `recipients` both sides
+ * changed who can decrypt differently; `needs-key` none of the merging user's keys opens a version;
+ * `failed` any other failure (a version that does not verify, a merged result that did not verify,
+ * a version that could not be read or written). In each case the driver left OURS as it was.
+ */
+export type UnresolvedMergeReason = "recipients" | "needs-key" | "failed";
+
+/** What a whole-file record adds: why nothing was merged, and who can finish it. */
+export interface UnresolvedWholeFile {
+  reason: UnresolvedMergeReason;
+  /** The error code merge-file exited with (MERGE_CONFLICT, MERGE_NEEDS_KEY, MERGE_FAILED, …). */
+  code: string;
+  /** The environment's members by name (stellar.yaml at the time of the merge), for `needs-key`; may be empty. */
+  members: string[];
+}
+
 /** The record format version ({@link UnresolvedMergeRecord.version}). */
 export const UNRESOLVED_MERGE_RECORD_VERSION = 1;
 
@@ -30,8 +47,10 @@ export interface UnresolvedMergeRecord {
   path: string;
   /** The environment (from the file name). */
   environment: string;
-  /** The names still unresolved, sorted. */
+  /** The names still unresolved, sorted (empty in a whole-file record). */
   names: string[];
+  /** Set when nothing of the file was merged (the whole file is unresolved; `names` is then empty). */
+  whole?: UnresolvedWholeFile;
   /** SHA-256 (hex) of the file as the driver (or the last `resolve`) left it. */
   file: string;
   /** SHA-256 (hex) of their side's version (git's %B), which names the operation in progress. */
@@ -61,6 +80,13 @@ export function parseUnresolvedMergeRecord(text: string): UnresolvedMergeRecord 
   const hex = (v: unknown): v is string => typeof v === "string" && /^[0-9a-f]{64}$/.test(v);
   if (r.version !== UNRESOLVED_MERGE_RECORD_VERSION || typeof r.path !== "string" || r.path === "" || typeof r.environment !== "string") return undefined;
   if (!Array.isArray(r.names) || !r.names.every((n) => typeof n === "string") || !hex(r.file) || !hex(r.theirs)) return undefined;
+  let whole: UnresolvedWholeFile | undefined;
+  if (r.whole !== undefined) {
+    const w = r.whole as Record<string, unknown> | null;
+    if (typeof w !== "object" || w === null || !REASONS.includes(w.reason as UnresolvedMergeReason) || typeof w.code !== "string") return undefined;
+    const members = Array.isArray(w.members) ? w.members.filter((m): m is string => typeof m === "string") : [];
+    whole = { reason: w.reason as UnresolvedMergeReason, code: w.code, members };
+  }
   return {
     version: 1,
     path: r.path,
@@ -69,18 +95,21 @@ export function parseUnresolvedMergeRecord(text: string): UnresolvedMergeRecord 
     file: r.file,
     theirs: r.theirs,
     recordedAt: typeof r.recordedAt === "string" ? r.recordedAt : "",
+    ...(whole === undefined ? {} : { whole }),
   };
 }
+
+const REASONS: readonly UnresolvedMergeReason[] = ["recipients", "needs-key", "failed"];
 
 /**
  * True when `record` still describes `text`, the file's current (working or staged) content:
  * it hashes to the recorded file, and either differs from every committed version (`committed`:
  * HEAD's version and the other side of a merge, rebase or cherry-pick in progress) or one of them
  * is the recorded `theirs` (the conflicting operation is still in progress). False for a record
- * without names.
+ * without names, unless it is a whole-file record.
  */
 export function unresolvedMergeApplies(record: UnresolvedMergeRecord, text: string, committed: readonly string[]): boolean {
-  if (record.names.length === 0) return false;
+  if (record.names.length === 0 && record.whole === undefined) return false;
   const hash = textHash(text);
   if (hash !== record.file) return false;
   const versions = committed.map(textHash);
@@ -90,6 +119,36 @@ export function unresolvedMergeApplies(record: UnresolvedMergeRecord, text: stri
 /** The commands that finish the names of a record (for messages). */
 export function resolveCommands(names: readonly string[], environment: string): string[] {
   return names.map((n) => `stellar-secrets resolve ${n} --env ${environment} --ours|--theirs|--from-stdin`);
+}
+
+/** What was not merged in a whole-file record, in words (for messages). */
+export function wholeFileProblem(whole: UnresolvedWholeFile, environment: string): string {
+  switch (whole.reason) {
+    case "recipients":
+      return `both sides changed who can decrypt ${environment} differently (recipients or data key), so nothing of it was merged`;
+    case "needs-key":
+      return `the merge needed a key of ${environment} that the user who merged does not have, so nothing of it was merged`;
+    default:
+      return `the merge driver could not merge it (${whole.code}), so nothing of it was merged`;
+  }
+}
+
+/**
+ * How to finish a whole-file record (for messages): redo the merge with a key, or keep one side
+ * whole with `resolve --env ENV --ours|--theirs`; for `needs-key`, who has a key.
+ */
+export function wholeFileFinish(whole: UnresolvedWholeFile, environment: string, path: string): string {
+  const keepSide = `keep one side whole with \`stellar-secrets resolve --env ${environment} --ours|--theirs\` (the other side's changes to ${path} are then lost), then \`git add ${path}\``;
+  switch (whole.reason) {
+    case "recipients":
+      return `${keepSide}; then redo the other side's member change (\`stellar-secrets members add|rm\`, \`stellar-secrets rotate-key --env ${environment}\`) and its secret changes (\`stellar-secrets set\`)`;
+    case "needs-key": {
+      const who = whole.members.length > 0 ? `a member of ${environment} (${whole.members.join(", ")})` : `a member of ${environment} (see stellar.yaml)`;
+      return `only ${who} can merge it: abort (\`git merge --abort\`, \`git rebase --abort\` or \`git cherry-pick --abort\`) and ask them to do this merge; or ${keepSide}`;
+    }
+    default:
+      return `fix what merge-file reported, then redo the merge of the file with \`git checkout -m -- ${path}\`; or ${keepSide}`;
+  }
 }
 
 /**
@@ -106,6 +165,19 @@ export function checkUnresolvedMerge(
 ): Diagnostic[] {
   if (record === undefined || file.text === undefined || !unresolvedMergeApplies(record, file.text, committed)) return [];
   const environment = file.environment;
+  if (record.whole !== undefined) {
+    return [
+      diagnosticAt(
+        "unresolved-merge",
+        severity,
+        file.path,
+        file.lines,
+        { start: 0, end: 0 },
+        `${file.path} was not merged: ${wholeFileProblem(record.whole, environment)}; it holds our side as it was, and committing it as it is would drop every change of the other side; ` +
+          `${wholeFileFinish(record.whole, environment, file.path)}`,
+      ),
+    ];
+  }
   return record.names.map((name) => {
     const entry = file.entries.find((e) => e.name === name);
     const others = record.names.length > 1 ? ` (${record.names.length} names of ${file.path} are unresolved: ${record.names.join(", ")})` : "";

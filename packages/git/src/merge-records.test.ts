@@ -43,6 +43,10 @@ describe("merge records", () => {
     expect(recordPath(join(d, ".git"), record.path).startsWith(join(d, ".git", "stellar-secrets", "unresolved"))).toBe(true);
     expect(await readUnresolvedMerge(join(d, ".git"), record.path)).toEqual(record);
     expect([...(await readUnresolvedMerges(join(d, "project"), {})).keys()]).toEqual(["secrets/production.enc.yaml"]);
+    // a whole-file record (the driver merged nothing) replaces it and reads back as written
+    const whole = { ...record, names: [], whole: { reason: "needs-key" as const, code: "MERGE_NEEDS_KEY", members: ["alice"] } };
+    await writeUnresolvedMerge(join(d, ".git"), whole);
+    expect(await readUnresolvedMerge(join(d, ".git"), record.path)).toEqual(whole);
     removeUnresolvedMerge(join(d, ".git"), record.path);
     expect(await readUnresolvedMerge(join(d, ".git"), record.path)).toBeUndefined();
     expect((await readUnresolvedMerges(join(d, "project"), {})).size).toBe(0);

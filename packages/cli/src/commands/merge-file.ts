@@ -6,7 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { basename, resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import {
   DecryptCache,
   decodeUtf8,
@@ -47,7 +47,10 @@ OURS is left untouched. No value is ever printed.
 On a conflict the names are also recorded under the git directory (never committed): until
 \`stellar-secrets resolve\` has finished each, the pre-commit hook refuses to commit the file and
 \`stellar-secrets check\` reports it (rule unresolved-merge). A record that no longer matches the
-file (merge aborted, file checked out again) counts for nothing.
+file (merge aborted, file checked out again) counts for nothing. When nothing could be merged
+(recipients changed differently, no key, a version that does not verify), the whole file is
+recorded the same way, until one side is kept with \`stellar-secrets resolve --env ENV
+--ours|--theirs\` (no NAME), the merge is redone (\`git checkout -m -- FILE\`) or aborted.
 `;
 
 /** "the base version", "our version", "their version" (`which` is base, our or their). */
@@ -73,30 +76,37 @@ async function readVersion(ctx: CommandContext, path: string, which: string, dis
   return decodeUtf8(bytes, { path: display });
 }
 
-/** The members of `environment` in the stellar.yaml around `cwd` (names and keys), or undefined. */
-async function membersOf(cwd: string, environment: string): Promise<string | undefined> {
+/** The members of `environment` in the stellar.yaml at or above `cwd` (name and key of each), or undefined. */
+async function membersOf(cwd: string, environment: string): Promise<{ name: string; recipient: string }[] | undefined> {
   try {
     const { loadProject } = await import("@stellar-secrets/core");
     const config = await loadProject(cwd);
     const env = config.environments.find((e) => e.name === environment);
-    return env?.members.map((m) => `${m.name} (${m.recipient})`).join(", ");
+    return env?.members.map((m) => ({ name: m.name, recipient: m.recipient }));
   } catch {
     return undefined;
   }
 }
 
-async function run(argv: string[], ctx: CommandContext): Promise<number> {
-  const { positionals } = parseCommandArgs("merge-file", argv, {}, { min: 3, max: 4, names: "BASE OURS THEIRS [PATH]" });
-  const [basePath, oursPath, theirsPath, given] = positionals as [string, string, string, string | undefined];
-  const display = given ?? oursPath;
-  const environment = environmentOf(given);
-  const say = (line: string): void => void ctx.stderr.write(`stellar-secrets merge-file: ${line}\n`);
+/** Where to look for stellar.yaml: the environment file's folder (git runs the driver at the work tree's top, the project may be below it). */
+function projectDir(cwd: string, display: string): string {
+  return resolve(cwd, dirname(display));
+}
 
-  const [baseText, oursText, theirsText] = await Promise.all([
-    readVersion(ctx, basePath, "base", display),
-    readVersion(ctx, oursPath, "our", display),
-    readVersion(ctx, theirsPath, "their", display),
-  ]);
+type MergeResult = ReturnType<typeof mergeSecrets>;
+
+/** Decrypts the three versions, merges them and writes the result into OURS (when it differs). Throws a coded CliError when nothing can be merged; OURS is then as it was. */
+async function merge(
+  ctx: CommandContext,
+  display: string,
+  environment: string,
+  oursPath: string,
+  basePath: string,
+  oursText: string,
+  theirsText: string,
+): Promise<MergeResult> {
+  // (read here: a base that cannot be read is a failure of this file's merge, recorded as such)
+  const baseText = await readVersion(ctx, basePath, "base", display);
   // (not repository.ts: the driver runs once per conflicted file and must not load core to start)
   const identities = findIdentities({ env: ctx.env, home: ctx.env.HOME || homedir() });
   // the versions share almost every ENC string: each (key, name, ENC string) is decrypted once
@@ -106,9 +116,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       return await decryptSecrets(text, identities, { path: `${display} (${which})`, cache });
     } catch (error) {
       if (isSopsError(error, "NO_IDENTITY") || isSopsError(error, "NO_MATCHING_IDENTITY")) {
-        const members = await membersOf(ctx.cwd, environment);
+        const members = (await membersOf(projectDir(ctx.cwd, display), environment))?.map((m) => `${m.name} (${m.recipient})`).join(", ");
         throw new CliError("MERGE_NEEDS_KEY", `cannot merge ${display}: none of your age identities can decrypt ${theVersion(which)}, and a secrets file can only be merged decrypted; ${display} was left as it was (our version)`, {
-          hint: `someone with a key of ${environment} can finish the merge${members ? `: ${members}` : " (its members in stellar.yaml)"}; or keep one side whole with \`git checkout --ours|--theirs -- ${display}\` and redo the other side's changes with \`stellar-secrets set\``,
+          hint: `only someone with a key of ${environment} can merge it${members ? `: ${members}` : " (its members in stellar.yaml)"}: abort (\`git merge --abort\`, or rebase/cherry-pick \`--abort\`) and ask one of them to do this merge; or keep one side whole on purpose with \`stellar-secrets resolve --env ${environment} --ours|--theirs\` (the other side's changes to ${display} are lost)`,
           cause: error,
         });
       }
@@ -122,19 +132,42 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     }
   };
   // ours first: without a key for it nothing else is worth reading
-  const ours = await open(oursText, "our");
-  const theirs = await open(theirsText, "their");
-  const base = baseText.trim() === "" ? undefined : await open(baseText, "base");
+  const opened: DecryptedSecrets[] = [];
+  try {
+    const ours = await open(oursText, "our");
+    opened.push(ours);
+    const theirs = await open(theirsText, "their");
+    opened.push(theirs);
+    const base = baseText.trim() === "" ? undefined : await open(baseText, "base");
+    if (base !== undefined) opened.push(base);
+    return await mergeOpened(ctx, display, environment, oursPath, cache, { text: baseText, secrets: base }, { text: oursText, secrets: ours }, { text: theirsText, secrets: theirs });
+  } finally {
+    for (const s of opened) s.dataKey.fill(0);
+  }
+}
+
+/** Merges the decrypted versions and writes the result into OURS (when it differs). */
+async function mergeOpened(
+  ctx: CommandContext,
+  display: string,
+  environment: string,
+  oursPath: string,
+  cache: DecryptCache,
+  base: { text: string; secrets: DecryptedSecrets | undefined },
+  ours: MergeSide,
+  theirs: MergeSide,
+): Promise<MergeResult> {
+  const oursText = ours.text;
   const side = (text: string, secrets: DecryptedSecrets): MergeSide => ({ text, secrets });
 
   const result = mergeSecrets({
-    base: base === undefined ? undefined : side(baseText, base),
-    ours: side(oursText, ours),
-    theirs: side(theirsText, theirs),
+    base: base.secrets === undefined ? undefined : side(base.text, base.secrets),
+    ours,
+    theirs,
   });
   if (result.recipientsConflict) {
     throw new CliError("MERGE_CONFLICT", `cannot merge ${display}: both sides changed who can decrypt ${environment} differently (recipients or data key); ${display} was left as it was (our version)`, {
-      hint: `keep our side (\`git checkout --ours -- ${display}\`) or theirs, then run \`stellar-secrets rotate-key --env ${environment}\` for the members in stellar.yaml and redo the other side's secret changes with \`stellar-secrets set\`; then \`git add ${display}\``,
+      hint: `keep one side whole (\`stellar-secrets resolve --env ${environment} --ours|--theirs\`), then run \`stellar-secrets rotate-key --env ${environment}\` for the members in stellar.yaml and redo the other side's secret changes with \`stellar-secrets set\`; then \`git add ${display}\``,
     });
   }
   if (result.text !== oursText) {
@@ -146,12 +179,56 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     }
     await writeFileAtomic(resolve(ctx.cwd, oursPath), result.text);
   }
-  for (const s of [ours, theirs, base]) s?.dataKey.fill(0);
+  return result;
+}
+
+async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  const { positionals } = parseCommandArgs("merge-file", argv, {}, { min: 3, max: 4, names: "BASE OURS THEIRS [PATH]" });
+  const [basePath, oursPath, theirsPath, given] = positionals as [string, string, string, string | undefined];
+  const display = given ?? oursPath;
+  const environment = environmentOf(given);
+  const say = (line: string): void => void ctx.stderr.write(`stellar-secrets merge-file: ${line}\n`);
+
+  const [oursText, theirsText] = await Promise.all([
+    readVersion(ctx, oursPath, "our", display),
+    readVersion(ctx, theirsPath, "their", display),
+  ]);
+  // where a record of what is left unresolved goes (under the git directory, never committed)
+  const location = given === undefined ? undefined : findGitLocation(ctx.cwd, ctx.env);
+  const recordAs = given?.split("\\").join("/");
+  let result: MergeResult;
+  try {
+    result = await merge(ctx, display, environment, oursPath, basePath, oursText, theirsText);
+  } catch (error) {
+    // nothing was merged and OURS is as it was: `git add FILE && git commit` would silently drop
+    // their whole side, so the file is recorded whole (the pre-commit hook and check refuse it)
+    if (location !== undefined && recordAs !== undefined) {
+      const own = (error as { code?: unknown } | null)?.code;
+      const code = error instanceof CliError ? error.code : typeof own === "string" && /^[A-Z][A-Z0-9_]*$/.test(own) ? own : "MERGE_FAILED";
+      const reason = code === "MERGE_NEEDS_KEY" ? "needs-key" : code === "MERGE_CONFLICT" ? "recipients" : "failed";
+      const members = reason === "needs-key" ? ((await membersOf(projectDir(ctx.cwd, display), environment)) ?? []).map((m) => m.name) : [];
+      const current = await readFile(resolve(ctx.cwd, oursPath), "utf8").catch(() => oursText);
+      try {
+        await writeUnresolvedMerge(location.gitDir, {
+          version: 1,
+          path: recordAs,
+          environment,
+          names: [],
+          whole: { reason, code, members },
+          file: sha256Text(current),
+          theirs: sha256Text(theirsText),
+          recordedAt: new Date().toISOString(),
+        });
+        say(`${display} is recorded as not merged: until it is finished the pre-commit hook refuses to commit it and \`stellar-secrets check\` reports it (unresolved-merge)`);
+      } catch (writeError) {
+        say(`could not record ${display} as not merged under ${location.gitDir} (${(writeError as NodeJS.ErrnoException).code ?? "error"}): the pre-commit hook cannot refuse it; do not commit it as it is`);
+      }
+    }
+    throw error;
+  }
 
   // the conflicting names are recorded where git does not commit them, so that the pre-commit hook
   // and `check` refuse this file until `resolve` finishes each (a clean merge drops an old record)
-  const location = given === undefined ? undefined : findGitLocation(ctx.cwd, ctx.env);
-  const recordAs = given?.split("\\").join("/");
   if (location !== undefined && recordAs !== undefined) {
     if (result.conflicts.length === 0) removeUnresolvedMerge(location.gitDir, recordAs);
     else {

@@ -4,7 +4,7 @@
  * staged counts) and blocks the commit (exit 1) on every error of the checker there — plaintext
  * in a secrets file, a broken reference, a plaintext credential, a stale MAC — with file:line.
  */
-import { checkUnresolvedMerge, findProjectRoot, PROJECT_FILE, type Diagnostic, type ReviewState } from "@stellar-secrets/core";
+import { checkUnresolvedMerge, findProjectRoot, wholeFileFinish, PROJECT_FILE, type Diagnostic, type ReviewState } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -28,7 +28,11 @@ repository's .pre-commit-hooks.yaml has the hook \`stellar-secrets-check\`. To c
 A staged environment file that still holds a merge conflict the merge driver reported (secrets
 changed differently on both sides, not yet finished with \`stellar-secrets resolve\`) is always
 refused (UNRESOLVED_MERGE, rule unresolved-merge): the names and the commands that finish them are
-printed. \`git commit --no-verify\` commits our side anyway, dropping the other side's change.
+printed. So is a staged environment file the merge driver could not merge at all (both sides
+changed the recipients differently, no key of the environment, a version that does not verify),
+which still holds our side as it was: the message says who can finish it and how
+(\`stellar-secrets resolve --env ENV --ours|--theirs\` keeps one side whole).
+\`git commit --no-verify\` commits our side anyway, dropping the other side's change.
 
 Exit status: 0 nothing staged breaks a rule at severity error (or stellar.yaml is not staged
 yet); 1 errors; 2 usage; 5 no stellar.yaml; 22 not in a git repository.
@@ -87,21 +91,36 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (errors.length === 0) return 0;
   ctx.stdout.write(errors.map((d) => `${d.file}:${d.line}:${d.column}: error ${d.rule} ${d.message}\n`).join(""));
   if (unresolved.length > 0) {
-    const byFile = new Map<string, { environment: string; names: string[] }>();
+    const byFile = new Map<string, { environment: string; names: string[]; whole: boolean }>();
     for (const d of unresolved) {
       const record = records.get(d.file);
-      const entry = byFile.get(d.file) ?? { environment: record?.environment ?? "ENV", names: [] };
+      const entry = byFile.get(d.file) ?? { environment: record?.environment ?? "ENV", names: [], whole: record?.whole !== undefined };
       if (d.secret !== undefined) entry.names.push(d.secret);
       byFile.set(d.file, entry);
     }
-    const files = [...byFile].map(([file, e]) => `${file} (${e.names.join(", ")})`);
-    const commands = [...byFile].flatMap(([file, e]) => [...e.names.map((n) => `stellar-secrets resolve ${n} --env ${e.environment} --ours|--theirs|--from-stdin`), `git add ${file}`]);
+    const wholeFiles = [...byFile].filter(([, e]) => e.whole);
+    const namedFiles = [...byFile].filter(([, e]) => !e.whole);
+    const secrets = namedFiles.reduce((n, [, e]) => n + e.names.length, 0);
+    const parts: string[] = [];
+    if (secrets > 0) {
+      const files = namedFiles.map(([file, e]) => `${file} (${e.names.join(", ")})`);
+      parts.push(`${plural(secrets, "secret")} changed differently on both sides of a merge ${secrets === 1 ? "is" : "are"} not resolved in the staged ${humanList(files)}`);
+    }
+    if (wholeFiles.length > 0) {
+      parts.push(`the merge driver could not merge the staged ${humanList(wholeFiles.map(([file]) => file))} at all (${wholeFiles.length === 1 ? "it holds" : "they hold"} our side as it was)`);
+    }
+    const commands = namedFiles.flatMap(([file, e]) => [...e.names.map((n) => `stellar-secrets resolve ${n} --env ${e.environment} --ours|--theirs|--from-stdin`), `git add ${file}`]);
+    const wholeHow = wholeFiles.map(([file, e]) => {
+      const whole = records.get(file)?.whole;
+      return whole === undefined ? "" : `${file}: ${wholeFileFinish(whole, e.environment, file)}`;
+    });
+    const how = [...(commands.length > 0 ? [`finish with: ${commands.map((c) => `\`${c}\``).join("; ")}`] : []), ...wholeHow.filter((h) => h !== "")];
     throw new CliError(
       "UNRESOLVED_MERGE",
-      `commit refused: ${plural(unresolved.length, "secret")} changed differently on both sides of a merge ${unresolved.length === 1 ? "is" : "are"} not resolved in the staged ${humanList(files)}; committing ${byFile.size === 1 ? "it" : "them"} now would keep our side and silently drop the other side's change` +
+      `commit refused: ${parts.join("; and ")}; committing ${byFile.size === 1 ? "it" : "them"} now would keep our side and silently drop the other side's change` +
         (errors.length > unresolved.length ? ` (and ${plural(errors.length - unresolved.length, "other error")} above)` : ""),
       {
-        hint: `finish with: ${commands.map((c) => `\`${c}\``).join("; ")}; then commit again. To commit our side anyway on purpose: \`git commit --no-verify\` (the other side's change is then lost)`,
+        hint: `${how.join("; ")}; then commit again. To commit our side anyway on purpose: \`git commit --no-verify\` (the other side's change is then lost)`,
       },
     );
   }

@@ -6,7 +6,7 @@
 import { relative } from "node:path";
 import { secretsFilePath } from "@stellar-secrets/core";
 import { readFile } from "node:fs/promises";
-import { decryptSecrets, editSecretsFile, isSopsError } from "@stellar-secrets/sops";
+import { decryptSecrets, editSecretsFile, isSopsError, writeFileAtomic } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -16,6 +16,7 @@ import { findGitLocation, readUnresolvedMerge, removeUnresolvedMerge, sha256Text
 import { decryptEnvironment, identitiesFor, openProject, selectEnvironments } from "../repository.js";
 
 const help = `Usage: stellar-secrets resolve NAME --env ENV (--ours | --theirs | --from-stdin [--keep-newlines])
+       stellar-secrets resolve --env ENV (--ours | --theirs)
 
 Finishes a secret that \`stellar-secrets merge-file\` (the git merge driver) reported as changed
 differently on both sides of a merge, rebase or cherry-pick. The environment file in the working
@@ -30,6 +31,13 @@ Needs a key of the environment. Then \`git add\` the file and continue as usual
 Each name resolved is removed from the merge driver's record of the file (under the git
 directory); until none is left, the pre-commit hook refuses to commit the file.
 
+Without NAME (--ours or --theirs only): keeps one side's whole environment file, for a file the
+merge driver could not merge at all (both sides changed the recipients differently, no key of the
+environment, a version that does not verify). The file becomes HEAD's version (--ours) or the
+merged commit's (--theirs) byte for byte, every change of the other side to it is dropped, and the
+driver's record of the file is removed. No key is needed for this. Only while a merge, rebase or
+cherry-pick is in progress (else NOT_FOUND: \`git checkout HEAD -- FILE\` does it on purpose).
+
 Options:
   --env ENV          the environment (exactly one)
   --ours             take HEAD's value
@@ -39,6 +47,7 @@ Options:
 
 Example:
   stellar-secrets resolve stripe_api_key --env production --theirs && git add secrets/production.enc.yaml
+  stellar-secrets resolve --env production --ours && git add secrets/production.enc.yaml
 `;
 
 const flags = {
@@ -69,16 +78,21 @@ async function theirCommit(repo: GitRepo): Promise<{ ref: string; commit: string
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f, positionals } = parseCommandArgs("resolve", argv, flags, {
-    min: 1,
+    min: 0,
     max: 1,
-    names: "NAME",
+    names: "[NAME]",
     hideExtra: "values are never taken from arguments; use --from-stdin",
   });
-  const name = positionals[0] as string;
+  const name = positionals[0];
   const chosen = [f.ours && "--ours", f.theirs && "--theirs", f["from-stdin"] && "--from-stdin"].filter(Boolean);
   if (chosen.length !== 1) {
     throw new CliError("USAGE", `resolve: give exactly one of --ours, --theirs, --from-stdin${chosen.length > 1 ? ` (got ${chosen.join(", ")})` : ""}`, {
-      hint: `e.g. stellar-secrets resolve ${name} --env ENV --theirs`,
+      hint: `e.g. stellar-secrets resolve ${name ?? "NAME"} --env ENV --theirs`,
+    });
+  }
+  if (name === undefined && f["from-stdin"]) {
+    throw new CliError("USAGE", "resolve: --from-stdin sets one secret: give its NAME", {
+      hint: "stellar-secrets resolve NAME --env ENV --from-stdin; without NAME, --ours or --theirs keeps one side's whole file",
     });
   }
   const config = await openProject(ctx);
@@ -88,6 +102,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const env = envs[0]!;
   const path = secretsFilePath(config, env.name);
   const file = relative(config.root, path);
+  if (name === undefined) return resolveWholeFile(ctx, config.root, env.name, path, file, f.theirs === true);
   const identities = identitiesFor(ctx);
   // which commit is "theirs" first: an octopus merge is refused before anything else
   const repo = f["from-stdin"] ? undefined : await GitRepo.open(config.root, ctx.env, "--ours and --theirs read the versions from git");
@@ -160,6 +175,40 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     }
   }
   ctx.stdout.write(`when every conflicting secret is resolved: git add ${file}\n`);
+  return 0;
+}
+
+/**
+ * `resolve --env ENV --ours|--theirs` (no NAME): the working file becomes one side's committed
+ * version byte for byte, and the merge driver's record of it is removed. Reads no value (no key).
+ */
+async function resolveWholeFile(ctx: CommandContext, root: string, environment: string, path: string, file: string, theirs: boolean): Promise<number> {
+  const repo = await GitRepo.open(root, ctx.env, "--ours and --theirs read the versions from git");
+  // only during a merge, rebase or cherry-pick: outside one, --ours would silently undo the file's uncommitted changes
+  const their = await theirCommit(repo);
+  const { ref, commit } = theirs ? their : { ref: "HEAD", commit: await repo.resolve("HEAD") };
+  const gitPath = file.split("\\").join("/");
+  const text = await repo.show(commit, gitPath);
+  if (text === null) {
+    throw new CliError("MALFORMED_FILE", `${file} at ${ref} is not valid UTF-8 text`, { hint: `take the other side, or fix ${file} by hand with a key of ${environment}` });
+  }
+  if (text === undefined) {
+    throw new CliError("NOT_FOUND", `${file} does not exist at ${ref} (${commit.slice(0, 10)}): there is no ${theirs ? "theirs" : "ours"} to keep`, {
+      hint: `to delete the file on purpose: \`git rm ${file}\`; or keep the other side (${theirs ? "--ours" : "--theirs"})`,
+    });
+  }
+  const before = await readFile(path, "utf8").catch(() => undefined);
+  if (before !== text) await writeFileAtomic(path, text);
+  const location = findGitLocation(root, ctx.env);
+  const recordAs = location === undefined ? undefined : topRelative(location, root, gitPath);
+  const record = location === undefined || recordAs === undefined ? undefined : await readUnresolvedMerge(location.gitDir, recordAs);
+  if (location !== undefined && recordAs !== undefined) removeUnresolvedMerge(location.gitDir, recordAs);
+  const other = theirs ? "our" : "their";
+  ctx.stdout.write(
+    `resolved ${file} (the whole file) in ${environment} from ${theirs ? "theirs" : "ours"} (${ref} ${commit.slice(0, 10)}): ${before === text ? "unchanged" : "replaced"}; ` +
+      `${other} side's changes to it are not kept${record?.whole !== undefined ? ` (the merge driver had not merged it: ${record.whole.code})` : record !== undefined ? ` (unresolved: ${record.names.join(", ")})` : ""}\n`,
+  );
+  ctx.stdout.write(`redo what you need of ${other} side with a key of ${environment} (\`stellar-secrets set\`, \`stellar-secrets members add|rm\`, \`stellar-secrets rotate-key\`); then: git add ${file}\n`);
   return 0;
 }
 
