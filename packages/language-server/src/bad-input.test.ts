@@ -5,19 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+import { createTicketAction, HUBSPOT_CONNECTION } from "./test-support/fixtures.js";
 
-const ACTION = `kind: action
-name: create_ticket
-connection: hubspot
-method: POST
-path: /tickets
-headers:
-  - { name: X-Api-Key, type: secret, secret: zendesk_tokn }
-`;
-const CONNECTION = `kind: api_connection
-name: hubspot
-base_url: https://api.hubapi.com
-`;
+const ACTION = createTicketAction("zendesk_tokn");
+const CONNECTION = HUBSPOT_CONNECTION;
 const DEEP = `kind: api_connection\nname: deep\nheaders: ${"[".repeat(3000)}${"]".repeat(3000)}\n`;
 const DEEP_BLOCK = `kind: agent\nname: deep\n${Array.from({ length: 1000 }, (_, i) => `${" ".repeat(i)}k${i}:`).join("\n")}\n`;
 

@@ -2,19 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HoverRequest, type MarkupContent } from "vscode-languageserver/node";
 import { LARGE_BUFFER_CHARS } from "./buffers.js";
 import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+import { createTicketAction, HUBSPOT_CONNECTION } from "./test-support/fixtures.js";
 
-const ACTION = `kind: action
-name: create_ticket
-connection: hubspot
-method: POST
-path: /tickets
-headers:
-  - { name: X-Api-Key, type: secret, secret: zendesk_token }
-`;
-const CONNECTION = `kind: api_connection
-name: hubspot
-base_url: https://api.hubapi.com
-`;
+const ACTION = createTicketAction("zendesk_token");
+const CONNECTION = HUBSPOT_CONNECTION;
 
 describe("buffers: the last event of a file wins", () => {
   let project: TempProject;

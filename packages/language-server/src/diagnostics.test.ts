@@ -10,19 +10,10 @@ import {
 } from "vscode-languageserver/node";
 import { MAX_DIAGNOSTICS_PER_FILE, TOO_MANY_DIAGNOSTICS } from "./diagnostics.js";
 import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+import { createTicketAction, HUBSPOT_CONNECTION } from "./test-support/fixtures.js";
 
-const ACTION = `kind: action
-name: create_ticket
-connection: hubspot
-method: POST
-path: /tickets
-headers:
-  - { name: X-Api-Key, type: secret, secret: zendesk_tokn }
-`;
-const CONNECTION = `kind: api_connection
-name: hubspot
-base_url: https://api.hubapi.com
-`;
+const ACTION = createTicketAction("zendesk_tokn");
+const CONNECTION = HUBSPOT_CONNECTION;
 
 describe("diagnostics publisher, push mode (no pull support)", () => {
   let project: TempProject;

@@ -10,16 +10,10 @@ import {
   type Location,
 } from "vscode-languageserver/node";
 import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+import { createTicketAction } from "./test-support/fixtures.js";
 
 const VALUE = "TEST-ONLY-value-never-shown";
-const ACTION = `kind: action
-name: create_ticket
-connection: hubspot
-method: POST
-path: /tickets
-headers:
-  - { name: X-Api-Key, type: secret, secret: zendesk_token }
-`;
+const ACTION = createTicketAction("zendesk_token");
 const CATALOG = `secrets:
   zendesk_token:
     description: Zendesk API token

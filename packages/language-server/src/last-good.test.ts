@@ -2,16 +2,10 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProjectsRequest } from "./protocol.js";
 import { makeTempProject, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+import { createTicketAction } from "./test-support/fixtures.js";
 
 const VALUE = "TEST-ONLY-value-never-shown";
-const ACTION = `kind: action
-name: create_ticket
-connection: hubspot
-method: POST
-path: /tickets
-headers:
-  - { name: X-Api-Key, type: secret, secret: zendesk_tokn }
-`;
+const ACTION = createTicketAction("zendesk_tokn");
 
 describe("a broken stellar.yaml keeps the last good project", () => {
   let project: TempProject;

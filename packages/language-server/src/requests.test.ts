@@ -1,16 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CatalogRemovalRequest, ProjectsRequest, UsageRequest, ValidateNameRequest } from "./protocol.js";
 import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+import { createTicketAction } from "./test-support/fixtures.js";
 
 const VALUE = "TEST-ONLY-value-never-shown";
-const ACTION = `kind: action
-name: create_ticket
-connection: hubspot
-method: POST
-path: /tickets
-headers:
-  - { name: X-Api-Key, type: secret, secret: zendesk_token }
-`;
+const ACTION = createTicketAction("zendesk_token");
 const CATALOG = `secrets:
   # the support desk
   zendesk_token:

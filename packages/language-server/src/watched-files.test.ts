@@ -3,19 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DidChangeWatchedFilesNotification, FileChangeType } from "vscode-languageserver/node";
 import { FilesChangedNotification, IndexChangedNotification } from "./protocol.js";
 import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+import { createTicketAction, HUBSPOT_CONNECTION } from "./test-support/fixtures.js";
 
-const action = (secret: string): string => `kind: action
-name: create_ticket
-connection: hubspot
-method: POST
-path: /tickets
-headers:
-  - { name: X-Api-Key, type: secret, secret: ${secret} }
-`;
-const CONNECTION = `kind: api_connection
-name: hubspot
-base_url: https://api.hubapi.com
-`;
+const action = createTicketAction;
+const CONNECTION = HUBSPOT_CONNECTION;
 
 describe("watched files", () => {
   let project: TempProject;
