@@ -40,7 +40,10 @@ const common = {
 const RESOLVER_ENTRY = `// @stellar-secrets/resolver: compiles resolver.cjs (the bundle) with a V8 code cache kept beside
 // it (resolver.cjs.cache, written at exit by the first process that had none, or whose cache V8
 // rejected, e.g. after a Node upgrade; a read-only folder just means no cache). V8 checks the cache
-// against the source, so a stale one is never used.
+// against the source, so a stale one is never used. V8 does not check the cache's own bytes: a
+// damaged cache of the right length aborts the process, so the file starts with the SHA-256 of the
+// rest, and a cache whose hash does not match is not used (and is written again).
+import { createHash } from "node:crypto";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -48,9 +51,12 @@ import { Script } from "node:vm";
 
 const file = fileURLToPath(new URL("./resolver.cjs", import.meta.url));
 const cacheFile = \`\${file}.cache\`;
+const sha256 = (bytes) => createHash("sha256").update(bytes).digest();
 let cachedData;
 try {
-  cachedData = readFileSync(cacheFile);
+  const stored = readFileSync(cacheFile);
+  const data = stored.subarray(32);
+  if (stored.length > 32 && sha256(data).equals(stored.subarray(0, 32))) cachedData = data;
 } catch {
   // no cache yet
 }
@@ -64,7 +70,8 @@ if (cachedData === undefined || script.cachedDataRejected === true) {
   process.once("exit", () => {
     try {
       const tmp = \`\${cacheFile}.\${process.pid}.tmp\`;
-      writeFileSync(tmp, script.createCachedData());
+      const data = script.createCachedData();
+      writeFileSync(tmp, Buffer.concat([sha256(data), data]));
       renameSync(tmp, cacheFile);
     } catch {
       // a read-only install: no cache

@@ -25,6 +25,13 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
   return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });
 }
 
+/** A code cache with bytes flipped all through it, its length kept (what a bad disk or a half-copied file gives). */
+function damaged(cache: Buffer): Buffer {
+  const b = Buffer.from(cache);
+  for (let i = 64; i < b.length; i += 997) b[i] = b[i]! ^ 0x5a;
+  return b;
+}
+
 /** npm with its cache in the temp folder and no registry: an install that needs one fails. */
 function npmOffline(args: string[], cwd: string): void {
   run("npm", [...args, "--offline", "--no-audit", "--no-fund", "--cache", join(work.dir, "npm-cache")], cwd);
@@ -122,7 +129,8 @@ describe("the packed resolver, installed alone with production dependencies", ()
     });
     expect(out["missing"]).toEqual({ code: "MISSING_ENVIRONMENT_VALUE", environments: ["staging"] });
     // the first process left its V8 code cache beside the bundle; the next one uses it
-    expect(existsSync(join(app, "node_modules/@stellar-secrets/resolver/dist/bundle/resolver.cjs.cache"))).toBe(true);
+    const cache = join(app, "node_modules/@stellar-secrets/resolver/dist/bundle/resolver.cjs.cache");
+    expect(existsSync(cache)).toBe(true);
     const log = readFileSync(join(app, "access.jsonl"), "utf8");
     expect(log).not.toContain("leakcheck");
     expect(log.trimEnd().split("\n").map((l) => { const e = JSON.parse(l) as Record<string, string>; return `${e["secret"]} ${e["consumer"]} ${e["outcome"]}`; })).toEqual([
@@ -130,6 +138,13 @@ describe("the packed resolver, installed alone with production dependencies", ()
       "zendesk_token action:create_ticket ok",
       "sendgrid_api_key get MISSING_ENVIRONMENT_VALUE",
     ]);
+    // a cache damaged inside (right length) is not used, never aborts the app, and is written again
+    const good = readFileSync(cache);
+    writeFileSync(cache, damaged(good));
+    const again = runApp("production", { SOPS_AGE_KEY_FILE: join(app, "age-key.txt") });
+    expect(again.status).toBe(0);
+    expect(again.out["headers"]).toEqual(out["headers"]);
+    expect(readFileSync(cache).equals(damaged(good))).toBe(false);
   });
 
   it("refuses a tampered file and a missing key from the installed package, printing no value", () => {
@@ -172,6 +187,9 @@ describe("the packed CLI and language server, installed with npm alone", () => {
     writeFileSync(cache, "not a code cache");
     expect(run(bin, ["get", "stripe_api_key", "--env", "development"], repo, env)).toBe("sk-pkg-leakcheck-4");
     expect(readFileSync(cache).length).toBeGreaterThan(1000);
+    // damaged inside, right length: V8 alone would abort the process at every run (no checksum by default)
+    writeFileSync(cache, damaged(readFileSync(cache)));
+    expect(run(bin, ["get", "stripe_api_key", "--env", "development"], repo, env)).toBe("sk-pkg-leakcheck-4");
     expect(run(bin, ["get", "stripe_api_key", "--env", "development"], repo, env)).toBe("sk-pkg-leakcheck-4");
     // the installed package holds the bundle and the bin only
     const installed = join(prefix, "lib", "node_modules", "@stellar-secrets", "cli");

@@ -12,11 +12,15 @@
 // the command compiled, most of a command's start. The cache is written at exit when it is
 // missing or V8 rejected it (another Node version), through a temp file and a rename; a folder
 // that cannot be written to just means no cache. V8 checks the cache against the source, so a
-// stale cache is never used.
+// stale cache is never used, and (with --verify-snapshot-checksum, set below) against its own
+// checksum, so a damaged cache is rejected and written again instead of aborting every run.
 "use strict";
 const { readFileSync, renameSync, statSync, writeFileSync } = require("node:fs");
 const { dirname, join } = require("node:path");
 const { Script } = require("node:vm");
+// V8 checks a code cache's checksum only with this flag (it also writes the checksum): without it a
+// damaged cache file of the right length aborts the process with a fatal V8 error at every run
+require("node:v8").setFlagsFromString("--verify-snapshot-checksum");
 
 const pkg = join(__dirname, "..");
 // (no exception for a missing file: an installed package has no .tsbuildinfo, and each throw costs)
