@@ -371,3 +371,31 @@ describe("rm SECRET_IN_USE", () => {
     expect(dev.code, dev.stderr).toBe(0);
   });
 });
+
+describe("review of a branch holding a hand-edited environment file", () => {
+  it("flags stale-mac when the file kept the mac of an earlier commit of the range, not the base's (exit 1)", async () => {
+    const { s } = await project();
+    const base = s.git(["rev-parse", "HEAD"]).trim();
+    const PROD = "secrets/production.enc.yaml";
+    // elsewhere (another branch, never committed here), a real write adds a value
+    await setValue(s, "zendesk_api_token", "production", "zd_ELSEWHERE");
+    const added = s.read(PROD).split("\n").find((l) => l.startsWith("zendesk_api_token:"))!;
+    s.git(["checkout", "-q", "--", PROD]);
+    // on the branch: a real commit, then that value line pasted in by hand under this commit's mac
+    await setValue(s, "slack_bot_token", "production", "xoxb_BRANCH");
+    s.commit("branch: slack");
+    const real = s.read(PROD);
+    writeFileSync(join(s.repo, PROD), real.replace("sops:\n", `${added}\nsops:\n`));
+    s.git(["commit", "-q", "--no-verify", "-am", "branch: zendesk by hand"]);
+    // against the base alone the mac differs (the first commit changed it): only the range's commits show it
+    for (const format of [["--json"], ["--format", "sarif"]]) {
+      const r = await s.run(["review", `${base}..HEAD`, ...format]);
+      expect(r.code, r.stdout).toBe(1);
+      expect(r.stdout).toContain("stale-mac");
+    }
+    const stale = JSON.parse((await s.run(["review", `${base}..HEAD`, "--json"])).stdout).diagnostics.filter((d: { rule: string }) => d.rule === "stale-mac");
+    expect(stale).toHaveLength(1);
+    expect(stale[0]).toMatchObject({ file: PROD, severity: "error", new: true });
+    expect(JSON.stringify(stale)).not.toContain("zd_ELSEWHERE");
+  });
+});
