@@ -211,6 +211,25 @@ export async function decryptEnvironment(ctx: CommandContext, config: ProjectCon
 }
 
 /**
+ * The name to call the holder of `keys` (public keys): the member name one of them has in any
+ * environment of `config`, else the name of a pending request for one, else `user` when it is a
+ * valid member name, else the placeholder `NAME`.
+ */
+export function nameForKeys(config: ProjectConfig, keys: readonly string[], user: string | undefined): string {
+  for (const env of config.environments) {
+    const known = env.members.find((m) => keys.includes(m.recipient));
+    if (known !== undefined) return known.name;
+  }
+  for (const env of config.environments) {
+    const asked = env.pending?.find((p) => keys.includes(p.recipient));
+    if (asked !== undefined) return asked.name;
+  }
+  return user !== undefined && MEMBER_NAME.test(user) ? user : "NAME";
+}
+
+const MEMBER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
+
+/**
  * The NO_MATCHING_IDENTITY error spoken to the person: who they are (`$USER` and their public
  * keys), that they are not a member of the environment, who is, and the exact command a member
  * runs to add them. Paths relative to the working directory. Never includes key material.
@@ -224,9 +243,7 @@ async function notAMember(ctx: CommandContext, config: ProjectConfig, env: Envir
       // an identity that does not parse has no public key to show
     }
   }
-  const user = ctx.env.USER ?? ctx.env.LOGNAME ?? "NAME";
-  const known = env.members.find((m) => keys.includes(m.recipient));
-  const name = known?.name ?? (/^[A-Za-z0-9][A-Za-z0-9._@-]*$/.test(user) ? user : "NAME");
+  const name = nameForKeys(config, keys, ctx.env.USER ?? ctx.env.LOGNAME);
   const who = keys.length > 0 ? `you (${name}, ${keys.join(", ")})` : `you (${name})`;
   const members = env.members.map((m) => `${m.name} (${m.recipient})`);
   const file = relativePath(ctx, secretsFilePath(config, env.name));
