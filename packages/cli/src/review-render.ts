@@ -6,6 +6,7 @@
  * no checker rule names). None of them ever sees a value: the report holds none.
  */
 import type { Severity } from "@stellar-secrets/core";
+import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { humanList, plural, renderJson, shortRecipient } from "./format.js";
 import type { CommitSignatureReview, EnvironmentReview, RecipientRef, ReviewDiagnostic, ReviewProblem, ReviewReport } from "@stellar-secrets/core";
 import { diagnosticResult, sarifLog, type ExtraRule, type SarifResultInput } from "./sarif.js";
@@ -233,7 +234,9 @@ export function renderReviewText(report: ReviewReport): string {
     out.push("");
   }
   out.push(`Summary: ${summaryText(report)}`);
-  return `${out.join("\n")}\n`;
+  // names, labels and paths come from the change under review: their control characters are shown
+  // escaped, so that none can move the cursor, erase a finding or start a fake line in a terminal
+  return `${out.map((line) => escapeControlCharacters(line)).join("\n")}\n`;
 }
 
 /** The report as `--json` prints it: every field of the report, and `notes` per environment. */
