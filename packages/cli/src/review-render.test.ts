@@ -400,3 +400,15 @@ describe("review text in a terminal", () => {
     expect(text.split("\n").filter((l) => l.startsWith("Summary:"))).toHaveLength(1);
   });
 });
+
+describe("review markdown with control characters", () => {
+  it("writes none of them raw (a comment file is also printed to terminals)", () => {
+    const label = "evil\u001b[2K\r\u001b[32mok\u0007";
+    const name = "n\u001b]8;;https://evil.example\u0007x";
+    const md = renderReviewMarkdown(
+      textReport([env({ secrets: [{ name, change: "added", after: "fd226fea" }], recipients: { gained: [{ recipient: label }], lost: [] } })]),
+    );
+    expect(md).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(markdownCode("a\u001bb")).toBe("`a\\x1bb`");
+  });
+});

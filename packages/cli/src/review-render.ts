@@ -260,7 +260,7 @@ export const MARKDOWN_MARKER = "<!-- stellar-secrets review -->";
  * controls file and secret names, so nothing in them may become a link, an image or markup.
  */
 export function markdownText(text: string): string {
-  const one = text.replace(/\r?\n/g, " ");
+  const one = escapeControlCharacters(text.replace(/\r?\n/g, " "));
   const parts = one.split("`");
   // an unbalanced backtick: everything is text
   if (parts.length % 2 === 0) return escapeMarkdown(one);
@@ -273,7 +273,7 @@ function escapeMarkdown(text: string): string {
 
 /** An inline code span holding `text` exactly (whatever backticks it has). */
 export function markdownCode(text: string): string {
-  const one = text.replace(/\r?\n/g, " ");
+  const one = escapeControlCharacters(text.replace(/\r?\n/g, " "));
   if (one === "") return "";
   const longest = Math.max(0, ...(one.match(/`+/g) ?? []).map((m) => m.length));
   const fence = "`".repeat(longest + 1);
@@ -283,7 +283,7 @@ export function markdownCode(text: string): string {
 
 /** Text inside an HTML element (`<summary>`), where Markdown escapes are not read: HTML entities only. */
 function htmlText(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
+  return escapeControlCharacters(text).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
 }
 
 /** A code span in a table cell: a pipe would end the cell, even inside the span. */
