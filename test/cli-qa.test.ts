@@ -399,3 +399,22 @@ describe("review of a branch holding a hand-edited environment file", () => {
     expect(JSON.stringify(stale)).not.toContain("zd_ELSEWHERE");
   });
 });
+
+describe("review of a change to .gitattributes", () => {
+  it("flags environment files taken off the merge driver (merge=union merges them as text without a conflict): weakened-rule, exit 1", async () => {
+    const { s } = await project();
+    expect((await s.run(["git", "setup", "--no-hook"])).code).toBe(0);
+    const base = s.commit("git setup");
+    writeFileSync(join(s.repo, ".gitattributes"), "secrets/*.enc.yaml diff=stellar merge=union\n");
+    s.commit("tidy attributes");
+    const r = await s.run(["review", `${base}..HEAD`, "--json"]);
+    expect(r.code, r.stdout).toBe(1);
+    const problems = JSON.parse(r.stdout).problems.filter((p: { file: string }) => p.file === ".gitattributes");
+    expect(problems).toMatchObject([{ kind: "weakened-rule", file: ".gitattributes", line: 1 }]);
+    expect(problems[0].message).toContain("merge=union");
+    // putting the driver back is no problem
+    writeFileSync(join(s.repo, ".gitattributes"), "secrets/*.enc.yaml diff=stellar merge=stellar\n");
+    const back = s.commit("restore attributes");
+    expect((await s.run(["review", `${base}..${back}`, "--json"])).code).toBe(0);
+  });
+});

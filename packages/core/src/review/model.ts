@@ -18,6 +18,7 @@ import type { WorkspaceIndex } from "../workspace.js";
 import { diffVersions, type FileVersion } from "./history.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import type { ReviewState } from "./state.js";
+import { weakenedMergeDriver } from "./gitattributes.js";
 import type { EnvironmentVerification } from "./verify.js";
 
 /** A short, keyless fingerprint of a stored ENC string: the first 8 hex digits of its SHA-256. */
@@ -583,6 +584,27 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           `stellar.yaml narrows the config files the checker reads (${what.join("; ")}): ` +
           (hidden.length === 0 ? "it hides no config file now, but may hide files added later" : `it now hides ${hidden.length === 1 ? "1 config file" : `${hidden.length} config files`} from the checks (${shown}), judged here all the same`) +
           `; a change cannot lower the checks that review it; make that change on its own, reviewed separately`,
+      });
+    }
+  }
+  // .gitattributes taking the environment files off the merge driver: git then merges them as text
+  // (merge=union commits two value lines and two macs without a conflict, and no pre-commit hook runs
+  // for a merge commit git makes itself), a weakening of what guards every later merge
+  if (baseUsable && headConfig !== undefined && head.index !== undefined) {
+    const dir = normalizeSecretsDir(headConfig.secretsDir);
+    const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
+    const weakened = weakenedMergeDriver((rel) => base.readText(rel), (rel) => head.readText(rel), dir, paths);
+    if (weakened !== undefined) {
+      const now = weakened.now === "unspecified" ? "no merge attribute" : weakened.now === "unset" ? "-merge" : weakened.now === "set" ? "git's text merge" : `merge=${weakened.now}`;
+      problems.push({
+        kind: "weakened-rule",
+        file: weakened.file,
+        ...(weakened.line === undefined ? {} : { line: weakened.line }),
+        message:
+          `${weakened.file} takes ${weakened.paths.length <= 1 ? weakened.paths.join("") : `${weakened.paths.slice(0, -1).join(", ")} and ${weakened.paths.at(-1)}`} off the stellar-secrets merge driver (merge=stellar; now ${now}): ` +
+          `git would merge ${weakened.paths.length === 1 ? "it" : "them"} as text, and a text merge of an environment file is a file no one can decrypt ` +
+          `(merge=union even commits two value lines and two macs without a conflict, and no pre-commit hook runs for a merge commit git makes); ` +
+          `keep \`${dir}/*.enc.yaml diff=stellar merge=stellar\` (what \`stellar-secrets git setup\` writes), or make that change on its own, reviewed separately`,
       });
     }
   }
