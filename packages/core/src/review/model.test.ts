@@ -380,6 +380,9 @@ describe("buildReview over whole repositories", () => {
       expect(kinds(report)).toEqual(["rewrapped-without-rotation"]);
       expect(report.problems[0]?.message).toContain("the age stanza labelled alice");
       expect(report.problems[0]?.message).toContain("was wrapped anew");
+      // nothing was added: the fix names the stanza that was wrapped anew
+      expect(report.problems[0]?.message).toContain("on a branch where the stanza labelled alice is still the base's");
+      expect(report.problems[0]?.message).not.toContain("the added stanza");
       expect(env(report, "staging").secrets).toEqual([]);
     });
 

@@ -485,7 +485,9 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           `${what} in ${file}, but the data key was not rotated (${sameKey as string}): the label proves nothing (whoever has the data key can wrap it ` +
           `for any key under any label), so someone other than ${name ?? "that key's owner"} may now be able to decrypt every value of ${environment}, ` +
           `and every value set later; ${revert}, or have an existing member of ${environment} run \`stellar-secrets rotate-key --env ${environment}\` ` +
-          `on a branch without the added stanza`,
+          (rw.how === "replaced"
+            ? `on a branch where the stanza labelled ${name ?? shortKey(rw.recipient)} is still the base's`
+            : `on a branch without the stanza labelled ${name ?? shortKey(rw.recipient)} that this change added`),
       });
     }
     // plaintext: the file's own encryption problems (at their default severity, whatever stellar.yaml says)
