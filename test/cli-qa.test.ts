@@ -418,3 +418,22 @@ describe("review of a change to .gitattributes", () => {
     expect((await s.run(["review", `${base}..${back}`, "--json"])).code).toBe(0);
   });
 });
+
+describe("review of an environment file replaced by a symbolic link", () => {
+  it("is a problem (weakened-rule naming the target, exit 1), not a deleted file with no problems", async () => {
+    const { s } = await project();
+    const base = s.git(["rev-parse", "HEAD"]).trim();
+    const PROD = "secrets/production.enc.yaml";
+    mkdirSync(join(s.repo, "docs"), { recursive: true });
+    writeFileSync(join(s.repo, "docs", "notes.enc.yaml"), s.read(PROD));
+    s.git(["rm", "-q", PROD]);
+    execFileSync("ln", ["-s", "../docs/notes.enc.yaml", join(s.repo, PROD)]);
+    s.git(["add", "-A"]);
+    s.git(["commit", "-q", "--no-verify", "-m", "link"]);
+    const r = await s.run(["review", `${base}..HEAD`, "--json"]);
+    expect(r.code, r.stdout).toBe(1);
+    const linked = JSON.parse(r.stdout).problems.filter((p: { kind: string; file?: string }) => p.kind === "weakened-rule" && p.file === PROD);
+    expect(linked).toHaveLength(1);
+    expect(linked[0].message).toContain("symbolic link to ../docs/notes.enc.yaml");
+  });
+});

@@ -19,7 +19,9 @@ import {
   type ReviewState,
   type SignedCommit,
 } from "@stellar-secrets/core";
-import { decryptSecrets, isSopsError, type Identities } from "@stellar-secrets/sops";
+import { decryptSecrets, environmentFileName, isSopsError, normalizeSecretsDir, type Identities } from "@stellar-secrets/sops";
+import { lstatSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -177,7 +179,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     return (rel: string) => texts.get(rel);
   }));
   const signatures = await signedCommits(repo, base, head);
-  let report = buildReview(base, head, renamed, { committedAlso, signatures });
+  const headLinks = await linksOf(repo, root, headRev, head);
+  let report = buildReview(base, head, renamed, { committedAlso, signatures, headLinks });
   if (ids !== undefined) report = withVerification(report, await verifyEnvironments(report, base, head, renamed, ids));
   const render = {
     text: renderReviewText,
@@ -262,6 +265,38 @@ async function verifyEnvironments(report: ReviewReport, base: ReviewState, head:
  * against the members of the **base**'s stellar.yaml (never the head's). Undefined when a side is
  * not a commit (the working tree: there are no commits to verify) or the base has no stellar.yaml.
  */
+/**
+ * The head's symbolic links at the environment files' places (project-relative path → where it
+ * points): from git for a commit or the index, from the folder for the working tree.
+ */
+async function linksOf(repo: GitRepo, root: string, revision: Revision, head: ReviewState): Promise<Map<string, string>> {
+  const config = head.index?.project;
+  if (config === undefined) return new Map();
+  const dir = normalizeSecretsDir(config.secretsDir);
+  const paths = config.environments.map((e) => `${dir}/${environmentFileName(e.name)}`);
+  const out = new Map<string, string>();
+  if (revision.kind === "working-tree") {
+    for (const rel of paths) {
+      try {
+        if (lstatSync(join(root, rel)).isSymbolicLink()) out.set(rel, readlinkSync(join(root, rel)));
+      } catch {
+        // absent: not a link
+      }
+    }
+    return out;
+  }
+  if (revision.kind === "empty") return out;
+  const links = await repo.linksAt(revision.kind === "commit" ? head.commit : undefined);
+  const wanted = paths.filter((p) => links.has(p));
+  if (wanted.length === 0) return out;
+  const targets = await repo.readBlobs(wanted.map((p) => links.get(p) as string));
+  for (const p of wanted) {
+    const target = targets.get(links.get(p) as string);
+    out.set(p, typeof target === "string" ? target : "a path that is not valid UTF-8");
+  }
+  return out;
+}
+
 /** At most this many earlier versions (commits of the range) are compared with each head file for `stale-mac`. */
 const MAX_RANGE_VERSIONS = 64;
 

@@ -595,3 +595,18 @@ describe("buildReview: access requests", () => {
     expect(buildReview(at("a", yaml(request)), at("b", yaml(request))).environments).toEqual([]);
   });
 });
+
+describe("an environment file replaced by a symbolic link", () => {
+  it("is a problem (weakened-rule at the link, with its target), not a deleted file with no problems", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    // in git the link is no file: the head state has no environment file; the checkout reads the target
+    const report = buildReview(state("a", members, base), state("b", members, undefined), new Map(), { headLinks: new Map([[FILE, "../docs/notes.enc.yaml"]]) });
+    const linked = report.problems.filter((p) => p.kind === "weakened-rule");
+    expect(linked).toMatchObject([{ kind: "weakened-rule", environment: "production", file: FILE }]);
+    expect(linked[0]?.message).toContain("symbolic link to ../docs/notes.enc.yaml");
+    expect(report.clean).toBe(false);
+    // a link elsewhere is not this problem
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { headLinks: new Map([["docs/x.yaml", "y.yaml"]]) }).problems).toEqual([]);
+  });
+});

@@ -292,6 +292,12 @@ export interface ReviewInputs {
    * against the side whose `mac` it kept. Each reader gives a file's text (project-relative path).
    */
   committedAlso?: readonly ((rel: string) => string | null | undefined)[];
+  /**
+   * The head's symbolic links (project-relative path → where it points), when known. git stores a
+   * link as its target, so a state has no environment file where the file is a link, while a
+   * checkout's `get`, `exec` and the resolver read whatever the link points to.
+   */
+  headLinks?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -586,6 +592,25 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           `stellar.yaml narrows the config files the checker reads (${what.join("; ")}): ` +
           (hidden.length === 0 ? "it hides no config file now, but may hide files added later" : `it now hides ${hidden.length === 1 ? "1 config file" : `${hidden.length} config files`} from the checks (${shown}), judged here all the same`) +
           `; a change cannot lower the checks that review it; make that change on its own, reviewed separately`,
+      });
+    }
+  }
+  // an environment file replaced by a symbolic link: no review, check or merge reads it as the
+  // environment, while every checkout reads its target (values no one reviewed)
+  if (headConfig !== undefined && inputs.headLinks !== undefined && inputs.headLinks.size > 0) {
+    const dir = normalizeSecretsDir(headConfig.secretsDir);
+    for (const environment of headConfig.environments) {
+      const file = `${dir}/${environmentFileName(environment.name)}`;
+      const target = inputs.headLinks.get(file);
+      if (target === undefined) continue;
+      problems.push({
+        kind: "weakened-rule",
+        environment: environment.name,
+        file,
+        message:
+          `${file} is a symbolic link to ${target}: review, check and the merge driver do not read a link as the ${environment.name} file, ` +
+          `but a checkout's \`stellar-secrets get\`, \`exec\` and the resolver read what it points to, values no review has seen; ` +
+          `restore the file (\`git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${file}\`, then make the change with \`stellar-secrets set\`), never a link`,
       });
     }
   }
