@@ -371,3 +371,69 @@ describe("rm SECRET_IN_USE", () => {
     expect(dev.code, dev.stderr).toBe(0);
   });
 });
+
+describe("review of a branch holding a hand-edited environment file", () => {
+  it("flags stale-mac when the file kept the mac of an earlier commit of the range, not the base's (exit 1)", async () => {
+    const { s } = await project();
+    const base = s.git(["rev-parse", "HEAD"]).trim();
+    const PROD = "secrets/production.enc.yaml";
+    // elsewhere (another branch, never committed here), a real write adds a value
+    await setValue(s, "zendesk_api_token", "production", "zd_ELSEWHERE");
+    const added = s.read(PROD).split("\n").find((l) => l.startsWith("zendesk_api_token:"))!;
+    s.git(["checkout", "-q", "--", PROD]);
+    // on the branch: a real commit, then that value line pasted in by hand under this commit's mac
+    await setValue(s, "slack_bot_token", "production", "xoxb_BRANCH");
+    s.commit("branch: slack");
+    const real = s.read(PROD);
+    writeFileSync(join(s.repo, PROD), real.replace("sops:\n", `${added}\nsops:\n`));
+    s.git(["commit", "-q", "--no-verify", "-am", "branch: zendesk by hand"]);
+    // against the base alone the mac differs (the first commit changed it): only the range's commits show it
+    for (const format of [["--json"], ["--format", "sarif"]]) {
+      const r = await s.run(["review", `${base}..HEAD`, ...format]);
+      expect(r.code, r.stdout).toBe(1);
+      expect(r.stdout).toContain("stale-mac");
+    }
+    const stale = JSON.parse((await s.run(["review", `${base}..HEAD`, "--json"])).stdout).diagnostics.filter((d: { rule: string }) => d.rule === "stale-mac");
+    expect(stale).toHaveLength(1);
+    expect(stale[0]).toMatchObject({ file: PROD, severity: "error", new: true });
+    expect(JSON.stringify(stale)).not.toContain("zd_ELSEWHERE");
+  });
+});
+
+describe("review of a change to .gitattributes", () => {
+  it("flags environment files taken off the merge driver (merge=union merges them as text without a conflict): weakened-rule, exit 1", async () => {
+    const { s } = await project();
+    expect((await s.run(["git", "setup", "--no-hook"])).code).toBe(0);
+    const base = s.commit("git setup");
+    writeFileSync(join(s.repo, ".gitattributes"), "secrets/*.enc.yaml diff=stellar merge=union\n");
+    s.commit("tidy attributes");
+    const r = await s.run(["review", `${base}..HEAD`, "--json"]);
+    expect(r.code, r.stdout).toBe(1);
+    const problems = JSON.parse(r.stdout).problems.filter((p: { file: string }) => p.file === ".gitattributes");
+    expect(problems).toMatchObject([{ kind: "weakened-rule", file: ".gitattributes", line: 1 }]);
+    expect(problems[0].message).toContain("merge=union");
+    // putting the driver back is no problem
+    writeFileSync(join(s.repo, ".gitattributes"), "secrets/*.enc.yaml diff=stellar merge=stellar\n");
+    const back = s.commit("restore attributes");
+    expect((await s.run(["review", `${base}..${back}`, "--json"])).code).toBe(0);
+  });
+});
+
+describe("review of an environment file replaced by a symbolic link", () => {
+  it("is a problem (weakened-rule naming the target, exit 1), not a deleted file with no problems", async () => {
+    const { s } = await project();
+    const base = s.git(["rev-parse", "HEAD"]).trim();
+    const PROD = "secrets/production.enc.yaml";
+    mkdirSync(join(s.repo, "docs"), { recursive: true });
+    writeFileSync(join(s.repo, "docs", "notes.enc.yaml"), s.read(PROD));
+    s.git(["rm", "-q", PROD]);
+    execFileSync("ln", ["-s", "../docs/notes.enc.yaml", join(s.repo, PROD)]);
+    s.git(["add", "-A"]);
+    s.git(["commit", "-q", "--no-verify", "-m", "link"]);
+    const r = await s.run(["review", `${base}..HEAD`, "--json"]);
+    expect(r.code, r.stdout).toBe(1);
+    const linked = JSON.parse(r.stdout).problems.filter((p: { kind: string; file?: string }) => p.kind === "weakened-rule" && p.file === PROD);
+    expect(linked).toHaveLength(1);
+    expect(linked[0].message).toContain("symbolic link to ../docs/notes.enc.yaml");
+  });
+});

@@ -19,6 +19,15 @@ export function renderTable(headers: string[], rawRows: string[][]): string {
   return [line(headers), ...rows.map(line)].join("\n") + "\n";
 }
 
+/**
+ * `lines` as terminal text, each ended by a newline, with every control character in them shown
+ * escaped (a newline too): names, labels and paths come from files any change can edit, and must not
+ * move the cursor, erase a line or start a fake one.
+ */
+export function terminalLines(lines: readonly string[]): string {
+  return lines.map((line) => `${escapeControlCharacters(line)}\n`).join("");
+}
+
 /** A JSON document as the CLI prints it: two-space indent and a final newline. */
 export function renderJson(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;

@@ -211,6 +211,40 @@ export async function decryptEnvironment(ctx: CommandContext, config: ProjectCon
 }
 
 /**
+ * The name to call the holder of `keys` (public keys): the member name one of them has in any
+ * environment of `config`, else the name of a pending request for one, else `user` when it is a
+ * valid member name, else the placeholder `NAME`.
+ */
+export function nameForKeys(config: ProjectConfig, keys: readonly string[], user: string | undefined): string {
+  for (const env of config.environments) {
+    const known = env.members.find((m) => keys.includes(m.recipient));
+    if (known !== undefined) return known.name;
+  }
+  for (const env of config.environments) {
+    const asked = env.pending?.find((p) => keys.includes(p.recipient));
+    if (asked !== undefined) return asked.name;
+  }
+  return user !== undefined && MEMBER_NAME.test(user) ? user : "NAME";
+}
+
+const MEMBER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
+
+/**
+ * The hint of NO_MATCHING_IDENTITY for `env`: a pending request of one of `keys` waits for a
+ * member's approval; otherwise ask in a pull request (`request-access`), or have a member add the
+ * key. Ends with where keys were looked for (`sources`). Public keys only.
+ */
+export function notAMemberHint(env: EnvironmentConfig, keys: readonly string[], name: string, sources: readonly string[]): string {
+  const looked = `your keys were looked for in: ${sources.join("; ")}`;
+  const pending = env.pending?.find((p) => keys.includes(p.recipient));
+  if (pending !== undefined) {
+    return `your access request (${pending.name}) for ${env.name} is pending: it grants nothing until a member approves it with \`stellar-secrets members approve ${pending.name} --env ${env.name}\` and you pull that commit; ${looked}`;
+  }
+  const add = `\`stellar-secrets members add ${name} ${keys[0] ?? "<your public key>"} --env ${env.name}\`${keys.length === 0 ? " (your public key: `age-keygen -y` of your key file)" : ""}`;
+  return `ask for access in a pull request: \`stellar-secrets request-access --env ${env.name}\` (a member of ${env.name} approves it), or ask one of them to run ${add}; then pull their commit; ${looked}`;
+}
+
+/**
  * The NO_MATCHING_IDENTITY error spoken to the person: who they are (`$USER` and their public
  * keys), that they are not a member of the environment, who is, and the exact command a member
  * runs to add them. Paths relative to the working directory. Never includes key material.
@@ -224,9 +258,7 @@ async function notAMember(ctx: CommandContext, config: ProjectConfig, env: Envir
       // an identity that does not parse has no public key to show
     }
   }
-  const user = ctx.env.USER ?? ctx.env.LOGNAME ?? "NAME";
-  const known = env.members.find((m) => keys.includes(m.recipient));
-  const name = known?.name ?? (/^[A-Za-z0-9][A-Za-z0-9._@-]*$/.test(user) ? user : "NAME");
+  const name = nameForKeys(config, keys, ctx.env.USER ?? ctx.env.LOGNAME);
   const who = keys.length > 0 ? `you (${name}, ${keys.join(", ")})` : `you (${name})`;
   const members = env.members.map((m) => `${m.name} (${m.recipient})`);
   const file = relativePath(ctx, secretsFilePath(config, env.name));
@@ -234,7 +266,7 @@ async function notAMember(ctx: CommandContext, config: ProjectConfig, env: Envir
     "NO_MATCHING_IDENTITY",
     `${who} are not a member of ${env.name}: none of your keys can decrypt ${file}; its members are ${members.length > 0 ? humanList(members) : "nobody yet"}`,
     {
-      hint: `ask one of them to run \`stellar-secrets members add ${name} ${keys[0] ?? "<your public key>"} --env ${env.name}\`${keys.length === 0 ? " (your public key: `age-keygen -y` of your key file)" : ""}, then pull their commit; your keys were looked for in: ${identities.sources.join("; ")}`,
+      hint: notAMemberHint(env, keys, name, identities.sources),
       cause,
     },
   );

@@ -385,3 +385,30 @@ describe("review text", () => {
     expect(renderReviewText(textReport([env({})]))).not.toContain("Signatures");
   });
 });
+
+describe("review text in a terminal", () => {
+  it("shows the control characters of names and labels a change controls, so they cannot move the cursor, erase a line or fake one", () => {
+    const label = "evil\u001b[2K\r\u001b[1A\u001b[32mSummary: no problems\u0007\nSummary: 0 added";
+    const name = "n\u001b]8;;https://evil.example\u0007x";
+    const text = renderReviewText(
+      textReport([env({ secrets: [{ name, change: "added", after: "fd226fea" }], recipients: { gained: [{ recipient: label }], lost: [] } })]),
+    );
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(text).toContain("evil\\x1b[2K\\r\\x1b[1A\\x1b[32mSummary: no problems\\x07\\nSummary: 0 added");
+    expect(text).toContain("n\\x1b]8;;https://evil.example\\x07x");
+    // one Summary line, the real one, last
+    expect(text.split("\n").filter((l) => l.startsWith("Summary:"))).toHaveLength(1);
+  });
+});
+
+describe("review markdown with control characters", () => {
+  it("writes none of them raw (a comment file is also printed to terminals)", () => {
+    const label = "evil\u001b[2K\r\u001b[32mok\u0007";
+    const name = "n\u001b]8;;https://evil.example\u0007x";
+    const md = renderReviewMarkdown(
+      textReport([env({ secrets: [{ name, change: "added", after: "fd226fea" }], recipients: { gained: [{ recipient: label }], lost: [] } })]),
+    );
+    expect(md).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(markdownCode("a\u001bb")).toBe("`a\\x1bb`");
+  });
+});

@@ -6,6 +6,7 @@
  * no checker rule names). None of them ever sees a value: the report holds none.
  */
 import type { Severity } from "@stellar-secrets/core";
+import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { humanList, plural, renderJson, shortRecipient } from "./format.js";
 import type { CommitSignatureReview, EnvironmentReview, RecipientRef, ReviewDiagnostic, ReviewProblem, ReviewReport } from "@stellar-secrets/core";
 import { diagnosticResult, sarifLog, type ExtraRule, type SarifResultInput } from "./sarif.js";
@@ -233,7 +234,9 @@ export function renderReviewText(report: ReviewReport): string {
     out.push("");
   }
   out.push(`Summary: ${summaryText(report)}`);
-  return `${out.join("\n")}\n`;
+  // names, labels and paths come from the change under review: their control characters are shown
+  // escaped, so that none can move the cursor, erase a finding or start a fake line in a terminal
+  return `${out.map((line) => escapeControlCharacters(line)).join("\n")}\n`;
 }
 
 /** The report as `--json` prints it: every field of the report, and `notes` per environment. */
@@ -257,7 +260,7 @@ export const MARKDOWN_MARKER = "<!-- stellar-secrets review -->";
  * controls file and secret names, so nothing in them may become a link, an image or markup.
  */
 export function markdownText(text: string): string {
-  const one = text.replace(/\r?\n/g, " ");
+  const one = escapeControlCharacters(text.replace(/\r?\n/g, " "));
   const parts = one.split("`");
   // an unbalanced backtick: everything is text
   if (parts.length % 2 === 0) return escapeMarkdown(one);
@@ -270,7 +273,7 @@ function escapeMarkdown(text: string): string {
 
 /** An inline code span holding `text` exactly (whatever backticks it has). */
 export function markdownCode(text: string): string {
-  const one = text.replace(/\r?\n/g, " ");
+  const one = escapeControlCharacters(text.replace(/\r?\n/g, " "));
   if (one === "") return "";
   const longest = Math.max(0, ...(one.match(/`+/g) ?? []).map((m) => m.length));
   const fence = "`".repeat(longest + 1);
@@ -280,7 +283,7 @@ export function markdownCode(text: string): string {
 
 /** Text inside an HTML element (`<summary>`), where Markdown escapes are not read: HTML entities only. */
 function htmlText(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
+  return escapeControlCharacters(text).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
 }
 
 /** A code span in a table cell: a pipe would end the cell, even inside the span. */
@@ -395,7 +398,7 @@ export const REVIEW_RULES: readonly ExtraRule[] = [
   { id: "plaintext", severity: "error", summary: "A change leaves a secrets file or value unencrypted.", helpUri: REVIEW_HELP },
   { id: "unrotated-removal", severity: "error", summary: "A recipient was removed from a secrets file but its data key was not rotated.", helpUri: REVIEW_HELP },
   { id: "non-member-recipient", severity: "error", summary: "A key can decrypt an environment's file but is not a member of that environment.", helpUri: REVIEW_HELP },
-  { id: "weakened-rule", severity: "error", summary: "A change lowers the severity of a checker rule in stellar.yaml, or narrows the config files it checks (config.include, config.exclude).", helpUri: REVIEW_HELP },
+  { id: "weakened-rule", severity: "error", summary: "A change lowers the severity of a checker rule in stellar.yaml, narrows the config files it checks (config.include, config.exclude), moves secrets_dir away from an environment file, replaces an environment file by a symbolic link, or takes environment files off the merge driver in .gitattributes.", helpUri: REVIEW_HELP },
   {
     id: "rewrapped-without-rotation",
     severity: "error",

@@ -112,3 +112,20 @@ describe("checkOtherSecretsFile", () => {
     expect(checkOtherSecretsFile("notes", "secrets/notes.txt").map((d) => [d.rule, d.line, d.column])).toEqual([["unencrypted-secrets-file", 1, 1]]);
   });
 });
+
+describe("unencrypted-secrets-file fix for a name set refuses", () => {
+  it("names a valid name to set instead of one ending in _unencrypted (which `set` refuses)", async () => {
+    const text = await encryptSecrets(new Map([["stripe_api_key", "fake-1"]]), { recipients: [ALICE] });
+    const f = parseEnvironmentFile(`leak_unencrypted: plain-fake\n${text}`, "secrets/staging.enc.yaml", "staging");
+    const plain = f.diagnostics.filter((d) => d.rule === "unencrypted-secrets-file");
+    expect(plain).toHaveLength(1);
+    expect(plain[0]!.message).not.toContain("stellar-secrets set leak_unencrypted");
+    expect(plain[0]!.message).toContain("stellar-secrets set leak --env staging");
+    expect(plain[0]!.message).not.toContain("plain-fake");
+  });
+  it("keeps the name when it is valid", async () => {
+    const text = await encryptSecrets(new Map([["stripe_api_key", "fake-1"]]), { recipients: [ALICE] });
+    const f = parseEnvironmentFile(`hubspot_api_token: plain-fake\n${text}`, "secrets/staging.enc.yaml", "staging");
+    expect(f.diagnostics.find((d) => d.rule === "unencrypted-secrets-file")?.message).toContain("stellar-secrets set hubspot_api_token --env staging");
+  });
+});

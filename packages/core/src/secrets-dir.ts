@@ -10,6 +10,7 @@ import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, type TextRange } from "./position.js";
 import { keyString, nodeRange } from "./yaml-nodes.js";
+import { suggestSecretName, validateSecretName } from "./names.js";
 
 /** One name defined in one environment file. */
 export interface SecretDefinition {
@@ -337,7 +338,7 @@ function fallback(text: string, result: EnvironmentFile): void {
           path,
           lines,
           valueRange,
-          `secret "${name}" has a plaintext value instead of ENC[...]; remove it from the file and from git history, rotate the credential, then set it with \`stellar-secrets set ${name} --env ${environment}\``,
+          `secret "${name}" has a plaintext value instead of ENC[...]; remove it from the file and from git history, rotate the credential, then set it with \`stellar-secrets set ${settableName(name)} --env ${environment}\`${settableName(name) === name ? "" : ` (\`set\` refuses the name "${name}"; move its references too)`}`,
           { secret: name },
         ),
       );
@@ -365,4 +366,12 @@ export function checkOtherSecretsFile(text: string, path: string): Diagnostic[] 
       `${path} is not a SOPS-encrypted file; the secrets folder holds only encrypted environment files (<env>.enc.yaml) and catalog.yaml`,
     ),
   ];
+}
+
+/** `name` when `stellar-secrets set` accepts it, else a corrected name (or the placeholder NAME): what a fix hint tells the person to set. */
+function settableName(name: string): string {
+  const v = validateSecretName(name);
+  if (v.ok) return name;
+  const fixed = v.suggestion ?? suggestSecretName(name);
+  return fixed !== undefined && validateSecretName(fixed).ok ? fixed : "NAME";
 }

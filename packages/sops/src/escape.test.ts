@@ -9,3 +9,12 @@ describe("escapeControlCharacters", () => {
     expect(escapeControlCharacters("ünïcödé ✓ stripe_api_key")).toBe("ünïcödé ✓ stripe_api_key");
   });
 });
+
+describe("escapeControlCharacters and bidirectional controls", () => {
+  it("shows the Unicode bidi overrides, embeddings, isolates and marks as escapes, so a name cannot reorder what a reviewer reads", () => {
+    expect(escapeControlCharacters("stripe\u202eyek_ipa\u202c ok")).toBe("stripe\\u202eyek_ipa\\u202c ok");
+    expect(escapeControlCharacters("a\u2066b\u2067c\u2068d\u2069e\u200ef\u200fg\u061ch")).toBe("a\\u2066b\\u2067c\\u2068d\\u2069e\\u200ef\\u200fg\\u061ch");
+    expect(escapeControlCharacters("a\u2028b\u2029c")).toBe("a\\u2028b\\u2029c");
+    expect(escapeControlCharacters("— “quoted” ✓")).toBe("— “quoted” ✓");
+  });
+});

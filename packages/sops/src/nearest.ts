@@ -102,13 +102,16 @@ export function nearestName(name: string, known: Iterable<string>): NearestName 
 }
 
 /**
- * `text` with every control character (C0 except line feed when `keepNewlines`, DEL, C1) written
+ * `text` with every control character (C0 except line feed when `keepNewlines`, DEL, C1, and the
+ * Unicode bidirectional controls and line/paragraph separators) written
  * as a visible escape (`\x1b`, `\u0085`), so a name or path from a file or an argument cannot
  * move the cursor, recolour or rewrite a terminal when it appears in a message.
  */
 export function escapeControlCharacters(text: string, options: { keepNewlines?: boolean } = {}): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
+  // C0, DEL, C1; and the Unicode bidirectional controls (marks, embeddings, overrides, isolates) and
+  // line/paragraph separators, which reorder or break what a terminal or a web page shows
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => {
     if (c === "\n" && options.keepNewlines === true) return c;
     const code = c.charCodeAt(0);
     if (c === "\n") return "\\n";

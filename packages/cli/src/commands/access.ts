@@ -8,7 +8,7 @@ import { relative } from "node:path";
 import { durationDays, lastValueChanges, valueAge, type HistoryEvent } from "@stellar-secrets/core";
 import { parseCommandArgs, parseDurationDays, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
-import { humanList, plural, renderJson, shortRecipient } from "../format.js";
+import { humanList, plural, renderJson, shortRecipient, terminalLines } from "../format.js";
 import { lastSeen, memberDetails, readCommits, type CommitRef } from "../membership.js";
 import { namesIn, openProject, readCatalog, readEnvironmentFiles, recipientsOf, selectEnvironments } from "../repository.js";
 import { readHistoryOf } from "./history.js";
@@ -158,7 +158,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   for (const a of inactive) out.push(`  ! ${a.name}: ${a.lastSeen === null ? "no commit found" : `last commit ${a.lastSeen.slice(0, 10)} (${a.days} days ago)`}`);
   out.push("");
   out.push(findings === 0 ? "No findings." : `${plural(findings, "finding")} (marked !).`);
-  ctx.stdout.write(`${out.join("\n")}\n`);
+  ctx.stdout.write(terminalLines(out));
   return findings > 0 ? 1 : 0;
 }
 

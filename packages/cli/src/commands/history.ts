@@ -4,7 +4,7 @@
  */
 import { relative, sep } from "node:path";
 import { readSecretsHistory, secretsFilePath, type EnvironmentConfig, type HistoryEvent, type ProjectConfig, type SecretsHistory } from "@stellar-secrets/core";
-import { decryptSecrets } from "@stellar-secrets/sops";
+import { decryptSecrets, escapeControlCharacters } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { renderJson, renderTable } from "../format.js";
@@ -60,7 +60,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const keys = [...groups.keys()].sort();
   const out: string[] = [];
   for (const key of keys) {
-    out.push(key);
+    out.push(escapeControlCharacters(key));
     const rows = (groups.get(key) as HistoryEvent[]).map((e) => [
       "  " + (e.commit === "" ? "(working tree)" : e.date.slice(0, 16).replace("T", " ")),
       e.commit === "" ? "-" : e.commit.slice(0, 10),

@@ -12,7 +12,7 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { memberNamesOf, ownKeys } from "../keys.js";
 import { memberDetails } from "../membership.js";
-import { humanList, renderJson, renderTable, rotateNowLines, shortRecipient } from "../format.js";
+import { humanList, renderJson, renderTable, rotateNowLines, shortRecipient, terminalLines } from "../format.js";
 import { loadReferences } from "../references.js";
 import {
   withProjectLock,
@@ -135,8 +135,8 @@ async function list(argv: string[], ctx: CommandContext): Promise<number> {
   ctx.stdout.write(rows.length > 0 ? renderTable(["MEMBER", "KEY", ...envs.map((e) => e.name)], rows) : "No members.\n");
   ctx.stdout.write(pendingLines(envs).join(""));
   for (const d of drift) {
-    for (const r of d.extra) ctx.stdout.write(`warning: ${d.file} can also be decrypted by ${r}, which is not a member of ${d.environment} (run \`stellar-secrets rotate-key --env ${d.environment}\`)\n`);
-    for (const r of d.missing) ctx.stdout.write(`warning: ${d.file} is not encrypted to ${r}, a member of ${d.environment} (run \`stellar-secrets members add\` again, or rotate-key)\n`);
+    for (const r of d.extra) ctx.stdout.write(terminalLines([`warning: ${d.file} can also be decrypted by ${r}, which is not a member of ${d.environment} (run \`stellar-secrets rotate-key --env ${d.environment}\`)`]));
+    for (const r of d.missing) ctx.stdout.write(terminalLines([`warning: ${d.file} is not encrypted to ${r}, a member of ${d.environment} (run \`stellar-secrets members add\` again, or rotate-key)`]));
   }
   return 0;
 }

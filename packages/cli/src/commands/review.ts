@@ -19,7 +19,9 @@ import {
   type ReviewState,
   type SignedCommit,
 } from "@stellar-secrets/core";
-import { decryptSecrets, isSopsError, type Identities } from "@stellar-secrets/sops";
+import { decryptSecrets, environmentFileName, isSopsError, normalizeSecretsDir, type Identities } from "@stellar-secrets/sops";
+import { lstatSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -168,12 +170,17 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // a merge commit at head: its files are also compared with each parent's (a hand merge keeps one side's mac)
   const parents = head.commit === undefined ? [] : (await repo.run(["rev-list", "--parents", "-n", "1", head.commit])).trim().split(/\s+/).slice(1);
   const envPaths = [...head.index.environmentFiles.values()].map((f) => f.path);
-  const committedAlso = parents.length < 2 ? [] : await Promise.all(parents.map(async (p) => {
+  const versions = new Set(parents.length < 2 ? [] : parents);
+  for (const c of await rangeVersions(repo, base, head, envPaths)) versions.add(c);
+  if (head.commit !== undefined) versions.delete(head.commit);
+  if (base.commit !== undefined) versions.delete(base.commit);
+  const committedAlso = await Promise.all([...versions].map(async (p) => {
     const texts = await repo.showMany(p, envPaths);
     return (rel: string) => texts.get(rel);
   }));
   const signatures = await signedCommits(repo, base, head);
-  let report = buildReview(base, head, renamed, { committedAlso, signatures });
+  const headLinks = await linksOf(repo, root, headRev, head);
+  let report = buildReview(base, head, renamed, { committedAlso, signatures, headLinks });
   if (ids !== undefined) report = withVerification(report, await verifyEnvironments(report, base, head, renamed, ids));
   const render = {
     text: renderReviewText,
@@ -258,6 +265,61 @@ async function verifyEnvironments(report: ReviewReport, base: ReviewState, head:
  * against the members of the **base**'s stellar.yaml (never the head's). Undefined when a side is
  * not a commit (the working tree: there are no commits to verify) or the base has no stellar.yaml.
  */
+/**
+ * The head's symbolic links at the environment files' places (project-relative path → where it
+ * points): from git for a commit or the index, from the folder for the working tree.
+ */
+async function linksOf(repo: GitRepo, root: string, revision: Revision, head: ReviewState): Promise<Map<string, string>> {
+  const config = head.index?.project;
+  if (config === undefined) return new Map();
+  const dir = normalizeSecretsDir(config.secretsDir);
+  const paths = config.environments.map((e) => `${dir}/${environmentFileName(e.name)}`);
+  const out = new Map<string, string>();
+  if (revision.kind === "working-tree") {
+    for (const rel of paths) {
+      try {
+        if (lstatSync(join(root, rel)).isSymbolicLink()) out.set(rel, readlinkSync(join(root, rel)));
+      } catch {
+        // absent: not a link
+      }
+    }
+    return out;
+  }
+  if (revision.kind === "empty") return out;
+  const links = await repo.linksAt(revision.kind === "commit" ? head.commit : undefined);
+  const wanted = paths.filter((p) => links.has(p));
+  if (wanted.length === 0) return out;
+  const targets = await repo.readBlobs(wanted.map((p) => links.get(p) as string));
+  for (const p of wanted) {
+    const target = targets.get(links.get(p) as string);
+    out.set(p, typeof target === "string" ? target : "a path that is not valid UTF-8");
+  }
+  return out;
+}
+
+/** At most this many earlier versions (commits of the range) are compared with each head file for `stale-mac`. */
+const MAX_RANGE_VERSIONS = 64;
+
+/**
+ * The commits of base..head that changed one of the environment files `paths` (project-relative),
+ * and each one's parents, newest first, at most {@link MAX_RANGE_VERSIONS}: a hand-edited file keeps
+ * the `mac` and `lastmodified` of whichever version it was edited from, which need be neither the
+ * base nor a parent of the head (a later commit of the branch, a merge inside the range).
+ */
+async function rangeVersions(repo: GitRepo, base: ReviewState, head: ReviewState, paths: readonly string[]): Promise<string[]> {
+  if (base.commit === undefined || head.commit === undefined || paths.length === 0) return [];
+  const top = (rel: string): string => (repo.prefix === "" ? rel : `${repo.prefix}/${rel}`);
+  let out: string;
+  try {
+    out = await repo.run(["log", "--format=%H %P", "--full-history", `--max-count=${MAX_RANGE_VERSIONS}`, `${base.commit}..${head.commit}`, "--", ...paths.map((p) => `:(top,literal)${top(p)}`)]);
+  } catch {
+    return [];
+  }
+  const commits = new Set<string>();
+  for (const line of out.split("\n")) for (const id of line.trim().split(/\s+/)) if (/^[0-9a-f]{40,64}$/.test(id)) commits.add(id);
+  return [...commits].slice(0, MAX_RANGE_VERSIONS);
+}
+
 async function signedCommits(repo: GitRepo, base: ReviewState, head: ReviewState): Promise<SignedCommit[] | undefined> {
   const baseConfig = base.index?.project;
   if (base.commit === undefined || head.commit === undefined || baseConfig === undefined) return undefined;

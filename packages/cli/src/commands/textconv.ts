@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { findProjectRoot, fingerprint, parseEnvironmentFile, parseProjectConfig, PROJECT_FILE } from "@stellar-secrets/core";
-import { decodeUtf8, environmentOfFileName, parseSecretsFile } from "@stellar-secrets/sops";
+import { decodeUtf8, environmentOfFileName, escapeControlCharacters, parseSecretsFile } from "@stellar-secrets/sops";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -61,7 +61,7 @@ export function renderTextconv(text: string, path: string, members: ReadonlyMap<
       const recipient = s.recipient.trim();
       out.push(`${members.get(recipient) ?? "(not a member)"} ${recipient} wrapped-key fp:${fingerprint(s.enc.trim())}`);
     }
-    return `${out.join("\n")}\n`;
+    return lines(out);
   } catch {
     // not a valid SOPS file: names from core's keyless reader, values never shown
   }
@@ -77,7 +77,12 @@ export function renderTextconv(text: string, path: string, members: ReadonlyMap<
     out.push("", "# recipients (who can decrypt)");
     for (const r of model.recipients) out.push(`${members.get(r) ?? "(not a member)"} ${r}`);
   }
-  return `${out.join("\n")}\n`;
+  return lines(out);
+}
+
+/** The output lines; names and labels come from the file (any change): their control characters are shown escaped. */
+function lines(out: readonly string[]): string {
+  return `${out.map((line) => escapeControlCharacters(line)).join("\n")}\n`;
 }
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {

@@ -6,6 +6,7 @@ import { InvalidConfigError, loadWorkspace, nearestName, secretUsage } from "@st
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
+import { terminalLines } from "../format.js";
 import { allowOutsideLinks } from "../repository.js";
 
 const help = `Usage: stellar-secrets usage [NAME] [--json]
@@ -67,7 +68,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       out.push(`  ${r.file}:${r.line}  ${r.kind} ${r.owner ?? "(unnamed)"}  ${r.field}  needed in: ${r.environments.join(", ") || "no declared environment"}`);
     }
   }
-  ctx.stdout.write(out.length === 0 ? "no secrets\n" : `${out.join("\n")}\n`);
+  ctx.stdout.write(out.length === 0 ? "no secrets\n" : terminalLines(out));
   return 0;
 }
 

@@ -380,6 +380,9 @@ describe("buildReview over whole repositories", () => {
       expect(kinds(report)).toEqual(["rewrapped-without-rotation"]);
       expect(report.problems[0]?.message).toContain("the age stanza labelled alice");
       expect(report.problems[0]?.message).toContain("was wrapped anew");
+      // nothing was added: the fix names the stanza that was wrapped anew
+      expect(report.problems[0]?.message).toContain("on a branch where the stanza labelled alice is still the base's");
+      expect(report.problems[0]?.message).not.toContain("the added stanza");
       expect(env(report, "staging").secrets).toEqual([]);
     });
 
@@ -590,5 +593,20 @@ describe("buildReview: access requests", () => {
     expect(report.clean).toBe(true);
     // the same request on both sides is nothing new
     expect(buildReview(at("a", yaml(request)), at("b", yaml(request))).environments).toEqual([]);
+  });
+});
+
+describe("an environment file replaced by a symbolic link", () => {
+  it("is a problem (weakened-rule at the link, with its target), not a deleted file with no problems", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    // in git the link is no file: the head state has no environment file; the checkout reads the target
+    const report = buildReview(state("a", members, base), state("b", members, undefined), new Map(), { headLinks: new Map([[FILE, "../docs/notes.enc.yaml"]]) });
+    const linked = report.problems.filter((p) => p.kind === "weakened-rule");
+    expect(linked).toMatchObject([{ kind: "weakened-rule", environment: "production", file: FILE }]);
+    expect(linked[0]?.message).toContain("symbolic link to ../docs/notes.enc.yaml");
+    expect(report.clean).toBe(false);
+    // a link elsewhere is not this problem
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { headLinks: new Map([["docs/x.yaml", "y.yaml"]]) }).problems).toEqual([]);
   });
 });

@@ -18,6 +18,7 @@ import type { WorkspaceIndex } from "../workspace.js";
 import { diffVersions, type FileVersion } from "./history.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import type { ReviewState } from "./state.js";
+import { weakenedMergeDriver } from "./gitattributes.js";
 import type { EnvironmentVerification } from "./verify.js";
 
 /** A short, keyless fingerprint of a stored ENC string: the first 8 hex digits of its SHA-256. */
@@ -291,6 +292,12 @@ export interface ReviewInputs {
    * against the side whose `mac` it kept. Each reader gives a file's text (project-relative path).
    */
   committedAlso?: readonly ((rel: string) => string | null | undefined)[];
+  /**
+   * The head's symbolic links (project-relative path → where it points), when known. git stores a
+   * link as its target, so a state has no environment file where the file is a link, while a
+   * checkout's `get`, `exec` and the resolver read whatever the link points to.
+   */
+  headLinks?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -484,7 +491,9 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           `${what} in ${file}, but the data key was not rotated (${sameKey as string}): the label proves nothing (whoever has the data key can wrap it ` +
           `for any key under any label), so someone other than ${name ?? "that key's owner"} may now be able to decrypt every value of ${environment}, ` +
           `and every value set later; ${revert}, or have an existing member of ${environment} run \`stellar-secrets rotate-key --env ${environment}\` ` +
-          `on a branch without the added stanza`,
+          (rw.how === "replaced"
+            ? `on a branch where the stanza labelled ${name ?? shortKey(rw.recipient)} is still the base's`
+            : `on a branch without the stanza labelled ${name ?? shortKey(rw.recipient)} that this change added`),
       });
     }
     // plaintext: the file's own encryption problems (at their default severity, whatever stellar.yaml says)
@@ -583,6 +592,46 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           `stellar.yaml narrows the config files the checker reads (${what.join("; ")}): ` +
           (hidden.length === 0 ? "it hides no config file now, but may hide files added later" : `it now hides ${hidden.length === 1 ? "1 config file" : `${hidden.length} config files`} from the checks (${shown}), judged here all the same`) +
           `; a change cannot lower the checks that review it; make that change on its own, reviewed separately`,
+      });
+    }
+  }
+  // an environment file replaced by a symbolic link: no review, check or merge reads it as the
+  // environment, while every checkout reads its target (values no one reviewed)
+  if (headConfig !== undefined && inputs.headLinks !== undefined && inputs.headLinks.size > 0) {
+    const dir = normalizeSecretsDir(headConfig.secretsDir);
+    for (const environment of headConfig.environments) {
+      const file = `${dir}/${environmentFileName(environment.name)}`;
+      const target = inputs.headLinks.get(file);
+      if (target === undefined) continue;
+      problems.push({
+        kind: "weakened-rule",
+        environment: environment.name,
+        file,
+        message:
+          `${file} is a symbolic link to ${target}: review, check and the merge driver do not read a link as the ${environment.name} file, ` +
+          `but a checkout's \`stellar-secrets get\`, \`exec\` and the resolver read what it points to, values no review has seen; ` +
+          `restore the file (\`git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${file}\`, then make the change with \`stellar-secrets set\`), never a link`,
+      });
+    }
+  }
+  // .gitattributes taking the environment files off the merge driver: git then merges them as text
+  // (merge=union commits two value lines and two macs without a conflict, and no pre-commit hook runs
+  // for a merge commit git makes itself), a weakening of what guards every later merge
+  if (baseUsable && headConfig !== undefined && head.index !== undefined) {
+    const dir = normalizeSecretsDir(headConfig.secretsDir);
+    const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
+    const weakened = weakenedMergeDriver((rel) => base.readText(rel), (rel) => head.readText(rel), dir, paths);
+    if (weakened !== undefined) {
+      const now = weakened.now === "unspecified" ? "no merge attribute" : weakened.now === "unset" ? "-merge" : weakened.now === "set" ? "git's text merge" : `merge=${weakened.now}`;
+      problems.push({
+        kind: "weakened-rule",
+        file: weakened.file,
+        ...(weakened.line === undefined ? {} : { line: weakened.line }),
+        message:
+          `${weakened.file} takes ${weakened.paths.length <= 1 ? weakened.paths.join("") : `${weakened.paths.slice(0, -1).join(", ")} and ${weakened.paths.at(-1)}`} off the stellar-secrets merge driver (merge=stellar; now ${now}): ` +
+          `git would merge ${weakened.paths.length === 1 ? "it" : "them"} as text, and a text merge of an environment file is a file no one can decrypt ` +
+          `(merge=union even commits two value lines and two macs without a conflict, and no pre-commit hook runs for a merge commit git makes); ` +
+          `keep \`${dir}/*.enc.yaml diff=stellar merge=stellar\` (what \`stellar-secrets git setup\` writes), or make that change on its own, reviewed separately`,
       });
     }
   }

@@ -72,6 +72,10 @@ describe("reviewSignatures (through buildReview)", () => {
     expect(message).toContain(`git rebase --exec 'git commit --amend --no-edit -S' ${sha("b").slice(0, 10)}`);
     expect(message).toContain("(bob, carol)");
     expect(message).not.toContain("members add");
+    // signing someone else's unchecked commit would vouch for values no member has seen: the fix says to check it first, with a key
+    expect(message).toContain(`stellar-secrets review ${sha("b").slice(0, 10)}..${sha("2").slice(0, 10)} --verify`);
+    expect(message.indexOf("--verify")).toBeLessThan(message.indexOf("git commit --amend"));
+    expect(message).toContain("never sign a commit you did not make or check");
   });
 
   it("makes it a warning (exit 0) where some members cannot sign, and nothing where none can", () => {

@@ -263,7 +263,11 @@ function unsignedMessage(c: CommitVerdict, environment: string, file: boolean, s
     ? `an unsigned commit can replace every value of ${environment} under a new data key with a valid MAC, and a review without keys shows that exactly like a legitimate \`rotate-key\`: only a member's signature proves a member made it`
     : `an unsigned commit can give ${environment}'s secrets to a key nobody vouched for, and a review without keys cannot tell who made it: only a member's signature proves a member made it`;
   const rebase = baseCommit === undefined ? "" : `, or \`git rebase --exec 'git commit --amend --no-edit -S' ${baseCommit.slice(0, 10)}\` for every commit of the range`;
-  const fix = `have a member of ${environment} (${signers.join(", ")}) re-make or sign it with their member key: \`git commit --amend --no-edit -S\` for the last commit${rebase}`;
+  // signing a commit someone else made vouches for what it wrote: the member checks it with a key first
+  const verify = `stellar-secrets review ${baseCommit === undefined ? `${short}~1` : baseCommit.slice(0, 10)}..${short} --verify`;
+  const fix =
+    `have a member of ${environment} (${signers.join(", ")}) check what it wrote with their key (\`${verify}\` decrypts both sides and shows every value it changed, without printing one), ` +
+    `then re-make it, or sign it with their member key: \`git commit --amend --no-edit -S\` for the last commit${rebase}; never sign a commit you did not make or check`;
   const soft = cannotSign.length === 0 ? "" : ` (a warning, not an error: ${cannotSign.join(", ")} ${cannotSign.length === 1 ? "has" : "have"} no ssh-ed25519 key to sign with)`;
   return `commit ${short} ${what} but ${how}: ${why}; ${fix}${soft}`;
 }

@@ -12,6 +12,8 @@ import { GlobFilter } from "../globs.js";
 import { classifyPath, loadWorkspace, type ConfigScope, type WorkspaceFs } from "../load.js";
 import { parseProjectConfig, PROJECT_FILE, type ProjectConfig } from "../project.js";
 import { sopsConfigCandidates } from "../sops-config.js";
+import { normalizeSecretsDir } from "@stellar-secrets/sops";
+import { gitattributesCandidates } from "./gitattributes.js";
 import type { WorkspaceIndex } from "../workspace.js";
 import type { GitSource } from "./git.js";
 
@@ -125,7 +127,7 @@ async function readTreeState(
   if (parsed !== undefined) {
     const filters = [new GlobFilter(parsed.include, parsed.exclude), ...(options.alsoRead ?? []).map((s) => new GlobFilter(s.include, s.exclude))];
     for (const [rel, id] of files) if (filters.some((filter) => classifyPath(parsed, rel, filter).role !== "ignored")) wanted.add(id);
-    for (const rel of sopsConfigCandidates(parsed.secretsDir)) {
+    for (const rel of [...sopsConfigCandidates(parsed.secretsDir), ...gitattributesCandidates(normalizeSecretsDir(parsed.secretsDir))]) {
       const id = files.get(rel);
       if (id !== undefined) wanted.add(id);
     }
