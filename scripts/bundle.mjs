@@ -10,7 +10,9 @@
 // - packages/resolver/dist/bundle/resolver.cjs + index.mjs: the resolver with sops and yaml, no
 //   dependency, loaded through vm.Script with a V8 code cache (index.mjs, written below);
 //   `age-encryption` stays an optional import for post-quantum keys only.
-// - packages/language-server/dist/bundle/server.mjs: the server and its dependencies.
+// - packages/language-server/dist/bundle/server.cjs + server.mjs: the server and its dependencies in one
+//   CommonJS file, run by the bin (and by server.mjs, the package's module entry) through vm.Script
+//   with a V8 code cache (server.cjs.cache, written once the first run's initial index is built).
 //
 // The bins use a bundle only while it is newer than every `tsc -b` output it was made from
 // (dist/.tsbuildinfo of the package and of core and sops): a `tsc -b` without this step never
@@ -72,6 +74,20 @@ if (cachedData === undefined || script.cachedDataRejected === true) {
   });
 }
 export const { createResolver, Resolver, ResolverError, createJsonLinesSink, findResolverIdentities, nearestName } = m.exports;
+`;
+
+/**
+ * The language server package's module entry (`exports`, `bench/lsp.mjs --server`): runs server.cjs
+ * through the bin's loader (bin/code-cache.js), which keeps the V8 code cache beside it.
+ */
+const SERVER_ENTRY = `// @stellar-secrets/language-server: server.cjs (the bundle) compiled with a V8 code cache kept
+// beside it (server.cjs.cache); see bin/code-cache.js.
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const { loadServerBundle } = require("../../bin/code-cache.js");
+const server = loadServerBundle(require.resolve("./server.cjs"));
+export const main = server.main;
 `;
 
 /**
@@ -144,10 +160,22 @@ const jobs = [
     after: (out) => writeFileSync(join(out, "index.mjs"), RESOLVER_ENTRY),
   },
   {
+    // One CommonJS file (server.cjs), compiled with vm.Script and a V8 code cache kept beside it
+    // (server.cjs.cache) by the bin, and by server.mjs (written below: the package's module entry,
+    // `import { main }`) for whoever imports it: the server's start then skips parsing and
+    // compiling what an earlier start compiled, up to its initial index.
     out: join(pkg("language-server"), "dist/bundle"),
-    entry: "server.mjs",
+    entry: "server.cjs",
     inputs: buildInfo("language-server", "core", "sops"),
-    options: { entryPoints: { server: join(pkg("language-server"), "dist/main.js") } },
+    options: {
+      entryPoints: { server: join(pkg("language-server"), "dist/main.js") },
+      // code that vm.Script compiled cannot import() on Node 20: esbuild's lazy inits and require()
+      supported: { "dynamic-import": false },
+      format: "cjs",
+      outExtension: { ".js": ".cjs" },
+      banner: {},
+    },
+    after: (out) => writeFileSync(join(out, "server.mjs"), SERVER_ENTRY),
   },
 ];
 

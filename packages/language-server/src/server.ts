@@ -28,6 +28,8 @@ export type { Settings } from "./settings.js";
 export interface ServerOptions {
   /** Builds a project's index; defaults to core's. */
   modelFactory: ModelFactory;
+  /** Called once the initial index is built (or failed), after `initialized`: the bin then keeps its V8 code cache. */
+  afterInitialIndex?: () => void;
 }
 
 /** A server whose handlers are registered on a connection. */
@@ -82,6 +84,8 @@ export function createServer(connection: Connection, options: ServerOptions): Se
       await settings.fetch();
       await projects.loadAll();
     })().catch((e: unknown) => state.logFailure("initial index", e));
+    const after = options.afterInitialIndex;
+    if (after !== undefined) void state.ready.then(() => after());
   });
 
   registerSettings(state, settings, { reload: () => projects.loadAll(), republish: () => diagnostics.publishAll() });
