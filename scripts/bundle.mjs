@@ -18,7 +18,7 @@
 // (dist/.tsbuildinfo of the package and of core and sops): a `tsc -b` without this step never
 // runs stale code. `--check` prints the sizes.
 import { build } from "esbuild";
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -118,6 +118,25 @@ const commandEntries = {
   },
 };
 
+/**
+ * esbuild plugin: vscode-languageserver's lib/node/files.js loads node:child_process at its top
+ * level (about 3 ms of the server's start) for helpers the server never calls before a request
+ * needs them (resolving global npm/yarn folders): loaded on first use instead. When the line is
+ * not there (another version of the library), the file is bundled as it is.
+ */
+const lazyChildProcess = {
+  name: "lazy-child-process",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]vscode-languageserver[\\/]lib[\\/]node[\\/]files\.js$/ }, (args) => {
+      const text = readFileSync(args.path, "utf8");
+      const eager = 'const child_process_1 = require("child_process");';
+      if (!text.includes(eager)) return undefined;
+      const lazy = 'const child_process_1 = { get fork() { return require("child_process").fork; }, get spawnSync() { return require("child_process").spawnSync; } };';
+      return { contents: text.replace(eager, lazy), loader: "js" };
+    });
+  },
+};
+
 const buildInfo = (...names) => names.map((n) => join(pkg(n), "dist/.tsbuildinfo"));
 const jobs = [
   {
@@ -174,6 +193,7 @@ const jobs = [
       format: "cjs",
       outExtension: { ".js": ".cjs" },
       banner: {},
+      plugins: [lazyChildProcess],
     },
     after: (out) => writeFileSync(join(out, "server.mjs"), SERVER_ENTRY),
   },

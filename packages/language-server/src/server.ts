@@ -79,9 +79,13 @@ export function createServer(connection: Connection, options: ServerOptions): Se
 
   connection.onInitialized(() => {
     state.ready = (async () => {
-      await watchedFiles.registerWatchers();
+      // both questions to the client at once (one round trip before the index, not two); the
+      // watchers are still registered before anything is read
+      const registered = watchedFiles.registerWatchers();
+      const fetched = settings.fetch();
+      await registered;
       projects.watchFolders();
-      await settings.fetch();
+      await fetched;
       await projects.loadAll();
     })().catch((e: unknown) => state.logFailure("initial index", e));
     const after = options.afterInitialIndex;
