@@ -5,9 +5,10 @@
 //
 // The cache is written once the initial index is built (a server runs until it is killed, so
 // "at exit" would often never come), after a short pause so that the first answers go out first,
-// or at exit if the server ends before that, and only when there was none or V8 rejected it (another Node version or other V8 flags; V8 checks
-// it, and so does the hash below, so a stale or damaged cache is never used): through a temp file and a rename. A
-// folder that cannot be written to (a read-only install) just means no cache.
+// or at exit if the server ends before that; only when there was none or V8 rejected it (another
+// Node version or other V8 flags); through a temp file and a rename. V8 checks a cache against the
+// source, and so does the hash below, so a stale or damaged cache is never used. A folder that
+// cannot be written to (a read-only install) just means no cache.
 "use strict";
 const { readFileSync, renameSync, rmSync, writeFileSync } = require("node:fs");
 const { createRequire } = require("node:module");

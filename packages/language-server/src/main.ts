@@ -33,5 +33,5 @@ export function main(options: MainOptions = {}): void {
   // A bug in one request must not end the server: log it and keep answering.
   process.on("uncaughtException", (e) => connection.console.error(`[stellar-secrets] uncaught: ${e.stack ?? String(e)}`));
   process.on("unhandledRejection", (e) => connection.console.error(`[stellar-secrets] unhandled rejection: ${String(e)}`));
-  startServer(connection, { modelFactory: createCoreModel, ...(options.afterInitialIndex === undefined ? {} : { afterInitialIndex: options.afterInitialIndex }) });
+  startServer(connection, { modelFactory: createCoreModel, afterInitialIndex: options.afterInitialIndex });
 }
