@@ -10,13 +10,15 @@
 // - packages/resolver/dist/bundle/resolver.cjs + index.mjs: the resolver with sops and yaml, no
 //   dependency, loaded through vm.Script with a V8 code cache (index.mjs, written below);
 //   `age-encryption` stays an optional import for post-quantum keys only.
-// - packages/language-server/dist/bundle/server.mjs: the server and its dependencies.
+// - packages/language-server/dist/bundle/server.cjs + server.mjs: the server and its dependencies in one
+//   CommonJS file, run by the bin (and by server.mjs, the package's module entry) through vm.Script
+//   with a V8 code cache (server.cjs.cache, written once the first run's initial index is built).
 //
 // The bins use a bundle only while it is newer than every `tsc -b` output it was made from
 // (dist/.tsbuildinfo of the package and of core and sops): a `tsc -b` without this step never
 // runs stale code. `--check` prints the sizes.
 import { build } from "esbuild";
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -82,6 +84,20 @@ export const { createResolver, Resolver, ResolverError, createJsonLinesSink, fin
 `;
 
 /**
+ * The language server package's module entry (`exports`, `bench/lsp.mjs --server`): runs server.cjs
+ * through the bin's loader (bin/code-cache.js), which keeps the V8 code cache beside it.
+ */
+const SERVER_ENTRY = `// @stellar-secrets/language-server: server.cjs (the bundle) compiled with a V8 code cache kept
+// beside it (server.cjs.cache); see bin/code-cache.js.
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const { loadServerBundle } = require("../../bin/code-cache.js");
+const server = loadServerBundle(require.resolve("./server.cjs"));
+export const main = server.main;
+`;
+
+/**
  * The commands whose start matters most (issue 14: `get`, `list`, `check` against a bare `node`,
  * `set` against `get`) also get a bundle of their own, dist/bundle/command-NAME.cjs: the command
  * with entry.ts (its `--help`, errors and exit status) and nothing of the other commands, so a run
@@ -106,6 +122,25 @@ const commandEntries = {
         `export function main(argv) { runProcess(argv, (a, ctx) => runCommand(command, a.slice(1), ctx)); }`,
       ].join("\n"),
     }));
+  },
+};
+
+/**
+ * esbuild plugin: vscode-languageserver's lib/node/files.js loads node:child_process at its top
+ * level (about 3 ms of the server's start) for helpers the server never calls before a request
+ * needs them (resolving global npm/yarn folders): loaded on first use instead. When the line is
+ * not there (another version of the library), the file is bundled as it is.
+ */
+const lazyChildProcess = {
+  name: "lazy-child-process",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]vscode-languageserver[\\/]lib[\\/]node[\\/]files\.js$/ }, (args) => {
+      const text = readFileSync(args.path, "utf8");
+      const eager = 'const child_process_1 = require("child_process");';
+      if (!text.includes(eager)) return undefined;
+      const lazy = 'const child_process_1 = { get fork() { return require("child_process").fork; }, get spawnSync() { return require("child_process").spawnSync; } };';
+      return { contents: text.replace(eager, lazy), loader: "js" };
+    });
   },
 };
 
@@ -151,10 +186,23 @@ const jobs = [
     after: (out) => writeFileSync(join(out, "index.mjs"), RESOLVER_ENTRY),
   },
   {
+    // One CommonJS file (server.cjs), compiled with vm.Script and a V8 code cache kept beside it
+    // (server.cjs.cache) by the bin, and by server.mjs (written below: the package's module entry,
+    // `import { main }`) for whoever imports it: the server's start then skips parsing and
+    // compiling what an earlier start compiled, up to its initial index.
     out: join(pkg("language-server"), "dist/bundle"),
-    entry: "server.mjs",
+    entry: "server.cjs",
     inputs: buildInfo("language-server", "core", "sops"),
-    options: { entryPoints: { server: join(pkg("language-server"), "dist/main.js") } },
+    options: {
+      entryPoints: { server: join(pkg("language-server"), "dist/main.js") },
+      // code that vm.Script compiled cannot import() on Node 20: esbuild's lazy inits and require()
+      supported: { "dynamic-import": false },
+      format: "cjs",
+      outExtension: { ".js": ".cjs" },
+      banner: {},
+      plugins: [lazyChildProcess],
+    },
+    after: (out) => writeFileSync(join(out, "server.mjs"), SERVER_ENTRY),
   },
 ];
 

@@ -7,8 +7,14 @@ import { createConnection, ProposedFeatures } from "vscode-languageserver/node";
 import { createCoreModel } from "./core-model.js";
 import { startServer } from "./server.js";
 
+/** What the process entry (the bin, `dist/bundle/server.mjs`) asks of {@link main}. */
+export interface MainOptions {
+  /** Called once the initial index is built (or failed): the bin writes its V8 code cache then. */
+  afterInitialIndex?: () => void;
+}
+
 /** Starts the server on the transport named in `process.argv`. */
-export function main(): void {
+export function main(options: MainOptions = {}): void {
   const argv = process.argv.slice(2);
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write("Usage: stellar-secrets-language-server --stdio | --node-ipc | --socket=PORT | --pipe=NAME\n");
@@ -27,5 +33,5 @@ export function main(): void {
   // A bug in one request must not end the server: log it and keep answering.
   process.on("uncaughtException", (e) => connection.console.error(`[stellar-secrets] uncaught: ${e.stack ?? String(e)}`));
   process.on("unhandledRejection", (e) => connection.console.error(`[stellar-secrets] unhandled rejection: ${String(e)}`));
-  startServer(connection, { modelFactory: createCoreModel });
+  startServer(connection, { modelFactory: createCoreModel, afterInitialIndex: options.afterInitialIndex });
 }

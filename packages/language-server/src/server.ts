@@ -28,6 +28,8 @@ export type { Settings } from "./settings.js";
 export interface ServerOptions {
   /** Builds a project's index; defaults to core's. */
   modelFactory: ModelFactory;
+  /** Called once the initial index is built (or failed), after `initialized`: the bin then keeps its V8 code cache. */
+  afterInitialIndex?: () => void;
 }
 
 /** A server whose handlers are registered on a connection. */
@@ -77,11 +79,17 @@ export function createServer(connection: Connection, options: ServerOptions): Se
 
   connection.onInitialized(() => {
     state.ready = (async () => {
-      await watchedFiles.registerWatchers();
+      // both questions to the client at once (one round trip before the index, not two); the
+      // watchers are still registered before anything is read
+      const registered = watchedFiles.registerWatchers();
+      const fetched = settings.fetch();
+      await registered;
       projects.watchFolders();
-      await settings.fetch();
+      await fetched;
       await projects.loadAll();
     })().catch((e: unknown) => state.logFailure("initial index", e));
+    const after = options.afterInitialIndex;
+    if (after !== undefined) void state.ready.then(() => after());
   });
 
   registerSettings(state, settings, { reload: () => projects.loadAll(), republish: () => diagnostics.publishAll() });

@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// The language server's start, alone and repeated (docs/performance.md, "The language server's
+// start"): on the checker bench's workspace (5,000 config files, generated once), each server given
+// is started RUNS times, alternating (A, B, A, B …), and timed from the spawn to
+//   - the answer to `initialize` (process start, loading the server);
+//   - the answer to `stellarSecrets/projects` (the initial index: bench/lsp.mjs's "initial index");
+//   - the first publishDiagnostics;
+// with the server's CPU (user + system, from /proc) at its exit. Medians, and the best run.
+//
+// Usage: node bench/lib/lsp-start.mjs [--runs 11] [--files 5000] SERVER...
+//   SERVER: a bin (…/bin/stellar-secrets-language-server.js, run as it is) or a server module
+//   exporting `main` (e.g. a copy of an older dist/bundle/server.mjs, run through run-server.mjs).
+//   Default: this checkout's bin. Node flags for every server: BENCH_SERVER_NODE_ARGS.
+// A server with a V8 code cache writes it during its first run: run once before comparing
+// (the first run of each server is a warm-up and not counted).
+import { spawn } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { loadavg } from "node:os";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { generateWorkspace } from "./workspace.mjs";
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const require = createRequire(join(repo, "packages/language-server/package.json"));
+const proto = require("vscode-languageserver-protocol/node");
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  if (i === -1) return dflt;
+  const v = Number(args[i + 1]);
+  args.splice(i, 2);
+  return v;
+};
+const RUNS = opt("--runs", 11);
+const FILES = opt("--files", 5000);
+const servers = args.length > 0 ? args.map((a) => resolve(a)) : [join(repo, "packages/language-server/bin/stellar-secrets-language-server.js")];
+const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+const argvOf = (server) => [...nodeArgs, ...(server.endsWith(".mjs") ? [join(repo, "bench/lib/run-server.mjs"), server] : [server]), "--stdio"];
+const cpuMs = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in ticks of 10 ms
+};
+
+const ws = await generateWorkspace({ files: FILES, secrets: 1000 });
+
+async function once(server) {
+  const t0 = performance.now();
+  const proc = spawn(process.execPath, argvOf(server), { stdio: ["pipe", "pipe", "inherit"] });
+  const conn = proto.createProtocolConnection(new proto.StreamMessageReader(proc.stdout), new proto.StreamMessageWriter(proc.stdin));
+  conn.onRequest(proto.RegistrationRequest.type, () => null);
+  conn.onRequest(proto.ConfigurationRequest.type, (p) => p.items.map(() => ({})));
+  let firstDiagnostics;
+  conn.onNotification(proto.PublishDiagnosticsNotification.type, () => {
+    firstDiagnostics ??= performance.now() - t0;
+  });
+  conn.onNotification(proto.LogMessageNotification.type, () => {});
+  conn.listen();
+  await conn.sendRequest(proto.InitializeRequest.type, {
+    processId: process.pid,
+    rootUri: null,
+    capabilities: { workspace: { configuration: true, didChangeWatchedFiles: { dynamicRegistration: true } } },
+    workspaceFolders: [{ uri: pathToFileURL(ws.dir).href, name: "bench" }],
+  });
+  const initialize = performance.now() - t0;
+  await conn.sendNotification(proto.InitializedNotification.type, {});
+  const { projects } = await conn.sendRequest("stellarSecrets/projects", {});
+  const index = performance.now() - t0;
+  if (projects.length !== 1 || projects[0].secrets.length === 0) throw new Error("the bench workspace did not index");
+  await new Promise((r) => setTimeout(r, 50)); // the diagnostics after the answer
+  const cpu = cpuMs(proc.pid);
+  await conn.sendRequest(proto.ShutdownRequest.type);
+  const exited = new Promise((r) => proc.once("exit", r));
+  await conn.sendNotification(proto.ExitNotification.type);
+  await exited;
+  conn.dispose();
+  return { initialize, index, firstDiagnostics: firstDiagnostics ?? NaN, cpu };
+}
+
+const results = servers.map(() => []);
+for (const s of servers) await once(s); // warm-up: the page cache, and a code cache written
+for (let i = 0; i < RUNS; i++) for (let s = 0; s < servers.length; s++) results[s].push(await once(servers[s]));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+console.log(`language server start on ${FILES} config files, ${RUNS} alternating runs (node ${process.version}, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}); medians:`);
+servers.forEach((s, i) => {
+  const r = results[i];
+  const m = (k) => median(r.map((x) => x[k])).toFixed(0);
+  console.log(`  ${s.slice(-70)}\n    initialize ${m("initialize")} ms, initial index ${m("index")} ms (best ${Math.min(...r.map((x) => x.index)).toFixed(0)}), first diagnostics ${m("firstDiagnostics")} ms, server CPU ${m("cpu")} ms`);
+});
+rmSync(ws.dir, { recursive: true, force: true });
