@@ -181,6 +181,22 @@ describe("unresolved merge conflicts", () => {
     expect((await s.run(["get", "stripe_api_key", "--env", "production"])).stdout.trim()).toBe("sk_live_FEATURE");
   });
 
+  it("a rebase that ends with the conflicted commit dropped as empty (git leaves REBASE_HEAD behind) blocks nothing afterwards", async () => {
+    const s = await conflicting();
+    s.git(["checkout", "-q", "feature"]);
+    expect(tryGit(s, ["rebase", "main"]).ok).toBe(false);
+    // the user keeps main's side as the driver left it: the replayed commit becomes empty and is dropped
+    s.git(["add", PROD]);
+    const done = tryGit(s, ["-c", "core.editor=true", "rebase", "--continue"]);
+    expect(done.ok, done.out).toBe(true);
+    expect(tryGit(s, ["rev-parse", "-q", "--verify", "REBASE_HEAD"]).ok).toBe(true); // what git 2.39 leaves
+    expect((await unresolvedRules(s)).found).toEqual([]);
+    await set(s, "zendesk_api_token", "zd_NEXT");
+    s.git(["add", PROD]);
+    const next = tryGit(s, ["commit", "-m", "next change"]);
+    expect(next.ok, next.out).toBe(true);
+  });
+
   it("both sides changed the recipients differently (each `members add` of another member): nothing is merged, and the file is refused whole until one side is kept with `resolve --env ENV --ours|--theirs`", async () => {
     const s = createSandbox();
     sandboxes.push(s);

@@ -5,7 +5,7 @@
  * the environment files that `stale-mac` compares them with.
  */
 import { readSecretsHistory, rotationTrackedFiles, valueHistoryOf, type ValueHistory, type WorkspaceIndex } from "@stellar-secrets/core";
-import { readFileSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { isAbsolute, join, relative, sep } from "node:path";
 import { LooseRepository } from "./loose.js";
 import { CatFileSession, findWorkTree, GitRepo, readWorkingText, regularFilesOfTree, strictText } from "./repo.js";
@@ -196,7 +196,9 @@ function startGit(root: string, env: NodeJS.ProcessEnv, gitDir: string | undefin
 /** The commit ids MERGE_HEAD, REBASE_HEAD and CHERRY_PICK_HEAD of the git directory `gitDir` name (an octopus merge's MERGE_HEAD names several). */
 function pseudoRefsIn(gitDir: string): string[] {
   const ids: string[] = [];
-  for (const name of ["MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD"]) {
+  // git can leave REBASE_HEAD behind once a rebase has ended: it counts only while a rebase's folder exists
+  const rebasing = existsSync(join(gitDir, "rebase-merge")) || existsSync(join(gitDir, "rebase-apply"));
+  for (const name of rebasing ? ["MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD"] : ["MERGE_HEAD", "CHERRY_PICK_HEAD"]) {
     try {
       ids.push(...readFileSync(join(gitDir, name), "utf8").split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l)));
     } catch {

@@ -6,7 +6,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 // fs.promises (node:fs/promises) is read on first use: `check` starts without loading it
-import { promises as fsp, readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, promises as fsp, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { GitSource } from "@stellar-secrets/core";
 import { decodeUtf8 } from "@stellar-secrets/sops";
@@ -52,18 +52,22 @@ export class GitRepo implements GitSource {
   static async openAtHead(root: string, env: NodeJS.ProcessEnv): Promise<{ repo: GitRepo; head: string; pseudoRefs: string[] } | undefined> {
     let lines: string[];
     try {
-      const out = await git(root, env, ["rev-parse", "--show-toplevel", "--git-path", "MERGE_HEAD", "--git-path", "REBASE_HEAD", "--git-path", "CHERRY_PICK_HEAD", "--verify", "HEAD"]);
+      const out = await git(root, env, ["rev-parse", "--show-toplevel", "--git-path", "MERGE_HEAD", "--git-path", "REBASE_HEAD", "--git-path", "CHERRY_PICK_HEAD", "--git-path", "rebase-merge", "--git-path", "rebase-apply", "--verify", "HEAD"]);
       lines = out.split("\n").filter((l) => l !== "");
     } catch {
       return undefined;
     }
     const [top, ...rest] = lines;
     const head = rest.pop();
-    if (top === undefined || head === undefined || !/^[0-9a-f]{40,64}$/.test(head) || rest.length !== 3) return undefined;
+    if (top === undefined || head === undefined || !/^[0-9a-f]{40,64}$/.test(head) || rest.length !== 5) return undefined;
+    const abs = (path: string): string => (isAbsolute(path) ? path : join(root, path));
+    const [mergeHead, rebaseHead, cherryPickHead, rebaseMerge, rebaseApply] = rest.map(abs) as [string, string, string, string, string];
     const pseudoRefs: string[] = [];
-    for (const path of rest) {
+    // git can leave REBASE_HEAD behind once a rebase has ended: it names a commit in progress only while a rebase's folder exists
+    const rebasing = existsSync(rebaseMerge) || existsSync(rebaseApply);
+    for (const path of rebasing ? [mergeHead, rebaseHead, cherryPickHead] : [mergeHead, cherryPickHead]) {
       try {
-        const text = await fsp.readFile(isAbsolute(path) ? path : join(root, path), "utf8");
+        const text = await fsp.readFile(path, "utf8");
         pseudoRefs.push(...text.split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l)));
       } catch {
         // absent: no merge, rebase or cherry-pick in progress
@@ -275,6 +279,8 @@ export class GitRepo implements GitSource {
 
   /** The commit ids a pseudo-ref such as MERGE_HEAD names (one per line: an octopus merge has several); empty when absent. */
   async pseudoRef(name: "MERGE_HEAD" | "REBASE_HEAD" | "CHERRY_PICK_HEAD"): Promise<string[]> {
+    // git can leave REBASE_HEAD behind once a rebase has ended: it counts only while a rebase's folder exists
+    if (name === "REBASE_HEAD" && !existsSync(await this.gitPath("rebase-merge")) && !existsSync(await this.gitPath("rebase-apply"))) return [];
     const path = (await this.run(["rev-parse", "--git-path", name])).trim();
     try {
       const text = await fsp.readFile(isAbsolute(path) ? path : join(this.top, path), "utf8");
