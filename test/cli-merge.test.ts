@@ -336,5 +336,12 @@ describe("stale-mac in check", () => {
     const stale = JSON.parse(r.stdout).diagnostics.filter((d: { rule: string }) => d.rule === "stale-mac");
     expect(stale).toHaveLength(1);
     expect(stale[0]).toMatchObject({ file: PROD, severity: "error", new: true });
+    // check in CI sees the committed hand-merge too (the merge commit's parents), from loose objects and from packs
+    for (const packed of [false, true]) {
+      if (packed) s.git(["gc", "-q"]);
+      const check = await s.run(["check", "--json"]);
+      expect(check.code, check.stdout + check.stderr).toBe(1);
+      expect(JSON.parse(check.stdout).diagnostics.filter((d: { rule: string }) => d.rule === "stale-mac").map((d: { file: string }) => d.file)).toEqual([PROD]);
+    }
   });
 });

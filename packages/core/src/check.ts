@@ -68,6 +68,12 @@ export interface CheckOptions {
    */
   committed?: (relPath: string) => string | readonly string[] | undefined;
   /**
+   * Earlier committed texts of a file, compared with for `stale-mac` only: its versions in HEAD's
+   * parent commits (a hand-merge or hand edit already committed keeps a parent version's `mac` over
+   * other values). Unlike `committed`, they never make an `unresolved-merge` record count.
+   */
+  earlier?: (relPath: string) => readonly string[] | undefined;
+  /**
    * The merge driver's record of unresolved names for a file (path relative to the project root),
    * from under the git directory. Enables `unresolved-merge`, which is not reported without it. A
    * record counts only while it matches the file and `committed` (see `unresolvedMergeApplies`).
@@ -93,7 +99,7 @@ export class CrossFileCache {
   /** What a secret name's own rules say of it (pure functions of the name). */
   readonly names = new Map<string, { valid: ReturnType<typeof validateSecretName>; vague: string | undefined }>();
   /** `stale-mac` of each environment file (a pure function of the file and its committed versions: reused while both are the same). */
-  readonly staleMac = new Map<string, { file: EnvironmentFile; committed: string | readonly string[] | undefined; diagnostics: Diagnostic[] }>();
+  readonly staleMac = new Map<string, { file: EnvironmentFile; committed: string | readonly string[] | undefined; earlier: readonly string[] | undefined; diagnostics: Diagnostic[] }>();
   private readonly dirty = new Set<string>();
   private all = true;
 
@@ -223,11 +229,13 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
     if (file.text !== undefined) {
       const c = options.committed?.(file.path);
       const versions = c === undefined ? [] : typeof c === "string" ? [c] : c;
+      const e = options.earlier?.(file.path);
       const cached = options.crossFileCache?.staleMac.get(file.path);
-      if (cached !== undefined && cached.file === file && cached.committed === c) out.push(...cached.diagnostics);
+      if (cached !== undefined && cached.file === file && cached.committed === c && cached.earlier === e) out.push(...cached.diagnostics);
       else {
-        const diagnostics = checkStaleMac({ text: file.text, path: file.path, environment: file.environment, lines: file.lines }, versions, sev("stale-mac"));
-        options.crossFileCache?.staleMac.set(file.path, { file, committed: c, diagnostics });
+        const compared = e === undefined || e.length === 0 ? versions : [...versions, ...e];
+        const diagnostics = checkStaleMac({ text: file.text, path: file.path, environment: file.environment, lines: file.lines }, compared, sev("stale-mac"));
+        options.crossFileCache?.staleMac.set(file.path, { file, committed: c, earlier: e, diagnostics });
         out.push(...diagnostics);
       }
       const record = options.unresolvedMerges?.(file.path);

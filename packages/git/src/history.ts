@@ -51,8 +51,14 @@ export async function readCommittedVersions(root: string, env: NodeJS.ProcessEnv
 export interface CommittedVersionsReader {
   /** The project root the git processes were started for. */
   readonly root: string;
-  /** The committed versions of `paths` (relative to {@link root}), as {@link readCommittedVersions} gives them; ends the git processes. Call once. */
+  /** The committed versions of `paths` (relative to {@link root}), as {@link readCommittedVersions} gives them; ends the git processes. Call once (this or {@link readWithEarlier}). */
   read(paths: readonly string[]): Promise<Map<string, string[]>>;
+  /**
+   * {@link read}'s answer, plus `earlier`: the versions of `paths` in HEAD's parent commits (a merge
+   * commit has two), for `stale-mac` only (`checkWorkspace(index, { earlier })`): a hand-merge or a
+   * hand edit already committed keeps the `mac` of a parent's version over other values. Call once.
+   */
+  readWithEarlier(paths: readonly string[]): Promise<{ committed: Map<string, string[]>; earlier: Map<string, string[]> }>;
 }
 
 /**
@@ -73,19 +79,28 @@ export function startCommittedVersions(root: string, env: NodeJS.ProcessEnv): Co
   const loose = work === undefined ? undefined : looseStart(work.top, work.gitDir, root, env);
   if (loose !== undefined) {
     // HEAD and its commit read from the git directory: no git process, unless an object is packed
+    const both = async (paths: readonly string[], parents: boolean) => {
+      try {
+        return looseVersions(loose, paths, parents);
+      } catch {
+        // an object that is not loose (or anything unexpected, AskGit): git answers
+        return paths.length === 0 ? { committed: new Map(), earlier: new Map() } : startGit(root, env, work!.gitDir).readWithEarlier(paths, parents);
+      }
+    };
     return {
       root,
-      async read(paths) {
-        try {
-          return looseVersions(loose, paths);
-        } catch {
-          // an object that is not loose (or anything unexpected, AskGit): git answers
-          return paths.length === 0 ? new Map() : startGit(root, env, work!.gitDir).read(paths);
-        }
-      },
+      read: async (paths) => (await both(paths, false)).committed,
+      readWithEarlier: (paths) => both(paths, true),
     };
   }
-  return startGit(root, env, work?.gitDir);
+  const git = startGit(root, env, work?.gitDir);
+  return { root, read: async (paths) => (await git.readWithEarlier(paths, false)).committed, readWithEarlier: (paths) => git.readWithEarlier(paths, true) };
+}
+
+/** The parent commit ids a commit's text names (`parent <id>` lines of its header). */
+function parentsIn(commit: Buffer): string[] {
+  const header = commit.toString("latin1", 0, Math.min(commit.length, 4096)).split("\n\n", 1)[0] ?? "";
+  return [...header.matchAll(/^parent ([0-9a-f]{40,64})$/gm)].map((m) => m[1] as string);
 }
 
 /** What the loose reading starts from: the repository, the project root's folder in the work tree, HEAD's commit and the pseudo-refs. */
@@ -111,18 +126,25 @@ function looseStart(top: string, gitDir: string, root: string, env: NodeJS.Proce
   }
 }
 
-/** {@link readCommittedVersions} from loose objects; throws {@link AskGit} when an object is not loose. */
-function looseVersions(at: LooseStart, paths: readonly string[]): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  if (at.head === undefined || paths.length === 0) return out; // before the first commit
-  const add = (versions: Map<string, string | null>): void => {
+/** {@link readCommittedVersions} from loose objects (and HEAD's parents' versions when `parents`); throws {@link AskGit} when an object is not loose. */
+function looseVersions(at: LooseStart, paths: readonly string[], parents: boolean): { committed: Map<string, string[]>; earlier: Map<string, string[]> } {
+  const committed = new Map<string, string[]>();
+  const earlier = new Map<string, string[]>();
+  if (at.head === undefined || paths.length === 0) return { committed, earlier }; // before the first commit
+  const add = (out: Map<string, string[]>, versions: Map<string, string | null>): void => {
     for (const [path, text] of versions) if (text !== null) out.set(path, [...(out.get(path) ?? []), text]);
   };
   for (const commit of [at.head, ...at.pseudoRefs]) {
     const tree = at.repo.treeOf(commit); // as `REF^{commit}`: a pseudo-ref that names no commit gives nothing
-    if (tree !== undefined) add(looseShowMany(at.repo, tree, at.prefix, paths));
+    if (tree !== undefined) add(committed, looseShowMany(at.repo, tree, at.prefix, paths));
   }
-  return out;
+  if (parents) {
+    for (const parent of parentsIn(at.repo.read(at.head).content)) {
+      const tree = at.repo.treeOf(parent);
+      if (tree !== undefined) add(earlier, looseShowMany(at.repo, tree, at.prefix, paths));
+    }
+  }
+  return { committed, earlier };
 }
 
 /** {@link showManyWith} over loose objects: the text of each of `paths` in the tree `tree` (null: not valid UTF-8). */
@@ -152,7 +174,11 @@ function plainlyInside(p: string): boolean {
 }
 
 /** The git processes of {@link startCommittedVersions}; `gitDir` when known (the pseudo-refs are read there, else `git rev-parse` gives them). */
-function startGit(root: string, env: NodeJS.ProcessEnv, gitDir: string | undefined): CommittedVersionsReader {
+function startGit(
+  root: string,
+  env: NodeJS.ProcessEnv,
+  gitDir: string | undefined,
+): { readWithEarlier(paths: readonly string[], parents: boolean): Promise<{ committed: Map<string, string[]>; earlier: Map<string, string[]> }> } {
   const atHead =
     gitDir === undefined
       ? GitRepo.openAtHead(root, env).then(
@@ -167,28 +193,29 @@ function startGit(root: string, env: NodeJS.ProcessEnv, gitDir: string | undefin
     // git cannot start: read() finds nothing
   }
   return {
-    root,
-    async read(paths) {
-      const out = new Map<string, string[]>();
+    async readWithEarlier(paths, parents) {
+      const committed = new Map<string, string[]>();
+      const earlier = new Map<string, string[]>();
       try {
         const at = await atHead;
-        if (at === undefined || batch === undefined || paths.length === 0) return out;
+        if (at === undefined || batch === undefined || paths.length === 0) return { committed, earlier };
         // HEAD's commit, and each pseudo-ref's (as `rev-parse REF^{commit}`: one that names no commit gives nothing)
         const [head, ...others] = await batch.request(["HEAD^{commit}", ...at.pseudoRefs.map((ref) => `${ref}^{commit}`)]);
-        if (head?.type !== "commit") return out; // before the first commit
-        const add = (versions: Map<string, string | null>): void => {
+        if (head?.type !== "commit") return { committed, earlier }; // before the first commit
+        const add = (out: Map<string, string[]>, versions: Map<string, string | null>): void => {
           for (const [path, text] of versions) if (text !== null) out.set(path, [...(out.get(path) ?? []), text]);
         };
-        add(await showManyWith(batch, at.base, head.id, paths));
+        add(committed, await showManyWith(batch, at.base, head.id, paths));
         for (const [i, ref] of at.pseudoRefs.entries()) {
-          if (others[i]?.type === "commit") add(await showManyWith(batch, at.base, ref, paths));
+          if (others[i]?.type === "commit") add(committed, await showManyWith(batch, at.base, ref, paths));
         }
+        if (parents) for (const parent of parentsIn(head.content)) add(earlier, await showManyWith(batch, at.base, parent, paths));
       } catch {
         // not a git repository (or git unusable): only the checks within each file run (with what was read)
       } finally {
         batch?.close();
       }
-      return out;
+      return { committed, earlier };
     },
   };
 }

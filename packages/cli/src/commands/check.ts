@@ -8,7 +8,7 @@ import { checkWorkspace, findProjectRoot, loadWorkspace, summarize, toRelative, 
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { readCommittedVersions, readUnresolvedMerges, readValueHistory, startCommittedVersions } from "../git.js";
+import { readUnresolvedMerges, readValueHistory, startCommittedVersions } from "../git.js";
 import { allowOutsideLinks } from "../repository.js";
 import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { diagnosticResult, sarifLog } from "../sarif.js";
@@ -97,12 +97,15 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // HEAD's versions of the environment files (and a merge's other side) for stale-mac
   const paths = [...index.environmentFiles.values()].map((f) => f.path);
   if (git !== undefined && git.root !== root) void git.read([]); // (not the root the workspace was read from: ends git)
-  const committed = git !== undefined && git.root === root ? await git.read(paths) : await readCommittedVersions(root, ctx.env, paths);
+  // (and their versions in HEAD's parents: a hand-merge or hand edit already committed, as CI sees it)
+  const { committed, earlier } =
+    git !== undefined && git.root === root ? await git.readWithEarlier(paths) : await startCommittedVersions(root, ctx.env).readWithEarlier(paths);
   // the merge driver's records of names not yet resolved (under the git directory; none: nothing is read)
   const unresolved = await readUnresolvedMerges(root, ctx.env);
   const diagnostics = checkWorkspace(index, {
     ...(history === undefined ? {} : { history }),
     committed: (path) => committed.get(path),
+    earlier: (path) => earlier.get(path),
     unresolvedMerges: (path) => unresolved.get(path),
   }).filter((d) => inScope(d.file));
   const { errors, warnings } = summarize(diagnostics);
