@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { findExcessiveNesting } from "@stellar-secrets/sops";
 import { parseConfigFile } from "./config.js";
+import { parseSimpleYaml } from "./fast-yaml.js";
 
 describe("parseConfigFile", () => {
   it("indexes secret references of every kind with their field and range", () => {
@@ -72,5 +74,48 @@ headers:
       ["schema", 4, 1],
     ]);
     expect(f.diagnostics[0]?.message).toBe("YAML syntax error: Nested mappings are not allowed in compact mappings");
+  });
+});
+
+describe("parseConfigFile: the nesting bound through the fast reader", () => {
+  // layouts the fast reader accepts, nested `n` collections deep (a top-level mapping is 1)
+  const blockMaps = (n: number): string => `kind: action\nname: deep\nx:\n${Array.from({ length: n - 1 }, (_, i) => `${"  ".repeat(i + 1)}k${i}:`).join("\n").replace(/:$/, ": leaf")}\n`;
+  const seqMaps = (n: number): string => {
+    // key:\n- k:\n  - k: ... (each `- k:` is a sequence and a mapping), ending in `- leaf` or `- k: leaf`
+    let out = "kind: action\nname: deep\nx:\n";
+    let depth = 1;
+    let col = 0;
+    for (; depth + 2 < n; depth += 2, col += 2) out += `${" ".repeat(col)}- k${depth}:\n`;
+    return out + (n - depth === 1 ? `${" ".repeat(col)}- leaf\n` : `${" ".repeat(col)}- k: leaf\n`);
+  };
+  const flows = (n: number): string => `kind: action\nname: deep\nx: ${"[".repeat(n - 1)}a${"]".repeat(n - 1)}\n`;
+  const flowMaps = (n: number): string => `kind: action\nname: deep\nx: ${"{ a: ".repeat(n - 1)}b${" }".repeat(n - 1)}\n`;
+
+  it("gives the same diagnostics as the scan-first path at every depth around both bounds", () => {
+    for (const layout of [blockMaps, seqMaps, flows, flowMaps]) {
+      for (const n of [2, 10, 31, 32, 33, 34, 63, 64, 65, 66, 80, 200]) {
+        const text = layout(n);
+        const fast = parseConfigFile(text, "a.yaml");
+        const slow = parseConfigFile(text, "a.yaml", { fast: false });
+        expect(fast.relevant, `${layout.name} ${n}`).toBe(slow.relevant);
+        expect(JSON.stringify(fast.diagnostics), `${layout.name} ${n}`).toBe(JSON.stringify(slow.diagnostics));
+        expect(fast.diagnostics.some((d) => d.message.includes("nested deeper than 64")), `${layout.name} ${n}`).toBe(n > 64);
+      }
+    }
+  });
+
+  it("the fast reader stops at its depth bound, where the scan counts exactly the collections it builds", () => {
+    for (const layout of [blockMaps, seqMaps, flows, flowMaps]) {
+      for (const n of [3, 20, 32, 33, 40]) {
+        const text = layout(n);
+        expect(parseSimpleYaml(text), `${layout.name} ${n}`).toBeDefined();
+        expect(parseSimpleYaml(text, n), `${layout.name} ${n}`).toBeDefined();
+        expect(parseSimpleYaml(text, n - 1), `${layout.name} ${n}`).toBeUndefined();
+        expect(findExcessiveNesting(text, n), `${layout.name} ${n}`).toBeUndefined();
+        expect(findExcessiveNesting(text, n - 1)?.depth, `${layout.name} ${n}`).toBe(n);
+      }
+    }
+    // a give-up on depth leaves the next call unbounded
+    expect(parseSimpleYaml(flows(40))).toBeDefined();
   });
 });

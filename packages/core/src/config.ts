@@ -11,7 +11,7 @@ import { editDistance } from "./names.js";
 import { LineIndex, type TextRange } from "./position.js";
 import { CONFIG_KINDS, type ConfigKind } from "./schemas.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
-import { parseSimpleYaml } from "./fast-yaml.js";
+import { parseSimpleYaml, type SimpleDocument } from "./fast-yaml.js";
 import { credentialQueryParam, insecureReason, MAX_PROBE_TIMEOUT_MS, parseProbeTimeout } from "./probe.js";
 import { keyString, nodeRange } from "./yaml-nodes.js";
 import { isStackOverflow, nestingDiagnostic } from "./yaml-limits.js";
@@ -110,6 +110,12 @@ export function parseConfigFile(text: string, path: string, options?: ParseConfi
   const lines = new LineIndex(text);
   const file: ConfigFile = { path, lines, documents: [], diagnostics: [], relevant: false };
   if (!text.includes("kind")) return file;
+  // The fast reader first, bounded to FAST_MAX_DEPTH levels: a text it reads nests no deeper
+  // than that, so the nesting scan (which can count only as deep as the collections the fast
+  // reader builds, for the layouts it accepts) would find nothing over MAX_YAML_DEPTH, and its
+  // separate pass over the text is skipped. Anything else is scanned first, as before.
+  const simple = options?.fast === false ? undefined : parseSimpleYaml(text, FAST_MAX_DEPTH);
+  if (simple !== undefined) return fromSimple(file, simple);
   const tooDeep = nestingDiagnostic(text, path, lines);
   if (tooDeep !== undefined) {
     // never parsed: the parser and every walk over its tree recurse once per level
@@ -120,7 +126,7 @@ export function parseConfigFile(text: string, path: string, options?: ParseConfi
     return file;
   }
   try {
-    return parseConfigText(file, text, options);
+    return parseConfigText(file, text);
   } catch (e) {
     if (!isStackOverflow(e)) throw e;
     const unread: ConfigFile = { path, lines, documents: [], diagnostics: [], relevant: LOOKS_OURS.test(text) };
@@ -129,16 +135,23 @@ export function parseConfigFile(text: string, path: string, options?: ParseConfi
   }
 }
 
-function parseConfigText(file: ConfigFile, text: string, options: ParseConfigOptions | undefined): ConfigFile {
+/**
+ * The deepest nesting the fast reader reads before the nesting scan: half the bound
+ * ({@link MAX_YAML_DEPTH}, 64), a margin over the scan's count for the fast reader's layouts
+ * (equal to the collections' depth there). Deeper texts go through the scan first.
+ */
+const FAST_MAX_DEPTH = 32;
+
+function fromSimple(file: ConfigFile, simple: SimpleDocument[]): ConfigFile {
+  simple.forEach((d, documentIndex) => {
+    addDocument(file, d.contents, false, () => d.value, (node) => (node as Node | null) ?? undefined, documentIndex);
+  });
+  file.diagnostics.sort(compareDiagnostics);
+  return compact(file);
+}
+
+function parseConfigText(file: ConfigFile, text: string): ConfigFile {
   const { path, lines } = file;
-  const simple = options?.fast === false ? undefined : parseSimpleYaml(text);
-  if (simple !== undefined) {
-    simple.forEach((d, documentIndex) => {
-      addDocument(file, d.contents, false, () => d.value, (node) => (node as Node | null) ?? undefined, documentIndex);
-    });
-    file.diagnostics.sort(compareDiagnostics);
-    return compact(file);
-  }
   const looksOurs = LOOKS_OURS.test(text);
   let docs: Document.Parsed[];
   try {

@@ -107,9 +107,27 @@ const NOT_STRING =
 /** Decimal ints of up to 15 digits, no sign or leading zero: exactly the numbers yaml reads from them. */
 const SMALL_INT = /^(?:0|[1-9][0-9]{0,14})$/;
 
-/** Reads `text` if it uses only the simple subset, else returns undefined (then use `yaml`). */
-export function parseSimpleYaml(text: string): SimpleDocument[] | undefined {
+/**
+ * Collections open around the node being read, and the most it may reach before the reader gives
+ * up ({@link parseSimpleYaml}'s `maxDepth`). Counted on entering and leaving each collection; a
+ * give-up leaves them as they were, and the next call resets them.
+ */
+let depth = 0;
+let depthLimit = Infinity;
+
+function enter(): void {
+  if (++depth > depthLimit) throw GIVE_UP;
+}
+
+/**
+ * Reads `text` if it uses only the simple subset, else returns undefined (then use `yaml`).
+ * `maxDepth`: give up (undefined) when collections (block or flow) nest deeper than this; the
+ * result then says that the text nests no deeper (a top-level mapping is depth 1).
+ */
+export function parseSimpleYaml(text: string, maxDepth = Infinity): SimpleDocument[] | undefined {
   if (text.includes("\r") || text.includes("\t") || text.charCodeAt(0) === 0xfeff) return undefined;
+  depth = 0;
+  depthLimit = maxDepth;
   try {
     return parseAll(text);
   } catch (e) {
@@ -189,6 +207,7 @@ function setEnd(node: Node, end2: number): void {
 
 function parseMap(p: State, indent: number): Parsed {
   const { text, lines } = p;
+  enter();
   const map = newMap();
   const value: Record<string, unknown> = {};
   const first = (lines[p.i] as Line).start;
@@ -222,11 +241,13 @@ function parseMap(p: State, indent: number): Parsed {
     last = (item.node.range as [number, number, number])[2];
   }
   map.range = [first, last, last];
+  depth--;
   return { node: map, value, end: last };
 }
 
 function parseSeq(p: State, indent: number): Parsed {
   const { text, lines } = p;
+  enter();
   const seq = newSeq();
   const value: unknown[] = [];
   const first = (lines[p.i] as Line).start;
@@ -258,6 +279,7 @@ function parseSeq(p: State, indent: number): Parsed {
     last = (item.node.range as [number, number, number])[2];
   }
   seq.range = [first, last, last];
+  depth--;
   return { node: seq, value, end: last };
 }
 
@@ -370,6 +392,7 @@ function parseInline(text: string, s: number, end: number, flow: boolean): Parse
 }
 
 function parseFlowSeq(text: string, s: number, end: number): Parsed {
+  enter();
   const seq = newSeq(true);
   const value: unknown[] = [];
   let j = skipSpaces(text, s + 1, end);
@@ -397,10 +420,12 @@ function parseFlowSeq(text: string, s: number, end: number): Parsed {
     }
   }
   seq.range = [s, j, j];
+  depth--;
   return { node: seq, value, end: j };
 }
 
 function parseFlowMap(text: string, s: number, end: number): Parsed {
+  enter();
   const map = newMap(true);
   const value: Record<string, unknown> = {};
   let j = skipSpaces(text, s + 1, end);
@@ -433,5 +458,6 @@ function parseFlowMap(text: string, s: number, end: number): Parsed {
     }
   }
   map.range = [s, j, j];
+  depth--;
   return { node: map, value, end: j };
 }
