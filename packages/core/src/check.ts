@@ -351,11 +351,11 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   // Config files: references, links, environments, duplicate names.
   const cache = options.crossFileCache;
   if (cache === undefined) {
-    for (const file of index.configFiles.values()) out.push(...crossFileDiagnostics(index, file, namesComplete));
+    for (const file of index.configFiles.values()) out.push(...crossFileDiagnostics(index, file, namesComplete, declared));
   } else {
     const entries = new Map<string, { file: ConfigFile; diagnostics: Diagnostic[] }>();
     for (const file of index.configFiles.values()) {
-      const diagnostics = cache.get(file) ?? crossFileDiagnostics(index, file, namesComplete);
+      const diagnostics = cache.get(file) ?? crossFileDiagnostics(index, file, namesComplete, declared);
       entries.set(file.path, { file, diagnostics });
       out.push(...diagnostics);
     }
@@ -379,8 +379,9 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
 export function checkConfigFile(index: WorkspaceIndex, path: string): Diagnostic[] {
   const file = index.configFiles.get(path);
   if (file === undefined || !index.projectUsable) return [];
-  const namesComplete = index.environmentNames().every((e) => index.environmentFiles.get(e)?.readable !== false);
-  return applySeverities([...file.diagnostics, ...crossFileDiagnostics(index, file, namesComplete)], index.project.rules).sort(compareDiagnostics);
+  const declared = index.environmentNames();
+  const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
+  return applySeverities([...file.diagnostics, ...crossFileDiagnostics(index, file, namesComplete, declared)], index.project.rules).sort(compareDiagnostics);
 }
 
 /**
@@ -392,18 +393,21 @@ export function checkConfigFile(index: WorkspaceIndex, path: string): Diagnostic
  */
 export const MAX_SUGGESTIONS_PER_FILE = 1000;
 
-/** Reference, link, environment and duplicate-name diagnostics of one config file (default severities). */
-function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComplete: boolean): Diagnostic[] {
+/**
+ * Reference, link, environment and duplicate-name diagnostics of one config file (default
+ * severities); `declared`: the index's {@link WorkspaceIndex.environmentNames}, made once per check.
+ */
+function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComplete: boolean, declared: readonly string[]): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const sev = (rule: RuleId): Severity => DEFAULT_SEVERITY.get(rule) ?? "error";
-  const declared = index.environmentNames();
+  const sev = defaultSeverity;
   let searches = 0;
   const budget = (): boolean => searches++ < MAX_SUGGESTIONS_PER_FILE;
   for (const doc of file.documents) {
     if (doc.hasErrors) continue;
     for (const ref of doc.references) {
       if (!namesComplete && index.secret(ref.secret) === undefined) continue;
-      out.push(...checkReference(index, doc, ref, file.lines, sev, budget));
+      const d = checkReference(index, doc, ref, file.lines, budget);
+      if (d !== undefined) out.push(d);
     }
     for (const link of doc.links) {
       if (index.objectDefinitions(link.targetKind, link.target).length > 0) continue;
@@ -472,52 +476,63 @@ function checkReference(
   doc: ConfigDocument,
   ref: SecretReference,
   lines: LineIndex,
-  sev: (rule: RuleId) => Severity,
   budget: () => boolean,
-): Diagnostic[] {
+): Diagnostic | undefined {
   const info = index.secret(ref.secret);
   if (info === undefined) {
     const near = suggestSecret(index, ref.secret, budget);
     const fix = near.name === undefined ? `; create it with \`stellar-secrets set ${ref.secret} --env ENV\`` : "";
-    return [
-      diagnosticAt(
-        "unknown-secret",
-        sev("unknown-secret"),
-        ref.file,
-        lines,
-        ref.range,
-        `unknown secret "${ref.secret}": no environment file has it${near.hint}${fix}`,
-        { secret: ref.secret, ...(near.name !== undefined ? { suggestion: near.name } : {}) },
-      ),
-    ];
+    return diagnosticAt(
+      "unknown-secret",
+      defaultSeverity("unknown-secret"),
+      ref.file,
+      lines,
+      ref.range,
+      `unknown secret "${ref.secret}": no environment file has it${near.hint}${fix}`,
+      { secret: ref.secret, ...(near.name !== undefined ? { suggestion: near.name } : {}) },
+    );
   }
   const needed = index.environmentsUsedBy(doc);
-  const missing: string[] = [];
-  const empty: string[] = [];
+  // (lists only when something is missing: most references have every value they need)
+  let missing: string[] | undefined;
+  let empty: string[] | undefined;
+  const defs = info.definitions;
   for (const env of needed) {
+    let def: (typeof defs)[number] | undefined;
+    for (const d of defs) {
+      if (d.environment === env) {
+        def = d;
+        break;
+      }
+    }
+    if (def !== undefined && !def.empty) continue;
     const file = index.environmentFiles.get(env);
     if (file !== undefined && !file.readable) continue;
-    const def = info.definitions.find((d) => d.environment === env);
-    if (def === undefined) missing.push(env);
-    else if (def.empty) empty.push(env);
+    if (def === undefined) (missing ??= []).push(env);
+    else (empty ??= []).push(env);
   }
-  if (missing.length === 0 && empty.length === 0) return [];
+  if (missing === undefined && empty === undefined) return undefined;
+  missing ??= [];
+  empty ??= [];
   const parts: string[] = [];
   if (missing.length > 0) parts.push(`no value in ${missing.join(", ")}`);
   if (empty.length > 0) parts.push(`an empty value in ${empty.join(", ")}`);
   // every environment to fix, in the order they are declared
   const envs = needed.filter((e) => missing.includes(e) || empty.includes(e));
-  return [
-    diagnosticAt(
-      "missing-environment-value",
-      sev("missing-environment-value"),
-      ref.file,
-      lines,
-      ref.range,
-      `secret "${ref.secret}" has ${parts.join(" and ")}, where ${describeDocument(doc)} is used; set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\``,
-      { secret: ref.secret },
-    ),
-  ];
+  return diagnosticAt(
+    "missing-environment-value",
+    defaultSeverity("missing-environment-value"),
+    ref.file,
+    lines,
+    ref.range,
+    `secret "${ref.secret}" has ${parts.join(" and ")}, where ${describeDocument(doc)} is used; set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\``,
+    { secret: ref.secret },
+  );
+}
+
+/** A rule's default severity (configured severities are applied to the whole list at the end). */
+function defaultSeverity(rule: RuleId): Severity {
+  return DEFAULT_SEVERITY.get(rule) ?? "error";
 }
 
 /** The `recipient-drift` message for an environment, or undefined when the file's recipients match its members. */
