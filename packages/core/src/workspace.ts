@@ -217,7 +217,8 @@ export class WorkspaceIndex {
   private contribute(d: Derived, file: ConfigFile, op: "add" | "remove", touched: Touched | undefined): void {
     // references taken out, by the secret they name: each secret's list is filtered once (a file with
     // thousands of references to one secret took seconds, one filter of the whole list per reference)
-    const removed = new Map<SecretInfo, Set<SecretReference>>();
+    // (made on the first removal only: the index's full build adds every file)
+    let removed: Map<SecretInfo, Set<SecretReference>> | undefined;
     for (const doc of file.documents) {
       if (doc.name !== undefined && doc.nameRange !== undefined) {
         let byName = d.objects.get(doc.kind);
@@ -249,6 +250,7 @@ export class WorkspaceIndex {
           info.references.push(ref);
           touched?.secrets.add(info);
         } else {
+          removed ??= new Map();
           let refs = removed.get(info);
           if (refs === undefined) removed.set(info, (refs = new Set()));
           refs.add(ref);
@@ -270,7 +272,7 @@ export class WorkspaceIndex {
         }
       }
     }
-    for (const [info, refs] of removed) info.references = info.references.filter((r) => !refs.has(r));
+    if (removed !== undefined) for (const [info, refs] of removed) info.references = info.references.filter((r) => !refs.has(r));
   }
 
   /** Re-sorts the touched lists, drops kinds left empty, and forgets suggestions whose names changed. */
