@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { isMap, isNode, isPair, isScalar, isSeq, Pair, parseAllDocuments, Scalar, YAMLMap, YAMLSeq, type Node } from "yaml";
+import { isMap, isNode, isPair, isScalar, isSeq, Pair, parse, parseAllDocuments, Scalar, YAMLMap, YAMLSeq, type Node } from "yaml";
 import { describe, expect, it } from "vitest";
 import { parseConfigFile } from "./config.js";
 import { parseSimpleYaml } from "./fast-yaml.js";
@@ -186,5 +186,20 @@ describe("parseSimpleYaml", () => {
     const [doc] = parseSimpleYaml("version: 1\nn: 0\n")!;
     expect(doc!.value).toEqual({ version: 1, n: 0 });
     expect(shape(doc!.contents)).toEqual(shape(parseAllDocuments("version: 1\nn: 0\n")[0]!.contents));
+  });
+});
+
+describe("parseSimpleYaml: words the core schema reads as something else than a string", () => {
+  it("gives up on null / true / false / numbers in every case and reads the longer words as strings, as yaml does", () => {
+    const others = ["FALSE", "False", "false", "Null", "NULL", "null", "TRUE", "True", "true", "~", "012", "-1", "1.5", ".inf", "0x1f", "<<"];
+    for (const w of others) {
+      expect(parseSimpleYaml(`a: ${w}\n`), w).toBeUndefined();
+      expect(parseSimpleYaml(`${w}: x\n`), w).toBeUndefined();
+    }
+    for (const w of ["falsey", "TRUE_x", "_null", "nullable", "Infinity", "truest", "nulls"]) {
+      expect(parseSimpleYaml(`a: ${w}\n`)?.[0]?.value, w).toEqual(parse(`a: ${w}\n`));
+      expect(parseSimpleYaml(`${w}: x\n`)?.[0]?.value, w).toEqual(parse(`${w}: x\n`));
+    }
+    expect(parseSimpleYaml("a: 12\n")?.[0]?.value).toEqual({ a: 12 });
   });
 });

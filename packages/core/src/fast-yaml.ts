@@ -108,6 +108,17 @@ const NOT_STRING =
 const SMALL_INT = /^(?:0|[1-9][0-9]{0,14})$/;
 
 /**
+ * `NOT_STRING.test(s)` for a non-empty `s`, without running the regex for most keys and values:
+ * of its words, only null / true / false (4 or 5 letters) start with a letter, so a longer
+ * text that starts with a letter or `_` is a string.
+ */
+function notString(s: string): boolean {
+  const c = s.charCodeAt(0);
+  if (((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95) && s.length > 5) return false;
+  return NOT_STRING.test(s);
+}
+
+/**
  * Collections open around the node being read, and the most it may reach before the reader gives
  * up ({@link parseSimpleYaml}'s `maxDepth`). Counted on entering and leaving each collection; a
  * give-up leaves them as they were, and the next call resets them.
@@ -310,7 +321,7 @@ function parseKey(text: string, s: number, end: number, flow: boolean): { node: 
     while (j < end && isKeyChar(text.charCodeAt(j))) j++;
     if (j === s || text.charCodeAt(j - 1) === 32) throw GIVE_UP;
     const key = text.slice(s, j);
-    if (NOT_STRING.test(key) || key === "__proto__" || key.startsWith("-") || key.includes(" #")) throw GIVE_UP;
+    if (notString(key) || key === "__proto__" || key.startsWith("-") || key.includes(" #")) throw GIVE_UP;
     node = scalar(key, Scalar.PLAIN, [s, j, j]);
     colon = j;
   }
@@ -380,13 +391,14 @@ function parseInline(text: string, s: number, end: number, flow: boolean): Parse
   let e = stop;
   while (e > s && text.charCodeAt(e - 1) === 32) e--;
   const raw = text.slice(s, e);
-  if (!flow && SMALL_INT.test(raw)) {
+  const first = raw.charCodeAt(0);
+  if (!flow && first >= 48 && first <= 57 && SMALL_INT.test(raw)) {
     // `version: 1`: a decimal int is read as yaml reads it (number value, source kept)
     const int = scalar(Number(raw), Scalar.PLAIN, [s, e, e]);
     int.source = raw;
     return { node: int, value: int.value, end: e };
   }
-  if (raw === "" || NOT_STRING.test(raw)) throw GIVE_UP;
+  if (raw === "" || notString(raw)) throw GIVE_UP;
   const node = scalar(raw, Scalar.PLAIN, [s, e, e]);
   return { node, value: raw, end: e };
 }
