@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { isMap, isNode, isPair, isScalar, isSeq, Pair, parse, parseAllDocuments, Scalar, YAMLMap, YAMLSeq, type Node } from "yaml";
+import { findExcessiveNesting } from "@stellar-secrets/sops";
 import { describe, expect, it } from "vitest";
 import { parseConfigFile } from "./config.js";
 import { parseSimpleYaml } from "./fast-yaml.js";
@@ -128,6 +129,22 @@ describe("parseSimpleYaml", () => {
       expect(docs.every((d) => d.errors.length === 0), JSON.stringify(text)).toBe(true);
       expect(fast.map((d) => shape(d.contents)), JSON.stringify(text)).toEqual(docs.map((d) => shape(d.contents as Node)));
       expect(fast.map((d) => d.value), JSON.stringify(text)).toEqual(docs.map((d) => d.toJS()));
+    }
+    expect(accepted).toBeGreaterThan(500);
+  });
+
+  it("nests exactly as deep as the nesting scan counts, on every text it accepts (what lets parseConfigFile skip the scan)", () => {
+    const texts = [...corpus, ...SNIPPETS, ...corpus.flatMap((t, i) => mutations(t, 40, i + 1)), ...SNIPPETS.flatMap((t, i) => mutations(t, 40, 1000 + i))];
+    let accepted = 0;
+    for (const text of texts) {
+      if (parseSimpleYaml(text) === undefined) continue;
+      accepted++;
+      // the fewest levels the fast reader reads it within, and the fewest the scan accepts
+      let depth = 0;
+      while (parseSimpleYaml(text, depth) === undefined) depth++;
+      let scanned = 0;
+      while (findExcessiveNesting(text, scanned) !== undefined) scanned++;
+      expect(scanned, JSON.stringify(text)).toBe(depth);
     }
     expect(accepted).toBeGreaterThan(500);
   });
