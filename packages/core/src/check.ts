@@ -219,7 +219,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
 
   // Per-file diagnostics computed at parse time.
-  for (const file of index.configFiles.values()) out.push(...file.diagnostics);
+  for (const file of index.configFiles.values()) if (file.diagnostics.length > 0) out.push(...file.diagnostics);
   for (const file of index.otherSecretsFiles.values()) out.push(...file.diagnostics);
   if (index.catalog !== undefined) out.push(...index.catalog.diagnostics);
 
@@ -351,13 +351,17 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   // Config files: references, links, environments, duplicate names.
   const cache = options.crossFileCache;
   if (cache === undefined) {
-    for (const file of index.configFiles.values()) out.push(...crossFileDiagnostics(index, file, namesComplete, declared));
+    for (const file of index.configFiles.values()) {
+      const diagnostics = crossFileDiagnostics(index, file, namesComplete, declared);
+      if (diagnostics.length > 0) out.push(...diagnostics);
+    }
   } else {
     const entries = new Map<string, { file: ConfigFile; diagnostics: Diagnostic[] }>();
     for (const file of index.configFiles.values()) {
       const diagnostics = cache.get(file) ?? crossFileDiagnostics(index, file, namesComplete, declared);
       entries.set(file.path, { file, diagnostics });
-      out.push(...diagnostics);
+      // (most files have none: no spread call for them)
+      if (diagnostics.length > 0) out.push(...diagnostics);
     }
     cache.settle(entries);
   }
