@@ -447,6 +447,7 @@ export class WorkspaceIndex {
    * The declared environments where a document is used, in declared order: an action's or agent's
    * own `environments`; else, for an action, those of the agents that list it; for a connection,
    * those of its actions; for an auth connector, those of its connections; else every environment.
+   * The list is kept by the index and may be shared by several documents: do not change it.
    */
   environmentsUsedBy(doc: ConfigDocument): string[] {
     const d = this.build();
@@ -463,9 +464,18 @@ export class WorkspaceIndex {
       if (users.length === 0) {
         result = all.slice();
       } else {
-        // a handful of environments: arrays, no sets
-        const theirs = users.map((u) => this.environmentsUsedBy(u));
-        result = all.filter((e) => theirs.some((t) => t.includes(e)));
+        // a handful of environments: arrays, no sets. Every result is an ordered part of `all`,
+        // so when all users have the same list (one user, or users alike: the usual case) that
+        // list is the result, shared (no filter, no array per document).
+        const first = this.environmentsUsedBy(users[0] as ConfigDocument);
+        let same = true;
+        const theirs: string[][] = [first];
+        for (let i = 1; i < users.length; i++) {
+          const t = this.environmentsUsedBy(users[i] as ConfigDocument);
+          theirs.push(t);
+          if (same && t !== first && !sameList(t, first)) same = false;
+        }
+        result = same ? first : all.filter((e) => theirs.some((t) => t.includes(e)));
       }
     }
     d.usedIn.set(doc, result);
