@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseCatalog, parseRotationPeriod, removeCatalogEntry, setCatalogEntry } from "./catalog.js";
+import { LineIndex } from "./position.js";
+import { nestingDiagnostic } from "./yaml-limits.js";
 
 const TEXT = `# yaml-language-server: $schema=../schemas/catalog.schema.json
 secrets:
@@ -65,5 +67,22 @@ describe("setCatalogEntry / removeCatalogEntry", () => {
     const out = removeCatalogEntry(TEXT, "stripe_api_key");
     expect([...parseCatalog(out, "c").entries.keys()]).toEqual(["hubspot_api_token"]);
     expect(removeCatalogEntry(TEXT, "absent")).toBe(TEXT);
+  });
+});
+
+describe("parseCatalog: the nesting bound through the fast reader", () => {
+  it("reports a catalog nested deeper than 64 levels on its line, and reads shallower ones, at every depth around both bounds", () => {
+    for (const n of [4, 31, 32, 33, 34, 63, 64, 65, 66, 100]) {
+      // secrets (1) > name (2) > field (3) > flow sequences up to n levels
+      const text = `secrets:\n  a_api_key:\n    owner: ${"[".repeat(n - 3)}x${"]".repeat(n - 3)}\n`;
+      const tooDeep = nestingDiagnostic(text, "secrets/catalog.yaml", new LineIndex(text));
+      const got = parseCatalog(text, "secrets/catalog.yaml").diagnostics;
+      if (n > 64) expect(JSON.stringify(got), String(n)).toBe(JSON.stringify([tooDeep]));
+      else {
+        expect(tooDeep, String(n)).toBeUndefined();
+        expect(got.length, String(n)).toBeGreaterThan(0); // `owner` must be a string: a schema diagnostic, not the nesting one
+        expect(got.some((d) => d.message.includes("nested deeper")), String(n)).toBe(false);
+      }
+    }
   });
 });

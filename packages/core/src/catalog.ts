@@ -2,7 +2,7 @@
 import { isMap, isScalar, parseDocument, Scalar, YAMLMap, type Node } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, type TextRange } from "./position.js";
-import { parseSimpleYaml, type SimpleDocument } from "./fast-yaml.js";
+import { FAST_MAX_DEPTH, parseSimpleYaml, type SimpleDocument } from "./fast-yaml.js";
 import { editableDocument } from "./project.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
 import { findPair, keyString, nodeRange } from "./yaml-nodes.js";
@@ -35,9 +35,15 @@ export function parseCatalog(text: string, path: string): ParsedCatalog {
   const entries = new Map<string, CatalogEntry>();
   const keyRanges = new Map<string, TextRange>();
   const diagnostics: Diagnostic[] = [];
+  // the fast reader first, within FAST_MAX_DEPTH levels: a text it reads needs no nesting scan (see parseConfigFile)
+  const shallow = parseSimpleYaml(text, FAST_MAX_DEPTH);
+  if (shallow !== undefined && shallow.length === 1) {
+    const only = shallow[0] as SimpleDocument;
+    return finishCatalog(only.contents, only.value, path, lines, diagnostics);
+  }
   const tooDeep = nestingDiagnostic(text, path, lines);
   if (tooDeep !== undefined) return { entries, diagnostics: [tooDeep], keyRanges, lines };
-  const simple = parseSimpleYaml(text);
+  const simple = shallow ?? parseSimpleYaml(text);
   if (simple !== undefined && simple.length === 1) {
     const only = simple[0] as SimpleDocument;
     return finishCatalog(only.contents, only.value, path, lines, diagnostics);

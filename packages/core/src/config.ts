@@ -11,7 +11,7 @@ import { editDistance } from "./names.js";
 import { LineIndex, type TextRange } from "./position.js";
 import { CONFIG_KINDS, type ConfigKind } from "./schemas.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
-import { parseSimpleYaml, type SimpleDocument } from "./fast-yaml.js";
+import { FAST_MAX_DEPTH, parseSimpleYaml, type SimpleDocument } from "./fast-yaml.js";
 import { credentialQueryParam, insecureReason, MAX_PROBE_TIMEOUT_MS, parseProbeTimeout } from "./probe.js";
 import { keyString, nodeRange } from "./yaml-nodes.js";
 import { isStackOverflow, nestingDiagnostic } from "./yaml-limits.js";
@@ -134,13 +134,6 @@ export function parseConfigFile(text: string, path: string, options?: ParseConfi
     return unread;
   }
 }
-
-/**
- * The deepest nesting the fast reader reads before the nesting scan: half the bound
- * ({@link MAX_YAML_DEPTH}, 64), a margin over the scan's count for the fast reader's layouts
- * (equal to the collections' depth there). Deeper texts go through the scan first.
- */
-const FAST_MAX_DEPTH = 32;
 
 function fromSimple(file: ConfigFile, simple: SimpleDocument[]): ConfigFile {
   simple.forEach((d, documentIndex) => {

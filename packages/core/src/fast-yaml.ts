@@ -119,6 +119,13 @@ function notString(s: string): boolean {
 }
 
 /**
+ * The deepest nesting the fast reader reads before the nesting scan: half the bound
+ * (`MAX_YAML_DEPTH`, 64), a margin over the scan's count for the fast reader's layouts
+ * (equal to the collections' depth there). Deeper texts go through the scan first (config files, the catalog).
+ */
+export const FAST_MAX_DEPTH = 32;
+
+/**
  * Collections open around the node being read, and the most it may reach before the reader gives
  * up ({@link parseSimpleYaml}'s `maxDepth`). Counted on entering and leaving each collection; a
  * give-up leaves them as they were, and the next call resets them.
