@@ -3,7 +3,7 @@
  * working tree; it blocks (exit 1, file:line) plaintext in a secrets file, a broken reference and
  * a plaintext credential; and, installed as a real git hook, it makes `git commit` refuse.
  */
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { COMMANDS } from "../packages/cli/src/main.js";
@@ -142,6 +142,29 @@ describe("pre-commit", () => {
     s.git(["add", "-A"]);
     s.git(["commit", "-q", "-m", "fine"]);
     expect(s.git(["rev-parse", "HEAD"]).trim()).not.toBe(before);
+  });
+
+  it("finds a project in a subfolder of the repository when git runs the hook from the top", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+    const proj = join(s.repo, "infra", "secrets-project");
+    mkdirSync(proj, { recursive: true });
+    expect((await s.run(["init", "--env", "production"], { cwd: proj })).code).toBe(0);
+    expect((await s.run(["git", "setup"], { cwd: proj })).code).toBe(0);
+    s.commit("base");
+    // git runs the hook at the work tree's top, above stellar.yaml: the staged project is checked
+    expect((await s.run(["pre-commit"], { env: { SOPS_AGE_KEY_FILE: undefined } })).code).toBe(0);
+    s.write("infra/secrets-project/secrets/production.enc.yaml", `stripe_api_key: ${PLAIN}\n`);
+    s.git(["add", "-A"]);
+    const r = await s.run(["pre-commit"], { env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^secrets\/production\.enc\.yaml:1:\d+: error unencrypted-secrets-file /m);
+    expect(() => s.git(["commit", "-q", "-m", "leak"])).toThrow(/unencrypted-secrets-file/);
+    s.git(["restore", "--staged", "--worktree", "infra"]);
+    s.write("README.md", "elsewhere in the repository\n");
+    s.git(["add", "-A"]);
+    s.git(["commit", "-q", "-m", "unrelated"]);
   });
 
   it("passes while stellar.yaml is not staged, and refuses arguments", async () => {

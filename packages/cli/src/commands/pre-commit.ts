@@ -5,6 +5,7 @@
  * in a secrets file, a broken reference, a plaintext credential, a stale MAC — with file:line.
  */
 import { checkUnresolvedMerge, findProjectRoot, wholeFileFinish, PROJECT_FILE, type Diagnostic, type ReviewState } from "@stellar-secrets/core";
+import { resolve } from "node:path";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -59,9 +60,29 @@ export function blockingErrors(state: ReviewState): Diagnostic[] {
   return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column));
 }
 
+/**
+ * git runs a hook at the top of the work tree: for a project in a subfolder of the repository
+ * (stellar.yaml in `infra/`, say) there is no stellar.yaml in the hook's folder or above it. The
+ * project is then the one staged below it: the folder of the only staged stellar.yaml that is also
+ * on disk. Undefined outside git, or with none or several such projects (then NO_PROJECT, as before).
+ */
+async function stagedProjectBelow(ctx: CommandContext): Promise<string | undefined> {
+  let staged: Map<string, string>;
+  try {
+    staged = await (await GitRepo.open(ctx.cwd, ctx.env)).filesInIndex();
+  } catch {
+    return undefined;
+  }
+  const roots = [...staged.keys()]
+    .filter((p) => p.endsWith(`/${PROJECT_FILE}`))
+    .map((p) => resolve(ctx.cwd, p.slice(0, -PROJECT_FILE.length - 1)))
+    .filter((dir) => findProjectRoot(dir) === dir);
+  return roots.length === 1 ? roots[0] : undefined;
+}
+
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   parseCommandArgs("pre-commit", argv, {}, { min: 0, max: 0 });
-  const root = findProjectRoot(ctx.cwd);
+  const root = findProjectRoot(ctx.cwd) ?? (await stagedProjectBelow(ctx));
   if (root === undefined) {
     throw new CliError("NO_PROJECT", `no ${PROJECT_FILE} in ${ctx.cwd} or any parent directory`, {
       hint: "run `stellar-secrets pre-commit` inside a Stellar Secrets repository (remove the hook from repositories that are not)",
