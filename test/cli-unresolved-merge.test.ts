@@ -322,6 +322,10 @@ describe("unresolved merge conflicts", () => {
     const outside = await s.run(["resolve", "--env", "production", "--ours"]);
     expect(outside.code).toBe(4);
     expect(outside.stderr).toContain("NOT_FOUND");
+    // the message is about the whole-file form, and does not send the user back to the same --ours
+    expect(outside.stderr).not.toContain('no "theirs"');
+    expect(outside.stderr).not.toContain("use --ours");
+    expect(outside.stderr).toContain("git checkout HEAD -- secrets/production.enc.yaml");
     expect(s.read(PROD)).toBe(edited);
   });
 });

@@ -185,7 +185,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
 async function resolveWholeFile(ctx: CommandContext, root: string, environment: string, path: string, file: string, theirs: boolean): Promise<number> {
   const repo = await GitRepo.open(root, ctx.env, "--ours and --theirs read the versions from git");
   // only during a merge, rebase or cherry-pick: outside one, --ours would silently undo the file's uncommitted changes
-  const their = await theirCommit(repo);
+  const their = await theirCommit(repo).catch((error: unknown) => {
+    if (!(error instanceof CliError) || error.code !== "NOT_FOUND") throw error;
+    throw new CliError("NOT_FOUND", `no merge, rebase or cherry-pick is in progress: there is no side of ${file} to keep`, {
+      hint: `to undo the file's uncommitted changes on purpose: \`git checkout HEAD -- ${file.split("\\").join("/")}\`; to change a secret: \`stellar-secrets set NAME --env ${environment}\``,
+    });
+  });
   const { ref, commit } = theirs ? their : { ref: "HEAD", commit: await repo.resolve("HEAD") };
   const gitPath = file.split("\\").join("/");
   const text = await repo.show(commit, gitPath);
