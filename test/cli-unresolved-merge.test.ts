@@ -312,6 +312,33 @@ describe("unresolved merge conflicts", () => {
     expect(tryGit(s, ["commit", "--no-edit"]).ok).toBe(true);
   });
 
+  it("a whole file left by `git cherry-pick -n` (no CHERRY_PICK_HEAD) is not enforced, and the driver says so instead of promising the hook refuses it", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+    const bob = s.keygen("bob");
+    const carol = s.keygen("carol");
+    expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+    await set(s, "stripe_api_key", "sk_live_BASE");
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    s.commit("base");
+    s.git(["checkout", "-q", "-b", "feature"]);
+    expect((await s.run(["members", "add", "carol", carol.recipient, "--env", "production"])).code).toBe(0);
+    s.commit("feature adds carol");
+    s.git(["checkout", "-q", "main"]);
+    expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "production"])).code).toBe(0);
+    s.commit("main adds bob");
+    const pick = tryGit(s, ["cherry-pick", "-n", "feature"]);
+    expect(pick.ok).toBe(false);
+    expect(pick.out).toContain("MERGE_CONFLICT");
+    expect(pick.out).toContain(`${PROD} is recorded as not merged`);
+    // git keeps no CHERRY_PICK_HEAD here, so the record cannot tell this state from an abort: the driver says so
+    expect(pick.out).toContain("cherry-pick -n");
+    expect(pick.out).toContain("not enforced");
+    s.git(["checkout", "--ours", "--", "."]);
+    expect((await unresolvedRules(s)).found).toEqual([]);
+  });
+
   it("resolve without NAME takes --ours or --theirs only, and only during a merge (never undoes uncommitted changes)", async () => {
     const s = await conflicting();
     const r = await s.run(["resolve", "--env", "production", "--from-stdin"], { input: "x" });
