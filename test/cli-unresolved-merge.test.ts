@@ -312,6 +312,41 @@ describe("unresolved merge conflicts", () => {
     expect(tryGit(s, ["commit", "--no-edit"]).ok).toBe(true);
   });
 
+  it("during `git revert` (REVERT_HEAD): a whole file is refused until kept, and --theirs takes the reverted commit's parent", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+    const bob = s.keygen("bob");
+    const carol = s.keygen("carol");
+    expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+    await set(s, "stripe_api_key", "sk_live_BASE");
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    s.commit("base");
+    const beforeBob = s.read(PROD);
+    expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "production"])).code).toBe(0);
+    s.commit("adds bob");
+    expect((await s.run(["members", "add", "carol", carol.recipient, "--env", "production"])).code).toBe(0);
+    s.write("notes.txt", "carol joined\n");
+    s.commit("adds carol");
+    const ours = s.read(PROD);
+    const revert = tryGit(s, ["revert", "--no-edit", "HEAD~1"]);
+    expect(revert.ok).toBe(false);
+    expect(revert.out).toContain("MERGE_CONFLICT");
+    s.git(["checkout", "--ours", "--", "stellar.yaml", ".sops.yaml"]);
+    expect(s.read(PROD)).toBe(ours);
+    expect((await unresolvedRules(s)).found.map((d) => [d.file, d.line])).toEqual([[PROD, 1]]);
+    s.write("notes.txt", "carol joined; bob left\n");
+    s.git(["add", "-A"]);
+    const refused = tryGit(s, ["commit", "--no-edit"]);
+    expect(refused.ok).toBe(false);
+    expect(refused.out).toContain("UNRESOLVED_MERGE");
+    const kept = await s.run(["resolve", "--env", "production", "--theirs"]);
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(kept.stdout).toContain("REVERT_HEAD");
+    expect(s.read(PROD)).toBe(beforeBob);
+    expect((await unresolvedRules(s)).found).toEqual([]);
+  });
+
   it("a whole file left by `git cherry-pick -n` (no CHERRY_PICK_HEAD) is not enforced, and the driver says so instead of promising the hook refuses it", async () => {
     const s = createSandbox();
     sandboxes.push(s);

@@ -109,6 +109,8 @@ interface LooseStart {
   prefix: string;
   head: string | undefined;
   pseudoRefs: string[];
+  /** The commit a `git revert` in progress reverts (REVERT_HEAD): its first parent is the other side. */
+  revertHead: string | undefined;
 }
 
 /** {@link LooseStart} when HEAD's commit is a loose object of a repository read directly (see loose.ts); undefined: start git. */
@@ -120,7 +122,7 @@ function looseStart(top: string, gitDir: string, root: string, env: NodeJS.Proce
     if (prefix.startsWith("..") || isAbsolute(prefix)) return undefined;
     const head = repo.head();
     if (head !== undefined && repo.treeOf(head) === undefined) return undefined;
-    return { repo, prefix, head, pseudoRefs: pseudoRefsIn(gitDir) };
+    return { repo, prefix, head, pseudoRefs: pseudoRefsIn(gitDir), revertHead: revertHeadIn(gitDir) };
   } catch {
     return undefined;
   }
@@ -138,6 +140,10 @@ function looseVersions(at: LooseStart, paths: readonly string[], parents: boolea
     const tree = at.repo.treeOf(commit); // as `REF^{commit}`: a pseudo-ref that names no commit gives nothing
     if (tree !== undefined) add(committed, looseShowMany(at.repo, tree, at.prefix, paths));
   }
+  // a revert merges the reverted commit's parent in: that version is the other side
+  const reverted = at.revertHead === undefined ? undefined : parentsIn(at.repo.read(at.revertHead).content)[0];
+  const revertTree = reverted === undefined ? undefined : at.repo.treeOf(reverted);
+  if (revertTree !== undefined) add(committed, looseShowMany(at.repo, revertTree, at.prefix, paths));
   if (parents) {
     for (const parent of parentsIn(at.repo.read(at.head).content)) {
       const tree = at.repo.treeOf(parent);
@@ -182,10 +188,10 @@ function startGit(
   const atHead =
     gitDir === undefined
       ? GitRepo.openAtHead(root, env).then(
-          (at) => (at === undefined ? undefined : { base: at.repo.prefix === "" ? "" : `${at.repo.prefix}/`, pseudoRefs: at.pseudoRefs }),
+          (at) => (at === undefined ? undefined : { base: at.repo.prefix === "" ? "" : `${at.repo.prefix}/`, pseudoRefs: at.pseudoRefs, revertHead: at.revertHead }),
           () => undefined,
         )
-      : Promise.resolve({ base: "./", pseudoRefs: pseudoRefsIn(gitDir) });
+      : Promise.resolve({ base: "./", pseudoRefs: pseudoRefsIn(gitDir), revertHead: revertHeadIn(gitDir) });
   let batch: CatFileSession | undefined;
   try {
     batch = new CatFileSession(root, env);
@@ -209,6 +215,12 @@ function startGit(
         for (const [i, ref] of at.pseudoRefs.entries()) {
           if (others[i]?.type === "commit") add(committed, await showManyWith(batch, at.base, ref, paths));
         }
+        // a revert merges the reverted commit's parent in: that version is the other side
+        if (at.revertHead !== undefined) {
+          const [reverted] = await batch.request([`${at.revertHead}^{commit}`]);
+          const parent = reverted?.type === "commit" ? parentsIn(reverted.content)[0] : undefined;
+          if (parent !== undefined) add(committed, await showManyWith(batch, at.base, parent, paths));
+        }
         if (parents) for (const parent of parentsIn(head.content)) add(earlier, await showManyWith(batch, at.base, parent, paths));
       } catch {
         // not a git repository (or git unusable): only the checks within each file run (with what was read)
@@ -218,6 +230,16 @@ function startGit(
       return { committed, earlier };
     },
   };
+}
+
+/** The commit REVERT_HEAD of the git directory `gitDir` names (a `git revert` stopped on a conflict), if any. */
+function revertHeadIn(gitDir: string): string | undefined {
+  try {
+    const id = readFileSync(join(gitDir, "REVERT_HEAD"), "utf8").trim();
+    return /^[0-9a-f]{40,64}$/.test(id) ? id : undefined;
+  } catch {
+    return undefined; // absent: no revert in progress
+  }
 }
 
 /** The commit ids MERGE_HEAD, REBASE_HEAD and CHERRY_PICK_HEAD of the git directory `gitDir` name (an octopus merge's MERGE_HEAD names several). */

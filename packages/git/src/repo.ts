@@ -49,19 +49,19 @@ export class GitRepo implements GitSource {
    * MERGE_HEAD, REBASE_HEAD and CHERRY_PICK_HEAD, with one git process (what `check` needs at each
    * start). Undefined outside a git repository, before the first commit, or when git fails.
    */
-  static async openAtHead(root: string, env: NodeJS.ProcessEnv): Promise<{ repo: GitRepo; head: string; pseudoRefs: string[] } | undefined> {
+  static async openAtHead(root: string, env: NodeJS.ProcessEnv): Promise<{ repo: GitRepo; head: string; pseudoRefs: string[]; revertHead?: string } | undefined> {
     let lines: string[];
     try {
-      const out = await git(root, env, ["rev-parse", "--show-toplevel", "--git-path", "MERGE_HEAD", "--git-path", "REBASE_HEAD", "--git-path", "CHERRY_PICK_HEAD", "--git-path", "rebase-merge", "--git-path", "rebase-apply", "--verify", "HEAD"]);
+      const out = await git(root, env, ["rev-parse", "--show-toplevel", "--git-path", "MERGE_HEAD", "--git-path", "REBASE_HEAD", "--git-path", "CHERRY_PICK_HEAD", "--git-path", "rebase-merge", "--git-path", "rebase-apply", "--git-path", "REVERT_HEAD", "--verify", "HEAD"]);
       lines = out.split("\n").filter((l) => l !== "");
     } catch {
       return undefined;
     }
     const [top, ...rest] = lines;
     const head = rest.pop();
-    if (top === undefined || head === undefined || !/^[0-9a-f]{40,64}$/.test(head) || rest.length !== 5) return undefined;
+    if (top === undefined || head === undefined || !/^[0-9a-f]{40,64}$/.test(head) || rest.length !== 6) return undefined;
     const abs = (path: string): string => (isAbsolute(path) ? path : join(root, path));
-    const [mergeHead, rebaseHead, cherryPickHead, rebaseMerge, rebaseApply] = rest.map(abs) as [string, string, string, string, string];
+    const [mergeHead, rebaseHead, cherryPickHead, rebaseMerge, rebaseApply, revertHeadPath] = rest.map(abs) as [string, string, string, string, string, string];
     const pseudoRefs: string[] = [];
     // git can leave REBASE_HEAD behind once a rebase has ended: it names a commit in progress only while a rebase's folder exists
     const rebasing = existsSync(rebaseMerge) || existsSync(rebaseApply);
@@ -73,8 +73,10 @@ export class GitRepo implements GitSource {
         // absent: no merge, rebase or cherry-pick in progress
       }
     }
+    // a `git revert` stopped on a conflict: the reverted commit (its first parent is the other side)
+    const revertHead = await fsp.readFile(revertHeadPath, "utf8").then((t) => t.trim(), () => "");
     const prefix = relative(realpathSync(top), realpathSync(root)).split(sep).join("/");
-    return { repo: new GitRepo(top, prefix, env), head, pseudoRefs };
+    return { repo: new GitRepo(top, prefix, env), head, pseudoRefs, ...(/^[0-9a-f]{40,64}$/.test(revertHead) ? { revertHead } : {}) };
   }
 
   /** Runs git at the top of the work tree, returning stdout. */
@@ -278,7 +280,7 @@ export class GitRepo implements GitSource {
 
 
   /** The commit ids a pseudo-ref such as MERGE_HEAD names (one per line: an octopus merge has several); empty when absent. */
-  async pseudoRef(name: "MERGE_HEAD" | "REBASE_HEAD" | "CHERRY_PICK_HEAD"): Promise<string[]> {
+  async pseudoRef(name: "MERGE_HEAD" | "REBASE_HEAD" | "CHERRY_PICK_HEAD" | "REVERT_HEAD"): Promise<string[]> {
     // git can leave REBASE_HEAD behind once a rebase has ended: it counts only while a rebase's folder exists
     if (name === "REBASE_HEAD" && !existsSync(await this.gitPath("rebase-merge")) && !existsSync(await this.gitPath("rebase-apply"))) return [];
     const path = (await this.run(["rev-parse", "--git-path", name])).trim();

@@ -24,7 +24,8 @@ tree already decrypts and holds our side's value; this writes the chosen value i
 ciphertext for every other secret, fresh MAC):
   --ours        the value NAME has at HEAD (or no NAME, when HEAD has none)
   --theirs      the value NAME has in the commit being merged: MERGE_HEAD, else REBASE_HEAD,
-                else CHERRY_PICK_HEAD (or no NAME, when that commit has none)
+                else CHERRY_PICK_HEAD, else REVERT_HEAD^ during a revert (or no NAME,
+                when that commit has none)
   --from-stdin  a new value from stdin (trailing newlines removed unless --keep-newlines)
 Needs a key of the environment. Then \`git add\` the file and continue as usual
 (\`git commit\`, \`git rebase --continue\`, \`git cherry-pick --continue\`).
@@ -71,6 +72,9 @@ async function theirCommit(repo: GitRepo): Promise<{ ref: string; commit: string
     }
     if (ids.length === 1) return { ref, commit: ids[0] as string };
   }
+  // a `git revert` merges the reverted commit's parent in: that is their side
+  const [reverted] = await repo.pseudoRef("REVERT_HEAD");
+  if (reverted !== undefined) return { ref: "REVERT_HEAD^", commit: await repo.resolve(`${reverted}^`) };
   throw new CliError("NOT_FOUND", "no merge, rebase or cherry-pick is in progress, so there is no \"theirs\"", {
     hint: "use --ours or --from-stdin, or `stellar-secrets set` outside a merge",
   });
