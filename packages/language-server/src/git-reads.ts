@@ -19,9 +19,9 @@ export const GIT_READ_DELAY_MS = 150;
 
 /**
  * The watchers (client-side globs) whose changes mean HEAD or a branch moved, or a merge, rebase
- * or cherry-pick started (their end arrives through the watcher of deletions).
+ * cherry-pick or revert started (their end arrives through the watcher of deletions).
  */
-export const GIT_WATCHERS = ["**/.git/HEAD", "**/.git/refs/heads/**", "**/.git/MERGE_HEAD", "**/.git/REBASE_HEAD", "**/.git/CHERRY_PICK_HEAD"] as const;
+export const GIT_WATCHERS = ["**/.git/HEAD", "**/.git/refs/heads/**", "**/.git/MERGE_HEAD", "**/.git/REBASE_HEAD", "**/.git/CHERRY_PICK_HEAD", "**/.git/REVERT_HEAD"] as const;
 
 /** One thing the checker reads from git for a project. */
 export interface GitRead<T> {

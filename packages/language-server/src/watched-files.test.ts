@@ -36,6 +36,7 @@ describe("watched files", () => {
             { globPattern: "**/.git/MERGE_HEAD" },
             { globPattern: "**/.git/REBASE_HEAD" },
             { globPattern: "**/.git/CHERRY_PICK_HEAD" },
+            { globPattern: "**/.git/REVERT_HEAD" },
           ],
         },
       ],
