@@ -176,6 +176,22 @@ describe("findProjectRoot and loadProject", () => {
     expect(config.secretsDir).toBe("vault");
     await expect(loadProject("/elsewhere", fs)).rejects.toMatchObject({ code: "NO_PROJECT" });
   });
+
+  it("says how to finish a stellar.yaml that a merge left with conflict markers (INVALID_CONFIG)", async () => {
+    const merged = `version: 1\nenvironments:\n  dev:\n    members:\n<<<<<<< HEAD\n      bob: age1bob\n=======\n      carol: age1carol\n>>>>>>> feature\n`;
+    const files = new Map([["/mem/m/stellar.yaml", merged]]);
+    const notFound = (p: string): Error => Object.assign(new Error(`ENOENT: ${p}`), { code: "ENOENT" });
+    const fs: WorkspaceFs = {
+      readFile: (p) => files.get(p) ?? (() => { throw notFound(p); })(),
+      readdir: (p) => { throw notFound(p); },
+      stat: (p) => (files.has(p) ? ({ isFile: () => true, isDirectory: () => false } as Stats) : (() => { throw notFound(p); })()),
+      realpath: (p) => p,
+    };
+    const err = (await loadProject("/mem/m", fs).catch((e: unknown) => e)) as CoreError;
+    expect(err.code).toBe("INVALID_CONFIG");
+    expect(err.hint).toContain("conflict markers");
+    expect(err.hint).toContain("git checkout --ours -- stellar.yaml");
+  });
 });
 
 describe("renderProjectConfig", () => {

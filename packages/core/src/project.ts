@@ -280,7 +280,7 @@ export async function loadProject(cwd: string, fs: WorkspaceFs = nodeWorkspaceFs
   const { config, diagnostics } = problem === undefined ? parseProjectConfig(text, path) : { config: undefined, diagnostics: [unreadableProject(text, problem)] };
   const errors = diagnostics.filter((d) => d.severity === "error");
   if (config === undefined || errors.length > 0) {
-    throw new InvalidConfigError(path, errors.length > 0 ? errors : diagnostics);
+    throw new InvalidConfigError(path, errors.length > 0 ? errors : diagnostics, { conflictMarkers: problem === undefined && /^(?:<{7}|={7}|>{7})(?: |$)/m.test(text) });
   }
   if (options.allowOutsideLinks !== true) {
     // the secrets folder, the catalog and every environment file: what commands read and write
@@ -291,15 +291,22 @@ export async function loadProject(cwd: string, fs: WorkspaceFs = nodeWorkspaceFs
   return config;
 }
 
-/** CoreError INVALID_CONFIG carrying the diagnostics of stellar.yaml. */
+/**
+ * CoreError INVALID_CONFIG carrying the diagnostics of stellar.yaml. With `conflictMarkers` (the
+ * text holds git conflict markers: a merge, rebase, cherry-pick or revert stopped on it), the hint
+ * says to finish that file first.
+ */
 export class InvalidConfigError extends CoreError {
   readonly diagnostics: Diagnostic[];
-  constructor(path: string, diagnostics: Diagnostic[]) {
+  constructor(path: string, diagnostics: Diagnostic[], options: { conflictMarkers?: boolean } = {}) {
     const shown = diagnostics.slice(0, 5).map((d) => `${join(dirname(path), d.file)}:${d.line}:${d.column}: ${d.message}`);
     const more = diagnostics.length > 5 ? `\n  ... and ${diagnostics.length - 5} more` : "";
     super("INVALID_CONFIG", `${path} has ${diagnostics.length} problem${diagnostics.length === 1 ? "" : "s"}:\n  ${shown.join("\n  ")}${more}`, {
       file: path,
-      hint: "fix stellar.yaml (schema: schemas/stellar.schema.json, docs/config-files.md)",
+      hint:
+        options.conflictMarkers === true
+          ? "stellar.yaml holds git conflict markers (a merge, rebase, cherry-pick or revert stopped on it): finish it first — keep one side (`git checkout --ours -- stellar.yaml` or `--theirs`) or edit it, then `git add stellar.yaml` — and run the command again"
+          : "fix stellar.yaml (schema: schemas/stellar.schema.json, docs/config-files.md)",
     });
     this.diagnostics = diagnostics;
   }
