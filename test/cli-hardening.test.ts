@@ -4,13 +4,13 @@
  * `dotenv` and `node --env-file` read back exactly, an empty environment that `edit` can add to,
  * a multi-line paste refused at the hidden prompt, and consistent exits for typos and unknown names.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createResolver } from "../packages/resolver/src/index.js";
-import { REPO_ROOT, createSandbox, runInPty, type AgeKey, type Sandbox } from "./helpers/cli.js";
+import { CLI_BIN, REPO_ROOT, createSandbox, runInPty, type AgeKey, type Sandbox } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -178,5 +178,25 @@ describe("consistent exits", () => {
     const hidden = await s.run(["set", "api_key", "--evn", "development"]);
     expect(hidden.code).toBe(2);
     expect(hidden.stderr).not.toContain("evn");
+  });
+});
+
+describe("a closed stdout (`stellar-secrets ... | head -1`)", () => {
+  it("finishes the command without a crash or a stack trace when the reader has gone (EPIPE)", async () => {
+    const s = createSandbox();
+    try {
+      s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+      expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+      const child = spawn(process.execPath, [CLI_BIN, "--help"], { cwd: s.repo, env: s.env, stdio: ["ignore", "pipe", "pipe"] });
+      child.stdout.destroy(); // the reader is gone before the CLI writes anything
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      expect(stderr).not.toContain("EPIPE");
+      expect(stderr).not.toContain("Unhandled");
+      expect(code).toBe(0);
+    } finally {
+      s.cleanup();
+    }
   });
 });

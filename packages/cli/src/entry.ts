@@ -58,11 +58,22 @@ export function wantsJson(argv: readonly string[]): boolean {
  * the file descriptor, as node itself writes to them on Linux, without building the process
  * stream, whose pipe stream loads node's net and stream code at every start
  * (`$(stellar-secrets get ...)`, `list | grep`, `check`'s summary line); when a write fails (EAGAIN
- * on a pipe left non-blocking, EPIPE), that chunk and the rest go through the process stream,
- * which reports as it always did.
+ * on a pipe left non-blocking), that chunk and the rest go through the process stream, which
+ * reports as it always did; on EPIPE (the reader has gone) the rest is dropped.
  */
 function standardStream(fd: 1 | 2): OutputStream {
-  const stream = (): NodeJS.WriteStream => (fd === 1 ? process.stdout : process.stderr);
+  let watched = false;
+  const stream = (): NodeJS.WriteStream => {
+    const out = fd === 1 ? process.stdout : process.stderr;
+    if (!watched) {
+      watched = true;
+      // a socket or pipe whose reader has gone reports EPIPE as an event: the rest is dropped (see below)
+      out.on("error", (error: NodeJS.ErrnoException) => {
+        if (error.code !== "EPIPE") throw error;
+      });
+    }
+    return out;
+  };
   let direct = false;
   try {
     const st = fstatSync(fd);
@@ -71,15 +82,23 @@ function standardStream(fd: 1 | 2): OutputStream {
     // not open: the process stream says what node says
   }
   if (!direct) return stream();
+  // the reader of a pipe has gone (`stellar-secrets list | head -1`): what is left is dropped and the
+  // command finishes its work (a write command still updates what it must) instead of dying on EPIPE
+  let gone = false;
   return {
     write(chunk: string | Uint8Array): boolean {
+      if (gone) return true;
       if (!direct) return stream().write(chunk);
       const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
       let done = 0;
       try {
         while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
         return true;
-      } catch {
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "EPIPE") {
+          gone = true;
+          return true;
+        }
         direct = false;
         return stream().write(bytes.subarray(done));
       }
