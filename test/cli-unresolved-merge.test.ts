@@ -5,6 +5,8 @@
  * them (`unresolved-merge`), and a merge that was aborted never blocks anyone.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { join } from "node:path";
+import { editSecretsFile } from "../packages/sops/src/index.js";
 import { createSandbox, type Sandbox } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
@@ -345,6 +347,41 @@ describe("unresolved merge conflicts", () => {
     expect(kept.stdout).toContain("REVERT_HEAD");
     expect(s.read(PROD)).toBe(beforeBob);
     expect((await unresolvedRules(s)).found).toEqual([]);
+  });
+
+  it("shows a conflicting name with control characters escaped in the driver's and resolve's messages, never raw", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+    // the CLI refuses such names, but a member's sops can write them
+    const evil = ["evil\u001b[2Jname", "other\u009bname"];
+    const write = (value: string): Promise<unknown> =>
+      editSecretsFile(join(s.repo, PROD), [alice.identity], (values) => {
+        for (const n of evil) values.set(n, value);
+      });
+    await write("base");
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    const commit = (m: string): void => {
+      s.git(["add", "-A"]);
+      s.git(["commit", "-q", "--no-verify", "-m", m]); // the hook refuses such names (invalid-secret-name)
+    };
+    commit("base");
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await write("feature");
+    commit("feature");
+    s.git(["checkout", "-q", "main"]);
+    await write("main");
+    commit("main");
+    const merge = tryGit(s, ["merge", "--no-edit", "feature"]);
+    expect(merge.ok).toBe(false);
+    expect(merge.out).toContain("evil\\x1b[2Jname");
+    expect(merge.out).not.toMatch(/[\u001b\u009b]/);
+    const r = await s.run(["resolve", evil[0] as string, "--env", "production", "--theirs"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("other\\x9bname");
+    expect(r.stdout + r.stderr).not.toMatch(/[\u001b\u009b]/);
   });
 
   it("a whole file left by `git cherry-pick -n` (no CHERRY_PICK_HEAD) is not enforced, and the driver says so instead of promising the hook refuses it", async () => {

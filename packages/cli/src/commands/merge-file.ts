@@ -10,6 +10,7 @@ import { basename, dirname, resolve } from "node:path";
 import {
   DecryptCache,
   decodeUtf8,
+  escapeControlCharacters,
   decryptSecrets,
   decryptSecretsWithKey,
   findIdentities,
@@ -187,7 +188,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const [basePath, oursPath, theirsPath, given] = positionals as [string, string, string, string | undefined];
   const display = given ?? oursPath;
   const environment = environmentOf(given);
-  const say = (line: string): void => void ctx.stderr.write(`stellar-secrets merge-file: ${line}\n`);
+  // names come from the files (a member's sops can write any): never a raw control character to the terminal
+  const say = (line: string): void => void ctx.stderr.write(`stellar-secrets merge-file: ${escapeControlCharacters(line)}\n`);
 
   const [oursText, theirsText] = await Promise.all([
     readVersion(ctx, oursPath, "our", display),

@@ -6,7 +6,7 @@
 import { relative } from "node:path";
 import { secretsFilePath } from "@stellar-secrets/core";
 import { readFile } from "node:fs/promises";
-import { decryptSecrets, editSecretsFile, isSopsError, writeFileAtomic } from "@stellar-secrets/sops";
+import { decryptSecrets, editSecretsFile, escapeControlCharacters, isSopsError, writeFileAtomic } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -166,7 +166,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     }
   });
   next.dataKey.fill(0);
-  ctx.stdout.write(`resolved ${name} in ${env.name} from ${source}: ${action}${value === undefined ? " (no such secret there)" : ""}\n`);
+  // names come from the files and the argument: never a raw control character to the terminal
+  ctx.stdout.write(escapeControlCharacters(`resolved ${name} in ${env.name} from ${source}: ${action}${value === undefined ? " (no such secret there)" : ""}`) + "\n");
   if (record !== undefined && location !== undefined) {
     const textAfter = await readFile(path, "utf8").catch(() => undefined);
     const left = record.names.filter((n) => n !== name);
@@ -175,7 +176,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       removeUnresolvedMerge(location.gitDir, record.path);
     } else {
       await writeUnresolvedMerge(location.gitDir, { ...record, names: left, file: sha256Text(textAfter) });
-      ctx.stdout.write(`still unresolved in ${file}: ${left.join(", ")} (stellar-secrets resolve NAME --env ${env.name} --ours|--theirs|--from-stdin)\n`);
+      ctx.stdout.write(escapeControlCharacters(`still unresolved in ${file}: ${left.join(", ")} (stellar-secrets resolve NAME --env ${env.name} --ours|--theirs|--from-stdin)`) + "\n");
     }
   }
   ctx.stdout.write(`when every conflicting secret is resolved: git add ${file}\n`);
@@ -214,8 +215,10 @@ async function resolveWholeFile(ctx: CommandContext, root: string, environment: 
   if (location !== undefined && recordAs !== undefined) removeUnresolvedMerge(location.gitDir, recordAs);
   const other = theirs ? "our" : "their";
   ctx.stdout.write(
-    `resolved ${file} (the whole file) in ${environment} from ${theirs ? "theirs" : "ours"} (${ref} ${commit.slice(0, 10)}): ${before === text ? "unchanged" : "replaced"}; ` +
-      `${other} side's changes to it are not kept${record?.whole !== undefined ? ` (the merge driver had not merged it: ${record.whole.code})` : record !== undefined ? ` (unresolved: ${record.names.join(", ")})` : ""}\n`,
+    escapeControlCharacters(
+      `resolved ${file} (the whole file) in ${environment} from ${theirs ? "theirs" : "ours"} (${ref} ${commit.slice(0, 10)}): ${before === text ? "unchanged" : "replaced"}; ` +
+        `${other} side's changes to it are not kept${record?.whole !== undefined ? ` (the merge driver had not merged it: ${record.whole.code})` : record !== undefined ? ` (unresolved: ${record.names.join(", ")})` : ""}`,
+    ) + "\n",
   );
   ctx.stdout.write(`redo what you need of ${other} side with a key of ${environment} (\`stellar-secrets set\`, \`stellar-secrets members add|rm\`, \`stellar-secrets rotate-key\`); then: git add ${file}\n`);
   return 0;
