@@ -167,6 +167,18 @@ describe("pre-commit", () => {
     s.git(["commit", "-q", "-m", "unrelated"]);
   });
 
+  it("prints a staged name's control characters escaped, never raw", async () => {
+    const s = await project();
+    const text = s.read("secrets/staging.enc.yaml");
+    // a hand-edited file: a name holding an escape sequence and a C1 control (an error: invalid-secret-name, stale-mac)
+    s.write("secrets/staging.enc.yaml", text.replace(/^stripe_api_key: /m, '"evil\\e[2J\\u009bname": '));
+    s.git(["add", "-A"]);
+    const r = await preCommit(s);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("evil\\x1b[2J\\x9bname");
+    expect(r.stdout + r.stderr).not.toMatch(/[\u001b\u009b]/);
+  });
+
   it("passes while stellar.yaml is not staged, and refuses arguments", async () => {
     const s = createSandbox();
     sandboxes.push(s);

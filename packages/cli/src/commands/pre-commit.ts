@@ -6,6 +6,7 @@
  */
 import { checkUnresolvedMerge, findProjectRoot, wholeFileFinish, PROJECT_FILE, type Diagnostic, type ReviewState } from "@stellar-secrets/core";
 import { resolve } from "node:path";
+import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -110,7 +111,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column,
   );
   if (errors.length === 0) return 0;
-  ctx.stdout.write(errors.map((d) => `${d.file}:${d.line}:${d.column}: error ${d.rule} ${d.message}\n`).join(""));
+  // names come from the staged files: never a raw control character to the terminal (as `check` prints them)
+  ctx.stdout.write(errors.map((d) => escapeControlCharacters(`${d.file}:${d.line}:${d.column}: error ${d.rule} ${d.message}`) + "\n").join(""));
   if (unresolved.length > 0) {
     const byFile = new Map<string, { environment: string; names: string[]; whole: boolean }>();
     for (const d of unresolved) {
