@@ -5,10 +5,10 @@
  * the environment files that `stale-mac` compares them with.
  */
 import { readSecretsHistory, rotationTrackedFiles, valueHistoryOf, type ValueHistory, type WorkspaceIndex } from "@stellar-secrets/core";
-import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import { isAbsolute, join, relative, sep } from "node:path";
 import { LooseRepository } from "./loose.js";
-import { CatFileSession, findWorkTree, GitRepo, readWorkingText, regularFilesOfTree, strictText } from "./repo.js";
+import { CatFileSession, findWorkTree, GitRepo, readWorkingText, refsInProgress, regularFilesOfTree, strictText } from "./repo.js";
 
 /**
  * Where the values of the secrets with a catalog `rotate_every` were last set, from the git
@@ -122,7 +122,7 @@ function looseStart(top: string, gitDir: string, root: string, env: NodeJS.Proce
     if (prefix.startsWith("..") || isAbsolute(prefix)) return undefined;
     const head = repo.head();
     if (head !== undefined && repo.treeOf(head) === undefined) return undefined;
-    return { repo, prefix, head, pseudoRefs: pseudoRefsIn(gitDir), revertHead: revertHeadIn(gitDir) };
+    return { repo, prefix, head, ...refsInProgress(gitDir) };
   } catch {
     return undefined;
   }
@@ -191,7 +191,7 @@ function startGit(
           (at) => (at === undefined ? undefined : { base: at.repo.prefix === "" ? "" : `${at.repo.prefix}/`, pseudoRefs: at.pseudoRefs, revertHead: at.revertHead }),
           () => undefined,
         )
-      : Promise.resolve({ base: "./", pseudoRefs: pseudoRefsIn(gitDir), revertHead: revertHeadIn(gitDir) });
+      : Promise.resolve({ base: "./", ...refsInProgress(gitDir) });
   let batch: CatFileSession | undefined;
   try {
     batch = new CatFileSession(root, env);
@@ -230,31 +230,6 @@ function startGit(
       return { committed, earlier };
     },
   };
-}
-
-/** The commit REVERT_HEAD of the git directory `gitDir` names (a `git revert` stopped on a conflict), if any. */
-function revertHeadIn(gitDir: string): string | undefined {
-  try {
-    const id = readFileSync(join(gitDir, "REVERT_HEAD"), "utf8").trim();
-    return /^[0-9a-f]{40,64}$/.test(id) ? id : undefined;
-  } catch {
-    return undefined; // absent: no revert in progress
-  }
-}
-
-/** The commit ids MERGE_HEAD, REBASE_HEAD and CHERRY_PICK_HEAD of the git directory `gitDir` name (an octopus merge's MERGE_HEAD names several). */
-function pseudoRefsIn(gitDir: string): string[] {
-  const ids: string[] = [];
-  // git can leave REBASE_HEAD behind once a rebase has ended: it counts only while a rebase's folder exists
-  const rebasing = existsSync(join(gitDir, "rebase-merge")) || existsSync(join(gitDir, "rebase-apply"));
-  for (const name of rebasing ? ["MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD"] : ["MERGE_HEAD", "CHERRY_PICK_HEAD"]) {
-    try {
-      ids.push(...readFileSync(join(gitDir, name), "utf8").split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l)));
-    } catch {
-      // absent: no merge, rebase or cherry-pick in progress
-    }
-  }
-  return ids;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 // fs.promises (node:fs/promises) is read on first use: `check` starts without loading it
-import { existsSync, promises as fsp, readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { GitSource } from "@stellar-secrets/core";
 import { decodeUtf8 } from "@stellar-secrets/sops";
@@ -52,31 +52,16 @@ export class GitRepo implements GitSource {
   static async openAtHead(root: string, env: NodeJS.ProcessEnv): Promise<{ repo: GitRepo; head: string; pseudoRefs: string[]; revertHead?: string } | undefined> {
     let lines: string[];
     try {
-      const out = await git(root, env, ["rev-parse", "--show-toplevel", "--git-path", "MERGE_HEAD", "--git-path", "REBASE_HEAD", "--git-path", "CHERRY_PICK_HEAD", "--git-path", "rebase-merge", "--git-path", "rebase-apply", "--git-path", "REVERT_HEAD", "--verify", "HEAD"]);
+      const out = await git(root, env, ["rev-parse", "--show-toplevel", "--absolute-git-dir", "--verify", "HEAD"]);
       lines = out.split("\n").filter((l) => l !== "");
     } catch {
       return undefined;
     }
-    const [top, ...rest] = lines;
-    const head = rest.pop();
-    if (top === undefined || head === undefined || !/^[0-9a-f]{40,64}$/.test(head) || rest.length !== 6) return undefined;
-    const abs = (path: string): string => (isAbsolute(path) ? path : join(root, path));
-    const [mergeHead, rebaseHead, cherryPickHead, rebaseMerge, rebaseApply, revertHeadPath] = rest.map(abs) as [string, string, string, string, string, string];
-    const pseudoRefs: string[] = [];
-    // git can leave REBASE_HEAD behind once a rebase has ended: it names a commit in progress only while a rebase's folder exists
-    const rebasing = existsSync(rebaseMerge) || existsSync(rebaseApply);
-    for (const path of rebasing ? [mergeHead, rebaseHead, cherryPickHead] : [mergeHead, cherryPickHead]) {
-      try {
-        const text = await fsp.readFile(path, "utf8");
-        pseudoRefs.push(...text.split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l)));
-      } catch {
-        // absent: no merge, rebase or cherry-pick in progress
-      }
-    }
-    // a `git revert` stopped on a conflict: the reverted commit (its first parent is the other side)
-    const revertHead = await fsp.readFile(revertHeadPath, "utf8").then((t) => t.trim(), () => "");
+    const [top, gitDir, head] = lines;
+    if (top === undefined || gitDir === undefined || head === undefined || !/^[0-9a-f]{40,64}$/.test(head) || lines.length !== 3) return undefined;
+    const { pseudoRefs, revertHead } = refsInProgress(gitDir);
     const prefix = relative(realpathSync(top), realpathSync(root)).split(sep).join("/");
-    return { repo: new GitRepo(top, prefix, env), head, pseudoRefs, ...(/^[0-9a-f]{40,64}$/.test(revertHead) ? { revertHead } : {}) };
+    return { repo: new GitRepo(top, prefix, env), head, pseudoRefs, ...(revertHead === undefined ? {} : { revertHead }) };
   }
 
   /** Runs git at the top of the work tree, returning stdout. */
@@ -280,16 +265,8 @@ export class GitRepo implements GitSource {
 
 
   /** The commit ids a pseudo-ref such as MERGE_HEAD names (one per line: an octopus merge has several); empty when absent. */
-  async pseudoRef(name: "MERGE_HEAD" | "REBASE_HEAD" | "CHERRY_PICK_HEAD" | "REVERT_HEAD"): Promise<string[]> {
-    // git can leave REBASE_HEAD behind once a rebase has ended: it counts only while a rebase's folder exists
-    if (name === "REBASE_HEAD" && !existsSync(await this.gitPath("rebase-merge")) && !existsSync(await this.gitPath("rebase-apply"))) return [];
-    const path = (await this.run(["rev-parse", "--git-path", name])).trim();
-    try {
-      const text = await fsp.readFile(isAbsolute(path) ? path : join(this.top, path), "utf8");
-      return text.split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l));
-    } catch {
-      return [];
-    }
+  async pseudoRef(name: PseudoRef): Promise<string[]> {
+    return pseudoRefIn((await this.run(["rev-parse", "--absolute-git-dir"])).trim(), name);
   }
 
   /** A path inside the git directory (`git rev-parse --git-path`, e.g. `hooks/pre-commit`), absolute. */
@@ -567,4 +544,33 @@ export function gitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
   out.GIT_TERMINAL_PROMPT = "0";
   return out;
+}
+
+/** The pseudo-refs that name the other side of an operation in progress. */
+export type PseudoRef = "MERGE_HEAD" | "REBASE_HEAD" | "CHERRY_PICK_HEAD" | "REVERT_HEAD";
+
+/**
+ * The commit ids the pseudo-ref `name` of the git directory `gitDir` names while its operation is
+ * in progress (one per line: an octopus merge's MERGE_HEAD has several); empty when absent. git
+ * can leave REBASE_HEAD behind once a rebase has ended (a conflicted commit dropped as empty): it
+ * counts only while a rebase's folder (`rebase-merge`, `rebase-apply`) exists. The one place that
+ * decides it, for `check`, the editor, pre-commit and `resolve`.
+ */
+export function pseudoRefIn(gitDir: string, name: PseudoRef): string[] {
+  if (name === "REBASE_HEAD" && !existsSync(join(gitDir, "rebase-merge")) && !existsSync(join(gitDir, "rebase-apply"))) return [];
+  try {
+    return readFileSync(join(gitDir, name), "utf8").split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l));
+  } catch {
+    return []; // absent: no such operation in progress
+  }
+}
+
+/**
+ * What the git directory `gitDir` says is in progress: the commits MERGE_HEAD, REBASE_HEAD and
+ * CHERRY_PICK_HEAD name (see {@link pseudoRefIn}), and the commit a `git revert` stopped on a
+ * conflict reverts (REVERT_HEAD: its first parent is the other side).
+ */
+export function refsInProgress(gitDir: string): { pseudoRefs: string[]; revertHead: string | undefined } {
+  const pseudoRefs = (["MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD"] as const).flatMap((name) => pseudoRefIn(gitDir, name));
+  return { pseudoRefs, revertHead: pseudoRefIn(gitDir, "REVERT_HEAD")[0] };
 }
