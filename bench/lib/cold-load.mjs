@@ -14,17 +14,12 @@ import { rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { median, numberOption } from "./stats.mjs";
 import { generateWorkspace } from "./workspace.mjs";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  if (i === -1) return dflt;
-  const v = Number(args[i + 1]);
-  args.splice(i, 2);
-  return v;
-};
+const opt = (name, dflt) => numberOption(args, name, dflt);
 const RUNS = opt("--runs", 15);
 const FILES = opt("--files", 5000);
 const cores = args.length > 0 ? args.map((a) => resolve(a)) : [join(repo, "packages/core/dist/index.js")];
@@ -48,7 +43,6 @@ for (const core of cores) once(core); // warm the page cache, not the process
 for (let i = 0; i < RUNS; i++) cores.forEach((core, j) => results[j].push(once(core)));
 rmSync(ws.dir, { recursive: true, force: true });
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`cold loadWorkspace + checkWorkspace on ${FILES} config files, ${RUNS} alternating runs (node ${process.version}, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}):`);
 cores.forEach((core, j) => {
   const r = results[j];

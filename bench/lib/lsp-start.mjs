@@ -19,19 +19,14 @@ import { loadavg } from "node:os";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { median, numberOption } from "./stats.mjs";
 import { generateWorkspace } from "./workspace.mjs";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const require = createRequire(join(repo, "packages/language-server/package.json"));
 const proto = require("vscode-languageserver-protocol/node");
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  if (i === -1) return dflt;
-  const v = Number(args[i + 1]);
-  args.splice(i, 2);
-  return v;
-};
+const opt = (name, dflt) => numberOption(args, name, dflt);
 const RUNS = opt("--runs", 11);
 const FILES = opt("--files", 5000);
 const servers = args.length > 0 ? args.map((a) => resolve(a)) : [join(repo, "packages/language-server/bin/stellar-secrets-language-server.js")];
@@ -80,7 +75,6 @@ async function once(server) {
 const results = servers.map(() => []);
 for (const s of servers) await once(s); // warm-up: the page cache, and a code cache written
 for (let i = 0; i < RUNS; i++) for (let s = 0; s < servers.length; s++) results[s].push(await once(servers[s]));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`language server start on ${FILES} config files, ${RUNS} alternating runs (node ${process.version}, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}); medians:`);
 servers.forEach((s, i) => {
   const r = results[i];
