@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { decryptSops } from "sops-age";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { decryptSecrets } from "../packages/sops/src/index.js";
-import { createSandbox, unwrapWith, type AgeKey, type Sandbox } from "./helpers/cli.js";
+import { createSandbox, tryGit, unwrapWith, type AgeKey, type Sandbox } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -50,15 +50,6 @@ async function readBoth(s: Sandbox, key: AgeKey): Promise<Record<string, string>
   const { sops: _meta, ...values } = independent;
   expect(values).toEqual(ours);
   return ours;
-}
-
-function tryGit(s: Sandbox, args: string[]): { ok: boolean; out: string } {
-  try {
-    return { ok: true, out: s.git(args) };
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string };
-    return { ok: false, out: `${err.stdout ?? ""}${err.stderr ?? ""}` };
-  }
 }
 
 describe("git setup", () => {

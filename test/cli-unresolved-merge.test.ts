@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { join } from "node:path";
 import { editSecretsFile } from "../packages/sops/src/index.js";
-import { createSandbox, type Sandbox } from "./helpers/cli.js";
+import { createSandbox, tryGit, type Sandbox } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -22,15 +22,6 @@ const PROD = "secrets/production.enc.yaml";
 async function set(s: Sandbox, name: string, value: string): Promise<void> {
   const r = await s.run(["set", name, "--env", "production", "--from-stdin"], { input: value });
   expect(r.code, r.stderr).toBe(0);
-}
-
-function tryGit(s: Sandbox, args: string[]): { ok: boolean; out: string } {
-  try {
-    return { ok: true, out: s.git(args) };
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string };
-    return { ok: false, out: `${err.stdout ?? ""}${err.stderr ?? ""}` };
-  }
 }
 
 /**

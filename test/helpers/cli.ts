@@ -132,6 +132,16 @@ export interface StartedProcess {
 }
 
 /** Throws a clear error when the CLI has not been built. */
+/** Runs git in the sandbox without throwing: `ok` false when git exits non-zero, `out` its stdout and stderr. */
+export function tryGit(s: Sandbox, args: string[]): { ok: boolean; out: string } {
+  try {
+    return { ok: true, out: s.git(args) };
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string };
+    return { ok: false, out: `${err.stdout ?? ""}${err.stderr ?? ""}` };
+  }
+}
+
 export function assertBuilt(): void {
   if (!existsSync(join(REPO_ROOT, "packages/cli/dist/main.js"))) {
     throw new Error("the CLI is not built: run `pnpm build` (or `npm test`, which builds first)");
