@@ -33,16 +33,24 @@ export function parseEnc(s: string): EncParts | undefined {
   return { data: m[1]!, iv: m[2]!, tag: m[3]!, type: m[4]! };
 }
 
+/** Standard base64 with canonical padding: groups of 4, the last one `xx==` or `xxx=` at most. */
+const B64_SHAPE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** The last character before `==` may carry no spare bits (its value is a multiple of 16). */
+const B64_TWO_PAD_LAST = /[AQgw]==$/;
+/** The last character before a single `=` may carry no spare bits (its value is a multiple of 4). */
+const B64_ONE_PAD_LAST = /[AEIMQUYcgkosw048]=$/;
+
 /**
  * Strict standard base64: right alphabet, right padding, and canonical (re-encoding gives the same
- * text), so that no character of a stored value can change without changing the bytes. The
- * re-encoding check alone decides it: a character outside the alphabet (skipped by the decoder),
- * a URL-safe `-`/`_`, missing or extra padding or non-zero spare bits all re-encode differently.
+ * text), so that no character of a stored value can change without changing the bytes. A
+ * character outside the alphabet (skipped by the decoder), a URL-safe `-`/`_`, missing or extra
+ * padding and non-zero spare bits are all refused, exactly the texts that would re-encode
+ * differently (values.test.ts compares both definitions), without encoding again.
  */
-function decodeB64Strict(s: string): Buffer | undefined {
-  if (s.length % 4 !== 0) return undefined;
-  const b = Buffer.from(s, "base64");
-  return b.toString("base64") === s ? b : undefined;
+export function decodeB64Strict(s: string): Buffer | undefined {
+  if (!B64_SHAPE.test(s)) return undefined;
+  if (s.endsWith("=") && !(s.endsWith("==") ? B64_TWO_PAD_LAST : B64_ONE_PAD_LAST).test(s)) return undefined;
+  return Buffer.from(s, "base64");
 }
 
 /**
@@ -66,8 +74,9 @@ export function decryptValue(enc: string, dataKey: Uint8Array, aad: string): { p
     const d = createDecipheriv("aes-256-gcm", dataKey, iv, { authTagLength: 16 });
     d.setAAD(Buffer.from(aad, "utf8"));
     d.setAuthTag(tag);
-    const out = Buffer.concat([d.update(data), d.final()]);
-    return { plaintext: out, type: parts.type as SopsValueType };
+    const out = d.update(data);
+    const rest = d.final(); // checks the tag; GCM is a stream mode: nothing is left over
+    return { plaintext: rest.length === 0 ? out : Buffer.concat([out, rest]), type: parts.type as SopsValueType };
   } catch (cause) {
     throw new SopsError("TAMPERED", "value failed its authentication check (changed, or moved from another key)", { cause });
   }

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { decodeB64Strict, decryptValue, encryptValue } from "./values.js";
+
+/** The definition decodeB64Strict keeps: the text decodes, and encoding the bytes gives it back. */
+function reencodes(s: string): boolean {
+  return s.length % 4 === 0 && Buffer.from(s, "base64").toString("base64") === s;
+}
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+describe("decodeB64Strict", () => {
+  it("accepts exactly the texts that re-encode to themselves (every last group, two prefixes)", () => {
+    const chars = `${B64}=`;
+    let accepted = 0;
+    for (const prefix of ["", "QUJD"]) {
+      for (const a of "A/=-") {
+        for (const b of chars) {
+          for (const c of chars) {
+            for (const d of chars) {
+              const s = `${prefix}${a}${b}${c}${d}`;
+              const ok = decodeB64Strict(s) !== undefined;
+              if (ok !== reencodes(s)) throw new Error(`disagrees on ${JSON.stringify(s)}: strict ${ok}`);
+              if (ok) accepted++;
+            }
+          }
+        }
+      }
+    }
+    // 2 prefixes × 2 leading characters × (64³ full groups + 64·16 `xy==`... no: 64·4 `xyz=` and 16 `xy==` per b)
+    expect(accepted).toBe(2 * 2 * (64 ** 3 + 64 * 16 + 4));
+  });
+
+  it("agrees with the re-encoding definition on random texts with foreign characters", () => {
+    const chars = `${B64}=-_ \n.é\u0000`;
+    let seed = 12345;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let i = 0; i < 50_000; i++) {
+      let s = "";
+      const len = rnd(14);
+      for (let j = 0; j < len; j++) s += chars[rnd(chars.length)];
+      expect(decodeB64Strict(s) !== undefined, JSON.stringify(s)).toBe(reencodes(s));
+    }
+  });
+
+  it("decodes what it accepts to the bytes encoded", () => {
+    for (let n = 0; n < 40; n++) {
+      const bytes = Buffer.from(Array.from({ length: n }, (_, i) => (i * 37 + n) & 0xff));
+      expect(decodeB64Strict(bytes.toString("base64"))?.equals(bytes)).toBe(true);
+    }
+  });
+});
+
+describe("decryptValue", () => {
+  const key = Buffer.alloc(32, 7);
+  it("round-trips and refuses a value moved to another name (the AAD)", () => {
+    const enc = encryptValue(Buffer.from("s3cr3t-value"), key, "API_KEY:", "str");
+    expect(decryptValue(enc, key, "API_KEY:").plaintext.toString()).toBe("s3cr3t-value");
+    expect(() => decryptValue(enc, key, "OTHER_KEY:")).toThrow(/authentication check/);
+  });
+  it("refuses base64 with spare bits set or URL-safe characters, which would decode to the same bytes", () => {
+    const enc = encryptValue(Buffer.from("abc"), key, "K:", "str");
+    const m = /data:([^,]+),iv:([^,]+),tag:([^,]+),/.exec(enc)!;
+    const tag = m[3]!; // 16 bytes: ends in `==`, the character before carries 4 spare bits
+    const last = tag[tag.length - 3]!;
+    const bumped = B64[B64.indexOf(last) + 1]!; // same decoded bytes, a spare bit set
+    expect(Buffer.from(tag.slice(0, -3) + bumped + "==", "base64").equals(Buffer.from(tag, "base64"))).toBe(true);
+    expect(() => decryptValue(enc.replace(`tag:${tag}`, `tag:${tag.slice(0, -3)}${bumped}==`), key, "K:")).toThrow(/invalid base64/);
+    const iv = m[2]!;
+    if (/[+/]/.test(iv)) expect(() => decryptValue(enc.replace(`iv:${iv}`, `iv:${iv.replace(/\+/g, "-").replace(/\//g, "_")}`), key, "K:")).toThrow(/invalid base64/);
+  });
+});
