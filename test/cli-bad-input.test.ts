@@ -91,6 +91,23 @@ describe("symbolic links and names", () => {
     expect(j.stdout).toBe("");
     expect(JSON.parse(j.stderr)).toEqual({ error: expect.objectContaining({ code: "UNKNOWN_SECRET", exitStatus: 4 }) });
   });
+
+  it("JSON and SARIF output write C1 and bidirectional controls as \\u escapes: the same value, never the raw character", async () => {
+    const { s } = await project();
+    const name = "evil\u202ename\u0085x";
+    s.write("connections/bad.yaml", `kind: api_connection\nname: bad\nbase_url: https://x.example\nheaders:\n  - { name: X-Key, type: secret, secret: "${name}" }\n`);
+    for (const args of [["check", "--json"], ["check", "--format", "sarif"]]) {
+      const r = await s.run(args);
+      expect(r.code).toBe(1);
+      expect(r.stdout).not.toMatch(/[\u0085\u202e]/);
+      expect(r.stdout).toContain("\\u202e");
+      expect(JSON.stringify(JSON.parse(r.stdout))).toContain(name); // the parsed text is unchanged
+    }
+    const e = await s.run(["get", name, "--env", "development", "--json"]);
+    expect(e.code).toBe(4);
+    expect(e.stderr).not.toMatch(/[\u0085\u202e]/);
+    expect(JSON.parse(e.stderr).error.message).toContain(name);
+  });
 });
 
 describe("access errors speak to the person", () => {

@@ -8,6 +8,7 @@
 import { fstatSync, writeSync } from "node:fs";
 import type { Command, CommandContext, OutputStream } from "./command.js";
 import { exitCodeFor } from "./errors.js";
+import { stringifyJson } from "./json-text.js";
 
 /** Runs an already loaded `command` with its arguments `rest` (after the command name): `--help`/`-h` before any `--` print its help. */
 export function runCommand(command: Command, rest: string[], ctx: CommandContext): Promise<number> {
@@ -37,7 +38,7 @@ export function formatError(
   if (options.json === true) {
     const body: Record<string, unknown> = { code, message, exitStatus: status };
     if (coded && e.hint) body.hint = e.hint;
-    return { text: `${JSON.stringify({ error: body })}
+    return { text: `${stringifyJson({ error: body })}
 `, status };
   }
   if (!coded) return { text: `stellar-secrets: internal error: ${escape(message, { keepNewlines: true })}\n`, status };

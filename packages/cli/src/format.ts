@@ -4,6 +4,9 @@
  */
 
 import { escapeControlCharacters } from "@stellar-secrets/sops";
+import { stringifyJson } from "./json-text.js";
+
+export { stringifyJson };
 
 /** Renders rows under `headers` as left-aligned columns separated by two spaces, no trailing spaces; control characters in cells are escaped. */
 export function renderTable(headers: string[], rawRows: string[][]): string {
@@ -30,7 +33,7 @@ export function terminalLines(lines: readonly string[]): string {
 
 /** A JSON document as the CLI prints it: two-space indent and a final newline. */
 export function renderJson(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
+  return `${stringifyJson(value, 2)}\n`;
 }
 
 /** `a, b and c` */

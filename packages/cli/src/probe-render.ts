@@ -3,6 +3,7 @@
  * functions over data that never holds a value (names, URLs without credentials, statuses).
  */
 import type { ProbeStatus } from "@stellar-secrets/core";
+import { stringifyJson } from "./json-text.js";
 
 /** One probe of one connection (a connection has one, or two with an OAuth2 token request first). */
 export interface ProbeResult {
@@ -97,7 +98,7 @@ export function renderProbeText(report: ProbeReport): string {
 
 /** The JSON rendering: `{ environment, summary, results, secrets }`. */
 export function renderProbeJson(report: ProbeReport): string {
-  return `${JSON.stringify({ environment: report.environment, summary: summarize(report.results), results: report.results, secrets: bySecret(report.results) }, null, 2)}\n`;
+  return `${stringifyJson({ environment: report.environment, summary: summarize(report.results), results: report.results, secrets: bySecret(report.results) }, 2)}\n`;
 }
 
 const ICON: Record<ProbeStatus, string> = {

@@ -12,6 +12,7 @@ import { readUnresolvedMerges, readValueHistory, startCommittedVersions } from "
 import { allowOutsideLinks } from "../repository.js";
 import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { diagnosticResult, sarifLog } from "../sarif.js";
+import { stringifyJson } from "../json-text.js";
 
 const help = `Usage: stellar-secrets check [PATH] [--json | --format text|json|sarif] [--max-warnings N]
 
@@ -112,9 +113,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
 
   for (const s of skipped) ctx.stderr.write(`stellar-secrets: skipped ${s.path}: ${s.reason}\n`);
   if (format === "json") {
-    ctx.stdout.write(`${JSON.stringify({ diagnostics, summary: { errors, warnings } }, null, 2)}\n`);
+    ctx.stdout.write(`${stringifyJson({ diagnostics, summary: { errors, warnings } }, 2)}\n`);
   } else if (format === "sarif") {
-    ctx.stdout.write(`${JSON.stringify(toSarif(diagnostics, root, VERSION), null, 2)}\n`);
+    ctx.stdout.write(`${stringifyJson(toSarif(diagnostics, root, VERSION), 2)}\n`);
   } else {
     ctx.stdout.write(diagnostics.map((d) => escapeControlCharacters(`${d.file}:${d.line}:${d.column}: ${d.severity} ${d.rule} ${d.message}`) + "\n").join(""));
     const files = index.configFiles.size;

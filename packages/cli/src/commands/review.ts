@@ -30,6 +30,7 @@ import { identitiesFor } from "../repository.js";
 import { allowedSigners, verifyCommits } from "../signing.js";
 import { readState, type Revision } from "../states.js";
 import { renderReviewJson, renderReviewMarkdown, renderReviewSarif, renderReviewText, REVIEW_FORMATS, type ReviewFormat } from "../review-render.js";
+import { stringifyJson } from "../json-text.js";
 
 const help = `Usage: stellar-secrets review [BASE [HEAD] | BASE..HEAD | BASE...HEAD] [--json | --format text|json|markdown|sarif] [--verify]
 
@@ -186,7 +187,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     text: renderReviewText,
     json: renderReviewJson,
     markdown: renderReviewMarkdown,
-    sarif: (r: typeof report) => `${JSON.stringify(renderReviewSarif(r, root, VERSION), null, 2)}\n`,
+    sarif: (r: typeof report) => `${stringifyJson(renderReviewSarif(r, root, VERSION), 2)}\n`,
   }[format];
   ctx.stdout.write(render(report));
   return report.clean ? 0 : 1;

@@ -8,6 +8,7 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { terminalLines } from "../format.js";
 import { allowOutsideLinks } from "../repository.js";
+import { stringifyJson } from "../json-text.js";
 
 const help = `Usage: stellar-secrets usage [NAME] [--json]
 
@@ -55,7 +56,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
         environments: r.environments,
       })),
     }));
-    ctx.stdout.write(`${JSON.stringify({ secrets }, null, 2)}\n`);
+    ctx.stdout.write(`${stringifyJson({ secrets }, 2)}\n`);
     return 0;
   }
   const out: string[] = [];

@@ -1,0 +1,19 @@
+/**
+ * JSON as the CLI prints it (no imports: the start-up bundles of the hot commands use it for
+ * `--json` errors).
+ */
+
+// DEL, C1 controls, the Unicode bidirectional controls and the line/paragraph separators: JSON may
+// hold them raw, and a terminal or a web page showing the output would act on them
+// eslint-disable-next-line no-control-regex
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/**
+ * `JSON.stringify(value, null, space)` with the characters JSON may hold raw but a terminal or a
+ * browser acts on (DEL, C1, bidirectional controls, line and paragraph separators) written as
+ * `\uXXXX` escapes: the same JSON value, which cannot rewrite or reorder what a person reads.
+ * Every JSON the CLI prints goes through it (C0 controls JSON.stringify escapes itself).
+ */
+export function stringifyJson(value: unknown, space?: number): string {
+  return String(JSON.stringify(value, null, space)).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
