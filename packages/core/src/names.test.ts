@@ -48,3 +48,15 @@ describe("describeNonDescriptiveName", () => {
     expect(describeNonDescriptiveName(name)).toBeUndefined();
   });
 });
+
+describe("validateSecretName: control and invisible characters", () => {
+  it("says so first, even when the name also has uppercase letters", () => {
+    for (const name of ["api\u001b[31mKey", "api\u200bkey", "api\u202ekey", "\ufeffapi_key", "api\u0085key"]) {
+      const r = validateSecretName(name);
+      expect(r.ok).toBe(false);
+      expect(r.ok === false && r.message).toContain("contains control or invisible characters");
+    }
+    const upper = validateSecretName("ApiKey");
+    expect(upper.ok === false && upper.message).toContain("has uppercase letters");
+  });
+});

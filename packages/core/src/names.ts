@@ -44,7 +44,10 @@ export function validateSecretName(name: string): SecretNameValidation {
   }
   if (!SECRET_NAME_PATTERN.test(name)) {
     const suggestion = suggestSecretName(name);
-    const what = /[A-Z]/.test(name)
+    // eslint-disable-next-line no-control-regex
+    const what = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/.test(name)
+      ? "contains control or invisible characters (a look-alike of another name, or text that rewrites a terminal)"
+      : /[A-Z]/.test(name)
       ? "has uppercase letters"
       : /^[0-9_]/.test(name)
         ? "does not start with a letter"
