@@ -61,7 +61,7 @@ describe("git setup", () => {
     expect((await s.run(["init", "--env", "production", "--secrets-dir", "vault"])).code).toBe(0);
     const before = await s.run(["git", "setup", "--check", "--json"]);
     expect(before.code).toBe(1);
-    expect(JSON.parse(before.stdout).items.map((i: { state: string }) => i.state)).toEqual(["missing", "missing", "missing", "missing"]);
+    expect(JSON.parse(before.stdout).items.map((i: { state: string }) => i.state)).toEqual(["missing", "missing", "missing", "missing", "missing"]);
     const first = await s.run(["git", "setup"]);
     expect(first.code, first.stdout + first.stderr).toBe(0);
     const attributes = s.read(".gitattributes");
@@ -73,6 +73,7 @@ describe("git setup", () => {
     expect(s.git(["config", "--local", "diff.stellar.textconv"]).trim()).toMatch(/stellar-secrets\.js textconv$/);
     const hook = s.read(".git/hooks/pre-commit");
     expect(hook).toMatch(/stellar-secrets\.js pre-commit "\$@"\n$/);
+    expect(s.read(".git/hooks/pre-merge-commit")).toMatch(/STELLAR_SECRETS_HOOK=pre-merge-commit exec .*stellar-secrets\.js pre-commit "\$@"\n$/);
     const check = await s.run(["git", "setup", "--check", "--json"]);
     expect(check.code).toBe(0);
     expect(JSON.parse(check.stdout).complete).toBe(true);

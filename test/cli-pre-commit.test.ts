@@ -144,6 +144,34 @@ describe("pre-commit", () => {
     expect(s.git(["rev-parse", "HEAD"]).trim()).not.toBe(before);
   });
 
+  it("as the pre-merge-commit hook git setup writes, refuses a merge that conflicts by meaning only (a reference to a removed secret)", async () => {
+    const s = await project();
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    s.commit("setup");
+    s.git(["checkout", "-q", "-b", "cleanup"]);
+    s.git(["rm", "-q", "connectors/stripe.yaml"]);
+    for (const env of ["staging", "production"]) expect((await s.run(["rm", "stripe_api_key", "--env", env, "--yes"])).code).toBe(0);
+    s.commit("remove stripe");
+    s.git(["checkout", "-q", "-"]);
+    s.write("connectors/billing.yaml", "kind: auth_connector\nname: billing\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n");
+    s.commit("billing uses stripe");
+    const before = s.git(["rev-parse", "HEAD"]).trim();
+    // nothing conflicts in the text: git merge commits by itself, and only pre-merge-commit runs
+    let message = "";
+    try {
+      s.git(["merge", "-q", "--no-edit", "cleanup"]);
+    } catch (e) {
+      message = String((e as { stderr?: unknown }).stderr ?? e);
+    }
+    expect(message).toMatch(/connectors\/billing\.yaml:\d+:\d+: error unknown-secret /);
+    expect(message).toContain("merge commit refused");
+    expect(message).toContain("git merge --no-verify");
+    expect(s.git(["rev-parse", "HEAD"]).trim()).toBe(before);
+    s.git(["merge", "--abort"]);
+    s.git(["merge", "-q", "--no-edit", "--no-verify", "cleanup"]);
+    expect(s.git(["rev-parse", "HEAD"]).trim()).not.toBe(before);
+  });
+
   it("finds a project in a subfolder of the repository when git runs the hook from the top", async () => {
     const s = createSandbox();
     sandboxes.push(s);

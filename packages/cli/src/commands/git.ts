@@ -36,12 +36,18 @@ well (run it once per clone; running it again changes nothing):
                       (skipped with --no-hook). A pre-commit hook that stellar-secrets did not
                       write is never replaced: setup reports it and exits 1; add the line it
                       prints to your hook, or pass --no-hook.
-git config and the hook name this CLI by absolute paths (node and its script), so they work from
+  pre-merge-commit hook
+                      the same check for the commit \`git merge\` makes by itself when
+                      nothing conflicts (git runs no pre-commit hook then): a merge whose
+                      result breaks a rule (a reference to a secret the other branch removed)
+                      is refused; \`git merge --no-verify\` skips it (also skipped with
+                      --no-hook; never replaces a hook it did not write)
+git config and the hooks name this CLI by absolute paths (node and its script), so they work from
 any folder of the repository; run setup again after moving the CLI.
 
 Options:
   --check     report what is and is not configured; change nothing (exit 1 when something is missing)
-  --no-hook   neither install nor require the pre-commit hook
+  --no-hook   neither install nor require the pre-commit and pre-merge-commit hooks
 ${SIGNING_SETUP_HELP}
   --json      print the state of each item as JSON
 
@@ -53,10 +59,12 @@ const flags = { check: { type: "boolean" }, "no-hook": { type: "boolean" }, sign
 
 /** Marks a hook written by this command (a hook without it is someone else's). */
 export const HOOK_MARKER = "# stellar-secrets pre-commit hook (written by `stellar-secrets git setup`)";
+/** Marks a pre-merge-commit hook written by this command. */
+export const MERGE_HOOK_MARKER = "# stellar-secrets pre-merge-commit hook (written by `stellar-secrets git setup`)";
 
 /** One thing setup configures. */
 export interface SetupItem {
-  /** Stable id for --json (`attributes`, `diff-driver`, `merge-driver`, `pre-commit-hook`). */
+  /** Stable id for --json (`attributes`, `diff-driver`, `merge-driver`, `pre-commit-hook`, `pre-merge-commit-hook`). */
   id: string;
   /** What it is, for people. */
   label: string;
@@ -86,6 +94,14 @@ export function attributesLine(secretsDir: string): string {
 /** The pre-commit hook script. */
 export function hookScript(cli: string): string {
   return `#!/bin/sh\n${HOOK_MARKER}\n# checks the staged secrets files; a non-zero exit blocks the commit\nexec ${cli} pre-commit "$@"\n`;
+}
+
+/**
+ * The pre-merge-commit hook script: the same check for the commit `git merge` makes when nothing
+ * conflicts (the variable only changes the wording of a refusal: `git merge --no-verify`).
+ */
+export function mergeHookScript(cli: string): string {
+  return `#!/bin/sh\n${MERGE_HOOK_MARKER}\n# checks the merge result before git merge commits it; a non-zero exit stops the merge commit\nSTELLAR_SECRETS_HOOK=pre-merge-commit exec ${cli} pre-commit "$@"\n`;
 }
 
 /** The setup items for `config` in `repo`. */
@@ -125,32 +141,37 @@ export function setupItems(repo: GitRepo, config: ProjectConfig, options: { hook
     ]),
   ];
   if (options.hook) {
-    const script = hookScript(cli);
-    const hookPath = (): Promise<string> => repo.gitPath("hooks/pre-commit");
-    const current = async (): Promise<string | undefined> => {
-      const p = await hookPath();
-      return existsSync(p) ? readFile(p, "utf8") : undefined;
-    };
-    items.push({
-      id: "pre-commit-hook",
-      label: "pre-commit hook (runs stellar-secrets pre-commit)",
-      check: async () => (await current()) === script,
-      apply: async () => {
-        const text = await current();
-        const path = await hookPath();
-        if (text !== undefined && !text.includes(HOOK_MARKER)) {
-          return `${path} already exists and was not written by stellar-secrets; it was left as it is. Add this line to it: ${cli} pre-commit || exit 1 — or run setup with --no-hook`;
-        }
-        if (text !== script) {
-          await mkdir(dirname(path), { recursive: true });
-          await writeFileAtomic(path, script);
-          await chmod(path, 0o755);
-        }
-        return undefined;
-      },
-    });
+    items.push(hookItem(repo, cli, "pre-commit", hookScript(cli), HOOK_MARKER));
+    items.push(hookItem(repo, cli, "pre-merge-commit", mergeHookScript(cli), MERGE_HOOK_MARKER));
   }
   return items;
+}
+
+/** A hook this command writes (`<name>-hook` in --json); one it did not write is never replaced. */
+function hookItem(repo: GitRepo, cli: string, name: "pre-commit" | "pre-merge-commit", script: string, marker: string): SetupItem {
+  const hookPath = (): Promise<string> => repo.gitPath(`hooks/${name}`);
+  const current = async (): Promise<string | undefined> => {
+    const p = await hookPath();
+    return existsSync(p) ? readFile(p, "utf8") : undefined;
+  };
+  return {
+    id: `${name}-hook`,
+    label: `${name} hook (runs stellar-secrets pre-commit)`,
+    check: async () => (await current()) === script,
+    apply: async () => {
+      const text = await current();
+      const path = await hookPath();
+      if (text !== undefined && !text.includes(marker)) {
+        return `${path} already exists and was not written by stellar-secrets; it was left as it is. Add this line to it: ${cli} pre-commit || exit 1 — or run setup with --no-hook`;
+      }
+      if (text !== script) {
+        await mkdir(dirname(path), { recursive: true });
+        await writeFileAtomic(path, script);
+        await chmod(path, 0o755);
+      }
+      return undefined;
+    },
+  };
 }
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {

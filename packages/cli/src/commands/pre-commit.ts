@@ -25,7 +25,9 @@ project root). No key is needed or used; no value is printed.
 
 Installed as a git hook by the project's git setup; for the pre-commit framework, the
 repository's .pre-commit-hooks.yaml has the hook \`stellar-secrets-check\`. To commit anyway
-(e.g. a work in progress on a private branch): \`git commit --no-verify\`.
+(e.g. a work in progress on a private branch): \`git commit --no-verify\`. git setup also installs
+it as the pre-merge-commit hook, for the commit \`git merge\` makes when nothing conflicts (git
+runs no pre-commit hook then); there the escape is \`git merge --no-verify\`.
 
 A staged environment file that still holds a merge conflict the merge driver reported (secrets
 changed differently on both sides, not yet finished with \`stellar-secrets resolve\`) is always
@@ -111,6 +113,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column,
   );
   if (errors.length === 0) return 0;
+  // run as the pre-merge-commit hook (`git setup` writes it): the escape is `git merge --no-verify`
+  const merging = ctx.env.STELLAR_SECRETS_HOOK === "pre-merge-commit";
+  const skip = merging ? "git merge --no-verify" : "git commit --no-verify";
   // names come from the staged files: never a raw control character to the terminal (as `check` prints them)
   ctx.stdout.write(errors.map((d) => escapeControlCharacters(`${d.file}:${d.line}:${d.column}: error ${d.rule} ${d.message}`) + "\n").join(""));
   if (unresolved.length > 0) {
@@ -143,14 +148,17 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       `commit refused: ${parts.join("; and ")}; committing ${byFile.size === 1 ? "it" : "them"} now would keep our side and silently drop the other side's change` +
         (errors.length > unresolved.length ? ` (and ${plural(errors.length - unresolved.length, "other error")} above)` : ""),
       {
-        hint: `${how.join("; ")}; then commit again. To commit our side anyway on purpose: \`git commit --no-verify\` (the other side's change is then lost)`,
+        hint: `${how.join("; ")}; then commit again. To commit our side anyway on purpose: \`${skip}\` (the other side's change is then lost)`,
       },
     );
   }
   ctx.stderr.write(
-    `stellar-secrets pre-commit: ${plural(errors.length, "error")} in the staged files: commit refused. ` +
-      "Fix them and `git add` the fixes (plaintext secrets: `stellar-secrets set` encrypts a value; `git restore --staged FILE` unstages a file), " +
-      "then commit again; `git commit --no-verify` skips this check.\n",
+    merging
+      ? `stellar-secrets pre-commit: ${plural(errors.length, "error")} in the result of the merge: merge commit refused (the merge is still in progress). ` +
+          "Fix them and `git add` the fixes, then `git commit` (or `git merge --abort`); `git merge --no-verify` skips this check.\n"
+      : `stellar-secrets pre-commit: ${plural(errors.length, "error")} in the staged files: commit refused. ` +
+          "Fix them and `git add` the fixes (plaintext secrets: `stellar-secrets set` encrypts a value; `git restore --staged FILE` unstages a file), " +
+          "then commit again; `git commit --no-verify` skips this check.\n",
   );
   return 1;
 }
