@@ -13,6 +13,7 @@ import { Buffers } from "./buffers.js";
 import { CommittedVersions } from "./committed-versions.js";
 import { DiagnosticsPublisher } from "./diagnostics.js";
 import { keepLastGood } from "./last-good.js";
+import { registerLifecycle } from "./lifecycle.js";
 import { FEATURE_CAPABILITIES, registerLanguageFeatures } from "./language-features.js";
 import { ProjectLoader } from "./projects.js";
 import { notifyIndexChanged, registerCustomRequests } from "./requests.js";
@@ -39,7 +40,12 @@ export interface Server {
   dispose(): void;
 }
 
-/** Registers every handler on `connection` (already created for stdio, IPC, a socket or in-memory streams) without listening yet. */
+/**
+ * Registers every handler on `connection` (already created for stdio, IPC, a socket or in-memory
+ * streams) without listening yet. Create the connection with `{ messageStrategy: lifecycleStrategy() }`
+ * (`lifecycle.ts`, as `main.ts` does): the lifecycle errors the specification asks for (a request
+ * before `initialize`, a second `initialize`, a request after `shutdown`) come from it.
+ */
 export function createServer(connection: Connection, options: ServerOptions): Server {
   // a broken stellar.yaml keeps the project's last good index (last-good.ts)
   const state = new ServerState(connection, keepLastGood(options.modelFactory));
@@ -92,6 +98,7 @@ export function createServer(connection: Connection, options: ServerOptions): Se
     if (after !== undefined) void state.ready.then(() => after());
   });
 
+  registerLifecycle(connection);
   registerSettings(state, settings, { reload: () => projects.loadAll(), republish: () => diagnostics.publishAll() });
   watchedFiles.register();
   registerCustomRequests(state, { filesChanged: (changes) => watchedFiles.filesChanged(changes) });

@@ -25,12 +25,14 @@ import {
   StreamMessageReader,
   StreamMessageWriter,
   type ClientCapabilities,
+  type InitializeParams,
   type Diagnostic,
   type ProtocolConnection,
   type Registration,
   type ServerCapabilities,
 } from "vscode-languageserver/node";
 import { createCoreModel } from "../core-model.js";
+import { lifecycleStrategy } from "../lifecycle.js";
 import { createServer, type Server } from "../server.js";
 import type { ServerState } from "../state.js";
 import type { ModelFactory } from "../workspace.js";
@@ -46,6 +48,10 @@ export interface InMemoryOptions {
   settings?: Record<string, unknown>;
   initializationOptions?: Record<string, unknown>;
   modelFactory?: ModelFactory;
+  /** The client's capabilities (default: configuration, workspace folders, watchers, diagnostic refresh). */
+  capabilities?: ClientCapabilities;
+  /** Replaces fields of the `initialize` parameters (e.g. `rootUri`, `rootPath`, `workspaceFolders`). */
+  initializeParams?: Partial<InitializeParams>;
 }
 
 /** A server and its client, connected in memory. */
@@ -53,6 +59,8 @@ export class InMemoryServer {
   readonly published = new Map<string, Diagnostic[]>();
   readonly notifications: { method: string; params: unknown }[] = [];
   readonly registrations: Registration[] = [];
+  /** The method of every request the server sent to the client, in order. */
+  readonly requests: string[] = [];
   readonly logs: string[] = [];
   refreshes = 0;
   capabilities: ServerCapabilities = {};
@@ -104,7 +112,7 @@ export class InMemoryServer {
 
   /** Shuts the server down (no `exit`: that would end the test process), lets answers in flight arrive, then disposes both ends. */
   async dispose(): Promise<void> {
-    await this.client.sendRequest(ShutdownRequest.type);
+    await this.client.sendRequest(ShutdownRequest.type).catch(() => {}); // a test may have shut it down already
     await new Promise((r) => setTimeout(r, 20));
     this.server.dispose();
     this.client.dispose();
@@ -113,11 +121,11 @@ export class InMemoryServer {
   }
 }
 
-/** Registers the server on an in-memory connection, runs initialize/initialized and waits for the initial index. */
-export async function startInMemory(options: InMemoryOptions): Promise<InMemoryServer> {
+/** Registers the server on an in-memory connection (with the lifecycle strategy, as `main.ts` creates it) and a client on the other end; nothing is sent yet. */
+export function connectInMemory(options: Pick<InMemoryOptions, "settings" | "modelFactory"> = {}): InMemoryServer {
   const toServer = new PassThrough();
   const toClient = new PassThrough();
-  const connection = createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient));
+  const connection = createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient), { messageStrategy: lifecycleStrategy() });
   const created = createServer(connection, { modelFactory: options.modelFactory ?? createCoreModel });
   const { state } = created;
   state.documents.listen(connection);
@@ -131,15 +139,31 @@ export async function startInMemory(options: InMemoryOptions): Promise<InMemoryS
     if (method === "window/logMessage") server.logs.push((params as { message: string }).message);
     else server.notifications.push({ method, params });
   });
-  client.onRequest(ConfigurationRequest.type, (p) => p.items.map(() => options.settings ?? {}));
+  client.onRequest(ConfigurationRequest.type, (p) => {
+    server.requests.push(ConfigurationRequest.method);
+    return p.items.map(() => options.settings ?? {});
+  });
   client.onRequest(RegistrationRequest.type, (p) => {
+    server.requests.push(RegistrationRequest.method);
     server.registrations.push(...p.registrations);
   });
   client.onRequest(DiagnosticRefreshRequest.type, () => {
+    server.requests.push(DiagnosticRefreshRequest.method);
     server.refreshes++;
   });
+  client.onRequest((method) => {
+    server.requests.push(method);
+    return null;
+  });
   client.listen();
-  const capabilities: ClientCapabilities = {
+  return server;
+}
+
+/** Registers the server on an in-memory connection, runs initialize/initialized and waits for the initial index. */
+export async function startInMemory(options: InMemoryOptions): Promise<InMemoryServer> {
+  const server = connectInMemory(options);
+  const { client, state } = server;
+  const capabilities: ClientCapabilities = options.capabilities ?? {
     workspace: {
       configuration: true,
       workspaceFolders: true,
@@ -148,13 +172,14 @@ export async function startInMemory(options: InMemoryOptions): Promise<InMemoryS
     },
     textDocument: {},
   };
-  if (options.pull) capabilities.textDocument!.diagnostic = { dynamicRegistration: false };
+  if (options.pull) (capabilities.textDocument ??= {}).diagnostic = { dynamicRegistration: false };
   const init = await client.sendRequest(InitializeRequest.type, {
     processId: process.pid,
     rootUri: null,
     capabilities,
     initializationOptions: options.initializationOptions,
     workspaceFolders: options.folders.map((f, i) => ({ uri: pathToFileURL(f).href, name: `folder${i}` })),
+    ...options.initializeParams,
   });
   server.capabilities = init.capabilities;
   await client.sendNotification(InitializedNotification.type, {});
