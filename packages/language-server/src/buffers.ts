@@ -3,7 +3,9 @@
  * disk in the index at once (a large buffer once typing in it pauses, or when a request about it
  * arrives); the edited file's own diagnostics follow at once (core's per-file check), the
  * cross-file check right after when it is incremental, else once typing pauses. The last event
- * of a file wins. Typing in stellar.yaml reloads its project once typing pauses.
+ * of a file wins. Typing in stellar.yaml reloads its project once typing pauses. A file opened
+ * outside every workspace folder brings in the project of the stellar.yaml above it
+ * (`ProjectLoader.loadForFile`: single-file mode).
  */
 import { basename } from "node:path";
 import type { TextDocument } from "vscode-languageserver-textdocument";
@@ -123,7 +125,10 @@ export class Buffers {
         path,
         setTimeout(() => {
           this.configTimers.delete(path);
-          void state.ready.then(() => this.projects.reloadProject(path)).catch((e: unknown) => state.logFailure("reload", e));
+          // a stellar.yaml outside every workspace folder (single-file mode) brings its project in
+          void state.ready
+            .then(async () => (closed || !(await this.projects.loadForFile(path)) ? this.projects.reloadProject(path) : undefined))
+            .catch((e: unknown) => state.logFailure("reload", e));
         }, CONFIG_RELOAD_DELAY_MS),
       );
       return;
@@ -155,6 +160,8 @@ export class Buffers {
   /** Puts a buffer event's text (the buffer's, or the disk's after a close) into the index, unless a newer event of the file came in. */
   private async index(doc: TextDocument, path: string, closed: boolean, event: number): Promise<void> {
     const { state } = this;
+    // a file outside every workspace folder (single-file mode): the project of the stellar.yaml above it, loaded with this buffer
+    if (!closed && state.workspace.projectOf(path) === undefined && (await this.projects.loadForFile(path)) && this.latest.get(path) !== event) return;
     const model = state.workspace.projectOf(path);
     if (model === undefined) {
       if (!state.pull && !closed) this.diagnostics.publish(path);

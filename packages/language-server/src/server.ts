@@ -15,7 +15,7 @@ import { DiagnosticsPublisher } from "./diagnostics.js";
 import { keepLastGood } from "./last-good.js";
 import { registerLifecycle } from "./lifecycle.js";
 import { FEATURE_CAPABILITIES, registerLanguageFeatures } from "./language-features.js";
-import { ProjectLoader } from "./projects.js";
+import { initialFolders, ProjectLoader } from "./projects.js";
 import { notifyIndexChanged, registerCustomRequests } from "./requests.js";
 import { registerSettings, SettingsStore, type Settings } from "./settings.js";
 import { ServerState } from "./state.js";
@@ -69,7 +69,7 @@ export function createServer(connection: Connection, options: ServerOptions): Se
 
   connection.onInitialize((params): InitializeResult => {
     state.capabilities = params.capabilities ?? {};
-    state.folders = params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: "root" }] : []);
+    state.folders = initialFolders(params);
     settings.initialize((params.initializationOptions ?? {}) as Partial<Settings>);
     const result: InitializeResult = {
       capabilities: {
