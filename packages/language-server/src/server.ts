@@ -8,7 +8,7 @@
  * committed environment files `stale-mac` compares with), both read in the background (`git-reads.ts`).
  */
 import { VERSION } from "@stellar-secrets/core";
-import { TextDocumentSyncKind, type Connection, type InitializeResult } from "vscode-languageserver/node";
+import { PositionEncodingKind, TextDocumentSyncKind, type Connection, type InitializeResult } from "vscode-languageserver/node";
 import { Buffers } from "./buffers.js";
 import { CommittedVersions } from "./committed-versions.js";
 import { DiagnosticsPublisher } from "./diagnostics.js";
@@ -73,6 +73,8 @@ export function createServer(connection: Connection, options: ServerOptions): Se
     settings.initialize((params.initializationOptions ?? {}) as Partial<Settings>);
     const result: InitializeResult = {
       capabilities: {
+        // every position and range counts UTF-16 code units (ranges.ts), whatever the client offers: said, not left implicit
+        positionEncoding: PositionEncodingKind.UTF16,
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: false },
         ...FEATURE_CAPABILITIES,
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DidChangeTextDocumentNotification, HoverRequest, type MarkupContent, type Range } from "vscode-languageserver/node";
+import { makeTempProject, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+
+/** An action whose header names `secret` after emoji, CJK and a combining mark on the same line (CRLF line ends). */
+const action = (secret: string): string =>
+  ["kind: action", "name: create_ticket", "method: POST", "path: /tickets", "headers:", `  - { name: "😀漢字e\u0301", type: secret, secret: ${secret} }`, ""].join("\r\n");
+
+/** The range of `needle` on line 5 of {@link action}, in UTF-16 code units (what JavaScript's indexes count). */
+function utf16Range(text: string, needle: string): Range {
+  const line = text.split("\r\n")[5]!;
+  const start = line.indexOf(needle);
+  return { start: { line: 5, character: start }, end: { line: 5, character: start + needle.length } };
+}
+
+describe("text synchronisation as any client may send it", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  let version = 1;
+  beforeAll(async () => {
+    project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } });
+    // a client that offers only UTF-8 positions (the server must say which encoding it uses)
+    server = await startInMemory({ folders: [project.dir], capabilities: { general: { positionEncodings: ["utf-8"] } } });
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  const edit = (uri: string, contentChanges: ({ range: Range; text: string } | { text: string })[]) =>
+    server.client.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: ++version }, contentChanges });
+  const unknownSecret = (uri: string) => server.waitForDiagnostics(uri, (d) => d.some((x) => x.code === "unknown-secret")).then((d) => d.find((x) => x.code === "unknown-secret")!);
+
+  it("answers an offer of UTF-8 only with UTF-16, the encoding it uses", () => {
+    expect(server.capabilities.positionEncoding).toBe("utf-16");
+  });
+
+  it("ranges after emoji, CJK and combining marks, on CRLF lines, count UTF-16 code units; incremental edits at such positions land", async () => {
+    const uri = project.uri("actions/create_ticket.yaml");
+    const typo = action("zendesk_tokn");
+    await server.open(uri, typo);
+    expect((await unknownSecret(uri)).range).toEqual(utf16Range(typo, "zendesk_tokn"));
+    // insert the missing "e" before the last "n" (a UTF-16 position after the emoji)
+    const at = utf16Range(typo, "zendesk_tokn").end.character - 1;
+    await edit(uri, [{ range: { start: { line: 5, character: at }, end: { line: 5, character: at } }, text: "e" }]);
+    await server.waitForDiagnostics(uri, (d) => !d.some((x) => x.code === "unknown-secret"));
+    const hover = await server.client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 5, character: at } });
+    expect((hover?.contents as MarkupContent).value).toContain("**zendesk_token**");
+    await server.close(uri);
+  });
+
+  it("a full-document change (no range) replaces the text although the server announced incremental sync", async () => {
+    const uri = project.uri("actions/full.yaml");
+    await server.open(uri, action("zendesk_token"));
+    await edit(uri, [{ text: action("zendesk_tokn") }]);
+    expect((await unknownSecret(uri)).range).toEqual(utf16Range(action("zendesk_tokn"), "zendesk_tokn"));
+    await server.close(uri);
+  });
+
+  it("edits whose range runs past the end of a line or of the document are clamped, and the server keeps answering", async () => {
+    const uri = project.uri("actions/past.yaml");
+    const text = action("zendesk_token");
+    await server.open(uri, text);
+    const start = utf16Range(text, "zendesk_token").start;
+    // past the end of the line: replaces the rest of the line (its CRLF stays)
+    await edit(uri, [{ range: { start, end: { line: 5, character: 10_000 } }, text: "zendesk_tokn }" }]);
+    const typo = action("zendesk_tokn");
+    expect((await unknownSecret(uri)).range).toEqual(utf16Range(typo, "zendesk_tokn"));
+    // past the end of the document: appended at the end
+    await edit(uri, [{ range: { start: { line: 400, character: 3 }, end: { line: 500, character: 0 } }, text: "# tail\r\n" }]);
+    await server.waitFor(() => server.state.documents.get(uri)?.getText() === typo + "# tail\r\n", "the appended text");
+    const hover = await server.client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 5, character: start.character + 2 } });
+    expect((hover?.contents as MarkupContent).value).toContain("**zendesk_tokn**");
+    await server.close(uri);
+  });
+});
