@@ -118,6 +118,7 @@ export class Buffers {
     if (path === undefined) return;
     if (closed) workspace.dropBuffer(path);
     else workspace.setBuffer(path, doc.getText());
+    state.setOpenUri(path, closed ? undefined : doc.uri);
     if (basename(path) === "stellar.yaml") {
       // typing in stellar.yaml reloads that project only, once the typing pauses
       clearTimeout(this.configTimers.get(path));

@@ -6,7 +6,7 @@
  */
 import { ResponseError, TextDocuments, type ClientCapabilities, type Connection, type WorkspaceFolder } from "vscode-languageserver/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
-import { uriToPath } from "./uris.js";
+import { pathToUri, uriToPath } from "./uris.js";
 import { Workspace, type ModelFactory } from "./workspace.js";
 
 /** Called after an index change: `paths` whose diagnostics may have changed, `roots` of the projects whose names or references may have changed. */
@@ -28,6 +28,8 @@ export class ServerState {
    */
   beforeRequest: (uri: string) => void = () => {};
   private readonly listeners: IndexChangeListener[] = [];
+  /** The URI each open document was opened with, by path (a client may spell a file's URI otherwise than `pathToUri`). */
+  private readonly openUris = new Map<string, string>();
 
   constructor(
     readonly connection: Connection,
@@ -44,6 +46,20 @@ export class ServerState {
   /** The absolute paths of the `file:` workspace folders, in order. */
   folderPaths(): string[] {
     return this.folders.map((f) => uriToPath(f.uri)).filter((p): p is string => p !== undefined);
+  }
+
+  /** Records the URI the client opened `path` with (undefined: the document was closed). */
+  setOpenUri(path: string, uri: string | undefined): void {
+    if (uri === undefined) this.openUris.delete(path);
+    else this.openUris.set(path, uri);
+  }
+
+  /**
+   * The URI to name `path` with to the client: the one its open document has (the client may match
+   * URIs as strings, and clients percent-encode differently), else `pathToUri`'s.
+   */
+  uriOf(path: string): string {
+    return this.openUris.get(path) ?? pathToUri(path);
   }
 
   /** Adds a listener of {@link indexChanged}; listeners run in the order they were added. */

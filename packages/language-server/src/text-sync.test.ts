@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DidChangeTextDocumentNotification, HoverRequest, type MarkupContent, type Range } from "vscode-languageserver/node";
-import { makeTempProject, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+import { createTicketAction } from "./test-support/fixtures.js";
+import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 
 /** An action whose header names `secret` after emoji, CJK and a combining mark on the same line (CRLF line ends). */
 const action = (secret: string): string =>
@@ -72,5 +73,36 @@ describe("text synchronisation as any client may send it", () => {
     const hover = await server.client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 5, character: start.character + 2 } });
     expect((hover?.contents as MarkupContent).value).toContain("**zendesk_tokn**");
     await server.close(uri);
+  });
+
+  it("publishes an open document's diagnostics under the URI the client opened it with (percent-encoded otherwise than node would), and the disk's under node's once closed", async () => {
+    const canonical = project.uri("actions/odd_name.yaml");
+    // "_" percent-encoded, and the lower-case hex some clients write: the same file
+    const uri = canonical.replace("odd_name", "odd%5fname");
+    expect(uri).not.toBe(canonical);
+    project.write("actions/odd_name.yaml", createTicketAction("zendesk_tok"));
+    await server.open(uri, createTicketAction("zendesk_tokn"));
+    expect((await unknownSecret(uri)).range).toEqual(rangeOf(createTicketAction("zendesk_tokn"), "zendesk_tokn"));
+    expect(server.published.get(canonical) ?? []).toEqual([]);
+    // closed: the disk text's diagnostics under node's URI, and the client's URI cleared
+    await server.close(uri);
+    expect((await unknownSecret(canonical)).range).toEqual(rangeOf(createTicketAction("zendesk_tok"), "zendesk_tok"));
+    await server.waitForDiagnostics(uri, (d) => d.length === 0);
+  });
+
+  it("documents of other schemes (untitled:, git:) and malformed file: URIs are kept off the disk and the index, and the server keeps answering", async () => {
+    const text = action("zendesk_tokn");
+    const uris = ["untitled:Untitled-1", `git:${project.path("actions/create_ticket.yaml")}?%7B%7D`, "file:///C%3A/Users/x/stellar.yaml", "file://", "file:relative.yaml", `${project.uri("")}/actions/%2Fetc%2Fpasswd.yaml`, "not a uri"];
+    for (const uri of uris) {
+      await server.open(uri, text);
+      const hover = await server.client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: utf16Range(text, "zendesk_tokn").start });
+      expect([uri, hover]).toEqual([uri, null]);
+      await server.close(uri);
+    }
+    expect([...server.published.keys()].filter((u) => uris.includes(u))).toEqual([]);
+    const known = project.uri("actions/known.yaml");
+    await server.open(known, text);
+    await unknownSecret(known);
+    await server.close(known);
   });
 });
