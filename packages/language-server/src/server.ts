@@ -18,12 +18,13 @@ import { FEATURE_CAPABILITIES, registerLanguageFeatures } from "./language-featu
 import { initialFolders, ProjectLoader } from "./projects.js";
 import { notifyIndexChanged, registerCustomRequests } from "./requests.js";
 import { registerSettings, SettingsStore, type Settings } from "./settings.js";
-import { ServerState } from "./state.js";
+import { CLIENT_ANSWER_TIMEOUT_MS, ServerState } from "./state.js";
 import { ValueHistories } from "./value-history.js";
 import { WatchedFiles } from "./watched-files.js";
 import type { ModelFactory } from "./workspace.js";
 
 export type { Settings } from "./settings.js";
+export { CLIENT_ANSWER_TIMEOUT_MS } from "./state.js";
 
 /** Options of {@link startServer}. */
 export interface ServerOptions {
@@ -31,6 +32,8 @@ export interface ServerOptions {
   modelFactory: ModelFactory;
   /** Called once the initial index is built (or failed), after `initialized`: the bin then keeps its V8 code cache. */
   afterInitialIndex?: () => void;
+  /** How long to wait for the client's answer to one of the server's requests before going on without it; default {@link CLIENT_ANSWER_TIMEOUT_MS}. */
+  clientAnswerTimeoutMs?: number | undefined;
 }
 
 /** A server whose handlers are registered on a connection. */
@@ -49,6 +52,7 @@ export interface Server {
 export function createServer(connection: Connection, options: ServerOptions): Server {
   // a broken stellar.yaml keeps the project's last good index (last-good.ts)
   const state = new ServerState(connection, keepLastGood(options.modelFactory));
+  if (options.clientAnswerTimeoutMs !== undefined) state.clientAnswerTimeoutMs = options.clientAnswerTimeoutMs;
   const settings = new SettingsStore(state);
   const diagnostics = new DiagnosticsPublisher(state, settings);
   // After every index change: the diagnostics first, then stellarSecrets/indexChanged.
@@ -88,7 +92,8 @@ export function createServer(connection: Connection, options: ServerOptions): Se
   connection.onInitialized(() => {
     state.ready = (async () => {
       // both questions to the client at once (one round trip before the index, not two); the
-      // watchers are still registered before anything is read
+      // watchers are still registered before anything is read; neither throws, and neither waits
+      // for a client that does not answer for longer than clientAnswerTimeoutMs
       const registered = watchedFiles.registerWatchers();
       const fetched = settings.fetch();
       await registered;

@@ -35,21 +35,28 @@ export class SettingsStore {
     this.byFolder.set("", { ...DEFAULT_SETTINGS, ...options });
   }
 
-  /** Asks the client for the global and per-folder settings (when it supports `workspace/configuration`); keeps the previous global ones otherwise. */
+  /**
+   * Asks the client for the global and per-folder settings (when it supports `workspace/configuration`);
+   * keeps the previous global ones otherwise, and when the client refuses or does not answer in time
+   * (`ServerState.clientAnswer`). Never throws.
+   */
   async fetch(): Promise<void> {
     const { state } = this;
     const next = new Map<string, Settings>();
     if (state.capabilities.workspace?.configuration) {
       const items = [{ section: "stellarSecrets" }, ...state.folders.map((f) => ({ scopeUri: f.uri, section: "stellarSecrets" }))];
-      try {
-        const values = (await state.connection.workspace.getConfiguration(items)) as (Partial<Settings> | null)[];
-        next.set("", { ...DEFAULT_SETTINGS, ...(values[0] ?? {}) });
+      // a client that announces configuration but refuses or never answers: keep the previous global settings
+      const values = (await state.clientAnswer(state.connection.workspace.getConfiguration(items), "workspace/configuration")) as unknown;
+      if (Array.isArray(values)) {
+        const settingsAt = (i: number): Partial<Settings> => {
+          const v: unknown = values[i];
+          return v !== null && typeof v === "object" ? (v as Partial<Settings>) : {};
+        };
+        next.set("", { ...DEFAULT_SETTINGS, ...settingsAt(0) });
         state.folders.forEach((f, i) => {
           const p = uriToPath(f.uri);
-          if (p !== undefined) next.set(p, { ...DEFAULT_SETTINGS, ...(values[i + 1] ?? {}) });
+          if (p !== undefined) next.set(p, { ...DEFAULT_SETTINGS, ...settingsAt(i + 1) });
         });
-      } catch {
-        /* a client that announces configuration but fails: keep the defaults */
       }
     }
     if (!next.has("")) next.set("", this.byFolder.get("") ?? DEFAULT_SETTINGS);

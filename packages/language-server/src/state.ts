@@ -12,6 +12,9 @@ import { Workspace, type ModelFactory } from "./workspace.js";
 /** Called after an index change: `paths` whose diagnostics may have changed, `roots` of the projects whose names or references may have changed. */
 export type IndexChangeListener = (paths: Iterable<string>, roots: string[]) => void;
 
+/** How long the server waits for the client's answer to one of its requests before it goes on without it (ServerState.clientAnswer). */
+export const CLIENT_ANSWER_TIMEOUT_MS = 5000;
+
 /** The state every part of the server shares. */
 export class ServerState {
   readonly documents = new TextDocuments(TextDocument);
@@ -28,6 +31,8 @@ export class ServerState {
    */
   beforeRequest: (uri: string) => void = () => {};
   private readonly listeners: IndexChangeListener[] = [];
+  /** How long {@link clientAnswer} waits for the client's answer to a request of the server. */
+  clientAnswerTimeoutMs = CLIENT_ANSWER_TIMEOUT_MS;
   /** The URI each open document was opened with, by path (a client may spell a file's URI otherwise than `pathToUri`). */
   private readonly openUris = new Map<string, string>();
 
@@ -60,6 +65,30 @@ export class ServerState {
    */
   uriOf(path: string): string {
     return this.openUris.get(path) ?? pathToUri(path);
+  }
+
+  /**
+   * Waits for the client's answer to a request the server sent (`client/registerCapability`,
+   * `workspace/configuration`) for at most {@link clientAnswerTimeoutMs}: undefined when the client
+   * answered with an error (logged) or not in time (logged; the answer is ignored when it comes).
+   * A client that refuses, or never answers, what it announced must not keep the index from being built.
+   */
+  async clientAnswer<T>(request: Promise<T>, what: string): Promise<T | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => {
+        this.log(`${what}: no answer from the client after ${this.clientAnswerTimeoutMs} ms; going on without it`);
+        resolve(undefined);
+      }, this.clientAnswerTimeoutMs);
+    });
+    try {
+      return await Promise.race([request, late]);
+    } catch (e) {
+      this.log(`${what}: the client answered with an error (${(e as Error).message}); going on without it`);
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Adds a listener of {@link indexChanged}; listeners run in the order they were added. */

@@ -17,10 +17,12 @@ import {
   DidChangeTextDocumentNotification,
   DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
+  ErrorCodes,
   InitializedNotification,
   InitializeRequest,
   PublishDiagnosticsNotification,
   RegistrationRequest,
+  ResponseError,
   ShutdownRequest,
   StreamMessageReader,
   StreamMessageWriter,
@@ -50,6 +52,10 @@ export interface InMemoryOptions {
   modelFactory?: ModelFactory;
   /** The client's capabilities (default: configuration, workspace folders, watchers, diagnostic refresh). */
   capabilities?: ClientCapabilities;
+  /** How the client answers the server's `client/registerCapability` and `workspace/configuration`: as asked (default), with an error, or never. */
+  clientAnswers?: "answer" | "refuse" | "never";
+  /** The server's {@link ServerOptions.clientAnswerTimeoutMs}. */
+  clientAnswerTimeoutMs?: number;
   /** Replaces fields of the `initialize` parameters (e.g. `rootUri`, `rootPath`, `workspaceFolders`). */
   initializeParams?: Partial<InitializeParams>;
 }
@@ -122,11 +128,11 @@ export class InMemoryServer {
 }
 
 /** Registers the server on an in-memory connection (with the lifecycle strategy, as `main.ts` creates it) and a client on the other end; nothing is sent yet. */
-export function connectInMemory(options: Pick<InMemoryOptions, "settings" | "modelFactory"> = {}): InMemoryServer {
+export function connectInMemory(options: Pick<InMemoryOptions, "settings" | "modelFactory" | "clientAnswers" | "clientAnswerTimeoutMs"> = {}): InMemoryServer {
   const toServer = new PassThrough();
   const toClient = new PassThrough();
   const connection = createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient), { messageStrategy: lifecycleStrategy() });
-  const created = createServer(connection, { modelFactory: options.modelFactory ?? createCoreModel });
+  const created = createServer(connection, { modelFactory: options.modelFactory ?? createCoreModel, clientAnswerTimeoutMs: options.clientAnswerTimeoutMs });
   const { state } = created;
   state.documents.listen(connection);
   connection.listen();
@@ -139,13 +145,18 @@ export function connectInMemory(options: Pick<InMemoryOptions, "settings" | "mod
     if (method === "window/logMessage") server.logs.push((params as { message: string }).message);
     else server.notifications.push({ method, params });
   });
+  // a client that refuses or never answers (the answer never comes: a promise that never settles)
+  const answer = <T>(value: () => T): T | Promise<T> =>
+    options.clientAnswers === "refuse" ? Promise.reject(new ResponseError(ErrorCodes.MethodNotFound, "refused by the test client")) : options.clientAnswers === "never" ? new Promise<T>(() => {}) : value();
   client.onRequest(ConfigurationRequest.type, (p) => {
     server.requests.push(ConfigurationRequest.method);
-    return p.items.map(() => options.settings ?? {});
+    return answer(() => p.items.map(() => options.settings ?? {}));
   });
   client.onRequest(RegistrationRequest.type, (p) => {
     server.requests.push(RegistrationRequest.method);
-    server.registrations.push(...p.registrations);
+    return answer(() => {
+      server.registrations.push(...p.registrations);
+    });
   });
   client.onRequest(DiagnosticRefreshRequest.type, () => {
     server.requests.push(DiagnosticRefreshRequest.method);
