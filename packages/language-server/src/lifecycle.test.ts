@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DidOpenTextDocumentNotification, ErrorCodes, HoverRequest, InitializedNotification, InitializeRequest, ResponseError, ShutdownRequest } from "vscode-languageserver/node";
 import { LIFECYCLE_ERROR_METHOD } from "./lifecycle.js";
-import { connectInMemory, type InMemoryServer } from "./test-support/in-memory.js";
+import { connectInMemory, makeTempProject, type InMemoryServer } from "./test-support/in-memory.js";
 
 /** The error code a request is answered with (undefined: a result). */
 async function errorCodeOf(p: Promise<unknown>): Promise<number | undefined> {
@@ -60,5 +60,27 @@ describe("the LSP lifecycle (3.17 'Server lifecycle'), whatever the client sends
     await server.client.sendRequest(InitializeRequest.type, initParams);
     expect(await errorCodeOf(server.client.sendRequest(LIFECYCLE_ERROR_METHOD, { nothing: 1 }))).toBe(ErrorCodes.MethodNotFound);
     expect(await errorCodeOf(server.client.sendRequest("stellarSecrets/noSuchRequest", {}))).toBe(ErrorCodes.MethodNotFound);
+  });
+
+  it("takes an initialize without capabilities (or without parameters) as one announcing none, instead of failing it", async () => {
+    const project = await makeTempProject({ development: { old_token: "TEST-ONLY-not-a-real-value" } });
+    try {
+      server = connectInMemory();
+      expect(await errorCodeOf(server.client.sendRequest(InitializeRequest.method, { processId: null, rootUri: project.uri("") }))).toBeUndefined();
+      await server.client.sendNotification(InitializedNotification.type, {});
+      const ds = await server.waitForDiagnostics(project.uri("secrets/development.enc.yaml"), (d) => d.length > 0);
+      expect(ds.map((d) => d.code)).toContain("unused-secret");
+      expect(server.requests).toEqual([]);
+      for (const params of [null, 42, { capabilities: null, rootUri: 5, rootPath: [], workspaceFolders: "nope" }]) {
+        const other = connectInMemory();
+        try {
+          expect([params, await errorCodeOf(other.client.sendRequest(InitializeRequest.method, params))]).toEqual([params, undefined]);
+        } finally {
+          await other.dispose();
+        }
+      }
+    } finally {
+      project.remove();
+    }
   });
 });

@@ -3,7 +3,8 @@
  * the client: a request before `initialize` is answered with `ServerNotInitialized` (-32002) and a
  * notification before it is dropped (except `exit`); `initialize` is answered once, a second one
  * is an `InvalidRequest` (-32600); after `shutdown` every request (a second `shutdown` too) is an
- * `InvalidRequest`. `vscode-languageserver` passes all of them to the handlers as they come.
+ * `InvalidRequest`. `vscode-languageserver` passes all of them to the handlers as they come. An
+ * `initialize` without `capabilities` counts as one announcing none.
  *
  * It is a message strategy of the JSON-RPC connection ({@link lifecycleStrategy}, given to
  * `createConnection` by `main.ts`), so it sees every message before any handler does; a request it
@@ -42,6 +43,18 @@ function isNotification(m: Message): m is NotificationMessage {
   return typeof n.method === "string" && n.id === undefined;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * The parameters of `initialize` as the handlers can take them: a client that sends none, or no
+ * `capabilities` (required, but a hand-written client forgets them), is a client that announces
+ * nothing, instead of an initialize that fails inside `vscode-languageserver`.
+ */
+function initializeParams(params: unknown): Record<string, unknown> {
+  const p = isObject(params) ? params : { processId: null, rootUri: null };
+  return isObject(p.capabilities) ? p : { ...p, capabilities: {} };
+}
+
 /**
  * A message strategy that enforces the lifecycle (see the module comment). One per connection: it
  * keeps that connection's state (initialized, shut down).
@@ -59,7 +72,8 @@ export function lifecycleStrategy(): MessageStrategy {
         if (message.method === InitializeRequest.method) {
           if (initialized) return next(refuse(message, { code: ErrorCodes.InvalidRequest, message: "initialize was already received: it may be sent only once" }));
           initialized = true;
-          return next(message);
+          const request: RequestMessage = { ...message, params: initializeParams(message.params) };
+          return next(request);
         }
         if (!initialized) {
           return next(refuse(message, { code: ErrorCodes.ServerNotInitialized, message: `${message.method} before initialize: send initialize first` }));

@@ -19,8 +19,15 @@ import { findConfigAbove } from "./workspace.js";
  * none (single-file mode: projects come with the files opened, {@link ProjectLoader.loadForFile}).
  */
 export function initialFolders(params: Pick<InitializeParams, "workspaceFolders" | "rootUri" | "rootPath">): WorkspaceFolder[] {
-  if (params.workspaceFolders && params.workspaceFolders.length > 0) return params.workspaceFolders;
-  const root = params.rootUri ? params.rootUri : typeof params.rootPath === "string" && isAbsolute(params.rootPath) ? pathToUri(params.rootPath) : undefined;
+  // (the types are the specification's; a hand-written client may send anything: what is not of them is not there)
+  const folders: unknown = params.workspaceFolders;
+  if (Array.isArray(folders)) {
+    const valid = folders.filter((f: unknown): f is WorkspaceFolder => f !== null && typeof f === "object" && typeof (f as WorkspaceFolder).uri === "string");
+    if (valid.length > 0) return valid.map((f) => ({ uri: f.uri, name: typeof f.name === "string" ? f.name : f.uri }));
+  }
+  const rootUri: unknown = params.rootUri;
+  const rootPath: unknown = params.rootPath;
+  const root = typeof rootUri === "string" && rootUri !== "" ? rootUri : typeof rootPath === "string" && isAbsolute(rootPath) ? pathToUri(rootPath) : undefined;
   if (root === undefined) return [];
   const path = uriToPath(root);
   return [{ uri: root, name: path === undefined ? root : basename(path) || path }];
