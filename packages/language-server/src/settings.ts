@@ -1,6 +1,7 @@
 /**
  * Editor settings (`stellarSecrets.*`): from `initializationOptions`, then from
- * `workspace/configuration` (global and per workspace folder), and what a change of them does.
+ * `workspace/configuration` (global and per workspace folder) or, for a client without it, from
+ * the settings `workspace/didChangeConfiguration` pushes; and what a change of them does.
  */
 import type { ServerState } from "./state.js";
 import type { EditorSeverity } from "./ranges.js";
@@ -24,6 +25,17 @@ export function effectiveSeverity(overrides: Settings["rules"], rule: string, co
   return o !== undefined && EDITOR_SEVERITIES.has(o) ? o : configured;
 }
 
+/** The `stellarSecrets` section of pushed settings (its fields of the right type), or undefined when there is none. */
+function sectionOf(pushed: unknown): Partial<Settings> | undefined {
+  const section: unknown = pushed !== null && typeof pushed === "object" ? (pushed as Record<string, unknown>)["stellarSecrets"] : undefined;
+  if (section === null || typeof section !== "object") return undefined;
+  const { configPath, rules } = section as Record<string, unknown>;
+  const out: Partial<Settings> = {};
+  if (typeof configPath === "string") out.configPath = configPath;
+  if (rules !== null && typeof rules === "object" && !Array.isArray(rules)) out.rules = rules as Settings["rules"];
+  return out;
+}
+
 /** The settings of every workspace folder, and the global ones. */
 export class SettingsStore {
   private byFolder = new Map<string, Settings>(); // by folder path ("" = global)
@@ -38,11 +50,19 @@ export class SettingsStore {
   /**
    * Asks the client for the global and per-folder settings (when it supports `workspace/configuration`);
    * keeps the previous global ones otherwise, and when the client refuses or does not answer in time
-   * (`ServerState.clientAnswer`). Never throws.
+   * (`ServerState.clientAnswer`). A client without `workspace/configuration` may push them instead:
+   * `pushed` (the `settings` of `workspace/didChangeConfiguration`) then sets the global ones from its
+   * `stellarSecrets` section. Never throws.
    */
-  async fetch(): Promise<void> {
+  async fetch(pushed?: unknown): Promise<void> {
     const { state } = this;
     const next = new Map<string, Settings>();
+    if (!state.capabilities.workspace?.configuration) {
+      // the push model (a client without workspace/configuration): the `stellarSecrets` section of
+      // workspace/didChangeConfiguration's settings, over the global ones so far
+      const section = sectionOf(pushed);
+      if (section !== undefined) next.set("", { ...(this.byFolder.get("") ?? DEFAULT_SETTINGS), ...section });
+    }
     if (state.capabilities.workspace?.configuration) {
       const items = [{ section: "stellarSecrets" }, ...state.folders.map((f) => ({ scopeUri: f.uri, section: "stellarSecrets" }))];
       // a client that announces configuration but refuses or never answers: keep the previous global settings
@@ -88,15 +108,16 @@ export class SettingsStore {
 }
 
 /**
- * Handles `workspace/didChangeConfiguration`: fetches the settings again, then finds the
+ * Handles `workspace/didChangeConfiguration`: fetches the settings again (or takes the pushed
+ * ones, for a client without `workspace/configuration`), then finds the
  * projects again when a `configPath` changed (`reload`), else re-sends every diagnostic with
  * the new rule overrides (`republish`).
  */
 export function registerSettings(state: ServerState, settings: SettingsStore, on: { reload(): Promise<void>; republish(): void }): void {
   state.connection.onDidChangeConfiguration(
-    state.guard("configuration", undefined, async () => {
+    state.guard("configuration", undefined, async (params) => {
       const before = settings.configPathsKey();
-      await settings.fetch();
+      await settings.fetch((params as { settings?: unknown } | null | undefined)?.settings);
       if (before !== settings.configPathsKey()) await on.reload();
       else on.republish();
     }),
