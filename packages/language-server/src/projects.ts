@@ -93,7 +93,7 @@ export class ProjectLoader {
       await pending;
       return false;
     }
-    if (this.outside.has(config) && state.workspace.get(dirname(config)) !== undefined) return false;
+    if (state.workspace.get(dirname(config)) !== undefined) return false; // loaded already (e.g. above a folder)
     this.outside.add(config);
     const load = this.reloadProject(config).finally(() => this.loading.delete(config));
     this.loading.set(config, load);
