@@ -3,7 +3,7 @@
  * definition, references, document symbols, code actions, and the refused rename. Each handler
  * finds the open document and its project, then calls the pure feature function.
  */
-import { ErrorCodes, ResponseError, type Position, type ServerCapabilities } from "vscode-languageserver/node";
+import { ErrorCodes, ResponseError, type Location, type Position, type ServerCapabilities } from "vscode-languageserver/node";
 import { codeActions, completion, definition, documentSymbols, hover, references, renameRefusal } from "./features.js";
 import type { ProjectModel } from "./model.js";
 import type { ServerState } from "./state.js";
@@ -41,6 +41,12 @@ export function openDocument(state: ServerState, uri: string): OpenDocument | un
 export function registerLanguageFeatures(state: ServerState): void {
   const { connection } = state;
   const docAt = (uri: string): OpenDocument | undefined => openDocument(state, uri);
+  // a location in an open document under the URI the client opened it with (ServerState.uriOf)
+  const asOpened = (locations: Location[]): Location[] =>
+    locations.map((l) => {
+      const path = uriToPath(l.uri);
+      return path === undefined ? l : { ...l, uri: state.uriOf(path) };
+    });
   connection.onCompletion(
     state.guard("completion", [], (params) => {
       const d = docAt(params.textDocument.uri);
@@ -56,13 +62,13 @@ export function registerLanguageFeatures(state: ServerState): void {
   connection.onDefinition(
     state.guard("definition", [], (params) => {
       const d = docAt(params.textDocument.uri);
-      return d === undefined ? [] : definition(d.model, d.path, params.position);
+      return d === undefined ? [] : asOpened(definition(d.model, d.path, params.position));
     }),
   );
   connection.onReferences(
     state.guard("references", [], (params) => {
       const d = docAt(params.textDocument.uri);
-      return d === undefined ? [] : references(d.model, d.path, params.position, params.context.includeDeclaration);
+      return d === undefined ? [] : asOpened(references(d.model, d.path, params.position, params.context.includeDeclaration));
     }),
   );
   connection.onDocumentSymbol(

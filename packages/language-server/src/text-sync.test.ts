@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DidChangeTextDocumentNotification, HoverRequest, type MarkupContent, type Range } from "vscode-languageserver/node";
+import { readFileSync } from "node:fs";
+import { DefinitionRequest, DidChangeTextDocumentNotification, HoverRequest, ReferencesRequest, type Location, type MarkupContent, type Range } from "vscode-languageserver/node";
 import { createTicketAction } from "./test-support/fixtures.js";
 import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 
@@ -88,6 +89,23 @@ describe("text synchronisation as any client may send it", () => {
     await server.close(uri);
     expect((await unknownSecret(canonical)).range).toEqual(rangeOf(createTicketAction("zendesk_tok"), "zendesk_tok"));
     await server.waitForDiagnostics(uri, (d) => d.length === 0);
+  });
+
+  it("definition and references name an open document by the URI the client opened it with", async () => {
+    const envUri = project.uri("secrets/development.enc.yaml");
+    const opened = envUri.replace("development.enc", "development%2Eenc");
+    expect(opened).not.toBe(envUri);
+    await server.open(opened, readFileSync(project.path("secrets/development.enc.yaml"), "utf8"));
+    const uri = project.uri("actions/refs.yaml");
+    const text = createTicketAction("zendesk_token");
+    await server.open(uri, text);
+    const at = rangeOf(text, "zendesk_token").start;
+    const defs = (await server.client.sendRequest(DefinitionRequest.type, { textDocument: { uri }, position: at })) as Location[];
+    expect(defs.map((l) => l.uri)).toEqual([opened]);
+    const refs = await server.client.sendRequest(ReferencesRequest.type, { textDocument: { uri }, position: at, context: { includeDeclaration: true } });
+    expect((refs ?? []).map((l) => l.uri).sort()).toEqual([opened, uri].sort());
+    await server.close(uri);
+    await server.close(opened);
   });
 
   it("documents of other schemes (untitled:, git:) and malformed file: URIs are kept off the disk and the index, and the server keeps answering", async () => {
