@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pathToFileURL } from "node:url";
+import { DocumentDiagnosticRequest } from "vscode-languageserver/node";
+import { createCoreModel } from "./core-model.js";
 import { ProjectsRequest } from "./protocol.js";
 import { initialFolders } from "./projects.js";
 import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 import { createTicketAction, HUBSPOT_CONNECTION } from "./test-support/fixtures.js";
+import type { ModelFactory } from "./workspace.js";
 
 const ACTION = createTicketAction("zendesk_token");
 const TYPO = createTicketAction("zendesk_tokn");
@@ -67,6 +70,29 @@ describe("clients with minimal capabilities", () => {
     await s.change(uri, ACTION);
     await s.waitForDiagnostics(uri, (d) => d.length === 0);
     expect(s.requests).toEqual([]);
+  });
+
+  it("no root at all, pull diagnostics: a pull sent while the opened file's project is loading waits for it", async () => {
+    // the project's load is held until the pull has reached the server (a large repository on a slow disk)
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let loads = 0;
+    const modelFactory: ModelFactory = async (configPath, source) => {
+      loads++;
+      await gate;
+      return createCoreModel(configPath, source);
+    };
+    const s = await startInMemory({ folders: [], modelFactory, capabilities: { textDocument: { diagnostic: {} } }, initializeParams: { rootUri: null, workspaceFolders: null } });
+    started.push(s);
+    const uri = project.uri("actions/create_ticket.yaml");
+    await s.open(uri, TYPO);
+    await s.waitFor(() => loads > 0, "the project's load");
+    const pulled = s.client.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri } });
+    // requests are dispatched in order: once a later one is answered, the pull was handled (answered, or waiting)
+    await s.client.sendRequest(ProjectsRequest, {});
+    release();
+    const report = await pulled;
+    expect(report.kind === "full" ? report.items.map((d) => [d.code, d.range]) : report).toEqual([["unknown-secret", rangeOf(TYPO, "zendesk_tokn")]]);
   });
 
   it("no root at all: opening stellar.yaml itself loads its project", async () => {

@@ -27,9 +27,10 @@ export class ServerState {
   ready: Promise<void> = Promise.resolve();
   /**
    * Runs before a request about a document (`textDocument.uri` in its parameters) is answered,
-   * once the index is ready: the buffers index a large buffer still waiting for a pause in typing.
+   * once the index is ready: the buffers index a large buffer still waiting for a pause in typing,
+   * and return the load of the document's project when one is under way (the request waits for it).
    */
-  beforeRequest: (uri: string) => void = () => {};
+  beforeRequest: (uri: string) => Promise<unknown> | undefined = () => undefined;
   private readonly listeners: IndexChangeListener[] = [];
   /** How long {@link clientAnswer} waits for the client's answer to a request of the server. */
   clientAnswerTimeoutMs = CLIENT_ANSWER_TIMEOUT_MS;
@@ -121,7 +122,9 @@ export class ServerState {
       try {
         await this.ready; // edits are already in the index (staged); only the full check may be pending
         const uri = (a[0] as { textDocument?: { uri?: unknown } } | undefined)?.textDocument?.uri;
-        if (typeof uri === "string") this.beforeRequest(uri); // a large buffer waiting for a pause in typing: indexed now
+        // a large buffer waiting for a pause in typing: indexed now; a project loading for the document: waited for
+        const before = typeof uri === "string" ? this.beforeRequest(uri) : undefined;
+        if (before !== undefined) await before;
         return await fn(...a);
       } catch (e) {
         if (e instanceof ResponseError) throw e;
