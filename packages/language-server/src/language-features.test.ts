@@ -81,3 +81,33 @@ describe("language features through the handlers", () => {
     expect(err?.message).toMatch(/^Secret names are fixed once created, so "zendesk_token" cannot be renamed/);
   });
 });
+
+describe("a client that renders plain text only (hover.contentFormat and documentationFormat without markdown)", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  const uri = (): string => project.uri("actions/create_ticket.yaml");
+  beforeAll(async () => {
+    project = await makeTempProject({ development: { zendesk_token: VALUE } }, { "actions/create_ticket.yaml": ACTION, "secrets/catalog.yaml": CATALOG });
+    server = await startInMemory({
+      folders: [project.dir],
+      capabilities: { textDocument: { hover: { contentFormat: ["plaintext"] }, completion: { completionItem: { documentationFormat: ["plaintext"] } } } },
+    });
+    await server.open(uri(), ACTION);
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  it("gets hovers and completion documentation as plain text, without Markdown syntax", async () => {
+    const hover = (await server.client.sendRequest(HoverRequest.type, { textDocument: { uri: uri() }, position: rangeOf(ACTION, "zendesk_token").start })) as Hover;
+    expect(hover.contents).toEqual({ kind: "plaintext", value: "zendesk_token (secret)\n\nValue set in: development\n\nZendesk API token\n\nOwner: support-team\n\n1 reference" });
+    const text = ACTION.replace("secret: zendesk_token", "secret: zen");
+    await server.change(uri(), text);
+    const items = (await server.client.sendRequest(CompletionRequest.type, { textDocument: { uri: uri() }, position: positionAfter(text, "secret: zen") })) as CompletionItem[];
+    const docs = items.map((i) => i.documentation).filter((d) => d !== undefined);
+    expect(docs.length).toBeGreaterThan(0);
+    expect(docs.every((d) => typeof d === "object" && d.kind === "plaintext")).toBe(true);
+    await server.change(uri(), ACTION);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { ErrorCodes, ResponseError, type Location, type Position, type ServerCapabilities } from "vscode-languageserver/node";
 import { codeActions, completion, definition, documentSymbols, hover, references, renameRefusal } from "./features.js";
+import { forClient } from "./markup.js";
 import type { ProjectModel } from "./model.js";
 import type { ServerState } from "./state.js";
 import { uriToPath } from "./uris.js";
@@ -50,13 +51,21 @@ export function registerLanguageFeatures(state: ServerState): void {
   connection.onCompletion(
     state.guard("completion", [], (params) => {
       const d = docAt(params.textDocument.uri);
-      return d === undefined ? [] : completion(d.model, d.text, params.position);
+      if (d === undefined) return [];
+      const formats = state.capabilities.textDocument?.completion?.completionItem?.documentationFormat;
+      return completion(d.model, d.text, params.position).map((item) =>
+        item.documentation !== undefined && typeof item.documentation === "object" ? { ...item, documentation: forClient(item.documentation, formats) } : item,
+      );
     }),
   );
   connection.onHover(
     state.guard("hover", null, (params) => {
       const d = docAt(params.textDocument.uri);
-      return d === undefined ? null : hover(d.model, d.path, params.position);
+      const h = d === undefined ? null : hover(d.model, d.path, params.position);
+      const contents = h?.contents;
+      // Markdown, or plain text for a client that renders nothing else (markup.ts)
+      if (h === null || contents === undefined || typeof contents !== "object" || !("kind" in contents)) return h;
+      return { ...h, contents: forClient(contents, state.capabilities.textDocument?.hover?.contentFormat) };
     }),
   );
   connection.onDefinition(
