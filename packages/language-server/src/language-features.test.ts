@@ -3,11 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CompletionRequest,
   DefinitionRequest,
+  DocumentSymbolRequest,
   HoverRequest,
   PrepareRenameRequest,
   type CompletionItem,
   type Hover,
   type Location,
+  type SymbolInformation,
+  SymbolKind,
 } from "vscode-languageserver/node";
 import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 import { createTicketAction } from "./test-support/fixtures.js";
@@ -82,7 +85,7 @@ describe("language features through the handlers", () => {
   });
 });
 
-describe("a client that renders plain text only (hover.contentFormat and documentationFormat without markdown)", () => {
+describe("a client that renders plain text only (hover.contentFormat and documentationFormat without markdown) and flat symbols", () => {
   let project: TempProject;
   let server: InMemoryServer;
   const uri = (): string => project.uri("actions/create_ticket.yaml");
@@ -109,5 +112,13 @@ describe("a client that renders plain text only (hover.contentFormat and documen
     expect(docs.length).toBeGreaterThan(0);
     expect(docs.every((d) => typeof d === "object" && d.kind === "plaintext")).toBe(true);
     await server.change(uri(), ACTION);
+  });
+
+  it("gets document symbols as a flat SymbolInformation list (no hierarchicalDocumentSymbolSupport), each with its container", async () => {
+    const symbols = (await server.client.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri: uri() } })) as SymbolInformation[];
+    expect(symbols.map((x) => [x.name, x.kind, x.location, x.containerName])).toEqual([
+      ["create_ticket", SymbolKind.Object, { uri: uri(), range: rangeOf(ACTION, "create_ticket") }, undefined],
+      ["zendesk_token", SymbolKind.Key, { uri: uri(), range: rangeOf(ACTION, "zendesk_token") }, "create_ticket"],
+    ]);
   });
 });

@@ -4,7 +4,7 @@
  * finds the open document and its project, then calls the pure feature function.
  */
 import { ErrorCodes, ResponseError, type Location, type Position, type ServerCapabilities } from "vscode-languageserver/node";
-import { codeActions, completion, definition, documentSymbols, hover, references, renameRefusal } from "./features.js";
+import { codeActions, completion, definition, documentSymbols, flatSymbols, hover, references, renameRefusal } from "./features.js";
 import { forClient } from "./markup.js";
 import type { ProjectModel } from "./model.js";
 import type { ServerState } from "./state.js";
@@ -83,7 +83,10 @@ export function registerLanguageFeatures(state: ServerState): void {
   connection.onDocumentSymbol(
     state.guard("symbols", [], (params) => {
       const d = docAt(params.textDocument.uri);
-      return d === undefined ? [] : documentSymbols(d.model, d.path);
+      if (d === undefined) return [];
+      const symbols = documentSymbols(d.model, d.path);
+      // a client without hierarchical symbols gets the flat list the specification gives it
+      return state.capabilities.textDocument?.documentSymbol?.hierarchicalDocumentSymbolSupport === true ? symbols : flatSymbols(symbols, params.textDocument.uri);
     }),
   );
   connection.onCodeAction(
