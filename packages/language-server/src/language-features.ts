@@ -3,10 +3,11 @@
  * definition, references, document symbols, code actions, and the refused rename. Each handler
  * finds the open document and its project, then calls the pure feature function.
  */
-import { ErrorCodes, ResponseError, type Location, type Position, type ServerCapabilities } from "vscode-languageserver/node";
+import { ErrorCodes, ResponseError, type Diagnostic as LspDiagnostic, type Location, type Position, type Range, type ServerCapabilities } from "vscode-languageserver/node";
 import { codeActions, completion, definition, documentSymbols, flatSymbols, hover, references, renameRefusal } from "./features.js";
 import { forClient } from "./markup.js";
 import type { ProjectModel } from "./model.js";
+import { toLspDiagnostic } from "./ranges.js";
 import type { ServerState } from "./state.js";
 import { uriToPath } from "./uris.js";
 
@@ -36,6 +37,24 @@ export function openDocument(state: ServerState, uri: string): OpenDocument | un
   const doc = state.documents.get(uri);
   if (model === undefined || doc === undefined) return undefined;
   return { path, text: doc.getText(), model };
+}
+
+const sameRange = (a: Range, b: Range): boolean =>
+  a.start.line === b.start.line && a.start.character === b.start.character && a.end.line === b.end.line && a.end.character === b.end.character;
+
+/**
+ * The diagnostics of a code action request with their `data` (the secret and the suggestion the
+ * quick fixes need): a client without `publishDiagnostics.dataSupport` sends them back without it,
+ * so it is taken again from the document's current diagnostic of the same rule at the same range.
+ */
+function withData(doc: OpenDocument, diagnostics: LspDiagnostic[]): LspDiagnostic[] {
+  let current: LspDiagnostic[] | undefined;
+  return diagnostics.map((d) => {
+    if (d.data !== undefined && d.data !== null) return d;
+    current ??= doc.model.diagnostics(doc.path).map((c) => toLspDiagnostic(c));
+    const same = current.find((c) => c.code === d.code && sameRange(c.range, d.range));
+    return same === undefined ? d : { ...d, data: same.data };
+  });
 }
 
 /** Registers every editor feature. */
@@ -92,7 +111,7 @@ export function registerLanguageFeatures(state: ServerState): void {
   connection.onCodeAction(
     state.guard("code actions", [], (params) => {
       const d = docAt(params.textDocument.uri);
-      return d === undefined ? [] : codeActions(d.model, params.textDocument.uri, params.context.diagnostics, d.path, d.text);
+      return d === undefined ? [] : codeActions(d.model, params.textDocument.uri, withData(d, params.context.diagnostics), d.path, d.text);
     }),
   );
   const refuseRename = async (uri: string, position: Position): Promise<never> => {
