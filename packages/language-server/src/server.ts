@@ -17,7 +17,7 @@ import { registerLifecycle } from "./lifecycle.js";
 import { FEATURE_CAPABILITIES, registerLanguageFeatures } from "./language-features.js";
 import { initialFolders, ProjectLoader } from "./projects.js";
 import { notifyIndexChanged, registerCustomRequests } from "./requests.js";
-import { registerSettings, SettingsStore, type Settings } from "./settings.js";
+import { registerSettings, SettingsStore } from "./settings.js";
 import { CLIENT_ANSWER_TIMEOUT_MS, ServerState } from "./state.js";
 import { ValueHistories } from "./value-history.js";
 import { WatchedFiles } from "./watched-files.js";
@@ -74,7 +74,7 @@ export function createServer(connection: Connection, options: ServerOptions): Se
   connection.onInitialize((params): InitializeResult => {
     state.capabilities = params.capabilities ?? {};
     state.folders = initialFolders(params);
-    settings.initialize((params.initializationOptions ?? {}) as Partial<Settings>);
+    settings.initialize(params.initializationOptions);
     const result: InitializeResult = {
       capabilities: {
         // every position and range counts UTF-16 code units (ranges.ts), whatever the client offers: said, not left implicit

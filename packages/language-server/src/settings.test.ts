@@ -58,4 +58,20 @@ describe("settings", () => {
       expect(server.requests).toEqual([]);
     });
   });
+
+  it("settings of the wrong type (initializationOptions, workspace/configuration) are ignored, not fatal to the index", async () => {
+    const project = await makeTempProject({ development: { legacy: "TEST-ONLY-unused" } });
+    try {
+      for (const bad of [{ configPath: 5, rules: "x" }, "not an object", [1, 2], { rules: ["error"], configPath: null }]) {
+        const server = await startInMemory({ folders: [project.dir], initializationOptions: bad as unknown as Record<string, unknown>, settings: bad as unknown as Record<string, unknown> });
+        try {
+          await server.waitForDiagnostics(project.uri("secrets/development.enc.yaml"), (d) => d.some((x) => x.code === "unused-secret"));
+        } finally {
+          await server.dispose();
+        }
+      }
+    } finally {
+      project.remove();
+    }
+  });
 });

@@ -25,15 +25,26 @@ export function effectiveSeverity(overrides: Settings["rules"], rule: string, co
   return o !== undefined && EDITOR_SEVERITIES.has(o) ? o : configured;
 }
 
-/** The `stellarSecrets` section of pushed settings (its fields of the right type), or undefined when there is none. */
-function sectionOf(pushed: unknown): Partial<Settings> | undefined {
-  const section: unknown = pushed !== null && typeof pushed === "object" ? (pushed as Record<string, unknown>)["stellarSecrets"] : undefined;
-  if (section === null || typeof section !== "object") return undefined;
-  const { configPath, rules } = section as Record<string, unknown>;
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * The settings in a value a client sent (`initializationOptions`, a `workspace/configuration`
+ * answer, pushed settings): its fields of the right type only, so that a client's mistake is
+ * ignored rather than fatal to the index.
+ */
+export function settingsFrom(value: unknown): Partial<Settings> {
+  if (!isRecord(value)) return {};
+  const { configPath, rules } = value;
   const out: Partial<Settings> = {};
   if (typeof configPath === "string") out.configPath = configPath;
-  if (rules !== null && typeof rules === "object" && !Array.isArray(rules)) out.rules = rules as Settings["rules"];
+  if (isRecord(rules)) out.rules = rules as Settings["rules"];
   return out;
+}
+
+/** The `stellarSecrets` section of pushed settings, or undefined when there is none. */
+function sectionOf(pushed: unknown): Partial<Settings> | undefined {
+  const section = isRecord(pushed) ? pushed["stellarSecrets"] : undefined;
+  return isRecord(section) ? settingsFrom(section) : undefined;
 }
 
 /** The settings of every workspace folder, and the global ones. */
@@ -42,9 +53,9 @@ export class SettingsStore {
 
   constructor(private readonly state: ServerState) {}
 
-  /** Takes the global settings from `initializationOptions`. */
-  initialize(options: Partial<Settings>): void {
-    this.byFolder.set("", { ...DEFAULT_SETTINGS, ...options });
+  /** Takes the global settings from `initializationOptions` (its fields of the right type, {@link settingsFrom}). */
+  initialize(options: unknown): void {
+    this.byFolder.set("", { ...DEFAULT_SETTINGS, ...settingsFrom(options) });
   }
 
   /**
@@ -68,10 +79,7 @@ export class SettingsStore {
       // a client that announces configuration but refuses or never answers: keep the previous global settings
       const values = (await state.clientAnswer(state.connection.workspace.getConfiguration(items), "workspace/configuration")) as unknown;
       if (Array.isArray(values)) {
-        const settingsAt = (i: number): Partial<Settings> => {
-          const v: unknown = values[i];
-          return v !== null && typeof v === "object" ? (v as Partial<Settings>) : {};
-        };
+        const settingsAt = (i: number): Partial<Settings> => settingsFrom(values[i]);
         next.set("", { ...DEFAULT_SETTINGS, ...settingsAt(0) });
         state.folders.forEach((f, i) => {
           const p = uriToPath(f.uri);
