@@ -3,7 +3,9 @@
  * disk in the index at once (a large buffer once typing in it pauses, or when a request about it
  * arrives); the edited file's own diagnostics follow at once (core's per-file check), the
  * cross-file check right after when it is incremental, else once typing pauses. The last event
- * of a file wins. Typing in stellar.yaml reloads its project once typing pauses.
+ * of a file wins. Typing in stellar.yaml reloads its project once typing pauses. A file opened
+ * outside every workspace folder brings in the project of the stellar.yaml above it
+ * (`ProjectLoader.loadForFile`: single-file mode).
  */
 import { basename } from "node:path";
 import type { TextDocument } from "vscode-languageserver-textdocument";
@@ -42,6 +44,8 @@ export class Buffers {
    */
   private readonly latest = new Map<string, number>();
   private eventCounter = 0;
+  /** Files opened outside every workspace folder whose project is being loaded (`ProjectLoader.loadForFile`), by path. */
+  private readonly projectLoads = new Map<string, Promise<unknown>>();
   /** Large buffers waiting for a pause in typing before they are indexed, by path: the timer and the indexing itself. */
   private readonly deferred = new Map<string, { timer: NodeJS.Timeout; run: (ready?: boolean) => void }>();
 
@@ -57,7 +61,12 @@ export class Buffers {
     documents.onDidOpen((e) => this.onBuffer(e.document, false));
     documents.onDidChangeContent((e) => this.onBuffer(e.document, false));
     documents.onDidClose((e) => this.onBuffer(e.document, true));
-    this.state.beforeRequest = (uri) => this.indexNow(uri);
+    this.state.beforeRequest = (uri) => {
+      this.indexNow(uri);
+      // a file whose project is being loaded for it (single-file mode): the request waits for the project
+      const path = uriToPath(uri);
+      return path === undefined ? undefined : this.projectLoads.get(path);
+    };
   }
 
   /** Cancels the pending timers (the staged edits stay staged; large buffers not yet indexed stay unindexed). */
@@ -116,6 +125,7 @@ export class Buffers {
     if (path === undefined) return;
     if (closed) workspace.dropBuffer(path);
     else workspace.setBuffer(path, doc.getText());
+    state.setOpenUri(path, closed ? undefined : doc.uri);
     if (basename(path) === "stellar.yaml") {
       // typing in stellar.yaml reloads that project only, once the typing pauses
       clearTimeout(this.configTimers.get(path));
@@ -123,7 +133,10 @@ export class Buffers {
         path,
         setTimeout(() => {
           this.configTimers.delete(path);
-          void state.ready.then(() => this.projects.reloadProject(path)).catch((e: unknown) => state.logFailure("reload", e));
+          // a stellar.yaml outside every workspace folder (single-file mode) brings its project in
+          void state.ready
+            .then(async () => (closed || !(await this.projects.loadForFile(path)) ? this.projects.reloadProject(path) : undefined))
+            .catch((e: unknown) => state.logFailure("reload", e));
         }, CONFIG_RELOAD_DELAY_MS),
       );
       return;
@@ -152,9 +165,22 @@ export class Buffers {
     void state.ready.then(() => this.index(doc, path, closed, event)).catch((e: unknown) => state.logFailure("update", e));
   }
 
+  /** Loads the project of a file outside every workspace folder (`ProjectLoader.loadForFile`); requests about the file wait for it meanwhile. */
+  private async loadProjectFor(path: string): Promise<boolean> {
+    const load = this.projects.loadForFile(path);
+    this.projectLoads.set(path, load);
+    try {
+      return await load;
+    } finally {
+      if (this.projectLoads.get(path) === load) this.projectLoads.delete(path);
+    }
+  }
+
   /** Puts a buffer event's text (the buffer's, or the disk's after a close) into the index, unless a newer event of the file came in. */
   private async index(doc: TextDocument, path: string, closed: boolean, event: number): Promise<void> {
     const { state } = this;
+    // a file outside every workspace folder (single-file mode): the project of the stellar.yaml above it, loaded with this buffer
+    if (!closed && state.workspace.projectOf(path) === undefined && (await this.loadProjectFor(path)) && this.latest.get(path) !== event) return;
     const model = state.workspace.projectOf(path);
     if (model === undefined) {
       if (!state.pull && !closed) this.diagnostics.publish(path);

@@ -102,4 +102,17 @@ describe("quick fixes through the code action handler", () => {
     const { actions } = await fixes("actions/prose.yaml", text, "plaintext-credential");
     expect(actions).toEqual([]);
   });
+
+  it("a client that does not keep a diagnostic's data (no publishDiagnostics.dataSupport) still gets the quick fixes", async () => {
+    const text = `kind: action\nname: nodata\nconnection: hubspot\nmethod: POST\npath: /t\nheaders:\n  - { name: X-Api-Key, type: secret, secret: zendesk_tokn_x }\n`;
+    const { actions: withData, diagnostics } = await fixes("actions/nodata.yaml", text, "unknown-secret");
+    const stripped = diagnostics.map(({ data: _data, ...rest }) => rest);
+    const actions = (await server.client.sendRequest(CodeActionRequest.type, {
+      textDocument: { uri: project.uri("actions/nodata.yaml") },
+      range: stripped[0]!.range,
+      context: { diagnostics: stripped },
+    })) as CodeAction[];
+    expect(actions.map((a) => a.title)).toEqual(["Replace with zendesk_token", "Add secret zendesk_tokn_x"]);
+    expect(actions.map((a) => [a.edit, a.command])).toEqual(withData.map((a) => [a.edit, a.command]));
+  });
 });

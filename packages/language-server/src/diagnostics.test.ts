@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  CancellationTokenSource,
   DiagnosticSeverity,
   DidChangeWatchedFilesNotification,
   DocumentDiagnosticReportKind,
   DocumentDiagnosticRequest,
+  ErrorCodes,
   WorkspaceDiagnosticRequest,
   type DocumentDiagnosticReport,
   type WorkspaceDiagnosticReport,
@@ -131,5 +133,18 @@ describe("diagnostics publisher, pull mode", () => {
     expect(item?.kind).toBe(DocumentDiagnosticReportKind.Full);
     expect(item?.version).toBeNull();
     expect(item?.kind === DocumentDiagnosticReportKind.Full && item.items.length > 0).toBe(true);
+  });
+
+  it("a cancelled workspace/diagnostic long poll is answered at once ($/cancelRequest), never left hanging", async () => {
+    const all = (await server.client.sendRequest(WorkspaceDiagnosticRequest.type, { previousResultIds: [] })) as WorkspaceDiagnosticReport;
+    const known = all.items.map((i) => ({ uri: i.uri, value: (i as { resultId: string }).resultId }));
+    const source = new CancellationTokenSource();
+    const held = server.client.sendRequest(WorkspaceDiagnosticRequest.type, { previousResultIds: known }, source.token).then(
+      (r) => ({ items: (r as WorkspaceDiagnosticReport).items }),
+      (e: unknown) => ({ code: (e as { code?: number }).code }),
+    );
+    source.cancel();
+    // the result (nothing changed) or RequestCancelled: either is an answer
+    expect([{ items: [] }, { code: ErrorCodes.RequestCancelled }]).toContainEqual(await held);
   });
 });

@@ -39,8 +39,8 @@ function tooManyDiagnostics(total: number): LspDiagnostic {
 export class DiagnosticsPublisher {
   /** Version of each file's diagnostics (the pull result id): the index change that last touched it. */
   private readonly versions = new Map<string, number>();
-  /** Files whose last published list was not empty (push mode). */
-  private readonly published = new Set<string>();
+  /** Files whose last published list was not empty, with the URI it was published under (push mode). */
+  private readonly published = new Map<string, string>();
   private changeCounter = 0;
   /** Pending `workspace/diagnostic` long polls, woken by the next change. */
   private waiters: (() => void)[] = [];
@@ -88,13 +88,21 @@ export class DiagnosticsPublisher {
     }
   }
 
-  /** Sends one file's diagnostics (push mode); nothing when it had none and still has none. */
+  /**
+   * Sends one file's diagnostics (push mode) under the URI of its open document, else `pathToUri`'s
+   * (`ServerState.uriOf`); nothing when it had none and still has none. When the URI changed since
+   * the last list (the document was opened or closed under another spelling), the old URI's list is
+   * cleared first.
+   */
   publish(path: string): void {
     const diagnostics = this.diagnosticsOf(path);
-    if (diagnostics.length === 0 && !this.published.has(path)) return;
+    const uri = this.state.uriOf(path);
+    const before = this.published.get(path);
+    if (diagnostics.length === 0 && before === undefined) return;
+    if (before !== undefined && before !== uri) void this.state.connection.sendDiagnostics({ uri: before, diagnostics: [] });
     if (diagnostics.length === 0) this.published.delete(path);
-    else this.published.add(path);
-    void this.state.connection.sendDiagnostics({ uri: pathToUri(path), diagnostics });
+    else this.published.set(path, uri);
+    void this.state.connection.sendDiagnostics({ uri, diagnostics });
   }
 
   /** Reports every indexed file (and every file with published diagnostics) as changed, e.g. after a reload or new rule overrides. */
@@ -102,7 +110,7 @@ export class DiagnosticsPublisher {
     const { workspace } = this.state;
     const seen = new Set<string>();
     for (const m of workspace.all()) for (const p of m.files()) seen.add(p);
-    for (const p of this.published) seen.add(p);
+    for (const p of this.published.keys()) seen.add(p);
     this.state.indexChanged(seen, workspace.all().map((m) => m.root));
   }
 

@@ -12,6 +12,7 @@ import {
   type CompletionItem,
   type Diagnostic as LspDiagnostic,
   type DocumentSymbol,
+  type SymbolInformation,
   type Hover,
   type Location,
   type Position,
@@ -205,6 +206,21 @@ export function documentSymbols(model: ProjectModel, path: string): DocumentSymb
   }
   if (definitions.length === 0) for (const r of refs) out.push(sym(r.name, "secret", SymbolKind.Key, r.range));
   for (const k of keys) out.push(sym(k.name, k.environment, SymbolKind.Key, k.range));
+  return out;
+}
+
+/**
+ * Document symbols as the flat `SymbolInformation` list of a client without
+ * `hierarchicalDocumentSymbolSupport`: every symbol in document order (a parent before its
+ * children), located in `uri`, with its parent's name as `containerName`.
+ */
+export function flatSymbols(symbols: readonly DocumentSymbol[], uri: string, containerName?: string): SymbolInformation[] {
+  const out: SymbolInformation[] = [];
+  for (const s of symbols) {
+    const info: SymbolInformation = { name: s.name, kind: s.kind, location: { uri, range: s.range } };
+    if (containerName !== undefined) info.containerName = containerName;
+    out.push(info, ...flatSymbols(s.children ?? [], uri, s.name));
+  }
   return out;
 }
 

@@ -3,11 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CompletionRequest,
   DefinitionRequest,
+  DocumentSymbolRequest,
   HoverRequest,
   PrepareRenameRequest,
   type CompletionItem,
   type Hover,
   type Location,
+  type SymbolInformation,
+  SymbolKind,
 } from "vscode-languageserver/node";
 import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 import { createTicketAction } from "./test-support/fixtures.js";
@@ -79,5 +82,43 @@ describe("language features through the handlers", () => {
     );
     expect(err?.code).toBe(-32600);
     expect(err?.message).toMatch(/^Secret names are fixed once created, so "zendesk_token" cannot be renamed/);
+  });
+});
+
+describe("a client that renders plain text only (hover.contentFormat and documentationFormat without markdown) and flat symbols", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  const uri = (): string => project.uri("actions/create_ticket.yaml");
+  beforeAll(async () => {
+    project = await makeTempProject({ development: { zendesk_token: VALUE } }, { "actions/create_ticket.yaml": ACTION, "secrets/catalog.yaml": CATALOG });
+    server = await startInMemory({
+      folders: [project.dir],
+      capabilities: { textDocument: { hover: { contentFormat: ["plaintext"] }, completion: { completionItem: { documentationFormat: ["plaintext"] } } } },
+    });
+    await server.open(uri(), ACTION);
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  it("gets hovers and completion documentation as plain text, without Markdown syntax", async () => {
+    const hover = (await server.client.sendRequest(HoverRequest.type, { textDocument: { uri: uri() }, position: rangeOf(ACTION, "zendesk_token").start })) as Hover;
+    expect(hover.contents).toEqual({ kind: "plaintext", value: "zendesk_token (secret)\n\nValue set in: development\n\nZendesk API token\n\nOwner: support-team\n\n1 reference" });
+    const text = ACTION.replace("secret: zendesk_token", "secret: zen");
+    await server.change(uri(), text);
+    const items = (await server.client.sendRequest(CompletionRequest.type, { textDocument: { uri: uri() }, position: positionAfter(text, "secret: zen") })) as CompletionItem[];
+    const docs = items.map((i) => i.documentation).filter((d) => d !== undefined);
+    expect(docs.length).toBeGreaterThan(0);
+    expect(docs.every((d) => typeof d === "object" && d.kind === "plaintext")).toBe(true);
+    await server.change(uri(), ACTION);
+  });
+
+  it("gets document symbols as a flat SymbolInformation list (no hierarchicalDocumentSymbolSupport), each with its container", async () => {
+    const symbols = (await server.client.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri: uri() } })) as SymbolInformation[];
+    expect(symbols.map((x) => [x.name, x.kind, x.location, x.containerName])).toEqual([
+      ["create_ticket", SymbolKind.Object, { uri: uri(), range: rangeOf(ACTION, "create_ticket") }, undefined],
+      ["zendesk_token", SymbolKind.Key, { uri: uri(), range: rangeOf(ACTION, "zendesk_token") }, "create_ticket"],
+    ]);
   });
 });

@@ -3,9 +3,11 @@
  * definition, references, document symbols, code actions, and the refused rename. Each handler
  * finds the open document and its project, then calls the pure feature function.
  */
-import { ErrorCodes, ResponseError, type Position, type ServerCapabilities } from "vscode-languageserver/node";
-import { codeActions, completion, definition, documentSymbols, hover, references, renameRefusal } from "./features.js";
+import { ErrorCodes, ResponseError, type Diagnostic as LspDiagnostic, type Location, type Position, type Range, type ServerCapabilities } from "vscode-languageserver/node";
+import { codeActions, completion, definition, documentSymbols, flatSymbols, hover, references, renameRefusal } from "./features.js";
+import { forClient } from "./markup.js";
 import type { ProjectModel } from "./model.js";
+import { toLspDiagnostic } from "./ranges.js";
 import type { ServerState } from "./state.js";
 import { uriToPath } from "./uris.js";
 
@@ -37,44 +39,79 @@ export function openDocument(state: ServerState, uri: string): OpenDocument | un
   return { path, text: doc.getText(), model };
 }
 
+const sameRange = (a: Range, b: Range): boolean =>
+  a.start.line === b.start.line && a.start.character === b.start.character && a.end.line === b.end.line && a.end.character === b.end.character;
+
+/**
+ * The diagnostics of a code action request with their `data` (the secret and the suggestion the
+ * quick fixes need): a client without `publishDiagnostics.dataSupport` sends them back without it,
+ * so it is taken again from the document's current diagnostic of the same rule at the same range.
+ */
+function withData(doc: OpenDocument, diagnostics: LspDiagnostic[]): LspDiagnostic[] {
+  let current: LspDiagnostic[] | undefined;
+  return diagnostics.map((d) => {
+    if (d.data !== undefined && d.data !== null) return d;
+    current ??= doc.model.diagnostics(doc.path).map((c) => toLspDiagnostic(c));
+    const same = current.find((c) => c.code === d.code && sameRange(c.range, d.range));
+    return same === undefined ? d : { ...d, data: same.data };
+  });
+}
+
 /** Registers every editor feature. */
 export function registerLanguageFeatures(state: ServerState): void {
   const { connection } = state;
   const docAt = (uri: string): OpenDocument | undefined => openDocument(state, uri);
+  // a location in an open document under the URI the client opened it with (ServerState.uriOf)
+  const asOpened = (locations: Location[]): Location[] =>
+    locations.map((l) => {
+      const path = uriToPath(l.uri);
+      return path === undefined ? l : { ...l, uri: state.uriOf(path) };
+    });
   connection.onCompletion(
     state.guard("completion", [], (params) => {
       const d = docAt(params.textDocument.uri);
-      return d === undefined ? [] : completion(d.model, d.text, params.position);
+      if (d === undefined) return [];
+      const formats = state.capabilities.textDocument?.completion?.completionItem?.documentationFormat;
+      return completion(d.model, d.text, params.position).map((item) =>
+        item.documentation !== undefined && typeof item.documentation === "object" ? { ...item, documentation: forClient(item.documentation, formats) } : item,
+      );
     }),
   );
   connection.onHover(
     state.guard("hover", null, (params) => {
       const d = docAt(params.textDocument.uri);
-      return d === undefined ? null : hover(d.model, d.path, params.position);
+      const h = d === undefined ? null : hover(d.model, d.path, params.position);
+      const contents = h?.contents;
+      // Markdown, or plain text for a client that renders nothing else (markup.ts)
+      if (h === null || contents === undefined || typeof contents !== "object" || !("kind" in contents)) return h;
+      return { ...h, contents: forClient(contents, state.capabilities.textDocument?.hover?.contentFormat) };
     }),
   );
   connection.onDefinition(
     state.guard("definition", [], (params) => {
       const d = docAt(params.textDocument.uri);
-      return d === undefined ? [] : definition(d.model, d.path, params.position);
+      return d === undefined ? [] : asOpened(definition(d.model, d.path, params.position));
     }),
   );
   connection.onReferences(
     state.guard("references", [], (params) => {
       const d = docAt(params.textDocument.uri);
-      return d === undefined ? [] : references(d.model, d.path, params.position, params.context.includeDeclaration);
+      return d === undefined ? [] : asOpened(references(d.model, d.path, params.position, params.context.includeDeclaration));
     }),
   );
   connection.onDocumentSymbol(
     state.guard("symbols", [], (params) => {
       const d = docAt(params.textDocument.uri);
-      return d === undefined ? [] : documentSymbols(d.model, d.path);
+      if (d === undefined) return [];
+      const symbols = documentSymbols(d.model, d.path);
+      // a client without hierarchical symbols gets the flat list the specification gives it
+      return state.capabilities.textDocument?.documentSymbol?.hierarchicalDocumentSymbolSupport === true ? symbols : flatSymbols(symbols, params.textDocument.uri);
     }),
   );
   connection.onCodeAction(
     state.guard("code actions", [], (params) => {
       const d = docAt(params.textDocument.uri);
-      return d === undefined ? [] : codeActions(d.model, params.textDocument.uri, params.context.diagnostics, d.path, d.text);
+      return d === undefined ? [] : codeActions(d.model, params.textDocument.uri, withData(d, params.context.diagnostics), d.path, d.text);
     }),
   );
   const refuseRename = async (uri: string, position: Position): Promise<never> => {

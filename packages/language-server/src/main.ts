@@ -5,6 +5,7 @@
  */
 import { createConnection, ProposedFeatures } from "vscode-languageserver/node";
 import { createCoreModel } from "./core-model.js";
+import { lifecycleStrategy } from "./lifecycle.js";
 import { startServer } from "./server.js";
 
 /** What the process entry (the bin, `dist/bundle/server.mjs`) asks of {@link main}. */
@@ -29,7 +30,8 @@ export function main(options: MainOptions = {}): void {
     process.exitCode = 2;
     return;
   }
-  const connection = createConnection(ProposedFeatures.all);
+  // the transport from process.argv; the lifecycle strategy answers requests sent out of order (lifecycle.ts)
+  const connection = createConnection(ProposedFeatures.all, { messageStrategy: lifecycleStrategy() });
   // A bug in one request must not end the server: log it and keep answering.
   process.on("uncaughtException", (e) => connection.console.error(`[stellar-secrets] uncaught: ${e.stack ?? String(e)}`));
   process.on("unhandledRejection", (e) => connection.console.error(`[stellar-secrets] unhandled rejection: ${String(e)}`));

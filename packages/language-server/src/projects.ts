@@ -1,16 +1,45 @@
 /**
  * Finding and (re)loading projects: every stellar.yaml of the workspace folders (or each
  * folder's `configPath`), one project again when its stellar.yaml changes, all of them when the
- * workspace folders change.
+ * workspace folders change. The folders are those `initialize` names ({@link initialFolders}:
+ * `workspaceFolders`, else `rootUri`, else `rootPath`); a file opened outside every folder (no
+ * root at all: single-file mode) brings in the project of the nearest stellar.yaml above it.
  */
 import { existsSync } from "node:fs";
-import { dirname } from "node:path";
+import { basename, dirname, isAbsolute } from "node:path";
+import type { InitializeParams, WorkspaceFolder } from "vscode-languageserver/node";
 import type { SettingsStore } from "./settings.js";
 import type { ServerState } from "./state.js";
-import { isUnder } from "./uris.js";
+import { isUnder, pathToUri, uriToPath } from "./uris.js";
+import { findConfigAbove } from "./workspace.js";
+
+/**
+ * The workspace folders of an `initialize` request: `workspaceFolders` when it names any, else
+ * `rootUri`, else the deprecated `rootPath` (an absolute path; some clients send only it), else
+ * none (single-file mode: projects come with the files opened, {@link ProjectLoader.loadForFile}).
+ */
+export function initialFolders(params: Pick<InitializeParams, "workspaceFolders" | "rootUri" | "rootPath">): WorkspaceFolder[] {
+  // (the types are the specification's; a hand-written client may send anything: what is not of them is not there)
+  const folders: unknown = params.workspaceFolders;
+  if (Array.isArray(folders)) {
+    const valid = folders.filter((f: unknown): f is WorkspaceFolder => f !== null && typeof f === "object" && typeof (f as WorkspaceFolder).uri === "string");
+    if (valid.length > 0) return valid.map((f) => ({ uri: f.uri, name: typeof f.name === "string" ? f.name : f.uri }));
+  }
+  const rootUri: unknown = params.rootUri;
+  const rootPath: unknown = params.rootPath;
+  const root = typeof rootUri === "string" && rootUri !== "" ? rootUri : typeof rootPath === "string" && isAbsolute(rootPath) ? pathToUri(rootPath) : undefined;
+  if (root === undefined) return [];
+  const path = uriToPath(root);
+  return [{ uri: root, name: path === undefined ? root : basename(path) || path }];
+}
 
 /** Loads the projects of the workspace into the state's index. */
 export class ProjectLoader {
+  /** The stellar.yaml of each project loaded for a file opened outside every workspace folder. */
+  private readonly outside = new Set<string>();
+  /** Loads under way for files outside every folder, by stellar.yaml (two files opened at once load it once). */
+  private readonly loading = new Map<string, Promise<void>>();
+
   constructor(
     private readonly state: ServerState,
     private readonly settings: SettingsStore,
@@ -23,7 +52,7 @@ export class ProjectLoader {
     const { state } = this;
     const list = state.folderPaths().map((p) => ({ path: p, configPath: this.settings.configPathOf(p) }));
     const t0 = Date.now();
-    await state.workspace.loadFolders(list);
+    await state.workspace.loadFolders(list, [...this.outside]);
     state.log(`indexed ${state.workspace.all().length} project(s) in ${Date.now() - t0} ms`);
     this.everythingChanged();
   }
@@ -33,7 +62,7 @@ export class ProjectLoader {
     const { workspace } = this.state;
     const root = dirname(configPath);
     const known = workspace.get(root);
-    const inFolder = this.state.folderPaths().some((fp) => isUnder(root, fp));
+    const inFolder = this.state.folderPaths().some((fp) => isUnder(root, fp)) || this.outside.has(configPath);
     if (known === undefined && !inFolder) return;
     const before = known === undefined ? new Set<string>() : new Set(known.files());
     if (!existsSync(configPath) && !workspace.isOpen(configPath)) {
@@ -44,6 +73,32 @@ export class ProjectLoader {
     const after = workspace.get(root);
     const paths = new Set<string>([...before, ...(after === undefined ? [] : after.files()), configPath]);
     this.state.indexChanged(paths, [root]);
+  }
+
+  /**
+   * A file opened outside every workspace folder (with no root at all, every file): loads the
+   * project of the nearest stellar.yaml in its folder or above (once; it stays loaded, as a folder
+   * would), then reports it as changed. Nothing for a file inside a folder (the folder's projects
+   * were found when it was loaded), for a file a project already owns, or without a stellar.yaml
+   * above it. Returns true when it loaded a project.
+   */
+  async loadForFile(path: string): Promise<boolean> {
+    const { state } = this;
+    if (state.folderPaths().some((fp) => isUnder(path, fp))) return false;
+    if (basename(path) !== "stellar.yaml" && state.workspace.projectOf(path) !== undefined) return false;
+    const config = basename(path) === "stellar.yaml" ? path : findConfigAbove(dirname(path));
+    if (config === undefined) return false;
+    const pending = this.loading.get(config);
+    if (pending !== undefined) {
+      await pending;
+      return false;
+    }
+    if (state.workspace.get(dirname(config)) !== undefined) return false; // loaded already (e.g. above a folder)
+    this.outside.add(config);
+    const load = this.reloadProject(config).finally(() => this.loading.delete(config));
+    this.loading.set(config, load);
+    await load;
+    return true;
   }
 
   /** Follows `workspace/didChangeWorkspaceFolders` (when the client supports workspace folders). */

@@ -8,21 +8,23 @@
  * committed environment files `stale-mac` compares with), both read in the background (`git-reads.ts`).
  */
 import { VERSION } from "@stellar-secrets/core";
-import { TextDocumentSyncKind, type Connection, type InitializeResult } from "vscode-languageserver/node";
+import { PositionEncodingKind, TextDocumentSyncKind, type Connection, type InitializeResult } from "vscode-languageserver/node";
 import { Buffers } from "./buffers.js";
 import { CommittedVersions } from "./committed-versions.js";
 import { DiagnosticsPublisher } from "./diagnostics.js";
 import { keepLastGood } from "./last-good.js";
+import { registerLifecycle } from "./lifecycle.js";
 import { FEATURE_CAPABILITIES, registerLanguageFeatures } from "./language-features.js";
-import { ProjectLoader } from "./projects.js";
+import { initialFolders, ProjectLoader } from "./projects.js";
 import { notifyIndexChanged, registerCustomRequests } from "./requests.js";
-import { registerSettings, SettingsStore, type Settings } from "./settings.js";
-import { ServerState } from "./state.js";
+import { registerSettings, SettingsStore } from "./settings.js";
+import { CLIENT_ANSWER_TIMEOUT_MS, ServerState } from "./state.js";
 import { ValueHistories } from "./value-history.js";
 import { WatchedFiles } from "./watched-files.js";
 import type { ModelFactory } from "./workspace.js";
 
 export type { Settings } from "./settings.js";
+export { CLIENT_ANSWER_TIMEOUT_MS } from "./state.js";
 
 /** Options of {@link startServer}. */
 export interface ServerOptions {
@@ -30,6 +32,8 @@ export interface ServerOptions {
   modelFactory: ModelFactory;
   /** Called once the initial index is built (or failed), after `initialized`: the bin then keeps its V8 code cache. */
   afterInitialIndex?: () => void;
+  /** How long to wait for the client's answer to one of the server's requests before going on without it; default {@link CLIENT_ANSWER_TIMEOUT_MS}. */
+  clientAnswerTimeoutMs?: number | undefined;
 }
 
 /** A server whose handlers are registered on a connection. */
@@ -39,10 +43,16 @@ export interface Server {
   dispose(): void;
 }
 
-/** Registers every handler on `connection` (already created for stdio, IPC, a socket or in-memory streams) without listening yet. */
+/**
+ * Registers every handler on `connection` (already created for stdio, IPC, a socket or in-memory
+ * streams) without listening yet. Create the connection with `{ messageStrategy: lifecycleStrategy() }`
+ * (`lifecycle.ts`, as `main.ts` does): the lifecycle errors the specification asks for (a request
+ * before `initialize`, a second `initialize`, a request after `shutdown`) come from it.
+ */
 export function createServer(connection: Connection, options: ServerOptions): Server {
   // a broken stellar.yaml keeps the project's last good index (last-good.ts)
   const state = new ServerState(connection, keepLastGood(options.modelFactory));
+  if (options.clientAnswerTimeoutMs !== undefined) state.clientAnswerTimeoutMs = options.clientAnswerTimeoutMs;
   const settings = new SettingsStore(state);
   const diagnostics = new DiagnosticsPublisher(state, settings);
   // After every index change: the diagnostics first, then stellarSecrets/indexChanged.
@@ -63,10 +73,12 @@ export function createServer(connection: Connection, options: ServerOptions): Se
 
   connection.onInitialize((params): InitializeResult => {
     state.capabilities = params.capabilities ?? {};
-    state.folders = params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: "root" }] : []);
-    settings.initialize((params.initializationOptions ?? {}) as Partial<Settings>);
+    state.folders = initialFolders(params);
+    settings.initialize(params.initializationOptions);
     const result: InitializeResult = {
       capabilities: {
+        // every position and range counts UTF-16 code units (ranges.ts), whatever the client offers: said, not left implicit
+        positionEncoding: PositionEncodingKind.UTF16,
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: false },
         ...FEATURE_CAPABILITIES,
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
@@ -80,7 +92,8 @@ export function createServer(connection: Connection, options: ServerOptions): Se
   connection.onInitialized(() => {
     state.ready = (async () => {
       // both questions to the client at once (one round trip before the index, not two); the
-      // watchers are still registered before anything is read
+      // watchers are still registered before anything is read; neither throws, and neither waits
+      // for a client that does not answer for longer than clientAnswerTimeoutMs
       const registered = watchedFiles.registerWatchers();
       const fetched = settings.fetch();
       await registered;
@@ -92,6 +105,7 @@ export function createServer(connection: Connection, options: ServerOptions): Se
     if (after !== undefined) void state.ready.then(() => after());
   });
 
+  registerLifecycle(connection);
   registerSettings(state, settings, { reload: () => projects.loadAll(), republish: () => diagnostics.publishAll() });
   watchedFiles.register();
   registerCustomRequests(state, { filesChanged: (changes) => watchedFiles.filesChanged(changes) });

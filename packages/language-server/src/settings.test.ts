@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DidChangeConfigurationNotification } from "vscode-languageserver/node";
 import { effectiveSeverity } from "./settings.js";
 import { makeTempProject, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 
@@ -30,5 +31,47 @@ describe("settings", () => {
         ["unused-secret", 4],
       ]);
     });
+  });
+
+  describe("pushed with workspace/didChangeConfiguration, for a client without workspace/configuration", () => {
+    let project: TempProject;
+    let server: InMemoryServer;
+    beforeAll(async () => {
+      project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-unused", legacy: "TEST-ONLY-unused-too" } });
+      server = await startInMemory({ folders: [project.dir], capabilities: {}, initializationOptions: { rules: { "unused-secret": "hint" } } });
+    });
+    afterAll(async () => {
+      await server.dispose();
+      project.remove();
+    });
+
+    it("takes the stellarSecrets section of the pushed settings over initializationOptions, and never asks the client", async () => {
+      const uri = project.uri("secrets/development.enc.yaml");
+      await server.waitForDiagnostics(uri, (d) => d.length === 2 && d.every((x) => x.severity === 4));
+      await server.client.sendNotification(DidChangeConfigurationNotification.type, { settings: { stellarSecrets: { rules: { "unused-secret": "error" } } } });
+      await server.waitForDiagnostics(uri, (d) => d.length === 2 && d.every((x) => x.severity === 1));
+      // settings without the section (or none at all) leave them as they are
+      await server.client.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+      await server.client.sendNotification(DidChangeConfigurationNotification.type, { settings: { other: 1 } });
+      await server.client.sendNotification(DidChangeConfigurationNotification.type, { settings: { stellarSecrets: { rules: { "unused-secret": "off" } } } });
+      await server.waitForDiagnostics(uri, (d) => d.length === 0);
+      expect(server.requests).toEqual([]);
+    });
+  });
+
+  it("settings of the wrong type (initializationOptions, workspace/configuration) are ignored, not fatal to the index", async () => {
+    const project = await makeTempProject({ development: { legacy: "TEST-ONLY-unused" } });
+    try {
+      for (const bad of [{ configPath: 5, rules: "x" }, "not an object", [1, 2], { rules: ["error"], configPath: null }]) {
+        const server = await startInMemory({ folders: [project.dir], initializationOptions: bad as unknown as Record<string, unknown>, settings: bad as unknown as Record<string, unknown> });
+        try {
+          await server.waitForDiagnostics(project.uri("secrets/development.enc.yaml"), (d) => d.some((x) => x.code === "unused-secret"));
+        } finally {
+          await server.dispose();
+        }
+      }
+    } finally {
+      project.remove();
+    }
   });
 });

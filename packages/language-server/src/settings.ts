@@ -1,6 +1,7 @@
 /**
  * Editor settings (`stellarSecrets.*`): from `initializationOptions`, then from
- * `workspace/configuration` (global and per workspace folder), and what a change of them does.
+ * `workspace/configuration` (global and per workspace folder) or, for a client without it, from
+ * the settings `workspace/didChangeConfiguration` pushes; and what a change of them does.
  */
 import type { ServerState } from "./state.js";
 import type { EditorSeverity } from "./ranges.js";
@@ -24,32 +25,66 @@ export function effectiveSeverity(overrides: Settings["rules"], rule: string, co
   return o !== undefined && EDITOR_SEVERITIES.has(o) ? o : configured;
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * The settings in a value a client sent (`initializationOptions`, a `workspace/configuration`
+ * answer, pushed settings): its fields of the right type only, so that a client's mistake is
+ * ignored rather than fatal to the index.
+ */
+export function settingsFrom(value: unknown): Partial<Settings> {
+  if (!isRecord(value)) return {};
+  const { configPath, rules } = value;
+  const out: Partial<Settings> = {};
+  if (typeof configPath === "string") out.configPath = configPath;
+  if (isRecord(rules)) out.rules = rules as Settings["rules"];
+  return out;
+}
+
+/** The `stellarSecrets` section of pushed settings, or undefined when there is none. */
+function sectionOf(pushed: unknown): Partial<Settings> | undefined {
+  const section = isRecord(pushed) ? pushed["stellarSecrets"] : undefined;
+  return isRecord(section) ? settingsFrom(section) : undefined;
+}
+
 /** The settings of every workspace folder, and the global ones. */
 export class SettingsStore {
   private byFolder = new Map<string, Settings>(); // by folder path ("" = global)
 
   constructor(private readonly state: ServerState) {}
 
-  /** Takes the global settings from `initializationOptions`. */
-  initialize(options: Partial<Settings>): void {
-    this.byFolder.set("", { ...DEFAULT_SETTINGS, ...options });
+  /** Takes the global settings from `initializationOptions` (its fields of the right type, {@link settingsFrom}). */
+  initialize(options: unknown): void {
+    this.byFolder.set("", { ...DEFAULT_SETTINGS, ...settingsFrom(options) });
   }
 
-  /** Asks the client for the global and per-folder settings (when it supports `workspace/configuration`); keeps the previous global ones otherwise. */
-  async fetch(): Promise<void> {
+  /**
+   * Asks the client for the global and per-folder settings (when it supports `workspace/configuration`);
+   * keeps the previous global ones otherwise, and when the client refuses or does not answer in time
+   * (`ServerState.clientAnswer`). A client without `workspace/configuration` may push them instead:
+   * `pushed` (the `settings` of `workspace/didChangeConfiguration`) then sets the global ones from its
+   * `stellarSecrets` section. Never throws.
+   */
+  async fetch(pushed?: unknown): Promise<void> {
     const { state } = this;
     const next = new Map<string, Settings>();
+    if (!state.capabilities.workspace?.configuration) {
+      // the push model (a client without workspace/configuration): the `stellarSecrets` section of
+      // workspace/didChangeConfiguration's settings, over the global ones so far
+      const section = sectionOf(pushed);
+      if (section !== undefined) next.set("", { ...(this.byFolder.get("") ?? DEFAULT_SETTINGS), ...section });
+    }
     if (state.capabilities.workspace?.configuration) {
       const items = [{ section: "stellarSecrets" }, ...state.folders.map((f) => ({ scopeUri: f.uri, section: "stellarSecrets" }))];
-      try {
-        const values = (await state.connection.workspace.getConfiguration(items)) as (Partial<Settings> | null)[];
-        next.set("", { ...DEFAULT_SETTINGS, ...(values[0] ?? {}) });
+      // a client that announces configuration but refuses or never answers: keep the previous global settings
+      const values = (await state.clientAnswer(state.connection.workspace.getConfiguration(items), "workspace/configuration")) as unknown;
+      if (Array.isArray(values)) {
+        const settingsAt = (i: number): Partial<Settings> => settingsFrom(values[i]);
+        next.set("", { ...DEFAULT_SETTINGS, ...settingsAt(0) });
         state.folders.forEach((f, i) => {
           const p = uriToPath(f.uri);
-          if (p !== undefined) next.set(p, { ...DEFAULT_SETTINGS, ...(values[i + 1] ?? {}) });
+          if (p !== undefined) next.set(p, { ...DEFAULT_SETTINGS, ...settingsAt(i + 1) });
         });
-      } catch {
-        /* a client that announces configuration but fails: keep the defaults */
       }
     }
     if (!next.has("")) next.set("", this.byFolder.get("") ?? DEFAULT_SETTINGS);
@@ -81,15 +116,16 @@ export class SettingsStore {
 }
 
 /**
- * Handles `workspace/didChangeConfiguration`: fetches the settings again, then finds the
+ * Handles `workspace/didChangeConfiguration`: fetches the settings again (or takes the pushed
+ * ones, for a client without `workspace/configuration`), then finds the
  * projects again when a `configPath` changed (`reload`), else re-sends every diagnostic with
  * the new rule overrides (`republish`).
  */
 export function registerSettings(state: ServerState, settings: SettingsStore, on: { reload(): Promise<void>; republish(): void }): void {
   state.connection.onDidChangeConfiguration(
-    state.guard("configuration", undefined, async () => {
+    state.guard("configuration", undefined, async (params) => {
       const before = settings.configPathsKey();
-      await settings.fetch();
+      await settings.fetch((params as { settings?: unknown } | null | undefined)?.settings);
       if (before !== settings.configPathsKey()) await on.reload();
       else on.republish();
     }),

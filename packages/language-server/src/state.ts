@@ -6,11 +6,14 @@
  */
 import { ResponseError, TextDocuments, type ClientCapabilities, type Connection, type WorkspaceFolder } from "vscode-languageserver/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
-import { uriToPath } from "./uris.js";
+import { pathToUri, uriToPath } from "./uris.js";
 import { Workspace, type ModelFactory } from "./workspace.js";
 
 /** Called after an index change: `paths` whose diagnostics may have changed, `roots` of the projects whose names or references may have changed. */
 export type IndexChangeListener = (paths: Iterable<string>, roots: string[]) => void;
+
+/** How long the server waits for the client's answer to one of its requests before it goes on without it (ServerState.clientAnswer). */
+export const CLIENT_ANSWER_TIMEOUT_MS = 5000;
 
 /** The state every part of the server shares. */
 export class ServerState {
@@ -24,10 +27,15 @@ export class ServerState {
   ready: Promise<void> = Promise.resolve();
   /**
    * Runs before a request about a document (`textDocument.uri` in its parameters) is answered,
-   * once the index is ready: the buffers index a large buffer still waiting for a pause in typing.
+   * once the index is ready: the buffers index a large buffer still waiting for a pause in typing,
+   * and return the load of the document's project when one is under way (the request waits for it).
    */
-  beforeRequest: (uri: string) => void = () => {};
+  beforeRequest: (uri: string) => Promise<unknown> | undefined = () => undefined;
   private readonly listeners: IndexChangeListener[] = [];
+  /** How long {@link clientAnswer} waits for the client's answer to a request of the server. */
+  clientAnswerTimeoutMs = CLIENT_ANSWER_TIMEOUT_MS;
+  /** The URI each open document was opened with, by path (a client may spell a file's URI otherwise than `pathToUri`). */
+  private readonly openUris = new Map<string, string>();
 
   constructor(
     readonly connection: Connection,
@@ -44,6 +52,44 @@ export class ServerState {
   /** The absolute paths of the `file:` workspace folders, in order. */
   folderPaths(): string[] {
     return this.folders.map((f) => uriToPath(f.uri)).filter((p): p is string => p !== undefined);
+  }
+
+  /** Records the URI the client opened `path` with (undefined: the document was closed). */
+  setOpenUri(path: string, uri: string | undefined): void {
+    if (uri === undefined) this.openUris.delete(path);
+    else this.openUris.set(path, uri);
+  }
+
+  /**
+   * The URI to name `path` with to the client: the one its open document has (the client may match
+   * URIs as strings, and clients percent-encode differently), else `pathToUri`'s.
+   */
+  uriOf(path: string): string {
+    return this.openUris.get(path) ?? pathToUri(path);
+  }
+
+  /**
+   * Waits for the client's answer to a request the server sent (`client/registerCapability`,
+   * `workspace/configuration`) for at most {@link clientAnswerTimeoutMs}: undefined when the client
+   * answered with an error (logged) or not in time (logged; the answer is ignored when it comes).
+   * A client that refuses, or never answers, what it announced must not keep the index from being built.
+   */
+  async clientAnswer<T>(request: Promise<T>, what: string): Promise<T | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => {
+        this.log(`${what}: no answer from the client after ${this.clientAnswerTimeoutMs} ms; going on without it`);
+        resolve(undefined);
+      }, this.clientAnswerTimeoutMs);
+    });
+    try {
+      return await Promise.race([request, late]);
+    } catch (e) {
+      this.log(`${what}: the client answered with an error (${(e as Error).message}); going on without it`);
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Adds a listener of {@link indexChanged}; listeners run in the order they were added. */
@@ -76,7 +122,9 @@ export class ServerState {
       try {
         await this.ready; // edits are already in the index (staged); only the full check may be pending
         const uri = (a[0] as { textDocument?: { uri?: unknown } } | undefined)?.textDocument?.uri;
-        if (typeof uri === "string") this.beforeRequest(uri); // a large buffer waiting for a pause in typing: indexed now
+        // a large buffer waiting for a pause in typing: indexed now; a project loading for the document: waited for
+        const before = typeof uri === "string" ? this.beforeRequest(uri) : undefined;
+        if (before !== undefined) await before;
         return await fn(...a);
       } catch (e) {
         if (e instanceof ResponseError) throw e;

@@ -28,13 +28,19 @@ export class WatchedFiles {
     private readonly diskChanged: (paths: string[]) => void = () => {},
   ) {}
 
-  /** Asks the client to watch the files the index reads, git's HEAD, branches and merge state, plus deletions of anything (when it supports dynamic registration). */
+  /**
+   * Asks the client to watch the files the index reads, git's HEAD, branches and merge state, plus
+   * deletions of anything (when it supports dynamic registration); settles when the client
+   * answered, refused, or did not answer in time (`ServerState.clientAnswer`). Never throws.
+   */
   async registerWatchers(): Promise<void> {
     if (!this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) return;
-    await this.state.connection.client.register(DidChangeWatchedFilesNotification.type, {
+    const registered = this.state.connection.client.register(DidChangeWatchedFilesNotification.type, {
       // files we read, plus deletions of anything (a deleted folder arrives as the folder only; `.age`: inbox proposals), plus git's HEAD, branches and merge state
       watchers: [{ globPattern: "**/*.{yaml,yml,json,age}" }, { globPattern: "**/*", kind: WatchKind.Delete }, ...GIT_WATCHERS.map((globPattern) => ({ globPattern }))],
     });
+    // refused or unanswered: no disk changes, but the index is still built
+    await this.state.clientAnswer(registered, "registering the file watchers");
   }
 
   /** Registers `workspace/didChangeWatchedFiles`. */

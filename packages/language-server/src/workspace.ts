@@ -53,14 +53,17 @@ export async function findConfigFiles(dir: string, depth = 6): Promise<string[]>
   }
   walk(dir, 0);
   // a stellar.yaml above the folder (the folder is a sub-directory of a secrets repository)
-  for (let d = dirname(dir); ; d = dirname(d)) {
-    if (existsSync(join(d, "stellar.yaml"))) {
-      found.push(join(d, "stellar.yaml"));
-      break;
-    }
-    if (dirname(d) === d) break;
-  }
+  const above = findConfigAbove(dirname(dir));
+  if (above !== undefined) found.push(above);
   return found.sort();
+}
+
+/** The nearest stellar.yaml in `dir` or a folder above it, up to the file system's root; undefined when there is none. */
+export function findConfigAbove(dir: string): string | undefined {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, "stellar.yaml"))) return join(d, "stellar.yaml");
+    if (dirname(d) === d) return undefined;
+  }
 }
 
 /** The projects of a workspace and the open buffers. */
@@ -111,9 +114,14 @@ export class Workspace implements TextSource {
     this.projects.delete(root);
   }
 
-  /** Loads every project found in `folders` (and `configPath` overrides, per folder). */
-  async loadFolders(folders: { path: string; configPath?: string | undefined }[]): Promise<void> {
+  /**
+   * Loads every project found in `folders` (and `configPath` overrides, per folder), plus the
+   * stellar.yaml files of `extraConfigs` that still exist (projects of files opened outside every
+   * folder); forgets every other project.
+   */
+  async loadFolders(folders: { path: string; configPath?: string | undefined }[], extraConfigs: readonly string[] = []): Promise<void> {
     const configs = new Set<string>();
+    for (const c of extraConfigs) if (existsSync(c)) configs.add(resolve(c));
     for (const f of folders) {
       if (f.configPath) {
         const p = isAbsolute(f.configPath) ? f.configPath : join(f.path, f.configPath);

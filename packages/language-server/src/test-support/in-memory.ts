@@ -17,20 +17,24 @@ import {
   DidChangeTextDocumentNotification,
   DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
+  ErrorCodes,
   InitializedNotification,
   InitializeRequest,
   PublishDiagnosticsNotification,
   RegistrationRequest,
+  ResponseError,
   ShutdownRequest,
   StreamMessageReader,
   StreamMessageWriter,
   type ClientCapabilities,
+  type InitializeParams,
   type Diagnostic,
   type ProtocolConnection,
   type Registration,
   type ServerCapabilities,
 } from "vscode-languageserver/node";
 import { createCoreModel } from "../core-model.js";
+import { lifecycleStrategy } from "../lifecycle.js";
 import { createServer, type Server } from "../server.js";
 import type { ServerState } from "../state.js";
 import type { ModelFactory } from "../workspace.js";
@@ -46,6 +50,14 @@ export interface InMemoryOptions {
   settings?: Record<string, unknown>;
   initializationOptions?: Record<string, unknown>;
   modelFactory?: ModelFactory;
+  /** The client's capabilities (default: configuration, workspace folders, watchers, diagnostic refresh). */
+  capabilities?: ClientCapabilities;
+  /** How the client answers the server's `client/registerCapability` and `workspace/configuration`: as asked (default), with an error, or never. */
+  clientAnswers?: "answer" | "refuse" | "never";
+  /** The server's {@link ServerOptions.clientAnswerTimeoutMs}. */
+  clientAnswerTimeoutMs?: number;
+  /** Replaces fields of the `initialize` parameters (e.g. `rootUri`, `rootPath`, `workspaceFolders`). */
+  initializeParams?: Partial<InitializeParams>;
 }
 
 /** A server and its client, connected in memory. */
@@ -53,6 +65,8 @@ export class InMemoryServer {
   readonly published = new Map<string, Diagnostic[]>();
   readonly notifications: { method: string; params: unknown }[] = [];
   readonly registrations: Registration[] = [];
+  /** The method of every request the server sent to the client, in order. */
+  readonly requests: string[] = [];
   readonly logs: string[] = [];
   refreshes = 0;
   capabilities: ServerCapabilities = {};
@@ -104,7 +118,7 @@ export class InMemoryServer {
 
   /** Shuts the server down (no `exit`: that would end the test process), lets answers in flight arrive, then disposes both ends. */
   async dispose(): Promise<void> {
-    await this.client.sendRequest(ShutdownRequest.type);
+    await this.client.sendRequest(ShutdownRequest.type).catch(() => {}); // a test may have shut it down already
     await new Promise((r) => setTimeout(r, 20));
     this.server.dispose();
     this.client.dispose();
@@ -113,12 +127,12 @@ export class InMemoryServer {
   }
 }
 
-/** Registers the server on an in-memory connection, runs initialize/initialized and waits for the initial index. */
-export async function startInMemory(options: InMemoryOptions): Promise<InMemoryServer> {
+/** Registers the server on an in-memory connection (with the lifecycle strategy, as `main.ts` creates it) and a client on the other end; nothing is sent yet. */
+export function connectInMemory(options: Pick<InMemoryOptions, "settings" | "modelFactory" | "clientAnswers" | "clientAnswerTimeoutMs"> = {}): InMemoryServer {
   const toServer = new PassThrough();
   const toClient = new PassThrough();
-  const connection = createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient));
-  const created = createServer(connection, { modelFactory: options.modelFactory ?? createCoreModel });
+  const connection = createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient), { messageStrategy: lifecycleStrategy() });
+  const created = createServer(connection, { modelFactory: options.modelFactory ?? createCoreModel, clientAnswerTimeoutMs: options.clientAnswerTimeoutMs });
   const { state } = created;
   state.documents.listen(connection);
   connection.listen();
@@ -131,15 +145,36 @@ export async function startInMemory(options: InMemoryOptions): Promise<InMemoryS
     if (method === "window/logMessage") server.logs.push((params as { message: string }).message);
     else server.notifications.push({ method, params });
   });
-  client.onRequest(ConfigurationRequest.type, (p) => p.items.map(() => options.settings ?? {}));
+  // a client that refuses or never answers (the answer never comes: a promise that never settles)
+  const answer = <T>(value: () => T): T | Promise<T> =>
+    options.clientAnswers === "refuse" ? Promise.reject(new ResponseError(ErrorCodes.MethodNotFound, "refused by the test client")) : options.clientAnswers === "never" ? new Promise<T>(() => {}) : value();
+  client.onRequest(ConfigurationRequest.type, (p) => {
+    server.requests.push(ConfigurationRequest.method);
+    return answer(() => p.items.map(() => options.settings ?? {}));
+  });
   client.onRequest(RegistrationRequest.type, (p) => {
-    server.registrations.push(...p.registrations);
+    server.requests.push(RegistrationRequest.method);
+    return answer(() => {
+      server.registrations.push(...p.registrations);
+    });
   });
   client.onRequest(DiagnosticRefreshRequest.type, () => {
+    server.requests.push(DiagnosticRefreshRequest.method);
     server.refreshes++;
   });
+  client.onRequest((method) => {
+    server.requests.push(method);
+    return null;
+  });
   client.listen();
-  const capabilities: ClientCapabilities = {
+  return server;
+}
+
+/** Registers the server on an in-memory connection, runs initialize/initialized and waits for the initial index. */
+export async function startInMemory(options: InMemoryOptions): Promise<InMemoryServer> {
+  const server = connectInMemory(options);
+  const { client, state } = server;
+  const capabilities: ClientCapabilities = options.capabilities ?? {
     workspace: {
       configuration: true,
       workspaceFolders: true,
@@ -148,13 +183,14 @@ export async function startInMemory(options: InMemoryOptions): Promise<InMemoryS
     },
     textDocument: {},
   };
-  if (options.pull) capabilities.textDocument!.diagnostic = { dynamicRegistration: false };
+  if (options.pull) (capabilities.textDocument ??= {}).diagnostic = { dynamicRegistration: false };
   const init = await client.sendRequest(InitializeRequest.type, {
     processId: process.pid,
     rootUri: null,
     capabilities,
     initializationOptions: options.initializationOptions,
     workspaceFolders: options.folders.map((f, i) => ({ uri: pathToFileURL(f).href, name: `folder${i}` })),
+    ...options.initializeParams,
   });
   server.capabilities = init.capabilities;
   await client.sendNotification(InitializedNotification.type, {});

@@ -1,0 +1,98 @@
+/**
+ * The LSP lifecycle as the specification (3.17, "Server lifecycle") asks of the server, whatever
+ * the client: a request before `initialize` is answered with `ServerNotInitialized` (-32002) and a
+ * notification before it is dropped (except `exit`); `initialize` is answered once, a second one
+ * is an `InvalidRequest` (-32600); after `shutdown` every request (a second `shutdown` too) is an
+ * `InvalidRequest`. `vscode-languageserver` passes all of them to the handlers as they come. An
+ * `initialize` without `capabilities` counts as one announcing none.
+ *
+ * It is a message strategy of the JSON-RPC connection ({@link lifecycleStrategy}, given to
+ * `createConnection` by `main.ts`), so it sees every message before any handler does; a request it
+ * refuses is handed on under {@link LIFECYCLE_ERROR_METHOD}, whose handler ({@link registerLifecycle},
+ * registered by `createServer`) answers it with the error under the request's own id.
+ */
+import {
+  ErrorCodes,
+  ExitNotification,
+  InitializeRequest,
+  ResponseError,
+  ShutdownRequest,
+  type Connection,
+  type Message,
+  type MessageStrategy,
+  type NotificationMessage,
+  type RequestMessage,
+} from "vscode-languageserver/node";
+
+/** The internal method a refused request is handed on under (never sent by a client that follows the protocol). */
+export const LIFECYCLE_ERROR_METHOD = "$/stellarSecrets/lifecycleError";
+
+/** The parameters of a refused request: the error to answer with. */
+interface LifecycleError {
+  code: number;
+  message: string;
+}
+
+function isRequest(m: Message): m is RequestMessage {
+  const r = m as RequestMessage;
+  return typeof r.method === "string" && (typeof r.id === "number" || typeof r.id === "string");
+}
+
+function isNotification(m: Message): m is NotificationMessage {
+  const n = m as RequestMessage;
+  return typeof n.method === "string" && n.id === undefined;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * The parameters of `initialize` as the handlers can take them: a client that sends none, or no
+ * `capabilities` (required, but a hand-written client forgets them), is a client that announces
+ * nothing, instead of an initialize that fails inside `vscode-languageserver`.
+ */
+function initializeParams(params: unknown): Record<string, unknown> {
+  const p = isObject(params) ? params : { processId: null, rootUri: null };
+  return isObject(p.capabilities) ? p : { ...p, capabilities: {} };
+}
+
+/**
+ * A message strategy that enforces the lifecycle (see the module comment). One per connection: it
+ * keeps that connection's state (initialized, shut down).
+ */
+export function lifecycleStrategy(): MessageStrategy {
+  let initialized = false;
+  let shutDown = false;
+  const refuse = (request: RequestMessage, error: LifecycleError): RequestMessage => ({ jsonrpc: request.jsonrpc, id: request.id, method: LIFECYCLE_ERROR_METHOD, params: error });
+  return {
+    handleMessage(message: Message, next: (message: Message) => void): void {
+      if (isRequest(message)) {
+        if (shutDown) {
+          return next(refuse(message, { code: ErrorCodes.InvalidRequest, message: `${message.method} after shutdown: the server is shutting down; send exit` }));
+        }
+        if (message.method === InitializeRequest.method) {
+          if (initialized) return next(refuse(message, { code: ErrorCodes.InvalidRequest, message: "initialize was already received: it may be sent only once" }));
+          initialized = true;
+          const request: RequestMessage = { ...message, params: initializeParams(message.params) };
+          return next(request);
+        }
+        if (!initialized) {
+          return next(refuse(message, { code: ErrorCodes.ServerNotInitialized, message: `${message.method} before initialize: send initialize first` }));
+        }
+        if (message.method === ShutdownRequest.method) shutDown = true;
+        return next(message);
+      }
+      // before initialize, notifications are dropped, except exit
+      if (isNotification(message) && !initialized && message.method !== ExitNotification.method) return;
+      return next(message);
+    },
+  };
+}
+
+/** Registers the handler that answers the requests {@link lifecycleStrategy} refused with their error. */
+export function registerLifecycle(connection: Connection): void {
+  connection.onRequest(LIFECYCLE_ERROR_METHOD, (params: unknown) => {
+    const e = params as Partial<LifecycleError> | null;
+    if (e !== null && typeof e === "object" && typeof e.code === "number" && typeof e.message === "string") throw new ResponseError(e.code, e.message);
+    throw new ResponseError(ErrorCodes.MethodNotFound, `Unhandled method ${LIFECYCLE_ERROR_METHOD}`);
+  });
+}

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pathToFileURL } from "node:url";
+import { DocumentDiagnosticRequest } from "vscode-languageserver/node";
+import { createCoreModel } from "./core-model.js";
+import { ProjectsRequest } from "./protocol.js";
+import { initialFolders } from "./projects.js";
+import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+import { createTicketAction, HUBSPOT_CONNECTION } from "./test-support/fixtures.js";
+import type { ModelFactory } from "./workspace.js";
+
+const ACTION = createTicketAction("zendesk_token");
+const TYPO = createTicketAction("zendesk_tokn");
+
+describe("initialFolders: the workspace a client names in initialize", () => {
+  it("takes workspaceFolders, else rootUri, else rootPath, else nothing (single-file mode)", () => {
+    const folder = { uri: "file:///w/a", name: "a" };
+    expect(initialFolders({ workspaceFolders: [folder], rootUri: "file:///w/b", rootPath: "/w/c" })).toEqual([folder]);
+    expect(initialFolders({ workspaceFolders: null, rootUri: "file:///w/b", rootPath: "/w/c" })).toEqual([{ uri: "file:///w/b", name: "b" }]);
+    // an empty list with a root: the root (clients that send both mean the root)
+    expect(initialFolders({ workspaceFolders: [], rootUri: "file:///w/b" })).toEqual([{ uri: "file:///w/b", name: "b" }]);
+    expect(initialFolders({ rootUri: null, rootPath: "/w/with space" })).toEqual([{ uri: pathToFileURL("/w/with space").href, name: "with space" }]);
+    expect(initialFolders({ rootUri: null, rootPath: null })).toEqual([]);
+    expect(initialFolders({ rootUri: null, rootPath: "relative/path" })).toEqual([]);
+  });
+});
+
+/** A client that announces nothing (no workspace folders, configuration, watchers or pull diagnostics). */
+const MINIMAL = { capabilities: {}, watch: false } as const;
+
+describe("clients with minimal capabilities", () => {
+  let project: TempProject;
+  beforeAll(async () => {
+    project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value", old_token: "TEST-ONLY-not-a-real-value" } }, { "actions/create_ticket.yaml": ACTION, "connections/hubspot.yaml": HUBSPOT_CONNECTION });
+  });
+  afterAll(() => project.remove());
+
+  const started: InMemoryServer[] = [];
+  afterAll(async () => {
+    for (const s of started) await s.dispose();
+  });
+  const start = async (initializeParams: Parameters<typeof startInMemory>[0]["initializeParams"]): Promise<InMemoryServer> => {
+    const s = await startInMemory({ folders: [], ...MINIMAL, initializeParams });
+    started.push(s);
+    return s;
+  };
+  const unused = (s: InMemoryServer) => s.waitForDiagnostics(project.uri("secrets/development.enc.yaml"), (d) => d.some((x) => x.code === "unused-secret"));
+
+  it("rootUri only: indexes and publishes, and sends the client no request", async () => {
+    const s = await start({ rootUri: project.uri(""), workspaceFolders: null });
+    await unused(s);
+    expect(s.requests).toEqual([]);
+  });
+
+  it("rootPath only (no rootUri): indexes and publishes, and sends the client no request", async () => {
+    const s = await start({ rootUri: null, rootPath: project.dir, workspaceFolders: null });
+    await unused(s);
+    expect(s.requests).toEqual([]);
+  });
+
+  it("no root at all (single-file mode): opening a file loads the project of the stellar.yaml above it", async () => {
+    const s = await start({ rootUri: null, workspaceFolders: null });
+    expect(await s.client.sendRequest(ProjectsRequest, {})).toEqual({ projects: [] });
+    const uri = project.uri("actions/create_ticket.yaml");
+    await s.open(uri, TYPO);
+    const ds = await s.waitForDiagnostics(uri, (d) => d.length > 0);
+    expect(ds.map((d) => [d.code, d.range])).toEqual([["unknown-secret", rangeOf(TYPO, "zendesk_tokn")]]);
+    // cross-file, as in a folder: the environment file's unused names are published too
+    await s.waitForDiagnostics(project.uri("secrets/development.enc.yaml"), (d) => d.some((x) => x.code === "unused-secret" && x.message.includes("zendesk_token")));
+    expect((await s.client.sendRequest(ProjectsRequest, {})).projects.map((p) => p.root)).toEqual([project.dir]);
+    await s.change(uri, ACTION);
+    await s.waitForDiagnostics(uri, (d) => d.length === 0);
+    expect(s.requests).toEqual([]);
+  });
+
+  it("no root at all, pull diagnostics: a pull sent while the opened file's project is loading waits for it", async () => {
+    // the project's load is held until the pull has reached the server (a large repository on a slow disk)
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let loads = 0;
+    const modelFactory: ModelFactory = async (configPath, source) => {
+      loads++;
+      await gate;
+      return createCoreModel(configPath, source);
+    };
+    const s = await startInMemory({ folders: [], modelFactory, capabilities: { textDocument: { diagnostic: {} } }, initializeParams: { rootUri: null, workspaceFolders: null } });
+    started.push(s);
+    const uri = project.uri("actions/create_ticket.yaml");
+    await s.open(uri, TYPO);
+    await s.waitFor(() => loads > 0, "the project's load");
+    const pulled = s.client.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri } });
+    // requests are dispatched in order: once a later one is answered, the pull was handled (answered, or waiting)
+    await s.client.sendRequest(ProjectsRequest, {});
+    release();
+    const report = await pulled;
+    expect(report.kind === "full" ? report.items.map((d) => [d.code, d.range]) : report).toEqual([["unknown-secret", rangeOf(TYPO, "zendesk_tokn")]]);
+  });
+
+  it("no root at all: opening stellar.yaml itself loads its project", async () => {
+    const s = await start({ rootUri: null, workspaceFolders: null });
+    await s.open(project.uri("stellar.yaml"), "version: [1\n");
+    await s.waitForDiagnostics(project.uri("stellar.yaml"), (d) => d.length > 0);
+  });
+
+  it("a file with no stellar.yaml above it, or of another scheme, stays without a project", async () => {
+    const s = await start({ rootUri: null, workspaceFolders: null });
+    await s.open("untitled:Untitled-1", TYPO);
+    await s.open(pathToFileURL("/nonexistent-stellar-test/a.yaml").href, TYPO);
+    expect(await s.client.sendRequest(ProjectsRequest, {})).toEqual({ projects: [] });
+  });
+});

@@ -1,0 +1,26 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeTempProject, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+
+describe("the initial index, whatever the client answers to the server's requests", () => {
+  let project: TempProject;
+  beforeAll(async () => {
+    project = await makeTempProject({ development: { old_token: "TEST-ONLY-not-a-real-value" } });
+  });
+  afterAll(() => project.remove());
+
+  const started: InMemoryServer[] = [];
+  afterAll(async () => {
+    for (const s of started) await s.dispose();
+  });
+
+  // capabilities announcing both (as VS Code's), answered with an error, or never
+  for (const clientAnswers of ["refuse", "never"] as const) {
+    it(`is built and published when the client ${clientAnswers === "refuse" ? "refuses" : "never answers"} watcher registration and workspace/configuration`, async () => {
+      const s = await startInMemory({ folders: [project.dir], clientAnswers, clientAnswerTimeoutMs: 50 });
+      started.push(s);
+      expect(s.requests.sort()).toEqual(["client/registerCapability", "workspace/configuration"]);
+      const ds = await s.waitForDiagnostics(project.uri("secrets/development.enc.yaml"), (d) => d.length > 0);
+      expect(ds.map((d) => d.code)).toContain("unused-secret");
+    });
+  }
+});

@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { DefinitionRequest, DidChangeTextDocumentNotification, HoverRequest, ReferencesRequest, type Location, type MarkupContent, type Range } from "vscode-languageserver/node";
+import { createTicketAction } from "./test-support/fixtures.js";
+import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+
+/** An action whose header names `secret` after emoji, CJK and a combining mark on the same line (CRLF line ends). */
+const action = (secret: string): string =>
+  ["kind: action", "name: create_ticket", "method: POST", "path: /tickets", "headers:", `  - { name: "😀漢字e\u0301", type: secret, secret: ${secret} }`, ""].join("\r\n");
+
+/** The range of `needle` on line 5 of {@link action}, in UTF-16 code units (what JavaScript's indexes count). */
+function utf16Range(text: string, needle: string): Range {
+  const line = text.split("\r\n")[5]!;
+  const start = line.indexOf(needle);
+  return { start: { line: 5, character: start }, end: { line: 5, character: start + needle.length } };
+}
+
+describe("text synchronisation as any client may send it", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  let version = 1;
+  beforeAll(async () => {
+    project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } });
+    // a client that offers only UTF-8 positions (the server must say which encoding it uses)
+    server = await startInMemory({ folders: [project.dir], capabilities: { general: { positionEncodings: ["utf-8"] } } });
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  const edit = (uri: string, contentChanges: ({ range: Range; text: string } | { text: string })[]) =>
+    server.client.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: ++version }, contentChanges });
+  const unknownSecret = (uri: string) => server.waitForDiagnostics(uri, (d) => d.some((x) => x.code === "unknown-secret")).then((d) => d.find((x) => x.code === "unknown-secret")!);
+
+  it("answers an offer of UTF-8 only with UTF-16, the encoding it uses", () => {
+    expect(server.capabilities.positionEncoding).toBe("utf-16");
+  });
+
+  it("ranges after emoji, CJK and combining marks, on CRLF lines, count UTF-16 code units; incremental edits at such positions land", async () => {
+    const uri = project.uri("actions/create_ticket.yaml");
+    const typo = action("zendesk_tokn");
+    await server.open(uri, typo);
+    expect((await unknownSecret(uri)).range).toEqual(utf16Range(typo, "zendesk_tokn"));
+    // insert the missing "e" before the last "n" (a UTF-16 position after the emoji)
+    const at = utf16Range(typo, "zendesk_tokn").end.character - 1;
+    await edit(uri, [{ range: { start: { line: 5, character: at }, end: { line: 5, character: at } }, text: "e" }]);
+    await server.waitForDiagnostics(uri, (d) => !d.some((x) => x.code === "unknown-secret"));
+    const hover = await server.client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 5, character: at } });
+    expect((hover?.contents as MarkupContent).value).toContain("**zendesk_token**");
+    await server.close(uri);
+  });
+
+  it("a full-document change (no range) replaces the text although the server announced incremental sync", async () => {
+    const uri = project.uri("actions/full.yaml");
+    await server.open(uri, action("zendesk_token"));
+    await edit(uri, [{ text: action("zendesk_tokn") }]);
+    expect((await unknownSecret(uri)).range).toEqual(utf16Range(action("zendesk_tokn"), "zendesk_tokn"));
+    await server.close(uri);
+  });
+
+  it("edits whose range runs past the end of a line or of the document are clamped, and the server keeps answering", async () => {
+    const uri = project.uri("actions/past.yaml");
+    const text = action("zendesk_token");
+    await server.open(uri, text);
+    const start = utf16Range(text, "zendesk_token").start;
+    // past the end of the line: replaces the rest of the line (its CRLF stays)
+    await edit(uri, [{ range: { start, end: { line: 5, character: 10_000 } }, text: "zendesk_tokn }" }]);
+    const typo = action("zendesk_tokn");
+    expect((await unknownSecret(uri)).range).toEqual(utf16Range(typo, "zendesk_tokn"));
+    // past the end of the document: appended at the end
+    await edit(uri, [{ range: { start: { line: 400, character: 3 }, end: { line: 500, character: 0 } }, text: "# tail\r\n" }]);
+    await server.waitFor(() => server.state.documents.get(uri)?.getText() === typo + "# tail\r\n", "the appended text");
+    const hover = await server.client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 5, character: start.character + 2 } });
+    expect((hover?.contents as MarkupContent).value).toContain("**zendesk_tokn**");
+    await server.close(uri);
+  });
+
+  it("publishes an open document's diagnostics under the URI the client opened it with (percent-encoded otherwise than node would), and the disk's under node's once closed", async () => {
+    const canonical = project.uri("actions/odd_name.yaml");
+    // "_" percent-encoded, and the lower-case hex some clients write: the same file
+    const uri = canonical.replace("odd_name", "odd%5fname");
+    expect(uri).not.toBe(canonical);
+    project.write("actions/odd_name.yaml", createTicketAction("zendesk_tok"));
+    await server.open(uri, createTicketAction("zendesk_tokn"));
+    expect((await unknownSecret(uri)).range).toEqual(rangeOf(createTicketAction("zendesk_tokn"), "zendesk_tokn"));
+    expect(server.published.get(canonical) ?? []).toEqual([]);
+    // closed: the disk text's diagnostics under node's URI, and the client's URI cleared
+    await server.close(uri);
+    expect((await unknownSecret(canonical)).range).toEqual(rangeOf(createTicketAction("zendesk_tok"), "zendesk_tok"));
+    await server.waitForDiagnostics(uri, (d) => d.length === 0);
+  });
+
+  it("definition and references name an open document by the URI the client opened it with", async () => {
+    const envUri = project.uri("secrets/development.enc.yaml");
+    const opened = envUri.replace("development.enc", "development%2Eenc");
+    expect(opened).not.toBe(envUri);
+    await server.open(opened, readFileSync(project.path("secrets/development.enc.yaml"), "utf8"));
+    const uri = project.uri("actions/refs.yaml");
+    const text = createTicketAction("zendesk_token");
+    await server.open(uri, text);
+    const at = rangeOf(text, "zendesk_token").start;
+    const defs = (await server.client.sendRequest(DefinitionRequest.type, { textDocument: { uri }, position: at })) as Location[];
+    expect(defs.map((l) => l.uri)).toEqual([opened]);
+    const refs = await server.client.sendRequest(ReferencesRequest.type, { textDocument: { uri }, position: at, context: { includeDeclaration: true } });
+    expect((refs ?? []).map((l) => l.uri).sort()).toEqual([opened, uri].sort());
+    await server.close(uri);
+    await server.close(opened);
+  });
+
+  it("documents of other schemes (untitled:, git:) and malformed file: URIs are kept off the disk and the index, and the server keeps answering", async () => {
+    const text = action("zendesk_tokn");
+    const uris = ["untitled:Untitled-1", `git:${project.path("actions/create_ticket.yaml")}?%7B%7D`, "file:///C%3A/Users/x/stellar.yaml", "file://", "file:relative.yaml", `${project.uri("")}/actions/%2Fetc%2Fpasswd.yaml`, "not a uri"];
+    for (const uri of uris) {
+      await server.open(uri, text);
+      const hover = await server.client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: utf16Range(text, "zendesk_tokn").start });
+      expect([uri, hover]).toEqual([uri, null]);
+      await server.close(uri);
+    }
+    expect([...server.published.keys()].filter((u) => uris.includes(u))).toEqual([]);
+    const known = project.uri("actions/known.yaml");
+    await server.open(known, text);
+    await unknownSecret(known);
+    await server.close(known);
+  });
+});

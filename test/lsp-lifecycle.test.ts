@@ -1,0 +1,73 @@
+/**
+ * The server process's lifecycle over stdio, as a client that sends things out of order sees it
+ * (the lifecycle strategy is wired in main.ts, which only a real process runs): errors before
+ * initialize and after shutdown, exit codes, and the end of stdin.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { proto, SERVER_BIN } from "./lsp-harness.js";
+
+interface Proc {
+  conn: proto.ProtocolConnection;
+  proc: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+function spawnServer(): Proc {
+  const proc = spawn(process.execPath, [SERVER_BIN, "--stdio"], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, SOPS_AGE_KEY: "", SOPS_AGE_KEY_FILE: "" } });
+  const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+  const conn = proto.createProtocolConnection(new proto.StreamMessageReader(proc.stdout!), new proto.StreamMessageWriter(proc.stdin!));
+  conn.onError(() => {});
+  conn.listen();
+  return { conn, proc, exited };
+}
+
+async function errorCodeOf(p: Promise<unknown>): Promise<number | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (e) {
+    if (e instanceof proto.ResponseError) return e.code;
+    throw e;
+  }
+}
+
+const INIT = { processId: null, rootUri: null, workspaceFolders: null, capabilities: {} };
+const HOVER = { textDocument: { uri: "file:///nowhere/a.yaml" }, position: { line: 0, character: 0 } };
+
+describe("the server process's lifecycle over stdio", () => {
+  it("answers out-of-order requests with the specification's errors, and exits 0 after shutdown and exit", async () => {
+    const s = spawnServer();
+    try {
+      expect(await errorCodeOf(s.conn.sendRequest(proto.HoverRequest.type, HOVER))).toBe(proto.ErrorCodes.ServerNotInitialized);
+      expect(await errorCodeOf(s.conn.sendRequest(proto.InitializeRequest.type, INIT))).toBeUndefined();
+      expect(await errorCodeOf(s.conn.sendRequest(proto.InitializeRequest.type, INIT))).toBe(proto.ErrorCodes.InvalidRequest);
+      await s.conn.sendNotification(proto.InitializedNotification.type, {});
+      expect(await errorCodeOf(s.conn.sendRequest("no/such/method", {}))).toBe(proto.ErrorCodes.MethodNotFound);
+      expect(await errorCodeOf(s.conn.sendRequest("$/no/such/method", {}))).toBe(proto.ErrorCodes.MethodNotFound);
+      expect(await errorCodeOf(s.conn.sendRequest(proto.ShutdownRequest.type))).toBeUndefined();
+      expect(await errorCodeOf(s.conn.sendRequest(proto.HoverRequest.type, HOVER))).toBe(proto.ErrorCodes.InvalidRequest);
+      await s.conn.sendNotification(proto.ExitNotification.type);
+      expect(await s.exited).toBe(0);
+    } finally {
+      s.conn.dispose();
+      if (s.proc.exitCode === null) s.proc.kill("SIGKILL");
+    }
+  });
+
+  it("exits 1 on exit without shutdown, and ends when its stdin closes (the client died)", async () => {
+    for (const end of ["exit", "stdin"] as const) {
+      const s = spawnServer();
+      try {
+        await s.conn.sendRequest(proto.InitializeRequest.type, INIT);
+        await s.conn.sendNotification(proto.InitializedNotification.type, {});
+        if (end === "exit") await s.conn.sendNotification(proto.ExitNotification.type);
+        else s.proc.stdin!.end();
+        expect([end, await s.exited]).toEqual([end, 1]);
+      } finally {
+        s.conn.dispose();
+        if (s.proc.exitCode === null) s.proc.kill("SIGKILL");
+      }
+    }
+  });
+});
