@@ -163,6 +163,8 @@ export class LspClient {
       processId: process.pid,
       rootUri: null,
       capabilities,
+      // as the VS Code extension says it (it runs the quick fixes' commands)
+      initializationOptions: { clientCommands: true },
       workspaceFolders: options.folders.map((f, i) => ({ uri: pathToFileURL(f).href, name: `folder${i}` })),
     });
     (client as { capabilities?: Proto.ServerCapabilities }).capabilities = init.capabilities;

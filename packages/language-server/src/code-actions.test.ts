@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CodeActionRequest, type CodeAction, type Diagnostic } from "vscode-languageserver/node";
+import { CodeActionRequest, CompletionRequest, type CodeAction, type CompletionItem, type Diagnostic } from "vscode-languageserver/node";
 import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 
 const VALUE = "TEST-ONLY-value-never-shown";
@@ -114,5 +114,28 @@ describe("quick fixes through the code action handler", () => {
     })) as CodeAction[];
     expect(actions.map((a) => a.title)).toEqual(["Replace with zendesk_token", "Add secret zendesk_tokn_x"]);
     expect(actions.map((a) => [a.edit, a.command])).toEqual(withData.map((a) => [a.edit, a.command]));
+  });
+});
+
+describe("a client that does not run the extension's commands (no initializationOptions.clientCommands)", () => {
+  it("gets the quick fixes that are edits, never one that names a command it would send back to the server", async () => {
+    const project = await makeTempProject({ development: { zendesk_token: VALUE } }, { "connections/hubspot.yaml": CONNECTION });
+    const server = await startInMemory({ folders: [project.dir], initializationOptions: {} });
+    try {
+      const rel = "actions/far.yaml";
+      const uri = project.uri(rel);
+      const text = `kind: action\nname: far\nconnection: hubspot\nmethod: POST\npath: /t\nheaders:\n  - { name: X-Api-Key, type: secret, secret: zendesk_tokn_x }\n`;
+      project.write(rel, text);
+      await server.open(uri, text);
+      const diagnostics = (await server.waitForDiagnostics(uri, (ds) => ds.some((d) => d.code === "unknown-secret"))).filter((d) => d.code === "unknown-secret");
+      const actions = (await server.client.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: diagnostics[0]!.range, context: { diagnostics } })) as CodeAction[];
+      // the VS Code extension also gets "Add secret zendesk_tokn_x" (above); this client only the edit
+      expect(actions.map((a) => [a.title, a.command])).toEqual([["Replace with zendesk_token", undefined]]);
+      const items = (await server.client.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: { line: 1, character: 0 } })) as CompletionItem[] | null;
+      expect((items ?? []).filter((i) => i.command !== undefined)).toEqual([]);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
   });
 });

@@ -72,9 +72,15 @@ export function registerLanguageFeatures(state: ServerState): void {
       const d = docAt(params.textDocument.uri);
       if (d === undefined) return [];
       const formats = state.capabilities.textDocument?.completion?.completionItem?.documentationFormat;
-      return completion(d.model, d.text, params.position).map((item) =>
-        item.documentation !== undefined && typeof item.documentation === "object" ? { ...item, documentation: forClient(item.documentation, formats) } : item,
-      );
+      return completion(d.model, d.text, params.position).map((item) => {
+        const out = item.documentation !== undefined && typeof item.documentation === "object" ? { ...item, documentation: forClient(item.documentation, formats) } : item;
+        // editor.action.triggerSuggest is VS Code's: another client would send it back as workspace/executeCommand
+        if (out.command !== undefined && !state.clientCommands) {
+          const { command: _command, ...rest } = out;
+          return rest;
+        }
+        return out;
+      });
     }),
   );
   connection.onHover(
@@ -111,7 +117,12 @@ export function registerLanguageFeatures(state: ServerState): void {
   connection.onCodeAction(
     state.guard("code actions", [], (params) => {
       const d = docAt(params.textDocument.uri);
-      return d === undefined ? [] : codeActions(d.model, params.textDocument.uri, withData(d, params.context.diagnostics), d.path, d.text);
+      if (d === undefined) return [];
+      const actions = codeActions(d.model, params.textDocument.uri, withData(d, params.context.diagnostics), d.path, d.text);
+      // actions that only run one of the extension's commands (a prompt, a secret value) are for the
+      // client that has them (initializationOptions.clientCommands); another client would send them
+      // back as workspace/executeCommand, which the server cannot run (it asks no one for a value)
+      return state.clientCommands ? actions : actions.filter((a) => a.edit !== undefined || a.command === undefined);
     }),
   );
   const refuseRename = async (uri: string, position: Position): Promise<never> => {

@@ -75,6 +75,7 @@ export function createServer(connection: Connection, options: ServerOptions): Se
     state.capabilities = params.capabilities ?? {};
     state.folders = initialFolders(params);
     settings.initialize(params.initializationOptions);
+    state.clientCommands = (params.initializationOptions as { clientCommands?: unknown } | null | undefined)?.clientCommands === true;
     const result: InitializeResult = {
       capabilities: {
         // every position and range counts UTF-16 code units (ranges.ts), whatever the client offers: said, not left implicit

@@ -25,6 +25,11 @@ export class ServerState {
   capabilities: ClientCapabilities = {};
   /** The workspace folders, as `initialize` and later folder changes gave them. */
   folders: WorkspaceFolder[] = [];
+  /**
+   * True when the client runs the Stellar Secrets commands itself (`initializationOptions.clientCommands`,
+   * which the VS Code extension sends): only then do completions and code actions carry them.
+   */
+  clientCommands = false;
   /** Settles when the initial index is built; handlers wait for it. */
   ready: Promise<void> = Promise.resolve();
   /**

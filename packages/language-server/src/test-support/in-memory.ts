@@ -188,7 +188,8 @@ export async function startInMemory(options: InMemoryOptions): Promise<InMemoryS
     processId: process.pid,
     rootUri: null,
     capabilities,
-    initializationOptions: options.initializationOptions,
+    // as the VS Code extension sends it, unless a test says otherwise
+    initializationOptions: options.initializationOptions ?? { clientCommands: true },
     workspaceFolders: options.folders.map((f, i) => ({ uri: pathToFileURL(f).href, name: `folder${i}` })),
     ...options.initializeParams,
   });
