@@ -21,6 +21,7 @@ import {
   type EnvironmentConfig,
   type ProjectConfig,
 } from "@stellar-secrets/core";
+import { didYouMeanName, unknownSecretHint } from "./suggest.js";
 import {
   ALLOW_OUTSIDE_LINKS_VARIABLE,
   decodeUtf8,
@@ -66,8 +67,10 @@ export function selectEnvironments(config: ProjectConfig, names: string[], optio
   }
   for (const name of names) {
     if (!config.environments.some((e) => e.name === name)) {
+      const declared = config.environments.map((e) => e.name);
+      const near = didYouMeanName(name, declared);
       throw new CliError("UNKNOWN_ENVIRONMENT", `environment "${name}" is not declared in ${config.configPath}`, {
-        hint: `the environments are: ${config.environments.map((e) => e.name).join(", ")}`,
+        hint: `${near === undefined ? "" : `${near}; `}the environments are: ${declared.join(", ")}`,
       });
     }
   }
@@ -278,10 +281,13 @@ export function relativePath(ctx: CommandContext, path: string): string {
   return r !== "" && !r.startsWith("..") && !isAbsolute(r) ? r : path;
 }
 
-/** Throws `CliError("UNKNOWN_SECRET")` for `name` missing from `env`, saying where it is set instead. */
-export function unknownSecret(name: string, env: string, setIn: string[]): CliError {
+/**
+ * The `CliError("UNKNOWN_SECRET")` for `name` missing from `env`, saying where it is set instead,
+ * or, set nowhere, which of the `known` names (of every environment) was probably meant.
+ */
+export function unknownSecret(name: string, env: string, setIn: string[], known: Iterable<string> = []): CliError {
   return new CliError("UNKNOWN_SECRET", `secret "${name}" has no value in ${env}`, {
-    hint: setIn.length > 0 ? `it is set in: ${setIn.join(", ")}` : "run `stellar-secrets list` to see the secrets",
+    hint: unknownSecretHint(name, setIn, known),
   });
 }
 
