@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ProjectConfig } from "@stellar-secrets/core";
 import type { CliError } from "./errors.js";
-import { nameForKeys, notAMemberHint, selectEnvironments, unknownSecret } from "./repository.js";
+import { nameForKeys, notAMemberHint, selectEnvironments, unknownSecret, youAre } from "./repository.js";
 
 const ALICE = "age1qua746lhnvd8m6tn52e78hxrkr7nmqjgsq6ttq4nuhz9rgjdeayqhgjcv0";
 const BOB = "age1f73cxphn004kaw024f96p5vvgs2eqrrtsmhg6kve93nnj6xhvc3seda36r";
@@ -27,6 +27,15 @@ describe("nameForKeys (who the NO_MATCHING_IDENTITY message says you are)", () =
     expect(nameForKeys(config, [], "carol")).toBe("carol");
     expect(nameForKeys(config, [], "not a name")).toBe("NAME");
     expect(nameForKeys(config, [], undefined)).toBe("NAME");
+  });
+});
+
+describe("youAre (who the NO_MATCHING_IDENTITY message says you are)", () => {
+  it("names you and your keys, leaving out the placeholder NAME when your name is unknown", () => {
+    expect(youAre("bob", [BOB])).toBe(`you (bob, ${BOB})`);
+    expect(youAre(nameForKeys(config, [], undefined), [BOB])).toBe(`you (${BOB})`);
+    expect(youAre("NAME", [])).toBe("you");
+    expect(youAre("carol", [])).toBe("you (carol)");
   });
 });
 

@@ -227,7 +227,20 @@ export function nameForKeys(config: ProjectConfig, keys: readonly string[], user
     const asked = env.pending?.find((p) => keys.includes(p.recipient));
     if (asked !== undefined) return asked.name;
   }
-  return user !== undefined && MEMBER_NAME.test(user) ? user : "NAME";
+  return user !== undefined && MEMBER_NAME.test(user) ? user : UNKNOWN_NAME;
+}
+
+/** The placeholder {@link nameForKeys} gives when it cannot tell your name (it reads well in a command to copy). */
+const UNKNOWN_NAME = "NAME";
+
+/**
+ * "you (NAME, KEY…)" as the NO_MATCHING_IDENTITY message says it: your member name when it is
+ * known (never the placeholder of {@link nameForKeys}, which belongs in a command, not in a
+ * sentence about you), then your public keys; just "you" when neither is known.
+ */
+export function youAre(name: string, keys: readonly string[]): string {
+  const parts = [...(name === UNKNOWN_NAME ? [] : [name]), ...keys];
+  return parts.length > 0 ? `you (${parts.join(", ")})` : "you";
 }
 
 const MEMBER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
@@ -262,7 +275,7 @@ async function notAMember(ctx: CommandContext, config: ProjectConfig, env: Envir
     }
   }
   const name = nameForKeys(config, keys, ctx.env.USER ?? ctx.env.LOGNAME);
-  const who = keys.length > 0 ? `you (${name}, ${keys.join(", ")})` : `you (${name})`;
+  const who = youAre(name, keys);
   const members = env.members.map((m) => `${m.name} (${m.recipient})`);
   const file = relativePath(ctx, secretsFilePath(config, env.name));
   return new CliError(
