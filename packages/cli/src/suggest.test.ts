@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { didYouMean, typoDistance } from "./suggest.js";
+import { didYouMean, typoDistance, unknownMemberHint } from "./suggest.js";
 
 const COMMANDS = ["init", "set", "get", "list", "rm", "rename", "members", "rotate-key", "edit", "export", "exec", "check", "usage"];
 
@@ -19,5 +19,13 @@ describe("didYouMean", () => {
   it("suggests nothing for a word that is not close", () => {
     expect(didYouMean("deploy", COMMANDS)).toBeUndefined();
     expect(didYouMean("zz", COMMANDS)).toBeUndefined();
+  });
+});
+
+describe("unknownMemberHint", () => {
+  it("says where the member is, else the nearest member name, else to list them", () => {
+    expect(unknownMemberHint("bob", ["staging"], ["alice", "bob"])).toBe("bob is a member of: staging");
+    expect(unknownMemberHint("evee", [], ["alice", "eve"])).toBe('did you mean "eve"?');
+    expect(unknownMemberHint("zed", [], ["alice", "eve"])).toBe("run `stellar-secrets members list`");
   });
 });

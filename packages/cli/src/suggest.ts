@@ -48,3 +48,12 @@ export function unknownSecretHint(name: string, setIn: readonly string[], known:
   if (setIn.length > 0) return `it is set in: ${setIn.join(", ")}`;
   return didYouMeanName(name, known) ?? "run `stellar-secrets list` to see the secrets";
 }
+
+/**
+ * The hint of an UNKNOWN_MEMBER: the environments where `name` is a member (`where`), else the
+ * nearest of the `known` member names, else to run `members list`.
+ */
+export function unknownMemberHint(name: string, where: readonly string[], known: Iterable<string>): string {
+  if (where.length > 0) return `${name} is a member of: ${where.join(", ")}`;
+  return didYouMeanName(name, known) ?? "run `stellar-secrets members list`";
+}
