@@ -183,6 +183,13 @@ describe("set, get, list", () => {
     expect(g.code).toBe(4);
     expect(g.stderr).toContain("UNKNOWN_SECRET");
     expect(g.stderr).toContain("it is set in: staging");
+    // "prod" is a typo of production; a secret name one typo away is named before a second secret is created
+    expect(r.stderr).toContain('did you mean "production"?');
+    const typo = await s.run(["set", "strip_api_key", "--env", "production", "--from-stdin"], { input: "x" });
+    expect(typo.code).toBe(0);
+    expect(typo.stderr).toBe('note: no environment has "strip_api_key": this creates a new secret; did you mean "stripe_api_key"?\n');
+    const typoGet = await s.run(["get", "stripe_api_kye", "--env", "staging"]);
+    expect(typoGet.stderr).toContain('hint: did you mean "stripe_api_key"?');
   });
 
   it("lists the names × environments matrix with set/missing, as text and JSON, without values", async () => {

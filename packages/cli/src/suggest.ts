@@ -57,3 +57,15 @@ export function unknownMemberHint(name: string, where: readonly string[], known:
   if (where.length > 0) return `${name} is a member of: ${where.join(", ")}`;
   return didYouMeanName(name, known) ?? "run `stellar-secrets members list`";
 }
+
+/**
+ * The note `set` prints (on stderr, before it reads the value) when `name` is in no environment
+ * (`known`: the names of every environment file) and an existing name is near it: a typo would
+ * otherwise create a second secret silently. Undefined when `name` exists or nothing is near.
+ */
+export function newSecretNote(name: string, known: Iterable<string>): string | undefined {
+  const names = new Set(known);
+  if (names.has(name)) return undefined;
+  const near = didYouMeanName(name, names);
+  return near === undefined ? undefined : `note: no environment has "${name}": this creates a new secret; ${near}`;
+}
