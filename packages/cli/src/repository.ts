@@ -213,6 +213,9 @@ export async function decryptEnvironment(ctx: CommandContext, config: ProjectCon
   }
 }
 
+/** The placeholder {@link nameForKeys} gives when it cannot tell your name (it reads well in a command to copy). */
+const UNKNOWN_NAME = "NAME";
+
 /**
  * The name to call the holder of `keys` (public keys): the member name one of them has in any
  * environment of `config`, else the name of a pending request for one, else `user` when it is a
@@ -229,9 +232,6 @@ export function nameForKeys(config: ProjectConfig, keys: readonly string[], user
   }
   return user !== undefined && MEMBER_NAME.test(user) ? user : UNKNOWN_NAME;
 }
-
-/** The placeholder {@link nameForKeys} gives when it cannot tell your name (it reads well in a command to copy). */
-const UNKNOWN_NAME = "NAME";
 
 /**
  * "you (NAME, KEY…)" as the NO_MATCHING_IDENTITY message says it: your member name when it is

@@ -452,10 +452,11 @@ function setEnvironmentEntries(text: string, env: string, field: "pending" | "ap
 }
 
 /**
- * The text of a document parsed from `original` (with {@link editableDocument}) and edited, in the form of the
- * `original` text: CRLF line breaks when the original's first line break is one, and its UTF-8
- * byte order mark. The yaml library writes neither, so without this an edit of a file saved on
- * Windows would rewrite every line of it in `git diff`.
+ * The text of a document parsed from `original` (with {@link editableDocument}) and edited, in
+ * the form of `original`: CRLF line breaks when its first line break is one, and its UTF-8 byte
+ * order mark. The yaml library writes neither, so without this an edit of a file saved on Windows
+ * would rewrite every line of it in `git diff`. (Line breaks inside block scalars read back the
+ * same: YAML normalises them.)
  */
 export function renderEditedDocument(doc: Document, original: string): string {
   let text = doc.toString({ lineWidth: 0 });

@@ -52,7 +52,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (events.length === 0) {
     ctx.stdout.write(name === undefined ? "No history: no committed secrets yet.\n" : escapeControlCharacters(`No history for ${name}.\n`, { keepNewlines: true }));
     const near = name === undefined ? undefined : didYouMeanName(name, new Set(history.events.map((e) => e.name)));
-    if (near !== undefined) ctx.stderr.write(`hint: ${near}\n`);
+    if (near !== undefined) ctx.stderr.write(`hint: ${escapeControlCharacters(near)}\n`);
     return 0;
   }
   const groups = new Map<string, HistoryEvent[]>();

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { relative } from "node:path";
 import { secretsFilePath, setCatalogEntry, validateSecretName, type CatalogEntry, type ProjectConfig } from "@stellar-secrets/core";
-import { createSecretsFile, DecryptCache, editSecretsFile, isSopsError } from "@stellar-secrets/sops";
+import { createSecretsFile, DecryptCache, editSecretsFile, escapeControlCharacters, isSopsError } from "@stellar-secrets/sops";
 import { parseCommandArgs, parseDurationDays, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -170,7 +170,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     }
     const source = chooseValueSource(ctx, f, `Value for ${name} (${envs.map((e) => e.name).join(", ")}): `);
     const note = targetFiles.some((x) => namesIn(x.file).includes(name)) ? undefined : newSecretNote(name, await namesElsewhere(config, targetFiles));
-    if (note !== undefined) ctx.stderr.write(`${note}${source.kind === "prompt" ? " (Ctrl-C at the prompt writes nothing)" : ""}\n`);
+    // (the names come from the environment files: control characters are shown escaped)
+    if (note !== undefined) ctx.stderr.write(`${escapeControlCharacters(note)}${source.kind === "prompt" ? " (Ctrl-C at the prompt writes nothing)" : ""}\n`);
     const value = await readValue(ctx, source);
     const identities = identitiesFor(ctx);
     for (const env of envs) {
