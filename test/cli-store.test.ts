@@ -2,7 +2,7 @@
  * The first CLI commands end to end (issue 2): init, set, get, list — the built CLI as a child
  * process in a temp git repository with its own HOME and real age keys.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parse } from "./helpers/yaml.js";
@@ -23,6 +23,24 @@ afterEach(() => {
 });
 
 describe("init", () => {
+  it("in a subfolder: no `git init` advice inside a git repository, and a note when a secrets repository is above", async () => {
+    const s = sandbox();
+    mkdirSync(join(s.repo, "infra/secrets"), { recursive: true });
+    const inGit = await s.run(["init", "--env", "development"], { cwd: join(s.repo, "infra/secrets") });
+    expect(inGit.code).toBe(0);
+    expect(inGit.stdout).not.toContain("git init");
+    expect(inGit.stderr).toBe("");
+    mkdirSync(join(s.repo, "infra/secrets/agents/billing"), { recursive: true });
+    const nested = await s.run(["init", "--env", "development"], { cwd: join(s.repo, "infra/secrets/agents/billing") });
+    expect(nested.code).toBe(0);
+    expect(nested.stderr).toBe(
+      `note: ${join(s.repo, "infra/secrets/agents/billing")} is inside the secrets repository ${join(s.repo, "infra/secrets")} (its stellar.yaml): this made a second, separate one here; its commands read the nearest stellar.yaml. To undo, remove the files it created\n`,
+    );
+    const outside = sandbox({ gitInit: false });
+    const plain = await outside.run(["init", "--env", "development"]);
+    expect(plain.stdout).toContain("git init && git add -A");
+  });
+
   it("creates stellar.yaml, .sops.yaml, one encrypted file per environment and a 0600 identity in a 0700 folder", async () => {
     const s = sandbox();
     const r = await s.run(["init", "--env", "development,staging"]);
