@@ -186,6 +186,12 @@ describe("findIdentities", () => {
     assertNoLeak({ message: r.sources.join("\n") }, ["NOTAREALKEYATALL"]);
   });
 
+  it("a key file that cannot be read says why (a folder), never just \"unreadable\"", () => {
+    mkdirSync(join(dir, "keys-folder"));
+    const r = findIdentities({ env: { SOPS_AGE_KEY_FILE: join(dir, "keys-folder") }, home: join(dir, "home") });
+    expect(r.sources).toContain(`SOPS_AGE_KEY_FILE=${join(dir, "keys-folder")} (unreadable: a folder, not a file)`);
+  });
+
   it("with the wrong key found, the error names the file's recipients and the key file searched", async () => {
     const kf = put("home/.config/sops/age/keys.txt", readFileSync(bob.path, "utf8"));
     const text = await encryptSecrets(new Map([["K", "v-leakcheck"]]), { recipients: [alice.recipient, carol.recipient] });

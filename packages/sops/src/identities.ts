@@ -71,6 +71,13 @@ export function parseIdentityFile(text: string, source: string): string[] {
   return out;
 }
 
+/** Why a key file that exists could not be read, for the list of places looked at ("unreadable: a folder"). */
+function unreadableReason(code: string | undefined): string {
+  if (code === "EISDIR") return "unreadable: a folder, not a file";
+  if (code === "EACCES" || code === "EPERM") return "unreadable: permission denied";
+  return `unreadable: ${code ?? "error"}`;
+}
+
 /**
  * Collects identities from every sops source, merged: `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, the
  * default key file, then the SSH sources sops 3.10+ reads: `SOPS_AGE_SSH_PRIVATE_KEY_FILE` and
@@ -109,7 +116,7 @@ export function findIdentities(options: IdentityLookupOptions = {}): Identities 
       take(readFileSync(path, "utf8"), label);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      sources.push(`${label} (${code === "ENOENT" ? "not found" : "unreadable"})`);
+      sources.push(`${label} (${code === "ENOENT" ? "not found" : unreadableReason(code)})`);
       if (required || code !== "ENOENT") problems.push(`${label}: ${code === "ENOENT" ? "file not found" : `cannot read (${code ?? "error"})`}`);
     }
   };
@@ -127,7 +134,7 @@ export function findIdentities(options: IdentityLookupOptions = {}): Identities 
       text = readFileSync(path, "utf8");
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      sources.push(`${label} (${code === "ENOENT" ? "not found" : "unreadable"})`);
+      sources.push(`${label} (${code === "ENOENT" ? "not found" : unreadableReason(code)})`);
       if (required || code !== "ENOENT") problems.push(`${label}: ${code === "ENOENT" ? "file not found" : `cannot read (${code ?? "error"})`}`);
       return;
     }
