@@ -118,6 +118,16 @@ describe("set, get, list", () => {
     return s;
   }
 
+  it("list names a secrets_dir that does not exist (a typo in stellar.yaml hides every secret)", async () => {
+    const s = await initialized();
+    await s.run(["set", "stripe_api_key", "--env", "development", "--from-stdin"], { input: "x" });
+    s.write("stellar.yaml", s.read("stellar.yaml").replace("secrets_dir: secrets", "secrets_dir: secret"));
+    const r = await s.run(["list"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("No secrets yet");
+    expect(r.stderr).toBe('note: the secrets folder "secret" (secrets_dir in stellar.yaml) does not exist\n');
+  });
+
   it("sets from stdin (trailing newlines removed, like gh secret set) and reads it back with get", async () => {
     const s = await initialized();
     const set = await s.run(["set", "stripe_api_key", "--env", "development,staging", "--from-stdin"], { input: "sk_test_51abc\r\n\n" });
