@@ -26,6 +26,14 @@ describe("docs/cli.md", () => {
     }
   });
 
+  it("closes every code block inside the section that opens it (an open one swallows the next heading)", () => {
+    for (const section of doc.split(/\n(?=## )/)) {
+      const heading = section.split("\n")[0] ?? "";
+      const fences = section.split("\n").filter((l) => l.startsWith("```")).length;
+      expect(fences % 2, `${heading}: unclosed code block`).toBe(0);
+    }
+  });
+
   it("lists every error code with its exit status", () => {
     const table = doc.split("## Exit statuses")[1] ?? "";
     for (const [code, status] of Object.entries(EXIT_CODES)) {

@@ -41,6 +41,17 @@ async function preCommit(s: Sandbox): Promise<{ code: number | null; stdout: str
 }
 
 describe("pre-commit", () => {
+  it("outside a git repository says that it checks what git has staged (GIT_ERROR, exit 22)", async () => {
+    const s = createSandbox({ gitInit: false });
+    sandboxes.push(s);
+    s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+    expect((await s.run(["init", "--env", "staging"])).code).toBe(0);
+    const r = await preCommit(s);
+    expect(r.code).toBe(22);
+    expect(r.stderr).toMatch(/^stellar-secrets: GIT_ERROR: .* is not inside a git repository; pre-commit checks what is staged in git\n/);
+    expect(r.stderr).not.toContain("review");
+  });
+
   it("checks the staged content, not the working tree", async () => {
     const s = await project();
     expect(await preCommit(s)).toMatchObject({ code: 0, stdout: "" });

@@ -2,7 +2,7 @@
  * The first CLI commands end to end (issue 2): init, set, get, list — the built CLI as a child
  * process in a temp git repository with its own HOME and real age keys.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parse } from "./helpers/yaml.js";
@@ -23,6 +23,24 @@ afterEach(() => {
 });
 
 describe("init", () => {
+  it("in a subfolder: no `git init` advice inside a git repository, and a note when a secrets repository is above", async () => {
+    const s = sandbox();
+    mkdirSync(join(s.repo, "infra/secrets"), { recursive: true });
+    const inGit = await s.run(["init", "--env", "development"], { cwd: join(s.repo, "infra/secrets") });
+    expect(inGit.code).toBe(0);
+    expect(inGit.stdout).not.toContain("git init");
+    expect(inGit.stderr).toBe("");
+    mkdirSync(join(s.repo, "infra/secrets/agents/billing"), { recursive: true });
+    const nested = await s.run(["init", "--env", "development"], { cwd: join(s.repo, "infra/secrets/agents/billing") });
+    expect(nested.code).toBe(0);
+    expect(nested.stderr).toBe(
+      `note: ${join(s.repo, "infra/secrets/agents/billing")} is inside the secrets repository ${join(s.repo, "infra/secrets")} (its stellar.yaml): this made a second, separate one here; its commands read the nearest stellar.yaml. To undo, remove the files it created\n`,
+    );
+    const outside = sandbox({ gitInit: false });
+    const plain = await outside.run(["init", "--env", "development"]);
+    expect(plain.stdout).toContain("git init && git add -A");
+  });
+
   it("creates stellar.yaml, .sops.yaml, one encrypted file per environment and a 0600 identity in a 0700 folder", async () => {
     const s = sandbox();
     const r = await s.run(["init", "--env", "development,staging"]);
@@ -99,6 +117,16 @@ describe("set, get, list", () => {
     expect(r.code).toBe(0);
     return s;
   }
+
+  it("list names a secrets_dir that does not exist (a typo in stellar.yaml hides every secret)", async () => {
+    const s = await initialized();
+    await s.run(["set", "stripe_api_key", "--env", "development", "--from-stdin"], { input: "x" });
+    s.write("stellar.yaml", s.read("stellar.yaml").replace("secrets_dir: secrets", "secrets_dir: secret"));
+    const r = await s.run(["list"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("No secrets yet");
+    expect(r.stderr).toBe('note: the secrets folder "secret" (secrets_dir in stellar.yaml) does not exist\n');
+  });
 
   it("sets from stdin (trailing newlines removed, like gh secret set) and reads it back with get", async () => {
     const s = await initialized();
@@ -183,6 +211,13 @@ describe("set, get, list", () => {
     expect(g.code).toBe(4);
     expect(g.stderr).toContain("UNKNOWN_SECRET");
     expect(g.stderr).toContain("it is set in: staging");
+    // "prod" is a typo of production; a secret name one typo away is named before a second secret is created
+    expect(r.stderr).toContain('did you mean "production"?');
+    const typo = await s.run(["set", "strip_api_key", "--env", "production", "--from-stdin"], { input: "x" });
+    expect(typo.code).toBe(0);
+    expect(typo.stderr).toBe('note: no environment has "strip_api_key": this creates a new secret; did you mean "stripe_api_key"?\n');
+    const typoGet = await s.run(["get", "stripe_api_kye", "--env", "staging"]);
+    expect(typoGet.stderr).toContain('hint: did you mean "stripe_api_key"?');
   });
 
   it("lists the names × environments matrix with set/missing, as text and JSON, without values", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ProjectConfig } from "@stellar-secrets/core";
-import { nameForKeys, notAMemberHint } from "./repository.js";
+import type { CliError } from "./errors.js";
+import { nameForKeys, notAMemberHint, selectEnvironments, unknownSecret, youAre } from "./repository.js";
 
 const ALICE = "age1qua746lhnvd8m6tn52e78hxrkr7nmqjgsq6ttq4nuhz9rgjdeayqhgjcv0";
 const BOB = "age1f73cxphn004kaw024f96p5vvgs2eqrrtsmhg6kve93nnj6xhvc3seda36r";
@@ -29,6 +30,15 @@ describe("nameForKeys (who the NO_MATCHING_IDENTITY message says you are)", () =
   });
 });
 
+describe("youAre (who the NO_MATCHING_IDENTITY message says you are)", () => {
+  it("names you and your keys, leaving out the placeholder NAME when your name is unknown", () => {
+    expect(youAre("bob", [BOB])).toBe(`you (bob, ${BOB})`);
+    expect(youAre(nameForKeys(config, [], undefined), [BOB])).toBe(`you (${BOB})`);
+    expect(youAre("NAME", [])).toBe("you");
+    expect(youAre("carol", [])).toBe("you (carol)");
+  });
+});
+
 describe("notAMemberHint", () => {
   const production = config.environments[2]!;
   const staging = config.environments[1]!;
@@ -43,5 +53,34 @@ describe("notAMemberHint", () => {
     expect(hint).toContain("pending");
     expect(hint).toContain("`stellar-secrets members approve dave --env production`");
     expect(hint).not.toContain("request-access");
+  });
+});
+
+function thrown(fn: () => unknown): CliError {
+  try {
+    fn();
+  } catch (e) {
+    return e as CliError;
+  }
+  throw new Error("did not throw");
+}
+
+describe("did you mean, for a mistyped environment or secret name", () => {
+  it("names the nearest declared environment, then lists them all (UNKNOWN_ENVIRONMENT)", () => {
+    const e = thrown(() => selectEnvironments({ ...config, configPath: "/r/stellar.yaml" } as ProjectConfig, ["developmnt"], { all: false }));
+    expect(e.code).toBe("UNKNOWN_ENVIRONMENT");
+    expect(e.hint).toBe('did you mean "development"?; the environments are: development, staging, production');
+    const far = thrown(() => selectEnvironments(config, ["qa"], { all: false }));
+    expect(far.hint).toBe("the environments are: development, staging, production");
+    expect(thrown(() => selectEnvironments(config, ["Staging"], { all: false })).hint).toBe('did you mean "staging"? (names are case-sensitive); the environments are: development, staging, production');
+  });
+  it("names the nearest secret of any environment when the name is set nowhere (UNKNOWN_SECRET)", () => {
+    const e = unknownSecret("strip_api_key", "development", [], ["hubspot_api_token", "stripe_api_key"]);
+    expect(e.code).toBe("UNKNOWN_SECRET");
+    expect(e.message).toBe('secret "strip_api_key" has no value in development');
+    expect(e.hint).toBe('did you mean "stripe_api_key"?');
+    expect(unknownSecret("zendesk", "development", [], ["stripe_api_key"]).hint).toBe("run `stellar-secrets list` to see the secrets");
+    // set elsewhere: where it is set is the answer
+    expect(unknownSecret("stripe_api_key", "production", ["development"], ["stripe_api_key"]).hint).toBe("it is set in: development");
   });
 });

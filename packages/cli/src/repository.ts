@@ -21,6 +21,7 @@ import {
   type EnvironmentConfig,
   type ProjectConfig,
 } from "@stellar-secrets/core";
+import { didYouMeanName, unknownSecretHint } from "./suggest.js";
 import {
   ALLOW_OUTSIDE_LINKS_VARIABLE,
   decodeUtf8,
@@ -66,8 +67,10 @@ export function selectEnvironments(config: ProjectConfig, names: string[], optio
   }
   for (const name of names) {
     if (!config.environments.some((e) => e.name === name)) {
+      const declared = config.environments.map((e) => e.name);
+      const near = didYouMeanName(name, declared);
       throw new CliError("UNKNOWN_ENVIRONMENT", `environment "${name}" is not declared in ${config.configPath}`, {
-        hint: `the environments are: ${config.environments.map((e) => e.name).join(", ")}`,
+        hint: `${near === undefined ? "" : `${near}; `}the environments are: ${declared.join(", ")}`,
       });
     }
   }
@@ -210,6 +213,9 @@ export async function decryptEnvironment(ctx: CommandContext, config: ProjectCon
   }
 }
 
+/** The placeholder {@link nameForKeys} gives when it cannot tell your name (it reads well in a command to copy). */
+const UNKNOWN_NAME = "NAME";
+
 /**
  * The name to call the holder of `keys` (public keys): the member name one of them has in any
  * environment of `config`, else the name of a pending request for one, else `user` when it is a
@@ -224,7 +230,17 @@ export function nameForKeys(config: ProjectConfig, keys: readonly string[], user
     const asked = env.pending?.find((p) => keys.includes(p.recipient));
     if (asked !== undefined) return asked.name;
   }
-  return user !== undefined && MEMBER_NAME.test(user) ? user : "NAME";
+  return user !== undefined && MEMBER_NAME.test(user) ? user : UNKNOWN_NAME;
+}
+
+/**
+ * "you (NAME, KEY…)" as the NO_MATCHING_IDENTITY message says it: your member name when it is
+ * known (never the placeholder of {@link nameForKeys}, which belongs in a command, not in a
+ * sentence about you), then your public keys; just "you" when neither is known.
+ */
+export function youAre(name: string, keys: readonly string[]): string {
+  const parts = [...(name === UNKNOWN_NAME ? [] : [name]), ...keys];
+  return parts.length > 0 ? `you (${parts.join(", ")})` : "you";
 }
 
 const MEMBER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
@@ -259,7 +275,7 @@ async function notAMember(ctx: CommandContext, config: ProjectConfig, env: Envir
     }
   }
   const name = nameForKeys(config, keys, ctx.env.USER ?? ctx.env.LOGNAME);
-  const who = keys.length > 0 ? `you (${name}, ${keys.join(", ")})` : `you (${name})`;
+  const who = youAre(name, keys);
   const members = env.members.map((m) => `${m.name} (${m.recipient})`);
   const file = relativePath(ctx, secretsFilePath(config, env.name));
   return new CliError(
@@ -278,10 +294,13 @@ export function relativePath(ctx: CommandContext, path: string): string {
   return r !== "" && !r.startsWith("..") && !isAbsolute(r) ? r : path;
 }
 
-/** Throws `CliError("UNKNOWN_SECRET")` for `name` missing from `env`, saying where it is set instead. */
-export function unknownSecret(name: string, env: string, setIn: string[]): CliError {
+/**
+ * The `CliError("UNKNOWN_SECRET")` for `name` missing from `env`, saying where it is set instead,
+ * or, set nowhere, which of the `known` names (of every environment) was probably meant.
+ */
+export function unknownSecret(name: string, env: string, setIn: string[], known: Iterable<string> = []): CliError {
   return new CliError("UNKNOWN_SECRET", `secret "${name}" has no value in ${env}`, {
-    hint: setIn.length > 0 ? `it is set in: ${setIn.join(", ")}` : "run `stellar-secrets list` to see the secrets",
+    hint: unknownSecretHint(name, setIn, known),
   });
 }
 

@@ -1,8 +1,9 @@
 /**
  * "Did you mean …?" for mistyped command and flag names: the nearest known word by edit
- * distance, counting a swap of two neighbouring letters as one edit (`lsit` → `list`).
+ * distance, counting a swap of two neighbouring letters as one edit (`lsit` → `list`); and for
+ * mistyped secret and environment names, the nearest name by packages/sops' `nearestName`.
  */
-import { editDistance } from "@stellar-secrets/sops";
+import { editDistance, nearestName } from "@stellar-secrets/sops";
 
 /** Edit distance with adjacent transpositions, case-insensitive: the one `editDistance` of packages/sops. */
 export function typoDistance(a: string, b: string): number {
@@ -27,4 +28,44 @@ export function didYouMean(typed: string, known: readonly string[]): string | un
   }
   if (best !== undefined || typed.length < 2) return best;
   return known.find((w) => w.toLowerCase().startsWith(typed.toLowerCase()));
+}
+
+/**
+ * The "did you mean" of a mistyped secret or environment name (the one `nearestName` of packages/sops, the one
+ * suggestion rule): `did you mean "NAME"?`, noting when only the case differs; undefined when no
+ * known name is close.
+ */
+export function didYouMeanName(name: string, known: Iterable<string>): string | undefined {
+  const near = nearestName(name, known);
+  return near === undefined ? undefined : `did you mean "${near.name}"?${near.caseOnly ? " (names are case-sensitive)" : ""}`;
+}
+
+/**
+ * The hint of an UNKNOWN_SECRET: the environments where `name` is set (`setIn`), else the nearest
+ * of the `known` secret names, else to run `list`.
+ */
+export function unknownSecretHint(name: string, setIn: readonly string[], known: Iterable<string> = []): string {
+  if (setIn.length > 0) return `it is set in: ${setIn.join(", ")}`;
+  return didYouMeanName(name, known) ?? "run `stellar-secrets list` to see the secrets";
+}
+
+/**
+ * The hint of an UNKNOWN_MEMBER: the environments where `name` is a member (`where`), else the
+ * nearest of the `known` member names, else to run `members list`.
+ */
+export function unknownMemberHint(name: string, where: readonly string[], known: Iterable<string>): string {
+  if (where.length > 0) return `${name} is a member of: ${where.join(", ")}`;
+  return didYouMeanName(name, known) ?? "run `stellar-secrets members list`";
+}
+
+/**
+ * The note `set` prints (on stderr, before it reads the value) when `name` is in no environment
+ * (`known`: the names of every environment file) and an existing name is near it: a typo would
+ * otherwise create a second secret silently. Undefined when `name` exists or nothing is near.
+ */
+export function newSecretNote(name: string, known: Iterable<string>): string | undefined {
+  const names = new Set(known);
+  if (names.has(name)) return undefined;
+  const near = didYouMeanName(name, names);
+  return near === undefined ? undefined : `note: no environment has "${name}": this creates a new secret; ${near}`;
 }

@@ -32,6 +32,15 @@ describe("selectValues", () => {
     expect([...selectValues(values, ["b"], "dev")]).toEqual([["b", "2"]]);
     expect(code(() => selectValues(values, ["c"], "dev"))).toBe("UNKNOWN_SECRET");
   });
+  it("suggests the nearest name of the environment for a mistyped --only name", () => {
+    const named = new Map([["stripe_api_key", "v"]]);
+    try {
+      selectValues(named, ["strip_api_key"], "dev");
+      expect.unreachable();
+    } catch (e) {
+      expect((e as CliError).hint).toBe('did you mean "stripe_api_key"?');
+    }
+  });
 });
 
 describe("quoteDotenv", () => {

@@ -3,6 +3,7 @@
  * upper-cased; names that are not valid variable names, and names that collide, are errors.
  */
 import { CliError } from "./errors.js";
+import { unknownSecretHint } from "./suggest.js";
 
 /** What a portable environment variable name matches (POSIX: letters, digits, `_`, no leading digit). */
 export const VARIABLE_NAME = /^[A-Z_][A-Z0-9_]*$/;
@@ -42,7 +43,7 @@ export function selectValues(values: ReadonlyMap<string, string>, only: string[]
   for (const name of only) {
     if (!values.has(name)) {
       throw new CliError("UNKNOWN_SECRET", `--only: secret "${name}" has no value in ${env}`, {
-        hint: "run `stellar-secrets list` to see the secrets",
+        hint: unknownSecretHint(name, [], values.keys()),
       });
     }
   }

@@ -49,6 +49,12 @@ describe("parseRotationPeriod", () => {
 });
 
 describe("setCatalogEntry / removeCatalogEntry", () => {
+  it("keep CRLF line endings and a byte order mark", () => {
+    const text = "\uFEFF# catalog\r\nsecrets:\r\n  a_key:\r\n    owner: x\r\n  b_key:\r\n    owner: y\r\n";
+    const set = setCatalogEntry(text, "a_key", { owner: "z" });
+    expect(set).toBe("\uFEFF# catalog\r\nsecrets:\r\n  a_key:\r\n    owner: z\r\n  b_key:\r\n    owner: y\r\n");
+    expect(removeCatalogEntry(text, "b_key")).toBe("\uFEFF# catalog\r\nsecrets:\r\n  a_key:\r\n    owner: x\r\n");
+  });
   it("edits one entry and keeps comments", () => {
     const out = setCatalogEntry(TEXT, "stripe_api_key", { owner: "billing", rotate_every: undefined });
     expect(out).toContain("# used by billing agent");

@@ -3,7 +3,7 @@ import { isMap, isScalar, parseDocument, Scalar, YAMLMap, type Node } from "yaml
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, type TextRange } from "./position.js";
 import { FAST_MAX_DEPTH, parseSimpleYaml, type SimpleDocument } from "./fast-yaml.js";
-import { editableDocument } from "./project.js";
+import { editableDocument, renderEditedDocument } from "./project.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
 import { findPair, keyString, nodeRange } from "./yaml-nodes.js";
 import { nestingDiagnostic } from "./yaml-limits.js";
@@ -142,7 +142,7 @@ export function setCatalogEntry(text: string, name: string, patch: Partial<Catal
     }
   }
   entry.flow = entry.items.length === 0;
-  return doc.toString({ lineWidth: 0 });
+  return renderEditedDocument(doc, text);
 }
 
 /**
@@ -155,5 +155,5 @@ export function removeCatalogEntry(text: string, name: string): string {
   if (pair === undefined) return text;
   secrets.items = secrets.items.filter((p) => p !== pair);
   secrets.flow = secrets.items.length === 0;
-  return doc.toString({ lineWidth: 0 });
+  return renderEditedDocument(doc, text);
 }

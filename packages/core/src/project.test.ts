@@ -235,6 +235,20 @@ describe("setEnvironmentMembers", () => {
   it("refuses text that is not YAML", () => {
     expect(() => setEnvironmentMembers("a: [", "dev", [])).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
   });
+
+  it("keeps CRLF line endings and a UTF-8 byte order mark, so the diff is only the changed lines", () => {
+    const crlf = GOOD.replace(/\n/g, "\r\n");
+    const out = setEnvironmentMembers(crlf, "staging", [{ name: "alice", recipient: ALICE }, { name: "bob", recipient: BOB }]);
+    expect(out).not.toMatch(/[^\r]\n/);
+    expect(out.replace(/\r\n/g, "\n")).toBe(setEnvironmentMembers(GOOD, "staging", [{ name: "alice", recipient: ALICE }, { name: "bob", recipient: BOB }]));
+    const bom = setEnvironmentMembers(`\uFEFF${crlf}`, "staging", []);
+    expect(bom.startsWith("\uFEFF# yaml-language-server")).toBe(true);
+    expect(bom).not.toMatch(/[^\r]\n/);
+    // an LF file stays LF, without a byte order mark
+    const lf = setEnvironmentMembers(GOOD, "staging", []);
+    expect(lf).not.toContain("\r");
+    expect(lf.startsWith("\uFEFF")).toBe(false);
+  });
 });
 
 describe("renderSopsConfig", () => {

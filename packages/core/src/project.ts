@@ -399,7 +399,7 @@ export function setEnvironmentMembers(text: string, env: string, members: Member
     approved.value.items = approved.value.items.filter((p) => isScalar(p.key) && names.has(String(p.key.value)));
     if (approved.value.items.length === 0) envMap.items = envMap.items.filter((p) => p !== approved);
   }
-  return doc.toString({ lineWidth: 0 });
+  return renderEditedDocument(doc, text);
 }
 
 /**
@@ -430,7 +430,7 @@ function setEnvironmentEntries(text: string, env: string, field: "pending" | "ap
   envNode.flow = false;
   if (entries.length === 0) {
     envNode.items = envNode.items.filter((p) => !(isScalar(p.key) && p.key.value === field));
-    return doc.toString({ lineWidth: 0 });
+    return renderEditedDocument(doc, text);
   }
   let pair = findPair(envNode, field);
   if (pair === undefined || !isMap(pair.value)) {
@@ -448,7 +448,22 @@ function setEnvironmentEntries(text: string, env: string, field: "pending" | "ap
     wanted.delete(k);
   }
   for (const [name, value] of wanted) map.add(doc.createPair(name, value));
-  return doc.toString({ lineWidth: 0 });
+  return renderEditedDocument(doc, text);
+}
+
+/**
+ * The text of a document parsed from `original` (with {@link editableDocument}) and edited, in
+ * the form of `original`: CRLF line breaks when its first line break is one, and its UTF-8 byte
+ * order mark. The yaml library writes neither, so without this an edit of a file saved on Windows
+ * would rewrite every line of it in `git diff`. (Line breaks inside block scalars read back the
+ * same: YAML normalises them.)
+ */
+export function renderEditedDocument(doc: Document, original: string): string {
+  let text = doc.toString({ lineWidth: 0 });
+  const firstBreak = original.indexOf("\n");
+  if (firstBreak > 0 && original[firstBreak - 1] === "\r") text = text.replace(/\r?\n/g, "\r\n");
+  if (original.startsWith("\uFEFF") && !text.startsWith("\uFEFF")) text = `\uFEFF${text}`;
+  return text;
 }
 
 /** Parses text for editing; an empty text gives an empty mapping. */

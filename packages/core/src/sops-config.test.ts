@@ -121,6 +121,13 @@ describe("sopsConfigCandidates", () => {
 });
 
 describe("updateSopsConfig", () => {
+  it("keeps CRLF line endings and a byte order mark", () => {
+    const text = `\uFEFF# keep me\r\ncreation_rules:\r\n  - path_regex: (^|/)secrets/development\\.enc\\.yaml$\r\n    age: ${MALLORY}\r\n`;
+    const next = updateSopsConfig(text, ".sops.yaml", project) as string;
+    expect(next.startsWith("\uFEFF# keep me\r\ncreation_rules:\r\n")).toBe(true);
+    expect(next).not.toMatch(/[^\r]\n/);
+    expect(next).not.toContain(MALLORY);
+  });
   it("sets the matching rules to the members in place, keeping comments, forms and other rules", () => {
     const text = `# keep me
 creation_rules:

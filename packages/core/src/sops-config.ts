@@ -8,7 +8,7 @@ import { excessiveNestingMessage, findExcessiveNesting } from "@stellar-secrets/
 import { isMap, isScalar, isSeq, parseDocument, Scalar, YAMLMap, type Document, type Node } from "yaml";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, type TextRange } from "./position.js";
-import type { ProjectConfig } from "./project.js";
+import { renderEditedDocument, type ProjectConfig } from "./project.js";
 import { findPair, keyString, nodeRange } from "./yaml-nodes.js";
 import { parseSimpleYaml } from "./fast-yaml.js";
 
@@ -330,7 +330,7 @@ export function updateSopsConfig(text: string, path: string, project: Pick<Proje
     }
     changed = true;
   }
-  return changed ? doc.toString({ lineWidth: 0 }) : undefined;
+  return changed ? renderEditedDocument(doc, text) : undefined;
 }
 
 function setAge(doc: Document, map: YAMLMap, recipients: string[], asList: boolean): void {

@@ -175,6 +175,23 @@ describe("findIdentities", () => {
     assertNoLeak({ message: report }, [alice.identity, carol.identity, "NOTAREALKEYATALL"]);
   });
 
+  it("an unusable source says why where it is listed: the line, and a public key given instead of the private one", () => {
+    const pub = put("pub.txt", `# created: 2026-01-01\n${bob.recipient}\n`);
+    const r = findIdentities({ env: { SOPS_AGE_KEY_FILE: pub, SOPS_AGE_KEY: "AGE-SECRET-KEY-1NOTAREALKEYATALL" }, home: join(dir, "home") });
+    expect(r.identities).toEqual([]);
+    expect(r.sources).toContain("SOPS_AGE_KEY (unusable: line 1: not an age identity (expected AGE-SECRET-KEY-1…))");
+    expect(r.sources).toContain(
+      `SOPS_AGE_KEY_FILE=${pub} (unusable: line 2: a public key, not an age identity (the key file needs the private AGE-SECRET-KEY-1… line, not the age1… public key))`,
+    );
+    assertNoLeak({ message: r.sources.join("\n") }, ["NOTAREALKEYATALL"]);
+  });
+
+  it("a key file that cannot be read says why (a folder), never just \"unreadable\"", () => {
+    mkdirSync(join(dir, "keys-folder"));
+    const r = findIdentities({ env: { SOPS_AGE_KEY_FILE: join(dir, "keys-folder") }, home: join(dir, "home") });
+    expect(r.sources).toContain(`SOPS_AGE_KEY_FILE=${join(dir, "keys-folder")} (unreadable: a folder, not a file)`);
+  });
+
   it("with the wrong key found, the error names the file's recipients and the key file searched", async () => {
     const kf = put("home/.config/sops/age/keys.txt", readFileSync(bob.path, "utf8"));
     const text = await encryptSecrets(new Map([["K", "v-leakcheck"]]), { recipients: [alice.recipient, carol.recipient] });

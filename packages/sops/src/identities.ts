@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { isAgeIdentity } from "./age.js";
+import { isAgeIdentity, isAgeRecipient } from "./age.js";
 import { SopsError } from "./errors.js";
 import { parseOpenSshPrivateKey } from "./ssh.js";
 
@@ -54,7 +54,12 @@ export function parseIdentityFile(text: string, source: string): string[] {
     if (line === "" || line.startsWith("#")) continue;
     for (const part of line.split(/\s+/)) {
       if (!isAgeIdentity(part)) {
-        throw new SopsError("MALFORMED_FILE", "not an age identity (expected AGE-SECRET-KEY-1…)", {
+        // a public key (safe to recognise: it is not secret) is the usual mistake: say so
+        const publicKey = isAgeRecipient(part) || /^ssh-(ed25519|rsa)$/.test(part);
+        const what = publicKey
+          ? "a public key, not an age identity (the key file needs the private AGE-SECRET-KEY-1… line, not the age1… public key)"
+          : "not an age identity (expected AGE-SECRET-KEY-1…)";
+        throw new SopsError("MALFORMED_FILE", what, {
           file: source,
           line: i + 1,
           hint: "each non-comment line of an age key file must be one AGE-SECRET-KEY-1… identity (age-keygen output)",
@@ -64,6 +69,13 @@ export function parseIdentityFile(text: string, source: string): string[] {
     }
   }
   return out;
+}
+
+/** Why a key file that exists could not be read, for the list of places looked at ("unreadable: a folder"). */
+function unreadableReason(code: string | undefined): string {
+  if (code === "EISDIR") return "unreadable: a folder, not a file";
+  if (code === "EACCES" || code === "EPERM") return "unreadable: permission denied";
+  return `unreadable: ${code ?? "error"}`;
 }
 
 /**
@@ -91,7 +103,12 @@ export function findIdentities(options: IdentityLookupOptions = {}): Identities 
       sources.push(`${source} (${ids.length} key${ids.length === 1 ? "" : "s"})`);
     } catch (e) {
       problems.push((e as Error).message);
-      sources.push(`${source} (unusable)`);
+      // "SOURCE:LINE: what" (never the line's content) → "SOURCE (unusable: line LINE: what)"
+      const line = (e as SopsError).line;
+      const prefix = `${source}:${line}: `;
+      const message = (e as Error).message;
+      const what = line !== undefined && message.startsWith(prefix) ? `line ${line}: ${message.slice(prefix.length)}` : message;
+      sources.push(`${source} (unusable: ${what})`);
     }
   };
   const readSource = (path: string, label: string, required: boolean): void => {
@@ -99,7 +116,7 @@ export function findIdentities(options: IdentityLookupOptions = {}): Identities 
       take(readFileSync(path, "utf8"), label);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      sources.push(`${label} (${code === "ENOENT" ? "not found" : "unreadable"})`);
+      sources.push(`${label} (${code === "ENOENT" ? "not found" : unreadableReason(code)})`);
       if (required || code !== "ENOENT") problems.push(`${label}: ${code === "ENOENT" ? "file not found" : `cannot read (${code ?? "error"})`}`);
     }
   };
@@ -117,7 +134,7 @@ export function findIdentities(options: IdentityLookupOptions = {}): Identities 
       text = readFileSync(path, "utf8");
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      sources.push(`${label} (${code === "ENOENT" ? "not found" : "unreadable"})`);
+      sources.push(`${label} (${code === "ENOENT" ? "not found" : unreadableReason(code)})`);
       if (required || code !== "ENOENT") problems.push(`${label}: ${code === "ENOENT" ? "file not found" : `cannot read (${code ?? "error"})`}`);
       return;
     }

@@ -1,6 +1,6 @@
 import type { Diagnostic } from "@stellar-secrets/core";
 import { describe, expect, it } from "vitest";
-import { toSarif } from "./check.js";
+import { checkSummary, toSarif } from "./check.js";
 
 describe("toSarif", () => {
   it("percent-encodes the root and each file as file URIs (spaces, #, %)", () => {
@@ -23,5 +23,27 @@ describe("toSarif", () => {
     expect(new URL(run.results[0]!.locations[0]!.physicalLocation.artifactLocation.uri, run.originalUriBaseIds.SRCROOT.uri).pathname).toBe(
       "/work/my%20repo%231/agents/a%20b/c%2541%23.yaml",
     );
+  });
+});
+
+describe("checkSummary (the text summary on stderr)", () => {
+  const at = (file: string, severity: Diagnostic["severity"]): Diagnostic => ({ rule: "unknown-secret", severity, file, line: 1, column: 1, endLine: 1, endColumn: 2, message: "m" });
+  const counts = { files: 3, secrets: 5, environments: 3 };
+  it("says no problems for the whole repository", () => {
+    expect(checkSummary([], [], undefined, counts)).toBe("no problems (3 config files, 5 secrets, 3 environments)\n");
+    expect(checkSummary([at("a.yaml", "error")], [at("a.yaml", "error")], undefined, counts)).toBe("1 error, 0 warnings\n");
+  });
+  it("in a subfolder, says that only it was shown and what the rest of the repository has", () => {
+    const outside = [at("connectors/zz.yaml", "error"), at("secrets/dev.enc.yaml", "warning"), at("secrets/dev.enc.yaml", "warning")];
+    expect(checkSummary([], outside, "agents/a", counts)).toBe(
+      "no problems in agents/a (3 config files, 5 secrets, 3 environments)\n" +
+        "the rest of the repository has 1 error and 2 warnings, not shown: run `stellar-secrets check` at the repository root to see them\n",
+    );
+    const inside = at("agents/a/x.yaml", "warning");
+    expect(checkSummary([inside], [inside, ...outside], "agents/a", counts)).toBe(
+      "0 errors, 1 warning in agents/a\n" +
+        "the rest of the repository has 1 error and 2 warnings, not shown: run `stellar-secrets check` at the repository root to see them\n",
+    );
+    expect(checkSummary([], [], "agents/a", counts)).toBe("no problems in agents/a (3 config files, 5 secrets, 3 environments)\n");
   });
 });

@@ -103,12 +103,13 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     git !== undefined && git.root === root ? await git.readWithEarlier(paths) : await startCommittedVersions(root, ctx.env).readWithEarlier(paths);
   // the merge driver's records of names not yet resolved (under the git directory; none: nothing is read)
   const unresolved = await readUnresolvedMerges(root, ctx.env);
-  const diagnostics = checkWorkspace(index, {
+  const all = checkWorkspace(index, {
     ...(history === undefined ? {} : { history }),
     committed: (path) => committed.get(path),
     earlier: (path) => earlier.get(path),
     unresolvedMerges: (path) => unresolved.get(path),
-  }).filter((d) => inScope(d.file));
+  });
+  const diagnostics = all.filter((d) => inScope(d.file));
   const { errors, warnings } = summarize(diagnostics);
 
   for (const s of skipped) ctx.stderr.write(`stellar-secrets: skipped ${s.path}: ${s.reason}\n`);
@@ -118,12 +119,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     ctx.stdout.write(`${stringifyJson(toSarif(diagnostics, root, VERSION), 2)}\n`);
   } else {
     ctx.stdout.write(diagnostics.map((d) => escapeControlCharacters(`${d.file}:${d.line}:${d.column}: ${d.severity} ${d.rule} ${d.message}`) + "\n").join(""));
-    const files = index.configFiles.size;
-    ctx.stderr.write(
-      diagnostics.length === 0
-        ? `no problems (${files} config file${files === 1 ? "" : "s"}, ${index.secretNames().length} secrets, ${index.project.environments.length} environments)\n`
-        : `${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}\n`,
-    );
+    const counts = { files: index.configFiles.size, secrets: index.secretNames().length, environments: index.project.environments.length };
+    const narrowed = scope === "" || scope.startsWith("..") ? undefined : scope;
+    ctx.stderr.write(escapeControlCharacters(checkSummary(diagnostics, all, narrowed, counts), { keepNewlines: true }));
   }
   if (errors > 0) return 1;
   if (maxWarnings !== undefined && warnings > maxWarnings) {
@@ -131,6 +129,34 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/**
+ * The summary `check` prints on stderr in text form: "no problems (N config files, …)" or
+ * "E errors, W warnings", and, when only the diagnostics of `scope` (a file or folder relative to
+ * the repository root) are `shown`, the errors and warnings of the rest of `all` that were left
+ * out, so that a check run in a subfolder never reads as "the repository has no problems".
+ */
+export function checkSummary(
+  shown: readonly Diagnostic[],
+  all: readonly Diagnostic[],
+  scope: string | undefined,
+  counts: { files: number; secrets: number; environments: number },
+): string {
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const where = scope === undefined ? "" : ` in ${scope}`;
+  const { errors, warnings } = summarize(shown);
+  let out =
+    shown.length === 0
+      ? `no problems${where} (${plural(counts.files, "config file")}, ${counts.secrets} secrets, ${counts.environments} environments)\n`
+      : `${plural(errors, "error")}, ${plural(warnings, "warning")}${where}\n`;
+  if (scope !== undefined) {
+    const total = summarize(all);
+    const rest = { errors: total.errors - errors, warnings: total.warnings - warnings };
+    const parts = [...(rest.errors > 0 ? [plural(rest.errors, "error")] : []), ...(rest.warnings > 0 ? [plural(rest.warnings, "warning")] : [])];
+    if (parts.length > 0) out += `the rest of the repository has ${parts.join(" and ")}, not shown: run \`stellar-secrets check\` at the repository root to see them\n`;
+  }
+  return out;
 }
 
 const command: Command = { summary: "check config files, references, encryption and recipients (no key needed)", help, run };

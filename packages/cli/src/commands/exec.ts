@@ -42,9 +42,21 @@ const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { before, after } = splitAtDoubleDash(argv);
-  const { flags: f } = parseCommandArgs("exec", before, flags);
+  const afterDashes = "put it after --, e.g. stellar-secrets exec --env development -- node server.js";
+  let parsed: ReturnType<typeof parseCommandArgs<typeof flags>>;
+  try {
+    parsed = parseCommandArgs("exec", before, flags);
+  } catch (error) {
+    // without "--", the command and its options were read as exec's own ("unexpected argument
+    // echo", "Unknown option '-e'"): say where the command goes (a mistyped exec flag keeps its did-you-mean)
+    if (after === undefined && error instanceof CliError && error.code === "USAGE" && !/did you mean/.test(error.message)) {
+      throw new CliError("USAGE", error.message, { hint: "the command to run and its options go after --, e.g. stellar-secrets exec --env development -- node server.js", cause: error });
+    }
+    throw error;
+  }
+  const f = parsed.flags;
   if (after === undefined || after.length === 0) {
-    throw new CliError("USAGE", "exec: missing the command to run", { hint: "put it after --, e.g. stellar-secrets exec --env development -- node server.js" });
+    throw new CliError("USAGE", "exec: missing the command to run", { hint: afterDashes });
   }
   const config = await openProject(ctx);
   const envNames = splitList(f.env);

@@ -35,7 +35,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const value = decrypted.values.get(name);
   if (value === undefined) {
     const files = await readEnvironmentFiles(config, config.environments);
-    throw unknownSecret(name, env.name, files.filter((e) => namesIn(e.file).includes(name)).map((e) => e.env.name));
+    throw unknownSecret(
+      name,
+      env.name,
+      files.filter((e) => namesIn(e.file).includes(name)).map((e) => e.env.name),
+      files.flatMap((e) => namesIn(e.file)),
+    );
   }
   if (f.json) {
     ctx.stdout.write(renderJson({ name, environment: env.name, value }));

@@ -10,6 +10,7 @@ import type { Command, CommandContext } from "../command.js";
 import { renderJson, renderTable } from "../format.js";
 import { GitRepo, readWorkingText } from "../git.js";
 import { identitiesFor, openProject, selectEnvironments } from "../repository.js";
+import { didYouMeanName } from "../suggest.js";
 
 const help = `Usage: stellar-secrets history [NAME] [--env ENV[,ENV]] [--no-decrypt] [--json]
 
@@ -49,7 +50,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     return 0;
   }
   if (events.length === 0) {
-    ctx.stdout.write(name === undefined ? "No history: no committed secrets yet.\n" : `No history for ${name}.\n`);
+    ctx.stdout.write(name === undefined ? "No history: no committed secrets yet.\n" : escapeControlCharacters(`No history for ${name}.\n`, { keepNewlines: true }));
+    const near = name === undefined ? undefined : didYouMeanName(name, new Set(history.events.map((e) => e.name)));
+    if (near !== undefined) ctx.stderr.write(`hint: ${escapeControlCharacters(near)}\n`);
     return 0;
   }
   const groups = new Map<string, HistoryEvent[]>();

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import { DEFAULT_ENVIRONMENTS, parseProjectConfig, PROJECT_FILE, renderProjectConfig, renderSopsConfig, secretsFilePath, type ProjectConfig } from "@stellar-secrets/core";
+import { DEFAULT_ENVIRONMENTS, findProjectRoot, parseProjectConfig, PROJECT_FILE, renderProjectConfig, renderSopsConfig, secretsFilePath, type ProjectConfig } from "@stellar-secrets/core";
 import {
   createSecretsFile,
   DEFAULT_SECRETS_DIR,
@@ -14,6 +14,7 @@ import {
   MEMBER_NAME_PATTERN,
   SECRETS_DIR_PATTERN,
   defaultKeyFilePath,
+  escapeControlCharacters,
   generateIdentity,
   identityToRecipient,
   isAgeIdentity,
@@ -170,6 +171,16 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const ignores = await writeIgnoreFiles(root, secretsDir);
 
   const created = [configPath, join(root, ".sops.yaml"), ...envPaths, ...ignores].map((p) => relative(root, p));
+  // init in a subfolder of a secrets repository is usually a mistake (the newcomer meant that one)
+  const enclosing = dirname(root) === root ? undefined : findProjectRoot(dirname(root));
+  if (enclosing !== undefined) {
+    ctx.stderr.write(
+      escapeControlCharacters(
+        `note: ${root} is inside the secrets repository ${enclosing} (its ${PROJECT_FILE}): this made a second, separate one here; its commands read the nearest ${PROJECT_FILE}. To undo, remove the files it created\n`,
+        { keepNewlines: true },
+      ),
+    );
+  }
   if (f.json) {
     ctx.stdout.write(
       renderJson({
@@ -189,10 +200,22 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   lines.push(`Member "${member}" (${recipient}) can decrypt: ${envNames.join(", ")}`);
   lines.push("", "Next: stellar-secrets set NAME --env " + envNames[0] + "   (prompts for the value)");
-  if (!existsSync(join(root, ".git"))) lines.push("      git init && git add -A && git commit -m 'Add secrets repository'");
+  if (gitWorkTreeOf(root) === undefined) lines.push("      git init && git add -A && git commit -m 'Add secrets repository'");
   lines.push("      stellar-secrets git setup   (per clone: keyless git diff, per-secret merges, pre-commit hook)");
   ctx.stdout.write(`${lines.join("\n")}\n`);
   return 0;
+}
+
+/**
+ * The nearest folder at or above `dir` that holds `.git` (a folder, or the file of a linked
+ * worktree or submodule): the git work tree `dir` is in, or undefined when it is in none (then
+ * `init` suggests `git init`; inside one, that would make a nested repository).
+ */
+function gitWorkTreeOf(dir: string): string | undefined {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, ".git"))) return d;
+    if (dirname(d) === d) return undefined;
+  }
 }
 
 /** Lock and temp files of writes in progress (and of writers killed mid-write): never committed. */

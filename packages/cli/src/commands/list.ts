@@ -2,6 +2,10 @@
  * `stellar-secrets list`: the names × environments matrix (set / missing), with reference counts
  * and, with `--long`, the catalog fields. Needs no key and prints no value.
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { PROJECT_FILE } from "@stellar-secrets/core";
+import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { renderJson, renderTable } from "../format.js";
@@ -63,6 +67,10 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   if (rows.length === 0) {
     ctx.stdout.write(`No secrets yet. Add one: stellar-secrets set NAME --env ${envs[0]?.name ?? "ENV"}\n`);
+    // init always makes the folder: without it, a typo in secrets_dir is the likely reason
+    if (!existsSync(join(config.root, config.secretsDir))) {
+      ctx.stderr.write(escapeControlCharacters(`note: the secrets folder ${JSON.stringify(config.secretsDir)} (secrets_dir in ${PROJECT_FILE}) does not exist\n`, { keepNewlines: true }));
+    }
     return 0;
   }
   const headers = ["NAME", ...envs.map((e) => e.name), "REFS"];

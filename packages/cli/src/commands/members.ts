@@ -10,6 +10,7 @@ import { isAgeRecipient, isSshEd25519Recipient, looksLikeSshPublicKey, MEMBER_NA
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
+import { unknownMemberHint } from "../suggest.js";
 import { memberNamesOf, ownKeys } from "../keys.js";
 import { memberDetails } from "../membership.js";
 import { humanList, renderJson, renderTable, rotateNowLines, shortRecipient, terminalLines } from "../format.js";
@@ -433,7 +434,7 @@ async function remove(argv: string[], ctx: CommandContext): Promise<number> {
     if (envs.length === 0) {
       const where = config.environments.filter((e) => e.members.some((m) => m.name === name)).map((e) => e.name);
       throw new CliError("UNKNOWN_MEMBER", `"${name}" is not a member of ${requested.length > 0 ? humanList(requested) : "any environment"}`, {
-        hint: where.length > 0 ? `${name} is a member of: ${where.join(", ")}` : "run `stellar-secrets members list`",
+        hint: unknownMemberHint(name, where, new Set(config.environments.flatMap((e) => e.members.map((m) => m.name)))),
       });
     }
     for (const env of envs) {

@@ -91,7 +91,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       hint: "run `stellar-secrets pre-commit` inside a Stellar Secrets repository (remove the hook from repositories that are not)",
     });
   }
-  const repo = await GitRepo.open(root, ctx.env);
+  const repo = await GitRepo.open(root, ctx.env, "pre-commit checks what is staged in git");
   const staged = await readState(repo, root, { kind: "index" }, "staged");
   if (staged.index === undefined) {
     ctx.stderr.write(`stellar-secrets pre-commit: ${PROJECT_FILE} is not staged: nothing to check yet\n`);

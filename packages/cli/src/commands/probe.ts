@@ -36,6 +36,7 @@ import { hasFailures, redactValues, renderProbeJson, renderProbeMarkdown, render
 import { homeOf, identitiesFor, selectEnvironments } from "../repository.js";
 
 const help = `Usage: stellar-secrets probe [CONNECTION...] --env ENV [--json | --format text|json|markdown] [--concurrency N]
+                             [--timeout DURATION] [--ca FILE] [--audit-log FILE]
 
 Tests the credentials of each API connection (or only those named) in one environment against
 the API they are for: resolves the connection's headers and its auth connector for ENV exactly as

@@ -10,6 +10,7 @@ import { CliError, exitCodeFor } from "../errors.js";
 import { renderJson } from "../format.js";
 import { formatReference, loadReferences, type SecretReference } from "../references.js";
 import { findProjectRootSafe, namesIn, openProject, readEnvironmentFiles } from "../repository.js";
+import { didYouMeanName } from "../suggest.js";
 
 const help = `Usage: stellar-secrets rename OLD NEW [--json]
 
@@ -45,7 +46,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     if (positionals[0] !== undefined && setIn.length === 0) {
       const referenced = references.length > 0 ? ` (it is referenced in ${references.length === 1 ? "1 place" : `${references.length} places`}, e.g. ${formatReference(references[0]!)})` : "";
       throw new CliError("UNKNOWN_SECRET", `secret "${oldName}" has no value in any environment, so there is nothing to rename${referenced}`, {
-        hint: "check the name (case-sensitive): `stellar-secrets list` shows the secrets",
+        hint: didYouMeanName(oldName, new Set(files.flatMap((e) => namesIn(e.file)))) ?? "check the name (case-sensitive): `stellar-secrets list` shows the secrets",
       });
     }
   }

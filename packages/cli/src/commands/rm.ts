@@ -8,6 +8,7 @@ import { editSecretsFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
+import { unknownSecretHint } from "../suggest.js";
 import { humanList, plural, renderJson } from "../format.js";
 import { confirm } from "../prompt.js";
 import { formatReference, loadReferences, referencesIn } from "../references.js";
@@ -51,7 +52,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const targets = files.filter((e) => envs.includes(e.env) && namesIn(e.file).includes(name));
   if (targets.length === 0) {
     throw new CliError("UNKNOWN_SECRET", `secret "${name}" has no value in ${humanList(envs.map((e) => e.name))}`, {
-      hint: setIn.length > 0 ? `it is set in: ${setIn.join(", ")}` : "run `stellar-secrets list` to see the secrets",
+      hint: unknownSecretHint(name, setIn, files.flatMap((e) => namesIn(e.file))),
     });
   }
   const targetNames = targets.map((t) => t.env.name);

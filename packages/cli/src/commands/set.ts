@@ -5,8 +5,8 @@
  */
 import { existsSync } from "node:fs";
 import { relative } from "node:path";
-import { secretsFilePath, setCatalogEntry, validateSecretName, type CatalogEntry } from "@stellar-secrets/core";
-import { createSecretsFile, DecryptCache, editSecretsFile, isSopsError } from "@stellar-secrets/sops";
+import { secretsFilePath, setCatalogEntry, validateSecretName, type CatalogEntry, type ProjectConfig } from "@stellar-secrets/core";
+import { createSecretsFile, DecryptCache, editSecretsFile, escapeControlCharacters, isSopsError } from "@stellar-secrets/sops";
 import { parseCommandArgs, parseDurationDays, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -23,7 +23,9 @@ import {
   recipientsOf,
   selectEnvironments,
   withProjectLock,
+  type EnvironmentFile,
 } from "../repository.js";
+import { newSecretNote } from "../suggest.js";
 
 const help = `Usage: stellar-secrets set NAME --env ENV[,ENV...] [--from-stdin [--keep-newlines] | --from-file FILE]
                            [--description TEXT] [--owner TEAM] [--rotate-every DURATION] [--no-propose] [--json]
@@ -142,7 +144,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     let firstNoKey: unknown;
     // what this check verifies, the write below does not decrypt again (one pass of AES-GCM, the MAC verified at each read)
     const verified = new DecryptCache();
-    for (const file of await readEnvironmentFiles(config, envs, verified)) {
+    const targetFiles = await readEnvironmentFiles(config, envs, verified);
+    for (const file of targetFiles) {
       try {
         await assertCanDecrypt(ctx, config, [file], verified);
       } catch (error) {
@@ -166,6 +169,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       );
     }
     const source = chooseValueSource(ctx, f, `Value for ${name} (${envs.map((e) => e.name).join(", ")}): `);
+    const note = targetFiles.some((x) => namesIn(x.file).includes(name)) ? undefined : newSecretNote(name, await namesElsewhere(config, targetFiles));
+    // (the names come from the environment files: control characters are shown escaped)
+    if (note !== undefined) ctx.stderr.write(`${escapeControlCharacters(note)}${source.kind === "prompt" ? " (Ctrl-C at the prompt writes nothing)" : ""}\n`);
     const value = await readValue(ctx, source);
     const identities = identitiesFor(ctx);
     for (const env of envs) {
@@ -227,6 +233,22 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (catalogFile !== undefined) lines.push(`catalog entry for ${name} written to ${catalogFile}`);
   ctx.stdout.write(`${lines.join("\n")}\n`);
   return 0;
+}
+
+/**
+ * The names of `read` and of every other environment file (read keylessly, for names only; a file
+ * that cannot be read only loses its names here: the command does not write it).
+ */
+async function namesElsewhere(config: ProjectConfig, read: readonly EnvironmentFile[]): Promise<string[]> {
+  const names = read.flatMap((x) => namesIn(x.file));
+  for (const env of config.environments.filter((e) => !read.some((x) => x.env === e))) {
+    try {
+      for (const x of await readEnvironmentFiles(config, [env])) names.push(...namesIn(x.file));
+    } catch {
+      // (a malformed other environment file is reported by the commands that read it)
+    }
+  }
+  return names;
 }
 
 const command: Command = { summary: "create or update a secret's value (hidden prompt, stdin or file) and its catalog entry", help, run };

@@ -2,13 +2,14 @@
  * `stellar-secrets usage`: every reference to each secret, with the object holding it and the
  * environments where it needs a value. Reads names only: no key is needed.
  */
-import { InvalidConfigError, loadWorkspace, nearestName, secretUsage } from "@stellar-secrets/core";
+import { InvalidConfigError, loadWorkspace, secretUsage } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { terminalLines } from "../format.js";
 import { allowOutsideLinks } from "../repository.js";
 import { stringifyJson } from "../json-text.js";
+import { didYouMeanName } from "../suggest.js";
 
 const help = `Usage: stellar-secrets usage [NAME] [--json]
 
@@ -36,9 +37,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (!index.projectUsable || projectErrors.length > 0) throw new InvalidConfigError(index.project.configPath, projectErrors.length > 0 ? projectErrors : index.projectDiagnostics);
   const usage = secretUsage(index, name);
   if (name !== undefined && usage.length === 0) {
-    const near = nearestName(name, index.secretNames());
     throw new CliError("UNKNOWN_SECRET", `no secret named "${name}" exists or is referenced`, {
-      hint: near === undefined ? "run `stellar-secrets usage` to see every secret" : `did you mean "${near.name}"?${near.caseOnly ? " (names are case-sensitive)" : ""}`,
+      hint: didYouMeanName(name, index.secretNames()) ?? "run `stellar-secrets usage` to see every secret",
     });
   }
   if (f.json) {
