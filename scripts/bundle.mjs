@@ -176,6 +176,13 @@ const jobs = [
     options: {
       entryPoints: { resolver: join(pkg("resolver"), "dist/index.js") },
       external: ["age-encryption"],
+      // it runs inside people's apps: an uncaught error shows a readable source line and class
+      // names (`ResolverError: …`, not one 30 KB line of minified code and a one-letter class)
+      minify: false,
+      minifySyntax: true,
+      minifyIdentifiers: true,
+      minifyWhitespace: false,
+      keepNames: true,
       // its one import() (age-encryption, post-quantum keys only) becomes a require(): code that
       // vm.Script compiled cannot import() on Node 20, and Node ≥ 20.19 requires ES modules
       supported: { "dynamic-import": false },

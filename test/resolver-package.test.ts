@@ -163,6 +163,14 @@ describe("the packed resolver, installed alone with production dependencies", ()
       writeFileSync(file, good);
     }
   });
+
+  it("an error the app does not catch reads well: `ResolverError: …` and a short source line, not a line of minified code", () => {
+    writeFileSync(join(app, "uncaught.mjs"), `import { createResolver } from "@stellar-secrets/resolver";\nawait createResolver({ environment: "nope", root: "." });\n`);
+    const child = spawnSync(process.execPath, ["uncaught.mjs"], { cwd: app, encoding: "utf8", env: { PATH: process.env["PATH"], HOME: join(app, "no-home") } });
+    expect(child.status).toBe(1);
+    expect(child.stderr).toMatch(/^ResolverError: no secrets file for environment nope/m);
+    expect(Math.max(...child.stderr.split("\n").map((l) => l.length))).toBeLessThan(400);
+  });
 });
 
 describe("the packed CLI and language server, installed with npm alone", () => {
