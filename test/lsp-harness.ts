@@ -164,7 +164,7 @@ export class LspClient {
       rootUri: null,
       capabilities,
       // as the VS Code extension says it (it runs the quick fixes' commands)
-      initializationOptions: { clientCommands: true },
+      initializationOptions: { clientCommands: true, indexChanged: true },
       workspaceFolders: options.folders.map((f, i) => ({ uri: pathToFileURL(f).href, name: `folder${i}` })),
     });
     (client as { capabilities?: Proto.ServerCapabilities }).capabilities = init.capabilities;

@@ -17,8 +17,9 @@ export function createClient(context: vscode.ExtensionContext, outputChannel: vs
     // one channel for the client, the server's log and the extension's own lines
     outputChannel,
     diagnosticPullOptions: { onChange: true, onSave: true },
-    // this client runs the stellarSecrets.* commands the server's quick fixes and completions name
-    initializationOptions: { clientCommands: true },
+    // this client runs the stellarSecrets.* commands the server's quick fixes and completions name,
+    // and refreshes its Secrets view on stellarSecrets/indexChanged
+    initializationOptions: { clientCommands: true, indexChanged: true },
   };
   return new LanguageClient("stellarSecrets", "Stellar Secrets", serverOptions, clientOptions);
 }

@@ -139,3 +139,20 @@ describe("a client that does not run the extension's commands (no initialization
     }
   });
 });
+
+describe("stellarSecrets/indexChanged", () => {
+  it("goes only to a client that asked for it (initializationOptions.indexChanged)", async () => {
+    const project = await makeTempProject({ development: { zendesk_token: VALUE } }, { "connections/hubspot.yaml": CONNECTION });
+    const plain = await startInMemory({ folders: [project.dir], initializationOptions: {} });
+    const asking = await startInMemory({ folders: [project.dir] });
+    try {
+      // the initial index changed every project: the client that asked hears of it, the other one not
+      await asking.waitFor(() => asking.notifications.some((n) => n.method === "stellarSecrets/indexChanged"), "indexChanged to the client that asked");
+      expect(plain.notifications.filter((n) => n.method === "stellarSecrets/indexChanged")).toEqual([]);
+    } finally {
+      await plain.dispose();
+      await asking.dispose();
+      project.remove();
+    }
+  });
+});

@@ -20,9 +20,13 @@ import type { ServerState } from "./state.js";
 import { pathToUri, toProjectPath } from "./uris.js";
 import type { FileChange } from "./watched-files.js";
 
-/** Sends `stellarSecrets/indexChanged` when an index change touched projects (`roots` not empty). */
+/**
+ * Sends `stellarSecrets/indexChanged` when an index change touched projects (`roots` not empty), to a
+ * client that asked for it (`initializationOptions.indexChanged`, as the VS Code extension does):
+ * other clients would log an unknown notification at every change.
+ */
 export function notifyIndexChanged(state: ServerState, roots: string[]): void {
-  if (roots.length > 0) void state.connection.sendNotification(IndexChangedNotification, { roots });
+  if (roots.length > 0 && state.indexChangedNotifications) void state.connection.sendNotification(IndexChangedNotification, { roots });
 }
 
 /** Registers the custom requests and `stellarSecrets/filesChanged` (handled by `on.filesChanged`). */

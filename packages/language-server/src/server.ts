@@ -75,7 +75,9 @@ export function createServer(connection: Connection, options: ServerOptions): Se
     state.capabilities = params.capabilities ?? {};
     state.folders = initialFolders(params);
     settings.initialize(params.initializationOptions);
-    state.clientCommands = (params.initializationOptions as { clientCommands?: unknown } | null | undefined)?.clientCommands === true;
+    const client = params.initializationOptions as { clientCommands?: unknown; indexChanged?: unknown } | null | undefined;
+    state.clientCommands = client?.clientCommands === true;
+    state.indexChangedNotifications = client?.indexChanged === true;
     const result: InitializeResult = {
       capabilities: {
         // every position and range counts UTF-16 code units (ranges.ts), whatever the client offers: said, not left implicit

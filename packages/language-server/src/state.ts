@@ -30,6 +30,8 @@ export class ServerState {
    * which the VS Code extension sends): only then do completions and code actions carry them.
    */
   clientCommands = false;
+  /** True when the client asked for `stellarSecrets/indexChanged` (`initializationOptions.indexChanged`). */
+  indexChangedNotifications = false;
   /** Settles when the initial index is built; handlers wait for it. */
   ready: Promise<void> = Promise.resolve();
   /**

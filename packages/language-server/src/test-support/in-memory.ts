@@ -189,7 +189,7 @@ export async function startInMemory(options: InMemoryOptions): Promise<InMemoryS
     rootUri: null,
     capabilities,
     // as the VS Code extension sends it, unless a test says otherwise
-    initializationOptions: options.initializationOptions ?? { clientCommands: true },
+    initializationOptions: options.initializationOptions ?? { clientCommands: true, indexChanged: true },
     workspaceFolders: options.folders.map((f, i) => ({ uri: pathToFileURL(f).href, name: `folder${i}` })),
     ...options.initializeParams,
   });
