@@ -73,4 +73,22 @@ describe("recipientStanzaProblems", () => {
     const swapped = text.replace(first[0], `        - recipient: ${first[1]}\n          enc: |\n${indent(ssh)}`);
     expect(problems(swapped).map((p) => p.message)).toEqual([expect.stringMatching(/is an age ssh-ed25519 stanza, but age writes X25519 stanzas for that key/)]);
   });
+
+  it("reports a pgp, kms or other non-age master key in the metadata: sops decrypts with it, and no member is one", async () => {
+    const { text, problems, lineOf } = await setup();
+    const pgp = text.replace(
+      "    lastmodified:",
+      '    pgp:\n        - created_at: "2026-12-03T12:00:00Z"\n          enc: |-\n            -----BEGIN PGP MESSAGE-----\n            hQEMA0kVh7KjKt6gAQf+\n            -----END PGP MESSAGE-----\n          fp: 1234567890ABCDEF1234567890ABCDEF12345678\n    lastmodified:',
+    );
+    const found = problems(pgp);
+    expect(found.map((p) => p.message)).toEqual([expect.stringMatching(/sops\.pgp .*1 key.*decrypt.*not a member/)]);
+    expect(lineOf(pgp, found[0]!.range.start)).toBe("    pgp:");
+    expect(found[0]!.message).not.toMatch(/members add/);
+    const kms = text.replace("    lastmodified:", "    kms:\n        - arn: arn:aws:kms:us-east-1:666666666666:key/abc\n          enc: AQICAHhAAAA\n    hc_vault:\n        - vault_address: https://vault.example\n          enc: vault:v1:abc\n    lastmodified:");
+    expect(problems(kms).map((p) => p.message)).toEqual([expect.stringContaining("sops.kms"), expect.stringContaining("sops.hc_vault")]);
+    const groups = text.replace("    lastmodified:", `    key_groups:\n        - age:\n            - recipient: ${"age1" + "q".repeat(58)}\n              enc: x\n    lastmodified:`);
+    expect(problems(groups).map((p) => p.message)).toEqual([expect.stringContaining("sops.key_groups")]);
+    // an empty list, as sops 3.7–3.9 write them, is no reader
+    expect(problems(text.replace("    lastmodified:", "    kms: []\n    pgp: []\n    lastmodified:"))).toEqual([]);
+  });
 });

@@ -41,6 +41,16 @@ export function recipientStanzaProblems(project: Pick<ProjectConfig, "environmen
     `\`stellar-secrets rotate-key --env ${env}\` once stellar.yaml lists only the members you expect (it wraps a new data key for exactly those), ` +
     "and rotate at their providers the values the unknown key could read";
   const out: RecipientStanzaProblem[] = [];
+  for (const other of file.otherMasterKeys ?? []) {
+    const what = other.type === "key_groups" ? `${other.count} key group${other.count === 1 ? "" : "s"}` : `${other.count} key${other.count === 1 ? "" : "s"}`;
+    out.push({
+      range: other.range ?? fallback,
+      message:
+        `the ${env} file's sops.${other.type} holds ${what} besides its age stanzas: sops decrypts the file with any of them` +
+        `${other.type === "key_groups" ? " (and reads key groups in place of the age list)" : ""}, but stellar.yaml's members are age or ssh keys only, ` +
+        `so whoever holds that key is not a member and can read every value; ${fix}`,
+    });
+  }
   const seen = new Map<string, number>();
   stanzas.forEach((stanza, i) => {
     const range = stanza.range ?? fallback;

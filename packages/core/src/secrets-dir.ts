@@ -4,7 +4,7 @@
  * `@stellar-secrets/sops`'s `parseSecretsFile`. Broken files still give their names (read with
  * a plain YAML fallback) plus `unencrypted-secrets-file` diagnostics.
  */
-import { decodeUtf8, inspectAgeEnvelope, isSopsEncrypted, isSopsError, normalizeRecipient, parseSecretsFile, type AgeEnvelopeInfo, type SecretsFile } from "@stellar-secrets/sops";
+import { decodeUtf8, inspectAgeEnvelope, isSopsEncrypted, isSopsError, normalizeRecipient, otherMasterKeys, parseSecretsFile, type AgeEnvelopeInfo, type SecretsFile } from "@stellar-secrets/sops";
 import { findExcessiveNesting } from "@stellar-secrets/sops";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
@@ -47,6 +47,12 @@ export interface EnvironmentFile {
    * recipient stanzas, of which types). Absent without valid metadata.
    */
   stanzas?: EnvironmentStanza[];
+  /**
+   * The non-age master keys of the metadata (`pgp`, `kms`, `key_groups`, ...), each type with how
+   * many entries it has and where its key is: sops decrypts with any of them. Absent without valid
+   * metadata; empty for a file stellar-secrets or sops wrote for age recipients.
+   */
+  otherMasterKeys?: { type: string; count: number; range: TextRange | undefined }[];
   /** `unencrypted-secrets-file` (and `schema` for duplicate keys and nested values) at default severity. */
   diagnostics: Diagnostic[];
   /** The file's text, for rules that look at the stored bytes (`stale-mac`); absent when it could not be read. */
@@ -123,6 +129,7 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
     envelope: inspectAgeEnvelope(stanza.enc),
   }));
   const sopsStart = parsed.metadataRange.start;
+  result.otherMasterKeys = otherMasterKeys(parsed.metadata).map((k) => ({ ...k, range: metadataKeyRange(text, sopsStart, k.type) }));
   checkMetadata(result, text, { start: sopsStart, end: sopsStart + 4 }, parsed.metadata.mac, rawVersion(text, sopsStart) ?? parsed.metadata.version);
   result.diagnostics.sort(compareDiagnostics);
   return result;
