@@ -4,7 +4,7 @@
  * `@stellar-secrets/sops`'s `parseSecretsFile`. Broken files still give their names (read with
  * a plain YAML fallback) plus `unencrypted-secrets-file` diagnostics.
  */
-import { decodeUtf8, inspectAgeEnvelope, isSopsEncrypted, isSopsError, normalizeRecipient, otherMasterKeys, parseSecretsFile, type AgeEnvelopeInfo, type SecretsFile } from "@stellar-secrets/sops";
+import { decodeUtf8, inspectAgeEnvelope, isSopsEncrypted, isSopsError, normalizeRecipient, otherMasterKeys, parseSecretsFile, sopsEncryptsPath, type AgeEnvelopeInfo, type SecretsFile } from "@stellar-secrets/sops";
 import { findExcessiveNesting } from "@stellar-secrets/sops";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
@@ -131,8 +131,48 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
   const sopsStart = parsed.metadataRange.start;
   result.otherMasterKeys = otherMasterKeys(parsed.metadata).map((k) => ({ ...k, range: metadataKeyRange(text, sopsStart, k.type) }));
   checkMetadata(result, text, { start: sopsStart, end: sopsStart + 4 }, parsed.metadata.mac, rawVersion(text, sopsStart) ?? parsed.metadata.version);
+  checkCryptRule(result, text, parsed);
   result.diagnostics.sort(compareDiagnostics);
   return result;
+}
+
+const CRYPT_RULE_KEYS = ["unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex", "unencrypted_comment_regex", "encrypted_comment_regex"] as const;
+
+/**
+ * SOPS-FORMAT §3: sops decides from the metadata's crypt rule which leaves are encrypted, and reads
+ * any other leaf as clear text, `ENC[...]` string and all, into its MAC. A rule under which an
+ * encrypted value is "clear" (`encrypted_regex` matching no name, `unencrypted_suffix: _key`) or a
+ * comment-based rule (which stellar-secrets cannot read) makes the file undecryptable by sops or
+ * by stellar-secrets, while nothing else in it changed. Reported at the rule's key.
+ */
+function checkCryptRule(result: EnvironmentFile, text: string, parsed: SecretsFile): void {
+  const meta = parsed.metadata;
+  const key = CRYPT_RULE_KEYS.find((k) => meta[k] !== undefined);
+  if (key === undefined) return;
+  const sopsStart = parsed.metadataRange.start;
+  const at = metadataKeyRange(text, sopsStart, key) ?? { start: sopsStart, end: sopsStart + 4 };
+  const rule = `sops.${key}`;
+  const restore = `restore the file from git (\`git checkout -- ${result.path}\`); stellar-secrets and sops write \`unencrypted_suffix: _unencrypted\``;
+  if (sopsEncryptsPath(meta, []) === undefined) {
+    result.diagnostics.push(
+      diagnosticAt("unencrypted-secrets-file", "error", result.path, result.lines, at, `${result.path}: ${rule} is a comment-based encryption rule, which stellar-secrets cannot decrypt by (and no write of it sets); ${restore}`),
+    );
+    return;
+  }
+  const clear = parsed.entries.filter((e) => e.encrypted && sopsEncryptsPath(meta, [e.name]) === false).map((e) => e.name);
+  if (clear.length === 0) return;
+  const shown = clear.slice(0, 5).join(", ") + (clear.length > 5 ? ", ..." : "");
+  result.diagnostics.push(
+    diagnosticAt(
+      "unencrypted-secrets-file",
+      "error",
+      result.path,
+      result.lines,
+      at,
+      `${result.path}: under ${rule} sops reads ${clear.length} encrypted value${clear.length === 1 ? "" : "s"} (${shown}) as clear text, ` +
+        `so \`sops -d\` fails the MAC check and a sops write would store such a name unencrypted; ${restore}`,
+    ),
+  );
 }
 
 /** sops's own test of a version (§8.1): `X.Y.Z`, a leading `v` tolerated. */

@@ -45,6 +45,21 @@ describe("checkStaleMac", () => {
     expect(run(handMerged)).toEqual([]);
   });
 
+  it("flags lastmodified or mac_only_encrypted changed under the committed mac (the MAC no longer opens), at the mac key", () => {
+    const lastmod = head.replace(/lastmodified: "[^"]*"/, 'lastmodified: "2026-01-01T00:00:01Z"');
+    const d = run(lastmod, [head]);
+    expect(d.map((x) => x.rule)).toEqual(["stale-mac"]);
+    expect(lastmod.split("\n")[d[0]!.line - 1]).toMatch(/^\s+mac: /);
+    expect(d[0]!.message).toContain("lastmodified");
+    // the same time written another way is the same AAD: sops and stellar-secrets still open it
+    expect(run(head.replace(/lastmodified: "2026-01-01T00:00:00Z"/, 'lastmodified: "2026-01-01T00:00:00.5+00:00"'), [head])).toEqual([]);
+    const macOnly = head.replace("    unencrypted_suffix: _unencrypted\n", "    mac_only_encrypted: true\n    unencrypted_suffix: _unencrypted\n");
+    expect(run(macOnly, [head]).map((x) => [x.rule, x.message.includes("mac_only_encrypted")])).toEqual([["stale-mac", true]]);
+    expect(run(head, [macOnly])).toHaveLength(1);
+    // a real write changes mac with them
+    expect(run(next, [head])).toEqual([]);
+  });
+
   it("flags the same ciphertext under two names, at the second name", () => {
     const lines = head.split("\n");
     const first = lines[0]!.slice(lines[0]!.indexOf(": ") + 2);

@@ -2,11 +2,13 @@
  * The `stale-mac` rule: environment files that cannot decrypt, caught without a key. A real write
  * (stellar-secrets or sops) always changes `mac` and `lastmodified` and never reuses an IV, so
  * - values that differ from the committed version under a byte-identical `mac` and `lastmodified`,
+ * - a byte-identical `mac` under another `lastmodified` (the MAC's AAD) or `mac_only_encrypted`
+ *   (which changes what the MAC hashes),
  * - the same ciphertext under two names, and
  * - leftover merge conflict markers
  * all mean the file was edited or merged by hand, and no one can decrypt it (MAC mismatch).
  */
-import { parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
+import { macAad, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import type { LineIndex, TextRange } from "./position.js";
 import type { Severity } from "./rules.js";
@@ -114,7 +116,22 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
   for (const version of committed) {
     const before = tryParse(version);
     if (before === undefined) continue;
-    if (before.metadata.mac !== file.metadata.mac || before.metadata.lastmodified !== file.metadata.lastmodified) continue;
+    if (before.metadata.mac !== file.metadata.mac) continue;
+    const changed = file.metadata.mac === "" ? undefined : metadataChange(before, file);
+    if (changed !== undefined) {
+      out.push(
+        diagnosticAt(
+          "stale-mac",
+          severity,
+          path,
+          lines,
+          macRange(text, file),
+          `${changed} of ${path} differs from the committed version, but its mac is the committed one (a real write encrypts the MAC anew): no one can decrypt the file (MAC check fails); restore it (\`git checkout -- ${path}\`) and make changes with stellar-secrets or sops`,
+        ),
+      );
+      break;
+    }
+    if (before.metadata.lastmodified !== file.metadata.lastmodified) continue;
     if (sameEntries(before, file)) continue;
     out.push(
       diagnosticAt(
@@ -129,4 +146,24 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
     break;
   }
   return out;
+}
+
+/** The AAD of the MAC (normalised `lastmodified`), or the text itself when it is no RFC 3339 time. */
+function aadOf(lastmodified: string): string {
+  try {
+    return macAad(lastmodified);
+  } catch {
+    return lastmodified;
+  }
+}
+
+/**
+ * What changed between two versions with the same `mac` that decides whether that MAC opens and
+ * matches: `lastmodified` (the MAC's AAD, compared as sops normalises it) or `mac_only_encrypted`
+ * (what is hashed). Undefined when neither did.
+ */
+function metadataChange(before: SecretsFile, file: SecretsFile): string | undefined {
+  if (aadOf(before.metadata.lastmodified) !== aadOf(file.metadata.lastmodified)) return "sops.lastmodified (the MAC's associated data)";
+  if ((before.metadata.mac_only_encrypted === true) !== (file.metadata.mac_only_encrypted === true)) return "sops.mac_only_encrypted (what the MAC hashes)";
+  return undefined;
 }
