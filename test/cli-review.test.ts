@@ -193,6 +193,26 @@ describe("review", () => {
     expect(env(gone, "staging").secrets.map((x) => `${x.change} ${x.name}`)).toEqual(["removed stripe_api_key"]);
   });
 
+  it("flags an environment file or the secrets folder replaced by a git submodule (weakened-rule, exit 1), not a file deleted with no problem", async () => {
+    const { s } = await project();
+    const head = s.git(["rev-parse", "HEAD"]).trim();
+    s.git(["rm", "-q", "--cached", "secrets/production.enc.yaml"]);
+    s.git(["update-index", "--add", "--cacheinfo", `160000,${head},secrets/production.enc.yaml`]);
+    s.git(["commit", "-q", "-m", "gitlink"]);
+    const report = await reviewJson(s, ["HEAD~1", "HEAD"], 1);
+    const weakened = report.problems.filter((p) => p.kind === "weakened-rule");
+    expect(weakened).toMatchObject([{ kind: "weakened-rule", environment: "production", file: "secrets/production.enc.yaml" }]);
+    expect(weakened[0]!.message).toContain(`secrets/production.enc.yaml is a git submodule (commit ${head.slice(0, 10)})`);
+    s.git(["rm", "-rq", "--cached", "secrets"]);
+    s.git(["update-index", "--add", "--cacheinfo", `160000,${head},secrets`]);
+    s.git(["commit", "-q", "-m", "the folder"]);
+    const folder = await reviewJson(s, ["HEAD~2", "HEAD"], 1);
+    expect(folder.problems.filter((p) => p.kind === "weakened-rule").map((p) => [p.kind, p.environment]).sort()).toEqual([
+      ["weakened-rule", "production"],
+      ["weakened-rule", "staging"],
+    ]);
+  });
+
   it("reads a project in a subfolder of the git repository at each commit", async () => {
     const s = createSandbox();
     sandboxes.push(s);

@@ -180,7 +180,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }));
   const signatures = await signedCommits(repo, base, head);
   const headLinks = await linksOf(repo, root, headRev, head);
-  let report = buildReview(base, head, renamed, { committedAlso, signatures, headLinks });
+  // submodules of the head (the index's for the working tree: a submodule's folder is no file)
+  const headSubmodules = await repo.submodulesAt(headRev.kind === "commit" ? head.commit : undefined);
+  let report = buildReview(base, head, renamed, { committedAlso, signatures, headLinks, headSubmodules });
   if (ids !== undefined) report = withVerification(report, await verifyEnvironments(report, base, head, renamed, ids));
   const render = {
     text: renderReviewText,

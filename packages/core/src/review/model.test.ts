@@ -609,4 +609,21 @@ describe("an environment file replaced by a symbolic link", () => {
     // a link elsewhere is not this problem
     expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { headLinks: new Map([["docs/x.yaml", "y.yaml"]]) }).problems).toEqual([]);
   });
+
+  it("flags an environment file, or a folder above it, replaced by a git submodule (a gitlink): a checkout has a folder there, or another repository's files", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const commit = "3068beb81eddddd00803ab49df129f105ba73997";
+    for (const at of [FILE, FILE.slice(0, FILE.lastIndexOf("/"))]) {
+      const report = buildReview(state("a", members, base), state("b", members, undefined), new Map(), { headSubmodules: new Map([[at, commit]]) });
+      const found = report.problems.filter((p) => p.kind === "weakened-rule");
+      expect(found).toMatchObject([{ kind: "weakened-rule", environment: "production", file: FILE }]);
+      expect(found[0]?.message).toContain(`${at} is a git submodule (commit 3068beb81e)`);
+      expect(report.clean).toBe(false);
+    }
+    // a submodule elsewhere (or whose name only starts like the folder) is not this problem
+    const other = new Map([["vendor/lib", commit], [`${FILE.slice(0, FILE.lastIndexOf("/"))}-old`, commit]]);
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { headSubmodules: other }).problems).toEqual([]);
+  });
 });
+

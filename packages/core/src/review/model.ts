@@ -298,6 +298,12 @@ export interface ReviewInputs {
    * checkout's `get`, `exec` and the resolver read whatever the link points to.
    */
   headLinks?: ReadonlyMap<string, string>;
+  /**
+   * The head's git submodules (gitlinks: project-relative path → the commit it records), when
+   * known. git stores no file there: a clone has an empty folder, and `--recurse-submodules` puts
+   * another repository's files in its place.
+   */
+  headSubmodules?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -611,6 +617,26 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           `${file} is a symbolic link to ${target}: review, check and the merge driver do not read a link as the ${environment.name} file, ` +
           `but a checkout's \`stellar-secrets get\`, \`exec\` and the resolver read what it points to, values no review has seen; ` +
           `restore the file (\`git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${file}\`, then make the change with \`stellar-secrets set\`), never a link`,
+      });
+    }
+  }
+  // an environment file, or a folder above it, replaced by a submodule: review sees the file deleted,
+  // a checkout has a folder there (nothing decrypts) or, with submodules fetched, another
+  // repository's files (values no review has seen)
+  if (headConfig !== undefined && inputs.headSubmodules !== undefined && inputs.headSubmodules.size > 0) {
+    const dir = normalizeSecretsDir(headConfig.secretsDir);
+    for (const environment of headConfig.environments) {
+      const file = `${dir}/${environmentFileName(environment.name)}`;
+      const at = [...inputs.headSubmodules.keys()].find((p) => p === file || file.startsWith(`${p}/`));
+      if (at === undefined) continue;
+      problems.push({
+        kind: "weakened-rule",
+        environment: environment.name,
+        file,
+        message:
+          `${at} is a git submodule (commit ${(inputs.headSubmodules.get(at) ?? "").slice(0, 10)}), so git holds no ${environment.name} file at ${file}: ` +
+          `a checkout has an empty folder there (nothing decrypts), or with submodules fetched another repository's files, values no review has seen; ` +
+          `remove the submodule (\`git rm --cached ${at}\`) and restore the file (\`git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${file}\`)`,
       });
     }
   }
