@@ -213,6 +213,28 @@ describe("review", () => {
     ]);
   });
 
+  it("flags an environment file restored from before a rotation, with a removed member's stanza cut out (unrotated-removal, exit 1)", async () => {
+    const { s } = await project();
+    const mallory = s.keygen("mallory");
+    expect((await s.run(["members", "add", "mallory", mallory.recipient, "--env", "production"])).code).toBe(0);
+    const withMallory = s.commit("add mallory");
+    expect((await s.run(["members", "rm", "mallory", "--env", "production"])).code).toBe(0);
+    s.commit("remove mallory (rotates the data key)");
+    s.git(["checkout", "-q", "-b", "rekey"]);
+    const old = s.git(["show", `${withMallory}:secrets/production.enc.yaml`]);
+    const cut = old.replace(new RegExp(` {8}- recipient: ${mallory.recipient}\\n {10}enc: \\|\\n(?: {12}.*\\n)+`), "");
+    expect(cut).not.toBe(old);
+    s.write("secrets/production.enc.yaml", cut);
+    s.commit("production: routine re-key");
+    const report = await reviewJson(s, ["main...rekey"], 1);
+    const found = report.problems.filter((p) => p.kind === "unrotated-removal");
+    expect(found).toMatchObject([{ environment: "production", file: "secrets/production.enc.yaml" }]);
+    expect(found[0]!.message).toContain(`at commit ${withMallory.slice(0, 10)}`);
+    expect(found[0]!.message).toContain(mallory.recipient);
+    // the honest removal itself is no such problem
+    expect((await reviewJson(s, ["main~1...main"])).problems.filter((p) => p.message.includes("uses the data key of its version"))).toEqual([]);
+  });
+
   it("reads a project in a subfolder of the git repository at each commit", async () => {
     const s = createSandbox();
     sandboxes.push(s);

@@ -14,6 +14,7 @@ import {
   readCommitTouches,
   withVerification,
   type DecryptedVersion,
+  type EarlierVersion,
   type EnvironmentVerification,
   type ReviewReport,
   type ReviewState,
@@ -182,7 +183,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const headLinks = await linksOf(repo, root, headRev, head);
   // submodules of the head (the index's for the working tree: a submodule's folder is no file)
   const headSubmodules = await repo.submodulesAt(headRev.kind === "commit" ? head.commit : undefined);
-  let report = buildReview(base, head, renamed, { committedAlso, signatures, headLinks, headSubmodules });
+  const basePaths = [...(base.index?.environmentFiles.values() ?? [])].map((f) => f.path);
+  const earlierVersions = await earlierVersionsOf(repo, base, [...new Set([...envPaths, ...basePaths])]);
+  let report = buildReview(base, head, renamed, { committedAlso, signatures, headLinks, headSubmodules, earlierVersions });
   if (ids !== undefined) report = withVerification(report, await verifyEnvironments(report, base, head, renamed, ids));
   const render = {
     text: renderReviewText,
@@ -320,6 +323,59 @@ async function rangeVersions(repo: GitRepo, base: ReviewState, head: ReviewState
   const commits = new Set<string>();
   for (const line of out.split("\n")) for (const id of line.trim().split(/\s+/)) if (/^[0-9a-f]{40,64}$/.test(id)) commits.add(id);
   return [...commits].slice(0, MAX_RANGE_VERSIONS);
+}
+
+/** At most this many commits of the base's history are read for earlier versions of the environment files. */
+const MAX_EARLIER_COMMITS = 200;
+
+/**
+ * The versions of the environment files `paths` (project-relative) that the commits of the base's
+ * history wrote, newest first, at most {@link MAX_EARLIER_COMMITS} commits (one `git log`, one
+ * blob read): a head that brings back the data key of one of them, which the base no longer uses,
+ * undoes a rotation (`unrotated-removal`). Empty without a base commit, or when git fails.
+ */
+async function earlierVersionsOf(repo: GitRepo, base: ReviewState, paths: readonly string[]): Promise<Map<string, EarlierVersion[]>> {
+  const out = new Map<string, EarlierVersion[]>();
+  if (base.commit === undefined || paths.length === 0) return out;
+  const top = (rel: string): string => (repo.prefix === "" ? rel : `${repo.prefix}/${rel}`);
+  const wanted = new Map(paths.map((p) => [top(p), p] as const));
+  let log: string;
+  try {
+    log = await repo.run([
+      "log", "--format=%H", "--no-renames", "--raw", "--no-abbrev", "-m", "-z", `--max-count=${MAX_EARLIER_COMMITS}`, base.commit, "--",
+      ...paths.map((p) => `:(top,literal)${top(p)}`),
+    ]);
+  } catch {
+    return out;
+  }
+  const found: { rel: string; commit: string; blob: string }[] = [];
+  const seen = new Set<string>();
+  const tokens = log.split("\0");
+  let commit = "";
+  for (let i = 0; i < tokens.length; i++) {
+    const token = (tokens[i] ?? "").replace(/^\n+/, "");
+    if (/^[0-9a-f]{40,64}$/.test(token)) {
+      commit = token;
+      continue;
+    }
+    const raw = /^:\d{6} \d{6} [0-9a-f]+ ([0-9a-f]+) [A-Z]/.exec(token);
+    if (raw === null) continue;
+    const rel = wanted.get(tokens[++i] ?? "");
+    const blob = raw[1] as string;
+    if (rel === undefined || commit === "" || /^0+$/.test(blob) || seen.has(`${rel}\0${blob}`)) continue;
+    seen.add(`${rel}\0${blob}`);
+    found.push({ rel, commit, blob });
+  }
+  if (found.length === 0) return out;
+  const texts = await repo.readBlobs([...new Set(found.map((f) => f.blob))]);
+  for (const f of found) {
+    const text = texts.get(f.blob);
+    if (typeof text !== "string") continue;
+    const list = out.get(f.rel) ?? [];
+    list.push({ commit: f.commit, text });
+    out.set(f.rel, list);
+  }
+  return out;
 }
 
 async function signedCommits(repo: GitRepo, base: ReviewState, head: ReviewState): Promise<SignedCommit[] | undefined> {

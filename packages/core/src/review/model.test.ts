@@ -627,3 +627,39 @@ describe("an environment file replaced by a symbolic link", () => {
   });
 });
 
+
+describe("a data key brought back from an earlier version of the file", () => {
+  it("is unrotated-removal when the head shares ciphertext with a version before the base's rotation, and the base does not", async () => {
+    const { alice, bob, base: v1 } = await setup();
+    const prev = await decryptSecrets(v1, [alice.identity]);
+    // bob removed: a new data key for alice only (what `members rm` does)
+    const v2 = await rotateDataKey(prev, { recipients: [alice.recipient] });
+    const members = { alice: alice.recipient };
+    // the head: v1 as committed, with bob's stanza cut out (no key needed)
+    const bobStanza = new RegExp(` {8}- recipient: ${bob.recipient}\\n {10}enc: \\|\\n(?: {12}.*\\n)+`);
+    const head = v1.replace(bobStanza, "");
+    expect(head).not.toBe(v1);
+    const earlierVersions = new Map([[FILE, [{ commit: "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1", text: v1 }]]]);
+    const report = buildReview(state("a", members, v2), state("b", members, head), new Map(), { earlierVersions });
+    const found = report.problems.filter((p) => p.kind === "unrotated-removal");
+    expect(found).toMatchObject([{ environment: "production", file: FILE }]);
+    expect(found[0]!.message).toContain("c1c1c1c1c1");
+    expect(found[0]!.message).toContain(bob.recipient);
+    expect(report.clean).toBe(false);
+    // without the history, the same change looks like a rotation
+    expect(buildReview(state("a", members, v2), state("b", members, head)).problems).toEqual([]);
+    // a real rotation, an unchanged file and a same-key write are not this problem
+    const rotated = await rotateDataKey(await decryptSecrets(v2, [alice.identity]));
+    expect(buildReview(state("a", members, v2), state("b", members, rotated), new Map(), { earlierVersions }).problems).toEqual([]);
+    const d2 = await decryptSecrets(v2, [alice.identity]);
+    const edited = await reencryptSecrets(d2, new Map([...d2.values, ["stripe_api_key", "s2"]]));
+    expect(buildReview(state("a", members, v2), state("b", members, edited), new Map(), { earlierVersions }).problems).toEqual([]);
+    // an earlier version under the base's own data key retires nothing
+    const sameKeyEarlier = new Map([[FILE, [{ commit: "c2".repeat(20), text: edited }]]]);
+    const rewrittenFromIt = edited.replace(/^stripe_api_key: .*\n/m, "");
+    expect(buildReview(state("a", members, v2), state("b", members, rewrittenFromIt), new Map(), { earlierVersions: sameKeyEarlier }).problems.filter((p) => p.kind === "unrotated-removal")).toEqual([]);
+    // the file deleted, then re-added with the old key: no base file to share with, the history still tells
+    const readded = buildReview(state("a", members, undefined), state("b", members, head), new Map(), { earlierVersions });
+    expect(readded.problems.map((p) => p.kind)).toContain("unrotated-removal");
+  });
+});

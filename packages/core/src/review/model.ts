@@ -16,6 +16,7 @@ import { RULES } from "../rules.js";
 import type { EnvironmentFile } from "../secrets-dir.js";
 import type { WorkspaceIndex } from "../workspace.js";
 import { diffVersions, type FileVersion } from "./history.js";
+import { retiredDataKey, type EarlierVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import type { ReviewState } from "./state.js";
 import { weakenedMergeDriver } from "./gitattributes.js";
@@ -304,6 +305,12 @@ export interface ReviewInputs {
    * another repository's files in its place.
    */
   headSubmodules?: ReadonlyMap<string, string>;
+  /**
+   * Earlier committed versions of each environment file from the base's history, newest first
+   * (project-relative path → versions; the base's own version need not be left out): a head that
+   * brings back a data key the base had retired is `unrotated-removal` ({@link retiredDataKey}).
+   */
+  earlierVersions?: ReadonlyMap<string, readonly EarlierVersion[]>;
 }
 
 /**
@@ -507,6 +514,25 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     for (const d of after.model?.diagnostics ?? []) {
       if (d.rule !== "unencrypted-secrets-file" || baseFileDiagnostics.has(diagnosticKey(d))) continue;
       envProblems.push({ kind: "plaintext", environment, file: d.file, line: d.line, message: d.message });
+    }
+
+    // a data key the history had retired, brought back (a rotation undone: an old version's file with a stanza cut out)
+    if (existsAfter && textAfter !== undefined && textAfter !== null && fileChange !== "unchanged" && inputs.earlierVersions !== undefined) {
+      const earlier = [...new Set([after.path, before.path])].flatMap((p) => (p === undefined ? [] : (inputs.earlierVersions?.get(p) ?? [])));
+      const retired = retiredDataKey(textAfter, textBefore, earlier);
+      if (retired !== undefined) {
+        const named = retired.formerRecipients.map((r) => (whoIs(r) === undefined ? r : `${whoIs(r)} (${r})`));
+        envProblems.push({
+          kind: "unrotated-removal",
+          environment,
+          file,
+          message:
+            `${file} uses the data key of its version at commit ${retired.commit.slice(0, 10)} (${retired.proof}), a data key the base no longer uses: ` +
+            `bringing it back undoes a rotation, so whoever could decrypt that version ${named.length === 0 ? "" : `(it was also wrapped for ${named.join(", ")}) `}` +
+            `can decrypt every value of ${environment} now and every value set later; ${revert}, and never restore an environment file from an older commit ` +
+            `(make changes with \`stellar-secrets set\`, \`members\` and \`rotate-key\`)`,
+        });
+      }
     }
 
     const changed =
