@@ -449,6 +449,41 @@ describe("review --verify", () => {
     return r;
   };
 
+  it.skipIf(!HAS_AGE_CLI)("proves with a key a file written afresh under a data key a rotation retired (keyless it looks like a rotation)", async () => {
+    const { s, alice } = await project();
+    const mallory = s.keygen("mallory");
+    expect((await s.run(["members", "add", "mallory", mallory.recipient, "--env", "production"])).code).toBe(0);
+    const withMallory = s.commit("add mallory");
+    expect((await s.run(["members", "rm", "mallory", "--env", "production"])).code).toBe(0);
+    s.commit("remove mallory (rotates the data key)");
+    s.git(["checkout", "-q", "-b", "rekey"]);
+    // mallory, removed, still knows the old data key: she writes new values under it and wraps it afresh for alice
+    s.write("secrets/production.enc.yaml", s.git(["show", `${withMallory}:secrets/production.enc.yaml`]));
+    const oldKey = unwrapWith(s, "production", mallory);
+    expect(oldKey).toBeDefined();
+    for (const name of ["stripe_api_key", "hubspot_api_token", "legacy_api_token"]) {
+      const r = await s.run(["set", name, "--env", "production", "--from-stdin"], { input: `mallory_${name}`, env: { SOPS_AGE_KEY_FILE: mallory.file } });
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const fresh = execFileSync("age", ["-a", "-r", alice.recipient], { input: oldKey, encoding: "utf8" });
+    const text = s.read("secrets/production.enc.yaml");
+    const indented = fresh.trimEnd().split("\n").map((l) => `            ${l}`).join("\n");
+    const rewrapped = text
+      .replace(new RegExp(` {8}- recipient: ${mallory.recipient}\\n {10}enc: \\|\\n(?: {12}.*\\n)+`), "")
+      .replace(new RegExp(`( {8}- recipient: ${alice.recipient}\\n {10}enc: \\|\\n)(?: {12}.*\\n)+`), `$1${indented}\n`);
+    expect(rewrapped).not.toBe(text);
+    expect(rewrapped.match(/- recipient: /g)).toHaveLength(1);
+    s.write("secrets/production.enc.yaml", rewrapped);
+    s.commit("production: re-key");
+    // keyless, nothing proves it: a new data key as far as anyone without one can tell
+    expect((await reviewJson(s, ["main...rekey"], 0)).problems).toEqual([]);
+    const r = await verify(s, alice.file, ["main...rekey", "--json"]);
+    expect(r.code, r.stderr + r.stdout).toBe(1);
+    const report = JSON.parse(r.stdout) as Report & { verification: { environment: string; retiredKeyOf?: string }[] };
+    expect(report.problems.filter((p) => p.kind === "unrotated-removal")).toMatchObject([{ environment: "production", commit: withMallory }]);
+    expect(report.verification.find((v) => v.environment === "production")?.retiredKeyOf).toBe(withMallory);
+  });
+
   it("reports each name exactly with a key, names what it could not verify, and fails a tampered head", async () => {
     const { s, alice, set } = await project();
     await set("hubspot_api_token", "production", "hs_token_changed_8888");

@@ -12,6 +12,7 @@ import {
   PROJECT_FILE,
   VERSION,
   readCommitTouches,
+  retiredKeyProvenWith,
   withVerification,
   type DecryptedVersion,
   type EarlierVersion,
@@ -186,7 +187,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const basePaths = [...(base.index?.environmentFiles.values() ?? [])].map((f) => f.path);
   const earlierVersions = await earlierVersionsOf(repo, base, [...new Set([...envPaths, ...basePaths])]);
   let report = buildReview(base, head, renamed, { committedAlso, signatures, headLinks, headSubmodules, earlierVersions });
-  if (ids !== undefined) report = withVerification(report, await verifyEnvironments(report, base, head, renamed, ids));
+  if (ids !== undefined) report = withVerification(report, await verifyEnvironments(report, base, head, renamed, ids, earlierVersions));
   const render = {
     text: renderReviewText,
     json: renderReviewJson,
@@ -222,7 +223,14 @@ function failure(e: unknown, which: string): { reason: string; code?: string; ta
 }
 
 /** Decrypts base and head of every changed environment whose head exists and compares them. */
-async function verifyEnvironments(report: ReviewReport, base: ReviewState, head: ReviewState, renamed: ReadonlyMap<string, string>, ids: Identities): Promise<EnvironmentVerification[]> {
+async function verifyEnvironments(
+  report: ReviewReport,
+  base: ReviewState,
+  head: ReviewState,
+  renamed: ReadonlyMap<string, string>,
+  ids: Identities,
+  earlier: ReadonlyMap<string, readonly EarlierVersion[]>,
+): Promise<EnvironmentVerification[]> {
   const out: EnvironmentVerification[] = [];
   for (const e of report.environments) {
     if (e.fileChange === "removed") continue;
@@ -260,7 +268,11 @@ async function verifyEnvironments(report: ReviewReport, base: ReviewState, head:
       out.push(unverified({ reason: "the base version is not valid UTF-8", tampered: false }));
       continue;
     }
-    out.push(compareDecrypted(e.environment, e.file, before, after));
+    const verified = compareDecrypted(e.environment, e.file, before, after);
+    // a new data key may be an old one: compare it with the earlier versions' keys this identity opens
+    const versions = [...new Set([e.file, basePath])].flatMap((p) => earlier.get(p) ?? []);
+    const retired = verified.verified && (before === undefined || verified.dataKeyRotated) ? await retiredKeyProvenWith(after.dataKey, before?.dataKey, versions, ids) : undefined;
+    out.push(retired === undefined || !verified.verified ? verified : { ...verified, retiredKeyOf: retired });
   }
   return out;
 }

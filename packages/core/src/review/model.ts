@@ -58,7 +58,10 @@ export interface ReviewProblem {
   /** Where, relative to the project root (with a 1-based line when known). */
   file?: string;
   line?: number;
-  /** The commit it is about (full id), for `unsigned-change`. */
+  /**
+   * The commit it is about (full id): for `unsigned-change` the unsigned commit; for an
+   * `unrotated-removal` that brings back a retired data key, the commit whose version had it.
+   */
   commit?: string;
   message: string;
 }
@@ -526,6 +529,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           kind: "unrotated-removal",
           environment,
           file,
+          commit: retired.commit,
           message:
             `${file} uses the data key of its version at commit ${retired.commit.slice(0, 10)} (${retired.proof}), a data key the base no longer uses: ` +
             `bringing it back undoes a rotation, so whoever could decrypt that version ${named.length === 0 ? "" : `(it was also wrapped for ${named.join(", ")}) `}` +

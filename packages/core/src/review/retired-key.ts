@@ -7,7 +7,8 @@
  * data key the history had retired (a rotation, `members rm`): whoever could unwrap it then — a
  * member since removed — can read every value written under it from now on. Pure: no I/O.
  */
-import { parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
+import { parseSecretsFile, unwrapFileKey, type Identities, type SecretsFile } from "@stellar-secrets/sops";
+import { timingSafeEqual } from "node:crypto";
 
 /** One committed version of an environment file from the base's history (newest first). */
 export interface EarlierVersion {
@@ -68,6 +69,45 @@ export function retiredDataKey(headText: string, baseText: string | null | undef
     if (base !== undefined && sharedCiphertext(base, old) !== undefined) return undefined;
     const now = new Set(head.metadata.age.map((s) => s.recipient.trim()));
     return { commit: version.commit, proof, formerRecipients: [...new Set(old.metadata.age.map((s) => s.recipient.trim()).filter((r) => !now.has(r)))] };
+  }
+  return undefined;
+}
+
+/** At most this many earlier data keys are unwrapped by {@link retiredKeyProvenWith}. */
+const MAX_UNWRAPS = 32;
+
+/**
+ * With a key (`review --verify`): the commit of the newest earlier version whose data key is the
+ * head's while it is not the base's (`baseKey` undefined: no base file), or undefined. This catches
+ * what the keyless {@link retiredDataKey} cannot: a file written afresh under a retired data key by
+ * someone who still knows it (a removed member), sharing no ciphertext with any version. Versions
+ * the identities cannot open are skipped; versions that share ciphertext with one already opened
+ * have its key and are not opened again; at most {@link MAX_UNWRAPS} are opened. Never throws for a
+ * version it cannot read.
+ */
+export async function retiredKeyProvenWith(
+  headKey: Uint8Array,
+  baseKey: Uint8Array | undefined,
+  earlier: readonly EarlierVersion[],
+  identities: Identities | readonly string[],
+): Promise<string | undefined> {
+  const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && timingSafeEqual(a, b);
+  if (baseKey !== undefined && same(headKey, baseKey)) return undefined;
+  let opened: SecretsFile | undefined;
+  let unwraps = 0;
+  for (const version of earlier) {
+    const file = parse(version.text);
+    if (file === undefined || file.metadata.age.length === 0) continue;
+    if (opened !== undefined && sharedCiphertext(file, opened) !== undefined) continue;
+    if (unwraps++ >= MAX_UNWRAPS) break;
+    let key: Uint8Array;
+    try {
+      key = await unwrapFileKey(file, identities);
+    } catch {
+      continue;
+    }
+    opened = file;
+    if (same(key, headKey)) return version.commit;
   }
   return undefined;
 }
