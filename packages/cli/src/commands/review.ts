@@ -80,14 +80,15 @@ Options:
                    A verified environment's rotation line, changes and counts then follow what
                    the key shows (JSON: "verified":true), never the keyless guess.
                    JSON: "verification":[{"environment","file","verified":true,"dataKeyRotated",
-                   "secrets":[{"name","status"}],"rewraps"} | {"environment","file","verified":false,
+                   "secrets":[{"name","status"}],"rewraps","retiredKeyOf"?} | {"environment","file","verified":false,
                    "reason","code"?,"tampered"}]. Values are never printed.
 
 Exit status: 0 the change is clean (warnings do not count); 1 it has problems (a new checker error, judged by the base's
 rule severities; a plaintext file or value; a member removed without a data-key rotation; a
 recipient of a file who is not a member of its environment; a rule that stellar.yaml weakens or
-config files it no longer checks; a stanza wrapped anew without a rotation; with --verify, a head
-that fails its MAC; a commit not signed by a member where every member can sign); 2 usage; 4 BASE or HEAD is not a commit; 5 no stellar.yaml; 10 --verify found
+config files it no longer checks; a stanza wrapped anew without a rotation; a data key that an
+earlier version had and the base no longer uses, brought back; with --verify, a head that fails
+its MAC; a commit not signed by a member where every member can sign); 2 usage; 4 BASE or HEAD is not a commit; 5 no stellar.yaml; 10 --verify found
 no age identity; 22 not in a git repository; 24 a shallow clone lacks BASE or the merge-base
 (fetch the history: \`git fetch --unshallow\`, or actions/checkout with fetch-depth: 0).
 `;
