@@ -88,6 +88,9 @@ describe("recipientStanzaProblems", () => {
     expect(problems(kms).map((p) => p.message)).toEqual([expect.stringContaining("sops.kms"), expect.stringContaining("sops.hc_vault")]);
     const groups = text.replace("    lastmodified:", `    key_groups:\n        - age:\n            - recipient: ${"age1" + "q".repeat(58)}\n              enc: x\n    lastmodified:`);
     expect(problems(groups).map((p) => p.message)).toEqual([expect.stringContaining("sops.key_groups")]);
+    // a list of wrapped keys under a name this package does not know (a newer sops' plugin keys)
+    const plugin = text.replace("    lastmodified:", "    plugin:\n        - binary_name: keyservice\n          enc: c29tZQ==\n    lastmodified:");
+    expect(problems(plugin).map((p) => p.message)).toEqual([expect.stringContaining("sops.plugin holds 1 key")]);
     // an empty list, as sops 3.7–3.9 write them, is no reader
     expect(problems(text.replace("    lastmodified:", "    kms: []\n    pgp: []\n    lastmodified:"))).toEqual([]);
   });

@@ -46,9 +46,11 @@ export function recipientStanzaProblems(project: Pick<ProjectConfig, "environmen
     out.push({
       range: other.range ?? fallback,
       message:
-        `the ${env} file's sops.${other.type} holds ${what} besides its age stanzas: sops decrypts the file with any of them` +
-        `${other.type === "key_groups" ? " (and reads key groups in place of the age list)" : ""}, but stellar.yaml's members are age or ssh keys only, ` +
-        `so whoever holds that key is not a member and can read every value; ${fix}`,
+        other.type === "key_groups"
+          ? `the ${env} file's sops.key_groups holds ${what} besides its age stanzas: sops decrypts with the keys of the groups when the top-level lists are empty, ` +
+            `and stellar-secrets refuses to decrypt a file with key groups; stellar.yaml's members are age or ssh keys of one list only; ${fix}`
+          : `the ${env} file's sops.${other.type} holds ${what} besides its age stanzas: sops decrypts the file with any of them, but stellar.yaml's members ` +
+            `are age or ssh keys only, so whoever holds that key is not a member and can read every value; ${fix}`,
     });
   }
   const seen = new Map<string, number>();

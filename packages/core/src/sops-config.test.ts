@@ -51,6 +51,27 @@ describe("parseSopsConfig", () => {
     ]);
   });
 
+  it("counts a sops plugin key (plugins, also in a key group) as another key type: sops wraps the data key for it", () => {
+    const c = parseSopsConfig(
+      `creation_rules:
+  - path_regex: a
+    age: ${ALICE}
+    plugins:
+      - binary_name: sops-keyservice
+        config: { url: https://keys.example.test }
+  - path_regex: b
+    key_groups:
+      - age: [${ALICE}]
+        plugins: [{ binary_name: x }]
+`,
+      ".sops.yaml",
+    );
+    expect(c.rules.map((r) => [r.pathRegex, r.otherKeys])).toEqual([
+      ["a", ["plugins"]],
+      ["b", ["plugins"]],
+    ]);
+  });
+
   it("reports a file sops cannot read instead of throwing", () => {
     expect(parseSopsConfig("creation_rules: [", ".sops.yaml").problem?.message).toMatch(/not valid YAML/);
     expect(parseSopsConfig("- a\n", ".sops.yaml").problem?.message).toMatch(/not a YAML mapping/);

@@ -15,8 +15,8 @@ import { parseSimpleYaml } from "./fast-yaml.js";
 /** The file name sops looks for (`.sops.yml` is ignored by sops). */
 export const SOPS_CONFIG_FILE = ".sops.yaml";
 
-/** Key types other than age that a creation rule may name (each one can also decrypt). */
-const OTHER_KEY_TYPES = ["pgp", "kms", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hc_vault", "hckms"] as const;
+/** Key types other than age that a creation rule may name (each one can also decrypt; `plugins`: an external key-service binary of newer sops). */
+const OTHER_KEY_TYPES = ["pgp", "kms", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hc_vault", "hckms", "plugins"] as const;
 
 /** One creation rule of `.sops.yaml`, as far as recipients go. */
 export interface SopsCreationRule {

@@ -91,13 +91,15 @@ export function hasOtherMasterKeys(meta: SopsMetadata): boolean {
 }
 
 /**
- * The non-age master keys of a file's metadata, per type, in {@link OTHER_MASTER_KEYS} order:
- * each entry can decrypt the file with sops (it holds the data key wrapped for that key), and a
- * `key_groups` entry replaces the top-level keys for sops. Empty lists (as sops 3.7–3.9 write
- * them) and nulls are not listed. Pure.
+ * The non-age master keys of a file's metadata, per type: those of {@link OTHER_MASTER_KEYS} in
+ * that order, then any other key of the `sops` block that holds a list of entries with an `enc`
+ * (a wrapped data key of a type this package does not know, e.g. a newer sops' plugin keys). Each
+ * entry can decrypt the file with sops; `key_groups` is what sops reads when the top-level lists
+ * are empty (and what this package refuses to decrypt). Empty lists (as sops 3.7–3.9 write them)
+ * and nulls are not listed. Pure.
  */
-export function otherMasterKeys(meta: SopsMetadata): { type: (typeof OTHER_MASTER_KEYS)[number]; count: number }[] {
-  const out: { type: (typeof OTHER_MASTER_KEYS)[number]; count: number }[] = [];
+export function otherMasterKeys(meta: SopsMetadata): { type: string; count: number }[] {
+  const out: { type: string; count: number }[] = [];
   for (const type of OTHER_MASTER_KEYS) {
     const v = meta.other[type];
     if (v === undefined || v === null) continue;
@@ -106,6 +108,11 @@ export function otherMasterKeys(meta: SopsMetadata): { type: (typeof OTHER_MASTE
     } else {
       out.push({ type, count: 1 });
     }
+  }
+  for (const [type, v] of Object.entries(meta.other)) {
+    if ((OTHER_MASTER_KEYS as readonly string[]).includes(type) || !Array.isArray(v)) continue;
+    const wrapped = v.filter((e) => isRecord(e) && "enc" in e).length;
+    if (wrapped > 0) out.push({ type, count: wrapped });
   }
   return out;
 }
