@@ -60,6 +60,17 @@ describe("checkStaleMac", () => {
     expect(run(next, [head])).toEqual([]);
   });
 
+  it("flags a mac replaced while every value and lastmodified are the committed ones (a real write sets lastmodified anew)", () => {
+    const otherMac = /^ {4}mac: .*$/m.exec(next)![0];
+    const swapped = head.replace(/^ {4}mac: .*$/m, otherMac);
+    const d = run(swapped, [head]);
+    expect(d.map((x) => x.rule)).toEqual(["stale-mac"]);
+    expect(swapped.split("\n")[d[0]!.line - 1]).toMatch(/^\s+mac: /);
+    expect(d[0]!.message).toContain("sops.mac");
+    // a value changed with it is a write (or the check above), not this
+    expect(run(next, [head])).toEqual([]);
+  });
+
   it("flags the same ciphertext under two names, at the second name", () => {
     const lines = head.split("\n");
     const first = lines[0]!.slice(lines[0]!.indexOf(": ") + 2);

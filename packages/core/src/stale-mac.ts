@@ -3,7 +3,7 @@
  * (stellar-secrets or sops) always changes `mac` and `lastmodified` and never reuses an IV, so
  * - values that differ from the committed version under a byte-identical `mac` and `lastmodified`,
  * - a byte-identical `mac` under another `lastmodified` (the MAC's AAD) or `mac_only_encrypted`
- *   (which changes what the MAC hashes),
+ *   (which changes what the MAC hashes), and another `mac` under the same values and `lastmodified`,
  * - the same ciphertext under two names, and
  * - leftover merge conflict markers
  * all mean the file was edited or merged by hand, and no one can decrypt it (MAC mismatch).
@@ -116,7 +116,24 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
   for (const version of committed) {
     const before = tryParse(version);
     if (before === undefined) continue;
-    if (before.metadata.mac !== file.metadata.mac) continue;
+    if (before.metadata.mac !== file.metadata.mac) {
+      // the MAC replaced alone: a real write sets `lastmodified` to its own time and encrypts the MAC under it
+      if (file.metadata.mac !== "" && before.metadata.mac !== "" && aadOf(before.metadata.lastmodified) === aadOf(file.metadata.lastmodified) && sameEntries(before, file)) {
+        out.push(
+          diagnosticAt(
+            "stale-mac",
+            severity,
+            path,
+            lines,
+            macRange(text, file),
+            `sops.mac of ${path} differs from the committed version while every value and lastmodified are the committed ones (a real write sets lastmodified anew): ` +
+              `the MAC was replaced by hand, so no one can decrypt the file (MAC check fails); restore it (\`git checkout -- ${path}\`) and make changes with stellar-secrets or sops`,
+          ),
+        );
+        break;
+      }
+      continue;
+    }
     const changed = file.metadata.mac === "" ? undefined : metadataChange(before, file);
     if (changed !== undefined) {
       out.push(
