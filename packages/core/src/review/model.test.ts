@@ -663,3 +663,18 @@ describe("a data key brought back from an earlier version of the file", () => {
     expect(readded.problems.map((p) => p.kind)).toContain("unrotated-removal");
   });
 });
+
+describe(".gitattributes that rewrite the environment files on checkout", () => {
+  it("is weakened-rule at the deciding line: working-tree-encoding re-encodes every checkout, which review never reads", async () => {
+    const { alice, base } = await setup();
+    const project = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const setupLine = "secrets/*.enc.yaml diff=stellar merge=stellar\n";
+    const at = (label: string, attributes: string) =>
+      stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", project], [FILE, base], [".gitattributes", attributes]]));
+    const report = buildReview(at("a", setupLine), at("b", `${setupLine}secrets/*.enc.yaml working-tree-encoding=UTF-16\n`));
+    expect(report.problems).toMatchObject([{ kind: "weakened-rule", file: ".gitattributes", line: 2 }]);
+    expect(report.problems[0]!.message).toContain("working-tree-encoding=UTF-16");
+    expect(buildReview(at("a", setupLine), at("b", setupLine)).problems).toEqual([]);
+  });
+});
+

@@ -19,7 +19,7 @@ import { diffVersions, type FileVersion } from "./history.js";
 import { retiredDataKey, type EarlierVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import type { ReviewState } from "./state.js";
-import { weakenedMergeDriver } from "./gitattributes.js";
+import { rewrittenCheckout, weakenedMergeDriver } from "./gitattributes.js";
 import type { EnvironmentVerification } from "./verify.js";
 
 /** A short, keyless fingerprint of a stored ENC string: the first 8 hex digits of its SHA-256. */
@@ -688,6 +688,25 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           `git would merge ${weakened.paths.length === 1 ? "it" : "them"} as text, and a text merge of an environment file is a file no one can decrypt ` +
           `(merge=union even commits two value lines and two macs without a conflict, and no pre-commit hook runs for a merge commit git makes); ` +
           `keep \`${dir}/*.enc.yaml diff=stellar merge=stellar\` (what \`stellar-secrets git setup\` writes), or make that change on its own, reviewed separately`,
+      });
+    }
+  }
+  // .gitattributes rewriting the environment files on checkout (working-tree-encoding, filter): git and
+  // review hold the files as committed, every checkout (a deploy, each member) holds other bytes
+  if (headConfig !== undefined && head.index !== undefined) {
+    const dir = normalizeSecretsDir(headConfig.secretsDir);
+    const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
+    const rewritten = rewrittenCheckout((rel) => base.readText(rel), (rel) => head.readText(rel), dir, paths);
+    if (rewritten !== undefined) {
+      problems.push({
+        kind: "weakened-rule",
+        file: rewritten.file,
+        ...(rewritten.line === undefined ? {} : { line: rewritten.line }),
+        message:
+          `${rewritten.file} gives ${rewritten.paths.length <= 1 ? rewritten.paths.join("") : `${rewritten.paths.slice(0, -1).join(", ")} and ${rewritten.paths.at(-1)}`} ${rewritten.attribute}: ` +
+          `git rewrites ${rewritten.paths.length === 1 ? "its" : "their"} bytes on every checkout (a deploy, each member's clone), which review (reading git's copy) never sees; ` +
+          `${rewritten.attribute.startsWith("working-tree-encoding") ? "a file that is not UTF-8 decrypts for no one" : "a filter command decides what the checkout holds"}; ` +
+          `remove that attribute for the environment files, or make that change on its own, reviewed separately`,
       });
     }
   }
