@@ -105,6 +105,7 @@ export {
   encryptValue,
   formatGoFloat,
   formatLastModified,
+  ciphertextIdentity,
   isEncValue,
   parseEnc,
   type SopsValueType,

@@ -678,3 +678,20 @@ describe(".gitattributes that rewrite the environment files on checkout", () => 
   });
 });
 
+
+describe("a removal dressed up as a rotation without a key", () => {
+  it("is still unrotated-removal when every value's unauthenticated type and a kept stanza's YAML block style changed", async () => {
+    const { alice, bob, base } = await setup();
+    const before = state("a", { alice: alice.recipient, bob: bob.recipient }, base);
+    // bob's stanza cut out (no key needed), every `type:str` made `type:bytes` (not covered by the tag: it decrypts the same),
+    // and alice's stanza written `enc: |-` (the same envelope without its last newline)
+    const bobStanza = new RegExp(` {8}- recipient: ${bob.recipient}\\n {10}enc: \\|\\n(?: {12}.*\\n)+`);
+    const dressed = base.replace(bobStanza, "").replaceAll(",type:str]", ",type:bytes]").replace("          enc: |\n", "          enc: |-\n");
+    expect(dressed).not.toContain(bob.recipient);
+    const alone = (await decryptSecrets(dressed, [alice.identity])).values;
+    expect(alone.get("stripe_api_key")).toBe("s1");
+    const report = buildReview(before, state("b", { alice: alice.recipient }, dressed));
+    expect(report.environments[0]).toMatchObject({ dataKeyRotated: false });
+    expect(report.problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
+  });
+});

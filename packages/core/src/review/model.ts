@@ -7,7 +7,7 @@
  * reads, prints or fingerprints a plaintext value.
  */
 import { createHash } from "node:crypto";
-import { environmentFileName, normalizeSecretsDir, parseSecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, environmentFileName, normalizeSecretsDir, parseSecretsFile } from "@stellar-secrets/sops";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import type { ProjectConfig } from "../project.js";
@@ -160,12 +160,17 @@ function side(state: ReviewState, environment: string, config: ProjectConfig | u
     return {
       path,
       model,
-      version: { values: new Map(file.entries.map((e) => [e.name, e.raw])), stanzas: new Map(file.metadata.age.map((s) => [s.recipient.trim(), s.enc])) },
+      // values by ciphertext identity (an ENC string's unauthenticated `type` does not make it another value),
+      // stanzas by envelope (a YAML block style or re-indent does not make it another wrapping)
+      version: {
+        values: new Map(file.entries.map((e) => [e.name, ciphertextIdentity(e.raw)])),
+        stanzas: new Map(file.metadata.age.map((s) => [s.recipient.trim(), envelopeOf(s.enc)])),
+      },
       encryptedNames: new Set(file.entries.filter((e) => e.encrypted).map((e) => e.name)),
       sops: true,
       unreadable: false,
       stanzaList: file.metadata.age.map((a) => ({ recipient: a.recipient.trim(), enc: a.enc })),
-      mac: file.metadata.mac,
+      mac: ciphertextIdentity(file.metadata.mac),
     };
   } catch {
     // not valid SOPS (e.g. decrypted by hand): compare the stored text of each value, never show it

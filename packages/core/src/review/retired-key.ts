@@ -7,7 +7,7 @@
  * data key the history had retired (a rotation, `members rm`): whoever could unwrap it then — a
  * member since removed — can read every value written under it from now on. Pure: no I/O.
  */
-import { parseSecretsFile, unwrapFileKey, type Identities, type SecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, parseSecretsFile, unwrapFileKey, type Identities, type SecretsFile } from "@stellar-secrets/sops";
 import { timingSafeEqual } from "node:crypto";
 
 /** One committed version of an environment file from the base's history (newest first). */
@@ -40,10 +40,10 @@ function parse(text: string | null | undefined): SecretsFile | undefined {
 
 /** The ciphertext that proves `a` and `b` share a data key, or undefined when they share none. */
 export function sharedCiphertext(a: SecretsFile, b: SecretsFile): string | undefined {
-  const values = new Map(b.entries.filter((e) => e.raw !== "").map((e) => [e.raw, e.name]));
-  const value = a.entries.find((e) => e.raw !== "" && values.get(e.raw) === e.name);
+  const values = new Map(b.entries.filter((e) => e.raw !== "").map((e) => [ciphertextIdentity(e.raw), e.name]));
+  const value = a.entries.find((e) => e.raw !== "" && values.get(ciphertextIdentity(e.raw)) === e.name);
   if (value !== undefined) return `the encrypted value of ${value.name} is byte-for-byte the same`;
-  if (a.metadata.mac !== "" && a.metadata.mac === b.metadata.mac) return "the encrypted MAC is byte-for-byte the same";
+  if (a.metadata.mac !== "" && ciphertextIdentity(a.metadata.mac) === ciphertextIdentity(b.metadata.mac)) return "the encrypted MAC is byte-for-byte the same";
   const stanzas = new Set(b.metadata.age.map((s) => envelopeOf(s.enc)));
   const stanza = a.metadata.age.find((s) => stanzas.has(envelopeOf(s.enc)));
   if (stanza !== undefined) return `the wrapped data key labelled ${stanza.recipient} is byte-for-byte the same`;
