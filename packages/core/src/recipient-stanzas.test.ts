@@ -1,4 +1,5 @@
-import { encryptSecrets, generateIdentity } from "@stellar-secrets/sops";
+import { encryptSecrets, generateIdentity, sshKeyTag } from "@stellar-secrets/sops";
+import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { recipientStanzaProblems } from "./recipient-stanzas.js";
 import { parseEnvironmentFile } from "./secrets-dir.js";
@@ -94,4 +95,31 @@ describe("recipientStanzaProblems", () => {
     // an empty list, as sops 3.7–3.9 write them, is no reader
     expect(problems(text.replace("    lastmodified:", "    kms: []\n    pgp: []\n    lastmodified:"))).toEqual([]);
   });
+
+  it("reports an ssh-ed25519 stanza whose key tag is not the labelled SSH key's: it was made for another SSH key", async () => {
+    const sshKey = (): string => {
+      const name = Buffer.from("ssh-ed25519");
+      const key = Buffer.from(generateKeyPairSync("ed25519").publicKey.export({ format: "jwk" }).x as string, "base64url");
+      const wire = Buffer.concat([Buffer.from([0, 0, 0, name.length]), name, Buffer.from([0, 0, 0, 32]), key]);
+      return `ssh-ed25519 ${wire.toString("base64")}`;
+    };
+    const member = sshKey();
+    const other = sshKey();
+    const stanzaFor = (tag: string): string => {
+      const header = Buffer.from(`age-encryption.org/v1\n-> ssh-ed25519 ${tag} mAwtibtNtEULYSiumlxzjFNhyWknf9/3rmR/zLIEGCE\n8oLV3OT7bsSxgX485X8ceWqil40luKZJSej2YLrIUTo\n--- V5Y3x3qRUVvHd0zK0AH60qI0jvsILPq71JxD7X2/O3Q\n`, "latin1").toString("base64");
+      return `-----BEGIN AGE ENCRYPTED FILE-----\n${header.match(/.{1,64}/g)!.join("\n")}\n-----END AGE ENCRYPTED FILE-----`;
+    };
+    const alice = (await generateIdentity()).recipient;
+    const text = await encryptSecrets(new Map([["stripe_api_key", "sk_test_X"]]), { recipients: [alice], now: new Date("2026-01-15T10:00:00Z") });
+    const project = { environments: [{ name: "staging", members: [{ name: "alice", recipient: alice }, { name: "sam", recipient: member }] }] };
+    const withStanza = (tag: string) => {
+      const last = [...text.matchAll(STANZA)].at(-1) as RegExpMatchArray;
+      const at = (last.index ?? 0) + last[0].length;
+      return text.slice(0, at) + `        - recipient: ${member}\n          enc: |\n${indent(stanzaFor(tag))}` + text.slice(at);
+    };
+    const problems = (t: string) => recipientStanzaProblems(project, parseEnvironmentFile(t, "secrets/staging.enc.yaml", "staging"));
+    expect(problems(withStanza(sshKeyTag(member)))).toEqual([]);
+    expect(problems(withStanza(sshKeyTag(other))).map((p) => p.message)).toEqual([expect.stringMatching(/\(sam, a member of staging\) is an age ssh-ed25519 stanza for another SSH key \(key tag .+, not .+\)/)]);
+  });
 });
+

@@ -6,7 +6,7 @@
  * type that is not the one age writes for the labelled key, and an `enc` that is no readable age
  * file. Pure: no I/O.
  */
-import { ageStanzaTypeFor } from "@stellar-secrets/sops";
+import { ageStanzaTypeFor, sshKeyTag } from "@stellar-secrets/sops";
 import type { TextRange } from "./position.js";
 import type { ProjectConfig } from "./project.js";
 import type { EnvironmentFile } from "./secrets-dir.js";
@@ -91,6 +91,23 @@ export function recipientStanzaProblems(project: Pick<ProjectConfig, "environmen
           `${label} is an age ${type} stanza, but ${expected === undefined ? "its label is no age or ssh public key" : `age writes ${expected} stanzas for that key`}: ` +
           `it was made for another key than its label says; ${fix}`,
       });
+      return;
+    }
+    // an ssh-ed25519 stanza names its key by a public tag: a keyless reader can check it against the label
+    if (type === "ssh-ed25519") {
+      let want: string | undefined;
+      try {
+        want = sshKeyTag(stanza.recipient);
+      } catch {
+        want = undefined;
+      }
+      const have = info.stanzas[0]?.args[0] ?? "";
+      if (want !== undefined && have !== want) {
+        out.push({
+          range,
+          message: `${label} is an age ssh-ed25519 stanza for another SSH key (key tag ${have.slice(0, 12)}, not ${want}): someone other than the labelled key can decrypt the ${env} file; ${fix}`,
+        });
+      }
     }
   });
   return out;
