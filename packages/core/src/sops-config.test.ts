@@ -72,6 +72,32 @@ describe("parseSopsConfig", () => {
     ]);
   });
 
+  it("reads YAML aliases and merge keys as sops (yaml.v3) does: an anchored key list cannot hide a recipient", () => {
+    const c = parseSopsConfig(
+      `keys:
+  - &team ${ALICE},${MALLORY}
+  - &pgp FINGERPRINT
+base: &base
+  path_regex: b
+  age: [*team]
+creation_rules:
+  - path_regex: a
+    age: *team
+  - <<: *base
+  - <<: [*base]
+    path_regex: c
+    pgp: *pgp
+`,
+      ".sops.yaml",
+    );
+    expect(c.problem).toBeUndefined();
+    expect(c.rules.map((r) => [r.pathRegex, r.age, r.otherKeys])).toEqual([
+      ["a", [ALICE, MALLORY], []],
+      ["b", [ALICE, MALLORY], []],
+      ["c", [ALICE, MALLORY], ["pgp"]],
+    ]);
+  });
+
   it("reports a file sops cannot read instead of throwing", () => {
     expect(parseSopsConfig("creation_rules: [", ".sops.yaml").problem?.message).toMatch(/not valid YAML/);
     expect(parseSopsConfig("- a\n", ".sops.yaml").problem?.message).toMatch(/not a YAML mapping/);

@@ -5,7 +5,7 @@
  * CLI makes when members change (comments and unrelated rules kept). Pure: text in, data out.
  */
 import { excessiveNestingMessage, findExcessiveNesting } from "@stellar-secrets/sops";
-import { isMap, isScalar, isSeq, parseDocument, Scalar, YAMLMap, type Document, type Node } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, parseDocument, Scalar, visit, YAMLMap, type Document, type Node, type Pair } from "yaml";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, type TextRange } from "./position.js";
 import type { ProjectConfig } from "./project.js";
@@ -46,6 +46,59 @@ export interface ParsedSopsConfig {
   rules: SopsCreationRule[];
   /** Set when the file is not YAML or has no usable `creation_rules` list (sops would fail or match nothing). */
   problem: { message: string; range: TextRange } | undefined;
+}
+
+/** At most this many aliases are expanded (an alias bomb is no config). */
+const MAX_ALIASES = 100;
+
+/**
+ * Replaces, in place, every alias by a copy of the node it names, and every merge key (`<<: *a`,
+ * `<<: [*a, *b]`) by the pairs of the maps it names that the mapping does not set itself: sops
+ * reads `.sops.yaml` with yaml.v3, which follows both, so a recipient behind an anchor is a
+ * recipient. False when there are more than {@link MAX_ALIASES} aliases.
+ */
+function expandAliases(doc: Document): boolean {
+  let aliases = 0;
+  let ok = true;
+  const resolved = (node: unknown): unknown => {
+    let n = node;
+    for (let depth = 0; isAlias(n) && depth < MAX_ALIASES; depth++) n = n.resolve(doc);
+    return n;
+  };
+  visit(doc, {
+    Alias(_, node) {
+      if (++aliases > MAX_ALIASES) {
+        ok = false;
+        return visit.BREAK;
+      }
+      const target = resolved(node);
+      return target === undefined || target === null || isAlias(target) ? new Scalar(null) : ((target as Node).clone() as Node);
+    },
+  });
+  if (!ok) return false;
+  visit(doc, {
+    Map(_, map) {
+      const merges = map.items.filter((p) => isScalar(p.key) && p.key.value === "<<");
+      if (merges.length === 0) return undefined;
+      const own = new Set(map.items.filter((p) => !merges.includes(p)).map((p) => keyString(p)));
+      const added: Pair[] = [];
+      for (const m of merges) {
+        const sources = isSeq(m.value) ? m.value.items : [m.value];
+        for (const s of sources) {
+          if (!isMap(s)) continue;
+          for (const p of s.items) {
+            const k = keyString(p);
+            if (k === undefined || own.has(k)) continue;
+            own.add(k);
+            added.push(p);
+          }
+        }
+      }
+      map.items = [...map.items.filter((p) => !merges.includes(p)), ...added];
+      return undefined;
+    },
+  });
+  return true;
 }
 
 /** Splits a sops key list (a comma-separated string, or a list of such strings) into trimmed, non-empty entries. */
@@ -109,6 +162,10 @@ export function parseSopsConfig(text: string, path: string): ParsedSopsConfig {
     if (doc.errors.length > 0) {
       const at = doc.errors[0]?.pos[0] ?? 0;
       result.problem = { message: `${path} is not valid YAML (sops refuses it)`, range: { start: at, end: at } };
+      return result;
+    }
+    if (!expandAliases(doc)) {
+      result.problem = { message: `${path} uses more YAML aliases than sops would expand`, range: whole };
       return result;
     }
     root = doc.contents;
