@@ -98,6 +98,15 @@ creation_rules:
     ]);
   });
 
+  it("reads the first YAML document only, as sops does (yaml.v3 Unmarshal): a second one cannot hide the first", () => {
+    const first = `creation_rules:\n  - path_regex: a\n    age: ${ALICE},${MALLORY}\n`;
+    const second = `creation_rules:\n  - path_regex: a\n    age: ${ALICE}\n`;
+    const c = parseSopsConfig(`${first}---\n${second}`, ".sops.yaml");
+    expect(c.problem).toBeUndefined();
+    expect(c.rules.map((r) => r.age)).toEqual([[ALICE, MALLORY]]);
+    expect(parseSopsConfig(`---\n${first}---\n${second}`, ".sops.yaml").rules.map((r) => r.age)).toEqual([[ALICE, MALLORY]]);
+  });
+
   it("reports a file sops cannot read instead of throwing", () => {
     expect(parseSopsConfig("creation_rules: [", ".sops.yaml").problem?.message).toMatch(/not valid YAML/);
     expect(parseSopsConfig("- a\n", ".sops.yaml").problem?.message).toMatch(/not a YAML mapping/);

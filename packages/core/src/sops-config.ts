@@ -5,7 +5,7 @@
  * CLI makes when members change (comments and unrelated rules kept). Pure: text in, data out.
  */
 import { excessiveNestingMessage, findExcessiveNesting } from "@stellar-secrets/sops";
-import { isAlias, isMap, isScalar, isSeq, parseDocument, Scalar, visit, YAMLMap, type Document, type Node, type Pair } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, Scalar, visit, YAMLMap, type Document, type Node, type Pair } from "yaml";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, type TextRange } from "./position.js";
 import type { ProjectConfig } from "./project.js";
@@ -154,7 +154,11 @@ export function parseSopsConfig(text: string, path: string): ParsedSopsConfig {
   } else {
     let doc: Document;
     try {
-      doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
+      // sops reads the first document only (yaml.v3 Unmarshal): what follows a `---` is never read
+      const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false });
+      const first = Array.isArray(docs) ? docs[0] : undefined;
+      if (first === undefined) return result;
+      doc = first;
     } catch {
       result.problem = { message: `${path} cannot be read as YAML`, range: whole };
       return result;
