@@ -107,6 +107,18 @@ creation_rules:
     expect(parseSopsConfig(`---\n${first}---\n${second}`, ".sops.yaml").rules.map((r) => r.age)).toEqual([[ALICE, MALLORY]]);
   });
 
+  it("reads !!binary scalars as the text sops decodes them to (yaml.v3 gives a string), in key lists and path_regex", () => {
+    const b64 = (s: string) => Buffer.from(s).toString("base64");
+    const c = parseSopsConfig(
+      `creation_rules:\n  - path_regex: !!binary ${b64("a$")}\n    age: !!binary ${b64(`${ALICE},${MALLORY}`)}\n  - path_regex: b\n    age: [!!binary ${b64(MALLORY)}]\n`,
+      ".sops.yaml",
+    );
+    expect(c.rules.map((r) => [r.pathRegex, r.age])).toEqual([
+      ["a$", [ALICE, MALLORY]],
+      ["b", [MALLORY]],
+    ]);
+  });
+
   it("reports a file sops cannot read instead of throwing", () => {
     expect(parseSopsConfig("creation_rules: [", ".sops.yaml").problem?.message).toMatch(/not valid YAML/);
     expect(parseSopsConfig("- a\n", ".sops.yaml").problem?.message).toMatch(/not a YAML mapping/);

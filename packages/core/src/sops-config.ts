@@ -101,10 +101,16 @@ function expandAliases(doc: Document): boolean {
   return true;
 }
 
+/** A scalar's value as the text sops' yaml.v3 gives it: a `!!binary` scalar is its decoded bytes as a string. */
+function scalarValue(v: unknown): unknown {
+  return v instanceof Uint8Array ? Buffer.from(v).toString("utf8") : v;
+}
+
 /** Splits a sops key list (a comma-separated string, or a list of such strings) into trimmed, non-empty entries. */
 function keyList(node: unknown): string[] {
   const parts: string[] = [];
-  const add = (v: unknown): void => {
+  const add = (raw: unknown): void => {
+    const v = scalarValue(raw);
     if (typeof v === "string") parts.push(...v.split(","));
     else if (typeof v === "number" || typeof v === "boolean") parts.push(String(v));
   };
@@ -194,7 +200,7 @@ export function parseSopsConfig(text: string, path: string): ParsedSopsConfig {
     }
     const get = (key: string): Node | undefined => (findPair(item, key)?.value as Node | null | undefined) ?? undefined;
     const pr = get("path_regex");
-    const pathRegex = pr === undefined ? undefined : isScalar(pr) && pr.value !== null ? String(pr.value) : "";
+    const pathRegex = pr === undefined ? undefined : isScalar(pr) && pr.value !== null ? String(scalarValue(pr.value)) : "";
     const regex = pathRegex === undefined ? undefined : compileSopsPathRegex(pathRegex);
     const groupsNode = get("key_groups");
     const age: string[] = [];
