@@ -78,3 +78,21 @@ export function detectCredential(value: string, options?: { entropy?: boolean })
   }
   return undefined;
 }
+
+/**
+ * The lines of `text` that hold a well-known credential format (formats only, no entropy guess),
+ * each as its range without the line break and the format's description, never the value. For
+ * plain project files that never hold a credential (stellar.yaml, the catalog), whose every line,
+ * comments included, is committed in clear.
+ */
+export function credentialLines(text: string): { range: { start: number; end: number }; what: string }[] {
+  const out: { range: { start: number; end: number }; what: string }[] = [];
+  let offset = 0;
+  for (const line of text.split("\n")) {
+    const what = line.length >= 8 ? detectCredential(line) : undefined;
+    if (what !== undefined) out.push({ range: { start: offset, end: offset + line.replace(/\r$/, "").length }, what });
+    offset += line.length + 1;
+  }
+  return out;
+}
+
