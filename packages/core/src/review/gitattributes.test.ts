@@ -64,6 +64,12 @@ describe("attributes git applies that the reader must not miss", () => {
     expect(weakened(`${SETUP}"secrets/*.enc.yaml" merge=union\n`)).toMatchObject({ line: 2, now: "union" });
   });
 
+  it("reads a pattern as git's wildmatch does: a backslash escapes the next character, braces are literal", () => {
+    expect(weakened(`${SETUP}secrets/\\production.enc.yaml merge=union\n`)).toMatchObject({ line: 2, now: "union" });
+    expect(mergeAttribute([{ dir: "", text: `${SETUP}secrets/{production,staging}.enc.yaml merge=union\n` }], P)).toBe("stellar");
+    expect(mergeAttribute([{ dir: "", text: `${SETUP}secrets/\\*.enc.yaml merge=union\n` }], P)).toBe("stellar");
+  });
+
   it("counts a pattern that matches only case-insensitively (a clone with core.ignorecase, the default on macOS and Windows)", () => {
     expect(weakened(`${SETUP}Secrets/*.ENC.yaml merge=union\n`)).toMatchObject({ line: 2, now: "union" });
     expect(weakened(`${SETUP}Secrets/*.ENC.yaml diff=stellar\n`)).toBeUndefined();

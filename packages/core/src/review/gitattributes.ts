@@ -43,7 +43,28 @@ function matches(pattern: string, dir: string, path: string, ignoreCase: boolean
   const p = fold(pattern.replace(/^\//, ""));
   if (p === "" || p.endsWith("/")) return false; // folder patterns do not apply to files
   // a pattern without a slash matches the name at any depth; with one, the path from the folder
-  return p.includes("/") || pattern.startsWith("/") ? globToRegExp(p).test(rel) : globToRegExp(p).test(rel.slice(rel.lastIndexOf("/") + 1));
+  const re = globToRegExp(wildmatchAsGlob(p));
+  return p.includes("/") || pattern.startsWith("/") ? re.test(rel) : re.test(rel.slice(rel.lastIndexOf("/") + 1));
+}
+
+/**
+ * A git wildmatch pattern in the syntax of {@link globToRegExp}: a backslash makes the next
+ * character literal (`\\p` is `p`, `\\*` a star), and braces and commas, which git does not
+ * expand, stay literal.
+ */
+function wildmatchAsGlob(pattern: string): string {
+  let out = "";
+  for (let i = 0; i < pattern.length; i++) {
+    let c = pattern[i] as string;
+    let literal = false;
+    if (c === "\\" && i + 1 < pattern.length) {
+      c = pattern[++i] as string;
+      literal = true;
+    }
+    if ((literal && "*?[\\".includes(c)) || "{},".includes(c)) out += `[${c}]`;
+    else out += c;
+  }
+  return out;
 }
 
 const ESCAPES: Record<string, string> = { a: "\x07", b: "\b", t: "\t", n: "\n", v: "\v", f: "\f", r: "\r", '"': '"', "\\": "\\" };
