@@ -71,6 +71,19 @@ describe("checkStaleMac", () => {
     expect(run(next, [head])).toEqual([]);
   });
 
+  it("flags a ciphertext whose unauthenticated type was changed by hand, at the name (or the mac), whatever the mac", () => {
+    const flipped = head.replace(/^(stripe_api_key: ENC\[[^\]]*),type:str\]/m, "$1,type:comment]").replace(/^( {4}mac: ENC\[[^\]]*),type:str\]/m, "$1,type:bytes]");
+    expect(flipped).not.toBe(head);
+    const d = run(flipped, [head]);
+    expect(d.map((x) => [x.rule, x.secret ?? "mac", flipped.split("\n")[x.line - 1]!.trim().split(":")[0]])).toEqual([
+      ["stale-mac", "stripe_api_key", "stripe_api_key"],
+      ["stale-mac", "mac", "mac"],
+    ]);
+    expect(d[0]!.message).toContain("type");
+    // a real write keeps an unchanged value's ENC string whole
+    expect(run(next, [head])).toEqual([]);
+  });
+
   it("flags the same ciphertext under two names, at the second name", () => {
     const lines = head.split("\n");
     const first = lines[0]!.slice(lines[0]!.indexOf(": ") + 2);

@@ -8,7 +8,7 @@
  * - leftover merge conflict markers
  * all mean the file was edited or merged by hand, and no one can decrypt it (MAC mismatch).
  */
-import { macAad, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, macAad, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import type { LineIndex, TextRange } from "./position.js";
 import type { Severity } from "./rules.js";
@@ -111,6 +111,45 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
         { secret: e.name },
       ),
     );
+  }
+
+  // the type of an ENC string is covered by no tag: a committed ciphertext under another type was edited by hand
+  // (a write that keeps a value copies its ENC string whole), and `type:comment` or a wrong type does not decrypt
+  const retyped = new Set<string>();
+  for (const version of committed) {
+    const before = tryParse(version);
+    if (before === undefined) continue;
+    const was = new Map(before.entries.map((e) => [e.name, e.raw]));
+    for (const e of file.entries) {
+      const raw = was.get(e.name);
+      if (raw === undefined || raw === e.raw || retyped.has(e.name) || ciphertextIdentity(raw) !== ciphertextIdentity(e.raw)) continue;
+      retyped.add(e.name);
+      out.push(
+        diagnosticAt(
+          "stale-mac",
+          severity,
+          path,
+          lines,
+          e.nameRange,
+          `the type of secret "${e.name}"'s ciphertext in ${path} differs from the committed version while the ciphertext is the same: the type is covered by no tag, so it was changed by hand (a write copies an unchanged value's ENC string whole), and a wrong type does not decrypt; restore the file (\`git checkout -- ${path}\`)`,
+          { secret: e.name },
+        ),
+      );
+    }
+    const mac = before.metadata.mac;
+    if (!retyped.has("\0mac") && mac !== "" && mac !== file.metadata.mac && ciphertextIdentity(mac) === ciphertextIdentity(file.metadata.mac)) {
+      retyped.add("\0mac");
+      out.push(
+        diagnosticAt(
+          "stale-mac",
+          severity,
+          path,
+          lines,
+          macRange(text, file),
+          `the type of sops.mac in ${path} differs from the committed version while the ciphertext is the same: it was changed by hand; restore the file (\`git checkout -- ${path}\`)`,
+        ),
+      );
+    }
   }
 
   for (const version of committed) {
