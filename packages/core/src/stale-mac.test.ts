@@ -84,6 +84,14 @@ describe("checkStaleMac", () => {
     expect(run(next, [head])).toEqual([]);
   });
 
+  it("flags a value stored as a comment or under a type sops does not know, in the file alone", () => {
+    const comment = head.replace(/^(stripe_api_key: ENC\[[^\]]*),type:str\]/m, "$1,type:comment]");
+    expect(run(comment).map((x) => [x.rule, x.secret])).toEqual([["stale-mac", "stripe_api_key"]]);
+    const unknown = head.replace(/^(hubspot_api_token: ENC\[[^\]]*),type:str\]/m, "$1,type:blob]");
+    expect(run(unknown).map((x) => [x.rule, x.secret])).toEqual([["stale-mac", "hubspot_api_token"]]);
+    expect(run(head)).toEqual([]);
+  });
+
   it("flags the same ciphertext under two names, at the second name", () => {
     const lines = head.split("\n");
     const first = lines[0]!.slice(lines[0]!.indexOf(": ") + 2);

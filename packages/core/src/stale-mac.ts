@@ -13,6 +13,9 @@ import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import type { LineIndex, TextRange } from "./position.js";
 import type { Severity } from "./rules.js";
 
+/** The types sops gives a value (SOPS-FORMAT §2.3); `comment` is for comments only. */
+const VALUE_TYPES: ReadonlySet<string> = new Set(["str", "int", "float", "bool", "time", "bytes"]);
+
 /** A line git writes around a conflict (`<<<<<<< `, `=======`, `>>>>>>> `, and diff3's `||||||| `). */
 const MARKER = /^(?:<{7}|={7}|>{7}|\|{7})(?:[ \t]|\r?$)/;
 
@@ -91,6 +94,23 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
   const file = tryParse(text);
   if (file === undefined) return out;
 
+  // a value under a type no writer gives a value (a comment, or one sops does not know) does not decrypt
+  for (const e of file.entries) {
+    const type = e.type as string | undefined;
+    if (type === undefined || VALUE_TYPES.has(type)) continue;
+    out.push(
+      diagnosticAt(
+        "stale-mac",
+        severity,
+        path,
+        lines,
+        e.nameRange,
+        `secret "${e.name}" in ${path} is stored with type "${type.slice(0, 20)}", which no write gives a value (the type is covered by no tag): it was edited by hand, and it does not decrypt; restore the file (\`git checkout -- ${path}\`)`,
+        { secret: e.name },
+      ),
+    );
+  }
+
   const byIv = new Map<string, string>();
   for (const e of file.entries) {
     const iv = ivOf(e.raw);
@@ -123,6 +143,7 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
     for (const e of file.entries) {
       const raw = was.get(e.name);
       if (raw === undefined || raw === e.raw || retyped.has(e.name) || ciphertextIdentity(raw) !== ciphertextIdentity(e.raw)) continue;
+      if (out.some((d) => d.secret === e.name)) continue; // already reported in the file alone
       retyped.add(e.name);
       out.push(
         diagnosticAt(
