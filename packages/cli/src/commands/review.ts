@@ -355,7 +355,7 @@ async function earlierVersionsOf(repo: GitRepo, base: ReviewState, paths: readon
   let log: string;
   try {
     log = await repo.run([
-      "log", "--format=%H", "--no-renames", "--raw", "--no-abbrev", "-m", "-z", `--max-count=${MAX_EARLIER_COMMITS}`, base.commit, "--",
+      "log", "--no-show-signature", "--format=%H", "--no-renames", "--raw", "--no-abbrev", "-m", "-z", `--max-count=${MAX_EARLIER_COMMITS}`, base.commit, "--",
       ...paths.map((p) => `:(top,literal)${top(p)}`),
     ]);
   } catch {

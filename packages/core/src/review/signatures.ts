@@ -206,12 +206,12 @@ async function mergesFromOutside(
   membershipOf: (blob: string | undefined) => Map<string, string> | undefined,
   loadBlobs: (ids: string[]) => Promise<void>,
 ): Promise<{ commit: string; files: Set<string>; members: Set<string> }[]> {
-  const merges = (await git.log(["--merges", "--format=%H %P", `${baseCommit}..${headCommit}`]))
+  const merges = (await git.log(["--no-show-signature", "--merges", "--format=%H %P", `${baseCommit}..${headCommit}`]))
     .split("\n")
     .map((l) => l.trim().split(/\s+/))
     .filter((ids) => ids.length > 2 && ids.every((id) => /^[0-9a-f]{40,64}$/.test(id)));
   if (merges.length === 0) return [];
-  const inRange = new Set((await git.log(["--format=%H", `${baseCommit}..${headCommit}`])).split(/\s+/).filter((id) => id !== ""));
+  const inRange = new Set((await git.log(["--no-show-signature", "--format=%H", `${baseCommit}..${headCommit}`])).split(/\s+/).filter((id) => id !== ""));
   const rel = (top: string): string => (git.prefix === "" ? top : top.slice(git.prefix.length + 1));
   const baseFiles = await git.filesAt(baseCommit);
   const out: { commit: string; files: Set<string>; members: Set<string> }[] = [];
