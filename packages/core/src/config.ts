@@ -5,7 +5,7 @@
  * Files of other tools (no `kind`, or a kind that is not ours) are ignored.
  */
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type Pair, type YAMLMap } from "yaml";
-import { detectCredential } from "./credentials.js";
+import { commentCredentials, detectCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { editDistance } from "./names.js";
 import { LineIndex, type TextRange } from "./position.js";
@@ -109,7 +109,7 @@ const PROSE_FIELDS = new Set(["description", "instructions", "base_url", "path",
 export function parseConfigFile(text: string, path: string, options?: ParseConfigOptions): ConfigFile {
   const file = parseConfigBody(text, path, options);
   if (file.relevant && text.includes("#")) {
-    const found = commentCredentials(file, text);
+    const found = commentCredentialDiagnostics(file, text);
     if (found.length > 0) {
       file.diagnostics.push(...found);
       file.diagnostics.sort(compareDiagnostics);
@@ -118,54 +118,18 @@ export function parseConfigFile(text: string, path: string, options?: ParseConfi
   return file;
 }
 
-/**
- * `plaintext-credential` for well-known credential formats in comments (formats only, no entropy
- * guess): a comment is committed like any value (`# old token: sk_live_…`), and no field check
- * reads it. A `#` starts a comment at the start of a line or after a space or tab, outside a quoted
- * scalar of that line. Reported at the comment, naming the format, never the value.
- */
-function commentCredentials(file: ConfigFile, text: string): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  let offset = 0;
-  for (const line of text.split("\n")) {
-    const hash = line.indexOf("#");
-    if (hash !== -1) {
-      const at = commentStart(line);
-      if (at !== -1) {
-        const found = detectCredential(line.slice(at + 1));
-        if (found !== undefined) {
-          out.push(
-            diagnosticAt(
-              "plaintext-credential",
-              "error",
-              file.path,
-              file.lines,
-              { start: offset + at, end: offset + line.replace(/\r$/, "").length },
-              `a comment holds what looks like ${found} in plain text: comments are committed like values; remove it (and rotate it at its provider, since git history keeps it), or store it as a secret (stellar-secrets set NAME)`,
-            ),
-          );
-        }
-      }
-    }
-    offset += line.length + 1;
-  }
-  return out;
-}
-
-/** Where a YAML comment starts on `line`, or -1: a `#` at the start or after whitespace, outside quotes. */
-function commentStart(line: string): number {
-  let quote: string | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quote !== undefined) {
-      if (quote === '"' && c === "\\") i++;
-      else if (c === quote) quote = undefined;
-      continue;
-    }
-    if (c === "#" && (i === 0 || line[i - 1] === " " || line[i - 1] === "\t")) return i;
-    if ((c === '"' || c === "'") && (i === 0 || /[\s:,[{-]/.test(line[i - 1] as string))) quote = c;
-  }
-  return -1;
+/** `plaintext-credential` for well-known credential formats in the file's comments ({@link commentCredentials}). */
+function commentCredentialDiagnostics(file: ConfigFile, text: string): Diagnostic[] {
+  return commentCredentials(text).map((f) =>
+    diagnosticAt(
+      "plaintext-credential",
+      "error",
+      file.path,
+      file.lines,
+      f.range,
+      `a comment holds what looks like ${f.what} in plain text: comments are committed like values; remove it (and rotate it at its provider, since git history keeps it), or store it as a secret (stellar-secrets set NAME)`,
+    ),
+  );
 }
 
 function parseConfigBody(text: string, path: string, options?: ParseConfigOptions): ConfigFile {

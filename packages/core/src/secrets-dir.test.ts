@@ -97,6 +97,15 @@ describe("nested values", () => {
     }
   });
 
+  it("reports a well-known credential format in a comment of the file (a plain comment stays in clear) as plaintext-credential", async () => {
+    const token = ["sk", "live", "51HqLyjWDarjtT1zdp7dcXYZabc123456"].join("_");
+    const text = await encryptSecrets(new Map([["stripe_api_key", "fake-1"]]), { recipients: [ALICE] });
+    const f = parseEnvironmentFile(`# backup: ${token}\n${text}`, "secrets/production.enc.yaml", "production");
+    expect(f.diagnostics.map((d) => [d.rule, d.severity, d.line, d.column])).toEqual([["plaintext-credential", "error", 1, 1]]);
+    expect(JSON.stringify(f.diagnostics)).not.toContain(token);
+    expect(parseEnvironmentFile(`# rotated yearly\n${text}`, "secrets/production.enc.yaml", "production").diagnostics).toEqual([]);
+  });
+
   it("reports a nested value as such, without plaintext advice when every leaf is encrypted", async () => {
     const text = await encryptSecrets(new Map([["a_key", "fake-1"], ["b_key", "fake-2"]]), { recipients: [ALICE] });
     const nested = text.replace(/^b_key: (.*)$/m, "b:\n    key: $1");

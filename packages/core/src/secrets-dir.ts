@@ -11,6 +11,7 @@ import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics
 import { LineIndex, type TextRange } from "./position.js";
 import { keyString, nodeRange } from "./yaml-nodes.js";
 import { suggestSecretName, validateSecretName } from "./names.js";
+import { commentCredentials } from "./credentials.js";
 
 /** One name defined in one environment file. */
 export interface SecretDefinition {
@@ -132,6 +133,21 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
   result.otherMasterKeys = otherMasterKeys(parsed.metadata).map((k) => ({ ...k, range: metadataKeyRange(text, sopsStart, k.type) }));
   checkMetadata(result, text, { start: sopsStart, end: sopsStart + 4 }, parsed.metadata.mac, rawVersion(text, sopsStart) ?? parsed.metadata.version);
   checkCryptRule(result, text, parsed);
+  // a plain comment stays in clear (sops would have encrypted it): a credential in one is committed as is
+  if (text.includes("#")) {
+    for (const f of commentCredentials(text)) {
+      result.diagnostics.push(
+        diagnosticAt(
+          "plaintext-credential",
+          "error",
+          path,
+          lines,
+          f.range,
+          `a comment of ${path} holds what looks like ${f.what} in plain text (comments of an environment file are not encrypted by stellar-secrets); remove it, rotate it at its provider (git history keeps it), and set it with \`stellar-secrets set NAME --env ${environment}\``,
+        ),
+      );
+    }
+  }
   result.diagnostics.sort(compareDiagnostics);
   return result;
 }
