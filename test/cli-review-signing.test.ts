@@ -136,4 +136,41 @@ describe.skipIf(!HAS_SSH_KEYGEN)("review: signatures of the commits that change 
     const tree = await s.run(["review", "--json"], { env: { SOPS_AGE_KEY_FILE: undefined } });
     expect((JSON.parse(tree.stdout) as Report).signatures).toEqual({ checked: false, commits: [], unverifiable: [] });
   });
+
+  it("flags an unsigned merge that brings back an environment file from a commit of the base's own history", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    const alice = s.keygen("alice");
+    const bob = sshKey(s, "bob");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    s.env.SOPS_AGE_SSH_PRIVATE_KEY_FILE = bob.file;
+    const ok = async (args: string[], input?: string): Promise<void> => {
+      const r = await s.run(args, input === undefined ? {} : { input });
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+    };
+    await ok(["init", "--env", "production"]);
+    await ok(["members", "add", "bob", bob.pub, "--env", "production"]);
+    await ok(["members", "rm", "alice", "--env", "production"]);
+    await ok(["set", "stripe_api_key", "--env", "production", "--from-stdin"], "sk_live_prod_old");
+    const old = commit(s, "the old value", bob);
+    await ok(["set", "stripe_api_key", "--env", "production", "--from-stdin"], "sk_live_prod_new");
+    const main = commit(s, "bob changes the value", bob);
+    // no key, no signature: a merge commit made by hand whose second parent is the old commit, with its file
+    s.git(["checkout", "-q", old, "--", "secrets/production.enc.yaml"]);
+    s.git(["add", "-A"]);
+    const tree = s.git(["write-tree"]).trim();
+    const merge = s.git(["commit-tree", tree, "-p", main, "-p", old, "-m", "merge"]).trim();
+    s.git(["reset", "-q", "--hard", merge]);
+    const r = await s.run(["review", `${main}..${merge}`, "--json"], { env: { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_SSH_PRIVATE_KEY_FILE: undefined } });
+    expect(r.stdout).not.toContain("sk_live_prod");
+    const report = JSON.parse(r.stdout) as Report;
+    expect(r.code, JSON.stringify(report.problems)).toBe(1);
+    expect(report.problems.map((p) => [p.kind, p.environment, p.commit])).toEqual([["unsigned-change", "production", merge]]);
+    // a merge that brings what the base already has is no change
+    s.git(["reset", "-q", "--hard", main]);
+    const same = s.git(["commit-tree", s.git(["write-tree"]).trim(), "-p", main, "-p", old, "-m", "merge keeping main"]).trim();
+    const clean = await s.run(["review", `${main}..${same}`, "--json"], { env: { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_SSH_PRIVATE_KEY_FILE: undefined } });
+    expect(clean.code, clean.stdout).toBe(0);
+  });
 });
+

@@ -193,6 +193,48 @@ describe("review", () => {
     expect(env(gone, "staging").secrets.map((x) => `${x.change} ${x.name}`)).toEqual(["removed stripe_api_key"]);
   });
 
+  it("flags an environment file or the secrets folder replaced by a git submodule (weakened-rule, exit 1), not a file deleted with no problem", async () => {
+    const { s } = await project();
+    const head = s.git(["rev-parse", "HEAD"]).trim();
+    s.git(["rm", "-q", "--cached", "secrets/production.enc.yaml"]);
+    s.git(["update-index", "--add", "--cacheinfo", `160000,${head},secrets/production.enc.yaml`]);
+    s.git(["commit", "-q", "-m", "gitlink"]);
+    const report = await reviewJson(s, ["HEAD~1", "HEAD"], 1);
+    const weakened = report.problems.filter((p) => p.kind === "weakened-rule");
+    expect(weakened).toMatchObject([{ kind: "weakened-rule", environment: "production", file: "secrets/production.enc.yaml" }]);
+    expect(weakened[0]!.message).toContain(`secrets/production.enc.yaml is a git submodule (commit ${head.slice(0, 10)})`);
+    s.git(["rm", "-rq", "--cached", "secrets"]);
+    s.git(["update-index", "--add", "--cacheinfo", `160000,${head},secrets`]);
+    s.git(["commit", "-q", "-m", "the folder"]);
+    const folder = await reviewJson(s, ["HEAD~2", "HEAD"], 1);
+    expect(folder.problems.filter((p) => p.kind === "weakened-rule").map((p) => [p.kind, p.environment]).sort()).toEqual([
+      ["weakened-rule", "production"],
+      ["weakened-rule", "staging"],
+    ]);
+  });
+
+  it("flags an environment file restored from before a rotation, with a removed member's stanza cut out (unrotated-removal, exit 1)", async () => {
+    const { s } = await project();
+    const mallory = s.keygen("mallory");
+    expect((await s.run(["members", "add", "mallory", mallory.recipient, "--env", "production"])).code).toBe(0);
+    const withMallory = s.commit("add mallory");
+    expect((await s.run(["members", "rm", "mallory", "--env", "production"])).code).toBe(0);
+    s.commit("remove mallory (rotates the data key)");
+    s.git(["checkout", "-q", "-b", "rekey"]);
+    const old = s.git(["show", `${withMallory}:secrets/production.enc.yaml`]);
+    const cut = old.replace(new RegExp(` {8}- recipient: ${mallory.recipient}\\n {10}enc: \\|\\n(?: {12}.*\\n)+`), "");
+    expect(cut).not.toBe(old);
+    s.write("secrets/production.enc.yaml", cut);
+    s.commit("production: routine re-key");
+    const report = await reviewJson(s, ["main...rekey"], 1);
+    const found = report.problems.filter((p) => p.kind === "unrotated-removal");
+    expect(found).toMatchObject([{ environment: "production", file: "secrets/production.enc.yaml" }]);
+    expect(found[0]!.message).toContain(`at commit ${withMallory.slice(0, 10)}`);
+    expect(found[0]!.message).toContain(mallory.recipient);
+    // the honest removal itself is no such problem
+    expect((await reviewJson(s, ["main~1...main"])).problems.filter((p) => p.message.includes("uses the data key of its version"))).toEqual([]);
+  });
+
   it("reads a project in a subfolder of the git repository at each commit", async () => {
     const s = createSandbox();
     sandboxes.push(s);
@@ -407,6 +449,41 @@ describe("review --verify", () => {
     return r;
   };
 
+  it.skipIf(!HAS_AGE_CLI)("proves with a key a file written afresh under a data key a rotation retired (keyless it looks like a rotation)", async () => {
+    const { s, alice } = await project();
+    const mallory = s.keygen("mallory");
+    expect((await s.run(["members", "add", "mallory", mallory.recipient, "--env", "production"])).code).toBe(0);
+    const withMallory = s.commit("add mallory");
+    expect((await s.run(["members", "rm", "mallory", "--env", "production"])).code).toBe(0);
+    s.commit("remove mallory (rotates the data key)");
+    s.git(["checkout", "-q", "-b", "rekey"]);
+    // mallory, removed, still knows the old data key: she writes new values under it and wraps it afresh for alice
+    s.write("secrets/production.enc.yaml", s.git(["show", `${withMallory}:secrets/production.enc.yaml`]));
+    const oldKey = unwrapWith(s, "production", mallory);
+    expect(oldKey).toBeDefined();
+    for (const name of ["stripe_api_key", "hubspot_api_token", "legacy_api_token"]) {
+      const r = await s.run(["set", name, "--env", "production", "--from-stdin"], { input: `mallory_${name}`, env: { SOPS_AGE_KEY_FILE: mallory.file } });
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const fresh = execFileSync("age", ["-a", "-r", alice.recipient], { input: oldKey, encoding: "utf8" });
+    const text = s.read("secrets/production.enc.yaml");
+    const indented = fresh.trimEnd().split("\n").map((l) => `            ${l}`).join("\n");
+    const rewrapped = text
+      .replace(new RegExp(` {8}- recipient: ${mallory.recipient}\\n {10}enc: \\|\\n(?: {12}.*\\n)+`), "")
+      .replace(new RegExp(`( {8}- recipient: ${alice.recipient}\\n {10}enc: \\|\\n)(?: {12}.*\\n)+`), `$1${indented}\n`);
+    expect(rewrapped).not.toBe(text);
+    expect(rewrapped.match(/- recipient: /g)).toHaveLength(1);
+    s.write("secrets/production.enc.yaml", rewrapped);
+    s.commit("production: re-key");
+    // keyless, nothing proves it: a new data key as far as anyone without one can tell
+    expect((await reviewJson(s, ["main...rekey"], 0)).problems).toEqual([]);
+    const r = await verify(s, alice.file, ["main...rekey", "--json"]);
+    expect(r.code, r.stderr + r.stdout).toBe(1);
+    const report = JSON.parse(r.stdout) as Report & { verification: { environment: string; retiredKeyOf?: string }[] };
+    expect(report.problems.filter((p) => p.kind === "unrotated-removal")).toMatchObject([{ environment: "production", commit: withMallory }]);
+    expect(report.verification.find((v) => v.environment === "production")?.retiredKeyOf).toBe(withMallory);
+  });
+
   it("reports each name exactly with a key, names what it could not verify, and fails a tampered head", async () => {
     const { s, alice, set } = await project();
     await set("hubspot_api_token", "production", "hs_token_changed_8888");
@@ -445,16 +522,18 @@ describe("review --verify", () => {
       { environment: "production", file: "secrets/production.enc.yaml", verified: false, reason: "none of your keys opens the head version", code: "NO_MATCHING_IDENTITY", tampered: false },
     ]);
 
-    // a MAC from another file: keyless it is only metadata, with the key it fails (exit 1)
+    // a MAC from another file: keyless, a mac replaced while every value and lastmodified stayed is stale-mac
+    // (a real write sets lastmodified anew); with the key it fails its MAC too (exit 1)
     const mac = /^ {4}mac: .*$/m;
     s.write("secrets/production.enc.yaml", s.read("secrets/production.enc.yaml").replace(mac, (s.read("secrets/staging.enc.yaml").match(mac) as RegExpMatchArray)[0]));
     s.commit("swap the MAC");
-    expect((await review(s, ["HEAD~1", "HEAD"])).code).toBe(0);
+    const keyless = await reviewJson(s, ["HEAD~1", "HEAD"], 1);
+    expect(keyless.problems.map((p) => p.message)).toEqual([expect.stringMatching(/^stale-mac: sops\.mac of secrets\/production\.enc\.yaml differs/)]);
     const tampered = await verify(s, alice.file, ["HEAD~1", "HEAD", "--json"]);
     expect(tampered.code, tampered.stdout).toBe(1);
     const t = JSON.parse(tampered.stdout) as Report & { verification: { verified: boolean; tampered?: boolean; code?: string }[] };
     expect(t.verification[0]).toMatchObject({ verified: false, tampered: true, code: "MAC_MISMATCH" });
-    expect(t.problems.map((p) => p.kind)).toEqual(["tampered"]);
+    expect(t.problems.map((p) => p.kind)).toEqual(["checker-error", "tampered"]);
 
     // no identity at all: NO_IDENTITY (exit 10)
     const none = await s.run(["review", "--verify", "HEAD~1", "HEAD"], { env: { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_KEY: undefined } });

@@ -396,9 +396,9 @@ const REVIEW_HELP = "https://stellar-secrets.dev/docs/cli#review";
  */
 export const REVIEW_RULES: readonly ExtraRule[] = [
   { id: "plaintext", severity: "error", summary: "A change leaves a secrets file or value unencrypted.", helpUri: REVIEW_HELP },
-  { id: "unrotated-removal", severity: "error", summary: "A recipient was removed from a secrets file but its data key was not rotated.", helpUri: REVIEW_HELP },
+  { id: "unrotated-removal", severity: "error", summary: "A recipient was removed from a secrets file but its data key was not rotated, or the change brings back a data key an earlier version had and the base no longer uses (a rotation undone).", helpUri: REVIEW_HELP },
   { id: "non-member-recipient", severity: "error", summary: "A key can decrypt an environment's file but is not a member of that environment.", helpUri: REVIEW_HELP },
-  { id: "weakened-rule", severity: "error", summary: "A change lowers the severity of a checker rule in stellar.yaml, narrows the config files it checks (config.include, config.exclude), moves secrets_dir away from an environment file, replaces an environment file by a symbolic link, or takes environment files off the merge driver in .gitattributes.", helpUri: REVIEW_HELP },
+  { id: "weakened-rule", severity: "error", summary: "A change lowers the severity of a checker rule in stellar.yaml, narrows the config files it checks (config.include, config.exclude), moves secrets_dir away from an environment file, replaces an environment file by a symbolic link, replaces it (or a folder above it) by a git submodule, or takes environment files off the merge driver in .gitattributes, or gives them an attribute that rewrites them on checkout (working-tree-encoding, filter).", helpUri: REVIEW_HELP },
   {
     id: "rewrapped-without-rotation",
     severity: "error",

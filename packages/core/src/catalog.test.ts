@@ -92,3 +92,16 @@ describe("parseCatalog: the nesting bound through the fast reader", () => {
     }
   });
 });
+
+describe("credentials in the plain project files", () => {
+  const token = ["sk", "live", "51HqLyjWDarjtT1zdp7dcXYZabc123456"].join("_");
+  it("reports a well-known credential format anywhere in the catalog (a description, a comment), never showing it", () => {
+    const text = `# was ${token}\nsecrets:\n  stripe_api_key:\n    description: "the key ${token}"\n`;
+    const c = parseCatalog(text, "secrets/catalog.yaml");
+    expect(c.diagnostics.map((d) => [d.rule, d.severity, d.line])).toEqual([
+      ["plaintext-credential", "error", 1],
+      ["plaintext-credential", "error", 4],
+    ]);
+    expect(JSON.stringify(c.diagnostics)).not.toContain(token);
+  });
+});

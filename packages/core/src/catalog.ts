@@ -1,6 +1,7 @@
 /** The secrets catalog (`<secrets_dir>/catalog.yaml`): description, owner and rotation policy per name. */
 import { isMap, isScalar, parseDocument, Scalar, YAMLMap, type Node } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
+import { credentialLines } from "./credentials.js";
 import { LineIndex, type TextRange } from "./position.js";
 import { FAST_MAX_DEPTH, parseSimpleYaml, type SimpleDocument } from "./fast-yaml.js";
 import { editableDocument, renderEditedDocument } from "./project.js";
@@ -31,6 +32,20 @@ export interface ParsedCatalog {
  * root). An empty file is an empty catalog; schema problems are `schema` diagnostics.
  */
 export function parseCatalog(text: string, path: string): ParsedCatalog {
+  const parsed = parseCatalogText(text, path);
+  // the catalog never holds a credential: any line that does (a comment, a description) is committed in clear
+  const found = credentialLines(text);
+  if (found.length === 0) return parsed;
+  for (const f of found) {
+    parsed.diagnostics.push(
+      diagnosticAt("plaintext-credential", "error", path, parsed.lines, f.range, `${path} holds what looks like ${f.what} in plain text; remove it (and rotate it at its provider, since git history keeps it), or store it as a secret (stellar-secrets set NAME)`),
+    );
+  }
+  parsed.diagnostics.sort(compareDiagnostics);
+  return parsed;
+}
+
+function parseCatalogText(text: string, path: string): ParsedCatalog {
   const lines = new LineIndex(text);
   const entries = new Map<string, CatalogEntry>();
   const keyRanges = new Map<string, TextRange>();

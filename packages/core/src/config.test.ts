@@ -77,6 +77,28 @@ headers:
   });
 });
 
+describe("parseConfigFile: credentials in comments", () => {
+  const token = ["sk", "live", "51HqLyjWDarjtT1zdp7dcXYZabc123456"].join("_");
+  it("reports a well-known credential format in a comment as plaintext-credential, at the comment, never showing it", () => {
+    const text = `kind: auth_connector\nname: stripe\ntype: bearer_token\n# old token: ${token}\ntoken: { secret: stripe_api_key }  # was ${token}\n`;
+    for (const fast of [true, false]) {
+      const f = parseConfigFile(text, "connectors/stripe.yaml", { fast });
+      expect(f.diagnostics.map((d) => [d.rule, d.severity, d.line, d.column])).toEqual([
+        ["plaintext-credential", "error", 4, 1],
+        ["plaintext-credential", "error", 5, 36],
+      ]);
+      expect(JSON.stringify(f.diagnostics)).not.toContain(token);
+      expect(f.diagnostics[0]!.message).toMatch(/comment holds what looks like a Stripe/);
+    }
+  });
+
+  it("leaves a # inside a quoted value, ordinary comments and files of other tools alone", () => {
+    const quoted = `kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\ndescription: "see #ops"  # rotate yearly\n`;
+    expect(parseConfigFile(quoted, "connectors/stripe.yaml").diagnostics).toEqual([]);
+    expect(parseConfigFile(`# ${token}\nfoo: bar\n`, "other.yaml").diagnostics).toEqual([]);
+  });
+});
+
 describe("parseConfigFile: the nesting bound through the fast reader", () => {
   // layouts the fast reader accepts, nested `n` collections deep (a top-level mapping is 1)
   const blockMaps = (n: number): string => `kind: action\nname: deep\nx:\n${Array.from({ length: n - 1 }, (_, i) => `${"  ".repeat(i + 1)}k${i}:`).join("\n").replace(/:$/, ": leaf")}\n`;

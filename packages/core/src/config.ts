@@ -5,7 +5,7 @@
  * Files of other tools (no `kind`, or a kind that is not ours) are ignored.
  */
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type Pair, type YAMLMap } from "yaml";
-import { detectCredential } from "./credentials.js";
+import { commentCredentials, detectCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { editDistance } from "./names.js";
 import { LineIndex, type TextRange } from "./position.js";
@@ -107,6 +107,32 @@ const PROSE_FIELDS = new Set(["description", "instructions", "base_url", "path",
  * diagnostics; a file of another tool gives an empty, irrelevant model.
  */
 export function parseConfigFile(text: string, path: string, options?: ParseConfigOptions): ConfigFile {
+  const file = parseConfigBody(text, path, options);
+  if (file.relevant && text.includes("#")) {
+    const found = commentCredentialDiagnostics(file, text);
+    if (found.length > 0) {
+      file.diagnostics.push(...found);
+      file.diagnostics.sort(compareDiagnostics);
+    }
+  }
+  return file;
+}
+
+/** `plaintext-credential` for well-known credential formats in the file's comments ({@link commentCredentials}). */
+function commentCredentialDiagnostics(file: ConfigFile, text: string): Diagnostic[] {
+  return commentCredentials(text).map((f) =>
+    diagnosticAt(
+      "plaintext-credential",
+      "error",
+      file.path,
+      file.lines,
+      f.range,
+      `a comment holds what looks like ${f.what} in plain text: comments are committed like values; remove it (and rotate it at its provider, since git history keeps it), or store it as a secret (stellar-secrets set NAME)`,
+    ),
+  );
+}
+
+function parseConfigBody(text: string, path: string, options?: ParseConfigOptions): ConfigFile {
   const lines = new LineIndex(text);
   const file: ConfigFile = { path, lines, documents: [], diagnostics: [], relevant: false };
   if (!text.includes("kind")) return file;

@@ -78,3 +78,58 @@ export function detectCredential(value: string, options?: { entropy?: boolean })
   }
   return undefined;
 }
+
+/**
+ * The lines of `text` that hold a well-known credential format (formats only, no entropy guess),
+ * each as its range without the line break and the format's description, never the value. For
+ * plain project files that never hold a credential (stellar.yaml, the catalog), whose every line,
+ * comments included, is committed in clear.
+ */
+export function credentialLines(text: string): { range: { start: number; end: number }; what: string }[] {
+  const out: { range: { start: number; end: number }; what: string }[] = [];
+  let offset = 0;
+  for (const line of text.split("\n")) {
+    const what = line.length >= 8 ? detectCredential(line) : undefined;
+    if (what !== undefined) out.push({ range: { start: offset, end: offset + line.replace(/\r$/, "").length }, what });
+    offset += line.length + 1;
+  }
+  return out;
+}
+
+/**
+ * The YAML comments of `text` that hold a well-known credential format (formats only): each as
+ * the comment's range (from its `#` to the end of the line) and the format's description, never
+ * the value. A `#` starts a comment at the start of a line or after a space or tab, outside a
+ * quoted scalar of that line. Comments are committed in clear like values, and no field check
+ * reads them.
+ */
+export function commentCredentials(text: string): { range: { start: number; end: number }; what: string }[] {
+  const out: { range: { start: number; end: number }; what: string }[] = [];
+  let offset = 0;
+  for (const line of text.split("\n")) {
+    if (line.includes("#")) {
+      const at = commentStart(line);
+      const what = at === -1 ? undefined : detectCredential(line.slice(at + 1));
+      if (what !== undefined) out.push({ range: { start: offset + at, end: offset + line.replace(/\r$/, "").length }, what });
+    }
+    offset += line.length + 1;
+  }
+  return out;
+}
+
+/** Where a YAML comment starts on `line`, or -1: a `#` at the start or after whitespace, outside quotes. */
+function commentStart(line: string): number {
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote !== undefined) {
+      if (quote === '"' && c === "\\") i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === "#" && (i === 0 || line[i - 1] === " " || line[i - 1] === "\t")) return i;
+    if ((c === '"' || c === "'") && (i === 0 || /[\s:,[{-]/.test(line[i - 1] as string))) quote = c;
+  }
+  return -1;
+}
+

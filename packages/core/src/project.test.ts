@@ -327,3 +327,14 @@ describe("access requests and approvals in stellar.yaml", () => {
     expect(() => setPendingRequests(text, "staging", [{ name: "bob", recipient: BOB }])).toThrow(CoreError);
   });
 });
+
+describe("parseProjectConfig: credentials in stellar.yaml", () => {
+  it("reports a well-known credential format in stellar.yaml (a comment, a value), never showing it; public keys are none", () => {
+    const token = ["sk", "live", "51HqLyjWDarjtT1zdp7dcXYZabc123456"].join("_");
+    const text = `version: 1\n# ci token ${token}\nenvironments:\n  production:\n    members:\n      alice: age1r7t4nna8sqyctkujc4lwpun9ged8qz0a4vt2esnxcg8cq7cm84kqdr8nx2\n`;
+    const { diagnostics } = parseProjectConfig(text, "/p/stellar.yaml");
+    expect(diagnostics.map((d) => [d.rule, d.line, d.file])).toEqual([["plaintext-credential", 2, "stellar.yaml"]]);
+    expect(JSON.stringify(diagnostics)).not.toContain(token);
+    expect(parseProjectConfig(text.replace(`# ci token ${token}\n`, ""), "/p/stellar.yaml").diagnostics).toEqual([]);
+  });
+});

@@ -11,6 +11,7 @@ import { CoreError } from "./errors.js";
 import { LineIndex } from "./position.js";
 import { isRuleId, type Severity } from "./rules.js";
 import { findPair } from "./yaml-nodes.js";
+import { credentialLines } from "./credentials.js";
 import { nestingDiagnostic } from "./yaml-limits.js";
 import { parseSimpleYaml } from "./fast-yaml.js";
 import { linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
@@ -99,6 +100,22 @@ export { DEFAULT_SECRETS_DIR } from "@stellar-secrets/sops";
  * the valid parts and is undefined only when the file is not YAML or not a mapping.
  */
 export function parseProjectConfig(text: string, path: string): { config: ProjectConfig | undefined; diagnostics: Diagnostic[] } {
+  const parsed = parseProjectConfigText(text, path);
+  // stellar.yaml never holds a credential: any line that does (a comment too) is committed in clear
+  const found = credentialLines(text);
+  if (found.length === 0) return parsed;
+  const lines = new LineIndex(text);
+  const file = basename(path);
+  for (const f of found) {
+    parsed.diagnostics.push(
+      diagnosticAt("plaintext-credential", "error", file, lines, f.range, `${file} holds what looks like ${f.what} in plain text; remove it (and rotate it at its provider, since git history keeps it), or store it as a secret (stellar-secrets set NAME)`),
+    );
+  }
+  parsed.diagnostics.sort(compareDiagnostics);
+  return parsed;
+}
+
+function parseProjectConfigText(text: string, path: string): { config: ProjectConfig | undefined; diagnostics: Diagnostic[] } {
   const file = basename(path);
   const lines = new LineIndex(text);
   const diagnostics: Diagnostic[] = [];

@@ -1,4 +1,5 @@
-import { encryptSecrets, generateIdentity } from "@stellar-secrets/sops";
+import { encryptSecrets, generateIdentity, sshKeyTag } from "@stellar-secrets/sops";
+import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { recipientStanzaProblems } from "./recipient-stanzas.js";
 import { parseEnvironmentFile } from "./secrets-dir.js";
@@ -73,4 +74,52 @@ describe("recipientStanzaProblems", () => {
     const swapped = text.replace(first[0], `        - recipient: ${first[1]}\n          enc: |\n${indent(ssh)}`);
     expect(problems(swapped).map((p) => p.message)).toEqual([expect.stringMatching(/is an age ssh-ed25519 stanza, but age writes X25519 stanzas for that key/)]);
   });
+
+  it("reports a pgp, kms or other non-age master key in the metadata: sops decrypts with it, and no member is one", async () => {
+    const { text, problems, lineOf } = await setup();
+    const pgp = text.replace(
+      "    lastmodified:",
+      '    pgp:\n        - created_at: "2026-12-03T12:00:00Z"\n          enc: |-\n            -----BEGIN PGP MESSAGE-----\n            hQEMA0kVh7KjKt6gAQf+\n            -----END PGP MESSAGE-----\n          fp: 1234567890ABCDEF1234567890ABCDEF12345678\n    lastmodified:',
+    );
+    const found = problems(pgp);
+    expect(found.map((p) => p.message)).toEqual([expect.stringMatching(/sops\.pgp .*1 key.*decrypt.*not a member/)]);
+    expect(lineOf(pgp, found[0]!.range.start)).toBe("    pgp:");
+    expect(found[0]!.message).not.toMatch(/members add/);
+    const kms = text.replace("    lastmodified:", "    kms:\n        - arn: arn:aws:kms:us-east-1:666666666666:key/abc\n          enc: AQICAHhAAAA\n    hc_vault:\n        - vault_address: https://vault.example\n          enc: vault:v1:abc\n    lastmodified:");
+    expect(problems(kms).map((p) => p.message)).toEqual([expect.stringContaining("sops.kms"), expect.stringContaining("sops.hc_vault")]);
+    const groups = text.replace("    lastmodified:", `    key_groups:\n        - age:\n            - recipient: ${"age1" + "q".repeat(58)}\n              enc: x\n    lastmodified:`);
+    expect(problems(groups).map((p) => p.message)).toEqual([expect.stringContaining("sops.key_groups")]);
+    // a list of wrapped keys under a name this package does not know (a newer sops' plugin keys)
+    const plugin = text.replace("    lastmodified:", "    plugin:\n        - binary_name: keyservice\n          enc: c29tZQ==\n    lastmodified:");
+    expect(problems(plugin).map((p) => p.message)).toEqual([expect.stringContaining("sops.plugin holds 1 key")]);
+    // an empty list, as sops 3.7–3.9 write them, is no reader
+    expect(problems(text.replace("    lastmodified:", "    kms: []\n    pgp: []\n    lastmodified:"))).toEqual([]);
+  });
+
+  it("reports an ssh-ed25519 stanza whose key tag is not the labelled SSH key's: it was made for another SSH key", async () => {
+    const sshKey = (): string => {
+      const name = Buffer.from("ssh-ed25519");
+      const key = Buffer.from(generateKeyPairSync("ed25519").publicKey.export({ format: "jwk" }).x as string, "base64url");
+      const wire = Buffer.concat([Buffer.from([0, 0, 0, name.length]), name, Buffer.from([0, 0, 0, 32]), key]);
+      return `ssh-ed25519 ${wire.toString("base64")}`;
+    };
+    const member = sshKey();
+    const other = sshKey();
+    const stanzaFor = (tag: string): string => {
+      const header = Buffer.from(`age-encryption.org/v1\n-> ssh-ed25519 ${tag} mAwtibtNtEULYSiumlxzjFNhyWknf9/3rmR/zLIEGCE\n8oLV3OT7bsSxgX485X8ceWqil40luKZJSej2YLrIUTo\n--- V5Y3x3qRUVvHd0zK0AH60qI0jvsILPq71JxD7X2/O3Q\n`, "latin1").toString("base64");
+      return `-----BEGIN AGE ENCRYPTED FILE-----\n${header.match(/.{1,64}/g)!.join("\n")}\n-----END AGE ENCRYPTED FILE-----`;
+    };
+    const alice = (await generateIdentity()).recipient;
+    const text = await encryptSecrets(new Map([["stripe_api_key", "sk_test_X"]]), { recipients: [alice], now: new Date("2026-01-15T10:00:00Z") });
+    const project = { environments: [{ name: "staging", members: [{ name: "alice", recipient: alice }, { name: "sam", recipient: member }] }] };
+    const withStanza = (tag: string) => {
+      const last = [...text.matchAll(STANZA)].at(-1) as RegExpMatchArray;
+      const at = (last.index ?? 0) + last[0].length;
+      return text.slice(0, at) + `        - recipient: ${member}\n          enc: |\n${indent(stanzaFor(tag))}` + text.slice(at);
+    };
+    const problems = (t: string) => recipientStanzaProblems(project, parseEnvironmentFile(t, "secrets/staging.enc.yaml", "staging"));
+    expect(problems(withStanza(sshKeyTag(member)))).toEqual([]);
+    expect(problems(withStanza(sshKeyTag(other))).map((p) => p.message)).toEqual([expect.stringMatching(/\(sam, a member of staging\) is an age ssh-ed25519 stanza for another SSH key \(key tag .+, not .+\)/)]);
+  });
 });
+

@@ -6,7 +6,7 @@
  * type that is not the one age writes for the labelled key, and an `enc` that is no readable age
  * file. Pure: no I/O.
  */
-import { ageStanzaTypeFor } from "@stellar-secrets/sops";
+import { ageStanzaTypeFor, sshKeyTag } from "@stellar-secrets/sops";
 import type { TextRange } from "./position.js";
 import type { ProjectConfig } from "./project.js";
 import type { EnvironmentFile } from "./secrets-dir.js";
@@ -41,6 +41,18 @@ export function recipientStanzaProblems(project: Pick<ProjectConfig, "environmen
     `\`stellar-secrets rotate-key --env ${env}\` once stellar.yaml lists only the members you expect (it wraps a new data key for exactly those), ` +
     "and rotate at their providers the values the unknown key could read";
   const out: RecipientStanzaProblem[] = [];
+  for (const other of file.otherMasterKeys ?? []) {
+    const what = other.type === "key_groups" ? `${other.count} key group${other.count === 1 ? "" : "s"}` : `${other.count} key${other.count === 1 ? "" : "s"}`;
+    out.push({
+      range: other.range ?? fallback,
+      message:
+        other.type === "key_groups"
+          ? `the ${env} file's sops.key_groups holds ${what} besides its age stanzas: sops decrypts with the keys of the groups when the top-level lists are empty, ` +
+            `and stellar-secrets refuses to decrypt a file with key groups; stellar.yaml's members are age or ssh keys of one list only; ${fix}`
+          : `the ${env} file's sops.${other.type} holds ${what} besides its age stanzas: sops decrypts the file with any of them, but stellar.yaml's members ` +
+            `are age or ssh keys only, so whoever holds that key is not a member and can read every value; ${fix}`,
+    });
+  }
   const seen = new Map<string, number>();
   stanzas.forEach((stanza, i) => {
     const range = stanza.range ?? fallback;
@@ -79,6 +91,23 @@ export function recipientStanzaProblems(project: Pick<ProjectConfig, "environmen
           `${label} is an age ${type} stanza, but ${expected === undefined ? "its label is no age or ssh public key" : `age writes ${expected} stanzas for that key`}: ` +
           `it was made for another key than its label says; ${fix}`,
       });
+      return;
+    }
+    // an ssh-ed25519 stanza names its key by a public tag: a keyless reader can check it against the label
+    if (type === "ssh-ed25519") {
+      let want: string | undefined;
+      try {
+        want = sshKeyTag(stanza.recipient);
+      } catch {
+        want = undefined;
+      }
+      const have = info.stanzas[0]?.args[0] ?? "";
+      if (want !== undefined && have !== want) {
+        out.push({
+          range,
+          message: `${label} is an age ssh-ed25519 stanza for another SSH key (key tag ${have.slice(0, 12)}, not ${want}): someone other than the labelled key can decrypt the ${env} file; ${fix}`,
+        });
+      }
     }
   });
   return out;

@@ -76,6 +76,36 @@ describe("SOPS metadata (SOPS-FORMAT §8.1, §8.4)", () => {
 });
 
 describe("nested values", () => {
+  it("reports a crypt rule under which sops reads an encrypted value as clear text (sops then fails the MAC), at the rule", async () => {
+    const text = await encryptSecrets(new Map([["stripe_api_key", "fake-1"], ["hubspot_token", "fake-2"], ["empty_one", ""]]), { recipients: [ALICE] });
+    const lineOf = (t: string, key: string) => t.split("\n").findIndex((l) => l.startsWith(`    ${key}:`)) + 1;
+    const regex = text.replace("    unencrypted_suffix: _unencrypted", "    encrypted_regex: ^nothing$");
+    const f = parseEnvironmentFile(regex, "secrets/production.enc.yaml", "production");
+    expect(f.diagnostics.map((d) => [d.rule, d.severity, d.line])).toEqual([["unencrypted-secrets-file", "error", lineOf(regex, "encrypted_regex")]]);
+    expect(f.diagnostics[0]!.message).toMatch(/sops\.encrypted_regex .*2 encrypted values \(stripe_api_key, hubspot_token\)/);
+    const suffix = text.replace("    unencrypted_suffix: _unencrypted", "    unencrypted_suffix: _key");
+    const g = parseEnvironmentFile(suffix, "secrets/production.enc.yaml", "production");
+    expect(g.diagnostics.map((d) => [d.rule, d.line])).toEqual([["unencrypted-secrets-file", lineOf(suffix, "unencrypted_suffix")]]);
+    expect(g.diagnostics[0]!.message).toContain("1 encrypted value (stripe_api_key)");
+    const comment = text.replace("    unencrypted_suffix: _unencrypted", "    encrypted_comment_regex: sops");
+    expect(parseEnvironmentFile(comment, "secrets/production.enc.yaml", "production").diagnostics.map((d) => d.rule)).toEqual(["unencrypted-secrets-file"]);
+    // a rule that keeps every value encrypted is what sops reads too
+    for (const ok of ["    encrypted_regex: .", "    unencrypted_regex: ^zzz$", "    encrypted_suffix: _key\n", ""]) {
+      const variant = text.replace("    unencrypted_suffix: _unencrypted\n", ok === "" ? "" : `${ok.replace(/\n$/, "")}\n`);
+      const d = parseEnvironmentFile(variant, "secrets/production.enc.yaml", "production").diagnostics;
+      expect([ok, d.length]).toEqual([ok, ok.includes("_key") ? 1 : 0]);
+    }
+  });
+
+  it("reports a well-known credential format in a comment of the file (a plain comment stays in clear) as plaintext-credential", async () => {
+    const token = ["sk", "live", "51HqLyjWDarjtT1zdp7dcXYZabc123456"].join("_");
+    const text = await encryptSecrets(new Map([["stripe_api_key", "fake-1"]]), { recipients: [ALICE] });
+    const f = parseEnvironmentFile(`# backup: ${token}\n${text}`, "secrets/production.enc.yaml", "production");
+    expect(f.diagnostics.map((d) => [d.rule, d.severity, d.line, d.column])).toEqual([["plaintext-credential", "error", 1, 1]]);
+    expect(JSON.stringify(f.diagnostics)).not.toContain(token);
+    expect(parseEnvironmentFile(`# rotated yearly\n${text}`, "secrets/production.enc.yaml", "production").diagnostics).toEqual([]);
+  });
+
   it("reports a nested value as such, without plaintext advice when every leaf is encrypted", async () => {
     const text = await encryptSecrets(new Map([["a_key", "fake-1"], ["b_key", "fake-2"]]), { recipients: [ALICE] });
     const nested = text.replace(/^b_key: (.*)$/m, "b:\n    key: $1");

@@ -4,13 +4,14 @@
  * `@stellar-secrets/sops`'s `parseSecretsFile`. Broken files still give their names (read with
  * a plain YAML fallback) plus `unencrypted-secrets-file` diagnostics.
  */
-import { decodeUtf8, inspectAgeEnvelope, isSopsEncrypted, isSopsError, normalizeRecipient, parseSecretsFile, type AgeEnvelopeInfo, type SecretsFile } from "@stellar-secrets/sops";
+import { decodeUtf8, inspectAgeEnvelope, isSopsEncrypted, isSopsError, normalizeRecipient, otherMasterKeys, parseSecretsFile, sopsEncryptsPath, type AgeEnvelopeInfo, type SecretsFile } from "@stellar-secrets/sops";
 import { findExcessiveNesting } from "@stellar-secrets/sops";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, type TextRange } from "./position.js";
 import { keyString, nodeRange } from "./yaml-nodes.js";
 import { suggestSecretName, validateSecretName } from "./names.js";
+import { commentCredentials } from "./credentials.js";
 
 /** One name defined in one environment file. */
 export interface SecretDefinition {
@@ -47,6 +48,12 @@ export interface EnvironmentFile {
    * recipient stanzas, of which types). Absent without valid metadata.
    */
   stanzas?: EnvironmentStanza[];
+  /**
+   * The non-age master keys of the metadata (`pgp`, `kms`, `key_groups`, ...), each type with how
+   * many entries it has and where its key is: sops decrypts with any of them. Absent without valid
+   * metadata; empty for a file stellar-secrets or sops wrote for age recipients.
+   */
+  otherMasterKeys?: { type: string; count: number; range: TextRange | undefined }[];
   /** `unencrypted-secrets-file` (and `schema` for duplicate keys and nested values) at default severity. */
   diagnostics: Diagnostic[];
   /** The file's text, for rules that look at the stored bytes (`stale-mac`); absent when it could not be read. */
@@ -123,9 +130,65 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
     envelope: inspectAgeEnvelope(stanza.enc),
   }));
   const sopsStart = parsed.metadataRange.start;
+  result.otherMasterKeys = otherMasterKeys(parsed.metadata).map((k) => ({ ...k, range: metadataKeyRange(text, sopsStart, k.type) }));
   checkMetadata(result, text, { start: sopsStart, end: sopsStart + 4 }, parsed.metadata.mac, rawVersion(text, sopsStart) ?? parsed.metadata.version);
+  checkCryptRule(result, text, parsed);
+  // a plain comment stays in clear (sops would have encrypted it): a credential in one is committed as is
+  if (text.includes("#")) {
+    for (const f of commentCredentials(text)) {
+      result.diagnostics.push(
+        diagnosticAt(
+          "plaintext-credential",
+          "error",
+          path,
+          lines,
+          f.range,
+          `a comment of ${path} holds what looks like ${f.what} in plain text (comments of an environment file are not encrypted by stellar-secrets); remove it, rotate it at its provider (git history keeps it), and set it with \`stellar-secrets set NAME --env ${environment}\``,
+        ),
+      );
+    }
+  }
   result.diagnostics.sort(compareDiagnostics);
   return result;
+}
+
+const CRYPT_RULE_KEYS = ["unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex", "unencrypted_comment_regex", "encrypted_comment_regex"] as const;
+
+/**
+ * SOPS-FORMAT §3: sops decides from the metadata's crypt rule which leaves are encrypted, and reads
+ * any other leaf as clear text, `ENC[...]` string and all, into its MAC. A rule under which an
+ * encrypted value is "clear" (`encrypted_regex` matching no name, `unencrypted_suffix: _key`) or a
+ * comment-based rule (which stellar-secrets cannot read) makes the file undecryptable by sops or
+ * by stellar-secrets, while nothing else in it changed. Reported at the rule's key.
+ */
+function checkCryptRule(result: EnvironmentFile, text: string, parsed: SecretsFile): void {
+  const meta = parsed.metadata;
+  const key = CRYPT_RULE_KEYS.find((k) => meta[k] !== undefined);
+  if (key === undefined) return;
+  const sopsStart = parsed.metadataRange.start;
+  const at = metadataKeyRange(text, sopsStart, key) ?? { start: sopsStart, end: sopsStart + 4 };
+  const rule = `sops.${key}`;
+  const restore = `restore the file from git (\`git checkout -- ${result.path}\`); stellar-secrets and sops write \`unencrypted_suffix: _unencrypted\``;
+  if (sopsEncryptsPath(meta, []) === undefined) {
+    result.diagnostics.push(
+      diagnosticAt("unencrypted-secrets-file", "error", result.path, result.lines, at, `${result.path}: ${rule} is a comment-based encryption rule, which stellar-secrets cannot decrypt by (and no write of it sets); ${restore}`),
+    );
+    return;
+  }
+  const clear = parsed.entries.filter((e) => e.encrypted && sopsEncryptsPath(meta, [e.name]) === false).map((e) => e.name);
+  if (clear.length === 0) return;
+  const shown = clear.slice(0, 5).join(", ") + (clear.length > 5 ? ", ..." : "");
+  result.diagnostics.push(
+    diagnosticAt(
+      "unencrypted-secrets-file",
+      "error",
+      result.path,
+      result.lines,
+      at,
+      `${result.path}: under ${rule} sops reads ${clear.length} encrypted value${clear.length === 1 ? "" : "s"} (${shown}) as clear text, ` +
+        `so \`sops -d\` fails the MAC check and a sops write would store such a name unencrypted; ${restore}`,
+    ),
+  );
 }
 
 /** sops's own test of a version (§8.1): `X.Y.Z`, a leading `v` tolerated. */

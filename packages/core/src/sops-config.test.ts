@@ -51,6 +51,74 @@ describe("parseSopsConfig", () => {
     ]);
   });
 
+  it("counts a sops plugin key (plugins, also in a key group) as another key type: sops wraps the data key for it", () => {
+    const c = parseSopsConfig(
+      `creation_rules:
+  - path_regex: a
+    age: ${ALICE}
+    plugins:
+      - binary_name: sops-keyservice
+        config: { url: https://keys.example.test }
+  - path_regex: b
+    key_groups:
+      - age: [${ALICE}]
+        plugins: [{ binary_name: x }]
+`,
+      ".sops.yaml",
+    );
+    expect(c.rules.map((r) => [r.pathRegex, r.otherKeys])).toEqual([
+      ["a", ["plugins"]],
+      ["b", ["plugins"]],
+    ]);
+  });
+
+  it("reads YAML aliases and merge keys as sops (yaml.v3) does: an anchored key list cannot hide a recipient", () => {
+    const c = parseSopsConfig(
+      `keys:
+  - &team ${ALICE},${MALLORY}
+  - &pgp FINGERPRINT
+base: &base
+  path_regex: b
+  age: [*team]
+creation_rules:
+  - path_regex: a
+    age: *team
+  - <<: *base
+  - <<: [*base]
+    path_regex: c
+    pgp: *pgp
+`,
+      ".sops.yaml",
+    );
+    expect(c.problem).toBeUndefined();
+    expect(c.rules.map((r) => [r.pathRegex, r.age, r.otherKeys])).toEqual([
+      ["a", [ALICE, MALLORY], []],
+      ["b", [ALICE, MALLORY], []],
+      ["c", [ALICE, MALLORY], ["pgp"]],
+    ]);
+  });
+
+  it("reads the first YAML document only, as sops does (yaml.v3 Unmarshal): a second one cannot hide the first", () => {
+    const first = `creation_rules:\n  - path_regex: a\n    age: ${ALICE},${MALLORY}\n`;
+    const second = `creation_rules:\n  - path_regex: a\n    age: ${ALICE}\n`;
+    const c = parseSopsConfig(`${first}---\n${second}`, ".sops.yaml");
+    expect(c.problem).toBeUndefined();
+    expect(c.rules.map((r) => r.age)).toEqual([[ALICE, MALLORY]]);
+    expect(parseSopsConfig(`---\n${first}---\n${second}`, ".sops.yaml").rules.map((r) => r.age)).toEqual([[ALICE, MALLORY]]);
+  });
+
+  it("reads !!binary scalars as the text sops decodes them to (yaml.v3 gives a string), in key lists and path_regex", () => {
+    const b64 = (s: string) => Buffer.from(s).toString("base64");
+    const c = parseSopsConfig(
+      `creation_rules:\n  - path_regex: !!binary ${b64("a$")}\n    age: !!binary ${b64(`${ALICE},${MALLORY}`)}\n  - path_regex: b\n    age: [!!binary ${b64(MALLORY)}]\n`,
+      ".sops.yaml",
+    );
+    expect(c.rules.map((r) => [r.pathRegex, r.age])).toEqual([
+      ["a$", [ALICE, MALLORY]],
+      ["b", [MALLORY]],
+    ]);
+  });
+
   it("reports a file sops cannot read instead of throwing", () => {
     expect(parseSopsConfig("creation_rules: [", ".sops.yaml").problem?.message).toMatch(/not valid YAML/);
     expect(parseSopsConfig("- a\n", ".sops.yaml").problem?.message).toMatch(/not a YAML mapping/);

@@ -5,7 +5,7 @@
  * CLI makes when members change (comments and unrelated rules kept). Pure: text in, data out.
  */
 import { excessiveNestingMessage, findExcessiveNesting } from "@stellar-secrets/sops";
-import { isMap, isScalar, isSeq, parseDocument, Scalar, YAMLMap, type Document, type Node } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, Scalar, visit, YAMLMap, type Document, type Node, type Pair } from "yaml";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, type TextRange } from "./position.js";
 import { renderEditedDocument, type ProjectConfig } from "./project.js";
@@ -15,8 +15,8 @@ import { parseSimpleYaml } from "./fast-yaml.js";
 /** The file name sops looks for (`.sops.yml` is ignored by sops). */
 export const SOPS_CONFIG_FILE = ".sops.yaml";
 
-/** Key types other than age that a creation rule may name (each one can also decrypt). */
-const OTHER_KEY_TYPES = ["pgp", "kms", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hc_vault", "hckms"] as const;
+/** Key types other than age that a creation rule may name (each one can also decrypt; `plugins`: an external key-service binary of newer sops). */
+const OTHER_KEY_TYPES = ["pgp", "kms", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hc_vault", "hckms", "plugins"] as const;
 
 /** One creation rule of `.sops.yaml`, as far as recipients go. */
 export interface SopsCreationRule {
@@ -48,10 +48,69 @@ export interface ParsedSopsConfig {
   problem: { message: string; range: TextRange } | undefined;
 }
 
+/** At most this many aliases are expanded (an alias bomb is no config). */
+const MAX_ALIASES = 100;
+
+/**
+ * Replaces, in place, every alias by a copy of the node it names, and every merge key (`<<: *a`,
+ * `<<: [*a, *b]`) by the pairs of the maps it names that the mapping does not set itself: sops
+ * reads `.sops.yaml` with yaml.v3, which follows both, so a recipient behind an anchor is a
+ * recipient. False when there are more than {@link MAX_ALIASES} aliases.
+ */
+function expandAliases(doc: Document): boolean {
+  let aliases = 0;
+  let ok = true;
+  const resolved = (node: unknown): unknown => {
+    let n = node;
+    for (let depth = 0; isAlias(n) && depth < MAX_ALIASES; depth++) n = n.resolve(doc);
+    return n;
+  };
+  visit(doc, {
+    Alias(_, node) {
+      if (++aliases > MAX_ALIASES) {
+        ok = false;
+        return visit.BREAK;
+      }
+      const target = resolved(node);
+      return target === undefined || target === null || isAlias(target) ? new Scalar(null) : ((target as Node).clone() as Node);
+    },
+  });
+  if (!ok) return false;
+  visit(doc, {
+    Map(_, map) {
+      const merges = map.items.filter((p) => isScalar(p.key) && p.key.value === "<<");
+      if (merges.length === 0) return undefined;
+      const own = new Set(map.items.filter((p) => !merges.includes(p)).map((p) => keyString(p)));
+      const added: Pair[] = [];
+      for (const m of merges) {
+        const sources = isSeq(m.value) ? m.value.items : [m.value];
+        for (const s of sources) {
+          if (!isMap(s)) continue;
+          for (const p of s.items) {
+            const k = keyString(p);
+            if (k === undefined || own.has(k)) continue;
+            own.add(k);
+            added.push(p);
+          }
+        }
+      }
+      map.items = [...map.items.filter((p) => !merges.includes(p)), ...added];
+      return undefined;
+    },
+  });
+  return true;
+}
+
+/** A scalar's value as the text sops' yaml.v3 gives it: a `!!binary` scalar is its decoded bytes as a string. */
+function scalarValue(v: unknown): unknown {
+  return v instanceof Uint8Array ? Buffer.from(v).toString("utf8") : v;
+}
+
 /** Splits a sops key list (a comma-separated string, or a list of such strings) into trimmed, non-empty entries. */
 function keyList(node: unknown): string[] {
   const parts: string[] = [];
-  const add = (v: unknown): void => {
+  const add = (raw: unknown): void => {
+    const v = scalarValue(raw);
     if (typeof v === "string") parts.push(...v.split(","));
     else if (typeof v === "number" || typeof v === "boolean") parts.push(String(v));
   };
@@ -101,7 +160,11 @@ export function parseSopsConfig(text: string, path: string): ParsedSopsConfig {
   } else {
     let doc: Document;
     try {
-      doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
+      // sops reads the first document only (yaml.v3 Unmarshal): what follows a `---` is never read
+      const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false });
+      const first = Array.isArray(docs) ? docs[0] : undefined;
+      if (first === undefined) return result;
+      doc = first;
     } catch {
       result.problem = { message: `${path} cannot be read as YAML`, range: whole };
       return result;
@@ -109,6 +172,10 @@ export function parseSopsConfig(text: string, path: string): ParsedSopsConfig {
     if (doc.errors.length > 0) {
       const at = doc.errors[0]?.pos[0] ?? 0;
       result.problem = { message: `${path} is not valid YAML (sops refuses it)`, range: { start: at, end: at } };
+      return result;
+    }
+    if (!expandAliases(doc)) {
+      result.problem = { message: `${path} uses more YAML aliases than sops would expand`, range: whole };
       return result;
     }
     root = doc.contents;
@@ -133,7 +200,7 @@ export function parseSopsConfig(text: string, path: string): ParsedSopsConfig {
     }
     const get = (key: string): Node | undefined => (findPair(item, key)?.value as Node | null | undefined) ?? undefined;
     const pr = get("path_regex");
-    const pathRegex = pr === undefined ? undefined : isScalar(pr) && pr.value !== null ? String(pr.value) : "";
+    const pathRegex = pr === undefined ? undefined : isScalar(pr) && pr.value !== null ? String(scalarValue(pr.value)) : "";
     const regex = pathRegex === undefined ? undefined : compileSopsPathRegex(pathRegex);
     const groupsNode = get("key_groups");
     const age: string[] = [];

@@ -45,6 +45,53 @@ describe("checkStaleMac", () => {
     expect(run(handMerged)).toEqual([]);
   });
 
+  it("flags lastmodified or mac_only_encrypted changed under the committed mac (the MAC no longer opens), at the mac key", () => {
+    const lastmod = head.replace(/lastmodified: "[^"]*"/, 'lastmodified: "2026-01-01T00:00:01Z"');
+    const d = run(lastmod, [head]);
+    expect(d.map((x) => x.rule)).toEqual(["stale-mac"]);
+    expect(lastmod.split("\n")[d[0]!.line - 1]).toMatch(/^\s+mac: /);
+    expect(d[0]!.message).toContain("lastmodified");
+    // the same time written another way is the same AAD: sops and stellar-secrets still open it
+    expect(run(head.replace(/lastmodified: "2026-01-01T00:00:00Z"/, 'lastmodified: "2026-01-01T00:00:00.5+00:00"'), [head])).toEqual([]);
+    const macOnly = head.replace("    unencrypted_suffix: _unencrypted\n", "    mac_only_encrypted: true\n    unencrypted_suffix: _unencrypted\n");
+    expect(run(macOnly, [head]).map((x) => [x.rule, x.message.includes("mac_only_encrypted")])).toEqual([["stale-mac", true]]);
+    expect(run(head, [macOnly])).toHaveLength(1);
+    // a real write changes mac with them
+    expect(run(next, [head])).toEqual([]);
+  });
+
+  it("flags a mac replaced while every value and lastmodified are the committed ones (a real write sets lastmodified anew)", () => {
+    const otherMac = /^ {4}mac: .*$/m.exec(next)![0];
+    const swapped = head.replace(/^ {4}mac: .*$/m, otherMac);
+    const d = run(swapped, [head]);
+    expect(d.map((x) => x.rule)).toEqual(["stale-mac"]);
+    expect(swapped.split("\n")[d[0]!.line - 1]).toMatch(/^\s+mac: /);
+    expect(d[0]!.message).toContain("sops.mac");
+    // a value changed with it is a write (or the check above), not this
+    expect(run(next, [head])).toEqual([]);
+  });
+
+  it("flags a ciphertext whose unauthenticated type was changed by hand, at the name (or the mac), whatever the mac", () => {
+    const flipped = head.replace(/^(stripe_api_key: ENC\[[^\]]*),type:str\]/m, "$1,type:comment]").replace(/^( {4}mac: ENC\[[^\]]*),type:str\]/m, "$1,type:bytes]");
+    expect(flipped).not.toBe(head);
+    const d = run(flipped, [head]);
+    expect(d.map((x) => [x.rule, x.secret ?? "mac", flipped.split("\n")[x.line - 1]!.trim().split(":")[0]])).toEqual([
+      ["stale-mac", "stripe_api_key", "stripe_api_key"],
+      ["stale-mac", "mac", "mac"],
+    ]);
+    expect(d[0]!.message).toContain("type");
+    // a real write keeps an unchanged value's ENC string whole
+    expect(run(next, [head])).toEqual([]);
+  });
+
+  it("flags a value stored as a comment or under a type sops does not know, in the file alone", () => {
+    const comment = head.replace(/^(stripe_api_key: ENC\[[^\]]*),type:str\]/m, "$1,type:comment]");
+    expect(run(comment).map((x) => [x.rule, x.secret])).toEqual([["stale-mac", "stripe_api_key"]]);
+    const unknown = head.replace(/^(hubspot_api_token: ENC\[[^\]]*),type:str\]/m, "$1,type:blob]");
+    expect(run(unknown).map((x) => [x.rule, x.secret])).toEqual([["stale-mac", "hubspot_api_token"]]);
+    expect(run(head)).toEqual([]);
+  });
+
   it("flags the same ciphertext under two names, at the second name", () => {
     const lines = head.split("\n");
     const first = lines[0]!.slice(lines[0]!.indexOf(": ") + 2);

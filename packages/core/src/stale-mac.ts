@@ -2,14 +2,19 @@
  * The `stale-mac` rule: environment files that cannot decrypt, caught without a key. A real write
  * (stellar-secrets or sops) always changes `mac` and `lastmodified` and never reuses an IV, so
  * - values that differ from the committed version under a byte-identical `mac` and `lastmodified`,
+ * - a byte-identical `mac` under another `lastmodified` (the MAC's AAD) or `mac_only_encrypted`
+ *   (which changes what the MAC hashes), and another `mac` under the same values and `lastmodified`,
  * - the same ciphertext under two names, and
  * - leftover merge conflict markers
  * all mean the file was edited or merged by hand, and no one can decrypt it (MAC mismatch).
  */
-import { parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, macAad, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import type { LineIndex, TextRange } from "./position.js";
 import type { Severity } from "./rules.js";
+
+/** The types sops gives a value (SOPS-FORMAT §2.3); `comment` is for comments only. */
+const VALUE_TYPES: ReadonlySet<string> = new Set(["str", "int", "float", "bool", "time", "bytes"]);
 
 /** A line git writes around a conflict (`<<<<<<< `, `=======`, `>>>>>>> `, and diff3's `||||||| `). */
 const MARKER = /^(?:<{7}|={7}|>{7}|\|{7})(?:[ \t]|\r?$)/;
@@ -89,6 +94,23 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
   const file = tryParse(text);
   if (file === undefined) return out;
 
+  // a value under a type no writer gives a value (a comment, or one sops does not know) does not decrypt
+  for (const e of file.entries) {
+    const type = e.type as string | undefined;
+    if (type === undefined || VALUE_TYPES.has(type)) continue;
+    out.push(
+      diagnosticAt(
+        "stale-mac",
+        severity,
+        path,
+        lines,
+        e.nameRange,
+        `secret "${e.name}" in ${path} is stored with type "${type.slice(0, 20)}", which no write gives a value (the type is covered by no tag): it was edited by hand, and it does not decrypt; restore the file (\`git checkout -- ${path}\`)`,
+        { secret: e.name },
+      ),
+    );
+  }
+
   const byIv = new Map<string, string>();
   for (const e of file.entries) {
     const iv = ivOf(e.raw);
@@ -111,10 +133,82 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
     );
   }
 
+  // the type of an ENC string is covered by no tag: a committed ciphertext under another type was edited by hand
+  // (a write that keeps a value copies its ENC string whole), and `type:comment` or a wrong type does not decrypt
+  const retyped = new Set<string>();
   for (const version of committed) {
     const before = tryParse(version);
     if (before === undefined) continue;
-    if (before.metadata.mac !== file.metadata.mac || before.metadata.lastmodified !== file.metadata.lastmodified) continue;
+    const was = new Map(before.entries.map((e) => [e.name, e.raw]));
+    for (const e of file.entries) {
+      const raw = was.get(e.name);
+      if (raw === undefined || raw === e.raw || retyped.has(e.name) || ciphertextIdentity(raw) !== ciphertextIdentity(e.raw)) continue;
+      if (out.some((d) => d.secret === e.name)) continue; // already reported in the file alone
+      retyped.add(e.name);
+      out.push(
+        diagnosticAt(
+          "stale-mac",
+          severity,
+          path,
+          lines,
+          e.nameRange,
+          `the type of secret "${e.name}"'s ciphertext in ${path} differs from the committed version while the ciphertext is the same: the type is covered by no tag, so it was changed by hand (a write copies an unchanged value's ENC string whole), and a wrong type does not decrypt; restore the file (\`git checkout -- ${path}\`)`,
+          { secret: e.name },
+        ),
+      );
+    }
+    const mac = before.metadata.mac;
+    if (!retyped.has("\0mac") && mac !== "" && mac !== file.metadata.mac && ciphertextIdentity(mac) === ciphertextIdentity(file.metadata.mac)) {
+      retyped.add("\0mac");
+      out.push(
+        diagnosticAt(
+          "stale-mac",
+          severity,
+          path,
+          lines,
+          macRange(text, file),
+          `the type of sops.mac in ${path} differs from the committed version while the ciphertext is the same: it was changed by hand; restore the file (\`git checkout -- ${path}\`)`,
+        ),
+      );
+    }
+  }
+
+  for (const version of committed) {
+    const before = tryParse(version);
+    if (before === undefined) continue;
+    if (before.metadata.mac !== file.metadata.mac) {
+      // the MAC replaced alone: a real write sets `lastmodified` to its own time and encrypts the MAC under it
+      if (file.metadata.mac !== "" && before.metadata.mac !== "" && aadOf(before.metadata.lastmodified) === aadOf(file.metadata.lastmodified) && sameEntries(before, file)) {
+        out.push(
+          diagnosticAt(
+            "stale-mac",
+            severity,
+            path,
+            lines,
+            macRange(text, file),
+            `sops.mac of ${path} differs from the committed version while every value and lastmodified are the committed ones (a real write sets lastmodified anew): ` +
+              `the MAC was replaced by hand, so no one can decrypt the file (MAC check fails); restore it (\`git checkout -- ${path}\`) and make changes with stellar-secrets or sops`,
+          ),
+        );
+        break;
+      }
+      continue;
+    }
+    const changed = file.metadata.mac === "" ? undefined : metadataChange(before, file);
+    if (changed !== undefined) {
+      out.push(
+        diagnosticAt(
+          "stale-mac",
+          severity,
+          path,
+          lines,
+          macRange(text, file),
+          `${changed} of ${path} differs from the committed version, but its mac is the committed one (a real write encrypts the MAC anew): no one can decrypt the file (MAC check fails); restore it (\`git checkout -- ${path}\`) and make changes with stellar-secrets or sops`,
+        ),
+      );
+      break;
+    }
+    if (before.metadata.lastmodified !== file.metadata.lastmodified) continue;
     if (sameEntries(before, file)) continue;
     out.push(
       diagnosticAt(
@@ -129,4 +223,24 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
     break;
   }
   return out;
+}
+
+/** The AAD of the MAC (normalised `lastmodified`), or the text itself when it is no RFC 3339 time. */
+function aadOf(lastmodified: string): string {
+  try {
+    return macAad(lastmodified);
+  } catch {
+    return lastmodified;
+  }
+}
+
+/**
+ * What changed between two versions with the same `mac` that decides whether that MAC opens and
+ * matches: `lastmodified` (the MAC's AAD, compared as sops normalises it) or `mac_only_encrypted`
+ * (what is hashed). Undefined when neither did.
+ */
+function metadataChange(before: SecretsFile, file: SecretsFile): string | undefined {
+  if (aadOf(before.metadata.lastmodified) !== aadOf(file.metadata.lastmodified)) return "sops.lastmodified (the MAC's associated data)";
+  if ((before.metadata.mac_only_encrypted === true) !== (file.metadata.mac_only_encrypted === true)) return "sops.mac_only_encrypted (what the MAC hashes)";
+  return undefined;
 }

@@ -17,6 +17,13 @@ export const SHALLOW_HINT =
   "fetch the history: `git fetch --unshallow` (or `git fetch --deepen=N`, and `git fetch origin BRANCH` for a base branch that is missing); in GitHub Actions, check out with `actions/checkout` and `fetch-depth: 0`";
 
 /** A git repository around a project root. */
+/** One tree's or the index's entries by kind (paths relative to the project root). */
+interface Listing {
+  files: Map<string, string>;
+  links: Map<string, string>;
+  submodules: Map<string, string>;
+}
+
 export class GitRepo implements GitSource {
   private constructor(
     /** The work tree's top folder. */
@@ -147,14 +154,23 @@ export class GitRepo implements GitSource {
     return (await this.listing(commit)).links;
   }
 
-  private readonly listings = new Map<string, Promise<{ files: Map<string, string>; links: Map<string, string> }>>();
+  /**
+   * The submodules (gitlinks, mode 160000) of the project folder at `commit` (the index when
+   * undefined): path relative to the project root → the commit id it records. Same listing as
+   * {@link filesAt}.
+   */
+  async submodulesAt(commit: string | undefined): Promise<Map<string, string>> {
+    return (await this.listing(commit)).submodules;
+  }
+
+  private readonly listings = new Map<string, Promise<Listing>>();
 
   /**
    * One listing of a commit's tree (`ls-tree`) or of the index (`ls-files -s`). A commit id's is
    * kept (a commit never changes); the index's or a ref's only while it is being read, so that
    * files and links asked for together share one git process and a later call sees a new state.
    */
-  private listing(commit: string | undefined): Promise<{ files: Map<string, string>; links: Map<string, string> }> {
+  private listing(commit: string | undefined): Promise<Listing> {
     const key = commit ?? "\0index";
     let pending = this.listings.get(key);
     if (pending === undefined) {
@@ -170,9 +186,10 @@ export class GitRepo implements GitSource {
     return pending;
   }
 
-  private async readListing(commit: string | undefined): Promise<{ files: Map<string, string>; links: Map<string, string> }> {
+  private async readListing(commit: string | undefined): Promise<Listing> {
     const files = new Map<string, string>();
     const links = new Map<string, string>();
+    const submodules = new Map<string, string>();
     const listing = await this.run(commit === undefined ? ["ls-files", "-s", "-z", "--full-name"] : ["ls-tree", "-r", "-z", "--full-tree", commit]);
     const prefix = this.prefix === "" ? "" : `${this.prefix}/`;
     for (const record of listing.split("\0")) {
@@ -180,15 +197,16 @@ export class GitRepo implements GitSource {
       if (tab === -1) continue;
       const fields = record.slice(0, tab).split(" ");
       // ls-tree: mode type id; ls-files -s: mode id stage (of a conflicted path, "ours": stage 2)
-      const [mode, id] = commit === undefined ? [fields[0], fields[1]] : fields[1] === "blob" ? [fields[0], fields[2]] : [undefined, undefined];
+      const [mode, id] = commit === undefined ? [fields[0], fields[1]] : fields[1] === "blob" || fields[1] === "commit" ? [fields[0], fields[2]] : [undefined, undefined];
       if (commit === undefined && fields[2] !== "0" && fields[2] !== "2") continue;
       const path = record.slice(tab + 1);
       if (id === undefined || !path.startsWith(prefix)) continue;
-      // symbolic links (120000) are listed apart and never followed; submodules (160000) are left out
+      // symbolic links (120000) and submodules (160000) are listed apart, never read as files
       if (mode === "100644" || mode === "100755") files.set(path.slice(prefix.length), id);
       else if (mode === "120000") links.set(path.slice(prefix.length), id);
+      else if (mode === "160000") submodules.set(path.slice(prefix.length), id);
     }
-    return { files, links };
+    return { files, links, submodules };
   }
 
   /**

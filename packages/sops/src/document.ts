@@ -9,7 +9,7 @@ import { unwrapDataKey } from "./age.js";
 import { SopsError } from "./errors.js";
 import { toIdentities, type Identities } from "./identities.js";
 import { MacBuilder, verifyMac } from "./mac.js";
-import { metadataFromObject } from "./metadata.js";
+import { metadataFromObject, sopsEncryptsPath } from "./metadata.js";
 import { LineIndex } from "./position.js";
 import { assertNestingBound } from "./yaml-depth.js";
 import { decodeUtf8, DEFAULT_MAX_BYTES, requireVersion } from "./secrets-file.js";
@@ -42,32 +42,12 @@ type RawNode =
 
 const MAX_NODES = 1_000_000;
 
-/** Which leaves a file's crypt rule encrypts (spec §3). */
+/** Which leaves a file's crypt rule encrypts (spec §3): {@link sopsEncryptsPath}, comment rules refused. */
 function cryptRule(meta: SopsMetadata): (path: readonly string[]) => boolean {
-  const compile = (re: string): RegExp | undefined => {
-    try {
-      return new RegExp(re.replace(/\(\?P</g, "(?<"));
-    } catch {
-      return undefined; // sops: an invalid regex never matches
-    }
-  };
-  if (meta.unencrypted_comment_regex !== undefined || meta.encrypted_comment_regex !== undefined) {
+  if (sopsEncryptsPath(meta, []) === undefined) {
     throw new SopsError("UNSUPPORTED", "comment-based encryption rules (unencrypted_comment_regex/encrypted_comment_regex) are not supported");
   }
-  if (meta.encrypted_suffix !== undefined) {
-    const s = meta.encrypted_suffix;
-    return (p) => p.some((k) => k.endsWith(s));
-  }
-  if (meta.encrypted_regex !== undefined) {
-    const r = compile(meta.encrypted_regex);
-    return (p) => r !== undefined && p.some((k) => r.test(k));
-  }
-  if (meta.unencrypted_regex !== undefined) {
-    const r = compile(meta.unencrypted_regex);
-    return (p) => !(r !== undefined && p.some((k) => r.test(k)));
-  }
-  const suffix = meta.unencrypted_suffix ?? "_unencrypted";
-  return (p) => !p.some((k) => k.endsWith(suffix));
+  return (p) => sopsEncryptsPath(meta, p) === true;
 }
 
 /** The 1-based line of an offset, for a one-off error message. */

@@ -97,7 +97,7 @@ export {
   type ProposalFields,
 } from "./proposal.js";
 export { computeMac, macAad } from "./mac.js";
-export { WRITTEN_SOPS_VERSION } from "./metadata.js";
+export { OTHER_MASTER_KEYS, WRITTEN_SOPS_VERSION, otherMasterKeys, sopsEncryptsPath } from "./metadata.js";
 export {
   aadForPath,
   canonicalize,
@@ -105,6 +105,7 @@ export {
   encryptValue,
   formatGoFloat,
   formatLastModified,
+  ciphertextIdentity,
   isEncValue,
   parseEnc,
   type SopsValueType,

@@ -90,6 +90,65 @@ export function hasOtherMasterKeys(meta: SopsMetadata): boolean {
   });
 }
 
+/**
+ * The non-age master keys of a file's metadata, per type: those of {@link OTHER_MASTER_KEYS} in
+ * that order, then any other key of the `sops` block that holds a list of entries with an `enc`
+ * (a wrapped data key of a type this package does not know, e.g. a newer sops' plugin keys). Each
+ * entry can decrypt the file with sops; `key_groups` is what sops reads when the top-level lists
+ * are empty (and what this package refuses to decrypt). Empty lists (as sops 3.7–3.9 write them)
+ * and nulls are not listed. Pure.
+ */
+export function otherMasterKeys(meta: SopsMetadata): { type: string; count: number }[] {
+  const out: { type: string; count: number }[] = [];
+  for (const type of OTHER_MASTER_KEYS) {
+    const v = meta.other[type];
+    if (v === undefined || v === null) continue;
+    if (Array.isArray(v)) {
+      if (v.length > 0) out.push({ type, count: v.length });
+    } else {
+      out.push({ type, count: 1 });
+    }
+  }
+  for (const [type, v] of Object.entries(meta.other)) {
+    if ((OTHER_MASTER_KEYS as readonly string[]).includes(type) || !Array.isArray(v)) continue;
+    const wrapped = v.filter((e) => isRecord(e) && "enc" in e).length;
+    if (wrapped > 0) out.push({ type, count: wrapped });
+  }
+  return out;
+}
+
+/**
+ * Whether sops encrypts the leaf at `path` (mapping keys from the root) under the file's crypt
+ * rule (SOPS-FORMAT §3): `unencrypted_suffix` (default `_unencrypted`), `encrypted_suffix`,
+ * `encrypted_regex` and `unencrypted_regex` (RE2 searched, not anchored; an invalid regex never
+ * matches, as in sops). Returns undefined for the comment-based rules, which depend on comments
+ * this reader does not attach. Pure.
+ */
+export function sopsEncryptsPath(meta: SopsMetadata, path: readonly string[]): boolean | undefined {
+  if (meta.unencrypted_comment_regex !== undefined || meta.encrypted_comment_regex !== undefined) return undefined;
+  const compile = (re: string): RegExp | undefined => {
+    try {
+      return new RegExp(re.replace(/\(\?P</g, "(?<"));
+    } catch {
+      return undefined; // sops: an invalid regex never matches
+    }
+  };
+  if (meta.encrypted_suffix !== undefined) {
+    const s = meta.encrypted_suffix;
+    return path.some((k) => k.endsWith(s));
+  }
+  if (meta.encrypted_regex !== undefined) {
+    const r = compile(meta.encrypted_regex);
+    return r !== undefined && path.some((k) => r.test(k));
+  }
+  if (meta.unencrypted_regex !== undefined) {
+    const r = compile(meta.unencrypted_regex);
+    return !(r !== undefined && path.some((k) => r.test(k)));
+  }
+  const suffix = meta.unencrypted_suffix ?? "_unencrypted";
+  return !path.some((k) => k.endsWith(suffix));
+}
+
 /** Compares two `X.Y.Z` versions (a leading `v` allowed); non-versions sort lowest. */
 export function compareVersions(a: string, b: string): number {
   const p = (s: string): number[] => (/^v?(\d+)\.(\d+)\.(\d+)/.exec(s)?.slice(1).map(Number)) ?? [0, 0, 0];

@@ -41,6 +41,19 @@ const B64_TWO_PAD_LAST = /[AQgw]==$/;
 const B64_ONE_PAD_LAST = /[AEIMQUYcgkosw048]=$/;
 
 /**
+ * An ENC string as far as its ciphertext goes: the same string with its `type` written `str`.
+ * The type is the one part of an ENC string no tag covers (SOPS-FORMAT §2.1–2.3): `type:str` made
+ * `type:bytes` (or `type:int` for digits) decrypts to the same value under the same key. Two ENC
+ * strings with the same identity hold the same ciphertext, so a keyless comparison of versions
+ * ("unchanged value", "same data key") must compare identities, never the raw text. Anything
+ * that is no ENC string (`""`, plaintext) is returned unchanged. Pure.
+ */
+export function ciphertextIdentity(raw: string): string {
+  const parts = parseEnc(raw);
+  return parts === undefined || parts.type === "str" ? raw : `ENC[AES256_GCM,data:${parts.data},iv:${parts.iv},tag:${parts.tag},type:str]`;
+}
+
+/**
  * Strict standard base64: right alphabet, right padding, and canonical (re-encoding gives the same
  * text), so that no character of a stored value can change without changing the bytes. A
  * character outside the alphabet (skipped by the decoder), a URL-safe `-`/`_`, missing or extra

@@ -12,8 +12,10 @@ import {
   PROJECT_FILE,
   VERSION,
   readCommitTouches,
+  retiredKeyProvenWith,
   withVerification,
   type DecryptedVersion,
+  type EarlierVersion,
   type EnvironmentVerification,
   type ReviewReport,
   type ReviewState,
@@ -79,14 +81,15 @@ Options:
                    A verified environment's rotation line, changes and counts then follow what
                    the key shows (JSON: "verified":true), never the keyless guess.
                    JSON: "verification":[{"environment","file","verified":true,"dataKeyRotated",
-                   "secrets":[{"name","status"}],"rewraps"} | {"environment","file","verified":false,
+                   "secrets":[{"name","status"}],"rewraps","retiredKeyOf"?} | {"environment","file","verified":false,
                    "reason","code"?,"tampered"}]. Values are never printed.
 
 Exit status: 0 the change is clean (warnings do not count); 1 it has problems (a new checker error, judged by the base's
 rule severities; a plaintext file or value; a member removed without a data-key rotation; a
 recipient of a file who is not a member of its environment; a rule that stellar.yaml weakens or
-config files it no longer checks; a stanza wrapped anew without a rotation; with --verify, a head
-that fails its MAC; a commit not signed by a member where every member can sign); 2 usage; 4 BASE or HEAD is not a commit; 5 no stellar.yaml; 10 --verify found
+config files it no longer checks; a stanza wrapped anew without a rotation; a data key that an
+earlier version had and the base no longer uses, brought back; with --verify, a head that fails
+its MAC; a commit not signed by a member where every member can sign); 2 usage; 4 BASE or HEAD is not a commit; 5 no stellar.yaml; 10 --verify found
 no age identity; 22 not in a git repository; 24 a shallow clone lacks BASE or the merge-base
 (fetch the history: \`git fetch --unshallow\`, or actions/checkout with fetch-depth: 0).
 `;
@@ -181,8 +184,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }));
   const signatures = await signedCommits(repo, base, head);
   const headLinks = await linksOf(repo, root, headRev, head);
-  let report = buildReview(base, head, renamed, { committedAlso, signatures, headLinks });
-  if (ids !== undefined) report = withVerification(report, await verifyEnvironments(report, base, head, renamed, ids));
+  // submodules of the head (the index's for the working tree: a submodule's folder is no file)
+  const headSubmodules = await repo.submodulesAt(headRev.kind === "commit" ? head.commit : undefined);
+  const basePaths = [...(base.index?.environmentFiles.values() ?? [])].map((f) => f.path);
+  const earlierVersions = await earlierVersionsOf(repo, base, [...new Set([...envPaths, ...basePaths])]);
+  let report = buildReview(base, head, renamed, { committedAlso, signatures, headLinks, headSubmodules, earlierVersions });
+  if (ids !== undefined) report = withVerification(report, await verifyEnvironments(report, base, head, renamed, ids, earlierVersions));
   const render = {
     text: renderReviewText,
     json: renderReviewJson,
@@ -218,7 +225,14 @@ function failure(e: unknown, which: string): { reason: string; code?: string; ta
 }
 
 /** Decrypts base and head of every changed environment whose head exists and compares them. */
-async function verifyEnvironments(report: ReviewReport, base: ReviewState, head: ReviewState, renamed: ReadonlyMap<string, string>, ids: Identities): Promise<EnvironmentVerification[]> {
+async function verifyEnvironments(
+  report: ReviewReport,
+  base: ReviewState,
+  head: ReviewState,
+  renamed: ReadonlyMap<string, string>,
+  ids: Identities,
+  earlier: ReadonlyMap<string, readonly EarlierVersion[]>,
+): Promise<EnvironmentVerification[]> {
   const out: EnvironmentVerification[] = [];
   for (const e of report.environments) {
     if (e.fileChange === "removed") continue;
@@ -256,7 +270,11 @@ async function verifyEnvironments(report: ReviewReport, base: ReviewState, head:
       out.push(unverified({ reason: "the base version is not valid UTF-8", tampered: false }));
       continue;
     }
-    out.push(compareDecrypted(e.environment, e.file, before, after));
+    const verified = compareDecrypted(e.environment, e.file, before, after);
+    // a new data key may be an old one: compare it with the earlier versions' keys this identity opens
+    const versions = [...new Set([e.file, basePath])].flatMap((p) => earlier.get(p) ?? []);
+    const retired = verified.verified && (before === undefined || verified.dataKeyRotated) ? await retiredKeyProvenWith(after.dataKey, before?.dataKey, versions, ids) : undefined;
+    out.push(retired === undefined || !verified.verified ? verified : { ...verified, retiredKeyOf: retired });
   }
   return out;
 }
@@ -319,6 +337,59 @@ async function rangeVersions(repo: GitRepo, base: ReviewState, head: ReviewState
   const commits = new Set<string>();
   for (const line of out.split("\n")) for (const id of line.trim().split(/\s+/)) if (/^[0-9a-f]{40,64}$/.test(id)) commits.add(id);
   return [...commits].slice(0, MAX_RANGE_VERSIONS);
+}
+
+/** At most this many commits of the base's history are read for earlier versions of the environment files. */
+const MAX_EARLIER_COMMITS = 200;
+
+/**
+ * The versions of the environment files `paths` (project-relative) that the commits of the base's
+ * history wrote, newest first, at most {@link MAX_EARLIER_COMMITS} commits (one `git log`, one
+ * blob read): a head that brings back the data key of one of them, which the base no longer uses,
+ * undoes a rotation (`unrotated-removal`). Empty without a base commit, or when git fails.
+ */
+async function earlierVersionsOf(repo: GitRepo, base: ReviewState, paths: readonly string[]): Promise<Map<string, EarlierVersion[]>> {
+  const out = new Map<string, EarlierVersion[]>();
+  if (base.commit === undefined || paths.length === 0) return out;
+  const top = (rel: string): string => (repo.prefix === "" ? rel : `${repo.prefix}/${rel}`);
+  const wanted = new Map(paths.map((p) => [top(p), p] as const));
+  let log: string;
+  try {
+    log = await repo.run([
+      "log", "--no-show-signature", "--format=%H", "--no-renames", "--raw", "--no-abbrev", "-m", "-z", `--max-count=${MAX_EARLIER_COMMITS}`, base.commit, "--",
+      ...paths.map((p) => `:(top,literal)${top(p)}`),
+    ]);
+  } catch {
+    return out;
+  }
+  const found: { rel: string; commit: string; blob: string }[] = [];
+  const seen = new Set<string>();
+  const tokens = log.split("\0");
+  let commit = "";
+  for (let i = 0; i < tokens.length; i++) {
+    const token = (tokens[i] ?? "").replace(/^\n+/, "");
+    if (/^[0-9a-f]{40,64}$/.test(token)) {
+      commit = token;
+      continue;
+    }
+    const raw = /^:\d{6} \d{6} [0-9a-f]+ ([0-9a-f]+) [A-Z]/.exec(token);
+    if (raw === null) continue;
+    const rel = wanted.get(tokens[++i] ?? "");
+    const blob = raw[1] as string;
+    if (rel === undefined || commit === "" || /^0+$/.test(blob) || seen.has(`${rel}\0${blob}`)) continue;
+    seen.add(`${rel}\0${blob}`);
+    found.push({ rel, commit, blob });
+  }
+  if (found.length === 0) return out;
+  const texts = await repo.readBlobs([...new Set(found.map((f) => f.blob))]);
+  for (const f of found) {
+    const text = texts.get(f.blob);
+    if (typeof text !== "string") continue;
+    const list = out.get(f.rel) ?? [];
+    list.push({ commit: f.commit, text });
+    out.set(f.rel, list);
+  }
+  return out;
 }
 
 async function signedCommits(repo: GitRepo, base: ReviewState, head: ReviewState): Promise<SignedCommit[] | undefined> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gitattributesCandidates, mergeAttribute, weakenedMergeDriver } from "./gitattributes.js";
+import { gitattributesCandidates, mergeAttribute, rewrittenCheckout, weakenedMergeDriver } from "./gitattributes.js";
 
 const SETUP = "secrets/*.enc.yaml diff=stellar merge=stellar\n";
 const P = "secrets/production.enc.yaml";
@@ -41,5 +41,55 @@ describe("weakenedMergeDriver", () => {
   it("lists where .gitattributes files are read from", () => {
     expect(gitattributesCandidates("secrets")).toEqual([".gitattributes", "secrets/.gitattributes"]);
     expect(gitattributesCandidates("config/secrets")).toEqual([".gitattributes", "config/.gitattributes", "config/secrets/.gitattributes"]);
+  });
+});
+
+describe("attributes git applies that the reader must not miss", () => {
+  const weakened = (head: string) =>
+    weakenedMergeDriver((r) => (r === ".gitattributes" ? SETUP : undefined), (r) => (r === ".gitattributes" ? head : undefined), "secrets", [P]);
+
+  it("expands macro attributes of the root file ([attr]), as git does", () => {
+    expect(mergeAttribute([{ dir: "", text: `[attr]nomerge -merge\n${SETUP}secrets/*.enc.yaml nomerge\n` }], P)).toBe("unset");
+    expect(mergeAttribute([{ dir: "", text: `[attr]textual merge=union diff\n${SETUP}*.enc.yaml textual\n` }], P)).toBe("union");
+    // a macro of a macro
+    expect(mergeAttribute([{ dir: "", text: `[attr]a merge=union\n[attr]b a\n${SETUP}*.enc.yaml b\n` }], P)).toBe("union");
+    // git only reads macros from the root file
+    expect(mergeAttribute([{ dir: "", text: SETUP }, { dir: "secrets", text: "[attr]nomerge -merge\n*.enc.yaml nomerge\n" }], P)).toBe("stellar");
+    expect(weakened(`[attr]nomerge -merge\n${SETUP}secrets/*.enc.yaml nomerge\n`)).toMatchObject({ line: 3, now: "unset" });
+  });
+
+  it("reads C-quoted patterns", () => {
+    expect(mergeAttribute([{ dir: "", text: `${SETUP}"secrets/*.enc.yaml" merge=union\n` }], P)).toBe("union");
+    expect(mergeAttribute([{ dir: "", text: `${SETUP}"secrets/\\160roduction.enc.yaml" merge=union\n` }], P)).toBe("union");
+    expect(weakened(`${SETUP}"secrets/*.enc.yaml" merge=union\n`)).toMatchObject({ line: 2, now: "union" });
+  });
+
+  it("reads a pattern as git's wildmatch does: a backslash escapes the next character, braces are literal", () => {
+    expect(weakened(`${SETUP}secrets/\\production.enc.yaml merge=union\n`)).toMatchObject({ line: 2, now: "union" });
+    expect(mergeAttribute([{ dir: "", text: `${SETUP}secrets/{production,staging}.enc.yaml merge=union\n` }], P)).toBe("stellar");
+    expect(mergeAttribute([{ dir: "", text: `${SETUP}secrets/\\*.enc.yaml merge=union\n` }], P)).toBe("stellar");
+  });
+
+  it("counts a pattern that matches only case-insensitively (a clone with core.ignorecase, the default on macOS and Windows)", () => {
+    expect(weakened(`${SETUP}Secrets/*.ENC.yaml merge=union\n`)).toMatchObject({ line: 2, now: "union" });
+    expect(weakened(`${SETUP}Secrets/*.ENC.yaml diff=stellar\n`)).toBeUndefined();
+  });
+});
+
+describe("rewrittenCheckout", () => {
+  const read = (text: string | undefined) => (r: string) => (r === ".gitattributes" ? text : undefined);
+  it("names environment files a head's .gitattributes re-encodes or filters on checkout, which the base did not", () => {
+    expect(rewrittenCheckout(read(SETUP), read(`${SETUP}secrets/*.enc.yaml working-tree-encoding=UTF-16\n`), "secrets", [P])).toEqual({
+      file: ".gitattributes",
+      line: 2,
+      paths: [P],
+      attribute: "working-tree-encoding=UTF-16",
+    });
+    expect(rewrittenCheckout(read(SETUP), read(`[attr]lfs filter=lfs\n${SETUP}*.enc.yaml lfs\n`), "secrets", [P])).toMatchObject({ line: 3, attribute: "filter=lfs" });
+    // UTF-8 is no re-encoding; what the base already had is not this change's
+    expect(rewrittenCheckout(read(SETUP), read(`${SETUP}*.enc.yaml working-tree-encoding=utf-8\n`), "secrets", [P])).toBeUndefined();
+    const had = `${SETUP}*.enc.yaml filter=crypt\n`;
+    expect(rewrittenCheckout(read(had), read(had), "secrets", [P])).toBeUndefined();
+    expect(rewrittenCheckout(read(SETUP), read(SETUP), "secrets", [P])).toBeUndefined();
   });
 });

@@ -35,32 +35,111 @@ export function gitattributesCandidates(secretsDir: string): string[] {
   return out;
 }
 
-function matches(pattern: string, dir: string, path: string): boolean {
+function matches(pattern: string, dir: string, path: string, ignoreCase: boolean): boolean {
+  const fold = (s: string): string => (ignoreCase ? s.toLowerCase() : s);
   const prefix = dir === "" ? "" : `${dir}/`;
-  if (!path.startsWith(prefix)) return false;
-  const rel = path.slice(prefix.length);
-  const p = pattern.replace(/^\//, "");
+  if (!fold(path).startsWith(fold(prefix))) return false;
+  const rel = fold(path.slice(prefix.length));
+  const p = fold(pattern.replace(/^\//, ""));
   if (p === "" || p.endsWith("/")) return false; // folder patterns do not apply to files
   // a pattern without a slash matches the name at any depth; with one, the path from the folder
-  return p.includes("/") || pattern.startsWith("/") ? globToRegExp(p).test(rel) : globToRegExp(p).test(rel.slice(rel.lastIndexOf("/") + 1));
+  const re = globToRegExp(wildmatchAsGlob(p));
+  return p.includes("/") || pattern.startsWith("/") ? re.test(rel) : re.test(rel.slice(rel.lastIndexOf("/") + 1));
 }
 
-function decide(files: readonly AttributesFile[], path: string): Decision | undefined {
+/**
+ * A git wildmatch pattern in the syntax of {@link globToRegExp}: a backslash makes the next
+ * character literal (`\\p` is `p`, `\\*` a star), and braces and commas, which git does not
+ * expand, stay literal.
+ */
+function wildmatchAsGlob(pattern: string): string {
+  let out = "";
+  for (let i = 0; i < pattern.length; i++) {
+    let c = pattern[i] as string;
+    let literal = false;
+    if (c === "\\" && i + 1 < pattern.length) {
+      c = pattern[++i] as string;
+      literal = true;
+    }
+    if ((literal && "*?[\\".includes(c)) || "{},".includes(c)) out += `[${c}]`;
+    else out += c;
+  }
+  return out;
+}
+
+const ESCAPES: Record<string, string> = { a: "\x07", b: "\b", t: "\t", n: "\n", v: "\v", f: "\f", r: "\r", '"': '"', "\\": "\\" };
+
+/**
+ * A line's pattern and attribute tokens, as git splits it: a pattern in double quotes is C-quoted
+ * (`\\"`, `\\t`, octal `\\160`, ...). Undefined for a quoted pattern without its closing quote.
+ */
+function tokens(line: string): { pattern: string; attrs: string[] } | undefined {
+  if (!line.startsWith('"')) {
+    const [pattern = "", ...attrs] = line.split(/\s+/);
+    return { pattern, attrs };
+  }
+  let pattern = "";
+  for (let i = 1; i < line.length; i++) {
+    const c = line[i] as string;
+    if (c === '"') return { pattern, attrs: line.slice(i + 1).trim().split(/\s+/).filter((a) => a !== "") };
+    if (c !== "\\") {
+      pattern += c;
+      continue;
+    }
+    const octal = /^[0-7]{3}/.exec(line.slice(i + 1));
+    if (octal !== null) {
+      pattern += String.fromCharCode(parseInt(octal[0], 8));
+      i += 3;
+    } else {
+      pattern += ESCAPES[line[i + 1] ?? ""] ?? line[i + 1] ?? "";
+      i++;
+    }
+  }
+  return undefined;
+}
+
+/** git's built-in macro, then the `[attr]NAME ATTRS...` macros of the root `.gitattributes` (git reads them nowhere else). */
+function macrosOf(files: readonly AttributesFile[]): Map<string, string[]> {
+  const out = new Map<string, string[]>([["binary", ["-diff", "-merge", "-text"]]]);
+  for (const f of files) {
+    if (f.dir !== "") continue;
+    for (const raw of f.text.split(/\r?\n/)) {
+      const line = raw.trim();
+      if (!line.startsWith("[attr]")) continue;
+      const [name, ...attrs] = line.slice("[attr]".length).trim().split(/\s+/);
+      if (name !== undefined && name !== "") out.set(name, attrs);
+    }
+  }
+  return out;
+}
+
+/**
+ * The value git gives attribute `name` of `path` (the last line that sets, unsets or clears it,
+ * macros expanded): a value, "set", "unset", or undefined (unspecified).
+ */
+function decide(files: readonly AttributesFile[], path: string, name: string, ignoreCase = false): Decision | undefined {
+  const macros = macrosOf(files);
   let out: Decision | undefined;
+  const apply = (a: string, at: Decision, depth: number): void => {
+    let value: MergeValue | null = null;
+    if (a === name) value = "set";
+    else if (a === `-${name}`) value = "unset";
+    else if (a === `!${name}`) value = undefined;
+    else if (a.startsWith(`${name}=`)) value = a.slice(name.length + 1);
+    if (value !== null) {
+      out = { ...at, value };
+      return;
+    }
+    const macro = macros.get(a);
+    if (macro !== undefined && depth < 16) for (const m of macro) apply(m, at, depth + 1);
+  };
   for (const f of files) {
     f.text.split(/\r?\n/).forEach((raw, i) => {
       const line = raw.trim();
-      if (line === "" || line.startsWith("#") || line.startsWith("[attr]") || line.startsWith('"')) return;
-      const [pattern, ...attrs] = line.split(/\s+/);
-      if (pattern === undefined || !matches(pattern, f.dir, path)) return;
-      for (const a of attrs) {
-        let value: MergeValue | null = null;
-        if (a === "merge") value = "set";
-        else if (a === "-merge" || a === "binary") value = "unset";
-        else if (a === "!merge") value = undefined;
-        else if (a.startsWith("merge=")) value = a.slice("merge=".length);
-        if (value !== null) out = { value, file: joinPath(f.dir, ".gitattributes"), line: i + 1 };
-      }
+      if (line === "" || line.startsWith("#") || line.startsWith("[attr]")) return;
+      const parsed = tokens(line);
+      if (parsed === undefined || parsed.pattern === "" || !matches(parsed.pattern, f.dir, path, ignoreCase)) return;
+      for (const a of parsed.attrs) apply(a, { value: undefined, file: joinPath(f.dir, ".gitattributes"), line: i + 1 }, 0);
     });
   }
   return out;
@@ -68,7 +147,7 @@ function decide(files: readonly AttributesFile[], path: string): Decision | unde
 
 /** The merge attribute git gives `path` (project-relative) from `files` (outermost first). */
 export function mergeAttribute(files: readonly AttributesFile[], path: string): MergeValue {
-  return decide(files, path)?.value;
+  return decide(files, path, "merge")?.value;
 }
 
 /** A change that took environment files off the stellar merge driver: where (the deciding line of the head), which files, and what they get now. */
@@ -91,20 +170,64 @@ export function weakenedMergeDriver(
   secretsDir: string,
   paths: readonly string[],
 ): WeakenedMergeDriver | undefined {
-  const files = (read: (rel: string) => string | null | undefined): AttributesFile[] =>
-    gitattributesCandidates(secretsDir).flatMap((rel) => {
-      const text = read(rel);
-      return typeof text === "string" ? [{ dir: rel.slice(0, Math.max(0, rel.lastIndexOf("/"))), text }] : [];
-    });
-  const base = files(readBase);
-  const head = files(readHead);
+  const base = attributesFiles(readBase, secretsDir);
+  const head = attributesFiles(readHead, secretsDir);
   let found: WeakenedMergeDriver | undefined;
   for (const path of paths) {
-    if (decide(base, path)?.value !== "stellar") continue;
-    const now = decide(head, path);
+    if (decide(base, path, "merge")?.value !== "stellar") continue;
+    // a clone with core.ignorecase (macOS, Windows) also applies patterns that differ in case only
+    const exact = decide(head, path, "merge");
+    const folded = decide(head, path, "merge", true);
+    const now = exact?.value !== "stellar" ? exact : folded;
     if (now?.value === "stellar") continue;
     found ??= { file: now?.file ?? ".gitattributes", ...(now === undefined ? {} : { line: now.line }), paths: [], now: now?.value ?? "unspecified" };
     found.paths.push(path);
+  }
+  return found;
+}
+
+function attributesFiles(read: (rel: string) => string | null | undefined, secretsDir: string): AttributesFile[] {
+  return gitattributesCandidates(secretsDir).flatMap((rel) => {
+    const text = read(rel);
+    return typeof text === "string" ? [{ dir: rel.slice(0, Math.max(0, rel.lastIndexOf("/"))), text }] : [];
+  });
+}
+
+/** Environment files whose checkout a head's `.gitattributes` rewrites: where, which files, and the attribute (`working-tree-encoding=X`, `filter=X`). */
+export interface RewrittenCheckout {
+  file: string;
+  line?: number;
+  paths: string[];
+  attribute: string;
+}
+
+/**
+ * The environment files `paths` that the head's `.gitattributes` gives an attribute rewriting
+ * their bytes on checkout, which the base did not give them: `working-tree-encoding` other than
+ * UTF-8 (every checkout then holds UTF-16 or the like: nothing decrypts, while git, and so review,
+ * still hold UTF-8) or a `filter` (a clean/smudge command, e.g. `lfs`). Undefined when none.
+ */
+export function rewrittenCheckout(
+  readBase: (rel: string) => string | null | undefined,
+  readHead: (rel: string) => string | null | undefined,
+  secretsDir: string,
+  paths: readonly string[],
+): RewrittenCheckout | undefined {
+  const base = attributesFiles(readBase, secretsDir);
+  const head = attributesFiles(readHead, secretsDir);
+  let found: RewrittenCheckout | undefined;
+  for (const path of paths) {
+    for (const name of ["working-tree-encoding", "filter"]) {
+      for (const ignoreCase of [false, true]) {
+        const now = decide(head, path, name, ignoreCase);
+        const value = now?.value;
+        if (now === undefined || value === undefined || value === "set" || value === "unset") continue;
+        if (name === "working-tree-encoding" && /^utf-?8$/i.test(value)) continue;
+        if (decide(base, path, name, ignoreCase)?.value === value) continue;
+        found ??= { file: now.file, line: now.line, paths: [], attribute: `${name}=${value}` };
+        if (!found.paths.includes(path)) found.paths.push(path);
+      }
+    }
   }
   return found;
 }

@@ -10,7 +10,7 @@
  * Pure functions (versions in, changes out) and {@link readSecretsHistory}, which reads the
  * versions through a {@link GitSource} the caller passes in.
  */
-import { ENVIRONMENT_FILE_SUFFIX, parseSecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, ENVIRONMENT_FILE_SUFFIX, parseSecretsFile } from "@stellar-secrets/sops";
 import type { GitSource } from "./git.js";
 
 /** One version of an environment file, as seen without keys. */
@@ -338,9 +338,10 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
 function toVersion(text: string, where: string): FileVersion | null {
   try {
     const file = parseSecretsFile(text, { path: where });
+    // compared by ciphertext identity and envelope: an ENC string's `type` and a stanza's YAML layout are not authenticated
     return {
-      values: new Map(file.entries.map((e) => [e.name, e.raw])),
-      stanzas: new Map(file.metadata.age.map((s) => [s.recipient.trim(), s.enc])),
+      values: new Map(file.entries.map((e) => [e.name, ciphertextIdentity(e.raw)])),
+      stanzas: new Map(file.metadata.age.map((s) => [s.recipient.trim(), s.enc.replace(/\s+/g, "")])),
     };
   } catch {
     return null;

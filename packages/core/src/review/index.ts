@@ -6,6 +6,7 @@
 export * from "./git.js";
 export * from "./history.js";
 export * from "./model.js";
+export * from "./retired-key.js";
 export * from "./rotation.js";
 export * from "./signatures.js";
 export * from "./state.js";

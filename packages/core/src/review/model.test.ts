@@ -609,4 +609,89 @@ describe("an environment file replaced by a symbolic link", () => {
     // a link elsewhere is not this problem
     expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { headLinks: new Map([["docs/x.yaml", "y.yaml"]]) }).problems).toEqual([]);
   });
+
+  it("flags an environment file, or a folder above it, replaced by a git submodule (a gitlink): a checkout has a folder there, or another repository's files", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const commit = "3068beb81eddddd00803ab49df129f105ba73997";
+    for (const at of [FILE, FILE.slice(0, FILE.lastIndexOf("/"))]) {
+      const report = buildReview(state("a", members, base), state("b", members, undefined), new Map(), { headSubmodules: new Map([[at, commit]]) });
+      const found = report.problems.filter((p) => p.kind === "weakened-rule");
+      expect(found).toMatchObject([{ kind: "weakened-rule", environment: "production", file: FILE }]);
+      expect(found[0]?.message).toContain(`${at} is a git submodule (commit 3068beb81e)`);
+      expect(report.clean).toBe(false);
+    }
+    // a submodule elsewhere (or whose name only starts like the folder) is not this problem
+    const other = new Map([["vendor/lib", commit], [`${FILE.slice(0, FILE.lastIndexOf("/"))}-old`, commit]]);
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { headSubmodules: other }).problems).toEqual([]);
+  });
+});
+
+
+describe("a data key brought back from an earlier version of the file", () => {
+  it("is unrotated-removal when the head shares ciphertext with a version before the base's rotation, and the base does not", async () => {
+    const { alice, bob, base: v1 } = await setup();
+    const prev = await decryptSecrets(v1, [alice.identity]);
+    // bob removed: a new data key for alice only (what `members rm` does)
+    const v2 = await rotateDataKey(prev, { recipients: [alice.recipient] });
+    const members = { alice: alice.recipient };
+    // the head: v1 as committed, with bob's stanza cut out (no key needed)
+    const bobStanza = new RegExp(` {8}- recipient: ${bob.recipient}\\n {10}enc: \\|\\n(?: {12}.*\\n)+`);
+    const head = v1.replace(bobStanza, "");
+    expect(head).not.toBe(v1);
+    const earlierVersions = new Map([[FILE, [{ commit: "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1", text: v1 }]]]);
+    const report = buildReview(state("a", members, v2), state("b", members, head), new Map(), { earlierVersions });
+    const found = report.problems.filter((p) => p.kind === "unrotated-removal");
+    expect(found).toMatchObject([{ environment: "production", file: FILE }]);
+    expect(found[0]!.message).toContain("c1c1c1c1c1");
+    expect(found[0]!.message).toContain(bob.recipient);
+    expect(report.clean).toBe(false);
+    // without the history, the same change looks like a rotation
+    expect(buildReview(state("a", members, v2), state("b", members, head)).problems).toEqual([]);
+    // a real rotation, an unchanged file and a same-key write are not this problem
+    const rotated = await rotateDataKey(await decryptSecrets(v2, [alice.identity]));
+    expect(buildReview(state("a", members, v2), state("b", members, rotated), new Map(), { earlierVersions }).problems).toEqual([]);
+    const d2 = await decryptSecrets(v2, [alice.identity]);
+    const edited = await reencryptSecrets(d2, new Map([...d2.values, ["stripe_api_key", "s2"]]));
+    expect(buildReview(state("a", members, v2), state("b", members, edited), new Map(), { earlierVersions }).problems).toEqual([]);
+    // an earlier version under the base's own data key retires nothing
+    const sameKeyEarlier = new Map([[FILE, [{ commit: "c2".repeat(20), text: edited }]]]);
+    const rewrittenFromIt = edited.replace(/^stripe_api_key: .*\n/m, "");
+    expect(buildReview(state("a", members, v2), state("b", members, rewrittenFromIt), new Map(), { earlierVersions: sameKeyEarlier }).problems.filter((p) => p.kind === "unrotated-removal")).toEqual([]);
+    // the file deleted, then re-added with the old key: no base file to share with, the history still tells
+    const readded = buildReview(state("a", members, undefined), state("b", members, head), new Map(), { earlierVersions });
+    expect(readded.problems.map((p) => p.kind)).toContain("unrotated-removal");
+  });
+});
+
+describe(".gitattributes that rewrite the environment files on checkout", () => {
+  it("is weakened-rule at the deciding line: working-tree-encoding re-encodes every checkout, which review never reads", async () => {
+    const { alice, base } = await setup();
+    const project = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const setupLine = "secrets/*.enc.yaml diff=stellar merge=stellar\n";
+    const at = (label: string, attributes: string) =>
+      stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", project], [FILE, base], [".gitattributes", attributes]]));
+    const report = buildReview(at("a", setupLine), at("b", `${setupLine}secrets/*.enc.yaml working-tree-encoding=UTF-16\n`));
+    expect(report.problems).toMatchObject([{ kind: "weakened-rule", file: ".gitattributes", line: 2 }]);
+    expect(report.problems[0]!.message).toContain("working-tree-encoding=UTF-16");
+    expect(buildReview(at("a", setupLine), at("b", setupLine)).problems).toEqual([]);
+  });
+});
+
+
+describe("a removal dressed up as a rotation without a key", () => {
+  it("is still unrotated-removal when every value's unauthenticated type and a kept stanza's YAML block style changed", async () => {
+    const { alice, bob, base } = await setup();
+    const before = state("a", { alice: alice.recipient, bob: bob.recipient }, base);
+    // bob's stanza cut out (no key needed), every `type:str` made `type:bytes` (not covered by the tag: it decrypts the same),
+    // and alice's stanza written `enc: |-` (the same envelope without its last newline)
+    const bobStanza = new RegExp(` {8}- recipient: ${bob.recipient}\\n {10}enc: \\|\\n(?: {12}.*\\n)+`);
+    const dressed = base.replace(bobStanza, "").replaceAll(",type:str]", ",type:bytes]").replace("          enc: |\n", "          enc: |-\n");
+    expect(dressed).not.toContain(bob.recipient);
+    const alone = (await decryptSecrets(dressed, [alice.identity])).values;
+    expect(alone.get("stripe_api_key")).toBe("s1");
+    const report = buildReview(before, state("b", { alice: alice.recipient }, dressed));
+    expect(report.environments[0]).toMatchObject({ dataKeyRotated: false });
+    expect(report.problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
+  });
 });

@@ -7,7 +7,7 @@
  * reads, prints or fingerprints a plaintext value.
  */
 import { createHash } from "node:crypto";
-import { environmentFileName, normalizeSecretsDir, parseSecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, environmentFileName, normalizeSecretsDir, parseSecretsFile } from "@stellar-secrets/sops";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import type { ProjectConfig } from "../project.js";
@@ -16,9 +16,10 @@ import { RULES } from "../rules.js";
 import type { EnvironmentFile } from "../secrets-dir.js";
 import type { WorkspaceIndex } from "../workspace.js";
 import { diffVersions, type FileVersion } from "./history.js";
+import { retiredDataKey, type EarlierVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import type { ReviewState } from "./state.js";
-import { weakenedMergeDriver } from "./gitattributes.js";
+import { rewrittenCheckout, weakenedMergeDriver } from "./gitattributes.js";
 import type { EnvironmentVerification } from "./verify.js";
 
 /** A short, keyless fingerprint of a stored ENC string: the first 8 hex digits of its SHA-256. */
@@ -57,7 +58,10 @@ export interface ReviewProblem {
   /** Where, relative to the project root (with a 1-based line when known). */
   file?: string;
   line?: number;
-  /** The commit it is about (full id), for `unsigned-change`. */
+  /**
+   * The commit it is about (full id): for `unsigned-change` the unsigned commit; for an
+   * `unrotated-removal` that brings back a retired data key, the commit whose version had it.
+   */
   commit?: string;
   message: string;
 }
@@ -156,12 +160,17 @@ function side(state: ReviewState, environment: string, config: ProjectConfig | u
     return {
       path,
       model,
-      version: { values: new Map(file.entries.map((e) => [e.name, e.raw])), stanzas: new Map(file.metadata.age.map((s) => [s.recipient.trim(), s.enc])) },
+      // values by ciphertext identity (an ENC string's unauthenticated `type` does not make it another value),
+      // stanzas by envelope (a YAML block style or re-indent does not make it another wrapping)
+      version: {
+        values: new Map(file.entries.map((e) => [e.name, ciphertextIdentity(e.raw)])),
+        stanzas: new Map(file.metadata.age.map((s) => [s.recipient.trim(), envelopeOf(s.enc)])),
+      },
       encryptedNames: new Set(file.entries.filter((e) => e.encrypted).map((e) => e.name)),
       sops: true,
       unreadable: false,
       stanzaList: file.metadata.age.map((a) => ({ recipient: a.recipient.trim(), enc: a.enc })),
-      mac: file.metadata.mac,
+      mac: ciphertextIdentity(file.metadata.mac),
     };
   } catch {
     // not valid SOPS (e.g. decrypted by hand): compare the stored text of each value, never show it
@@ -298,6 +307,18 @@ export interface ReviewInputs {
    * checkout's `get`, `exec` and the resolver read whatever the link points to.
    */
   headLinks?: ReadonlyMap<string, string>;
+  /**
+   * The head's git submodules (gitlinks: project-relative path → the commit it records), when
+   * known. git stores no file there: a clone has an empty folder, and `--recurse-submodules` puts
+   * another repository's files in its place.
+   */
+  headSubmodules?: ReadonlyMap<string, string>;
+  /**
+   * Earlier committed versions of each environment file from the base's history, newest first
+   * (project-relative path → versions; the base's own version need not be left out): a head that
+   * brings back a data key the base had retired is `unrotated-removal` ({@link retiredDataKey}).
+   */
+  earlierVersions?: ReadonlyMap<string, readonly EarlierVersion[]>;
 }
 
 /**
@@ -503,6 +524,26 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       envProblems.push({ kind: "plaintext", environment, file: d.file, line: d.line, message: d.message });
     }
 
+    // a data key the history had retired, brought back (a rotation undone: an old version's file with a stanza cut out)
+    if (existsAfter && textAfter !== undefined && textAfter !== null && fileChange !== "unchanged" && inputs.earlierVersions !== undefined) {
+      const earlier = [...new Set([after.path, before.path])].flatMap((p) => (p === undefined ? [] : (inputs.earlierVersions?.get(p) ?? [])));
+      const retired = retiredDataKey(textAfter, textBefore, earlier);
+      if (retired !== undefined) {
+        const named = retired.formerRecipients.map((r) => (whoIs(r) === undefined ? r : `${whoIs(r)} (${r})`));
+        envProblems.push({
+          kind: "unrotated-removal",
+          environment,
+          file,
+          commit: retired.commit,
+          message:
+            `${file} uses the data key of its version at commit ${retired.commit.slice(0, 10)} (${retired.proof}), a data key the base no longer uses: ` +
+            `bringing it back undoes a rotation, so whoever could decrypt that version ${named.length === 0 ? "" : `(it was also wrapped for ${named.join(", ")}) `}` +
+            `can decrypt every value of ${environment} now and every value set later; ${revert}, and never restore an environment file from an older commit ` +
+            `(make changes with \`stellar-secrets set\`, \`members\` and \`rotate-key\`)`,
+        });
+      }
+    }
+
     const changed =
       fileChange !== "unchanged" || secrets.length > 0 || reencrypted.length > 0 || members.gained.length + members.lost.length + members.keyChanged.length + (members.requested?.length ?? 0) > 0;
     if (changed) {
@@ -614,6 +655,26 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       });
     }
   }
+  // an environment file, or a folder above it, replaced by a submodule: review sees the file deleted,
+  // a checkout has a folder there (nothing decrypts) or, with submodules fetched, another
+  // repository's files (values no review has seen)
+  if (headConfig !== undefined && inputs.headSubmodules !== undefined && inputs.headSubmodules.size > 0) {
+    const dir = normalizeSecretsDir(headConfig.secretsDir);
+    for (const environment of headConfig.environments) {
+      const file = `${dir}/${environmentFileName(environment.name)}`;
+      const at = [...inputs.headSubmodules.keys()].find((p) => p === file || file.startsWith(`${p}/`));
+      if (at === undefined) continue;
+      problems.push({
+        kind: "weakened-rule",
+        environment: environment.name,
+        file,
+        message:
+          `${at} is a git submodule (commit ${(inputs.headSubmodules.get(at) ?? "").slice(0, 10)}), so git holds no ${environment.name} file at ${file}: ` +
+          `a checkout has an empty folder there (nothing decrypts), or with submodules fetched another repository's files, values no review has seen; ` +
+          `remove the submodule (\`git rm --cached ${at}\`) and restore the file (\`git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${file}\`)`,
+      });
+    }
+  }
   // .gitattributes taking the environment files off the merge driver: git then merges them as text
   // (merge=union commits two value lines and two macs without a conflict, and no pre-commit hook runs
   // for a merge commit git makes itself), a weakening of what guards every later merge
@@ -632,6 +693,25 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           `git would merge ${weakened.paths.length === 1 ? "it" : "them"} as text, and a text merge of an environment file is a file no one can decrypt ` +
           `(merge=union even commits two value lines and two macs without a conflict, and no pre-commit hook runs for a merge commit git makes); ` +
           `keep \`${dir}/*.enc.yaml diff=stellar merge=stellar\` (what \`stellar-secrets git setup\` writes), or make that change on its own, reviewed separately`,
+      });
+    }
+  }
+  // .gitattributes rewriting the environment files on checkout (working-tree-encoding, filter): git and
+  // review hold the files as committed, every checkout (a deploy, each member) holds other bytes
+  if (headConfig !== undefined && head.index !== undefined) {
+    const dir = normalizeSecretsDir(headConfig.secretsDir);
+    const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
+    const rewritten = rewrittenCheckout((rel) => base.readText(rel), (rel) => head.readText(rel), dir, paths);
+    if (rewritten !== undefined) {
+      problems.push({
+        kind: "weakened-rule",
+        file: rewritten.file,
+        ...(rewritten.line === undefined ? {} : { line: rewritten.line }),
+        message:
+          `${rewritten.file} gives ${rewritten.paths.length <= 1 ? rewritten.paths.join("") : `${rewritten.paths.slice(0, -1).join(", ")} and ${rewritten.paths.at(-1)}`} ${rewritten.attribute}: ` +
+          `git rewrites ${rewritten.paths.length === 1 ? "its" : "their"} bytes on every checkout (a deploy, each member's clone), which review (reading git's copy) never sees; ` +
+          `${rewritten.attribute.startsWith("working-tree-encoding") ? "a file that is not UTF-8 decrypts for no one" : "a filter command decides what the checkout holds"}; ` +
+          `remove that attribute for the environment files, or make that change on its own, reviewed separately`,
       });
     }
   }

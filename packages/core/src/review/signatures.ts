@@ -174,7 +174,72 @@ export async function readCommitTouches(git: GitSource, base: ReviewState, head:
     if (files.size + members.size === 0) continue;
     touches.push({ commit: c.info.commit, files: names.filter((n) => files.has(n)), members: names.filter((n) => members.has(n)) });
   }
+  for (const extra of await mergesFromOutside(git, base.commit, head.commit, envOfPath, projectPath, (blob) => membershipOf(blob), async (ids) => {
+    const missing = ids.filter((id) => !texts.has(id));
+    if (missing.length > 0) for (const [id, text] of await git.readBlobs(missing)) texts.set(id, text);
+  })) {
+    const known = touches.find((t) => t.commit === extra.commit);
+    if (known === undefined) {
+      touches.push({ commit: extra.commit, files: names.filter((n) => extra.files.has(n)), members: names.filter((n) => extra.members.has(n)) });
+    } else {
+      known.files = names.filter((n) => extra.files.has(n) || known.files.includes(n));
+      known.members = names.filter((n) => extra.members.has(n) || known.members.includes(n));
+    }
+  }
   return touches;
+}
+
+/**
+ * What the merges of `base..head` bring from a parent outside the range (a commit of the base's own
+ * history) that the base does not have: git's combined diff leaves out a path a merge took whole
+ * from one parent, as "made, and checked, in that parent's commits" — but a parent the base
+ * already contains is no commit of this range, so a merge made by hand with an old commit as its
+ * second parent (`git commit-tree -p HEAD -p OLD`) would bring back an old environment file or an
+ * old member list without any commit of the range changing it. Such a merge counts as the change.
+ */
+async function mergesFromOutside(
+  git: GitSource,
+  baseCommit: string,
+  headCommit: string,
+  envOfPath: ReadonlyMap<string, string>,
+  projectPath: string,
+  membershipOf: (blob: string | undefined) => Map<string, string> | undefined,
+  loadBlobs: (ids: string[]) => Promise<void>,
+): Promise<{ commit: string; files: Set<string>; members: Set<string> }[]> {
+  const merges = (await git.log(["--no-show-signature", "--merges", "--format=%H %P", `${baseCommit}..${headCommit}`]))
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .filter((ids) => ids.length > 2 && ids.every((id) => /^[0-9a-f]{40,64}$/.test(id)));
+  if (merges.length === 0) return [];
+  const inRange = new Set((await git.log(["--no-show-signature", "--format=%H", `${baseCommit}..${headCommit}`])).split(/\s+/).filter((id) => id !== ""));
+  const rel = (top: string): string => (git.prefix === "" ? top : top.slice(git.prefix.length + 1));
+  const baseFiles = await git.filesAt(baseCommit);
+  const out: { commit: string; files: Set<string>; members: Set<string> }[] = [];
+  for (const [commit, ...parents] of merges) {
+    const outside = parents.filter((p) => !inRange.has(p));
+    if (commit === undefined || outside.length === 0) continue;
+    const mine = await git.filesAt(commit);
+    const files = new Set<string>();
+    const members = new Set<string>();
+    for (const parent of outside) {
+      const theirs = await git.filesAt(parent);
+      for (const [top, env] of envOfPath) {
+        const path = rel(top);
+        if (mine.get(path) === theirs.get(path) && mine.get(path) !== baseFiles.get(path)) files.add(env);
+      }
+      const project = rel(projectPath);
+      const now = mine.get(project);
+      if (now !== undefined && now === theirs.get(project) && now !== baseFiles.get(project)) {
+        const was = baseFiles.get(project);
+        await loadBlobs([now, ...(was === undefined ? [] : [was])]);
+        const after = membershipOf(now);
+        const before = membershipOf(was);
+        for (const env of new Set(envOfPath.values())) if (after?.get(env) !== before?.get(env)) members.add(env);
+      }
+    }
+    if (files.size + members.size > 0) out.push({ commit, files, members });
+  }
+  return out;
 }
 
 /** Per environment, its members and secrets folder as one comparable string; undefined when the text is absent or not a usable stellar.yaml. */

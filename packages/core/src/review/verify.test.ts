@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey, wrapDataKey } from "@stellar-secrets/sops";
 import { buildReview } from "./model.js";
 import { stateFromFiles } from "./state.js";
+import { retiredKeyProvenWith } from "./retired-key.js";
 import { compareDecrypted, withVerification, type DecryptedVersion } from "./verify.js";
 
 const PROD = "secrets/production.enc.yaml";
@@ -169,5 +170,50 @@ describe("withVerification", () => {
     expect(checked.problems.map((p) => p.kind).sort()).toEqual(["rewrapped-without-rotation", "unrotated-removal"]);
     expect(checked.problems.find((p) => p.kind === "unrotated-removal")?.message).toContain("bob was removed from production but the data key was not rotated (verified with your key)");
     expect(checked.environments[0]).toMatchObject({ dataKeyRotated: false, reencrypted: ["hubspot_api_token", "stripe_api_key"] });
+  });
+});
+
+describe("a retired data key brought back", () => {
+  const config = (recipient: string): string => `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${recipient}\n`;
+
+  it("keeps the keyless finding when the key shows a rotation, and proves with the key one written fresh under the old data key", async () => {
+    const alice = await generateIdentity();
+    const bob = await generateIdentity();
+    const both = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n      bob: ${bob.recipient}\n`;
+    const files = (project: string, text: string) => new Map([["stellar.yaml", project], [PROD, text]]);
+    const v1 = await encryptSecrets(new Map([["stripe_api_key", "s1"]]), { recipients: [alice.recipient, bob.recipient] });
+    const old = await decryptSecrets(v1, [alice.identity]);
+    // `members rm bob`: a new data key for alice only (the base)
+    const v2 = await rotateDataKey(old, { recipients: [alice.recipient] });
+    const earlierVersions = new Map([[PROD, [{ commit: "c1".repeat(20), text: v1 }]]]);
+    const alone = config(alice.recipient);
+
+    // bob's stanza cut out of v1: keyless, the review names v1's commit; the key shows a rotation, which must not drop it
+    const cut = v1.replace(new RegExp(` {8}- recipient: ${bob.recipient}\\n {10}enc: \\|\\n(?: {12}.*\\n)+`), "");
+    const keyless = buildReview(stateFromFiles("a", undefined, "/r", files(alone, v2)), stateFromFiles("b", undefined, "/r", files(alone, cut)), new Map(), { earlierVersions });
+    expect(keyless.problems).toMatchObject([{ kind: "unrotated-removal", commit: "c1".repeat(20) }]);
+    const v = compareDecrypted("production", PROD, await version(v2, alice.identity), await version(cut, alice.identity));
+    expect(v).toMatchObject({ verified: true, dataKeyRotated: true });
+    expect(withVerification(keyless, [v]).problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
+
+    // bob, who knows v1's data key, writes a new file under it (fresh values, MAC and stanza for alice): keyless, a rotation
+    const detour = await decryptSecrets(await reencryptSecrets(old, new Map([["stripe_api_key", "bob's"]]), { recipients: [alice.recipient] }), [alice.identity]);
+    const written = await reencryptSecrets(detour, new Map([["stripe_api_key", "s2"]]));
+    const start = written.indexOf("        - recipient:");
+    const end = written.indexOf("-----END AGE ENCRYPTED FILE-----\n") + "-----END AGE ENCRYPTED FILE-----\n".length;
+    const wrapped = (await wrapDataKey(old.dataKey, alice.recipient)).trimEnd().split("\n").map((l) => `            ${l}`).join("\n");
+    const fresh = `${written.slice(0, start)}        - recipient: ${alice.recipient}\n          enc: |\n${wrapped}\n${written.slice(end)}`;
+    const blind = buildReview(stateFromFiles("a", undefined, "/r", files(alone, v2)), stateFromFiles("b", undefined, "/r", files(alone, fresh)), new Map(), { earlierVersions });
+    expect(blind.problems).toEqual([]);
+    const after = await version(fresh, alice.identity);
+    const retired = await retiredKeyProvenWith(after.dataKey, (await version(v2, alice.identity)).dataKey, earlierVersions.get(PROD)!, [alice.identity]);
+    expect(retired).toBe("c1".repeat(20));
+    const proven = withVerification(blind, [{ ...compareDecrypted("production", PROD, await version(v2, alice.identity), after), retiredKeyOf: retired }]);
+    expect(proven.problems).toMatchObject([{ kind: "unrotated-removal", environment: "production", commit: "c1".repeat(20) }]);
+    expect(proven.problems[0]!.message).toContain("verified with your key");
+    expect(proven.clean).toBe(false);
+    // a real rotation's key is no earlier version's
+    const rotated = await version(await rotateDataKey(await decryptSecrets(v2, [alice.identity])), alice.identity);
+    expect(await retiredKeyProvenWith(rotated.dataKey, (await version(v2, alice.identity)).dataKey, earlierVersions.get(PROD)!, [alice.identity])).toBeUndefined();
   });
 });

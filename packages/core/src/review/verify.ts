@@ -35,6 +35,11 @@ export type EnvironmentVerification =
       secrets: { name: string; status: VerifiedStatus }[];
       /** Stanzas wrapped anew while the data key stayed the same (see {@link rewrapsOf}). */
       rewraps: Rewrap[];
+      /**
+       * The commit of an earlier version of the file whose data key the head's is, while the base's
+       * is not (a retired data key brought back; see `retiredKeyProvenWith`). Absent when none was found.
+       */
+      retiredKeyOf?: string;
     }
   | {
       environment: string;
@@ -110,7 +115,8 @@ export function withVerification(report: ReviewReport, verification: readonly En
     reconciled.set(e.environment, next);
     summary.changed += next.secrets.length - e.secrets.length;
     if (e.reencrypted.length > 0 && next.reencrypted.length === 0) summary.reencrypted--;
-    const removals = e.problems.filter((p) => p.kind === "unrotated-removal");
+    // a retired data key brought back (the problem names the commit that had it) is a rotation the key confirms, not one it disproves
+    const removals = e.problems.filter((p) => p.kind === "unrotated-removal" && p.commit === undefined);
     if (v.dataKeyRotated && e.rotationUncertain) {
       // the keyless review could not tell a rotation from a changed value: the key shows it rotated
       for (const p of removals) dropped.add(p);
@@ -139,6 +145,18 @@ export function withVerification(report: ReviewReport, verification: readonly En
         });
       }
       continue;
+    }
+    if (v.retiredKeyOf !== undefined && !report.problems.some((p) => p.kind === "unrotated-removal" && p.environment === v.environment && p.commit !== undefined)) {
+      added.push({
+        kind: "unrotated-removal",
+        environment: v.environment,
+        file: v.file,
+        commit: v.retiredKeyOf,
+        message:
+          `${v.file} is encrypted with the data key of its version at commit ${v.retiredKeyOf.slice(0, 10)} (verified with your key), a data key the base no longer uses: ` +
+          `the change undoes a rotation, so whoever could decrypt that version (a member removed since) can decrypt every value of ${v.environment} now and every value set later; ` +
+          `revert the change to ${v.file}, then have an existing member of ${v.environment} run \`stellar-secrets rotate-key --env ${v.environment}\``,
+      });
     }
     const keyless = report.problems.some((p) => p.kind === "rewrapped-without-rotation" && p.environment === v.environment);
     if (keyless) continue;
