@@ -80,6 +80,16 @@ describe("parseProjectConfig", () => {
     }
   });
 
+  it("refuses an environment name over 64 characters (its file name would break checkouts)", () => {
+    const ok = `version: 1\nenvironments:\n  ${"e".repeat(64)}:\n    members: {}\n`;
+    expect(parseProjectConfig(ok, "/r/stellar.yaml").diagnostics).toEqual([]);
+    const long = `version: 1\nenvironments:\n  ${"e".repeat(65)}:\n    members: {}\n`;
+    const { config, diagnostics } = parseProjectConfig(long, "/r/stellar.yaml");
+    expect(diagnostics.map((d) => [d.rule, d.line])).toEqual([["schema", 3]]);
+    expect(diagnostics[0]!.message).toContain("at most 64 characters");
+    expect(config === undefined || diagnostics.length > 0).toBe(true);
+  });
+
   it("reports schema problems at the offending node", () => {
     const text = `version: 2
 environments:

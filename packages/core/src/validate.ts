@@ -89,7 +89,7 @@ function firstKeyRange(node: Node | undefined): TextRange | undefined {
 const PATTERN_WORDS: Record<string, string> = {
   [AGE_RECIPIENT_PATTERN]: "is not an age X25519 public key (age1 followed by 58 lowercase bech32 characters)",
   [MEMBER_KEY_PATTERN]: "is not a member key: an age X25519 public key (age1 followed by 58 lowercase bech32 characters) or an SSH ed25519 public key (ssh-ed25519 AAAA…)",
-  [ENVIRONMENT_NAME_PATTERN]: "is not a valid environment name (lowercase letters, digits, _ and -, starting with a letter)",
+  [ENVIRONMENT_NAME_PATTERN]: "is not a valid environment name (lowercase letters, digits, _ and -, starting with a letter, at most 64 characters)",
   [HEADER_NAME_PATTERN]: "is not a valid HTTP header name: letters, digits and !#$%&'*+.^_`|~- only",
   [MEMBER_NAME_PATTERN]: "is not a valid member name (letters, digits, ., _, @ and -)",
   [OBJECT_NAME_PATTERN]: "is not a valid name (letters, digits, _, . and -, starting with a letter)",

@@ -18,8 +18,11 @@ export const CATALOG_FILE = "catalog.yaml";
 /** What an environment file's name ends in: `<env>.enc.yaml`. */
 export const ENVIRONMENT_FILE_SUFFIX = ".enc.yaml";
 
-/** Pattern of environment names (stellar.yaml `environments` keys). */
-export const ENVIRONMENT_NAME_PATTERN = "^[a-z][a-z0-9_-]*$";
+/**
+ * Pattern of environment names (stellar.yaml `environments` keys): at most 64 characters, as
+ * secret names (`<env>.enc.yaml` must stay a file name every file system and checkout accepts).
+ */
+export const ENVIRONMENT_NAME_PATTERN = "^[a-z][a-z0-9_-]{0,63}$";
 /** Pattern of member names (stellar.yaml `members` keys). */
 export const MEMBER_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._@-]*$";
 /** Pattern of `secrets_dir`: a relative folder inside the repository (no `..`, not the root itself). */
