@@ -33,7 +33,15 @@ export function main(options: MainOptions = {}): void {
   // the transport from process.argv; the lifecycle strategy answers requests sent out of order (lifecycle.ts)
   const connection = createConnection(ProposedFeatures.all, { messageStrategy: lifecycleStrategy() });
   // A bug in one request must not end the server: log it and keep answering.
-  process.on("uncaughtException", (e) => connection.console.error(`[stellar-secrets] uncaught: ${e.stack ?? String(e)}`));
-  process.on("unhandledRejection", (e) => connection.console.error(`[stellar-secrets] unhandled rejection: ${String(e)}`));
+  // a disposed connection throws: the handlers must not throw in their turn
+  const report = (line: string): void => {
+    try {
+      connection.console.error(line);
+    } catch {
+      process.stderr.write(`${line}\n`);
+    }
+  };
+  process.on("uncaughtException", (e) => report(`[stellar-secrets] uncaught: ${e.stack ?? String(e)}`));
+  process.on("unhandledRejection", (e) => report(`[stellar-secrets] unhandled rejection: ${String(e)}`));
   startServer(connection, { modelFactory: createCoreModel, afterInitialIndex: options.afterInitialIndex });
 }

@@ -114,12 +114,20 @@ export class ServerState {
 
   /** Logs to the client's output. */
   log(message: string): void {
-    this.connection.console.log(`[stellar-secrets] ${message}`);
+    try {
+      this.connection.console.log(`[stellar-secrets] ${message}`);
+    } catch {
+      // the connection is gone (the client ended it while work was still under way): no one to tell
+    }
   }
 
   /** Logs a failure of `what` to the client's output (the server keeps answering). */
   logFailure(what: string, e: unknown): void {
-    this.connection.console.error(`[stellar-secrets] ${what} failed: ${(e as Error).stack ?? String(e)}`);
+    try {
+      this.connection.console.error(`[stellar-secrets] ${what} failed: ${(e as Error).stack ?? String(e)}`);
+    } catch {
+      // the connection is gone: no one to tell
+    }
   }
 
   /**

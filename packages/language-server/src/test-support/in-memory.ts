@@ -29,6 +29,8 @@ import {
   type ClientCapabilities,
   type InitializeParams,
   type Diagnostic,
+  type Message,
+  type MessageWriter,
   type ProtocolConnection,
   type Registration,
   type ServerCapabilities,
@@ -127,11 +129,40 @@ export class InMemoryServer {
   }
 }
 
+/**
+ * The server's end of the in-memory pipe: a message the server still sends while a test tears the
+ * pipe down (a late diagnostic, a log line) is dropped, as bytes written to a closed socket would be,
+ * instead of failing: vscode-jsonrpc logs a failed write through the same, already disposed,
+ * connection, which then throws from a promise no one awaits (an unhandled rejection in the run).
+ */
+class ClosableWriter implements MessageWriter {
+  constructor(private readonly inner: StreamMessageWriter) {}
+  get onError(): MessageWriter["onError"] {
+    return this.inner.onError;
+  }
+  get onClose(): MessageWriter["onClose"] {
+    return this.inner.onClose;
+  }
+  async write(msg: Message): Promise<void> {
+    try {
+      await this.inner.write(msg);
+    } catch {
+      // the test ended the pipe: nothing reads it any more
+    }
+  }
+  end(): void {
+    this.inner.end();
+  }
+  dispose(): void {
+    this.inner.dispose();
+  }
+}
+
 /** Registers the server on an in-memory connection (with the lifecycle strategy, as `main.ts` creates it) and a client on the other end; nothing is sent yet. */
 export function connectInMemory(options: Pick<InMemoryOptions, "settings" | "modelFactory" | "clientAnswers" | "clientAnswerTimeoutMs"> = {}): InMemoryServer {
   const toServer = new PassThrough();
   const toClient = new PassThrough();
-  const connection = createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient), { messageStrategy: lifecycleStrategy() });
+  const connection = createConnection(new StreamMessageReader(toServer), new ClosableWriter(new StreamMessageWriter(toClient)), { messageStrategy: lifecycleStrategy() });
   const created = createServer(connection, { modelFactory: options.modelFactory ?? createCoreModel, clientAnswerTimeoutMs: options.clientAnswerTimeoutMs });
   const { state } = created;
   state.documents.listen(connection);
