@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { detectCredential, looksRandom, shannonEntropy } from "./credentials.js";
+import { commentCredentials, detectCredential, looksRandom, shannonEntropy } from "./credentials.js";
 
 describe("detectCredential", () => {
   it.each([
@@ -39,5 +39,23 @@ describe("detectCredential", () => {
 
   it("describes the format, never the value", () => {
     expect(detectCredential("sk_live_FAKEFAKEFAKEFAKE0000")).not.toContain("FAKE");
+  });
+});
+
+describe("commentCredentials", () => {
+  const KEY = "sk_live_FAKEFAKEFAKEFAKE0000";
+  it("finds a credential in the comment of any line (first, middle, last without newline, CRLF), from the # to the line's end", () => {
+    const lines = [`# ${KEY}`, "kind: action", `name: x # ${KEY}`, 'note: "# not a comment"', `path: "/a#b" # ${KEY}\r`, `# last ${KEY}`];
+    const text = lines.join("\n");
+    const found = commentCredentials(text);
+    const shown = found.map((f) => text.slice(f.range.start, f.range.end));
+    expect(shown).toEqual([`# ${KEY}`, `# ${KEY}`, `# ${KEY}`, `# last ${KEY}`]);
+    expect(found.every((f) => /Stripe live secret key/.test(f.what))).toBe(true);
+  });
+  it("ignores a # inside quotes or within a word, and a line with several # once", () => {
+    expect(commentCredentials(`a: "x # ${KEY}"\nb: c#${KEY}\n`)).toEqual([]);
+    expect(commentCredentials(`a: 1 # one # ${KEY}\n`).map((f) => f.range)).toEqual([{ start: 5, end: 5 + `# one # ${KEY}`.length }]);
+    expect(commentCredentials("no comment here\n")).toEqual([]);
+    expect(commentCredentials("#")).toEqual([]);
   });
 });

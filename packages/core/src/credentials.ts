@@ -105,14 +105,17 @@ export function credentialLines(text: string): { range: { start: number; end: nu
  */
 export function commentCredentials(text: string): { range: { start: number; end: number }; what: string }[] {
   const out: { range: { start: number; end: number }; what: string }[] = [];
-  let offset = 0;
-  for (const line of text.split("\n")) {
-    if (line.includes("#")) {
-      const at = commentStart(line);
-      const what = at === -1 ? undefined : detectCredential(line.slice(at + 1));
-      if (what !== undefined) out.push({ range: { start: offset + at, end: offset + line.replace(/\r$/, "").length }, what });
-    }
-    offset += line.length + 1;
+  // only the lines that hold a `#`, found from the text itself (no array of every line: most config
+  // files of a repository have a comment or two, and this runs on each of them at every load)
+  for (let hash = text.indexOf("#"); hash !== -1; ) {
+    const start = text.lastIndexOf("\n", hash) + 1;
+    let end = text.indexOf("\n", hash);
+    if (end === -1) end = text.length;
+    const line = text.slice(start, end);
+    const at = commentStart(line);
+    const what = at === -1 ? undefined : detectCredential(line.slice(at + 1));
+    if (what !== undefined) out.push({ range: { start: start + at, end: start + line.replace(/\r$/, "").length }, what });
+    hash = end === text.length ? -1 : text.indexOf("#", end + 1);
   }
   return out;
 }
