@@ -22,7 +22,9 @@ try {
   pnpm = ["npx", "-y", PNPM];
 }
 const [cmd, ...pre] = pnpm;
-sh(cmd, [...pre, "install", "--frozen-lockfile", "--prefer-offline"]);
+// node_modules made with another package store (or pnpm version) is rebuilt without asking: the
+// question needs a terminal, and `npm test` in CI or a pipe has none (ERR_PNPM_ABORTED_REMOVE_MODULES_DIR_NO_TTY)
+sh(cmd, [...pre, "install", "--frozen-lockfile", "--prefer-offline", "--config.confirm-modules-purge=false"]);
 sh(cmd, [...pre, "run", "build"]);
 if (!existsSync(join(root, "node_modules/.bin/stellar-secrets"))) {
   console.error("setup: node_modules/.bin/stellar-secrets is missing after install");
