@@ -50,6 +50,13 @@ function sectionOf(pushed: unknown): Partial<Settings> | undefined {
 /** The settings of every workspace folder, and the global ones. */
 export class SettingsStore {
   private byFolder = new Map<string, Settings>(); // by folder path ("" = global)
+  /** Counts the fetches: a late answer is applied only while no later fetch has started. */
+  private fetches = 0;
+  /**
+   * Called after the answer to a `workspace/configuration` the server stopped waiting for came
+   * anyway and was applied, with the `configPathsKey` from before (set by {@link registerSettings}).
+   */
+  lateAnswerApplied: ((before: string) => void) | undefined;
 
   constructor(private readonly state: ServerState) {}
 
@@ -76,15 +83,28 @@ export class SettingsStore {
     }
     if (state.capabilities.workspace?.configuration) {
       const items = [{ section: "stellarSecrets" }, ...state.folders.map((f) => ({ scopeUri: f.uri, section: "stellarSecrets" }))];
+      const folders = [...state.folders];
+      const fetch = ++this.fetches;
       // a client that announces configuration but refuses or never answers: keep the previous global settings
-      const values = (await state.clientAnswer(state.connection.workspace.getConfiguration(items), "workspace/configuration")) as unknown;
+      const request = state.connection.workspace.getConfiguration(items) as Promise<unknown>;
+      const values = (await state.clientAnswer(request, "workspace/configuration")) as unknown;
       if (Array.isArray(values)) {
-        const settingsAt = (i: number): Partial<Settings> => settingsFrom(values[i]);
-        next.set("", { ...DEFAULT_SETTINGS, ...settingsAt(0) });
-        state.folders.forEach((f, i) => {
-          const p = uriToPath(f.uri);
-          if (p !== undefined) next.set(p, { ...DEFAULT_SETTINGS, ...settingsAt(i + 1) });
-        });
+        fromAnswer(next, values, folders);
+      } else {
+        // an answer that comes after the wait (a busy editor starting up) is still the user's
+        // settings: applied when it comes, unless a later fetch has asked again since
+        void request.then(
+          (late) => {
+            if (!Array.isArray(late) || fetch !== this.fetches) return;
+            const before = this.configPathsKey();
+            const applied = new Map<string, Settings>();
+            fromAnswer(applied, late, folders);
+            this.byFolder = applied;
+            state.log("workspace/configuration: the late answer is applied");
+            this.lateAnswerApplied?.(before);
+          },
+          () => undefined,
+        );
       }
     }
     if (!next.has("")) next.set("", this.byFolder.get("") ?? DEFAULT_SETTINGS);
@@ -115,6 +135,15 @@ export class SettingsStore {
   }
 }
 
+/** The global and per-folder settings of an answer to `workspace/configuration` (global first, then each folder). */
+function fromAnswer(into: Map<string, Settings>, values: unknown[], folders: readonly { uri: string }[]): void {
+  into.set("", { ...DEFAULT_SETTINGS, ...settingsFrom(values[0]) });
+  folders.forEach((f, i) => {
+    const p = uriToPath(f.uri);
+    if (p !== undefined) into.set(p, { ...DEFAULT_SETTINGS, ...settingsFrom(values[i + 1]) });
+  });
+}
+
 /**
  * Handles `workspace/didChangeConfiguration`: fetches the settings again (or takes the pushed
  * ones, for a client without `workspace/configuration`), then finds the
@@ -122,6 +151,12 @@ export class SettingsStore {
  * the new rule overrides (`republish`).
  */
 export function registerSettings(state: ServerState, settings: SettingsStore, on: { reload(): Promise<void>; republish(): void }): void {
+  // a late answer to the initial (or a later) fetch: as a change of the settings, once the index exists
+  settings.lateAnswerApplied = (before) => {
+    void state.ready
+      .then(() => (before !== settings.configPathsKey() ? on.reload() : on.republish()))
+      .catch((e: unknown) => state.logFailure("late settings", e));
+  };
   state.connection.onDidChangeConfiguration(
     state.guard("configuration", undefined, async (params) => {
       const before = settings.configPathsKey();

@@ -13,7 +13,7 @@ import { Workspace, type ModelFactory } from "./workspace.js";
 export type IndexChangeListener = (paths: Iterable<string>, roots: string[]) => void;
 
 /** How long the server waits for the client's answer to one of its requests before it goes on without it (ServerState.clientAnswer). */
-// long enough for a busy editor starting up (a late answer is not applied until the settings change again),
+// long enough for a busy editor starting up (a configuration answer that comes later is still applied),
 // short enough that a client that announced a capability and never answers does not hold the index forever
 export const CLIENT_ANSWER_TIMEOUT_MS = 20_000;
 

@@ -55,7 +55,9 @@ export interface InMemoryOptions {
   /** The client's capabilities (default: configuration, workspace folders, watchers, diagnostic refresh). */
   capabilities?: ClientCapabilities;
   /** How the client answers the server's `client/registerCapability` and `workspace/configuration`: as asked (default), with an error, or never. */
-  clientAnswers?: "answer" | "refuse" | "never";
+  clientAnswers?: "answer" | "refuse" | "never" | "late";
+  /** With `clientAnswers: "late"`: how long the client waits before it answers (ms). */
+  lateAnswerMs?: number;
   /** The server's {@link ServerOptions.clientAnswerTimeoutMs}. */
   clientAnswerTimeoutMs?: number;
   /** Replaces fields of the `initialize` parameters (e.g. `rootUri`, `rootPath`, `workspaceFolders`). */
@@ -159,7 +161,7 @@ class ClosableWriter implements MessageWriter {
 }
 
 /** Registers the server on an in-memory connection (with the lifecycle strategy, as `main.ts` creates it) and a client on the other end; nothing is sent yet. */
-export function connectInMemory(options: Pick<InMemoryOptions, "settings" | "modelFactory" | "clientAnswers" | "clientAnswerTimeoutMs"> = {}): InMemoryServer {
+export function connectInMemory(options: Pick<InMemoryOptions, "settings" | "modelFactory" | "clientAnswers" | "clientAnswerTimeoutMs" | "lateAnswerMs"> = {}): InMemoryServer {
   const toServer = new PassThrough();
   const toClient = new PassThrough();
   const connection = createConnection(new StreamMessageReader(toServer), new ClosableWriter(new StreamMessageWriter(toClient)), { messageStrategy: lifecycleStrategy() });
@@ -178,7 +180,13 @@ export function connectInMemory(options: Pick<InMemoryOptions, "settings" | "mod
   });
   // a client that refuses or never answers (the answer never comes: a promise that never settles)
   const answer = <T>(value: () => T): T | Promise<T> =>
-    options.clientAnswers === "refuse" ? Promise.reject(new ResponseError(ErrorCodes.MethodNotFound, "refused by the test client")) : options.clientAnswers === "never" ? new Promise<T>(() => {}) : value();
+    options.clientAnswers === "refuse"
+      ? Promise.reject(new ResponseError(ErrorCodes.MethodNotFound, "refused by the test client"))
+      : options.clientAnswers === "never"
+        ? new Promise<T>(() => {})
+        : options.clientAnswers === "late"
+          ? new Promise<T>((resolve) => setTimeout(() => resolve(value()), options.lateAnswerMs ?? 200))
+          : value();
   client.onRequest(ConfigurationRequest.type, (p) => {
     server.requests.push(ConfigurationRequest.method);
     return answer(() => p.items.map(() => options.settings ?? {}));
