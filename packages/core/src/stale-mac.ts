@@ -64,6 +64,9 @@ function ivOf(raw: string): string | undefined {
 export function checkStaleMac(target: StaleMacTarget, committed: readonly string[] = [], severity: Severity = "error"): Diagnostic[] {
   const { text, path, environment, lines } = target;
   const out: Diagnostic[] = [];
+  const report = (range: TextRange, message: string, secret?: string): void => {
+    out.push(diagnosticAt("stale-mac", severity, path, lines, range, message, secret === undefined ? undefined : { secret }));
+  };
   const redo =
     `redo the change: during a merge, rebase or cherry-pick, \`git checkout -m -- ${path}\` re-runs the merge with the stellar-secrets merge driver ` +
     `(\`stellar-secrets git setup\` configures it), then \`stellar-secrets resolve NAME --env ${environment} --ours|--theirs\` for each conflict; ` +
@@ -75,16 +78,7 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
     if (MARKER.test(line)) {
       markers++;
       if (markers === 1) {
-        out.push(
-          diagnosticAt(
-            "stale-mac",
-            severity,
-            path,
-            lines,
-            { start: offset, end: offset + line.replace(/\r$/, "").length },
-            `${path} still has git conflict markers: it was merged as text, so no one can decrypt it; ${redo}`,
-          ),
-        );
+        report({ start: offset, end: offset + line.replace(/\r$/, "").length }, `${path} still has git conflict markers: it was merged as text, so no one can decrypt it; ${redo}`);
       }
     }
     offset += line.length + 1;
@@ -98,17 +92,7 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
   for (const e of file.entries) {
     const type = e.type as string | undefined;
     if (type === undefined || VALUE_TYPES.has(type)) continue;
-    out.push(
-      diagnosticAt(
-        "stale-mac",
-        severity,
-        path,
-        lines,
-        e.nameRange,
-        `secret "${e.name}" in ${path} is stored with type "${type.slice(0, 20)}", which no write gives a value (the type is covered by no tag): it was edited by hand, and it does not decrypt; restore the file (\`git checkout -- ${path}\`)`,
-        { secret: e.name },
-      ),
-    );
+    report(e.nameRange, `secret "${e.name}" in ${path} is stored with type "${type.slice(0, 20)}", which no write gives a value (the type is covered by no tag): it was edited by hand, and it does not decrypt; restore the file (\`git checkout -- ${path}\`)`, e.name);
   }
 
   const byIv = new Map<string, string>();
@@ -120,75 +104,38 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
       byIv.set(iv, e.name);
       continue;
     }
-    out.push(
-      diagnosticAt(
-        "stale-mac",
-        severity,
-        path,
-        lines,
-        e.nameRange,
-        `secret "${e.name}" has the same ciphertext as "${first}" (a write never reuses one): it was copied by hand, so ${path} cannot be decrypted; ${redo}, or set it again with \`stellar-secrets set ${e.name} --env ${environment}\``,
-        { secret: e.name },
-      ),
-    );
+    report(e.nameRange, `secret "${e.name}" has the same ciphertext as "${first}" (a write never reuses one): it was copied by hand, so ${path} cannot be decrypted; ${redo}, or set it again with \`stellar-secrets set ${e.name} --env ${environment}\``, e.name);
   }
 
+  // each committed version parsed once, for both comparisons below
+  const earlier = committed.map(tryParse).filter((v): v is SecretsFile => v !== undefined);
   // the type of an ENC string is covered by no tag: a committed ciphertext under another type was edited by hand
   // (a write that keeps a value copies its ENC string whole), and `type:comment` or a wrong type does not decrypt
   const retyped = new Set<string>();
-  for (const version of committed) {
-    const before = tryParse(version);
-    if (before === undefined) continue;
+  for (const before of earlier) {
     const was = new Map(before.entries.map((e) => [e.name, e.raw]));
     for (const e of file.entries) {
       const raw = was.get(e.name);
       if (raw === undefined || raw === e.raw || retyped.has(e.name) || ciphertextIdentity(raw) !== ciphertextIdentity(e.raw)) continue;
       if (out.some((d) => d.secret === e.name)) continue; // already reported in the file alone
       retyped.add(e.name);
-      out.push(
-        diagnosticAt(
-          "stale-mac",
-          severity,
-          path,
-          lines,
-          e.nameRange,
-          `the type of secret "${e.name}"'s ciphertext in ${path} differs from the committed version while the ciphertext is the same: the type is covered by no tag, so it was changed by hand (a write copies an unchanged value's ENC string whole), and a wrong type does not decrypt; restore the file (\`git checkout -- ${path}\`)`,
-          { secret: e.name },
-        ),
-      );
+      report(e.nameRange, `the type of secret "${e.name}"'s ciphertext in ${path} differs from the committed version while the ciphertext is the same: the type is covered by no tag, so it was changed by hand (a write copies an unchanged value's ENC string whole), and a wrong type does not decrypt; restore the file (\`git checkout -- ${path}\`)`, e.name);
     }
     const mac = before.metadata.mac;
     if (!retyped.has("\0mac") && mac !== "" && mac !== file.metadata.mac && ciphertextIdentity(mac) === ciphertextIdentity(file.metadata.mac)) {
       retyped.add("\0mac");
-      out.push(
-        diagnosticAt(
-          "stale-mac",
-          severity,
-          path,
-          lines,
-          macRange(text, file),
-          `the type of sops.mac in ${path} differs from the committed version while the ciphertext is the same: it was changed by hand; restore the file (\`git checkout -- ${path}\`)`,
-        ),
-      );
+      report(macRange(text, file), `the type of sops.mac in ${path} differs from the committed version while the ciphertext is the same: it was changed by hand; restore the file (\`git checkout -- ${path}\`)`);
     }
   }
 
-  for (const version of committed) {
-    const before = tryParse(version);
-    if (before === undefined) continue;
+  for (const before of earlier) {
     if (before.metadata.mac !== file.metadata.mac) {
       // the MAC replaced alone: a real write sets `lastmodified` to its own time and encrypts the MAC under it
       if (file.metadata.mac !== "" && before.metadata.mac !== "" && aadOf(before.metadata.lastmodified) === aadOf(file.metadata.lastmodified) && sameEntries(before, file)) {
-        out.push(
-          diagnosticAt(
-            "stale-mac",
-            severity,
-            path,
-            lines,
-            macRange(text, file),
-            `sops.mac of ${path} differs from the committed version while every value and lastmodified are the committed ones (a real write sets lastmodified anew): ` +
-              `the MAC was replaced by hand, so no one can decrypt the file (MAC check fails); restore it (\`git checkout -- ${path}\`) and make changes with stellar-secrets or sops`,
-          ),
+        report(
+          macRange(text, file),
+          `sops.mac of ${path} differs from the committed version while every value and lastmodified are the committed ones (a real write sets lastmodified anew): ` +
+            `the MAC was replaced by hand, so no one can decrypt the file (MAC check fails); restore it (\`git checkout -- ${path}\`) and make changes with stellar-secrets or sops`,
         );
         break;
       }
@@ -196,30 +143,12 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
     }
     const changed = file.metadata.mac === "" ? undefined : metadataChange(before, file);
     if (changed !== undefined) {
-      out.push(
-        diagnosticAt(
-          "stale-mac",
-          severity,
-          path,
-          lines,
-          macRange(text, file),
-          `${changed} of ${path} differs from the committed version, but its mac is the committed one (a real write encrypts the MAC anew): no one can decrypt the file (MAC check fails); restore it (\`git checkout -- ${path}\`) and make changes with stellar-secrets or sops`,
-        ),
-      );
+      report(macRange(text, file), `${changed} of ${path} differs from the committed version, but its mac is the committed one (a real write encrypts the MAC anew): no one can decrypt the file (MAC check fails); restore it (\`git checkout -- ${path}\`) and make changes with stellar-secrets or sops`);
       break;
     }
     if (before.metadata.lastmodified !== file.metadata.lastmodified) continue;
     if (sameEntries(before, file)) continue;
-    out.push(
-      diagnosticAt(
-        "stale-mac",
-        severity,
-        path,
-        lines,
-        macRange(text, file),
-        `the values of ${path} differ from the committed version, but its mac and lastmodified are the committed ones (a real write changes both): it was edited or merged by hand, so no one can decrypt it; ${redo}`,
-      ),
-    );
+    report(macRange(text, file), `the values of ${path} differ from the committed version, but its mac and lastmodified are the committed ones (a real write changes both): it was edited or merged by hand, so no one can decrypt it; ${redo}`);
     break;
   }
   return out;
