@@ -111,7 +111,15 @@ class CoreModel implements ProjectModel {
     this.root = dirname(configPath);
     this.config = index.projectUsable ? index.project : undefined;
     this.filter = new GlobFilter(index.project.include, index.project.exclude);
-    this.recheck();
+    // no check yet: the index answers requests at once, the first check runs when diagnostics are first asked for
+  }
+
+  /** False until the first check: the diagnostics are computed when first asked for (ensureChecked). */
+  private checked = false;
+
+  /** Runs the first check when none has run yet (a model answers from its index before its diagnostics are known). */
+  private ensureChecked(): void {
+    if (!this.checked) this.recheck();
   }
 
   private rel(path: string): string {
@@ -206,6 +214,7 @@ class CoreModel implements ProjectModel {
 
   /** Runs core's checker and returns the absolute paths whose diagnostics changed. */
   private recheck(): Set<string> {
+    this.checked = true;
     // An open environment file is checked as its buffer: unsaved edits are compared with HEAD too.
     const committed = this.committed;
     this.invalidateReplaced();
@@ -280,6 +289,7 @@ class CoreModel implements ProjectModel {
   }
 
   files(): Iterable<string> {
+    this.ensureChecked();
     return this.byFile.keys();
   }
 
@@ -309,6 +319,7 @@ class CoreModel implements ProjectModel {
   }
 
   diagnostics(path: string): readonly Diagnostic[] {
+    this.ensureChecked();
     return this.byFile.get(path) ?? [];
   }
 
@@ -322,6 +333,7 @@ class CoreModel implements ProjectModel {
   quickCheck(path: string): Set<string> {
     const rel = this.rel(path);
     if (this.roleOf(rel).role !== "config") return new Set();
+    this.ensureChecked();
     const ds = this.index.configFiles.has(rel) ? checkConfigFile(this.index, rel) : [];
     if (sameDiagnostics(this.byFile.get(path) ?? [], ds)) return new Set();
     if (ds.length === 0) this.byFile.delete(path);

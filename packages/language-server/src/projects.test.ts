@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pathToFileURL } from "node:url";
-import { DocumentDiagnosticRequest } from "vscode-languageserver/node";
+import { DocumentDiagnosticRequest, InitializedNotification, InitializeRequest } from "vscode-languageserver/node";
 import { createCoreModel } from "./core-model.js";
 import { ProjectsRequest } from "./protocol.js";
 import { initialFolders } from "./projects.js";
-import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
+import { connectInMemory, makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 import { createTicketAction, HUBSPOT_CONNECTION } from "./test-support/fixtures.js";
 import type { ModelFactory } from "./workspace.js";
 
@@ -106,5 +106,31 @@ describe("clients with minimal capabilities", () => {
     await s.open("untitled:Untitled-1", TYPO);
     await s.open(pathToFileURL("/nonexistent-stellar-test/a.yaml").href, TYPO);
     expect(await s.client.sendRequest(ProjectsRequest, {})).toEqual({ projects: [] });
+  });
+});
+
+describe("the initial index answers before the first check", () => {
+  let project: TempProject;
+  beforeAll(async () => {
+    project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value", old_token: "TEST-ONLY-not-a-real-value" } }, { "actions/create_ticket.yaml": TYPO });
+  });
+  afterAll(() => project.remove());
+
+  it("a request sent with `initialized` is answered from the index before any diagnostics are sent; the diagnostics follow", async () => {
+    const server = connectInMemory({});
+    try {
+      await server.client.sendRequest(InitializeRequest.type, { processId: null, rootUri: project.uri(""), capabilities: {}, workspaceFolders: null });
+      await server.client.sendNotification(InitializedNotification.type, {});
+      const { projects } = await server.client.sendRequest(ProjectsRequest, {});
+      const publishedWhenAnswered = server.published.size;
+      expect(projects.map((p) => p.secrets.map((s) => s.name))).toEqual([["old_token", "zendesk_token"]]);
+      expect(publishedWhenAnswered).toBe(0);
+      // then the check: the misspelt reference and the two unused names
+      const typo = await server.waitForDiagnostics(project.uri("actions/create_ticket.yaml"), (d) => d.length > 0);
+      expect(typo.map((d) => d.code)).toContain("unknown-secret");
+      await server.waitForDiagnostics(project.uri("secrets/development.enc.yaml"), (d) => d.filter((x) => x.code === "unused-secret").length === 2);
+    } finally {
+      await server.dispose();
+    }
   });
 });

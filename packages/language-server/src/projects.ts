@@ -47,14 +47,38 @@ export class ProjectLoader {
     private readonly everythingChanged: () => void,
   ) {}
 
-  /** Indexes every project of the workspace folders again, then reports everything as changed. */
+  /**
+   * Settles once every file and project has been reported as changed after the last {@link loadAll}
+   * (its check run and its diagnostics sent).
+   */
+  published: Promise<void> = Promise.resolve();
+
+  /**
+   * Indexes every project of the workspace folders again; resolves once the index is built. The
+   * check of every file and everything reported as changed (diagnostics, `indexChanged`) follow on
+   * the next turn of the event loop ({@link published}): requests waiting for the index are answered
+   * first, and a request that needs diagnostics before then runs the check itself.
+   */
   async loadAll(): Promise<void> {
     const { state } = this;
     const list = state.folderPaths().map((p) => ({ path: p, configPath: this.settings.configPathOf(p) }));
     const t0 = Date.now();
     await state.workspace.loadFolders(list, [...this.outside]);
     state.log(`indexed ${state.workspace.all().length} project(s) in ${Date.now() - t0} ms`);
-    this.everythingChanged();
+    // Two turns of the event loop: the first lets the pipe be read, the second lets the messages read
+    // be dispatched (each is one `setImmediate` of the connection) before the check takes the thread.
+    this.published = new Promise<void>((resolve) =>
+      setImmediate(() =>
+        setImmediate(() => {
+          try {
+            this.everythingChanged();
+          } catch (e) {
+            state.logFailure("check", e);
+          }
+          resolve();
+        }),
+      ),
+    );
   }
 
   /** Reloads the project of one stellar.yaml (known, or new inside a workspace folder; forgotten when deleted). */

@@ -90,7 +90,8 @@ export function projectInfo(model: ProjectModel): ProjectInfo {
   const envs = config?.environments ?? [];
   // secret → environments where rotation-overdue is reported (what the Secrets view marks)
   const overdueIn = new Map<string, string[]>();
-  for (const e of envs) {
+  // rotation-overdue needs the value history: none read yet (or none needed), no check to wait for
+  if (model.history !== undefined) for (const e of envs) {
     for (const d of model.diagnostics(secretsFilePath(config!, e.name))) {
       if (d.rule !== "rotation-overdue" || d.secret === undefined) continue;
       overdueIn.set(d.secret, [...(overdueIn.get(d.secret) ?? []), e.name]);

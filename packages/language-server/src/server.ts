@@ -105,7 +105,8 @@ export function createServer(connection: Connection, options: ServerOptions): Se
       await projects.loadAll();
     })().catch((e: unknown) => state.logFailure("initial index", e));
     const after = options.afterInitialIndex;
-    if (after !== undefined) void state.ready.then(() => after());
+    // after the first check and its diagnostics (the bin's code cache then holds the checker's code too)
+    if (after !== undefined) void state.ready.then(() => projects.published).then(() => after());
   });
 
   registerLifecycle(connection);
