@@ -14,7 +14,7 @@
  * checked out again, any other write to the file, or a commit of the file (it is then HEAD's
  * version) makes the record stale, and a stale record never blocks anyone.
  */
-import { createHash } from "node:crypto";
+import { createHash } from "@stellar-secrets/sops"; // node:crypto's, loaded on first use
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import type { Severity } from "./rules.js";
 import type { EnvironmentFile } from "./secrets-dir.js";

@@ -10,11 +10,10 @@
  * only to parse records (dynamically): the merge driver imports it as
  * `@stellar-secrets/git/merge-records` and never loads core to write one.
  */
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { UnresolvedMergeRecord } from "@stellar-secrets/core";
-import { writeFileAtomic } from "@stellar-secrets/sops";
+import { createHash, writeFileAtomic } from "@stellar-secrets/sops";
 
 /** The folder of the records, under the git directory. */
 export const RECORDS_DIR = join("stellar-secrets", "unresolved");

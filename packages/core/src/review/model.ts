@@ -6,8 +6,7 @@
  * the changed secrets. Pure: two {@link ReviewState}s in, a {@link ReviewReport} out. Never
  * reads, prints or fingerprints a plaintext value.
  */
-import { createHash } from "node:crypto";
-import { ciphertextIdentity, environmentFileName, normalizeSecretsDir, parseSecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, createHash, environmentFileName, normalizeSecretsDir, parseSecretsFile } from "@stellar-secrets/sops";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import type { ProjectConfig } from "../project.js";

@@ -7,8 +7,7 @@
  * data key the history had retired (a rotation, `members rm`): whoever could unwrap it then — a
  * member since removed — can read every value written under it from now on. Pure: no I/O.
  */
-import { ciphertextIdentity, parseSecretsFile, unwrapFileKey, type Identities, type SecretsFile } from "@stellar-secrets/sops";
-import { timingSafeEqual } from "node:crypto";
+import { ciphertextIdentity, parseSecretsFile, timingSafeEqual, unwrapFileKey, type Identities, type SecretsFile } from "@stellar-secrets/sops";
 
 /** One committed version of an environment file from the base's history (newest first). */
 export interface EarlierVersion {

@@ -11,8 +11,7 @@
  * {@link reviewSignatures}. Signers are always judged against the members of the **base**, never
  * of the head: a change must not be able to add the key that signs it.
  */
-import { createHash } from "node:crypto";
-import { environmentFileName, normalizeSecretsDir } from "@stellar-secrets/sops";
+import { createHash, environmentFileName, normalizeSecretsDir } from "@stellar-secrets/sops";
 import { parseProjectConfig, PROJECT_FILE, type EnvironmentConfig, type ProjectConfig } from "../project.js";
 import type { GitSource } from "./git.js";
 import { parseRawLog, RAW_LOG_FORMAT } from "./history.js";

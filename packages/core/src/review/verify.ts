@@ -5,7 +5,7 @@
  * whether the data key really rotated. Pure: decrypted versions in, data out. The plaintexts are
  * only compared, never copied into the result.
  */
-import { timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "@stellar-secrets/sops"; // node:crypto's, loaded on first use
 import { rewrapsOf, type EnvironmentReview, type Rewrap, type ReviewProblem, type ReviewReport, type SecretReview } from "./model.js";
 
 /** One version of an environment file, decrypted and verified with a key (keep in memory only). */
