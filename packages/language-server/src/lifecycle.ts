@@ -6,14 +6,23 @@
  * `InvalidRequest`. `vscode-languageserver` passes all of them to the handlers as they come. An
  * `initialize` without `capabilities` counts as one announcing none.
  *
+ * A client that never sends `initialized` (or sends it late: old and minimal clients send requests
+ * right after the `initialize` answer) still gets its index: the first request after `initialize`
+ * (any but `shutdown`), or the first `textDocument/didOpen`, is preceded by the `initialized` the
+ * client has not sent, handed on to the handlers once; the client's own `initialized`, when it
+ * comes after that, is dropped, so the start-up (settings, watchers, the initial index) runs once.
+ * A client that sends `initialized` first, as the protocol asks, sees no difference.
+ *
  * It is a message strategy of the JSON-RPC connection ({@link lifecycleStrategy}, given to
  * `createConnection` by `main.ts`), so it sees every message before any handler does; a request it
  * refuses is handed on under {@link LIFECYCLE_ERROR_METHOD}, whose handler ({@link registerLifecycle},
  * registered by `createServer`) answers it with the error under the request's own id.
  */
 import {
+  DidOpenTextDocumentNotification,
   ErrorCodes,
   ExitNotification,
+  InitializedNotification,
   InitializeRequest,
   ResponseError,
   ShutdownRequest,
@@ -57,12 +66,19 @@ function initializeParams(params: unknown): Record<string, unknown> {
 
 /**
  * A message strategy that enforces the lifecycle (see the module comment). One per connection: it
- * keeps that connection's state (initialized, shut down).
+ * keeps that connection's state (initialize received, started, shut down).
  */
 export function lifecycleStrategy(): MessageStrategy {
-  let initialized = false;
+  let initialized = false; // `initialize` received
+  let started = false; // `initialized` handed on (the client's, or the one a request came without)
   let shutDown = false;
   const refuse = (request: RequestMessage, error: LifecycleError): RequestMessage => ({ jsonrpc: request.jsonrpc, id: request.id, method: LIFECYCLE_ERROR_METHOD, params: error });
+  // hands on the `initialized` a client has not sent (before the message that needs it)
+  const start = (message: Message, next: (message: Message) => void): void => {
+    started = true;
+    const notification: NotificationMessage = { jsonrpc: message.jsonrpc, method: InitializedNotification.method, params: {} };
+    next(notification);
+  };
   return {
     handleMessage(message: Message, next: (message: Message) => void): void {
       if (isRequest(message)) {
@@ -79,10 +95,20 @@ export function lifecycleStrategy(): MessageStrategy {
           return next(refuse(message, { code: ErrorCodes.ServerNotInitialized, message: `${message.method} before initialize: send initialize first` }));
         }
         if (message.method === ShutdownRequest.method) shutDown = true;
+        // a request before `initialized`: the start-up first (its handler runs synchronously and
+        // sets what the request's handler then waits for), then the request
+        else if (!started) start(message, next);
         return next(message);
       }
       // before initialize, notifications are dropped, except exit
       if (isNotification(message) && !initialized && message.method !== ExitNotification.method) return;
+      if (isNotification(message) && message.method === InitializedNotification.method) {
+        if (started) return; // started already, by a request or didOpen that came before it
+        started = true;
+        return next(message);
+      }
+      // a didOpen before `initialized`: the start-up first (other notifications do not need the index)
+      if (!started && !shutDown && isNotification(message) && message.method === DidOpenTextDocumentNotification.method) start(message, next);
       return next(message);
     },
   };
