@@ -175,3 +175,37 @@ describe("a client that does not send initialized, or sends it late", () => {
     }
   });
 });
+
+describe("the client's processId (watched by main.ts, not by vscode-languageserver)", () => {
+  /** The processId `initialize` is handed on with, by a new strategy given `options`. */
+  function processIdHandedOn(processId: unknown, options: Parameters<typeof lifecycleStrategy>[0]): unknown {
+    let handed: unknown = "not handed on";
+    void lifecycleStrategy(options).handleMessage(request(InitializeRequest.method, { ...initParams, processId }), (m) => {
+      handed = ((m as { params: { processId: unknown } }).params).processId;
+    });
+    return handed;
+  }
+
+  it("with onClientProcessId: a pid goes to it and initialize is handed on with null; a number naming no process is nulled and not passed", () => {
+    const passed: number[] = [];
+    const onClientProcessId = (pid: number): void => void passed.push(pid);
+    expect(processIdHandedOn(4242, { onClientProcessId })).toBeNull();
+    expect(passed).toEqual([4242]);
+    expect([0, -1, 1.5].map((p) => processIdHandedOn(p, { onClientProcessId }))).toEqual([null, null, null]);
+    expect(processIdHandedOn(null, { onClientProcessId })).toBeNull();
+    expect(passed).toEqual([4242]);
+  });
+
+  it("without it: processId handed on as it came", () => {
+    expect(processIdHandedOn(4242, {})).toBe(4242);
+  });
+
+  it("says when shutdown was received (the exit status when the client's process dies)", () => {
+    const strategy = lifecycleStrategy();
+    const next = (): void => {};
+    void strategy.handleMessage(request(InitializeRequest.method, initParams), next);
+    expect(strategy.shutdownReceived).toBe(false);
+    void strategy.handleMessage(request(ShutdownRequest.method), next);
+    expect(strategy.shutdownReceived).toBe(true);
+  });
+});

@@ -32,6 +32,7 @@ import {
   type NotificationMessage,
   type RequestMessage,
 } from "vscode-languageserver/node";
+import { isProcessId } from "./parent-process.js";
 
 /** The internal method a refused request is handed on under (never sent by a client that follows the protocol). */
 export const LIFECYCLE_ERROR_METHOD = "$/stellarSecrets/lifecycleError";
@@ -64,11 +65,29 @@ function initializeParams(params: unknown): Record<string, unknown> {
   return isObject(p.capabilities) ? p : { ...p, capabilities: {} };
 }
 
+/** Options of {@link lifecycleStrategy}. */
+export interface LifecycleOptions {
+  /**
+   * Given: a numeric `processId` of `initialize` is taken out of it (the handlers, and
+   * `vscode-languageserver`'s own watch of it, see `null`) and, when it names a process (a positive
+   * integer), passed here before the request is handed on; `main.ts` watches the client's process
+   * itself (`parent-process.ts`: EPERM is a live process, which the library's watch takes for a
+   * dead one). Not given: `processId` is handed on as it came.
+   */
+  onClientProcessId?: (pid: number) => void;
+}
+
+/** The lifecycle's message strategy, and what it saw. */
+export interface LifecycleStrategy extends MessageStrategy {
+  /** True once `shutdown` was received (the exit status is then 0 when the client's process dies). */
+  readonly shutdownReceived: boolean;
+}
+
 /**
  * A message strategy that enforces the lifecycle (see the module comment). One per connection: it
  * keeps that connection's state (initialize received, started, shut down).
  */
-export function lifecycleStrategy(): MessageStrategy {
+export function lifecycleStrategy(options: LifecycleOptions = {}): LifecycleStrategy {
   let initialized = false; // `initialize` received
   let started = false; // `initialized` handed on (the client's, or the one a request came without)
   let shutDown = false;
@@ -80,6 +99,9 @@ export function lifecycleStrategy(): MessageStrategy {
     next(notification);
   };
   return {
+    get shutdownReceived(): boolean {
+      return shutDown;
+    },
     handleMessage(message: Message, next: (message: Message) => void): void {
       if (isRequest(message)) {
         if (shutDown) {
@@ -88,7 +110,13 @@ export function lifecycleStrategy(): MessageStrategy {
         if (message.method === InitializeRequest.method) {
           if (initialized) return next(refuse(message, { code: ErrorCodes.InvalidRequest, message: "initialize was already received: it may be sent only once" }));
           initialized = true;
-          const request: RequestMessage = { ...message, params: initializeParams(message.params) };
+          let params = initializeParams(message.params);
+          if (options.onClientProcessId !== undefined && typeof params.processId === "number") {
+            // 0, a negative number or a fraction names no one process: not watched at all
+            if (isProcessId(params.processId)) options.onClientProcessId(params.processId);
+            params = { ...params, processId: null };
+          }
+          const request: RequestMessage = { ...message, params };
           return next(request);
         }
         if (!initialized) {
