@@ -4,11 +4,12 @@
  * `check` shows the proposal; a member applies it and the value is readable by members; tampered,
  * truncated and stale proposals are refused with nothing applied.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createSandbox, HAS_AGE_CLI, type AgeKey, type Sandbox } from "./helpers/cli.js";
+import { createSandbox, HAS_AGE_CLI, REPO_ROOT, type AgeKey, type Sandbox } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -56,7 +57,32 @@ async function propose(alice: Sandbox, bob: Sandbox, name: string, value = PROPO
   return file;
 }
 
+/**
+ * Runs the CLI from its `tsc -b` output alone (packages/cli/dist/main.js and the packages' dist/),
+ * never a bundle, whatever the bin would choose: what a developer runs after `tsc -b` without
+ * `node scripts/bundle.mjs`. Every dependency it loads must resolve from the package that imports it.
+ */
+function runTscOutput(s: Sandbox, args: string[], input?: string): { code: number | null; stdout: string; stderr: string } {
+  const main = pathToFileURL(join(REPO_ROOT, "packages/cli/dist/main.js")).href;
+  const script = `const { main } = await import(${JSON.stringify(main)}); main(process.argv.slice(1));`;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script, ...args], { cwd: s.repo, env: s.env, input: input ?? "", encoding: "utf8", timeout: 45_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
 describe("write-only proposals", () => {
+  it("run from the tsc output alone (no bundle): a proposal is written, applied by a member and read back", async () => {
+    const { alice, bob } = await team();
+    const proposed = runTscOutput(bob, ["set", "stripe_api_key", "--env", "production", "--from-stdin"], PROPOSED);
+    expect(proposed.code, proposed.stderr).toBe(0);
+    expect(proposed.stdout).toMatch(/^proposed stripe_api_key for production: secrets\/inbox\/production\/stripe_api_key\.[0-9a-f]{12}\.age/);
+    bob.commit("propose stripe_api_key");
+    alice.git(["pull", "-q", "--no-rebase", bob.repo, "main"]);
+    const applied = runTscOutput(alice, ["inbox", "apply", "stripe_api_key", "--env", "production"]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout + applied.stderr).not.toContain(PROPOSED);
+    expect(runTscOutput(alice, ["get", "stripe_api_key", "--env", "production"]).stdout).toBe(PROPOSED);
+  });
+
   it("a non-member proposes with `set`; check shows it; a member applies it; members read the value", async () => {
     const { alice, aliceKey, bob, bobKey } = await team();
     const productionBefore = alice.read("secrets/production.enc.yaml");

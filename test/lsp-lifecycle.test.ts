@@ -3,7 +3,7 @@
  * (the lifecycle strategy is wired in main.ts, which only a real process runs): errors before
  * initialize and after shutdown, exit codes, and the end of stdin.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { proto, SERVER_BIN } from "./lsp-harness.js";
 
@@ -13,8 +13,9 @@ interface Proc {
   exited: Promise<number | null>;
 }
 
-function spawnServer(): Proc {
-  const proc = spawn(process.execPath, [SERVER_BIN, "--stdio"], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, SOPS_AGE_KEY: "", SOPS_AGE_KEY_FILE: "" } });
+/** Spawns the server over stdio with `args` after `--stdio`, as `user` (uid and gid) when given. */
+function spawnServer(args: string[] = [], user?: { uid: number; gid: number }): Proc {
+  const proc = spawn(process.execPath, [SERVER_BIN, "--stdio", ...args], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, SOPS_AGE_KEY: "", SOPS_AGE_KEY_FILE: "" }, ...user });
   const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
   const conn = proto.createProtocolConnection(new proto.StreamMessageReader(proc.stdout!), new proto.StreamMessageWriter(proc.stdin!));
   conn.onError(() => {});
@@ -68,6 +69,45 @@ describe("the server process's lifecycle over stdio", () => {
         s.conn.dispose();
         if (s.proc.exitCode === null) s.proc.kill("SIGKILL");
       }
+    }
+  });
+
+  it("ends (1) when the client's process is gone: initialize's processId, or --clientProcessId", async () => {
+    const ended = spawnSync(process.execPath, ["-e", "0"]); // a pid whose process is gone
+    expect(ended.status).toBe(0);
+    const s = spawnServer();
+    try {
+      void s.conn.sendRequest(proto.InitializeRequest.type, { ...INIT, processId: ended.pid }).catch(() => {});
+      expect(await s.exited).toBe(1);
+    } finally {
+      s.conn.dispose();
+      if (s.proc.exitCode === null) s.proc.kill("SIGKILL");
+    }
+    const a = spawnServer([`--clientProcessId=${ended.pid}`]);
+    try {
+      expect(await a.exited).toBe(1);
+    } finally {
+      a.conn.dispose();
+      if (a.proc.exitCode === null) a.proc.kill("SIGKILL");
+    }
+  });
+
+  // EPERM needs a client process of another user: the server runs as `nobody`, the client (this
+  // process) is root's. vscode-languageserver's own watch (every 3 s) would end the server.
+  const root = process.getuid?.() === 0;
+  it.skipIf(!root)("keeps serving while its client's process lives under another user (EPERM), past vscode-languageserver's 3 s check (needs root)", async () => {
+    const s = spawnServer([`--clientProcessId=${process.pid}`], { uid: 65534, gid: 65534 });
+    try {
+      expect(await errorCodeOf(s.conn.sendRequest(proto.InitializeRequest.type, { ...INIT, processId: process.pid }))).toBeUndefined();
+      await s.conn.sendNotification(proto.InitializedNotification.type, {});
+      await new Promise((r) => setTimeout(r, 3500));
+      expect(s.proc.exitCode).toBeNull();
+      expect(await errorCodeOf(s.conn.sendRequest(proto.ShutdownRequest.type))).toBeUndefined();
+      await s.conn.sendNotification(proto.ExitNotification.type);
+      expect(await s.exited).toBe(0);
+    } finally {
+      s.conn.dispose();
+      if (s.proc.exitCode === null) s.proc.kill("SIGKILL");
     }
   });
 });

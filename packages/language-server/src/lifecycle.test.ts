@@ -1,6 +1,20 @@
+import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { DidOpenTextDocumentNotification, ErrorCodes, HoverRequest, InitializedNotification, InitializeRequest, ResponseError, ShutdownRequest } from "vscode-languageserver/node";
-import { LIFECYCLE_ERROR_METHOD } from "./lifecycle.js";
+import {
+  ConfigurationRequest,
+  DidChangeConfigurationNotification,
+  DidOpenTextDocumentNotification,
+  ErrorCodes,
+  HoverRequest,
+  InitializedNotification,
+  InitializeRequest,
+  RegistrationRequest,
+  ResponseError,
+  ShutdownRequest,
+  type Message,
+} from "vscode-languageserver/node";
+import { LIFECYCLE_ERROR_METHOD, lifecycleStrategy } from "./lifecycle.js";
+import { ProjectsRequest } from "./protocol.js";
 import { connectInMemory, makeTempProject, type InMemoryServer } from "./test-support/in-memory.js";
 
 /** The error code a request is answered with (undefined: a result). */
@@ -82,5 +96,116 @@ describe("the LSP lifecycle (3.17 'Server lifecycle'), whatever the client sends
     } finally {
       project.remove();
     }
+  });
+});
+
+/** The methods `lifecycleStrategy` hands on for `messages`, in order. */
+function handedOn(messages: Message[]): string[] {
+  const strategy = lifecycleStrategy();
+  const out: string[] = [];
+  for (const m of messages) void strategy.handleMessage(m, (h) => out.push((h as { method: string }).method));
+  return out;
+}
+
+let nextId = 0;
+const request = (method: string, params: unknown = {}): Message => ({ jsonrpc: "2.0", id: ++nextId, method, params }) as Message;
+const notification = (method: string, params: unknown = {}): Message => ({ jsonrpc: "2.0", method, params }) as Message;
+const openParams = { textDocument: { uri: "file:///nowhere/a.yaml", languageId: "yaml", version: 1, text: "kind: action\n" } };
+
+describe("a client that does not send initialized, or sends it late", () => {
+  it("a client that sends initialized first: every message handed on as it came, nothing added", () => {
+    const messages = [request(InitializeRequest.method, initParams), notification(InitializedNotification.method), request(HoverRequest.method, hoverParams), notification(DidOpenTextDocumentNotification.method, openParams), request(ShutdownRequest.method)];
+    expect(handedOn(messages)).toEqual(messages.map((m) => (m as { method: string }).method));
+  });
+
+  it("the first request or didOpen after initialize comes after an initialized handed on for it, once; the client's late initialized is dropped", () => {
+    const init = request(InitializeRequest.method, initParams);
+    expect(handedOn([init, request(HoverRequest.method, hoverParams), request("stellarSecrets/projects"), notification(InitializedNotification.method), notification(InitializedNotification.method)])).toEqual([
+      InitializeRequest.method,
+      InitializedNotification.method,
+      HoverRequest.method,
+      "stellarSecrets/projects",
+    ]);
+    expect(handedOn([init, notification(DidChangeConfigurationNotification.method, { settings: {} }), notification(DidOpenTextDocumentNotification.method, openParams), notification(InitializedNotification.method)])).toEqual([
+      InitializeRequest.method,
+      DidChangeConfigurationNotification.method, // needs no index: does not start the server
+      InitializedNotification.method,
+      DidOpenTextDocumentNotification.method,
+    ]);
+    // shutdown needs no index, and nothing starts the server after it
+    expect(handedOn([init, request(ShutdownRequest.method), notification(DidOpenTextDocumentNotification.method, openParams)])).toEqual([InitializeRequest.method, ShutdownRequest.method, DidOpenTextDocumentNotification.method]);
+  });
+
+  const capabilities = { workspace: { configuration: true, didChangeWatchedFiles: { dynamicRegistration: true } } };
+  let server: InMemoryServer | undefined;
+  afterEach(async () => {
+    await server?.dispose();
+    server = undefined;
+  });
+
+  it("builds the index for a request sent without initialized, and starts once when initialized comes late", async () => {
+    const project = await makeTempProject({ development: { old_token: "TEST-ONLY-not-a-real-value" } });
+    try {
+      server = connectInMemory();
+      await server.client.sendRequest(InitializeRequest.type, { ...initParams, rootUri: project.uri(""), capabilities });
+      const { projects } = await server.client.sendRequest(ProjectsRequest, {});
+      expect(projects.map((p) => p.root)).toEqual([project.dir]);
+      await server.client.sendNotification(InitializedNotification.type, {});
+      await server.client.sendRequest(ProjectsRequest, {}); // answered after the late initialized was handled
+      // one start-up: the settings asked once, the watchers registered once, one initial index
+      expect(server.requests.filter((m) => m === ConfigurationRequest.method)).toHaveLength(1);
+      expect(server.requests.filter((m) => m === RegistrationRequest.method)).toHaveLength(1);
+      expect(server.logs.filter((l) => /^\[stellar-secrets\] indexed /.test(l))).toHaveLength(1);
+    } finally {
+      project.remove();
+    }
+  });
+
+  it("starts for a didOpen sent without initialized: the settings asked, the project indexed, its diagnostics published", async () => {
+    const project = await makeTempProject({ development: { old_token: "TEST-ONLY-not-a-real-value" } });
+    try {
+      server = connectInMemory();
+      await server.client.sendRequest(InitializeRequest.type, { ...initParams, rootUri: project.uri(""), capabilities });
+      await server.open(project.uri("stellar.yaml"), readFileSync(project.path("stellar.yaml"), "utf8"));
+      const ds = await server.waitForDiagnostics(project.uri("secrets/development.enc.yaml"), (d) => d.length > 0);
+      expect(ds.map((d) => d.code)).toContain("unused-secret");
+      expect(server.requests).toContain(ConfigurationRequest.method);
+    } finally {
+      project.remove();
+    }
+  });
+});
+
+describe("the client's processId (watched by main.ts, not by vscode-languageserver)", () => {
+  /** The processId `initialize` is handed on with, by a new strategy given `options`. */
+  function processIdHandedOn(processId: unknown, options: Parameters<typeof lifecycleStrategy>[0]): unknown {
+    let handed: unknown = "not handed on";
+    void lifecycleStrategy(options).handleMessage(request(InitializeRequest.method, { ...initParams, processId }), (m) => {
+      handed = ((m as { params: { processId: unknown } }).params).processId;
+    });
+    return handed;
+  }
+
+  it("with onClientProcessId: a pid goes to it and initialize is handed on with null; a number naming no process is nulled and not passed", () => {
+    const passed: number[] = [];
+    const onClientProcessId = (pid: number): void => void passed.push(pid);
+    expect(processIdHandedOn(4242, { onClientProcessId })).toBeNull();
+    expect(passed).toEqual([4242]);
+    expect([0, -1, 1.5].map((p) => processIdHandedOn(p, { onClientProcessId }))).toEqual([null, null, null]);
+    expect(processIdHandedOn(null, { onClientProcessId })).toBeNull();
+    expect(passed).toEqual([4242]);
+  });
+
+  it("without it: processId handed on as it came", () => {
+    expect(processIdHandedOn(4242, {})).toBe(4242);
+  });
+
+  it("says when shutdown was received (the exit status when the client's process dies)", () => {
+    const strategy = lifecycleStrategy();
+    const next = (): void => {};
+    void strategy.handleMessage(request(InitializeRequest.method, initParams), next);
+    expect(strategy.shutdownReceived).toBe(false);
+    void strategy.handleMessage(request(ShutdownRequest.method), next);
+    expect(strategy.shutdownReceived).toBe(true);
   });
 });

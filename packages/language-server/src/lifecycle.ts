@@ -6,14 +6,23 @@
  * `InvalidRequest`. `vscode-languageserver` passes all of them to the handlers as they come. An
  * `initialize` without `capabilities` counts as one announcing none.
  *
+ * A client that never sends `initialized` (or sends it late: old and minimal clients send requests
+ * right after the `initialize` answer) still gets its index: the first request after `initialize`
+ * (any but `shutdown`), or the first `textDocument/didOpen`, is preceded by the `initialized` the
+ * client has not sent, handed on to the handlers once; the client's own `initialized`, when it
+ * comes after that, is dropped, so the start-up (settings, watchers, the initial index) runs once.
+ * A client that sends `initialized` first, as the protocol asks, sees no difference.
+ *
  * It is a message strategy of the JSON-RPC connection ({@link lifecycleStrategy}, given to
  * `createConnection` by `main.ts`), so it sees every message before any handler does; a request it
  * refuses is handed on under {@link LIFECYCLE_ERROR_METHOD}, whose handler ({@link registerLifecycle},
  * registered by `createServer`) answers it with the error under the request's own id.
  */
 import {
+  DidOpenTextDocumentNotification,
   ErrorCodes,
   ExitNotification,
+  InitializedNotification,
   InitializeRequest,
   ResponseError,
   ShutdownRequest,
@@ -23,6 +32,7 @@ import {
   type NotificationMessage,
   type RequestMessage,
 } from "vscode-languageserver/node";
+import { isProcessId } from "./parent-process.js";
 
 /** The internal method a refused request is handed on under (never sent by a client that follows the protocol). */
 export const LIFECYCLE_ERROR_METHOD = "$/stellarSecrets/lifecycleError";
@@ -55,15 +65,43 @@ function initializeParams(params: unknown): Record<string, unknown> {
   return isObject(p.capabilities) ? p : { ...p, capabilities: {} };
 }
 
+/** Options of {@link lifecycleStrategy}. */
+export interface LifecycleOptions {
+  /**
+   * Given: a numeric `processId` of `initialize` is taken out of it (the handlers, and
+   * `vscode-languageserver`'s own watch of it, see `null`) and, when it names a process (a positive
+   * integer), passed here before the request is handed on; `main.ts` watches the client's process
+   * itself (`parent-process.ts`: EPERM is a live process, which the library's watch takes for a
+   * dead one). Not given: `processId` is handed on as it came.
+   */
+  onClientProcessId?: (pid: number) => void;
+}
+
+/** The lifecycle's message strategy, and what it saw. */
+export interface LifecycleStrategy extends MessageStrategy {
+  /** True once `shutdown` was received (the exit status is then 0 when the client's process dies). */
+  readonly shutdownReceived: boolean;
+}
+
 /**
  * A message strategy that enforces the lifecycle (see the module comment). One per connection: it
- * keeps that connection's state (initialized, shut down).
+ * keeps that connection's state (initialize received, started, shut down).
  */
-export function lifecycleStrategy(): MessageStrategy {
-  let initialized = false;
+export function lifecycleStrategy(options: LifecycleOptions = {}): LifecycleStrategy {
+  let initialized = false; // `initialize` received
+  let started = false; // `initialized` handed on (the client's, or the one a request came without)
   let shutDown = false;
   const refuse = (request: RequestMessage, error: LifecycleError): RequestMessage => ({ jsonrpc: request.jsonrpc, id: request.id, method: LIFECYCLE_ERROR_METHOD, params: error });
+  // hands on the `initialized` a client has not sent (before the message that needs it)
+  const start = (message: Message, next: (message: Message) => void): void => {
+    started = true;
+    const notification: NotificationMessage = { jsonrpc: message.jsonrpc, method: InitializedNotification.method, params: {} };
+    next(notification);
+  };
   return {
+    get shutdownReceived(): boolean {
+      return shutDown;
+    },
     handleMessage(message: Message, next: (message: Message) => void): void {
       if (isRequest(message)) {
         if (shutDown) {
@@ -72,17 +110,33 @@ export function lifecycleStrategy(): MessageStrategy {
         if (message.method === InitializeRequest.method) {
           if (initialized) return next(refuse(message, { code: ErrorCodes.InvalidRequest, message: "initialize was already received: it may be sent only once" }));
           initialized = true;
-          const request: RequestMessage = { ...message, params: initializeParams(message.params) };
+          let params = initializeParams(message.params);
+          if (options.onClientProcessId !== undefined && typeof params.processId === "number") {
+            // 0, a negative number or a fraction names no one process: not watched at all
+            if (isProcessId(params.processId)) options.onClientProcessId(params.processId);
+            params = { ...params, processId: null };
+          }
+          const request: RequestMessage = { ...message, params };
           return next(request);
         }
         if (!initialized) {
           return next(refuse(message, { code: ErrorCodes.ServerNotInitialized, message: `${message.method} before initialize: send initialize first` }));
         }
         if (message.method === ShutdownRequest.method) shutDown = true;
+        // a request before `initialized`: the start-up first (its handler runs synchronously and
+        // sets what the request's handler then waits for), then the request
+        else if (!started) start(message, next);
         return next(message);
       }
       // before initialize, notifications are dropped, except exit
       if (isNotification(message) && !initialized && message.method !== ExitNotification.method) return;
+      if (isNotification(message) && message.method === InitializedNotification.method) {
+        if (started) return; // started already, by a request or didOpen that came before it
+        started = true;
+        return next(message);
+      }
+      // a didOpen before `initialized`: the start-up first (other notifications do not need the index)
+      if (!started && !shutDown && isNotification(message) && message.method === DidOpenTextDocumentNotification.method) start(message, next);
       return next(message);
     },
   };

@@ -3,9 +3,13 @@
  * line (`--stdio`, `--node-ipc`, `--socket=PORT`, `--pipe=NAME`) and starts the server over
  * core's index.
  */
+// first: takes --clientProcessId out of process.argv before vscode-languageserver/node is evaluated
+// (its module body would start its own watch of that pid, one that ends the server on EPERM)
+import { CLIENT_PROCESS_ID, GIVEN_ARGS } from "./client-process-arg.js";
 import { createConnection, ProposedFeatures } from "vscode-languageserver/node";
 import { createCoreModel } from "./core-model.js";
 import { lifecycleStrategy } from "./lifecycle.js";
+import { watchParent, type ParentWatch } from "./parent-process.js";
 import { startServer } from "./server.js";
 
 /** What the process entry (the bin, `dist/bundle/server.mjs`) asks of {@link main}. */
@@ -16,7 +20,7 @@ export interface MainOptions {
 
 /** Starts the server on the transport named in `process.argv`. */
 export function main(options: MainOptions = {}): void {
-  const argv = process.argv.slice(2);
+  const argv = [...GIVEN_ARGS];
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write("Usage: stellar-secrets-language-server --stdio | --node-ipc | --socket=PORT | --pipe=NAME\n");
     return;
@@ -30,8 +34,18 @@ export function main(options: MainOptions = {}): void {
     process.exitCode = 2;
     return;
   }
-  // the transport from process.argv; the lifecycle strategy answers requests sent out of order (lifecycle.ts)
-  const connection = createConnection(ProposedFeatures.all, { messageStrategy: lifecycleStrategy() });
+  // The client's process (--clientProcessId, else initialize's processId), watched here instead of
+  // by vscode-languageserver (parent-process.ts): the server ends when it is gone (ESRCH), with 0
+  // after shutdown, else 1, and keeps running while it lives under another user (EPERM).
+  let parent: ParentWatch | undefined;
+  const watch = (pid: number): void => {
+    parent ??= watchParent(pid, () => process.exit(lifecycle.shutdownReceived ? 0 : 1));
+  };
+  // the lifecycle strategy answers requests sent out of order (lifecycle.ts), and hands initialize's processId to `watch`
+  const lifecycle = lifecycleStrategy({ onClientProcessId: watch });
+  if (CLIENT_PROCESS_ID !== undefined) watch(CLIENT_PROCESS_ID);
+  // the transport from process.argv
+  const connection = createConnection(ProposedFeatures.all, { messageStrategy: lifecycle });
   // A bug in one request must not end the server: log it and keep answering.
   // a disposed connection throws: the handlers must not throw in their turn
   const report = (line: string): void => {

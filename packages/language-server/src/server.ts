@@ -30,7 +30,7 @@ export { CLIENT_ANSWER_TIMEOUT_MS } from "./state.js";
 export interface ServerOptions {
   /** Builds a project's index; defaults to core's. */
   modelFactory: ModelFactory;
-  /** Called once the initial index is built (or failed), after `initialized`: the bin then keeps its V8 code cache. */
+  /** Called once the initial index is built (or failed), after `initialized` (or the first request or didOpen of a client that did not send it: `lifecycle.ts`): the bin then keeps its V8 code cache. */
   afterInitialIndex?: () => void;
   /** How long to wait for the client's answer to one of the server's requests before going on without it; default {@link CLIENT_ANSWER_TIMEOUT_MS}. */
   clientAnswerTimeoutMs?: number | undefined;
@@ -92,6 +92,8 @@ export function createServer(connection: Connection, options: ServerOptions): Se
     return result;
   });
 
+  // the start-up, once: on `initialized`, or on the first request or didOpen of a client that did
+  // not send it (the lifecycle strategy hands on an `initialized` for it, and drops a late one)
   connection.onInitialized(() => {
     state.ready = (async () => {
       // both questions to the client at once (one round trip before the index, not two); the
