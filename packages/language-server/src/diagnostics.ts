@@ -119,6 +119,7 @@ export class DiagnosticsPublisher {
     const { state } = this;
     state.connection.languages.diagnostics.on(
       state.guard("diagnostic", { kind: DocumentDiagnosticReportKind.Full, items: [] }, async (params) => {
+        await state.checked;
         const path = uriToPath(params.textDocument.uri);
         if (path === undefined) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
         const id = this.resultId(path);
@@ -128,6 +129,7 @@ export class DiagnosticsPublisher {
     );
     state.connection.languages.diagnostics.onWorkspace(
       state.guard("workspace diagnostic", { items: [] }, async (params, token) => {
+        await state.checked;
         // keyed by path: the index's files and the client's previous results are one set
         const previous = new Map(params.previousResultIds.map((r) => [uriToPath(r.uri) ?? r.uri, r.value]));
         const collect = (): WorkspaceDocumentDiagnosticReport[] => {

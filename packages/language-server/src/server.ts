@@ -106,9 +106,11 @@ export function createServer(connection: Connection, options: ServerOptions): Se
       await fetched;
       await projects.loadAll();
     })().catch((e: unknown) => state.logFailure("initial index", e));
+    // the first check and its diagnostics follow the index (ProjectLoader.published)
+    state.checked = state.ready.then(() => projects.published);
     const after = options.afterInitialIndex;
     // after the first check and its diagnostics (the bin's code cache then holds the checker's code too)
-    if (after !== undefined) void state.ready.then(() => projects.published).then(() => after());
+    if (after !== undefined) void state.checked.then(() => after());
   });
 
   registerLifecycle(connection);

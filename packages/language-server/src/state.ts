@@ -35,6 +35,12 @@ export class ServerState {
   /** Settles when the initial index is built; handlers wait for it. */
   ready: Promise<void> = Promise.resolve();
   /**
+   * Settles when the initial index's first check has run and its diagnostics were reported (after
+   * {@link ready}): the diagnostic pulls wait for it, so the result ids they hand out are not
+   * replaced a moment later by that report.
+   */
+  checked: Promise<void> = Promise.resolve();
+  /**
    * Runs before a request about a document (`textDocument.uri` in its parameters) is answered,
    * once the index is ready: the buffers index a large buffer still waiting for a pause in typing,
    * and return the load of the document's project when one is under way (the request waits for it).
