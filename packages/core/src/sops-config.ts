@@ -7,7 +7,7 @@
 import { excessiveNestingMessage, findExcessiveNesting } from "@stellar-secrets/sops";
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, Scalar, visit, YAMLMap, type Document, type Node, type Pair } from "yaml";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
-import { LineIndex, type TextRange } from "./position.js";
+import { LineIndex, loneCrAsLf, type TextRange } from "./position.js";
 import { renderEditedDocument, type ProjectConfig } from "./project.js";
 import { findPair, keyString, nodeRange } from "./yaml-nodes.js";
 import { parseSimpleYaml } from "./fast-yaml.js";
@@ -143,7 +143,8 @@ export function compileSopsPathRegex(pattern: string): RegExp | undefined {
 }
 
 /** Parses `.sops.yaml` text (`path` relative to the root). Never throws. */
-export function parseSopsConfig(text: string, path: string): ParsedSopsConfig {
+export function parseSopsConfig(original: string, path: string): ParsedSopsConfig {
+  const text = loneCrAsLf(original); // a lone CR ends a line, as in YAML (same offsets)
   const lines = new LineIndex(text);
   const result: ParsedSopsConfig = { path, lines, rules: [], problem: undefined };
   const whole = { start: 0, end: 0 };

@@ -15,6 +15,7 @@ import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
 import type { EnvironmentFile } from "../secrets-dir.js";
 import type { WorkspaceIndex } from "../workspace.js";
+import { textLines } from "../position.js";
 import { diffVersions, type FileVersion } from "./history.js";
 import { retiredDataKey, type EarlierVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
@@ -569,7 +570,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   if (baseUsable && headConfig !== undefined) {
     const rank = { off: 0, info: 1, warning: 2, error: 3 } as const;
     const configText = head.readText("stellar.yaml");
-    const configLines = typeof configText === "string" ? configText.split("\n") : [];
+    const configLines = typeof configText === "string" ? textLines(configText).map((l) => l.text) : [];
     for (const rule of RULES) {
       const was = baseConfig.rules[rule.id] ?? rule.severity;
       const now = headConfig.rules[rule.id] ?? rule.severity;
@@ -595,7 +596,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         .sort();
       if (left.length > 0) {
         const configText = head.readText("stellar.yaml");
-        const at = typeof configText === "string" ? configText.split("\n").findIndex((l) => /^["']?secrets_dir["']?\s*:/.test(l)) : -1;
+        const at = typeof configText === "string" ? textLines(configText).map((l) => l.text).findIndex((l) => /^["']?secrets_dir["']?\s*:/.test(l)) : -1;
         problems.push({
           kind: "weakened-rule",
           file: "stellar.yaml",
@@ -618,7 +619,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       widened = head.loadWithin?.({ include: baseConfig.include, exclude: baseConfig.exclude });
       const hidden = widened === undefined ? [] : [...widened.configFiles.keys()].filter((f) => !head.index?.configFiles.has(f)).sort();
       const configText = head.readText("stellar.yaml");
-      const configLines = typeof configText === "string" ? configText.split("\n") : [];
+      const configLines = typeof configText === "string" ? textLines(configText).map((l) => l.text) : [];
       const at = configLines.findIndex((l) => new RegExp(`^\\s+["']?${dropped.length > 0 ? "include" : "exclude"}["']?\\s*:`).test(l));
       const what = [
         ...dropped.map((p) => `config.include no longer has "${p}"`),
