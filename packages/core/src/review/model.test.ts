@@ -533,6 +533,22 @@ describe("buildReview over whole repositories", () => {
     });
   });
 
+  describe("a .sops.yaml with a duplicate key", () => {
+    it("is reported at the repeated key in the head, never read as its first key (sops refuses the file)", async () => {
+      const { alice, base } = await project();
+      const mallory = await generateIdentity();
+      const rule = (...ages: string[]): string => `creation_rules:\n  - path_regex: (^|/)secrets/[^/]+\\.enc\\.yaml$\n${ages.map((a) => `    age: ${a}\n`).join("")}`;
+      const before: Files = { ...base, ".sops.yaml": rule(alice.recipient) };
+      expect(buildReview(at("a", before), at("b", before)).diagnostics.filter((d) => d.file === ".sops.yaml")).toEqual([]);
+      for (const ages of [[alice.recipient, mallory.recipient], [mallory.recipient, alice.recipient]]) {
+        const report = buildReview(at("HEAD~1", before), at("HEAD", { ...before, ".sops.yaml": rule(...ages) }));
+        const found = report.diagnostics.filter((d) => d.file === ".sops.yaml");
+        expect(found.map((d) => [d.rule, d.severity, d.line, d.new])).toEqual([["sops-config-drift", "warning", 4, true]]);
+        expect(found[0]?.message).toContain('has the key "age" twice in one mapping (lines 3 and 4)');
+      }
+    });
+  });
+
   describe("a longer rotation period in the catalog is a weakening", () => {
     const CATALOG = "secrets/catalog.yaml";
     const catalog = (stripe: string | undefined, hubspot = "90d"): string =>
