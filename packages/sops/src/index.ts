@@ -16,9 +16,11 @@ export type {
   SopsMetadata,
 } from "./types.js";
 export { editDistance, escapeControlCharacters, nearestName, type NearestName } from "./nearest.js";
-export { LineIndex, lineEndAt, lineStartAt, loneCrAsLf, textLines, type Position, type TextRange } from "./position.js";
+export { LineIndex, type Position, type TextRange } from "./position.js";
 export { ALLOW_OUTSIDE_LINKS_VARIABLE, assertInsideRoot, isInside, outsideRoot } from "./links.js";
 export { excessiveNestingMessage, findExcessiveNesting, MAX_YAML_DEPTH, type ExcessiveNesting } from "./yaml-depth.js";
+// line breaks as LineIndex counts them (a lone CR too), for scans and for the YAML parser
+export { lineEndAt, lineStartAt, loneCrAsLf, textLines } from "./position.js";
 export {
   CATALOG_FILE,
   DEFAULT_SECRETS_DIR,
