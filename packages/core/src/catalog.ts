@@ -2,7 +2,7 @@
 import { isMap, isScalar, parseDocument, Scalar, YAMLMap, type Node } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { credentialLines } from "./credentials.js";
-import { LineIndex, type TextRange } from "./position.js";
+import { LineIndex, loneCrAsLf, type TextRange } from "./position.js";
 import { FAST_MAX_DEPTH, parseSimpleYaml, type SimpleDocument } from "./fast-yaml.js";
 import { editableDocument, renderEditedDocument } from "./project.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
@@ -31,7 +31,8 @@ export interface ParsedCatalog {
  * Parses the catalog. `path` is the name diagnostics carry (pass it relative to the repository
  * root). An empty file is an empty catalog; schema problems are `schema` diagnostics.
  */
-export function parseCatalog(text: string, path: string): ParsedCatalog {
+export function parseCatalog(original: string, path: string): ParsedCatalog {
+  const text = loneCrAsLf(original); // a lone CR ends a line, as in YAML (same offsets)
   const parsed = parseCatalogText(text, path);
   // the catalog never holds a credential: any line that does (a comment, a description) is committed in clear
   const found = credentialLines(text);

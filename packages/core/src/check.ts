@@ -16,6 +16,7 @@ import { checkUnresolvedMerge, type UnresolvedMergeRecord } from "./unresolved-m
 import { checkProposals } from "./proposals.js";
 import type { WorkspaceIndex } from "./workspace.js";
 import type { EnvironmentFile } from "./secrets-dir.js";
+import { checkSecretsDir } from "./secrets-folder.js";
 
 const DEFAULT_SEVERITY = new Map<RuleId, Severity>(RULES.map((r) => [r.id, r.severity]));
 
@@ -275,6 +276,13 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       },
     }, sev),
   );
+
+  // secrets_dir: a folder with no environment file and no catalog (the loader looked there)
+  const survey = index.secretsDirSurvey;
+  if (survey !== undefined) {
+    const missing = checkSecretsDir(survey, { environmentFiles: index.environmentFiles.size, catalog: index.catalog !== undefined }, sev("missing-secrets-dir"));
+    if (missing !== undefined) out.push(missing);
+  }
 
   // .sops.yaml: the plain sops CLI must encrypt for the same members.
   out.push(...checkSopsConfigs(index.project, index.sopsConfigs));

@@ -2,7 +2,7 @@
  * Completion in config files: what kind of name the cursor is on (from the text of the line and
  * the lines above, so it works while the document is half-typed) and the candidates for it.
  */
-import type { TextRange } from "./position.js";
+import { loneCrAsLf, type TextRange } from "./position.js";
 import { CONFIG_KINDS, type ConfigKind } from "./schemas.js";
 import type { WorkspaceIndex } from "./workspace.js";
 
@@ -28,7 +28,8 @@ const WORD = /[A-Za-z0-9_.-]*$/;
  * The completion context at `offset` of a config file's `text`, or undefined when the cursor is
  * not on a value that names a secret, an object, an environment or a kind.
  */
-export function completionContextAt(text: string, offset: number): CompletionContext | undefined {
+export function completionContextAt(original: string, offset: number): CompletionContext | undefined {
+  const text = loneCrAsLf(original); // a lone CR ends a line, as in YAML and LSP (same offsets)
   const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
   const before = text.slice(lineStart, offset);
   const wordMatch = WORD.exec(before);

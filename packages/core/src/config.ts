@@ -8,7 +8,7 @@ import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type
 import { commentCredentials, detectCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { editDistance } from "./names.js";
-import { LineIndex, type TextRange } from "./position.js";
+import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js";
 import { CONFIG_KINDS, type ConfigKind } from "./schemas.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
 import { FAST_MAX_DEPTH, parseSimpleYaml, type SimpleDocument } from "./fast-yaml.js";
@@ -104,9 +104,11 @@ const PROSE_FIELDS = new Set(["description", "instructions", "base_url", "path",
 /**
  * Parses a config file. `path` is relative to the repository root (it is what diagnostics and
  * references carry). Never throws: YAML errors in a file that looks like ours are `schema`
- * diagnostics; a file of another tool gives an empty, irrelevant model.
+ * diagnostics; a file of another tool gives an empty, irrelevant model. A lone `\r` ends a line,
+ * as in YAML ({@link loneCrAsLf}).
  */
-export function parseConfigFile(text: string, path: string, options?: ParseConfigOptions): ConfigFile {
+export function parseConfigFile(original: string, path: string, options?: ParseConfigOptions): ConfigFile {
+  const text = loneCrAsLf(original);
   const file = parseConfigBody(text, path, options);
   if (file.relevant && text.includes("#")) {
     const found = commentCredentialDiagnostics(file, text);
@@ -487,7 +489,6 @@ function isAbsoluteUrl(text: string): boolean {
  */
 export function unreadableConfigFile(path: string, text: string, why: string): ConfigFile {
   const lines = new LineIndex(text);
-  const firstLineEnd = text.indexOf("\n");
-  const end = Math.min(firstLineEnd < 0 ? text.length : firstLineEnd, 200);
+  const end = Math.min(lineEndAt(text, 0), 200);
   return { path, lines, documents: [], diagnostics: [diagnosticAt("schema", "error", path, lines, { start: 0, end }, `${path} ${why}`)], relevant: true };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { commentCredentials, detectCredential, looksRandom, shannonEntropy } from "./credentials.js";
+import { commentCredentials, credentialLines, detectCredential, looksRandom, shannonEntropy } from "./credentials.js";
 
 describe("detectCredential", () => {
   it.each([
@@ -57,5 +57,18 @@ describe("commentCredentials", () => {
     expect(commentCredentials(`a: 1 # one # ${KEY}\n`).map((f) => f.range)).toEqual([{ start: 5, end: 5 + `# one # ${KEY}`.length }]);
     expect(commentCredentials("no comment here\n")).toEqual([]);
     expect(commentCredentials("#")).toEqual([]);
+  });
+  it("ends a comment at a lone CR, as YAML does (the next line is not part of it)", () => {
+    const text = `a: 1 # note\rb: ${KEY}\r# ${KEY}\rc: 2`;
+    const found = commentCredentials(text);
+    expect(found.map((f) => text.slice(f.range.start, f.range.end))).toEqual([`# ${KEY}`]);
+  });
+});
+
+describe("credentialLines", () => {
+  const KEY = "sk_live_FAKEFAKEFAKEFAKE0000";
+  it("gives each line's range without its line break, for LF, CRLF and lone CR alike", () => {
+    const text = `a: 1\rb: ${KEY}\r\nc: 2\n# ${KEY}\rd: 3`;
+    expect(credentialLines(text).map((f) => text.slice(f.range.start, f.range.end))).toEqual([`b: ${KEY}`, `# ${KEY}`]);
   });
 });

@@ -1,3 +1,5 @@
+import { lineEndAt, lineStartAt, textLines } from "./position.js";
+
 /**
  * Does a plain string look like a credential? Used by the `plaintext-credential` rule.
  * Detectors return a description ("a Stripe live secret key (sk_live_…)"), never the value.
@@ -87,11 +89,9 @@ export function detectCredential(value: string, options?: { entropy?: boolean })
  */
 export function credentialLines(text: string): { range: { start: number; end: number }; what: string }[] {
   const out: { range: { start: number; end: number }; what: string }[] = [];
-  let offset = 0;
-  for (const line of text.split("\n")) {
-    const what = line.length >= 8 ? detectCredential(line) : undefined;
-    if (what !== undefined) out.push({ range: { start: offset, end: offset + line.replace(/\r$/, "").length }, what });
-    offset += line.length + 1;
+  for (const line of textLines(text)) {
+    const what = line.text.length >= 8 ? detectCredential(line.text) : undefined;
+    if (what !== undefined) out.push({ range: { start: line.start, end: line.start + line.text.length }, what });
   }
   return out;
 }
@@ -108,13 +108,12 @@ export function commentCredentials(text: string): { range: { start: number; end:
   // only the lines that hold a `#`, found from the text itself (no array of every line: most config
   // files of a repository have a comment or two, and this runs on each of them at every load)
   for (let hash = text.indexOf("#"); hash !== -1; ) {
-    const start = text.lastIndexOf("\n", hash) + 1;
-    let end = text.indexOf("\n", hash);
-    if (end === -1) end = text.length;
+    const start = lineStartAt(text, hash);
+    const end = lineEndAt(text, hash);
     const line = text.slice(start, end);
     const at = commentStart(line);
     const what = at === -1 ? undefined : detectCredential(line.slice(at + 1));
-    if (what !== undefined) out.push({ range: { start: start + at, end: start + line.replace(/\r$/, "").length }, what });
+    if (what !== undefined) out.push({ range: { start: start + at, end }, what });
     hash = end === text.length ? -1 : text.indexOf("#", end + 1);
   }
   return out;

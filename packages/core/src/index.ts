@@ -15,6 +15,7 @@ export * from "./credentials.js";
 export * from "./globs.js";
 export * from "./config.js";
 export * from "./secrets-dir.js";
+export * from "./secrets-folder.js";
 export * from "./workspace.js";
 export * from "./check.js";
 export * from "./recipient-stanzas.js";

@@ -26,6 +26,7 @@ import {
 import { sopsConfigCandidates } from "./sops-config.js";
 import { checkOtherSecretsFile, parseEnvironmentBytes, parseEnvironmentFile, unreadableEnvironmentFile, type EnvironmentFile } from "./secrets-dir.js";
 import { WorkspaceIndex } from "./workspace.js";
+import { surveySecretsDir } from "./secrets-folder.js";
 import { LineIndex } from "./position.js";
 import type { ProposalFile } from "./proposals.js";
 import { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
@@ -365,6 +366,8 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     }
   };
   walk(root, "", false);
+  // no environment file and no catalog: say why once (`missing-secrets-dir`), not only "unknown" at every reference
+  if (index.environmentFiles.size === 0 && index.catalog === undefined && !index.configFiles.has(secretsRel)) index.setSecretsDirSurvey(surveySecretsDir(fs, root, project.secretsDir, projectText));
   for (const rel of sopsConfigCandidates(project.secretsDir)) {
     const text = readOptional(fs, join(root, rel), maxBytes);
     if (text !== undefined) index.setSopsConfig(rel, text);

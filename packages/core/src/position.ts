@@ -3,4 +3,4 @@
  * (the lowest package, so the envelope's error positions and core's diagnostics agree); core
  * re-exports it so that core's users (the CLI, the language server) need not know where it lives.
  */
-export { LineIndex, type Position, type TextRange } from "@stellar-secrets/sops";
+export { LineIndex, lineEndAt, lineStartAt, loneCrAsLf, textLines, type Position, type TextRange } from "@stellar-secrets/sops";

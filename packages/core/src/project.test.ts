@@ -259,6 +259,13 @@ describe("setEnvironmentMembers", () => {
     expect(lf).not.toContain("\r");
     expect(lf.startsWith("\uFEFF")).toBe(false);
   });
+
+  it("edits a stellar.yaml whose lines end in a lone CR, and keeps them", () => {
+    const cr = GOOD.replace(/\n/g, "\r");
+    const out = setEnvironmentMembers(cr, "staging", [{ name: "alice", recipient: ALICE }]);
+    expect(out).not.toContain("\n");
+    expect(out.replace(/\r/g, "\n")).toBe(setEnvironmentMembers(GOOD, "staging", [{ name: "alice", recipient: ALICE }]));
+  });
 });
 
 describe("renderSopsConfig", () => {

@@ -8,7 +8,7 @@ import { Document, isMap, isScalar, parseDocument, Scalar, YAMLMap, type Node } 
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { normalizeRecipient } from "@stellar-secrets/sops";
 import { CoreError } from "./errors.js";
-import { LineIndex } from "./position.js";
+import { LineIndex, lineEndAt, loneCrAsLf } from "./position.js";
 import { isRuleId, type Severity } from "./rules.js";
 import { findPair } from "./yaml-nodes.js";
 import { credentialLines } from "./credentials.js";
@@ -99,7 +99,8 @@ export { DEFAULT_SECRETS_DIR } from "@stellar-secrets/sops";
  * the file relative to the root). Schema problems are diagnostics; the config is built from
  * the valid parts and is undefined only when the file is not YAML or not a mapping.
  */
-export function parseProjectConfig(text: string, path: string): { config: ProjectConfig | undefined; diagnostics: Diagnostic[] } {
+export function parseProjectConfig(original: string, path: string): { config: ProjectConfig | undefined; diagnostics: Diagnostic[] } {
+  const text = loneCrAsLf(original); // a lone CR ends a line, as in YAML (same offsets)
   const parsed = parseProjectConfigText(text, path);
   // stellar.yaml never holds a credential: any line that does (a comment too) is committed in clear
   const found = credentialLines(text);
@@ -470,22 +471,22 @@ function setEnvironmentEntries(text: string, env: string, field: "pending" | "ap
 
 /**
  * The text of a document parsed from `original` (with {@link editableDocument}) and edited, in
- * the form of `original`: CRLF line breaks when its first line break is one, and its UTF-8 byte
- * order mark. The yaml library writes neither, so without this an edit of a file saved on Windows
+ * the form of `original`: CRLF (or lone CR) line breaks when its first line break is one, and its
+ * UTF-8 byte order mark. The yaml library writes neither, so without this an edit of a file saved on Windows
  * would rewrite every line of it in `git diff`. (Line breaks inside block scalars read back the
  * same: YAML normalises them.)
  */
 export function renderEditedDocument(doc: Document, original: string): string {
   let text = doc.toString({ lineWidth: 0 });
-  const firstBreak = original.indexOf("\n");
-  if (firstBreak > 0 && original[firstBreak - 1] === "\r") text = text.replace(/\r?\n/g, "\r\n");
+  const firstBreak = lineEndAt(original, 0);
+  if (original[firstBreak] === "\r") text = text.replace(/\r?\n/g, original[firstBreak + 1] === "\n" ? "\r\n" : "\r");
   if (original.startsWith("\uFEFF") && !text.startsWith("\uFEFF")) text = `\uFEFF${text}`;
   return text;
 }
 
 /** Parses text for editing; an empty text gives an empty mapping. */
 export function editableDocument(text: string, file: string): Document {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(loneCrAsLf(text), { uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
     const lines = new LineIndex(text);
     const e = doc.errors[0] as (typeof doc.errors)[number];
@@ -546,8 +547,7 @@ export function findEnvironment(config: ProjectConfig, name: string): Environmen
 /** The diagnostic of a stellar.yaml that cannot be parsed at all (`why` from `projectTextProblem`). */
 function unreadableProject(text: string, why: string): Diagnostic {
   const lines = new LineIndex(text);
-  const end = text.indexOf("\n");
-  return diagnosticAt("schema", "error", PROJECT_FILE, lines, { start: 0, end: Math.min(end < 0 ? text.length : end, 200) }, `${PROJECT_FILE} ${why}`);
+  return diagnosticAt("schema", "error", PROJECT_FILE, lines, { start: 0, end: Math.min(lineEndAt(text, 0), 200) }, `${PROJECT_FILE} ${why}`);
 }
 
 /**

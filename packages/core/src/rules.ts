@@ -26,7 +26,8 @@ export type RuleId =
   | "stale-proposal"
   | "invalid-proposal"
   | "pending-access-request"
-  | "unresolved-merge";
+  | "unresolved-merge"
+  | "missing-secrets-dir";
 
 /** One rule's table entry. */
 export interface RuleInfo {
@@ -117,6 +118,11 @@ export const RULES: readonly RuleInfo[] = [
     severity: "error",
     summary:
       "An environment file holds a merge conflict the merge driver reported and `resolve` has not finished: committing it would drop the other side's change.",
+  },
+  {
+    id: "missing-secrets-dir",
+    severity: "error",
+    summary: "stellar.yaml's secrets_dir names a folder that does not exist, or one with no environment file and no catalog (a mistyped path: every reference would be unknown).",
   },
 ];
 

@@ -119,6 +119,29 @@ creation_rules:
     ]);
   });
 
+  it("refuses a duplicate key as sops (yaml.v3) does, at the repeated key, instead of reading the first", () => {
+    // a second creation_rules: sops refuses the file; the first list must not be what is checked
+    const twoLists = `creation_rules:\n  - path_regex: a\n    age: ${ALICE}\ncreation_rules:\n  - path_regex: a\n    age: ${MALLORY}\n`;
+    const c = parseSopsConfig(twoLists, ".sops.yaml");
+    expect(c.rules).toEqual([]);
+    expect(c.problem?.message).toBe('.sops.yaml has the key "creation_rules" twice in one mapping (lines 1 and 4): sops (Go yaml.v3) refuses such a file, so it is not read as its first key either; remove one');
+    expect(c.lines.positionAt(c.problem!.range.start)).toEqual({ line: 4, column: 1 });
+    // two path_regex (or age) in one rule, a quoted and a plain spelling of one key, two merge keys
+    for (const [text, line] of [
+      [`creation_rules:\n  - path_regex: other/\n    path_regex: a\n    age: ${MALLORY}\n`, 3],
+      [`creation_rules:\n  - path_regex: a\n    age: ${ALICE}\n    "age": ${MALLORY}\n`, 4],
+      [`x: &x { age: ${ALICE} }\ncreation_rules:\n  - <<: *x\n    <<: *x\n`, 4],
+      [`creation_rules:\n  - key_groups:\n      - age: [${ALICE}]\n        age: [${MALLORY}]\n`, 4],
+    ] as const) {
+      const d = parseSopsConfig(text, ".sops.yaml");
+      expect(d.rules, text).toEqual([]);
+      expect(d.problem?.message, text).toMatch(/twice in one mapping/);
+      expect(d.lines.positionAt(d.problem!.range.start).line, text).toBe(line);
+    }
+    // the same key in two different mappings is no duplicate
+    expect(parseSopsConfig(honest, ".sops.yaml").problem).toBeUndefined();
+  });
+
   it("reports a file sops cannot read instead of throwing", () => {
     expect(parseSopsConfig("creation_rules: [", ".sops.yaml").problem?.message).toMatch(/not valid YAML/);
     expect(parseSopsConfig("- a\n", ".sops.yaml").problem?.message).toMatch(/not a YAML mapping/);
@@ -166,6 +189,13 @@ describe("checkSopsConfigs (sops-config-drift)", () => {
       ["sops-config-drift", "error", ".sops.yaml", 2, 10],
       ["sops-config-drift", "warning", ".sops.yaml", 2, 10],
     ]);
+  });
+
+  it("warns about a duplicate key at its line, as about any file sops cannot read, and never checks the first key in its place", () => {
+    // the first age would match (no drift); sops refuses the file, so it is reported, not passed
+    const text = `creation_rules:\n  - path_regex: (^|/)secrets/development\\.enc\\.yaml$\n    age: ${ALICE},${BOB}\n    age: ${MALLORY}\n`;
+    expect(rows(text)).toEqual([["sops-config-drift", "warning", ".sops.yaml", 4, 5]]);
+    expect(updateSopsConfig(text, ".sops.yaml", project)).toBeUndefined();
   });
 
   it("ignores environments no rule matches; warns about unreadable files and regexes", () => {

@@ -7,7 +7,7 @@
 import { excessiveNestingMessage, findExcessiveNesting } from "@stellar-secrets/sops";
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, Scalar, visit, YAMLMap, type Document, type Node, type Pair } from "yaml";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
-import { LineIndex, type TextRange } from "./position.js";
+import { LineIndex, loneCrAsLf, type TextRange } from "./position.js";
 import { renderEditedDocument, type ProjectConfig } from "./project.js";
 import { findPair, keyString, nodeRange } from "./yaml-nodes.js";
 import { parseSimpleYaml } from "./fast-yaml.js";
@@ -142,8 +142,55 @@ export function compileSopsPathRegex(pattern: string): RegExp | undefined {
   }
 }
 
+/**
+ * The first key (in document order of the repeat) that a mapping of `root` has twice, compared as
+ * sops' YAML library (Go yaml.v3) compares them: by the scalar's text as written, unquoted
+ * (`age` and `"age"` are the same key; so are `1` and `"1"`), before any alias or merge key is
+ * expanded (two `<<` keys are a duplicate too). yaml.v3 refuses such a mapping, so sops does not
+ * read the file; a reader that kept the first (or the last) key would check something sops never
+ * uses. Non-scalar keys are not compared.
+ */
+function firstDuplicateKey(root: unknown): { key: string; first: TextRange; again: TextRange } | undefined {
+  let found: { key: string; first: TextRange; again: TextRange } | undefined;
+  const walk = (node: unknown, depth: number): void => {
+    if (found !== undefined || depth > 200) return;
+    if (isSeq(node)) {
+      for (const item of node.items) walk(item, depth + 1);
+      return;
+    }
+    if (!isMap(node)) return;
+    const seen = new Map<string, TextRange>();
+    for (const pair of node.items) {
+      const k = pair.key as unknown;
+      if (isScalar(k)) {
+        const text = typeof k.source === "string" ? k.source : k.value === null ? "" : String(scalarValue(k.value));
+        const range = nodeRange(k) ?? { start: 0, end: 0 };
+        const first = seen.get(text);
+        if (first !== undefined) {
+          found = { key: text, first, again: range };
+          return;
+        }
+        seen.set(text, range);
+      }
+    }
+    for (const pair of node.items) walk(pair.value, depth + 1);
+  };
+  walk(root, 0);
+  return found;
+}
+
+/** The problem of a `.sops.yaml` with a duplicate key, at the repeated key. */
+function duplicateKeyProblem(path: string, lines: LineIndex, d: { key: string; first: TextRange; again: TextRange }): { message: string; range: TextRange } {
+  const shown = JSON.stringify(d.key.length > 40 ? `${d.key.slice(0, 40)}…` : d.key);
+  return {
+    message: `${path} has the key ${shown} twice in one mapping (lines ${lines.positionAt(d.first.start).line} and ${lines.positionAt(d.again.start).line}): sops (Go yaml.v3) refuses such a file, so it is not read as its first key either; remove one`,
+    range: d.again,
+  };
+}
+
 /** Parses `.sops.yaml` text (`path` relative to the root). Never throws. */
-export function parseSopsConfig(text: string, path: string): ParsedSopsConfig {
+export function parseSopsConfig(original: string, path: string): ParsedSopsConfig {
+  const text = loneCrAsLf(original); // a lone CR ends a line, as in YAML (same offsets)
   const lines = new LineIndex(text);
   const result: ParsedSopsConfig = { path, lines, rules: [], problem: undefined };
   const whole = { start: 0, end: 0 };
@@ -157,6 +204,12 @@ export function parseSopsConfig(text: string, path: string): ParsedSopsConfig {
   let root: unknown;
   if (simple !== undefined && simple.length === 1) {
     root = simple[0]!.contents;
+    // (the fast reader gives up on a duplicate key; checked all the same, it costs one pass over the keys)
+    const duplicate = firstDuplicateKey(root);
+    if (duplicate !== undefined) {
+      result.problem = duplicateKeyProblem(path, lines, duplicate);
+      return result;
+    }
   } else {
     let doc: Document;
     try {
@@ -172,6 +225,11 @@ export function parseSopsConfig(text: string, path: string): ParsedSopsConfig {
     if (doc.errors.length > 0) {
       const at = doc.errors[0]?.pos[0] ?? 0;
       result.problem = { message: `${path} is not valid YAML (sops refuses it)`, range: { start: at, end: at } };
+      return result;
+    }
+    const duplicate = firstDuplicateKey(doc.contents);
+    if (duplicate !== undefined) {
+      result.problem = duplicateKeyProblem(path, lines, duplicate);
       return result;
     }
     if (!expandAliases(doc)) {

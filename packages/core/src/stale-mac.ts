@@ -10,7 +10,7 @@
  */
 import { ciphertextIdentity, macAad, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
-import type { LineIndex, TextRange } from "./position.js";
+import { textLines, type LineIndex, type TextRange } from "./position.js";
 import type { Severity } from "./rules.js";
 
 /** The types sops gives a value (SOPS-FORMAT §2.3); `comment` is for comments only. */
@@ -72,16 +72,14 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
     `(\`stellar-secrets git setup\` configures it), then \`stellar-secrets resolve NAME --env ${environment} --ours|--theirs\` for each conflict; ` +
     `otherwise restore it (\`git checkout -- ${path}\`) and make the change with \`stellar-secrets set\``;
 
-  let offset = 0;
   let markers = 0;
-  for (const line of text.split("\n")) {
-    if (MARKER.test(line)) {
+  for (const line of textLines(text)) {
+    if (MARKER.test(line.text)) {
       markers++;
       if (markers === 1) {
-        report({ start: offset, end: offset + line.replace(/\r$/, "").length }, `${path} still has git conflict markers: it was merged as text, so no one can decrypt it; ${redo}`);
+        report({ start: line.start, end: line.start + line.text.length }, `${path} still has git conflict markers: it was merged as text, so no one can decrypt it; ${redo}`);
       }
     }
-    offset += line.length + 1;
   }
   if (markers > 0) return out;
 

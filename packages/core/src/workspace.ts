@@ -16,6 +16,7 @@ import type { ProjectConfig } from "./project.js";
 import { nearestName } from "./names.js";
 import type { ConfigKind } from "./schemas.js";
 import type { EnvironmentFile, SecretDefinition } from "./secrets-dir.js";
+import type { SecretsDirSurvey } from "./secrets-folder.js";
 
 /** Where an object (connector, connection, action, agent) is defined. */
 export interface ObjectDefinition {
@@ -86,6 +87,7 @@ export class WorkspaceIndex {
   readonly #proposalFiles = new Map<string, ProposalFile>();
   #catalog: IndexedCatalog | undefined;
   readonly #sopsConfigs = new Map<string, string>();
+  #secretsDirSurvey: SecretsDirSurvey | undefined;
   private derived: Derived | undefined;
   /** Nearest-name suggestions, kept across rebuilds while the set of names they were computed from is unchanged. */
   private secretSuggestions = new Map<string, { name: string; caseOnly: boolean } | null>();
@@ -145,12 +147,26 @@ export class WorkspaceIndex {
     else this.#sopsConfigs.set(path, text);
   }
 
-  /** Replaces the project config (after stellar.yaml changed). */
+  /** Replaces the project config (after stellar.yaml changed; a survey of the secrets folder is dropped with the old one). */
   setProject(project: ProjectConfig, diagnostics: Diagnostic[], usable = true): void {
     this.#project = project;
     this.#projectDiagnostics = diagnostics;
     this.#projectUsable = usable;
+    this.#secretsDirSurvey = undefined;
     this.derived = undefined;
+  }
+
+  /**
+   * What the loader found at `secrets_dir` when it read no environment file and no catalog there
+   * (undefined otherwise, or when the index was not made by the loader): `check` reports
+   * `missing-secrets-dir` from it while the index still has neither.
+   */
+  get secretsDirSurvey(): SecretsDirSurvey | undefined {
+    return this.#secretsDirSurvey;
+  }
+  /** Records (or clears) the survey of the secrets folder ({@link secretsDirSurvey}). */
+  setSecretsDirSurvey(survey: SecretsDirSurvey | undefined): void {
+    this.#secretsDirSurvey = survey;
   }
   /** Adds or replaces a config file (files that are not relevant are dropped). */
   setConfigFile(file: ConfigFile): void {

@@ -6,7 +6,7 @@
  */
 import { excessiveNestingMessage, findExcessiveNesting, MAX_YAML_DEPTH } from "@stellar-secrets/sops";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
-import type { LineIndex } from "./position.js";
+import { lineEndAt, type LineIndex } from "./position.js";
 import type { Severity } from "./rules.js";
 
 export { MAX_YAML_DEPTH } from "@stellar-secrets/sops";
@@ -18,8 +18,7 @@ export { MAX_YAML_DEPTH } from "@stellar-secrets/sops";
 export function nestingDiagnostic(text: string, file: string, lines: LineIndex, severity: Severity = "error"): Diagnostic | undefined {
   const found = findExcessiveNesting(text, MAX_YAML_DEPTH);
   if (found === undefined) return undefined;
-  const lineEnd = text.indexOf("\n", found.offset);
-  return diagnosticAt("schema", severity, file, lines, { start: found.offset, end: Math.min(lineEnd < 0 ? text.length : lineEnd, found.offset + 200) }, excessiveNestingMessage(found));
+  return diagnosticAt("schema", severity, file, lines, { start: found.offset, end: Math.min(lineEndAt(text, found.offset), found.offset + 200) }, excessiveNestingMessage(found));
 }
 
 /** True for the error a too-deep recursion throws (the last line of defence behind {@link nestingDiagnostic}). */

@@ -14,6 +14,12 @@ describe("cursorContext", () => {
     expect(c.word).toEqual({ start: 29, end: 31, text: "PO" });
   });
 
+  it("reads lines that end in a lone CR as YAML and LSP do", () => {
+    const c = at("kind: api_connection\rheaders:\r  - name: X\r    type: |\r");
+    expect(c.kind).toBe("api_connection");
+    expect(c.slot).toEqual({ type: "value", key: "type", parent: "headers" });
+  });
+
   it("knows the parent key of a header item", () => {
     const c = at("kind: api_connection\nheaders:\n  - name: X\n    type: |\n");
     expect(c.slot).toEqual({ type: "value", key: "type", parent: "headers" });

@@ -3,6 +3,7 @@
  * item) is being typed, and the document's `kind`. Line-based on purpose: it has to work on
  * half-typed text that no YAML parser accepts (`secret: str|`, `environments: [stag|`).
  */
+import { loneCrAsLf } from "@stellar-secrets/core";
 
 /** The completion context at one offset. */
 export interface CursorContext {
@@ -105,8 +106,9 @@ function siblingKeys(text: string, lineStart: number, indent: number): string[] 
   return keys;
 }
 
-/** The completion context at `offset` in `text`. */
-export function cursorContext(text: string, offset: number): CursorContext {
+/** The completion context at `offset` in `text` (a lone CR ends a line, as in YAML and LSP). */
+export function cursorContext(original: string, offset: number): CursorContext {
+  const text = loneCrAsLf(original); // same offsets; the line scans below look for LF only
   const { start: ls } = lineBounds(text, offset);
   const before = text.slice(ls, offset);
   let ws = offset;

@@ -22,6 +22,8 @@ export { LineIndex, type Position, type TextRange } from "./position.js";
 export { createHash, timingSafeEqual } from "./lazy-crypto.js";
 export { ALLOW_OUTSIDE_LINKS_VARIABLE, assertInsideRoot, isInside, outsideRoot } from "./links.js";
 export { excessiveNestingMessage, findExcessiveNesting, MAX_YAML_DEPTH, type ExcessiveNesting } from "./yaml-depth.js";
+// line breaks as LineIndex counts them (a lone CR too), for scans and for the YAML parser
+export { lineEndAt, lineStartAt, loneCrAsLf, textLines } from "./position.js";
 export {
   CATALOG_FILE,
   DEFAULT_SECRETS_DIR,

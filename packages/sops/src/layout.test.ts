@@ -28,6 +28,11 @@ describe("secrets_dir", () => {
     expect(readSecretsDir("")).toEqual({ ok: true, secretsDir: "secrets" });
   });
 
+  it("reads a stellar.yaml whose lines end in a lone CR (YAML line breaks, as core reads it), with its lines", () => {
+    expect(readSecretsDir("version: 1\rsecrets_dir: ./vault/\r")).toEqual({ ok: true, secretsDir: "vault" });
+    expect(readSecretsDir("version: 1\r\rsecrets_dir: ../up\r")).toMatchObject({ ok: false, reason: "invalid-secrets-dir", line: 3 });
+  });
+
   it("refuses, with its line, a folder outside the repository, a non-string, and text that is not YAML", () => {
     expect(readSecretsDir("version: 1\nsecrets_dir: ../up\n")).toMatchObject({ ok: false, reason: "invalid-secrets-dir", line: 2 });
     expect(readSecretsDir("version: 1\n\nsecrets_dir: /etc\n")).toMatchObject({ ok: false, reason: "invalid-secrets-dir", line: 3 });

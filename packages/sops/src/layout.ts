@@ -6,7 +6,7 @@
  * may depend on nothing else, all spell the layout the same way.
  */
 import { isMap, isScalar, parseDocument } from "yaml";
-import { LineIndex } from "./position.js";
+import { LineIndex, loneCrAsLf } from "./position.js";
 import { excessiveNestingMessage, findExcessiveNesting } from "./yaml-depth.js";
 
 /** The project file's name, at the repository root. */
@@ -108,7 +108,8 @@ export type SecretsDirResult =
  * leaves the repository, is an error result with its 1-based line, never a guess. This reads only
  * `secrets_dir`: validating the rest of the file is core's job.
  */
-export function readSecretsDir(projectText: string): SecretsDirResult {
+export function readSecretsDir(original: string): SecretsDirResult {
+  const projectText = loneCrAsLf(original); // a lone CR ends a line, as in YAML and core's reader (same offsets)
   const tooDeep = findExcessiveNesting(projectText);
   if (tooDeep !== undefined) return { ok: false, reason: "invalid-yaml", message: excessiveNestingMessage(tooDeep), line: tooDeep.line };
   const doc = parseDocument(projectText, { prettyErrors: false });

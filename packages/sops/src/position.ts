@@ -19,8 +19,9 @@ export interface Position {
 }
 
 /**
- * Line starts of one text, for fast conversions in both directions. `\n` ends a line; a `\r`
- * before it stays on the line it ends (so CRLF files convert the same as LF files).
+ * Line starts of one text, for fast conversions in both directions. As in YAML, LSP and VS Code,
+ * `\r\n`, `\n` and a lone `\r` each end a line; the `\r` of a `\r\n` stays on the line it ends
+ * (so CRLF files convert the same as LF files).
  */
 export class LineIndex {
   /** Offset of the first character of each line; `lineStarts[0]` is 0. */
@@ -30,16 +31,24 @@ export class LineIndex {
 
   constructor(text: string) {
     const starts = [0];
-    let i = text.indexOf("\n");
-    while (i !== -1) {
-      starts.push(i + 1);
-      i = text.indexOf("\n", i + 1);
+    if (text.indexOf("\r") === -1) {
+      // the hot path (thousands of files per check): no per-character work
+      let i = text.indexOf("\n");
+      while (i !== -1) {
+        starts.push(i + 1);
+        i = text.indexOf("\n", i + 1);
+      }
+    } else {
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) starts.push(i + 1);
+      }
     }
     this.lineStarts = starts;
     this.length = text.length;
   }
 
-  /** Number of lines (a text ending in `\n` has an empty last line). */
+  /** Number of lines (a text ending in a line break has an empty last line). */
   get lineCount(): number {
     return this.lineStarts.length;
   }
@@ -71,4 +80,53 @@ export class LineIndex {
   rangeToPositions(range: TextRange): { start: Position; end: Position } {
     return { start: this.positionAt(range.start), end: this.positionAt(range.end) };
   }
+}
+
+/**
+ * The offset of the end of the line that holds `offset`: of the first `\n` or `\r` at or after it,
+ * or the text's length. Line breaks as in {@link LineIndex}.
+ */
+export function lineEndAt(text: string, offset: number): number {
+  const lf = text.indexOf("\n", offset);
+  const end = lf === -1 ? text.length : lf;
+  const cr = text.indexOf("\r", offset);
+  return cr !== -1 && cr < end ? cr : end;
+}
+
+/** The offset of the start of the line that holds `offset` (just after the line break before it). Line breaks as in {@link LineIndex}. */
+export function lineStartAt(text: string, offset: number): number {
+  if (offset <= 0) return 0;
+  const lf = text.lastIndexOf("\n", offset - 1);
+  let cr = text.lastIndexOf("\r", offset - 1);
+  // the `\r` of a `\r\n` whose `\n` is at `offset` ends no line before it
+  if (cr === offset - 1 && text.charCodeAt(offset) === 10) cr = text.lastIndexOf("\r", cr - 1);
+  return Math.max(lf, cr) + 1;
+}
+
+/**
+ * The lines of `text` without their line breaks, each with the offset where it starts. Line
+ * breaks as in {@link LineIndex} (`\r\n`, `\n`, lone `\r`); a text ending in a line break has an
+ * empty last line.
+ */
+export function textLines(text: string): { text: string; start: number }[] {
+  const out: { text: string; start: number }[] = [];
+  const re = /\r\n?|\n/g;
+  let start = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    out.push({ text: text.slice(start, m.index), start });
+    start = m.index + m[0].length;
+  }
+  out.push({ text: text.slice(start), start });
+  return out;
+}
+
+/**
+ * `text` with each lone `\r` (one not followed by `\n`) turned into `\n`. YAML counts a lone `\r`
+ * as a line break (as sops' parser does) but the `yaml` package does not; parse this instead of
+ * the text itself. It has the same length, so every offset the parser gives is an offset into the
+ * original text, and {@link LineIndex} of the original converts it. Returns `text` itself when it
+ * holds no `\r`.
+ */
+export function loneCrAsLf(text: string): string {
+  return text.indexOf("\r") === -1 ? text : text.replace(/\r(?!\n)/g, "\n");
 }

@@ -533,6 +533,67 @@ describe("buildReview over whole repositories", () => {
     });
   });
 
+  describe("a .sops.yaml with a duplicate key", () => {
+    it("is reported at the repeated key in the head, never read as its first key (sops refuses the file)", async () => {
+      const { alice, base } = await project();
+      const mallory = await generateIdentity();
+      const rule = (...ages: string[]): string => `creation_rules:\n  - path_regex: (^|/)secrets/[^/]+\\.enc\\.yaml$\n${ages.map((a) => `    age: ${a}\n`).join("")}`;
+      const before: Files = { ...base, ".sops.yaml": rule(alice.recipient) };
+      expect(buildReview(at("a", before), at("b", before)).diagnostics.filter((d) => d.file === ".sops.yaml")).toEqual([]);
+      for (const ages of [[alice.recipient, mallory.recipient], [mallory.recipient, alice.recipient]]) {
+        const report = buildReview(at("HEAD~1", before), at("HEAD", { ...before, ".sops.yaml": rule(...ages) }));
+        const found = report.diagnostics.filter((d) => d.file === ".sops.yaml");
+        expect(found.map((d) => [d.rule, d.severity, d.line, d.new])).toEqual([["sops-config-drift", "warning", 4, true]]);
+        expect(found[0]?.message).toContain('has the key "age" twice in one mapping (lines 3 and 4)');
+      }
+    });
+  });
+
+  describe("a longer rotation period in the catalog is a weakening", () => {
+    const CATALOG = "secrets/catalog.yaml";
+    const catalog = (stripe: string | undefined, hubspot = "90d"): string =>
+      `secrets:\n  hubspot_api_token:\n    rotate_every: ${hubspot}\n  stripe_api_key:\n    owner: payments\n${stripe === undefined ? "" : `    rotate_every: ${stripe}\n`}`;
+    const weakened = (r: ReviewReport) => r.problems.filter((p) => p.kind === "weakened-rule");
+
+    it("flags rotate_every raised (30d → 365d) at the secret's catalog entry, naming the secret and both periods", async () => {
+      const { base } = await project();
+      const before: Files = { ...base, [CATALOG]: catalog("30d") };
+      const report = buildReview(at("HEAD~1", before), at("HEAD", { ...before, [CATALOG]: catalog("365d") }));
+      expect(weakened(report)).toMatchObject([{ kind: "weakened-rule", file: CATALOG, line: 4 }]);
+      expect(weakened(report)[0]?.message).toContain('raises the rotate_every of secret "stripe_api_key" from 30d to 365d');
+      expect(report.clean).toBe(false);
+      // 4w is 28 days: longer than 3w (21), so flagged; the unit alone does not decide
+      const weeks = buildReview(at("a", { ...base, [CATALOG]: catalog("3w") }), at("b", { ...base, [CATALOG]: catalog("4w") }));
+      expect(weakened(weeks)[0]?.message).toContain("from 3w to 4w");
+    });
+
+    it("flags rotate_every removed: the field, the entry, or the whole catalog, and a value that is not a period", async () => {
+      const { base } = await project();
+      const before: Files = { ...base, [CATALOG]: catalog("30d") };
+      const field = weakened(buildReview(at("a", before), at("b", { ...before, [CATALOG]: catalog(undefined) })));
+      expect(field).toMatchObject([{ file: CATALOG, line: 4 }]);
+      expect(field[0]?.message).toContain('removes the rotate_every of secret "stripe_api_key" (was 30d)');
+      const file = weakened(buildReview(at("a", before), at("b", { ...before, [CATALOG]: null })));
+      expect(file.map((p) => p.message.match(/secret "(\w+)"/)?.[1])).toEqual(["hubspot_api_token", "stripe_api_key"]);
+      expect(file[0]).not.toHaveProperty("line");
+      const garbled = weakened(buildReview(at("a", before), at("b", { ...before, [CATALOG]: catalog("30 days") })));
+      expect(garbled[0]?.message).toContain('from 30d to "30 days", which is not a period');
+    });
+
+    it("does not flag a shorter or equal period, a period added, or the entry of a secret the head no longer has", async () => {
+      const { alice, base } = await project();
+      const before: Files = { ...base, [CATALOG]: catalog("90d") };
+      expect(weakened(buildReview(at("a", before), at("b", { ...before, [CATALOG]: catalog("30d") })))).toEqual([]);
+      expect(weakened(buildReview(at("a", before), at("b", { ...before, [CATALOG]: catalog("3m") })))).toEqual([]);
+      expect(weakened(buildReview(at("a", { ...base, [CATALOG]: catalog(undefined) }), at("b", before)))).toEqual([]);
+      // hubspot_api_token deleted from every environment: its catalog entry may go with it
+      const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
+      const withoutHubspot = await reencryptSecrets(prev, new Map([...prev.values].filter(([n]) => n !== "hubspot_api_token")));
+      const gone = buildReview(at("a", before), at("b", { ...before, [PROD]: withoutHubspot, [CATALOG]: "secrets:\n  stripe_api_key:\n    rotate_every: 90d\n" }));
+      expect(weakened(gone)).toEqual([]);
+    });
+  });
+
   describe("narrowing the config files the checker reads is a weakening", () => {
     it("flags an include pattern removed, names the files it hides, and still judges them", async () => {
       const { alice, base } = await project();

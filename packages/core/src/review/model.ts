@@ -13,7 +13,9 @@ import type { ProjectConfig } from "../project.js";
 import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
 import type { EnvironmentFile } from "../secrets-dir.js";
-import type { WorkspaceIndex } from "../workspace.js";
+import type { IndexedCatalog, WorkspaceIndex } from "../workspace.js";
+import { durationDays } from "./rotation.js";
+import { textLines } from "../position.js";
 import { diffVersions, type FileVersion } from "./history.js";
 import { retiredDataKey, type EarlierVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
@@ -568,7 +570,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   if (baseUsable && headConfig !== undefined) {
     const rank = { off: 0, info: 1, warning: 2, error: 3 } as const;
     const configText = head.readText("stellar.yaml");
-    const configLines = typeof configText === "string" ? configText.split("\n") : [];
+    const configLines = typeof configText === "string" ? textLines(configText).map((l) => l.text) : [];
     for (const rule of RULES) {
       const was = baseConfig.rules[rule.id] ?? rule.severity;
       const now = headConfig.rules[rule.id] ?? rule.severity;
@@ -594,7 +596,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         .sort();
       if (left.length > 0) {
         const configText = head.readText("stellar.yaml");
-        const at = typeof configText === "string" ? configText.split("\n").findIndex((l) => /^["']?secrets_dir["']?\s*:/.test(l)) : -1;
+        const at = typeof configText === "string" ? textLines(configText).map((l) => l.text).findIndex((l) => /^["']?secrets_dir["']?\s*:/.test(l)) : -1;
         problems.push({
           kind: "weakened-rule",
           file: "stellar.yaml",
@@ -607,6 +609,9 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       }
     }
   }
+  // a longer rotate_every in the catalog (or none) lets a value go unrotated longer before
+  // rotation-overdue says so: a weakening a reviewer should see (a shorter one is not)
+  if (baseUsable && head.index !== undefined) problems.push(...weakenedRotations(base.index?.catalog, head.index));
   // narrowing the config files the checker reads is a weakening too: the head's files are then
   // judged within the base's scope as well, so that what the change hides is still checked
   let widened: WorkspaceIndex | undefined;
@@ -617,7 +622,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       widened = head.loadWithin?.({ include: baseConfig.include, exclude: baseConfig.exclude });
       const hidden = widened === undefined ? [] : [...widened.configFiles.keys()].filter((f) => !head.index?.configFiles.has(f)).sort();
       const configText = head.readText("stellar.yaml");
-      const configLines = typeof configText === "string" ? configText.split("\n") : [];
+      const configLines = typeof configText === "string" ? textLines(configText).map((l) => l.text) : [];
       const at = configLines.findIndex((l) => new RegExp(`^\\s+["']?${dropped.length > 0 ? "include" : "exclude"}["']?\\s*:`).test(l));
       const what = [
         ...dropped.map((p) => `config.include no longer has "${p}"`),
@@ -770,6 +775,42 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     clean: problems.length === 0,
     proposals: diffProposals(base.index?.proposalFiles, head.index?.proposalFiles),
   };
+}
+
+/**
+ * `weakened-rule` for each secret whose catalog `rotate_every` the head raises (e.g. 30d → 365d),
+ * makes unreadable as a period, or removes (the entry, the field or the whole catalog), while
+ * an environment file of the head still has the secret. A lower period, and the entry of a
+ * secret the head no longer has, are no weakening. Each at the head's catalog entry when it has one.
+ */
+function weakenedRotations(baseCatalog: IndexedCatalog | undefined, head: WorkspaceIndex): ReviewProblem[] {
+  const out: ReviewProblem[] = [];
+  if (baseCatalog === undefined) return out;
+  const headCatalog = head.catalog;
+  for (const [name, entry] of baseCatalog.entries) {
+    const was = entry.rotate_every;
+    const wasDays = was === undefined ? undefined : durationDays(was);
+    if (was === undefined || wasDays === undefined) continue;
+    if (head.secret(name) === undefined) continue; // the secret is gone: nothing left to rotate
+    const now = headCatalog?.entries.get(name)?.rotate_every;
+    const nowDays = now === undefined ? undefined : durationDays(now);
+    if (nowDays !== undefined && nowDays <= wasDays) continue;
+    const file = headCatalog?.path ?? baseCatalog.path;
+    const key = headCatalog?.keyRanges.get(name);
+    const change =
+      now === undefined
+        ? `removes the rotate_every of secret "${name}" (was ${was}): rotation-overdue no longer reports its value however old it gets`
+        : nowDays === undefined
+          ? `changes the rotate_every of secret "${name}" from ${was} to ${JSON.stringify(now.slice(0, 20))}, which is not a period: rotation-overdue no longer reports its value`
+          : `raises the rotate_every of secret "${name}" from ${was} to ${now}: rotation-overdue reports its value only after ${nowDays} days instead of ${wasDays}`;
+    out.push({
+      kind: "weakened-rule",
+      file,
+      ...(key === undefined || headCatalog === undefined ? {} : { line: headCatalog.lines.positionAt(key.start).line }),
+      message: `${file} ${change}; a change cannot lower the checks that review it; make that change on its own, reviewed separately`,
+    });
+  }
+  return out;
 }
 
 /**
