@@ -117,6 +117,35 @@ describe("quick fixes through the code action handler", () => {
   });
 });
 
+describe("missing-secrets-dir: Replace with the folder that holds the environment files", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  beforeAll(async () => {
+    project = await makeTempProject({ development: { zendesk_token: VALUE } });
+    const { readFileSync } = await import("node:fs");
+    const text = readFileSync(`${project.dir}/stellar.yaml`, "utf8");
+    project.write("stellar.yaml", text.replace(/^version: 1\n/, "version: 1\nsecrets_dir: secrest\n"));
+    server = await startInMemory({ folders: [project.dir] });
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  it("offers the folder beside it that holds *.enc.yaml files, as an edit of the secrets_dir value", async () => {
+    const uri = project.uri("stellar.yaml");
+    const { readFileSync } = await import("node:fs");
+    const text = readFileSync(`${project.dir}/stellar.yaml`, "utf8");
+    await server.open(uri, text);
+    const all = await server.waitForDiagnostics(uri, (ds) => ds.some((d) => d.code === "missing-secrets-dir"));
+    const diagnostics = all.filter((d) => d.code === "missing-secrets-dir");
+    expect(diagnostics[0]!.range).toEqual(rangeOf(text, "secrest"));
+    const actions = (await server.client.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: diagnostics[0]!.range, context: { diagnostics } })) as CodeAction[];
+    expect(actions.map((a) => [a.title, a.isPreferred])).toEqual([["Replace with secrets", true]]);
+    expect(actions[0]!.edit?.changes?.[uri]).toEqual([{ range: rangeOf(text, "secrest"), newText: "secrets" }]);
+  });
+});
+
 describe("a client that does not run the extension's commands (no initializationOptions.clientCommands)", () => {
   it("gets the quick fixes that are edits, never one that names a command it would send back to the server", async () => {
     const project = await makeTempProject({ development: { zendesk_token: VALUE } }, { "connections/hubspot.yaml": CONNECTION });

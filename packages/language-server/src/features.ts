@@ -225,7 +225,7 @@ export function flatSymbols(symbols: readonly DocumentSymbol[], uri: string, con
 }
 
 /** Rules whose diagnostics carry a "did you mean" `suggestion` that replaces the diagnostic's text. */
-const REPLACEABLE = new Set(["unknown-secret", "unknown-environment", "unknown-reference", "schema"]);
+const REPLACEABLE = new Set(["unknown-secret", "unknown-environment", "unknown-reference", "schema", "missing-secrets-dir"]);
 
 const isEmptyRange = (r: Range): boolean => r.start.line === r.end.line && r.start.character === r.end.character;
 
