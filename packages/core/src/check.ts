@@ -4,7 +4,7 @@
  */
 import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./config.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
-import { describeNonDescriptiveName, nearestName, validateSecretName } from "./names.js";
+import { describeNonDescriptiveName, nearestName, quoteName, validateSecretName } from "./names.js";
 import type { LineIndex } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import { recipientStanzaProblems } from "./recipient-stanzas.js";
@@ -311,7 +311,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
             def.file,
             lines,
             def.range,
-            `secret "${name}" is not referenced by any config file; reference it, or remove it with \`stellar-secrets rm ${name}\``,
+            `secret ${quoteName(name)} is not referenced by any config file; reference it, or remove it with \`stellar-secrets rm ${name}\``,
             { secret: name },
           ),
         );
@@ -340,7 +340,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
             catalog.path,
             catalog.lines,
             range,
-            `the catalog describes "${name}", but no environment file has that secret${near.hint}`,
+            `the catalog describes ${quoteName(name)}, but no environment file has that secret${near.hint}`,
             { secret: name, ...(near.name !== undefined ? { suggestion: near.name } : {}) },
           ),
         );
@@ -485,14 +485,16 @@ function checkReference(
   const info = index.secret(ref.secret);
   if (info === undefined) {
     const near = suggestSecret(index, ref.secret, budget);
-    const fix = near.name === undefined ? `; create it with \`stellar-secrets set ${ref.secret} --env ENV\`` : "";
+    // (`set` refuses a name that breaks the naming rules: no command to suggest for one)
+    const fix =
+      near.name !== undefined ? "" : validateSecretName(ref.secret).ok ? `; create it with \`stellar-secrets set ${ref.secret} --env ENV\`` : "; no secret can have this name (lowercase letters, digits and _, starting with a letter)";
     return diagnosticAt(
       "unknown-secret",
       defaultSeverity("unknown-secret"),
       ref.file,
       lines,
       ref.range,
-      `unknown secret "${ref.secret}": no environment file has it${near.hint}${fix}`,
+      `unknown secret ${quoteName(ref.secret)}: no environment file has it${near.hint}${fix}`,
       { secret: ref.secret, ...(near.name !== undefined ? { suggestion: near.name } : {}) },
     );
   }
@@ -529,7 +531,7 @@ function checkReference(
     ref.file,
     lines,
     ref.range,
-    `secret "${ref.secret}" has ${parts.join(" and ")}, where ${describeDocument(doc)} is used; set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\``,
+    `secret ${quoteName(ref.secret)} has ${parts.join(" and ")}, where ${describeDocument(doc)} is used; set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\``,
     { secret: ref.secret },
   );
 }

@@ -318,14 +318,16 @@ function extractDocument(
     const p = lines.positionAt(r.start);
     model.references.push({ secret: node.value, file: path, range: r, line: p.line, column: p.column, kind, owner: name, field, documentIndex });
   };
+  // A reference inside a mapping reached through an alias (`password: *sid`) is reported at the
+  // alias, where this use is written: the anchored mapping's own use is reported there already.
   const secretOf = (value: unknown, field: string): void => {
     const v = resolve(value);
     if (isMap(v)) {
       const sp = pairOf(v, "secret");
-      if (sp !== undefined) addRef(resolve(sp.value), sp.value as Node, field);
+      if (sp !== undefined) addRef(resolve(sp.value), isAlias(value) ? value : (sp.value as Node), field);
     }
   };
-  const credentialCheck = (node: unknown, what: string, entropy: boolean): void => {
+  const credentialCheck = (node: unknown, what: string, entropy: boolean, at?: Node): void => {
     const v = resolve(node);
     if (!isScalar(v) || typeof v.value !== "string") return;
     const found = detectCredential(v.value, { entropy });
@@ -336,7 +338,7 @@ function extractDocument(
         "error",
         path,
         lines,
-        nodeRange(node as Node) ?? range,
+        nodeRange(at ?? (node as Node)) ?? range,
         `${what} holds what looks like ${found} in plain text; store it as a secret (stellar-secrets set NAME) and reference it with { secret: NAME }`,
       ),
     );
@@ -397,10 +399,12 @@ function extractDocument(
       value.items.forEach((item, i) => {
         const h = resolve(item);
         if (!isMap(h)) return;
+        // a header written as an alias (`- *auth_header`): what it holds is reported at the alias
+        const via = isAlias(item) ? (item as Node) : undefined;
         const namePair = pairOf(h, "name");
         const hn = resolve(namePair?.value);
         const headerName = isScalar(hn) && typeof hn.value === "string" ? hn.value : undefined;
-        const nameRange = nodeRange(namePair?.value as Node | undefined);
+        const nameRange = nodeRange(via ?? (namePair?.value as Node | undefined));
         if (headerName !== undefined && nameRange !== undefined) {
           const lower = headerName.toLowerCase();
           const first = seenNames.get(lower);
@@ -421,11 +425,11 @@ function extractDocument(
         }
         const label = `headers[${i}]${headerName !== undefined ? ` ${headerName}` : ""}`;
         const sp = pairOf(h, "secret");
-        if (sp !== undefined) addRef(resolve(sp.value), sp.value as Node, label);
+        if (sp !== undefined) addRef(resolve(sp.value), via ?? (sp.value as Node), label);
         const vp = pairOf(h, "value");
-        if (vp !== undefined) credentialCheck(vp.value, `static header${headerName !== undefined ? ` "${headerName}"` : ""}`, true);
+        if (vp !== undefined) credentialCheck(vp.value, `static header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via);
         const pp = pairOf(h, "prefix");
-        if (pp !== undefined) credentialCheck(pp.value, `the prefix of header${headerName !== undefined ? ` "${headerName}"` : ""}`, true);
+        if (pp !== undefined) credentialCheck(pp.value, `the prefix of header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via);
       });
     } else if (key === "connection" && kind === "action") {
       addLink(model, value, "connection", "api_connection");
@@ -435,7 +439,7 @@ function extractDocument(
       for (const item of value.items) addLink(model, resolve(item), "actions", "action", item as Node);
     } else if (kind === "auth_connector" && CONNECTOR_FIELDS.some((f) => f.field === key)) {
       const plain = CONNECTOR_FIELDS.find((f) => f.field === key)?.plain ?? false;
-      if (isMap(value)) secretOf(value, key);
+      if (isMap(value)) secretOf(pair.value, key);
       else credentialCheck(pair.value, `field "${key}"`, !plain);
       if (key === "username" && isScalar(value) && typeof value.value === "string" && value.value.includes(":")) {
         file.diagnostics.push(

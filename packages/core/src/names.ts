@@ -38,7 +38,7 @@ export function validateSecretName(name: string): SecretNameValidation {
     return {
       ok: false,
       rule,
-      message: `secret name "${name}" ends in "_unencrypted": sops would store its value in clear text`,
+      message: `secret name ${quoteName(name)} ends in "_unencrypted": sops would store its value in clear text`,
       suggestion: name.slice(0, -"_unencrypted".length) || undefined,
     } as SecretNameValidation;
   }
@@ -57,12 +57,25 @@ export function validateSecretName(name: string): SecretNameValidation {
     const result: SecretNameValidation = {
       ok: false,
       rule,
-      message: `secret name "${name}" ${what}; use lowercase_with_underscores (^[a-z][a-z0-9_]*$)`,
+      message: `secret name ${quoteName(name)} ${what}; use lowercase_with_underscores (^[a-z][a-z0-9_]*$)`,
     };
     if (suggestion !== undefined && suggestion !== name) result.suggestion = suggestion;
     return result;
   }
   return { ok: true };
+}
+
+/**
+ * `name` in double quotes for a message, with line breaks, control and invisible characters
+ * written as escapes (`\n`, `\u202e`): a message is one line of `check`'s output that a terminal
+ * or editor reads, and a name taken from a config file (a `|` block scalar keeps its line break)
+ * can hold anything. A name of the usual characters is simply quoted.
+ */
+export function quoteName(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (!/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"\\]/.test(name)) return `"${name}"`;
+  // eslint-disable-next-line no-control-regex
+  return JSON.stringify(name).replace(/[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /**
