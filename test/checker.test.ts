@@ -105,7 +105,10 @@ describe("checker fixtures", () => {
       if (d.secret === undefined || d.line === d.endLine && d.column === d.endColumn) continue;
       const covered = textAt(dir, d);
       if (d.rule === "unencrypted-secrets-file") continue; // at the value, not the name
-      expect(covered.replace(/^["']|["']$/g, ""), `${d.file}:${d.line}:${d.column} ${d.rule}`).toBe(d.secret);
+      if (covered.startsWith("*")) continue; // a use through a YAML alias: at the alias (the planted fixture pins these)
+      // a block scalar (`|`, `>-`) covers its indicator and its lines
+      const name = /^[|>]/.test(covered) ? covered.replace(/^[|>][-+0-9]*\n\s*/, "").replace(/\s+$/, "\n") : covered.replace(/^["']|["']$/g, "");
+      expect(name, `${d.file}:${d.line}:${d.column} ${d.rule}`).toBe(d.secret);
     }
   });
 
@@ -158,6 +161,47 @@ describe("messages and suggestions", () => {
       ]
     `);
     expect(drift.every((d) => textAt(join(FIXTURES, "drift"), d) === "age")).toBe(true);
+  });
+});
+
+describe("mistakes planted in a realistic organisation", () => {
+  const dir = join(FIXTURES, "planted");
+  const found = check(dir);
+  const at = (file: string): [string, number, number, number, number][] =>
+    found.filter((d) => d.file === file).map((d) => [d.rule, d.line, d.column, d.endLine, d.endColumn]);
+
+  it("reports a misspelt name used twice through an anchored mapping once per use: at the anchor's value and at the alias", () => {
+    expect(at("connectors/acme.yaml")).toEqual([
+      ["unknown-secret", 6, 11, 6, 25],
+      ["unknown-secret", 7, 11, 7, 17],
+    ]);
+  });
+
+  it("reports what a header written as an alias holds at the alias, never twice at the anchored header", () => {
+    expect(at("connections/aliased-header.yaml")).toEqual([
+      ["unknown-secret", 5, 50, 5, 62],
+      ["schema", 6, 5, 6, 7],
+      ["unknown-secret", 6, 5, 6, 7],
+    ]);
+  });
+
+  it("covers the whole duplicate key, not its first character", () => {
+    expect(at("actions/dup.yaml")).toEqual([["schema", 6, 1, 6, 7]]);
+  });
+
+  it("keeps a name with a line break (a | block scalar) on one line of the message", () => {
+    const d = found.find((x) => x.file === "connections/block.yaml");
+    expect(d).toMatchObject({ rule: "unknown-secret", secret: "acme_auth_token\n", suggestion: "acme_auth_token" });
+    expect(d?.message).toMatchInlineSnapshot(`"unknown secret "acme_auth_token\\n": no environment file has it; did you mean "acme_auth_token"?"`);
+  });
+
+  it("leaves a second project (a folder with its own stellar.yaml) to itself, and says it skipped it", () => {
+    expect(found.filter((d) => d.file.startsWith("teams/"))).toEqual([]);
+    const loaded = loadWorkspace(dir);
+    expect([...loaded.index.configFiles.keys()].filter((f) => f.startsWith("teams/"))).toEqual([]);
+    expect(loaded.skipped).toContainEqual({ path: "teams/labs", reason: expect.stringContaining("another project") });
+    // and that project, checked on its own, is clean
+    expect(check(join(dir, "teams", "labs"))).toEqual([]);
   });
 });
 

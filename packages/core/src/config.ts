@@ -4,7 +4,7 @@
  * environments) plus the diagnostics that need only that file (`schema`, `plaintext-credential`).
  * Files of other tools (no `kind`, or a kind that is not ours) are ignored.
  */
-import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type Pair, type YAMLMap } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 import { commentCredentials, detectCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { editDistance } from "./names.js";
@@ -191,7 +191,9 @@ function parseConfigText(file: ConfigFile, text: string): ConfigFile {
     for (const e of doc.errors) {
       if (errorStarts.has(e.pos[0])) continue;
       errorStarts.add(e.pos[0]);
-      syntax.push(diagnosticAt("schema", "error", path, lines, { start: e.pos[0], end: e.pos[1] }, `YAML syntax error: ${firstLine(e.message)}`));
+      // a duplicate key: the parser marks its first character; the diagnostic covers the whole key
+      const end = e.code === "DUPLICATE_KEY" ? (keyEndAt(doc, e.pos[0]) ?? e.pos[1]) : e.pos[1];
+      syntax.push(diagnosticAt("schema", "error", path, lines, { start: e.pos[0], end }, `YAML syntax error: ${firstLine(e.message)}`));
     }
     addDocument(file, doc.contents, doc.errors.length > 0, () => doc.toJS({ maxAliasCount: 100 }), (node) => deref(doc, node), documentIndex);
   });
@@ -264,6 +266,22 @@ function addDocument(
     return;
   }
   file.diagnostics.push(...schemaDiagnostics(validatorFor(`${kindValue}.schema.json`), value, root, path, lines, "error", model.range));
+}
+
+/** The end offset of the mapping key of `doc` that starts at `start`, or undefined. */
+function keyEndAt(doc: Document.Parsed, start: number): number | undefined {
+  let end: number | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      const r = (pair.key as Node | null)?.range;
+      if (r !== undefined && r !== null && r[0] === start) {
+        end = r[1];
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return end;
 }
 
 function firstLine(s: string): string {
