@@ -195,6 +195,21 @@ describe("mistakes planted in a realistic organisation", () => {
     expect(d?.message).toMatchInlineSnapshot(`"unknown secret "acme_auth_token\\n": no environment file has it; did you mean "acme_auth_token"?"`);
   });
 
+  it("reports a credential pasted into a secret field as plaintext-credential, never repeating it (check, usage); a wrong name stays unknown-secret", () => {
+    expect(at("connections/pasted.yaml")).toEqual([
+      ["plaintext-credential", 6, 43, 6, 78],
+      ["plaintext-credential", 9, 13, 9, 47],
+      ["unknown-secret", 12, 13, 12, 29],
+    ]);
+    const pasted = found.filter((d) => d.file === "connections/pasted.yaml" && d.rule === "plaintext-credential");
+    expect(pasted.map((d) => d.secret)).toEqual([undefined, undefined]);
+    expect(pasted[0]?.message).toContain("a Stripe live secret key (sk_live_…)");
+    expect(pasted[1]?.message).toContain("a long random string");
+    const everything = JSON.stringify([found, secretUsage(loadWorkspace(dir).index)]);
+    for (const leaked of ["FAKEplanted", "Q7mZp2XrL9vKt4NwB8sHc3JdF6gY1aEu"]) expect(everything).not.toContain(leaked);
+    expect(secretUsage(loadWorkspace(dir).index).map((u) => u.secret)).toContain("StripeWebhookKey");
+  });
+
   it("leaves a second project (a folder with its own stellar.yaml) to itself, and says it skipped it", () => {
     expect(found.filter((d) => d.file.startsWith("teams/"))).toEqual([]);
     const loaded = loadWorkspace(dir);

@@ -3,6 +3,7 @@
  * Rule severities come from the rule table, overridden by stellar.yaml's `rules`.
  */
 import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./config.js";
+import { pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { describeNonDescriptiveName, nearestName, quoteName, validateSecretName } from "./names.js";
 import type { LineIndex } from "./position.js";
@@ -484,6 +485,18 @@ function checkReference(
 ): Diagnostic | undefined {
   const info = index.secret(ref.secret);
   if (info === undefined) {
+    // a value pasted where a name belongs: reported as what it is, and never repeated in a message
+    const pasted = pastedCredential(ref.secret);
+    if (pasted !== undefined) {
+      return diagnosticAt(
+        "plaintext-credential",
+        defaultSeverity("plaintext-credential"),
+        ref.file,
+        lines,
+        ref.range,
+        `the "secret" field (${ref.field}) holds what looks like ${pasted} in plain text, where a secret's name belongs; store the value with \`stellar-secrets set NAME --env ENV\`, put NAME here, and rotate the credential at its provider (git history keeps it)`,
+      );
+    }
     const near = suggestSecret(index, ref.secret, budget);
     // (`set` refuses a name that breaks the naming rules: no command to suggest for one)
     const fix =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { commentCredentials, detectCredential, looksRandom, shannonEntropy } from "./credentials.js";
+import { commentCredentials, detectCredential, looksRandom, pastedCredential, shannonEntropy } from "./credentials.js";
 
 describe("detectCredential", () => {
   it.each([
@@ -57,5 +57,18 @@ describe("commentCredentials", () => {
     expect(commentCredentials(`a: 1 # one # ${KEY}\n`).map((f) => f.range)).toEqual([{ start: 5, end: 5 + `# one # ${KEY}`.length }]);
     expect(commentCredentials("no comment here\n")).toEqual([]);
     expect(commentCredentials("#")).toEqual([]);
+  });
+});
+
+describe("pastedCredential", () => {
+  it("finds a well-known format, and a long random string that cannot be a name", () => {
+    expect(pastedCredential("sk_live_FAKEabcdefghijklmnopqrstuvwx")).toContain("sk_live_");
+    expect(pastedCredential("Q7mZp2XrL9vKt4NwB8sHc3JdF6gY1aEu")).toContain("random");
+  });
+
+  it("never takes a valid secret name or a short wrong name for a credential", () => {
+    for (const name of ["openai_api_key_for_production_2024", "stripe_api_key", "StripeWebhookKey", "Zendesk_API_Token", "hubspot-api-token", "3f2a9c1e-8b7d-4e6f-a5c4-1d2e3f4a5b6c"]) {
+      expect(pastedCredential(name), name).toBeUndefined();
+    }
   });
 });
