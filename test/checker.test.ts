@@ -107,8 +107,8 @@ describe("checker fixtures", () => {
       if (d.rule === "unencrypted-secrets-file") continue; // at the value, not the name
       if (covered.startsWith("*")) continue; // a use through a YAML alias: at the alias (the planted fixture pins these)
       // a block scalar (`|`, `>-`) covers its indicator and its lines
-      const name = /^[|>]/.test(covered) ? covered.replace(/^[|>][-+0-9]*\n\s*/, "").replace(/\s+$/, "\n") : covered.replace(/^["']|["']$/g, "");
-      expect(name, `${d.file}:${d.line}:${d.column} ${d.rule}`).toBe(d.secret);
+      const name = /^[|>]/.test(covered) ? covered.replace(/^[|>][-+0-9]*\n\s*/, "") : covered.replace(/^["']|["']$/g, "");
+      expect(name, `${d.file}:${d.line}:${d.column} ${d.rule}`).toBe(d.secret.trimEnd());
     }
   });
 
@@ -187,6 +187,13 @@ describe("mistakes planted in a realistic organisation", () => {
 
   it("covers the whole duplicate key, not its first character", () => {
     expect(at("actions/dup.yaml")).toEqual([["schema", 6, 1, 6, 7]]);
+  });
+
+  it("ends a block scalar's range after the name, not at the start of the next line", () => {
+    expect(at("connections/block.yaml")).toEqual([
+      ["unknown-secret", 7, 13, 8, 22],
+      ["unknown-secret", 11, 13, 12, 19],
+    ]);
   });
 
   it("keeps a name with a line break (a | block scalar) on one line of the message", () => {

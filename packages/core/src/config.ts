@@ -195,7 +195,7 @@ function parseConfigText(file: ConfigFile, text: string): ConfigFile {
       const end = e.code === "DUPLICATE_KEY" ? (keyEndAt(doc, e.pos[0]) ?? e.pos[1]) : e.pos[1];
       syntax.push(diagnosticAt("schema", "error", path, lines, { start: e.pos[0], end }, `YAML syntax error: ${firstLine(e.message)}`));
     }
-    addDocument(file, doc.contents, doc.errors.length > 0, () => doc.toJS({ maxAliasCount: 100 }), (node) => deref(doc, node), documentIndex);
+    addDocument(file, doc.contents, doc.errors.length > 0, () => doc.toJS({ maxAliasCount: 100 }), (node) => deref(doc, node), documentIndex, text);
   });
   if (syntax.length > 0 && (file.relevant || looksOurs)) {
     file.relevant = true;
@@ -235,6 +235,7 @@ function addDocument(
   toValue: () => unknown,
   resolve: (node: unknown) => Node | undefined,
   documentIndex: number,
+  text?: string,
 ): void {
   const { path, lines } = file;
   if (!isMap(root)) return;
@@ -255,7 +256,7 @@ function addDocument(
     return;
   }
   file.relevant = true;
-  const model = extractDocument(resolve, root, kindValue as ConfigKind, documentIndex, file, hasErrors);
+  const model = extractDocument(resolve, root, kindValue as ConfigKind, documentIndex, file, hasErrors, text);
   file.documents.push(model);
   if (hasErrors) return;
   let value: unknown;
@@ -312,6 +313,7 @@ function extractDocument(
   documentIndex: number,
   file: ConfigFile,
   hasErrors: boolean,
+  text?: string,
 ): ConfigDocument {
   const { path, lines } = file;
   const range = nodeRange(root) ?? { start: 0, end: 0 };
@@ -331,8 +333,13 @@ function extractDocument(
   };
   const addRef = (node: Node | undefined, written: Node | undefined, field: string): void => {
     if (!isScalar(node) || typeof node.value !== "string" || node.value === "") return;
-    const r = nodeRange(written ?? node);
+    const at = written ?? node;
+    let r = nodeRange(at);
     if (r === undefined) return;
+    // a block scalar's range runs to the start of the line after it: end it after the name's last character
+    if (text !== undefined && isScalar(at) && (at.type === "BLOCK_LITERAL" || at.type === "BLOCK_FOLDED")) {
+      r = { start: r.start, end: r.start + text.slice(r.start, r.end).trimEnd().length };
+    }
     const p = lines.positionAt(r.start);
     model.references.push({ secret: node.value, file: path, range: r, line: p.line, column: p.column, kind, owner: name, field, documentIndex });
   };
