@@ -78,7 +78,7 @@ function historyOf(dir: string): CheckOptions {
 }
 
 function textAt(root: string, d: Diagnostic): string {
-  const text = readFileSync(join(root, d.file), "utf8");
+  const text = readFileSync(join(root, d.file), "utf8").replace(/^\uFEFF/, ""); // positions count from after a byte order mark
   const lines = new LineIndex(text);
   return text.slice(lines.offsetAt(d.line, d.column), lines.offsetAt(d.endLine, d.endColumn));
 }
@@ -183,6 +183,10 @@ describe("mistakes planted in a realistic organisation", () => {
       ["schema", 6, 5, 6, 7],
       ["unknown-secret", 6, 5, 6, 7],
     ]);
+  });
+
+  it("counts columns on the first line of a file with a byte order mark as an editor shows them (without it)", () => {
+    expect(at("connectors/bom.yaml")).toEqual([["unknown-secret", 1, 70, 1, 82]]);
   });
 
   it("covers the whole duplicate key, not its first character", () => {
