@@ -1,6 +1,6 @@
 /** Secret names: the naming rules every tool applies, and suggestions for near misses. */
 
-import { SECRET_NAME_PATTERN } from "@stellar-secrets/sops";
+import { escapeControlCharacters, SECRET_NAME_PATTERN } from "@stellar-secrets/sops";
 
 /** What a secret name must match (owned by the layout in `@stellar-secrets/sops`). */
 export { SECRET_NAME_PATTERN } from "@stellar-secrets/sops";
@@ -67,15 +67,13 @@ export function validateSecretName(name: string): SecretNameValidation {
 
 /**
  * `name` in double quotes for a message, with line breaks, control and invisible characters
- * written as escapes (`\n`, `\u202e`): a message is one line of `check`'s output that a terminal
- * or editor reads, and a name taken from a config file (a `|` block scalar keeps its line break)
- * can hold anything. A name of the usual characters is simply quoted.
+ * written as escapes (`\n`, `\x1b`, `\u202e`, sops' `escapeControlCharacters`, and zero-width
+ * characters too): a message is one line of `check`'s output that a terminal or editor reads, and
+ * a name taken from a config file (a `|` block scalar keeps its line break) can hold anything.
+ * A name of the usual characters is simply quoted.
  */
 export function quoteName(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (!/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"\\]/.test(name)) return `"${name}"`;
-  // eslint-disable-next-line no-control-regex
-  return JSON.stringify(name).replace(/[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return `"${escapeControlCharacters(name).replace(/[\u200b-\u200d\u2060-\u2065\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}"`;
 }
 
 /**
