@@ -219,6 +219,10 @@ describe("mistakes planted in a realistic organisation", () => {
     const everything = JSON.stringify([found, secretUsage(loadWorkspace(dir).index)]);
     for (const leaked of ["FAKEplanted", "Q7mZp2XrL9vKt4NwB8sHc3JdF6gY1aEu"]) expect(everything).not.toContain(leaked);
     expect(secretUsage(loadWorkspace(dir).index).map((u) => u.secret)).toContain("StripeWebhookKey");
+    // a wrong name that no secret can have: no `set` hint (set refuses it), a valid form instead
+    expect(found.find((d) => d.secret === "StripeWebhookKey")?.message).toBe(
+      'unknown secret "StripeWebhookKey": no environment file has it; no secret can have this name: names are lowercase letters, digits and _, starting with a letter (as in "stripe_webhook_key")',
+    );
   });
 
   it("leaves a second project (a folder with its own stellar.yaml) to itself, and says it skipped it", () => {

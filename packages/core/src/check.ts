@@ -5,7 +5,7 @@
 import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./config.js";
 import { pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
-import { describeNonDescriptiveName, nearestName, quoteName, validateSecretName } from "./names.js";
+import { describeNonDescriptiveName, nearestName, quoteName, suggestSecretName, validateSecretName } from "./names.js";
 import type { LineIndex } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import { recipientStanzaProblems } from "./recipient-stanzas.js";
@@ -466,6 +466,13 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
   return out;
 }
 
+/** The end of the message about an unknown name that no secret can have (`set` refuses it). */
+function invalidNameHint(name: string): string {
+  const valid = suggestSecretName(name);
+  const example = valid !== undefined && valid !== name && validateSecretName(valid).ok ? ` (as in ${quoteName(valid)})` : "";
+  return `; no secret can have this name: names are lowercase letters, digits and _, starting with a letter${example}`;
+}
+
 /** The "did you mean" of an unknown secret name; none searched once the file's budget ({@link MAX_SUGGESTIONS_PER_FILE}) is spent. */
 function suggestSecret(index: WorkspaceIndex, name: string, budget: () => boolean = () => true): { name: string | undefined; hint: string } {
   if (!budget()) return { name: undefined, hint: `; not compared with the known names (more than ${MAX_SUGGESTIONS_PER_FILE} unknown names in this file)` };
@@ -500,7 +507,7 @@ function checkReference(
     const near = suggestSecret(index, ref.secret, budget);
     // (`set` refuses a name that breaks the naming rules: no command to suggest for one)
     const fix =
-      near.name !== undefined ? "" : validateSecretName(ref.secret).ok ? `; create it with \`stellar-secrets set ${ref.secret} --env ENV\`` : "; no secret can have this name (lowercase letters, digits and _, starting with a letter)";
+      near.name !== undefined ? "" : validateSecretName(ref.secret).ok ? `; create it with \`stellar-secrets set ${ref.secret} --env ENV\`` : invalidNameHint(ref.secret);
     return diagnosticAt(
       "unknown-secret",
       defaultSeverity("unknown-secret"),
