@@ -189,6 +189,14 @@ describe("mistakes planted in a realistic organisation", () => {
     expect(at("connectors/bom.yaml")).toEqual([["unknown-secret", 1, 70, 1, 82]]);
   });
 
+  it("names a letter that is not ASCII in a name that looks exactly like an existing one", () => {
+    const d = found.find((x) => x.file === "actions/lookalike.yaml");
+    expect(d).toMatchObject({ rule: "unknown-secret", line: 7, column: 47, endColumn: 59, suggestion: "acme_api_key" });
+    expect(d?.message).toBe(
+      'unknown secret "acme_\u0430pi_key": no environment file has it; its character 6, "\u0430" (U+0430), is not ASCII (a look-alike of another letter); did you mean "acme_api_key"?',
+    );
+  });
+
   it("covers the whole duplicate key, not its first character", () => {
     expect(at("actions/dup.yaml")).toEqual([["schema", 6, 1, 6, 7]]);
   });

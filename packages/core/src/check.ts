@@ -466,6 +466,21 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
   return out;
 }
 
+/**
+ * Names the first letter of `name` outside ASCII (`stripe_аpi_key` with a Cyrillic "а" looks
+ * exactly like the name it misses), or "". Control and invisible characters are not named: they
+ * are escaped where the name is quoted.
+ */
+function lookAlikeHint(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    if (name.charCodeAt(i) < 0x80) continue;
+    const c = String.fromCodePoint(name.codePointAt(i) as number);
+    if (quoteName(c) !== `"${c}"`) continue; // shown as an escape already
+    return `; its character ${i + 1}, "${c}" (U+${(c.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, "0")}), is not ASCII (a look-alike of another letter)`;
+  }
+  return "";
+}
+
 /** The end of the message about an unknown name that no secret can have (`set` refuses it). */
 function invalidNameHint(name: string): string {
   const valid = suggestSecretName(name);
@@ -514,7 +529,7 @@ function checkReference(
       ref.file,
       lines,
       ref.range,
-      `unknown secret ${quoteName(ref.secret)}: no environment file has it${near.hint}${fix}`,
+      `unknown secret ${quoteName(ref.secret)}: no environment file has it${lookAlikeHint(ref.secret)}${near.hint}${fix}`,
       { secret: ref.secret, ...(near.name !== undefined ? { suggestion: near.name } : {}) },
     );
   }
