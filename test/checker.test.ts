@@ -197,6 +197,16 @@ describe("mistakes planted in a realistic organisation", () => {
     );
   });
 
+  it("says that a field which takes no secret takes no { secret: NAME }, and where a reference goes", () => {
+    expect(at("actions/wrong-field.yaml")).toEqual([
+      ["schema", 5, 7, 5, 31],
+      ["schema", 7, 44, 7, 68],
+    ]);
+    const messages = found.filter((d) => d.file === "actions/wrong-field.yaml").map((d) => d.message);
+    expect(messages[0]).toBe('"path" must be string: it takes no secret reference { secret: NAME } (only the `secret:` of a `type: secret` header and an auth connector\'s credential fields take one)');
+    expect(messages[1]).toBe('"headers.0.value" must be string: it takes no secret reference { secret: NAME } (a header takes a secret as `type: secret` with `secret: NAME`)');
+  });
+
   it("covers the whole duplicate key, not its first character", () => {
     expect(at("actions/dup.yaml")).toEqual([["schema", 6, 1, 6, 7]]);
   });
