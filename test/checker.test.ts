@@ -207,6 +207,13 @@ describe("mistakes planted in a realistic organisation", () => {
     expect(messages[1]).toBe('"headers.0.value" must be string: it takes no secret reference { secret: NAME } (a header takes a secret as `type: secret` with `secret: NAME`)');
   });
 
+  it("says that a YAML merge key (<<) is not read", () => {
+    expect(found.filter((d) => d.file === "actions/merge-key.yaml").map((d) => d.message)).toEqual([
+      'missing required field "type" in "headers.1"',
+      'unknown field "<<": YAML merge keys are not read (YAML 1.2); write the fields out, or alias the whole mapping (*name) in "headers.1"',
+    ]);
+  });
+
   it("covers the whole duplicate key, not its first character", () => {
     expect(at("actions/dup.yaml")).toEqual([["schema", 6, 1, 6, 7]]);
   });

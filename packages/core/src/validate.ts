@@ -311,6 +311,8 @@ export function schemaDiagnostics(
       } else {
         override = near === undefined ? { message: `unknown field "${prop}"` } : { message: `unknown field "${prop}"; did you mean "${near.name}"?`, suggestion: near.name };
       }
+      // YAML 1.1's merge key: the `yaml` parser (YAML 1.2) reads it as a plain key
+      if (prop === "<<") override = { message: `unknown field "<<": YAML merge keys are not read (YAML 1.2); write the fields out, or alias the whole mapping (*name)` };
     } else if (e.keyword === "anyOf" || e.keyword === "oneOf") {
       const words = alternativesInWords(schemaRoot, schemaAt(schemaRoot, value, decodePointer(e.instancePath)).schema);
       if (words !== undefined) override = { message: `must be ${words}` };
