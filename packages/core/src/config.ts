@@ -103,8 +103,9 @@ const PROSE_FIELDS = new Set(["description", "instructions", "base_url", "path",
 
 /**
  * Parses a config file. `path` is relative to the repository root (it is what diagnostics and
- * references carry). Offsets and positions are of `text` without a leading byte order mark. Never throws: YAML errors in a file that looks like ours are `schema`
- * diagnostics; a file of another tool gives an empty, irrelevant model.
+ * references carry). Offsets and positions are of `text` without a leading byte order mark.
+ * Never throws: YAML errors in a file that looks like ours are `schema` diagnostics; a file of
+ * another tool gives an empty, irrelevant model.
  */
 export function parseConfigFile(text: string, path: string, options?: ParseConfigOptions): ConfigFile {
   // A UTF-8 byte order mark is no character of the text an editor shows (nor of the buffer it
