@@ -78,7 +78,7 @@ function historyOf(dir: string): CheckOptions {
 }
 
 function textAt(root: string, d: Diagnostic): string {
-  const text = readFileSync(join(root, d.file), "utf8");
+  const text = readFileSync(join(root, d.file), "utf8").replace(/^\uFEFF/, ""); // positions count from after a byte order mark
   const lines = new LineIndex(text);
   return text.slice(lines.offsetAt(d.line, d.column), lines.offsetAt(d.endLine, d.endColumn));
 }
@@ -105,7 +105,10 @@ describe("checker fixtures", () => {
       if (d.secret === undefined || d.line === d.endLine && d.column === d.endColumn) continue;
       const covered = textAt(dir, d);
       if (d.rule === "unencrypted-secrets-file") continue; // at the value, not the name
-      expect(covered.replace(/^["']|["']$/g, ""), `${d.file}:${d.line}:${d.column} ${d.rule}`).toBe(d.secret);
+      if (covered.startsWith("*")) continue; // a use through a YAML alias: at the alias (the planted fixture pins these)
+      // a block scalar (`|`, `>-`) covers its indicator and its lines
+      const name = /^[|>]/.test(covered) ? covered.replace(/^[|>][-+0-9]*\n\s*/, "") : covered.replace(/^["']|["']$/g, "");
+      expect(name, `${d.file}:${d.line}:${d.column} ${d.rule}`).toBe(d.secret.trimEnd());
     }
   });
 
@@ -158,6 +161,102 @@ describe("messages and suggestions", () => {
       ]
     `);
     expect(drift.every((d) => textAt(join(FIXTURES, "drift"), d) === "age")).toBe(true);
+  });
+});
+
+describe("mistakes planted in a realistic organisation", () => {
+  const dir = join(FIXTURES, "planted");
+  const found = check(dir);
+  const at = (file: string): [string, number, number, number, number][] =>
+    found.filter((d) => d.file === file).map((d) => [d.rule, d.line, d.column, d.endLine, d.endColumn]);
+
+  it("reports a misspelt name used twice through an anchored mapping once per use: at the anchor's value and at the alias", () => {
+    expect(at("connectors/acme.yaml")).toEqual([
+      ["unknown-secret", 6, 11, 6, 25],
+      ["unknown-secret", 7, 11, 7, 17],
+    ]);
+  });
+
+  it("reports what a header written as an alias holds at the alias, never twice at the anchored header", () => {
+    expect(at("connections/aliased-header.yaml")).toEqual([
+      ["unknown-secret", 5, 50, 5, 62],
+      ["schema", 6, 5, 6, 7],
+      ["unknown-secret", 6, 5, 6, 7],
+    ]);
+  });
+
+  it("counts columns on the first line of a file with a byte order mark as an editor shows them (without it)", () => {
+    expect(at("connectors/bom.yaml")).toEqual([["unknown-secret", 1, 70, 1, 82]]);
+  });
+
+  it("names a letter that is not ASCII in a name that looks exactly like an existing one", () => {
+    const d = found.find((x) => x.file === "actions/lookalike.yaml");
+    expect(d).toMatchObject({ rule: "unknown-secret", line: 7, column: 47, endColumn: 59, suggestion: "acme_api_key" });
+    expect(d?.message).toBe(
+      'unknown secret "acme_\u0430pi_key": no environment file has it; its character 6, "\u0430" (U+0430), is not ASCII (a look-alike of another letter); did you mean "acme_api_key"?',
+    );
+  });
+
+  it("says that a field which takes no secret takes no { secret: NAME }, and where a reference goes", () => {
+    expect(at("actions/wrong-field.yaml")).toEqual([
+      ["schema", 5, 7, 5, 31],
+      ["schema", 7, 44, 7, 68],
+    ]);
+    const messages = found.filter((d) => d.file === "actions/wrong-field.yaml").map((d) => d.message);
+    expect(messages[0]).toBe('"path" must be string: it takes no secret reference { secret: NAME } (only the `secret:` of a `type: secret` header and an auth connector\'s credential fields take one)');
+    expect(messages[1]).toBe('"headers.0.value" must be string: it takes no secret reference { secret: NAME } (a header takes a secret as `type: secret` with `secret: NAME`)');
+  });
+
+  it("says that a YAML merge key (<<) is not read", () => {
+    expect(found.filter((d) => d.file === "actions/merge-key.yaml").map((d) => d.message)).toEqual([
+      'missing required field "type" in "headers.1"',
+      'unknown field "<<": YAML merge keys are not read (YAML 1.2); write the fields out, or alias the whole mapping (*name) in "headers.1"',
+    ]);
+  });
+
+  it("covers the whole duplicate key, not its first character", () => {
+    expect(at("actions/dup.yaml")).toEqual([["schema", 6, 1, 6, 7]]);
+  });
+
+  it("ends a block scalar's range after the name, not at the start of the next line", () => {
+    expect(at("connections/block.yaml")).toEqual([
+      ["unknown-secret", 7, 13, 8, 22],
+      ["unknown-secret", 11, 13, 12, 19],
+    ]);
+  });
+
+  it("keeps a name with a line break (a | block scalar) on one line of the message", () => {
+    const d = found.find((x) => x.file === "connections/block.yaml");
+    expect(d).toMatchObject({ rule: "unknown-secret", secret: "acme_auth_token\n", suggestion: "acme_auth_token" });
+    expect(d?.message).toMatchInlineSnapshot(`"unknown secret "acme_auth_token\\n": no environment file has it; did you mean "acme_auth_token"?"`);
+  });
+
+  it("reports a credential pasted into a secret field as plaintext-credential, never repeating it (check, usage); a wrong name stays unknown-secret", () => {
+    expect(at("connections/pasted.yaml")).toEqual([
+      ["plaintext-credential", 6, 43, 6, 78],
+      ["plaintext-credential", 9, 13, 9, 47],
+      ["unknown-secret", 12, 13, 12, 29],
+    ]);
+    const pasted = found.filter((d) => d.file === "connections/pasted.yaml" && d.rule === "plaintext-credential");
+    expect(pasted.map((d) => d.secret)).toEqual([undefined, undefined]);
+    expect(pasted[0]?.message).toContain("a Stripe live secret key (sk_live_…)");
+    expect(pasted[1]?.message).toContain("a long random string");
+    const everything = JSON.stringify([found, secretUsage(loadWorkspace(dir).index)]);
+    for (const leaked of ["FAKEplanted", "Q7mZp2XrL9vKt4NwB8sHc3JdF6gY1aEu"]) expect(everything).not.toContain(leaked);
+    expect(secretUsage(loadWorkspace(dir).index).map((u) => u.secret)).toContain("StripeWebhookKey");
+    // a wrong name that no secret can have: no `set` hint (set refuses it), a valid form instead
+    expect(found.find((d) => d.secret === "StripeWebhookKey")?.message).toBe(
+      'unknown secret "StripeWebhookKey": no environment file has it; no secret can have this name: names are lowercase letters, digits and _, starting with a letter (as in "stripe_webhook_key")',
+    );
+  });
+
+  it("leaves a second project (a folder with its own stellar.yaml) to itself, and says it skipped it", () => {
+    expect(found.filter((d) => d.file.startsWith("teams/"))).toEqual([]);
+    const loaded = loadWorkspace(dir);
+    expect([...loaded.index.configFiles.keys()].filter((f) => f.startsWith("teams/"))).toEqual([]);
+    expect(loaded.skipped).toContainEqual({ path: "teams/labs", reason: expect.stringContaining("another project") });
+    // and that project, checked on its own, is clean
+    expect(check(join(dir, "teams", "labs"))).toEqual([]);
   });
 });
 

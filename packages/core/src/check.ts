@@ -3,8 +3,9 @@
  * Rule severities come from the rule table, overridden by stellar.yaml's `rules`.
  */
 import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./config.js";
+import { pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
-import { describeNonDescriptiveName, nearestName, validateSecretName } from "./names.js";
+import { describeNonDescriptiveName, nearestName, quoteName, suggestSecretName, validateSecretName } from "./names.js";
 import type { LineIndex } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import { recipientStanzaProblems } from "./recipient-stanzas.js";
@@ -319,7 +320,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
             def.file,
             lines,
             def.range,
-            `secret "${name}" is not referenced by any config file; reference it, or remove it with \`stellar-secrets rm ${name}\``,
+            `secret ${quoteName(name)} is not referenced by any config file; reference it, or remove it with \`stellar-secrets rm ${name}\``,
             { secret: name },
           ),
         );
@@ -348,7 +349,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
             catalog.path,
             catalog.lines,
             range,
-            `the catalog describes "${name}", but no environment file has that secret${near.hint}`,
+            `the catalog describes ${quoteName(name)}, but no environment file has that secret${near.hint}`,
             { secret: name, ...(near.name !== undefined ? { suggestion: near.name } : {}) },
           ),
         );
@@ -473,6 +474,28 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
   return out;
 }
 
+/**
+ * Names the first letter of `name` outside ASCII (`stripe_аpi_key` with a Cyrillic "а" looks
+ * exactly like the name it misses), or "". Control and invisible characters are not named: they
+ * are escaped where the name is quoted.
+ */
+function lookAlikeHint(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    if (name.charCodeAt(i) < 0x80) continue;
+    const c = String.fromCodePoint(name.codePointAt(i) as number);
+    if (quoteName(c) !== `"${c}"`) continue; // shown as an escape already
+    return `; its character ${i + 1}, "${c}" (U+${(c.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, "0")}), is not ASCII (a look-alike of another letter)`;
+  }
+  return "";
+}
+
+/** The end of the message about an unknown name that no secret can have (`set` refuses it). */
+function invalidNameHint(name: string): string {
+  const valid = suggestSecretName(name);
+  const example = valid !== undefined && valid !== name && validateSecretName(valid).ok ? ` (as in ${quoteName(valid)})` : "";
+  return `; no secret can have this name: names are lowercase letters, digits and _, starting with a letter${example}`;
+}
+
 /** The "did you mean" of an unknown secret name; none searched once the file's budget ({@link MAX_SUGGESTIONS_PER_FILE}) is spent. */
 function suggestSecret(index: WorkspaceIndex, name: string, budget: () => boolean = () => true): { name: string | undefined; hint: string } {
   if (!budget()) return { name: undefined, hint: `; not compared with the known names (more than ${MAX_SUGGESTIONS_PER_FILE} unknown names in this file)` };
@@ -492,15 +515,29 @@ function checkReference(
 ): Diagnostic | undefined {
   const info = index.secret(ref.secret);
   if (info === undefined) {
+    // a value pasted where a name belongs: reported as what it is, and never repeated in a message
+    const pasted = pastedCredential(ref.secret);
+    if (pasted !== undefined) {
+      return diagnosticAt(
+        "plaintext-credential",
+        defaultSeverity("plaintext-credential"),
+        ref.file,
+        lines,
+        ref.range,
+        `the "secret" field (${ref.field}) holds what looks like ${pasted} in plain text, where a secret's name belongs; store the value with \`stellar-secrets set NAME --env ENV\`, put NAME here, and rotate the credential at its provider (git history keeps it)`,
+      );
+    }
     const near = suggestSecret(index, ref.secret, budget);
-    const fix = near.name === undefined ? `; create it with \`stellar-secrets set ${ref.secret} --env ENV\`` : "";
+    // (`set` refuses a name that breaks the naming rules: no command to suggest for one)
+    const fix =
+      near.name !== undefined ? "" : validateSecretName(ref.secret).ok ? `; create it with \`stellar-secrets set ${ref.secret} --env ENV\`` : invalidNameHint(ref.secret);
     return diagnosticAt(
       "unknown-secret",
       defaultSeverity("unknown-secret"),
       ref.file,
       lines,
       ref.range,
-      `unknown secret "${ref.secret}": no environment file has it${near.hint}${fix}`,
+      `unknown secret ${quoteName(ref.secret)}: no environment file has it${lookAlikeHint(ref.secret)}${near.hint}${fix}`,
       { secret: ref.secret, ...(near.name !== undefined ? { suggestion: near.name } : {}) },
     );
   }
@@ -537,7 +574,7 @@ function checkReference(
     ref.file,
     lines,
     ref.range,
-    `secret "${ref.secret}" has ${parts.join(" and ")}, where ${describeDocument(doc)} is used; set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\``,
+    `secret ${quoteName(ref.secret)} has ${parts.join(" and ")}, where ${describeDocument(doc)} is used; set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\``,
     { secret: ref.secret },
   );
 }

@@ -141,3 +141,28 @@ describe("parseConfigFile: the nesting bound through the fast reader", () => {
     expect(parseSimpleYaml(flows(40))).toBeDefined();
   });
 });
+
+describe("parseConfigFile: positions as an editor shows them", () => {
+  const body = "kind: auth_connector\nname: x\ntype: api_key\napi_key: { secret: acme_key }\n";
+
+  it("counts a file with a byte order mark as the same text without it", () => {
+    const plain = parseConfigFile(body, "c.yaml").documents[0]?.references[0];
+    const bom = parseConfigFile(`\uFEFF${body}`, "c.yaml").documents[0]?.references[0];
+    expect(bom).toEqual(plain);
+    const first = parseConfigFile("\uFEFF{ kind: auth_connector, name: x, type: api_key, api_key: { secret: k } }\n", "c.yaml").documents[0]?.references[0];
+    expect(first).toMatchObject({ secret: "k", line: 1, column: 68 });
+  });
+
+  it("reports a use through an alias at the alias, and the anchored use at its anchor", () => {
+    const refs = parseConfigFile("kind: auth_connector\nname: x\ntype: basic\nusername: &c\n  secret: acme_id\npassword: *c\n", "c.yaml").documents[0]?.references;
+    expect(refs?.map((r) => [r.secret, r.field, r.line, r.column])).toEqual([
+      ["acme_id", "username", 5, 11],
+      ["acme_id", "password", 6, 11],
+    ]);
+  });
+
+  it("covers the whole duplicate key", () => {
+    const d = parseConfigFile("kind: action\nname: a\nmethod: GET\npath: /x\nmethod: PUT\n", "a.yaml").diagnostics;
+    expect(d.map((x) => [x.rule, x.line, x.column, x.endLine, x.endColumn])).toEqual([["schema", 5, 1, 5, 7]]);
+  });
+});

@@ -4,7 +4,7 @@
  * environments) plus the diagnostics that need only that file (`schema`, `plaintext-credential`).
  * Files of other tools (no `kind`, or a kind that is not ours) are ignored.
  */
-import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type Pair, type YAMLMap } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 import { commentCredentials, detectCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { editDistance } from "./names.js";
@@ -103,12 +103,15 @@ const PROSE_FIELDS = new Set(["description", "instructions", "base_url", "path",
 
 /**
  * Parses a config file. `path` is relative to the repository root (it is what diagnostics and
- * references carry). Never throws: YAML errors in a file that looks like ours are `schema`
- * diagnostics; a file of another tool gives an empty, irrelevant model. A lone `\r` ends a line,
- * as in YAML ({@link loneCrAsLf}).
- */
+  * references carry). Offsets and positions are of `text` without a leading byte order mark.
+  * Never throws: YAML errors in a file that looks like ours are `schema` diagnostics; a file of
+  * another tool gives an empty, irrelevant model. A lone `\r` ends a line, as in YAML ({@link loneCrAsLf}).
+  */
 export function parseConfigFile(original: string, path: string, options?: ParseConfigOptions): ConfigFile {
-  const text = loneCrAsLf(original);
+  // A UTF-8 byte order mark is no character of the text an editor shows (nor of the buffer it
+  // sends the language server): positions count from after it, so that columns on the first line
+  // are the editor's, from disk and from a buffer alike.
+  const text = loneCrAsLf(original.charCodeAt(0) === 0xfeff ? original.slice(1) : original);
   const file = parseConfigBody(text, path, options);
   if (file.relevant && text.includes("#")) {
     const found = commentCredentialDiagnostics(file, text);
@@ -193,9 +196,11 @@ function parseConfigText(file: ConfigFile, text: string): ConfigFile {
     for (const e of doc.errors) {
       if (errorStarts.has(e.pos[0])) continue;
       errorStarts.add(e.pos[0]);
-      syntax.push(diagnosticAt("schema", "error", path, lines, { start: e.pos[0], end: e.pos[1] }, `YAML syntax error: ${firstLine(e.message)}`));
+      // a duplicate key: the parser marks its first character; the diagnostic covers the whole key
+      const end = e.code === "DUPLICATE_KEY" ? (keyEndAt(doc, e.pos[0]) ?? e.pos[1]) : e.pos[1];
+      syntax.push(diagnosticAt("schema", "error", path, lines, { start: e.pos[0], end }, `YAML syntax error: ${firstLine(e.message)}`));
     }
-    addDocument(file, doc.contents, doc.errors.length > 0, () => doc.toJS({ maxAliasCount: 100 }), (node) => deref(doc, node), documentIndex);
+    addDocument(file, doc.contents, doc.errors.length > 0, () => doc.toJS({ maxAliasCount: 100 }), (node) => deref(doc, node), documentIndex, text);
   });
   if (syntax.length > 0 && (file.relevant || looksOurs)) {
     file.relevant = true;
@@ -235,6 +240,7 @@ function addDocument(
   toValue: () => unknown,
   resolve: (node: unknown) => Node | undefined,
   documentIndex: number,
+  text?: string,
 ): void {
   const { path, lines } = file;
   if (!isMap(root)) return;
@@ -255,7 +261,7 @@ function addDocument(
     return;
   }
   file.relevant = true;
-  const model = extractDocument(resolve, root, kindValue as ConfigKind, documentIndex, file, hasErrors);
+  const model = extractDocument(resolve, root, kindValue as ConfigKind, documentIndex, file, hasErrors, text);
   file.documents.push(model);
   if (hasErrors) return;
   let value: unknown;
@@ -266,6 +272,22 @@ function addDocument(
     return;
   }
   file.diagnostics.push(...schemaDiagnostics(validatorFor(`${kindValue}.schema.json`), value, root, path, lines, "error", model.range));
+}
+
+/** The end offset of the mapping key of `doc` that starts at `start`, or undefined. */
+function keyEndAt(doc: Document.Parsed, start: number): number | undefined {
+  let end: number | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      const r = (pair.key as Node | null)?.range;
+      if (r !== undefined && r !== null && r[0] === start) {
+        end = r[1];
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return end;
 }
 
 function firstLine(s: string): string {
@@ -296,6 +318,7 @@ function extractDocument(
   documentIndex: number,
   file: ConfigFile,
   hasErrors: boolean,
+  text?: string,
 ): ConfigDocument {
   const { path, lines } = file;
   const range = nodeRange(root) ?? { start: 0, end: 0 };
@@ -315,19 +338,26 @@ function extractDocument(
   };
   const addRef = (node: Node | undefined, written: Node | undefined, field: string): void => {
     if (!isScalar(node) || typeof node.value !== "string" || node.value === "") return;
-    const r = nodeRange(written ?? node);
+    const at = written ?? node;
+    let r = nodeRange(at);
     if (r === undefined) return;
+    // a block scalar's range runs to the start of the line after it: end it after the name's last character
+    if (text !== undefined && isScalar(at) && (at.type === "BLOCK_LITERAL" || at.type === "BLOCK_FOLDED")) {
+      r = { start: r.start, end: r.start + text.slice(r.start, r.end).trimEnd().length };
+    }
     const p = lines.positionAt(r.start);
     model.references.push({ secret: node.value, file: path, range: r, line: p.line, column: p.column, kind, owner: name, field, documentIndex });
   };
+  // A reference inside a mapping reached through an alias (`password: *sid`) is reported at the
+  // alias, where this use is written: the anchored mapping's own use is reported there already.
   const secretOf = (value: unknown, field: string): void => {
     const v = resolve(value);
     if (isMap(v)) {
       const sp = pairOf(v, "secret");
-      if (sp !== undefined) addRef(resolve(sp.value), sp.value as Node, field);
+      if (sp !== undefined) addRef(resolve(sp.value), isAlias(value) ? value : (sp.value as Node), field);
     }
   };
-  const credentialCheck = (node: unknown, what: string, entropy: boolean): void => {
+  const credentialCheck = (node: unknown, what: string, entropy: boolean, at?: Node): void => {
     const v = resolve(node);
     if (!isScalar(v) || typeof v.value !== "string") return;
     const found = detectCredential(v.value, { entropy });
@@ -338,7 +368,7 @@ function extractDocument(
         "error",
         path,
         lines,
-        nodeRange(node as Node) ?? range,
+        nodeRange(at ?? (node as Node)) ?? range,
         `${what} holds what looks like ${found} in plain text; store it as a secret (stellar-secrets set NAME) and reference it with { secret: NAME }`,
       ),
     );
@@ -399,10 +429,12 @@ function extractDocument(
       value.items.forEach((item, i) => {
         const h = resolve(item);
         if (!isMap(h)) return;
+        // a header written as an alias (`- *auth_header`): what it holds is reported at the alias
+        const via = isAlias(item) ? (item as Node) : undefined;
         const namePair = pairOf(h, "name");
         const hn = resolve(namePair?.value);
         const headerName = isScalar(hn) && typeof hn.value === "string" ? hn.value : undefined;
-        const nameRange = nodeRange(namePair?.value as Node | undefined);
+        const nameRange = nodeRange(via ?? (namePair?.value as Node | undefined));
         if (headerName !== undefined && nameRange !== undefined) {
           const lower = headerName.toLowerCase();
           const first = seenNames.get(lower);
@@ -423,11 +455,11 @@ function extractDocument(
         }
         const label = `headers[${i}]${headerName !== undefined ? ` ${headerName}` : ""}`;
         const sp = pairOf(h, "secret");
-        if (sp !== undefined) addRef(resolve(sp.value), sp.value as Node, label);
+        if (sp !== undefined) addRef(resolve(sp.value), via ?? (sp.value as Node), label);
         const vp = pairOf(h, "value");
-        if (vp !== undefined) credentialCheck(vp.value, `static header${headerName !== undefined ? ` "${headerName}"` : ""}`, true);
+        if (vp !== undefined) credentialCheck(vp.value, `static header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via);
         const pp = pairOf(h, "prefix");
-        if (pp !== undefined) credentialCheck(pp.value, `the prefix of header${headerName !== undefined ? ` "${headerName}"` : ""}`, true);
+        if (pp !== undefined) credentialCheck(pp.value, `the prefix of header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via);
       });
     } else if (key === "connection" && kind === "action") {
       addLink(model, value, "connection", "api_connection");
@@ -437,7 +469,7 @@ function extractDocument(
       for (const item of value.items) addLink(model, resolve(item), "actions", "action", item as Node);
     } else if (kind === "auth_connector" && CONNECTOR_FIELDS.some((f) => f.field === key)) {
       const plain = CONNECTOR_FIELDS.find((f) => f.field === key)?.plain ?? false;
-      if (isMap(value)) secretOf(value, key);
+      if (isMap(value)) secretOf(pair.value, key);
       else credentialCheck(pair.value, `field "${key}"`, !plain);
       if (key === "username" && isScalar(value) && typeof value.value === "string" && value.value.includes(":")) {
         file.diagnostics.push(

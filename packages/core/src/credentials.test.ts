@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { commentCredentials, credentialLines, detectCredential, looksRandom, shannonEntropy } from "./credentials.js";
+import { commentCredentials, credentialLines, detectCredential, looksRandom, pastedCredential, shannonEntropy } from "./credentials.js";
 
 describe("detectCredential", () => {
   it.each([
@@ -70,5 +70,18 @@ describe("credentialLines", () => {
   it("gives each line's range without its line break, for LF, CRLF and lone CR alike", () => {
     const text = `a: 1\rb: ${KEY}\r\nc: 2\n# ${KEY}\rd: 3`;
     expect(credentialLines(text).map((f) => text.slice(f.range.start, f.range.end))).toEqual([`b: ${KEY}`, `# ${KEY}`]);
+  });
+});
+
+describe("pastedCredential", () => {
+  it("finds a well-known format, and a long random string that cannot be a name", () => {
+    expect(pastedCredential("sk_live_FAKEabcdefghijklmnopqrstuvwx")).toContain("sk_live_");
+    expect(pastedCredential("Q7mZp2XrL9vKt4NwB8sHc3JdF6gY1aEu")).toContain("random");
+  });
+
+  it("never takes a valid secret name or a short wrong name for a credential", () => {
+    for (const name of ["openai_api_key_for_production_2024", "stripe_api_key", "StripeWebhookKey", "Zendesk_API_Token", "hubspot-api-token", "3f2a9c1e-8b7d-4e6f-a5c4-1d2e3f4a5b6c"]) {
+      expect(pastedCredential(name), name).toBeUndefined();
+    }
   });
 });

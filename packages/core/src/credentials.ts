@@ -4,6 +4,7 @@ import { lineEndAt, lineStartAt, textLines } from "./position.js";
  * Does a plain string look like a credential? Used by the `plaintext-credential` rule.
  * Detectors return a description ("a Stripe live secret key (sk_live_…)"), never the value.
  */
+import { SECRET_NAME_PATTERN } from "@stellar-secrets/sops";
 
 interface PrefixDetector {
   re: RegExp;
@@ -135,3 +136,13 @@ function commentStart(line: string): number {
   return -1;
 }
 
+/**
+ * What the name of a reference to no known secret looks like when it is a credential pasted where
+ * a secret's name belongs (`secret: sk_live_…`), or undefined: a well-known format, or a long
+ * random string that cannot be a secret name (names are `^[a-z][a-z0-9_]*$`: a valid name is never
+ * guessed to be random). Such a name is never repeated in output. Only for names that no
+ * environment file has (callers check that first).
+ */
+export function pastedCredential(name: string): string | undefined {
+  return detectCredential(name, { entropy: !SECRET_NAME_PATTERN.test(name) });
+}

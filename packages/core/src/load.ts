@@ -269,6 +269,11 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
       skipped.push({ path: relDir || ".", reason: `cannot be listed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
       return;
     }
+    // a folder with its own stellar.yaml is another project (`init` there says so): its files are its own
+    if (relDir !== "" && !inSecrets && !secretsRel.startsWith(`${relDir}/`) && entries.some((e) => e.name === PROJECT_FILE && !e.isDirectory())) {
+      skipped.push({ path: relDir, reason: `another project (it has its own ${PROJECT_FILE}); check it there` });
+      return;
+    }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     // below a normal absolute root every folder path is normal: a plain concatenation is what `join` gives, for less
     const dirPrefix = !rootIsNormal ? undefined : absDir.endsWith("/") ? absDir : `${absDir}/`;

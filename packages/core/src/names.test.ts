@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeNonDescriptiveName, suggestSecretName, validateSecretName } from "./names.js";
+import { describeNonDescriptiveName, quoteName, suggestSecretName, validateSecretName } from "./names.js";
 
 describe("validateSecretName", () => {
   it("accepts lowercase_with_underscores up to 64 characters", () => {
@@ -58,5 +58,28 @@ describe("validateSecretName: control and invisible characters", () => {
     }
     const upper = validateSecretName("ApiKey");
     expect(upper.ok === false && upper.message).toContain("has uppercase letters");
+  });
+});
+
+describe("quoteName", () => {
+  it("quotes a usual name as it is", () => {
+    expect(quoteName("stripe_api_key")).toBe('"stripe_api_key"');
+    expect(quoteName("Stripe Key-1 ")).toBe('"Stripe Key-1 "');
+  });
+
+  it("writes line breaks, control and invisible characters as escapes, so a message stays one line", () => {
+    expect(quoteName("github_app_token\n")).toBe('"github_app_token\\n"');
+    expect(quoteName("a\r\tb")).toBe('"a\\r\\tb"');
+    expect(quoteName("\u001b[2Jx")).toBe('"\\x1b[2Jx"');
+    expect(quoteName("key\u202e\u200b\ufeff\u0085")).toBe('"key\\u202e\\u200b\\ufeff\\x85"');
+    for (const c of ["\n", "\r", "\u2028", "\u2029", "\u0085"]) expect(quoteName(`a${c}b`)).not.toMatch(/[\n\r\u2028\u2029\u0085]/);
+  });
+});
+
+describe("validateSecretName: a name with a line break", () => {
+  it("says so on one line", () => {
+    const r = validateSecretName("stripe_key\n");
+    expect(r.ok).toBe(false);
+    expect(r.ok ? "" : r.message).toMatch(/^secret name "stripe_key\\n" contains control/);
   });
 });

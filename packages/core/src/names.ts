@@ -1,6 +1,6 @@
 /** Secret names: the naming rules every tool applies, and suggestions for near misses. */
 
-import { SECRET_NAME_PATTERN } from "@stellar-secrets/sops";
+import { escapeControlCharacters, SECRET_NAME_PATTERN } from "@stellar-secrets/sops";
 
 /** What a secret name must match (owned by the layout in `@stellar-secrets/sops`). */
 export { SECRET_NAME_PATTERN } from "@stellar-secrets/sops";
@@ -38,7 +38,7 @@ export function validateSecretName(name: string): SecretNameValidation {
     return {
       ok: false,
       rule,
-      message: `secret name "${name}" ends in "_unencrypted": sops would store its value in clear text`,
+      message: `secret name ${quoteName(name)} ends in "_unencrypted": sops would store its value in clear text`,
       suggestion: name.slice(0, -"_unencrypted".length) || undefined,
     } as SecretNameValidation;
   }
@@ -57,12 +57,23 @@ export function validateSecretName(name: string): SecretNameValidation {
     const result: SecretNameValidation = {
       ok: false,
       rule,
-      message: `secret name "${name}" ${what}; use lowercase_with_underscores (^[a-z][a-z0-9_]*$)`,
+      message: `secret name ${quoteName(name)} ${what}; use lowercase_with_underscores (^[a-z][a-z0-9_]*$)`,
     };
     if (suggestion !== undefined && suggestion !== name) result.suggestion = suggestion;
     return result;
   }
   return { ok: true };
+}
+
+/**
+ * `name` in double quotes for a message, with line breaks, control and invisible characters
+ * written as escapes (`\n`, `\x1b`, `\u202e`, sops' `escapeControlCharacters`, and zero-width
+ * characters too): a message is one line of `check`'s output that a terminal or editor reads, and
+ * a name taken from a config file (a `|` block scalar keeps its line break) can hold anything.
+ * A name of the usual characters is simply quoted.
+ */
+export function quoteName(name: string): string {
+  return `"${escapeControlCharacters(name).replace(/[\u200b-\u200d\u2060-\u2065\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}"`;
 }
 
 /**

@@ -1,4 +1,5 @@
 /** Where each secret is used: the data behind `stellar-secrets usage` and `list`'s reference counts. */
+import { pastedCredential } from "./credentials.js";
 import type { ConfigKind } from "./schemas.js";
 import type { WorkspaceIndex } from "./workspace.js";
 
@@ -52,6 +53,8 @@ export function secretUsage(index: WorkspaceIndex, name?: string): SecretUsage[]
     for (const doc of cf.documents) {
       for (const ref of doc.references) {
         if (name !== undefined && ref.secret !== name) continue;
+        // (a credential pasted where a name belongs is no secret's name: check reports it, never by its text)
+        if (name === undefined && index.secret(ref.secret) === undefined && pastedCredential(ref.secret) !== undefined) continue;
         get(ref.secret).uses.push({
           file: ref.file,
           line: ref.line,

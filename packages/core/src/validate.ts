@@ -67,6 +67,18 @@ function scalarAt(value: unknown, segments: readonly string[]): string | undefin
   return typeof v === "string" ? v : undefined;
 }
 
+/** True when the instance at `segments` is a secret reference `{ secret: NAME }` (and nothing else). */
+function isSecretReferenceAt(value: unknown, segments: readonly string[]): boolean {
+  let v = value;
+  for (const s of segments) {
+    if (v === null || typeof v !== "object") return false;
+    v = (v as Record<string, unknown>)[s];
+  }
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
+  const keys = Object.keys(v);
+  return keys.length === 1 && keys[0] === "secret" && typeof (v as Record<string, unknown>).secret === "string";
+}
+
 function decodePointer(pointer: string): string[] {
   if (pointer === "") return [];
   return pointer
@@ -299,11 +311,21 @@ export function schemaDiagnostics(
       } else {
         override = near === undefined ? { message: `unknown field "${prop}"` } : { message: `unknown field "${prop}"; did you mean "${near.name}"?`, suggestion: near.name };
       }
+      // YAML 1.1's merge key: the `yaml` parser (YAML 1.2) reads it as a plain key
+      if (prop === "<<") override = { message: `unknown field "<<": YAML merge keys are not read (YAML 1.2); write the fields out, or alias the whole mapping (*name)` };
     } else if (e.keyword === "anyOf" || e.keyword === "oneOf") {
       const words = alternativesInWords(schemaRoot, schemaAt(schemaRoot, value, decodePointer(e.instancePath)).schema);
       if (words !== undefined) override = { message: `must be ${words}` };
     } else if (e.keyword === "type" && isSecretRef(schemaAt(schemaRoot, value, decodePointer(e.instancePath)).schema)) {
       override = { message: "must be a secret reference { secret: NAME }, not a plain value" };
+    } else if (e.keyword === "type" && isSecretReferenceAt(value, decodePointer(e.instancePath))) {
+      // a reference where none is read: say where references go (a static header is the usual case)
+      const segs = decodePointer(e.instancePath);
+      const where =
+        segs.length === 3 && segs[0] === "headers" && segs[2] === "value"
+          ? "a header takes a secret as `type: secret` with `secret: NAME`"
+          : "only the `secret:` of a `type: secret` header and an auth connector's credential fields take one";
+      override = { message: `must be ${String((e.params as { type?: unknown }).type).replace(/,/g, " or ")}: it takes no secret reference { secret: NAME } (${where})` };
     }
     const segments = decodePointer(e.instancePath);
     const located = locatePath(root, segments);
