@@ -38,6 +38,11 @@ export interface SkippedFile {
   /** Relative to the root. */
   path: string;
   reason: string;
+  /**
+   * True when the folder at `path` holds a `stellar.yaml` of its own: another project, whose files
+   * are checked against its own secrets (`check` at the outer root checks it too), never this one's.
+   */
+  project?: true;
 }
 
 /** Largest config file read (bigger ones are skipped and listed): the layout's `MAX_CONFIG_FILE_BYTES`. */
@@ -271,7 +276,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     }
     // a folder with its own stellar.yaml is another project (`init` there says so): its files are its own
     if (relDir !== "" && !inSecrets && !secretsRel.startsWith(`${relDir}/`) && entries.some((e) => e.name === PROJECT_FILE && !e.isDirectory())) {
-      skipped.push({ path: relDir, reason: `another project (it has its own ${PROJECT_FILE}); check it there` });
+      skipped.push({ path: relDir, reason: `another project (it has its own ${PROJECT_FILE})`, project: true });
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
