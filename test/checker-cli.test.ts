@@ -121,6 +121,32 @@ describe("stellar-secrets check", () => {
     expect(r.stderr).toMatch(/no problems \(5 config files/);
   });
 
+  it("checks a folder with a stellar.yaml of its own as its own project: a stellar.yaml added there hides nothing", () => {
+    const dir = mkdtempSync(join(tmpdir(), "check-cli-nested-"));
+    cpSync(join(FIXTURES, "clean"), dir, { recursive: true });
+    // a minimal project in a subfolder, with a plain credential and a misspelt reference in its files
+    cpSync(join(FIXTURES, "planted", "teams"), join(dir, "teams"), { recursive: true });
+    writeFileSync(join(dir, "teams", "labs", "connectors", "leak.yaml"), "kind: action\nname: leak\nconnection: nowhere\nmethod: GET\npath: /x\nheaders:\n  - { name: X-Key, type: static, value: sk_live_FAKEFAKEFAKEFAKEFAKE0000 }\n  - { name: X-Ref, type: secret, secret: labs_api_kee }\n");
+    const r = cli(["check", "--json"], dir);
+    expect(r.status).toBe(1);
+    const out = JSON.parse(r.stdout) as { diagnostics: { rule: string; file: string; line: number }[] };
+    const nested = out.diagnostics.filter((d) => d.file.startsWith("teams/"));
+    expect(nested.map((d) => [d.rule, d.file, d.line])).toEqual(
+      expect.arrayContaining([
+        ["plaintext-credential", "teams/labs/connectors/leak.yaml", 7],
+        ["unknown-secret", "teams/labs/connectors/leak.yaml", 8],
+      ]),
+    );
+    // checked against its own secrets: its reference to labs_api_key (only it has that name) is no problem
+    expect(out.diagnostics.filter((d) => d.file === "teams/labs/connectors/labs.yaml")).toEqual([]);
+    expect(r.stderr).toContain("stellar-secrets: teams/labs has a stellar.yaml of its own: checked as its own project (against its own secrets)\n");
+    // inside it, the same findings with its own paths; a PATH of the outer project leaves it out
+    const inner = JSON.parse(cli(["check", "--json", "teams/labs"], dir).stdout) as { diagnostics: { rule: string; file: string }[] };
+    expect(inner.diagnostics.map((d) => d.file)).toContain("connectors/leak.yaml");
+    const outerOnly = cli(["check", "--json", "agents"], dir);
+    expect((JSON.parse(outerOnly.stdout) as { diagnostics: { file: string }[] }).diagnostics.filter((d) => d.file.startsWith("teams/"))).toEqual([]);
+  });
+
   it("exits 2 on usage errors and 5 outside a project", () => {
     expect(cli(["check", "--format", "xml"], REPO).status).toBe(2);
     expect(cli(["check", "--max-warnings", "many"], REPO).status).toBe(2);

@@ -3,12 +3,12 @@
  * prints the diagnostics as text, JSON or SARIF 2.1.0. Exit 1 on errors or too many warnings.
  */
 import { existsSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { checkWorkspace, findProjectRoot, loadWorkspace, summarize, toRelative, VERSION, type Diagnostic } from "@stellar-secrets/core";
+import { dirname, join, resolve } from "node:path";
+import { checkWorkspace, findProjectRoot, loadWorkspace, summarize, toRelative, VERSION, type Diagnostic, type SkippedFile } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { readUnresolvedMerges, readValueHistory, startCommittedVersions } from "../git.js";
+import { readUnresolvedMerges, readValueHistory, startCommittedVersions, type CommittedVersionsReader } from "../git.js";
 import { allowOutsideLinks } from "../repository.js";
 import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { diagnosticResult, sarifLog } from "../sarif.js";
@@ -24,7 +24,8 @@ values last set longer ago than their rotate_every, from git history (as \`stale
 compared with the HEAD version, and with the other side of a merge in progress), and secrets the
 merge driver reported as changed on both sides that \`resolve\` has not finished (unresolved-merge).
 Reads names only: no key is needed. When PATH is a file or a subfolder, only its diagnostics
-are shown (the whole repository is still read).
+are shown (the whole repository is still read). A folder with a stellar.yaml of its own is
+another project: it is checked too, against its own secrets (paths relative to this root).
 
 Output (stdout):
   text    file:line:column: severity rule-id message   (files relative to the repository root)
@@ -81,18 +82,80 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // files (and a merge's other side) for stale-mac
   const gitRoot = findProjectRoot(start);
   const git = gitRoot === undefined ? undefined : startCommittedVersions(gitRoot, ctx.env);
-  let loaded: ReturnType<typeof loadWorkspace>;
+  let outer: ProjectCheck;
   try {
-    loaded = loadWorkspace(start, { allowOutsideLinks: allowOutsideLinks(ctx) });
+    outer = await checkProject(start, false, git, ctx);
   } catch (error) {
     void git?.read([]); // ends git
     throw error;
   }
-  const { index, skipped } = loaded;
-  const root = index.project.root;
+  const root = outer.root;
   const scope = toRelative(root, target);
-  const inScope = (file: string): boolean =>
-    scope === "" || scope.startsWith("..") || (isDir ? file === scope || file.startsWith(`${scope}/`) : file === scope);
+  const outside = scope === "" || scope.startsWith("..");
+  const inScope = (file: string): boolean => outside || (isDir ? file === scope || file.startsWith(`${scope}/`) : file === scope);
+  // A folder with a stellar.yaml of its own is another project: the outer walk skips it, and it is
+  // checked here against its own secrets (so a stellar.yaml added in a folder never hides its files),
+  // its paths relative to the outer root. Nested projects outside PATH are left out.
+  const all = [...outer.diagnostics];
+  const skipped = [...outer.skipped];
+  const counts = { ...outer.counts };
+  const nested: string[] = [];
+  const pending = outer.skipped.filter((s) => s.project === true);
+  for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
+    const rel = next.path;
+    if (!outside && !(scope === rel || scope.startsWith(`${rel}/`) || rel.startsWith(`${scope}/`))) continue;
+    const inner = await checkProject(join(root, rel), true, undefined, ctx);
+    nested.push(rel);
+    const prefix = (path: string): string => `${rel}/${path}`;
+    for (const d of inner.diagnostics) all.push({ ...d, file: prefix(d.file) });
+    for (const s of inner.skipped) {
+      const moved = { ...s, path: prefix(s.path) };
+      if (s.project === true) pending.push(moved);
+      skipped.push(moved);
+    }
+    counts.files += inner.counts.files;
+  }
+  if (nested.length > 0) all.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)); // stable: each file's own order stays
+  const diagnostics = all.filter((d) => inScope(d.file));
+  const { errors, warnings } = summarize(diagnostics);
+
+  for (const s of skipped) {
+    if (s.project === true && nested.includes(s.path)) ctx.stderr.write(`stellar-secrets: ${s.path} has a stellar.yaml of its own: checked as its own project (against its own secrets)\n`);
+    else ctx.stderr.write(`stellar-secrets: skipped ${s.path}: ${s.reason}\n`);
+  }
+  if (format === "json") {
+    ctx.stdout.write(`${stringifyJson({ diagnostics, summary: { errors, warnings } }, 2)}\n`);
+  } else if (format === "sarif") {
+    ctx.stdout.write(`${stringifyJson(toSarif(diagnostics, root, VERSION), 2)}\n`);
+  } else {
+    ctx.stdout.write(diagnostics.map((d) => escapeControlCharacters(`${d.file}:${d.line}:${d.column}: ${d.severity} ${d.rule} ${d.message}`) + "\n").join(""));
+    const narrowed = outside ? undefined : scope;
+    ctx.stderr.write(escapeControlCharacters(checkSummary(diagnostics, all, narrowed, counts), { keepNewlines: true }));
+  }
+  if (errors > 0) return 1;
+  if (maxWarnings !== undefined && warnings > maxWarnings) {
+    if (format === "text") ctx.stderr.write(`too many warnings (${warnings}, at most ${maxWarnings} allowed)\n`);
+    return 1;
+  }
+  return 0;
+}
+
+/** One project's check: its diagnostics and skipped files (paths relative to its root) and its counts. */
+interface ProjectCheck {
+  root: string;
+  diagnostics: Diagnostic[];
+  skipped: SkippedFile[];
+  counts: { files: number; secrets: number; environments: number };
+}
+
+/**
+ * Loads and checks the project around `start` (`atRoot`: `start` is its root), with its git-backed
+ * value history, committed versions (through `git`, already started at the repository's top, when
+ * it is this project's; else started here) and unresolved-merge records.
+ */
+async function checkProject(start: string, atRoot: boolean, git: CommittedVersionsReader | undefined, ctx: CommandContext): Promise<ProjectCheck> {
+  const { index, skipped } = loadWorkspace(start, { allowOutsideLinks: allowOutsideLinks(ctx), atRoot });
+  const root = index.project.root;
   // git-backed value history for rotation-overdue (git runs only when a catalog entry has rotate_every)
   const history = await readValueHistory(index, ctx.env);
   // HEAD's versions of the environment files (and a merge's other side) for stale-mac
@@ -103,32 +166,13 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     git !== undefined && git.root === root ? await git.readWithEarlier(paths) : await startCommittedVersions(root, ctx.env).readWithEarlier(paths);
   // the merge driver's records of names not yet resolved (under the git directory; none: nothing is read)
   const unresolved = await readUnresolvedMerges(root, ctx.env);
-  const all = checkWorkspace(index, {
+  const diagnostics = checkWorkspace(index, {
     ...(history === undefined ? {} : { history }),
     committed: (path) => committed.get(path),
     earlier: (path) => earlier.get(path),
     unresolvedMerges: (path) => unresolved.get(path),
   });
-  const diagnostics = all.filter((d) => inScope(d.file));
-  const { errors, warnings } = summarize(diagnostics);
-
-  for (const s of skipped) ctx.stderr.write(`stellar-secrets: skipped ${s.path}: ${s.reason}\n`);
-  if (format === "json") {
-    ctx.stdout.write(`${stringifyJson({ diagnostics, summary: { errors, warnings } }, 2)}\n`);
-  } else if (format === "sarif") {
-    ctx.stdout.write(`${stringifyJson(toSarif(diagnostics, root, VERSION), 2)}\n`);
-  } else {
-    ctx.stdout.write(diagnostics.map((d) => escapeControlCharacters(`${d.file}:${d.line}:${d.column}: ${d.severity} ${d.rule} ${d.message}`) + "\n").join(""));
-    const counts = { files: index.configFiles.size, secrets: index.secretNames().length, environments: index.project.environments.length };
-    const narrowed = scope === "" || scope.startsWith("..") ? undefined : scope;
-    ctx.stderr.write(escapeControlCharacters(checkSummary(diagnostics, all, narrowed, counts), { keepNewlines: true }));
-  }
-  if (errors > 0) return 1;
-  if (maxWarnings !== undefined && warnings > maxWarnings) {
-    if (format === "text") ctx.stderr.write(`too many warnings (${warnings}, at most ${maxWarnings} allowed)\n`);
-    return 1;
-  }
-  return 0;
+  return { root, diagnostics, skipped, counts: { files: index.configFiles.size, secrets: index.secretNames().length, environments: index.project.environments.length } };
 }
 
 /**
