@@ -96,7 +96,19 @@ export class ProjectLoader {
     }
     const after = workspace.get(root);
     const paths = new Set<string>([...before, ...(after === undefined ? [] : after.files()), configPath]);
-    this.state.indexChanged(paths, [root]);
+    const roots = [root];
+    // A project that appeared or went inside another one: the outer project reads that folder's files
+    // as its own again, or stops reading them (its walk skips a folder with a stellar.yaml of its own)
+    if ((known === undefined) !== (after === undefined)) {
+      for (const outer of workspace.all()) {
+        if (outer.root === root || !isUnder(root, outer.root)) continue;
+        for (const p of outer.files()) paths.add(p);
+        const reloaded = await workspace.load(outer.configPath);
+        for (const p of reloaded.files()) paths.add(p);
+        roots.push(outer.root);
+      }
+    }
+    this.state.indexChanged(paths, roots);
   }
 
   /**

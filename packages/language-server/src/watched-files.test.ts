@@ -86,3 +86,41 @@ describe("watched files", () => {
     expect(ds[0]?.message).toContain("is a symbolic link (to elsewhere/notes.age)");
   });
 });
+
+describe("a stellar.yaml created in a folder of a project (a project of its own from then on)", () => {
+  let outer: TempProject;
+  let inner: TempProject;
+  let server: InMemoryServer;
+  beforeAll(async () => {
+    outer = await makeTempProject(
+      { development: { zendesk_token: "TEST-ONLY-not-a-real-value" } },
+      { "connections/hubspot.yaml": CONNECTION, "actions/create_ticket.yaml": action("zendesk_token"), "teams/labs/connections/hubspot.yaml": CONNECTION, "teams/labs/actions/labs.yaml": action("labs_key").replace("create_ticket", "labs_ticket") },
+    );
+    inner = await makeTempProject({ development: { labs_key: "TEST-ONLY-not-a-real-value" } });
+    server = await startInMemory({ folders: [outer.dir] });
+  });
+  afterAll(async () => {
+    await server.dispose();
+    outer.remove();
+    inner.remove();
+  });
+
+  it("the outer project stops reading that folder: its files are checked against their own project's secrets", async () => {
+    const labs = outer.uri("teams/labs/actions/labs.yaml");
+    // before: part of the outer project, which has no labs_key
+    await server.waitForDiagnostics(labs, (d) => d.some((x) => x.code === "unknown-secret"));
+    const { readFileSync } = await import("node:fs");
+    outer.write("teams/labs/secrets/development.enc.yaml", readFileSync(inner.path("secrets/development.enc.yaml"), "utf8"));
+    outer.write("teams/labs/stellar.yaml", readFileSync(inner.path("stellar.yaml"), "utf8"));
+    await server.client.sendNotification(DidChangeWatchedFilesNotification.type, {
+      changes: [
+        { uri: outer.uri("teams/labs/secrets/development.enc.yaml"), type: FileChangeType.Created },
+        { uri: outer.uri("teams/labs/stellar.yaml"), type: FileChangeType.Created },
+      ],
+    });
+    await server.waitForDiagnostics(labs, (d) => d.length === 0);
+    // the outer project no longer holds a second hubspot connection (a duplicate name before)
+    const outerConnection = server.published.get(outer.uri("connections/hubspot.yaml")) ?? [];
+    expect(outerConnection.filter((d) => String(d.message).includes("teams/labs"))).toEqual([]);
+  });
+});
