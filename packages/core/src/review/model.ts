@@ -797,9 +797,8 @@ function newNestedProjects(base: ReviewState, head: ReviewState): ReviewProblem[
         line: 1,
         message:
           `${file} is new: it makes ${dir}/ a project of its own, so the folder's files are no longer checked against this project's secrets and rules ` +
-          `(a reference to a secret this project lacks, a plaintext credential there: this review and this project's checks no longer see them; ` +
-          `\`stellar-secrets check\` and \`pre-commit\` check them only against ${file}); ` +
-          `remove ${file} (\`git rm ${file}\`), or if ${dir}/ is meant to be a separate project, keep it on purpose: make that change on its own, reviewed separately`,
+          `(this review no longer sees a broken reference or a plaintext credential there; \`check\` and \`pre-commit\` judge them by ${file} alone); ` +
+          `delete ${file}, or, if ${dir}/ is meant to be a separate project, keep it on purpose: make that change on its own, reviewed separately`,
       };
     });
 }
