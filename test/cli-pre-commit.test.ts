@@ -90,6 +90,26 @@ describe("pre-commit", () => {
     expect(r.stderr).toMatch(/\d+ errors? in the staged files/);
   });
 
+  it("checks a nested project's staged files as that project: a plaintext credential in teams/labs/x.yaml is refused", async () => {
+    const s = await project();
+    const labs = join(s.repo, "teams", "labs");
+    mkdirSync(labs, { recursive: true });
+    const init = await s.run(["init", "--env", "production"], { cwd: labs });
+    expect(init.code, init.stderr).toBe(0);
+    s.write("teams/labs/x.yaml", `kind: auth_connector\nname: labs\ntype: bearer_token\ntoken: ${CREDENTIAL}\n`);
+    // stripe_api_key is the outer project's secret, not the nested one's: judged against its own
+    s.write("teams/labs/y.yaml", "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n");
+    s.git(["add", "-A"]);
+    const r = await preCommit(s);
+    expect(r.code, r.stderr).toBe(1);
+    const rules = r.stdout.trim().split("\n").map((l) => /^(\S+):(\d+):\d+: error (\S+) /.exec(l)?.slice(1, 4).join(" "));
+    expect(rules).toContain("teams/labs/x.yaml 4 plaintext-credential");
+    expect(rules).toContain("teams/labs/y.yaml 4 unknown-secret");
+    // fixed and staged: accepted (the nested project's own check passes, as the outer one does)
+    s.git(["rm", "-qf", "teams/labs/x.yaml", "teams/labs/y.yaml"]);
+    expect(await preCommit(s)).toMatchObject({ code: 0, stdout: "" });
+  });
+
   it("keeps blocking a plaintext secrets file when the staged stellar.yaml turns the rule off", async () => {
     const s = await project();
     s.write("stellar.yaml", `${s.read("stellar.yaml").trimEnd()}\nrules:\n  unencrypted-secrets-file: "off"\n`);
@@ -191,6 +211,9 @@ describe("pre-commit", () => {
     mkdirSync(proj, { recursive: true });
     expect((await s.run(["init", "--env", "production"], { cwd: proj })).code).toBe(0);
     expect((await s.run(["git", "setup"], { cwd: proj })).code).toBe(0);
+    // a project nested in it is checked with it: it does not make the staged project ambiguous
+    mkdirSync(join(proj, "teams", "labs"), { recursive: true });
+    expect((await s.run(["init", "--env", "production"], { cwd: join(proj, "teams", "labs") })).code).toBe(0);
     s.commit("base");
     // git runs the hook at the work tree's top, above stellar.yaml: the staged project is checked
     expect((await s.run(["pre-commit"], { env: { SOPS_AGE_KEY_FILE: undefined } })).code).toBe(0);

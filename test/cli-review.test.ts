@@ -213,6 +213,23 @@ describe("review", () => {
     ]);
   });
 
+  it("flags a stellar.yaml new in a subfolder (weakened-rule at it, exit 1), in the working tree and between commits; one the base has is not reported", async () => {
+    const { s } = await project();
+    const NESTED = "teams/labs/stellar.yaml";
+    s.write("teams/labs/connector.yaml", "kind: auth_connector\nname: labs\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n");
+    s.commit("labs connector");
+    s.write(NESTED, "");
+    const weakened = (report: Report) => report.problems.filter((p) => p.kind === "weakened-rule");
+    expect(weakened(await reviewJson(s, [], 1))).toMatchObject([{ kind: "weakened-rule", file: NESTED }]);
+    s.commit("labs: a project of its own");
+    const committed = weakened(await reviewJson(s, ["HEAD~1", "HEAD"], 1));
+    expect(committed).toMatchObject([{ kind: "weakened-rule", file: NESTED }]);
+    expect(committed[0]!.message).toContain("no longer checked against this project's secrets and rules");
+    // the base (read from git) has it now: a later change is not flagged again
+    s.write("teams/labs/connector.yaml", "kind: auth_connector\nname: labs\ntype: bearer_token\ntoken: { secret: labs_token }\n");
+    expect(weakened(await reviewJson(s))).toEqual([]);
+  });
+
   it("flags an environment file restored from before a rotation, with a removed member's stanza cut out (unrotated-removal, exit 1)", async () => {
     const { s } = await project();
     const mallory = s.keygen("mallory");

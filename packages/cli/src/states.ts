@@ -17,6 +17,6 @@ export async function readState(repo: GitRepo, root: string, revision: Revision,
   if (revision.kind === "empty") return emptyState(label);
   if (revision.kind === "commit") return readCommitState(repo, root, revision.ref, label, options);
   if (revision.kind === "index") return readIndexState(repo, root, label, options);
-  const index = existsSync(join(root, PROJECT_FILE)) ? loadWorkspace(root).index : undefined;
-  return stateOfIndex(label, undefined, index, (rel) => readWorkingText(root, rel), (scope) => loadWorkspace(root, { alsoInclude: [scope] }).index);
+  const loaded = existsSync(join(root, PROJECT_FILE)) ? loadWorkspace(root) : undefined;
+  return stateOfIndex(label, undefined, loaded?.index, (rel) => readWorkingText(root, rel), (scope) => loadWorkspace(root, { alsoInclude: [scope] }).index, loaded?.skipped);
 }

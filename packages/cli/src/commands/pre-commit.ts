@@ -4,8 +4,18 @@
  * staged counts) and blocks the commit (exit 1) on every error of the checker there — plaintext
  * in a secrets file, a broken reference, a plaintext credential, a stale MAC — with file:line.
  */
-import { checkUnresolvedMerge, findProjectRoot, wholeFileFinish, PROJECT_FILE, type Diagnostic, type ReviewState } from "@stellar-secrets/core";
-import { resolve } from "node:path";
+import {
+  checkUnresolvedMerge,
+  findProjectRoot,
+  folderSource,
+  readIndexState,
+  wholeFileFinish,
+  PROJECT_FILE,
+  type Diagnostic,
+  type ReviewState,
+  type WorkspaceIndex,
+} from "@stellar-secrets/core";
+import { join, resolve, sep } from "node:path";
 import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
@@ -22,6 +32,11 @@ that is not encrypted (whatever severity stellar.yaml gives the rule), a broken 
 a credential in plain text, a file whose MAC no longer matches, and every other rule at severity
 error. Each error is printed as file:line:column: error rule-id message (files relative to the
 project root). No key is needed or used; no value is printed.
+
+A folder below the project with a stellar.yaml of its own is another project, whose files the
+project's checks skip: its staged files are checked here all the same, as that project (against
+its own staged stellar.yaml and secrets, and so on for projects nested in it), with the same
+rules and exit status; its errors are printed with the folder in front (teams/labs/x.yaml).
 
 Installed as a git hook by the project's git setup; for the pre-commit framework, the
 repository's .pre-commit-hooks.yaml has the hook \`stellar-secrets-check\`. To commit anyway
@@ -63,11 +78,46 @@ export function blockingErrors(state: ReviewState): Diagnostic[] {
   return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column));
 }
 
+/** What the staged check of one project found, files relative to the outer project root. */
+interface StagedFindings {
+  /** {@link blockingErrors} of the project. */
+  errors: Diagnostic[];
+  /** Its staged environment files' unresolved merges (rule unresolved-merge). */
+  unresolved: Diagnostic[];
+}
+
+/**
+ * The staged check of one project: `state` is its staged state, `dir` its folder relative to the
+ * outer project root `root` ("" for the outer project itself, else a nested project). Its
+ * environment files are compared with their committed versions (stale-mac) and with `records`
+ * (the unresolved merges, keyed by path relative to `root`); every file in what it returns is
+ * relative to `root`. Throws what reading git throws.
+ */
+async function checkStagedProject(
+  state: ReviewState & { index: WorkspaceIndex },
+  dir: string,
+  root: string,
+  env: NodeJS.ProcessEnv,
+  records: Awaited<ReturnType<typeof readUnresolvedMerges>>,
+): Promise<StagedFindings> {
+  const at = (rel: string): string => (dir === "" ? rel : `${dir}/${rel}`);
+  // stale-mac compares each staged environment file with HEAD's version (and a merge's other side),
+  // as `check` does: without them a hand-merged file (values changed under a committed mac) passes
+  const files = [...state.index.environmentFiles.values()];
+  const committed = await readCommittedVersions(root, env, files.map((f) => at(f.path)));
+  const diagnostics = state.checkWith(state.index.project.rules, { committed: (path) => committed.get(at(path)) });
+  const unresolved =
+    records.size === 0 ? [] : files.flatMap((file) => checkUnresolvedMerge({ ...file, path: at(file.path) }, records.get(at(file.path)), committed.get(at(file.path)) ?? [], "error"));
+  const errors = blockingErrors({ ...state, diagnostics });
+  return { errors: dir === "" ? errors : errors.map((d) => ({ ...d, file: at(d.file) })), unresolved };
+}
+
 /**
  * git runs a hook at the top of the work tree: for a project in a subfolder of the repository
  * (stellar.yaml in `infra/`, say) there is no stellar.yaml in the hook's folder or above it. The
  * project is then the one staged below it: the folder of the only staged stellar.yaml that is also
- * on disk. Undefined outside git, or with none or several such projects (then NO_PROJECT, as before).
+ * on disk (a project nested in it is checked with it, so only the outermost count). Undefined
+ * outside git, or with none or several such projects (then NO_PROJECT, as before).
  */
 async function stagedProjectBelow(ctx: CommandContext): Promise<string | undefined> {
   let staged: Map<string, string>;
@@ -80,7 +130,9 @@ async function stagedProjectBelow(ctx: CommandContext): Promise<string | undefin
     .filter((p) => p.endsWith(`/${PROJECT_FILE}`))
     .map((p) => resolve(ctx.cwd, p.slice(0, -PROJECT_FILE.length - 1)))
     .filter((dir) => findProjectRoot(dir) === dir);
-  return roots.length === 1 ? roots[0] : undefined;
+  // a project nested in another is checked with it (as its own project): the outermost ones count
+  const outermost = roots.filter((dir) => !roots.some((other) => dir.startsWith(`${other}${sep}`)));
+  return outermost.length === 1 ? outermost[0] : undefined;
 }
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
@@ -97,19 +149,22 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     ctx.stderr.write(`stellar-secrets pre-commit: ${PROJECT_FILE} is not staged: nothing to check yet\n`);
     return 0;
   }
-  // stale-mac compares each staged environment file with HEAD's version (and a merge's other side),
-  // as `check` does: without them a hand-merged file (values changed under a committed mac) passes
-  const paths = [...staged.index.environmentFiles.values()].map((f) => f.path);
-  const committed = await readCommittedVersions(root, ctx.env, paths);
-  const diagnostics = staged.checkWith(staged.index.project.rules, { committed: (path) => committed.get(path) });
   // names the merge driver could not merge and `resolve` has not finished: always an error here
   // (whatever stellar.yaml says), as committing the file would drop the other side's change
   const records = await readUnresolvedMerges(root, ctx.env);
-  const unresolved =
-    records.size === 0
-      ? []
-      : [...staged.index.environmentFiles.values()].flatMap((file) => checkUnresolvedMerge(file, records.get(file.path), committed.get(file.path) ?? [], "error"));
-  const errors = [...blockingErrors({ ...staged, diagnostics }), ...unresolved].sort((a, b) =>
+  const found = [await checkStagedProject({ ...staged, index: staged.index }, "", root, ctx.env, records)];
+  // a folder with a stellar.yaml of its own is another project: the outer load skips it, so its
+  // staged files are checked here as that project, against its own staged config and secrets
+  // (else an added stellar.yaml, even an empty one, would let anything below it be committed)
+  const nested = [...(staged.nestedProjects ?? [])];
+  for (let dir = nested.shift(); dir !== undefined; dir = nested.shift()) {
+    const inner = await readIndexState(folderSource(repo, dir), join(root, dir), "staged");
+    if (inner.index === undefined) continue;
+    found.push(await checkStagedProject({ ...inner, index: inner.index }, dir, root, ctx.env, records));
+    nested.push(...(inner.nestedProjects ?? []).map((sub) => `${dir}/${sub}`));
+  }
+  const unresolved = found.flatMap((f) => f.unresolved);
+  const errors = [...found.flatMap((f) => f.errors), ...unresolved].sort((a, b) =>
     a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column,
   );
   if (errors.length === 0) return 0;

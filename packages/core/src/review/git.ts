@@ -35,3 +35,41 @@ export interface GitSource {
   /** The output of `git log ARGS` run at the top of the work tree (paths in it are relative to the top). */
   log(args: readonly string[]): Promise<string>;
 }
+
+/**
+ * The view of `git` from a folder below its project root (`dir`: relative, `/`-separated, no
+ * trailing slash), e.g. a nested project (a folder with a stellar.yaml of its own) read through the
+ * outer project's repository: its listings (files, links, the index, renames) hold only the paths
+ * inside `dir`, relative to it, and its {@link GitSource.prefix} is `dir` below the outer one. Blobs,
+ * commits and `log` are the repository's. Has `filesInIndex` and `linksAt` exactly when `git` has.
+ * Throws what `git` throws.
+ */
+export function folderSource(git: GitSource & Required<Pick<GitSource, "filesInIndex">>, dir: string): GitSource & Required<Pick<GitSource, "filesInIndex">>;
+export function folderSource(git: GitSource, dir: string): GitSource;
+export function folderSource(git: GitSource, dir: string): GitSource {
+  const below = `${dir}/`;
+  const inside = (listing: ReadonlyMap<string, string>): Map<string, string> => {
+    const out = new Map<string, string>();
+    for (const [path, value] of listing) if (path.startsWith(below)) out.set(path.slice(below.length), value);
+    return out;
+  };
+  const { filesInIndex, linksAt } = git;
+  return {
+    prefix: git.prefix === "" ? dir : `${git.prefix}/${dir}`,
+    hasHead: () => git.hasHead(),
+    resolve: (ref) => git.resolve(ref),
+    mergeBase: (a, b) => git.mergeBase(a, b),
+    filesAt: async (commit) => inside(await git.filesAt(commit)),
+    renames: async (base, head) => {
+      const out = new Map<string, string>();
+      for (const [to, from] of await git.renames(base, head)) {
+        if (to.startsWith(below) && from.startsWith(below)) out.set(to.slice(below.length), from.slice(below.length));
+      }
+      return out;
+    },
+    readBlobs: (ids) => git.readBlobs(ids),
+    ...(filesInIndex === undefined ? {} : { filesInIndex: async () => inside(await filesInIndex.call(git)) }),
+    ...(linksAt === undefined ? {} : { linksAt: async (commit: string | undefined) => inside(await linksAt.call(git, commit)) }),
+    log: (args) => git.log(args),
+  };
+}

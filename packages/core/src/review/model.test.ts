@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { parseEnvironmentFile, parseProjectConfig, WorkspaceIndex } from "../index.js";
 import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey, updateKeys, wrapDataKey } from "@stellar-secrets/sops";
 import { buildReview, fingerprint, rewrapsOf, sameDataKeyProof, type EnvironmentReview, type ReviewReport } from "./model.js";
-import { stateFromFiles, type ReviewState } from "./state.js";
+import { emptyState, stateFromFiles, type ReviewState } from "./state.js";
 
 const FILE = "secrets/production.enc.yaml";
 
@@ -627,6 +627,46 @@ describe("buildReview over whole repositories", () => {
       expect(nothingYet.problems[0]?.message).toContain("it hides no config file now, but may hide files added later");
       const wider = buildReview(at("a", base), at("b", { ...base, "stellar.yaml": `${base["stellar.yaml"] as string}config:\n  include: ["**/*.yaml", "**/*.yml", "**/*.json"]\n` }));
       expect(wider.problems).toEqual([]);
+    });
+  });
+
+  describe("a stellar.yaml new below the root is a weakening", () => {
+    const LABS = "teams/labs/connector.yaml";
+    const NESTED = "teams/labs/stellar.yaml";
+    const labs = "kind: auth_connector\nname: labs\ntype: bearer_token\ntoken: { secret: labs_token }\n";
+    const weakened = (r: ReviewReport) => r.problems.filter((p) => p.kind === "weakened-rule");
+
+    it("flags an empty stellar.yaml that takes a folder out of the project's checks, at that file", async () => {
+      const { base } = await project();
+      const before: Files = { ...base, [LABS]: labs };
+      // the outer project judges the folder: labs_token is no secret of it
+      expect(at("HEAD~1", before).diagnostics.filter((d) => d.file === LABS).map((d) => d.rule)).toEqual(["unknown-secret"]);
+      const head = at("HEAD", { ...before, [NESTED]: "" });
+      expect(head.nestedProjects).toEqual(["teams/labs"]);
+      expect(head.diagnostics.filter((d) => d.file.startsWith("teams/"))).toEqual([]);
+      const report = buildReview(at("HEAD~1", before), head);
+      expect(weakened(report)).toMatchObject([{ kind: "weakened-rule", file: NESTED, line: 1 }]);
+      expect(weakened(report)[0]?.message).toContain("teams/labs/ a project of its own, so the folder's files are no longer checked against this project's secrets and rules");
+      expect(weakened(report)[0]?.message).toContain("delete teams/labs/stellar.yaml, or, if teams/labs/ is meant to be a separate project, keep it on purpose");
+      expect(report.clean).toBe(false);
+    });
+
+    it("flags a new folder that comes with its own stellar.yaml, and each of two new nested projects", async () => {
+      const { base } = await project();
+      const report = buildReview(at("a", base), at("b", { ...base, [NESTED]: "version: 1\n", [LABS]: labs, "ops/stellar.yaml": "", "ops/x.yaml": "a: 1\n" }));
+      expect(weakened(report).map((p) => p.file)).toEqual(["ops/stellar.yaml", NESTED]);
+    });
+
+    it("does not flag a nested stellar.yaml the base had, one removed, one in a folder the project does not read, or a first commit", async () => {
+      const { base } = await project();
+      const nested: Files = { ...base, [NESTED]: "version: 1\n", [LABS]: labs };
+      expect(weakened(buildReview(at("a", nested), at("b", { ...nested, [LABS]: `${labs}# changed\n` })))).toEqual([]);
+      // the base had it: its content changing (here emptied) is the nested project's own change
+      expect(weakened(buildReview(at("a", nested), at("b", { ...nested, [NESTED]: "" })))).toEqual([]);
+      expect(weakened(buildReview(at("a", nested), at("b", { ...base, [LABS]: labs })))).toEqual([]);
+      // node_modules is never walked: a stellar.yaml there hides nothing
+      expect(weakened(buildReview(at("a", base), at("b", { ...base, "node_modules/pkg/stellar.yaml": "" })))).toEqual([]);
+      expect(weakened(buildReview(emptyState("nothing"), at("b", nested)))).toEqual([]);
     });
   });
 });

@@ -9,7 +9,7 @@
 import { ciphertextIdentity, createHash, environmentFileName, normalizeSecretsDir, parseSecretsFile } from "@stellar-secrets/sops";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
-import type { ProjectConfig } from "../project.js";
+import { PROJECT_FILE, type ProjectConfig } from "../project.js";
 import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
 import type { EnvironmentFile } from "../secrets-dir.js";
@@ -640,6 +640,9 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       });
     }
   }
+  // a stellar.yaml new below the root makes its folder another project: the loader no longer reads
+  // that folder's files for this one, so what they reference or hold in plain text goes unchecked here
+  if (baseUsable && head.index !== undefined) problems.push(...newNestedProjects(base, head));
   // an environment file replaced by a symbolic link: no review, check or merge reads it as the
   // environment, while every checkout reads its target (values no one reviewed)
   if (headConfig !== undefined && inputs.headLinks !== undefined && inputs.headLinks.size > 0) {
@@ -775,6 +778,29 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     clean: problems.length === 0,
     proposals: diffProposals(base.index?.proposalFiles, head.index?.proposalFiles),
   };
+}
+
+/**
+ * `weakened-rule` for each folder the head's load skips as a project of its own
+ * ({@link ReviewState.nestedProjects}) whose stellar.yaml the base did not have: an empty
+ * stellar.yaml is enough to take a folder's files out of this project's checks. A nested project
+ * the base had already is not reported. At the new stellar.yaml, line 1.
+ */
+function newNestedProjects(base: ReviewState, head: ReviewState): ReviewProblem[] {
+  return (head.nestedProjects ?? [])
+    .filter((dir) => base.readText(`${dir}/${PROJECT_FILE}`) === undefined)
+    .map((dir) => {
+      const file = `${dir}/${PROJECT_FILE}`;
+      return {
+        kind: "weakened-rule" as const,
+        file,
+        line: 1,
+        message:
+          `${file} is new: it makes ${dir}/ a project of its own, so the folder's files are no longer checked against this project's secrets and rules ` +
+          `(this review no longer sees a broken reference or a plaintext credential there; \`check\` and \`pre-commit\` judge them by ${file} alone); ` +
+          `delete ${file}, or, if ${dir}/ is meant to be a separate project, keep it on purpose: make that change on its own, reviewed separately`,
+      };
+    });
 }
 
 /**

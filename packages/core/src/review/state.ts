@@ -9,7 +9,7 @@ import { join, relative, sep } from "node:path";
 import { checkWorkspace, type CheckOptions } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { GlobFilter } from "../globs.js";
-import { classifyPath, loadWorkspace, type ConfigScope, type WorkspaceFs } from "../load.js";
+import { classifyPath, loadWorkspace, type ConfigScope, type SkippedFile, type WorkspaceFs } from "../load.js";
 import { parseProjectConfig, PROJECT_FILE, type ProjectConfig } from "../project.js";
 import { sopsConfigCandidates } from "../sops-config.js";
 import { normalizeSecretsDir } from "@stellar-secrets/sops";
@@ -43,6 +43,12 @@ export interface ReviewState {
    * it is not valid UTF-8.
    */
   readText(rel: string): string | null | undefined;
+  /**
+   * The folders below the root (relative, `/`-separated) that the loader did not read because each
+   * holds a stellar.yaml of its own: other projects ({@link SkippedFile.project}), whose files this
+   * state's checker never sees. Absent when not known (an empty or hand-made state).
+   */
+  nestedProjects?: readonly string[];
 }
 
 /** The state with nothing in it (before the first commit, or a commit without stellar.yaml). */
@@ -53,6 +59,8 @@ export function emptyState(label: string, commit?: string): ReviewState {
 /**
  * A state over a loaded workspace (`undefined`: no stellar.yaml), with `readText` giving the
  * text of its files. The checker runs once here, and again for {@link ReviewState.checkWith}.
+ * `skipped`: what the load skipped (its `project: true` folders become
+ * {@link ReviewState.nestedProjects}; without it they are not known).
  */
 export function stateOfIndex(
   label: string,
@@ -60,6 +68,7 @@ export function stateOfIndex(
   index: WorkspaceIndex | undefined,
   readText: (rel: string) => string | null | undefined,
   reload?: (scope: ConfigScope) => WorkspaceIndex,
+  skipped?: readonly SkippedFile[],
 ): ReviewState {
   return {
     label,
@@ -69,6 +78,7 @@ export function stateOfIndex(
     checkWith: (rules, options) => (index === undefined ? [] : checkWorkspace(index, { rules, ...options })),
     ...(reload === undefined ? {} : { loadWithin: (scope: ConfigScope) => (index === undefined ? undefined : reload(scope)) }),
     readText,
+    ...(skipped === undefined || index === undefined ? {} : { nestedProjects: skipped.filter((s) => s.project === true).map((s) => s.path) }),
   };
 }
 
@@ -81,8 +91,8 @@ export function stateFromFiles(label: string, commit: string | undefined, root: 
   if (!files.has(PROJECT_FILE)) return emptyState(label, commit);
   const readText = (rel: string): string | null | undefined => files.get(rel);
   const fs = treeFs(root, new Set(files.keys()), readText);
-  const index = loadWorkspace(root, { fs, atRoot: true }).index;
-  return stateOfIndex(label, commit, index, readText, (scope) => loadWorkspace(root, { fs, atRoot: true, alsoInclude: [scope] }).index);
+  const { index, skipped } = loadWorkspace(root, { fs, atRoot: true });
+  return stateOfIndex(label, commit, index, readText, (scope) => loadWorkspace(root, { fs, atRoot: true, alsoInclude: [scope] }).index, skipped);
 }
 
 /** How to read a commit's or the index's state. */
@@ -132,6 +142,8 @@ async function readTreeState(
       if (id !== undefined) wanted.add(id);
     }
   }
+  // a nested project's stellar.yaml (small): a review tells one that is new in the head from one the base had
+  for (const [rel, id] of files) if (rel.endsWith(`/${PROJECT_FILE}`)) wanted.add(id);
   // symbolic links: only those in the inbox are seen (reported there, never followed); a link's blob is where it points
   const inboxLinks = parsed === undefined ? [] : [...links].filter(([rel]) => classifyPath(parsed, rel).role === "proposal");
   for (const [, id] of inboxLinks) wanted.add(id);
@@ -145,8 +157,8 @@ async function readTreeState(
     return [rel, typeof target === "string" ? target : "a path that is not valid UTF-8"];
   }));
   const fs = treeFs(root, new Set(files.keys()), readText, linkTargets);
-  const index = loadWorkspace(root, { fs, atRoot: true }).index;
-  return stateOfIndex(label, commit, index, readText, (scope) => loadWorkspace(root, { fs, atRoot: true, alsoInclude: [scope] }).index);
+  const { index, skipped } = loadWorkspace(root, { fs, atRoot: true });
+  return stateOfIndex(label, commit, index, readText, (scope) => loadWorkspace(root, { fs, atRoot: true, alsoInclude: [scope] }).index, skipped);
 }
 
 /**
