@@ -254,7 +254,7 @@ describe("mistakes planted in a realistic organisation", () => {
     expect(found.filter((d) => d.file.startsWith("teams/"))).toEqual([]);
     const loaded = loadWorkspace(dir);
     expect([...loaded.index.configFiles.keys()].filter((f) => f.startsWith("teams/"))).toEqual([]);
-    expect(loaded.skipped).toContainEqual({ path: "teams/labs", reason: expect.stringContaining("another project") });
+    expect(loaded.skipped).toContainEqual({ path: "teams/labs", reason: expect.stringContaining("another project"), project: true });
     // and that project, checked on its own, is clean
     expect(check(join(dir, "teams", "labs"))).toEqual([]);
   });
