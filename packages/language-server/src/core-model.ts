@@ -56,6 +56,8 @@ export async function createCoreModel(configPath: string, source: TextSource): P
     readFile: (path) => source.bufferOf(path) ?? nodeWorkspaceFs.readFile(path),
     // the loader prefers this for listed regular files: the open buffer still wins
     readListedFile: (path) => source.bufferOf(path) ?? (nodeWorkspaceFs.readListedFile as (p: string) => string)(path),
+    // a folder listed a moment ago while finding the projects is not listed again
+    readdir: (path) => source.takeListing?.(path) ?? nodeWorkspaceFs.readdir(path),
   };
   // the checker's own size limit per kind of file (config, environment file), as `check` reads them
   const { index } = loadWorkspace(dirname(configPath), { fs });

@@ -15,6 +15,11 @@ export interface TextSource {
   /** The open buffer of `path`, if any. */
   bufferOf(path: string): string | undefined;
   read(path: string): Promise<string | undefined>;
+  /**
+   * The listing of folder `path` that finding the projects just read (once: it is forgotten when
+   * taken, and when the load that followed it ends), so that the loader does not list it again.
+   */
+  takeListing?(path: string): Dirent[] | undefined;
 }
 
 /** Builds the model of the project whose stellar.yaml is `configPath`. */
@@ -34,7 +39,7 @@ const SKIP_DIRS = new Set(["node_modules", ".git", ".hg", ".svn", "dist", ".test
  * The folders are listed synchronously: the initial index that follows blocks anyway, and one
  * round trip through the thread pool per folder only made the first answer later.
  */
-export async function findConfigFiles(dir: string, depth = 6): Promise<string[]> {
+export async function findConfigFiles(dir: string, depth = 6, listings?: Map<string, Dirent[]>): Promise<string[]> {
   const found: string[] = [];
   function walk(d: string, level: number): void {
     let entries: Dirent[];
@@ -43,6 +48,7 @@ export async function findConfigFiles(dir: string, depth = 6): Promise<string[]>
     } catch {
       return;
     }
+    listings?.set(d, entries);
     for (const e of entries) {
       if (e.isFile() && e.name === "stellar.yaml") found.push(join(d, e.name));
     }
@@ -127,11 +133,24 @@ export class Workspace implements TextSource {
         const p = isAbsolute(f.configPath) ? f.configPath : join(f.path, f.configPath);
         if (existsSync(p)) configs.add(resolve(p));
       } else {
-        for (const c of await findConfigFiles(f.path)) configs.add(c);
+        for (const c of await findConfigFiles(f.path, undefined, this.listings)) configs.add(c);
       }
     }
     for (const [root, m] of [...this.projects]) if (!configs.has(m.configPath)) this.projects.delete(root);
-    for (const c of [...configs].sort()) await this.load(c);
+    try {
+      for (const c of [...configs].sort()) await this.load(c);
+    } finally {
+      this.listings.clear(); // only the loads that follow the listing at once may use it
+    }
+  }
+
+  /** Folder listings read while finding the projects, for the loads that follow ({@link takeListing}). */
+  private readonly listings = new Map<string, Dirent[]>();
+
+  takeListing(path: string): Dirent[] | undefined {
+    const l = this.listings.get(path);
+    if (l !== undefined) this.listings.delete(path);
+    return l;
   }
 
   /** The innermost project that owns `path`. */
