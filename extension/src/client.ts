@@ -1,13 +1,15 @@
 /** Starts the bundled language server over IPC and connects it to VS Code. */
 import * as vscode from "vscode";
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from "vscode-languageclient/node";
+import { serverProcessEnv } from "./server-env.js";
 
 /** Creates (but does not start) the client for the server bundled at `dist/server.mjs`, logging to `outputChannel`. */
 export function createClient(context: vscode.ExtensionContext, outputChannel: vscode.LogOutputChannel): LanguageClient {
   const module = context.asAbsolutePath("dist/server.mjs");
   const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.ipc },
-    debug: { module, transport: TransportKind.ipc, options: { execArgv: ["--nolazy", "--inspect=6011"] } },
+    // (no certificate bundle read at the server's start: it makes no TLS connection, server-env.ts)
+    run: { module, transport: TransportKind.ipc, options: { env: serverProcessEnv() } },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ["--nolazy", "--inspect=6011"], env: serverProcessEnv() } },
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: "file", language: "yaml" }],
