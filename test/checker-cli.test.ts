@@ -3,7 +3,7 @@
  * first): output formats, exit statuses, PATH scoping, and that no value is ever printed.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -145,6 +145,14 @@ describe("stellar-secrets check", () => {
     expect(inner.diagnostics.map((d) => d.file)).toContain("connectors/leak.yaml");
     const outerOnly = cli(["check", "--json", "agents"], dir);
     expect((JSON.parse(outerOnly.stdout) as { diagnostics: { file: string }[] }).diagnostics.filter((d) => d.file.startsWith("teams/"))).toEqual([]);
+    // a stellar.yaml that cannot be read (a broken link) is an error on it; the rest is still checked
+    mkdirSync(join(dir, "teams", "broken"));
+    symlinkSync("/nonexistent-stellar-test/stellar.yaml", join(dir, "teams", "broken", "stellar.yaml"));
+    const broken = cli(["check", "--json"], dir);
+    expect(broken.status).toBe(1);
+    const found = (JSON.parse(broken.stdout) as { diagnostics: { rule: string; file: string; message: string }[] }).diagnostics;
+    expect(found.filter((d) => d.file === "teams/broken/stellar.yaml").map((d) => [d.rule, d.message.includes("cannot be read")])).toEqual([["schema", true]]);
+    expect(found.some((d) => d.file === "teams/labs/connectors/leak.yaml")).toBe(true);
   });
 
   it("exits 2 on usage errors and 5 outside a project", () => {

@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { checkWorkspace, findProjectRoot, loadWorkspace, summarize, toRelative, VERSION, type Diagnostic, type SkippedFile } from "@stellar-secrets/core";
+import { checkWorkspace, findProjectRoot, loadWorkspace, PROJECT_FILE, summarize, toRelative, unreadableConfigFile, VERSION, type Diagnostic, type SkippedFile } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -104,9 +104,17 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
     const rel = next.path;
     if (!outside && !(scope === rel || scope.startsWith(`${rel}/`) || rel.startsWith(`${scope}/`))) continue;
-    const inner = await checkProject(join(root, rel), true, undefined, ctx);
-    nested.push(rel);
     const prefix = (path: string): string => `${rel}/${path}`;
+    let inner: ProjectCheck;
+    try {
+      inner = await checkProject(join(root, rel), true, undefined, ctx);
+    } catch (error) {
+      // its stellar.yaml cannot be read (a broken link, no permission): an error on that file, the rest still checked
+      const why = `cannot be read (${(error as { code?: string }).code ?? "IO_ERROR"}), so the folder's files are not checked; a folder with a stellar.yaml is a project of its own: make it a readable file, or remove it`;
+      all.push(...unreadableConfigFile(prefix(PROJECT_FILE), "", why).diagnostics);
+      continue;
+    }
+    nested.push(rel);
     for (const d of inner.diagnostics) all.push({ ...d, file: prefix(d.file) });
     for (const s of inner.skipped) {
       const moved = { ...s, path: prefix(s.path) };
