@@ -96,6 +96,15 @@ describe("quick fixes through the code action handler", () => {
     expect(JSON.stringify(actions)).not.toContain(secret);
   });
 
+  it("plaintext-credential pasted into a secret field: Move to a secret…, never the value", async () => {
+    const secret = "sk_live_" + "51HqLyjWDarjtT1zdp7dcTEST0NLY00";
+    const text = `kind: action\nname: pasted\nconnection: hubspot\nmethod: POST\npath: /t\nheaders:\n  - { name: Authorization, type: secret, secret: ${secret} }\n`;
+    const { actions, diagnostics } = await fixes("actions/pasted.yaml", text, "plaintext-credential");
+    expect(diagnostics[0]!.range).toEqual(rangeOf(text, secret));
+    expect(actions.map((a) => [a.title, a.command?.command])).toEqual([["Move to a secret…", "stellarSecrets.moveToSecret"]]);
+    expect(JSON.stringify(actions)).not.toContain(secret);
+  });
+
   it("plaintext-credential in a description: no Move to a secret (a description is not a secret field)", async () => {
     const secret = "sk_live_" + "51HqLyjWDarjtT1zdp7dcTEST0NLY00";
     const text = `kind: action\nname: prose\nconnection: hubspot\nmethod: POST\npath: /t\ndescription: uses ${secret}\n`;

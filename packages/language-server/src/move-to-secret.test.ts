@@ -30,6 +30,15 @@ describe("planMoveToSecret", () => {
     expect(apply(text, plan.edits("acme_api_key"))).toBe("kind: auth_connector\ntype: api_key\napi_key: { secret: acme_api_key }\n");
   });
 
+  it("replaces a credential pasted where a secret's name goes (a connector field's { secret: }, a secret header's secret:) with the name", () => {
+    const field = `kind: auth_connector\ntype: api_key\napi_key: { secret: ${CRED} }\n`;
+    const plan = planMoveToSecret(field, field.indexOf(CRED))!;
+    expect([plan.value, plan.place]).toEqual([CRED, "reference"]);
+    expect(apply(field, plan.edits("acme_api_key"))).toBe("kind: auth_connector\ntype: api_key\napi_key: { secret: acme_api_key }\n");
+    const header = `headers:\n  - name: X-Key\n    type: secret\n    secret: "${CRED}"\n`;
+    expect(apply(header, planMoveToSecret(header, header.indexOf(`"${CRED}"`))!.edits("x_key"))).toBe("headers:\n  - name: X-Key\n    type: secret\n    secret: x_key\n");
+  });
+
   it("offers nothing for a description, a header prefix, an offset that is not a literal's start, or broken YAML", () => {
     const prose = `description: ${CRED}\n`;
     expect(planMoveToSecret(prose, prose.indexOf(CRED))).toBeUndefined();

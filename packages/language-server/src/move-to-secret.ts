@@ -21,8 +21,8 @@ export interface OffsetEdit {
 export interface MovePlan {
   /** The decoded literal: a credential. Keep it in memory only; never show, log or send it. */
   readonly value: string;
-  /** `header` (a static header's `value`) or `field` (a connector field). */
-  readonly place: "header" | "field";
+  /** `header` (a static header's `value`), `field` (a connector field) or `reference` (a credential pasted where a secret's name goes: `secret: …`). */
+  readonly place: "header" | "field" | "reference";
   /** The edits that replace the literal with a reference to `name` (the value is not in them). */
   edits(name: string): OffsetEdit[];
 }
@@ -31,8 +31,8 @@ const keyOf = (pair: Pair): string | undefined => (isScalar(pair.key) && typeof 
 
 /**
  * The plan for the string scalar that starts at `start` (the start of a `plaintext-credential`
- * range): a static header's `value` (becomes `type: secret` + `secret: NAME`) or a connector
- * field (becomes `{ secret: NAME }`). Undefined anywhere else (a prefix, a description, a URL:
+ * range): a static header's `value` (becomes `type: secret` + `secret: NAME`), a connector
+ * field (becomes `{ secret: NAME }`) or a credential pasted into a `secret:` field (becomes `NAME`). Undefined anywhere else (a prefix, a description, a URL:
  * text that is not a credential field), and for text that does not parse.
  */
 export function planMoveToSecret(text: string, start: number): MovePlan | undefined {
@@ -72,6 +72,8 @@ export function planMoveToSecret(text: string, start: number): MovePlan | undefi
       },
     };
   }
+  // a credential pasted where a secret's name goes (`secret: sk_live_…`): the name replaces it
+  if (key === "secret") return { value, place: "reference", edits: (name) => [{ start: range[0], end: range[1], newText: name }] };
   if (SECRET_FIELDS.has(key)) {
     return { value, place: "field", edits: (name) => [{ start: range[0], end: range[1], newText: `{ secret: ${name} }` }] };
   }
