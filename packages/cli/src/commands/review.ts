@@ -59,6 +59,14 @@ replaced every value under a new data key looks exactly like a legitimate rotate
 unsigned-change: an error where every member of the environment has an ssh-ed25519 key, a
 warning where only some do, nothing where none does.
 
+Nested projects: at the outer root of a monorepo, each folder with a stellar.yaml of its own (at
+any depth; in the head, or only in the base) is also reviewed as its own project, as review run
+in that folder would (--verify too), after the outer report, under the heading "FOLDER (a project
+of its own)", its paths relative to the outer root. JSON: "projects":[{"path",...its report} |
+{"path","removed":true,"clean":true}] (only when there is one; the top-level "clean" is then false
+when any is not clean); SARIF: one run with every project's results. Exit status 1 when any
+report, outer or nested, has a problem.
+
 What is compared (as with \`git diff\`):
   review               HEAD against the working tree (before the first commit: everything)
   review BASE          BASE against the working tree
