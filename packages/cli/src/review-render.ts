@@ -246,6 +246,25 @@ export function renderReviewText(report: ReviewReport): string {
  */
 export type NestedReview = { path: string; report: ReviewReport; removed?: undefined } | { path: string; removed: true; report?: undefined };
 
+/**
+ * A nested project's report with its paths relative to the outer root (`dir` put before each
+ * file of an environment, a problem, a warning, a diagnostic, a verification and a proposal).
+ * Messages are left as the project's own review words them.
+ */
+export function withPathPrefix(report: ReviewReport, dir: string): ReviewReport {
+  const at = (file: string): string => `${dir}/${file}`;
+  const problem = (p: ReviewProblem): ReviewProblem => (p.file === undefined ? { ...p } : { ...p, file: at(p.file) });
+  return {
+    ...report,
+    environments: report.environments.map((e) => ({ ...e, file: at(e.file), problems: e.problems.map(problem) })),
+    diagnostics: report.diagnostics.map((d) => ({ ...d, file: at(d.file) })),
+    problems: report.problems.map(problem),
+    warnings: report.warnings.map(problem),
+    ...(report.verification === undefined ? {} : { verification: report.verification.map((v) => ({ ...v, file: at(v.file) })) }),
+    ...(report.proposals === undefined ? {} : { proposals: report.proposals.map((p) => ({ ...p, file: at(p.file) })) }),
+  };
+}
+
 /** How a nested project's section is headed: `teams/labs (a project of its own)`. */
 export function nestedHeading(path: string): string {
   return `${path} (a project of its own)`;
@@ -266,7 +285,7 @@ export function renderReviewsText(report: ReviewReport, nested: readonly NestedR
   }
   const bad = nested.filter((n) => !nestedClean(n)).map((n) => n.path);
   if (!report.clean) bad.unshift("the root project");
-  const line = `All projects: ${plural(nested.length + 1, "project")} reviewed (the root project and ${humanList(nested.map((n) => n.path))}); ${bad.length === 0 ? "no problems" : `problems in ${humanList(bad)}`}.`;
+  const line = `All projects: ${plural(nested.length + 1, "project")} reviewed (${humanList(["the root project", ...nested.map((n) => n.path)])}); ${bad.length === 0 ? "no problems" : `problems in ${humanList(bad)}`}.`;
   return `${out}\n${escapeControlCharacters(line)}\n`;
 }
 

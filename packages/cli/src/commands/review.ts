@@ -21,7 +21,6 @@ import {
   type EnvironmentVerification,
   type GitSource,
   type ReadStateOptions,
-  type ReviewProblem,
   type ReviewReport,
   type ReviewState,
   type SignedCommit,
@@ -36,7 +35,7 @@ import { GitRepo } from "../git.js";
 import { identitiesFor } from "../repository.js";
 import { allowedSigners, verifyCommits } from "../signing.js";
 import { readState, type Revision } from "../states.js";
-import { renderReviewSarif, renderReviewsJson, renderReviewsMarkdown, renderReviewsText, REVIEW_FORMATS, type NestedReview, type ReviewFormat } from "../review-render.js";
+import { renderReviewSarif, renderReviewsJson, renderReviewsMarkdown, renderReviewsText, REVIEW_FORMATS, type NestedReview, type ReviewFormat, withPathPrefix } from "../review-render.js";
 import { stringifyJson } from "../json-text.js";
 
 const help = `Usage: stellar-secrets review [BASE [HEAD] | BASE..HEAD | BASE...HEAD] [--json | --format text|json|markdown|sarif] [--verify]
@@ -284,24 +283,6 @@ async function submodulesOf(git: ProjectGit, commit: string | undefined): Promis
   return out;
 }
 
-/**
- * A nested project's report with its paths relative to the outer root (`dir` put before each
- * file of an environment, a problem, a warning, a diagnostic, a verification and a proposal).
- * Messages are left as the project's own review words them.
- */
-export function withPathPrefix(report: ReviewReport, dir: string): ReviewReport {
-  const at = (file: string): string => `${dir}/${file}`;
-  const problem = (p: ReviewProblem): ReviewProblem => (p.file === undefined ? { ...p } : { ...p, file: at(p.file) });
-  return {
-    ...report,
-    environments: report.environments.map((e) => ({ ...e, file: at(e.file), problems: e.problems.map(problem) })),
-    diagnostics: report.diagnostics.map((d) => ({ ...d, file: at(d.file) })),
-    problems: report.problems.map(problem),
-    warnings: report.warnings.map(problem),
-    ...(report.verification === undefined ? {} : { verification: report.verification.map((v) => ({ ...v, file: at(v.file) })) }),
-    ...(report.proposals === undefined ? {} : { proposals: report.proposals.map((p) => ({ ...p, file: at(p.file) })) }),
-  };
-}
 
 /** A version decrypted with `ids` (MAC verified), or the error that stopped it. */
 async function decryptVersion(text: string, path: string, ids: Identities): Promise<DecryptedVersion> {
