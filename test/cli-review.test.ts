@@ -230,6 +230,54 @@ describe("review", () => {
     expect(weakened(await reviewJson(s))).toEqual([]);
   });
 
+  it("reviews each nested project at the outer root as its own project (paths prefixed; exit 1 for its problem; text, JSON projects, SARIF)", async () => {
+    const { s, set } = await project();
+    const labs = join(s.repo, "teams", "labs");
+    mkdirSync(labs, { recursive: true });
+    expect((await s.run(["init", "--env", "production"], { cwd: labs })).code).toBe(0);
+    s.write("teams/labs/connectors/labs.yaml", "kind: auth_connector\nname: labs\ntype: bearer_token\ntoken: { secret: labs_token }\n");
+    const labsSet = await s.run(["set", "labs_token", "--env", "production", "--from-stdin"], { cwd: labs, input: VALUES[5] as string });
+    expect(labsSet.code, labsSet.stderr).toBe(0);
+    s.commit("labs: a project of its own");
+    // no change inside labs: the outer report alone is unchanged, plus a clean labs section
+    await set("zendesk_api_token", "production", "zd_token_9999");
+    s.commit("outer: zendesk");
+    const quiet = await reviewJson(s, ["HEAD~1", "HEAD"]);
+    expect(quiet.clean).toBe(true);
+    expect((quiet as Report & { projects: { path: string; environments: unknown[]; clean: boolean }[] }).projects).toMatchObject([{ path: "teams/labs", environments: [], clean: true }]);
+    // a change inside labs: its secret removed while its connector still references it
+    const rm = await s.run(["rm", "labs_token", "--env", "production", "--force", "--yes"], { cwd: labs });
+    expect(rm.code, rm.stderr).toBe(0);
+    s.commit("labs: remove labs_token");
+    const text = await review(s, ["HEAD~1", "HEAD"]);
+    expect(text.code, text.stdout).toBe(1);
+    const [outerText, labsText] = text.stdout.split("\nteams/labs (a project of its own)\n");
+    expect(outerText).toContain("Summary: 0 added, 0 changed, 0 removed; no problems.");
+    expect(labsText).toMatch(/production \(teams\/labs\/secrets\/production\.enc\.yaml\)\n {2}- labs_token\s+removed/);
+    expect(labsText).toMatch(/teams\/labs\/connectors\/labs\.yaml:4:\d+: error unknown-secret/);
+    expect(labsText).toContain("All projects: 2 projects reviewed (the root project and teams/labs); problems in teams/labs.");
+    const report = (await reviewJson(s, ["HEAD~1", "HEAD"], 1)) as Report & { projects: (Report & { path: string })[] };
+    expect(report.environments).toEqual([]);
+    expect(report.problems).toEqual([]);
+    expect(report.clean).toBe(false);
+    expect(report.projects).toHaveLength(1);
+    const nested = report.projects[0]!;
+    expect(nested.path).toBe("teams/labs");
+    expect(nested.clean).toBe(false);
+    expect(env(nested, "production")).toMatchObject({ file: "teams/labs/secrets/production.enc.yaml", secrets: [{ name: "labs_token", change: "removed" }] });
+    expect(nested.problems).toMatchObject([{ kind: "checker-error", file: "teams/labs/connectors/labs.yaml" }]);
+    const sarif = await review(s, ["HEAD~1", "HEAD", "--format", "sarif"]);
+    expect(sarif.code).toBe(1);
+    const runs = (JSON.parse(sarif.stdout) as { runs: { results: { ruleId: string; locations?: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[] }).runs;
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.results.filter((r) => r.ruleId === "unknown-secret").map((r) => r.locations?.[0]?.physicalLocation.artifactLocation.uri)).toEqual(["teams/labs/connectors/labs.yaml"]);
+    // a nested project removed in head is a line, not a problem
+    s.git(["rm", "-q", "teams/labs/stellar.yaml"]);
+    s.commit("labs: back into the root project");
+    const gone = (await reviewJson(s, ["HEAD~1", "HEAD"], 1)) as Report & { projects: { path: string; removed?: boolean }[] };
+    expect(gone.projects).toEqual([{ path: "teams/labs", removed: true, clean: true }]);
+  });
+
   it("flags an environment file restored from before a rotation, with a removed member's stanza cut out (unrotated-removal, exit 1)", async () => {
     const { s } = await project();
     const mallory = s.keygen("mallory");

@@ -2,7 +2,22 @@ import { RULES, withVerification } from "@stellar-secrets/core";
 import { describe, expect, it } from "vitest";
 import { sarifSchemaErrors } from "../../../test/helpers/sarif.js";
 import type { EnvironmentReview, ReviewProblem, ReviewReport } from "@stellar-secrets/core";
-import { environmentNotes, markdownCode, markdownText, MARKDOWN_MARKER, renderReviewMarkdown, renderReviewSarif, renderReviewText, REVIEW_RULES, reviewJson } from "./review-render.js";
+import {
+  environmentNotes,
+  markdownCode,
+  markdownText,
+  MARKDOWN_MARKER,
+  renderReviewJson,
+  renderReviewMarkdown,
+  renderReviewSarif,
+  renderReviewsJson,
+  renderReviewsMarkdown,
+  renderReviewsText,
+  renderReviewText,
+  REVIEW_RULES,
+  reviewJson,
+  withPathPrefix,
+} from "./review-render.js";
 
 const BOB = "age1bobbobbobbobbobbobbobbobbobbobbobbobbobbobbobbobbobbobbobq";
 
@@ -410,5 +425,57 @@ describe("review markdown with control characters", () => {
     );
     expect(md).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
     expect(markdownCode("a\u001bb")).toBe("`a\\x1bb`");
+  });
+});
+
+describe("nested projects (review at the outer root)", () => {
+  const clean = (): ReviewReport => ({ ...report(), environments: [], diagnostics: [], problems: [], summary: { ...report().summary, problems: 0, newErrors: 0 }, clean: true });
+
+  it("prefixes every path of a nested report with its folder, messages left as they are", () => {
+    const r = withPathPrefix({ ...report(), warnings: [{ kind: "unsigned-change", environment: "production", file: "secrets/production.enc.yaml", commit: "c".repeat(40), message: "m" }] }, "teams/labs");
+    expect(r.environments.map((e) => [e.file, e.problems.map((p) => p.file)])).toEqual([["teams/labs/secrets/production.enc.yaml", ["teams/labs/secrets/production.enc.yaml"]]]);
+    expect(r.diagnostics.map((d) => d.file)).toEqual(["teams/labs/connectors/stripe.yaml", "teams/labs/secrets/staging.enc.yaml"]);
+    expect(r.problems.map((p) => p.file)).toEqual(["teams/labs/secrets/production.enc.yaml", "teams/labs/connectors/stripe.yaml", "teams/labs/stellar.yaml"]);
+    expect(r.warnings.map((p) => p.file)).toEqual(["teams/labs/secrets/production.enc.yaml"]);
+    expect(r.problems[2]?.message).toBe("stellar.yaml weakens rule recipient-drift from error to off");
+    expect(report().problems[0]?.file).toBe("secrets/production.enc.yaml");
+  });
+
+  it("renders the outer report byte for byte without a nested project", () => {
+    expect(renderReviewsText(report(), [])).toBe(renderReviewText(report()));
+    expect(renderReviewsJson(report(), [])).toBe(renderReviewJson(report()));
+    expect(renderReviewsMarkdown(report(), [])).toBe(renderReviewMarkdown(report()));
+    expect(renderReviewSarif(report(), "/repo", "1.0.0", [])).toEqual(renderReviewSarif(report(), "/repo", "1.0.0"));
+  });
+
+  it("adds a section per nested project: text, JSON projects (clean false when any is not), markdown verdict over all, one SARIF run", () => {
+    const nested = [
+      { path: "teams/labs", report: withPathPrefix(report(), "teams/labs") },
+      { path: "teams/old", removed: true as const },
+    ];
+    const text = renderReviewsText(clean(), nested);
+    expect(text.startsWith(renderReviewText(clean()))).toBe(true);
+    expect(text).toContain("\nteams/labs (a project of its own)\nReview of ");
+    expect(text).toContain("  ✗ teams/labs/connectors/stripe.yaml:4: missing-environment-value");
+    expect(text).toContain("\nteams/old (a project of its own)\nremoved in feature: teams/old has no stellar.yaml there");
+    expect(text.trimEnd().split("\n").at(-1)).toBe("All projects: 3 projects reviewed (the root project, teams/labs and teams/old); problems in teams/labs.");
+
+    const json = JSON.parse(renderReviewsJson(clean(), nested)) as { clean: boolean; problems: unknown[]; projects: { path: string; clean: boolean; removed?: boolean; problems?: { file?: string }[] }[] };
+    expect(json.clean).toBe(false);
+    expect(json.problems).toEqual([]);
+    expect(json.projects.map((p) => [p.path, p.clean, p.removed ?? false])).toEqual([["teams/labs", false, false], ["teams/old", true, true]]);
+    expect(json.projects[0]?.problems?.map((p) => p.file)).toContain("teams/labs/connectors/stripe.yaml");
+    expect((JSON.parse(renderReviewsJson(clean(), [{ path: "teams/labs", report: clean() }])) as { clean: boolean }).clean).toBe(true);
+
+    const md = renderReviewsMarkdown(clean(), nested).split("\n");
+    expect(md[0]).toBe(MARKDOWN_MARKER);
+    expect(md[1]).toBe("### ❌ Stellar Secrets review: 3 problems (3 in nested projects)");
+    expect(md.filter((l) => l === MARKDOWN_MARKER)).toHaveLength(1);
+    expect(md).toContain(`### ❌ ${markdownText("teams/labs (a project of its own)")}: 3 problems`);
+
+    const sarif = renderReviewSarif(clean(), "/repo", "1.0.0", nested) as { runs: { results: { locations?: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[] };
+    expect(sarifSchemaErrors(sarif)).toEqual([]);
+    expect(sarif.runs).toHaveLength(1);
+    expect(sarif.runs[0]?.results.map((r) => r.locations?.[0]?.physicalLocation.artifactLocation.uri)).toContain("teams/labs/connectors/stripe.yaml");
   });
 });

@@ -239,6 +239,89 @@ export function renderReviewText(report: ReviewReport): string {
   return `${out.map((line) => escapeControlCharacters(line)).join("\n")}\n`;
 }
 
+/**
+ * A project nested in the reviewed one (a folder with a stellar.yaml of its own, `path` relative
+ * to the outer root): its own review, paths already relative to the outer root, or `removed` when
+ * only the base has its stellar.yaml.
+ */
+export type NestedReview = { path: string; report: ReviewReport; removed?: undefined } | { path: string; removed: true; report?: undefined };
+
+/**
+ * A nested project's report with its paths relative to the outer root (`dir` put before each
+ * file of an environment, a problem, a warning, a diagnostic, a verification and a proposal).
+ * Messages are left as the project's own review words them.
+ */
+export function withPathPrefix(report: ReviewReport, dir: string): ReviewReport {
+  const at = (file: string): string => `${dir}/${file}`;
+  const problem = (p: ReviewProblem): ReviewProblem => (p.file === undefined ? { ...p } : { ...p, file: at(p.file) });
+  return {
+    ...report,
+    environments: report.environments.map((e) => ({ ...e, file: at(e.file), problems: e.problems.map(problem) })),
+    diagnostics: report.diagnostics.map((d) => ({ ...d, file: at(d.file) })),
+    problems: report.problems.map(problem),
+    warnings: report.warnings.map(problem),
+    ...(report.verification === undefined ? {} : { verification: report.verification.map((v) => ({ ...v, file: at(v.file) })) }),
+    ...(report.proposals === undefined ? {} : { proposals: report.proposals.map((p) => ({ ...p, file: at(p.file) })) }),
+  };
+}
+
+/** How a nested project's section is headed: `teams/labs (a project of its own)`. */
+export function nestedHeading(path: string): string {
+  return `${path} (a project of its own)`;
+}
+
+const nestedClean = (n: NestedReview): boolean => n.report === undefined || n.report.clean;
+
+const removedText = (n: NestedReview, head: string): string =>
+  `removed in ${head}: ${n.path} has no stellar.yaml there (its files, where any remain, are now checked with the project around them)`;
+
+/** The text of a review and of each nested project's (each under its heading); the outer report alone, byte for byte, without any. */
+export function renderReviewsText(report: ReviewReport, nested: readonly NestedReview[] = []): string {
+  let out = renderReviewText(report);
+  if (nested.length === 0) return out;
+  for (const n of nested) {
+    out += `\n${escapeControlCharacters(nestedHeading(n.path))}\n`;
+    out += n.report === undefined ? `${escapeControlCharacters(removedText(n, report.head.label))}\n` : renderReviewText(n.report);
+  }
+  const bad = nested.filter((n) => !nestedClean(n)).map((n) => n.path);
+  if (!report.clean) bad.unshift("the root project");
+  const line = `All projects: ${plural(nested.length + 1, "project")} reviewed (${humanList(["the root project", ...nested.map((n) => n.path)])}); ${bad.length === 0 ? "no problems" : `problems in ${humanList(bad)}`}.`;
+  return `${out}\n${escapeControlCharacters(line)}\n`;
+}
+
+/**
+ * `--json` with nested projects: the outer report, its `clean` false when any nested report is not
+ * clean, and `projects` (only when there is a nested project): each `{"path", ...its report}`, or
+ * `{"path","removed":true,"clean":true}`.
+ */
+export function renderReviewsJson(report: ReviewReport, nested: readonly NestedReview[] = []): string {
+  if (nested.length === 0) return renderReviewJson(report);
+  const projects = nested.map((n) => (n.report === undefined ? { path: n.path, removed: true, clean: true } : { path: n.path, ...reviewJson(n.report) }));
+  return renderJson({ ...reviewJson(report), clean: report.clean && nested.every(nestedClean), projects });
+}
+
+/** Markdown with nested projects: the verdict of the headline counts every project, then a section per nested project. */
+export function renderReviewsMarkdown(report: ReviewReport, nested: readonly NestedReview[] = []): string {
+  if (nested.length === 0) return renderReviewMarkdown(report);
+  const problems = report.problems.length + nested.reduce((n, x) => n + (x.report?.problems.length ?? 0), 0);
+  const inNested = problems - report.problems.length;
+  const headline =
+    problems === 0
+      ? "### ✅ Stellar Secrets review: no problems"
+      : `### ❌ Stellar Secrets review: ${plural(problems, "problem")}${inNested === 0 ? "" : ` (${inNested} in nested projects)`}`;
+  const parts = [renderReviewMarkdown(report, { headline })];
+  for (const n of nested) {
+    const title = markdownText(nestedHeading(n.path));
+    if (n.report === undefined) {
+      parts.push(`### ${title}\n\n${markdownText(removedText(n, report.head.label))}\n`);
+      continue;
+    }
+    const verdict = n.report.clean ? `### ✅ ${title}: no problems` : `### ❌ ${title}: ${plural(n.report.problems.length, "problem")}`;
+    parts.push(renderReviewMarkdown(n.report, { headline: verdict, marker: false }));
+  }
+  return parts.join("\n---\n\n");
+}
+
 /** The report as `--json` prints it: every field of the report, and `notes` per environment. */
 export function reviewJson(report: ReviewReport): ReviewReport & { environments: (EnvironmentReview & { notes: ReviewNote[] })[] } {
   return { ...report, environments: report.environments.map((e) => ({ ...e, notes: environmentNotes(e) })) };
@@ -314,9 +397,9 @@ const KIND_LABEL: Record<ReviewProblem["kind"], string> = {
  * states, the problems (file:line, kind, message), then the changes per environment and the
  * checker diagnostics in collapsed `<details>` blocks.
  */
-export function renderReviewMarkdown(report: ReviewReport): string {
-  const out: string[] = [MARKDOWN_MARKER];
-  out.push(report.clean ? "### ✅ Stellar Secrets review: no problems" : `### ❌ Stellar Secrets review: ${plural(report.problems.length, "problem")}`, "");
+export function renderReviewMarkdown(report: ReviewReport, options: { headline?: string; marker?: boolean } = {}): string {
+  const out: string[] = options.marker === false ? [] : [MARKDOWN_MARKER];
+  out.push(options.headline ?? (report.clean ? "### ✅ Stellar Secrets review: no problems" : `### ❌ Stellar Secrets review: ${plural(report.problems.length, "problem")}`), "");
   out.push(`**Summary:** ${markdownText(summaryText(report))}`, "");
   out.push(`${markdownCode(side(report.base))} → ${markdownCode(side(report.head))} · ${report.verification === undefined ? "read without any key" : "verified with a key where it opens"}; no value is shown.`, "");
   if (report.problems.length > 0) {
@@ -426,7 +509,13 @@ function diagnosticOf(p: ReviewProblem, diagnostics: readonly ReviewDiagnostic[]
  * (rule id = its kind, see {@link REVIEW_RULES}) and one per warning (level warning,
  * `properties.problem` false). Locations are relative to `root`.
  */
-export function renderReviewSarif(report: ReviewReport, root: string, version: string): object {
+export function renderReviewSarif(report: ReviewReport, root: string, version: string, nested: readonly NestedReview[] = []): object {
+  const results = [report, ...nested.flatMap((n) => (n.report === undefined ? [] : [n.report]))].flatMap(sarifResults);
+  return sarifLog(results, { root, version, extraRules: REVIEW_RULES });
+}
+
+/** The SARIF results of one report (its paths as the report has them). */
+function sarifResults(report: ReviewReport): SarifResultInput[] {
   const problemDiagnostics = new Set<ReviewDiagnostic>();
   const rest: ReviewProblem[] = [];
   for (const p of report.problems) {
@@ -464,5 +553,5 @@ export function renderReviewSarif(report: ReviewReport, root: string, version: s
       properties: { problem: false, ...(w.environment === undefined ? {} : { environment: w.environment }), ...(w.commit === undefined ? {} : { commit: w.commit }) },
     });
   }
-  return sarifLog(results, { root, version, extraRules: REVIEW_RULES });
+  return results;
 }

@@ -9,14 +9,18 @@ import {
   buildReview,
   compareDecrypted,
   findProjectRoot,
+  folderSource,
   PROJECT_FILE,
   VERSION,
+  readCommitState,
   readCommitTouches,
   retiredKeyProvenWith,
   withVerification,
   type DecryptedVersion,
   type EarlierVersion,
   type EnvironmentVerification,
+  type GitSource,
+  type ReadStateOptions,
   type ReviewReport,
   type ReviewState,
   type SignedCommit,
@@ -31,7 +35,7 @@ import { GitRepo } from "../git.js";
 import { identitiesFor } from "../repository.js";
 import { allowedSigners, verifyCommits } from "../signing.js";
 import { readState, type Revision } from "../states.js";
-import { renderReviewJson, renderReviewMarkdown, renderReviewSarif, renderReviewText, REVIEW_FORMATS, type ReviewFormat } from "../review-render.js";
+import { renderReviewSarif, renderReviewsJson, renderReviewsMarkdown, renderReviewsText, REVIEW_FORMATS, type NestedReview, type ReviewFormat, withPathPrefix } from "../review-render.js";
 import { stringifyJson } from "../json-text.js";
 
 const help = `Usage: stellar-secrets review [BASE [HEAD] | BASE..HEAD | BASE...HEAD] [--json | --format text|json|markdown|sarif] [--verify]
@@ -53,6 +57,14 @@ environment in the BASE's stellar.yaml, never the head's: without keys an unsign
 replaced every value under a new data key looks exactly like a legitimate rotate-key. Rule
 unsigned-change: an error where every member of the environment has an ssh-ed25519 key, a
 warning where only some do, nothing where none does.
+
+Nested projects: at the outer root of a monorepo, each folder with a stellar.yaml of its own (at
+any depth; in the head, or only in the base) is also reviewed as its own project, as review run
+in that folder would (--verify too), after the outer report, under the heading "FOLDER (a project
+of its own)", its paths relative to the outer root. JSON: "projects":[{"path",...its report} |
+{"path","removed":true,"clean":true}] (only when there is one; the top-level "clean" is then false
+when any is not clean); SARIF: one run with every project's results. Exit status 1 when any
+report, outer or nested, has a problem.
 
 What is compared (as with \`git diff\`):
   review               HEAD against the working tree (before the first commit: everything)
@@ -162,43 +174,115 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     baseRev = { kind: "commit", ref: range.base };
     baseLabel = range.base;
   }
-  const base = await readState(repo, root, baseRev, baseLabel);
-  // the head's files are read within the base's config scope too: narrowing it cannot hide a file
-  const baseProject = base.index?.projectUsable === true ? base.index.project : undefined;
-  const head = await readState(repo, root, headRev, headLabel, baseProject === undefined ? {} : { alsoRead: [{ include: baseProject.include, exclude: baseProject.exclude }] });
+  const outer: ProjectGit = { repo, source: repo, prefix: repo.prefix };
+  const { base, head } = await readSides(outer, root, baseRev, baseLabel, headRev, headLabel);
   if (head.index === undefined) {
     throw new CliError("NO_PROJECT", `${headLabel} has no ${PROJECT_FILE}`, { hint: "review a state of the repository that is a Stellar Secrets project" });
   }
+  const report = await reviewProject(outer, root, headRev, base, head, ids);
+  // each project nested in this one (a folder with a stellar.yaml of its own, in the head or only
+  // in the base; recursively) is reviewed as `review` run inside its folder would, paths prefixed
+  const nested: NestedReview[] = [];
+  const sides = { base: base.commit === undefined ? ({ kind: "empty" } as const) : ({ kind: "commit", ref: base.commit } as const), head: headRev.kind === "commit" ? ({ kind: "commit", ref: head.commit as string } as const) : headRev };
+  const seen = new Set<string>();
+  const pending = [...new Set([...(head.nestedProjects ?? []), ...(base.nestedProjects ?? [])])].sort();
+  for (let dir = pending.shift(); dir !== undefined; dir = pending.shift()) {
+    if (seen.has(dir)) continue;
+    seen.add(dir);
+    const source = folderSource(repo, dir);
+    const inner: ProjectGit = { repo, source, prefix: source.prefix, dir };
+    const innerRoot = join(root, dir);
+    const states = await readSides(inner, innerRoot, sides.base, baseLabel, sides.head, headLabel);
+    const below = [...new Set([...(states.head.nestedProjects ?? []), ...(states.base.nestedProjects ?? [])])].map((sub) => `${dir}/${sub}`);
+    pending.push(...below.filter((d) => !seen.has(d)));
+    pending.sort();
+    if (states.head.index === undefined) {
+      if (states.base.index !== undefined) nested.push({ path: dir, removed: true });
+      continue;
+    }
+    nested.push({ path: dir, report: withPathPrefix(await reviewProject(inner, innerRoot, sides.head, states.base, states.head, ids), dir) });
+  }
+  nested.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const render = {
+    text: renderReviewsText,
+    json: renderReviewsJson,
+    markdown: renderReviewsMarkdown,
+    sarif: (r: ReviewReport, n: readonly NestedReview[]) => `${stringifyJson(renderReviewSarif(r, root, VERSION, n), 2)}\n`,
+  }[format];
+  ctx.stdout.write(render(report, nested));
+  return report.clean && nested.every((n) => n.report === undefined || n.report.clean) ? 0 : 1;
+}
+
+/**
+ * The git of one reviewed project: the repository (commands run at the top of its work tree) and
+ * its view from the project folder (listings relative to the project root). `dir`: the folder of a
+ * nested project below the outer project root (absent for the outer project itself).
+ */
+interface ProjectGit {
+  repo: GitRepo;
+  source: GitSource;
+  /** The project root relative to the top of the work tree ("" when they are the same). */
+  prefix: string;
+  dir?: string;
+}
+
+/** The files of `paths` (project-relative) at commit `ref`, keyed by the project-relative path. */
+async function showMany(git: ProjectGit, ref: string, paths: readonly string[]): Promise<Map<string, string | null>> {
+  if (git.dir === undefined) return git.repo.showMany(ref, paths);
+  const below = `${git.dir}/`;
+  const texts = await git.repo.showMany(ref, paths.map((p) => `${below}${p}`));
+  const out = new Map<string, string | null>();
+  for (const [path, text] of texts) if (path.startsWith(below)) out.set(path.slice(below.length), text);
+  return out;
+}
+
+/** The base and the head of one project (the head read within the base's config scope too: narrowing it cannot hide a file). */
+async function readSides(git: ProjectGit, root: string, baseRev: Revision, baseLabel: string, headRev: Revision, headLabel: string): Promise<{ base: ReviewState; head: ReviewState }> {
+  const read = (revision: Revision, label: string, options: ReadStateOptions = {}): Promise<ReviewState> =>
+    revision.kind === "commit" && git.dir !== undefined ? readCommitState(git.source, root, revision.ref, label, options) : readState(git.repo, root, revision, label, options);
+  const base = await read(baseRev, baseLabel);
+  const baseProject = base.index?.projectUsable === true ? base.index.project : undefined;
+  const head = await read(headRev, headLabel, baseProject === undefined ? {} : { alsoRead: [{ include: baseProject.include, exclude: baseProject.exclude }] });
+  return { base, head };
+}
+
+/** The review of one project whose head has a stellar.yaml (paths relative to its root). */
+async function reviewProject(git: ProjectGit, root: string, headRev: Revision, base: ReviewState, head: ReviewState, ids: Identities | undefined): Promise<ReviewReport> {
+  const { repo, source } = git;
+  if (head.index === undefined) throw new Error("reviewProject: the head has no project");
   // a moved file keeps its diagnostics: match them through git's rename detection
-  const renamed = base.commit === undefined ? new Map<string, string>() : await repo.renames(base.commit, head.commit);
+  const renamed = base.commit === undefined ? new Map<string, string>() : await source.renames(base.commit, head.commit);
   // a merge commit at head: its files are also compared with each parent's (a hand merge keeps one side's mac)
   const parents = head.commit === undefined ? [] : (await repo.run(["rev-list", "--parents", "-n", "1", head.commit])).trim().split(/\s+/).slice(1);
   const envPaths = [...head.index.environmentFiles.values()].map((f) => f.path);
   const versions = new Set(parents.length < 2 ? [] : parents);
-  for (const c of await rangeVersions(repo, base, head, envPaths)) versions.add(c);
+  for (const c of await rangeVersions(git, base, head, envPaths)) versions.add(c);
   if (head.commit !== undefined) versions.delete(head.commit);
   if (base.commit !== undefined) versions.delete(base.commit);
   const committedAlso = await Promise.all([...versions].map(async (p) => {
-    const texts = await repo.showMany(p, envPaths);
+    const texts = await showMany(git, p, envPaths);
     return (rel: string) => texts.get(rel);
   }));
-  const signatures = await signedCommits(repo, base, head);
-  const headLinks = await linksOf(repo, root, headRev, head);
+  const signatures = await signedCommits(git, base, head);
+  const headLinks = await linksOf(git, root, headRev, head);
   // submodules of the head (the index's for the working tree: a submodule's folder is no file)
-  const headSubmodules = await repo.submodulesAt(headRev.kind === "commit" ? head.commit : undefined);
+  const headSubmodules = await submodulesOf(git, headRev.kind === "commit" ? head.commit : undefined);
   const basePaths = [...(base.index?.environmentFiles.values() ?? [])].map((f) => f.path);
-  const earlierVersions = await earlierVersionsOf(repo, base, [...new Set([...envPaths, ...basePaths])]);
-  let report = buildReview(base, head, renamed, { committedAlso, signatures, headLinks, headSubmodules, earlierVersions });
-  if (ids !== undefined) report = withVerification(report, await verifyEnvironments(report, base, head, renamed, ids, earlierVersions));
-  const render = {
-    text: renderReviewText,
-    json: renderReviewJson,
-    markdown: renderReviewMarkdown,
-    sarif: (r: typeof report) => `${stringifyJson(renderReviewSarif(r, root, VERSION), 2)}\n`,
-  }[format];
-  ctx.stdout.write(render(report));
-  return report.clean ? 0 : 1;
+  const earlierVersions = await earlierVersionsOf(git, base, [...new Set([...envPaths, ...basePaths])]);
+  const report = buildReview(base, head, renamed, { committedAlso, signatures, headLinks, headSubmodules, earlierVersions });
+  return ids === undefined ? report : withVerification(report, await verifyEnvironments(report, base, head, renamed, ids, earlierVersions));
 }
+
+/** The head's git submodules (project-relative path → the commit it records). */
+async function submodulesOf(git: ProjectGit, commit: string | undefined): Promise<Map<string, string>> {
+  const all = await git.repo.submodulesAt(commit);
+  if (git.dir === undefined) return all;
+  const below = `${git.dir}/`;
+  const out = new Map<string, string>();
+  for (const [path, id] of all) if (path.startsWith(below)) out.set(path.slice(below.length), id);
+  return out;
+}
+
 
 /** A version decrypted with `ids` (MAC verified), or the error that stopped it. */
 async function decryptVersion(text: string, path: string, ids: Identities): Promise<DecryptedVersion> {
@@ -288,7 +372,7 @@ async function verifyEnvironments(
  * The head's symbolic links at the environment files' places (project-relative path → where it
  * points): from git for a commit or the index, from the folder for the working tree.
  */
-async function linksOf(repo: GitRepo, root: string, revision: Revision, head: ReviewState): Promise<Map<string, string>> {
+async function linksOf(git: ProjectGit, root: string, revision: Revision, head: ReviewState): Promise<Map<string, string>> {
   const config = head.index?.project;
   if (config === undefined) return new Map();
   const dir = normalizeSecretsDir(config.secretsDir);
@@ -305,10 +389,10 @@ async function linksOf(repo: GitRepo, root: string, revision: Revision, head: Re
     return out;
   }
   if (revision.kind === "empty") return out;
-  const links = await repo.linksAt(revision.kind === "commit" ? head.commit : undefined);
+  const links = (await git.source.linksAt?.(revision.kind === "commit" ? head.commit : undefined)) ?? new Map<string, string>();
   const wanted = paths.filter((p) => links.has(p));
   if (wanted.length === 0) return out;
-  const targets = await repo.readBlobs(wanted.map((p) => links.get(p) as string));
+  const targets = await git.repo.readBlobs(wanted.map((p) => links.get(p) as string));
   for (const p of wanted) {
     const target = targets.get(links.get(p) as string);
     out.set(p, typeof target === "string" ? target : "a path that is not valid UTF-8");
@@ -325,9 +409,9 @@ const MAX_RANGE_VERSIONS = 64;
  * the `mac` and `lastmodified` of whichever version it was edited from, which need be neither the
  * base nor a parent of the head (a later commit of the branch, a merge inside the range).
  */
-async function rangeVersions(repo: GitRepo, base: ReviewState, head: ReviewState, paths: readonly string[]): Promise<string[]> {
+async function rangeVersions({ repo, prefix }: ProjectGit, base: ReviewState, head: ReviewState, paths: readonly string[]): Promise<string[]> {
   if (base.commit === undefined || head.commit === undefined || paths.length === 0) return [];
-  const top = (rel: string): string => (repo.prefix === "" ? rel : `${repo.prefix}/${rel}`);
+  const top = (rel: string): string => (prefix === "" ? rel : `${prefix}/${rel}`);
   let out: string;
   try {
     out = await repo.run(["log", "--format=%H %P", "--full-history", `--max-count=${MAX_RANGE_VERSIONS}`, `${base.commit}..${head.commit}`, "--", ...paths.map((p) => `:(top,literal)${top(p)}`)]);
@@ -348,10 +432,10 @@ const MAX_EARLIER_COMMITS = 200;
  * blob read): a head that brings back the data key of one of them, which the base no longer uses,
  * undoes a rotation (`unrotated-removal`). Empty without a base commit, or when git fails.
  */
-async function earlierVersionsOf(repo: GitRepo, base: ReviewState, paths: readonly string[]): Promise<Map<string, EarlierVersion[]>> {
+async function earlierVersionsOf({ repo, prefix }: ProjectGit, base: ReviewState, paths: readonly string[]): Promise<Map<string, EarlierVersion[]>> {
   const out = new Map<string, EarlierVersion[]>();
   if (base.commit === undefined || paths.length === 0) return out;
-  const top = (rel: string): string => (repo.prefix === "" ? rel : `${repo.prefix}/${rel}`);
+  const top = (rel: string): string => (prefix === "" ? rel : `${prefix}/${rel}`);
   const wanted = new Map(paths.map((p) => [top(p), p] as const));
   let log: string;
   try {
@@ -392,10 +476,10 @@ async function earlierVersionsOf(repo: GitRepo, base: ReviewState, paths: readon
   return out;
 }
 
-async function signedCommits(repo: GitRepo, base: ReviewState, head: ReviewState): Promise<SignedCommit[] | undefined> {
+async function signedCommits({ repo, source }: ProjectGit, base: ReviewState, head: ReviewState): Promise<SignedCommit[] | undefined> {
   const baseConfig = base.index?.project;
   if (base.commit === undefined || head.commit === undefined || baseConfig === undefined) return undefined;
-  const touches = await readCommitTouches(repo, base, head);
+  const touches = await readCommitTouches(source, base, head);
   const environments = [...new Set(touches.flatMap((t) => [...t.files, ...t.members]))];
   const verdicts = await verifyCommits(
     repo,
