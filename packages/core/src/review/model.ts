@@ -797,7 +797,7 @@ function newNestedProjects(base: ReviewState, head: ReviewState): ReviewProblem[
         line: 1,
         message:
           `${file} is new: it makes ${dir}/ a project of its own, so the folder's files are no longer checked against this project's secrets and rules ` +
-          `(this review no longer sees a broken reference or a plaintext credential there; \`check\` and \`pre-commit\` judge them by ${file} alone); ` +
+          `(\`check\`, \`pre-commit\` and \`review\` judge them by ${file} alone: its own rules, members and secrets); ` +
           `delete ${file}, or, if ${dir}/ is meant to be a separate project, keep it on purpose: make that change on its own, reviewed separately`,
       };
     });
