@@ -65,6 +65,20 @@ async function project(): Promise<{ s: Sandbox; alice: AgeKey; set: (name: strin
   return { s, alice, set };
 }
 
+/**
+ * Adds mallory to production and commits, removes her again (which rotates the data key) and
+ * commits, then checks out a new branch `rekey`: the history of a member who left and kept keys.
+ */
+async function removedMember(s: Sandbox): Promise<{ mallory: AgeKey; withMallory: string }> {
+  const mallory = s.keygen("mallory");
+  expect((await s.run(["members", "add", "mallory", mallory.recipient, "--env", "production"])).code).toBe(0);
+  const withMallory = s.commit("add mallory");
+  expect((await s.run(["members", "rm", "mallory", "--env", "production"])).code).toBe(0);
+  s.commit("remove mallory (rotates the data key)");
+  s.git(["checkout", "-q", "-b", "rekey"]);
+  return { mallory, withMallory };
+}
+
 /** Runs review without any key (no SOPS_AGE_KEY_FILE, an empty HOME key file location). */
 async function review(s: Sandbox, args: string[] = []): Promise<RunResult> {
   const r = await s.run(["review", ...args], { env: { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_KEY: undefined } });
@@ -280,12 +294,7 @@ describe("review", () => {
 
   it("flags an environment file restored from before a rotation, with a removed member's stanza cut out (unrotated-removal, exit 1)", async () => {
     const { s } = await project();
-    const mallory = s.keygen("mallory");
-    expect((await s.run(["members", "add", "mallory", mallory.recipient, "--env", "production"])).code).toBe(0);
-    const withMallory = s.commit("add mallory");
-    expect((await s.run(["members", "rm", "mallory", "--env", "production"])).code).toBe(0);
-    s.commit("remove mallory (rotates the data key)");
-    s.git(["checkout", "-q", "-b", "rekey"]);
+    const { mallory, withMallory } = await removedMember(s);
     const old = s.git(["show", `${withMallory}:secrets/production.enc.yaml`]);
     const cut = old.replace(new RegExp(` {8}- recipient: ${mallory.recipient}\\n {10}enc: \\|\\n(?: {12}.*\\n)+`), "");
     expect(cut).not.toBe(old);
@@ -516,12 +525,7 @@ describe("review --verify", () => {
 
   it.skipIf(!HAS_AGE_CLI)("proves with a key a file written afresh under a data key a rotation retired (keyless it looks like a rotation)", async () => {
     const { s, alice } = await project();
-    const mallory = s.keygen("mallory");
-    expect((await s.run(["members", "add", "mallory", mallory.recipient, "--env", "production"])).code).toBe(0);
-    const withMallory = s.commit("add mallory");
-    expect((await s.run(["members", "rm", "mallory", "--env", "production"])).code).toBe(0);
-    s.commit("remove mallory (rotates the data key)");
-    s.git(["checkout", "-q", "-b", "rekey"]);
+    const { mallory, withMallory } = await removedMember(s);
     // mallory, removed, still knows the old data key: she writes new values under it and wraps it afresh for alice
     s.write("secrets/production.enc.yaml", s.git(["show", `${withMallory}:secrets/production.enc.yaml`]));
     const oldKey = unwrapWith(s, "production", mallory);
