@@ -9,6 +9,7 @@ import {
   findProjectRoot,
   folderSource,
   readIndexState,
+  unreadableConfigFile,
   wholeFileFinish,
   PROJECT_FILE,
   type Diagnostic,
@@ -159,7 +160,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const nested = [...(staged.nestedProjects ?? [])];
   for (let dir = nested.shift(); dir !== undefined; dir = nested.shift()) {
     const inner = await readIndexState(folderSource(repo, dir), join(root, dir), "staged");
-    if (inner.index === undefined) continue;
+    if (inner.index === undefined) {
+      // skipped by the outer load as a project, yet no stellar.yaml of it could be read: never a silent pass
+      const why = "cannot be read from the staged files, so the folder's files are not checked; a folder with a stellar.yaml is a project of its own: stage it as a regular file, or remove it";
+      found.push({ errors: unreadableConfigFile(`${dir}/${PROJECT_FILE}`, "", why).diagnostics, unresolved: [] });
+      continue;
+    }
     found.push(await checkStagedProject({ ...inner, index: inner.index }, dir, root, ctx.env, records));
     nested.push(...(inner.nestedProjects ?? []).map((sub) => `${dir}/${sub}`));
   }
