@@ -195,10 +195,23 @@ describe("the packed CLI and language server, installed with npm alone", () => {
     writeFileSync(cache, "not a code cache");
     expect(run(bin, ["get", "stripe_api_key", "--env", "development"], repo, env)).toBe("sk-pkg-leakcheck-4");
     expect(readFileSync(cache).length).toBeGreaterThan(1000);
-    // damaged inside, right length: V8 alone would abort the process at every run (no checksum by default)
-    writeFileSync(cache, damaged(readFileSync(cache)));
-    expect(run(bin, ["get", "stripe_api_key", "--env", "development"], repo, env)).toBe("sk-pkg-leakcheck-4");
-    expect(run(bin, ["get", "stripe_api_key", "--env", "development"], repo, env)).toBe("sk-pkg-leakcheck-4");
+    // damaged inside, right length: V8 alone would abort the process at every run (no checksum by
+    // default). The file holds V8's payload twice after an 8-byte header: damage in either copy (or
+    // both, at different places) makes it a missing cache, written again
+    const good = readFileSync(cache);
+    const payload = (good.length - 8) / 2;
+    expect(good.subarray(8, 8 + payload).equals(good.subarray(8 + payload))).toBe(true);
+    const flip = (bytes: Buffer, from: number, to: number): Buffer => {
+      const b = Buffer.from(bytes);
+      for (let i = from; i < to; i += 97) b[i] = b[i]! ^ 0x5a;
+      return b;
+    };
+    for (const bad of [flip(good, 64, 8 + payload), flip(good, 8 + payload + 64, good.length), flip(flip(good, 64, 8 + payload), 8 + payload + 100, good.length)]) {
+      writeFileSync(cache, bad);
+      expect(run(bin, ["get", "stripe_api_key", "--env", "development"], repo, env)).toBe("sk-pkg-leakcheck-4");
+      expect(readFileSync(cache).equals(bad)).toBe(false);
+      expect(run(bin, ["get", "stripe_api_key", "--env", "development"], repo, env)).toBe("sk-pkg-leakcheck-4");
+    }
     // the installed package holds the bundle and the bin only
     const installed = join(prefix, "lib", "node_modules", "@stellar-secrets", "cli");
     expect(readdirSync(installed).sort()).toEqual(["README.md", "bin", "dist", "package.json"]);

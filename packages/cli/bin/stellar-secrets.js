@@ -11,16 +11,40 @@
 // (stellar-secrets.cjs.COMMAND.cache): V8 then skips parsing and compiling what an earlier run of
 // the command compiled, most of a command's start. The cache is written at exit when it is
 // missing or V8 rejected it (another Node version), through a temp file and a rename; a folder
-// that cannot be written to just means no cache. V8 checks the cache against the source, so a
-// stale cache is never used, and (with --verify-snapshot-checksum, set below) against its own
-// checksum, so a damaged cache is rejected and written again instead of aborting every run.
+// that cannot be written to just means no cache. V8 checks the cache against the source's length
+// and its own version and flags, so a stale cache is rejected (a rebuild also deletes the caches).
+//
+// V8 does not check the payload's bytes in a release build (only with --verify-snapshot-checksum,
+// which only `node:v8` can set: loading it loads node's whole stream code, ~3 ms of every command):
+// a damaged payload of the right length would abort every run with a fatal V8 error. So the file
+// holds the payload twice (see `verifiedCache`): two copies that differ are damage, and the cache is
+// not used (and is written again). Comparing them is one memcmp; hashing them in JavaScript would
+// cost about 2 ms.
 "use strict";
 const { readFileSync, renameSync, statSync, writeFileSync } = require("node:fs");
 const { dirname, join } = require("node:path");
 const { Script } = require("node:vm");
-// V8 checks a code cache's checksum only with this flag (it also writes the checksum): without it a
-// damaged cache file of the right length aborts the process with a fatal V8 error at every run
-require("node:v8").setFlagsFromString("--verify-snapshot-checksum");
+
+/** "SSC2" little-endian, then the payload's length (u32 LE), the payload, the payload again. */
+const MAGIC = 0x32435353;
+const HEADER = 8;
+
+/** The V8 payload of the cache file's bytes when its header and both copies agree, else undefined. */
+function verifiedCache(bytes) {
+  if (bytes.length <= HEADER || bytes.readUInt32LE(0) !== MAGIC) return undefined;
+  const n = bytes.readUInt32LE(4);
+  if (n === 0 || bytes.length !== HEADER + 2 * n) return undefined;
+  const first = bytes.subarray(HEADER, HEADER + n);
+  return first.equals(bytes.subarray(HEADER + n)) ? first : undefined;
+}
+
+/** The cache file's bytes for a V8 payload. */
+function cacheBytes(payload) {
+  const header = Buffer.alloc(HEADER);
+  header.writeUInt32LE(MAGIC, 0);
+  header.writeUInt32LE(payload.length, 4);
+  return Buffer.concat([header, payload, payload]);
+}
 
 const pkg = join(__dirname, "..");
 // (no exception for a missing file: an installed package has no .tsbuildinfo, and each throw costs)
@@ -44,7 +68,7 @@ if (fresh) {
   source ??= readFileSync(file, "utf8");
   let cachedData;
   try {
-    cachedData = readFileSync(cacheFile);
+    cachedData = verifiedCache(readFileSync(cacheFile));
   } catch {
     // no cache yet
   }
@@ -55,7 +79,7 @@ if (fresh) {
     process.once("exit", () => {
       try {
         const tmp = `${cacheFile}.${process.pid}.tmp`;
-        writeFileSync(tmp, script.createCachedData());
+        writeFileSync(tmp, cacheBytes(script.createCachedData()));
         renameSync(tmp, cacheFile);
       } catch {
         // a read-only install: run without a cache
