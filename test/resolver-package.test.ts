@@ -25,10 +25,17 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
   return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });
 }
 
-/** A code cache with bytes flipped all through it, its length kept (what a bad disk or a half-copied file gives). */
-function damaged(cache: Buffer): Buffer {
+/**
+ * A code cache file (an 8-byte header, then V8's payload twice) with bytes flipped through the first
+ * copy, the second, or both at different places, its length kept (what a bad disk or a half-copied
+ * file gives).
+ */
+function damaged(cache: Buffer, where: "first" | "second" | "both" = "first"): Buffer {
+  const n = cache.readUInt32LE(4);
+  expect(cache.length).toBe(8 + 2 * n);
   const b = Buffer.from(cache);
-  for (let i = 64; i < b.length; i += 997) b[i] = b[i]! ^ 0x5a;
+  if (where !== "second") for (let i = 64; i < 8 + n; i += 97) b[i] = b[i]! ^ 0x5a;
+  if (where !== "first") for (let i = 8 + n + 100; i < b.length; i += 89) b[i] = b[i]! ^ 0x5a;
   return b;
 }
 
@@ -201,12 +208,7 @@ describe("the packed CLI and language server, installed with npm alone", () => {
     const good = readFileSync(cache);
     const payload = (good.length - 8) / 2;
     expect(good.subarray(8, 8 + payload).equals(good.subarray(8 + payload))).toBe(true);
-    const flip = (bytes: Buffer, from: number, to: number): Buffer => {
-      const b = Buffer.from(bytes);
-      for (let i = from; i < to; i += 97) b[i] = b[i]! ^ 0x5a;
-      return b;
-    };
-    for (const bad of [flip(good, 64, 8 + payload), flip(good, 8 + payload + 64, good.length), flip(flip(good, 64, 8 + payload), 8 + payload + 100, good.length)]) {
+    for (const bad of [damaged(good, "first"), damaged(good, "second"), damaged(good, "both")]) {
       writeFileSync(cache, bad);
       expect(run(bin, ["get", "stripe_api_key", "--env", "development"], repo, env)).toBe("sk-pkg-leakcheck-4");
       expect(readFileSync(cache).equals(bad)).toBe(false);
