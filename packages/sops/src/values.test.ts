@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodeB64Strict, decryptValue, encryptValue } from "./values.js";
+import { createDecipheriv } from "node:crypto";
+import { decodeB64Strict, decryptValue, encryptValue, parseEnc } from "./values.js";
 
 /** The definition decodeB64Strict keeps: the text decodes, and encoding the bytes gives it back. */
 function reencodes(s: string): boolean {
@@ -70,5 +71,68 @@ describe("decryptValue", () => {
     expect(() => decryptValue(enc.replace(`tag:${tag}`, `tag:${tag.slice(0, -3)}${bumped}==`), key, "K:")).toThrow(/invalid base64/);
     const iv = m[2]!;
     if (/[+/]/.test(iv)) expect(() => decryptValue(enc.replace(`iv:${iv}`, `iv:${iv.replace(/\+/g, "-").replace(/\//g, "_")}`), key, "K:")).toThrow(/invalid base64/);
+  });
+
+  /**
+   * What decryptValue answered before its one-match way for the strings sops writes: the grammar
+   * (parseEnc), the type, each part through decodeB64Strict, then the decipher. "ok:<hex>:<type>"
+   * or "<code>:<message>".
+   */
+  function reference(enc: string, aad: string): string {
+    const parts = parseEnc(enc);
+    if (parts === undefined) return "MALFORMED_FILE:value is not a valid ENC[AES256_GCM,...] string";
+    if (!["str", "int", "float", "bool", "time", "comment", "bytes"].includes(parts.type)) return `TAMPERED:value has unknown type "${parts.type.slice(0, 20)}"`;
+    const [data, iv, tag] = [decodeB64Strict(parts.data), decodeB64Strict(parts.iv), decodeB64Strict(parts.tag)];
+    if (data === undefined || iv === undefined || tag === undefined || iv.length === 0 || tag.length !== 16) return "TAMPERED:value has invalid base64 or a wrong IV/tag length";
+    try {
+      const d = createDecipheriv("aes-256-gcm", key, iv, { authTagLength: 16 });
+      d.setAAD(Buffer.from(aad));
+      d.setAuthTag(tag);
+      return `ok:${Buffer.concat([d.update(data), d.final()]).toString("hex")}:${parts.type}`;
+    } catch {
+      return "TAMPERED:value failed its authentication check (changed, or moved from another key)";
+    }
+  }
+  const answer = (enc: string, aad: string): string => {
+    try {
+      const d = decryptValue(enc, key, aad);
+      return `ok:${d.plaintext.toString("hex")}:${d.type}`;
+    } catch (e) {
+      const err = e as { code: string; message: string };
+      return `${err.code}:${err.message}`;
+    }
+  };
+
+  it("answers every mutation of written values as the general grammar does (the one-match way changes nothing)", () => {
+    let seed = 12345;
+    const rand = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const alphabet = `${B64}=,:[]-_ .\n`;
+    let mutants = 0;
+    let accepted = 0;
+    for (let i = 0; i < 60; i++) {
+      const plain = Buffer.from(`value-${i}-${"x".repeat(i % 7)}`);
+      const types = ["str", "int", "bytes", "bool"] as const;
+      const enc = encryptValue(plain, key, `K${i}:`, types[i % types.length]!);
+      expect(answer(enc, `K${i}:`)).toBe(reference(enc, `K${i}:`));
+      for (let j = 0; j < 40; j++) {
+        let m = enc;
+        for (let k = 0, edits = 1 + rand(3); k < edits; k++) {
+          const at = rand(m.length + 1);
+          const op = rand(3);
+          const ch = alphabet[rand(alphabet.length)]!;
+          m = op === 0 ? m.slice(0, at) + ch + m.slice(at + 1) : op === 1 ? m.slice(0, at) + ch + m.slice(at) : m.slice(0, at) + m.slice(at + 1);
+        }
+        if (j % 10 === 0) m = m.replace("type:str]", "type:str]]").replace(",tag:", j % 20 === 0 ? ",tag:,tag:" : ",tag:");
+        mutants++;
+        const got = answer(m, `K${i}:`);
+        if (got.startsWith("ok:")) accepted++;
+        expect(got, m).toBe(reference(m, `K${i}:`));
+      }
+    }
+    expect(mutants).toBe(2400);
+    expect(accepted).toBeGreaterThan(0); // some edits keep a decryptable value (the type, a same-bytes edit)
   });
 });
