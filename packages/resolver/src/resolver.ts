@@ -28,7 +28,7 @@ import {
   type TakeValue,
 } from "./headers.js";
 import { findResolverIdentities, type IdentityLookupOptions } from "./identities.js";
-import { decryptSnapshot, detectFormat, digestText, type Snapshot } from "./snapshot.js";
+import { decryptSnapshot, detectFormat, type Snapshot } from "./snapshot.js";
 
 /** Options of {@link createResolver}. */
 export interface ResolverOptions {
@@ -272,7 +272,7 @@ export class Resolver {
     }
     try {
       const text = readText(this.file, this.environment);
-      if (digestText(text) === old.digest) {
+      if (text === old.text) {
         this.#lastReloadError = undefined;
         return { ok: true, generation: old.generation, unchanged: true, added: [], removed: [], changed: [] };
       }

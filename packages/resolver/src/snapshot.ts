@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import {
   SopsError,
   decryptDocument,
@@ -37,8 +36,8 @@ export interface Snapshot {
   readonly recipients: readonly string[];
   /** The file's `sops.lastmodified`. */
   readonly lastModified: string;
-  /** SHA-256 of the file text, to skip a reload when nothing changed. */
-  readonly digest: string;
+  /** The file's text (ciphertext and names, as on disk), to skip a reload when nothing changed. */
+  readonly text: string;
   readonly loadedAt: Date;
 }
 
@@ -57,11 +56,6 @@ export function detectFormat(file: string, text: string): "yaml" | "json" {
   if (lower.endsWith(".json")) return "json";
   if (lower.endsWith(".yaml") || lower.endsWith(".yml")) return "yaml";
   return /^\s*\{/.test(text) ? "json" : "yaml";
-}
-
-/** SHA-256 hex of a text, for {@link Snapshot.digest}. */
-export function digestText(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
 }
 
 const UNSAFE = /[\r\n\0]/;
@@ -85,9 +79,8 @@ export async function decryptSnapshot(text: string, identities: ResolverIdentiti
   const format = source.format ?? detectFormat(file, text);
   if (identities.identities.length === 0) throw noIdentity(text, identities, source, format);
   const keys = { identities: identities.identities, sources: identities.searched };
-  const digest = digestText(text);
   // sops's dotenv store (`.env`) is flat too, but only the general reader knows its syntax.
-  if (formatForPath(file) === "dotenv") return viaDocument(text, keys, source, "dotenv", digest);
+  if (formatForPath(file) === "dotenv") return viaDocument(text, keys, source, "dotenv");
   let decrypted: DecryptedSecrets;
   try {
     decrypted = await decryptSecrets(text, keys, { path: file, format });
@@ -98,7 +91,7 @@ export async function decryptSnapshot(text: string, identities: ResolverIdentiti
     // Not a flat environment file. If it is a valid SOPS document (nested values, values left in
     // clear by its rules), serve its encrypted top-level scalars; if it is not, the general
     // reader's error (same codes: it enforces the file's crypt rules) is the one to report.
-    return viaDocument(text, keys, source, format, digest);
+    return viaDocument(text, keys, source, format);
   }
   try {
     const values = new Map(decrypted.values);
@@ -114,7 +107,7 @@ export async function decryptSnapshot(text: string, identities: ResolverIdentiti
       headerUnsafe: unsafeNames(values),
       recipients: [...decrypted.file.recipients],
       lastModified: decrypted.file.metadata.lastmodified,
-      digest,
+      text,
       loadedAt: new Date(),
     });
   } finally {
@@ -127,7 +120,6 @@ async function viaDocument(
   keys: { identities: string[]; sources: string[] },
   source: SnapshotSource,
   format: "yaml" | "json" | "dotenv",
-  digest: string,
 ): Promise<Snapshot> {
   let document: DecryptedDocument;
   try {
@@ -136,13 +128,13 @@ async function viaDocument(
     throw toResolverError(error, source.environment, source.file);
   }
   try {
-    return fromDocument(document, source, digest);
+    return fromDocument(document, source, text);
   } finally {
     document.dataKey.fill(0);
   }
 }
 
-function fromDocument(document: DecryptedDocument, source: SnapshotSource, digest: string): Snapshot {
+function fromDocument(document: DecryptedDocument, source: SnapshotSource, text: string): Snapshot {
   const { environment, file } = source;
   const tree = document.tree;
   if (typeof tree !== "object" || tree === null || Array.isArray(tree)) {
@@ -177,7 +169,7 @@ function fromDocument(document: DecryptedDocument, source: SnapshotSource, diges
     headerUnsafe: unsafeNames(values),
     recipients: document.metadata.age.map((stanza) => stanza.recipient.trim()),
     lastModified: document.metadata.lastmodified,
-    digest,
+    text,
     loadedAt: new Date(),
   });
 }
