@@ -78,6 +78,8 @@ describe("flat reader: layouts that sops or an editor may produce", () => {
     const json = `${JSON.stringify(obj, null, "\t")}\n`;
     const d = await decryptSecrets(json, [alice.identity], { path: "secrets/dev.enc.json" });
     expect([...d.values]).toEqual([["API_KEY", "json-secret"], ["EMPTY", ""]]);
+    // lone CRs between the tokens are JSON whitespace, as for Go's encoding/json
+    expect([...(await decryptSecrets(json.replace(/\n/g, "\r"), [alice.identity], { path: "secrets/dev.enc.json" })).values]).toEqual([...d.values]);
     expect(parseSecretsFile(json, { path: "x.json" }).format).toBe("json");
     // a duplicate key in JSON is refused too
     const dup = json.replace('"EMPTY": ""', `"EMPTY": "",\n\t"API_KEY": ${JSON.stringify(obj.API_KEY)}`);
