@@ -141,6 +141,26 @@ describe("set, get, list", () => {
     expect(JSON.parse(json.stdout)).toEqual({ name: "stripe_api_key", environment: "development", value: "sk_test_51abc" });
   });
 
+  it("reads an environment file with lone-CR line breaks as sops does (get, list, check), and set writes it back with LF", async () => {
+    const s = await initialized();
+    await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk_live_cr" });
+    await s.run(["set", "hubspot_token", "--env", "production", "--from-stdin"], { input: "pat-cr" });
+    const lfCheck = await s.run(["check", "--json"]);
+    const lfList = await s.run(["list", "--json"]);
+    const path = "secrets/production.enc.yaml";
+    s.write(path, s.read(path).replace(/\n/g, "\r"));
+    const get = await s.run(["get", "stripe_api_key", "--env", "production"]);
+    expect([get.code, get.stdout, get.stderr]).toEqual([0, "sk_live_cr", ""]);
+    expect((await s.run(["list", "--json"])).stdout).toBe(lfList.stdout);
+    const crCheck = await s.run(["check", "--json"]);
+    expect([crCheck.code, crCheck.stdout]).toEqual([lfCheck.code, lfCheck.stdout]);
+    const set = await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk_live_2" });
+    expect([set.code, set.stdout]).toEqual([0, "updated stripe_api_key in production\n"]);
+    expect(s.read(path)).not.toContain("\r");
+    expect((await s.run(["get", "hubspot_token", "--env", "production"])).stdout).toBe("pat-cr");
+    expect((await s.run(["get", "stripe_api_key", "--env", "production"])).stdout).toBe("sk_live_2");
+  });
+
   it("keeps the exact bytes of --from-file, including a trailing newline and multi-line text", async () => {
     const s = await initialized();
     const pem = "-----BEGIN KEY-----\nabc\ndef\n-----END KEY-----\n";

@@ -75,6 +75,35 @@ describe("SOPS metadata (SOPS-FORMAT §8.1, §8.4)", () => {
   });
 });
 
+describe("lone CR line breaks (as YAML and sops read them)", () => {
+  const PATH = "secrets/staging.enc.yaml";
+  const asCr = (t: string) => t.replace(/\n/g, "\r");
+
+  it("a lone-CR file gives the names, ranges, recipients and (no) diagnostics of the LF file", async () => {
+    const text = await encryptSecrets(new Map([["a_key", "fake-1"], ["empty_one", ""]]), { recipients: [ALICE] });
+    const lf = parseEnvironmentFile(text, PATH, "staging");
+    const cr = parseEnvironmentFile(asCr(text), PATH, "staging");
+    expect(cr.diagnostics).toEqual([]);
+    expect(cr.entries).toEqual(lf.entries);
+    expect(cr.recipients).toEqual([ALICE]);
+    expect(cr.recipientsRange).toEqual(lf.recipientsRange);
+    expect(cr.stanzas).toEqual(lf.stanzas);
+    expect(checkOtherSecretsFile(asCr(text), "secrets/old.yaml")).toEqual([]);
+  });
+
+  it("reports a bad version and a plaintext value at the lines a lone CR counts", async () => {
+    const text = await encryptSecrets(new Map([["a_key", "fake-1"], ["b_key", "fake-2"]]), { recipients: [ALICE] });
+    const versionLine = text.split("\n").findIndex((l) => l.startsWith("    version:")) + 1;
+    const diags = (t: string) => parseEnvironmentFile(t, PATH, "staging").diagnostics.map((d) => [d.rule, d.line, d.column, d.endLine, d.endColumn]);
+    const badVersion = text.replace(/^ {4}version: .*$/m, "    version: 3.10");
+    expect(diags(asCr(badVersion))).toEqual(diags(badVersion));
+    expect(diags(asCr(badVersion))).toEqual([["unencrypted-secrets-file", versionLine, 5, versionLine, 12]]);
+    const plain = text.replace(/^b_key: ENC\[.*$/m, "b_key: fake-clear");
+    expect(diags(asCr(plain))).toEqual(diags(plain));
+    expect(diags(asCr(plain))).toEqual([["unencrypted-secrets-file", 2, 8, 2, 18]]);
+  });
+});
+
 describe("nested values", () => {
   it("reports a crypt rule under which sops reads an encrypted value as clear text (sops then fails the MAC), at the rule", async () => {
     const text = await encryptSecrets(new Map([["stripe_api_key", "fake-1"], ["hubspot_token", "fake-2"], ["empty_one", ""]]), { recipients: [ALICE] });

@@ -8,7 +8,7 @@ import { decodeUtf8, inspectAgeEnvelope, isSopsEncrypted, isSopsError, normalize
 import { findExcessiveNesting } from "@stellar-secrets/sops";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
-import { LineIndex, type TextRange } from "./position.js";
+import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js";
 import { keyString, nodeRange } from "./yaml-nodes.js";
 import { suggestSecretName, validateSecretName } from "./names.js";
 import { commentCredentials } from "./credentials.js";
@@ -208,8 +208,7 @@ function metadataKeyRange(text: string, sopsStart: number, key: string): TextRan
 function rawVersion(text: string, sopsStart: number): string | undefined {
   const r = metadataKeyRange(text, sopsStart, "version");
   if (r === undefined) return undefined;
-  const lineEnd = text.indexOf("\n", r.end);
-  const raw = text.slice(r.end + 1, lineEnd === -1 ? text.length : lineEnd).trim();
+  const raw = text.slice(r.end + 1, lineEndAt(text, r.end)).trim();
   return raw.replace(/^(["'])(.*)\1$/, "$2");
 }
 
@@ -319,13 +318,15 @@ function recipientsRangeOf(text: string, sopsStart: number): TextRange {
 function fallback(text: string, result: EnvironmentFile): void {
   const { path, lines, environment } = result;
   let doc;
-  if (findExcessiveNesting(text) !== undefined) {
+  // a lone CR is a line break (as in YAML and sops); the `yaml` package reads the same offsets with LF there
+  const src = loneCrAsLf(text);
+  if (findExcessiveNesting(src) !== undefined) {
     // never parsed (the envelope reader already reported the line)
     result.readable = false;
     return;
   }
   try {
-    doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
+    doc = parseDocument(src, { uniqueKeys: false, prettyErrors: false });
   } catch {
     result.readable = false;
     return;

@@ -83,3 +83,33 @@ describe("createResolver finds the secrets folder the way stellar.yaml says", ()
     expect(e.environments).toEqual([]);
   });
 });
+
+describe("an environment file with lone-CR line breaks (YAML and sops read CR as a line break)", () => {
+  const asCr = (t: string) => t.replace(/\n/g, "\r");
+
+  it("is served, its names explain a missing value in another environment, and a reload to the LF file changes no value", async () => {
+    const key = await generateIdentity(); // TEST-ONLY key, generated per run
+    const production = await encryptSecrets(new Map([["stripe_api_key", "sk_test_cr"], ["webhook_secret", "whsec_cr"]]), { recipients: [key.recipient] });
+    const staging = await encryptSecrets(new Map([["stripe_api_key", "sk_test_staging"], ["staging_only", "x"]]), { recipients: [key.recipient] });
+    const root = repo("lone-cr", undefined, { "secrets/production.enc.yaml": asCr(production), "secrets/staging.enc.yaml": asCr(staging) });
+    const file = join(root, "secrets", "production.enc.yaml");
+    const r = await createResolver({ environment: "production", files: { production: file, staging: join(root, "secrets", "staging.enc.yaml") }, identities: key.identity, env: {} });
+    expect(r.get("stripe_api_key")).toBe("sk_test_cr");
+    expect(r.get("webhook_secret")).toBe("whsec_cr");
+    const missing = await failure(async () => r.get("staging_only"));
+    expect([missing.code, missing.environments]).toEqual(["MISSING_ENVIRONMENT_VALUE", ["staging"]]);
+    writeFileSync(file, production);
+    const reloaded = await r.reload();
+    expect(reloaded).toMatchObject({ ok: true, unchanged: false, added: [], removed: [], changed: [] });
+  });
+
+  it("refuses a lone-CR file whose value was moved to another name (TAMPERED), keeping nothing from it", async () => {
+    const key = await generateIdentity(); // TEST-ONLY key, generated per run
+    const text = asCr(await encryptSecrets(new Map([["a_key", "alpha"], ["b_key", "beta"]]), { recipients: [key.recipient] }));
+    const aValue = /a_key: (ENC\[[^\]]*\])/.exec(text)![1]!;
+    const moved = text.replace(/b_key: ENC\[[^\]]*\]/, `b_key: ${aValue}`);
+    const root = repo("lone-cr-tampered", undefined, { "secrets/production.enc.yaml": moved });
+    const e = await failure(() => createResolver({ environment: "production", root, identities: key.identity, env: {} }));
+    expect(e.code).toBe("TAMPERED");
+  });
+});

@@ -10,7 +10,7 @@ import { SopsError } from "./errors.js";
 import { toIdentities, type Identities } from "./identities.js";
 import { MacBuilder, verifyMac } from "./mac.js";
 import { metadataFromObject, sopsEncryptsPath } from "./metadata.js";
-import { LineIndex } from "./position.js";
+import { LineIndex, loneCrAsLf } from "./position.js";
 import { assertNestingBound } from "./yaml-depth.js";
 import { decodeUtf8, DEFAULT_MAX_BYTES, requireVersion } from "./secrets-file.js";
 import type { DecryptedDocument, DocumentComment, DocumentLeaf, SopsMetadata } from "./types.js";
@@ -397,8 +397,11 @@ export function parseDocumentText(text: string, options: DocumentOptions = {}): 
     if (Object.keys(meta).length === 0) throw new SopsError("NOT_ENCRYPTED", "the file has no sops metadata", { file });
     return { format, roots: [tree], meta: metadataFromObject(meta, file) };
   }
-  assertNestingBound(text, file);
-  const docs = parseAllDocuments(text, { uniqueKeys: format === "yaml", prettyErrors: true, strict: true });
+  // YAML 1.2 (§5.4) and sops' yaml.v3 read a lone CR as a line break, the `yaml` package does not:
+  // parse the same text with LF there (same length, so offsets and line numbers stay those of `text`).
+  const src = loneCrAsLf(text);
+  assertNestingBound(src, file);
+  const docs = parseAllDocuments(src, { uniqueKeys: format === "yaml", prettyErrors: true, strict: true });
   if (!Array.isArray(docs) || docs.length === 0) throw new SopsError("NOT_ENCRYPTED", "the file is empty: it has no sops metadata", { file });
   const roots: RawNode[] = [];
   let metaNode: unknown;

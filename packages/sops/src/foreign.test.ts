@@ -148,3 +148,46 @@ describe("type:time, multi-document YAML, JSON numbers", () => {
     expect(d.tree).toEqual({ i: 7, f: 7, g: 0.25, b: true });
   });
 });
+
+describe("lone CR line breaks in a general document (YAML 1.2 §5.4, as sops' yaml.v3 reads them)", () => {
+  const asCr = (t: string) => t.replace(/\n/g, "\r");
+  const rule = "encrypted_suffix: _secret";
+  // clear leaves whose MAC bytes depend on line breaks: a folded plain scalar and a literal block
+  const body =
+    "# a comment\n" +
+    "app:\n    name: billing\n    summary: first\n        second\n    notes: |\n        line one\n        line two\n" +
+    `    db_secret: ${oracleEncrypt(KEY, "pw", "app:db_secret:")}\n` +
+    `list_secret:\n    - ${oracleEncrypt(KEY, "x", "list_secret:")}\n`;
+  const macValues = ["billing", "first second", "line one\nline two\n", "pw", "x"];
+  const lf = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues, cryptRule: rule });
+
+  it("decrypts to the tree, leaves and MAC of the LF document, in one document and in several", async () => {
+    const want = await decryptDocument(lf, [alice.identity]);
+    expect(want.macHex).toBe(oracleMac(macValues));
+    const cr = await decryptDocument(asCr(lf), [alice.identity]);
+    expect(cr.tree).toEqual(want.tree);
+    expect(cr.leaves).toEqual(want.leaves);
+    expect(cr.macHex).toBe(want.macHex);
+    // mixed: a CRLF, a LF and a lone-CR document
+    const doc2 = `b: ${oracleEncrypt(KEY, "two", "b:")}\n`;
+    const sealed = oracleSealYaml(`a: ${oracleEncrypt(KEY, "one", "a:")}\n`, { dataKey: KEY, recipients: [alice.recipient], macValues: ["one", "two", "two"] });
+    const block = sealed.slice(sealed.indexOf("sops:"));
+    const three = `${sealed.replace(/\n/g, "\r\n")}---\n${doc2}${block}---\r${asCr(doc2 + block)}`;
+    expect((await decryptDocument(three, [alice.identity])).leaves.map((l) => l.plaintext)).toEqual(["one", "two", "two"]);
+  });
+
+  it("a changed or plaintext value is refused at the line a lone CR counts", async () => {
+    const errorOf = (t: string) =>
+      decryptDocument(t, [alice.identity]).then(
+        () => undefined,
+        (e: unknown) => ({ code: (e as SopsError).code, line: (e as SopsError).line }),
+      );
+    const lines = lf.split("\n");
+    const dbLine = lines.findIndex((l) => l.startsWith("    db_secret:")) + 1;
+    const moved = asCr(lf).replace(/(db_secret: )ENC\[[^\]]*\]/, `$1${oracleEncrypt(KEY, "pw", "app:other_secret:")}`);
+    expect(await errorOf(moved)).toEqual({ code: "TAMPERED", line: dbLine });
+    const plain = asCr(lf).replace(/(db_secret: )ENC\[[^\]]*\]/, "$1oops-plain");
+    expect(await errorOf(plain)).toEqual({ code: "NOT_ENCRYPTED", line: dbLine });
+    expect((await errorOf(asCr(lf).replace("billing", "billing2")))?.code).toBe("MAC_MISMATCH");
+  });
+});

@@ -131,6 +131,24 @@ describe("mergeSecrets per name", () => {
     expect([...(await decryptSecrets(r.text, [alice.identity])).values.keys()]).toEqual(["db_url", "api_key", "empty_one", "a", "b"]);
   });
 
+  it("merges lone-CR and CRLF versions into an LF file, their comment header written with LF too", async () => {
+    const ours = await edit(base, (m) => m.set("a", "1"));
+    const theirs = await edit(base, (m) => m.set("b", "2"));
+    const header = "# production secrets\n# ask #payments before changing\n";
+    for (const brk of ["\r", "\r\n"]) {
+      const asBrk = (t: string) => t.replace(/\n/g, brk);
+      const r = mergeSecrets({
+        base: await side(asBrk(base.text)),
+        ours: await side(asBrk(header + ours.text)),
+        theirs: await side(asBrk(theirs.text)),
+      });
+      expect(r.conflicts).toEqual([]);
+      expect(r.text.startsWith(header)).toBe(true);
+      expect(r.text).not.toContain("\r");
+      expect([...(await decryptSecrets(r.text, [alice.identity])).values.keys()]).toEqual(["db_url", "api_key", "empty_one", "a", "b"]);
+    }
+  });
+
   it("handles a file added on both sides (no base) with the same recipients", async () => {
     const ours = await side(await encryptSecrets(new Map([["a", "1"]]), { recipients: [alice.recipient] }));
     const theirs = await side(await encryptSecrets(new Map([["b", "2"]]), { recipients: [alice.recipient] }));

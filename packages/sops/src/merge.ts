@@ -4,6 +4,7 @@
  * changed differently on both sides. Pure apart from the random IVs of re-encrypted values.
  */
 import { encryptWithKey, refuseForeignKeys, sameBytes, writtenVersion } from "./secrets-file.js";
+import { lineEndAt } from "./position.js";
 import type { AgeStanza, DecryptedSecrets } from "./types.js";
 
 /** One version of the file: its exact text and its verified decryption. */
@@ -80,18 +81,21 @@ function sameStanzas(a: readonly AgeStanza[], b: readonly AgeStanza[]): boolean 
 
 /**
  * The plain comment lines at the top of a file (`# ...` before the first entry), which the merge
- * keeps. Encrypted comments (`#ENC[...]`, sops's default) are never copied: under another data key
- * sops could not decrypt them.
+ * keeps, each ended by `\n` as the rest of the merged text is (a CRLF or lone-CR file's header
+ * is written with LF, as its body is). Encrypted comments (`#ENC[...]`, sops's default) are never
+ * copied: under another data key sops could not decrypt them.
  */
 function commentHeader(text: string): string {
-  let end = 0;
-  while (end < text.length && text[end] === "#") {
-    const nl = text.indexOf("\n", end);
-    const line = text.slice(end, nl === -1 ? text.length : nl);
+  let header = "";
+  let start = 0;
+  while (start < text.length && text[start] === "#") {
+    const end = lineEndAt(text, start);
+    const line = text.slice(start, end);
     if (line.includes("ENC[")) return "";
-    end = nl === -1 ? text.length : nl + 1;
+    header += `${line}\n`;
+    start = end + (text.startsWith("\r\n", end) ? 2 : 1);
   }
-  return text.slice(0, end);
+  return header;
 }
 
 function changeOf(base: string | undefined, side: string | undefined): NameChange {

@@ -1,10 +1,11 @@
 /**
- * The flat reader on layouts other than the one this package writes: CRLF line endings, comments,
+ * The flat reader on layouts other than the one this package writes: CRLF and lone-CR line endings, comments,
  * other indentation, JSON env files, the 3.13 metadata layout; plus metadata tampering that only
  * the MAC's AAD can catch (lastmodified).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { SopsError, decryptSecrets, encryptSecrets, parseSecretsFile } from "./index.js";
+import { decryptSops } from "sops-age";
+import { SopsError, decryptSecrets, encryptSecrets, isSopsEncrypted, parseSecretsFile, reencryptSecrets, rotateDataKey, updateKeys } from "./index.js";
 import { oracleEncrypt, oracleMac, oracleSealYaml, ageWrapSync, testKey } from "../test-fixtures/support.js";
 
 const alice = testKey("alice");
@@ -77,6 +78,8 @@ describe("flat reader: layouts that sops or an editor may produce", () => {
     const json = `${JSON.stringify(obj, null, "\t")}\n`;
     const d = await decryptSecrets(json, [alice.identity], { path: "secrets/dev.enc.json" });
     expect([...d.values]).toEqual([["API_KEY", "json-secret"], ["EMPTY", ""]]);
+    // lone CRs between the tokens are JSON whitespace, as for Go's encoding/json
+    expect([...(await decryptSecrets(json.replace(/\n/g, "\r"), [alice.identity], { path: "secrets/dev.enc.json" })).values]).toEqual([...d.values]);
     expect(parseSecretsFile(json, { path: "x.json" }).format).toBe("json");
     // a duplicate key in JSON is refused too
     const dup = json.replace('"EMPTY": ""', `"EMPTY": "",\n\t"API_KEY": ${JSON.stringify(obj.API_KEY)}`);
@@ -212,5 +215,127 @@ describe("fast reader: the sops block without yaml", () => {
     const sopsLine = text.split("\n").indexOf("sops:") + 1;
     const noTime = text.replace(/^ {4}lastmodified: .*\n/m, "");
     expect(() => parseSecretsFile(noTime)).toThrowError(expect.objectContaining({ code: "MALFORMED_FILE", line: sopsLine }));
+  });
+});
+
+describe("lone CR line breaks (YAML 1.2 §5.4: CR, LF and CRLF each end a line, as sops' yaml.v3 reads them)", () => {
+  const asCr = (t: string) => t.replace(/\n/g, "\r");
+  /** Line breaks cycling LF, CR, CRLF: a file with all three. */
+  const mixed = (t: string) => {
+    let i = 0;
+    return t.replace(/\n/g, () => ["\n", "\r", "\r\n"][i++ % 3]!);
+  };
+  const errorOf = (f: () => unknown): { code: string; line: number | undefined; column: number | undefined } => {
+    try {
+      f();
+    } catch (e) {
+      expect(e).toBeInstanceOf(SopsError);
+      return { code: (e as SopsError).code, line: (e as SopsError).line, column: (e as SopsError).column };
+    }
+    throw new Error("expected a SopsError");
+  };
+  const asyncErrorOf = async (p: Promise<unknown>) => {
+    const e = await p.then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(SopsError);
+    return { code: (e as SopsError).code, line: (e as SopsError).line };
+  };
+
+  it("a lone-CR file parses to the same entries, ranges and metadata as the LF file (same length: same offsets)", () => {
+    const lf = parseSecretsFile(text);
+    expect(parseSecretsFile(asCr(text))).toEqual(lf);
+    // with CRLFs among them the offsets move: compare what was read
+    const m = parseSecretsFile(mixed(text));
+    expect(m.entries.map((e) => [e.name, e.raw])).toEqual(lf.entries.map((e) => [e.name, e.raw]));
+    expect(m.metadata).toEqual(lf.metadata);
+    expect(isSopsEncrypted(asCr(text))).toBe(true);
+    expect(isSopsEncrypted(mixed(text))).toBe(true);
+  });
+
+  it("decrypts and verifies with lone CRs everywhere, only in the sops block, only in the entries, and mixed", async () => {
+    const sops = text.indexOf("sops:");
+    const variants = {
+      everywhere: asCr(text),
+      block: text.slice(0, sops) + asCr(text.slice(sops)),
+      "block after its first line": text.slice(0, sops + 6) + asCr(text.slice(sops + 6)),
+      entries: asCr(text.slice(0, sops)) + text.slice(sops),
+      mixed: mixed(text),
+      "comment header": `# managed by stellar-secrets\r\r${asCr(text)}`,
+    };
+    for (const [what, t] of Object.entries(variants)) {
+      expect(t, what).not.toBe(text);
+      const d = await decryptSecrets(t, [alice.identity]);
+      expect([...d.values], what).toEqual([...VALUES]);
+    }
+  });
+
+  it("a changed, moved or dropped value in a lone-CR file is still refused, at the line CR counts", async () => {
+    const cr = asCr(text);
+    const lines = text.split("\n");
+    const lineOf = (name: string) => lines.findIndex((l) => l.startsWith(`${name}: `)) + 1;
+    // the ENC string of A under the name D: its tag's AAD names A
+    const aValue = /^A: (.*)$/m.exec(text)![1]!;
+    const moved = cr.replace(/\rD: [^\r]*/, `\rD: ${aValue}`);
+    expect(await asyncErrorOf(decryptSecrets(moved, [alice.identity]))).toEqual({ code: "TAMPERED", line: lineOf("D") });
+    // one character of A's ciphertext changed
+    const data = /data:([A-Za-z0-9+/=]+)/.exec(aValue)![1]!;
+    const flipped = cr.replace(data, (data[0] === "A" ? "B" : "A") + data.slice(1));
+    expect(await asyncErrorOf(decryptSecrets(flipped, [alice.identity]))).toEqual({ code: "TAMPERED", line: lineOf("A") });
+    // a value dropped: every tag verifies, the MAC does not
+    expect((await asyncErrorOf(decryptSecrets(cr.replace(/D: [^\r]*\r/, ""), [alice.identity]))).code).toBe("MAC_MISMATCH");
+    // lastmodified changed: caught by the MAC's AAD
+    expect((await asyncErrorOf(decryptSecrets(cr.replace("04:05:06Z", "04:05:07Z"), [alice.identity]))).code).toBe("MAC_MISMATCH");
+  });
+
+  it("error positions count a lone CR as a line break on every reader path", () => {
+    const lines = text.split("\n");
+    const cr = (ls: readonly string[]) => ls.join("\r");
+    // fast reader: the same name twice (line 4)
+    const dup = [...lines];
+    dup[3] = dup[3]!.replace(/^D: /, "A: ");
+    expect(errorOf(() => parseSecretsFile(cr(dup)))).toMatchObject({ code: "DUPLICATE_KEY", line: 4 });
+    // full parser: a plaintext value (line 2) and a nested value (line 3), after a comment line
+    expect(errorOf(() => parseSecretsFile(cr(["# c", lines[0]!, "plain: hello", ...lines.slice(1)])))).toMatchObject({ code: "NOT_ENCRYPTED", line: 3 });
+    expect(errorOf(() => parseSecretsFile(cr([lines[0]!, "nested:", "    a: b", ...lines.slice(1)])))).toMatchObject({ code: "MALFORMED_FILE", line: 2 });
+    // a YAML syntax error: the line and column of the LF file
+    const broken = [...lines];
+    broken[1] = "B: [unclosed";
+    const lf = errorOf(() => parseSecretsFile(broken.join("\n")));
+    expect(errorOf(() => parseSecretsFile(cr(broken)))).toEqual(lf);
+    // metadata: lastmodified missing is reported at the sops: line, on the yaml-on-the-block path and the general path
+    const sopsLine = lines.indexOf("sops:") + 1;
+    const noTime = lines.filter((l) => !l.startsWith("    lastmodified:"));
+    expect(errorOf(() => parseSecretsFile(noTime.join("\n")))).toMatchObject({ code: "MALFORMED_FILE", line: sopsLine });
+    expect(errorOf(() => parseSecretsFile(cr(noTime)))).toMatchObject({ code: "MALFORMED_FILE", line: sopsLine });
+    expect(errorOf(() => parseSecretsFile(`${noTime.slice(0, sopsLine).join("\n")}\n${cr(noTime.slice(sopsLine))}`))).toMatchObject({
+      code: "MALFORMED_FILE",
+      line: sopsLine,
+    });
+  });
+
+  it("writes to a lone-CR file (set, rm, updatekeys, rotate) are LF files, as for CRLF, that sops-age and our reader read", async () => {
+    const previous = await decryptSecrets(asCr(text), [alice.identity]);
+    const changed = new Map(VALUES);
+    changed.set("E", "echo");
+    changed.delete("A");
+    const { generateIdentity } = await import("./index.js");
+    const bob = await generateIdentity();
+    const written = [
+      await reencryptSecrets(previous, changed),
+      await updateKeys(previous, [alice.recipient, bob.recipient]),
+      await rotateDataKey(previous),
+    ];
+    const expected = [changed, VALUES, VALUES];
+    for (const [i, w] of written.entries()) {
+      expect(w.includes("\r")).toBe(false);
+      expect([...(await decryptSecrets(w, [alice.identity])).values]).toEqual([...expected[i]!]);
+      const second = (await decryptSops(w, { secretKey: alice.identity, fileType: "yaml" })) as Record<string, unknown>;
+      expect(Object.keys(second).filter((k) => k !== "sops")).toEqual([...expected[i]!.keys()]);
+      expect(second.E ?? second.A).toBe(expected[i]!.get("E") ?? "alpha");
+    }
+    // stable ciphertext: unchanged values keep their exact ENC strings across the CR → LF write
+    expect(written[0]).toContain(/^B: (.*)$/m.exec(text)![1]);
   });
 });

@@ -10,7 +10,7 @@ import { toIdentities, type Identities } from "./identities.js";
 import { normalizeRecipient } from "./ssh.js";
 import { MacBuilder, encryptMac, verifyMac } from "./mac.js";
 import { MAX_SECRETS_FILE_BYTES } from "./layout.js";
-import { LineIndex, type Position } from "./position.js";
+import { LineIndex, loneCrAsLf, type Position } from "./position.js";
 import { assertNestingBound, findExcessiveNesting } from "./yaml-depth.js";
 import {
   WRITTEN_SOPS_VERSION,
@@ -278,7 +278,17 @@ export function parseSecretsFile(text: string, options: ParseOptions = {}): Secr
   if (text.length > max || Buffer.byteLength(text, "utf8") > max) {
     throw new SopsError("FILE_TOO_LARGE", `the file is larger than ${max} bytes`, { file, hint: "a secrets file holds one string per name; split or clean it" });
   }
-  const format = formatOf(options);
+  return parseSecretsText(text, formatOf(options), file);
+}
+
+/**
+ * A lone CR (`\r` not followed by `\n`) anywhere in `text`. Asked only off the fast path: the fast
+ * readers accept no CR at all, so an LF file is never scanned for one.
+ */
+const LONE_CR = /\r(?!\n)/;
+
+/** {@link parseSecretsFile} after the size check. */
+function parseSecretsText(text: string, format: "yaml" | "json", file?: string): SecretsFile {
   if (format === "yaml") {
     const fast = parseFlatFast(text, file);
     if (fast !== undefined) {
@@ -298,6 +308,8 @@ export function parseSecretsFile(text: string, options: ParseOptions = {}): Secr
           metadataRange: { start: fast.sopsOffset, end: text.length },
         };
       }
+      // A lone CR in the block: read the whole text with LF there (below), as yaml.v3 reads it.
+      if (LONE_CR.test(text)) return parseSecretsText(loneCrAsLf(text), format, file);
       assertNestingBound(text.slice(fast.sopsOffset), file, lineColumn(text, fast.sopsOffset).line - 1);
       const doc = parseDocument(text.slice(fast.sopsOffset), { uniqueKeys: true, prettyErrors: true, strict: true });
       if (doc.errors.length > 0) {
@@ -327,6 +339,11 @@ export function parseSecretsFile(text: string, options: ParseOptions = {}): Secr
       };
     }
   }
+  // YAML 1.2 (§5.4) and sops' yaml.v3 read a lone CR as a line break; neither the fast reader nor
+  // the `yaml` package does. Such a text is read as the same text with LF there: the same length,
+  // so every range is an offset into `text`, and every line number is the one LineIndex counts in
+  // `text` (CR, LF and CRLF each one break). Values, MAC and tamper checks are unchanged by it.
+  if (LONE_CR.test(text)) return parseSecretsText(loneCrAsLf(text), format, file);
   return parseFlatGeneral(text, format, file);
 }
 
@@ -359,8 +376,9 @@ export function isSopsEncrypted(text: string): boolean {
     return f.metadata.mac !== "" && f.metadata.version !== "";
   } catch {
     try {
-      if (findExcessiveNesting(text) !== undefined) return false;
-      const doc = parseDocument(text);
+      const src = loneCrAsLf(text);
+      if (findExcessiveNesting(src) !== undefined) return false;
+      const doc = parseDocument(src);
       const sops = (doc.toJS({ maxAliasCount: 0 }) as Record<string, unknown> | null)?.sops as Record<string, unknown> | undefined;
       return typeof sops?.mac === "string" && sops.mac !== "" && sops.version !== undefined && sops.version !== "";
     } catch {
