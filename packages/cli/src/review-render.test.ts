@@ -365,7 +365,7 @@ describe("review text", () => {
     const nested = [{ path: "teams/labs", report: requested }];
     const approve = "(cd teams/labs && stellar-secrets members approve bob --env production)";
     const text = renderReviewsText(textReport([]), nested).split("\nteams/labs (a project of its own)\n");
-    expect(text[1]).toContain(`grants nothing until a member approves: ${approve})`);
+    expect(text[1]).toContain(`pending in teams/labs/stellar.yaml; grants nothing until a member approves: ${approve})`);
     expect(text[0]).not.toContain("members approve");
     expect(renderReviewsMarkdown(textReport([]), nested)).toContain(markdownText(approve));
   });

@@ -5,7 +5,7 @@
  * folded) and SARIF 2.1.0 (the checker's rule ids and driver, plus review rules for the problems
  * no checker rule names). None of them ever sees a value: the report holds none.
  */
-import { findingWording, type FindingWording, type Severity } from "@stellar-secrets/core";
+import { findingWording, PROJECT_FILE, type FindingWording, type Severity } from "@stellar-secrets/core";
 import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { humanList, plural, renderJson, shortRecipient } from "./format.js";
 import type { CommitSignatureReview, EnvironmentReview, RecipientRef, ReviewDiagnostic, ReviewProblem, ReviewReport } from "@stellar-secrets/core";
@@ -84,14 +84,15 @@ function recipientText(r: RecipientRef): string {
   return r.member === undefined ? `${r.recipient} (not a member)` : `${r.member} (${shortRecipient(r.recipient)})`;
 }
 
-/** The access lines of an environment; `w` words the command of a request (a nested project's, for the outer root). */
+/** The access lines of an environment; `w` words their stellar.yaml and a request's command (a nested project's, for the outer root). */
 function accessLines(e: EnvironmentReview, w: FindingWording): string[] {
+  const config = w.path(PROJECT_FILE);
   return [
-    ...e.members.gained.map((m) => `access: ${m.name} gained access (member in stellar.yaml, ${shortRecipient(m.recipient)})`),
-    ...e.members.lost.map((m) => `access: ${m.name} lost access (no longer a member in stellar.yaml)`),
+    ...e.members.gained.map((m) => `access: ${m.name} gained access (member in ${config}, ${shortRecipient(m.recipient)})`),
+    ...e.members.lost.map((m) => `access: ${m.name} lost access (no longer a member in ${config})`),
     ...e.members.keyChanged.map((m) => `access: ${m.name}'s key changed (${shortRecipient(m.before)} → ${shortRecipient(m.after)})`),
     ...(e.members.requested ?? []).map(
-      (m) => `request: ${m.name} asks for access (${shortRecipient(m.recipient)}, pending in stellar.yaml; grants nothing until a member approves: ${w.command(`stellar-secrets members approve ${m.name} --env ${e.environment}`)})`,
+      (m) => `request: ${m.name} asks for access (${shortRecipient(m.recipient)}, pending in ${config}; grants nothing until a member approves: ${w.command(`stellar-secrets members approve ${m.name} --env ${e.environment}`)})`,
     ),
     ...e.recipients.gained.map((r) => `recipients: + ${recipientText(r)} can now decrypt the file`),
     ...e.recipients.lost.map((r) => `recipients: - ${recipientText(r)} is no longer a recipient of the file`),
