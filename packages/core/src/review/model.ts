@@ -10,6 +10,7 @@ import { ciphertextIdentity, createHash, environmentFileName, normalizeSecretsDi
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { PROJECT_FILE, type ProjectConfig } from "../project.js";
+import { SOPS_CONFIG_FILE } from "../sops-config.js";
 import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
 import type { EnvironmentFile } from "../secrets-dir.js";
@@ -371,6 +372,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   // the checker words its messages for the project's folder: the files they may name, reworded for the reader
   const knownPaths = [
     PROJECT_FILE,
+    SOPS_CONFIG_FILE,
     ...(head.index?.configFiles.keys() ?? []),
     ...[...(head.index?.environmentFiles.values() ?? []), ...(base.index?.environmentFiles.values() ?? [])].map((f) => f.path),
     ...(head.index?.catalog === undefined ? [] : [head.index.catalog.path]),
