@@ -258,7 +258,7 @@ export type NestedReview = { path: string; report: ReviewReport; removed?: undef
  * (`ReviewInputs.folder`, `findingWording`).
  */
 export function withPathPrefix(report: ReviewReport, dir: string): ReviewReport {
-  const at = (file: string): string => `${dir}/${file}`;
+  const at = findingWording(dir).path;
   const problem = (p: ReviewProblem): ReviewProblem => (p.file === undefined ? { ...p } : { ...p, file: at(p.file) });
   return {
     ...report,
