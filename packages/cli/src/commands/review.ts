@@ -62,13 +62,13 @@ warning where only some do, nothing where none does.
 Nested projects: at the outer root of a monorepo, each folder with a stellar.yaml of its own (at
 any depth; in the head, or only in the base) is also reviewed as its own project, as review run
 in that folder would (--verify too), after the outer report, under the heading "FOLDER (a project
-of its own)", its paths relative to the outer root, in its fields and in its messages alike (a hint
-runs from there as printed: \`git checkout REV -- teams/labs/secrets/production.enc.yaml\`, and
-a stellar-secrets command in its folder: \`(cd teams/labs && stellar-secrets rotate-key --env
-production)\`). JSON: "projects":[{"path",...its report} |
-{"path","removed":true,"clean":true}] (only when there is one; the top-level "clean" is then false
-when any is not clean); SARIF: one run with every project's results. Exit status 1 when any
-report, outer or nested, has a problem.
+of its own)", its paths relative to the outer root in its fields and its messages alike: a hint
+runs from there as printed (\`git checkout REV -- teams/labs/secrets/production.enc.yaml\`), and
+a stellar-secrets command it suggests runs in the folder
+(\`(cd teams/labs && stellar-secrets rotate-key --env production)\`). JSON: "projects":[{"path",
+...its report} | {"path","removed":true,"clean":true}] (only when there is one; the top-level
+"clean" is then false when any is not clean); SARIF: one run with every project's results. Exit
+status 1 when any report, outer or nested, has a problem.
 
 What is compared (as with \`git diff\`):
   review               HEAD against the working tree (before the first commit: everything)
