@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ageDecrypt, createSandbox, HAS_AGE_CLI, REPO_ROOT, stanzas, unwrapWith, type AgeKey, type RunResult, type Sandbox } from "./helpers/cli.js";
+import { ageDecrypt, CLI_BIN, createSandbox, HAS_AGE_CLI, REPO_ROOT, shellQuote, stanzas, unwrapWith, type AgeKey, type RunResult, type Sandbox } from "./helpers/cli.js";
 import { sarifSchemaErrors } from "./helpers/sarif.js";
 
 vi.setConfig({ testTimeout: 180_000 });
@@ -280,6 +280,8 @@ describe("review", () => {
     expect(nested.clean).toBe(false);
     expect(env(nested, "production")).toMatchObject({ file: "teams/labs/secrets/production.enc.yaml", secrets: [{ name: "labs_token", change: "removed" }] });
     expect(nested.problems).toMatchObject([{ kind: "checker-error", file: "teams/labs/connectors/labs.yaml" }]);
+    // the checker's hint, worded for the outer root: run in the folder (at the outer root it would set the outer project's secret)
+    expect(nested.problems[0]!.message).toContain("`(cd teams/labs && stellar-secrets set labs_token --env ");
     const sarif = await review(s, ["HEAD~1", "HEAD", "--format", "sarif"]);
     expect(sarif.code).toBe(1);
     const runs = (JSON.parse(sarif.stdout) as { runs: { results: { ruleId: string; locations?: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[] }).runs;
@@ -290,6 +292,58 @@ describe("review", () => {
     s.commit("labs: back into the root project");
     const gone = (await reviewJson(s, ["HEAD~1", "HEAD"], 1)) as Report & { projects: { path: string; removed?: boolean }[] };
     expect(gone.projects).toEqual([{ path: "teams/labs", removed: true, clean: true }]);
+  });
+
+  it("words a nested project's hints for the outer root: its paths below the folder (the hinted git checkout restores the nested file), its commands run in it", async () => {
+    const { s } = await project();
+    const labs = join(s.repo, "teams", "labs");
+    mkdirSync(labs, { recursive: true });
+    expect((await s.run(["init", "--env", "production"], { cwd: labs })).code).toBe(0);
+    s.write("teams/labs/connectors/labs.yaml", "kind: auth_connector\nname: labs\ntype: bearer_token\ntoken: { secret: labs_token }\n");
+    const labsSet = await s.run(["set", "labs_token", "--env", "production", "--from-stdin"], { cwd: labs, input: VALUES[5] as string });
+    expect(labsSet.code, labsSet.stderr).toBe(0);
+    const base = s.commit("labs: a project of its own");
+    // mallory's key added to the labs production file alone (stellar.yaml and .sops.yaml without her): a non-member recipient
+    const mallory = s.keygen("mallory");
+    expect((await s.run(["members", "add", "mallory", mallory.recipient, "--env", "production"], { cwd: labs })).code).toBe(0);
+    s.git(["checkout", "-q", "HEAD", "--", "teams/labs/stellar.yaml", "teams/labs/.sops.yaml"]);
+    s.commit("labs: re-wrap");
+    const NESTED = "teams/labs/secrets/production.enc.yaml";
+    const report = (await reviewJson(s, ["HEAD~1", "HEAD"], 1)) as Report & { projects: (Report & { path: string })[] };
+    expect(report.problems).toEqual([]);
+    const found = report.projects[0]!.problems.filter((p) => p.kind === "non-member-recipient");
+    expect(found).toMatchObject([{ environment: "production", file: NESTED }]);
+    const message = found[0]!.message;
+    expect(message).toContain(`can decrypt ${NESTED} but is not a member of production in teams/labs/stellar.yaml`);
+    expect(message).toContain(`(\`git checkout ${base} -- ${NESTED}\`)`);
+    expect(message).toContain("run `(cd teams/labs && stellar-secrets rotate-key --env production)` on a branch without what this change added");
+    // no path of the nested project left worded as inside its folder
+    expect(message.replaceAll(NESTED, "").replaceAll("teams/labs/stellar.yaml", "")).not.toMatch(/secrets\/production\.enc\.yaml|stellar\.yaml/);
+    // the text prints the same hint in the labs section; the outer section has none
+    const text = await review(s, ["HEAD~1", "HEAD"]);
+    const [outerText, labsText] = text.stdout.split("\nteams/labs (a project of its own)\n");
+    expect(labsText).toContain(`\`git checkout ${base} -- ${NESTED}\``);
+    expect(outerText).not.toContain("git checkout");
+    // the hint, run from the outer root as printed, restores the nested file and leaves the outer one alone
+    const hint = /`(git checkout [0-9a-f]{40} -- \S+)`/.exec(message)?.[1];
+    expect(hint).toBe(`git checkout ${base} -- ${NESTED}`);
+    const outerBefore = s.read("secrets/production.enc.yaml");
+    execFileSync("sh", ["-c", hint as string], { cwd: s.repo, env: s.env, stdio: "ignore" });
+    expect(s.read(NESTED)).toBe(s.git(["show", `${base}:${NESTED}`]));
+    expect(s.read("secrets/production.enc.yaml")).toBe(outerBefore);
+    expect(s.git(["status", "--porcelain"]).trim()).toBe(`M  ${NESTED}`);
+    // the working tree is the base again: nothing to flag against it
+    const restored = (await reviewJson(s, [base])) as Report & { projects: (Report & { path: string })[] };
+    expect(restored.projects).toMatchObject([{ path: "teams/labs", environments: [], problems: [], clean: true }]);
+    // the stellar-secrets hint, run from the outer root as printed, re-keys the labs file (not the outer one) for its members only
+    s.git(["checkout", "-q", "HEAD", "--", NESTED]);
+    const rekey = /`(\(cd teams\/labs && stellar-secrets rotate-key --env production\))`/.exec(message)?.[1] as string;
+    const bin = join(s.dir, "bin");
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, "stellar-secrets"), `#!/bin/sh\nexec ${[process.execPath, CLI_BIN].map(shellQuote).join(" ")} "$@"\n`, { mode: 0o755 });
+    execFileSync("sh", ["-c", rekey], { cwd: s.repo, env: { ...s.env, PATH: `${bin}:${s.env.PATH ?? ""}` }, stdio: "ignore" });
+    expect(s.read(NESTED)).not.toContain(mallory.recipient);
+    expect(s.read("secrets/production.enc.yaml")).toBe(outerBefore);
   });
 
   it("flags an environment file restored from before a rotation, with a removed member's stanza cut out (unrotated-removal, exit 1)", async () => {

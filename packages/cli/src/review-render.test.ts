@@ -357,6 +357,17 @@ describe("review text", () => {
     expect(text).toContain("stellar-secrets members approve bob --env production");
     expect(text).not.toContain("gained access");
     expect(text).toContain("0 removed, 1 access request; no problems.");
+    expect(text).toContain(", pending in stellar.yaml; grants nothing until a member approves: stellar-secrets members approve bob --env production)");
+  });
+
+  it("words the approve command of a nested project's request as run in its folder, from the outer root (text and markdown)", () => {
+    const requested = textReport([env({ file: "teams/labs/secrets/production.enc.yaml", members: { gained: [], lost: [], keyChanged: [], requested: [{ name: "bob", recipient: TEXT_BOB }] } })]);
+    const nested = [{ path: "teams/labs", report: requested }];
+    const approve = "(cd teams/labs && stellar-secrets members approve bob --env production)";
+    const text = renderReviewsText(textReport([]), nested).split("\nteams/labs (a project of its own)\n");
+    expect(text[1]).toContain(`pending in teams/labs/stellar.yaml; grants nothing until a member approves: ${approve})`);
+    expect(text[0]).not.toContain("members approve");
+    expect(renderReviewsMarkdown(textReport([]), nested)).toContain(markdownText(approve));
   });
 
   it("lists every problem under its environment and in the problem list, and flags a file that is not encrypted", () => {

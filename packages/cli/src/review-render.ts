@@ -5,7 +5,7 @@
  * folded) and SARIF 2.1.0 (the checker's rule ids and driver, plus review rules for the problems
  * no checker rule names). None of them ever sees a value: the report holds none.
  */
-import type { Severity } from "@stellar-secrets/core";
+import { findingWording, PROJECT_FILE, type FindingWording, type Severity } from "@stellar-secrets/core";
 import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { humanList, plural, renderJson, shortRecipient } from "./format.js";
 import type { CommitSignatureReview, EnvironmentReview, RecipientRef, ReviewDiagnostic, ReviewProblem, ReviewReport } from "@stellar-secrets/core";
@@ -84,13 +84,15 @@ function recipientText(r: RecipientRef): string {
   return r.member === undefined ? `${r.recipient} (not a member)` : `${r.member} (${shortRecipient(r.recipient)})`;
 }
 
-function accessLines(e: EnvironmentReview): string[] {
+/** The access lines of an environment; `w` words their stellar.yaml and a request's command (a nested project's, for the outer root). */
+function accessLines(e: EnvironmentReview, w: FindingWording): string[] {
+  const config = w.path(PROJECT_FILE);
   return [
-    ...e.members.gained.map((m) => `access: ${m.name} gained access (member in stellar.yaml, ${shortRecipient(m.recipient)})`),
-    ...e.members.lost.map((m) => `access: ${m.name} lost access (no longer a member in stellar.yaml)`),
+    ...e.members.gained.map((m) => `access: ${m.name} gained access (member in ${config}, ${shortRecipient(m.recipient)})`),
+    ...e.members.lost.map((m) => `access: ${m.name} lost access (no longer a member in ${config})`),
     ...e.members.keyChanged.map((m) => `access: ${m.name}'s key changed (${shortRecipient(m.before)} → ${shortRecipient(m.after)})`),
     ...(e.members.requested ?? []).map(
-      (m) => `request: ${m.name} asks for access (${shortRecipient(m.recipient)}, pending in stellar.yaml; grants nothing until a member approves: stellar-secrets members approve ${m.name} --env ${e.environment})`,
+      (m) => `request: ${m.name} asks for access (${shortRecipient(m.recipient)}, pending in ${config}; grants nothing until a member approves: ${w.command(`stellar-secrets members approve ${m.name} --env ${e.environment}`)})`,
     ),
     ...e.recipients.gained.map((r) => `recipients: + ${recipientText(r)} can now decrypt the file`),
     ...e.recipients.lost.map((r) => `recipients: - ${recipientText(r)} is no longer a recipient of the file`),
@@ -146,7 +148,7 @@ function signatureLines(report: ReviewReport): string[] {
 
 const where = (p: ReviewProblem): string | undefined => (p.file === undefined ? undefined : `${p.file}${p.line !== undefined ? `:${p.line}` : ""}`);
 
-function renderEnvironment(e: EnvironmentReview): string[] {
+function renderEnvironment(e: EnvironmentReview, w: FindingWording): string[] {
   const fileNote = { added: ", new file", removed: ", file deleted", modified: "", unchanged: "" }[e.fileChange];
   const out = [`${e.environment} (${e.file}${fileNote})`];
   const width = Math.max(0, ...e.secrets.map((s) => s.name.length));
@@ -157,7 +159,7 @@ function renderEnvironment(e: EnvironmentReview): string[] {
   }
   const reencryption = reencryptionText(e);
   if (reencryption !== undefined) out.push(`  * ${reencryption}`);
-  for (const line of accessLines(e)) out.push(`  ${line}`);
+  for (const line of accessLines(e, w)) out.push(`  ${line}`);
   const notes = environmentNotes(e);
   for (const n of notes) if (n.kind === "exposed-before-rotation") out.push(`  note: ${n.message}`);
   if (e.encrypted === false) out.push("  ! the file is not a valid encrypted SOPS file");
@@ -189,11 +191,14 @@ function proposalLine(p: NonNullable<ReviewReport["proposals"]>[number]): string
     : `− proposal ${what} removed (applied or rejected): \`${p.file}\``;
 }
 
-/** The terminal text of a review. */
-export function renderReviewText(report: ReviewReport): string {
+/**
+ * The terminal text of a review. `wording`: how the lines the renderer words itself name commands
+ * (a nested project's, for the outer root: {@link findingWording}); default as they are.
+ */
+export function renderReviewText(report: ReviewReport, wording: FindingWording = findingWording(undefined)): string {
   const out = [`Review of ${side(report.base)} → ${side(report.head)} (${report.verification === undefined ? "no key used" : "verified with your key where it opens"})`, ""];
   if (report.environments.length === 0) out.push("No change to any secrets file or member.", "");
-  for (const e of report.environments) out.push(...renderEnvironment(e), "");
+  for (const e of report.environments) out.push(...renderEnvironment(e, wording), "");
   if (report.verification !== undefined) {
     out.push("Verification (decrypted with your key; no value shown):");
     if (report.verification.length === 0) out.push("  no changed environment to verify");
@@ -249,10 +254,11 @@ export type NestedReview = { path: string; report: ReviewReport; removed?: undef
 /**
  * A nested project's report with its paths relative to the outer root (`dir` put before each
  * file of an environment, a problem, a warning, a diagnostic, a verification and a proposal).
- * Messages are left as the project's own review words them.
+ * Messages are left as they are: the nested review words them for the outer root already
+ * (`ReviewInputs.folder`, `findingWording`).
  */
 export function withPathPrefix(report: ReviewReport, dir: string): ReviewReport {
-  const at = (file: string): string => `${dir}/${file}`;
+  const at = findingWording(dir).path;
   const problem = (p: ReviewProblem): ReviewProblem => (p.file === undefined ? { ...p } : { ...p, file: at(p.file) });
   return {
     ...report,
@@ -281,7 +287,7 @@ export function renderReviewsText(report: ReviewReport, nested: readonly NestedR
   if (nested.length === 0) return out;
   for (const n of nested) {
     out += `\n${escapeControlCharacters(nestedHeading(n.path))}\n`;
-    out += n.report === undefined ? `${escapeControlCharacters(removedText(n, report.head.label))}\n` : renderReviewText(n.report);
+    out += n.report === undefined ? `${escapeControlCharacters(removedText(n, report.head.label))}\n` : renderReviewText(n.report, findingWording(n.path));
   }
   const bad = nested.filter((n) => !nestedClean(n)).map((n) => n.path);
   if (!report.clean) bad.unshift("the root project");
@@ -317,7 +323,7 @@ export function renderReviewsMarkdown(report: ReviewReport, nested: readonly Nes
       continue;
     }
     const verdict = n.report.clean ? `### ✅ ${title}: no problems` : `### ❌ ${title}: ${plural(n.report.problems.length, "problem")}`;
-    parts.push(renderReviewMarkdown(n.report, { headline: verdict, marker: false }));
+    parts.push(renderReviewMarkdown(n.report, { headline: verdict, marker: false, wording: findingWording(n.path) }));
   }
   return parts.join("\n---\n\n");
 }
@@ -397,7 +403,7 @@ const KIND_LABEL: Record<ReviewProblem["kind"], string> = {
  * states, the problems (file:line, kind, message), then the changes per environment and the
  * checker diagnostics in collapsed `<details>` blocks.
  */
-export function renderReviewMarkdown(report: ReviewReport, options: { headline?: string; marker?: boolean } = {}): string {
+export function renderReviewMarkdown(report: ReviewReport, options: { headline?: string; marker?: boolean; wording?: FindingWording } = {}): string {
   const out: string[] = options.marker === false ? [] : [MARKDOWN_MARKER];
   out.push(options.headline ?? (report.clean ? "### ✅ Stellar Secrets review: no problems" : `### ❌ Stellar Secrets review: ${plural(report.problems.length, "problem")}`), "");
   out.push(`**Summary:** ${markdownText(summaryText(report))}`, "");
@@ -433,7 +439,7 @@ export function renderReviewMarkdown(report: ReviewReport, options: { headline?:
       }
       const lines = [
         ...(reencryptionText(e) === undefined ? [] : [reencryptionText(e) as string]),
-        ...accessLines(e),
+        ...accessLines(e, options.wording ?? findingWording(undefined)),
         ...environmentNotes(e).map((n) => (n.kind === "exposed-before-rotation" ? `note: ${n.message}` : n.message)),
         ...(e.encrypted === false ? ["⚠️ the file is not a valid encrypted SOPS file"] : []),
       ];

@@ -8,6 +8,7 @@
 import {
   buildReview,
   compareDecrypted,
+  findingWording,
   findProjectRoot,
   folderSource,
   PROJECT_FILE,
@@ -61,10 +62,13 @@ warning where only some do, nothing where none does.
 Nested projects: at the outer root of a monorepo, each folder with a stellar.yaml of its own (at
 any depth; in the head, or only in the base) is also reviewed as its own project, as review run
 in that folder would (--verify too), after the outer report, under the heading "FOLDER (a project
-of its own)", its paths relative to the outer root. JSON: "projects":[{"path",...its report} |
-{"path","removed":true,"clean":true}] (only when there is one; the top-level "clean" is then false
-when any is not clean); SARIF: one run with every project's results. Exit status 1 when any
-report, outer or nested, has a problem.
+of its own)", its paths relative to the outer root in its fields and its messages alike: a hint
+runs from there as printed (\`git checkout REV -- teams/labs/secrets/production.enc.yaml\`), and
+a stellar-secrets command it suggests runs in the folder
+(\`(cd teams/labs && stellar-secrets rotate-key --env production)\`). JSON: "projects":[{"path",
+...its report} | {"path","removed":true,"clean":true}] (only when there is one; the top-level
+"clean" is then false when any is not clean); SARIF: one run with every project's results. Exit
+status 1 when any report, outer or nested, has a problem.
 
 What is compared (as with \`git diff\`):
   review               HEAD against the working tree (before the first commit: everything)
@@ -269,8 +273,9 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   const headSubmodules = await submodulesOf(git, headRev.kind === "commit" ? head.commit : undefined);
   const basePaths = [...(base.index?.environmentFiles.values() ?? [])].map((f) => f.path);
   const earlierVersions = await earlierVersionsOf(git, base, [...new Set([...envPaths, ...basePaths])]);
-  const report = buildReview(base, head, renamed, { committedAlso, signatures, headLinks, headSubmodules, earlierVersions });
-  return ids === undefined ? report : withVerification(report, await verifyEnvironments(report, base, head, renamed, ids, earlierVersions));
+  // a nested project's messages name paths and commands as run from the outer root (its structured fields are prefixed after)
+  const report = buildReview(base, head, renamed, { committedAlso, signatures, headLinks, headSubmodules, earlierVersions, ...(git.dir === undefined ? {} : { folder: git.dir }) });
+  return ids === undefined ? report : withVerification(report, await verifyEnvironments(report, base, head, renamed, ids, earlierVersions), findingWording(git.dir));
 }
 
 /** The head's git submodules (project-relative path → the commit it records). */

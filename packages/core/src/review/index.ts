@@ -11,3 +11,4 @@ export * from "./rotation.js";
 export * from "./signatures.js";
 export * from "./state.js";
 export * from "./verify.js";
+export * from "./wording.js";

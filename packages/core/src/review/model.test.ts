@@ -511,6 +511,78 @@ describe("buildReview over whole repositories", () => {
     });
   });
 
+  describe("a nested project's findings are worded for the outer root (inputs.folder)", () => {
+    /** Each place `path` stands in `text` as a whole path, none of them below `folder`. */
+    const bare = (text: string, path: string, folder: string): string[] =>
+      [...text.matchAll(new RegExp(`(?<![\\w./-])${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\w/-])`, "g"))].map((m) => text.slice(Math.max(0, (m.index ?? 0) - folder.length - 1), (m.index ?? 0) + path.length));
+
+    it("names the review's own paths below the folder and runs its commands there; the structured fields stay project-relative", async () => {
+      const { alice, base } = await project();
+      const mallory = await generateIdentity();
+      const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
+      const head = at("HEAD", { ...base, [PROD]: await updateKeys(prev, [alice.recipient, mallory.recipient]) });
+      const outer = buildReview(at("HEAD~1", base), head);
+      const report = buildReview(at("HEAD~1", base), head, new Map(), { folder: "teams/labs" });
+      expect(report.problems).toMatchObject([{ kind: "non-member-recipient", file: PROD }]);
+      const message = report.problems[0]?.message ?? "";
+      expect(message).toContain("can decrypt teams/labs/secrets/production.enc.yaml but is not a member of production in teams/labs/stellar.yaml");
+      expect(message).toContain("(`git checkout BASE -- teams/labs/secrets/production.enc.yaml`)");
+      expect(message).toContain("run `(cd teams/labs && stellar-secrets rotate-key --env production)` on a branch without what this change added");
+      expect(message).toContain("with `(cd teams/labs && stellar-secrets members add)`");
+      expect(bare(message, PROD, "teams/labs")).toEqual([]);
+      // the outer project's wording is unchanged
+      expect(outer.problems[0]?.message).toContain(`(\`git checkout BASE -- ${PROD}\`)`);
+      expect(outer.problems[0]?.message).toContain("run `stellar-secrets rotate-key --env production` on a branch");
+    });
+
+    it("rewords the checker's messages (diagnostics and the problems made of them alike) and keeps them one finding", async () => {
+      const { alice, base } = await project();
+      const bob = await generateIdentity();
+      const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
+      const withBob: Files = {
+        ...base,
+        "stellar.yaml": config({ staging: { alice: alice.recipient }, production: { alice: alice.recipient, bob: bob.recipient } }),
+        [PROD]: await updateKeys(prev, [alice.recipient, bob.recipient]),
+      };
+      // bob removed in stellar.yaml alone: the checker's recipient-drift says re-key with rotate-key
+      const head = at("working tree", { ...withBob, "stellar.yaml": base["stellar.yaml"] as string });
+      const outer = buildReview(at("HEAD", withBob), head);
+      const report = buildReview(at("HEAD", withBob), head, new Map(), { folder: "teams/labs" });
+      const drift = report.diagnostics.find((d) => d.rule === "recipient-drift");
+      const outerDrift = outer.diagnostics.find((d) => d.rule === "recipient-drift");
+      expect(outerDrift?.message).toContain("`stellar-secrets rotate-key --env production`");
+      expect(drift?.file).toBe(PROD);
+      expect(drift?.message).toContain("`(cd teams/labs && stellar-secrets rotate-key --env production)`");
+      expect(drift?.message).not.toMatch(/(?<!\/)stellar\.yaml/);
+      for (const d of report.diagnostics) {
+        expect(d.file).not.toMatch(/^teams\//);
+        expect(bare(d.message, PROD, "teams/labs")).toEqual([]);
+      }
+      // a new checker error: the problem made of it says what its diagnostic says (SARIF links them by message)
+      const unknown = buildReview(at("HEAD~1", base), at("HEAD", { ...base, [STRIPE]: "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: labs_token }\n" }), new Map(), { folder: "teams/labs" });
+      const error = unknown.problems.find((p) => p.kind === "checker-error" && p.message.startsWith("unknown-secret:"));
+      expect(error?.file).toBe(STRIPE);
+      expect(error?.message).toContain("`(cd teams/labs && stellar-secrets set labs_token --env ENV)`");
+      expect(unknown.diagnostics.some((d) => error?.message === `${d.rule}: ${d.message}`)).toBe(true);
+    });
+
+    it("words a new nested project, a moved secrets_dir and a submodule below the folder", async () => {
+      const { alice, base } = await project();
+      const moved = (base["stellar.yaml"] as string).replace("version: 1\n", "version: 1\nsecrets_dir: vault\n");
+      const sub = buildReview(at("HEAD~1", base), at("HEAD", { ...base, "stellar.yaml": moved, [PROD]: `${base[PROD] as string}# changed\n` }), new Map(), { folder: "teams/labs" });
+      const secretsDir = sub.problems.find((p) => p.kind === "weakened-rule" && p.message.includes("secrets_dir"));
+      expect(secretsDir?.file).toBe("stellar.yaml");
+      expect(secretsDir?.message).toContain('teams/labs/stellar.yaml moves secrets_dir from "secrets" to "vault"');
+      expect(secretsDir?.message).toContain("(`git mv teams/labs/secrets teams/labs/vault`)");
+      const members = { alice: alice.recipient };
+      const commit = "3068beb81eddddd00803ab49df129f105ba73997";
+      const gitlink = buildReview(state("a", members, base[PROD] as string), state("b", members, undefined), new Map(), { headSubmodules: new Map([[FILE, commit]]), folder: "teams/labs" });
+      const found = gitlink.problems.find((p) => p.kind === "weakened-rule");
+      expect(found?.file).toBe(FILE);
+      expect(found?.message).toContain("(`git rm --cached teams/labs/secrets/production.enc.yaml`) and restore the file (`git checkout BASE -- teams/labs/secrets/production.enc.yaml`)");
+    });
+  });
+
   describe("moving secrets_dir away from the environment files hides them", () => {
     it("flags a secrets_dir change that leaves environment files behind (their changes would go unreviewed); a real move is clean", async () => {
       const { base } = await project();

@@ -10,6 +10,7 @@ import { ciphertextIdentity, createHash, environmentFileName, normalizeSecretsDi
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { PROJECT_FILE, type ProjectConfig } from "../project.js";
+import { SOPS_CONFIG_FILE } from "../sops-config.js";
 import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
 import type { EnvironmentFile } from "../secrets-dir.js";
@@ -22,6 +23,7 @@ import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./si
 import type { ReviewState } from "./state.js";
 import { rewrittenCheckout, weakenedMergeDriver } from "./gitattributes.js";
 import type { EnvironmentVerification } from "./verify.js";
+import { findingWording, rewordMessage, type FindingWording } from "./wording.js";
 
 /** A short, keyless fingerprint of a stored ENC string: the first 8 hex digits of its SHA-256. */
 export function fingerprint(enc: string): string {
@@ -265,6 +267,9 @@ export function rewrapsOf(before: readonly { recipient: string; enc: string }[],
   return out;
 }
 
+/** Paths in a message: "a", "a and b", "a, b and c". */
+const humanPaths = (paths: readonly string[]): string => (paths.length <= 1 ? paths.join("") : `${paths.slice(0, -1).join(", ")} and ${paths.at(-1)}`);
+
 /** A recipient shortened for a message (`age1abcd…wxyz`). */
 const shortKey = (recipient: string): string => (recipient.length > 20 ? `${recipient.slice(0, 10)}…${recipient.slice(-6)}` : recipient);
 
@@ -320,6 +325,13 @@ export interface ReviewInputs {
    * brings back a data key the base had retired is `unrotated-removal` ({@link retiredDataKey}).
    */
   earlierVersions?: ReadonlyMap<string, readonly EarlierVersion[]>;
+  /**
+   * The project's folder relative to where review runs, for a project nested in the reviewed one
+   * (`teams/labs`): every path and stellar-secrets command in the findings' messages (the review's
+   * own and the checker's) is then worded for a reader there ({@link findingWording}), while the
+   * structured fields (`file`, …) stay project-relative. Absent: worded as they are.
+   */
+  folder?: string;
 }
 
 /**
@@ -355,6 +367,17 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
 
   // per environment, the safe fix when this change gave someone a way in (the checker's hints would say rotate-key)
   const introducedFix = new Map<string, string>();
+  // how messages name paths and commands (a nested project's are read at the outer root)
+  const w = findingWording(inputs.folder);
+  // the checker words its messages for the project's folder: the files they may name, reworded for the reader
+  const knownPaths = [
+    PROJECT_FILE,
+    SOPS_CONFIG_FILE,
+    ...(head.index?.configFiles.keys() ?? []),
+    ...[...(head.index?.environmentFiles.values() ?? []), ...(base.index?.environmentFiles.values() ?? [])].map((f) => f.path),
+    ...(head.index?.catalog === undefined ? [] : [head.index.catalog.path]),
+  ];
+  const reword = (message: string, file: string): string => rewordMessage(message, w, [...knownPaths, file]);
   for (const environment of names) {
     const before = side(base, environment, baseConfig ?? headConfig);
     const after = side(head, environment, headConfig ?? baseConfig);
@@ -440,11 +463,11 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       ...recipients.gained.map((r) => r.member ?? shortKey(r.recipient)),
       ...rewraps.map((r) => `the stanza labelled ${whoIs(r.recipient) ?? shortKey(r.recipient)}`),
     ].filter((x, i, all) => all.indexOf(x) === i);
-    const revert = `revert the change to ${file} (\`git checkout ${base.commit ?? "BASE"} -- ${file}\`)`;
+    const revert = `revert the change to ${w.path(file)} (\`git checkout ${base.commit ?? "BASE"} -- ${w.path(file)}\`)`;
     const byMember =
-      `have an existing member of ${environment} run \`stellar-secrets rotate-key --env ${environment}\` on a branch without ` +
+      `have an existing member of ${environment} run \`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\` on a branch without ` +
       `what this change added (${introduced.join(", ")}): running it on this change would wrap the new data key for them too`;
-    if (introduced.length > 0) introducedFix.set(environment, `revert what this change added to ${environment} (in stellar.yaml or ${file}), or ${byMember}`);
+    if (introduced.length > 0) introducedFix.set(environment, `revert what this change added to ${environment} (in ${w.path(PROJECT_FILE)} or ${w.path(file)}), or ${byMember}`);
     // a key that can no longer unwrap the data key still knows it unless the data key was rotated
     const storedAfter = [...(after.version?.values ?? new Map<string, string>())].filter(([n, v]) => v !== "" && after.encryptedNames.has(n));
     // a remaining recipient whose wrapped key is byte-for-byte the same proves the data key is the same, values or not
@@ -456,7 +479,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         const unchanged = storedAfter.filter(([n, v]) => before.version?.values.get(n) === v).length;
         const fix =
           introduced.length === 0
-            ? `run \`stellar-secrets rotate-key --env ${environment}\`, then change the values ${who} could read`
+            ? `run \`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\`, then change the values ${who} could read`
             : `${revert}, then ${byMember}; then change the values ${who} could read`;
         const proof = keptStanza === undefined ? "" : ` (${whoIs(keptStanza[0]) ?? keptStanza[0]}'s wrapped data key is unchanged: the data key is the same)`;
         envProblems.push({
@@ -466,7 +489,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           message:
             dataKeyRotated && !sameKeyProven
               ? `${who} was removed from ${environment}, and with only one value kept a data-key rotation cannot be told from a changed value without a key: ` +
-                `if the data key was not rotated, ${who} can still decrypt every value encrypted with it; make sure the change was made with \`stellar-secrets members rm\` or \`rotate-key\`, or ${fix}`
+                `if the data key was not rotated, ${who} can still decrypt every value encrypted with it; make sure the change was made with \`${w.command("stellar-secrets members rm")}\` or \`rotate-key\`, or ${fix}`
               : `${who} was removed from ${environment} but the data key was not rotated: ${who} can still decrypt ` +
                 `${storedAfter.length === 0 ? "" : `values that are not changed (${unchanged} of ${storedAfter.length} here), and `}any value later encrypted with this data key${proof}; ${fix}`,
         });
@@ -488,11 +511,11 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           file,
           line: after.model?.recipientsRange === undefined ? undefined : after.model.lines.positionAt(after.model.recipientsRange.start).line,
           message:
-            `${who} can decrypt ${file} but is not a member of ${environment} in stellar.yaml: ` +
+            `${who} can decrypt ${w.path(file)} but is not a member of ${environment} in ${w.path(PROJECT_FILE)}: ` +
             (baseMemberKeys.has(r) && recipientsBefore.has(r) && introduced.length === 0
-              ? `they were removed from ${environment} but the file still opens for them; have an existing member re-key it without them (\`stellar-secrets rotate-key --env ${environment}\`), then change at their providers the values they could read`
+              ? `they were removed from ${environment} but the file still opens for them; have an existing member re-key it without them (\`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\`), then change at their providers the values they could read`
               : `${recipientsBefore.has(r) ? "" : "this change gave that key access, and "}a recipient label proves nothing, so do not grant that key access on this change's word: ${revert}, ` +
-                `or ${byMember}; a new member is added in a change of its own, by an existing member, with \`stellar-secrets members add\``),
+                `or ${byMember}; a new member is added in a change of its own, by an existing member, with \`${w.command("stellar-secrets members add")}\``),
         });
       }
     }
@@ -510,9 +533,9 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         file,
         line: stanzaLine(after, textAfter, rw.enc),
         message:
-          `${what} in ${file}, but the data key was not rotated (${sameKey as string}): the label proves nothing (whoever has the data key can wrap it ` +
+          `${what} in ${w.path(file)}, but the data key was not rotated (${sameKey as string}): the label proves nothing (whoever has the data key can wrap it ` +
           `for any key under any label), so someone other than ${name ?? "that key's owner"} may now be able to decrypt every value of ${environment}, ` +
-          `and every value set later; ${revert}, or have an existing member of ${environment} run \`stellar-secrets rotate-key --env ${environment}\` ` +
+          `and every value set later; ${revert}, or have an existing member of ${environment} run \`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\` ` +
           (rw.how === "replaced"
             ? `on a branch where the stanza labelled ${name ?? shortKey(rw.recipient)} is still the base's`
             : `on a branch without the stanza labelled ${name ?? shortKey(rw.recipient)} that this change added`),
@@ -522,7 +545,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     const baseFileDiagnostics = new Set((before.model?.diagnostics ?? []).map(diagnosticKey));
     for (const d of after.model?.diagnostics ?? []) {
       if (d.rule !== "unencrypted-secrets-file" || baseFileDiagnostics.has(diagnosticKey(d))) continue;
-      envProblems.push({ kind: "plaintext", environment, file: d.file, line: d.line, message: d.message });
+      envProblems.push({ kind: "plaintext", environment, file: d.file, line: d.line, message: reword(d.message, d.file) });
     }
 
     // a data key the history had retired, brought back (a rotation undone: an old version's file with a stanza cut out)
@@ -537,10 +560,10 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           file,
           commit: retired.commit,
           message:
-            `${file} uses the data key of its version at commit ${retired.commit.slice(0, 10)} (${retired.proof}), a data key the base no longer uses: ` +
+            `${w.path(file)} uses the data key of its version at commit ${retired.commit.slice(0, 10)} (${retired.proof}), a data key the base no longer uses: ` +
             `bringing it back undoes a rotation, so whoever could decrypt that version ${named.length === 0 ? "" : `(it was also wrapped for ${named.join(", ")}) `}` +
             `can decrypt every value of ${environment} now and every value set later; ${revert}, and never restore an environment file from an older commit ` +
-            `(make changes with \`stellar-secrets set\`, \`members\` and \`rotate-key\`)`,
+            `(make changes with \`${w.command("stellar-secrets set")}\`, \`members\` and \`rotate-key\`)`,
         });
       }
     }
@@ -580,7 +603,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         kind: "weakened-rule",
         file: "stellar.yaml",
         ...(at === -1 ? {} : { line: at + 1 }),
-        message: `stellar.yaml weakens rule ${rule.id} from ${was} to ${now}: a change cannot lower the checks that review it; make that change on its own, reviewed separately`,
+        message: `${w.path(PROJECT_FILE)} weakens rule ${rule.id} from ${was} to ${now}: a change cannot lower the checks that review it; make that change on its own, reviewed separately`,
       });
     }
   }
@@ -602,8 +625,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           file: "stellar.yaml",
           ...(at === -1 ? {} : { line: at + 1 }),
           message:
-            `stellar.yaml moves secrets_dir from "${from}" to "${to}" but ${left.length === 1 ? "an environment file is" : `${left.length} environment files are`} not there (${left.join(", ")}): ` +
-            `they are no longer read as environment files, so what changes in them is not reviewed; move the files with the setting (\`git mv ${from} ${to}\`), ` +
+            `${w.path(PROJECT_FILE)} moves secrets_dir from "${from}" to "${to}" but ${left.length === 1 ? "an environment file is" : `${left.length} environment files are`} not there (${left.map(w.path).join(", ")}): ` +
+            `they are no longer read as environment files, so what changes in them is not reviewed; move the files with the setting (\`git mv ${w.path(from)} ${w.path(to)}\`), ` +
             `or make that change on its own, reviewed separately`,
         });
       }
@@ -611,7 +634,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   }
   // a longer rotate_every in the catalog (or none) lets a value go unrotated longer before
   // rotation-overdue says so: a weakening a reviewer should see (a shorter one is not)
-  if (baseUsable && head.index !== undefined) problems.push(...weakenedRotations(base.index?.catalog, head.index));
+  if (baseUsable && head.index !== undefined) problems.push(...weakenedRotations(base.index?.catalog, head.index, w));
   // narrowing the config files the checker reads is a weakening too: the head's files are then
   // judged within the base's scope as well, so that what the change hides is still checked
   let widened: WorkspaceIndex | undefined;
@@ -628,13 +651,13 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         ...dropped.map((p) => `config.include no longer has "${p}"`),
         ...excluded.map((p) => `config.exclude adds "${p}"`),
       ];
-      const shown = hidden.slice(0, 10).join(", ") + (hidden.length > 10 ? `, and ${hidden.length - 10} more` : "");
+      const shown = hidden.slice(0, 10).map(w.path).join(", ") + (hidden.length > 10 ? `, and ${hidden.length - 10} more` : "");
       problems.push({
         kind: "weakened-rule",
         file: "stellar.yaml",
         ...(at === -1 ? {} : { line: at + 1 }),
         message:
-          `stellar.yaml narrows the config files the checker reads (${what.join("; ")}): ` +
+          `${w.path(PROJECT_FILE)} narrows the config files the checker reads (${what.join("; ")}): ` +
           (hidden.length === 0 ? "it hides no config file now, but may hide files added later" : `it now hides ${hidden.length === 1 ? "1 config file" : `${hidden.length} config files`} from the checks (${shown}), judged here all the same`) +
           `; a change cannot lower the checks that review it; make that change on its own, reviewed separately`,
       });
@@ -642,7 +665,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   }
   // a stellar.yaml new below the root makes its folder another project: the loader no longer reads
   // that folder's files for this one, so what they reference or hold in plain text goes unchecked here
-  if (baseUsable && head.index !== undefined) problems.push(...newNestedProjects(base, head));
+  if (baseUsable && head.index !== undefined) problems.push(...newNestedProjects(base, head, w));
   // an environment file replaced by a symbolic link: no review, check or merge reads it as the
   // environment, while every checkout reads its target (values no one reviewed)
   if (headConfig !== undefined && inputs.headLinks !== undefined && inputs.headLinks.size > 0) {
@@ -656,9 +679,9 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         environment: environment.name,
         file,
         message:
-          `${file} is a symbolic link to ${target}: review, check and the merge driver do not read a link as the ${environment.name} file, ` +
+          `${w.path(file)} is a symbolic link to ${target}: review, check and the merge driver do not read a link as the ${environment.name} file, ` +
           `but a checkout's \`stellar-secrets get\`, \`exec\` and the resolver read what it points to, values no review has seen; ` +
-          `restore the file (\`git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${file}\`, then make the change with \`stellar-secrets set\`), never a link`,
+          `restore the file (\`git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${w.path(file)}\`, then make the change with \`${w.command("stellar-secrets set")}\`), never a link`,
       });
     }
   }
@@ -676,9 +699,9 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         environment: environment.name,
         file,
         message:
-          `${at} is a git submodule (commit ${(inputs.headSubmodules.get(at) ?? "").slice(0, 10)}), so git holds no ${environment.name} file at ${file}: ` +
+          `${w.path(at)} is a git submodule (commit ${(inputs.headSubmodules.get(at) ?? "").slice(0, 10)}), so git holds no ${environment.name} file at ${w.path(file)}: ` +
           `a checkout has an empty folder there (nothing decrypts), or with submodules fetched another repository's files, values no review has seen; ` +
-          `remove the submodule (\`git rm --cached ${at}\`) and restore the file (\`git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${file}\`)`,
+          `remove the submodule (\`git rm --cached ${w.path(at)}\`) and restore the file (\`git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${w.path(file)}\`)`,
       });
     }
   }
@@ -696,10 +719,10 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         file: weakened.file,
         ...(weakened.line === undefined ? {} : { line: weakened.line }),
         message:
-          `${weakened.file} takes ${weakened.paths.length <= 1 ? weakened.paths.join("") : `${weakened.paths.slice(0, -1).join(", ")} and ${weakened.paths.at(-1)}`} off the stellar-secrets merge driver (merge=stellar; now ${now}): ` +
+          `${w.path(weakened.file)} takes ${humanPaths(weakened.paths.map(w.path))} off the stellar-secrets merge driver (merge=stellar; now ${now}): ` +
           `git would merge ${weakened.paths.length === 1 ? "it" : "them"} as text, and a text merge of an environment file is a file no one can decrypt ` +
           `(merge=union even commits two value lines and two macs without a conflict, and no pre-commit hook runs for a merge commit git makes); ` +
-          `keep \`${dir}/*.enc.yaml diff=stellar merge=stellar\` (what \`stellar-secrets git setup\` writes), or make that change on its own, reviewed separately`,
+          `keep \`${dir}/*.enc.yaml diff=stellar merge=stellar\` (what \`${w.command("stellar-secrets git setup")}\` writes), or make that change on its own, reviewed separately`,
       });
     }
   }
@@ -715,7 +738,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         file: rewritten.file,
         ...(rewritten.line === undefined ? {} : { line: rewritten.line }),
         message:
-          `${rewritten.file} gives ${rewritten.paths.length <= 1 ? rewritten.paths.join("") : `${rewritten.paths.slice(0, -1).join(", ")} and ${rewritten.paths.at(-1)}`} ${rewritten.attribute}: ` +
+          `${w.path(rewritten.file)} gives ${humanPaths(rewritten.paths.map(w.path))} ${rewritten.attribute}: ` +
           `git rewrites ${rewritten.paths.length === 1 ? "its" : "their"} bytes on every checkout (a deploy, each member's clone), which review (reading git's copy) never sees; ` +
           `${rewritten.attribute.startsWith("working-tree-encoding") ? "a file that is not UTF-8 decrypts for no one" : "a filter command decides what the checkout holds"}; ` +
           `remove that attribute for the environment files, or make that change on its own, reviewed separately`,
@@ -751,15 +774,17 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     const isNew = count === 0;
     if (!isNew) baseCounts.set(key, count - 1);
     if (!isNew && !(d.secret !== undefined && changedNames.has(d.secret))) continue;
-    diagnostics.push({ ...d, new: isNew });
+    // worded for the reader once its fix is settled (rewordMessage leaves the fix, worded at the source, as it is)
+    const message = reword(d.message, d.file);
+    diagnostics.push({ ...d, message, new: isNew });
     if (!isNew || d.severity !== "error") continue;
     summary.newErrors++;
-    if (seenProblems.has(`${d.file}\u0000${d.message}`)) continue;
+    if (seenProblems.has(`${d.file}\u0000${message}`)) continue;
     if (d.rule === "recipient-drift" && nonMemberFiles.has(d.file)) continue; // already a non-member-recipient problem
-    problems.push({ kind: PLAINTEXT_RULES.has(d.rule) ? "plaintext" : "checker-error", file: d.file, line: d.line, message: `${d.rule}: ${d.message}` });
+    problems.push({ kind: PLAINTEXT_RULES.has(d.rule) ? "plaintext" : "checker-error", file: d.file, line: d.line, message: `${d.rule}: ${message}` });
   }
   // commits that change an environment without a signature of one of its members (in the base)
-  const signed = reviewSignatures(base, inputs.signatures);
+  const signed = reviewSignatures(base, inputs.signatures, w);
   for (const p of signed.problems) {
     problems.push(p);
     environments.find((e) => e.environment === p.environment)?.problems.push(p);
@@ -786,19 +811,20 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
  * stellar.yaml is enough to take a folder's files out of this project's checks. A nested project
  * the base had already is not reported. At the new stellar.yaml, line 1.
  */
-function newNestedProjects(base: ReviewState, head: ReviewState): ReviewProblem[] {
+function newNestedProjects(base: ReviewState, head: ReviewState, w: FindingWording): ReviewProblem[] {
   return (head.nestedProjects ?? [])
     .filter((dir) => base.readText(`${dir}/${PROJECT_FILE}`) === undefined)
     .map((dir) => {
       const file = `${dir}/${PROJECT_FILE}`;
+      const [shown, folder] = [w.path(file), w.path(dir)];
       return {
         kind: "weakened-rule" as const,
         file,
         line: 1,
         message:
-          `${file} is new: it makes ${dir}/ a project of its own, so the folder's files are no longer checked against this project's secrets and rules ` +
-          `(\`check\`, \`pre-commit\` and \`review\` judge them by ${file} alone: its own rules, members and secrets); ` +
-          `delete ${file}, or, if ${dir}/ is meant to be a separate project, keep it on purpose: make that change on its own, reviewed separately`,
+          `${shown} is new: it makes ${folder}/ a project of its own, so the folder's files are no longer checked against this project's secrets and rules ` +
+          `(\`check\`, \`pre-commit\` and \`review\` judge them by ${shown} alone: its own rules, members and secrets); ` +
+          `delete ${shown}, or, if ${folder}/ is meant to be a separate project, keep it on purpose: make that change on its own, reviewed separately`,
       };
     });
 }
@@ -809,7 +835,7 @@ function newNestedProjects(base: ReviewState, head: ReviewState): ReviewProblem[
  * an environment file of the head still has the secret. A lower period, and the entry of a
  * secret the head no longer has, are no weakening. Each at the head's catalog entry when it has one.
  */
-function weakenedRotations(baseCatalog: IndexedCatalog | undefined, head: WorkspaceIndex): ReviewProblem[] {
+function weakenedRotations(baseCatalog: IndexedCatalog | undefined, head: WorkspaceIndex, w: FindingWording): ReviewProblem[] {
   const out: ReviewProblem[] = [];
   if (baseCatalog === undefined) return out;
   const headCatalog = head.catalog;
@@ -833,7 +859,7 @@ function weakenedRotations(baseCatalog: IndexedCatalog | undefined, head: Worksp
       kind: "weakened-rule",
       file,
       ...(key === undefined || headCatalog === undefined ? {} : { line: headCatalog.lines.positionAt(key.start).line }),
-      message: `${file} ${change}; a change cannot lower the checks that review it; make that change on its own, reviewed separately`,
+      message: `${w.path(file)} ${change}; a change cannot lower the checks that review it; make that change on its own, reviewed separately`,
     });
   }
   return out;

@@ -116,6 +116,11 @@ describe("reviewSignatures (through buildReview)", () => {
     const report = buildReview(base, base, new Map(), { signatures: [signed(sha("8"), { members: ["production"] })] });
     expect(report.problems[0]).toMatchObject({ kind: "unsigned-change", file: "stellar.yaml", environment: "production" });
     expect(report.problems[0]?.message).toContain("changes the members of production in stellar.yaml but is not signed");
+    // a nested project's, read at the outer root: its stellar.yaml and its review command named from there
+    const nested = buildReview(base, base, new Map(), { signatures: [signed(sha("8"), { members: ["production"] })], folder: "teams/labs" });
+    expect(nested.problems[0]).toMatchObject({ kind: "unsigned-change", file: "stellar.yaml" });
+    expect(nested.problems[0]?.message).toContain("changes the members of production in teams/labs/stellar.yaml but is not signed");
+    expect(nested.problems[0]?.message).toMatch(/\(`\(cd teams\/labs && stellar-secrets review [0-9a-f]{10}\.\.[0-9a-f]{10} --verify\)` decrypts both sides/);
   });
 
   it("checks nothing when there are no commits (the working tree), or no base stellar.yaml", () => {

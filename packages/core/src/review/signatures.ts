@@ -17,6 +17,7 @@ import type { GitSource } from "./git.js";
 import { parseRawLog, RAW_LOG_FORMAT } from "./history.js";
 import type { ReviewProblem } from "./model.js";
 import type { ReviewState } from "./state.js";
+import { findingWording, type FindingWording } from "./wording.js";
 
 /** True for a member key that can sign commits (an `ssh-ed25519 …` key; age keys cannot sign). */
 export function canSign(recipient: string): boolean {
@@ -261,11 +262,13 @@ function signedByMember(signature: CommitVerdict, env: EnvironmentConfig): boole
  * members of the **base**'s stellar.yaml: for each commit and each environment it changes that
  * was not signed by a member of that environment, an error when every member of the environment
  * has an ssh-ed25519 key (`problems`), a warning when only some do (`warnings`), nothing when
- * none does (`unverifiable`). `signed` undefined: not checked (no commits to verify).
+ * none does (`unverifiable`). `signed` undefined: not checked (no commits to verify). `wording`:
+ * how the messages name paths and commands (a nested project's, for the outer root; default as they are).
  */
 export function reviewSignatures(
   base: ReviewState,
   signed: readonly SignedCommit[] | undefined,
+  wording: FindingWording = findingWording(undefined),
 ): { signatures: SignaturesReview; problems: ReviewProblem[]; warnings: ReviewProblem[] } {
   const baseConfig = base.index?.project;
   const problems: ReviewProblem[] = [];
@@ -291,7 +294,7 @@ export function reviewSignatures(
         environment: env.name,
         file,
         commit: c.commit,
-        message: unsignedMessage(c, env.name, c.files.includes(env.name), signers, base.commit, strict ? [] : env.members.filter((m) => !canSign(m.recipient)).map((m) => m.name)),
+        message: unsignedMessage(c, env.name, c.files.includes(env.name), signers, base.commit, strict ? [] : env.members.filter((m) => !canSign(m.recipient)).map((m) => m.name), wording),
       };
       (strict ? problems : warnings).push(finding);
     }
@@ -312,23 +315,24 @@ function environmentPath(state: ReviewState, config: ProjectConfig, environment:
   return state.index?.environmentFiles.get(environment)?.path ?? `${normalizeSecretsDir(config.secretsDir)}/${environmentFileName(environment)}`;
 }
 
-function unsignedMessage(c: CommitVerdict, environment: string, file: boolean, signers: string[], baseCommit: string | undefined, cannotSign: string[]): string {
+function unsignedMessage(c: CommitVerdict, environment: string, file: boolean, signers: string[], baseCommit: string | undefined, cannotSign: string[], wording: FindingWording): string {
   const short = c.commit.slice(0, 10);
-  const what = file ? `changes ${environment}'s secrets file` : `changes the members of ${environment} in stellar.yaml`;
+  const config = wording.path(PROJECT_FILE);
+  const what = file ? `changes ${environment}'s secrets file` : `changes the members of ${environment} in ${config}`;
   const how =
     c.status === "unsigned"
       ? "is not signed"
       : c.status === "bad"
         ? "has a signature that does not verify (the commit was changed after it was signed)"
         : c.status === "good"
-          ? `is signed by ${c.signer ?? "a key"}${c.key === undefined ? "" : ` (${c.key})`}, which is not a member key of ${environment} in the base's stellar.yaml`
-          : `is signed by a key that is not a member key of ${environment} in the base's stellar.yaml${c.key === undefined ? "" : ` (${c.key})`}`;
+          ? `is signed by ${c.signer ?? "a key"}${c.key === undefined ? "" : ` (${c.key})`}, which is not a member key of ${environment} in the base's ${config}`
+          : `is signed by a key that is not a member key of ${environment} in the base's ${config}${c.key === undefined ? "" : ` (${c.key})`}`;
   const why = file
     ? `an unsigned commit can replace every value of ${environment} under a new data key with a valid MAC, and a review without keys shows that exactly like a legitimate \`rotate-key\`: only a member's signature proves a member made it`
     : `an unsigned commit can give ${environment}'s secrets to a key nobody vouched for, and a review without keys cannot tell who made it: only a member's signature proves a member made it`;
   const rebase = baseCommit === undefined ? "" : `, or \`git rebase --exec 'git commit --amend --no-edit -S' ${baseCommit.slice(0, 10)}\` for every commit of the range`;
   // signing a commit someone else made vouches for what it wrote: the member checks it with a key first
-  const verify = `stellar-secrets review ${baseCommit === undefined ? `${short}~1` : baseCommit.slice(0, 10)}..${short} --verify`;
+  const verify = wording.command(`stellar-secrets review ${baseCommit === undefined ? `${short}~1` : baseCommit.slice(0, 10)}..${short} --verify`);
   const fix =
     `have a member of ${environment} (${signers.join(", ")}) check what it wrote with their key (\`${verify}\` decrypts both sides and shows every value it changed, without printing one), ` +
     `then re-make it, or sign it with their member key: \`git commit --amend --no-edit -S\` for the last commit${rebase}; never sign a commit you did not make or check`;

@@ -9,6 +9,7 @@ import { buildReview } from "./model.js";
 import { stateFromFiles } from "./state.js";
 import { retiredKeyProvenWith } from "./retired-key.js";
 import { compareDecrypted, withVerification, type DecryptedVersion } from "./verify.js";
+import { findingWording } from "./wording.js";
 
 const PROD = "secrets/production.enc.yaml";
 
@@ -101,6 +102,11 @@ describe("withVerification", () => {
     const tampered = withVerification(report, [{ environment: "production", file: PROD, verified: false, reason: "the head version: MAC_MISMATCH", code: "MAC_MISMATCH", tampered: true }]);
     expect(tampered.problems.map((p) => `${p.kind} ${p.file}`)).toEqual(["tampered secrets/production.enc.yaml"]);
     expect(tampered.clean).toBe(false);
+    expect(tampered.problems[0]?.message).toContain(`revert the change to ${PROD}`);
+    // a nested project's (read at the outer root): the message names the file below its folder, the field stays
+    const nested = withVerification(report, [{ environment: "production", file: PROD, verified: false, reason: "the head version: MAC_MISMATCH", code: "MAC_MISMATCH", tampered: true }], findingWording("teams/labs"));
+    expect(nested.problems[0]?.file).toBe(PROD);
+    expect(nested.problems[0]?.message).toMatch(/^teams\/labs\/secrets\/production\.enc\.yaml does not verify .*revert the change to teams\/labs\/secrets\/production\.enc\.yaml,/);
     const noKey = withVerification(report, [{ environment: "production", file: PROD, verified: false, reason: "none of your keys opens the head version", code: "NO_MATCHING_IDENTITY", tampered: false }]);
     expect(noKey.problems).toEqual(report.problems);
     expect(noKey.clean).toBe(report.clean);

@@ -7,6 +7,7 @@
  */
 import { timingSafeEqual } from "@stellar-secrets/sops"; // node:crypto's, loaded on first use
 import { rewrapsOf, type EnvironmentReview, type Rewrap, type ReviewProblem, type ReviewReport, type SecretReview } from "./model.js";
+import { findingWording, type FindingWording } from "./wording.js";
 
 /** One version of an environment file, decrypted and verified with a key (keep in memory only). */
 export interface DecryptedVersion {
@@ -100,9 +101,11 @@ function reconcile(e: EnvironmentReview, v: Extract<EnvironmentVerification, { v
  * and added when it did not, and problems added for a head
  * that failed its MAC or a value's tag (`tampered`), and for stanzas wrapped anew under the same
  * data key that the keyless review could not prove (kind `rewrapped-without-rotation`).
- * `clean` and `summary.problems` follow.
+ * `clean` and `summary.problems` follow. `wording`: how the added messages name paths and commands
+ * (a nested project's, for the outer root; default as they are).
  */
-export function withVerification(report: ReviewReport, verification: readonly EnvironmentVerification[]): ReviewReport {
+export function withVerification(report: ReviewReport, verification: readonly EnvironmentVerification[], wording: FindingWording = findingWording(undefined)): ReviewReport {
+  const w = wording;
   const added: ReviewProblem[] = [];
   const dropped = new Set<ReviewProblem>();
   const summary = { ...report.summary };
@@ -129,7 +132,7 @@ export function withVerification(report: ReviewReport, verification: readonly En
           file: v.file,
           message:
             `${who} was removed from ${v.environment} but the data key was not rotated (verified with your key): ${who} can still decrypt every value encrypted with it, ` +
-            `and any value later encrypted with it; run \`stellar-secrets rotate-key --env ${v.environment}\`, then change the values ${who} could read`,
+            `and any value later encrypted with it; run \`${w.command(`stellar-secrets rotate-key --env ${v.environment}`)}\`, then change the values ${who} could read`,
         });
       }
     }
@@ -141,7 +144,7 @@ export function withVerification(report: ReviewReport, verification: readonly En
           kind: "tampered",
           environment: v.environment,
           file: v.file,
-          message: `${v.file} does not verify with your key (${v.reason}): a value or the MAC was changed outside sops/stellar-secrets; revert the change to ${v.file}, then have a member make it again with stellar-secrets`,
+          message: `${w.path(v.file)} does not verify with your key (${v.reason}): a value or the MAC was changed outside sops/stellar-secrets; revert the change to ${w.path(v.file)}, then have a member make it again with stellar-secrets`,
         });
       }
       continue;
@@ -153,9 +156,9 @@ export function withVerification(report: ReviewReport, verification: readonly En
         file: v.file,
         commit: v.retiredKeyOf,
         message:
-          `${v.file} is encrypted with the data key of its version at commit ${v.retiredKeyOf.slice(0, 10)} (verified with your key), a data key the base no longer uses: ` +
+          `${w.path(v.file)} is encrypted with the data key of its version at commit ${v.retiredKeyOf.slice(0, 10)} (verified with your key), a data key the base no longer uses: ` +
           `the change undoes a rotation, so whoever could decrypt that version (a member removed since) can decrypt every value of ${v.environment} now and every value set later; ` +
-          `revert the change to ${v.file}, then have an existing member of ${v.environment} run \`stellar-secrets rotate-key --env ${v.environment}\``,
+          `revert the change to ${w.path(v.file)}, then have an existing member of ${v.environment} run \`${w.command(`stellar-secrets rotate-key --env ${v.environment}`)}\``,
       });
     }
     const keyless = report.problems.some((p) => p.kind === "rewrapped-without-rotation" && p.environment === v.environment);
@@ -166,9 +169,9 @@ export function withVerification(report: ReviewReport, verification: readonly En
         environment: v.environment,
         file: v.file,
         message:
-          `the age stanza labelled ${rw.recipient} in ${v.file} was wrapped anew, but the data key was not rotated (verified with your key): the label proves nothing, ` +
-          `so someone else may now be able to decrypt every value of ${v.environment}; revert the change to ${v.file}, or have an existing member of ${v.environment} ` +
-          `run \`stellar-secrets rotate-key --env ${v.environment}\` on a branch without the added stanza`,
+          `the age stanza labelled ${rw.recipient} in ${w.path(v.file)} was wrapped anew, but the data key was not rotated (verified with your key): the label proves nothing, ` +
+          `so someone else may now be able to decrypt every value of ${v.environment}; revert the change to ${w.path(v.file)}, or have an existing member of ${v.environment} ` +
+          `run \`${w.command(`stellar-secrets rotate-key --env ${v.environment}`)}\` on a branch without the added stanza`,
       });
     }
   }

@@ -1,0 +1,64 @@
+/**
+ * The wording of a nested project's findings for a reader at the outer root: paths below the
+ * folder, stellar-secrets commands run in it; the outer project's wording is the identity.
+ */
+import { describe, expect, it } from "vitest";
+import { findingWording, rewordMessage } from "./wording.js";
+
+const PROD = "secrets/production.enc.yaml";
+
+describe("findingWording", () => {
+  it("words nothing for the project review runs in", () => {
+    for (const folder of [undefined, ""]) {
+      const w = findingWording(folder);
+      expect(w.folder).toBe("");
+      expect(w.path(PROD)).toBe(PROD);
+      expect(w.command("stellar-secrets rotate-key --env production")).toBe("stellar-secrets rotate-key --env production");
+    }
+  });
+
+  it("puts a nested project's paths below its folder and runs its commands there, in a subshell", () => {
+    const w = findingWording("teams/labs/");
+    expect(w.folder).toBe("teams/labs");
+    expect(w.path(PROD)).toBe("teams/labs/secrets/production.enc.yaml");
+    expect(w.command("stellar-secrets rotate-key --env production")).toBe("(cd teams/labs && stellar-secrets rotate-key --env production)");
+    // a folder that is not one plain shell word is quoted
+    expect(findingWording("teams/o'neil lab").command("stellar-secrets set")).toBe(`(cd 'teams/o'\\''neil lab' && stellar-secrets set)`);
+  });
+});
+
+describe("rewordMessage", () => {
+  const labs = findingWording("teams/labs");
+  const known = ["stellar.yaml", PROD, "connectors/labs.yaml"];
+
+  it("returns the outer project's message as it is", () => {
+    const message = `restore ${PROD} (\`git checkout -- ${PROD}\`) and run \`stellar-secrets set\``;
+    expect(rewordMessage(message, findingWording(undefined), known)).toBe(message);
+  });
+
+  it("words whole known paths, in text and in a git command, and each stellar-secrets command", () => {
+    const message =
+      `the production file ${PROD} has a recipient not in stellar.yaml; restore it (\`git checkout -- ${PROD}\`), ` +
+      "re-key it with `stellar-secrets rotate-key --env production`, or store it as a secret (stellar-secrets set NAME)";
+    expect(rewordMessage(message, labs, known)).toBe(
+      "the production file teams/labs/secrets/production.enc.yaml has a recipient not in teams/labs/stellar.yaml; " +
+        "restore it (`git checkout -- teams/labs/secrets/production.enc.yaml`), re-key it with " +
+        "`(cd teams/labs && stellar-secrets rotate-key --env production)`, or store it as a secret (cd teams/labs && stellar-secrets set NAME)",
+    );
+  });
+
+  it("leaves a path that is part of a longer one, and a name that only looks like a path", () => {
+    const message = "old/secrets/production.enc.yaml, secrets/production.enc.yaml.bak, stellar.yamlx and stellar.yaml.";
+    expect(rewordMessage(message, labs, known)).toBe("old/secrets/production.enc.yaml, secrets/production.enc.yaml.bak, stellar.yamlx and teams/labs/stellar.yaml.");
+  });
+
+  it("is idempotent: a fix worded at the source passes through unchanged", () => {
+    const once = rewordMessage(`in stellar.yaml or ${PROD}: \`git checkout BASE -- ${PROD}\`, then \`stellar-secrets members add\``, labs, known);
+    expect(once).toBe("in teams/labs/stellar.yaml or teams/labs/secrets/production.enc.yaml: `git checkout BASE -- teams/labs/secrets/production.enc.yaml`, then `(cd teams/labs && stellar-secrets members add)`");
+    expect(rewordMessage(once, labs, known)).toBe(once);
+  });
+
+  it("reads a message with an unbalanced backtick as text", () => {
+    expect(rewordMessage("a ` in connectors/labs.yaml", labs, known)).toBe("a ` in teams/labs/connectors/labs.yaml");
+  });
+});

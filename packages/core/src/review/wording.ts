@@ -1,0 +1,100 @@
+/**
+ * How a review's findings name paths and commands for a reader in another folder: a project
+ * nested in the reviewed one (a folder with a stellar.yaml of its own, e.g. `teams/labs`) is
+ * reviewed as `review` run inside it would, but its report is read at the outer root, where
+ * `secrets/production.enc.yaml` is the outer project's file and `stellar-secrets rotate-key`
+ * re-keys the outer project. A {@link FindingWording} words each path relative to the outer root
+ * (`teams/labs/secrets/production.enc.yaml`, so `git checkout REV -- PATH` runs from there as
+ * printed) and each stellar-secrets command as run in the project's folder
+ * (`(cd teams/labs && stellar-secrets rotate-key --env production)`). The outer project's own
+ * wording is the identity. Pure: no file system.
+ */
+
+/** How one project's findings word paths and commands (see the module comment). */
+export interface FindingWording {
+  /** The project's folder relative to where review runs ("" for the project review runs in). */
+  readonly folder: string;
+  /** A project-relative path as the reader names it. */
+  path(rel: string): string;
+  /**
+   * A stellar-secrets command line (`stellar-secrets …`) as the reader runs it: in the project's
+   * folder, in a subshell so that the reader's own directory stays where it was.
+   */
+  command(line: string): string;
+}
+
+/** A folder as one shell word (single-quoted unless it is plain). */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9._/@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The wording of the findings of the project in `folder` (relative to where review runs, "/"
+ * separated, no trailing slash); `undefined` or "" words them as they are (the outer project).
+ */
+export function findingWording(folder: string | undefined): FindingWording {
+  const dir = (folder ?? "").replace(/\/+$/, "");
+  if (dir === "") return { folder: "", path: (rel) => rel, command: (line) => line };
+  return {
+    folder: dir,
+    path: (rel) => `${dir}/${rel}`,
+    command: (line) => `(cd ${shellWord(dir)} && ${line})`,
+  };
+}
+
+/** Characters of a path: a known path must not be part of a longer one. */
+const PATH_CHAR = /[A-Za-z0-9_./-]/;
+
+/**
+ * A message written for the project's own folder (a checker diagnostic: the checker and the
+ * loader word their messages relative to the project root) reworded for the reader of `wording`:
+ * each of `paths` (project-relative files the message may name: the diagnostic's file, the
+ * environment files, stellar.yaml…) where it stands as a whole path becomes
+ * {@link FindingWording.path}; each stellar-secrets command, in a code span or as
+ * `(stellar-secrets …)`, becomes {@link FindingWording.command}. A span already worded for the
+ * reader (`(cd … && …)`) and a path already below another folder are left as they are, so the
+ * function is idempotent: a message holding a fix worded at the source (`withSafeFix`) can pass
+ * through it. Returns `message` itself for the outer project.
+ */
+export function rewordMessage(message: string, wording: FindingWording, paths: Iterable<string>): string {
+  if (wording.folder === "") return message;
+  const known = [...new Set(paths)].filter((p) => p !== "").sort((a, b) => b.length - a.length);
+  const rewordPaths = (text: string): string => {
+    if (known.length === 0) return text;
+    let out = "";
+    let i = 0;
+    while (i < text.length) {
+      const before = i === 0 ? "" : (text[i - 1] as string);
+      const found = PATH_CHAR.test(before) ? undefined : known.find((p) => text.startsWith(p, i) && endsPath(text, i + p.length));
+      if (found === undefined) {
+        out += text[i];
+        i++;
+        continue;
+      }
+      out += wording.path(found);
+      i += found.length;
+    }
+    return out;
+  };
+  const rewordPlain = (text: string): string =>
+    rewordPaths(text).replace(/\((stellar-secrets [^()`]*)\)/g, (_all, line: string) => wording.command(line));
+  const parts = message.split("`");
+  // an unbalanced backtick: no code spans, all text
+  if (parts.length % 2 === 0) return rewordPlain(message);
+  return parts
+    .map((part, i) => {
+      if (i % 2 === 0) return rewordPlain(part);
+      if (/^stellar-secrets(\s|$)/.test(part)) return wording.command(part);
+      if (part.startsWith("(cd ")) return part;
+      return rewordPaths(part);
+    })
+    .join("`");
+}
+
+/** True when a path ending at `end` of `text` ends there as a whole path (not `x.yaml.bak`, `dir/more`). */
+function endsPath(text: string, end: number): boolean {
+  const next = text[end];
+  if (next === undefined) return true;
+  if (next === ".") return !/[A-Za-z0-9_]/.test(text[end + 1] ?? "");
+  return !/[A-Za-z0-9_/-]/.test(next);
+}
