@@ -141,6 +141,17 @@ export function adler32(bytes: Uint8Array, end: number = bytes.length): number {
   for (let i = 0; i < end; ) {
     // 3800 bytes keep `b` below 2^31 before the reduction (small integers stay small integers)
     const stop = Math.min(end, i + 3800);
+    // four bytes a turn: fewer loop steps for the interpreter, which runs this on a cold start
+    for (const stop4 = stop - 3; i < stop4; i += 4) {
+      a += bytes[i]!;
+      b += a;
+      a += bytes[i + 1]!;
+      b += a;
+      a += bytes[i + 2]!;
+      b += a;
+      a += bytes[i + 3]!;
+      b += a;
+    }
     for (; i < stop; i++) {
       a += bytes[i]!;
       b += a;
@@ -295,80 +306,105 @@ export function inflateZlib(input: Uint8Array, maxOutput: number = Infinity): Bu
       dist = buildHuffman(lengths, nlit, ndist, DISTANCES);
     }
 
-    // the block's data: literals, lengths with distances, end of block
+    // the block's data: literals, lengths with distances, end of block. The bit buffer is topped
+    // up two bytes at a time to at least 15 bits, the longest code; extra bits top it up again.
     const litFast = lit.fast;
     const litMask = (1 << lit.fastBits) - 1;
     const distFast = dist.fast;
     const distMask = (1 << dist.fastBits) - 1;
+    let size = out.length;
     for (;;) {
-      // a literal/length code (≤ 15 bits) and its extra bits (≤ 5)
-      if (cnt < 20) {
-        do {
-          if (pos < n) buf |= input[pos++]! << cnt;
-          else over++;
-          cnt += 8;
-        } while (cnt < 25);
+      if (cnt < 15) {
+        if (pos + 1 < n) {
+          buf |= (input[pos]! | (input[pos + 1]! << 8)) << cnt;
+          pos += 2;
+          cnt += 16;
+        } else {
+          // near the end: literals have no check of their own, so one that read past it is found here
+          if (cnt < over << 3) throw new Error("zlib: unexpected end of file");
+          do {
+            if (pos < n) buf |= input[pos++]! << cnt;
+            else over++;
+            cnt += 8;
+          } while (cnt < 15);
+        }
       }
       let e = litFast[buf & litMask]!;
       if (e === 0) {
         e = slowDecode(lit, buf);
         if (e < 0) throw new Error("zlib: invalid literal/length code");
       }
-      buf >>>= e & 15;
-      cnt -= e & 15;
-      const sym = e >>> 4;
-      if (sym < 256) {
-        if (op === out.length) out = grow(out, op, op + 1, maxOutput);
-        out[op++] = sym;
-      } else if (sym === 256) {
+      const codeLength = e & 15;
+      buf >>>= codeLength;
+      cnt -= codeLength;
+      if (e < 256 << 4) {
+        // a literal
+        if (op === size) {
+          out = grow(out, op, op + 1, maxOutput);
+          size = out.length;
+        }
+        out[op++] = e >>> 4;
+        continue;
+      }
+      if (e < 257 << 4) {
+        // the end of the block
         if (cnt < over << 3) throw new Error("zlib: unexpected end of file");
         break;
+      }
+      const l = (e >>> 4) - 257;
+      if (l >= 29) throw new Error("zlib: invalid literal/length code");
+      const lengthExtra = LENGTH_EXTRA[l]!;
+      if (cnt < lengthExtra) {
+        do {
+          if (pos < n) buf |= input[pos++]! << cnt;
+          else over++;
+          cnt += 8;
+        } while (cnt < 15);
+      }
+      const length = LENGTH_BASE[l]! + (buf & ((1 << lengthExtra) - 1));
+      buf >>>= lengthExtra;
+      cnt -= lengthExtra;
+      // a distance code (at most 15 bits), then its extra bits (at most 13)
+      if (cnt < 15) {
+        do {
+          if (pos < n) buf |= input[pos++]! << cnt;
+          else over++;
+          cnt += 8;
+        } while (cnt < 15);
+      }
+      let d = distFast[buf & distMask]!;
+      if (d === 0) {
+        d = slowDecode(dist, buf);
+        if (d < 0) throw new Error("zlib: invalid distance code");
+      }
+      buf >>>= d & 15;
+      cnt -= d & 15;
+      const ds = d >>> 4;
+      if (ds >= 30) throw new Error("zlib: invalid distance code");
+      const distExtra = DIST_EXTRA[ds]!;
+      if (cnt < distExtra) {
+        do {
+          if (pos < n) buf |= input[pos++]! << cnt;
+          else over++;
+          cnt += 8;
+        } while (cnt < 15);
+      }
+      const distance = DIST_BASE[ds]! + (buf & ((1 << distExtra) - 1));
+      buf >>>= distExtra;
+      cnt -= distExtra;
+      if (cnt < over << 3) throw new Error("zlib: unexpected end of file");
+      if (distance > op) throw new Error("zlib: invalid distance too far back");
+      if (op + length > size) {
+        out = grow(out, op, op + length, maxOutput);
+        size = out.length;
+      }
+      let from = op - distance;
+      if (distance >= length) {
+        out.copyWithin(op, from, from + length);
+        op += length;
       } else {
-        const l = sym - 257;
-        if (l >= 29) throw new Error("zlib: invalid literal/length code");
-        const lengthExtra = LENGTH_EXTRA[l]!;
-        const length = LENGTH_BASE[l]! + (buf & ((1 << lengthExtra) - 1));
-        buf >>>= lengthExtra;
-        cnt -= lengthExtra;
-        // a distance code (≤ 15 bits), then its extra bits (≤ 13)
-        if (cnt < 15) {
-          do {
-            if (pos < n) buf |= input[pos++]! << cnt;
-            else over++;
-            cnt += 8;
-          } while (cnt < 25);
-        }
-        let d = distFast[buf & distMask]!;
-        if (d === 0) {
-          d = slowDecode(dist, buf);
-          if (d < 0) throw new Error("zlib: invalid distance code");
-        }
-        buf >>>= d & 15;
-        cnt -= d & 15;
-        const ds = d >>> 4;
-        if (ds >= 30) throw new Error("zlib: invalid distance code");
-        const distExtra = DIST_EXTRA[ds]!;
-        if (cnt < distExtra) {
-          do {
-            if (pos < n) buf |= input[pos++]! << cnt;
-            else over++;
-            cnt += 8;
-          } while (cnt < 25);
-        }
-        const distance = DIST_BASE[ds]! + (buf & ((1 << distExtra) - 1));
-        buf >>>= distExtra;
-        cnt -= distExtra;
-        if (cnt < over << 3) throw new Error("zlib: unexpected end of file");
-        if (distance > op) throw new Error("zlib: invalid distance too far back");
-        if (op + length > out.length) out = grow(out, op, op + length, maxOutput);
-        let from = op - distance;
-        if (distance >= length) {
-          out.copyWithin(op, from, from + length);
-          op += length;
-        } else {
-          // the copy overlaps what it writes: byte by byte repeats the last `distance` bytes
-          for (const end = op + length; op < end; ) out[op++] = out[from++]!;
-        }
+        // the copy overlaps what it writes: byte by byte repeats the last `distance` bytes
+        for (const end = op + length; op < end; ) out[op++] = out[from++]!;
       }
     }
   }
