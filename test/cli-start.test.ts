@@ -46,8 +46,9 @@ describe("`check` in a repository of loose objects", () => {
       // environment files a few KB each)
       for (const path of ["stellar.yaml", "secrets", "agents", "connections", "connectors"]) cpSync(join(root, path), join(s.repo, path), { recursive: true });
       s.commit("the example organisation");
-      s.write("secrets/catalog.yaml", `${s.read("secrets/catalog.yaml")}# a second commit: HEAD's parent is read too\n`);
-      s.commit("a second commit");
+      // no rotation policy: rotation-overdue reads the history with `git log`
+      s.write("secrets/catalog.yaml", s.read("secrets/catalog.yaml").replace(/^ *rotate_every:.*\n/gm, ""));
+      s.commit("a second commit: HEAD's parent is read too");
       expect(s.git(["count-objects", "-v"])).toMatch(/^in-pack: 0$/m);
       const loaded = builtinsLoadedBy(["check"], s.repo, s.env);
       expect(loaded).toContain("NativeModule fs"); // the list was recorded
