@@ -95,6 +95,16 @@ describe("inflateZlib reads what deflateSync writes", () => {
     expect(inflateZlib(stream).equals(input)).toBe(true);
   });
 
+  it("takes a distance beyond the window the header declares, as inflateSync does", () => {
+    const half = Buffer.concat([randomBytes(5000, 31), Buffer.alloc(10)]);
+    const input = Buffer.concat([half, half]); // the second half is one match 5010 bytes back
+    const stream = Buffer.from(deflateSync(input));
+    stream[0] = 0x08; // CINFO 0: a 256-byte window
+    stream[1] = (stream[1]! & 0xe0) + (31 - ((0x08 * 256 + (stream[1]! & 0xe0)) % 31)); // FCHECK again
+    expect(inflateSync(stream).equals(input)).toBe(true);
+    expect(inflateZlib(stream).equals(input)).toBe(true);
+  });
+
   it("stops at maxOutput", () => {
     const stream = deflateSync(Buffer.alloc(10_000));
     expect(inflateZlib(stream, 10_000).length).toBe(10_000);

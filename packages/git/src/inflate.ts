@@ -7,15 +7,15 @@
  * {@link FAST_BITS} (or fewer) input bits, which gives the symbol and its length at once; the
  * rare longer codes are decoded canonically, one bit at a time. The output grows by doubling.
  *
- * What it accepts is what `zlib.inflateSync` (default options) accepts, with one exception noted:
+ * What it accepts is what `zlib.inflateSync` (default options) accepts:
  * - the header: CM = 8, CINFO ≤ 7, FCHECK valid, no preset dictionary (FDICT); FLEVEL is ignored;
  * - the Adler-32 of the output must match the trailer;
  * - bytes after the trailer are ignored (as inflateSync ignores them);
  * - over-subscribed codes are refused; an incomplete code only where zlib takes one (a
  *   literal/length or distance code with a single one-bit code, or no distance codes at all);
- * - a distance back before the start of the output is refused; a distance beyond the header's
- *   declared window (CINFO) but inside the output is taken (zlib's check of that depends on its
- *   buffering; deflate encoders never write one). This is the exception.
+ * - a distance back before the start of the output is refused; one beyond the window the header
+ *   declares (CINFO) but inside the output is taken, as inflateSync takes it (its window is 32 KB
+ *   whatever CINFO says).
  */
 
 /**
