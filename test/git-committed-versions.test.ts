@@ -9,7 +9,7 @@
  * repository.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -133,6 +133,36 @@ describe("readCommittedVersions", () => {
       // and a detached HEAD, a packed branch ref
       git(copy, ["checkout", "-q", "--detach", "HEAD~1"]);
       expect(await readCommittedVersions(packedRoot, env, paths)).toEqual(expected);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  it("reads loose objects past the JavaScript inflate's budget through node:zlib, and a corrupt loose object through git", async () => {
+    const noGit = { ...env, PATH: "/nonexistent" };
+    const copy = mkdtempSync(join(tmpdir(), "git-committed-large-"));
+    try {
+      execFileSync("cp", ["-a", `${dir}/.`, copy]);
+      const copyRoot = join(copy, "project");
+      // 24 KB of base64 compresses to about 18 KB: more than the JavaScript inflate's budget (8 KB)
+      let x = 2463534242;
+      const noise = Buffer.from(Array.from({ length: 18_000 }, () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), x & 255)));
+      const large = `big: ${noise.toString("base64")}\n`;
+      writeFileSync(join(copyRoot, "secrets/development.enc.yaml"), large);
+      git(copy, ["commit", "-qam", "large"]);
+      const expected = await previousReading(copyRoot, paths, []);
+      expect(expected.get("secrets/development.enc.yaml")).toEqual([large]);
+      expect(await readCommittedVersions(copyRoot, noGit, paths)).toEqual(expected); // loose: no git
+      // a loose object whose Adler-32 trailer is wrong, also in a pack (git reads the packed copy first)
+      git(copy, ["repack", "-q", "-a"]);
+      const id = git(copy, ["rev-parse", "HEAD:project/top.enc.yaml"]);
+      const file = join(copy, ".git", "objects", id.slice(0, 2), id.slice(2));
+      const raw = readFileSync(file);
+      raw[raw.length - 1]! ^= 1;
+      chmodSync(file, 0o644);
+      writeFileSync(file, raw);
+      expect((await readCommittedVersions(copyRoot, noGit, paths)).size).toBe(0); // it needed git: the corrupt object was not taken
+      expect(await readCommittedVersions(copyRoot, env, paths)).toEqual(expected);
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }

@@ -8,6 +8,7 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { inflateZlib } from "./inflate.js";
 import { treeEntries, type TreeEntry } from "./repo.js";
 
 /** Thrown (and caught by the callers) when only git can answer. */
@@ -21,6 +22,17 @@ export class AskGit extends Error {
 /** Variables that change which objects or refs git reads (then only git can say). */
 const OBJECT_VARIABLES = ["GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_REPLACE_REF_BASE", "GIT_NO_REPLACE_OBJECTS", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_NAMESPACE"];
 
+/**
+ * How many compressed bytes of loose objects a repository inflates in JavaScript (inflate.ts)
+ * before it loads `node:zlib`. Loading node:zlib loads node's stream code (about 2–3 ms of a
+ * cold start); the JavaScript inflate, running cold in V8's interpreter, costs about 0.25 ms for
+ * its first object and 0.15–0.2 ms per compressed KB, so it wins for the few small objects
+ * `check` reads (a commit, a few trees, environment files of a few KB) and loses beyond about
+ * this many bytes. An object that would go past it, and every object after it, is inflated by
+ * node:zlib.
+ */
+const JS_INFLATE_BUDGET = 8 * 1024;
+
 /** A git object read from its loose file. */
 export interface LooseObject {
   type: string;
@@ -29,6 +41,11 @@ export interface LooseObject {
 
 /** The loose objects and refs of one work tree's git directory (see the module comment). */
 export class LooseRepository {
+  /** The objects read so far (a commit and its parent often share trees and blobs). */
+  private readonly objects = new Map<string, LooseObject>();
+  /** Compressed bytes inflated in JavaScript so far (see {@link JS_INFLATE_BUDGET}). */
+  private inflatedInJs = 0;
+
   private constructor(
     private readonly gitDir: string,
     private readonly commonDir: string,
@@ -91,19 +108,35 @@ export class LooseRepository {
     throw new AskGit("symbolic refs too deep");
   }
 
-  /** The object `id` from its loose file. Throws {@link AskGit} when it has none (a packed object) or it does not read back. */
+  /**
+   * The object `id` from its loose file. Throws {@link AskGit} when it has none (a packed object)
+   * or it does not read back, and whatever the inflate throws on a corrupt file (callers ask git
+   * then). Small objects are inflated in JavaScript, larger ones (and all once the budget is
+   * spent) by node:zlib: see {@link JS_INFLATE_BUDGET}. An object read again is not read again.
+   */
   read(id: string): LooseObject {
+    const known = this.objects.get(id);
+    if (known !== undefined) return known;
     let raw: Buffer;
     try {
       raw = readFileSync(join(this.commonDir, "objects", id.slice(0, 2), id.slice(2)));
     } catch {
       throw new AskGit(`object ${id} is not loose`);
     }
-    const bytes = process.getBuiltinModule("node:zlib").inflateSync(raw);
+    let bytes: Buffer;
+    if (this.inflatedInJs + raw.length <= JS_INFLATE_BUDGET) {
+      this.inflatedInJs += raw.length;
+      bytes = inflateZlib(raw);
+    } else {
+      this.inflatedInJs = Infinity; // node:zlib is loaded now: it inflates the rest
+      bytes = process.getBuiltinModule("node:zlib").inflateSync(raw);
+    }
     const nul = bytes.indexOf(0);
     const header = nul === -1 ? undefined : /^(blob|tree|commit|tag) (\d+)$/.exec(bytes.subarray(0, nul).toString("latin1"));
     if (header === undefined || header === null || Number(header[2]) !== bytes.length - nul - 1) throw new AskGit(`object ${id} does not read back`);
-    return { type: header[1]!, content: bytes.subarray(nul + 1) };
+    const object = { type: header[1]!, content: bytes.subarray(nul + 1) };
+    this.objects.set(id, object);
+    return object;
   }
 
   /** The tree id of commit `id` (as `<commit>^{tree}`); undefined when `id` names a tree or a blob. */
