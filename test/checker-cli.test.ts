@@ -137,6 +137,9 @@ describe("stellar-secrets check", () => {
         ["unknown-secret", "teams/labs/connectors/leak.yaml", 8],
       ]),
     );
+    // its hints are worded to run at the outer root: `set` there would write the outer project's secrets
+    const leak = (out.diagnostics as { rule: string; file: string; message: string }[]).find((d) => d.rule === "plaintext-credential" && d.file === "teams/labs/connectors/leak.yaml");
+    expect(leak?.message).toContain("(cd teams/labs && stellar-secrets set NAME)");
     // checked against its own secrets: its reference to labs_api_key (only it has that name) is no problem
     expect(out.diagnostics.filter((d) => d.file === "teams/labs/connectors/labs.yaml")).toEqual([]);
     expect(r.stderr).toContain("stellar-secrets: teams/labs has a stellar.yaml of its own: checked as its own project (against its own secrets)\n");

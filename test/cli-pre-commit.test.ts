@@ -105,6 +105,8 @@ describe("pre-commit", () => {
     const rules = r.stdout.trim().split("\n").map((l) => /^(\S+):(\d+):\d+: error (\S+) /.exec(l)?.slice(1, 4).join(" "));
     expect(rules).toContain("teams/labs/x.yaml 4 plaintext-credential");
     expect(rules).toContain("teams/labs/y.yaml 4 unknown-secret");
+    // worded to run at the outer root, where the hook runs (`set` there would write the outer project's secrets)
+    expect(r.stdout).toContain("(cd teams/labs && stellar-secrets set NAME)");
     // fixed and staged: accepted (the nested project's own check passes, as the outer one does)
     s.git(["rm", "-qf", "teams/labs/x.yaml", "teams/labs/y.yaml"]);
     expect(await preCommit(s)).toMatchObject({ code: 0, stdout: "" });

@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { checkWorkspace, findProjectRoot, loadWorkspace, PROJECT_FILE, summarize, toRelative, unreadableConfigFile, VERSION, type Diagnostic, type SkippedFile } from "@stellar-secrets/core";
+import { checkWorkspace, findingWording, findProjectRoot, loadWorkspace, PROJECT_FILE, rewordMessage, SOPS_CONFIG_FILE, summarize, toRelative, unreadableConfigFile, VERSION, type Diagnostic, type SkippedFile } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -115,7 +115,10 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       continue;
     }
     nested.push(rel);
-    for (const d of inner.diagnostics) all.push({ ...d, file: prefix(d.file) });
+    // its messages name its files (and `stellar-secrets` commands) as seen from its folder: reworded
+    // to be read, and run, at the outer root, as `review` words a nested project's findings
+    const wording = findingWording(rel);
+    for (const d of inner.diagnostics) all.push({ ...d, file: prefix(d.file), message: rewordMessage(d.message, wording, [...inner.paths, d.file]) });
     for (const s of inner.skipped) {
       const moved = { ...s, path: prefix(s.path) };
       if (s.project === true) pending.push(moved);
@@ -154,6 +157,8 @@ interface ProjectCheck {
   diagnostics: Diagnostic[];
   skipped: SkippedFile[];
   counts: { files: number; secrets: number; environments: number };
+  /** The project's files a message may name (relative to its root). */
+  paths: string[];
 }
 
 /**
@@ -180,7 +185,8 @@ async function checkProject(start: string, atRoot: boolean, git: CommittedVersio
     earlier: (path) => earlier.get(path),
     unresolvedMerges: (path) => unresolved.get(path),
   });
-  return { root, diagnostics, skipped, counts: { files: index.configFiles.size, secrets: index.secretNames().length, environments: index.project.environments.length } };
+  const named = [PROJECT_FILE, SOPS_CONFIG_FILE, ...index.configFiles.keys(), ...[...index.environmentFiles.values()].map((f) => f.path), ...(index.catalog === undefined ? [] : [index.catalog.path])];
+  return { root, diagnostics, skipped, counts: { files: index.configFiles.size, secrets: index.secretNames().length, environments: index.project.environments.length }, paths: named };
 }
 
 /**

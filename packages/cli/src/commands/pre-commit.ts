@@ -6,9 +6,12 @@
  */
 import {
   checkUnresolvedMerge,
+  findingWording,
   findProjectRoot,
   folderSource,
   readIndexState,
+  rewordMessage,
+  SOPS_CONFIG_FILE,
   unreadableConfigFile,
   wholeFileFinish,
   PROJECT_FILE,
@@ -110,7 +113,11 @@ async function checkStagedProject(
   const unresolved =
     records.size === 0 ? [] : files.flatMap((file) => checkUnresolvedMerge({ ...file, path: at(file.path) }, records.get(at(file.path)), committed.get(at(file.path)) ?? [], "error"));
   const errors = blockingErrors({ ...state, diagnostics });
-  return { errors: dir === "" ? errors : errors.map((d) => ({ ...d, file: at(d.file) })), unresolved };
+  if (dir === "") return { errors, unresolved };
+  // a nested project's messages name its files (and commands) as seen from its folder: reworded for the outer root
+  const wording = findingWording(dir);
+  const paths = [PROJECT_FILE, SOPS_CONFIG_FILE, ...state.index.configFiles.keys(), ...files.map((f) => f.path), ...(state.index.catalog === undefined ? [] : [state.index.catalog.path])];
+  return { errors: errors.map((d) => ({ ...d, file: at(d.file), message: rewordMessage(d.message, wording, [...paths, d.file]) })), unresolved };
 }
 
 /**
