@@ -48,9 +48,9 @@ const RESOLVER_ENTRY = `// @stellar-secrets/resolver: compiles resolver.cjs (the
 // file holds it twice after an 8-byte header ("SSC2", the payload's length), and a cache whose two
 // copies differ is not used (and is written again): one memcmp, where hashing it cost ~1 ms.
 //
-// Node's modules come from process.getBuiltinModule, not \`import\`: an ES-module import of a
-// built-in builds its whole namespace, and node:crypto's then loads WebCrypto too (~4 ms of a
-// deploy's start, against ~2 ms for the module itself, which the resolver loads on first decrypt).
+// Node's modules come from process.getBuiltinModule, not \`import\`: no ES-module namespace is
+// built for them, and node:crypto is not imported here at all (an ES-module import of it also loads
+// WebCrypto; the resolver loads node:crypto itself on its first decrypt).
 const { readFileSync, renameSync, writeFileSync } = process.getBuiltinModule("node:fs");
 const { createRequire } = process.getBuiltinModule("node:module");
 const { fileURLToPath } = process.getBuiltinModule("node:url");
