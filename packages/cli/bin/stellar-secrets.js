@@ -15,7 +15,7 @@
 // and its own version and flags, so a stale cache is rejected (a rebuild also deletes the caches).
 //
 // V8 does not check the payload's bytes in a release build (only with --verify-snapshot-checksum,
-// which only `node:v8` can set: loading it loads node's whole stream code, ~3 ms of every command):
+// which only `node:v8` can set: loading it loads node's whole stream code, 2–4 ms of every command):
 // a damaged payload of the right length would abort every run with a fatal V8 error. So the file
 // holds the payload twice (see `verifiedCache`): two copies that differ are damage, and the cache is
 // not used (and is written again). Comparing them is one memcmp; hashing them in JavaScript would
