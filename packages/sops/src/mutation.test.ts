@@ -73,3 +73,56 @@ describe("single-character mutations anywhere in the file", () => {
     });
   }
 });
+
+describe("CRLF files: the line readers agree with the full parser, and with the LF file, on every mutation", () => {
+  type Outcome = { values: [string, string][] } | { code: string; line: number | undefined };
+  /** What decryptSecrets makes of `t`: the values, or the error's code and line (`lineShift` lines of prefix taken off). */
+  async function outcome(t: string, lineShift = 0): Promise<Outcome> {
+    try {
+      return { values: [...(await decryptSecrets(t, [alice.identity])).values] };
+    } catch (e) {
+      if (!(e instanceof SopsError)) throw new Error(`not a SopsError: ${(e as Error)?.name}: ${(e as Error)?.message?.slice(0, 200)}`);
+      assertNoLeak(e, [...VALUES.values()].filter((v) => v.length > 0).map((v) => v.slice(0, 12)));
+      return { code: e.code, line: e.line === undefined ? undefined : e.line - lineShift };
+    }
+  }
+  /** One seeded single-character change (replace, delete or insert) of `t`. */
+  function mutate(t: string, next: () => number, alphabet: string): string {
+    const pos = Math.floor(next() * t.length);
+    const kind = next();
+    const ch = alphabet[Math.floor(next() * alphabet.length)]!;
+    return kind < 0.4 ? t.slice(0, pos) + ch + t.slice(pos + 1) : kind < 0.7 ? t.slice(0, pos) + t.slice(pos + 1) : t.slice(0, pos) + ch + t.slice(pos);
+  }
+  const crlf = (t: string) => t.replace(/\n/g, "\r\n");
+
+  it("a mutated CRLF file (CRs among the characters) reads the same with a comment line before it (the full parser)", { timeout: 60_000 }, async () => {
+    const seed = Number(process.env.SOPS_MUTATION_SEED ?? 20261203);
+    const next = rng(seed);
+    const base = crlf(text);
+    const counts = { same: 0, refused: 0 };
+    for (let i = 0; i < 400; i++) {
+      const mutated = mutate(base, next, `${ALPHABET}\r\r`);
+      if (mutated === base) continue;
+      const fast = await outcome(mutated);
+      expect(await outcome(`# the full parser\r\n${mutated}`, 1), `seed ${seed} #${i}`).toEqual(fast);
+      counts["values" in fast ? "same" : "refused"]++;
+    }
+    expect(counts.refused).toBeGreaterThan(100);
+    expect(counts.same).toBeGreaterThan(10);
+  });
+
+  it("a mutated LF file and the same file with CRLF line ends give the same values or the same code and line", { timeout: 60_000 }, async () => {
+    const seed = Number(process.env.SOPS_MUTATION_SEED ?? 20261204);
+    const next = rng(seed);
+    const counts = { same: 0, refused: 0 };
+    for (let i = 0; i < 400; i++) {
+      const mutated = mutate(text, next, ALPHABET);
+      if (mutated === text) continue;
+      const lf = await outcome(mutated);
+      expect(await outcome(crlf(mutated)), `seed ${seed} #${i}`).toEqual(lf);
+      counts["values" in lf ? "same" : "refused"]++;
+    }
+    expect(counts.refused).toBeGreaterThan(100);
+    expect(counts.same).toBeGreaterThan(10);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { decryptSops } from "sops-age";
-import { SopsError, decryptSecrets, encryptSecrets, isSopsEncrypted, parseSecretsFile, reencryptSecrets, rotateDataKey, updateKeys } from "./index.js";
+import { LineIndex, SopsError, decryptSecrets, encryptSecrets, isSopsEncrypted, parseSecretsFile, reencryptSecrets, rotateDataKey, updateKeys, type SecretsFile } from "./index.js";
 import { oracleEncrypt, oracleMac, oracleSealYaml, ageWrapSync, testKey } from "../test-fixtures/support.js";
 
 const alice = testKey("alice");
@@ -337,5 +337,126 @@ describe("lone CR line breaks (YAML 1.2 §5.4: CR, LF and CRLF each end a line, 
     }
     // stable ciphertext: unchanged values keep their exact ENC strings across the CR → LF write
     expect(written[0]).toContain(/^B: (.*)$/m.exec(text)![1]);
+  });
+});
+
+describe("CRLF line ends on the line readers (a Windows checkout with core.autocrlf=true)", () => {
+  const crlf = (t: string) => t.replace(/\n/g, "\r\n");
+  /** The same text through the full YAML parser (a leading comment line takes it off the fast path), ranges shifted back. */
+  const viaGeneral = (t: string): SecretsFile => {
+    const head = "# full parser\r\n";
+    const f = parseSecretsFile(`${head}${t}`);
+    const back = (r: { start: number; end: number }) => ({ start: r.start - head.length, end: r.end - head.length });
+    return { ...f, entries: f.entries.map((e) => ({ ...e, nameRange: back(e.nameRange), valueRange: back(e.valueRange) })), metadataRange: back(f.metadataRange) };
+  };
+  /** Every range of a file as 1-based line/column pairs: CRLF and LF files of the same lines give the same. */
+  const positions = (t: string, f: SecretsFile) => {
+    const ix = new LineIndex(t);
+    return {
+      entries: f.entries.map((e) => [e.name, ix.rangeToPositions(e.nameRange), ix.rangeToPositions(e.valueRange)]),
+      metadataStart: ix.positionAt(f.metadataRange.start),
+    };
+  };
+  const errorOf = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      expect(e).toBeInstanceOf(SopsError);
+      return { code: (e as SopsError).code, reason: (e as SopsError).reason, line: (e as SopsError).line, column: (e as SopsError).column };
+    }
+    throw new Error("expected a SopsError");
+  };
+
+  it("gives the entries, ranges and metadata the full parser gives for the same CRLF text, and the LF file's lines and columns", () => {
+    const t = crlf(text);
+    const fast = parseSecretsFile(t);
+    expect(fast).toEqual(viaGeneral(t));
+    expect(fast.metadataRange).toEqual({ start: t.indexOf("sops:"), end: t.length });
+    const lf = parseSecretsFile(text);
+    expect({ ...fast, entries: fast.entries.map((e) => [e.name, e.raw, e.type]) }).toEqual({ ...lf, entries: lf.entries.map((e) => [e.name, e.raw, e.type]), metadataRange: fast.metadataRange });
+    expect(positions(t, fast)).toEqual(positions(text, lf));
+    // a value's range ends before the CR: the range is the ENC string itself
+    for (const e of fast.entries) expect(t.slice(e.valueRange.start, e.valueRange.end)).toBe(e.raw === "" ? '""' : e.raw);
+  });
+
+  it("quoted names, several recipients (age and ssh-ed25519), mixed LF/CRLF and no final line break read as the full parser reads them", async () => {
+    const { generateIdentity } = await import("./index.js");
+    const other = await generateIdentity();
+    const ssh = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKRtWlTZ4ZKm4ch5Ml5X9C4GLzcMijyvWSzqS5lzHJcd";
+    const several = await encryptSecrets(VALUES, { recipients: [alice.recipient, other.recipient, ssh], now: new Date("2026-02-03T04:05:06Z") });
+    const mixed = (first: number) => {
+      let i = first;
+      return text.replace(/\n/g, () => (i++ % 2 === 0 ? "\r\n" : "\n"));
+    };
+    const variants = {
+      quoted: crlf(text).replace(/^A: /m, '"A": ').replace(/^B: /m, "'B': ").replace(/^D: /m, "'it''s # not a comment': "),
+      several: crlf(several),
+      "mixed, CRLF first": mixed(0),
+      "mixed, LF first": mixed(1),
+      "no final line break": crlf(text).slice(0, -2),
+    };
+    for (const [what, t] of Object.entries(variants)) {
+      expect(parseSecretsFile(t), what).toEqual(viaGeneral(t));
+    }
+    expect(parseSecretsFile(variants.several).metadata).toEqual(parseSecretsFile(several).metadata);
+    expect([...(await decryptSecrets(variants["mixed, LF first"], [alice.identity])).values]).toEqual([...VALUES]);
+  });
+
+  it("refuses what the LF file's fast path refuses, with the same code, reason, line and column", async () => {
+    const lines = text.split("\n");
+    const sopsLine = lines.indexOf("sops:") + 1;
+    const dup = [...lines];
+    dup[3] = dup[3]!.replace(/^D: /, "A: ");
+    const cases: Record<string, string[]> = {
+      "duplicate name": dup,
+      "duplicate name, quoted": lines.map((l, n) => (n === 3 ? l.replace(/^D: /, '"A": ') : l)),
+      "plaintext value": [lines[0]!, "plain: hello", ...lines.slice(1)],
+      "nested value": [lines[0]!, "nested:", "    a: b", ...lines.slice(1)],
+      "bad sops.version": lines.map((l) => l.replace(/^ {4}version: .*/, "    version: banana")),
+      "lastmodified missing": lines.filter((l) => !l.startsWith("    lastmodified:")),
+      "a key after the sops block": [...lines.slice(0, -1), "LATE: x", ""],
+      "no sops block": lines.slice(0, sopsLine - 1),
+    };
+    for (const [what, ls] of Object.entries(cases)) {
+      const lf = errorOf(() => parseSecretsFile(ls.join("\n")));
+      expect(errorOf(() => parseSecretsFile(ls.join("\r\n"))), what).toEqual(lf);
+    }
+    expect(errorOf(() => parseSecretsFile(dup.join("\r\n")))).toMatchObject({ code: "DUPLICATE_KEY", line: 4 });
+    expect(errorOf(() => parseSecretsFile(cases["lastmodified missing"]!.join("\r\n")))).toMatchObject({ code: "MALFORMED_FILE", line: sopsLine });
+  });
+
+  it("a changed, moved or dropped value, or changed metadata, in a CRLF file is refused as in the LF file", async () => {
+    const asyncErrorOf = async (t: string) => {
+      const e = await decryptSecrets(t, [alice.identity]).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect(e).toBeInstanceOf(SopsError);
+      return { code: (e as SopsError).code, line: (e as SopsError).line };
+    };
+    const aValue = /^A: (.*)$/m.exec(text)![1]!;
+    const data = /data:([A-Za-z0-9+/=]+)/.exec(aValue)![1]!;
+    const edits: Record<string, (t: string) => string> = {
+      moved: (t) => t.replace(/^D: .*$/m, `D: ${aValue}`),
+      flipped: (t) => t.replace(data, (data[0] === "A" ? "B" : "A") + data.slice(1)),
+      dropped: (t) => t.replace(/^D: .*\n/m, ""),
+      "lastmodified changed": (t) => t.replace("04:05:06Z", "04:05:07Z"),
+      "mac of nothing": (t) => t.replace(/^( {4}mac: ).*$/m, '$1""'),
+    };
+    for (const [what, edit] of Object.entries(edits)) {
+      const lf = edit(text);
+      expect(lf, what).not.toBe(text);
+      expect(await asyncErrorOf(crlf(lf)), what).toEqual(await asyncErrorOf(lf));
+    }
+  });
+
+  it("writes to a CRLF file are LF files with the same ENC strings for unchanged values", async () => {
+    const previous = await decryptSecrets(crlf(text), [alice.identity]);
+    const changed = new Map(VALUES);
+    changed.set("E", "echo");
+    const written = await reencryptSecrets(previous, changed);
+    expect(written.includes("\r")).toBe(false);
+    expect(written).toContain(/^B: (.*)$/m.exec(text)![1]);
+    expect([...(await decryptSecrets(written, [alice.identity])).values]).toEqual([...changed]);
   });
 });

@@ -53,26 +53,29 @@ const FAST_VALUE = `(ENC\\[AES256_GCM,data:[A-Za-z0-9+/=]+,iv:[A-Za-z0-9+/=]+,ta
 /**
  * One entry line, matched in place (sticky, no slice per line): a plain key (group 1), a
  * double-quoted key without escapes (group 2) or a single-quoted key (group 3, `''` standing for
- * `'`), then the value (group 4) and its type (group 5), then the end of the line. Quoted keys hold
- * printable ASCII only: anything else (escapes, tabs, non-ASCII, CR) goes to the full parser.
+ * `'`), then the value (group 4) and its type (group 5), then the end of the line: LF, CRLF (the
+ * `\r` is part of the line break, not of the value) or the end of the text. Quoted keys hold
+ * printable ASCII only: anything else (escapes, tabs, non-ASCII, any other CR) goes to the full parser.
  */
-const FAST_LINE = new RegExp(`(?:([A-Za-z_][A-Za-z0-9_]*)|"([\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]*)"|'((?:[\\x20-\\x26\\x28-\\x7e]|'')*)'): ${FAST_VALUE}(?=\\n|$)`, "y");
+const FAST_LINE = new RegExp(`(?:([A-Za-z_][A-Za-z0-9_]*)|"([\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]*)"|'((?:[\\x20-\\x26\\x28-\\x7e]|'')*)'): ${FAST_VALUE}(?=\\r?\\n|$)`, "y");
 
 /**
  * The fast path for the layout this package writes (one `name: ENC[...]` per line, then `sops:`
- * last). Returns undefined for anything else, which then goes through the full YAML parser.
+ * last), with LF or CRLF line ends (mixed too: a line ends at `\n`, and a `\r` just before it
+ * belongs to the line break). Returns undefined for anything else, a lone CR included, which then
+ * goes through the full YAML parser (or the lone-CR path).
  */
 function parseFlatFast(text: string, file?: string): { entries: SecretEntry[]; sopsOffset: number } | undefined {
   const entries: SecretEntry[] = [];
   const seen = new Set<string>();
   let pos = 0;
   while (pos < text.length) {
-    if (text.startsWith("sops:", pos) && (pos + 5 === text.length || text.charCodeAt(pos + 5) === 10)) {
-      // Everything after must be the indented metadata block.
-      for (let p = pos + 6; p < text.length; ) {
+    if (text.startsWith("sops:", pos) && (pos + 5 === text.length || text.charCodeAt(pos + 5) === 10 || (text.charCodeAt(pos + 5) === 13 && text.charCodeAt(pos + 6) === 10))) {
+      // Everything after must be the indented metadata block (blank lines, LF or CRLF, allowed).
+      for (let p = text.indexOf("\n", pos + 5) + 1; p > 0 && p < text.length; ) {
         let e = text.indexOf("\n", p);
         if (e === -1) e = text.length;
-        if (e > p && text.charCodeAt(p) !== 32) return undefined;
+        if (e > p && text.charCodeAt(p) !== 32 && !(e === p + 1 && e < text.length && text.charCodeAt(p) === 13)) return undefined;
         p = e + 1;
       }
       return { entries, sopsOffset: pos };
@@ -111,27 +114,32 @@ function parseFlatFast(text: string, file?: string): { entries: SecretEntry[]; s
       nameRange: { start: pos, end: pos + keyLength },
       valueRange: { start: valueStart, end },
     });
-    pos = end + 1;
+    // past the line break: `\n`, or the `\r\n` the match's lookahead saw
+    pos = text.charCodeAt(end) === 13 ? end + 2 : end + 1;
   }
   return undefined; // no sops block: let the full parser report it
 }
 
-const SOPS_RECIPIENT_LINE = /^ {8}- recipient: (age1[02-9ac-hj-np-z]+|ssh-ed25519 [A-Za-z0-9+/=]+)$/;
-const SOPS_ENC_LINE = /^ {10}enc: \|$/;
-const SOPS_ENC_BODY = /^ {12}(\S(?:.*\S)?)$/;
-const SOPS_FIELDS = /^ {4}(lastmodified: "([0-9A-Za-z:.+-]+)"|mac: (ENC\[AES256_GCM,data:[A-Za-z0-9+/=]+,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,type:str\])|unencrypted_suffix: (_unencrypted)|version: (\d+\.\d+\.\d+))$/;
+// Each line of the block as split at `\n`: a `\r` at its end is the CR of a CRLF (a lone CR on the
+// last line is refused before these run); any other CR fails them (`.` and `\S` match no CR).
+const SOPS_RECIPIENT_LINE = /^ {8}- recipient: (age1[02-9ac-hj-np-z]+|ssh-ed25519 [A-Za-z0-9+/=]+)\r?$/;
+const SOPS_ENC_LINE = /^ {10}enc: \|\r?$/;
+const SOPS_ENC_BODY = /^ {12}(\S(?:.*\S)?)\r?$/;
+const SOPS_FIELDS = /^ {4}(lastmodified: "([0-9A-Za-z:.+-]+)"|mac: (ENC\[AES256_GCM,data:[A-Za-z0-9+/=]+,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,type:str\])|unencrypted_suffix: (_unencrypted)|version: (\d+\.\d+\.\d+))\r?$/;
 
 /**
  * The `sops:` block exactly as this package (and sops 3.10–3.12) writes it, read without `yaml`:
  * `age` entries (`recipient` then `enc: |` with its 12-space literal lines), then `lastmodified`
  * (double-quoted), `mac`, `unencrypted_suffix: _unencrypted` and `version`, each once, in that
- * order. Returns the plain object `yaml` would give, or undefined for any other spelling (then
- * `yaml` reads it). `reader.test.ts` checks both readers give the same metadata.
+ * order, with LF or CRLF line ends. Returns the plain object `yaml` would give, or undefined for
+ * any other spelling (then `yaml` reads it). `reader.test.ts` checks both readers give the same metadata.
  */
 function parseSopsBlockFast(text: string, sopsOffset: number): Record<string, unknown> | undefined {
   const lines = text.slice(sopsOffset).split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  if (lines[0] !== "sops:" || lines[1] !== "    age:") return undefined;
+  const last = lines[lines.length - 1]!;
+  if (last === "") lines.pop();
+  else if (last.endsWith("\r")) return undefined; // a lone CR at the end: the lone-CR path reads it
+  if ((lines[0] !== "sops:" && lines[0] !== "sops:\r") || (lines[1] !== "    age:" && lines[1] !== "    age:\r")) return undefined;
   const age: { recipient: string; enc: string }[] = [];
   let i = 2;
   for (;;) {
@@ -283,7 +291,7 @@ export function parseSecretsFile(text: string, options: ParseOptions = {}): Secr
 
 /**
  * A lone CR (`\r` not followed by `\n`) anywhere in `text`. Asked only off the fast path: the fast
- * readers accept no CR at all, so an LF file is never scanned for one.
+ * readers accept no CR but that of a CRLF, so an LF or CRLF file they read is never scanned for one.
  */
 const LONE_CR = /\r(?!\n)/;
 

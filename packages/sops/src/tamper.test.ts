@@ -16,7 +16,7 @@ import {
   readSecretsFile,
   type DecryptedSecrets,
 } from "./index.js";
-import { assertNoLeak, oracleEncrypt, oracleSealYaml, tempDir, testKey } from "../test-fixtures/support.js";
+import { assertNoLeak, catchError, oracleEncrypt, oracleSealYaml, tempDir, testKey } from "../test-fixtures/support.js";
 
 const alice = testKey("alice");
 const bob = testKey("bob");
@@ -184,6 +184,34 @@ describe("tampering is refused", () => {
     expect(err).toBeInstanceOf(SopsError);
     expect(["NO_MATCHING_IDENTITY", "MALFORMED_FILE"]).toContain((err as SopsError).code);
     assertNoLeak(err, allSecrets());
+  });
+});
+
+describe("the same tampering in a CRLF file (a Windows checkout, read by the line readers)", () => {
+  it("is refused with the code, line and message of the LF file, leaking nothing", async () => {
+    const crlf = (t: string) => t.replace(/\n/g, "\r\n");
+    const mac = /^ {4}mac: (.*)$/m.exec(text)![1]!;
+    const edits: Record<string, string> = {
+      "data changed": setRaw(text, "API_KEY", flip(rawOf(text, "API_KEY"), "data", 3)),
+      "tag changed": setRaw(text, "SHORT", flip(rawOf(text, "SHORT"), "tag")),
+      "mac changed": text.replace(mac, flip(mac, "iv")),
+      "mac deleted": text.replace(/^ {4}mac: .*\n/m, ""),
+      "key deleted": text.replace(/^WEBHOOK_SECRET: .*\n/m, ""),
+      "values swapped": setRaw(setRaw(text, "API_KEY", rawOf(text, "WEBHOOK_SECRET")), "WEBHOOK_SECRET", rawOf(text, "API_KEY")),
+      renamed: text.replace(/^API_KEY:/m, "API_TOKEN:"),
+      "plaintext planted": setRaw(text, "API_KEY", "hunter2-planted-plaintext"),
+      "duplicate key": text.replace(/^(SHORT: .*)$/m, `$1\nAPI_KEY: ${rawOf(text, "API_KEY")}`),
+      "duplicate in the sops block": text.replace(/^( {4}version: .*)$/m, "$1\n    version: 3.10.2"),
+    };
+    for (const [what, lf] of Object.entries(edits)) {
+      expect(lf, what).not.toBe(text);
+      const a = await catchError(() => decryptSecrets(lf, [alice.identity], { path: "secrets/prod.enc.yaml" }));
+      const b = await catchError(() => decryptSecrets(crlf(lf), [alice.identity], { path: "secrets/prod.enc.yaml" }));
+      expect(b, what).toBeInstanceOf(SopsError);
+      const summary = (e: unknown) => ({ code: (e as SopsError).code, line: (e as SopsError).line, column: (e as SopsError).column, message: (e as SopsError).message });
+      expect(summary(b), what).toEqual(summary(a));
+      assertNoLeak(b, [...allSecrets(), "hunter2-planted-plaintext"]);
+    }
   });
 });
 

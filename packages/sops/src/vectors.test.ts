@@ -68,6 +68,21 @@ describe("spec §15 vectors through whole files", () => {
     expect(d.leaves).toEqual([{ path: ["bar"], aad: "bar:", type: "str", plaintext: "foo", encrypted: true, inMac: true }]);
   });
 
+  it("the flat vectors (str, int, float, bool, multi-line) with CRLF line ends: the same values and MAC as with LF", async () => {
+    const flat = DERIVED.filter(([, aad, type]) => /^[a-z]+:$/.test(aad) && type !== "comment" && aad !== "a_list:");
+    const body = flat.map(([, aad, type, data, tag]) => `${aad} ${enc(data, tag, type)}\n`).join("");
+    const lf = oracleSealYaml(body, { dataKey: KEY_F, recipients: [alice.recipient], macValues: flat.map(([pt]) => pt) });
+    const crlf = lf.replace(/\n/g, "\r\n");
+    const a = await decryptSecrets(lf, [alice.identity]);
+    const b = await decryptSecrets(crlf, [alice.identity]);
+    expect([...b.values]).toEqual([...a.values]);
+    expect([...b.values]).toEqual([["bar", "foo"], ["n", "42"], ["pi", "3.14"], ["flag", "true"], ["multi", "line one\nline two\n"]]);
+    expect(b.file.metadata).toEqual(a.file.metadata);
+    // the cipher vector under another name in the CRLF file: TAMPERED, at its line
+    const renamed = crlf.replace(/^n: /m, "m: ");
+    expect(await codeOf(decryptSecrets(renamed, [alice.identity]))).toBe("TAMPERED");
+  });
+
   it("the cipher vector under another key name is TAMPERED (AAD binds the path)", async () => {
     const text = oracleSealYaml(`baz: ${SOPS_VECTOR}\n`, { dataKey: KEY_F, recipients: [alice.recipient], macValues: ["foo"] });
     expect(await codeOf(decryptSecrets(text, [alice.identity]))).toBe("TAMPERED");
