@@ -51,7 +51,7 @@ const RESOLVER_ENTRY = `// @stellar-secrets/resolver: compiles resolver.cjs (the
 // Node's modules come from process.getBuiltinModule, not \`import\`: an ES-module import of a
 // built-in builds its whole namespace, and node:crypto's then loads WebCrypto too (~4 ms of a
 // deploy's start, against ~2 ms for the module itself, which the resolver loads on first decrypt).
-const { readFileSync, renameSync, writeFileSync } = process.getBuiltinModule("node:fs");
+const { readFileSync, renameSync, rmSync, writeFileSync } = process.getBuiltinModule("node:fs");
 const { createRequire } = process.getBuiltinModule("node:module");
 const { fileURLToPath } = process.getBuiltinModule("node:url");
 const { Script } = process.getBuiltinModule("node:vm");
@@ -79,8 +79,8 @@ const m = { exports: {} };
 script.runInThisContext().call(m.exports, m.exports, createRequire(file), m, file, fileURLToPath(new URL(".", import.meta.url)));
 if (cachedData === undefined || script.cachedDataRejected === true) {
   process.once("exit", () => {
+    const tmp = \`\${cacheFile}.\${process.pid}.tmp\`;
     try {
-      const tmp = \`\${cacheFile}.\${process.pid}.tmp\`;
       const data = script.createCachedData();
       const header = Buffer.alloc(HEADER);
       header.writeUInt32LE(MAGIC, 0);
@@ -88,7 +88,13 @@ if (cachedData === undefined || script.cachedDataRejected === true) {
       writeFileSync(tmp, Buffer.concat([header, data, data]));
       renameSync(tmp, cacheFile);
     } catch {
-      // a read-only install: no cache
+      // a read-only install: no cache. A temp file written but not renamed (a full disk, a folder
+      // where the cache goes) is removed: else each start would leave one behind.
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // nothing to remove
+      }
     }
   });
 }

@@ -21,7 +21,7 @@
 // not used (and is written again). Comparing them is one memcmp; hashing them in JavaScript would
 // cost about 2 ms.
 "use strict";
-const { readFileSync, renameSync, statSync, writeFileSync } = require("node:fs");
+const { readFileSync, renameSync, rmSync, statSync, writeFileSync } = require("node:fs");
 const { dirname, join } = require("node:path");
 const { Script } = require("node:vm");
 
@@ -77,12 +77,18 @@ if (fresh) {
   script.runInThisContext().call(module.exports, module.exports, require, module, file, dirname(file));
   if (cachedData === undefined || script.cachedDataRejected === true) {
     process.once("exit", () => {
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
       try {
-        const tmp = `${cacheFile}.${process.pid}.tmp`;
         writeFileSync(tmp, cacheBytes(script.createCachedData()));
         renameSync(tmp, cacheFile);
       } catch {
-        // a read-only install: run without a cache
+        // a read-only install: run without a cache. A temp file written but not renamed (a full
+        // disk, a folder where the cache goes) is removed: else each run would leave one behind.
+        try {
+          rmSync(tmp, { force: true });
+        } catch {
+          // nothing to remove
+        }
       }
     });
   }
