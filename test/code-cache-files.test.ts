@@ -7,15 +7,16 @@
  * (one per run, about 1 MB each, would pile up); two first runs at once leave one valid cache.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "./helpers/cli.js";
 
-/** True when `bytes` is a cache file as the loaders write it: "SSC2", the length n, then n bytes twice. */
-function wellFormed(bytes: Buffer): boolean {
-  if (bytes.length <= 8 || bytes.toString("latin1", 0, 4) !== "SSC2") return false;
+/** True when `bytes` is a cache file as the loaders write it: the build tag ("SSC2" for a bundle without one), the length n, then n bytes twice. */
+function wellFormed(bytes: Buffer, tag = "SSC2"): boolean {
+  if (bytes.length <= 8 || bytes.toString("latin1", 0, 4) !== tag) return false;
   const n = bytes.readUInt32LE(4);
   return n > 0 && bytes.length === 8 + 2 * n && bytes.subarray(8, 8 + n).equals(bytes.subarray(8 + n));
 }
@@ -50,14 +51,14 @@ describe("code cache files", () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  /** An installed CLI package: the real bin, a stand-in bundle printing its arguments. */
-  function cliPackage(name: string, body = ""): { run: (...args: string[]) => ReturnType<typeof spawnSync>; bundle: string } {
+  /** An installed CLI package: the real bin, a stand-in bundle printing `word` and its arguments, ending with build tag `tag` when given. */
+  function cliPackage(name: string, body = "", word = "ran", tag?: string): { run: (...args: string[]) => ReturnType<typeof spawnSync>; bundle: string } {
     const pkg = join(work, name);
     mkdirSync(join(pkg, "bin"), { recursive: true });
     mkdirSync(join(pkg, "dist", "bundle"), { recursive: true });
     copyFileSync(join(REPO_ROOT, "packages/cli/bin/stellar-secrets.js"), join(pkg, "bin", "stellar-secrets.js"));
     copyFileSync(join(REPO_ROOT, "packages/cli/bin/package.json"), join(pkg, "bin", "package.json"));
-    writeFileSync(join(pkg, "dist", "bundle", "stellar-secrets.cjs"), `${body}exports.main = (args) => { process.stdout.write("ran " + args.join(" ")); };\n`);
+    writeFileSync(join(pkg, "dist", "bundle", "stellar-secrets.cjs"), `${body}exports.main = (args) => { process.stdout.write(${JSON.stringify(word)} + " " + args.join(" ")); };\n${tag === undefined ? "" : `// stellar-secrets build ${tag}\n`}`);
     return {
       run: (...args) => spawnSync(process.execPath, [join(pkg, "bin", "stellar-secrets.js"), ...args], { encoding: "utf8" }),
       bundle: join(pkg, "dist", "bundle"),
@@ -99,6 +100,19 @@ describe("code cache files", () => {
     expect(readdirSync(cli.bundle).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 
+  it("the CLI's bin: a cache of another build of the same length (V8 checks only the length) is not used", () => {
+    const a = cliPackage("build-a", "", "AAAA", "0000000a");
+    const b = cliPackage("build-b", "", "BBBB", "0000000b");
+    expect(b.run("get").stdout).toBe("BBBB get");
+    expect(readFileSync(join(a.bundle, "stellar-secrets.cjs")).length).toBe(readFileSync(join(b.bundle, "stellar-secrets.cjs")).length);
+    copyFileSync(join(b.bundle, "stellar-secrets.cjs.get.cache"), join(a.bundle, "stellar-secrets.cjs.get.cache"));
+    expect(a.run("get").stdout).toBe("AAAA get");
+    const cache = readFileSync(join(a.bundle, "stellar-secrets.cjs.get.cache"));
+    expect(cache.readUInt32LE(0)).toBe(0xa); // written again, for this build
+    expect(wellFormed(cache, cache.toString("latin1", 0, 4))).toBe(true);
+    expect(a.run("get").stdout).toBe("AAAA get");
+  });
+
   it("the CLI's bin: two first runs at once both run and leave one valid cache", async () => {
     const cli = cliPackage("together");
     const once = (): Promise<number | null> =>
@@ -108,12 +122,12 @@ describe("code cache files", () => {
     expect(wellFormed(readFileSync(join(cli.bundle, "stellar-secrets.cjs.check.cache")))).toBe(true);
   });
 
-  /** An installed resolver package: its real entry (built by scripts/bundle.mjs), a stand-in bundle. */
-  function resolverPackage(name: string, body = ""): { run: () => ReturnType<typeof spawnSync>; bundle: string } {
+  /** An installed resolver package: its real entry (built by scripts/bundle.mjs), a stand-in bundle (`word` its answer, `tag` its build tag when given). */
+  function resolverPackage(name: string, body = "", word = "resolved", tag?: string): { run: () => ReturnType<typeof spawnSync>; bundle: string } {
     const bundle = join(work, name, "dist", "bundle");
     mkdirSync(bundle, { recursive: true });
     copyFileSync(join(REPO_ROOT, "packages/resolver/dist/bundle/index.mjs"), join(bundle, "index.mjs"));
-    writeFileSync(join(bundle, "resolver.cjs"), `${body}exports.createResolver = () => "resolved";\n`);
+    writeFileSync(join(bundle, "resolver.cjs"), `${body}exports.createResolver = () => ${JSON.stringify(word)};\n${tag === undefined ? "" : `// stellar-secrets build ${tag}\n`}`);
     const app = `import { createResolver } from ${JSON.stringify(join(bundle, "index.mjs"))}; process.stdout.write(createResolver());`;
     return { run: () => spawnSync(process.execPath, ["--input-type=module", "-e", app], { encoding: "utf8" }), bundle };
   }
@@ -135,6 +149,24 @@ describe("code cache files", () => {
       const r = resolver.run();
       expect([what, r.status, r.stdout, r.stderr]).toEqual([what, 0, "resolved", ""]);
       expect([what, wellFormed(readFileSync(cache))]).toEqual([what, true]);
+    }
+  });
+
+  it("the resolver's entry: a cache of another build of the same length is not used", () => {
+    const a = resolverPackage("resolver-a", "", "AAAA", "0000000a");
+    const b = resolverPackage("resolver-b", "", "BBBB", "0000000b");
+    expect(b.run().stdout).toBe("BBBB");
+    copyFileSync(join(b.bundle, "resolver.cjs.cache"), join(a.bundle, "resolver.cjs.cache"));
+    expect(a.run().stdout).toBe("AAAA");
+    expect(readFileSync(join(a.bundle, "resolver.cjs.cache")).readUInt32LE(0)).toBe(0xa);
+    expect(a.run().stdout).toBe("AAAA");
+  });
+
+  it("the built bundles end with their build tag, the first 32 bits of the SHA-256 of what precedes it", () => {
+    for (const file of ["packages/cli/dist/bundle/stellar-secrets.cjs", "packages/cli/dist/bundle/command-get.cjs", "packages/resolver/dist/bundle/resolver.cjs"]) {
+      const text = readFileSync(join(REPO_ROOT, file), "utf8");
+      const m = /\/\/ stellar-secrets build ([0-9a-f]{8})\n$/.exec(text);
+      expect([file, m?.[1]]).toEqual([file, createHash("sha256").update(text.slice(0, m?.index)).digest("hex").slice(0, 8)]);
     }
   });
 });
