@@ -79,6 +79,16 @@ describe("rewordMessage", () => {
     expect(rewordMessage(once, hostile, known)).toBe(once);
   });
 
+  it("words a path the source quoted for the shell (a secrets_dir that is no plain word) as one shell word below the folder", () => {
+    const odd = "my secrets/production.enc.yaml";
+    const message = `${odd} is a directory; restore the file from git (\`git checkout -- '${odd}'\`) or \`git checkout -m -- ./-x/a.enc.yaml\``;
+    const once = rewordMessage(message, labs, [odd, "-x/a.enc.yaml"]);
+    expect(once).toBe(
+      "teams/labs/my secrets/production.enc.yaml is a directory; restore the file from git (`git checkout -- 'teams/labs/my secrets/production.enc.yaml'`) or `git checkout -m -- teams/labs/-x/a.enc.yaml`",
+    );
+    expect(rewordMessage(once, labs, [odd, "-x/a.enc.yaml"])).toBe(once);
+  });
+
   it("reads a message with an unbalanced backtick as text", () => {
     expect(rewordMessage("a ` in connectors/labs.yaml", labs, known)).toBe("a ` in teams/labs/connectors/labs.yaml");
   });

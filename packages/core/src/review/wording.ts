@@ -70,22 +70,27 @@ const PATH_CHAR = /[A-Za-z0-9_./-]/;
  */
 export function rewordMessage(message: string, wording: FindingWording, paths: Iterable<string>): string {
   if (wording.folder === "") return message;
-  const known = [...new Set(paths)].filter((p) => p !== "").sort((a, b) => b.length - a.length);
+  const unique = [...new Set(paths)].filter((p) => p !== "");
+  // each known path as it may be written: as it is, and in a command as one shell word (quoted
+  // when not plain, see shellPathWord), longest first
+  const byLength = (a: [string, string], b: [string, string]): number => b[0].length - a[0].length;
+  const inText: [string, string][] = unique.map((p): [string, string] => [p, p]).sort(byLength);
+  const inCode: [string, string][] = [...inText, ...unique.map((p): [string, string] => [shellPathWord(p), p]).filter(([w, p]) => w !== p)].sort(byLength);
   // in a code span (a command the reader pastes) a path is one shell word; in text, as it is
-  const rewordPaths = (text: string, word: (rel: string) => string = wording.path): string => {
+  const rewordPaths = (text: string, word: (rel: string) => string = wording.path, known = inText): string => {
     if (known.length === 0) return text;
     let out = "";
     let i = 0;
     while (i < text.length) {
       const before = i === 0 ? "" : (text[i - 1] as string);
-      const found = PATH_CHAR.test(before) ? undefined : known.find((p) => text.startsWith(p, i) && endsPath(text, i + p.length));
+      const found = PATH_CHAR.test(before) ? undefined : known.find(([written]) => text.startsWith(written, i) && endsPath(text, i + written.length));
       if (found === undefined) {
         out += text[i];
         i++;
         continue;
       }
-      out += word(found);
-      i += found.length;
+      out += word(found[1]);
+      i += found[0].length;
     }
     return out;
   };
@@ -99,7 +104,7 @@ export function rewordMessage(message: string, wording: FindingWording, paths: I
       if (i % 2 === 0) return rewordPlain(part);
       if (/^stellar-secrets(\s|$)/.test(part)) return wording.command(part);
       if (part.startsWith("(cd ")) return part;
-      return rewordPaths(part, wording.shellPath);
+      return rewordPaths(part, wording.shellPath, inCode);
     })
     .join("`");
 }
