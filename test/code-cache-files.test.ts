@@ -51,14 +51,14 @@ describe("code cache files", () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  /** An installed CLI package: the real bin, a stand-in bundle printing `word` and its arguments, ending with build tag `tag` when given. */
-  function cliPackage(name: string, body = "", word = "ran", tag?: string): { run: (...args: string[]) => ReturnType<typeof spawnSync>; bundle: string } {
+  /** An installed CLI package: the real bin, a stand-in bundle printing `word` and its arguments (exit status `status`), ending with build tag `tag` when given. */
+  function cliPackage(name: string, body = "", word = "ran", tag?: string, status = 0): { run: (...args: string[]) => ReturnType<typeof spawnSync>; bundle: string } {
     const pkg = join(work, name);
     mkdirSync(join(pkg, "bin"), { recursive: true });
     mkdirSync(join(pkg, "dist", "bundle"), { recursive: true });
     copyFileSync(join(REPO_ROOT, "packages/cli/bin/stellar-secrets.js"), join(pkg, "bin", "stellar-secrets.js"));
     copyFileSync(join(REPO_ROOT, "packages/cli/bin/package.json"), join(pkg, "bin", "package.json"));
-    writeFileSync(join(pkg, "dist", "bundle", "stellar-secrets.cjs"), `${body}exports.main = (args) => { process.stdout.write(${JSON.stringify(word)} + " " + args.join(" ")); };\n${tag === undefined ? "" : `// stellar-secrets build ${tag}\n`}`);
+    writeFileSync(join(pkg, "dist", "bundle", "stellar-secrets.cjs"), `${body}exports.main = (args) => { process.stdout.write(${JSON.stringify(word)} + " " + args.join(" ")); process.exitCode = ${status}; };\n${tag === undefined ? "" : `// stellar-secrets build ${tag}\n`}`);
     return {
       run: (...args) => spawnSync(process.execPath, [join(pkg, "bin", "stellar-secrets.js"), ...args], { encoding: "utf8" }),
       bundle: join(pkg, "dist", "bundle"),
@@ -111,6 +111,12 @@ describe("code cache files", () => {
     expect(cache.readUInt32LE(0)).toBe(0xa); // written again, for this build
     expect(wellFormed(cache, cache.toString("latin1", 0, 4))).toBe(true);
     expect(a.run("get").stdout).toBe("AAAA get");
+  });
+
+  it("the CLI's bin: a usage error (exit status 2: a mistyped command) writes no cache", () => {
+    const cli = cliPackage("usage", "", "ran", undefined, 2);
+    expect(cli.run("lsit").status).toBe(2);
+    expect(readdirSync(cli.bundle)).toEqual(["stellar-secrets.cjs"]);
   });
 
   it("the CLI's bin: two first runs at once both run and leave one valid cache", async () => {

@@ -11,8 +11,9 @@
 // (stellar-secrets.cjs.COMMAND.cache): V8 then skips parsing and compiling what an earlier run of
 // the command compiled, most of a command's start. The cache is written at exit when it is
 // missing or V8 rejected it (another Node version), through a temp file and a rename; a folder
-// that cannot be written to just means no cache. V8 checks the cache against the source's length
-// and its own version and flags, so a stale cache is rejected (a rebuild also deletes the caches).
+// that cannot be written to just means no cache, and a usage error (exit status 2) writes none.
+// V8 checks the cache against the source's length and its own version and flags, so a stale
+// cache is rejected (a rebuild also deletes the caches).
 //
 // V8 checks the cache against the source's length only, not its text: the header holds the
 // bundle's build tag (its last line, see `buildTag`), and a cache of another build is not used.
@@ -95,7 +96,10 @@ if (fresh) {
   const module = { exports: {} };
   script.runInThisContext().call(module.exports, module.exports, require, module, file, dirname(file));
   if (cachedData === undefined || script.cachedDataRejected === true) {
-    process.once("exit", () => {
+    process.once("exit", (status) => {
+      // a usage error (exit status 2: an unknown command, a bad option) compiled next to nothing,
+      // and a typo (`stellar-secrets lsit`) would leave a cache file of its own, about 1 MB
+      if (status === 2) return;
       const tmp = `${cacheFile}.${process.pid}.tmp`;
       try {
         writeFileSync(tmp, cacheBytes(script.createCachedData(), tag));
