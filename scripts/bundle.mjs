@@ -18,6 +18,7 @@
 // (dist/.tsbuildinfo of the package and of core and sops): a `tsc -b` without this step never
 // runs stale code. `--check` prints the sizes.
 import { build } from "esbuild";
+import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -43,27 +44,32 @@ const common = {
 const RESOLVER_ENTRY = `// @stellar-secrets/resolver: compiles resolver.cjs (the bundle) with a V8 code cache kept beside
 // it (resolver.cjs.cache, written at exit by the first process that had none, or whose cache V8
 // rejected, e.g. after a Node upgrade; a read-only folder just means no cache). V8 checks the cache
-// against the source's length and its own version and flags, so a stale one is never used. V8 does
-// not check the payload's bytes: a damaged payload of the right length would abort the app, so the
-// file holds it twice after an 8-byte header ("SSC2", the payload's length), and a cache whose two
-// copies differ is not used (and is written again): one memcmp, where hashing it cost ~1 ms.
+// against the source's length (not its text) and its own version and flags: the header also holds
+// the bundle's build tag (its last line, the first 32 bits of its SHA-256), so that a cache of
+// another build of the same length is never used. V8 does not check the payload's bytes: a
+// damaged payload of the right length would abort the app, so the file holds it twice after an
+// 8-byte header (the build tag, the payload's length), and a cache whose two copies differ is not
+// used (and is written again): one memcmp, where hashing it cost ~1 ms.
 //
 // Node's modules come from process.getBuiltinModule, not \`import\`: no ES-module namespace is
 // built for them, and node:crypto is not imported here at all (an ES-module import of it also loads
 // WebCrypto; the resolver loads node:crypto itself on its first decrypt).
-const { readFileSync, renameSync, writeFileSync } = process.getBuiltinModule("node:fs");
+const { readFileSync, renameSync, rmSync, writeFileSync } = process.getBuiltinModule("node:fs");
 const { createRequire } = process.getBuiltinModule("node:module");
 const { fileURLToPath } = process.getBuiltinModule("node:url");
 const { Script } = process.getBuiltinModule("node:vm");
 
-const MAGIC = 0x32435353; // "SSC2" little-endian
 const HEADER = 8;
 const file = fileURLToPath(new URL("./resolver.cjs", import.meta.url));
 const cacheFile = \`\${file}.cache\`;
+const source = readFileSync(file, "utf8");
+// the bundle's build tag, its last line (see buildTagged in scripts/bundle.mjs); "SSC2" without one
+const tagged = /\\/\\/ stellar-secrets build ([0-9a-f]{8})\\n$/.exec(source.slice(-40));
+const tag = tagged === null ? 0x32435353 : Number.parseInt(tagged[1], 16);
 let cachedData;
 try {
   const stored = readFileSync(cacheFile);
-  const n = stored.length > HEADER && stored.readUInt32LE(0) === MAGIC ? stored.readUInt32LE(4) : 0;
+  const n = stored.length > HEADER && stored.readUInt32LE(0) === tag ? stored.readUInt32LE(4) : 0;
   if (n > 0 && stored.length === HEADER + 2 * n) {
     const first = stored.subarray(HEADER, HEADER + n);
     if (first.equals(stored.subarray(HEADER + n))) cachedData = first;
@@ -71,7 +77,7 @@ try {
 } catch {
   // no cache yet
 }
-const script = new Script(\`(function (exports, require, module, __filename, __dirname) {\${readFileSync(file, "utf8")}\\n})\`, {
+const script = new Script(\`(function (exports, require, module, __filename, __dirname) {\${source}\\n})\`, {
   filename: file,
   cachedData,
 });
@@ -79,16 +85,22 @@ const m = { exports: {} };
 script.runInThisContext().call(m.exports, m.exports, createRequire(file), m, file, fileURLToPath(new URL(".", import.meta.url)));
 if (cachedData === undefined || script.cachedDataRejected === true) {
   process.once("exit", () => {
+    const tmp = \`\${cacheFile}.\${process.pid}.tmp\`;
     try {
-      const tmp = \`\${cacheFile}.\${process.pid}.tmp\`;
       const data = script.createCachedData();
       const header = Buffer.alloc(HEADER);
-      header.writeUInt32LE(MAGIC, 0);
+      header.writeUInt32LE(tag, 0);
       header.writeUInt32LE(data.length, 4);
       writeFileSync(tmp, Buffer.concat([header, data, data]));
       renameSync(tmp, cacheFile);
     } catch {
-      // a read-only install: no cache
+      // a read-only install: no cache. A temp file written but not renamed (a full disk, a folder
+      // where the cache goes) is removed: else each start would leave one behind.
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // nothing to remove
+      }
     }
   });
 }
@@ -196,6 +208,7 @@ const jobs = [
     // still initialise lazily: esbuild turns each `import()` of a command into a lazy init.
     out: join(pkg("cli"), "dist/bundle"),
     entry: "stellar-secrets.cjs",
+    buildTag: true,
     inputs: buildInfo("cli", "core", "sops"),
     options: {
       entryPoints: {
@@ -216,6 +229,7 @@ const jobs = [
     // then skips parsing and compiling what an earlier start compiled.
     out: join(pkg("resolver"), "dist/bundle"),
     entry: "resolver.cjs",
+    buildTag: true,
     inputs: buildInfo("resolver", "sops"),
     options: {
       entryPoints: { resolver: join(pkg("resolver"), "dist/index.js") },
@@ -258,6 +272,20 @@ const jobs = [
   },
 ];
 
+/**
+ * Ends each CommonJS bundle in `out` with its build tag, `// stellar-secrets build 0123abcd` (the
+ * first 32 bits of its SHA-256), which the loaders (the CLI's bin, the resolver's index.mjs) write
+ * in their code cache's header and compare: V8 checks a cache against the source's length only,
+ * so a cache of another build of the same length would run that build's code.
+ */
+function buildTagged(out) {
+  for (const f of readdirSync(out).filter((f) => f.endsWith(".cjs"))) {
+    const text = readFileSync(join(out, f), "utf8");
+    const tag = createHash("sha256").update(text).digest("hex").slice(0, 8);
+    writeFileSync(join(out, f), `${text}${text.endsWith("\n") ? "" : "\n"}// stellar-secrets build ${tag}\n`);
+  }
+}
+
 const started = Date.now();
 const mtime = (p) => {
   try {
@@ -274,6 +302,7 @@ for (const job of jobs) {
   rmSync(job.out, { recursive: true, force: true });
   mkdirSync(job.out, { recursive: true });
   await build({ ...common, outExtension: { ".js": ".mjs" }, ...job.options, outdir: job.out });
+  if (job.buildTag === true) buildTagged(job.out);
   job.after?.(job.out);
   if (process.argv.includes("--check")) {
     const files = readdirSync(job.out, { recursive: true }).filter((f) => statSync(join(job.out, f)).isFile());

@@ -12,6 +12,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { deflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findGitDir, GitRepo, readCommittedVersions, startCommittedVersions } from "../packages/git/src/index.js";
 
@@ -165,6 +166,26 @@ describe("readCommittedVersions", () => {
       expect(await readCommittedVersions(copyRoot, env, paths)).toEqual(expected);
     } finally {
       rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  it("does not take a loose object whose header git refuses (a size with a leading zero), nor one whose header gives another size", async () => {
+    const noGit = { ...env, PATH: "/nonexistent" };
+    for (const header of ["blob 010\0", "blob 9\0"]) {
+      const copy = mkdtempSync(join(tmpdir(), "git-committed-header-"));
+      try {
+        execFileSync("cp", ["-a", `${dir}/.`, copy]);
+        const copyRoot = join(copy, "project");
+        const id = git(copy, ["rev-parse", "HEAD:project/top.enc.yaml"]);
+        const file = join(copy, ".git", "objects", id.slice(0, 2), id.slice(2));
+        chmodSync(file, 0o644);
+        writeFileSync(file, deflateSync(Buffer.from(`${header}top: 1234\n`, "latin1")));
+        if (header === "blob 010\0") expect(() => git(copy, ["cat-file", "-p", id])).toThrow(); // git: unable to parse the header
+        const got = await readCommittedVersions(copyRoot, noGit, paths);
+        expect(got.get("top.enc.yaml")).toBeUndefined(); // not taken: only git could answer, and git has no git here
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
+      }
     }
   });
 

@@ -30,6 +30,7 @@ import { surveySecretsDir } from "./secrets-folder.js";
 import { LineIndex } from "./position.js";
 import type { ProposalFile } from "./proposals.js";
 import { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
+import { shellPathWord } from "./review/wording.js";
 
 export { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
 
@@ -148,7 +149,7 @@ const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
  * language server when a file changes on disk.
  */
 export function readEnvironmentFile(fs: WorkspaceFs, abs: string, rel: string, environment: string, maxBytes: number = MAX_SECRETS_FILE_BYTES): EnvironmentFile {
-  const restore = `restore it from git (\`git checkout -- ${rel}\`)`;
+  const restore = `restore it from git (\`git checkout -- ${shellPathWord(rel)}\`)`;
   try {
     if (fs.readFileBytes !== undefined) {
       const bytes = fs.readFileBytes(abs);
@@ -313,7 +314,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
         if (inSecrets) {
           const role = classifyPath(project, rel, filter);
           if (role.role === "environment") {
-            index.setEnvironmentFile(unreadableEnvironmentFile(rel, role.environment, "is a directory, not a file", `remove the directory and restore the file from git (\`git checkout -- ${rel}\`)`));
+            index.setEnvironmentFile(unreadableEnvironmentFile(rel, role.environment, "is a directory, not a file", `remove the directory and restore the file from git (\`git checkout -- ${shellPathWord(rel)}\`)`));
             continue;
           }
         }
@@ -335,7 +336,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
           const role = classifyPath(project, rel, filter);
           if (role.role === "environment") {
             index.setEnvironmentFile(
-              unreadableEnvironmentFile(rel, role.environment, "is not a regular file (a FIFO, socket or device); it was not read", `replace it with the file from git (\`git checkout -- ${rel}\`)`),
+              unreadableEnvironmentFile(rel, role.environment, "is not a regular file (a FIFO, socket or device); it was not read", `replace it with the file from git (\`git checkout -- ${shellPathWord(rel)}\`)`),
             );
           }
         }

@@ -162,6 +162,11 @@ describe("parseEnvironmentBytes", () => {
       "secrets/staging.enc.yaml is not valid UTF-8 text (sops cannot read it), so it was not read: its encryption and names are not checked, and no missing-environment-value is reported for staging; restore it from git (`git checkout -- secrets/staging.enc.yaml`)",
     );
   });
+
+  it("writes the path in its git command as one shell word: a secrets_dir with $(…) or a space is quoted, never run when pasted", () => {
+    const bad = parseEnvironmentBytes(Buffer.from([0xc3, 0x28]), "$(touch x) dir/staging.enc.yaml", "staging");
+    expect(bad.diagnostics[0]?.message).toContain("restore it from git (`git checkout -- '$(touch x) dir/staging.enc.yaml'`)");
+  });
 });
 
 describe("checkOtherSecretsFile", () => {

@@ -12,6 +12,7 @@ import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js"
 import { keyString, nodeRange } from "./yaml-nodes.js";
 import { suggestSecretName, validateSecretName } from "./names.js";
 import { commentCredentials } from "./credentials.js";
+import { shellPathWord } from "./review/wording.js";
 
 /** One name defined in one environment file. */
 export interface SecretDefinition {
@@ -168,7 +169,7 @@ function checkCryptRule(result: EnvironmentFile, text: string, parsed: SecretsFi
   const sopsStart = parsed.metadataRange.start;
   const at = metadataKeyRange(text, sopsStart, key) ?? { start: sopsStart, end: sopsStart + 4 };
   const rule = `sops.${key}`;
-  const restore = `restore the file from git (\`git checkout -- ${result.path}\`); stellar-secrets and sops write \`unencrypted_suffix: _unencrypted\``;
+  const restore = `restore the file from git (\`git checkout -- ${shellPathWord(result.path)}\`); stellar-secrets and sops write \`unencrypted_suffix: _unencrypted\``;
   if (sopsEncryptsPath(meta, []) === undefined) {
     result.diagnostics.push(
       diagnosticAt("unencrypted-secrets-file", "error", result.path, result.lines, at, `${result.path}: ${rule} is a comment-based encryption rule, which stellar-secrets cannot decrypt by (and no write of it sets); ${restore}`),
@@ -219,7 +220,7 @@ function rawVersion(text: string, sopsStart: number): string | undefined {
  */
 function checkMetadata(result: EnvironmentFile, text: string, sopsRange: TextRange, mac: string | undefined, version: string | undefined): void {
   const { path, lines } = result;
-  const restore = `restore the file from git (\`git checkout -- ${path}\`)`;
+  const restore = `restore the file from git (\`git checkout -- ${shellPathWord(path)}\`)`;
   /** One error at the metadata key (or at `sops:` when the key is missing); `what` gets "missing"/"empty". */
   const report = (key: "mac" | "version", message: (state: "missing" | "empty") => string): void => {
     const at = metadataKeyRange(text, sopsRange.start, key);
@@ -285,7 +286,7 @@ export function parseEnvironmentBytes(bytes: Uint8Array, path: string, environme
     text = decodeUtf8(bytes, { path, maxBytes: Number.MAX_SAFE_INTEGER });
   } catch (e) {
     if (!isSopsError(e) || e.code !== "INVALID_UTF8") throw e;
-    return unreadableEnvironmentFile(path, environment, "is not valid UTF-8 text (sops cannot read it)", `restore it from git (\`git checkout -- ${path}\`)`);
+    return unreadableEnvironmentFile(path, environment, "is not valid UTF-8 text (sops cannot read it)", `restore it from git (\`git checkout -- ${shellPathWord(path)}\`)`);
   }
   return parseEnvironmentFile(text, path, environment);
 }

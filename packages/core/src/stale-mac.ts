@@ -12,6 +12,7 @@ import { ciphertextIdentity, macAad, parseSecretsFile, type SecretsFile } from "
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { textLines, type LineIndex, type TextRange } from "./position.js";
 import type { Severity } from "./rules.js";
+import { shellPathWord } from "./review/wording.js";
 
 /** The types sops gives a value (SOPS-FORMAT §2.3); `comment` is for comments only. */
 const VALUE_TYPES: ReadonlySet<string> = new Set(["str", "int", "float", "bool", "time", "bytes"]);
@@ -68,9 +69,9 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
     out.push(diagnosticAt("stale-mac", severity, path, lines, range, message, secret === undefined ? undefined : { secret }));
   };
   const redo =
-    `redo the change: during a merge, rebase or cherry-pick, \`git checkout -m -- ${path}\` re-runs the merge with the stellar-secrets merge driver ` +
+    `redo the change: during a merge, rebase or cherry-pick, \`git checkout -m -- ${shellPathWord(path)}\` re-runs the merge with the stellar-secrets merge driver ` +
     `(\`stellar-secrets git setup\` configures it), then \`stellar-secrets resolve NAME --env ${environment} --ours|--theirs\` for each conflict; ` +
-    `otherwise restore it (\`git checkout -- ${path}\`) and make the change with \`stellar-secrets set\``;
+    `otherwise restore it (\`git checkout -- ${shellPathWord(path)}\`) and make the change with \`stellar-secrets set\``;
 
   let markers = 0;
   for (const line of textLines(text)) {
@@ -90,7 +91,7 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
   for (const e of file.entries) {
     const type = e.type as string | undefined;
     if (type === undefined || VALUE_TYPES.has(type)) continue;
-    report(e.nameRange, `secret "${e.name}" in ${path} is stored with type "${type.slice(0, 20)}", which no write gives a value (the type is covered by no tag): it was edited by hand, and it does not decrypt; restore the file (\`git checkout -- ${path}\`)`, e.name);
+    report(e.nameRange, `secret "${e.name}" in ${path} is stored with type "${type.slice(0, 20)}", which no write gives a value (the type is covered by no tag): it was edited by hand, and it does not decrypt; restore the file (\`git checkout -- ${shellPathWord(path)}\`)`, e.name);
   }
 
   const byIv = new Map<string, string>();
@@ -117,12 +118,12 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
       if (raw === undefined || raw === e.raw || retyped.has(e.name) || ciphertextIdentity(raw) !== ciphertextIdentity(e.raw)) continue;
       if (out.some((d) => d.secret === e.name)) continue; // already reported in the file alone
       retyped.add(e.name);
-      report(e.nameRange, `the type of secret "${e.name}"'s ciphertext in ${path} differs from the committed version while the ciphertext is the same: the type is covered by no tag, so it was changed by hand (a write copies an unchanged value's ENC string whole), and a wrong type does not decrypt; restore the file (\`git checkout -- ${path}\`)`, e.name);
+      report(e.nameRange, `the type of secret "${e.name}"'s ciphertext in ${path} differs from the committed version while the ciphertext is the same: the type is covered by no tag, so it was changed by hand (a write copies an unchanged value's ENC string whole), and a wrong type does not decrypt; restore the file (\`git checkout -- ${shellPathWord(path)}\`)`, e.name);
     }
     const mac = before.metadata.mac;
     if (!retyped.has("\0mac") && mac !== "" && mac !== file.metadata.mac && ciphertextIdentity(mac) === ciphertextIdentity(file.metadata.mac)) {
       retyped.add("\0mac");
-      report(macRange(text, file), `the type of sops.mac in ${path} differs from the committed version while the ciphertext is the same: it was changed by hand; restore the file (\`git checkout -- ${path}\`)`);
+      report(macRange(text, file), `the type of sops.mac in ${path} differs from the committed version while the ciphertext is the same: it was changed by hand; restore the file (\`git checkout -- ${shellPathWord(path)}\`)`);
     }
   }
 
@@ -133,7 +134,7 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
         report(
           macRange(text, file),
           `sops.mac of ${path} differs from the committed version while every value and lastmodified are the committed ones (a real write sets lastmodified anew): ` +
-            `the MAC was replaced by hand, so no one can decrypt the file (MAC check fails); restore it (\`git checkout -- ${path}\`) and make changes with stellar-secrets or sops`,
+            `the MAC was replaced by hand, so no one can decrypt the file (MAC check fails); restore it (\`git checkout -- ${shellPathWord(path)}\`) and make changes with stellar-secrets or sops`,
         );
         break;
       }
@@ -141,7 +142,7 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
     }
     const changed = file.metadata.mac === "" ? undefined : metadataChange(before, file);
     if (changed !== undefined) {
-      report(macRange(text, file), `${changed} of ${path} differs from the committed version, but its mac is the committed one (a real write encrypts the MAC anew): no one can decrypt the file (MAC check fails); restore it (\`git checkout -- ${path}\`) and make changes with stellar-secrets or sops`);
+      report(macRange(text, file), `${changed} of ${path} differs from the committed version, but its mac is the committed one (a real write encrypts the MAC anew): no one can decrypt the file (MAC check fails); restore it (\`git checkout -- ${shellPathWord(path)}\`) and make changes with stellar-secrets or sops`);
       break;
     }
     if (before.metadata.lastmodified !== file.metadata.lastmodified) continue;

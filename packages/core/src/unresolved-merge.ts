@@ -18,6 +18,7 @@ import { createHash } from "@stellar-secrets/sops"; // node:crypto's, loaded on 
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import type { Severity } from "./rules.js";
 import type { EnvironmentFile } from "./secrets-dir.js";
+import { shellPathWord } from "./review/wording.js";
 
 /**
  * Why the merge driver could not merge a file at all (a whole-file record): `recipients` both sides
@@ -147,7 +148,7 @@ export function wholeFileFinish(whole: UnresolvedWholeFile, environment: string,
       return `only ${who} can merge it: abort (\`git merge --abort\`, \`git rebase --abort\` or \`git cherry-pick --abort\`) and ask them to do this merge; or ${keepSide}`;
     }
     default:
-      return `fix what merge-file reported, then redo the merge of the file with \`git checkout -m -- ${path}\`; or ${keepSide}`;
+      return `fix what merge-file reported, then redo the merge of the file with \`git checkout -m -- ${shellPathWord(path)}\`; or ${keepSide}`;
   }
 }
 

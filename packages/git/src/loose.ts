@@ -132,7 +132,8 @@ export class LooseRepository {
       bytes = process.getBuiltinModule("node:zlib").inflateSync(raw);
     }
     const nul = bytes.indexOf(0);
-    const header = nul === -1 ? undefined : /^(blob|tree|commit|tag) (\d+)$/.exec(bytes.subarray(0, nul).toString("latin1"));
+    // the size in canonical decimal, as git parses it (git refuses `blob 06`: so must this)
+    const header = nul === -1 ? undefined : /^(blob|tree|commit|tag) (0|[1-9]\d*)$/.exec(bytes.subarray(0, nul).toString("latin1"));
     if (header === undefined || header === null || Number(header[2]) !== bytes.length - nul - 1) throw new AskGit(`object ${id} does not read back`);
     const object = { type: header[1]!, content: bytes.subarray(nul + 1) };
     this.objects.set(id, object);

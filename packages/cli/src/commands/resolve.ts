@@ -4,7 +4,7 @@
  * into the working environment file with stable ciphertext. Never prints a value.
  */
 import { relative } from "node:path";
-import { secretsFilePath } from "@stellar-secrets/core";
+import { secretsFilePath, shellPathWord } from "@stellar-secrets/core";
 import { readFile } from "node:fs/promises";
 import { decryptSecrets, editSecretsFile, escapeControlCharacters, isSopsError, writeFileAtomic } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
@@ -118,7 +118,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   } catch (error) {
     if (isSopsError(error) && /^(?:<{7}|={7}|>{7}) ?/m.test(await readFile(path, "utf8").catch(() => ""))) {
       throw new CliError("MALFORMED_FILE", `${file} has git conflict markers: it was merged as text, not by the stellar-secrets merge driver`, {
-        hint: `run \`stellar-secrets git setup\`, then \`git checkout -m -- ${file}\` to redo its merge with the driver, then resolve what it reports`,
+        hint: `run \`stellar-secrets git setup\`, then \`git checkout -m -- ${shellPathWord(file)}\` to redo its merge with the driver, then resolve what it reports`,
         cause: error,
       });
     }
@@ -193,7 +193,7 @@ async function resolveWholeFile(ctx: CommandContext, root: string, environment: 
   const their = await theirCommit(repo).catch((error: unknown) => {
     if (!(error instanceof CliError) || error.code !== "NOT_FOUND") throw error;
     throw new CliError("NOT_FOUND", `no merge, rebase or cherry-pick is in progress: there is no side of ${file} to keep`, {
-      hint: `to undo the file's uncommitted changes on purpose: \`git checkout HEAD -- ${file.split("\\").join("/")}\`; to change a secret: \`stellar-secrets set NAME --env ${environment}\``,
+      hint: `to undo the file's uncommitted changes on purpose: \`git checkout HEAD -- ${shellPathWord(file.split("\\").join("/"))}\`; to change a secret: \`stellar-secrets set NAME --env ${environment}\``,
     });
   });
   const { ref, commit } = theirs ? their : { ref: "HEAD", commit: await repo.resolve("HEAD") };

@@ -463,7 +463,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       ...recipients.gained.map((r) => r.member ?? shortKey(r.recipient)),
       ...rewraps.map((r) => `the stanza labelled ${whoIs(r.recipient) ?? shortKey(r.recipient)}`),
     ].filter((x, i, all) => all.indexOf(x) === i);
-    const revert = `revert the change to ${w.path(file)} (\`git checkout ${base.commit ?? "BASE"} -- ${w.path(file)}\`)`;
+    const revert = `revert the change to ${w.path(file)} (\`git checkout ${base.commit ?? "BASE"} -- ${w.shellPath(file)}\`)`;
     const byMember =
       `have an existing member of ${environment} run \`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\` on a branch without ` +
       `what this change added (${introduced.join(", ")}): running it on this change would wrap the new data key for them too`;
@@ -626,7 +626,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           ...(at === -1 ? {} : { line: at + 1 }),
           message:
             `${w.path(PROJECT_FILE)} moves secrets_dir from "${from}" to "${to}" but ${left.length === 1 ? "an environment file is" : `${left.length} environment files are`} not there (${left.map(w.path).join(", ")}): ` +
-            `they are no longer read as environment files, so what changes in them is not reviewed; move the files with the setting (\`git mv ${w.path(from)} ${w.path(to)}\`), ` +
+            `they are no longer read as environment files, so what changes in them is not reviewed; move the files with the setting (\`git mv ${w.shellPath(from)} ${w.shellPath(to)}\`), ` +
             `or make that change on its own, reviewed separately`,
         });
       }
@@ -681,7 +681,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         message:
           `${w.path(file)} is a symbolic link to ${target}: review, check and the merge driver do not read a link as the ${environment.name} file, ` +
           `but a checkout's \`stellar-secrets get\`, \`exec\` and the resolver read what it points to, values no review has seen; ` +
-          `restore the file (\`git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${w.path(file)}\`, then make the change with \`${w.command("stellar-secrets set")}\`), never a link`,
+          `restore the file (\`git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${w.shellPath(file)}\`, then make the change with \`${w.command("stellar-secrets set")}\`), never a link`,
       });
     }
   }
@@ -701,7 +701,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         message:
           `${w.path(at)} is a git submodule (commit ${(inputs.headSubmodules.get(at) ?? "").slice(0, 10)}), so git holds no ${environment.name} file at ${w.path(file)}: ` +
           `a checkout has an empty folder there (nothing decrypts), or with submodules fetched another repository's files, values no review has seen; ` +
-          `remove the submodule (\`git rm --cached ${w.path(at)}\`) and restore the file (\`git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${w.path(file)}\`)`,
+          `remove the submodule (\`git rm --cached ${w.shellPath(at)}\`) and restore the file (\`git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${w.shellPath(file)}\`)`,
       });
     }
   }

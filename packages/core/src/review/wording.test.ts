@@ -25,6 +25,19 @@ describe("findingWording", () => {
     // a folder that is not one plain shell word is quoted
     expect(findingWording("teams/o'neil lab").command("stellar-secrets set")).toBe(`(cd 'teams/o'\\''neil lab' && stellar-secrets set)`);
   });
+
+  it("writes a path for a pasted command as one shell word: a folder's $(…), spaces or leading - reach no shell as they are", () => {
+    expect(findingWording("teams/labs").shellPath(PROD)).toBe("teams/labs/secrets/production.enc.yaml");
+    expect(findingWording("x$(touch PWNED)").shellPath(PROD)).toBe("'x$(touch PWNED)/secrets/production.enc.yaml'");
+    expect(findingWording("my team").shellPath(PROD)).toBe("'my team/secrets/production.enc.yaml'");
+    expect(findingWording("-n").shellPath(PROD)).toBe("./-n/secrets/production.enc.yaml");
+    // the outer project's own paths too (secrets_dir is anyone's to write)
+    expect(findingWording(undefined).shellPath("$(id)")).toBe("'$(id)'");
+    expect(findingWording(undefined).shellPath(PROD)).toBe(PROD);
+    // `cd -` would go to the previous folder, `cd -P` take an option: the folder is ./-…
+    expect(findingWording("-").command("stellar-secrets set")).toBe("(cd ./- && stellar-secrets set)");
+    expect(findingWording("-P x").command("stellar-secrets set")).toBe("(cd './-P x' && stellar-secrets set)");
+  });
 });
 
 describe("rewordMessage", () => {
@@ -56,6 +69,24 @@ describe("rewordMessage", () => {
     const once = rewordMessage(`in stellar.yaml or ${PROD}: \`git checkout BASE -- ${PROD}\`, then \`stellar-secrets members add\``, labs, known);
     expect(once).toBe("in teams/labs/stellar.yaml or teams/labs/secrets/production.enc.yaml: `git checkout BASE -- teams/labs/secrets/production.enc.yaml`, then `(cd teams/labs && stellar-secrets members add)`");
     expect(rewordMessage(once, labs, known)).toBe(once);
+  });
+
+  it("quotes a path in a code span (a command to paste) when the folder is no plain shell word, and stays idempotent", () => {
+    const hostile = findingWording("x$(touch PWNED)");
+    const message = `${PROD} is a directory; restore the file from git (\`git checkout -- ${PROD}\`)`;
+    const once = rewordMessage(message, hostile, known);
+    expect(once).toBe("x$(touch PWNED)/secrets/production.enc.yaml is a directory; restore the file from git (`git checkout -- 'x$(touch PWNED)/secrets/production.enc.yaml'`)");
+    expect(rewordMessage(once, hostile, known)).toBe(once);
+  });
+
+  it("words a path the source quoted for the shell (a secrets_dir that is no plain word) as one shell word below the folder", () => {
+    const odd = "my secrets/production.enc.yaml";
+    const message = `${odd} is a directory; restore the file from git (\`git checkout -- '${odd}'\`) or \`git checkout -m -- ./-x/a.enc.yaml\``;
+    const once = rewordMessage(message, labs, [odd, "-x/a.enc.yaml"]);
+    expect(once).toBe(
+      "teams/labs/my secrets/production.enc.yaml is a directory; restore the file from git (`git checkout -- 'teams/labs/my secrets/production.enc.yaml'`) or `git checkout -m -- teams/labs/-x/a.enc.yaml`",
+    );
+    expect(rewordMessage(once, labs, [odd, "-x/a.enc.yaml"])).toBe(once);
   });
 
   it("reads a message with an unbalanced backtick as text", () => {

@@ -21,11 +21,22 @@ export interface FindingWording {
    * folder, in a subshell so that the reader's own directory stays where it was.
    */
   command(line: string): string;
+  /**
+   * A project-relative path as the reader names it ({@link path}) written as one shell word, for a
+   * command the reader pastes (`git checkout REV -- PATH`): single-quoted unless plain, and never
+   * read as an option. A folder's name is anyone's to choose (a change under review adds it), so
+   * `$(…)`, spaces or a leading `-` in it must not reach a shell as they are.
+   */
+  shellPath(rel: string): string;
 }
 
-/** A folder as one shell word (single-quoted unless it is plain). */
-function shellWord(text: string): string {
-  return /^[A-Za-z0-9._/@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+/**
+ * A path as one shell word: single-quoted unless it is plain, `./` before a leading `-` (else `cd`
+ * or git takes it for an option; a folder named `-` would make `cd -` go to the previous folder).
+ */
+export function shellPathWord(text: string): string {
+  const path = text.startsWith("-") ? `./${text}` : text;
+  return /^[A-Za-z0-9._/@%+=:,-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
 }
 
 /**
@@ -34,11 +45,12 @@ function shellWord(text: string): string {
  */
 export function findingWording(folder: string | undefined): FindingWording {
   const dir = (folder ?? "").replace(/\/+$/, "");
-  if (dir === "") return { folder: "", path: (rel) => rel, command: (line) => line };
+  if (dir === "") return { folder: "", path: (rel) => rel, command: (line) => line, shellPath: shellPathWord };
   return {
     folder: dir,
     path: (rel) => `${dir}/${rel}`,
-    command: (line) => `(cd ${shellWord(dir)} && ${line})`,
+    command: (line) => `(cd ${shellPathWord(dir)} && ${line})`,
+    shellPath: (rel) => shellPathWord(`${dir}/${rel}`),
   };
 }
 
@@ -58,21 +70,27 @@ const PATH_CHAR = /[A-Za-z0-9_./-]/;
  */
 export function rewordMessage(message: string, wording: FindingWording, paths: Iterable<string>): string {
   if (wording.folder === "") return message;
-  const known = [...new Set(paths)].filter((p) => p !== "").sort((a, b) => b.length - a.length);
-  const rewordPaths = (text: string): string => {
+  const unique = [...new Set(paths)].filter((p) => p !== "");
+  // each known path as it may be written: as it is, and in a command as one shell word (quoted
+  // when not plain, see shellPathWord), longest first
+  const byLength = (a: [string, string], b: [string, string]): number => b[0].length - a[0].length;
+  const inText: [string, string][] = unique.map((p): [string, string] => [p, p]).sort(byLength);
+  const inCode: [string, string][] = [...inText, ...unique.map((p): [string, string] => [shellPathWord(p), p]).filter(([w, p]) => w !== p)].sort(byLength);
+  // in a code span (a command the reader pastes) a path is one shell word; in text, as it is
+  const rewordPaths = (text: string, word: (rel: string) => string = wording.path, known = inText): string => {
     if (known.length === 0) return text;
     let out = "";
     let i = 0;
     while (i < text.length) {
       const before = i === 0 ? "" : (text[i - 1] as string);
-      const found = PATH_CHAR.test(before) ? undefined : known.find((p) => text.startsWith(p, i) && endsPath(text, i + p.length));
+      const found = PATH_CHAR.test(before) ? undefined : known.find(([written]) => text.startsWith(written, i) && endsPath(text, i + written.length));
       if (found === undefined) {
         out += text[i];
         i++;
         continue;
       }
-      out += wording.path(found);
-      i += found.length;
+      out += word(found[1]);
+      i += found[0].length;
     }
     return out;
   };
@@ -86,7 +104,7 @@ export function rewordMessage(message: string, wording: FindingWording, paths: I
       if (i % 2 === 0) return rewordPlain(part);
       if (/^stellar-secrets(\s|$)/.test(part)) return wording.command(part);
       if (part.startsWith("(cd ")) return part;
-      return rewordPaths(part);
+      return rewordPaths(part, wording.shellPath, inCode);
     })
     .join("`");
 }
