@@ -59,3 +59,46 @@ describe("`check` in a repository of loose objects", () => {
     }
   });
 });
+
+/**
+ * Runs `node -r preload bin args` in a pseudo-terminal (python3's pty module: stdin, stdout and
+ * stderr a terminal, as in an interactive shell) and returns what the terminal showed and the
+ * built-in modules the run loaded.
+ */
+function inTerminal(args: string[], cwd: string, env: Record<string, string | undefined>): { shown: string; loaded: string[] } {
+  const out = join(dir, `tty-${args[0]}.txt`);
+  const preload = join(dir, "record-tty.cjs");
+  writeFileSync(preload, `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join("\\n")));\n`);
+  const argv = [process.execPath, "-r", preload, ...(args[0] === "-e" ? [] : [bin]), ...args];
+  const shown = execFileSync("python3", ["-c", "import pty, sys; pty.spawn(sys.argv[1:])", ...argv], { cwd, env, encoding: "utf8" });
+  return { shown, loaded: readFileSync(out, "utf8").split("\n") };
+}
+
+describe("a command writing to a terminal", () => {
+  assertBuilt();
+  it("writes to it without node's terminal stream (no net or stream code loaded); `get` still ends the value with a newline there", async () => {
+    const s = createSandbox();
+    try {
+      expect((await s.run(["init", "--env", "development"])).code).toBe(0);
+      expect((await s.run(["set", "api_key", "--env", "development", "--from-stdin"], { input: "tty-value-1" })).code).toBe(0);
+      const env = { ...s.env, TERM: "dumb" };
+      const get = inTerminal(["get", "api_key", "--env", "development"], s.repo, env);
+      expect(get.loaded).toContain("NativeModule fs"); // the list was recorded
+      expect(get.shown).toBe("tty-value-1\r\n"); // the terminal's newline: isTTY was true
+      expect(get.loaded.filter((m) => /^NativeModule (net|tty|internal\/streams\/.*)$/.test(m) && m !== "NativeModule internal/streams/lazy_transform")).toEqual(
+        // node:crypto's cipher code loads the stream code itself; node:tty answers isTTY (get asks)
+        expect.arrayContaining(["NativeModule tty"]),
+      );
+      // what a bare node loads in the same terminal is not the command's doing
+      const bare = new Set(inTerminal(["-e", "0"], s.repo, env).loaded);
+      expect(bare.size).toBeGreaterThan(10);
+      for (const command of ["list", "check"]) {
+        const r = inTerminal([command], s.repo, env);
+        expect(r.shown).toMatch(command === "list" ? /api_key/ : /no problems|warning/);
+        expect(r.loaded.filter((m) => !bare.has(m) && /^NativeModule (net|tty|stream|internal\/streams\/.*)$/.test(m))).toEqual([]);
+      }
+    } finally {
+      s.cleanup();
+    }
+  });
+});

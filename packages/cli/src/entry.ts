@@ -54,13 +54,16 @@ export function wantsJson(argv: readonly string[]): boolean {
 }
 
 /**
- * Standard output (fd 1) or error (fd 2) for the commands. A terminal (or anything but a pipe or a
- * regular file) gets process.stdout / process.stderr. A pipe or a file is written synchronously to
- * the file descriptor, as node itself writes to them on Linux, without building the process
- * stream, whose pipe stream loads node's net and stream code at every start
- * (`$(stellar-secrets get ...)`, `list | grep`, `check`'s summary line); when a write fails (EAGAIN
- * on a pipe left non-blocking), that chunk and the rest go through the process stream, which
- * reports as it always did; on EPIPE (the reader has gone) the rest is dropped.
+ * Standard output (fd 1) or error (fd 2) for the commands. A pipe, a regular file or (but on
+ * Windows, whose console wants its own writes) a character device — a terminal, /dev/null — is
+ * written synchronously to the file descriptor, as node itself writes to them on Linux and macOS,
+ * without building the process stream: node's pipe and terminal streams load its net and stream
+ * code, a few milliseconds of every start (`$(stellar-secrets get ...)`, `list | grep`, `check`'s
+ * report in a terminal). Whether a character device is a terminal (`isTTY`) is asked of node:tty
+ * only when a command wants to know. Anything else (a socket, an fd that cannot be stat'ed) gets
+ * process.stdout / process.stderr. When a write fails (EAGAIN on a pipe or terminal left
+ * non-blocking), that chunk and the rest go through the process stream, which reports as it always
+ * did; on EPIPE (the reader has gone) the rest is dropped.
  */
 function standardStream(fd: 1 | 2): OutputStream {
   let watched = false;
@@ -76,9 +79,11 @@ function standardStream(fd: 1 | 2): OutputStream {
     return out;
   };
   let direct = false;
+  let device = false;
   try {
     const st = fstatSync(fd);
-    direct = st.isFIFO() || st.isFile();
+    device = st.isCharacterDevice() && process.platform !== "win32";
+    direct = st.isFIFO() || st.isFile() || device;
   } catch {
     // not open: the process stream says what node says
   }
@@ -86,7 +91,11 @@ function standardStream(fd: 1 | 2): OutputStream {
   // the reader of a pipe has gone (`stellar-secrets list | head -1`): what is left is dropped and the
   // command finishes its work (a write command still updates what it must) instead of dying on EPIPE
   let gone = false;
+  let tty: boolean | undefined;
   return {
+    get isTTY(): boolean {
+      return (tty ??= device && process.getBuiltinModule("node:tty").isatty(fd));
+    },
     write(chunk: string | Uint8Array): boolean {
       if (gone) return true;
       if (!direct) return stream().write(chunk);
