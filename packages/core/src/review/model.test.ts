@@ -114,6 +114,18 @@ describe("buildReview over whole repositories", () => {
     return reencryptSecrets(stale, prev.values, recipients === undefined ? {} : { recipients });
   };
 
+  /** bob added to production: in stellar.yaml, and the file re-wrapped for alice and bob (same data key, as sops updatekeys does). */
+  async function bobJoinsProduction(alice: Key, base: Files): Promise<{ bob: Key; prev: Awaited<ReturnType<typeof decryptSecrets>>; withBob: Files }> {
+    const bob = await generateIdentity();
+    const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
+    const withBob: Files = {
+      ...base,
+      "stellar.yaml": config({ staging: { alice: alice.recipient }, production: { alice: alice.recipient, bob: bob.recipient } }),
+      [PROD]: await updateKeys(prev, [alice.recipient, bob.recipient]),
+    };
+    return { bob, prev, withBob };
+  }
+
   /** The CLI tests' project: staging and production with alice, stripe in both, hubspot and legacy in production. */
   async function project(): Promise<{ alice: Key; base: Files }> {
     const alice = await generateIdentity();
@@ -151,13 +163,7 @@ describe("buildReview over whole repositories", () => {
 
   it("names members who gained and lost access; a removal with rotation is clean", async () => {
     const { alice, base } = await project();
-    const bob = await generateIdentity();
-    const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
-    const withBob: Files = {
-      ...base,
-      "stellar.yaml": config({ staging: { alice: alice.recipient }, production: { alice: alice.recipient, bob: bob.recipient } }),
-      [PROD]: await updateKeys(prev, [alice.recipient, bob.recipient]),
-    };
+    const { bob, prev, withBob } = await bobJoinsProduction(alice, base);
     const added = buildReview(at("HEAD", base), at("working tree", withBob));
     const prod = env(added, "production");
     expect(prod.members.gained).toEqual([{ name: "bob", recipient: bob.recipient }]);
@@ -178,13 +184,7 @@ describe("buildReview over whole repositories", () => {
 
   it("flags a member removed without a data-key rotation; after a rotation the same change is clean", async () => {
     const { alice, base } = await project();
-    const bob = await generateIdentity();
-    const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
-    const withBob: Files = {
-      ...base,
-      "stellar.yaml": config({ staging: { alice: alice.recipient }, production: { alice: alice.recipient, bob: bob.recipient } }),
-      [PROD]: await updateKeys(prev, [alice.recipient, bob.recipient]),
-    };
+    const { bob, prev, withBob } = await bobJoinsProduction(alice, base);
     // by hand: bob out of stellar.yaml, and the file re-wrapped for alice only (sops updatekeys: same data key)
     const report = buildReview(at("HEAD", withBob), at("working tree", { ...base, [PROD]: await updateKeys(await decryptSecrets(withBob[PROD] as string, [alice.identity]), [alice.recipient]) }));
     const prod = env(report, "production");
@@ -249,13 +249,7 @@ describe("buildReview over whole repositories", () => {
 
   it("flags a stellar.yaml removal whose file can still be decrypted by the member (recipient drift)", async () => {
     const { alice, base } = await project();
-    const bob = await generateIdentity();
-    const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
-    const withBob: Files = {
-      ...base,
-      "stellar.yaml": config({ staging: { alice: alice.recipient }, production: { alice: alice.recipient, bob: bob.recipient } }),
-      [PROD]: await updateKeys(prev, [alice.recipient, bob.recipient]),
-    };
+    const { bob, prev, withBob } = await bobJoinsProduction(alice, base);
     const report = buildReview(at("HEAD", withBob), at("working tree", { ...withBob, "stellar.yaml": base["stellar.yaml"] as string }));
     expect(env(report, "production").members.lost.map((m) => m.name)).toEqual(["bob"]);
     expect(env(report, "production").recipients.lost).toEqual([]);
@@ -537,13 +531,7 @@ describe("buildReview over whole repositories", () => {
 
     it("rewords the checker's messages (diagnostics and the problems made of them alike) and keeps them one finding", async () => {
       const { alice, base } = await project();
-      const bob = await generateIdentity();
-      const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
-      const withBob: Files = {
-        ...base,
-        "stellar.yaml": config({ staging: { alice: alice.recipient }, production: { alice: alice.recipient, bob: bob.recipient } }),
-        [PROD]: await updateKeys(prev, [alice.recipient, bob.recipient]),
-      };
+      const { bob, prev, withBob } = await bobJoinsProduction(alice, base);
       // bob removed in stellar.yaml alone: the checker's recipient-drift says re-key with rotate-key
       const head = at("working tree", { ...withBob, "stellar.yaml": base["stellar.yaml"] as string });
       const outer = buildReview(at("HEAD", withBob), head);
