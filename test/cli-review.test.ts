@@ -46,6 +46,17 @@ interface Report {
   clean: boolean;
 }
 
+/** A nested project in teams/labs (its own stellar.yaml, production only), with a connector and its one secret set. */
+async function nestedLabs(s: Sandbox): Promise<string> {
+  const labs = join(s.repo, "teams", "labs");
+  mkdirSync(labs, { recursive: true });
+  expect((await s.run(["init", "--env", "production"], { cwd: labs })).code).toBe(0);
+  s.write("teams/labs/connectors/labs.yaml", "kind: auth_connector\nname: labs\ntype: bearer_token\ntoken: { secret: labs_token }\n");
+  const labsSet = await s.run(["set", "labs_token", "--env", "production", "--from-stdin"], { cwd: labs, input: VALUES[5] as string });
+  expect(labsSet.code, labsSet.stderr).toBe(0);
+  return labs;
+}
+
 async function project(): Promise<{ s: Sandbox; alice: AgeKey; set: (name: string, env: string, value: string) => Promise<void> }> {
   const s = createSandbox();
   sandboxes.push(s);
@@ -246,12 +257,7 @@ describe("review", () => {
 
   it("reviews each nested project at the outer root as its own project (paths prefixed; exit 1 for its problem; text, JSON projects, SARIF)", async () => {
     const { s, set } = await project();
-    const labs = join(s.repo, "teams", "labs");
-    mkdirSync(labs, { recursive: true });
-    expect((await s.run(["init", "--env", "production"], { cwd: labs })).code).toBe(0);
-    s.write("teams/labs/connectors/labs.yaml", "kind: auth_connector\nname: labs\ntype: bearer_token\ntoken: { secret: labs_token }\n");
-    const labsSet = await s.run(["set", "labs_token", "--env", "production", "--from-stdin"], { cwd: labs, input: VALUES[5] as string });
-    expect(labsSet.code, labsSet.stderr).toBe(0);
+    const labs = await nestedLabs(s);
     s.commit("labs: a project of its own");
     // no change inside labs: the outer report alone is unchanged, plus a clean labs section
     await set("zendesk_api_token", "production", "zd_token_9999");
@@ -296,12 +302,7 @@ describe("review", () => {
 
   it("words a nested project's hints for the outer root: its paths below the folder (the hinted git checkout restores the nested file), its commands run in it", async () => {
     const { s } = await project();
-    const labs = join(s.repo, "teams", "labs");
-    mkdirSync(labs, { recursive: true });
-    expect((await s.run(["init", "--env", "production"], { cwd: labs })).code).toBe(0);
-    s.write("teams/labs/connectors/labs.yaml", "kind: auth_connector\nname: labs\ntype: bearer_token\ntoken: { secret: labs_token }\n");
-    const labsSet = await s.run(["set", "labs_token", "--env", "production", "--from-stdin"], { cwd: labs, input: VALUES[5] as string });
-    expect(labsSet.code, labsSet.stderr).toBe(0);
+    const labs = await nestedLabs(s);
     const base = s.commit("labs: a project of its own");
     // mallory's key added to the labs production file alone (stellar.yaml and .sops.yaml without her): a non-member recipient
     const mallory = s.keygen("mallory");
