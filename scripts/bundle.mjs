@@ -200,6 +200,26 @@ const lazyYaml = {
   },
 };
 
+/**
+ * esbuild plugin: `yaml` bundled from its ES-module build (`yaml/browser/dist`, the same code as its
+ * CommonJS `dist` but for two things we never use: warnings through `console.warn` instead of
+ * `process.emitWarning`, and `!!binary` through atob/btoa instead of Buffer; and two debug variables,
+ * LOG_TOKENS and LOG_STREAM). esbuild then hoists its functions into the bundle's scope: every
+ * `isMap(node)` or `new Scalar(…)` of the parsers is a direct call, where the CommonJS build is reached
+ * through esbuild's interop object, one getter per use (several milliseconds of the language
+ * server's initial index, and the wrappers' set-up at every start).
+ */
+const yamlEsm = {
+  name: "yaml-esm",
+  setup(b) {
+    b.onResolve({ filter: /^yaml$/ }, (args) => {
+      if (args.pluginData === "real") return undefined; // lazyYaml's own import of the real one
+      const dir = dirname(createRequire(join(pkg("sops"), "package.json")).resolve("yaml/package.json"));
+      return { path: join(dir, "browser", "index.js") };
+    });
+  },
+};
+
 const buildInfo = (...names) => names.map((n) => join(pkg(n), "dist/.tsbuildinfo"));
 const jobs = [
   {
@@ -215,7 +235,7 @@ const jobs = [
         "stellar-secrets": join(pkg("cli"), "dist/main.js"),
         ...Object.fromEntries(ONE_COMMAND_BUNDLES.map((name) => [`command-${name}`, `${COMMAND_ENTRY}${name}`])),
       },
-      plugins: [commandEntries],
+      plugins: [commandEntries, yamlEsm],
       format: "cjs",
       outExtension: { ".js": ".cjs" },
       // import.meta.url (one use, `git`'s hook path) computed on first use, not at every start
@@ -266,7 +286,7 @@ const jobs = [
       format: "cjs",
       outExtension: { ".js": ".cjs" },
       banner: {},
-      plugins: [lazyChildProcess],
+      plugins: [lazyChildProcess, yamlEsm],
     },
     after: (out) => writeFileSync(join(out, "server.mjs"), SERVER_ENTRY),
   },
