@@ -131,9 +131,7 @@ describe("missing-secrets-dir: Replace with the folder that holds the environmen
   let server: InMemoryServer;
   beforeAll(async () => {
     project = await makeTempProject({ development: { zendesk_token: VALUE } });
-    const { readFileSync } = await import("node:fs");
-    const text = readFileSync(`${project.dir}/stellar.yaml`, "utf8");
-    project.write("stellar.yaml", text.replace(/^version: 1\n/, "version: 1\nsecrets_dir: secrest\n"));
+    project.write("stellar.yaml", project.read("stellar.yaml").replace(/^version: 1\n/, "version: 1\nsecrets_dir: secrest\n"));
     server = await startInMemory({ folders: [project.dir] });
   });
   afterAll(async () => {
@@ -143,8 +141,7 @@ describe("missing-secrets-dir: Replace with the folder that holds the environmen
 
   it("offers the folder beside it that holds *.enc.yaml files, as an edit of the secrets_dir value", async () => {
     const uri = project.uri("stellar.yaml");
-    const { readFileSync } = await import("node:fs");
-    const text = readFileSync(`${project.dir}/stellar.yaml`, "utf8");
+    const text = project.read("stellar.yaml");
     await server.open(uri, text);
     const all = await server.waitForDiagnostics(uri, (ds) => ds.some((d) => d.code === "missing-secrets-dir"));
     const diagnostics = all.filter((d) => d.code === "missing-secrets-dir");

@@ -109,9 +109,8 @@ describe("a stellar.yaml created in a folder of a project (a project of its own 
     const labs = outer.uri("teams/labs/actions/labs.yaml");
     // before: part of the outer project, which has no labs_key
     await server.waitForDiagnostics(labs, (d) => d.some((x) => x.code === "unknown-secret"));
-    const { readFileSync } = await import("node:fs");
-    outer.write("teams/labs/secrets/development.enc.yaml", readFileSync(inner.path("secrets/development.enc.yaml"), "utf8"));
-    outer.write("teams/labs/stellar.yaml", readFileSync(inner.path("stellar.yaml"), "utf8"));
+    outer.write("teams/labs/secrets/development.enc.yaml", inner.read("secrets/development.enc.yaml"));
+    outer.write("teams/labs/stellar.yaml", inner.read("stellar.yaml"));
     await server.client.sendNotification(DidChangeWatchedFilesNotification.type, {
       changes: [
         { uri: outer.uri("teams/labs/secrets/development.enc.yaml"), type: FileChangeType.Created },

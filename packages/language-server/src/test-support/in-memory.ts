@@ -3,7 +3,7 @@
  * connection (two `PassThrough` streams, no child process), a client on the other end, and a
  * small secrets repository in a temp folder with TEST-ONLY age keys generated at test time.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -246,6 +246,7 @@ export interface TempProject {
   identity: string;
   path(rel: string): string;
   uri(rel: string): string;
+  read(rel: string): string;
   write(rel: string, text: string): void;
   remove(): void;
 }
@@ -268,6 +269,7 @@ export async function makeTempProject(secrets: Record<string, Record<string, str
     identity: key.identity,
     path: (rel) => join(dir, rel),
     uri: (rel) => pathToFileURL(join(dir, rel)).href,
+    read: (rel) => readFileSync(join(dir, rel), "utf8"),
     write,
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
