@@ -22,15 +22,9 @@ vi.mock("yaml", async (importOriginal) => {
 });
 
 const { decryptSecrets, encryptSecrets, parseSecretsFile } = await import("./index.js");
-const { testKey } = await import("../test-fixtures/support.js");
+const { SAMPLE_VALUES: VALUES, testKey } = await import("../test-fixtures/support.js");
 
 const alice = testKey("alice");
-const VALUES = new Map([
-  ["A", "alpha"],
-  ["B", "line1\nline2"],
-  ["C", ""],
-  ["D", "delta"],
-]);
 let text = "";
 const crlf = (t: string) => t.replace(/\n/g, "\r\n");
 

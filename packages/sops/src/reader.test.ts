@@ -6,15 +6,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { decryptSops } from "sops-age";
 import { LineIndex, SopsError, decryptSecrets, encryptSecrets, isSopsEncrypted, parseSecretsFile, reencryptSecrets, rotateDataKey, updateKeys, type SecretsFile } from "./index.js";
-import { oracleEncrypt, oracleMac, oracleSealYaml, ageWrapSync, testKey } from "../test-fixtures/support.js";
+import { oracleEncrypt, oracleMac, oracleSealYaml, ageWrapSync, SAMPLE_VALUES as VALUES, testKey } from "../test-fixtures/support.js";
 
 const alice = testKey("alice");
-const VALUES = new Map([
-  ["A", "alpha"],
-  ["B", "line1\nline2"],
-  ["C", ""],
-  ["D", "delta"],
-]);
 let text = "";
 
 async function code(p: Promise<unknown>): Promise<string | undefined> {

@@ -29,6 +29,14 @@ export const FIXTURES_SKIP_REASON: string | undefined = existsSync(join(FIXTURES
   : `skipped: the sops interop fixtures folder ${FIXTURES_DIR} is absent (it lives next to the repo, in ../shared; a user's own clone does not have it)`;
 
 /** A committed TEST-ONLY age key in packages/sops/test-fixtures/keys/. */
+/** Four values the reader tests encrypt: a plain one, one with a line break, an empty one (stored in clear), another plain one. */
+export const SAMPLE_VALUES: ReadonlyMap<string, string> = new Map([
+  ["A", "alpha"],
+  ["B", "line1\nline2"],
+  ["C", ""],
+  ["D", "delta"],
+]);
+
 export interface TestKey {
   name: string;
   path: string;
