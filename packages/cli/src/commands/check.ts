@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { checkWorkspace, findingWording, findProjectRoot, loadWorkspace, PROJECT_FILE, rewordMessage, SOPS_CONFIG_FILE, summarize, toRelative, unreadableConfigFile, VERSION, type Diagnostic, type SkippedFile } from "@stellar-secrets/core";
+import { checkWorkspace, findingWording, findProjectRoot, loadWorkspace, messageRewording, PROJECT_FILE, SOPS_CONFIG_FILE, summarize, toRelative, unreadableConfigFile, VERSION, type Diagnostic, type SkippedFile } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -117,8 +117,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     nested.push(rel);
     // its messages name its files (and `stellar-secrets` commands) as seen from its folder: reworded
     // to be read, and run, at the outer root, as `review` words a nested project's findings
-    const wording = findingWording(rel);
-    for (const d of inner.diagnostics) all.push({ ...d, file: prefix(d.file), message: rewordMessage(d.message, wording, [...inner.paths, d.file]) });
+    const reword = messageRewording(findingWording(rel), inner.paths);
+    for (const d of inner.diagnostics) all.push({ ...d, file: prefix(d.file), message: reword(d.message, d.file) });
     for (const s of inner.skipped) {
       const moved = { ...s, path: prefix(s.path) };
       if (s.project === true) pending.push(moved);

@@ -10,7 +10,7 @@ import {
   findProjectRoot,
   folderSource,
   readIndexState,
-  rewordMessage,
+  messageRewording,
   SOPS_CONFIG_FILE,
   unreadableConfigFile,
   wholeFileFinish,
@@ -115,9 +115,9 @@ async function checkStagedProject(
   const errors = blockingErrors({ ...state, diagnostics });
   if (dir === "") return { errors, unresolved };
   // a nested project's messages name its files (and commands) as seen from its folder: reworded for the outer root
-  const wording = findingWording(dir);
   const paths = [PROJECT_FILE, SOPS_CONFIG_FILE, ...state.index.configFiles.keys(), ...files.map((f) => f.path), ...(state.index.catalog === undefined ? [] : [state.index.catalog.path])];
-  return { errors: errors.map((d) => ({ ...d, file: at(d.file), message: rewordMessage(d.message, wording, [...paths, d.file]) })), unresolved };
+  const reword = messageRewording(findingWording(dir), paths);
+  return { errors: errors.map((d) => ({ ...d, file: at(d.file), message: reword(d.message, d.file) })), unresolved };
 }
 
 /**

@@ -23,7 +23,7 @@ import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./si
 import type { ReviewState } from "./state.js";
 import { rewrittenCheckout, weakenedMergeDriver } from "./gitattributes.js";
 import type { EnvironmentVerification } from "./verify.js";
-import { findingWording, rewordMessage, type FindingWording } from "./wording.js";
+import { findingWording, messageRewording, type FindingWording } from "./wording.js";
 
 /** A short, keyless fingerprint of a stored ENC string: the first 8 hex digits of its SHA-256. */
 export function fingerprint(enc: string): string {
@@ -377,7 +377,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     ...[...(head.index?.environmentFiles.values() ?? []), ...(base.index?.environmentFiles.values() ?? [])].map((f) => f.path),
     ...(head.index?.catalog === undefined ? [] : [head.index.catalog.path]),
   ];
-  const reword = (message: string, file: string): string => rewordMessage(message, w, [...knownPaths, file]);
+  const reword = messageRewording(w, knownPaths);
   for (const environment of names) {
     const before = side(base, environment, baseConfig ?? headConfig);
     const after = side(head, environment, headConfig ?? baseConfig);

@@ -3,7 +3,7 @@
  * folder, stellar-secrets commands run in it; the outer project's wording is the identity.
  */
 import { describe, expect, it } from "vitest";
-import { findingWording, rewordMessage } from "./wording.js";
+import { findingWording, messageRewording, rewordMessage } from "./wording.js";
 
 const PROD = "secrets/production.enc.yaml";
 
@@ -91,5 +91,32 @@ describe("rewordMessage", () => {
 
   it("reads a message with an unbalanced backtick as text", () => {
     expect(rewordMessage("a ` in connectors/labs.yaml", labs, known)).toBe("a ` in teams/labs/connectors/labs.yaml");
+  });
+});
+
+describe("messageRewording", () => {
+  const labs = findingWording("my labs");
+  const known = ["stellar.yaml", PROD, "connectors/labs.yaml", "connectors/labs.yaml.d/x.yaml"];
+  const messages = [
+    `restore ${PROD} (\`git checkout -- ${PROD}\`) and run \`stellar-secrets set\``,
+    "connectors/labs.yaml.d/x.yaml, connectors/labs.yaml and connectors/labs.yamlx; stellar.yaml.",
+    "catalog.yaml names a secret of connectors/other.yaml (`git checkout -- connectors/other.yaml`)",
+    "unbalanced ` connectors/labs.yaml",
+  ];
+
+  it("answers as rewordMessage does, the paths prepared once; `also` adds one path for one message", () => {
+    const reword = messageRewording(labs, known);
+    for (const m of messages) expect(reword(m)).toBe(rewordMessage(m, labs, known));
+    for (const m of messages) expect(reword(m, "connectors/other.yaml")).toBe(rewordMessage(m, labs, [...known, "connectors/other.yaml"]));
+    // the extra path is this message's only
+    expect(reword(messages[2]!)).toContain(" connectors/other.yaml (`git checkout -- connectors/other.yaml`)");
+    expect(reword(messages[2]!, "connectors/other.yaml")).toContain("'my labs/connectors/other.yaml'");
+    expect(messageRewording(findingWording(undefined), known)(messages[0]!)).toBe(messages[0]);
+  });
+
+  it("words the paths of a project of thousands of files", () => {
+    const many = Array.from({ length: 20_000 }, (_, i) => `connectors/c${i}.yaml`);
+    const reword = messageRewording(labs, [...known, ...many]);
+    expect(reword("connectors/c19999.yaml and connectors/c1.yaml")).toBe("my labs/connectors/c19999.yaml and my labs/connectors/c1.yaml");
   });
 });

@@ -66,24 +66,66 @@ const PATH_CHAR = /[A-Za-z0-9_./-]/;
  * `(stellar-secrets …)`, becomes {@link FindingWording.command}. A span already worded for the
  * reader (`(cd … && …)`) and a path already below another folder are left as they are, so the
  * function is idempotent: a message holding a fix worded at the source (`withSafeFix`) can pass
- * through it. Returns `message` itself for the outer project.
+ * through it. Returns `message` itself for the outer project. Rewording many messages of one
+ * project: {@link messageRewording} prepares the paths once.
  */
 export function rewordMessage(message: string, wording: FindingWording, paths: Iterable<string>): string {
-  if (wording.folder === "") return message;
-  const unique = [...new Set(paths)].filter((p) => p !== "");
-  // each known path as it may be written: as it is, and in a command as one shell word (quoted
-  // when not plain, see shellPathWord), longest first
-  const byLength = (a: [string, string], b: [string, string]): number => b[0].length - a[0].length;
-  const inText: [string, string][] = unique.map((p): [string, string] => [p, p]).sort(byLength);
-  const inCode: [string, string][] = [...inText, ...unique.map((p): [string, string] => [shellPathWord(p), p]).filter(([w, p]) => w !== p)].sort(byLength);
-  // in a code span (a command the reader pastes) a path is one shell word; in text, as it is
+  return messageRewording(wording, paths)(message);
+}
+
+/**
+ * {@link rewordMessage} for the messages of one project: `paths` are prepared once (a project
+ * may have thousands of files and as many diagnostics), and each message may name one more
+ * (`also`: its diagnostic's own file). The cost of a message is its length times the longest
+ * path's, whatever the number of paths.
+ */
+export function messageRewording(wording: FindingWording, paths: Iterable<string>): (message: string, also?: string) => string {
+  if (wording.folder === "") return (message) => message;
+  // each known path as it may be written: in text as it is; in a code span (a command the reader
+  // pastes) also as one shell word (quoted when not plain, see shellPathWord)
+  const inText = new Map<string, string>();
+  const inCode = new Map<string, string>();
+  let longest = 0;
+  const learn = (rel: string, text: Map<string, string>, code: Map<string, string>): void => {
+    if (rel === "") return;
+    const word = shellPathWord(rel);
+    text.set(rel, rel);
+    code.set(rel, rel);
+    code.set(word, rel);
+    longest = Math.max(longest, word.length);
+  };
+  for (const rel of paths) learn(rel, inText, inCode);
+  return (message, also) => {
+    let text = inText;
+    let code = inCode;
+    if (also !== undefined && also !== "" && !inText.has(also)) {
+      text = new Map([...inText, [also, also]]);
+      code = new Map(inCode);
+      learn(also, text, code);
+    }
+    return reword(message, wording, text, code, longest);
+  };
+}
+
+/** {@link messageRewording}'s work on one message, with its known paths (written form → path). */
+function reword(message: string, wording: FindingWording, inText: ReadonlyMap<string, string>, inCode: ReadonlyMap<string, string>, longest: number): string {
+  // the longest known path written at `i` that ends there as a whole path, as [written, path]
+  const at = (text: string, i: number, known: ReadonlyMap<string, string>): [string, string] | undefined => {
+    for (let end = Math.min(text.length, i + longest); end > i; end--) {
+      if (!endsPath(text, end)) continue;
+      const written = text.slice(i, end);
+      const rel = known.get(written);
+      if (rel !== undefined) return [written, rel];
+    }
+    return undefined;
+  };
   const rewordPaths = (text: string, word: (rel: string) => string = wording.path, known = inText): string => {
-    if (known.length === 0) return text;
+    if (known.size === 0) return text;
     let out = "";
     let i = 0;
     while (i < text.length) {
       const before = i === 0 ? "" : (text[i - 1] as string);
-      const found = PATH_CHAR.test(before) ? undefined : known.find(([written]) => text.startsWith(written, i) && endsPath(text, i + written.length));
+      const found = PATH_CHAR.test(before) ? undefined : at(text, i, known);
       if (found === undefined) {
         out += text[i];
         i++;
