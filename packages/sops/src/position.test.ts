@@ -77,6 +77,23 @@ describe("LineIndex", () => {
     expect(textLines("x\n")).toEqual([{ text: "x", start: 0 }, { text: "", start: 2 }]);
   });
 
+  it("agrees with LineIndex on random mixes of CR, LF and CRLF (line start and end of every offset)", () => {
+    let seed = 7;
+    const rand = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    for (let round = 0; round < 300; round++) {
+      const text = Array.from({ length: rand(30) }, () => ["a", "b", "\r", "\n", "\r\n", " "][rand(6)]).join("");
+      const lines = new LineIndex(text);
+      for (let o = 0; o <= text.length; o++) {
+        const line = lines.positionAt(o).line;
+        expect(lineStartAt(text, o), JSON.stringify([text, o])).toBe(lines.lineStarts[line - 1]);
+        const next = lines.lineStarts[line];
+        const lineEnd = next === undefined ? text.length : next - (text.slice(0, next).endsWith("\r\n") ? 2 : 1);
+        // an offset inside a CRLF (on its LF) ends its line there
+        expect(lineEndAt(text, o), JSON.stringify([text, o])).toBe(o > lineEnd ? o : lineEnd);
+      }
+    }
+  });
+
   it("turns each lone CR into LF for the YAML parser, keeping every offset", () => {
     expect(loneCrAsLf("a\rb\r\nc\r")).toBe("a\nb\r\nc\n");
     const plain = "a\nb";

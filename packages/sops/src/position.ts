@@ -89,18 +89,22 @@ export class LineIndex {
 export function lineEndAt(text: string, offset: number): number {
   const lf = text.indexOf("\n", offset);
   const end = lf === -1 ? text.length : lf;
-  const cr = text.indexOf("\r", offset);
-  return cr !== -1 && cr < end ? cr : end;
+  // a CR is looked for on this line only: searching the rest of the text for one would make a
+  // caller that walks the lines (the comment scan of every config file) quadratic in an LF file
+  for (let i = offset; i < end; i++) if (text.charCodeAt(i) === 13) return i;
+  return end;
 }
 
 /** The offset of the start of the line that holds `offset` (just after the line break before it). Line breaks as in {@link LineIndex}. */
 export function lineStartAt(text: string, offset: number): number {
   if (offset <= 0) return 0;
   const lf = text.lastIndexOf("\n", offset - 1);
-  let cr = text.lastIndexOf("\r", offset - 1);
+  // a CR is looked for on this line only (between the LF before it and `offset`), as in lineEndAt;
   // the `\r` of a `\r\n` whose `\n` is at `offset` ends no line before it
-  if (cr === offset - 1 && text.charCodeAt(offset) === 10) cr = text.lastIndexOf("\r", cr - 1);
-  return Math.max(lf, cr) + 1;
+  for (let i = offset - 1; i > lf; i--) {
+    if (text.charCodeAt(i) === 13 && !(i === offset - 1 && text.charCodeAt(offset) === 10)) return i + 1;
+  }
+  return lf + 1;
 }
 
 /**
