@@ -482,6 +482,35 @@ describe("review", () => {
     ]);
   });
 
+  it("refuses a shallow clone whose range or base history is cut (SHALLOW_CLONE, exit 24): a restored old version passed there as clean", async () => {
+    const { s } = await project();
+    const { mallory } = await removedMember(s);
+    const old = s.git(["show", "main~1:secrets/production.enc.yaml"]);
+    s.write("secrets/production.enc.yaml", old.replace(new RegExp(` {8}- recipient: ${mallory.recipient}\\n {10}enc: \\|\\n(?: {12}.*\\n)+`), ""));
+    s.commit("production: routine re-key");
+    // the pull request's merge commit, as CI checks it out
+    s.git(["checkout", "-q", "main"]);
+    s.git(["merge", "-q", "--no-ff", "--no-verify", "-m", "Merge pull request", "rekey"]);
+    const shallow = async (depth: number): Promise<RunResult> => {
+      const clone = join(s.dir, `depth-${depth}`);
+      s.git(["clone", "-q", "--depth", String(depth), "--branch", "main", `file://${s.repo}`, clone]);
+      return s.run(["review", "HEAD^1...HEAD", "--format", "markdown"], { cwd: clone, env: { SOPS_AGE_KEY_FILE: undefined } });
+    };
+    // depth 2: the pull request's own commit is at the edge, its parent was not fetched
+    const cutRange = await shallow(2);
+    expect(cutRange.code, cutRange.stdout + cutRange.stderr).toBe(24);
+    expect(cutRange.stdout).toBe("");
+    expect(cutRange.stderr).toMatch(/SHALLOW_CLONE: the commits from \w+ to \w+ are cut in this shallow clone: git did not fetch the parents of \w+/);
+    expect(cutRange.stderr).toContain("fetch-depth: 0");
+    // depth 3: the range is whole, the base's history (where the retired data key is) is not
+    const cutBase = await shallow(3);
+    expect(cutBase.code, cutBase.stdout + cutBase.stderr).toBe(24);
+    expect(cutBase.stderr).toMatch(/SHALLOW_CLONE: the history of the base \w+ is cut in this shallow clone .*unrotated-removal/);
+    // the full history shows the problem
+    const full = await reviewJson(s, ["HEAD^1...HEAD"], 1);
+    expect(full.problems.map((p) => p.kind)).toContain("unrotated-removal");
+  });
+
   it("rejects bad revisions and arguments", async () => {
     const { s } = await project();
     const bad = await review(s, ["no-such-branch"]);

@@ -93,6 +93,26 @@ export class GitRepo implements GitSource {
   }
 
   /**
+   * The commits at the edge of a shallow clone (its `shallow` file: git did not fetch their
+   * parents) that the history of `tip` reaches and the history of `not` does not (every one
+   * `tip` reaches when `not` is undefined), newest first; `[]` in a full clone. A review must not
+   * read such a history as whole: the commits beyond the edge, and what they changed, are absent.
+   * Throws what git throws.
+   */
+  async shallowEdge(tip: string, not?: string): Promise<string[]> {
+    let text: string;
+    try {
+      text = readFileSync(await this.gitPath("shallow"), "utf8");
+    } catch {
+      return [];
+    }
+    const edge = new Set(text.split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l)));
+    if (edge.size === 0) return [];
+    const out = await this.run(["rev-list", tip, ...(not === undefined ? [] : [`^${not}`]), "--"]);
+    return out.split("\n").filter((id) => edge.has(id));
+  }
+
+  /**
    * The full commit id of `ref`. Throws `GitError("NOT_FOUND")` naming it when it is not a commit,
    * or `GitError("SHALLOW_CLONE")` when it is not one of a shallow clone (it may not have been fetched).
    */

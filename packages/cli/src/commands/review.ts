@@ -32,7 +32,7 @@ import { join } from "node:path";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { GitRepo } from "../git.js";
+import { GitError, GitRepo, SHALLOW_HINT } from "../git.js";
 import { identitiesFor } from "../repository.js";
 import { allowedSigners, verifyCommits } from "../signing.js";
 import { readState, type Revision } from "../states.js";
@@ -106,8 +106,9 @@ recipient of a file who is not a member of its environment; a rule that stellar.
 config files it no longer checks; a stanza wrapped anew without a rotation; a data key that an
 earlier version had and the base no longer uses, brought back; with --verify, a head that fails
 its MAC; a commit not signed by a member where every member can sign); 2 usage; 4 BASE or HEAD is not a commit; 5 no stellar.yaml; 10 --verify found
-no age identity; 22 not in a git repository; 24 a shallow clone lacks BASE or the merge-base
-(fetch the history: \`git fetch --unshallow\`, or actions/checkout with fetch-depth: 0).
+no age identity; 22 not in a git repository; 24 a shallow clone lacks BASE or the merge-base,
+or cuts the range's commits or the base's history that review reads (fetch the history:
+\`git fetch --unshallow\`, or actions/checkout with fetch-depth: 0).
 `;
 
 const flags = { json: { type: "boolean" }, format: { type: "string" }, verify: { type: "boolean" } } as const;
@@ -183,6 +184,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (head.index === undefined) {
     throw new CliError("NO_PROJECT", `${headLabel} has no ${PROJECT_FILE}`, { hint: "review a state of the repository that is a Stellar Secrets project" });
   }
+  const baseEdge = await shallowEdgeOf(repo, base.commit, head.commit);
+  if (baseEdge !== undefined) outer.baseEdge = baseEdge;
   const report = await reviewProject(outer, root, headRev, base, head, ids);
   // each project nested in this one (a folder with a stellar.yaml of its own, in the head or only
   // in the base; recursively) is reviewed as `review` run inside its folder would, paths prefixed
@@ -194,7 +197,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     if (seen.has(dir)) continue;
     seen.add(dir);
     const source = folderSource(repo, dir);
-    const inner: ProjectGit = { repo, source, prefix: source.prefix, dir };
+    const inner: ProjectGit = { repo, source, prefix: source.prefix, dir, ...(baseEdge === undefined ? {} : { baseEdge }) };
     const innerRoot = join(root, dir);
     const states = await readSides(inner, innerRoot, sides.base, baseLabel, sides.head, headLabel);
     const below = [...new Set([...(states.head.nestedProjects ?? []), ...(states.base.nestedProjects ?? [])])].map((sub) => `${dir}/${sub}`);
@@ -228,6 +231,35 @@ interface ProjectGit {
   /** The project root relative to the top of the work tree ("" when they are the same). */
   prefix: string;
   dir?: string;
+  /**
+   * In a shallow clone whose history of the base is cut: a commit at the edge (git did not fetch
+   * its parents). The look-back for earlier versions must then reach its full length before it,
+   * or the review refuses (SHALLOW_CLONE): it cannot say a data key was never used.
+   */
+  baseEdge?: string;
+}
+
+/**
+ * In a shallow clone, what the review would not see. Throws `SHALLOW_CLONE` when the commits of
+ * `base..head` are cut (a commit of the range whose parents git did not fetch: the commits before
+ * it, what they changed and whether they are signed, are absent, and the edge commit itself looks
+ * as if it added every file). Returns a commit at the edge of the base's own history when that is
+ * cut (see {@link ProjectGit.baseEdge}); undefined in a full clone or when nothing is cut.
+ */
+async function shallowEdgeOf(repo: GitRepo, base: string | undefined, head: string | undefined): Promise<string | undefined> {
+  if (base === undefined) return undefined;
+  const short = (id: string): string => id.slice(0, 12);
+  if (head !== undefined) {
+    const cut = await repo.shallowEdge(head, base);
+    if (cut.length > 0) {
+      throw new GitError(
+        "SHALLOW_CLONE",
+        `the commits from ${short(base)} to ${short(head)} are cut in this shallow clone: git did not fetch the parents of ${cut.map(short).join(", ")}, so review cannot see the commits before ${cut.length === 1 ? "it" : "them"} (what they changed, whether they are signed) and would report less than the change holds`,
+        { hint: SHALLOW_HINT },
+      );
+    }
+  }
+  return (await repo.shallowEdge(base))[0];
 }
 
 /** The files of `paths` (project-relative) at commit `ref`, keyed by the project-relative path. */
@@ -437,7 +469,7 @@ const MAX_EARLIER_COMMITS = 200;
  * blob read): a head that brings back the data key of one of them, which the base no longer uses,
  * undoes a rotation (`unrotated-removal`). Empty without a base commit, or when git fails.
  */
-async function earlierVersionsOf({ repo, prefix }: ProjectGit, base: ReviewState, paths: readonly string[]): Promise<Map<string, EarlierVersion[]>> {
+async function earlierVersionsOf({ repo, prefix, baseEdge }: ProjectGit, base: ReviewState, paths: readonly string[]): Promise<Map<string, EarlierVersion[]>> {
   const out = new Map<string, EarlierVersion[]>();
   if (base.commit === undefined || paths.length === 0) return out;
   const top = (rel: string): string => (prefix === "" ? rel : `${prefix}/${rel}`);
@@ -450,6 +482,17 @@ async function earlierVersionsOf({ repo, prefix }: ProjectGit, base: ReviewState
     ]);
   } catch {
     return out;
+  }
+  if (baseEdge !== undefined) {
+    // a shallow clone: fewer commits than the look-back reads means it stopped at the edge, not at the first commit
+    const commits = new Set(log.split("\0").map((t) => t.replace(/^\n+/, "")).filter((t) => /^[0-9a-f]{40,64}$/.test(t)));
+    if (commits.size < MAX_EARLIER_COMMITS) {
+      throw new GitError(
+        "SHALLOW_CLONE",
+        `the history of the base ${base.commit.slice(0, 12)} is cut in this shallow clone (git did not fetch the parents of ${baseEdge.slice(0, 12)}): review looks through the last ${MAX_EARLIER_COMMITS} commits that changed an environment file for a data key the base retired (unrotated-removal), and this clone holds ${commits.size}; a restored old version would go unseen`,
+        { hint: SHALLOW_HINT },
+      );
+    }
   }
   const found: { rel: string; commit: string; blob: string }[] = [];
   const seen = new Set<string>();
