@@ -2,7 +2,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   decryptSecrets,
   encryptSecrets,
+  decryptSecretsWithKey,
   mergeSecrets,
+  mergeSecretsGuarded,
   parseSecretsFile,
   reencryptSecrets,
   rotateDataKey,
@@ -10,6 +12,7 @@ import {
   type DecryptedSecrets,
   type MergeSide,
 } from "./index.js";
+import { encryptWithNewKey } from "./secrets-file.js";
 import { testKey } from "../test-fixtures/support.js";
 
 const alice = testKey("alice");
@@ -221,6 +224,54 @@ describe("mergeSecrets across a rotation", () => {
     expect(r.keyFrom).toBe("ours");
     expect(r.reencrypted).toEqual(["b"]);
     expect((await decryptSecrets(r.text, [bob.identity])).values.get("b")).toBe("2");
+  });
+});
+
+describe("mergeSecretsGuarded: a merge never puts our values under a key their side's writer chose", () => {
+  it("encrypts our side's changes under a new data key when their side holds a file written afresh (keyless, to the members' public keys) under a key its writer knows", async () => {
+    // their side: every value replaced under a data key the writer made, wrapped to the real members only (valid MAC)
+    const forged = await encryptWithNewKey(new Map([["db_url", "postgres://evil"], ["api_key", "k-base"], ["empty_one", ""]]), { recipients: [alice.recipient, bob.recipient] });
+    const theirs = await side(forged.text);
+    const ours = await edit(base, (m) => m.set("ours_secret", "o-secret"));
+    const plain = mergeSecrets({ base, ours, theirs });
+    // (what the plain merge does: our new value under the writer's key)
+    expect(plain.keyFrom).toBe("theirs");
+    expect(decryptSecretsWithKey(parseSecretsFile(plain.text), forged.dataKey).values.get("ours_secret")).toBe("o-secret");
+    const r = await mergeSecretsGuarded({ base, ours, theirs });
+    expect(r.freshKey).toBe(true);
+    expect(r.keyFrom).toBe("theirs");
+    expect(r.conflicts).toEqual([]);
+    expect(() => decryptSecretsWithKey(parseSecretsFile(r.text), forged.dataKey)).toThrow();
+    for (const who of [alice, bob]) {
+      const merged = await decryptSecrets(r.text, [who.identity]);
+      expect(merged.values.get("ours_secret")).toBe("o-secret");
+      expect(merged.values.get("db_url")).toBe("postgres://evil");
+      expect(Buffer.from(merged.dataKey).equals(Buffer.from(r.dataKey))).toBe(true);
+    }
+    expect(parseSecretsFile(r.text).recipients.sort()).toEqual([alice.recipient, bob.recipient].sort());
+    expect(r.reencrypted.sort()).toEqual(["api_key", "db_url", "ours_secret"]);
+  });
+
+  it("keeps the rotated side's recipients (a removed member stays out) and changes nothing when their key needs no value of ours", async () => {
+    const rotatedWithoutBob = await side(await rotateDataKey(base.secrets, { recipients: [alice.recipient] }));
+    const branch = await edit(base, (m) => m.set("branch_secret", "b-1"));
+    const r = await mergeSecretsGuarded({ base, ours: branch, theirs: rotatedWithoutBob });
+    expect(r.freshKey).toBe(true);
+    await expect(decryptSecrets(r.text, [bob.identity])).rejects.toMatchObject({ code: "NO_MATCHING_IDENTITY" });
+    expect((await decryptSecrets(r.text, [alice.identity])).values.get("branch_secret")).toBe("b-1");
+    // ours rotated: theirs' changes go under ours' key, as before
+    const mine = await mergeSecretsGuarded({ base, ours: rotatedWithoutBob, theirs: branch });
+    expect(mine.freshKey).toBe(false);
+    expect(parseSecretsFile(mine.text).metadata.age).toEqual(parseSecretsFile(rotatedWithoutBob.text).metadata.age);
+    // nothing of ours to carry: their text as it is
+    const same = await mergeSecretsGuarded({ base, ours: base, theirs: rotatedWithoutBob });
+    expect(same.freshKey).toBe(false);
+    expect(same.text).toBe(rotatedWithoutBob.text);
+    // a members add on their side keeps the base's data key: no new key
+    const added = await side(await updateKeys(base.secrets, [alice.recipient, bob.recipient, carol.recipient]));
+    const kept = await mergeSecretsGuarded({ base, ours: branch, theirs: added });
+    expect(kept.freshKey).toBe(false);
+    expect(kept.keyFrom).toBe("theirs");
   });
 });
 

@@ -3,7 +3,7 @@
  * ours and theirs in, one valid SOPS text out (fresh MAC, stable ciphertext), plus the names that
  * changed differently on both sides. Pure apart from the random IVs of re-encrypted values.
  */
-import { encryptWithKey, refuseForeignKeys, sameBytes, writtenVersion } from "./secrets-file.js";
+import { decryptSecretsWithKey, encryptWithKey, encryptWithNewKey, parseSecretsFile, refuseForeignKeys, sameBytes, writtenVersion } from "./secrets-file.js";
 import { lineEndAt } from "./position.js";
 import type { AgeStanza, DecryptedSecrets } from "./types.js";
 
@@ -198,4 +198,47 @@ export function mergeSecrets(input: MergeInput): MergeResult {
     ...(input.now ? { now: input.now } : {}),
   });
   return result(text);
+}
+
+/** What {@link mergeSecretsGuarded} decided: {@link MergeResult}, and whether the result has a data key of its own. */
+export interface GuardedMergeResult extends MergeResult {
+  /**
+   * True when the result is encrypted under a new data key (wrapped for the recipients of the
+   * side it takes them from, every value re-encrypted) rather than under their side's.
+   */
+  freshKey: boolean;
+}
+
+/**
+ * {@link mergeSecrets} for git's merge driver, which runs on branches anyone with push access can
+ * write. Whoever wrote a version knows its data key, and someone who holds only the members' public
+ * keys can write a whole file afresh under a key of their own (valid MAC, stanzas for the real
+ * members: without a signature it looks exactly like a `rotate-key`). So when the merge takes their
+ * side's data key, their side rotated it (it differs from the base's) and values of ours have to be
+ * re-encrypted under it, the result is encrypted under a **new** data key instead, for the same
+ * recipients (their side's: a member it removed stays out): our side's values never go under a key
+ * their writer chose. Otherwise the result is {@link mergeSecrets}' (`freshKey` false). A recipients
+ * conflict is returned as it is. Throws what {@link mergeSecrets} throws.
+ */
+export async function mergeSecretsGuarded(input: MergeInput): Promise<GuardedMergeResult> {
+  const result = mergeSecrets(input);
+  const base = input.base?.secrets;
+  const theirs = input.theirs.secrets;
+  if (result.recipientsConflict || result.keyFrom !== "theirs" || result.reencrypted.length === 0 || base === undefined || sameBytes(theirs.dataKey, base.dataKey)) {
+    return { ...result, freshKey: false };
+  }
+  const merged = decryptSecretsWithKey(parseSecretsFile(result.text), result.dataKey, result.text);
+  const fresh = await encryptWithNewKey(merged.values, {
+    recipients: theirs.file.recipients,
+    version: writtenVersion(theirs.file.metadata.version, undefined),
+    ...(input.now ? { now: input.now } : {}),
+  });
+  const header = commentHeader(input.ours.text) || commentHeader(input.theirs.text);
+  return {
+    ...result,
+    text: header + fresh.text,
+    dataKey: fresh.dataKey,
+    reencrypted: [...merged.values].filter(([, v]) => v !== "").map(([name]) => name),
+    freshKey: true,
+  };
 }

@@ -15,7 +15,7 @@ import {
   decryptSecretsWithKey,
   findIdentities,
   isSopsError,
-  mergeSecrets,
+  mergeSecretsGuarded,
   parseSecretsFile,
   writeFileAtomic,
   type DecryptedSecrets,
@@ -94,7 +94,7 @@ function projectDir(cwd: string, display: string): string {
   return resolve(cwd, dirname(display));
 }
 
-type MergeResult = ReturnType<typeof mergeSecrets>;
+type MergeResult = Awaited<ReturnType<typeof mergeSecretsGuarded>>;
 
 /** Decrypts the three versions, merges them and writes the result into OURS (when it differs). Throws a coded CliError when nothing can be merged; OURS is then as it was. */
 async function merge(
@@ -161,7 +161,8 @@ async function mergeOpened(
   const oursText = ours.text;
   const side = (text: string, secrets: DecryptedSecrets): MergeSide => ({ text, secrets });
 
-  const result = mergeSecrets({
+  // their side may be a file written afresh by someone who knows its data key: never put our values under it
+  const result = await mergeSecretsGuarded({
     base: base.secrets === undefined ? undefined : side(base.text, base.secrets),
     ours,
     theirs,
@@ -257,7 +258,11 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
 
   if (result.conflicts.length === 0) {
-    if (result.reencrypted.length > 0) {
+    if (result.freshKey) {
+      say(
+        `${display}: merged under a new data key for their side's recipients: their side rotated the data key, and whoever wrote their version knows that key, so our side's changes are not encrypted under it (every value re-encrypted)`,
+      );
+    } else if (result.reencrypted.length > 0) {
       say(`${display}: merged; ${result.reencrypted.length} value(s) re-encrypted under ${result.keyFrom === "ours" ? "our" : "their"} side's rotated data key`);
     }
     return 0;
