@@ -31,6 +31,11 @@ async function edit(from: MergeSide, change: (m: Map<string, string>) => void): 
   return side(await reencryptSecrets(from.secrets, values));
 }
 
+/** The armored stanza labelled `recipient` in `text`. */
+function stanzaOf(text: string, recipient: string): string {
+  return (parseSecretsFile(text).metadata.age.find((a) => a.recipient.trim() === recipient)?.enc ?? "").trim().split("\n")[1] ?? "";
+}
+
 function raws(text: string): Map<string, string> {
   return new Map(parseSecretsFile(text).entries.map((e) => [e.name, e.raw]));
 }
@@ -250,6 +255,18 @@ describe("mergeSecretsGuarded: a merge never puts our values under a key their s
     }
     expect(parseSecretsFile(r.text).recipients.sort()).toEqual([alice.recipient, bob.recipient].sort());
     expect(r.reencrypted.sort()).toEqual(["api_key", "db_url", "ours_secret"]);
+  });
+
+  it("wraps the new data key to the labelled members' keys, never their side's stanzas: a stanza labelled as a member but wrapped to an outsider gives nothing", async () => {
+    const forged = await encryptWithNewKey(new Map([["db_url", "postgres://base"], ["api_key", "k-base"], ["empty_one", ""]]), { recipients: [alice.recipient, carol.recipient] });
+    const text = forged.text.split(carol.recipient).join(bob.recipient); // carol's stanza, labelled bob
+    const theirs = await side(text, [alice.identity]);
+    const ours = await edit(base, (m) => m.set("ours_secret", "o-secret"));
+    expect(mergeSecrets({ base, ours, theirs }).text).toContain(stanzaOf(text, bob.recipient));
+    const r = await mergeSecretsGuarded({ base, ours, theirs });
+    expect(r.freshKey).toBe(true);
+    await expect(decryptSecrets(r.text, [carol.identity])).rejects.toMatchObject({ code: "NO_MATCHING_IDENTITY" });
+    expect((await decryptSecrets(r.text, [bob.identity])).values.get("ours_secret")).toBe("o-secret");
   });
 
   it("keeps the rotated side's recipients (a removed member stays out) and changes nothing when their key needs no value of ours", async () => {
