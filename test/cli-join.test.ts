@@ -126,7 +126,15 @@ describe("joining a team through pull requests", () => {
     expect([unknown.code, unknown.stderr]).toEqual([4, expect.stringContaining("UNKNOWN_REQUEST")]);
     const wrongEnv = await alice.run(["members", "approve", "bob", "--env", "production"]);
     expect([wrongEnv.code, wrongEnv.stderr]).toEqual([4, expect.stringContaining("UNKNOWN_REQUEST")]);
-    const approved = await alice.run(["members", "approve", "bob", "--env", "staging", "--json"]);
+    // the request is whatever the branch wrote under "bob": a key bob did not give alice is refused, nothing written
+    const requestYaml = alice.read("stellar.yaml");
+    const otherKey = alice.keygen("not-bob").recipient;
+    const pinnedWrong = await alice.run(["members", "approve", "bob", "--env", "staging", "--key", otherKey]);
+    expect([pinnedWrong.code, pinnedWrong.stderr]).toEqual([4, expect.stringContaining("UNKNOWN_REQUEST")]);
+    expect(pinnedWrong.stderr).toContain(`it asks for ${bobKey}, not ${otherKey}`);
+    expect(alice.read("stellar.yaml")).toBe(requestYaml);
+    expect((await alice.run(["members", "approve", "bob", "--env", "staging", "--key", "AGE-SECRET-KEY-1QQQQ"])).stderr).not.toContain("AGE-SECRET-KEY-1QQQQ");
+    const approved = await alice.run(["members", "approve", "bob", "--env", "staging", "--key", bobKey, "--json"]);
     expect(approved.stderr).toBe("");
     expect(approved.code).toBe(0);
     expect(JSON.parse(approved.stdout)).toMatchObject({ member: "bob", recipient: bobKey, approved: ["staging"], approvedBy: { staging: "alice" } });

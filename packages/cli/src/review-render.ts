@@ -92,7 +92,7 @@ function accessLines(e: EnvironmentReview, w: FindingWording): string[] {
     ...e.members.lost.map((m) => `access: ${m.name} lost access (no longer a member in ${config})`),
     ...e.members.keyChanged.map((m) => `access: ${m.name}'s key changed (${shortRecipient(m.before)} → ${shortRecipient(m.after)})`),
     ...(e.members.requested ?? []).map(
-      (m) => `request: ${m.name} asks for access (${shortRecipient(m.recipient)}, pending in ${config}; grants nothing until a member approves: ${w.command(`stellar-secrets members approve ${m.name} --env ${e.environment}`)})`,
+      (m) => `request: ${m.name} asks for access (${m.recipient}, pending in ${config}; grants nothing until a member approves: ${w.command(`stellar-secrets members approve ${m.name} --env ${e.environment}`)})`,
     ),
     ...e.recipients.gained.map((r) => `recipients: + ${recipientText(r)} can now decrypt the file`),
     ...e.recipients.lost.map((r) => `recipients: - ${recipientText(r)} is no longer a recipient of the file`),

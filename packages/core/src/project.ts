@@ -231,7 +231,7 @@ function pendingDiagnostics(root: Node | null, env: string, pending: readonly Pe
   for (const request of pending) {
     const pair = findPair(map, request.name);
     const range = isScalar(pair?.key) && pair.key.range ? { start: pair.key.range[0], end: pair.key.range[1] } : { start: 0, end: 0 };
-    const short = request.recipient.length > 24 ? `${request.recipient.slice(0, 16)}…${request.recipient.slice(-6)}` : request.recipient;
+    // the whole key: a request's name is a claim anyone with push access can write, its key is what gets access
     out.push(
       diagnosticAt(
         "pending-access-request",
@@ -239,7 +239,7 @@ function pendingDiagnostics(root: Node | null, env: string, pending: readonly Pe
         file,
         lines,
         range,
-        `${request.name} asks for access to ${env} (key ${short}${request.requested ? `, requested ${request.requested.slice(0, 10)}` : ""}); ` +
+        `${request.name} asks for access to ${env} (key ${request.recipient}${request.requested ? `, requested ${request.requested.slice(0, 10)}` : ""}); ` +
           `this grants nothing until a member of ${env} approves: \`stellar-secrets members approve ${request.name} --env ${env}\``,
       ),
     );

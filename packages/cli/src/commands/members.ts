@@ -31,7 +31,7 @@ const MEMBER_NAME = new RegExp(MEMBER_NAME_PATTERN, "u");
 
 const help = `Usage: stellar-secrets members list [--env ENV[,ENV]] [--long] [--json]
        stellar-secrets members add NAME AGE_PUBLIC_KEY --env ENV[,ENV] [--json]
-       stellar-secrets members approve NAME [--env ENV[,ENV]] [--json]
+       stellar-secrets members approve NAME [--env ENV[,ENV]] [--key PUBLIC_KEY] [--json]
        stellar-secrets members rm NAME [--env ENV[,ENV]] [--json]
 
 Members are named public keys, per environment, in stellar.yaml (.sops.yaml is kept in step): an
@@ -55,8 +55,12 @@ SOPS_AGE_SSH_PRIVATE_KEY_FILE), as sops and \`age -d -i\` do, and can sign commi
          grants a pending access request: moves NAME from environments.ENV.pending to members
          and wraps the file's data key for their key (as add does; only a member of ENV approves),
          then records who approved and when (environments.ENV.approved.NAME: { by, date }).
-         Default: every environment NAME asked for. Commit stellar.yaml and the environment
-         files on the request's branch (or after merging it).
+         Default: every environment NAME asked for. The request's key is whatever the branch
+         wrote (anyone with push access can write one under NAME): check it with NAME over
+         another channel, or pass --key with the key NAME gave you, and the approval is refused
+         (UNKNOWN_REQUEST) unless the request is for exactly that key. The whole key granted is
+         printed. Commit stellar.yaml and the environment files on the request's branch (or
+         after merging it).
   rm     removes NAME from the environments (default: every one they are in): the data key is
          replaced and every value re-encrypted, so the removed key cannot open the new file.
          Then lists every secret NAME could read: rotate those values at their provider now,
@@ -66,6 +70,8 @@ SOPS_AGE_SSH_PRIVATE_KEY_FILE), as sops and \`age -d -i\` do, and can sign commi
 Options:
   --env ENV[,ENV]  environments (required for add)
   --long           list: environments, since when and who approved, per member
+  --key KEY        approve: grant only if the request is for this public key (age1... or the
+                   "ssh-ed25519 AAAA..." line), the one the requester gave you directly
   --json           print the result as JSON
 
 Examples:
@@ -150,7 +156,7 @@ function pendingLines(envs: readonly EnvironmentConfig[]): string[] {
     "\nPending access requests (no access until approved):\n",
     ...requests.map(
       (r) =>
-        `  ${r.name} → ${r.env} (${shortRecipient(r.recipient)}${r.requested ? `, requested ${r.requested.slice(0, 10)}` : ""}): stellar-secrets members approve ${r.name} --env ${r.env}\n`,
+        `  ${r.name} → ${r.env} (${r.recipient}${r.requested ? `, requested ${r.requested.slice(0, 10)}` : ""}): stellar-secrets members approve ${r.name} --env ${r.env}\n`,
     ),
   ];
 }
@@ -178,10 +184,11 @@ async function approve(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f, positionals } = parseCommandArgs(
     "members approve",
     argv,
-    { env: { type: "string", multiple: true }, json: { type: "boolean" } },
+    { env: { type: "string", multiple: true }, key: { type: "string" }, json: { type: "boolean" } },
     { min: 1, max: 1, names: "NAME" },
   );
   const name = positionals[0] as string;
+  const pinned = f.key === undefined ? undefined : publicKeyArgument(f.key);
   const { keys } = await ownKeys(ctx);
   const date = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
   return withProjectLock(ctx, async (config) => {
@@ -208,6 +215,12 @@ async function approve(argv: string[], ctx: CommandContext): Promise<number> {
       });
     }
     const recipient = [...asked][0] as string;
+    // the request is whatever the branch wrote under NAME: the key NAME gave the member must be it
+    if (pinned !== undefined && pinned !== recipient) {
+      throw new CliError("UNKNOWN_REQUEST", `${name}'s request for ${humanList(envs.map((e) => e.name))} is for another key than the one given: it asks for ${recipient}, not ${pinned}`, {
+        hint: `do not approve it: the request in stellar.yaml is not for the key ${name} gave you (someone else may have written it, or ${name} sent another key); ask ${name} which key is theirs and to request access again`,
+      });
+    }
     // only a member approves (by key: a file that does not exist yet has no data key to prove it with)
     const approvers = new Map<string, string>();
     for (const env of envs) {
@@ -245,7 +258,7 @@ async function approve(argv: string[], ctx: CommandContext): Promise<number> {
     const names = envs.map((e) => e.name);
     const by = [...new Set(approvers.values())];
     const lines = [
-      `approved ${name} (${shortRecipient(recipient)}) for ${humanList(names)}, approved by ${humanList(by)}: ` +
+      `approved ${name} (${recipient}) for ${humanList(names)}, approved by ${humanList(by)}: ` +
         "the data key is wrapped for them as well; stellar.yaml and .sops.yaml updated",
     ];
     if (result.unchanged.length > 0) lines.push(`${name} was already a member of ${humanList(result.unchanged)}; the request was removed`);
@@ -273,23 +286,7 @@ async function add(argv: string[], ctx: CommandContext): Promise<number> {
       hint: "member names are letters, digits, '.', '_', '@' and '-', starting with a letter or digit",
     });
   }
-  if (looksLikeSshPublicKey(given)) {
-    if (!isSshEd25519Recipient(given)) {
-      const type = given.trim().split(/\s+/)[0] ?? "";
-      throw new CliError(
-        "INVALID_MEMBER",
-        type === "ssh-ed25519" ? "this is not a valid ssh-ed25519 public key" : `${type.slice(0, 40)} keys cannot be members: only ssh-ed25519 SSH keys (and age keys) are supported`,
-        { hint: "pass the whole line of the member's ~/.ssh/id_ed25519.pub, quoted (make one with `ssh-keygen -t ed25519`), or an age key" },
-      );
-    }
-  } else if (!isAgeRecipient(given)) {
-    // Echo only what looks like a public key: a private key pasted here by mistake must not be printed.
-    const shown = /^age1[0-9a-z]*$/.test(given) ? `"${given.slice(0, 80)}"` : "the key given";
-    throw new CliError("INVALID_MEMBER", `${shown} is not an age X25519 public key or an SSH ed25519 public key`, {
-      hint: "ask the member for the `# public key: age1...` line that age-keygen printed (or run `age-keygen -y KEYFILE`), or for their ~/.ssh/id_ed25519.pub line",
-    });
-  }
-  const recipient = normalizeRecipient(given);
+  const recipient = publicKeyArgument(given);
   return withProjectLock(ctx, async (config) => {
     const envs = selectEnvironments(config, splitList(f.env), { all: false });
     // a request of the same name and key is answered by the add (without an approval record: use approve for that)
@@ -489,6 +486,31 @@ async function remove(argv: string[], ctx: CommandContext): Promise<number> {
 
 function remainingMembers(env: EnvironmentConfig, name: string): Member[] {
   return env.members.filter((m) => m.name !== name);
+}
+
+/**
+ * A public key given on the command line (`members add`, `members approve --key`), normalised as
+ * stellar.yaml stores it (an ssh key without its comment). Throws `INVALID_MEMBER` for anything
+ * else, echoing it only when it looks like a public key (a private key pasted by mistake is never printed).
+ */
+function publicKeyArgument(given: string): string {
+  if (looksLikeSshPublicKey(given)) {
+    if (!isSshEd25519Recipient(given)) {
+      const type = given.trim().split(/\s+/)[0] ?? "";
+      throw new CliError(
+        "INVALID_MEMBER",
+        type === "ssh-ed25519" ? "this is not a valid ssh-ed25519 public key" : `${type.slice(0, 40)} keys cannot be members: only ssh-ed25519 SSH keys (and age keys) are supported`,
+        { hint: "pass the whole line of the member's ~/.ssh/id_ed25519.pub, quoted (make one with `ssh-keygen -t ed25519`), or an age key" },
+      );
+    }
+  } else if (!isAgeRecipient(given)) {
+    // Echo only what looks like a public key: a private key pasted here by mistake must not be printed.
+    const shown = /^age1[0-9a-z]*$/.test(given) ? `"${given.slice(0, 80)}"` : "the key given";
+    throw new CliError("INVALID_MEMBER", `${shown} is not an age X25519 public key or an SSH ed25519 public key`, {
+      hint: "ask the member for the `# public key: age1...` line that age-keygen printed (or run `age-keygen -y KEYFILE`), or for their ~/.ssh/id_ed25519.pub line",
+    });
+  }
+  return normalizeRecipient(given);
 }
 
 const command: Command = { summary: "list, add, approve and remove the members who can decrypt each environment", help, run };
