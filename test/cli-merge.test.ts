@@ -335,5 +335,19 @@ describe("stale-mac in check", () => {
       expect(check.code, check.stdout + check.stderr).toBe(1);
       expect(JSON.parse(check.stdout).diagnostics.filter((d: { rule: string }) => d.rule === "stale-mac").map((d: { file: string }) => d.file)).toEqual([PROD]);
     }
+    // a shallow clone cut at the merge (CI's default depth) has no parents to compare with: check cannot see it, and says so
+    for (const depth of [1, 2]) {
+      const clone = join(s.dir, `depth-${depth}`);
+      s.git(["clone", "-q", "--depth", String(depth), `file://${s.repo}`, clone]);
+      const shallow = await s.run(["check", "--json"], { cwd: clone });
+      const stale = JSON.parse(shallow.stdout).diagnostics.filter((d: { rule: string }) => d.rule === "stale-mac");
+      if (depth === 1) {
+        expect([shallow.code, stale]).toEqual([0, []]);
+        expect(shallow.stderr).toMatch(/note: HEAD \(\w+\) is at the edge of a shallow clone: its parent commits were not fetched, so .*stale-mac.* cannot be seen/);
+      } else {
+        expect([shallow.code, stale.length], shallow.stderr).toEqual([1, 1]);
+        expect(shallow.stderr).not.toContain("shallow clone");
+      }
+    }
   });
 });

@@ -5,8 +5,8 @@
  * the environment files that `stale-mac` compares them with.
  */
 import { readSecretsHistory, rotationTrackedFiles, valueHistoryOf, type ValueHistory, type WorkspaceIndex } from "@stellar-secrets/core";
-import { realpathSync } from "node:fs";
-import { isAbsolute, join, relative, sep } from "node:path";
+import { readFileSync, realpathSync } from "node:fs";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { LooseRepository } from "./loose.js";
 import { CatFileSession, findWorkTree, GitRepo, readWorkingText, refsInProgress, regularFilesOfTree, strictText } from "./repo.js";
 
@@ -58,7 +58,29 @@ export interface CommittedVersionsReader {
    * commit has two), for `stale-mac` only (`checkWorkspace(index, { earlier })`): a hand-merge or a
    * hand edit already committed keeps the `mac` of a parent's version over other values. Call once.
    */
-  readWithEarlier(paths: readonly string[]): Promise<{ committed: Map<string, string[]>; earlier: Map<string, string[]> }>;
+  readWithEarlier(paths: readonly string[]): Promise<{ committed: Map<string, string[]>; earlier: Map<string, string[]>; parentsNotFetched?: string }>;
+}
+
+/**
+ * `head` when it is at the edge of a shallow clone (listed in the repository's `shallow` file: git
+ * did not fetch its parents, so nothing can be compared with them), else undefined. Reads two small
+ * files of the git directory `gitDir` (a linked worktree's `commondir` leads to the shared one); no
+ * git process. Never throws.
+ */
+export function shallowEdgeAt(gitDir: string, head: string | undefined): string | undefined {
+  if (head === undefined) return undefined;
+  try {
+    let common = gitDir;
+    try {
+      common = resolve(gitDir, readFileSync(join(gitDir, "commondir"), "utf8").trim());
+    } catch {
+      // not a linked worktree
+    }
+    const listed = readFileSync(join(common, "shallow"), "utf8").split("\n").some((l) => l.trim() === head);
+    return listed ? head : undefined;
+  } catch {
+    return undefined; // no shallow file: a full clone
+  }
 }
 
 /**
@@ -79,13 +101,17 @@ export function startCommittedVersions(root: string, env: NodeJS.ProcessEnv): Co
   const loose = work === undefined ? undefined : looseStart(work.top, work.gitDir, root, env);
   if (loose !== undefined) {
     // HEAD and its commit read from the git directory: no git process, unless an object is packed
+    const edge = shallowEdgeAt(work!.gitDir, loose.head);
     const both = async (paths: readonly string[], parents: boolean) => {
-      try {
-        return looseVersions(loose, paths, parents);
-      } catch {
-        // an object that is not loose (or anything unexpected, AskGit): git answers
-        return paths.length === 0 ? { committed: new Map(), earlier: new Map() } : startGit(root, env, work!.gitDir).readWithEarlier(paths, parents);
-      }
+      const read = await (async () => {
+        try {
+          return looseVersions(loose, paths, parents);
+        } catch {
+          // an object that is not loose (or anything unexpected, AskGit): git answers
+          return paths.length === 0 ? { committed: new Map(), earlier: new Map() } : startGit(root, env, work!.gitDir).readWithEarlier(paths, parents);
+        }
+      })();
+      return parents && edge !== undefined && paths.length > 0 ? { ...read, parentsNotFetched: edge } : read;
     };
     return {
       root,
@@ -184,7 +210,7 @@ function startGit(
   root: string,
   env: NodeJS.ProcessEnv,
   gitDir: string | undefined,
-): { readWithEarlier(paths: readonly string[], parents: boolean): Promise<{ committed: Map<string, string[]>; earlier: Map<string, string[]> }> } {
+): { readWithEarlier(paths: readonly string[], parents: boolean): Promise<{ committed: Map<string, string[]>; earlier: Map<string, string[]>; parentsNotFetched?: string }> } {
   const atHead =
     gitDir === undefined
       ? GitRepo.openAtHead(root, env).then(
@@ -202,6 +228,7 @@ function startGit(
     async readWithEarlier(paths, parents) {
       const committed = new Map<string, string[]>();
       const earlier = new Map<string, string[]>();
+      let parentsNotFetched: string | undefined;
       try {
         const at = await atHead;
         if (at === undefined || batch === undefined || paths.length === 0) return { committed, earlier };
@@ -222,12 +249,13 @@ function startGit(
           if (parent !== undefined) add(committed, await showManyWith(batch, at.base, parent, paths));
         }
         if (parents) for (const parent of parentsIn(head.content)) add(earlier, await showManyWith(batch, at.base, parent, paths));
+        if (parents && gitDir !== undefined) parentsNotFetched = shallowEdgeAt(gitDir, head.id);
       } catch {
         // not a git repository (or git unusable): only the checks within each file run (with what was read)
       } finally {
         batch?.close();
       }
-      return { committed, earlier };
+      return parentsNotFetched === undefined ? { committed, earlier } : { committed, earlier, parentsNotFetched };
     },
   };
 }

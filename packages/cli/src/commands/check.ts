@@ -175,8 +175,14 @@ async function checkProject(start: string, atRoot: boolean, git: CommittedVersio
   const paths = [...index.environmentFiles.values()].map((f) => f.path);
   if (git !== undefined && git.root !== root) void git.read([]); // (not the root the workspace was read from: ends git)
   // (and their versions in HEAD's parents: a hand-merge or hand edit already committed, as CI sees it)
-  const { committed, earlier } =
+  const { committed, earlier, parentsNotFetched } =
     git !== undefined && git.root === root ? await git.readWithEarlier(paths) : await startCommittedVersions(root, ctx.env).readWithEarlier(paths);
+  if (parentsNotFetched !== undefined) {
+    // a shallow clone cut at HEAD (CI's default checkout): what stale-mac compares with is absent; say so rather than read as clean
+    ctx.stderr.write(
+      `stellar-secrets: note: HEAD (${parentsNotFetched.slice(0, 12)}) is at the edge of a shallow clone: its parent commits were not fetched, so an environment file merged or edited by hand in HEAD's own commit (stale-mac) cannot be seen; fetch them (\`git fetch --deepen=1\`; in CI, actions/checkout with fetch-depth: 0)\n`,
+    );
+  }
   // the merge driver's records of names not yet resolved (under the git directory; none: nothing is read)
   const unresolved = await readUnresolvedMerges(root, ctx.env);
   const diagnostics = checkWorkspace(index, {
