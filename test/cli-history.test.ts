@@ -5,6 +5,7 @@
  * and exit status. Merges, renamed and deleted files are tested in memory against a fake git
  * in packages/core/src/review/history.test.ts.
  */
+import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createSandbox, importAlternatingCommits, type AgeKey, type Sandbox } from "./helpers/cli.js";
 
@@ -172,5 +173,16 @@ describe("stale", () => {
     const line = s.read("secrets/production.enc.yaml").split("\n").findIndex((l) => l.startsWith("stripe_api_key:")) + 1;
     expect(rotation.map((d) => [d.severity, d.file, d.line, d.secret])).toEqual([["warning", "secrets/production.enc.yaml", line, "stripe_api_key"]]);
     expect(rotation[0]?.message).toMatch(/^the value of secret "stripe_api_key" in production was last set \d+ days ago \(2024-01-01, commit [0-9a-f]{10}\), and the catalog says to rotate it every 30d \(30 days\)/);
+
+    // a shallow clone (CI's default checkout) cuts the history: the overdue value looks set at the cut, and both commands say so
+    s.commit("catalog: rotate every 30d", { date: new Date().toISOString() });
+    const clone = join(s.dir, "shallow");
+    s.git(["clone", "-q", "--depth", "1", `file://${s.repo}`, clone]);
+    const shallow = await s.run(["check", "--json"], { cwd: clone });
+    expect(JSON.parse(shallow.stdout).diagnostics.filter((d: { rule: string }) => d.rule === "rotation-overdue")).toEqual([]);
+    expect(shallow.stderr).toMatch(/note: this is a shallow clone \(its history stops at \w+\): rotation-overdue .* an overdue value may not be reported/);
+    const shallowStale = await s.run(["stale", "--no-decrypt"], { cwd: clone });
+    expect(shallowStale.stderr).toMatch(/warning: this is a shallow clone \(its history stops at \w+\)/);
+    expect((await s.run(["check", "--json"])).stderr).not.toContain("shallow clone");
   });
 });

@@ -62,24 +62,40 @@ export interface CommittedVersionsReader {
 }
 
 /**
- * `head` when it is at the edge of a shallow clone (listed in the repository's `shallow` file: git
- * did not fetch its parents, so nothing can be compared with them), else undefined. Reads two small
- * files of the git directory `gitDir` (a linked worktree's `commondir` leads to the shared one); no
- * git process. Never throws.
+ * The commits at the edge of a shallow clone (its `shallow` file: git did not fetch their parents),
+ * read from the git directory `gitDir` (a linked worktree's `commondir` leads to the shared one);
+ * `[]` in a full clone. No git process; never throws.
  */
-export function shallowEdgeAt(gitDir: string, head: string | undefined): string | undefined {
-  if (head === undefined) return undefined;
+export function shallowEdges(gitDir: string): string[] {
+  let common = gitDir;
   try {
-    let common = gitDir;
-    try {
-      common = resolve(gitDir, readFileSync(join(gitDir, "commondir"), "utf8").trim());
-    } catch {
-      // not a linked worktree
-    }
-    const listed = readFileSync(join(common, "shallow"), "utf8").split("\n").some((l) => l.trim() === head);
-    return listed ? head : undefined;
+    common = resolve(gitDir, readFileSync(join(gitDir, "commondir"), "utf8").trim());
   } catch {
-    return undefined; // no shallow file: a full clone
+    // not a linked worktree
+  }
+  try {
+    return readFileSync(join(common, "shallow"), "utf8").split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l));
+  } catch {
+    return []; // no shallow file: a full clone
+  }
+}
+
+/** `head` when it is at the edge of a shallow clone ({@link shallowEdges}: nothing can be compared with its parents), else undefined. */
+export function shallowEdgeAt(gitDir: string, head: string | undefined): string | undefined {
+  return head !== undefined && shallowEdges(gitDir).includes(head) ? head : undefined;
+}
+
+/**
+ * A commit at the edge of the shallow clone that holds the project root `root` (the history read
+ * from git stops there: a value set before it looks set at it), else undefined (a full clone, no
+ * git repository, or a git directory named by a GIT_DIR-like variable). No git process; never throws.
+ */
+export function shallowCutOf(root: string, env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    const gitDir = findWorkTree(root, env)?.gitDir;
+    return gitDir === undefined ? undefined : shallowEdges(gitDir)[0];
+  } catch {
+    return undefined;
   }
 }
 

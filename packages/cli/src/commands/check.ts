@@ -8,7 +8,7 @@ import { checkWorkspace, findingWording, findProjectRoot, loadWorkspace, message
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { readUnresolvedMerges, readValueHistory, startCommittedVersions, type CommittedVersionsReader } from "../git.js";
+import { readUnresolvedMerges, readValueHistory, shallowCutOf, startCommittedVersions, type CommittedVersionsReader } from "../git.js";
 import { allowOutsideLinks } from "../repository.js";
 import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { diagnosticResult, sarifLog } from "../sarif.js";
@@ -171,6 +171,13 @@ async function checkProject(start: string, atRoot: boolean, git: CommittedVersio
   const root = index.project.root;
   // git-backed value history for rotation-overdue (git runs only when a catalog entry has rotate_every)
   const history = await readValueHistory(index, ctx.env);
+  const cut = history === undefined ? undefined : shallowCutOf(root, ctx.env);
+  if (cut !== undefined) {
+    // the history stops at the cut: a value set before it looks set at it, and is never overdue
+    ctx.stderr.write(
+      `stellar-secrets: note: this is a shallow clone (its history stops at ${cut.slice(0, 12)}): rotation-overdue reads when each value was last set from git history, and a value set before the cut looks set at it, so an overdue value may not be reported; fetch the history (\`git fetch --unshallow\`; in CI, actions/checkout with fetch-depth: 0)\n`,
+    );
+  }
   // HEAD's versions of the environment files (and a merge's other side) for stale-mac
   const paths = [...index.environmentFiles.values()].map((f) => f.path);
   if (git !== undefined && git.root !== root) void git.read([]); // (not the root the workspace was read from: ends git)

@@ -8,7 +8,7 @@ import { decryptSecrets, escapeControlCharacters } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { renderJson, renderTable } from "../format.js";
-import { GitRepo, readWorkingText } from "../git.js";
+import { GitRepo, readWorkingText, shallowCutOf } from "../git.js";
 import { identitiesFor, openProject, selectEnvironments } from "../repository.js";
 import { didYouMeanName } from "../suggest.js";
 
@@ -104,6 +104,12 @@ export async function readHistoryOf(ctx: CommandContext, config: ProjectConfig, 
   });
   progress.done();
   for (const w of history.warnings) ctx.stderr.write(`warning: ${w}\n`);
+  const cut = shallowCutOf(config.root, ctx.env);
+  if (cut !== undefined) {
+    ctx.stderr.write(
+      `warning: this is a shallow clone (its history stops at ${cut.slice(0, 12)}): the commit at the cut shows every value it holds as added, and a value set before it looks set at it; fetch the history (\`git fetch --unshallow\`)\n`,
+    );
+  }
   return history;
 }
 
