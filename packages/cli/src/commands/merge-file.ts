@@ -162,11 +162,21 @@ async function mergeOpened(
   const side = (text: string, secrets: DecryptedSecrets): MergeSide => ({ text, secrets });
 
   // their side may be a file written afresh by someone who knows its data key: never put our values under it
-  const result = await mergeSecretsGuarded({
-    base: base.secrets === undefined ? undefined : side(base.text, base.secrets),
-    ours,
-    theirs,
-  });
+  let result: MergeResult;
+  try {
+    result = await mergeSecretsGuarded({
+      base: base.secrets === undefined ? undefined : side(base.text, base.secrets),
+      ours,
+      theirs,
+    });
+  } catch (error) {
+    // e.g. their side's new data key goes to a recipient label that is no key: nothing is written
+    if (!isSopsError(error)) throw error;
+    throw new CliError("MERGE_FAILED", `cannot merge ${display}: the merged file cannot be written (${error.code}: ${error.message}); ${display} was left as it was (our version)`, {
+      hint: `check each side's recipients (\`stellar-secrets check\` names a recipient that is not a member); keep one side whole with \`stellar-secrets resolve --env ${environment} --ours|--theirs\` if you mean to`,
+      cause: error,
+    });
+  }
   if (result.recipientsConflict) {
     throw new CliError("MERGE_CONFLICT", `cannot merge ${display}: both sides changed who can decrypt ${environment} differently (recipients or data key); ${display} was left as it was (our version)`, {
       hint: `keep one side whole (\`stellar-secrets resolve --env ${environment} --ours|--theirs\`), then run \`stellar-secrets rotate-key --env ${environment}\` for the members in stellar.yaml and redo the other side's secret changes with \`stellar-secrets set\`; then \`git add ${display}\``,
