@@ -267,6 +267,9 @@ describe("mergeSecretsGuarded: a merge never puts our values under a key their s
     expect(r.freshKey).toBe(true);
     await expect(decryptSecrets(r.text, [carol.identity])).rejects.toMatchObject({ code: "NO_MATCHING_IDENTITY" });
     expect((await decryptSecrets(r.text, [bob.identity])).values.get("ours_secret")).toBe("o-secret");
+    // a label that is no key cannot get the new data key: refused, nothing shown of it
+    const junk = forged.text.split(carol.recipient).join("not-a-key \u001b[31m");
+    await expect(mergeSecretsGuarded({ base, ours, theirs: await side(junk, [alice.identity]) })).rejects.toMatchObject({ code: "MALFORMED_FILE", message: expect.not.stringContaining("not-a-key") });
   });
 
   it("keeps the rotated side's recipients (a removed member stays out) and changes nothing when their key needs no value of ours", async () => {
