@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findGitDir, GitRepo, readCommittedVersions, startCommittedVersions } from "../packages/git/src/index.js";
+import { CatFileSession, catFileBatch, findGitDir, GitRepo, readCommittedVersions, startCommittedVersions } from "../packages/git/src/index.js";
 
 const env = { PATH: process.env.PATH, HOME: tmpdir(), GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_AUTHOR_NAME: "A", GIT_AUTHOR_EMAIL: "a@example.test", GIT_COMMITTER_NAME: "A", GIT_COMMITTER_EMAIL: "a@example.test" };
 const git = (cwd: string, args: string[], input?: string): string => execFileSync("git", args, { cwd, env, input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] }).trim();
@@ -187,6 +187,30 @@ describe("readCommittedVersions", () => {
         rmSync(copy, { recursive: true, force: true });
       }
     }
+  });
+
+  it("answers an object over the round's limit as too large, skipping its bytes, and the next answers still arrive (CatFileSession)", async () => {
+    const big = git(dir, ["hash-object", "-w", "--stdin"], "x".repeat(300_000)); // more than one pipe chunk
+    const small = git(dir, ["rev-parse", "HEAD:project/top.enc.yaml"]);
+    const session = new CatFileSession(root, env);
+    try {
+      const [a, b, c] = await session.request([big, small, "0".repeat(40)], 1000);
+      expect(a).toMatchObject({ id: big, type: "blob", size: 300_000, tooLarge: true });
+      expect(a!.content.length).toBe(0);
+      expect(b?.content.toString()).toBe("top: at the root\n");
+      expect(c).toBeUndefined();
+      // the next round, with the default limit, reads it whole
+      const [again] = await session.request([big]);
+      expect(again?.content.length).toBe(300_000);
+      expect(again?.tooLarge).toBeUndefined();
+    } finally {
+      session.close();
+    }
+    // catFileBatch (review's reading) answers null for a blob over a secrets file's limit, as strictText does
+    const huge = git(dir, ["hash-object", "-w", "--stdin"], "y".repeat(8 * 1024 * 1024 + 1));
+    const texts = await catFileBatch(root, [huge, small], env);
+    expect(texts.get(huge)).toBeNull();
+    expect(texts.get(small)).toBe("top: at the root\n");
   });
 
   it("is empty outside a git repository and before the first commit; a reader started early ends git when given no path", async () => {

@@ -9,7 +9,7 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { GitSource } from "@stellar-secrets/core";
-import { decodeUtf8 } from "@stellar-secrets/sops";
+import { decodeUtf8, MAX_SECRETS_FILE_BYTES } from "@stellar-secrets/sops";
 import { GitError } from "./errors.js";
 
 /** How to fix a shallow clone, in a message. */
@@ -347,36 +347,22 @@ export function readWorkingText(root: string, rel: string): string | null | unde
 
 /**
  * Reads blobs by id with one `git cat-file --batch`; missing ones are left out, and a blob that
- * is not valid UTF-8 maps to null (reported by the caller, never decoded with replacements).
+ * is not valid UTF-8 maps to null (reported by the caller, never decoded with replacements). A
+ * blob larger than a secrets or config file is read (`MAX_SECRETS_FILE_BYTES`) maps to null as
+ * {@link strictText} maps it, and is skipped as git writes it, never held in memory.
  */
-export function catFileBatch(cwd: string, ids: readonly string[], env: NodeJS.ProcessEnv): Promise<Map<string, string | null>> {
+export async function catFileBatch(cwd: string, ids: readonly string[], env: NodeJS.ProcessEnv): Promise<Map<string, string | null>> {
   const result = new Map<string, string | null>();
-  if (ids.length === 0) return Promise.resolve(result);
-  return new Promise((resolve, reject) => {
-    const child = childProcess().spawn("git", ["cat-file", "--batch"], { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"] });
-    const chunks: Buffer[] = [];
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => chunks.push(c));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.once("error", (error) => reject(new GitError("GIT_ERROR", `cannot run git cat-file: ${error.message}`, { cause: error })));
-    child.once("close", (code) => {
-      if (code !== 0) return reject(new GitError("GIT_ERROR", `git cat-file failed (${code}): ${stderr.split("\n")[0]}`));
-      const buf = Buffer.concat(chunks);
-      let pos = 0;
-      while (pos < buf.length) {
-        const nl = buf.indexOf(0x0a, pos);
-        if (nl === -1) break;
-        const header = buf.subarray(pos, nl).toString("utf8").split(" ");
-        pos = nl + 1;
-        if (header[1] === "missing" || header.length < 3) continue;
-        const size = Number(header[2]);
-        result.set(header[0] as string, strictText(buf.subarray(pos, pos + size), header[0] as string));
-        pos += size + 1;
-      }
-      resolve(result);
-    });
-    child.stdin.end(`${ids.join("\n")}\n`);
-  });
+  if (ids.length === 0) return result;
+  const session = new CatFileSession(cwd, env);
+  try {
+    for (const answer of await session.request(ids, MAX_SECRETS_FILE_BYTES)) {
+      if (answer !== undefined) result.set(answer.id, answer.tooLarge === true ? null : strictText(answer.content, answer.id));
+    }
+  } finally {
+    session.close();
+  }
+  return result;
 }
 
 /** Environment variables that change where git finds its repository (then only git can say). */
@@ -426,14 +412,28 @@ export function findWorkTree(start: string, env: NodeJS.ProcessEnv): { top: stri
   }
 }
 
-/** One answer of `git cat-file --batch`: the object's type and bytes; undefined when it is missing (or ambiguous). */
-export type BatchObject = { id: string; type: string; content: Buffer } | undefined;
+/**
+ * The largest git object read whole when the caller names no smaller limit (commits and trees: a
+ * tree of 100,000 entries takes about 5 MB): 64 MiB. Larger ones are refused (loose objects,
+ * `OBJECT_TOO_LARGE`) or answered as too large ({@link CatFileSession.request}), never held in memory.
+ */
+export const MAX_OBJECT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * One answer of `git cat-file --batch`: the object's type and bytes; undefined when it is missing
+ * (or ambiguous). `tooLarge`: the object holds more bytes than were asked for (`size` of them);
+ * `content` is then empty (git's bytes were skipped as they came).
+ */
+export type BatchObject = { id: string; type: string; content: Buffer; size?: number; tooLarge?: true } | undefined;
+
+const NO_BYTES = Buffer.alloc(0);
 
 /**
  * One `git cat-file --batch` process asked several rounds of questions: {@link request} writes
  * object names (`<commit>:<path>`, ids, `<rev>^{commit}`) and resolves with their answers in the
  * same order, so that an answer (a tree) can decide the next question (its blobs) without
- * another process. Rounds run one after the other. {@link close} ends the process (call it once
+ * another process. An object larger than the round's `maxBytes` is answered `tooLarge`, its
+ * bytes skipped as they arrive. Rounds run one after the other. {@link close} ends the process (call it once
  * done, also after an error). A process that fails rejects the rounds not yet answered with
  * `GitError("GIT_ERROR")`.
  */
@@ -441,7 +441,11 @@ export class CatFileSession {
   private readonly child: ChildProcess;
   private readonly chunks: Buffer[] = [];
   private buffered = 0;
-  private readonly waiting: { resolve: (o: BatchObject) => void; reject: (e: Error) => void }[] = [];
+  private readonly waiting: { resolve: (o: BatchObject) => void; reject: (e: Error) => void; maxBytes: number }[] = [];
+  /** Bytes of a too-large object still to come, dropped as they arrive. */
+  private skipping = 0;
+  /** Bytes the next answer needs buffered (its header read, its bytes on their way): no work until then. */
+  private needed = 0;
   private failure: Error | undefined;
   private stderr = "";
 
@@ -449,9 +453,15 @@ export class CatFileSession {
   constructor(cwd: string, env: NodeJS.ProcessEnv) {
     this.child = childProcess().spawn("git", ["cat-file", "--batch"], { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"] });
     this.child.stdout!.on("data", (c: Buffer) => {
+      if (this.skipping > 0) {
+        const n = Math.min(this.skipping, c.length);
+        this.skipping -= n;
+        if (n === c.length) return;
+        c = c.subarray(n);
+      }
       this.chunks.push(c);
       this.buffered += c.length;
-      this.drain();
+      if (this.buffered >= this.needed) this.drain();
     });
     this.child.stderr!.on("data", (c: Buffer) => (this.stderr += c.toString()));
     // a write after git exited (not a repository) fails with EPIPE: reported by "close" below
@@ -460,15 +470,15 @@ export class CatFileSession {
     this.child.once("close", (code) => this.fail(new GitError("GIT_ERROR", `git cat-file ended (${code}): ${this.stderr.split("\n")[0]}`)));
   }
 
-  /** The objects named by `names` (none may contain a line break), in order. */
-  request(names: readonly string[]): Promise<BatchObject[]> {
+  /** The objects named by `names` (none may contain a line break), in order; those over `maxBytes` (default {@link MAX_OBJECT_BYTES}) as `tooLarge`. */
+  request(names: readonly string[], maxBytes: number = MAX_OBJECT_BYTES): Promise<BatchObject[]> {
     if (names.length === 0) return Promise.resolve([]);
     if (names.some((n) => n.includes("\n") || n.includes("\r"))) return Promise.reject(new GitError("GIT_ERROR", "an object name holds a line break"));
     const answers = names.map(
       () =>
         new Promise<BatchObject>((resolve, reject) => {
           if (this.failure !== undefined) reject(this.failure);
-          else this.waiting.push({ resolve, reject });
+          else this.waiting.push({ resolve, reject, maxBytes });
         }),
     );
     if (this.failure === undefined) this.child.stdin!.write(`${names.join("\n")}\n`);
@@ -499,9 +509,20 @@ export class CatFileSession {
       let used: number;
       if (header.length === 3 && /^\d+$/.test(header[2]!)) {
         const size = Number(header[2]);
-        if (buf.length < nl + 1 + size + 1) return; // the rest is still on its way
-        answer = { id: header[0]!, type: header[1]!, content: Buffer.from(buf.subarray(nl + 1, nl + 1 + size)) };
-        used = nl + 1 + size + 1;
+        if (size > this.waiting[0]!.maxBytes) {
+          // too large: answered now, its bytes (and the line break after them) dropped as they come
+          answer = { id: header[0]!, type: header[1]!, content: NO_BYTES, size, tooLarge: true };
+          const have = buf.length - (nl + 1);
+          used = Math.min(buf.length, nl + 1 + size + 1);
+          this.skipping = size + 1 - Math.min(have, size + 1);
+        } else {
+          if (buf.length < nl + 1 + size + 1) {
+            this.needed = nl + 1 + size + 1; // the rest is still on its way
+            return;
+          }
+          answer = { id: header[0]!, type: header[1]!, content: Buffer.from(buf.subarray(nl + 1, nl + 1 + size)), size };
+          used = nl + 1 + size + 1;
+        }
       } else {
         answer = undefined; // "<name> missing", "<name> ambiguous"
         used = nl + 1;
@@ -509,6 +530,7 @@ export class CatFileSession {
       buf = buf.subarray(used);
       this.chunks[0] = buf;
       this.buffered = buf.length;
+      this.needed = 0;
       this.waiting.shift()!.resolve(answer);
     }
   }
