@@ -213,6 +213,32 @@ describe("readCommittedVersions", () => {
     expect(texts.get(small)).toBe("top: at the root\n");
   });
 
+  it("refuses a tree with two entries of one name (git fsck: duplicateEntries) rather than pick one: loose, through git, and ls-tree", async () => {
+    const noGit = { ...env, PATH: "/nonexistent" };
+    const copy = mkdtempSync(join(tmpdir(), "git-committed-dups-"));
+    try {
+      execFileSync("cp", ["-a", `${dir}/.`, copy]);
+      const copyRoot = join(copy, "project");
+      const one = git(copy, ["hash-object", "-w", "--stdin"], "dev: first\n");
+      const two = git(copy, ["hash-object", "-w", "--stdin"], "dev: second\n");
+      // the project's secrets folder, crafted with development.enc.yaml twice (git mktree --missing takes it)
+      const secrets = git(copy, ["mktree", "--missing"], `100644 blob ${one}\tdevelopment.enc.yaml\n100644 blob ${two}\tdevelopment.enc.yaml\n`);
+      const project = git(copy, ["mktree", "--missing"], `040000 tree ${secrets}\tsecrets\n100644 blob ${git(copy, ["rev-parse", "HEAD:project/top.enc.yaml"])}\ttop.enc.yaml\n`);
+      const top = git(copy, ["mktree", "--missing"], `040000 tree ${project}\tproject\n`);
+      const commit = git(copy, ["commit-tree", top, "-p", "HEAD", "-m", "crafted"]);
+      git(copy, ["update-ref", "refs/heads/main", commit]);
+      expect(() => git(copy, ["fsck", "--no-dangling"])).toThrow(/duplicateEntries/);
+      for (const e of [noGit, env]) {
+        const got = await readCommittedVersions(copyRoot, e, ["secrets/development.enc.yaml", "top.enc.yaml"]);
+        expect(got.get("secrets/development.enc.yaml")).toBeUndefined(); // neither "first" nor "second"
+      }
+      const repo = await GitRepo.open(copyRoot, env);
+      await expect(repo.filesAt(commit)).rejects.toMatchObject({ code: "CORRUPT_OBJECT", message: expect.stringContaining('"project/secrets/development.enc.yaml"') });
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
   it("is empty outside a git repository and before the first commit; a reader started early ends git when given no path", async () => {
     const plain = mkdtempSync(join(tmpdir(), "git-committed-plain-"));
     try {

@@ -261,7 +261,7 @@ async function showManyWith(batch: CatFileSession, base: string, commit: string,
   const files = new Map<string, Map<string, string>>();
   folders.forEach((f, i) => {
     const tree = trees[i];
-    if (tree?.type === "tree" && tree.tooLarge !== true) files.set(f, regularFilesOfTree(tree.content, idBytes));
+    if (tree?.type === "tree" && tree.tooLarge !== true) files.set(f, regularFilesOfTree(tree.content, idBytes, tree.id));
   });
   const ids = paths.map((p) => (inside.includes(p) ? files.get(folderOf(p))?.get(p.slice(p.lastIndexOf("/") + 1)) : undefined));
   const wanted = [...new Set(ids.filter((id): id is string => id !== undefined))];

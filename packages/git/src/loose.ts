@@ -175,16 +175,22 @@ export class LooseRepository {
     return m[1];
   }
 
-  /** The entries of the tree at `path` (`/`-separated from the top, "" the top) under tree `root`; undefined when there is no folder there. */
+  /**
+   * The entries of the tree at `path` (`/`-separated from the top, "" the top) under tree `root`;
+   * undefined when there is no folder there. Throws `GitError("CORRUPT_OBJECT")` when a tree on
+   * the way holds two entries of one name (git takes it for corrupt: see `treeEntries`).
+   */
   folder(root: string, path: string): TreeEntry[] | undefined {
+    let id = root;
     let tree = this.read(root);
     for (const part of path === "" ? [] : path.split("/")) {
       if (tree.type !== "tree") return undefined;
-      const entry = treeEntries(tree.content, 20).find((e) => e.name === part);
+      const entry = treeEntries(tree.content, 20, id).find((e) => e.name === part);
       if (entry === undefined || entry.mode !== 0o40000) return undefined; // absent, a file, a link or a submodule
-      tree = this.read(entry.id);
+      id = entry.id;
+      tree = this.read(id);
     }
-    return tree.type === "tree" ? treeEntries(tree.content, 20) : undefined;
+    return tree.type === "tree" ? treeEntries(tree.content, 20, id) : undefined;
   }
 }
 

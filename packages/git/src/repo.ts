@@ -132,7 +132,10 @@ export class GitRepo implements GitSource {
     }
   }
 
-  /** The regular files of the project folder at `commit`: path relative to the project root → blob id. */
+  /**
+   * The regular files of the project folder at `commit`: path relative to the project root → blob
+   * id. Throws `GitError("CORRUPT_OBJECT")` when a tree lists one name twice (git fsck's duplicateEntries).
+   */
   async filesAt(commit: string): Promise<Map<string, string>> {
     return (await this.listing(commit)).files;
   }
@@ -201,10 +204,17 @@ export class GitRepo implements GitSource {
       if (commit === undefined && fields[2] !== "0" && fields[2] !== "2") continue;
       const path = record.slice(tab + 1);
       if (id === undefined || !path.startsWith(prefix)) continue;
+      const rel = path.slice(prefix.length);
+      // a tree with two entries of one name: git fsck's duplicateEntries (never pick one of them)
+      if (commit !== undefined && (files.has(rel) || links.has(rel) || submodules.has(rel))) {
+        throw new GitError("CORRUPT_OBJECT", `a git tree of ${commit} holds two entries named ${JSON.stringify(path)}`, {
+          hint: "run `git fsck --full` (duplicateEntries); rewrite the commit that holds this tree so that the folder lists each name once",
+        });
+      }
       // symbolic links (120000) and submodules (160000) are listed apart, never read as files
-      if (mode === "100644" || mode === "100755") files.set(path.slice(prefix.length), id);
-      else if (mode === "120000") links.set(path.slice(prefix.length), id);
-      else if (mode === "160000") submodules.set(path.slice(prefix.length), id);
+      if (mode === "100644" || mode === "100755") files.set(rel, id);
+      else if (mode === "120000") links.set(rel, id);
+      else if (mode === "160000") submodules.set(rel, id);
     }
     return { files, links, submodules };
   }
@@ -543,17 +553,34 @@ export interface TreeEntry {
   id: string;
 }
 
-/** The entries of a raw tree object (`<octal mode> <name>\0<id bytes>` each); `idBytes` is 20 (SHA-1) or 32 (SHA-256). Stops at a truncated entry. */
-export function treeEntries(tree: Buffer, idBytes: number): TreeEntry[] {
+/**
+ * The entries of a raw tree object (`<octal mode> <name>\0<id bytes>` each); `idBytes` is 20
+ * (SHA-1) or 32 (SHA-256). Stops at a truncated entry. Throws `GitError("CORRUPT_OBJECT")`
+ * naming the tree (`id`, when given) and the name when two entries have the same name (whatever
+ * their modes): git and `git fsck` (duplicateEntries) take such a tree for corrupt, and picking
+ * one of them would read a version git never shows.
+ */
+export function treeEntries(tree: Buffer, idBytes: number, id?: string): TreeEntry[] {
   const out: TreeEntry[] = [];
+  let names: Set<string> | undefined;
   let pos = 0;
   while (pos < tree.length) {
     const space = tree.indexOf(0x20, pos);
     const nul = space === -1 ? -1 : tree.indexOf(0x00, space + 1);
     if (space === -1 || nul === -1 || nul + 1 + idBytes > tree.length) break;
+    const name = tree.subarray(space + 1, nul).toString("utf8");
+    // two names that are not UTF-8 may decode alike: those compare by their bytes
+    const key = name.includes("\uFFFD") ? `\0${tree.subarray(space + 1, nul).toString("latin1")}` : name;
+    names ??= new Set();
+    if (names.has(key)) {
+      throw new GitError("CORRUPT_OBJECT", `the git tree ${id ?? "(unnamed)"} holds two entries named ${JSON.stringify(name)}`, {
+        hint: "run `git fsck --full` (duplicateEntries); rewrite the commit that holds this tree so that the folder lists each name once",
+      });
+    }
+    names.add(key);
     out.push({
       mode: parseInt(tree.subarray(pos, space).toString("latin1"), 8),
-      name: tree.subarray(space + 1, nul).toString("utf8"),
+      name,
       id: tree.subarray(nul + 1, nul + 1 + idBytes).toString("hex"),
     });
     pos = nul + 1 + idBytes;
@@ -565,11 +592,12 @@ export function treeEntries(tree: Buffer, idBytes: number): TreeEntry[] {
  * The regular files (modes 100644 and 100755, as `git ls-tree` shows them) among the entries of
  * a raw tree object: entry name → blob id (hex). Symbolic links, submodules and folders are left
  * out, as {@link GitRepo.filesAt} leaves them out. `idBytes` is 20 (SHA-1) or 32 (SHA-256).
+ * Throws `GitError("CORRUPT_OBJECT")` on a tree with two entries of one name (see {@link treeEntries}).
  */
-export function regularFilesOfTree(tree: Buffer, idBytes: number): Map<string, string> {
+export function regularFilesOfTree(tree: Buffer, idBytes: number, id?: string): Map<string, string> {
   const out = new Map<string, string>();
   // git's canonical mode: any regular file is 100644 or 100755 (what ls-tree prints)
-  for (const e of treeEntries(tree, idBytes)) if ((e.mode & 0o170000) === 0o100000) out.set(e.name, e.id);
+  for (const e of treeEntries(tree, idBytes, id)) if ((e.mode & 0o170000) === 0o100000) out.set(e.name, e.id);
   return out;
 }
 
