@@ -85,7 +85,8 @@ const m = { exports: {} };
 script.runInThisContext().call(m.exports, m.exports, createRequire(file), m, file, fileURLToPath(new URL(".", import.meta.url)));
 if (cachedData === undefined || script.cachedDataRejected === true) {
   process.once("exit", () => {
-    const tmp = \`\${cacheFile}.\${process.pid}.tmp\`;
+    // the pid alone can collide: containers sharing one writable install folder are each pid 1
+    const tmp = \`\${cacheFile}.\${process.pid}.\${Math.random().toString(36).slice(2)}.tmp\`;
     try {
       const data = script.createCachedData();
       const header = Buffer.alloc(HEADER);

@@ -128,6 +128,20 @@ describe("code cache files", () => {
     expect(wellFormed(readFileSync(join(cli.bundle, "stellar-secrets.cjs.check.cache")))).toBe(true);
   });
 
+  it("the CLI's bin: another writer's temp file named by the same pid (containers sharing an install folder are each pid 1) does not keep the cache from being written", () => {
+    const cli = cliPackage("same-pid");
+    const bin = join(cli.bundle, "..", "..", "bin", "stellar-secrets.js");
+    const cache = join(cli.bundle, "stellar-secrets.cjs.get.cache");
+    // before the bin runs, the name its pid alone would give is taken (a folder: a write there fails)
+    const child = `require("node:fs").mkdirSync(${JSON.stringify(cache)} + "." + process.pid + ".tmp"); process.argv = [process.execPath, ${JSON.stringify(bin)}, "get"]; require(${JSON.stringify(bin)});`;
+    const r = spawnSync(process.execPath, ["-e", child], { encoding: "utf8" });
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, "ran get", ""]);
+    expect(wellFormed(readFileSync(cache))).toBe(true);
+    const left = readdirSync(cli.bundle).filter((f) => f.endsWith(".tmp"));
+    expect(left).toHaveLength(1); // theirs, left alone
+    expect(lstatSync(join(cli.bundle, left[0]!)).isDirectory()).toBe(true);
+  });
+
   /** An installed resolver package: its real entry (built by scripts/bundle.mjs), a stand-in bundle (`word` its answer, `tag` its build tag when given). */
   function resolverPackage(name: string, body = "", word = "resolved", tag?: string): { run: () => ReturnType<typeof spawnSync>; bundle: string } {
     const bundle = join(work, name, "dist", "bundle");
@@ -156,6 +170,16 @@ describe("code cache files", () => {
       expect([what, r.status, r.stdout, r.stderr]).toEqual([what, 0, "resolved", ""]);
       expect([what, wellFormed(readFileSync(cache))]).toEqual([what, true]);
     }
+  });
+
+  it("the resolver's entry: another writer's temp file named by the same pid does not keep the cache from being written", () => {
+    const resolver = resolverPackage("resolver-same-pid");
+    const cache = join(resolver.bundle, "resolver.cjs.cache");
+    const app = `import { mkdirSync } from "node:fs"; mkdirSync(${JSON.stringify(cache)} + "." + process.pid + ".tmp"); const { createResolver } = await import(${JSON.stringify(join(resolver.bundle, "index.mjs"))}); process.stdout.write(createResolver());`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", app], { encoding: "utf8" });
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, "resolved", ""]);
+    expect(wellFormed(readFileSync(cache))).toBe(true);
+    expect(readdirSync(resolver.bundle).filter((f) => f.endsWith(".tmp"))).toHaveLength(1); // theirs, left alone
   });
 
   it("the resolver's entry: a cache of another build of the same length is not used", () => {

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findGitDir, GitRepo, readCommittedVersions, startCommittedVersions } from "../packages/git/src/index.js";
+import { CatFileSession, catFileBatch, findGitDir, GitRepo, readCommittedVersions, startCommittedVersions } from "../packages/git/src/index.js";
 
 const env = { PATH: process.env.PATH, HOME: tmpdir(), GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_AUTHOR_NAME: "A", GIT_AUTHOR_EMAIL: "a@example.test", GIT_COMMITTER_NAME: "A", GIT_COMMITTER_EMAIL: "a@example.test" };
 const git = (cwd: string, args: string[], input?: string): string => execFileSync("git", args, { cwd, env, input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] }).trim();
@@ -186,6 +186,56 @@ describe("readCommittedVersions", () => {
       } finally {
         rmSync(copy, { recursive: true, force: true });
       }
+    }
+  });
+
+  it("answers an object over the round's limit as too large, skipping its bytes, and the next answers still arrive (CatFileSession)", async () => {
+    const big = git(dir, ["hash-object", "-w", "--stdin"], "x".repeat(300_000)); // more than one pipe chunk
+    const small = git(dir, ["rev-parse", "HEAD:project/top.enc.yaml"]);
+    const session = new CatFileSession(root, env);
+    try {
+      const [a, b, c] = await session.request([big, small, "0".repeat(40)], 1000);
+      expect(a).toMatchObject({ id: big, type: "blob", size: 300_000, tooLarge: true });
+      expect(a!.content.length).toBe(0);
+      expect(b?.content.toString()).toBe("top: at the root\n");
+      expect(c).toBeUndefined();
+      // the next round, with the default limit, reads it whole
+      const [again] = await session.request([big]);
+      expect(again?.content.length).toBe(300_000);
+      expect(again?.tooLarge).toBeUndefined();
+    } finally {
+      session.close();
+    }
+    // catFileBatch (review's reading) answers null for a blob over a secrets file's limit, as strictText does
+    const huge = git(dir, ["hash-object", "-w", "--stdin"], "y".repeat(8 * 1024 * 1024 + 1));
+    const texts = await catFileBatch(root, [huge, small], env);
+    expect(texts.get(huge)).toBeNull();
+    expect(texts.get(small)).toBe("top: at the root\n");
+  });
+
+  it("refuses a tree with two entries of one name (git fsck: duplicateEntries) rather than pick one: loose, through git, and ls-tree", async () => {
+    const noGit = { ...env, PATH: "/nonexistent" };
+    const copy = mkdtempSync(join(tmpdir(), "git-committed-dups-"));
+    try {
+      execFileSync("cp", ["-a", `${dir}/.`, copy]);
+      const copyRoot = join(copy, "project");
+      const one = git(copy, ["hash-object", "-w", "--stdin"], "dev: first\n");
+      const two = git(copy, ["hash-object", "-w", "--stdin"], "dev: second\n");
+      // the project's secrets folder, crafted with development.enc.yaml twice (git mktree --missing takes it)
+      const secrets = git(copy, ["mktree", "--missing"], `100644 blob ${one}\tdevelopment.enc.yaml\n100644 blob ${two}\tdevelopment.enc.yaml\n`);
+      const project = git(copy, ["mktree", "--missing"], `040000 tree ${secrets}\tsecrets\n100644 blob ${git(copy, ["rev-parse", "HEAD:project/top.enc.yaml"])}\ttop.enc.yaml\n`);
+      const top = git(copy, ["mktree", "--missing"], `040000 tree ${project}\tproject\n`);
+      const commit = git(copy, ["commit-tree", top, "-p", "HEAD", "-m", "crafted"]);
+      git(copy, ["update-ref", "refs/heads/main", commit]);
+      expect(() => git(copy, ["fsck", "--no-dangling"])).toThrow(/duplicateEntries/);
+      for (const e of [noGit, env]) {
+        const got = await readCommittedVersions(copyRoot, e, ["secrets/development.enc.yaml", "top.enc.yaml"]);
+        expect(got.get("secrets/development.enc.yaml")).toBeUndefined(); // neither "first" nor "second"
+      }
+      const repo = await GitRepo.open(copyRoot, env);
+      await expect(repo.filesAt(commit)).rejects.toMatchObject({ code: "CORRUPT_OBJECT", message: expect.stringContaining('"project/secrets/development.enc.yaml"') });
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
     }
   });
 

@@ -100,7 +100,8 @@ if (fresh) {
       // a usage error (exit status 2: an unknown command, a bad option) compiled next to nothing,
       // and a typo (`stellar-secrets lsit`) would leave a cache file of its own, about 1 MB
       if (status === 2) return;
-      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      // the pid alone can collide: containers sharing one writable install folder are each pid 1
+      const tmp = `${cacheFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
       try {
         writeFileSync(tmp, cacheBytes(script.createCachedData(), tag));
         renameSync(tmp, cacheFile);

@@ -9,6 +9,8 @@ describe("coded errors of the git adapter", () => {
       ["GIT_ERROR", 22],
       ["NOT_FOUND", 4],
       ["SHALLOW_CLONE", 24],
+      ["CORRUPT_OBJECT", 22],
+      ["OBJECT_TOO_LARGE", 22],
     ] as const) {
       const reported = formatError(new GitError(code, "what went wrong", { hint: "how to fix it" }));
       expect(reported).toEqual(formatError(new CliError(code, "what went wrong", { hint: "how to fix it" })));

@@ -1,6 +1,6 @@
 /**
  * The CLI's git adapter is `@stellar-secrets/git` (shared with the language server): this module
  * only re-exports it, so commands keep importing `./git.js`. Its errors are `GitError`s with the
- * codes `GIT_ERROR`, `NOT_FOUND` and `SHALLOW_CLONE`, which `errors.ts` maps to exit statuses.
+ * codes `GIT_ERROR`, `NOT_FOUND`, `SHALLOW_CLONE`, `CORRUPT_OBJECT` and `OBJECT_TOO_LARGE`, which `errors.ts` maps to exit statuses.
  */
 export { catFileBatch, GitError, gitEnv, GitRepo, isGitError, readCommittedVersions, readUnresolvedMerges, readValueHistory, readWorkingText, shallowCutOf, startCommittedVersions, SHALLOW_HINT, strictText, type CommittedVersionsReader, type GitErrorCode } from "@stellar-secrets/git";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { didYouMean, newSecretNote, typoDistance, unknownMemberHint } from "./suggest.js";
+import { didYouMean, didYouMeanName, newSecretNote, typoDistance, unknownMemberHint, unknownSecretHint } from "./suggest.js";
 
 const COMMANDS = ["init", "set", "get", "list", "rm", "rename", "members", "rotate-key", "edit", "export", "exec", "check", "usage"];
 
@@ -39,5 +39,31 @@ describe("newSecretNote (set of a name no environment has, next to an existing o
   it("says nothing for an existing name or one that is not near any", () => {
     expect(newSecretNote("stripe_api_key", ["stripe_api_key"])).toBeUndefined();
     expect(newSecretNote("zendesk_token", ["stripe_api_key"])).toBeUndefined();
+  });
+});
+
+describe("didYouMeanName judges a typed name's typo as git and cargo do (set, get and the other hints)", () => {
+  it("does not take a one-letter name part replaced for a typo (c_key is not a_key)", () => {
+    expect(newSecretNote("c_key", ["a_key"])).toBeUndefined();
+    expect(unknownSecretHint("c_key", [], ["a_key"])).toBe("run `stellar-secrets list` to see the secrets");
+    expect(didYouMeanName("db_url", ["db_uri"])).toBe('did you mean "db_uri"?'); // one letter of a longer word: a typo
+    expect(didYouMeanName("x", ["y"])).toBeUndefined(); // as many edits as the name has letters
+    expect(didYouMeanName("ab", ["cd", "ba"])).toBe('did you mean "ba"?'); // a swap is a typo, two letters replaced are not
+    expect(didYouMeanName("ab", ["cd"])).toBeUndefined();
+  });
+  it("suggests a near name, a case-only difference first", () => {
+    expect(newSecretNote("APY_KEY", ["API_KEY"])).toBe('note: no environment has "APY_KEY": this creates a new secret; did you mean "API_KEY"?');
+    expect(didYouMeanName("STRIPE_KEY", ["stripe_kex", "stripe_key"])).toBe('did you mean "stripe_key"? (names are case-sensitive)');
+  });
+  it("allows at most a third of the name's length in edits (at least one)", () => {
+    expect(didYouMeanName("api_kxx", ["api_key"])).toBe('did you mean "api_key"?'); // 2 edits, 7 letters
+    expect(didYouMeanName("apx_kxx", ["api_key"])).toBeUndefined(); // 3 edits, 7 letters
+    expect(didYouMeanName("a_key", ["b_kez"])).toBeUndefined(); // 2 edits, 5 letters (the checker's rule takes 2)
+    expect(didYouMeanName("evee", ["eve"])).toBe('did you mean "eve"?');
+    expect(didYouMeanName("evea", ["eve", "alice"])).toBe('did you mean "eve"?');
+  });
+  it("prefers a swap of neighbouring letters to another edit at the same distance, whatever the order", () => {
+    expect(didYouMeanName("api_kye", ["api_kee", "api_key"])).toBe('did you mean "api_key"?');
+    expect(didYouMeanName("api_kye", ["api_key", "api_kee"])).toBe('did you mean "api_key"?');
   });
 });

@@ -5,6 +5,9 @@
  */
 import { editDistance, nearestName } from "@stellar-secrets/sops";
 
+/** A typed name's suggestions judge typos strictly (see packages/sops' `NearestNameOptions`). */
+const STRICT = { strict: true } as const;
+
 /** Edit distance with adjacent transpositions, case-insensitive: the one `editDistance` of packages/sops. */
 export function typoDistance(a: string, b: string): number {
   return editDistance(a.toLowerCase(), b.toLowerCase());
@@ -31,12 +34,13 @@ export function didYouMean(typed: string, known: readonly string[]): string | un
 }
 
 /**
- * The "did you mean" of a mistyped secret or environment name (the one `nearestName` of packages/sops, the one
- * suggestion rule): `did you mean "NAME"?`, noting when only the case differs; undefined when no
- * known name is close.
+ * The "did you mean" of a mistyped secret, environment or member name (the one `nearestName` of
+ * packages/sops, the one suggestion rule, judging typos strictly as git and cargo do: `c_key` is
+ * not taken for `a_key`): `did you mean "NAME"?`, noting when only the case differs; undefined
+ * when no known name is close.
  */
 export function didYouMeanName(name: string, known: Iterable<string>): string | undefined {
-  const near = nearestName(name, known);
+  const near = nearestName(name, known, STRICT);
   return near === undefined ? undefined : `did you mean "${near.name}"?${near.caseOnly ? " (names are case-sensitive)" : ""}`;
 }
 

@@ -26,7 +26,7 @@ import {
 import { sopsConfigCandidates } from "./sops-config.js";
 import { checkOtherSecretsFile, parseEnvironmentBytes, parseEnvironmentFile, unreadableEnvironmentFile, type EnvironmentFile } from "./secrets-dir.js";
 import { WorkspaceIndex } from "./workspace.js";
-import { surveySecretsDir } from "./secrets-folder.js";
+import { surveySecretsDir, type SecretsDirSurvey } from "./secrets-folder.js";
 import { LineIndex } from "./position.js";
 import type { ProposalFile } from "./proposals.js";
 import { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
@@ -378,12 +378,26 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   };
   walk(root, "", false);
   // no environment file and no catalog: say why once (`missing-secrets-dir`), not only "unknown" at every reference
-  if (index.environmentFiles.size === 0 && index.catalog === undefined && !index.configFiles.has(secretsRel)) index.setSecretsDirSurvey(surveySecretsDir(fs, root, project.secretsDir, projectText));
+  index.setSecretsDirSurvey(secretsDirSurveyOf(index, fs, projectText));
   for (const rel of sopsConfigCandidates(project.secretsDir)) {
     const text = readOptional(fs, join(root, rel), maxBytes);
     if (text !== undefined) index.setSopsConfig(rel, text);
   }
   return { index, skipped };
+}
+
+/**
+ * The survey of the secrets folder that `check` reports `missing-secrets-dir` from, for the index
+ * as it is now: undefined while the index has an environment file or a catalog (or the secrets
+ * folder's path is a config file of its own), else what {@link surveySecretsDir} finds there and
+ * beside it (through `fs`; `projectText` is stellar.yaml's text, for where `secrets_dir` is
+ * written). What `loadWorkspace` records at its end; an editor calls it again (and records it with
+ * `index.setSecretsDirSurvey`) when environment files or folders appear or disappear. Never throws.
+ */
+export function secretsDirSurveyOf(index: WorkspaceIndex, fs: WorkspaceFs, projectText: string): SecretsDirSurvey | undefined {
+  const { project } = index;
+  if (index.environmentFiles.size > 0 || index.catalog !== undefined || index.configFiles.has(project.secretsDir.replace(/\/+$/, ""))) return undefined;
+  return surveySecretsDir(fs, project.root, project.secretsDir, projectText);
 }
 
 /**

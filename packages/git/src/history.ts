@@ -7,7 +7,9 @@
 import { readSecretsHistory, rotationTrackedFiles, valueHistoryOf, type ValueHistory, type WorkspaceIndex } from "@stellar-secrets/core";
 import { readFileSync, realpathSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { LooseRepository } from "./loose.js";
+import { MAX_SECRETS_FILE_BYTES } from "@stellar-secrets/sops";
+import { isGitError } from "./errors.js";
+import { LooseRepository, type LooseObject } from "./loose.js";
 import { CatFileSession, findWorkTree, GitRepo, readWorkingText, refsInProgress, regularFilesOfTree, strictText } from "./repo.js";
 
 /**
@@ -210,7 +212,17 @@ function looseShowMany(repo: LooseRepository, tree: string, prefix: string, path
     }
     const id = folders.get(folder)?.get(p.slice(p.lastIndexOf("/") + 1));
     if (id === undefined) continue;
-    const blob = repo.read(id);
+    let blob: LooseObject;
+    try {
+      blob = repo.read(id, MAX_SECRETS_FILE_BYTES);
+    } catch (error) {
+      // larger than any environment file is read: refused before it is inflated, as strictText refuses it (null)
+      if (isGitError(error) && error.code === "OBJECT_TOO_LARGE") {
+        out.set(p, null);
+        continue;
+      }
+      throw error;
+    }
     if (blob.type === "blob") out.set(p, strictText(blob.content, id));
   }
   return out;
@@ -293,15 +305,16 @@ async function showManyWith(batch: CatFileSession, base: string, commit: string,
   const files = new Map<string, Map<string, string>>();
   folders.forEach((f, i) => {
     const tree = trees[i];
-    if (tree?.type === "tree") files.set(f, regularFilesOfTree(tree.content, idBytes));
+    if (tree?.type === "tree" && tree.tooLarge !== true) files.set(f, regularFilesOfTree(tree.content, idBytes, tree.id));
   });
   const ids = paths.map((p) => (inside.includes(p) ? files.get(folderOf(p))?.get(p.slice(p.lastIndexOf("/") + 1)) : undefined));
   const wanted = [...new Set(ids.filter((id): id is string => id !== undefined))];
-  const blobs = await batch.request(wanted);
+  // a blob larger than any environment file is read is skipped as git writes it (null, as strictText says of it)
+  const blobs = await batch.request(wanted, MAX_SECRETS_FILE_BYTES);
   const texts = new Map<string, string | null>();
   wanted.forEach((id, i) => {
     const blob = blobs[i];
-    if (blob?.type === "blob") texts.set(id, strictText(blob.content, id));
+    if (blob?.type === "blob") texts.set(id, blob.tooLarge === true ? null : strictText(blob.content, id));
   });
   const out = new Map<string, string | null>();
   paths.forEach((p, i) => {

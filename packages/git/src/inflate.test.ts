@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { constants, deflateSync, inflateSync, type ZlibOptions } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { adler32, inflateZlib } from "./inflate.js";
+import { adler32, inflateZlib, inflateZlibStart } from "./inflate.js";
 
 /** A small deterministic generator (tests must not depend on Math.random). */
 function random(seed: number): () => number {
@@ -110,6 +110,39 @@ describe("inflateZlib reads what deflateSync writes", () => {
     expect(inflateZlib(stream, 10_000).length).toBe(10_000);
     expect(() => inflateZlib(stream, 9_999)).toThrow("zlib: the output is larger than 9999 bytes");
     expect(() => inflateZlib(deflateSync(Buffer.from([1])), 0)).toThrow(/larger than 0 bytes/);
+  });
+
+  it("takes its cap from the output's start when given a function, and refuses a bomb past it", () => {
+    const bomb = deflateSync(Buffer.alloc(10_000_000)); // about 10 KB that inflate to 10 MB
+    const seen: number[] = [];
+    const cap = (start: Uint8Array): number => {
+      seen.push(start.length);
+      return 50_000;
+    };
+    expect(() => inflateZlib(bomb, cap)).toThrow("zlib: the output is larger than 50000 bytes");
+    expect(seen).toHaveLength(1); // asked once, when the first buffer was full
+    expect(seen[0]).toBeGreaterThanOrEqual(256);
+    // a cap the output fits in changes nothing; one that throws is thrown
+    const input = Buffer.alloc(30_000, "ab");
+    expect(inflateZlib(deflateSync(input), () => 30_000).equals(input)).toBe(true);
+    expect(() => inflateZlib(deflateSync(input), () => {
+      throw new Error("no header");
+    })).toThrow("no header");
+    // output that fits the first buffer never asks
+    expect(inflateZlib(deflateSync(Buffer.from("small")), () => 0).toString()).toBe("small");
+  });
+
+  it("inflateZlibStart gives the output's first bytes, or all of it when shorter", () => {
+    for (const [name, input] of INPUTS) {
+      for (const level of [0, 1, 6, 9]) {
+        const stream = deflateSync(input, { level });
+        for (const length of [0, 1, 7, 32, 255, 256, 257, 5000, 1_000_000]) {
+          expect(inflateZlibStart(stream, length).equals(input.subarray(0, length)), `${name}, level ${level}, ${length} bytes`).toBe(true);
+        }
+      }
+    }
+    // it stops early: a bomb's first bytes come without inflating the rest
+    expect(inflateZlibStart(deflateSync(Buffer.alloc(50_000_000)), 32).equals(Buffer.alloc(32))).toBe(true);
   });
 
   it("computes Adler-32 as RFC 1950 defines it (sums modulo 65521, across the reduction boundary)", () => {

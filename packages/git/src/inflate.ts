@@ -179,16 +179,39 @@ function grow(out: Uint8Array<ArrayBuffer>, used: number, needed: number, max: n
 }
 
 /**
+ * Decides the output's cap from the output's start (e.g. a git object's `<type> <size>\0` header):
+ * called once, with the bytes decoded so far, when the output first outgrows the buffer it
+ * started with (at least 256 bytes, or four times the input); what it throws is thrown.
+ */
+export type OutputCap = (start: Uint8Array) => number;
+
+/**
  * The bytes of the zlib stream `input` (RFC 1950: header, deflate data, Adler-32).
  *
  * Throws a plain `Error` (message `zlib: ...`) on any malformed input: a bad header or a preset
  * dictionary, an invalid block type, bad stored-block lengths, over-subscribed or (where not
  * allowed) incomplete codes, bad code-length repeats, an invalid symbol, a distance before the
  * start of the output, a truncated stream, an Adler-32 mismatch, or more than `maxOutput` bytes of
- * output. Bytes after the Adler-32 trailer are ignored. Work and memory are bounded by the
- * input's length and `maxOutput` (no cap by default, as `zlib.inflateSync`).
+ * output (message `zlib: the output is larger than N bytes`). `maxOutput` is a number, or an
+ * {@link OutputCap} that computes it from the output's start. Bytes after the Adler-32 trailer
+ * are ignored. Work and memory are bounded by the input's length and `maxOutput` (no cap by
+ * default, as `zlib.inflateSync`).
  */
-export function inflateZlib(input: Uint8Array, maxOutput: number = Infinity): Buffer {
+export function inflateZlib(input: Uint8Array, maxOutput: number | OutputCap = Infinity): Buffer {
+  return inflate(input, maxOutput, false);
+}
+
+/**
+ * The first `length` bytes of the zlib stream `input`'s output (all of it when shorter), decoding
+ * no further: the Adler-32 trailer is checked only when the whole output is shorter. For reading
+ * a git object's header before deciding how much of it to inflate. Throws as {@link inflateZlib}
+ * on malformed input met before `length` bytes.
+ */
+export function inflateZlibStart(input: Uint8Array, length: number): Buffer {
+  return inflate(input, length, true);
+}
+
+function inflate(input: Uint8Array, maxOutput: number | OutputCap, partial: boolean): Buffer {
   const n = input.length;
   if (n < 2) throw new Error("zlib: unexpected end of file");
   const cmf = input[0]!;
@@ -198,7 +221,9 @@ export function inflateZlib(input: Uint8Array, maxOutput: number = Infinity): Bu
   if (cmf >>> 4 > 7) throw new Error("zlib: invalid window size");
   if ((flg & 0x20) !== 0) throw new Error("zlib: a preset dictionary is needed");
 
-  let out: Uint8Array<ArrayBuffer> = new Uint8Array(Math.min(maxOutput, Math.max(256, n * 4)));
+  let cap = typeof maxOutput === "function" ? maxOutput : undefined;
+  let max = typeof maxOutput === "number" ? maxOutput : Infinity;
+  let out: Uint8Array<ArrayBuffer> = new Uint8Array(Math.min(max, Math.max(256, n * 4)));
   let op = 0; // bytes written
   // the bit reader: `buf` holds `cnt` bits (first bit lowest); `over` counts the zero bytes added past the end
   let pos = 2;
@@ -229,7 +254,18 @@ export function inflateZlib(input: Uint8Array, maxOutput: number = Infinity): Bu
       const len = input[at]! | (input[at + 1]! << 8);
       if ((input[at + 2]! | (input[at + 3]! << 8)) !== (len ^ 0xffff)) throw new Error("zlib: invalid stored block lengths");
       if (at + 4 + len > n) throw new Error("zlib: unexpected end of file");
-      if (op + len > out.length) out = grow(out, op, op + len, maxOutput);
+      if (op + len > out.length) {
+        if (cap !== undefined) {
+          max = cap(out.subarray(0, op));
+          cap = undefined;
+        }
+        if (partial && op + len > max) {
+          if (out.length < max) out = grow(out, op, max, max);
+          out.set(input.subarray(at + 4, at + 4 + max - op), op);
+          return Buffer.from(out.buffer, out.byteOffset, max);
+        }
+        out = grow(out, op, op + len, max);
+      }
       out.set(input.subarray(at + 4, at + 4 + len), op);
       op += len;
       pos = at + 4 + len;
@@ -347,7 +383,12 @@ export function inflateZlib(input: Uint8Array, maxOutput: number = Infinity): Bu
       if (e < 256 << 4) {
         // a literal
         if (op === size) {
-          out = grow(out, op, op + 1, maxOutput);
+          if (cap !== undefined) {
+            max = cap(out.subarray(0, op));
+            cap = undefined;
+          }
+          if (partial && op === max) return Buffer.from(out.buffer, out.byteOffset, op);
+          out = grow(out, op, op + 1, max);
           size = out.length;
         }
         out[op++] = e >>> 4;
@@ -402,7 +443,17 @@ export function inflateZlib(input: Uint8Array, maxOutput: number = Infinity): Bu
       if (cnt < over << 3) throw new Error("zlib: unexpected end of file");
       if (distance > op) throw new Error("zlib: invalid distance too far back");
       if (op + length > size) {
-        out = grow(out, op, op + length, maxOutput);
+        if (cap !== undefined) {
+          max = cap(out.subarray(0, op));
+          cap = undefined;
+        }
+        if (partial && op + length > max) {
+          // the start wanted ends inside this copy: copy up to its end
+          if (out.length < max) out = grow(out, op, max, max);
+          for (let from = op - distance; op < max; ) out[op++] = out[from++]!;
+          return Buffer.from(out.buffer, out.byteOffset, op);
+        }
+        out = grow(out, op, op + length, max);
         size = out.length;
       }
       let from = op - distance;

@@ -8,8 +8,9 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { inflateZlib } from "./inflate.js";
-import { treeEntries, type TreeEntry } from "./repo.js";
+import { GitError } from "./errors.js";
+import { inflateZlib, inflateZlibStart } from "./inflate.js";
+import { MAX_OBJECT_BYTES, treeEntries, type TreeEntry } from "./repo.js";
 
 /** Thrown (and caught by the callers) when only git can answer. */
 export class AskGit extends Error {
@@ -32,6 +33,12 @@ const OBJECT_VARIABLES = ["GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTOR
  * node:zlib.
  */
 const JS_INFLATE_BUDGET = 8 * 1024;
+
+/** How many bytes of a loose object's start hold its header (`commit ` and 20 digits and the NUL fit). */
+const HEADER_BYTES = 32;
+
+/** How to fix a loose object that does not inflate to what its header says. */
+const FSCK_HINT = "run `git fsck --full` to find the damaged object; restore it from a clone (or remove the commit that holds it)";
 
 /** A git object read from its loose file. */
 export interface LooseObject {
@@ -113,10 +120,18 @@ export class LooseRepository {
    * or it does not read back, and whatever the inflate throws on a corrupt file (callers ask git
    * then). Small objects are inflated in JavaScript, larger ones (and all once the budget is
    * spent) by node:zlib: see {@link JS_INFLATE_BUDGET}. An object read again is not read again.
+   *
+   * Every inflate is bounded by the size the object's header declares (and the header): an
+   * object whose data goes on past it (a zlib bomb behind a small header) is refused with
+   * `GitError("CORRUPT_OBJECT")`; one whose header declares more than `maxSize` bytes (default
+   * {@link MAX_OBJECT_BYTES}) with `GitError("OBJECT_TOO_LARGE")`, before it is inflated.
    */
-  read(id: string): LooseObject {
+  read(id: string, maxSize: number = MAX_OBJECT_BYTES): LooseObject {
     const known = this.objects.get(id);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      if (known.content.length > maxSize) throw tooLarge(id, known.content.length, maxSize);
+      return known;
+    }
     let raw: Buffer;
     try {
       raw = readFileSync(join(this.commonDir, "objects", id.slice(0, 2), id.slice(2)));
@@ -124,17 +139,27 @@ export class LooseRepository {
       throw new AskGit(`object ${id} is not loose`);
     }
     let bytes: Buffer;
-    if (this.inflatedInJs + raw.length <= JS_INFLATE_BUDGET) {
-      this.inflatedInJs += raw.length;
-      bytes = inflateZlib(raw);
-    } else {
-      this.inflatedInJs = Infinity; // node:zlib is loaded now: it inflates the rest
-      bytes = process.getBuiltinModule("node:zlib").inflateSync(raw);
+    try {
+      if (this.inflatedInJs + raw.length <= JS_INFLATE_BUDGET) {
+        this.inflatedInJs += raw.length;
+        // the cap is asked for only when the output outgrows its first buffer (the header is in it by then)
+        bytes = inflateZlib(raw, (start) => declaredEnd(start, id, maxSize));
+      } else {
+        const end = declaredEnd(inflateZlibStart(raw, HEADER_BYTES), id, maxSize);
+        this.inflatedInJs = Infinity; // node:zlib is loaded now: it inflates the rest
+        bytes = process.getBuiltinModule("node:zlib").inflateSync(raw, { maxOutputLength: end });
+      }
+    } catch (error) {
+      if (error instanceof GitError || error instanceof AskGit) throw error;
+      const past = (error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE" || /^zlib: the output is larger than/.test((error as Error).message);
+      if (!past) throw error;
+      throw new GitError("CORRUPT_OBJECT", `the loose object ${id} (${join(this.commonDir, "objects", id.slice(0, 2), id.slice(2))}) inflates to more bytes than its header declares`, { hint: FSCK_HINT, cause: error });
     }
     const nul = bytes.indexOf(0);
     // the size in canonical decimal, as git parses it (git refuses `blob 06`: so must this)
     const header = nul === -1 ? undefined : /^(blob|tree|commit|tag) (0|[1-9]\d*)$/.exec(bytes.subarray(0, nul).toString("latin1"));
     if (header === undefined || header === null || Number(header[2]) !== bytes.length - nul - 1) throw new AskGit(`object ${id} does not read back`);
+    if (bytes.length - nul - 1 > maxSize) throw tooLarge(id, bytes.length - nul - 1, maxSize);
     const object = { type: header[1]!, content: bytes.subarray(nul + 1) };
     this.objects.set(id, object);
     return object;
@@ -150,17 +175,43 @@ export class LooseRepository {
     return m[1];
   }
 
-  /** The entries of the tree at `path` (`/`-separated from the top, "" the top) under tree `root`; undefined when there is no folder there. */
+  /**
+   * The entries of the tree at `path` (`/`-separated from the top, "" the top) under tree `root`;
+   * undefined when there is no folder there. Throws `GitError("CORRUPT_OBJECT")` when a tree on
+   * the way holds two entries of one name (git takes it for corrupt: see `treeEntries`).
+   */
   folder(root: string, path: string): TreeEntry[] | undefined {
+    let id = root;
     let tree = this.read(root);
     for (const part of path === "" ? [] : path.split("/")) {
       if (tree.type !== "tree") return undefined;
-      const entry = treeEntries(tree.content, 20).find((e) => e.name === part);
+      const entry = treeEntries(tree.content, 20, id).find((e) => e.name === part);
       if (entry === undefined || entry.mode !== 0o40000) return undefined; // absent, a file, a link or a submodule
-      tree = this.read(entry.id);
+      id = entry.id;
+      tree = this.read(id);
     }
-    return tree.type === "tree" ? treeEntries(tree.content, 20) : undefined;
+    return tree.type === "tree" ? treeEntries(tree.content, 20, id) : undefined;
   }
+}
+
+/**
+ * Where a loose object's bytes end (its header, `<type> <size>\0`, and `size` bytes), from the
+ * start of its inflated bytes: the cap of its inflate. Throws {@link AskGit} when the start holds
+ * no header (git decides), `GitError("OBJECT_TOO_LARGE")` when the size is over `maxSize`.
+ */
+function declaredEnd(start: Uint8Array, id: string, maxSize: number): number {
+  const nul = start.indexOf(0);
+  const header = nul === -1 || nul > HEADER_BYTES ? null : /^(?:blob|tree|commit|tag) (0|[1-9]\d{0,19})$/.exec(Buffer.from(start.buffer, start.byteOffset, nul).toString("latin1"));
+  if (header === null) throw new AskGit(`object ${id} has no header`);
+  const size = Number(header[1]);
+  if (size > maxSize) throw tooLarge(id, size, maxSize);
+  return nul + 1 + size;
+}
+
+function tooLarge(id: string, size: number, maxSize: number): GitError {
+  return new GitError("OBJECT_TOO_LARGE", `the git object ${id} holds ${size} bytes, more than the ${maxSize} read`, {
+    hint: "an environment file holds one encrypted string per name: split or clean the file in a new commit",
+  });
 }
 
 function readText(path: string): string | undefined {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { regularFilesOfTree } from "./repo.js";
+import { GitError } from "./errors.js";
+import { regularFilesOfTree, treeEntries } from "./repo.js";
 
 /** A raw tree entry: `<octal mode> <name>\0<id bytes>`. */
 const entry = (mode: string, name: string, idHex: string): Buffer => Buffer.concat([Buffer.from(`${mode} ${name}\0`, "utf8"), Buffer.from(idHex, "hex")]);
@@ -25,5 +26,32 @@ describe("regularFilesOfTree", () => {
     const id = "d".repeat(64);
     const tree = Buffer.concat([entry("100644", "x.enc.yaml", id), Buffer.from("100644 cut")]);
     expect(Object.fromEntries(regularFilesOfTree(tree, 32))).toEqual({ "x.enc.yaml": id });
+  });
+});
+
+describe("treeEntries", () => {
+  const a = "a".repeat(40);
+  const b = "b".repeat(40);
+  const codeOf = (f: () => unknown): string => {
+    try {
+      f();
+      return "no error";
+    } catch (error) {
+      return error instanceof GitError ? `${error.code}: ${error.message}` : String(error);
+    }
+  };
+
+  it("refuses a tree with two entries of one name (git fsck: duplicateEntries), naming the tree and the name", () => {
+    const tree = Buffer.concat([entry("100644", "development.enc.yaml", a), entry("100644", "x", b), entry("100644", "development.enc.yaml", b)]);
+    expect(codeOf(() => treeEntries(tree, 20, "c".repeat(40)))).toBe(`CORRUPT_OBJECT: the git tree ${"c".repeat(40)} holds two entries named "development.enc.yaml"`);
+    expect(codeOf(() => regularFilesOfTree(tree, 20, "c".repeat(40)))).toMatch(/^CORRUPT_OBJECT: .*"development\.enc\.yaml"$/);
+  });
+
+  it("refuses one name given to a file and a folder (git writes neither), and keeps distinct names whose bytes are not UTF-8", () => {
+    expect(codeOf(() => treeEntries(Buffer.concat([entry("100644", "secrets", a), entry("100644", "secrets-old", a), entry("40000", "secrets", b)]), 20))).toMatch(/^CORRUPT_OBJECT: .*"secrets"$/);
+    // 0xff and 0xfe both decode to U+FFFD: still two names
+    const raw = (nameByte: number, id: string): Buffer => Buffer.concat([Buffer.from("100644 "), Buffer.from([0x78, nameByte, 0]), Buffer.from(id, "hex")]);
+    expect(treeEntries(Buffer.concat([raw(0xfe, a), raw(0xff, b)]), 20)).toHaveLength(2);
+    expect(codeOf(() => treeEntries(Buffer.concat([raw(0xff, a), raw(0xff, b)]), 20))).toMatch(/^CORRUPT_OBJECT/);
   });
 });

@@ -9,7 +9,7 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { GitSource } from "@stellar-secrets/core";
-import { decodeUtf8 } from "@stellar-secrets/sops";
+import { decodeUtf8, MAX_SECRETS_FILE_BYTES } from "@stellar-secrets/sops";
 import { GitError } from "./errors.js";
 
 /** How to fix a shallow clone, in a message. */
@@ -152,7 +152,10 @@ export class GitRepo implements GitSource {
     }
   }
 
-  /** The regular files of the project folder at `commit`: path relative to the project root → blob id. */
+  /**
+   * The regular files of the project folder at `commit`: path relative to the project root → blob
+   * id. Throws `GitError("CORRUPT_OBJECT")` when a tree lists one name twice (git fsck's duplicateEntries).
+   */
   async filesAt(commit: string): Promise<Map<string, string>> {
     return (await this.listing(commit)).files;
   }
@@ -221,10 +224,17 @@ export class GitRepo implements GitSource {
       if (commit === undefined && fields[2] !== "0" && fields[2] !== "2") continue;
       const path = record.slice(tab + 1);
       if (id === undefined || !path.startsWith(prefix)) continue;
+      const rel = path.slice(prefix.length);
+      // a tree with two entries of one name: git fsck's duplicateEntries (never pick one of them)
+      if (commit !== undefined && (files.has(rel) || links.has(rel) || submodules.has(rel))) {
+        throw new GitError("CORRUPT_OBJECT", `a git tree of ${commit} holds two entries named ${JSON.stringify(path)}`, {
+          hint: "run `git fsck --full` (duplicateEntries); rewrite the commit that holds this tree so that the folder lists each name once",
+        });
+      }
       // symbolic links (120000) and submodules (160000) are listed apart, never read as files
-      if (mode === "100644" || mode === "100755") files.set(path.slice(prefix.length), id);
-      else if (mode === "120000") links.set(path.slice(prefix.length), id);
-      else if (mode === "160000") submodules.set(path.slice(prefix.length), id);
+      if (mode === "100644" || mode === "100755") files.set(rel, id);
+      else if (mode === "120000") links.set(rel, id);
+      else if (mode === "160000") submodules.set(rel, id);
     }
     return { files, links, submodules };
   }
@@ -367,36 +377,22 @@ export function readWorkingText(root: string, rel: string): string | null | unde
 
 /**
  * Reads blobs by id with one `git cat-file --batch`; missing ones are left out, and a blob that
- * is not valid UTF-8 maps to null (reported by the caller, never decoded with replacements).
+ * is not valid UTF-8 maps to null (reported by the caller, never decoded with replacements). A
+ * blob larger than a secrets or config file is read (`MAX_SECRETS_FILE_BYTES`) maps to null as
+ * {@link strictText} maps it, and is skipped as git writes it, never held in memory.
  */
-export function catFileBatch(cwd: string, ids: readonly string[], env: NodeJS.ProcessEnv): Promise<Map<string, string | null>> {
+export async function catFileBatch(cwd: string, ids: readonly string[], env: NodeJS.ProcessEnv): Promise<Map<string, string | null>> {
   const result = new Map<string, string | null>();
-  if (ids.length === 0) return Promise.resolve(result);
-  return new Promise((resolve, reject) => {
-    const child = childProcess().spawn("git", ["cat-file", "--batch"], { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"] });
-    const chunks: Buffer[] = [];
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => chunks.push(c));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.once("error", (error) => reject(new GitError("GIT_ERROR", `cannot run git cat-file: ${error.message}`, { cause: error })));
-    child.once("close", (code) => {
-      if (code !== 0) return reject(new GitError("GIT_ERROR", `git cat-file failed (${code}): ${stderr.split("\n")[0]}`));
-      const buf = Buffer.concat(chunks);
-      let pos = 0;
-      while (pos < buf.length) {
-        const nl = buf.indexOf(0x0a, pos);
-        if (nl === -1) break;
-        const header = buf.subarray(pos, nl).toString("utf8").split(" ");
-        pos = nl + 1;
-        if (header[1] === "missing" || header.length < 3) continue;
-        const size = Number(header[2]);
-        result.set(header[0] as string, strictText(buf.subarray(pos, pos + size), header[0] as string));
-        pos += size + 1;
-      }
-      resolve(result);
-    });
-    child.stdin.end(`${ids.join("\n")}\n`);
-  });
+  if (ids.length === 0) return result;
+  const session = new CatFileSession(cwd, env);
+  try {
+    for (const answer of await session.request(ids, MAX_SECRETS_FILE_BYTES)) {
+      if (answer !== undefined) result.set(answer.id, answer.tooLarge === true ? null : strictText(answer.content, answer.id));
+    }
+  } finally {
+    session.close();
+  }
+  return result;
 }
 
 /** Environment variables that change where git finds its repository (then only git can say). */
@@ -446,14 +442,28 @@ export function findWorkTree(start: string, env: NodeJS.ProcessEnv): { top: stri
   }
 }
 
-/** One answer of `git cat-file --batch`: the object's type and bytes; undefined when it is missing (or ambiguous). */
-export type BatchObject = { id: string; type: string; content: Buffer } | undefined;
+/**
+ * The largest git object read whole when the caller names no smaller limit (commits and trees: a
+ * tree of 100,000 entries takes about 5 MB): 64 MiB. Larger ones are refused (loose objects,
+ * `OBJECT_TOO_LARGE`) or answered as too large ({@link CatFileSession.request}), never held in memory.
+ */
+export const MAX_OBJECT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * One answer of `git cat-file --batch`: the object's type and bytes; undefined when it is missing
+ * (or ambiguous). `tooLarge`: the object holds more bytes than were asked for (`size` of them);
+ * `content` is then empty (git's bytes were skipped as they came).
+ */
+export type BatchObject = { id: string; type: string; content: Buffer; size?: number; tooLarge?: true } | undefined;
+
+const NO_BYTES = Buffer.alloc(0);
 
 /**
  * One `git cat-file --batch` process asked several rounds of questions: {@link request} writes
  * object names (`<commit>:<path>`, ids, `<rev>^{commit}`) and resolves with their answers in the
  * same order, so that an answer (a tree) can decide the next question (its blobs) without
- * another process. Rounds run one after the other. {@link close} ends the process (call it once
+ * another process. An object larger than the round's `maxBytes` is answered `tooLarge`, its
+ * bytes skipped as they arrive. Rounds run one after the other. {@link close} ends the process (call it once
  * done, also after an error). A process that fails rejects the rounds not yet answered with
  * `GitError("GIT_ERROR")`.
  */
@@ -461,7 +471,11 @@ export class CatFileSession {
   private readonly child: ChildProcess;
   private readonly chunks: Buffer[] = [];
   private buffered = 0;
-  private readonly waiting: { resolve: (o: BatchObject) => void; reject: (e: Error) => void }[] = [];
+  private readonly waiting: { resolve: (o: BatchObject) => void; reject: (e: Error) => void; maxBytes: number }[] = [];
+  /** Bytes of a too-large object still to come, dropped as they arrive. */
+  private skipping = 0;
+  /** Bytes the next answer needs buffered (its header read, its bytes on their way): no work until then. */
+  private needed = 0;
   private failure: Error | undefined;
   private stderr = "";
 
@@ -469,9 +483,15 @@ export class CatFileSession {
   constructor(cwd: string, env: NodeJS.ProcessEnv) {
     this.child = childProcess().spawn("git", ["cat-file", "--batch"], { cwd, env: gitEnv(env), stdio: ["pipe", "pipe", "pipe"] });
     this.child.stdout!.on("data", (c: Buffer) => {
+      if (this.skipping > 0) {
+        const n = Math.min(this.skipping, c.length);
+        this.skipping -= n;
+        if (n === c.length) return;
+        c = c.subarray(n);
+      }
       this.chunks.push(c);
       this.buffered += c.length;
-      this.drain();
+      if (this.buffered >= this.needed) this.drain();
     });
     this.child.stderr!.on("data", (c: Buffer) => (this.stderr += c.toString()));
     // a write after git exited (not a repository) fails with EPIPE: reported by "close" below
@@ -480,15 +500,15 @@ export class CatFileSession {
     this.child.once("close", (code) => this.fail(new GitError("GIT_ERROR", `git cat-file ended (${code}): ${this.stderr.split("\n")[0]}`)));
   }
 
-  /** The objects named by `names` (none may contain a line break), in order. */
-  request(names: readonly string[]): Promise<BatchObject[]> {
+  /** The objects named by `names` (none may contain a line break), in order; those over `maxBytes` (default {@link MAX_OBJECT_BYTES}) as `tooLarge`. */
+  request(names: readonly string[], maxBytes: number = MAX_OBJECT_BYTES): Promise<BatchObject[]> {
     if (names.length === 0) return Promise.resolve([]);
     if (names.some((n) => n.includes("\n") || n.includes("\r"))) return Promise.reject(new GitError("GIT_ERROR", "an object name holds a line break"));
     const answers = names.map(
       () =>
         new Promise<BatchObject>((resolve, reject) => {
           if (this.failure !== undefined) reject(this.failure);
-          else this.waiting.push({ resolve, reject });
+          else this.waiting.push({ resolve, reject, maxBytes });
         }),
     );
     if (this.failure === undefined) this.child.stdin!.write(`${names.join("\n")}\n`);
@@ -519,9 +539,20 @@ export class CatFileSession {
       let used: number;
       if (header.length === 3 && /^\d+$/.test(header[2]!)) {
         const size = Number(header[2]);
-        if (buf.length < nl + 1 + size + 1) return; // the rest is still on its way
-        answer = { id: header[0]!, type: header[1]!, content: Buffer.from(buf.subarray(nl + 1, nl + 1 + size)) };
-        used = nl + 1 + size + 1;
+        if (size > this.waiting[0]!.maxBytes) {
+          // too large: answered now, its bytes (and the line break after them) dropped as they come
+          answer = { id: header[0]!, type: header[1]!, content: NO_BYTES, size, tooLarge: true };
+          const have = buf.length - (nl + 1);
+          used = Math.min(buf.length, nl + 1 + size + 1);
+          this.skipping = size + 1 - Math.min(have, size + 1);
+        } else {
+          if (buf.length < nl + 1 + size + 1) {
+            this.needed = nl + 1 + size + 1; // the rest is still on its way
+            return;
+          }
+          answer = { id: header[0]!, type: header[1]!, content: Buffer.from(buf.subarray(nl + 1, nl + 1 + size)), size };
+          used = nl + 1 + size + 1;
+        }
       } else {
         answer = undefined; // "<name> missing", "<name> ambiguous"
         used = nl + 1;
@@ -529,6 +560,7 @@ export class CatFileSession {
       buf = buf.subarray(used);
       this.chunks[0] = buf;
       this.buffered = buf.length;
+      this.needed = 0;
       this.waiting.shift()!.resolve(answer);
     }
   }
@@ -541,17 +573,34 @@ export interface TreeEntry {
   id: string;
 }
 
-/** The entries of a raw tree object (`<octal mode> <name>\0<id bytes>` each); `idBytes` is 20 (SHA-1) or 32 (SHA-256). Stops at a truncated entry. */
-export function treeEntries(tree: Buffer, idBytes: number): TreeEntry[] {
+/**
+ * The entries of a raw tree object (`<octal mode> <name>\0<id bytes>` each); `idBytes` is 20
+ * (SHA-1) or 32 (SHA-256). Stops at a truncated entry. Throws `GitError("CORRUPT_OBJECT")`
+ * naming the tree (`id`, when given) and the name when two entries have the same name (whatever
+ * their modes): git and `git fsck` (duplicateEntries) take such a tree for corrupt, and picking
+ * one of them would read a version git never shows.
+ */
+export function treeEntries(tree: Buffer, idBytes: number, id?: string): TreeEntry[] {
   const out: TreeEntry[] = [];
+  let names: Set<string> | undefined;
   let pos = 0;
   while (pos < tree.length) {
     const space = tree.indexOf(0x20, pos);
     const nul = space === -1 ? -1 : tree.indexOf(0x00, space + 1);
     if (space === -1 || nul === -1 || nul + 1 + idBytes > tree.length) break;
+    const name = tree.subarray(space + 1, nul).toString("utf8");
+    // two names that are not UTF-8 may decode alike: those compare by their bytes
+    const key = name.includes("\uFFFD") ? `\0${tree.subarray(space + 1, nul).toString("latin1")}` : name;
+    names ??= new Set();
+    if (names.has(key)) {
+      throw new GitError("CORRUPT_OBJECT", `the git tree ${id ?? "(unnamed)"} holds two entries named ${JSON.stringify(name)}`, {
+        hint: "run `git fsck --full` (duplicateEntries); rewrite the commit that holds this tree so that the folder lists each name once",
+      });
+    }
+    names.add(key);
     out.push({
       mode: parseInt(tree.subarray(pos, space).toString("latin1"), 8),
-      name: tree.subarray(space + 1, nul).toString("utf8"),
+      name,
       id: tree.subarray(nul + 1, nul + 1 + idBytes).toString("hex"),
     });
     pos = nul + 1 + idBytes;
@@ -563,11 +612,12 @@ export function treeEntries(tree: Buffer, idBytes: number): TreeEntry[] {
  * The regular files (modes 100644 and 100755, as `git ls-tree` shows them) among the entries of
  * a raw tree object: entry name → blob id (hex). Symbolic links, submodules and folders are left
  * out, as {@link GitRepo.filesAt} leaves them out. `idBytes` is 20 (SHA-1) or 32 (SHA-256).
+ * Throws `GitError("CORRUPT_OBJECT")` on a tree with two entries of one name (see {@link treeEntries}).
  */
-export function regularFilesOfTree(tree: Buffer, idBytes: number): Map<string, string> {
+export function regularFilesOfTree(tree: Buffer, idBytes: number, id?: string): Map<string, string> {
   const out = new Map<string, string>();
   // git's canonical mode: any regular file is 100644 or 100755 (what ls-tree prints)
-  for (const e of treeEntries(tree, idBytes)) if ((e.mode & 0o170000) === 0o100000) out.set(e.name, e.id);
+  for (const e of treeEntries(tree, idBytes, id)) if ((e.mode & 0o170000) === 0o100000) out.set(e.name, e.id);
   return out;
 }
 

@@ -67,7 +67,8 @@ function loadServerBundle(file, { writeDelayMs = WRITE_DELAY_MS } = {}) {
   script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
   const write = cachedData === undefined || script.cachedDataRejected === true;
   const writeCache = () => {
-    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    // the pid alone can collide: containers sharing one writable install folder are each pid 1
+    const tmp = `${cacheFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     try {
       const payload = script.createCachedData();
       const header = Buffer.alloc(HEADER);

@@ -1,7 +1,7 @@
 // The bin's V8 code cache (bin/code-cache.js): written once the initial index is built, used by the
 // next start, and a damaged, foreign or unwritable cache is a missing cache (never a crash: V8's
 // deserializer aborts the process on a damaged payload).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -89,5 +89,17 @@ describe("the language server's code cache", () => {
     expect(loaded.codeCache).toBe("none");
     expect(loaded.answer()).toBe(0);
     expect(statSync(`${file}.cache`).isDirectory()).toBe(true);
+  });
+
+  it("writes its cache beside another writer's temp file of the same pid (containers sharing an install folder are each pid 1), and leaves none of its own", async () => {
+    const file = bundle();
+    // another container's cache write in progress, under the name this process's pid alone would give
+    const theirs = `${file}.cache.${process.pid}.tmp`;
+    mkdirSync(theirs);
+    expect((await start(file)).codeCache).toBe("none");
+    expect(readFileSync(`${file}.cache`).subarray(0, 4).toString("latin1")).toBe("SSV8");
+    expect(statSync(theirs).isDirectory()).toBe(true); // theirs, left alone
+    expect(readdirSync(join(file, "..")).filter((f) => f.endsWith(".tmp"))).toEqual([`server.cjs.cache.${process.pid}.tmp`]);
+    expect((await start(file)).codeCache).toBe("used");
   });
 });

@@ -25,6 +25,7 @@ import {
   parseEnvironmentFile,
   readEnvironmentFile,
   rotationTrackedFiles,
+  secretsDirSurveyOf,
   linkedProposalFile,
   linkTarget,
   readProposalFile,
@@ -354,6 +355,21 @@ class CoreModel implements ProjectModel {
   update(path: string, text: string | undefined): Set<string> {
     this.stage(path, text);
     return this.flush();
+  }
+
+  resurveySecretsDir(): Set<string> {
+    let projectText = "";
+    try {
+      projectText = this.source.bufferOf(this.configPath) ?? nodeWorkspaceFs.readFile(this.configPath);
+    } catch {
+      // gone: the server reloads the project; where secrets_dir is written is not known meanwhile
+    }
+    const before = this.index.secretsDirSurvey;
+    const after = secretsDirSurveyOf(this.index, nodeWorkspaceFs, projectText);
+    if (JSON.stringify(before) === JSON.stringify(after)) return new Set();
+    this.index.setSecretsDirSurvey(after);
+    // not checked yet: the first check will see it
+    return this.checked ? this.recheck() : new Set();
   }
 
   secretNames(): string[] {

@@ -46,6 +46,9 @@ export class LastGoodModel implements ProjectModel {
   diagnostics(path: string): readonly Diagnostic[] {
     return path === this.configPath ? this.broken.diagnostics(path) : this.good.diagnostics(path);
   }
+  resurveySecretsDir(): Set<string> {
+    return this.good.resurveySecretsDir();
+  }
   update(path: string, text: string | undefined): Set<string> {
     return this.good.update(path, text);
   }

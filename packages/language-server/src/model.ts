@@ -97,6 +97,14 @@ export interface ProjectModel {
   checkIsIncremental(): boolean;
   /** Re-checks after {@link stage}; returns the paths whose diagnostics may have changed (empty when nothing was staged). */
   flush(): Set<string>;
+  /**
+   * Looks at the secrets folder again (what `missing-secrets-dir` says: whether it exists, the
+   * folders beside it that hold environment files), as `check` would on the disk as it is now,
+   * after environment files or folders appeared or disappeared; re-checks when that changed.
+   * Returns the paths whose diagnostics changed. Lists a folder or two, and only while the
+   * project has no environment file and no catalog.
+   */
+  resurveySecretsDir(): Set<string>;
   /** Every secret name, sorted. */
   secretNames(): string[];
   /** The environments whose file has `name`. */

@@ -1,4 +1,5 @@
 import { mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { checkWorkspace, loadWorkspace } from "@stellar-secrets/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DidChangeWatchedFilesNotification, FileChangeType } from "vscode-languageserver/node";
 import { FilesChangedNotification, IndexChangedNotification } from "./protocol.js";
@@ -121,5 +122,61 @@ describe("a stellar.yaml created in a folder of a project (a project of its own 
     // the outer project no longer holds a second hubspot connection (a duplicate name before)
     const outerConnection = server.published.get(outer.uri("connections/hubspot.yaml")) ?? [];
     expect(outerConnection.filter((d) => String(d.message).includes("teams/labs"))).toEqual([]);
+  });
+});
+
+describe("missing-secrets-dir follows environment files and folders appearing and disappearing on disk", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  let envFile: string;
+  beforeAll(async () => {
+    project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } });
+    envFile = project.read("secrets/development.enc.yaml");
+    server = await startInMemory({ folders: [project.dir] });
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  const event = (rel: string, type: FileChangeType) => server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: project.uri(rel), type }] });
+  /** What `stellar-secrets check` says of the project as it is on disk now: the missing-secrets-dir messages. */
+  const checkSays = (): string[] => checkWorkspace(loadWorkspace(project.dir).index).filter((d) => d.rule === "missing-secrets-dir").map((d) => d.message);
+  /** The server's missing-secrets-dir messages on stellar.yaml, once they are what `check` says. */
+  const serverSays = async (): Promise<string[]> => {
+    const expected = checkSays();
+    const ds = await server.waitForDiagnostics(project.uri("stellar.yaml"), (d) => JSON.stringify(d.filter((x) => x.code === "missing-secrets-dir").map((x) => x.message)) === JSON.stringify(expected));
+    return ds.filter((x) => x.code === "missing-secrets-dir").map((x) => x.message);
+  };
+
+  it("appears when the last environment file is deleted, and says so when the folder goes too", async () => {
+    expect(checkSays()).toEqual([]);
+    rmSync(project.path("secrets/development.enc.yaml"));
+    await event("secrets/development.enc.yaml", FileChangeType.Deleted);
+    expect(await serverSays()).toEqual([expect.stringMatching(/^secrets_dir is not set, so the default folder "secrets" holds no environment file/)]);
+    rmSync(project.path("secrets"), { recursive: true });
+    await event("secrets", FileChangeType.Deleted);
+    expect(await serverSays()).toEqual([expect.stringMatching(/^secrets_dir is not set, so the default folder "secrets" does not exist/)]);
+  });
+
+  it("names a folder beside it once an environment file is created there, and disappears once one is created in the secrets folder", async () => {
+    project.write("vault/development.enc.yaml", envFile);
+    await event("vault/development.enc.yaml", FileChangeType.Created);
+    expect(await serverSays()).toEqual([expect.stringContaining('did you mean "vault" (it holds an environment file)?')]);
+    project.write("secrets/development.enc.yaml", envFile);
+    await event("secrets/development.enc.yaml", FileChangeType.Created);
+    expect(await serverSays()).toEqual([]);
+  });
+
+  it("follows secrets_dir edited in stellar.yaml on disk", async () => {
+    rmSync(project.path("secrets"), { recursive: true });
+    await event("secrets", FileChangeType.Deleted);
+    expect(await serverSays()).toHaveLength(1);
+    project.write("stellar.yaml", project.read("stellar.yaml").replace(/^version: 1\n/, "version: 1\nsecrets_dir: vault\n"));
+    await event("stellar.yaml", FileChangeType.Changed);
+    expect(await serverSays()).toEqual([]);
+    project.write("stellar.yaml", project.read("stellar.yaml").replace("secrets_dir: vault", "secrets_dir: vaults"));
+    await event("stellar.yaml", FileChangeType.Changed);
+    expect(await serverSays()).toEqual([expect.stringMatching(/^secrets_dir "vaults" does not exist.*did you mean "vault"/)]);
   });
 });

@@ -1,16 +1,19 @@
 /**
  * Files changed on disk (`workspace/didChangeWatchedFiles`, and the client's own
  * `stellarSecrets/filesChanged`): re-read them into the index, drop every indexed file under a
- * deleted folder, reload the project of a changed stellar.yaml. An open buffer wins over the
- * disk until it is closed. Changes of git's HEAD, branches and MERGE_HEAD (etc.) are watched too,
+ * deleted folder, reload the project of a changed stellar.yaml, look at the secrets folder again
+ * (`missing-secrets-dir`) when environment files or folders appear or disappear. An open buffer
+ * wins over the disk until it is closed. Changes of git's HEAD, branches and MERGE_HEAD (etc.) are watched too,
  * and passed on with the rest to whoever follows disk changes (what `git-reads.ts` reads from git).
  */
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { DidChangeWatchedFilesNotification, FileChangeType, WatchKind } from "vscode-languageserver/node";
+import { environmentOfFileName } from "@stellar-secrets/sops";
+import type { ProjectModel } from "./model.js";
 import type { ProjectLoader } from "./projects.js";
 import type { ServerState } from "./state.js";
-import { uriToPath } from "./uris.js";
+import { isUnder, uriToPath } from "./uris.js";
 import { GIT_WATCHERS } from "./git-reads.js";
 
 /** One changed file. */
@@ -85,6 +88,19 @@ export class WatchedFiles {
       roots.add(model.root);
     }
     for (const c of reload) await this.projects.reloadProject(c);
+    // an environment file (anywhere: one beside the secrets folder is a "did you mean") or anything
+    // deleted (the secrets folder itself): what missing-secrets-dir says may have changed, as `check` would say it
+    const survey = new Set<ProjectModel>();
+    for (const { path, deleted } of changes) {
+      if (!deleted && environmentOfFileName(basename(path)) === undefined) continue;
+      for (const model of workspace.all()) if (!reload.has(model.configPath) && isUnder(path, model.root)) survey.add(model);
+    }
+    for (const model of survey) {
+      const changed = model.resurveySecretsDir();
+      if (changed.size === 0) continue;
+      for (const p of changed) affected.add(p);
+      roots.add(model.root);
+    }
     if (affected.size > 0 || roots.size > 0) this.state.indexChanged(affected, [...roots]);
     this.diskChanged(expanded.map((c) => c.path));
   }

@@ -150,3 +150,50 @@ describe("nearestName skips candidates by the characters they do not share", () 
     expect(found).toBeGreaterThan(500);
   });
 });
+
+describe("nearestName, strict (a typed name's typo, as git and cargo judge one)", () => {
+  it("refuses a replaced word, takes a mistyped one, and a case-only difference first", () => {
+    expect(nearestName("c_key", ["a_key"], { strict: true })).toBeUndefined();
+    expect(nearestName("c_key", ["a_key"])).toEqual({ name: "a_key", caseOnly: false }); // the checker's rule is unchanged
+    expect(nearestName("API_KEY", ["APY_KEY"], { strict: true })).toEqual({ name: "APY_KEY", caseOnly: false });
+    expect(nearestName("STRIPE_KEY", ["stripe_key"], { strict: true })).toEqual({ name: "stripe_key", caseOnly: true });
+    expect(nearestName("key_b", ["key_c", "key_a"], { strict: true })).toBeUndefined();
+    expect(nearestName("prod", ["development", "production"], { strict: true })).toEqual({ name: "production", caseOnly: false }); // an abbreviation still expands
+  });
+
+  it("picks what a plain strict search picks, on seeded random names", () => {
+    const swap = (a: string, b: string): boolean => a.length === b.length && [...a].some((_, i) => i + 1 < a.length && a.slice(0, i) + a[i + 1] + a[i] + a.slice(i + 2) === b && a[i] !== a[i + 1]);
+    const words = (s: string): string[] => s.split(/[_\-./]/);
+    const rewrites = (a: string, b: string): boolean => {
+      const [x, y] = [words(a), words(b)];
+      return x.length === y.length && x.some((w, i) => w !== y[i] && editDistance(w, y[i]!) >= Math.min(w.length, y[i]!.length));
+    };
+    const plain = (name: string, known: readonly string[]): string | undefined => {
+      const lower = name.toLowerCase();
+      const ok = known.filter((c) => c !== name);
+      const caseOnly = ok.find((c) => c.toLowerCase() === lower);
+      if (caseOnly !== undefined) return caseOnly;
+      const max = Math.max(1, Math.floor(name.length / 3));
+      const fits = ok
+        .map((c) => ({ c, d: editDistance(lower, c.toLowerCase()), s: swap(lower, c.toLowerCase()) }))
+        .filter(({ c, d }) => d <= max && d < Math.min(lower.length, c.length) && !rewrites(lower, c.toLowerCase()))
+        .sort((p, q) => p.d - q.d || Number(q.s) - Number(p.s) || (p.c < q.c ? -1 : p.c > q.c ? 1 : 0));
+      if (fits[0] !== undefined) return fits[0].c;
+      if (name.length < 3) return undefined;
+      return ok.filter((c) => c.toLowerCase().startsWith(lower)).sort((p, q) => p.length - q.length || (p < q ? -1 : 1))[0];
+    };
+    let seed = 11;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const word = (): string => Array.from({ length: 2 + rand(12) }, () => "abc_XY"[rand(6)]).join("");
+    for (let round = 0; round < 300; round++) {
+      const known = Array.from({ length: 1 + rand(40) }, word);
+      const base = known[rand(known.length)]!;
+      const at = rand(base.length);
+      const probe = round % 3 === 0 ? word() : round % 3 === 1 ? base.slice(0, at) + "abc"[rand(3)] + base.slice(at + 1) : base.slice(0, at) + (base[at + 1] ?? "") + (base[at] ?? "") + base.slice(at + 2);
+      expect(nearestName(probe, known, { strict: true })?.name, `${probe} in ${known.join(",")}`).toBe(plain(probe, known));
+    }
+  });
+});

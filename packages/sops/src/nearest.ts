@@ -63,34 +63,53 @@ function charDifference(counts: Int32Array, length: number, other: string): numb
   return Math.max(unmatched, length - (other.length - unmatched));
 }
 
+/** How {@link nearestName} judges a typo. */
+export interface NearestNameOptions {
+  /**
+   * Git's and cargo's judgement of a typo, for the names a person types (`set`, `get` and the
+   * CLI's other hints): within a third of the name's length (at least 1, not 2), never as many
+   * edits as the shorter name has characters, never by rewriting a whole word of the name (the
+   * parts between `_`, `-`, `.` and `/`: `c_key` is not a typo of `a_key`, `api_key` is one of
+   * `apy_key`), and of equally close names a swap of two neighbouring characters first.
+   */
+  strict?: boolean;
+}
+
 /**
  * The one "did you mean" of the repository (the checker, the CLI and the resolver all use it):
  * the known name nearest to `name`. First a name equal ignoring case (`caseOnly: true`; names are
  * case-sensitive), else the closest by {@link editDistance} within a third of the name's length
  * (at least 2), ties going to the name that sorts first; else, for names of three characters or
  * more, the shortest known name that starts with it (an abbreviation: `prod` for `production`).
- * Never `name` itself; `undefined` when nothing is close.
+ * Never `name` itself; `undefined` when nothing is close. `options.strict`: see
+ * {@link NearestNameOptions} (the CLI's suggestions for typed names).
  */
-export function nearestName(name: string, known: Iterable<string>): NearestName | undefined {
+export function nearestName(name: string, known: Iterable<string>, options?: NearestNameOptions): NearestName | undefined {
+  const strict = options?.strict === true;
   const lower = name.toLowerCase();
   let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3));
+  let bestSwap = false; // strict: whether the best so far is one swap of neighbouring characters away
+  let bestDistance = strict ? Math.max(1, Math.floor(name.length / 3)) : Math.max(2, Math.floor(name.length / 3));
   const candidates = Array.isArray(known) ? (known as readonly string[]) : [...known];
   const counts = charCounts(lower);
   for (const c of candidates) {
     if (c === name) continue;
     const cLower = c.toLowerCase();
     if (cLower === lower) return { name: c, caseOnly: true };
+    const swap = strict && isSwap(lower, cLower);
     // a candidate that sorts after the best so far only wins by being strictly closer: a lower limit stops it sooner
-    const tieWins = best === undefined || c < best;
+    // (strict: a swap wins a tie against what is not one, whatever the order)
+    const tieWins = best === undefined || (strict && swap !== bestSwap ? swap : c < best);
     if (!tieWins && bestDistance <= 1) continue; // nothing is closer than 1 but a case-only match, checked above
     const limit = tieWins ? bestDistance : bestDistance - 1;
     // the characters the two names do not share bound the distance from below: most names are skipped without the full one
     if (Math.abs(cLower.length - lower.length) > limit || charDifference(counts, lower.length, cLower) > limit) continue;
     const d = editDistance(lower, cLower, limit);
     if (d < bestDistance || (d === bestDistance && tieWins)) {
+      if (strict && (d >= Math.min(lower.length, cLower.length) || rewritesAWord(lower, cLower))) continue;
       best = c;
       bestDistance = d;
+      bestSwap = swap;
     }
   }
   if (best === undefined && name.length >= 3) {
@@ -99,6 +118,35 @@ export function nearestName(name: string, known: Iterable<string>): NearestName 
     }
   }
   return best === undefined ? undefined : { name: best, caseOnly: false };
+}
+
+/** True when `b` is `a` with two neighbouring (different) characters swapped. */
+function isSwap(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let i = 0;
+  while (i < a.length && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (i + 1 >= a.length || a.charCodeAt(i) !== b.charCodeAt(i + 1) || a.charCodeAt(i + 1) !== b.charCodeAt(i)) return false;
+  return a.slice(i + 2) === b.slice(i + 2);
+}
+
+/** The characters that part the words of a name. */
+const WORD_BREAK = /[_\-./]/;
+
+/**
+ * True when `a` and `b` have as many words (see {@link NearestNameOptions}) and some word of one
+ * differs from the other's by as many edits as the shorter of the two has characters: a word
+ * replaced, not mistyped (`c_key` and `a_key`).
+ */
+function rewritesAWord(a: string, b: string): boolean {
+  const wa = a.split(WORD_BREAK);
+  const wb = b.split(WORD_BREAK);
+  if (wa.length !== wb.length) return false;
+  for (let i = 0; i < wa.length; i++) {
+    const x = wa[i]!;
+    const y = wb[i]!;
+    if (x !== y && editDistance(x, y) >= Math.min(x.length, y.length)) return true;
+  }
+  return false;
 }
 
 /**
