@@ -5,12 +5,12 @@
  * the environment files that `stale-mac` compares them with.
  */
 import { readSecretsHistory, rotationTrackedFiles, valueHistoryOf, type ValueHistory, type WorkspaceIndex } from "@stellar-secrets/core";
-import { readFileSync, realpathSync } from "node:fs";
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { realpathSync } from "node:fs";
+import { isAbsolute, join, relative, sep } from "node:path";
 import { MAX_SECRETS_FILE_BYTES } from "@stellar-secrets/sops";
 import { isGitError } from "./errors.js";
 import { LooseRepository, type LooseObject } from "./loose.js";
-import { CatFileSession, findWorkTree, GitRepo, readWorkingText, refsInProgress, regularFilesOfTree, strictText } from "./repo.js";
+import { CatFileSession, findWorkTree, GitRepo, readWorkingText, refsInProgress, regularFilesOfTree, shallowEdges, strictText } from "./repo.js";
 
 /**
  * Where the values of the secrets with a catalog `rotate_every` were last set, from the git
@@ -61,25 +61,6 @@ export interface CommittedVersionsReader {
    * hand edit already committed keeps the `mac` of a parent's version over other values. Call once.
    */
   readWithEarlier(paths: readonly string[]): Promise<{ committed: Map<string, string[]>; earlier: Map<string, string[]>; parentsNotFetched?: string }>;
-}
-
-/**
- * The commits at the edge of a shallow clone (its `shallow` file: git did not fetch their parents),
- * read from the git directory `gitDir` (a linked worktree's `commondir` leads to the shared one);
- * `[]` in a full clone. No git process; never throws.
- */
-export function shallowEdges(gitDir: string): string[] {
-  let common = gitDir;
-  try {
-    common = resolve(gitDir, readFileSync(join(gitDir, "commondir"), "utf8").trim());
-  } catch {
-    // not a linked worktree
-  }
-  try {
-    return readFileSync(join(common, "shallow"), "utf8").split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l));
-  } catch {
-    return []; // no shallow file: a full clone
-  }
 }
 
 /** `head` when it is at the edge of a shallow clone ({@link shallowEdges}: nothing can be compared with its parents), else undefined. */

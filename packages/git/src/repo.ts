@@ -100,13 +100,9 @@ export class GitRepo implements GitSource {
    * Throws what git throws.
    */
   async shallowEdge(tip: string, not?: string): Promise<string[]> {
-    let text: string;
-    try {
-      text = readFileSync(await this.gitPath("shallow"), "utf8");
-    } catch {
-      return [];
-    }
-    const edge = new Set(text.split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l)));
+    // the git directory found as git finds it (no process); else (a GIT_DIR-like variable) asked of git
+    const gitDir = findGitDir(this.top, this.env);
+    const edge = new Set(gitDir === undefined ? shallowFileEdges(await this.gitPath("shallow")) : shallowEdges(gitDir));
     if (edge.size === 0) return [];
     const out = await this.run(["rev-list", tip, ...(not === undefined ? [] : [`^${not}`]), "--"]);
     return out.split("\n").filter((id) => edge.has(id));
@@ -406,6 +402,30 @@ const DISCOVERY_VARIABLES = ["GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_
  * variable that changes discovery (GIT_DIR, GIT_WORK_TREE, GIT_CEILING_DIRECTORIES, ...) is set,
  * a folder on the way looks like a bare repository, the `.git` found is unusual, or none is found.
  */
+/**
+ * The commits at the edge of a shallow clone (its `shallow` file: git did not fetch their parents),
+ * read from the git directory `gitDir` (a linked worktree's `commondir` leads to the shared one);
+ * `[]` in a full clone. No git process; never throws.
+ */
+export function shallowEdges(gitDir: string): string[] {
+  let common = gitDir;
+  try {
+    common = resolve(gitDir, readFileSync(join(gitDir, "commondir"), "utf8").trim());
+  } catch {
+    // not a linked worktree
+  }
+  return shallowFileEdges(join(common, "shallow"));
+}
+
+/** The commit ids a `shallow` file lists; `[]` when it is absent or unreadable. */
+function shallowFileEdges(file: string): string[] {
+  try {
+    return readFileSync(file, "utf8").split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40,64}$/.test(l));
+  } catch {
+    return []; // no shallow file: a full clone
+  }
+}
+
 export function findGitDir(start: string, env: NodeJS.ProcessEnv): string | undefined {
   return findWorkTree(start, env)?.gitDir;
 }
