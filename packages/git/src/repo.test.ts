@@ -1,6 +1,9 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GitError } from "./errors.js";
-import { regularFilesOfTree, treeEntries } from "./repo.js";
+import { regularFilesOfTree, shallowEdges, treeEntries } from "./repo.js";
 
 /** A raw tree entry: `<octal mode> <name>\0<id bytes>`. */
 const entry = (mode: string, name: string, idHex: string): Buffer => Buffer.concat([Buffer.from(`${mode} ${name}\0`, "utf8"), Buffer.from(idHex, "hex")]);
@@ -53,5 +56,25 @@ describe("treeEntries", () => {
     const raw = (nameByte: number, id: string): Buffer => Buffer.concat([Buffer.from("100644 "), Buffer.from([0x78, nameByte, 0]), Buffer.from(id, "hex")]);
     expect(treeEntries(Buffer.concat([raw(0xfe, a), raw(0xff, b)]), 20)).toHaveLength(2);
     expect(codeOf(() => treeEntries(Buffer.concat([raw(0xff, a), raw(0xff, b)]), 20))).toMatch(/^CORRUPT_OBJECT/);
+  });
+});
+
+describe("shallowEdges", () => {
+  it("lists the commits of the shallow file (a linked worktree's through commondir); none in a full clone", () => {
+    const dir = mkdtempSync(join(tmpdir(), "stellar-shallow-"));
+    try {
+      const common = join(dir, ".git");
+      const worktree = join(common, "worktrees", "wt");
+      mkdirSync(worktree, { recursive: true });
+      expect(shallowEdges(common)).toEqual([]);
+      const a = "a".repeat(40);
+      const b = "b".repeat(64);
+      writeFileSync(join(common, "shallow"), `${a}\n${b}\nnot an id\n`);
+      writeFileSync(join(worktree, "commondir"), "../..\n");
+      expect(shallowEdges(common)).toEqual([a, b]);
+      expect(shallowEdges(worktree)).toEqual([a, b]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
