@@ -116,7 +116,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   try {
     current = await decryptEnvironment(ctx, config, env);
   } catch (error) {
-    if (isSopsError(error) && /^(?:<{7}|={7}|>{7}) ?/m.test(await readFile(path, "utf8").catch(() => ""))) {
+    if (isSopsError(error, "MALFORMED_FILE") && error.reason === "conflict-markers") {
       throw new CliError("MALFORMED_FILE", `${file} has git conflict markers: it was merged as text, not by the stellar-secrets merge driver`, {
         hint: `run \`stellar-secrets git setup\`, then \`git checkout -m -- ${shellPathWord(file)}\` to redo its merge with the driver, then resolve what it reports`,
         cause: error,
