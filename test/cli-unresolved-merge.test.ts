@@ -402,6 +402,32 @@ describe("unresolved merge conflicts", () => {
     expect((await unresolvedRules(s)).found).toEqual([]);
   });
 
+  it("resolve NAME when nothing of NAME is unresolved: refused outside a merge (never undoes an uncommitted change), a note during one", async () => {
+    const s = await conflicting("zendesk_api_token");
+    await set(s, "stripe_api_key", "sk_live_UNCOMMITTED");
+    const edited = s.read(PROD);
+    for (const side of ["--ours", "--from-stdin"]) {
+      const outside = await s.run(["resolve", "stripe_api_key", "--env", "production", side], { input: "sk_live_STDIN" });
+      expect(outside.code, outside.stderr).toBe(4);
+      expect(outside.stderr).toContain("NOT_FOUND: nothing to resolve");
+      expect(outside.stderr).toContain("stellar-secrets set stripe_api_key --env production");
+      expect(s.read(PROD)).toBe(edited);
+    }
+    s.git(["checkout", "--", PROD]);
+    expect(tryGit(s, ["merge", "--no-edit", "feature"]).ok).toBe(false);
+    // zendesk_api_token was merged from feature by the driver: --ours still writes (a choice), but says it was no conflict
+    const merged = await s.run(["resolve", "zendesk_api_token", "--env", "production", "--ours"]);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(merged.stderr).toContain("note: zendesk_api_token was not reported as changed on both sides in secrets/production.enc.yaml (unresolved there: stripe_api_key); it was removed all the same");
+    const done = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toBe("");
+    const again = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain("note: stripe_api_key was not reported as changed on both sides in secrets/production.enc.yaml (nothing is unresolved there); nothing changed");
+    expect(merged.stdout + merged.stderr + again.stdout + again.stderr).not.toContain("sk_live_");
+  });
+
   it("resolve without NAME takes --ours or --theirs only, and only during a merge (never undoes uncommitted changes)", async () => {
     const s = await conflicting();
     const r = await s.run(["resolve", "--env", "production", "--from-stdin"], { input: "x" });
