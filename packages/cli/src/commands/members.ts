@@ -174,6 +174,36 @@ async function listLong(ctx: CommandContext, config: ProjectConfig, envs: Enviro
   return 0;
 }
 
+/**
+ * The `UNKNOWN_REQUEST` error of `members approve NAME` when NAME has no pending request in
+ * `missing` (the environments asked for without one; empty: `--env` not given and no request at
+ * all). Says when NAME is already a member there (e.g. approved twice), with who approved it, rather
+ * than sending the approver to `request-access`; else where NAME asked, or the pending requests.
+ */
+export function noPendingRequestError(environments: readonly EnvironmentConfig[], name: string, missing: readonly string[]): CliError {
+  const scope = missing.length > 0 ? environments.filter((e) => missing.includes(e.name)) : environments;
+  const memberOf = scope.filter((e) => e.members.some((m) => m.name === name));
+  const already = memberOf.map((e) => {
+    const approval = e.approved?.find((a) => a.name === name);
+    return approval === undefined ? e.name : `${e.name} (approved by ${approval.by} on ${approval.date.slice(0, 10)})`;
+  });
+  const where = environments.filter((e) => (e.pending ?? []).some((r) => r.name === name)).map((e) => e.name);
+  const all = environments.flatMap((e) => (e.pending ?? []).map((r) => `${r.name} (${e.name})`));
+  const message =
+    `${name} has no pending access request for ${missing.length > 0 ? humanList([...missing]) : "any environment"}` +
+    (already.length > 0 ? `: ${name} is already a member of ${humanList(already)}` : "");
+  return new CliError("UNKNOWN_REQUEST", message, {
+    hint:
+      where.length > 0
+        ? `${name} asked for: ${where.join(", ")}`
+        : already.length > 0
+          ? "nothing to approve; `stellar-secrets members list --long` shows since when each member has access"
+          : all.length > 0
+            ? `the pending requests are: ${all.join(", ")}`
+            : "there is no pending request; the newcomer runs `stellar-secrets request-access --env ENV` and proposes the change (or use `members add`)",
+  });
+}
+
 async function approve(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f, positionals } = parseCommandArgs(
     "members approve",
@@ -189,18 +219,7 @@ async function approve(argv: string[], ctx: CommandContext): Promise<number> {
     const candidates = selectEnvironments(config, requested, { all: true });
     const envs = candidates.filter((e) => (e.pending ?? []).some((r) => r.name === name));
     const missing = requested.filter((n) => !envs.some((e) => e.name === n));
-    if (envs.length === 0 || missing.length > 0) {
-      const where = config.environments.filter((e) => (e.pending ?? []).some((r) => r.name === name)).map((e) => e.name);
-      const all = config.environments.flatMap((e) => (e.pending ?? []).map((r) => `${r.name} (${e.name})`));
-      throw new CliError("UNKNOWN_REQUEST", `${name} has no pending access request for ${missing.length > 0 ? humanList(missing) : "any environment"}`, {
-        hint:
-          where.length > 0
-            ? `${name} asked for: ${where.join(", ")}`
-            : all.length > 0
-              ? `the pending requests are: ${all.join(", ")}`
-              : "there is no pending request; the newcomer runs `stellar-secrets request-access --env ENV` and proposes the change (or use `members add`)",
-      });
-    }
+    if (envs.length === 0 || missing.length > 0) throw noPendingRequestError(config.environments, name, missing);
     const asked = new Set(envs.map((e) => (e.pending ?? []).find((r) => r.name === name)?.recipient as string));
     if (asked.size > 1) {
       throw new CliError("MEMBER_EXISTS", `${name} asked with different keys in ${humanList(envs.map((e) => e.name))}; a member has one key in every environment`, {
