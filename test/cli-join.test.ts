@@ -31,6 +31,34 @@ function person(user: string, gitName: string, origin?: string): Sandbox {
   return s;
 }
 
+describe("a fresh clone is told to run `git setup`", () => {
+  it("whoami and request-access remind a clone without the merge driver or hook (the team committed .gitattributes); git setup silences them", async () => {
+    const alice = person("alice", "Alice Example");
+    const origin = join(alice.dir, "origin.git");
+    execFileSync("git", ["init", "-q", "--bare", "-b", "main", origin]);
+    expect((await alice.run(["init", "--env", "staging"])).code).toBe(0);
+    expect((await alice.run(["whoami"])).stdout).not.toContain("git setup"); // no .gitattributes: the team does not use the drivers
+    expect((await alice.run(["git", "setup"])).code).toBe(0);
+    alice.commit("init");
+    alice.git(["remote", "add", "origin", origin]);
+    alice.git(["push", "-q", "origin", "main"]);
+    expect((await alice.run(["whoami"])).stdout).not.toContain("not set up");
+
+    const bob = person("bob", "Bob Newcomer", origin);
+    expect((await bob.run(["keygen"])).code).toBe(0);
+    const whoami = await bob.run(["whoami"]);
+    expect(whoami.code).toBe(0);
+    expect(whoami.stdout).toContain("note: this clone is not set up for secrets files yet (no merge driver: git would merge environment files as text");
+    expect(whoami.stdout).toContain("run `stellar-secrets git setup` once per clone");
+    const asked = await bob.run(["request-access", "--env", "staging"]);
+    expect(asked.code, asked.stderr).toBe(0);
+    expect(asked.stdout).toContain("run `stellar-secrets git setup` once per clone");
+    expect(JSON.parse((await bob.run(["whoami", "--json"])).stdout)).not.toHaveProperty("setup"); // the JSON stays as documented
+    expect((await bob.run(["git", "setup"])).code).toBe(0);
+    expect((await bob.run(["whoami"])).stdout).not.toContain("not set up");
+  });
+});
+
 describe("joining a team through pull requests", () => {
   it("newcomer: keygen, request-access on a branch; member: check, review, approve; newcomer: get", async () => {
     const alice = person("alice", "Alice Example");
