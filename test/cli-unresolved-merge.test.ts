@@ -158,6 +158,8 @@ describe("unresolved merge conflicts", () => {
     const rebase = tryGit(s, ["rebase", "main"]);
     expect(rebase.ok).toBe(false);
     expect(rebase.out).toContain("stellar-secrets resolve stripe_api_key --env production");
+    // the sides swap in a rebase: the driver says which one is the user's own value
+    expect(rebase.out).toContain("this is a rebase: ours is the branch you rebase onto, theirs is your commit being replayed (--theirs keeps your value)");
     expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
     s.git(["rebase", "--abort"]);
     expect((await unresolvedRules(s)).found).toEqual([]);
