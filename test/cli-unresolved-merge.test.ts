@@ -234,6 +234,14 @@ describe("unresolved merge conflicts", () => {
     expect(refused.out).toContain("stellar-secrets resolve --env production --ours|--theirs");
     expect(refused.out).not.toContain("sk_live_");
 
+    // resolving one name cannot finish a file of which nothing was merged: refused, the record kept
+    const byName = await s.run(["resolve", "stripe_api_key", "--env", "production", "--ours"]);
+    expect(byName.code).toBe(2);
+    expect(byName.stderr).toContain("USAGE: resolve: the merge driver did not merge secrets/production.enc.yaml at all (MERGE_CONFLICT)");
+    expect(byName.stderr).toContain("stellar-secrets resolve --env production --ours|--theirs");
+    expect(s.read(PROD)).toBe(ours);
+    expect((await unresolvedRules(s)).found.map((d) => [d.file, d.line])).toEqual([[PROD, 1]]);
+
     // keeping our side whole, on purpose
     const kept = await s.run(["resolve", "--env", "production", "--ours"]);
     expect(kept.code, kept.stderr).toBe(0);

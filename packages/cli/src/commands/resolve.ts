@@ -39,7 +39,8 @@ Without NAME (--ours or --theirs only): keeps one side's whole environment file,
 merge driver could not merge at all (both sides changed the recipients differently, no key of the
 environment, a version that does not verify). The file becomes HEAD's version (--ours) or the
 merged commit's (--theirs) byte for byte, every change of the other side to it is dropped, and the
-driver's record of the file is removed. No key is needed for this. Only while a merge, rebase or
+driver's record of the file is removed. No key is needed for this. (resolve NAME is refused on such
+a file: no single name can finish it.) Only while a merge, rebase or
 cherry-pick is in progress (else NOT_FOUND: \`git checkout HEAD -- FILE\` does it on purpose).
 
 Options:
@@ -120,6 +121,20 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // which commit is "theirs" first: an octopus merge is refused before anything else
   const repo = await GitRepo.open(config.root, ctx.env, "resolve finishes a merge, rebase or cherry-pick: it reads their state from git");
   const their = f.theirs ? await theirCommit(repo) : undefined;
+  // the merge driver's record of this file's unresolved names (under the git directory), while it still matches the file
+  const location = findGitLocation(config.root, ctx.env);
+  const recordAs = location === undefined ? undefined : topRelative(location, config.root, file.split("\\").join("/"));
+  const record = location === undefined || recordAs === undefined ? undefined : await readUnresolvedMerge(location.gitDir, recordAs);
+  const textBefore = record === undefined ? undefined : await readFile(path, "utf8").catch(() => undefined);
+  const recorded = record !== undefined && textBefore !== undefined && sha256Text(textBefore) === record.file ? record : undefined;
+  const unresolved = recorded?.names.includes(name) === true;
+  // nothing of the file was merged (recipients changed on both sides, no key, a version that does not verify):
+  // one name cannot finish it, and finishing "the last name" must not drop the record of the whole file
+  if (recorded?.whole !== undefined) {
+    throw new CliError("USAGE", `resolve: the merge driver did not merge ${file} at all (${recorded.whole.code}): it holds our side as it was, and no single name can finish it`, {
+      hint: `keep one side whole: \`stellar-secrets resolve --env ${env.name} --ours|--theirs\`, then redo what you need of the other side with a key (see \`stellar-secrets check\`); or abort and let a member of ${env.name} merge it`,
+    });
+  }
   // the working file must already decrypt (the merge driver leaves it so); fail before reading stdin
   let current;
   try {
@@ -135,13 +150,6 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   current.dataKey.fill(0);
 
-  // the merge driver's record of this file's unresolved names (under the git directory), while it still matches the file
-  const location = findGitLocation(config.root, ctx.env);
-  const recordAs = location === undefined ? undefined : topRelative(location, config.root, file.split("\\").join("/"));
-  const record = location === undefined || recordAs === undefined ? undefined : await readUnresolvedMerge(location.gitDir, recordAs);
-  const textBefore = record === undefined ? undefined : await readFile(path, "utf8").catch(() => undefined);
-  const recorded = record !== undefined && textBefore !== undefined && sha256Text(textBefore) === record.file ? record : undefined;
-  const unresolved = recorded?.names.includes(name) === true;
   // nothing to resolve: outside a merge, --ours would silently undo NAME's uncommitted change and
   // --from-stdin is `set` under another name (a named record without a merge: `git stash pop`, `cherry-pick -n`, still resolves)
   if (!unresolved && their === undefined && !(await operationInProgress(repo))) {
