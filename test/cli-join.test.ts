@@ -77,6 +77,11 @@ describe("joining a team through pull requests", () => {
 
     // bob: a key where sops looks, printed public key only; never overwritten
     const bob = person("bob", "Bob Newcomer", origin);
+    // before any key: the error says how a newcomer gets one and asks, not only where keys are looked for
+    const noKey = await bob.run(["get", "acme_api_key", "--env", "staging"]);
+    expect([noKey.code, noKey.stdout]).toEqual([10, ""]);
+    expect(noKey.stderr).toContain("NO_IDENTITY");
+    expect(noKey.stderr).toContain("no key yet: `stellar-secrets keygen` makes one, then `stellar-secrets request-access --env staging` asks for access");
     const made = await bob.run(["keygen"]);
     expect(made.code).toBe(0);
     expect(made.stdout).not.toContain("AGE-SECRET-KEY");
