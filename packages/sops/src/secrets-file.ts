@@ -166,8 +166,13 @@ function parseSopsBlockFast(text: string, sopsOffset: number): Record<string, un
   return i === lines.length ? out : undefined;
 }
 
-/** A line git writes around a conflict when it merges a file as text (`<<<<<<< `, `=======`, `>>>>>>> `, diff3's `||||||| `). */
-const CONFLICT_MARKER = /^(?:<{7}|={7}|>{7}|\|{7})(?:[ \t]|\r?$)/m;
+/**
+ * A line git writes around a conflict when it merges a file as text (`<<<<<<< `, `=======`,
+ * `>>>>>>> `, diff3's `||||||| `): tests one line (its text without the line break). The one
+ * definition: the reader's `conflict-markers` error and core's `stale-mac` rule both use it.
+ */
+export const CONFLICT_MARKER_LINE = /^(?:<{7}|={7}|>{7}|\|{7})(?:[ \t]|\r?$)/;
+const CONFLICT_MARKER = new RegExp(CONFLICT_MARKER_LINE.source, "m");
 
 /**
  * A file git merged as text and left with conflict markers: git's line merge cannot merge an
