@@ -7,7 +7,7 @@
  * (`members list --long`, `access`).
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parse } from "./helpers/yaml.js";
@@ -56,6 +56,11 @@ describe("a fresh clone is told to run `git setup`", () => {
     expect(JSON.parse((await bob.run(["whoami", "--json"])).stdout)).not.toHaveProperty("setup"); // the JSON stays as documented
     expect((await bob.run(["git", "setup"])).code).toBe(0);
     expect((await bob.run(["whoami"])).stdout).not.toContain("not set up");
+    // a hook of its own (the pre-commit framework's, with `git setup --no-hook`) counts; no hook at all does not
+    bob.write(".git/hooks/pre-commit", "#!/bin/sh\nexec pre-commit run\n");
+    expect((await bob.run(["whoami"])).stdout).not.toContain("not set up");
+    rmSync(join(bob.repo, ".git/hooks/pre-commit"));
+    expect((await bob.run(["whoami"])).stdout).toContain("(no pre-commit hook: nothing refuses a commit of an unresolved merge or a plaintext value)");
   });
 });
 
