@@ -34,9 +34,12 @@ describe("noPendingRequestError (members approve of a name with no request)", ()
   it("keeps the old wording for a name that is no member: where it asked, else the pending requests", () => {
     const none = noPendingRequestError(environments, "dave", ["development"]);
     expect(none.message).toBe("dave has no pending access request for development");
-    expect(none.hint).toBe("the pending requests are: carol (staging)");
+    expect(none.hint).toBe(
+      "the pending requests are: carol (staging); a request made in a pull request is in stellar.yaml on its branch: check that out first (`git fetch && git checkout access/dave-development`, the branch request-access names)",
+    );
     expect(noPendingRequestError(environments, "carol", ["development"]).hint).toBe("carol asked for: staging");
     const bare = noPendingRequestError([environments[0]!], "dave", []);
     expect(bare.hint).toContain("request-access");
+    expect(bare.hint).toContain("git fetch && git checkout access/dave-ENV");
   });
 });

@@ -13,6 +13,7 @@ import { CliError } from "../errors.js";
 import { unknownMemberHint } from "../suggest.js";
 import { memberNamesOf, ownKeys } from "../keys.js";
 import { memberDetails } from "../membership.js";
+import { requestBranch } from "./request-access.js";
 import { humanList, renderJson, renderTable, rotateNowLines, shortRecipient, terminalLines } from "../format.js";
 import { loadReferences } from "../references.js";
 import {
@@ -192,6 +193,9 @@ export function noPendingRequestError(environments: readonly EnvironmentConfig[]
   const message =
     `${name} has no pending access request for ${missing.length > 0 ? humanList([...missing]) : "any environment"}` +
     (already.length > 0 ? `: ${name} is already a member of ${humanList(already)}` : "");
+  // the usual slip: approving on main, while the request is still on its pull request's branch
+  const branch = requestBranch(name, missing.length > 0 ? missing : ["ENV"]);
+  const checkout = `a request made in a pull request is in stellar.yaml on its branch: check that out first (\`git fetch && git checkout ${branch}\`, the branch request-access names)`;
   return new CliError("UNKNOWN_REQUEST", message, {
     hint:
       where.length > 0
@@ -199,8 +203,8 @@ export function noPendingRequestError(environments: readonly EnvironmentConfig[]
         : already.length > 0
           ? "nothing to approve; `stellar-secrets members list --long` shows since when each member has access"
           : all.length > 0
-            ? `the pending requests are: ${all.join(", ")}`
-            : "there is no pending request; the newcomer runs `stellar-secrets request-access --env ENV` and proposes the change (or use `members add`)",
+            ? `the pending requests are: ${all.join(", ")}; ${checkout}`
+            : `there is no pending request; ${checkout}; else the newcomer runs \`stellar-secrets request-access --env ENV\` and proposes the change (or use \`members add\`)`,
   });
 }
 

@@ -75,7 +75,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     ctx.stdout.write(renderJson({ name, key, environments: envNames, requested }));
     return 0;
   }
-  const branch = `access/${name.replace(/[^A-Za-z0-9._-]/g, "-")}-${envNames.join("-")}`;
+  const branch = requestBranch(name, envNames);
   ctx.stdout.write(
     [
       `requested access to ${humanList(envNames)} as ${name} (${shortRecipient(key)}): stellar.yaml updated.`,
@@ -90,6 +90,11 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const reminder = await setupReminder(config, ctx.env);
   if (reminder !== undefined) ctx.stdout.write(`${reminder}\n`);
   return 0;
+}
+
+/** The branch name `request-access` proposes for NAME's request of `environments` (`access/NAME-ENV[-ENV]`). */
+export function requestBranch(name: string, environments: readonly string[]): string {
+  return `access/${name.replace(/[^A-Za-z0-9._-]/g, "-")}-${environments.join("-")}`;
 }
 
 /** The public key to ask with: `--key` (one of the user's own), else their first age key, else their first key. */
