@@ -255,5 +255,13 @@ describe("write-only proposals", () => {
     const none = await bob.run(["inbox", "apply", "github_token", "--env", "production"]);
     expect(none.code).toBe(4);
     expect(none.stderr).toContain("NO_PROPOSAL");
+    // a mistyped environment is not "no proposals": UNKNOWN_ENVIRONMENT, with the nearest name
+    const typo = await bob.run(["inbox", "list", "--env", "prod"]);
+    expect([typo.code, typo.stdout]).toEqual([4, ""]);
+    expect(typo.stderr).toContain('UNKNOWN_ENVIRONMENT: environment "prod" is not declared');
+    expect(typo.stderr).toContain('did you mean "production"?');
+    const listed = await bob.run(["inbox", "list", "--env", "production", "--json"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout).proposals).toHaveLength(1);
   });
 });

@@ -7,7 +7,7 @@
  * (`members list --long`, `access`).
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parse } from "./helpers/yaml.js";
@@ -31,6 +31,39 @@ function person(user: string, gitName: string, origin?: string): Sandbox {
   return s;
 }
 
+describe("a fresh clone is told to run `git setup`", () => {
+  it("whoami and request-access remind a clone without the merge driver or hook (the team committed .gitattributes); git setup silences them", async () => {
+    const alice = person("alice", "Alice Example");
+    const origin = join(alice.dir, "origin.git");
+    execFileSync("git", ["init", "-q", "--bare", "-b", "main", origin]);
+    expect((await alice.run(["init", "--env", "staging"])).code).toBe(0);
+    expect((await alice.run(["whoami"])).stdout).not.toContain("git setup"); // no .gitattributes: the team does not use the drivers
+    expect((await alice.run(["git", "setup"])).code).toBe(0);
+    alice.commit("init");
+    alice.git(["remote", "add", "origin", origin]);
+    alice.git(["push", "-q", "origin", "main"]);
+    expect((await alice.run(["whoami"])).stdout).not.toContain("not set up");
+
+    const bob = person("bob", "Bob Newcomer", origin);
+    expect((await bob.run(["keygen"])).code).toBe(0);
+    const whoami = await bob.run(["whoami"]);
+    expect(whoami.code).toBe(0);
+    expect(whoami.stdout).toContain("note: this clone is not set up for secrets files yet (no merge driver: git would merge environment files as text");
+    expect(whoami.stdout).toContain("run `stellar-secrets git setup` once per clone");
+    const asked = await bob.run(["request-access", "--env", "staging"]);
+    expect(asked.code, asked.stderr).toBe(0);
+    expect(asked.stdout).toContain("run `stellar-secrets git setup` once per clone");
+    expect(JSON.parse((await bob.run(["whoami", "--json"])).stdout)).not.toHaveProperty("setup"); // the JSON stays as documented
+    expect((await bob.run(["git", "setup"])).code).toBe(0);
+    expect((await bob.run(["whoami"])).stdout).not.toContain("not set up");
+    // a hook of its own (the pre-commit framework's, with `git setup --no-hook`) counts; no hook at all does not
+    bob.write(".git/hooks/pre-commit", "#!/bin/sh\nexec pre-commit run\n");
+    expect((await bob.run(["whoami"])).stdout).not.toContain("not set up");
+    rmSync(join(bob.repo, ".git/hooks/pre-commit"));
+    expect((await bob.run(["whoami"])).stdout).toContain("(no pre-commit hook: nothing refuses a commit of an unresolved merge or a plaintext value)");
+  });
+});
+
 describe("joining a team through pull requests", () => {
   it("newcomer: keygen, request-access on a branch; member: check, review, approve; newcomer: get", async () => {
     const alice = person("alice", "Alice Example");
@@ -49,6 +82,11 @@ describe("joining a team through pull requests", () => {
 
     // bob: a key where sops looks, printed public key only; never overwritten
     const bob = person("bob", "Bob Newcomer", origin);
+    // before any key: the error says how a newcomer gets one and asks, not only where keys are looked for
+    const noKey = await bob.run(["get", "acme_api_key", "--env", "staging"]);
+    expect([noKey.code, noKey.stdout]).toEqual([10, ""]);
+    expect(noKey.stderr).toContain("NO_IDENTITY");
+    expect(noKey.stderr).toContain("no key yet: `stellar-secrets keygen` makes one, then `stellar-secrets request-access --env staging` asks for access");
     const made = await bob.run(["keygen"]);
     expect(made.code).toBe(0);
     expect(made.stdout).not.toContain("AGE-SECRET-KEY");

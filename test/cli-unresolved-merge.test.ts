@@ -158,6 +158,8 @@ describe("unresolved merge conflicts", () => {
     const rebase = tryGit(s, ["rebase", "main"]);
     expect(rebase.ok).toBe(false);
     expect(rebase.out).toContain("stellar-secrets resolve stripe_api_key --env production");
+    // the sides swap in a rebase: the driver says which one is the user's own value
+    expect(rebase.out).toContain("this is a rebase: ours is the branch you rebase onto, theirs is your commit being replayed (--theirs keeps your value)");
     expect((await unresolvedRules(s)).found.map((d) => d.secret)).toEqual(["stripe_api_key"]);
     s.git(["rebase", "--abort"]);
     expect((await unresolvedRules(s)).found).toEqual([]);
@@ -231,6 +233,14 @@ describe("unresolved merge conflicts", () => {
     expect(refused.out).toContain("changed who can decrypt production differently");
     expect(refused.out).toContain("stellar-secrets resolve --env production --ours|--theirs");
     expect(refused.out).not.toContain("sk_live_");
+
+    // resolving one name cannot finish a file of which nothing was merged: refused, the record kept
+    const byName = await s.run(["resolve", "stripe_api_key", "--env", "production", "--ours"]);
+    expect(byName.code).toBe(2);
+    expect(byName.stderr).toContain("USAGE: resolve: the merge driver did not merge secrets/production.enc.yaml at all (MERGE_CONFLICT)");
+    expect(byName.stderr).toContain("stellar-secrets resolve --env production --ours|--theirs");
+    expect(s.read(PROD)).toBe(ours);
+    expect((await unresolvedRules(s)).found.map((d) => [d.file, d.line])).toEqual([[PROD, 1]]);
 
     // keeping our side whole, on purpose
     const kept = await s.run(["resolve", "--env", "production", "--ours"]);
@@ -400,6 +410,32 @@ describe("unresolved merge conflicts", () => {
     expect(pick.out).toContain("not enforced");
     s.git(["checkout", "--ours", "--", "."]);
     expect((await unresolvedRules(s)).found).toEqual([]);
+  });
+
+  it("resolve NAME when nothing of NAME is unresolved: refused outside a merge (never undoes an uncommitted change), a note during one", async () => {
+    const s = await conflicting("zendesk_api_token");
+    await set(s, "stripe_api_key", "sk_live_UNCOMMITTED");
+    const edited = s.read(PROD);
+    for (const side of ["--ours", "--from-stdin"]) {
+      const outside = await s.run(["resolve", "stripe_api_key", "--env", "production", side], { input: "sk_live_STDIN" });
+      expect(outside.code, outside.stderr).toBe(4);
+      expect(outside.stderr).toContain("NOT_FOUND: nothing to resolve");
+      expect(outside.stderr).toContain("stellar-secrets set stripe_api_key --env production");
+      expect(s.read(PROD)).toBe(edited);
+    }
+    s.git(["checkout", "--", PROD]);
+    expect(tryGit(s, ["merge", "--no-edit", "feature"]).ok).toBe(false);
+    // zendesk_api_token was merged from feature by the driver: --ours still writes (a choice), but says it was no conflict
+    const merged = await s.run(["resolve", "zendesk_api_token", "--env", "production", "--ours"]);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(merged.stderr).toContain("note: zendesk_api_token was not reported as changed on both sides in secrets/production.enc.yaml (unresolved there: stripe_api_key); it was removed all the same");
+    const done = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toBe("");
+    const again = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain("note: stripe_api_key was not reported as changed on both sides in secrets/production.enc.yaml (nothing is unresolved there); nothing changed");
+    expect(merged.stdout + merged.stderr + again.stdout + again.stderr).not.toContain("sk_live_");
   });
 
   it("resolve without NAME takes --ours or --theirs only, and only during a merge (never undoes uncommitted changes)", async () => {

@@ -209,6 +209,13 @@ export async function decryptEnvironment(ctx: CommandContext, config: ProjectCon
     return await decryptSecrets(decodeUtf8(bytes, { path }), identities, { path, ...(options.cache === undefined ? {} : { cache: options.cache }) });
   } catch (error) {
     if (isSopsError(error, "NO_MATCHING_IDENTITY")) throw await notAMember(ctx, config, env, identities, error);
+    if (isSopsError(error, "NO_IDENTITY")) {
+      // no key at all, typically a newcomer's fresh clone: how to get one and ask, then where keys are looked for
+      throw new CliError("NO_IDENTITY", error.message, {
+        hint: `no key yet: \`stellar-secrets keygen\` makes one, then \`stellar-secrets request-access --env ${env.name}\` asks for access in a pull request; a key you already have: ${error.hint ?? "set SOPS_AGE_KEY_FILE to its file"}`,
+        cause: error,
+      });
+    }
     throw error;
   }
 }

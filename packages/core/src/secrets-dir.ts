@@ -99,12 +99,13 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
     const at = e.line !== undefined ? lines.offsetAt(e.line, e.column ?? 1) : 0;
     const lineEnd = e.line !== undefined ? lines.offsetAt(e.line + 1, 1) : 0;
     const rule = e.code === "DUPLICATE_KEY" ? "schema" : "unencrypted-secrets-file";
-    // plaintext and nested values, and a bad `version` in the metadata, are reported one by one by the fallback below
+    // plaintext and nested values, and a bad `version` in the metadata, are reported one by one by the fallback below;
+    // conflict markers without the reader's hint: `stale-mac` says how to redo the merge, with the file's path
     const byFallback = e.reason === "plaintext-value" || e.reason === "nested-value" || e.reason === "invalid-version";
     if (!byFallback) {
       const what = e.code === "NOT_ENCRYPTED" ? "is not encrypted" : "has no valid SOPS metadata";
       result.diagnostics.push(
-        diagnosticAt(rule, "error", path, lines, { start: at, end: Math.max(at, lineEnd - 1) }, `${path} ${what}: ${e.message.replace(/^.*?:\d+(:\d+)?: /, "")}${e.hint ? ` (${e.hint})` : ""}`),
+        diagnosticAt(rule, "error", path, lines, { start: at, end: Math.max(at, lineEnd - 1) }, `${path} ${what}: ${e.message.replace(/^.*?:\d+(:\d+)?: /, "")}${e.hint && e.reason !== "conflict-markers" ? ` (${e.hint})` : ""}`),
       );
     }
     fallback(text, result);

@@ -8,7 +8,7 @@
  * - leftover merge conflict markers
  * all mean the file was edited or merged by hand, and no one can decrypt it (MAC mismatch).
  */
-import { ciphertextIdentity, macAad, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, CONFLICT_MARKER_LINE, macAad, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { textLines, type LineIndex, type TextRange } from "./position.js";
 import type { Severity } from "./rules.js";
@@ -17,8 +17,8 @@ import { shellPathWord } from "./review/wording.js";
 /** The types sops gives a value (SOPS-FORMAT §2.3); `comment` is for comments only. */
 const VALUE_TYPES: ReadonlySet<string> = new Set(["str", "int", "float", "bool", "time", "bytes"]);
 
-/** A line git writes around a conflict (`<<<<<<< `, `=======`, `>>>>>>> `, and diff3's `||||||| `). */
-const MARKER = /^(?:<{7}|={7}|>{7}|\|{7})(?:[ \t]|\r?$)/;
+/** A line git writes around a conflict (`<<<<<<< `, `=======`, `>>>>>>> `, and diff3's `||||||| `): sops owns the pattern. */
+const MARKER = CONFLICT_MARKER_LINE;
 
 /** The environment file being checked. */
 export interface StaleMacTarget {

@@ -30,8 +30,10 @@ export type SopsErrorCode =
  * - `plaintext-value` (NOT_ENCRYPTED): a secret's value is not an `ENC[...]` string.
  * - `nested-value` (MALFORMED_FILE): a secret's value is a map or a list.
  * - `invalid-version` (MALFORMED_FILE): `sops.version` is not a semantic version.
+ * - `conflict-markers` (MALFORMED_FILE): the file holds git conflict markers (git merged it as
+ *   text, without the stellar-secrets merge driver); reported at the first marker line.
  */
-export type SopsErrorReason = "plaintext-value" | "nested-value" | "invalid-version";
+export type SopsErrorReason = "plaintext-value" | "nested-value" | "invalid-version" | "conflict-markers";
 
 /** Where an error happened, when known. Lines and columns are 1-based. */
 export interface SopsErrorDetails {

@@ -49,6 +49,7 @@ export {
   type SecretsDirResult,
 } from "./layout.js";
 export {
+  CONFLICT_MARKER_LINE,
   DEFAULT_MAX_BYTES,
   DecryptCache,
   decodeUtf8,

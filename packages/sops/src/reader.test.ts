@@ -138,6 +138,23 @@ describe("error reasons", () => {
     expect(reasonOf(`# a comment takes the full parser\n${badVersion}`)[1]).toBe("invalid-version");
   });
 
+  it("names git conflict markers (a file git merged as text) at the first marker line, with how to redo the merge", () => {
+    const [first, second, ...rest] = text.split("\n");
+    const conflicted = [first, "<<<<<<< HEAD", second, "=======", second, ">>>>>>> feature", ...rest].join("\n");
+    expect(reasonOf(conflicted)).toEqual(["MALFORMED_FILE", "conflict-markers", 2]);
+    expect(reasonOf(conflicted.replace(/\n/g, "\r\n"))).toEqual(["MALFORMED_FILE", "conflict-markers", 2]);
+    let hint: string | undefined;
+    try {
+      parseSecretsFile(conflicted, { path: "secrets/dev.enc.yaml" });
+    } catch (e) {
+      hint = (e as SopsError).hint;
+    }
+    expect(hint).toContain("stellar-secrets git setup");
+    expect(hint).toContain("git checkout -m -- secrets/dev.enc.yaml");
+    // a value that merely starts with a marker-like run inside a line is no marker
+    expect(reasonOf([first, "x: <<<<<<< y", ...rest].join("\n"))[1]).not.toBe("conflict-markers");
+  });
+
   it("leaves the reason unset where the code says it all", () => {
     expect(reasonOf("a: 1\na: 2\n")[1]).toBeUndefined();
   });

@@ -166,7 +166,36 @@ function parseSopsBlockFast(text: string, sopsOffset: number): Record<string, un
   return i === lines.length ? out : undefined;
 }
 
+/**
+ * A line git writes around a conflict when it merges a file as text (`<<<<<<< `, `=======`,
+ * `>>>>>>> `, diff3's `||||||| `): tests one line (its text without the line break). The one
+ * definition: the reader's `conflict-markers` error and core's `stale-mac` rule both use it.
+ */
+export const CONFLICT_MARKER_LINE = /^(?:<{7}|={7}|>{7}|\|{7})(?:[ \t]|\r?$)/;
+const CONFLICT_MARKER = new RegExp(CONFLICT_MARKER_LINE.source, "m");
+
+/**
+ * A file git merged as text and left with conflict markers: git's line merge cannot merge an
+ * environment file (the MAC covers every value), so no one can decrypt it; say so, and how to
+ * redo the merge per secret name, rather than report a YAML syntax error.
+ */
+function conflictMarkersError(text: string, file?: string): SopsError | undefined {
+  const m = CONFLICT_MARKER.exec(text);
+  if (m === null) return undefined;
+  const where = file ?? "FILE";
+  return new SopsError("MALFORMED_FILE", `git conflict markers (\`${m[0].trimEnd()}\`): git merged the file as text, which no one can decrypt`, {
+    reason: "conflict-markers",
+    file,
+    ...lineColumn(text, m.index),
+    hint:
+      `redo the merge per secret name: \`stellar-secrets git setup\` (once per clone: the merge driver), then, while the merge is in progress, ` +
+      `\`git checkout -m -- ${where}\` and \`stellar-secrets resolve\` each name it reports; otherwise restore the file (\`git checkout -- ${where}\`)`,
+  });
+}
+
 function yamlError(doc: Document.Parsed, text: string, file?: string): never {
+  const markers = conflictMarkersError(text, file);
+  if (markers !== undefined) throw markers;
   const err = doc.errors[0]!;
   const lc = err.linePos?.[0];
   const where = lc !== undefined ? { line: lc.line, column: lc.col } : lineColumn(text, err.pos[0]);

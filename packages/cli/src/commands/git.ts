@@ -147,6 +147,33 @@ export function setupItems(repo: GitRepo, config: ProjectConfig, options: { hook
   return items;
 }
 
+/**
+ * A one-line reminder for a clone that has not run `git setup` yet, or undefined: when the
+ * project's `.gitattributes` (committed by whoever ran setup first) sends the environment files to
+ * the merge driver but this clone's git config does not define it for this CLI (a fresh clone: git
+ * then merges them as text, which no one can decrypt), or it has no pre-commit hook at all (any
+ * hook counts: the pre-commit framework's too). Nothing outside a git repository, or when the team
+ * never set the drivers up. Never throws.
+ */
+export async function setupReminder(config: ProjectConfig, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  try {
+    const repo = await GitRepo.open(config.root, env);
+    const items = setupItems(repo, config, { hook: true });
+    const [attributes, , merge] = items;
+    if (attributes === undefined || merge === undefined || !(await attributes.check())) return undefined;
+    // any pre-commit hook counts (the pre-commit framework's, or one setup was told to leave alone with --no-hook)
+    const hook = existsSync(await repo.gitPath("hooks/pre-commit"));
+    const missing = [
+      ...(!(await merge.check()) ? ["no merge driver: git would merge environment files as text, which no one can decrypt"] : []),
+      ...(!hook ? ["no pre-commit hook: nothing refuses a commit of an unresolved merge or a plaintext value"] : []),
+    ];
+    if (missing.length === 0) return undefined;
+    return `note: this clone is not set up for secrets files yet (${missing.join("; ")}): run \`stellar-secrets git setup\` once per clone (\`stellar-secrets git setup --check\` lists what is missing)`;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A hook this command writes (`<name>-hook` in --json); one it did not write is never replaced. */
 function hookItem(repo: GitRepo, cli: string, name: "pre-commit" | "pre-merge-commit", script: string, marker: string): SetupItem {
   const hookPath = (): Promise<string> => repo.gitPath(`hooks/${name}`);

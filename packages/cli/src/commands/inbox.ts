@@ -81,6 +81,10 @@ async function list(argv: string[], ctx: CommandContext): Promise<number> {
   const config = await openProject(ctx);
   const envs = splitList(f.env);
   const entries = readInbox(config, envs.length > 0 ? envs : undefined);
+  // a mistyped environment is UNKNOWN_ENVIRONMENT (did you mean), not "no proposals"; one that is
+  // not declared but has proposals (left after it was removed from stellar.yaml) is still listed
+  const undeclared = envs.filter((n) => !config.environments.some((e) => e.name === n) && readInbox(config, [n]).length === 0);
+  if (undeclared.length > 0) selectEnvironments(config, undeclared, { all: false });
   const rows = entries.map((e) => {
     const { state, problem } = stateOf(config, e);
     const p = e.parsed.proposal;

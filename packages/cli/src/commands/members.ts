@@ -13,6 +13,7 @@ import { CliError } from "../errors.js";
 import { unknownMemberHint } from "../suggest.js";
 import { memberNamesOf, ownKeys } from "../keys.js";
 import { memberDetails } from "../membership.js";
+import { requestBranch } from "./request-access.js";
 import { humanList, renderJson, renderTable, rotateNowLines, shortRecipient, terminalLines } from "../format.js";
 import { loadReferences } from "../references.js";
 import {
@@ -180,6 +181,39 @@ async function listLong(ctx: CommandContext, config: ProjectConfig, envs: Enviro
   return 0;
 }
 
+/**
+ * The `UNKNOWN_REQUEST` error of `members approve NAME` when NAME has no pending request in
+ * `missing` (the environments asked for without one; empty: `--env` not given and no request at
+ * all). Says when NAME is already a member there (e.g. approved twice), with who approved it, rather
+ * than sending the approver to `request-access`; else where NAME asked, or the pending requests.
+ */
+export function noPendingRequestError(environments: readonly EnvironmentConfig[], name: string, missing: readonly string[]): CliError {
+  const scope = missing.length > 0 ? environments.filter((e) => missing.includes(e.name)) : environments;
+  const memberOf = scope.filter((e) => e.members.some((m) => m.name === name));
+  const already = memberOf.map((e) => {
+    const approval = e.approved?.find((a) => a.name === name);
+    return approval === undefined ? e.name : `${e.name} (approved by ${approval.by} on ${approval.date.slice(0, 10)})`;
+  });
+  const where = environments.filter((e) => (e.pending ?? []).some((r) => r.name === name)).map((e) => e.name);
+  const all = environments.flatMap((e) => (e.pending ?? []).map((r) => `${r.name} (${e.name})`));
+  const message =
+    `${name} has no pending access request for ${missing.length > 0 ? humanList([...missing]) : "any environment"}` +
+    (already.length > 0 ? `: ${name} is already a member of ${humanList(already)}` : "");
+  // the usual slip: approving on main, while the request is still on its pull request's branch
+  const branch = requestBranch(name, missing.length > 0 ? missing : ["ENV"]);
+  const checkout = `a request made in a pull request is in stellar.yaml on its branch: check that out first (\`git fetch && git checkout ${branch}\`, the branch request-access names)`;
+  return new CliError("UNKNOWN_REQUEST", message, {
+    hint:
+      where.length > 0
+        ? `${name} asked for: ${where.join(", ")}`
+        : already.length > 0
+          ? "nothing to approve; `stellar-secrets members list --long` shows since when each member has access"
+          : all.length > 0
+            ? `the pending requests are: ${all.join(", ")}; ${checkout}`
+            : `there is no pending request; ${checkout}; else the newcomer runs \`stellar-secrets request-access --env ENV\` and proposes the change (or use \`members add\`)`,
+  });
+}
+
 async function approve(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f, positionals } = parseCommandArgs(
     "members approve",
@@ -196,18 +230,7 @@ async function approve(argv: string[], ctx: CommandContext): Promise<number> {
     const candidates = selectEnvironments(config, requested, { all: true });
     const envs = candidates.filter((e) => (e.pending ?? []).some((r) => r.name === name));
     const missing = requested.filter((n) => !envs.some((e) => e.name === n));
-    if (envs.length === 0 || missing.length > 0) {
-      const where = config.environments.filter((e) => (e.pending ?? []).some((r) => r.name === name)).map((e) => e.name);
-      const all = config.environments.flatMap((e) => (e.pending ?? []).map((r) => `${r.name} (${e.name})`));
-      throw new CliError("UNKNOWN_REQUEST", `${name} has no pending access request for ${missing.length > 0 ? humanList(missing) : "any environment"}`, {
-        hint:
-          where.length > 0
-            ? `${name} asked for: ${where.join(", ")}`
-            : all.length > 0
-              ? `the pending requests are: ${all.join(", ")}`
-              : "there is no pending request; the newcomer runs `stellar-secrets request-access --env ENV` and proposes the change (or use `members add`)",
-      });
-    }
+    if (envs.length === 0 || missing.length > 0) throw noPendingRequestError(config.environments, name, missing);
     const asked = new Set(envs.map((e) => (e.pending ?? []).find((r) => r.name === name)?.recipient as string));
     if (asked.size > 1) {
       throw new CliError("MEMBER_EXISTS", `${name} asked with different keys in ${humanList(envs.map((e) => e.name))}; a member has one key in every environment`, {

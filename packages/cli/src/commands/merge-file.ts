@@ -6,7 +6,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { basename, dirname, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import {
   DecryptCache,
   decodeUtf8,
@@ -282,6 +283,10 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   lines.push("Finish with, for each name:");
   for (const c of result.conflicts) lines.push(`  stellar-secrets resolve ${c.name} --env ${environment} --ours|--theirs|--from-stdin`);
   lines.push(`then: git add ${display}`);
+  // during a rebase git swaps the sides: a newcomer's "ours" is not their own value
+  if (location !== undefined && (existsSync(join(location.gitDir, "rebase-merge")) || existsSync(join(location.gitDir, "rebase-apply")))) {
+    lines.push("this is a rebase: ours is the branch you rebase onto, theirs is your commit being replayed (--theirs keeps your value)");
+  }
   if (location !== undefined && recordAs !== undefined) lines.push("until then the pre-commit hook refuses to commit the file and `stellar-secrets check` reports it (unresolved-merge); `git rebase --continue` and `git cherry-pick --continue` run no hook: check first");
   for (const l of lines) say(l);
   return 1;

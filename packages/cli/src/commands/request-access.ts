@@ -13,6 +13,7 @@ import { CliError } from "../errors.js";
 import { humanList, renderJson, shortRecipient } from "../format.js";
 import { defaultMemberName, gitIdentity, ownKeys } from "../keys.js";
 import { openProject, selectEnvironments, withProjectLock, writeProjectConfig } from "../repository.js";
+import { setupReminder } from "./git.js";
 
 const MEMBER_NAME = new RegExp(MEMBER_NAME_PATTERN, "u");
 
@@ -61,20 +62,20 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     });
   }
   const requested = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
-  const envNames = await withProjectLock(ctx, async (config) => {
+  const { envNames, config } = await withProjectLock(ctx, async (config) => {
     const envs = selectEnvironments(config, wanted, { all: false });
     assertCanRequest(config, envs.map((e) => e.name), name, key);
     let text = await readFile(config.configPath, "utf8");
     for (const env of envs) text = setPendingRequests(text, env.name, [...(env.pending ?? []), { name, recipient: key, requested }]);
     // stellar.yaml only: a request changes no recipient, and must not carry other changes (.sops.yaml) with it
     await writeProjectConfig(config, text, { syncSops: false });
-    return envs.map((e) => e.name);
+    return { envNames: envs.map((e) => e.name), config };
   });
   if (f.json) {
     ctx.stdout.write(renderJson({ name, key, environments: envNames, requested }));
     return 0;
   }
-  const branch = `access/${name.replace(/[^A-Za-z0-9._-]/g, "-")}-${envNames.join("-")}`;
+  const branch = requestBranch(name, envNames);
   ctx.stdout.write(
     [
       `requested access to ${humanList(envNames)} as ${name} (${shortRecipient(key)}): stellar.yaml updated.`,
@@ -86,7 +87,14 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       "",
     ].join("\n"),
   );
+  const reminder = await setupReminder(config, ctx.env);
+  if (reminder !== undefined) ctx.stdout.write(`${reminder}\n`);
   return 0;
+}
+
+/** The branch name `request-access` proposes for NAME's request of `environments` (`access/NAME-ENV[-ENV]`). */
+export function requestBranch(name: string, environments: readonly string[]): string {
+  return `access/${name.replace(/[^A-Za-z0-9._-]/g, "-")}-${environments.join("-")}`;
 }
 
 /** The public key to ask with: `--key` (one of the user's own), else their first age key, else their first key. */

@@ -29,6 +29,9 @@ ciphertext for every other secret, fresh MAC):
   --from-stdin  a new value from stdin (trailing newlines removed unless --keep-newlines)
 Needs a key of the environment. Then \`git add\` the file and continue as usual
 (\`git commit\`, \`git rebase --continue\`, \`git cherry-pick --continue\`).
+Outside a merge, rebase, cherry-pick or revert there is nothing to resolve (NOT_FOUND), unless the
+merge driver recorded NAME as unresolved (after \`git stash pop\`): use \`stellar-secrets set\`.
+During one, a NAME that was not reported as a conflict is written all the same, with a note.
 Each name resolved is removed from the merge driver's record of the file (under the git
 directory); until none is left, the pre-commit hook refuses to commit the file.
 
@@ -36,7 +39,8 @@ Without NAME (--ours or --theirs only): keeps one side's whole environment file,
 merge driver could not merge at all (both sides changed the recipients differently, no key of the
 environment, a version that does not verify). The file becomes HEAD's version (--ours) or the
 merged commit's (--theirs) byte for byte, every change of the other side to it is dropped, and the
-driver's record of the file is removed. No key is needed for this. Only while a merge, rebase or
+driver's record of the file is removed. No key is needed for this. (resolve NAME is refused on such
+a file: no single name can finish it.) Only while a merge, rebase or
 cherry-pick is in progress (else NOT_FOUND: \`git checkout HEAD -- FILE\` does it on purpose).
 
 Options:
@@ -61,6 +65,12 @@ const flags = {
 
 const IN_PROGRESS = ["MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD"] as const;
 
+/** True while a merge, rebase, cherry-pick or revert is in progress (an octopus merge included). */
+async function operationInProgress(repo: GitRepo): Promise<boolean> {
+  for (const ref of [...IN_PROGRESS, "REVERT_HEAD"] as const) if ((await repo.pseudoRef(ref)).length > 0) return true;
+  return false;
+}
+
 /** The commit "theirs" is in the operation in progress. Throws NOT_FOUND (none) or UNSUPPORTED (octopus). */
 async function theirCommit(repo: GitRepo): Promise<{ ref: string; commit: string }> {
   for (const ref of IN_PROGRESS) {
@@ -76,7 +86,7 @@ async function theirCommit(repo: GitRepo): Promise<{ ref: string; commit: string
   const [reverted] = await repo.pseudoRef("REVERT_HEAD");
   if (reverted !== undefined) return { ref: "REVERT_HEAD^", commit: await repo.resolve(`${reverted}^`) };
   throw new CliError("NOT_FOUND", "no merge, rebase or cherry-pick is in progress, so there is no \"theirs\"", {
-    hint: "use --ours or --from-stdin, or `stellar-secrets set` outside a merge",
+    hint: "to change a secret outside a merge: `stellar-secrets set NAME --env ENV`; a conflict the merge driver recorded without a merge (after `git stash pop`, `git cherry-pick -n`) is finished with --ours or --from-stdin",
   });
 }
 
@@ -109,14 +119,28 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (name === undefined) return resolveWholeFile(ctx, config.root, env.name, path, file, f.theirs === true);
   const identities = identitiesFor(ctx);
   // which commit is "theirs" first: an octopus merge is refused before anything else
-  const repo = f["from-stdin"] ? undefined : await GitRepo.open(config.root, ctx.env, "--ours and --theirs read the versions from git");
-  const their = repo !== undefined && f.theirs ? await theirCommit(repo) : undefined;
+  const repo = await GitRepo.open(config.root, ctx.env, "resolve finishes a merge, rebase or cherry-pick: it reads their state from git");
+  const their = f.theirs ? await theirCommit(repo) : undefined;
+  // the merge driver's record of this file's unresolved names (under the git directory), while it still matches the file
+  const location = findGitLocation(config.root, ctx.env);
+  const recordAs = location === undefined ? undefined : topRelative(location, config.root, file.split("\\").join("/"));
+  const record = location === undefined || recordAs === undefined ? undefined : await readUnresolvedMerge(location.gitDir, recordAs);
+  const textBefore = record === undefined ? undefined : await readFile(path, "utf8").catch(() => undefined);
+  const recorded = record !== undefined && textBefore !== undefined && sha256Text(textBefore) === record.file ? record : undefined;
+  const unresolved = recorded?.names.includes(name) === true;
+  // nothing of the file was merged (recipients changed on both sides, no key, a version that does not verify):
+  // one name cannot finish it, and finishing "the last name" must not drop the record of the whole file
+  if (recorded?.whole !== undefined) {
+    throw new CliError("USAGE", `resolve: the merge driver did not merge ${file} at all (${recorded.whole.code}): it holds our side as it was, and no single name can finish it`, {
+      hint: `keep one side whole: \`stellar-secrets resolve --env ${env.name} --ours|--theirs\`, then redo what you need of the other side with a key (see \`stellar-secrets check\`); or abort and let a member of ${env.name} merge it`,
+    });
+  }
   // the working file must already decrypt (the merge driver leaves it so); fail before reading stdin
   let current;
   try {
     current = await decryptEnvironment(ctx, config, env);
   } catch (error) {
-    if (isSopsError(error) && /^(?:<{7}|={7}|>{7}) ?/m.test(await readFile(path, "utf8").catch(() => ""))) {
+    if (isSopsError(error, "MALFORMED_FILE") && error.reason === "conflict-markers") {
       throw new CliError("MALFORMED_FILE", `${file} has git conflict markers: it was merged as text, not by the stellar-secrets merge driver`, {
         hint: `run \`stellar-secrets git setup\`, then \`git checkout -m -- ${shellPathWord(file)}\` to redo its merge with the driver, then resolve what it reports`,
         cause: error,
@@ -126,13 +150,20 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   current.dataKey.fill(0);
 
+  // nothing to resolve: outside a merge, --ours would silently undo NAME's uncommitted change and
+  // --from-stdin is `set` under another name (a named record without a merge: `git stash pop`, `cherry-pick -n`, still resolves)
+  if (!unresolved && their === undefined && !(await operationInProgress(repo))) {
+    throw new CliError("NOT_FOUND", `nothing to resolve: no merge, rebase or cherry-pick is in progress, and the merge driver recorded no conflict of ${name} in ${file}`, {
+      hint: `to change the secret: \`stellar-secrets set ${name} --env ${env.name}\`; to undo the file's uncommitted changes: \`git checkout HEAD -- ${shellPathWord(file.split("\\").join("/"))}\``,
+    });
+  }
+
   let value: string | undefined;
   let source: string;
   if (f["from-stdin"]) {
     value = await readValue(ctx, chooseValueSource(ctx, f, ""));
     source = "the value from stdin";
   } else {
-    if (repo === undefined) throw new Error("unreachable: no repository for --ours/--theirs");
     const { ref, commit } = their ?? { ref: "HEAD", commit: await repo.resolve("HEAD") };
     const text = await repo.show(commit, file.split("\\").join("/"));
     if (text === null) {
@@ -148,12 +179,6 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     source = `${f.theirs ? "theirs" : "ours"} (${ref} ${commit.slice(0, 10)})`;
   }
 
-  // the merge driver's record of this file's unresolved names (under the git directory), while it still matches the file
-  const location = findGitLocation(config.root, ctx.env);
-  const recordAs = location === undefined ? undefined : topRelative(location, config.root, file.split("\\").join("/"));
-  const record = location === undefined || recordAs === undefined ? undefined : await readUnresolvedMerge(location.gitDir, recordAs);
-  const textBefore = record === undefined ? undefined : await readFile(path, "utf8").catch(() => undefined);
-
   let action = "unchanged";
   const next = await editSecretsFile(path, identities, (values) => {
     const before = values.get(name);
@@ -168,6 +193,16 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   next.dataKey.fill(0);
   // names come from the files and the argument: never a raw control character to the terminal
   ctx.stdout.write(escapeControlCharacters(`resolved ${name} in ${env.name} from ${source}: ${action}${value === undefined ? " (no such secret there)" : ""}`) + "\n");
+  if (!unresolved) {
+    // e.g. run twice, or a name the merge driver merged by itself: written all the same, but say that it was not a conflict
+    const left = recorded?.names ?? [];
+    ctx.stderr.write(
+      escapeControlCharacters(
+        `note: ${name} was not reported as changed on both sides in ${file} (${left.length > 0 ? `unresolved there: ${left.join(", ")}` : "nothing is unresolved there"}); ` +
+          (action === "unchanged" ? "nothing changed" : `it was ${action} all the same`),
+      ) + "\n",
+    );
+  }
   if (record !== undefined && location !== undefined) {
     const textAfter = await readFile(path, "utf8").catch(() => undefined);
     const left = record.names.filter((n) => n !== name);

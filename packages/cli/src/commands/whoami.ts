@@ -11,6 +11,7 @@ import type { Command, CommandContext } from "../command.js";
 import { humanList, renderJson, renderTable, shortRecipient } from "../format.js";
 import { canUnwrap, memberNamesOf, ownKeys, type OwnKey } from "../keys.js";
 import { findProjectRootSafe, openProject, readEnvironmentFiles } from "../repository.js";
+import { setupReminder } from "./git.js";
 
 const help = `Usage: stellar-secrets whoami [--json]
 
@@ -21,7 +22,8 @@ Shows who you are to this repository:
   - per environment: the member name(s) your keys have in stellar.yaml, and whether you can read
     it: each key is tried on the environment file's data key (the recipient labels of a file
     prove nothing), so "yes" means one of your keys opens it now;
-  - your pending access requests (\`stellar-secrets request-access\`).
+  - your pending access requests (\`stellar-secrets request-access\`);
+  - a note when this clone has not run \`stellar-secrets git setup\` yet (merge driver, hook).
 Outside a repository only the keys are shown. Without any key: \`stellar-secrets keygen\`.
 
 Options:
@@ -85,6 +87,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     if (stray.length > 0) out.push(`note: you can read ${humanList(stray)} without being a member there (recipient drift: a member should run \`stellar-secrets rotate-key\`)`);
     const notYet = environments.filter((e) => e.canRead === false && e.members.length > 0).map((e) => e.name);
     if (notYet.length > 0) out.push(`note: you are a member of ${humanList(notYet)} but its file does not open with your keys yet (a member runs \`stellar-secrets members add\` or \`rotate-key\`)`);
+    const reminder = await setupReminder(config, ctx.env);
+    if (reminder !== undefined) out.push(reminder);
   }
   ctx.stdout.write(`${out.join("\n")}\n`);
   return 0;

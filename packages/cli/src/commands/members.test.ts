@@ -1,0 +1,45 @@
+import type { EnvironmentConfig } from "@stellar-secrets/core";
+import { describe, expect, it } from "vitest";
+import { noPendingRequestError } from "./members.js";
+
+const ALICE = "age1alice";
+const BOB = "age1bob";
+const environments: EnvironmentConfig[] = [
+  {
+    name: "development",
+    members: [
+      { name: "alice", recipient: ALICE },
+      { name: "bob", recipient: BOB },
+    ],
+    approved: [{ name: "bob", by: "alice", date: "2026-12-03T17:56:30Z" }],
+  },
+  { name: "staging", members: [{ name: "alice", recipient: ALICE }], pending: [{ name: "carol", recipient: "age1carol", requested: "2026-12-03T10:00:00Z" }] },
+  { name: "production", members: [{ name: "alice", recipient: ALICE }, { name: "bob", recipient: BOB }] },
+];
+
+describe("noPendingRequestError (members approve of a name with no request)", () => {
+  it("says that the name is already a member, approved by whom, instead of sending the newcomer back to request-access", () => {
+    const twice = noPendingRequestError(environments, "bob", ["development"]);
+    expect(twice.code).toBe("UNKNOWN_REQUEST");
+    expect(twice.message).toBe("bob has no pending access request for development: bob is already a member of development (approved by alice on 2026-12-03)");
+    expect(twice.hint).toBe("nothing to approve; `stellar-secrets members list --long` shows since when each member has access");
+    expect(twice.hint).not.toContain("request-access");
+    // a member added without a request (members add): no approval recorded
+    expect(noPendingRequestError(environments, "bob", ["production"]).message).toBe("bob has no pending access request for production: bob is already a member of production");
+    expect(noPendingRequestError(environments, "bob", []).message).toBe(
+      "bob has no pending access request for any environment: bob is already a member of development (approved by alice on 2026-12-03) and production",
+    );
+  });
+
+  it("keeps the old wording for a name that is no member: where it asked, else the pending requests", () => {
+    const none = noPendingRequestError(environments, "dave", ["development"]);
+    expect(none.message).toBe("dave has no pending access request for development");
+    expect(none.hint).toBe(
+      "the pending requests are: carol (staging); a request made in a pull request is in stellar.yaml on its branch: check that out first (`git fetch && git checkout access/dave-development`, the branch request-access names)",
+    );
+    expect(noPendingRequestError(environments, "carol", ["development"]).hint).toBe("carol asked for: staging");
+    const bare = noPendingRequestError([environments[0]!], "dave", []);
+    expect(bare.hint).toContain("request-access");
+    expect(bare.hint).toContain("git fetch && git checkout access/dave-ENV");
+  });
+});
