@@ -641,19 +641,46 @@ export function writtenVersion(previous: string | undefined, requested: string |
   return WRITTEN_SOPS_VERSION;
 }
 
-function encryptAll(values: ReadonlyMap<string, string>, dataKey: Uint8Array, reuse?: (name: string, value: string) => string | undefined): { entries: { name: string; raw: string }[]; macHex: string } {
+/**
+ * The type a value keeps when it is written again: the ENC type of `name` in one of `versions`
+ * where it has exactly this (decrypted, as returned) value, else `str`. sops types `port: 8080`
+ * `int` and `flag: true` `bool` (SOPS-FORMAT §2.3); an unchanged value keeps that type through a
+ * rotation or a merge, so `sops -d` prints it as before. A value set anew is a string.
+ */
+function keptType(versions: readonly DecryptedSecrets[], name: string, value: string): SopsValueType {
+  for (const v of versions) {
+    if (v.values.get(name) !== value) continue;
+    const type = v.file.entries.find((e) => e.name === name)?.type;
+    if (type === "int" || type === "float" || type === "bool" || type === "time") return type;
+  }
+  return "str";
+}
+
+/**
+ * Encrypts every value (or copies the ENC string `reuse` gives) and computes the MAC. The MAC is
+ * fed the bytes sops feeds it for each leaf's type: a decrypted `bool` reads as `true` but its
+ * MAC bytes are `True` (spec §4.1), so a typed value is hashed through {@link canonicalize}.
+ */
+function encryptAll(
+  values: ReadonlyMap<string, string>,
+  dataKey: Uint8Array,
+  reuse?: (name: string, value: string) => string | undefined,
+  typeOf?: (name: string, value: string) => SopsValueType,
+): { entries: { name: string; raw: string }[]; macHex: string } {
   const mac = new MacBuilder(false);
   const entries: { name: string; raw: string }[] = [];
   for (const [name, value] of values) {
     checkName(name);
     if (typeof value !== "string") throw new SopsError("MALFORMED_FILE", `secret "${name}" is not a string`);
-    const bytes = Buffer.from(value, "utf8");
-    mac.add(bytes);
     if (value === "") {
       entries.push({ name, raw: "" });
       continue;
     }
-    entries.push({ name, raw: reuse?.(name, value) ?? encryptValue(bytes, dataKey, `${name}:`, "str") });
+    const kept = reuse?.(name, value);
+    const type = kept !== undefined ? (parseEnc(kept)?.type as SopsValueType | undefined) ?? "str" : (typeOf?.(name, value) ?? "str");
+    const bytes = Buffer.from(type === "str" || type === "bytes" ? value : canonicalize(value, type), "utf8");
+    mac.add(bytes);
+    entries.push({ name, raw: kept ?? encryptValue(bytes, dataKey, `${name}:`, type) });
   }
   return { entries, macHex: mac.digestHex() };
 }
@@ -664,10 +691,10 @@ export async function encryptSecrets(values: ReadonlyMap<string, string>, option
 }
 
 /** {@link encryptSecrets}, also returning the new data key (for verification before writing). */
-export async function encryptWithNewKey(values: ReadonlyMap<string, string>, options: EncryptOptions): Promise<{ text: string; dataKey: Uint8Array }> {
+export async function encryptWithNewKey(values: ReadonlyMap<string, string>, options: EncryptOptions, typesFrom: readonly DecryptedSecrets[] = []): Promise<{ text: string; dataKey: Uint8Array }> {
   const recipients = uniqueRecipients(options.recipients);
   const dataKey = randomBytes(32);
-  const { entries, macHex } = encryptAll(values, dataKey);
+  const { entries, macHex } = encryptAll(values, dataKey, undefined, (name, value) => keptType(typesFrom, name, value));
   const lastmodified = formatLastModified(options.now ?? new Date());
   const text = render(entries, {
     age: await wrapAll(dataKey, recipients),
@@ -714,6 +741,8 @@ export interface KeyedWrite {
   /**
    * Verified versions whose exact ENC string is copied for a name whose plaintext is the same
    * (stable ciphertext). Only versions encrypted with `dataKey` are used; the first match wins.
+   * A value encrypted anew with the same plaintext as in any of them (another key: a merge across
+   * a rotation) keeps the type it has there (`int`, `float`, `bool`, `time`: see {@link keptType}).
    */
   reuseFrom: readonly DecryptedSecrets[];
   version: string;
@@ -730,13 +759,18 @@ export function encryptWithKey(values: ReadonlyMap<string, string>, write: Keyed
   const sources = write.reuseFrom
     .filter((v) => sameBytes(v.dataKey, write.dataKey))
     .map((v) => ({ values: v.values, raw: new Map(v.file.entries.map((e) => [e.name, e.raw])) }));
-  const { entries, macHex } = encryptAll(values, write.dataKey, (name, value) => {
-    for (const s of sources) {
-      const raw = s.raw.get(name);
-      if (s.values.get(name) === value && raw?.startsWith("ENC[")) return raw;
-    }
-    return undefined;
-  });
+  const { entries, macHex } = encryptAll(
+    values,
+    write.dataKey,
+    (name, value) => {
+      for (const s of sources) {
+        const raw = s.raw.get(name);
+        if (s.values.get(name) === value && raw?.startsWith("ENC[")) return raw;
+      }
+      return undefined;
+    },
+    (name, value) => keptType(write.reuseFrom, name, value),
+  );
   const lastmodified = formatLastModified(write.now ?? new Date());
   return render(entries, { age: write.age, lastmodified, mac: encryptMac(macHex, write.dataKey, lastmodified), version: write.version });
 }
@@ -783,9 +817,13 @@ export async function rotateDataKey(previous: DecryptedSecrets, options: Partial
 /** {@link rotateDataKey}, also returning the new data key. */
 export async function rotateWithNewKey(previous: DecryptedSecrets, options: Partial<EncryptOptions> = {}): Promise<{ text: string; dataKey: Uint8Array }> {
   refuseForeignKeys(previous);
-  return encryptWithNewKey(previous.values, {
-    recipients: options.recipients ?? previous.file.recipients,
-    ...(options.now ? { now: options.now } : {}),
-    version: writtenVersion(previous.file.metadata.version, options.version),
-  });
+  return encryptWithNewKey(
+    previous.values,
+    {
+      recipients: options.recipients ?? previous.file.recipients,
+      ...(options.now ? { now: options.now } : {}),
+      version: writtenVersion(previous.file.metadata.version, options.version),
+    },
+    [previous],
+  );
 }
