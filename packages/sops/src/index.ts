@@ -71,6 +71,7 @@ export {
   decryptDocumentBytes,
   decryptDocumentWithKey,
   formatForPath,
+  resolveYamlV3Plain,
   type DocumentFormat,
   type DocumentOptions,
 } from "./document.js";
