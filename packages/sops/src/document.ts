@@ -14,7 +14,7 @@ import { LineIndex, loneCrAsLf } from "./position.js";
 import { assertNestingBound } from "./yaml-depth.js";
 import { decodeUtf8, DEFAULT_MAX_BYTES, requireVersion } from "./secrets-file.js";
 import type { DecryptedDocument, DocumentComment, DocumentLeaf, SopsMetadata } from "./types.js";
-import { aadForPath, canonicalize, canonicalBool, canonicalInt, decryptValue, formatGoFloat, isEncValue, type SopsValueType } from "./values.js";
+import { aadForPath, canonicalize, canonicalBool, canonicalInt, decryptValue, formatGoFloat, isEncValue, parseEnc, type SopsValueType } from "./values.js";
 
 /** The stores sops knows, chosen by file suffix as sops does (spec §10.4). */
 export type DocumentFormat = "yaml" | "json" | "dotenv" | "binary";
@@ -278,6 +278,26 @@ function walkComments(lines: string[], path: readonly string[], st: WalkState): 
   }
 }
 
+/**
+ * A comment inside a list, as sops writes it: a list element `ENC[...,type:comment]` under the
+ * list's path, which sops reads back as a comment (not a value, not in the MAC: sops <= 3.13.1
+ * and 3.13.3+; 3.13.2 hashed it by mistake, getsops/sops#2243). Recorded in `st.comments`; true
+ * when `item` was one. An element that does not decrypt is left to {@link walk} (TAMPERED), as
+ * sops fails on it.
+ */
+function listComment(item: RawNode, path: readonly string[], st: WalkState): boolean {
+  if (item.kind !== "scalar" || typeof item.value !== "string" || !st.encrypts(path) || !isEncValue(item.value) || parseEnc(item.value)?.type !== "comment") return false;
+  const aad = aadForPath(path);
+  let text: string;
+  try {
+    text = decryptValue(item.value, st.key, aad).plaintext.toString("utf8");
+  } catch {
+    return false;
+  }
+  st.comments.push({ aad, text, encrypted: true });
+  return true;
+}
+
 function leafLine(node: { offset?: number }, st: WalkState): number | undefined {
   return node.offset !== undefined && st.text !== undefined ? lineOf(st.text, node.offset) : undefined;
 }
@@ -291,7 +311,9 @@ function walk(node: RawNode, path: string[], st: WalkState): unknown {
   }
   if (node.kind === "list") {
     walkComments(node.comments, path, st);
-    return node.items.map((item) => walk(item, path, st));
+    const out: unknown[] = [];
+    for (const item of node.items) if (!listComment(item, path, st)) out.push(walk(item, path, st));
+    return out;
   }
   if (node.value === null) return null;
   const aad = aadForPath(path);
@@ -306,6 +328,10 @@ function walk(node: RawNode, path: string[], st: WalkState): unknown {
       canonical = canonicalize(d.plaintext.toString("utf8"), d.type);
     } catch (cause) {
       throw new SopsError("TAMPERED", `the value at ${path.join(".")} failed its authentication check`, { file: st.file, line: leafLine(node, st), cause });
+    }
+    if (d.type === "comment") {
+      // sops writes a comment as a value only inside a list (see listComment)
+      throw new SopsError("TAMPERED", `the value at ${path.join(".")} is marked as a comment`, { file: st.file, line: leafLine(node, st) });
     }
     st.mac.add(d.type === "str" || d.type === "bytes" ? d.plaintext : canonical);
     st.leaves.push({ path: [...path], aad, type: d.type, plaintext: canonical, encrypted: true, inMac: true });

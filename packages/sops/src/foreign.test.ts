@@ -111,6 +111,39 @@ describe("crypt rules the fixtures do not cover (§3)", () => {
   });
 });
 
+describe("comments sops encrypted (§9.4)", () => {
+  // sops keeps a comment inside a list as a list element, encrypted as ENC[...,type:comment] under
+  // the list's path, and reads it back as a comment: not a value, not in the MAC (sops <= 3.13.1
+  // and 3.13.3+; 3.13.2 fed it to the MAC by mistake, getsops/sops#2243).
+  it("a comment inside a list (an ENC[...,type:comment] element) is a comment, not a value, and not in the MAC", async () => {
+    const body =
+      `${"#"}${oracleEncrypt(KEY, " top", ":", "comment")}\n` +
+      "list:\n" +
+      `    - ${oracleEncrypt(KEY, " in list", "list:", "comment")}\n` +
+      `    - ${oracleEncrypt(KEY, "x", "list:")}\n` +
+      `    - ${oracleEncrypt(KEY, " after x", "list:", "comment")}\n` +
+      `    - ${oracleEncrypt(KEY, "y", "list:")}\n` +
+      `token: ${oracleEncrypt(KEY, "t", "token:")}\n`;
+    const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: ["x", "y", "t"] });
+    const d = await decryptDocument(text, [alice.identity]);
+    expect(d.tree).toEqual({ list: ["x", "y"], token: "t" });
+    expect(d.leaves.map((l) => `${l.aad}${l.plaintext}`)).toEqual(["list:x", "list:y", "token:t"]);
+    expect(d.comments.map((c) => [c.aad, c.text, c.encrypted])).toEqual([
+      [":", " top", true],
+      ["list:", " in list", true],
+      ["list:", " after x", true],
+    ]);
+  });
+
+  it("a mapping value of type comment is refused (TAMPERED, with its line)", async () => {
+    const body = `a: ${oracleEncrypt(KEY, "x", "a:")}\nb: ${oracleEncrypt(KEY, " note", "b:", "comment")}\n`;
+    const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: ["x"] });
+    const err = await decryptDocument(text, [alice.identity]).then(() => undefined, (e: unknown) => e);
+    expect((err as SopsError).code).toBe("TAMPERED");
+    expect((err as SopsError).line).toBe(2);
+  });
+});
+
 describe("type:time, multi-document YAML, JSON numbers", () => {
   it("type:time values are canonicalised (zero fraction dropped, +00:00 → Z) for the MAC", async () => {
     const body = `t1: ${oracleEncrypt(KEY, "2024-01-01T00:00:00.000Z", "t1:", "time")}\nt2: ${oracleEncrypt(KEY, "2006-01-02T15:04:05.5+00:00", "t2:", "time")}\nt3: ${oracleEncrypt(KEY, "2006-01-02T15:04:05+07:06", "t3:", "time")}\n`;
