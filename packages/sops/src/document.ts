@@ -317,8 +317,9 @@ function walk(node: RawNode, path: string[], st: WalkState): unknown {
   }
   if (node.value === null) return null;
   const aad = aadForPath(path);
-  if (st.encrypts(path) && typeof node.value === "string" && node.value !== "") {
-    if (!isEncValue(node.value)) {
+  if (st.encrypts(path) && node.value !== "") {
+    // sops fails on a number or boolean here too ("Expected encrypted value as string")
+    if (typeof node.value !== "string" || !isEncValue(node.value)) {
       throw new SopsError("NOT_ENCRYPTED", `the value at ${path.join(".")} should be encrypted but is plaintext`, { file: st.file, line: leafLine(node, st) });
     }
     let d: { plaintext: Buffer; type: SopsValueType };

@@ -102,6 +102,16 @@ describe("crypt rules the fixtures do not cover (§3)", () => {
     expect(d.tree).toEqual({ public_url: "https://x", my_public_note: "hi", token: "t" });
   });
 
+  it("a clear number or boolean where the rule says encrypted is NOT_ENCRYPTED, as sops refuses it (\"Expected encrypted value as string\")", async () => {
+    for (const [scalar, bytes] of [["8080", "8080"], ["true", "True"], ["1.5", "1.5"]] as const) {
+      const body = `token: ${oracleEncrypt(KEY, "t", "token:")}\nport: ${scalar}\n`;
+      const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: ["t", bytes] });
+      const err = await decryptDocument(text, [alice.identity]).then(() => undefined, (e: unknown) => e);
+      expect((err as SopsError).code, scalar).toBe("NOT_ENCRYPTED");
+      expect((err as SopsError).line, scalar).toBe(2);
+    }
+  });
+
   it("a plaintext value where the rule says encrypted is NOT_ENCRYPTED", async () => {
     const body = `db_secret: oops-plain\n`;
     const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: ["oops-plain"], cryptRule: "encrypted_suffix: _secret" });
