@@ -166,13 +166,24 @@ export interface WrittenMetadata {
   version: string;
 }
 
+/** What yaml.v3 (sops) does not take raw in a double-quoted scalar: DEL and C1 (U+0085 is a line break there), U+2028/U+2029 (line breaks) and U+FEFF. */
+const YAML_V3_UNSAFE = /[\u007f-\u009f\u2028\u2029\ufeff]/g;
+
+/**
+ * `s` as a YAML double-quoted scalar that yaml.v3 and `yaml` both read back as `s`: JSON's escapes
+ * (C0 controls, `"`, `\`), plus `\uXXXX` for each character of {@link YAML_V3_UNSAFE}.
+ */
+export function yamlDoubleQuoted(s: string): string {
+  return JSON.stringify(s).replace(YAML_V3_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /**
  * A recipient label as a YAML scalar: plain when YAML reads it back unchanged (every `age1…` and
  * `ssh-ed25519 AAAA…` label), else double-quoted (a kept foreign label with, say, ` #` in an SSH
  * key comment).
  */
 function yamlRecipient(r: string): string {
-  return /^[A-Za-z0-9][A-Za-z0-9+/=@._-]*( [A-Za-z0-9+/=@._-]+)*$/.test(r) ? r : JSON.stringify(r);
+  return /^[A-Za-z0-9][A-Za-z0-9+/=@._-]*( [A-Za-z0-9+/=@._-]+)*$/.test(r) ? r : yamlDoubleQuoted(r);
 }
 
 /** The oldest release this package writes: age recipients need sops 3.7. */

@@ -18,6 +18,7 @@ import {
   hasOtherMasterKeys,
   metadataFromObject,
   renderMetadataYaml,
+  yamlDoubleQuoted,
   type WrittenMetadata,
 } from "./metadata.js";
 import type { AgeStanza, DecryptedSecrets, EncryptOptions, SecretEntry, SecretsFile, SopsMetadata } from "./types.js";
@@ -603,7 +604,7 @@ export async function decryptSecrets(text: string, identities: Identities | read
 
 /** A key as YAML text that yaml.v3 and `yaml` both read back as the same string. */
 export function renderKey(name: string): string {
-  return PLAIN_KEY.test(name) && !YAML_RESERVED.test(name) ? name : JSON.stringify(name);
+  return PLAIN_KEY.test(name) && !YAML_RESERVED.test(name) ? name : yamlDoubleQuoted(name);
 }
 
 function checkName(name: string): void {

@@ -114,6 +114,16 @@ describe("encryptSecrets output", () => {
     expect(text).toMatch(/^DATABASE_URL: ENC\[/m);
   });
 
+  it("a name with a character yaml.v3 does not take raw in a quoted key (line breaks U+0085/U+2028/U+2029, DEL, C1, BOM) is escaped, so sops parses the file", async () => {
+    const names = ["nel\u0085x", "ls\u2028x", "ps\u2029x", "del\u007fx", "c1\u0080\u009fx", "bom\ufeffx", "tab\tx", "ctl\u0001x", "astral\u{1d11e}x", "latin é ☃"];
+    const t = await encryptSecrets(new Map(names.map((n) => [n, "v"])), { recipients: [alice.recipient], now: NOW });
+    const keyLines = t.slice(0, t.indexOf("\nsops:")).split("\n");
+    expect(keyLines).toHaveLength(names.length);
+    // yaml.v3 reads as printable only: TAB, LF, 0x20-0x7E, U+0085 (a line break), U+00A0-U+D7FF, U+E000-U+FFFD but U+FEFF, U+10000 and up
+    for (const line of keyLines) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/);
+    expect([...(await decryptSecrets(t, [alice.identity])).values.keys()]).toEqual(names);
+  });
+
   it("no line is folded (one line per value, however long)", () => {
     const lines = text.split("\n");
     expect(lines.filter((l) => l.startsWith("LONG: ENC[")).length).toBe(1);
