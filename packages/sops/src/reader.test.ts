@@ -128,6 +128,26 @@ describe("error reasons", () => {
     throw new Error("expected a SopsError");
   };
 
+  it("a value the file's crypt rule leaves in clear (a sops file with encrypted_regex, or a name ending in _unencrypted) says which rule", () => {
+    const messageOf = (t: string): string => {
+      try {
+        parseSecretsFile(t);
+      } catch (e) {
+        expect((e as SopsError).code).toBe("NOT_ENCRYPTED");
+        expect((e as SopsError).reason).toBe("plaintext-value");
+        return (e as SopsError).message;
+      }
+      throw new Error("expected a SopsError");
+    };
+    const [first, ...rest] = text.split("\n");
+    const regex = [first, "kind: Secret", ...rest].join("\n").replace("unencrypted_suffix: _unencrypted", "encrypted_regex: ^[A-D]$");
+    expect(messageOf(regex)).toBe('secret "kind" has a plaintext value instead of ENC[...]: the file\'s sops.encrypted_regex "^[A-D]$" leaves it unencrypted');
+    expect(messageOf([first, "debug_unencrypted: x", ...rest].join("\n"))).toBe(
+      'secret "debug_unencrypted" has a plaintext value instead of ENC[...]: the file\'s sops.unencrypted_suffix "_unencrypted" leaves it unencrypted',
+    );
+    expect(messageOf([first, "plain: hello", ...rest].join("\n"))).toBe('secret "plain" has a plaintext value instead of ENC[...]');
+  });
+
   it("names a plaintext value, a nested value and a bad sops.version, on both reader paths", () => {
     const [first, ...rest] = text.split("\n");
     expect(reasonOf([first, "plain: hello", ...rest].join("\n"))).toEqual(["NOT_ENCRYPTED", "plaintext-value", 2]);

@@ -18,6 +18,7 @@ import {
   hasOtherMasterKeys,
   metadataFromObject,
   renderMetadataYaml,
+  sopsEncryptsPath,
   yamlDoubleQuoted,
   type WrittenMetadata,
 } from "./metadata.js";
@@ -204,6 +205,26 @@ function metadataFromNode(doc: Document.Parsed, pair: Pair, text: string, file?:
   return metadataFromObject(value, file, lineColumn(text, start).line);
 }
 
+/**
+ * `: the file's sops.encrypted_regex "…" leaves it unencrypted` when the file's own crypt rule
+ * (SOPS-FORMAT §3) is why sops left `name` in clear (a sops file with `encrypted_regex`, a name
+ * ending in `_unencrypted`), else "". Only the rule is shown, never the value.
+ */
+function clearRuleNote(doc: Document.Parsed, items: readonly Pair[], text: string, name: string, file?: string): string {
+  const pair = items.find((p) => isScalar(p.key) && p.key.value === "sops");
+  if (pair === undefined) return "";
+  let meta: SopsMetadata;
+  try {
+    meta = metadataFromNode(doc, pair, text, file);
+  } catch {
+    return "";
+  }
+  if (sopsEncryptsPath(meta, [name]) !== false) return "";
+  const rules = ["encrypted_suffix", "encrypted_regex", "unencrypted_regex", "unencrypted_suffix"] as const;
+  const rule = rules.find((k) => meta[k] !== undefined) ?? "unencrypted_suffix";
+  return `: the file's sops.${rule} ${JSON.stringify((meta[rule] ?? "_unencrypted").slice(0, 60))} leaves it unencrypted`;
+}
+
 /** The full-parser path: any valid YAML or JSON layout. */
 function parseFlatGeneral(text: string, format: "yaml" | "json", file?: string): SecretsFile {
   assertNestingBound(text, file);
@@ -251,7 +272,7 @@ function parseFlatGeneral(text: string, format: "yaml" | "json", file?: string):
     }
     const raw = value.value;
     if (typeof raw !== "string" || (raw !== "" && !isEncValue(raw))) {
-      throw new SopsError("NOT_ENCRYPTED", `secret "${name}" has a plaintext value instead of ENC[...]`, {
+      throw new SopsError("NOT_ENCRYPTED", `secret "${name}" has a plaintext value instead of ENC[...]${clearRuleNote(doc, root.items, text, name, file)}`, {
         file,
         reason: "plaintext-value",
         ...at,
