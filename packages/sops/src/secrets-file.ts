@@ -763,8 +763,8 @@ export interface KeyedWrite {
   /**
    * Verified versions whose exact ENC string is copied for a name whose plaintext is the same
    * (stable ciphertext). Only versions encrypted with `dataKey` are used; the first match wins.
-   * A value encrypted anew with the same plaintext as in any of them (another key: a merge across
-   * a rotation) keeps the type it has there (`int`, `float`, `bool`, `time`: see {@link keptType}).
+   * A value encrypted anew with the same plaintext as in any of them, under any key (a merge across
+   * a rotation), keeps the type it has there (`int`, `float`, `bool`, `time`: see {@link keptType}).
    */
   reuseFrom: readonly DecryptedSecrets[];
   version: string;
