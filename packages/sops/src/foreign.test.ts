@@ -121,6 +121,25 @@ describe("crypt rules the fixtures do not cover (§3)", () => {
   });
 });
 
+describe("dotenv metadata is text (§10.2): sops decodes it weakly typed", () => {
+  it("sops_mac_only_encrypted=true (a string in a dotenv file) is the boolean, as sops reads it", async () => {
+    const lastmodified = "2026-01-02T03:04:05Z";
+    const mac = oracleEncrypt(KEY, oracleMac(["s3cr3t"], true), lastmodified);
+    const enc = ageWrapSync(KEY, alice.recipient).replace(/\n/g, "\\n");
+    const text =
+      `secret=${oracleEncrypt(KEY, "s3cr3t", "secret:")}\nplain_unencrypted=clear\n` +
+      `sops_age__list_0__map_enc=${enc}\nsops_age__list_0__map_recipient=${alice.recipient}\n` +
+      `sops_lastmodified=${lastmodified}\nsops_mac=${mac}\nsops_mac_only_encrypted=true\nsops_unencrypted_suffix=_unencrypted\nsops_version=3.9.0\n`;
+    const d = await decryptDocument(text, [alice.identity], { format: "dotenv" });
+    expect(d.metadata.mac_only_encrypted).toBe(true);
+    expect(d.tree).toEqual({ secret: "s3cr3t", plain_unencrypted: "clear" });
+    // a text that is not a boolean is refused, as sops refuses it
+    const bad = text.replace("sops_mac_only_encrypted=true", "sops_mac_only_encrypted=maybe");
+    const err = await decryptDocument(bad, [alice.identity], { format: "dotenv" }).then(() => undefined, (e: unknown) => e);
+    expect((err as SopsError).code).toBe("MALFORMED_FILE");
+  });
+});
+
 describe("comments sops encrypted (§9.4)", () => {
   // sops keeps a comment inside a list as a list element, encrypted as ENC[...,type:comment] under
   // the list's path, and reads it back as a comment: not a value, not in the MAC (sops <= 3.13.1

@@ -4,6 +4,7 @@
  */
 import { SopsError, type SopsErrorReason } from "./errors.js";
 import type { AgeStanza, SopsMetadata } from "./types.js";
+import { canonicalBool } from "./values.js";
 
 /** The sops release whose metadata layout this package writes. */
 export const WRITTEN_SOPS_VERSION = "3.10.2";
@@ -73,8 +74,11 @@ export function metadataFromObject(value: unknown, file?: string, line?: number)
   }
   if (rules > 1) return bad("more than one encryption rule (unencrypted_suffix, encrypted_regex, ...) is set");
   if (value.mac_only_encrypted !== undefined && value.mac_only_encrypted !== null) {
-    if (typeof value.mac_only_encrypted !== "boolean") return bad("`mac_only_encrypted` is not a boolean");
-    meta.mac_only_encrypted = value.mac_only_encrypted;
+    // sops decodes its metadata weakly typed: a dotenv/INI file holds `sops_mac_only_encrypted=true` as text
+    const flag = value.mac_only_encrypted;
+    const parsed = typeof flag === "boolean" ? flag : typeof flag === "string" ? canonicalBool(flag) : undefined;
+    if (parsed === undefined) return bad("`mac_only_encrypted` is not a boolean");
+    meta.mac_only_encrypted = parsed === true || parsed === "True";
   }
   for (const [k, v] of Object.entries(value)) {
     if (!KNOWN.has(k)) Object.defineProperty(meta.other, k, { value: v, enumerable: true, writable: true, configurable: true });
