@@ -9,7 +9,7 @@ import { unwrapDataKey } from "./age.js";
 import { SopsError } from "./errors.js";
 import { toIdentities, type Identities } from "./identities.js";
 import { MacBuilder, verifyMac } from "./mac.js";
-import { metadataFromObject, sopsEncryptsPath } from "./metadata.js";
+import { commentRuleError, metadataFromObject, sopsEncryptsPath } from "./metadata.js";
 import { LineIndex, loneCrAsLf } from "./position.js";
 import { assertNestingBound } from "./yaml-depth.js";
 import { decodeUtf8, DEFAULT_MAX_BYTES, requireVersion } from "./secrets-file.js";
@@ -42,11 +42,10 @@ type RawNode =
 
 const MAX_NODES = 1_000_000;
 
-/** Which leaves a file's crypt rule encrypts (spec §3): {@link sopsEncryptsPath}, comment rules refused. */
-function cryptRule(meta: SopsMetadata): (path: readonly string[]) => boolean {
-  if (sopsEncryptsPath(meta, []) === undefined) {
-    throw new SopsError("UNSUPPORTED", "comment-based encryption rules (unencrypted_comment_regex/encrypted_comment_regex) are not supported");
-  }
+/** Which leaves a file's crypt rule encrypts (spec §3): {@link sopsEncryptsPath}, comment rules refused at their line. */
+function cryptRule(meta: SopsMetadata, text: string, file?: string): (path: readonly string[]) => boolean {
+  const commentRule = commentRuleError(meta, { text, from: Math.max(0, text.search(/^["']?sops["']?[ \t]*:|^sops_/m)), file });
+  if (commentRule !== undefined) throw commentRule;
   return (p) => sopsEncryptsPath(meta, p) === true;
 }
 
@@ -397,7 +396,7 @@ export function decryptDocumentWithKey(text: string, dataKey: Uint8Array, option
   const { format, roots, meta } = parseDocumentText(text, options);
   const st: WalkState = {
     key: dataKey,
-    encrypts: format === "binary" ? () => true : cryptRule(meta),
+    encrypts: format === "binary" ? () => true : cryptRule(meta, text, options.path),
     mac: new MacBuilder(meta.mac_only_encrypted === true),
     macOnlyEncrypted: meta.mac_only_encrypted === true,
     leaves: [],

@@ -5,6 +5,7 @@
 import { SopsError, type SopsErrorReason } from "./errors.js";
 import type { AgeStanza, SopsMetadata } from "./types.js";
 import { canonicalBool } from "./values.js";
+import { LineIndex } from "./position.js";
 
 /** The sops release whose metadata layout this package writes. */
 export const WRITTEN_SOPS_VERSION = "3.10.2";
@@ -151,6 +152,29 @@ export function sopsEncryptsPath(meta: SopsMetadata, path: readonly string[]): b
   }
   const suffix = meta.unencrypted_suffix ?? "_unencrypted";
   return !path.some((k) => k.endsWith(suffix));
+}
+
+/**
+ * The error for a file whose crypt rule is comment-based (`unencrypted_comment_regex`,
+ * `encrypted_comment_regex`): which leaves sops encrypts then depends on how its YAML library
+ * attaches comments, which this package does not reproduce, so such a file is refused rather than
+ * read differently from sops. The line is the rule's, found in `text` from `from` (the `sops`
+ * block), when given. Undefined for any other rule.
+ */
+export function commentRuleError(meta: SopsMetadata, where: { text?: string | undefined; from?: number; file?: string | undefined } = {}): SopsError | undefined {
+  const rule = meta.unencrypted_comment_regex !== undefined ? "unencrypted_comment_regex" : meta.encrypted_comment_regex !== undefined ? "encrypted_comment_regex" : undefined;
+  if (rule === undefined) return undefined;
+  let line: number | undefined;
+  if (where.text !== undefined) {
+    const from = where.from ?? 0;
+    const m = new RegExp(`${rule}["']?[ \\t]*[:=]`).exec(where.text.slice(from));
+    if (m !== null) line = new LineIndex(where.text).positionAt(from + m.index).line;
+  }
+  return new SopsError("UNSUPPORTED", `the file's sops.${rule} is a comment-based encryption rule, which stellar-secrets does not read`, {
+    file: where.file,
+    ...(line !== undefined ? { line } : {}),
+    hint: "re-encrypt it with sops without that rule (`sops decrypt FILE | sops encrypt --filename-override FILE /dev/stdin > NEW`, then replace FILE with NEW), or set its values again with `stellar-secrets set`",
+  });
 }
 
 /** Compares two `X.Y.Z` versions (a leading `v` allowed); non-versions sort lowest. */

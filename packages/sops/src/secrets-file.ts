@@ -14,6 +14,7 @@ import { LineIndex, loneCrAsLf, type Position } from "./position.js";
 import { assertNestingBound, findExcessiveNesting } from "./yaml-depth.js";
 import {
   WRITTEN_SOPS_VERSION,
+  commentRuleError,
   compareVersions,
   hasOtherMasterKeys,
   metadataFromObject,
@@ -516,9 +517,8 @@ export class DecryptCache {
 
 export function decryptSecretsWithKey(file: SecretsFile, dataKey: Uint8Array, text?: string, path?: string, cache?: DecryptCache): DecryptedSecrets {
   const meta = file.metadata;
-  if (meta.unencrypted_comment_regex !== undefined || meta.encrypted_comment_regex !== undefined) {
-    throw new SopsError("UNSUPPORTED", "files with comment-based encryption rules are not supported", { file: path });
-  }
+  const commentRule = commentRuleError(meta, { text, from: file.metadataRange.start, file: path });
+  if (commentRule !== undefined) throw commentRule;
   const mac = new MacBuilder(meta.mac_only_encrypted === true);
   const values = new Map<string, string>();
   for (const e of file.entries) {
