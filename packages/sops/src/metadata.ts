@@ -61,7 +61,10 @@ export function metadataFromObject(value: unknown, file?: string, line?: number)
   const lastmodified = scalarText(value.lastmodified);
   if (lastmodified === undefined) return bad("`lastmodified` is missing");
   const version = scalarText(value.version) ?? "";
-  if (version !== "" && !/^v?\d+\.\d+\.\d+/.test(version)) return bad(`\`version\` "${version.slice(0, 20)}" is not a semantic version`, "invalid-version");
+  // sops: blang/semver.Make after a leading `v` is trimmed (version.AIsNewerThanB); a failure refuses the file
+  if (version !== "" && !/^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(version)) {
+    return bad(`\`version\` "${version.slice(0, 20)}" is not a semantic version`, "invalid-version");
+  }
   const mac = value.mac === undefined || value.mac === null ? "" : scalarText(value.mac);
   if (mac === undefined) return bad("`mac` is not text");
   const meta: SopsMetadata = { age, lastmodified, mac, version, other: {} };

@@ -156,6 +156,9 @@ describe("error reasons", () => {
     expect(reasonOf(badVersion)[0]).toBe("MALFORMED_FILE");
     expect(reasonOf(badVersion)[1]).toBe("invalid-version"); // fast path: re-thrown with the whole file's line
     expect(reasonOf(`# a comment takes the full parser\n${badVersion}`)[1]).toBe("invalid-version");
+    // sops parses the version as semver after a leading `v` (blang/semver): trailing text is refused, a pre-release is not
+    for (const v of ["3.10.2junk", "3.13.2.1", "3.10.2 extra"]) expect(reasonOf(text.replace(/version: .*/, `version: ${v}`))[1], v).toBe("invalid-version");
+    for (const v of ["v3.10.2", "3.13.0-rc.1", "3.10.2+build.5"]) expect(() => parseSecretsFile(text.replace(/version: .*/, `version: ${v}`)), v).not.toThrow();
   });
 
   it("leaves the reason unset where the code says it all", () => {
