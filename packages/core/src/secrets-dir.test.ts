@@ -96,6 +96,25 @@ describe("sops.lastmodified as sops 3.13+ reads it (SOPS-FORMAT §8.4)", () => {
   });
 });
 
+describe("crypt rules in RE2 syntax (as sops matches them)", () => {
+  const PATH = "secrets/staging.enc.yaml";
+  const rules = (text: string) => parseEnvironmentFile(text, PATH, "staging").diagnostics.map((d) => `${d.rule} ${d.line}`);
+
+  it("an encrypted_regex JavaScript cannot compile as written ((?i), [[:upper:]]) is matched as RE2 does: no false report", async () => {
+    const text = await encryptSecrets(new Map([["stripe_api_key", "fake-1"], ["hubspot_token", "fake-2"]]), { recipients: [ALICE] });
+    const line = text.split("\n").findIndex((l) => l.startsWith("    unencrypted_suffix:")) + 1;
+    const withRule = (r: string) => text.replace("unencrypted_suffix: _unencrypted", `encrypted_regex: '${r}'`);
+    expect(rules(withRule("(?i)^(STRIPE|HUBSPOT)_"))).toEqual([]);
+    expect(rules(withRule("^[[:lower:]]+_"))).toEqual([]);
+    // RE2 matches no name: sops reads both values as clear text
+    expect(rules(withRule("(?i)^github_"))).toEqual([`unencrypted-secrets-file ${line}`]);
+    // valid RE2 not translated: reported, never guessed
+    const d = parseEnvironmentFile(withRule("(?i:stripe)"), PATH, "staging").diagnostics;
+    expect(d.map((x) => `${x.rule} ${x.line}`)).toEqual([`unencrypted-secrets-file ${line}`]);
+    expect(d[0]?.message).toContain("RE2");
+  });
+});
+
 describe("lone CR line breaks (as YAML and sops read them)", () => {
   const PATH = "secrets/staging.enc.yaml";
   const asCr = (t: string) => t.replace(/\n/g, "\r");

@@ -14,6 +14,7 @@ import {
   parseSecretsFile,
   resolveYamlV3Plain,
   sopsEncryptsPath,
+  unsupportedCryptRule,
   type AgeEnvelopeInfo,
   type SecretsFile,
 } from "@stellar-secrets/sops";
@@ -183,10 +184,10 @@ function checkCryptRule(result: EnvironmentFile, text: string, parsed: SecretsFi
   const at = metadataKeyRange(text, sopsStart, key) ?? { start: sopsStart, end: sopsStart + 4 };
   const rule = `sops.${key}`;
   const restore = `restore the file from git (\`git checkout -- ${shellPathWord(result.path)}\`); stellar-secrets and sops write \`unencrypted_suffix: _unencrypted\``;
-  if (sopsEncryptsPath(meta, []) === undefined) {
-    result.diagnostics.push(
-      diagnosticAt("unencrypted-secrets-file", "error", result.path, result.lines, at, `${result.path}: ${rule} is a comment-based encryption rule, which stellar-secrets cannot decrypt by (and no write of it sets); ${restore}`),
-    );
+  const unsupported = unsupportedCryptRule(meta);
+  if (unsupported !== undefined) {
+    const why = unsupported.rule.includes("comment") ? "a comment-based encryption rule, which stellar-secrets cannot decrypt by" : unsupported.why;
+    result.diagnostics.push(diagnosticAt("unencrypted-secrets-file", "error", result.path, result.lines, at, `${result.path}: ${rule} is ${why} (and no write of it sets); ${restore}`));
     return;
   }
   const clear = parsed.entries.filter((e) => e.encrypted && sopsEncryptsPath(meta, [e.name]) === false).map((e) => e.name);

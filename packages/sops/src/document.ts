@@ -9,7 +9,7 @@ import { unwrapDataKey } from "./age.js";
 import { SopsError } from "./errors.js";
 import { toIdentities, type Identities } from "./identities.js";
 import { MacBuilder, verifyMac } from "./mac.js";
-import { commentRuleError, metadataFromObject, sopsEncryptsPath } from "./metadata.js";
+import { unsupportedRuleError, metadataFromObject, sopsEncryptsPath } from "./metadata.js";
 import { LineIndex, loneCrAsLf } from "./position.js";
 import { assertNestingBound } from "./yaml-depth.js";
 import { decodeUtf8, DEFAULT_MAX_BYTES, requireVersion } from "./secrets-file.js";
@@ -42,10 +42,10 @@ type RawNode =
 
 const MAX_NODES = 1_000_000;
 
-/** Which leaves a file's crypt rule encrypts (spec §3): {@link sopsEncryptsPath}, comment rules refused at their line. */
+/** Which leaves a file's crypt rule encrypts (spec §3): {@link sopsEncryptsPath}; a rule it cannot apply (comment-based, untranslated RE2) refused at its line. */
 function cryptRule(meta: SopsMetadata, text: string, file?: string): (path: readonly string[]) => boolean {
-  const commentRule = commentRuleError(meta, { text, from: Math.max(0, text.search(/^["']?sops["']?[ \t]*:|^sops_/m)), file });
-  if (commentRule !== undefined) throw commentRule;
+  const unsupported = unsupportedRuleError(meta, { text, from: Math.max(0, text.search(/^["']?sops["']?[ \t]*:|^sops_/m)), file });
+  if (unsupported !== undefined) throw unsupported;
   return (p) => sopsEncryptsPath(meta, p) === true;
 }
 

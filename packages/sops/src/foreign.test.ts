@@ -112,6 +112,19 @@ describe("crypt rules the fixtures do not cover (§3)", () => {
     }
   });
 
+  it("encrypted_regex in RE2 syntax JavaScript lacks ((?i), POSIX classes) selects the leaves sops selects", async () => {
+    const body = `API_KEY: ${oracleEncrypt(KEY, "a", "API_KEY:")}\napi_x: ${oracleEncrypt(KEY, "b", "api_x:")}\nplain: c\n`;
+    const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: ["a", "b", "c"], cryptRule: "encrypted_regex: (?i)^api_" });
+    const d = await decryptDocument(text, [alice.identity]);
+    expect(d.tree).toEqual({ API_KEY: "a", api_x: "b", plain: "c" });
+    expect(d.leaves.map((l) => l.encrypted)).toEqual([true, true, false]);
+    // valid RE2 that is not translated is refused at the rule's line, never guessed
+    const scoped = text.replace("encrypted_regex: (?i)^api_", "encrypted_regex: (?i:^api_)");
+    const err = (await decryptDocument(scoped, [alice.identity]).then(() => undefined, (e: unknown) => e)) as SopsError;
+    expect(err.code).toBe("UNSUPPORTED");
+    expect(err.line).toBe(scoped.split("\n").findIndex((l) => l.startsWith("    encrypted_regex:")) + 1);
+  });
+
   it("a plaintext value where the rule says encrypted is NOT_ENCRYPTED", async () => {
     const body = `db_secret: oops-plain\n`;
     const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: ["oops-plain"], cryptRule: "encrypted_suffix: _secret" });

@@ -14,7 +14,7 @@ import { LineIndex, loneCrAsLf, type Position } from "./position.js";
 import { assertNestingBound, findExcessiveNesting } from "./yaml-depth.js";
 import {
   WRITTEN_SOPS_VERSION,
-  commentRuleError,
+  unsupportedRuleError,
   compareVersions,
   hasOtherMasterKeys,
   metadataFromObject,
@@ -517,8 +517,11 @@ export class DecryptCache {
 
 export function decryptSecretsWithKey(file: SecretsFile, dataKey: Uint8Array, text?: string, path?: string, cache?: DecryptCache): DecryptedSecrets {
   const meta = file.metadata;
-  const commentRule = commentRuleError(meta, { text, from: file.metadataRange.start, file: path });
-  if (commentRule !== undefined) throw commentRule;
+  // A comment-based rule is refused; any other rule needs no reading here: every value of a flat
+  // file is ENC[...] (else the parser refused it) and the MAC over their plaintexts is checked.
+  if (meta.unencrypted_comment_regex !== undefined || meta.encrypted_comment_regex !== undefined) {
+    throw unsupportedRuleError(meta, { text, from: file.metadataRange.start, file: path })!;
+  }
   const mac = new MacBuilder(meta.mac_only_encrypted === true);
   const values = new Map<string, string>();
   for (const e of file.entries) {
