@@ -492,8 +492,10 @@ export async function decryptDocument(text: string, identities: Identities | rea
   }
   const groups = meta.other.key_groups;
   if (Array.isArray(groups) && groups.length > 0) {
+    const at = text.search(/^[ \t]*["']?(?:sops_)?key_groups["']?[ \t]*:|^sops_key_groups__/m);
     throw new SopsError("UNSUPPORTED", "the file uses sops key groups (Shamir secret sharing), which are not supported", {
       file: options.path,
+      ...(at !== -1 ? { line: lineOf(text, at) } : {}),
       hint: "decrypt it with sops, then re-create it with stellar-secrets (one group of age recipients)",
     });
   }

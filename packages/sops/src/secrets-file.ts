@@ -574,13 +574,15 @@ export function requireVersion(meta: SopsMetadata, path?: string): void {
 }
 
 /** Unwraps the data key of a parsed file. @throws SopsError NO_IDENTITY, NO_MATCHING_IDENTITY, UNSUPPORTED. */
-export async function unwrapFileKey(file: SecretsFile, identities: Identities | readonly string[], path?: string): Promise<Uint8Array> {
+export async function unwrapFileKey(file: SecretsFile, identities: Identities | readonly string[], path?: string, text?: string): Promise<Uint8Array> {
   const ids = toIdentities(identities);
   if (ids.identities.length === 0) throw noIdentity(file, ids, path);
   const groups = file.metadata.other.key_groups;
   if (Array.isArray(groups) && groups.length > 0) {
+    const at = text?.slice(file.metadataRange.start).search(/["']?key_groups["']?[ \t]*:/) ?? -1;
     throw new SopsError("UNSUPPORTED", "the file uses sops key groups (Shamir secret sharing), which are not supported", {
       file: path,
+      ...(text !== undefined && at !== -1 ? { line: lineColumn(text, file.metadataRange.start + at).line } : {}),
       hint: "decrypt it with sops, then re-create it with stellar-secrets (one group of age recipients)",
     });
   }
@@ -615,7 +617,7 @@ export async function decryptSecrets(text: string, identities: Identities | read
   const file = cache !== undefined ? cache.parse(text, options) : parseSecretsFile(text, options);
   let key = cache?.knownKey(file.metadata.age);
   if (key === undefined) {
-    key = await unwrapFileKey(file, identities, options.path);
+    key = await unwrapFileKey(file, identities, options.path, text);
     cache?.rememberKey(file.metadata.age, key);
   }
   const result = decryptSecretsWithKey(file, key, text, options.path, cache);

@@ -241,7 +241,10 @@ describe("spec §15 vectors through whole files", () => {
       `        - age:\n${stanza(Buffer.concat([randomBytes(32), Buffer.from([2])]))}` +
       `    lastmodified: "${lm}"\n    mac: ${oracleEncrypt(KEY_F, oracleMac(["v"]), lm)}\n    unencrypted_suffix: _unencrypted\n    version: 3.10.2\n`;
     expect(await codeOf(decryptDocument(groups, [alice.identity]))).toBe("UNSUPPORTED");
+    expect(((await decryptDocument(groups, [alice.identity]).then(() => undefined, (e: unknown) => e)) as SopsError).line).toBe(groups.split("\n").indexOf("    key_groups:") + 1);
     expect(await codeOf(decryptSecrets(groups, [alice.identity]))).toBe("UNSUPPORTED");
+    const err = (await decryptSecrets(groups, [alice.identity]).then(() => undefined, (e: unknown) => e)) as SopsError;
+    expect(err.line).toBe(groups.split("\n").indexOf("    key_groups:") + 1);
   });
 });
 
