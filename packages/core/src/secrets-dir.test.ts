@@ -75,6 +75,46 @@ describe("SOPS metadata (SOPS-FORMAT §8.1, §8.4)", () => {
   });
 });
 
+describe("sops.lastmodified as sops 3.13+ reads it (SOPS-FORMAT §8.4)", () => {
+  const PATH = "secrets/staging.enc.yaml";
+  const at = (text: string): string[] =>
+    parseEnvironmentFile(text, PATH, "staging").diagnostics.map((d) => `${d.rule} ${d.line}:${d.column} ${text.slice(new LineIndex(text).offsetAt(d.line, d.column), new LineIndex(text).offsetAt(d.endLine, d.endColumn))}`);
+
+  it("reports an unquoted lastmodified (yaml.v3 reads a timestamp, sops 3.13+ refuses the file) at its key; quoted forms pass", async () => {
+    const text = await encryptSecrets(new Map([["a_key", "fake-1"]]), { recipients: [ALICE], now: new Date("2026-01-02T03:04:05Z") });
+    const line = text.split("\n").findIndex((l) => l.startsWith("    lastmodified:")) + 1;
+    const withLastModified = (v: string): string => text.replace(/^ {4}lastmodified: .*$/m, `    lastmodified: ${v}`);
+    expect(at(text)).toEqual([]);
+    expect(at(withLastModified("'2026-01-02T03:04:05Z'"))).toEqual([]);
+    for (const v of ["2026-01-02T03:04:05Z", "2026-01-02T03:04:05Z # edited", "2026-01-02T03:04:05.5+02:00"]) {
+      expect(at(withLastModified(v)), v).toEqual([`unencrypted-secrets-file ${line}:5 lastmodified`]);
+    }
+    expect(parseEnvironmentFile(withLastModified("2026-01-02T03:04:05Z"), PATH, "staging").diagnostics[0]?.message).toBe(
+      "secrets/staging.enc.yaml: sops.lastmodified is not quoted, so sops 3.13 and later read it as a timestamp and refuse to decrypt the file; " +
+        'quote it (`lastmodified: "2026-01-02T03:04:05Z"`, as sops and stellar-secrets write it) or restore the file from git (`git checkout -- secrets/staging.enc.yaml`)',
+    );
+  });
+});
+
+describe("crypt rules in RE2 syntax (as sops matches them)", () => {
+  const PATH = "secrets/staging.enc.yaml";
+  const rules = (text: string) => parseEnvironmentFile(text, PATH, "staging").diagnostics.map((d) => `${d.rule} ${d.line}`);
+
+  it("an encrypted_regex JavaScript cannot compile as written ((?i), [[:upper:]]) is matched as RE2 does: no false report", async () => {
+    const text = await encryptSecrets(new Map([["stripe_api_key", "fake-1"], ["hubspot_token", "fake-2"]]), { recipients: [ALICE] });
+    const line = text.split("\n").findIndex((l) => l.startsWith("    unencrypted_suffix:")) + 1;
+    const withRule = (r: string) => text.replace("unencrypted_suffix: _unencrypted", `encrypted_regex: '${r}'`);
+    expect(rules(withRule("(?i)^(STRIPE|HUBSPOT)_"))).toEqual([]);
+    expect(rules(withRule("^[[:lower:]]+_"))).toEqual([]);
+    // RE2 matches no name: sops reads both values as clear text
+    expect(rules(withRule("(?i)^github_"))).toEqual([`unencrypted-secrets-file ${line}`]);
+    // valid RE2 not translated: reported, never guessed
+    const d = parseEnvironmentFile(withRule("(?i:stripe)"), PATH, "staging").diagnostics;
+    expect(d.map((x) => `${x.rule} ${x.line}`)).toEqual([`unencrypted-secrets-file ${line}`]);
+    expect(d[0]?.message).toContain("RE2");
+  });
+});
+
 describe("lone CR line breaks (as YAML and sops read them)", () => {
   const PATH = "secrets/staging.enc.yaml";
   const asCr = (t: string) => t.replace(/\n/g, "\r");

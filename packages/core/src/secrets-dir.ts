@@ -4,7 +4,20 @@
  * `@stellar-secrets/sops`'s `parseSecretsFile`. Broken files still give their names (read with
  * a plain YAML fallback) plus `unencrypted-secrets-file` diagnostics.
  */
-import { decodeUtf8, inspectAgeEnvelope, isSopsEncrypted, isSopsError, normalizeRecipient, otherMasterKeys, parseSecretsFile, sopsEncryptsPath, type AgeEnvelopeInfo, type SecretsFile } from "@stellar-secrets/sops";
+import {
+  decodeUtf8,
+  inspectAgeEnvelope,
+  isSopsEncrypted,
+  isSopsError,
+  normalizeRecipient,
+  otherMasterKeys,
+  parseSecretsFile,
+  resolveYamlV3Plain,
+  sopsEncryptsPath,
+  unsupportedCryptRule,
+  type AgeEnvelopeInfo,
+  type SecretsFile,
+} from "@stellar-secrets/sops";
 import { findExcessiveNesting } from "@stellar-secrets/sops";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
@@ -134,6 +147,7 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
   const sopsStart = parsed.metadataRange.start;
   result.otherMasterKeys = otherMasterKeys(parsed.metadata).map((k) => ({ ...k, range: metadataKeyRange(text, sopsStart, k.type) }));
   checkMetadata(result, text, { start: sopsStart, end: sopsStart + 4 }, parsed.metadata.mac, rawVersion(text, sopsStart) ?? parsed.metadata.version);
+  checkLastModified(result, text, sopsStart);
   checkCryptRule(result, text, parsed);
   // a plain comment stays in clear (sops would have encrypted it): a credential in one is committed as is
   if (text.includes("#")) {
@@ -171,10 +185,10 @@ function checkCryptRule(result: EnvironmentFile, text: string, parsed: SecretsFi
   const at = metadataKeyRange(text, sopsStart, key) ?? { start: sopsStart, end: sopsStart + 4 };
   const rule = `sops.${key}`;
   const restore = `restore the file from git (\`git checkout -- ${shellPathWord(result.path)}\`); stellar-secrets and sops write \`unencrypted_suffix: _unencrypted\``;
-  if (sopsEncryptsPath(meta, []) === undefined) {
-    result.diagnostics.push(
-      diagnosticAt("unencrypted-secrets-file", "error", result.path, result.lines, at, `${result.path}: ${rule} is a comment-based encryption rule, which stellar-secrets cannot decrypt by (and no write of it sets); ${restore}`),
-    );
+  const unsupported = unsupportedCryptRule(meta);
+  if (unsupported !== undefined) {
+    const why = unsupported.rule.includes("comment") ? "a comment-based encryption rule, which stellar-secrets cannot decrypt by" : unsupported.why;
+    result.diagnostics.push(diagnosticAt("unencrypted-secrets-file", "error", result.path, result.lines, at, `${result.path}: ${rule} is ${why} (and no write of it sets); ${restore}`));
     return;
   }
   const clear = parsed.entries.filter((e) => e.encrypted && sopsEncryptsPath(meta, [e.name]) === false).map((e) => e.name);
@@ -235,6 +249,37 @@ function checkMetadata(result: EnvironmentFile, text: string, sopsRange: TextRan
   } else if (!SEMVER.test(version)) {
     report("version", () => `sops.version "${version.slice(0, 20)}" is not a version X.Y.Z (such as 3.10.2), so sops refuses to decrypt the file`);
   }
+}
+
+/**
+ * SOPS-FORMAT §8.4: sops 3.13 and later map the `sops` block onto its metadata through the parsed
+ * YAML, where an unquoted `lastmodified: 2026-01-02T03:04:05Z` is a timestamp, not the string the
+ * field needs: such a file cannot be decrypted by those versions (older ones, and stellar-secrets,
+ * read it). Every writer of sops and stellar-secrets quotes it. Reported at the key.
+ */
+function checkLastModified(result: EnvironmentFile, text: string, sopsStart: number): void {
+  const r = metadataKeyRange(text, sopsStart, "lastmodified");
+  if (r === undefined) return;
+  const raw = text.slice(r.end + 1, lineEndAt(text, r.end)).replace(/(?:^|[ \t])#.*$/, "").trim();
+  let resolved: ReturnType<typeof resolveYamlV3Plain>;
+  try {
+    resolved = resolveYamlV3Plain(raw);
+  } catch {
+    return;
+  }
+  if (resolved?.type !== "time") return;
+  const { path, lines } = result;
+  result.diagnostics.push(
+    diagnosticAt(
+      "unencrypted-secrets-file",
+      "error",
+      path,
+      lines,
+      r,
+      `${path}: sops.lastmodified is not quoted, so sops 3.13 and later read it as a timestamp and refuse to decrypt the file; ` +
+        `quote it (\`lastmodified: "${raw.slice(0, 40)}"\`, as sops and stellar-secrets write it) or restore the file from git (\`git checkout -- ${shellPathWord(path)}\`)`,
+    ),
+  );
 }
 
 /** Plain scalars under a nested value (a map or list), for the plaintext check. */
@@ -354,6 +399,7 @@ function fallback(text: string, result: EnvironmentFile): void {
           return typeof v.value === "string" ? v.value : (v.source ?? String(v.value));
         };
         checkMetadata(result, text, keyRange, scalarOf("mac"), scalarOf("version"));
+        checkLastModified(result, text, keyRange.start);
         const age = value.items.find((p) => keyString(p) === "age")?.value;
         const js = (age as { toJSON?: () => unknown } | undefined)?.toJSON?.();
         if (Array.isArray(js)) {

@@ -9,12 +9,12 @@ import { unwrapDataKey } from "./age.js";
 import { SopsError } from "./errors.js";
 import { toIdentities, type Identities } from "./identities.js";
 import { MacBuilder, verifyMac } from "./mac.js";
-import { metadataFromObject, sopsEncryptsPath } from "./metadata.js";
+import { unsupportedRuleError, metadataFromObject, sopsEncryptsPath } from "./metadata.js";
 import { LineIndex, loneCrAsLf } from "./position.js";
 import { assertNestingBound } from "./yaml-depth.js";
 import { decodeUtf8, DEFAULT_MAX_BYTES, requireVersion } from "./secrets-file.js";
 import type { DecryptedDocument, DocumentComment, DocumentLeaf, SopsMetadata } from "./types.js";
-import { aadForPath, canonicalize, canonicalBool, canonicalInt, decryptValue, formatGoFloat, isEncValue, type SopsValueType } from "./values.js";
+import { aadForPath, canonicalize, canonicalBool, canonicalInt, decryptValue, formatGoFloat, isEncValue, parseEnc, type SopsValueType } from "./values.js";
 
 /** The stores sops knows, chosen by file suffix as sops does (spec §10.4). */
 export type DocumentFormat = "yaml" | "json" | "dotenv" | "binary";
@@ -42,11 +42,10 @@ type RawNode =
 
 const MAX_NODES = 1_000_000;
 
-/** Which leaves a file's crypt rule encrypts (spec §3): {@link sopsEncryptsPath}, comment rules refused. */
-function cryptRule(meta: SopsMetadata): (path: readonly string[]) => boolean {
-  if (sopsEncryptsPath(meta, []) === undefined) {
-    throw new SopsError("UNSUPPORTED", "comment-based encryption rules (unencrypted_comment_regex/encrypted_comment_regex) are not supported");
-  }
+/** Which leaves a file's crypt rule encrypts (spec §3): {@link sopsEncryptsPath}; a rule it cannot apply (comment-based, untranslated RE2) refused at its line. */
+function cryptRule(meta: SopsMetadata, text: string, file?: string): (path: readonly string[]) => boolean {
+  const unsupported = unsupportedRuleError(meta, { text, from: Math.max(0, text.search(/^["']?sops["']?[ \t]*:|^sops_/m)), file });
+  if (unsupported !== undefined) throw unsupported;
   return (p) => sopsEncryptsPath(meta, p) === true;
 }
 
@@ -278,6 +277,26 @@ function walkComments(lines: string[], path: readonly string[], st: WalkState): 
   }
 }
 
+/**
+ * A comment inside a list, as sops writes it: a list element `ENC[...,type:comment]` under the
+ * list's path, which sops reads back as a comment (not a value, not in the MAC: sops <= 3.13.1
+ * and 3.13.3+; 3.13.2 hashed it by mistake, getsops/sops#2243). Recorded in `st.comments`; true
+ * when `item` was one. An element that does not decrypt is left to {@link walk} (TAMPERED), as
+ * sops fails on it.
+ */
+function listComment(item: RawNode, path: readonly string[], st: WalkState): boolean {
+  if (item.kind !== "scalar" || typeof item.value !== "string" || !st.encrypts(path) || !isEncValue(item.value) || parseEnc(item.value)?.type !== "comment") return false;
+  const aad = aadForPath(path);
+  let text: string;
+  try {
+    text = decryptValue(item.value, st.key, aad).plaintext.toString("utf8");
+  } catch {
+    return false;
+  }
+  st.comments.push({ aad, text, encrypted: true });
+  return true;
+}
+
 function leafLine(node: { offset?: number }, st: WalkState): number | undefined {
   return node.offset !== undefined && st.text !== undefined ? lineOf(st.text, node.offset) : undefined;
 }
@@ -291,12 +310,15 @@ function walk(node: RawNode, path: string[], st: WalkState): unknown {
   }
   if (node.kind === "list") {
     walkComments(node.comments, path, st);
-    return node.items.map((item) => walk(item, path, st));
+    const out: unknown[] = [];
+    for (const item of node.items) if (!listComment(item, path, st)) out.push(walk(item, path, st));
+    return out;
   }
   if (node.value === null) return null;
   const aad = aadForPath(path);
-  if (st.encrypts(path) && typeof node.value === "string" && node.value !== "") {
-    if (!isEncValue(node.value)) {
+  if (st.encrypts(path) && node.value !== "") {
+    // sops fails on a number or boolean here too ("Expected encrypted value as string")
+    if (typeof node.value !== "string" || !isEncValue(node.value)) {
       throw new SopsError("NOT_ENCRYPTED", `the value at ${path.join(".")} should be encrypted but is plaintext`, { file: st.file, line: leafLine(node, st) });
     }
     let d: { plaintext: Buffer; type: SopsValueType };
@@ -306,6 +328,10 @@ function walk(node: RawNode, path: string[], st: WalkState): unknown {
       canonical = canonicalize(d.plaintext.toString("utf8"), d.type);
     } catch (cause) {
       throw new SopsError("TAMPERED", `the value at ${path.join(".")} failed its authentication check`, { file: st.file, line: leafLine(node, st), cause });
+    }
+    if (d.type === "comment") {
+      // sops writes a comment as a value only inside a list (see listComment)
+      throw new SopsError("TAMPERED", `the value at ${path.join(".")} is marked as a comment`, { file: st.file, line: leafLine(node, st) });
     }
     st.mac.add(d.type === "str" || d.type === "bytes" ? d.plaintext : canonical);
     st.leaves.push({ path: [...path], aad, type: d.type, plaintext: canonical, encrypted: true, inMac: true });
@@ -370,7 +396,7 @@ export function decryptDocumentWithKey(text: string, dataKey: Uint8Array, option
   const { format, roots, meta } = parseDocumentText(text, options);
   const st: WalkState = {
     key: dataKey,
-    encrypts: format === "binary" ? () => true : cryptRule(meta),
+    encrypts: format === "binary" ? () => true : cryptRule(meta, text, options.path),
     mac: new MacBuilder(meta.mac_only_encrypted === true),
     macOnlyEncrypted: meta.mac_only_encrypted === true,
     leaves: [],
@@ -466,8 +492,10 @@ export async function decryptDocument(text: string, identities: Identities | rea
   }
   const groups = meta.other.key_groups;
   if (Array.isArray(groups) && groups.length > 0) {
+    const at = text.search(/^[ \t]*["']?(?:sops_)?key_groups["']?[ \t]*:|^sops_key_groups__/m);
     throw new SopsError("UNSUPPORTED", "the file uses sops key groups (Shamir secret sharing), which are not supported", {
       file: options.path,
+      ...(at !== -1 ? { line: lineOf(text, at) } : {}),
       hint: "decrypt it with sops, then re-create it with stellar-secrets (one group of age recipients)",
     });
   }

@@ -102,12 +102,87 @@ describe("crypt rules the fixtures do not cover (§3)", () => {
     expect(d.tree).toEqual({ public_url: "https://x", my_public_note: "hi", token: "t" });
   });
 
+  it("a clear number or boolean where the rule says encrypted is NOT_ENCRYPTED, as sops refuses it (\"Expected encrypted value as string\")", async () => {
+    for (const [scalar, bytes] of [["8080", "8080"], ["true", "True"], ["1.5", "1.5"]] as const) {
+      const body = `token: ${oracleEncrypt(KEY, "t", "token:")}\nport: ${scalar}\n`;
+      const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: ["t", bytes] });
+      const err = await decryptDocument(text, [alice.identity]).then(() => undefined, (e: unknown) => e);
+      expect((err as SopsError).code, scalar).toBe("NOT_ENCRYPTED");
+      expect((err as SopsError).line, scalar).toBe(2);
+    }
+  });
+
+  it("encrypted_regex in RE2 syntax JavaScript lacks ((?i), POSIX classes) selects the leaves sops selects", async () => {
+    const body = `API_KEY: ${oracleEncrypt(KEY, "a", "API_KEY:")}\napi_x: ${oracleEncrypt(KEY, "b", "api_x:")}\nplain: c\n`;
+    const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: ["a", "b", "c"], cryptRule: "encrypted_regex: (?i)^api_" });
+    const d = await decryptDocument(text, [alice.identity]);
+    expect(d.tree).toEqual({ API_KEY: "a", api_x: "b", plain: "c" });
+    expect(d.leaves.map((l) => l.encrypted)).toEqual([true, true, false]);
+    // valid RE2 that is not translated is refused at the rule's line, never guessed
+    const scoped = text.replace("encrypted_regex: (?i)^api_", "encrypted_regex: (?i:^api_)");
+    const err = (await decryptDocument(scoped, [alice.identity]).then(() => undefined, (e: unknown) => e)) as SopsError;
+    expect(err.code).toBe("UNSUPPORTED");
+    expect(err.line).toBe(scoped.split("\n").findIndex((l) => l.startsWith("    encrypted_regex:")) + 1);
+  });
+
   it("a plaintext value where the rule says encrypted is NOT_ENCRYPTED", async () => {
     const body = `db_secret: oops-plain\n`;
     const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: ["oops-plain"], cryptRule: "encrypted_suffix: _secret" });
     const err = await decryptDocument(text, [alice.identity]).then(() => undefined, (e: unknown) => e);
     expect((err as SopsError).code).toBe("NOT_ENCRYPTED");
     expect((err as SopsError).message).not.toContain("oops-plain");
+  });
+});
+
+describe("dotenv metadata is text (§10.2): sops decodes it weakly typed", () => {
+  it("sops_mac_only_encrypted=true (a string in a dotenv file) is the boolean, as sops reads it", async () => {
+    const lastmodified = "2026-01-02T03:04:05Z";
+    const mac = oracleEncrypt(KEY, oracleMac(["s3cr3t"], true), lastmodified);
+    const enc = ageWrapSync(KEY, alice.recipient).replace(/\n/g, "\\n");
+    const text =
+      `secret=${oracleEncrypt(KEY, "s3cr3t", "secret:")}\nplain_unencrypted=clear\n` +
+      `sops_age__list_0__map_enc=${enc}\nsops_age__list_0__map_recipient=${alice.recipient}\n` +
+      `sops_lastmodified=${lastmodified}\nsops_mac=${mac}\nsops_mac_only_encrypted=true\nsops_unencrypted_suffix=_unencrypted\nsops_version=3.9.0\n`;
+    const d = await decryptDocument(text, [alice.identity], { format: "dotenv" });
+    expect(d.metadata.mac_only_encrypted).toBe(true);
+    expect(d.tree).toEqual({ secret: "s3cr3t", plain_unencrypted: "clear" });
+    // a text that is not a boolean is refused, as sops refuses it
+    const bad = text.replace("sops_mac_only_encrypted=true", "sops_mac_only_encrypted=maybe");
+    const err = await decryptDocument(bad, [alice.identity], { format: "dotenv" }).then(() => undefined, (e: unknown) => e);
+    expect((err as SopsError).code).toBe("MALFORMED_FILE");
+  });
+});
+
+describe("comments sops encrypted (§9.4)", () => {
+  // sops keeps a comment inside a list as a list element, encrypted as ENC[...,type:comment] under
+  // the list's path, and reads it back as a comment: not a value, not in the MAC (sops <= 3.13.1
+  // and 3.13.3+; 3.13.2 fed it to the MAC by mistake, getsops/sops#2243).
+  it("a comment inside a list (an ENC[...,type:comment] element) is a comment, not a value, and not in the MAC", async () => {
+    const body =
+      `${"#"}${oracleEncrypt(KEY, " top", ":", "comment")}\n` +
+      "list:\n" +
+      `    - ${oracleEncrypt(KEY, " in list", "list:", "comment")}\n` +
+      `    - ${oracleEncrypt(KEY, "x", "list:")}\n` +
+      `    - ${oracleEncrypt(KEY, " after x", "list:", "comment")}\n` +
+      `    - ${oracleEncrypt(KEY, "y", "list:")}\n` +
+      `token: ${oracleEncrypt(KEY, "t", "token:")}\n`;
+    const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: ["x", "y", "t"] });
+    const d = await decryptDocument(text, [alice.identity]);
+    expect(d.tree).toEqual({ list: ["x", "y"], token: "t" });
+    expect(d.leaves.map((l) => `${l.aad}${l.plaintext}`)).toEqual(["list:x", "list:y", "token:t"]);
+    expect(d.comments.map((c) => [c.aad, c.text, c.encrypted])).toEqual([
+      [":", " top", true],
+      ["list:", " in list", true],
+      ["list:", " after x", true],
+    ]);
+  });
+
+  it("a mapping value of type comment is refused (TAMPERED, with its line)", async () => {
+    const body = `a: ${oracleEncrypt(KEY, "x", "a:")}\nb: ${oracleEncrypt(KEY, " note", "b:", "comment")}\n`;
+    const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: ["x"] });
+    const err = await decryptDocument(text, [alice.identity]).then(() => undefined, (e: unknown) => e);
+    expect((err as SopsError).code).toBe("TAMPERED");
+    expect((err as SopsError).line).toBe(2);
   });
 });
 

@@ -72,6 +72,7 @@ export {
   decryptDocumentBytes,
   decryptDocumentWithKey,
   formatForPath,
+  resolveYamlV3Plain,
   type DocumentFormat,
   type DocumentOptions,
 } from "./document.js";
@@ -103,7 +104,7 @@ export {
   type ProposalFields,
 } from "./proposal.js";
 export { computeMac, macAad } from "./mac.js";
-export { OTHER_MASTER_KEYS, WRITTEN_SOPS_VERSION, otherMasterKeys, sopsEncryptsPath } from "./metadata.js";
+export { OTHER_MASTER_KEYS, WRITTEN_SOPS_VERSION, otherMasterKeys, sopsEncryptsPath, unsupportedCryptRule } from "./metadata.js";
 export {
   aadForPath,
   canonicalize,

@@ -13,7 +13,7 @@ import {
   type MergeSide,
 } from "./index.js";
 import { encryptWithNewKey } from "./secrets-file.js";
-import { testKey } from "../test-fixtures/support.js";
+import { oracleEncrypt, oracleSealYaml, testKey } from "../test-fixtures/support.js";
 
 const alice = testKey("alice");
 const bob = testKey("bob");
@@ -197,6 +197,24 @@ describe("mergeSecrets across a rotation", () => {
       // unchanged values keep the rotated side's exact ENC string
       expect(raws(r.text).get("db_url")).toBe(raws(rotatedWithoutBob.text).get("db_url"));
     }
+  });
+
+  it("a value sops typed on the other side (sops set port 8080: type:int) keeps its type when re-encrypted under the rotated key, and the MAC holds", async () => {
+    const KEY = Buffer.alloc(32, 0x31);
+    const sopsBase = oracleSealYaml(`db_url: ${oracleEncrypt(KEY, "postgres://x", "db_url:")}\n`, { dataKey: KEY, recipients: [alice.recipient], macValues: ["postgres://x"] });
+    const sopsSet = oracleSealYaml(`db_url: ${oracleEncrypt(KEY, "postgres://x", "db_url:")}\nport: ${oracleEncrypt(KEY, "8080", "port:", "int")}\nflag: ${oracleEncrypt(KEY, "True", "flag:", "bool")}\n`, {
+      dataKey: KEY,
+      recipients: [alice.recipient],
+      macValues: ["postgres://x", "8080", "True"],
+    });
+    const b = await side(sopsBase);
+    const rotated = await side(await rotateDataKey(b.secrets));
+    const r = mergeSecrets({ base: b, ours: rotated, theirs: await side(sopsSet) });
+    expect(r.keyFrom).toBe("ours");
+    expect(r.reencrypted.sort()).toEqual(["flag", "port"]);
+    expect(parseSecretsFile(r.text).entries.map((e) => `${e.name}:${e.type}`)).toEqual(["db_url:str", "port:int", "flag:bool"]);
+    const merged = await decryptSecrets(r.text, [alice.identity]);
+    expect([...merged.values]).toEqual([["db_url", "postgres://x"], ["port", "8080"], ["flag", "true"]]);
   });
 
   it("returns the rotated text byte for byte when the other side changed nothing", async () => {

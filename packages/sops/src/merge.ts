@@ -193,7 +193,9 @@ export function mergeSecrets(input: MergeInput): MergeResult {
   const text = header + encryptWithKey(merged, {
     dataKey: k.dataKey,
     age,
-    reuseFrom: sources,
+    // every side: encryptWithKey copies ENC strings only from those under `k`'s key, and takes a
+    // re-encrypted value's sops type (int, bool, ...) from whichever side holds it unchanged
+    reuseFrom: [k, other, ...(base !== undefined ? [base] : [])],
     version: writtenVersion(k.file.metadata.version, undefined),
     ...(input.now ? { now: input.now } : {}),
   });

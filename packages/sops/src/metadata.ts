@@ -4,6 +4,8 @@
  */
 import { SopsError, type SopsErrorReason } from "./errors.js";
 import type { AgeStanza, SopsMetadata } from "./types.js";
+import { canonicalBool } from "./values.js";
+import { LineIndex } from "./position.js";
 
 /** The sops release whose metadata layout this package writes. */
 export const WRITTEN_SOPS_VERSION = "3.10.2";
@@ -59,7 +61,10 @@ export function metadataFromObject(value: unknown, file?: string, line?: number)
   const lastmodified = scalarText(value.lastmodified);
   if (lastmodified === undefined) return bad("`lastmodified` is missing");
   const version = scalarText(value.version) ?? "";
-  if (version !== "" && !/^v?\d+\.\d+\.\d+/.test(version)) return bad(`\`version\` "${version.slice(0, 20)}" is not a semantic version`, "invalid-version");
+  // sops: blang/semver.Make after a leading `v` is trimmed (version.AIsNewerThanB); a failure refuses the file
+  if (version !== "" && !/^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(version)) {
+    return bad(`\`version\` "${version.slice(0, 20)}" is not a semantic version`, "invalid-version");
+  }
   const mac = value.mac === undefined || value.mac === null ? "" : scalarText(value.mac);
   if (mac === undefined) return bad("`mac` is not text");
   const meta: SopsMetadata = { age, lastmodified, mac, version, other: {} };
@@ -73,8 +78,11 @@ export function metadataFromObject(value: unknown, file?: string, line?: number)
   }
   if (rules > 1) return bad("more than one encryption rule (unencrypted_suffix, encrypted_regex, ...) is set");
   if (value.mac_only_encrypted !== undefined && value.mac_only_encrypted !== null) {
-    if (typeof value.mac_only_encrypted !== "boolean") return bad("`mac_only_encrypted` is not a boolean");
-    meta.mac_only_encrypted = value.mac_only_encrypted;
+    // sops decodes its metadata weakly typed: a dotenv/INI file holds `sops_mac_only_encrypted=true` as text
+    const flag = value.mac_only_encrypted;
+    const parsed = typeof flag === "boolean" ? flag : typeof flag === "string" ? canonicalBool(flag) : undefined;
+    if (parsed === undefined) return bad("`mac_only_encrypted` is not a boolean");
+    meta.mac_only_encrypted = parsed === true || parsed === "True";
   }
   for (const [k, v] of Object.entries(value)) {
     if (!KNOWN.has(k)) Object.defineProperty(meta.other, k, { value: v, enumerable: true, writable: true, configurable: true });
@@ -117,21 +125,233 @@ export function otherMasterKeys(meta: SopsMetadata): { type: string; count: numb
   return out;
 }
 
+/** What an RE2 pattern is in JavaScript: the same matcher, a pattern RE2 refuses, or RE2 this package does not translate. */
+type Re2Translation = { re: RegExp } | { invalid: true } | { unsupported: string };
+
+/** POSIX classes RE2 takes inside brackets (`[[:alpha:]]`), as JavaScript ranges (ASCII, as in RE2). */
+const POSIX_CLASSES: Record<string, string> = {
+  alnum: "0-9A-Za-z",
+  alpha: "A-Za-z",
+  ascii: "\\x00-\\x7F",
+  blank: "\\t ",
+  cntrl: "\\x00-\\x1F\\x7F",
+  digit: "0-9",
+  graph: "!-~",
+  lower: "a-z",
+  print: " -~",
+  punct: "!-\\/:-@\\[-`{-~",
+  space: "\\t\\n\\v\\f\\r ",
+  upper: "A-Z",
+  word: "0-9A-Za-z_",
+  xdigit: "0-9A-Fa-f",
+};
+
+/** RE2's `\s` (JavaScript's also takes Unicode spaces and `\v`). */
+const RE2_SPACE = "\\t\\n\\f\\r ";
+
+const translations = new Map<string, Re2Translation>();
+
+/**
+ * An RE2 pattern (Go's regexp, what sops matches `encrypted_regex` and `unencrypted_regex` with)
+ * as a JavaScript RegExp that matches the same strings: leading flags `(?i)`/`(?s)`/`(?m)` (`(?U)`
+ * changes no match), `(?P<name>`, `\A`, `\z`, `\Q…\E`, `\pL`, `\x{41}`, POSIX classes, a leading
+ * `]` in a class, RE2's ASCII `\s`. What RE2 refuses (lookaround, backreferences, `\C`, a repeat
+ * over 1000) is `invalid`: sops's match then fails, so the rule never matches. Valid RE2 that is
+ * not translated (flags later in the pattern, `[[:^alpha:]]`) is `unsupported`, never guessed.
+ * Pure; results are cached per pattern.
+ */
+function translateRe2(src: string): Re2Translation {
+  const known = translations.get(src);
+  if (known !== undefined) return known;
+  const result = translateRe2Uncached(src);
+  if (translations.size < 256) translations.set(src, result);
+  return result;
+}
+
+function translateRe2Uncached(src: string): Re2Translation {
+  const unsupported = (what: string): Re2Translation => ({ unsupported: `${what} (RE2 syntax stellar-secrets does not translate)` });
+  let flags = "";
+  let i = 0;
+  const lead = /^\(\?([imsU]+)\)/.exec(src);
+  if (lead !== null) {
+    for (const f of lead[1]!) if (f !== "U" && !flags.includes(f)) flags += f;
+    i = lead[0].length;
+  }
+  let out = "";
+  let unicode = false;
+  let inClass = false;
+  let classStart = false;
+  while (i < src.length) {
+    const c = src[i]!;
+    if (c === "\\") {
+      const n = src[i + 1];
+      if (n === undefined) return { invalid: true };
+      if (/[1-9]/.test(n) || n === "k" || n === "C") return { invalid: true };
+      if (n === "Q") {
+        if (inClass) return unsupported("\\Q inside a class");
+        const endQ = src.indexOf("\\E", i + 2);
+        const lit = src.slice(i + 2, endQ === -1 ? src.length : endQ);
+        out += lit.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&");
+        i = endQ === -1 ? src.length : endQ + 2;
+        classStart = false;
+        continue;
+      }
+      if (n === "A" || n === "z") {
+        if (inClass) return { invalid: true };
+        if (flags.includes("m")) return unsupported(`\\${n} with (?m)`);
+        out += n === "A" ? "^" : "$";
+        i += 2;
+        continue;
+      }
+      if (n === "p" || n === "P") {
+        unicode = true;
+        if (src[i + 2] === "{") {
+          const close = src.indexOf("}", i + 3);
+          if (close === -1) return { invalid: true };
+          out += src.slice(i, close + 1);
+          i = close + 1;
+        } else {
+          if (src[i + 2] === undefined) return { invalid: true };
+          out += `\\${n}{${src[i + 2]}}`;
+          i += 3;
+        }
+        classStart = false;
+        continue;
+      }
+      if (n === "x" && src[i + 2] === "{") {
+        const close = src.indexOf("}", i + 3);
+        if (close === -1) return { invalid: true };
+        unicode = true;
+        out += `\\u{${src.slice(i + 3, close)}}`;
+        i = close + 1;
+        classStart = false;
+        continue;
+      }
+      if (n === "s") {
+        out += inClass ? RE2_SPACE : `[${RE2_SPACE}]`;
+        i += 2;
+        classStart = false;
+        continue;
+      }
+      if (n === "S") {
+        if (inClass) return unsupported("\\S inside a class");
+        out += `[^${RE2_SPACE}]`;
+        i += 2;
+        continue;
+      }
+      out += c + n;
+      i += 2;
+      classStart = false;
+      continue;
+    }
+    if (inClass) {
+      if (c === "]" && !classStart) {
+        inClass = false;
+        out += "]";
+        i++;
+        continue;
+      }
+      if (c === "]") {
+        out += "\\]"; // RE2: a `]` first in a class is literal; JavaScript would close an empty class
+        i++;
+        classStart = false;
+        continue;
+      }
+      if (c === "[" && src[i + 1] === ":") {
+        const close = src.indexOf(":]", i + 2);
+        if (close !== -1) {
+          const name = src.slice(i + 2, close);
+          if (name.startsWith("^")) return unsupported(`[[:${name}:]]`);
+          const range = POSIX_CLASSES[name];
+          if (range === undefined) return { invalid: true };
+          out += range;
+          i = close + 2;
+          classStart = false;
+          continue;
+        }
+      }
+      out += c === "[" ? "\\[" : c;
+      i++;
+      classStart = false;
+      continue;
+    }
+    if (c === "[") {
+      inClass = true;
+      classStart = true;
+      out += "[";
+      i++;
+      if (src[i] === "^") {
+        out += "^";
+        i++;
+      }
+      continue;
+    }
+    if (c === "(" && src[i + 1] === "?") {
+      const rest = src.slice(i + 2);
+      if (rest.startsWith("P<")) {
+        out += "(?<";
+        i += 4;
+        continue;
+      }
+      if (rest.startsWith(":")) {
+        out += "(?:";
+        i += 3;
+        continue;
+      }
+      if (rest.startsWith("<") && !rest.startsWith("<=") && !rest.startsWith("<!")) {
+        out += "(?<";
+        i += 3;
+        continue;
+      }
+      if (/^(?:=|!|<=|<!|>)/.test(rest)) return { invalid: true };
+      return unsupported("flags or a group after the start of the pattern");
+    }
+    if (c === "{") {
+      const m = /^\{(\d+)(?:,(\d*))?\}/.exec(src.slice(i));
+      if (m !== null && (Number(m[1]) > 1000 || (m[2] !== undefined && m[2] !== "" && Number(m[2]) > 1000))) return { invalid: true };
+    }
+    out += c;
+    i++;
+  }
+  if (inClass) return { invalid: true };
+  try {
+    return { re: new RegExp(out, flags + (unicode ? "u" : "")) };
+  } catch {
+    return unsupported("a pattern JavaScript reads differently");
+  }
+}
+
+/**
+ * A crypt rule this package cannot apply as sops does: a comment-based rule (which leaves sops
+ * encrypts depends on how its YAML library attaches comments), or an `encrypted_regex` /
+ * `unencrypted_regex` in RE2 syntax that is not translated. Readers refuse such a file
+ * (UNSUPPORTED) and `check` reports it, rather than read it differently from sops. Pure.
+ */
+export function unsupportedCryptRule(meta: SopsMetadata): { rule: string; why: string } | undefined {
+  for (const rule of ["unencrypted_comment_regex", "encrypted_comment_regex"] as const) {
+    if (meta[rule] !== undefined) return { rule, why: "a comment-based encryption rule, which stellar-secrets does not read" };
+  }
+  for (const rule of ["encrypted_regex", "unencrypted_regex"] as const) {
+    const re = meta[rule];
+    if (re === undefined) continue;
+    const t = translateRe2(re);
+    if ("unsupported" in t) return { rule, why: `a regular expression with ${t.unsupported}` };
+  }
+  return undefined;
+}
+
 /**
  * Whether sops encrypts the leaf at `path` (mapping keys from the root) under the file's crypt
  * rule (SOPS-FORMAT §3): `unencrypted_suffix` (default `_unencrypted`), `encrypted_suffix`,
- * `encrypted_regex` and `unencrypted_regex` (RE2 searched, not anchored; an invalid regex never
- * matches, as in sops). Returns undefined for the comment-based rules, which depend on comments
- * this reader does not attach. Pure.
+ * `encrypted_regex` and `unencrypted_regex` (RE2, searched, not anchored, translated by
+ * {@link translateRe2}; a pattern RE2 refuses never matches, as in sops). Returns undefined for a
+ * rule {@link unsupportedCryptRule} names. Pure.
  */
 export function sopsEncryptsPath(meta: SopsMetadata, path: readonly string[]): boolean | undefined {
-  if (meta.unencrypted_comment_regex !== undefined || meta.encrypted_comment_regex !== undefined) return undefined;
+  if (unsupportedCryptRule(meta) !== undefined) return undefined;
   const compile = (re: string): RegExp | undefined => {
-    try {
-      return new RegExp(re.replace(/\(\?P</g, "(?<"));
-    } catch {
-      return undefined; // sops: an invalid regex never matches
-    }
+    const t = translateRe2(re);
+    return "re" in t ? t.re : undefined; // sops: an invalid regex never matches
   };
   if (meta.encrypted_suffix !== undefined) {
     const s = meta.encrypted_suffix;
@@ -147,6 +367,28 @@ export function sopsEncryptsPath(meta: SopsMetadata, path: readonly string[]): b
   }
   const suffix = meta.unencrypted_suffix ?? "_unencrypted";
   return !path.some((k) => k.endsWith(suffix));
+}
+
+/**
+ * The error for a file whose crypt rule {@link unsupportedCryptRule} names (a comment-based rule,
+ * an untranslated RE2 pattern): refused rather than read differently from sops. The line is the
+ * rule's, found in `text` from `from` (the `sops` block), when given. Undefined for any other rule.
+ */
+export function unsupportedRuleError(meta: SopsMetadata, where: { text?: string | undefined; from?: number; file?: string | undefined } = {}): SopsError | undefined {
+  const problem = unsupportedCryptRule(meta);
+  if (problem === undefined) return undefined;
+  const { rule, why } = problem;
+  let line: number | undefined;
+  if (where.text !== undefined) {
+    const from = where.from ?? 0;
+    const m = new RegExp(`${rule}["']?[ \\t]*[:=]`).exec(where.text.slice(from));
+    if (m !== null) line = new LineIndex(where.text).positionAt(from + m.index).line;
+  }
+  return new SopsError("UNSUPPORTED", `the file's sops.${rule} is ${why}`, {
+    file: where.file,
+    ...(line !== undefined ? { line } : {}),
+    hint: "re-encrypt it with sops without that rule (`sops decrypt FILE | sops encrypt --filename-override FILE /dev/stdin > NEW`, then replace FILE with NEW), or set its values again with `stellar-secrets set`",
+  });
 }
 
 /** Compares two `X.Y.Z` versions (a leading `v` allowed); non-versions sort lowest. */
@@ -166,13 +408,24 @@ export interface WrittenMetadata {
   version: string;
 }
 
+/** What yaml.v3 (sops) does not take raw in a double-quoted scalar: DEL and C1 (U+0085 is a line break there), U+2028/U+2029 (line breaks) and U+FEFF. */
+const YAML_V3_UNSAFE = /[\u007f-\u009f\u2028\u2029\ufeff]/g;
+
+/**
+ * `s` as a YAML double-quoted scalar that yaml.v3 and `yaml` both read back as `s`: JSON's escapes
+ * (C0 controls, `"`, `\`), plus `\uXXXX` for each character of {@link YAML_V3_UNSAFE}.
+ */
+export function yamlDoubleQuoted(s: string): string {
+  return JSON.stringify(s).replace(YAML_V3_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /**
  * A recipient label as a YAML scalar: plain when YAML reads it back unchanged (every `age1…` and
  * `ssh-ed25519 AAAA…` label), else double-quoted (a kept foreign label with, say, ` #` in an SSH
  * key comment).
  */
 function yamlRecipient(r: string): string {
-  return /^[A-Za-z0-9][A-Za-z0-9+/=@._-]*( [A-Za-z0-9+/=@._-]+)*$/.test(r) ? r : JSON.stringify(r);
+  return /^[A-Za-z0-9][A-Za-z0-9+/=@._-]*( [A-Za-z0-9+/=@._-]+)*$/.test(r) ? r : yamlDoubleQuoted(r);
 }
 
 /** The oldest release this package writes: age recipients need sops 3.7. */

@@ -128,6 +128,26 @@ describe("error reasons", () => {
     throw new Error("expected a SopsError");
   };
 
+  it("a value the file's crypt rule leaves in clear (a sops file with encrypted_regex, or a name ending in _unencrypted) says which rule", () => {
+    const messageOf = (t: string): string => {
+      try {
+        parseSecretsFile(t);
+      } catch (e) {
+        expect((e as SopsError).code).toBe("NOT_ENCRYPTED");
+        expect((e as SopsError).reason).toBe("plaintext-value");
+        return (e as SopsError).message;
+      }
+      throw new Error("expected a SopsError");
+    };
+    const [first, ...rest] = text.split("\n");
+    const regex = [first, "kind: Secret", ...rest].join("\n").replace("unencrypted_suffix: _unencrypted", "encrypted_regex: ^[A-D]$");
+    expect(messageOf(regex)).toBe('secret "kind" has a plaintext value instead of ENC[...]: the file\'s sops.encrypted_regex "^[A-D]$" leaves it unencrypted');
+    expect(messageOf([first, "debug_unencrypted: x", ...rest].join("\n"))).toBe(
+      'secret "debug_unencrypted" has a plaintext value instead of ENC[...]: the file\'s sops.unencrypted_suffix "_unencrypted" leaves it unencrypted',
+    );
+    expect(messageOf([first, "plain: hello", ...rest].join("\n"))).toBe('secret "plain" has a plaintext value instead of ENC[...]');
+  });
+
   it("names a plaintext value, a nested value and a bad sops.version, on both reader paths", () => {
     const [first, ...rest] = text.split("\n");
     expect(reasonOf([first, "plain: hello", ...rest].join("\n"))).toEqual(["NOT_ENCRYPTED", "plaintext-value", 2]);
@@ -136,6 +156,9 @@ describe("error reasons", () => {
     expect(reasonOf(badVersion)[0]).toBe("MALFORMED_FILE");
     expect(reasonOf(badVersion)[1]).toBe("invalid-version"); // fast path: re-thrown with the whole file's line
     expect(reasonOf(`# a comment takes the full parser\n${badVersion}`)[1]).toBe("invalid-version");
+    // sops parses the version as semver after a leading `v` (blang/semver): trailing text is refused, a pre-release is not
+    for (const v of ["3.10.2junk", "3.13.2.1", "3.10.2 extra"]) expect(reasonOf(text.replace(/version: .*/, `version: ${v}`))[1], v).toBe("invalid-version");
+    for (const v of ["v3.10.2", "3.13.0-rc.1", "3.10.2+build.5"]) expect(() => parseSecretsFile(text.replace(/version: .*/, `version: ${v}`)), v).not.toThrow();
   });
 
   it("names git conflict markers (a file git merged as text) at the first marker line, with how to redo the merge", () => {

@@ -14,10 +14,13 @@ import { LineIndex, loneCrAsLf, type Position } from "./position.js";
 import { assertNestingBound, findExcessiveNesting } from "./yaml-depth.js";
 import {
   WRITTEN_SOPS_VERSION,
+  unsupportedRuleError,
   compareVersions,
   hasOtherMasterKeys,
   metadataFromObject,
   renderMetadataYaml,
+  sopsEncryptsPath,
+  yamlDoubleQuoted,
   type WrittenMetadata,
 } from "./metadata.js";
 import type { AgeStanza, DecryptedSecrets, EncryptOptions, SecretEntry, SecretsFile, SopsMetadata } from "./types.js";
@@ -232,6 +235,26 @@ function metadataFromNode(doc: Document.Parsed, pair: Pair, text: string, file?:
   return metadataFromObject(value, file, lineColumn(text, start).line);
 }
 
+/**
+ * `: the file's sops.encrypted_regex "…" leaves it unencrypted` when the file's own crypt rule
+ * (SOPS-FORMAT §3) is why sops left `name` in clear (a sops file with `encrypted_regex`, a name
+ * ending in `_unencrypted`), else "". Only the rule is shown, never the value.
+ */
+function clearRuleNote(doc: Document.Parsed, items: readonly Pair[], text: string, name: string, file?: string): string {
+  const pair = items.find((p) => isScalar(p.key) && p.key.value === "sops");
+  if (pair === undefined) return "";
+  let meta: SopsMetadata;
+  try {
+    meta = metadataFromNode(doc, pair, text, file);
+  } catch {
+    return "";
+  }
+  if (sopsEncryptsPath(meta, [name]) !== false) return "";
+  const rules = ["encrypted_suffix", "encrypted_regex", "unencrypted_regex", "unencrypted_suffix"] as const;
+  const rule = rules.find((k) => meta[k] !== undefined) ?? "unencrypted_suffix";
+  return `: the file's sops.${rule} ${JSON.stringify((meta[rule] ?? "_unencrypted").slice(0, 60))} leaves it unencrypted`;
+}
+
 /** The full-parser path: any valid YAML or JSON layout. */
 function parseFlatGeneral(text: string, format: "yaml" | "json", file?: string): SecretsFile {
   assertNestingBound(text, file);
@@ -279,7 +302,7 @@ function parseFlatGeneral(text: string, format: "yaml" | "json", file?: string):
     }
     const raw = value.value;
     if (typeof raw !== "string" || (raw !== "" && !isEncValue(raw))) {
-      throw new SopsError("NOT_ENCRYPTED", `secret "${name}" has a plaintext value instead of ENC[...]`, {
+      throw new SopsError("NOT_ENCRYPTED", `secret "${name}" has a plaintext value instead of ENC[...]${clearRuleNote(doc, root.items, text, name, file)}`, {
         file,
         reason: "plaintext-value",
         ...at,
@@ -523,8 +546,10 @@ export class DecryptCache {
 
 export function decryptSecretsWithKey(file: SecretsFile, dataKey: Uint8Array, text?: string, path?: string, cache?: DecryptCache): DecryptedSecrets {
   const meta = file.metadata;
+  // A comment-based rule is refused; any other rule needs no reading here: every value of a flat
+  // file is ENC[...] (else the parser refused it) and the MAC over their plaintexts is checked.
   if (meta.unencrypted_comment_regex !== undefined || meta.encrypted_comment_regex !== undefined) {
-    throw new SopsError("UNSUPPORTED", "files with comment-based encryption rules are not supported", { file: path });
+    throw unsupportedRuleError(meta, { text, from: file.metadataRange.start, file: path })!;
   }
   const mac = new MacBuilder(meta.mac_only_encrypted === true);
   const values = new Map<string, string>();
@@ -578,13 +603,15 @@ export function requireVersion(meta: SopsMetadata, path?: string): void {
 }
 
 /** Unwraps the data key of a parsed file. @throws SopsError NO_IDENTITY, NO_MATCHING_IDENTITY, UNSUPPORTED. */
-export async function unwrapFileKey(file: SecretsFile, identities: Identities | readonly string[], path?: string): Promise<Uint8Array> {
+export async function unwrapFileKey(file: SecretsFile, identities: Identities | readonly string[], path?: string, text?: string): Promise<Uint8Array> {
   const ids = toIdentities(identities);
   if (ids.identities.length === 0) throw noIdentity(file, ids, path);
   const groups = file.metadata.other.key_groups;
   if (Array.isArray(groups) && groups.length > 0) {
+    const at = text?.slice(file.metadataRange.start).search(/["']?key_groups["']?[ \t]*:/) ?? -1;
     throw new SopsError("UNSUPPORTED", "the file uses sops key groups (Shamir secret sharing), which are not supported", {
       file: path,
+      ...(text !== undefined && at !== -1 ? { line: lineColumn(text, file.metadataRange.start + at).line } : {}),
       hint: "decrypt it with sops, then re-create it with stellar-secrets (one group of age recipients)",
     });
   }
@@ -619,7 +646,7 @@ export async function decryptSecrets(text: string, identities: Identities | read
   const file = cache !== undefined ? cache.parse(text, options) : parseSecretsFile(text, options);
   let key = cache?.knownKey(file.metadata.age);
   if (key === undefined) {
-    key = await unwrapFileKey(file, identities, options.path);
+    key = await unwrapFileKey(file, identities, options.path, text);
     cache?.rememberKey(file.metadata.age, key);
   }
   const result = decryptSecretsWithKey(file, key, text, options.path, cache);
@@ -632,7 +659,7 @@ export async function decryptSecrets(text: string, identities: Identities | read
 
 /** A key as YAML text that yaml.v3 and `yaml` both read back as the same string. */
 export function renderKey(name: string): string {
-  return PLAIN_KEY.test(name) && !YAML_RESERVED.test(name) ? name : JSON.stringify(name);
+  return PLAIN_KEY.test(name) && !YAML_RESERVED.test(name) ? name : yamlDoubleQuoted(name);
 }
 
 function checkName(name: string): void {
@@ -670,19 +697,46 @@ export function writtenVersion(previous: string | undefined, requested: string |
   return WRITTEN_SOPS_VERSION;
 }
 
-function encryptAll(values: ReadonlyMap<string, string>, dataKey: Uint8Array, reuse?: (name: string, value: string) => string | undefined): { entries: { name: string; raw: string }[]; macHex: string } {
+/**
+ * The type a value keeps when it is written again: the ENC type of `name` in one of `versions`
+ * where it has exactly this (decrypted, as returned) value, else `str`. sops types `port: 8080`
+ * `int` and `flag: true` `bool` (SOPS-FORMAT §2.3); an unchanged value keeps that type through a
+ * rotation or a merge, so `sops -d` prints it as before. A value set anew is a string.
+ */
+function keptType(versions: readonly DecryptedSecrets[], name: string, value: string): SopsValueType {
+  for (const v of versions) {
+    if (v.values.get(name) !== value) continue;
+    const type = v.file.entries.find((e) => e.name === name)?.type;
+    if (type === "int" || type === "float" || type === "bool" || type === "time") return type;
+  }
+  return "str";
+}
+
+/**
+ * Encrypts every value (or copies the ENC string `reuse` gives) and computes the MAC. The MAC is
+ * fed the bytes sops feeds it for each leaf's type: a decrypted `bool` reads as `true` but its
+ * MAC bytes are `True` (spec §4.1), so a typed value is hashed through {@link canonicalize}.
+ */
+function encryptAll(
+  values: ReadonlyMap<string, string>,
+  dataKey: Uint8Array,
+  reuse?: (name: string, value: string) => string | undefined,
+  typeOf?: (name: string, value: string) => SopsValueType,
+): { entries: { name: string; raw: string }[]; macHex: string } {
   const mac = new MacBuilder(false);
   const entries: { name: string; raw: string }[] = [];
   for (const [name, value] of values) {
     checkName(name);
     if (typeof value !== "string") throw new SopsError("MALFORMED_FILE", `secret "${name}" is not a string`);
-    const bytes = Buffer.from(value, "utf8");
-    mac.add(bytes);
     if (value === "") {
       entries.push({ name, raw: "" });
       continue;
     }
-    entries.push({ name, raw: reuse?.(name, value) ?? encryptValue(bytes, dataKey, `${name}:`, "str") });
+    const kept = reuse?.(name, value);
+    const type = kept !== undefined ? (parseEnc(kept)?.type as SopsValueType | undefined) ?? "str" : (typeOf?.(name, value) ?? "str");
+    const bytes = Buffer.from(type === "str" || type === "bytes" ? value : canonicalize(value, type), "utf8");
+    mac.add(bytes);
+    entries.push({ name, raw: kept ?? encryptValue(bytes, dataKey, `${name}:`, type) });
   }
   return { entries, macHex: mac.digestHex() };
 }
@@ -693,10 +747,10 @@ export async function encryptSecrets(values: ReadonlyMap<string, string>, option
 }
 
 /** {@link encryptSecrets}, also returning the new data key (for verification before writing). */
-export async function encryptWithNewKey(values: ReadonlyMap<string, string>, options: EncryptOptions): Promise<{ text: string; dataKey: Uint8Array }> {
+export async function encryptWithNewKey(values: ReadonlyMap<string, string>, options: EncryptOptions, typesFrom: readonly DecryptedSecrets[] = []): Promise<{ text: string; dataKey: Uint8Array }> {
   const recipients = uniqueRecipients(options.recipients);
   const dataKey = randomBytes(32);
-  const { entries, macHex } = encryptAll(values, dataKey);
+  const { entries, macHex } = encryptAll(values, dataKey, undefined, (name, value) => keptType(typesFrom, name, value));
   const lastmodified = formatLastModified(options.now ?? new Date());
   const text = render(entries, {
     age: await wrapAll(dataKey, recipients),
@@ -743,6 +797,8 @@ export interface KeyedWrite {
   /**
    * Verified versions whose exact ENC string is copied for a name whose plaintext is the same
    * (stable ciphertext). Only versions encrypted with `dataKey` are used; the first match wins.
+   * A value encrypted anew with the same plaintext as in any of them, under any key (a merge across
+   * a rotation), keeps the type it has there (`int`, `float`, `bool`, `time`: see {@link keptType}).
    */
   reuseFrom: readonly DecryptedSecrets[];
   version: string;
@@ -759,13 +815,18 @@ export function encryptWithKey(values: ReadonlyMap<string, string>, write: Keyed
   const sources = write.reuseFrom
     .filter((v) => sameBytes(v.dataKey, write.dataKey))
     .map((v) => ({ values: v.values, raw: new Map(v.file.entries.map((e) => [e.name, e.raw])) }));
-  const { entries, macHex } = encryptAll(values, write.dataKey, (name, value) => {
-    for (const s of sources) {
-      const raw = s.raw.get(name);
-      if (s.values.get(name) === value && raw?.startsWith("ENC[")) return raw;
-    }
-    return undefined;
-  });
+  const { entries, macHex } = encryptAll(
+    values,
+    write.dataKey,
+    (name, value) => {
+      for (const s of sources) {
+        const raw = s.raw.get(name);
+        if (s.values.get(name) === value && raw?.startsWith("ENC[")) return raw;
+      }
+      return undefined;
+    },
+    (name, value) => keptType(write.reuseFrom, name, value),
+  );
   const lastmodified = formatLastModified(write.now ?? new Date());
   return render(entries, { age: write.age, lastmodified, mac: encryptMac(macHex, write.dataKey, lastmodified), version: write.version });
 }
@@ -812,9 +873,13 @@ export async function rotateDataKey(previous: DecryptedSecrets, options: Partial
 /** {@link rotateDataKey}, also returning the new data key. */
 export async function rotateWithNewKey(previous: DecryptedSecrets, options: Partial<EncryptOptions> = {}): Promise<{ text: string; dataKey: Uint8Array }> {
   refuseForeignKeys(previous);
-  return encryptWithNewKey(previous.values, {
-    recipients: options.recipients ?? previous.file.recipients,
-    ...(options.now ? { now: options.now } : {}),
-    version: writtenVersion(previous.file.metadata.version, options.version),
-  });
+  return encryptWithNewKey(
+    previous.values,
+    {
+      recipients: options.recipients ?? previous.file.recipients,
+      ...(options.now ? { now: options.now } : {}),
+      version: writtenVersion(previous.file.metadata.version, options.version),
+    },
+    [previous],
+  );
 }

@@ -213,6 +213,21 @@ describe("spec §15 vectors through whole files", () => {
     expect(await codeOf(decryptSecrets(text, [alice.identity]))).toBe("MAC_MISMATCH");
   });
 
+  it("a comment-regex crypt rule is refused at the rule's line, saying what to do, by both readers", async () => {
+    const body = `k: ${oracleEncrypt(KEY_F, "v", "k:")}\n`;
+    for (const rule of ["encrypted_comment_regex: ^sops:enc", "unencrypted_comment_regex: plain"]) {
+      const rx = oracleSealYaml(body, { dataKey: KEY_F, recipients: [alice.recipient], macValues: ["v"], cryptRule: rule });
+      const line = rx.split("\n").findIndex((l) => l === `    ${rule}`) + 1;
+      for (const read of [decryptDocument(rx, [alice.identity]), decryptSecrets(rx, [alice.identity])]) {
+        const err = (await read.then(() => undefined, (e: unknown) => e)) as SopsError;
+        expect(err.code, rule).toBe("UNSUPPORTED");
+        expect(err.line, rule).toBe(line);
+        expect(err.message).toContain(`sops.${rule.split(":")[0]}`);
+        expect(err.hint).toMatch(/sops decrypt/);
+      }
+    }
+  });
+
   it("refuses comment-regex crypt rules and Shamir key groups with UNSUPPORTED rather than guessing", async () => {
     const body = `k: ${oracleEncrypt(KEY_F, "v", "k:")}\n`;
     const rx = oracleSealYaml(body, { dataKey: KEY_F, recipients: [alice.recipient], macValues: ["v"], cryptRule: "encrypted_comment_regex: ^sops:enc" });
@@ -226,7 +241,10 @@ describe("spec §15 vectors through whole files", () => {
       `        - age:\n${stanza(Buffer.concat([randomBytes(32), Buffer.from([2])]))}` +
       `    lastmodified: "${lm}"\n    mac: ${oracleEncrypt(KEY_F, oracleMac(["v"]), lm)}\n    unencrypted_suffix: _unencrypted\n    version: 3.10.2\n`;
     expect(await codeOf(decryptDocument(groups, [alice.identity]))).toBe("UNSUPPORTED");
+    expect(((await decryptDocument(groups, [alice.identity]).then(() => undefined, (e: unknown) => e)) as SopsError).line).toBe(groups.split("\n").indexOf("    key_groups:") + 1);
     expect(await codeOf(decryptSecrets(groups, [alice.identity]))).toBe("UNSUPPORTED");
+    const err = (await decryptSecrets(groups, [alice.identity]).then(() => undefined, (e: unknown) => e)) as SopsError;
+    expect(err.line).toBe(groups.split("\n").indexOf("    key_groups:") + 1);
   });
 });
 

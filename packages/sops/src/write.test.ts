@@ -17,7 +17,7 @@ import {
   updateKeys,
   type DecryptedSecrets,
 } from "./index.js";
-import { oracleDecrypt, testKey } from "../test-fixtures/support.js";
+import { oracleDecrypt, oracleEncrypt, oracleMac, oracleSealYaml, testKey } from "../test-fixtures/support.js";
 
 const alice = testKey("alice");
 const bob = testKey("bob");
@@ -112,6 +112,16 @@ describe("encryptSecrets output", () => {
     }
     // ordinary names are plain
     expect(text).toMatch(/^DATABASE_URL: ENC\[/m);
+  });
+
+  it("a name with a character yaml.v3 does not take raw in a quoted key (line breaks U+0085/U+2028/U+2029, DEL, C1, BOM) is escaped, so sops parses the file", async () => {
+    const names = ["nel\u0085x", "ls\u2028x", "ps\u2029x", "del\u007fx", "c1\u0080\u009fx", "bom\ufeffx", "tab\tx", "ctl\u0001x", "astral\u{1d11e}x", "latin é ☃"];
+    const t = await encryptSecrets(new Map(names.map((n) => [n, "v"])), { recipients: [alice.recipient], now: NOW });
+    const keyLines = t.slice(0, t.indexOf("\nsops:")).split("\n");
+    expect(keyLines).toHaveLength(names.length);
+    // yaml.v3 reads as printable only: TAB, LF, 0x20-0x7E, U+0085 (a line break), U+00A0-U+D7FF, U+E000-U+FFFD but U+FEFF, U+10000 and up
+    for (const line of keyLines) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/);
+    expect([...(await decryptSecrets(t, [alice.identity])).values.keys()]).toEqual(names);
   });
 
   it("no line is folded (one line per value, however long)", () => {
@@ -353,5 +363,65 @@ describe("updateKeys and rotateDataKey", () => {
     expect(parseSecretsFile(t2).recipients).toEqual([carol.recipient]);
     const err = await decryptSecrets(t2, [alice.identity, bob.identity]).then(() => undefined, (e: unknown) => e);
     expect((err as SopsError).code).toBe("NO_MATCHING_IDENTITY");
+  });
+});
+
+describe("values sops typed (int, float, bool, time) survive our rewrites (sops -d accepts the result)", () => {
+  // What `sops encrypt` makes of `port: 8080`, `flag: true`, `ratio: 0.5`, `when: 2024-01-01T00:00:00Z`
+  // (spec §2.3): the canonical bytes under their type tag, and those bytes in the MAC.
+  const KEY = Buffer.alloc(32, 0x24);
+  const typed: [string, string, string][] = [
+    ["name", "x", "str"],
+    ["port", "8080", "int"],
+    ["flag", "True", "bool"],
+    ["off", "False", "bool"],
+    ["ratio", "0.5", "float"],
+    ["when", "2024-01-01T00:00:00Z", "time"],
+  ];
+  const body = typed.map(([n, v, t]) => `${n}: ${oracleEncrypt(KEY, v, `${n}:`, t)}\n`).join("");
+  const sopsMade = () => oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: typed.map(([, v]) => v) });
+  const typeLines = (t: string) => parseSecretsFile(t).entries.map((e) => `${e.name}:${e.type ?? ""}`);
+
+  it("reads them as sops -d prints them (bool in lower case)", async () => {
+    const d = await decryptSecrets(sopsMade(), [alice.identity]);
+    expect([...d.values]).toEqual([
+      ["name", "x"],
+      ["port", "8080"],
+      ["flag", "true"],
+      ["off", "false"],
+      ["ratio", "0.5"],
+      ["when", "2024-01-01T00:00:00Z"],
+    ]);
+  });
+
+  it("reencryptSecrets (set another name) keeps each typed ENC string and writes a MAC over sops' canonical bytes (True, not true)", async () => {
+    const before = sopsMade();
+    const d = await decryptSecrets(before, [alice.identity]);
+    const out = await reencryptSecrets(d, new Map([...d.values, ["added", "v"]]), { now: NOW });
+    for (const [n] of typed) expect(parseSecretsFile(out).entries.find((e) => e.name === n)?.raw).toBe(parseSecretsFile(before).entries.find((e) => e.name === n)?.raw);
+    const again = await decryptSecrets(out, [alice.identity]);
+    expect(again.values.get("flag")).toBe("true");
+    // the MAC sops computes: canonical bytes per type, in order
+    const macHex = oracleDecrypt(KEY, again.file.metadata.mac, again.file.metadata.lastmodified).plaintext;
+    expect(macHex).toBe(oracleMac([...typed.map(([, v]) => v), "v"]));
+  });
+
+  it("rotateDataKey keeps each value's type (sops -d still prints `port: 8080`, not `port: \"8080\"`)", async () => {
+    const d = await decryptSecrets(sopsMade(), [alice.identity]);
+    const out = await rotateDataKey(d, { now: NOW });
+    expect(typeLines(out)).toEqual(typed.map(([n, , t]) => `${n}:${t}`));
+    const again = await decryptSecrets(out, [alice.identity]);
+    expect([...again.values]).toEqual([...d.values]);
+    const macHex = oracleDecrypt(again.dataKey, again.file.metadata.mac, again.file.metadata.lastmodified).plaintext;
+    expect(macHex).toBe(oracleMac(typed.map(([, v]) => v)));
+  });
+
+  it("a value set anew is a string, whatever it looks like (the name's old type is not kept)", async () => {
+    const d = await decryptSecrets(sopsMade(), [alice.identity]);
+    const out = await reencryptSecrets(d, new Map([...d.values, ["flag", "false"], ["port", "80"]]), { now: NOW });
+    expect(typeLines(out)).toEqual(["name:str", "port:str", "flag:str", "off:bool", "ratio:float", "when:time"]);
+    const again = await decryptSecrets(out, [alice.identity]);
+    expect(again.values.get("flag")).toBe("false");
+    expect(oracleDecrypt(KEY, again.file.metadata.mac, again.file.metadata.lastmodified).plaintext).toBe(oracleMac(["x", "80", "false", "False", "0.5", "2024-01-01T00:00:00Z"]));
   });
 });
