@@ -251,6 +251,23 @@ describe("mergeSecrets across a rotation", () => {
 });
 
 describe("mergeSecretsGuarded: a merge never puts our values under a key their side's writer chose", () => {
+  it("keeps the sops type of a value our side holds (type:int, type:bool) under the new data key, and the MAC holds", async () => {
+    const KEY = Buffer.alloc(32, 0x32);
+    const sopsBase = oracleSealYaml(`db_url: ${oracleEncrypt(KEY, "postgres://x", "db_url:")}\n`, { dataKey: KEY, recipients: [alice.recipient, bob.recipient], macValues: ["postgres://x"] });
+    const sopsOurs = oracleSealYaml(`db_url: ${oracleEncrypt(KEY, "postgres://x", "db_url:")}\nport: ${oracleEncrypt(KEY, "8080", "port:", "int")}\nflag: ${oracleEncrypt(KEY, "True", "flag:", "bool")}\n`, {
+      dataKey: KEY,
+      recipients: [alice.recipient, bob.recipient],
+      macValues: ["postgres://x", "8080", "True"],
+    });
+    const b = await side(sopsBase);
+    const theirs = await side(await rotateDataKey(b.secrets));
+    const r = await mergeSecretsGuarded({ base: b, ours: await side(sopsOurs), theirs });
+    expect(r.freshKey).toBe(true);
+    expect(parseSecretsFile(r.text).entries.map((e) => `${e.name}:${e.type}`)).toEqual(["db_url:str", "port:int", "flag:bool"]);
+    const merged = await decryptSecrets(r.text, [alice.identity]);
+    expect([...merged.values]).toEqual([["db_url", "postgres://x"], ["port", "8080"], ["flag", "true"]]);
+  });
+
   it("encrypts our side's changes under a new data key when their side holds a file written afresh (keyless, to the members' public keys) under a key its writer knows", async () => {
     // their side: every value replaced under a data key the writer made, wrapped to the real members only (valid MAC)
     const forged = await encryptWithNewKey(new Map([["db_url", "postgres://evil"], ["api_key", "k-base"], ["empty_one", ""]]), { recipients: [alice.recipient, bob.recipient] });

@@ -230,11 +230,17 @@ export async function mergeSecretsGuarded(input: MergeInput): Promise<GuardedMer
     return { ...result, freshKey: false };
   }
   const merged = decryptSecretsWithKey(parseSecretsFile(result.text), result.dataKey, result.text);
-  const fresh = await encryptWithNewKey(merged.values, {
-    recipients: theirs.file.recipients,
-    version: writtenVersion(theirs.file.metadata.version, undefined),
-    ...(input.now ? { now: input.now } : {}),
-  });
+  // each value keeps the sops type (int, bool, ...) of a side that holds it unchanged
+  const typesFrom = [input.ours.secrets, theirs, base];
+  const fresh = await encryptWithNewKey(
+    merged.values,
+    {
+      recipients: theirs.file.recipients,
+      version: writtenVersion(theirs.file.metadata.version, undefined),
+      ...(input.now ? { now: input.now } : {}),
+    },
+    typesFrom,
+  );
   const header = commentHeader(input.ours.text) || commentHeader(input.theirs.text);
   return {
     ...result,
