@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CliError } from "./errors.js";
-import { quoteDotenv, selectValues, variableNames } from "./variables.js";
+import { childEnvironment, quoteDotenv, quoteShell, selectValues, variableNames } from "./variables.js";
 
 const code = (fn: () => unknown): string | undefined => {
   try {
@@ -50,9 +50,51 @@ describe("quoteDotenv", () => {
     expect(quoteDotenv(`it's "q"`)).toBe('`it\'s "q"`');
     expect(quoteDotenv("")).toBe('""');
   });
+  it("uses single quotes for a value a shell would expand in double quotes ($, backtick), so sourcing the file runs nothing", () => {
+    expect(quoteDotenv("a$(touch /tmp/x)b")).toBe("'a$(touch /tmp/x)b'");
+    expect(quoteDotenv("a`id`b")).toBe("'a`id`b'");
+    expect(quoteDotenv("${HOME} $1")).toBe("'${HOME} $1'");
+    // without a shell-active character the common form is unchanged
+    expect(quoteDotenv("sk_live_abc+/=#!~")).toBe('"sk_live_abc+/=#!~"');
+  });
   it("refuses what neither dotenv nor node --env-file can read back", () => {
     expect(quoteDotenv(`'"\``)).toBeUndefined();
     expect(quoteDotenv("a\r\nb")).toBeUndefined();
     expect(quoteDotenv("a\0b")).toBeUndefined();
+  });
+});
+
+describe("quoteShell", () => {
+  it("single-quotes every value, a ' as '\\'' — nothing inside is expanded by a POSIX shell", () => {
+    expect(quoteShell("plain")).toBe("'plain'");
+    expect(quoteShell("")).toBe("''");
+    expect(quoteShell(`it's $(id) \`id\` "q" \\ \n\r\t é`)).toBe(`'it'\\''s $(id) \`id\` "q" \\ \n\r\t é'`);
+    expect(quoteShell("'")).toBe(`''\\'''`);
+  });
+  it("refuses a NUL, which no shell variable can hold", () => {
+    expect(quoteShell("a\0b")).toBeUndefined();
+  });
+});
+
+describe("childEnvironment", () => {
+  const values = new Map([["api_key", "v1"], ["token", "v2"]]);
+  it("adds each value under its variable, keeping the rest of the environment", () => {
+    expect(childEnvironment({ PATH: "/bin" }, values, variableNames(values.keys()), false)).toEqual({ PATH: "/bin", API_KEY: "v1", TOKEN: "v2" });
+  });
+  it("refuses a variable already set unless override (VARIABLE_COLLISION)", () => {
+    expect(code(() => childEnvironment({ TOKEN: "x" }, values, variableNames(values.keys()), false))).toBe("VARIABLE_COLLISION");
+    expect(childEnvironment({ TOKEN: "x" }, values, variableNames(values.keys()), true).TOKEN).toBe("v2");
+  });
+  it("refuses a value holding a NUL (UNREPRESENTABLE_VALUE), naming the secret and never the value", () => {
+    const nul = new Map([["api_key", "SECRET-VALUE\0tail"]]);
+    let error: CliError | undefined;
+    try {
+      childEnvironment({}, nul, variableNames(nul.keys()), false);
+    } catch (e) {
+      error = e as CliError;
+    }
+    expect(error?.code).toBe("UNREPRESENTABLE_VALUE");
+    expect(error?.message).toContain('"api_key"');
+    expect(`${error?.message} ${error?.hint}`).not.toContain("SECRET-VALUE");
   });
 });

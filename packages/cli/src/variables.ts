@@ -54,15 +54,65 @@ export function selectValues(values: ReadonlyMap<string, string>, only: string[]
 /**
  * The quoted form of `value` for a dotenv line that the `dotenv` package and `node --env-file`
  * both read back exactly. Neither unescapes `\"`, `\\` or `\$`, so nothing is escaped: the value
- * is wrapped in a quote character it does not contain — `"` for values without `"`, a backslash
- * or a line break (the common case), else `'`, else a backtick; line breaks stay literal inside
- * the quotes. Returns undefined when no form reads back exactly: the value holds `"`, `'` and a
- * backtick together, a carriage return (both normalise it to a newline) or a NUL.
+ * is wrapped in a quote character it does not contain — `"` for values without `"`, a backslash,
+ * a line break, `$` or a backtick (the common case), else `'`, else `"`, else a backtick; line
+ * breaks stay literal inside the quotes. A file of such lines is often sourced by a shell
+ * (`set -a; . ./.env`) or read by docker compose, which expand `$` and backticks inside `"`:
+ * so a value holding `$` or a backtick is single-quoted whenever it has no `'`, and then a shell
+ * reads it back exactly too and runs nothing. Only a value holding `'` as well as `$`, a backtick,
+ * `"` or a backslash keeps a form a shell would expand (`"` or a backtick): dotenv still reads it
+ * exactly, a shell does not (use {@link quoteShell} for a shell). Returns undefined when no form
+ * reads back exactly: the value holds `"`, `'` and a backtick together, a carriage return (both
+ * normalise it to a newline) or a NUL.
  */
 export function quoteDotenv(value: string): string | undefined {
   if (/[\r\0]/.test(value)) return undefined;
-  if (!/["\\\n]/.test(value)) return `"${value}"`;
+  if (!/["\\\n$`]/.test(value)) return `"${value}"`;
   if (!value.includes("'")) return `'${value}'`;
+  if (!/["\\\n]/.test(value)) return `"${value}"`;
   if (!value.includes("`")) return `\`${value}\``;
   return undefined;
+}
+
+/**
+ * The value as one POSIX shell word that expands to exactly the value (sh, dash, bash, ksh,
+ * zsh): wrapped in `'`, each `'` written `'\''`. Nothing inside single quotes is expanded — no
+ * `$`, backtick, backslash or history expansion — and line breaks, carriage returns and any
+ * Unicode stay as they are. Returns undefined for a value holding a NUL, which no shell
+ * variable (and no environment variable) can hold.
+ */
+export function quoteShell(value: string): string | undefined {
+  if (value.includes("\0")) return undefined;
+  return `'${value.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * The environment of `exec`'s child: `base` plus each value under its variable
+ * (`variables`, from {@link variableNames}). Throws `CliError("VARIABLE_COLLISION")` for a
+ * variable already set in `base` unless `override`, and `CliError("UNREPRESENTABLE_VALUE")` for a
+ * value holding a NUL (an environment variable cannot: node would refuse it with an error that
+ * quotes the value). Messages name secrets and variables, never values.
+ */
+export function childEnvironment(
+  base: Readonly<Record<string, string | undefined>>,
+  values: ReadonlyMap<string, string>,
+  variables: ReadonlyMap<string, string>,
+  override: boolean,
+): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...base };
+  for (const [name, variable] of variables) {
+    const value = values.get(name) as string;
+    if (value.includes("\0")) {
+      throw new CliError("UNREPRESENTABLE_VALUE", `the value of "${name}" holds a NUL byte, which an environment variable cannot carry; nothing was run`, {
+        hint: "fix the value (`stellar-secrets set`), or leave it out with --only",
+      });
+    }
+    if (env[variable] !== undefined && !override) {
+      throw new CliError("VARIABLE_COLLISION", `secret "${name}" would replace the variable ${variable}, which is already set`, {
+        hint: "unset it first, leave the secret out with --only, or pass --override",
+      });
+    }
+    env[variable] = value;
+  }
+  return env;
 }

@@ -9,7 +9,7 @@ import { parseCommandArgs, splitAtDoubleDash, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { decryptEnvironment, openProject, selectEnvironments } from "../repository.js";
-import { selectValues, variableNames } from "../variables.js";
+import { childEnvironment, selectValues, variableNames } from "../variables.js";
 
 const help = `Usage: stellar-secrets exec --env ENV [--only NAME[,NAME]] [--override] -- COMMAND [ARGS...]
 
@@ -21,7 +21,8 @@ are forwarded to it. Nothing is written to disk and no value appears in any argu
 
 Errors: two secrets that give the same variable (VARIABLE_COLLISION), a name that is not a valid
 variable name (INVALID_VARIABLE_NAME), a variable already set in this environment unless
---override (VARIABLE_COLLISION), a command that does not exist (COMMAND_NOT_FOUND, 127).
+--override (VARIABLE_COLLISION), a value holding a NUL byte, which no environment variable can
+carry (UNREPRESENTABLE_VALUE; nothing is run), a command that does not exist (COMMAND_NOT_FOUND, 127).
 
 Options:
   --env ENV             the environment (exactly one)
@@ -65,16 +66,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (env === undefined) throw new CliError("USAGE", "exec: --env is required");
   const decrypted = await decryptEnvironment(ctx, config, env);
   const values = selectValues(decrypted.values, splitList(f.only), env.name);
-  const variables = variableNames(values.keys());
-  const childEnv: NodeJS.ProcessEnv = { ...ctx.env };
-  for (const [name, variable] of variables) {
-    if (childEnv[variable] !== undefined && !f.override) {
-      throw new CliError("VARIABLE_COLLISION", `secret "${name}" would replace the variable ${variable}, which is already set`, {
-        hint: "unset it first, leave the secret out with --only, or pass --override",
-      });
-    }
-    childEnv[variable] = values.get(name);
-  }
+  const childEnv = childEnvironment(ctx.env, values, variableNames(values.keys()), f.override === true);
   decrypted.dataKey.fill(0);
   const [file, ...args] = after as [string, ...string[]];
   return runChild(file, args, childEnv, ctx.cwd);

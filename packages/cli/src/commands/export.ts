@@ -1,5 +1,5 @@
 /**
- * `stellar-secrets export --env ENV --format dotenv|json|k8s`: writes one environment's values
+ * `stellar-secrets export --env ENV --format dotenv|shell|json|k8s`: writes one environment's values
  * to stdout (an explicit reveal, for deploy pipelines).
  */
 import { stringify } from "yaml";
@@ -8,17 +8,21 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { renderJson } from "../format.js";
 import { decryptEnvironment, openProject, selectEnvironments } from "../repository.js";
-import { quoteDotenv, selectValues, variableNames } from "../variables.js";
+import { quoteDotenv, quoteShell, selectValues, variableNames } from "../variables.js";
 
-const help = `Usage: stellar-secrets export --env ENV --format dotenv|json|k8s [--only NAME[,NAME]]
+const help = `Usage: stellar-secrets export --env ENV --format dotenv|shell|json|k8s [--only NAME[,NAME]]
                               [--name NAME] [--namespace NS]
 
 Decrypts ENV (verifying the MAC) and writes its values to stdout:
   dotenv  NAME="value" lines, NAME upper-cased (as exec does), that the dotenv package and
           node --env-file read back exactly: nothing is escaped; a value holding ", a
-          backslash or a line break is wrapped in ' instead (else in \`), line breaks kept.
-          A value no quoting reads back (", ' and \` together, CR, NUL) is
-          UNREPRESENTABLE_VALUE and nothing is written
+          backslash, a line break, $ or \` is wrapped in ' instead (else in " or \`), line
+          breaks kept. A value no quoting reads back (", ' and \` together, CR, NUL) is
+          UNREPRESENTABLE_VALUE and nothing is written. Not a shell script: a shell reads
+          a value holding ' together with $, \`, " or a backslash differently (use shell)
+  shell   export NAME='value' lines for a POSIX shell (\`eval "$(...)"\`, \`. file\`): every
+          value single-quoted (' as '\\''), so the shell gets exactly the value and runs
+          nothing; a value holding a NUL is UNREPRESENTABLE_VALUE and nothing is written
   json    {"secret_name": "value", ...}
   k8s     a v1 Secret manifest (YAML), type Opaque, values base64-encoded under data;
           --name (default stellar-secrets-ENV), --namespace (optional)
@@ -26,7 +30,7 @@ Keys are sorted by name. Redirect to a file only where it is safe to keep plaint
 
 Options:
   --env ENV            the environment (exactly one)
-  --format F           dotenv, json or k8s (default dotenv)
+  --format F           dotenv, shell, json or k8s (default dotenv)
   --only NAME[,NAME]   only these secrets
   --name NAME          k8s: metadata.name
   --namespace NS       k8s: metadata.namespace
@@ -48,8 +52,8 @@ const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f } = parseCommandArgs("export", argv, flags);
   const format = f.format ?? "dotenv";
-  if (format !== "dotenv" && format !== "json" && format !== "k8s") {
-    throw new CliError("USAGE", `export: unknown --format "${format}"`, { hint: "use dotenv, json or k8s" });
+  if (format !== "dotenv" && format !== "shell" && format !== "json" && format !== "k8s") {
+    throw new CliError("USAGE", `export: unknown --format "${format}"`, { hint: "use dotenv, shell, json or k8s" });
   }
   if (format !== "k8s" && (f.name !== undefined || f.namespace !== undefined)) {
     throw new CliError("USAGE", "export: --name and --namespace apply to --format k8s only");
@@ -83,6 +87,18 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       return `${variables.get(name)}=${quoted}`;
     });
     ctx.stdout.write(lines.length > 0 ? `${lines.join("\n")}\n` : "");
+  } else if (format === "shell") {
+    const variables = variableNames(values.keys());
+    const lines = [...values].map(([name, value]) => {
+      const quoted = quoteShell(value);
+      if (quoted === undefined) {
+        throw new CliError("UNREPRESENTABLE_VALUE", `the value of "${name}" holds a NUL byte, which no shell variable can hold; nothing was written`, {
+          hint: "use --format json or k8s, or leave it out with --only",
+        });
+      }
+      return `export ${variables.get(name)}=${quoted}`;
+    });
+    ctx.stdout.write(lines.length > 0 ? `${lines.join("\n")}\n` : "");
   } else {
     // a Map, not a plain object: a name such as `__proto__` must be a key like any other
     const data = new Map<string, string>();
@@ -96,5 +112,5 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   return 0;
 }
 
-const command: Command = { summary: "write one environment's values as dotenv, JSON or a Kubernetes Secret", help, run };
+const command: Command = { summary: "write one environment's values as dotenv, shell, JSON or a Kubernetes Secret", help, run };
 export default command;
