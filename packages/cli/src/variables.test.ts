@@ -79,17 +79,28 @@ describe("quoteShell", () => {
 describe("childEnvironment", () => {
   const values = new Map([["api_key", "v1"], ["token", "v2"]]);
   it("adds each value under its variable, keeping the rest of the environment", () => {
-    expect(childEnvironment({ PATH: "/bin" }, values, variableNames(values.keys()), false)).toEqual({ PATH: "/bin", API_KEY: "v1", TOKEN: "v2" });
+    expect(childEnvironment({ PATH: "/bin" }, values, variableNames(values.keys()), {})).toEqual({ PATH: "/bin", API_KEY: "v1", TOKEN: "v2" });
   });
   it("refuses a variable already set unless override (VARIABLE_COLLISION)", () => {
-    expect(code(() => childEnvironment({ TOKEN: "x" }, values, variableNames(values.keys()), false))).toBe("VARIABLE_COLLISION");
-    expect(childEnvironment({ TOKEN: "x" }, values, variableNames(values.keys()), true).TOKEN).toBe("v2");
+    expect(code(() => childEnvironment({ TOKEN: "x" }, values, variableNames(values.keys()), {}))).toBe("VARIABLE_COLLISION");
+    expect(childEnvironment({ TOKEN: "x" }, values, variableNames(values.keys()), { override: true }).TOKEN).toBe("v2");
+  });
+  it("leaves out SOPS_AGE_KEY, a private key the command does not need, unless keepAgeKey; key file paths stay", () => {
+    const base = { PATH: "/bin", SOPS_AGE_KEY: "AGE-SECRET-KEY-1TESTONLY", SOPS_AGE_KEY_FILE: "/k.txt" };
+    const env = childEnvironment(base, values, variableNames(values.keys()), {});
+    expect(env).not.toHaveProperty("SOPS_AGE_KEY");
+    expect(env.SOPS_AGE_KEY_FILE).toBe("/k.txt");
+    expect(base.SOPS_AGE_KEY).toBe("AGE-SECRET-KEY-1TESTONLY");
+    expect(childEnvironment(base, values, variableNames(values.keys()), { keepAgeKey: true }).SOPS_AGE_KEY).toBe("AGE-SECRET-KEY-1TESTONLY");
+    // a secret that becomes SOPS_AGE_KEY is still set (and still needs --override against a set one)
+    const named = new Map([["sops_age_key", "v"]]);
+    expect(code(() => childEnvironment(base, named, variableNames(named.keys()), {}))).toBe("VARIABLE_COLLISION");
   });
   it("refuses a value holding a NUL (UNREPRESENTABLE_VALUE), naming the secret and never the value", () => {
     const nul = new Map([["api_key", "SECRET-VALUE\0tail"]]);
     let error: CliError | undefined;
     try {
-      childEnvironment({}, nul, variableNames(nul.keys()), false);
+      childEnvironment({}, nul, variableNames(nul.keys()), {});
     } catch (e) {
       error = e as CliError;
     }

@@ -86,20 +86,28 @@ export function quoteShell(value: string): string | undefined {
   return `'${value.replace(/'/g, "'\\''")}'`;
 }
 
+/** The variable that holds an age private key itself (not a path to one), as sops reads it. */
+export const AGE_KEY_VARIABLE = "SOPS_AGE_KEY";
+
 /**
  * The environment of `exec`'s child: `base` plus each value under its variable
- * (`variables`, from {@link variableNames}). Throws `CliError("VARIABLE_COLLISION")` for a
- * variable already set in `base` unless `override`, and `CliError("UNREPRESENTABLE_VALUE")` for a
- * value holding a NUL (an environment variable cannot: node would refuse it with an error that
- * quotes the value). Messages name secrets and variables, never values.
+ * (`variables`, from {@link variableNames}), without `SOPS_AGE_KEY` unless `keepAgeKey`: that
+ * variable is a private key (it opens every value of the environment, and later ones until a
+ * rotation), which the command needs no more than any other program, and which a program's
+ * crash report, debug page or `env` dump would show. Variables that name a key file stay (a
+ * path reveals nothing). Throws `CliError("VARIABLE_COLLISION")` for a variable already set in
+ * `base` unless `override`, and `CliError("UNREPRESENTABLE_VALUE")` for a value holding a NUL (an
+ * environment variable cannot: node would refuse it with an error that quotes the value).
+ * Messages name secrets and variables, never values. `base` is not changed.
  */
 export function childEnvironment(
   base: Readonly<Record<string, string | undefined>>,
   values: ReadonlyMap<string, string>,
   variables: ReadonlyMap<string, string>,
-  override: boolean,
+  options: { override?: boolean; keepAgeKey?: boolean },
 ): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = { ...base };
+  if (options.keepAgeKey !== true) delete env[AGE_KEY_VARIABLE];
   for (const [name, variable] of variables) {
     const value = values.get(name) as string;
     if (value.includes("\0")) {
@@ -107,7 +115,7 @@ export function childEnvironment(
         hint: "fix the value (`stellar-secrets set`), or leave it out with --only",
       });
     }
-    if (env[variable] !== undefined && !override) {
+    if (base[variable] !== undefined && options.override !== true) {
       throw new CliError("VARIABLE_COLLISION", `secret "${name}" would replace the variable ${variable}, which is already set`, {
         hint: "unset it first, leave the secret out with --only, or pass --override",
       });

@@ -11,13 +11,15 @@ import { CliError } from "../errors.js";
 import { decryptEnvironment, openProject, selectEnvironments } from "../repository.js";
 import { childEnvironment, selectValues, variableNames } from "../variables.js";
 
-const help = `Usage: stellar-secrets exec --env ENV [--only NAME[,NAME]] [--override] -- COMMAND [ARGS...]
+const help = `Usage: stellar-secrets exec --env ENV [--only NAME[,NAME]] [--override] [--keep-age-key] -- COMMAND [ARGS...]
 
 Decrypts ENV's secrets (verifying the MAC) and runs COMMAND with each one as an environment
 variable named after the secret, upper-cased (stripe_api_key -> STRIPE_API_KEY). The command's
 stdin, stdout and stderr are this terminal's; its exit status is passed through (a command killed
 by a signal gives 128 + the signal number); SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2
 are forwarded to it. Nothing is written to disk and no value appears in any argument.
+SOPS_AGE_KEY, a private key, is removed from COMMAND's environment (--keep-age-key keeps it);
+SOPS_AGE_KEY_FILE and other paths to keys are passed on.
 
 Errors: two secrets that give the same variable (VARIABLE_COLLISION), a name that is not a valid
 variable name (INVALID_VARIABLE_NAME), a variable already set in this environment unless
@@ -28,6 +30,7 @@ Options:
   --env ENV             the environment (exactly one)
   --only NAME[,NAME]    only these secrets
   --override            let secrets replace variables already set
+  --keep-age-key        pass SOPS_AGE_KEY on to COMMAND (e.g. a script that runs stellar-secrets itself)
 
 Example:
   stellar-secrets exec --env development -- node server.js
@@ -37,6 +40,7 @@ const flags = {
   env: { type: "string", multiple: true },
   only: { type: "string", multiple: true },
   override: { type: "boolean" },
+  "keep-age-key": { type: "boolean" },
 } as const;
 
 const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
@@ -66,7 +70,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (env === undefined) throw new CliError("USAGE", "exec: --env is required");
   const decrypted = await decryptEnvironment(ctx, config, env);
   const values = selectValues(decrypted.values, splitList(f.only), env.name);
-  const childEnv = childEnvironment(ctx.env, values, variableNames(values.keys()), f.override === true);
+  const childEnv = childEnvironment(ctx.env, values, variableNames(values.keys()), { override: f.override === true, keepAgeKey: f["keep-age-key"] === true });
   decrypted.dataKey.fill(0);
   const [file, ...args] = after as [string, ...string[]];
   return runChild(file, args, childEnv, ctx.cwd);
