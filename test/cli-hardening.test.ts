@@ -170,6 +170,19 @@ describe("export for a shell", () => {
     }
     expect(dotenv.parse(dotenvOut.stdout)).toEqual(Object.fromEntries(dotenvSafe.map((n) => [n.toUpperCase(), values[n]])));
     for (const i of [1, 2, 3, 4]) expect(existsSync(`${marker}${i}`), `${marker}${i}`).toBe(false);
+
+    // a secret named node_options would load code into every node that sources (or --env-file reads) the output
+    const file = join(s.dir, "node_options.txt");
+    writeFileSync(file, `--import=data:text/javascript,${encodeURIComponent(`import("node:fs").then((fs) => fs.writeFileSync(${JSON.stringify(`${marker}5`)}, ""))`)}`);
+    expect((await s.run(["set", "node_options", "--env", "development", "--from-file", file])).code).toBe(0);
+    for (const format of ["dotenv", "shell"]) {
+      const refused = await s.run(["export", "--env", "development", "--format", format]);
+      expect(refused.code, format).toBe(21);
+      expect(refused.stderr, format).toContain("STARTUP_VARIABLE");
+      expect(refused.stdout, format).toBe("");
+      const allowed = await s.run(["export", "--env", "development", "--format", format, "--only", "node_options", "--allow-startup-variables"]);
+      expect(allowed.stdout, format).toMatch(/^(export )?NODE_OPTIONS=["']--import=data:/);
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CliError } from "./errors.js";
-import { childEnvironment, quoteDotenv, quoteShell, selectValues, variableNames } from "./variables.js";
+import { childEnvironment, quoteDotenv, quoteShell, refuseStartupVariables, selectValues, variableNames } from "./variables.js";
 
 const code = (fn: () => unknown): string | undefined => {
   try {
@@ -107,5 +107,40 @@ describe("childEnvironment", () => {
     expect(error?.code).toBe("UNREPRESENTABLE_VALUE");
     expect(error?.message).toContain('"api_key"');
     expect(`${error?.message} ${error?.hint}`).not.toContain("SECRET-VALUE");
+  });
+});
+
+describe("childEnvironment: variables that make a program load or run other code", () => {
+  it("refuses a secret that would set one (STARTUP_VARIABLE), even when unset, unless allowStartupVariables", () => {
+    for (const name of ["node_options", "ld_preload", "ld_library_path", "dyld_insert_libraries", "bash_env", "env", "ps4", "prompt_command", "pythonpath", "pythonstartup", "perl5opt", "rubyopt", "java_tool_options", "path", "ifs", "git_ssh_command"]) {
+      const values = new Map([[name, "x"]]);
+      let error: CliError | undefined;
+      try {
+        childEnvironment({}, values, variableNames(values.keys()), { override: true });
+      } catch (e) {
+        error = e as CliError;
+      }
+      expect(error?.code, name).toBe("STARTUP_VARIABLE");
+      expect(error?.message, name).toContain(`"${name}"`);
+      expect(childEnvironment({}, values, variableNames(values.keys()), { allowStartupVariables: true })[name.toUpperCase()], name).toBe("x");
+    }
+  });
+  it("lets ordinary names through, including ones that only start like a startup variable", () => {
+    const values = new Map([["node_env_token", "a"], ["ldap_password", "b"], ["path_secret", "c"], ["envoy_key", "d"]]);
+    expect(Object.keys(childEnvironment({}, values, variableNames(values.keys()), {})).sort()).toEqual(["ENVOY_KEY", "LDAP_PASSWORD", "NODE_ENV_TOKEN", "PATH_SECRET"]);
+  });
+});
+
+describe("refuseStartupVariables (export --format dotenv|shell)", () => {
+  it("names the first secret that would set a startup variable, and says nothing was written", () => {
+    let error: CliError | undefined;
+    try {
+      refuseStartupVariables(variableNames(["api_key", "node_options"]), "nothing was written");
+    } catch (e) {
+      error = e as CliError;
+    }
+    expect(error?.code).toBe("STARTUP_VARIABLE");
+    expect(error?.message).toBe('secret "node_options" would set NODE_OPTIONS, with which a program loads or runs other code; nothing was written');
+    expect(() => refuseStartupVariables(variableNames(["api_key"]), "nothing was written")).not.toThrow();
   });
 });

@@ -86,6 +86,42 @@ export function quoteShell(value: string): string | undefined {
   return `'${value.replace(/'/g, "'\\''")}'`;
 }
 
+/**
+ * Variables with which a value would make `exec`'s command (or a program it starts) load or run
+ * other code, or run other programs: the dynamic loader's (`LD_*`, `DYLD_*`), the shells'
+ * (`BASH_ENV`, `ENV`, `PS4`, `PROMPT_COMMAND`, `SHELLOPTS`, `BASHOPTS`, `IFS`, `PATH`), and the
+ * runtimes' (`NODE_OPTIONS`, `PYTHONPATH`, `PERL5OPT`, `RUBYOPT`, `JAVA_TOOL_OPTIONS`, …). A secret
+ * with such a name (which anyone who can propose a value can create) must not set one silently.
+ */
+const STARTUP_VARIABLES: ReadonlySet<string> = new Set([
+  "PATH", "IFS", "BASH_ENV", "ENV", "PS4", "PROMPT_COMMAND", "SHELLOPTS", "BASHOPTS",
+  "NODE_OPTIONS", "NODE_PATH", "NODE_REPL_EXTERNAL_MODULE",
+  "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONINSPECT", "PYTHONUSERBASE",
+  "PERL5OPT", "PERL5LIB", "PERLLIB", "RUBYOPT", "RUBYLIB",
+  "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH",
+  "GCONV_PATH", "GIT_SSH_COMMAND", "GIT_SSH", "GIT_EXEC_PATH", "GIT_ASKPASS", "SSH_ASKPASS",
+]);
+
+/** True for a variable in {@link STARTUP_VARIABLES} or of the dynamic loader (`LD_*`, `DYLD_*`). */
+export function isStartupVariable(variable: string): boolean {
+  return STARTUP_VARIABLES.has(variable) || variable.startsWith("LD_") || variable.startsWith("DYLD_");
+}
+
+/**
+ * Throws `CliError("STARTUP_VARIABLE")` for the first secret of `variables` (secret name →
+ * variable, from {@link variableNames}) whose variable {@link isStartupVariable}; `what` says what
+ * did not happen ("nothing was run", "nothing was written"). Names only, never values.
+ */
+export function refuseStartupVariables(variables: ReadonlyMap<string, string>, what: string): void {
+  for (const [name, variable] of variables) {
+    if (isStartupVariable(variable)) {
+      throw new CliError("STARTUP_VARIABLE", `secret "${name}" would set ${variable}, with which a program loads or runs other code; ${what}`, {
+        hint: "leave it out with --only, or pass --allow-startup-variables if the value is meant to do that",
+      });
+    }
+  }
+}
+
 /** The variable that holds an age private key itself (not a path to one), as sops reads it. */
 export const AGE_KEY_VARIABLE = "SOPS_AGE_KEY";
 
@@ -95,7 +131,9 @@ export const AGE_KEY_VARIABLE = "SOPS_AGE_KEY";
  * variable is a private key (it opens every value of the environment, and later ones until a
  * rotation), which the command needs no more than any other program, and which a program's
  * crash report, debug page or `env` dump would show. Variables that name a key file stay (a
- * path reveals nothing). Throws `CliError("VARIABLE_COLLISION")` for a variable already set in
+ * path reveals nothing). Throws `CliError("STARTUP_VARIABLE")` for a variable of
+ * {@link isStartupVariable} unless `allowStartupVariables` (`--override` does not allow it),
+ * `CliError("VARIABLE_COLLISION")` for a variable already set in
  * `base` unless `override`, and `CliError("UNREPRESENTABLE_VALUE")` for a value holding a NUL (an
  * environment variable cannot: node would refuse it with an error that quotes the value).
  * Messages name secrets and variables, never values. `base` is not changed.
@@ -104,8 +142,9 @@ export function childEnvironment(
   base: Readonly<Record<string, string | undefined>>,
   values: ReadonlyMap<string, string>,
   variables: ReadonlyMap<string, string>,
-  options: { override?: boolean; keepAgeKey?: boolean },
+  options: { override?: boolean; keepAgeKey?: boolean; allowStartupVariables?: boolean },
 ): Record<string, string | undefined> {
+  if (options.allowStartupVariables !== true) refuseStartupVariables(variables, "nothing was run");
   const env: Record<string, string | undefined> = { ...base };
   if (options.keepAgeKey !== true) delete env[AGE_KEY_VARIABLE];
   for (const [name, variable] of variables) {

@@ -11,7 +11,8 @@ import { CliError } from "../errors.js";
 import { decryptEnvironment, openProject, selectEnvironments } from "../repository.js";
 import { childEnvironment, selectValues, variableNames } from "../variables.js";
 
-const help = `Usage: stellar-secrets exec --env ENV [--only NAME[,NAME]] [--override] [--keep-age-key] -- COMMAND [ARGS...]
+const help = `Usage: stellar-secrets exec --env ENV [--only NAME[,NAME]] [--override] [--keep-age-key]
+                            [--allow-startup-variables] -- COMMAND [ARGS...]
 
 Decrypts ENV's secrets (verifying the MAC) and runs COMMAND with each one as an environment
 variable named after the secret, upper-cased (stripe_api_key -> STRIPE_API_KEY). The command's
@@ -23,7 +24,10 @@ SOPS_AGE_KEY_FILE and other paths to keys are passed on.
 
 Errors: two secrets that give the same variable (VARIABLE_COLLISION), a name that is not a valid
 variable name (INVALID_VARIABLE_NAME), a variable already set in this environment unless
---override (VARIABLE_COLLISION), a value holding a NUL byte, which no environment variable can
+--override (VARIABLE_COLLISION), a secret that would set a variable with which programs load or
+run other code — PATH, IFS, LD_*, DYLD_*, BASH_ENV, ENV, PS4, NODE_OPTIONS, PYTHONPATH, PERL5OPT,
+RUBYOPT, JAVA_TOOL_OPTIONS, GIT_SSH_COMMAND and the like — unless --allow-startup-variables
+(STARTUP_VARIABLE; nothing is run), a value holding a NUL byte, which no environment variable can
 carry (UNREPRESENTABLE_VALUE; nothing is run), a command that does not exist (COMMAND_NOT_FOUND, 127).
 
 Options:
@@ -31,6 +35,9 @@ Options:
   --only NAME[,NAME]    only these secrets
   --override            let secrets replace variables already set
   --keep-age-key        pass SOPS_AGE_KEY on to COMMAND (e.g. a script that runs stellar-secrets itself)
+  --allow-startup-variables
+                        let secrets set PATH, LD_PRELOAD, NODE_OPTIONS and the other variables
+                        with which programs load or run other code
 
 Example:
   stellar-secrets exec --env development -- node server.js
@@ -41,6 +48,7 @@ const flags = {
   only: { type: "string", multiple: true },
   override: { type: "boolean" },
   "keep-age-key": { type: "boolean" },
+  "allow-startup-variables": { type: "boolean" },
 } as const;
 
 const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
@@ -70,7 +78,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (env === undefined) throw new CliError("USAGE", "exec: --env is required");
   const decrypted = await decryptEnvironment(ctx, config, env);
   const values = selectValues(decrypted.values, splitList(f.only), env.name);
-  const childEnv = childEnvironment(ctx.env, values, variableNames(values.keys()), { override: f.override === true, keepAgeKey: f["keep-age-key"] === true });
+  const childEnv = childEnvironment(ctx.env, values, variableNames(values.keys()), { override: f.override === true, keepAgeKey: f["keep-age-key"] === true,
+    allowStartupVariables: f["allow-startup-variables"] === true,
+  });
   decrypted.dataKey.fill(0);
   const [file, ...args] = after as [string, ...string[]];
   return runChild(file, args, childEnv, ctx.cwd);

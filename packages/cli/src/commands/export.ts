@@ -8,10 +8,10 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { renderJson } from "../format.js";
 import { decryptEnvironment, openProject, selectEnvironments } from "../repository.js";
-import { quoteDotenv, quoteShell, selectValues, variableNames } from "../variables.js";
+import { quoteDotenv, quoteShell, refuseStartupVariables, selectValues, variableNames } from "../variables.js";
 
 const help = `Usage: stellar-secrets export --env ENV --format dotenv|shell|json|k8s [--only NAME[,NAME]]
-                              [--name NAME] [--namespace NS]
+                              [--name NAME] [--namespace NS] [--allow-startup-variables]
 
 Decrypts ENV (verifying the MAC) and writes its values to stdout:
   dotenv  NAME="value" lines, NAME upper-cased (as exec does), that the dotenv package and
@@ -27,6 +27,9 @@ Decrypts ENV (verifying the MAC) and writes its values to stdout:
   k8s     a v1 Secret manifest (YAML), type Opaque, values base64-encoded under data;
           --name (default stellar-secrets-ENV), --namespace (optional)
 Keys are sorted by name. Redirect to a file only where it is safe to keep plaintext.
+dotenv and shell refuse a secret that would set PATH, LD_PRELOAD, NODE_OPTIONS (node --env-file
+applies it), BASH_ENV or another variable with which programs load or run other code, as exec
+does (STARTUP_VARIABLE; nothing is written) unless --allow-startup-variables.
 
 Options:
   --env ENV            the environment (exactly one)
@@ -34,6 +37,8 @@ Options:
   --only NAME[,NAME]   only these secrets
   --name NAME          k8s: metadata.name
   --namespace NS       k8s: metadata.namespace
+  --allow-startup-variables
+                       dotenv, shell: let secrets set PATH, LD_PRELOAD, NODE_OPTIONS and the like
 
 Example:
   stellar-secrets export --env production --format k8s --name billing --namespace prod | kubectl apply -f -
@@ -45,6 +50,7 @@ const flags = {
   only: { type: "string", multiple: true },
   name: { type: "string" },
   namespace: { type: "string" },
+  "allow-startup-variables": { type: "boolean" },
 } as const;
 
 const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
@@ -77,6 +83,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     ctx.stdout.write(renderJson(Object.fromEntries(values)));
   } else if (format === "dotenv") {
     const variables = variableNames(values.keys());
+    if (f["allow-startup-variables"] !== true) refuseStartupVariables(variables, "nothing was written");
     const lines = [...values].map(([name, value]) => {
       const quoted = quoteDotenv(value);
       if (quoted === undefined) {
@@ -89,6 +96,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     ctx.stdout.write(lines.length > 0 ? `${lines.join("\n")}\n` : "");
   } else if (format === "shell") {
     const variables = variableNames(values.keys());
+    if (f["allow-startup-variables"] !== true) refuseStartupVariables(variables, "nothing was written");
     const lines = [...values].map(([name, value]) => {
       const quoted = quoteShell(value);
       if (quoted === undefined) {
