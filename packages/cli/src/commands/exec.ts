@@ -1,7 +1,8 @@
 /**
  * `stellar-secrets exec --env ENV -- COMMAND ARGS...`: runs a command with one environment's
  * secrets as environment variables, passing its exit status through and forwarding signals.
- * Values go only to the child's environment, never to argv or output.
+ * Values go only to the child's environment, never to argv or output; the child's environment is
+ * built by `childEnvironment` (variables.ts).
  */
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
@@ -78,7 +79,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (env === undefined) throw new CliError("USAGE", "exec: --env is required");
   const decrypted = await decryptEnvironment(ctx, config, env);
   const values = selectValues(decrypted.values, splitList(f.only), env.name);
-  const childEnv = childEnvironment(ctx.env, values, variableNames(values.keys()), { override: f.override === true, keepAgeKey: f["keep-age-key"] === true,
+  const childEnv = childEnvironment(ctx.env, values, variableNames(values.keys()), {
+    override: f.override === true,
+    keepAgeKey: f["keep-age-key"] === true,
     allowStartupVariables: f["allow-startup-variables"] === true,
   });
   decrypted.dataKey.fill(0);
