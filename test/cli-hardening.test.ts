@@ -5,7 +5,7 @@
  * a multi-line paste refused at the hidden prompt, and consistent exits for typos and unknown names.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -128,6 +128,61 @@ describe("export --format dotenv", () => {
     expect(r.stderr).toContain("odd_value");
     expect(r.stdout).toBe("");
     expect(r.stderr).not.toContain("quotes");
+  });
+});
+
+describe("export for a shell", () => {
+  it("--format shell, and dotenv for values without ', give a POSIX shell exactly each value and run nothing", async () => {
+    const { s } = await project();
+    const marker = join(s.dir, "ran");
+    const values: Record<string, string> = {
+      command_substitution: `a$(touch ${marker}1)b`,
+      backticks: `a\`touch ${marker}2\`b`,
+      parameters: "${HOME} $1 $$ $PATH",
+      quote_and_command: `it's $(touch ${marker}3) "q" \\`,
+      all_quotes: `touch ${marker}4 "" '' \``,
+      line_breaks: "one\ntwo's\r\n\tthree\n",
+      unicode: "é 𝄞 \u2028 \u00a0 ! !! !-1",
+    };
+    for (const [name, value] of Object.entries(values)) {
+      const file = join(s.dir, `${name}.txt`);
+      writeFileSync(file, value);
+      const r = await s.run(["set", name, "--env", "development", "--from-file", file]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const names = Object.keys(values);
+    const readBack = (script: string, shell: string): Record<string, string> => {
+      const file = join(s.dir, "exported.sh");
+      writeFileSync(file, script);
+      const print = `node -e 'process.stdout.write(JSON.stringify(Object.fromEntries(${JSON.stringify(names.map((n) => n.toUpperCase()))}.map((k) => [k.toLowerCase(), process.env[k]]))))'`;
+      return JSON.parse(execFileSync(shell, ["-c", `set -a; . "${file}"; ${print}`], { env: { PATH: process.env.PATH ?? "" }, encoding: "utf8" })) as Record<string, string>;
+    };
+    const shell = await s.run(["export", "--env", "development", "--format", "shell"]);
+    expect(shell.code, shell.stderr).toBe(0);
+    expect(shell.stdout.split("\n")[0]).toMatch(/^export ALL_QUOTES='/);
+    const dotenvSafe = ["command_substitution", "backticks", "parameters"];
+    const dotenvOut = await s.run(["export", "--env", "development", "--only", dotenvSafe.join(",")]);
+    expect(dotenvOut.code, dotenvOut.stderr).toBe(0);
+    for (const sh of ["sh", "bash"]) {
+      expect(readBack(shell.stdout, sh), sh).toEqual(values);
+      const fromDotenv = readBack(dotenvOut.stdout, sh);
+      for (const name of dotenvSafe) expect(fromDotenv[name], `${sh} ${name}`).toBe(values[name]);
+    }
+    expect(dotenv.parse(dotenvOut.stdout)).toEqual(Object.fromEntries(dotenvSafe.map((n) => [n.toUpperCase(), values[n]])));
+    for (const i of [1, 2, 3, 4]) expect(existsSync(`${marker}${i}`), `${marker}${i}`).toBe(false);
+
+    // a secret named node_options would load code into every node that sources (or --env-file reads) the output
+    const file = join(s.dir, "node_options.txt");
+    writeFileSync(file, `--import=data:text/javascript,${encodeURIComponent(`import("node:fs").then((fs) => fs.writeFileSync(${JSON.stringify(`${marker}5`)}, ""))`)}`);
+    expect((await s.run(["set", "node_options", "--env", "development", "--from-file", file])).code).toBe(0);
+    for (const format of ["dotenv", "shell"]) {
+      const refused = await s.run(["export", "--env", "development", "--format", format]);
+      expect(refused.code, format).toBe(21);
+      expect(refused.stderr, format).toContain("STARTUP_VARIABLE");
+      expect(refused.stdout, format).toBe("");
+      const allowed = await s.run(["export", "--env", "development", "--format", format, "--only", "node_options", "--allow-startup-variables"]);
+      expect(allowed.stdout, format).toMatch(/^(export )?NODE_OPTIONS=["']--import=data:/);
+    }
   });
 });
 

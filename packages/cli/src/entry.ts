@@ -33,7 +33,7 @@ export function formatError(
   const coded = error instanceof Error && typeof (error as { code?: unknown }).code === "string";
   const e = error as Error & { code: string; hint?: string };
   const code = coded ? e.code : "INTERNAL_ERROR";
-  const message = error instanceof Error ? error.message : String(error);
+  const message = withoutReceived(coded ? e.code : undefined, error instanceof Error ? error.message : String(error));
   const status = coded ? exitCodeFor(e.code) : 70;
   if (options.json === true) {
     const body: Record<string, unknown> = { code, message, exitStatus: status };
@@ -43,7 +43,18 @@ export function formatError(
   }
   if (!coded) return { text: `stellar-secrets: internal error: ${escape(message, { keepNewlines: true })}\n`, status };
   const hint = e.hint ? `\n  hint: ${escape(e.hint, { keepNewlines: true })}` : "";
-  return { text: `stellar-secrets: ${e.code}: ${escape(e.message, { keepNewlines: true })}${hint}\n`, status };
+  return { text: `stellar-secrets: ${e.code}: ${escape(message, { keepNewlines: true })}${hint}\n`, status };
+}
+
+/**
+ * node's argument checks (`ERR_INVALID_ARG_VALUE`, `ERR_INVALID_ARG_TYPE`, …) end their message
+ * with what they received — for a child's environment, a secret's value. Anything from
+ * "Received" on is cut from such a message: the first part names the argument, which is enough.
+ */
+function withoutReceived(code: string | undefined, message: string): string {
+  if (code === undefined || !code.startsWith("ERR_INVALID_ARG")) return message;
+  const at = message.search(/\.?\s*Received\b/);
+  return at < 0 ? message : `${message.slice(0, at)}. (What node received is not shown: it may hold a secret value.)`;
 }
 
 /** True when the command line asks for JSON output (`--json` or `--format json` before any `--`). */

@@ -18,3 +18,24 @@ describe("coded errors of the git adapter", () => {
     }
   });
 });
+
+describe("node's argument errors, which quote the argument", () => {
+  it("are reported without what node received (a value may be in it), text and JSON alike", async () => {
+    const { spawn } = await import("node:child_process");
+    let error: unknown;
+    try {
+      spawn("true", [], { env: { API_KEY: "SECRET-VALUE\0tail" } });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as NodeJS.ErrnoException).code).toBe("ERR_INVALID_ARG_VALUE");
+    expect((error as Error).message).toContain("SECRET-VALUE");
+    for (const json of [false, true]) {
+      const reported = formatError(error, { json });
+      expect(reported.text).not.toContain("SECRET-VALUE");
+      expect(reported.text).toContain("ERR_INVALID_ARG_VALUE");
+      expect(reported.text).toContain("must be a string without null bytes");
+      expect(reported.status).toBe(70);
+    }
+  });
+});

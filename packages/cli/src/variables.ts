@@ -54,15 +54,112 @@ export function selectValues(values: ReadonlyMap<string, string>, only: string[]
 /**
  * The quoted form of `value` for a dotenv line that the `dotenv` package and `node --env-file`
  * both read back exactly. Neither unescapes `\"`, `\\` or `\$`, so nothing is escaped: the value
- * is wrapped in a quote character it does not contain — `"` for values without `"`, a backslash
- * or a line break (the common case), else `'`, else a backtick; line breaks stay literal inside
- * the quotes. Returns undefined when no form reads back exactly: the value holds `"`, `'` and a
- * backtick together, a carriage return (both normalise it to a newline) or a NUL.
+ * is wrapped in a quote character it does not contain — `"` for values without `"`, a backslash,
+ * a line break, `$` or a backtick (the common case), else `'`, else `"`, else a backtick; line
+ * breaks stay literal inside the quotes. A file of such lines is often sourced by a shell
+ * (`set -a; . ./.env`) or read by docker compose, which expand `$` and backticks inside `"`:
+ * so a value holding `$` or a backtick is single-quoted whenever it has no `'`, and then a shell
+ * reads it back exactly too and runs nothing. Only a value holding `'` as well as `$`, a backtick,
+ * `"` or a backslash keeps a form a shell would expand (`"` or a backtick): dotenv still reads it
+ * exactly, a shell does not (use {@link quoteShell} for a shell). Returns undefined when no form
+ * reads back exactly: the value holds `"`, `'` and a backtick together, a carriage return (both
+ * normalise it to a newline) or a NUL.
  */
 export function quoteDotenv(value: string): string | undefined {
   if (/[\r\0]/.test(value)) return undefined;
-  if (!/["\\\n]/.test(value)) return `"${value}"`;
+  if (!/["\\\n$`]/.test(value)) return `"${value}"`;
   if (!value.includes("'")) return `'${value}'`;
+  if (!/["\\\n]/.test(value)) return `"${value}"`;
   if (!value.includes("`")) return `\`${value}\``;
   return undefined;
+}
+
+/**
+ * The value as one POSIX shell word that expands to exactly the value (sh, dash, bash, ksh,
+ * zsh): wrapped in `'`, each `'` written `'\''`. Nothing inside single quotes is expanded — no
+ * `$`, backtick, backslash or history expansion — and line breaks, carriage returns and any
+ * Unicode stay as they are. Returns undefined for a value holding a NUL, which no shell
+ * variable (and no environment variable) can hold.
+ */
+export function quoteShell(value: string): string | undefined {
+  if (value.includes("\0")) return undefined;
+  return `'${value.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * Variables with which a value would make `exec`'s command (or a program it starts) load or run
+ * other code, or run other programs: the dynamic loader's (`LD_*`, `DYLD_*`), the shells'
+ * (`BASH_ENV`, `ENV`, `PS4`, `PROMPT_COMMAND`, `SHELLOPTS`, `BASHOPTS`, `IFS`, `PATH`), and the
+ * runtimes' (`NODE_OPTIONS`, `PYTHONPATH`, `PERL5OPT`, `RUBYOPT`, `JAVA_TOOL_OPTIONS`, …). A secret
+ * with such a name (which anyone who can propose a value can create) must not set one silently.
+ */
+const STARTUP_VARIABLES: ReadonlySet<string> = new Set([
+  "PATH", "IFS", "BASH_ENV", "ENV", "PS4", "PROMPT_COMMAND", "SHELLOPTS", "BASHOPTS",
+  "NODE_OPTIONS", "NODE_PATH", "NODE_REPL_EXTERNAL_MODULE",
+  "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONINSPECT", "PYTHONUSERBASE",
+  "PERL5OPT", "PERL5LIB", "PERLLIB", "RUBYOPT", "RUBYLIB",
+  "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH",
+  "GCONV_PATH", "GIT_SSH_COMMAND", "GIT_SSH", "GIT_EXEC_PATH", "GIT_ASKPASS", "SSH_ASKPASS",
+]);
+
+/** True for a variable in {@link STARTUP_VARIABLES} or of the dynamic loader (`LD_*`, `DYLD_*`). */
+export function isStartupVariable(variable: string): boolean {
+  return STARTUP_VARIABLES.has(variable) || variable.startsWith("LD_") || variable.startsWith("DYLD_");
+}
+
+/**
+ * Throws `CliError("STARTUP_VARIABLE")` for the first secret of `variables` (secret name →
+ * variable, from {@link variableNames}) whose variable {@link isStartupVariable}; `what` says what
+ * did not happen ("nothing was run", "nothing was written"). Names only, never values.
+ */
+export function refuseStartupVariables(variables: ReadonlyMap<string, string>, what: string): void {
+  for (const [name, variable] of variables) {
+    if (isStartupVariable(variable)) {
+      throw new CliError("STARTUP_VARIABLE", `secret "${name}" would set ${variable}, with which a program loads or runs other code; ${what}`, {
+        hint: "leave it out with --only, or pass --allow-startup-variables if the value is meant to do that",
+      });
+    }
+  }
+}
+
+/** The variable that holds an age private key itself (not a path to one), as sops reads it. */
+export const AGE_KEY_VARIABLE = "SOPS_AGE_KEY";
+
+/**
+ * The environment of `exec`'s child: `base` plus each value under its variable
+ * (`variables`, from {@link variableNames}), without `SOPS_AGE_KEY` unless `keepAgeKey`: that
+ * variable is a private key (it opens every value of the environment, and later ones until a
+ * rotation), which the command needs no more than any other program, and which a program's
+ * crash report, debug page or `env` dump would show. Variables that name a key file stay (a
+ * path reveals nothing). Throws `CliError("STARTUP_VARIABLE")` for a variable of
+ * {@link isStartupVariable} unless `allowStartupVariables` (`--override` does not allow it),
+ * `CliError("VARIABLE_COLLISION")` for a variable already set in
+ * `base` unless `override`, and `CliError("UNREPRESENTABLE_VALUE")` for a value holding a NUL (an
+ * environment variable cannot: node would refuse it with an error that quotes the value).
+ * Messages name secrets and variables, never values. `base` is not changed.
+ */
+export function childEnvironment(
+  base: Readonly<Record<string, string | undefined>>,
+  values: ReadonlyMap<string, string>,
+  variables: ReadonlyMap<string, string>,
+  options: { override?: boolean; keepAgeKey?: boolean; allowStartupVariables?: boolean },
+): Record<string, string | undefined> {
+  if (options.allowStartupVariables !== true) refuseStartupVariables(variables, "nothing was run");
+  const env: Record<string, string | undefined> = { ...base };
+  if (options.keepAgeKey !== true) delete env[AGE_KEY_VARIABLE];
+  for (const [name, variable] of variables) {
+    const value = values.get(name) as string;
+    if (value.includes("\0")) {
+      throw new CliError("UNREPRESENTABLE_VALUE", `the value of "${name}" holds a NUL byte, which an environment variable cannot carry; nothing was run`, {
+        hint: "fix the value (`stellar-secrets set`), or leave it out with --only",
+      });
+    }
+    if (base[variable] !== undefined && options.override !== true) {
+      throw new CliError("VARIABLE_COLLISION", `secret "${name}" would replace the variable ${variable}, which is already set`, {
+        hint: "unset it first, leave the secret out with --only, or pass --override",
+      });
+    }
+    env[variable] = value;
+  }
+  return env;
 }

@@ -1,5 +1,5 @@
 /**
- * `stellar-secrets export --env ENV --format dotenv|json|k8s`: writes one environment's values
+ * `stellar-secrets export --env ENV --format dotenv|shell|json|k8s`: writes one environment's values
  * to stdout (an explicit reveal, for deploy pipelines).
  */
 import { stringify } from "yaml";
@@ -8,28 +8,37 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { renderJson } from "../format.js";
 import { decryptEnvironment, openProject, selectEnvironments } from "../repository.js";
-import { quoteDotenv, selectValues, variableNames } from "../variables.js";
+import { quoteDotenv, quoteShell, refuseStartupVariables, selectValues, variableNames } from "../variables.js";
 
-const help = `Usage: stellar-secrets export --env ENV --format dotenv|json|k8s [--only NAME[,NAME]]
-                              [--name NAME] [--namespace NS]
+const help = `Usage: stellar-secrets export --env ENV --format dotenv|shell|json|k8s [--only NAME[,NAME]]
+                              [--name NAME] [--namespace NS] [--allow-startup-variables]
 
 Decrypts ENV (verifying the MAC) and writes its values to stdout:
   dotenv  NAME="value" lines, NAME upper-cased (as exec does), that the dotenv package and
           node --env-file read back exactly: nothing is escaped; a value holding ", a
-          backslash or a line break is wrapped in ' instead (else in \`), line breaks kept.
-          A value no quoting reads back (", ' and \` together, CR, NUL) is
-          UNREPRESENTABLE_VALUE and nothing is written
+          backslash, a line break, $ or \` is wrapped in ' instead (else in " or \`), line
+          breaks kept. A value no quoting reads back (", ' and \` together, CR, NUL) is
+          UNREPRESENTABLE_VALUE and nothing is written. Not a shell script: a shell reads
+          a value holding ' together with $, \`, " or a backslash differently (use shell)
+  shell   export NAME='value' lines for a POSIX shell (\`eval "$(...)"\`, \`. file\`): every
+          value single-quoted (' as '\\''), so the shell gets exactly the value and runs
+          nothing; a value holding a NUL is UNREPRESENTABLE_VALUE and nothing is written
   json    {"secret_name": "value", ...}
   k8s     a v1 Secret manifest (YAML), type Opaque, values base64-encoded under data;
           --name (default stellar-secrets-ENV), --namespace (optional)
 Keys are sorted by name. Redirect to a file only where it is safe to keep plaintext.
+dotenv and shell refuse a secret that would set PATH, LD_PRELOAD, NODE_OPTIONS (node --env-file
+applies it), BASH_ENV or another variable with which programs load or run other code, as exec
+does (STARTUP_VARIABLE; nothing is written) unless --allow-startup-variables.
 
 Options:
   --env ENV            the environment (exactly one)
-  --format F           dotenv, json or k8s (default dotenv)
+  --format F           dotenv, shell, json or k8s (default dotenv)
   --only NAME[,NAME]   only these secrets
   --name NAME          k8s: metadata.name
   --namespace NS       k8s: metadata.namespace
+  --allow-startup-variables
+                       dotenv, shell: let secrets set PATH, LD_PRELOAD, NODE_OPTIONS and the like
 
 Example:
   stellar-secrets export --env production --format k8s --name billing --namespace prod | kubectl apply -f -
@@ -41,6 +50,7 @@ const flags = {
   only: { type: "string", multiple: true },
   name: { type: "string" },
   namespace: { type: "string" },
+  "allow-startup-variables": { type: "boolean" },
 } as const;
 
 const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
@@ -48,8 +58,8 @@ const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f } = parseCommandArgs("export", argv, flags);
   const format = f.format ?? "dotenv";
-  if (format !== "dotenv" && format !== "json" && format !== "k8s") {
-    throw new CliError("USAGE", `export: unknown --format "${format}"`, { hint: "use dotenv, json or k8s" });
+  if (format !== "dotenv" && format !== "shell" && format !== "json" && format !== "k8s") {
+    throw new CliError("USAGE", `export: unknown --format "${format}"`, { hint: "use dotenv, shell, json or k8s" });
   }
   if (format !== "k8s" && (f.name !== undefined || f.namespace !== undefined)) {
     throw new CliError("USAGE", "export: --name and --namespace apply to --format k8s only");
@@ -73,6 +83,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     ctx.stdout.write(renderJson(Object.fromEntries(values)));
   } else if (format === "dotenv") {
     const variables = variableNames(values.keys());
+    if (f["allow-startup-variables"] !== true) refuseStartupVariables(variables, "nothing was written");
     const lines = [...values].map(([name, value]) => {
       const quoted = quoteDotenv(value);
       if (quoted === undefined) {
@@ -81,6 +92,19 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
         });
       }
       return `${variables.get(name)}=${quoted}`;
+    });
+    ctx.stdout.write(lines.length > 0 ? `${lines.join("\n")}\n` : "");
+  } else if (format === "shell") {
+    const variables = variableNames(values.keys());
+    if (f["allow-startup-variables"] !== true) refuseStartupVariables(variables, "nothing was written");
+    const lines = [...values].map(([name, value]) => {
+      const quoted = quoteShell(value);
+      if (quoted === undefined) {
+        throw new CliError("UNREPRESENTABLE_VALUE", `the value of "${name}" holds a NUL byte, which no shell variable can hold; nothing was written`, {
+          hint: "use --format json or k8s, or leave it out with --only",
+        });
+      }
+      return `export ${variables.get(name)}=${quoted}`;
     });
     ctx.stdout.write(lines.length > 0 ? `${lines.join("\n")}\n` : "");
   } else {
@@ -96,5 +120,5 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   return 0;
 }
 
-const command: Command = { summary: "write one environment's values as dotenv, JSON or a Kubernetes Secret", help, run };
+const command: Command = { summary: "write one environment's values as dotenv, shell, JSON or a Kubernetes Secret", help, run };
 export default command;
