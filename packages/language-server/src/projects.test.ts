@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pathToFileURL } from "node:url";
-import { DocumentDiagnosticRequest, InitializedNotification, InitializeRequest } from "vscode-languageserver/node";
+import { DidChangeWorkspaceFoldersNotification, DocumentDiagnosticRequest, InitializedNotification, InitializeRequest } from "vscode-languageserver/node";
 import { createCoreModel } from "./core-model.js";
 import { ProjectsRequest } from "./protocol.js";
 import { initialFolders } from "./projects.js";
@@ -131,6 +131,89 @@ describe("the initial index answers before the first check", () => {
       await server.waitForDiagnostics(project.uri("secrets/development.enc.yaml"), (d) => d.filter((x) => x.code === "unused-secret").length === 2);
     } finally {
       await server.dispose();
+    }
+  });
+});
+
+describe("workspace/didChangeWorkspaceFolders", () => {
+  let a: TempProject;
+  let b: TempProject;
+  beforeAll(async () => {
+    a = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, { "actions/create_ticket.yaml": ACTION, "connections/hubspot.yaml": HUBSPOT_CONNECTION });
+    b = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, { "actions/create_ticket.yaml": TYPO, "connections/hubspot.yaml": HUBSPOT_CONNECTION });
+  });
+  afterAll(() => {
+    a.remove();
+    b.remove();
+  });
+  const folder = (p: TempProject, name: string) => ({ uri: p.uri(""), name });
+  const roots = async (s: InMemoryServer) => (await s.client.sendRequest(ProjectsRequest, {})).projects.map((p) => p.root);
+  const capabilities = { workspace: { workspaceFolders: true, configuration: true, didChangeWatchedFiles: { dynamicRegistration: true } } };
+
+  it("adds a folder's project (its diagnostics published) and drops a removed folder's (its diagnostics cleared)", async () => {
+    const s = await startInMemory({ folders: [a.dir] });
+    try {
+      await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [folder(b, "b")], removed: [] } });
+      await s.waitForDiagnostics(b.uri("actions/create_ticket.yaml"), (d) => d.some((x) => x.code === "unknown-secret"));
+      expect(await roots(s)).toEqual([a.dir, b.dir].sort());
+      await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [], removed: [folder(b, "b")] } });
+      await s.waitForDiagnostics(b.uri("actions/create_ticket.yaml"), (d) => d.length === 0);
+      expect(await roots(s)).toEqual([a.dir]);
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it("a folder added right after initialized, while the client has not yet answered the watcher registration, is not lost", async () => {
+    const s = connectInMemory({ clientAnswers: "late", lateAnswerMs: 150 });
+    try {
+      await s.client.sendRequest(InitializeRequest.type, { processId: null, rootUri: null, capabilities, workspaceFolders: [folder(a, "a")] });
+      await s.client.sendNotification(InitializedNotification.type, {});
+      await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [folder(b, "b")], removed: [] } });
+      await s.waitForDiagnostics(b.uri("actions/create_ticket.yaml"), (d) => d.some((x) => x.code === "unknown-secret"));
+      expect(await roots(s)).toEqual([a.dir, b.dir].sort());
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it("a folder added then removed while its project is still loading stays removed (the loads run one after the other)", async () => {
+    // b's project loads slowly (a large repository on a slow disk): its removal arrives meanwhile
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let bLoads = 0;
+    const modelFactory: ModelFactory = async (configPath, source) => {
+      if (configPath === b.path("stellar.yaml")) {
+        bLoads++;
+        await gate;
+      }
+      return createCoreModel(configPath, source);
+    };
+    const s = await startInMemory({ folders: [a.dir], modelFactory });
+    try {
+      const indexed = () => s.logs.filter((l) => /^\[stellar-secrets\] indexed /.test(l)).length;
+      await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [folder(b, "b")], removed: [] } });
+      await s.waitFor(() => bLoads > 0, "b's load");
+      await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [], removed: [folder(b, "b")] } });
+      await s.client.sendRequest(ProjectsRequest, {}); // the removal was handled
+      await new Promise((r) => setTimeout(r, 50)); // its settings asked for, its load under way (or waiting)
+      release();
+      await s.waitFor(() => indexed() === 3, "the two loads after the initial index");
+      expect(await roots(s)).toEqual([a.dir]);
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it("a folder added by a client that never sends initialized is not lost", async () => {
+    const s = connectInMemory();
+    try {
+      await s.client.sendRequest(InitializeRequest.type, { processId: null, rootUri: null, capabilities: { workspace: { workspaceFolders: true } }, workspaceFolders: [folder(a, "a")] });
+      await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [folder(b, "b")], removed: [] } });
+      await s.waitForDiagnostics(b.uri("actions/create_ticket.yaml"), (d) => d.some((x) => x.code === "unknown-secret"));
+      expect(await roots(s)).toEqual([a.dir, b.dir].sort());
+    } finally {
+      await s.dispose();
     }
   });
 });

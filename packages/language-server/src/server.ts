@@ -95,6 +95,8 @@ export function createServer(connection: Connection, options: ServerOptions): Se
   // the start-up, once: on `initialized`, or on the first request or didOpen of a client that did
   // not send it (the lifecycle strategy hands on an `initialized` for it, and drops a late one)
   connection.onInitialized(() => {
+    // first, before anything is awaited: a folder change sent right after `initialized` is not lost
+    projects.watchFolders();
     state.ready = (async () => {
       // both questions to the client at once (one round trip before the index, not two); the
       // watchers are still registered before anything is read; neither throws, and neither waits
@@ -102,7 +104,6 @@ export function createServer(connection: Connection, options: ServerOptions): Se
       const registered = watchedFiles.registerWatchers();
       const fetched = settings.fetch();
       await registered;
-      projects.watchFolders();
       await fetched;
       await projects.loadAll();
     })().catch((e: unknown) => state.logFailure("initial index", e));
