@@ -14,7 +14,7 @@ import { CommittedVersions } from "./committed-versions.js";
 import { DiagnosticsPublisher } from "./diagnostics.js";
 import { keepLastGood } from "./last-good.js";
 import { registerLifecycle } from "./lifecycle.js";
-import { FEATURE_CAPABILITIES, registerLanguageFeatures } from "./language-features.js";
+import { featureCapabilities, registerLanguageFeatures } from "./language-features.js";
 import { initialFolders, ProjectLoader } from "./projects.js";
 import { notifyIndexChanged, registerCustomRequests } from "./requests.js";
 import { registerSettings, SettingsStore } from "./settings.js";
@@ -83,7 +83,7 @@ export function createServer(connection: Connection, options: ServerOptions): Se
         // every position and range counts UTF-16 code units (ranges.ts), whatever the client offers: said, not left implicit
         positionEncoding: PositionEncodingKind.UTF16,
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: false },
-        ...FEATURE_CAPABILITIES,
+        ...featureCapabilities(state.capabilities),
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: "stellar-secrets-language-server", version: VERSION },
