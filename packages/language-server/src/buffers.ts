@@ -195,6 +195,8 @@ export class Buffers {
     if (t !== undefined && t.length >= LARGE_BUFFER_CHARS) await new Promise<void>((resolve) => setImmediate(resolve));
     // the edited file's own diagnostics at once (core's per-file check), the rest after the full check
     state.indexChanged(model.quickCheck(path), []);
+    // opened or closed under another spelling of its URI: its diagnostics follow it (nothing else may re-send them)
+    this.diagnostics.followUri(path);
     this.schedule(model);
   }
 }

@@ -105,6 +105,18 @@ export class DiagnosticsPublisher {
     void this.state.connection.sendDiagnostics({ uri, diagnostics });
   }
 
+  /**
+   * After a document was opened or closed (push mode): when the file's diagnostics went out under
+   * another URI than the one it is named by now (`ServerState.uriOf`), they are sent again under it
+   * (and the old URI cleared), even when the index found nothing to re-check (a buffer with the
+   * disk's text).
+   */
+  followUri(path: string): void {
+    if (this.state.pull) return;
+    const before = this.published.get(path);
+    if (before !== undefined && before !== this.state.uriOf(path)) this.publish(path);
+  }
+
   /** Reports every indexed file (and every file with published diagnostics) as changed, e.g. after a reload or new rule overrides. */
   publishAll(): void {
     const { workspace } = this.state;

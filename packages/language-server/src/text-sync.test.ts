@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { DefinitionRequest, DidChangeTextDocumentNotification, HoverRequest, ReferencesRequest, type Location, type MarkupContent, type Range } from "vscode-languageserver/node";
+import { DefinitionRequest, DidChangeTextDocumentNotification, DidChangeWatchedFilesNotification, FileChangeType, HoverRequest, ReferencesRequest, type Location, type MarkupContent, type Range } from "vscode-languageserver/node";
 import { createTicketAction } from "./test-support/fixtures.js";
 import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 
@@ -88,6 +88,22 @@ describe("text synchronisation as any client may send it", () => {
     // closed: the disk text's diagnostics under node's URI, and the client's URI cleared
     await server.close(uri);
     expect((await unknownSecret(canonical)).range).toEqual(rangeOf(createTicketAction("zendesk_tok"), "zendesk_tok"));
+    await server.waitForDiagnostics(uri, (d) => d.length === 0);
+  });
+
+  it("moves a file's diagnostics to the URI the client opens it with even when its text is the disk's (nothing to re-check), and back to node's when it is closed", async () => {
+    const text = createTicketAction("zendesk_tokx");
+    const canonical = project.uri("actions/same_text.yaml");
+    project.write("actions/same_text.yaml", text);
+    await server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: canonical, type: FileChangeType.Created }] });
+    // the disk's diagnostics went out under node's URI before the client opened the file
+    await unknownSecret(canonical);
+    const uri = canonical.replace("same_text", "same%5Ftext");
+    await server.open(uri, text);
+    expect((await unknownSecret(uri)).range).toEqual(rangeOf(text, "zendesk_tokx"));
+    await server.waitForDiagnostics(canonical, (d) => d.length === 0);
+    await server.close(uri);
+    await unknownSecret(canonical);
     await server.waitForDiagnostics(uri, (d) => d.length === 0);
   });
 
