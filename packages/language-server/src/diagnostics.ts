@@ -132,7 +132,7 @@ export class DiagnosticsPublisher {
     state.connection.languages.diagnostics.on(
       state.guard("diagnostic", { kind: DocumentDiagnosticReportKind.Full, items: [] }, async (params) => {
         await state.checked;
-        const path = uriToPath(params.textDocument.uri);
+        const path = state.pathOf(params.textDocument.uri);
         if (path === undefined) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
         const id = this.resultId(path);
         if (params.previousResultId === id) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId: id };

@@ -122,7 +122,7 @@ export interface OpenDocument {
 
 /** The open document at `uri` and its project; undefined when it is not open or belongs to no project. */
 export function openDocument(state: ServerState, uri: string): OpenDocument | undefined {
-  const path = uriToPath(uri);
+  const path = state.pathOf(uri);
   if (path === undefined) return undefined;
   const model = state.workspace.projectOf(path);
   const doc = state.documents.get(uri);

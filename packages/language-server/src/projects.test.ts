@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { DidChangeWorkspaceFoldersNotification, DocumentDiagnosticRequest, InitializedNotification, InitializeRequest } from "vscode-languageserver/node";
+import { DidChangeWorkspaceFoldersNotification, DocumentDiagnosticRequest, HoverRequest, InitializedNotification, InitializeRequest } from "vscode-languageserver/node";
 import { createCoreModel } from "./core-model.js";
 import { ProjectsRequest } from "./protocol.js";
 import { initialFolders } from "./projects.js";
@@ -212,6 +214,44 @@ describe("workspace/didChangeWorkspaceFolders", () => {
       await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [folder(b, "b")], removed: [] } });
       await s.waitForDiagnostics(b.uri("actions/create_ticket.yaml"), (d) => d.some((x) => x.code === "unknown-secret"));
       expect(await roots(s)).toEqual([a.dir, b.dir].sort());
+    } finally {
+      await s.dispose();
+    }
+  });
+});
+
+describe("a document whose URI reaches a project's file another way (a symbolic link on the way; on a case-insensitive file system, another case)", () => {
+  let project: TempProject;
+  let link: string;
+  beforeAll(async () => {
+    project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, { "actions/create_ticket.yaml": TYPO, "connections/hubspot.yaml": HUBSPOT_CONNECTION });
+    link = `${project.dir}-link`;
+    symlinkSync(project.dir, link);
+  });
+  afterAll(() => {
+    rmSync(link, { force: true });
+    project.remove();
+  });
+
+  it("is the project's file: no second project, its diagnostics under the client's URI, the other files' only under the folder's", async () => {
+    const s = await startInMemory({ folders: [project.dir] });
+    try {
+      const canonical = project.uri("actions/create_ticket.yaml");
+      await s.waitForDiagnostics(canonical, (d) => d.some((x) => x.code === "unknown-secret"));
+      const uri = pathToFileURL(join(link, "actions/create_ticket.yaml")).href;
+      await s.open(uri, TYPO);
+      const ds = await s.waitForDiagnostics(uri, (d) => d.some((x) => x.code === "unknown-secret"));
+      expect(ds.map((d) => [d.code, d.range])).toEqual([["unknown-secret", rangeOf(TYPO, "zendesk_tokn")]]);
+      await s.waitForDiagnostics(canonical, (d) => d.length === 0);
+      const hover = await s.client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: rangeOf(TYPO, "zendesk_tokn").start });
+      expect(hover?.range).toEqual(rangeOf(TYPO, "zendesk_tokn"));
+      expect((await s.client.sendRequest(ProjectsRequest, {})).projects.map((p) => p.root)).toEqual([project.dir]);
+      // nothing is published under the link's spelling but the open document
+      expect([...s.published.keys()].filter((u) => u.startsWith(pathToFileURL(link).href) && u !== uri)).toEqual([]);
+      // an edit through the link is an edit of the project's file
+      await s.change(uri, ACTION);
+      await s.waitForDiagnostics(uri, (d) => d.length === 0);
+      await s.waitForDiagnostics(project.uri("secrets/development.enc.yaml"), (d) => d.length === 0);
     } finally {
       await s.dispose();
     }
