@@ -1,6 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { DefinitionRequest, DidChangeTextDocumentNotification, DidChangeWatchedFilesNotification, FileChangeType, HoverRequest, ReferencesRequest, type Location, type MarkupContent, type Range } from "vscode-languageserver/node";
+import {
+  CompletionRequest,
+  DefinitionRequest,
+  DidChangeTextDocumentNotification,
+  DidChangeWatchedFilesNotification,
+  DocumentSymbolRequest,
+  FileChangeType,
+  HoverRequest,
+  PrepareRenameRequest,
+  ReferencesRequest,
+  type CompletionItem,
+  type Location,
+  type MarkupContent,
+  type Range,
+  type SymbolInformation,
+} from "vscode-languageserver/node";
 import { createTicketAction } from "./test-support/fixtures.js";
 import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 
@@ -48,6 +63,34 @@ describe("text synchronisation as any client may send it", () => {
     await server.waitForDiagnostics(uri, (d) => !d.some((x) => x.code === "unknown-secret"));
     const hover = await server.client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 5, character: at } });
     expect((hover?.contents as MarkupContent).value).toContain("**zendesk_token**");
+    await server.close(uri);
+  });
+
+  it("every feature's ranges on that line count UTF-16 too: completion, definition, references, symbols, rename refusal", async () => {
+    const uri = project.uri("actions/every.yaml");
+    const typo = action("zendesk_tokn");
+    await server.open(uri, typo);
+    const diagnostic = await unknownSecret(uri);
+    const range = utf16Range(typo, "zendesk_tokn");
+    expect(diagnostic.range).toEqual(range);
+    const items = (await server.client.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: range.end })) as CompletionItem[];
+    expect(items.map((i) => [i.label, i.textEdit])).toEqual([["zendesk_token", { range, newText: "zendesk_token" }]]);
+    // several ranged changes in one notification, applied in order: the fix, then a line appended
+    const fixed = action("zendesk_token");
+    await edit(uri, [
+      { range, text: "zendesk_token" },
+      { range: { start: { line: 6, character: 0 }, end: { line: 6, character: 0 } }, text: "# 😀 end\r\n" },
+    ]);
+    await server.waitFor(() => server.state.documents.get(uri)?.getText() === fixed + "# 😀 end\r\n", "both changes");
+    await server.waitForDiagnostics(uri, (d) => !d.some((x) => x.code === "unknown-secret"));
+    const at = utf16Range(fixed, "zendesk_token");
+    const defs = (await server.client.sendRequest(DefinitionRequest.type, { textDocument: { uri }, position: at.start })) as Location[];
+    expect(defs.map((l) => l.uri)).toEqual([project.uri("secrets/development.enc.yaml")]);
+    const refs = (await server.client.sendRequest(ReferencesRequest.type, { textDocument: { uri }, position: at.start, context: { includeDeclaration: false } })) ?? [];
+    expect(refs.filter((l) => l.uri === uri).map((l) => l.range)).toEqual([at]);
+    const symbols = (await server.client.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } })) as SymbolInformation[];
+    expect(symbols.find((x) => x.name === "zendesk_token")?.location.range).toEqual(at);
+    await expect(server.client.sendRequest(PrepareRenameRequest.type, { textDocument: { uri }, position: at.start })).rejects.toMatchObject({ message: expect.stringContaining('"zendesk_token" cannot be renamed') });
     await server.close(uri);
   });
 
