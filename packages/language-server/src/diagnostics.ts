@@ -44,6 +44,8 @@ export class DiagnosticsPublisher {
   private changeCounter = 0;
   /** Pending `workspace/diagnostic` long polls, woken by the next change. */
   private waiters: (() => void)[] = [];
+  /** True once `shutdown` was received: a long poll is answered with what it has (nothing more will change). */
+  private shutDown = false;
 
   constructor(
     private readonly state: ServerState,
@@ -126,9 +128,15 @@ export class DiagnosticsPublisher {
     this.state.indexChanged(seen, workspace.all().map((m) => m.root));
   }
 
-  /** Registers `textDocument/diagnostic` and `workspace/diagnostic`. */
+  /** Registers `textDocument/diagnostic` and `workspace/diagnostic` (and answers the long polls at `shutdown`). */
   register(): void {
     const { state } = this;
+    state.connection.onShutdown(() => {
+      this.shutDown = true;
+      const w = this.waiters;
+      this.waiters = [];
+      for (const resolve of w) resolve();
+    });
     state.connection.languages.diagnostics.on(
       state.guard("diagnostic", { kind: DocumentDiagnosticReportKind.Full, items: [] }, async (params) => {
         await state.checked;
@@ -160,8 +168,9 @@ export class DiagnosticsPublisher {
           return items;
         };
         let items = collect();
-        // Long poll: hold the request until something changes (the client re-sends it at once otherwise).
-        while (items.length === 0 && !token.isCancellationRequested) {
+        // Long poll: hold the request until something changes (the client re-sends it at once otherwise),
+        // it is cancelled, or the server is shut down
+        while (items.length === 0 && !token.isCancellationRequested && !this.shutDown) {
           await new Promise<void>((resolve) => {
             this.waiters.push(resolve);
             token.onCancellationRequested(() => resolve());
