@@ -249,6 +249,17 @@ describe("a client without codeActionLiteralSupport (it takes Command objects on
     });
   });
 
+  it("a request for other kinds only (context.only, e.g. source.organizeImports on save) gets no quick fix: a Command has no kind the client could filter by", async () => {
+    await withClient({ workspace: { applyEdit: true } }, async (server, uri) => {
+      const diagnostics = (server.published.get(uri) ?? []).filter((d) => d.code === "unknown-secret");
+      const ask = (only: string[]) => server.client.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: diagnostics[0]!.range, context: { diagnostics, only } });
+      expect(await ask(["source.organizeImports"])).toEqual([]);
+      expect(await ask(["refactor"])).toEqual([]);
+      expect(((await ask(["quickfix"])) as Command[]).map((c) => c.title)).toEqual(["Replace with zendesk_token"]);
+      expect(((await ask([""])) as Command[]).map((c) => c.title)).toEqual(["Replace with zendesk_token"]);
+    });
+  });
+
   it("workspace/executeCommand of a command the server does not have, or with arguments that are no edit: InvalidParams", async () => {
     await withClient({ workspace: { applyEdit: true } }, async (server) => {
       await expect(server.client.sendRequest(ExecuteCommandRequest.type, { command: "stellarSecrets.addSecret", arguments: [] })).rejects.toMatchObject({ code: ErrorCodes.InvalidParams });

@@ -222,7 +222,10 @@ export function registerLanguageFeatures(state: ServerState): void {
       // actions that only run one of the extension's commands (a prompt, a secret value) are for the
       // client that has them (initializationOptions.clientCommands); another client would send them
       // back as workspace/executeCommand, which the server cannot run (it asks no one for a value)
-      const offered = state.clientCommands ? actions : actions.filter((a) => a.edit !== undefined || a.command === undefined);
+      // only the kinds asked for (context.only: e.g. source.organizeImports on save): a Command has no kind a client could filter by
+      const only = params.context.only;
+      const asked = only === undefined ? actions : actions.filter((a) => a.kind !== undefined && only.some((k) => k === "" || a.kind === k || a.kind!.startsWith(`${k}.`)));
+      const offered = state.clientCommands ? asked : asked.filter((a) => a.edit !== undefined || a.command === undefined);
       // a client without code action literals takes Commands only: an edit is applied by the server's command
       return codeActionLiterals(state.capabilities) ? offered : asCommands(offered, state.capabilities.workspace?.applyEdit === true);
     }),
