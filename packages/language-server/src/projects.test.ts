@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { DidChangeWorkspaceFoldersNotification, DocumentDiagnosticRequest, HoverRequest, InitializedNotification, InitializeRequest } from "vscode-languageserver/node";
+import {
+  DidChangeWatchedFilesNotification,
+  DidChangeWorkspaceFoldersNotification,
+  DocumentDiagnosticRequest,
+  FileChangeType,
+  HoverRequest,
+  InitializedNotification,
+  InitializeRequest,
+} from "vscode-languageserver/node";
 import { createCoreModel } from "./core-model.js";
 import { ProjectsRequest } from "./protocol.js";
 import { initialFolders } from "./projects.js";
@@ -163,6 +171,24 @@ describe("workspace/didChangeWorkspaceFolders", () => {
       expect(await roots(s)).toEqual([a.dir]);
     } finally {
       await s.dispose();
+    }
+  });
+
+  it("a folder named with a trailing slash (eglot) is that folder: a project created in it is found, and removing it by either spelling removes it", async () => {
+    const s = await startInMemory({ folders: [], initializeParams: { workspaceFolders: [{ uri: `${a.uri("")}/`, name: "a" }] } });
+    const nested = `nested-${Date.now()}`;
+    try {
+      expect(await roots(s)).toEqual([a.dir]);
+      // a stellar.yaml created inside the folder: a project of its own
+      a.write(`${nested}/stellar.yaml`, "version: 1\nenvironments:\n  development:\n    members: {}\n");
+      await s.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: a.uri(`${nested}/stellar.yaml`), type: FileChangeType.Created }] });
+      await s.waitFor(async () => (await roots(s)).length === 2, "the nested project");
+      expect(await roots(s)).toEqual([a.dir, a.path(nested)]);
+      await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [], removed: [folder(a, "a")] } });
+      await s.waitFor(async () => (await roots(s)).length === 0, "the folder removed");
+    } finally {
+      await s.dispose();
+      rmSync(a.path(nested), { recursive: true, force: true });
     }
   });
 

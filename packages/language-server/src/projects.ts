@@ -161,9 +161,12 @@ export class ProjectLoader {
     if (!state.capabilities.workspace?.workspaceFolders) return;
     state.connection.workspace.onDidChangeWorkspaceFolders(async (e) => {
       try {
-        const removed = new Set(e.removed.map((f) => f.uri));
-        const added = e.added.filter((f) => !state.folders.some((g) => g.uri === f.uri));
-        state.folders = [...state.folders.filter((f) => !removed.has(f.uri)), ...added];
+        // by path: a client may spell a folder's URI otherwise when it removes it (a trailing slash, percent-encoding)
+        const key = (f: WorkspaceFolder): string => uriToPath(f.uri) ?? f.uri;
+        const removed = new Set(e.removed.map(key));
+        const kept = state.folders.filter((f) => !removed.has(key(f)));
+        const added = e.added.filter((f) => !kept.some((g) => key(g) === key(f)));
+        state.folders = [...kept, ...added];
         await state.ready;
         await this.settings.fetch();
         await this.loadAll();
