@@ -6,6 +6,7 @@
  * change bumps, and a `workspace/diagnostic/refresh` when they support it.
  */
 import { DiagnosticSeverity, DocumentDiagnosticReportKind, type Diagnostic as LspDiagnostic, type WorkspaceDocumentDiagnosticReport } from "vscode-languageserver/node";
+import { requireDocumentParams } from "./params.js";
 import { toLspDiagnostic } from "./ranges.js";
 import { effectiveSeverity, type SettingsStore } from "./settings.js";
 import type { ServerState } from "./state.js";
@@ -139,6 +140,7 @@ export class DiagnosticsPublisher {
     });
     state.connection.languages.diagnostics.on(
       state.guard("diagnostic", { kind: DocumentDiagnosticReportKind.Full, items: [] }, async (params) => {
+        requireDocumentParams("textDocument/diagnostic", params);
         await state.checked;
         const path = state.pathOf(params.textDocument.uri);
         if (path === undefined) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
@@ -151,7 +153,8 @@ export class DiagnosticsPublisher {
       state.guard("workspace diagnostic", { items: [] }, async (params, token) => {
         await state.checked;
         // keyed by path: the index's files and the client's previous results are one set
-        const previous = new Map(params.previousResultIds.map((r) => [uriToPath(r.uri) ?? r.uri, r.value]));
+        // (required, but a client that leaves it out has no previous results)
+        const previous = new Map((Array.isArray(params.previousResultIds) ? params.previousResultIds : []).map((r) => [uriToPath(r.uri) ?? r.uri, r.value]));
         const collect = (): WorkspaceDocumentDiagnosticReport[] => {
           const items: WorkspaceDocumentDiagnosticReport[] = [];
           const paths = new Set<string>();

@@ -170,3 +170,49 @@ describe("a client that announces no kinds and no prepareSupport (LSP 3.17's def
     expect(all).toEqual({ completion: [CompletionItemKind.EnumMember], symbols: [SymbolKind.Object, SymbolKind.Key], rename: { prepareProvider: true } });
   });
 });
+
+describe("requests with parameters a hand-written client got wrong", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  const uri = (): string => project.uri("actions/create_ticket.yaml");
+  beforeAll(async () => {
+    project = await makeTempProject({ development: { zendesk_token: VALUE } }, { "actions/create_ticket.yaml": ACTION });
+    server = await startInMemory({ folders: [project.dir], pull: true });
+    await server.open(uri(), ACTION);
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  it("are answered with InvalidParams (-32602), not with an empty result and a failure in the log, and the server keeps answering", async () => {
+    const at = rangeOf(ACTION, "zendesk_token").start;
+    const bad: [string, unknown][] = [
+      [HoverRequest.method, {}],
+      [HoverRequest.method, { textDocument: { uri: uri() } }],
+      [HoverRequest.method, { textDocument: { uri: uri() }, position: { line: -1, character: 0 } }],
+      [CompletionRequest.method, { textDocument: { uri: uri() }, position: { line: "6", character: 2 } }],
+      [DefinitionRequest.method, { textDocument: {}, position: at }],
+      ["textDocument/references", { position: at, context: { includeDeclaration: true } }],
+      [DocumentSymbolRequest.method, { textDocument: { uri: 5 } }],
+      ["textDocument/codeAction", { textDocument: { uri: uri() }, range: { start: at } }],
+      [PrepareRenameRequest.method, { textDocument: { uri: uri() } }],
+      ["textDocument/rename", { textDocument: { uri: uri() }, newName: "x" }],
+      ["textDocument/diagnostic", {}],
+    ];
+    for (const [method, params] of bad) {
+      const code = await server.client.sendRequest(method, params).then(
+        () => "answered",
+        (e: { code: number }) => e.code,
+      );
+      expect([method, params, code]).toEqual([method, params, -32602]);
+    }
+    expect(server.logs.filter((l) => l.includes(" failed: "))).toEqual([]);
+    // what the specification requires but a client may leave out is taken as empty: references without context, code actions without diagnostics
+    const refs = (await server.client.sendRequest("textDocument/references", { textDocument: { uri: uri() }, position: at })) as Location[];
+    expect(refs.map((l) => l.range)).toEqual([rangeOf(ACTION, "zendesk_token")]);
+    expect(await server.client.sendRequest("textDocument/codeAction", { textDocument: { uri: uri() }, range: { start: at, end: at } })).toEqual([]);
+    const hover = (await server.client.sendRequest(HoverRequest.type, { textDocument: { uri: uri() }, position: at })) as Hover;
+    expect(hover.range).toEqual(rangeOf(ACTION, "zendesk_token"));
+  });
+});

@@ -23,6 +23,7 @@ import {
 import { codeActions, completion, definition, documentSymbols, flatSymbols, hover, references, renameRefusal } from "./features.js";
 import { forClient } from "./markup.js";
 import type { ProjectModel } from "./model.js";
+import { requireDocumentParams } from "./params.js";
 import { ServerCommands } from "./protocol.js";
 import { toLspDiagnostic } from "./ranges.js";
 import type { ServerState } from "./state.js";
@@ -160,6 +161,7 @@ export function registerLanguageFeatures(state: ServerState): void {
     });
   connection.onCompletion(
     state.guard("completion", [], (params) => {
+      requireDocumentParams("textDocument/completion", params, { position: true });
       const d = docAt(params.textDocument.uri);
       if (d === undefined) return [];
       const formats = state.capabilities.textDocument?.completion?.completionItem?.documentationFormat;
@@ -183,6 +185,7 @@ export function registerLanguageFeatures(state: ServerState): void {
   );
   connection.onHover(
     state.guard("hover", null, (params) => {
+      requireDocumentParams("textDocument/hover", params, { position: true });
       const d = docAt(params.textDocument.uri);
       const h = d === undefined ? null : hover(d.model, d.path, params.position);
       const contents = h?.contents;
@@ -193,18 +196,22 @@ export function registerLanguageFeatures(state: ServerState): void {
   );
   connection.onDefinition(
     state.guard("definition", [], (params) => {
+      requireDocumentParams("textDocument/definition", params, { position: true });
       const d = docAt(params.textDocument.uri);
       return d === undefined ? [] : asOpened(definition(d.model, d.path, params.position));
     }),
   );
   connection.onReferences(
     state.guard("references", [], (params) => {
+      requireDocumentParams("textDocument/references", params, { position: true });
       const d = docAt(params.textDocument.uri);
-      return d === undefined ? [] : asOpened(references(d.model, d.path, params.position, params.context.includeDeclaration));
+      // (context is required, but a client that leaves it out means no declaration)
+      return d === undefined ? [] : asOpened(references(d.model, d.path, params.position, (params.context as typeof params.context | undefined)?.includeDeclaration === true));
     }),
   );
   connection.onDocumentSymbol(
     state.guard("symbols", [], (params) => {
+      requireDocumentParams("textDocument/documentSymbol", params);
       const d = docAt(params.textDocument.uri);
       if (d === undefined) return [];
       const symbols = documentSymbols(d.model, d.path);
@@ -216,14 +223,18 @@ export function registerLanguageFeatures(state: ServerState): void {
   );
   connection.onCodeAction(
     state.guard("code actions", [], (params) => {
+      requireDocumentParams("textDocument/codeAction", params, { range: true });
       const d = docAt(params.textDocument.uri);
       if (d === undefined) return [];
-      const actions = codeActions(d.model, params.textDocument.uri, withData(d, params.context.diagnostics), d.path, d.text);
+      // (context is required, but a client that leaves it out, or its diagnostics, has none to fix)
+      const context = (params.context as typeof params.context | undefined) ?? { diagnostics: [] };
+      const diagnostics = Array.isArray(context.diagnostics) ? context.diagnostics : [];
+      const actions = codeActions(d.model, params.textDocument.uri, withData(d, diagnostics), d.path, d.text);
       // actions that only run one of the extension's commands (a prompt, a secret value) are for the
       // client that has them (initializationOptions.clientCommands); another client would send them
       // back as workspace/executeCommand, which the server cannot run (it asks no one for a value)
       // only the kinds asked for (context.only: e.g. source.organizeImports on save): a Command has no kind a client could filter by
-      const only = params.context.only;
+      const only = Array.isArray(context.only) ? context.only : undefined;
       const asked = only === undefined ? actions : actions.filter((a) => a.kind !== undefined && only.some((k) => k === "" || a.kind === k || a.kind!.startsWith(`${k}.`)));
       const offered = state.clientCommands ? asked : asked.filter((a) => a.edit !== undefined || a.command === undefined);
       // a client without code action literals takes Commands only: an edit is applied by the server's command
@@ -247,6 +258,12 @@ export function registerLanguageFeatures(state: ServerState): void {
     const reason = d === undefined ? undefined : renameRefusal(d.model, d.path, position);
     throw new ResponseError(ErrorCodes.InvalidRequest, reason ?? "Stellar Secrets does not rename here: names of secrets, connections, connectors and actions are referenced by name across files.");
   };
-  connection.onPrepareRename((params) => refuseRename(params.textDocument.uri, params.position));
-  connection.onRenameRequest((params) => refuseRename(params.textDocument.uri, params.position));
+  connection.onPrepareRename((params) => {
+    requireDocumentParams("textDocument/prepareRename", params, { position: true });
+    return refuseRename(params.textDocument.uri, params.position);
+  });
+  connection.onRenameRequest((params) => {
+    requireDocumentParams("textDocument/rename", params, { position: true });
+    return refuseRename(params.textDocument.uri, params.position);
+  });
 }
