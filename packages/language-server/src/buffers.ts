@@ -13,7 +13,6 @@ import type { DiagnosticsPublisher } from "./diagnostics.js";
 import type { ProjectModel } from "./model.js";
 import type { ProjectLoader } from "./projects.js";
 import type { ServerState } from "./state.js";
-import { uriToPath } from "./uris.js";
 import { MAX_FILE_BYTES } from "./workspace.js";
 
 /** Pause after the last edit before the full (cross-file) check. */
@@ -64,7 +63,7 @@ export class Buffers {
     this.state.beforeRequest = (uri) => {
       this.indexNow(uri);
       // a file whose project is being loaded for it (single-file mode): the request waits for the project
-      const path = uriToPath(uri);
+      const path = this.state.pathOf(uri);
       return path === undefined ? undefined : this.projectLoads.get(path);
     };
   }
@@ -83,7 +82,7 @@ export class Buffers {
    * text); nothing for any other file. Call once the initial index is ready.
    */
   indexNow(uri: string): void {
-    const path = uriToPath(uri);
+    const path = this.state.pathOf(uri);
     if (path !== undefined) this.deferred.get(path)?.run(true);
   }
 
@@ -121,7 +120,7 @@ export class Buffers {
   private onBuffer(doc: TextDocument, closed: boolean): void {
     const { state } = this;
     const { workspace } = state;
-    const path = uriToPath(doc.uri);
+    const path = state.pathOf(doc.uri);
     if (path === undefined) return;
     if (closed) workspace.dropBuffer(path);
     else workspace.setBuffer(path, doc.getText());
@@ -195,6 +194,8 @@ export class Buffers {
     if (t !== undefined && t.length >= LARGE_BUFFER_CHARS) await new Promise<void>((resolve) => setImmediate(resolve));
     // the edited file's own diagnostics at once (core's per-file check), the rest after the full check
     state.indexChanged(model.quickCheck(path), []);
+    // opened or closed under another spelling of its URI: its diagnostics follow it (nothing else may re-send them)
+    this.diagnostics.followUri(path);
     this.schedule(model);
   }
 }

@@ -1,5 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CodeActionRequest, CompletionRequest, type CodeAction, type CompletionItem, type Diagnostic } from "vscode-languageserver/node";
+import {
+  CodeActionRequest,
+  CompletionRequest,
+  ErrorCodes,
+  ExecuteCommandRequest,
+  type ClientCapabilities,
+  type CodeAction,
+  type Command,
+  type CompletionItem,
+  type Diagnostic,
+} from "vscode-languageserver/node";
+import { ServerCommands } from "./protocol.js";
 import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 
 const VALUE = "TEST-ONLY-value-never-shown";
@@ -189,5 +200,71 @@ describe("stellarSecrets/indexChanged", () => {
       await asking.dispose();
       project.remove();
     }
+  });
+});
+
+describe("a client without codeActionLiteralSupport (it takes Command objects only, LSP 3.17)", () => {
+  const TYPO_ACTION = `kind: action\nname: far\nconnection: hubspot\nmethod: POST\npath: /t\nheaders:\n  - { name: X-Api-Key, type: secret, secret: zendesk_tokn_x }\n`;
+  /** Starts a server for a client announcing `capabilities`, opens the typo, returns its unknown-secret diagnostics and code actions. */
+  async function withClient(capabilities: ClientCapabilities, run: (server: InMemoryServer, uri: string, actions: unknown[]) => Promise<void>): Promise<void> {
+    const project = await makeTempProject({ development: { zendesk_token: VALUE } }, { "connections/hubspot.yaml": CONNECTION, "actions/far.yaml": TYPO_ACTION });
+    const server = await startInMemory({ folders: [project.dir], initializationOptions: {}, capabilities });
+    try {
+      const uri = project.uri("actions/far.yaml");
+      await server.open(uri, TYPO_ACTION);
+      const diagnostics = (await server.waitForDiagnostics(uri, (ds) => ds.some((d) => d.code === "unknown-secret"))).filter((d) => d.code === "unknown-secret");
+      const actions = (await server.client.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: diagnostics[0]!.range, context: { diagnostics } })) as unknown[];
+      await run(server, uri, actions);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
+  }
+
+  it("is told codeActionProvider: true (no CodeActionOptions) and gets each edit as a Command of the server, which applies it through workspace/applyEdit", async () => {
+    await withClient({ workspace: { applyEdit: true } }, async (server, uri, actions) => {
+      expect(server.capabilities.codeActionProvider).toBe(true);
+      expect(server.capabilities.executeCommandProvider).toEqual({ commands: [ServerCommands.applyEdit] });
+      const edit = { changes: { [uri]: [{ range: rangeOf(TYPO_ACTION, "zendesk_tokn_x"), newText: "zendesk_token" }] } };
+      expect(actions).toEqual([{ title: "Replace with zendesk_token", command: ServerCommands.applyEdit, arguments: [edit] }]);
+      const command = actions[0] as Command;
+      expect(await server.client.sendRequest(ExecuteCommandRequest.type, { command: command.command, arguments: command.arguments })).toBeNull();
+      expect(server.appliedEdits).toEqual([{ edit }]);
+    });
+  });
+
+  it("without workspace.applyEdit: no command to run and no code action (it could apply neither)", async () => {
+    await withClient({}, async (server, _uri, actions) => {
+      expect(server.capabilities.codeActionProvider).toBe(true);
+      expect(server.capabilities.executeCommandProvider).toBeUndefined();
+      expect(actions).toEqual([]);
+    });
+  });
+
+  it("a client with literal support is told the code action kinds and gets CodeAction literals, and no command of the server", async () => {
+    await withClient({ workspace: { applyEdit: true }, textDocument: { codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ["quickfix"] } } } } }, async (server, _uri, actions) => {
+      expect(server.capabilities.codeActionProvider).toEqual({ codeActionKinds: ["quickfix"] });
+      expect(server.capabilities.executeCommandProvider).toBeUndefined();
+      expect((actions as CodeAction[]).map((a) => [a.title, a.kind, a.edit !== undefined])).toEqual([["Replace with zendesk_token", "quickfix", true]]);
+    });
+  });
+
+  it("a request for other kinds only (context.only, e.g. source.organizeImports on save) gets no quick fix: a Command has no kind the client could filter by", async () => {
+    await withClient({ workspace: { applyEdit: true } }, async (server, uri) => {
+      const diagnostics = (server.published.get(uri) ?? []).filter((d) => d.code === "unknown-secret");
+      const ask = (only: string[]) => server.client.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: diagnostics[0]!.range, context: { diagnostics, only } });
+      expect(await ask(["source.organizeImports"])).toEqual([]);
+      expect(await ask(["refactor"])).toEqual([]);
+      expect(((await ask(["quickfix"])) as Command[]).map((c) => c.title)).toEqual(["Replace with zendesk_token"]);
+      expect(((await ask([""])) as Command[]).map((c) => c.title)).toEqual(["Replace with zendesk_token"]);
+    });
+  });
+
+  it("workspace/executeCommand of a command the server does not have, or with arguments that are no edit: InvalidParams", async () => {
+    await withClient({ workspace: { applyEdit: true } }, async (server) => {
+      await expect(server.client.sendRequest(ExecuteCommandRequest.type, { command: "stellarSecrets.addSecret", arguments: [] })).rejects.toMatchObject({ code: ErrorCodes.InvalidParams });
+      await expect(server.client.sendRequest(ExecuteCommandRequest.type, { command: ServerCommands.applyEdit, arguments: ["x"] })).rejects.toMatchObject({ code: ErrorCodes.InvalidParams });
+      expect(server.appliedEdits).toEqual([]);
+    });
   });
 });

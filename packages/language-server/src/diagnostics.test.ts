@@ -6,6 +6,7 @@ import {
   DocumentDiagnosticReportKind,
   DocumentDiagnosticRequest,
   ErrorCodes,
+  ShutdownRequest,
   WorkspaceDiagnosticRequest,
   type DocumentDiagnosticReport,
   type WorkspaceDiagnosticReport,
@@ -146,5 +147,25 @@ describe("diagnostics publisher, pull mode", () => {
     source.cancel();
     // the result (nothing changed) or RequestCancelled: either is an answer
     expect([{ items: [] }, { code: ErrorCodes.RequestCancelled }]).toContainEqual(await held);
+  });
+});
+
+describe("a workspace/diagnostic long poll at shutdown", () => {
+  it("is answered when shutdown comes (with what changed: possibly nothing), never left hanging", async () => {
+    const project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } });
+    const server = await startInMemory({ folders: [project.dir], pull: true });
+    try {
+      const all = (await server.client.sendRequest(WorkspaceDiagnosticRequest.type, { previousResultIds: [] })) as WorkspaceDiagnosticReport;
+      const known = all.items.map((i) => ({ uri: i.uri, value: (i as { resultId: string }).resultId }));
+      let answered: WorkspaceDiagnosticReport | undefined;
+      const held = server.client.sendRequest(WorkspaceDiagnosticRequest.type, { previousResultIds: known }).then((r) => (answered = r as WorkspaceDiagnosticReport));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(answered).toBeUndefined(); // nothing changed: held
+      await server.client.sendRequest(ShutdownRequest.type);
+      expect(await Promise.race([held, new Promise((r) => setTimeout(() => r("still held"), 2000))])).toEqual({ items: [] });
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
   });
 });

@@ -6,6 +6,7 @@
  * change bumps, and a `workspace/diagnostic/refresh` when they support it.
  */
 import { DiagnosticSeverity, DocumentDiagnosticReportKind, type Diagnostic as LspDiagnostic, type WorkspaceDocumentDiagnosticReport } from "vscode-languageserver/node";
+import { requireDocumentParams } from "./params.js";
 import { toLspDiagnostic } from "./ranges.js";
 import { effectiveSeverity, type SettingsStore } from "./settings.js";
 import type { ServerState } from "./state.js";
@@ -44,6 +45,8 @@ export class DiagnosticsPublisher {
   private changeCounter = 0;
   /** Pending `workspace/diagnostic` long polls, woken by the next change. */
   private waiters: (() => void)[] = [];
+  /** True once `shutdown` was received: a long poll is answered with what it has (nothing more will change). */
+  private shutDown = false;
 
   constructor(
     private readonly state: ServerState,
@@ -105,6 +108,18 @@ export class DiagnosticsPublisher {
     void this.state.connection.sendDiagnostics({ uri, diagnostics });
   }
 
+  /**
+   * After a document was opened or closed (push mode): when the file's diagnostics went out under
+   * another URI than the one it is named by now (`ServerState.uriOf`), they are sent again under it
+   * (and the old URI cleared), even when the index found nothing to re-check (a buffer with the
+   * disk's text).
+   */
+  followUri(path: string): void {
+    if (this.state.pull) return;
+    const before = this.published.get(path);
+    if (before !== undefined && before !== this.state.uriOf(path)) this.publish(path);
+  }
+
   /** Reports every indexed file (and every file with published diagnostics) as changed, e.g. after a reload or new rule overrides. */
   publishAll(): void {
     const { workspace } = this.state;
@@ -114,13 +129,20 @@ export class DiagnosticsPublisher {
     this.state.indexChanged(seen, workspace.all().map((m) => m.root));
   }
 
-  /** Registers `textDocument/diagnostic` and `workspace/diagnostic`. */
+  /** Registers `textDocument/diagnostic` and `workspace/diagnostic` (and answers the long polls at `shutdown`). */
   register(): void {
     const { state } = this;
+    state.connection.onShutdown(() => {
+      this.shutDown = true;
+      const w = this.waiters;
+      this.waiters = [];
+      for (const resolve of w) resolve();
+    });
     state.connection.languages.diagnostics.on(
       state.guard("diagnostic", { kind: DocumentDiagnosticReportKind.Full, items: [] }, async (params) => {
+        requireDocumentParams("textDocument/diagnostic", params);
         await state.checked;
-        const path = uriToPath(params.textDocument.uri);
+        const path = state.pathOf(params.textDocument.uri);
         if (path === undefined) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
         const id = this.resultId(path);
         if (params.previousResultId === id) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId: id };
@@ -131,7 +153,8 @@ export class DiagnosticsPublisher {
       state.guard("workspace diagnostic", { items: [] }, async (params, token) => {
         await state.checked;
         // keyed by path: the index's files and the client's previous results are one set
-        const previous = new Map(params.previousResultIds.map((r) => [uriToPath(r.uri) ?? r.uri, r.value]));
+        // (required, but a client that leaves it out has no previous results)
+        const previous = new Map((Array.isArray(params.previousResultIds) ? params.previousResultIds : []).map((r) => [uriToPath(r.uri) ?? r.uri, r.value]));
         const collect = (): WorkspaceDocumentDiagnosticReport[] => {
           const items: WorkspaceDocumentDiagnosticReport[] = [];
           const paths = new Set<string>();
@@ -148,8 +171,9 @@ export class DiagnosticsPublisher {
           return items;
         };
         let items = collect();
-        // Long poll: hold the request until something changes (the client re-sends it at once otherwise).
-        while (items.length === 0 && !token.isCancellationRequested) {
+        // Long poll: hold the request until something changes (the client re-sends it at once otherwise),
+        // it is cancelled, or the server is shut down
+        while (items.length === 0 && !token.isCancellationRequested && !this.shutDown) {
           await new Promise<void>((resolve) => {
             this.waiters.push(resolve);
             token.onCancellationRequested(() => resolve());

@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  CompletionItemKind,
   CompletionRequest,
   DefinitionRequest,
   DocumentSymbolRequest,
   HoverRequest,
   PrepareRenameRequest,
+  type ClientCapabilities,
   type CompletionItem,
   type Hover,
   type Location,
@@ -22,6 +24,9 @@ const CATALOG = `secrets:
     description: Zendesk API token
     owner: support-team
 `;
+
+/** Every symbol kind of LSP 3.17 (File … TypeParameter). */
+const ALL_SYMBOL_KINDS = Array.from({ length: 26 }, (_, i) => (i + 1) as SymbolKind);
 
 const positionAfter = (text: string, needle: string): { line: number; character: number } => rangeOf(text, needle).end;
 
@@ -93,7 +98,13 @@ describe("a client that renders plain text only (hover.contentFormat and documen
     project = await makeTempProject({ development: { zendesk_token: VALUE } }, { "actions/create_ticket.yaml": ACTION, "secrets/catalog.yaml": CATALOG });
     server = await startInMemory({
       folders: [project.dir],
-      capabilities: { textDocument: { hover: { contentFormat: ["plaintext"] }, completion: { completionItem: { documentationFormat: ["plaintext"] } } } },
+      capabilities: {
+        textDocument: {
+          hover: { contentFormat: ["plaintext"] },
+          completion: { completionItem: { documentationFormat: ["plaintext"] } },
+          documentSymbol: { symbolKind: { valueSet: ALL_SYMBOL_KINDS } },
+        },
+      },
     });
     await server.open(uri(), ACTION);
   });
@@ -120,5 +131,88 @@ describe("a client that renders plain text only (hover.contentFormat and documen
       ["create_ticket", SymbolKind.Object, { uri: uri(), range: rangeOf(ACTION, "create_ticket") }, undefined],
       ["zendesk_token", SymbolKind.Key, { uri: uri(), range: rangeOf(ACTION, "zendesk_token") }, "create_ticket"],
     ]);
+  });
+});
+
+describe("a client that announces no kinds and no prepareSupport (LSP 3.17's defaults: the first version's kinds, no RenameOptions)", () => {
+  let project: TempProject;
+  const uri = (): string => project.uri("actions/create_ticket.yaml");
+  beforeAll(async () => {
+    project = await makeTempProject({ development: { zendesk_token: VALUE } }, { "actions/create_ticket.yaml": ACTION });
+  });
+  afterAll(() => project.remove());
+
+  /** The kinds of the completion at `method: P` and of the document symbols, and the rename capability, for a client announcing `textDocument`. */
+  async function kinds(textDocument: ClientCapabilities["textDocument"]): Promise<{ completion: (number | undefined)[]; symbols: number[]; rename: unknown }> {
+    const server = await startInMemory({ folders: [project.dir], capabilities: { textDocument } });
+    try {
+      const text = ACTION.replace("method: POST", "method: P");
+      await server.open(uri(), text);
+      const items = (await server.client.sendRequest(CompletionRequest.type, { textDocument: { uri: uri() }, position: positionAfter(text, "method: P") })) as CompletionItem[];
+      expect(items.map((i) => i.label)).toContain("POST");
+      const symbols = (await server.client.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri: uri() } })) as SymbolInformation[];
+      return { completion: [...new Set(items.map((i) => i.kind))], symbols: symbols.map((x) => x.kind), rename: server.capabilities.renameProvider };
+    } finally {
+      await server.dispose();
+    }
+  }
+
+  it("gets only the kinds of the first version (Text … Reference, File … Array): enum values as Value, objects as Module, keys as Property; rename without prepareProvider", async () => {
+    expect(await kinds({})).toEqual({ completion: [CompletionItemKind.Value], symbols: [SymbolKind.Module, SymbolKind.Property], rename: true });
+  });
+
+  it("a client that announces the kinds (and prepareSupport) gets EnumMember, Object and Key, and RenameOptions", async () => {
+    const all = await kinds({
+      completion: { completionItemKind: { valueSet: Array.from({ length: 25 }, (_, i) => (i + 1) as CompletionItemKind) } },
+      documentSymbol: { symbolKind: { valueSet: ALL_SYMBOL_KINDS } },
+      rename: { prepareSupport: true },
+    });
+    expect(all).toEqual({ completion: [CompletionItemKind.EnumMember], symbols: [SymbolKind.Object, SymbolKind.Key], rename: { prepareProvider: true } });
+  });
+});
+
+describe("requests with parameters a hand-written client got wrong", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  const uri = (): string => project.uri("actions/create_ticket.yaml");
+  beforeAll(async () => {
+    project = await makeTempProject({ development: { zendesk_token: VALUE } }, { "actions/create_ticket.yaml": ACTION });
+    server = await startInMemory({ folders: [project.dir], pull: true });
+    await server.open(uri(), ACTION);
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  it("are answered with InvalidParams (-32602), not with an empty result and a failure in the log, and the server keeps answering", async () => {
+    const at = rangeOf(ACTION, "zendesk_token").start;
+    const bad: [string, unknown][] = [
+      [HoverRequest.method, {}],
+      [HoverRequest.method, { textDocument: { uri: uri() } }],
+      [HoverRequest.method, { textDocument: { uri: uri() }, position: { line: -1, character: 0 } }],
+      [CompletionRequest.method, { textDocument: { uri: uri() }, position: { line: "6", character: 2 } }],
+      [DefinitionRequest.method, { textDocument: {}, position: at }],
+      ["textDocument/references", { position: at, context: { includeDeclaration: true } }],
+      [DocumentSymbolRequest.method, { textDocument: { uri: 5 } }],
+      ["textDocument/codeAction", { textDocument: { uri: uri() }, range: { start: at } }],
+      [PrepareRenameRequest.method, { textDocument: { uri: uri() } }],
+      ["textDocument/rename", { textDocument: { uri: uri() }, newName: "x" }],
+      ["textDocument/diagnostic", {}],
+    ];
+    for (const [method, params] of bad) {
+      const code = await server.client.sendRequest(method, params).then(
+        () => "answered",
+        (e: { code: number }) => e.code,
+      );
+      expect([method, params, code]).toEqual([method, params, -32602]);
+    }
+    expect(server.logs.filter((l) => l.includes(" failed: "))).toEqual([]);
+    // what the specification requires but a client may leave out is taken as empty: references without context, code actions without diagnostics
+    const refs = (await server.client.sendRequest("textDocument/references", { textDocument: { uri: uri() }, position: at })) as Location[];
+    expect(refs.map((l) => l.range)).toEqual([rangeOf(ACTION, "zendesk_token")]);
+    expect(await server.client.sendRequest("textDocument/codeAction", { textDocument: { uri: uri() }, range: { start: at, end: at } })).toEqual([]);
+    const hover = (await server.client.sendRequest(HoverRequest.type, { textDocument: { uri: uri() }, position: at })) as Hover;
+    expect(hover.range).toEqual(rangeOf(ACTION, "zendesk_token"));
   });
 });

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   ConfigurationRequest,
   DidChangeConfigurationNotification,
+  DidChangeWorkspaceFoldersNotification,
   DidOpenTextDocumentNotification,
   ErrorCodes,
   HoverRequest,
@@ -134,6 +135,15 @@ describe("a client that does not send initialized, or sends it late", () => {
     ]);
     // shutdown needs no index, and nothing starts the server after it
     expect(handedOn([init, request(ShutdownRequest.method), notification(DidOpenTextDocumentNotification.method, openParams)])).toEqual([InitializeRequest.method, ShutdownRequest.method, DidOpenTextDocumentNotification.method]);
+  });
+
+  it("a workspace folder change before initialized comes after an initialized handed on for it (its listener is set up by the start-up)", () => {
+    const change = notification(DidChangeWorkspaceFoldersNotification.method, { event: { added: [], removed: [] } });
+    expect(handedOn([request(InitializeRequest.method, initParams), change, notification(InitializedNotification.method)])).toEqual([
+      InitializeRequest.method,
+      InitializedNotification.method,
+      DidChangeWorkspaceFoldersNotification.method,
+    ]);
   });
 
   const capabilities = { workspace: { configuration: true, didChangeWatchedFiles: { dynamicRegistration: true } } };

@@ -8,7 +8,7 @@
  *
  * A client that never sends `initialized` (or sends it late: old and minimal clients send requests
  * right after the `initialize` answer) still gets its index: the first request after `initialize`
- * (any but `shutdown`), or the first `textDocument/didOpen`, is preceded by the `initialized` the
+ * (any but `shutdown`), or the first `textDocument/didOpen` or `workspace/didChangeWorkspaceFolders`, is preceded by the `initialized` the
  * client has not sent, handed on to the handlers once; the client's own `initialized`, when it
  * comes after that, is dropped, so the start-up (settings, watchers, the initial index) runs once.
  * A client that sends `initialized` first, as the protocol asks, sees no difference.
@@ -19,6 +19,7 @@
  * registered by `createServer`) answers it with the error under the request's own id.
  */
 import {
+  DidChangeWorkspaceFoldersNotification,
   DidOpenTextDocumentNotification,
   ErrorCodes,
   ExitNotification,
@@ -36,6 +37,9 @@ import { isProcessId } from "./parent-process.js";
 
 /** The internal method a refused request is handed on under (never sent by a client that follows the protocol). */
 export const LIFECYCLE_ERROR_METHOD = "$/stellarSecrets/lifecycleError";
+
+/** The notifications that, sent before `initialized`, start the server as `initialized` would. */
+const STARTING_NOTIFICATIONS: ReadonlySet<string> = new Set([DidOpenTextDocumentNotification.method, DidChangeWorkspaceFoldersNotification.method]);
 
 /** The parameters of a refused request: the error to answer with. */
 interface LifecycleError {
@@ -135,8 +139,9 @@ export function lifecycleStrategy(options: LifecycleOptions = {}): LifecycleStra
         started = true;
         return next(message);
       }
-      // a didOpen before `initialized`: the start-up first (other notifications do not need the index)
-      if (!started && !shutDown && isNotification(message) && message.method === DidOpenTextDocumentNotification.method) start(message, next);
+      // a didOpen or a workspace folder change before `initialized`: the start-up first (its listener of
+      // folder changes is set up by it; other notifications do not need the index)
+      if (!started && !shutDown && isNotification(message) && STARTING_NOTIFICATIONS.has(message.method)) start(message, next);
       return next(message);
     },
   };

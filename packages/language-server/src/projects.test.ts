@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { DocumentDiagnosticRequest, InitializedNotification, InitializeRequest } from "vscode-languageserver/node";
+import {
+  DidChangeWatchedFilesNotification,
+  DidChangeWorkspaceFoldersNotification,
+  DocumentDiagnosticRequest,
+  FileChangeType,
+  HoverRequest,
+  InitializedNotification,
+  InitializeRequest,
+} from "vscode-languageserver/node";
 import { createCoreModel } from "./core-model.js";
 import { ProjectsRequest } from "./protocol.js";
 import { initialFolders } from "./projects.js";
@@ -131,6 +141,145 @@ describe("the initial index answers before the first check", () => {
       await server.waitForDiagnostics(project.uri("secrets/development.enc.yaml"), (d) => d.filter((x) => x.code === "unused-secret").length === 2);
     } finally {
       await server.dispose();
+    }
+  });
+});
+
+describe("workspace/didChangeWorkspaceFolders", () => {
+  let a: TempProject;
+  let b: TempProject;
+  beforeAll(async () => {
+    a = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, { "actions/create_ticket.yaml": ACTION, "connections/hubspot.yaml": HUBSPOT_CONNECTION });
+    b = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, { "actions/create_ticket.yaml": TYPO, "connections/hubspot.yaml": HUBSPOT_CONNECTION });
+  });
+  afterAll(() => {
+    a.remove();
+    b.remove();
+  });
+  const folder = (p: TempProject, name: string) => ({ uri: p.uri(""), name });
+  const roots = async (s: InMemoryServer) => (await s.client.sendRequest(ProjectsRequest, {})).projects.map((p) => p.root);
+  const capabilities = { workspace: { workspaceFolders: true, configuration: true, didChangeWatchedFiles: { dynamicRegistration: true } } };
+
+  it("adds a folder's project (its diagnostics published) and drops a removed folder's (its diagnostics cleared)", async () => {
+    const s = await startInMemory({ folders: [a.dir] });
+    try {
+      await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [folder(b, "b")], removed: [] } });
+      await s.waitForDiagnostics(b.uri("actions/create_ticket.yaml"), (d) => d.some((x) => x.code === "unknown-secret"));
+      expect(await roots(s)).toEqual([a.dir, b.dir].sort());
+      await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [], removed: [folder(b, "b")] } });
+      await s.waitForDiagnostics(b.uri("actions/create_ticket.yaml"), (d) => d.length === 0);
+      expect(await roots(s)).toEqual([a.dir]);
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it("a folder named with a trailing slash (eglot) is that folder: a project created in it is found, and removing it by either spelling removes it", async () => {
+    const s = await startInMemory({ folders: [], initializeParams: { workspaceFolders: [{ uri: `${a.uri("")}/`, name: "a" }] } });
+    const nested = `nested-${Date.now()}`;
+    try {
+      expect(await roots(s)).toEqual([a.dir]);
+      // a stellar.yaml created inside the folder: a project of its own
+      a.write(`${nested}/stellar.yaml`, "version: 1\nenvironments:\n  development:\n    members: {}\n");
+      await s.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: a.uri(`${nested}/stellar.yaml`), type: FileChangeType.Created }] });
+      await s.waitFor(async () => (await roots(s)).length === 2, "the nested project");
+      expect(await roots(s)).toEqual([a.dir, a.path(nested)]);
+      await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [], removed: [folder(a, "a")] } });
+      await s.waitFor(async () => (await roots(s)).length === 0, "the folder removed");
+    } finally {
+      await s.dispose();
+      rmSync(a.path(nested), { recursive: true, force: true });
+    }
+  });
+
+  it("a folder added right after initialized, while the client has not yet answered the watcher registration, is not lost", async () => {
+    const s = connectInMemory({ clientAnswers: "late", lateAnswerMs: 150 });
+    try {
+      await s.client.sendRequest(InitializeRequest.type, { processId: null, rootUri: null, capabilities, workspaceFolders: [folder(a, "a")] });
+      await s.client.sendNotification(InitializedNotification.type, {});
+      await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [folder(b, "b")], removed: [] } });
+      await s.waitForDiagnostics(b.uri("actions/create_ticket.yaml"), (d) => d.some((x) => x.code === "unknown-secret"));
+      expect(await roots(s)).toEqual([a.dir, b.dir].sort());
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it("a folder added then removed while its project is still loading stays removed (the loads run one after the other)", async () => {
+    // b's project loads slowly (a large repository on a slow disk): its removal arrives meanwhile
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let bLoads = 0;
+    const modelFactory: ModelFactory = async (configPath, source) => {
+      if (configPath === b.path("stellar.yaml")) {
+        bLoads++;
+        await gate;
+      }
+      return createCoreModel(configPath, source);
+    };
+    const s = await startInMemory({ folders: [a.dir], modelFactory });
+    try {
+      const indexed = () => s.logs.filter((l) => /^\[stellar-secrets\] indexed /.test(l)).length;
+      await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [folder(b, "b")], removed: [] } });
+      await s.waitFor(() => bLoads > 0, "b's load");
+      await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [], removed: [folder(b, "b")] } });
+      await s.client.sendRequest(ProjectsRequest, {}); // the removal was handled
+      await new Promise((r) => setTimeout(r, 50)); // its settings asked for, its load under way (or waiting)
+      release();
+      await s.waitFor(() => indexed() === 3, "the two loads after the initial index");
+      expect(await roots(s)).toEqual([a.dir]);
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it("a folder added by a client that never sends initialized is not lost", async () => {
+    const s = connectInMemory();
+    try {
+      await s.client.sendRequest(InitializeRequest.type, { processId: null, rootUri: null, capabilities: { workspace: { workspaceFolders: true } }, workspaceFolders: [folder(a, "a")] });
+      await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [folder(b, "b")], removed: [] } });
+      await s.waitForDiagnostics(b.uri("actions/create_ticket.yaml"), (d) => d.some((x) => x.code === "unknown-secret"));
+      expect(await roots(s)).toEqual([a.dir, b.dir].sort());
+    } finally {
+      await s.dispose();
+    }
+  });
+});
+
+describe("a document whose URI reaches a project's file another way (a symbolic link on the way; on a case-insensitive file system, another case)", () => {
+  let project: TempProject;
+  let link: string;
+  beforeAll(async () => {
+    project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, { "actions/create_ticket.yaml": TYPO, "connections/hubspot.yaml": HUBSPOT_CONNECTION });
+    link = `${project.dir}-link`;
+    symlinkSync(project.dir, link);
+  });
+  afterAll(() => {
+    rmSync(link, { force: true });
+    project.remove();
+  });
+
+  it("is the project's file: no second project, its diagnostics under the client's URI, the other files' only under the folder's", async () => {
+    const s = await startInMemory({ folders: [project.dir] });
+    try {
+      const canonical = project.uri("actions/create_ticket.yaml");
+      await s.waitForDiagnostics(canonical, (d) => d.some((x) => x.code === "unknown-secret"));
+      const uri = pathToFileURL(join(link, "actions/create_ticket.yaml")).href;
+      await s.open(uri, TYPO);
+      const ds = await s.waitForDiagnostics(uri, (d) => d.some((x) => x.code === "unknown-secret"));
+      expect(ds.map((d) => [d.code, d.range])).toEqual([["unknown-secret", rangeOf(TYPO, "zendesk_tokn")]]);
+      await s.waitForDiagnostics(canonical, (d) => d.length === 0);
+      const hover = await s.client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: rangeOf(TYPO, "zendesk_tokn").start });
+      expect(hover?.range).toEqual(rangeOf(TYPO, "zendesk_tokn"));
+      expect((await s.client.sendRequest(ProjectsRequest, {})).projects.map((p) => p.root)).toEqual([project.dir]);
+      // nothing is published under the link's spelling but the open document
+      expect([...s.published.keys()].filter((u) => u.startsWith(pathToFileURL(link).href) && u !== uri)).toEqual([]);
+      // an edit through the link is an edit of the project's file
+      await s.change(uri, ACTION);
+      await s.waitForDiagnostics(uri, (d) => d.length === 0);
+      await s.waitForDiagnostics(project.uri("secrets/development.enc.yaml"), (d) => d.length === 0);
+    } finally {
+      await s.dispose();
     }
   });
 });

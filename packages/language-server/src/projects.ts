@@ -59,7 +59,19 @@ export class ProjectLoader {
    * the next turn of the event loop ({@link published}): requests waiting for the index are answered
    * first, and a request that needs diagnostics before then runs the check itself.
    */
-  async loadAll(): Promise<void> {
+  loadAll(): Promise<void> {
+    // one at a time, in the order asked: two loads at once (folders added and removed in quick
+    // succession) interleave their awaits, and the older one, ending last, could bring back a project
+    // of a folder the newer one had dropped
+    const run = this.loads.then(() => this.loadAllNow());
+    this.loads = run.catch(() => {});
+    return run;
+  }
+
+  /** The {@link loadAll}s asked for, one after the other. */
+  private loads: Promise<void> = Promise.resolve();
+
+  private async loadAllNow(): Promise<void> {
     const { state } = this;
     const list = state.folderPaths().map((p) => ({ path: p, configPath: this.settings.configPathOf(p) }));
     const t0 = Date.now();
@@ -137,15 +149,30 @@ export class ProjectLoader {
     return true;
   }
 
-  /** Follows `workspace/didChangeWorkspaceFolders` (when the client supports workspace folders). */
+  /**
+   * Follows `workspace/didChangeWorkspaceFolders` (when the client supports workspace folders). Call
+   * it first thing on `initialized`, before anything is awaited: a change the client sends at once
+   * (before it answered the server's own requests) would otherwise reach no listener and be lost.
+   * The folders change at once (an initial index not yet built reads them); the projects are found
+   * again once the index that is being built is ready.
+   */
   watchFolders(): void {
     const { state } = this;
     if (!state.capabilities.workspace?.workspaceFolders) return;
     state.connection.workspace.onDidChangeWorkspaceFolders(async (e) => {
-      const removed = new Set(e.removed.map((f) => f.uri));
-      state.folders = [...state.folders.filter((f) => !removed.has(f.uri)), ...e.added];
-      await this.settings.fetch();
-      await this.loadAll();
+      try {
+        // by path: a client may spell a folder's URI otherwise when it removes it (a trailing slash, percent-encoding)
+        const key = (f: WorkspaceFolder): string => uriToPath(f.uri) ?? f.uri;
+        const removed = new Set(e.removed.map(key));
+        const kept = state.folders.filter((f) => !removed.has(key(f)));
+        const added = e.added.filter((f) => !kept.some((g) => key(g) === key(f)));
+        state.folders = [...kept, ...added];
+        await state.ready;
+        await this.settings.fetch();
+        await this.loadAll();
+      } catch (err) {
+        state.logFailure("workspace folders change", err);
+      }
     });
   }
 }

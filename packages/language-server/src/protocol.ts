@@ -98,6 +98,16 @@ export const Commands = {
 } as const;
 
 /**
+ * Commands the server runs itself (`workspace/executeCommand`), advertised in `executeCommandProvider`
+ * only to a client that needs them. `applyEdit` (argument: a `WorkspaceEdit`): the server asks the
+ * client to apply the edit (`workspace/applyEdit`); it is how a client without `codeActionLiteralSupport`,
+ * which takes only `Command`s from `textDocument/codeAction`, runs a quick fix that is an edit.
+ */
+export const ServerCommands = {
+  applyEdit: "stellarSecrets.applyEdit",
+} as const;
+
+/**
  * The argument of the `moveToSecret` command: where the plaintext credential is (the client
  * reads it from its own copy of the document: the value is never in a message).
  */

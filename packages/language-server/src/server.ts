@@ -14,7 +14,7 @@ import { CommittedVersions } from "./committed-versions.js";
 import { DiagnosticsPublisher } from "./diagnostics.js";
 import { keepLastGood } from "./last-good.js";
 import { registerLifecycle } from "./lifecycle.js";
-import { FEATURE_CAPABILITIES, registerLanguageFeatures } from "./language-features.js";
+import { featureCapabilities, registerLanguageFeatures } from "./language-features.js";
 import { initialFolders, ProjectLoader } from "./projects.js";
 import { notifyIndexChanged, registerCustomRequests } from "./requests.js";
 import { registerSettings, SettingsStore } from "./settings.js";
@@ -83,7 +83,7 @@ export function createServer(connection: Connection, options: ServerOptions): Se
         // every position and range counts UTF-16 code units (ranges.ts), whatever the client offers: said, not left implicit
         positionEncoding: PositionEncodingKind.UTF16,
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: false },
-        ...FEATURE_CAPABILITIES,
+        ...featureCapabilities(state.capabilities),
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: "stellar-secrets-language-server", version: VERSION },
@@ -95,6 +95,8 @@ export function createServer(connection: Connection, options: ServerOptions): Se
   // the start-up, once: on `initialized`, or on the first request or didOpen of a client that did
   // not send it (the lifecycle strategy hands on an `initialized` for it, and drops a late one)
   connection.onInitialized(() => {
+    // first, before anything is awaited: a folder change sent right after `initialized` is not lost
+    projects.watchFolders();
     state.ready = (async () => {
       // both questions to the client at once (one round trip before the index, not two); the
       // watchers are still registered before anything is read; neither throws, and neither waits
@@ -102,7 +104,6 @@ export function createServer(connection: Connection, options: ServerOptions): Se
       const registered = watchedFiles.registerWatchers();
       const fetched = settings.fetch();
       await registered;
-      projects.watchFolders();
       await fetched;
       await projects.loadAll();
     })().catch((e: unknown) => state.logFailure("initial index", e));

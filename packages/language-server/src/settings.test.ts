@@ -59,6 +59,36 @@ describe("settings", () => {
     });
   });
 
+  describe("initializationOptions of a client whose workspace/configuration has no stellarSecrets section (Helix, eglot, Sublime LSP answer it from the same settings: null or nothing)", () => {
+    let project: TempProject;
+    beforeAll(async () => {
+      project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-unused", legacy: "TEST-ONLY-unused-too" } });
+    });
+    afterAll(() => project.remove());
+    /** The severities of the unused-secret diagnostics once published, for a client started with `options`. */
+    async function severities(options: Partial<Parameters<typeof startInMemory>[0]>): Promise<number[]> {
+      const server = await startInMemory({ folders: [project.dir], ...options });
+      try {
+        const ds = await server.waitForDiagnostics(project.uri("secrets/development.enc.yaml"), (d) => d.length > 0);
+        return ds.map((d) => d.severity ?? 0);
+      } finally {
+        await server.dispose();
+      }
+    }
+
+    it("an empty answer (global and per folder) keeps the settings of initializationOptions instead of the defaults", async () => {
+      expect(await severities({ initializationOptions: { rules: { "unused-secret": "hint" } }, settings: {} })).toEqual([4, 4]);
+    });
+
+    it("an answer overrides initializationOptions field by field, and a folder's answer the global one", async () => {
+      expect(await severities({ initializationOptions: { rules: { "unused-secret": "hint" } }, settings: { rules: { "unused-secret": "error" } } })).toEqual([1, 1]);
+    });
+
+    it("initializationOptions may hold the settings in a stellarSecrets section too (one configuration for both questions)", async () => {
+      expect(await severities({ capabilities: {}, initializationOptions: { stellarSecrets: { rules: { "unused-secret": "hint" } } } })).toEqual([4, 4]);
+    });
+  });
+
   it("settings of the wrong type (initializationOptions, workspace/configuration) are ignored, not fatal to the index", async () => {
     const project = await makeTempProject({ development: { legacy: "TEST-ONLY-unused" } });
     try {

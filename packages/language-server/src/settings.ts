@@ -60,9 +60,19 @@ export class SettingsStore {
 
   constructor(private readonly state: ServerState) {}
 
-  /** Takes the global settings from `initializationOptions` (its fields of the right type, {@link settingsFrom}). */
+  /**
+   * The settings of `initializationOptions`: the base under every answer to `workspace/configuration`
+   * (a client that answers from the same settings has no `stellarSecrets` section there: null, or nothing).
+   */
+  private initial: Settings = DEFAULT_SETTINGS;
+
+  /**
+   * Takes the global settings from `initializationOptions` (its fields of the right type, {@link settingsFrom}),
+   * at its top level or in a `stellarSecrets` section (which then wins).
+   */
   initialize(options: unknown): void {
-    this.byFolder.set("", { ...DEFAULT_SETTINGS, ...settingsFrom(options) });
+    this.initial = { ...DEFAULT_SETTINGS, ...settingsFrom(options), ...sectionOf(options) };
+    this.byFolder.set("", this.initial);
   }
 
   /**
@@ -89,7 +99,7 @@ export class SettingsStore {
       const request = state.connection.workspace.getConfiguration(items) as Promise<unknown>;
       const values = (await state.clientAnswer(request, "workspace/configuration")) as unknown;
       if (Array.isArray(values)) {
-        fromAnswer(next, values, folders);
+        fromAnswer(next, values, folders, this.initial);
       } else {
         // an answer that comes after the wait (a busy editor starting up) is still the user's
         // settings: applied when it comes, unless a later fetch has asked again since
@@ -98,7 +108,7 @@ export class SettingsStore {
             if (!Array.isArray(late) || fetch !== this.fetches) return;
             const before = this.configPathsKey();
             const applied = new Map<string, Settings>();
-            fromAnswer(applied, late, folders);
+            fromAnswer(applied, late, folders, this.initial);
             this.byFolder = applied;
             state.log("workspace/configuration: the late answer is applied");
             this.lateAnswerApplied?.(before);
@@ -135,12 +145,18 @@ export class SettingsStore {
   }
 }
 
-/** The global and per-folder settings of an answer to `workspace/configuration` (global first, then each folder). */
-function fromAnswer(into: Map<string, Settings>, values: unknown[], folders: readonly { uri: string }[]): void {
-  into.set("", { ...DEFAULT_SETTINGS, ...settingsFrom(values[0]) });
+/**
+ * The global and per-folder settings of an answer to `workspace/configuration` (global first, then
+ * each folder), field by field over `base` (the settings of `initializationOptions`): the global
+ * answer over it, each folder's over the global one. A null item (the client has no such section)
+ * changes nothing.
+ */
+function fromAnswer(into: Map<string, Settings>, values: unknown[], folders: readonly { uri: string }[], base: Settings): void {
+  const global = { ...base, ...settingsFrom(values[0]) };
+  into.set("", global);
   folders.forEach((f, i) => {
     const p = uriToPath(f.uri);
-    if (p !== undefined) into.set(p, { ...DEFAULT_SETTINGS, ...settingsFrom(values[i + 1]) });
+    if (p !== undefined) into.set(p, { ...global, ...settingsFrom(values[i + 1]) });
   });
 }
 

@@ -7,7 +7,7 @@
 import { ResponseError, TextDocuments, type ClientCapabilities, type Connection, type WorkspaceFolder } from "vscode-languageserver/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { pathToUri, uriToPath } from "./uris.js";
-import { Workspace, type ModelFactory } from "./workspace.js";
+import { pathUnderRoots, Workspace, type ModelFactory } from "./workspace.js";
 
 /** Called after an index change: `paths` whose diagnostics may have changed, `roots` of the projects whose names or references may have changed. */
 export type IndexChangeListener = (paths: Iterable<string>, roots: string[]) => void;
@@ -67,6 +67,17 @@ export class ServerState {
   /** The absolute paths of the `file:` workspace folders, in order. */
   folderPaths(): string[] {
     return this.folders.map((f) => uriToPath(f.uri)).filter((p): p is string => p !== undefined);
+  }
+
+  /**
+   * The path of the file a document's URI names, as the server knows it: the URI's path, or the same
+   * file under a workspace folder or a project's root when the URI reaches it another way (a symbolic
+   * link, another case of a case-insensitive file system: `pathUnderRoots`); undefined for other
+   * schemes. Every URI the client sends about a document goes through it.
+   */
+  pathOf(uri: string): string | undefined {
+    const path = uriToPath(uri);
+    return path === undefined ? undefined : pathUnderRoots(path, [...this.folderPaths(), ...this.workspace.all().map((m) => m.root)]);
   }
 
   /** Records the URI the client opened `path` with (undefined: the document was closed). */

@@ -1,6 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { DefinitionRequest, DidChangeTextDocumentNotification, HoverRequest, ReferencesRequest, type Location, type MarkupContent, type Range } from "vscode-languageserver/node";
+import {
+  CompletionRequest,
+  DefinitionRequest,
+  DidChangeTextDocumentNotification,
+  DidChangeWatchedFilesNotification,
+  DocumentSymbolRequest,
+  FileChangeType,
+  HoverRequest,
+  PrepareRenameRequest,
+  ReferencesRequest,
+  type CompletionItem,
+  type Location,
+  type MarkupContent,
+  type Range,
+  type SymbolInformation,
+} from "vscode-languageserver/node";
 import { createTicketAction } from "./test-support/fixtures.js";
 import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 
@@ -51,6 +66,34 @@ describe("text synchronisation as any client may send it", () => {
     await server.close(uri);
   });
 
+  it("every feature's ranges on that line count UTF-16 too: completion, definition, references, symbols, rename refusal", async () => {
+    const uri = project.uri("actions/every.yaml");
+    const typo = action("zendesk_tokn");
+    await server.open(uri, typo);
+    const diagnostic = await unknownSecret(uri);
+    const range = utf16Range(typo, "zendesk_tokn");
+    expect(diagnostic.range).toEqual(range);
+    const items = (await server.client.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: range.end })) as CompletionItem[];
+    expect(items.map((i) => [i.label, i.textEdit])).toEqual([["zendesk_token", { range, newText: "zendesk_token" }]]);
+    // several ranged changes in one notification, applied in order: the fix, then a line appended
+    const fixed = action("zendesk_token");
+    await edit(uri, [
+      { range, text: "zendesk_token" },
+      { range: { start: { line: 6, character: 0 }, end: { line: 6, character: 0 } }, text: "# 😀 end\r\n" },
+    ]);
+    await server.waitFor(() => server.state.documents.get(uri)?.getText() === fixed + "# 😀 end\r\n", "both changes");
+    await server.waitForDiagnostics(uri, (d) => !d.some((x) => x.code === "unknown-secret"));
+    const at = utf16Range(fixed, "zendesk_token");
+    const defs = (await server.client.sendRequest(DefinitionRequest.type, { textDocument: { uri }, position: at.start })) as Location[];
+    expect(defs.map((l) => l.uri)).toEqual([project.uri("secrets/development.enc.yaml")]);
+    const refs = (await server.client.sendRequest(ReferencesRequest.type, { textDocument: { uri }, position: at.start, context: { includeDeclaration: false } })) ?? [];
+    expect(refs.filter((l) => l.uri === uri).map((l) => l.range)).toEqual([at]);
+    const symbols = (await server.client.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } })) as SymbolInformation[];
+    expect(symbols.find((x) => x.name === "zendesk_token")?.location.range).toEqual(at);
+    await expect(server.client.sendRequest(PrepareRenameRequest.type, { textDocument: { uri }, position: at.start })).rejects.toMatchObject({ message: expect.stringContaining('"zendesk_token" cannot be renamed') });
+    await server.close(uri);
+  });
+
   it("a full-document change (no range) replaces the text although the server announced incremental sync", async () => {
     const uri = project.uri("actions/full.yaml");
     await server.open(uri, action("zendesk_token"));
@@ -88,6 +131,22 @@ describe("text synchronisation as any client may send it", () => {
     // closed: the disk text's diagnostics under node's URI, and the client's URI cleared
     await server.close(uri);
     expect((await unknownSecret(canonical)).range).toEqual(rangeOf(createTicketAction("zendesk_tok"), "zendesk_tok"));
+    await server.waitForDiagnostics(uri, (d) => d.length === 0);
+  });
+
+  it("moves a file's diagnostics to the URI the client opens it with even when its text is the disk's (nothing to re-check), and back to node's when it is closed", async () => {
+    const text = createTicketAction("zendesk_tokx");
+    const canonical = project.uri("actions/same_text.yaml");
+    project.write("actions/same_text.yaml", text);
+    await server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: canonical, type: FileChangeType.Created }] });
+    // the disk's diagnostics went out under node's URI before the client opened the file
+    await unknownSecret(canonical);
+    const uri = canonical.replace("same_text", "same%5Ftext");
+    await server.open(uri, text);
+    expect((await unknownSecret(uri)).range).toEqual(rangeOf(text, "zendesk_tokx"));
+    await server.waitForDiagnostics(canonical, (d) => d.length === 0);
+    await server.close(uri);
+    await unknownSecret(canonical);
     await server.waitForDiagnostics(uri, (d) => d.length === 0);
   });
 

@@ -8,6 +8,13 @@ describe("uris", () => {
     expect(uriToPath(pathToUri("/tmp/x/../y/a.yaml"))).toBe("/tmp/y/a.yaml");
   });
 
+  it("names a folder without the trailing slash some clients write (eglot: file:///home/u/project/), the root as /", () => {
+    expect(uriToPath("file:///tmp/project/")).toBe("/tmp/project");
+    expect(uriToPath("file:///tmp/project//")).toBe("/tmp/project");
+    expect(uriToPath("file:///")).toBe("/");
+    expect(isUnder(uriToPath("file:///tmp/project/a.yaml")!, uriToPath("file:///tmp/project/")!)).toBe(true);
+  });
+
   it("answers undefined for other schemes and malformed file URIs", () => {
     expect(uriToPath("untitled:Untitled-1")).toBeUndefined();
     expect(uriToPath("file://remote-host/a.yaml")).toBeUndefined();

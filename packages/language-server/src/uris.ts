@@ -4,17 +4,25 @@
  * `/`-separated project-relative path core's index keys files by, and folder containment.
  */
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { isAbsolute, join, normalize, relative } from "node:path";
+import { isAbsolute, join, normalize, parse, relative, sep } from "node:path";
 import { toRelative } from "@stellar-secrets/core";
 
-/** The absolute file path of a `file:` URI, or undefined for other schemes (and malformed URIs). */
+/**
+ * The absolute file path of a `file:` URI, or undefined for other schemes (and malformed URIs). A
+ * folder's URI written with a trailing slash (eglot's `file:///home/u/project/`) names the folder
+ * without it, as every other path of it is spelled (the file system's root stays itself).
+ */
 export function uriToPath(uri: string): string | undefined {
   if (!uri.startsWith("file:")) return undefined;
+  let path: string;
   try {
-    return normalize(fileURLToPath(uri));
+    path = normalize(fileURLToPath(uri));
   } catch {
     return undefined;
   }
+  const root = parse(path).root;
+  while (path.length > root.length && (path.endsWith(sep) || path.endsWith("/"))) path = path.slice(0, -1);
+  return path;
 }
 
 /** The `file:` URI of an absolute path. */

@@ -88,6 +88,27 @@ describe("watched files", () => {
   });
 });
 
+describe("a client that cannot register file watchers (no didChangeWatchedFiles.dynamicRegistration)", () => {
+  it("is asked for nothing, the log says what that means, and the changes it reports anyway are taken", async () => {
+    const project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, { "connections/hubspot.yaml": CONNECTION, "actions/create_ticket.yaml": action("zendesk_token") });
+    const server = await startInMemory({ folders: [project.dir], watch: false });
+    try {
+      expect(server.registrations).toEqual([]);
+      expect(server.logs.filter((l) => l.includes("file watchers"))).toEqual([
+        "[stellar-secrets] the client cannot register file watchers (no workspace.didChangeWatchedFiles.dynamicRegistration): files changed on disk outside the editor (git checkout, the CLI) are seen when the client reports them with workspace/didChangeWatchedFiles, or when they are opened",
+      ]);
+      const text = action("zendesk_tokn");
+      project.write("actions/create_ticket.yaml", text);
+      await server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: project.uri("actions/create_ticket.yaml"), type: FileChangeType.Changed }] });
+      const ds = await server.waitForDiagnostics(project.uri("actions/create_ticket.yaml"), (d) => d.length > 0);
+      expect(ds.map((d) => [d.code, d.range])).toEqual([["unknown-secret", rangeOf(text, "zendesk_tokn")]]);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
+  });
+});
+
 describe("a stellar.yaml created in a folder of a project (a project of its own from then on)", () => {
   let outer: TempProject;
   let inner: TempProject;

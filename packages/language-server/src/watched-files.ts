@@ -37,7 +37,13 @@ export class WatchedFiles {
    * answered, refused, or did not answer in time (`ServerState.clientAnswer`). Never throws.
    */
   async registerWatchers(): Promise<void> {
-    if (!this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) return;
+    if (!this.state.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
+      // the server depends on no watcher: it still takes the changes such a client reports, and reads a file when it is opened
+      this.state.log(
+        "the client cannot register file watchers (no workspace.didChangeWatchedFiles.dynamicRegistration): files changed on disk outside the editor (git checkout, the CLI) are seen when the client reports them with workspace/didChangeWatchedFiles, or when they are opened",
+      );
+      return;
+    }
     const registered = this.state.connection.client.register(DidChangeWatchedFilesNotification.type, {
       // files we read, plus deletions of anything (a deleted folder arrives as the folder only; `.age`: inbox proposals), plus git's HEAD, branches and merge state
       watchers: [{ globPattern: "**/*.{yaml,yml,json,age}" }, { globPattern: "**/*", kind: WatchKind.Delete }, ...GIT_WATCHERS.map((globPattern) => ({ globPattern }))],

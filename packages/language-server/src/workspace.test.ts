@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ProjectModel } from "./model.js";
-import { Workspace, type TextSource } from "./workspace.js";
+import { pathUnderRoots, Workspace, type TextSource } from "./workspace.js";
 
 describe("Workspace.loadFolders: the folders listed while finding the projects", () => {
   const dir = mkdtempSync(join(tmpdir(), "stellar-ls-listing-"));
@@ -25,5 +25,29 @@ describe("Workspace.loadFolders: the folders listed while finding the projects",
     ]);
     // after the loads: what was not taken is not kept (a later load lists the disk again)
     expect(workspace.takeListing(join(dir, "agents"))).toBeUndefined();
+  });
+});
+
+describe("pathUnderRoots: the same place named under a root", () => {
+  const dir = mkdtempSync(join(tmpdir(), "stellar-ls-roots-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const root = join(dir, "repo");
+  mkdirSync(join(root, "actions"), { recursive: true });
+  writeFileSync(join(root, "actions", "a.yaml"), "kind: action\n");
+  symlinkSync(root, join(dir, "link"));
+  symlinkSync(join(root, "actions"), join(dir, "actions-link"));
+
+  it("names a file reached through a symbolic link under the root it is in, a file not yet on disk too", () => {
+    expect(pathUnderRoots(join(dir, "link", "actions", "a.yaml"), [root])).toBe(join(root, "actions", "a.yaml"));
+    expect(pathUnderRoots(join(dir, "actions-link", "a.yaml"), [root])).toBe(join(root, "actions", "a.yaml"));
+    expect(pathUnderRoots(join(dir, "link", "actions", "new", "b.yaml"), [root])).toBe(join(root, "actions", "new", "b.yaml"));
+    expect(pathUnderRoots(join(dir, "link"), [root])).toBe(root);
+  });
+
+  it("leaves a path under a root, reaching no root, or with no roots at all as it is", () => {
+    expect(pathUnderRoots(join(root, "actions", "a.yaml"), [root])).toBe(join(root, "actions", "a.yaml"));
+    expect(pathUnderRoots(join(dir, "elsewhere", "a.yaml"), [root])).toBe(join(dir, "elsewhere", "a.yaml"));
+    expect(pathUnderRoots(join(dir, "link", "actions", "a.yaml"), [])).toBe(join(dir, "link", "actions", "a.yaml"));
+    expect(pathUnderRoots("/nonexistent-stellar-root/a.yaml", [root, "/nonexistent-stellar-root-2"])).toBe("/nonexistent-stellar-root/a.yaml");
   });
 });

@@ -5,10 +5,10 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { MAX_CONFIG_FILE_BYTES } from "@stellar-secrets/sops";
-import { existsSync, readdirSync, type Dirent } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { existsSync, readdirSync, realpathSync, type Dirent } from "node:fs";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { ProjectModel } from "./model.js";
-import { isInside } from "./uris.js";
+import { isInside, isUnder } from "./uris.js";
 
 /** Where the index reads text: the editor buffer of a file when it is open, else the disk. */
 export interface TextSource {
@@ -70,6 +70,44 @@ export function findConfigAbove(dir: string): string | undefined {
     if (existsSync(join(d, "stellar.yaml"))) return join(d, "stellar.yaml");
     if (dirname(d) === d) return undefined;
   }
+}
+
+/** The real path of `path` (symbolic links resolved, in the file system's own case), or undefined when it does not exist. */
+function realPath(path: string): string | undefined {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `path` as the server names it: itself when it is under one of `roots` (workspace folders, project
+ * roots) or reaches none of them; else the same place under the root it reaches another way (a
+ * symbolic link on the way, or another case of a case-insensitive file system: macOS, Windows), so
+ * that a document opened that way is the project's file, not the file of a second copy of the project.
+ * The nearest existing folder of `path` (a file not yet saved may not exist) and each root are
+ * compared by their real paths (`realpathSync.native`).
+ */
+export function pathUnderRoots(path: string, roots: readonly string[]): string {
+  if (roots.length === 0 || roots.some((r) => isUnder(path, r))) return path;
+  let existing = path;
+  const rest: string[] = [];
+  let real = realPath(existing);
+  while (real === undefined) {
+    const parent = dirname(existing);
+    if (parent === existing) return path;
+    rest.unshift(basename(existing));
+    existing = parent;
+    real = realPath(existing);
+  }
+  for (const root of roots) {
+    const realRoot = realPath(root);
+    if (realRoot === undefined || !isUnder(real, realRoot)) continue;
+    const rel = relative(realRoot, real);
+    return join(root, ...(rel === "" ? [] : rel.split(/[\\/]/)), ...rest);
+  }
+  return path;
 }
 
 /** The projects of a workspace and the open buffers. */

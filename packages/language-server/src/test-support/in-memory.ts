@@ -10,6 +10,7 @@ import { PassThrough } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { encryptSecrets, generateIdentity } from "@stellar-secrets/sops";
 import {
+  ApplyWorkspaceEditRequest,
   ConfigurationRequest,
   createConnection,
   createProtocolConnection,
@@ -26,6 +27,7 @@ import {
   ShutdownRequest,
   StreamMessageReader,
   StreamMessageWriter,
+  type ApplyWorkspaceEditParams,
   type ClientCapabilities,
   type InitializeParams,
   type Diagnostic,
@@ -52,7 +54,7 @@ export interface InMemoryOptions {
   settings?: Record<string, unknown>;
   initializationOptions?: Record<string, unknown>;
   modelFactory?: ModelFactory;
-  /** The client's capabilities (default: configuration, workspace folders, watchers, diagnostic refresh). */
+  /** The client's capabilities (default: configuration, workspace folders, watchers, diagnostic refresh, code action literals: as VS Code announces them). */
   capabilities?: ClientCapabilities;
   /** How the client answers the server's `client/registerCapability` and `workspace/configuration`: as asked (default), with an error, or never. */
   clientAnswers?: "answer" | "refuse" | "never" | "late";
@@ -72,6 +74,8 @@ export class InMemoryServer {
   /** The method of every request the server sent to the client, in order. */
   readonly requests: string[] = [];
   readonly logs: string[] = [];
+  /** The edits the server asked the client to apply (`workspace/applyEdit`), in order; each is applied (answered `applied: true`). */
+  readonly appliedEdits: ApplyWorkspaceEditParams[] = [];
   refreshes = 0;
   capabilities: ServerCapabilities = {};
   private versions = new Map<string, number>();
@@ -201,6 +205,11 @@ export function connectInMemory(options: Pick<InMemoryOptions, "settings" | "mod
     server.requests.push(DiagnosticRefreshRequest.method);
     server.refreshes++;
   });
+  client.onRequest(ApplyWorkspaceEditRequest.type, (p) => {
+    server.requests.push(ApplyWorkspaceEditRequest.method);
+    server.appliedEdits.push(p);
+    return { applied: true };
+  });
   client.onRequest((method) => {
     server.requests.push(method);
     return null;
@@ -220,7 +229,7 @@ export async function startInMemory(options: InMemoryOptions): Promise<InMemoryS
       didChangeWatchedFiles: { dynamicRegistration: options.watch ?? true },
       diagnostics: { refreshSupport: true },
     },
-    textDocument: {},
+    textDocument: { codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ["quickfix"] } } } },
   };
   if (options.pull) (capabilities.textDocument ??= {}).diagnostic = { dynamicRegistration: false };
   const init = await client.sendRequest(InitializeRequest.type, {

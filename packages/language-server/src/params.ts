@@ -1,0 +1,30 @@
+/**
+ * The parameters of the requests about a document, checked before a handler reads them: a
+ * hand-written client's mistake (no `textDocument`, a position that is no position) is answered
+ * with InvalidParams (-32602), as JSON-RPC asks, instead of failing inside the handler.
+ */
+import { ErrorCodes, ResponseError, type Position, type Range } from "vscode-languageserver/node";
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+const isUinteger = (v: unknown): boolean => typeof v === "number" && Number.isInteger(v) && v >= 0;
+const isPosition = (v: unknown): v is Position => isObject(v) && isUinteger(v.line) && isUinteger(v.character);
+const isRange = (v: unknown): v is Range => isObject(v) && isPosition(v.start) && isPosition(v.end);
+
+/**
+ * Throws InvalidParams (-32602) when the parameters of `method` lack what it needs: a
+ * `textDocument` with a string `uri`, and a `position` or `range` of unsigned integers when `needs`
+ * says so. A hand-written client's mistake is then answered as one, instead of failing inside the
+ * handler (an empty answer and a failure in the log).
+ */
+export function requireDocumentParams(method: string, params: unknown, needs: { position?: boolean; range?: boolean } = {}): void {
+  const p = isObject(params) ? params : {};
+  const missing =
+    !isObject(p.textDocument) || typeof p.textDocument.uri !== "string"
+      ? "textDocument.uri (a string)"
+      : needs.position === true && !isPosition(p.position)
+        ? "position ({ line, character }: unsigned integers)"
+        : needs.range === true && !isRange(p.range)
+          ? "range ({ start, end }: positions of unsigned integers)"
+          : undefined;
+  if (missing !== undefined) throw new ResponseError(ErrorCodes.InvalidParams, `${method}: the parameters need ${missing}`);
+}
