@@ -62,6 +62,22 @@ describe("diagnostics publisher, push mode (no pull support)", () => {
   });
 });
 
+describe("diagnostics publisher, a client that announces pull diagnostics but no refresh", () => {
+  it("gets them pushed, every indexed file's (it could never be told to pull again after a change elsewhere)", async () => {
+    const project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, { "actions/create_ticket.yaml": ACTION, "connections/hubspot.yaml": CONNECTION });
+    // what Neovim 0.10 and 0.11 announce: pull diagnostics, and no workspace.diagnostics.refreshSupport
+    const server = await startInMemory({ folders: [project.dir], capabilities: { textDocument: { diagnostic: { dynamicRegistration: false } }, workspace: { configuration: true, workspaceFolders: true } } });
+    try {
+      expect(server.capabilities.diagnosticProvider).toBeUndefined();
+      const ds = await server.waitForDiagnostics(project.uri("actions/create_ticket.yaml"), (d) => d.length > 0);
+      expect(ds.map((d) => [d.code, d.range])).toEqual([["unknown-secret", rangeOf(ACTION, "zendesk_tokn")]]);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
+  });
+});
+
 describe("diagnostics publisher, pull mode", () => {
   let project: TempProject;
   let server: InMemoryServer;

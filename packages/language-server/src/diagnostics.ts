@@ -85,7 +85,7 @@ export class DiagnosticsPublisher {
       const w = this.waiters;
       this.waiters = [];
       for (const resolve of w) resolve();
-      if (this.state.capabilities.workspace?.diagnostics?.refreshSupport) void this.state.connection.languages.diagnostics.refresh();
+      void this.state.connection.languages.diagnostics.refresh(); // pull mode: the client can refresh
     } else {
       for (const p of paths) this.publish(p);
     }

@@ -92,7 +92,7 @@ describe("clients with minimal capabilities", () => {
       await gate;
       return createCoreModel(configPath, source);
     };
-    const s = await startInMemory({ folders: [], modelFactory, capabilities: { textDocument: { diagnostic: {} } }, initializeParams: { rootUri: null, workspaceFolders: null } });
+    const s = await startInMemory({ folders: [], modelFactory, capabilities: { textDocument: { diagnostic: {} }, workspace: { diagnostics: { refreshSupport: true } } }, initializeParams: { rootUri: null, workspaceFolders: null } });
     started.push(s);
     const uri = project.uri("actions/create_ticket.yaml");
     await s.open(uri, TYPO);

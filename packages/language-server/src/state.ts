@@ -59,9 +59,16 @@ export class ServerState {
     this.workspace = new Workspace(modelFactory);
   }
 
-  /** True when the client pulls diagnostics (`textDocument/diagnostic`) instead of receiving them. */
+  /**
+   * True when the client pulls diagnostics (`textDocument/diagnostic`) instead of receiving them:
+   * when it announces pull diagnostics and can be asked to pull again
+   * (`workspace.diagnostics.refreshSupport`). A file's diagnostics change when another file does
+   * (an unknown secret becomes known, a secret becomes unused): a client that pulls only when its
+   * own buffer changes would keep stale ones, and those that announce pulls without a refresh
+   * (Neovim up to 0.11) never pull a workspace's other files either. Such clients get them pushed.
+   */
   get pull(): boolean {
-    return this.capabilities.textDocument?.diagnostic !== undefined;
+    return this.capabilities.textDocument?.diagnostic !== undefined && this.capabilities.workspace?.diagnostics?.refreshSupport === true;
   }
 
   /** The absolute paths of the `file:` workspace folders, in order. */
