@@ -81,30 +81,22 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   decrypted.dataKey.fill(0);
   if (format === "json") {
     ctx.stdout.write(renderJson(Object.fromEntries(values)));
-  } else if (format === "dotenv") {
+  } else if (format === "dotenv" || format === "shell") {
+    const dotenv = format === "dotenv";
     const variables = variableNames(values.keys());
     if (f["allow-startup-variables"] !== true) refuseStartupVariables(variables, "nothing was written");
     const lines = [...values].map(([name, value]) => {
-      const quoted = quoteDotenv(value);
+      const quoted = dotenv ? quoteDotenv(value) : quoteShell(value);
       if (quoted === undefined) {
-        throw new CliError("UNREPRESENTABLE_VALUE", `the value of "${name}" cannot be written as dotenv so that dotenv and node --env-file read it back exactly (it holds ", ' and \` together, a carriage return or a NUL); nothing was written`, {
-          hint: "use --format json or k8s, or `stellar-secrets exec`, or leave it out with --only",
-        });
+        throw new CliError(
+          "UNREPRESENTABLE_VALUE",
+          dotenv
+            ? `the value of "${name}" cannot be written as dotenv so that dotenv and node --env-file read it back exactly (it holds ", ' and \` together, a carriage return or a NUL); nothing was written`
+            : `the value of "${name}" holds a NUL byte, which no shell variable can hold; nothing was written`,
+          { hint: dotenv ? "use --format json or k8s, or `stellar-secrets exec`, or leave it out with --only" : "use --format json or k8s, or leave it out with --only" },
+        );
       }
-      return `${variables.get(name)}=${quoted}`;
-    });
-    ctx.stdout.write(lines.length > 0 ? `${lines.join("\n")}\n` : "");
-  } else if (format === "shell") {
-    const variables = variableNames(values.keys());
-    if (f["allow-startup-variables"] !== true) refuseStartupVariables(variables, "nothing was written");
-    const lines = [...values].map(([name, value]) => {
-      const quoted = quoteShell(value);
-      if (quoted === undefined) {
-        throw new CliError("UNREPRESENTABLE_VALUE", `the value of "${name}" holds a NUL byte, which no shell variable can hold; nothing was written`, {
-          hint: "use --format json or k8s, or leave it out with --only",
-        });
-      }
-      return `export ${variables.get(name)}=${quoted}`;
+      return `${dotenv ? "" : "export "}${variables.get(name)}=${quoted}`;
     });
     ctx.stdout.write(lines.length > 0 ? `${lines.join("\n")}\n` : "");
   } else {
