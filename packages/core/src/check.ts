@@ -2,10 +2,10 @@
  * The checker: every rule over a {@link WorkspaceIndex}, as pure functions of the parsed models.
  * Rule severities come from the rule table, overridden by stellar.yaml's `rules`.
  */
-import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./config.js";
+import type { ConfigDocument, ConfigFile, ObjectLink, PlainValue, SecretReference } from "./config.js";
 import { pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
-import { describeNonDescriptiveName, nearestName, quoteName, suggestSecretName, validateSecretName } from "./names.js";
+import { describeNonDescriptiveName, editDistance, nearestName, quoteName, suggestSecretName, validateSecretName } from "./names.js";
 import type { LineIndex } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import { recipientStanzaProblems } from "./recipient-stanzas.js";
@@ -289,6 +289,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   out.push(...checkSopsConfigs(index.project, index.sopsConfigs));
 
   // Definitions: names and use.
+  let strays: Strays | undefined;
   for (const name of index.secretNames()) {
     const info = index.secret(name);
     if (info === undefined) continue;
@@ -313,6 +314,9 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
         out.push(diagnosticAt("non-descriptive-secret-name", sev("non-descriptive-secret-name"), def.file, lines, def.range, vague, { secret: name }));
       }
       if (info.references.length === 0) {
+        // written where a reference was meant (plain text, another case, a typo): say where, never "remove it"
+        strays ??= collectStrays(index);
+        const stray = strays.explain(name);
         out.push(
           diagnosticAt(
             "unused-secret",
@@ -320,7 +324,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
             def.file,
             lines,
             def.range,
-            `secret ${quoteName(name)} is not referenced by any config file; reference it, or remove it with \`stellar-secrets rm ${name}\``,
+            `secret ${quoteName(name)} is not referenced by any config file${stray ?? `; reference it, or remove it with \`stellar-secrets rm ${name}\``}`,
             { secret: name },
           ),
         );
@@ -422,6 +426,11 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
       const d = checkReference(index, doc, ref, file.lines, budget);
       if (d !== undefined) out.push(d);
     }
+    for (const p of doc.plainValues ?? []) {
+      if (p.secretOnly === true) continue; // (a plain value there is already a schema error)
+      const d = plainValueDiagnostic(index, p, file);
+      if (d !== undefined) out.push(d);
+    }
     for (const link of doc.links) {
       if (index.objectDefinitions(link.targetKind, link.target).length > 0) continue;
       const near = budget() ? index.nearestObjectName(link.targetKind, link.target) : undefined;
@@ -497,6 +506,85 @@ function invalidNameHint(name: string): string {
 }
 
 /** The "did you mean" of an unknown secret name; none searched once the file's budget ({@link MAX_SUGGESTIONS_PER_FILE}) is spent. */
+/** `${name}`, `${{ secrets.name }}`, `{{name}}`, `{{ secret.name }}`: how other tools interpolate; this one never does. */
+const INTERPOLATION = /\$\{\{?\s*(?:secrets?\.)?([A-Za-z][A-Za-z0-9_]*)\s*\}?\}|\{\{\s*(?:secrets?\.)?([A-Za-z][A-Za-z0-9_]*)\s*\}\}/g;
+
+/**
+ * The secret a plain value names, when it is exactly a secret's name or interpolates one, with
+ * the interpolation as written and the text before it when that is a scheme such as `Bearer `
+ * (the header's `prefix`). Undefined otherwise (`{{conversation_id}}` names no secret).
+ */
+export function secretNamedBy(text: string, isSecret: (name: string) => boolean): { name: string; written?: string; prefix?: string } | undefined {
+  if (isSecret(text)) return { name: text };
+  if (!text.includes("{")) return undefined;
+  for (const m of text.matchAll(INTERPOLATION)) {
+    const name = m[1] ?? m[2];
+    if (name === undefined || !isSecret(name)) continue;
+    const before = text.slice(0, m.index);
+    const prefix = m.index + m[0].length === text.length && /^[A-Za-z][A-Za-z0-9-]* $/.test(before) ? before : undefined;
+    return { name, written: m[0], ...(prefix !== undefined ? { prefix } : {}) };
+  }
+  return undefined;
+}
+
+/** `schema` at a static header's value or a plain connector field that is (or interpolates) a secret's name: it would send the text. */
+function plainValueDiagnostic(index: WorkspaceIndex, p: PlainValue, file: ConfigFile): Diagnostic | undefined {
+  const named = secretNamedBy(p.text, (n) => index.secret(n) !== undefined);
+  if (named === undefined) return undefined;
+  const subject = p.kind === "header" ? (p.header !== undefined ? `static header "${p.header}"` : "a static header") : `field "${p.field ?? "value"}"`;
+  const what = named.written === undefined ? `the text ${quoteName(named.name)}, the name of a secret, not its value` : `"${named.written}" as written: secrets are never interpolated into a value`;
+  const write =
+    p.kind === "header"
+      ? `{ name: ${p.header ?? "NAME"}, type: secret, secret: ${named.name}${named.prefix !== undefined ? `, prefix: ${JSON.stringify(named.prefix)}` : ""} }`
+      : `${p.field ?? "value"}: { secret: ${named.name} }`;
+  const message =
+    p.kind === "header" && named.written === undefined
+      ? `${subject} sends ${what}; a header takes a secret as \`type: secret\` with \`secret: NAME\`: write ${write}`
+      : `${subject} ${p.kind === "header" ? "sends" : "holds"} ${what}${p.kind === "header" ? ";" : ":"} write ${write}`;
+  return diagnosticAt("schema", defaultSeverity("schema"), file.path, file.lines, p.range, message, { secret: named.name });
+}
+
+/** Where secrets' names are written without referencing them, for `unused-secret` to point there. */
+interface Strays {
+  /** ": FILE:L:C writes its name as plain text …" for an unused secret, or undefined. */
+  explain(name: string): string | undefined;
+}
+
+/** How many unknown references {@link collectStrays} compares an unused name with (a generated file may have thousands). */
+const MAX_STRAY_REFERENCES = 1000;
+
+function collectStrays(index: WorkspaceIndex): Strays {
+  const plain = new Map<string, string>();
+  const unknown = new Map<string, string>(); // first place of each unknown name
+  for (const file of index.configFiles.values()) {
+    for (const doc of file.documents) {
+      for (const ref of doc.references) {
+        if (unknown.size < MAX_STRAY_REFERENCES && !unknown.has(ref.secret) && index.secret(ref.secret) === undefined) unknown.set(ref.secret, `${ref.file}:${ref.line}:${ref.column}`);
+      }
+      for (const p of doc.plainValues ?? []) {
+        const named = secretNamedBy(p.text, (n) => index.secret(n) !== undefined);
+        if (named === undefined || plain.has(named.name)) continue;
+        const at = file.lines.positionAt(p.range.start);
+        plain.set(named.name, `${file.path}:${at.line}:${at.column}`);
+      }
+    }
+  }
+  return {
+    explain(name) {
+      const where = plain.get(name);
+      if (where !== undefined) return `: ${where} writes its name as plain text (not a reference); reference it there with { secret: ${name} }`;
+      const lower = name.toLowerCase();
+      for (const [written, at] of unknown) {
+        if (written.toLowerCase() === lower) return `: the reference ${quoteName(written)} at ${at} differs from it only by case (names are case-sensitive); correct that reference`;
+      }
+      for (const [written, at] of unknown) {
+        if (editDistance(written, name, 2) <= 2 && index.nearestSecretName(written)?.name === name) return `: the reference ${quoteName(written)} at ${at} looks like a misspelling of it; correct that reference`;
+      }
+      return undefined;
+    },
+  };
+}
+
 function suggestSecret(index: WorkspaceIndex, name: string, budget: () => boolean = () => true): { name: string | undefined; hint: string } {
   if (!budget()) return { name: undefined, hint: `; not compared with the known names (more than ${MAX_SUGGESTIONS_PER_FILE} unknown names in this file)` };
   const near = index.nearestSecretName(name);

@@ -47,6 +47,25 @@ export interface ObjectLink {
   range: TextRange;
 }
 
+/**
+ * A plain string where a secret's name is a likely mistake: a static header's `value`, or an auth
+ * connector's field written as a plain string (`username`, `client_id`, or a credential field). The checker compares it with the secret names
+ * (a header that sends the text `stripe_api_key`, or `${stripe_api_key}`, sends no secret).
+ */
+export interface PlainValue {
+  /** The value as written (never shown in a message unless it is a secret's name). */
+  text: string;
+  /** Range of the value's scalar (or of the alias that brought it). */
+  range: TextRange;
+  /** A static header's name, when `kind` is "header". */
+  header?: string;
+  /** The connector field (`username`, `client_id`, or `token`…), when `kind` is "field". */
+  field?: string;
+  /** A field that takes only `{ secret: NAME }` (`token`, `password`…): its plain value is already a `schema` error. */
+  secretOnly?: true;
+  kind: "header" | "field";
+}
+
 /** An environment name written in a document's `environments`. */
 export interface EnvironmentMention {
   name: string;
@@ -65,6 +84,8 @@ export interface ConfigDocument {
   environments: EnvironmentMention[] | undefined;
   references: SecretReference[];
   links: ObjectLink[];
+  /** Plain strings that may be a secret's name written without `{ secret: }` (only when there are some). */
+  plainValues?: PlainValue[];
   documentIndex: number;
   /** The file, relative to the repository root. */
   file: string;
@@ -457,7 +478,14 @@ function extractDocument(
         const sp = pairOf(h, "secret");
         if (sp !== undefined) addRef(resolve(sp.value), via ?? (sp.value as Node), label);
         const vp = pairOf(h, "value");
-        if (vp !== undefined) credentialCheck(vp.value, `static header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via);
+        if (vp !== undefined) {
+          credentialCheck(vp.value, `static header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via);
+          const v = resolve(vp.value);
+          const r = nodeRange(via ?? (vp.value as Node));
+          if (isScalar(v) && typeof v.value === "string" && r !== undefined) {
+            (model.plainValues ??= []).push({ text: v.value, range: r, kind: "header", ...(headerName !== undefined ? { header: headerName } : {}) });
+          }
+        }
         const pp = pairOf(h, "prefix");
         if (pp !== undefined) credentialCheck(pp.value, `the prefix of header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via);
       });
@@ -471,6 +499,10 @@ function extractDocument(
       const plain = CONNECTOR_FIELDS.find((f) => f.field === key)?.plain ?? false;
       if (isMap(value)) secretOf(pair.value, key);
       else credentialCheck(pair.value, `field "${key}"`, !plain);
+      const r = nodeRange(pair.value as Node);
+      if (isScalar(value) && typeof value.value === "string" && r !== undefined) {
+        (model.plainValues ??= []).push({ text: value.value, range: r, kind: "field", field: key, ...(plain ? {} : { secretOnly: true }) });
+      }
       if (key === "username" && isScalar(value) && typeof value.value === "string" && value.value.includes(":")) {
         file.diagnostics.push(
           diagnosticAt("schema", "error", path, lines, nodeRange(pair.value as Node) ?? range, "the basic-auth username contains ':', which HTTP Basic (RFC 7617) does not allow in a user-id"),

@@ -1,0 +1,84 @@
+// Mistakes a team makes, planted in a realistic organisation (qa s21): each is reported once, at
+// the place to fix, with a message that says what to write there. The workspace is the
+// `references` fixture (real encrypted environment files); the config files under test are set in
+// memory.
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { checkWorkspace } from "./check.js";
+import { parseConfigFile } from "./config.js";
+import { loadWorkspace } from "./load.js";
+
+const FIXTURE = join(fileURLToPath(new URL(".", import.meta.url)), "../../../test/fixtures/checker/references");
+
+/** The fixture with `files` (relative path → text) added as config files. */
+function workspaceWith(files: Record<string, string>) {
+  const { index } = loadWorkspace(FIXTURE, { atRoot: true });
+  for (const [rel, text] of Object.entries(files)) index.setConfigFile(parseConfigFile(text, rel));
+  return index;
+}
+
+const at = (d: { line: number; column: number; endLine: number; endColumn: number }) => [d.line, d.column, d.endLine, d.endColumn];
+
+describe("a secret's name written as a plain value", () => {
+  const connection = [
+    "kind: api_connection",
+    "name: ftp",
+    "base_url: https://ftp.example.com",
+    "headers:",
+    "  - { name: X-Ftp-Password, type: static, value: legacy_ftp_password }",
+    '  - { name: Authorization, type: static, value: "Bearer ${hubspot_api_token}" }',
+    '  - { name: X-Zendesk, type: static, value: "{{ secrets.zendesk_api_token }}" }',
+    '  - { name: Idempotency-Key, type: static, value: "{{conversation_id}}" }',
+    "  - { name: Accept, type: static, value: application/json }",
+    "",
+  ].join("\n");
+
+  it("is a schema error at a static header's value, saying which reference to write (the header sends the text, not the secret)", () => {
+    const index = workspaceWith({ "connections/ftp.yaml": connection });
+    const ds = checkWorkspace(index).filter((d) => d.file === "connections/ftp.yaml");
+    expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([
+      ["schema", 5, 50, 5, 69],
+      ["schema", 6, 49, 6, 78],
+      ["schema", 7, 45, 7, 78],
+    ]);
+    expect(ds[0]?.message).toBe(
+      'static header "X-Ftp-Password" sends the text "legacy_ftp_password", the name of a secret, not its value; a header takes a secret as `type: secret` with `secret: NAME`: write { name: X-Ftp-Password, type: secret, secret: legacy_ftp_password }',
+    );
+    expect(ds[1]?.message).toBe(
+      'static header "Authorization" sends "${hubspot_api_token}" as written: secrets are never interpolated into a value; write { name: Authorization, type: secret, secret: hubspot_api_token, prefix: "Bearer " }',
+    );
+    expect(ds[2]?.message).toBe(
+      'static header "X-Zendesk" sends "{{ secrets.zendesk_api_token }}" as written: secrets are never interpolated into a value; write { name: X-Zendesk, type: secret, secret: zendesk_api_token }',
+    );
+  });
+
+  it("is a schema error at a basic connector's plain username that is a secret's name", () => {
+    const connector = "kind: auth_connector\nname: ftp_login\ntype: basic\nusername: legacy_ftp_password\npassword: { secret: stripe_api_key }\n";
+    const ds = checkWorkspace(workspaceWith({ "connectors/ftp.yaml": connector })).filter((d) => d.file === "connectors/ftp.yaml");
+    expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([["schema", 4, 11, 4, 30]]);
+    expect(ds[0]?.message).toBe('field "username" holds the text "legacy_ftp_password", the name of a secret, not its value: write username: { secret: legacy_ftp_password }');
+  });
+
+  it("makes unused-secret point at that place instead of suggesting to delete the secret", () => {
+    const index = workspaceWith({ "connections/ftp.yaml": connection });
+    const unused = checkWorkspace(index).filter((d) => d.rule === "unused-secret");
+    expect(unused.map((d) => [d.file, d.line])).toEqual([["secrets/development.enc.yaml", 3]]);
+    expect(unused[0]?.message).toBe(
+      'secret "legacy_ftp_password" is not referenced by any config file: connections/ftp.yaml:5:50 writes its name as plain text (not a reference); reference it there with { secret: legacy_ftp_password }',
+    );
+    expect(unused[0]?.message).not.toContain("stellar-secrets rm");
+  });
+
+  it("makes unused-secret point at a reference that misses it only by case or a typo", () => {
+    const action = (secret: string) => `kind: action\nname: ftp_sync\nmethod: GET\npath: /sync\nheaders:\n  - { name: X-Ftp, type: secret, secret: ${secret} }\n`;
+    const byCase = checkWorkspace(workspaceWith({ "actions/ftp.yaml": action("Legacy_FTP_Password") })).filter((d) => d.rule === "unused-secret");
+    expect(byCase.map((d) => d.message)).toEqual([
+      'secret "legacy_ftp_password" is not referenced by any config file: the reference "Legacy_FTP_Password" at actions/ftp.yaml:6:42 differs from it only by case (names are case-sensitive); correct that reference',
+    ]);
+    const typo = checkWorkspace(workspaceWith({ "actions/ftp.yaml": action("legacy_ftp_pasword") })).filter((d) => d.rule === "unused-secret");
+    expect(typo.map((d) => d.message)).toEqual([
+      'secret "legacy_ftp_password" is not referenced by any config file: the reference "legacy_ftp_pasword" at actions/ftp.yaml:6:42 looks like a misspelling of it; correct that reference',
+    ]);
+  });
+});
