@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { checkWorkspace } from "./check.js";
+import { checkWorkspace, configEditAffects, CrossFileCache } from "./check.js";
 import { parseConfigFile } from "./config.js";
 import { loadWorkspace } from "./load.js";
 
@@ -80,5 +80,75 @@ describe("a secret's name written as a plain value", () => {
     expect(typo.map((d) => d.message)).toEqual([
       'secret "legacy_ftp_password" is not referenced by any config file: the reference "legacy_ftp_pasword" at actions/ftp.yaml:6:42 looks like a misspelling of it; correct that reference',
     ]);
+  });
+});
+
+describe("unknown-reference to an object of another kind", () => {
+  it("says what the name is and where, and suggests the object of the right kind built on it", () => {
+    const index = workspaceWith({
+      // `hubspot` is an API connection (connections/hubspot.yaml); `lookup` is the action that uses it
+      "agents/support.yaml": "kind: agent\nname: support\nactions: [hubspot, sales]\n",
+      // `stripe` is both an auth connector and an API connection: a link to it resolves; `zendesk_auth` is nothing
+      "actions/refund.yaml": "kind: action\nname: refund\nconnection: sales\nmethod: POST\npath: /refunds\n",
+    });
+    const ds = checkWorkspace(index).filter((d) => d.rule === "unknown-reference" && (d.file === "agents/support.yaml" || d.file === "actions/refund.yaml"));
+    expect(ds.map((d) => [d.file, ...at(d), d.suggestion])).toEqual([
+      ["actions/refund.yaml", 3, 13, 3, 18, undefined],
+      ["agents/support.yaml", 3, 11, 3, 18, "lookup"],
+      ["agents/support.yaml", 3, 20, 3, 25, undefined],
+    ]);
+    expect(ds[1]?.message).toBe(
+      'agent "support" uses action "hubspot", but "hubspot" is an API connection (connections/hubspot.yaml:2:7), not an action: an agent lists actions; the action that uses it is "lookup"',
+    );
+    expect(ds[2]?.message).toBe('agent "support" uses action "sales", but "sales" is an agent (agents/sales.yaml:2:7), not an action: an agent lists actions');
+    expect(ds[0]?.message).toBe('action "refund" uses API connection "sales", but "sales" is an agent (agents/sales.yaml:2:7), not an API connection');
+  });
+
+  it("suggests the connection that uses an auth connector named where a connection belongs", () => {
+    const index = workspaceWith({
+      "connectors/zendesk.yaml": "kind: auth_connector\nname: zendesk_login\ntype: bearer_token\ntoken: { secret: zendesk_api_token }\n",
+      "connections/zendesk2.yaml": "kind: api_connection\nname: zendesk_v2\nbase_url: https://example.zendesk.com/api/v2\nauth: zendesk_login\n",
+      "actions/close.yaml": "kind: action\nname: close_ticket\nconnection: zendesk_login\nmethod: PUT\npath: /tickets/1\n",
+    });
+    const ds = checkWorkspace(index).filter((d) => d.rule === "unknown-reference" && d.file === "actions/close.yaml");
+    expect(ds.map((d) => [d.message, d.suggestion])).toEqual([
+      [
+        'action "close_ticket" uses API connection "zendesk_login", but "zendesk_login" is an auth connector (connectors/zendesk.yaml:2:7), not an API connection: an action names a connection; the API connection that uses it is "zendesk_v2"',
+        "zendesk_v2",
+      ],
+    ]);
+  });
+});
+
+describe("an editor's incremental check of those messages", () => {
+  it("re-checks an unresolved link when an edit changes what uses its target, and says the same as a whole check", () => {
+    const index = workspaceWith({ "agents/support.yaml": "kind: agent\nname: support\nactions: [hubspot]\n" });
+    const cache = new CrossFileCache();
+    checkWorkspace(index, { crossFileCache: cache });
+    // `lookup` stops using the hubspot connection: the agent's suggestion ("lookup") goes
+    const rel = "actions/lookup.yaml";
+    const old = index.configFiles.get(rel);
+    index.setConfigFile(parseConfigFile("kind: action\nname: lookup\nconnection: stripe\nmethod: GET\npath: /crm/v3/objects/contacts\n", rel));
+    const affected = configEditAffects(index, old, index.configFiles.get(rel));
+    expect(affected === "all" || affected.has("agents/support.yaml")).toBe(true);
+    if (affected !== "all") cache.invalidate(affected);
+    const incremental = checkWorkspace(index, { crossFileCache: cache }).filter((d) => d.file === "agents/support.yaml");
+    expect(incremental).toEqual(checkWorkspace(index).filter((d) => d.file === "agents/support.yaml"));
+    expect(incremental.map((d) => d.suggestion)).toEqual([undefined]);
+  });
+});
+
+describe("unknown-reference to an object in a file that does not parse", () => {
+  it("names the file and its YAML error: the object may be there", () => {
+    const index = workspaceWith({
+      // an unclosed quote: the rest of the file, the second document too, is one string
+      "actions/slack.yaml": 'kind: action\nname: post_message\nmethod: POST\npath: /chat\nheaders:\n  - { name: X-Channel, type: static, value: "#alerts }\n---\nkind: action\nname: lookup_user\nmethod: GET\npath: /users\n',
+      "agents/notifier.yaml": "kind: agent\nname: notifier\nactions: [lookup_user]\n",
+    });
+    const ds = checkWorkspace(index).filter((d) => d.file === "agents/notifier.yaml");
+    expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([["unknown-reference", 3, 11, 3, 22]]);
+    expect(ds[0]?.message).toBe(
+      'agent "notifier" uses action "lookup_user", but there is none by that name; actions/slack.yaml:9 has "name: lookup_user", but that file has a YAML syntax error (at 6:45) and was not read past it: fix that first',
+    );
   });
 });

@@ -181,14 +181,28 @@ export function configEditAffects(index: WorkspaceIndex, old: ConfigFile | undef
     if (changed.size > 0) appeared.set(kind, changed);
     for (const n of new Set([...names.old, ...names.next])) for (const def of index.objectDefinitions(kind, n)) affected.add(def.file);
   }
+  // An unresolved link's message names what its target is in another kind, the objects that use
+  // that (through links), or a file that does not parse that has its name: the names this edit
+  // may change any of those for.
+  const touched = new Set<string>();
+  for (const names of appeared.values()) for (const n of names) touched.add(n);
+  for (const f of [old, next]) for (const n of f?.syntaxError?.unreadNames ?? []) touched.add(n.name);
+  for (const doc of docs) {
+    for (const link of doc.links) {
+      touched.add(link.target);
+      // (an action's connection: the auth connector that connection uses is reached through it)
+      if (link.targetKind === "api_connection") for (const def of index.objectDefinitions("api_connection", link.target)) for (const l of def.document.links) touched.add(l.target);
+    }
+  }
   // links: unresolved ones (their suggestion), and those to a name that appeared or went
   for (const file of index.configFiles.values()) {
     if (hasMalformedLink(file)) return "all";
-    if (appeared.size === 0) continue;
+    if (appeared.size === 0 && touched.size === 0) continue;
     for (const doc of file.documents) {
       for (const link of doc.links) {
         const changed = appeared.get(link.targetKind);
-        if (changed !== undefined && (changed.has(link.target) || index.objectDefinitions(link.targetKind, link.target).length === 0)) affected.add(file.path);
+        const unresolved = index.objectDefinitions(link.targetKind, link.target).length === 0;
+        if ((changed !== undefined && (changed.has(link.target) || unresolved)) || (unresolved && touched.has(link.target))) affected.add(file.path);
       }
     }
   }
@@ -433,7 +447,23 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
     }
     for (const link of doc.links) {
       if (index.objectDefinitions(link.targetKind, link.target).length > 0) continue;
+      const other = otherKindExplanation(index, link);
+      if (other !== undefined) {
+        out.push(
+          diagnosticAt(
+            "unknown-reference",
+            sev("unknown-reference"),
+            file.path,
+            file.lines,
+            link.range,
+            `${describeDocument(doc)} uses ${KIND_WORDS[link.targetKind]} "${link.target}", but ${other.message}`,
+            other.suggestion !== undefined ? { suggestion: other.suggestion } : undefined,
+          ),
+        );
+        continue;
+      }
       const near = budget() ? index.nearestObjectName(link.targetKind, link.target) : undefined;
+      const unread = near === undefined ? unreadDefinition(index, link.target) : undefined;
       out.push(
         diagnosticAt(
           "unknown-reference",
@@ -441,7 +471,7 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
           file.path,
           file.lines,
           link.range,
-          `${describeDocument(doc)} uses ${KIND_WORDS[link.targetKind]} "${link.target}", but there is none by that name${near ? `; did you mean "${near.name}"?` : ""}`,
+          `${describeDocument(doc)} uses ${KIND_WORDS[link.targetKind]} "${link.target}", but there is none by that name${near ? `; did you mean "${near.name}"?` : (unread ?? "")}`,
           near ? { suggestion: near.name } : undefined,
         ),
       );
@@ -506,6 +536,57 @@ function invalidNameHint(name: string): string {
 }
 
 /** The "did you mean" of an unknown secret name; none searched once the file's budget ({@link MAX_SUGGESTIONS_PER_FILE}) is spent. */
+/** What each link field takes, in words, for a link that names an object of another kind. */
+const LINK_TAKES: Record<ObjectLink["field"], string> = {
+  actions: "an agent lists actions",
+  connection: "an action names a connection",
+  auth: "a connection names an auth connector",
+};
+
+/**
+ * A link's target that is an object of another kind (`actions: [sendgrid_api]`, a connection):
+ * what it is and where, and the object of the wanted kind built on it (the action that uses that
+ * connection, the connection that uses that auth connector) when there is one.
+ */
+function otherKindExplanation(index: WorkspaceIndex, link: ObjectLink): { message: string; suggestion?: string } | undefined {
+  for (const kind of Object.keys(KIND_WORDS) as ConfigKind[]) {
+    if (kind === link.targetKind) continue;
+    const def = index.objectDefinitions(kind, link.target)[0];
+    if (def === undefined) continue;
+    const lines = index.configFiles.get(def.file)?.lines;
+    const at = lines === undefined ? "" : (({ line, column }) => `:${line}:${column}`)(lines.positionAt(def.range.start));
+    // the objects of the wanted kind that use it (directly, or through its connections)
+    let users: string[] = [];
+    if (link.targetKind === "action" && kind === "api_connection") users = namesOf(index.usersOf("api_connection", link.target));
+    else if (link.targetKind === "action" && kind === "auth_connector") users = namesOf(index.usersOf("auth_connector", link.target).flatMap((c) => (c.name === undefined ? [] : index.usersOf("api_connection", c.name))));
+    else if (link.targetKind === "api_connection" && kind === "auth_connector") users = namesOf(index.usersOf("auth_connector", link.target));
+    const word = KIND_WORDS[link.targetKind];
+    const them =
+      users.length === 0 ? "" : users.length === 1 ? `; the ${word} that uses it is "${users[0]}"` : `; the ${word}s that use it are ${users.slice(0, 5).map((u) => `"${u}"`).join(", ")}${users.length > 5 ? ", …" : ""}`;
+    const takes = kind === "agent" && link.targetKind !== "action" ? "" : `: ${LINK_TAKES[link.field]}`;
+    return {
+      message: `"${link.target}" is ${/^[aeiou]/i.test(KIND_WORDS[kind]) ? "an" : "a"} ${KIND_WORDS[kind]} (${def.file}${at}), not ${/^[aeiouA]/.test(word) ? "an" : "a"} ${word}${takes}${them}`,
+      ...(users.length === 1 ? { suggestion: users[0] } : {}),
+    };
+  }
+  return undefined;
+}
+
+function namesOf(docs: readonly ConfigDocument[]): string[] {
+  return [...new Set(docs.map((d) => d.name).filter((n): n is string => n !== undefined))];
+}
+
+/** "; FILE:LINE has "name: X", but that file has a YAML syntax error …" for a name only a file that does not parse has. */
+function unreadDefinition(index: WorkspaceIndex, name: string): string | undefined {
+  for (const file of index.configFiles.values()) {
+    const e = file.syntaxError;
+    const hit = e?.unreadNames?.find((n) => n.name === name);
+    if (e === undefined || hit === undefined) continue;
+    return `; ${file.path}:${hit.line} has "name: ${name}", but that file has a YAML syntax error (at ${e.line}:${e.column}) and was not read past it: fix that first`;
+  }
+  return undefined;
+}
+
 /** `${name}`, `${{ secrets.name }}`, `{{name}}`, `{{ secret.name }}`: how other tools interpolate; this one never does. */
 const INTERPOLATION = /\$\{\{?\s*(?:secrets?\.)?([A-Za-z][A-Za-z0-9_]*)\s*\}?\}|\{\{\s*(?:secrets?\.)?([A-Za-z][A-Za-z0-9_]*)\s*\}\}/g;
 

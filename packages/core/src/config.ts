@@ -104,6 +104,12 @@ export interface ConfigFile {
   diagnostics: Diagnostic[];
   /** True when the file holds at least one document of our kinds (or looks like it but does not parse). */
   relevant: boolean;
+  /**
+   * A file of ours with YAML syntax errors: where the first is, and the `name:` lines of objects
+   * the parser did not read (an unclosed quote swallows the documents after it), so that a link
+   * to one can say where it probably is.
+   */
+  syntaxError?: { line: number; column: number; unreadNames?: { name: string; line: number }[] };
 }
 
 const KIND_SET = new Set<string>(CONFIG_KINDS);
@@ -217,6 +223,22 @@ function parseConfigText(file: ConfigFile, text: string): ConfigFile {
     for (const e of doc.errors) {
       if (errorStarts.has(e.pos[0])) continue;
       errorStarts.add(e.pos[0]);
+      // an unclosed quote: the parser reports it where the text ends; the mistake is where the quote opens
+      const open = e.code === "MISSING_CHAR" && /quote/.test(e.message) ? unclosedQuoteAt(doc, e.pos[0]) : undefined;
+      if (open !== undefined) {
+        const endLine = lines.positionAt(e.pos[0]).line;
+        syntax.push(
+          diagnosticAt(
+            "schema",
+            "error",
+            path,
+            lines,
+            { start: open, end: lineEndAt(text, open) },
+            `YAML syntax error: ${firstLine(e.message).replace(/ at line \d+, column \d+:?$/, "")}: the value quoted here is never closed, so everything after it (to line ${endLine}) is read as its text; close the quote`,
+          ),
+        );
+        continue;
+      }
       // a duplicate key: the parser marks its first character; the diagnostic covers the whole key
       const end = e.code === "DUPLICATE_KEY" ? (keyEndAt(doc, e.pos[0]) ?? e.pos[1]) : e.pos[1];
       syntax.push(diagnosticAt("schema", "error", path, lines, { start: e.pos[0], end }, `YAML syntax error: ${firstLine(e.message)}`));
@@ -226,6 +248,14 @@ function parseConfigText(file: ConfigFile, text: string): ConfigFile {
   if (syntax.length > 0 && (file.relevant || looksOurs)) {
     file.relevant = true;
     file.diagnostics.push(...syntax);
+    // objects the parser never reached (swallowed by an unclosed quote, or past the error): by their `name:` lines
+    const parsed = new Set(file.documents.map((d) => d.name));
+    const unread: { name: string; line: number }[] = [];
+    for (const m of text.matchAll(/^name:[ \t]*["']?([A-Za-z][A-Za-z0-9_.-]*)["']?[ \t]*(?:#.*)?$/gm)) {
+      if (!parsed.has(m[1])) unread.push({ name: m[1]!, line: lines.positionAt(m.index).line });
+    }
+    const first = syntax.reduce((a, b) => (b.line < a.line || (b.line === a.line && b.column < a.column) ? b : a));
+    file.syntaxError = { line: first.line, column: first.column, ...(unread.length > 0 ? { unreadNames: unread } : {}) };
   }
   file.diagnostics.sort(compareDiagnostics);
   return compact(file);
@@ -293,6 +323,17 @@ function addDocument(
     return;
   }
   file.diagnostics.push(...schemaDiagnostics(validatorFor(`${kindValue}.schema.json`), value, root, path, lines, "error", model.range));
+}
+
+/** The offset of the opening quote of the quoted scalar of `doc` that runs to `end` (the parser's "Missing closing quote"), or undefined. */
+function unclosedQuoteAt(doc: Document.Parsed, end: number): number | undefined {
+  let found: number | undefined;
+  visit(doc, {
+    Scalar(_key, node) {
+      if ((node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE") && node.range && node.range[0] < end && node.range[1] >= end) found = node.range[0];
+    },
+  });
+  return found;
 }
 
 /** The end offset of the mapping key of `doc` that starts at `start`, or undefined. */
