@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { checkWorkspace, configEditAffects, CrossFileCache } from "./check.js";
 import { parseConfigFile } from "./config.js";
 import { loadWorkspace } from "./load.js";
+import { parseEnvironmentFile } from "./secrets-dir.js";
 
 const FIXTURE = join(fileURLToPath(new URL(".", import.meta.url)), "../../../test/fixtures/checker/references");
 
@@ -150,5 +151,34 @@ describe("unknown-reference to an object in a file that does not parse", () => {
     expect(ds[0]?.message).toBe(
       'agent "notifier" uses action "lookup_user", but there is none by that name; actions/slack.yaml:9 has "name: lookup_user", but that file has a YAML syntax error (at 6:45) and was not read past it: fix that first',
     );
+  });
+});
+
+describe("a secret whose name breaks the naming rules (written with the plain sops CLI)", () => {
+  it("gets a missing-environment-value hint that runs: not a set that refuses the name, but how to move to a valid one", async () => {
+    const { encryptSecrets, generateIdentity } = await import("@stellar-secrets/sops");
+    const { index } = loadWorkspace(FIXTURE, { atRoot: true });
+    const recipient = (await generateIdentity()).recipient;
+    // TEST-ONLY fake value; only development has the badly named secret
+    const text = await encryptSecrets(new Map([["StripeConnectKey", "fake"], ["stripe_api_key", "fake"], ["old key", "fake"]]), { recipients: [recipient] });
+    index.setEnvironmentFile(parseEnvironmentFile(text, "secrets/development.enc.yaml", "development"));
+    index.setConfigFile(parseConfigFile("kind: auth_connector\nname: stripe_connect\ntype: bearer_token\ntoken: { secret: StripeConnectKey }\n", "connectors/connect.yaml"));
+    const ds = checkWorkspace(index);
+    const missing = ds.filter((d) => d.rule === "missing-environment-value" && d.file === "connectors/connect.yaml");
+    expect(missing.map((d) => d.message)).toEqual([
+      'secret "StripeConnectKey" has no value in staging, production, where auth connector "stripe_connect" is used; `set` refuses this name (it breaks the naming rules): create "stripe_connect_key" instead (`stellar-secrets set stripe_connect_key --env development,staging,production`), reference it here, then delete this one (`stellar-secrets rm StripeConnectKey`)',
+    ]);
+    const invalid = ds.filter((d) => d.rule === "invalid-secret-name");
+    expect(invalid.map((d) => [d.file, d.line, d.suggestion])).toEqual([
+      ["secrets/development.enc.yaml", 1, "stripe_connect_key"],
+      ["secrets/development.enc.yaml", 3, "old_key"],
+    ]);
+    // (its message is pinned by test/checker-cli.test.ts; docs/rules.md says how to move to a valid name)
+    // a name that is no shell word is one quoted word in the command to paste
+    index.setConfigFile(parseConfigFile('kind: auth_connector\nname: old_login\ntype: bearer_token\ntoken: { secret: "old key" }\n', "connectors/old.yaml"));
+    const old = checkWorkspace(index).filter((d) => d.rule === "missing-environment-value" && d.file === "connectors/old.yaml");
+    expect(old.map((d) => d.message)).toEqual([
+      'secret "old key" has no value in staging, production, where auth connector "old_login" is used; `set` refuses this name (it breaks the naming rules): create "old_key" instead (`stellar-secrets set old_key --env development,staging,production`), reference it here, then delete this one (`stellar-secrets rm \'old key\'`)',
+    ]);
   });
 });

@@ -529,13 +529,29 @@ function lookAlikeHint(name: string): string {
 }
 
 /** The end of the message about an unknown name that no secret can have (`set` refuses it). */
+/** A secret's name as the argument of a pasted command: one shell word, never read as an option (an environment file's key can be anything). */
+function nameArgument(name: string): string {
+  const word = /^[A-Za-z0-9_.@%+=:,-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`;
+  return name.startsWith("-") ? `-- ${word}` : word;
+}
+
+/**
+ * How to move from a name `set` refuses to a valid one (names cannot be changed): create the valid
+ * form in `environments`, move the references, delete the old name (`rm` accepts any name).
+ */
+function renameHint(name: string, environments: readonly string[], why: string): string {
+  const valid = suggestSecretName(name);
+  const target = valid !== undefined && validateSecretName(valid).ok ? valid : undefined;
+  const create = target === undefined ? "create a valid name" : `create ${quoteName(target)} instead (\`stellar-secrets set ${target} --env ${environments.join(",")}\`)`;
+  return `\`set\` refuses this name (${why}): ${create}, reference it here, then delete this one (\`stellar-secrets rm ${nameArgument(name)}\`)`;
+}
+
 function invalidNameHint(name: string): string {
   const valid = suggestSecretName(name);
   const example = valid !== undefined && valid !== name && validateSecretName(valid).ok ? ` (as in ${quoteName(valid)})` : "";
   return `; no secret can have this name: names are lowercase letters, digits and _, starting with a letter${example}`;
 }
 
-/** The "did you mean" of an unknown secret name; none searched once the file's budget ({@link MAX_SUGGESTIONS_PER_FILE}) is spent. */
 /** What each link field takes, in words, for a link that names an object of another kind. */
 const LINK_TAKES: Record<ObjectLink["field"], string> = {
   actions: "an agent lists actions",
@@ -666,6 +682,7 @@ function collectStrays(index: WorkspaceIndex): Strays {
   };
 }
 
+/** The "did you mean" of an unknown secret name; none searched once the file's budget ({@link MAX_SUGGESTIONS_PER_FILE}) is spent. */
 function suggestSecret(index: WorkspaceIndex, name: string, budget: () => boolean = () => true): { name: string | undefined; hint: string } {
   if (!budget()) return { name: undefined, hint: `; not compared with the known names (more than ${MAX_SUGGESTIONS_PER_FILE} unknown names in this file)` };
   const near = index.nearestSecretName(name);
@@ -743,7 +760,9 @@ function checkReference(
     ref.file,
     lines,
     ref.range,
-    `secret ${quoteName(ref.secret)} has ${parts.join(" and ")}, where ${describeDocument(doc)} is used; set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\``,
+    `secret ${quoteName(ref.secret)} has ${parts.join(" and ")}, where ${describeDocument(doc)} is used; ${
+      validateSecretName(ref.secret).ok ? `set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\`` : renameHint(ref.secret, needed, "it breaks the naming rules")
+    }`,
     { secret: ref.secret },
   );
 }
