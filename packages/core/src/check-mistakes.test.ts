@@ -182,3 +182,12 @@ describe("a secret whose name breaks the naming rules (written with the plain so
     ]);
   });
 });
+
+describe("a secret header written with value: instead of secret:", () => {
+  it("is one schema error at `value` saying to rename it (it was two: a missing secret and an unknown value)", () => {
+    const text = "kind: action\nname: ledger\nmethod: POST\npath: /ledger\nheaders:\n  - { name: X-Ledger-Token, type: secret, value: legacy_ftp_password }\n";
+    const ds = parseConfigFile(text, "actions/ledger.yaml").diagnostics;
+    expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([["schema", 6, 43, 6, 48]]);
+    expect(ds[0]?.message).toBe('a `type: secret` header takes the secret\'s name as `secret: NAME`, not `value:`: rename `value` to `secret` in "headers.0"');
+  });
+});
