@@ -191,3 +191,29 @@ describe("a secret header written with value: instead of secret:", () => {
     expect(ds[0]?.message).toBe('a `type: secret` header takes the secret\'s name as `secret: NAME`, not `value:`: rename `value` to `secret` in "headers.0"');
   });
 });
+
+describe("a credential pasted into several lines of prose", () => {
+  it("is reported at the line that holds it, not over the whole block", () => {
+    const jwt = ["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", "eyJzdWIiOiJzdXBwb3J0LWJvdCJ9", "Zr1kq3wV9x8nYfT2uQ4pLmB6sD0cHjE5aKgN7oRtUvs"].join("."); // TEST-ONLY, fake
+    const text = [
+      "kind: agent",
+      "name: support_bot",
+      "instructions: |",
+      "  Be concise and friendly.",
+      `  Use this token for the CRM: ${jwt}`,
+      "  Never read secrets aloud.",
+      "description: |",
+      "  Support bot. Signing key:",
+      "  -----BEGIN RSA PRIVATE KEY-----",
+      "  MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn",
+      "  -----END RSA PRIVATE KEY-----",
+      "actions: []",
+      "",
+    ].join("\n");
+    const ds = parseConfigFile(text, "agents/support.yaml").diagnostics.filter((d) => d.rule === "plaintext-credential");
+    expect(ds.map((d) => at(d))).toEqual([
+      [5, 3, 5, 31 + jwt.length],
+      [9, 3, 9, 34],
+    ]);
+  });
+});

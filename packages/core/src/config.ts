@@ -325,6 +325,27 @@ function addDocument(
   file.diagnostics.push(...schemaDiagnostics(validatorFor(`${kindValue}.schema.json`), value, root, path, lines, "error", model.range));
 }
 
+/**
+ * A value over several lines (an `instructions: |` block) narrowed to its first line that holds a
+ * credential format, without the indentation, so the diagnostic points at the token among tens of
+ * lines of prose; the whole range when no single line does (or the text is not at hand).
+ */
+function narrowToLine(range: TextRange, text: string | undefined, lines: LineIndex): TextRange {
+  if (text === undefined) return range;
+  const first = lines.positionAt(range.start).line;
+  const last = lines.positionAt(Math.max(range.start, range.end - 1)).line;
+  if (first === last) return range;
+  for (let line = first; line <= last; line++) {
+    const start = Math.max(range.start, lines.offsetAt(line, 1));
+    const end = Math.min(range.end, lineEndAt(text, start));
+    const lineText = text.slice(start, end);
+    if (detectCredential(lineText) === undefined) continue;
+    const lead = lineText.length - lineText.trimStart().length;
+    return { start: start + lead, end: start + lineText.trimEnd().length };
+  }
+  return range;
+}
+
 /** The offset of the opening quote of the quoted scalar of `doc` that runs to `end` (the parser's "Missing closing quote"), or undefined. */
 function unclosedQuoteAt(doc: Document.Parsed, end: number): number | undefined {
   let found: number | undefined;
@@ -430,7 +451,7 @@ function extractDocument(
         "error",
         path,
         lines,
-        nodeRange(at ?? (node as Node)) ?? range,
+        narrowToLine(nodeRange(at ?? (node as Node)) ?? range, at === undefined ? text : undefined, lines),
         `${what} holds what looks like ${found} in plain text; store it as a secret (stellar-secrets set NAME) and reference it with { secret: NAME }`,
       ),
     );
