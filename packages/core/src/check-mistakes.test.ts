@@ -188,6 +188,8 @@ describe("a secret header written with value: instead of secret:", () => {
     const text = "kind: action\nname: ledger\nmethod: POST\npath: /ledger\nheaders:\n  - { name: X-Ledger-Token, type: secret, value: legacy_ftp_password }\n";
     const ds = parseConfigFile(text, "actions/ledger.yaml").diagnostics;
     expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([["schema", 6, 43, 6, 48]]);
+    // and nothing more once the value is compared with the secrets' names (it is one)
+    expect(checkWorkspace(workspaceWith({ "actions/ledger.yaml": text })).filter((d) => d.file === "actions/ledger.yaml").map((d) => [d.rule, ...at(d)])).toEqual([["schema", 6, 43, 6, 48]]);
     expect(ds[0]?.message).toBe('a `type: secret` header takes the secret\'s name as `secret: NAME`, not `value:`: rename `value` to `secret` in "headers.0"');
   });
 });

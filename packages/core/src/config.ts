@@ -61,7 +61,7 @@ export interface PlainValue {
   header?: string;
   /** The connector field (`username`, `client_id`, or `token`…), when `kind` is "field". */
   field?: string;
-  /** A field that takes only `{ secret: NAME }` (`token`, `password`…): its plain value is already a `schema` error. */
+  /** A field that takes only `{ secret: NAME }` (`token`, `password`…), or a `type: secret` header's `value`: its plain value is already a `schema` error. */
   secretOnly?: true;
   kind: "header" | "field";
 }
@@ -545,7 +545,10 @@ function extractDocument(
           const v = resolve(vp.value);
           const r = nodeRange(via ?? (vp.value as Node));
           if (isScalar(v) && typeof v.value === "string" && r !== undefined) {
-            (model.plainValues ??= []).push({ text: v.value, range: r, kind: "header", ...(headerName !== undefined ? { header: headerName } : {}) });
+            // (a `type: secret` header with `value:` is its own schema error: only unused-secret points here)
+            const tn = resolve(pairOf(h, "type")?.value);
+            const secretType = isScalar(tn) && tn.value === "secret";
+            (model.plainValues ??= []).push({ text: v.value, range: r, kind: "header", ...(headerName !== undefined ? { header: headerName } : {}), ...(secretType ? { secretOnly: true as const } : {}) });
           }
         }
         const pp = pairOf(h, "prefix");
