@@ -219,3 +219,33 @@ describe("a credential pasted into several lines of prose", () => {
     ]);
   });
 });
+
+describe("stale-mac of a hand edit already committed", () => {
+  it("hints restoring the version before that commit (restoring HEAD's would restore the hand edit)", async () => {
+    const { readFileSync } = await import("node:fs");
+    const rel = "secrets/production.enc.yaml";
+    const original = readFileSync(join(FIXTURE, rel), "utf8");
+    // one character of a value's ciphertext changed by hand, mac and lastmodified kept
+    const handEdited = original.replace(/(^stripe_api_key: ENC\[AES256_GCM,data:)(.)/m, (_, head: string, c: string) => `${head}${c === "A" ? "B" : "A"}`);
+    expect(handEdited).not.toBe(original);
+    const { index } = loadWorkspace(FIXTURE, { atRoot: true });
+    index.setEnvironmentFile(parseEnvironmentFile(handEdited, rel, "production"));
+    // committed: HEAD holds the hand edit; HEAD's parent the real write
+    const stale = checkWorkspace(index, { committed: () => [handEdited], earlier: () => [original] }).filter((d) => d.rule === "stale-mac");
+    expect(stale).toHaveLength(1);
+    expect(stale[0]?.message).toContain(
+      "otherwise restore the version before the commit that made this edit (`git checkout HEAD~1 -- secrets/production.enc.yaml`; `stellar-secrets get NAME --env production` opens it), then write it anew so its MAC is not the hand edit's (`stellar-secrets rotate-key --env production`, or make the change with `stellar-secrets set`), then commit",
+    );
+    expect(stale[0]?.message).not.toContain("`git checkout -- ");
+    // that hint followed: the file is the parent's again, but still under the MAC HEAD's hand edit has: write it anew
+    index.setEnvironmentFile(parseEnvironmentFile(original, rel, "production"));
+    const restored = checkWorkspace(index, { committed: () => [handEdited], earlier: () => [original] }).filter((d) => d.rule === "stale-mac");
+    expect(restored.map((d) => d.message.replace(/^.*; otherwise /, ""))).toEqual([
+      "this is the version before HEAD's hand edit: write it anew so its MAC is not the hand edit's (`stellar-secrets rotate-key --env production`, or make the change with `stellar-secrets set`), then commit",
+    ]);
+    index.setEnvironmentFile(parseEnvironmentFile(handEdited, rel, "production"));
+    // not committed yet: restoring HEAD's version is the fix, as before
+    const uncommitted = checkWorkspace(index, { committed: () => [original] }).filter((d) => d.rule === "stale-mac");
+    expect(uncommitted[0]?.message).toContain("(`git checkout -- secrets/production.enc.yaml`)");
+  });
+});

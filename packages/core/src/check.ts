@@ -250,7 +250,10 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       if (cached !== undefined && cached.file === file && cached.committed === c && cached.earlier === e) out.push(...cached.diagnostics);
       else {
         const compared = e === undefined || e.length === 0 ? versions : [...versions, ...e];
-        const diagnostics = checkStaleMac({ text: file.text, path: file.path, environment: file.environment, lines: file.lines }, compared, sev("stale-mac"));
+        // a hand edit HEAD committed: the file is HEAD's version (a parent's shows the edit), or a
+        // parent's version restored (HEAD's shows it): the hints then differ from an edit on disk
+        const committedEdit = e === undefined || e.length === 0 ? undefined : versions[0] === file.text ? "head" : e.includes(file.text) ? "restored" : undefined;
+        const diagnostics = checkStaleMac({ text: file.text, path: file.path, environment: file.environment, lines: file.lines }, compared, sev("stale-mac"), committedEdit);
         options.crossFileCache?.staleMac.set(file.path, { file, committed: c, earlier: e, diagnostics });
         out.push(...diagnostics);
       }
