@@ -2,10 +2,10 @@
  * The checker: every rule over a {@link WorkspaceIndex}, as pure functions of the parsed models.
  * Rule severities come from the rule table, overridden by stellar.yaml's `rules`.
  */
-import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./config.js";
+import type { ConfigDocument, ConfigFile, ObjectLink, PlainValue, SecretReference } from "./config.js";
 import { pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
-import { describeNonDescriptiveName, nearestName, quoteName, suggestSecretName, validateSecretName } from "./names.js";
+import { describeNonDescriptiveName, editDistance, nearestName, quoteName, suggestSecretName, validateSecretName } from "./names.js";
 import type { LineIndex } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import { recipientStanzaProblems } from "./recipient-stanzas.js";
@@ -181,14 +181,28 @@ export function configEditAffects(index: WorkspaceIndex, old: ConfigFile | undef
     if (changed.size > 0) appeared.set(kind, changed);
     for (const n of new Set([...names.old, ...names.next])) for (const def of index.objectDefinitions(kind, n)) affected.add(def.file);
   }
+  // An unresolved link's message names what its target is in another kind, the objects that use
+  // that (through links), or a file that does not parse that has its name: the names this edit
+  // may change any of those for.
+  const touched = new Set<string>();
+  for (const names of appeared.values()) for (const n of names) touched.add(n);
+  for (const f of [old, next]) for (const n of f?.syntaxError?.unreadNames ?? []) touched.add(n.name);
+  for (const doc of docs) {
+    for (const link of doc.links) {
+      touched.add(link.target);
+      // (an action's connection: the auth connector that connection uses is reached through it)
+      if (link.targetKind === "api_connection") for (const def of index.objectDefinitions("api_connection", link.target)) for (const l of def.document.links) touched.add(l.target);
+    }
+  }
   // links: unresolved ones (their suggestion), and those to a name that appeared or went
   for (const file of index.configFiles.values()) {
     if (hasMalformedLink(file)) return "all";
-    if (appeared.size === 0) continue;
+    if (appeared.size === 0 && touched.size === 0) continue;
     for (const doc of file.documents) {
       for (const link of doc.links) {
         const changed = appeared.get(link.targetKind);
-        if (changed !== undefined && (changed.has(link.target) || index.objectDefinitions(link.targetKind, link.target).length === 0)) affected.add(file.path);
+        const unresolved = index.objectDefinitions(link.targetKind, link.target).length === 0;
+        if ((changed !== undefined && (changed.has(link.target) || unresolved)) || (unresolved && touched.has(link.target))) affected.add(file.path);
       }
     }
   }
@@ -236,7 +250,10 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       if (cached !== undefined && cached.file === file && cached.committed === c && cached.earlier === e) out.push(...cached.diagnostics);
       else {
         const compared = e === undefined || e.length === 0 ? versions : [...versions, ...e];
-        const diagnostics = checkStaleMac({ text: file.text, path: file.path, environment: file.environment, lines: file.lines }, compared, sev("stale-mac"));
+        // a hand edit HEAD committed: the file is HEAD's version (a parent's shows the edit), or a
+        // parent's version restored (HEAD's shows it): the hints then differ from an edit on disk
+        const committedEdit = e === undefined || e.length === 0 ? undefined : versions[0] === file.text ? "head" : e.includes(file.text) ? "restored" : undefined;
+        const diagnostics = checkStaleMac({ text: file.text, path: file.path, environment: file.environment, lines: file.lines }, compared, sev("stale-mac"), committedEdit);
         options.crossFileCache?.staleMac.set(file.path, { file, committed: c, earlier: e, diagnostics });
         out.push(...diagnostics);
       }
@@ -289,6 +306,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   out.push(...checkSopsConfigs(index.project, index.sopsConfigs));
 
   // Definitions: names and use.
+  let strays: Strays | undefined;
   for (const name of index.secretNames()) {
     const info = index.secret(name);
     if (info === undefined) continue;
@@ -313,6 +331,9 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
         out.push(diagnosticAt("non-descriptive-secret-name", sev("non-descriptive-secret-name"), def.file, lines, def.range, vague, { secret: name }));
       }
       if (info.references.length === 0) {
+        // written where a reference was meant (plain text, another case, a typo): say where, never "remove it"
+        strays ??= collectStrays(index);
+        const stray = strays.explain(name);
         out.push(
           diagnosticAt(
             "unused-secret",
@@ -320,7 +341,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
             def.file,
             lines,
             def.range,
-            `secret ${quoteName(name)} is not referenced by any config file; reference it, or remove it with \`stellar-secrets rm ${name}\``,
+            `secret ${quoteName(name)} is not referenced by any config file${stray ?? `; reference it, or remove it with \`stellar-secrets rm ${name}\``}`,
             { secret: name },
           ),
         );
@@ -422,9 +443,30 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
       const d = checkReference(index, doc, ref, file.lines, budget);
       if (d !== undefined) out.push(d);
     }
+    for (const p of doc.plainValues ?? []) {
+      if (p.secretOnly === true) continue; // (a plain value there is already a schema error)
+      const d = plainValueDiagnostic(index, p, file);
+      if (d !== undefined) out.push(d);
+    }
     for (const link of doc.links) {
       if (index.objectDefinitions(link.targetKind, link.target).length > 0) continue;
+      const other = otherKindExplanation(index, link);
+      if (other !== undefined) {
+        out.push(
+          diagnosticAt(
+            "unknown-reference",
+            sev("unknown-reference"),
+            file.path,
+            file.lines,
+            link.range,
+            `${describeDocument(doc)} uses ${KIND_WORDS[link.targetKind]} "${link.target}", but ${other.message}`,
+            other.suggestion !== undefined ? { suggestion: other.suggestion } : undefined,
+          ),
+        );
+        continue;
+      }
       const near = budget() ? index.nearestObjectName(link.targetKind, link.target) : undefined;
+      const unread = near === undefined ? unreadDefinition(index, link.target) : undefined;
       out.push(
         diagnosticAt(
           "unknown-reference",
@@ -432,7 +474,7 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
           file.path,
           file.lines,
           link.range,
-          `${describeDocument(doc)} uses ${KIND_WORDS[link.targetKind]} "${link.target}", but there is none by that name${near ? `; did you mean "${near.name}"?` : ""}`,
+          `${describeDocument(doc)} uses ${KIND_WORDS[link.targetKind]} "${link.target}", but there is none by that name${near ? `; did you mean "${near.name}"?` : (unread ?? "")}`,
           near ? { suggestion: near.name } : undefined,
         ),
       );
@@ -490,10 +532,157 @@ function lookAlikeHint(name: string): string {
 }
 
 /** The end of the message about an unknown name that no secret can have (`set` refuses it). */
+/** A secret's name as the argument of a pasted command: one shell word, never read as an option (an environment file's key can be anything). */
+function nameArgument(name: string): string {
+  const word = /^[A-Za-z0-9_.@%+=:,-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`;
+  return name.startsWith("-") ? `-- ${word}` : word;
+}
+
+/**
+ * How to move from a name `set` refuses to a valid one (names cannot be changed): create the valid
+ * form in `environments`, move the references, delete the old name (`rm` accepts any name).
+ */
+function renameHint(name: string, environments: readonly string[], why: string): string {
+  const valid = suggestSecretName(name);
+  const target = valid !== undefined && validateSecretName(valid).ok ? valid : undefined;
+  const create = target === undefined ? "create a valid name" : `create ${quoteName(target)} instead (\`stellar-secrets set ${target} --env ${environments.join(",")}\`)`;
+  return `\`set\` refuses this name (${why}): ${create}, reference it here, then delete this one (\`stellar-secrets rm ${nameArgument(name)}\`)`;
+}
+
 function invalidNameHint(name: string): string {
   const valid = suggestSecretName(name);
   const example = valid !== undefined && valid !== name && validateSecretName(valid).ok ? ` (as in ${quoteName(valid)})` : "";
   return `; no secret can have this name: names are lowercase letters, digits and _, starting with a letter${example}`;
+}
+
+/** What each link field takes, in words, for a link that names an object of another kind. */
+const LINK_TAKES: Record<ObjectLink["field"], string> = {
+  actions: "an agent lists actions",
+  connection: "an action names a connection",
+  auth: "a connection names an auth connector",
+};
+
+/**
+ * A link's target that is an object of another kind (`actions: [sendgrid_api]`, a connection):
+ * what it is and where, and the object of the wanted kind built on it (the action that uses that
+ * connection, the connection that uses that auth connector) when there is one.
+ */
+function otherKindExplanation(index: WorkspaceIndex, link: ObjectLink): { message: string; suggestion?: string } | undefined {
+  for (const kind of Object.keys(KIND_WORDS) as ConfigKind[]) {
+    if (kind === link.targetKind) continue;
+    const def = index.objectDefinitions(kind, link.target)[0];
+    if (def === undefined) continue;
+    const lines = index.configFiles.get(def.file)?.lines;
+    const at = lines === undefined ? "" : (({ line, column }) => `:${line}:${column}`)(lines.positionAt(def.range.start));
+    // the objects of the wanted kind that use it (directly, or through its connections)
+    let users: string[] = [];
+    if (link.targetKind === "action" && kind === "api_connection") users = namesOf(index.usersOf("api_connection", link.target));
+    else if (link.targetKind === "action" && kind === "auth_connector") users = namesOf(index.usersOf("auth_connector", link.target).flatMap((c) => (c.name === undefined ? [] : index.usersOf("api_connection", c.name))));
+    else if (link.targetKind === "api_connection" && kind === "auth_connector") users = namesOf(index.usersOf("auth_connector", link.target));
+    const word = KIND_WORDS[link.targetKind];
+    const them =
+      users.length === 0 ? "" : users.length === 1 ? `; the ${word} that uses it is "${users[0]}"` : `; the ${word}s that use it are ${users.slice(0, 5).map((u) => `"${u}"`).join(", ")}${users.length > 5 ? ", …" : ""}`;
+    const takes = kind === "agent" && link.targetKind !== "action" ? "" : `: ${LINK_TAKES[link.field]}`;
+    return {
+      message: `"${link.target}" is ${/^[aeiou]/i.test(KIND_WORDS[kind]) ? "an" : "a"} ${KIND_WORDS[kind]} (${def.file}${at}), not ${/^[aeiouA]/.test(word) ? "an" : "a"} ${word}${takes}${them}`,
+      ...(users.length === 1 ? { suggestion: users[0] } : {}),
+    };
+  }
+  return undefined;
+}
+
+function namesOf(docs: readonly ConfigDocument[]): string[] {
+  return [...new Set(docs.map((d) => d.name).filter((n): n is string => n !== undefined))];
+}
+
+/** "; FILE:LINE has "name: X", but that file has a YAML syntax error …" for a name only a file that does not parse has. */
+function unreadDefinition(index: WorkspaceIndex, name: string): string | undefined {
+  for (const file of index.configFiles.values()) {
+    const e = file.syntaxError;
+    const hit = e?.unreadNames?.find((n) => n.name === name);
+    if (e === undefined || hit === undefined) continue;
+    return `; ${file.path}:${hit.line} has "name: ${name}", but that file has a YAML syntax error (at ${e.line}:${e.column}) and was not read past it: fix that first`;
+  }
+  return undefined;
+}
+
+/** `${name}`, `${{ secrets.name }}`, `{{name}}`, `{{ secret.name }}`: how other tools interpolate; this one never does. */
+const INTERPOLATION = /\$\{\{?\s*(?:secrets?\.)?([A-Za-z][A-Za-z0-9_]*)\s*\}?\}|\{\{\s*(?:secrets?\.)?([A-Za-z][A-Za-z0-9_]*)\s*\}\}/g;
+
+/**
+ * The secret a plain value names, when it is exactly a secret's name or interpolates one, with
+ * the interpolation as written and the text before it when that is a scheme such as `Bearer `
+ * (the header's `prefix`). Undefined otherwise (`{{conversation_id}}` names no secret).
+ */
+export function secretNamedBy(text: string, isSecret: (name: string) => boolean): { name: string; written?: string; prefix?: string } | undefined {
+  if (isSecret(text)) return { name: text };
+  if (!text.includes("{")) return undefined;
+  for (const m of text.matchAll(INTERPOLATION)) {
+    const name = m[1] ?? m[2];
+    if (name === undefined || !isSecret(name)) continue;
+    const before = text.slice(0, m.index);
+    const prefix = m.index + m[0].length === text.length && /^[A-Za-z][A-Za-z0-9-]* $/.test(before) ? before : undefined;
+    return { name, written: m[0], ...(prefix !== undefined ? { prefix } : {}) };
+  }
+  return undefined;
+}
+
+/** `schema` at a static header's value or a plain connector field that is (or interpolates) a secret's name: it would send the text. */
+function plainValueDiagnostic(index: WorkspaceIndex, p: PlainValue, file: ConfigFile): Diagnostic | undefined {
+  const named = secretNamedBy(p.text, (n) => index.secret(n) !== undefined);
+  if (named === undefined) return undefined;
+  const subject = p.kind === "header" ? (p.header !== undefined ? `static header "${p.header}"` : "a static header") : `field "${p.field ?? "value"}"`;
+  const what = named.written === undefined ? `the text ${quoteName(named.name)}, the name of a secret, not its value` : `"${named.written}" as written: secrets are never interpolated into a value`;
+  const write =
+    p.kind === "header"
+      ? `{ name: ${p.header ?? "NAME"}, type: secret, secret: ${named.name}${named.prefix !== undefined ? `, prefix: ${JSON.stringify(named.prefix)}` : ""} }`
+      : `${p.field ?? "value"}: { secret: ${named.name} }`;
+  const message =
+    p.kind === "header" && named.written === undefined
+      ? `${subject} sends ${what}; a header takes a secret as \`type: secret\` with \`secret: NAME\`: write ${write}`
+      : `${subject} ${p.kind === "header" ? "sends" : "holds"} ${what}${p.kind === "header" ? ";" : ":"} write ${write}`;
+  return diagnosticAt("schema", defaultSeverity("schema"), file.path, file.lines, p.range, message, { secret: named.name });
+}
+
+/** Where secrets' names are written without referencing them, for `unused-secret` to point there. */
+interface Strays {
+  /** ": FILE:L:C writes its name as plain text …" for an unused secret, or undefined. */
+  explain(name: string): string | undefined;
+}
+
+/** How many unknown references {@link collectStrays} compares an unused name with (a generated file may have thousands). */
+const MAX_STRAY_REFERENCES = 1000;
+
+function collectStrays(index: WorkspaceIndex): Strays {
+  const plain = new Map<string, string>();
+  const unknown = new Map<string, string>(); // first place of each unknown name
+  for (const file of index.configFiles.values()) {
+    for (const doc of file.documents) {
+      for (const ref of doc.references) {
+        if (unknown.size < MAX_STRAY_REFERENCES && !unknown.has(ref.secret) && index.secret(ref.secret) === undefined) unknown.set(ref.secret, `${ref.file}:${ref.line}:${ref.column}`);
+      }
+      for (const p of doc.plainValues ?? []) {
+        const named = secretNamedBy(p.text, (n) => index.secret(n) !== undefined);
+        if (named === undefined || plain.has(named.name)) continue;
+        const at = file.lines.positionAt(p.range.start);
+        plain.set(named.name, `${file.path}:${at.line}:${at.column}`);
+      }
+    }
+  }
+  return {
+    explain(name) {
+      const where = plain.get(name);
+      if (where !== undefined) return `: ${where} writes its name as plain text (not a reference); reference it there with { secret: ${name} }`;
+      const lower = name.toLowerCase();
+      for (const [written, at] of unknown) {
+        if (written.toLowerCase() === lower) return `: the reference ${quoteName(written)} at ${at} differs from it only by case (names are case-sensitive); correct that reference`;
+      }
+      for (const [written, at] of unknown) {
+        if (editDistance(written, name, 2) <= 2 && index.nearestSecretName(written)?.name === name) return `: the reference ${quoteName(written)} at ${at} looks like a misspelling of it; correct that reference`;
+      }
+      return undefined;
+    },
+  };
 }
 
 /** The "did you mean" of an unknown secret name; none searched once the file's budget ({@link MAX_SUGGESTIONS_PER_FILE}) is spent. */
@@ -574,7 +763,9 @@ function checkReference(
     ref.file,
     lines,
     ref.range,
-    `secret ${quoteName(ref.secret)} has ${parts.join(" and ")}, where ${describeDocument(doc)} is used; set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\``,
+    `secret ${quoteName(ref.secret)} has ${parts.join(" and ")}, where ${describeDocument(doc)} is used; ${
+      validateSecretName(ref.secret).ok ? `set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\`` : renameHint(ref.secret, needed, "it breaks the naming rules")
+    }`,
     { secret: ref.secret },
   );
 }

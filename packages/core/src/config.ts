@@ -47,6 +47,25 @@ export interface ObjectLink {
   range: TextRange;
 }
 
+/**
+ * A plain string where a secret's name is a likely mistake: a static header's `value`, or an auth
+ * connector's field written as a plain string (`username`, `client_id`, or a credential field). The checker compares it with the secret names
+ * (a header that sends the text `stripe_api_key`, or `${stripe_api_key}`, sends no secret).
+ */
+export interface PlainValue {
+  /** The value as written (never shown in a message unless it is a secret's name). */
+  text: string;
+  /** Range of the value's scalar (or of the alias that brought it). */
+  range: TextRange;
+  /** A static header's name, when `kind` is "header". */
+  header?: string;
+  /** The connector field (`username`, `client_id`, or `token`…), when `kind` is "field". */
+  field?: string;
+  /** A field that takes only `{ secret: NAME }` (`token`, `password`…), or a `type: secret` header's `value`: its plain value is already a `schema` error. */
+  secretOnly?: true;
+  kind: "header" | "field";
+}
+
 /** An environment name written in a document's `environments`. */
 export interface EnvironmentMention {
   name: string;
@@ -65,6 +84,8 @@ export interface ConfigDocument {
   environments: EnvironmentMention[] | undefined;
   references: SecretReference[];
   links: ObjectLink[];
+  /** Plain strings that may be a secret's name written without `{ secret: }` (only when there are some). */
+  plainValues?: PlainValue[];
   documentIndex: number;
   /** The file, relative to the repository root. */
   file: string;
@@ -83,6 +104,12 @@ export interface ConfigFile {
   diagnostics: Diagnostic[];
   /** True when the file holds at least one document of our kinds (or looks like it but does not parse). */
   relevant: boolean;
+  /**
+   * A file of ours with YAML syntax errors: where the first is, and the `name:` lines of objects
+   * the parser did not read (an unclosed quote swallows the documents after it), so that a link
+   * to one can say where it probably is.
+   */
+  syntaxError?: { line: number; column: number; unreadNames?: { name: string; line: number }[] };
 }
 
 const KIND_SET = new Set<string>(CONFIG_KINDS);
@@ -196,6 +223,22 @@ function parseConfigText(file: ConfigFile, text: string): ConfigFile {
     for (const e of doc.errors) {
       if (errorStarts.has(e.pos[0])) continue;
       errorStarts.add(e.pos[0]);
+      // an unclosed quote: the parser reports it where the text ends; the mistake is where the quote opens
+      const open = e.code === "MISSING_CHAR" && /quote/.test(e.message) ? unclosedQuoteAt(doc, e.pos[0]) : undefined;
+      if (open !== undefined) {
+        const endLine = lines.positionAt(e.pos[0]).line;
+        syntax.push(
+          diagnosticAt(
+            "schema",
+            "error",
+            path,
+            lines,
+            { start: open, end: lineEndAt(text, open) },
+            `YAML syntax error: ${firstLine(e.message).replace(/ at line \d+, column \d+:?$/, "")}: the value quoted here is never closed, so everything after it (to line ${endLine}) is read as its text; close the quote`,
+          ),
+        );
+        continue;
+      }
       // a duplicate key: the parser marks its first character; the diagnostic covers the whole key
       const end = e.code === "DUPLICATE_KEY" ? (keyEndAt(doc, e.pos[0]) ?? e.pos[1]) : e.pos[1];
       syntax.push(diagnosticAt("schema", "error", path, lines, { start: e.pos[0], end }, `YAML syntax error: ${firstLine(e.message)}`));
@@ -205,6 +248,14 @@ function parseConfigText(file: ConfigFile, text: string): ConfigFile {
   if (syntax.length > 0 && (file.relevant || looksOurs)) {
     file.relevant = true;
     file.diagnostics.push(...syntax);
+    // objects the parser never reached (swallowed by an unclosed quote, or past the error): by their `name:` lines
+    const parsed = new Set(file.documents.map((d) => d.name));
+    const unread: { name: string; line: number }[] = [];
+    for (const m of text.matchAll(/^name:[ \t]*["']?([A-Za-z][A-Za-z0-9_.-]*)["']?[ \t]*(?:#.*)?$/gm)) {
+      if (!parsed.has(m[1])) unread.push({ name: m[1]!, line: lines.positionAt(m.index).line });
+    }
+    const first = syntax.reduce((a, b) => (b.line < a.line || (b.line === a.line && b.column < a.column) ? b : a));
+    file.syntaxError = { line: first.line, column: first.column, ...(unread.length > 0 ? { unreadNames: unread } : {}) };
   }
   file.diagnostics.sort(compareDiagnostics);
   return compact(file);
@@ -272,6 +323,38 @@ function addDocument(
     return;
   }
   file.diagnostics.push(...schemaDiagnostics(validatorFor(`${kindValue}.schema.json`), value, root, path, lines, "error", model.range));
+}
+
+/**
+ * A value over several lines (an `instructions: |` block) narrowed to its first line that holds a
+ * credential format, without the indentation, so the diagnostic points at the token among tens of
+ * lines of prose; the whole range when no single line does (or the text is not at hand).
+ */
+function narrowToLine(range: TextRange, text: string | undefined, lines: LineIndex): TextRange {
+  if (text === undefined) return range;
+  const first = lines.positionAt(range.start).line;
+  const last = lines.positionAt(Math.max(range.start, range.end - 1)).line;
+  if (first === last) return range;
+  for (let line = first; line <= last; line++) {
+    const start = Math.max(range.start, lines.offsetAt(line, 1));
+    const end = Math.min(range.end, lineEndAt(text, start));
+    const lineText = text.slice(start, end);
+    if (detectCredential(lineText) === undefined) continue;
+    const lead = lineText.length - lineText.trimStart().length;
+    return { start: start + lead, end: start + lineText.trimEnd().length };
+  }
+  return range;
+}
+
+/** The offset of the opening quote of the quoted scalar of `doc` that runs to `end` (the parser's "Missing closing quote"), or undefined. */
+function unclosedQuoteAt(doc: Document.Parsed, end: number): number | undefined {
+  let found: number | undefined;
+  visit(doc, {
+    Scalar(_key, node) {
+      if ((node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE") && node.range && node.range[0] < end && node.range[1] >= end) found = node.range[0];
+    },
+  });
+  return found;
 }
 
 /** The end offset of the mapping key of `doc` that starts at `start`, or undefined. */
@@ -368,7 +451,7 @@ function extractDocument(
         "error",
         path,
         lines,
-        nodeRange(at ?? (node as Node)) ?? range,
+        narrowToLine(nodeRange(at ?? (node as Node)) ?? range, at === undefined ? text : undefined, lines),
         `${what} holds what looks like ${found} in plain text; store it as a secret (stellar-secrets set NAME) and reference it with { secret: NAME }`,
       ),
     );
@@ -457,7 +540,17 @@ function extractDocument(
         const sp = pairOf(h, "secret");
         if (sp !== undefined) addRef(resolve(sp.value), via ?? (sp.value as Node), label);
         const vp = pairOf(h, "value");
-        if (vp !== undefined) credentialCheck(vp.value, `static header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via);
+        if (vp !== undefined) {
+          credentialCheck(vp.value, `static header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via);
+          const v = resolve(vp.value);
+          const r = nodeRange(via ?? (vp.value as Node));
+          if (isScalar(v) && typeof v.value === "string" && r !== undefined) {
+            // (a `type: secret` header with `value:` is its own schema error: only unused-secret points here)
+            const tn = resolve(pairOf(h, "type")?.value);
+            const secretType = isScalar(tn) && tn.value === "secret";
+            (model.plainValues ??= []).push({ text: v.value, range: r, kind: "header", ...(headerName !== undefined ? { header: headerName } : {}), ...(secretType ? { secretOnly: true as const } : {}) });
+          }
+        }
         const pp = pairOf(h, "prefix");
         if (pp !== undefined) credentialCheck(pp.value, `the prefix of header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via);
       });
@@ -471,6 +564,10 @@ function extractDocument(
       const plain = CONNECTOR_FIELDS.find((f) => f.field === key)?.plain ?? false;
       if (isMap(value)) secretOf(pair.value, key);
       else credentialCheck(pair.value, `field "${key}"`, !plain);
+      const r = nodeRange(pair.value as Node);
+      if (isScalar(value) && typeof value.value === "string" && r !== undefined) {
+        (model.plainValues ??= []).push({ text: value.value, range: r, kind: "field", field: key, ...(plain ? {} : { secretOnly: true }) });
+      }
       if (key === "username" && isScalar(value) && typeof value.value === "string" && value.value.includes(":")) {
         file.diagnostics.push(
           diagnosticAt("schema", "error", path, lines, nodeRange(pair.value as Node) ?? range, "the basic-auth username contains ':', which HTTP Basic (RFC 7617) does not allow in a user-id"),

@@ -133,6 +133,35 @@ environments:
     expect(diagnostics[0]?.message).toContain("ssh-ed25519");
   });
 
+  it("refuses a member key whose age checksum fails (a character mistyped), once at the key, and leaves keys that are no member key out of the members", () => {
+    // one character of alice's key changed: the shape of an age key, but bech32's checksum fails, so nothing can be encrypted to it
+    const mistyped = `${ALICE.slice(0, -1)}${ALICE.endsWith("2") ? "3" : "2"}`;
+    const text = `version: 1
+environments:
+  production:
+    members:
+      alice: ${ALICE}
+      dave: ${mistyped}
+      erin: ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ erin@host
+    pending:
+      frank:
+        key: ${mistyped}
+`;
+    const { config, diagnostics } = parseProjectConfig(text, "/r/stellar.yaml");
+    // neither can read anything: a re-key or a drift check must not count them as members
+    expect(config?.environments[0]?.members).toEqual([{ name: "alice", recipient: ALICE }]);
+    expect(diagnostics.filter((d) => d.rule === "schema").map((d) => [d.line, d.column, d.endLine, d.endColumn])).toEqual([
+      [6, 13, 6, 75],
+      [7, 13, 7, 61],
+      [10, 14, 10, 76],
+    ]);
+    const dave = diagnostics.find((d) => d.line === 6)!;
+    expect(dave.message).toBe(
+      '"environments.production.members.dave" is not a valid age public key: its checksum does not match (a character was mistyped or lost when it was copied), so nothing can be encrypted to it; ask dave for the key again (`stellar-secrets whoami` prints it) and replace it, or remove the line',
+    );
+    expect(diagnostics.find((d) => d.line === 10)?.message).toMatch(/^"environments\.production\.pending\.frank\.key" is not a valid age public key: its checksum does not match/);
+  });
+
   it("reports a YAML syntax error and returns no config", () => {
     const { config, diagnostics } = parseProjectConfig("version: 1\nenvironments: [\n", "/r/stellar.yaml");
     expect(config).toBeUndefined();

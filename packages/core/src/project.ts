@@ -3,7 +3,7 @@
  * writers that keep comments, the `.sops.yaml` it generates, and the secrets-folder layout.
  */
 import { basename, dirname, join, resolve } from "node:path";
-import { CATALOG_FILE, DEFAULT_SECRETS_DIR, environmentFileName, isSopsError, normalizeSecretsDir, PROJECT_FILE } from "@stellar-secrets/sops";
+import { CATALOG_FILE, DEFAULT_SECRETS_DIR, environmentFileName, isMistypedAgeRecipient, isSopsError, MEMBER_KEY_PATTERN, normalizeSecretsDir, PROJECT_FILE } from "@stellar-secrets/sops";
 import { Document, isMap, isScalar, parseDocument, Scalar, YAMLMap, type Node } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { normalizeRecipient } from "@stellar-secrets/sops";
@@ -166,11 +166,22 @@ function parseProjectConfigText(text: string, path: string): { config: ProjectCo
       const m = fields.members;
       if (m !== null && typeof m === "object" && !Array.isArray(m)) {
         for (const [member, recipient] of Object.entries(m as Record<string, unknown>)) {
-          if (typeof recipient === "string") members.push({ name: member, recipient: normalizeRecipient(recipient) });
+          if (typeof recipient !== "string") continue;
+          // a key that is no member key (schema error) or whose age checksum fails (below) opens
+          // nothing: counted as a member it would show as drift and make a re-key wrap for it
+          if (!MEMBER_KEY.test(recipient)) continue;
+          if (isMistypedAgeRecipient(recipient)) {
+            diagnostics.push(mistypedKeyDiagnostic(root, ["environments", name, "members", member], member, file, lines));
+            continue;
+          }
+          members.push({ name: member, recipient: normalizeRecipient(recipient) });
         }
       }
       const env: EnvironmentConfig = { name, members };
       const pending = requestsOf(fields.pending);
+      for (const request of pending) {
+        if (isMistypedAgeRecipient(request.recipient)) diagnostics.push(mistypedKeyDiagnostic(root, ["environments", name, "pending", request.name, "key"], request.name, file, lines));
+      }
       if (pending.length > 0) env.pending = pending;
       const approved = approvalsOf(fields.approved);
       if (approved.length > 0) env.approved = approved;
@@ -197,6 +208,24 @@ function parseProjectConfigText(text: string, path: string): { config: ProjectCo
   };
   diagnostics.sort(compareDiagnostics);
   return { config, diagnostics };
+}
+
+const MEMBER_KEY = new RegExp(MEMBER_KEY_PATTERN);
+
+/** `schema` at a key in stellar.yaml (`path` from the root) that has an age key's shape but fails its bech32 checksum. */
+function mistypedKeyDiagnostic(root: Node | null, path: readonly string[], who: string, file: string, lines: LineIndex): Diagnostic {
+  let node: unknown = root;
+  for (const key of path) node = isMap(node) ? findPair(node, key)?.value : undefined;
+  const range = isScalar(node) && node.range ? { start: node.range[0], end: node.range[1] } : { start: 0, end: 0 };
+  return diagnosticAt(
+    "schema",
+    "error",
+    file,
+    lines,
+    range,
+    `"${path.join(".")}" is not a valid age public key: its checksum does not match (a character was mistyped or lost when it was copied), so nothing can be encrypted to it; ` +
+      `ask ${who} for the key again (\`stellar-secrets whoami\` prints it) and replace it, or remove the line`,
+  );
 }
 
 function entriesOf(value: unknown): [string, Record<string, unknown>][] {

@@ -62,8 +62,19 @@ function ivOf(raw: string): string | undefined {
  * `lastmodified` of a committed version (each of `committed`, e.g. HEAD and a merge's other side).
  * Never throws; a file that does not parse only gets its marker diagnostics (other rules report it).
  */
-export function checkStaleMac(target: StaleMacTarget, committed: readonly string[] = [], severity: Severity = "error"): Diagnostic[] {
+export function checkStaleMac(target: StaleMacTarget, committed: readonly string[] = [], severity: Severity = "error", committedEdit?: "head" | "restored"): Diagnostic[] {
   const { text, path, environment, lines } = target;
+  // A hand edit already committed (`committedEdit`): HEAD and its parent share a MAC over other
+  // values, so restoring HEAD's version restores the edit; and a file restored from the parent
+  // still shares HEAD's MAC. Either way the version that decrypts must be written anew.
+  const anew = `write it anew so its MAC is not the hand edit's (\`stellar-secrets rotate-key --env ${environment}\`, or make the change with \`stellar-secrets set\`), then commit`;
+  const restore =
+    committedEdit === "head"
+      ? `restore the version before the commit that made this edit (\`git checkout HEAD~1 -- ${shellPathWord(path)}\`; \`stellar-secrets get NAME --env ${environment}\` opens it), then ${anew}`
+      : committedEdit === "restored"
+        ? `this is the version before HEAD's hand edit: ${anew}`
+        : `restore it (\`git checkout -- ${shellPathWord(path)}\`)`;
+  const restoreFile = committedEdit === undefined ? `restore the file (\`git checkout -- ${shellPathWord(path)}\`)` : restore;
   const out: Diagnostic[] = [];
   const report = (range: TextRange, message: string, secret?: string): void => {
     out.push(diagnosticAt("stale-mac", severity, path, lines, range, message, secret === undefined ? undefined : { secret }));
@@ -71,7 +82,7 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
   const redo =
     `redo the change: during a merge, rebase or cherry-pick, \`git checkout -m -- ${shellPathWord(path)}\` re-runs the merge with the stellar-secrets merge driver ` +
     `(\`stellar-secrets git setup\` configures it), then \`stellar-secrets resolve NAME --env ${environment} --ours|--theirs\` for each conflict; ` +
-    `otherwise restore it (\`git checkout -- ${shellPathWord(path)}\`) and make the change with \`stellar-secrets set\``;
+    (committedEdit === undefined ? `otherwise ${restore} and make the change with \`stellar-secrets set\`` : `otherwise ${restore}`);
 
   let markers = 0;
   for (const line of textLines(text)) {
@@ -91,7 +102,7 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
   for (const e of file.entries) {
     const type = e.type as string | undefined;
     if (type === undefined || VALUE_TYPES.has(type)) continue;
-    report(e.nameRange, `secret "${e.name}" in ${path} is stored with type "${type.slice(0, 20)}", which no write gives a value (the type is covered by no tag): it was edited by hand, and it does not decrypt; restore the file (\`git checkout -- ${shellPathWord(path)}\`)`, e.name);
+    report(e.nameRange, `secret "${e.name}" in ${path} is stored with type "${type.slice(0, 20)}", which no write gives a value (the type is covered by no tag): it was edited by hand, and it does not decrypt; ${restoreFile}`, e.name);
   }
 
   const byIv = new Map<string, string>();
@@ -118,12 +129,12 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
       if (raw === undefined || raw === e.raw || retyped.has(e.name) || ciphertextIdentity(raw) !== ciphertextIdentity(e.raw)) continue;
       if (out.some((d) => d.secret === e.name)) continue; // already reported in the file alone
       retyped.add(e.name);
-      report(e.nameRange, `the type of secret "${e.name}"'s ciphertext in ${path} differs from the committed version while the ciphertext is the same: the type is covered by no tag, so it was changed by hand (a write copies an unchanged value's ENC string whole), and a wrong type does not decrypt; restore the file (\`git checkout -- ${shellPathWord(path)}\`)`, e.name);
+      report(e.nameRange, `the type of secret "${e.name}"'s ciphertext in ${path} differs from the committed version while the ciphertext is the same: the type is covered by no tag, so it was changed by hand (a write copies an unchanged value's ENC string whole), and a wrong type does not decrypt; ${restoreFile}`, e.name);
     }
     const mac = before.metadata.mac;
     if (!retyped.has("\0mac") && mac !== "" && mac !== file.metadata.mac && ciphertextIdentity(mac) === ciphertextIdentity(file.metadata.mac)) {
       retyped.add("\0mac");
-      report(macRange(text, file), `the type of sops.mac in ${path} differs from the committed version while the ciphertext is the same: it was changed by hand; restore the file (\`git checkout -- ${shellPathWord(path)}\`)`);
+      report(macRange(text, file), `the type of sops.mac in ${path} differs from the committed version while the ciphertext is the same: it was changed by hand; ${restoreFile}`);
     }
   }
 
@@ -134,7 +145,7 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
         report(
           macRange(text, file),
           `sops.mac of ${path} differs from the committed version while every value and lastmodified are the committed ones (a real write sets lastmodified anew): ` +
-            `the MAC was replaced by hand, so no one can decrypt the file (MAC check fails); restore it (\`git checkout -- ${shellPathWord(path)}\`) and make changes with stellar-secrets or sops`,
+            `the MAC was replaced by hand, so no one can decrypt the file (MAC check fails); ${committedEdit === undefined ? `${restore} and make changes with stellar-secrets or sops` : restore}`,
         );
         break;
       }
@@ -142,7 +153,7 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
     }
     const changed = file.metadata.mac === "" ? undefined : metadataChange(before, file);
     if (changed !== undefined) {
-      report(macRange(text, file), `${changed} of ${path} differs from the committed version, but its mac is the committed one (a real write encrypts the MAC anew): no one can decrypt the file (MAC check fails); restore it (\`git checkout -- ${shellPathWord(path)}\`) and make changes with stellar-secrets or sops`);
+      report(macRange(text, file), `${changed} of ${path} differs from the committed version, but its mac is the committed one (a real write encrypts the MAC anew): no one can decrypt the file (MAC check fails); ${committedEdit === undefined ? `${restore} and make changes with stellar-secrets or sops` : restore}`);
       break;
     }
     if (before.metadata.lastmodified !== file.metadata.lastmodified) continue;

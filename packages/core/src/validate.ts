@@ -282,7 +282,36 @@ export function schemaDiagnostics(
   // (an object with a bad `secret`), else one message naming the alternatives.
   const alternativesAt = new Set(errors.filter((e) => e.keyword === "anyOf" || e.keyword === "oneOf").map((e) => e.instancePath));
   const innerAt = (path: string): boolean => errors.some((o) => o.instancePath.startsWith(`${path}/`) || (o.instancePath === path && (o.keyword === "required" || o.keyword === "additionalProperties")));
+  // A `type: secret` header with the name under `value:` (as a static header has it): one mistake,
+  // reported once at `value` (ajv sees a missing `secret` and an unknown `value`)
+  const valueForSecret = new Set(
+    errors
+      .filter((e) => e.keyword === "required" && (e.params as { missingProperty?: unknown }).missingProperty === "secret")
+      .map((e) => e.instancePath)
+      .filter((path) => {
+        const at = decodePointer(path);
+        return /^\/headers\/\d+$/.test(path) && scalarAt(value, [...at, "type"]) === "secret" && scalarAt(value, [...at, "value"]) !== undefined;
+      }),
+  );
+  for (const path of valueForSecret) {
+    const segments = decodePointer(path);
+    const keyRange = nodeRange(locatePath(locatePath(root, segments).node, ["value"]).keyNode) ?? fallback;
+    out.push(
+      diagnosticAt(
+        "schema",
+        severity,
+        file,
+        lines,
+        keyRange,
+        `a \`type: secret\` header takes the secret's name as \`secret: NAME\`, not \`value:\`: rename \`value\` to \`secret\` in "${segments.join(".")}"`,
+      ),
+    );
+  }
   for (const e of errors) {
+    if (valueForSecret.has(e.instancePath)) {
+      const prop = (e.params as { missingProperty?: unknown; additionalProperty?: unknown; unevaluatedProperty?: unknown });
+      if (prop.missingProperty === "secret" || prop.additionalProperty === "value" || prop.unevaluatedProperty === "value") continue;
+    }
     if (e.keyword === "propertyNames" && hasInner.has(e.instancePath)) continue;
     if (e.keyword === "unevaluatedProperties" && badDiscriminator.has(e.instancePath)) continue;
     if (alternativesAt.has(e.instancePath)) {

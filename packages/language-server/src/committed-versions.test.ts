@@ -90,16 +90,20 @@ describe("stale-mac against the committed versions", () => {
     await server.client.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri: project.uri(env) } });
   });
 
-  it("reads HEAD again when the branch moves: once the hand edit is committed, the file equals HEAD", async () => {
+  it("reads HEAD again when the branch moves: a hand edit committed stays reported (HEAD's parent has its mac, as check compares), and clears when the branch goes back", async () => {
     await write(handEdited);
     await server.waitForDiagnostics(project.uri(env), (d) => stale(d).length > 0);
     commitAll(project.dir, "commit the hand edit");
     await changed(".git/refs/heads/main"); // only the branch: the environment file did not change
-    await server.waitForDiagnostics(project.uri(env), (d) => stale(d).length === 0);
+    // the file equals HEAD now, but HEAD's parent holds the same mac over other values: still no one can decrypt it
+    const kept = await server.waitForDiagnostics(project.uri(env), (d) => stale(d).length > 0);
+    expect(stale(kept).map((d) => d.range)).toEqual([macRange(handEdited)]);
     // and the new HEAD is what an edit is compared with now: restoring the old text is a hand edit too
     await write(committed);
-    const ds = await server.waitForDiagnostics(project.uri(env), (d) => stale(d).length > 0);
+    // (reported before too, at the hand edit's mac line: wait for the file's own)
+    const ds = await server.waitForDiagnostics(project.uri(env), (d) => stale(d).some((x) => x.range.start.line === macRange(committed).start.line));
     expect(stale(ds).map((d) => d.range)).toEqual([macRange(committed)]);
+    // back on the first commit (read again: compared with the hand edit's commit, the file would still be stale)
     git(project.dir, ["reset", "-q", "--hard", "HEAD~1"]);
     await changed(".git/refs/heads/main", env);
     await server.waitForDiagnostics(project.uri(env), (d) => stale(d).length === 0);
@@ -130,5 +134,27 @@ describe("stale-mac against the committed versions", () => {
       ],
     });
     await server.waitForDiagnostics(project.uri(env), (d) => stale(d).length === 0);
+  });
+});
+
+describe("stale-mac of a hand edit already committed", () => {
+  it("is reported as check reports it: the file equals HEAD, but HEAD's parent has its mac and lastmodified with other values", async () => {
+    const project = await makeTempProject({ production: { stripe_api_key: "TEST-ONLY-value-1" } }, { "connectors/stripe.yaml": CONNECTOR });
+    commitAll(project.dir, "add the stripe key");
+    const handEdited = await withExtraValue(readFileSync(project.path(env), "utf8"));
+    writeFileSync(project.path(env), handEdited);
+    commitAll(project.dir, "a hand edit, committed (as CI sees it on the branch)");
+    const server = await startInMemory({ folders: [project.dir] });
+    try {
+      const ds = await server.waitForDiagnostics(project.uri(env), (d) => d.some((x) => x.code === "stale-mac"));
+      expect(ds.filter((d) => d.code === "stale-mac").map((d) => d.range)).toEqual([macRange(handEdited)]);
+      // the same diagnostic check reports (HEAD and HEAD's parents)
+      const { index } = loadWorkspace(project.dir);
+      const parent = git(project.dir, ["show", `HEAD~1:${env}`]);
+      expect(checkWorkspace(index, { committed: () => handEdited, earlier: () => [parent] }).filter((d) => d.rule === "stale-mac")).toHaveLength(1);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
   });
 });

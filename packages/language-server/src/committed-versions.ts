@@ -1,7 +1,8 @@
 /**
  * The committed versions of each project's environment files, for `stale-mac` (the same versions
  * `stellar-secrets check` compares with, through `@stellar-secrets/git`): HEAD's, plus the other
- * side of a merge, rebase or cherry-pick in progress. Read for every project with environment
+ * side of a merge, rebase or cherry-pick in progress, and HEAD's parents' (a hand edit already
+ * committed). Read for every project with environment
  * files (outside a git repository with commits there are none, and only the checks within each
  * file run), in the background by {@link BackgroundGitReads} (never while a keystroke waits):
  * once the project is loaded, again when an environment file appears or goes, and when git's

@@ -43,7 +43,7 @@ import {
   type ProjectConfig,
   type SecretReference as CoreReference,
 } from "@stellar-secrets/core";
-import { readCommittedVersions, readUnresolvedMerges, readValueHistory } from "@stellar-secrets/git";
+import { readUnresolvedMerges, readValueHistory, startCommittedVersions } from "@stellar-secrets/git";
 import type { Position } from "vscode-languageserver";
 import type { CommittedTexts, ObjectDefinition, ObjectReference, ProjectModel, SecretKey, SecretReference, Target } from "./model.js";
 import { toLspRange, toOffset } from "./ranges.js";
@@ -225,6 +225,7 @@ class CoreModel implements ProjectModel {
       ...(this.history === undefined ? {} : { history: this.history }),
       ...(committed === undefined || committed.size === 0 ? {} : { committed: (rel: string) => committed.get(rel) }),
       ...(committed?.unresolved === undefined || committed.unresolved.size === 0 ? {} : { unresolvedMerges: (rel: string) => committed.unresolved?.get(rel) }),
+      ...(committed?.earlier === undefined || committed.earlier.size === 0 ? {} : { earlier: (rel: string) => committed.earlier?.get(rel) }),
       crossFileCache: this.crossFile,
     });
     const next = new Map<string, Diagnostic[]>();
@@ -276,15 +277,18 @@ class CoreModel implements ProjectModel {
   async readCommitted(): Promise<CommittedTexts> {
     // the same versions `stellar-secrets check` compares with (HEAD, and a merge's other side)
     // and the merge driver's records of unresolved names, as `check` reads them (files under the git directory; no git process)
-    const [texts, unresolved] = await Promise.all([
-      readCommittedVersions(this.root, process.env, [...this.index.environmentFiles.values()].map((f) => f.path)),
+    // (and their versions in HEAD's parents: a hand edit already committed, as `check` compares)
+    const paths = [...this.index.environmentFiles.values()].map((f) => f.path);
+    const [read, unresolved] = await Promise.all([
+      paths.length === 0 ? { committed: new Map<string, string[]>(), earlier: new Map<string, string[]>() } : startCommittedVersions(this.root, process.env).readWithEarlier(paths),
       readUnresolvedMerges(this.root, process.env),
     ]);
-    return unresolved.size === 0 ? texts : Object.assign(texts, { unresolved });
+    const texts: CommittedTexts = read.committed;
+    return Object.assign(texts, unresolved.size === 0 ? {} : { unresolved }, read.earlier.size === 0 ? {} : { earlier: read.earlier });
   }
 
   setCommitted(committed: CommittedTexts | undefined): Set<string> {
-    const none = (c: CommittedTexts | undefined) => c === undefined || (c.size === 0 && (c.unresolved?.size ?? 0) === 0);
+    const none = (c: CommittedTexts | undefined) => c === undefined || (c.size === 0 && (c.unresolved?.size ?? 0) === 0 && (c.earlier?.size ?? 0) === 0);
     if (none(committed) && none(this.committed)) return new Set();
     this.committed = committed;
     this.crossFile.invalidateAll();

@@ -59,6 +59,12 @@ export interface CommittedTexts extends ReadonlyMap<string, readonly string[]> {
    * project root, read with the committed versions (a record counts only against them).
    */
   readonly unresolved?: ReadonlyMap<string, UnresolvedMergeRecord>;
+  /**
+   * The versions in HEAD's parent commits, by path relative to the project root, for `stale-mac`
+   * only (as `stellar-secrets check` reads them): a hand edit or hand-merge already committed keeps
+   * a parent's `mac` over other values.
+   */
+  readonly earlier?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** The index of one project, kept up to date file by file. */

@@ -5,7 +5,7 @@
  * `age-encryption` (typage), the reference TypeScript implementation, loaded on first use only:
  * it brings ML-KEM and pure-JavaScript curves that nothing else needs.
  */
-import { X25519Identity, X25519Recipient, armorDecode, armorEncode, decryptAge, encryptAge, generateX25519, type Identity } from "./age-native.js";
+import { X25519Identity, X25519Recipient, armorDecode, armorEncode, decryptAge, encryptAge, generateX25519, parseX25519Recipient, type Identity } from "./age-native.js";
 import { SopsError } from "./errors.js";
 import { SshEd25519Identity, SshEd25519Recipient, isOpenSshPrivateKey, isSshEd25519Recipient, looksLikeSshPublicKey } from "./ssh.js";
 
@@ -30,6 +30,16 @@ const PQ_RECIPIENT = /^age1pq1[02-9ac-hj-np-z]+$/;
 /** True for an age X25519 (`age1…`, 62 characters) or hybrid post-quantum (`age1pq1…`) recipient. */
 export function isAgeRecipient(s: string): boolean {
   return X25519_RECIPIENT.test(s) || PQ_RECIPIENT.test(s);
+}
+
+/**
+ * True when `recipient` has the shape of an age X25519 recipient (`age1` and 58 bech32
+ * characters: {@link isAgeRecipient} accepts it) but does not decode, because its bech32 checksum
+ * fails: a character was mistyped or lost in copying, and nothing can be encrypted to it
+ * (wrapping a data key for it throws). False for every other text. Never throws.
+ */
+export function isMistypedAgeRecipient(recipient: string): boolean {
+  return X25519_RECIPIENT.test(recipient) && parseX25519Recipient(recipient) === undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Diagnostic } from "@stellar-secrets/core";
 import { describe, expect, it } from "vitest";
-import { checkSummary, toSarif } from "./check.js";
+import { checkSummary, notCheckedNote, toSarif } from "./check.js";
 
 describe("toSarif", () => {
   it("percent-encodes the root and each file as file URIs (spaces, #, %)", () => {
@@ -45,5 +45,21 @@ describe("checkSummary (the text summary on stderr)", () => {
         "the rest of the repository has 1 error and 2 warnings, not shown: run `stellar-secrets check` at the repository root to see them\n",
     );
     expect(checkSummary([], [], "agents/a", counts)).toBe("no problems in agents/a (3 config files, 5 secrets, 3 environments)\n");
+  });
+});
+
+describe("notCheckedNote (check FILE of a file the project does not read)", () => {
+  const globs = { include: ["**/*.yaml", "**/*.yml"], exclude: ["archive/**", "node_modules/**"] };
+  it("says a file in an excluded folder is not checked, naming the glob, instead of 'no problems in it'", () => {
+    expect(notCheckedNote("archive/vip_support.yaml", globs, [])).toBe(
+      'archive/vip_support.yaml is not checked: config.exclude in stellar.yaml leaves it out ("archive/**"); its objects are not seen by other config files either: move it out of there, or remove that glob\n',
+    );
+    expect(notCheckedNote("notes.json", globs, [])).toBeUndefined();
+    expect(notCheckedNote("agents/a.yaml", globs, ["agents/a.yaml"])).toBeUndefined();
+  });
+  it("says which include globs a file matches none of", () => {
+    expect(notCheckedNote("other/x.yaml", { include: ["agents/**/*.yaml"], exclude: [] }, [])).toBe(
+      'other/x.yaml is not checked: config.include in stellar.yaml ("agents/**/*.yaml") does not match it; its objects are not seen by other config files either: move it, or add a glob that matches it\n',
+    );
   });
 });

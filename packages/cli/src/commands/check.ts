@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { checkWorkspace, findingWording, findProjectRoot, loadWorkspace, messageRewording, PROJECT_FILE, SOPS_CONFIG_FILE, summarize, toRelative, unreadableConfigFile, VERSION, type Diagnostic, type SkippedFile } from "@stellar-secrets/core";
+import { checkWorkspace, findingWording, findProjectRoot, GlobFilter, globToRegExp, loadWorkspace, messageRewording, PROJECT_FILE, SOPS_CONFIG_FILE, summarize, toRelative, unreadableConfigFile, VERSION, type Diagnostic, type SkippedFile } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -141,7 +141,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   } else {
     ctx.stdout.write(diagnostics.map((d) => escapeControlCharacters(`${d.file}:${d.line}:${d.column}: ${d.severity} ${d.rule} ${d.message}`) + "\n").join(""));
     const narrowed = outside ? undefined : scope;
-    ctx.stderr.write(escapeControlCharacters(checkSummary(diagnostics, all, narrowed, counts), { keepNewlines: true }));
+    // a YAML file the globs leave out was not read at all: "no problems in it" would read as checked
+    const unread = isDir || outside || nested.some((n) => scope.startsWith(`${n}/`)) ? undefined : notCheckedNote(scope, outer.globs, outer.paths);
+    ctx.stderr.write(escapeControlCharacters(unread !== undefined && diagnostics.length === 0 ? unread : checkSummary(diagnostics, all, narrowed, counts), { keepNewlines: true }));
   }
   if (errors > 0) return 1;
   if (maxWarnings !== undefined && warnings > maxWarnings) {
@@ -159,6 +161,8 @@ interface ProjectCheck {
   counts: { files: number; secrets: number; environments: number };
   /** The project's files a message may name (relative to its root). */
   paths: string[];
+  /** Its `config.include` and `config.exclude` globs. */
+  globs: { include: readonly string[]; exclude: readonly string[] };
 }
 
 /**
@@ -199,7 +203,38 @@ async function checkProject(start: string, atRoot: boolean, git: CommittedVersio
     unresolvedMerges: (path) => unresolved.get(path),
   });
   const named = [PROJECT_FILE, SOPS_CONFIG_FILE, ...index.configFiles.keys(), ...[...index.environmentFiles.values()].map((f) => f.path), ...(index.catalog === undefined ? [] : [index.catalog.path])];
-  return { root, diagnostics, skipped, counts: { files: index.configFiles.size, secrets: index.secretNames().length, environments: index.project.environments.length }, paths: named };
+  return {
+    root,
+    diagnostics,
+    skipped,
+    counts: { files: index.configFiles.size, secrets: index.secretNames().length, environments: index.project.environments.length },
+    paths: named,
+    globs: { include: index.project.include, exclude: index.project.exclude },
+  };
+}
+
+/**
+ * What `check FILE` says of a YAML file that is not one of the files the project reads (stellar.yaml,
+ * the secrets folder, the config files its globs match): that it was not checked, and which glob
+ * leaves it out (a config file there is neither checked nor seen by the other files' references).
+ * Undefined for a file the project read, and for a file that is not YAML.
+ */
+export function notCheckedNote(file: string, globs: { include: readonly string[]; exclude: readonly string[] }, read: readonly string[]): string | undefined {
+  if (!/\.ya?ml$/i.test(file) || read.includes(file)) return undefined;
+  // the file, or a folder above it (the walk skips an excluded folder whole)
+  const parts = file.split("/");
+  const candidates = parts.map((_, i) => parts.slice(0, i + 1).join("/"));
+  const excluding = globs.exclude.find((g) => {
+    const re = globToRegExp(g);
+    return candidates.some((c) => re.test(c));
+  });
+  if (excluding !== undefined) {
+    return `${file} is not checked: config.exclude in stellar.yaml leaves it out ("${excluding}"); its objects are not seen by other config files either: move it out of there, or remove that glob\n`;
+  }
+  if (!new GlobFilter(globs.include, []).matches(file)) {
+    return `${file} is not checked: config.include in stellar.yaml (${globs.include.map((g) => `"${g}"`).join(", ")}) does not match it; its objects are not seen by other config files either: move it, or add a glob that matches it\n`;
+  }
+  return undefined;
 }
 
 /**

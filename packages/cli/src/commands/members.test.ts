@@ -1,6 +1,6 @@
 import type { EnvironmentConfig } from "@stellar-secrets/core";
 import { describe, expect, it } from "vitest";
-import { noPendingRequestError } from "./members.js";
+import { noPendingRequestError, publicKeyArgument } from "./members.js";
 
 const ALICE = "age1alice";
 const BOB = "age1bob";
@@ -41,5 +41,23 @@ describe("noPendingRequestError (members approve of a name with no request)", ()
     const bare = noPendingRequestError([environments[0]!], "dave", []);
     expect(bare.hint).toContain("request-access");
     expect(bare.hint).toContain("git fetch && git checkout access/dave-ENV");
+  });
+});
+
+describe("publicKeyArgument (members add, members approve --key)", () => {
+  // TEST-ONLY public key (no private half anywhere)
+  const KEY = "age1xwg5v5hra4gewj97vsfdafx4z4cg83nsc2cl9u5lukzfahzc04xsyllf6n";
+
+  it("refuses an age key with one character mistyped (its checksum fails) as INVALID_MEMBER, not an internal error later", () => {
+    expect(publicKeyArgument(KEY)).toBe(KEY);
+    const mistyped = `${KEY.slice(0, -1)}m`;
+    let error: unknown;
+    try {
+      publicKeyArgument(mistyped);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: "INVALID_MEMBER" });
+    expect((error as Error).message).toBe(`"${mistyped}" is not a valid age public key: its checksum does not match (a character was mistyped or lost when it was copied)`);
   });
 });

@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { secretsFilePath, setApprovals, setEnvironmentMembers, setPendingRequests, type EnvironmentConfig, type Member, type ProjectConfig } from "@stellar-secrets/core";
-import { isAgeRecipient, isSshEd25519Recipient, looksLikeSshPublicKey, MEMBER_NAME_PATTERN, normalizeRecipient, rotateFile, updateKeysFile } from "@stellar-secrets/sops";
+import { isAgeRecipient, isMistypedAgeRecipient, isSshEd25519Recipient, looksLikeSshPublicKey, MEMBER_NAME_PATTERN, normalizeRecipient, rotateFile, updateKeysFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -516,7 +516,7 @@ function remainingMembers(env: EnvironmentConfig, name: string): Member[] {
  * stellar.yaml stores it (an ssh key without its comment). Throws `INVALID_MEMBER` for anything
  * else, echoing it only when it looks like a public key (a private key pasted by mistake is never printed).
  */
-function publicKeyArgument(given: string): string {
+export function publicKeyArgument(given: string): string {
   if (looksLikeSshPublicKey(given)) {
     if (!isSshEd25519Recipient(given)) {
       const type = given.trim().split(/\s+/)[0] ?? "";
@@ -526,6 +526,11 @@ function publicKeyArgument(given: string): string {
         { hint: "pass the whole line of the member's ~/.ssh/id_ed25519.pub, quoted (make one with `ssh-keygen -t ed25519`), or an age key" },
       );
     }
+  } else if (isMistypedAgeRecipient(given)) {
+    // the shape of an age key (safe to echo) whose bech32 checksum fails: wrapping for it would throw
+    throw new CliError("INVALID_MEMBER", `"${given}" is not a valid age public key: its checksum does not match (a character was mistyped or lost when it was copied)`, {
+      hint: "ask the member for their key again, copied whole: `stellar-secrets whoami` prints it (or the `# public key: age1...` line age-keygen wrote)",
+    });
   } else if (!isAgeRecipient(given)) {
     // Echo only what looks like a public key: a private key pasted here by mistake must not be printed.
     const shown = /^age1[0-9a-z]*$/.test(given) ? `"${given.slice(0, 80)}"` : "the key given";

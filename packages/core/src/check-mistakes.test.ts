@@ -1,0 +1,251 @@
+// Mistakes a team makes, planted in a realistic organisation (qa s21): each is reported once, at
+// the place to fix, with a message that says what to write there. The workspace is the
+// `references` fixture (real encrypted environment files); the config files under test are set in
+// memory.
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { checkWorkspace, configEditAffects, CrossFileCache } from "./check.js";
+import { parseConfigFile } from "./config.js";
+import { loadWorkspace } from "./load.js";
+import { parseEnvironmentFile } from "./secrets-dir.js";
+
+const FIXTURE = join(fileURLToPath(new URL(".", import.meta.url)), "../../../test/fixtures/checker/references");
+
+/** The fixture with `files` (relative path → text) added as config files. */
+function workspaceWith(files: Record<string, string>) {
+  const { index } = loadWorkspace(FIXTURE, { atRoot: true });
+  for (const [rel, text] of Object.entries(files)) index.setConfigFile(parseConfigFile(text, rel));
+  return index;
+}
+
+const at = (d: { line: number; column: number; endLine: number; endColumn: number }) => [d.line, d.column, d.endLine, d.endColumn];
+
+describe("a secret's name written as a plain value", () => {
+  const connection = [
+    "kind: api_connection",
+    "name: ftp",
+    "base_url: https://ftp.example.com",
+    "headers:",
+    "  - { name: X-Ftp-Password, type: static, value: legacy_ftp_password }",
+    '  - { name: Authorization, type: static, value: "Bearer ${hubspot_api_token}" }',
+    '  - { name: X-Zendesk, type: static, value: "{{ secrets.zendesk_api_token }}" }',
+    '  - { name: Idempotency-Key, type: static, value: "{{conversation_id}}" }',
+    "  - { name: Accept, type: static, value: application/json }",
+    "",
+  ].join("\n");
+
+  it("is a schema error at a static header's value, saying which reference to write (the header sends the text, not the secret)", () => {
+    const index = workspaceWith({ "connections/ftp.yaml": connection });
+    const ds = checkWorkspace(index).filter((d) => d.file === "connections/ftp.yaml");
+    expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([
+      ["schema", 5, 50, 5, 69],
+      ["schema", 6, 49, 6, 78],
+      ["schema", 7, 45, 7, 78],
+    ]);
+    expect(ds[0]?.message).toBe(
+      'static header "X-Ftp-Password" sends the text "legacy_ftp_password", the name of a secret, not its value; a header takes a secret as `type: secret` with `secret: NAME`: write { name: X-Ftp-Password, type: secret, secret: legacy_ftp_password }',
+    );
+    expect(ds[1]?.message).toBe(
+      'static header "Authorization" sends "${hubspot_api_token}" as written: secrets are never interpolated into a value; write { name: Authorization, type: secret, secret: hubspot_api_token, prefix: "Bearer " }',
+    );
+    expect(ds[2]?.message).toBe(
+      'static header "X-Zendesk" sends "{{ secrets.zendesk_api_token }}" as written: secrets are never interpolated into a value; write { name: X-Zendesk, type: secret, secret: zendesk_api_token }',
+    );
+  });
+
+  it("is a schema error at a basic connector's plain username that is a secret's name", () => {
+    const connector = "kind: auth_connector\nname: ftp_login\ntype: basic\nusername: legacy_ftp_password\npassword: { secret: stripe_api_key }\n";
+    const ds = checkWorkspace(workspaceWith({ "connectors/ftp.yaml": connector })).filter((d) => d.file === "connectors/ftp.yaml");
+    expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([["schema", 4, 11, 4, 30]]);
+    expect(ds[0]?.message).toBe('field "username" holds the text "legacy_ftp_password", the name of a secret, not its value: write username: { secret: legacy_ftp_password }');
+  });
+
+  it("makes unused-secret point at that place instead of suggesting to delete the secret", () => {
+    const index = workspaceWith({ "connections/ftp.yaml": connection });
+    const unused = checkWorkspace(index).filter((d) => d.rule === "unused-secret");
+    expect(unused.map((d) => [d.file, d.line])).toEqual([["secrets/development.enc.yaml", 3]]);
+    expect(unused[0]?.message).toBe(
+      'secret "legacy_ftp_password" is not referenced by any config file: connections/ftp.yaml:5:50 writes its name as plain text (not a reference); reference it there with { secret: legacy_ftp_password }',
+    );
+    expect(unused[0]?.message).not.toContain("stellar-secrets rm");
+  });
+
+  it("makes unused-secret point at a reference that misses it only by case or a typo", () => {
+    const action = (secret: string) => `kind: action\nname: ftp_sync\nmethod: GET\npath: /sync\nheaders:\n  - { name: X-Ftp, type: secret, secret: ${secret} }\n`;
+    const byCase = checkWorkspace(workspaceWith({ "actions/ftp.yaml": action("Legacy_FTP_Password") })).filter((d) => d.rule === "unused-secret");
+    expect(byCase.map((d) => d.message)).toEqual([
+      'secret "legacy_ftp_password" is not referenced by any config file: the reference "Legacy_FTP_Password" at actions/ftp.yaml:6:42 differs from it only by case (names are case-sensitive); correct that reference',
+    ]);
+    const typo = checkWorkspace(workspaceWith({ "actions/ftp.yaml": action("legacy_ftp_pasword") })).filter((d) => d.rule === "unused-secret");
+    expect(typo.map((d) => d.message)).toEqual([
+      'secret "legacy_ftp_password" is not referenced by any config file: the reference "legacy_ftp_pasword" at actions/ftp.yaml:6:42 looks like a misspelling of it; correct that reference',
+    ]);
+  });
+});
+
+describe("unknown-reference to an object of another kind", () => {
+  it("says what the name is and where, and suggests the object of the right kind built on it", () => {
+    const index = workspaceWith({
+      // `hubspot` is an API connection (connections/hubspot.yaml); `lookup` is the action that uses it
+      "agents/support.yaml": "kind: agent\nname: support\nactions: [hubspot, sales]\n",
+      // `stripe` is both an auth connector and an API connection: a link to it resolves; `zendesk_auth` is nothing
+      "actions/refund.yaml": "kind: action\nname: refund\nconnection: sales\nmethod: POST\npath: /refunds\n",
+    });
+    const ds = checkWorkspace(index).filter((d) => d.rule === "unknown-reference" && (d.file === "agents/support.yaml" || d.file === "actions/refund.yaml"));
+    expect(ds.map((d) => [d.file, ...at(d), d.suggestion])).toEqual([
+      ["actions/refund.yaml", 3, 13, 3, 18, undefined],
+      ["agents/support.yaml", 3, 11, 3, 18, "lookup"],
+      ["agents/support.yaml", 3, 20, 3, 25, undefined],
+    ]);
+    expect(ds[1]?.message).toBe(
+      'agent "support" uses action "hubspot", but "hubspot" is an API connection (connections/hubspot.yaml:2:7), not an action: an agent lists actions; the action that uses it is "lookup"',
+    );
+    expect(ds[2]?.message).toBe('agent "support" uses action "sales", but "sales" is an agent (agents/sales.yaml:2:7), not an action: an agent lists actions');
+    expect(ds[0]?.message).toBe('action "refund" uses API connection "sales", but "sales" is an agent (agents/sales.yaml:2:7), not an API connection');
+  });
+
+  it("suggests the connection that uses an auth connector named where a connection belongs", () => {
+    const index = workspaceWith({
+      "connectors/zendesk.yaml": "kind: auth_connector\nname: zendesk_login\ntype: bearer_token\ntoken: { secret: zendesk_api_token }\n",
+      "connections/zendesk2.yaml": "kind: api_connection\nname: zendesk_v2\nbase_url: https://example.zendesk.com/api/v2\nauth: zendesk_login\n",
+      "actions/close.yaml": "kind: action\nname: close_ticket\nconnection: zendesk_login\nmethod: PUT\npath: /tickets/1\n",
+    });
+    const ds = checkWorkspace(index).filter((d) => d.rule === "unknown-reference" && d.file === "actions/close.yaml");
+    expect(ds.map((d) => [d.message, d.suggestion])).toEqual([
+      [
+        'action "close_ticket" uses API connection "zendesk_login", but "zendesk_login" is an auth connector (connectors/zendesk.yaml:2:7), not an API connection: an action names a connection; the API connection that uses it is "zendesk_v2"',
+        "zendesk_v2",
+      ],
+    ]);
+  });
+});
+
+describe("an editor's incremental check of those messages", () => {
+  it("re-checks an unresolved link when an edit changes what uses its target, and says the same as a whole check", () => {
+    const index = workspaceWith({ "agents/support.yaml": "kind: agent\nname: support\nactions: [hubspot]\n" });
+    const cache = new CrossFileCache();
+    checkWorkspace(index, { crossFileCache: cache });
+    // `lookup` stops using the hubspot connection: the agent's suggestion ("lookup") goes
+    const rel = "actions/lookup.yaml";
+    const old = index.configFiles.get(rel);
+    index.setConfigFile(parseConfigFile("kind: action\nname: lookup\nconnection: stripe\nmethod: GET\npath: /crm/v3/objects/contacts\n", rel));
+    const affected = configEditAffects(index, old, index.configFiles.get(rel));
+    expect(affected === "all" || affected.has("agents/support.yaml")).toBe(true);
+    if (affected !== "all") cache.invalidate(affected);
+    const incremental = checkWorkspace(index, { crossFileCache: cache }).filter((d) => d.file === "agents/support.yaml");
+    expect(incremental).toEqual(checkWorkspace(index).filter((d) => d.file === "agents/support.yaml"));
+    expect(incremental.map((d) => d.suggestion)).toEqual([undefined]);
+  });
+});
+
+describe("unknown-reference to an object in a file that does not parse", () => {
+  it("names the file and its YAML error: the object may be there", () => {
+    const index = workspaceWith({
+      // an unclosed quote: the rest of the file, the second document too, is one string
+      "actions/slack.yaml": 'kind: action\nname: post_message\nmethod: POST\npath: /chat\nheaders:\n  - { name: X-Channel, type: static, value: "#alerts }\n---\nkind: action\nname: lookup_user\nmethod: GET\npath: /users\n',
+      "agents/notifier.yaml": "kind: agent\nname: notifier\nactions: [lookup_user]\n",
+    });
+    const ds = checkWorkspace(index).filter((d) => d.file === "agents/notifier.yaml");
+    expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([["unknown-reference", 3, 11, 3, 22]]);
+    expect(ds[0]?.message).toBe(
+      'agent "notifier" uses action "lookup_user", but there is none by that name; actions/slack.yaml:9 has "name: lookup_user", but that file has a YAML syntax error (at 6:45) and was not read past it: fix that first',
+    );
+  });
+});
+
+describe("a secret whose name breaks the naming rules (written with the plain sops CLI)", () => {
+  it("gets a missing-environment-value hint that runs: not a set that refuses the name, but how to move to a valid one", async () => {
+    const { encryptSecrets, generateIdentity } = await import("@stellar-secrets/sops");
+    const { index } = loadWorkspace(FIXTURE, { atRoot: true });
+    const recipient = (await generateIdentity()).recipient;
+    // TEST-ONLY fake value; only development has the badly named secret
+    const text = await encryptSecrets(new Map([["StripeConnectKey", "fake"], ["stripe_api_key", "fake"], ["old key", "fake"]]), { recipients: [recipient] });
+    index.setEnvironmentFile(parseEnvironmentFile(text, "secrets/development.enc.yaml", "development"));
+    index.setConfigFile(parseConfigFile("kind: auth_connector\nname: stripe_connect\ntype: bearer_token\ntoken: { secret: StripeConnectKey }\n", "connectors/connect.yaml"));
+    const ds = checkWorkspace(index);
+    const missing = ds.filter((d) => d.rule === "missing-environment-value" && d.file === "connectors/connect.yaml");
+    expect(missing.map((d) => d.message)).toEqual([
+      'secret "StripeConnectKey" has no value in staging, production, where auth connector "stripe_connect" is used; `set` refuses this name (it breaks the naming rules): create "stripe_connect_key" instead (`stellar-secrets set stripe_connect_key --env development,staging,production`), reference it here, then delete this one (`stellar-secrets rm StripeConnectKey`)',
+    ]);
+    const invalid = ds.filter((d) => d.rule === "invalid-secret-name");
+    expect(invalid.map((d) => [d.file, d.line, d.suggestion])).toEqual([
+      ["secrets/development.enc.yaml", 1, "stripe_connect_key"],
+      ["secrets/development.enc.yaml", 3, "old_key"],
+    ]);
+    // (its message is pinned by test/checker-cli.test.ts; docs/rules.md says how to move to a valid name)
+    // a name that is no shell word is one quoted word in the command to paste
+    index.setConfigFile(parseConfigFile('kind: auth_connector\nname: old_login\ntype: bearer_token\ntoken: { secret: "old key" }\n', "connectors/old.yaml"));
+    const old = checkWorkspace(index).filter((d) => d.rule === "missing-environment-value" && d.file === "connectors/old.yaml");
+    expect(old.map((d) => d.message)).toEqual([
+      'secret "old key" has no value in staging, production, where auth connector "old_login" is used; `set` refuses this name (it breaks the naming rules): create "old_key" instead (`stellar-secrets set old_key --env development,staging,production`), reference it here, then delete this one (`stellar-secrets rm \'old key\'`)',
+    ]);
+  });
+});
+
+describe("a secret header written with value: instead of secret:", () => {
+  it("is one schema error at `value` saying to rename it (it was two: a missing secret and an unknown value)", () => {
+    const text = "kind: action\nname: ledger\nmethod: POST\npath: /ledger\nheaders:\n  - { name: X-Ledger-Token, type: secret, value: legacy_ftp_password }\n";
+    const ds = parseConfigFile(text, "actions/ledger.yaml").diagnostics;
+    expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([["schema", 6, 43, 6, 48]]);
+    // and nothing more once the value is compared with the secrets' names (it is one)
+    expect(checkWorkspace(workspaceWith({ "actions/ledger.yaml": text })).filter((d) => d.file === "actions/ledger.yaml").map((d) => [d.rule, ...at(d)])).toEqual([["schema", 6, 43, 6, 48]]);
+    expect(ds[0]?.message).toBe('a `type: secret` header takes the secret\'s name as `secret: NAME`, not `value:`: rename `value` to `secret` in "headers.0"');
+  });
+});
+
+describe("a credential pasted into several lines of prose", () => {
+  it("is reported at the line that holds it, not over the whole block", () => {
+    const jwt = ["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", "eyJzdWIiOiJzdXBwb3J0LWJvdCJ9", "Zr1kq3wV9x8nYfT2uQ4pLmB6sD0cHjE5aKgN7oRtUvs"].join("."); // TEST-ONLY, fake
+    const text = [
+      "kind: agent",
+      "name: support_bot",
+      "instructions: |",
+      "  Be concise and friendly.",
+      `  Use this token for the CRM: ${jwt}`,
+      "  Never read secrets aloud.",
+      "description: |",
+      "  Support bot. Signing key:",
+      "  -----BEGIN RSA PRIVATE KEY-----",
+      "  MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn",
+      "  -----END RSA PRIVATE KEY-----",
+      "actions: []",
+      "",
+    ].join("\n");
+    const ds = parseConfigFile(text, "agents/support.yaml").diagnostics.filter((d) => d.rule === "plaintext-credential");
+    expect(ds.map((d) => at(d))).toEqual([
+      [5, 3, 5, 31 + jwt.length],
+      [9, 3, 9, 34],
+    ]);
+  });
+});
+
+describe("stale-mac of a hand edit already committed", () => {
+  it("hints restoring the version before that commit (restoring HEAD's would restore the hand edit)", async () => {
+    const { readFileSync } = await import("node:fs");
+    const rel = "secrets/production.enc.yaml";
+    const original = readFileSync(join(FIXTURE, rel), "utf8");
+    // one character of a value's ciphertext changed by hand, mac and lastmodified kept
+    const handEdited = original.replace(/(^stripe_api_key: ENC\[AES256_GCM,data:)(.)/m, (_, head: string, c: string) => `${head}${c === "A" ? "B" : "A"}`);
+    expect(handEdited).not.toBe(original);
+    const { index } = loadWorkspace(FIXTURE, { atRoot: true });
+    index.setEnvironmentFile(parseEnvironmentFile(handEdited, rel, "production"));
+    // committed: HEAD holds the hand edit; HEAD's parent the real write
+    const stale = checkWorkspace(index, { committed: () => [handEdited], earlier: () => [original] }).filter((d) => d.rule === "stale-mac");
+    expect(stale).toHaveLength(1);
+    expect(stale[0]?.message).toContain(
+      "otherwise restore the version before the commit that made this edit (`git checkout HEAD~1 -- secrets/production.enc.yaml`; `stellar-secrets get NAME --env production` opens it), then write it anew so its MAC is not the hand edit's (`stellar-secrets rotate-key --env production`, or make the change with `stellar-secrets set`), then commit",
+    );
+    expect(stale[0]?.message).not.toContain("`git checkout -- ");
+    // that hint followed: the file is the parent's again, but still under the MAC HEAD's hand edit has: write it anew
+    index.setEnvironmentFile(parseEnvironmentFile(original, rel, "production"));
+    const restored = checkWorkspace(index, { committed: () => [handEdited], earlier: () => [original] }).filter((d) => d.rule === "stale-mac");
+    expect(restored.map((d) => d.message.replace(/^.*; otherwise /, ""))).toEqual([
+      "this is the version before HEAD's hand edit: write it anew so its MAC is not the hand edit's (`stellar-secrets rotate-key --env production`, or make the change with `stellar-secrets set`), then commit",
+    ]);
+    index.setEnvironmentFile(parseEnvironmentFile(handEdited, rel, "production"));
+    // not committed yet: restoring HEAD's version is the fix, as before
+    const uncommitted = checkWorkspace(index, { committed: () => [original] }).filter((d) => d.rule === "stale-mac");
+    expect(uncommitted[0]?.message).toContain("(`git checkout -- secrets/production.enc.yaml`)");
+  });
+});
