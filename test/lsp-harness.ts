@@ -168,6 +168,12 @@ export class LspClient {
       workspaceFolders: options.folders.map((f, i) => ({ uri: pathToFileURL(f).href, name: `folder${i}` })),
     });
     (client as { capabilities?: Proto.ServerCapabilities }).capabilities = init.capabilities;
+    // as vscode-languageclient does once the server announces workspace diagnostics: a workspace pull at once
+    // (the server holds it until something changes, and answers it at shutdown); a pulling client that never
+    // sends one gets the diagnostics of the files it has not pulled pushed after a while (diagnostics.ts)
+    const provider = init.capabilities.diagnosticProvider;
+    if (options.pull && provider !== undefined && "workspaceDiagnostics" in provider && provider.workspaceDiagnostics)
+      void conn.sendRequest(proto.WorkspaceDiagnosticRequest.type, { previousResultIds: [] }).catch(() => {});
     await conn.sendNotification(proto.InitializedNotification.type, {});
     return client;
   }

@@ -185,3 +185,74 @@ describe("a workspace/diagnostic long poll at shutdown", () => {
     }
   });
 });
+
+describe("a client that pulls diagnostics but never sends workspace/diagnostic (Neovim 0.12)", () => {
+  it("gets the diagnostics of the files it has not pulled pushed, an open pulled file's cleared, a closed one's pushed again, and nothing once it sends workspace/diagnostic", async () => {
+    const project = await makeTempProject(
+      { development: { zendesk_token: "TEST-ONLY-not-a-real-value", legacy: "TEST-ONLY-unused" } },
+      { "actions/create_ticket.yaml": ACTION, "connections/hubspot.yaml": CONNECTION },
+    );
+    const server = await startInMemory({ folders: [project.dir], pull: true, workspacePullWaitMs: 50 });
+    const actionUri = project.uri("actions/create_ticket.yaml");
+    const envUri = project.uri("secrets/development.enc.yaml");
+    const pullDoc = (uri: string) => server.client.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri } });
+    // a round trip: whatever the server sent before answering has arrived
+    const barrier = () => pullDoc(project.uri("connections/hubspot.yaml"));
+    try {
+      expect(server.capabilities.diagnosticProvider).toMatchObject({ workspaceDiagnostics: true });
+      // the closed files' diagnostics, pushed once no workspace/diagnostic came
+      // legacy, and zendesk_token (the action names zendesk_tokn)
+      expect((await server.waitForDiagnostics(envUri, (d) => d.length > 0)).map((d) => d.code)).toEqual(["unused-secret", "unused-secret"]);
+      expect((await server.waitForDiagnostics(actionUri, (d) => d.length > 0)).map((d) => d.code)).toEqual(["unknown-secret"]);
+      expect(server.logs.some((l) => l.includes("sent no workspace/diagnostic"))).toBe(true);
+
+      // opened and pulled: its pushed list is cleared (the client keeps pulled and pushed lists apart: shown twice otherwise)
+      await server.open(actionUri, ACTION);
+      const pulled = await pullDoc(actionUri);
+      expect(pulled.kind === DocumentDiagnosticReportKind.Full && pulled.items.map((d) => d.code)).toEqual(["unknown-secret"]);
+      await server.waitForDiagnostics(actionUri, (d) => d.length === 0);
+      // and not pushed while it stays open, though its diagnostics change
+      const refreshes = server.refreshes;
+      await server.change(actionUri, ACTION.replace("zendesk_tokn", "zendesk_tokx"));
+      await server.waitFor(() => server.refreshes > refreshes, "a diagnostic refresh");
+      await barrier();
+      expect(server.published.get(actionUri)).toEqual([]);
+
+      // closed: the client drops what it pulled; the disk's diagnostics are pushed again
+      await server.close(actionUri);
+      expect((await server.waitForDiagnostics(actionUri, (d) => d.length > 0)).map((d) => [d.code, d.range])).toEqual([["unknown-secret", rangeOf(ACTION, "zendesk_tokn")]]);
+
+      // a workspace/diagnostic after all: every pushed list is cleared and nothing is pushed any more
+      const ws = (await server.client.sendRequest(WorkspaceDiagnosticRequest.type, { previousResultIds: [] })) as WorkspaceDiagnosticReport;
+      expect(ws.items.map((i) => i.uri).sort()).toEqual([actionUri, envUri].sort());
+      await server.waitForDiagnostics(envUri, (d) => d.length === 0);
+      await server.waitForDiagnostics(actionUri, (d) => d.length === 0);
+      project.write("actions/create_ticket.yaml", ACTION.replace("zendesk_tokn", "zendesk_tokz"));
+      const before = server.refreshes;
+      await server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: actionUri, type: 2 }] });
+      await server.waitFor(() => server.refreshes > before, "a diagnostic refresh");
+      await barrier();
+      expect(server.published.get(actionUri)).toEqual([]);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
+  });
+
+  it("pushes nothing to a client that sends workspace/diagnostic at once (VS Code: pushed and pulled lists would both show)", async () => {
+    const project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value", legacy: "TEST-ONLY-unused" } }, { "actions/create_ticket.yaml": ACTION });
+    const server = await startInMemory({ folders: [project.dir], pull: true, workspacePullWaitMs: 300 });
+    try {
+      // as vscode-languageclient does as soon as the server announces workspace diagnostics
+      const ws = (await server.client.sendRequest(WorkspaceDiagnosticRequest.type, { previousResultIds: [] })) as WorkspaceDiagnosticReport;
+      expect(ws.items.length).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 400)); // past the wait
+      await server.client.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri: project.uri("actions/create_ticket.yaml") } });
+      expect(server.published.size).toBe(0);
+      expect(server.logs.some((l) => l.includes("sent no workspace/diagnostic"))).toBe(false);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
+  });
+});

@@ -3,9 +3,12 @@
  * support get `textDocument/publishDiagnostics` after every index change (and an empty list
  * once a file's last diagnostic is gone); clients with it pull `textDocument/diagnostic` and a
  * long-polled `workspace/diagnostic`, with result ids from a per-file version that every index
- * change bumps, and a `workspace/diagnostic/refresh` when they support it.
+ * change bumps, and a `workspace/diagnostic/refresh` when they support it. A pulling client that
+ * sends no `workspace/diagnostic` within {@link WORKSPACE_PULL_WAIT_MS} of the initial index
+ * (Neovim pulls open buffers only) gets the diagnostics of the files it has not pulled pushed
+ * (see {@link DiagnosticsPublisher.watchWorkspacePull}).
  */
-import { DiagnosticSeverity, DocumentDiagnosticReportKind, type Diagnostic as LspDiagnostic, type WorkspaceDocumentDiagnosticReport } from "vscode-languageserver/node";
+import { DiagnosticSeverity, DocumentDiagnosticReportKind, type CancellationToken, type WorkspaceDiagnosticParams, type Diagnostic as LspDiagnostic, type WorkspaceDocumentDiagnosticReport } from "vscode-languageserver/node";
 import { requireDocumentParams } from "./params.js";
 import { toLspDiagnostic } from "./ranges.js";
 import { effectiveSeverity, type SettingsStore } from "./settings.js";
@@ -20,6 +23,14 @@ import { pathToUri, uriToPath } from "./uris.js";
  * `stellar-secrets check` lists them all.
  */
 export const MAX_DIAGNOSTICS_PER_FILE = 1000;
+
+/**
+ * How long a client that pulls diagnostics has, after the initial index's diagnostics, to send its
+ * first `workspace/diagnostic` before the server pushes the diagnostics of the files it has not
+ * pulled. VS Code sends it as soon as the server's capabilities arrive (before the index is built);
+ * Neovim never sends it on its own and would show the problems of its open buffers only.
+ */
+export const WORKSPACE_PULL_WAIT_MS = 5_000;
 
 /** The `code` of the summary diagnostic of a file with more than {@link MAX_DIAGNOSTICS_PER_FILE} (not a rule: no rule id). */
 export const TOO_MANY_DIAGNOSTICS = "too-many-diagnostics";
@@ -47,6 +58,16 @@ export class DiagnosticsPublisher {
   private waiters: (() => void)[] = [];
   /** True once `shutdown` was received: a long poll is answered with what it has (nothing more will change). */
   private shutDown = false;
+  /** True once the client sent a `workspace/diagnostic` request: it pulls every file's, nothing is pushed any more. */
+  private workspacePulled = false;
+  /**
+   * True when a pulling client sent no `workspace/diagnostic` in time ({@link watchWorkspacePull}): the
+   * files it has not pulled get their diagnostics pushed, until it sends one.
+   */
+  private pushUnpulled = false;
+  private pushTimer: NodeJS.Timeout | undefined;
+  /** Open files the client pulled (`textDocument/diagnostic`): never pushed while open (the editor would show them twice). */
+  private readonly pulledOpen = new Set<string>();
 
   constructor(
     private readonly state: ServerState,
@@ -77,18 +98,81 @@ export class DiagnosticsPublisher {
     return out;
   }
 
+  /**
+   * True when `path`'s diagnostics go out by `textDocument/publishDiagnostics`: always for a client
+   * that does not pull; for one that pulls, only once {@link watchWorkspacePull} found that it sends
+   * no `workspace/diagnostic`, and only while the file is not open and pulled.
+   */
+  private pushes(path: string): boolean {
+    if (!this.state.pull) return true;
+    return this.pushUnpulled && !(this.pulledOpen.has(path) && this.state.workspace.isOpen(path));
+  }
+
   /** After an index change: publish (push mode) or wake the long polls and ask the client to pull again. */
   changed(paths: Iterable<string>): void {
     this.changeCounter++;
-    for (const p of paths) this.versions.set(p, this.changeCounter);
+    const list = [...paths];
+    for (const p of list) this.versions.set(p, this.changeCounter);
     if (this.state.pull) {
       const w = this.waiters;
       this.waiters = [];
       for (const resolve of w) resolve();
       void this.state.connection.languages.diagnostics.refresh(); // pull mode: the client can refresh
-    } else {
-      for (const p of paths) this.publish(p);
     }
+    for (const p of list) if (this.pushes(p)) this.publish(p);
+  }
+
+  /**
+   * Pull mode, once the initial index's diagnostics are out: when the client sends no
+   * `workspace/diagnostic` within `waitMs`, the diagnostics of every file it has not pulled are
+   * pushed from then on (the specification lets a server publish whenever it wants; a client that
+   * pulls only open documents would otherwise never see a closed file's `unused-secret`). A file
+   * the client then pulls is cleared of its pushed list (sent empty) and no longer pushed while it
+   * is open: pulled and pushed diagnostics are kept apart by the client (Neovim: one namespace
+   * each; VS Code: one collection each) and would show twice. A `workspace/diagnostic` that comes
+   * later clears every pushed list and ends the pushing for good.
+   */
+  watchWorkspacePull(waitMs: number): void {
+    if (!this.state.pull || this.workspacePulled || this.shutDown) return;
+    clearTimeout(this.pushTimer);
+    this.pushTimer = setTimeout(() => {
+      this.pushTimer = undefined;
+      if (this.workspacePulled || this.shutDown) return;
+      this.pushUnpulled = true;
+      this.state.log(
+        `the client pulls diagnostics but sent no workspace/diagnostic within ${waitMs} ms: the diagnostics of the files it has not pulled (closed files) are pushed (textDocument/publishDiagnostics) until it sends one`,
+      );
+      const seen = new Set<string>();
+      for (const m of this.state.workspace.all()) for (const p of m.files()) seen.add(p);
+      for (const p of seen) if (this.pushes(p)) this.publish(p);
+    }, waitMs);
+  }
+
+  /** Cancels the timer of {@link watchWorkspacePull}. */
+  dispose(): void {
+    clearTimeout(this.pushTimer);
+    this.pushTimer = undefined;
+  }
+
+  /** A `workspace/diagnostic` arrived: the client pulls every file's diagnostics; the pushed lists are cleared and nothing is pushed any more. */
+  private workspacePullSeen(): void {
+    if (this.workspacePulled) return;
+    this.workspacePulled = true;
+    this.dispose();
+    if (!this.pushUnpulled) return;
+    this.pushUnpulled = false;
+    for (const uri of this.published.values()) void this.state.connection.sendDiagnostics({ uri, diagnostics: [] });
+    this.published.clear();
+  }
+
+  /** An open file was pulled (`textDocument/diagnostic`): its pushed list, if any, is cleared, and it is not pushed while it stays open. */
+  private documentPulled(path: string): void {
+    if (!this.state.workspace.isOpen(path)) return;
+    this.pulledOpen.add(path);
+    const before = this.published.get(path);
+    if (before === undefined) return;
+    this.published.delete(path);
+    void this.state.connection.sendDiagnostics({ uri: before, diagnostics: [] });
   }
 
   /**
@@ -115,7 +199,12 @@ export class DiagnosticsPublisher {
    * disk's text).
    */
   followUri(path: string): void {
-    if (this.state.pull) return;
+    // closed after the client pulled it (the client drops a closed document's pulled diagnostics): pushed again
+    if (!this.state.workspace.isOpen(path) && this.pulledOpen.delete(path) && this.pushes(path)) {
+      this.publish(path);
+      return;
+    }
+    if (!this.pushes(path)) return;
     const before = this.published.get(path);
     if (before !== undefined && before !== this.state.uriOf(path)) this.publish(path);
   }
@@ -134,6 +223,7 @@ export class DiagnosticsPublisher {
     const { state } = this;
     state.connection.onShutdown(() => {
       this.shutDown = true;
+      this.dispose();
       const w = this.waiters;
       this.waiters = [];
       for (const resolve of w) resolve();
@@ -144,44 +234,48 @@ export class DiagnosticsPublisher {
         await state.checked;
         const path = state.pathOf(params.textDocument.uri);
         if (path === undefined) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
+        this.documentPulled(path);
         const id = this.resultId(path);
         if (params.previousResultId === id) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId: id };
         return { kind: DocumentDiagnosticReportKind.Full, resultId: id, items: this.diagnosticsOf(path) };
       }),
     );
-    state.connection.languages.diagnostics.onWorkspace(
-      state.guard("workspace diagnostic", { items: [] }, async (params, token) => {
-        await state.checked;
-        // keyed by path: the index's files and the client's previous results are one set
-        // (required, but a client that leaves it out has no previous results)
-        const previous = new Map((Array.isArray(params.previousResultIds) ? params.previousResultIds : []).map((r) => [uriToPath(r.uri) ?? r.uri, r.value]));
-        const collect = (): WorkspaceDocumentDiagnosticReport[] => {
-          const items: WorkspaceDocumentDiagnosticReport[] = [];
-          const paths = new Set<string>();
-          for (const m of state.workspace.all()) for (const p of m.files()) paths.add(p);
-          for (const p of previous.keys()) paths.add(p);
-          for (const p of paths) {
-            if (state.workspace.isOpen(p)) continue; // open documents are pulled one by one
-            const id = this.resultId(p);
-            if (previous.get(p) === id) continue;
-            const diags = this.diagnosticsOf(p);
-            if (diags.length === 0 && !previous.has(p)) continue;
-            items.push({ kind: DocumentDiagnosticReportKind.Full, uri: pathToUri(p), version: null, resultId: id, items: diags });
-          }
-          return items;
-        };
-        let items = collect();
-        // Long poll: hold the request until something changes (the client re-sends it at once otherwise),
-        // it is cancelled, or the server is shut down
-        while (items.length === 0 && !token.isCancellationRequested && !this.shutDown) {
-          await new Promise<void>((resolve) => {
-            this.waiters.push(resolve);
-            token.onCancellationRequested(() => resolve());
-          });
-          items = collect();
+    const workspaceHandler = state.guard("workspace diagnostic", { items: [] }, async (params: WorkspaceDiagnosticParams, token: CancellationToken) => {
+      await state.checked;
+      // keyed by path: the index's files and the client's previous results are one set
+      // (required, but a client that leaves it out has no previous results)
+      const previous = new Map((Array.isArray(params.previousResultIds) ? params.previousResultIds : []).map((r) => [uriToPath(r.uri) ?? r.uri, r.value]));
+      const collect = (): WorkspaceDocumentDiagnosticReport[] => {
+        const items: WorkspaceDocumentDiagnosticReport[] = [];
+        const paths = new Set<string>();
+        for (const m of state.workspace.all()) for (const p of m.files()) paths.add(p);
+        for (const p of previous.keys()) paths.add(p);
+        for (const p of paths) {
+          if (state.workspace.isOpen(p)) continue; // open documents are pulled one by one
+          const id = this.resultId(p);
+          if (previous.get(p) === id) continue;
+          const diags = this.diagnosticsOf(p);
+          if (diags.length === 0 && !previous.has(p)) continue;
+          items.push({ kind: DocumentDiagnosticReportKind.Full, uri: pathToUri(p), version: null, resultId: id, items: diags });
         }
-        return { items };
-      }),
-    );
+        return items;
+      };
+      let items = collect();
+      // Long poll: hold the request until something changes (the client re-sends it at once otherwise),
+      // it is cancelled, or the server is shut down
+      while (items.length === 0 && !token.isCancellationRequested && !this.shutDown) {
+        await new Promise<void>((resolve) => {
+          this.waiters.push(resolve);
+          token.onCancellationRequested(() => resolve());
+        });
+        items = collect();
+      }
+      return { items };
+    });
+    // noted on arrival, before the handler waits for the index: a client that sends it at once is never pushed to
+    state.connection.languages.diagnostics.onWorkspace((params, token) => {
+      this.workspacePullSeen();
+      return workspaceHandler(params, token);
+    });
   }
 }

@@ -11,7 +11,7 @@ import { VERSION } from "@stellar-secrets/core";
 import { PositionEncodingKind, TextDocumentSyncKind, type Connection, type InitializeResult } from "vscode-languageserver/node";
 import { Buffers } from "./buffers.js";
 import { CommittedVersions } from "./committed-versions.js";
-import { DiagnosticsPublisher } from "./diagnostics.js";
+import { DiagnosticsPublisher, WORKSPACE_PULL_WAIT_MS } from "./diagnostics.js";
 import { keepLastGood } from "./last-good.js";
 import { registerLifecycle } from "./lifecycle.js";
 import { featureCapabilities, registerLanguageFeatures } from "./language-features.js";
@@ -25,6 +25,7 @@ import type { ModelFactory } from "./workspace.js";
 
 export type { Settings } from "./settings.js";
 export { CLIENT_ANSWER_TIMEOUT_MS } from "./state.js";
+export { WORKSPACE_PULL_WAIT_MS } from "./diagnostics.js";
 
 /** Options of {@link startServer}. */
 export interface ServerOptions {
@@ -34,6 +35,8 @@ export interface ServerOptions {
   afterInitialIndex?: () => void;
   /** How long to wait for the client's answer to one of the server's requests before going on without it; default {@link CLIENT_ANSWER_TIMEOUT_MS}. */
   clientAnswerTimeoutMs?: number | undefined;
+  /** How long a client that pulls diagnostics has to send `workspace/diagnostic` before the diagnostics of the files it has not pulled are pushed; default {@link WORKSPACE_PULL_WAIT_MS}. */
+  workspacePullWaitMs?: number | undefined;
 }
 
 /** A server whose handlers are registered on a connection. */
@@ -109,6 +112,8 @@ export function createServer(connection: Connection, options: ServerOptions): Se
     })().catch((e: unknown) => state.logFailure("initial index", e));
     // the first check and its diagnostics follow the index (ProjectLoader.published)
     state.checked = state.ready.then(() => projects.published);
+    // a client that pulls diagnostics and sends no workspace/diagnostic: the files it does not pull get them pushed
+    void state.checked.then(() => diagnostics.watchWorkspacePull(options.workspacePullWaitMs ?? WORKSPACE_PULL_WAIT_MS));
     const after = options.afterInitialIndex;
     // after the first check and its diagnostics (the bin's code cache then holds the checker's code too)
     if (after !== undefined) void state.checked.then(() => after());
@@ -127,6 +132,7 @@ export function createServer(connection: Connection, options: ServerOptions): Se
       buffers.dispose();
       histories.dispose();
       committed.dispose();
+      diagnostics.dispose();
     },
   };
 }

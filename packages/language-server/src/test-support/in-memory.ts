@@ -62,6 +62,11 @@ export interface InMemoryOptions {
   lateAnswerMs?: number;
   /** The server's {@link ServerOptions.clientAnswerTimeoutMs}. */
   clientAnswerTimeoutMs?: number;
+  /**
+   * The server's {@link ServerOptions.workspacePullWaitMs}; with `startInMemory`, default: longer than
+   * any test (the pull tests of other concerns send no `workspace/diagnostic` and expect nothing pushed).
+   */
+  workspacePullWaitMs?: number;
   /** Replaces fields of the `initialize` parameters (e.g. `rootUri`, `rootPath`, `workspaceFolders`). */
   initializeParams?: Partial<InitializeParams>;
 }
@@ -165,11 +170,11 @@ class ClosableWriter implements MessageWriter {
 }
 
 /** Registers the server on an in-memory connection (with the lifecycle strategy, as `main.ts` creates it) and a client on the other end; nothing is sent yet. */
-export function connectInMemory(options: Pick<InMemoryOptions, "settings" | "modelFactory" | "clientAnswers" | "clientAnswerTimeoutMs" | "lateAnswerMs"> = {}): InMemoryServer {
+export function connectInMemory(options: Pick<InMemoryOptions, "settings" | "modelFactory" | "clientAnswers" | "clientAnswerTimeoutMs" | "lateAnswerMs" | "workspacePullWaitMs"> = {}): InMemoryServer {
   const toServer = new PassThrough();
   const toClient = new PassThrough();
   const connection = createConnection(new StreamMessageReader(toServer), new ClosableWriter(new StreamMessageWriter(toClient)), { messageStrategy: lifecycleStrategy() });
-  const created = createServer(connection, { modelFactory: options.modelFactory ?? createCoreModel, clientAnswerTimeoutMs: options.clientAnswerTimeoutMs });
+  const created = createServer(connection, { modelFactory: options.modelFactory ?? createCoreModel, clientAnswerTimeoutMs: options.clientAnswerTimeoutMs, workspacePullWaitMs: options.workspacePullWaitMs });
   const { state } = created;
   state.documents.listen(connection);
   connection.listen();
@@ -220,7 +225,7 @@ export function connectInMemory(options: Pick<InMemoryOptions, "settings" | "mod
 
 /** Registers the server on an in-memory connection, runs initialize/initialized and waits for the initial index. */
 export async function startInMemory(options: InMemoryOptions): Promise<InMemoryServer> {
-  const server = connectInMemory(options);
+  const server = connectInMemory({ ...options, workspacePullWaitMs: options.workspacePullWaitMs ?? 600_000 });
   const { client, state } = server;
   const capabilities: ClientCapabilities = options.capabilities ?? {
     workspace: {
