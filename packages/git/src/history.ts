@@ -69,6 +69,23 @@ export function shallowEdgeAt(gitDir: string, head: string | undefined): string 
 }
 
 /**
+ * What a shallow clone whose history stops at the commit `cut` ({@link shallowCutOf}) hides from
+ * `rotation-overdue`, and how to fix it: one sentence, without a prefix (`check` prints it as a
+ * note, the language server logs it).
+ */
+export function shallowHistoryNote(cut: string): string {
+  return `this is a shallow clone (its history stops at ${cut.slice(0, 12)}): rotation-overdue reads when each value was last set from git history, and a value set before the cut looks set at it, so an overdue value may not be reported; fetch the history (\`git fetch --unshallow\`; in CI, actions/checkout with fetch-depth: 0)`;
+}
+
+/**
+ * What a shallow clone cut at HEAD (`head`, {@link CommittedVersionsReader.readWithEarlier}'s
+ * `parentsNotFetched`) hides from `stale-mac`, and how to fix it: one sentence, without a prefix.
+ */
+export function parentsNotFetchedNote(head: string): string {
+  return `HEAD (${head.slice(0, 12)}) is at the edge of a shallow clone: its parent commits were not fetched, so an environment file merged or edited by hand in HEAD's own commit (stale-mac) cannot be seen; fetch them (\`git fetch --deepen=1\`; in CI, actions/checkout with fetch-depth: 0)`;
+}
+
+/**
  * A commit at the edge of the shallow clone that holds the project root `root` (the history read
  * from git stops there: a value set before it looks set at it), else undefined (a full clone, no
  * git repository, or a git directory named by a GIT_DIR-like variable). No git process; never throws.

@@ -9,6 +9,7 @@
  * HEAD, a branch, or MERGE_HEAD/REBASE_HEAD/CHERRY_PICK_HEAD changes. Edits (on disk or in an
  * open buffer) are re-checked against the versions already read, without git.
  */
+import { parentsNotFetchedNote } from "@stellar-secrets/git";
 import { BackgroundGitReads, type GitRead } from "./git-reads.js";
 import type { CommittedTexts } from "./model.js";
 import type { ServerState } from "./state.js";
@@ -20,6 +21,8 @@ export const COMMITTED_VERSIONS: GitRead<CommittedTexts> = {
   read: (model) => model.readCommitted(),
   set: (model, committed) => model.setCommitted(committed),
   followsEnvironmentFiles: false,
+  // HEAD at the edge of a shallow clone: its parents' versions are absent (as `check` notes it)
+  note: (_model, committed) => (committed.parentsNotFetched === undefined ? undefined : parentsNotFetchedNote(committed.parentsNotFetched)),
 };
 
 /** Reads and refreshes the committed versions of every project's environment files. */

@@ -43,7 +43,7 @@ import {
   type ProjectConfig,
   type SecretReference as CoreReference,
 } from "@stellar-secrets/core";
-import { readUnresolvedMerges, readValueHistory, startCommittedVersions } from "@stellar-secrets/git";
+import { readUnresolvedMerges, readValueHistory, shallowCutOf, startCommittedVersions } from "@stellar-secrets/git";
 import type { Position } from "vscode-languageserver";
 import type { CommittedTexts, ObjectDefinition, ObjectReference, ProjectModel, SecretKey, SecretReference, Target } from "./model.js";
 import { toLspRange, toOffset } from "./ranges.js";
@@ -260,6 +260,10 @@ class CoreModel implements ProjectModel {
     return readValueHistory(this.index, process.env);
   }
 
+  shallowCut(): string | undefined {
+    return shallowCutOf(this.root, process.env);
+  }
+
   setHistory(history: ValueHistory | undefined): Set<string> {
     if (history === undefined && this.history === undefined) return new Set();
     this.history = history;
@@ -280,11 +284,18 @@ class CoreModel implements ProjectModel {
     // (and their versions in HEAD's parents: a hand edit already committed, as `check` compares)
     const paths = [...this.index.environmentFiles.values()].map((f) => f.path);
     const [read, unresolved] = await Promise.all([
-      paths.length === 0 ? { committed: new Map<string, string[]>(), earlier: new Map<string, string[]>() } : startCommittedVersions(this.root, process.env).readWithEarlier(paths),
+      paths.length === 0
+        ? { committed: new Map<string, string[]>(), earlier: new Map<string, string[]>(), parentsNotFetched: undefined }
+        : startCommittedVersions(this.root, process.env).readWithEarlier(paths),
       readUnresolvedMerges(this.root, process.env),
     ]);
     const texts: CommittedTexts = read.committed;
-    return Object.assign(texts, unresolved.size === 0 ? {} : { unresolved }, read.earlier.size === 0 ? {} : { earlier: read.earlier });
+    return Object.assign(
+      texts,
+      unresolved.size === 0 ? {} : { unresolved },
+      read.earlier.size === 0 ? {} : { earlier: read.earlier },
+      read.parentsNotFetched === undefined ? {} : { parentsNotFetched: read.parentsNotFetched },
+    );
   }
 
   setCommitted(committed: CommittedTexts | undefined): Set<string> {

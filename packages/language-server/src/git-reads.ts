@@ -35,6 +35,11 @@ export interface GitRead<T> {
   set(model: ProjectModel, value: T | undefined): Set<string>;
   /** Whether it depends on the environment files on disk too (the history counts uncommitted values as set now). */
   readonly followsEnvironmentFiles: boolean;
+  /**
+   * What the read could not see, and how to fix it (a shallow clone: `stellar-secrets check` prints
+   * the same note), or undefined. Logged once per project, again only after a read without it.
+   */
+  note?(model: ProjectModel, value: T): string | undefined;
 }
 
 /** Reads one {@link GitRead} for every project, in the background, and reads it again when it may have changed. */
@@ -44,6 +49,8 @@ export class BackgroundGitReads<T> {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** Per root: bumped by each read, so a slower earlier read never overwrites a later one. */
   private readonly generations = new Map<string, number>();
+  /** The roots whose note ({@link GitRead.note}) was logged. */
+  private readonly noted = new Set<string>();
   private disposed = false;
 
   constructor(
@@ -111,6 +118,12 @@ export class BackgroundGitReads<T> {
     // superseded by a later read, the project reloaded (its new model reads its own), or the server gone
     if (this.disposed || this.generations.get(root) !== generation || this.state.workspace.get(root) !== model) return;
     const changed = this.reading.set(model, value);
+    const note = value === undefined ? undefined : this.reading.note?.(model, value);
+    if (note === undefined) this.noted.delete(root);
+    else if (!this.noted.has(root)) {
+      this.noted.add(root);
+      this.state.log(`${root}: note: ${note}`);
+    }
     if (changed.size > 0) this.state.indexChanged(changed, []);
   }
 }

@@ -103,6 +103,9 @@ export class LastGoodModel implements ProjectModel {
   readHistory(): Promise<ValueHistory | undefined> {
     return this.good.readHistory();
   }
+  shallowCut(): string | undefined {
+    return this.good.shallowCut();
+  }
   setHistory(history: ValueHistory | undefined): Set<string> {
     return this.good.setHistory(history);
   }

@@ -65,6 +65,11 @@ export interface CommittedTexts extends ReadonlyMap<string, readonly string[]> {
    * a parent's `mac` over other values.
    */
   readonly earlier?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * HEAD's commit when it is at the edge of a shallow clone (its parents were not fetched: the
+   * versions `stale-mac` compares with are absent, and \`earlier\` is empty), else undefined.
+   */
+  readonly parentsNotFetched?: string;
 }
 
 /** The index of one project, kept up to date file by file. */
@@ -146,6 +151,12 @@ export interface ProjectModel {
   setHistory(history: ValueHistory | undefined): Set<string>;
   /** The value history the checker uses now (undefined until one is read, or when none is needed). */
   readonly history: ValueHistory | undefined;
+  /**
+   * The commit at the edge of the shallow clone that holds the project (its git history stops
+   * there: a value set before it looks set at it), else undefined (a full clone, or no git
+   * repository). Reads the git directory, no git process; never throws.
+   */
+  shallowCut(): string | undefined;
   /**
    * What the committed versions `stale-mac` compares with depend on: the project's environment
    * files ("" when it has none: git is not run). Cheap; a change means they must be read again.

@@ -4,7 +4,11 @@
  * file, shows the rotation status in the hover, and reads the history again when a branch moves
  * or an environment file changes on disk. A real temporary git repository with dated commits.
  */
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { editSecretsFile } from "@stellar-secrets/sops";
 import { DidChangeWatchedFilesNotification, DidCloseTextDocumentNotification, FileChangeType, HoverRequest, type Diagnostic, type Hover } from "vscode-languageserver/node";
@@ -64,5 +68,38 @@ describe("rotation-overdue from git history", () => {
     await setValue("TEST-ONLY-value-3");
     await changed(env);
     await server.waitForDiagnostics(project.uri(env), (d) => rotation(d).length === 0);
+  });
+});
+
+describe("a shallow clone", () => {
+  it("logs once per project what rotation-overdue and stale-mac cannot see there, with the fix (as check notes it); a full clone logs nothing", async () => {
+    const origin = await makeTempProject({ production: { stripe_api_key: "TEST-ONLY-value-1" } }, { "connectors/stripe.yaml": CONNECTOR, "secrets/catalog.yaml": CATALOG });
+    commitAll(origin.dir, "add the stripe key", "2020-01-02T12:00:00Z");
+    commitAll(origin.dir, "a later commit", "2020-06-01T12:00:00Z");
+    const clone = mkdtempSync(join(tmpdir(), "stellar-ls-shallow-"));
+    execFileSync("git", ["clone", "-q", "--depth", "1", `file://${origin.dir}`, join(clone, "repo")], { env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" }, stdio: "ignore" });
+    const dir = join(clone, "repo");
+    const full = await startInMemory({ folders: [origin.dir] });
+    const shallow = await startInMemory({ folders: [dir] });
+    try {
+      const notes = () => shallow.logs.filter((l) => l.includes("shallow clone"));
+      await shallow.waitFor(() => notes().length === 2, "both notes");
+      expect(notes().map((l) => l.replace(/[0-9a-f]{12}/g, "<commit>")).sort()).toEqual([
+        `[stellar-secrets] ${dir}: note: HEAD (<commit>) is at the edge of a shallow clone: its parent commits were not fetched, so an environment file merged or edited by hand in HEAD's own commit (stale-mac) cannot be seen; fetch them (\`git fetch --deepen=1\`; in CI, actions/checkout with fetch-depth: 0)`,
+        `[stellar-secrets] ${dir}: note: this is a shallow clone (its history stops at <commit>): rotation-overdue reads when each value was last set from git history, and a value set before the cut looks set at it, so an overdue value may not be reported; fetch the history (\`git fetch --unshallow\`; in CI, actions/checkout with fetch-depth: 0)`,
+      ]);
+      // read again (the branch moved): not logged again
+      await shallow.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(join(dir, ".git/HEAD")).href, type: FileChangeType.Changed }] });
+      await new Promise((r) => setTimeout(r, 500)); // past the reads' pause (GIT_READ_DELAY_MS) and git
+      expect(notes()).toHaveLength(2);
+      // the full clone: rotation-overdue seen (its history goes back to 2020-01-02), no note
+      await full.waitForDiagnostics(origin.uri("secrets/production.enc.yaml"), (d) => d.some((x) => x.code === "rotation-overdue"));
+      expect(full.logs.filter((l) => l.includes("shallow clone"))).toEqual([]);
+    } finally {
+      await full.dispose();
+      await shallow.dispose();
+      origin.remove();
+      rmSync(clone, { recursive: true, force: true });
+    }
   });
 });

@@ -8,6 +8,7 @@
  * (commit, checkout, pull); then the project is re-checked and its diagnostics republished.
  */
 import type { ValueHistory } from "@stellar-secrets/core";
+import { shallowHistoryNote } from "@stellar-secrets/git";
 import { BackgroundGitReads, GIT_READ_DELAY_MS, type GitRead } from "./git-reads.js";
 import type { ServerState } from "./state.js";
 
@@ -23,6 +24,11 @@ export const VALUE_HISTORY: GitRead<ValueHistory> = {
   read: (model) => model.readHistory(),
   set: (model, history) => model.setHistory(history),
   followsEnvironmentFiles: true,
+  // a shallow clone: a value set before the cut looks set at it (as `check` notes it)
+  note: (model) => {
+    const cut = model.shallowCut();
+    return cut === undefined ? undefined : shallowHistoryNote(cut);
+  },
 };
 
 /** Reads and refreshes the value history of every project. */

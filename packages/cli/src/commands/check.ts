@@ -8,7 +8,7 @@ import { checkWorkspace, findingWording, findProjectRoot, GlobFilter, globToRegE
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { readUnresolvedMerges, readValueHistory, shallowCutOf, startCommittedVersions, type CommittedVersionsReader } from "../git.js";
+import { parentsNotFetchedNote, readUnresolvedMerges, readValueHistory, shallowCutOf, shallowHistoryNote, startCommittedVersions, type CommittedVersionsReader } from "../git.js";
 import { allowOutsideLinks } from "../repository.js";
 import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { diagnosticResult, sarifLog } from "../sarif.js";
@@ -178,9 +178,7 @@ async function checkProject(start: string, atRoot: boolean, git: CommittedVersio
   const cut = history === undefined ? undefined : shallowCutOf(root, ctx.env);
   if (cut !== undefined) {
     // the history stops at the cut: a value set before it looks set at it, and is never overdue
-    ctx.stderr.write(
-      `stellar-secrets: note: this is a shallow clone (its history stops at ${cut.slice(0, 12)}): rotation-overdue reads when each value was last set from git history, and a value set before the cut looks set at it, so an overdue value may not be reported; fetch the history (\`git fetch --unshallow\`; in CI, actions/checkout with fetch-depth: 0)\n`,
-    );
+    ctx.stderr.write(`stellar-secrets: note: ${shallowHistoryNote(cut)}\n`);
   }
   // HEAD's versions of the environment files (and a merge's other side) for stale-mac
   const paths = [...index.environmentFiles.values()].map((f) => f.path);
@@ -190,9 +188,7 @@ async function checkProject(start: string, atRoot: boolean, git: CommittedVersio
     git !== undefined && git.root === root ? await git.readWithEarlier(paths) : await startCommittedVersions(root, ctx.env).readWithEarlier(paths);
   if (parentsNotFetched !== undefined) {
     // a shallow clone cut at HEAD (CI's default checkout): what stale-mac compares with is absent; say so rather than read as clean
-    ctx.stderr.write(
-      `stellar-secrets: note: HEAD (${parentsNotFetched.slice(0, 12)}) is at the edge of a shallow clone: its parent commits were not fetched, so an environment file merged or edited by hand in HEAD's own commit (stale-mac) cannot be seen; fetch them (\`git fetch --deepen=1\`; in CI, actions/checkout with fetch-depth: 0)\n`,
-    );
+    ctx.stderr.write(`stellar-secrets: note: ${parentsNotFetchedNote(parentsNotFetched)}\n`);
   }
   // the merge driver's records of names not yet resolved (under the git directory; none: nothing is read)
   const unresolved = await readUnresolvedMerges(root, ctx.env);
