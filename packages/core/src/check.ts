@@ -465,8 +465,16 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
         );
         continue;
       }
-      const near = budget() ? index.nearestObjectName(link.targetKind, link.target) : undefined;
-      const unread = near === undefined ? unreadDefinition(index, link.target) : undefined;
+      // defined in a file config.exclude keeps out: said (and no "did you mean" another name); read once, lazily
+      const excluded = index.excludedDefinition(link.targetKind, link.target);
+      const near = excluded === undefined && budget() ? index.nearestObjectName(link.targetKind, link.target) : undefined;
+      const unread = near === undefined && excluded === undefined ? unreadDefinition(index, link.target) : undefined;
+      const why =
+        excluded !== undefined
+          ? `; ${excluded.path}:${excluded.line} defines it, but stellar.yaml's config.exclude glob "${excluded.glob}" keeps that file out of the project: narrow the glob, or move the ${KIND_WORDS[link.targetKind]} into an included file`
+          : near
+            ? `; did you mean "${near.name}"?`
+            : (unread ?? "");
       out.push(
         diagnosticAt(
           "unknown-reference",
@@ -474,7 +482,7 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
           file.path,
           file.lines,
           link.range,
-          `${describeDocument(doc)} uses ${KIND_WORDS[link.targetKind]} "${link.target}", but there is none by that name${near ? `; did you mean "${near.name}"?` : (unread ?? "")}`,
+          `${describeDocument(doc)} uses ${KIND_WORDS[link.targetKind]} "${link.target}", but there is none by that name${why}`,
           near ? { suggestion: near.name } : undefined,
         ),
       );

@@ -13,6 +13,7 @@ export * from "./project.js";
 export * from "./catalog.js";
 export * from "./credentials.js";
 export * from "./globs.js";
+export * from "./excluded.js";
 export * from "./config.js";
 export * from "./secrets-dir.js";
 export * from "./secrets-folder.js";

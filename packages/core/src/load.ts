@@ -10,6 +10,7 @@ import { CATALOG_FILE, environmentOfFileName, INBOX_DIR, MAX_CONFIG_FILE_BYTES, 
 import { parseCatalog } from "./catalog.js";
 import { parseConfigFile, unreadableConfigFile } from "./config.js";
 import { diagnosticAt } from "./diagnostics.js";
+import { readExcludedDefinitions } from "./excluded.js";
 import { CoreError } from "./errors.js";
 import { GlobFilter, UnionFilter, type PathFilter } from "./globs.js";
 import { linkedProposalFile, parseProposalFile } from "./proposals.js";
@@ -200,6 +201,8 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   const skipped: SkippedFile[] = [];
   if (parsed.config === undefined) return { index, skipped };
 
+  // read only if an unknown-reference message asks (excluded.ts): a load never reads excluded files
+  index.setExcludedReader(() => readExcludedDefinitions(fs, project));
   const own = new GlobFilter(project.include, project.exclude);
   const also = options.alsoInclude ?? [];
   const filter: PathFilter = also.length === 0 ? own : new UnionFilter([own, ...also.map((s) => new GlobFilter(s.include, s.exclude))]);

@@ -11,6 +11,7 @@ import type { ProposalFile } from "./proposals.js";
 import type { CatalogEntry, ParsedCatalog } from "./catalog.js";
 import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./config.js";
 import type { Diagnostic } from "./diagnostics.js";
+import type { ExcludedDefinition } from "./excluded.js";
 import type { TextRange } from "./position.js";
 import type { ProjectConfig } from "./project.js";
 import { nearestName } from "./names.js";
@@ -93,11 +94,41 @@ export class WorkspaceIndex {
   private secretSuggestions = new Map<string, { name: string; caseOnly: boolean } | null>();
   private objectSuggestions = new Map<ConfigKind, Map<string, { name: string; caseOnly: boolean } | null>>();
   private suggestionBasis: { secrets: string[]; objects: Map<ConfigKind, string[]> } = { secrets: [], objects: new Map() };
+  /** Reads the objects of the files config.exclude keeps out (set by the loader); run once, when first asked. */
+  #readExcluded: (() => readonly ExcludedDefinition[]) | undefined;
+  #excluded: readonly ExcludedDefinition[] | undefined;
 
   constructor(project: ProjectConfig, projectDiagnostics: Diagnostic[] = [], projectUsable = true) {
     this.#project = project;
     this.#projectDiagnostics = projectDiagnostics;
     this.#projectUsable = projectUsable;
+  }
+
+  /**
+   * Sets how to read the objects defined in the files `config.exclude` keeps out
+   * (`readExcludedDefinitions`, which the loader passes with its file system): read at most once,
+   * when {@link excludedDefinition} is first asked (an `unknown-reference` message), never by a load.
+   */
+  setExcludedReader(read: () => readonly ExcludedDefinition[]): void {
+    this.#readExcluded = read;
+    this.#excluded = undefined;
+  }
+
+  /**
+   * An object of `kind` named `name` that a file excluded by `config.exclude` defines (as the files
+   * were when first asked), else undefined; undefined too when no reader was set (an index built in
+   * memory). The first call reads the excluded files (bounded); later ones do not.
+   */
+  excludedDefinition(kind: ConfigKind, name: string): ExcludedDefinition | undefined {
+    if (this.#readExcluded === undefined) return undefined;
+    if (this.#excluded === undefined) {
+      try {
+        this.#excluded = this.#readExcluded();
+      } catch {
+        this.#excluded = [];
+      }
+    }
+    return this.#excluded.find((d) => d.kind === kind && d.name === name);
   }
 
   /** The project config in use (a default one when stellar.yaml is unusable; see `projectUsable`). */

@@ -1,0 +1,102 @@
+import type { Dirent, Stats } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { checkWorkspace } from "./check.js";
+import { definitionsIn, EXCLUDED_SCAN_MAX_FILES, excludingGlob } from "./excluded.js";
+import { globToRegExp } from "./globs.js";
+import { loadWorkspace } from "./load.js";
+import type { WorkspaceFs } from "./workspace-fs.js";
+
+/** An in-memory repository under /mem; `reads` counts each file's reads. */
+function memoryFs(files: Record<string, string>): WorkspaceFs & { reads: Map<string, number> } {
+  const texts = new Map(Object.entries(files).map(([p, v]) => [`/mem/${p}`, v]));
+  const dirs = new Set<string>(["/mem"]);
+  for (const p of texts.keys()) for (let d = p.slice(0, p.lastIndexOf("/")); d.length > 4; d = d.slice(0, d.lastIndexOf("/"))) dirs.add(d);
+  const missing = (p: string): Error => Object.assign(new Error(`ENOENT: ${p}`), { code: "ENOENT" });
+  const entry = (name: string, dir: boolean): Dirent => ({ name, isDirectory: () => dir, isFile: () => !dir, isSymbolicLink: () => false }) as Dirent;
+  const reads = new Map<string, number>();
+  const text = (p: string): string => {
+    const t = texts.get(p);
+    if (t === undefined) throw missing(p);
+    reads.set(p.slice(5), (reads.get(p.slice(5)) ?? 0) + 1);
+    return t;
+  };
+  return {
+    reads,
+    readFile: text,
+    readFileBytes: (p) => Buffer.from(text(p), "utf8"),
+    readdir: (p) => {
+      const names = new Map<string, boolean>();
+      for (const f of [...texts.keys(), ...dirs]) if (f.startsWith(`${p}/`) && !f.slice(p.length + 1).includes("/")) names.set(f.slice(p.length + 1), dirs.has(f));
+      return [...names].map(([n, d]) => entry(n, d));
+    },
+    stat: (p) => {
+      if (!texts.has(p) && !dirs.has(p)) throw missing(p);
+      return { isFile: () => texts.has(p), isDirectory: () => dirs.has(p), size: Buffer.byteLength(texts.get(p) ?? "") } as Stats;
+    },
+    realpath: (p) => p,
+  };
+}
+
+const PROJECT = 'version: 1\nenvironments:\n  development:\n    members: {}\nconfig:\n  exclude: ["legacy/**", "drafts/*.draft.yaml"]\n';
+const AGENT = "kind: agent\nname: support\ninstructions: hi\nactions: [old_refund]\n";
+const LEGACY = "# kept for reference\nkind: action\nname: old_refund\nconnection: stripe\nmethod: POST\npath: /v1/refunds\n";
+const STRIPE = "kind: api_connection\nname: stripe\nbase_url: https://api.stripe.com\n";
+const unknownReferences = (fs: WorkspaceFs) => checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index).filter((d) => d.rule === "unknown-reference");
+
+describe("definitionsIn", () => {
+  it("finds each YAML document's top-level kind and name, with the name's line; other kinds and nested names are not objects", () => {
+    const text = "kind: action\nname: a1\nheaders:\n  - name: X-Key\n---\nname: 'c1'   # the connection\nkind: api_connection\n---\nkind: pipeline\nname: p\n---\nname: lonely\n";
+    expect(definitionsIn(text, "legacy/x.yaml", "legacy/**")).toEqual([
+      { kind: "action", name: "a1", path: "legacy/x.yaml", line: 2, glob: "legacy/**" },
+      { kind: "api_connection", name: "c1", path: "legacy/x.yaml", line: 6, glob: "legacy/**" },
+    ]);
+  });
+});
+
+describe("excludingGlob", () => {
+  const include = ["**/*.yaml"].map(globToRegExp);
+  const exclude = ["legacy", "drafts/*.draft.yaml"].map((glob) => ({ glob, re: globToRegExp(glob) }));
+  it("names the glob that matches the file or a folder above it, for an included file only", () => {
+    expect(excludingGlob("legacy/old/refund.yaml", include, exclude)).toBe("legacy");
+    expect(excludingGlob("drafts/a.draft.yaml", include, exclude)).toBe("drafts/*.draft.yaml");
+    expect(excludingGlob("drafts/a.yaml", include, exclude)).toBeUndefined();
+    expect(excludingGlob("legacy/notes.txt", include, exclude)).toBeUndefined();
+  });
+});
+
+describe("unknown-reference to an object defined in an excluded file", () => {
+  it("says which file defines it and which config.exclude glob keeps it out; the excluded files are read once, by the message, never by the load", () => {
+    const fs = memoryFs({ "stellar.yaml": PROJECT, "agents/support.yaml": AGENT, "legacy/refund.yaml": LEGACY, "legacy/other.yaml": "kind: action\nname: other\n" });
+    const { index } = loadWorkspace("/mem", { fs, atRoot: true });
+    expect(fs.reads.has("legacy/refund.yaml")).toBe(false);
+    const ds = checkWorkspace(index).filter((d) => d.rule === "unknown-reference");
+    expect(ds.map((d) => [d.file, d.line, d.column, d.suggestion])).toEqual([["agents/support.yaml", 4, 11, undefined]]);
+    expect(ds[0]?.message).toMatchInlineSnapshot(
+      `"agent "support" uses action "old_refund", but there is none by that name; legacy/refund.yaml:3 defines it, but stellar.yaml's config.exclude glob "legacy/**" keeps that file out of the project: narrow the glob, or move the action into an included file"`,
+    );
+    expect(fs.reads.get("legacy/refund.yaml")).toBe(1);
+    checkWorkspace(index);
+    expect(fs.reads.get("legacy/refund.yaml")).toBe(1); // read once per load
+  });
+
+  it("reads no excluded file when every reference resolves, and keeps the did-you-mean when no excluded file defines the name", () => {
+    const fs = memoryFs({ "stellar.yaml": PROJECT, "agents/support.yaml": AGENT.replace("old_refund", "other_refund"), "actions/other_refund.yaml": LEGACY.replace("old_refund", "other_refund"), "connections/stripe.yaml": STRIPE, "legacy/refund.yaml": LEGACY });
+    expect(unknownReferences(fs)).toEqual([]);
+    expect(fs.reads.has("legacy/refund.yaml")).toBe(false);
+    const typo = memoryFs({ "stellar.yaml": PROJECT, "agents/support.yaml": AGENT.replace("old_refund", "other_refnd"), "actions/other_refund.yaml": LEGACY.replace("old_refund", "other_refund"), "connections/stripe.yaml": STRIPE, "legacy/refund.yaml": LEGACY });
+    const [d, ...more] = unknownReferences(typo);
+    expect([d?.file, more]).toEqual(["agents/support.yaml", []]);
+    expect([d?.message.endsWith('; did you mean "other_refund"?'), d?.suggestion]).toEqual([true, "other_refund"]);
+  });
+
+  it("reads at most EXCLUDED_SCAN_MAX_FILES excluded files: a definition past them is not named", () => {
+    const files: Record<string, string> = { "stellar.yaml": PROJECT, "agents/support.yaml": AGENT };
+    for (let i = 0; i < EXCLUDED_SCAN_MAX_FILES; i++) files[`legacy/a${String(i).padStart(4, "0")}.yaml`] = `kind: action\nname: filler_${i}\n`;
+    files["legacy/z.yaml"] = LEGACY;
+    const fs = memoryFs(files);
+    expect(unknownReferences(fs)[0]?.message).not.toContain("config.exclude");
+    expect(fs.reads.has("legacy/z.yaml")).toBe(false);
+    delete files["legacy/a0000.yaml"];
+    expect(unknownReferences(memoryFs(files))[0]?.message).toContain('legacy/z.yaml:3 defines it, but stellar.yaml\'s config.exclude glob "legacy/**"');
+  });
+});

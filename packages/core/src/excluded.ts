@@ -1,0 +1,128 @@
+/**
+ * The objects defined in files that stellar.yaml's `config.exclude` keeps out of the project, for
+ * one message only: an `unknown-reference` to a name that such a file defines says so (and which
+ * glob excludes it) instead of only "there is none by that name". Never part of a load: the
+ * loader hands the index a reader ({@link readExcludedDefinitions}) that runs at most once, when
+ * such a message is first built, and reads a bounded number of files.
+ */
+import { join } from "node:path";
+import { globToRegExp } from "./globs.js";
+import { DEFAULT_EXCLUDE, PROJECT_FILE, type ProjectConfig } from "./project.js";
+import { CONFIG_KINDS, type ConfigKind } from "./schemas.js";
+import type { WorkspaceFs } from "./workspace-fs.js";
+
+/** An object defined in an excluded file. */
+export interface ExcludedDefinition {
+  kind: ConfigKind;
+  name: string;
+  /** The file, relative to the project root (`/` separators). */
+  path: string;
+  /** 1-based line of its `name:`. */
+  line: number;
+  /** The `config.exclude` glob that keeps the file out. */
+  glob: string;
+}
+
+/** Directory entries {@link readExcludedDefinitions} lists at most (a large repository is not walked whole for one message). */
+export const EXCLUDED_SCAN_MAX_ENTRIES = 20_000;
+/** Excluded files it reads at most. */
+export const EXCLUDED_SCAN_MAX_FILES = 200;
+/** Largest excluded file it reads, in bytes (larger ones are passed over). */
+export const EXCLUDED_SCAN_MAX_BYTES = 256 * 1024;
+
+const KIND_LINE = /^kind:[ \t]*["']?([a-z_]+)["']?[ \t]*(?:#.*)?$/;
+const NAME_LINE = /^name:[ \t]*["']?([A-Za-z][A-Za-z0-9_.-]*)["']?[ \t]*(?:#.*)?$/;
+
+/**
+ * The objects a config file's text defines, by its top-level `kind:` and `name:` lines in each
+ * YAML document (no parse: the file is not the project's, and a rough answer is enough for a hint).
+ */
+export function definitionsIn(text: string, path: string, glob: string): ExcludedDefinition[] {
+  const out: ExcludedDefinition[] = [];
+  let kind: string | undefined;
+  let name: { name: string; line: number } | undefined;
+  const flush = (): void => {
+    if (kind !== undefined && name !== undefined && (CONFIG_KINDS as readonly string[]).includes(kind)) out.push({ kind: kind as ConfigKind, name: name.name, path, line: name.line, glob });
+    kind = undefined;
+    name = undefined;
+  };
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] as string).replace(/\r$/, "");
+    if (/^---(?:[ \t]|$)/.test(line)) {
+      flush();
+      continue;
+    }
+    const k = KIND_LINE.exec(line);
+    if (k !== null) kind ??= k[1];
+    const n = NAME_LINE.exec(line);
+    if (n !== null) name ??= { name: n[1] as string, line: i + 1 };
+  }
+  flush();
+  return out;
+}
+
+/**
+ * The glob of `exclude` that keeps `path` (relative, `/` separators) out although an `include`
+ * glob selects it: one that matches the path or a folder above it (the loader skips an excluded
+ * folder whole); undefined when the path is not included, or not excluded.
+ */
+export function excludingGlob(path: string, include: readonly RegExp[], exclude: readonly { glob: string; re: RegExp }[]): string | undefined {
+  if (!include.some((r) => r.test(path))) return undefined;
+  for (let at = path.length; at > 0; at = path.lastIndexOf("/", at - 1)) {
+    const candidate = path.slice(0, at);
+    const hit = exclude.find((e) => e.re.test(candidate));
+    if (hit !== undefined) return hit.glob;
+  }
+  return undefined;
+}
+
+/**
+ * Reads the objects defined in the files of the project at `project.root` that an `include` glob
+ * selects and a `config.exclude` glob keeps out (not the default `node_modules/**`, nor `.git`,
+ * `node_modules` or the secrets folder, nor another project's folder, nor through symbolic links).
+ * Bounded: at most {@link EXCLUDED_SCAN_MAX_ENTRIES} directory entries listed and
+ * {@link EXCLUDED_SCAN_MAX_FILES} files of at most {@link EXCLUDED_SCAN_MAX_BYTES} read. Never throws.
+ */
+export function readExcludedDefinitions(fs: WorkspaceFs, project: ProjectConfig): ExcludedDefinition[] {
+  const globs = project.exclude.filter((g) => !DEFAULT_EXCLUDE.includes(g));
+  if (globs.length === 0) return [];
+  const include = project.include.map(globToRegExp);
+  const exclude = globs.map((glob) => ({ glob, re: globToRegExp(glob) }));
+  const secretsRel = project.secretsDir.replace(/\/+$/, "");
+  const out: ExcludedDefinition[] = [];
+  let entries = 0;
+  let files = 0;
+  const walk = (absDir: string, relDir: string): void => {
+    let list;
+    try {
+      list = fs.readdir(absDir);
+    } catch {
+      return;
+    }
+    if (relDir !== "" && list.some((e) => e.name === PROJECT_FILE && !e.isDirectory())) return; // another project
+    list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of list) {
+      if (++entries > EXCLUDED_SCAN_MAX_ENTRIES || files >= EXCLUDED_SCAN_MAX_FILES) return;
+      const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
+      const abs = join(absDir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name === ".git" || entry.name === "node_modules" || rel === secretsRel) continue;
+        walk(abs, rel);
+        continue;
+      }
+      if (!entry.isFile()) continue;
+      const glob = excludingGlob(rel, include, exclude);
+      if (glob === undefined) continue;
+      files++;
+      try {
+        if (fs.stat(abs).size > EXCLUDED_SCAN_MAX_BYTES) continue;
+        out.push(...definitionsIn(fs.readFile(abs), rel, glob));
+      } catch {
+        // unreadable: it defines nothing we can name
+      }
+    }
+  };
+  walk(project.root, "");
+  return out;
+}
