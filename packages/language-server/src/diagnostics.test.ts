@@ -186,7 +186,7 @@ describe("a workspace/diagnostic long poll at shutdown", () => {
   });
 });
 
-describe("a client that pulls diagnostics but never sends workspace/diagnostic (Neovim 0.12)", () => {
+describe("a client that pulls diagnostics but never sends workspace/diagnostic (newer Neovim)", () => {
   it("gets the diagnostics of the files it has not pulled pushed, an open pulled file's cleared, a closed one's pushed again, and nothing once it sends workspace/diagnostic", async () => {
     const project = await makeTempProject(
       { development: { zendesk_token: "TEST-ONLY-not-a-real-value", legacy: "TEST-ONLY-unused" } },
