@@ -528,6 +528,9 @@ describe("review markdown against a hostile pull request (GitHub's renderer)", (
     expect(Buffer.byteLength(huge)).toBeLessThanOrEqual(65_536);
     expect(huge).toContain("### ❌ Stellar Secrets review: 4 problems");
     expect(huge).toMatch(/cut to fit GitHub's comment limit/);
+    // a long line is shortened, not dropped: it pushes no later problem out of the comment
+    expect(huge).toMatch(/^- ❌ \*\*`secrets\/production\.enc\.yaml`\*\* \(non-member recipient\) age1q{100,}… \(cut\)$/m);
+    for (const p of r.problems) expect(huge).toContain(markdownText(p.message));
     // a comment that fits is left as it is
     expect(renderReviewsMarkdown(r)).toBe(renderReviewMarkdown(r));
     expect(renderReviewMarkdown(r)).not.toMatch(/cut to fit/);

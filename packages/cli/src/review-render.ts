@@ -412,7 +412,9 @@ export const MARKDOWN_COMMENT_LIMIT = 65_536;
  */
 export function fitComment(markdown: string, limit: number = MARKDOWN_COMMENT_LIMIT): string {
   if (Buffer.byteLength(markdown) <= limit) return markdown;
-  const lines = markdown.replace(/\n$/, "").split("\n");
+  // a very long line (a label of 100,000 characters) is shortened first, so that it cannot push the
+  // lines after it (other problems) out of the comment
+  const lines = markdown.replace(/\n$/, "").split("\n").map(shortLine);
   const kept: string[] = [];
   let open = false;
   let size = 0;
@@ -431,6 +433,24 @@ export function fitComment(markdown: string, limit: number = MARKDOWN_COMMENT_LI
   while (kept.at(-1) === "") kept.pop();
   const notice = `**✂️ This comment was cut to fit GitHub's comment limit (${MARKDOWN_COMMENT_LIMIT.toLocaleString("en-US")} characters): ${plural(left.length, "line")} left out${problems === 0 ? "" : `, ${plural(problems, "problem")} among them`}. Run \`stellar-secrets review\` on the same range (text or \`--json\`) for the whole review.**`;
   return `${[...kept, ...(open ? ["", "</details>"] : []), "", notice].join("\n")}\n`;
+}
+
+/** The longest line {@link fitComment} keeps whole (characters). */
+const LONG_LINE = 2048;
+
+/**
+ * `line` cut to {@link LONG_LINE} characters with `… (cut)`, never inside an escape (`\\x`), an
+ * entity (`&lt;`) or a surrogate pair; a code span it cuts open shows its backticks as text.
+ */
+function shortLine(line: string): string {
+  if (line.length <= LONG_LINE) return line;
+  let cut = line.slice(0, LONG_LINE);
+  if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
+  cut = cut.replace(/&#?[A-Za-z0-9]*$/, "");
+  // an odd run of trailing backslashes escaped what was cut away
+  const slashes = /\\+$/.exec(cut)?.[0].length ?? 0;
+  if (slashes % 2 === 1) cut = cut.slice(0, -1);
+  return `${cut}… (cut)`;
 }
 
 const KIND_LABEL: Record<ReviewProblem["kind"], string> = {
