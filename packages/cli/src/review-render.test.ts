@@ -509,6 +509,13 @@ describe("review markdown against a hostile pull request (GitHub's renderer)", (
     expect(md).toContain("<summary>Checker diagnostics of fix-@&#8203;octocat-#&#8203;1 (1, 1 new)</summary>");
   });
 
+  it("shows a line break in a file name as \\n, as the terminal does, never as a space (a file `a b` is another file)", () => {
+    expect(markdownCode("connectors/a\nb.yaml")).toBe("`connectors/a\\nb.yaml`");
+    expect(markdownCode("connectors/a\r\nb.yaml")).toBe("`connectors/a\\r\\nb.yaml`");
+    const md = renderReviewMarkdown({ ...report(), problems: [{ kind: "checker-error", file: "connectors/a\nb.yaml", line: 2, message: "schema: bad" }] });
+    expect(md).toContain("**`connectors/a\\nb.yaml:2`**");
+  });
+
   it("never lets a www. name or an e-mail address become a link", () => {
     expect(markdownText("www.evil.example")).not.toContain("www.");
     expect(markdownText("ops@evil.example")).not.toMatch(/@[a-z]/);

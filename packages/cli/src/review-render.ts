@@ -370,9 +370,12 @@ function escapeMarkdown(text: string): string {
   );
 }
 
-/** An inline code span holding `text` exactly (whatever backticks it has). */
+/**
+ * An inline code span holding `text` exactly (whatever backticks it has); its control characters,
+ * line breaks too, shown as escapes (`\\n`): a name or path is never shown as another one.
+ */
 export function markdownCode(text: string): string {
-  const one = escapeControlCharacters(text.replace(/\r?\n/g, " "));
+  const one = escapeControlCharacters(text);
   if (one === "") return "";
   const longest = Math.max(0, ...(one.match(/`+/g) ?? []).map((m) => m.length));
   const fence = "`".repeat(longest + 1);
