@@ -142,6 +142,26 @@ describe(".github/workflows/stellar-secrets.yml", () => {
     expect(job.comment).not.toContain("sk_test_ci_");
   });
 
+  it("replaces an earlier review comment when review cannot run on a later push, so that no stale verdict stands", async () => {
+    const { s, base } = await secretsRepo();
+    s.git(["checkout", "-q", "-b", "later-push"]);
+    s.commit("an empty change");
+    // the comment of an earlier push of this pull request
+    writeFileSync(join(s.dir, "calls-later-push.log.comment"), "<!-- stellar-secrets review -->\n### ✅ Stellar Secrets review: no problems\n");
+    // a base the checkout does not have: review stops with NOT_FOUND (exit 4), as any failure would
+    const job = runPullRequest(s, "0123456789abcdef0123456789abcdef01234567", "later-push");
+    const outcome = Object.fromEntries(job.steps.map((x) => [x.name, x.outcome]));
+    expect(outcome["Review the pull request (no key)"]).toBe("failure");
+    expect(outcome["Comment the review on the pull request"]).toBe("success");
+    expect(job.failed).toBe(true);
+    expect(job.comment?.split("\n").slice(0, 2)).toEqual(["<!-- stellar-secrets review -->", "### ⚠️ Stellar Secrets review: could not run"]);
+    expect(job.comment).toContain("stopped with exit status 4 on this push");
+    expect(job.calls).toContain("gh pr comment 7 --edit-last --body-file stellar-secrets-review.md");
+    expect(job.calls).not.toContain("gh pr comment 7 --body-file");
+    expect(job.summary).toBe(job.comment);
+    expect(job.steps.at(-1)?.stdout).toContain("review: 4");
+  });
+
   it("passes a clean pull request", async () => {
     const { s, base } = await secretsRepo();
     s.git(["checkout", "-q", "-b", "add-slack"]);

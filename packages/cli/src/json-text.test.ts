@@ -13,3 +13,12 @@ describe("stringifyJson", () => {
     expect(stringifyJson({ a: 1 })).toBe('{"a":1}');
   });
 });
+
+describe("stringifyJson and invisible characters", () => {
+  it("escapes zero-width and other invisible format characters too (two names that look alike read differently); the parsed value is the same", () => {
+    const value = { recipient: "age1a\u200bb\u200cc\u200dd\u2060e\ufefff\u00adg", emoji: "⚠️ ✅" };
+    const text = stringifyJson(value);
+    expect(text).toBe('{"recipient":"age1a\\u200bb\\u200cc\\u200dd\\u2060e\\ufefff\\u00adg","emoji":"⚠️ ✅"}');
+    expect(JSON.parse(text)).toEqual(value);
+  });
+});

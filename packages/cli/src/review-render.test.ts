@@ -130,7 +130,7 @@ describe("renderReviewMarkdown", () => {
     expect(md.indexOf("**Summary:**")).toBeLessThan(md.indexOf("#### Problems"));
     expect(md.indexOf("#### Problems")).toBeLessThan(md.indexOf("<details>"));
     expect(lines).toContain("- ❌ **`connectors/stripe.yaml:4`** (checker error) missing\\-environment\\-value\\: secret \"stripe\\_api\\_key\" has no value in production");
-    expect(lines).toContain("- ❌ **`stellar.yaml:9`** (weakened rule) stellar.yaml weakens rule recipient\\-drift from error to off");
+    expect(lines).toContain("- ❌ **`stellar.yaml:9`** (weakened rule) stellar\\.yaml weakens rule recipient\\-drift from error to off");
     // a command in a message stays a code span
     expect(md).toContain("`stellar-secrets rotate-key --env production`");
     expect(md).toContain("<summary>Changes by environment (1)</summary>");
@@ -488,5 +488,58 @@ describe("nested projects (review at the outer root)", () => {
     expect(sarifSchemaErrors(sarif)).toEqual([]);
     expect(sarif.runs).toHaveLength(1);
     expect(sarif.runs[0]?.results.map((r) => r.locations?.[0]?.physicalLocation.artifactLocation.uri)).toContain("teams/labs/connectors/stripe.yaml");
+  });
+});
+
+describe("review markdown against a hostile pull request (GitHub's renderer)", () => {
+  // what GitHub's mention, reference and autolink filters read: the text outside code spans
+  const outsideCode = (md: string): string => md.replace(/(`+)[^`]*?\1/g, "").replace(/&#8203;/g, "\u200b");
+
+  it("notifies nobody and links no issue: @, # and GH- are followed by a zero-width space (GitHub reads them after unescaping)", () => {
+    expect(markdownText("x.@octocat")).toBe("x\\.@&#8203;octocat");
+    expect(markdownText("see #12, GH-7, gh-8 and acme/repo#3")).toBe("see \\#&#8203;12, GH\\-&#8203;7, gh\\-&#8203;8 and acme/repo\\#&#8203;3");
+    // a member name may hold `.` and `@` (MEMBER_NAME_PATTERN): x.@octocat would mention octocat
+    const md = renderReviewMarkdown({
+      ...textReport([env({ members: { gained: [{ name: "x.@octocat", recipient: BOB }], lost: [], keyChanged: [] } })]),
+      head: { label: "fix-@octocat-#1", commit: null },
+      diagnostics: [{ rule: "unused-secret", severity: "warning", file: "a.yaml", line: 1, column: 1, endLine: 1, endColumn: 2, message: "unused GH-3", new: true }],
+    });
+    expect(outsideCode(md)).not.toMatch(/@[A-Za-z0-9]/);
+    expect(outsideCode(md)).not.toMatch(/#\d|GH\\?-\d/i);
+    expect(md).toContain("<summary>Checker diagnostics of fix-@&#8203;octocat-#&#8203;1 (1, 1 new)</summary>");
+  });
+
+  it("shows a line break in a file name as \\n, as the terminal does, never as a space (a file `a b` is another file)", () => {
+    expect(markdownCode("connectors/a\nb.yaml")).toBe("`connectors/a\\nb.yaml`");
+    expect(markdownCode("connectors/a\r\nb.yaml")).toBe("`connectors/a\\r\\nb.yaml`");
+    const md = renderReviewMarkdown({ ...report(), problems: [{ kind: "checker-error", file: "connectors/a\nb.yaml", line: 2, message: "schema: bad" }] });
+    expect(md).toContain("**`connectors/a\\nb.yaml:2`**");
+  });
+
+  it("never lets a www. name or an e-mail address become a link", () => {
+    expect(markdownText("www.evil.example")).not.toContain("www.");
+    expect(markdownText("ops@evil.example")).not.toMatch(/@[a-z]/);
+  });
+
+  it("fits GitHub's comment limit (65,536 characters), verdict and problems first, every fold closed, and says what was cut", () => {
+    const r = report();
+    const many = Array.from({ length: 5000 }, (_, i) => ({ ...r.diagnostics[1]!, line: i + 1, message: `unused ${"x".repeat(60)}` }));
+    const md = renderReviewsMarkdown({ ...r, diagnostics: [...r.diagnostics, ...many] });
+    expect(Buffer.byteLength(md)).toBeLessThanOrEqual(65_536);
+    expect(md.split("\n").slice(0, 2)).toEqual([MARKDOWN_MARKER, "### ❌ Stellar Secrets review: 3 problems"]);
+    for (const p of r.problems) expect(md).toContain(markdownText(p.message));
+    expect(md.match(/^<details>$/gm)?.length).toBe(md.match(/^<\/details>$/gm)?.length);
+    expect(md).toMatch(/cut to fit GitHub's comment limit/);
+    // one name too long for a comment: the verdict and the cut notice stay
+    const huge = renderReviewMarkdown({ ...r, problems: [{ kind: "non-member-recipient", file: "secrets/production.enc.yaml", message: `age1${"q".repeat(100_000)} can decrypt` }, ...r.problems] });
+    expect(Buffer.byteLength(huge)).toBeLessThanOrEqual(65_536);
+    expect(huge).toContain("### ❌ Stellar Secrets review: 4 problems");
+    expect(huge).toMatch(/cut to fit GitHub's comment limit/);
+    // a long line is shortened, not dropped: it pushes no later problem out of the comment
+    expect(huge).toMatch(/^- ❌ \*\*`secrets\/production\.enc\.yaml`\*\* \(non-member recipient\) age1q{100,}… \(cut\)$/m);
+    for (const p of r.problems) expect(huge).toContain(markdownText(p.message));
+    // a comment that fits is left as it is
+    expect(renderReviewsMarkdown(r)).toBe(renderReviewMarkdown(r));
+    expect(renderReviewMarkdown(r)).not.toMatch(/cut to fit/);
   });
 });

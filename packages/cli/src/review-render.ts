@@ -315,7 +315,7 @@ export function renderReviewsMarkdown(report: ReviewReport, nested: readonly Nes
     problems === 0
       ? "### ✅ Stellar Secrets review: no problems"
       : `### ❌ Stellar Secrets review: ${plural(problems, "problem")}${inNested === 0 ? "" : ` (${inNested} in nested projects)`}`;
-  const parts = [renderReviewMarkdown(report, { headline })];
+  const parts = [reviewMarkdown(report, { headline })];
   for (const n of nested) {
     const title = markdownText(nestedHeading(n.path));
     if (n.report === undefined) {
@@ -323,9 +323,9 @@ export function renderReviewsMarkdown(report: ReviewReport, nested: readonly Nes
       continue;
     }
     const verdict = n.report.clean ? `### ✅ ${title}: no problems` : `### ❌ ${title}: ${plural(n.report.problems.length, "problem")}`;
-    parts.push(renderReviewMarkdown(n.report, { headline: verdict, marker: false, wording: findingWording(n.path) }));
+    parts.push(reviewMarkdown(n.report, { headline: verdict, marker: false, wording: findingWording(n.path) }));
   }
-  return parts.join("\n---\n\n");
+  return fitComment(parts.join("\n---\n\n"));
 }
 
 /** The report as `--json` prints it: every field of the report, and `notes` per environment. */
@@ -356,13 +356,26 @@ export function markdownText(text: string): string {
   return parts.map((part, i) => (i % 2 === 0 ? escapeMarkdown(part) : markdownCode(part))).join("");
 }
 
+/**
+ * A zero-width space, as an entity: GitHub finds @mentions, #references (and `GH-1`) and e-mail
+ * autolinks in the text it has rendered, where `\\@` is already `@`; only a character between `@` or
+ * `#` and what follows keeps them from notifying someone or linking an issue.
+ */
+const BREAK = "&#8203;";
+
 function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()<>#+!|~&@=^$:-]/g, (c) => (c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === "&" ? "&amp;" : `\\${c}`));
+  // `.` too: `www.example.com` is autolinked by GitHub, `www\.example\.com` is not
+  return text.replace(/gh-(?=\d)|[\\`*_{}[\]()<>#+!|~&@=^$:.-]/gi, (c) =>
+    c.length === 3 ? `${c.slice(0, 2)}\\-${BREAK}` : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === "&" ? "&amp;" : c === "@" ? `@${BREAK}` : c === "#" ? `\\#${BREAK}` : `\\${c}`,
+  );
 }
 
-/** An inline code span holding `text` exactly (whatever backticks it has). */
+/**
+ * An inline code span holding `text` exactly (whatever backticks it has); its control characters,
+ * line breaks too, shown as escapes (`\\n`): a name or path is never shown as another one.
+ */
 export function markdownCode(text: string): string {
-  const one = escapeControlCharacters(text.replace(/\r?\n/g, " "));
+  const one = escapeControlCharacters(text);
   if (one === "") return "";
   const longest = Math.max(0, ...(one.match(/`+/g) ?? []).map((m) => m.length));
   const fence = "`".repeat(longest + 1);
@@ -372,7 +385,9 @@ export function markdownCode(text: string): string {
 
 /** Text inside an HTML element (`<summary>`), where Markdown escapes are not read: HTML entities only. */
 function htmlText(text: string): string {
-  return escapeControlCharacters(text).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
+  return escapeControlCharacters(text)
+    .replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string)
+    .replace(/gh-(?=\d)|[@#]/gi, (c) => `${c}${BREAK}`);
 }
 
 /** A code span in a table cell: a pipe would end the cell, even inside the span. */
@@ -385,6 +400,60 @@ function details(summary: string, body: string[]): string[] {
   const lines = [...body];
   while (lines.at(-1) === "") lines.pop();
   return ["<details>", `<summary>${htmlText(summary)}</summary>`, "", ...lines, "", "</details>", ""];
+}
+
+/**
+ * The longest comment GitHub takes (65,536 characters; counted here in UTF-8 bytes, never fewer).
+ * A longer body is refused, and `gh pr comment --edit-last` then leaves the previous comment,
+ * perhaps an earlier push's "no problems", standing.
+ */
+export const MARKDOWN_COMMENT_LIMIT = 65_536;
+
+/**
+ * `markdown` cut at a line so that it fits `limit` bytes with a notice of the cut: what comes first
+ * (verdict, summary, problems) stays; a `<details>` fold left open is closed. Unchanged when it fits.
+ */
+export function fitComment(markdown: string, limit: number = MARKDOWN_COMMENT_LIMIT): string {
+  if (Buffer.byteLength(markdown) <= limit) return markdown;
+  // a very long line (a label of 100,000 characters) is shortened first, so that it cannot push the
+  // lines after it (other problems) out of the comment
+  const lines = markdown.replace(/\n$/, "").split("\n").map(shortLine);
+  const kept: string[] = [];
+  let open = false;
+  let size = 0;
+  // room for the closing of a fold and the notice (a few hundred bytes)
+  const budget = limit - 512;
+  for (const line of lines) {
+    const n = Buffer.byteLength(line) + 1;
+    if (size + n > budget) break;
+    kept.push(line);
+    size += n;
+    if (line === "<details>") open = true;
+    else if (line === "</details>") open = false;
+  }
+  const left = lines.slice(kept.length);
+  const problems = left.filter((l) => l.startsWith("- ❌ ")).length;
+  while (kept.at(-1) === "") kept.pop();
+  const notice = `**✂️ This comment was cut to fit GitHub's comment limit (${MARKDOWN_COMMENT_LIMIT.toLocaleString("en-US")} characters): ${plural(left.length, "line")} left out${problems === 0 ? "" : `, ${plural(problems, "problem")} among them`}. Run \`stellar-secrets review\` on the same range (text or \`--json\`) for the whole review.**`;
+  return `${[...kept, ...(open ? ["", "</details>"] : []), "", notice].join("\n")}\n`;
+}
+
+/** The longest line {@link fitComment} keeps whole (characters). */
+const LONG_LINE = 2048;
+
+/**
+ * `line` cut to {@link LONG_LINE} characters with `… (cut)`, never inside an escape (`\\x`), an
+ * entity (`&lt;`) or a surrogate pair; a code span it cuts open shows its backticks as text.
+ */
+function shortLine(line: string): string {
+  if (line.length <= LONG_LINE) return line;
+  let cut = line.slice(0, LONG_LINE);
+  if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
+  cut = cut.replace(/&#?[A-Za-z0-9]*$/, "");
+  // an odd run of trailing backslashes escaped what was cut away
+  const slashes = /\\+$/.exec(cut)?.[0].length ?? 0;
+  if (slashes % 2 === 1) cut = cut.slice(0, -1);
+  return `${cut}… (cut)`;
 }
 
 const KIND_LABEL: Record<ReviewProblem["kind"], string> = {
@@ -404,6 +473,11 @@ const KIND_LABEL: Record<ReviewProblem["kind"], string> = {
  * checker diagnostics in collapsed `<details>` blocks.
  */
 export function renderReviewMarkdown(report: ReviewReport, options: { headline?: string; marker?: boolean; wording?: FindingWording } = {}): string {
+  return fitComment(reviewMarkdown(report, options));
+}
+
+/** {@link renderReviewMarkdown} whatever its length. */
+function reviewMarkdown(report: ReviewReport, options: { headline?: string; marker?: boolean; wording?: FindingWording }): string {
   const out: string[] = options.marker === false ? [] : [MARKDOWN_MARKER];
   out.push(options.headline ?? (report.clean ? "### ✅ Stellar Secrets review: no problems" : `### ❌ Stellar Secrets review: ${plural(report.problems.length, "problem")}`), "");
   out.push(`**Summary:** ${markdownText(summaryText(report))}`, "");

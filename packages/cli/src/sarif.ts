@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { RULES, type Diagnostic, type Severity } from "@stellar-secrets/core";
+import { escapeControlCharacters, isInside } from "@stellar-secrets/sops";
 
 /** A rule of the driver that is not a checker rule (its id must not be one of RULES'). */
 export interface ExtraRule {
@@ -38,6 +39,16 @@ export function diagnosticResult(d: Diagnostic): SarifResultInput {
   return { ruleId: d.rule, severity: d.severity, message: d.message, file: d.file, line: d.line, column: d.column, endLine: d.endLine, endColumn: d.endColumn };
 }
 
+/**
+ * A message as SARIF plain text: control, bidi and invisible characters shown as escapes (viewers
+ * print the text to a page or a terminal), and square brackets escaped with a backslash (SARIF
+ * 2.1.0 §3.11.6), so that a name in the message cannot become an embedded link, `[text](uri)` or
+ * `[text](n)`.
+ */
+export function sarifText(message: string): string {
+  return escapeControlCharacters(message).replace(/[[\]]/g, (c) => `\\${c}`);
+}
+
 const level = (s: Severity): string => (s === "info" ? "note" : s);
 const pascal = (id: string): string => id.replace(/(^|-)([a-z])/g, (_m, _d: string, c: string) => c.toUpperCase());
 
@@ -45,7 +56,8 @@ const pascal = (id: string): string => id.replace(/(^|-)([a-z])/g, (_m, _d: stri
  * A SARIF 2.1.0 log with one run of `stellar-secrets` (`version`), whose driver lists every
  * checker rule then `extraRules`; file locations are relative to `root` (uriBaseId SRCROOT).
  * Throws when an extra rule id repeats a checker rule's. A result whose rule is not in the driver
- * keeps its `ruleId` without a `ruleIndex`.
+ * keeps its `ruleId` without a `ruleIndex`. Messages are written by {@link sarifText}; a result whose
+ * file is not inside `root` has no location.
  */
 export function sarifLog(results: readonly SarifResultInput[], options: { root: string; version: string; extraRules?: readonly ExtraRule[] }): object {
   const rules = [
@@ -62,7 +74,12 @@ export function sarifLog(results: readonly SarifResultInput[], options: { root: 
   // a file's URI relative to the root is the tail of its own file URL.
   const href = pathToFileURL(root).href;
   const rootUri = href.endsWith("/") ? href : `${href}/`;
-  const relativeUri = (file: string): string => pathToFileURL(join(root, file)).href.slice(rootUri.length);
+  // a file that is not inside the root (`..`) has no URI relative to it: its result gets no location
+  // rather than one that names another file
+  const relativeUri = (file: string): string | undefined => {
+    const path = join(root, file);
+    return path !== join(root, ".") && isInside(root, path) ? pathToFileURL(path).href.slice(rootUri.length) : undefined;
+  };
   return {
     $schema: "https://json.schemastore.org/sarif-2.1.0.json",
     version: "2.1.0",
@@ -85,6 +102,7 @@ export function sarifLog(results: readonly SarifResultInput[], options: { root: 
         originalUriBaseIds: { SRCROOT: { uri: rootUri } },
         results: results.map((d) => {
           const index = ruleIndex.get(d.ruleId);
+          const uri = d.file === undefined ? undefined : relativeUri(d.file);
           const region =
             d.line === undefined
               ? undefined
@@ -93,8 +111,8 @@ export function sarifLog(results: readonly SarifResultInput[], options: { root: 
             ruleId: d.ruleId,
             ...(index === undefined ? {} : { ruleIndex: index }),
             level: level(d.severity),
-            message: { text: d.message },
-            ...(d.file === undefined ? {} : { locations: [{ physicalLocation: { artifactLocation: { uri: relativeUri(d.file), uriBaseId: "SRCROOT" }, ...(region === undefined ? {} : { region }) } }] }),
+            message: { text: sarifText(d.message) },
+            ...(uri === undefined ? {} : { locations: [{ physicalLocation: { artifactLocation: { uri, uriBaseId: "SRCROOT" }, ...(region === undefined ? {} : { region }) } }] }),
             ...(d.baselineState === undefined ? {} : { baselineState: d.baselineState }),
             ...(d.properties === undefined ? {} : { properties: d.properties }),
           };

@@ -18,3 +18,17 @@ describe("escapeControlCharacters and bidirectional controls", () => {
     expect(escapeControlCharacters("— “quoted” ✓")).toBe("— “quoted” ✓");
   });
 });
+
+describe("escapeControlCharacters and invisible characters", () => {
+  it("shows zero-width and other invisible format characters as escapes, so two names that look alike read differently", () => {
+    // `age1abc` and `age1a<ZWSP>bc` look the same on a page and in a terminal; git stores different bytes
+    expect(escapeControlCharacters("age1a\u200bbc")).toBe("age1a\\u200bbc");
+    expect(escapeControlCharacters("a\u200cb\u200dc\u2060d\u2064e\ufefff\u00adg\u034fh\u180ei\u3164j\u206ak")).toBe(
+      "a\\u200cb\\u200dc\\u2060d\\u2064e\\ufefff\\xadg\\u034fh\\u180ei\\u3164j\\u206ak",
+    );
+    // Unicode tag characters (invisible, astral) are escaped by their code point
+    expect(escapeControlCharacters("ok\u{e0041}\u{e007f}")).toBe("ok\\u{e0041}\\u{e007f}");
+    // an emoji's variation selector is not hidden text: left alone
+    expect(escapeControlCharacters("⚠️ ✅")).toBe("⚠️ ✅");
+  });
+});

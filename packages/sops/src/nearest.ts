@@ -149,19 +149,27 @@ function rewritesAWord(a: string, b: string): boolean {
   return false;
 }
 
+// eslint-disable-next-line no-control-regex, no-misleading-character-class
+const INVISIBLE =
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb\u{e0000}-\u{e007f}]/gu;
+
 /**
  * `text` with every control character (C0 except line feed when `keepNewlines`, DEL, C1, and the
- * Unicode bidirectional controls and line/paragraph separators) written
+ * Unicode bidirectional controls, line/paragraph separators and invisible format characters such as
+ * the zero-width space) written
  * as a visible escape (`\x1b`, `\u0085`), so a name or path from a file or an argument cannot
  * move the cursor, recolour or rewrite a terminal when it appears in a message.
  */
 export function escapeControlCharacters(text: string, options: { keepNewlines?: boolean } = {}): string {
-  // eslint-disable-next-line no-control-regex
-  // C0, DEL, C1; and the Unicode bidirectional controls (marks, embeddings, overrides, isolates) and
-  // line/paragraph separators, which reorder or break what a terminal or a web page shows
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => {
+  // C0, DEL, C1; the Unicode bidirectional controls (marks, embeddings, overrides, isolates) and
+  // line/paragraph separators, which reorder or break what a terminal or a web page shows; and the
+  // invisible format characters (zero-width space and joiners, word joiner and invisible operators,
+  // byte order mark, soft hyphen, grapheme joiner, Hangul fillers, Mongolian selectors, interlinear
+  // annotations, tag characters), with which two different names look the same
+  return text.replace(INVISIBLE, (c) => {
     if (c === "\n" && options.keepNewlines === true) return c;
-    const code = c.charCodeAt(0);
+    const code = c.codePointAt(0) as number;
+    if (code > 0xffff) return `\\u{${code.toString(16)}}`;
     if (c === "\n") return "\\n";
     if (c === "\r") return "\\r";
     if (c === "\t") return "\\t";
