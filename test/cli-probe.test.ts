@@ -286,8 +286,9 @@ describe.skipIf(skip)(`probe against local servers${skip ? ` (skipped: ${reason}
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("### Credential health: production");
     expect(r.stdout).toContain("| revoked | `GET https://127.0.0.1:");
-    expect(r.stdout).toContain("❌ rejected (401, invalid_client) | `oauth_client_secret`".replace("oauth_client_secret", "bad_oauth_client_secret"));
-    expect(r.stdout).toContain("**Needs attention** (2): `bad_oauth_client_secret` (rejected, oauth_bad); `revoked_api_token` (rejected, revoked).");
+    // every name and answer escaped as Markdown text (nothing from a repository or an API becomes markup)
+    expect(r.stdout).toContain("❌ rejected \\(401, invalid\\_client\\) | `bad_oauth_client_secret`");
+    expect(r.stdout).toContain("**Needs attention** (2): `bad_oauth_client_secret` (rejected, oauth\\_bad); `revoked_api_token` (rejected, revoked).");
     expect(leaks(r.stdout + r.stderr)).toEqual([]);
   });
 

@@ -40,9 +40,19 @@ describe("probe reports", () => {
 
   it("renders markdown with escaped cells and the secrets that need attention", () => {
     const md = renderProbeMarkdown({ environment: "production", results: [{ ...report.results[0]!, reason: "a | b" }, report.results[1]!] });
-    expect(md).toContain("| billing | `GET https://api.stripe.com/v1/balance` | ❌ rejected (401) | `stripe_api_key` | a \\| b |");
+    expect(md).toContain("| billing | `GET https://api.stripe.com/v1/balance` | ❌ rejected \\(401\\) | `stripe_api_key` | a \\| b |");
     expect(md).toContain("**Needs attention** (1): `stripe_api_key` (rejected, billing).");
     expect(renderProbeMarkdown({ environment: "production", results: [] })).not.toContain("Needs attention");
+  });
+
+  it("renders names and reasons in markdown as text: no link, image, markup, mention or issue reference", () => {
+    // a connection name from the repository, a reason from an API's answer: neither may notify anyone or link anywhere
+    const hostile = { ...report.results[0]!, connection: "x@octocat", reason: "see #12 [here](https://evil.example) <img src=x> www.evil.example **now**" };
+    const md = renderProbeMarkdown({ environment: "production", results: [hostile] });
+    expect(md).toContain("x@&#8203;octocat");
+    expect(md).not.toMatch(/#12|\]\(http|<img|www\.evil|\*\*now/);
+    expect(md).toContain("\\[here\\]\\(https\\://evil\\.example\\)");
+    expect(md).toContain("&lt;img src\\=x&gt;");
   });
 
   it("renders JSON with the summary, results and secrets", () => {

@@ -4,6 +4,7 @@
  */
 import type { ProbeStatus } from "@stellar-secrets/core";
 import { stringifyJson } from "./json-text.js";
+import { cellCode, markdownCode, markdownText } from "./markdown.js";
 
 /** One probe of one connection (a connection has one, or two with an OAuth2 token request first). */
 export interface ProbeResult {
@@ -110,13 +111,8 @@ const ICON: Record<ProbeStatus, string> = {
   "no-probe": "➖",
 };
 
-function cell(text: string): string {
-  return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ");
-}
-
-function code(text: string): string {
-  return text === "" ? "" : `\`${text.replace(/`/g, "'")}\``;
-}
+/** Text in a table cell: as markdownText escapes it (a pipe included), nothing becomes a link, a mention or markup. */
+const cell = markdownText;
 
 /** The markdown rendering (a scheduled CI job's summary or issue): a heading, a table per probe, the secrets that failed. */
 export function renderProbeMarkdown(report: ProbeReport): string {
@@ -125,15 +121,15 @@ export function renderProbeMarkdown(report: ProbeReport): string {
     out.push("| connection | probe | result | secrets | details |", "| --- | --- | --- | --- | --- |");
     for (const r of report.results) {
       out.push(
-        `| ${cell(r.connection)} | ${cell(code(target(r)))} | ${ICON[r.status]} ${cell(outcome(r))} | ${cell(r.secrets.map(code).join(", "))} | ${cell(r.reason ?? "")} |`,
+        `| ${cell(r.connection)} | ${cellCode(target(r))} | ${ICON[r.status]} ${cell(outcome(r))} | ${r.secrets.map(cellCode).join(", ")} | ${cell(r.reason ?? "")} |`,
       );
     }
     out.push("");
   }
   const failing = bySecret(report.results).filter((s) => s.status === "rejected" || s.status === "unresolved");
   if (failing.length > 0) {
-    out.push(`**Needs attention** (${failing.length}): ${failing.map((s) => `${code(s.name)} (${s.status}, ${s.connections.join(", ")})`).join("; ")}.`);
-    out.push(`Set a current value with \`stellar-secrets set NAME --env ${report.environment}\`, then run the probe again.`, "");
+    out.push(`**Needs attention** (${failing.length}): ${failing.map((s) => `${markdownCode(s.name)} (${s.status}, ${s.connections.map(markdownText).join(", ")})`).join("; ")}.`);
+    out.push(`Set a current value with ${markdownCode(`stellar-secrets set NAME --env ${report.environment}`)}, then run the probe again.`, "");
   }
   return `${out.join("\n")}\n`;
 }
