@@ -5,6 +5,7 @@
  */
 import { validateSecretName } from "@stellar-secrets/core";
 import { editDistance, nearestName } from "@stellar-secrets/sops";
+import { shellWord } from "./format.js";
 
 /** A typed name's suggestions judge typos strictly (see packages/sops' `NearestNameOptions`). */
 const STRICT = { strict: true } as const;
@@ -87,9 +88,4 @@ export function newSecretNote(name: string, known: Iterable<string>): string | u
     `${note}the existing secret "${near.name}" looks like the same one, but its name is invalid (${nearValidation.message}) [invalid-secret-name], so set cannot write it; ` +
     `to move its value to "${name}", run \`stellar-secrets rename ${shellWord(near.name)} ${shellWord(name)}\` for the steps`
   );
-}
-
-/** `word` as one POSIX shell word: as is when plain, else single-quoted. */
-function shellWord(word: string): string {
-  return /^[A-Za-z0-9_./:@%+=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
