@@ -6,6 +6,7 @@ import type { ConfigDocument, ConfigFile, ObjectLink, PlainValue, SecretReferenc
 import { pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { describeNonDescriptiveName, editDistance, nearestName, quoteName, suggestSecretName, validateSecretName } from "./names.js";
+import { describeStartupVariableName } from "./variables.js";
 import type { LineIndex } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import { recipientStanzaProblems } from "./recipient-stanzas.js";
@@ -99,7 +100,7 @@ export interface CheckOptions {
 export class CrossFileCache {
   entries = new Map<string, { file: ConfigFile; diagnostics: Diagnostic[] }>();
   /** What a secret name's own rules say of it (pure functions of the name). */
-  readonly names = new Map<string, { valid: ReturnType<typeof validateSecretName>; vague: string | undefined }>();
+  readonly names = new Map<string, { valid: ReturnType<typeof validateSecretName>; vague: string | undefined; startup: string | undefined }>();
   /** `stale-mac` of each environment file (a pure function of the file and its committed versions: reused while both are the same). */
   readonly staleMac = new Map<string, { file: EnvironmentFile; committed: string | readonly string[] | undefined; earlier: readonly string[] | undefined; diagnostics: Diagnostic[] }>();
   private readonly dirty = new Set<string>();
@@ -313,10 +314,10 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
     let named = options.crossFileCache?.names.get(name);
     if (named === undefined) {
       const valid = validateSecretName(name);
-      named = { valid, vague: valid.ok ? describeNonDescriptiveName(name) : undefined };
+      named = { valid, vague: valid.ok ? describeNonDescriptiveName(name) : undefined, startup: valid.ok ? describeStartupVariableName(name) : undefined };
       options.crossFileCache?.names.set(name, named);
     }
-    const { valid, vague } = named;
+    const { valid, vague, startup } = named;
     for (const def of info.definitions) {
       const lines = index.environmentFiles.get(def.environment)?.lines as LineIndex;
       if (!valid.ok) {
@@ -326,6 +327,10 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
             ...(valid.suggestion !== undefined ? { suggestion: valid.suggestion } : {}),
           }),
         );
+      }
+      if (startup !== undefined) {
+        // a valid name whose exec/export variable loads code: a warning (references and get still work)
+        out.push(diagnosticAt("invalid-secret-name", "warning", def.file, lines, def.range, startup, { secret: name }));
       }
       if (vague !== undefined) {
         out.push(diagnosticAt("non-descriptive-secret-name", sev("non-descriptive-secret-name"), def.file, lines, def.range, vague, { secret: name }));
