@@ -139,7 +139,8 @@ describe("stellar-secrets check", () => {
     );
     // its hints are worded to run at the outer root: `set` there would write the outer project's secrets
     const leak = (out.diagnostics as { rule: string; file: string; message: string }[]).find((d) => d.rule === "plaintext-credential" && d.file === "teams/labs/connectors/leak.yaml");
-    expect(leak?.message).toContain("(cd teams/labs && stellar-secrets set NAME)");
+    expect(leak?.message).toContain("`(cd teams/labs && stellar-secrets set leak_x_key --env ENV)`");
+    expect(leak?.message).toContain("`{ name: X-Key, type: secret, secret: leak_x_key }`");
     // checked against its own secrets: its reference to labs_api_key (only it has that name) is no problem
     expect(out.diagnostics.filter((d) => d.file === "teams/labs/connectors/labs.yaml")).toEqual([]);
     expect(r.stderr).toContain("stellar-secrets: teams/labs has a stellar.yaml of its own: checked as its own project (against its own secrets)\n");

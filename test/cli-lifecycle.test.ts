@@ -206,6 +206,44 @@ describe("members", () => {
   });
 });
 
+describe("keyless listings with one environment file that cannot be read", () => {
+  it("list and members list show the other environments, report the file (what, where, how) and exit 13 (MALFORMED_FILE), writing nothing", async () => {
+    const { s } = await project();
+    // a merge done as text: git conflict markers in staging's file
+    const lines = s.read("secrets/staging.enc.yaml").split("\n");
+    s.write("secrets/staging.enc.yaml", [lines[0], "<<<<<<< HEAD", ...lines.slice(1), "=======", ">>>>>>> feature", ""].join("\n"));
+    const files = ["development", "staging", "production"].map((e) => s.read(`secrets/${e}.enc.yaml`));
+
+    const list = await s.run(["list"], { env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(list.code).toBe(13);
+    expect(list.stdout.split("\n")[0]).toMatch(/^NAME\s+development\s+production\s+REFS$/);
+    expect(list.stdout).toMatch(/^hubspot_api_token\s+set\s+set\s+0$/m);
+    expect(list.stderr).toContain("MALFORMED_FILE");
+    expect(list.stderr).toContain("secrets/staging.enc.yaml:2:1");
+    expect(list.stderr).toContain("hint: ");
+    expect(list.stderr).toContain("note: staging: not listed");
+    const json = await s.run(["list", "--json"], { env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(json.code).toBe(13);
+    const doc = JSON.parse(json.stdout);
+    expect(doc.environments).toEqual(["development", "production"]);
+    expect(doc.unreadable).toMatchObject([{ environment: "staging", file: "secrets/staging.enc.yaml", code: "MALFORMED_FILE" }]);
+    // only the broken environment asked for: refused as before
+    expect((await s.run(["list", "--env", "staging"])).code).toBe(13);
+    expect((await s.run(["list", "--env", "production"])).code).toBe(0);
+
+    const members = await s.run(["members", "list"], { env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(members.code).toBe(13);
+    expect(members.stdout).toMatch(/^alice\s+age1\S+\s+yes\s+yes\s+yes$/m);
+    expect(members.stderr).toContain("secrets/staging.enc.yaml:2:1");
+    expect(members.stderr).toContain("note: staging: ");
+    const membersJson = JSON.parse((await s.run(["members", "list", "--json"])).stdout);
+    expect(membersJson.unreadable).toMatchObject([{ environment: "staging", code: "MALFORMED_FILE" }]);
+
+    for (const out of [list, json, members]) expect(out.stdout + out.stderr).not.toMatch(/sk_live_STRIPE|hs_TOKEN_VALUE|tw_AUTH_VALUE/);
+    expect(["development", "staging", "production"].map((e) => s.read(`secrets/${e}.enc.yaml`))).toEqual(files);
+  });
+});
+
 describe("concurrent changes", () => {
   it("applies member additions and catalog entries from parallel processes without losing one", async () => {
     const { s } = await project();

@@ -106,7 +106,7 @@ describe("pre-commit", () => {
     expect(rules).toContain("teams/labs/x.yaml 4 plaintext-credential");
     expect(rules).toContain("teams/labs/y.yaml 4 unknown-secret");
     // worded to run at the outer root, where the hook runs (`set` there would write the outer project's secrets)
-    expect(r.stdout).toContain("(cd teams/labs && stellar-secrets set NAME)");
+    expect(r.stdout).toContain("(cd teams/labs && stellar-secrets set labs_token --env ENV)");
     // fixed and staged: accepted (the nested project's own check passes, as the outer one does)
     s.git(["rm", "-qf", "teams/labs/x.yaml", "teams/labs/y.yaml"]);
     expect(await preCommit(s)).toMatchObject({ code: 0, stdout: "" });

@@ -118,6 +118,34 @@ export async function readEnvironmentFiles(config: ProjectConfig, envs: Environm
   );
 }
 
+/** An environment whose file exists but cannot be read without keys: the coded error its read threw. */
+export interface UnreadableEnvironmentFile {
+  env: EnvironmentConfig;
+  path: string;
+  /** A `SopsError` (MALFORMED_FILE for git conflict markers, …): what, where (file:line) and how to fix. */
+  error: Error & { code: string; hint?: string };
+}
+
+/**
+ * {@link readEnvironmentFiles}, one file at a time: a file that cannot be read (git conflict
+ * markers, no SOPS metadata, not UTF-8, …: a `SopsError`) is reported in `unreadable` instead of
+ * failing the others, as `check` reports files one by one. Keyless listings (`list`,
+ * `members list`) show the readable environments and report the others. Other errors are thrown.
+ */
+export async function readEnvironmentFilesEach(config: ProjectConfig, envs: EnvironmentConfig[]): Promise<{ files: EnvironmentFile[]; unreadable: UnreadableEnvironmentFile[] }> {
+  const files: EnvironmentFile[] = [];
+  const unreadable: UnreadableEnvironmentFile[] = [];
+  for (const env of envs) {
+    try {
+      files.push(...(await readEnvironmentFiles(config, [env])));
+    } catch (error) {
+      if (!isSopsError(error)) throw error;
+      unreadable.push({ env, path: secretsFilePath(config, env.name), error });
+    }
+  }
+  return { files, unreadable };
+}
+
 /** The names that have an entry in `file` (in file order). */
 export function namesIn(file: SecretsFile | undefined): string[] {
   return file === undefined ? [] : file.entries.map((e) => e.name);

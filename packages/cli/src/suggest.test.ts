@@ -36,6 +36,14 @@ describe("newSecretNote (set of a name no environment has, next to an existing o
       'note: no environment has "strip_api_key": this creates a new secret; did you mean "stripe_api_key"?',
     );
   });
+  it("never offers a name set refuses: an invalid existing neighbour is named as invalid, with the rename that moves its value", () => {
+    const note = newSecretNote("stripe_connect_key", ["StripeConnectKey"]) ?? "";
+    expect(note).not.toContain("did you mean");
+    expect(note).toBe(
+      'note: no environment has "stripe_connect_key": this creates a new secret; the existing secret "StripeConnectKey" looks like the same one, but its name is invalid (secret name "StripeConnectKey" has uppercase letters; use lowercase_with_underscores (^[a-z][a-z0-9_]*$)) [invalid-secret-name], so set cannot write it; to move its value to "stripe_connect_key", run `stellar-secrets rename StripeConnectKey stripe_connect_key` for the steps',
+    );
+    expect(newSecretNote("stripe_key", ["stripe key"])).toContain("`stellar-secrets rename 'stripe key' stripe_key`");
+  });
   it("says nothing for an existing name or one that is not near any", () => {
     expect(newSecretNote("stripe_api_key", ["stripe_api_key"])).toBeUndefined();
     expect(newSecretNote("zendesk_token", ["stripe_api_key"])).toBeUndefined();

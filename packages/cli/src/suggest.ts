@@ -3,7 +3,9 @@
  * distance, counting a swap of two neighbouring letters as one edit (`lsit` → `list`); and for
  * mistyped secret and environment names, the nearest name by packages/sops' `nearestName`.
  */
+import { validateSecretName } from "@stellar-secrets/core";
 import { editDistance, nearestName } from "@stellar-secrets/sops";
+import { shellWord } from "./format.js";
 
 /** A typed name's suggestions judge typos strictly (see packages/sops' `NearestNameOptions`). */
 const STRICT = { strict: true } as const;
@@ -66,10 +68,24 @@ export function unknownMemberHint(name: string, where: readonly string[], known:
  * The note `set` prints (on stderr, before it reads the value) when `name` is in no environment
  * (`known`: the names of every environment file) and an existing name is near it: a typo would
  * otherwise create a second secret silently. Undefined when `name` exists or nothing is near.
+ *
+ * Only a name `set` accepts is offered: when `name` is valid and the nearest existing name breaks
+ * the naming rule (`StripeConnectKey`, written by another tool), the note says that name is
+ * invalid and how to move its value to `name` (`stellar-secrets rename` prints the steps) instead
+ * of suggesting it.
  */
 export function newSecretNote(name: string, known: Iterable<string>): string | undefined {
   const names = new Set(known);
   if (names.has(name)) return undefined;
-  const near = didYouMeanName(name, names);
-  return near === undefined ? undefined : `note: no environment has "${name}": this creates a new secret; ${near}`;
+  const near = nearestName(name, names, STRICT);
+  if (near === undefined) return undefined;
+  const note = `note: no environment has "${name}": this creates a new secret; `;
+  const nearValidation = validateSecretName(near.name);
+  if (nearValidation.ok || !validateSecretName(name).ok) {
+    return `${note}did you mean "${near.name}"?${near.caseOnly ? " (names are case-sensitive)" : ""}`;
+  }
+  return (
+    `${note}the existing secret "${near.name}" looks like the same one, but its name is invalid (${nearValidation.message}) [invalid-secret-name], so set cannot write it; ` +
+    `to move its value to "${name}", run \`stellar-secrets rename ${shellWord(near.name)} ${shellWord(name)}\` for the steps`
+  );
 }

@@ -2,6 +2,7 @@
  * Secret names as environment variable names, for `exec` and `export --format dotenv`: the name
  * upper-cased; names that are not valid variable names, and names that collide, are errors.
  */
+import { isStartupVariable, secretVariableName } from "@stellar-secrets/core";
 import { CliError } from "./errors.js";
 import { unknownSecretHint } from "./suggest.js";
 
@@ -17,7 +18,7 @@ export function variableNames(names: Iterable<string>): Map<string, string> {
   const out = new Map<string, string>();
   const owner = new Map<string, string>();
   for (const name of names) {
-    const variable = name.toUpperCase();
+    const variable = secretVariableName(name);
     if (!VARIABLE_NAME.test(variable)) {
       throw new CliError("INVALID_VARIABLE_NAME", `secret "${name}" does not make a valid environment variable name ("${variable}")`, {
         hint: "variable names are letters, digits and _, not starting with a digit; leave it out with --only",
@@ -86,26 +87,8 @@ export function quoteShell(value: string): string | undefined {
   return `'${value.replace(/'/g, "'\\''")}'`;
 }
 
-/**
- * Variables with which a value would make `exec`'s command (or a program it starts) load or run
- * other code, or run other programs: the dynamic loader's (`LD_*`, `DYLD_*`), the shells'
- * (`BASH_ENV`, `ENV`, `PS4`, `PROMPT_COMMAND`, `SHELLOPTS`, `BASHOPTS`, `IFS`, `PATH`), and the
- * runtimes' (`NODE_OPTIONS`, `PYTHONPATH`, `PERL5OPT`, `RUBYOPT`, `JAVA_TOOL_OPTIONS`, …). A secret
- * with such a name (which anyone who can propose a value can create) must not set one silently.
- */
-const STARTUP_VARIABLES: ReadonlySet<string> = new Set([
-  "PATH", "IFS", "BASH_ENV", "ENV", "PS4", "PROMPT_COMMAND", "SHELLOPTS", "BASHOPTS",
-  "NODE_OPTIONS", "NODE_PATH", "NODE_REPL_EXTERNAL_MODULE",
-  "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONINSPECT", "PYTHONUSERBASE",
-  "PERL5OPT", "PERL5LIB", "PERLLIB", "RUBYOPT", "RUBYLIB",
-  "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH",
-  "GCONV_PATH", "GIT_SSH_COMMAND", "GIT_SSH", "GIT_EXEC_PATH", "GIT_ASKPASS", "SSH_ASKPASS",
-]);
-
-/** True for a variable in {@link STARTUP_VARIABLES} or of the dynamic loader (`LD_*`, `DYLD_*`). */
-export function isStartupVariable(variable: string): boolean {
-  return STARTUP_VARIABLES.has(variable) || variable.startsWith("LD_") || variable.startsWith("DYLD_");
-}
+/** The startup variables (`NODE_OPTIONS`, `LD_*`, `PATH`, …) are core's, which `check` warns with (`invalid-secret-name`). */
+export { isStartupVariable } from "@stellar-secrets/core";
 
 /**
  * Throws `CliError("STARTUP_VARIABLE")` for the first secret of `variables` (secret name →

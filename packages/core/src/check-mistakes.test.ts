@@ -249,3 +249,48 @@ describe("stale-mac of a hand edit already committed", () => {
     expect(uncommitted[0]?.message).toContain("(`git checkout -- secrets/production.enc.yaml`)");
   });
 });
+
+describe("plaintext-credential proposes a secret name from where the credential sits", () => {
+  const STRIPE = "sk_live_FAKEFAKEFAKEFAKEFAKE0000"; // TEST-ONLY fake credential
+
+  it("a static header: <connection>_<header>, the set command and the secret header to write (the auth scheme as its prefix)", () => {
+    const index = workspaceWith({
+      "connections/billing.yaml": `kind: api_connection\nname: billing\nbase_url: https://api.example.com\nheaders:\n  - { name: X-Billing-Auth, type: static, value: "Bearer ${STRIPE}" }\n`,
+    });
+    const [d, ...more] = checkWorkspace(index).filter((x) => x.rule === "plaintext-credential" && x.file === "connections/billing.yaml");
+    expect(more).toEqual([]);
+    expect(d?.suggestion).toBe("billing_x_billing_auth");
+    expect(d?.message).toBe(
+      'static header "X-Billing-Auth" holds what looks like a Stripe live secret key (sk_live_…) in plain text; store it as a secret, `stellar-secrets set billing_x_billing_auth --env ENV` (the value after "Bearer "), and write `{ name: X-Billing-Auth, type: secret, secret: billing_x_billing_auth, prefix: "Bearer " }` in its place',
+    );
+    expect(d?.message).not.toContain(STRIPE);
+  });
+
+  it("a connector field: <connector>_<field> and `field: { secret: NAME }`; a name a secret already has gets the first free _2", () => {
+    const index = workspaceWith({
+      "connectors/payments.yaml": `kind: auth_connector\nname: payments\ntype: bearer_token\ntoken: ${STRIPE}\n`,
+      // stripe + Api-Key would be stripe_api_key, which the fixture's environments already hold
+      "connections/stripe2.yaml": `kind: api_connection\nname: stripe\nbase_url: https://api.stripe.com\nheaders:\n  - { name: Api-Key, type: static, value: ${STRIPE} }\n`,
+    });
+    const ds = checkWorkspace(index).filter((x) => x.rule === "plaintext-credential");
+    const field = ds.find((x) => x.file === "connectors/payments.yaml");
+    expect(field?.message).toContain("`stellar-secrets set payments_token --env ENV`, and write `token: { secret: payments_token }` in its place");
+    const taken = ds.find((x) => x.file === "connections/stripe2.yaml");
+    expect(taken?.suggestion).toBe("stripe_api_key_2");
+    expect(taken?.message).toContain("`stellar-secrets set stripe_api_key_2 --env ENV`");
+    expect(taken?.message).toContain("secret: stripe_api_key_2 }`");
+    expect(taken?.message).not.toMatch(/stripe_api_key(?!_2)/);
+  });
+
+  it("a credential pasted into a secret field: the name to put there instead; a comment keeps the NAME placeholder", () => {
+    const index = workspaceWith({
+      "connectors/crm.yaml": `kind: auth_connector\nname: crm\ntype: bearer_token\ntoken: { secret: ${STRIPE} }\n`,
+      "agents/helper.yaml": `kind: agent\nname: helper\nactions: []\n# ${STRIPE}\n`,
+    });
+    const ds = checkWorkspace(index).filter((x) => x.rule === "plaintext-credential");
+    const pasted = ds.find((x) => x.file === "connectors/crm.yaml");
+    expect(pasted?.suggestion).toBe("crm_token");
+    expect(pasted?.message).toContain("store the value with `stellar-secrets set crm_token --env ENV`, put `crm_token` here");
+    expect(ds.find((x) => x.file === "agents/helper.yaml")?.message).toContain("stellar-secrets set NAME");
+  });
+});

@@ -5,7 +5,8 @@
 import type { ConfigDocument, ConfigFile, ObjectLink, PlainValue, SecretReference } from "./config.js";
 import { pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
-import { describeNonDescriptiveName, editDistance, nearestName, quoteName, suggestSecretName, validateSecretName } from "./names.js";
+import { describeNonDescriptiveName, editDistance, nearestName, quoteName, secretNameFromContext, suggestSecretName, validateSecretName } from "./names.js";
+import { describeStartupVariableName } from "./variables.js";
 import type { LineIndex } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import { recipientStanzaProblems } from "./recipient-stanzas.js";
@@ -99,7 +100,7 @@ export interface CheckOptions {
 export class CrossFileCache {
   entries = new Map<string, { file: ConfigFile; diagnostics: Diagnostic[] }>();
   /** What a secret name's own rules say of it (pure functions of the name). */
-  readonly names = new Map<string, { valid: ReturnType<typeof validateSecretName>; vague: string | undefined }>();
+  readonly names = new Map<string, { valid: ReturnType<typeof validateSecretName>; vague: string | undefined; startup: string | undefined }>();
   /** `stale-mac` of each environment file (a pure function of the file and its committed versions: reused while both are the same). */
   readonly staleMac = new Map<string, { file: EnvironmentFile; committed: string | readonly string[] | undefined; earlier: readonly string[] | undefined; diagnostics: Diagnostic[] }>();
   private readonly dirty = new Set<string>();
@@ -235,7 +236,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
 
   // Per-file diagnostics computed at parse time.
-  for (const file of index.configFiles.values()) if (file.diagnostics.length > 0) out.push(...file.diagnostics);
+  for (const file of index.configFiles.values()) if (file.diagnostics.length > 0) out.push(...withFreeSecretNames(index, file.diagnostics));
   for (const file of index.otherSecretsFiles.values()) out.push(...file.diagnostics);
   if (index.catalog !== undefined) out.push(...index.catalog.diagnostics);
 
@@ -313,10 +314,10 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
     let named = options.crossFileCache?.names.get(name);
     if (named === undefined) {
       const valid = validateSecretName(name);
-      named = { valid, vague: valid.ok ? describeNonDescriptiveName(name) : undefined };
+      named = { valid, vague: valid.ok ? describeNonDescriptiveName(name) : undefined, startup: valid.ok ? describeStartupVariableName(name) : undefined };
       options.crossFileCache?.names.set(name, named);
     }
-    const { valid, vague } = named;
+    const { valid, vague, startup } = named;
     for (const def of info.definitions) {
       const lines = index.environmentFiles.get(def.environment)?.lines as LineIndex;
       if (!valid.ok) {
@@ -326,6 +327,10 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
             ...(valid.suggestion !== undefined ? { suggestion: valid.suggestion } : {}),
           }),
         );
+      }
+      if (startup !== undefined) {
+        // a valid name whose exec/export variable loads code: a warning (references and get still work)
+        out.push(diagnosticAt("invalid-secret-name", "warning", def.file, lines, def.range, startup, { secret: name }));
       }
       if (vague !== undefined) {
         out.push(diagnosticAt("non-descriptive-secret-name", sev("non-descriptive-secret-name"), def.file, lines, def.range, vague, { secret: name }));
@@ -415,7 +420,27 @@ export function checkConfigFile(index: WorkspaceIndex, path: string): Diagnostic
   if (file === undefined || !index.projectUsable) return [];
   const declared = index.environmentNames();
   const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
-  return applySeverities([...file.diagnostics, ...crossFileDiagnostics(index, file, namesComplete, declared)], index.project.rules).sort(compareDiagnostics);
+  return applySeverities([...withFreeSecretNames(index, file.diagnostics), ...crossFileDiagnostics(index, file, namesComplete, declared)], index.project.rules).sort(compareDiagnostics);
+}
+
+/**
+ * A config file's own diagnostics with each `plaintext-credential` fix naming a free secret name:
+ * the name proposed at parse time (its `suggestion`, made from the header's or field's context
+ * without knowing the secrets) is replaced, in the commands and YAML the message quotes, by the
+ * first free `name_2`, `name_3`… when a secret already has it (`set` would overwrite that one).
+ */
+function withFreeSecretNames(index: WorkspaceIndex, diagnostics: readonly Diagnostic[]): readonly Diagnostic[] {
+  if (!diagnostics.some((d) => d.rule === "plaintext-credential" && d.suggestion !== undefined && index.secret(d.suggestion) !== undefined)) return diagnostics;
+  return diagnostics.map((d) => {
+    if (d.rule !== "plaintext-credential" || d.suggestion === undefined || index.secret(d.suggestion) === undefined) return d;
+    const taken = d.suggestion;
+    const free = secretNameFromContext([taken], (n) => index.secret(n) !== undefined);
+    const word = new RegExp(`(?<![a-z0-9_])${taken}(?![a-z0-9_])`, "g");
+    // (in code spans only: the header or field named in the text keeps its own spelling)
+    const message = d.message.replace(/`[^`]*`/g, (span) => span.replace(word, free ?? "NAME"));
+    const { suggestion: _old, ...rest } = d;
+    return free === undefined ? { ...rest, message } : { ...rest, message, suggestion: free };
+  });
 }
 
 /**
@@ -715,13 +740,17 @@ function checkReference(
     // a value pasted where a name belongs: reported as what it is, and never repeated in a message
     const pasted = pastedCredential(ref.secret);
     if (pasted !== undefined) {
+      // a name from the context (`stripe` + `Authorization`, `hubspot` + `token`) that no secret has yet
+      const proposed = secretNameFromContext([doc.name, ref.field.replace(/^headers\[\d+\]\s*/, "")], (n) => index.secret(n) !== undefined);
+      const secretName = proposed ?? "NAME";
       return diagnosticAt(
         "plaintext-credential",
         defaultSeverity("plaintext-credential"),
         ref.file,
         lines,
         ref.range,
-        `the "secret" field (${ref.field}) holds what looks like ${pasted} in plain text, where a secret's name belongs; store the value with \`stellar-secrets set NAME --env ENV\`, put NAME here, and rotate the credential at its provider (git history keeps it)`,
+        `the "secret" field (${ref.field}) holds what looks like ${pasted} in plain text, where a secret's name belongs; store the value with \`stellar-secrets set ${secretName} --env ENV\`, put ${proposed === undefined ? "NAME" : `\`${proposed}\``} here, and rotate the credential at its provider (git history keeps it)`,
+        proposed === undefined ? undefined : { suggestion: proposed },
       );
     }
     const near = suggestSecret(index, ref.secret, budget);

@@ -7,7 +7,7 @@
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 import { commentCredentials, detectCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
-import { editDistance } from "./names.js";
+import { editDistance, secretNameFromContext } from "./names.js";
 import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js";
 import { CONFIG_KINDS, type ConfigKind } from "./schemas.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
@@ -394,6 +394,23 @@ function pairOf(map: YAMLMap, key: string): Pair | undefined {
   return undefined;
 }
 
+/** Where a plain credential sits, for the fix `plaintext-credential` proposes: a static header (its name) or a connector field. */
+interface CredentialMove {
+  /** What the proposed secret name is made of: the document's name, then the header's or field's. */
+  parts: (string | undefined)[];
+  header?: string;
+  field?: string;
+}
+
+/** The YAML to write where the credential was: the header as a secret header (with the auth scheme as its prefix), or the field as a reference. */
+function credentialReference(secretName: string, move: CredentialMove, scheme: string | undefined): string {
+  if (move.header !== undefined) {
+    const headerName = /^[A-Za-z0-9_-]+$/.test(move.header) ? move.header : JSON.stringify(move.header);
+    return `{ name: ${headerName}, type: secret, secret: ${secretName}${scheme === undefined ? "" : `, prefix: "${scheme} "`} }`;
+  }
+  return `${move.field ?? "secret"}: { secret: ${secretName} }`;
+}
+
 function extractDocument(
   resolve: (node: unknown) => Node | undefined,
   root: YAMLMap,
@@ -440,19 +457,33 @@ function extractDocument(
       if (sp !== undefined) addRef(resolve(sp.value), isAlias(value) ? value : (sp.value as Node), field);
     }
   };
-  const credentialCheck = (node: unknown, what: string, entropy: boolean, at?: Node): void => {
+  // `move`: where the credential sits in a field that can take a reference (a static header's
+  // value, a connector field): the parts a secret name is made of, and the text to write instead
+  const credentialCheck = (node: unknown, what: string, entropy: boolean, at?: Node, move?: CredentialMove): void => {
     const v = resolve(node);
     if (!isScalar(v) || typeof v.value !== "string") return;
     const found = detectCredential(v.value, { entropy });
     if (found === undefined) return;
+    const secretName = move === undefined ? undefined : secretNameFromContext(move.parts);
+    const where = narrowToLine(nodeRange(at ?? (node as Node)) ?? range, at === undefined ? text : undefined, lines);
+    if (move === undefined || secretName === undefined) {
+      file.diagnostics.push(
+        diagnosticAt("plaintext-credential", "error", path, lines, where, `${what} holds what looks like ${found} in plain text; store it as a secret (stellar-secrets set NAME) and reference it with { secret: NAME }`),
+      );
+      return;
+    }
+    // an HTTP auth scheme before the credential ("Bearer sk_…") becomes the header's prefix (only the scheme is shown)
+    const scheme = move.header === undefined ? undefined : /^(Bearer|Basic|Token|Bot)\s+\S/i.exec(v.value)?.[1];
     file.diagnostics.push(
       diagnosticAt(
         "plaintext-credential",
         "error",
         path,
         lines,
-        narrowToLine(nodeRange(at ?? (node as Node)) ?? range, at === undefined ? text : undefined, lines),
-        `${what} holds what looks like ${found} in plain text; store it as a secret (stellar-secrets set NAME) and reference it with { secret: NAME }`,
+        where,
+        `${what} holds what looks like ${found} in plain text; store it as a secret, \`stellar-secrets set ${secretName} --env ENV\`${scheme === undefined ? "" : ` (the value after "${scheme} ")`}, ` +
+          `and write \`${credentialReference(secretName, move, scheme)}\` in its place`,
+        { suggestion: secretName },
       ),
     );
   };
@@ -541,7 +572,7 @@ function extractDocument(
         if (sp !== undefined) addRef(resolve(sp.value), via ?? (sp.value as Node), label);
         const vp = pairOf(h, "value");
         if (vp !== undefined) {
-          credentialCheck(vp.value, `static header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via);
+          credentialCheck(vp.value, `static header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via, headerName === undefined ? undefined : { parts: [name, headerName], header: headerName });
           const v = resolve(vp.value);
           const r = nodeRange(via ?? (vp.value as Node));
           if (isScalar(v) && typeof v.value === "string" && r !== undefined) {
@@ -563,7 +594,7 @@ function extractDocument(
     } else if (kind === "auth_connector" && CONNECTOR_FIELDS.some((f) => f.field === key)) {
       const plain = CONNECTOR_FIELDS.find((f) => f.field === key)?.plain ?? false;
       if (isMap(value)) secretOf(pair.value, key);
-      else credentialCheck(pair.value, `field "${key}"`, !plain);
+      else credentialCheck(pair.value, `field "${key}"`, !plain, undefined, { parts: [name, key], field: key });
       const r = nodeRange(pair.value as Node);
       if (isScalar(value) && typeof value.value === "string" && r !== undefined) {
         (model.plainValues ??= []).push({ text: value.value, range: r, kind: "field", field: key, ...(plain ? {} : { secretOnly: true }) });

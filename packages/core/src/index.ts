@@ -8,6 +8,7 @@ export * from "./errors.js";
 export * from "./rules.js";
 export * from "./diagnostics.js";
 export * from "./names.js";
+export * from "./variables.js";
 export * from "./schemas.js";
 export * from "./project.js";
 export * from "./catalog.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeNonDescriptiveName, quoteName, suggestSecretName, validateSecretName } from "./names.js";
+import { describeNonDescriptiveName, quoteName, secretNameFromContext, suggestSecretName, validateSecretName } from "./names.js";
 
 describe("validateSecretName", () => {
   it("accepts lowercase_with_underscores up to 64 characters", () => {
@@ -81,5 +81,17 @@ describe("validateSecretName: a name with a line break", () => {
     const r = validateSecretName("stripe_key\n");
     expect(r.ok).toBe(false);
     expect(r.ok ? "" : r.message).toMatch(/^secret name "stripe_key\\n" contains control/);
+  });
+});
+
+describe("secretNameFromContext (the name plaintext-credential proposes)", () => {
+  it("snake_cases the parts into a valid, descriptive name, skipping the names taken", () => {
+    expect(secretNameFromContext(["stripe", "Authorization"])).toBe("stripe_authorization");
+    expect(secretNameFromContext(["Stripe.Prod", "X-Api-Key"])).toBe("stripe_prod_x_api_key");
+    expect(secretNameFromContext([undefined, "token"])).toBeUndefined(); // generic alone: no name
+    expect(secretNameFromContext(["hubspot", "token"], (n) => n === "hubspot_token" || n === "hubspot_token_2")).toBe("hubspot_token_3");
+    const long = secretNameFromContext(["a".repeat(70), "token"], (n) => n.length === 64 && !n.endsWith("_2"));
+    expect(long).toMatch(/^a+_2$/);
+    expect(long!.length).toBeLessThanOrEqual(64);
   });
 });

@@ -94,6 +94,26 @@ export function suggestSecretName(name: string): string | undefined {
   return s;
 }
 
+/**
+ * A secret name for a credential found at a place of a config file, made from that place's
+ * context (`parts`, e.g. the connection's name and the header's: `stripe` + `X-Api-Key` →
+ * `stripe_x_api_key`): snake_cased ({@link suggestSecretName}), valid ({@link validateSecretName})
+ * and descriptive ({@link describeNonDescriptiveName}); when `taken(name)` (an existing secret),
+ * the first free `name_2`, `name_3`, …. Undefined when the parts give no such name (then a message
+ * keeps its `NAME` placeholder).
+ */
+export function secretNameFromContext(parts: readonly (string | undefined)[], taken: (name: string) => boolean = () => false): string | undefined {
+  const base = suggestSecretName(parts.filter((p): p is string => p !== undefined && p !== "").join("_"));
+  if (base === undefined || !validateSecretName(base).ok || describeNonDescriptiveName(base) !== undefined) return undefined;
+  if (!taken(base)) return base;
+  for (let i = 2; i < 100; i++) {
+    const suffix = `_${i}`;
+    const candidate = `${base.slice(0, MAX_SECRET_NAME_LENGTH - suffix.length).replace(/_$/, "")}${suffix}`;
+    if (validateSecretName(candidate).ok && !taken(candidate)) return candidate;
+  }
+  return undefined;
+}
+
 /** Words that say what kind of credential a name is, but not which service it belongs to. */
 const GENERIC_WORDS = new Set([
   "access", "account", "api", "apikey", "app", "auth", "authorization", "basic", "bearer", "cert",

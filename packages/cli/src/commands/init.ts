@@ -19,6 +19,7 @@ import {
   identityToRecipient,
   isAgeIdentity,
   isAgeRecipient,
+  isMistypedAgeRecipient,
   isSshEd25519Recipient,
   normalizeRecipient,
   writeFileAtomic,
@@ -123,10 +124,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   let recipient: string;
   let newIdentity: { keyFile: string; identity: string } | undefined;
   if (f.recipient !== undefined) {
-    if (!isAgeRecipient(f.recipient) && !isSshEd25519Recipient(f.recipient)) {
-      throw new CliError("INVALID_MEMBER", "init: --recipient is not an age X25519 public key (age1...) or an SSH ed25519 public key (\"ssh-ed25519 AAAA...\")");
-    }
-    recipient = normalizeRecipient(f.recipient);
+    recipient = recipientArgument(f.recipient);
   } else {
     const ids = identitiesFor(ctx);
     // An age identity only: an SSH key found in ~/.ssh becomes a member only when asked for
@@ -157,7 +155,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const firstError = parseProjectConfig(configText, configPath).diagnostics.find((d) => d.severity === "error");
   if (firstError !== undefined) {
     throw new CliError("INVALID_CONFIG", `init: the stellar.yaml it would write is not valid: ${firstError.message}; nothing was written`, {
-      hint: "fix the flags named above (--env, --member, --secrets-dir)",
+      hint: "fix the flags named above (--env, --member, --recipient, --secrets-dir)",
     });
   }
   let createdKeyFile: string | undefined;
@@ -272,6 +270,30 @@ async function createKeyFile(path: string, identity: string, recipient: string):
   const text = `# created: ${new Date().toISOString()} by stellar-secrets init\n# public key: ${recipient}\n${identity}\n`;
   await writeFile(path, text, { mode: 0o600, flag: "wx" });
   await chmod(path, 0o600);
+}
+
+/**
+ * The public key `init --recipient` was given, normalized. Throws `CliError` INVALID_MEMBER when it
+ * is no age X25519 or ssh-ed25519 public key, and INVALID_CONFIG (the code init gave it before, by
+ * validating the stellar.yaml it would write) when it has an age key's shape but its bech32 checksum
+ * fails; both hints name `--recipient`. Never echoes what does not look like a public key (a private
+ * key pasted by mistake).
+ */
+export function recipientArgument(given: string): string {
+  const howToGet = "`stellar-secrets whoami` or `age-keygen -y KEYFILE` prints an age key, `~/.ssh/id_ed25519.pub` holds an SSH one";
+  if (isMistypedAgeRecipient(given)) {
+    throw new CliError(
+      "INVALID_CONFIG",
+      `init: --recipient "${given}" is not a valid age public key: its checksum does not match (a character was mistyped or lost when it was copied), so nothing can be encrypted to it; nothing was written`,
+      { hint: `pass --recipient the key copied again, whole (${howToGet}), or leave --recipient out to use (or create) your own age key` },
+    );
+  }
+  if (!isAgeRecipient(given) && !isSshEd25519Recipient(given)) {
+    throw new CliError("INVALID_MEMBER", "init: --recipient is not an age X25519 public key (age1...) or an SSH ed25519 public key (\"ssh-ed25519 AAAA...\")", {
+      hint: `pass --recipient an age1... public key or a whole ssh-ed25519 public key line, quoted (${howToGet}), or leave --recipient out to use (or create) your own age key`,
+    });
+  }
+  return normalizeRecipient(given);
 }
 
 const command: Command = { summary: "create stellar.yaml, .sops.yaml and an encrypted file per environment", help, run };

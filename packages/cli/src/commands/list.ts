@@ -9,9 +9,10 @@ import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { renderJson, renderTable } from "../format.js";
-import { openProject, readCatalog, readEnvironmentFiles, selectEnvironments } from "../repository.js";
+import { openProject, readCatalog, readEnvironmentFilesEach, selectEnvironments } from "../repository.js";
 import { loadReferences } from "../references.js";
 import { secretMatrix, type MatrixColumn } from "../matrix.js";
+import { unreadableJson, unreadableReport, unreadableStatus } from "../unreadable.js";
 
 const help = `Usage: stellar-secrets list [--env ENV[,ENV]] [--long] [--json]
 
@@ -40,8 +41,12 @@ export type { CellState } from "../matrix.js";
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f } = parseCommandArgs("list", argv, flags);
   const config = await openProject(ctx);
-  const envs = selectEnvironments(config, splitList(f.env), { all: true });
-  const all = await readEnvironmentFiles(config, config.environments);
+  const selected = selectEnvironments(config, splitList(f.env), { all: true });
+  // a file that cannot be read (git conflict markers, …) is reported; the others are listed
+  const { files: all, unreadable } = await readEnvironmentFilesEach(config, config.environments);
+  const wanted = unreadable.filter((u) => selected.includes(u.env));
+  const envs = selected.filter((e) => !wanted.some((u) => u.env === e));
+  if (envs.length === 0 && wanted.length > 0) throw wanted[0]!.error; // nothing left to list
   const files = all.filter((f) => envs.includes(f.env));
   const column = (x: (typeof all)[number]): MatrixColumn => ({ environment: x.env.name, file: x.file });
   const allColumns = all.map(column);
@@ -61,10 +66,14 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     };
   });
 
+  const status = unreadableStatus(wanted);
   if (f.json) {
-    ctx.stdout.write(renderJson({ environments: envs.map((e) => e.name), secrets: rows }));
-    return 0;
+    // (unreadable only when there is one: the shape of a readable project is unchanged)
+    ctx.stdout.write(renderJson({ environments: envs.map((e) => e.name), secrets: rows, ...(wanted.length > 0 ? { unreadable: unreadableJson(wanted, config.root) } : {}) }));
+    return status;
   }
+  ctx.stderr.write(unreadableReport(wanted, `not listed: the file cannot be read (above); fix it, then run list again`));
+  if (rows.length === 0 && wanted.length > 0) return status;
   if (rows.length === 0) {
     ctx.stdout.write(`No secrets yet. Add one: stellar-secrets set NAME --env ${envs[0]?.name ?? "ENV"}\n`);
     // init always makes the folder: without it, a typo in secrets_dir is the likely reason
@@ -81,7 +90,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     return cells;
   });
   ctx.stdout.write(renderTable(headers, table));
-  return 0;
+  return status;
 }
 
 const command: Command = { summary: "show the secrets × environments matrix (no key needed, no values)", help, run };

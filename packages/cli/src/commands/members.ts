@@ -15,6 +15,7 @@ import { memberNamesOf, ownKeys } from "../keys.js";
 import { memberDetails } from "../membership.js";
 import { requestBranch } from "./request-access.js";
 import { humanList, renderJson, renderTable, rotateNowLines, shortRecipient, terminalLines } from "../format.js";
+import { unreadableJson, unreadableReport, unreadableStatus } from "../unreadable.js";
 import { loadReferences } from "../references.js";
 import {
   withProjectLock,
@@ -23,6 +24,7 @@ import {
   namesIn,
   openProject,
   readEnvironmentFiles,
+  readEnvironmentFilesEach,
   recipientsOf,
   selectEnvironments,
   writeProjectConfig,
@@ -99,7 +101,10 @@ async function list(argv: string[], ctx: CommandContext): Promise<number> {
   const config = await openProject(ctx);
   if (f.long) return listLong(ctx, config, selectEnvironments(config, splitList(f.env), { all: true }), f.json === true);
   const envs = selectEnvironments(config, splitList(f.env), { all: true });
-  const files = await readEnvironmentFiles(config, envs);
+  // members come from stellar.yaml; a file that cannot be read (git conflict markers, …) only
+  // leaves its recipient check out, and is reported
+  const { files, unreadable } = await readEnvironmentFilesEach(config, envs);
+  const status = unreadableStatus(unreadable);
   const members = new Map<string, { recipient: string; environments: string[] }[]>();
   for (const env of envs) {
     for (const m of env.members) {
@@ -132,9 +137,10 @@ async function list(argv: string[], ctx: CommandContext): Promise<number> {
           ...(e.approved !== undefined && e.approved.length > 0 ? { approved: e.approved } : {}),
         })),
         recipientDrift: drift.filter((d) => d.extra.length > 0 || d.missing.length > 0),
+        ...(unreadable.length > 0 ? { unreadable: unreadableJson(unreadable, config.root) } : {}),
       }),
     );
-    return 0;
+    return status;
   }
   const rows: string[][] = [];
   for (const [name, entries] of [...members].sort(([a], [b]) => a.localeCompare(b))) {
@@ -146,7 +152,8 @@ async function list(argv: string[], ctx: CommandContext): Promise<number> {
     for (const r of d.extra) ctx.stdout.write(terminalLines([`warning: ${d.file} can also be decrypted by ${r}, which is not a member of ${d.environment} (run \`stellar-secrets rotate-key --env ${d.environment}\`)`]));
     for (const r of d.missing) ctx.stdout.write(terminalLines([`warning: ${d.file} is not encrypted to ${r}, a member of ${d.environment} (run \`stellar-secrets members add\` again, or rotate-key)`]));
   }
-  return 0;
+  ctx.stderr.write(unreadableReport(unreadable, "members as stellar.yaml declares them; whether the file is encrypted to them is not checked: it cannot be read (above)"));
+  return status;
 }
 
 /** The "pending requests" block of `members list` (empty when there are none). */

@@ -7,7 +7,7 @@ import { validateSecretName } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError, exitCodeFor } from "../errors.js";
-import { renderJson } from "../format.js";
+import { renderJson, shellWord } from "../format.js";
 import { formatReference, loadReferences, type SecretReference } from "../references.js";
 import { findProjectRootSafe, namesIn, openProject, readEnvironmentFiles } from "../repository.js";
 import { didYouMeanName } from "../suggest.js";
@@ -50,18 +50,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       });
     }
   }
-  const envs = setIn.length > 0 ? setIn : ["ENV"];
   const validation = newName === "NEW" ? ({ ok: true } as const) : validateSecretName(newName);
-  const steps = [
-    ...envs.map(
-      (e) => `stellar-secrets get ${oldName} --env ${e} | stellar-secrets set ${newName} --env ${e} --from-stdin --keep-newlines`,
-    ),
-    references.length > 0
-      ? `change the references from ${oldName} to ${newName}:\n${references.map((r) => `       ${formatReference(r)}`).join("\n")}`
-      : `change every reference from ${oldName} to ${newName} (run \`stellar-secrets usage ${oldName}\` to find them)`,
-    `stellar-secrets check   # confirm nothing references ${oldName} any more`,
-    `stellar-secrets rm ${oldName}${setIn.length > 0 ? ` --env ${setIn.join(",")}` : ""}`,
-  ];
+  const steps = renameSteps(oldName, newName, setIn, references);
   if (f.json) {
     ctx.stdout.write(
       renderJson({
@@ -84,6 +74,27 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     ctx.stderr.write(`${lines.join("\n")}\n`);
   }
   return exitCodeFor("RENAME_NOT_SUPPORTED");
+}
+
+/**
+ * The steps that move `oldName` to `newName` (rename's plan, one string per step): copy the value
+ * in each environment of `setIn` (`ENV` when none is known), move the `references`, check, delete
+ * the old name. Every command is one a person can paste into a terminal or a script: names are
+ * shell-quoted when they need it, and `rm` carries `--yes` (without a terminal, rm refuses to run
+ * unconfirmed: CONFIRMATION_REQUIRED), with a comment saying why.
+ */
+export function renameSteps(oldName: string, newName: string, setIn: readonly string[], references: readonly SecretReference[]): string[] {
+  const from = shellWord(oldName);
+  const to = shellWord(newName);
+  const envs = setIn.length > 0 ? setIn : ["ENV"];
+  return [
+    ...envs.map((e) => `stellar-secrets get ${from} --env ${e} | stellar-secrets set ${to} --env ${e} --from-stdin --keep-newlines`),
+    references.length > 0
+      ? `change the references from ${oldName} to ${newName}:\n${references.map((r) => `       ${formatReference(r)}`).join("\n")}`
+      : `change every reference from ${oldName} to ${newName} (run \`stellar-secrets usage ${from}\` to find them)`,
+    `stellar-secrets check   # confirm nothing references ${oldName} any more`,
+    `stellar-secrets rm ${from}${setIn.length > 0 ? ` --env ${setIn.join(",")}` : ""} --yes   # --yes: no prompt, so it also runs in a script or CI (no terminal)`,
+  ];
 }
 
 const command: Command = { summary: "explain why names are fixed and print the steps to move a secret to a new name", help, run };

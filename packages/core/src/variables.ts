@@ -1,0 +1,49 @@
+/**
+ * Secret names as environment variables (what `stellar-secrets exec` and `export --format
+ * dotenv|shell` set): the variable a name becomes, and the variables with which a value would make
+ * a program load or run other code. The CLI refuses to set those; the checker warns about a name
+ * that would, long before a deploy runs `exec`.
+ */
+import { quoteName } from "./names.js";
+
+/** The environment variable `exec` and `export --format dotenv|shell` set for secret `name`: the name upper-cased. */
+export function secretVariableName(name: string): string {
+  return name.toUpperCase();
+}
+
+/**
+ * Variables with which a value would make `exec`'s command (or a program it starts) load or run
+ * other code, or run other programs: the dynamic loader's (`LD_*`, `DYLD_*`), the shells'
+ * (`BASH_ENV`, `ENV`, `PS4`, `PROMPT_COMMAND`, `SHELLOPTS`, `BASHOPTS`, `IFS`, `PATH`), and the
+ * runtimes' (`NODE_OPTIONS`, `PYTHONPATH`, `PERL5OPT`, `RUBYOPT`, `JAVA_TOOL_OPTIONS`, …). A secret
+ * with such a name (which anyone who can propose a value can create) must not set one silently.
+ */
+const STARTUP_VARIABLES: ReadonlySet<string> = new Set([
+  "PATH", "IFS", "BASH_ENV", "ENV", "PS4", "PROMPT_COMMAND", "SHELLOPTS", "BASHOPTS",
+  "NODE_OPTIONS", "NODE_PATH", "NODE_REPL_EXTERNAL_MODULE",
+  "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONINSPECT", "PYTHONUSERBASE",
+  "PERL5OPT", "PERL5LIB", "PERLLIB", "RUBYOPT", "RUBYLIB",
+  "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH",
+  "GCONV_PATH", "GIT_SSH_COMMAND", "GIT_SSH", "GIT_EXEC_PATH", "GIT_ASKPASS", "SSH_ASKPASS",
+]);
+
+/** True for a variable in {@link STARTUP_VARIABLES} or of the dynamic loader (`LD_*`, `DYLD_*`). */
+export function isStartupVariable(variable: string): boolean {
+  return STARTUP_VARIABLES.has(variable) || variable.startsWith("LD_") || variable.startsWith("DYLD_");
+}
+
+/**
+ * Why secret `name` cannot go through `exec` or `export --format dotenv|shell` (reported as
+ * `invalid-secret-name`, severity warning: references and `get` still work), or undefined when
+ * its variable ({@link secretVariableName}) is no startup variable. The message says which variable
+ * it would set, that both commands refuse it (STARTUP_VARIABLE), and how to rename it (the
+ * `stellar-secrets rename` steps). Names only, never a value.
+ */
+export function describeStartupVariableName(name: string): string | undefined {
+  const variable = secretVariableName(name);
+  if (!isStartupVariable(variable)) return undefined;
+  return (
+    `secret ${quoteName(name)} would set ${variable} in \`stellar-secrets exec\` and \`export --format dotenv|shell\`, a variable with which a program loads or runs other code, so both refuse it (STARTUP_VARIABLE) when a deploy runs them; ` +
+    `rename it to a name that says its service: \`stellar-secrets rename ${name} NEW_NAME\` prints the steps`
+  );
+}
