@@ -16,6 +16,7 @@ import { RULES } from "../rules.js";
 import type { EnvironmentFile } from "../secrets-dir.js";
 import type { IndexedCatalog, WorkspaceIndex } from "../workspace.js";
 import { durationDays } from "./rotation.js";
+import { matchBaseline } from "./baseline.js";
 import { textLines } from "../position.js";
 import { diffVersions, type FileVersion } from "./history.js";
 import { retiredDataKey, type EarlierVersion } from "./retired-key.js";
@@ -291,8 +292,6 @@ function requestsAdded(base: ProjectConfig | undefined, head: ProjectConfig | un
     .map((r) => ({ name: r.name, recipient: r.recipient }));
 }
 
-const diagnosticKey = (d: Diagnostic): string => `${d.rule}\u0000${d.file}\u0000${d.secret ?? ""}\u0000${d.message}`;
-
 /** What else a review takes, beyond the two states. */
 export interface ReviewInputs {
   /**
@@ -542,9 +541,12 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       });
     }
     // plaintext: the file's own encryption problems (at their default severity, whatever stellar.yaml says)
-    const baseFileDiagnostics = new Set((before.model?.diagnostics ?? []).map(diagnosticKey));
-    for (const d of after.model?.diagnostics ?? []) {
-      if (d.rule !== "unencrypted-secrets-file" || baseFileDiagnostics.has(diagnosticKey(d))) continue;
+    const plaintextOf = (model: EnvironmentFile | undefined): Diagnostic[] => (model?.diagnostics ?? []).filter((d) => d.rule === "unencrypted-secrets-file");
+    const plaintextAfter = plaintextOf(after.model);
+    const plaintextBefore = plaintextAfter.length === 0 ? [] : plaintextOf(before.model);
+    const hadPlaintext = matchBaseline({ diagnostics: plaintextBefore, readText: () => textBefore }, { diagnostics: plaintextAfter, readText: () => textAfter });
+    for (const [i, d] of plaintextAfter.entries()) {
+      if (hadPlaintext[i] === true) continue;
       envProblems.push({ kind: "plaintext", environment, file: d.file, line: d.line, message: reword(d.message, d.file) });
     }
 
@@ -761,18 +763,13 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   // the checker's recipient-drift on a file already reported as a non-member or a re-wrap is the same finding
   const nonMemberFiles = new Set(problems.filter((p) => p.kind === "non-member-recipient" || p.kind === "rewrapped-without-rotation").map((p) => p.file));
 
-  // checker diagnostics at head: new ones, and those about a changed secret or file
-  const baseCounts = new Map<string, number>();
-  for (const d of base.diagnostics) baseCounts.set(diagnosticKey(d), (baseCounts.get(diagnosticKey(d)) ?? 0) + 1);
+  // checker diagnostics at head: new ones (the base did not have the problem: matchBaseline), and those about a changed secret or file
+  const fixed = headDiagnostics.map((found) => withSafeFix(found, introducedFix));
+  const inBase = matchBaseline(base, { diagnostics: fixed, readText: (rel) => head.readText(rel) }, renamed);
   const diagnostics: ReviewDiagnostic[] = [];
   const seenProblems = new Set(problems.filter((p) => p.kind === "plaintext").map((p) => `${p.file}\u0000${p.message}`));
-  for (const found of headDiagnostics) {
-    const d = withSafeFix(found, introducedFix);
-    const from = renamed.get(d.file);
-    const key = diagnosticKey(from === undefined ? d : { ...d, file: from });
-    const count = baseCounts.get(key) ?? 0;
-    const isNew = count === 0;
-    if (!isNew) baseCounts.set(key, count - 1);
+  for (const [i, d] of fixed.entries()) {
+    const isNew = inBase[i] !== true;
     if (!isNew && !(d.secret !== undefined && changedNames.has(d.secret))) continue;
     // worded for the reader once its fix is settled (rewordMessage leaves the fix, worded at the source, as it is)
     const message = reword(d.message, d.file);
