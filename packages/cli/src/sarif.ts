@@ -50,6 +50,44 @@ export function sarifText(message: string): string {
 }
 
 const level = (s: Severity): string => (s === "info" ? "note" : s);
+
+/**
+ * The most results GitHub code scanning accepts in one run: it rejects a SARIF file with a run
+ * of more ("Analysis SARIF file rejected due to result limits"; of those it takes, it stores and
+ * shows the first 5,000 by severity). See docs/ci.md.
+ */
+export const SARIF_MAX_RESULTS = 25_000;
+
+const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+/**
+ * The results a run keeps under a cap of `max`: all of them when there are no more; else the
+ * `max` most important ones (errors, then warnings, then infos; within a level `baselineState`
+ * "new" before the others; otherwise in the order given), still in the order given. Also how many
+ * of each level were left out.
+ */
+export function capResults<T extends Pick<SarifResultInput, "severity" | "baselineState">>(
+  results: readonly T[],
+  max: number,
+): { kept: T[]; omitted: Record<Severity, number> } {
+  const omitted: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+  if (results.length <= max) return { kept: [...results], omitted };
+  const rank = (r: T): number => SEVERITY_RANK[r.severity] * 2 + (r.baselineState === "new" ? 0 : 1);
+  const order = results.map((_, i) => i).sort((a, b) => rank(results[a] as T) - rank(results[b] as T) || a - b);
+  const keep = new Set(order.slice(0, Math.max(0, max)));
+  const kept: T[] = [];
+  results.forEach((r, i) => {
+    if (keep.has(i)) kept.push(r);
+    else omitted[r.severity]++;
+  });
+  return { kept, omitted };
+}
+
+/** "1 error and 2 warnings" of the counts that are not zero. */
+function countsInWords(counts: Record<Severity, number>): string {
+  const parts = (["error", "warning", "info"] as const).filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}${counts[s] === 1 ? "" : "s"}`);
+  return parts.length <= 1 ? (parts[0] ?? "none") : `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1] as string}`;
+}
 const pascal = (id: string): string => id.replace(/(^|-)([a-z])/g, (_m, _d: string, c: string) => c.toUpperCase());
 
 /**
@@ -58,8 +96,20 @@ const pascal = (id: string): string => id.replace(/(^|-)([a-z])/g, (_m, _d: stri
  * Throws when an extra rule id repeats a checker rule's. A result whose rule is not in the driver
  * keeps its `ruleId` without a `ruleIndex`. Messages are written by {@link sarifText}; a result whose
  * file is not inside `root` has no location.
+ *
+ * At most `maxResults` results (default {@link SARIF_MAX_RESULTS}, what GitHub code scanning
+ * accepts) are written, chosen by {@link capResults} (errors first). When some are left out the run
+ * says so: an invocation (`executionSuccessful` true) with a `toolExecutionNotifications` warning
+ * (`descriptor.id` "results-truncated") naming how many of each level were left out, and the run's
+ * `properties` `resultsTruncated` true, `resultsTotal`, `resultsOmitted` ({ error, warning, note }).
+ * Without a cut the log has neither.
  */
-export function sarifLog(results: readonly SarifResultInput[], options: { root: string; version: string; extraRules?: readonly ExtraRule[] }): object {
+export function sarifLog(
+  results: readonly SarifResultInput[],
+  options: { root: string; version: string; extraRules?: readonly ExtraRule[]; maxResults?: number },
+): object {
+  const { kept, omitted } = capResults(results, options.maxResults ?? SARIF_MAX_RESULTS);
+  const cut = kept.length < results.length;
   const rules = [
     ...RULES.map((r) => ({ id: r.id, severity: r.severity, summary: r.summary, helpUri: `https://stellar-secrets.dev/docs/rules#${r.id}` })),
     ...(options.extraRules ?? []),
@@ -99,8 +149,29 @@ export function sarifLog(results: readonly SarifResultInput[], options: { root: 
             })),
           },
         },
+        ...(cut
+          ? {
+              invocations: [
+                {
+                  executionSuccessful: true,
+                  toolExecutionNotifications: [
+                    {
+                      level: "warning",
+                      descriptor: { id: "results-truncated" },
+                      message: {
+                        text:
+                          `${results.length} results found, ${kept.length} written (GitHub code scanning rejects a run of more than ${SARIF_MAX_RESULTS} results): ` +
+                          `left out ${countsInWords(omitted)}, errors kept first; run the same command with --format json or text to see every result`,
+                      },
+                    },
+                  ],
+                },
+              ],
+            }
+          : {}),
         originalUriBaseIds: { SRCROOT: { uri: rootUri } },
-        results: results.map((d) => {
+        ...(cut ? { properties: { resultsTruncated: true, resultsTotal: results.length, resultsOmitted: { error: omitted.error, warning: omitted.warning, note: omitted.info } } } : {}),
+        results: kept.map((d) => {
           const index = ruleIndex.get(d.ruleId);
           const uri = d.file === undefined ? undefined : relativeUri(d.file);
           const region =

@@ -114,7 +114,7 @@ export function matchBaseline(base: DiagnosticsSide, head: DiagnosticsSide, rena
       if (list === undefined) pool.set(key, { items: [i], next: 0 });
       else list.items.push(i);
     });
-    if (pool.size === 0) break;
+    if (pool.size === 0) continue;
     after.forEach((id, i) => {
       if (matched[i]) return;
       const key = keyOf(id);

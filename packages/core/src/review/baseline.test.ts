@@ -1,0 +1,93 @@
+/**
+ * Which head diagnostics review calls new: matched with the base's by the problem (rule, file,
+ * secret, the text at the range and on its line, the message's problem statement), so context in
+ * a message (a "did you mean", an excluded definition, a line number) does not make an old problem
+ * new, while a changed problem is new. In memory: no git, no disk.
+ */
+import { describe, expect, it } from "vitest";
+import type { Diagnostic } from "../diagnostics.js";
+import { matchBaseline, problemStatement } from "./baseline.js";
+import { buildReview } from "./model.js";
+import { stateFromFiles } from "./state.js";
+
+const at = (label: string, files: Record<string, string>) => stateFromFiles(label, undefined, "/p", new Map(Object.entries(files)));
+const BASE = {
+  "stellar.yaml": 'version: 1\nconfig:\n  exclude: ["drafts/**"]\nenvironments:\n  staging:\n    members:\n      alice: age1r7t4nna8sqyctkujc4lwpun9ged8qz0a4vt2esnxcg8cq7cm84kqdr8nx2\n',
+  "agents/sales.yaml": "kind: agent\nname: sales\nactions: [lookup]\n",
+  "actions/charge.yaml": "kind: action\nname: charge\nmethod: POST\npath: /v1/charges\nenvironments: [stagin]\n",
+};
+/** The head's unknown-reference / unknown-environment diagnostics as "rule file:line new". */
+const review = (head: Record<string, string>): string[] =>
+  buildReview(at("base", BASE), at("head", head))
+    .diagnostics.filter((d) => d.rule === "unknown-reference" || d.rule === "unknown-environment")
+    .map((d) => `${d.rule} ${d.file}:${d.line} ${d.new}`);
+
+describe("review's new diagnostics (matched with the base by the problem)", () => {
+  it("the base's broken reference and undeclared environment stay old when the head only adds an unrelated file that changes their did-you-mean", () => {
+    // a similarly-named action: the message gains `did you mean "lookups"?`
+    expect(review({ ...BASE, "actions/lookups.yaml": "kind: action\nname: lookups\nmethod: GET\npath: /x\n" })).toEqual([]);
+    // a new environment: "(declared: staging, stage)" and its did-you-mean change
+    const twoEnvs = BASE["stellar.yaml"] + "  stage:\n    members:\n      alice: age1r7t4nna8sqyctkujc4lwpun9ged8qz0a4vt2esnxcg8cq7cm84kqdr8nx2\n";
+    expect(review({ ...BASE, "stellar.yaml": twoEnvs })).toEqual([]);
+  });
+
+  it("stays old when an excluded file that defines the name is added (the message now names that file and its line)", () => {
+    expect(review({ ...BASE, "drafts/lookup.yaml": "kind: action\nname: lookup\nmethod: GET\npath: /x\n" })).toEqual([]);
+  });
+
+  it("stays old when lines are inserted above it or its line is edited around it", () => {
+    expect(review({ ...BASE, "agents/sales.yaml": "# the sales agent\n\nkind: agent\nname: sales\nactions: [lookup]\n" })).toEqual([]);
+    expect(review({ ...BASE, "agents/sales.yaml": "kind: agent\nname: sales\nactions: [lookup]  # to do\n" })).toEqual([]);
+  });
+
+  it("is new when the problem changed: another target, or a second copy of it", () => {
+    expect(review({ ...BASE, "agents/sales.yaml": "kind: agent\nname: sales\nactions: [lokup]\n" })).toEqual(["unknown-reference agents/sales.yaml:3 true"]);
+    expect(review({ ...BASE, "agents/sales.yaml": "kind: agent\nname: sales\nactions: [lookup, lookup]\n" })).toEqual([
+      "unknown-reference agents/sales.yaml:3 true",
+    ]);
+    expect(review({ ...BASE, "actions/charge.yaml": BASE["actions/charge.yaml"].replace("stagin", "prod") })).toEqual(["unknown-environment actions/charge.yaml:5 true"]);
+  });
+});
+
+describe("matchBaseline", () => {
+  const d = (line: number, message: string, extra: Partial<Diagnostic> = {}): Diagnostic => ({
+    rule: "missing-environment-value",
+    severity: "error",
+    file: "a.yaml",
+    line,
+    column: 9,
+    endLine: line,
+    endColumn: 12,
+    message,
+    secret: "key",
+    ...extra,
+  });
+  const texts = (text: string) => () => text;
+
+  it("matches a moved problem whose message names its own line, and not one whose statement changed", () => {
+    const base = { diagnostics: [d(1, "secret key has no value in staging, where action x (a.yaml:1:9) is used; set it")], readText: texts("secret: key\n") };
+    const moved = { diagnostics: [d(3, "secret key has no value in staging, where action x (a.yaml:3:9) is used; set it with --env staging")], readText: texts("\n\nsecret: key\n") };
+    expect(matchBaseline(base, moved)).toEqual([true]);
+    const more = { diagnostics: [d(1, "secret key has no value in staging, production, where action x is used; set it")], readText: texts("secret: key\n") };
+    expect(matchBaseline(base, more)).toEqual([false]);
+  });
+
+  it("pairs each base problem with one head problem, preferring the one on the same line text", () => {
+    const base = { diagnostics: [d(2, "m")], readText: texts("a: 1\nsecret: key\n") };
+    const head = { diagnostics: [d(1, "m"), d(3, "m")], readText: texts("secret: key # new\na: 1\nsecret: key\n") };
+    expect(matchBaseline(base, head)).toEqual([false, true]);
+  });
+
+  it("follows a renamed file, and matches by the whole message when a side's text is not known", () => {
+    const base = { diagnostics: [d(1, "m", { file: "old.yaml" })], readText: () => undefined };
+    expect(matchBaseline(base, { diagnostics: [d(1, "m", { file: "new.yaml" })], readText: () => null }, new Map([["new.yaml", "old.yaml"]]))).toEqual([true]);
+    expect(matchBaseline(base, { diagnostics: [d(1, "m", { file: "new.yaml" })], readText: () => null })).toEqual([false]);
+    expect(matchBaseline(base, { diagnostics: [d(1, "m", { file: "old.yaml", secret: "other" })], readText: () => undefined })).toEqual([false]);
+  });
+
+  it("states a problem without its fix, asides, locations and counts, keeping names", () => {
+    expect(problemStatement('environment "prod" is not declared in stellar.yaml (declared: a, b); did you mean "b"?')).toBe('environment "prod" is not declared in stellar.yaml');
+    expect(problemStatement('action name "x2" is already used at actions/a.yaml:12:3; names must be unique')).toBe('action name "x2" is already used at actions/a.yaml:#:#');
+    expect(problemStatement("secret stripe_key_2 (see (a.yaml:1)) has no value in prod")).toBe("secret stripe_key_2 has no value in prod");
+  });
+});
