@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sarifLog, type SarifResultInput } from "./sarif.js";
+import { SARIF_MAX_RESULTS, sarifLog, type SarifResultInput } from "./sarif.js";
 
 type Log = { runs: { results: { message: { text: string }; locations?: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[] };
 
@@ -23,5 +23,51 @@ describe("sarifLog against names a pull request controls", () => {
       ["a b#?%.yaml", "../outside.yaml", "a/../../b.yaml", "ok/../in.yaml"].map((file) => ({ ruleId: "plaintext", severity: "error" as const, message: "m", file })),
     ).map((r) => r.locations?.[0]?.physicalLocation.artifactLocation.uri);
     expect(uris).toEqual(["a%20b%23%3F%25.yaml", undefined, undefined, "in.yaml"]);
+  });
+});
+
+describe("sarifLog within GitHub code scanning's limit on results per run", () => {
+  type Run = {
+    results: { ruleId: string; level: string }[];
+    invocations?: { executionSuccessful: boolean; toolExecutionNotifications: { level: string; descriptor: { id: string }; message: { text: string } }[] }[];
+    properties?: Record<string, unknown>;
+  };
+  const run = (inputs: SarifResultInput[], maxResults?: number): Run =>
+    (sarifLog(inputs, { root: "/work/repo", version: "0.0.0", ...(maxResults === undefined ? {} : { maxResults }) }) as { runs: Run[] }).runs[0]!;
+  const result = (ruleId: string, severity: SarifResultInput["severity"], baselineState?: "new" | "unchanged"): SarifResultInput => ({
+    ruleId,
+    severity,
+    message: ruleId,
+    ...(baselineState === undefined ? {} : { baselineState }),
+  });
+
+  it("caps at 25,000 results by default, keeping every error", () => {
+    expect(SARIF_MAX_RESULTS).toBe(25_000);
+    const inputs = [...Array.from({ length: 25_000 }, () => result("unused-secret", "warning")), result("unknown-secret", "error")];
+    const r = run(inputs);
+    expect(r.results).toHaveLength(25_000);
+    expect(r.results.filter((x) => x.level === "error")).toHaveLength(1);
+    expect(r.properties).toEqual({ resultsTruncated: true, resultsTotal: 25_001, resultsOmitted: { error: 0, warning: 1, note: 0 } });
+  });
+
+  it("keeps errors, then warnings, then notes (new before unchanged), in the order given, and says what it left out", () => {
+    const inputs = [result("i", "info"), result("w-old", "warning", "unchanged"), result("e1", "error"), result("w-new", "warning", "new"), result("e2", "error")];
+    const r = run(inputs, 3);
+    expect(r.results.map((x) => x.ruleId)).toEqual(["e1", "w-new", "e2"]);
+    expect(r.invocations).toEqual([
+      {
+        executionSuccessful: true,
+        toolExecutionNotifications: [{ level: "warning", descriptor: { id: "results-truncated" }, message: { text: expect.stringContaining("left out 1 warning and 1 info") } }],
+      },
+    ]);
+    expect(r.invocations?.[0]?.toolExecutionNotifications[0]?.message.text).toMatch(/^5 results found, 3 written/);
+    expect(r.properties).toMatchObject({ resultsTruncated: true, resultsTotal: 5, resultsOmitted: { error: 0, warning: 1, note: 1 } });
+  });
+
+  it("writes every result and no truncation note when they fit", () => {
+    const r = run([result("a", "warning"), result("b", "error")], 2);
+    expect(r.results.map((x) => x.ruleId)).toEqual(["a", "b"]);
+    expect(r.invocations).toBeUndefined();
+    expect(r.properties).toBeUndefined();
   });
 });
