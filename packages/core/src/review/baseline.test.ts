@@ -5,6 +5,7 @@
  * new, while a changed problem is new. In memory: no git, no disk.
  */
 import { describe, expect, it } from "vitest";
+import { encryptSecrets, generateIdentity } from "@stellar-secrets/sops";
 import type { Diagnostic } from "../diagnostics.js";
 import { matchBaseline, problemStatement } from "./baseline.js";
 import { buildReview } from "./model.js";
@@ -29,6 +30,22 @@ describe("review's new diagnostics (matched with the base by the problem)", () =
     // a new environment: "(declared: staging, stage)" and its did-you-mean change
     const twoEnvs = BASE["stellar.yaml"] + "  stage:\n    members:\n      alice: age1r7t4nna8sqyctkujc4lwpun9ged8qz0a4vt2esnxcg8cq7cm84kqdr8nx2\n";
     expect(review({ ...BASE, "stellar.yaml": twoEnvs })).toEqual([]);
+  });
+
+  it("the base's unknown secret stays old when the head adds a similarly-named secret (a new did-you-mean), and a reference to another unknown name is new", async () => {
+    const alice = await generateIdentity();
+    const files = (token: string): Record<string, string> => ({
+      "stellar.yaml": `version: 1\nenvironments:\n  staging:\n    members:\n      alice: ${alice.recipient}\n`,
+      "connectors/stripe.yaml": `kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: ${token} }\n`,
+      "secrets/staging.enc.yaml": "",
+    });
+    const base = files("stripe_key");
+    base["secrets/staging.enc.yaml"] = await encryptSecrets(new Map([["hubspot_token", "h1"]]), { recipients: [alice.recipient] });
+    const head = { ...base, "secrets/staging.enc.yaml": await encryptSecrets(new Map([["hubspot_token", "h1"], ["stripe_keys", "s1"]]), { recipients: [alice.recipient] }) };
+    const unknown = (h: Record<string, string>) =>
+      buildReview(at("base", base), at("head", h)).diagnostics.filter((d) => d.rule === "unknown-secret").map((d) => `${d.secret} ${d.new} ${d.suggestion ?? "-"}`);
+    expect(unknown(head)).toEqual([]);
+    expect(unknown({ ...head, "connectors/stripe.yaml": base["connectors/stripe.yaml"]!.replace("stripe_key", "stripe_kee") })).toEqual(["stripe_kee true stripe_keys"]);
   });
 
   it("stays old when an excluded file that defines the name is added (the message now names that file and its line)", () => {
