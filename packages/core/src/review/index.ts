@@ -3,6 +3,7 @@
  * per-name value history (`readSecretsHistory`) and the rotation schedule, over a {@link GitSource}
  * the caller implements.
  */
+export * from "./baseline.js";
 export * from "./git.js";
 export * from "./history.js";
 export * from "./model.js";
