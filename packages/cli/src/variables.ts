@@ -2,7 +2,7 @@
  * Secret names as environment variable names, for `exec` and `export --format dotenv`: the name
  * upper-cased; names that are not valid variable names, and names that collide, are errors.
  */
-import { isStartupVariable, secretVariableName } from "@stellar-secrets/core";
+import { isStartupVariable, secretVariableName, shellWord } from "@stellar-secrets/core";
 import { CliError } from "./errors.js";
 import { unknownSecretHint } from "./suggest.js";
 
@@ -77,14 +77,15 @@ export function quoteDotenv(value: string): string | undefined {
 
 /**
  * The value as one POSIX shell word that expands to exactly the value (sh, dash, bash, ksh,
- * zsh): wrapped in `'`, each `'` written `'\''`. Nothing inside single quotes is expanded — no
- * `$`, backtick, backslash or history expansion — and line breaks, carriage returns and any
- * Unicode stay as they are. Returns undefined for a value holding a NUL, which no shell
- * variable (and no environment variable) can hold.
+ * zsh): core's {@link shellWord} with `quote: "always"` — wrapped in `'`, each `'` written
+ * `'\''`, even a plain value. Nothing inside single quotes is expanded — no `$`, backtick,
+ * backslash or history expansion — and line breaks, carriage returns and any Unicode stay as they
+ * are. Returns undefined for a value holding a NUL, which no shell variable (and no environment
+ * variable) can hold.
  */
 export function quoteShell(value: string): string | undefined {
   if (value.includes("\0")) return undefined;
-  return `'${value.replace(/'/g, "'\\''")}'`;
+  return shellWord(value, { quote: "always" });
 }
 
 /** The startup variables (`NODE_OPTIONS`, `LD_*`, `PATH`, …) are core's, which `check` warns with (`invalid-secret-name`). */
