@@ -236,6 +236,12 @@ describe("set, get, list", () => {
     const typo = await s.run(["set", "strip_api_key", "--env", "production", "--from-stdin"], { input: "x" });
     expect(typo.code).toBe(0);
     expect(typo.stderr).toBe('note: no environment has "strip_api_key": this creates a new secret; did you mean "stripe_api_key"?\n');
+    // a new name whose exec/export variable is a startup variable: set writes it, and notes why check warns
+    const startup = await s.run(["set", "ld_preload", "--env", "production", "--from-stdin"], { input: "x" });
+    expect(startup.code).toBe(0);
+    expect(startup.stdout).toBe("created ld_preload in production\n");
+    expect(startup.stderr).toMatch(/^note: secret "ld_preload" would set LD_PRELOAD .*\(`check` warns: invalid-secret-name\)\n$/);
+    expect((await s.run(["set", "ld_preload", "--env", "production", "--from-stdin"], { input: "y" })).stderr).toBe("");
     const typoGet = await s.run(["get", "stripe_api_kye", "--env", "staging"]);
     expect(typoGet.stderr).toContain('hint: did you mean "stripe_api_key"?');
   });

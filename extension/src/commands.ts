@@ -281,7 +281,7 @@ async function moveToSecret(ctx: CommandContext, args: MoveToSecretArguments | u
   if (plan === undefined) throw new CommandError("This value is not in a field that can reference a secret.");
   const project = await pickProject(ctx, args.root);
   if (project === undefined) return;
-  const chosen = await pickSecretName(ctx, project);
+  const chosen = await pickSecretName(ctx, project, typeof args.name === "string" ? args.name : undefined);
   if (chosen === undefined) return;
   const { name, existing } = chosen;
   const picks = await vscode.window.showQuickPick(
@@ -310,9 +310,10 @@ async function moveToSecret(ctx: CommandContext, args: MoveToSecretArguments | u
 
 /**
  * Asks for the secret a moved value goes to: a new name typed (validated by the server as it is
- * typed) or an existing secret picked. Undefined when cancelled.
+ * typed) or an existing secret picked; `proposed` (the finding's suggested name) is pre-filled
+ * and offered, and the user may change it. Undefined when cancelled.
  */
-function pickSecretName(ctx: CommandContext, project: ProjectInfo): Promise<{ name: string; existing?: SecretInfo } | undefined> {
+function pickSecretName(ctx: CommandContext, project: ProjectInfo, proposed?: string): Promise<{ name: string; existing?: SecretInfo } | undefined> {
   type Item = vscode.QuickPickItem & { secret?: SecretInfo; create?: string };
   const qp = vscode.window.createQuickPick<Item>();
   qp.title = "Move to a secret";
@@ -321,7 +322,7 @@ function pickSecretName(ctx: CommandContext, project: ProjectInfo): Promise<{ na
   const existing: Item[] = project.secrets.map((s) => ({ label: s.name, description: `existing · ${s.environments.join(", ") || "no value"}`, secret: s }));
   qp.items = existing;
   let seq = 0;
-  qp.onDidChangeValue(async (typed) => {
+  const offer = async (typed: string): Promise<void> => {
     const v = typed.trim();
     const mine = ++seq;
     if (v === "" || project.secrets.some((s) => s.name === v)) {
@@ -334,7 +335,13 @@ function pickSecretName(ctx: CommandContext, project: ProjectInfo): Promise<{ na
     if (message === undefined) item.create = v;
     else item.detail = message;
     qp.items = [item, ...existing];
-  });
+  };
+  qp.onDidChangeValue(offer);
+  if (proposed !== undefined && proposed !== "") {
+    // pre-filled and offered at once (a value set by the extension may not fire onDidChangeValue)
+    qp.value = proposed;
+    void offer(proposed);
+  }
   return new Promise((resolve) => {
     let done = false;
     qp.onDidAccept(() => {

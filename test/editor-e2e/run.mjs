@@ -478,6 +478,10 @@ try {
     await chooseQuickFix(rows, "Move to a secret");
     await page.locator(".quick-input-widget .quick-input-title").filter({ hasText: "Move to a secret" }).waitFor({ timeout: 15_000 });
     const input = page.locator(".quick-input-widget input");
+    // the name the finding proposes (its suggestion: e2e_plain + X-Api-Key) is pre-filled; the user may change it
+    const proposed = "e2e_plain_x_api_key";
+    for (let i = 0; i < 50 && (await input.inputValue()) !== proposed; i++) await new Promise((r) => setTimeout(r, 100));
+    if ((await input.inputValue()) !== proposed) throw new Error(`the name input is not pre-filled with ${proposed}: ${JSON.stringify(await input.inputValue())}`);
     await input.fill(movedName);
     const create = page.locator(".quick-input-list .monaco-list-row").filter({ hasText: `New secret ${movedName}` }).first();
     await create.waitFor({ timeout: 15_000 });

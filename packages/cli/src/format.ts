@@ -8,11 +8,6 @@ import { stringifyJson } from "./json-text.js";
 
 export { stringifyJson };
 
-/** `word` as one POSIX shell word for a command line a person may paste: as is when plain, else single-quoted. */
-export function shellWord(word: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 /** Renders rows under `headers` as left-aligned columns separated by two spaces, no trailing spaces; control characters in cells are escaped. */
 export function renderTable(headers: string[], rawRows: string[][]): string {
   // names and paths come from files anyone can edit: control characters are shown, never sent to the terminal

@@ -3,9 +3,8 @@
  * distance, counting a swap of two neighbouring letters as one edit (`lsit` → `list`); and for
  * mistyped secret and environment names, the nearest name by packages/sops' `nearestName`.
  */
-import { validateSecretName } from "@stellar-secrets/core";
+import { shellWord, validateSecretName } from "@stellar-secrets/core";
 import { editDistance, nearestName } from "@stellar-secrets/sops";
-import { shellWord } from "./format.js";
 
 /** A typed name's suggestions judge typos strictly (see packages/sops' `NearestNameOptions`). */
 const STRICT = { strict: true } as const;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CliError } from "./errors.js";
-import { childEnvironment, quoteDotenv, quoteShell, refuseStartupVariables, selectValues, variableNames } from "./variables.js";
+import { childEnvironment, quoteDotenv, quoteShell, refuseStartupVariables, selectValues, startupVariableNote, variableNames } from "./variables.js";
 
 const code = (fn: () => unknown): string | undefined => {
   try {
@@ -61,6 +61,17 @@ describe("quoteDotenv", () => {
     expect(quoteDotenv(`'"\``)).toBeUndefined();
     expect(quoteDotenv("a\r\nb")).toBeUndefined();
     expect(quoteDotenv("a\0b")).toBeUndefined();
+  });
+});
+
+describe("startupVariableNote (set of a new name whose variable is a startup variable)", () => {
+  it("notes a name that exec and export refuse, with the variable and the rule check warns with", () => {
+    expect(startupVariableNote("ld_preload")).toMatchInlineSnapshot(`"note: secret "ld_preload" would set LD_PRELOAD in \`stellar-secrets exec\` and \`export --format dotenv|shell\`, a variable with which a program loads or runs other code, so both refuse it (STARTUP_VARIABLE) when a deploy runs them; rename it to a name that says its service: \`stellar-secrets rename ld_preload NEW_NAME\` prints the steps; set writes the value all the same (\`check\` warns: invalid-secret-name)"`);
+    expect(startupVariableNote("node_options")).toContain("would set NODE_OPTIONS");
+  });
+  it("says nothing of any other name", () => {
+    expect(startupVariableNote("stripe_api_key")).toBeUndefined();
+    expect(startupVariableNote("path_prefix")).toBeUndefined();
   });
 });
 

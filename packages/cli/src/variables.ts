@@ -2,7 +2,7 @@
  * Secret names as environment variable names, for `exec` and `export --format dotenv`: the name
  * upper-cased; names that are not valid variable names, and names that collide, are errors.
  */
-import { isStartupVariable, secretVariableName } from "@stellar-secrets/core";
+import { describeStartupVariableName, isStartupVariable, secretVariableName, shellWord } from "@stellar-secrets/core";
 import { CliError } from "./errors.js";
 import { unknownSecretHint } from "./suggest.js";
 
@@ -77,14 +77,15 @@ export function quoteDotenv(value: string): string | undefined {
 
 /**
  * The value as one POSIX shell word that expands to exactly the value (sh, dash, bash, ksh,
- * zsh): wrapped in `'`, each `'` written `'\''`. Nothing inside single quotes is expanded — no
- * `$`, backtick, backslash or history expansion — and line breaks, carriage returns and any
- * Unicode stay as they are. Returns undefined for a value holding a NUL, which no shell
- * variable (and no environment variable) can hold.
+ * zsh): core's {@link shellWord} with `quote: "always"` — wrapped in `'`, each `'` written
+ * `'\''`, even a plain value. Nothing inside single quotes is expanded — no `$`, backtick,
+ * backslash or history expansion — and line breaks, carriage returns and any Unicode stay as they
+ * are. Returns undefined for a value holding a NUL, which no shell variable (and no environment
+ * variable) can hold.
  */
 export function quoteShell(value: string): string | undefined {
   if (value.includes("\0")) return undefined;
-  return `'${value.replace(/'/g, "'\\''")}'`;
+  return shellWord(value, { quote: "always" });
 }
 
 /** The startup variables (`NODE_OPTIONS`, `LD_*`, `PATH`, …) are core's, which `check` warns with (`invalid-secret-name`). */
@@ -103,6 +104,18 @@ export function refuseStartupVariables(variables: ReadonlyMap<string, string>, w
       });
     }
   }
+}
+
+/**
+ * The note `set` prints on stderr (before it reads the value) when it creates secret `name` whose
+ * variable is a startup variable: `check` warns about such a name (`invalid-secret-name`,
+ * warning) and `exec`/`export` refuse it, but the value is still written (a reference and `get`
+ * work). Core's {@link describeStartupVariableName} says which variable and how to rename;
+ * undefined for any other name. Names only, never a value.
+ */
+export function startupVariableNote(name: string): string | undefined {
+  const why = describeStartupVariableName(name);
+  return why === undefined ? undefined : `note: ${why}; set writes the value all the same (\`check\` warns: invalid-secret-name)`;
 }
 
 /** The variable that holds an age private key itself (not a path to one), as sops reads it. */

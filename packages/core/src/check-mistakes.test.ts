@@ -220,6 +220,39 @@ describe("a credential pasted into several lines of prose", () => {
   });
 });
 
+describe("a credential in a field that cannot hold a reference", () => {
+  it("says to remove and rotate it, or reference a secret from a field that takes one, never to write { secret: NAME } there", () => {
+    const key = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"; // TEST-ONLY, fake
+    const text = [
+      "kind: agent",
+      "name: billing_bot",
+      `description: Billing bot, key ${key}`,
+      `instructions: Call Stripe with ${key}`,
+      "actions: []",
+      "",
+    ].join("\n");
+    const ds = parseConfigFile(text, "agents/billing.yaml").diagnostics.filter((d) => d.rule === "plaintext-credential");
+    expect(ds.map((d) => [d.severity, d.line])).toEqual([
+      ["error", 3],
+      ["error", 4],
+    ]);
+    for (const d of ds) {
+      expect(d.message).not.toContain("reference it with { secret: NAME }");
+      expect(d.message).not.toContain(key);
+      expect(d.suggestion).toBeUndefined();
+    }
+    expect(ds[0]?.message).toMatchInlineSnapshot(`"field "description" holds what looks like a Stripe live secret key (sk_live_…) in plain text; this field cannot hold a { secret: NAME } reference: remove the credential from it and rotate it at its provider (git history keeps it); if something needs it, store it as a secret (stellar-secrets set NAME) and reference it from a field that takes one (a connection's headers or its auth connector)"`);
+  });
+
+  it("keeps proposing a reference in a field that takes one", () => {
+    const text = ["kind: auth_connector", "name: hubspot", "type: bearer", `token: ${"pat-na1-" + "0123456789abcdef0123456789abcdef"}`, ""].join("\n");
+    const ds = parseConfigFile(text, "connectors/hubspot.yaml").diagnostics.filter((d) => d.rule === "plaintext-credential");
+    expect(ds.map((d) => d.suggestion)).toEqual(["hubspot_token"]);
+    expect(ds[0]?.message).toContain("`token: { secret: hubspot_token }`");
+    expect(ds[0]?.message).not.toContain("cannot hold");
+  });
+});
+
 describe("stale-mac of a hand edit already committed", () => {
   it("hints restoring the version before that commit (restoring HEAD's would restore the hand edit)", async () => {
     const { readFileSync } = await import("node:fs");

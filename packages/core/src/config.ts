@@ -125,8 +125,21 @@ const CONNECTOR_FIELDS: readonly { field: string; plain: boolean }[] = [
   { field: "client_id", plain: true },
 ];
 
-/** Fields whose plain string values are scanned for well-known credential formats. */
+/**
+ * Fields whose plain string values are scanned for well-known credential formats. None of them can
+ * hold a `{ secret: NAME }` reference (the schema takes a string), so a credential found there is
+ * worded with {@link PROSE_CREDENTIAL_FIX}.
+ */
 const PROSE_FIELDS = new Set(["description", "instructions", "base_url", "path", "token_url", "header_name"]);
+
+/**
+ * What to do with a credential in a field of {@link PROSE_FIELDS}: the field cannot reference a
+ * secret, so the fix is to take it out (and rotate it) and, where something needs it, keep it as a
+ * secret referenced from a field that takes one.
+ */
+const PROSE_CREDENTIAL_FIX =
+  "this field cannot hold a { secret: NAME } reference: remove the credential from it and rotate it at its provider (git history keeps it); " +
+  "if something needs it, store it as a secret (stellar-secrets set NAME) and reference it from a field that takes one (a connection's headers or its auth connector)";
 
 /**
  * Parses a config file. `path` is relative to the repository root (it is what diagnostics and
@@ -459,7 +472,8 @@ function extractDocument(
   };
   // `move`: where the credential sits in a field that can take a reference (a static header's
   // value, a connector field): the parts a secret name is made of, and the text to write instead
-  const credentialCheck = (node: unknown, what: string, entropy: boolean, at?: Node, move?: CredentialMove): void => {
+  // `prose`: the field cannot take a reference (one of PROSE_FIELDS), so the fix does not propose one
+  const credentialCheck = (node: unknown, what: string, entropy: boolean, at?: Node, move?: CredentialMove, prose = false): void => {
     const v = resolve(node);
     if (!isScalar(v) || typeof v.value !== "string") return;
     const found = detectCredential(v.value, { entropy });
@@ -467,9 +481,8 @@ function extractDocument(
     const secretName = move === undefined ? undefined : secretNameFromContext(move.parts);
     const where = narrowToLine(nodeRange(at ?? (node as Node)) ?? range, at === undefined ? text : undefined, lines);
     if (move === undefined || secretName === undefined) {
-      file.diagnostics.push(
-        diagnosticAt("plaintext-credential", "error", path, lines, where, `${what} holds what looks like ${found} in plain text; store it as a secret (stellar-secrets set NAME) and reference it with { secret: NAME }`),
-      );
+      const fix = prose ? PROSE_CREDENTIAL_FIX : "store it as a secret (stellar-secrets set NAME) and reference it with { secret: NAME }";
+      file.diagnostics.push(diagnosticAt("plaintext-credential", "error", path, lines, where, `${what} holds what looks like ${found} in plain text; ${fix}`));
       return;
     }
     // an HTTP auth scheme before the credential ("Bearer sk_…") becomes the header's prefix (only the scheme is shown)
@@ -607,7 +620,7 @@ function extractDocument(
     } else if (key === "probe" && isMap(value) && (kind === "api_connection" || kind === "auth_connector")) {
       probeChecks(value);
     } else if (PROSE_FIELDS.has(key)) {
-      credentialCheck(pair.value, `field "${key}"`, false);
+      credentialCheck(pair.value, `field "${key}"`, false, undefined, undefined, true);
       if (key === "token_url" && kind === "auth_connector" && isScalar(value) && typeof value.value === "string" && /^https?:\/\//.test(value.value) && !isAbsoluteUrl(value.value)) {
         file.diagnostics.push(
           diagnosticAt(

@@ -9,6 +9,7 @@ export * from "./rules.js";
 export * from "./diagnostics.js";
 export * from "./names.js";
 export * from "./variables.js";
+export * from "./shell.js";
 export * from "./schemas.js";
 export * from "./project.js";
 export * from "./catalog.js";

@@ -31,7 +31,7 @@ import { surveySecretsDir, type SecretsDirSurvey } from "./secrets-folder.js";
 import { LineIndex } from "./position.js";
 import type { ProposalFile } from "./proposals.js";
 import { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
-import { shellPathWord } from "./review/wording.js";
+import { shellPathWord } from "./shell.js";
 
 export { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
 

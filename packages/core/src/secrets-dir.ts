@@ -25,7 +25,7 @@ import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js"
 import { keyString, nodeRange } from "./yaml-nodes.js";
 import { suggestSecretName, validateSecretName } from "./names.js";
 import { commentCredentials } from "./credentials.js";
-import { shellPathWord } from "./review/wording.js";
+import { shellPathWord } from "./shell.js";
 
 /** One name defined in one environment file. */
 export interface SecretDefinition {

@@ -12,7 +12,7 @@ import { ciphertextIdentity, CONFLICT_MARKER_LINE, macAad, parseSecretsFile, typ
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { textLines, type LineIndex, type TextRange } from "./position.js";
 import type { Severity } from "./rules.js";
-import { shellPathWord } from "./review/wording.js";
+import { shellPathWord } from "./shell.js";
 
 /** The types sops gives a value (SOPS-FORMAT §2.3); `comment` is for comments only. */
 const VALUE_TYPES: ReadonlySet<string> = new Set(["str", "int", "float", "bool", "time", "bytes"]);

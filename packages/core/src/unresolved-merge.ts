@@ -18,7 +18,7 @@ import { createHash } from "@stellar-secrets/sops"; // node:crypto's, loaded on 
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import type { Severity } from "./rules.js";
 import type { EnvironmentFile } from "./secrets-dir.js";
-import { shellPathWord } from "./review/wording.js";
+import { shellPathWord } from "./shell.js";
 
 /**
  * Why the merge driver could not merge a file at all (a whole-file record): `recipients` both sides

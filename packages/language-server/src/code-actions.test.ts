@@ -103,7 +103,18 @@ describe("quick fixes through the code action handler", () => {
     const text = `kind: action\nname: plain\nconnection: hubspot\nmethod: POST\npath: /t\nheaders:\n  - { name: Authorization, type: static, value: "${secret}" }\n`;
     const { actions, diagnostics } = await fixes("actions/plain.yaml", text, "plaintext-credential");
     expect(actions.map((a) => [a.title, a.command?.command])).toEqual([["Move to a secret…", "stellarSecrets.moveToSecret"]]);
-    expect(actions[0]!.command?.arguments).toEqual([{ uri: project.uri("actions/plain.yaml"), range: diagnostics[0]!.range, root: project.dir }]);
+    expect(actions[0]!.command?.arguments).toEqual([{ uri: project.uri("actions/plain.yaml"), range: diagnostics[0]!.range, root: project.dir, name: "plain_authorization" }]);
+    expect(JSON.stringify(actions)).not.toContain(secret);
+  });
+
+  it("plaintext-credential in a connector field: Move to a secret… carries the finding's proposed name, free in the project, to pre-fill", async () => {
+    const secret = "sk_live_" + "51HqLyjWDarjtT1zdp7dcTEST0NLY00";
+    // zendesk + token makes zendesk_token, which the project has: the proposal is the first free one
+    const text = `kind: auth_connector\nname: zendesk\ntype: bearer\ntoken: ${secret}\n`;
+    const { actions, diagnostics } = await fixes("connectors/zendesk.yaml", text, "plaintext-credential");
+    expect((diagnostics[0]!.data as { suggestion?: string } | undefined)?.suggestion).toBe("zendesk_token_2");
+    expect(actions.map((a) => [a.title, a.command?.command])).toEqual([["Move to a secret…", "stellarSecrets.moveToSecret"]]);
+    expect(actions[0]!.command?.arguments).toEqual([{ uri: project.uri("connectors/zendesk.yaml"), range: diagnostics[0]!.range, root: project.dir, name: "zendesk_token_2" }]);
     expect(JSON.stringify(actions)).not.toContain(secret);
   });
 

@@ -249,7 +249,8 @@ export function missingEnvironments(model: ProjectModel, path: string, d: LspDia
  * - `unused-secret`: *Delete secret NAME*;
  * - `missing-environment-value`: *Set a value for NAME*, with the environments to fill;
  * - `plaintext-credential` on a static header value or a connector field: *Move to a secret…*
- *   (the client reads the literal from its document and encrypts it; `text` is the document's).
+ *   (the client reads the literal from its document and encrypts it; `text` is the document's),
+ *   with the name the finding proposes (its `suggestion`) for the client to pre-fill.
  * Commands run in the client with arguments that never hold a value.
  */
 export function codeActions(model: ProjectModel, uri: string, diagnostics: LspDiagnostic[], path?: string, text?: string): CodeAction[] {
@@ -300,7 +301,8 @@ export function codeActions(model: ProjectModel, uri: string, diagnostics: LspDi
       });
     }
     if (code === "plaintext-credential" && text !== undefined && planMoveToSecret(text, toOffset(new LineIndex(text), d.range.start)) !== undefined) {
-      const args: MoveToSecretArguments = { uri, range: d.range, root: model.root };
+      // the name the finding proposes is pre-filled in the client's name input
+      const args: MoveToSecretArguments = { uri, range: d.range, root: model.root, ...(data.suggestion !== undefined ? { name: data.suggestion } : {}) };
       out.push({
         title: "Move to a secret…",
         kind: CodeActionKind.QuickFix,

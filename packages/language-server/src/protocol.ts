@@ -117,4 +117,10 @@ export interface MoveToSecretArguments {
   range: { start: { line: number; character: number }; end: { line: number; character: number } };
   /** Root of the project (directory of stellar.yaml). */
   root: string;
+  /**
+   * The secret name the finding proposes (its `suggestion`: core's `secretNameFromContext`, free in
+   * the project), which the client pre-fills as the new secret's name; absent when the finding
+   * proposes none (a document without a name). A name, never the value.
+   */
+  name?: string;
 }

@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ProjectConfig } from "@stellar-secrets/core";
+import { shellWord, type ProjectConfig } from "@stellar-secrets/core";
 import { writeFileAtomic } from "@stellar-secrets/sops";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
@@ -74,15 +74,10 @@ export interface SetupItem {
   apply(): Promise<string | undefined>;
 }
 
-/** A word for the shell, single-quoted. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_./:@%+=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 /** This CLI as a shell command: the running node and the package's bin script, by absolute paths. */
 export function cliCommand(): string {
   const bin = fileURLToPath(new URL("../../bin/stellar-secrets.js", import.meta.url));
-  return `${shellQuote(process.execPath)} ${shellQuote(bin)}`;
+  return `${shellWord(process.execPath)} ${shellWord(bin)}`;
 }
 
 /** The `.gitattributes` line for the environment files of `secretsDir`. */

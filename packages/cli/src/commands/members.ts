@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
-import { secretsFilePath, setApprovals, setEnvironmentMembers, setPendingRequests, type EnvironmentConfig, type Member, type ProjectConfig } from "@stellar-secrets/core";
+import { secretsFilePath, setApprovals, shellWord, setEnvironmentMembers, setPendingRequests, type EnvironmentConfig, type Member, type ProjectConfig } from "@stellar-secrets/core";
 import { isAgeRecipient, isMistypedAgeRecipient, isSshEd25519Recipient, looksLikeSshPublicKey, MEMBER_NAME_PATTERN, normalizeRecipient, rotateFile, updateKeysFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
@@ -550,8 +550,3 @@ export function publicKeyArgument(given: string): string {
 
 const command: Command = { summary: "list, add, approve and remove the members who can decrypt each environment", help, run };
 export default command;
-
-/** `word` as one shell word (an ssh-ed25519 key has spaces: single-quoted). */
-function shellWord(word: string): string {
-  return /^[A-Za-z0-9_./=:@,+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}

@@ -3,11 +3,11 @@
  * created and prints the steps that move a secret to a new name. Exits with RENAME_NOT_SUPPORTED's
  * status (UNKNOWN_SECRET's when OLD has no value anywhere); never reads or prints a value.
  */
-import { validateSecretName } from "@stellar-secrets/core";
+import { shellWord, validateSecretName } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError, exitCodeFor } from "../errors.js";
-import { renderJson, shellWord } from "../format.js";
+import { renderJson } from "../format.js";
 import { formatReference, loadReferences, type SecretReference } from "../references.js";
 import { findProjectRootSafe, namesIn, openProject, readEnvironmentFiles } from "../repository.js";
 import { didYouMeanName } from "../suggest.js";

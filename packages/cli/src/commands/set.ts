@@ -26,6 +26,7 @@ import {
   type EnvironmentFile,
 } from "../repository.js";
 import { newSecretNote } from "../suggest.js";
+import { startupVariableNote } from "../variables.js";
 
 const help = `Usage: stellar-secrets set NAME --env ENV[,ENV...] [--from-stdin [--keep-newlines] | --from-file FILE]
                            [--description TEXT] [--owner TEAM] [--rotate-every DURATION] [--no-propose] [--json]
@@ -169,9 +170,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       );
     }
     const source = chooseValueSource(ctx, f, `Value for ${name} (${envs.map((e) => e.name).join(", ")}): `);
-    const note = targetFiles.some((x) => namesIn(x.file).includes(name)) ? undefined : newSecretNote(name, await namesElsewhere(config, targetFiles));
+    // a new name: a typo of an existing one, or one whose exec/export variable is a startup variable (check warns)
+    const notes = targetFiles.some((x) => namesIn(x.file).includes(name))
+      ? []
+      : [newSecretNote(name, await namesElsewhere(config, targetFiles)), startupVariableNote(name)].filter((n): n is string => n !== undefined);
     // (the names come from the environment files: control characters are shown escaped)
-    if (note !== undefined) ctx.stderr.write(`${escapeControlCharacters(note)}${source.kind === "prompt" ? " (Ctrl-C at the prompt writes nothing)" : ""}\n`);
+    for (const note of notes) ctx.stderr.write(`${escapeControlCharacters(note)}${source.kind === "prompt" ? " (Ctrl-C at the prompt writes nothing)" : ""}\n`);
     const value = await readValue(ctx, source);
     const identities = identitiesFor(ctx);
     for (const env of envs) {

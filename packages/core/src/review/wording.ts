@@ -10,6 +10,8 @@
  * wording is the identity. Pure: no file system.
  */
 
+import { shellPathWord } from "../shell.js";
+
 /** How one project's findings word paths and commands (see the module comment). */
 export interface FindingWording {
   /** The project's folder relative to where review runs ("" for the project review runs in). */
@@ -28,15 +30,6 @@ export interface FindingWording {
    * `$(…)`, spaces or a leading `-` in it must not reach a shell as they are.
    */
   shellPath(rel: string): string;
-}
-
-/**
- * A path as one shell word: single-quoted unless it is plain, `./` before a leading `-` (else `cd`
- * or git takes it for an option; a folder named `-` would make `cd -` go to the previous folder).
- */
-export function shellPathWord(text: string): string {
-  const path = text.startsWith("-") ? `./${text}` : text;
-  return /^[A-Za-z0-9._/@%+=:,-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
 }
 
 /**
