@@ -6,7 +6,7 @@
  * (e.g. commit signing behind a flag) is one more item.
  */
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ProjectConfig } from "@stellar-secrets/core";
@@ -34,8 +34,10 @@ well (run it once per clone; running it again changes nothing):
                       environment being merged
   pre-commit hook     runs \`stellar-secrets pre-commit\` and blocks the commit when it fails
                       (skipped with --no-hook). A pre-commit hook that stellar-secrets did not
-                      write is never replaced: setup reports it and exits 1; add the line it
-                      prints to your hook, or pass --no-hook.
+                      write, or one it wrote that was edited since, is never replaced: setup
+                      reports it and exits 1; add the line it prints to your hook, or pass
+                      --no-hook. A hook that runs stellar-secrets pre-commit counts as set up
+                      (when it is executable: git runs no other).
   pre-merge-commit hook
                       the same check for the commit \`git merge\` makes by itself when
                       nothing conflicts (git runs no pre-commit hook then): a merge whose
@@ -141,8 +143,8 @@ export function setupItems(repo: GitRepo, config: ProjectConfig, options: { hook
     ]),
   ];
   if (options.hook) {
-    items.push(hookItem(repo, cli, "pre-commit", hookScript(cli), HOOK_MARKER));
-    items.push(hookItem(repo, cli, "pre-merge-commit", mergeHookScript(cli), MERGE_HOOK_MARKER));
+    items.push(hookItem(repo, cli, "pre-commit", hookScript(cli), hookScript));
+    items.push(hookItem(repo, cli, "pre-merge-commit", mergeHookScript(cli), mergeHookScript));
   }
   return items;
 }
@@ -174,28 +176,58 @@ export async function setupReminder(config: ProjectConfig, env: NodeJS.ProcessEn
   }
 }
 
-/** A hook this command writes (`<name>-hook` in --json); one it did not write is never replaced. */
-function hookItem(repo: GitRepo, cli: string, name: "pre-commit" | "pre-merge-commit", script: string, marker: string): SetupItem {
+/**
+ * What a hook file is, for setup: `none` (no file), `ours` (exactly a script this command writes,
+ * for this CLI or an older path of it: setup may replace it), `runs-us` (a hook someone else wrote,
+ * or one of ours edited since, that runs `stellar-secrets pre-commit`: configured, and never
+ * replaced), `foreign` (anything else: never replaced). `scriptFor` is hookScript or mergeHookScript.
+ */
+export type HookKind = "none" | "ours" | "runs-us" | "foreign";
+
+/** Classifies the text of a hook file (undefined: no file); see {@link HookKind}. Pure. */
+export function classifyHook(text: string | undefined, scriptFor: (cli: string) => string): HookKind {
+  if (text === undefined) return "none";
+  const [prefix, suffix] = scriptFor("\u0000").split("\u0000") as [string, string];
+  if (text.startsWith(prefix) && text.endsWith(suffix) && text.length > prefix.length + suffix.length) {
+    const cli = text.slice(prefix.length, text.length - suffix.length);
+    if (!/[\r\n]/.test(cli)) return "ours";
+  }
+  // a line that runs the check (the line setup prints, `npx stellar-secrets pre-commit`, ...), not in a comment
+  const runs = text.split(/\r?\n/).some((line) => !/^\s*#/.test(line) && /stellar-secrets(?:\.js)?['"]?\s+pre-commit(?:\s|$|;|\||&)/.test(line));
+  return runs ? "runs-us" : "foreign";
+}
+
+/** A hook this command writes (`<name>-hook` in --json); one it did not write, or one edited since, is never replaced. */
+function hookItem(repo: GitRepo, cli: string, name: "pre-commit" | "pre-merge-commit", script: string, scriptFor: (cli: string) => string): SetupItem {
   const hookPath = (): Promise<string> => repo.gitPath(`hooks/${name}`);
-  const current = async (): Promise<string | undefined> => {
+  const current = async (): Promise<{ path: string; text: string | undefined; executable: boolean }> => {
     const p = await hookPath();
-    return existsSync(p) ? readFile(p, "utf8") : undefined;
+    if (!existsSync(p)) return { path: p, text: undefined, executable: false };
+    return { path: p, text: await readFile(p, "utf8"), executable: ((await stat(p)).mode & 0o111) !== 0 };
   };
   return {
     id: `${name}-hook`,
     label: `${name} hook (runs stellar-secrets pre-commit)`,
-    check: async () => (await current()) === script,
+    // git runs no hook that is not executable (it only warns): such a hook is not configured
+    check: async () => {
+      const { text, executable } = await current();
+      return executable && (text === script || classifyHook(text, scriptFor) === "runs-us");
+    },
     apply: async () => {
-      const text = await current();
-      const path = await hookPath();
-      if (text !== undefined && !text.includes(marker)) {
-        return `${path} already exists and was not written by stellar-secrets; it was left as it is. Add this line to it: ${cli} pre-commit || exit 1 — or run setup with --no-hook`;
+      const { path, text, executable } = await current();
+      const kind = classifyHook(text, scriptFor);
+      if (kind === "runs-us" && !executable) {
+        return `${path} runs stellar-secrets pre-commit but is not executable, so git does not run it; it was left as it is: make it executable (chmod +x ${shellQuote(path)})`;
+      }
+      if (kind === "foreign" || kind === "runs-us") {
+        const edited = text !== undefined && text.includes(name === "pre-commit" ? HOOK_MARKER : MERGE_HOOK_MARKER);
+        return `${path} already exists and ${edited ? "was edited since stellar-secrets wrote it" : "was not written by stellar-secrets"}; it was left as it is. Add this line to it: ${cli} pre-commit || exit 1 — or run setup with --no-hook`;
       }
       if (text !== script) {
         await mkdir(dirname(path), { recursive: true });
         await writeFileAtomic(path, script);
-        await chmod(path, 0o755);
       }
+      await chmod(path, 0o755);
       return undefined;
     },
   };
