@@ -283,6 +283,37 @@ describe("merge-file run directly (as git runs it)", () => {
   });
 });
 
+describe("a branch's .gitattributes sends another file to the driver", () => {
+  it("rebasing onto it (its attributes apply): a file that is no environment file is merged as text, as git would, and never recorded as a secrets merge", async () => {
+    const { s } = await project();
+    s.write("app.conf", "a = 1\nb = 2\nc = 3\n");
+    s.commit("app.conf");
+    s.git(["checkout", "-q", "-b", "upstream"]);
+    s.write(".gitattributes", `${s.read(".gitattributes")}app.conf merge=stellar diff=stellar\n`);
+    s.write("app.conf", "a = 1\nb = 2\nc = 33\n");
+    s.commit("upstream sends app.conf to the driver");
+    s.git(["checkout", "-q", "-b", "mine", "upstream~1"]);
+    s.write("app.conf", "a = 11\nb = 2\nc = 3\n");
+    s.commit("mine");
+    const clean = tryGit(s, ["rebase", "upstream"]);
+    expect(clean.ok, clean.out).toBe(true);
+    expect(s.read("app.conf")).toBe("a = 11\nb = 2\nc = 33\n");
+    // a text conflict ends as git's own: markers in the file, nothing recorded for `resolve`
+    s.write("app.conf", "a = 111\nb = 2\nc = 33\n");
+    s.commit("mine again");
+    s.git(["checkout", "-q", "-b", "later", "upstream"]);
+    s.write("app.conf", "a = 2\nb = 2\nc = 33\n");
+    s.commit("upstream again");
+    s.git(["checkout", "-q", "mine"]);
+    const conflict = tryGit(s, ["rebase", "later"]);
+    expect(conflict.ok).toBe(false);
+    expect(s.read("app.conf")).toMatch(/^<{7} ours\n/);
+    expect(existsSync(join(s.repo, ".git/stellar-secrets/unresolved"))).toBe(false);
+    expect(conflict.out).toContain("app.conf is not an environment file");
+    expect(conflict.out).not.toContain("MERGE_FAILED");
+  });
+});
+
 describe("stale-mac in check", () => {
   it("flags a hand-merged file (both value lines kept, one mac) that no one can decrypt", async () => {
     const { s, alice } = await project();
