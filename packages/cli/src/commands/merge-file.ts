@@ -216,7 +216,8 @@ function textMerge(ctx: CommandContext, basePath: string, oursPath: string, thei
 }
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
-  const { positionals } = parseCommandArgs("merge-file", argv, {}, { min: 3, max: 4, names: "BASE OURS THEIRS [PATH]" });
+  // git appends %P, which may start with "-" (a file at the top that .gitattributes sends here): no word is an option
+  const { positionals } = parseCommandArgs("merge-file", argv[0] === "--" ? argv : ["--", ...argv], {}, { min: 3, max: 4, names: "BASE OURS THEIRS [PATH]" });
   const [basePath, oursPath, theirsPath, given] = positionals as [string, string, string, string | undefined];
   const display = given ?? oursPath;
   const environment = environmentOf(given);

@@ -1,6 +1,11 @@
 import { encryptSecrets } from "@stellar-secrets/sops";
 import { describe, expect, it } from "vitest";
-import { renderTextconv, textconvView } from "./textconv.js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import type { CommandContext } from "../command.js";
+import textconv, { renderTextconv, textconvView } from "./textconv.js";
 
 // public half of test/fixtures/keys/alice.txt (TEST-ONLY)
 const ALICE = "age1r7t4nna8sqyctkujc4lwpun9ged8qz0a4vt2esnxcg8cq7cm84kqdr8nx2";
@@ -54,5 +59,23 @@ describe("textconvView (what git diff shows for any file sent to the driver)", (
     const out = textconvView(bytes(text), "/tmp/git-blob-AbC123/production.enc.yaml", new Map([[ALICE, "alice"]]));
     expect(out).toMatch(/^stripe_api_key: fp:[0-9a-f]{8}$/m);
     expect(out).not.toContain("ENC[");
+  });
+});
+
+describe("textconv as git runs it", () => {
+  it("takes a path that starts with '-' as the path (a file `--x` at the top sent here by .gitattributes), never as an option: git diff does not fail on it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "textconv-"));
+    try {
+      writeFileSync(join(dir, "--x"), "plain text\n");
+      let out = "";
+      const stdout = new PassThrough();
+      stdout.on("data", (c: Buffer) => void (out += c.toString("utf8")));
+      const ctx: CommandContext = { cwd: dir, env: {}, stdin: new PassThrough(), stdout, stderr: new PassThrough() };
+      expect(await textconv.run(["--x"], ctx)).toBe(0);
+      expect(out).toContain("--x is not an environment file");
+      expect(out).not.toContain("plain text");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -117,7 +117,9 @@ export function textconvView(bytes: Uint8Array, path: string, members: ReadonlyM
 }
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
-  const { positionals } = parseCommandArgs("textconv", argv, {}, { min: 1, max: 1, names: "FILE" });
+  // git appends the path, which may start with "-" (a file `--x` at the top that .gitattributes sends
+  // here): no word is an option, so that `git diff` never fails on such a name
+  const { positionals } = parseCommandArgs("textconv", argv[0] === "--" ? argv : ["--", ...argv], {}, { min: 1, max: 1, names: "FILE" });
   const path = resolve(ctx.cwd, positionals[0] as string);
   let bytes: Buffer;
   try {
