@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classifyHook, hookScript, mergeHookScript } from "./git.js";
+import { classifyHook, hookScript, mergeDriverCommand, mergeHookScript } from "./git.js";
 
 const CLI = "/usr/bin/node /opt/stellar/bin/stellar-secrets.js";
 
@@ -38,5 +38,12 @@ describe("classifyHook with the pre-commit framework", () => {
     expect(classifyHook(framework, hookScript, "repos:\n  - repo: local\n    hooks:\n      - id: secrets\n        entry: npx stellar-secrets pre-commit\n")).toBe("runs-us");
     expect(classifyHook(framework, hookScript, "repos:\n  - repo: https://github.com/psf/black\n")).toBe("foreign");
     expect(classifyHook(framework, hookScript)).toBe("foreign");
+  });
+});
+
+describe("mergeDriverCommand", () => {
+  it("doubles a % of the CLI's paths, which git would expand (%A, %P) before the shell runs the driver", () => {
+    expect(mergeDriverCommand("/usr/bin/node /opt/stellar/bin/stellar-secrets.js")).toBe("/usr/bin/node /opt/stellar/bin/stellar-secrets.js merge-file %O %A %B %P");
+    expect(mergeDriverCommand("/usr/bin/node '/opt/100%Pure/bin/stellar-secrets.js'")).toBe("/usr/bin/node '/opt/100%%Pure/bin/stellar-secrets.js' merge-file %O %A %B %P");
   });
 });

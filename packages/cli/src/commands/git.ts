@@ -87,6 +87,15 @@ export function cliCommand(): string {
   return `${shellQuote(process.execPath)} ${shellQuote(bin)}`;
 }
 
+/**
+ * The `merge.stellar.driver` value: git replaces `%O %A %B %L %P` anywhere in it (before the shell
+ * sees it) and reads `%%` as `%`, so a `%` in the CLI's own paths (an install folder `100%Pure`)
+ * is doubled: else git would put a temporary file's name in the middle of the path.
+ */
+export function mergeDriverCommand(cli: string): string {
+  return `${cli.replace(/%/g, "%%")} merge-file %O %A %B %P`;
+}
+
 /** The `.gitattributes` line for the environment files of `secretsDir`. */
 export function attributesLine(secretsDir: string): string {
   const pattern = `${secretsDir.replace(/\/+$/, "")}/*.enc.yaml`;
@@ -139,7 +148,7 @@ export function setupItems(repo: GitRepo, config: ProjectConfig, options: { hook
     configItem("diff-driver", "git config diff.stellar.textconv (keyless git diff)", [["diff.stellar.textconv", `${cli} textconv`]]),
     configItem("merge-driver", "git config merge.stellar.driver (per-secret merge)", [
       ["merge.stellar.name", "stellar-secrets per-secret merge"],
-      ["merge.stellar.driver", `${cli} merge-file %O %A %B %P`],
+      ["merge.stellar.driver", mergeDriverCommand(cli)],
     ]),
   ];
   if (options.hook) {
