@@ -99,6 +99,28 @@ describe("git setup", () => {
   });
 });
 
+describe("git setup with a shared hooks folder", () => {
+  it("never writes its hooks into a core.hooksPath outside the repository (the global config's): they would refuse commits in every other repository", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+    expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+    const shared = join(s.home, "githooks");
+    s.git(["config", "--global", "core.hooksPath", shared]);
+    const r = await s.run(["git", "setup", "--json"]);
+    expect(r.code).toBe(1);
+    const items = JSON.parse(r.stdout).items as { id: string; state: string; reason?: string }[];
+    expect(items.filter((i) => i.id.endsWith("-hook")).map((i) => i.state)).toEqual(["refused", "refused"]);
+    expect(items.find((i) => i.id === "pre-commit-hook")?.reason).toContain("outside this repository");
+    expect(existsSync(join(shared, "pre-commit"))).toBe(false);
+    expect(existsSync(join(shared, "pre-merge-commit"))).toBe(false);
+    // the way out it names: this repository's own hooks folder
+    s.git(["config", "--local", "core.hooksPath", ".git/hooks"]);
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    expect(s.read(".git/hooks/pre-commit")).toContain("pre-commit");
+  });
+});
+
 describe("git merge through the driver", () => {
   it("merges additions on two branches with no conflict; the result decrypts with every member's key (sops-age agrees) and keeps untouched ciphertext", async () => {
     const { s, alice, bob } = await project();

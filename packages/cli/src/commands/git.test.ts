@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classifyHook, hookScript, mergeDriverCommand, mergeHookScript } from "./git.js";
+import { classifyHook, hookScript, isInside, mergeDriverCommand, mergeHookScript } from "./git.js";
 
 const CLI = "/usr/bin/node /opt/stellar/bin/stellar-secrets.js";
 
@@ -45,5 +45,15 @@ describe("mergeDriverCommand", () => {
   it("doubles a % of the CLI's paths, which git would expand (%A, %P) before the shell runs the driver", () => {
     expect(mergeDriverCommand("/usr/bin/node /opt/stellar/bin/stellar-secrets.js")).toBe("/usr/bin/node /opt/stellar/bin/stellar-secrets.js merge-file %O %A %B %P");
     expect(mergeDriverCommand("/usr/bin/node '/opt/100%Pure/bin/stellar-secrets.js'")).toBe("/usr/bin/node '/opt/100%%Pure/bin/stellar-secrets.js' merge-file %O %A %B %P");
+  });
+});
+
+describe("isInside", () => {
+  it("tells a hooks folder of the repository from a shared one (core.hooksPath in the global git config)", () => {
+    expect(isInside("/work/repo/.git/hooks/pre-commit", ["/work/repo", "/work/repo/.git"])).toBe(true);
+    expect(isInside("/work/repo/.husky/_/pre-commit", ["/work/repo"])).toBe(true);
+    expect(isInside("/home/me/.githooks/pre-commit", ["/work/repo", "/work/repo/.git"])).toBe(false);
+    expect(isInside("/work/repo-other/hooks/pre-commit", ["/work/repo"])).toBe(false);
+    expect(isInside("/work/..repo/x", ["/work"])).toBe(true);
   });
 });

@@ -5,9 +5,9 @@
  * Setup is a list of {@link SetupItem}s, each able to check and apply itself; a new concern
  * (e.g. commit signing behind a flag) is one more item.
  */
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { chmod, mkdir, readFile, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ProjectConfig } from "@stellar-secrets/core";
 import { writeFileAtomic } from "@stellar-secrets/sops";
@@ -210,6 +210,29 @@ export function classifyHook(text: string | undefined, scriptFor: (cli: string) 
   return runs ? "runs-us" : "foreign";
 }
 
+/** `path` with its deepest existing folder resolved to its real path (symbolic links, `/tmp` aliases). */
+function realFolder(path: string): string {
+  let dir = path;
+  const rest: string[] = [];
+  while (!existsSync(dir) && dirname(dir) !== dir) {
+    rest.unshift(basename(dir));
+    dir = dirname(dir);
+  }
+  try {
+    return join(realpathSync(dir), ...rest);
+  } catch {
+    return path;
+  }
+}
+
+/** True when `path` is one of `folders` or inside one. Pure. */
+export function isInside(path: string, folders: readonly string[]): boolean {
+  return folders.some((f) => {
+    const rel = relative(f, path);
+    return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+  });
+}
+
 /** A hook this command writes (`<name>-hook` in --json); one it did not write, or one edited since, is never replaced. */
 function hookItem(repo: GitRepo, cli: string, name: "pre-commit" | "pre-merge-commit", script: string, scriptFor: (cli: string) => string): SetupItem {
   const hookPath = (): Promise<string> => repo.gitPath(`hooks/${name}`);
@@ -231,6 +254,12 @@ function hookItem(repo: GitRepo, cli: string, name: "pre-commit" | "pre-merge-co
     },
     apply: async () => {
       const { path, text, executable, kind } = await current();
+      // core.hooksPath set in the global or system git config names a folder every repository
+      // uses: a hook written there would refuse commits in every repository without a stellar.yaml
+      const own = [repo.top, dirname(await repo.gitPath("config"))];
+      if (kind !== "ours" && !isInside(realFolder(path), own.map(realFolder))) {
+        return `${path} is outside this repository (core.hooksPath points there, e.g. from your global git config): a hook there runs for other repositories too, so setup does not write it. Add this line to that folder's ${name} hook only if every repository using it is a Stellar Secrets repository: ${cli} pre-commit || exit 1 — or set core.hooksPath for this repository alone (git config --local core.hooksPath .git/hooks) and run setup again, or pass --no-hook`;
+      }
       if (kind === "runs-us" && !executable) {
         return `${path} runs stellar-secrets pre-commit but is not executable, so git does not run it; it was left as it is: make it executable (chmod +x ${shellQuote(path)})`;
       }
