@@ -324,5 +324,5 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   return 1;
 }
 
-const command: Command = { summary: "git merge driver: merge an environment file per secret name (needs a key of it)", help, run };
+const command: Command = { summary: "git merge driver: merge an environment file per secret name (needs a key of it)", help, run, helpOnlyAlone: true };
 export default command;
