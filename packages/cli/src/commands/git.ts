@@ -257,7 +257,7 @@ function hookItem(repo: GitRepo, cli: string, name: "pre-commit" | "pre-merge-co
       // core.hooksPath set in the global or system git config names a folder every repository
       // uses: a hook written there would refuse commits in every repository without a stellar.yaml
       const own = [repo.top, dirname(await repo.gitPath("config"))];
-      if (kind !== "ours" && !isInside(realFolder(path), own.map(realFolder))) {
+      if (!isInside(realFolder(path), own.map(realFolder))) {
         return `${path} is outside this repository (core.hooksPath points there, e.g. from your global git config): a hook there runs for other repositories too, so setup does not write it. Add this line to that folder's ${name} hook only if every repository using it is a Stellar Secrets repository: ${cli} pre-commit || exit 1 — or set core.hooksPath for this repository alone (git config --local core.hooksPath .git/hooks) and run setup again, or pass --no-hook`;
       }
       if (kind === "runs-us" && !executable) {
