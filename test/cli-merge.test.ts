@@ -99,6 +99,28 @@ describe("git setup", () => {
   });
 });
 
+describe("git setup with a shared hooks folder", () => {
+  it("never writes its hooks into a core.hooksPath outside the repository (the global config's): they would refuse commits in every other repository", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+    expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+    const shared = join(s.home, "githooks");
+    s.git(["config", "--global", "core.hooksPath", shared]);
+    const r = await s.run(["git", "setup", "--json"]);
+    expect(r.code).toBe(1);
+    const items = JSON.parse(r.stdout).items as { id: string; state: string; reason?: string }[];
+    expect(items.filter((i) => i.id.endsWith("-hook")).map((i) => i.state)).toEqual(["refused", "refused"]);
+    expect(items.find((i) => i.id === "pre-commit-hook")?.reason).toContain("outside this repository");
+    expect(existsSync(join(shared, "pre-commit"))).toBe(false);
+    expect(existsSync(join(shared, "pre-merge-commit"))).toBe(false);
+    // the way out it names: this repository's own hooks folder
+    s.git(["config", "--local", "core.hooksPath", ".git/hooks"]);
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    expect(s.read(".git/hooks/pre-commit")).toContain("pre-commit");
+  });
+});
+
 describe("git merge through the driver", () => {
   it("merges additions on two branches with no conflict; the result decrypts with every member's key (sops-age agrees) and keeps untouched ciphertext", async () => {
     const { s, alice, bob } = await project();
@@ -280,6 +302,37 @@ describe("merge-file run directly (as git runs it)", () => {
       "stripe_api_key",
       "zendesk_api_token",
     ]);
+  });
+});
+
+describe("a branch's .gitattributes sends another file to the driver", () => {
+  it("rebasing onto it (its attributes apply): a file that is no environment file is merged as text, as git would, and never recorded as a secrets merge", async () => {
+    const { s } = await project();
+    s.write("app.conf", "a = 1\nb = 2\nc = 3\n");
+    s.commit("app.conf");
+    s.git(["checkout", "-q", "-b", "upstream"]);
+    s.write(".gitattributes", `${s.read(".gitattributes")}app.conf merge=stellar diff=stellar\n`);
+    s.write("app.conf", "a = 1\nb = 2\nc = 33\n");
+    s.commit("upstream sends app.conf to the driver");
+    s.git(["checkout", "-q", "-b", "mine", "upstream~1"]);
+    s.write("app.conf", "a = 11\nb = 2\nc = 3\n");
+    s.commit("mine");
+    const clean = tryGit(s, ["rebase", "upstream"]);
+    expect(clean.ok, clean.out).toBe(true);
+    expect(s.read("app.conf")).toBe("a = 11\nb = 2\nc = 33\n");
+    // a text conflict ends as git's own: markers in the file, nothing recorded for `resolve`
+    s.write("app.conf", "a = 111\nb = 2\nc = 33\n");
+    s.commit("mine again");
+    s.git(["checkout", "-q", "-b", "later", "upstream"]);
+    s.write("app.conf", "a = 2\nb = 2\nc = 33\n");
+    s.commit("upstream again");
+    s.git(["checkout", "-q", "mine"]);
+    const conflict = tryGit(s, ["rebase", "later"]);
+    expect(conflict.ok).toBe(false);
+    expect(s.read("app.conf")).toMatch(/^<{7} ours\n/);
+    expect(existsSync(join(s.repo, ".git/stellar-secrets/unresolved"))).toBe(false);
+    expect(conflict.out).toContain("app.conf is not an environment file");
+    expect(conflict.out).not.toContain("MERGE_FAILED");
   });
 });
 

@@ -29,4 +29,10 @@ export interface Command {
   /** The full `--help` text. */
   help: string;
   run(argv: string[], ctx: CommandContext): Promise<number>;
+  /**
+   * Set for a command git runs with paths it appends (`merge-file`): `--help`/`-h` shows the help
+   * only when it is the only argument, so that a file named `--help` is merged, not taken for a
+   * help request (which exits 0 and makes git take our side as the merge).
+   */
+  helpOnlyAlone?: boolean;
 }

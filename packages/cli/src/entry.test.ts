@@ -37,4 +37,18 @@ describe("runCommand (one loaded command, as main and the one-command bundles ru
     expect(seen).toEqual([["a", "--", "--help"]]);
     expect(out()).toBe("");
   });
+
+  it("for a command git runs with paths (helpOnlyAlone), takes --help for help only alone: a file named --help is a path", async () => {
+    const driver: Command = { ...command, helpOnlyAlone: true };
+    const { ctx, out } = context();
+    seen.length = 0;
+    expect(await runCommand(driver, [".merge_file_a", ".merge_file_b", ".merge_file_c", "--help"], ctx)).toBe(3);
+    expect(seen).toEqual([[".merge_file_a", ".merge_file_b", ".merge_file_c", "--help"]]);
+    expect(out()).toBe("");
+    for (const flag of ["--help", "-h"]) {
+      const asked = context();
+      expect(await runCommand(driver, [flag], asked.ctx)).toBe(0);
+      expect(asked.out()).toBe("Usage: test [--flag]\n");
+    }
+  });
 });

@@ -13,7 +13,8 @@ import { stringifyJson } from "./json-text.js";
 /** Runs an already loaded `command` with its arguments `rest` (after the command name): `--help`/`-h` before any `--` print its help. */
 export function runCommand(command: Command, rest: string[], ctx: CommandContext): Promise<number> {
   const options = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
-  if (options.includes("--help") || options.includes("-h")) {
+  const asks = command.helpOnlyAlone === true ? rest.length === 1 && (rest[0] === "--help" || rest[0] === "-h") : options.includes("--help") || options.includes("-h");
+  if (asks) {
     ctx.stdout.write(command.help.endsWith("\n") ? command.help : `${command.help}\n`);
     return Promise.resolve(0);
   }

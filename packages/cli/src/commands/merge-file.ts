@@ -4,6 +4,7 @@
  * `mergeSecrets`, and writes a valid SOPS file into OURS; on a conflict OURS still decrypts (ours'
  * value for each conflicting name) and the names are printed with how to finish. Never prints a value.
  */
+import { spawnSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { existsSync } from "node:fs";
@@ -11,6 +12,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import {
   DecryptCache,
   decodeUtf8,
+  environmentOfFileName,
   escapeControlCharacters,
   decryptSecrets,
   decryptSecretsWithKey,
@@ -45,6 +47,9 @@ Exit status: 0 merged; 1 a conflict (OURS is still a valid file holding ours' va
 conflicting name; the names and the \`stellar-secrets resolve\` commands to finish are printed),
 or the merge could not be done (no key for the environment, a version that does not verify):
 OURS is left untouched. No value is ever printed.
+
+A PATH that is not an environment file (<env>.enc.yaml), sent here by a .gitattributes line, is
+not decrypted: it is merged as text by \`git merge-file\`, as git merges it without the driver.
 
 On a conflict the names are also recorded under the git directory (never committed): until
 \`stellar-secrets resolve\` has finished each, the pre-commit hook refuses to commit the file and
@@ -195,13 +200,40 @@ async function mergeOpened(
   return result;
 }
 
+/**
+ * git's own three-way text merge of the files (`git merge-file OURS BASE THEIRS`, written into
+ * OURS with conflict markers): the number of conflicts, or -1 when git refused (a binary file) or
+ * could not run (OURS is then as it was).
+ */
+function textMerge(ctx: CommandContext, basePath: string, oursPath: string, theirsPath: string): number {
+  const dashless = (p: string): string => (p.startsWith("-") ? `./${p}` : p);
+  const r = spawnSync("git", ["merge-file", "-L", "ours", "-L", "base", "-L", "theirs", dashless(oursPath), dashless(basePath), dashless(theirsPath)], {
+    cwd: ctx.cwd,
+    env: ctx.env,
+    stdio: ["ignore", "ignore", "ignore"],
+  });
+  return r.error !== undefined || r.status === null || r.status > 127 ? -1 : r.status;
+}
+
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
-  const { positionals } = parseCommandArgs("merge-file", argv, {}, { min: 3, max: 4, names: "BASE OURS THEIRS [PATH]" });
+  // git appends %P, which may start with "-" (a file at the top that .gitattributes sends here): no word is an option
+  const { positionals } = parseCommandArgs("merge-file", argv[0] === "--" ? argv : ["--", ...argv], {}, { min: 3, max: 4, names: "BASE OURS THEIRS [PATH]" });
   const [basePath, oursPath, theirsPath, given] = positionals as [string, string, string, string | undefined];
   const display = given ?? oursPath;
   const environment = environmentOf(given);
   // names come from the files (a member's sops can write any): never a raw control character to the terminal
   const say = (line: string): void => void ctx.stderr.write(`stellar-secrets merge-file: ${escapeControlCharacters(line)}\n`);
+
+  // a branch's .gitattributes can send any path to this driver: a file that is no environment file
+  // is merged as git merges text without the driver (nothing of it is decrypted, nothing recorded)
+  if (given !== undefined && environmentOfFileName(basename(given.split("\\").join("/"))) === undefined) {
+    const status = textMerge(ctx, basePath, oursPath, theirsPath);
+    say(
+      `${display} is not an environment file (<env>.enc.yaml), which is all this driver merges: a .gitattributes line sends it here (merge=stellar); ` +
+        (status === 0 ? "merged as text, as git merges it without the driver" : status > 0 ? "merged as text, as git merges it without the driver: it has conflicts" : "git could not merge it as text either (a binary file?): it was left as it was (our version)"),
+    );
+    return status === 0 ? 0 : 1;
+  }
 
   const [oursText, theirsText] = await Promise.all([
     readVersion(ctx, oursPath, "our", display),
@@ -292,5 +324,5 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   return 1;
 }
 
-const command: Command = { summary: "git merge driver: merge an environment file per secret name (needs a key of it)", help, run };
+const command: Command = { summary: "git merge driver: merge an environment file per secret name (needs a key of it)", help, run, helpOnlyAlone: true };
 export default command;

@@ -1,6 +1,11 @@
 import { encryptSecrets } from "@stellar-secrets/sops";
 import { describe, expect, it } from "vitest";
-import { renderTextconv } from "./textconv.js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import type { CommandContext } from "../command.js";
+import textconv, { renderTextconv, textconvView } from "./textconv.js";
 
 // public half of test/fixtures/keys/alice.txt (TEST-ONLY)
 const ALICE = "age1r7t4nna8sqyctkujc4lwpun9ged8qz0a4vt2esnxcg8cq7cm84kqdr8nx2";
@@ -18,5 +23,59 @@ describe("renderTextconv (what git diff shows)", () => {
     const out = renderTextconv(evil, "secrets/production.enc.yaml", new Map());
     expect(out).toContain("n\\x1b]8;;https://evil.example\\x07x\\x1b[1A: fp:");
     expect(out).toContain("\\x1b[2K\\r\\x1b[32mok wrapped-key fp:");
+  });
+});
+
+describe("textconvView (what git diff shows for any file sent to the driver)", () => {
+  const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+  it("never hides a change of a file that is not a valid SOPS file (a branch's .gitattributes can send any path here), nor shows its content", () => {
+    const before = textconvView(bytes("export const url = 'https://api.example';\n"), "/tmp/git-blob-x/config.js", new Map());
+    const after = textconvView(bytes("export const url = 'https://evil.example';\n"), "src/config.js", new Map());
+    expect(before).toContain("config.js is not an environment file");
+    expect(before).toMatch(/^# whole file: 42 bytes, sha256:[0-9a-f]{64} /m);
+    expect(after).not.toBe(before);
+    expect(after).not.toContain("evil.example");
+    // an environment file with a plaintext value: the value is not shown, its change shows
+    const a = textconvView(bytes("stripe_api_key: sk_live_ONE\n"), "secrets/staging.enc.yaml", new Map());
+    const b = textconvView(bytes("stripe_api_key: sk_live_TWO\n"), "secrets/staging.enc.yaml", new Map());
+    expect(a).toContain("# WARNING: not a valid encrypted SOPS file");
+    expect(a).not.toContain("not an environment file");
+    expect(a).not.toBe(b);
+    expect(a + b).not.toMatch(/sk_live_/);
+  });
+
+  it("shows bytes that are not text by size and fingerprint, never as content: a change of such bytes still shows", () => {
+    const a = textconvView(Uint8Array.from([0x61, 0x00, 0xff, 0x01]), "secrets/production.enc.yaml", new Map());
+    const b = textconvView(Uint8Array.from([0x61, 0x00, 0xff, 0x02]), "secrets/production.enc.yaml", new Map());
+    expect(a).toContain("# whole file: 4 bytes, sha256:");
+    expect(a).not.toBe(b);
+    const other = textconvView(Uint8Array.from([0x00, 0xff]), "logo.png", new Map());
+    expect(other).toContain("not an environment file");
+    expect(other).not.toContain("\u0000");
+  });
+
+  it("keeps the keyless view for an environment file, named by its base name (git's temporary copies keep it)", async () => {
+    const text = await encryptSecrets(new Map([["stripe_api_key", "fake-1"]]), { recipients: [ALICE] });
+    const out = textconvView(bytes(text), "/tmp/git-blob-AbC123/production.enc.yaml", new Map([[ALICE, "alice"]]));
+    expect(out).toMatch(/^stripe_api_key: fp:[0-9a-f]{8}$/m);
+    expect(out).not.toContain("ENC[");
+  });
+});
+
+describe("textconv as git runs it", () => {
+  it("takes a path that starts with '-' as the path (a file `--x` at the top sent here by .gitattributes), never as an option: git diff does not fail on it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "textconv-"));
+    try {
+      writeFileSync(join(dir, "--x"), "plain text\n");
+      let out = "";
+      const stdout = new PassThrough();
+      stdout.on("data", (c: Buffer) => void (out += c.toString("utf8")));
+      const ctx: CommandContext = { cwd: dir, env: {}, stdin: new PassThrough(), stdout, stderr: new PassThrough() };
+      expect(await textconv.run(["--x"], ctx)).toBe(0);
+      expect(out).toContain("--x is not an environment file");
+      expect(out).not.toContain("plain text");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { findProjectRoot, fingerprint, parseEnvironmentFile, parseProjectConfig, PROJECT_FILE } from "@stellar-secrets/core";
-import { decodeUtf8, environmentOfFileName, escapeControlCharacters, parseSecretsFile } from "@stellar-secrets/sops";
+import { createHash, decodeUtf8, environmentOfFileName, escapeControlCharacters, parseSecretsFile } from "@stellar-secrets/sops";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -25,6 +25,7 @@ Set up once per clone:
   git config diff.stellar.textconv "stellar-secrets textconv"
 `;
 
+const INVALID = "# WARNING: not a valid encrypted SOPS file";
 const HEADER = "# stellar-secrets textconv: keyless view; fp = first 8 hex digits of sha256 of the stored encrypted string";
 
 /** Member name per age recipient, from the stellar.yaml around `dirs` (the first found). */
@@ -67,7 +68,7 @@ export function renderTextconv(text: string, path: string, members: ReadonlyMap<
   }
   // the environment is named by the file (`<env>.enc.yaml`), so hints name a real `--env`
   const model = parseEnvironmentFile(text, path, environmentOf(path));
-  out.push("# WARNING: not a valid encrypted SOPS file");
+  out.push(INVALID);
   for (const d of model.diagnostics) out.push(`#   line ${d.line}: ${d.message}`);
   for (const e of model.entries) {
     const raw = text.slice(e.valueRange.start, e.valueRange.end);
@@ -85,8 +86,40 @@ function lines(out: readonly string[]): string {
   return `${out.map((line) => escapeControlCharacters(line)).join("\n")}\n`;
 }
 
+/** The line that stands for a whole file whose content is not shown: any change of it changes the line. */
+function wholeFileLine(bytes: Uint8Array): string {
+  return `# whole file: ${bytes.length} bytes, sha256:${createHash("sha256").update(bytes).digest("hex")} (content not shown; \`git diff --no-textconv\` shows it)`;
+}
+
+/**
+ * What `git diff` shows for the bytes of a file at `path` (git passes the work-tree path, or a
+ * temporary copy that keeps the base name). A valid encrypted SOPS file gets the keyless view. Any
+ * other file — a branch's `.gitattributes` can send any path to this driver — is never shown
+ * either (it may hold plaintext values), but its view ends with the size and SHA-256 of the whole
+ * file, so that no change to it can hide behind an unchanged view; a file not named `<env>.enc.yaml`
+ * is flagged as not an environment file. Bytes that are not text (not UTF-8, or over 8 MiB) get
+ * only those lines. Pure.
+ */
+export function textconvView(bytes: Uint8Array, path: string, members: ReadonlyMap<string, string>): string {
+  const notEnvironment =
+    environmentOfFileName(basename(path)) === undefined
+      ? [`# WARNING: ${escapeControlCharacters(basename(path))} is not an environment file (<env>.enc.yaml); .gitattributes sends it to the stellar diff driver`]
+      : [];
+  let text: string;
+  try {
+    text = decodeUtf8(bytes, { path });
+  } catch {
+    return [HEADER, ...notEnvironment, "# WARNING: not readable as text (not valid UTF-8, or over 8 MiB)", wholeFileLine(bytes), ""].join("\n");
+  }
+  const view = renderTextconv(text, path, members);
+  if (notEnvironment.length === 0 && !view.includes(`\n${INVALID}\n`)) return view;
+  return [view.slice(0, HEADER.length), ...notEnvironment, view.slice(HEADER.length + 1).replace(/\n$/, ""), wholeFileLine(bytes), ""].join("\n");
+}
+
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
-  const { positionals } = parseCommandArgs("textconv", argv, {}, { min: 1, max: 1, names: "FILE" });
+  // git appends the path, which may start with "-" (a file `--x` at the top that .gitattributes sends
+  // here): no word is an option, so that `git diff` never fails on such a name
+  const { positionals } = parseCommandArgs("textconv", argv[0] === "--" ? argv : ["--", ...argv], {}, { min: 1, max: 1, names: "FILE" });
   const path = resolve(ctx.cwd, positionals[0] as string);
   let bytes: Buffer;
   try {
@@ -97,14 +130,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       cause: error,
     });
   }
-  let text: string;
-  try {
-    text = decodeUtf8(bytes, { path });
-  } catch {
-    ctx.stdout.write(`${HEADER}\n# WARNING: not readable as text (not valid UTF-8, or over 8 MiB: ${bytes.length} bytes); content not shown\n`);
-    return 0;
-  }
-  ctx.stdout.write(renderTextconv(text, path, await memberNames([ctx.cwd, dirname(path)])));
+  ctx.stdout.write(textconvView(bytes, path, await memberNames([ctx.cwd, dirname(path)])));
   return 0;
 }
 
