@@ -256,7 +256,7 @@ function hookItem(repo: GitRepo, cli: string, name: "pre-commit" | "pre-merge-co
         return `${path} is outside this repository (core.hooksPath points there, e.g. from your global git config): a hook there runs for other repositories too, so setup does not write it. Add this line to that folder's ${name} hook only if every repository using it is a Stellar Secrets repository: ${cli} pre-commit || exit 1 — or set core.hooksPath for this repository alone (git config --local core.hooksPath .git/hooks) and run setup again, or pass --no-hook`;
       }
       if (kind === "runs-us" && !executable) {
-        return `${path} runs stellar-secrets pre-commit but is not executable, so git does not run it; it was left as it is: make it executable (chmod +x ${shellQuote(path)})`;
+        return `${path} runs stellar-secrets pre-commit but is not executable, so git does not run it; it was left as it is: make it executable (chmod +x ${shellWord(path, { path: true })})`;
       }
       if (kind === "foreign" || kind === "runs-us") {
         const edited = text !== undefined && text.includes(name === "pre-commit" ? HOOK_MARKER : MERGE_HOOK_MARKER);
