@@ -476,30 +476,25 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
     for (const link of doc.links) {
       if (index.objectDefinitions(link.targetKind, link.target).length > 0) continue;
       const other = otherKindExplanation(index, link);
+      let why: string;
+      let suggestion: string | undefined;
       if (other !== undefined) {
-        out.push(
-          diagnosticAt(
-            "unknown-reference",
-            sev("unknown-reference"),
-            file.path,
-            file.lines,
-            link.range,
-            `${describeDocument(doc)} uses ${KIND_WORDS[link.targetKind]} "${link.target}", but ${other.message}`,
-            other.suggestion !== undefined ? { suggestion: other.suggestion } : undefined,
-          ),
-        );
-        continue;
+        why = other.message;
+        suggestion = other.suggestion;
+      } else {
+        // defined in a file config.exclude keeps out: said (and no "did you mean" another name); read once, lazily
+        const excluded = index.excludedDefinition(link.targetKind, link.target);
+        const near = excluded === undefined && budget() ? index.nearestObjectName(link.targetKind, link.target) : undefined;
+        const unread = near === undefined && excluded === undefined ? unreadDefinition(index, link.target) : undefined;
+        why = `there is none by that name${
+          excluded !== undefined
+            ? `; ${excluded.path}:${excluded.line} defines it, but stellar.yaml's config.exclude glob "${excluded.glob}" keeps that file out of the project: narrow the glob, or move the ${KIND_WORDS[link.targetKind]} into an included file`
+            : near
+              ? `; did you mean "${near.name}"?`
+              : (unread ?? "")
+        }`;
+        suggestion = near ? near.name : undefined;
       }
-      // defined in a file config.exclude keeps out: said (and no "did you mean" another name); read once, lazily
-      const excluded = index.excludedDefinition(link.targetKind, link.target);
-      const near = excluded === undefined && budget() ? index.nearestObjectName(link.targetKind, link.target) : undefined;
-      const unread = near === undefined && excluded === undefined ? unreadDefinition(index, link.target) : undefined;
-      const why =
-        excluded !== undefined
-          ? `; ${excluded.path}:${excluded.line} defines it, but stellar.yaml's config.exclude glob "${excluded.glob}" keeps that file out of the project: narrow the glob, or move the ${KIND_WORDS[link.targetKind]} into an included file`
-          : near
-            ? `; did you mean "${near.name}"?`
-            : (unread ?? "");
       out.push(
         diagnosticAt(
           "unknown-reference",
@@ -507,8 +502,8 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
           file.path,
           file.lines,
           link.range,
-          `${describeDocument(doc)} uses ${KIND_WORDS[link.targetKind]} "${link.target}", but there is none by that name${why}`,
-          near ? { suggestion: near.name } : undefined,
+          `${describeDocument(doc)} uses ${KIND_WORDS[link.targetKind]} "${link.target}", but ${why}`,
+          suggestion !== undefined ? { suggestion } : undefined,
         ),
       );
     }
