@@ -27,6 +27,15 @@ describe("renderTextconv (what git diff shows)", () => {
 });
 
 describe("textconvView (what git diff shows for any file sent to the driver)", () => {
+  it("names a broken environment file by its base name, so git's temp copy and the work tree's give the same view", () => {
+    const broken = bytes("<<<<<<< HEAD\napi_key: ENC[AES256_GCM,data:eA==,iv:eA==,tag:eA==,type:str]\n=======\n>>>>>>> theirs\n");
+    const old = textconvView(broken, "/tmp/git-blob-AbC123/development.enc.yaml", new Map());
+    const work = textconvView(broken, "/home/me/repo/secrets/development.enc.yaml", new Map());
+    expect(old).toBe(work);
+    expect(old).not.toMatch(/git-blob|\/home\/me/);
+    expect(old).toContain("development.enc.yaml");
+  });
+
   const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
   it("never hides a change of a file that is not a valid SOPS file (a branch's .gitattributes can send any path here), nor shows its content", () => {
     const before = textconvView(bytes("export const url = 'https://api.example';\n"), "/tmp/git-blob-x/config.js", new Map());

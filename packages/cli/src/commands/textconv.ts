@@ -100,7 +100,11 @@ function wholeFileLine(bytes: Uint8Array): string {
  * is flagged as not an environment file. Bytes that are not text (not UTF-8, or over 8 MiB) get
  * only those lines. Pure.
  */
-export function textconvView(bytes: Uint8Array, path: string, members: ReadonlyMap<string, string>): string {
+export function textconvView(bytes: Uint8Array, filePath: string, members: ReadonlyMap<string, string>): string {
+  // messages name the file by its base name: git passes the old side as a copy in a random temp
+  // folder (/tmp/git-blob-XXXXXX/<name>) and the new one from the work tree, and a view that named
+  // the folder would differ on both sides of every diff of a broken file
+  const path = basename(filePath);
   const notEnvironment =
     environmentOfFileName(basename(path)) === undefined
       ? [`# WARNING: ${escapeControlCharacters(basename(path))} is not an environment file (<env>.enc.yaml); .gitattributes sends it to the stellar diff driver`]
