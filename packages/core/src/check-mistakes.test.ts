@@ -244,6 +244,24 @@ describe("a credential in a field that cannot hold a reference", () => {
     expect(ds[0]?.message).toMatchInlineSnapshot(`"field "description" holds what looks like a Stripe live secret key (sk_live_…) in plain text; this field cannot hold a { secret: NAME } reference: remove the credential from it and rotate it at its provider (git history keeps it); if something needs it, store it as a secret (stellar-secrets set NAME) and reference it from a field that takes one (a connection's headers or its auth connector)"`);
   });
 
+  it("a header's prefix: says to keep only the scheme there and put the credential in the header's secret", () => {
+    const key = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"; // TEST-ONLY, fake
+    const text = [
+      "kind: api_connection",
+      "name: billing",
+      "base_url: https://api.stripe.com",
+      "headers:",
+      `  - { name: Authorization, type: secret, secret: stripe_key, prefix: "Bearer ${key} " }`,
+      "",
+    ].join("\n");
+    const ds = parseConfigFile(text, "connections/billing.yaml").diagnostics.filter((d) => d.rule === "plaintext-credential");
+    expect(ds.map((d) => [d.line, d.suggestion])).toEqual([[5, undefined]]);
+    expect(ds[0]?.message).toContain("a prefix cannot hold a { secret: NAME } reference");
+    expect(ds[0]?.message).toContain('keep only the scheme (e.g. "Bearer ") in the prefix');
+    expect(ds[0]?.message).not.toContain("reference it with { secret: NAME }");
+    expect(ds[0]?.message).not.toContain(key);
+  });
+
   it("keeps proposing a reference in a field that takes one", () => {
     const text = ["kind: auth_connector", "name: hubspot", "type: bearer", `token: ${"pat-na1-" + "0123456789abcdef0123456789abcdef"}`, ""].join("\n");
     const ds = parseConfigFile(text, "connectors/hubspot.yaml").diagnostics.filter((d) => d.rule === "plaintext-credential");

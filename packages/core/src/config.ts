@@ -142,6 +142,14 @@ const PROSE_CREDENTIAL_FIX =
   "if something needs it, store it as a secret (stellar-secrets set NAME) and reference it from a field that takes one (a connection's headers or its auth connector)";
 
 /**
+ * What to do with a credential in a header's `prefix`: the prefix is sent in clear before the
+ * header's secret, and cannot reference one itself.
+ */
+const PREFIX_CREDENTIAL_FIX =
+  "a prefix cannot hold a { secret: NAME } reference: remove the credential from it and rotate it at its provider (git history keeps it); " +
+  "if the header needs it, make it part of the header's secret value (stellar-secrets set NAME) and keep only the scheme (e.g. \"Bearer \") in the prefix";
+
+/**
  * Parses a config file. `path` is relative to the repository root (it is what diagnostics and
   * references carry). Offsets and positions are of `text` without a leading byte order mark.
   * Never throws: YAML errors in a file that looks like ours are `schema` diagnostics; a file of
@@ -472,8 +480,8 @@ function extractDocument(
   };
   // `move`: where the credential sits in a field that can take a reference (a static header's
   // value, a connector field): the parts a secret name is made of, and the text to write instead
-  // `prose`: the field cannot take a reference (one of PROSE_FIELDS), so the fix does not propose one
-  const credentialCheck = (node: unknown, what: string, entropy: boolean, at?: Node, move?: CredentialMove, prose = false): void => {
+  // `fix`: what to do, for a field that cannot take a reference (PROSE_CREDENTIAL_FIX, PREFIX_CREDENTIAL_FIX)
+  const credentialCheck = (node: unknown, what: string, entropy: boolean, at?: Node, move?: CredentialMove, fix?: string): void => {
     const v = resolve(node);
     if (!isScalar(v) || typeof v.value !== "string") return;
     const found = detectCredential(v.value, { entropy });
@@ -481,8 +489,8 @@ function extractDocument(
     const secretName = move === undefined ? undefined : secretNameFromContext(move.parts);
     const where = narrowToLine(nodeRange(at ?? (node as Node)) ?? range, at === undefined ? text : undefined, lines);
     if (move === undefined || secretName === undefined) {
-      const fix = prose ? PROSE_CREDENTIAL_FIX : "store it as a secret (stellar-secrets set NAME) and reference it with { secret: NAME }";
-      file.diagnostics.push(diagnosticAt("plaintext-credential", "error", path, lines, where, `${what} holds what looks like ${found} in plain text; ${fix}`));
+      const todo = fix ?? "store it as a secret (stellar-secrets set NAME) and reference it with { secret: NAME }";
+      file.diagnostics.push(diagnosticAt("plaintext-credential", "error", path, lines, where, `${what} holds what looks like ${found} in plain text; ${todo}`));
       return;
     }
     // an HTTP auth scheme before the credential ("Bearer sk_…") becomes the header's prefix (only the scheme is shown)
@@ -596,7 +604,7 @@ function extractDocument(
           }
         }
         const pp = pairOf(h, "prefix");
-        if (pp !== undefined) credentialCheck(pp.value, `the prefix of header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via);
+        if (pp !== undefined) credentialCheck(pp.value, `the prefix of header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via, undefined, PREFIX_CREDENTIAL_FIX);
       });
     } else if (key === "connection" && kind === "action") {
       addLink(model, value, "connection", "api_connection");
@@ -620,7 +628,7 @@ function extractDocument(
     } else if (key === "probe" && isMap(value) && (kind === "api_connection" || kind === "auth_connector")) {
       probeChecks(value);
     } else if (PROSE_FIELDS.has(key)) {
-      credentialCheck(pair.value, `field "${key}"`, false, undefined, undefined, true);
+      credentialCheck(pair.value, `field "${key}"`, false, undefined, undefined, PROSE_CREDENTIAL_FIX);
       if (key === "token_url" && kind === "auth_connector" && isScalar(value) && typeof value.value === "string" && /^https?:\/\//.test(value.value) && !isAbsoluteUrl(value.value)) {
         file.diagnostics.push(
           diagnosticAt(
