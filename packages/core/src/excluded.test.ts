@@ -1,8 +1,8 @@
 import type { Dirent, Stats } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { checkWorkspace } from "./check.js";
-import { definitionsIn, EXCLUDED_SCAN_MAX_FILES, excludingGlob } from "./excluded.js";
-import { globToRegExp } from "./globs.js";
+import { definitionsIn, EXCLUDED_SCAN_MAX_FILES } from "./excluded.js";
+import { GlobFilter } from "./globs.js";
 import { loadWorkspace } from "./load.js";
 import type { WorkspaceFs } from "./workspace-fs.js";
 
@@ -53,14 +53,13 @@ describe("definitionsIn", () => {
   });
 });
 
-describe("excludingGlob", () => {
-  const include = ["**/*.yaml"].map(globToRegExp);
-  const exclude = ["legacy", "drafts/*.draft.yaml"].map((glob) => ({ glob, re: globToRegExp(glob) }));
+describe("GlobFilter.excludedBy", () => {
+  const filter = new GlobFilter(["**/*.yaml"], ["legacy", "drafts/*.draft.yaml"]);
   it("names the glob that matches the file or a folder above it, for an included file only", () => {
-    expect(excludingGlob("legacy/old/refund.yaml", include, exclude)).toBe("legacy");
-    expect(excludingGlob("drafts/a.draft.yaml", include, exclude)).toBe("drafts/*.draft.yaml");
-    expect(excludingGlob("drafts/a.yaml", include, exclude)).toBeUndefined();
-    expect(excludingGlob("legacy/notes.txt", include, exclude)).toBeUndefined();
+    expect(filter.excludedBy("legacy/old/refund.yaml")).toBe("legacy");
+    expect(filter.excludedBy("drafts/a.draft.yaml")).toBe("drafts/*.draft.yaml");
+    expect(filter.excludedBy("drafts/a.yaml")).toBeUndefined();
+    expect(filter.excludedBy("legacy/notes.txt")).toBeUndefined();
   });
 });
 

@@ -6,7 +6,7 @@
  * such a message is first built, and reads a bounded number of files.
  */
 import { join } from "node:path";
-import { globToRegExp } from "./globs.js";
+import { GlobFilter } from "./globs.js";
 import { DEFAULT_EXCLUDE, PROJECT_FILE, type ProjectConfig } from "./project.js";
 import { CONFIG_KINDS, type ConfigKind } from "./schemas.js";
 import type { WorkspaceFs } from "./workspace-fs.js";
@@ -63,21 +63,6 @@ export function definitionsIn(text: string, path: string, glob: string): Exclude
 }
 
 /**
- * The glob of `exclude` that keeps `path` (relative, `/` separators) out although an `include`
- * glob selects it: one that matches the path or a folder above it (the loader skips an excluded
- * folder whole); undefined when the path is not included, or not excluded.
- */
-export function excludingGlob(path: string, include: readonly RegExp[], exclude: readonly { glob: string; re: RegExp }[]): string | undefined {
-  if (!include.some((r) => r.test(path))) return undefined;
-  for (let at = path.length; at > 0; at = path.lastIndexOf("/", at - 1)) {
-    const candidate = path.slice(0, at);
-    const hit = exclude.find((e) => e.re.test(candidate));
-    if (hit !== undefined) return hit.glob;
-  }
-  return undefined;
-}
-
-/**
  * Reads the objects defined in the files of the project at `project.root` that an `include` glob
  * selects and a `config.exclude` glob keeps out (not the default `node_modules/**`, nor `.git`,
  * `node_modules` or the secrets folder, nor another project's folder, nor through symbolic links).
@@ -87,8 +72,7 @@ export function excludingGlob(path: string, include: readonly RegExp[], exclude:
 export function readExcludedDefinitions(fs: WorkspaceFs, project: ProjectConfig): ExcludedDefinition[] {
   const globs = project.exclude.filter((g) => !DEFAULT_EXCLUDE.includes(g));
   if (globs.length === 0) return [];
-  const include = project.include.map(globToRegExp);
-  const exclude = globs.map((glob) => ({ glob, re: globToRegExp(glob) }));
+  const filter = new GlobFilter(project.include, globs);
   const secretsRel = project.secretsDir.replace(/\/+$/, "");
   const out: ExcludedDefinition[] = [];
   let entries = 0;
@@ -112,7 +96,7 @@ export function readExcludedDefinitions(fs: WorkspaceFs, project: ProjectConfig)
         continue;
       }
       if (!entry.isFile()) continue;
-      const glob = excludingGlob(rel, include, exclude);
+      const glob = filter.excludedBy(rel);
       if (glob === undefined) continue;
       files++;
       try {

@@ -93,11 +93,13 @@ export class UnionFilter implements PathFilter {
 export class GlobFilter implements PathFilter {
   private readonly include: RegExp[];
   private readonly exclude: RegExp[];
+  private readonly excludeGlobs: readonly string[];
   /** Literal leading directories of each include pattern (undefined when one starts with a wildcard). */
   private readonly roots: string[][] | undefined;
   constructor(include: readonly string[], exclude: readonly string[]) {
     this.include = include.map(globToRegExp);
     this.exclude = exclude.map(globToRegExp);
+    this.excludeGlobs = exclude;
     const roots: string[][] = [];
     for (const g of include) {
       const segments = g.replace(/^\.\//, "").split("/");
@@ -127,5 +129,19 @@ export class GlobFilter implements PathFilter {
   /** True when a directory is excluded as a whole (its walk can be skipped). */
   excludesDirectory(path: string): boolean {
     return this.exclude.some((r) => r.test(path));
+  }
+  /**
+   * The exclude glob that keeps the file `path` out although an include glob selects it: the first
+   * that matches the path or a folder above it (a walk skips an excluded folder whole); undefined
+   * when the path is not included, or not excluded.
+   */
+  excludedBy(path: string): string | undefined {
+    if (!this.include.some((r) => r.test(path))) return undefined;
+    for (let at = path.length; at > 0; at = path.lastIndexOf("/", at - 1)) {
+      const candidate = path.slice(0, at);
+      const i = this.exclude.findIndex((r) => r.test(candidate));
+      if (i !== -1) return this.excludeGlobs[i];
+    }
+    return undefined;
   }
 }
