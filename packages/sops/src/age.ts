@@ -5,7 +5,7 @@
  * `age-encryption` (typage), the reference TypeScript implementation, loaded on first use only:
  * it brings ML-KEM and pure-JavaScript curves that nothing else needs.
  */
-import { X25519Identity, X25519Recipient, armorDecode, armorEncode, decryptAge, encryptAge, generateX25519, parseX25519Recipient, type Identity } from "./age-native.js";
+import { X25519Identity, X25519Recipient, armorDecode, armorEncode, bech32Decode, decryptAge, encryptAge, generateX25519, parseX25519Recipient, type Identity } from "./age-native.js";
 import { SopsError } from "./errors.js";
 import { SshEd25519Identity, SshEd25519Recipient, isOpenSshPrivateKey, isSshEd25519Recipient, looksLikeSshPublicKey } from "./ssh.js";
 
@@ -40,6 +40,17 @@ export function isAgeRecipient(s: string): boolean {
  */
 export function isMistypedAgeRecipient(recipient: string): boolean {
   return X25519_RECIPIENT.test(recipient) && parseX25519Recipient(recipient) === undefined;
+}
+
+/**
+ * True for an `AGE-SECRET-KEY-1…` identity whose bech32 checksum fails (or that holds no 32-byte
+ * key): a character was changed, added or lost in copying, and it can open nothing. False for every
+ * other text (a post-quantum `AGE-SECRET-KEY-PQ-1…` included). Never throws.
+ */
+export function isMistypedAgeIdentity(identity: string): boolean {
+  if (!isAgeIdentity(identity) || identity.startsWith("AGE-SECRET-KEY-PQ-")) return false;
+  const d = bech32Decode(identity);
+  return d === undefined || d.hrp !== "age-secret-key-" || d.bytes.length !== 32;
 }
 
 /**

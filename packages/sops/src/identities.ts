@@ -6,8 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { isAgeIdentity, isAgeRecipient } from "./age.js";
-import { bech32Decode } from "./age-native.js";
+import { isAgeIdentity, isAgeRecipient, isMistypedAgeIdentity } from "./age.js";
 import { SopsError } from "./errors.js";
 import { parseOpenSshPrivateKey } from "./ssh.js";
 
@@ -66,7 +65,7 @@ export function parseIdentityFile(text: string, source: string): string[] {
           hint: "each non-comment line of an age key file must be one AGE-SECRET-KEY-1… identity (age-keygen output)",
         });
       }
-      if (!part.startsWith("AGE-SECRET-KEY-PQ-") && !isWholeX25519Identity(part)) {
+      if (isMistypedAgeIdentity(part)) {
         // the shape of one, with a character changed or lost: it could never open anything, and
         // "you are not a member" (what a key that opens nothing is told) would mislead
         throw new SopsError("MALFORMED_FILE", "an age identity whose checksum does not match (a character was changed, added or lost)", {
@@ -79,12 +78,6 @@ export function parseIdentityFile(text: string, source: string): string[] {
     }
   }
   return out;
-}
-
-/** True when an `AGE-SECRET-KEY-1…` text is valid bech32 holding a 32-byte X25519 key (its checksum matches). */
-function isWholeX25519Identity(text: string): boolean {
-  const d = bech32Decode(text);
-  return d !== undefined && d.hrp === "age-secret-key-" && d.bytes.length === 32;
 }
 
 /** Why a key file that exists could not be read, for the list of places looked at ("unreadable: a folder"). */

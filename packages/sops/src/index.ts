@@ -77,7 +77,7 @@ export {
   type DocumentOptions,
 } from "./document.js";
 export { defaultKeyFilePath, findIdentities, parseIdentityFile, type Identities, type IdentityLookupOptions } from "./identities.js";
-export { generateIdentity, identityToRecipient, isAgeIdentity, isAgeRecipient, isMistypedAgeRecipient, isRecipient, unwrapDataKey, wrapDataKey } from "./age.js";
+export { generateIdentity, identityToRecipient, isAgeIdentity, isAgeRecipient, isMistypedAgeIdentity, isMistypedAgeRecipient, isRecipient, unwrapDataKey, wrapDataKey } from "./age.js";
 export {
   SshEd25519Identity,
   SshEd25519Recipient,
