@@ -240,3 +240,25 @@ describe("joining a team through pull requests", () => {
     }
   });
 });
+
+describe("members list --long across a merge commit", () => {
+  it("keeps each member's since and approval when a merge commit changed stellar.yaml (a member added on one branch, rules changed on another)", async () => {
+    const s = person("alice", "alice");
+    expect((await s.run(["init", "--env", "development,staging,production"])).code).toBe(0);
+    const init = s.commit("init", { date: "2026-11-01T10:00:00Z" });
+    s.git(["checkout", "-q", "-b", "x1"]);
+    expect((await s.run(["members", "add", "dave", s.keygen("dave").recipient, "--env", "development"])).code).toBe(0);
+    s.commit("add dave", { date: "2026-11-02T10:00:00Z" });
+    s.git(["checkout", "-q", "-b", "x2", "main"]);
+    s.write("stellar.yaml", `${s.read("stellar.yaml")}rules:\n  unused-secret: "off"\n`);
+    s.commit("rules", { date: "2026-11-03T10:00:00Z" });
+    s.git(["checkout", "-q", "main"]);
+    s.git(["merge", "-q", "--no-ff", "-m", "merge x1", "x1"]);
+    s.git(["merge", "-q", "--no-ff", "-m", "merge x2", "x2"]); // its stellar.yaml is neither parent's: git log lists the merge
+    const long = await s.run(["members", "list", "--long", "--json"]);
+    expect(long.code, long.stderr).toBe(0);
+    const rows = JSON.parse(long.stdout).members as { name: string; environment: string; since: { commit: string } | null; approvedBy: string | null }[];
+    expect(rows.filter((r) => r.since === null)).toEqual([]); // was: every member "(not committed)" after such a merge
+    expect(rows.find((r) => r.name === "alice" && r.environment === "staging")).toMatchObject({ since: { commit: init }, approvedBy: "alice" });
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { authorMatches, lastSeen, membershipKey, membershipSince, type ConfigVersion } from "./membership.js";
+import { authorMatches, lastSeen, membershipKey, membershipSince, rawLineBlob, type ConfigVersion } from "./membership.js";
 
 const ALICE = "age1qua746lhnvd8m6tn52e78hxrkr7nmqjgsq6ttq4nuhz9rgjdeayqhgjcv0";
 const BOB = "age1f73cxphn004kaw024f96p5vvgs2eqrrtsmhg6kve93nnj6xhvc3seda36r";
@@ -48,5 +48,20 @@ describe("lastSeen", () => {
     expect(seen.get("bob")?.commit).toBe("c3");
     expect(seen.get("alice")?.commit).toBe("c2");
     expect(seen.has("carol")).toBe(false);
+  });
+});
+
+describe("rawLineBlob", () => {
+  const a = "a".repeat(40);
+  const b = "b".repeat(40);
+  const c = "c".repeat(40);
+  it("takes the commit's own blob of a plain raw line and of a merge's combined (-c) line", () => {
+    expect(rawLineBlob(`:100644 100644 ${a} ${b} M\tstellar.yaml`)).toBe(b);
+    expect(rawLineBlob(`:000000 100644 ${"0".repeat(40)} ${b} A\tstellar.yaml`)).toBe(b);
+    expect(rawLineBlob(`::100644 100644 100644 ${a} ${b} ${c} MM\tstellar.yaml`)).toBe(c);
+  });
+
+  it("says deleted (undefined) only for an all-zero id", () => {
+    expect(rawLineBlob(`:100644 000000 ${a} ${"0".repeat(40)} D\tstellar.yaml`)).toBeUndefined();
   });
 });

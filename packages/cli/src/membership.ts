@@ -102,21 +102,34 @@ async function repoOf(ctx: CommandContext, config: ProjectConfig): Promise<GitRe
   }
 }
 
+/**
+ * The blob a `git log --raw` line gives the file in its commit: `:100644 100644 OLD NEW M\tPATH`, or
+ * for a merge (`-c`) `::100644 100644 100644 P1 P2 RESULT MM\tPATH`; the last id before the status
+ * letters either way. Undefined for an all-zero id (the file deleted there).
+ */
+export function rawLineBlob(line: string): string | undefined {
+  const fields = line.split("\t")[0]!.trim().split(/\s+/);
+  const blob = fields.at(-2);
+  return blob === undefined || !/^[0-9a-f]+$/.test(blob) || /^0+$/.test(blob) ? undefined : blob;
+}
+
 /** Every committed version of stellar.yaml reachable from HEAD, oldest first; empty outside git. */
 export async function readConfigVersions(ctx: CommandContext, config: ProjectConfig): Promise<ConfigVersion[]> {
   const repo = await repoOf(ctx, config);
   if (repo === undefined) return [];
   const path = repo.prefix === "" ? PROJECT_FILE : `${repo.prefix}/${PROJECT_FILE}`;
-  const log = await repo.log(["--reverse", "--raw", "--no-abbrev", "--no-renames", FORMAT, "--", path]);
+  // `-c`: a merge commit that git lists here (its stellar.yaml differs from every parent's, e.g. two
+  // branches' member changes merged, or a resolved conflict) has a raw line too; without it a merge
+  // had none and was taken for a deletion of stellar.yaml, so every member looked "not committed"
+  const log = await repo.log(["--reverse", "--raw", "-c", "--no-abbrev", "--no-renames", FORMAT, "--", path]);
   const entries: { ref: CommitRef; blob: string | undefined }[] = [];
   for (const chunk of log.split("\u0001").slice(1)) {
     const [header = "", ...rest] = chunk.split("\n");
     const ref = parseHeader(header);
     if (ref === undefined) continue;
-    // `:100644 100644 OLD NEW M\tstellar.yaml`; a deletion has an all-zero NEW
     const raw = rest.find((l) => l.startsWith(":"));
-    const blob = raw?.split(/\s+/)[3];
-    entries.push({ ref, blob: blob === undefined || /^0+$/.test(blob) ? undefined : blob });
+    if (raw === undefined) continue; // no change of the file shown for this commit: not a version (never a deletion)
+    entries.push({ ref, blob: rawLineBlob(raw) });
   }
   const blobs = await repo.readBlobs([...new Set(entries.map((e) => e.blob).filter((b): b is string => b !== undefined))]);
   return entries.map((e) => ({ ...e.ref, text: e.blob === undefined ? null : (blobs.get(e.blob) ?? null) }));
