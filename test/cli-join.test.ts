@@ -210,6 +210,17 @@ describe("joining a team through pull requests", () => {
     expect(access.code).toBe(1);
     const review2 = JSON.parse(access.stdout);
     expect(review2.inactive.map((a: { name: string }) => a.name)).toEqual(["carol"]);
+    // a CI or deploy key never commits: --machine lists it as a reader without judging its activity
+    const text = await alice.run(["access", "--inactive", "30d"]);
+    expect(text.stdout).toContain("  ! carol: no commit found\n  (a CI or deploy key never commits: name such members with --machine NAME[,NAME])");
+    const machine = await alice.run(["access", "--json", "--inactive", "30d", "--machine", "carol"]);
+    expect(machine.code, machine.stderr).toBe(0);
+    expect(JSON.parse(machine.stdout)).toMatchObject({ inactive: [], machine: ["carol"], findings: 0 });
+    expect(JSON.parse(machine.stdout).activity.map((a: { name: string }) => a.name)).not.toContain("carol");
+    expect((await alice.run(["access", "--inactive", "30d", "--machine", "carol"])).stdout).toContain("  none\n  (not judged, machine members: carol)");
+    const notMember = await alice.run(["access", "--machine", "karol"]);
+    expect([notMember.code, notMember.stderr]).toEqual([4, expect.stringContaining('UNKNOWN_MEMBER: --machine: "karol" is not a member of any environment')]);
+    expect(notMember.stderr).toContain('did you mean "carol"?');
     const stagingReport = review2.environments.find((e: { name: string }) => e.name === "staging");
     expect(stagingReport).toMatchObject({ memberCount: 2, stanzaCount: 2, nonMemberRecipients: [], membersWithoutAccess: [], lastRotation: { kind: "created" } });
     expect(review2.sharedKeys).toEqual([]);
