@@ -259,7 +259,7 @@ describe("members list --long across a merge commit", () => {
     const init = s.commit("init", { date: "2026-11-01T10:00:00Z" });
     s.git(["checkout", "-q", "-b", "x1"]);
     expect((await s.run(["members", "add", "dave", s.keygen("dave").recipient, "--env", "development"])).code).toBe(0);
-    s.commit("add dave", { date: "2026-11-02T10:00:00Z" });
+    const addDave = s.commit("add dave", { date: "2026-11-02T10:00:00Z" });
     s.git(["checkout", "-q", "-b", "x2", "main"]);
     s.write("stellar.yaml", `${s.read("stellar.yaml")}rules:\n  unused-secret: "off"\n`);
     s.commit("rules", { date: "2026-11-03T10:00:00Z" });
@@ -271,5 +271,7 @@ describe("members list --long across a merge commit", () => {
     const rows = JSON.parse(long.stdout).members as { name: string; environment: string; since: { commit: string } | null; approvedBy: string | null }[];
     expect(rows.filter((r) => r.since === null)).toEqual([]); // was: every member "(not committed)" after such a merge
     expect(rows.find((r) => r.name === "alice" && r.environment === "staging")).toMatchObject({ since: { commit: init }, approvedBy: "alice" });
+    // dave is dated from his branch's commit, although the other branch's later commit lacks him
+    expect(rows.find((r) => r.name === "dave")).toMatchObject({ since: { commit: addDave } });
   });
 });

@@ -65,3 +65,31 @@ describe("rawLineBlob", () => {
     expect(rawLineBlob(`:100644 000000 ${a} ${"0".repeat(40)} D\tstellar.yaml`)).toBeUndefined();
   });
 });
+
+describe("membershipSince over a history with branches (versions that name their parents)", () => {
+  const v = (n: number, members: Record<string, string>, parents: string[]): ConfigVersion => ({ ...version(n, members), parents });
+  it("dates a member added on a branch from that branch's commit, not from the merge, when the other branch did not have them", () => {
+    const starts = membershipSince([
+      v(1, { alice: ALICE }, []),
+      v(2, { alice: ALICE, bob: BOB }, ["c1"]), // branch x1 adds bob
+      v(3, { alice: ALICE, carol: BOB2 }, ["c1"]), // branch x2 (later) adds carol, without bob
+      v(4, { alice: ALICE, bob: BOB, carol: BOB2 }, ["c2", "c3"]), // the merge
+    ]);
+    expect(starts.get(membershipKey("production", "alice"))?.commit).toBe("c1");
+    expect(starts.get(membershipKey("production", "bob"))?.commit).toBe("c2");
+    expect(starts.get(membershipKey("production", "carol"))?.commit).toBe("c3");
+    // the same versions read as one line of history date bob from the merge (c3 lacks him)
+    const linear = [version(1, { alice: ALICE }), version(2, { alice: ALICE, bob: BOB }), version(3, { alice: ALICE, carol: BOB2 }), version(4, { alice: ALICE, bob: BOB, carol: BOB2 })];
+    expect(membershipSince(linear).get(membershipKey("production", "bob"))?.commit).toBe("c4");
+  });
+
+  it("starts again where a key changed or the member was removed on the path to HEAD, and treats an unknown parent as without them", () => {
+    const starts = membershipSince([
+      v(1, { alice: ALICE, bob: BOB }, []),
+      v(2, { alice: ALICE, bob: BOB2 }, ["c1"]), // bob's key changed
+      v(3, { alice: ALICE, bob: BOB2 }, ["c2", "c0"]), // c0: not in the list (a shallow clone's cut)
+    ]);
+    expect(starts.get(membershipKey("production", "bob"))?.commit).toBe("c2");
+    expect(membershipSince([v(1, { alice: ALICE }, ["c0"])]).get(membershipKey("production", "alice"))?.commit).toBe("c1");
+  });
+});
