@@ -50,6 +50,7 @@ describe("a fresh clone is told to run `git setup`", () => {
     expect(whoami.code).toBe(0);
     expect(whoami.stdout).toContain("note: this clone is not set up for secrets files yet (no merge driver: git would merge environment files as text");
     expect(whoami.stdout).toContain("run `stellar-secrets git setup` once per clone");
+    expect(whoami.stdout).toContain("note: you are not a member of any environment yet; ask for access in a pull request: `stellar-secrets request-access --env ENV` (staging)");
     const asked = await bob.run(["request-access", "--env", "staging"]);
     expect(asked.code, asked.stderr).toBe(0);
     expect(asked.stdout).toContain("run `stellar-secrets git setup` once per clone");
