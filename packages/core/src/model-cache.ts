@@ -61,6 +61,8 @@ export interface ModelCacheStats {
   hits: number;
   /** Files parsed: no entry, a changed text, or not usable. */
   misses: number;
+  /** Models recorded for the next write that were not taken from the cache (parsed by the load or later). */
+  recorded: number;
   /** Why the cache's text was not used ("none" when there was none), undefined when it was. */
   ignored?: string;
 }
@@ -102,7 +104,7 @@ export class ConfigModelCache implements ConfigModelSource {
   private constructor(identity: ModelCacheIdentity, entries: Map<string, Encoded> | undefined, ignored: string | undefined) {
     this.identity = identity;
     this.entries = entries;
-    this.stats = { entries: entries?.size ?? 0, hits: 0, misses: 0, ...(ignored === undefined ? {} : { ignored }) };
+    this.stats = { entries: entries?.size ?? 0, hits: 0, misses: 0, recorded: 0, ...(ignored === undefined ? {} : { ignored }) };
   }
 
   /** An empty cache (nothing to take; what is parsed is recorded for the next write). */
@@ -205,12 +207,18 @@ export class ConfigModelCache implements ConfigModelSource {
     }
     if (modes.length === 0) modes = NO_MODES;
     this.meta.set(model, { hash: this.hashOf(text), modes });
+    this.stats.recorded++;
   }
 
-  /** The load is over: entries not taken (files gone or changed) are dropped, so the cache holds no second copy of the models. */
-  endLoad(): void {
+  /**
+   * The load is over: entries not taken (files gone, or not read) are dropped, so the cache holds
+   * no second copy of the models. Returns how many were dropped.
+   */
+  endLoad(): number {
+    const left = this.entries?.size ?? 0;
     this.entries = undefined;
     this.last = undefined;
+    return left;
   }
 
   /**
