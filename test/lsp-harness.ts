@@ -122,7 +122,8 @@ export class LspClient {
     const transport = options.transport ?? "stdio";
     const proc = spawn(process.execPath, [SERVER_BIN, `--${transport}`], {
       stdio: transport === "stdio" ? ["pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe", "ipc"],
-      env: { ...process.env, SOPS_AGE_KEY: "", SOPS_AGE_KEY_FILE: "" },
+      // a cold start every time, and nothing written to the user's cache folder (index-cache.ts)
+      env: { ...process.env, SOPS_AGE_KEY: "", SOPS_AGE_KEY_FILE: "", STELLAR_SECRETS_NO_INDEX_CACHE: "1" },
     });
     const conn =
       transport === "stdio"

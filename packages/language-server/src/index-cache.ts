@@ -12,7 +12,7 @@
  */
 import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, writeFileSync, constants } from "node:fs";
 import { homedir } from "node:os";
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join, win32 } from "node:path";
 import { ConfigModelCache, MAX_MODEL_CACHE_CHARS, type ConfigFile } from "@stellar-secrets/core";
 import { createHash } from "@stellar-secrets/sops";
 
@@ -148,7 +148,7 @@ export class IndexCache {
 export function defaultCacheDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string | undefined {
   if (platform === "win32") {
     const local = env["LOCALAPPDATA"];
-    return local !== undefined && isAbsolute(local) ? join(local, "stellar-secrets") : undefined;
+    return local !== undefined && win32.isAbsolute(local) ? win32.join(local, "stellar-secrets") : undefined;
   }
   const xdg = env["XDG_CACHE_HOME"];
   if (xdg !== undefined && isAbsolute(xdg)) return join(xdg, "stellar-secrets");
