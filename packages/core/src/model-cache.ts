@@ -352,100 +352,162 @@ function decodeEntry(entry: Encoded, path: string, original: string): { model: C
   }
 }
 
+// Written for a cold start: plain loops and index reads (no array destructuring, which runs the
+// iterator protocol, and no closures made per entry), since this runs once per file before the JIT
+// has compiled anything.
+
+/** The range at `a[at]`, `a[at + 1]`, within a text of `length`. */
+function rangeAt(a: unknown[], at: number, length: number): TextRange {
+  const start = a[at];
+  const end = a[at + 1];
+  check(isCount(start) && isCount(end) && (start as number) <= (end as number) && (end as number) <= length);
+  return { start: start as number, end: end as number };
+}
+
+/** A `[start, end]` pair. */
+function pairAt(x: unknown, length: number): TextRange {
+  check(Array.isArray(x) && x.length === 2);
+  return rangeAt(x as unknown[], 0, length);
+}
+
 function decodeChecked(entry: Encoded, path: string, original: string): { model: ConfigFile; modes: number[] } {
   check(entry.length === 4 && Array.isArray(entry[1]) && Array.isArray(entry[2]));
   const text = configTextOf(original);
   const length = text.length;
-  const range = (x: unknown, at = 0): TextRange => {
-    const a = x as unknown[];
-    const start = a[at];
-    const end = a[at + 1];
-    check(isCount(start) && isCount(end) && start <= end && end <= length);
-    return { start: start as number, end: end as number };
-  };
-  const pair = (x: unknown): TextRange => {
-    check(Array.isArray(x) && x.length === 2);
-    return range(x);
-  };
   const modes: number[] = [];
-  const documents: ConfigDocument[] = (entry[2] as unknown[]).map((x) => {
-    check(Array.isArray(x) && x.length === 10);
-    const [kind, name, nameRange, whole, envs, refs, links, plain, documentIndex, hasErrors] = x as unknown[];
-    check(isString(kind) && KINDS.has(kind) && optString(name) && isCount(documentIndex) && (hasErrors === 0 || hasErrors === 1));
-    check(Array.isArray(refs) && Array.isArray(links) && (envs === null || Array.isArray(envs)) && (plain === null || Array.isArray(plain)));
-    const owner = name === null ? undefined : (name as string);
-    const k = kind as ConfigKind;
-    const di = documentIndex as number;
-    const doc: ConfigDocument = {
-      kind: k,
-      name: owner,
-      nameRange: nameRange === null ? undefined : pair(nameRange),
-      range: pair(whole),
-      environments:
-        envs === null
-          ? undefined
-          : (envs as unknown[]).map((e): EnvironmentMention => {
-              check(Array.isArray(e) && e.length === 3 && isString(e[0]));
-              return { name: (e as unknown[])[0] as string, range: range(e, 1) };
-            }),
-      references: (refs as unknown[]).map((r): SecretReference => {
-        check(Array.isArray(r) && r.length === 6);
-        const [secret, , , line, column, field] = r as unknown[];
-        check(isString(secret) && isPlace(line) && isPlace(column) && isString(field));
-        return { secret: secret as string, file: path, range: range(r, 1), line: line as number, column: column as number, kind: k, owner, field: field as string, documentIndex: di };
-      }),
-      links: (links as unknown[]).map((l): ObjectLink => {
-        check(Array.isArray(l) && l.length === 5);
-        const [field, targetKind, target] = l as unknown[];
-        check(isString(field) && LINK_FIELDS.has(field) && isString(targetKind) && KINDS.has(targetKind) && isString(target));
-        return { field: field as ObjectLink["field"], targetKind: targetKind as ConfigKind, target: target as string, range: range(l, 3) };
-      }),
-      documentIndex: di,
-      file: path,
-      hasErrors: hasErrors === 1,
-    };
-    if (plain !== null) {
-      doc.plainValues = (plain as unknown[]).map((p): PlainValue => {
-        check(Array.isArray(p) && p.length === 6);
-        const [mode, , , kind, header, field] = p as unknown[];
-        check((mode === 0 || mode === 1) && (kind === "header" || kind === "field") && optString(header) && optString(field));
-        const r = range(p, 1);
-        check(mode === 0 || r.end - r.start >= 2);
-        modes.push(mode as number);
-        const value: PlainValue = { text: mode === 0 ? text.slice(r.start, r.end) : text.slice(r.start + 1, r.end - 1), range: r, kind: kind as PlainValue["kind"] };
-        if (header !== null) value.header = header as string;
-        if (field !== null) value.field = field as string;
-        return value;
-      });
-    }
-    return doc;
-  });
-  const diagnostics: Diagnostic[] = (entry[1] as unknown[]).map((x) => {
-    check(Array.isArray(x) && x.length === 9);
-    const [rule, severity, line, column, endLine, endColumn, message, secret, suggestion] = x as unknown[];
-    check(isString(rule) && isRuleId(rule) && rule !== "plaintext-credential" && isString(severity) && SEVERITIES.has(severity));
-    check(isPlace(line) && isPlace(column) && isPlace(endLine) && isPlace(endColumn) && isString(message) && optString(secret) && optString(suggestion));
-    const d: Diagnostic = { rule: rule as RuleId, severity: severity as Severity, file: path, line: line as number, column: column as number, endLine: endLine as number, endColumn: endColumn as number, message: message as string };
-    if (secret !== null) d.secret = secret as string;
-    if (suggestion !== null) d.suggestion = suggestion as string;
-    return d;
-  });
+  const encodedDocs = entry[2] as unknown[];
+  const documents: ConfigDocument[] = new Array<ConfigDocument>(encodedDocs.length);
+  for (let i = 0; i < encodedDocs.length; i++) documents[i] = decodeDocument(encodedDocs[i], path, text, modes);
+  const encodedDiags = entry[1] as unknown[];
+  const diagnostics: Diagnostic[] = new Array<Diagnostic>(encodedDiags.length);
+  for (let i = 0; i < encodedDiags.length; i++) diagnostics[i] = decodeDiagnostic(encodedDiags[i], path);
   const model: ConfigFile = { path, lines: new LineIndex(text), documents, diagnostics, relevant: true };
   const syntax = entry[3];
   if (syntax !== 0) {
-    check(Array.isArray(syntax) && syntax.length === 3 && isPlace(syntax[0]) && isPlace(syntax[1]) && (syntax[2] === null || Array.isArray(syntax[2])));
-    const [line, column, unread] = syntax as [number, number, unknown[] | null];
-    model.syntaxError =
-      unread === null
-        ? { line, column }
-        : {
-            line,
-            column,
-            unreadNames: unread.map((u) => {
-              check(Array.isArray(u) && u.length === 2 && isString(u[0]) && isPlace(u[1]));
-              return { name: (u as unknown[])[0] as string, line: (u as unknown[])[1] as number };
-            }),
-          };
+    check(Array.isArray(syntax) && syntax.length === 3);
+    const s = syntax as unknown[];
+    const line = s[0];
+    const column = s[1];
+    const unread = s[2];
+    check(isPlace(line) && isPlace(column) && (unread === null || Array.isArray(unread)));
+    if (unread === null) model.syntaxError = { line: line as number, column: column as number };
+    else {
+      const names: { name: string; line: number }[] = [];
+      for (const u of unread as unknown[]) {
+        check(Array.isArray(u) && u.length === 2 && isString((u as unknown[])[0]) && isPlace((u as unknown[])[1]));
+        names.push({ name: (u as unknown[])[0] as string, line: (u as unknown[])[1] as number });
+      }
+      model.syntaxError = { line: line as number, column: column as number, unreadNames: names };
+    }
   }
   return { model, modes };
+}
+
+function decodeDocument(x: unknown, path: string, text: string, modes: number[]): ConfigDocument {
+  check(Array.isArray(x) && x.length === 10);
+  const d = x as unknown[];
+  const length = text.length;
+  const kind = d[0];
+  const name = d[1];
+  const envs = d[4];
+  const refs = d[5];
+  const links = d[6];
+  const plain = d[7];
+  const documentIndex = d[8];
+  const hasErrors = d[9];
+  check(isString(kind) && KINDS.has(kind) && optString(name) && isCount(documentIndex) && (hasErrors === 0 || hasErrors === 1));
+  check(Array.isArray(refs) && Array.isArray(links) && (envs === null || Array.isArray(envs)) && (plain === null || Array.isArray(plain)));
+  const owner = name === null ? undefined : (name as string);
+  const k = kind as ConfigKind;
+  const di = documentIndex as number;
+  let environments: EnvironmentMention[] | undefined;
+  if (envs !== null) {
+    const list = envs as unknown[];
+    environments = new Array<EnvironmentMention>(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i];
+      check(Array.isArray(e) && e.length === 3 && isString((e as unknown[])[0]));
+      environments[i] = { name: (e as unknown[])[0] as string, range: rangeAt(e as unknown[], 1, length) };
+    }
+  }
+  const refList = refs as unknown[];
+  const references = new Array<SecretReference>(refList.length);
+  for (let i = 0; i < refList.length; i++) {
+    const r = refList[i];
+    check(Array.isArray(r) && r.length === 6);
+    const a = r as unknown[];
+    const secret = a[0];
+    const line = a[3];
+    const column = a[4];
+    const field = a[5];
+    check(isString(secret) && isPlace(line) && isPlace(column) && isString(field));
+    references[i] = { secret: secret as string, file: path, range: rangeAt(a, 1, length), line: line as number, column: column as number, kind: k, owner, field: field as string, documentIndex: di };
+  }
+  const linkList = links as unknown[];
+  const objectLinks = new Array<ObjectLink>(linkList.length);
+  for (let i = 0; i < linkList.length; i++) {
+    const l = linkList[i];
+    check(Array.isArray(l) && l.length === 5);
+    const a = l as unknown[];
+    const field = a[0];
+    const targetKind = a[1];
+    const target = a[2];
+    check(isString(field) && LINK_FIELDS.has(field) && isString(targetKind) && KINDS.has(targetKind) && isString(target));
+    objectLinks[i] = { field: field as ObjectLink["field"], targetKind: targetKind as ConfigKind, target: target as string, range: rangeAt(a, 3, length) };
+  }
+  const doc: ConfigDocument = {
+    kind: k,
+    name: owner,
+    nameRange: d[2] === null ? undefined : pairAt(d[2], length),
+    range: pairAt(d[3], length),
+    environments,
+    references,
+    links: objectLinks,
+    documentIndex: di,
+    file: path,
+    hasErrors: hasErrors === 1,
+  };
+  if (plain !== null) {
+    const list = plain as unknown[];
+    const values = new Array<PlainValue>(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i];
+      check(Array.isArray(p) && p.length === 6);
+      const a = p as unknown[];
+      const mode = a[0];
+      const kind = a[3];
+      const header = a[4];
+      const field = a[5];
+      check((mode === 0 || mode === 1) && (kind === "header" || kind === "field") && optString(header) && optString(field));
+      const r = rangeAt(a, 1, length);
+      check(mode === 0 || r.end - r.start >= 2);
+      modes.push(mode as number);
+      const value: PlainValue = { text: mode === 0 ? text.slice(r.start, r.end) : text.slice(r.start + 1, r.end - 1), range: r, kind: kind as PlainValue["kind"] };
+      if (header !== null) value.header = header as string;
+      if (field !== null) value.field = field as string;
+      values[i] = value;
+    }
+    doc.plainValues = values;
+  }
+  return doc;
+}
+
+function decodeDiagnostic(x: unknown, path: string): Diagnostic {
+  check(Array.isArray(x) && x.length === 9);
+  const a = x as unknown[];
+  const rule = a[0];
+  const severity = a[1];
+  const line = a[2];
+  const column = a[3];
+  const endLine = a[4];
+  const endColumn = a[5];
+  const message = a[6];
+  const secret = a[7];
+  const suggestion = a[8];
+  check(isString(rule) && isRuleId(rule) && rule !== "plaintext-credential" && isString(severity) && SEVERITIES.has(severity));
+  check(isPlace(line) && isPlace(column) && isPlace(endLine) && isPlace(endColumn) && isString(message) && optString(secret) && optString(suggestion));
+  const d: Diagnostic = { rule: rule as RuleId, severity: severity as Severity, file: path, line: line as number, column: column as number, endLine: endLine as number, endColumn: endColumn as number, message: message as string };
+  if (secret !== null) d.secret = secret as string;
+  if (suggestion !== null) d.suggestion = suggestion as string;
+  return d;
 }
