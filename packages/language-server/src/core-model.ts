@@ -66,7 +66,8 @@ export async function createCoreModel(configPath: string, source: TextSource): P
   // the checker's own size limit per kind of file (config, environment file), as `check` reads them
   const { index } = loadWorkspace(dirname(configPath), { fs, ...(cache === undefined ? {} : { configModels: cache.models }) });
   cache?.loaded(index.configFiles.size);
-  return new CoreModel(configPath, index, source, cache);
+  // (a stellar.yaml that does not parse gives no config files: its empty index never replaces the cache)
+  return new CoreModel(configPath, index, source, index.projectUsable ? cache : undefined);
 }
 
 /**
