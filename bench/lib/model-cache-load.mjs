@@ -29,7 +29,7 @@ const CHILD = `
 const core = await import(process.argv[1]);
 const [root, cacheFile, mode] = process.argv.slice(2);
 const { readFileSync, writeFileSync } = await import("node:fs");
-const identity = { build: "bench000", root };
+const identity = { build: "bench000", runtime: process.version, root };
 const t0 = performance.now();
 const cache = mode === "warm" ? core.ConfigModelCache.parse(readFileSync(cacheFile, "utf8"), identity) : mode === "record" ? core.ConfigModelCache.empty(identity) : undefined;
 const t1 = performance.now();

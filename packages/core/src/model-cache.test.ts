@@ -12,7 +12,7 @@ import { ConfigModelCache, MODEL_CACHE_FORMAT, type ModelCacheIdentity } from ".
 import { LineIndex } from "./position.js";
 import type { WorkspaceFs } from "./workspace-fs.js";
 
-const ID: ModelCacheIdentity = { build: "0123abcd", root: "/work/project" };
+const ID: ModelCacheIdentity = { build: "0123abcd", runtime: "v20.20.2", root: "/work/project" };
 const FIXTURES = join(fileURLToPath(new URL(".", import.meta.url)), "../../../test/fixtures/checker");
 
 /** Texts of every shape the parser handles: [path, text, cached?]. */
@@ -121,14 +121,15 @@ describe("ConfigModelCache", () => {
     expect(again.stats).toMatchObject({ hits: 0, misses: 2 });
   });
 
-  it("does not use a cache of another build, project, version or format", () => {
+  it("does not use a cache of another build, runtime, project, version or format", () => {
     const { text } = roundTrip([["agents/plain.yaml", TEXTS[0]![1]]]);
     expect(ConfigModelCache.parse(text, { ...ID, build: "89abcdef" }).stats.ignored).toBe("another build");
     expect(ConfigModelCache.parse(text, { ...ID, root: "/work/other" }).stats.ignored).toBe("another project");
+    expect(ConfigModelCache.parse(text, { ...ID, runtime: "v22.0.0" }).stats.ignored).toBe("another runtime");
     expect(ConfigModelCache.parse(text.replace('"version":1', '"version":2'), ID).stats.ignored).toBe("another version");
     expect(ConfigModelCache.parse(text.replace(MODEL_CACHE_FORMAT, "something-else"), ID).stats.ignored).toBe("corrupt");
     expect(ConfigModelCache.parse(undefined, ID).stats.ignored).toBe("none");
-    for (const other of [{ ...ID, build: "89abcdef" }, { ...ID, root: "/work/other" }]) {
+    for (const other of [{ ...ID, build: "89abcdef" }, { ...ID, root: "/work/other" }, { ...ID, runtime: "v22.0.0" }]) {
       expect(ConfigModelCache.parse(text, other).take("agents/plain.yaml", TEXTS[0]![1])).toBeUndefined();
     }
   });

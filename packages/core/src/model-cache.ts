@@ -6,11 +6,13 @@
  * `configModels`.
  *
  * What a model depends on: {@link parseConfigFile}`(text, path)` is a function of the file's
- * text, its path relative to the project root and the code (the parser, the schemas, the
- * credential formats, the messages), and of nothing else: no setting of stellar.yaml, no other
- * file, no environment variable. So an entry is used only when its path is the file's, the
+ * text, its path relative to the project root, the code (the parser, the schemas, the
+ * credential formats, the messages) and the runtime it runs on (node's URL parser and regular
+ * expressions), and of nothing else: no setting of stellar.yaml, no other file, no environment
+ * variable, no clock. So an entry is used only when its path is the file's, the
  * SHA-256 of the file's text is the one recorded, and the cache was written by the same build
- * (`build`, the bundle's build tag) for the same project root; anything cross-file (the index's
+ * (`build`, the bundle's build tag) on the same runtime (`runtime`, node's version: the parser
+ * runs node's URL parser and regular expressions) for the same project root; anything cross-file (the index's
  * maps, the check, the diagnostics of other files) is computed as without a cache.
  *
  * What it holds: names (objects, secrets, links, environments, headers), ranges, the file's own
@@ -51,6 +53,12 @@ export interface ModelCacheIdentity {
   build: string;
   /** The project root as the caller names it (its realpath): a cache of another project is not used. */
   root: string;
+  /**
+   * The runtime's version (`process.version`): the parser also runs the runtime's own code (its
+   * URL parser for `base_url` and `token_url`, its regular expressions), so an editor's Node and
+   * another Node running the same bundle do not share models.
+   */
+  runtime: string;
 }
 
 /** What a cache did during one load (for the server's log and the bench). */
@@ -130,9 +138,11 @@ export class ConfigModelCache implements ConfigModelSource {
     } catch {
       return why("corrupt");
     }
-    if (!isRecord(header) || !sameKeys(header, ["format", "version", "build", "root", "entries", "sha256"]) || header.format !== MODEL_CACHE_FORMAT) return why("corrupt");
+    if (!isRecord(header) || header.format !== MODEL_CACHE_FORMAT) return why("corrupt");
     if (header.version !== MODEL_CACHE_VERSION) return why("another version");
+    if (!sameKeys(header, ["format", "version", "build", "runtime", "root", "entries", "sha256"])) return why("corrupt");
     if (header.build !== identity.build) return why("another build");
+    if (header.runtime !== identity.runtime) return why("another runtime");
     if (header.root !== identity.root) return why("another project");
     const payload = text.slice(nl + 1);
     if (typeof header.sha256 !== "string" || sha256Base64(payload) !== header.sha256) return why("corrupt");
@@ -235,7 +245,8 @@ export class ConfigModelCache implements ConfigModelSource {
       if (encoded !== undefined) list.push([model.path, encoded]);
     }
     const payload = JSON.stringify(list);
-    const header = { format: MODEL_CACHE_FORMAT, version: MODEL_CACHE_VERSION, build: this.identity.build, root: this.identity.root, entries: list.length, sha256: sha256Base64(payload) };
+    const { build, runtime, root } = this.identity;
+    const header = { format: MODEL_CACHE_FORMAT, version: MODEL_CACHE_VERSION, build, runtime, root, entries: list.length, sha256: sha256Base64(payload) };
     return `${JSON.stringify(header)}\n${payload}`;
   }
 

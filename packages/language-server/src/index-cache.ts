@@ -87,7 +87,7 @@ export class IndexCache {
       return undefined;
     }
     const file = join(dir, cacheFileName(real));
-    const identity = { build: this.options.build as string, root: real };
+    const identity = { build: this.options.build as string, runtime: process.version, root: real };
     const read = readCacheFile(file);
     const models = read.text === undefined ? ConfigModelCache.empty(identity, read.why) : ConfigModelCache.parse(read.text, identity);
     let dirty = models.stats.ignored !== undefined;
