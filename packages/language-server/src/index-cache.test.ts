@@ -81,7 +81,7 @@ describe("the on-disk cache of config models", () => {
     const p = await project();
     const cacheDir = tempDir();
     const off = await startOnce(p, { cacheDir, settings: { indexCache: false } });
-    expect(off.logs).toEqual([]);
+    expect(off.logs).toEqual(["[stellar-secrets] index cache: off (the stellarSecrets.indexCache setting is false)"]);
     expect(readdirSync(cacheDir)).toEqual([]);
   });
 

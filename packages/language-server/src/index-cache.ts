@@ -53,6 +53,7 @@ export class IndexCache {
   enabledFor: (root: string) => boolean = () => true;
   private readonly pending = new Map<string, { timer: NodeJS.Timeout; write: () => void }>();
   private exitHooked = false;
+  private readonly saidOff = new Set<string>();
   private readonly log: (message: string) => void;
 
   constructor(private readonly options: IndexCacheOptions) {
@@ -77,7 +78,13 @@ export class IndexCache {
    * when there is none or it is not usable), or undefined when the cache is off. Never throws.
    */
   open(root: string): ProjectIndexCache | undefined {
-    if (this.offReason() !== undefined || !this.enabledFor(root)) return undefined;
+    const off = this.offReason() ?? (this.enabledFor(root) ? undefined : "the stellarSecrets.indexCache setting is false");
+    if (off !== undefined) {
+      // said once per reason: why a start parses every file
+      if (!this.saidOff.has(off)) this.log(`index cache: off (${off})`);
+      this.saidOff.add(off);
+      return undefined;
+    }
     const dir = this.dir();
     if (dir === undefined) return undefined;
     let real: string;
