@@ -77,6 +77,21 @@ describe("the on-disk cache of config models", () => {
     expect(again.logs).toEqual([expect.stringMatching(/index cache: 3 of 3 /)]);
   });
 
+  it("a start with a broken stellar.yaml (no config files read) leaves the cache as it was", async () => {
+    const p = await project();
+    const cacheDir = tempDir();
+    await startOnce(p, { cacheDir });
+    const good = p.read("stellar.yaml");
+    p.write("stellar.yaml", `${good}environments: [\n`);
+    const broken = await startInMemory({ folders: [p.dir], buildTag: BUILD, indexCacheDir: cacheDir });
+    await broken.state.checked;
+    broken.state.workspace.indexCache?.flush();
+    await broken.dispose();
+    p.write("stellar.yaml", good);
+    const again = await startOnce(p, { cacheDir });
+    expect(again.logs).toEqual([expect.stringMatching(/index cache: 3 of 3 /)]);
+  });
+
   it("is off with the stellarSecrets.indexCache setting false: nothing read or written", async () => {
     const p = await project();
     const cacheDir = tempDir();
