@@ -61,11 +61,11 @@ describe("git setup", () => {
     expect((await s.run(["init", "--env", "production", "--secrets-dir", "vault"])).code).toBe(0);
     const before = await s.run(["git", "setup", "--check", "--json"]);
     expect(before.code).toBe(1);
-    expect(JSON.parse(before.stdout).items.map((i: { state: string }) => i.state)).toEqual(["missing", "missing", "missing", "missing", "missing"]);
+    expect(JSON.parse(before.stdout).items.map((i: { state: string }) => i.state)).toEqual(["missing", "missing", "missing", "missing", "missing", "missing"]);
     const first = await s.run(["git", "setup"]);
     expect(first.code, first.stdout + first.stderr).toBe(0);
     const attributes = s.read(".gitattributes");
-    expect(attributes).toBe("vault/*.enc.yaml diff=stellar merge=stellar\n");
+    expect(attributes).toBe("vault/*.enc.yaml diff=stellar merge=stellar\n.sops.yaml merge=stellar\n");
     expect((await s.run(["git", "setup"])).code).toBe(0);
     expect(s.read(".gitattributes")).toBe(attributes);
     const driver = s.git(["config", "--local", "merge.stellar.driver"]).trim();
@@ -302,6 +302,39 @@ describe("merge-file run directly (as git runs it)", () => {
       "stripe_api_key",
       "zendesk_api_token",
     ]);
+  });
+});
+
+describe(".sops.yaml on two branches", () => {
+  it("members of different environments changed on two branches: .sops.yaml merges per creation rule (git's text merge conflicts), and check has no drift", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    const alice = s.keygen("alice");
+    const [dave, erin] = [s.keygen("dave"), s.keygen("erin")];
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "development,staging,production"])).code).toBe(0);
+    expect((await s.run(["git", "setup", "--no-hook"])).code).toBe(0);
+    // the layout `init` wrote before this session (4 spaces): each side's first edit re-indents every line
+    s.write(".sops.yaml", s.read(".sops.yaml").replace(/^  - /gm, "    - ").replace(/^    age/gm, "      age"));
+    s.commit("base");
+    s.git(["checkout", "-q", "-b", "dev-access"]);
+    expect((await s.run(["members", "add", "dave", dave.recipient, "--env", "development"])).code).toBe(0);
+    s.commit("dave on development");
+    s.git(["checkout", "-q", "main"]);
+    expect((await s.run(["members", "add", "erin", erin.recipient, "--env", "production"])).code).toBe(0);
+    s.commit("erin on production");
+    // git's own text merge of these .sops.yaml versions conflicts
+    const base = s.git(["merge-base", "main", "dev-access"]).trim();
+    for (const [name, rev] of [["b", base], ["o", "main"], ["t", "dev-access"]]) writeFileSync(join(s.repo, `.git/${name}.sops`), s.git(["show", `${rev}:.sops.yaml`]));
+    expect(tryGit(s, ["merge-file", "-p", ".git/o.sops", ".git/b.sops", ".git/t.sops"]).ok).toBe(false);
+    const merge = tryGit(s, ["merge", "-q", "--no-edit", "dev-access"]);
+    expect(merge.ok, merge.out).toBe(true);
+    const sops = s.read(".sops.yaml");
+    expect(sops).toContain(dave.recipient);
+    expect(sops).toContain(erin.recipient);
+    expect(sops).not.toContain("<<<<<<<");
+    const check = await s.run(["check", "--json"]);
+    expect(JSON.parse(check.stdout).diagnostics.filter((d: { rule: string }) => d.rule === "sops-config-drift")).toEqual([]);
   });
 });
 

@@ -23,6 +23,7 @@ export * from "./workspace.js";
 export * from "./check.js";
 export * from "./recipient-stanzas.js";
 export * from "./sops-config.js";
+export * from "./sops-config-merge.js";
 export * from "./stale-mac.js";
 export * from "./unresolved-merge.js";
 export * from "./proposals.js";

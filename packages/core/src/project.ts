@@ -551,8 +551,9 @@ export function renderSopsConfig(config: ProjectConfig | Omit<ProjectConfig, "ro
   for (const env of config.environments) {
     const recipients = [...new Set(env.members.map((m) => m.recipient))];
     if (recipients.length === 0) continue;
-    lines.push(`    - path_regex: (^|/)${dir}/${escapeRegExp(environmentFileName(env.name))}$`);
-    lines.push(`      age: ${recipients.join(",")}`);
+    // (laid out as `updateSopsConfig` writes it back: a first member change rewrites one line, not the file)
+    lines.push(`  - path_regex: (^|/)${dir}/${escapeRegExp(environmentFileName(env.name))}$`);
+    lines.push(`    age: ${recipients.join(",")}`);
   }
   if (lines.length === 2) lines[1] = "creation_rules: []";
   return `${lines.join("\n")}\n`;

@@ -24,7 +24,9 @@ const help = `Usage: stellar-secrets git setup [--check] [--no-hook] [--signing 
 Configures the git repository around the current directory so that secrets files merge and diff
 well (run it once per clone; running it again changes nothing):
   .gitattributes      <secrets_dir>/*.enc.yaml diff=stellar merge=stellar
-                      (next to stellar.yaml; secrets_dir from stellar.yaml)
+                      (next to stellar.yaml; secrets_dir from stellar.yaml), and
+                      .sops.yaml merge=stellar (its creation rules merged per rule: two
+                      branches that change members of different environments merge cleanly)
   diff.stellar.textconv
                       repository-local git config: \`git diff\` shows a keyless view
                       (stellar-secrets textconv)
@@ -91,6 +93,9 @@ export function mergeDriverCommand(cli: string): string {
   return `${cli.replace(/%/g, "%%")} merge-file %O %A %B %P`;
 }
 
+/** The `.gitattributes` line that sends \`.sops.yaml\` to the merge driver (merged per creation rule). */
+export const SOPS_CONFIG_ATTRIBUTES = ".sops.yaml merge=stellar";
+
 /** The `.gitattributes` line for the environment files of `secretsDir`. */
 export function attributesLine(secretsDir: string): string {
   const pattern = `${secretsDir.replace(/\/+$/, "")}/*.enc.yaml`;
@@ -128,23 +133,27 @@ export function setupItems(repo: GitRepo, config: ProjectConfig, options: { hook
       return undefined;
     },
   });
-  const items: SetupItem[] = [
-    {
-      id: "attributes",
-      label: `.gitattributes: ${line}`,
-      check: async () => (await readAttributes()).split(/\r?\n/).some((l) => l.trim() === line),
-      apply: async () => {
-        const text = await readAttributes();
-        if (text.split(/\r?\n/).some((l) => l.trim() === line)) return undefined;
-        await writeFileAtomic(attributesPath, `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}${line}\n`);
-        return undefined;
-      },
+  const attributesItem = (id: string, line: string): SetupItem => ({
+    id,
+    label: `.gitattributes: ${line}`,
+    check: async () => (await readAttributes()).split(/\r?\n/).some((l) => l.trim() === line),
+    apply: async () => {
+      const text = await readAttributes();
+      if (text.split(/\r?\n/).some((l) => l.trim() === line)) return undefined;
+      await writeFileAtomic(attributesPath, `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}${line}\n`);
+      return undefined;
     },
+  });
+  const items: SetupItem[] = [
+    attributesItem("attributes", line),
     configItem("diff-driver", "git config diff.stellar.textconv (keyless git diff)", [["diff.stellar.textconv", `${cli} textconv`]]),
     configItem("merge-driver", "git config merge.stellar.driver (per-secret merge)", [
       ["merge.stellar.name", "stellar-secrets per-secret merge"],
       ["merge.stellar.driver", mergeDriverCommand(cli)],
     ]),
+    // .sops.yaml's creation rules merged per rule: two branches that changed members of different
+    // environments would otherwise conflict in it (its rules are neighbouring, often identical lines)
+    attributesItem("sops-attributes", SOPS_CONFIG_ATTRIBUTES),
   ];
   if (options.hook) {
     items.push(hookItem(repo, cli, "pre-commit", hookScript(cli), hookScript));

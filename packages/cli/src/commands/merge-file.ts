@@ -48,8 +48,14 @@ conflicting name; the names and the \`stellar-secrets resolve\` commands to fini
 or the merge could not be done (no key for the environment, a version that does not verify):
 OURS is left untouched. No value is ever printed.
 
-A PATH that is not an environment file (<env>.enc.yaml), sent here by a .gitattributes line, is
-not decrypted: it is merged as text by \`git merge-file\`, as git merges it without the driver.
+\`.sops.yaml\` (which \`git setup\` also sends here) is merged per creation rule: each rule's
+recipients come from the side that changed them, so two branches that changed the members of
+different environments merge cleanly. When both changed one rule, or anything else in the file
+differs, it is merged as text by \`git merge-file\` (conflict markers to resolve by hand).
+
+Any other PATH that is not an environment file (<env>.enc.yaml), sent here by a .gitattributes
+line, is not decrypted: it is merged as text by \`git merge-file\`, as git merges it without the
+driver.
 
 On a conflict the names are also recorded under the git directory (never committed): until
 \`stellar-secrets resolve\` has finished each, the pre-commit hook refuses to commit the file and
@@ -215,6 +221,38 @@ function textMerge(ctx: CommandContext, basePath: string, oursPath: string, thei
   return r.error !== undefined || r.status === null || r.status > 127 ? -1 : r.status;
 }
 
+const SOPS_CONFIG = ".sops.yaml";
+
+/**
+ * `.sops.yaml`: its creation rules are merged per rule (`mergeSopsConfigs`: each rule's recipients
+ * from the side that changed them), where git's text merge conflicts on two branches that changed
+ * the members of different environments (the rules are neighbouring, often identical lines).
+ * Anything else (both sides changed one rule, a comment, a rule added) is git's text merge.
+ */
+async function mergeSopsConfigFile(ctx: CommandContext, say: (line: string) => void, display: string, basePath: string, oursPath: string, theirsPath: string): Promise<number> {
+  const [base, ours, theirs] = await Promise.all([
+    readVersion(ctx, basePath, "base", display),
+    readVersion(ctx, oursPath, "our", display),
+    readVersion(ctx, theirsPath, "their", display),
+  ]);
+  const { mergeSopsConfigs } = await import("@stellar-secrets/core");
+  const merged = mergeSopsConfigs(base, ours, theirs, display);
+  if (merged !== undefined) {
+    if (merged.text !== ours) await writeFileAtomic(resolve(ctx.cwd, oursPath), merged.text);
+    return 0;
+  }
+  const status = textMerge(ctx, basePath, oursPath, theirsPath);
+  if (status !== 0) {
+    say(
+      `${display}: both sides changed the same creation rule, or more than the rules' recipients: ` +
+        (status > 0
+          ? "merged as text, with conflict markers; keep one side (`git checkout --ours -- FILE`), then `stellar-secrets check` names the environment whose rule is out of date and `stellar-secrets rotate-key --env ENV` rewrites it from stellar.yaml (docs/branches.md)"
+          : "git could not merge it as text either: it was left as it was (our version)"),
+    );
+  }
+  return status === 0 ? 0 : 1;
+}
+
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // git appends %P, which may start with "-" (a file at the top that .gitattributes sends here): no word is an option
   const { positionals } = parseCommandArgs("merge-file", argv[0] === "--" ? argv : ["--", ...argv], {}, { min: 3, max: 4, names: "BASE OURS THEIRS [PATH]" });
@@ -223,6 +261,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const environment = environmentOf(given);
   // names come from the files (a member's sops can write any): never a raw control character to the terminal
   const say = (line: string): void => void ctx.stderr.write(`stellar-secrets merge-file: ${escapeControlCharacters(line)}\n`);
+
+  // .sops.yaml (git setup sends it here): merged per creation rule, else as git merges text
+  if (given !== undefined && basename(given.split("\\").join("/")) === SOPS_CONFIG) return mergeSopsConfigFile(ctx, say, display, basePath, oursPath, theirsPath);
 
   // a branch's .gitattributes can send any path to this driver: a file that is no environment file
   // is merged as git merges text without the driver (nothing of it is decrypted, nothing recorded)

@@ -1,0 +1,94 @@
+// The merge driver's three-way merge of .sops.yaml per creation rule (what git's text merge makes a
+// conflict of when two branches change the members of different environments).
+import { generateIdentity } from "@stellar-secrets/sops";
+import { describe, expect, it } from "vitest";
+import { renderSopsConfig } from "./project.js";
+import { mergeSopsConfigs } from "./sops-config-merge.js";
+import { parseSopsConfig } from "./sops-config.js";
+
+const [alice, bob, carol, dave, erin] = (await Promise.all(Array.from({ length: 5 }, () => generateIdentity()))).map((k) => k.recipient) as [string, string, string, string, string];
+const member = (recipient: string) => ({ name: recipient.slice(-6), recipient });
+
+/** The .sops.yaml `init` writes for these environments' members (development, staging, production). */
+function config(dev: string[], staging: string[], prod: string[]): string {
+  const environments = [
+    ["development", dev],
+    ["staging", staging],
+    ["production", prod],
+  ].map(([name, keys]) => ({ name, members: (keys as string[]).map(member) }));
+  return renderSopsConfig({ secretsDir: "secrets", environments } as unknown as Parameters<typeof renderSopsConfig>[0]);
+}
+
+const ages = (text: string) => parseSopsConfig(text, ".sops.yaml").rules.map((r) => r.age);
+
+describe("mergeSopsConfigs", () => {
+  const base = config([alice, bob], [alice, bob], [alice]);
+
+  it("takes each rule from the side that changed its recipients (members of different environments on two branches)", () => {
+    const ours = config([alice, bob, dave], [alice, bob], [alice]);
+    const theirs = config([alice, bob], [alice, bob], [alice, erin]);
+    const merged = mergeSopsConfigs(base, ours, theirs, ".sops.yaml");
+    expect(merged?.fromTheirs).toEqual([2]);
+    expect(merged?.text).toBe(config([alice, bob, dave], [alice, bob], [alice, erin]));
+  });
+
+  it("neighbouring identical rules changed on different sides", () => {
+    const ours = config([alice, bob, carol], [alice, bob], [alice]);
+    const theirs = config([alice, bob], [alice], [alice]);
+    expect(mergeSopsConfigs(base, ours, theirs, ".sops.yaml")?.text).toBe(config([alice, bob, carol], [alice], [alice]));
+  });
+
+  it("the same change on both sides is taken once; a reordering alone is no change", () => {
+    const ours = config([alice, bob, dave], [alice, bob], [alice]);
+    expect(mergeSopsConfigs(base, ours, ours, ".sops.yaml")).toEqual({ text: ours, fromTheirs: [] });
+    const reordered = config([bob, alice], [alice, bob], [alice, erin]);
+    const merged = mergeSopsConfigs(base, ours, reordered, ".sops.yaml");
+    expect(ages(merged!.text)).toEqual([[alice, bob, dave], [alice, bob], [alice, erin]]);
+  });
+
+  it("a base in another layout (init's before it wrote 2 spaces) that each side's edit re-indented", () => {
+    const old = base.replace(/^  - /gm, "    - ").replace(/^    age/gm, "      age");
+    expect(old).not.toBe(base);
+    const ours = config([alice, bob, dave], [alice, bob], [alice]);
+    const theirs = config([alice, bob], [alice, bob], [alice, erin]);
+    expect(mergeSopsConfigs(old, ours, theirs, ".sops.yaml")?.text).toBe(config([alice, bob, dave], [alice, bob], [alice, erin]));
+  });
+
+  it("one rule changed differently on both sides: nothing merged (git's text merge and a person decide)", () => {
+    const ours = config([alice, bob], [alice, bob], [alice, dave]);
+    const theirs = config([alice, bob], [alice, bob], [alice, erin]);
+    expect(mergeSopsConfigs(base, ours, theirs, ".sops.yaml")).toBeUndefined();
+  });
+
+  it("anything besides the recipients differs: nothing merged", () => {
+    const ours = config([alice, bob, dave], [alice, bob], [alice]);
+    const comment = `${config([alice, bob], [alice, bob], [alice, erin])}# a note\n`;
+    expect(mergeSopsConfigs(base, ours, comment, ".sops.yaml")).toBeUndefined();
+    const moreRules = config([alice, bob], [alice, bob], [alice]).replace("creation_rules:\n", `creation_rules:\n    - path_regex: extra\\.yaml$\n      age: ${erin}\n`);
+    expect(mergeSopsConfigs(base, ours, moreRules, ".sops.yaml")).toBeUndefined();
+    const otherRegex = base.replace("production\\.enc", "prod\\.enc");
+    expect(mergeSopsConfigs(base, ours, otherRegex, ".sops.yaml")).toBeUndefined();
+  });
+
+  it("key groups, other key types, an alias, unreadable YAML: nothing merged", () => {
+    const groups = `creation_rules:\n  - path_regex: x$\n    key_groups:\n      - age: [${alice}]\n`;
+    expect(mergeSopsConfigs(groups, groups.replace(`[${alice}]`, `[${alice}, ${bob}]`), groups, ".sops.yaml")).toBeUndefined();
+    const pgp = `creation_rules:\n  - path_regex: x$\n    age: ${alice}\n    pgp: ABCDEF\n`;
+    expect(mergeSopsConfigs(pgp, pgp.replace(alice, `${alice},${bob}`), pgp, ".sops.yaml")).toBeUndefined();
+    const alias = `creation_rules:\n  - path_regex: x$\n    age: &k ${alice}\n  - path_regex: y$\n    age: *k\n`;
+    expect(mergeSopsConfigs(alias, alias.replace(`&k ${alice}`, `&k ${alice},${bob}`), alias, ".sops.yaml")).toBeUndefined();
+    expect(mergeSopsConfigs(base, "creation_rules: [\n", base, ".sops.yaml")).toBeUndefined();
+  });
+
+  it("a list of recipients and comments inside a rule are kept as each side wrote them", () => {
+    const list = (prod: string[]) => `# team keys\ncreation_rules:\n  - path_regex: development\\.enc\\.yaml$\n    age:\n      - ${alice} # alice\n      - ${bob}\n  - path_regex: production\\.enc\\.yaml$\n    age:\n${prod.map((k) => `      - ${k}\n`).join("")}`;
+    const b = list([alice]);
+    const ours = b.replace(`      - ${bob}\n`, `      - ${bob}\n      - ${dave}\n`);
+    const theirs = list([alice, erin]);
+    const merged = mergeSopsConfigs(b, ours, theirs, ".sops.yaml");
+    // our development rule (with its comment), their production list
+    expect(merged?.text).toBe(`${ours.slice(0, ours.lastIndexOf("    age:\n"))}    age:\n      - ${alice}\n      - ${erin}\n`);
+    expect(merged?.text).toContain(`- ${alice} # alice`);
+    expect(ages(merged!.text)).toEqual([[alice, bob, dave], [alice, erin]]);
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * A three-way merge of `.sops.yaml` per creation rule, for the merge driver. `stellar-secrets
+ * members …` and `rotate-key` rewrite only the `age` value of the rule sops picks for an
+ * environment, and the rules of environments with the same members are identical lines: git's
+ * text merge then conflicts when two branches change the members of *different* environments
+ * (its hunks of neighbouring or identical lines overlap), although each rule was changed on one
+ * side only. Here the rules are aligned by position instead of by lines. Pure: text in, text out.
+ */
+import { parseSopsConfig, type ParsedSopsConfig } from "./sops-config.js";
+import type { TextRange } from "./position.js";
+
+/** The result of {@link mergeSopsConfigs}. */
+export interface SopsConfigMerge {
+  /** The merged text: our side's, with the `age` value of each rule in `fromTheirs` taken from theirs. */
+  text: string;
+  /** The rules (0-based positions in `creation_rules`) whose recipients were taken from their side. */
+  fromTheirs: number[];
+}
+
+/** The `age` value ranges of every rule, in order, or undefined when a rule has none or uses `key_groups`, or the ranges are not in order (an alias). */
+function ageSpans(config: ParsedSopsConfig): TextRange[] | undefined {
+  const spans: TextRange[] = [];
+  let end = 0;
+  for (const rule of config.rules) {
+    // (a rule without recipients, or with key_groups (Shamir), is left to git's text merge)
+    if (rule.keyGroups || rule.age.length === 0 || rule.otherKeys.length > 0 || rule.range.start < end || rule.range.end <= rule.range.start) return undefined;
+    spans.push(rule.range);
+    end = rule.range.end;
+  }
+  return spans;
+}
+
+/**
+ * `text` with each span replaced by one NUL and each line's indentation dropped: what must be the
+ * same on every side. (An edit re-indents a file written in another layout, `init`'s before it
+ * wrote 2 spaces; the rules' structure is compared as parsed, and the result is read back.)
+ */
+function skeleton(text: string, spans: readonly TextRange[]): string {
+  let out = "";
+  let at = 0;
+  for (const s of spans) {
+    out += `${text.slice(at, s.start)}\u0000`;
+    at = s.end;
+  }
+  return (out + text.slice(at)).replace(/^[ \t]+/gm, "");
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const x = new Set(a);
+  const y = new Set(b);
+  return x.size === y.size && [...x].every((v) => y.has(v));
+}
+
+/**
+ * Merges three versions of a `.sops.yaml` (`path` relative to the root, for messages) when they
+ * differ only in the recipients (`age`) of their creation rules: each rule takes the side that
+ * changed its recipients (as a set), or ours when both made the same change. Undefined — and the
+ * caller falls back to git's text merge — when anything else differs (a comment, a rule added,
+ * removed or moved, a `path_regex`), when a rule uses `key_groups` or another key type, when a
+ * version cannot be read, or when both sides changed one rule's recipients differently.
+ */
+export function mergeSopsConfigs(base: string, ours: string, theirs: string, path: string): SopsConfigMerge | undefined {
+  const configs = [parseSopsConfig(base, path), parseSopsConfig(ours, path), parseSopsConfig(theirs, path)] as const;
+  if (configs.some((c) => c.problem !== undefined || c.rules.length === 0)) return undefined;
+  const [b, o, t] = configs;
+  if (b.rules.length !== o.rules.length || b.rules.length !== t.rules.length) return undefined;
+  const [bs, os, ts] = [ageSpans(b), ageSpans(o), ageSpans(t)];
+  if (bs === undefined || os === undefined || ts === undefined) return undefined;
+  const shape = skeleton(ours, os);
+  if (skeleton(base, bs) !== shape || skeleton(theirs, ts) !== shape) return undefined;
+  const fromTheirs: number[] = [];
+  for (let i = 0; i < o.rules.length; i++) {
+    if (b.rules[i]!.pathRegex !== o.rules[i]!.pathRegex || t.rules[i]!.pathRegex !== o.rules[i]!.pathRegex) return undefined;
+    const [rb, ro, rt] = [b.rules[i]!.age, o.rules[i]!.age, t.rules[i]!.age];
+    if (sameSet(rt, ro) || sameSet(rt, rb)) continue; // theirs unchanged, or the same change: ours
+    if (!sameSet(ro, rb)) return undefined; // both changed this rule differently: a person decides
+    fromTheirs.push(i);
+  }
+  let text = ours;
+  for (const i of [...fromTheirs].reverse()) {
+    const span = os[i]!;
+    text = text.slice(0, span.start) + theirs.slice(ts[i]!.start, ts[i]!.end) + text.slice(span.end);
+  }
+  // the result must read as the rules chosen, or nothing is merged
+  const merged = parseSopsConfig(text, path);
+  if (merged.problem !== undefined || merged.rules.length !== o.rules.length) return undefined;
+  for (let i = 0; i < merged.rules.length; i++) {
+    const want = fromTheirs.includes(i) ? t.rules[i]! : o.rules[i]!;
+    const got = merged.rules[i]!;
+    if (!sameSet(got.age, want.age) || got.pathRegex !== want.pathRegex || got.keyGroups || got.otherKeys.length > 0) return undefined;
+  }
+  return { text, fromTheirs };
+}
