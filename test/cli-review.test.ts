@@ -238,6 +238,20 @@ describe("review", () => {
     ]);
   });
 
+  it("flags a second copy of a project file under a name a macOS or Windows checkout folds to the same file (Stellar.yaml, secrets/production.ENC.YAML, Secrets/): weakened-rule, exit 1; it was clean", async () => {
+    const { s } = await project();
+    s.git(["checkout", "-q", "-b", "fold"]);
+    s.write("Stellar.yaml", s.read("stellar.yaml").replace("staging:", "staging: # a copy"));
+    s.write("secrets/production.ENC.YAML", s.read("secrets/staging.enc.yaml"));
+    s.write("Secrets/.sops.yaml", s.read(".sops.yaml"));
+    s.commit("copies");
+    const report = await reviewJson(s, ["main...HEAD"], 1);
+    expect(report.problems.filter((p) => p.kind === "weakened-rule").map((p) => p.file)).toEqual(["Secrets", "Stellar.yaml", "secrets/production.ENC.YAML"]);
+    // the working tree (the index's names) says the same; a collision the base already has is not reported again
+    expect((await reviewJson(s, ["main"], 1)).problems.map((p) => p.file)).toEqual(["Secrets", "Stellar.yaml", "secrets/production.ENC.YAML"]);
+    expect((await reviewJson(s, ["HEAD"], 0)).problems).toEqual([]);
+  });
+
   it("flags a stellar.yaml new in a subfolder (weakened-rule at it, exit 1), in the working tree and between commits; one the base has is not reported", async () => {
     const { s } = await project();
     const NESTED = "teams/labs/stellar.yaml";

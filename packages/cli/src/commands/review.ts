@@ -305,9 +305,19 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   const headSubmodules = await submodulesOf(git, headRev.kind === "commit" ? head.commit : undefined);
   const basePaths = [...(base.index?.environmentFiles.values() ?? [])].map((f) => f.path);
   const earlierVersions = await earlierVersionsOf(git, base, [...new Set([...envPaths, ...basePaths])]);
+  // every file of each side, for names a case-insensitive checkout writes to one file (the outer
+  // project's listing covers the folders of the nested ones)
+  const headPaths = git.dir === undefined && headRev.kind !== "empty" ? await pathsAt(repo, headRev.kind === "commit" ? head.commit : undefined) : undefined;
+  const basePathsAll = git.dir === undefined && headPaths !== undefined && base.commit !== undefined ? await pathsAt(repo, base.commit) : [];
   // a nested project's messages name paths and commands as run from the outer root (its structured fields are prefixed after)
-  const report = buildReview(base, head, renamed, { committedAlso, signatures, headLinks, headSubmodules, earlierVersions, ...(git.dir === undefined ? {} : { folder: git.dir }) });
+  const report = buildReview(base, head, renamed, { committedAlso, signatures, headLinks, headSubmodules, earlierVersions, ...(headPaths === undefined ? {} : { headPaths, basePaths: basePathsAll }), ...(git.dir === undefined ? {} : { folder: git.dir }) });
   return ids === undefined ? report : withVerification(report, await verifyEnvironments(report, base, head, renamed, ids, earlierVersions), findingWording(git.dir));
+}
+
+/** Every path git holds in the project folder at `commit` (the index when undefined): files, links and submodules. */
+async function pathsAt(repo: GitRepo, commit: string | undefined): Promise<string[]> {
+  const [files, links, submodules] = commit === undefined ? [await repo.filesInIndex(), await repo.linksAt(undefined), await repo.submodulesAt(undefined)] : [await repo.filesAt(commit), await repo.linksAt(commit), await repo.submodulesAt(commit)];
+  return [...files.keys(), ...links.keys(), ...submodules.keys()];
 }
 
 /** The head's git submodules (project-relative path → the commit it records). */

@@ -19,6 +19,7 @@ import { durationDays } from "./rotation.js";
 import { matchBaseline } from "./baseline.js";
 import { textLines } from "../position.js";
 import { diffVersions, type FileVersion } from "./history.js";
+import { pathCollisions } from "./paths.js";
 import { retiredDataKey, type EarlierVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import type { ReviewState } from "./state.js";
@@ -324,6 +325,13 @@ export interface ReviewInputs {
    * brings back a data key the base had retired is `unrotated-removal` ({@link retiredDataKey}).
    */
   earlierVersions?: ReadonlyMap<string, readonly EarlierVersion[]>;
+  /**
+   * Every file of the head and of the base below the project root (project-relative, as git stores
+   * them), when known: two that fold to one name on a case-insensitive or normalising checkout
+   * (macOS, Windows) are a `weakened-rule` when the base did not have them ({@link pathCollisions}).
+   */
+  headPaths?: readonly string[];
+  basePaths?: readonly string[];
   /**
    * The project's folder relative to where review runs, for a project nested in the reviewed one
    * (`teams/labs`): every path and stellar-secrets command in the findings' messages (the review's
@@ -668,6 +676,25 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   // a stellar.yaml new below the root makes its folder another project: the loader no longer reads
   // that folder's files for this one, so what they reference or hold in plain text goes unchecked here
   if (baseUsable && head.index !== undefined) problems.push(...newNestedProjects(base, head, w));
+  // two files git keeps apart that a macOS or Windows checkout writes to one (Stellar.yaml next to
+  // stellar.yaml, secrets/production.ENC.YAML next to the environment file): a pull there writes
+  // only the changed one, so members and deploys read a copy no check read as that file
+  if (inputs.headPaths !== undefined) {
+    const inBase = new Set(inputs.basePaths ?? []);
+    for (const c of pathCollisions(inputs.headPaths, inBase)) {
+      // name a path the change added (a folder: one the base had no file below)
+      const added = c.paths.filter((p) => !inBase.has(p) && ![...inBase].some((b) => b.startsWith(`${p}/`)));
+      const [first] = added.length > 0 ? added : c.paths.slice(1);
+      problems.push({
+        kind: "weakened-rule",
+        file: first as string,
+        message:
+          `${c.paths.map(w.path).join(" and ")} are different files to git but one file on a case-insensitive or Unicode-normalising checkout (macOS, Windows): ` +
+          `there a pull or checkout writes whichever changed last, so \`stellar-secrets\`, plain sops and a deploy read content no check or review read under that name; ` +
+          `keep one name (\`git rm -r --cached ${w.shellPath(first as string)}\`)`,
+      });
+    }
+  }
   // an environment file replaced by a symbolic link: no review, check or merge reads it as the
   // environment, while every checkout reads its target (values no one reviewed)
   if (headConfig !== undefined && inputs.headLinks !== undefined && inputs.headLinks.size > 0) {
