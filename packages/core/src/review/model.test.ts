@@ -247,6 +247,25 @@ describe("buildReview over whole repositories", () => {
     expect(report.clean).toBe(false);
   });
 
+  it("flags an environment file that uses another environment's data key (its ciphertext copied), which that environment's members read; a fresh file or a renamed environment is clean", async () => {
+    const { alice, base } = await project();
+    const staging = await decryptSecrets(base[STAGING] as string, [alice.identity]);
+    // a staging member writes production under staging's data key: stripe_api_key's ciphertext is staging's
+    const copied = await reencryptSecrets(staging, new Map([...staging.values, ["hubspot_api_token", "hs_token_chosen"]]), { recipients: [alice.recipient] });
+    const report = buildReview(at("base", base), at("head", { ...base, [PROD]: copied }));
+    expect(report.problems.map((p) => [p.kind, p.environment, p.file])).toEqual([["non-member-recipient", "production", PROD]]);
+    expect(report.problems[0]?.message).toContain("shares its data key with staging's file secrets/staging.enc.yaml in the head (the encrypted value of stripe_api_key is byte-for-byte the same)");
+    // the whole staging file copied over production
+    expect(buildReview(at("base", base), at("head", { ...base, [PROD]: base[STAGING] as string })).problems.map((p) => p.kind)).toEqual(["non-member-recipient"]);
+    // a rotation of production (a data key of its own) is clean
+    const rotated = await rotateDataKey(await decryptSecrets(base[PROD] as string, [alice.identity]));
+    expect(buildReview(at("base", base), at("head", { ...base, [PROD]: rotated })).problems).toEqual([]);
+    // production renamed to prod (its file moved): no environment reads under the old key any more
+    const renamed: Files = { ...base, "stellar.yaml": config({ staging: { alice: alice.recipient }, prod: { alice: alice.recipient } }), "secrets/prod.enc.yaml": base[PROD] as string };
+    delete renamed[PROD];
+    expect(buildReview(at("base", base), at("head", renamed)).problems.map((p) => p.kind)).toEqual([]);
+  });
+
   it("flags a stellar.yaml removal whose file can still be decrypted by the member (recipient drift)", async () => {
     const { alice, base } = await project();
     const { bob, prev, withBob } = await bobJoinsProduction(alice, base);

@@ -6,7 +6,7 @@
  * the changed secrets. Pure: two {@link ReviewState}s in, a {@link ReviewReport} out. Never
  * reads, prints or fingerprints a plaintext value.
  */
-import { ciphertextIdentity, createHash, environmentFileName, normalizeSecretsDir, parseSecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, createHash, environmentFileName, normalizeSecretsDir, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { PROJECT_FILE, type ProjectConfig } from "../project.js";
@@ -20,7 +20,7 @@ import { matchBaseline } from "./baseline.js";
 import { textLines } from "../position.js";
 import { diffVersions, type FileVersion } from "./history.js";
 import { pathCollisions } from "./paths.js";
-import { retiredDataKey, type EarlierVersion } from "./retired-key.js";
+import { retiredDataKey, sharedCiphertext, type EarlierVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import type { ReviewState } from "./state.js";
 import { rewrittenCheckout, weakenedMergeDriver } from "./gitattributes.js";
@@ -385,6 +385,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     ...(head.index?.catalog === undefined ? [] : [head.index.catalog.path]),
   ];
   const reword = messageRewording(w, knownPaths);
+  const parsedOthers = new Map<string, SecretsFile | undefined>();
   for (const environment of names) {
     const before = side(base, environment, baseConfig ?? headConfig);
     const after = side(head, environment, headConfig ?? baseConfig);
@@ -574,6 +575,25 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
             `bringing it back undoes a rotation, so whoever could decrypt that version ${named.length === 0 ? "" : `(it was also wrapped for ${named.join(", ")}) `}` +
             `can decrypt every value of ${environment} now and every value set later; ${revert}, and never restore an environment file from an older commit ` +
             `(make changes with \`${w.command("stellar-secrets set")}\`, \`members\` and \`rotate-key\`)`,
+        });
+      }
+    }
+
+    // the data key of another environment: a file copied (or written) from another environment's
+    // ciphertext opens with that environment's data key, so its members read this one now and every
+    // value set here later (each environment has its own data key; a set keeps it)
+    if (existsAfter && fileChange !== "unchanged" && typeof textAfter === "string") {
+      const shared = sharedWithOtherEnvironment(environment, textAfter, textBefore, base, head, parsedOthers);
+      if (shared !== undefined) {
+        const who = shared.members.length === 0 ? "" : ` (its members: ${shared.members.join(", ")})`;
+        envProblems.push({
+          kind: "non-member-recipient",
+          environment,
+          file,
+          message:
+            `${w.path(file)} shares its data key with ${shared.environment}'s file ${w.path(shared.file)} in the ${shared.side} (${shared.proof}): whoever can decrypt ${shared.environment}${who} ` +
+            `can decrypt every value of ${environment} now and every value set later, and a rotation of ${shared.environment} would not change that; ${revert}; ` +
+            `an environment file is never copied from another environment (set its values with \`${w.command("stellar-secrets set")}\`, or have a member of ${environment} run \`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\` on a branch without this change)`,
         });
       }
     }
@@ -903,4 +923,48 @@ function withSafeFix<D extends Diagnostic>(d: D, fixes: ReadonlyMap<string, stri
     return { ...d, message: `${diagnosis}; this change gave someone a way into ${environment}, so do not re-key it on this change: ${fix}` };
   }
   return d;
+}
+
+/**
+ * Another environment's file (in the head, else in the base) whose data key the head's `textAfter`
+ * of `environment` provably uses — it shares a value ciphertext under the same name, the encrypted
+ * MAC or a wrapped data key with it ({@link sharedCiphertext}) — while the base's version of
+ * `environment` shared none with that file. Undefined when there is none. Keyless: a file written
+ * afresh under another environment's data key, with nothing copied, is not seen.
+ */
+function sharedWithOtherEnvironment(
+  environment: string,
+  textAfter: string,
+  textBefore: string | null | undefined,
+  base: ReviewState,
+  head: ReviewState,
+  parsed: Map<string, SecretsFile | undefined>,
+): { environment: string; file: string; side: "head" | "base"; proof: string; members: string[] } | undefined {
+  const parse = (text: string | null | undefined): SecretsFile | undefined => {
+    if (typeof text !== "string") return undefined;
+    try {
+      return parseSecretsFile(text);
+    } catch {
+      return undefined;
+    }
+  };
+  const after = parse(textAfter);
+  if (after === undefined) return undefined;
+  const before = parse(textBefore);
+  const stillThere = new Set([...(head.index?.environmentFiles.values() ?? [])].map((f) => f.environment));
+  for (const [sideName, state] of [["head", head], ["base", base]] as const) {
+    for (const other of state.index?.environmentFiles.values() ?? []) {
+      // an environment renamed or removed by the change leaves no one reading under its old key
+      if (other.environment === environment || !stillThere.has(other.environment)) continue;
+      const key = `${sideName}\0${other.path}`;
+      if (!parsed.has(key)) parsed.set(key, parse(state.readText(other.path)));
+      const file = parsed.get(key);
+      if (file === undefined) continue;
+      const proof = sharedCiphertext(after, file);
+      if (proof === undefined || (before !== undefined && sharedCiphertext(before, file) !== undefined)) continue;
+      const members = (state.index?.project.environments.find((e) => e.name === other.environment)?.members ?? []).map((m) => m.name);
+      return { environment: other.environment, file: other.path, side: sideName, proof, members };
+    }
+  }
+  return undefined;
 }
