@@ -252,6 +252,20 @@ describe("review", () => {
     expect((await reviewJson(s, ["HEAD"], 0)).problems).toEqual([]);
   });
 
+  it("flags a change to the CI workflow that runs stellar-secrets (weakened-rule at it, exit 1), between commits and in the working tree", async () => {
+    const { s } = await project();
+    const WF = ".github/workflows/stellar-secrets.yml";
+    s.write(WF, readFileSync(join(REPO_ROOT, WF), "utf8"));
+    s.commit("the gate");
+    s.write(WF, s.read(WF).replace('test "${REVIEW_STATUS:-0}" = 0', "true"));
+    expect((await reviewJson(s, [], 1)).problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", WF]]);
+    s.commit("ignore the review's verdict");
+    expect((await reviewJson(s, ["HEAD~1...HEAD"], 1)).problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", WF]]);
+    s.write(".github/workflows/lint.yml", "on: push\njobs: {}\n");
+    s.commit("another workflow");
+    expect((await reviewJson(s, ["HEAD~1...HEAD"], 0)).problems).toEqual([]);
+  });
+
   it("flags a stellar.yaml new in a subfolder (weakened-rule at it, exit 1), in the working tree and between commits; one the base has is not reported", async () => {
     const { s } = await project();
     const NESTED = "teams/labs/stellar.yaml";

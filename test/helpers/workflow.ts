@@ -96,12 +96,16 @@ export function runJob(options: {
   env: Record<string, string>;
   jobEnv?: Record<string, unknown>;
   stubs: Record<string, ActionStub>;
-}): { failed: boolean; steps: StepResult[]; summary: string } {
+  /** The `needs` context: each earlier job's `result` and `outputs`. */
+  needs?: Record<string, { result: string; outputs: Record<string, string> }>;
+  /** The job's `outputs:` (evaluated after its last step). */
+  outputs?: Record<string, unknown>;
+}): { failed: boolean; steps: StepResult[]; summary: string; outputs: Record<string, string> } {
   const files = mkdtempSync(join(tmpdir(), "gha-files-"));
   const summaryFile = join(files, "step-summary.md");
   writeFileSync(summaryFile, "");
   const steps: Record<string, { outputs: Record<string, string>; outcome: string; conclusion: string }> = {};
-  const ctx: Context = { github: options.github, steps, env: {} };
+  const ctx: Context = { github: options.github, steps, env: {}, needs: options.needs ?? {} };
   const exported: Record<string, string> = {};
   const paths: string[] = [];
   const results: StepResult[] = [];
@@ -159,5 +163,6 @@ export function runJob(options: {
     paths.unshift(...readFileSync(pathFile, "utf8").split("\n").filter((l) => l !== "").reverse());
     record(r.status === 0 ? "success" : "failure", r.stdout, r.stderr);
   });
-  return { failed, steps: results, summary: readFileSync(summaryFile, "utf8") };
+  const outputs = Object.fromEntries(Object.entries(options.outputs ?? {}).map(([k, v]) => [k, interpolate(v, ctx, failed)]));
+  return { failed, steps: results, summary: readFileSync(summaryFile, "utf8"), outputs };
 }

@@ -27,7 +27,7 @@ import {
   type SignedCommit,
 } from "@stellar-secrets/core";
 import { decryptSecrets, environmentFileName, isSopsError, normalizeSecretsDir, type Identities } from "@stellar-secrets/sops";
-import { lstatSync, readlinkSync } from "node:fs";
+import { lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
@@ -310,8 +310,43 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   const headPaths = git.dir === undefined && headRev.kind !== "empty" ? await pathsAt(repo, headRev.kind === "commit" ? head.commit : undefined) : undefined;
   const basePathsAll = git.dir === undefined && headPaths !== undefined && base.commit !== undefined ? await pathsAt(repo, base.commit) : [];
   // a nested project's messages name paths and commands as run from the outer root (its structured fields are prefixed after)
-  const report = buildReview(base, head, renamed, { committedAlso, signatures, headLinks, headSubmodules, earlierVersions, ...(headPaths === undefined ? {} : { headPaths, basePaths: basePathsAll }), ...(git.dir === undefined ? {} : { folder: git.dir }) });
+  const report = buildReview(base, head, renamed, { committedAlso, signatures, headLinks, headSubmodules, earlierVersions, ...(headPaths === undefined ? {} : { headPaths, basePaths: basePathsAll }), ...(git.dir === undefined ? { workflows: await workflowChanges(repo, base.commit, headRev.kind === "commit" ? head.commit : undefined) } : {}), ...(git.dir === undefined ? {} : { folder: git.dir }) });
   return ids === undefined ? report : withVerification(report, await verifyEnvironments(report, base, head, renamed, ids, earlierVersions), findingWording(git.dir));
+}
+
+/** Where GitHub reads a repository's workflows (relative to the top of the work tree). */
+const WORKFLOWS_DIR = ".github/workflows";
+
+/**
+ * The workflow files that differ between the base commit and the head (a commit, or the working
+ * tree when undefined), each side's text. Empty without a base commit, or when git fails.
+ */
+async function workflowChanges(repo: GitRepo, base: string | undefined, head: string | undefined): Promise<{ path: string; before: string | undefined; after: string | undefined }[]> {
+  if (base === undefined) return [];
+  let names: string[];
+  try {
+    const out = await repo.run(["diff", "--no-renames", "--name-only", "-z", base, ...(head === undefined ? [] : [head]), "--", `:(top)${WORKFLOWS_DIR}`]);
+    names = out.split("\0").filter((n) => n !== "");
+  } catch {
+    return [];
+  }
+  const show = async (ref: string, path: string): Promise<string | undefined> => repo.run(["show", `${ref}:${path}`]).catch(() => undefined);
+  return Promise.all(
+    names.map(async (path) => ({
+      // relative to the project root, as every path of the report (`../.github/…` for a project in a subfolder)
+      path: repo.prefix === "" ? path : `${"../".repeat(repo.prefix.split("/").length)}${path}`,
+      before: await show(base, path),
+      after: head === undefined ? readWorkTreeText(join(repo.top, path)) : await show(head, path),
+    })),
+  );
+}
+
+function readWorkTreeText(abs: string): string | undefined {
+  try {
+    return readFileSync(abs, "utf8");
+  } catch {
+    return undefined;
+  }
 }
 
 /** Every path git holds in the project folder at `commit` (the index when undefined): files, links and submodules. */

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { parseEnvironmentFile, parseProjectConfig, WorkspaceIndex } from "../index.js";
 import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey, updateKeys, wrapDataKey } from "@stellar-secrets/sops";
-import { buildReview, fingerprint, rewrapsOf, sameDataKeyProof, type EnvironmentReview, type ReviewReport } from "./model.js";
+import { buildReview, fingerprint, gateWorkflowChanges, rewrapsOf, sameDataKeyProof, type EnvironmentReview, type ReviewReport } from "./model.js";
 import { emptyState, stateFromFiles, type ReviewState } from "./state.js";
 
 const FILE = "secrets/production.enc.yaml";
@@ -873,5 +873,33 @@ describe("a removal dressed up as a rotation without a key", () => {
     const report = buildReview(before, state("b", { alice: alice.recipient }, dressed));
     expect(report.environments[0]).toMatchObject({ dataKeyRotated: false });
     expect(report.problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
+  });
+});
+
+describe("a change to the CI workflow that gates it", () => {
+  it("is weakened-rule when the workflow runs stellar-secrets on either side; another workflow, or none changed, is not", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const GATE = "jobs:\n  gate:\n    steps:\n      - run: stellar-secrets review \"$BASE_SHA...HEAD\"\n";
+    const workflows = [
+      { path: ".github/workflows/stellar-secrets.yml", before: GATE, after: GATE.replace("stellar-secrets review", "true || stellar-secrets review") },
+      { path: ".github/workflows/lint.yml", before: "jobs: {}\n", after: "jobs: { a: {} }\n" },
+      { path: ".github/workflows/new.yml", before: undefined, after: GATE },
+      { path: ".github/workflows/old.yml", before: GATE, after: undefined },
+    ];
+    expect(gateWorkflowChanges(workflows)).toEqual([
+      { path: ".github/workflows/new.yml", change: "added" },
+      { path: ".github/workflows/old.yml", change: "removed" },
+      { path: ".github/workflows/stellar-secrets.yml", change: "modified" },
+    ]);
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { workflows });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", ".github/workflows/new.yml"],
+      ["weakened-rule", ".github/workflows/old.yml"],
+      ["weakened-rule", ".github/workflows/stellar-secrets.yml"],
+    ]);
+    expect(report.problems[2]?.message).toContain("GitHub runs a pull request's own copy of its workflows");
+    expect(report.clean).toBe(false);
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { workflows: [workflows[1] as (typeof workflows)[number]] }).problems).toEqual([]);
   });
 });

@@ -333,6 +333,12 @@ export interface ReviewInputs {
   headPaths?: readonly string[];
   basePaths?: readonly string[];
   /**
+   * The CI workflow files (`.github/workflows/*`, relative to the top of the repository) that differ
+   * between base and head, with each side's text (undefined: absent on that side), when known: one
+   * that runs `stellar-secrets` on either side is a `weakened-rule` ({@link gateWorkflowChanges}).
+   */
+  workflows?: readonly { path: string; before: string | undefined; after: string | undefined }[];
+  /**
    * The project's folder relative to where review runs, for a project nested in the reviewed one
    * (`teams/labs`): every path and stellar-secrets command in the findings' messages (the review's
    * own and the checker's) is then worded for a reader there ({@link findingWording}), while the
@@ -696,6 +702,17 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   // a stellar.yaml new below the root makes its folder another project: the loader no longer reads
   // that folder's files for this one, so what they reference or hold in plain text goes unchecked here
   if (baseUsable && head.index !== undefined) problems.push(...newNestedProjects(base, head, w));
+  // the workflow that gates pull requests, changed by one: GitHub runs the pull request's own copy
+  for (const c of gateWorkflowChanges(inputs.workflows ?? [])) {
+    problems.push({
+      kind: "weakened-rule",
+      file: c.path,
+      message:
+        `${w.path(c.path)} ${c.change === "added" ? "is a new workflow that runs" : c.change === "removed" ? "is removed; it ran" : "is changed; it runs"} stellar-secrets, and GitHub runs a pull request's own copy of its workflows: ` +
+        `this change decides how it is itself checked (a step skipped, a status ignored, another tool version); ` +
+        `review the workflow's diff, and make that change on its own, reviewed separately (a ruleset that requires the workflow from the default branch keeps the gate, docs/ci.md)`,
+    });
+  }
   // two files git keeps apart that a macOS or Windows checkout writes to one (Stellar.yaml next to
   // stellar.yaml, secrets/production.ENC.YAML next to the environment file): a pull there writes
   // only the changed one, so members and deploys read a copy no check read as that file
@@ -967,4 +984,18 @@ function sharedWithOtherEnvironment(
     }
   }
   return undefined;
+}
+
+/**
+ * Of the workflow files a change touches (each side's text; undefined: absent), those that run
+ * `stellar-secrets` on either side and whose text changed, with how: the gate of the change itself.
+ */
+export function gateWorkflowChanges(
+  workflows: readonly { path: string; before: string | undefined; after: string | undefined }[],
+): { path: string; change: "added" | "removed" | "modified" }[] {
+  const runsGate = (text: string | undefined): boolean => text !== undefined && /stellar-secrets/.test(text);
+  return workflows
+    .filter((f) => f.before !== f.after && (runsGate(f.before) || runsGate(f.after)))
+    .map((f) => ({ path: f.path, change: f.before === undefined ? ("added" as const) : f.after === undefined ? ("removed" as const) : ("modified" as const) }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
