@@ -458,7 +458,10 @@ async function linksOf(git: ProjectGit, root: string, revision: Revision, head: 
   const config = head.index?.project;
   if (config === undefined) return new Map();
   const dir = normalizeSecretsDir(config.secretsDir);
-  const paths = config.environments.map((e) => `${dir}/${environmentFileName(e.name)}`);
+  const files = config.environments.map((e) => `${dir}/${environmentFileName(e.name)}`);
+  // the files' places and the folders above them (a link at `secrets` points every file elsewhere)
+  const folders = dir.split("/").map((_, i, parts) => parts.slice(0, i + 1).join("/")).filter((f) => f !== "." && f !== "");
+  const paths = [...folders, ...files];
   const out = new Map<string, string>();
   if (revision.kind === "working-tree") {
     for (const rel of paths) {

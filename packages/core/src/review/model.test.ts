@@ -790,6 +790,17 @@ describe("an environment file replaced by a symbolic link", () => {
     expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { headLinks: new Map([["docs/x.yaml", "y.yaml"]]) }).problems).toEqual([]);
   });
 
+  it("flags the secrets folder replaced by a symbolic link (every environment file read from its target), with how to undo it", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const report = buildReview(state("a", members, base), state("b", members, undefined), new Map(), { headLinks: new Map([["secrets", "vault"]]) });
+    expect(report.problems.filter((p) => p.kind === "weakened-rule")).toMatchObject([{ environment: "production", file: FILE }]);
+    expect(report.problems[0]?.message).toContain("secrets (the folder of secrets/production.enc.yaml) is a symbolic link to vault");
+    expect(report.problems[0]?.message).toContain("git rm secrets && git checkout BASE -- secrets");
+    // a link whose name only starts like the folder is not this problem
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { headLinks: new Map([["secrets-old", "vault"]]) }).problems).toEqual([]);
+  });
+
   it("flags an environment file, or a folder above it, replaced by a git submodule (a gitlink): a checkout has a folder there, or another repository's files", async () => {
     const { alice, base } = await setup();
     const members = { alice: alice.recipient };

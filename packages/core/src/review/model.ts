@@ -738,16 +738,20 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     const dir = normalizeSecretsDir(headConfig.secretsDir);
     for (const environment of headConfig.environments) {
       const file = `${dir}/${environmentFileName(environment.name)}`;
-      const target = inputs.headLinks.get(file);
-      if (target === undefined) continue;
+      // the file itself, or a folder above it (a link at the secrets folder)
+      const at = [...inputs.headLinks.keys()].find((p) => p === file || file.startsWith(`${p}/`));
+      const target = at === undefined ? undefined : inputs.headLinks.get(at);
+      if (at === undefined || target === undefined) continue;
       problems.push({
         kind: "weakened-rule",
         environment: environment.name,
         file,
         message:
-          `${w.path(file)} is a symbolic link to ${target}: review, check and the merge driver do not read a link as the ${environment.name} file, ` +
+          `${at === file ? w.path(file) : `${w.path(at)} (the folder of ${w.path(file)})`} is a symbolic link to ${target}: review, check and the merge driver do not read a link as the ${environment.name} file, ` +
           `but a checkout's \`stellar-secrets get\`, \`exec\` and the resolver read what it points to, values no review has seen; ` +
-          `restore the file (\`git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${w.shellPath(file)}\`, then make the change with \`${w.command("stellar-secrets set")}\`), never a link`,
+          (at === file
+            ? `restore the file (\`git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${w.shellPath(file)}\`, then make the change with \`${w.command("stellar-secrets set")}\`), never a link`
+            : `remove the link and restore the folder (\`git rm ${w.shellPath(at)} && git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${w.shellPath(at)}\`), never a link`),
       });
     }
   }
