@@ -867,6 +867,24 @@ describe(".gitattributes that rewrite the environment files on checkout", () => 
     expect(report.problems[0]!.message).toContain("working-tree-encoding=UTF-16");
     expect(buildReview(at("a", setupLine), at("b", setupLine)).problems).toEqual([]);
   });
+
+  it("is a weakened-rule warning (exit status 0, shown) when they lose the keyless diff view (-diff, binary): git diff then hides which names changed", async () => {
+    const { alice, base } = await setup();
+    const project = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const setupLine = "secrets/*.enc.yaml diff=stellar merge=stellar\n";
+    const at = (label: string, attributes: string) =>
+      stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", project], [FILE, base], [".gitattributes", attributes]]));
+    const report = buildReview(at("a", setupLine), at("b", "secrets/*.enc.yaml -diff merge=stellar\n"));
+    expect(report.problems).toEqual([]);
+    expect(report.clean).toBe(true);
+    expect(report.warnings).toMatchObject([{ kind: "weakened-rule", file: ".gitattributes", line: 1 }]);
+    expect(report.warnings[0]!.message).toContain("off the stellar-secrets diff view (diff=stellar; now -diff)");
+    expect(report.summary.warnings).toBe(1);
+    // binary takes the merge driver too: that is the error, the diff view the warning
+    const binary = buildReview(at("a", setupLine), at("b", "secrets/*.enc.yaml binary\n"));
+    expect([binary.problems.map((p) => p.kind), binary.warnings.map((p) => p.kind)]).toEqual([["weakened-rule"], ["weakened-rule"]]);
+    expect(buildReview(at("a", setupLine), at("b", setupLine)).warnings).toEqual([]);
+  });
 });
 
 

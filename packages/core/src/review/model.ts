@@ -23,7 +23,7 @@ import { pathCollisions } from "./paths.js";
 import { retiredDataKey, sharedCiphertext, type EarlierVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import type { ReviewState } from "./state.js";
-import { rewrittenCheckout, weakenedMergeDriver } from "./gitattributes.js";
+import { rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
 import type { EnvironmentVerification } from "./verify.js";
 import { findingWording, messageRewording, type FindingWording } from "./wording.js";
 
@@ -796,6 +796,26 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       });
     }
   }
+  // .gitattributes taking the environment files off the keyless diff view: `git diff` and `git log -p`
+  // then show raw ciphertext (or "Binary files differ"); review still shows every change, so a warning
+  const attributeWarnings: ReviewProblem[] = [];
+  if (baseUsable && headConfig !== undefined && head.index !== undefined) {
+    const dir = normalizeSecretsDir(headConfig.secretsDir);
+    const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
+    const weakened = weakenedDiffDriver((rel) => base.readText(rel), (rel) => head.readText(rel), dir, paths);
+    if (weakened !== undefined) {
+      const now = weakened.now === "unspecified" ? "no diff attribute" : weakened.now === "unset" ? "-diff" : weakened.now === "set" ? "git's text diff" : `diff=${weakened.now}`;
+      attributeWarnings.push({
+        kind: "weakened-rule",
+        file: weakened.file,
+        ...(weakened.line === undefined ? {} : { line: weakened.line }),
+        message:
+          `${w.path(weakened.file)} takes ${humanPaths(weakened.paths.map(w.path))} off the stellar-secrets diff view (diff=stellar; now ${now}): ` +
+          `\`git diff\` and \`git log -p\` no longer show which names changed, only raw ciphertext or "Binary files differ"; this review still shows every change; ` +
+          `keep \`${dir}/*.enc.yaml diff=stellar merge=stellar\` (what \`${w.command("stellar-secrets git setup")}\` writes)`,
+      });
+    }
+  }
   // .gitattributes rewriting the environment files on checkout (working-tree-encoding, filter): git and
   // review hold the files as committed, every checkout (a deploy, each member) holds other bytes
   if (headConfig !== undefined && head.index !== undefined) {
@@ -855,14 +875,15 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     environments.find((e) => e.environment === p.environment)?.problems.push(p);
   }
   summary.problems = problems.length;
-  summary.warnings = signed.warnings.length;
+  const warnings = [...attributeWarnings, ...signed.warnings];
+  summary.warnings = warnings.length;
   return {
     base: { label: base.label, commit: base.commit ?? null },
     head: { label: head.label, commit: head.commit ?? null },
     environments,
     diagnostics,
     problems,
-    warnings: signed.warnings,
+    warnings,
     signatures: signed.signatures,
     summary,
     clean: problems.length === 0,
@@ -948,8 +969,9 @@ function withSafeFix<D extends Diagnostic>(d: D, fixes: ReadonlyMap<string, stri
 
 /**
  * Another environment's file (in the head, else in the base) whose data key the head's `textAfter`
- * of `environment` provably uses — it shares a value ciphertext under the same name, the encrypted
- * MAC or a wrapped data key with it ({@link sharedCiphertext}) — while the base's version of
+ * of `environment` provably uses — it shares a value ciphertext under the same name or a wrapped
+ * data key with it ({@link sharedCiphertext}; not the MAC alone, which a hand edit can paste: that
+ * is `stale-mac`) — while the base's version of
  * `environment` shared none with that file. Undefined when there is none. Keyless: a file written
  * afresh under another environment's data key, with nothing copied, is not seen.
  */
@@ -969,9 +991,12 @@ function sharedWithOtherEnvironment(
       return undefined;
     }
   };
-  const after = parse(textAfter);
+  // a value ciphertext or a wrapped key, not the MAC: a MAC pasted from another file proves no key
+  // (that is stale-mac), while a copied value or wrapping opens only under that file's data key
+  const withoutMac = (f: SecretsFile | undefined): SecretsFile | undefined => (f === undefined ? undefined : { ...f, metadata: { ...f.metadata, mac: "" } });
+  const after = withoutMac(parse(textAfter));
   if (after === undefined) return undefined;
-  const before = parse(textBefore);
+  const before = withoutMac(parse(textBefore));
   const stillThere = new Set([...(head.index?.environmentFiles.values() ?? [])].map((f) => f.environment));
   for (const [sideName, state] of [["head", head], ["base", base]] as const) {
     for (const other of state.index?.environmentFiles.values() ?? []) {
