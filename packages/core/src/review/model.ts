@@ -120,7 +120,7 @@ export interface ReviewReport {
   diagnostics: ReviewDiagnostic[];
   /** Every problem (also listed per environment when it belongs to one and the environment is listed). */
   problems: ReviewProblem[];
-  /** Findings that do not fail the review (exit status 0): `unsigned-change` where not every member can sign. */
+  /** Findings that do not fail the review (exit status 0): `unsigned-change` where not every member can sign; `weakened-rule` for environment files taken off the `diff=stellar` view. */
   warnings: ReviewProblem[];
   /** The commits of the range that change an environment, and their signatures as judged against the base's members. */
   signatures: SignaturesReview;
