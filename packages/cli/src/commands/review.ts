@@ -309,8 +309,19 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   // project's listing covers the folders of the nested ones)
   const headPaths = git.dir === undefined && headRev.kind !== "empty" ? await pathsAt(repo, headRev.kind === "commit" ? head.commit : undefined) : undefined;
   const basePathsAll = git.dir === undefined && headPaths !== undefined && base.commit !== undefined ? await pathsAt(repo, base.commit) : [];
+  // the CI workflows the change edits (the repository's, read once for the outer project)
+  const workflows = git.dir === undefined ? await workflowChanges(repo, base.commit, headRev.kind === "commit" ? head.commit : undefined) : [];
   // a nested project's messages name paths and commands as run from the outer root (its structured fields are prefixed after)
-  const report = buildReview(base, head, renamed, { committedAlso, signatures, headLinks, headSubmodules, earlierVersions, ...(headPaths === undefined ? {} : { headPaths, basePaths: basePathsAll }), ...(git.dir === undefined ? { workflows: await workflowChanges(repo, base.commit, headRev.kind === "commit" ? head.commit : undefined) } : {}), ...(git.dir === undefined ? {} : { folder: git.dir }) });
+  const report = buildReview(base, head, renamed, {
+    committedAlso,
+    signatures,
+    headLinks,
+    headSubmodules,
+    earlierVersions,
+    workflows,
+    ...(headPaths === undefined ? {} : { headPaths, basePaths: basePathsAll }),
+    ...(git.dir === undefined ? {} : { folder: git.dir }),
+  });
   return ids === undefined ? report : withVerification(report, await verifyEnvironments(report, base, head, renamed, ids, earlierVersions), findingWording(git.dir));
 }
 
