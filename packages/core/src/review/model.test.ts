@@ -266,6 +266,21 @@ describe("buildReview over whole repositories", () => {
     expect(buildReview(at("base", base), at("head", renamed)).problems.map((p) => p.kind)).toEqual([]);
   });
 
+  it("finds a hand edit in a moved secrets folder without git's rename detection (a heuristic with limits): the base's file of the same environment is compared", async () => {
+    const { base } = await project();
+    const moved: Files = { "stellar.yaml": `secrets_dir: vault\n${base["stellar.yaml"] as string}`, [STRIPE]: base[STRIPE] as string };
+    moved["vault/staging.enc.yaml"] = base[STAGING] as string;
+    // a value line deleted by hand: the mac and lastmodified stay the committed ones
+    moved["vault/production.enc.yaml"] = (base[PROD] as string).replace(/^legacy_api_token: .*\n/m, "");
+    const staleMac = (renamed: Map<string, string>) =>
+      buildReview(at("base", base), at("head", moved), renamed).problems.filter((p) => p.message.startsWith("stale-mac")).map((p) => p.file);
+    expect(staleMac(new Map())).toEqual(["vault/production.enc.yaml"]);
+    expect(staleMac(new Map([["vault/production.enc.yaml", PROD]]))).toEqual(["vault/production.enc.yaml"]);
+    // moved honestly: nothing
+    moved["vault/production.enc.yaml"] = base[PROD] as string;
+    expect(staleMac(new Map())).toEqual([]);
+  });
+
   it("flags a stellar.yaml removal whose file can still be decrypted by the member (recipient drift)", async () => {
     const { alice, base } = await project();
     const { bob, prev, withBob } = await bobJoinsProduction(alice, base);

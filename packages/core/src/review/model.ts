@@ -836,7 +836,22 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     }
   }
   // stale-mac: the head's environment files against the base's version (under its old name when moved) and the other committed versions given
-  const readers = [(rel: string) => base.readText(renamed.get(rel) ?? rel), ...(inputs.committedAlso ?? [])];
+  // the base's file of the same environment too, wherever it was: git's rename detection is a
+  // heuristic (a limit, a similarity threshold), a moved secrets folder must not depend on it
+  const headEnvironmentOf = new Map([...(head.index?.environmentFiles.values() ?? [])].map((f) => [f.path, f.environment] as const));
+  const baseFileOf = (rel: string): string | undefined => {
+    const environment = headEnvironmentOf.get(rel);
+    const path = environment === undefined ? undefined : base.index?.environmentFiles.get(environment)?.path;
+    return path === undefined || path === rel || path === renamed.get(rel) ? undefined : path;
+  };
+  const readers = [
+    (rel: string) => base.readText(renamed.get(rel) ?? rel),
+    (rel: string) => {
+      const path = baseFileOf(rel);
+      return path === undefined ? undefined : base.readText(path);
+    },
+    ...(inputs.committedAlso ?? []),
+  ];
   const committed = (rel: string): string[] | undefined => {
     const texts = readers.map((read) => read(rel)).filter((t): t is string => typeof t === "string");
     return texts.length === 0 ? undefined : texts;
