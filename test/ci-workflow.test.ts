@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createSandbox, REPO_ROOT, type Sandbox } from "./helpers/cli.js";
 import { sarifSchemaErrors } from "./helpers/sarif.js";
-import { evaluate, runJob, type WorkflowStep } from "./helpers/workflow.js";
+import { evaluate, runJob, unwrapCondition, type WorkflowStep } from "./helpers/workflow.js";
 import { parse } from "./helpers/yaml.js";
 
 vi.setConfig({ testTimeout: 180_000 });
@@ -34,6 +34,7 @@ interface Job {
 }
 const WORKFLOW = parse(readFileSync(join(REPO_ROOT, ".github/workflows/stellar-secrets.yml"), "utf8")) as {
   on: Record<string, unknown>;
+  concurrency: Record<string, unknown>;
   permissions: Record<string, string>;
   jobs: { gate: Job; publish: Job };
 };
@@ -142,7 +143,8 @@ function runPullRequest(s: Sandbox, base: string, branch: string) {
   });
   const publish = WORKFLOW.jobs.publish;
   const needs = { gate: { result: result.failed ? "failure" : "success", outputs: result.outputs } };
-  const runsPublish = Boolean(evaluate(publish.if ?? "success()", { github, needs }, false));
+  const condition = unwrapCondition(publish.if ?? "success()");
+  const runsPublish = Boolean(evaluate(/\b(always|success|failure|cancelled)\(\)/.test(condition) ? condition : `success() && (${condition})`, { github, needs }, result.failed));
   const published = runsPublish
     ? runJob({
         steps: publish.steps,
@@ -175,6 +177,10 @@ describe(".github/workflows/stellar-secrets.yml", () => {
   it("asks for the full history, and gives a token that can write only to the job that runs nothing of the pull request", () => {
     expect(Object.keys(WORKFLOW.on)).toEqual(expect.arrayContaining(["pull_request", "push"]));
     expect(WORKFLOW.permissions).toEqual({ contents: "read" });
+    // a newer push cancels the older run of the same pull request, and a cancelled run comments nothing
+    expect(WORKFLOW.concurrency).toMatchObject({ group: expect.stringContaining("github.event.pull_request.number") });
+    expect(WORKFLOW.jobs.publish.if).toContain("!cancelled()");
+    for (const step of WORKFLOW.jobs.publish.steps) expect(step.if ?? "").not.toContain("always()");
     const { gate, publish } = WORKFLOW.jobs;
     expect(gate.permissions).toEqual({ contents: "read" });
     expect(publish.permissions).toEqual({ contents: "read", "security-events": "write", "pull-requests": "write" });
