@@ -19,7 +19,7 @@ import { durationDays } from "./rotation.js";
 import { matchBaseline } from "./baseline.js";
 import { textLines } from "../position.js";
 import { diffVersions, type FileVersion } from "./history.js";
-import { pathCollisions } from "./paths.js";
+import { collisionKind, pathCollisions } from "./paths.js";
 import { retiredDataKey, sharedCiphertext, type EarlierVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import type { ReviewState } from "./state.js";
@@ -726,7 +726,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         kind: "weakened-rule",
         file: first as string,
         message:
-          `${c.paths.map(w.path).join(" and ")} are different files to git but one file on a case-insensitive or Unicode-normalising checkout (macOS, Windows): ` +
+          `${c.paths.map(w.path).join(" and ")} are different files to git${COLLISION_WORDS[collisionKind(c.paths)]} but one file on a case-insensitive or Unicode-normalising checkout (macOS, Windows): ` +
           `there a pull or checkout writes whichever changed last, so \`stellar-secrets\`, plain sops and a deploy read content no check or review read under that name; ` +
           `keep one name (\`git rm -r --cached ${w.shellPath(first as string)}\`)`,
       });
@@ -981,6 +981,14 @@ function withSafeFix<D extends Diagnostic>(d: D, fixes: ReadonlyMap<string, stri
   }
   return d;
 }
+
+/** How the names of a path collision differ, for its message (two names that differ only in normalisation look the same). */
+const COLLISION_WORDS = {
+  normalisation: " (the same name in two Unicode normalisations, NFC and NFD: they look alike)",
+  case: " (the same name in another case)",
+  trailing: " (the same name with a trailing dot or space, which Windows drops)",
+  mixed: "",
+} as const;
 
 /**
  * Another environment's file (in the head, else in the base) whose data key the head's `textAfter`

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { foldedPath, pathCollisions } from "./paths.js";
+import { collisionKind, foldedPath, pathCollisions } from "./paths.js";
 
 describe("pathCollisions", () => {
   it("finds a second copy of a project file under a case, Unicode-normalisation or trailing-dot variant of its name", () => {
@@ -43,5 +43,14 @@ describe("pathCollisions below a folder variant", () => {
   it("still names a file variant inside the real folder", () => {
     const head = ["secrets/production.enc.yaml", "secrets/production.ENC.YAML", "Secrets/.sops.yaml"];
     expect(pathCollisions(head).map((c) => c.paths)).toEqual([["Secrets", "secrets"], ["secrets/production.ENC.YAML", "secrets/production.enc.yaml"]]);
+  });
+});
+
+describe("collisionKind", () => {
+  it("says how the names differ: normalisation, case, a trailing dot or space, or several", () => {
+    expect(collisionKind(["caf\u00e9.yaml", "cafe\u0301.yaml"])).toBe("normalisation");
+    expect(collisionKind(["Stellar.yaml", "stellar.yaml"])).toBe("case");
+    expect(collisionKind(["secrets/a.enc.yaml", "secrets/a.enc.yaml. "])).toBe("trailing");
+    expect(collisionKind(["Caf\u00e9.yaml", "cafe\u0301.yaml"])).toBe("mixed");
   });
 });

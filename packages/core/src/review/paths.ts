@@ -61,3 +61,12 @@ export function pathCollisions(headPaths: Iterable<string>, basePaths: Iterable<
   const out = found.filter((c) => c.paths.every((p) => parent(p) === parent(c.paths[0] as string)));
   return out.sort((a, b) => ((a.paths[0] as string) < (b.paths[0] as string) ? -1 : 1));
 }
+
+/** How the paths of a collision differ: only in Unicode normalisation, in case, or in trailing dots or spaces (else more than one of them). */
+export function collisionKind(paths: readonly string[]): "normalisation" | "case" | "trailing" | "mixed" {
+  const all = (f: (p: string) => string): boolean => new Set(paths.map(f)).size === 1;
+  if (all((p) => p.normalize("NFC"))) return "normalisation";
+  if (all((p) => p.toLowerCase())) return "case";
+  if (all((p) => p.split("/").map((c) => c.replace(/[. ]+$/u, "")).join("/"))) return "trailing";
+  return "mixed";
+}
