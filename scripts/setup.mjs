@@ -16,7 +16,9 @@ function sh(cmd, args) {
 
 let pnpm = ["pnpm"];
 try {
-  const v = execFileSync("pnpm", ["--version"], { encoding: "utf8" }).trim();
+  // asked in the sources' folder, never where setup was started (a CI job starts it in the checked-out
+  // pull request, whose package.json `packageManager` would choose the pnpm a corepack shim runs)
+  const v = execFileSync("pnpm", ["--version"], { cwd: root, encoding: "utf8" }).trim();
   if (v !== "10.34.9") pnpm = ["npx", "-y", PNPM];
 } catch {
   pnpm = ["npx", "-y", PNPM];

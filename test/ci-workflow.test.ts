@@ -8,12 +8,12 @@
  * and fail exactly when the pull request has a problem.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createSandbox, REPO_ROOT, type Sandbox } from "./helpers/cli.js";
 import { sarifSchemaErrors } from "./helpers/sarif.js";
-import { runJob, type WorkflowStep } from "./helpers/workflow.js";
+import { evaluate, runJob, unwrapCondition, type WorkflowStep } from "./helpers/workflow.js";
 import { parse } from "./helpers/yaml.js";
 
 vi.setConfig({ testTimeout: 180_000 });
@@ -24,10 +24,19 @@ afterEach(() => {
   sandboxes = [];
 });
 
+interface Job {
+  permissions?: Record<string, string>;
+  needs?: string | string[];
+  if?: string;
+  env?: Record<string, string>;
+  outputs?: Record<string, string>;
+  steps: WorkflowStep[];
+}
 const WORKFLOW = parse(readFileSync(join(REPO_ROOT, ".github/workflows/stellar-secrets.yml"), "utf8")) as {
   on: Record<string, unknown>;
+  concurrency: Record<string, unknown>;
   permissions: Record<string, string>;
-  jobs: { gate: { env: Record<string, string>; steps: WorkflowStep[] } };
+  jobs: { gate: Job; publish: Job };
 };
 
 /** Fake `gh` and `pnpm` in `bin`: gh records each call and the comment body; `--edit-last` fails until a comment exists. */
@@ -49,7 +58,7 @@ esac
 cat "$body" > "${log}.comment"
 `,
   );
-  writeFileSync(join(bin, "pnpm"), `#!/bin/sh\nif [ "$1" = "--version" ]; then echo 10.34.9; exit 0; fi\nprintf 'pnpm %s\\n' "$*" >> "${log}"\n`);
+  writeFileSync(join(bin, "pnpm"), `#!/bin/sh\nprintf 'pnpm ran in %s\\n' "$PWD" >> "${log}"\nif [ "$1" = "--version" ]; then echo 10.34.9; exit 0; fi\nprintf 'pnpm %s\\n' "$*" >> "${log}"\n`);
   chmodSync(join(bin, "gh"), 0o755);
   chmodSync(join(bin, "pnpm"), 0o755);
 }
@@ -67,47 +76,154 @@ async function secretsRepo(): Promise<{ s: Sandbox; base: string }> {
   return { s, base };
 }
 
-/** Runs the job as for pull request #7 of `s` from `branch` into main. */
+/** The stdout of the gate's last step ("Fail on problems"). */
+const failStep = (job: { steps: { name: string; stdout: string }[] }): string => job.steps.find((x) => x.name === "Fail on problems")?.stdout ?? "";
+
+/**
+ * What makes a workflow (YAML text) run a pull request's code, or its text, where it must not:
+ * the `pull_request_target` trigger (a token that can write, secrets), a checkout of the pull
+ * request's head (`ref:` naming `github.event.pull_request.head` or `github.head_ref`), and any
+ * `${{ }}` inside a `run:` script (an expression is pasted into the shell before it runs).
+ */
+function workflowRisks(text: string): string[] {
+  const out: string[] = [];
+  const doc = parse(text) as { on?: unknown; jobs?: Record<string, { steps?: WorkflowStep[] }> } | null;
+  const on = doc?.on;
+  const triggers = typeof on === "string" ? [on] : Array.isArray(on) ? on : on !== null && typeof on === "object" ? Object.keys(on) : [];
+  if (triggers.includes("pull_request_target") || triggers.includes("workflow_run")) out.push(triggers.includes("pull_request_target") ? "pull_request_target" : "workflow_run");
+  for (const job of Object.values(doc?.jobs ?? {})) {
+    for (const step of job.steps ?? []) {
+      if (step.run !== undefined && step.run.includes("${{")) out.push("run: contains ${{ }}");
+      const ref = String((step.with ?? {}).ref ?? "");
+      if (step.uses?.startsWith("actions/checkout@") === true && /pull_request\.head|head_ref|refs\/pull\//.test(ref)) out.push("checkout of the pull request's head");
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs the workflow as for pull request #7 of `s` from `branch` into main: the job `gate`, then
+ * `publish` (when its `if:` holds) in a workspace of its own, the artifact passed between them.
+ */
 function runPullRequest(s: Sandbox, base: string, branch: string) {
   const workspace = join(s.dir, `runner-${branch}`);
+  const publishWorkspace = join(s.dir, `runner-${branch}-publish`);
+  const artifacts = join(s.dir, `artifacts-${branch}`);
   const bin = join(s.dir, `bin-${branch}`);
   const log = join(s.dir, `calls-${branch}.log`);
   fakeTools(bin, log);
   const uploads: string[] = [];
-  const job = WORKFLOW.jobs.gate;
+  const github = { event_name: "pull_request", event: { pull_request: { number: 7, base: { sha: base } } }, token: "fake-token", repository: "acme/secrets" };
+  const checkout = (into: string) => (inputs: Record<string, string>) => {
+    expect(inputs["persist-credentials"]).toBe("false");
+    execFileSync("git", ["clone", "-q", "--branch", branch, `file://${s.repo}`, into], { env: s.env });
+  };
+  const gate = WORKFLOW.jobs.gate;
   const result = runJob({
-    steps: job.steps,
+    steps: gate.steps,
     workspace,
-    github: { event_name: "pull_request", event: { pull_request: { number: 7, base: { sha: base } } }, token: "fake-token", repository: "acme/secrets" },
+    github,
     env: { ...s.env, PATH: `${bin}:${s.env.PATH}` },
     // another repository's CLI sources (docs/ci.md): here, this one's
-    jobEnv: { ...job.env, STELLAR_SECRETS_SRC: REPO_ROOT },
+    jobEnv: { ...gate.env, STELLAR_SECRETS_SRC: REPO_ROOT },
+    outputs: gate.outputs ?? {},
     stubs: {
       "actions/checkout": (inputs) => {
         expect(inputs["fetch-depth"]).toBe("0");
-        execFileSync("git", ["clone", "-q", "--branch", branch, `file://${s.repo}`, workspace], { env: s.env });
+        checkout(workspace)(inputs);
       },
       "actions/setup-node": (inputs) => expect(inputs["node-version"]).toBe("20"),
-      "github/codeql-action/upload-sarif": (inputs, ws) => {
-        const log = JSON.parse(readFileSync(join(ws, inputs.sarif_file as string), "utf8")) as unknown;
-        expect(sarifSchemaErrors(log)).toEqual([]);
-        uploads.push(JSON.stringify(log));
+      "actions/upload-artifact": (inputs, ws) => {
+        mkdirSync(artifacts, { recursive: true });
+        for (const f of (inputs.path as string).split("\n").map((l) => l.trim()).filter((l) => l !== "")) {
+          if (existsSync(join(ws, f))) copyFileSync(join(ws, f), join(artifacts, f));
+        }
       },
     },
   });
+  const publish = WORKFLOW.jobs.publish;
+  const needs = { gate: { result: result.failed ? "failure" : "success", outputs: result.outputs } };
+  const condition = unwrapCondition(publish.if ?? "success()");
+  const runsPublish = Boolean(evaluate(/\b(always|success|failure|cancelled)\(\)/.test(condition) ? condition : `success() && (${condition})`, { github, needs }, result.failed));
+  const published = runsPublish
+    ? runJob({
+        steps: publish.steps,
+        workspace: publishWorkspace,
+        github,
+        needs,
+        // nothing of the gate's PATH: publish installs no CLI
+        env: { ...s.env, PATH: `${bin}:${s.env.PATH}` },
+        stubs: {
+          "actions/checkout": checkout(publishWorkspace),
+          "actions/download-artifact": (inputs, ws) => {
+            expect(inputs.name).toBe("stellar-secrets-results");
+            if (!existsSync(artifacts)) throw new Error("no artifact");
+            for (const f of readdirSync(artifacts)) copyFileSync(join(artifacts, f), join(ws, f));
+          },
+          "github/codeql-action/upload-sarif": (inputs, ws) => {
+            const sarif = JSON.parse(readFileSync(join(ws, inputs.sarif_file as string), "utf8")) as unknown;
+            expect(sarifSchemaErrors(sarif)).toEqual([]);
+            uploads.push(JSON.stringify(sarif));
+          },
+        },
+      })
+    : undefined;
   const calls = existsSync(log) ? readFileSync(log, "utf8") : "";
   const comment = existsSync(`${log}.comment`) ? readFileSync(`${log}.comment`, "utf8") : undefined;
-  return { ...result, uploads, calls, comment };
+  return { ...result, steps: [...result.steps, ...(published?.steps ?? [])], uploads, calls, comment };
 }
 
 describe(".github/workflows/stellar-secrets.yml", () => {
-  it("asks for the full history and the permissions its uploads and comment need", () => {
+  it("asks for the full history, and gives a token that can write only to the job that runs nothing of the pull request", () => {
     expect(Object.keys(WORKFLOW.on)).toEqual(expect.arrayContaining(["pull_request", "push"]));
-    expect(WORKFLOW.permissions).toMatchObject({ "security-events": "write", "pull-requests": "write", contents: "read" });
-    const checkout = WORKFLOW.jobs.gate.steps.find((x) => x.uses?.startsWith("actions/checkout@"));
-    expect(checkout?.with).toMatchObject({ "fetch-depth": 0 });
-    // nothing a pull request controls is pasted into a script
-    for (const step of WORKFLOW.jobs.gate.steps) expect(step.run ?? "").not.toContain("${{");
+    expect(WORKFLOW.permissions).toEqual({ contents: "read" });
+    // a newer push cancels the older run of the same pull request, and a cancelled run comments nothing
+    expect(WORKFLOW.concurrency).toMatchObject({ group: expect.stringContaining("github.event.pull_request.number") });
+    expect(WORKFLOW.jobs.publish.if).toContain("!cancelled()");
+    for (const step of WORKFLOW.jobs.publish.steps) expect(step.if ?? "").not.toContain("always()");
+    const { gate, publish } = WORKFLOW.jobs;
+    expect(gate.permissions).toEqual({ contents: "read" });
+    expect(publish.permissions).toEqual({ contents: "read", "security-events": "write", "pull-requests": "write" });
+    expect(publish.needs).toBe("gate");
+    const checkout = gate.steps.find((x) => x.uses?.startsWith("actions/checkout@"));
+    expect(checkout?.with).toMatchObject({ "fetch-depth": 0, "persist-credentials": false });
+    // publish: no install, no stellar-secrets, no node/npm/pnpm, nothing run from the checkout; only gh
+    const publishRuns = publish.steps.flatMap((x) => (x.run === undefined ? [] : [x.run]));
+    expect(publishRuns.join("\n")).not.toMatch(/stellar-secrets |node |npm|pnpm|setup\.mjs|\.\/|\bsh /);
+    expect(publish.steps.filter((x) => x.uses !== undefined).map((x) => (x.uses as string).split("@")[0])).toEqual([
+      "actions/checkout",
+      "actions/download-artifact",
+      "github/codeql-action/upload-sarif",
+    ]);
+    for (const step of publish.steps.filter((x) => x.uses?.startsWith("actions/checkout@"))) expect(step.with).toMatchObject({ "persist-credentials": false });
+    expect(workflowRisks(readFileSync(join(REPO_ROOT, ".github/workflows/stellar-secrets.yml"), "utf8"))).toEqual([]);
+  });
+
+  it("ships no workflow, here or in docs/ci.md, that runs a pull request's code with a token that can write or pastes an expression into a script", () => {
+    const docs = readFileSync(join(REPO_ROOT, "docs/ci.md"), "utf8");
+    const blocks = [...docs.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+    for (const block of blocks) expect(workflowRisks(block), block).toEqual([]);
+    // what the check finds
+    expect(
+      workflowRisks(
+        "on: pull_request_target\njobs:\n  x:\n    steps:\n      - uses: actions/checkout@v4\n        with:\n          ref: ${{ github.event.pull_request.head.sha }}\n      - run: echo ${{ github.event.pull_request.title }}\n",
+      ),
+    ).toEqual(["pull_request_target", "checkout of the pull request's head", "run: contains ${{ }}"]);
+  });
+
+  it("setup.mjs runs pnpm only in the CLI's sources, never in the folder it was started from (a pull request's checkout)", () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    const bin = join(s.dir, "bin");
+    const log = join(s.dir, "calls.log");
+    fakeTools(bin, log);
+    // a pull request's package.json that a corepack shim would obey
+    s.write("package.json", JSON.stringify({ packageManager: "pnpm@1.0.0" }));
+    execFileSync(process.execPath, [join(REPO_ROOT, "scripts/setup.mjs")], { cwd: s.repo, env: { ...s.env, PATH: `${bin}:${s.env.PATH}`, STELLAR_SETUP_QUIET: "1" } });
+    const places = [...readFileSync(log, "utf8").matchAll(/^pnpm ran in (.*)$/gm)].map((m) => m[1]);
+    expect(places.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(places)).toEqual(new Set([REPO_ROOT]));
   });
 
   it("fails a pull request with a problem, after uploading SARIF and commenting the review", async () => {
@@ -123,10 +239,13 @@ describe(".github/workflows/stellar-secrets.yml", () => {
       "Set up Node.js": "success",
       "Install the stellar-secrets CLI": "success",
       "Check (SARIF for code scanning)": "success",
-      "Upload SARIF to code scanning": "success",
       "Review the pull request (no key)": "success",
-      "Comment the review on the pull request": "success",
+      "Keep the results for publishing": "success",
       "Fail on problems": "failure",
+      "Check out (the files the SARIF names; nothing of it runs)": "success",
+      "Fetch the results of the gate": "success",
+      "Upload SARIF to code scanning": "success",
+      "Comment the review on the pull request": "success",
     });
     expect(job.failed).toBe(true);
     expect(job.calls).toContain("pnpm install --frozen-lockfile");
@@ -138,7 +257,7 @@ describe(".github/workflows/stellar-secrets.yml", () => {
     expect(job.comment?.split("\n").slice(0, 2)).toEqual(["<!-- stellar-secrets review -->", "### ❌ Stellar Secrets review: 1 problem"]);
     expect(job.comment).toContain("`connectors/stripe.yaml:4`");
     expect(job.summary).toBe(job.comment);
-    expect(job.steps.at(-1)?.stdout).toContain("check: 1; review: 1");
+    expect(failStep(job)).toContain("check: 1; review: 1");
     expect(job.comment).not.toContain("sk_test_ci_");
   });
 
@@ -159,7 +278,7 @@ describe(".github/workflows/stellar-secrets.yml", () => {
     expect(job.calls).toContain("gh pr comment 7 --edit-last --body-file stellar-secrets-review.md");
     expect(job.calls).not.toContain("gh pr comment 7 --body-file");
     expect(job.summary).toBe(job.comment);
-    expect(job.steps.at(-1)?.stdout).toContain("review: 4");
+    expect(failStep(job)).toContain("review: 4");
   });
 
   it("passes a clean pull request", async () => {
@@ -171,6 +290,6 @@ describe(".github/workflows/stellar-secrets.yml", () => {
     expect(job.failed, JSON.stringify(job.steps.filter((x) => x.outcome === "failure"), null, 1)).toBe(false);
     expect(job.steps.every((x) => x.outcome === "success")).toBe(true);
     expect(job.comment?.split("\n")[1]).toBe("### ✅ Stellar Secrets review: no problems");
-    expect(job.steps.at(-1)?.stdout).toContain("check: 0; review: 0");
+    expect(failStep(job)).toContain("check: 0; review: 0");
   });
 });

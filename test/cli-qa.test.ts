@@ -435,5 +435,16 @@ describe("review of an environment file replaced by a symbolic link", () => {
     const linked = JSON.parse(r.stdout).problems.filter((p: { kind: string; file?: string }) => p.kind === "weakened-rule" && p.file === PROD);
     expect(linked).toHaveLength(1);
     expect(linked[0].message).toContain("symbolic link to ../docs/notes.enc.yaml");
+    // the secrets folder made a link to a folder of files no review read as the environments'
+    s.git(["checkout", "-q", base]);
+    s.git(["mv", "secrets", "vault"]);
+    execFileSync("ln", ["-s", "vault", join(s.repo, "secrets")]);
+    s.git(["add", "-A"]);
+    s.git(["commit", "-q", "--no-verify", "-m", "folder link"]);
+    const folder = await s.run(["review", `${base}..HEAD`, "--json"]);
+    expect(folder.code, folder.stdout).toBe(1);
+    const byFolder = JSON.parse(folder.stdout).problems.filter((p: { kind: string; file?: string }) => p.kind === "weakened-rule");
+    expect(byFolder.map((p: { file: string }) => p.file).sort()).toEqual(["secrets/development.enc.yaml", PROD, "secrets/staging.enc.yaml"]);
+    expect(byFolder[0].message).toContain("(the folder of secrets/");
   });
 });

@@ -238,6 +238,34 @@ describe("review", () => {
     ]);
   });
 
+  it("flags a second copy of a project file under a name a macOS or Windows checkout folds to the same file (Stellar.yaml, secrets/production.ENC.YAML, Secrets/): weakened-rule, exit 1; it was clean", async () => {
+    const { s } = await project();
+    s.git(["checkout", "-q", "-b", "fold"]);
+    s.write("Stellar.yaml", s.read("stellar.yaml").replace("staging:", "staging: # a copy"));
+    s.write("secrets/production.ENC.YAML", s.read("secrets/staging.enc.yaml"));
+    s.write("Secrets/.sops.yaml", s.read(".sops.yaml"));
+    s.commit("copies");
+    const report = await reviewJson(s, ["main...HEAD"], 1);
+    expect(report.problems.filter((p) => p.kind === "weakened-rule").map((p) => p.file)).toEqual(["Secrets", "Stellar.yaml", "secrets/production.ENC.YAML"]);
+    // the working tree (the index's names) says the same; a collision the base already has is not reported again
+    expect((await reviewJson(s, ["main"], 1)).problems.map((p) => p.file)).toEqual(["Secrets", "Stellar.yaml", "secrets/production.ENC.YAML"]);
+    expect((await reviewJson(s, ["HEAD"], 0)).problems).toEqual([]);
+  });
+
+  it("flags a change to the CI workflow that runs stellar-secrets (weakened-rule at it, exit 1), between commits and in the working tree", async () => {
+    const { s } = await project();
+    const WF = ".github/workflows/stellar-secrets.yml";
+    s.write(WF, readFileSync(join(REPO_ROOT, WF), "utf8"));
+    s.commit("the gate");
+    s.write(WF, s.read(WF).replace('test "${REVIEW_STATUS:-0}" = 0', "true"));
+    expect((await reviewJson(s, [], 1)).problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", WF]]);
+    s.commit("ignore the review's verdict");
+    expect((await reviewJson(s, ["HEAD~1...HEAD"], 1)).problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", WF]]);
+    s.write(".github/workflows/lint.yml", "on: push\njobs: {}\n");
+    s.commit("another workflow");
+    expect((await reviewJson(s, ["HEAD~1...HEAD"], 0)).problems).toEqual([]);
+  });
+
   it("flags a stellar.yaml new in a subfolder (weakened-rule at it, exit 1), in the working tree and between commits; one the base has is not reported", async () => {
     const { s } = await project();
     const NESTED = "teams/labs/stellar.yaml";

@@ -6,7 +6,8 @@
  * GITHUB_OUTPUT / GITHUB_ENV / GITHUB_PATH / GITHUB_STEP_SUMMARY files. A `uses:` step is handed
  * to a stub the test gives (an action that only exists on GitHub). Only the expression forms the
  * workflows of this repository use are understood: context paths, 'strings', ==, !=, &&, ||, !,
- * parentheses, always(), success(), failure().
+ * parentheses, always(), success(), failure(), cancelled() (never: a run here is not cancelled), and
+ * an `if:` written as `${{ … }}`.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -57,6 +58,7 @@ export function evaluate(expression: string, ctx: Context, failed: boolean): unk
         if (path === "always") return "true";
         if (path === "success") return String(!failed);
         if (path === "failure") return String(failed);
+        if (path === "cancelled") return "false";
         throw new Error(`unsupported function ${path}() in ${expression}`);
       }
       if (path === "true" || path === "false" || path === "null") return path as string;
@@ -66,6 +68,12 @@ export function evaluate(expression: string, ctx: Context, failed: boolean): unk
     .replace(/([^=!])==([^=])/g, "$1===$2")
     .replace(/!=([^=])/g, "!==$1");
   return new Function(`return (${js});`)() as unknown;
+}
+
+/** An `if:` without the `${{ }}` GitHub allows around it. */
+export function unwrapCondition(text: string): string {
+  const m = /^\s*\$\{\{([\s\S]*)\}\}\s*$/.exec(text);
+  return m === null ? text : (m[1] as string).trim();
 }
 
 function interpolate(value: unknown, ctx: Context, failed: boolean): string {
@@ -96,19 +104,23 @@ export function runJob(options: {
   env: Record<string, string>;
   jobEnv?: Record<string, unknown>;
   stubs: Record<string, ActionStub>;
-}): { failed: boolean; steps: StepResult[]; summary: string } {
+  /** The `needs` context: each earlier job's `result` and `outputs`. */
+  needs?: Record<string, { result: string; outputs: Record<string, string> }>;
+  /** The job's `outputs:` (evaluated after its last step). */
+  outputs?: Record<string, unknown>;
+}): { failed: boolean; steps: StepResult[]; summary: string; outputs: Record<string, string> } {
   const files = mkdtempSync(join(tmpdir(), "gha-files-"));
   const summaryFile = join(files, "step-summary.md");
   writeFileSync(summaryFile, "");
   const steps: Record<string, { outputs: Record<string, string>; outcome: string; conclusion: string }> = {};
-  const ctx: Context = { github: options.github, steps, env: {} };
+  const ctx: Context = { github: options.github, steps, env: {}, needs: options.needs ?? {} };
   const exported: Record<string, string> = {};
   const paths: string[] = [];
   const results: StepResult[] = [];
   let failed = false;
   options.steps.forEach((step, i) => {
     const name = step.name ?? step.uses ?? `step ${i + 1}`;
-    const condition = step.if ?? "success()";
+    const condition = unwrapCondition(step.if ?? "success()");
     const explicit = /\b(always|success|failure|cancelled)\(\)/.test(condition);
     const go = Boolean(evaluate(explicit ? condition : `success() && (${condition})`, ctx, failed));
     const record = (outcome: StepResult["outcome"], stdout = "", stderr = ""): void => {
@@ -159,5 +171,6 @@ export function runJob(options: {
     paths.unshift(...readFileSync(pathFile, "utf8").split("\n").filter((l) => l !== "").reverse());
     record(r.status === 0 ? "success" : "failure", r.stdout, r.stderr);
   });
-  return { failed, steps: results, summary: readFileSync(summaryFile, "utf8") };
+  const outputs = Object.fromEntries(Object.entries(options.outputs ?? {}).map(([k, v]) => [k, interpolate(v, ctx, failed)]));
+  return { failed, steps: results, summary: readFileSync(summaryFile, "utf8"), outputs };
 }

@@ -24,6 +24,9 @@ describe("secrets_dir", () => {
 
   it("reads it from stellar.yaml text, the default when absent", () => {
     expect(readSecretsDir("version: 1\nsecrets_dir: ./vault/\n")).toEqual({ ok: true, secretsDir: "vault" });
+    // an alias is the value it points to, as core's reader reads it (the resolver refused it while check and get read the folder)
+    expect(readSecretsDir('version: 1\nconfig:\n  include: [&d vault, "**/*.yaml"]\nsecrets_dir: *d\n')).toEqual({ ok: true, secretsDir: "vault" });
+    expect(readSecretsDir("version: 1\nx: &d [a]\nsecrets_dir: *d\n")).toMatchObject({ ok: false, reason: "invalid-secrets-dir", line: 3 });
     expect(readSecretsDir("version: 1\nenvironments:\n  dev: {}\n")).toEqual({ ok: true, secretsDir: "secrets" });
     expect(readSecretsDir("")).toEqual({ ok: true, secretsDir: "secrets" });
   });

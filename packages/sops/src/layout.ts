@@ -5,7 +5,7 @@
  * It lives in the envelope package (the lowest one) so that core, the CLI and the resolver, which
  * may depend on nothing else, all spell the layout the same way.
  */
-import { isMap, isScalar, parseDocument } from "yaml";
+import { isAlias, isMap, isScalar, parseDocument } from "yaml";
 import { LineIndex, loneCrAsLf } from "./position.js";
 import { excessiveNestingMessage, findExcessiveNesting } from "./yaml-depth.js";
 
@@ -121,7 +121,8 @@ export function readSecretsDir(original: string): SecretsDirResult {
   if (!isMap(root)) return { ok: true, secretsDir: DEFAULT_SECRETS_DIR };
   const pair = root.items.find((p) => isScalar(p.key) && p.key.value === "secrets_dir");
   if (pair === undefined) return { ok: true, secretsDir: DEFAULT_SECRETS_DIR };
-  const value = pair.value;
+  // an alias (`secrets_dir: *dir`) names the scalar it points to, as core's reader (and any YAML reader) takes it
+  const value = isAlias(pair.value) ? pair.value.resolve(doc) : pair.value;
   const line = new LineIndex(projectText).positionAt((isScalar(pair.key) ? pair.key.range?.[0] : undefined) ?? 0).line;
   if (!isScalar(value) || typeof value.value !== "string") {
     return { ok: false, reason: "invalid-secrets-dir", message: "secrets_dir must be a string (a folder relative to stellar.yaml)", line };

@@ -27,7 +27,7 @@ import {
   type SignedCommit,
 } from "@stellar-secrets/core";
 import { decryptSecrets, environmentFileName, isSopsError, normalizeSecretsDir, type Identities } from "@stellar-secrets/sops";
-import { lstatSync, readlinkSync } from "node:fs";
+import { lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
@@ -305,9 +305,65 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   const headSubmodules = await submodulesOf(git, headRev.kind === "commit" ? head.commit : undefined);
   const basePaths = [...(base.index?.environmentFiles.values() ?? [])].map((f) => f.path);
   const earlierVersions = await earlierVersionsOf(git, base, [...new Set([...envPaths, ...basePaths])]);
+  // every file of each side, for names a case-insensitive checkout writes to one file (the outer
+  // project's listing covers the folders of the nested ones)
+  const headPaths = git.dir === undefined && headRev.kind !== "empty" ? await pathsAt(repo, headRev.kind === "commit" ? head.commit : undefined) : undefined;
+  const basePathsAll = git.dir === undefined && headPaths !== undefined && base.commit !== undefined ? await pathsAt(repo, base.commit) : [];
+  // the CI workflows the change edits (the repository's, read once for the outer project)
+  const workflows = git.dir === undefined ? await workflowChanges(repo, base.commit, headRev.kind === "commit" ? head.commit : undefined) : [];
   // a nested project's messages name paths and commands as run from the outer root (its structured fields are prefixed after)
-  const report = buildReview(base, head, renamed, { committedAlso, signatures, headLinks, headSubmodules, earlierVersions, ...(git.dir === undefined ? {} : { folder: git.dir }) });
+  const report = buildReview(base, head, renamed, {
+    committedAlso,
+    signatures,
+    headLinks,
+    headSubmodules,
+    earlierVersions,
+    workflows,
+    ...(headPaths === undefined ? {} : { headPaths, basePaths: basePathsAll }),
+    ...(git.dir === undefined ? {} : { folder: git.dir }),
+  });
   return ids === undefined ? report : withVerification(report, await verifyEnvironments(report, base, head, renamed, ids, earlierVersions), findingWording(git.dir));
+}
+
+/** Where GitHub reads a repository's workflows (relative to the top of the work tree). */
+const WORKFLOWS_DIR = ".github/workflows";
+
+/**
+ * The workflow files that differ between the base commit and the head (a commit, or the working
+ * tree when undefined), each side's text. Empty without a base commit, or when git fails.
+ */
+async function workflowChanges(repo: GitRepo, base: string | undefined, head: string | undefined): Promise<{ path: string; before: string | undefined; after: string | undefined }[]> {
+  if (base === undefined) return [];
+  let names: string[];
+  try {
+    const out = await repo.run(["diff", "--no-renames", "--name-only", "-z", base, ...(head === undefined ? [] : [head]), "--", `:(top)${WORKFLOWS_DIR}`]);
+    names = out.split("\0").filter((n) => n !== "");
+  } catch {
+    return [];
+  }
+  const show = async (ref: string, path: string): Promise<string | undefined> => repo.run(["show", `${ref}:${path}`]).catch(() => undefined);
+  return Promise.all(
+    names.map(async (path) => ({
+      // relative to the project root, as every path of the report (`../.github/…` for a project in a subfolder)
+      path: repo.prefix === "" ? path : `${"../".repeat(repo.prefix.split("/").length)}${path}`,
+      before: await show(base, path),
+      after: head === undefined ? readWorkTreeText(join(repo.top, path)) : await show(head, path),
+    })),
+  );
+}
+
+function readWorkTreeText(abs: string): string | undefined {
+  try {
+    return readFileSync(abs, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every path git holds in the project folder at `commit` (the index when undefined): files, links and submodules. */
+async function pathsAt(repo: GitRepo, commit: string | undefined): Promise<string[]> {
+  const [files, links, submodules] = commit === undefined ? [await repo.filesInIndex(), await repo.linksAt(undefined), await repo.submodulesAt(undefined)] : [await repo.filesAt(commit), await repo.linksAt(commit), await repo.submodulesAt(commit)];
+  return [...files.keys(), ...links.keys(), ...submodules.keys()];
 }
 
 /** The head's git submodules (project-relative path → the commit it records). */
@@ -413,7 +469,10 @@ async function linksOf(git: ProjectGit, root: string, revision: Revision, head: 
   const config = head.index?.project;
   if (config === undefined) return new Map();
   const dir = normalizeSecretsDir(config.secretsDir);
-  const paths = config.environments.map((e) => `${dir}/${environmentFileName(e.name)}`);
+  const files = config.environments.map((e) => `${dir}/${environmentFileName(e.name)}`);
+  // the files' places and the folders above them (a link at `secrets` points every file elsewhere)
+  const folders = dir.split("/").map((_, i, parts) => parts.slice(0, i + 1).join("/")).filter((f) => f !== "." && f !== "");
+  const paths = [...folders, ...files];
   const out = new Map<string, string>();
   if (revision.kind === "working-tree") {
     for (const rel of paths) {

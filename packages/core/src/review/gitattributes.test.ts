@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gitattributesCandidates, mergeAttribute, rewrittenCheckout, weakenedMergeDriver } from "./gitattributes.js";
+import { gitattributesCandidates, mergeAttribute, rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
 
 const SETUP = "secrets/*.enc.yaml diff=stellar merge=stellar\n";
 const P = "secrets/production.enc.yaml";
@@ -91,5 +91,17 @@ describe("rewrittenCheckout", () => {
     const had = `${SETUP}*.enc.yaml filter=crypt\n`;
     expect(rewrittenCheckout(read(had), read(had), "secrets", [P])).toBeUndefined();
     expect(rewrittenCheckout(read(SETUP), read(SETUP), "secrets", [P])).toBeUndefined();
+  });
+});
+
+describe("weakenedDiffDriver", () => {
+  it("names the environment files that the base showed through the stellar textconv and the head does not", () => {
+    const base = { ".gitattributes": SETUP };
+    const head = (text: string) => (r: string) => ({ ".gitattributes": text })[r];
+    expect(weakenedDiffDriver((r) => base[r as keyof typeof base], head("secrets/*.enc.yaml -diff merge=stellar\n"), "secrets", [P])).toEqual({ file: ".gitattributes", line: 1, paths: [P], now: "unset" });
+    expect(weakenedDiffDriver((r) => base[r as keyof typeof base], head(`${SETUP}*.enc.yaml binary\n`), "secrets", [P])).toMatchObject({ line: 2, now: "unset" });
+    expect(weakenedDiffDriver((r) => base[r as keyof typeof base], head("secrets/*.enc.yaml merge=stellar\n"), "secrets", [P])).toMatchObject({ now: "unspecified" });
+    expect(weakenedDiffDriver((r) => base[r as keyof typeof base], head(SETUP), "secrets", [P])).toBeUndefined();
+    expect(weakenedDiffDriver(() => undefined, () => undefined, "secrets", [P])).toBeUndefined();
   });
 });

@@ -170,14 +170,39 @@ export function weakenedMergeDriver(
   secretsDir: string,
   paths: readonly string[],
 ): WeakenedMergeDriver | undefined {
+  return weakenedDriver("merge", readBase, readHead, secretsDir, paths);
+}
+
+/**
+ * The environment files `paths` that the base's `.gitattributes` showed through the `stellar`
+ * textconv driver (`diff=stellar`: the keyless view of `git diff` and `git log -p`) and the head's
+ * do not (`-diff`, `binary`, another driver); undefined when none. Same reading as
+ * {@link weakenedMergeDriver}, same result shape (`now`: the head's diff attribute).
+ */
+export function weakenedDiffDriver(
+  readBase: (rel: string) => string | null | undefined,
+  readHead: (rel: string) => string | null | undefined,
+  secretsDir: string,
+  paths: readonly string[],
+): WeakenedMergeDriver | undefined {
+  return weakenedDriver("diff", readBase, readHead, secretsDir, paths);
+}
+
+function weakenedDriver(
+  attribute: "merge" | "diff",
+  readBase: (rel: string) => string | null | undefined,
+  readHead: (rel: string) => string | null | undefined,
+  secretsDir: string,
+  paths: readonly string[],
+): WeakenedMergeDriver | undefined {
   const base = attributesFiles(readBase, secretsDir);
   const head = attributesFiles(readHead, secretsDir);
   let found: WeakenedMergeDriver | undefined;
   for (const path of paths) {
-    if (decide(base, path, "merge")?.value !== "stellar") continue;
+    if (decide(base, path, attribute)?.value !== "stellar") continue;
     // a clone with core.ignorecase (macOS, Windows) also applies patterns that differ in case only
-    const exact = decide(head, path, "merge");
-    const folded = decide(head, path, "merge", true);
+    const exact = decide(head, path, attribute);
+    const folded = decide(head, path, attribute, true);
     const now = exact?.value !== "stellar" ? exact : folded;
     if (now?.value === "stellar") continue;
     found ??= { file: now?.file ?? ".gitattributes", ...(now === undefined ? {} : { line: now.line }), paths: [], now: now?.value ?? "unspecified" };

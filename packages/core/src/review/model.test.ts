@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { parseEnvironmentFile, parseProjectConfig, WorkspaceIndex } from "../index.js";
 import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey, updateKeys, wrapDataKey } from "@stellar-secrets/sops";
-import { buildReview, fingerprint, rewrapsOf, sameDataKeyProof, type EnvironmentReview, type ReviewReport } from "./model.js";
+import { buildReview, fingerprint, gateWorkflowChanges, rewrapsOf, sameDataKeyProof, type EnvironmentReview, type ReviewReport } from "./model.js";
 import { emptyState, stateFromFiles, type ReviewState } from "./state.js";
 
 const FILE = "secrets/production.enc.yaml";
@@ -245,6 +245,40 @@ describe("buildReview over whole repositories", () => {
     expect(staging.problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
     expect(staging.problems[0]?.message).toContain("bob was removed from staging, and with only one value kept a data-key rotation cannot be told from a changed value without a key");
     expect(report.clean).toBe(false);
+  });
+
+  it("flags an environment file that uses another environment's data key (its ciphertext copied), which that environment's members read; a fresh file or a renamed environment is clean", async () => {
+    const { alice, base } = await project();
+    const staging = await decryptSecrets(base[STAGING] as string, [alice.identity]);
+    // a staging member writes production under staging's data key: stripe_api_key's ciphertext is staging's
+    const copied = await reencryptSecrets(staging, new Map([...staging.values, ["hubspot_api_token", "hs_token_chosen"]]), { recipients: [alice.recipient] });
+    const report = buildReview(at("base", base), at("head", { ...base, [PROD]: copied }));
+    expect(report.problems.map((p) => [p.kind, p.environment, p.file])).toEqual([["non-member-recipient", "production", PROD]]);
+    expect(report.problems[0]?.message).toContain("shares its data key with staging's file secrets/staging.enc.yaml in the head (the encrypted value of stripe_api_key is byte-for-byte the same)");
+    // the whole staging file copied over production
+    expect(buildReview(at("base", base), at("head", { ...base, [PROD]: base[STAGING] as string })).problems.map((p) => p.kind)).toEqual(["non-member-recipient"]);
+    // a rotation of production (a data key of its own) is clean
+    const rotated = await rotateDataKey(await decryptSecrets(base[PROD] as string, [alice.identity]));
+    expect(buildReview(at("base", base), at("head", { ...base, [PROD]: rotated })).problems).toEqual([]);
+    // production renamed to prod (its file moved): no environment reads under the old key any more
+    const renamed: Files = { ...base, "stellar.yaml": config({ staging: { alice: alice.recipient }, prod: { alice: alice.recipient } }), "secrets/prod.enc.yaml": base[PROD] as string };
+    delete renamed[PROD];
+    expect(buildReview(at("base", base), at("head", renamed)).problems.map((p) => p.kind)).toEqual([]);
+  });
+
+  it("finds a hand edit in a moved secrets folder without git's rename detection (a heuristic with limits): the base's file of the same environment is compared", async () => {
+    const { base } = await project();
+    const moved: Files = { "stellar.yaml": `secrets_dir: vault\n${base["stellar.yaml"] as string}`, [STRIPE]: base[STRIPE] as string };
+    moved["vault/staging.enc.yaml"] = base[STAGING] as string;
+    // a value line deleted by hand: the mac and lastmodified stay the committed ones
+    moved["vault/production.enc.yaml"] = (base[PROD] as string).replace(/^legacy_api_token: .*\n/m, "");
+    const staleMac = (renamed: Map<string, string>) =>
+      buildReview(at("base", base), at("head", moved), renamed).problems.filter((p) => p.message.startsWith("stale-mac")).map((p) => p.file);
+    expect(staleMac(new Map())).toEqual(["vault/production.enc.yaml"]);
+    expect(staleMac(new Map([["vault/production.enc.yaml", PROD]]))).toEqual(["vault/production.enc.yaml"]);
+    // moved honestly: nothing
+    moved["vault/production.enc.yaml"] = base[PROD] as string;
+    expect(staleMac(new Map())).toEqual([]);
   });
 
   it("flags a stellar.yaml removal whose file can still be decrypted by the member (recipient drift)", async () => {
@@ -771,6 +805,17 @@ describe("an environment file replaced by a symbolic link", () => {
     expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { headLinks: new Map([["docs/x.yaml", "y.yaml"]]) }).problems).toEqual([]);
   });
 
+  it("flags the secrets folder replaced by a symbolic link (every environment file read from its target), with how to undo it", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const report = buildReview(state("a", members, base), state("b", members, undefined), new Map(), { headLinks: new Map([["secrets", "vault"]]) });
+    expect(report.problems.filter((p) => p.kind === "weakened-rule")).toMatchObject([{ environment: "production", file: FILE }]);
+    expect(report.problems[0]?.message).toContain("secrets (the folder of secrets/production.enc.yaml) is a symbolic link to vault");
+    expect(report.problems[0]?.message).toContain("git rm secrets && git checkout BASE -- secrets");
+    // a link whose name only starts like the folder is not this problem
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { headLinks: new Map([["secrets-old", "vault"]]) }).problems).toEqual([]);
+  });
+
   it("flags an environment file, or a folder above it, replaced by a git submodule (a gitlink): a checkout has a folder there, or another repository's files", async () => {
     const { alice, base } = await setup();
     const members = { alice: alice.recipient };
@@ -837,6 +882,24 @@ describe(".gitattributes that rewrite the environment files on checkout", () => 
     expect(report.problems[0]!.message).toContain("working-tree-encoding=UTF-16");
     expect(buildReview(at("a", setupLine), at("b", setupLine)).problems).toEqual([]);
   });
+
+  it("is a weakened-rule warning (exit status 0, shown) when they lose the keyless diff view (-diff, binary): git diff then hides which names changed", async () => {
+    const { alice, base } = await setup();
+    const project = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const setupLine = "secrets/*.enc.yaml diff=stellar merge=stellar\n";
+    const at = (label: string, attributes: string) =>
+      stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", project], [FILE, base], [".gitattributes", attributes]]));
+    const report = buildReview(at("a", setupLine), at("b", "secrets/*.enc.yaml -diff merge=stellar\n"));
+    expect(report.problems).toEqual([]);
+    expect(report.clean).toBe(true);
+    expect(report.warnings).toMatchObject([{ kind: "weakened-rule", file: ".gitattributes", line: 1 }]);
+    expect(report.warnings[0]!.message).toContain("off the stellar-secrets diff view (diff=stellar; now -diff)");
+    expect(report.summary.warnings).toBe(1);
+    // binary takes the merge driver too: that is the error, the diff view the warning
+    const binary = buildReview(at("a", setupLine), at("b", "secrets/*.enc.yaml binary\n"));
+    expect([binary.problems.map((p) => p.kind), binary.warnings.map((p) => p.kind)]).toEqual([["weakened-rule"], ["weakened-rule"]]);
+    expect(buildReview(at("a", setupLine), at("b", setupLine)).warnings).toEqual([]);
+  });
 });
 
 
@@ -854,5 +917,33 @@ describe("a removal dressed up as a rotation without a key", () => {
     const report = buildReview(before, state("b", { alice: alice.recipient }, dressed));
     expect(report.environments[0]).toMatchObject({ dataKeyRotated: false });
     expect(report.problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
+  });
+});
+
+describe("a change to the CI workflow that gates it", () => {
+  it("is weakened-rule when the workflow runs stellar-secrets on either side; another workflow, or none changed, is not", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const GATE = "jobs:\n  gate:\n    steps:\n      - run: stellar-secrets review \"$BASE_SHA...HEAD\"\n";
+    const workflows = [
+      { path: ".github/workflows/stellar-secrets.yml", before: GATE, after: GATE.replace("stellar-secrets review", "true || stellar-secrets review") },
+      { path: ".github/workflows/lint.yml", before: "jobs: {}\n", after: "jobs: { a: {} }\n" },
+      { path: ".github/workflows/new.yml", before: undefined, after: GATE },
+      { path: ".github/workflows/old.yml", before: GATE, after: undefined },
+    ];
+    expect(gateWorkflowChanges(workflows)).toEqual([
+      { path: ".github/workflows/new.yml", change: "added" },
+      { path: ".github/workflows/old.yml", change: "removed" },
+      { path: ".github/workflows/stellar-secrets.yml", change: "modified" },
+    ]);
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { workflows });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", ".github/workflows/new.yml"],
+      ["weakened-rule", ".github/workflows/old.yml"],
+      ["weakened-rule", ".github/workflows/stellar-secrets.yml"],
+    ]);
+    expect(report.problems[2]?.message).toContain("GitHub runs a pull request's own copy of its workflows");
+    expect(report.clean).toBe(false);
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { workflows: [workflows[1] as (typeof workflows)[number]] }).problems).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@
  * the changed secrets. Pure: two {@link ReviewState}s in, a {@link ReviewReport} out. Never
  * reads, prints or fingerprints a plaintext value.
  */
-import { ciphertextIdentity, createHash, environmentFileName, normalizeSecretsDir, parseSecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, createHash, environmentFileName, normalizeSecretsDir, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { PROJECT_FILE, type ProjectConfig } from "../project.js";
@@ -19,10 +19,11 @@ import { durationDays } from "./rotation.js";
 import { matchBaseline } from "./baseline.js";
 import { textLines } from "../position.js";
 import { diffVersions, type FileVersion } from "./history.js";
-import { retiredDataKey, type EarlierVersion } from "./retired-key.js";
+import { collisionKind, pathCollisions } from "./paths.js";
+import { retiredDataKey, sharedCiphertext, type EarlierVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import type { ReviewState } from "./state.js";
-import { rewrittenCheckout, weakenedMergeDriver } from "./gitattributes.js";
+import { rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
 import type { EnvironmentVerification } from "./verify.js";
 import { findingWording, messageRewording, type FindingWording } from "./wording.js";
 
@@ -119,7 +120,7 @@ export interface ReviewReport {
   diagnostics: ReviewDiagnostic[];
   /** Every problem (also listed per environment when it belongs to one and the environment is listed). */
   problems: ReviewProblem[];
-  /** Findings that do not fail the review (exit status 0): `unsigned-change` where not every member can sign. */
+  /** Findings that do not fail the review (exit status 0): `unsigned-change` where not every member can sign; `weakened-rule` for environment files taken off the `diff=stellar` view. */
   warnings: ReviewProblem[];
   /** The commits of the range that change an environment, and their signatures as judged against the base's members. */
   signatures: SignaturesReview;
@@ -325,6 +326,19 @@ export interface ReviewInputs {
    */
   earlierVersions?: ReadonlyMap<string, readonly EarlierVersion[]>;
   /**
+   * Every file of the head and of the base below the project root (project-relative, as git stores
+   * them), when known: two that fold to one name on a case-insensitive or normalising checkout
+   * (macOS, Windows) are a `weakened-rule` when the base did not have them ({@link pathCollisions}).
+   */
+  headPaths?: readonly string[];
+  basePaths?: readonly string[];
+  /**
+   * The CI workflow files (`.github/workflows/*`, relative to the top of the repository) that differ
+   * between base and head, with each side's text (undefined: absent on that side), when known: one
+   * that runs `stellar-secrets` on either side is a `weakened-rule` ({@link gateWorkflowChanges}).
+   */
+  workflows?: readonly { path: string; before: string | undefined; after: string | undefined }[];
+  /**
    * The project's folder relative to where review runs, for a project nested in the reviewed one
    * (`teams/labs`): every path and stellar-secrets command in the findings' messages (the review's
    * own and the checker's) is then worded for a reader there ({@link findingWording}), while the
@@ -377,6 +391,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     ...(head.index?.catalog === undefined ? [] : [head.index.catalog.path]),
   ];
   const reword = messageRewording(w, knownPaths);
+  const parsedOthers = new Map<string, SecretsFile | undefined>();
   for (const environment of names) {
     const before = side(base, environment, baseConfig ?? headConfig);
     const after = side(head, environment, headConfig ?? baseConfig);
@@ -570,6 +585,25 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       }
     }
 
+    // the data key of another environment: a file copied (or written) from another environment's
+    // ciphertext opens with that environment's data key, so its members read this one now and every
+    // value set here later (each environment has its own data key; a set keeps it)
+    if (existsAfter && fileChange !== "unchanged" && typeof textAfter === "string") {
+      const shared = sharedWithOtherEnvironment(environment, textAfter, textBefore, base, head, parsedOthers);
+      if (shared !== undefined) {
+        const who = shared.members.length === 0 ? "" : ` (its members: ${shared.members.join(", ")})`;
+        envProblems.push({
+          kind: "non-member-recipient",
+          environment,
+          file,
+          message:
+            `${w.path(file)} shares its data key with ${shared.environment}'s file ${w.path(shared.file)} in the ${shared.side} (${shared.proof}): whoever can decrypt ${shared.environment}${who} ` +
+            `can decrypt every value of ${environment} now and every value set later, and a rotation of ${shared.environment} would not change that; ${revert}; ` +
+            `an environment file is never copied from another environment (set its values with \`${w.command("stellar-secrets set")}\`, or have a member of ${environment} run \`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\` on a branch without this change)`,
+        });
+      }
+    }
+
     const changed =
       fileChange !== "unchanged" || secrets.length > 0 || reencrypted.length > 0 || members.gained.length + members.lost.length + members.keyChanged.length + (members.requested?.length ?? 0) > 0;
     if (changed) {
@@ -668,22 +702,56 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   // a stellar.yaml new below the root makes its folder another project: the loader no longer reads
   // that folder's files for this one, so what they reference or hold in plain text goes unchecked here
   if (baseUsable && head.index !== undefined) problems.push(...newNestedProjects(base, head, w));
+  // the workflow that gates pull requests, changed by one: GitHub runs the pull request's own copy
+  for (const c of gateWorkflowChanges(inputs.workflows ?? [])) {
+    problems.push({
+      kind: "weakened-rule",
+      file: c.path,
+      message:
+        `${w.path(c.path)} ${c.change === "added" ? "is a new workflow that runs" : c.change === "removed" ? "is removed; it ran" : "is changed; it runs"} stellar-secrets, and GitHub runs a pull request's own copy of its workflows: ` +
+        `this change decides how it is itself checked (a step skipped, a status ignored, another tool version); ` +
+        `review the workflow's diff, and make that change on its own, reviewed separately (a ruleset that requires the workflow from the default branch keeps the gate, docs/ci.md)`,
+    });
+  }
+  // two files git keeps apart that a macOS or Windows checkout writes to one (Stellar.yaml next to
+  // stellar.yaml, secrets/production.ENC.YAML next to the environment file): a pull there writes
+  // only the changed one, so members and deploys read a copy no check read as that file
+  if (inputs.headPaths !== undefined) {
+    const inBase = new Set(inputs.basePaths ?? []);
+    for (const c of pathCollisions(inputs.headPaths, inBase)) {
+      // name a path the change added (a folder: one the base had no file below)
+      const added = c.paths.filter((p) => !inBase.has(p) && ![...inBase].some((b) => b.startsWith(`${p}/`)));
+      const [first] = added.length > 0 ? added : c.paths.slice(1);
+      problems.push({
+        kind: "weakened-rule",
+        file: first as string,
+        message:
+          `${c.paths.map(w.path).join(" and ")} are different files to git${COLLISION_WORDS[collisionKind(c.paths)]} but one file on a case-insensitive or Unicode-normalising checkout (macOS, Windows): ` +
+          `there a pull or checkout writes whichever changed last, so \`stellar-secrets\`, plain sops and a deploy read content no check or review read under that name; ` +
+          `keep one name (\`git rm -r --cached ${w.shellPath(first as string)}\`)`,
+      });
+    }
+  }
   // an environment file replaced by a symbolic link: no review, check or merge reads it as the
   // environment, while every checkout reads its target (values no one reviewed)
   if (headConfig !== undefined && inputs.headLinks !== undefined && inputs.headLinks.size > 0) {
     const dir = normalizeSecretsDir(headConfig.secretsDir);
     for (const environment of headConfig.environments) {
       const file = `${dir}/${environmentFileName(environment.name)}`;
-      const target = inputs.headLinks.get(file);
-      if (target === undefined) continue;
+      // the file itself, or a folder above it (a link at the secrets folder)
+      const at = [...inputs.headLinks.keys()].find((p) => p === file || file.startsWith(`${p}/`));
+      const target = at === undefined ? undefined : inputs.headLinks.get(at);
+      if (at === undefined || target === undefined) continue;
       problems.push({
         kind: "weakened-rule",
         environment: environment.name,
         file,
         message:
-          `${w.path(file)} is a symbolic link to ${target}: review, check and the merge driver do not read a link as the ${environment.name} file, ` +
+          `${at === file ? w.path(file) : `${w.path(at)} (the folder of ${w.path(file)})`} is a symbolic link to ${target}: review, check and the merge driver do not read a link as the ${environment.name} file, ` +
           `but a checkout's \`stellar-secrets get\`, \`exec\` and the resolver read what it points to, values no review has seen; ` +
-          `restore the file (\`git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${w.shellPath(file)}\`, then make the change with \`${w.command("stellar-secrets set")}\`), never a link`,
+          (at === file
+            ? `restore the file (\`git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${w.shellPath(file)}\`, then make the change with \`${w.command("stellar-secrets set")}\`), never a link`
+            : `remove the link and restore the folder (\`git rm ${w.shellPath(at)} && git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${w.shellPath(at)}\`), never a link`),
       });
     }
   }
@@ -728,6 +796,26 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       });
     }
   }
+  // .gitattributes taking the environment files off the keyless diff view: `git diff` and `git log -p`
+  // then show raw ciphertext (or "Binary files differ"); review still shows every change, so a warning
+  const attributeWarnings: ReviewProblem[] = [];
+  if (baseUsable && headConfig !== undefined && head.index !== undefined) {
+    const dir = normalizeSecretsDir(headConfig.secretsDir);
+    const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
+    const weakened = weakenedDiffDriver((rel) => base.readText(rel), (rel) => head.readText(rel), dir, paths);
+    if (weakened !== undefined) {
+      const now = weakened.now === "unspecified" ? "no diff attribute" : weakened.now === "unset" ? "-diff" : weakened.now === "set" ? "git's text diff" : `diff=${weakened.now}`;
+      attributeWarnings.push({
+        kind: "weakened-rule",
+        file: weakened.file,
+        ...(weakened.line === undefined ? {} : { line: weakened.line }),
+        message:
+          `${w.path(weakened.file)} takes ${humanPaths(weakened.paths.map(w.path))} off the stellar-secrets diff view (diff=stellar; now ${now}): ` +
+          `\`git diff\` and \`git log -p\` no longer show which names changed, only raw ciphertext or "Binary files differ"; this review still shows every change; ` +
+          `keep \`${dir}/*.enc.yaml diff=stellar merge=stellar\` (what \`${w.command("stellar-secrets git setup")}\` writes)`,
+      });
+    }
+  }
   // .gitattributes rewriting the environment files on checkout (working-tree-encoding, filter): git and
   // review hold the files as committed, every checkout (a deploy, each member) holds other bytes
   if (headConfig !== undefined && head.index !== undefined) {
@@ -748,7 +836,22 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     }
   }
   // stale-mac: the head's environment files against the base's version (under its old name when moved) and the other committed versions given
-  const readers = [(rel: string) => base.readText(renamed.get(rel) ?? rel), ...(inputs.committedAlso ?? [])];
+  // the base's file of the same environment too, wherever it was: git's rename detection is a
+  // heuristic (a limit, a similarity threshold), a moved secrets folder must not depend on it
+  const headEnvironmentOf = new Map([...(head.index?.environmentFiles.values() ?? [])].map((f) => [f.path, f.environment] as const));
+  const baseFileOf = (rel: string): string | undefined => {
+    const environment = headEnvironmentOf.get(rel);
+    const path = environment === undefined ? undefined : base.index?.environmentFiles.get(environment)?.path;
+    return path === undefined || path === rel || path === renamed.get(rel) ? undefined : path;
+  };
+  const readers = [
+    (rel: string) => base.readText(renamed.get(rel) ?? rel),
+    (rel: string) => {
+      const path = baseFileOf(rel);
+      return path === undefined ? undefined : base.readText(path);
+    },
+    ...(inputs.committedAlso ?? []),
+  ];
   const committed = (rel: string): string[] | undefined => {
     const texts = readers.map((read) => read(rel)).filter((t): t is string => typeof t === "string");
     return texts.length === 0 ? undefined : texts;
@@ -787,14 +890,15 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     environments.find((e) => e.environment === p.environment)?.problems.push(p);
   }
   summary.problems = problems.length;
-  summary.warnings = signed.warnings.length;
+  const warnings = [...attributeWarnings, ...signed.warnings];
+  summary.warnings = warnings.length;
   return {
     base: { label: base.label, commit: base.commit ?? null },
     head: { label: head.label, commit: head.commit ?? null },
     environments,
     diagnostics,
     problems,
-    warnings: signed.warnings,
+    warnings,
     signatures: signed.signatures,
     summary,
     clean: problems.length === 0,
@@ -876,4 +980,74 @@ function withSafeFix<D extends Diagnostic>(d: D, fixes: ReadonlyMap<string, stri
     return { ...d, message: `${diagnosis}; this change gave someone a way into ${environment}, so do not re-key it on this change: ${fix}` };
   }
   return d;
+}
+
+/** How the names of a path collision differ, for its message (two names that differ only in normalisation look the same). */
+const COLLISION_WORDS = {
+  normalisation: " (the same name in two Unicode normalisations, NFC and NFD: they look alike)",
+  case: " (the same name in another case)",
+  trailing: " (the same name with a trailing dot or space, which Windows drops)",
+  mixed: "",
+} as const;
+
+/**
+ * Another environment's file (in the head, else in the base) whose data key the head's `textAfter`
+ * of `environment` provably uses — it shares a value ciphertext under the same name or a wrapped
+ * data key with it ({@link sharedCiphertext}; not the MAC alone, which a hand edit can paste: that
+ * is `stale-mac`) — while the base's version of
+ * `environment` shared none with that file. Undefined when there is none. Keyless: a file written
+ * afresh under another environment's data key, with nothing copied, is not seen.
+ */
+function sharedWithOtherEnvironment(
+  environment: string,
+  textAfter: string,
+  textBefore: string | null | undefined,
+  base: ReviewState,
+  head: ReviewState,
+  parsed: Map<string, SecretsFile | undefined>,
+): { environment: string; file: string; side: "head" | "base"; proof: string; members: string[] } | undefined {
+  const parse = (text: string | null | undefined): SecretsFile | undefined => {
+    if (typeof text !== "string") return undefined;
+    try {
+      return parseSecretsFile(text);
+    } catch {
+      return undefined;
+    }
+  };
+  // a value ciphertext or a wrapped key, not the MAC: a MAC pasted from another file proves no key
+  // (that is stale-mac), while a copied value or wrapping opens only under that file's data key
+  const withoutMac = (f: SecretsFile | undefined): SecretsFile | undefined => (f === undefined ? undefined : { ...f, metadata: { ...f.metadata, mac: "" } });
+  const after = withoutMac(parse(textAfter));
+  if (after === undefined) return undefined;
+  const before = withoutMac(parse(textBefore));
+  const stillThere = new Set([...(head.index?.environmentFiles.values() ?? [])].map((f) => f.environment));
+  for (const [sideName, state] of [["head", head], ["base", base]] as const) {
+    for (const other of state.index?.environmentFiles.values() ?? []) {
+      // an environment renamed or removed by the change leaves no one reading under its old key
+      if (other.environment === environment || !stillThere.has(other.environment)) continue;
+      const key = `${sideName}\0${other.path}`;
+      if (!parsed.has(key)) parsed.set(key, parse(state.readText(other.path)));
+      const file = parsed.get(key);
+      if (file === undefined) continue;
+      const proof = sharedCiphertext(after, file);
+      if (proof === undefined || (before !== undefined && sharedCiphertext(before, file) !== undefined)) continue;
+      const members = (state.index?.project.environments.find((e) => e.name === other.environment)?.members ?? []).map((m) => m.name);
+      return { environment: other.environment, file: other.path, side: sideName, proof, members };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Of the workflow files a change touches (each side's text; undefined: absent), those that run
+ * `stellar-secrets` on either side and whose text changed, with how: the gate of the change itself.
+ */
+export function gateWorkflowChanges(
+  workflows: readonly { path: string; before: string | undefined; after: string | undefined }[],
+): { path: string; change: "added" | "removed" | "modified" }[] {
+  const runsGate = (text: string | undefined): boolean => text !== undefined && /stellar-secrets/.test(text);
+  return workflows
+    .filter((f) => f.before !== f.after && (runsGate(f.before) || runsGate(f.after)))
+    .map((f) => ({ path: f.path, change: f.before === undefined ? ("added" as const) : f.after === undefined ? ("removed" as const) : ("modified" as const) }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { collisionKind, foldedPath, pathCollisions } from "./paths.js";
+
+describe("pathCollisions", () => {
+  it("finds a second copy of a project file under a case, Unicode-normalisation or trailing-dot variant of its name", () => {
+    const head = [
+      "stellar.yaml",
+      "Stellar.yaml",
+      ".sops.yaml",
+      "secrets/production.enc.yaml",
+      "secrets/production.ENC.YAML",
+      "secrets/staging.enc.yaml",
+      "secrets/staging.enc.yaml.",
+      "connectors/caf\u00e9.yaml",
+      "connectors/cafe\u0301.yaml",
+    ];
+    expect(pathCollisions(head).map((c) => c.paths)).toEqual([
+      ["Stellar.yaml", "stellar.yaml"],
+      ["connectors/cafe\u0301.yaml", "connectors/caf\u00e9.yaml"],
+      ["secrets/production.ENC.YAML", "secrets/production.enc.yaml"],
+      ["secrets/staging.enc.yaml", "secrets/staging.enc.yaml."],
+    ]);
+  });
+
+  it("names a folder variant once, not every file below it", () => {
+    const head = ["secrets/production.enc.yaml", "Secrets/production.enc.yaml", "Secrets/.sops.yaml"];
+    expect(pathCollisions(head).map((c) => c.paths)).toEqual([["Secrets", "secrets"]]);
+  });
+
+  it("leaves out a collision the base already had, and reports one the change extends", () => {
+    const base = ["README.md", "readme.md", "stellar.yaml"];
+    expect(pathCollisions([...base], base)).toEqual([]);
+    expect(pathCollisions([...base, "ReadMe.md"], base).map((c) => c.paths)).toEqual([["README.md", "ReadMe.md", "readme.md"]]);
+  });
+
+  it("keeps apart names that differ in more than case, normalisation or trailing dots", () => {
+    expect(pathCollisions(["secrets/production.enc.yaml", "secrets/production.enc.yml", "secrets/.production.enc.yaml"])).toEqual([]);
+    expect(foldedPath("Secrets/Caf\u0065\u0301.YAML. ")).toBe("secrets/caf\u00e9.yaml");
+  });
+});
+
+describe("pathCollisions below a folder variant", () => {
+  it("still names a file variant inside the real folder", () => {
+    const head = ["secrets/production.enc.yaml", "secrets/production.ENC.YAML", "Secrets/.sops.yaml"];
+    expect(pathCollisions(head).map((c) => c.paths)).toEqual([["Secrets", "secrets"], ["secrets/production.ENC.YAML", "secrets/production.enc.yaml"]]);
+  });
+});
+
+describe("collisionKind", () => {
+  it("says how the names differ: normalisation, case, a trailing dot or space, or several", () => {
+    expect(collisionKind(["caf\u00e9.yaml", "cafe\u0301.yaml"])).toBe("normalisation");
+    expect(collisionKind(["Stellar.yaml", "stellar.yaml"])).toBe("case");
+    expect(collisionKind(["secrets/a.enc.yaml", "secrets/a.enc.yaml. "])).toBe("trailing");
+    expect(collisionKind(["Caf\u00e9.yaml", "cafe\u0301.yaml"])).toBe("mixed");
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * Paths that git keeps apart but a checkout on another file system writes to one file. git on
+ * Linux stores `stellar.yaml` and `Stellar.yaml`, `secrets/production.enc.yaml` and
+ * `secrets/production.ENC.YAML`, `café` in NFC and in NFD as different files; a clone on macOS
+ * (case-insensitive, normalisation-insensitive) or Windows (case-insensitive, trailing dots and
+ * spaces dropped) has one file for both, holding whichever git wrote last: on `git pull` or
+ * `git checkout` of a branch only the changed one is written, so the file a member's `get`,
+ * `exec`, `members`, plain `sops` or a deploy reads there is the copy no check read as that file.
+ * Pure: paths in, colliding groups out.
+ */
+
+/**
+ * The name that a case-insensitive, Unicode-normalising file system (macOS, Windows) gives one
+ * path: each component in NFC, lower case, without the trailing dots and spaces Windows drops.
+ */
+export function foldedPath(path: string): string {
+  return path
+    .split("/")
+    .map((part) => part.normalize("NFC").toLowerCase().replace(/[. ]+$/u, ""))
+    .join("/");
+}
+
+/** Paths that fold to one file on some checkout ({@link foldedPath}). */
+export interface PathCollision {
+  /** The paths as git stores them, sorted; at least two. */
+  paths: string[];
+}
+
+/**
+ * The groups of `headPaths` (files of a state, `/`-separated) that fold to the same path on a
+ * case-insensitive or normalising file system while git holds them as different files, leaving
+ * out the groups `basePaths` already had exactly (a collision the change did not make). A folder
+ * counts too: `Secrets/production.enc.yaml` collides with `secrets/production.enc.yaml`.
+ */
+export function pathCollisions(headPaths: Iterable<string>, basePaths: Iterable<string> = []): PathCollision[] {
+  const groups = (paths: Iterable<string>): Map<string, Set<string>> => {
+    const out = new Map<string, Set<string>>();
+    const add = (p: string): void => {
+      const key = foldedPath(p);
+      const group = out.get(key) ?? new Set<string>();
+      group.add(p);
+      out.set(key, group);
+    };
+    for (const p of paths) {
+      add(p);
+      // the folders above it: `Secrets/x` lands in `secrets/` on such a checkout
+      for (let at = p.indexOf("/"); at > 0; at = p.indexOf("/", at + 1)) add(p.slice(0, at));
+    }
+    return out;
+  };
+  const before = groups(basePaths);
+  const found: PathCollision[] = [];
+  for (const [key, group] of groups(headPaths)) {
+    if (group.size < 2) continue;
+    const old = before.get(key);
+    if (old !== undefined && [...group].every((p) => old.has(p))) continue;
+    found.push({ paths: [...group].sort() });
+  }
+  // files that collide only because their folders do (`Secrets/x`, `secrets/x`) are named by the folders' collision
+  const parent = (p: string): string => p.slice(0, Math.max(0, p.lastIndexOf("/")));
+  const out = found.filter((c) => c.paths.every((p) => parent(p) === parent(c.paths[0] as string)));
+  return out.sort((a, b) => ((a.paths[0] as string) < (b.paths[0] as string) ? -1 : 1));
+}
+
+/** How the paths of a collision differ: only in Unicode normalisation, in case, or in trailing dots or spaces (else more than one of them). */
+export function collisionKind(paths: readonly string[]): "normalisation" | "case" | "trailing" | "mixed" {
+  const all = (f: (p: string) => string): boolean => new Set(paths.map(f)).size === 1;
+  if (all((p) => p.normalize("NFC"))) return "normalisation";
+  if (all((p) => p.toLowerCase())) return "case";
+  if (all((p) => p.split("/").map((c) => c.replace(/[. ]+$/u, "")).join("/"))) return "trailing";
+  return "mixed";
+}
