@@ -293,6 +293,10 @@ describe("review", () => {
     const quiet = await reviewJson(s, ["HEAD~1", "HEAD"]);
     expect(quiet.clean).toBe(true);
     expect((quiet as Report & { projects: { path: string; environments: unknown[]; clean: boolean }[] }).projects).toMatchObject([{ path: "teams/labs", environments: [], clean: true }]);
+    // the outer project reads only its connectors: a nested project its config.include never reaches is still reviewed
+    const outerAll = readFileSync(join(s.repo, "stellar.yaml"), "utf8");
+    s.write("stellar.yaml", `${outerAll}config:\n  include:\n    - "connectors/**/*.yaml"\n`);
+    s.commit("outer: read only connectors");
     // a change inside labs: its secret removed while its connector still references it
     const rm = await s.run(["rm", "labs_token", "--env", "production", "--force", "--yes"], { cwd: labs });
     expect(rm.code, rm.stderr).toBe(0);
@@ -323,6 +327,7 @@ describe("review", () => {
     expect(runs[0]!.results.filter((r) => r.ruleId === "unknown-secret").map((r) => r.locations?.[0]?.physicalLocation.artifactLocation.uri)).toEqual(["teams/labs/connectors/labs.yaml"]);
     // a nested project removed in head is a line, not a problem
     s.git(["rm", "-q", "teams/labs/stellar.yaml"]);
+    s.write("stellar.yaml", outerAll);
     s.commit("labs: back into the root project");
     const gone = (await reviewJson(s, ["HEAD~1", "HEAD"], 1)) as Report & { projects: { path: string; removed?: boolean }[] };
     expect(gone.projects).toEqual([{ path: "teams/labs", removed: true, clean: true }]);

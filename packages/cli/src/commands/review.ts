@@ -12,6 +12,7 @@ import {
   findProjectRoot,
   folderSource,
   PROJECT_FILE,
+  projectFolders,
   VERSION,
   readCommitState,
   readCommitTouches,
@@ -192,7 +193,11 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const nested: NestedReview[] = [];
   const sides = { base: base.commit === undefined ? ({ kind: "empty" } as const) : ({ kind: "commit", ref: base.commit } as const), head: headRev.kind === "commit" ? ({ kind: "commit", ref: head.commit as string } as const) : headRev };
   const seen = new Set<string>();
-  const pending = [...new Set([...(head.nestedProjects ?? []), ...(base.nestedProjects ?? [])])].sort();
+  // every folder with a stellar.yaml of its own, from each side's listing (the loader only meets
+  // those its config.include reaches); the working tree's from git's index
+  const nestedOf = async (state: ReviewState, rev: Revision): Promise<readonly string[]> =>
+    state.projectsBelow ?? (rev.kind === "working-tree" && state.index !== undefined ? [...new Set([...projectFolders(await pathsAt(repo, undefined), state.index.project.secretsDir), ...(state.nestedProjects ?? [])])] : state.nestedProjects ?? []);
+  const pending = [...new Set([...(await nestedOf(head, headRev)), ...(await nestedOf(base, baseRev))])].sort();
   for (let dir = pending.shift(); dir !== undefined; dir = pending.shift()) {
     if (seen.has(dir)) continue;
     seen.add(dir);
@@ -200,7 +205,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     const inner: ProjectGit = { repo, source, prefix: source.prefix, dir, ...(baseEdge === undefined ? {} : { baseEdge }) };
     const innerRoot = join(root, dir);
     const states = await readSides(inner, innerRoot, sides.base, baseLabel, sides.head, headLabel);
-    const below = [...new Set([...(states.head.nestedProjects ?? []), ...(states.base.nestedProjects ?? [])])].map((sub) => `${dir}/${sub}`);
+    const below = [...new Set([...(states.head.projectsBelow ?? states.head.nestedProjects ?? []), ...(states.base.projectsBelow ?? states.base.nestedProjects ?? [])])].map((sub) => `${dir}/${sub}`);
     pending.push(...below.filter((d) => !seen.has(d)));
     pending.sort();
     if (states.head.index === undefined) {

@@ -49,6 +49,31 @@ export interface ReviewState {
    * state's checker never sees. Absent when not known (an empty or hand-made state).
    */
   nestedProjects?: readonly string[];
+  /**
+   * Every folder below the root that holds a stellar.yaml of its own (the top-most ones: a project
+   * nested in one of them is that project's), from the state's whole file listing, whether or not
+   * the root's `config.include` reaches it ({@link projectFolders}). Absent when the listing is
+   * not known (a loaded working tree).
+   */
+  projectsBelow?: readonly string[];
+}
+
+/**
+ * The folders (relative, `/`-separated, sorted) among `paths` (every file of a state, relative to
+ * the project root) that hold a stellar.yaml of their own: the projects nested in this one, as
+ * the loader tells them (not the root; not a folder inside `secretsDir` or one that contains it),
+ * the top-most only. Pure.
+ */
+export function projectFolders(paths: Iterable<string>, secretsDir: string): string[] {
+  const secrets = normalizeSecretsDir(secretsDir);
+  const dirs = new Set<string>();
+  for (const rel of paths) {
+    if (!rel.endsWith(`/${PROJECT_FILE}`)) continue;
+    const dir = rel.slice(0, -PROJECT_FILE.length - 1);
+    if (dir === secrets || dir.startsWith(`${secrets}/`) || secrets.startsWith(`${dir}/`)) continue;
+    dirs.add(dir);
+  }
+  return [...dirs].filter((dir) => ![...dirs].some((other) => dir.startsWith(`${other}/`))).sort();
 }
 
 /** The state with nothing in it (before the first commit, or a commit without stellar.yaml). */
@@ -69,6 +94,7 @@ export function stateOfIndex(
   readText: (rel: string) => string | null | undefined,
   reload?: (scope: ConfigScope) => WorkspaceIndex,
   skipped?: readonly SkippedFile[],
+  paths?: Iterable<string>,
 ): ReviewState {
   return {
     label,
@@ -79,6 +105,7 @@ export function stateOfIndex(
     ...(reload === undefined ? {} : { loadWithin: (scope: ConfigScope) => (index === undefined ? undefined : reload(scope)) }),
     readText,
     ...(skipped === undefined || index === undefined ? {} : { nestedProjects: skipped.filter((s) => s.project === true).map((s) => s.path) }),
+    ...(paths === undefined || index === undefined ? {} : { projectsBelow: projectFolders(paths, index.project.secretsDir) }),
   };
 }
 
@@ -92,7 +119,7 @@ export function stateFromFiles(label: string, commit: string | undefined, root: 
   const readText = (rel: string): string | null | undefined => files.get(rel);
   const fs = treeFs(root, new Set(files.keys()), readText);
   const { index, skipped } = loadWorkspace(root, { fs, atRoot: true });
-  return stateOfIndex(label, commit, index, readText, (scope) => loadWorkspace(root, { fs, atRoot: true, alsoInclude: [scope] }).index, skipped);
+  return stateOfIndex(label, commit, index, readText, (scope) => loadWorkspace(root, { fs, atRoot: true, alsoInclude: [scope] }).index, skipped, files.keys());
 }
 
 /** How to read a commit's or the index's state. */
@@ -158,7 +185,7 @@ async function readTreeState(
   }));
   const fs = treeFs(root, new Set(files.keys()), readText, linkTargets);
   const { index, skipped } = loadWorkspace(root, { fs, atRoot: true });
-  return stateOfIndex(label, commit, index, readText, (scope) => loadWorkspace(root, { fs, atRoot: true, alsoInclude: [scope] }).index, skipped);
+  return stateOfIndex(label, commit, index, readText, (scope) => loadWorkspace(root, { fs, atRoot: true, alsoInclude: [scope] }).index, skipped, files.keys());
 }
 
 /**
