@@ -551,3 +551,44 @@ describe("review markdown against a hostile pull request (GitHub's renderer)", (
     expect(renderReviewMarkdown(r)).not.toMatch(/cut to fit/);
   });
 });
+
+describe("review read by a reviewer without keys (realistic pull requests)", () => {
+  const many = Array.from({ length: 23 }, (_, i) => `secret_${String(i).padStart(2, "0")}`);
+
+  it("tells a rotation of many values as a count, not a wall of every name (text and markdown; JSON keeps the names)", () => {
+    const r = textReport([env({ dataKeyRotated: true, reencrypted: many })]);
+    const text = renderReviewText(r);
+    expect(text).toContain("  * data key rotated: all 23 kept values re-encrypted (values may or may not have changed)\n");
+    expect(text).not.toContain("secret_05");
+    expect(renderReviewMarkdown(r)).not.toContain("secret\\_05");
+    expect(JSON.parse(renderReviewJson(r)).environments[0].reencrypted).toHaveLength(23);
+    // a value that changed beside the rotation (an empty one) is listed on its own: the count is then not "all"
+    const mixed = renderReviewText(textReport([env({ dataKeyRotated: true, reencrypted: many, secrets: [{ name: "empty_one", change: "changed", before: "aaaaaaaa", after: "bbbbbbbb" }] })]));
+    expect(mixed).toContain("data key rotated: 23 values re-encrypted (values may or may not have changed)");
+  });
+
+  it("says who gained or lost access to which environments before the verdict (text), and in the comment's visible part (markdown)", () => {
+    const dave = "age1davedavedavedavedavedavedavedavedavedavedavedavedavedaveda";
+    const gained = (environment: string): EnvironmentReview =>
+      env({ environment, file: `secrets/${environment}.enc.yaml`, members: { gained: [{ name: "dave", recipient: dave }], lost: [{ name: "carol", recipient: TEXT_BOB }], keyChanged: [] } });
+    const r = { ...textReport([gained("staging"), gained("production")]), summary: { added: 0, changed: 0, removed: 0, reencrypted: 0, accessChanges: 4, newErrors: 0, problems: 0, warnings: 0 } };
+    const text = renderReviewText(r);
+    expect(text).toContain("\nAccess: dave gained access to staging and production; carol lost access to staging and production.\nSummary: ");
+    const md = renderReviewMarkdown(r);
+    expect(md).toContain("**Access:** dave gained access to staging and production; carol lost access to staging and production\\.");
+    expect(md.indexOf("**Access:**")).toBeLessThan(md.indexOf("<details>"));
+    // without an access change, no such line
+    expect(renderReviewText(textReport([env({ secrets: [{ name: "a", change: "added", after: "cccccccc" }] })]))).not.toContain("Access:");
+  });
+
+  it("shows in the comment's visible part which environments changed and how (the per-secret tables stay folded)", () => {
+    const prod = env({ secrets: [{ name: "stripe_api_key", change: "changed", before: "aaaaaaaa", after: "bbbbbbbb" }] });
+    const staging = env({ environment: "staging", file: "secrets/staging.enc.yaml", secrets: many.slice(0, 5).map((name) => ({ name, change: "added" as const, after: "cccccccc" })) });
+    const rotated = env({ environment: "development", file: "secrets/development.enc.yaml", dataKeyRotated: true, reencrypted: many });
+    const md = renderReviewMarkdown({ ...textReport([rotated, staging, prod]), summary: { added: 5, changed: 1, removed: 0, reencrypted: 1, accessChanges: 0, newErrors: 0, problems: 0, warnings: 0 } });
+    const visible = md.slice(0, md.indexOf("<details>"));
+    expect(visible).toContain("- **development**: data key rotated \\(23 values re\\-encrypted\\)\n");
+    expect(visible).toContain("- **staging**: 5 added\n");
+    expect(visible).toContain("- **production**: 1 changed (`stripe_api_key`)\n");
+  });
+});

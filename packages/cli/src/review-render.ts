@@ -62,13 +62,25 @@ export function environmentNotes(e: EnvironmentReview): ReviewNote[] {
   return notes;
 }
 
+/** At most this many names are listed in a line; beyond it, a count (the JSON lists every name). */
+const NAMES_LISTED = 5;
+
+/**
+ * "3 values (a, b and c)", or only a count beyond {@link NAMES_LISTED} names: "all 23 kept values"
+ * when `all` (every value the file kept, none changed beside them), else "23 values".
+ */
+function valuesText(names: readonly string[], all: boolean): string {
+  if (names.length <= NAMES_LISTED) return `${plural(names.length, "value")} (${humanList([...names])})`;
+  return all ? `all ${names.length} kept values` : plural(names.length, "value");
+}
+
 /** How the re-encryption of an environment is told (undefined when nothing was re-encrypted). */
 function reencryptionText(e: EnvironmentReview): string | undefined {
   if (e.verified === true) {
     // --verify decrypted both versions: say what the key showed, never what a keyless guess said
     const key = e.dataKeyRotated ? "data key rotated (verified with your key)" : "data key not rotated (verified with your key)";
     if (e.reencrypted.length === 0) return e.dataKeyRotated && e.fileChange === "modified" ? `${key}: no value kept as it was` : undefined;
-    return `${key}: ${plural(e.reencrypted.length, "value")} (${humanList(e.reencrypted)}) re-encrypted with the same value`;
+    return `${key}: ${valuesText(e.reencrypted, false)} re-encrypted with the same value`;
   }
   if (e.reencrypted.length === 0) return undefined;
   const how = e.rotationUncertain
@@ -76,7 +88,39 @@ function reencryptionText(e: EnvironmentReview): string | undefined {
     : e.dataKeyRotated
       ? "data key rotated"
       : "every value re-encrypted under the same data key (e.g. a plain sops edit)";
-  return `${how}: ${plural(e.reencrypted.length, "value")} (${humanList(e.reencrypted)}) re-encrypted (values may or may not have changed)`;
+  // keyless, the re-encrypted names are every value kept, but for one listed as changed (an empty one)
+  return `${how}: ${valuesText(e.reencrypted, !e.secrets.some((s) => s.change === "changed"))} re-encrypted (values may or may not have changed)`;
+}
+
+/** The re-encryption of an environment in a few words, for an overview line (undefined when nothing was re-encrypted). */
+function reencryptionBrief(e: EnvironmentReview): string | undefined {
+  if (e.reencrypted.length === 0) return e.verified === true && e.dataKeyRotated && e.fileChange === "modified" ? "data key rotated (verified)" : undefined;
+  const values = plural(e.reencrypted.length, "value");
+  if (e.verified === true) return `${e.dataKeyRotated ? "data key rotated" : "data key not rotated"} (verified; ${values} re-encrypted with the same value)`;
+  if (e.rotationUncertain) return `data key rotated, or its one value changed (${values} re-encrypted; cannot tell without a key)`;
+  return e.dataKeyRotated ? `data key rotated (${values} re-encrypted)` : `every value re-encrypted under the same data key (${values})`;
+}
+
+/**
+ * Who gained or lost access to which environments, over the whole change, one clause per member
+ * and kind ("dave gained access to staging and production; carol lost access to production"), in
+ * the order the environments come. Undefined when no member's access changed or was requested.
+ */
+export function accessOverview(report: ReviewReport): string | undefined {
+  const clauses = new Map<string, { text: (envs: string) => string; envs: string[] }>();
+  const add = (key: string, text: (envs: string) => string, environment: string): void => {
+    const clause = clauses.get(key) ?? { text, envs: [] };
+    clause.envs.push(environment);
+    clauses.set(key, clause);
+  };
+  for (const e of report.environments) {
+    for (const m of e.members.gained) add(`+${m.name}`, (envs) => `${m.name} gained access to ${envs}`, e.environment);
+    for (const m of e.members.lost) add(`-${m.name}`, (envs) => `${m.name} lost access to ${envs}`, e.environment);
+    for (const m of e.members.keyChanged) add(`~${m.name}`, (envs) => `${m.name}'s key changed in ${envs}`, e.environment);
+    for (const m of e.members.requested ?? []) add(`?${m.name}`, (envs) => `${m.name} asks for access to ${envs} (a request: grants nothing until a member approves)`, e.environment);
+  }
+  if (clauses.size === 0) return undefined;
+  return [...clauses.values()].map((c) => c.text(humanList(c.envs))).join("; ");
 }
 
 function side(s: ReviewReport["base"]): string {
@@ -241,6 +285,8 @@ export function renderReviewText(report: ReviewReport, wording: FindingWording =
     for (const p of report.warnings) out.push(`  ⚠ ${where(p) === undefined ? "" : `${where(p)}: `}${p.message}`);
     out.push("");
   }
+  const access = accessOverview(report);
+  if (access !== undefined) out.push(`Access: ${access}.`);
   out.push(`Summary: ${summaryText(report)}`);
   // names, labels and paths come from the change under review: their control characters are shown
   // escaped, so that none can move the cursor, erase a finding or start a fake line in a terminal
@@ -428,11 +474,47 @@ export function renderReviewMarkdown(report: ReviewReport, options: { headline?:
   return fitComment(reviewMarkdown(report, options));
 }
 
+/**
+ * One environment's change in a few words, as Markdown: "1 changed (`stripe_api_key`); data key
+ * rotated (23 values re-encrypted); dave gained access; 1 problem". Names are listed up to three.
+ */
+function environmentGlance(e: EnvironmentReview): string {
+  const parts: string[] = [];
+  if (e.fileChange === "added") parts.push("new file");
+  if (e.fileChange === "removed") parts.push("file deleted");
+  for (const change of ["added", "changed", "removed"] as const) {
+    const names = e.secrets.filter((s) => s.change === change).map((s) => s.name);
+    if (names.length === 0) continue;
+    parts.push(`${names.length} ${change}${names.length <= 3 ? ` (${names.map((n) => markdownCode(n)).join(", ")})` : ""}`);
+  }
+  const words: string[] = [];
+  const reencryption = reencryptionBrief(e);
+  if (reencryption !== undefined) words.push(reencryption);
+  for (const m of e.members.gained) words.push(`${m.name} gained access`);
+  for (const m of e.members.lost) words.push(`${m.name} lost access`);
+  for (const m of e.members.keyChanged) words.push(`${m.name}'s key changed`);
+  for (const m of e.members.requested ?? []) words.push(`${m.name} asks for access`);
+  const strangers = e.recipients.gained.filter((r) => r.member === undefined).length;
+  if (strangers > 0) words.push(`${plural(strangers, "recipient")} that no member has`);
+  for (const n of environmentNotes(e)) if (n.kind === "metadata-only") words.push("no value changed (metadata only)");
+  if (e.encrypted === false) words.push("not a valid encrypted file");
+  if (e.problems.length > 0) words.push(plural(e.problems.length, "problem"));
+  parts.push(...words.map((w) => markdownText(w)));
+  return parts.length === 0 ? markdownText("no change to its values or members") : parts.join("; ");
+}
+
 /** {@link renderReviewMarkdown} whatever its length. */
 function reviewMarkdown(report: ReviewReport, options: { headline?: string; marker?: boolean; wording?: FindingWording }): string {
   const out: string[] = options.marker === false ? [] : [MARKDOWN_MARKER];
   out.push(options.headline ?? (report.clean ? "### ✅ Stellar Secrets review: no problems" : `### ❌ Stellar Secrets review: ${plural(report.problems.length, "problem")}`), "");
   out.push(`**Summary:** ${markdownText(summaryText(report))}`, "");
+  // what changed where, and who can read what: visible, above the folded details
+  const access = accessOverview(report);
+  if (access !== undefined) out.push(`**Access:** ${markdownText(`${access}.`)}`, "");
+  if (report.environments.length > 0) {
+    for (const e of report.environments) out.push(`- **${markdownText(e.environment)}**: ${environmentGlance(e)}`);
+    out.push("");
+  }
   out.push(`${markdownCode(side(report.base))} → ${markdownCode(side(report.head))} · ${report.verification === undefined ? "read without any key" : "verified with a key where it opens"}; no value is shown.`, "");
   if (report.problems.length > 0) {
     out.push("#### Problems", "");
