@@ -592,3 +592,17 @@ describe("review read by a reviewer without keys (realistic pull requests)", () 
     expect(visible).toContain("- **production**: 1 changed (`stripe_api_key`)\n");
   });
 });
+
+describe("a nested project the change does not touch", () => {
+  const untouched = (): ReviewReport => ({ ...textReport([]), signatures: { checked: true, commits: [], unverifiable: [] }, proposals: [] });
+
+  it("is one line, not a whole empty review (text and markdown); JSON keeps its report", () => {
+    const text = renderReviewsText(textReport([env({ secrets: [{ name: "a", change: "added", after: "cccccccc" }] })]), [{ path: "teams/labs", report: untouched() }]);
+    expect(text).toContain("\nteams/labs (a project of its own): no change\n\nAll projects: 2 projects reviewed");
+    expect(text.match(/Review of /g)).toHaveLength(1);
+    const md = renderReviewsMarkdown(textReport([]), [{ path: "teams/labs", report: untouched() }]);
+    expect(md).toContain(`### ✅ ${markdownText("teams/labs (a project of its own)")}: no change\n`);
+    expect(md.match(/\*\*Summary:\*\*/g)).toHaveLength(1);
+    expect(JSON.parse(renderReviewsJson(textReport([]), [{ path: "teams/labs", report: untouched() }])).projects[0].environments).toEqual([]);
+  });
+});

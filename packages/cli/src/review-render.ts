@@ -327,6 +327,20 @@ export function nestedHeading(path: string): string {
 
 const nestedClean = (n: NestedReview): boolean => n.report === undefined || n.report.clean;
 
+/** A nested report the change does not touch: nothing to show but that (one line, not a whole empty review). */
+function untouched(r: ReviewReport): boolean {
+  return (
+    r.clean &&
+    r.environments.length === 0 &&
+    r.diagnostics.length === 0 &&
+    r.problems.length === 0 &&
+    r.warnings.length === 0 &&
+    (r.proposals ?? []).length === 0 &&
+    r.verification === undefined &&
+    r.signatures.commits.length === 0
+  );
+}
+
 const removedText = (n: NestedReview, head: string): string =>
   `removed in ${head}: ${n.path} has no stellar.yaml there (its files, where any remain, are now checked with the project around them)`;
 
@@ -335,6 +349,10 @@ export function renderReviewsText(report: ReviewReport, nested: readonly NestedR
   let out = renderReviewText(report);
   if (nested.length === 0) return out;
   for (const n of nested) {
+    if (n.report !== undefined && untouched(n.report)) {
+      out += `\n${escapeControlCharacters(`${nestedHeading(n.path)}: no change`)}\n`;
+      continue;
+    }
     out += `\n${escapeControlCharacters(nestedHeading(n.path))}\n`;
     out += n.report === undefined ? `${escapeControlCharacters(removedText(n, report.head.label))}\n` : renderReviewText(n.report, findingWording(n.path));
   }
@@ -369,6 +387,10 @@ export function renderReviewsMarkdown(report: ReviewReport, nested: readonly Nes
     const title = markdownText(nestedHeading(n.path));
     if (n.report === undefined) {
       parts.push(`### ${title}\n\n${markdownText(removedText(n, report.head.label))}\n`);
+      continue;
+    }
+    if (untouched(n.report)) {
+      parts.push(`### ✅ ${title}: no change\n`);
       continue;
     }
     const verdict = n.report.clean ? `### ✅ ${title}: no problems` : `### ❌ ${title}: ${plural(n.report.problems.length, "problem")}`;
