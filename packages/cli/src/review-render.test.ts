@@ -606,3 +606,17 @@ describe("a nested project the change does not touch", () => {
     expect(JSON.parse(renderReviewsJson(textReport([]), [{ path: "teams/labs", report: untouched() }])).projects[0].environments).toEqual([]);
   });
 });
+
+describe("access lines", () => {
+  it("tell a member added (or removed) in stellar.yaml and in the file's recipients once, not twice; a mismatch stays two lines", () => {
+    const both = renderReviewText(
+      textReport([env({ members: { gained: [{ name: "dave", recipient: TEXT_ALICE }], lost: [{ name: "bob", recipient: TEXT_BOB }], keyChanged: [] }, recipients: { gained: [{ recipient: TEXT_ALICE, member: "dave" }], lost: [{ recipient: TEXT_BOB, member: "bob" }] } })]),
+    );
+    expect(both).toContain("  access: dave gained access (member in stellar.yaml, and the file is encrypted to their key age1alicea…iceali)\n");
+    expect(both).toContain("  access: bob lost access (no longer a member in stellar.yaml, nor a recipient of the file)\n");
+    expect(both).not.toContain("recipients:");
+    // in stellar.yaml only: the file was not re-wrapped for dave, both facts stay
+    const half = renderReviewText(textReport([env({ members: { gained: [{ name: "dave", recipient: TEXT_ALICE }], lost: [], keyChanged: [] } })]));
+    expect(half).toContain("access: dave gained access (member in stellar.yaml, age1alicea…iceali)");
+  });
+});

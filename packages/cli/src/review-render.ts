@@ -134,15 +134,24 @@ function recipientText(r: RecipientRef): string {
 /** The access lines of an environment; `w` words their stellar.yaml and a request's command (a nested project's, for the outer root). */
 function accessLines(e: EnvironmentReview, w: FindingWording): string[] {
   const config = w.path(PROJECT_FILE);
+  // a member added (removed) in stellar.yaml whose key the file gained (lost) as a recipient: one line
+  const gainedBoth = new Set(e.members.gained.filter((m) => e.recipients.gained.some((r) => r.recipient === m.recipient)).map((m) => m.recipient));
+  const lostBoth = new Set(e.members.lost.filter((m) => e.recipients.lost.some((r) => r.recipient === m.recipient)).map((m) => m.recipient));
   return [
-    ...e.members.gained.map((m) => `access: ${m.name} gained access (member in ${config}, ${shortRecipient(m.recipient)})`),
-    ...e.members.lost.map((m) => `access: ${m.name} lost access (no longer a member in ${config})`),
+    ...e.members.gained.map((m) =>
+      gainedBoth.has(m.recipient)
+        ? `access: ${m.name} gained access (member in ${config}, and the file is encrypted to their key ${shortRecipient(m.recipient)})`
+        : `access: ${m.name} gained access (member in ${config}, ${shortRecipient(m.recipient)})`,
+    ),
+    ...e.members.lost.map((m) =>
+      lostBoth.has(m.recipient) ? `access: ${m.name} lost access (no longer a member in ${config}, nor a recipient of the file)` : `access: ${m.name} lost access (no longer a member in ${config})`,
+    ),
     ...e.members.keyChanged.map((m) => `access: ${m.name}'s key changed (${shortRecipient(m.before)} → ${shortRecipient(m.after)})`),
     ...(e.members.requested ?? []).map(
       (m) => `request: ${m.name} asks for access (${m.recipient}, pending in ${config}; grants nothing until a member approves: ${w.command(`stellar-secrets members approve ${m.name} --env ${e.environment}`)})`,
     ),
-    ...e.recipients.gained.map((r) => `recipients: + ${recipientText(r)} can now decrypt the file`),
-    ...e.recipients.lost.map((r) => `recipients: - ${recipientText(r)} is no longer a recipient of the file`),
+    ...e.recipients.gained.filter((r) => !gainedBoth.has(r.recipient)).map((r) => `recipients: + ${recipientText(r)} can now decrypt the file`),
+    ...e.recipients.lost.filter((r) => !lostBoth.has(r.recipient)).map((r) => `recipients: - ${recipientText(r)} is no longer a recipient of the file`),
   ];
 }
 
