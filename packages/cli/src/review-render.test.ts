@@ -345,7 +345,7 @@ describe("review text", () => {
 
   it("names members who gained and lost access", () => {
     expect(renderReviewText(textReport([env({ members: { gained: [{ name: "bob", recipient: TEXT_BOB }], lost: [], keyChanged: [] } })]))).toContain("access: bob gained access");
-    expect(renderReviewText(textReport([env({ members: { gained: [], lost: [{ name: "bob", recipient: TEXT_BOB }], keyChanged: [] } })]))).toContain("access: bob lost access");
+    expect(renderReviewText(textReport([env({ members: { gained: [], lost: [{ name: "bob", recipient: TEXT_BOB }], keyChanged: [] }, recipients: { gained: [], lost: [{ recipient: TEXT_BOB, member: "bob" }] } })]))).toContain("access: bob lost access");
     const recipients = renderReviewText(textReport([env({ recipients: { gained: [{ recipient: TEXT_ALICE, member: "alice" }], lost: [{ recipient: TEXT_BOB }] } })]));
     expect(recipients).toContain("recipients: + alice (");
     expect(recipients).toContain(`recipients: - ${TEXT_BOB} (not a member) is no longer a recipient of the file`);
@@ -570,7 +570,7 @@ describe("review read by a reviewer without keys (realistic pull requests)", () 
   it("says who gained or lost access to which environments before the verdict (text), and in the comment's visible part (markdown)", () => {
     const dave = "age1davedavedavedavedavedavedavedavedavedavedavedavedavedaveda";
     const gained = (environment: string): EnvironmentReview =>
-      env({ environment, file: `secrets/${environment}.enc.yaml`, members: { gained: [{ name: "dave", recipient: dave }], lost: [{ name: "carol", recipient: TEXT_BOB }], keyChanged: [] } });
+      env({ environment, file: `secrets/${environment}.enc.yaml`, members: { gained: [{ name: "dave", recipient: dave }], lost: [{ name: "carol", recipient: TEXT_BOB }], keyChanged: [] }, recipients: { gained: [], lost: [{ recipient: TEXT_BOB, member: "carol" }] } });
     const r = { ...textReport([gained("staging"), gained("production")]), summary: { added: 0, changed: 0, removed: 0, reencrypted: 0, accessChanges: 4, newErrors: 0, problems: 0, warnings: 0 } };
     const text = renderReviewText(r);
     expect(text).toContain("\nAccess: dave gained access to staging and production; carol lost access to staging and production.\nSummary: ");
@@ -618,5 +618,17 @@ describe("access lines", () => {
     // in stellar.yaml only: the file was not re-wrapped for dave, both facts stay
     const half = renderReviewText(textReport([env({ members: { gained: [{ name: "dave", recipient: TEXT_ALICE }], lost: [], keyChanged: [] } })]));
     expect(half).toContain("access: dave gained access (member in stellar.yaml, age1alicea…iceali)");
+  });
+});
+
+describe("a member removed from stellar.yaml whose key still opens the file (rotate-key forgotten)", () => {
+  it("is never said to have lost access: removed in stellar.yaml, the file's recipients unchanged for them (line and Access overview)", () => {
+    const text = renderReviewText(textReport([env({ members: { gained: [], lost: [{ name: "carol", recipient: TEXT_BOB }], keyChanged: [] } })]));
+    expect(text).not.toContain("lost access");
+    expect(text).toContain("  access: carol is no longer a member in stellar.yaml, but the file's recipients did not change for them\n");
+    expect(text).toContain("\nAccess: carol was removed as a member of production in stellar.yaml, but not from the recipients of its file.\n");
+    const md = renderReviewMarkdown(textReport([env({ fileChange: "unchanged", members: { gained: [], lost: [{ name: "carol", recipient: TEXT_BOB }], keyChanged: [] } })]));
+    expect(md).not.toContain("lost access");
+    expect(md).toContain("- **production**: carol removed from stellar\\.yaml, not from the file's recipients\n");
   });
 });

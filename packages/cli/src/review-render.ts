@@ -115,7 +115,10 @@ export function accessOverview(report: ReviewReport): string | undefined {
   };
   for (const e of report.environments) {
     for (const m of e.members.gained) add(`+${m.name}`, (envs) => `${m.name} gained access to ${envs}`, e.environment);
-    for (const m of e.members.lost) add(`-${m.name}`, (envs) => `${m.name} lost access to ${envs}`, e.environment);
+    for (const m of e.members.lost) {
+      if (e.recipients.lost.some((r) => r.recipient === m.recipient)) add(`-${m.name}`, (envs) => `${m.name} lost access to ${envs}`, e.environment);
+      else add(`!${m.name}`, (envs) => `${m.name} was removed as a member of ${envs} in ${PROJECT_FILE}, but not from the recipients of ${envs.includes(" and ") ? "their files" : "its file"}`, e.environment);
+    }
     for (const m of e.members.keyChanged) add(`~${m.name}`, (envs) => `${m.name}'s key changed in ${envs}`, e.environment);
     for (const m of e.members.requested ?? []) add(`?${m.name}`, (envs) => `${m.name} asks for access to ${envs} (a request: grants nothing until a member approves)`, e.environment);
   }
@@ -144,7 +147,10 @@ function accessLines(e: EnvironmentReview, w: FindingWording): string[] {
         : `access: ${m.name} gained access (member in ${config}, ${shortRecipient(m.recipient)})`,
     ),
     ...e.members.lost.map((m) =>
-      lostBoth.has(m.recipient) ? `access: ${m.name} lost access (no longer a member in ${config}, nor a recipient of the file)` : `access: ${m.name} lost access (no longer a member in ${config})`,
+      lostBoth.has(m.recipient)
+        ? `access: ${m.name} lost access (no longer a member in ${config}, nor a recipient of the file)`
+        : // the file still lists their key (or never did): they did not lose what the file gives them
+          `access: ${m.name} is no longer a member in ${config}, but the file's recipients did not change for them`,
     ),
     ...e.members.keyChanged.map((m) => `access: ${m.name}'s key changed (${shortRecipient(m.before)} → ${shortRecipient(m.after)})`),
     ...(e.members.requested ?? []).map(
@@ -522,7 +528,9 @@ function environmentGlance(e: EnvironmentReview): string {
   const reencryption = reencryptionBrief(e);
   if (reencryption !== undefined) words.push(reencryption);
   for (const m of e.members.gained) words.push(`${m.name} gained access`);
-  for (const m of e.members.lost) words.push(`${m.name} lost access`);
+  for (const m of e.members.lost) {
+    words.push(e.recipients.lost.some((r) => r.recipient === m.recipient) ? `${m.name} lost access` : `${m.name} removed from ${PROJECT_FILE}, not from the file's recipients`);
+  }
   for (const m of e.members.keyChanged) words.push(`${m.name}'s key changed`);
   for (const m of e.members.requested ?? []) words.push(`${m.name} asks for access`);
   const strangers = e.recipients.gained.filter((r) => r.member === undefined).length;
