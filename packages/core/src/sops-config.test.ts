@@ -183,6 +183,12 @@ describe("checkSopsConfigs (sops-config-drift)", () => {
     expect(extra?.message).not.toContain("members add mallory");
   });
 
+  it("does not assume a change added the extra key: a member removed from stellar.yaml without a rotation leaves their key there too", () => {
+    const [extra] = checkSopsConfigs(project, new Map([[".sops.yaml", honest.replace(`${ALICE},${CI}`, `${ALICE},${CI},${MALLORY}`)]]));
+    expect(extra?.message).not.toContain("revert the change that added them rather");
+    expect(extra?.message).toContain("if a change added them there, revert it (never make them members to silence this); if they were removed as members, ");
+  });
+
   it("reports other key types and a catch-all rule that serves environments with different members", () => {
     expect(rows(`creation_rules:\n  - age: ${ALICE},${BOB}\n    kms: arn:aws:kms:x\n`)).toEqual([
       ["sops-config-drift", "error", ".sops.yaml", 2, 10],
