@@ -518,7 +518,9 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       for (const r of recipientsAfter) {
         if (memberKeys.has(r) || extraBefore.has(r)) continue;
         const name = whoIs(r);
-        const who = name === undefined ? r : `${name} (${r})`;
+        // a key no member of the base has is shown whole (to find whose it is; a name the head gives proves nothing); a base member's name says who
+        const baseMember = (baseConfig?.environments ?? []).some((e) => e.members.some((m) => m.recipient === r));
+        const who = name === undefined ? r : `${name} (${baseMember ? shortKey(r) : r})`;
         envProblems.push({
           kind: "non-member-recipient",
           environment,
