@@ -327,6 +327,18 @@ describe("buildReview over whole repositories", () => {
     expect(buildReview(at("HEAD", base), at("working tree", { ...base, "stellar.yaml": `${base["stellar.yaml"] as string}rules:\n  recipient-drift: error\n` })).problems).toEqual([]);
   });
 
+  it("says a referenced secret's error comes from this change's removal, and that the fix is to keep it or drop the reference (not to create it)", async () => {
+    const { alice, base } = await project();
+    const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
+    const withoutStripe = await reencryptSecrets(prev, new Map([...prev.values].filter(([n]) => n !== "stripe_api_key")));
+    const report = buildReview(at("HEAD", base), at("working tree", { ...base, [PROD]: withoutStripe }));
+    const problem = report.problems.find((p) => p.kind === "checker-error");
+    expect(problem?.message).toMatch(/^missing-environment-value: /);
+    expect(problem?.message).toContain(" (this change removes stripe_api_key from production: keep it there, or remove this reference in the same change)");
+    // the diagnostic itself is the checker's, as `check` prints it
+    expect(report.diagnostics.find((d) => d.rule === "missing-environment-value")?.message).not.toContain("this change removes");
+  });
+
   it("flags a secrets file that became plaintext, and a file that is not UTF-8, never fingerprinting a plaintext", async () => {
     const { base } = await project();
     const report = buildReview(at("HEAD", base), at("working tree", { ...base, [STAGING]: "stripe_api_key: sk_live_PLAINplain5555\n" }));

@@ -275,6 +275,12 @@ const humanPaths = (paths: readonly string[]): string => (paths.length <= 1 ? pa
 /** A recipient shortened for a message (`age1abcd…wxyz`). */
 const shortKey = (recipient: string): string => (recipient.length > 20 ? `${recipient.slice(0, 10)}…${recipient.slice(-6)}` : recipient);
 
+/** Checker rules about a reference whose secret has no value where it is used. */
+const REFERENCE_RULES: ReadonlySet<string> = new Set(["unknown-secret", "missing-environment-value"]);
+
+/** "a", "a and b", "a, b and c" */
+const listed = (items: readonly string[]): string => (items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`);
+
 /** The 1-based line of a stanza in a file's text (its `recipient:` line, found through its envelope), else the recipients block's line. */
 function stanzaLine(side: Side, text: string | null | undefined, enc: string): number | undefined {
   const lines = side.model?.lines;
@@ -883,7 +889,10 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     summary.newErrors++;
     if (seenProblems.has(`${d.file}\u0000${message}`)) continue;
     if (d.rule === "recipient-drift" && nonMemberFiles.has(d.file)) continue; // already a non-member-recipient problem
-    problems.push({ kind: PLAINTEXT_RULES.has(d.rule) ? "plaintext" : "checker-error", file: d.file, line: d.line, message: `${d.rule}: ${message}` });
+    // a reference left behind by a removal in this change: its checker fix ("create it with set") is not what the reviewer asks for
+    const removedFrom = d.secret === undefined || !REFERENCE_RULES.has(d.rule) ? [] : environments.filter((e) => e.secrets.some((s) => s.name === d.secret && s.change === "removed")).map((e) => e.environment);
+    const because = removedFrom.length === 0 ? "" : ` (this change removes ${d.secret} from ${listed(removedFrom)}: keep it there, or remove this reference in the same change)`;
+    problems.push({ kind: PLAINTEXT_RULES.has(d.rule) ? "plaintext" : "checker-error", file: d.file, line: d.line, message: `${d.rule}: ${message}${because}` });
   }
   // commits that change an environment without a signature of one of its members (in the base)
   const signed = reviewSignatures(base, inputs.signatures, w);
