@@ -186,7 +186,7 @@ describe("checkSopsConfigs (sops-config-drift)", () => {
   it("does not assume a change added the extra key: a member removed from stellar.yaml without a rotation leaves their key there too", () => {
     const [extra] = checkSopsConfigs(project, new Map([[".sops.yaml", honest.replace(`${ALICE},${CI}`, `${ALICE},${CI},${MALLORY}`)]]));
     expect(extra?.message).not.toContain("revert the change that added them rather");
-    expect(extra?.message).toContain("if a change added them there, revert it (never make them members to silence this); if they were removed as members, ");
+    expect(extra?.message).toContain("if a change added them there, revert it (never make them members to silence this); otherwise (e.g. they were removed as members), stellar.yaml is the source of truth");
   });
 
   it("reports other key types and a catch-all rule that serves environments with different members", () => {

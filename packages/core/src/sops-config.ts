@@ -384,7 +384,7 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
             path,
             config.lines,
             rule.range,
-            `${where}, names ${named.join(", ")}, not a member of ${env.name}: anyone encrypting with the plain sops CLI would give them access; if a change added them there, revert it (never make them members to silence this); if they were removed as members, or else, ${fix}`,
+            `${where}, names ${named.join(", ")}, not a member of ${env.name}: anyone encrypting with the plain sops CLI would give them access; if a change added them there, revert it (never make them members to silence this); otherwise (e.g. they were removed as members), ${fix}`,
           ),
         );
       }
