@@ -632,3 +632,33 @@ describe("a member removed from stellar.yaml whose key still opens the file (rot
     expect(md).toContain("- **production**: carol removed from stellar\\.yaml, not from the file's recipients\n");
   });
 });
+
+describe("references the change moves (config files)", () => {
+  const moved: ReviewReport = {
+    ...textReport([env({ secrets: [{ name: "sendgrid_api_key", change: "removed", before: "aaaaaaaa" }, { name: "sendgrid_key", change: "added", after: "bbbbbbbb" }] })]),
+    references: [
+      { secret: "sendgrid_api_key", change: "removed", file: "connections/sendgrid.yaml", line: 5, kind: "api_connection", owner: "sendgrid", field: "headers[0] Authorization" },
+      { secret: "sendgrid_key", change: "added", file: "connections/sendgrid.yaml", line: 5, kind: "api_connection", owner: "sendgrid", field: "headers[0] Authorization", replaces: "sendgrid_api_key" },
+    ],
+  };
+
+  it("lists them in text, a rename's moved reference as one line, and says the values cannot be compared without a key", () => {
+    const text = renderReviewText(moved);
+    expect(text).toContain(
+      "References in config files:\n  ~ connections/sendgrid.yaml:5  sendgrid_api_key → sendgrid_key (api_connection sendgrid, headers[0] Authorization)\n",
+    );
+    expect(text).toContain("a rename's steps (`stellar-secrets rename`); without a key the review cannot tell that the new secret holds the old values");
+    expect(text).not.toMatch(/^ {2}- connections\/sendgrid/m);
+    const plain = renderReviewText({ ...moved, references: [{ secret: "shopify_api_key", change: "added", file: "connections/shopify.yaml", line: 5, kind: "api_connection", owner: "shopify", field: "headers[0] X-Token" }] });
+    expect(plain).toContain("  + connections/shopify.yaml:5  shopify_api_key (api_connection shopify, headers[0] X-Token)\n");
+    expect(renderReviewText({ ...moved, references: [] })).not.toContain("References");
+  });
+
+  it("folds them into the comment, and keeps them in the JSON; a nested project's paths are prefixed", () => {
+    const md = renderReviewMarkdown(moved);
+    expect(md).toContain("<summary>References in config files (1)</summary>");
+    expect(md).toContain("- ~ `connections/sendgrid.yaml:5` `sendgrid_api_key` → `sendgrid_key` \\(api\\_connection sendgrid, headers\\[0\\] Authorization\\)");
+    expect(JSON.parse(renderReviewJson(moved)).references).toHaveLength(2);
+    expect(withPathPrefix(moved, "teams/labs").references?.map((r) => r.file)).toEqual(["teams/labs/connections/sendgrid.yaml", "teams/labs/connections/sendgrid.yaml"]);
+  });
+});

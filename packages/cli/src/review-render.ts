@@ -8,7 +8,7 @@
 import { findingWording, PROJECT_FILE, type FindingWording, type Severity } from "@stellar-secrets/core";
 import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { humanList, plural, renderJson, shortRecipient } from "./format.js";
-import type { CommitSignatureReview, EnvironmentReview, RecipientRef, ReviewDiagnostic, ReviewProblem, ReviewReport } from "@stellar-secrets/core";
+import type { CommitSignatureReview, EnvironmentReview, RecipientRef, ReferenceChange, ReviewDiagnostic, ReviewProblem, ReviewReport } from "@stellar-secrets/core";
 import { diagnosticResult, sarifLog, type ExtraRule, type SarifResultInput } from "./sarif.js";
 import { cellCode, htmlText, markdownCode, markdownText } from "./markdown.js";
 
@@ -208,6 +208,29 @@ function signatureLines(report: ReviewReport): string[] {
   return lines;
 }
 
+/**
+ * The references a change adds (+) and removes (-), a reference moved from one secret to another
+ * at the same place as one line (~ old → new), in the order the report gives; `rename`: whether
+ * any moved (then a note says what the review cannot tell).
+ */
+function referenceLines(report: ReviewReport): { lines: { mark: "+" | "-" | "~"; at: string; names: string[]; what: string }[]; rename: boolean } {
+  const refs = report.references ?? [];
+  const samePlace = (a: ReferenceChange, b: ReferenceChange): boolean => a.kind === b.kind && a.owner === b.owner && a.field === b.field;
+  const movedAway = refs.filter((r) => r.change === "removed" && refs.some((a) => a.change === "added" && a.replaces === r.secret && samePlace(a, r)));
+  const lines = refs
+    .filter((r) => !movedAway.includes(r))
+    .map((r) => ({
+      mark: r.replaces !== undefined ? ("~" as const) : r.change === "added" ? ("+" as const) : ("-" as const),
+      at: `${r.file}:${r.line}`,
+      names: r.replaces !== undefined ? [r.replaces, r.secret] : [r.secret],
+      what: `${r.kind}${r.owner === undefined ? "" : ` ${r.owner}`}, ${r.field}`,
+    }));
+  return { lines, rename: lines.some((l) => l.mark === "~") };
+}
+
+const RENAME_NOTE =
+  "~: a reference moved from one secret to another, as in a rename's steps (`stellar-secrets rename`); without a key the review cannot tell that the new secret holds the old values";
+
 const where = (p: ReviewProblem): string | undefined => (p.file === undefined ? undefined : `${p.file}${p.line !== undefined ? `:${p.line}` : ""}`);
 
 function renderEnvironment(e: EnvironmentReview, w: FindingWording): string[] {
@@ -261,6 +284,14 @@ export function renderReviewText(report: ReviewReport, wording: FindingWording =
   const out = [`Review of ${side(report.base)} → ${side(report.head)} (${report.verification === undefined ? "no key used" : "verified with your key where it opens"})`, ""];
   if (report.environments.length === 0) out.push("No change to any secrets file or member.", "");
   for (const e of report.environments) out.push(...renderEnvironment(e, wording), "");
+  const references = referenceLines(report);
+  if (references.lines.length > 0) {
+    out.push("References in config files:");
+    const width = Math.max(...references.lines.map((l) => l.at.length));
+    for (const l of references.lines) out.push(`  ${l.mark} ${l.at.padEnd(width)}  ${l.names.join(" → ")} (${l.what})`);
+    if (references.rename) out.push(`  (${RENAME_NOTE})`);
+    out.push("");
+  }
   if (report.verification !== undefined) {
     out.push("Verification (decrypted with your key; no value shown):");
     if (report.verification.length === 0) out.push("  no changed environment to verify");
@@ -332,6 +363,7 @@ export function withPathPrefix(report: ReviewReport, dir: string): ReviewReport 
     warnings: report.warnings.map(problem),
     ...(report.verification === undefined ? {} : { verification: report.verification.map((v) => ({ ...v, file: at(v.file) })) }),
     ...(report.proposals === undefined ? {} : { proposals: report.proposals.map((p) => ({ ...p, file: at(p.file) })) }),
+    ...(report.references === undefined ? {} : { references: report.references.map((r) => ({ ...r, file: at(r.file) })) }),
   };
 }
 
@@ -351,6 +383,7 @@ function untouched(r: ReviewReport): boolean {
     r.problems.length === 0 &&
     r.warnings.length === 0 &&
     (r.proposals ?? []).length === 0 &&
+    (r.references ?? []).length === 0 &&
     r.verification === undefined &&
     r.signatures.commits.length === 0
   );
@@ -594,6 +627,12 @@ function reviewMarkdown(report: ReviewReport, options: { headline?: string; mark
       if (lines.length > 0) body.push("");
     }
     out.push(...details(`Changes by environment (${report.environments.length})`, body));
+  }
+  const references = referenceLines(report);
+  if (references.lines.length > 0) {
+    const body = references.lines.map((l) => `- ${l.mark} ${markdownCode(l.at)} ${l.names.map((n) => markdownCode(n)).join(" → ")} ${markdownText(`(${l.what})`)}`);
+    if (references.rename) body.push("", markdownText(RENAME_NOTE));
+    out.push(...details(`References in config files (${references.lines.length})`, body));
   }
   if (report.verification !== undefined) {
     const body: string[] = [];

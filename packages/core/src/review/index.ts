@@ -7,6 +7,7 @@ export * from "./baseline.js";
 export * from "./git.js";
 export * from "./history.js";
 export * from "./model.js";
+export * from "./references.js";
 export * from "./retired-key.js";
 export * from "./rotation.js";
 export * from "./signatures.js";

@@ -6,6 +6,7 @@
  * the changed secrets. Pure: two {@link ReviewState}s in, a {@link ReviewReport} out. Never
  * reads, prints or fingerprints a plaintext value.
  */
+import { diffReferences, type ReferenceChange } from "./references.js";
 import { ciphertextIdentity, createHash, environmentFileName, normalizeSecretsDir, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
@@ -131,6 +132,8 @@ export interface ReviewReport {
   verification?: EnvironmentVerification[];
   /** Write-only proposals (inbox files) the change adds or removes, keyless (always set by {@link buildReview}). */
   proposals?: ProposalReview[];
+  /** References to secrets the change adds to or removes from the config files ({@link diffReferences}; always set by {@link buildReview}). */
+  references?: ReferenceChange[];
 }
 
 const PLAINTEXT_RULES = new Set(["unencrypted-secrets-file", "plaintext-credential"]);
@@ -914,6 +917,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     summary,
     clean: problems.length === 0,
     proposals: diffProposals(base.index?.proposalFiles, head.index?.proposalFiles),
+    references: diffReferences(base.index?.allReferences() ?? [], head.index?.allReferences() ?? [], renamed),
   };
 }
 
