@@ -662,3 +662,12 @@ describe("references the change moves (config files)", () => {
     expect(withPathPrefix(moved, "teams/labs").references?.map((r) => r.file)).toEqual(["teams/labs/connections/sendgrid.yaml", "teams/labs/connections/sendgrid.yaml"]);
   });
 });
+
+describe("SARIF of a problem that explains its diagnostic", () => {
+  it("is one result, not the diagnostic plus the problem again", () => {
+    const r = report();
+    const removed = { ...r, problems: r.problems.map((p) => (p.kind === "checker-error" ? { ...p, message: `${p.message} (this change removes stripe_api_key from production: keep it there, or remove this reference in the same change)` } : p)) };
+    const results = (renderReviewSarif(removed, "/repo", "0.1.0") as { runs: { results: { ruleId: string }[] }[] }).runs[0]!.results;
+    expect(results.filter((x) => x.ruleId === "missing-environment-value")).toHaveLength(1);
+  });
+});

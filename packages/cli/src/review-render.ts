@@ -692,7 +692,9 @@ export const REVIEW_RULES: readonly ExtraRule[] = [
 /** The diagnostic a problem was made from (a new checker error, or the file's own plaintext diagnostic). */
 function diagnosticOf(p: ReviewProblem, diagnostics: readonly ReviewDiagnostic[]): ReviewDiagnostic | undefined {
   if (p.kind !== "checker-error" && p.kind !== "plaintext") return undefined;
-  return diagnostics.find((d) => d.file === p.file && (p.message === `${d.rule}: ${d.message}` || p.message === d.message) && (p.line === undefined || p.line === d.line));
+  // a problem's message may add to the diagnostic's (why this change caused it: " (this change removes …)")
+  const from = (d: ReviewDiagnostic): boolean => p.message === d.message || p.message === `${d.rule}: ${d.message}` || p.message.startsWith(`${d.rule}: ${d.message} (`);
+  return diagnostics.find((d) => d.file === p.file && from(d) && (p.line === undefined || p.line === d.line));
 }
 
 /**
