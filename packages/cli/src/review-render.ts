@@ -33,6 +33,12 @@ export type ReviewNote =
       /** The file changed but no value did: only metadata such as key wrapping or formatting. */
       kind: "metadata-only";
       message: string;
+    }
+  | {
+      /** Comments the head's file has in clear text that the base's did not (sops encrypts comments). */
+      kind: "clear-comment";
+      message: string;
+      lines: number[];
     };
 
 /** The notes of one environment (what the text output prints as `note:` and `(...)` lines). */
@@ -58,6 +64,14 @@ export function environmentNotes(e: EnvironmentReview): ReviewNote[] {
     !e.problems.some((p) => p.kind === "rewrapped-without-rotation")
   ) {
     notes.push({ kind: "metadata-only", message: "no value changed: only metadata such as key wrapping or formatting" });
+  }
+  const comments = e.clearComments ?? [];
+  if (comments.length > 0) {
+    notes.push({
+      kind: "clear-comment",
+      message: `${comments.length === 1 ? "a comment" : `${comments.length} comments`} in clear text at ${comments.length === 1 ? "line" : "lines"} ${humanList(comments.map(String))} (sops encrypts comments; no MAC covers ${comments.length === 1 ? "this one" : "these"}): make sure ${comments.length === 1 ? "it holds" : "they hold"} no secret`,
+      lines: [...comments],
+    });
   }
   return notes;
 }
@@ -249,6 +263,7 @@ function renderEnvironment(e: EnvironmentReview, w: FindingWording): string[] {
   for (const n of notes) if (n.kind === "exposed-before-rotation") out.push(`  note: ${n.message}`);
   if (e.encrypted === false) out.push("  ! the file is not a valid encrypted SOPS file");
   for (const n of notes) if (n.kind === "metadata-only") out.push(`  (${n.message})`);
+  for (const n of notes) if (n.kind === "clear-comment") out.push(`  ! ${n.message}`);
   for (const p of e.problems) out.push(`  ✗ ${p.message}`);
   return out;
 }
@@ -569,6 +584,7 @@ function environmentGlance(e: EnvironmentReview): string {
   const strangers = e.recipients.gained.filter((r) => r.member === undefined).length;
   if (strangers > 0) words.push(`${plural(strangers, "recipient")} that no member has`);
   for (const n of environmentNotes(e)) if (n.kind === "metadata-only") words.push("no value changed (metadata only)");
+  for (const n of environmentNotes(e)) if (n.kind === "clear-comment") words.push(n.message.split(" (")[0] as string);
   if (e.encrypted === false) words.push("not a valid encrypted file");
   if (e.problems.length > 0) words.push(plural(e.problems.length, "problem"));
   parts.push(...words.map((w) => markdownText(w)));

@@ -339,6 +339,16 @@ describe("buildReview over whole repositories", () => {
     expect(report.diagnostics.find((d) => d.rule === "missing-environment-value")?.message).not.toContain("this change removes");
   });
 
+  it("points at a comment added in clear text to an environment file (sops encrypts comments; no MAC covers this one), not at one the base had", async () => {
+    const { base } = await project();
+    const commented = `# prod keys: ask #platform\n${base[PROD] as string}`;
+    const report = buildReview(at("HEAD", base), at("working tree", { ...base, [PROD]: commented }));
+    expect(env(report, "production").clearComments).toEqual([1]);
+    expect(report.clean).toBe(true);
+    const again = buildReview(at("HEAD", { ...base, [PROD]: commented }), at("working tree", { ...base, [PROD]: `${commented}\n` }));
+    expect(again.environments.find((e) => e.environment === "production")?.clearComments).toBeUndefined();
+  });
+
   it("flags a secrets file that became plaintext, and a file that is not UTF-8, never fingerprinting a plaintext", async () => {
     const { base } = await project();
     const report = buildReview(at("HEAD", base), at("working tree", { ...base, [STAGING]: "stripe_api_key: sk_live_PLAINplain5555\n" }));

@@ -106,6 +106,12 @@ export interface EnvironmentReview {
   /** False when the file at head is not a valid encrypted SOPS file (undefined when absent). */
   encrypted: boolean | undefined;
   problems: ReviewProblem[];
+  /**
+   * The 1-based lines of comments the head's file has in clear text that the base's did not
+   * (sops encrypts a file's comments, and no MAC covers one written by hand: it may hold a
+   * secret). Absent when there is none.
+   */
+  clearComments?: number[];
 }
 
 /** A checker diagnostic of the head state; `new` when the base state did not have it. */
@@ -277,6 +283,24 @@ const humanPaths = (paths: readonly string[]): string => (paths.length <= 1 ? pa
 
 /** A recipient shortened for a message (`age1abcd…wxyz`). */
 const shortKey = (recipient: string): string => (recipient.length > 20 ? `${recipient.slice(0, 10)}…${recipient.slice(-6)}` : recipient);
+
+/**
+ * The 1-based lines of `after`'s clear-text comment lines (`#` not followed by sops' `ENC[`) that
+ * `before` does not have (compared by their text, as many times as it has them).
+ */
+function newClearComments(before: string, after: string): number[] {
+  const clear = /^\s*#(?!ENC\[)/;
+  const had = new Map<string, number>();
+  for (const line of before.split(/\r?\n/)) if (clear.test(line)) had.set(line.trim(), (had.get(line.trim()) ?? 0) + 1);
+  const out: number[] = [];
+  for (const [i, line] of after.split(/\r?\n/).entries()) {
+    if (!clear.test(line)) continue;
+    const n = had.get(line.trim()) ?? 0;
+    if (n > 0) had.set(line.trim(), n - 1);
+    else out.push(i + 1);
+  }
+  return out;
+}
 
 /** Checker rules about a reference whose secret has no value where it is used. */
 const REFERENCE_RULES: ReadonlySet<string> = new Set(["unknown-secret", "missing-environment-value"]);
@@ -615,6 +639,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       }
     }
 
+    const clearComments = fileChange === "unchanged" || typeof textAfter !== "string" ? [] : newClearComments(typeof textBefore === "string" ? textBefore : "", textAfter);
     const changed =
       fileChange !== "unchanged" || secrets.length > 0 || reencrypted.length > 0 || members.gained.length + members.lost.length + members.keyChanged.length + (members.requested?.length ?? 0) > 0;
     if (changed) {
@@ -630,6 +655,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         recipients,
         encrypted: existsAfter ? after.sops && after.model?.diagnostics.every((d) => d.rule !== "unencrypted-secrets-file") : undefined,
         problems: envProblems,
+        ...(clearComments.length === 0 ? {} : { clearComments }),
       });
     }
     problems.push(...envProblems);
