@@ -681,3 +681,21 @@ describe("a comment added in clear text to an environment file", () => {
     expect(JSON.parse(renderReviewJson(r)).environments[0].notes.map((n: { kind: string }) => n.kind)).toEqual(["metadata-only", "clear-comment"]);
   });
 });
+
+describe("a member's key replaced (members rm + add with a new key)", () => {
+  const NEW = "age1newnewnewnewnewnewnewnewnewnewnewnewnewnewnewnewnewnewnewne";
+  const replaced = env({
+    dataKeyRotated: true,
+    reencrypted: three,
+    members: { gained: [], lost: [], keyChanged: [{ name: "bob", before: TEXT_BOB, after: NEW }] },
+    recipients: { gained: [{ recipient: NEW, member: "bob" }], lost: [{ recipient: TEXT_BOB, member: "bob" }] },
+  });
+
+  it("is one access line, and the note speaks of the old key, not of bob as someone who must not know the values", () => {
+    const text = renderReviewText(textReport([replaced]));
+    expect(text).toContain("  access: bob's key changed (age1bobbob…bobbob → age1newnew…wnewne), and the file is encrypted to the new key, no longer to the old\n");
+    expect(text).not.toContain("recipients:");
+    expect(text).toContain("note: the data key was rotated, but bob's old key (age1bobbob…bobbob) could read the 3 values kept here before this change: if that key may be lost or leaked, change them");
+    expect(text).not.toContain("change those they must not know");
+  });
+});

@@ -46,9 +46,15 @@ export function environmentNotes(e: EnvironmentReview): ReviewNote[] {
   const notes: ReviewNote[] = [];
   if (e.dataKeyRotated && !e.rotationUncertain && e.recipients.lost.length > 0 && e.reencrypted.length > 0) {
     const who = e.recipients.lost.map((r) => r.member ?? shortRecipient(r.recipient));
+    // a member whose key changed keeps access: what could read the values is their old key
+    const oldKey = (r: RecipientRef): boolean => r.member !== undefined && e.members.keyChanged.some((m) => m.name === r.member && m.before === r.recipient);
+    const readers = e.recipients.lost.map((r) => (oldKey(r) ? `${r.member}'s old key (${shortRecipient(r.recipient)})` : (r.member ?? shortRecipient(r.recipient))));
+    const onlyOldKeys = e.recipients.lost.every(oldKey);
     notes.push({
       kind: "exposed-before-rotation",
-      message: `the data key was rotated, but ${humanList(who)} could read the ${plural(e.reencrypted.length, "value")} kept here before this change: change those they must not know`,
+      message:
+        `the data key was rotated, but ${humanList(readers)} could read the ${plural(e.reencrypted.length, "value")} kept here before this change: ` +
+        (onlyOldKeys ? `if ${readers.length === 1 ? "that key" : "those keys"} may be lost or leaked, change them` : "change those they must not know"),
       who,
       secrets: [...e.reencrypted],
     });
@@ -154,6 +160,13 @@ function accessLines(e: EnvironmentReview, w: FindingWording): string[] {
   // a member added (removed) in stellar.yaml whose key the file gained (lost) as a recipient: one line
   const gainedBoth = new Set(e.members.gained.filter((m) => e.recipients.gained.some((r) => r.recipient === m.recipient)).map((m) => m.recipient));
   const lostBoth = new Set(e.members.lost.filter((m) => e.recipients.lost.some((r) => r.recipient === m.recipient)).map((m) => m.recipient));
+  // a key change the file followed (new key a recipient, old key not): one line
+  const followed = (m: { before: string; after: string }): boolean => e.recipients.gained.some((r) => r.recipient === m.after) && e.recipients.lost.some((r) => r.recipient === m.before);
+  for (const m of e.members.keyChanged) {
+    if (!followed(m)) continue;
+    gainedBoth.add(m.after);
+    lostBoth.add(m.before);
+  }
   return [
     ...e.members.gained.map((m) =>
       gainedBoth.has(m.recipient)
@@ -166,7 +179,9 @@ function accessLines(e: EnvironmentReview, w: FindingWording): string[] {
         : // the file still lists their key (or never did): they did not lose what the file gives them
           `access: ${m.name} is no longer a member in ${config}, but the file's recipients did not change for them`,
     ),
-    ...e.members.keyChanged.map((m) => `access: ${m.name}'s key changed (${shortRecipient(m.before)} → ${shortRecipient(m.after)})`),
+    ...e.members.keyChanged.map(
+      (m) => `access: ${m.name}'s key changed (${shortRecipient(m.before)} → ${shortRecipient(m.after)})${followed(m) ? ", and the file is encrypted to the new key, no longer to the old" : ""}`,
+    ),
     ...(e.members.requested ?? []).map(
       (m) => `request: ${m.name} asks for access (${m.recipient}, pending in ${config}; grants nothing until a member approves: ${w.command(`stellar-secrets members approve ${m.name} --env ${e.environment}`)})`,
     ),
