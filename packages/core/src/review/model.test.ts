@@ -161,6 +161,22 @@ describe("buildReview over whole repositories", () => {
     expect(report.clean).toBe(true);
   });
 
+  it("counts a member whose key changed (stellar.yaml and the file's recipients) as one access change, as it counts a member added", async () => {
+    const { alice, base } = await project();
+    const { withBob, prev } = await bobJoinsProduction(alice, base);
+    const bob2 = await generateIdentity();
+    const rekeyed: Files = {
+      ...withBob,
+      "stellar.yaml": config({ staging: { alice: alice.recipient }, production: { alice: alice.recipient, bob: bob2.recipient } }),
+      [PROD]: await rotateDataKey(prev, { recipients: [alice.recipient, bob2.recipient] }),
+    };
+    const report = buildReview(at("HEAD", withBob), at("working tree", rekeyed));
+    expect(env(report, "production").members.keyChanged.map((m) => m.name)).toEqual(["bob"]);
+    expect(env(report, "production").recipients.gained.map((r) => r.member)).toEqual(["bob"]);
+    expect(report.summary.accessChanges).toBe(1);
+    expect(buildReview(at("HEAD", base), at("working tree", withBob)).summary.accessChanges).toBe(1);
+  });
+
   it("names members who gained and lost access; a removal with rotation is clean", async () => {
     const { alice, base } = await project();
     const { bob, prev, withBob } = await bobJoinsProduction(alice, base);

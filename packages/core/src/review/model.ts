@@ -483,12 +483,14 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       lost: existsAfter ? [...recipientsBefore].filter((r) => !recipientsAfter.has(r)).map(ref) : [],
     };
     // one person counts once, whether stellar.yaml, the file or both changed for them
+    // (a member whose key changed: their new key gained and their old key lost are that one change)
+    const keyOf = (r: RecipientRef, side: "before" | "after"): boolean => members.keyChanged.some((m) => m.name === r.member && m[side] === r.recipient);
     const who = new Set([
       ...members.gained.map((m) => `+${m.name}`),
       ...members.lost.map((m) => `-${m.name}`),
       ...members.keyChanged.map((m) => `~${m.name}`),
-      ...recipients.gained.map((r) => `+${r.member ?? r.recipient}`),
-      ...recipients.lost.map((r) => `-${r.member ?? r.recipient}`),
+      ...recipients.gained.map((r) => (keyOf(r, "after") ? `~${r.member}` : `+${r.member ?? r.recipient}`)),
+      ...recipients.lost.map((r) => (keyOf(r, "before") ? `~${r.member}` : `-${r.member ?? r.recipient}`)),
     ]);
     summary.accessChanges += who.size;
 
