@@ -699,3 +699,27 @@ describe("a member's key replaced (members rm + add with a new key)", () => {
     expect(text).not.toContain("change those they must not know");
   });
 });
+
+describe("many checker warnings of one rule (a large pull request)", () => {
+  it("shows the first few in text and counts the rest; errors are never cut; JSON and markdown keep every one", () => {
+    const warning = (i: number) => ({
+      rule: "unused-secret" as const,
+      severity: "warning" as const,
+      file: "secrets/staging.enc.yaml",
+      line: i,
+      column: 1,
+      endLine: i,
+      endColumn: 5,
+      message: `secret "bulk_${i}" is not referenced by any config file`,
+      secret: `bulk_${i}`,
+      new: true,
+    });
+    const error = { ...warning(200), rule: "unknown-secret" as const, severity: "error" as const, file: "connections/x.yaml", message: 'unknown secret "gone"' };
+    const r = { ...textReport([]), diagnostics: [...Array.from({ length: 100 }, (_, i) => warning(i + 1)), error] };
+    const text = renderReviewText(r);
+    expect(text).toContain('  secrets/staging.enc.yaml:3:1: warning unused-secret secret "bulk_3" is not referenced by any config file\n  … and 97 more unused-secret warnings (every one in --json and in the --format markdown comment)\n');
+    expect(text).not.toContain('"bulk_4"');
+    expect(text).toContain('connections/x.yaml:200:1: error unknown-secret unknown secret "gone"');
+    expect(renderReviewMarkdown(r)).toContain("bulk\\_100");
+  });
+});

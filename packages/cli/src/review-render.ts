@@ -82,6 +82,10 @@ export function environmentNotes(e: EnvironmentReview): ReviewNote[] {
   return notes;
 }
 
+/** The text lists every warning (or info) of a rule up to this many; beyond, the first {@link CHECKER_LINES_SHOWN} and a count. */
+const CHECKER_LINES_PER_RULE = 5;
+const CHECKER_LINES_SHOWN = 3;
+
 /** At most this many names are listed in a line; beyond it, a count (the JSON lists every name). */
 const NAMES_LISTED = 5;
 
@@ -340,7 +344,22 @@ export function renderReviewText(report: ReviewReport, wording: FindingWording =
   }
   if (report.diagnostics.length > 0) {
     out.push(`Checker (${report.head.label}):`);
+    // beyond a few warnings (or infos) of one rule, a count: 100 added secrets are 100 unused-secret lines
+    const shown = new Map<string, number>();
+    const total = new Map<string, number>();
+    const group = (d: ReviewDiagnostic): string => `${d.rule} ${d.severity}`;
+    for (const d of report.diagnostics) total.set(group(d), (total.get(group(d)) ?? 0) + 1);
     for (const d of report.diagnostics) {
+      const n = (shown.get(group(d)) ?? 0) + 1;
+      shown.set(group(d), n);
+      const many = d.severity !== "error" && (total.get(group(d)) ?? 0) > CHECKER_LINES_PER_RULE;
+      if (many && n > CHECKER_LINES_SHOWN) {
+        if (n === CHECKER_LINES_SHOWN + 1) {
+          const more = (total.get(group(d)) ?? 0) - CHECKER_LINES_SHOWN;
+          out.push(`  … and ${more} more ${d.rule} ${plural(more, d.severity).replace(/^\d+ /, "")} (every one in --json and in the --format markdown comment)`);
+        }
+        continue;
+      }
       out.push(`  ${d.file}:${d.line}:${d.column}: ${d.severity} ${d.rule} ${d.message}${d.new ? "" : " (already in the base)"}`);
     }
     out.push("");
