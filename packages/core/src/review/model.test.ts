@@ -309,6 +309,10 @@ describe("buildReview over whole repositories", () => {
     // a member's name says who: their key is shortened (a whole age key wraps a terminal line and the comment)
     expect(report.problems[0]?.message).toContain(`bob (${bob.recipient.slice(0, 10)}…${bob.recipient.slice(-6)}) can decrypt ${PROD} but is not a member of production in stellar.yaml`);
     expect(report.problems[0]?.message).not.toContain(bob.recipient);
+    // the checker's drift on the same key names who it was (the base knows), not "not a member of any environment"
+    const drift = report.diagnostics.find((d) => d.rule === "recipient-drift")?.message;
+    expect(drift).toContain(`${bob.recipient} (bob's key: a member in the base, in no environment now)`);
+    expect(drift).not.toContain("not a member of any environment");
   });
 
   it("a change cannot weaken its own checks: weakened rules are problems, and the base's severities judge the change", async () => {

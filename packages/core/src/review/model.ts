@@ -905,6 +905,16 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   // the checker's recipient-drift on a file already reported as a non-member or a re-wrap is the same finding
   const nonMemberFiles = new Set(problems.filter((p) => p.kind === "non-member-recipient" || p.kind === "rewrapped-without-rotation").map((p) => p.file));
 
+  // a key the head's checker calls "not a member of any environment" that a member of the base had: say whose it was
+  const formerMembers = new Map<string, string>();
+  for (const e of baseConfig?.environments ?? []) {
+    for (const m of e.members) if (!(headConfig?.environments ?? []).some((h) => h.members.some((x) => x.recipient === m.recipient))) formerMembers.set(m.recipient, m.name);
+  }
+  const namedFormerMembers = (message: string): string => {
+    let out = message;
+    for (const [key, name] of formerMembers) out = out.split(`${key} (not a member of any environment)`).join(`${key} (${name}'s key: a member in the base, in no environment now)`);
+    return out;
+  };
   // checker diagnostics at head: new ones (the base did not have the problem: matchBaseline), and those about a changed secret or file
   const fixed = headDiagnostics.map((found) => withSafeFix(found, introducedFix));
   const inBase = matchBaseline(base, { diagnostics: fixed, readText: (rel) => head.readText(rel) }, renamed);
@@ -914,7 +924,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     const isNew = inBase[i] !== true;
     if (!isNew && !(d.secret !== undefined && changedNames.has(d.secret))) continue;
     // worded for the reader once its fix is settled (rewordMessage leaves the fix, worded at the source, as it is)
-    const message = reword(d.message, d.file);
+    const message = namedFormerMembers(reword(d.message, d.file));
     diagnostics.push({ ...d, message, new: isNew });
     if (!isNew || d.severity !== "error") continue;
     summary.newErrors++;
