@@ -723,3 +723,13 @@ describe("many checker warnings of one rule (a large pull request)", () => {
     expect(renderReviewMarkdown(r)).toContain("bulk\\_100");
   });
 });
+
+describe("a config file edited beside a value set anew", () => {
+  it("is named in the references section (text and markdown), prefixed for a nested project", () => {
+    const r: ReviewReport = { ...textReport([env({ secrets: [{ name: "openai_api_key", change: "changed", before: "aaaaaaaa", after: "bbbbbbbb" }] })]), references: [], configEdited: [{ file: "connections/openai.yaml", secrets: ["openai_api_key"] }] };
+    const text = renderReviewText(r);
+    expect(text).toContain("References in config files:\n  ! connections/openai.yaml is edited too and uses openai_api_key, set anew here: check that the new value fits the edited file\n");
+    expect(renderReviewMarkdown(r)).toContain("<summary>References in config files (1)</summary>");
+    expect(withPathPrefix(r, "teams/labs").configEdited).toEqual([{ file: "teams/labs/connections/openai.yaml", secrets: ["openai_api_key"] }]);
+  });
+});

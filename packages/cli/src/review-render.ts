@@ -261,6 +261,13 @@ function referenceLines(report: ReviewReport): { lines: { mark: "+" | "-" | "~";
   return { lines, rename: lines.some((l) => l.mark === "~") };
 }
 
+/** The lines for {@link ReviewReport.configEdited}: a config file edited beside a value set anew. */
+function editedLines(report: ReviewReport): string[] {
+  return (report.configEdited ?? []).map(
+    (c) => `${c.file} is edited too and uses ${humanList(c.secrets)}, set anew here: check that the new ${c.secrets.length === 1 ? "value fits" : "values fit"} the edited file`,
+  );
+}
+
 const RENAME_NOTE =
   "~: a reference moved from one secret to another, as in a rename's steps (`stellar-secrets rename`); without a key the review cannot tell that the new secret holds the old values";
 
@@ -319,10 +326,12 @@ export function renderReviewText(report: ReviewReport, wording: FindingWording =
   if (report.environments.length === 0) out.push("No change to any secrets file or member.", "");
   for (const e of report.environments) out.push(...renderEnvironment(e, wording), "");
   const references = referenceLines(report);
-  if (references.lines.length > 0) {
+  const edited = editedLines(report);
+  if (references.lines.length + edited.length > 0) {
     out.push("References in config files:");
-    const width = Math.max(...references.lines.map((l) => l.at.length));
+    const width = Math.max(0, ...references.lines.map((l) => l.at.length));
     for (const l of references.lines) out.push(`  ${l.mark} ${l.at.padEnd(width)}  ${l.names.join(" → ")} (${l.what})`);
+    for (const l of edited) out.push(`  ! ${l}`);
     if (references.rename) out.push(`  (${RENAME_NOTE})`);
     out.push("");
   }
@@ -413,6 +422,7 @@ export function withPathPrefix(report: ReviewReport, dir: string): ReviewReport 
     ...(report.verification === undefined ? {} : { verification: report.verification.map((v) => ({ ...v, file: at(v.file) })) }),
     ...(report.proposals === undefined ? {} : { proposals: report.proposals.map((p) => ({ ...p, file: at(p.file) })) }),
     ...(report.references === undefined ? {} : { references: report.references.map((r) => ({ ...r, file: at(r.file) })) }),
+    ...(report.configEdited === undefined ? {} : { configEdited: report.configEdited.map((c) => ({ ...c, file: at(c.file) })) }),
   };
 }
 
@@ -433,6 +443,7 @@ function untouched(r: ReviewReport): boolean {
     r.warnings.length === 0 &&
     (r.proposals ?? []).length === 0 &&
     (r.references ?? []).length === 0 &&
+    (r.configEdited ?? []).length === 0 &&
     r.verification === undefined &&
     r.signatures.commits.length === 0
   );
@@ -679,10 +690,12 @@ function reviewMarkdown(report: ReviewReport, options: { headline?: string; mark
     out.push(...details(`Changes by environment (${report.environments.length})`, body));
   }
   const references = referenceLines(report);
-  if (references.lines.length > 0) {
+  const edited = editedLines(report);
+  if (references.lines.length + edited.length > 0) {
     const body = references.lines.map((l) => `- ${l.mark} ${markdownCode(l.at)} ${l.names.map((n) => markdownCode(n)).join(" → ")} ${markdownText(`(${l.what})`)}`);
+    for (const l of edited) body.push(`- ⚠️ ${markdownText(l)}`);
     if (references.rename) body.push("", markdownText(RENAME_NOTE));
-    out.push(...details(`References in config files (${references.lines.length})`, body));
+    out.push(...details(`References in config files (${references.lines.length + edited.length})`, body));
   }
   if (report.verification !== undefined) {
     const body: string[] = [];

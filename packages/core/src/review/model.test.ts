@@ -347,6 +347,15 @@ describe("buildReview over whole repositories", () => {
     expect(buildReview(at("HEAD", base), at("working tree", { ...base, "stellar.yaml": `${base["stellar.yaml"] as string}rules:\n  recipient-drift: error\n` })).problems).toEqual([]);
   });
 
+  it("names a config file the change edits that uses a secret whose value it changes (a new key for a new endpoint), not one it leaves alone", async () => {
+    const { alice, base } = await project();
+    const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);
+    const newStripe = await reencryptSecrets(prev, new Map([...prev.values].map(([n, v]) => [n, n === "stripe_api_key" ? "sk_live_NEW" : v])));
+    const both = buildReview(at("HEAD", base), at("working tree", { ...base, [PROD]: newStripe, [STRIPE]: `${base[STRIPE] as string}description: moved to the v2 account\n` }));
+    expect(both.configEdited).toEqual([{ file: STRIPE, secrets: ["stripe_api_key"] }]);
+    expect(buildReview(at("HEAD", base), at("working tree", { ...base, [PROD]: newStripe })).configEdited).toEqual([]);
+  });
+
   it("says a referenced secret's error comes from this change's removal, and that the fix is to keep it or drop the reference (not to create it)", async () => {
     const { alice, base } = await project();
     const prev = await decryptSecrets(base[PROD] as string, [alice.identity]);

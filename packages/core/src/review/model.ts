@@ -140,6 +140,12 @@ export interface ReviewReport {
   proposals?: ProposalReview[];
   /** References to secrets the change adds to or removes from the config files ({@link diffReferences}; always set by {@link buildReview}). */
   references?: ReferenceChange[];
+  /**
+   * Config files the base has that the change edits, and that reference secrets whose value the
+   * change adds or changes in some environment (sorted): the reviewer checks the new value fits
+   * the edited file (a new key for a new endpoint). Always set by {@link buildReview}.
+   */
+  configEdited?: { file: string; secrets: string[] }[];
 }
 
 const PLAINTEXT_RULES = new Set(["unencrypted-secrets-file", "plaintext-credential"]);
@@ -283,6 +289,22 @@ const humanPaths = (paths: readonly string[]): string => (paths.length <= 1 ? pa
 
 /** A recipient shortened for a message (`age1abcd…wxyz`). */
 const shortKey = (recipient: string): string => (recipient.length > 20 ? `${recipient.slice(0, 10)}…${recipient.slice(-6)}` : recipient);
+
+/** {@link ReviewReport.configEdited}: the head's config files that differ from their base version and reference a secret set anew. */
+function editedConfigOf(base: ReviewState, head: ReviewState, renamed: ReadonlyMap<string, string>, environments: readonly EnvironmentReview[]): { file: string; secrets: string[] }[] {
+  const setAnew = new Set(environments.flatMap((e) => e.secrets.filter((s) => s.change !== "removed").map((s) => s.name)));
+  if (setAnew.size === 0 || head.index === undefined) return [];
+  const byFile = new Map<string, Set<string>>();
+  for (const r of head.index.allReferences()) {
+    if (!setAnew.has(r.secret)) continue;
+    const before = base.readText(renamed.get(r.file) ?? r.file);
+    if (before === undefined || before === head.readText(r.file)) continue;
+    const names = byFile.get(r.file) ?? new Set<string>();
+    names.add(r.secret);
+    byFile.set(r.file, names);
+  }
+  return [...byFile].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([file, names]) => ({ file, secrets: [...names].sort() }));
+}
 
 /**
  * The 1-based lines of `after`'s clear-text comment lines (`#` not followed by sops' `ENC[`) that
@@ -956,6 +978,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     clean: problems.length === 0,
     proposals: diffProposals(base.index?.proposalFiles, head.index?.proposalFiles),
     references: diffReferences(base.index?.allReferences() ?? [], head.index?.allReferences() ?? [], renamed),
+    configEdited: editedConfigOf(base, head, renamed, environments),
   };
 }
 
