@@ -354,6 +354,11 @@ describe("buildReview over whole repositories", () => {
     const both = buildReview(at("HEAD", base), at("working tree", { ...base, [PROD]: newStripe, [STRIPE]: `${base[STRIPE] as string}description: moved to the v2 account\n` }));
     expect(both.configEdited).toEqual([{ file: STRIPE, secrets: ["stripe_api_key"] }]);
     expect(buildReview(at("HEAD", base), at("working tree", { ...base, [PROD]: newStripe })).configEdited).toEqual([]);
+    // a reference the change adds (here: moved to a new secret, a rename's step) is listed as a reference, not again here
+    const renamedTo = await reencryptSecrets(prev, new Map([...prev.values].map(([n, v]): [string, string] => [n === "stripe_api_key" ? "stripe_key" : n, v])));
+    const moved = buildReview(at("HEAD", base), at("working tree", { ...base, [PROD]: renamedTo, [STRIPE]: (base[STRIPE] as string).replace("stripe_api_key", "stripe_key") }));
+    expect(moved.references?.map((r) => [r.change, r.secret, r.replaces])).toEqual([["removed", "stripe_api_key", undefined], ["added", "stripe_key", "stripe_api_key"]]);
+    expect(moved.configEdited).toEqual([]);
   });
 
   it("says a referenced secret's error comes from this change's removal, and that the fix is to keep it or drop the reference (not to create it)", async () => {

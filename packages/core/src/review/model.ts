@@ -291,12 +291,20 @@ const humanPaths = (paths: readonly string[]): string => (paths.length <= 1 ? pa
 const shortKey = (recipient: string): string => (recipient.length > 20 ? `${recipient.slice(0, 10)}…${recipient.slice(-6)}` : recipient);
 
 /** {@link ReviewReport.configEdited}: the head's config files that differ from their base version and reference a secret set anew. */
-function editedConfigOf(base: ReviewState, head: ReviewState, renamed: ReadonlyMap<string, string>, environments: readonly EnvironmentReview[]): { file: string; secrets: string[] }[] {
+function editedConfigOf(
+  base: ReviewState,
+  head: ReviewState,
+  renamed: ReadonlyMap<string, string>,
+  environments: readonly EnvironmentReview[],
+  references: readonly ReferenceChange[],
+): { file: string; secrets: string[] }[] {
   const setAnew = new Set(environments.flatMap((e) => e.secrets.filter((s) => s.change !== "removed").map((s) => s.name)));
   if (setAnew.size === 0 || head.index === undefined) return [];
+  // a reference the change adds is listed as such already (a rename's moved one too)
+  const listed = new Set(references.filter((r) => r.change === "added").map((r) => `${r.file}\u0000${r.secret}`));
   const byFile = new Map<string, Set<string>>();
   for (const r of head.index.allReferences()) {
-    if (!setAnew.has(r.secret)) continue;
+    if (!setAnew.has(r.secret) || listed.has(`${r.file}\u0000${r.secret}`)) continue;
     const before = base.readText(renamed.get(r.file) ?? r.file);
     if (before === undefined || before === head.readText(r.file)) continue;
     const names = byFile.get(r.file) ?? new Set<string>();
@@ -966,6 +974,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   summary.problems = problems.length;
   const warnings = [...attributeWarnings, ...signed.warnings];
   summary.warnings = warnings.length;
+  const references = diffReferences(base.index?.allReferences() ?? [], head.index?.allReferences() ?? [], renamed);
   return {
     base: { label: base.label, commit: base.commit ?? null },
     head: { label: head.label, commit: head.commit ?? null },
@@ -977,8 +986,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     summary,
     clean: problems.length === 0,
     proposals: diffProposals(base.index?.proposalFiles, head.index?.proposalFiles),
-    references: diffReferences(base.index?.allReferences() ?? [], head.index?.allReferences() ?? [], renamed),
-    configEdited: editedConfigOf(base, head, renamed, environments),
+    references,
+    configEdited: editedConfigOf(base, head, renamed, environments, references),
   };
 }
 
