@@ -112,6 +112,20 @@ describe("pre-commit", () => {
     expect(await preCommit(s)).toMatchObject({ code: 0, stdout: "" });
   });
 
+  it("checks a nested project that the outer config.include never reaches: a plaintext value in its secrets file is refused", async () => {
+    const s = await project();
+    s.write("stellar.yaml", `${s.read("stellar.yaml").trimEnd()}\nconfig:\n  include:\n    - "connectors/**/*.yaml"\n`);
+    const labs = join(s.repo, "teams", "labs");
+    mkdirSync(labs, { recursive: true });
+    const init = await s.run(["init", "--env", "production"], { cwd: labs });
+    expect(init.code, init.stderr).toBe(0);
+    s.write("teams/labs/secrets/production.enc.yaml", `labs_token: ${PLAIN}\n`);
+    s.git(["add", "-A"]);
+    const r = await preCommit(s);
+    expect(r.code, r.stderr + r.stdout).toBe(1);
+    expect(r.stdout).toMatch(/^teams\/labs\/secrets\/production\.enc\.yaml:1:\d+: error unencrypted-secrets-file /m);
+  });
+
   it("keeps blocking a plaintext secrets file when the staged stellar.yaml turns the rule off", async () => {
     const s = await project();
     s.write("stellar.yaml", `${s.read("stellar.yaml").trimEnd()}\nrules:\n  unencrypted-secrets-file: "off"\n`);

@@ -164,7 +164,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // a folder with a stellar.yaml of its own is another project: the outer load skips it, so its
   // staged files are checked here as that project, against its own staged config and secrets
   // (else an added stellar.yaml, even an empty one, would let anything below it be committed)
-  const nested = [...(staged.nestedProjects ?? [])];
+  // (every folder with a stellar.yaml of its own in the staged listing: the outer load meets only
+  // those its config.include reaches)
+  const nested = [...(staged.projectsBelow ?? staged.nestedProjects ?? [])];
   for (let dir = nested.shift(); dir !== undefined; dir = nested.shift()) {
     const inner = await readIndexState(folderSource(repo, dir), join(root, dir), "staged");
     if (inner.index === undefined) {
@@ -174,7 +176,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       continue;
     }
     found.push(await checkStagedProject({ ...inner, index: inner.index }, dir, root, ctx.env, records));
-    nested.push(...(inner.nestedProjects ?? []).map((sub) => `${dir}/${sub}`));
+    nested.push(...(inner.projectsBelow ?? inner.nestedProjects ?? []).map((sub) => `${dir}/${sub}`));
   }
   const unresolved = found.flatMap((f) => f.unresolved);
   const errors = [...found.flatMap((f) => f.errors), ...unresolved].sort((a, b) =>
