@@ -66,7 +66,7 @@ describe("a secret's name written as a plain value", () => {
     const unused = checkWorkspace(index).filter((d) => d.rule === "unused-secret");
     expect(unused.map((d) => [d.file, d.line])).toEqual([["secrets/development.enc.yaml", 3]]);
     expect(unused[0]?.message).toBe(
-      'secret "legacy_ftp_password" is not referenced by any config file: connections/ftp.yaml:5:50 writes its name as plain text (not a reference); reference it there with { secret: legacy_ftp_password }',
+      'secret "legacy_ftp_password" is not referenced by any config file; connections/ftp.yaml:5:50 writes its name as plain text (not a reference); reference it there with { secret: legacy_ftp_password }',
     );
     expect(unused[0]?.message).not.toContain("stellar-secrets rm");
   });
@@ -75,11 +75,11 @@ describe("a secret's name written as a plain value", () => {
     const action = (secret: string) => `kind: action\nname: ftp_sync\nmethod: GET\npath: /sync\nheaders:\n  - { name: X-Ftp, type: secret, secret: ${secret} }\n`;
     const byCase = checkWorkspace(workspaceWith({ "actions/ftp.yaml": action("Legacy_FTP_Password") })).filter((d) => d.rule === "unused-secret");
     expect(byCase.map((d) => d.message)).toEqual([
-      'secret "legacy_ftp_password" is not referenced by any config file: the reference "Legacy_FTP_Password" at actions/ftp.yaml:6:42 differs from it only by case (names are case-sensitive); correct that reference',
+      'secret "legacy_ftp_password" is not referenced by any config file; the reference "Legacy_FTP_Password" at actions/ftp.yaml:6:42 differs from it only by case (names are case-sensitive); correct that reference',
     ]);
     const typo = checkWorkspace(workspaceWith({ "actions/ftp.yaml": action("legacy_ftp_pasword") })).filter((d) => d.rule === "unused-secret");
     expect(typo.map((d) => d.message)).toEqual([
-      'secret "legacy_ftp_password" is not referenced by any config file: the reference "legacy_ftp_pasword" at actions/ftp.yaml:6:42 looks like a misspelling of it; correct that reference',
+      'secret "legacy_ftp_password" is not referenced by any config file; the reference "legacy_ftp_pasword" at actions/ftp.yaml:6:42 looks like a misspelling of it; correct that reference',
     ]);
   });
 });

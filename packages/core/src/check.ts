@@ -674,7 +674,10 @@ function plainValueDiagnostic(index: WorkspaceIndex, p: PlainValue, file: Config
 
 /** Where secrets' names are written without referencing them, for `unused-secret` to point there. */
 interface Strays {
-  /** ": FILE:L:C writes its name as plain text …" for an unused secret, or undefined. */
+  /**
+   * "; FILE:L:C writes its name as plain text …" for an unused secret, or undefined: a hint after
+   * "; ", so review's problem statement (up to the first "; ") stays the same when one appears.
+   */
   explain(name: string): string | undefined;
 }
 
@@ -700,13 +703,13 @@ function collectStrays(index: WorkspaceIndex): Strays {
   return {
     explain(name) {
       const where = plain.get(name);
-      if (where !== undefined) return `: ${where} writes its name as plain text (not a reference); reference it there with { secret: ${name} }`;
+      if (where !== undefined) return `; ${where} writes its name as plain text (not a reference); reference it there with { secret: ${name} }`;
       const lower = name.toLowerCase();
       for (const [written, at] of unknown) {
-        if (written.toLowerCase() === lower) return `: the reference ${quoteName(written)} at ${at} differs from it only by case (names are case-sensitive); correct that reference`;
+        if (written.toLowerCase() === lower) return `; the reference ${quoteName(written)} at ${at} differs from it only by case (names are case-sensitive); correct that reference`;
       }
       for (const [written, at] of unknown) {
-        if (editDistance(written, name, 2) <= 2 && index.nearestSecretName(written)?.name === name) return `: the reference ${quoteName(written)} at ${at} looks like a misspelling of it; correct that reference`;
+        if (editDistance(written, name, 2) <= 2 && index.nearestSecretName(written)?.name === name) return `; the reference ${quoteName(written)} at ${at} looks like a misspelling of it; correct that reference`;
       }
       return undefined;
     },
