@@ -317,6 +317,21 @@ describe("plaintext-credential proposes a secret name from where the credential 
     expect(d?.message).not.toContain(STRIPE);
   });
 
+  it("a static header without a name: the secret header to write once it has one (its missing name is reported on its own), never `{ secret: NAME }` alone", () => {
+    const index = workspaceWith({
+      "connections/billing.yaml": `kind: api_connection\nname: billing\nbase_url: https://api.example.com\nheaders:\n  - { type: static, value: "Bearer ${STRIPE}" }\n`,
+    });
+    const ds = checkWorkspace(index).filter((x) => x.file === "connections/billing.yaml");
+    expect(ds.filter((x) => x.rule === "schema").map((x) => x.message)).toEqual([expect.stringContaining('"name"')]);
+    const [d, ...more] = ds.filter((x) => x.rule === "plaintext-credential");
+    expect(more).toEqual([]);
+    expect(d?.suggestion).toBeUndefined();
+    expect(d?.message).toBe(
+      'static header holds what looks like a Stripe live secret key (sk_live_…) in plain text; store it as a secret, `stellar-secrets set NAME --env ENV` (the value after "Bearer "), ' +
+        'and once the header has its name, write `{ name: HEADER, type: secret, secret: NAME, prefix: "Bearer " }` in its place',
+    );
+  });
+
   it("a connector field: <connector>_<field> and `field: { secret: NAME }`; a name a secret already has gets the first free _2", () => {
     const index = workspaceWith({
       "connectors/payments.yaml": `kind: auth_connector\nname: payments\ntype: bearer_token\ntoken: ${STRIPE}\n`,
