@@ -2,10 +2,11 @@
 // the place to fix, with a message that says what to write there. The workspace is the
 // `references` fixture (real encrypted environment files); the config files under test are set in
 // memory.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { checkWorkspace, configEditAffects, CrossFileCache } from "./check.js";
+import { checkConfigFile, checkWorkspace, configEditAffects, CrossFileCache } from "./check.js";
 import { parseConfigFile } from "./config.js";
 import { loadWorkspace } from "./load.js";
 import { parseEnvironmentFile } from "./secrets-dir.js";
@@ -358,5 +359,35 @@ describe("plaintext-credential proposes a secret name from where the credential 
     expect(pasted?.suggestion).toBe("crm_token");
     expect(pasted?.message).toContain("store the value with `stellar-secrets set crm_token --env ENV`, put `crm_token` here");
     expect(ds.find((x) => x.file === "agents/helper.yaml")?.message).toContain("stellar-secrets set NAME");
+  });
+});
+
+describe("one finding at one place is one diagnostic (an editor stacks two at one range)", () => {
+  const SLACK = "xoxb-FAKE-0000000000-notreal"; // TEST-ONLY fake credential
+  const connector = `kind: auth_connector\nname: inline\ntype: api_key\napi_key: ${SLACK}\n`;
+  const at = (d: { line: number; column: number; endLine: number; endColumn: number }) => `${d.line}:${d.column}-${d.endLine}:${d.endColumn}`;
+  const onFile = (ds: readonly { file: string; rule: string; severity: string; line: number; column: number; endLine: number; endColumn: number }[], file: string) =>
+    ds.filter((d) => d.file === file).map((d) => `${d.rule} ${d.severity} ${at(d)}`);
+
+  it("a credential in a field that takes only a reference: plaintext-credential (it says what to write), not also schema's 'must be a secret reference'", () => {
+    const index = workspaceWith({ "connectors/inline.yaml": connector });
+    expect(onFile(checkWorkspace(index), "connectors/inline.yaml")).toEqual(["plaintext-credential error 4:10-4:38"]);
+    // the per-file check of an editor says the same
+    expect(onFile(checkConfigFile(index, "connectors/inline.yaml"), "connectors/inline.yaml")).toEqual(["plaintext-credential error 4:10-4:38"]);
+    // plaintext-credential made less severe (or off): the schema error stays, at its own severity
+    expect(onFile(checkWorkspace(index, { rules: { "plaintext-credential": "warning" } }), "connectors/inline.yaml")).toEqual(["plaintext-credential warning 4:10-4:38", "schema error 4:10-4:38"]);
+    expect(onFile(checkWorkspace(index, { rules: { "plaintext-credential": "off" } }), "connectors/inline.yaml")).toEqual(["schema error 4:10-4:38"]);
+  });
+
+  it("an environment file with git conflict markers: stale-mac (it says how to redo the merge), not also unencrypted-secrets-file at the same marker", () => {
+    const index = workspaceWith({});
+    const rel = "secrets/qa.enc.yaml";
+    const text = readFileSync(join(FIXTURE, rel), "utf8");
+    const lines = text.split("\n");
+    index.setEnvironmentFile(parseEnvironmentFile(["<<<<<<< HEAD", lines[0], "=======", lines[1], ">>>>>>> feature", ...lines.slice(2)].join("\n"), rel, "qa"));
+    const rules = (ds: readonly { file: string; rule: string; severity: string; line: number; column: number; endLine: number; endColumn: number }[]) =>
+      onFile(ds, rel).filter((d) => d.startsWith("stale-mac") || d.startsWith("unencrypted-secrets-file"));
+    expect(rules(checkWorkspace(index))).toEqual(["stale-mac error 1:1-1:13"]);
+    expect(rules(checkWorkspace(index, { rules: { "stale-mac": "off" } }))).toEqual(["unencrypted-secrets-file error 1:1-1:13"]);
   });
 });

@@ -49,6 +49,47 @@ export function applySeverities(diagnostics: readonly Diagnostic[], rules: Parti
 }
 
 /**
+ * Rules that report one finding at one place twice: `[covered, by]`, where `by`'s message says
+ * what `covered`'s says and how to fix it. A credential in a field that takes only a reference is
+ * a `schema` error ("must be a secret reference") and `plaintext-credential` (which reference to
+ * write, and the `set` command); git conflict markers in an environment file make it
+ * `unencrypted-secrets-file` (not valid YAML) and `stale-mac` (how to redo the merge), both at the
+ * first marker. An editor stacks two diagnostics of one range; so one is kept.
+ */
+const SAME_FINDING: readonly (readonly [covered: RuleId, by: RuleId])[] = [
+  ["schema", "plaintext-credential"],
+  ["unencrypted-secrets-file", "stale-mac"],
+];
+
+const SEVERITY_RANK: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
+
+/**
+ * Drops a `covered` diagnostic of {@link SAME_FINDING} when its `by` rule reports the same range
+ * of the same file at a severity at least as high (configured severities applied already: a rule
+ * made less severe, or off, does not hide the other). Order kept.
+ */
+function withoutRepeatedFindings(diagnostics: Diagnostic[]): Diagnostic[] {
+  const key = (d: Diagnostic): string => `${d.file}\u0000${d.line}:${d.column}-${d.endLine}:${d.endColumn}`;
+  let by: Map<string, number> | undefined;
+  for (const d of diagnostics) {
+    for (const [, rule] of SAME_FINDING) {
+      if (d.rule !== rule) continue;
+      by ??= new Map();
+      const k = `${rule}\u0000${key(d)}`;
+      by.set(k, Math.max(by.get(k) ?? 0, SEVERITY_RANK[d.severity]));
+    }
+  }
+  if (by === undefined) return diagnostics;
+  const seen = by;
+  return diagnostics.filter((d) => {
+    for (const [covered, rule] of SAME_FINDING) {
+      if (d.rule === covered && (seen.get(`${rule}\u0000${key(d)}`) ?? 0) >= SEVERITY_RANK[d.severity]) return false;
+    }
+    return true;
+  });
+}
+
+/**
  * Every diagnostic of the workspace, with configured severities, sorted by file and position.
  * When stellar.yaml is unusable, only its own diagnostics are returned.
  */
@@ -404,7 +445,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   // Values older than their catalog rotate_every, when a history says when they were set.
   if (options.history !== undefined) out.push(...rotationDiagnostics(index, options.history, options.now ?? new Date(), sev("rotation-overdue")));
 
-  return applySeverities(out, rules).sort(compareDiagnostics);
+  return withoutRepeatedFindings(applySeverities(out, rules)).sort(compareDiagnostics);
 }
 
 /**
@@ -420,7 +461,9 @@ export function checkConfigFile(index: WorkspaceIndex, path: string): Diagnostic
   if (file === undefined || !index.projectUsable) return [];
   const declared = index.environmentNames();
   const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
-  return applySeverities([...withFreeSecretNames(index, file.diagnostics), ...crossFileDiagnostics(index, file, namesComplete, declared)], index.project.rules).sort(compareDiagnostics);
+  return withoutRepeatedFindings(applySeverities([...withFreeSecretNames(index, file.diagnostics), ...crossFileDiagnostics(index, file, namesComplete, declared)], index.project.rules)).sort(
+    compareDiagnostics,
+  );
 }
 
 /**
