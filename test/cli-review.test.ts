@@ -511,6 +511,37 @@ describe("review", () => {
     expect(full.problems.map((p) => p.kind)).toContain("unrotated-removal");
   });
 
+  it("refuses a partial clone that cannot fetch an earlier version the look-back reads, naming it (never skipped, never a bare git error)", async () => {
+    const { s } = await project();
+    const { mallory } = await removedMember(s);
+    const old = s.git(["show", "main~1:secrets/production.enc.yaml"]);
+    s.write("secrets/production.enc.yaml", old.replace(new RegExp(` {8}- recipient: ${mallory.recipient}\\n {10}enc: \\|\\n(?: {12}.*\\n)+`), ""));
+    s.commit("production: routine re-key");
+    s.git(["checkout", "-q", "main"]);
+    s.git(["merge", "-q", "--no-ff", "--no-verify", "-m", "Merge pull request", "rekey"]);
+    s.git(["config", "uploadpack.allowFilter", "true"]);
+    s.git(["config", "uploadpack.allowAnySHA1InWant", "true"]);
+    // a partial clone: no blob but those its checkouts fetched (the head's, the base's, the range's)
+    const clone = join(s.dir, "partial");
+    s.git(["clone", "-q", "--filter=blob:none", "--branch", "main", `file://${s.repo}`, clone]);
+    for (const rev of ["HEAD^1", "rekey", "main"]) execFileSync("git", ["checkout", "-q", rev], { cwd: clone, env: s.env });
+    // its remote gone (offline, or a CI cache without it): the base's earlier versions cannot be fetched
+    execFileSync("git", ["remote", "set-url", "origin", `file://${join(s.dir, "gone")}`], { cwd: clone, env: s.env });
+    // (git cat-file ended at the first blob it could not fetch, and review failed with its first line: "… does not appear to be a git repository")
+    const r = await s.run(["review", "HEAD^1...HEAD", "--format", "markdown"], { cwd: clone, env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(r.code, r.stdout + r.stderr).toBe(22);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(
+      /GIT_ERROR: review cannot read an earlier version of the environment files \(secrets\/production\.enc\.yaml at [0-9a-f]{12}\): git has no copy of it and could not fetch it \(.*could not fetch [0-9a-f]+ from promisor remote\), so a data key the base retired that the head brings back \(unrotated-removal\) would go unseen/,
+    );
+    expect(r.stderr).toContain("run review where git can reach the remote");
+    // with the remote back, git fetches what review reads: the data key brought back is found
+    execFileSync("git", ["remote", "set-url", "origin", `file://${s.repo}`], { cwd: clone, env: s.env });
+    const back = await s.run(["review", "HEAD^1...HEAD", "--json"], { cwd: clone, env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(back.code, back.stderr).toBe(1);
+    expect((JSON.parse(back.stdout) as Report).problems.map((p) => p.kind)).toContain("unrotated-removal");
+  });
+
   it("rejects bad revisions and arguments", async () => {
     const { s } = await project();
     const bad = await review(s, ["no-such-branch"]);
