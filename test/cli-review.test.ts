@@ -11,8 +11,9 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ageDecrypt, CLI_BIN, createSandbox, HAS_AGE_CLI, REPO_ROOT, shellQuote, stanzas, unwrapWith, type AgeKey, type RunResult, type Sandbox } from "./helpers/cli.js";
+import { ageDecrypt, CLI_BIN, createSandbox, HAS_AGE_CLI, REPO_ROOT, stanzas, unwrapWith, type AgeKey, type RunResult, type Sandbox } from "./helpers/cli.js";
 import { sarifSchemaErrors } from "./helpers/sarif.js";
+import { shellWord } from "../packages/core/src/shell.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -341,7 +342,7 @@ describe("review", () => {
     const rekey = /`(\(cd teams\/labs && stellar-secrets rotate-key --env production\))`/.exec(message)?.[1] as string;
     const bin = join(s.dir, "bin");
     mkdirSync(bin, { recursive: true });
-    writeFileSync(join(bin, "stellar-secrets"), `#!/bin/sh\nexec ${[process.execPath, CLI_BIN].map(shellQuote).join(" ")} "$@"\n`, { mode: 0o755 });
+    writeFileSync(join(bin, "stellar-secrets"), `#!/bin/sh\nexec ${[process.execPath, CLI_BIN].map((word) => shellWord(word)).join(" ")} "$@"\n`, { mode: 0o755 });
     execFileSync("sh", ["-c", rekey], { cwd: s.repo, env: { ...s.env, PATH: `${bin}:${s.env.PATH ?? ""}` }, stdio: "ignore" });
     expect(s.read(NESTED)).not.toContain(mallory.recipient);
     expect(s.read("secrets/production.enc.yaml")).toBe(outerBefore);
