@@ -124,6 +124,10 @@ describe("matchBaseline", () => {
       'a.yaml is the file of environment "prd", which stellar.yaml does not declare',
     );
     expect(problemStatement('the file has a syntax error (at 3:4)')).toBe("the file has a syntax error (at #:#)");
+    // the other unresolved names of the file are context: another one resolved or added leaves this one as it was
+    expect(problemStatement('secret "a" is not resolved yet: s/p.enc.yaml holds our side\'s value (the file (x)) (3 names of s/p.enc.yaml are unresolved: a, b, c); finish')).toBe(
+      'secret "a" is not resolved yet: s/p.enc.yaml holds our side\'s value (the file (x))',
+    );
   });
 
   it("counts an aside that carries a fact (a file, a name): a problem whose only change is inside parentheses is new", () => {

@@ -37,7 +37,7 @@ export interface DiagnosticsSide {
  * file. Every other aside carries a fact of the problem (a file, a member and their key, a field)
  * and counts, its numbers as `#` like the rest.
  */
-const CONTEXT_ASIDE = /\s*\((?:did you mean\b|declared:|\d+ names of .* are unresolved:)[^()]*\)/gi;
+const CONTEXT_ASIDE = /\s*\((?:did you mean\b|declared:|\d+ names of [^()]* are unresolved:)[^()]*\)/gi;
 
 /**
  * The statement of the problem a checker message makes, without its context: the message up to
