@@ -279,6 +279,8 @@ const jobs = [
     // compiling what an earlier start compiled, up to its initial index.
     out: join(pkg("language-server"), "dist/bundle"),
     entry: "server.cjs",
+    // the tag also keys the server's on-disk cache of config models (index-cache.ts): models made by another build are never used
+    buildTag: true,
     inputs: buildInfo("language-server", "core", "sops"),
     options: {
       entryPoints: { server: join(pkg("language-server"), "dist/main.js") },

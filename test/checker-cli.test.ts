@@ -107,6 +107,8 @@ describe("stellar-secrets check", () => {
     expect(connectors.status).toBe(0);
     // the text summary says what was left out, so a check in a subfolder never reads as "no problems" for the repository
     expect(connectors.stderr).toMatch(/^no problems in connectors \(.*\)\nthe rest of the repository has \d+ errors?( and \d+ warnings?)?, not shown: /);
+    // the count is of the config files in PATH (connectors/ holds one), not the repository's
+    expect(connectors.stderr).toMatch(/^no problems in connectors \(1 config file, /);
   });
 
   it("words text output for the current directory, as git does: each file, the paths and git commands of its message, the summary; --json keeps the root's", () => {

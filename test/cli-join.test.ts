@@ -50,6 +50,7 @@ describe("a fresh clone is told to run `git setup`", () => {
     expect(whoami.code).toBe(0);
     expect(whoami.stdout).toContain("note: this clone is not set up for secrets files yet (no merge driver: git would merge environment files as text");
     expect(whoami.stdout).toContain("run `stellar-secrets git setup` once per clone");
+    expect(whoami.stdout).toContain("note: you are not a member of any environment yet; ask for access in a pull request: `stellar-secrets request-access --env ENV` (staging)");
     const asked = await bob.run(["request-access", "--env", "staging"]);
     expect(asked.code, asked.stderr).toBe(0);
     expect(asked.stdout).toContain("run `stellar-secrets git setup` once per clone");
@@ -210,6 +211,17 @@ describe("joining a team through pull requests", () => {
     expect(access.code).toBe(1);
     const review2 = JSON.parse(access.stdout);
     expect(review2.inactive.map((a: { name: string }) => a.name)).toEqual(["carol"]);
+    // a CI or deploy key never commits: --machine lists it as a reader without judging its activity
+    const text = await alice.run(["access", "--inactive", "30d"]);
+    expect(text.stdout).toContain("  ! carol: no commit found\n  (a CI or deploy key never commits: name such members with --machine NAME[,NAME])");
+    const machine = await alice.run(["access", "--json", "--inactive", "30d", "--machine", "carol"]);
+    expect(machine.code, machine.stderr).toBe(0);
+    expect(JSON.parse(machine.stdout)).toMatchObject({ inactive: [], machine: ["carol"], findings: 0 });
+    expect(JSON.parse(machine.stdout).activity.map((a: { name: string }) => a.name)).not.toContain("carol");
+    expect((await alice.run(["access", "--inactive", "30d", "--machine", "carol"])).stdout).toContain("  none\n  (not judged, machine members: carol)");
+    const notMember = await alice.run(["access", "--machine", "karol"]);
+    expect([notMember.code, notMember.stderr]).toEqual([4, expect.stringContaining('UNKNOWN_MEMBER: --machine: "karol" is not a member of any environment')]);
+    expect(notMember.stderr).toContain('did you mean "carol"?');
     const stagingReport = review2.environments.find((e: { name: string }) => e.name === "staging");
     expect(stagingReport).toMatchObject({ memberCount: 2, stanzaCount: 2, nonMemberRecipients: [], membersWithoutAccess: [], lastRotation: { kind: "created" } });
     expect(review2.sharedKeys).toEqual([]);
@@ -238,5 +250,29 @@ describe("joining a team through pull requests", () => {
       const sealed = execFileSync("age", ["-r", key.publicKey], { input: "hello" });
       expect(execFileSync("age", ["-d", "-i", file], { input: sealed }).toString()).toBe("hello");
     }
+  });
+});
+
+describe("members list --long across a merge commit", () => {
+  it("keeps each member's since and approval when a merge commit changed stellar.yaml (a member added on one branch, rules changed on another)", async () => {
+    const s = person("alice", "alice");
+    expect((await s.run(["init", "--env", "development,staging,production"])).code).toBe(0);
+    const init = s.commit("init", { date: "2026-11-01T10:00:00Z" });
+    s.git(["checkout", "-q", "-b", "x1"]);
+    expect((await s.run(["members", "add", "dave", s.keygen("dave").recipient, "--env", "development"])).code).toBe(0);
+    const addDave = s.commit("add dave", { date: "2026-11-02T10:00:00Z" });
+    s.git(["checkout", "-q", "-b", "x2", "main"]);
+    s.write("stellar.yaml", `${s.read("stellar.yaml")}rules:\n  unused-secret: "off"\n`);
+    s.commit("rules", { date: "2026-11-03T10:00:00Z" });
+    s.git(["checkout", "-q", "main"]);
+    s.git(["merge", "-q", "--no-ff", "-m", "merge x1", "x1"]);
+    s.git(["merge", "-q", "--no-ff", "-m", "merge x2", "x2"]); // its stellar.yaml is neither parent's: git log lists the merge
+    const long = await s.run(["members", "list", "--long", "--json"]);
+    expect(long.code, long.stderr).toBe(0);
+    const rows = JSON.parse(long.stdout).members as { name: string; environment: string; since: { commit: string } | null; approvedBy: string | null }[];
+    expect(rows.filter((r) => r.since === null)).toEqual([]); // was: every member "(not committed)" after such a merge
+    expect(rows.find((r) => r.name === "alice" && r.environment === "staging")).toMatchObject({ since: { commit: init }, approvedBy: "alice" });
+    // dave is dated from his branch's commit, although the other branch's later commit lacks him
+    expect(rows.find((r) => r.name === "dave")).toMatchObject({ since: { commit: addDave } });
   });
 });

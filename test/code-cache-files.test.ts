@@ -193,7 +193,7 @@ describe("code cache files", () => {
   });
 
   it("the built bundles end with their build tag, the first 32 bits of the SHA-256 of what precedes it", () => {
-    for (const file of ["packages/cli/dist/bundle/stellar-secrets.cjs", "packages/cli/dist/bundle/command-get.cjs", "packages/resolver/dist/bundle/resolver.cjs"]) {
+    for (const file of ["packages/cli/dist/bundle/stellar-secrets.cjs", "packages/cli/dist/bundle/command-get.cjs", "packages/resolver/dist/bundle/resolver.cjs", "packages/language-server/dist/bundle/server.cjs"]) {
       const text = readFileSync(join(REPO_ROOT, file), "utf8");
       const m = /\/\/ stellar-secrets build ([0-9a-f]{8})\n$/.exec(text);
       expect([file, m?.[1]]).toEqual([file, createHash("sha256").update(text.slice(0, m?.index)).digest("hex").slice(0, 8)]);

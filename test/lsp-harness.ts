@@ -100,6 +100,8 @@ export interface ClientOptions {
   /** What `workspace/configuration` answers for `stellarSecrets`. */
   settings?: Record<string, unknown>;
   transport?: "stdio" | "node-ipc";
+  /** Variables laid over the server's environment (default: a cold start, STELLAR_SECRETS_NO_INDEX_CACHE=1). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** A language client over a real server process. */
@@ -122,7 +124,8 @@ export class LspClient {
     const transport = options.transport ?? "stdio";
     const proc = spawn(process.execPath, [SERVER_BIN, `--${transport}`], {
       stdio: transport === "stdio" ? ["pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe", "ipc"],
-      env: { ...process.env, SOPS_AGE_KEY: "", SOPS_AGE_KEY_FILE: "" },
+      // a cold start every time, and nothing written to the user's cache folder (index-cache.ts)
+      env: { ...process.env, SOPS_AGE_KEY: "", SOPS_AGE_KEY_FILE: "", STELLAR_SECRETS_NO_INDEX_CACHE: "1", ...options.env },
     });
     const conn =
       transport === "stdio"

@@ -7,15 +7,20 @@
 //   - the first publishDiagnostics;
 // with the server's CPU (user + system, from /proc) at its exit. Medians, and the best run.
 //
-// Usage: node bench/lib/lsp-start.mjs [--runs 11] [--files 5000] SERVER...
+// Warm or cold: a server keeps its config files' models between runs in an on-disk cache
+// (packages/language-server/src/index-cache.ts; here in a temp folder of its own, XDG_CACHE_HOME,
+// removed at the end). By default the counted runs are warm: the warm-up run wrote the cache, and
+// each run starts from it. `--cold` sets STELLAR_SECRETS_NO_INDEX_CACHE=1: every run parses every file.
+//
+// Usage: node bench/lib/lsp-start.mjs [--runs 11] [--files 5000] [--cold] SERVER...
 //   SERVER: a bin (…/bin/stellar-secrets-language-server.js, run as it is) or a server module
 //   exporting `main` (e.g. a copy of an older dist/bundle/server.mjs, run through run-server.mjs).
 //   Default: this checkout's bin. Node flags for every server: BENCH_SERVER_NODE_ARGS.
 // A server with a V8 code cache writes it during its first run: run once before comparing
 // (the first run of each server is a warm-up and not counted).
 import { spawn } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
-import { loadavg } from "node:os";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -26,6 +31,8 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const require = createRequire(join(repo, "packages/language-server/package.json"));
 const proto = require("vscode-languageserver-protocol/node");
 const args = process.argv.slice(2);
+const cold = args.includes("--cold");
+if (cold) args.splice(args.indexOf("--cold"), 1);
 const opt = (name, dflt) => numberOption(args, name, dflt);
 const RUNS = opt("--runs", 11);
 const FILES = opt("--files", 5000);
@@ -38,10 +45,13 @@ const cpuMs = (pid) => {
 };
 
 const ws = await generateWorkspace({ files: FILES, secrets: 1000 });
+// the servers' model caches: a folder of this run's own (never the user's cache folder)
+const cacheHome = mkdtempSync(join(tmpdir(), "bench-lsp-cache-"));
+const serverEnv = { ...process.env, XDG_CACHE_HOME: cacheHome, ...(cold ? { STELLAR_SECRETS_NO_INDEX_CACHE: "1" } : {}) };
 
 async function once(server) {
   const t0 = performance.now();
-  const proc = spawn(process.execPath, argvOf(server), { stdio: ["pipe", "pipe", "inherit"] });
+  const proc = spawn(process.execPath, argvOf(server), { stdio: ["pipe", "pipe", "inherit"], env: serverEnv });
   const conn = proto.createProtocolConnection(new proto.StreamMessageReader(proc.stdout), new proto.StreamMessageWriter(proc.stdin));
   conn.onRequest(proto.RegistrationRequest.type, () => null);
   conn.onRequest(proto.ConfigurationRequest.type, (p) => p.items.map(() => ({})));
@@ -73,12 +83,15 @@ async function once(server) {
 }
 
 const results = servers.map(() => []);
-for (const s of servers) await once(s); // warm-up: the page cache, and a code cache written
+for (const s of servers) await once(s); // warm-up: the page cache, and a code cache and (unless --cold) a model cache written
 for (let i = 0; i < RUNS; i++) for (let s = 0; s < servers.length; s++) results[s].push(await once(servers[s]));
-console.log(`language server start on ${FILES} config files, ${RUNS} alternating runs (node ${process.version}, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}); medians:`);
+console.log(
+  `language server start on ${FILES} config files, ${RUNS} alternating runs, ${cold ? "cold (--cold: no model cache, every file parsed)" : "warm (the model cache the warm-up run wrote)"} (node ${process.version}, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}); medians:`,
+);
 servers.forEach((s, i) => {
   const r = results[i];
   const m = (k) => median(r.map((x) => x[k])).toFixed(0);
   console.log(`  ${s.slice(-70)}\n    initialize ${m("initialize")} ms, initial index ${m("index")} ms (best ${Math.min(...r.map((x) => x.index)).toFixed(0)}), first diagnostics ${m("firstDiagnostics")} ms, server CPU ${m("cpu")} ms`);
 });
 rmSync(ws.dir, { recursive: true, force: true });
+rmSync(cacheHome, { recursive: true, force: true });

@@ -4,7 +4,8 @@
 // needs no node_modules. Type-checks first. `--package` also writes dist/stellar-secrets.vsix.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
@@ -36,6 +37,14 @@ await build({
   // CommonJS dependencies (vscode-languageserver) call require() for node built-ins.
   banner: { js: "import { createRequire as __stellarCreateRequire } from 'node:module'; const require = __stellarCreateRequire(import.meta.url);" },
 });
+// the server's build tag, its last line (as scripts/bundle.mjs tags the package's bundles): the
+// server keys its on-disk cache of config models with it, so models made by another build are never used
+{
+  const server = join(dist, "server.mjs");
+  const text = readFileSync(server, "utf8");
+  const tag = createHash("sha256").update(text).digest("hex").slice(0, 8);
+  writeFileSync(server, `${text}${text.endsWith("\n") ? "" : "\n"}// stellar-secrets build ${tag}\n`);
+}
 if (process.argv.includes("--package")) {
   execFileSync(
     process.execPath,

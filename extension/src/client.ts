@@ -20,8 +20,9 @@ export function createClient(context: vscode.ExtensionContext, outputChannel: vs
     outputChannel,
     diagnosticPullOptions: { onChange: true, onSave: true },
     // this client runs the stellarSecrets.* commands the server's quick fixes and completions name,
-    // and refreshes its Secrets view on stellarSecrets/indexChanged
-    initializationOptions: { clientCommands: true, indexChanged: true },
+    // and refreshes its Secrets view on stellarSecrets/indexChanged; the server keeps its cache of
+    // config models in this extension's storage folder (the workspace's, else the global one)
+    initializationOptions: { clientCommands: true, indexChanged: true, indexCacheDir: (context.storageUri ?? context.globalStorageUri).fsPath },
   };
   return new LanguageClient("stellarSecrets", "Stellar Secrets", serverOptions, clientOptions);
 }

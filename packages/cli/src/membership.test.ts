@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { authorMatches, lastSeen, membershipKey, membershipSince, type ConfigVersion } from "./membership.js";
+import { authorMatches, lastSeen, membershipKey, membershipSince, rawLineBlob, type ConfigVersion } from "./membership.js";
 
 const ALICE = "age1qua746lhnvd8m6tn52e78hxrkr7nmqjgsq6ttq4nuhz9rgjdeayqhgjcv0";
 const BOB = "age1f73cxphn004kaw024f96p5vvgs2eqrrtsmhg6kve93nnj6xhvc3seda36r";
@@ -48,5 +48,48 @@ describe("lastSeen", () => {
     expect(seen.get("bob")?.commit).toBe("c3");
     expect(seen.get("alice")?.commit).toBe("c2");
     expect(seen.has("carol")).toBe(false);
+  });
+});
+
+describe("rawLineBlob", () => {
+  const a = "a".repeat(40);
+  const b = "b".repeat(40);
+  const c = "c".repeat(40);
+  it("takes the commit's own blob of a plain raw line and of a merge's combined (-c) line", () => {
+    expect(rawLineBlob(`:100644 100644 ${a} ${b} M\tstellar.yaml`)).toBe(b);
+    expect(rawLineBlob(`:000000 100644 ${"0".repeat(40)} ${b} A\tstellar.yaml`)).toBe(b);
+    expect(rawLineBlob(`::100644 100644 100644 ${a} ${b} ${c} MM\tstellar.yaml`)).toBe(c);
+  });
+
+  it("says deleted (undefined) only for an all-zero id", () => {
+    expect(rawLineBlob(`:100644 000000 ${a} ${"0".repeat(40)} D\tstellar.yaml`)).toBeUndefined();
+  });
+});
+
+describe("membershipSince over a history with branches (versions that name their parents)", () => {
+  const v = (n: number, members: Record<string, string>, parents: string[]): ConfigVersion => ({ ...version(n, members), parents });
+  it("dates a member added on a branch from that branch's commit, not from the merge, when the other branch did not have them", () => {
+    const starts = membershipSince([
+      v(1, { alice: ALICE }, []),
+      v(2, { alice: ALICE, bob: BOB }, ["c1"]), // branch x1 adds bob
+      v(3, { alice: ALICE, carol: BOB2 }, ["c1"]), // branch x2 (later) adds carol, without bob
+      v(4, { alice: ALICE, bob: BOB, carol: BOB2 }, ["c2", "c3"]), // the merge
+    ]);
+    expect(starts.get(membershipKey("production", "alice"))?.commit).toBe("c1");
+    expect(starts.get(membershipKey("production", "bob"))?.commit).toBe("c2");
+    expect(starts.get(membershipKey("production", "carol"))?.commit).toBe("c3");
+    // the same versions read as one line of history date bob from the merge (c3 lacks him)
+    const linear = [version(1, { alice: ALICE }), version(2, { alice: ALICE, bob: BOB }), version(3, { alice: ALICE, carol: BOB2 }), version(4, { alice: ALICE, bob: BOB, carol: BOB2 })];
+    expect(membershipSince(linear).get(membershipKey("production", "bob"))?.commit).toBe("c4");
+  });
+
+  it("starts again where a key changed or the member was removed on the path to HEAD, and treats an unknown parent as without them", () => {
+    const starts = membershipSince([
+      v(1, { alice: ALICE, bob: BOB }, []),
+      v(2, { alice: ALICE, bob: BOB2 }, ["c1"]), // bob's key changed
+      v(3, { alice: ALICE, bob: BOB2 }, ["c2", "c0"]), // c0: not in the list (a shallow clone's cut)
+    ]);
+    expect(starts.get(membershipKey("production", "bob"))?.commit).toBe("c2");
+    expect(membershipSince([v(1, { alice: ALICE }, ["c0"])]).get(membershipKey("production", "alice"))?.commit).toBe("c1");
   });
 });

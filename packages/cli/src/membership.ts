@@ -23,6 +23,12 @@ export interface CommitRef {
 /** One committed version of stellar.yaml (oldest first in a list); `text` null when unreadable or deleted. */
 export interface ConfigVersion extends CommitRef {
   text: string | null;
+  /**
+   * The commits of the versions this one follows, in the history of stellar.yaml (git's rewritten
+   * parents: two for a merge of branches that both changed it). Absent: the list is one line of
+   * history, each version following the one before it.
+   */
+  parents?: readonly string[];
 }
 
 /** `environment\0name` → the commit that started the member's current membership, and the key they have had since. */
@@ -38,14 +44,20 @@ export function membershipKey(environment: string, name: string): string {
  * and name, the commit from which they have been a member with the same key without a break
  * (removed, or their key changed, starts again). Members that no version has are absent
  * (not committed yet).
+ *
+ * When every version names its `parents` (a history with branches, parents before children), a
+ * membership follows the branches: a version keeps the start of a parent version that had the
+ * member with the same key (the earliest, when both parents of a merge had them), so a member added
+ * on a branch is dated from that branch's commit, not from a commit of another branch that did not
+ * have them yet; the result is that of the last version (HEAD's). A parent outside the list counts
+ * as a version without the member.
  */
 export function membershipSince(versions: readonly ConfigVersion[]): MembershipStarts {
+  if (versions.length > 0 && versions.every((v) => v.parents !== undefined)) return membershipSinceInGraph(versions);
   const starts: MembershipStarts = new Map();
   const keys = new Map<string, string>();
   for (const v of versions) {
-    const config = v.text === null ? undefined : parseProjectConfig(v.text, `/${PROJECT_FILE}`).config;
-    const present = new Map<string, string>();
-    for (const env of config?.environments ?? []) for (const m of env.members) present.set(membershipKey(env.name, m.name), m.recipient);
+    const present = membersOf(v);
     for (const k of [...starts.keys()]) {
       if (present.get(k) !== keys.get(k)) {
         starts.delete(k);
@@ -59,6 +71,34 @@ export function membershipSince(versions: readonly ConfigVersion[]): MembershipS
     }
   }
   return starts;
+}
+
+/** The members of a version: `membershipKey` → recipient. */
+function membersOf(v: ConfigVersion): Map<string, string> {
+  const config = v.text === null ? undefined : parseProjectConfig(v.text, `/${PROJECT_FILE}`).config;
+  const present = new Map<string, string>();
+  for (const env of config?.environments ?? []) for (const m of env.members) present.set(membershipKey(env.name, m.name), m.recipient);
+  return present;
+}
+
+/** {@link membershipSince} over versions that name their parents (topological order, oldest first). */
+function membershipSinceInGraph(versions: readonly ConfigVersion[]): MembershipStarts {
+  const byCommit = new Map<string, MembershipStarts>();
+  let last: MembershipStarts = new Map();
+  for (const v of versions) {
+    const starts: MembershipStarts = new Map();
+    const before = (v.parents ?? []).map((p) => byCommit.get(p)).filter((m): m is MembershipStarts => m !== undefined);
+    for (const [k, recipient] of membersOf(v)) {
+      const kept = before
+        .map((m) => m.get(k))
+        .filter((st): st is CommitRef & { recipient: string } => st !== undefined && st.recipient === recipient)
+        .sort((a, b) => Date.parse(a.date) - Date.parse(b.date))[0];
+      starts.set(k, kept ?? { commit: v.commit, date: v.date, author: v.author, email: v.email, recipient });
+    }
+    byCommit.set(v.commit, starts);
+    last = starts;
+  }
+  return last;
 }
 
 /**
@@ -102,21 +142,40 @@ async function repoOf(ctx: CommandContext, config: ProjectConfig): Promise<GitRe
   }
 }
 
+/**
+ * The blob a `git log --raw` line gives the file in its commit: `:100644 100644 OLD NEW M\tPATH`, or
+ * for a merge (`-c`) `::100644 100644 100644 P1 P2 RESULT MM\tPATH`; the last id before the status
+ * letters either way. Undefined for an all-zero id (the file deleted there).
+ */
+export function rawLineBlob(line: string): string | undefined {
+  const fields = line.split("\t")[0]!.trim().split(/\s+/);
+  const blob = fields.at(-2);
+  return blob === undefined || !/^[0-9a-f]+$/.test(blob) || /^0+$/.test(blob) ? undefined : blob;
+}
+
 /** Every committed version of stellar.yaml reachable from HEAD, oldest first; empty outside git. */
 export async function readConfigVersions(ctx: CommandContext, config: ProjectConfig): Promise<ConfigVersion[]> {
   const repo = await repoOf(ctx, config);
   if (repo === undefined) return [];
   const path = repo.prefix === "" ? PROJECT_FILE : `${repo.prefix}/${PROJECT_FILE}`;
-  const log = await repo.log(["--reverse", "--raw", "--no-abbrev", "--no-renames", FORMAT, "--", path]);
-  const entries: { ref: CommitRef; blob: string | undefined }[] = [];
+  // `-c`: a merge commit that git lists here (its stellar.yaml differs from every parent's, e.g. two
+  // branches' member changes merged, or a resolved conflict) has a raw line too; without it a merge
+  // had none and was taken for a deletion of stellar.yaml, so every member looked "not committed"
+  // `--parents`: each version's rewritten parents (the versions it follows), for a history with
+  // branches; `--topo-order --reverse`: parents before children, HEAD's version last
+  const log = await repo.log(["--reverse", "--topo-order", "--parents", "--raw", "-c", "--no-abbrev", "--no-renames", `${FORMAT}%x00%P`, "--", path]);
+  const entries: { ref: CommitRef & { parents: string[] }; blob: string | undefined }[] = [];
+  // a commit shown without a change of the file is not a version (never a deletion): its children follow its parents
+  const passThrough = new Map<string, string[]>();
+  const through = (parents: readonly string[]): string[] => parents.flatMap((p) => passThrough.get(p) ?? [p]);
   for (const chunk of log.split("\u0001").slice(1)) {
     const [header = "", ...rest] = chunk.split("\n");
-    const ref = parseHeader(header);
-    if (ref === undefined) continue;
-    // `:100644 100644 OLD NEW M\tstellar.yaml`; a deletion has an all-zero NEW
+    const base = parseHeader(header);
+    if (base === undefined) continue;
+    const parents = through((header.split("\u0000")[4] ?? "").split(" ").filter((p) => p !== ""));
     const raw = rest.find((l) => l.startsWith(":"));
-    const blob = raw?.split(/\s+/)[3];
-    entries.push({ ref, blob: blob === undefined || /^0+$/.test(blob) ? undefined : blob });
+    if (raw === undefined) passThrough.set(base.commit, parents);
+    else entries.push({ ref: { ...base, parents }, blob: rawLineBlob(raw) });
   }
   const blobs = await repo.readBlobs([...new Set(entries.map((e) => e.blob).filter((b): b is string => b !== undefined))]);
   return entries.map((e) => ({ ...e.ref, text: e.blob === undefined ? null : (blobs.get(e.blob) ?? null) }));

@@ -410,6 +410,14 @@ describe("review text", () => {
     expect(none).not.toContain("4444444444");
     expect(renderReviewText(textReport([env({})]))).not.toContain("Signatures");
   });
+
+  it("counts the commits of the Markdown signatures section in words that agree with the number", () => {
+    const c = (n: string): string => n.repeat(40);
+    const one = { checked: true, commits: [{ commit: c("4"), status: "unsigned" as const, environments: ["staging"], unsignedFor: ["staging"] }], unverifiable: ["staging"] };
+    expect(renderReviewMarkdown({ ...textReport([env({})]), signatures: one })).toContain("<summary>Signatures (1 commit, judged against the members of HEAD)</summary>");
+    const two = { ...one, commits: [...one.commits, { ...one.commits[0]!, commit: c("5") }] };
+    expect(renderReviewMarkdown({ ...textReport([env({})]), signatures: two })).toContain("<summary>Signatures (2 commits, judged");
+  });
 });
 
 describe("review text in a terminal", () => {

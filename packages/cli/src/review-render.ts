@@ -496,7 +496,7 @@ function reviewMarkdown(report: ReviewReport, options: { headline?: string; mark
   }
   const signatures = signatureLines(report);
   if (signatures.length > 0) {
-    out.push(...details(`Signatures (${report.signatures.commits.length} commits, judged against the members of ${report.base.label})`, signatures.map((l) => `- ${markdownText(l)}`)));
+    out.push(...details(`Signatures (${plural(report.signatures.commits.length, "commit")}, judged against the members of ${report.base.label})`, signatures.map((l) => `- ${markdownText(l)}`)));
   }
   return `${out.join("\n").replace(/\n+$/, "")}\n`;
 }

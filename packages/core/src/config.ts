@@ -156,10 +156,7 @@ const PREFIX_CREDENTIAL_FIX =
   * another tool gives an empty, irrelevant model. A lone `\r` ends a line, as in YAML ({@link loneCrAsLf}).
   */
 export function parseConfigFile(original: string, path: string, options?: ParseConfigOptions): ConfigFile {
-  // A UTF-8 byte order mark is no character of the text an editor shows (nor of the buffer it
-  // sends the language server): positions count from after it, so that columns on the first line
-  // are the editor's, from disk and from a buffer alike.
-  const text = loneCrAsLf(original.charCodeAt(0) === 0xfeff ? original.slice(1) : original);
+  const text = configTextOf(original);
   const file = parseConfigBody(text, path, options);
   if (file.relevant && text.includes("#")) {
     const found = commentCredentialDiagnostics(file, text);
@@ -169,6 +166,18 @@ export function parseConfigFile(original: string, path: string, options?: ParseC
     }
   }
   return file;
+}
+
+/**
+ * The text {@link parseConfigFile} reads from a file's text: without a leading byte order mark,
+ * each lone `\r` as `\n` ({@link loneCrAsLf}, same length). A model's offsets, ranges and
+ * {@link LineIndex} are of this text.
+ */
+export function configTextOf(original: string): string {
+  // A UTF-8 byte order mark is no character of the text an editor shows (nor of the buffer it
+  // sends the language server): positions count from after it, so that columns on the first line
+  // are the editor's, from disk and from a buffer alike.
+  return loneCrAsLf(original.charCodeAt(0) === 0xfeff ? original.slice(1) : original);
 }
 
 /** `plaintext-credential` for well-known credential formats in the file's comments ({@link commentCredentials}). */

@@ -30,6 +30,7 @@ export * from "./usage.js";
 export * from "./probe.js";
 export * from "./completion.js";
 export * from "./load.js";
+export * from "./model-cache.js";
 export * from "./review/index.js";
 export * from "./version.js";
 export { schemaDiagnostics, validatorFor, type SchemaValidator } from "./validate.js";

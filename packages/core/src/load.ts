@@ -8,7 +8,7 @@ import type * as nodeFs from "node:fs";
 import { isAbsolute, join, normalize, relative, sep } from "node:path";
 import { CATALOG_FILE, environmentOfFileName, INBOX_DIR, MAX_CONFIG_FILE_BYTES, MAX_PROPOSAL_FILE_BYTES, MAX_SECRETS_FILE_BYTES } from "@stellar-secrets/sops";
 import { parseCatalog } from "./catalog.js";
-import { parseConfigFile, unreadableConfigFile } from "./config.js";
+import { parseConfigFile, unreadableConfigFile, type ConfigFile } from "./config.js";
 import { diagnosticAt } from "./diagnostics.js";
 import { readExcludedDefinitions } from "./excluded.js";
 import { CoreError } from "./errors.js";
@@ -32,6 +32,7 @@ import { LineIndex } from "./position.js";
 import type { ProposalFile } from "./proposals.js";
 import { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
 import { shellPathWord } from "./shell.js";
+import type { ConfigModelCache } from "./model-cache.js";
 
 export { invalidUtf8, linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
 
@@ -75,6 +76,23 @@ export interface LoadOptions {
    * scope cannot hide a file from the checks).
    */
   alsoInclude?: readonly ConfigScope[];
+  /**
+   * Where config files' models may come from instead of being parsed (e.g. an editor's
+   * {@link ConfigModelCache} of an earlier run). Only for the config files the loader reads as
+   * text and parses; every other file, and everything cross-file, is made as without it.
+   */
+  configModels?: ConfigModelSource;
+}
+
+/**
+ * A source of config files' models for {@link loadWorkspace} (`configModels`). `take(path, text)`
+ * returns a model equal, field by field and with its classes, to what `parseConfigFile(text, path)`
+ * would return, or undefined (the loader then parses); it must never return a model of another
+ * text or path. `parsed` is told of each model the loader parsed itself. Neither may throw.
+ */
+export interface ConfigModelSource {
+  take(path: string, text: string): ConfigFile | undefined;
+  parsed?(path: string, text: string, model: ConfigFile): void;
 }
 
 /** The config files a project checks: its `config.include` and `config.exclude` globs. */
@@ -209,6 +227,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   const secretsRel = project.secretsDir.replace(/\/+$/, "");
   const visited = new Set<string>();
   const rootIsNormal = sep === "/" && isAbsolute(root) && normalize(root) === root;
+  const models = options.configModels;
 
   /** The text of a config-sized file, `{ why }` when it is too large or not UTF-8 (reported on the file), undefined when it cannot be read (skipped). */
   const readSmall = (abs: string, rel: string, listedRegular: boolean): string | { why: string } | undefined => {
@@ -363,9 +382,15 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
       }
       try {
         switch (role.role) {
-          case "config":
-            index.setConfigFile(parseConfigFile(text, rel));
+          case "config": {
+            let model = models?.take(rel, text);
+            if (model === undefined) {
+              model = parseConfigFile(text, rel);
+              models?.parsed?.(rel, text, model);
+            }
+            index.setConfigFile(model);
             break;
+          }
           case "catalog":
             index.setCatalog({ ...parseCatalog(text, rel), path: rel });
             break;

@@ -86,11 +86,14 @@ function loadServerBundle(file, { writeDelayMs = WRITE_DELAY_MS } = {}) {
     }
   };
   const { main } = module.exports;
+  // the bundle's build tag (its last line, scripts/bundle.mjs): the server's model cache is keyed by it
+  const buildTag = /\/\/ stellar-secrets build ([0-9a-f]{8})\n$/.exec(source.slice(-64))?.[1];
   return {
     ...module.exports,
     codeCache: cachedData === undefined ? "none" : script.cachedDataRejected === true ? "rejected" : "used",
     main: (options = {}) =>
       main({
+        ...(buildTag === undefined ? {} : { buildTag }),
         ...options,
         afterInitialIndex: () => {
           options.afterInitialIndex?.();

@@ -48,6 +48,7 @@ import type { Position } from "vscode-languageserver";
 import type { CommittedTexts, ObjectDefinition, ObjectReference, ProjectModel, SecretKey, SecretReference, Target } from "./model.js";
 import { toLspRange, toOffset } from "./ranges.js";
 import { fromProjectPath, toProjectPath } from "./uris.js";
+import type { ProjectIndexCache } from "./index-cache.js";
 import type { TextSource } from "./workspace.js";
 
 /** Builds the model of the project whose stellar.yaml is `configPath` with core's loader (editor buffers win over the disk). */
@@ -60,9 +61,13 @@ export async function createCoreModel(configPath: string, source: TextSource): P
     // a folder listed a moment ago while finding the projects is not listed again
     readdir: (path) => source.takeListing?.(path) ?? nodeWorkspaceFs.readdir(path),
   };
+  // config files whose text is unchanged since an earlier run take their models from the on-disk cache (index-cache.ts)
+  const cache = source.indexCache?.open(dirname(configPath));
   // the checker's own size limit per kind of file (config, environment file), as `check` reads them
-  const { index } = loadWorkspace(dirname(configPath), { fs });
-  return new CoreModel(configPath, index, source);
+  const { index } = loadWorkspace(dirname(configPath), { fs, ...(cache === undefined ? {} : { configModels: cache.models }) });
+  cache?.loaded(index.configFiles.size);
+  // (a stellar.yaml that does not parse gives no config files: its empty index never replaces the cache)
+  return new CoreModel(configPath, index, source, index.projectUsable ? cache : undefined);
 }
 
 /**
@@ -109,6 +114,7 @@ class CoreModel implements ProjectModel {
     configPath: string,
     private readonly index: WorkspaceIndex,
     private readonly source: TextSource,
+    private readonly cache?: ProjectIndexCache,
   ) {
     this.configPath = configPath;
     this.root = dirname(configPath);
@@ -206,8 +212,13 @@ class CoreModel implements ProjectModel {
         else this.index.setProposalFile(readProposalFile(nodeWorkspaceFs, this.abs(rel), rel, role.inSecretsDir));
         return;
       case "config":
+        this.cache?.touch();
         if (text === undefined) this.index.removeConfigFile(rel);
-        else this.index.setConfigFile(parseConfigFile(text, rel));
+        else {
+          const model = parseConfigFile(text, rel);
+          this.cache?.models.parsed(rel, text, model);
+          this.index.setConfigFile(model);
+        }
         return;
       case "project":
       case "ignored":
@@ -246,6 +257,8 @@ class CoreModel implements ProjectModel {
     for (const [p, ds] of next) if (!sameDiagnostics(this.byFile.get(p), ds)) changed.add(p);
     for (const p of this.byFile.keys()) if (!next.has(p)) changed.add(p);
     this.byFile = next;
+    // the models as they are now go to the on-disk cache after a pause (when any changed)
+    this.cache?.checked(() => this.index.configFiles.values());
     return changed;
   }
 

@@ -6,6 +6,8 @@
 // first: takes --clientProcessId out of process.argv before vscode-languageserver/node is evaluated
 // (its module body would start its own watch of that pid, one that ends the server on EPERM)
 import { CLIENT_PROCESS_ID, GIVEN_ARGS } from "./client-process-arg.js";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { createConnection, ProposedFeatures } from "vscode-languageserver/node";
 import { createCoreModel } from "./core-model.js";
 import { lifecycleStrategy } from "./lifecycle.js";
@@ -16,6 +18,36 @@ import { startServer } from "./server.js";
 export interface MainOptions {
   /** Called once the initial index is built (or failed): the bin writes its V8 code cache then. */
   afterInitialIndex?: () => void;
+  /**
+   * The bundle's build tag (its last line, `// stellar-secrets build 0123abcd`), which the bin reads
+   * with the bundle; without it, the tag of the module file this code runs from (a bundle of its
+   * own, as the VS Code extension's), else none: the on-disk model cache is then off.
+   */
+  buildTag?: string;
+}
+
+/** The build tag at the end of the file this module runs from, when it is a tagged bundle; undefined otherwise. Never throws. */
+function ownBuildTag(): string | undefined {
+  try {
+    const url = (import.meta as { url?: string }).url;
+    if (url === undefined || !url.startsWith("file:")) return undefined;
+    return buildTagOf(fileURLToPath(url));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The build tag on the last line of `file` (`// stellar-secrets build 0123abcd`), or undefined. Reads the file's last 64 bytes only. */
+export function buildTagOf(file: string): string | undefined {
+  const fd = openSync(file, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const tail = Buffer.alloc(Math.min(64, size));
+    readSync(fd, tail, 0, tail.length, size - tail.length);
+    return /\/\/ stellar-secrets build ([0-9a-f]{8})\n$/.exec(tail.toString("latin1"))?.[1];
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Starts the server on the transport named in `process.argv`. */
@@ -57,5 +89,5 @@ export function main(options: MainOptions = {}): void {
   };
   process.on("uncaughtException", (e) => report(`[stellar-secrets] uncaught: ${e.stack ?? String(e)}`));
   process.on("unhandledRejection", (e) => report(`[stellar-secrets] unhandled rejection: ${String(e)}`));
-  startServer(connection, { modelFactory: createCoreModel, afterInitialIndex: options.afterInitialIndex });
+  startServer(connection, { modelFactory: createCoreModel, afterInitialIndex: options.afterInitialIndex, buildTag: options.buildTag ?? ownBuildTag() });
 }

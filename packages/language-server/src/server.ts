@@ -12,6 +12,7 @@ import { PositionEncodingKind, TextDocumentSyncKind, type Connection, type Initi
 import { Buffers } from "./buffers.js";
 import { CommittedVersions } from "./committed-versions.js";
 import { DiagnosticsPublisher, WORKSPACE_PULL_WAIT_MS } from "./diagnostics.js";
+import { IndexCache } from "./index-cache.js";
 import { keepLastGood } from "./last-good.js";
 import { registerLifecycle } from "./lifecycle.js";
 import { featureCapabilities, registerLanguageFeatures } from "./language-features.js";
@@ -33,6 +34,14 @@ export interface ServerOptions {
   modelFactory: ModelFactory;
   /** Called once the initial index is built (or failed), after `initialized` (or the first request or didOpen of a client that did not send it: `lifecycle.ts`): the bin then keeps its V8 code cache. */
   afterInitialIndex?: () => void;
+  /**
+   * The code's build tag (the bundle's last line, `// stellar-secrets build 0123abcd`): with one,
+   * the server keeps config files' models between runs in an on-disk cache (index-cache.ts); without
+   * one (the tsc output, tests) it parses every file at every start.
+   */
+  buildTag?: string | undefined;
+  /** The cache's folder when the client gives none (default: the user's cache folder, index-cache.ts); for tests. */
+  indexCacheDir?: string | undefined;
   /** How long to wait for the client's answer to one of the server's requests before going on without it; default {@link CLIENT_ANSWER_TIMEOUT_MS}. */
   clientAnswerTimeoutMs?: number | undefined;
   /** How long a client that pulls diagnostics has to send `workspace/diagnostic` before the diagnostics of the files it has not pulled are pushed; default {@link WORKSPACE_PULL_WAIT_MS}. */
@@ -57,6 +66,9 @@ export function createServer(connection: Connection, options: ServerOptions): Se
   const state = new ServerState(connection, keepLastGood(options.modelFactory));
   if (options.clientAnswerTimeoutMs !== undefined) state.clientAnswerTimeoutMs = options.clientAnswerTimeoutMs;
   const settings = new SettingsStore(state);
+  const indexCache = new IndexCache({ build: options.buildTag, defaultDir: options.indexCacheDir, log: (m) => state.log(m) });
+  indexCache.enabledFor = (root) => settings.for(root).indexCache;
+  state.workspace.indexCache = indexCache;
   const diagnostics = new DiagnosticsPublisher(state, settings);
   // After every index change: the diagnostics first, then stellarSecrets/indexChanged.
   state.onIndexChanged((paths) => diagnostics.changed(paths));
@@ -78,8 +90,10 @@ export function createServer(connection: Connection, options: ServerOptions): Se
     state.capabilities = params.capabilities ?? {};
     state.folders = initialFolders(params);
     settings.initialize(params.initializationOptions);
-    const client = params.initializationOptions as { clientCommands?: unknown; indexChanged?: unknown } | null | undefined;
+    const client = params.initializationOptions as { clientCommands?: unknown; indexChanged?: unknown; indexCacheDir?: unknown } | null | undefined;
     state.clientCommands = client?.clientCommands === true;
+    // the folder the client keeps its own data in (VS Code: the extension's storage folder)
+    indexCache.clientDir = typeof client?.indexCacheDir === "string" && client.indexCacheDir !== "" ? client.indexCacheDir : undefined;
     state.indexChangedNotifications = client?.indexChanged === true;
     const result: InitializeResult = {
       capabilities: {
@@ -133,6 +147,7 @@ export function createServer(connection: Connection, options: ServerOptions): Se
       histories.dispose();
       committed.dispose();
       diagnostics.dispose();
+      indexCache.dispose();
     },
   };
 }

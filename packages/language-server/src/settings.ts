@@ -11,10 +11,12 @@ import { isUnder, uriToPath } from "./uris.js";
 export interface Settings {
   configPath: string;
   rules: Record<string, EditorSeverity | "off">;
+  /** Keep config files' models between runs in the on-disk cache (index-cache.ts); default true. */
+  indexCache: boolean;
 }
 
 /** The settings when the client gives none. */
-export const DEFAULT_SETTINGS: Settings = { configPath: "", rules: {} };
+export const DEFAULT_SETTINGS: Settings = { configPath: "", rules: {}, indexCache: true };
 
 const EDITOR_SEVERITIES = new Set<string>(["error", "warning", "info", "hint"]);
 
@@ -34,10 +36,11 @@ const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typ
  */
 export function settingsFrom(value: unknown): Partial<Settings> {
   if (!isRecord(value)) return {};
-  const { configPath, rules } = value;
+  const { configPath, rules, indexCache } = value;
   const out: Partial<Settings> = {};
   if (typeof configPath === "string") out.configPath = configPath;
   if (isRecord(rules)) out.rules = rules as Settings["rules"];
+  if (typeof indexCache === "boolean") out.indexCache = indexCache;
   return out;
 }
 

@@ -7,6 +7,7 @@ import { readFile, stat } from "node:fs/promises";
 import { MAX_CONFIG_FILE_BYTES } from "@stellar-secrets/sops";
 import { existsSync, readdirSync, realpathSync, type Dirent } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import type { IndexCache } from "./index-cache.js";
 import type { ProjectModel } from "./model.js";
 import { isInside, isUnder } from "./uris.js";
 
@@ -20,6 +21,8 @@ export interface TextSource {
    * taken, and when the load that followed it ends), so that the loader does not list it again.
    */
   takeListing?(path: string): Dirent[] | undefined;
+  /** The on-disk cache of config files' models between runs, when the server keeps one (index-cache.ts). */
+  readonly indexCache?: IndexCache | undefined;
 }
 
 /** Builds the model of the project whose stellar.yaml is `configPath`. */
@@ -114,6 +117,8 @@ export function pathUnderRoots(path: string, roots: readonly string[]): string {
 export class Workspace implements TextSource {
   private readonly projects = new Map<string, ProjectModel>(); // by root
   private readonly buffers = new Map<string, string>();
+  /** The on-disk cache of config files' models (set by the server when it keeps one). */
+  indexCache: IndexCache | undefined;
 
   constructor(private readonly factory: ModelFactory) {}
 

@@ -19,7 +19,7 @@ export { editDistance, escapeControlCharacters, nearestName, type NearestName, t
 export { LineIndex, type Position, type TextRange } from "./position.js";
 // node:crypto's functions, loaded on their first call: a module that imports node:crypto itself loads it
 // (a few milliseconds) at the start of every command whose bundle holds that module, used or not
-export { createHash, timingSafeEqual } from "./lazy-crypto.js";
+export { createHash, sha256Base64, timingSafeEqual } from "./lazy-crypto.js";
 export { ALLOW_OUTSIDE_LINKS_VARIABLE, assertInsideRoot, isInside, outsideRoot } from "./links.js";
 export { excessiveNestingMessage, findExcessiveNesting, MAX_YAML_DEPTH, type ExcessiveNesting } from "./yaml-depth.js";
 // line breaks as LineIndex counts them (a lone CR too), for scans and for the YAML parser

@@ -39,3 +39,11 @@ export const hkdfSync = lazy("hkdfSync");
 export const timingSafeEqual = lazy("timingSafeEqual");
 /** `node:crypto`'s `randomBytes` (the synchronous form only: this package never passes a callback). */
 export const randomBytes = (size: number): Buffer => crypto().randomBytes(size);
+/**
+ * The SHA-256 of `text` (encoded as UTF-8), base64: `node:crypto`'s one-shot `hash` where the
+ * running Node has it (20.12 and later: no Hash object per call), else `createHash`.
+ */
+export const sha256Base64 = (text: string): string => {
+  const c = crypto() as typeof NodeCrypto & { hash?: (algorithm: string, data: string, encoding: "base64") => string };
+  return c.hash !== undefined ? c.hash("sha256", text, "base64") : c.createHash("sha256").update(text, "utf8").digest("base64");
+};

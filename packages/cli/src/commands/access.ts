@@ -8,14 +8,16 @@ import { relative } from "node:path";
 import { durationDays, lastValueChanges, valueAge, type HistoryEvent } from "@stellar-secrets/core";
 import { parseCommandArgs, parseDurationDays, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
+import { CliError } from "../errors.js";
 import { humanList, plural, renderJson, shortRecipient, terminalLines } from "../format.js";
 import { lastSeen, memberDetails, readCommits, type CommitRef } from "../membership.js";
 import { namesIn, openProject, readCatalog, readEnvironmentFiles, recipientsOf, selectEnvironments } from "../repository.js";
+import { unknownMemberHint } from "../suggest.js";
 import { readHistoryOf } from "./history.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 
-const help = `Usage: stellar-secrets access [--env ENV[,ENV]] [--inactive DURATION] [--json]
+const help = `Usage: stellar-secrets access [--env ENV[,ENV]] [--inactive DURATION] [--machine NAME[,NAME]] [--json]
 
 The access review, from stellar.yaml, the environment files and git history (no key needed):
   - per environment, who can read it now: its members (since when and who approved them, as
@@ -26,7 +28,8 @@ The access review, from stellar.yaml, the environment files and git history (no 
   - keys shared by two member names (one person under two names, or a shared key);
   - members not seen in git for longer than --inactive (default 90d): the newest commit whose
     author name, email, or email before the "@" equals the member name (ignoring case); a member
-    no commit matches is listed as never seen;
+    no commit matches is listed as never seen. A machine member (a CI or deploy key) authors no
+    commits: name it with --machine, and it is listed as a reader but not judged for activity;
   - the last data-key rotation per environment: the newest commit that re-encrypted every value
     (rotate-key, members rm; a plain \`sops\` edit that re-encrypts every value also counts), else
     the commit that created the file;
@@ -37,6 +40,7 @@ shared key, an inactive member, an overdue value), 0 otherwise.
 Options:
   --env ENV[,ENV]   only these environments
   --inactive D      how long without a commit makes a member inactive: 90d, 12w, 6m, 1y
+  --machine NAMES   members that never commit (CI, deploy keys): not judged for activity
   --json            print the report as JSON (environments, sharedKeys, inactive, findings)
 
 Example:
@@ -65,6 +69,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f } = parseCommandArgs("access", argv, {
     env: { type: "string", multiple: true },
     inactive: { type: "string" },
+    machine: { type: "string", multiple: true },
     json: { type: "boolean" },
   });
   const inactiveDays = f.inactive === undefined ? 90 : parseDurationDays(f.inactive, "--inactive");
@@ -113,7 +118,17 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const selectedKeys = new Set(envs.flatMap((e) => e.members.map((m) => m.recipient)));
   const sharedKeys = [...byKey].filter(([key, names]) => names.size > 1 && selectedKeys.has(key)).map(([recipient, names]) => ({ recipient, names: [...names].sort() }));
 
-  const names = [...new Set(envs.flatMap((e) => e.members.map((m) => m.name)))].sort();
+  const allNames = [...new Set(envs.flatMap((e) => e.members.map((m) => m.name)))].sort();
+  const machine = [...new Set(splitList(f.machine))].sort();
+  for (const name of machine) {
+    if (allNames.includes(name)) continue;
+    const where = config.environments.filter((e) => e.members.some((m) => m.name === name)).map((e) => e.name);
+    throw new CliError("UNKNOWN_MEMBER", `--machine: "${name}" is not a member of ${envs.length === config.environments.length ? "any environment" : humanList(envs.map((e) => e.name))}`, {
+      hint: unknownMemberHint(name, where, new Set(config.environments.flatMap((e) => e.members.map((m) => m.name)))),
+    });
+  }
+  // machine members (--machine) author no commits: listed as readers, never judged for activity
+  const names = allNames.filter((n) => !machine.includes(n));
   const seen = lastSeen(await readCommits(ctx, config), names);
   const activity = names.map((name) => {
     const c = seen.get(name);
@@ -125,7 +140,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const findings =
     environments.reduce((n, e) => n + e.nonMemberRecipients.length + e.membersWithoutAccess.length + e.overdue.length, 0) + sharedKeys.length + inactive.length;
   if (f.json) {
-    ctx.stdout.write(renderJson({ generated: now.toISOString(), inactiveDays, environments, sharedKeys, activity, inactive, findings }));
+    ctx.stdout.write(renderJson({ generated: now.toISOString(), inactiveDays, environments, sharedKeys, activity, inactive, ...(machine.length > 0 ? { machine } : {}), findings }));
     return findings > 0 ? 1 : 0;
   }
 
@@ -156,6 +171,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   out.push(`Members without a commit in the last ${inactiveDays} days (author name or email matching the member name):`);
   if (inactive.length === 0) out.push("  none");
   for (const a of inactive) out.push(`  ! ${a.name}: ${a.lastSeen === null ? "no commit found" : `last commit ${a.lastSeen.slice(0, 10)} (${a.days} days ago)`}`);
+  if (machine.length > 0) out.push(`  (not judged, machine members: ${humanList(machine)})`);
+  else if (inactive.some((a) => a.lastSeen === null)) out.push("  (a CI or deploy key never commits: name such members with --machine NAME[,NAME])");
   out.push("");
   out.push(findings === 0 ? "No findings." : `${plural(findings, "finding")} (marked !).`);
   ctx.stdout.write(terminalLines(out));

@@ -127,6 +127,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   for (const d of all) textOf.set(d, textLine(d, outerWords.path(d.file), outerText(d.message, d.file)));
   const skipped = [...outer.skipped];
   const counts = { ...outer.counts };
+  const configPaths = [...outer.configPaths];
   const nested: string[] = [];
   const pending = outer.skipped.filter((s) => s.project === true);
   for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
@@ -162,6 +163,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       skipped.push(moved);
     }
     counts.files += inner.counts.files;
+    configPaths.push(...inner.configPaths.map(prefix));
   }
   if (nested.length > 0) all.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)); // stable: each file's own order stays
   const diagnostics = all.filter((d) => inScope(d.file));
@@ -182,7 +184,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     const narrowed = outside ? undefined : shownScope === "." ? "the current folder" : shownScope;
     // a YAML file the globs leave out was not read at all: "no problems in it" would read as checked
     const unread = isDir || outside || nested.some((n) => scope.startsWith(`${n}/`)) ? undefined : notCheckedNote(scope, outer.globs, outer.paths, shownScope);
-    ctx.stderr.write(escapeControlCharacters(unread !== undefined && diagnostics.length === 0 ? unread : checkSummary(diagnostics, all, narrowed, counts), { keepNewlines: true }));
+    // "no problems in connections (N config files, …)": N counts the files there, not the repository's
+    const shownCounts = narrowed === undefined ? counts : { ...counts, files: configPaths.filter(inScope).length };
+    ctx.stderr.write(escapeControlCharacters(unread !== undefined && diagnostics.length === 0 ? unread : checkSummary(diagnostics, all, narrowed, shownCounts), { keepNewlines: true }));
   }
   if (errors > 0) return 1;
   if (maxWarnings !== undefined && warnings > maxWarnings) {
@@ -198,6 +202,8 @@ interface ProjectCheck {
   diagnostics: Diagnostic[];
   skipped: SkippedFile[];
   counts: { files: number; secrets: number; environments: number };
+  /** Its config files (relative to its root). */
+  configPaths: string[];
   /** The project's files a message may name (relative to its root). */
   paths: string[];
   /** Its `config.include` and `config.exclude` globs. */
@@ -243,6 +249,7 @@ async function checkProject(start: string, atRoot: boolean, git: CommittedVersio
     diagnostics,
     skipped,
     counts: { files: index.configFiles.size, secrets: index.secretNames().length, environments: index.project.environments.length },
+    configPaths: [...index.configFiles.keys()],
     paths: named,
     globs: { include: index.project.include, exclude: index.project.exclude },
   };

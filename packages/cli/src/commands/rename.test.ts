@@ -15,3 +15,17 @@ describe("renameSteps (the plan rename prints)", () => {
     expect(steps[3]).toContain("stellar-secrets rm 'stripe key' --env staging --yes");
   });
 });
+
+describe("renameSteps with a catalog entry", () => {
+  it("gives NEW the old name's description, owner and rotate_every before rm removes that entry", () => {
+    const steps = renameSteps("sendgrid_key", "mail_key", ["development", "staging"], [], { description: "SendGrid mail", owner: "bob", rotate_every: "90d" });
+    expect(steps).toHaveLength(6);
+    expect(steps[2]).toBe("stellar-secrets set mail_key --description 'SendGrid mail' --owner bob --rotate-every 90d   # sendgrid_key's catalog entry, which rm removes");
+    expect(steps[5]).toMatch(/^stellar-secrets rm sendgrid_key --env development,staging --yes/);
+  });
+
+  it("names only the fields the entry has, and adds no step for an entry without any", () => {
+    expect(renameSteps("a_key", "b_key", ["production"], [], { owner: "it's ops" })[1]).toBe("stellar-secrets set b_key --owner 'it'\\''s ops'   # a_key's catalog entry, which rm removes");
+    expect(renameSteps("a_key", "b_key", ["production"], [], {})).toEqual(renameSteps("a_key", "b_key", ["production"], []));
+  });
+});

@@ -3,13 +3,13 @@
  * created and prints the steps that move a secret to a new name. Exits with RENAME_NOT_SUPPORTED's
  * status (UNKNOWN_SECRET's when OLD has no value anywhere); never reads or prints a value.
  */
-import { shellWord, validateSecretName } from "@stellar-secrets/core";
+import { shellWord, validateSecretName, type CatalogEntry } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError, exitCodeFor } from "../errors.js";
 import { renderJson } from "../format.js";
 import { formatReference, loadReferences, type SecretReference } from "../references.js";
-import { findProjectRootSafe, namesIn, openProject, readEnvironmentFiles } from "../repository.js";
+import { findProjectRootSafe, namesIn, openProject, readCatalog, readEnvironmentFiles } from "../repository.js";
 import { didYouMeanName } from "../suggest.js";
 
 const help = `Usage: stellar-secrets rename OLD NEW [--json]
@@ -17,9 +17,10 @@ const help = `Usage: stellar-secrets rename OLD NEW [--json]
 Secret names cannot be changed once created (as in the hosted Studio: a name is how every
 connector and action finds its value). This command changes nothing: it explains, and prints
 the steps to move OLD to NEW:
-  1. create NEW with OLD's value in each environment where OLD is set,
+  1. create NEW with OLD's value in each environment where OLD is set
+     (and OLD's catalog entry: description, owner, rotate_every, when it has one),
   2. change every reference to OLD (listed, file:line:column) to NEW,
-  3. delete OLD.
+  3. delete OLD (which also removes OLD's catalog entry).
 Exits with status 8 (RENAME_NOT_SUPPORTED); when OLD has no value in any environment, with
 UNKNOWN_SECRET (status 4) instead.
 
@@ -38,11 +39,13 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const newName = positionals[1] ?? "NEW";
   let setIn: string[] = [];
   let references: SecretReference[] = [];
+  let catalog: CatalogEntry | undefined;
   if (findProjectRootSafe(ctx.cwd) !== undefined) {
     const config = await openProject(ctx);
     const files = await readEnvironmentFiles(config, config.environments);
     setIn = files.filter((e) => namesIn(e.file).includes(oldName)).map((e) => e.env.name);
     references = (await loadReferences(config)).get(oldName) ?? [];
+    catalog = (await readCatalog(config)).entries.get(oldName);
     if (positionals[0] !== undefined && setIn.length === 0) {
       const referenced = references.length > 0 ? ` (it is referenced in ${references.length === 1 ? "1 place" : `${references.length} places`}, e.g. ${formatReference(references[0]!)})` : "";
       throw new CliError("UNKNOWN_SECRET", `secret "${oldName}" has no value in any environment, so there is nothing to rename${referenced}`, {
@@ -51,7 +54,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     }
   }
   const validation = newName === "NEW" ? ({ ok: true } as const) : validateSecretName(newName);
-  const steps = renameSteps(oldName, newName, setIn, references);
+  const steps = renameSteps(oldName, newName, setIn, references, catalog);
   if (f.json) {
     ctx.stdout.write(
       renderJson({
@@ -81,14 +84,29 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
  * in each environment of `setIn` (`ENV` when none is known), move the `references`, check, delete
  * the old name. Every command is one a person can paste into a terminal or a script: names are
  * shell-quoted when they need it, and `rm` carries `--yes` (without a terminal, rm refuses to run
- * unconfirmed: CONFIRMATION_REQUIRED), with a comment saying why.
+ * unconfirmed: CONFIRMATION_REQUIRED), with a comment saying why. When `catalog` (OLD's catalog
+ * entry) has a description, owner or rotate_every, a step after the copies gives NEW the same
+ * fields (`set NEW --description … --owner … --rotate-every …`), since the final `rm` removes
+ * OLD's entry: without it the move would silently drop them.
  */
-export function renameSteps(oldName: string, newName: string, setIn: readonly string[], references: readonly SecretReference[]): string[] {
+export function renameSteps(
+  oldName: string,
+  newName: string,
+  setIn: readonly string[],
+  references: readonly SecretReference[],
+  catalog?: CatalogEntry,
+): string[] {
   const from = shellWord(oldName);
   const to = shellWord(newName);
   const envs = setIn.length > 0 ? setIn : ["ENV"];
+  const catalogFlags = [
+    catalog?.description !== undefined ? `--description ${shellWord(catalog.description)}` : undefined,
+    catalog?.owner !== undefined ? `--owner ${shellWord(catalog.owner)}` : undefined,
+    catalog?.rotate_every !== undefined ? `--rotate-every ${shellWord(catalog.rotate_every)}` : undefined,
+  ].filter((x): x is string => x !== undefined);
   return [
     ...envs.map((e) => `stellar-secrets get ${from} --env ${e} | stellar-secrets set ${to} --env ${e} --from-stdin --keep-newlines`),
+    ...(catalogFlags.length > 0 ? [`stellar-secrets set ${to} ${catalogFlags.join(" ")}   # ${oldName}'s catalog entry, which rm removes`] : []),
     references.length > 0
       ? `change the references from ${oldName} to ${newName}:\n${references.map((r) => `       ${formatReference(r)}`).join("\n")}`
       : `change every reference from ${oldName} to ${newName} (run \`stellar-secrets usage ${from}\` to find them)`,

@@ -87,6 +87,10 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     if (stray.length > 0) out.push(`note: you can read ${humanList(stray)} without being a member there (recipient drift: a member should run \`stellar-secrets rotate-key\`)`);
     const notYet = environments.filter((e) => e.canRead === false && e.members.length > 0).map((e) => e.name);
     if (notYet.length > 0) out.push(`note: you are a member of ${humanList(notYet)} but its file does not open with your keys yet (a member runs \`stellar-secrets members add\` or \`rotate-key\`)`);
+    // a newcomer with a key and nothing else yet: say what comes next
+    if (keys.length > 0 && environments.every((e) => e.members.length === 0 && e.pending.length === 0 && e.canRead !== true)) {
+      out.push(`note: you are not a member of any environment yet; ask for access in a pull request: \`stellar-secrets request-access --env ENV\` (${humanList(environments.map((e) => e.name))})`);
+    }
     const reminder = await setupReminder(config, ctx.env);
     if (reminder !== undefined) out.push(reminder);
   }

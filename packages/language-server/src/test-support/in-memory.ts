@@ -69,6 +69,10 @@ export interface InMemoryOptions {
   workspacePullWaitMs?: number;
   /** Replaces fields of the `initialize` parameters (e.g. `rootUri`, `rootPath`, `workspaceFolders`). */
   initializeParams?: Partial<InitializeParams>;
+  /** The server's {@link ServerOptions.buildTag} (default none: no on-disk model cache). */
+  buildTag?: string;
+  /** The server's {@link ServerOptions.indexCacheDir}. */
+  indexCacheDir?: string;
 }
 
 /** A server and its client, connected in memory. */
@@ -170,11 +174,19 @@ class ClosableWriter implements MessageWriter {
 }
 
 /** Registers the server on an in-memory connection (with the lifecycle strategy, as `main.ts` creates it) and a client on the other end; nothing is sent yet. */
-export function connectInMemory(options: Pick<InMemoryOptions, "settings" | "modelFactory" | "clientAnswers" | "clientAnswerTimeoutMs" | "lateAnswerMs" | "workspacePullWaitMs"> = {}): InMemoryServer {
+export function connectInMemory(
+  options: Pick<InMemoryOptions, "settings" | "modelFactory" | "clientAnswers" | "clientAnswerTimeoutMs" | "lateAnswerMs" | "workspacePullWaitMs" | "buildTag" | "indexCacheDir"> = {},
+): InMemoryServer {
   const toServer = new PassThrough();
   const toClient = new PassThrough();
   const connection = createConnection(new StreamMessageReader(toServer), new ClosableWriter(new StreamMessageWriter(toClient)), { messageStrategy: lifecycleStrategy() });
-  const created = createServer(connection, { modelFactory: options.modelFactory ?? createCoreModel, clientAnswerTimeoutMs: options.clientAnswerTimeoutMs, workspacePullWaitMs: options.workspacePullWaitMs });
+  const created = createServer(connection, {
+    modelFactory: options.modelFactory ?? createCoreModel,
+    clientAnswerTimeoutMs: options.clientAnswerTimeoutMs,
+    workspacePullWaitMs: options.workspacePullWaitMs,
+    buildTag: options.buildTag,
+    indexCacheDir: options.indexCacheDir,
+  });
   const { state } = created;
   state.documents.listen(connection);
   connection.listen();

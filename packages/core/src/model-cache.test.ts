@@ -1,0 +1,245 @@
+// Config files' models kept between runs (model-cache.ts): a model taken from the cache is the
+// parser's, field by field and with its classes; a changed text, another build, another project
+// or a damaged cache is never used; the cache holds no value of a file.
+import { readdirSync, type Dirent, type Stats } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { checkWorkspace } from "./check.js";
+import { parseConfigFile, type ConfigFile } from "./config.js";
+import { loadWorkspace } from "./load.js";
+import { ConfigModelCache, MODEL_CACHE_FORMAT, type ModelCacheIdentity } from "./model-cache.js";
+import { LineIndex } from "./position.js";
+import type { WorkspaceFs } from "./workspace-fs.js";
+
+const ID: ModelCacheIdentity = { build: "0123abcd", runtime: "v20.20.2", root: "/work/project" };
+const FIXTURES = join(fileURLToPath(new URL(".", import.meta.url)), "../../../test/fixtures/checker");
+
+/** Texts of every shape the parser handles: [path, text, cached?]. */
+const TEXTS: [string, string, boolean][] = [
+  ["agents/plain.yaml", "kind: agent\nname: sales\ndescription: Sells\nactions: [lookup, charge]\nenvironments: [staging, production]\n", true],
+  ["agents/crlf.yaml", "kind: agent\r\nname: crlf\r\nactions:\r\n  - lookup\r\n  - charge\r\n", true],
+  ["agents/bom.yaml", "\uFEFFkind: agent\nname: bom\nactions: [lookup]\n", true],
+  ["agents/lone-cr.yaml", "kind: agent\rname: cr\ractions: [lookup]\r", true],
+  ["agents/not-utf8.yaml", "kind: agent\nname: latin\ninstructions: caf\uFFFD\n", true],
+  ["agents/schema.yaml", "kind: agent\nname: 12\nactions: lookup\nunknown_field: 1\n", true],
+  ["agents/kind-typo.yaml", "kind: agnet\nname: typo\n", true],
+  ["agents/syntax.yaml", 'kind: agent\nname: broken\ninstructions: "some prose text\n---\nkind: action\nname: swallowed\n', true],
+  ["agents/dup-key.yaml", "kind: agent\nname: a\nname: b\n", true],
+  ["agents/multi.yaml", "kind: agent\nname: one\n---\nkind: agent\nname: two\nactions: [x]\n---\nother: tool\n", true],
+  [
+    "actions/headers.yaml",
+    'kind: action\nname: lookup\nconnection: hubspot\nmethod: GET\npath: /x\nheaders:\n  - { name: X-Api-Key, type: secret, secret: hubspot_key }\n  - { name: Accept, type: static, value: application/json }\n  - { name: X-Quoted, type: static, value: "${hubspot_key}" }\n  - { name: X-Single, type: static, value: \'hubspot_key\' }\n',
+    true,
+  ],
+  ["actions/escaped.yaml", 'kind: action\nname: esc\nconnection: c\nmethod: GET\npath: /x\nheaders:\n  - { name: X-Esc, type: static, value: "a\\tb" }\n', false],
+  ["actions/block.yaml", "kind: action\nname: block\nconnection: c\nmethod: GET\npath: /x\nheaders:\n  - name: X-Key\n    type: secret\n    secret: |\n      block_name\n", true],
+  ["actions/alias.yaml", "kind: action\nname: al\nconnection: c\nmethod: GET\npath: /x\nheaders:\n  - &h { name: X-A, type: static, value: v1 }\n  - *h\n", false],
+  ["connectors/plain-fields.yaml", "kind: auth_connector\nname: basic\ntype: basic\nusername: svc-user\npassword: { secret: svc_password }\n", true],
+  ["connectors/secret-only.yaml", "kind: auth_connector\nname: tok\ntype: bearer_token\ntoken: not-a-reference\n", false],
+  ["connectors/credential.yaml", "kind: auth_connector\nname: cred\ntype: bearer_token\ntoken: { secret: stripe_key }\n# sk_live_4eC39HqLyjWDarjtT1zdp7dcTEST1234\n", false],
+  ["connections/probe.yaml", "kind: api_connection\nname: hubspot\nbase_url: http://api.example.com\nauth: basic\nprobe:\n  path: /me\n  timeout: 90s\n", true],
+  ["other/k8s.yaml", "kind: Deployment\nmetadata:\n  name: web\n", false],
+  ["other/empty.yaml", "", false],
+];
+
+/** An in-memory repository under /mem (files as bytes); `links` maps a path under /mem to the path under /mem it leads to. */
+function memoryFs(files: Record<string, string | Uint8Array>, links: Record<string, string> = {}): WorkspaceFs {
+  const bytes = new Map(Object.entries(files).map(([p, v]) => [`/mem/${p}`, typeof v === "string" ? Buffer.from(v, "utf8") : Buffer.from(v)]));
+  const dirs = new Set<string>(["/mem"]);
+  const linked = new Map(Object.entries(links).map(([p, target]) => [`/mem/${p}`, target]));
+  for (const p of [...bytes.keys(), ...linked.keys()]) for (let d = p.slice(0, p.lastIndexOf("/")); d.length > 4; d = d.slice(0, d.lastIndexOf("/"))) dirs.add(d);
+  const missing = (p: string): Error => Object.assign(new Error(`ENOENT: ${p}`), { code: "ENOENT" });
+  const real = (p: string): string => {
+    for (const [link, target] of linked) if (p === link || p.startsWith(`${link}/`)) return target + p.slice(link.length);
+    return p;
+  };
+  const get = (p: string): Buffer => bytes.get(real(p)) ?? (() => { throw missing(p); })();
+  const entry = (name: string, dir: boolean, link: boolean): Dirent => ({ name, isDirectory: () => dir && !link, isFile: () => !dir && !link, isSymbolicLink: () => link }) as Dirent;
+  return {
+    readFile: (p) => get(p).toString("utf8"),
+    readFileBytes: (p) => get(p),
+    readdir: (p) => {
+      const names = new Map<string, boolean>();
+      for (const f of [...bytes.keys(), ...dirs, ...linked.keys()]) if (f.startsWith(`${p}/`) && !f.slice(p.length + 1).includes("/")) names.set(f.slice(p.length + 1), dirs.has(f));
+      return [...names].map(([n, d]) => entry(n, d, linked.has(`${p}/${n}`)));
+    },
+    stat: (p) => (bytes.has(real(p)) || dirs.has(real(p)) ? ({ isFile: () => bytes.has(real(p)), isDirectory: () => dirs.has(real(p)) } as Stats) : (() => { throw missing(p); })()),
+    realpath: real,
+  };
+}
+
+/** A cache that has recorded `models` (parsed from their texts) and written them, read back. */
+function roundTrip(files: [string, string][], identity = ID): { text: string; cache: ConfigModelCache; fresh: Map<string, ConfigFile> } {
+  const writer = ConfigModelCache.empty(identity);
+  const fresh = new Map<string, ConfigFile>();
+  for (const [path, text] of files) {
+    const model = parseConfigFile(text, path);
+    writer.parsed(path, text, model);
+    fresh.set(path, model);
+  }
+  const text = writer.serialize(fresh.values());
+  return { text, cache: ConfigModelCache.parse(text, identity), fresh };
+}
+
+describe("ConfigModelCache", () => {
+  it("gives the parser's model, field by field and with its classes, for every cacheable kind of text", () => {
+    const { cache } = roundTrip(TEXTS.map(([p, t]) => [p, t]));
+    expect(cache.stats.ignored).toBeUndefined();
+    for (const [path, text, cached] of TEXTS) {
+      const taken = cache.take(path, text);
+      if (!cached) {
+        expect(taken, path).toBeUndefined();
+        continue;
+      }
+      expect(taken, path).toBeDefined();
+      expect(taken, path).toStrictEqual(parseConfigFile(text, path));
+      expect(taken?.lines, path).toBeInstanceOf(LineIndex);
+    }
+    expect(cache.stats.hits).toBe(TEXTS.filter(([, , c]) => c).length);
+  });
+
+  it("holds no value of a file: plain strings are taken again from the file, credentials' files are not written", () => {
+    const { text } = roundTrip(TEXTS.map(([p, t]) => [p, t]));
+    for (const value of ["application/json", "svc-user", "not-a-reference", "sk_live_", "caf\uFFFD", "some prose text"]) expect(text).not.toContain(value);
+    expect(text).not.toContain("connectors/credential.yaml");
+    expect(text).not.toContain("connectors/secret-only.yaml");
+    // names are kept: they are what the index is made of
+    expect(text).toContain("hubspot_key");
+  });
+
+  it("does not use an entry whose file changed, or an entry of another path", () => {
+    const path = "agents/plain.yaml";
+    const text = TEXTS[0]![1];
+    const { cache } = roundTrip([[path, text]]);
+    expect(cache.take(path, text.replace("sales", "salez"))).toBeUndefined();
+    // an entry is used once: the load takes each file once
+    expect(cache.take(path, text)).toBeUndefined();
+    const again = roundTrip([[path, text]]).cache;
+    expect(again.take("agents/moved.yaml", text)).toBeUndefined();
+    expect(again.take(path, `${text} `)).toBeUndefined();
+    expect(again.stats).toMatchObject({ hits: 0, misses: 2 });
+  });
+
+  it("does not use a cache of another build, runtime, project, version or format", () => {
+    const { text } = roundTrip([["agents/plain.yaml", TEXTS[0]![1]]]);
+    expect(ConfigModelCache.parse(text, { ...ID, build: "89abcdef" }).stats.ignored).toBe("another build");
+    expect(ConfigModelCache.parse(text, { ...ID, root: "/work/other" }).stats.ignored).toBe("another project");
+    expect(ConfigModelCache.parse(text, { ...ID, runtime: "v22.0.0" }).stats.ignored).toBe("another runtime");
+    expect(ConfigModelCache.parse(text.replace('"version":1', '"version":2'), ID).stats.ignored).toBe("another version");
+    expect(ConfigModelCache.parse(text.replace(MODEL_CACHE_FORMAT, "something-else"), ID).stats.ignored).toBe("corrupt");
+    expect(ConfigModelCache.parse(undefined, ID).stats.ignored).toBe("none");
+    for (const other of [{ ...ID, build: "89abcdef" }, { ...ID, root: "/work/other" }, { ...ID, runtime: "v22.0.0" }]) {
+      expect(ConfigModelCache.parse(text, other).take("agents/plain.yaml", TEXTS[0]![1])).toBeUndefined();
+    }
+  });
+
+  it("ignores a damaged cache whole: truncated, a changed byte, not JSON, or an entry of the wrong shape", () => {
+    const files: [string, string][] = TEXTS.filter(([, , c]) => c).map(([p, t]) => [p, t]);
+    const { text } = roundTrip(files);
+    const nl = text.indexOf("\n");
+    const damaged = [
+      text.slice(0, text.length - 10),
+      text.slice(0, nl),
+      `${text.slice(0, nl + 20)}${text[nl + 20] === "1" ? "2" : "1"}${text.slice(nl + 21)}`,
+      `not json\n${text.slice(nl + 1)}`,
+      "",
+      "\n",
+    ];
+    for (const d of damaged) {
+      const cache = ConfigModelCache.parse(d, ID);
+      expect(cache.stats.ignored, JSON.stringify(d.slice(0, 40))).toBe("corrupt");
+      for (const [p, t] of files) expect(cache.take(p, t)).toBeUndefined();
+    }
+    // an entry that is well-formed JSON with a valid checksum but not a model: that entry and every later one unused
+    const payload = JSON.parse(text.slice(nl + 1)) as [string, unknown[]][];
+    const bad = payload.map(([p, e], i) => [p, i === 1 ? [e[0], [["schema", "error", 0, 1, 1, 1, "x", null, null]], [], 0] : e]);
+    const payloadText = JSON.stringify(bad);
+    const header = JSON.parse(text.slice(0, nl)) as Record<string, unknown>;
+    const { createHash } = process.getBuiltinModule("node:crypto");
+    header["sha256"] = createHash("sha256").update(payloadText).digest("base64");
+    const cache = ConfigModelCache.parse(`${JSON.stringify(header)}\n${payloadText}`, ID);
+    expect(cache.stats.ignored).toBeUndefined();
+    const [first, second, third] = payload.map(([p]) => [p, files.find(([q]) => q === p)![1]] as const);
+    expect(cache.take(first![0], first![1])).toBeDefined();
+    expect(cache.take(second![0], second![1])).toBeUndefined();
+    expect(cache.take(third![0], third![1])).toBeUndefined();
+    expect(cache.stats.ignored).toBe("corrupt entry");
+  });
+
+  it("refuses a range beyond the text, and a rule id it does not know", () => {
+    const path = "agents/plain.yaml";
+    const text = TEXTS[0]![1];
+    const { text: cacheText } = roundTrip([[path, text]]);
+    const nl = cacheText.indexOf("\n");
+    const resign = (payload: string): string => {
+      const header = JSON.parse(cacheText.slice(0, nl)) as Record<string, unknown>;
+      header["sha256"] = process.getBuiltinModule("node:crypto").createHash("sha256").update(payload).digest("base64");
+      return `${JSON.stringify(header)}\n${payload}`;
+    };
+    const [[, entry]] = JSON.parse(cacheText.slice(nl + 1)) as [string, unknown[]][];
+    const docs = entry![2] as unknown[][];
+    const longRange = [[path, [entry![0], [], [[...docs[0]!.slice(0, 3), [0, 10_000], ...docs[0]!.slice(4)]], 0]]];
+    expect(ConfigModelCache.parse(resign(JSON.stringify(longRange)), ID).take(path, text)).toBeUndefined();
+    const unknownRule = [[path, [entry![0], [["no-such-rule", "error", 1, 1, 1, 2, "x", null, null]], docs, 0]]];
+    expect(ConfigModelCache.parse(resign(JSON.stringify(unknownRule)), ID).take(path, text)).toBeUndefined();
+  });
+
+  it("writes only the models it was given (a file that is gone is dropped), and none it did not record", () => {
+    const writer = ConfigModelCache.empty(ID);
+    const a = parseConfigFile(TEXTS[0]![1], "agents/a.yaml");
+    const b = parseConfigFile(TEXTS[1]![1], "agents/b.yaml");
+    writer.parsed("agents/a.yaml", TEXTS[0]![1], a);
+    writer.parsed("agents/b.yaml", TEXTS[1]![1], b);
+    const unrecorded = parseConfigFile(TEXTS[2]![1], "agents/c.yaml");
+    const text = writer.serialize([a, unrecorded]);
+    expect(text).toContain("agents/a.yaml");
+    expect(text).not.toContain("agents/b.yaml");
+    expect(text).not.toContain("agents/c.yaml");
+    expect(JSON.parse(text.slice(0, text.indexOf("\n")))).toMatchObject({ entries: 1, build: ID.build, root: ID.root });
+  });
+
+  it("gives the loader's models and the check's diagnostics of a cold load on every checker fixture", () => {
+    const fixtures = readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory());
+    let hits = 0;
+    for (const f of fixtures) {
+      const dir = join(FIXTURES, f.name);
+      const recorder = ConfigModelCache.empty(ID);
+      const cold = loadWorkspace(dir, { atRoot: true, configModels: recorder }).index;
+      recorder.endLoad();
+      const cache = ConfigModelCache.parse(recorder.serialize(cold.configFiles.values()), ID);
+      const warm = loadWorkspace(dir, { atRoot: true, configModels: cache }).index;
+      cache.endLoad();
+      hits += cache.stats.hits;
+      expect([...warm.configFiles.keys()], f.name).toEqual([...cold.configFiles.keys()]);
+      for (const [path, model] of cold.configFiles) expect(warm.configFiles.get(path), `${f.name}/${path}`).toStrictEqual(model);
+      expect(checkWorkspace(warm), f.name).toEqual(checkWorkspace(cold));
+    }
+    expect(hits).toBeGreaterThan(30);
+  });
+
+  it("gives the loader's models over symbolic links, a nested project and a file that is not UTF-8", () => {
+    const fs = memoryFs(
+      {
+        "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n",
+        "shared/real.yaml": TEXTS[0]![1],
+        "agents/crlf.yaml": TEXTS[1]![1],
+        "agents/latin1.yaml": Buffer.from("kind: agent\nname: latin\ninstructions: caf\xe9\n", "latin1"),
+        "other/latin1.yaml": Buffer.from("tool: caf\xe9\n", "latin1"),
+        "nested/stellar.yaml": "version: 1\n",
+        "nested/agents/inner.yaml": TEXTS[2]![1],
+      },
+      { "agents/linked.yaml": "/mem/shared/real.yaml", "linked-dir": "/mem/agents" },
+    );
+    const recorder = ConfigModelCache.empty(ID);
+    const cold = loadWorkspace("/mem", { fs, atRoot: true, configModels: recorder }).index;
+    recorder.endLoad();
+    expect([...cold.configFiles.keys()].sort()).toEqual(["agents/crlf.yaml", "agents/latin1.yaml", "agents/linked.yaml", "shared/real.yaml"]);
+    const cache = ConfigModelCache.parse(recorder.serialize(cold.configFiles.values()), ID);
+    const warm = loadWorkspace("/mem", { fs, atRoot: true, configModels: cache }).index;
+    // the file that is not UTF-8 is reported on itself (not parsed, so not cached); the others come from the cache
+    expect(cache.stats.hits).toBe(3);
+    for (const [path, model] of cold.configFiles) expect(warm.configFiles.get(path), path).toStrictEqual(model);
+    expect(checkWorkspace(warm)).toEqual(checkWorkspace(cold));
+  });
+});
