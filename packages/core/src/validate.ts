@@ -254,7 +254,8 @@ function alternativesInWords(root: SchemaObject, s: SchemaObject | undefined): s
 /**
  * Validates `value` (the plain form of `root`) with `validator`, mapping each ajv error to the
  * node it concerns: an unknown field at its key, a missing field at the key that holds the object
- * (or its first key), anything else at the value. One diagnostic per range and message.
+ * (or its first key), anything else at the value. One diagnostic per range and message, and one
+ * for all the missing fields of an object (`missing required fields "a" and "b"`).
  */
 export function schemaDiagnostics(
   validator: SchemaValidator,
@@ -268,6 +269,8 @@ export function schemaDiagnostics(
   if (validator(value)) return [];
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
+  // the missing fields of one object, named in one diagnostic at its range: range and path → its index in `out` and the fields
+  const missing = new Map<string, { at: number; fields: string[] }>();
   const errors = (validator.errors ?? []).filter((e) => e.keyword !== "if");
   // When a property name is invalid ajv reports the inner error (with `propertyName`) and a wrapping
   // `propertyNames` error; keep only the inner one.
@@ -385,6 +388,21 @@ export function schemaDiagnostics(
     const id = `${range.start}:${range.end}:${text}`;
     if (seen.has(id)) continue;
     seen.add(id);
+    if (e.keyword === "required" && override === undefined) {
+      const field = String(p.missingProperty);
+      const where = `${range.start}:${range.end}:${segments.join("\u0000")}`;
+      const earlier = missing.get(where);
+      if (earlier !== undefined) {
+        // another missing field of the same object: one diagnostic names them all (an editor stacks two at one range)
+        earlier.fields.push(field);
+        const quoted = earlier.fields.map((f) => `"${f}"`);
+        const list = `${quoted.slice(0, -1).join(", ")} and ${quoted[quoted.length - 1] as string}`;
+        const d = out[earlier.at] as Diagnostic;
+        out[earlier.at] = { ...d, message: `missing required fields ${list}${segments.length > 0 ? ` in "${segments.join(".")}"` : ""}` };
+        continue;
+      }
+      missing.set(where, { at: out.length, fields: [field] });
+    }
     out.push(diagnosticAt("schema", severity, file, lines, range, text, suggestion === undefined ? undefined : { suggestion }));
   }
   return out;
