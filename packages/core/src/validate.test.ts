@@ -40,6 +40,15 @@ describe("schema diagnostics in words", () => {
     expect(diagnostics("kind: api_connection\nname: x\nbase_url: https://a.example\nprobe: {}\n")).toEqual(['4:1 schema missing required field "path" in "probe"']);
   });
 
+  it("reports a YAML merge key once, at the <<, naming the fields it was to bring that are missing", () => {
+    const header = "kind: api_connection\nname: x\nbase_url: https://a.example\nheaders:\n  - &h { name: A, type: static, value: v }\n  - <<: *h\n    name: B\n";
+    expect(diagnostics(header)).toEqual([
+      '6:5 schema unknown field "<<" in "headers.1": YAML merge keys are not read (YAML 1.2), so this mapping lacks "type"; write the fields out, or alias the whole mapping (*name)',
+    ]);
+    const complete = "kind: api_connection\nname: x\nbase_url: https://a.example\nheaders:\n  - &h { name: A, type: static, value: v }\n  - <<: *h\n    name: B\n    type: static\n    value: w\n";
+    expect(diagnostics(complete)).toEqual(['6:5 schema unknown field "<<" in "headers.1": YAML merge keys are not read (YAML 1.2); write the fields out, or alias the whole mapping (*name)']);
+  });
+
   it("reports the inner problem of a secret reference, and a plain value where a reference is needed", () => {
     const text = "kind: auth_connector\nname: x\ntype: basic\nusername: {secret: 3}\npassword: plain\n";
     expect(diagnostics(text)).toEqual([

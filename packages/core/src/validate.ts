@@ -272,6 +272,13 @@ export function schemaDiagnostics(
   // the missing fields of one object, named in one diagnostic at its range: range and path → its index in `out` and the fields
   const missing = new Map<string, { at: number; fields: string[] }>();
   const errors = (validator.errors ?? []).filter((e) => e.keyword !== "if");
+  // A YAML merge key (`<<: *base`) is not read: the fields it was to bring are missing there too.
+  // One diagnostic at the `<<` says both (its fix gives them back), not a second at the same place.
+  const mergeKeyAt = new Set(
+    errors
+      .filter((e) => (e.keyword === "additionalProperties" || e.keyword === "unevaluatedProperties") && String((e.params as Record<string, unknown>).additionalProperty ?? (e.params as Record<string, unknown>).unevaluatedProperty) === "<<")
+      .map((e) => e.instancePath),
+  );
   // When a property name is invalid ajv reports the inner error (with `propertyName`) and a wrapping
   // `propertyNames` error; keep only the inner one.
   const hasInner = new Set(errors.filter((e) => (e as { propertyName?: string }).propertyName !== undefined).map((e) => e.instancePath));
@@ -311,6 +318,7 @@ export function schemaDiagnostics(
     );
   }
   for (const e of errors) {
+    if (e.keyword === "required" && mergeKeyAt.has(e.instancePath)) continue;
     if (valueForSecret.has(e.instancePath)) {
       const prop = (e.params as { missingProperty?: unknown; additionalProperty?: unknown; unevaluatedProperty?: unknown });
       if (prop.missingProperty === "secret" || prop.additionalProperty === "value" || prop.unevaluatedProperty === "value") continue;
@@ -322,6 +330,8 @@ export function schemaDiagnostics(
       if (e.keyword === "anyOf" || e.keyword === "oneOf" ? inner : !inner || e.keyword === "type") continue;
     }
     let override: { message: string; suggestion?: string } | undefined;
+    /** The override's message names its place already ("in …" is not appended). */
+    let placed = false;
     if (e.keyword === "unevaluatedProperties" || e.keyword === "additionalProperties") {
       // A branch that fails (a missing field, a wrong value) leaves its own fields "unevaluated":
       // its failure is reported on its own; a field the declared type allows is never "unknown".
@@ -344,7 +354,19 @@ export function schemaDiagnostics(
         override = near === undefined ? { message: `unknown field "${prop}"` } : { message: `unknown field "${prop}"; did you mean "${near.name}"?`, suggestion: near.name };
       }
       // YAML 1.1's merge key: the `yaml` parser (YAML 1.2) reads it as a plain key
-      if (prop === "<<") override = { message: `unknown field "<<": YAML merge keys are not read (YAML 1.2); write the fields out, or alias the whole mapping (*name)` };
+      if (prop === "<<") {
+        const lacking = errors
+          .filter((o) => o.keyword === "required" && o.instancePath === e.instancePath)
+          .map((o) => `"${String((o.params as { missingProperty?: unknown }).missingProperty)}"`);
+        const list = lacking.length <= 1 ? lacking.join("") : `${lacking.slice(0, -1).join(", ")} and ${lacking[lacking.length - 1] as string}`;
+        const path = decodePointer(e.instancePath);
+        override = {
+          message:
+            `unknown field "<<"${path.length > 0 ? ` in "${path.join(".")}"` : ""}: YAML merge keys are not read (YAML 1.2)` +
+            `${lacking.length === 0 ? "" : `, so this mapping lacks ${list}`}; write the fields out, or alias the whole mapping (*name)`,
+        };
+        placed = true;
+      }
     } else if (e.keyword === "anyOf" || e.keyword === "oneOf") {
       const words = alternativesInWords(schemaRoot, schemaAt(schemaRoot, value, decodePointer(e.instancePath)).schema);
       if (words !== undefined) override = { message: `must be ${words}` };
@@ -381,7 +403,7 @@ export function schemaDiagnostics(
     const { message, suggestion } = override ?? describe(e, actual);
     const text =
       e.keyword === "required" || e.keyword === "additionalProperties" || e.keyword === "unevaluatedProperties"
-        ? segments.length > 0
+        ? segments.length > 0 && !placed
           ? `${message} in "${segments.join(".")}"`
           : message
         : `${subject} ${message}`;
