@@ -533,7 +533,7 @@ async function earlierVersionsOf({ repo, prefix, baseEdge, dir }: ProjectGit, ba
  * (`missing` of `found`): which (file and commit, the first few), git's reason, what the review
  * would not see (unrotated-removal), and how to fetch them.
  */
-export function unreadEarlierVersions(found: readonly { rel: string; commit: string; blob: string }[], missing: readonly { id: string; reason: string }[], wording: FindingWording): GitError {
+function unreadEarlierVersions(found: readonly { rel: string; commit: string; blob: string }[], missing: readonly { id: string; reason: string }[], wording: FindingWording): GitError {
   const gone = new Set(missing.map((m) => m.id));
   const which = found.filter((f) => gone.has(f.blob)).map((f) => `${wording.path(f.rel)} at ${f.commit.slice(0, 12)}`);
   const shown = which.length > 3 ? `${which.slice(0, 3).join(", ")} and ${which.length - 3} more` : which.join(", ");
