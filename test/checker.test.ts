@@ -208,9 +208,9 @@ describe("mistakes planted in a realistic organisation", () => {
   });
 
   it("says that a YAML merge key (<<) is not read", () => {
+    // one diagnostic at the << (not also "missing required field" at the same place): the fields it was to bring are named
     expect(found.filter((d) => d.file === "actions/merge-key.yaml").map((d) => d.message)).toEqual([
-      'missing required field "type" in "headers.1"',
-      'unknown field "<<": YAML merge keys are not read (YAML 1.2); write the fields out, or alias the whole mapping (*name) in "headers.1"',
+      'unknown field "<<" in "headers.1": YAML merge keys are not read (YAML 1.2), so this mapping lacks "type"; write the fields out, or alias the whole mapping (*name)',
     ]);
   });
 

@@ -2,10 +2,11 @@
 // the place to fix, with a message that says what to write there. The workspace is the
 // `references` fixture (real encrypted environment files); the config files under test are set in
 // memory.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { checkWorkspace, configEditAffects, CrossFileCache } from "./check.js";
+import { checkConfigFile, checkWorkspace, configEditAffects, CrossFileCache } from "./check.js";
 import { parseConfigFile } from "./config.js";
 import { loadWorkspace } from "./load.js";
 import { parseEnvironmentFile } from "./secrets-dir.js";
@@ -66,7 +67,7 @@ describe("a secret's name written as a plain value", () => {
     const unused = checkWorkspace(index).filter((d) => d.rule === "unused-secret");
     expect(unused.map((d) => [d.file, d.line])).toEqual([["secrets/development.enc.yaml", 3]]);
     expect(unused[0]?.message).toBe(
-      'secret "legacy_ftp_password" is not referenced by any config file: connections/ftp.yaml:5:50 writes its name as plain text (not a reference); reference it there with { secret: legacy_ftp_password }',
+      'secret "legacy_ftp_password" is not referenced by any config file; connections/ftp.yaml:5:50 writes its name as plain text (not a reference); reference it there with { secret: legacy_ftp_password }',
     );
     expect(unused[0]?.message).not.toContain("stellar-secrets rm");
   });
@@ -75,11 +76,11 @@ describe("a secret's name written as a plain value", () => {
     const action = (secret: string) => `kind: action\nname: ftp_sync\nmethod: GET\npath: /sync\nheaders:\n  - { name: X-Ftp, type: secret, secret: ${secret} }\n`;
     const byCase = checkWorkspace(workspaceWith({ "actions/ftp.yaml": action("Legacy_FTP_Password") })).filter((d) => d.rule === "unused-secret");
     expect(byCase.map((d) => d.message)).toEqual([
-      'secret "legacy_ftp_password" is not referenced by any config file: the reference "Legacy_FTP_Password" at actions/ftp.yaml:6:42 differs from it only by case (names are case-sensitive); correct that reference',
+      'secret "legacy_ftp_password" is not referenced by any config file; the reference "Legacy_FTP_Password" at actions/ftp.yaml:6:42 differs from it only by case (names are case-sensitive); correct that reference',
     ]);
     const typo = checkWorkspace(workspaceWith({ "actions/ftp.yaml": action("legacy_ftp_pasword") })).filter((d) => d.rule === "unused-secret");
     expect(typo.map((d) => d.message)).toEqual([
-      'secret "legacy_ftp_password" is not referenced by any config file: the reference "legacy_ftp_pasword" at actions/ftp.yaml:6:42 looks like a misspelling of it; correct that reference',
+      'secret "legacy_ftp_password" is not referenced by any config file; the reference "legacy_ftp_pasword" at actions/ftp.yaml:6:42 looks like a misspelling of it; correct that reference',
     ]);
   });
 });
@@ -317,6 +318,21 @@ describe("plaintext-credential proposes a secret name from where the credential 
     expect(d?.message).not.toContain(STRIPE);
   });
 
+  it("a static header without a name: the secret header to write once it has one (its missing name is reported on its own), never `{ secret: NAME }` alone", () => {
+    const index = workspaceWith({
+      "connections/billing.yaml": `kind: api_connection\nname: billing\nbase_url: https://api.example.com\nheaders:\n  - { type: static, value: "Bearer ${STRIPE}" }\n`,
+    });
+    const ds = checkWorkspace(index).filter((x) => x.file === "connections/billing.yaml");
+    expect(ds.filter((x) => x.rule === "schema").map((x) => x.message)).toEqual([expect.stringContaining('"name"')]);
+    const [d, ...more] = ds.filter((x) => x.rule === "plaintext-credential");
+    expect(more).toEqual([]);
+    expect(d?.suggestion).toBeUndefined();
+    expect(d?.message).toBe(
+      'static header holds what looks like a Stripe live secret key (sk_live_…) in plain text; store it as a secret, `stellar-secrets set NAME --env ENV` (the value after "Bearer "), ' +
+        'and once the header has its name, write `{ name: HEADER, type: secret, secret: NAME, prefix: "Bearer " }` in its place',
+    );
+  });
+
   it("a connector field: <connector>_<field> and `field: { secret: NAME }`; a name a secret already has gets the first free _2", () => {
     const index = workspaceWith({
       "connectors/payments.yaml": `kind: auth_connector\nname: payments\ntype: bearer_token\ntoken: ${STRIPE}\n`,
@@ -343,5 +359,35 @@ describe("plaintext-credential proposes a secret name from where the credential 
     expect(pasted?.suggestion).toBe("crm_token");
     expect(pasted?.message).toContain("store the value with `stellar-secrets set crm_token --env ENV`, put `crm_token` here");
     expect(ds.find((x) => x.file === "agents/helper.yaml")?.message).toContain("stellar-secrets set NAME");
+  });
+});
+
+describe("one finding at one place is one diagnostic (an editor stacks two at one range)", () => {
+  const SLACK = "xoxb-FAKE-0000000000-notreal"; // TEST-ONLY fake credential
+  const connector = `kind: auth_connector\nname: inline\ntype: api_key\napi_key: ${SLACK}\n`;
+  const at = (d: { line: number; column: number; endLine: number; endColumn: number }) => `${d.line}:${d.column}-${d.endLine}:${d.endColumn}`;
+  const onFile = (ds: readonly { file: string; rule: string; severity: string; line: number; column: number; endLine: number; endColumn: number }[], file: string) =>
+    ds.filter((d) => d.file === file).map((d) => `${d.rule} ${d.severity} ${at(d)}`);
+
+  it("a credential in a field that takes only a reference: plaintext-credential (it says what to write), not also schema's 'must be a secret reference'", () => {
+    const index = workspaceWith({ "connectors/inline.yaml": connector });
+    expect(onFile(checkWorkspace(index), "connectors/inline.yaml")).toEqual(["plaintext-credential error 4:10-4:38"]);
+    // the per-file check of an editor says the same
+    expect(onFile(checkConfigFile(index, "connectors/inline.yaml"), "connectors/inline.yaml")).toEqual(["plaintext-credential error 4:10-4:38"]);
+    // plaintext-credential made less severe (or off): the schema error stays, at its own severity
+    expect(onFile(checkWorkspace(index, { rules: { "plaintext-credential": "warning" } }), "connectors/inline.yaml")).toEqual(["plaintext-credential warning 4:10-4:38", "schema error 4:10-4:38"]);
+    expect(onFile(checkWorkspace(index, { rules: { "plaintext-credential": "off" } }), "connectors/inline.yaml")).toEqual(["schema error 4:10-4:38"]);
+  });
+
+  it("an environment file with git conflict markers: stale-mac (it says how to redo the merge), not also unencrypted-secrets-file at the same marker", () => {
+    const index = workspaceWith({});
+    const rel = "secrets/qa.enc.yaml";
+    const text = readFileSync(join(FIXTURE, rel), "utf8");
+    const lines = text.split("\n");
+    index.setEnvironmentFile(parseEnvironmentFile(["<<<<<<< HEAD", lines[0], "=======", lines[1], ">>>>>>> feature", ...lines.slice(2)].join("\n"), rel, "qa"));
+    const rules = (ds: readonly { file: string; rule: string; severity: string; line: number; column: number; endLine: number; endColumn: number }[]) =>
+      onFile(ds, rel).filter((d) => d.startsWith("stale-mac") || d.startsWith("unencrypted-secrets-file"));
+    expect(rules(checkWorkspace(index))).toEqual(["stale-mac error 1:1-1:13"]);
+    expect(rules(checkWorkspace(index, { rules: { "stale-mac": "off" } }))).toEqual(["unencrypted-secrets-file error 1:1-1:13"]);
   });
 });

@@ -49,6 +49,47 @@ export function applySeverities(diagnostics: readonly Diagnostic[], rules: Parti
 }
 
 /**
+ * Rules that report one finding at one place twice: `[covered, by]`, where `by`'s message says
+ * what `covered`'s says and how to fix it. A credential in a field that takes only a reference is
+ * a `schema` error ("must be a secret reference") and `plaintext-credential` (which reference to
+ * write, and the `set` command); git conflict markers in an environment file make it
+ * `unencrypted-secrets-file` (not valid YAML) and `stale-mac` (how to redo the merge), both at the
+ * first marker. An editor stacks two diagnostics of one range; so one is kept.
+ */
+const SAME_FINDING: readonly (readonly [covered: RuleId, by: RuleId])[] = [
+  ["schema", "plaintext-credential"],
+  ["unencrypted-secrets-file", "stale-mac"],
+];
+
+const SEVERITY_RANK: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
+
+/**
+ * Drops a `covered` diagnostic of {@link SAME_FINDING} when its `by` rule reports the same range
+ * of the same file at a severity at least as high (configured severities applied already: a rule
+ * made less severe, or off, does not hide the other). Order kept.
+ */
+function withoutRepeatedFindings(diagnostics: Diagnostic[]): Diagnostic[] {
+  const key = (d: Diagnostic): string => `${d.file}\u0000${d.line}:${d.column}-${d.endLine}:${d.endColumn}`;
+  let by: Map<string, number> | undefined;
+  for (const d of diagnostics) {
+    for (const [, rule] of SAME_FINDING) {
+      if (d.rule !== rule) continue;
+      by ??= new Map();
+      const k = `${rule}\u0000${key(d)}`;
+      by.set(k, Math.max(by.get(k) ?? 0, SEVERITY_RANK[d.severity]));
+    }
+  }
+  if (by === undefined) return diagnostics;
+  const seen = by;
+  return diagnostics.filter((d) => {
+    for (const [covered, rule] of SAME_FINDING) {
+      if (d.rule === covered && (seen.get(`${rule}\u0000${key(d)}`) ?? 0) >= SEVERITY_RANK[d.severity]) return false;
+    }
+    return true;
+  });
+}
+
+/**
  * Every diagnostic of the workspace, with configured severities, sorted by file and position.
  * When stellar.yaml is unusable, only its own diagnostics are returned.
  */
@@ -404,7 +445,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   // Values older than their catalog rotate_every, when a history says when they were set.
   if (options.history !== undefined) out.push(...rotationDiagnostics(index, options.history, options.now ?? new Date(), sev("rotation-overdue")));
 
-  return applySeverities(out, rules).sort(compareDiagnostics);
+  return withoutRepeatedFindings(applySeverities(out, rules)).sort(compareDiagnostics);
 }
 
 /**
@@ -420,7 +461,9 @@ export function checkConfigFile(index: WorkspaceIndex, path: string): Diagnostic
   if (file === undefined || !index.projectUsable) return [];
   const declared = index.environmentNames();
   const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
-  return applySeverities([...withFreeSecretNames(index, file.diagnostics), ...crossFileDiagnostics(index, file, namesComplete, declared)], index.project.rules).sort(compareDiagnostics);
+  return withoutRepeatedFindings(applySeverities([...withFreeSecretNames(index, file.diagnostics), ...crossFileDiagnostics(index, file, namesComplete, declared)], index.project.rules)).sort(
+    compareDiagnostics,
+  );
 }
 
 /**
@@ -674,7 +717,10 @@ function plainValueDiagnostic(index: WorkspaceIndex, p: PlainValue, file: Config
 
 /** Where secrets' names are written without referencing them, for `unused-secret` to point there. */
 interface Strays {
-  /** ": FILE:L:C writes its name as plain text …" for an unused secret, or undefined. */
+  /**
+   * "; FILE:L:C writes its name as plain text …" for an unused secret, or undefined: a hint after
+   * "; ", so review's problem statement (up to the first "; ") stays the same when one appears.
+   */
   explain(name: string): string | undefined;
 }
 
@@ -700,13 +746,13 @@ function collectStrays(index: WorkspaceIndex): Strays {
   return {
     explain(name) {
       const where = plain.get(name);
-      if (where !== undefined) return `: ${where} writes its name as plain text (not a reference); reference it there with { secret: ${name} }`;
+      if (where !== undefined) return `; ${where} writes its name as plain text (not a reference); reference it there with { secret: ${name} }`;
       const lower = name.toLowerCase();
       for (const [written, at] of unknown) {
-        if (written.toLowerCase() === lower) return `: the reference ${quoteName(written)} at ${at} differs from it only by case (names are case-sensitive); correct that reference`;
+        if (written.toLowerCase() === lower) return `; the reference ${quoteName(written)} at ${at} differs from it only by case (names are case-sensitive); correct that reference`;
       }
       for (const [written, at] of unknown) {
-        if (editDistance(written, name, 2) <= 2 && index.nearestSecretName(written)?.name === name) return `: the reference ${quoteName(written)} at ${at} looks like a misspelling of it; correct that reference`;
+        if (editDistance(written, name, 2) <= 2 && index.nearestSecretName(written)?.name === name) return `; the reference ${quoteName(written)} at ${at} looks like a misspelling of it; correct that reference`;
       }
       return undefined;
     },

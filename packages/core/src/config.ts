@@ -428,14 +428,15 @@ function pairOf(map: YAMLMap, key: string): Pair | undefined {
 interface CredentialMove {
   /** What the proposed secret name is made of: the document's name, then the header's or field's. */
   parts: (string | undefined)[];
-  header?: string;
+  /** The header's name; null for a static header without one (its missing name is a `schema` error of its own). */
+  header?: string | null;
   field?: string;
 }
 
 /** The YAML to write where the credential was: the header as a secret header (with the auth scheme as its prefix), or the field as a reference. */
 function credentialReference(secretName: string, move: CredentialMove, scheme: string | undefined): string {
   if (move.header !== undefined) {
-    const headerName = /^[A-Za-z0-9_-]+$/.test(move.header) ? move.header : JSON.stringify(move.header);
+    const headerName = move.header === null ? "HEADER" : /^[A-Za-z0-9_-]+$/.test(move.header) ? move.header : JSON.stringify(move.header);
     return `{ name: ${headerName}, type: secret, secret: ${secretName}${scheme === undefined ? "" : `, prefix: "${scheme} "`} }`;
   }
   return `${move.field ?? "secret"}: { secret: ${secretName} }`;
@@ -495,13 +496,15 @@ function extractDocument(
     if (!isScalar(v) || typeof v.value !== "string") return;
     const found = detectCredential(v.value, { entropy });
     if (found === undefined) return;
-    const secretName = move === undefined ? undefined : secretNameFromContext(move.parts);
+    // (no name proposed for a header without a name: NAME, and the header's name to give first)
+    const secretName = move === undefined || move.header === null ? undefined : secretNameFromContext(move.parts);
     const where = narrowToLine(nodeRange(at ?? (node as Node)) ?? range, at === undefined ? text : undefined, lines);
-    if (move === undefined || secretName === undefined) {
+    if (move === undefined) {
       const todo = fix ?? "store it as a secret (stellar-secrets set NAME) and reference it with { secret: NAME }";
       file.diagnostics.push(diagnosticAt("plaintext-credential", "error", path, lines, where, `${what} holds what looks like ${found} in plain text; ${todo}`));
       return;
     }
+    const written = secretName ?? "NAME";
     // an HTTP auth scheme before the credential ("Bearer sk_…") becomes the header's prefix (only the scheme is shown)
     const scheme = move.header === undefined ? undefined : /^(Bearer|Basic|Token|Bot)\s+\S/i.exec(v.value)?.[1];
     file.diagnostics.push(
@@ -511,9 +514,9 @@ function extractDocument(
         path,
         lines,
         where,
-        `${what} holds what looks like ${found} in plain text; store it as a secret, \`stellar-secrets set ${secretName} --env ENV\`${scheme === undefined ? "" : ` (the value after "${scheme} ")`}, ` +
-          `and write \`${credentialReference(secretName, move, scheme)}\` in its place`,
-        { suggestion: secretName },
+        `${what} holds what looks like ${found} in plain text; store it as a secret, \`stellar-secrets set ${written} --env ENV\`${scheme === undefined ? "" : ` (the value after "${scheme} ")`}, ` +
+          `and ${move.header === null ? "once the header has its name, " : ""}write \`${credentialReference(written, move, scheme)}\` in its place`,
+        secretName === undefined ? undefined : { suggestion: secretName },
       ),
     );
   };
@@ -602,7 +605,7 @@ function extractDocument(
         if (sp !== undefined) addRef(resolve(sp.value), via ?? (sp.value as Node), label);
         const vp = pairOf(h, "value");
         if (vp !== undefined) {
-          credentialCheck(vp.value, `static header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via, headerName === undefined ? undefined : { parts: [name, headerName], header: headerName });
+          credentialCheck(vp.value, `static header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via, { parts: [name, headerName], header: headerName ?? null });
           const v = resolve(vp.value);
           const r = nodeRange(via ?? (vp.value as Node));
           if (isScalar(v) && typeof v.value === "string" && r !== undefined) {

@@ -6,8 +6,8 @@ import { GlobFilter } from "./globs.js";
 import { loadWorkspace } from "./load.js";
 import type { WorkspaceFs } from "./workspace-fs.js";
 
-/** An in-memory repository under /mem; `reads` counts each file's reads. */
-function memoryFs(files: Record<string, string>): WorkspaceFs & { reads: Map<string, number> } {
+/** An in-memory repository under /mem; `reads` counts each file's reads; `write` sets (text) or deletes (undefined) a file. */
+function memoryFs(files: Record<string, string>): WorkspaceFs & { reads: Map<string, number>; write(rel: string, text: string | undefined): void } {
   const texts = new Map(Object.entries(files).map(([p, v]) => [`/mem/${p}`, v]));
   const dirs = new Set<string>(["/mem"]);
   for (const p of texts.keys()) for (let d = p.slice(0, p.lastIndexOf("/")); d.length > 4; d = d.slice(0, d.lastIndexOf("/"))) dirs.add(d);
@@ -22,6 +22,11 @@ function memoryFs(files: Record<string, string>): WorkspaceFs & { reads: Map<str
   };
   return {
     reads,
+    write: (rel, t) => {
+      if (t === undefined) texts.delete(`/mem/${rel}`);
+      else texts.set(`/mem/${rel}`, t);
+      for (let d = `/mem/${rel}`.slice(0, `/mem/${rel}`.lastIndexOf("/")); d.length > 4; d = d.slice(0, d.lastIndexOf("/"))) dirs.add(d);
+    },
     readFile: text,
     readFileBytes: (p) => Buffer.from(text(p), "utf8"),
     readdir: (p) => {
@@ -60,6 +65,33 @@ describe("GlobFilter.excludedBy", () => {
     expect(filter.excludedBy("drafts/a.draft.yaml")).toBe("drafts/*.draft.yaml");
     expect(filter.excludedBy("drafts/a.yaml")).toBeUndefined();
     expect(filter.excludedBy("legacy/notes.txt")).toBeUndefined();
+  });
+});
+
+describe("WorkspaceIndex.excludedFilesChanged (an editor's file watcher)", () => {
+  it("reads the excluded files again when one of them changed, once they were read, and says whether what they define changed", () => {
+    const fs = memoryFs({ "stellar.yaml": PROJECT, "agents/support.yaml": AGENT, "connections/stripe.yaml": STRIPE });
+    const { index } = loadWorkspace("/mem", { fs, atRoot: true });
+    // not read yet: nothing to refresh (the first message reads them as they are then)
+    fs.write("legacy/refund.yaml", LEGACY);
+    expect(index.excludedFilesChanged(["legacy/refund.yaml"])).toBe(false);
+    expect(fs.reads.get("legacy/refund.yaml")).toBeUndefined();
+    expect(index.excludedDefinition("action", "old_refund")?.line).toBe(3);
+    // an included file, or an excluded one that defines the same: no change
+    expect(index.excludedFilesChanged(["agents/support.yaml", "connections/stripe.yaml"])).toBe(false);
+    expect(fs.reads.get("legacy/refund.yaml")).toBe(1);
+    fs.write("legacy/refund.yaml", LEGACY.replace("# kept for reference\n", ""));
+    expect(index.excludedFilesChanged(["legacy/refund.yaml"])).toBe(true);
+    expect(index.excludedDefinition("action", "old_refund")?.line).toBe(2);
+    expect(index.excludedFilesChanged(["legacy/refund.yaml"])).toBe(false);
+    // a deleted folder (reported as itself) that held one
+    fs.write("legacy/refund.yaml", undefined);
+    expect(index.excludedFilesChanged(["legacy"])).toBe(true);
+    expect(index.excludedDefinition("action", "old_refund")).toBeUndefined();
+    // a new excluded file matched by another glob
+    fs.write("drafts/refund.draft.yaml", LEGACY);
+    expect(index.excludedFilesChanged(["drafts/refund.draft.yaml"])).toBe(true);
+    expect(index.excludedDefinition("action", "old_refund")?.glob).toBe("drafts/*.draft.yaml");
   });
 });
 

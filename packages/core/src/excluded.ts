@@ -3,7 +3,8 @@
  * one message only: an `unknown-reference` to a name that such a file defines says so (and which
  * glob excludes it) instead of only "there is none by that name". Never part of a load: the
  * loader hands the index a reader ({@link readExcludedDefinitions}) that runs at most once, when
- * such a message is first built, and reads a bounded number of files.
+ * such a message is first built, and reads a bounded number of files (again only when an editor
+ * reports that an excluded file changed: `WorkspaceIndex.excludedFilesChanged`).
  */
 import { join } from "node:path";
 import { GlobFilter } from "./globs.js";

@@ -13,7 +13,8 @@ import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./
 import type { Diagnostic } from "./diagnostics.js";
 import type { ExcludedDefinition } from "./excluded.js";
 import type { TextRange } from "./position.js";
-import type { ProjectConfig } from "./project.js";
+import { GlobFilter } from "./globs.js";
+import { DEFAULT_EXCLUDE, type ProjectConfig } from "./project.js";
 import { nearestName } from "./names.js";
 import type { ConfigKind } from "./schemas.js";
 import type { EnvironmentFile, SecretDefinition } from "./secrets-dir.js";
@@ -116,7 +117,7 @@ export class WorkspaceIndex {
 
   /**
    * An object of `kind` named `name` that a file excluded by `config.exclude` defines (as the files
-   * were when first asked), else undefined; undefined too when no reader was set (an index built in
+   * were when first asked, or since {@link excludedFilesChanged} read them again), else undefined; undefined too when no reader was set (an index built in
    * memory). The first call reads the excluded files (bounded); later ones do not.
    */
   excludedDefinition(kind: ConfigKind, name: string): ExcludedDefinition | undefined {
@@ -129,6 +130,33 @@ export class WorkspaceIndex {
       }
     }
     return this.#excluded.find((d) => d.kind === kind && d.name === name);
+  }
+
+  /**
+   * After files changed on disk (`rels`: relative to the root, a deleted folder as itself; an
+   * editor's file watcher): when the excluded files were read already and one of `rels` is a file
+   * a `config.exclude` glob of the project keeps out, or holds one read before (a deleted folder),
+   * reads them again. True when what they define changed, so the `unknown-reference` messages that
+   * name an excluded definition may have changed: check again. False, without reading, when they
+   * were not read yet (the first {@link excludedDefinition} reads them as they are then). Never throws.
+   */
+  excludedFilesChanged(rels: readonly string[]): boolean {
+    const known = this.#excluded;
+    if (known === undefined || this.#readExcluded === undefined) return false;
+    const globs = this.#project.exclude.filter((g) => !DEFAULT_EXCLUDE.includes(g));
+    if (globs.length === 0) return false;
+    const filter = new GlobFilter(this.#project.include, globs);
+    const touched = rels.some((rel) => filter.excludedBy(rel) !== undefined || known.some((d) => d.path === rel || d.path.startsWith(`${rel}/`)));
+    if (!touched) return false;
+    let again: readonly ExcludedDefinition[];
+    try {
+      again = this.#readExcluded();
+    } catch {
+      again = [];
+    }
+    this.#excluded = again;
+    const key = (ds: readonly ExcludedDefinition[]): string => ds.map((d) => `${d.kind}\u0000${d.name}\u0000${d.path}\u0000${d.line}\u0000${d.glob}`).join("\n");
+    return key(known) !== key(again);
   }
 
   /** The project config in use (a default one when stellar.yaml is unusable; see `projectUsable`). */

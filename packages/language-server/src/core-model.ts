@@ -400,6 +400,14 @@ class CoreModel implements ProjectModel {
     return this.checked ? this.recheck() : new Set();
   }
 
+  excludedFilesChanged(paths: readonly string[]): Set<string> {
+    const rels = paths.map((p) => this.rel(p)).filter((rel) => rel !== "" && rel !== ".." && !rel.startsWith("../") && !isAbsolute(rel));
+    if (rels.length === 0 || !this.index.excludedFilesChanged(rels)) return new Set();
+    // unknown-reference messages of any config file may name them: none of the cached ones stands
+    this.crossFile.invalidateAll();
+    return this.checked ? this.recheck() : new Set();
+  }
+
   secretNames(): string[] {
     return this.index.secretNames();
   }

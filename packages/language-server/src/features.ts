@@ -230,6 +230,17 @@ const REPLACEABLE = new Set(["unknown-secret", "unknown-environment", "unknown-r
 const isEmptyRange = (r: Range): boolean => r.start.line === r.end.line && r.start.character === r.end.character;
 
 /**
+ * True when `range` of the document `text` is a YAML alias (`*h`): a use of an anchored mapping
+ * reported where it is written. Replacing it with a name would write a plain value over the
+ * mapping; the anchored mapping's own diagnostic carries the fix.
+ */
+function isAliasAt(text: string | undefined, range: Range): boolean {
+  if (text === undefined) return false;
+  const lines = new LineIndex(text);
+  return text.charAt(toOffset(lines, range.start)) === "*";
+}
+
+/**
  * The environments a `missing-environment-value` diagnostic asks to fill: those where the
  * reference is used and the secret has no (or an empty) value, in declaration order.
  */
@@ -243,7 +254,7 @@ export function missingEnvironments(model: ProjectModel, path: string, d: LspDia
 /**
  * Quick fixes for the diagnostics of a range (`path` is the document's absolute path):
  * - a "did you mean" suggestion (unknown secret, environment or reference, schema enum values and
- *   field names): *Replace with X*, preferred;
+ *   field names): *Replace with X*, preferred (not at a YAML alias `*h`: see {@link isAliasAt});
  * - `unknown-secret`: *Add secret NAME*, after the replacement, and not at all when the name is
  *   one edit (or only case) away from an existing one (it would invite creating the typo);
  * - `unused-secret`: *Delete secret NAME*;
@@ -259,9 +270,7 @@ export function codeActions(model: ProjectModel, uri: string, diagnostics: LspDi
     if (d.source !== "stellar-secrets") continue;
     const data = (d.data ?? {}) as DiagnosticData;
     const code = typeof d.code === "string" ? d.code : undefined;
-    let replaced = false;
-    if (code !== undefined && REPLACEABLE.has(code) && data.suggestion !== undefined && !isEmptyRange(d.range)) {
-      replaced = true;
+    if (code !== undefined && REPLACEABLE.has(code) && data.suggestion !== undefined && !isEmptyRange(d.range) && !isAliasAt(text, d.range)) {
       out.push({
         title: `Replace with ${data.suggestion}`,
         kind: CodeActionKind.QuickFix,
@@ -271,7 +280,8 @@ export function codeActions(model: ProjectModel, uri: string, diagnostics: LspDi
       });
     }
     if (code === "unknown-secret" && data.secret !== undefined) {
-      const close = replaced && data.suggestion !== undefined && (data.suggestion.toLowerCase() === data.secret.toLowerCase() || editDistance(data.secret, data.suggestion, 1) <= 1);
+      // (one edit from an existing name: a typo, also at an alias where no Replace is offered)
+      const close = data.suggestion !== undefined && (data.suggestion.toLowerCase() === data.secret.toLowerCase() || editDistance(data.secret, data.suggestion, 1) <= 1);
       if (!close && validateSecretName(data.secret).ok) {
         out.push({
           title: `Add secret ${data.secret}`,

@@ -49,6 +49,9 @@ export class LastGoodModel implements ProjectModel {
   resurveySecretsDir(): Set<string> {
     return this.good.resurveySecretsDir();
   }
+  excludedFilesChanged(paths: readonly string[]): Set<string> {
+    return this.good.excludedFilesChanged(paths);
+  }
   update(path: string, text: string | undefined): Set<string> {
     return this.good.update(path, text);
   }

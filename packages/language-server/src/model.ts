@@ -116,6 +116,14 @@ export interface ProjectModel {
    * project has no environment file and no catalog.
    */
   resurveySecretsDir(): Set<string>;
+  /**
+   * After files changed on disk (absolute paths; a deleted folder as itself): when one is a file
+   * the project's `config.exclude` keeps out (or a folder that held one), reads the excluded files
+   * again, as `check` would now, and re-checks when what they define changed (`unknown-reference`
+   * names an excluded file that defines the name). Returns the paths whose diagnostics changed.
+   * Reads nothing while no message asked for the excluded files.
+   */
+  excludedFilesChanged(paths: readonly string[]): Set<string>;
   /** Every secret name, sorted. */
   secretNames(): string[];
   /** The environments whose file has `name`. */
