@@ -391,3 +391,16 @@ describe("one finding at one place is one diagnostic (an editor stacks two at on
     expect(rules(checkWorkspace(index, { rules: { "stale-mac": "off" } }))).toEqual(["unencrypted-secrets-file error 1:1-1:13"]);
   });
 });
+
+describe("a plaintext value in the file of an environment stellar.yaml does not declare", () => {
+  it("says to set it in a declared environment (`set --env` of the undeclared one is refused), naming the near one when there is one", () => {
+    const index = workspaceWith({});
+    index.setEnvironmentFile(parseEnvironmentFile("api_key: sk_live_abcdef123456\n", "secrets/leak.enc.yaml", "leak"));
+    index.setEnvironmentFile(parseEnvironmentFile("api_key: sk_live_abcdef123456\n", "secrets/prod.enc.yaml", "prod"));
+    const plain = checkWorkspace(index).filter((d) => d.rule === "unencrypted-secrets-file" && d.secret === "api_key");
+    expect(plain.map((d) => [d.file, d.message.slice(d.message.indexOf("then set it"))])).toEqual([
+      ["secrets/leak.enc.yaml", "then set it with `stellar-secrets set api_key --env ENV` in an environment stellar.yaml declares (development, staging, production)"],
+      ["secrets/prod.enc.yaml", 'then set it with `stellar-secrets set api_key --env production` (stellar.yaml does not declare "prod")'],
+    ]);
+  });
+});

@@ -17,7 +17,7 @@ import { checkStaleMac } from "./stale-mac.js";
 import { checkUnresolvedMerge, type UnresolvedMergeRecord } from "./unresolved-merge.js";
 import { checkProposals } from "./proposals.js";
 import type { WorkspaceIndex } from "./workspace.js";
-import type { EnvironmentFile } from "./secrets-dir.js";
+import { plaintextValueFix, type EnvironmentFile } from "./secrets-dir.js";
 import { checkSecretsDir } from "./secrets-folder.js";
 
 const DEFAULT_SEVERITY = new Map<RuleId, Severity>(RULES.map((r) => [r.id, r.severity]));
@@ -283,7 +283,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
 
   // Environment files: encryption, undeclared environments, recipients.
   for (const file of index.environmentFiles.values()) {
-    out.push(...file.diagnostics);
+    out.push(...(declaredSet.has(file.environment) ? file.diagnostics : file.diagnostics.map((d) => withDeclaredEnvironment(d, file.environment, declared))));
     if (file.text !== undefined) {
       const c = options.committed?.(file.path);
       const versions = c === undefined ? [] : typeof c === "string" ? [c] : c;
@@ -464,6 +464,20 @@ export function checkConfigFile(index: WorkspaceIndex, path: string): Diagnostic
   return withoutRepeatedFindings(applySeverities([...withFreeSecretNames(index, file.diagnostics), ...crossFileDiagnostics(index, file, namesComplete, declared)], index.project.rules)).sort(
     compareDiagnostics,
   );
+}
+
+/**
+ * A plaintext value's fix in the file of an environment stellar.yaml does not declare: `set` it in
+ * a declared environment (`set --env UNDECLARED` would be refused).
+ */
+function withDeclaredEnvironment(d: Diagnostic, environment: string, declared: readonly string[]): Diagnostic {
+  const name = d.secret;
+  if (d.rule !== "unencrypted-secrets-file" || name === undefined) return d;
+  const fix = plaintextValueFix(name, environment);
+  if (!d.message.endsWith(fix)) return d;
+  const target = nearestName(environment, declared)?.name ?? (declared.length === 1 ? declared[0]! : "ENV");
+  const note = target === "ENV" ? ` in an environment stellar.yaml declares (${declared.join(", ") || "none yet"})` : ` (stellar.yaml does not declare "${environment}")`;
+  return { ...d, message: d.message.slice(0, d.message.length - fix.length) + plaintextValueFix(name, target, note) };
 }
 
 /**

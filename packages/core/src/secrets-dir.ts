@@ -450,7 +450,7 @@ function fallback(text: string, result: EnvironmentFile): void {
           path,
           lines,
           valueRange,
-          `secret "${name}" has a plaintext value instead of ENC[...]; remove it from the file and from git history, rotate the credential, then set it with \`stellar-secrets set ${settableName(name)} --env ${environment}\`${settableName(name) === name ? "" : ` (\`set\` refuses the name "${name}"; move its references too)`}`,
+          `secret "${name}" has a plaintext value instead of ENC[...]; ${plaintextValueFix(name, environment)}`,
           { secret: name },
         ),
       );
@@ -481,6 +481,14 @@ export function checkOtherSecretsFile(text: string, path: string): Diagnostic[] 
 }
 
 /** `name` when `stellar-secrets set` accepts it, else a corrected name (or the placeholder NAME): what a fix hint tells the person to set. */
+/**
+ * How to fix a plaintext value of `name` in an environment file: remove, rotate, then `set` it in
+ * `environment` (the checker passes a declared one when the file's environment is not declared).
+ */
+export function plaintextValueFix(name: string, environment: string, note = ""): string {
+  return `remove it from the file and from git history, rotate the credential, then set it with \`stellar-secrets set ${settableName(name)} --env ${environment}\`${note}${settableName(name) === name ? "" : ` (\`set\` refuses the name "${name}"; move its references too)`}`;
+}
+
 function settableName(name: string): string {
   const v = validateSecretName(name);
   if (v.ok) return name;
