@@ -16,6 +16,7 @@ import type { ConfigKind } from "./schemas.js";
 import { checkStaleMac } from "./stale-mac.js";
 import { checkUnresolvedMerge, type UnresolvedMergeRecord } from "./unresolved-merge.js";
 import { checkProposals } from "./proposals.js";
+import type { OtherProject } from "./other-projects.js";
 import type { WorkspaceIndex } from "./workspace.js";
 import type { EnvironmentFile } from "./secrets-dir.js";
 import { checkSecretsDir } from "./secrets-folder.js";
@@ -338,7 +339,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       if (info.references.length === 0) {
         // written where a reference was meant (plain text, another case, a typo): say where, never "remove it"
         strays ??= collectStrays(index);
-        const stray = strays.explain(name);
+        const stray = strays.explain(name) ?? excludedUse(index, name);
         out.push(
           diagnosticAt(
             "unused-secret",
@@ -484,11 +485,19 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
       } else {
         // defined in a file config.exclude keeps out: said (and no "did you mean" another name); read once, lazily
         const excluded = index.excludedDefinition(link.targetKind, link.target);
-        const near = excluded === undefined && budget() ? index.nearestObjectName(link.targetKind, link.target) : undefined;
-        const unread = near === undefined && excluded === undefined ? unreadDefinition(index, link.target) : undefined;
+        // (or another project of the monorepo defines it: said, and no "did you mean" another name either)
+        const elsewhere = excluded === undefined ? index.otherProjectDefinition(link.targetKind, link.target) : undefined;
+        const near = excluded === undefined && elsewhere === undefined && budget() ? index.nearestObjectName(link.targetKind, link.target) : undefined;
+        const unread = near === undefined && excluded === undefined && elsewhere === undefined ? unreadDefinition(index, link.target) : undefined;
         why = `there is none by that name${
           excluded !== undefined
             ? `; ${excluded.path}:${excluded.line} defines it, but stellar.yaml's config.exclude glob "${excluded.glob}" keeps that file out of the project: narrow the glob, or move the ${KIND_WORDS[link.targetKind]} into an included file`
+            : elsewhere !== undefined
+              ? ` in this project; ${
+                  elsewhere.project.enclosing
+                    ? `${otherProjectWords(elsewhere.project)} defines it in its ${elsewhere.definition.path.slice(elsewhere.project.path.length + 1)}:${elsewhere.definition.line}`
+                    : `${elsewhere.definition.path}:${elsewhere.definition.line} defines it in ${otherProjectWords(elsewhere.project)}`
+                }, and a project can use only its own objects: define the ${KIND_WORDS[link.targetKind]} in this project, or move ${describeDocument(doc)} into that one`
             : near
               ? `; did you mean "${near.name}"?`
               : (unread ?? "")
@@ -713,6 +722,23 @@ function collectStrays(index: WorkspaceIndex): Strays {
   };
 }
 
+/** ": only FILE:LINE references it, and config.exclude keeps that file out" for an unused secret, or undefined. */
+function excludedUse(index: WorkspaceIndex, name: string): string | undefined {
+  const ref = index.excludedReference(name);
+  if (ref === undefined) return undefined;
+  return `: only ${ref.path}:${ref.line} references it, and stellar.yaml's config.exclude glob "${ref.glob}" keeps that file out of the project (nothing checked or deployed reads it): narrow the glob if that file is in use, else remove the secret with \`stellar-secrets rm ${name}\``;
+}
+
+/**
+ * How a message names another project, by its stellar.yaml: "teams/labs (a project of its own:
+ * teams/labs/stellar.yaml)" or "the enclosing project (../stellar.yaml)". (Never a bare
+ * "stellar.yaml": a nested project's messages are reworded for the outer root, where that names
+ * the outer project's file.)
+ */
+function otherProjectWords(p: OtherProject): string {
+  return p.enclosing ? `the enclosing project (${p.path}/stellar.yaml)` : `${p.path} (a project of its own: ${p.path}/stellar.yaml)`;
+}
+
 /** The "did you mean" of an unknown secret name; none searched once the file's budget ({@link MAX_SUGGESTIONS_PER_FILE}) is spent. */
 function suggestSecret(index: WorkspaceIndex, name: string, budget: () => boolean = () => true): { name: string | undefined; hint: string } {
   if (!budget()) return { name: undefined, hint: `; not compared with the known names (more than ${MAX_SUGGESTIONS_PER_FILE} unknown names in this file)` };
@@ -746,6 +772,19 @@ function checkReference(
         ref.range,
         `the "secret" field (${ref.field}) holds what looks like ${pasted} in plain text, where a secret's name belongs; store the value with \`stellar-secrets set ${secretName} --env ENV\`, put ${proposed === undefined ? "NAME" : `\`${proposed}\``} here, and rotate the credential at its provider (git history keeps it)`,
         proposed === undefined ? undefined : { suggestion: proposed },
+      );
+    }
+    // only another project of the monorepo has it: say so, never "did you mean" an unrelated name of this one
+    const elsewhere = validateSecretName(ref.secret).ok ? index.otherProjectWithSecret(ref.secret) : undefined;
+    if (elsewhere !== undefined) {
+      return diagnosticAt(
+        "unknown-secret",
+        defaultSeverity("unknown-secret"),
+        ref.file,
+        lines,
+        ref.range,
+        `unknown secret ${quoteName(ref.secret)}: no environment file of this project has it; ${otherProjectWords(elsewhere)} has it, but a project's config files can use only their own project's secrets: create it in this project with \`stellar-secrets set ${ref.secret} --env ENV\`${elsewhere.enclosing ? "" : `, or move this file into ${elsewhere.path}/`}`,
+        { secret: ref.secret },
       );
     }
     const near = suggestSecret(index, ref.secret, budget);
