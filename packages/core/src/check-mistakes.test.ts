@@ -345,3 +345,37 @@ describe("plaintext-credential proposes a secret name from where the credential 
     expect(ds.find((x) => x.file === "agents/helper.yaml")?.message).toContain("stellar-secrets set NAME");
   });
 });
+
+describe("a secret or a credential in an action's path or a connection's base_url (qa s22)", () => {
+  it("a secret's name interpolated into a path is a schema error at the path that says a secret is sent only in a header; unused-secret points there", () => {
+    const text = "kind: action\nname: ping\nmethod: POST\npath: /ping?token={{ secrets.legacy_ftp_password }}\n";
+    const ds = checkWorkspace(workspaceWith({ "actions/ping.yaml": text }));
+    const mine = ds.filter((d) => d.file === "actions/ping.yaml");
+    expect(mine.map((d) => [d.rule, ...at(d), d.secret])).toEqual([["schema", 4, 7, 4, 52, "legacy_ftp_password"]]);
+    expect(mine[0]?.message).toBe(
+      'field "path" holds "{{ secrets.legacy_ftp_password }}" as written: secrets are never interpolated, so that text is sent, not the secret; a secret is sent only in a header: reference it as { name: …, type: secret, secret: legacy_ftp_password } in the headers of the action or its connection (or its auth connector), and take it out of "path"',
+    );
+    const unused = ds.filter((d) => d.rule === "unused-secret" && d.secret === "legacy_ftp_password");
+    expect(unused.length).toBeGreaterThan(0);
+    for (const d of unused) expect(d.message).toContain("actions/ping.yaml:4:7 interpolates its name into a path or URL");
+  });
+
+  it("a path that names no secret, or is a secret's name without interpolation, is left alone", () => {
+    const text = "kind: action\nname: get_ticket\nmethod: GET\npath: /tickets/{id}.json?expand={{conversation_id}}\n";
+    expect(checkWorkspace(workspaceWith({ "actions/get_ticket.yaml": text })).filter((d) => d.file === "actions/get_ticket.yaml")).toEqual([]);
+  });
+
+  it("a credential in a query string is plaintext-credential at the value only; a plain parameter or a template is not", () => {
+    const key = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"; // TEST-ONLY, fake
+    const action = `kind: action\nname: geocode\nmethod: GET\npath: /maps/api/geocode/json?language=en&key=${key}\n`;
+    const ds = parseConfigFile(action, "actions/geocode.yaml").diagnostics;
+    expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([["plaintext-credential", 4, 46, 4, 78]]);
+    expect(ds[0]?.message).not.toContain(key);
+    expect(ds[0]?.message).toContain('field "path" carries a credential in its query string (key=…)');
+    const quoted = `kind: api_connection\nname: maps\nbase_url: "https://maps.example.com/v1?api_key=${key}"\n`;
+    expect(parseConfigFile(quoted, "connections/maps.yaml").diagnostics.map((d) => [d.rule, ...at(d)])).toEqual([["plaintext-credential", 3, 48, 3, 80]]);
+    for (const path of ["/search?key=name&token=abc", "/ping?token={{ secrets.loadtest_token }}", "/v1/list?page_token=CAESBggDEAEYAQ"]) {
+      expect(parseConfigFile(`kind: action\nname: a\nmethod: GET\npath: ${path}\n`, "actions/a.yaml").diagnostics).toEqual([]);
+    }
+  });
+});

@@ -668,6 +668,19 @@ export function secretNamedBy(text: string, isSecret: (name: string) => boolean)
 function plainValueDiagnostic(index: WorkspaceIndex, p: PlainValue, file: ConfigFile): Diagnostic | undefined {
   const named = secretNamedBy(p.text, (n) => index.secret(n) !== undefined);
   if (named === undefined) return undefined;
+  if (p.kind === "url") {
+    // (only an interpolated name: a path or URL that is exactly a name is no mistake of this kind)
+    if (named.written === undefined) return undefined;
+    return diagnosticAt(
+      "schema",
+      defaultSeverity("schema"),
+      file.path,
+      file.lines,
+      p.range,
+      `field "${p.field ?? "path"}" holds "${named.written}" as written: secrets are never interpolated, so that text is sent, not the secret; a secret is sent only in a header: reference it as { name: …, type: secret, secret: ${named.name} } in the headers of the ${file.documents.find((d) => d.range.start <= p.range.start && p.range.end <= d.range.end)?.kind === "action" ? "action or its connection" : "connection"} (or its auth connector), and take it out of "${p.field ?? "path"}"`,
+      { secret: named.name },
+    );
+  }
   const subject = p.kind === "header" ? (p.header !== undefined ? `static header "${p.header}"` : "a static header") : `field "${p.field ?? "value"}"`;
   const what = named.written === undefined ? `the text ${quoteName(named.name)}, the name of a secret, not its value` : `"${named.written}" as written: secrets are never interpolated into a value`;
   const write =
@@ -691,7 +704,7 @@ interface Strays {
 const MAX_STRAY_REFERENCES = 1000;
 
 function collectStrays(index: WorkspaceIndex): Strays {
-  const plain = new Map<string, string>();
+  const plain = new Map<string, { at: string; url: boolean }>();
   const unknown = new Map<string, string>(); // first place of each unknown name
   for (const file of index.configFiles.values()) {
     for (const doc of file.documents) {
@@ -700,16 +713,20 @@ function collectStrays(index: WorkspaceIndex): Strays {
       }
       for (const p of doc.plainValues ?? []) {
         const named = secretNamedBy(p.text, (n) => index.secret(n) !== undefined);
-        if (named === undefined || plain.has(named.name)) continue;
+        if (named === undefined || plain.has(named.name) || (p.kind === "url" && named.written === undefined)) continue;
         const at = file.lines.positionAt(p.range.start);
-        plain.set(named.name, `${file.path}:${at.line}:${at.column}`);
+        plain.set(named.name, { at: `${file.path}:${at.line}:${at.column}`, url: p.kind === "url" });
       }
     }
   }
   return {
     explain(name) {
       const where = plain.get(name);
-      if (where !== undefined) return `: ${where} writes its name as plain text (not a reference); reference it there with { secret: ${name} }`;
+      if (where !== undefined) {
+        return where.url
+          ? `: ${where.at} interpolates its name into a path or URL, which sends that text (not a reference); reference it from a header there instead, { name: …, type: secret, secret: ${name} }`
+          : `: ${where.at} writes its name as plain text (not a reference); reference it there with { secret: ${name} }`;
+      }
       const lower = name.toLowerCase();
       for (const [written, at] of unknown) {
         if (written.toLowerCase() === lower) return `: the reference ${quoteName(written)} at ${at} differs from it only by case (names are case-sensitive); correct that reference`;

@@ -12,7 +12,7 @@ import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js"
 import { CONFIG_KINDS, type ConfigKind } from "./schemas.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
 import { FAST_MAX_DEPTH, parseSimpleYaml, type SimpleDocument } from "./fast-yaml.js";
-import { credentialQueryParam, insecureReason, MAX_PROBE_TIMEOUT_MS, parseProbeTimeout } from "./probe.js";
+import { credentialQueryParam, credentialQueryParamAt, insecureReason, MAX_PROBE_TIMEOUT_MS, parseProbeTimeout } from "./probe.js";
 import { keyString, nodeRange } from "./yaml-nodes.js";
 import { isStackOverflow, nestingDiagnostic } from "./yaml-limits.js";
 
@@ -63,7 +63,13 @@ export interface PlainValue {
   field?: string;
   /** A field that takes only `{ secret: NAME }` (`token`, `password`…), or a `type: secret` header's `value`: its plain value is already a `schema` error. */
   secretOnly?: true;
-  kind: "header" | "field";
+  /**
+   * "header": a static header's `value`; "field": a connector field; "url": an action's `path`, a
+   * connection's `base_url` or a connector's `token_url`, where only an interpolated name
+   * (`?token={{ secrets.NAME }}`) counts (the field takes no reference, and a secret is sent only
+   * in a header).
+   */
+  kind: "header" | "field" | "url";
 }
 
 /** An environment name written in a document's `environments`. */
@@ -131,6 +137,9 @@ const CONNECTOR_FIELDS: readonly { field: string; plain: boolean }[] = [
  * worded with {@link PROSE_CREDENTIAL_FIX}.
  */
 const PROSE_FIELDS = new Set(["description", "instructions", "base_url", "path", "token_url", "header_name"]);
+
+/** The {@link PROSE_FIELDS} that hold a URL or a path: a query string there may carry a credential (`?api_key=…`), or a secret's name interpolated. */
+const URL_FIELDS = new Set(["base_url", "path", "token_url"]);
 
 /**
  * What to do with a credential in a field of {@link PROSE_FIELDS}: the field cannot reference a
@@ -628,7 +637,36 @@ function extractDocument(
     } else if (key === "probe" && isMap(value) && (kind === "api_connection" || kind === "auth_connector")) {
       probeChecks(value);
     } else if (PROSE_FIELDS.has(key)) {
+      const before = file.diagnostics.length;
       credentialCheck(pair.value, `field "${key}"`, false, undefined, undefined, PROSE_CREDENTIAL_FIX);
+      if (URL_FIELDS.has(key) && isScalar(value) && typeof value.value === "string") {
+        const r = nodeRange(pair.value as Node);
+        // a secret's name interpolated into it sends that text (the checker knows the names)
+        if (r !== undefined && value.value.includes("{")) (model.plainValues ??= []).push({ text: value.value, range: r, kind: "url", field: key });
+        // a credential in its query string: in plain text here and in every server's access log
+        const found = file.diagnostics.length === before ? credentialQueryParamAt(value.value) : undefined;
+        // (a value that looks like a credential: a query's key=name or token=abc is a parameter, not one)
+        const credential = found !== undefined && /^(?=.*[0-9])[^\s]{12,}$/.test(value.value.slice(found.start, found.end));
+        if (found !== undefined && credential) {
+          const param = found.name;
+          const whole = nodeRange(pair.value as Node) ?? range;
+          // the value only, when the scalar itself (not an alias) is written as it reads: plain, or quoted without escapes
+          const v = value.value;
+          const lead =
+            value !== pair.value ? undefined : value.type === "PLAIN" ? 0 : (value.type === "QUOTE_DOUBLE" && !/["\\]/.test(v)) || (value.type === "QUOTE_SINGLE" && !v.includes("'")) ? 1 : undefined;
+          const where = lead === undefined ? whole : { start: whole.start + lead + found.start, end: whole.start + lead + found.end };
+          file.diagnostics.push(
+            diagnosticAt(
+              "plaintext-credential",
+              "error",
+              path,
+              lines,
+              where,
+              `field "${key}" carries a credential in its query string (${param}=…) in plain text, where every server's access log keeps it too; a credential is sent in a header: store it as a secret (stellar-secrets set NAME) and reference it from a header, { name: …, type: secret, secret: NAME } on ${kind === "action" ? "the action or its connection" : kind === "api_connection" ? "the connection" : "a connection using this connector"} (if the API takes it only in the query, it cannot be kept secret here); remove it from "${key}" and rotate it at its provider (git history keeps it)`,
+            ),
+          );
+        }
+      }
       if (key === "token_url" && kind === "auth_connector" && isScalar(value) && typeof value.value === "string" && /^https?:\/\//.test(value.value) && !isAbsoluteUrl(value.value)) {
         file.diagnostics.push(
           diagnosticAt(
