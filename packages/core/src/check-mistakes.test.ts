@@ -379,3 +379,16 @@ describe("a secret or a credential in an action's path or a connection's base_ur
     }
   });
 });
+
+describe("a reference written as a list, { secret: [NAME] } (qa s22)", () => {
+  it("is a schema error at the list saying a reference names one secret, with the name as the replacement", () => {
+    const text = "kind: auth_connector\nname: stripe\ntype: api_key\napi_key: { secret: [stripe_api_key] }\n";
+    const ds = parseConfigFile(text, "connectors/stripe.yaml").diagnostics;
+    expect(ds.map((d) => [d.rule, ...at(d), d.suggestion])).toEqual([["schema", 4, 20, 4, 36, "stripe_api_key"]]);
+    expect(ds[0]?.message).toBe('"api_key.secret" must be one secret\'s name, not a list: write `secret: stripe_api_key` (one reference names one secret)');
+    const two = parseConfigFile("kind: action\nname: a\nmethod: GET\npath: /a\nheaders:\n  - { name: X-K, type: secret, secret: [a_key, b_key] }\n", "actions/a.yaml").diagnostics;
+    expect(two.map((d) => [d.rule, d.suggestion, d.message])).toEqual([
+      ["schema", undefined, "\"headers.0.secret\" must be one secret's name, not a list: write `secret: NAME` (one reference names one secret; each header or field takes its own)"],
+    ]);
+  });
+});
