@@ -309,6 +309,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
 
   // Definitions: names and use.
   let strays: Strays | undefined;
+  let byService: Map<string, string[]> | undefined; // secret names by their first word, for renamedTo
   for (const name of index.secretNames()) {
     const info = index.secret(name);
     if (info === undefined) continue;
@@ -339,7 +340,16 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       if (info.references.length === 0) {
         // written where a reference was meant (plain text, another case, a typo): say where, never "remove it"
         strays ??= collectStrays(index);
-        const stray = strays.explain(name) ?? excludedUse(index, name);
+        if (byService === undefined) {
+          byService = new Map();
+          for (const n of index.secretNames()) {
+            const service = n.split("_")[0] as string;
+            const list = byService.get(service);
+            if (list === undefined) byService.set(service, [n]);
+            else list.push(n);
+          }
+        }
+        const stray = strays.explain(name) ?? excludedUse(index, name) ?? renamedTo(index, name, byService);
         out.push(
           diagnosticAt(
             "unused-secret",
@@ -739,6 +749,16 @@ function collectStrays(index: WorkspaceIndex): Strays {
   };
 }
 
+/** For an unused secret left behind by a rename: ": NEW, referenced, has no value in ENV where this one has: …", or undefined. */
+function renamedTo(index: WorkspaceIndex, old: string, byService: ReadonlyMap<string, readonly string[]>): string | undefined {
+  const where = index.secret(old)?.definitions.filter((d) => !d.empty).map((d) => d.environment) ?? [];
+  const same = byService.get(old.split("_")[0] as string) ?? [];
+  const successors = same.filter((n) => n !== old && (index.secret(n)?.references.length ?? 0) > 0 && renamedPredecessor(index, n, where, same) === old);
+  if (successors.length !== 1) return undefined;
+  const next = successors[0] as string;
+  return `: "${next}", which config files reference, has no value in ${where.join(", ")}, where this one has: if it replaces this one, \`stellar-secrets rename ${old} ${next}\` prints how to move the value; else remove this one with \`stellar-secrets rm ${old}\``;
+}
+
 /** ": only FILE:LINE references it, and config.exclude keeps that file out" for an unused secret, or undefined. */
 function excludedUse(index: WorkspaceIndex, name: string): string | undefined {
   const ref = index.excludedReference(name);
@@ -851,11 +871,58 @@ function checkReference(
     ref.file,
     lines,
     ref.range,
-    `secret ${quoteName(ref.secret)} has ${parts.join(" and ")}, where ${describeDocument(doc)} is used; ${
-      validateSecretName(ref.secret).ok ? `set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\`` : renameHint(ref.secret, needed, "it breaks the naming rules")
+    `secret ${quoteName(ref.secret)} has ${parts.join(" and ")}, where ${describeDocument(doc)} is used${usedThrough(index, doc, envs[0] as string)}; ${
+      validateSecretName(ref.secret).ok ? `set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\`${renamedFrom(index, ref.secret, envs)}` : renameHint(ref.secret, needed, "it breaks the naming rules")
     }`,
     { secret: ref.secret },
   );
+}
+
+/**
+ * A secret renamed in some environments only (the old name left where the new one has no value):
+ * the unreferenced secret of the same service (first word of the name) whose values are exactly
+ * in environments where `name` has none. Undefined when there is no single such secret.
+ */
+function renamedPredecessor(index: WorkspaceIndex, name: string, missing: readonly string[], sameService?: readonly string[]): string | undefined {
+  const info = index.secret(name);
+  if (info === undefined) return undefined;
+  const has = new Set(info.definitions.filter((d) => !d.empty).map((d) => d.environment));
+  const service = name.split("_")[0];
+  const found = (sameService ?? index.secretNames()).filter((other) => {
+    if (other === name || other.split("_")[0] !== service) return false;
+    const o = index.secret(other);
+    if (o === undefined || o.references.length > 0) return false;
+    const envs = o.definitions.filter((d) => !d.empty).map((d) => d.environment);
+    return envs.length > 0 && envs.every((e) => !has.has(e)) && missing.some((e) => envs.includes(e));
+  });
+  return found.length === 1 ? found[0] : undefined;
+}
+
+/** "; or, if it replaces OLD (still set there, referenced nowhere), `stellar-secrets rename OLD NAME` prints how to move its value", or "". */
+function renamedFrom(index: WorkspaceIndex, name: string, missing: readonly string[]): string {
+  const old = renamedPredecessor(index, name, missing);
+  if (old === undefined) return "";
+  const where = index.secret(old)?.definitions.filter((d) => !d.empty).map((d) => d.environment) ?? [];
+  return `; or, if it replaces "${old}" (still set in ${where.join(", ")}, referenced nowhere), \`stellar-secrets rename ${old} ${name}\` prints how to move that value`;
+}
+
+/**
+ * How `doc` comes to be used in `env`, when through the objects that use it: " (in production:
+ * by action "score_order", which agent "checkout" lists)". Empty when `doc` itself lists `env`,
+ * or nothing uses it (then it counts in every environment).
+ */
+function usedThrough(index: WorkspaceIndex, doc: ConfigDocument, env: string): string {
+  const chain: ConfigDocument[] = [];
+  let at = doc;
+  while (at.environments === undefined && at.name !== undefined && chain.length < 4) {
+    const user = index.usersOf(at.kind, at.name).find((u) => index.environmentsUsedBy(u).includes(env));
+    if (user === undefined || chain.includes(user)) break;
+    chain.push(user);
+    at = user;
+  }
+  if (chain.length === 0) return "";
+  const [first, ...rest] = chain;
+  return ` (in ${env}: by ${describeDocument(first as ConfigDocument)}${rest.map((u) => `, which ${describeDocument(u)} ${u.kind === "agent" ? "lists" : "uses"}`).join("")})`;
 }
 
 /** A rule's default severity (configured severities are applied to the whole list at the end). */
