@@ -392,3 +392,20 @@ describe("a reference written as a list, { secret: [NAME] } (qa s22)", () => {
     ]);
   });
 });
+
+describe("a secret header whose name is an alias of another value (qa s22)", () => {
+  it("unknown-secret at the alias says which anchored value it stands for", () => {
+    const text = [
+      "kind: api_connection",
+      "name: algolia",
+      "base_url: https://x.algolia.net",
+      "headers:",
+      '  - { name: X-Algolia-Application-Id, type: static, value: &app_id "ORBITAL" }',
+      "  - { name: X-Algolia-API-Key, type: secret, secret: *app_id }",
+      "",
+    ].join("\n");
+    const ds = checkWorkspace(workspaceWith({ "connections/algolia.yaml": text })).filter((d) => d.file === "connections/algolia.yaml");
+    expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([["unknown-secret", 6, 54, 6, 61]]);
+    expect(ds[0]?.message).toContain('unknown secret "ORBITAL": no environment file has it (written as the alias *app_id, which stands for the value anchored at line 5: is that the value you meant?)');
+  });
+});

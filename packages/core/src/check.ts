@@ -834,7 +834,7 @@ function checkReference(
       ref.file,
       lines,
       ref.range,
-      `unknown secret ${quoteName(ref.secret)}: no environment file has it${lookAlikeHint(ref.secret)}${near.hint}${fix}`,
+      `unknown secret ${quoteName(ref.secret)}: no environment file has it${ref.alias !== undefined ? ` (written as the alias *${ref.alias.anchor}, which stands for the value anchored at line ${ref.alias.line}: is that the value you meant?)` : ""}${lookAlikeHint(ref.secret)}${near.hint}${fix}`,
       { secret: ref.secret, ...(near.name !== undefined ? { suggestion: near.name } : {}) },
     );
   }

@@ -35,6 +35,8 @@ export interface SecretReference {
   field: string;
   /** Index of the document in its file. */
   documentIndex: number;
+  /** When written as a YAML alias (`secret: *key`): the anchor's name and the 1-based line of the node it stands for. */
+  alias?: { anchor: string; line: number };
 }
 
 /** A link from one object to another by name. */
@@ -476,7 +478,9 @@ function extractDocument(
       r = { start: r.start, end: r.start + text.slice(r.start, r.end).trimEnd().length };
     }
     const p = lines.positionAt(r.start);
-    model.references.push({ secret: node.value, file: path, range: r, line: p.line, column: p.column, kind, owner: name, field, documentIndex });
+    const anchored = isAlias(at) ? nodeRange(node) : undefined;
+    const alias = anchored !== undefined && isAlias(at) ? { anchor: String(at.source), line: lines.positionAt(anchored.start).line } : undefined;
+    model.references.push({ secret: node.value, file: path, range: r, line: p.line, column: p.column, kind, owner: name, field, documentIndex, ...(alias !== undefined ? { alias } : {}) });
   };
   // A reference inside a mapping reached through an alias (`password: *sid`) is reported at the
   // alias, where this use is written: the anchored mapping's own use is reported there already.
