@@ -351,13 +351,13 @@ describe("a secret or a credential in an action's path or a connection's base_ur
     const text = "kind: action\nname: ping\nmethod: POST\npath: /ping?token={{ secrets.legacy_ftp_password }}\n";
     const ds = checkWorkspace(workspaceWith({ "actions/ping.yaml": text }));
     const mine = ds.filter((d) => d.file === "actions/ping.yaml");
-    expect(mine.map((d) => [d.rule, ...at(d), d.secret])).toEqual([["schema", 4, 7, 4, 52, "legacy_ftp_password"]]);
+    expect(mine.map((d) => [d.rule, ...at(d), d.secret])).toEqual([["schema", 4, 30, 4, 49, "legacy_ftp_password"]]);
     expect(mine[0]?.message).toBe(
       'field "path" holds "{{ secrets.legacy_ftp_password }}" as written: secrets are never interpolated, so that text is sent, not the secret; a secret is sent only in a header: reference it as { name: …, type: secret, secret: legacy_ftp_password } in the headers of the action or its connection (or its auth connector), and take it out of "path"',
     );
     const unused = ds.filter((d) => d.rule === "unused-secret" && d.secret === "legacy_ftp_password");
     expect(unused.length).toBeGreaterThan(0);
-    for (const d of unused) expect(d.message).toContain("actions/ping.yaml:4:7 interpolates its name into a path or URL");
+    for (const d of unused) expect(d.message).toContain("actions/ping.yaml:4:30 interpolates its name into a path or URL");
   });
 
   it("a path that names no secret, or is a secret's name without interpolation, is left alone", () => {

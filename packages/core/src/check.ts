@@ -7,7 +7,7 @@ import { pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { describeNonDescriptiveName, editDistance, nearestName, quoteName, secretNameFromContext, suggestSecretName, validateSecretName } from "./names.js";
 import { describeStartupVariableName } from "./variables.js";
-import type { LineIndex } from "./position.js";
+import type { LineIndex, TextRange } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import { recipientStanzaProblems } from "./recipient-stanzas.js";
 import { RULES, type RuleId, type Severity } from "./rules.js";
@@ -681,12 +681,13 @@ function plainValueDiagnostic(index: WorkspaceIndex, p: PlainValue, file: Config
   if (p.kind === "url") {
     // (only an interpolated name: a path or URL that is exactly a name is no mistake of this kind)
     if (named.written === undefined) return undefined;
+    const range = interpolatedNameRange(p, named);
     return diagnosticAt(
       "schema",
       defaultSeverity("schema"),
       file.path,
       file.lines,
-      p.range,
+      range,
       `field "${p.field ?? "path"}" holds "${named.written}" as written: secrets are never interpolated, so that text is sent, not the secret; a secret is sent only in a header: reference it as { name: …, type: secret, secret: ${named.name} } in the headers of the ${file.documents.find((d) => d.range.start <= p.range.start && p.range.end <= d.range.end)?.kind === "action" ? "action or its connection" : "connection"} (or its auth connector), and take it out of "${p.field ?? "path"}"`,
       { secret: named.name },
     );
@@ -702,6 +703,13 @@ function plainValueDiagnostic(index: WorkspaceIndex, p: PlainValue, file: Config
       ? `${subject} sends ${what}; a header takes a secret as \`type: secret\` with \`secret: NAME\`: write ${write}`
       : `${subject} ${p.kind === "header" ? "sends" : "holds"} ${what}${p.kind === "header" ? ";" : ":"} write ${write}`;
   return diagnosticAt("schema", defaultSeverity("schema"), file.path, file.lines, p.range, message, { secret: named.name });
+}
+
+/** Where a name interpolated into a URL field is: at the name when the value is written as it reads, else the whole value. */
+function interpolatedNameRange(p: PlainValue, named: { name: string; written?: string }): TextRange {
+  const w = named.written === undefined ? -1 : p.text.indexOf(named.written);
+  const n = named.written === undefined ? -1 : named.written.indexOf(named.name);
+  return p.textStart !== undefined && w !== -1 && n !== -1 ? { start: p.textStart + w + n, end: p.textStart + w + n + named.name.length } : p.range;
 }
 
 /** Where secrets' names are written without referencing them, for `unused-secret` to point there. */
@@ -724,7 +732,7 @@ function collectStrays(index: WorkspaceIndex): Strays {
       for (const p of doc.plainValues ?? []) {
         const named = secretNamedBy(p.text, (n) => index.secret(n) !== undefined);
         if (named === undefined || plain.has(named.name) || (p.kind === "url" && named.written === undefined)) continue;
-        const at = file.lines.positionAt(p.range.start);
+        const at = file.lines.positionAt(p.kind === "url" ? interpolatedNameRange(p, named).start : p.range.start);
         plain.set(named.name, { at: `${file.path}:${at.line}:${at.column}`, url: p.kind === "url" });
       }
     }

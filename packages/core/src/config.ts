@@ -4,7 +4,7 @@
  * environments) plus the diagnostics that need only that file (`schema`, `plaintext-credential`).
  * Files of other tools (no `kind`, or a kind that is not ours) are ignored.
  */
-import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type YAMLMap } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
 import { commentCredentials, detectCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { editDistance, secretNameFromContext } from "./names.js";
@@ -72,6 +72,8 @@ export interface PlainValue {
    * in a header).
    */
   kind: "header" | "field" | "url";
+  /** Offset in the file of the value's first character, when the scalar is written as it reads (plain, or quoted without escapes): a diagnostic can then cover part of it. */
+  textStart?: number;
 }
 
 /** An environment name written in a document's `environments`. */
@@ -139,6 +141,18 @@ const CONNECTOR_FIELDS: readonly { field: string; plain: boolean }[] = [
  * worded with {@link PROSE_CREDENTIAL_FIX}.
  */
 const PROSE_FIELDS = new Set(["description", "instructions", "base_url", "path", "token_url", "header_name"]);
+
+/**
+ * How many characters come before a scalar's value in the file when the value is written as it
+ * reads (0 plain, 1 quoted without escapes); undefined when not (an alias, an escape, a block).
+ */
+function asWritten(value: Scalar, written: unknown): number | undefined {
+  if (value !== written || typeof value.value !== "string") return undefined;
+  const v = value.value;
+  if (value.type === "PLAIN") return 0;
+  if ((value.type === "QUOTE_DOUBLE" && !/["\\]/.test(v)) || (value.type === "QUOTE_SINGLE" && !v.includes("'"))) return 1;
+  return undefined;
+}
 
 /** The {@link PROSE_FIELDS} that hold a URL or a path: a query string there may carry a credential (`?api_key=…`), or a secret's name interpolated. */
 const URL_FIELDS = new Set(["base_url", "path", "token_url"]);
@@ -646,7 +660,10 @@ function extractDocument(
       if (URL_FIELDS.has(key) && isScalar(value) && typeof value.value === "string") {
         const r = nodeRange(pair.value as Node);
         // a secret's name interpolated into it sends that text (the checker knows the names)
-        if (r !== undefined && value.value.includes("{")) (model.plainValues ??= []).push({ text: value.value, range: r, kind: "url", field: key });
+        if (r !== undefined && value.value.includes("{")) {
+          const lead = asWritten(value, pair.value);
+          (model.plainValues ??= []).push({ text: value.value, range: r, kind: "url", field: key, ...(lead !== undefined ? { textStart: r.start + lead } : {}) });
+        }
         // a credential in its query string: in plain text here and in every server's access log
         const found = file.diagnostics.length === before ? credentialQueryParamAt(value.value) : undefined;
         // (a value that looks like a credential: a query's key=name or token=abc is a parameter, not one)
@@ -655,9 +672,7 @@ function extractDocument(
           const param = found.name;
           const whole = nodeRange(pair.value as Node) ?? range;
           // the value only, when the scalar itself (not an alias) is written as it reads: plain, or quoted without escapes
-          const v = value.value;
-          const lead =
-            value !== pair.value ? undefined : value.type === "PLAIN" ? 0 : (value.type === "QUOTE_DOUBLE" && !/["\\]/.test(v)) || (value.type === "QUOTE_SINGLE" && !v.includes("'")) ? 1 : undefined;
+          const lead = asWritten(value, pair.value);
           const where = lead === undefined ? whole : { start: whole.start + lead + found.start, end: whole.start + lead + found.end };
           file.diagnostics.push(
             diagnosticAt(
