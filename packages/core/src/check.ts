@@ -309,7 +309,6 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
 
   // Definitions: names and use.
   let strays: Strays | undefined;
-  let byService: Map<string, string[]> | undefined; // secret names by their first word, for renamedTo
   for (const name of index.secretNames()) {
     const info = index.secret(name);
     if (info === undefined) continue;
@@ -340,16 +339,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       if (info.references.length === 0) {
         // written where a reference was meant (plain text, another case, a typo): say where, never "remove it"
         strays ??= collectStrays(index);
-        if (byService === undefined) {
-          byService = new Map();
-          for (const n of index.secretNames()) {
-            const service = n.split("_")[0] as string;
-            const list = byService.get(service);
-            if (list === undefined) byService.set(service, [n]);
-            else list.push(n);
-          }
-        }
-        const stray = strays.explain(name) ?? excludedUse(index, name) ?? renamedTo(index, name, byService);
+        const stray = strays.explain(name) ?? excludedUse(index, name) ?? renamedTo(index, name);
         out.push(
           diagnosticAt(
             "unused-secret",
@@ -758,10 +748,13 @@ function collectStrays(index: WorkspaceIndex): Strays {
 }
 
 /** For an unused secret left behind by a rename: ": NEW, referenced, has no value in ENV where this one has: …", or undefined. */
-function renamedTo(index: WorkspaceIndex, old: string, byService: ReadonlyMap<string, readonly string[]>): string | undefined {
+function renamedTo(index: WorkspaceIndex, old: string): string | undefined {
   const where = index.secret(old)?.definitions.filter((d) => !d.empty).map((d) => d.environment) ?? [];
-  const same = byService.get(old.split("_")[0] as string) ?? [];
-  const successors = same.filter((n) => n !== old && (index.secret(n)?.references.length ?? 0) > 0 && renamedPredecessor(index, n, where, same) === old);
+  // (cheap tests first: referenced, and no value where the old name has one)
+  const lacks = (n: string): boolean => index.secret(n)?.definitions.every((d) => d.empty || !where.includes(d.environment)) ?? false;
+  const successors = index
+    .secretNamesOfService(old)
+    .filter((n) => n !== old && (index.secret(n)?.references.length ?? 0) > 0 && lacks(n) && renamedPredecessor(index, n, where) === old);
   if (successors.length !== 1) return undefined;
   const next = successors[0] as string;
   return `: "${next}", which config files reference, has no value in ${where.join(", ")}, where this one has: if it replaces this one, \`stellar-secrets rename ${old} ${next}\` prints how to move the value; else remove this one with \`stellar-secrets rm ${old}\``;
@@ -891,13 +884,12 @@ function checkReference(
  * the unreferenced secret of the same service (first word of the name) whose values are exactly
  * in environments where `name` has none. Undefined when there is no single such secret.
  */
-function renamedPredecessor(index: WorkspaceIndex, name: string, missing: readonly string[], sameService?: readonly string[]): string | undefined {
+function renamedPredecessor(index: WorkspaceIndex, name: string, missing: readonly string[]): string | undefined {
   const info = index.secret(name);
   if (info === undefined) return undefined;
   const has = new Set(info.definitions.filter((d) => !d.empty).map((d) => d.environment));
-  const service = name.split("_")[0];
-  const found = (sameService ?? index.secretNames()).filter((other) => {
-    if (other === name || other.split("_")[0] !== service) return false;
+  const found = index.secretNamesOfService(name).filter((other) => {
+    if (other === name) return false;
     const o = index.secret(other);
     if (o === undefined || o.references.length > 0) return false;
     const envs = o.definitions.filter((d) => !d.empty).map((d) => d.environment);

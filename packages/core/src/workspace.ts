@@ -56,6 +56,8 @@ interface Derived {
   usedIn: Map<ConfigDocument, string[]>;
   /** The declared environment names, in order (the project is fixed while these maps live). */
   environments: string[];
+  /** Secret names by their first word (`reporting` for `reporting_db_password`), made when first asked. */
+  byFirstWord?: Map<string, string[]>;
 }
 
 /** A file of the secrets folder that is neither an environment file nor the catalog. */
@@ -473,6 +475,25 @@ export class WorkspaceIndex {
   /** Every secret name that some declared environment file has, sorted. */
   secretNames(): string[] {
     return [...this.build().sortedNames];
+  }
+
+  /**
+   * The secret names (sorted) whose first word, up to the first `_`, is `name`'s: the secrets of
+   * one service (`reporting_db_password`, `reporting_db_readonly_password`). Includes `name` when
+   * it is a secret. Made once per change of the secrets.
+   */
+  secretNamesOfService(name: string): readonly string[] {
+    const d = this.build();
+    if (d.byFirstWord === undefined) {
+      d.byFirstWord = new Map();
+      for (const n of d.sortedNames) {
+        const word = n.split("_", 1)[0] as string;
+        const list = d.byFirstWord.get(word);
+        if (list === undefined) d.byFirstWord.set(word, [n]);
+        else list.push(n);
+      }
+    }
+    return d.byFirstWord.get(name.split("_", 1)[0] as string) ?? [];
   }
 
   /** What is known about a secret, or undefined when no declared environment file has it. */
