@@ -102,3 +102,26 @@ describe("a secret renamed in some environments only", () => {
     expect(ds.every((d) => !d.message.includes("rename"))).toBe(true);
   });
 });
+
+describe("a catalog entry for a secret no environment file has", () => {
+  it("offers no rename to a name that has an entry of its own (the fix would repeat that key), and says to merge", () => {
+    const ds = checkWorkspace(
+      loadWorkspace("/mem", {
+        fs: memoryFs({
+          "stellar.yaml": PROJECT,
+          "secrets/development.enc.yaml": env("twilio_auth_token"),
+          "secrets/catalog.yaml": "secrets:\n  twilio_auth_token:\n    owner: voice\n  twilio_auth_tokn:\n    description: typo\n  sendgrid_marketing_key:\n    owner: growth\n",
+        }),
+        atRoot: true,
+      }).index,
+    ).filter((d) => d.rule === "unknown-secret");
+    expect(ds.map((d) => [d.line, d.column, d.suggestion])).toEqual([
+      [4, 3, undefined],
+      [6, 3, undefined],
+    ]);
+    expect(ds[0]?.message).toBe(
+      'the catalog describes "twilio_auth_tokn", but no environment file has that secret; did you mean "twilio_auth_token"? It has an entry of its own at line 2: merge this one into it and remove this one (renaming it would repeat that key)',
+    );
+    expect(ds[1]?.message).toBe('the catalog describes "sendgrid_marketing_key", but no environment file has that secret; create it with `stellar-secrets set sendgrid_marketing_key --env ENV`, or remove the entry');
+  });
+});

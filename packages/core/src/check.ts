@@ -369,6 +369,14 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
         );
       } else if (index.secret(name) === undefined && namesComplete) {
         const near = suggestSecret(index, name);
+        // the nearest name has an entry of its own: renaming this key would repeat that one (a duplicate key)
+        const taken = near.name !== undefined ? catalog.keyRanges.get(near.name) : undefined;
+        const hint =
+          taken !== undefined
+            ? `${near.hint} It has an entry of its own at line ${catalog.lines.positionAt(taken.start).line}: merge this one into it and remove this one (renaming it would repeat that key)`
+            : near.name === undefined && validateSecretName(name).ok
+              ? `; create it with \`stellar-secrets set ${name} --env ENV\`, or remove the entry`
+              : near.hint;
         out.push(
           diagnosticAt(
             "unknown-secret",
@@ -376,8 +384,8 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
             catalog.path,
             catalog.lines,
             range,
-            `the catalog describes ${quoteName(name)}, but no environment file has that secret${near.hint}`,
-            { secret: name, ...(near.name !== undefined ? { suggestion: near.name } : {}) },
+            `the catalog describes ${quoteName(name)}, but no environment file has that secret${hint}`,
+            { secret: name, ...(near.name !== undefined && taken === undefined ? { suggestion: near.name } : {}) },
           ),
         );
       }
