@@ -409,3 +409,16 @@ describe("a secret header whose name is an alias of another value (qa s22)", () 
     expect(ds[0]?.message).toContain('unknown secret "ORBITAL": no environment file has it (written as the alias *app_id, which stands for the value anchored at line 5: is that the value you meant?)');
   });
 });
+
+describe("an environment written with a capital letter (qa s22)", () => {
+  it("is one unknown-environment with the declared name as the fix, not also a schema error at the same place", () => {
+    const text = "kind: agent\nname: sales\nenvironments: [Staging, production]\nactions: []\n";
+    expect(parseConfigFile(text, "agents/sales.yaml").diagnostics).toEqual([]);
+    const ds = checkWorkspace(workspaceWith({ "agents/sales.yaml": text })).filter((d) => d.file === "agents/sales.yaml");
+    expect(ds.map((d) => [d.rule, ...at(d), d.suggestion])).toEqual([["unknown-environment", 3, 16, 3, 23, "staging"]]);
+  });
+
+  it("an `environments` that is not a list stays a schema error", () => {
+    expect(parseConfigFile("kind: agent\nname: sales\nenvironments: Staging\n", "agents/sales.yaml").diagnostics.map((d) => d.rule)).toEqual(["schema"]);
+  });
+});

@@ -368,7 +368,15 @@ function addDocument(
     file.diagnostics.push(diagnosticAt("schema", "error", path, lines, model.range, `cannot read the document: ${(e as Error).message}`));
     return;
   }
-  file.diagnostics.push(...schemaDiagnostics(validatorFor(`${kindValue}.schema.json`), value, root, path, lines, "error", model.range));
+  const schema = schemaDiagnostics(validatorFor(`${kindValue}.schema.json`), value, root, path, lines, "error", model.range);
+  // an `environments` entry that is no environment name (`Staging`) is never declared either: the
+  // checker's unknown-environment reports it at the same place with the nearest declared name, so
+  // the schema's "not a valid environment name" would say it twice
+  const envRanges = new Set((model.environments ?? []).map((e) => `${e.range.start}:${e.range.end}`));
+  for (const d of schema) {
+    if (envRanges.size > 0 && d.message.startsWith('"environments.') && d.message.includes("is not a valid environment name") && envRanges.has(`${lines.offsetAt(d.line, d.column)}:${lines.offsetAt(d.endLine, d.endColumn)}`)) continue;
+    file.diagnostics.push(d);
+  }
 }
 
 /**
