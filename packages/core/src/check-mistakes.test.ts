@@ -404,3 +404,80 @@ describe("a plaintext value in the file of an environment stellar.yaml does not 
     ]);
   });
 });
+
+describe("a secret or a credential in an action's path or a connection's base_url (qa s22)", () => {
+  it("a secret's name interpolated into a path is a schema error at the path that says a secret is sent only in a header; unused-secret points there", () => {
+    const text = "kind: action\nname: ping\nmethod: POST\npath: /ping?token={{ secrets.legacy_ftp_password }}\n";
+    const ds = checkWorkspace(workspaceWith({ "actions/ping.yaml": text }));
+    const mine = ds.filter((d) => d.file === "actions/ping.yaml");
+    expect(mine.map((d) => [d.rule, ...at(d), d.secret])).toEqual([["schema", 4, 30, 4, 49, "legacy_ftp_password"]]);
+    expect(mine[0]?.message).toBe(
+      'field "path" holds "{{ secrets.legacy_ftp_password }}" as written: secrets are never interpolated, so that text is sent, not the secret; a secret is sent only in a header: reference it as { name: …, type: secret, secret: legacy_ftp_password } in the headers of the action or its connection (or its auth connector), and take it out of "path"',
+    );
+    const unused = ds.filter((d) => d.rule === "unused-secret" && d.secret === "legacy_ftp_password");
+    expect(unused.length).toBeGreaterThan(0);
+    for (const d of unused) expect(d.message).toContain("actions/ping.yaml:4:30 interpolates its name into a path or URL");
+  });
+
+  it("a path that names no secret, or is a secret's name without interpolation, is left alone", () => {
+    const text = "kind: action\nname: get_ticket\nmethod: GET\npath: /tickets/{id}.json?expand={{conversation_id}}\n";
+    expect(checkWorkspace(workspaceWith({ "actions/get_ticket.yaml": text })).filter((d) => d.file === "actions/get_ticket.yaml")).toEqual([]);
+  });
+
+  it("a credential in a query string is plaintext-credential at the value only; a plain parameter or a template is not", () => {
+    const key = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"; // TEST-ONLY, fake
+    const action = `kind: action\nname: geocode\nmethod: GET\npath: /maps/api/geocode/json?language=en&key=${key}\n`;
+    const ds = parseConfigFile(action, "actions/geocode.yaml").diagnostics;
+    expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([["plaintext-credential", 4, 46, 4, 78]]);
+    expect(ds[0]?.message).not.toContain(key);
+    expect(ds[0]?.message).toContain('field "path" carries a credential in its query string (key=…)');
+    const quoted = `kind: api_connection\nname: maps\nbase_url: "https://maps.example.com/v1?api_key=${key}"\n`;
+    expect(parseConfigFile(quoted, "connections/maps.yaml").diagnostics.map((d) => [d.rule, ...at(d)])).toEqual([["plaintext-credential", 3, 48, 3, 80]]);
+    for (const path of ["/search?key=name&token=abc", "/ping?token={{ secrets.loadtest_token }}", "/v1/list?page_token=CAESBggDEAEYAQ"]) {
+      expect(parseConfigFile(`kind: action\nname: a\nmethod: GET\npath: ${path}\n`, "actions/a.yaml").diagnostics).toEqual([]);
+    }
+  });
+});
+
+describe("a reference written as a list, { secret: [NAME] } (qa s22)", () => {
+  it("is a schema error at the list saying a reference names one secret, with the name as the replacement", () => {
+    const text = "kind: auth_connector\nname: stripe\ntype: api_key\napi_key: { secret: [stripe_api_key] }\n";
+    const ds = parseConfigFile(text, "connectors/stripe.yaml").diagnostics;
+    expect(ds.map((d) => [d.rule, ...at(d), d.suggestion])).toEqual([["schema", 4, 20, 4, 36, "stripe_api_key"]]);
+    expect(ds[0]?.message).toBe('"api_key.secret" must be one secret\'s name, not a list: write `secret: stripe_api_key` (one reference names one secret)');
+    const two = parseConfigFile("kind: action\nname: a\nmethod: GET\npath: /a\nheaders:\n  - { name: X-K, type: secret, secret: [a_key, b_key] }\n", "actions/a.yaml").diagnostics;
+    expect(two.map((d) => [d.rule, d.suggestion, d.message])).toEqual([
+      ["schema", undefined, "\"headers.0.secret\" must be one secret's name, not a list: write `secret: NAME` (one reference names one secret; each header or field takes its own)"],
+    ]);
+  });
+});
+
+describe("a secret header whose name is an alias of another value (qa s22)", () => {
+  it("unknown-secret at the alias says which anchored value it stands for", () => {
+    const text = [
+      "kind: api_connection",
+      "name: algolia",
+      "base_url: https://x.algolia.net",
+      "headers:",
+      '  - { name: X-Algolia-Application-Id, type: static, value: &app_id "ORBITAL" }',
+      "  - { name: X-Algolia-API-Key, type: secret, secret: *app_id }",
+      "",
+    ].join("\n");
+    const ds = checkWorkspace(workspaceWith({ "connections/algolia.yaml": text })).filter((d) => d.file === "connections/algolia.yaml");
+    expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([["unknown-secret", 6, 54, 6, 61]]);
+    expect(ds[0]?.message).toContain('unknown secret "ORBITAL": no environment file has it (written as the alias *app_id, which stands for the value anchored at line 5: is that the value you meant?)');
+  });
+});
+
+describe("an environment written with a capital letter (qa s22)", () => {
+  it("is one unknown-environment with the declared name as the fix, not also a schema error at the same place", () => {
+    const text = "kind: agent\nname: sales\nenvironments: [Staging, production]\nactions: []\n";
+    expect(parseConfigFile(text, "agents/sales.yaml").diagnostics).toEqual([]);
+    const ds = checkWorkspace(workspaceWith({ "agents/sales.yaml": text })).filter((d) => d.file === "agents/sales.yaml");
+    expect(ds.map((d) => [d.rule, ...at(d), d.suggestion])).toEqual([["unknown-environment", 3, 16, 3, 23, "staging"]]);
+  });
+
+  it("an `environments` that is not a list stays a schema error", () => {
+    expect(parseConfigFile("kind: agent\nname: sales\nenvironments: Staging\n", "agents/sales.yaml").diagnostics.map((d) => d.rule)).toEqual(["schema"]);
+  });
+});

@@ -1,7 +1,7 @@
 import type { Dirent, Stats } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { checkWorkspace } from "./check.js";
-import { definitionsIn, EXCLUDED_SCAN_MAX_FILES } from "./excluded.js";
+import { definitionsIn, EXCLUDED_SCAN_MAX_FILES, referencesIn } from "./excluded.js";
 import { GlobFilter } from "./globs.js";
 import { loadWorkspace } from "./load.js";
 import type { WorkspaceFs } from "./workspace-fs.js";
@@ -129,5 +129,29 @@ describe("unknown-reference to an object defined in an excluded file", () => {
     expect(fs.reads.has("legacy/z.yaml")).toBe(false);
     delete files["legacy/a0000.yaml"];
     expect(unknownReferences(memoryFs(files))[0]?.message).toContain('legacy/z.yaml:3 defines it, but stellar.yaml\'s config.exclude glob "legacy/**"');
+  });
+});
+
+describe("unused-secret referenced only from an excluded file", () => {
+  const envFile = (...names: string[]): string => `${names.map((n) => `${n}: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]`).join("\n")}\nsops:\n    age:\n        - recipient: age1xyz\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+  it("names the excluded file and the glob instead of only suggesting to delete the secret", () => {
+    const fs = memoryFs({
+      "stellar.yaml": PROJECT,
+      "secrets/development.enc.yaml": envFile("legacy_hubspot_key"),
+      "legacy/hubspot.yaml": 'kind: api_connection\nname: old_hubspot\nbase_url: https://api.hubapi.com\nheaders:\n  - { name: Authorization, type: secret, secret: legacy_hubspot_key, prefix: "Bearer " }\n',
+    });
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index).filter((d) => d.rule === "unused-secret");
+    expect(ds.map((d) => [d.file, d.line, d.column])).toEqual([["secrets/development.enc.yaml", 1, 1]]);
+    expect(ds[0]?.message).toMatchInlineSnapshot(
+      `"secret "legacy_hubspot_key" is not referenced by any config file: only legacy/hubspot.yaml:5 references it, and stellar.yaml's config.exclude glob "legacy/**" keeps that file out of the project (nothing checked or deployed reads it): narrow the glob if that file is in use, else remove the secret with \`stellar-secrets rm legacy_hubspot_key\`"`,
+    );
+  });
+
+  it("finds block and flow references by their lines, not a secrets: key or a client_secret field", () => {
+    expect(referencesIn("password:\n  secret: 'a_key'  # x\nclient_secret: { secret: b_key }\n  secrets: c_key\n- {name: X, type: secret, secret: \"d_key\"}\r\n", "f.yaml", "g").map((r) => [r.secret, r.line])).toEqual([
+      ["a_key", 2],
+      ["b_key", 3],
+      ["d_key", 5],
+    ]);
   });
 });

@@ -370,6 +370,14 @@ export function schemaDiagnostics(
     } else if (e.keyword === "anyOf" || e.keyword === "oneOf") {
       const words = alternativesInWords(schemaRoot, schemaAt(schemaRoot, value, decodePointer(e.instancePath)).schema);
       if (words !== undefined) override = { message: `must be ${words}` };
+    } else if (e.keyword === "type" && decodePointer(e.instancePath).at(-1) === "secret" && Array.isArray(dataAt(value, decodePointer(e.instancePath)))) {
+      // `{ secret: [stripe_api_key] }`: a reference names one secret
+      const items = dataAt(value, decodePointer(e.instancePath)) as unknown[];
+      const only = items.length === 1 && typeof items[0] === "string" ? items[0] : undefined;
+      override =
+        only !== undefined
+          ? { message: `must be one secret's name, not a list: write \`secret: ${only}\` (one reference names one secret)`, suggestion: only }
+          : { message: "must be one secret's name, not a list: write `secret: NAME` (one reference names one secret; each header or field takes its own)" };
     } else if (e.keyword === "type" && isSecretRef(schemaAt(schemaRoot, value, decodePointer(e.instancePath)).schema)) {
       override = { message: "must be a secret reference { secret: NAME }, not a plain value" };
     } else if (e.keyword === "type" && isSecretReferenceAt(value, decodePointer(e.instancePath))) {
@@ -428,4 +436,15 @@ export function schemaDiagnostics(
     out.push(diagnosticAt("schema", severity, file, lines, range, text, suggestion === undefined ? undefined : { suggestion }));
   }
   return out;
+}
+
+/** The value at `segments` of parsed data (undefined when the path leads nowhere). */
+function dataAt(data: unknown, segments: readonly string[]): unknown {
+  let at = data;
+  for (const seg of segments) {
+    if (Array.isArray(at)) at = at[Number(seg)];
+    else if (at !== null && typeof at === "object") at = (at as Record<string, unknown>)[seg];
+    else return undefined;
+  }
+  return at;
 }

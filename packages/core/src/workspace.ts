@@ -11,7 +11,8 @@ import type { ProposalFile } from "./proposals.js";
 import type { CatalogEntry, ParsedCatalog } from "./catalog.js";
 import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./config.js";
 import type { Diagnostic } from "./diagnostics.js";
-import type { ExcludedDefinition } from "./excluded.js";
+import type { ExcludedDefinition, ExcludedFiles, ExcludedReference } from "./excluded.js";
+import type { OtherProject, OtherProjectDefinition } from "./other-projects.js";
 import type { TextRange } from "./position.js";
 import { GlobFilter } from "./globs.js";
 import { DEFAULT_EXCLUDE, type ProjectConfig } from "./project.js";
@@ -56,6 +57,8 @@ interface Derived {
   usedIn: Map<ConfigDocument, string[]>;
   /** The declared environment names, in order (the project is fixed while these maps live). */
   environments: string[];
+  /** Secret names by their first word (`reporting` for `reporting_db_password`), made when first asked. */
+  byFirstWord?: Map<string, string[]>;
 }
 
 /** A file of the secrets folder that is neither an environment file nor the catalog. */
@@ -96,8 +99,11 @@ export class WorkspaceIndex {
   private objectSuggestions = new Map<ConfigKind, Map<string, { name: string; caseOnly: boolean } | null>>();
   private suggestionBasis: { secrets: string[]; objects: Map<ConfigKind, string[]> } = { secrets: [], objects: new Map() };
   /** Reads the objects of the files config.exclude keeps out (set by the loader); run once, when first asked. */
-  #readExcluded: (() => readonly ExcludedDefinition[]) | undefined;
-  #excluded: readonly ExcludedDefinition[] | undefined;
+  #readExcluded: (() => readonly ExcludedDefinition[] | ExcludedFiles) | undefined;
+  #excluded: ExcludedFiles | undefined;
+  /** Reads the other projects of the repository (set by the loader); run once, when first asked. */
+  #readOthers: (() => readonly OtherProject[]) | undefined;
+  #others: readonly OtherProject[] | undefined;
 
   constructor(project: ProjectConfig, projectDiagnostics: Diagnostic[] = [], projectUsable = true) {
     this.#project = project;
@@ -110,9 +116,67 @@ export class WorkspaceIndex {
    * (`readExcludedDefinitions`, which the loader passes with its file system): read at most once,
    * when {@link excludedDefinition} is first asked (an `unknown-reference` message), never by a load.
    */
-  setExcludedReader(read: () => readonly ExcludedDefinition[]): void {
+  setExcludedReader(read: () => readonly ExcludedDefinition[] | ExcludedFiles): void {
     this.#readExcluded = read;
     this.#excluded = undefined;
+  }
+
+  /** What the excluded files hold (read once; empty without a reader or when it fails). */
+  #excludedFiles(): ExcludedFiles {
+    if (this.#readExcluded === undefined) return { definitions: [], references: [] };
+    if (this.#excluded === undefined) {
+      try {
+        const read = this.#readExcluded();
+        this.#excluded = Array.isArray(read) ? { definitions: [...(read as readonly ExcludedDefinition[])], references: [] } : (read as ExcludedFiles);
+      } catch {
+        this.#excluded = { definitions: [], references: [] };
+      }
+    }
+    return this.#excluded;
+  }
+
+  /**
+   * The first `secret: NAME` reference to `name` in a file that `config.exclude` keeps out (as the
+   * files were when first asked), for an `unused-secret` message; undefined without a reader.
+   */
+  excludedReference(name: string): ExcludedReference | undefined {
+    return this.#excludedFiles().references.find((r) => r.secret === name);
+  }
+
+  /**
+   * Sets how to read the other projects of the repository (`readOtherProjects`, which the loader
+   * passes with its file system): read at most once, when a message first asks
+   * ({@link otherProjectWithSecret}, {@link otherProjectDefinition}), never by a load.
+   */
+  setOtherProjectsReader(read: () => readonly OtherProject[]): void {
+    this.#readOthers = read;
+    this.#others = undefined;
+  }
+
+  #otherProjects(): readonly OtherProject[] {
+    if (this.#readOthers === undefined) return [];
+    if (this.#others === undefined) {
+      try {
+        this.#others = this.#readOthers();
+      } catch {
+        this.#others = [];
+      }
+    }
+    return this.#others;
+  }
+
+  /** The first other project (a folder with its own stellar.yaml, below or around this one) whose environment files have `name`; undefined without a reader. */
+  otherProjectWithSecret(name: string): OtherProject | undefined {
+    return this.#otherProjects().find((p) => p.secrets.has(name));
+  }
+
+  /** An object of `kind` named `name` that another project defines, with its project; undefined without a reader. */
+  otherProjectDefinition(kind: ConfigKind, name: string): { project: OtherProject; definition: OtherProjectDefinition } | undefined {
+    for (const project of this.#otherProjects()) {
+      const definition = project.definitions.find((d) => d.kind === kind && d.name === name);
+      if (definition !== undefined) return { project, definition };
+    }
+    return undefined;
   }
 
   /**
@@ -121,15 +185,7 @@ export class WorkspaceIndex {
    * memory). The first call reads the excluded files (bounded); later ones do not.
    */
   excludedDefinition(kind: ConfigKind, name: string): ExcludedDefinition | undefined {
-    if (this.#readExcluded === undefined) return undefined;
-    if (this.#excluded === undefined) {
-      try {
-        this.#excluded = this.#readExcluded();
-      } catch {
-        this.#excluded = [];
-      }
-    }
-    return this.#excluded.find((d) => d.kind === kind && d.name === name);
+    return this.#excludedFiles().definitions.find((d) => d.kind === kind && d.name === name);
   }
 
   /**
@@ -447,6 +503,25 @@ export class WorkspaceIndex {
   /** Every secret name that some declared environment file has, sorted. */
   secretNames(): string[] {
     return [...this.build().sortedNames];
+  }
+
+  /**
+   * The secret names (sorted) whose first word, up to the first `_`, is `name`'s: the secrets of
+   * one service (`reporting_db_password`, `reporting_db_readonly_password`). Includes `name` when
+   * it is a secret. Made once per change of the secrets.
+   */
+  secretNamesOfService(name: string): readonly string[] {
+    const d = this.build();
+    if (d.byFirstWord === undefined) {
+      d.byFirstWord = new Map();
+      for (const n of d.sortedNames) {
+        const word = n.split("_", 1)[0] as string;
+        const list = d.byFirstWord.get(word);
+        if (list === undefined) d.byFirstWord.set(word, [n]);
+        else list.push(n);
+      }
+    }
+    return d.byFirstWord.get(name.split("_", 1)[0] as string) ?? [];
   }
 
   /** What is known about a secret, or undefined when no declared environment file has it. */

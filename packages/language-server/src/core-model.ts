@@ -474,9 +474,16 @@ class CoreModel implements ProjectModel {
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.range.start.line - b.range.start.line));
   }
 
-  complete(text: string, offset: number): { context: CompletionContext; candidates: CompletionCandidate[] } | undefined {
+  complete(text: string, offset: number, path?: string): { context: CompletionContext; candidates: CompletionCandidate[] } | undefined {
     const context = completionContextAt(text, offset);
-    return context === undefined ? undefined : { context, candidates: completionCandidates(this.index, context) };
+    if (context === undefined) return undefined;
+    // a secret's name: those with a value wherever the document being edited is used come first
+    let needed: string[] | undefined;
+    if (context.type === "secret" && path !== undefined) {
+      const doc = this.index.configFiles.get(this.rel(path))?.documents.find((d) => d.range.start <= offset && offset <= d.range.end);
+      if (doc !== undefined) needed = this.index.environmentsUsedBy(doc);
+    }
+    return { context, candidates: completionCandidates(this.index, context, needed) };
   }
 
   catalog(name: string): CatalogEntry | undefined {

@@ -35,7 +35,7 @@ function envSummary(model: ProjectModel, name: string): { set: string[]; missing
 }
 
 /** Completion items at `position` of a config file. */
-export function completion(model: ProjectModel, text: string, position: Position): CompletionItem[] {
+export function completion(model: ProjectModel, text: string, position: Position, path?: string): CompletionItem[] {
   const lines = new LineIndex(text);
   const offset = toOffset(lines, position);
   const ctx = cursorContext(text, offset);
@@ -48,13 +48,15 @@ export function completion(model: ProjectModel, text: string, position: Position
     items.push(item);
   };
   // secret, object, environment and kind names: core's completion (one implementation with the CLI)
-  const core = model.complete(text, offset);
+  const core = model.complete(text, offset, path);
   if (core !== undefined) {
     const range = toLspRange(lines, core.context.range);
     const kind =
       core.context.type === "secret" ? CompletionItemKind.Variable : core.context.type === "object" ? CompletionItemKind.Reference : CompletionItemKind.EnumMember;
     return core.candidates.map((c) => {
       const item: CompletionItem = { label: c.label, kind, detail: c.detail, textEdit: { range, newText: c.label } };
+      // (a secret with no value where this document is used comes after those with one: clients sort by sortText)
+      if (c.missing !== undefined) item.sortText = `~${c.label}`;
       const refs = core.context.type === "secret" ? model.referenceCount(c.label) : undefined;
       const doc = [c.documentation, refs === undefined ? undefined : `${refs} reference${refs === 1 ? "" : "s"}`].filter((x) => x !== undefined).join("\n\n");
       if (doc !== "") item.documentation = { kind: MarkupKind.Markdown, value: doc };

@@ -143,8 +143,9 @@ export interface ProjectModel {
   /**
    * Core's completion at a 0-based offset of a config file's text: the context (secret, object,
    * environment or kind name; offsets of the word) and its candidates; undefined elsewhere.
+   * `path` (absolute): the file being edited, so that secrets with no value where it is used come last.
    */
-  complete(text: string, offset: number): { context: CompletionContext; candidates: CompletionCandidate[] } | undefined;
+  complete(text: string, offset: number, path?: string): { context: CompletionContext; candidates: CompletionCandidate[] } | undefined;
   /** What is at an LSP position of a file (as the index has it: the open buffer, else the disk). */
   targetAt(path: string, position: Position): Target | undefined;
   /**
