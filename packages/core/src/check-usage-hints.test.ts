@@ -86,7 +86,7 @@ describe("a secret renamed in some environments only", () => {
       '; or, if it replaces "reporting_db_password" (still set in production, referenced nowhere), `stellar-secrets rename reporting_db_password reporting_db_readonly_password` prints how to move that value',
     );
     expect(ds[1]?.message).toBe(
-      'secret "reporting_db_password" is not referenced by any config file: "reporting_db_readonly_password", which config files reference, has no value in production, where this one has: if it replaces this one, `stellar-secrets rename reporting_db_password reporting_db_readonly_password` prints how to move the value; else remove this one with `stellar-secrets rm reporting_db_password`',
+      'secret "reporting_db_password" is not referenced by any config file; "reporting_db_readonly_password", which config files reference, has no value in production, where this one has: if it replaces this one, `stellar-secrets rename reporting_db_password reporting_db_readonly_password` prints how to move the value; else remove this one with `stellar-secrets rm reporting_db_password`',
     );
   });
 

@@ -143,7 +143,7 @@ describe("unused-secret referenced only from an excluded file", () => {
     const ds = checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index).filter((d) => d.rule === "unused-secret");
     expect(ds.map((d) => [d.file, d.line, d.column])).toEqual([["secrets/development.enc.yaml", 1, 1]]);
     expect(ds[0]?.message).toMatchInlineSnapshot(
-      `"secret "legacy_hubspot_key" is not referenced by any config file: only legacy/hubspot.yaml:5 references it, and stellar.yaml's config.exclude glob "legacy/**" keeps that file out of the project (nothing checked or deployed reads it): narrow the glob if that file is in use, else remove the secret with \`stellar-secrets rm legacy_hubspot_key\`"`,
+      `"secret "legacy_hubspot_key" is not referenced by any config file; only legacy/hubspot.yaml:5 references it, and stellar.yaml's config.exclude glob "legacy/**" keeps that file out of the project (nothing checked or deployed reads it): narrow the glob if that file is in use, else remove the secret with \`stellar-secrets rm legacy_hubspot_key\`"`,
     );
   });
 

@@ -192,8 +192,8 @@ export class WorkspaceIndex {
    * After files changed on disk (`rels`: relative to the root, a deleted folder as itself; an
    * editor's file watcher): when the excluded files were read already and one of `rels` is a file
    * a `config.exclude` glob of the project keeps out, or holds one read before (a deleted folder),
-   * reads them again. True when what they define changed, so the `unknown-reference` messages that
-   * name an excluded definition may have changed: check again. False, without reading, when they
+   * reads them again. True when what they define or reference changed, so the `unknown-reference`
+   * and `unused-secret` messages that name an excluded file may have changed: check again. False, without reading, when they
    * were not read yet (the first {@link excludedDefinition} reads them as they are then). Never throws.
    */
   excludedFilesChanged(rels: readonly string[]): boolean {
@@ -202,16 +202,13 @@ export class WorkspaceIndex {
     const globs = this.#project.exclude.filter((g) => !DEFAULT_EXCLUDE.includes(g));
     if (globs.length === 0) return false;
     const filter = new GlobFilter(this.#project.include, globs);
-    const touched = rels.some((rel) => filter.excludedBy(rel) !== undefined || known.some((d) => d.path === rel || d.path.startsWith(`${rel}/`)));
+    const paths = new Set([...known.definitions.map((d) => d.path), ...known.references.map((r) => r.path)]);
+    const touched = rels.some((rel) => filter.excludedBy(rel) !== undefined || [...paths].some((p) => p === rel || p.startsWith(`${rel}/`)));
     if (!touched) return false;
-    let again: readonly ExcludedDefinition[];
-    try {
-      again = this.#readExcluded();
-    } catch {
-      again = [];
-    }
-    this.#excluded = again;
-    const key = (ds: readonly ExcludedDefinition[]): string => ds.map((d) => `${d.kind}\u0000${d.name}\u0000${d.path}\u0000${d.line}\u0000${d.glob}`).join("\n");
+    this.#excluded = undefined;
+    const again = this.#excludedFiles();
+    const key = (f: ExcludedFiles): string =>
+      [...f.definitions.map((d) => `d\u0000${d.kind}\u0000${d.name}\u0000${d.path}\u0000${d.line}\u0000${d.glob}`), ...f.references.map((r) => `r\u0000${r.secret}\u0000${r.path}\u0000${r.line}\u0000${r.glob}`)].join("\n");
     return key(known) !== key(again);
   }
 
