@@ -299,7 +299,7 @@ function parseFlatGeneral(text: string, format: "yaml" | "json", file?: string):
       throw new SopsError("MALFORMED_FILE", `secret "${name}" has a nested value; a secrets file maps each name to one string`, { file, ...at, reason: "nested-value" });
     }
     if (!isScalar(value) || value.value === null) {
-      throw new SopsError("MALFORMED_FILE", `secret "${name}" has no value`, { file, ...at, hint: "set it with `stellar-secrets set`" });
+      throw new SopsError("MALFORMED_FILE", `secret "${name}" has no value`, { file, ...at, hint: "set it with `stellar-secrets set`", ...(isScalar(value) ? { reason: "null-value" as const } : {}) });
     }
     const raw = value.value;
     if (typeof raw !== "string" || (raw !== "" && !isEncValue(raw))) {
