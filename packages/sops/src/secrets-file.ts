@@ -846,11 +846,31 @@ export function encryptWithKey(values: ReadonlyMap<string, string>, write: Keyed
     (name, value) => keptType(write.reuseFrom, name, value),
   );
   const lastmodified = formatLastModified(write.now ?? new Date());
+  const mac = keptMac(write.reuseFrom, write.dataKey, macHex, lastmodified) ?? encryptMac(macHex, write.dataKey, lastmodified);
   return render(
     entries,
-    { age: write.age, lastmodified, mac: encryptMac(macHex, write.dataKey, lastmodified), version: write.version },
+    { age: write.age, lastmodified, mac, version: write.version },
     commentsToWrite(write.comments, write.dataKey, new Set(values.keys())),
   );
+}
+
+/**
+ * The `mac` string of a version under `dataKey` whose `lastmodified` and MAC are the ones being
+ * written: sops's IV stash (SOPS-FORMAT §2.5) gives the same plaintext under the same AAD the same
+ * IV, so a write of the same values in the same second writes that version's exact string. With a
+ * fresh IV it would read, keylessly, as a MAC pasted over unchanged values (`stale-mac`).
+ */
+function keptMac(versions: readonly DecryptedSecrets[], dataKey: Uint8Array, macHex: string, lastmodified: string): string | undefined {
+  for (const v of versions) {
+    const meta = v.file.metadata;
+    if (meta.lastmodified !== lastmodified || !sameBytes(v.dataKey, dataKey)) continue;
+    try {
+      if (decryptValue(meta.mac, dataKey, lastmodified).plaintext.toString("utf8") === macHex) return meta.mac;
+    } catch {
+      // not this version's: a fresh IV
+    }
+  }
+  return undefined;
 }
 
 /** Byte equality of two keys (not secret-dependent timing-sensitive: both are the caller's own keys). */
