@@ -846,7 +846,7 @@ export function encryptWithKey(values: ReadonlyMap<string, string>, write: Keyed
     (name, value) => keptType(write.reuseFrom, name, value),
   );
   const lastmodified = formatLastModified(write.now ?? new Date());
-  const mac = keptMac(write.reuseFrom, write.dataKey, macHex, lastmodified) ?? encryptMac(macHex, write.dataKey, lastmodified);
+  const mac = keptMac(write.reuseFrom, write.dataKey, entries, macHex, lastmodified) ?? encryptMac(macHex, write.dataKey, lastmodified);
   return render(
     entries,
     { age: write.age, lastmodified, mac, version: write.version },
@@ -855,15 +855,19 @@ export function encryptWithKey(values: ReadonlyMap<string, string>, write: Keyed
 }
 
 /**
- * The `mac` string of a version under `dataKey` whose `lastmodified` and MAC are the ones being
- * written: sops's IV stash (SOPS-FORMAT §2.5) gives the same plaintext under the same AAD the same
- * IV, so a write of the same values in the same second writes that version's exact string. With a
- * fresh IV it would read, keylessly, as a MAC pasted over unchanged values (`stale-mac`).
+ * The `mac` string of a version under `dataKey` whose entries (every name and ENC string),
+ * `lastmodified` and MAC are the ones being written: sops's IV stash (SOPS-FORMAT §2.5) gives the
+ * same plaintext under the same AAD the same IV, so a write of the same values in the same second
+ * writes that version's exact string. With a fresh IV it would read, keylessly, as a MAC pasted
+ * over unchanged values (`stale-mac`). Entries that differ in any ENC string always get a fresh
+ * MAC string (the same one over other ciphertexts would read as values changed by hand).
  */
-function keptMac(versions: readonly DecryptedSecrets[], dataKey: Uint8Array, macHex: string, lastmodified: string): string | undefined {
+function keptMac(versions: readonly DecryptedSecrets[], dataKey: Uint8Array, entries: readonly { name: string; raw: string }[], macHex: string, lastmodified: string): string | undefined {
   for (const v of versions) {
     const meta = v.file.metadata;
     if (meta.lastmodified !== lastmodified || !sameBytes(v.dataKey, dataKey)) continue;
+    const had = v.file.entries;
+    if (had.length !== entries.length || had.some((e, i) => e.name !== entries[i]!.name || e.raw !== entries[i]!.raw)) continue;
     try {
       if (decryptValue(meta.mac, dataKey, lastmodified).plaintext.toString("utf8") === macHex) return meta.mac;
     } catch {

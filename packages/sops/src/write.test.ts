@@ -278,6 +278,11 @@ describe("reencryptSecrets: stable ciphertext", () => {
     expect(parseSecretsFile(later).metadata.mac).not.toBe(parseSecretsFile(text).metadata.mac);
     const changed = await reencryptSecrets(dec, new Map(VALUES).set("UNICODE", "changed"), { now: NOW });
     expect(parseSecretsFile(changed).metadata.mac).not.toBe(parseSecretsFile(text).metadata.mac);
+    // the same values re-encrypted (other ENC strings) in the same second: a fresh mac string, never the one over other ciphertexts
+    const stale = { ...dec, values: new Map([...dec.values].map(([k, v]) => [k, `${v}-old`])) };
+    const reencrypted = await reencryptSecrets(stale, new Map(VALUES), { now: NOW });
+    expect(parseSecretsFile(reencrypted).metadata.lastmodified).toBe(parseSecretsFile(text).metadata.lastmodified);
+    expect(parseSecretsFile(reencrypted).metadata.mac).not.toBe(parseSecretsFile(text).metadata.mac);
   });
 
   it("adding a name appends it (Map order) and changes only mac/lastmodified otherwise; removing drops just that line", async () => {
