@@ -3,9 +3,9 @@
  * ours and theirs in, one valid SOPS text out (fresh MAC, stable ciphertext), plus the names that
  * changed differently on both sides. Pure apart from the random IVs of re-encrypted values.
  */
-import { encryptWithKey, encryptWithNewKey, refuseForeignKeys, sameBytes, writtenVersion } from "./secrets-file.js";
-import { lineEndAt } from "./position.js";
+import { encryptWithKey, encryptWithNewKey, parseSecretsFile, refuseForeignKeys, sameBytes, writtenVersion } from "./secrets-file.js";
 import type { AgeStanza, DecryptedSecrets } from "./types.js";
+import { carriedComments, mergeComments, type CarriedComments } from "./comments.js";
 
 /** One version of the file: its exact text and its verified decryption. */
 export interface MergeSide {
@@ -79,23 +79,15 @@ function sameStanzas(a: readonly AgeStanza[], b: readonly AgeStanza[]): boolean 
   return a.length === b.length && a.every((s, i) => s.recipient === b[i]!.recipient && s.enc === b[i]!.enc);
 }
 
-/**
- * The plain comment lines at the top of a file (`# ...` before the first entry), which the merge
- * keeps, each ended by `\n` as the rest of the merged text is (a CRLF or lone-CR file's header
- * is written with LF, as its body is). Encrypted comments (`#ENC[...]`, sops's default) are never
- * copied: under another data key sops could not decrypt them.
- */
-function commentHeader(text: string): string {
-  let header = "";
-  let start = 0;
-  while (start < text.length && text[start] === "#") {
-    const end = lineEndAt(text, start);
-    const line = text.slice(start, end);
-    if (line.includes("ENC[")) return "";
-    header += `${line}\n`;
-    start = end + (text.startsWith("\r\n", end) ? 2 : 1);
-  }
-  return header;
+/** The comments of a side's text (read from the text itself: it is what git handed the driver). */
+function commentsOfSide(side: MergeSide): CarriedComments {
+  if (!side.text.includes("#")) return carriedComments({ ...side.secrets, file: { ...side.secrets.file, comments: undefined } });
+  return carriedComments({ ...side.secrets, file: parseSecretsFile(side.text) });
+}
+
+/** Each comment slot of the result: ours, unless only their side changed it (see `mergeComments`). */
+function mergedComments(input: MergeInput): CarriedComments {
+  return mergeComments(input.base !== undefined ? commentsOfSide(input.base) : undefined, commentsOfSide(input.ours), commentsOfSide(input.theirs));
 }
 
 function changeOf(base: string | undefined, side: string | undefined): NameChange {
@@ -215,14 +207,14 @@ function writeMerge(input: MergeInput, plan: MergePlan): MergeResult {
     return result(otherSide.text);
   }
   const age: AgeStanza[] = k.file.metadata.age;
-  const header = commentHeader(ours.text) || commentHeader(theirs.text);
-  const text = header + encryptWithKey(merged, {
+  const text = encryptWithKey(merged, {
     dataKey: k.dataKey,
     age,
     // every side: encryptWithKey copies ENC strings only from those under `k`'s key, and takes a
     // re-encrypted value's sops type (int, bool, ...) from whichever side holds it unchanged
     reuseFrom: [k, other, ...(base !== undefined ? [base] : [])],
     version: writtenVersion(k.file.metadata.version, undefined),
+    comments: mergedComments(input),
     ...(input.now ? { now: input.now } : {}),
   });
   return result(text);
@@ -268,10 +260,10 @@ export async function mergeSecretsGuarded(input: MergeInput): Promise<GuardedMer
       ...(input.now ? { now: input.now } : {}),
     },
     typesFrom,
+    mergedComments(input),
   );
-  const header = commentHeader(input.ours.text) || commentHeader(input.theirs.text);
   return {
-    text: header + fresh.text,
+    text: fresh.text,
     dataKey: fresh.dataKey,
     conflicts: plan.conflicts,
     recipientsConflict: false,
