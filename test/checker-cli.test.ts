@@ -111,6 +111,27 @@ describe("stellar-secrets check", () => {
     expect(connectors.stderr).toMatch(/^no problems in connectors \(1 config file, /);
   });
 
+  it("words text output for the current directory, as git does: each file, the paths and git commands of its message, the summary; --json keeps the root's", () => {
+    const secrets = join(FIXTURES, "stale", "secrets");
+    const r = cli(["check"], secrets);
+    expect(r.status).toBe(1);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines.map((l) => l.slice(0, l.indexOf(" ")))).toEqual(["development.enc.yaml:2:1:", "production.enc.yaml:1:1:"]);
+    expect(lines[1]).toMatch(/^production\.enc\.yaml:1:1: error stale-mac production\.enc\.yaml still has git conflict markers: .*`git checkout -m -- production\.enc\.yaml` re-runs the merge/);
+    // every stellar-secrets command runs there as printed (it finds the project upwards)
+    expect(lines[1]).toContain("`stellar-secrets resolve NAME --env production --ours|--theirs`");
+    expect(r.stdout).not.toContain("secrets/");
+    expect(r.stderr).toBe("2 errors, 0 warnings in the current folder\n");
+    // a file of the folder above, from a subfolder
+    const agents = cli(["check", ".."], join(FIXTURES, "references", "agents"));
+    expect(agents.stdout).toMatch(/^\.\.\/actions\/ticket\.yaml:9:45: error unknown-secret /m);
+    expect(agents.stdout).toMatch(/^sales\.yaml:\d+:\d+: /m);
+    // JSON (and SARIF) are the same wherever check runs: files and messages relative to the repository root
+    const json = JSON.parse(cli(["check", "--json"], secrets).stdout) as { diagnostics: { file: string; message: string }[] };
+    expect(json.diagnostics.map((d) => d.file)).toEqual(["secrets/development.enc.yaml", "secrets/production.enc.yaml"]);
+    expect(json.diagnostics[1]?.message).toContain("`git checkout -m -- secrets/production.enc.yaml`");
+  });
+
   it("names skipped files on stderr (a symbolic link loop) and still checks the rest", () => {
     const dir = mkdtempSync(join(tmpdir(), "check-cli-loop-"));
     cpSync(join(FIXTURES, "clean"), dir, { recursive: true });

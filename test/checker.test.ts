@@ -164,6 +164,48 @@ describe("messages and suggestions", () => {
   });
 });
 
+describe("mistakes planted in a monorepo (qa s22)", () => {
+  const dir = join(FIXTURES, "planted-monorepo");
+  const found = check(dir);
+  const at = (file: string): [string, number, number, number, number][] =>
+    found.filter((d) => d.file === file).map((d) => [d.rule, d.line, d.column, d.endLine, d.endColumn]);
+  const message = (file: string, line: number): string => found.find((d) => d.file === file && d.line === line)?.message ?? "";
+
+  it("a .sops.yaml whose rules still name the renamed secrets folder: a warning at creation_rules with the path_regex to write", () => {
+    expect(at(".sops.yaml")).toEqual([["sops-config-drift", 4, 1, 4, 15]]);
+    expect(message(".sops.yaml", 4)).toContain("(as init writes them: path_regex: (^|/)vault/development\\.enc\\.yaml$)");
+  });
+
+  it("a name only the nested project has: says which project, and offers no other name as a fix", () => {
+    expect(at("connections/deepgram.yaml")).toEqual([["unknown-secret", 5, 50, 5, 66]]);
+    expect(found.find((d) => d.file === "connections/deepgram.yaml")?.suggestion).toBeUndefined();
+    expect(message("connections/deepgram.yaml", 5)).toContain("projects/voice (a project of its own: projects/voice/stellar.yaml) has it");
+    expect(at("agents/ops.yaml")).toEqual([["unknown-reference", 6, 5, 6, 13]]);
+    expect(message("agents/ops.yaml", 6)).toContain("projects/voice/actions/dial_out.yaml:2 defines it in projects/voice");
+  });
+
+  it("a secret interpolated into a path, and a key in a query string, at the path and at the key", () => {
+    expect(at("actions/ping.yaml")).toEqual([["schema", 5, 30, 5, 47]]);
+    expect(at("actions/geocode.yaml")).toEqual([["plaintext-credential", 5, 37, 5, 69]]);
+    expect(JSON.stringify(found)).not.toContain("9f8e7d6c5b4a39281706f5e4d3c2b1a0");
+  });
+
+  it("a value missing in production through action and agent, and a rename forgotten in production", () => {
+    expect(at("connections/fraud.yaml")).toEqual([["missing-environment-value", 7, 13, 7, 30]]);
+    expect(message("connections/fraud.yaml", 7)).toMatch(/\(in production: by action "\w+", which agent "\w+" lists\)/);
+    expect(at("connections/reporting.yaml")).toEqual([["missing-environment-value", 5, 50, 5, 80]]);
+    expect(message("connections/reporting.yaml", 5)).toContain("`stellar-secrets rename reporting_db_password reporting_db_readonly_password`");
+    expect(at("vault/production.enc.yaml").slice(0, 1)).toEqual([["unused-secret", 1, 1, 1, 22]]);
+    expect(message("vault/production.enc.yaml", 1)).toContain("`stellar-secrets rename reporting_db_password reporting_db_readonly_password`");
+  });
+
+  it("a secret used only from an excluded file: unused-secret names that file and the glob, in each environment", () => {
+    const unused = found.filter((d) => d.rule === "unused-secret" && d.secret === "legacy_hubspot_key");
+    expect(unused.map((d) => d.file)).toEqual(["vault/development.enc.yaml", "vault/production.enc.yaml", "vault/staging.enc.yaml"]);
+    for (const d of unused) expect(d.message).toContain('only legacy/old_hubspot.yaml:5 references it, and stellar.yaml\'s config.exclude glob "legacy/**"');
+  });
+});
+
 describe("mistakes planted in a realistic organisation", () => {
   const dir = join(FIXTURES, "planted");
   const found = check(dir);
@@ -208,9 +250,9 @@ describe("mistakes planted in a realistic organisation", () => {
   });
 
   it("says that a YAML merge key (<<) is not read", () => {
+    // one diagnostic at the << (not also "missing required field" at the same place): the fields it was to bring are named
     expect(found.filter((d) => d.file === "actions/merge-key.yaml").map((d) => d.message)).toEqual([
-      'missing required field "type" in "headers.1"',
-      'unknown field "<<": YAML merge keys are not read (YAML 1.2); write the fields out, or alias the whole mapping (*name) in "headers.1"',
+      'unknown field "<<" in "headers.1": YAML merge keys are not read (YAML 1.2), so this mapping lacks "type"; write the fields out, or alias the whole mapping (*name)',
     ]);
   });
 

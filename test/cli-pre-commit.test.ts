@@ -7,7 +7,8 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { COMMANDS } from "../packages/cli/src/main.js";
-import { CLI_BIN, createSandbox, REPO_ROOT, shellQuote, type Sandbox } from "./helpers/cli.js";
+import { CLI_BIN, createSandbox, REPO_ROOT, type Sandbox } from "./helpers/cli.js";
+import { shellWord } from "../packages/core/src/shell.js";
 import { parse } from "./helpers/yaml.js";
 
 vi.setConfig({ testTimeout: 120_000 });
@@ -177,7 +178,7 @@ describe("pre-commit", () => {
   it("makes git commit refuse when installed as the pre-commit hook", async () => {
     const s = await project();
     const hook = join(s.repo, ".git", "hooks", "pre-commit");
-    writeFileSync(hook, `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(CLI_BIN)} pre-commit\n`);
+    writeFileSync(hook, `#!/bin/sh\nexec ${shellWord(process.execPath)} ${shellWord(CLI_BIN)} pre-commit\n`);
     chmodSync(hook, 0o755);
     s.write("secrets/production.enc.yaml", `stripe_api_key: ${PLAIN}\n`);
     s.git(["add", "-A"]);

@@ -11,8 +11,9 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ageDecrypt, CLI_BIN, createSandbox, HAS_AGE_CLI, REPO_ROOT, shellQuote, stanzas, unwrapWith, type AgeKey, type RunResult, type Sandbox } from "./helpers/cli.js";
+import { ageDecrypt, CLI_BIN, createSandbox, HAS_AGE_CLI, REPO_ROOT, stanzas, unwrapWith, type AgeKey, type RunResult, type Sandbox } from "./helpers/cli.js";
 import { sarifSchemaErrors } from "./helpers/sarif.js";
+import { shellWord } from "../packages/core/src/shell.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -374,7 +375,7 @@ describe("review", () => {
     const rekey = /`(\(cd teams\/labs && stellar-secrets rotate-key --env production\))`/.exec(message)?.[1] as string;
     const bin = join(s.dir, "bin");
     mkdirSync(bin, { recursive: true });
-    writeFileSync(join(bin, "stellar-secrets"), `#!/bin/sh\nexec ${[process.execPath, CLI_BIN].map(shellQuote).join(" ")} "$@"\n`, { mode: 0o755 });
+    writeFileSync(join(bin, "stellar-secrets"), `#!/bin/sh\nexec ${[process.execPath, CLI_BIN].map((word) => shellWord(word)).join(" ")} "$@"\n`, { mode: 0o755 });
     execFileSync("sh", ["-c", rekey], { cwd: s.repo, env: { ...s.env, PATH: `${bin}:${s.env.PATH ?? ""}` }, stdio: "ignore" });
     expect(s.read(NESTED)).not.toContain(mallory.recipient);
     expect(s.read("secrets/production.enc.yaml")).toBe(outerBefore);
@@ -542,6 +543,37 @@ describe("review", () => {
     // the full history shows the problem
     const full = await reviewJson(s, ["HEAD^1...HEAD"], 1);
     expect(full.problems.map((p) => p.kind)).toContain("unrotated-removal");
+  });
+
+  it("refuses a partial clone that cannot fetch an earlier version the look-back reads, naming it (never skipped, never a bare git error)", async () => {
+    const { s } = await project();
+    const { mallory } = await removedMember(s);
+    const old = s.git(["show", "main~1:secrets/production.enc.yaml"]);
+    s.write("secrets/production.enc.yaml", old.replace(new RegExp(` {8}- recipient: ${mallory.recipient}\\n {10}enc: \\|\\n(?: {12}.*\\n)+`), ""));
+    s.commit("production: routine re-key");
+    s.git(["checkout", "-q", "main"]);
+    s.git(["merge", "-q", "--no-ff", "--no-verify", "-m", "Merge pull request", "rekey"]);
+    s.git(["config", "uploadpack.allowFilter", "true"]);
+    s.git(["config", "uploadpack.allowAnySHA1InWant", "true"]);
+    // a partial clone: no blob but those its checkouts fetched (the head's, the base's, the range's)
+    const clone = join(s.dir, "partial");
+    s.git(["clone", "-q", "--filter=blob:none", "--branch", "main", `file://${s.repo}`, clone]);
+    for (const rev of ["HEAD^1", "rekey", "main"]) execFileSync("git", ["checkout", "-q", rev], { cwd: clone, env: s.env });
+    // its remote gone (offline, or a CI cache without it): the base's earlier versions cannot be fetched
+    execFileSync("git", ["remote", "set-url", "origin", `file://${join(s.dir, "gone")}`], { cwd: clone, env: s.env });
+    // (git cat-file ended at the first blob it could not fetch, and review failed with its first line: "… does not appear to be a git repository")
+    const r = await s.run(["review", "HEAD^1...HEAD", "--format", "markdown"], { cwd: clone, env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(r.code, r.stdout + r.stderr).toBe(22);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(
+      /GIT_ERROR: review cannot read an earlier version of the environment files \(secrets\/production\.enc\.yaml at [0-9a-f]{12}\): git has no copy of it and could not fetch it \(.*could not fetch [0-9a-f]+ from promisor remote\), so a data key the base retired that the head brings back \(unrotated-removal\) would go unseen/,
+    );
+    expect(r.stderr).toContain("run review where git can reach the remote");
+    // with the remote back, git fetches what review reads: the data key brought back is found
+    execFileSync("git", ["remote", "set-url", "origin", `file://${s.repo}`], { cwd: clone, env: s.env });
+    const back = await s.run(["review", "HEAD^1...HEAD", "--json"], { cwd: clone, env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(back.code, back.stderr).toBe(1);
+    expect((JSON.parse(back.stdout) as Report).problems.map((p) => p.kind)).toContain("unrotated-removal");
   });
 
   it("rejects bad revisions and arguments", async () => {

@@ -203,13 +203,16 @@ describe("completion, hover, navigation, symbols, rename", () => {
     return r;
   };
 
-  it("completes secret names in a secret field, with the environments that have a value", async () => {
+  it("completes secret names in a secret field, with the environments that have a value (those with none where the action is used last)", async () => {
     const uri = org.uri("agents/support/actions/new.yaml");
     const text = "kind: action\nname: new_action\nmethod: GET\npath: /x\nheaders:\n  - name: X-Key\n    type: secret\n    secret: st\n";
     const items = await complete(uri, text, positionOf(text, "secret: st", 10));
-    expect(items.map((i) => i.label)).toEqual(["hubspot_api_token", "legacy_webhook_secret", "stripe_api_key", "zendesk_token"]);
+    const sorted = [...items].sort((a, b) => ((a.sortText ?? a.label) < (b.sortText ?? b.label) ? -1 : 1));
+    expect(sorted.map((i) => i.label)).toEqual(["hubspot_api_token", "stripe_api_key", "legacy_webhook_secret", "zendesk_token"]);
+    for (const i of items) expect(i.sortText !== undefined, i.label).toBe(i.detail?.includes(" · no value in ") === true);
     const legacy = items.find((i) => i.label === "legacy_webhook_secret")!;
-    expect(legacy.detail).toBe("secret · development");
+    // a new action no agent lists is used in every environment: the development-only secret says so
+    expect(legacy.detail).toBe("secret · development · no value in staging, production");
     expect(items.find((i) => i.label === "stripe_api_key")!.detail).toBe("secret · development, staging, production");
     expect((items.find((i) => i.label === "stripe_api_key")!.documentation as proto.MarkupContent).value).toContain("Stripe secret key for billing");
     expect((legacy.textEdit as proto.TextEdit).range).toEqual(rangeOf(text, "st", "secret: "));

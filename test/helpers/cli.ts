@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { shellWord } from "../../packages/core/src/shell.js";
 import { parse } from "./yaml.js";
 
 /** The repository root (where the workspace package.json is). */
@@ -241,11 +242,6 @@ export function createSandbox(options: { user?: string; gitInit?: boolean } = {}
   };
 }
 
-/** Quotes one word for /bin/sh. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_./=:@,+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 /** One step of a terminal session: wait until the output matches, then type `send`. */
 export interface PtyStep {
   waitFor: string | RegExp;
@@ -258,8 +254,8 @@ export interface PtyStep {
  * (prompts, and any echo of typed text) and the exit status.
  */
 export function runInPty(sandbox: Sandbox, args: string[], steps: PtyStep[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ output: string; code: number | null }> {
-  const cmd = [process.execPath, CLI_BIN, ...args].map(shellQuote).join(" ");
-  const child = spawn("script", ["-qfec", `cd ${shellQuote(sandbox.repo)} && ${cmd}`, "/dev/null"], {
+  const cmd = [process.execPath, CLI_BIN, ...args].map((word) => shellWord(word)).join(" ");
+  const child = spawn("script", ["-qfec", `cd ${shellWord(sandbox.repo, { path: true })} && ${cmd}`, "/dev/null"], {
     env: { ...sandbox.env, ...(options.env ?? {}) },
     stdio: ["pipe", "pipe", "pipe"],
   });

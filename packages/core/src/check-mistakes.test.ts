@@ -2,10 +2,11 @@
 // the place to fix, with a message that says what to write there. The workspace is the
 // `references` fixture (real encrypted environment files); the config files under test are set in
 // memory.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { checkWorkspace, configEditAffects, CrossFileCache } from "./check.js";
+import { checkConfigFile, checkWorkspace, configEditAffects, CrossFileCache } from "./check.js";
 import { parseConfigFile } from "./config.js";
 import { loadWorkspace } from "./load.js";
 import { parseEnvironmentFile } from "./secrets-dir.js";
@@ -66,7 +67,7 @@ describe("a secret's name written as a plain value", () => {
     const unused = checkWorkspace(index).filter((d) => d.rule === "unused-secret");
     expect(unused.map((d) => [d.file, d.line])).toEqual([["secrets/development.enc.yaml", 3]]);
     expect(unused[0]?.message).toBe(
-      'secret "legacy_ftp_password" is not referenced by any config file: connections/ftp.yaml:5:50 writes its name as plain text (not a reference); reference it there with { secret: legacy_ftp_password }',
+      'secret "legacy_ftp_password" is not referenced by any config file; connections/ftp.yaml:5:50 writes its name as plain text (not a reference); reference it there with { secret: legacy_ftp_password }',
     );
     expect(unused[0]?.message).not.toContain("stellar-secrets rm");
   });
@@ -75,11 +76,11 @@ describe("a secret's name written as a plain value", () => {
     const action = (secret: string) => `kind: action\nname: ftp_sync\nmethod: GET\npath: /sync\nheaders:\n  - { name: X-Ftp, type: secret, secret: ${secret} }\n`;
     const byCase = checkWorkspace(workspaceWith({ "actions/ftp.yaml": action("Legacy_FTP_Password") })).filter((d) => d.rule === "unused-secret");
     expect(byCase.map((d) => d.message)).toEqual([
-      'secret "legacy_ftp_password" is not referenced by any config file: the reference "Legacy_FTP_Password" at actions/ftp.yaml:6:42 differs from it only by case (names are case-sensitive); correct that reference',
+      'secret "legacy_ftp_password" is not referenced by any config file; the reference "Legacy_FTP_Password" at actions/ftp.yaml:6:42 differs from it only by case (names are case-sensitive); correct that reference',
     ]);
     const typo = checkWorkspace(workspaceWith({ "actions/ftp.yaml": action("legacy_ftp_pasword") })).filter((d) => d.rule === "unused-secret");
     expect(typo.map((d) => d.message)).toEqual([
-      'secret "legacy_ftp_password" is not referenced by any config file: the reference "legacy_ftp_pasword" at actions/ftp.yaml:6:42 looks like a misspelling of it; correct that reference',
+      'secret "legacy_ftp_password" is not referenced by any config file; the reference "legacy_ftp_pasword" at actions/ftp.yaml:6:42 looks like a misspelling of it; correct that reference',
     ]);
   });
 });
@@ -317,6 +318,21 @@ describe("plaintext-credential proposes a secret name from where the credential 
     expect(d?.message).not.toContain(STRIPE);
   });
 
+  it("a static header without a name: the secret header to write once it has one (its missing name is reported on its own), never `{ secret: NAME }` alone", () => {
+    const index = workspaceWith({
+      "connections/billing.yaml": `kind: api_connection\nname: billing\nbase_url: https://api.example.com\nheaders:\n  - { type: static, value: "Bearer ${STRIPE}" }\n`,
+    });
+    const ds = checkWorkspace(index).filter((x) => x.file === "connections/billing.yaml");
+    expect(ds.filter((x) => x.rule === "schema").map((x) => x.message)).toEqual([expect.stringContaining('"name"')]);
+    const [d, ...more] = ds.filter((x) => x.rule === "plaintext-credential");
+    expect(more).toEqual([]);
+    expect(d?.suggestion).toBeUndefined();
+    expect(d?.message).toBe(
+      'static header holds what looks like a Stripe live secret key (sk_live_…) in plain text; store it as a secret, `stellar-secrets set NAME --env ENV` (the value after "Bearer "), ' +
+        'and once the header has its name, write `{ name: HEADER, type: secret, secret: NAME, prefix: "Bearer " }` in its place',
+    );
+  });
+
   it("a connector field: <connector>_<field> and `field: { secret: NAME }`; a name a secret already has gets the first free _2", () => {
     const index = workspaceWith({
       "connectors/payments.yaml": `kind: auth_connector\nname: payments\ntype: bearer_token\ntoken: ${STRIPE}\n`,
@@ -343,5 +359,125 @@ describe("plaintext-credential proposes a secret name from where the credential 
     expect(pasted?.suggestion).toBe("crm_token");
     expect(pasted?.message).toContain("store the value with `stellar-secrets set crm_token --env ENV`, put `crm_token` here");
     expect(ds.find((x) => x.file === "agents/helper.yaml")?.message).toContain("stellar-secrets set NAME");
+  });
+});
+
+describe("one finding at one place is one diagnostic (an editor stacks two at one range)", () => {
+  const SLACK = "xoxb-FAKE-0000000000-notreal"; // TEST-ONLY fake credential
+  const connector = `kind: auth_connector\nname: inline\ntype: api_key\napi_key: ${SLACK}\n`;
+  const at = (d: { line: number; column: number; endLine: number; endColumn: number }) => `${d.line}:${d.column}-${d.endLine}:${d.endColumn}`;
+  const onFile = (ds: readonly { file: string; rule: string; severity: string; line: number; column: number; endLine: number; endColumn: number }[], file: string) =>
+    ds.filter((d) => d.file === file).map((d) => `${d.rule} ${d.severity} ${at(d)}`);
+
+  it("a credential in a field that takes only a reference: plaintext-credential (it says what to write), not also schema's 'must be a secret reference'", () => {
+    const index = workspaceWith({ "connectors/inline.yaml": connector });
+    expect(onFile(checkWorkspace(index), "connectors/inline.yaml")).toEqual(["plaintext-credential error 4:10-4:38"]);
+    // the per-file check of an editor says the same
+    expect(onFile(checkConfigFile(index, "connectors/inline.yaml"), "connectors/inline.yaml")).toEqual(["plaintext-credential error 4:10-4:38"]);
+    // plaintext-credential made less severe (or off): the schema error stays, at its own severity
+    expect(onFile(checkWorkspace(index, { rules: { "plaintext-credential": "warning" } }), "connectors/inline.yaml")).toEqual(["plaintext-credential warning 4:10-4:38", "schema error 4:10-4:38"]);
+    expect(onFile(checkWorkspace(index, { rules: { "plaintext-credential": "off" } }), "connectors/inline.yaml")).toEqual(["schema error 4:10-4:38"]);
+  });
+
+  it("an environment file with git conflict markers: stale-mac (it says how to redo the merge), not also unencrypted-secrets-file at the same marker", () => {
+    const index = workspaceWith({});
+    const rel = "secrets/qa.enc.yaml";
+    const text = readFileSync(join(FIXTURE, rel), "utf8");
+    const lines = text.split("\n");
+    index.setEnvironmentFile(parseEnvironmentFile(["<<<<<<< HEAD", lines[0], "=======", lines[1], ">>>>>>> feature", ...lines.slice(2)].join("\n"), rel, "qa"));
+    const rules = (ds: readonly { file: string; rule: string; severity: string; line: number; column: number; endLine: number; endColumn: number }[]) =>
+      onFile(ds, rel).filter((d) => d.startsWith("stale-mac") || d.startsWith("unencrypted-secrets-file"));
+    expect(rules(checkWorkspace(index))).toEqual(["stale-mac error 1:1-1:13"]);
+    expect(rules(checkWorkspace(index, { rules: { "stale-mac": "off" } }))).toEqual(["unencrypted-secrets-file error 1:1-1:13"]);
+  });
+});
+
+describe("a plaintext value in the file of an environment stellar.yaml does not declare", () => {
+  it("says to set it in a declared environment (`set --env` of the undeclared one is refused), naming the near one when there is one", () => {
+    const index = workspaceWith({});
+    index.setEnvironmentFile(parseEnvironmentFile("api_key: sk_live_abcdef123456\n", "secrets/leak.enc.yaml", "leak"));
+    index.setEnvironmentFile(parseEnvironmentFile("api_key: sk_live_abcdef123456\n", "secrets/prod.enc.yaml", "prod"));
+    const plain = checkWorkspace(index).filter((d) => d.rule === "unencrypted-secrets-file" && d.secret === "api_key");
+    expect(plain.map((d) => [d.file, d.message.slice(d.message.indexOf("then set it"))])).toEqual([
+      ["secrets/leak.enc.yaml", "then set it with `stellar-secrets set api_key --env ENV` in an environment stellar.yaml declares (development, staging, production)"],
+      ["secrets/prod.enc.yaml", 'then set it with `stellar-secrets set api_key --env production` (stellar.yaml does not declare "prod")'],
+    ]);
+  });
+});
+
+describe("a secret or a credential in an action's path or a connection's base_url (qa s22)", () => {
+  it("a secret's name interpolated into a path is a schema error at the path that says a secret is sent only in a header; unused-secret points there", () => {
+    const text = "kind: action\nname: ping\nmethod: POST\npath: /ping?token={{ secrets.legacy_ftp_password }}\n";
+    const ds = checkWorkspace(workspaceWith({ "actions/ping.yaml": text }));
+    const mine = ds.filter((d) => d.file === "actions/ping.yaml");
+    expect(mine.map((d) => [d.rule, ...at(d), d.secret])).toEqual([["schema", 4, 30, 4, 49, "legacy_ftp_password"]]);
+    expect(mine[0]?.message).toBe(
+      'field "path" holds "{{ secrets.legacy_ftp_password }}" as written: secrets are never interpolated, so that text is sent, not the secret; a secret is sent only in a header: reference it as { name: …, type: secret, secret: legacy_ftp_password } in the headers of the action or its connection (or its auth connector), and take it out of "path"',
+    );
+    const unused = ds.filter((d) => d.rule === "unused-secret" && d.secret === "legacy_ftp_password");
+    expect(unused.length).toBeGreaterThan(0);
+    for (const d of unused) expect(d.message).toContain("actions/ping.yaml:4:30 interpolates its name into a path or URL");
+  });
+
+  it("a path that names no secret, or is a secret's name without interpolation, is left alone", () => {
+    const text = "kind: action\nname: get_ticket\nmethod: GET\npath: /tickets/{id}.json?expand={{conversation_id}}\n";
+    expect(checkWorkspace(workspaceWith({ "actions/get_ticket.yaml": text })).filter((d) => d.file === "actions/get_ticket.yaml")).toEqual([]);
+  });
+
+  it("a credential in a query string is plaintext-credential at the value only; a plain parameter or a template is not", () => {
+    const key = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"; // TEST-ONLY, fake
+    const action = `kind: action\nname: geocode\nmethod: GET\npath: /maps/api/geocode/json?language=en&key=${key}\n`;
+    const ds = parseConfigFile(action, "actions/geocode.yaml").diagnostics;
+    expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([["plaintext-credential", 4, 46, 4, 78]]);
+    expect(ds[0]?.message).not.toContain(key);
+    expect(ds[0]?.message).toContain('field "path" carries a credential in its query string (key=…)');
+    const quoted = `kind: api_connection\nname: maps\nbase_url: "https://maps.example.com/v1?api_key=${key}"\n`;
+    expect(parseConfigFile(quoted, "connections/maps.yaml").diagnostics.map((d) => [d.rule, ...at(d)])).toEqual([["plaintext-credential", 3, 48, 3, 80]]);
+    for (const path of ["/search?key=name&token=abc", "/ping?token={{ secrets.loadtest_token }}", "/v1/list?page_token=CAESBggDEAEYAQ"]) {
+      expect(parseConfigFile(`kind: action\nname: a\nmethod: GET\npath: ${path}\n`, "actions/a.yaml").diagnostics).toEqual([]);
+    }
+  });
+});
+
+describe("a reference written as a list, { secret: [NAME] } (qa s22)", () => {
+  it("is a schema error at the list saying a reference names one secret, with the name as the replacement", () => {
+    const text = "kind: auth_connector\nname: stripe\ntype: api_key\napi_key: { secret: [stripe_api_key] }\n";
+    const ds = parseConfigFile(text, "connectors/stripe.yaml").diagnostics;
+    expect(ds.map((d) => [d.rule, ...at(d), d.suggestion])).toEqual([["schema", 4, 20, 4, 36, "stripe_api_key"]]);
+    expect(ds[0]?.message).toBe('"api_key.secret" must be one secret\'s name, not a list: write `secret: stripe_api_key` (one reference names one secret)');
+    const two = parseConfigFile("kind: action\nname: a\nmethod: GET\npath: /a\nheaders:\n  - { name: X-K, type: secret, secret: [a_key, b_key] }\n", "actions/a.yaml").diagnostics;
+    expect(two.map((d) => [d.rule, d.suggestion, d.message])).toEqual([
+      ["schema", undefined, "\"headers.0.secret\" must be one secret's name, not a list: write `secret: NAME` (one reference names one secret; each header or field takes its own)"],
+    ]);
+  });
+});
+
+describe("a secret header whose name is an alias of another value (qa s22)", () => {
+  it("unknown-secret at the alias says which anchored value it stands for", () => {
+    const text = [
+      "kind: api_connection",
+      "name: algolia",
+      "base_url: https://x.algolia.net",
+      "headers:",
+      '  - { name: X-Algolia-Application-Id, type: static, value: &app_id "ORBITAL" }',
+      "  - { name: X-Algolia-API-Key, type: secret, secret: *app_id }",
+      "",
+    ].join("\n");
+    const ds = checkWorkspace(workspaceWith({ "connections/algolia.yaml": text })).filter((d) => d.file === "connections/algolia.yaml");
+    expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([["unknown-secret", 6, 54, 6, 61]]);
+    expect(ds[0]?.message).toContain('unknown secret "ORBITAL": no environment file has it (written as the alias *app_id, which stands for the value anchored at line 5: is that the value you meant?)');
+  });
+});
+
+describe("an environment written with a capital letter (qa s22)", () => {
+  it("is one unknown-environment with the declared name as the fix, not also a schema error at the same place", () => {
+    const text = "kind: agent\nname: sales\nenvironments: [Staging, production]\nactions: []\n";
+    expect(parseConfigFile(text, "agents/sales.yaml").diagnostics).toEqual([]);
+    const ds = checkWorkspace(workspaceWith({ "agents/sales.yaml": text })).filter((d) => d.file === "agents/sales.yaml");
+    expect(ds.map((d) => [d.rule, ...at(d), d.suggestion])).toEqual([["unknown-environment", 3, 16, 3, 23, "staging"]]);
+  });
+
+  it("an `environments` that is not a list stays a schema error", () => {
+    expect(parseConfigFile("kind: agent\nname: sales\nenvironments: Staging\n", "agents/sales.yaml").diagnostics.map((d) => d.rule)).toEqual(["schema"]);
   });
 });

@@ -7,7 +7,7 @@ import { pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { describeNonDescriptiveName, editDistance, nearestName, quoteName, secretNameFromContext, suggestSecretName, validateSecretName } from "./names.js";
 import { describeStartupVariableName } from "./variables.js";
-import type { LineIndex } from "./position.js";
+import type { LineIndex, TextRange } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import { recipientStanzaProblems } from "./recipient-stanzas.js";
 import { RULES, type RuleId, type Severity } from "./rules.js";
@@ -16,8 +16,9 @@ import type { ConfigKind } from "./schemas.js";
 import { checkStaleMac } from "./stale-mac.js";
 import { checkUnresolvedMerge, type UnresolvedMergeRecord } from "./unresolved-merge.js";
 import { checkProposals } from "./proposals.js";
+import type { OtherProject } from "./other-projects.js";
 import type { WorkspaceIndex } from "./workspace.js";
-import type { EnvironmentFile } from "./secrets-dir.js";
+import { plaintextValueFix, type EnvironmentFile } from "./secrets-dir.js";
 import { checkSecretsDir } from "./secrets-folder.js";
 
 const DEFAULT_SEVERITY = new Map<RuleId, Severity>(RULES.map((r) => [r.id, r.severity]));
@@ -46,6 +47,47 @@ export function applySeverities(diagnostics: readonly Diagnostic[], rules: Parti
     out.push(s === undefined || s === d.severity ? d : { ...d, severity: s });
   }
   return out;
+}
+
+/**
+ * Rules that report one finding at one place twice: `[covered, by]`, where `by`'s message says
+ * what `covered`'s says and how to fix it. A credential in a field that takes only a reference is
+ * a `schema` error ("must be a secret reference") and `plaintext-credential` (which reference to
+ * write, and the `set` command); git conflict markers in an environment file make it
+ * `unencrypted-secrets-file` (not valid YAML) and `stale-mac` (how to redo the merge), both at the
+ * first marker. An editor stacks two diagnostics of one range; so one is kept.
+ */
+const SAME_FINDING: readonly (readonly [covered: RuleId, by: RuleId])[] = [
+  ["schema", "plaintext-credential"],
+  ["unencrypted-secrets-file", "stale-mac"],
+];
+
+const SEVERITY_RANK: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
+
+/**
+ * Drops a `covered` diagnostic of {@link SAME_FINDING} when its `by` rule reports the same range
+ * of the same file at a severity at least as high (configured severities applied already: a rule
+ * made less severe, or off, does not hide the other). Order kept.
+ */
+function withoutRepeatedFindings(diagnostics: Diagnostic[]): Diagnostic[] {
+  const key = (d: Diagnostic): string => `${d.file}\u0000${d.line}:${d.column}-${d.endLine}:${d.endColumn}`;
+  let by: Map<string, number> | undefined;
+  for (const d of diagnostics) {
+    for (const [, rule] of SAME_FINDING) {
+      if (d.rule !== rule) continue;
+      by ??= new Map();
+      const k = `${rule}\u0000${key(d)}`;
+      by.set(k, Math.max(by.get(k) ?? 0, SEVERITY_RANK[d.severity]));
+    }
+  }
+  if (by === undefined) return diagnostics;
+  const seen = by;
+  return diagnostics.filter((d) => {
+    for (const [covered, rule] of SAME_FINDING) {
+      if (d.rule === covered && (seen.get(`${rule}\u0000${key(d)}`) ?? 0) >= SEVERITY_RANK[d.severity]) return false;
+    }
+    return true;
+  });
 }
 
 /**
@@ -242,7 +284,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
 
   // Environment files: encryption, undeclared environments, recipients.
   for (const file of index.environmentFiles.values()) {
-    out.push(...file.diagnostics);
+    out.push(...(declaredSet.has(file.environment) ? file.diagnostics : file.diagnostics.map((d) => withDeclaredEnvironment(d, file.environment, declared))));
     if (file.text !== undefined) {
       const c = options.committed?.(file.path);
       const versions = c === undefined ? [] : typeof c === "string" ? [c] : c;
@@ -338,7 +380,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       if (info.references.length === 0) {
         // written where a reference was meant (plain text, another case, a typo): say where, never "remove it"
         strays ??= collectStrays(index);
-        const stray = strays.explain(name);
+        const stray = strays.explain(name) ?? excludedUse(index, name) ?? renamedTo(index, name);
         out.push(
           diagnosticAt(
             "unused-secret",
@@ -368,6 +410,14 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
         );
       } else if (index.secret(name) === undefined && namesComplete) {
         const near = suggestSecret(index, name);
+        // the nearest name has an entry of its own: renaming this key would repeat that one (a duplicate key)
+        const taken = near.name !== undefined ? catalog.keyRanges.get(near.name) : undefined;
+        const hint =
+          taken !== undefined
+            ? `${near.hint} It has an entry of its own at line ${catalog.lines.positionAt(taken.start).line}: merge this one into it and remove this one (renaming it would repeat that key)`
+            : near.name === undefined && validateSecretName(name).ok
+              ? `; create it with \`stellar-secrets set ${name} --env ENV\`, or remove the entry`
+              : near.hint;
         out.push(
           diagnosticAt(
             "unknown-secret",
@@ -375,8 +425,8 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
             catalog.path,
             catalog.lines,
             range,
-            `the catalog describes ${quoteName(name)}, but no environment file has that secret${near.hint}`,
-            { secret: name, ...(near.name !== undefined ? { suggestion: near.name } : {}) },
+            `the catalog describes ${quoteName(name)}, but no environment file has that secret${hint}`,
+            { secret: name, ...(near.name !== undefined && taken === undefined ? { suggestion: near.name } : {}) },
           ),
         );
       }
@@ -404,7 +454,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   // Values older than their catalog rotate_every, when a history says when they were set.
   if (options.history !== undefined) out.push(...rotationDiagnostics(index, options.history, options.now ?? new Date(), sev("rotation-overdue")));
 
-  return applySeverities(out, rules).sort(compareDiagnostics);
+  return withoutRepeatedFindings(applySeverities(out, rules)).sort(compareDiagnostics);
 }
 
 /**
@@ -420,7 +470,23 @@ export function checkConfigFile(index: WorkspaceIndex, path: string): Diagnostic
   if (file === undefined || !index.projectUsable) return [];
   const declared = index.environmentNames();
   const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
-  return applySeverities([...withFreeSecretNames(index, file.diagnostics), ...crossFileDiagnostics(index, file, namesComplete, declared)], index.project.rules).sort(compareDiagnostics);
+  return withoutRepeatedFindings(applySeverities([...withFreeSecretNames(index, file.diagnostics), ...crossFileDiagnostics(index, file, namesComplete, declared)], index.project.rules)).sort(
+    compareDiagnostics,
+  );
+}
+
+/**
+ * A plaintext value's fix in the file of an environment stellar.yaml does not declare: `set` it in
+ * a declared environment (`set --env UNDECLARED` would be refused).
+ */
+function withDeclaredEnvironment(d: Diagnostic, environment: string, declared: readonly string[]): Diagnostic {
+  const name = d.secret;
+  if (d.rule !== "unencrypted-secrets-file" || name === undefined) return d;
+  const fix = plaintextValueFix(name, environment);
+  if (!d.message.endsWith(fix)) return d;
+  const target = nearestName(environment, declared)?.name ?? (declared.length === 1 ? declared[0]! : "ENV");
+  const note = target === "ENV" ? ` in an environment stellar.yaml declares (${declared.join(", ") || "none yet"})` : ` (stellar.yaml does not declare "${environment}")`;
+  return { ...d, message: d.message.slice(0, d.message.length - fix.length) + plaintextValueFix(name, target, note) };
 }
 
 /**
@@ -484,11 +550,19 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
       } else {
         // defined in a file config.exclude keeps out: said (and no "did you mean" another name); read once, lazily
         const excluded = index.excludedDefinition(link.targetKind, link.target);
-        const near = excluded === undefined && budget() ? index.nearestObjectName(link.targetKind, link.target) : undefined;
-        const unread = near === undefined && excluded === undefined ? unreadDefinition(index, link.target) : undefined;
+        // (or another project of the monorepo defines it: said, and no "did you mean" another name either)
+        const elsewhere = excluded === undefined ? index.otherProjectDefinition(link.targetKind, link.target) : undefined;
+        const near = excluded === undefined && elsewhere === undefined && budget() ? index.nearestObjectName(link.targetKind, link.target) : undefined;
+        const unread = near === undefined && excluded === undefined && elsewhere === undefined ? unreadDefinition(index, link.target) : undefined;
         why = `there is none by that name${
           excluded !== undefined
             ? `; ${excluded.path}:${excluded.line} defines it, but stellar.yaml's config.exclude glob "${excluded.glob}" keeps that file out of the project: narrow the glob, or move the ${KIND_WORDS[link.targetKind]} into an included file`
+            : elsewhere !== undefined
+              ? ` in this project; ${
+                  elsewhere.project.enclosing
+                    ? `${otherProjectWords(elsewhere.project)} defines it in its ${elsewhere.definition.path.slice(elsewhere.project.path.length + 1)}:${elsewhere.definition.line}`
+                    : `${elsewhere.definition.path}:${elsewhere.definition.line} defines it in ${otherProjectWords(elsewhere.project)}`
+                }, and a project can use only its own objects: define the ${KIND_WORDS[link.targetKind]} in this project, or move ${describeDocument(doc)} into that one`
             : near
               ? `; did you mean "${near.name}"?`
               : (unread ?? "")
@@ -659,6 +733,20 @@ export function secretNamedBy(text: string, isSecret: (name: string) => boolean)
 function plainValueDiagnostic(index: WorkspaceIndex, p: PlainValue, file: ConfigFile): Diagnostic | undefined {
   const named = secretNamedBy(p.text, (n) => index.secret(n) !== undefined);
   if (named === undefined) return undefined;
+  if (p.kind === "url") {
+    // (only an interpolated name: a path or URL that is exactly a name is no mistake of this kind)
+    if (named.written === undefined) return undefined;
+    const range = interpolatedNameRange(p, named);
+    return diagnosticAt(
+      "schema",
+      defaultSeverity("schema"),
+      file.path,
+      file.lines,
+      range,
+      `field "${p.field ?? "path"}" holds "${named.written}" as written: secrets are never interpolated, so that text is sent, not the secret; a secret is sent only in a header: reference it as { name: …, type: secret, secret: ${named.name} } in the headers of the ${file.documents.find((d) => d.range.start <= p.range.start && p.range.end <= d.range.end)?.kind === "action" ? "action or its connection" : "connection"} (or its auth connector), and take it out of "${p.field ?? "path"}"`,
+      { secret: named.name },
+    );
+  }
   const subject = p.kind === "header" ? (p.header !== undefined ? `static header "${p.header}"` : "a static header") : `field "${p.field ?? "value"}"`;
   const what = named.written === undefined ? `the text ${quoteName(named.name)}, the name of a secret, not its value` : `"${named.written}" as written: secrets are never interpolated into a value`;
   const write =
@@ -672,9 +760,19 @@ function plainValueDiagnostic(index: WorkspaceIndex, p: PlainValue, file: Config
   return diagnosticAt("schema", defaultSeverity("schema"), file.path, file.lines, p.range, message, { secret: named.name });
 }
 
+/** Where a name interpolated into a URL field is: at the name when the value is written as it reads, else the whole value. */
+function interpolatedNameRange(p: PlainValue, named: { name: string; written?: string }): TextRange {
+  const w = named.written === undefined ? -1 : p.text.indexOf(named.written);
+  const n = named.written === undefined ? -1 : named.written.indexOf(named.name);
+  return p.textStart !== undefined && w !== -1 && n !== -1 ? { start: p.textStart + w + n, end: p.textStart + w + n + named.name.length } : p.range;
+}
+
 /** Where secrets' names are written without referencing them, for `unused-secret` to point there. */
 interface Strays {
-  /** ": FILE:L:C writes its name as plain text …" for an unused secret, or undefined. */
+  /**
+   * "; FILE:L:C writes its name as plain text …" for an unused secret, or undefined: a hint after
+   * "; ", so review's problem statement (up to the first "; ") stays the same when one appears.
+   */
   explain(name: string): string | undefined;
 }
 
@@ -682,7 +780,7 @@ interface Strays {
 const MAX_STRAY_REFERENCES = 1000;
 
 function collectStrays(index: WorkspaceIndex): Strays {
-  const plain = new Map<string, string>();
+  const plain = new Map<string, { at: string; url: boolean }>();
   const unknown = new Map<string, string>(); // first place of each unknown name
   for (const file of index.configFiles.values()) {
     for (const doc of file.documents) {
@@ -691,26 +789,60 @@ function collectStrays(index: WorkspaceIndex): Strays {
       }
       for (const p of doc.plainValues ?? []) {
         const named = secretNamedBy(p.text, (n) => index.secret(n) !== undefined);
-        if (named === undefined || plain.has(named.name)) continue;
-        const at = file.lines.positionAt(p.range.start);
-        plain.set(named.name, `${file.path}:${at.line}:${at.column}`);
+        if (named === undefined || plain.has(named.name) || (p.kind === "url" && named.written === undefined)) continue;
+        const at = file.lines.positionAt(p.kind === "url" ? interpolatedNameRange(p, named).start : p.range.start);
+        plain.set(named.name, { at: `${file.path}:${at.line}:${at.column}`, url: p.kind === "url" });
       }
     }
   }
   return {
     explain(name) {
       const where = plain.get(name);
-      if (where !== undefined) return `: ${where} writes its name as plain text (not a reference); reference it there with { secret: ${name} }`;
+      if (where !== undefined) {
+        return where.url
+          ? `; ${where.at} interpolates its name into a path or URL, which sends that text (not a reference); reference it from a header there instead, { name: …, type: secret, secret: ${name} }`
+          : `; ${where.at} writes its name as plain text (not a reference); reference it there with { secret: ${name} }`;
+      }
       const lower = name.toLowerCase();
       for (const [written, at] of unknown) {
-        if (written.toLowerCase() === lower) return `: the reference ${quoteName(written)} at ${at} differs from it only by case (names are case-sensitive); correct that reference`;
+        if (written.toLowerCase() === lower) return `; the reference ${quoteName(written)} at ${at} differs from it only by case (names are case-sensitive); correct that reference`;
       }
       for (const [written, at] of unknown) {
-        if (editDistance(written, name, 2) <= 2 && index.nearestSecretName(written)?.name === name) return `: the reference ${quoteName(written)} at ${at} looks like a misspelling of it; correct that reference`;
+        if (editDistance(written, name, 2) <= 2 && index.nearestSecretName(written)?.name === name) return `; the reference ${quoteName(written)} at ${at} looks like a misspelling of it; correct that reference`;
       }
       return undefined;
     },
   };
+}
+
+/** For an unused secret left behind by a rename: "; NEW, referenced, has no value in ENV where this one has: …", or undefined. */
+function renamedTo(index: WorkspaceIndex, old: string): string | undefined {
+  const where = index.secret(old)?.definitions.filter((d) => !d.empty).map((d) => d.environment) ?? [];
+  // (cheap tests first: referenced, and no value where the old name has one)
+  const lacks = (n: string): boolean => index.secret(n)?.definitions.every((d) => d.empty || !where.includes(d.environment)) ?? false;
+  const successors = index
+    .secretNamesOfService(old)
+    .filter((n) => n !== old && (index.secret(n)?.references.length ?? 0) > 0 && lacks(n) && renamedPredecessor(index, n, where) === old);
+  if (successors.length !== 1) return undefined;
+  const next = successors[0] as string;
+  return `; "${next}", which config files reference, has no value in ${where.join(", ")}, where this one has: if it replaces this one, \`stellar-secrets rename ${old} ${next}\` prints how to move the value; else remove this one with \`stellar-secrets rm ${old}\``;
+}
+
+/** "; only FILE:LINE references it, and config.exclude keeps that file out" for an unused secret, or undefined. */
+function excludedUse(index: WorkspaceIndex, name: string): string | undefined {
+  const ref = index.excludedReference(name);
+  if (ref === undefined) return undefined;
+  return `; only ${ref.path}:${ref.line} references it, and stellar.yaml's config.exclude glob "${ref.glob}" keeps that file out of the project (nothing checked or deployed reads it): narrow the glob if that file is in use, else remove the secret with \`stellar-secrets rm ${name}\``;
+}
+
+/**
+ * How a message names another project, by its stellar.yaml: "teams/labs (a project of its own:
+ * teams/labs/stellar.yaml)" or "the enclosing project (../stellar.yaml)". (Never a bare
+ * "stellar.yaml": a nested project's messages are reworded for the outer root, where that names
+ * the outer project's file.)
+ */
+function otherProjectWords(p: OtherProject): string {
+  return p.enclosing ? `the enclosing project (${p.path}/stellar.yaml)` : `${p.path} (a project of its own: ${p.path}/stellar.yaml)`;
 }
 
 /** The "did you mean" of an unknown secret name; none searched once the file's budget ({@link MAX_SUGGESTIONS_PER_FILE}) is spent. */
@@ -748,6 +880,19 @@ function checkReference(
         proposed === undefined ? undefined : { suggestion: proposed },
       );
     }
+    // only another project of the monorepo has it: say so, never "did you mean" an unrelated name of this one
+    const elsewhere = validateSecretName(ref.secret).ok ? index.otherProjectWithSecret(ref.secret) : undefined;
+    if (elsewhere !== undefined) {
+      return diagnosticAt(
+        "unknown-secret",
+        defaultSeverity("unknown-secret"),
+        ref.file,
+        lines,
+        ref.range,
+        `unknown secret ${quoteName(ref.secret)}: no environment file of this project has it; ${otherProjectWords(elsewhere)} has it, but a project's config files can use only their own project's secrets: create it in this project with \`stellar-secrets set ${ref.secret} --env ENV\`${elsewhere.enclosing ? "" : `, or move this file into ${elsewhere.path}/`}`,
+        { secret: ref.secret },
+      );
+    }
     const near = suggestSecret(index, ref.secret, budget);
     // (`set` refuses a name that breaks the naming rules: no command to suggest for one)
     const fix =
@@ -758,7 +903,7 @@ function checkReference(
       ref.file,
       lines,
       ref.range,
-      `unknown secret ${quoteName(ref.secret)}: no environment file has it${lookAlikeHint(ref.secret)}${near.hint}${fix}`,
+      `unknown secret ${quoteName(ref.secret)}: no environment file has it${ref.alias !== undefined ? ` (written as the alias *${ref.alias.anchor}, which stands for the value anchored at line ${ref.alias.line}: is that the value you meant?)` : ""}${lookAlikeHint(ref.secret)}${near.hint}${fix}`,
       { secret: ref.secret, ...(near.name !== undefined ? { suggestion: near.name } : {}) },
     );
   }
@@ -795,11 +940,57 @@ function checkReference(
     ref.file,
     lines,
     ref.range,
-    `secret ${quoteName(ref.secret)} has ${parts.join(" and ")}, where ${describeDocument(doc)} is used; ${
-      validateSecretName(ref.secret).ok ? `set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\`` : renameHint(ref.secret, needed, "it breaks the naming rules")
+    `secret ${quoteName(ref.secret)} has ${parts.join(" and ")}, where ${describeDocument(doc)} is used${usedThrough(index, doc, envs[0] as string)}; ${
+      validateSecretName(ref.secret).ok ? `set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\`${renamedFrom(index, ref.secret, envs)}` : renameHint(ref.secret, needed, "it breaks the naming rules")
     }`,
     { secret: ref.secret },
   );
+}
+
+/**
+ * A secret renamed in some environments only (the old name left where the new one has no value):
+ * the unreferenced secret of the same service (first word of the name) whose values are exactly
+ * in environments where `name` has none. Undefined when there is no single such secret.
+ */
+function renamedPredecessor(index: WorkspaceIndex, name: string, missing: readonly string[]): string | undefined {
+  const info = index.secret(name);
+  if (info === undefined) return undefined;
+  const has = new Set(info.definitions.filter((d) => !d.empty).map((d) => d.environment));
+  const found = index.secretNamesOfService(name).filter((other) => {
+    if (other === name) return false;
+    const o = index.secret(other);
+    if (o === undefined || o.references.length > 0) return false;
+    const envs = o.definitions.filter((d) => !d.empty).map((d) => d.environment);
+    return envs.length > 0 && envs.every((e) => !has.has(e)) && missing.some((e) => envs.includes(e));
+  });
+  return found.length === 1 ? found[0] : undefined;
+}
+
+/** "; or, if it replaces OLD (still set there, referenced nowhere), `stellar-secrets rename OLD NAME` prints how to move its value", or "". */
+function renamedFrom(index: WorkspaceIndex, name: string, missing: readonly string[]): string {
+  const old = renamedPredecessor(index, name, missing);
+  if (old === undefined) return "";
+  const where = index.secret(old)?.definitions.filter((d) => !d.empty).map((d) => d.environment) ?? [];
+  return `; or, if it replaces "${old}" (still set in ${where.join(", ")}, referenced nowhere), \`stellar-secrets rename ${old} ${name}\` prints how to move that value`;
+}
+
+/**
+ * How `doc` comes to be used in `env`, when through the objects that use it: " (in production:
+ * by action "score_order", which agent "checkout" lists)". Empty when `doc` itself lists `env`,
+ * or nothing uses it (then it counts in every environment).
+ */
+function usedThrough(index: WorkspaceIndex, doc: ConfigDocument, env: string): string {
+  const chain: ConfigDocument[] = [];
+  let at = doc;
+  while (at.environments === undefined && at.name !== undefined && chain.length < 4) {
+    const user = index.usersOf(at.kind, at.name).find((u) => index.environmentsUsedBy(u).includes(env));
+    if (user === undefined || chain.includes(user)) break;
+    chain.push(user);
+    at = user;
+  }
+  if (chain.length === 0) return "";
+  const [first, ...rest] = chain;
+  return ` (in ${env}: by ${describeDocument(first as ConfigDocument)}${rest.map((u) => `, which ${describeDocument(u)} ${u.kind === "agent" ? "lists" : "uses"}`).join("")})`;
 }
 
 /** A rule's default severity (configured severities are applied to the whole list at the end). */

@@ -20,6 +20,11 @@ export interface CompletionCandidate {
   detail: string;
   /** Longer text (catalog description, owner, rotation), when there is one. */
   documentation?: string;
+  /**
+   * A secret with no value in some environments where the document being edited is used
+   * (`neededIn` of {@link completionCandidates}): those environments. Such candidates come last.
+   */
+  missing?: string[];
 }
 
 const WORD = /[A-Za-z0-9_.-]*$/;
@@ -69,14 +74,24 @@ function listContext(key: string, prefix: string, range: TextRange): CompletionC
   return key === "environments" ? { type: "environment", prefix, range } : { type: "object", kind: "action", prefix, range };
 }
 
-/** Candidates for a context, sorted by label (prefix filtering is left to the client). */
-export function completionCandidates(index: WorkspaceIndex, context: CompletionContext): CompletionCandidate[] {
+/**
+ * Candidates for a context, sorted by label (prefix filtering is left to the client). `neededIn`:
+ * the environments where the document being edited is used (`WorkspaceIndex.environmentsUsedBy`);
+ * a secret with no value in some of them says so in its detail and comes after the others (it
+ * would be a `missing-environment-value` at once).
+ */
+export function completionCandidates(index: WorkspaceIndex, context: CompletionContext, neededIn?: readonly string[]): CompletionCandidate[] {
   switch (context.type) {
-    case "secret":
-      return index.secretNames().map((name) => {
+    case "secret": {
+      const all = index.secretNames().map((name) => {
         const info = index.secret(name);
         const envs = (info?.definitions ?? []).filter((d) => !d.empty).map((d) => d.environment);
-        const c: CompletionCandidate = { label: name, detail: envs.length > 0 ? `secret · ${envs.join(", ")}` : "secret · no value yet" };
+        const missing = neededIn?.filter((e) => !envs.includes(e)) ?? [];
+        const c: CompletionCandidate = {
+          label: name,
+          detail: `${envs.length > 0 ? `secret · ${envs.join(", ")}` : "secret · no value yet"}${missing.length > 0 && envs.length > 0 ? ` · no value in ${missing.join(", ")}` : ""}`,
+        };
+        if (missing.length > 0) c.missing = missing;
         const cat = info?.catalog;
         if (cat !== undefined) {
           const doc = [cat.description, cat.owner ? `Owner: ${cat.owner}` : undefined, cat.rotate_every ? `Rotate every ${cat.rotate_every}` : undefined]
@@ -86,6 +101,8 @@ export function completionCandidates(index: WorkspaceIndex, context: CompletionC
         }
         return c;
       });
+      return [...all.filter((c) => c.missing === undefined), ...all.filter((c) => c.missing !== undefined)];
+    }
     case "object":
       return [...index.objects(context.kind)]
         .map(([name, defs]) => ({ label: name, detail: `${context.kind} · ${defs[0]?.file ?? ""}` }))

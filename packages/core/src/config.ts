@@ -4,7 +4,7 @@
  * environments) plus the diagnostics that need only that file (`schema`, `plaintext-credential`).
  * Files of other tools (no `kind`, or a kind that is not ours) are ignored.
  */
-import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type YAMLMap } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
 import { commentCredentials, detectCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { editDistance, secretNameFromContext } from "./names.js";
@@ -12,7 +12,7 @@ import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js"
 import { CONFIG_KINDS, type ConfigKind } from "./schemas.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
 import { FAST_MAX_DEPTH, parseSimpleYaml, type SimpleDocument } from "./fast-yaml.js";
-import { credentialQueryParam, insecureReason, MAX_PROBE_TIMEOUT_MS, parseProbeTimeout } from "./probe.js";
+import { credentialQueryParam, credentialQueryParamAt, insecureReason, MAX_PROBE_TIMEOUT_MS, parseProbeTimeout } from "./probe.js";
 import { keyString, nodeRange } from "./yaml-nodes.js";
 import { isStackOverflow, nestingDiagnostic } from "./yaml-limits.js";
 
@@ -35,6 +35,8 @@ export interface SecretReference {
   field: string;
   /** Index of the document in its file. */
   documentIndex: number;
+  /** When written as a YAML alias (`secret: *key`): the anchor's name and the 1-based line of the node it stands for. */
+  alias?: { anchor: string; line: number };
 }
 
 /** A link from one object to another by name. */
@@ -63,7 +65,15 @@ export interface PlainValue {
   field?: string;
   /** A field that takes only `{ secret: NAME }` (`token`, `password`…), or a `type: secret` header's `value`: its plain value is already a `schema` error. */
   secretOnly?: true;
-  kind: "header" | "field";
+  /**
+   * "header": a static header's `value`; "field": a connector field; "url": an action's `path`, a
+   * connection's `base_url` or a connector's `token_url`, where only an interpolated name
+   * (`?token={{ secrets.NAME }}`) counts (the field takes no reference, and a secret is sent only
+   * in a header).
+   */
+  kind: "header" | "field" | "url";
+  /** Offset in the file of the value's first character, when the scalar is written as it reads (plain, or quoted without escapes): a diagnostic can then cover part of it. */
+  textStart?: number;
 }
 
 /** An environment name written in a document's `environments`. */
@@ -131,6 +141,21 @@ const CONNECTOR_FIELDS: readonly { field: string; plain: boolean }[] = [
  * worded with {@link PROSE_CREDENTIAL_FIX}.
  */
 const PROSE_FIELDS = new Set(["description", "instructions", "base_url", "path", "token_url", "header_name"]);
+
+/**
+ * How many characters come before a scalar's value in the file when the value is written as it
+ * reads (0 plain, 1 quoted without escapes); undefined when not (an alias, an escape, a block).
+ */
+function asWritten(value: Scalar, written: unknown): number | undefined {
+  if (value !== written || typeof value.value !== "string") return undefined;
+  const v = value.value;
+  if (value.type === "PLAIN") return 0;
+  if ((value.type === "QUOTE_DOUBLE" && !/["\\]/.test(v)) || (value.type === "QUOTE_SINGLE" && !v.includes("'"))) return 1;
+  return undefined;
+}
+
+/** The {@link PROSE_FIELDS} that hold a URL or a path: a query string there may carry a credential (`?api_key=…`), or a secret's name interpolated. */
+const URL_FIELDS = new Set(["base_url", "path", "token_url"]);
 
 /**
  * What to do with a credential in a field of {@link PROSE_FIELDS}: the field cannot reference a
@@ -352,7 +377,15 @@ function addDocument(
     file.diagnostics.push(diagnosticAt("schema", "error", path, lines, model.range, `cannot read the document: ${(e as Error).message}`));
     return;
   }
-  file.diagnostics.push(...schemaDiagnostics(validatorFor(`${kindValue}.schema.json`), value, root, path, lines, "error", model.range));
+  const schema = schemaDiagnostics(validatorFor(`${kindValue}.schema.json`), value, root, path, lines, "error", model.range);
+  // an `environments` entry that is no environment name (`Staging`) is never declared either: the
+  // checker's unknown-environment reports it at the same place with the nearest declared name, so
+  // the schema's "not a valid environment name" would say it twice
+  const envRanges = new Set((model.environments ?? []).map((e) => `${e.range.start}:${e.range.end}`));
+  for (const d of schema) {
+    if (envRanges.size > 0 && d.message.startsWith('"environments.') && d.message.includes("is not a valid environment name") && envRanges.has(`${lines.offsetAt(d.line, d.column)}:${lines.offsetAt(d.endLine, d.endColumn)}`)) continue;
+    file.diagnostics.push(d);
+  }
 }
 
 /**
@@ -428,14 +461,15 @@ function pairOf(map: YAMLMap, key: string): Pair | undefined {
 interface CredentialMove {
   /** What the proposed secret name is made of: the document's name, then the header's or field's. */
   parts: (string | undefined)[];
-  header?: string;
+  /** The header's name; null for a static header without one (its missing name is a `schema` error of its own). */
+  header?: string | null;
   field?: string;
 }
 
 /** The YAML to write where the credential was: the header as a secret header (with the auth scheme as its prefix), or the field as a reference. */
 function credentialReference(secretName: string, move: CredentialMove, scheme: string | undefined): string {
   if (move.header !== undefined) {
-    const headerName = /^[A-Za-z0-9_-]+$/.test(move.header) ? move.header : JSON.stringify(move.header);
+    const headerName = move.header === null ? "HEADER" : /^[A-Za-z0-9_-]+$/.test(move.header) ? move.header : JSON.stringify(move.header);
     return `{ name: ${headerName}, type: secret, secret: ${secretName}${scheme === undefined ? "" : `, prefix: "${scheme} "`} }`;
   }
   return `${move.field ?? "secret"}: { secret: ${secretName} }`;
@@ -476,7 +510,9 @@ function extractDocument(
       r = { start: r.start, end: r.start + text.slice(r.start, r.end).trimEnd().length };
     }
     const p = lines.positionAt(r.start);
-    model.references.push({ secret: node.value, file: path, range: r, line: p.line, column: p.column, kind, owner: name, field, documentIndex });
+    const anchored = isAlias(at) ? nodeRange(node) : undefined;
+    const alias = anchored !== undefined && isAlias(at) ? { anchor: String(at.source), line: lines.positionAt(anchored.start).line } : undefined;
+    model.references.push({ secret: node.value, file: path, range: r, line: p.line, column: p.column, kind, owner: name, field, documentIndex, ...(alias !== undefined ? { alias } : {}) });
   };
   // A reference inside a mapping reached through an alias (`password: *sid`) is reported at the
   // alias, where this use is written: the anchored mapping's own use is reported there already.
@@ -495,13 +531,15 @@ function extractDocument(
     if (!isScalar(v) || typeof v.value !== "string") return;
     const found = detectCredential(v.value, { entropy });
     if (found === undefined) return;
-    const secretName = move === undefined ? undefined : secretNameFromContext(move.parts);
+    // (no name proposed for a header without a name: NAME, and the header's name to give first)
+    const secretName = move === undefined || move.header === null ? undefined : secretNameFromContext(move.parts);
     const where = narrowToLine(nodeRange(at ?? (node as Node)) ?? range, at === undefined ? text : undefined, lines);
-    if (move === undefined || secretName === undefined) {
+    if (move === undefined) {
       const todo = fix ?? "store it as a secret (stellar-secrets set NAME) and reference it with { secret: NAME }";
       file.diagnostics.push(diagnosticAt("plaintext-credential", "error", path, lines, where, `${what} holds what looks like ${found} in plain text; ${todo}`));
       return;
     }
+    const written = secretName ?? "NAME";
     // an HTTP auth scheme before the credential ("Bearer sk_…") becomes the header's prefix (only the scheme is shown)
     const scheme = move.header === undefined ? undefined : /^(Bearer|Basic|Token|Bot)\s+\S/i.exec(v.value)?.[1];
     file.diagnostics.push(
@@ -511,9 +549,9 @@ function extractDocument(
         path,
         lines,
         where,
-        `${what} holds what looks like ${found} in plain text; store it as a secret, \`stellar-secrets set ${secretName} --env ENV\`${scheme === undefined ? "" : ` (the value after "${scheme} ")`}, ` +
-          `and write \`${credentialReference(secretName, move, scheme)}\` in its place`,
-        { suggestion: secretName },
+        `${what} holds what looks like ${found} in plain text; store it as a secret, \`stellar-secrets set ${written} --env ENV\`${scheme === undefined ? "" : ` (the value after "${scheme} ")`}, ` +
+          `and ${move.header === null ? "once the header has its name, " : ""}write \`${credentialReference(written, move, scheme)}\` in its place`,
+        secretName === undefined ? undefined : { suggestion: secretName },
       ),
     );
   };
@@ -602,7 +640,7 @@ function extractDocument(
         if (sp !== undefined) addRef(resolve(sp.value), via ?? (sp.value as Node), label);
         const vp = pairOf(h, "value");
         if (vp !== undefined) {
-          credentialCheck(vp.value, `static header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via, headerName === undefined ? undefined : { parts: [name, headerName], header: headerName });
+          credentialCheck(vp.value, `static header${headerName !== undefined ? ` "${headerName}"` : ""}`, true, via, { parts: [name, headerName], header: headerName ?? null });
           const v = resolve(vp.value);
           const r = nodeRange(via ?? (vp.value as Node));
           if (isScalar(v) && typeof v.value === "string" && r !== undefined) {
@@ -637,7 +675,37 @@ function extractDocument(
     } else if (key === "probe" && isMap(value) && (kind === "api_connection" || kind === "auth_connector")) {
       probeChecks(value);
     } else if (PROSE_FIELDS.has(key)) {
+      const before = file.diagnostics.length;
       credentialCheck(pair.value, `field "${key}"`, false, undefined, undefined, PROSE_CREDENTIAL_FIX);
+      if (URL_FIELDS.has(key) && isScalar(value) && typeof value.value === "string") {
+        const r = nodeRange(pair.value as Node);
+        // a secret's name interpolated into it sends that text (the checker knows the names)
+        if (r !== undefined && value.value.includes("{")) {
+          const lead = asWritten(value, pair.value);
+          (model.plainValues ??= []).push({ text: value.value, range: r, kind: "url", field: key, ...(lead !== undefined ? { textStart: r.start + lead } : {}) });
+        }
+        // a credential in its query string: in plain text here and in every server's access log
+        const found = file.diagnostics.length === before ? credentialQueryParamAt(value.value) : undefined;
+        // (a value that looks like a credential: a query's key=name or token=abc is a parameter, not one)
+        const credential = found !== undefined && /^(?=.*[0-9])[^\s]{12,}$/.test(value.value.slice(found.start, found.end));
+        if (found !== undefined && credential) {
+          const param = found.name;
+          const whole = nodeRange(pair.value as Node) ?? range;
+          // the value only, when the scalar itself (not an alias) is written as it reads: plain, or quoted without escapes
+          const lead = asWritten(value, pair.value);
+          const where = lead === undefined ? whole : { start: whole.start + lead + found.start, end: whole.start + lead + found.end };
+          file.diagnostics.push(
+            diagnosticAt(
+              "plaintext-credential",
+              "error",
+              path,
+              lines,
+              where,
+              `field "${key}" carries a credential in its query string (${param}=…) in plain text, where every server's access log keeps it too; a credential is sent in a header: store it as a secret (stellar-secrets set NAME) and reference it from a header, { name: …, type: secret, secret: NAME } on ${kind === "action" ? "the action or its connection" : kind === "api_connection" ? "the connection" : "a connection using this connector"} (if the API takes it only in the query, it cannot be kept secret here); remove it from "${key}" and rotate it at its provider (git history keeps it)`,
+            ),
+          );
+        }
+      }
       if (key === "token_url" && kind === "auth_connector" && isScalar(value) && typeof value.value === "string" && /^https?:\/\//.test(value.value) && !isAbsoluteUrl(value.value)) {
         file.diagnostics.push(
           diagnosticAt(

@@ -1,13 +1,13 @@
 import type { Dirent, Stats } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { checkWorkspace } from "./check.js";
-import { definitionsIn, EXCLUDED_SCAN_MAX_FILES } from "./excluded.js";
+import { definitionsIn, EXCLUDED_SCAN_MAX_FILES, referencesIn } from "./excluded.js";
 import { GlobFilter } from "./globs.js";
 import { loadWorkspace } from "./load.js";
 import type { WorkspaceFs } from "./workspace-fs.js";
 
-/** An in-memory repository under /mem; `reads` counts each file's reads. */
-function memoryFs(files: Record<string, string>): WorkspaceFs & { reads: Map<string, number> } {
+/** An in-memory repository under /mem; `reads` counts each file's reads; `write` sets (text) or deletes (undefined) a file. */
+function memoryFs(files: Record<string, string>): WorkspaceFs & { reads: Map<string, number>; write(rel: string, text: string | undefined): void } {
   const texts = new Map(Object.entries(files).map(([p, v]) => [`/mem/${p}`, v]));
   const dirs = new Set<string>(["/mem"]);
   for (const p of texts.keys()) for (let d = p.slice(0, p.lastIndexOf("/")); d.length > 4; d = d.slice(0, d.lastIndexOf("/"))) dirs.add(d);
@@ -22,6 +22,11 @@ function memoryFs(files: Record<string, string>): WorkspaceFs & { reads: Map<str
   };
   return {
     reads,
+    write: (rel, t) => {
+      if (t === undefined) texts.delete(`/mem/${rel}`);
+      else texts.set(`/mem/${rel}`, t);
+      for (let d = `/mem/${rel}`.slice(0, `/mem/${rel}`.lastIndexOf("/")); d.length > 4; d = d.slice(0, d.lastIndexOf("/"))) dirs.add(d);
+    },
     readFile: text,
     readFileBytes: (p) => Buffer.from(text(p), "utf8"),
     readdir: (p) => {
@@ -63,6 +68,33 @@ describe("GlobFilter.excludedBy", () => {
   });
 });
 
+describe("WorkspaceIndex.excludedFilesChanged (an editor's file watcher)", () => {
+  it("reads the excluded files again when one of them changed, once they were read, and says whether what they define changed", () => {
+    const fs = memoryFs({ "stellar.yaml": PROJECT, "agents/support.yaml": AGENT, "connections/stripe.yaml": STRIPE });
+    const { index } = loadWorkspace("/mem", { fs, atRoot: true });
+    // not read yet: nothing to refresh (the first message reads them as they are then)
+    fs.write("legacy/refund.yaml", LEGACY);
+    expect(index.excludedFilesChanged(["legacy/refund.yaml"])).toBe(false);
+    expect(fs.reads.get("legacy/refund.yaml")).toBeUndefined();
+    expect(index.excludedDefinition("action", "old_refund")?.line).toBe(3);
+    // an included file, or an excluded one that defines the same: no change
+    expect(index.excludedFilesChanged(["agents/support.yaml", "connections/stripe.yaml"])).toBe(false);
+    expect(fs.reads.get("legacy/refund.yaml")).toBe(1);
+    fs.write("legacy/refund.yaml", LEGACY.replace("# kept for reference\n", ""));
+    expect(index.excludedFilesChanged(["legacy/refund.yaml"])).toBe(true);
+    expect(index.excludedDefinition("action", "old_refund")?.line).toBe(2);
+    expect(index.excludedFilesChanged(["legacy/refund.yaml"])).toBe(false);
+    // a deleted folder (reported as itself) that held one
+    fs.write("legacy/refund.yaml", undefined);
+    expect(index.excludedFilesChanged(["legacy"])).toBe(true);
+    expect(index.excludedDefinition("action", "old_refund")).toBeUndefined();
+    // a new excluded file matched by another glob
+    fs.write("drafts/refund.draft.yaml", LEGACY);
+    expect(index.excludedFilesChanged(["drafts/refund.draft.yaml"])).toBe(true);
+    expect(index.excludedDefinition("action", "old_refund")?.glob).toBe("drafts/*.draft.yaml");
+  });
+});
+
 describe("unknown-reference to an object defined in an excluded file", () => {
   it("says which file defines it and which config.exclude glob keeps it out; the excluded files are read once, by the message, never by the load", () => {
     const fs = memoryFs({ "stellar.yaml": PROJECT, "agents/support.yaml": AGENT, "legacy/refund.yaml": LEGACY, "legacy/other.yaml": "kind: action\nname: other\n" });
@@ -97,5 +129,29 @@ describe("unknown-reference to an object defined in an excluded file", () => {
     expect(fs.reads.has("legacy/z.yaml")).toBe(false);
     delete files["legacy/a0000.yaml"];
     expect(unknownReferences(memoryFs(files))[0]?.message).toContain('legacy/z.yaml:3 defines it, but stellar.yaml\'s config.exclude glob "legacy/**"');
+  });
+});
+
+describe("unused-secret referenced only from an excluded file", () => {
+  const envFile = (...names: string[]): string => `${names.map((n) => `${n}: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]`).join("\n")}\nsops:\n    age:\n        - recipient: age1xyz\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+  it("names the excluded file and the glob instead of only suggesting to delete the secret", () => {
+    const fs = memoryFs({
+      "stellar.yaml": PROJECT,
+      "secrets/development.enc.yaml": envFile("legacy_hubspot_key"),
+      "legacy/hubspot.yaml": 'kind: api_connection\nname: old_hubspot\nbase_url: https://api.hubapi.com\nheaders:\n  - { name: Authorization, type: secret, secret: legacy_hubspot_key, prefix: "Bearer " }\n',
+    });
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index).filter((d) => d.rule === "unused-secret");
+    expect(ds.map((d) => [d.file, d.line, d.column])).toEqual([["secrets/development.enc.yaml", 1, 1]]);
+    expect(ds[0]?.message).toMatchInlineSnapshot(
+      `"secret "legacy_hubspot_key" is not referenced by any config file; only legacy/hubspot.yaml:5 references it, and stellar.yaml's config.exclude glob "legacy/**" keeps that file out of the project (nothing checked or deployed reads it): narrow the glob if that file is in use, else remove the secret with \`stellar-secrets rm legacy_hubspot_key\`"`,
+    );
+  });
+
+  it("finds block and flow references by their lines, not a secrets: key or a client_secret field", () => {
+    expect(referencesIn("password:\n  secret: 'a_key'  # x\nclient_secret: { secret: b_key }\n  secrets: c_key\n- {name: X, type: secret, secret: \"d_key\"}\r\n", "f.yaml", "g").map((r) => [r.secret, r.line])).toEqual([
+      ["a_key", 2],
+      ["b_key", 3],
+      ["d_key", 5],
+    ]);
   });
 });

@@ -3,7 +3,8 @@
  * one message only: an `unknown-reference` to a name that such a file defines says so (and which
  * glob excludes it) instead of only "there is none by that name". Never part of a load: the
  * loader hands the index a reader ({@link readExcludedDefinitions}) that runs at most once, when
- * such a message is first built, and reads a bounded number of files.
+ * such a message is first built, and reads a bounded number of files (again only when an editor
+ * reports that an excluded file changed: `WorkspaceIndex.excludedFilesChanged`).
  */
 import { join } from "node:path";
 import { GlobFilter } from "./globs.js";
@@ -21,6 +22,24 @@ export interface ExcludedDefinition {
   line: number;
   /** The `config.exclude` glob that keeps the file out. */
   glob: string;
+}
+
+/** A secret reference written in an excluded file (`secret: NAME`, found by its line: no parse). */
+export interface ExcludedReference {
+  /** The secret's name. */
+  secret: string;
+  /** The file, relative to the project root (`/` separators). */
+  path: string;
+  /** 1-based line of the reference. */
+  line: number;
+  /** The `config.exclude` glob that keeps the file out. */
+  glob: string;
+}
+
+/** What {@link readExcludedFiles} finds in the files config.exclude keeps out. */
+export interface ExcludedFiles {
+  definitions: ExcludedDefinition[];
+  references: ExcludedReference[];
 }
 
 /** Directory entries {@link readExcludedDefinitions} lists at most (a large repository is not walked whole for one message). */
@@ -62,19 +81,38 @@ export function definitionsIn(text: string, path: string, glob: string): Exclude
   return out;
 }
 
+const SECRET_REF = /(?:^|[\s{,])secret:[ \t]*["']?([a-z][a-z0-9_]*)["']?[ \t]*(?=[,}#]|$)/g;
+
+/** The `secret: NAME` references of a config file's text, by line (no parse: a rough answer for a hint). */
+export function referencesIn(text: string, path: string, glob: string): ExcludedReference[] {
+  const out: ExcludedReference[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] as string).replace(/\r$/, "");
+    for (const m of line.matchAll(SECRET_REF)) out.push({ secret: m[1] as string, path, line: i + 1, glob });
+  }
+  return out;
+}
+
+/** The objects defined in the excluded files ({@link readExcludedFiles}). Never throws. */
+export function readExcludedDefinitions(fs: WorkspaceFs, project: ProjectConfig): ExcludedDefinition[] {
+  return readExcludedFiles(fs, project).definitions;
+}
+
 /**
- * Reads the objects defined in the files of the project at `project.root` that an `include` glob
+ * Reads the objects defined, and the secrets referenced, in the files of the project at `project.root` that an `include` glob
  * selects and a `config.exclude` glob keeps out (not the default `node_modules/**`, nor `.git`,
  * `node_modules` or the secrets folder, nor another project's folder, nor through symbolic links).
  * Bounded: at most {@link EXCLUDED_SCAN_MAX_ENTRIES} directory entries listed and
  * {@link EXCLUDED_SCAN_MAX_FILES} files of at most {@link EXCLUDED_SCAN_MAX_BYTES} read. Never throws.
  */
-export function readExcludedDefinitions(fs: WorkspaceFs, project: ProjectConfig): ExcludedDefinition[] {
+export function readExcludedFiles(fs: WorkspaceFs, project: ProjectConfig): ExcludedFiles {
   const globs = project.exclude.filter((g) => !DEFAULT_EXCLUDE.includes(g));
-  if (globs.length === 0) return [];
+  if (globs.length === 0) return { definitions: [], references: [] };
   const filter = new GlobFilter(project.include, globs);
   const secretsRel = project.secretsDir.replace(/\/+$/, "");
   const out: ExcludedDefinition[] = [];
+  const references: ExcludedReference[] = [];
   let entries = 0;
   let files = 0;
   const walk = (absDir: string, relDir: string): void => {
@@ -101,12 +139,14 @@ export function readExcludedDefinitions(fs: WorkspaceFs, project: ProjectConfig)
       files++;
       try {
         if (fs.stat(abs).size > EXCLUDED_SCAN_MAX_BYTES) continue;
-        out.push(...definitionsIn(fs.readFile(abs), rel, glob));
+        const text = fs.readFile(abs);
+        out.push(...definitionsIn(text, rel, glob));
+        references.push(...referencesIn(text, rel, glob));
       } catch {
         // unreadable: it defines nothing we can name
       }
     }
   };
   walk(project.root, "");
-  return out;
+  return { definitions: out, references };
 }

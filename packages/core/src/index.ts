@@ -16,6 +16,7 @@ export * from "./catalog.js";
 export * from "./credentials.js";
 export * from "./globs.js";
 export * from "./excluded.js";
+export * from "./other-projects.js";
 export * from "./config.js";
 export * from "./secrets-dir.js";
 export * from "./secrets-folder.js";

@@ -10,7 +10,8 @@ import { CATALOG_FILE, environmentOfFileName, INBOX_DIR, MAX_CONFIG_FILE_BYTES, 
 import { parseCatalog } from "./catalog.js";
 import { parseConfigFile, unreadableConfigFile, type ConfigFile } from "./config.js";
 import { diagnosticAt } from "./diagnostics.js";
-import { readExcludedDefinitions } from "./excluded.js";
+import { readExcludedFiles } from "./excluded.js";
+import { readOtherProjects } from "./other-projects.js";
 import { CoreError } from "./errors.js";
 import { GlobFilter, UnionFilter, type PathFilter } from "./globs.js";
 import { linkedProposalFile, parseProposalFile } from "./proposals.js";
@@ -220,7 +221,9 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   if (parsed.config === undefined) return { index, skipped };
 
   // read only if an unknown-reference message asks (excluded.ts): a load never reads excluded files
-  index.setExcludedReader(() => readExcludedDefinitions(fs, project));
+  index.setExcludedReader(() => readExcludedFiles(fs, project));
+  // likewise the other projects of a monorepo, only for an unknown name's message (other-projects.ts)
+  index.setOtherProjectsReader(() => readOtherProjects(fs, project));
   const own = new GlobFilter(project.include, project.exclude);
   const also = options.alsoInclude ?? [];
   const filter: PathFilter = also.length === 0 ? own : new UnionFilter([own, ...also.map((s) => new GlobFilter(s.include, s.exclude))]);

@@ -70,18 +70,31 @@ const CREDENTIAL_PARAM = /^(?:api[_-]?key|apikey|key|token|access[_-]?token|auth
  * the path would sit in plain text in the config and in every server's access log.
  */
 export function credentialQueryParam(path: string): string | undefined {
+  return credentialQueryParamAt(path)?.name;
+}
+
+/**
+ * {@link credentialQueryParam} with where its value is in `path` (`start`, `end`: offsets of the
+ * text after `=`), for a diagnostic that covers the value only.
+ */
+export function credentialQueryParamAt(path: string): { name: string; start: number; end: number } | undefined {
   const q = path.indexOf("?");
   if (q === -1) return undefined;
+  let offset = q + 1;
   for (const part of path.slice(q + 1).split("&")) {
+    const partStart = offset;
+    offset += part.length + 1;
     const eq = part.indexOf("=");
     if (eq <= 0 || eq === part.length - 1) continue;
+    // a template (`{{ … }}`, `${…}`) is no credential in plain text (a secret's name there is the checker's to judge)
+    if (/[{}]|\$\(/.test(part.slice(eq + 1))) continue;
     let name = part.slice(0, eq);
     try {
       name = decodeURIComponent(name);
     } catch {
       // keep the raw name
     }
-    if (CREDENTIAL_PARAM.test(name)) return name;
+    if (CREDENTIAL_PARAM.test(name)) return { name, start: partStart + eq + 1, end: partStart + part.replace(/#.*$/, "").length };
   }
   return undefined;
 }

@@ -259,6 +259,13 @@ describe("setEnvironmentMembers", () => {
     expect(config?.environments[1]).toEqual({ name: "staging", members: [{ name: "alice", recipient: ALICE }] });
   });
 
+  it("leaves the file's other lines as written: flow lists keep their padding, or lack of it (qa s22)", () => {
+    const tight = `version: 1\nenvironments:\n  development:\n    members:\n      alice: ${ALICE}\n      bob: ${BOB}\nconfig:\n  include: ["**/*.yaml", "**/*.yml"]\n  exclude: [node_modules/**, legacy/**]\n`;
+    expect(setEnvironmentMembers(tight, "development", [{ name: "alice", recipient: ALICE }])).toBe(tight.replace(`      bob: ${BOB}\n`, ""));
+    const padded = tight.replace('["**/*.yaml", "**/*.yml"]', '[ "**/*.yaml", "**/*.yml" ]').replace("[node_modules/**, legacy/**]", "[ node_modules/**, legacy/** ]");
+    expect(setEnvironmentMembers(padded, "development", [{ name: "alice", recipient: ALICE }])).toBe(padded.replace(`      bob: ${BOB}\n`, ""));
+  });
+
   it("removes members and adds a missing environment", () => {
     const out = setEnvironmentMembers(setEnvironmentMembers(GOOD, "staging", []), "qa", [{ name: "bob", recipient: BOB }]);
     const { config, diagnostics } = parseProjectConfig(out, "/r/stellar.yaml");

@@ -498,6 +498,21 @@ function setEnvironmentEntries(text: string, env: string, field: "pending" | "ap
   return renderEditedDocument(doc, text);
 }
 
+/** Whether a YAML text pads its non-empty flow collections (`[ a ]`) rather than not (`[a]`): the majority of those written, padded when none. */
+function flowPadding(original: string): boolean {
+  let padded = 0;
+  let tight = 0;
+  for (const line of original.split(/\r\n|\r|\n/)) {
+    const code = line.replace(/(^|\s)#.*$/, "");
+    for (const m of code.matchAll(/[[{](.)/g)) {
+      if (m[1] === "]" || m[1] === "}") continue;
+      if (m[1] === " ") padded++;
+      else tight++;
+    }
+  }
+  return tight <= padded;
+}
+
 /**
  * The text of a document parsed from `original` (with {@link editableDocument}) and edited, in
  * the form of `original`: CRLF (or lone CR) line breaks when its first line break is one, and its
@@ -506,7 +521,9 @@ function setEnvironmentEntries(text: string, env: string, field: "pending" | "ap
  * same: YAML normalises them.)
  */
 export function renderEditedDocument(doc: Document, original: string): string {
-  let text = doc.toString({ lineWidth: 0 });
+  // flow collections as the file writes them: `[a, b]` stays unpadded (the library pads, `[ a, b ]`,
+  // which rewrote an untouched `include: ["**/*.yaml"]` line on every `members add`/`rm`)
+  let text = doc.toString({ lineWidth: 0, flowCollectionPadding: flowPadding(original) });
   const firstBreak = lineEndAt(original, 0);
   if (original[firstBreak] === "\r") text = text.replace(/\r?\n/g, original[firstBreak + 1] === "\n" ? "\r\n" : "\r");
   if (original.startsWith("\uFEFF") && !text.startsWith("\uFEFF")) text = `\uFEFF${text}`;

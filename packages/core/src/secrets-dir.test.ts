@@ -190,6 +190,21 @@ describe("nested values", () => {
   });
 });
 
+describe("a name without a value (null)", () => {
+  it("is a schema error at the name, with no plaintext or rotation advice: sops writes `name: null` for an entry left empty, and it holds no credential", async () => {
+    const text = await encryptSecrets(new Map([["a_key", "fake-1"], ["b_key", "fake-2"]]), { recipients: [ALICE] });
+    for (const spelling of ["b_key: null", "b_key:", "b_key: ~"]) {
+      const f = parseEnvironmentFile(text.replace(/^b_key: .*$/m, spelling), "secrets/production.enc.yaml", "production");
+      expect([spelling, f.diagnostics.map((d) => [d.rule, d.severity, d.line, d.column, d.secret])]).toEqual([spelling, [["schema", "error", 2, 1, "b_key"]]]);
+      expect(f.diagnostics[0]!.message).toBe(
+        'secret "b_key" has no value (null: sops writes one for an entry left empty), and stellar-secrets reads a string for each name: give it a value with `stellar-secrets set b_key --env production`, or remove the line; nothing else in the file can be read until then',
+      );
+      expect(f.entries.map((e) => [e.name, e.empty, e.encrypted])).toEqual([["a_key", false, true], ["b_key", true, false]]);
+      expect(f.recipients).toEqual([ALICE]);
+    }
+  });
+});
+
 describe("parseEnvironmentBytes", () => {
   it("reports bytes that are not UTF-8 at line 1 and leaves the names unknown", async () => {
     const text = await encryptSecrets(new Map([["a_key", "fake-1"]]), { recipients: [ALICE] });

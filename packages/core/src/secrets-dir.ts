@@ -114,7 +114,7 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
     const rule = e.code === "DUPLICATE_KEY" ? "schema" : "unencrypted-secrets-file";
     // plaintext and nested values, and a bad `version` in the metadata, are reported one by one by the fallback below;
     // conflict markers without the reader's hint: `stale-mac` says how to redo the merge, with the file's path
-    const byFallback = e.reason === "plaintext-value" || e.reason === "nested-value" || e.reason === "invalid-version";
+    const byFallback = e.reason === "plaintext-value" || e.reason === "nested-value" || e.reason === "null-value" || e.reason === "invalid-version";
     if (!byFallback) {
       const what = e.code === "NOT_ENCRYPTED" ? "is not encrypted" : "has no valid SOPS metadata";
       result.diagnostics.push(
@@ -438,6 +438,22 @@ function fallback(text: string, result: EnvironmentFile): void {
       );
       if (plain.length === 0) continue;
     }
+    if (isScalar(value) && value.value === null) {
+      // `name: null`, `name:` or `name: ~`: sops writes it for an entry left empty (no bytes in the MAC); not a credential
+      result.entries.push({ name, environment, file: path, range: keyRange, valueRange, empty: true, encrypted: false });
+      result.diagnostics.push(
+        diagnosticAt(
+          "schema",
+          "error",
+          path,
+          lines,
+          keyRange,
+          `secret "${name}" has no value (null: sops writes one for an entry left empty), and stellar-secrets reads a string for each name: give it a value with \`stellar-secrets set ${settableName(name)} --env ${environment}\`, or remove the line; nothing else in the file can be read until then`,
+          { secret: name },
+        ),
+      );
+      continue;
+    }
     const raw = isScalar(value) && typeof value.value === "string" ? value.value : undefined;
     const encrypted = raw !== undefined && ENC.test(raw);
     const empty = raw === "";
@@ -450,7 +466,7 @@ function fallback(text: string, result: EnvironmentFile): void {
           path,
           lines,
           valueRange,
-          `secret "${name}" has a plaintext value instead of ENC[...]; remove it from the file and from git history, rotate the credential, then set it with \`stellar-secrets set ${settableName(name)} --env ${environment}\`${settableName(name) === name ? "" : ` (\`set\` refuses the name "${name}"; move its references too)`}`,
+          `secret "${name}" has a plaintext value instead of ENC[...]; ${plaintextValueFix(name, environment)}`,
           { secret: name },
         ),
       );
@@ -481,6 +497,14 @@ export function checkOtherSecretsFile(text: string, path: string): Diagnostic[] 
 }
 
 /** `name` when `stellar-secrets set` accepts it, else a corrected name (or the placeholder NAME): what a fix hint tells the person to set. */
+/**
+ * How to fix a plaintext value of `name` in an environment file: remove, rotate, then `set` it in
+ * `environment` (the checker passes a declared one when the file's environment is not declared).
+ */
+export function plaintextValueFix(name: string, environment: string, note = ""): string {
+  return `remove it from the file and from git history, rotate the credential, then set it with \`stellar-secrets set ${settableName(name)} --env ${environment}\`${note}${settableName(name) === name ? "" : ` (\`set\` refuses the name "${name}"; move its references too)`}`;
+}
+
 function settableName(name: string): string {
   const v = validateSecretName(name);
   if (v.ok) return name;

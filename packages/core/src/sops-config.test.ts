@@ -210,6 +210,15 @@ describe("checkSopsConfigs (sops-config-drift)", () => {
     expect(rows(`creation_rules:\n  - path_regex: "(?U)x"\n    age: ${ALICE}\n`)).toEqual([["sops-config-drift", "warning", ".sops.yaml", 3, 10]]);
   });
 
+  it("warns when the rules meant for the environment files match none of some (a renamed secrets folder): sops refuses to create them, members add/rm cannot update them", () => {
+    const text = `creation_rules:\n  - path_regex: (^|/)secrets/development\\.enc\\.yaml$\n    age: ${ALICE},${BOB}\n  - path_regex: (^|/)secrets/production\\.enc\\.yaml$\n    age: ${ALICE},${CI}\n`;
+    expect(rows(text)).toEqual([]);
+    const moved = checkSopsConfigs({ ...project, secretsDir: "vault" }, new Map([[".sops.yaml", text]]));
+    expect(moved.map((d) => [d.rule, d.severity, d.file, d.line, d.column, d.endColumn])).toEqual([["sops-config-drift", "warning", ".sops.yaml", 1, 1, 15]]);
+    expect(moved[0]?.message).toContain("no creation rule of .sops.yaml matches vault/development.enc.yaml, vault/production.enc.yaml: the plain sops CLI refuses");
+    expect(moved[0]?.message).toContain("path_regex: (^|/)vault/development\\.enc\\.yaml$");
+  });
+
   it("checks a .sops.yaml in the secrets folder against paths relative to it", () => {
     expect(rows(`creation_rules:\n  - path_regex: ^development\n    age: ${ALICE},${BOB}\n  - path_regex: ^production\n    age: ${ALICE},${CI},${BOB}\n`, "secrets/.sops.yaml")).toEqual([
       ["sops-config-drift", "error", "secrets/.sops.yaml", 5, 10],

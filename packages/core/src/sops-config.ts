@@ -46,6 +46,8 @@ export interface ParsedSopsConfig {
   rules: SopsCreationRule[];
   /** Set when the file is not YAML or has no usable `creation_rules` list (sops would fail or match nothing). */
   problem: { message: string; range: TextRange } | undefined;
+  /** The `creation_rules` key, when the file has one. */
+  rulesKeyRange?: TextRange;
 }
 
 /** At most this many aliases are expanded (an alias bomb is no config). */
@@ -246,6 +248,8 @@ export function parseSopsConfig(original: string, path: string): ParsedSopsConfi
   const rulesPair = findPair(root, "creation_rules");
   const rules = rulesPair?.value;
   if (rulesPair === undefined || rules === null || rules === undefined) return result;
+  const keyRange = nodeRange(rulesPair.key as Node);
+  if (keyRange !== undefined) result.rulesKeyRange = keyRange;
   if (!isSeq(rules)) {
     result.problem = { message: `${path}: creation_rules is not a list`, range: nodeRange(rules as Node) ?? whole };
     return result;
@@ -339,9 +343,11 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
       continue;
     }
     const reported = new Set<SopsCreationRule>();
+    const unmatched: string[] = [];
     for (const env of project.environments) {
       const file = `${secretsDir}/${env.name}.enc.yaml`;
       const { rule, undetermined } = matchSopsRule(config, file);
+      if (rule === undefined && undetermined === undefined && env.members.length > 0) unmatched.push(file);
       if (undetermined !== undefined) {
         if (!reported.has(undetermined)) {
           reported.add(undetermined);
@@ -400,6 +406,27 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
           ),
         );
       }
+    }
+    // rules that match none of some environment files (a renamed secrets_dir, a new environment):
+    // sops refuses to create or updatekeys them, and members add/rm cannot keep the rules in step
+    // (only when a rule is meant for them: it names an environment or an .enc.yaml file; a
+    // .sops.yaml whose rules are for other files, say a cluster's, is left alone)
+    const meantForUs = config.rules.some((r) => r.pathRegex !== undefined && (/enc\\?\.ya?ml/.test(r.pathRegex) || project.environments.some((e) => r.pathRegex?.includes(e.name) === true)));
+    if (meantForUs && unmatched.length > 0) {
+      // (sops matches path_regex against the path relative to the .sops.yaml's folder)
+      const dir = configDir(path);
+      const first = unmatched[0] ?? "";
+      const example = `(^|/)${(dir === "" ? first : first.slice(dir.length + 1)).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
+      out.push(
+        diagnosticAt(
+          "sops-config-drift",
+          "warning",
+          path,
+          config.lines,
+          config.rulesKeyRange ?? config.rules[0]?.range ?? { start: 0, end: 0 },
+          `no creation rule of ${path} matches ${unmatched.join(", ")}: the plain sops CLI refuses to create or update ${unmatched.length === 1 ? "that file" : "those files"} ("no matching creation rules found"), and \`stellar-secrets members add\`/\`rm\` and \`rotate-key\` cannot keep the rules in step; add a rule per environment whose path_regex matches its file in secrets_dir "${secretsDir}" (as init writes them: path_regex: ${example}) listing that environment's members`,
+        ),
+      );
     }
   }
   return out;

@@ -29,6 +29,26 @@ describe("schema diagnostics in words", () => {
     expect(diagnostics(withPassword)).toEqual(['4:11 schema "username" must be a string or a secret reference { secret: NAME }']);
   });
 
+  it("names every missing field of one object in one diagnostic (an editor stacks two at one range)", () => {
+    const oauth = "kind: auth_connector\nname: x\ntype: oauth2_client_credentials\nclient_id: plain-id\n";
+    expect(diagnostics(oauth)).toEqual(['1:1 schema missing required fields "client_secret" and "token_url"']);
+    const header = "kind: api_connection\nname: x\nbase_url: https://a.example\nheaders:\n  - { value: v }\n  - { type: static }\n";
+    expect(diagnostics(header)).toEqual(['5:7 schema missing required fields "name" and "type" in "headers.0"', '6:7 schema missing required fields "value" and "name" in "headers.1"']);
+    const action = "kind: action\nname: x\n"; // (connection is optional)
+    expect(diagnostics(action)).toEqual(['1:1 schema missing required fields "method" and "path"']);
+    expect(diagnostics("kind: auth_connector\nname: x\ntype: oauth2_client_credentials\n")).toEqual(['1:1 schema missing required fields "client_id", "client_secret" and "token_url"']);
+    expect(diagnostics("kind: api_connection\nname: x\nbase_url: https://a.example\nprobe: {}\n")).toEqual(['4:1 schema missing required field "path" in "probe"']);
+  });
+
+  it("reports a YAML merge key once, at the <<, naming the fields it was to bring that are missing", () => {
+    const header = "kind: api_connection\nname: x\nbase_url: https://a.example\nheaders:\n  - &h { name: A, type: static, value: v }\n  - <<: *h\n    name: B\n";
+    expect(diagnostics(header)).toEqual([
+      '6:5 schema unknown field "<<" in "headers.1": YAML merge keys are not read (YAML 1.2), so this mapping lacks "type"; write the fields out, or alias the whole mapping (*name)',
+    ]);
+    const complete = "kind: api_connection\nname: x\nbase_url: https://a.example\nheaders:\n  - &h { name: A, type: static, value: v }\n  - <<: *h\n    name: B\n    type: static\n    value: w\n";
+    expect(diagnostics(complete)).toEqual(['6:5 schema unknown field "<<" in "headers.1": YAML merge keys are not read (YAML 1.2); write the fields out, or alias the whole mapping (*name)']);
+  });
+
   it("reports the inner problem of a secret reference, and a plain value where a reference is needed", () => {
     const text = "kind: auth_connector\nname: x\ntype: basic\nusername: {secret: 3}\npassword: plain\n";
     expect(diagnostics(text)).toEqual([

@@ -254,7 +254,8 @@ function alternativesInWords(root: SchemaObject, s: SchemaObject | undefined): s
 /**
  * Validates `value` (the plain form of `root`) with `validator`, mapping each ajv error to the
  * node it concerns: an unknown field at its key, a missing field at the key that holds the object
- * (or its first key), anything else at the value. One diagnostic per range and message.
+ * (or its first key), anything else at the value. One diagnostic per range and message, and one
+ * for all the missing fields of an object (`missing required fields "a" and "b"`).
  */
 export function schemaDiagnostics(
   validator: SchemaValidator,
@@ -268,7 +269,16 @@ export function schemaDiagnostics(
   if (validator(value)) return [];
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
+  // the missing fields of one object, named in one diagnostic at its range: range and path → its index in `out` and the fields
+  const missing = new Map<string, { at: number; fields: string[] }>();
   const errors = (validator.errors ?? []).filter((e) => e.keyword !== "if");
+  // A YAML merge key (`<<: *base`) is not read: the fields it was to bring are missing there too.
+  // One diagnostic at the `<<` says both (its fix gives them back), not a second at the same place.
+  const mergeKeyAt = new Set(
+    errors
+      .filter((e) => (e.keyword === "additionalProperties" || e.keyword === "unevaluatedProperties") && String((e.params as Record<string, unknown>).additionalProperty ?? (e.params as Record<string, unknown>).unevaluatedProperty) === "<<")
+      .map((e) => e.instancePath),
+  );
   // When a property name is invalid ajv reports the inner error (with `propertyName`) and a wrapping
   // `propertyNames` error; keep only the inner one.
   const hasInner = new Set(errors.filter((e) => (e as { propertyName?: string }).propertyName !== undefined).map((e) => e.instancePath));
@@ -308,6 +318,7 @@ export function schemaDiagnostics(
     );
   }
   for (const e of errors) {
+    if (e.keyword === "required" && mergeKeyAt.has(e.instancePath)) continue;
     if (valueForSecret.has(e.instancePath)) {
       const prop = (e.params as { missingProperty?: unknown; additionalProperty?: unknown; unevaluatedProperty?: unknown });
       if (prop.missingProperty === "secret" || prop.additionalProperty === "value" || prop.unevaluatedProperty === "value") continue;
@@ -319,6 +330,8 @@ export function schemaDiagnostics(
       if (e.keyword === "anyOf" || e.keyword === "oneOf" ? inner : !inner || e.keyword === "type") continue;
     }
     let override: { message: string; suggestion?: string } | undefined;
+    /** The override's message names its place already ("in …" is not appended). */
+    let placed = false;
     if (e.keyword === "unevaluatedProperties" || e.keyword === "additionalProperties") {
       // A branch that fails (a missing field, a wrong value) leaves its own fields "unevaluated":
       // its failure is reported on its own; a field the declared type allows is never "unknown".
@@ -341,10 +354,30 @@ export function schemaDiagnostics(
         override = near === undefined ? { message: `unknown field "${prop}"` } : { message: `unknown field "${prop}"; did you mean "${near.name}"?`, suggestion: near.name };
       }
       // YAML 1.1's merge key: the `yaml` parser (YAML 1.2) reads it as a plain key
-      if (prop === "<<") override = { message: `unknown field "<<": YAML merge keys are not read (YAML 1.2); write the fields out, or alias the whole mapping (*name)` };
+      if (prop === "<<") {
+        const lacking = errors
+          .filter((o) => o.keyword === "required" && o.instancePath === e.instancePath)
+          .map((o) => `"${String((o.params as { missingProperty?: unknown }).missingProperty)}"`);
+        const list = lacking.length <= 1 ? lacking.join("") : `${lacking.slice(0, -1).join(", ")} and ${lacking[lacking.length - 1] as string}`;
+        const path = decodePointer(e.instancePath);
+        override = {
+          message:
+            `unknown field "<<"${path.length > 0 ? ` in "${path.join(".")}"` : ""}: YAML merge keys are not read (YAML 1.2)` +
+            `${lacking.length === 0 ? "" : `, so this mapping lacks ${list}`}; write the fields out, or alias the whole mapping (*name)`,
+        };
+        placed = true;
+      }
     } else if (e.keyword === "anyOf" || e.keyword === "oneOf") {
       const words = alternativesInWords(schemaRoot, schemaAt(schemaRoot, value, decodePointer(e.instancePath)).schema);
       if (words !== undefined) override = { message: `must be ${words}` };
+    } else if (e.keyword === "type" && decodePointer(e.instancePath).at(-1) === "secret" && Array.isArray(dataAt(value, decodePointer(e.instancePath)))) {
+      // `{ secret: [stripe_api_key] }`: a reference names one secret
+      const items = dataAt(value, decodePointer(e.instancePath)) as unknown[];
+      const only = items.length === 1 && typeof items[0] === "string" ? items[0] : undefined;
+      override =
+        only !== undefined
+          ? { message: `must be one secret's name, not a list: write \`secret: ${only}\` (one reference names one secret)`, suggestion: only }
+          : { message: "must be one secret's name, not a list: write `secret: NAME` (one reference names one secret; each header or field takes its own)" };
     } else if (e.keyword === "type" && isSecretRef(schemaAt(schemaRoot, value, decodePointer(e.instancePath)).schema)) {
       override = { message: "must be a secret reference { secret: NAME }, not a plain value" };
     } else if (e.keyword === "type" && isSecretReferenceAt(value, decodePointer(e.instancePath))) {
@@ -378,14 +411,40 @@ export function schemaDiagnostics(
     const { message, suggestion } = override ?? describe(e, actual);
     const text =
       e.keyword === "required" || e.keyword === "additionalProperties" || e.keyword === "unevaluatedProperties"
-        ? segments.length > 0
+        ? segments.length > 0 && !placed
           ? `${message} in "${segments.join(".")}"`
           : message
         : `${subject} ${message}`;
     const id = `${range.start}:${range.end}:${text}`;
     if (seen.has(id)) continue;
     seen.add(id);
+    if (e.keyword === "required" && override === undefined) {
+      const field = String(p.missingProperty);
+      const where = `${range.start}:${range.end}:${segments.join("\u0000")}`;
+      const earlier = missing.get(where);
+      if (earlier !== undefined) {
+        // another missing field of the same object: one diagnostic names them all (an editor stacks two at one range)
+        earlier.fields.push(field);
+        const quoted = earlier.fields.map((f) => `"${f}"`);
+        const list = `${quoted.slice(0, -1).join(", ")} and ${quoted[quoted.length - 1] as string}`;
+        const d = out[earlier.at] as Diagnostic;
+        out[earlier.at] = { ...d, message: `missing required fields ${list}${segments.length > 0 ? ` in "${segments.join(".")}"` : ""}` };
+        continue;
+      }
+      missing.set(where, { at: out.length, fields: [field] });
+    }
     out.push(diagnosticAt("schema", severity, file, lines, range, text, suggestion === undefined ? undefined : { suggestion }));
   }
   return out;
+}
+
+/** The value at `segments` of parsed data (undefined when the path leads nowhere). */
+function dataAt(data: unknown, segments: readonly string[]): unknown {
+  let at = data;
+  for (const seg of segments) {
+    if (Array.isArray(at)) at = at[Number(seg)];
+    else if (at !== null && typeof at === "object") at = (at as Record<string, unknown>)[seg];
+    else return undefined;
+  }
+  return at;
 }

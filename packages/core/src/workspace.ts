@@ -11,9 +11,11 @@ import type { ProposalFile } from "./proposals.js";
 import type { CatalogEntry, ParsedCatalog } from "./catalog.js";
 import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./config.js";
 import type { Diagnostic } from "./diagnostics.js";
-import type { ExcludedDefinition } from "./excluded.js";
+import type { ExcludedDefinition, ExcludedFiles, ExcludedReference } from "./excluded.js";
+import type { OtherProject, OtherProjectDefinition } from "./other-projects.js";
 import type { TextRange } from "./position.js";
-import type { ProjectConfig } from "./project.js";
+import { GlobFilter } from "./globs.js";
+import { DEFAULT_EXCLUDE, type ProjectConfig } from "./project.js";
 import { nearestName } from "./names.js";
 import type { ConfigKind } from "./schemas.js";
 import type { EnvironmentFile, SecretDefinition } from "./secrets-dir.js";
@@ -55,6 +57,8 @@ interface Derived {
   usedIn: Map<ConfigDocument, string[]>;
   /** The declared environment names, in order (the project is fixed while these maps live). */
   environments: string[];
+  /** Secret names by their first word (`reporting` for `reporting_db_password`), made when first asked. */
+  byFirstWord?: Map<string, string[]>;
 }
 
 /** A file of the secrets folder that is neither an environment file nor the catalog. */
@@ -95,8 +99,11 @@ export class WorkspaceIndex {
   private objectSuggestions = new Map<ConfigKind, Map<string, { name: string; caseOnly: boolean } | null>>();
   private suggestionBasis: { secrets: string[]; objects: Map<ConfigKind, string[]> } = { secrets: [], objects: new Map() };
   /** Reads the objects of the files config.exclude keeps out (set by the loader); run once, when first asked. */
-  #readExcluded: (() => readonly ExcludedDefinition[]) | undefined;
-  #excluded: readonly ExcludedDefinition[] | undefined;
+  #readExcluded: (() => readonly ExcludedDefinition[] | ExcludedFiles) | undefined;
+  #excluded: ExcludedFiles | undefined;
+  /** Reads the other projects of the repository (set by the loader); run once, when first asked. */
+  #readOthers: (() => readonly OtherProject[]) | undefined;
+  #others: readonly OtherProject[] | undefined;
 
   constructor(project: ProjectConfig, projectDiagnostics: Diagnostic[] = [], projectUsable = true) {
     this.#project = project;
@@ -109,26 +116,100 @@ export class WorkspaceIndex {
    * (`readExcludedDefinitions`, which the loader passes with its file system): read at most once,
    * when {@link excludedDefinition} is first asked (an `unknown-reference` message), never by a load.
    */
-  setExcludedReader(read: () => readonly ExcludedDefinition[]): void {
+  setExcludedReader(read: () => readonly ExcludedDefinition[] | ExcludedFiles): void {
     this.#readExcluded = read;
     this.#excluded = undefined;
   }
 
+  /** What the excluded files hold (read once; empty without a reader or when it fails). */
+  #excludedFiles(): ExcludedFiles {
+    if (this.#readExcluded === undefined) return { definitions: [], references: [] };
+    if (this.#excluded === undefined) {
+      try {
+        const read = this.#readExcluded();
+        this.#excluded = Array.isArray(read) ? { definitions: [...(read as readonly ExcludedDefinition[])], references: [] } : (read as ExcludedFiles);
+      } catch {
+        this.#excluded = { definitions: [], references: [] };
+      }
+    }
+    return this.#excluded;
+  }
+
+  /**
+   * The first `secret: NAME` reference to `name` in a file that `config.exclude` keeps out (as the
+   * files were when first asked), for an `unused-secret` message; undefined without a reader.
+   */
+  excludedReference(name: string): ExcludedReference | undefined {
+    return this.#excludedFiles().references.find((r) => r.secret === name);
+  }
+
+  /**
+   * Sets how to read the other projects of the repository (`readOtherProjects`, which the loader
+   * passes with its file system): read at most once, when a message first asks
+   * ({@link otherProjectWithSecret}, {@link otherProjectDefinition}), never by a load.
+   */
+  setOtherProjectsReader(read: () => readonly OtherProject[]): void {
+    this.#readOthers = read;
+    this.#others = undefined;
+  }
+
+  #otherProjects(): readonly OtherProject[] {
+    if (this.#readOthers === undefined) return [];
+    if (this.#others === undefined) {
+      try {
+        this.#others = this.#readOthers();
+      } catch {
+        this.#others = [];
+      }
+    }
+    return this.#others;
+  }
+
+  /** The first other project (a folder with its own stellar.yaml, below or around this one) whose environment files have `name`; undefined without a reader. */
+  otherProjectWithSecret(name: string): OtherProject | undefined {
+    return this.#otherProjects().find((p) => p.secrets.has(name));
+  }
+
+  /** An object of `kind` named `name` that another project defines, with its project; undefined without a reader. */
+  otherProjectDefinition(kind: ConfigKind, name: string): { project: OtherProject; definition: OtherProjectDefinition } | undefined {
+    for (const project of this.#otherProjects()) {
+      const definition = project.definitions.find((d) => d.kind === kind && d.name === name);
+      if (definition !== undefined) return { project, definition };
+    }
+    return undefined;
+  }
+
   /**
    * An object of `kind` named `name` that a file excluded by `config.exclude` defines (as the files
-   * were when first asked), else undefined; undefined too when no reader was set (an index built in
+   * were when first asked, or since {@link excludedFilesChanged} read them again), else undefined; undefined too when no reader was set (an index built in
    * memory). The first call reads the excluded files (bounded); later ones do not.
    */
   excludedDefinition(kind: ConfigKind, name: string): ExcludedDefinition | undefined {
-    if (this.#readExcluded === undefined) return undefined;
-    if (this.#excluded === undefined) {
-      try {
-        this.#excluded = this.#readExcluded();
-      } catch {
-        this.#excluded = [];
-      }
-    }
-    return this.#excluded.find((d) => d.kind === kind && d.name === name);
+    return this.#excludedFiles().definitions.find((d) => d.kind === kind && d.name === name);
+  }
+
+  /**
+   * After files changed on disk (`rels`: relative to the root, a deleted folder as itself; an
+   * editor's file watcher): when the excluded files were read already and one of `rels` is a file
+   * a `config.exclude` glob of the project keeps out, or holds one read before (a deleted folder),
+   * reads them again. True when what they define or reference changed, so the `unknown-reference`
+   * and `unused-secret` messages that name an excluded file may have changed: check again. False, without reading, when they
+   * were not read yet (the first {@link excludedDefinition} reads them as they are then). Never throws.
+   */
+  excludedFilesChanged(rels: readonly string[]): boolean {
+    const known = this.#excluded;
+    if (known === undefined || this.#readExcluded === undefined) return false;
+    const globs = this.#project.exclude.filter((g) => !DEFAULT_EXCLUDE.includes(g));
+    if (globs.length === 0) return false;
+    const filter = new GlobFilter(this.#project.include, globs);
+    const paths = new Set([...known.definitions.map((d) => d.path), ...known.references.map((r) => r.path)]);
+    const touched = rels.some((rel) => filter.excludedBy(rel) !== undefined || [...paths].some((p) => p === rel || p.startsWith(`${rel}/`)));
+    if (!touched) return false;
+    this.#excluded = undefined;
+    const again = this.#excludedFiles();
+    const key = (f: ExcludedFiles): string =>
+      [...f.definitions.map((d) => `d\u0000${d.kind}\u0000${d.name}\u0000${d.path}\u0000${d.line}\u0000${d.glob}`), ...f.references.map((r) => `r\u0000${r.secret}\u0000${r.path}\u0000${r.line}\u0000${r.glob}`)].join("\n");
+    return key(known) !== key(again);
   }
 
   /** The project config in use (a default one when stellar.yaml is unusable; see `projectUsable`). */
@@ -419,6 +500,25 @@ export class WorkspaceIndex {
   /** Every secret name that some declared environment file has, sorted. */
   secretNames(): string[] {
     return [...this.build().sortedNames];
+  }
+
+  /**
+   * The secret names (sorted) whose first word, up to the first `_`, is `name`'s: the secrets of
+   * one service (`reporting_db_password`, `reporting_db_readonly_password`). Includes `name` when
+   * it is a secret. Made once per change of the secrets.
+   */
+  secretNamesOfService(name: string): readonly string[] {
+    const d = this.build();
+    if (d.byFirstWord === undefined) {
+      d.byFirstWord = new Map();
+      for (const n of d.sortedNames) {
+        const word = n.split("_", 1)[0] as string;
+        const list = d.byFirstWord.get(word);
+        if (list === undefined) d.byFirstWord.set(word, [n]);
+        else list.push(n);
+      }
+    }
+    return d.byFirstWord.get(name.split("_", 1)[0] as string) ?? [];
   }
 
   /** What is known about a secret, or undefined when no declared environment file has it. */

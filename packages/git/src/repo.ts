@@ -263,6 +263,11 @@ export class GitRepo implements GitSource {
     return catFileBatch(this.top, ids, this.env);
   }
 
+  /** {@link readBlobs} that names the blobs git cannot give (a partial clone that cannot fetch them) instead of failing: {@link catFileBatchOrMissing}. */
+  readBlobsOrMissing(ids: readonly string[]): Promise<BlobsRead> {
+    return catFileBatchOrMissing(this.top, ids, this.env);
+  }
+
   /** The output of `git log ARGS` at the top of the work tree. Throws `GitError("GIT_ERROR")` when git fails. */
   log(args: readonly string[]): Promise<string> {
     return this.run(["log", ...args]);
@@ -391,6 +396,56 @@ export async function catFileBatch(cwd: string, ids: readonly string[], env: Nod
   return result;
 }
 
+/** What {@link catFileBatchOrMissing} read. */
+export interface BlobsRead {
+  /** The text of each blob read (null: not valid UTF-8, or larger than a secrets file). */
+  texts: Map<string, string | null>;
+  /**
+   * The blobs git could not give, in the order asked: absent from the repository, or (a partial
+   * clone, `--filter=blob:none`) not fetched and not fetchable now, with git's reason.
+   */
+  missing: { id: string; reason: string }[];
+}
+
+/**
+ * {@link catFileBatch} that goes on past a blob git cannot give. In a partial clone `git cat-file
+ * --batch` fetches a missing blob from the promisor remote, and ends (status 128) when it cannot
+ * (offline, the remote gone): the blobs answered before it are kept, the one it stopped at is
+ * `missing` (with git's last `fatal:` line), and a new process reads the rest. At most one process
+ * per missing blob. Throws `GitError("GIT_ERROR")` only when git cannot be run at all.
+ */
+export async function catFileBatchOrMissing(cwd: string, ids: readonly string[], env: NodeJS.ProcessEnv): Promise<BlobsRead> {
+  const texts = new Map<string, string | null>();
+  const missing: { id: string; reason: string }[] = [];
+  let rest = [...new Set(ids)];
+  while (rest.length > 0) {
+    const session = new CatFileSession(cwd, env);
+    const asked = rest.map((id) => session.request([id], MAX_SECRETS_FILE_BYTES).then(([answer]) => answer));
+    session.close();
+    const settled = await Promise.allSettled(asked);
+    let stoppedAt = -1;
+    let reason = "";
+    settled.forEach((answer, i) => {
+      const id = rest[i] as string;
+      if (answer.status === "rejected") {
+        if (stoppedAt === -1) {
+          stoppedAt = i;
+          reason = answer.reason instanceof Error ? answer.reason.message : String(answer.reason);
+        }
+        return;
+      }
+      const a = answer.value;
+      if (a === undefined) missing.push({ id, reason: "git has no such object" });
+      else texts.set(a.id, a.tooLarge === true ? null : strictText(a.content, a.id));
+    });
+    if (stoppedAt === -1) break;
+    if (/^cannot run git/.test(reason)) throw new GitError("GIT_ERROR", reason);
+    missing.push({ id: rest[stoppedAt] as string, reason });
+    rest = rest.slice(stoppedAt + 1);
+  }
+  return { texts, missing };
+}
+
 /** Environment variables that change where git finds its repository (then only git can say). */
 const DISCOVERY_VARIABLES = ["GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_NAMESPACE"];
 
@@ -517,7 +572,13 @@ export class CatFileSession {
     // a write after git exited (not a repository) fails with EPIPE: reported by "close" below
     this.child.stdin!.on("error", () => {});
     this.child.once("error", (error) => this.fail(new GitError("GIT_ERROR", `cannot run git cat-file: ${error.message}`, { cause: error })));
-    this.child.once("close", (code) => this.fail(new GitError("GIT_ERROR", `git cat-file ended (${code}): ${this.stderr.split("\n")[0]}`)));
+    this.child.once("close", (code) => {
+      // git's first line, and its last fatal one when another (a partial clone: "could not fetch OBJECT from promisor remote")
+      const lines = this.stderr.split("\n").filter((l) => l.trim() !== "");
+      const last = [...lines].reverse().find((l) => l.startsWith("fatal:"));
+      const said = lines[0] === undefined ? "" : last === undefined || last === lines[0] ? lines[0] : `${lines[0]} … ${last}`;
+      this.fail(new GitError("GIT_ERROR", `git cat-file ended (${code}): ${said}`));
+    });
   }
 
   /** The objects named by `names` (none may contain a line break), in order; those over `maxBytes` (default {@link MAX_OBJECT_BYTES}) as `tooLarge`. */

@@ -61,6 +61,21 @@ describe("quick fixes through the code action handler", () => {
     expect(actions[0]!.edit?.changes?.[project.uri("actions/close.yaml")]).toEqual([{ range: rangeOf(text, "stripe_kez"), newText: "stripe_key" }]);
   });
 
+  it("unknown-secret at an alias (`- *h`): no Replace there (it would write the name over the alias: a plain value); the anchored mapping's own diagnostic has it", async () => {
+    const text = `kind: api_connection\nname: aliased\nbase_url: https://x.example\nheaders:\n  - &h { name: X-Api-Key, type: secret, secret: stripe_kez }\n  - *h\n`;
+    const uri = project.uri("connections/aliased.yaml");
+    project.write("connections/aliased.yaml", text);
+    await server.open(uri, text);
+    const all = await server.waitForDiagnostics(uri, (ds) => ds.filter((d) => d.code === "unknown-secret").length === 2);
+    const [anchored, alias] = all.filter((d) => d.code === "unknown-secret");
+    expect([anchored!.range, alias!.range]).toEqual([rangeOf(text, "stripe_kez"), rangeOf(text, "*h")]);
+    const ask = async (d: Diagnostic) =>
+      ((await server.client.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } })) as CodeAction[]).map((a) => a.title);
+    expect(await ask(anchored!)).toEqual(["Replace with stripe_key"]);
+    expect(await ask(alias!)).toEqual([]);
+    await server.close(uri);
+  });
+
   it("unknown-secret further away: Replace first and preferred, then Add secret", async () => {
     const text = `kind: action\nname: far\nconnection: hubspot\nmethod: POST\npath: /t\nheaders:\n  - { name: X-Api-Key, type: secret, secret: zendesk_tokn_x }\n`;
     const { actions } = await fixes("actions/far.yaml", text, "unknown-secret");

@@ -400,6 +400,14 @@ class CoreModel implements ProjectModel {
     return this.checked ? this.recheck() : new Set();
   }
 
+  excludedFilesChanged(paths: readonly string[]): Set<string> {
+    const rels = paths.map((p) => this.rel(p)).filter((rel) => rel !== "" && rel !== ".." && !rel.startsWith("../") && !isAbsolute(rel));
+    if (rels.length === 0 || !this.index.excludedFilesChanged(rels)) return new Set();
+    // unknown-reference messages of any config file may name them: none of the cached ones stands
+    this.crossFile.invalidateAll();
+    return this.checked ? this.recheck() : new Set();
+  }
+
   secretNames(): string[] {
     return this.index.secretNames();
   }
@@ -466,9 +474,16 @@ class CoreModel implements ProjectModel {
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.range.start.line - b.range.start.line));
   }
 
-  complete(text: string, offset: number): { context: CompletionContext; candidates: CompletionCandidate[] } | undefined {
+  complete(text: string, offset: number, path?: string): { context: CompletionContext; candidates: CompletionCandidate[] } | undefined {
     const context = completionContextAt(text, offset);
-    return context === undefined ? undefined : { context, candidates: completionCandidates(this.index, context) };
+    if (context === undefined) return undefined;
+    // a secret's name: those with a value wherever the document being edited is used come first
+    let needed: string[] | undefined;
+    if (context.type === "secret" && path !== undefined) {
+      const doc = this.index.configFiles.get(this.rel(path))?.documents.find((d) => d.range.start <= offset && offset <= d.range.end);
+      if (doc !== undefined) needed = this.index.environmentsUsedBy(doc);
+    }
+    return { context, candidates: completionCandidates(this.index, context, needed) };
   }
 
   catalog(name: string): CatalogEntry | undefined {

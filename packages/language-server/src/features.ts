@@ -35,7 +35,7 @@ function envSummary(model: ProjectModel, name: string): { set: string[]; missing
 }
 
 /** Completion items at `position` of a config file. */
-export function completion(model: ProjectModel, text: string, position: Position): CompletionItem[] {
+export function completion(model: ProjectModel, text: string, position: Position, path?: string): CompletionItem[] {
   const lines = new LineIndex(text);
   const offset = toOffset(lines, position);
   const ctx = cursorContext(text, offset);
@@ -48,13 +48,15 @@ export function completion(model: ProjectModel, text: string, position: Position
     items.push(item);
   };
   // secret, object, environment and kind names: core's completion (one implementation with the CLI)
-  const core = model.complete(text, offset);
+  const core = model.complete(text, offset, path);
   if (core !== undefined) {
     const range = toLspRange(lines, core.context.range);
     const kind =
       core.context.type === "secret" ? CompletionItemKind.Variable : core.context.type === "object" ? CompletionItemKind.Reference : CompletionItemKind.EnumMember;
     return core.candidates.map((c) => {
       const item: CompletionItem = { label: c.label, kind, detail: c.detail, textEdit: { range, newText: c.label } };
+      // (a secret with no value where this document is used comes after those with one: clients sort by sortText)
+      if (c.missing !== undefined) item.sortText = `~${c.label}`;
       const refs = core.context.type === "secret" ? model.referenceCount(c.label) : undefined;
       const doc = [c.documentation, refs === undefined ? undefined : `${refs} reference${refs === 1 ? "" : "s"}`].filter((x) => x !== undefined).join("\n\n");
       if (doc !== "") item.documentation = { kind: MarkupKind.Markdown, value: doc };
@@ -230,6 +232,17 @@ const REPLACEABLE = new Set(["unknown-secret", "unknown-environment", "unknown-r
 const isEmptyRange = (r: Range): boolean => r.start.line === r.end.line && r.start.character === r.end.character;
 
 /**
+ * True when `range` of the document `text` is a YAML alias (`*h`): a use of an anchored mapping
+ * reported where it is written. Replacing it with a name would write a plain value over the
+ * mapping; the anchored mapping's own diagnostic carries the fix.
+ */
+function isAliasAt(text: string | undefined, range: Range): boolean {
+  if (text === undefined) return false;
+  const lines = new LineIndex(text);
+  return text.charAt(toOffset(lines, range.start)) === "*";
+}
+
+/**
  * The environments a `missing-environment-value` diagnostic asks to fill: those where the
  * reference is used and the secret has no (or an empty) value, in declaration order.
  */
@@ -243,7 +256,7 @@ export function missingEnvironments(model: ProjectModel, path: string, d: LspDia
 /**
  * Quick fixes for the diagnostics of a range (`path` is the document's absolute path):
  * - a "did you mean" suggestion (unknown secret, environment or reference, schema enum values and
- *   field names): *Replace with X*, preferred;
+ *   field names): *Replace with X*, preferred (not at a YAML alias `*h`: see {@link isAliasAt});
  * - `unknown-secret`: *Add secret NAME*, after the replacement, and not at all when the name is
  *   one edit (or only case) away from an existing one (it would invite creating the typo);
  * - `unused-secret`: *Delete secret NAME*;
@@ -259,9 +272,7 @@ export function codeActions(model: ProjectModel, uri: string, diagnostics: LspDi
     if (d.source !== "stellar-secrets") continue;
     const data = (d.data ?? {}) as DiagnosticData;
     const code = typeof d.code === "string" ? d.code : undefined;
-    let replaced = false;
-    if (code !== undefined && REPLACEABLE.has(code) && data.suggestion !== undefined && !isEmptyRange(d.range)) {
-      replaced = true;
+    if (code !== undefined && REPLACEABLE.has(code) && data.suggestion !== undefined && !isEmptyRange(d.range) && !isAliasAt(text, d.range)) {
       out.push({
         title: `Replace with ${data.suggestion}`,
         kind: CodeActionKind.QuickFix,
@@ -271,7 +282,8 @@ export function codeActions(model: ProjectModel, uri: string, diagnostics: LspDi
       });
     }
     if (code === "unknown-secret" && data.secret !== undefined) {
-      const close = replaced && data.suggestion !== undefined && (data.suggestion.toLowerCase() === data.secret.toLowerCase() || editDistance(data.secret, data.suggestion, 1) <= 1);
+      // (one edit from an existing name: a typo, also at an alias where no Replace is offered)
+      const close = data.suggestion !== undefined && (data.suggestion.toLowerCase() === data.secret.toLowerCase() || editDistance(data.secret, data.suggestion, 1) <= 1);
       if (!close && validateSecretName(data.secret).ok) {
         out.push({
           title: `Add secret ${data.secret}`,

@@ -166,7 +166,7 @@ export function registerLanguageFeatures(state: ServerState): void {
       if (d === undefined) return [];
       const formats = state.capabilities.textDocument?.completion?.completionItem?.documentationFormat;
       const kinds = state.capabilities.textDocument?.completion?.completionItemKind?.valueSet;
-      return completion(d.model, d.text, params.position).map((item) => {
+      return completion(d.model, d.text, params.position, d.path).map((item) => {
         let out = item.documentation !== undefined && typeof item.documentation === "object" ? { ...item, documentation: forClient(item.documentation, formats) } : item;
         // a kind the client supports (LSP 3.17: without a value set, only the first version's)
         if (out.kind !== undefined && supportedKind(out.kind, kinds, FIRST_COMPLETION_KINDS) !== out.kind) {

@@ -49,6 +49,9 @@ export class LastGoodModel implements ProjectModel {
   resurveySecretsDir(): Set<string> {
     return this.good.resurveySecretsDir();
   }
+  excludedFilesChanged(paths: readonly string[]): Set<string> {
+    return this.good.excludedFilesChanged(paths);
+  }
   update(path: string, text: string | undefined): Set<string> {
     return this.good.update(path, text);
   }
@@ -88,8 +91,8 @@ export class LastGoodModel implements ProjectModel {
   catalog(name: string): CatalogEntry | undefined {
     return this.good.catalog(name);
   }
-  complete(text: string, offset: number): { context: CompletionContext; candidates: CompletionCandidate[] } | undefined {
-    return this.good.complete(text, offset);
+  complete(text: string, offset: number, path?: string): { context: CompletionContext; candidates: CompletionCandidate[] } | undefined {
+    return this.good.complete(text, offset, path);
   }
   targetAt(path: string, position: Position): Target | undefined {
     return this.good.targetAt(path, position);

@@ -116,6 +116,14 @@ export interface ProjectModel {
    * project has no environment file and no catalog.
    */
   resurveySecretsDir(): Set<string>;
+  /**
+   * After files changed on disk (absolute paths; a deleted folder as itself): when one is a file
+   * the project's `config.exclude` keeps out (or a folder that held one), reads the excluded files
+   * again, as `check` would now, and re-checks when what they define changed (`unknown-reference`
+   * names an excluded file that defines the name). Returns the paths whose diagnostics changed.
+   * Reads nothing while no message asked for the excluded files.
+   */
+  excludedFilesChanged(paths: readonly string[]): Set<string>;
   /** Every secret name, sorted. */
   secretNames(): string[];
   /** The environments whose file has `name`. */
@@ -135,8 +143,9 @@ export interface ProjectModel {
   /**
    * Core's completion at a 0-based offset of a config file's text: the context (secret, object,
    * environment or kind name; offsets of the word) and its candidates; undefined elsewhere.
+   * `path` (absolute): the file being edited, so that secrets with no value where it is used come last.
    */
-  complete(text: string, offset: number): { context: CompletionContext; candidates: CompletionCandidate[] } | undefined;
+  complete(text: string, offset: number, path?: string): { context: CompletionContext; candidates: CompletionCandidate[] } | undefined;
   /** What is at an LSP position of a file (as the index has it: the open buffer, else the disk). */
   targetAt(path: string, position: Position): Target | undefined;
   /**

@@ -174,6 +174,27 @@ describe("workspace/didChangeWorkspaceFolders", () => {
     }
   });
 
+  it("a file still open when its folder is removed keeps its project (a file outside every folder from then on): diagnostics, hover and edits keep working", async () => {
+    const s = await startInMemory({ folders: [a.dir, b.dir] });
+    const uri = b.uri("actions/create_ticket.yaml");
+    try {
+      await s.open(uri, TYPO);
+      await s.waitForDiagnostics(uri, (d) => d.some((x) => x.code === "unknown-secret"));
+      const indexed = () => s.logs.filter((l) => /^\[stellar-secrets\] indexed /.test(l)).length;
+      const before = indexed();
+      await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [], removed: [folder(b, "b")] } });
+      await s.waitFor(() => indexed() > before, "the load after the removal");
+      expect(await roots(s)).toEqual([a.dir, b.dir].sort());
+      const hover = await s.client.sendRequest(HoverRequest.type, { textDocument: { uri }, position: rangeOf(TYPO, "zendesk_tokn").start });
+      expect(hover?.range).toEqual(rangeOf(TYPO, "zendesk_tokn"));
+      await s.change(uri, createTicketAction("zendesk_tokx"));
+      const ds = await s.waitForDiagnostics(uri, (d) => d.some((x) => x.code === "unknown-secret" && x.range.end.character === rangeOf(createTicketAction("zendesk_tokx"), "zendesk_tokx").end.character && String(x.message).includes("zendesk_tokx")));
+      expect(ds.map((d) => d.code)).toEqual(["unknown-secret"]);
+    } finally {
+      await s.dispose();
+    }
+  });
+
   it("a folder named with a trailing slash (eglot) is that folder: a project created in it is found, and removing it by either spelling removes it", async () => {
     const s = await startInMemory({ folders: [], initializeParams: { workspaceFolders: [{ uri: `${a.uri("")}/`, name: "a" }] } });
     const nested = `nested-${Date.now()}`;

@@ -3,7 +3,8 @@
  * folder's `configPath`), one project again when its stellar.yaml changes, all of them when the
  * workspace folders change. The folders are those `initialize` names ({@link initialFolders}:
  * `workspaceFolders`, else `rootUri`, else `rootPath`); a file opened outside every folder (no
- * root at all: single-file mode) brings in the project of the nearest stellar.yaml above it.
+ * root at all: single-file mode) brings in the project of the nearest stellar.yaml above it, and
+ * so does a file still open when its folder is removed.
  */
 import { existsSync } from "node:fs";
 import { basename, dirname, isAbsolute } from "node:path";
@@ -73,7 +74,15 @@ export class ProjectLoader {
 
   private async loadAllNow(): Promise<void> {
     const { state } = this;
-    const list = state.folderPaths().map((p) => ({ path: p, configPath: this.settings.configPathOf(p) }));
+    const folders = state.folderPaths();
+    const list = folders.map((p) => ({ path: p, configPath: this.settings.configPathOf(p) }));
+    // a file still open outside every folder (its folder was removed): a file opened outside every
+    // folder from now on, whose project stays loaded (loadForFile), not one that loses its features
+    for (const path of state.workspace.openPaths()) {
+      if (folders.some((fp) => isUnder(path, fp))) continue;
+      const config = basename(path) === "stellar.yaml" ? path : findConfigAbove(dirname(path));
+      if (config !== undefined) this.outside.add(config);
+    }
     const t0 = Date.now();
     await state.workspace.loadFolders(list, [...this.outside]);
     state.log(`indexed ${state.workspace.all().length} project(s) in ${Date.now() - t0} ms`);

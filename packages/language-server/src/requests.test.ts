@@ -37,6 +37,24 @@ describe("custom requests", () => {
     expect(await server.client.sendRequest(UsageRequest, { root: "/nowhere", name: "zendesk_token" })).toEqual({ references: [] });
   });
 
+  it("stellarSecrets/usage and catalogRemoval name an open document by the URI the client opened it with (percent-encoded otherwise than node would)", async () => {
+    const uri = project.uri("actions/create_ticket.yaml").replace("create_ticket", "create%5fticket");
+    const catalogUri = project.uri("secrets/catalog.yaml").replace("catalog", "c%61talog");
+    await server.open(uri, ACTION);
+    await server.open(catalogUri, CATALOG);
+    try {
+      const { references } = await server.client.sendRequest(UsageRequest, { root: project.dir, name: "zendesk_token" });
+      expect(references.map((r) => [r.uri, r.file])).toEqual([[uri, "actions/create_ticket.yaml"]]);
+      const { edit } = await server.client.sendRequest(CatalogRemovalRequest, { root: project.dir, name: "zendesk_token" });
+      expect(Object.keys(edit?.changes ?? {})).toEqual([catalogUri]);
+    } finally {
+      await server.close(uri);
+      await server.close(catalogUri);
+    }
+    const { references } = await server.client.sendRequest(UsageRequest, { root: project.dir, name: "zendesk_token" });
+    expect(references.map((r) => r.uri)).toEqual([project.uri("actions/create_ticket.yaml")]);
+  });
+
   it("stellarSecrets/projects: environments, secrets with catalog data, no value", async () => {
     const { projects } = await server.client.sendRequest(ProjectsRequest, {});
     expect(projects).toHaveLength(1);

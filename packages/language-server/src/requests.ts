@@ -17,7 +17,7 @@ import {
 } from "./protocol.js";
 import { displayLine, toLspPosition } from "./ranges.js";
 import type { ServerState } from "./state.js";
-import { pathToUri, toProjectPath } from "./uris.js";
+import { toProjectPath } from "./uris.js";
 import type { FileChange } from "./watched-files.js";
 
 /**
@@ -46,8 +46,9 @@ export function registerCustomRequests(state: ServerState, on: { filesChanged(ch
       const model = workspace.get(params.root);
       if (model === undefined) return { references: [] };
       return {
+        // an open document by the URI the client opened it with (ServerState.uriOf), as references and diagnostics name it
         references: model.referencesTo(params.name).map((r) => ({
-          uri: pathToUri(r.path),
+          uri: state.uriOf(r.path),
           range: r.range,
           file: toProjectPath(model.root, r.path),
           line: displayLine(r.range.start),
@@ -67,7 +68,7 @@ export function registerCustomRequests(state: ServerState, on: { filesChanged(ch
       const next = removeCatalogEntry(text, params.name);
       if (next === text) return {};
       const end = toLspPosition(new LineIndex(text), text.length);
-      return { edit: { changes: { [pathToUri(path)]: [{ range: { start: { line: 0, character: 0 }, end }, newText: next }] } } };
+      return { edit: { changes: { [state.uriOf(path)]: [{ range: { start: { line: 0, character: 0 }, end }, newText: next }] } } };
     }),
   );
   connection.onRequest(

@@ -201,3 +201,55 @@ describe("missing-secrets-dir follows environment files and folders appearing an
     expect(await serverSays()).toEqual([expect.stringMatching(/^secrets_dir "vaults" does not exist.*did you mean "vault"/)]);
   });
 });
+
+describe("unknown-reference's excluded-file hint follows the excluded files and config.exclude on disk", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  const AGENT = "kind: agent\nname: sales\nactions: [lookup]\n";
+  const lookup = (name: string) => `kind: action\nname: ${name}\nconnection: hubspot\nmethod: GET\npath: /x\n`;
+  beforeAll(async () => {
+    project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, { "connections/hubspot.yaml": CONNECTION, "agents/sales.yaml": AGENT });
+    project.write("stellar.yaml", project.read("stellar.yaml").replace(/^version: 1\n/, 'version: 1\nconfig:\n  exclude: ["drafts/**"]\n'));
+    server = await startInMemory({ folders: [project.dir] });
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  const event = (rel: string, type: FileChangeType) => server.client.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: project.uri(rel), type }] });
+  /** What `stellar-secrets check` says of the project on disk now: agents/sales.yaml's unknown-reference messages. */
+  const checkSays = (): string[] => checkWorkspace(loadWorkspace(project.dir).index).filter((d) => d.rule === "unknown-reference").map((d) => d.message);
+  const serverSays = async (): Promise<string[]> => {
+    const expected = checkSays();
+    const ds = await server.waitForDiagnostics(project.uri("agents/sales.yaml"), (d) => JSON.stringify(d.filter((x) => x.code === "unknown-reference").map((x) => x.message)) === JSON.stringify(expected));
+    return ds.filter((x) => x.code === "unknown-reference").map((x) => x.message);
+  };
+
+  it("names an excluded file once it is created, stops when it is edited to define another name or deleted", async () => {
+    expect(await serverSays()).toEqual([expect.not.stringContaining("drafts/")]);
+    project.write("drafts/lookup.yaml", lookup("lookup"));
+    await event("drafts/lookup.yaml", FileChangeType.Created);
+    expect(await serverSays()).toEqual([expect.stringContaining('drafts/lookup.yaml:2 defines it, but stellar.yaml\'s config.exclude glob "drafts/**"')]);
+    project.write("drafts/lookup.yaml", "# moved\n" + lookup("lookup"));
+    await event("drafts/lookup.yaml", FileChangeType.Changed);
+    expect(await serverSays()).toEqual([expect.stringContaining("drafts/lookup.yaml:3 defines it")]);
+    project.write("drafts/lookup.yaml", lookup("lookups"));
+    await event("drafts/lookup.yaml", FileChangeType.Changed);
+    expect(await serverSays()).toEqual([expect.not.stringContaining("drafts/")]);
+    project.write("drafts/lookup.yaml", lookup("lookup"));
+    await event("drafts/lookup.yaml", FileChangeType.Changed);
+    expect(await serverSays()).toEqual([expect.stringContaining("drafts/lookup.yaml:2 defines it")]);
+    rmSync(project.path("drafts"), { recursive: true });
+    await event("drafts", FileChangeType.Deleted);
+    expect(await serverSays()).toEqual([expect.not.stringContaining("drafts/")]);
+  });
+
+  it("follows config.exclude edited in stellar.yaml on disk", async () => {
+    project.write("wip/lookup.yaml", lookup("lookup"));
+    await event("wip/lookup.yaml", FileChangeType.Created);
+    project.write("stellar.yaml", project.read("stellar.yaml").replace('exclude: ["drafts/**"]', 'exclude: ["drafts/**", "wip/**"]'));
+    await event("stellar.yaml", FileChangeType.Changed);
+    expect(await serverSays()).toEqual([expect.stringContaining('wip/lookup.yaml:2 defines it, but stellar.yaml\'s config.exclude glob "wip/**"')]);
+  });
+});

@@ -2,7 +2,8 @@
  * Files changed on disk (`workspace/didChangeWatchedFiles`, and the client's own
  * `stellarSecrets/filesChanged`): re-read them into the index, drop every indexed file under a
  * deleted folder, reload the project of a changed stellar.yaml, look at the secrets folder again
- * (`missing-secrets-dir`) when environment files or folders appear or disappear. An open buffer
+ * (`missing-secrets-dir`) when environment files or folders appear or disappear, read the files
+ * config.exclude keeps out again (`unknown-reference`'s hint) when one changes. An open buffer
  * wins over the disk until it is closed. Changes of git's HEAD, branches and MERGE_HEAD (etc.) are watched too,
  * and passed on with the rest to whoever follows disk changes (what `git-reads.ts` reads from git).
  */
@@ -103,6 +104,16 @@ export class WatchedFiles {
     }
     for (const model of survey) {
       const changed = model.resurveySecretsDir();
+      if (changed.size === 0) continue;
+      for (const p of changed) affected.add(p);
+      roots.add(model.root);
+    }
+    // a file config.exclude keeps out (created, edited, deleted): what unknown-reference says of the names it defines, as `check` would say it
+    for (const model of workspace.all()) {
+      if (reload.has(model.configPath)) continue;
+      const under = changes.map((c) => c.path).filter((p) => isUnder(p, model.root));
+      if (under.length === 0) continue;
+      const changed = model.excludedFilesChanged(under);
       if (changed.size === 0) continue;
       for (const p of changed) affected.add(p);
       roots.add(model.root);

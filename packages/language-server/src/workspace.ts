@@ -215,6 +215,11 @@ export class Workspace implements TextSource {
     this.buffers.delete(path);
   }
 
+  /** The paths of the files open in the editor. */
+  openPaths(): string[] {
+    return [...this.buffers.keys()];
+  }
+
   /** True when the file is open in the editor (its buffer wins over the disk). */
   isOpen(path: string): boolean {
     return this.buffers.has(path);

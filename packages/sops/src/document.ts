@@ -77,6 +77,8 @@ function fromYaml(node: Node | null, doc: Document.Parsed, budget: { n: number; 
       comments.push(...commentLines(k.commentBefore));
       const key = typeof k.value === "string" ? k.value : (k.source ?? String(k.value));
       entries.push({ key, value: fromYaml(pair.value as Node | null, doc, budget, text, file) });
+      // a comment after a scalar value, on its line (`name: ENC[...] #ENC[...]`): sops reads it as a comment of this map
+      if (isScalar(pair.value)) comments.push(...commentLines((pair.value as Scalar).comment));
     }
     return { kind: "map", entries, comments };
   }

@@ -33,7 +33,7 @@ export type SopsErrorCode =
  * - `conflict-markers` (MALFORMED_FILE): the file holds git conflict markers (git merged it as
  *   text, without the stellar-secrets merge driver); reported at the first marker line.
  */
-export type SopsErrorReason = "plaintext-value" | "nested-value" | "invalid-version" | "conflict-markers";
+export type SopsErrorReason = "plaintext-value" | "nested-value" | "null-value" | "invalid-version" | "conflict-markers";
 
 /** Where an error happened, when known. Lines and columns are 1-based. */
 export interface SopsErrorDetails {

@@ -11,6 +11,7 @@ export type {
   DocumentComment,
   DocumentLeaf,
   EncryptOptions,
+  FlatComments,
   SecretEntry,
   SecretsFile,
   SopsMetadata,

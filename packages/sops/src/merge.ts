@@ -3,9 +3,9 @@
  * ours and theirs in, one valid SOPS text out (fresh MAC, stable ciphertext), plus the names that
  * changed differently on both sides. Pure apart from the random IVs of re-encrypted values.
  */
-import { decryptSecretsWithKey, encryptWithKey, encryptWithNewKey, parseSecretsFile, refuseForeignKeys, sameBytes, writtenVersion } from "./secrets-file.js";
-import { lineEndAt } from "./position.js";
+import { encryptWithKey, encryptWithNewKey, parseSecretsFile, refuseForeignKeys, sameBytes, writtenVersion } from "./secrets-file.js";
 import type { AgeStanza, DecryptedSecrets } from "./types.js";
+import { carriedComments, mergeComments, type CarriedComments } from "./comments.js";
 
 /** One version of the file: its exact text and its verified decryption. */
 export interface MergeSide {
@@ -79,23 +79,15 @@ function sameStanzas(a: readonly AgeStanza[], b: readonly AgeStanza[]): boolean 
   return a.length === b.length && a.every((s, i) => s.recipient === b[i]!.recipient && s.enc === b[i]!.enc);
 }
 
-/**
- * The plain comment lines at the top of a file (`# ...` before the first entry), which the merge
- * keeps, each ended by `\n` as the rest of the merged text is (a CRLF or lone-CR file's header
- * is written with LF, as its body is). Encrypted comments (`#ENC[...]`, sops's default) are never
- * copied: under another data key sops could not decrypt them.
- */
-function commentHeader(text: string): string {
-  let header = "";
-  let start = 0;
-  while (start < text.length && text[start] === "#") {
-    const end = lineEndAt(text, start);
-    const line = text.slice(start, end);
-    if (line.includes("ENC[")) return "";
-    header += `${line}\n`;
-    start = end + (text.startsWith("\r\n", end) ? 2 : 1);
-  }
-  return header;
+/** The comments of a side's text (read from the text itself: it is what git handed the driver). */
+function commentsOfSide(side: MergeSide): CarriedComments {
+  if (!side.text.includes("#")) return carriedComments({ ...side.secrets, file: { ...side.secrets.file, comments: undefined } });
+  return carriedComments({ ...side.secrets, file: parseSecretsFile(side.text) });
+}
+
+/** Each comment slot of the result: ours, unless only their side changed it (see `mergeComments`). */
+function mergedComments(input: MergeInput): CarriedComments {
+  return mergeComments(input.base !== undefined ? commentsOfSide(input.base) : undefined, commentsOfSide(input.ours), commentsOfSide(input.theirs));
 }
 
 function changeOf(base: string | undefined, side: string | undefined): NameChange {
@@ -142,6 +134,22 @@ function chooseKey(base: DecryptedSecrets | undefined, ours: DecryptedSecrets, t
  *   name the format cannot hold (never for names already in the versions).
  */
 export function mergeSecrets(input: MergeInput): MergeResult {
+  const plan = planMerge(input);
+  return "recipientsConflict" in plan ? plan.recipientsConflict : writeMerge(input, plan);
+}
+
+/** What the merge of {@link MergeInput} decided, before anything is encrypted. */
+interface MergePlan {
+  /** The merged values, in result order. */
+  merged: Map<string, string>;
+  conflicts: NameConflict[];
+  keyFrom: "ours" | "theirs";
+  /** Names whose value is under no ENC string of the result's data key (see {@link MergeResult.reencrypted}). */
+  reencrypted: string[];
+}
+
+/** {@link mergeSecrets}' decisions per name and of the data key; a recipients conflict is its result already (ours' text). */
+function planMerge(input: MergeInput): MergePlan | { recipientsConflict: MergeResult } {
   const { ours, theirs } = input;
   const base = input.base?.secrets;
   const o = ours.secrets;
@@ -150,7 +158,7 @@ export function mergeSecrets(input: MergeInput): MergeResult {
   refuseForeignKeys(t);
   const keyChoice = chooseKey(base, o, t);
   if (keyChoice === "conflict") {
-    return { text: ours.text, dataKey: o.dataKey, conflicts: [], recipientsConflict: true, keyFrom: "ours", reencrypted: [] };
+    return { recipientsConflict: { text: ours.text, dataKey: o.dataKey, conflicts: [], recipientsConflict: true, keyFrom: "ours", reencrypted: [] } };
   }
 
   const merged = new Map<string, string>();
@@ -172,31 +180,41 @@ export function mergeSecrets(input: MergeInput): MergeResult {
   for (const name of o.values.keys()) decide(name);
   for (const name of t.values.keys()) if (!o.values.has(name)) decide(name);
 
-  const keySide = keyChoice === "ours" ? ours : theirs;
-  const k = keySide.secrets;
+  const k = (keyChoice === "ours" ? ours : theirs).secrets;
   const other = keyChoice === "ours" ? t : o;
   const reencrypted: string[] = [];
   const sources = [k, other, ...(base !== undefined ? [base] : [])].filter((v) => sameBytes(v.dataKey, k.dataKey));
   for (const [name, value] of merged) {
     if (value !== "" && !sources.some((s) => s.values.get(name) === value)) reencrypted.push(name);
   }
-  const result = (text: string): MergeResult => ({ text, dataKey: k.dataKey, conflicts, recipientsConflict: false, keyFrom: keyChoice, reencrypted });
+  return { merged, conflicts, keyFrom: keyChoice, reencrypted };
+}
+
+/** The merged file of `plan` under the data key and stanzas of the side it takes them from (see {@link mergeSecrets}). */
+function writeMerge(input: MergeInput, plan: MergePlan): MergeResult {
+  const { ours, theirs } = input;
+  const base = input.base?.secrets;
+  const { merged, conflicts, keyFrom, reencrypted } = plan;
+  const keySide = keyFrom === "ours" ? ours : theirs;
+  const k = keySide.secrets;
+  const other = (keyFrom === "ours" ? theirs : ours).secrets;
+  const result = (text: string): MergeResult => ({ text, dataKey: k.dataKey, conflicts, recipientsConflict: false, keyFrom, reencrypted });
 
   // the result is exactly one side (same key and stanzas): its text as it is (no new mac or lastmodified)
   if (sameValues(merged, k.values)) return result(keySide.text);
-  const otherSide = keyChoice === "ours" ? theirs : ours;
+  const otherSide = keyFrom === "ours" ? theirs : ours;
   if (sameValues(merged, other.values) && sameBytes(other.dataKey, k.dataKey) && sameStanzas(other.file.metadata.age, k.file.metadata.age)) {
     return result(otherSide.text);
   }
   const age: AgeStanza[] = k.file.metadata.age;
-  const header = commentHeader(ours.text) || commentHeader(theirs.text);
-  const text = header + encryptWithKey(merged, {
+  const text = encryptWithKey(merged, {
     dataKey: k.dataKey,
     age,
     // every side: encryptWithKey copies ENC strings only from those under `k`'s key, and takes a
     // re-encrypted value's sops type (int, bool, ...) from whichever side holds it unchanged
     reuseFrom: [k, other, ...(base !== undefined ? [base] : [])],
     version: writtenVersion(k.file.metadata.version, undefined),
+    comments: mergedComments(input),
     ...(input.now ? { now: input.now } : {}),
   });
   return result(text);
@@ -223,30 +241,34 @@ export interface GuardedMergeResult extends MergeResult {
  * conflict is returned as it is. Throws what {@link mergeSecrets} throws.
  */
 export async function mergeSecretsGuarded(input: MergeInput): Promise<GuardedMergeResult> {
-  const result = mergeSecrets(input);
+  const plan = planMerge(input);
+  if ("recipientsConflict" in plan) return { ...plan.recipientsConflict, freshKey: false };
   const base = input.base?.secrets;
   const theirs = input.theirs.secrets;
-  if (result.recipientsConflict || result.keyFrom !== "theirs" || result.reencrypted.length === 0 || base === undefined || sameBytes(theirs.dataKey, base.dataKey)) {
-    return { ...result, freshKey: false };
+  if (plan.keyFrom !== "theirs" || plan.reencrypted.length === 0 || base === undefined || sameBytes(theirs.dataKey, base.dataKey)) {
+    return { ...writeMerge(input, plan), freshKey: false };
   }
-  const merged = decryptSecretsWithKey(parseSecretsFile(result.text), result.dataKey, result.text);
+  // encrypted once, under the new key: never first under their key (nothing of ours is written under it)
+  const merged = plan.merged;
   // each value keeps the sops type (int, bool, ...) of a side that holds it unchanged
   const typesFrom = [input.ours.secrets, theirs, base];
   const fresh = await encryptWithNewKey(
-    merged.values,
+    merged,
     {
       recipients: theirs.file.recipients,
       version: writtenVersion(theirs.file.metadata.version, undefined),
       ...(input.now ? { now: input.now } : {}),
     },
     typesFrom,
+    mergedComments(input),
   );
-  const header = commentHeader(input.ours.text) || commentHeader(input.theirs.text);
   return {
-    ...result,
-    text: header + fresh.text,
+    text: fresh.text,
     dataKey: fresh.dataKey,
-    reencrypted: [...merged.values].filter(([, v]) => v !== "").map(([name]) => name),
+    conflicts: plan.conflicts,
+    recipientsConflict: false,
+    keyFrom: "theirs",
+    reencrypted: [...merged].filter(([, v]) => v !== "").map(([name]) => name),
     freshKey: true,
   };
 }

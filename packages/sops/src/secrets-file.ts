@@ -23,7 +23,8 @@ import {
   yamlDoubleQuoted,
   type WrittenMetadata,
 } from "./metadata.js";
-import type { AgeStanza, DecryptedSecrets, EncryptOptions, SecretEntry, SecretsFile, SopsMetadata } from "./types.js";
+import type { AgeStanza, DecryptedSecrets, EncryptOptions, FlatComments, SecretEntry, SecretsFile, SopsMetadata } from "./types.js";
+import { carriedComments, commentsToWrite, findFlatComments, renderEntryWithComments, type CarriedComments } from "./comments.js";
 import { canonicalize, decryptValue, encryptValue, formatLastModified, isEncValue, parseEnc, type SopsValueType } from "./values.js";
 
 /** Files larger than this are refused before parsing: the layout's {@link MAX_SECRETS_FILE_BYTES}. */
@@ -298,7 +299,7 @@ function parseFlatGeneral(text: string, format: "yaml" | "json", file?: string):
       throw new SopsError("MALFORMED_FILE", `secret "${name}" has a nested value; a secrets file maps each name to one string`, { file, ...at, reason: "nested-value" });
     }
     if (!isScalar(value) || value.value === null) {
-      throw new SopsError("MALFORMED_FILE", `secret "${name}" has no value`, { file, ...at, hint: "set it with `stellar-secrets set`" });
+      throw new SopsError("MALFORMED_FILE", `secret "${name}" has no value`, { file, ...at, hint: "set it with `stellar-secrets set`", ...(isScalar(value) ? { reason: "null-value" as const } : {}) });
     }
     const raw = value.value;
     if (typeof raw !== "string" || (raw !== "" && !isEncValue(raw))) {
@@ -325,7 +326,8 @@ function parseFlatGeneral(text: string, format: "yaml" | "json", file?: string):
       hint: "secrets files must be written by `stellar-secrets set` or sops; if plaintext was committed, rotate those credentials",
     });
   }
-  return { format, entries, metadata, recipients: metadata.age.map((s) => normalizeRecipient(s.recipient)), metadataRange };
+  const comments = format === "yaml" ? findFlatComments(text, entries, metadataRange.start) : undefined;
+  return { format, entries, metadata, recipients: metadata.age.map((s) => normalizeRecipient(s.recipient)), metadataRange, ...(comments ? { comments } : {}) };
 }
 
 /**
@@ -672,9 +674,10 @@ function checkName(name: string): void {
   }
 }
 
-function render(entries: readonly { name: string; raw: string }[], meta: WrittenMetadata): string {
-  let out = "";
-  for (const e of entries) out += `${renderKey(e.name)}: ${e.raw === "" ? '""' : e.raw}\n`;
+function render(entries: readonly { name: string; raw: string }[], meta: WrittenMetadata, comments?: FlatComments): string {
+  let out = (comments?.header ?? []).map((c) => `#${c}\n`).join("");
+  for (const e of entries) out += renderEntryWithComments(`${renderKey(e.name)}: ${e.raw === "" ? '""' : e.raw}`, e.name, comments);
+  out += (comments?.footer ?? []).map((c) => `#${c}\n`).join("");
   return out + renderMetadataYaml(meta);
 }
 
@@ -746,18 +749,30 @@ export async function encryptSecrets(values: ReadonlyMap<string, string>, option
   return (await encryptWithNewKey(values, options)).text;
 }
 
-/** {@link encryptSecrets}, also returning the new data key (for verification before writing). */
-export async function encryptWithNewKey(values: ReadonlyMap<string, string>, options: EncryptOptions, typesFrom: readonly DecryptedSecrets[] = []): Promise<{ text: string; dataKey: Uint8Array }> {
+/**
+ * {@link encryptSecrets}, also returning the new data key (for verification before writing).
+ * `comments` (a version's, see `carriedComments`) are written too, encrypted ones anew under the new key.
+ */
+export async function encryptWithNewKey(
+  values: ReadonlyMap<string, string>,
+  options: EncryptOptions,
+  typesFrom: readonly DecryptedSecrets[] = [],
+  comments?: CarriedComments,
+): Promise<{ text: string; dataKey: Uint8Array }> {
   const recipients = uniqueRecipients(options.recipients);
   const dataKey = randomBytes(32);
   const { entries, macHex } = encryptAll(values, dataKey, undefined, (name, value) => keptType(typesFrom, name, value));
   const lastmodified = formatLastModified(options.now ?? new Date());
-  const text = render(entries, {
-    age: await wrapAll(dataKey, recipients),
-    lastmodified,
-    mac: encryptMac(macHex, dataKey, lastmodified),
-    version: options.version ?? WRITTEN_SOPS_VERSION,
-  });
+  const text = render(
+    entries,
+    {
+      age: await wrapAll(dataKey, recipients),
+      lastmodified,
+      mac: encryptMac(macHex, dataKey, lastmodified),
+      version: options.version ?? WRITTEN_SOPS_VERSION,
+    },
+    commentsToWrite(comments, dataKey, new Set(values.keys())),
+  );
   return { text, dataKey };
 }
 
@@ -784,6 +799,7 @@ export async function reencryptSecrets(previous: DecryptedSecrets, values: Reado
     age,
     reuseFrom: [previous],
     version: writtenVersion(previous.file.metadata.version, options.version),
+    comments: carriedComments(previous),
     ...(options.now ? { now: options.now } : {}),
   });
 }
@@ -803,6 +819,8 @@ export interface KeyedWrite {
   reuseFrom: readonly DecryptedSecrets[];
   version: string;
   now?: Date;
+  /** Comments to write (a version's, or a merge of versions'); encrypted ones not under `dataKey` are encrypted anew. */
+  comments?: CarriedComments;
 }
 
 /**
@@ -828,7 +846,35 @@ export function encryptWithKey(values: ReadonlyMap<string, string>, write: Keyed
     (name, value) => keptType(write.reuseFrom, name, value),
   );
   const lastmodified = formatLastModified(write.now ?? new Date());
-  return render(entries, { age: write.age, lastmodified, mac: encryptMac(macHex, write.dataKey, lastmodified), version: write.version });
+  const mac = keptMac(write.reuseFrom, write.dataKey, entries, macHex, lastmodified) ?? encryptMac(macHex, write.dataKey, lastmodified);
+  return render(
+    entries,
+    { age: write.age, lastmodified, mac, version: write.version },
+    commentsToWrite(write.comments, write.dataKey, new Set(values.keys())),
+  );
+}
+
+/**
+ * The `mac` string of a version under `dataKey` whose entries (every name and ENC string),
+ * `lastmodified` and MAC are the ones being written: sops's IV stash (SOPS-FORMAT §2.5) gives the
+ * same plaintext under the same AAD the same IV, so a write of the same values in the same second
+ * writes that version's exact string. With a fresh IV it would read, keylessly, as a MAC pasted
+ * over unchanged values (`stale-mac`). Entries that differ in any ENC string always get a fresh
+ * MAC string (the same one over other ciphertexts would read as values changed by hand).
+ */
+function keptMac(versions: readonly DecryptedSecrets[], dataKey: Uint8Array, entries: readonly { name: string; raw: string }[], macHex: string, lastmodified: string): string | undefined {
+  for (const v of versions) {
+    const meta = v.file.metadata;
+    if (meta.lastmodified !== lastmodified || !sameBytes(v.dataKey, dataKey)) continue;
+    const had = v.file.entries;
+    if (had.length !== entries.length || had.some((e, i) => e.name !== entries[i]!.name || e.raw !== entries[i]!.raw)) continue;
+    try {
+      if (decryptValue(meta.mac, dataKey, lastmodified).plaintext.toString("utf8") === macHex) return meta.mac;
+    } catch {
+      // not this version's: a fresh IV
+    }
+  }
+  return undefined;
 }
 
 /** Byte equality of two keys (not secret-dependent timing-sensitive: both are the caller's own keys). */
@@ -857,12 +903,16 @@ export async function stanzasFor(previous: DecryptedSecrets, recipients: readonl
 export async function updateKeys(previous: DecryptedSecrets, recipients: readonly string[]): Promise<string> {
   refuseForeignKeys(previous);
   const meta = previous.file.metadata;
-  return render(previous.file.entries, {
-    age: await stanzasFor(previous, recipients),
-    lastmodified: meta.lastmodified,
-    mac: meta.mac,
-    version: writtenVersion(meta.version, undefined),
-  });
+  return render(
+    previous.file.entries,
+    {
+      age: await stanzasFor(previous, recipients),
+      lastmodified: meta.lastmodified,
+      mac: meta.mac,
+      version: writtenVersion(meta.version, undefined),
+    },
+    previous.file.comments,
+  );
 }
 
 /** rotate: a new data key, every value re-encrypted, recipients default to the current ones. */
@@ -881,5 +931,6 @@ export async function rotateWithNewKey(previous: DecryptedSecrets, options: Part
       version: writtenVersion(previous.file.metadata.version, options.version),
     },
     [previous],
+    carriedComments(previous),
   );
 }

@@ -54,6 +54,23 @@ export interface SecretsFile {
   recipients: string[];
   /** From the `sops` key to the end of its block. */
   metadataRange: TextRange;
+  /**
+   * The file's comments (each the text after `#`: an encrypted one is `ENC[...,type:comment]`,
+   * as sops writes them), absent when it has none. Every stellar-secrets write keeps them.
+   */
+  comments?: FlatComments;
+}
+
+/** Where the comments of a flat file are, as sops's YAML store places them; each is the text after `#`. */
+export interface FlatComments {
+  /** Lines above the first entry. */
+  header: string[];
+  /** Lines above an entry (not the first), by name. */
+  above: Map<string, string[]>;
+  /** The comment after an entry's value, on its line, by name. */
+  inline: Map<string, string>;
+  /** Lines after the last entry, before `sops:`. */
+  footer: string[];
 }
 
 /** A verified, decrypted flat secrets file. Keep it in memory only. */

@@ -269,6 +269,22 @@ describe("reencryptSecrets: stable ciphertext", () => {
     expect(parseSecretsFile(t2).metadata.lastmodified).toBe("2026-05-06T07:09:10Z");
   });
 
+  it("a write of the same values under the same key in the same second keeps the mac string, as sops's IV stash does (a merge result equal to one side is then not a pasted MAC)", async () => {
+    const same = await reencryptSecrets(dec, new Map(VALUES), { now: new Date(NOW.getTime() + 400), recipients: [alice.recipient, bob.recipient, carol.recipient] });
+    expect(parseSecretsFile(same).metadata.lastmodified).toBe(parseSecretsFile(text).metadata.lastmodified);
+    expect(parseSecretsFile(same).metadata.mac).toBe(parseSecretsFile(text).metadata.mac);
+    expect([...(await decryptSecrets(same, [carol.identity])).values]).toEqual([...VALUES]);
+    const later = await reencryptSecrets(dec, new Map(VALUES), { now: new Date(NOW.getTime() + 1000) });
+    expect(parseSecretsFile(later).metadata.mac).not.toBe(parseSecretsFile(text).metadata.mac);
+    const changed = await reencryptSecrets(dec, new Map(VALUES).set("UNICODE", "changed"), { now: NOW });
+    expect(parseSecretsFile(changed).metadata.mac).not.toBe(parseSecretsFile(text).metadata.mac);
+    // the same values re-encrypted (other ENC strings) in the same second: a fresh mac string, never the one over other ciphertexts
+    const stale = { ...dec, values: new Map([...dec.values].map(([k, v]) => [k, `${v}-old`])) };
+    const reencrypted = await reencryptSecrets(stale, new Map(VALUES), { now: NOW });
+    expect(parseSecretsFile(reencrypted).metadata.lastmodified).toBe(parseSecretsFile(text).metadata.lastmodified);
+    expect(parseSecretsFile(reencrypted).metadata.mac).not.toBe(parseSecretsFile(text).metadata.mac);
+  });
+
   it("adding a name appends it (Map order) and changes only mac/lastmodified otherwise; removing drops just that line", async () => {
     const next = new Map(VALUES);
     next.set("NEW_ONE", "brand new");

@@ -4,7 +4,24 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { checkWorkspace, findingWording, findProjectRoot, GlobFilter, globToRegExp, loadWorkspace, messageRewording, PROJECT_FILE, SOPS_CONFIG_FILE, summarize, toRelative, unreadableConfigFile, VERSION, type Diagnostic, type SkippedFile } from "@stellar-secrets/core";
+import {
+  checkWorkspace,
+  findingWording,
+  findProjectRoot,
+  GlobFilter,
+  globToRegExp,
+  loadWorkspace,
+  messageRewording,
+  PROJECT_FILE,
+  readerWording,
+  SOPS_CONFIG_FILE,
+  summarize,
+  toRelative,
+  unreadableConfigFile,
+  VERSION,
+  type Diagnostic,
+  type SkippedFile,
+} from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -28,9 +45,11 @@ are shown (the whole repository is still read). A folder with a stellar.yaml of 
 another project: it is checked too, against its own secrets (paths relative to this root).
 
 Output (stdout):
-  text    file:line:column: severity rule-id message   (files relative to the repository root)
+  text    file:line:column: severity rule-id message   (files, and the paths and commands
+          of messages, relative to the current directory, as git prints them)
   json    {"diagnostics":[{"rule","severity","file","line","column","endLine","endColumn",
-          "message","secret"?,"suggestion"?}],"summary":{"errors","warnings"}}
+          "message","secret"?,"suggestion"?}],"summary":{"errors","warnings"}} (files
+          relative to the repository root, wherever check runs; sarif too)
   sarif   SARIF 2.1.0, for code scanning
 A summary line and skipped files (symbolic link loops, files over 8 MiB) go to stderr.
 
@@ -96,7 +115,16 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // A folder with a stellar.yaml of its own is another project: the outer walk skips it, and it is
   // checked here against its own secrets (so a stellar.yaml added in a folder never hides its files),
   // its paths relative to the outer root. Nested projects outside PATH are left out.
+  // text output is worded for the current directory, as git words paths: each file, and the paths,
+  // git commands and stellar-secrets commands of its message (JSON and SARIF keep the root's)
+  const here = findProjectRoot(ctx.cwd);
+  const forReader = (projectRoot: string) => readerWording(projectRoot, ctx.cwd, here === projectRoot);
+  const outerWords = forReader(root);
+  const textOf = new Map<Diagnostic, string>();
+  const textLine = (d: Diagnostic, file: string, message: string): string => `${file}:${d.line}:${d.column}: ${d.severity} ${d.rule} ${message}`;
+  const outerText = messageRewording(outerWords, outer.paths);
   const all = [...outer.diagnostics];
+  for (const d of all) textOf.set(d, textLine(d, outerWords.path(d.file), outerText(d.message, d.file)));
   const skipped = [...outer.skipped];
   const counts = { ...outer.counts };
   const configPaths = [...outer.configPaths];
@@ -112,14 +140,23 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     } catch (error) {
       // its stellar.yaml cannot be read (a broken link, no permission): an error on that file, the rest still checked
       const why = `cannot be read (${(error as { code?: string }).code ?? "IO_ERROR"}), so the folder's files are not checked; a folder with a stellar.yaml is a project of its own: make it a readable file, or remove it`;
-      all.push(...unreadableConfigFile(prefix(PROJECT_FILE), "", why).diagnostics);
+      for (const d of unreadableConfigFile(prefix(PROJECT_FILE), "", why).diagnostics) {
+        all.push(d);
+        textOf.set(d, textLine(d, outerWords.path(d.file), outerText(d.message, d.file)));
+      }
       continue;
     }
     nested.push(rel);
     // its messages name its files (and `stellar-secrets` commands) as seen from its folder: reworded
     // to be read, and run, at the outer root, as `review` words a nested project's findings
     const reword = messageRewording(findingWording(rel), inner.paths);
-    for (const d of inner.diagnostics) all.push({ ...d, file: prefix(d.file), message: reword(d.message, d.file) });
+    const innerWords = forReader(join(root, rel));
+    const innerText = messageRewording(innerWords, inner.paths);
+    for (const d of inner.diagnostics) {
+      const moved = { ...d, file: prefix(d.file), message: reword(d.message, d.file) };
+      all.push(moved);
+      textOf.set(moved, textLine(d, innerWords.path(d.file), innerText(d.message, d.file)));
+    }
     for (const s of inner.skipped) {
       const moved = { ...s, path: prefix(s.path) };
       if (s.project === true) pending.push(moved);
@@ -132,19 +169,21 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const diagnostics = all.filter((d) => inScope(d.file));
   const { errors, warnings } = summarize(diagnostics);
 
+  // (stderr is text: its paths are worded for the current directory too)
   for (const s of skipped) {
-    if (s.project === true && nested.includes(s.path)) ctx.stderr.write(`stellar-secrets: ${s.path} has a stellar.yaml of its own: checked as its own project (against its own secrets)\n`);
-    else ctx.stderr.write(`stellar-secrets: skipped ${s.path}: ${s.reason}\n`);
+    if (s.project === true && nested.includes(s.path)) ctx.stderr.write(`stellar-secrets: ${outerWords.path(s.path)} has a stellar.yaml of its own: checked as its own project (against its own secrets)\n`);
+    else ctx.stderr.write(`stellar-secrets: skipped ${outerWords.path(s.path)}: ${s.reason}\n`);
   }
   if (format === "json") {
     ctx.stdout.write(`${stringifyJson({ diagnostics, summary: { errors, warnings } }, 2)}\n`);
   } else if (format === "sarif") {
     ctx.stdout.write(`${stringifyJson(toSarif(diagnostics, root, VERSION), 2)}\n`);
   } else {
-    ctx.stdout.write(diagnostics.map((d) => escapeControlCharacters(`${d.file}:${d.line}:${d.column}: ${d.severity} ${d.rule} ${d.message}`) + "\n").join(""));
-    const narrowed = outside ? undefined : scope;
+    ctx.stdout.write(diagnostics.map((d) => escapeControlCharacters(textOf.get(d) ?? textLine(d, d.file, d.message)) + "\n").join(""));
+    const shownScope = outerWords.path(scope);
+    const narrowed = outside ? undefined : shownScope === "." ? "the current folder" : shownScope;
     // a YAML file the globs leave out was not read at all: "no problems in it" would read as checked
-    const unread = isDir || outside || nested.some((n) => scope.startsWith(`${n}/`)) ? undefined : notCheckedNote(scope, outer.globs, outer.paths);
+    const unread = isDir || outside || nested.some((n) => scope.startsWith(`${n}/`)) ? undefined : notCheckedNote(scope, outer.globs, outer.paths, shownScope);
     // "no problems in connections (N config files, …)": N counts the files there, not the repository's
     const shownCounts = narrowed === undefined ? counts : { ...counts, files: configPaths.filter(inScope).length };
     ctx.stderr.write(escapeControlCharacters(unread !== undefined && diagnostics.length === 0 ? unread : checkSummary(diagnostics, all, narrowed, shownCounts), { keepNewlines: true }));
@@ -220,9 +259,10 @@ async function checkProject(start: string, atRoot: boolean, git: CommittedVersio
  * What `check FILE` says of a YAML file that is not one of the files the project reads (stellar.yaml,
  * the secrets folder, the config files its globs match): that it was not checked, and which glob
  * leaves it out (a config file there is neither checked nor seen by the other files' references).
- * Undefined for a file the project read, and for a file that is not YAML.
+ * Undefined for a file the project read, and for a file that is not YAML. `file` is relative to
+ * the project root; `shown` is how the note names it (default: `file`).
  */
-export function notCheckedNote(file: string, globs: { include: readonly string[]; exclude: readonly string[] }, read: readonly string[]): string | undefined {
+export function notCheckedNote(file: string, globs: { include: readonly string[]; exclude: readonly string[] }, read: readonly string[], shown: string = file): string | undefined {
   if (!/\.ya?ml$/i.test(file) || read.includes(file)) return undefined;
   // the file, or a folder above it (the walk skips an excluded folder whole)
   const parts = file.split("/");
@@ -232,18 +272,18 @@ export function notCheckedNote(file: string, globs: { include: readonly string[]
     return candidates.some((c) => re.test(c));
   });
   if (excluding !== undefined) {
-    return `${file} is not checked: config.exclude in stellar.yaml leaves it out ("${excluding}"); its objects are not seen by other config files either: move it out of there, or remove that glob\n`;
+    return `${shown} is not checked: config.exclude in stellar.yaml leaves it out ("${excluding}"); its objects are not seen by other config files either: move it out of there, or remove that glob\n`;
   }
   if (!new GlobFilter(globs.include, []).matches(file)) {
-    return `${file} is not checked: config.include in stellar.yaml (${globs.include.map((g) => `"${g}"`).join(", ")}) does not match it; its objects are not seen by other config files either: move it, or add a glob that matches it\n`;
+    return `${shown} is not checked: config.include in stellar.yaml (${globs.include.map((g) => `"${g}"`).join(", ")}) does not match it; its objects are not seen by other config files either: move it, or add a glob that matches it\n`;
   }
   return undefined;
 }
 
 /**
  * The summary `check` prints on stderr in text form: "no problems (N config files, …)" or
- * "E errors, W warnings", and, when only the diagnostics of `scope` (a file or folder relative to
- * the repository root) are `shown`, the errors and warnings of the rest of `all` that were left
+ * "E errors, W warnings", and, when only the diagnostics of `scope` (a file or folder, as the
+ * reader names it) are `shown`, the errors and warnings of the rest of `all` that were left
  * out, so that a check run in a subfolder never reads as "the repository has no problems".
  */
 export function checkSummary(

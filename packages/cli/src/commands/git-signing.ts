@@ -129,6 +129,7 @@ export function renderSigningSetup(result: SigningSetupResult): string {
     `  commit.gpgsign   true`,
     result.signingKey.startsWith("key::") ? "The private key must be in ssh-agent (`ssh-add`)." : undefined,
     "`stellar-secrets review` checks every commit that changes an environment against its members in the base of the review.",
+    "(`git log --show-signature` cannot check them without an allowed-signers file of its own, `gpg.ssh.allowedSignersFile`, which setup does not write: it would go stale as members change. `review` reads the members from stellar.yaml each time.)",
     "",
   ]
     .filter((l) => l !== undefined)

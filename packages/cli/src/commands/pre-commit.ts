@@ -71,10 +71,13 @@ const PLAINTEXT_RULE = "unencrypted-secrets-file";
 export function blockingErrors(state: ReviewState): Diagnostic[] {
   const out = state.diagnostics.filter((d) => d.severity === "error");
   const seen = new Set(out.map((d) => `${d.rule}\u0000${d.file}\u0000${d.line}\u0000${d.message}`));
+  // git conflict markers: stale-mac's error at the first marker is that finding (the checker keeps it alone)
+  const place = (d: Diagnostic): string => `${d.file}\u0000${d.line}:${d.column}-${d.endLine}:${d.endColumn}`;
+  const markers = new Set(out.filter((d) => d.rule === "stale-mac").map(place));
   for (const file of state.index?.environmentFiles.values() ?? []) {
     for (const d of file.diagnostics) {
       const key = `${d.rule}\u0000${d.file}\u0000${d.line}\u0000${d.message}`;
-      if (d.rule !== PLAINTEXT_RULE || seen.has(key)) continue;
+      if (d.rule !== PLAINTEXT_RULE || seen.has(key) || markers.has(place(d))) continue;
       seen.add(key);
       out.push({ ...d, severity: "error" });
     }

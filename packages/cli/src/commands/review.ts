@@ -21,6 +21,7 @@ import {
   type DecryptedVersion,
   type EarlierVersion,
   type EnvironmentVerification,
+  type FindingWording,
   type GitSource,
   type ReadStateOptions,
   type ReviewReport,
@@ -533,7 +534,7 @@ const MAX_EARLIER_COMMITS = 200;
  * blob read): a head that brings back the data key of one of them, which the base no longer uses,
  * undoes a rotation (`unrotated-removal`). Empty without a base commit, or when git fails.
  */
-async function earlierVersionsOf({ repo, prefix, baseEdge }: ProjectGit, base: ReviewState, paths: readonly string[]): Promise<Map<string, EarlierVersion[]>> {
+async function earlierVersionsOf({ repo, prefix, baseEdge, dir }: ProjectGit, base: ReviewState, paths: readonly string[]): Promise<Map<string, EarlierVersion[]>> {
   const out = new Map<string, EarlierVersion[]>();
   if (base.commit === undefined || paths.length === 0) return out;
   const top = (rel: string): string => (prefix === "" ? rel : `${prefix}/${rel}`);
@@ -577,7 +578,10 @@ async function earlierVersionsOf({ repo, prefix, baseEdge }: ProjectGit, base: R
     found.push({ rel, commit, blob });
   }
   if (found.length === 0) return out;
-  const texts = await repo.readBlobs([...new Set(found.map((f) => f.blob))]);
+  // a version git cannot give (a partial clone, --filter=blob:none, that cannot fetch it: offline, the remote gone):
+  // refused as a shallow clone's cut history is, never skipped (the data key it holds would go unseen)
+  const { texts, missing } = await repo.readBlobsOrMissing([...new Set(found.map((f) => f.blob))]);
+  if (missing.length > 0) throw unreadEarlierVersions(found, missing, findingWording(dir));
   for (const f of found) {
     const text = texts.get(f.blob);
     if (typeof text !== "string") continue;
@@ -586,6 +590,25 @@ async function earlierVersionsOf({ repo, prefix, baseEdge }: ProjectGit, base: R
     out.set(f.rel, list);
   }
   return out;
+}
+
+/**
+ * The refusal (`GIT_ERROR`) for the earlier versions of the environment files git could not give
+ * (`missing` of `found`): which (file and commit, the first few), git's reason, what the review
+ * would not see (unrotated-removal), and how to fetch them.
+ */
+function unreadEarlierVersions(found: readonly { rel: string; commit: string; blob: string }[], missing: readonly { id: string; reason: string }[], wording: FindingWording): GitError {
+  const gone = new Set(missing.map((m) => m.id));
+  const which = found.filter((f) => gone.has(f.blob)).map((f) => `${wording.path(f.rel)} at ${f.commit.slice(0, 12)}`);
+  const shown = which.length > 3 ? `${which.slice(0, 3).join(", ")} and ${which.length - 3} more` : which.join(", ");
+  const reason = (missing[0]?.reason ?? "").replace(/^git cat-file ended \(\d+\): /, "");
+  const one = which.length === 1;
+  return new GitError(
+    "GIT_ERROR",
+    `review cannot read ${one ? "an earlier version" : `${which.length} earlier versions`} of the environment files (${shown}): git has no copy of ${one ? "it" : "them"} and could not fetch ${one ? "it" : "them"}` +
+      `${reason === "" ? "" : ` (${reason})`}, so a data key the base retired that the head brings back (unrotated-removal) would go unseen`,
+    { hint: "in a partial clone (--filter=blob:none), run review where git can reach the remote (it fetches what review reads when asked), or in a clone made without --filter" },
+  );
 }
 
 async function signedCommits({ repo, source }: ProjectGit, base: ReviewState, head: ReviewState): Promise<SignedCommit[] | undefined> {

@@ -57,6 +57,20 @@ describe("review's new diagnostics (matched with the base by the problem)", () =
     expect(review({ ...BASE, "agents/sales.yaml": "kind: agent\nname: sales\nactions: [lookup]  # to do\n" })).toEqual([]);
   });
 
+  it("the base's unused secret stays old when the head adds a misspelled reference to it elsewhere (the warning now points at that reference)", async () => {
+    const alice = await generateIdentity();
+    const connector = (token: string) => `kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: ${token} }\n`;
+    const base: Record<string, string> = {
+      "stellar.yaml": `version: 1\nenvironments:\n  staging:\n    members:\n      alice: ${alice.recipient}\n`,
+      "connectors/stripe.yaml": connector("stripe_key"),
+      "secrets/staging.enc.yaml": await encryptSecrets(new Map([["stripe_key", "s1"], ["legacy_ftp_password", "f1"]]), { recipients: [alice.recipient] }),
+    };
+    const head = { ...base, "connectors/ftp.yaml": connector("legacy_ftp_pasword").replace("stripe", "ftp") };
+    // (review lists an old problem only when its secret changed: here only the new reference)
+    const found = buildReview(at("base", base), at("head", head)).diagnostics.filter((d) => d.rule === "unused-secret" || d.rule === "unknown-secret");
+    expect(found.map((d) => `${d.rule} ${d.secret} ${d.new}`).sort()).toEqual(["unknown-secret legacy_ftp_pasword true"]);
+  });
+
   it("is new when the problem changed: another target, or a second copy of it", () => {
     expect(review({ ...BASE, "agents/sales.yaml": "kind: agent\nname: sales\nactions: [lokup]\n" })).toEqual(["unknown-reference agents/sales.yaml:3 true"]);
     expect(review({ ...BASE, "agents/sales.yaml": "kind: agent\nname: sales\nactions: [lookup, lookup]\n" })).toEqual([
@@ -105,6 +119,23 @@ describe("matchBaseline", () => {
   it("states a problem without its fix, asides, locations and counts, keeping names", () => {
     expect(problemStatement('environment "prod" is not declared in stellar.yaml (declared: a, b); did you mean "b"?')).toBe('environment "prod" is not declared in stellar.yaml');
     expect(problemStatement('action name "x2" is already used at actions/a.yaml:12:3; names must be unique')).toBe('action name "x2" is already used at actions/a.yaml:#:#');
-    expect(problemStatement("secret stripe_key_2 (see (a.yaml:1)) has no value in prod")).toBe("secret stripe_key_2 has no value in prod");
+    expect(problemStatement("secret stripe_key_2 (see (a.yaml:1)) has no value in prod")).toBe("secret stripe_key_2 (see (a.yaml:#)) has no value in prod");
+    expect(problemStatement('a.yaml is the file of environment "prd", which stellar.yaml does not declare (did you mean "prod"?); declare it')).toBe(
+      'a.yaml is the file of environment "prd", which stellar.yaml does not declare',
+    );
+    expect(problemStatement('the file has a syntax error (at 3:4)')).toBe("the file has a syntax error (at #:#)");
+    // the other unresolved names of the file are context: another one resolved or added leaves this one as it was
+    expect(problemStatement('secret "a" is not resolved yet: s/p.enc.yaml holds our side\'s value (the file (x)) (3 names of s/p.enc.yaml are unresolved: a, b, c); finish')).toBe(
+      'secret "a" is not resolved yet: s/p.enc.yaml holds our side\'s value (the file (x))',
+    );
+  });
+
+  it("counts an aside that carries a fact (a file, a name): a problem whose only change is inside parentheses is new", () => {
+    const wrongKind = (file: string) => `"lookup" is an action (${file}:3:7), not a connector`;
+    const base = { diagnostics: [d(1, wrongKind("actions/lookup.yaml"))], readText: texts("secret: key\n") };
+    expect(matchBaseline(base, { diagnostics: [d(1, wrongKind("actions/lookup.yaml").replace(":3:", ":9:"))], readText: texts("secret: key\n") })).toEqual([true]);
+    expect(matchBaseline(base, { diagnostics: [d(1, wrongKind("actions/other.yaml"))], readText: texts("secret: key\n") })).toEqual([false]);
+    const recipients = (who: string) => ({ diagnostics: [d(1, `the staging file is not encrypted for ${who}`)], readText: texts("secret: key\n") });
+    expect(matchBaseline(recipients("bob (age1aaa)"), recipients("bob (age1bbb)"))).toEqual([false]);
   });
 });

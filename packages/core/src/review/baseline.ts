@@ -2,8 +2,9 @@
  * Which checker diagnostics of a head state its base already had (for `review`'s `new` flag), the
  * way linters' baselines match: by the problem, not by the wording of its message. A message
  * carries context that changes without the problem changing (a "did you mean" that names a secret
- * added elsewhere, an excluded file that defines the name, `file:line:column` of another place,
- * the list of declared environments), and lines shift when lines are inserted above. So a head
+ * added elsewhere, an excluded file that defines the name, a misspelled reference to an unused
+ * secret, the line and column of another place, the list of declared environments), and lines
+ * shift when lines are inserted above. So a head
  * diagnostic matches a base diagnostic of the same rule, file (across a rename) and secret when
  *
  * 1. the text at its range, the text of its line and its {@link problemStatement} are the same
@@ -31,20 +32,25 @@ export interface DiagnosticsSide {
 }
 
 /**
+ * Parenthesized asides that are context, not part of the problem: a "did you mean" (it names
+ * whatever is nearest today), the list of declared environments, the other unresolved names of a
+ * file. Every other aside carries a fact of the problem (a file, a member and their key, a field)
+ * and counts, its numbers as `#` like the rest.
+ */
+const CONTEXT_ASIDE = /\s*\((?:did you mean\b|declared:|\d+ names of [^()]* are unresolved:)[^()]*\)/gi;
+
+/**
  * The statement of the problem a checker message makes, without its context: the message up to
  * its first "; " (what follows is how to fix it, or a hint: a "did you mean", where an excluded
- * definition is), without parenthesized asides (a location, the declared environments, a
- * suggestion), with every number that is not part of a word as `#` (a `file:line:column`, a line,
- * a count of days) and white space collapsed. Names stay: `stripe_key_2` and `lookup2` are kept.
+ * definition is, a reference that misspells an unused secret), without the asides that are
+ * context ({@link CONTEXT_ASIDE}: a suggestion, the declared environments), with every number that
+ * is not part of a word as `#` (a `file:line:column`, a line, a count of days) and white space
+ * collapsed. Names stay (`stripe_key_2` and `lookup2` are kept), and so do the asides that name
+ * one: `(actions/a.yaml:3:7)` is `(actions/a.yaml:#:#)`, so another file is another problem.
  */
 export function problemStatement(message: string): string {
   const cut = message.indexOf("; ");
-  let s = cut === -1 ? message : message.slice(0, cut);
-  // innermost parentheses first, until none is left (an aside may hold one: "(did you mean "x"?)")
-  for (let prev = ""; prev !== s; ) {
-    prev = s;
-    s = s.replace(/\s*\([^()]*\)/g, "");
-  }
+  const s = (cut === -1 ? message : message.slice(0, cut)).replace(CONTEXT_ASIDE, "");
   return s.replace(/(?<![\p{L}\p{N}_])\p{Nd}+/gu, "#").replace(/\s+/g, " ").trim();
 }
 

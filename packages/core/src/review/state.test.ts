@@ -1,5 +1,59 @@
+/**
+ * `readCommitState`: a commit's state read through git, over an in-memory fake (qa s22: what the
+ * checker says of a commit must match what it says of the same files in a working tree).
+ */
 import { describe, expect, it } from "vitest";
-import { projectFolders, stateFromFiles } from "./state.js";
+import type { GitSource } from "./git.js";
+import { projectFolders, readCommitState, stateFromFiles } from "./state.js";
+
+const env = (...names: string[]): string =>
+  `${names.map((n) => `${n}: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]`).join("\n")}\nsops:\n    age: []\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+
+function fakeGit(texts: Record<string, string>): GitSource & { read: Set<string> } {
+  const files = new Map(Object.keys(texts).map((p) => [p, `blob:${p}`]));
+  const read = new Set<string>();
+  return {
+    read,
+    prefix: "",
+    hasHead: async () => true,
+    resolve: async (ref) => `${ref}-id`,
+    mergeBase: async (a) => a,
+    filesAt: async () => files,
+    renames: async () => new Map(),
+    readBlobs: async (ids) =>
+      new Map(
+        ids.map((id) => {
+          const path = id.slice("blob:".length);
+          read.add(path);
+          return [id, texts[path] as string];
+        }),
+      ),
+    log: async () => "",
+  };
+}
+
+describe("readCommitState and the files config.exclude keeps out", () => {
+  const texts = {
+    "stellar.yaml": 'version: 1\nenvironments:\n  development:\n    members: {}\nconfig:\n  exclude: ["legacy/**"]\n',
+    "secrets/development.enc.yaml": env("legacy_hubspot_key"),
+    "agents/ops.yaml": "kind: agent\nname: ops\nactions: [old_refund]\n",
+    "legacy/refund.yaml": "kind: action\nname: old_refund\nmethod: POST\npath: /refunds\n",
+    "legacy/hubspot.yaml": "kind: api_connection\nname: old_hubspot\nbase_url: https://api.hubapi.com\nheaders:\n  - { name: Authorization, type: secret, secret: legacy_hubspot_key }\n",
+    "docs/notes.txt": "not a config file",
+  };
+
+  it("reads them (bounded), so that unknown-reference and unused-secret name the excluded file as check does", async () => {
+    const git = fakeGit(texts);
+    const state = await readCommitState(git, "/r", "HEAD", "head");
+    expect(git.read.has("legacy/refund.yaml")).toBe(true);
+    expect(git.read.has("docs/notes.txt")).toBe(false);
+    const byRule = (rule: string) => state.diagnostics.find((d) => d.rule === rule)?.message ?? "";
+    expect(byRule("unknown-reference")).toContain('legacy/refund.yaml:2 defines it, but stellar.yaml\'s config.exclude glob "legacy/**" keeps that file out');
+    expect(byRule("unused-secret")).toContain("only legacy/hubspot.yaml:5 references it");
+    // and the excluded files stay out of the project
+    expect(state.index?.configFiles.has("legacy/refund.yaml")).toBe(false);
+  });
+});
 
 describe("projectFolders", () => {
   it("lists the top-most folders with a stellar.yaml of their own, not the root, the secrets folder or a folder holding it", () => {

@@ -10,7 +10,8 @@ import { checkWorkspace, type CheckOptions } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { GlobFilter } from "../globs.js";
 import { classifyPath, loadWorkspace, type ConfigScope, type SkippedFile, type WorkspaceFs } from "../load.js";
-import { parseProjectConfig, PROJECT_FILE, type ProjectConfig } from "../project.js";
+import { DEFAULT_EXCLUDE, parseProjectConfig, PROJECT_FILE, type ProjectConfig } from "../project.js";
+import { EXCLUDED_SCAN_MAX_FILES } from "../excluded.js";
 import { sopsConfigCandidates } from "../sops-config.js";
 import { normalizeSecretsDir } from "@stellar-secrets/sops";
 import { gitattributesCandidates } from "./gitattributes.js";
@@ -167,6 +168,18 @@ async function readTreeState(
     for (const rel of [...sopsConfigCandidates(parsed.secretsDir), ...gitattributesCandidates(normalizeSecretsDir(parsed.secretsDir))]) {
       const id = files.get(rel);
       if (id !== undefined) wanted.add(id);
+    }
+  }
+  // files config.exclude keeps out (bounded, as excluded.ts reads them): an unknown-reference or an
+  // unused-secret message names the one that defines or references the name, as check does
+  if (parsed !== undefined) {
+    const excluded = new GlobFilter(parsed.include, parsed.exclude.filter((g) => !DEFAULT_EXCLUDE.includes(g)));
+    let n = 0;
+    for (const [rel, id] of files) {
+      if (n >= EXCLUDED_SCAN_MAX_FILES) break;
+      if (wanted.has(id) || excluded.excludedBy(rel) === undefined) continue;
+      wanted.add(id);
+      n++;
     }
   }
   // a nested project's stellar.yaml (small): a review tells one that is new in the head from one the base had

@@ -3,7 +3,7 @@
  * folder, stellar-secrets commands run in it; the outer project's wording is the identity.
  */
 import { describe, expect, it } from "vitest";
-import { findingWording, messageRewording, rewordMessage } from "./wording.js";
+import { findingWording, messageRewording, readerWording, rewordMessage } from "./wording.js";
 
 const PROD = "secrets/production.enc.yaml";
 
@@ -37,6 +37,32 @@ describe("findingWording", () => {
     // `cd -` would go to the previous folder, `cd -P` take an option: the folder is ./-…
     expect(findingWording("-").command("stellar-secrets set")).toBe("(cd ./- && stellar-secrets set)");
     expect(findingWording("-P x").command("stellar-secrets set")).toBe("(cd './-P x' && stellar-secrets set)");
+  });
+});
+
+describe("readerWording (check run in another folder than the project root)", () => {
+  it("words nothing at the project root", () => {
+    const w = readerWording("/repo", "/repo", true);
+    expect([w.folder, w.path(PROD), w.command("stellar-secrets set x")]).toEqual(["", PROD, "stellar-secrets set x"]);
+  });
+
+  it("words paths from a subfolder as git does, and leaves commands as they are (they find the project from there)", () => {
+    const w = readerWording("/repo", "/repo/agents", true);
+    expect(w.path("agents/billing.yaml")).toBe("billing.yaml");
+    expect(w.path(PROD)).toBe("../secrets/production.enc.yaml");
+    expect(w.path("agents")).toBe(".");
+    expect(w.command("stellar-secrets rotate-key --env production")).toBe("stellar-secrets rotate-key --env production");
+    expect(rewordMessage(`restore ${PROD} (\`git checkout -- ${PROD}\`)`, w, [PROD])).toBe("restore ../secrets/production.enc.yaml (`git checkout -- ../secrets/production.enc.yaml`)");
+  });
+
+  it("runs commands in the project's folder from where they would find another project (above it, or in a nested project)", () => {
+    const above = readerWording("/repo/infra/secrets", "/repo", false);
+    expect(above.path(PROD)).toBe("infra/secrets/secrets/production.enc.yaml");
+    expect(above.command("stellar-secrets set x")).toBe("(cd infra/secrets && stellar-secrets set x)");
+    const inNested = readerWording("/repo", "/repo/teams/labs/agents", false);
+    expect(inNested.path(PROD)).toBe("../../../secrets/production.enc.yaml");
+    expect(inNested.command("stellar-secrets set x")).toBe("(cd ../../.. && stellar-secrets set x)");
+    expect(readerWording("/repo/my team", "/repo", false).shellPath(PROD)).toBe("'my team/secrets/production.enc.yaml'");
   });
 });
 

@@ -7,9 +7,11 @@
  * (`teams/labs/secrets/production.enc.yaml`, so `git checkout REV -- PATH` runs from there as
  * printed) and each stellar-secrets command as run in the project's folder
  * (`(cd teams/labs && stellar-secrets rotate-key --env production)`). The outer project's own
- * wording is the identity. Pure: no file system.
+ * wording is the identity. {@link readerWording} words a project's findings the same way for a
+ * reader in another folder (`check` run in a subfolder). Pure: no file system.
  */
 
+import { join, relative, sep } from "node:path";
 import { shellPathWord } from "../shell.js";
 
 /** How one project's findings word paths and commands (see the module comment). */
@@ -44,6 +46,28 @@ export function findingWording(folder: string | undefined): FindingWording {
     path: (rel) => `${dir}/${rel}`,
     command: (line) => `(cd ${shellPathWord(dir)} && ${line})`,
     shellPath: (rel) => shellPathWord(`${dir}/${rel}`),
+  };
+}
+
+/**
+ * The wording of one project's findings for a reader in the folder `readerDir` (absolute: `check`
+ * run in a subfolder of the project, or above it), as git words paths for its current directory:
+ * each path relative to that folder (`../secrets/production.enc.yaml`, so that
+ * `git checkout -- PATH` runs there as printed), and each stellar-secrets command as it is when
+ * `runsHere` (run in `readerDir`, it finds this project: `stellar.yaml` is looked for upwards),
+ * else in the project's folder (`(cd ../.. && stellar-secrets …)`). The identity for a reader at
+ * the project root. `projectRoot` and `readerDir` are absolute paths of one file system.
+ */
+export function readerWording(projectRoot: string, readerDir: string, runsHere: boolean): FindingWording {
+  const slash = (p: string): string => p.split(sep).join("/");
+  const toRoot = slash(relative(readerDir, projectRoot));
+  if (toRoot === "") return findingWording(undefined);
+  const path = (rel: string): string => slash(relative(readerDir, join(projectRoot, rel))) || ".";
+  return {
+    folder: toRoot,
+    path,
+    command: (line) => (runsHere ? line : `(cd ${shellPathWord(toRoot)} && ${line})`),
+    shellPath: (rel) => shellPathWord(path(rel)),
   };
 }
 

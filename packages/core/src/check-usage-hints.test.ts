@@ -1,0 +1,127 @@
+// Hints of missing-environment-value and unused-secret that say why and what to run (qa s22): the
+// chain of objects that makes a reference needed in an environment, and a secret renamed in some
+// environments only.
+import type { Dirent, Stats } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { checkWorkspace } from "./check.js";
+import { loadWorkspace } from "./load.js";
+import type { WorkspaceFs } from "./workspace-fs.js";
+
+function memoryFs(files: Record<string, string>): WorkspaceFs {
+  const texts = new Map(Object.entries(files).map(([p, v]) => [`/mem/${p}`, v]));
+  const dirs = new Set<string>(["/mem"]);
+  for (const p of texts.keys()) for (let d = p.slice(0, p.lastIndexOf("/")); d.length > 4; d = d.slice(0, d.lastIndexOf("/"))) dirs.add(d);
+  const missing = (p: string): Error => Object.assign(new Error(`ENOENT: ${p}`), { code: "ENOENT" });
+  const entry = (name: string, dir: boolean): Dirent => ({ name, isDirectory: () => dir, isFile: () => !dir, isSymbolicLink: () => false }) as Dirent;
+  const text = (p: string): string => {
+    const t = texts.get(p);
+    if (t === undefined) throw missing(p);
+    return t;
+  };
+  return {
+    readFile: text,
+    readFileBytes: (p) => Buffer.from(text(p), "utf8"),
+    readdir: (p) => {
+      if (!dirs.has(p)) throw missing(p);
+      const names = new Map<string, boolean>();
+      for (const f of [...texts.keys(), ...dirs]) if (f.startsWith(`${p}/`) && !f.slice(p.length + 1).includes("/")) names.set(f.slice(p.length + 1), dirs.has(f));
+      return [...names].map(([n, d]) => entry(n, d));
+    },
+    stat: (p) => {
+      if (!texts.has(p) && !dirs.has(p)) throw missing(p);
+      return { isFile: () => texts.has(p), isDirectory: () => dirs.has(p), size: Buffer.byteLength(texts.get(p) ?? "") } as Stats;
+    },
+    realpath: (p) => p,
+  };
+}
+
+const env = (...names: string[]): string => `${names.map((n) => `${n}: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]`).join("\n")}\nsops:\n    age: []\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+const PROJECT = "version: 1\nenvironments:\n  development:\n    members: {}\n  staging:\n    members: {}\n  production:\n    members: {}\n";
+const rows = (files: Record<string, string>) =>
+  checkWorkspace(loadWorkspace("/mem", { fs: memoryFs({ "stellar.yaml": PROJECT, ...files }), atRoot: true }).index).filter(
+    (d) => d.rule === "missing-environment-value" || d.rule === "unused-secret",
+  );
+
+const CONNECTION = "kind: api_connection\nname: reporting_api\nbase_url: https://reporting.example.com\nheaders:\n  - { name: X-Db-Password, type: secret, secret: reporting_db_readonly_password }\n";
+const ACTION = "kind: action\nname: daily_report\nconnection: reporting_api\nmethod: GET\npath: /daily\n";
+const AGENT = "kind: agent\nname: insights\nenvironments: [staging, production]\nactions: [daily_report]\n";
+
+describe("missing-environment-value through the objects that use the reference", () => {
+  it("names the action and the agent that make a connection's header needed in that environment", () => {
+    const ds = rows({
+      "secrets/development.enc.yaml": env("reporting_db_readonly_password"),
+      "secrets/staging.enc.yaml": env("reporting_db_readonly_password"),
+      "secrets/production.enc.yaml": env(),
+      "connections/reporting.yaml": CONNECTION,
+      "actions/daily_report.yaml": ACTION,
+      "agents/insights.yaml": AGENT,
+    });
+    expect(ds.map((d) => [d.rule, d.file, d.line, d.column, d.message])).toEqual([
+      [
+        "missing-environment-value",
+        "connections/reporting.yaml",
+        5,
+        50,
+        'secret "reporting_db_readonly_password" has no value in production, where API connection "reporting_api" is used (in production: by action "daily_report", which agent "insights" lists); set it with `stellar-secrets set reporting_db_readonly_password --env production`',
+      ],
+    ]);
+  });
+});
+
+describe("a secret renamed in some environments only", () => {
+  it("the new name's missing value and the old name's unused-secret point at each other and at `rename`, which prints the steps", () => {
+    const ds = rows({
+      "secrets/development.enc.yaml": env("reporting_db_readonly_password"),
+      "secrets/staging.enc.yaml": env("reporting_db_readonly_password"),
+      "secrets/production.enc.yaml": env("reporting_db_password"),
+      "connections/reporting.yaml": CONNECTION,
+      "actions/daily_report.yaml": ACTION,
+      "agents/insights.yaml": AGENT,
+    });
+    expect(ds.map((d) => [d.rule, d.file, d.line])).toEqual([
+      ["missing-environment-value", "connections/reporting.yaml", 5],
+      ["unused-secret", "secrets/production.enc.yaml", 1],
+    ]);
+    expect(ds[0]?.message).toContain(
+      '; or, if it replaces "reporting_db_password" (still set in production, referenced nowhere), `stellar-secrets rename reporting_db_password reporting_db_readonly_password` prints how to move that value',
+    );
+    expect(ds[1]?.message).toBe(
+      'secret "reporting_db_password" is not referenced by any config file; "reporting_db_readonly_password", which config files reference, has no value in production, where this one has: if it replaces this one, `stellar-secrets rename reporting_db_password reporting_db_readonly_password` prints how to move the value; else remove this one with `stellar-secrets rm reporting_db_password`',
+    );
+  });
+
+  it("says nothing of a rename when the unused secret is of another service or also set where the new one is", () => {
+    const ds = rows({
+      "secrets/development.enc.yaml": env("reporting_db_readonly_password", "reporting_db_password"),
+      "secrets/staging.enc.yaml": env("reporting_db_readonly_password"),
+      "secrets/production.enc.yaml": env("reporting_db_password", "billing_db_password"),
+      "connections/reporting.yaml": CONNECTION,
+      "actions/daily_report.yaml": ACTION,
+      "agents/insights.yaml": AGENT,
+    });
+    expect(ds.every((d) => !d.message.includes("rename"))).toBe(true);
+  });
+});
+
+describe("a catalog entry for a secret no environment file has", () => {
+  it("offers no rename to a name that has an entry of its own (the fix would repeat that key), and says to merge", () => {
+    const ds = checkWorkspace(
+      loadWorkspace("/mem", {
+        fs: memoryFs({
+          "stellar.yaml": PROJECT,
+          "secrets/development.enc.yaml": env("twilio_auth_token"),
+          "secrets/catalog.yaml": "secrets:\n  twilio_auth_token:\n    owner: voice\n  twilio_auth_tokn:\n    description: typo\n  sendgrid_marketing_key:\n    owner: growth\n",
+        }),
+        atRoot: true,
+      }).index,
+    ).filter((d) => d.rule === "unknown-secret");
+    expect(ds.map((d) => [d.line, d.column, d.suggestion])).toEqual([
+      [4, 3, undefined],
+      [6, 3, undefined],
+    ]);
+    expect(ds[0]?.message).toBe(
+      'the catalog describes "twilio_auth_tokn", but no environment file has that secret; did you mean "twilio_auth_token"? It has an entry of its own at line 2: merge this one into it and remove this one (renaming it would repeat that key)',
+    );
+    expect(ds[1]?.message).toBe('the catalog describes "sendgrid_marketing_key", but no environment file has that secret; create it with `stellar-secrets set sendgrid_marketing_key --env ENV`, or remove the entry');
+  });
+});
