@@ -676,7 +676,7 @@ describe("a comment added in clear text to an environment file", () => {
   it("is told (text, markdown overview, JSON note), beside the metadata-only line", () => {
     const r = textReport([env({ clearComments: [1] })]);
     const text = renderReviewText(r);
-    expect(text).toContain("  ! a comment in clear text at line 1 (sops encrypts comments; no MAC covers this one): make sure it holds no secret\n");
+    expect(text).toContain("  ! a comment in clear text at line 1 (not encrypted, and no MAC covers it): make sure it holds no secret\n");
     expect(renderReviewMarkdown(r)).toContain("- **production**: no value changed \\(metadata only\\); a comment in clear text at line 1");
     expect(JSON.parse(renderReviewJson(r)).environments[0].notes.map((n: { kind: string }) => n.kind)).toEqual(["metadata-only", "clear-comment"]);
   });

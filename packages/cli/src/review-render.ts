@@ -35,7 +35,7 @@ export type ReviewNote =
       message: string;
     }
   | {
-      /** Comments the head's file has in clear text that the base's did not (sops encrypts comments). */
+      /** Comments the head's file has in clear text that the base's did not (not encrypted; no MAC covers a comment). */
       kind: "clear-comment";
       message: string;
       lines: number[];
@@ -75,7 +75,7 @@ export function environmentNotes(e: EnvironmentReview): ReviewNote[] {
   if (comments.length > 0) {
     notes.push({
       kind: "clear-comment",
-      message: `${comments.length === 1 ? "a comment" : `${comments.length} comments`} in clear text at ${comments.length === 1 ? "line" : "lines"} ${humanList(comments.map(String))} (sops encrypts comments; no MAC covers ${comments.length === 1 ? "this one" : "these"}): make sure ${comments.length === 1 ? "it holds" : "they hold"} no secret`,
+      message: `${comments.length === 1 ? "a comment" : `${comments.length} comments`} in clear text at ${comments.length === 1 ? "line" : "lines"} ${humanList(comments.map(String))} (not encrypted, and no MAC covers ${comments.length === 1 ? "it" : "them"}): make sure ${comments.length === 1 ? "it holds" : "they hold"} no secret`,
       lines: [...comments],
     });
   }

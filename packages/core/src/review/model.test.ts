@@ -373,7 +373,7 @@ describe("buildReview over whole repositories", () => {
     expect(report.diagnostics.find((d) => d.rule === "missing-environment-value")?.message).not.toContain("this change removes");
   });
 
-  it("points at a comment added in clear text to an environment file (sops encrypts comments; no MAC covers this one), not at one the base had", async () => {
+  it("points at a comment added in clear text to an environment file (not encrypted, and no MAC covers it), not at one the base had", async () => {
     const { base } = await project();
     const commented = `# prod keys: ask #platform\n${base[PROD] as string}`;
     const report = buildReview(at("HEAD", base), at("working tree", { ...base, [PROD]: commented }));

@@ -108,7 +108,7 @@ export interface EnvironmentReview {
   problems: ReviewProblem[];
   /**
    * The 1-based lines of comments the head's file has in clear text that the base's did not
-   * (sops encrypts a file's comments, and no MAC covers one written by hand: it may hold a
+   * (not encrypted, and no MAC covers a comment: one written by hand may hold a
    * secret). Absent when there is none.
    */
   clearComments?: number[];
