@@ -172,6 +172,15 @@ describe("stellar-secrets check", () => {
     expect(inner.diagnostics.map((d) => d.file)).toContain("connectors/leak.yaml");
     const outerOnly = cli(["check", "--json", "agents"], dir);
     expect((JSON.parse(outerOnly.stdout) as { diagnostics: { file: string }[] }).diagnostics.filter((d) => d.file.startsWith("teams/"))).toEqual([]);
+    // an outer config.include that does not reach teams/ (the load never enters it) leaves it checked all the same
+    writeFileSync(join(dir, "stellar.yaml"), `${readFileSync(join(dir, "stellar.yaml"), "utf8")}config:\n  include: ["agents/**/*.yaml", "connectors/**/*.yaml"]\n`);
+    const narrow = cli(["check", "--json"], dir);
+    expect(narrow.status).toBe(1);
+    expect((JSON.parse(narrow.stdout) as { diagnostics: { rule: string; file: string }[] }).diagnostics.filter((d) => d.file === "teams/labs/connectors/leak.yaml").map((d) => d.rule)).toEqual(
+      expect.arrayContaining(["plaintext-credential", "unknown-secret"]),
+    );
+    expect(narrow.stderr).toContain("stellar-secrets: teams/labs has a stellar.yaml of its own: checked as its own project (against its own secrets)\n");
+    writeFileSync(join(dir, "stellar.yaml"), readFileSync(join(dir, "stellar.yaml"), "utf8").replace(/config:\n  include: .*\n$/, ""));
     // a stellar.yaml that cannot be read (a broken link) is an error on it; the rest is still checked
     mkdirSync(join(dir, "teams", "broken"));
     symlinkSync("/nonexistent-stellar-test/stellar.yaml", join(dir, "teams", "broken", "stellar.yaml"));

@@ -2,10 +2,12 @@
  * `stellar-secrets check`: runs every checker rule over the repository (no key needed) and
  * prints the diagnostics as text, JSON or SARIF 2.1.0. Exit 1 on errors or too many warnings.
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync, type Dirent } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import {
   checkWorkspace,
+  DEFAULT_EXCLUDE,
+  DEFAULT_INCLUDE,
   findingWording,
   findProjectRoot,
   GlobFilter,
@@ -27,7 +29,7 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { parentsNotFetchedNote, readUnresolvedMerges, readValueHistory, shallowCutOf, shallowHistoryNote, startCommittedVersions, type CommittedVersionsReader } from "../git.js";
 import { allowOutsideLinks } from "../repository.js";
-import { escapeControlCharacters } from "@stellar-secrets/sops";
+import { escapeControlCharacters, normalizeSecretsDir } from "@stellar-secrets/sops";
 import { diagnosticResult, sarifLog } from "../sarif.js";
 import { stringifyJson } from "../json-text.js";
 
@@ -130,6 +132,11 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const configPaths = [...outer.configPaths];
   const nested: string[] = [];
   const pending = outer.skipped.filter((s) => s.project === true);
+  for (const rel of projectsBeyondWalk(root, outer, new Set(pending.map((s) => s.path)))) {
+    const entry: SkippedFile = { path: rel, reason: `another project (it has its own ${PROJECT_FILE})`, project: true };
+    pending.push(entry);
+    skipped.push(entry);
+  }
   for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
     const rel = next.path;
     if (!outside && !(scope === rel || scope.startsWith(`${rel}/`) || rel.startsWith(`${scope}/`))) continue;
@@ -208,6 +215,44 @@ interface ProjectCheck {
   paths: string[];
   /** Its `config.include` and `config.exclude` globs. */
   globs: { include: readonly string[]; exclude: readonly string[] };
+  /** Its `secrets_dir`, as stellar.yaml gives it. */
+  secretsDir: string;
+}
+
+/**
+ * The folders below `root` (relative, `/`-separated) holding a stellar.yaml of their own, the
+ * top-most only, that the load's walk did not reach: it enters only the folders `config.include`
+ * may match and `config.exclude` does not drop, so a project in another folder would go unchecked
+ * by a `check` at the outer root (`review` and `pre-commit` list them from git). Only the folders
+ * are listed (no file is read); `.git`, `node_modules`, the secrets folder and symbolic links are
+ * not entered. Runs only when the globs are not the defaults (which reach every folder).
+ */
+function projectsBeyondWalk(root: string, outer: ProjectCheck, known: ReadonlySet<string>): string[] {
+  const defaults = (globs: readonly string[], dflt: readonly string[]): boolean => globs.length === dflt.length && globs.every((g) => dflt.includes(g));
+  if (defaults(outer.globs.include, DEFAULT_INCLUDE) && defaults(outer.globs.exclude, DEFAULT_EXCLUDE)) return [];
+  const secrets = normalizeSecretsDir(outer.secretsDir);
+  const found: string[] = [];
+  let budget = 100_000; // folders listed at most (a huge tree is not walked whole for this)
+  const walk = (rel: string): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(rel === "" ? root : join(root, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    if (rel !== "" && entries.some((e) => e.name === PROJECT_FILE && !e.isDirectory())) {
+      if (!known.has(rel)) found.push(rel);
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory() || e.name === ".git" || e.name === "node_modules" || --budget < 0) continue;
+      const sub = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (sub === secrets || sub.startsWith(`${secrets}/`)) continue;
+      walk(sub);
+    }
+  };
+  walk("");
+  return found.sort();
 }
 
 /**
@@ -252,6 +297,7 @@ async function checkProject(start: string, atRoot: boolean, git: CommittedVersio
     configPaths: [...index.configFiles.keys()],
     paths: named,
     globs: { include: index.project.include, exclude: index.project.exclude },
+    secretsDir: index.project.secretsDir,
   };
 }
 
