@@ -180,7 +180,11 @@ describe("stellar-secrets check", () => {
       expect.arrayContaining(["plaintext-credential", "unknown-secret"]),
     );
     expect(narrow.stderr).toContain("stellar-secrets: teams/labs has a stellar.yaml of its own: checked as its own project (against its own secrets)\n");
-    writeFileSync(join(dir, "stellar.yaml"), readFileSync(join(dir, "stellar.yaml"), "utf8").replace(/config:\n  include: .*\n$/, ""));
+    // config.exclude is an explicit opt-out: the folder is left alone
+    writeFileSync(join(dir, "stellar.yaml"), `${readFileSync(join(dir, "stellar.yaml"), "utf8")}  exclude: ["teams/**"]\n`);
+    const optOut = JSON.parse(cli(["check", "--json"], dir).stdout) as { diagnostics: { file: string }[] };
+    expect(optOut.diagnostics.filter((d) => d.file.startsWith("teams/"))).toEqual([]);
+    writeFileSync(join(dir, "stellar.yaml"), readFileSync(join(dir, "stellar.yaml"), "utf8").replace(/config:\n  include: .*\n  exclude: .*\n$/, ""));
     // a stellar.yaml that cannot be read (a broken link) is an error on it; the rest is still checked
     mkdirSync(join(dir, "teams", "broken"));
     symlinkSync("/nonexistent-stellar-test/stellar.yaml", join(dir, "teams", "broken", "stellar.yaml"));

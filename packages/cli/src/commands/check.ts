@@ -224,13 +224,16 @@ interface ProjectCheck {
  * top-most only, that the load's walk did not reach: it enters only the folders `config.include`
  * may match and `config.exclude` does not drop, so a project in another folder would go unchecked
  * by a `check` at the outer root (`review` and `pre-commit` list them from git). Only the folders
- * are listed (no file is read); `.git`, `node_modules`, the secrets folder and symbolic links are
- * not entered. Runs only when the globs are not the defaults (which reach every folder).
+ * are listed (no file is read); `.git`, `node_modules`, the secrets folder, folders `config.exclude`
+ * leaves out (an explicit opt-out) and symbolic links are not entered. Runs only when the globs
+ * are not the defaults (which reach every folder).
  */
 function projectsBeyondWalk(root: string, outer: ProjectCheck, known: ReadonlySet<string>): string[] {
   const defaults = (globs: readonly string[], dflt: readonly string[]): boolean => globs.length === dflt.length && globs.every((g) => dflt.includes(g));
   if (defaults(outer.globs.include, DEFAULT_INCLUDE) && defaults(outer.globs.exclude, DEFAULT_EXCLUDE)) return [];
   const secrets = normalizeSecretsDir(outer.secretsDir);
+  // (config.exclude is an explicit opt-out, which the walk respects: a folder of test fixtures)
+  const filter = new GlobFilter(outer.globs.include, outer.globs.exclude);
   const found: string[] = [];
   let budget = 100_000; // folders listed at most (a huge tree is not walked whole for this)
   const walk = (rel: string): void => {
@@ -247,7 +250,7 @@ function projectsBeyondWalk(root: string, outer: ProjectCheck, known: ReadonlySe
     for (const e of entries) {
       if (!e.isDirectory() || e.name === ".git" || e.name === "node_modules" || --budget < 0) continue;
       const sub = rel === "" ? e.name : `${rel}/${e.name}`;
-      if (sub === secrets || sub.startsWith(`${secrets}/`)) continue;
+      if (sub === secrets || sub.startsWith(`${secrets}/`) || filter.excludesDirectory(sub)) continue;
       walk(sub);
     }
   };

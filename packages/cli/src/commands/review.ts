@@ -12,6 +12,7 @@ import {
   findProjectRoot,
   folderSource,
   PROJECT_FILE,
+  GlobFilter,
   projectFolders,
   VERSION,
   readCommitState,
@@ -197,7 +198,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // every folder with a stellar.yaml of its own, from each side's listing (the loader only meets
   // those its config.include reaches); the working tree's from git's index
   const nestedOf = async (state: ReviewState, rev: Revision): Promise<readonly string[]> =>
-    state.projectsBelow ?? (rev.kind === "working-tree" && state.index !== undefined ? [...new Set([...projectFolders(await pathsAt(repo, undefined), state.index.project.secretsDir), ...(state.nestedProjects ?? [])])] : state.nestedProjects ?? []);
+    state.projectsBelow ?? (rev.kind === "working-tree" && state.index !== undefined ? [...new Set([...projectFolders(await pathsAt(repo, undefined), state.index.project.secretsDir, new GlobFilter(state.index.project.include, state.index.project.exclude)), ...(state.nestedProjects ?? [])])] : state.nestedProjects ?? []);
   const pending = [...new Set([...(await nestedOf(head, headRev)), ...(await nestedOf(base, baseRev))])].sort();
   for (let dir = pending.shift(); dir !== undefined; dir = pending.shift()) {
     if (seen.has(dir)) continue;

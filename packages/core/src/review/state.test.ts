@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { GitSource } from "./git.js";
+import { GlobFilter } from "../globs.js";
 import { projectFolders, readCommitState, stateFromFiles } from "./state.js";
 
 const env = (...names: string[]): string =>
@@ -69,6 +70,13 @@ describe("projectFolders", () => {
     ];
     expect(projectFolders(paths, "secrets")).toEqual(["apps/web/config", "teams/labs"]);
     expect(projectFolders(["vault/stellar.yaml", "vault/secrets/production.enc.yaml"], "vault/secrets")).toEqual([]);
+  });
+
+  it("leaves out a folder config.exclude keeps out (an explicit opt-out: test fixtures), not one config.include merely does not reach", () => {
+    const paths = ["stellar.yaml", "test/fixtures/a/stellar.yaml", "teams/labs/stellar.yaml"];
+    const filter = new GlobFilter(["connectors/**/*.yaml"], ["test/**"]);
+    expect(projectFolders(paths, "secrets", filter)).toEqual(["teams/labs"]);
+    expect(projectFolders(paths, "secrets")).toEqual(["teams/labs", "test/fixtures/a"]);
   });
 });
 

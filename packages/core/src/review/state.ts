@@ -62,16 +62,18 @@ export interface ReviewState {
 /**
  * The folders (relative, `/`-separated, sorted) among `paths` (every file of a state, relative to
  * the project root) that hold a stellar.yaml of their own: the projects nested in this one, as
- * the loader tells them (not the root; not a folder inside `secretsDir` or one that contains it),
- * the top-most only. Pure.
+ * the loader tells them (not the root; not a folder inside `secretsDir` or one that contains it;
+ * not one `exclude`, the project's `config.exclude`, leaves out: an explicit opt-out), the
+ * top-most only. Pure.
  */
-export function projectFolders(paths: Iterable<string>, secretsDir: string): string[] {
+export function projectFolders(paths: Iterable<string>, secretsDir: string, exclude?: Pick<GlobFilter, "excludesDirectory">): string[] {
   const secrets = normalizeSecretsDir(secretsDir);
   const dirs = new Set<string>();
+  const excluded = (dir: string): boolean => exclude !== undefined && dir.split("/").some((_, i, parts) => exclude.excludesDirectory(parts.slice(0, i + 1).join("/")));
   for (const rel of paths) {
     if (!rel.endsWith(`/${PROJECT_FILE}`)) continue;
     const dir = rel.slice(0, -PROJECT_FILE.length - 1);
-    if (dir === secrets || dir.startsWith(`${secrets}/`) || secrets.startsWith(`${dir}/`)) continue;
+    if (dir === secrets || dir.startsWith(`${secrets}/`) || secrets.startsWith(`${dir}/`) || excluded(dir)) continue;
     dirs.add(dir);
   }
   return [...dirs].filter((dir) => ![...dirs].some((other) => dir.startsWith(`${other}/`))).sort();
@@ -106,7 +108,7 @@ export function stateOfIndex(
     ...(reload === undefined ? {} : { loadWithin: (scope: ConfigScope) => (index === undefined ? undefined : reload(scope)) }),
     readText,
     ...(skipped === undefined || index === undefined ? {} : { nestedProjects: skipped.filter((s) => s.project === true).map((s) => s.path) }),
-    ...(paths === undefined || index === undefined ? {} : { projectsBelow: projectFolders(paths, index.project.secretsDir) }),
+    ...(paths === undefined || index === undefined ? {} : { projectsBelow: projectFolders(paths, index.project.secretsDir, new GlobFilter(index.project.include, index.project.exclude)) }),
   };
 }
 
