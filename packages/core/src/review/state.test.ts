@@ -54,3 +54,33 @@ describe("readCommitState and the files config.exclude keeps out", () => {
     expect(state.index?.configFiles.has("legacy/refund.yaml")).toBe(false);
   });
 });
+
+describe("readCommitState of a nested project and the projects around it (as check reads them from the disk)", () => {
+  const project = (secretsDir = "secrets"): string => `version: 1\nsecrets_dir: ${secretsDir}\nenvironments:\n  production:\n    members: {}\n`;
+  const texts = {
+    "stellar.yaml": project(),
+    "secrets/production.enc.yaml": env("outer_key"),
+    "connections/outer.yaml": "kind: api_connection\nname: outer\nbase_url: https://o.example\nheaders:\n  - { name: X-Key, type: secret, secret: lab_key }\n",
+    "teams/labs/stellar.yaml": project(),
+    "teams/labs/secrets/production.enc.yaml": env("lab_key"),
+    "teams/labs/connections/lab.yaml": "kind: api_connection\nname: lab\nbase_url: https://l.example\nheaders:\n  - { name: X-Key, type: secret, secret: outer_key }\n",
+  };
+  const unknown = (state: { diagnostics: readonly { rule: string; message: string }[] }): string => state.diagnostics.find((d) => d.rule === "unknown-secret")?.message ?? "";
+
+  it("names the enclosing project that has a secret a nested project's file references, read from the same commit", async () => {
+    const outer = fakeGit(texts);
+    const { folderSource } = await import("./git.js");
+    const inner = folderSource(outer, "teams/labs");
+    const state = await readCommitState(inner, "/r/teams/labs", "HEAD", "head", { enclosing: { git: outer, dir: "teams/labs" } });
+    expect(unknown(state)).toContain("the enclosing project (../../stellar.yaml) has it, but a project's config files can use only their own project's secrets");
+    // without the tree around it, the plain message (what review said before)
+    const alone = await readCommitState(folderSource(fakeGit(texts), "teams/labs"), "/r/teams/labs", "HEAD", "head");
+    expect(unknown(alone)).not.toContain("enclosing project");
+  });
+
+  it("names the nested project that has a secret the outer project's file references (its environment files are read from the commit)", async () => {
+    const git = fakeGit(texts);
+    const state = await readCommitState(git, "/r", "HEAD", "head");
+    expect(unknown(state)).toContain("teams/labs (a project of its own: teams/labs/stellar.yaml) has it");
+  });
+});
