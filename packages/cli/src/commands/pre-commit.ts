@@ -118,7 +118,7 @@ async function checkStagedProject(
   const errors = blockingErrors({ ...state, diagnostics });
   if (dir === "") return { errors, unresolved };
   // a nested project's messages name its files (and commands) as seen from its folder: reworded for the outer root
-  const paths = [PROJECT_FILE, SOPS_CONFIG_FILE, ...state.index.configFiles.keys(), ...files.map((f) => f.path), ...(state.index.catalog === undefined ? [] : [state.index.catalog.path])];
+  const paths = [PROJECT_FILE, SOPS_CONFIG_FILE, ...state.index.configFiles.keys(), ...files.map((f) => f.path), ...(state.index.catalog === undefined ? [] : [state.index.catalog.path]), ...state.index.otherProjectPaths()];
   const reword = messageRewording(findingWording(dir), paths);
   return { errors: errors.map((d) => ({ ...d, file: at(d.file), message: reword(d.message, d.file) })), unresolved };
 }

@@ -389,6 +389,9 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     ...(head.index?.configFiles.keys() ?? []),
     ...[...(head.index?.environmentFiles.values() ?? []), ...(base.index?.environmentFiles.values() ?? [])].map((f) => f.path),
     ...(head.index?.catalog === undefined ? [] : [head.index.catalog.path]),
+    // the other projects a message named (`../../stellar.yaml`: the enclosing project's)
+    ...(head.index?.otherProjectPaths() ?? []),
+    ...(base.index?.otherProjectPaths() ?? []),
   ];
   const reword = messageRewording(w, knownPaths);
   const parsedOthers = new Map<string, SecretsFile | undefined>();
