@@ -12,7 +12,7 @@ import { GlobFilter } from "../globs.js";
 import { classifyPath, loadWorkspace, type ConfigScope, type SkippedFile, type WorkspaceFs } from "../load.js";
 import { DEFAULT_EXCLUDE, parseProjectConfig, PROJECT_FILE, type ProjectConfig } from "../project.js";
 import { EXCLUDED_SCAN_MAX_FILES } from "../excluded.js";
-import { OTHER_PROJECTS_MAX_FILES, readOtherProjects, type OtherProject } from "../other-projects.js";
+import { OTHER_PROJECTS_MAX_BYTES, OTHER_PROJECTS_MAX_FILES, readOtherProjects, type OtherProject } from "../other-projects.js";
 import { sopsConfigCandidates } from "../sops-config.js";
 import { normalizeSecretsDir } from "@stellar-secrets/sops";
 import { gitattributesCandidates } from "./gitattributes.js";
@@ -155,7 +155,9 @@ async function readOtherProjectsInTree(git: GitSource, top: string, listing: Rea
       const id = listing.get(rel);
       if (id === undefined) return undefined;
       if (!texts.has(id)) missing.add(id);
-      return texts.get(id);
+      const text = texts.get(id);
+      // (a tree has no file sizes: the walk's size bound is applied to the text)
+      return typeof text === "string" && text.length > OTHER_PROJECTS_MAX_BYTES ? null : text;
     };
     const found = readOtherProjects(treeFs(top, paths, readText), project);
     if (missing.size === 0 || round >= 4) return found;
