@@ -169,7 +169,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // (else an added stellar.yaml, even an empty one, would let anything below it be committed)
   const nested = [...(staged.nestedProjects ?? [])];
   for (let dir = nested.shift(); dir !== undefined; dir = nested.shift()) {
-    const inner = await readIndexState(folderSource(repo, dir), join(root, dir), "staged");
+    // (with the outer project's staged tree around it: a secret only the enclosing project has is named as check names it)
+    const inner = await readIndexState(folderSource(repo, dir), join(root, dir), "staged", { enclosing: { git: repo, dir } });
     if (inner.index === undefined) {
       // skipped by the outer load as a project, yet no stellar.yaml of it could be read: never a silent pass
       const why = "cannot be read from the staged files, so the folder's files are not checked; a folder with a stellar.yaml is a project of its own: stage it as a regular file, or remove it";
