@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { GitSource } from "./git.js";
-import { readCommitState } from "./state.js";
+import { readCommitState, readIndexState } from "./state.js";
 
 const env = (...names: string[]): string =>
   `${names.map((n) => `${n}: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]`).join("\n")}\nsops:\n    age: []\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
@@ -76,6 +76,14 @@ describe("readCommitState of a nested project and the projects around it (as che
     // without the tree around it, the plain message (what review said before)
     const alone = await readCommitState(folderSource(fakeGit(texts), "teams/labs"), "/r/teams/labs", "HEAD", "head");
     expect(unknown(alone)).not.toContain("enclosing project");
+  });
+
+  it("reads the staged state (pre-commit) with the enclosing project's staged tree around it too", async () => {
+    const outer = fakeGit(texts);
+    const staged = Object.assign(outer, { filesInIndex: () => outer.filesAt("index") });
+    const { folderSource } = await import("./git.js");
+    const state = await readIndexState(folderSource(staged, "teams/labs"), "/r/teams/labs", "staged", { enclosing: { git: staged, dir: "teams/labs" } });
+    expect(unknown(state)).toContain("the enclosing project (../../stellar.yaml) has it");
   });
 
   it("names the nested project that has a secret the outer project's file references (its environment files are read from the commit)", async () => {
