@@ -3,7 +3,7 @@
  * first): output formats, exit statuses, PATH scoping, and that no value is ever printed.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -167,6 +167,16 @@ describe("stellar-secrets check", () => {
     // checked against its own secrets: its reference to labs_api_key (only it has that name) is no problem
     expect(out.diagnostics.filter((d) => d.file === "teams/labs/connectors/labs.yaml")).toEqual([]);
     expect(r.stderr).toContain("stellar-secrets: teams/labs has a stellar.yaml of its own: checked as its own project (against its own secrets)\n");
+    // a secret only the enclosing project has: that project is named from where check runs (not ../../stellar.yaml of the nested folder)
+    writeFileSync(join(dir, "teams", "labs", "connectors", "outer.yaml"), "kind: action\nname: outer\nmethod: GET\npath: /x\nheaders:\n  - { name: X-Ref, type: secret, secret: openai_api_key }\n");
+    const enclosing = (d: { rule: string; file: string; message: string }) => d.rule === "unknown-secret" && d.file === "teams/labs/connectors/outer.yaml";
+    const atRoot = (JSON.parse(cli(["check", "--json"], dir).stdout) as { diagnostics: { rule: string; file: string; message: string }[] }).diagnostics.find(enclosing);
+    expect(atRoot?.message).toContain("the enclosing project (stellar.yaml) has it");
+    const fromTeams = cli(["check"], join(dir, "teams")).stdout.split("\n").find((l) => l.startsWith("labs/connectors/outer.yaml:"));
+    expect(fromTeams).toContain("the enclosing project (../stellar.yaml) has it");
+    const inside = cli(["check"], join(dir, "teams", "labs")).stdout.split("\n").find((l) => l.startsWith("connectors/outer.yaml:"));
+    expect(inside).toContain("the enclosing project (../../stellar.yaml) has it");
+    rmSync(join(dir, "teams", "labs", "connectors", "outer.yaml"));
     // inside it, the same findings with its own paths; a PATH of the outer project leaves it out
     const inner = JSON.parse(cli(["check", "--json", "teams/labs"], dir).stdout) as { diagnostics: { rule: string; file: string }[] };
     expect(inner.diagnostics.map((d) => d.file)).toContain("connectors/leak.yaml");

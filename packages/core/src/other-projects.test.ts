@@ -93,4 +93,12 @@ describe("a name that only another project of the monorepo has", () => {
       'action "dial_out" uses API connection "stripe_api", but there is none by that name in this project; the enclosing project (../../stellar.yaml) defines it in its connections/stripe.yaml:2, and a project can use only its own objects: define the API connection in this project, or move action "dial_out" into that one',
     ]);
   });
+
+  it("lists the other projects' paths a message may name (for rewording it for a reader elsewhere), only once they were read", () => {
+    const { index } = loadWorkspace("/mem/projects/voice", { fs: memoryFs(REPO), atRoot: true });
+    expect(index.otherProjectPaths()).toEqual([]); // a load reads no other project
+    checkWorkspace(index);
+    expect(index.otherProjectPaths()).toContain("../../stellar.yaml");
+    expect(index.otherProjectPaths()).toContain("../../connections/stripe.yaml");
+  });
 });

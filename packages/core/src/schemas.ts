@@ -61,8 +61,9 @@ const plainOrSecret = {
 const objectName = { type: "string", pattern: OBJECT_NAME_PATTERN, maxLength: 128 };
 const environments = {
   type: "array",
-  description: "Environments where this is used (declared in stellar.yaml). Default: every environment.",
+  description: "Environments where this is used (declared in stellar.yaml), at least one. Default (the field left out): every environment.",
   items: { type: "string", pattern: ENVIRONMENT_NAME_PATTERN },
+  minItems: 1,
   uniqueItems: true,
 };
 const header = {

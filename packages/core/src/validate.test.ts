@@ -10,6 +10,17 @@ function diagnostics(text: string): string[] {
 }
 
 describe("schema diagnostics in words", () => {
+  it("refuses an empty environments list (used in no environment), saying what to write", () => {
+    expect(diagnostics("kind: agent\nname: helper\nenvironments: []\n")).toEqual([
+      '3:15 schema "environments" lists no environment, so this agent runs in none: list the environments it runs in (`environments: [production]`, names from stellar.yaml), or remove the field for every environment',
+    ]);
+    expect(diagnostics("kind: action\nname: ping\nmethod: GET\npath: /ping\nenvironments: []\n")).toEqual([
+      '5:15 schema "environments" lists no environment, so this action is used in none: list the environments it is used in (`environments: [production]`, names from stellar.yaml), or remove the field for every environment',
+    ]);
+    expect(diagnostics("kind: agent\nname: helper\nenvironments: [production]\n")).toEqual([]);
+    expect(diagnostics("kind: agent\nname: helper\n")).toEqual([]);
+  });
+
   it("says what a valid header name is instead of showing the pattern", () => {
     const text = "kind: api_connection\nname: x\nbase_url: https://a.example\nheaders:\n  - { name: 'X Api Key', type: static, value: json }\n";
     expect(diagnostics(text)).toEqual([

@@ -139,6 +139,8 @@ function describe(e: ErrorObject, actual: string | undefined): { message: string
       return { message: `has a duplicate entry (items ${String(p.j)} and ${String(p.i)})` };
     case "minProperties":
       return { message: `must have at least ${String(p.limit)} entr${p.limit === 1 ? "y" : "ies"}` };
+    case "minItems":
+      return { message: `must have at least ${String(p.limit)} item${p.limit === 1 ? "" : "s"}` };
     case "propertyNames":
       return { message: `has an invalid name` };
     default:
@@ -332,7 +334,14 @@ export function schemaDiagnostics(
     let override: { message: string; suggestion?: string } | undefined;
     /** The override's message names its place already ("in …" is not appended). */
     let placed = false;
-    if (e.keyword === "unevaluatedProperties" || e.keyword === "additionalProperties") {
+    if (e.keyword === "minItems" && e.instancePath === "/environments") {
+      // an empty list is not "every environment" (that is the field left out): the object would be used in none
+      const kind = isObject(value) && typeof value.kind === "string" ? value.kind : "object";
+      const doing = kind === "agent" ? "runs" : "is used";
+      override = {
+        message: `lists no environment, so this ${kind} ${doing} in none: list the environments it ${doing} in (\`environments: [production]\`, names from stellar.yaml), or remove the field for every environment`,
+      };
+    } else if (e.keyword === "unevaluatedProperties" || e.keyword === "additionalProperties") {
       // A branch that fails (a missing field, a wrong value) leaves its own fields "unevaluated":
       // its failure is reported on its own; a field the declared type allows is never "unknown".
       const prop = String((e.params as Record<string, unknown>).unevaluatedProperty ?? (e.params as Record<string, unknown>).additionalProperty);

@@ -165,6 +165,17 @@ export class WorkspaceIndex {
     return this.#others;
   }
 
+  /**
+   * The paths, relative to this project's root, that a message naming another project may hold:
+   * each other project's folder (`teams/labs`, `../..`), its stellar.yaml and the files that define
+   * its objects. Only those read so far (a message asked, see {@link setOtherProjectsReader}): empty
+   * before, never a read. For rewording messages for a reader elsewhere (`messageRewording`).
+   */
+  otherProjectPaths(): string[] {
+    if (this.#others === undefined) return [];
+    return this.#others.flatMap((p) => [...(p.path === "." ? [] : [p.path]), p.path === "." ? "stellar.yaml" : `${p.path}/stellar.yaml`, ...p.definitions.map((d) => d.path)]);
+  }
+
   /** The first other project (a folder with its own stellar.yaml, below or around this one) whose environment files have `name`; undefined without a reader. */
   otherProjectWithSecret(name: string): OtherProject | undefined {
     return this.#otherProjects().find((p) => p.secrets.has(name));

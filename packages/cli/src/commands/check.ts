@@ -291,7 +291,8 @@ async function checkProject(start: string, atRoot: boolean, git: CommittedVersio
     earlier: (path) => earlier.get(path),
     unresolvedMerges: (path) => unresolved.get(path),
   });
-  const named = [PROJECT_FILE, SOPS_CONFIG_FILE, ...index.configFiles.keys(), ...[...index.environmentFiles.values()].map((f) => f.path), ...(index.catalog === undefined ? [] : [index.catalog.path])];
+  // (and the other projects' paths a message named: `../../stellar.yaml` of the enclosing project)
+  const named = [PROJECT_FILE, SOPS_CONFIG_FILE, ...index.configFiles.keys(), ...[...index.environmentFiles.values()].map((f) => f.path), ...(index.catalog === undefined ? [] : [index.catalog.path]), ...index.otherProjectPaths()];
   return {
     root,
     diagnostics,

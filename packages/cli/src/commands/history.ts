@@ -22,13 +22,16 @@ or a plain \`sops\` edit) is reported as "re-encrypted": without a key nobody ca
 a value also changed. When you have a key for the environment, both versions are decrypted in
 memory and compared, and such a commit is reported as "changed" or "re-encrypted (same value)".
 Follows renamed files, handles deleted files and merges (a merge is listed only for what it
-changed itself). On a terminal, long runs (500 or more file versions) show progress on stderr.
+changed itself, and for a value it kept from one side when the other side's dropped value is
+listed later: "kept COMMIT's value (merge)", the dropped one "(dropped by merge COMMIT)").
+On a terminal, long runs (500 or more file versions) show progress on stderr.
 
 Options:
   --env ENV[,ENV]  only these environments (default: all)
   --no-decrypt     never use a key, even when one is available
   --json           print {"events":[{"environment", "name", "kind", "commit", "author", "email",
-                   "date", "message", "verified"}]}
+                   "date", "message", "verified"}]}; a merge's choice adds "keptFrom" to its
+                   event and "discardedBy" to the dropped side's
 
 Example:
   stellar-secrets history stripe_api_key --env production
@@ -78,9 +81,11 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   return 0;
 }
 
-function describeKind(e: HistoryEvent): string {
-  if (e.kind === "re-encrypted") return e.verified ? "re-encrypted (same value)" : "re-encrypted";
-  return e.kind;
+/** The CHANGE column: a merge that kept one side's value says so, and a value a merge dropped says it is not current. */
+export function describeKind(e: HistoryEvent): string {
+  if (e.keptFrom !== undefined) return e.kind === "removed" ? `removed: kept ${e.keptFrom.slice(0, 10)}'s removal (merge)` : `kept ${e.keptFrom.slice(0, 10)}'s value (merge)`;
+  const kind = e.kind === "re-encrypted" ? (e.verified ? "re-encrypted (same value)" : "re-encrypted") : e.kind;
+  return e.discardedBy === undefined ? kind : `${kind} (dropped by merge ${e.discardedBy.slice(0, 10)})`;
 }
 
 /** Work items from which a run counts as long and shows progress. */

@@ -118,7 +118,7 @@ async function checkStagedProject(
   const errors = blockingErrors({ ...state, diagnostics });
   if (dir === "") return { errors, unresolved };
   // a nested project's messages name its files (and commands) as seen from its folder: reworded for the outer root
-  const paths = [PROJECT_FILE, SOPS_CONFIG_FILE, ...state.index.configFiles.keys(), ...files.map((f) => f.path), ...(state.index.catalog === undefined ? [] : [state.index.catalog.path])];
+  const paths = [PROJECT_FILE, SOPS_CONFIG_FILE, ...state.index.configFiles.keys(), ...files.map((f) => f.path), ...(state.index.catalog === undefined ? [] : [state.index.catalog.path]), ...state.index.otherProjectPaths()];
   const reword = messageRewording(findingWording(dir), paths);
   return { errors: errors.map((d) => ({ ...d, file: at(d.file), message: reword(d.message, d.file) })), unresolved };
 }
@@ -171,7 +171,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // those its config.include reaches)
   const nested = [...(staged.projectsBelow ?? staged.nestedProjects ?? [])];
   for (let dir = nested.shift(); dir !== undefined; dir = nested.shift()) {
-    const inner = await readIndexState(folderSource(repo, dir), join(root, dir), "staged");
+    // (with the outer project's staged tree around it: a secret only the enclosing project has is named as check names it)
+    const inner = await readIndexState(folderSource(repo, dir), join(root, dir), "staged", { enclosing: { git: repo, dir } });
     if (inner.index === undefined) {
       // skipped by the outer load as a project, yet no stellar.yaml of it could be read: never a silent pass
       const why = "cannot be read from the staged files, so the folder's files are not checked; a folder with a stellar.yaml is a project of its own: stage it as a regular file, or remove it";

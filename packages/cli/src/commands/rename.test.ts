@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { renameSteps } from "./rename.js";
+import { newSecretNote } from "../suggest.js";
+import { expectedSetNote, renameSteps } from "./rename.js";
 
 describe("renameSteps (the plan rename prints)", () => {
   it("prints an rm that runs without a terminal too (--yes), saying why", () => {
@@ -27,5 +28,20 @@ describe("renameSteps with a catalog entry", () => {
   it("names only the fields the entry has, and adds no step for an entry without any", () => {
     expect(renameSteps("a_key", "b_key", ["production"], [], { owner: "it's ops" })[1]).toBe("stellar-secrets set b_key --owner 'it'\\''s ops'   # a_key's catalog entry, which rm removes");
     expect(renameSteps("a_key", "b_key", ["production"], [], {})).toEqual(renameSteps("a_key", "b_key", ["production"], []));
+  });
+});
+
+describe("expectedSetNote (step 1's set names the old name: expected, not a typo)", () => {
+  it("says the note step 1's set prints is expected when the new name is near the old one", () => {
+    // what step 1's set prints: a "did you mean" that reads like a typo warning during a rename
+    expect(newSecretNote("sendgrid_api_key", ["sendgrid_key"])).toContain('did you mean "sendgrid_key"?');
+    expect(expectedSetNote("sendgrid_key", "sendgrid_api_key")).toBe(
+      'note: in step 1, set notes that no environment has "sendgrid_api_key" and names "sendgrid_key" (did you mean …?): that is expected during this move (sendgrid_api_key is meant to be new), not a typo; go on with the steps',
+    );
+    expect(expectedSetNote("stripe key", "stripe_key")).toContain("expected during this move");
+  });
+  it("says nothing when set will not name the old name", () => {
+    expect(expectedSetNote("sendgrid_key", "mail_token")).toBeUndefined();
+    expect(expectedSetNote("a_key", "a_key")).toBeUndefined();
   });
 });

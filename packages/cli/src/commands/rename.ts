@@ -10,7 +10,7 @@ import { CliError, exitCodeFor } from "../errors.js";
 import { renderJson } from "../format.js";
 import { formatReference, loadReferences, type SecretReference } from "../references.js";
 import { findProjectRootSafe, namesIn, openProject, readCatalog, readEnvironmentFiles } from "../repository.js";
-import { didYouMeanName } from "../suggest.js";
+import { didYouMeanName, newSecretNote } from "../suggest.js";
 
 const help = `Usage: stellar-secrets rename OLD NEW [--json]
 
@@ -74,6 +74,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       ...steps.map((s, i) => `  ${i + 1}. ${s}`),
     ];
     if (!validation.ok) lines.push(`note: "${newName}" is not a valid name either: ${validation.message}`);
+    const expected = expectedSetNote(oldName, newName);
+    if (expected !== undefined) lines.push(expected);
     ctx.stderr.write(`${lines.join("\n")}\n`);
   }
   return exitCodeFor("RENAME_NOT_SUPPORTED");
@@ -113,6 +115,17 @@ export function renameSteps(
     `stellar-secrets check   # confirm nothing references ${oldName} any more`,
     `stellar-secrets rm ${from}${setIn.length > 0 ? ` --env ${setIn.join(",")}` : ""} --yes   # --yes: no prompt, so it also runs in a script or CI (no terminal)`,
   ];
+}
+
+/**
+ * The line rename prints after its steps when step 1's `set NEW` will print its new-name note
+ * (`note: no environment has "NEW": this creates a new secret; did you mean "OLD"?`, see
+ * `newSecretNote`): NEW is new and near OLD, which is exactly the move, so the note is expected
+ * there and not a typo to fix. Undefined when `set` will say nothing about OLD.
+ */
+export function expectedSetNote(oldName: string, newName: string): string | undefined {
+  if (oldName === newName || newSecretNote(newName, [oldName]) === undefined) return undefined;
+  return `note: in step 1, set notes that no environment has "${newName}" and names "${oldName}" (did you mean …?): that is expected during this move (${newName} is meant to be new), not a typo; go on with the steps`;
 }
 
 const command: Command = { summary: "explain why names are fixed and print the steps to move a secret to a new name", help, run };

@@ -281,8 +281,11 @@ async function showMany(git: ProjectGit, ref: string, paths: readonly string[]):
 
 /** The base and the head of one project (the head read within the base's config scope too: narrowing it cannot hide a file). */
 async function readSides(git: ProjectGit, root: string, baseRev: Revision, baseLabel: string, headRev: Revision, headLabel: string): Promise<{ base: ReviewState; head: ReviewState }> {
+  // a nested project's commit is read with the outer project's tree around it (the same commit), so
+  // that a reference to a secret only the enclosing project has is worded as check words it
+  const enclosing: ReadStateOptions = git.dir === undefined ? {} : { enclosing: { git: git.repo, dir: git.dir } };
   const read = (revision: Revision, label: string, options: ReadStateOptions = {}): Promise<ReviewState> =>
-    revision.kind === "commit" && git.dir !== undefined ? readCommitState(git.source, root, revision.ref, label, options) : readState(git.repo, root, revision, label, options);
+    revision.kind === "commit" && git.dir !== undefined ? readCommitState(git.source, root, revision.ref, label, { ...enclosing, ...options }) : readState(git.repo, root, revision, label, options);
   const base = await read(baseRev, baseLabel);
   const baseProject = base.index?.projectUsable === true ? base.index.project : undefined;
   const head = await read(headRev, headLabel, baseProject === undefined ? {} : { alsoRead: [{ include: baseProject.include, exclude: baseProject.exclude }] });

@@ -282,6 +282,53 @@ describe("readSecretsHistory", () => {
     expect(after.at(-1)).toBe("merge other, resolved with t5|staging|twilio_auth_token|changed");
   });
 
+  it("lists a merge that kept one side's value as the event that decided it, and marks the dropped side's later event as not current", async () => {
+    const prod = await versions({ stripe_api_key: "a1", untouched: "u1" });
+    const git = new MemoryRepo();
+    git.commit("base", { [PROD]: prod.text });
+    const base = git.read(PROD);
+    git.checkout("feature", true);
+    git.checkout("main");
+    const ours = git.commit("ours: a2", { [PROD]: await prod.next(base, { stripe_api_key: "a2" }) }, { date: "2024-01-02T00:00:00+00:00" });
+    git.checkout("feature");
+    const theirs = git.commit("theirs: a3", { [PROD]: await prod.next(base, { stripe_api_key: "a3" }) }, { date: "2024-01-03T00:00:00+00:00" });
+    git.checkout("main");
+    // resolve stripe_api_key --ours (our ENC string as it is); the merge also sets untouched itself
+    const merge = git.commit("merge feature, kept ours", { [PROD]: await prod.next(git.read(PROD), { untouched: "u2" }) }, { merge: "feature", date: "2024-01-04T00:00:00+00:00" });
+    const events = (await readSecretsHistory({ git, files })).events;
+    const stripe = events.filter((e) => e.name === "stripe_api_key");
+    // theirs is listed after ours: without the merge's event it would read as the current value
+    expect(brief(stripe)).toEqual([
+      "base|production|stripe_api_key|added",
+      "ours: a2|production|stripe_api_key|changed",
+      "theirs: a3|production|stripe_api_key|changed",
+      "merge feature, kept ours|production|stripe_api_key|changed",
+    ]);
+    expect(stripe[3]).toMatchObject({ commit: merge, keptFrom: ours });
+    expect(stripe[2]).toMatchObject({ commit: theirs, discardedBy: merge });
+    expect(stripe[1]?.discardedBy).toBeUndefined();
+    // the value's age is ours's commit, not the merge's nor the dropped side's
+    expect(lastValueChanges(events).get("production\u0000stripe_api_key")?.commit).toBe(ours);
+    // what the merge changed itself is listed as before, with no choice attached
+    expect(brief(events.filter((e) => e.name === "untouched"))).toEqual(["base|production|untouched|added", "merge feature, kept ours|production|untouched|changed"]);
+    expect(events.some((e) => e.name === "untouched" && (e.keptFrom !== undefined || e.discardedBy !== undefined))).toBe(false);
+  });
+
+  it("lists no decision for a merge whose kept value is the later one (read oldest first, it is current already)", async () => {
+    const prod = await versions({ stripe_api_key: "a1", untouched: "u1" });
+    const git = new MemoryRepo();
+    git.commit("base", { [PROD]: prod.text });
+    const base = git.read(PROD);
+    git.checkout("feature", true);
+    git.commit("theirs: a3", { [PROD]: await prod.next(base, { stripe_api_key: "a3" }) }, { date: "2024-01-02T00:00:00+00:00" });
+    git.checkout("main");
+    git.commit("ours: a2", { [PROD]: await prod.next(base, { stripe_api_key: "a2" }) }, { date: "2024-01-03T00:00:00+00:00" });
+    git.commit("merge feature, kept ours", { [PROD]: await prod.next(git.read(PROD), { untouched: "u2" }) }, { merge: "feature", date: "2024-01-04T00:00:00+00:00" });
+    const events = (await readSecretsHistory({ git, files })).events.filter((e) => e.name === "stripe_api_key");
+    expect(brief(events)).toEqual(["base|production|stripe_api_key|added", "theirs: a3|production|stripe_api_key|changed", "ours: a2|production|stripe_api_key|changed"]);
+    expect(events.some((e) => e.keptFrom !== undefined || e.discardedBy !== undefined)).toBe(false);
+  });
+
   it("follows a renamed secrets folder and reports a deleted environment file as removals", async () => {
     const prod = await versions({ stripe_api_key: "a1" });
     const staging = await versions({ stripe_api_key: "b1" });

@@ -112,6 +112,16 @@ export interface HistoryEvent extends CommitInfo {
   kind: ChangeKind;
   /** True when `kind` was decided by comparing plaintexts (a key was available). */
   verified: boolean;
+  /**
+   * Only on a merge commit that chose between its sides' values (`resolve --ours`/`--theirs`, or
+   * a merge that took one side's value where the other side set another) when the side it
+   * dropped is listed after the one it kept: the commit that set the value the merge kept. The
+   * merge is then listed as the event that decided the current value (`kind` relative to the
+   * dropped value: `changed`, or `added`/`removed` when one of the two is no value).
+   */
+  keptFrom?: string;
+  /** On the event whose value a later merge dropped ({@link keptFrom}): that merge's commit. Not the current value. */
+  discardedBy?: string;
 }
 
 /**
@@ -121,10 +131,22 @@ export interface HistoryEvent extends CommitInfo {
  */
 export function lastValueChanges(events: readonly HistoryEvent[]): Map<string, HistoryEvent> {
   const last = new Map<string, HistoryEvent>();
+  // per secret, the events that set a value, by commit (a merge that kept a side's value points back at one)
+  const setters = new Map<string, Map<string, HistoryEvent>>();
   for (const e of events) {
     const key = `${e.environment}\u0000${e.name}`;
-    if (e.kind === "added" || e.kind === "changed") last.set(key, e);
-    else if (e.kind === "removed") last.delete(key);
+    if (e.keptFrom !== undefined) {
+      // a merge that kept one side's value: that value dates from the commit that set it
+      const kept = setters.get(key)?.get(e.keptFrom);
+      if (e.kind === "removed") last.delete(key);
+      else last.set(key, kept ?? e);
+      continue;
+    }
+    if (e.kind === "added" || e.kind === "changed") {
+      last.set(key, e);
+      if (!setters.has(key)) setters.set(key, new Map());
+      setters.get(key)?.set(e.commit, e);
+    } else if (e.kind === "removed") last.delete(key);
   }
   return last;
 }
@@ -277,6 +299,11 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
   };
 
   const events: HistoryEvent[] = [];
+  // per environment, secret and stored value (ABSENT: none), the event that last set it (its index in
+  // `events`): a merge that kept one side's value is listed when the side it dropped is listed later
+  const ABSENT = "\u0000absent";
+  const setBy = new Map<string, number>();
+  const setterKey = (environment: string, name: string, raw: string | undefined): string => `${environment}\u0000${name}\u0000${raw ?? ABSENT}`;
   let done = 0;
   for (const r of records) {
     done++;
@@ -302,6 +329,13 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
     }
     for (const c of changes) {
       events.push({ ...r.info, environment: r.environment, name: c.name, kind: c.kind, verified: verified && (c.kind === "re-encrypted" || c.kind === "changed") });
+      if (c.kind !== "re-encrypted") setBy.set(setterKey(r.environment, c.name, (after as FileVersion | undefined)?.values.get(c.name)), events.length - 1);
+    }
+    if (befores.length > 1) {
+      for (const decided of mergeChoices(r.info, r.environment, befores as (FileVersion | undefined)[], after, (name, raw) => setBy.get(setterKey(r.environment, name, raw)), events)) {
+        events.push(decided);
+        setBy.set(setterKey(r.environment, decided.name, (after as FileVersion | undefined)?.values.get(decided.name)), events.length - 1);
+      }
     }
   }
 
@@ -333,6 +367,45 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
     for (const c of changes) events.push({ ...info, environment: p.environment, name: c.name, kind: c.kind, verified });
   }
   return { events, warnings, commits };
+}
+
+/**
+ * The events of a merge commit that chose between its sides' values: a secret whose value differs
+ * between the parents and which the merge left as one parent's (so {@link diffMerge} does not list
+ * it), when an event listed after the one that set the kept value set a value the merge dropped
+ * (read oldest first, that dropped value would look current). Each such event is listed for the
+ * merge with `keptFrom` (the commit that set the kept value), and the dropped value's event gets
+ * `discardedBy` (it is changed in `events`). `setter(name, raw)`: the index in `events` of the event
+ * that set `raw` (undefined: no value) for `name`.
+ */
+function mergeChoices(
+  info: CommitInfo,
+  environment: string,
+  parents: readonly (FileVersion | undefined)[],
+  after: FileVersion | undefined,
+  setter: (name: string, raw: string | undefined) => number | undefined,
+  events: HistoryEvent[],
+): HistoryEvent[] {
+  const out: HistoryEvent[] = [];
+  const names = new Set(parents.flatMap((p) => [...(p?.values.keys() ?? [])]));
+  for (const n of after?.values.keys() ?? []) names.add(n);
+  for (const name of [...names].sort()) {
+    const kept = after?.values.get(name);
+    const sides = parents.map((p) => p?.values.get(name));
+    // one side's value kept, another side's dropped
+    if (!sides.includes(kept) || sides.every((x) => x === kept)) continue;
+    const keptAt = setter(name, kept);
+    if (keptAt === undefined) continue; // (a value set before the history read: nothing listed says otherwise)
+    const dropped = [...new Set(sides.filter((x) => x !== kept))]
+      .map((raw) => ({ raw, at: setter(name, raw) }))
+      .filter((d): d is { raw: string | undefined; at: number } => d.at !== undefined && d.at > keptAt);
+    if (dropped.length === 0) continue;
+    const latest = dropped.reduce((a, b) => (b.at > a.at ? b : a));
+    for (const d of dropped) (events[d.at] as HistoryEvent).discardedBy = info.commit;
+    const kind: ChangeKind = kept === undefined ? "removed" : latest.raw === undefined ? "added" : "changed";
+    out.push({ ...info, environment, name, kind, verified: false, keptFrom: (events[keptAt] as HistoryEvent).commit });
+  }
+  return out;
 }
 
 function toVersion(text: string, where: string): FileVersion | null {

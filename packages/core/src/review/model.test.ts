@@ -858,6 +858,13 @@ describe("an environment file replaced by a symbolic link", () => {
     const linked = report.problems.filter((p) => p.kind === "weakened-rule");
     expect(linked).toMatchObject([{ kind: "weakened-rule", environment: "production", file: FILE }]);
     expect(linked[0]?.message).toContain("symbolic link to ../docs/notes.enc.yaml");
+    // the fix removes the link before restoring the base's file (a sequence that works pasted as printed)
+    expect(linked[0]?.message).toContain(`remove the link and restore the file (\`git rm ${FILE} && git checkout BASE -- ${FILE}\`), then make the change with \`stellar-secrets set\`, never a link`);
+    // a base without that file: nothing to restore, the link goes and set creates the file
+    const fresh = buildReview(state("a", members, undefined), state("b", members, undefined), new Map(), { headLinks: new Map([[FILE, "../docs/notes.enc.yaml"]]) });
+    expect(fresh.problems.filter((p) => p.kind === "weakened-rule")[0]?.message).toContain(
+      `remove the link (\`git rm ${FILE}\`; the base has no production file to restore), then create the file with \`stellar-secrets set NAME --env production\`, never a link`,
+    );
     expect(report.clean).toBe(false);
     // a link elsewhere is not this problem
     expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { headLinks: new Map([["docs/x.yaml", "y.yaml"]]) }).problems).toEqual([]);

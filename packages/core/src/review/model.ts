@@ -452,6 +452,9 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     ...(head.index?.configFiles.keys() ?? []),
     ...[...(head.index?.environmentFiles.values() ?? []), ...(base.index?.environmentFiles.values() ?? [])].map((f) => f.path),
     ...(head.index?.catalog === undefined ? [] : [head.index.catalog.path]),
+    // the other projects a message named (`../../stellar.yaml`: the enclosing project's)
+    ...(head.index?.otherProjectPaths() ?? []),
+    ...(base.index?.otherProjectPaths() ?? []),
   ];
   const reword = messageRewording(w, knownPaths);
   const parsedOthers = new Map<string, SecretsFile | undefined>();
@@ -811,6 +814,15 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       const at = [...inputs.headLinks.keys()].find((p) => p === file || file.startsWith(`${p}/`));
       const target = at === undefined ? undefined : inputs.headLinks.get(at);
       if (at === undefined || target === undefined) continue;
+      const baseRev = base.commit === undefined ? "BASE" : base.commit.slice(0, 10);
+      // (each fix removes the link first, then restores from the base: pasted as printed, it never
+      // writes through the link; a file the base did not have is created anew by `set`)
+      const fix =
+        at !== file
+          ? `remove the link and restore the folder (\`git rm ${w.shellPath(at)} && git checkout ${baseRev} -- ${w.shellPath(at)}\`), never a link`
+          : base.index?.environmentFiles.has(environment.name) === true
+            ? `remove the link and restore the file (\`git rm ${w.shellPath(file)} && git checkout ${baseRev} -- ${w.shellPath(file)}\`), then make the change with \`${w.command("stellar-secrets set")}\`, never a link`
+            : `remove the link (\`git rm ${w.shellPath(file)}\`; the base has no ${environment.name} file to restore), then create the file with \`${w.command(`stellar-secrets set NAME --env ${environment.name}`)}\`, never a link`;
       problems.push({
         kind: "weakened-rule",
         environment: environment.name,
@@ -818,9 +830,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         message:
           `${at === file ? w.path(file) : `${w.path(at)} (the folder of ${w.path(file)})`} is a symbolic link to ${target}: review, check and the merge driver do not read a link as the ${environment.name} file, ` +
           `but a checkout's \`stellar-secrets get\`, \`exec\` and the resolver read what it points to, values no review has seen; ` +
-          (at === file
-            ? `restore the file (\`git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${w.shellPath(file)}\`, then make the change with \`${w.command("stellar-secrets set")}\`), never a link`
-            : `remove the link and restore the folder (\`git rm ${w.shellPath(at)} && git checkout ${base.commit === undefined ? "BASE" : base.commit.slice(0, 10)} -- ${w.shellPath(at)}\`), never a link`),
+          fix,
       });
     }
   }

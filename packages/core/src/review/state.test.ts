@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { GitSource } from "./git.js";
 import { GlobFilter } from "../globs.js";
-import { projectFolders, readCommitState, stateFromFiles } from "./state.js";
+import { projectFolders, readCommitState, readIndexState, stateFromFiles } from "./state.js";
 
 const env = (...names: string[]): string =>
   `${names.map((n) => `${n}: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]`).join("\n")}\nsops:\n    age: []\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
@@ -89,5 +89,43 @@ describe("stateFromFiles", () => {
     const state = stateFromFiles("head", undefined, "/repo", files);
     expect(state.nestedProjects ?? []).toEqual([]);
     expect(state.projectsBelow).toEqual(["teams/labs"]);
+  });
+});
+
+describe("readCommitState of a nested project and the projects around it (as check reads them from the disk)", () => {
+  const project = (secretsDir = "secrets"): string => `version: 1\nsecrets_dir: ${secretsDir}\nenvironments:\n  production:\n    members: {}\n`;
+  const texts = {
+    "stellar.yaml": project(),
+    "secrets/production.enc.yaml": env("outer_key"),
+    "connections/outer.yaml": "kind: api_connection\nname: outer\nbase_url: https://o.example\nheaders:\n  - { name: X-Key, type: secret, secret: lab_key }\n",
+    "teams/labs/stellar.yaml": project(),
+    "teams/labs/secrets/production.enc.yaml": env("lab_key"),
+    "teams/labs/connections/lab.yaml": "kind: api_connection\nname: lab\nbase_url: https://l.example\nheaders:\n  - { name: X-Key, type: secret, secret: outer_key }\n",
+  };
+  const unknown = (state: { diagnostics: readonly { rule: string; message: string }[] }): string => state.diagnostics.find((d) => d.rule === "unknown-secret")?.message ?? "";
+
+  it("names the enclosing project that has a secret a nested project's file references, read from the same commit", async () => {
+    const outer = fakeGit(texts);
+    const { folderSource } = await import("./git.js");
+    const inner = folderSource(outer, "teams/labs");
+    const state = await readCommitState(inner, "/r/teams/labs", "HEAD", "head", { enclosing: { git: outer, dir: "teams/labs" } });
+    expect(unknown(state)).toContain("the enclosing project (../../stellar.yaml) has it, but a project's config files can use only their own project's secrets");
+    // without the tree around it, the plain message (what review said before)
+    const alone = await readCommitState(folderSource(fakeGit(texts), "teams/labs"), "/r/teams/labs", "HEAD", "head");
+    expect(unknown(alone)).not.toContain("enclosing project");
+  });
+
+  it("reads the staged state (pre-commit) with the enclosing project's staged tree around it too", async () => {
+    const outer = fakeGit(texts);
+    const staged = Object.assign(outer, { filesInIndex: () => outer.filesAt("index") });
+    const { folderSource } = await import("./git.js");
+    const state = await readIndexState(folderSource(staged, "teams/labs"), "/r/teams/labs", "staged", { enclosing: { git: staged, dir: "teams/labs" } });
+    expect(unknown(state)).toContain("the enclosing project (../../stellar.yaml) has it");
+  });
+
+  it("names the nested project that has a secret the outer project's file references (its environment files are read from the commit)", async () => {
+    const git = fakeGit(texts);
+    const state = await readCommitState(git, "/r", "HEAD", "head");
+    expect(unknown(state)).toContain("teams/labs (a project of its own: teams/labs/stellar.yaml) has it");
   });
 });

@@ -12,6 +12,7 @@ import { GlobFilter } from "../globs.js";
 import { classifyPath, loadWorkspace, type ConfigScope, type SkippedFile, type WorkspaceFs } from "../load.js";
 import { DEFAULT_EXCLUDE, parseProjectConfig, PROJECT_FILE, type ProjectConfig } from "../project.js";
 import { EXCLUDED_SCAN_MAX_FILES } from "../excluded.js";
+import { OTHER_PROJECTS_MAX_BYTES, OTHER_PROJECTS_MAX_FILES, readOtherProjects, type OtherProject } from "../other-projects.js";
 import { sopsConfigCandidates } from "../sops-config.js";
 import { normalizeSecretsDir } from "@stellar-secrets/sops";
 import { gitattributesCandidates } from "./gitattributes.js";
@@ -129,6 +130,13 @@ export function stateFromFiles(label: string, commit: string | undefined, root: 
 export interface ReadStateOptions {
   /** Further config scopes whose files are read too, for {@link ReviewState.loadWithin} (e.g. the base's). */
   alsoRead?: readonly ConfigScope[];
+  /**
+   * The project this one is nested in, read from the same tree (the same commit, or the index):
+   * its git view (listings relative to its root) and this project's folder below it (`/`-separated).
+   * With it a reference to a secret or object only the enclosing project has is worded as `check`
+   * words it (core/other-projects.ts); without it only the projects below this one are seen.
+   */
+  enclosing?: { git: GitSource; dir: string };
 }
 
 /**
@@ -139,13 +147,58 @@ export interface ReadStateOptions {
 export async function readCommitState(git: GitSource, root: string, ref: string, label: string, options: ReadStateOptions = {}): Promise<ReviewState> {
   const commit = await git.resolve(ref);
   const [files, links] = await Promise.all([git.filesAt(commit), git.linksAt?.(commit)]);
-  return readTreeState(git, root, files, label, commit, options, links);
+  const around = options.enclosing === undefined ? undefined : { ...options.enclosing, files: () => (options.enclosing as { git: GitSource }).git.filesAt(commit) };
+  return readTreeState(git, root, files, label, commit, options, links, around);
 }
 
 /** The staged state (git's index: what `git commit` would commit), read like a commit. */
 export async function readIndexState(git: GitSource & Required<Pick<GitSource, "filesInIndex">>, root: string, label: string, options: ReadStateOptions = {}): Promise<ReviewState> {
   const [files, links] = await Promise.all([git.filesInIndex(), git.linksAt?.(undefined)]);
-  return readTreeState(git, root, files, label, undefined, options, links);
+  const enclosingIndex = options.enclosing?.git.filesInIndex;
+  const around =
+    options.enclosing === undefined || enclosingIndex === undefined ? undefined : { ...options.enclosing, files: () => enclosingIndex.call((options.enclosing as { git: GitSource }).git) };
+  return readTreeState(git, root, files, label, undefined, options, links, around);
+}
+
+/** The tree around a nested project: the enclosing project's git, this project's folder in it, and its listing (read when needed). */
+interface AroundTree {
+  git: GitSource;
+  dir: string;
+  files: () => Promise<Map<string, string>>;
+}
+
+/**
+ * The other projects around the project at `root` ({@link readOtherProjects}) in a git tree:
+ * `listing` (path relative to `top` → blob id; `top` is `root` or the enclosing project's root)
+ * served by {@link treeFs}, its blobs read in a few batches as the walk asks for them (the walk's
+ * own bounds apply: {@link OTHER_PROJECTS_MAX_FILES} files, so at most that many blobs). Never throws
+ * for a blob it cannot read (that file is left out, as the walk leaves out an unreadable file).
+ */
+async function readOtherProjectsInTree(git: GitSource, top: string, listing: ReadonlyMap<string, string>, project: ProjectConfig, known: ReadonlyMap<string, string | null>): Promise<OtherProject[]> {
+  const texts = new Map(known);
+  const paths = new Set(listing.keys());
+  // each round reads what the walk asked for and could not have: stellar.yaml files, then their environment and config files
+  for (let round = 0; ; round++) {
+    const missing = new Set<string>();
+    const readText = (rel: string): string | null | undefined => {
+      const id = listing.get(rel);
+      if (id === undefined) return undefined;
+      if (!texts.has(id)) missing.add(id);
+      const text = texts.get(id);
+      // (a tree has no file sizes: the walk's size bound is applied to the text)
+      return typeof text === "string" && text.length > OTHER_PROJECTS_MAX_BYTES ? null : text;
+    };
+    const found = readOtherProjects(treeFs(top, paths, readText), project);
+    if (missing.size === 0 || round >= 4) return found;
+    const ids = [...missing].slice(0, OTHER_PROJECTS_MAX_FILES);
+    let blobs: Map<string, string | null>;
+    try {
+      blobs = await git.readBlobs(ids);
+    } catch {
+      return found;
+    }
+    for (const id of ids) texts.set(id, blobs.get(id) ?? null);
+  }
 }
 
 /** A state from a listing of blobs (path relative to the project root → blob id). */
@@ -157,6 +210,7 @@ async function readTreeState(
   commit: string | undefined,
   options: ReadStateOptions,
   links: ReadonlyMap<string, string> = new Map(),
+  around?: AroundTree,
 ): Promise<ReviewState> {
   const projectBlob = files.get(PROJECT_FILE);
   if (projectBlob === undefined) return emptyState(label, commit);
@@ -200,7 +254,34 @@ async function readTreeState(
   }));
   const fs = treeFs(root, new Set(files.keys()), readText, linkTargets);
   const { index, skipped } = loadWorkspace(root, { fs, atRoot: true });
-  return stateOfIndex(label, commit, index, readText, (scope) => loadWorkspace(root, { fs, atRoot: true, alsoInclude: [scope] }).index, skipped, files.keys());
+  // the other projects of the repository (an enclosing one, nested ones), read from this same tree
+  // as check reads them from the disk, for the messages that name them: the loader's reader sees
+  // only the blobs read above (no environment file of a nested project, nothing above the root)
+  let others: readonly OtherProject[] | undefined;
+  if (index.projectUsable && (around !== undefined || skipped.some((s) => s.project === true))) {
+    let top = root;
+    let listing: ReadonlyMap<string, string> = files;
+    if (around !== undefined) {
+      try {
+        listing = await around.files();
+        top = join(root, ...around.dir.split("/").map(() => ".."));
+      } catch {
+        // (the enclosing project's listing cannot be read: only the projects below are seen)
+      }
+    }
+    others = await readOtherProjectsInTree(git, top, listing, index.project, blobs);
+    const fixed = others;
+    index.setOtherProjectsReader(() => fixed);
+  }
+  const reload = (scope: ConfigScope): WorkspaceIndex => {
+    const again = loadWorkspace(root, { fs, atRoot: true, alsoInclude: [scope] }).index;
+    if (others !== undefined) {
+      const fixed = others;
+      again.setOtherProjectsReader(() => fixed);
+    }
+    return again;
+  };
+  return stateOfIndex(label, commit, index, readText, reload, skipped, files.keys());
 }
 
 /**

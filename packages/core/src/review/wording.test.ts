@@ -66,6 +66,17 @@ describe("readerWording (check run in another folder than the project root)", ()
   });
 });
 
+describe("a path above the project (the enclosing project's, as a nested project's message names it)", () => {
+  const message = 'unknown secret "outer_key": no environment file of this project has it; the enclosing project (../../stellar.yaml) has it';
+  it("is named from the outer root, and from a reader's folder, like every other path", () => {
+    expect(findingWording("teams/labs").path("../../stellar.yaml")).toBe("stellar.yaml");
+    expect(findingWording("teams/labs").shellPath("../../connections/a b.yaml")).toBe("'connections/a b.yaml'");
+    expect(rewordMessage(message, findingWording("teams/labs"), ["../../stellar.yaml"])).toContain("the enclosing project (stellar.yaml) has it");
+    expect(rewordMessage(message, readerWording("/r/teams/labs", "/r/teams", false), ["../../stellar.yaml"])).toContain("the enclosing project (../stellar.yaml) has it");
+    expect(rewordMessage(message, readerWording("/r/teams/labs", "/r/teams/labs", true), ["../../stellar.yaml"])).toBe(message);
+  });
+});
+
 describe("rewordMessage", () => {
   const labs = findingWording("teams/labs");
   const known = ["stellar.yaml", PROD, "connectors/labs.yaml"];

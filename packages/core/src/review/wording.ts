@@ -11,7 +11,7 @@
  * reader in another folder (`check` run in a subfolder). Pure: no file system.
  */
 
-import { join, relative, sep } from "node:path";
+import { join, posix, relative, sep } from "node:path";
 import { shellPathWord } from "../shell.js";
 
 /** How one project's findings word paths and commands (see the module comment). */
@@ -41,11 +41,13 @@ export interface FindingWording {
 export function findingWording(folder: string | undefined): FindingWording {
   const dir = (folder ?? "").replace(/\/+$/, "");
   if (dir === "") return { folder: "", path: (rel) => rel, command: (line) => line, shellPath: shellPathWord };
+  // (a path above the project, `../../stellar.yaml` of the enclosing project, is named from the reader's folder too)
+  const path = (rel: string): string => (rel === ".." || rel.startsWith("../") ? posix.normalize(`${dir}/${rel}`) : `${dir}/${rel}`);
   return {
     folder: dir,
-    path: (rel) => `${dir}/${rel}`,
+    path,
     command: (line) => `(cd ${shellPathWord(dir)} && ${line})`,
-    shellPath: (rel) => shellPathWord(`${dir}/${rel}`),
+    shellPath: (rel) => shellPathWord(path(rel)),
   };
 }
 
