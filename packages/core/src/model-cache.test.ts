@@ -108,6 +108,32 @@ describe("ConfigModelCache", () => {
     expect(text).toContain("hubspot_key");
   });
 
+  it("records no model that would store a credential written where a name belongs (a pasted token as a secret's, object's, environment's or header's name, a link target, an unknown field)", () => {
+    const stripe = "sk_live_4eC39HqLyjWDarjtT1zdp7dcXYZ1";
+    const github = "ghp_16C7e42F292c6912E7710c838347Ae178B4a";
+    const aws = "AKIAIOSFODNN7EXAMPLE";
+    const slack = "xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx";
+    const random = "q7Vx2LmP9sKd4RtYz8WnB3cHf6JgA1eU";
+    const files: [string, string][] = [
+      ["connectors/pasted.yaml", `kind: auth_connector\nname: c1\ntype: bearer_token\ntoken: { secret: ${stripe} }\n`],
+      ["connectors/pasted-random.yaml", `kind: auth_connector\nname: c2\ntype: bearer_token\ntoken: { secret: ${random} }\n`],
+      ["agents/object-name.yaml", `kind: agent\nname: ${github}\nactions: [x]\n`],
+      ["agents/environment.yaml", `kind: agent\nname: e\nenvironments: [${aws}]\n`],
+      ["actions/link.yaml", `kind: action\nname: l\nconnection: ${slack}\nmethod: GET\npath: /x\n`],
+      ["actions/header-name.yaml", `kind: action\nname: h\nconnection: c\nmethod: GET\npath: /x\nheaders:\n  - { name: "${stripe}", type: static, value: json }\n`],
+      ["agents/unknown-field.yaml", `kind: agent\nname: k\n${github}: 1\n`],
+      ["agents/unread-name.yaml", `kind: agent\nname: s\ninstructions: "unterminated\n---\nkind: action\nname: ${github}\n`],
+    ];
+    const { text, cache } = roundTrip([...files, ["agents/plain.yaml", TEXTS[0]![1]]]);
+    for (const value of [stripe, github, aws, slack, random]) expect(text).not.toContain(value);
+    for (const [path, t] of files) {
+      expect(text, path).not.toContain(path);
+      expect(cache.take(path, t), path).toBeUndefined();
+    }
+    // (a file that names no credential is still cached)
+    expect(cache.take("agents/plain.yaml", TEXTS[0]![1])).toBeDefined();
+  });
+
   it("does not use an entry whose file changed, or an entry of another path", () => {
     const path = "agents/plain.yaml";
     const text = TEXTS[0]![1];

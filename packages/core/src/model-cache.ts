@@ -21,8 +21,9 @@
  * be meant (`PlainValue.text`: a static header's value, a connector's `username`), is not stored:
  * an entry records where it is written and the text is taken again from the file itself, which
  * has the hash recorded. A model that has a `plaintext-credential` diagnostic, or a plain string
- * where a secret is required (`token: …`), is not cached at all (no hash of that file either):
- * it is parsed at every start. A file that is not valid UTF-16 once read (a lone surrogate, which
+ * where a secret is required (`token: …`), or a name, link target or diagnostic that looks like a
+ * credential (a token pasted as a secret's name, `secret: sk_live_…`, which only the cross-file
+ * check reports), is not cached at all (no hash of that file either): it is parsed at every start. A file that is not valid UTF-16 once read (a lone surrogate, which
  * UTF-8 cannot hash apart from U+FFFD) or over {@link MAX_CACHED_TEXT} characters is not cached.
  *
  * Trust: the cache's text is checked whole before any entry is used (its format, version, build,
@@ -32,6 +33,7 @@
  */
 import { sha256Base64 } from "@stellar-secrets/sops";
 import { configTextOf, type ConfigDocument, type ConfigFile, type EnvironmentMention, type ObjectLink, type PlainValue, type SecretReference } from "./config.js";
+import { detectCredential, pastedCredential } from "./credentials.js";
 import type { Diagnostic } from "./diagnostics.js";
 import type { ConfigModelSource } from "./load.js";
 import { LineIndex, type TextRange } from "./position.js";
@@ -216,6 +218,7 @@ export class ConfigModelCache implements ConfigModelSource {
       }
     }
     if (modes.length === 0) modes = NO_MODES;
+    if (storesCredential(model)) return;
     this.meta.set(model, { hash: this.hashOf(text), modes });
     this.stats.recorded++;
   }
@@ -263,6 +266,36 @@ const NO_MODES: number[] = [];
 /** True when a text's model may be cached: not too large, and its UTF-8 encoding (what is hashed) is one-to-one. */
 function cacheable(text: string): boolean {
   return text.length <= MAX_CACHED_TEXT && (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/**
+ * True when a string an entry would store looks like a credential: a token pasted where a name
+ * belongs (a secret's, an object's, an environment's, a header's, a link's target, an unknown
+ * field's name quoted in a diagnostic). The parser reports none of these as `plaintext-credential`
+ * (the checker judges a pasted secret name later, across files, and never repeats it), so the
+ * model would carry it to disk: such a model is parsed at every start instead. A name that only
+ * looks random costs a parse, never a wrong model.
+ */
+function storesCredential(model: ConfigFile): boolean {
+  for (const doc of model.documents) {
+    if (doc.name !== undefined && pastedCredential(doc.name) !== undefined) return true;
+    for (const e of doc.environments ?? []) if (pastedCredential(e.name) !== undefined) return true;
+    for (const r of doc.references) if (pastedCredential(r.secret) !== undefined || inText(r.field)) return true;
+    for (const l of doc.links) if (pastedCredential(l.target) !== undefined) return true;
+    for (const p of doc.plainValues ?? []) if ((p.header !== undefined && pastedCredential(p.header) !== undefined) || (p.field !== undefined && inText(p.field))) return true;
+  }
+  for (const d of model.diagnostics) {
+    if (inText(d.message) || (d.secret !== undefined && pastedCredential(d.secret) !== undefined) || (d.suggestion !== undefined && pastedCredential(d.suggestion) !== undefined)) return true;
+  }
+  for (const u of model.syntaxError?.unreadNames ?? []) if (pastedCredential(u.name) !== undefined) return true;
+  return false;
+}
+
+/** True when a text (a message, a field's label) holds a credential's format, or quotes a word that looks like one. */
+function inText(text: string): boolean {
+  if (detectCredential(text) !== undefined) return true;
+  for (const word of text.split(/["\s]+/)) if (word.length >= 24 && pastedCredential(word) !== undefined) return true;
+  return false;
 }
 
 function isRecord(x: unknown): x is Record<string, unknown> {
