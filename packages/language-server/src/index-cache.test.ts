@@ -1,11 +1,11 @@
 // The server's on-disk cache of config models (index-cache.ts): a second start takes the models
 // of unchanged files from it and publishes what a cold start publishes; the setting, the
 // environment variable and a missing build tag turn it off; a cache file others may write is not read.
-import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cacheFileName, defaultCacheDir, IndexCache, NO_INDEX_CACHE_ENV, readCacheFile, writeCacheFile } from "./index-cache.js";
+import { cacheFileName, defaultCacheDir, folderInRepository, IndexCache, NO_INDEX_CACHE_ENV, readCacheFile, writeCacheFile } from "./index-cache.js";
 import { createTicketAction, HUBSPOT_CONNECTION } from "./test-support/fixtures.js";
 import { makeTempProject, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 
@@ -126,6 +126,42 @@ describe("the on-disk cache of config models", () => {
     }
     expect(readCacheFile(dir).text).toBeUndefined();
     expect(readCacheFile(join(dir, "missing.json")).why).toBe("none");
+  });
+
+  it("reads no cache from a folder that others may write or that is a symbolic link (as it writes none there)", async () => {
+    if (process.platform === "win32") return;
+    const p = await project();
+    const parent = tempDir();
+    const cacheDir = join(parent, "cache");
+    await startOnce(p, { cacheDir });
+    chmodSync(cacheDir, 0o777);
+    const open = await startOnce(p, { cacheDir });
+    expect(open.logs[0]).toMatch(/index cache: 0 of 3 .*not used: its folder .* is writable by other users/);
+    chmodSync(cacheDir, 0o700);
+    const link = join(parent, "link");
+    symlinkSync(cacheDir, link);
+    const linked = await startOnce(p, { cacheDir: link });
+    expect(linked.logs[0]).toMatch(/index cache: 0 of 3 .*not used: its folder .* is not a folder/);
+    expect((await startOnce(p, { cacheDir })).logs[0]).toMatch(/index cache: 3 of 3 /);
+  });
+
+  it("is off when its folder is inside the repository (a cache committed there would be trusted): nothing read or written", async () => {
+    const p = await project();
+    const inside = await startOnce(p, { cacheDir: join(p.dir, ".cache", "stellar-secrets") });
+    expect(inside.logs).toEqual([expect.stringMatching(/index cache: off \(the cache folder .* is inside the repository /)]);
+    expect(readdirSync(p.dir)).not.toContain(".cache");
+    // the repository is the nearest folder above the project that holds .git; a folder reached through a link counts where it is
+    const base = tempDir();
+    mkdirSync(join(base, ".git"));
+    mkdirSync(join(base, "project"));
+    mkdirSync(join(base, "tools"));
+    const real = realpathSync(base);
+    expect(folderInRepository(join(base, "tools", "cache"), join(real, "project"))).toBe(real);
+    const outside = tempDir();
+    symlinkSync(join(base, "tools"), join(outside, "link"));
+    expect(folderInRepository(join(outside, "link", "cache"), join(real, "project"))).toBe(real);
+    expect(folderInRepository(join(outside, "cache"), join(real, "project"))).toBeUndefined();
+    expect(folderInRepository(join(outside, "cache"), realpathSync(outside) + "-other")).toBeUndefined();
   });
 
   it("creates its folder 0700, and writes nowhere when the folder is writable by others", () => {

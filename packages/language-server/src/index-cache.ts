@@ -6,13 +6,16 @@
  * It lives outside the repository, in the folder the client gives (`initializationOptions.indexCacheDir`:
  * the VS Code extension passes its storage folder), else `$XDG_CACHE_HOME/stellar-secrets`,
  * `~/.cache/stellar-secrets` (`%LOCALAPPDATA%\stellar-secrets` on Windows); one file per project,
- * named after the SHA-256 of the project root's realpath. Off with the `stellarSecrets.indexCache`
+ * named after the SHA-256 of the project root's realpath. A folder inside the repository (a client's
+ * or `XDG_CACHE_HOME` pointing there) is never used: a cache committed there would arrive in every
+ * clone as the user's own file and be trusted; nor is a cache read from a folder that is a symbolic
+ * link, another user's, or writable by others (where none is written either). Off with the `stellarSecrets.indexCache`
  * setting set to false, with `STELLAR_SECRETS_NO_INDEX_CACHE=1`, and when the code has no build tag
  * (the tsc output a development checkout runs: only a bundle says which code made a model).
  */
 import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, writeFileSync, constants } from "node:fs";
 import { homedir } from "node:os";
-import { isAbsolute, join, win32 } from "node:path";
+import { basename, dirname, isAbsolute, join, sep, win32 } from "node:path";
 import { ConfigModelCache, MAX_MODEL_CACHE_CHARS, type ConfigFile } from "@stellar-secrets/core";
 import { createHash } from "@stellar-secrets/sops";
 
@@ -93,9 +96,19 @@ export class IndexCache {
     } catch {
       return undefined;
     }
+    // a cache folder inside the repository: its files are the repository's (a clone makes them the
+    // user's own, 0644), so a cache committed there would be trusted: never read nor written
+    const inside = folderInRepository(dir, real);
+    if (inside !== undefined) {
+      const why = `the cache folder ${dir} is inside the repository ${inside}`;
+      if (!this.saidOff.has(why)) this.log(`index cache: off (${why}; give the server a folder outside it)`);
+      this.saidOff.add(why);
+      return undefined;
+    }
     const file = join(dir, cacheFileName(real));
     const identity = { build: this.options.build as string, runtime: process.version, root: real };
-    const read = readCacheFile(file);
+    const folder = unsafeFolder(dir);
+    const read = folder === undefined ? readCacheFile(file) : { why: folder };
     const models = read.text === undefined ? ConfigModelCache.empty(identity, read.why) : ConfigModelCache.parse(read.text, identity);
     let dirty = models.stats.ignored !== undefined;
     return {
@@ -207,6 +220,48 @@ export function readCacheFile(file: string): { text: string; why?: undefined } |
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The repository (the nearest folder at or above `realRoot` that holds `.git`, else `realRoot`)
+ * when the cache folder `dir` is inside it, or undefined. `dir` is compared by its real path (of
+ * its nearest existing ancestor when it does not exist yet).
+ */
+export function folderInRepository(dir: string, realRoot: string): string | undefined {
+  let repository = realRoot;
+  for (let at = realRoot; ; at = dirname(at)) {
+    if (lstatSync(join(at, ".git"), { throwIfNoEntry: false }) !== undefined) {
+      repository = at;
+      break;
+    }
+    if (dirname(at) === at) break;
+  }
+  const real = realPathSoFar(dir);
+  const prefix = repository.endsWith(sep) ? repository : repository + sep;
+  return real === repository || real.startsWith(prefix) ? repository : undefined;
+}
+
+/** The real path of `path`, or of its nearest existing ancestor joined with the rest. */
+function realPathSoFar(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    const parent = dirname(path);
+    return parent === path ? path : join(realPathSoFar(parent), basename(path));
+  }
+}
+
+/** Why the cache folder must not be read from (a symbolic link, not a folder, another owner, writable by others), or undefined (also when it does not exist yet). */
+function unsafeFolder(dir: string): string | undefined {
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch {
+    return undefined;
+  }
+  if (!st.isDirectory()) return `its folder ${dir} is not a folder (a symbolic link?)`;
+  const why = unsafeOwnership(st);
+  return why === undefined ? undefined : `its folder ${dir} is ${why}`;
 }
 
 /** Why a file or folder of the cache must not be trusted (another owner, writable by group or others), or undefined. */
