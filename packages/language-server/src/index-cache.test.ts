@@ -1,6 +1,7 @@
 // The server's on-disk cache of config models (index-cache.ts): a second start takes the models
 // of unchanged files from it and publishes what a cold start publishes; the setting, the
 // environment variable and a missing build tag turn it off; a cache file others may write is not read.
+import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -162,6 +163,22 @@ describe("the on-disk cache of config models", () => {
     expect(folderInRepository(join(outside, "link", "cache"), join(real, "project"))).toBe(real);
     expect(folderInRepository(join(outside, "cache"), join(real, "project"))).toBeUndefined();
     expect(folderInRepository(join(outside, "cache"), realpathSync(outside) + "-other")).toBeUndefined();
+  });
+
+  it("reads no cache file that is a FIFO, and does not wait for a writer to open it (a start would hang)", async () => {
+    if (process.platform === "win32") return;
+    const dir = tempDir();
+    const fifo = join(dir, cacheFileName("/some/root"));
+    execFileSync("mkfifo", [fifo]);
+    // a second later, another process asks whether a reader is still waiting on the FIFO (a writer's
+    // non-blocking open succeeds only then), which also frees a reader that is
+    const probe = spawn(process.execPath, ["-e", `setTimeout(() => { try { require("node:fs").openSync(process.argv[1], require("node:fs").constants.O_WRONLY | require("node:fs").constants.O_NONBLOCK); console.log("reader waiting"); } catch (e) { console.log(e.code); } }, 1000)`, fifo]);
+    let out = "";
+    probe.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise((resolve) => probe.once("exit", resolve));
+    expect(readCacheFile(fifo)).toEqual({ why: "not a regular file" });
+    await exited;
+    expect(out.trim()).toBe("ENXIO");
   });
 
   it("creates its folder 0700, and writes nowhere when the folder is writable by others", () => {

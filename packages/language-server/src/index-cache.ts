@@ -191,12 +191,14 @@ const MAX_CACHE_BYTES = MAX_MODEL_CACHE_CHARS;
 
 /**
  * The text of a cache file, or why it is not read: missing ("none"), not a regular file, owned by
- * another user, writable by others, too large, unreadable. A symbolic link is not followed.
+ * another user, writable by others, too large, unreadable. A symbolic link is not followed, and a
+ * FIFO is not waited on.
  */
 export function readCacheFile(file: string): { text: string; why?: undefined } | { text?: undefined; why: string } {
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    // non-blocking: a FIFO at the path would otherwise hold the server's start until some writer opened it
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
   } catch (e) {
     return { why: (e as NodeJS.ErrnoException).code === "ENOENT" ? "none" : `cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})` };
   }
