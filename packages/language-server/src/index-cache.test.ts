@@ -1,7 +1,7 @@
 // The server's on-disk cache of config models (index-cache.ts): a second start takes the models
 // of unchanged files from it and publishes what a cold start publishes; the setting, the
 // environment variable and a missing build tag turn it off; a cache file others may write is not read.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -179,6 +179,18 @@ describe("the on-disk cache of config models", () => {
     expect(readCacheFile(fifo)).toEqual({ why: "not a regular file" });
     await exited;
     expect(out.trim()).toBe("ENXIO");
+  });
+
+  it("removes the temp files that writers killed while writing left, and not those of a writer that runs", () => {
+    const dir = tempDir();
+    const file = join(dir, cacheFileName("/some/root"));
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid!;
+    const stale = `${cacheFileName("/some/root")}.${gone}.0123456789abcdef.tmp`;
+    const running = `${cacheFileName("/some/root")}.${process.ppid}.0123456789abcdef.tmp`;
+    const other = `${cacheFileName("/other/root")}.${gone}.0123456789abcdef.tmp`;
+    for (const name of [stale, running, other, "unrelated.tmp"]) writeFileSync(join(dir, name), "partial", { mode: 0o600 });
+    writeCacheFile(dir, file, () => "text");
+    expect(readdirSync(dir).sort()).toEqual([cacheFileName("/some/root"), running, other, "unrelated.tmp"].sort());
   });
 
   it("creates its folder 0700, and writes nowhere when the folder is writable by others", () => {

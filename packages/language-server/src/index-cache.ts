@@ -13,7 +13,7 @@
  * setting set to false, with `STELLAR_SECRETS_NO_INDEX_CACHE=1`, and when the code has no build tag
  * (the tsc output a development checkout runs: only a bundle says which code made a model).
  */
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, writeFileSync, constants } from "node:fs";
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync, writeFileSync, constants } from "node:fs";
 import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, join, sep, win32 } from "node:path";
 import { ConfigModelCache, MAX_MODEL_CACHE_CHARS, type ConfigFile } from "@stellar-secrets/core";
@@ -266,6 +266,43 @@ function unsafeFolder(dir: string): string | undefined {
   return why === undefined ? undefined : `its folder ${dir} is ${why}`;
 }
 
+/**
+ * Removes the temp files of `file` (`<name>.<pid>.<16 hex digits>.tmp`) whose writer no longer
+ * runs: a server killed while writing leaves one, as large as the cache, that nothing would remove.
+ * Another server's write in progress (its process runs) is left alone.
+ */
+function removeStaleTemps(dir: string, file: string): void {
+  const prefix = `${basename(file)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{16}\.tmp$/.exec(name.slice(prefix.length));
+    if (m === null) continue;
+    const pid = Number(m[1]);
+    if (pid !== process.pid && isRunning(pid)) continue;
+    try {
+      rmSync(join(dir, name), { force: true });
+    } catch {
+      // (the next write tries again)
+    }
+  }
+}
+
+/** True when a process of id `pid` runs (signal 0: nothing is sent). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** Why a file or folder of the cache must not be trusted (another owner, writable by group or others), or undefined. */
 function unsafeOwnership(st: { uid: number; mode: number }): string | undefined {
   if (process.platform === "win32" || process.getuid === undefined) return undefined;
@@ -277,7 +314,8 @@ function unsafeOwnership(st: { uid: number; mode: number }): string | undefined 
 /**
  * Writes a cache file atomically: the folder created 0700 when missing (and not used when another
  * user owns it or others may write to it), the text through a temp file of a random name (0600,
- * created exclusively) renamed over the file. A failure is logged and changes nothing.
+ * created exclusively) renamed over the file; temp files of writers that no longer run are then
+ * removed. A failure is logged and changes nothing.
  */
 export function writeCacheFile(dir: string, file: string, serialize: () => string, log: (message: string) => void = () => undefined): void {
   let tmp: string | undefined;
@@ -293,6 +331,7 @@ export function writeCacheFile(dir: string, file: string, serialize: () => strin
     writeFileSync(tmp, text, { mode: 0o600, flag: "wx" });
     renameSync(tmp, file);
     tmp = undefined;
+    removeStaleTemps(dir, file);
   } catch (e) {
     log(`index cache: not written to ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   } finally {
