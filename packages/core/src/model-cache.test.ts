@@ -211,6 +211,41 @@ describe("ConfigModelCache", () => {
     expect(ConfigModelCache.parse(resign(JSON.stringify(unknownRule)), ID).take(path, text)).toBeUndefined();
   });
 
+  it("refuses a line or column that is not on the text: a diagnostic past the last line or ending before it starts, a reference whose line is not its range's", () => {
+    const path = "actions/headers.yaml";
+    const text = TEXTS.find(([p]) => p === path)![1];
+    const { text: cacheText } = roundTrip([[path, text]]);
+    const nl = cacheText.indexOf("\n");
+    const resign = (payload: string): string => {
+      const header = JSON.parse(cacheText.slice(0, nl)) as Record<string, unknown>;
+      header["sha256"] = process.getBuiltinModule("node:crypto").createHash("sha256").update(payload).digest("base64");
+      return `${JSON.stringify(header)}\n${payload}`;
+    };
+    const [[, entry]] = JSON.parse(cacheText.slice(nl + 1)) as [string, unknown[]][];
+    const with_ = (change: (e: unknown[][]) => void): string => {
+      const e = structuredClone(entry!) as unknown[][];
+      change(e);
+      return resign(JSON.stringify([[path, e]]));
+    };
+    // unchanged, it is used
+    expect(ConfigModelCache.parse(with_(() => undefined), ID).take(path, text)).toBeDefined();
+    const lineCount = text.split("\n").length;
+    const bad = [
+      with_((e) => e[1]!.push(["schema", "error", 2 ** 40, 1, 2 ** 40, 5, "x", null, null])),
+      with_((e) => e[1]!.push(["schema", "error", lineCount + 1, 1, lineCount + 1, 1, "x", null, null])),
+      with_((e) => e[1]!.push(["schema", "error", 1, 500, 1, 501, "x", null, null])),
+      with_((e) => e[1]!.push(["schema", "error", 3, 5, 1, 1, "x", null, null])),
+      with_((e) => {
+        const reference = ((e[2]![0] as unknown[])[5] as unknown[][])[0]!;
+        reference[3] = 1;
+      }),
+      with_((e) => {
+        e[3] = [2 ** 40, 1, null];
+      }),
+    ];
+    for (const b of bad) expect(ConfigModelCache.parse(b, ID).take(path, text)).toBeUndefined();
+  });
+
   it("writes only the models it was given (a file that is gone is dropped), and none it did not record", () => {
     const writer = ConfigModelCache.empty(ID);
     const a = parseConfigFile(TEXTS[0]![1], "agents/a.yaml");

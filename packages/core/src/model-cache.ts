@@ -28,7 +28,10 @@
  *
  * Trust: the cache's text is checked whole before any entry is used (its format, version, build,
  * root, entry count and the SHA-256 of its payload); each entry is then checked field by field
- * when it is used, and a single entry that fails makes every later one unused. A cache that fails
+ * when it is used (ranges within the text, lines and columns on it, a reference's line and column
+ * those of its range's start, known rule ids and kinds), and a single entry that fails makes every
+ * later one unused. The SHA-256 guards against damage, not a forger: whoever can write the file can
+ * make it say anything of that shape, so the server trusts only a file it may (index-cache.ts). A cache that fails
  * any check is treated as empty (and the next write replaces it).
  */
 import { sha256Base64 } from "@stellar-secrets/sops";
@@ -396,6 +399,13 @@ function decodeEntry(entry: Encoded, path: string, original: string): { model: C
   }
 }
 
+/** True when 1-based `line` and `column` are a position of the text (a column may be one past its line's last character). */
+function onText(lines: LineIndex, line: number, column: number): boolean {
+  if (line > lines.lineCount) return false;
+  const end = line < lines.lineCount ? (lines.lineStarts[line] as number) - 1 : lines.length;
+  return (lines.lineStarts[line - 1] as number) + column - 1 <= end;
+}
+
 // Written for a cold start: plain loops and index reads (no array destructuring, which runs the
 // iterator protocol, and no closures made per entry), since this runs once per file before the JIT
 // has compiled anything.
@@ -419,13 +429,14 @@ function decodeChecked(entry: Encoded, path: string, original: string): { model:
   const text = configTextOf(original);
   const length = text.length;
   const modes: number[] = [];
+  const lines = new LineIndex(text);
   const encodedDocs = entry[2] as unknown[];
   const documents: ConfigDocument[] = new Array<ConfigDocument>(encodedDocs.length);
-  for (let i = 0; i < encodedDocs.length; i++) documents[i] = decodeDocument(encodedDocs[i], path, text, modes);
+  for (let i = 0; i < encodedDocs.length; i++) documents[i] = decodeDocument(encodedDocs[i], path, text, lines, modes);
   const encodedDiags = entry[1] as unknown[];
   const diagnostics: Diagnostic[] = new Array<Diagnostic>(encodedDiags.length);
-  for (let i = 0; i < encodedDiags.length; i++) diagnostics[i] = decodeDiagnostic(encodedDiags[i], path);
-  const model: ConfigFile = { path, lines: new LineIndex(text), documents, diagnostics, relevant: true };
+  for (let i = 0; i < encodedDiags.length; i++) diagnostics[i] = decodeDiagnostic(encodedDiags[i], path, lines);
+  const model: ConfigFile = { path, lines, documents, diagnostics, relevant: true };
   const syntax = entry[3];
   if (syntax !== 0) {
     check(Array.isArray(syntax) && syntax.length === 3);
@@ -433,12 +444,12 @@ function decodeChecked(entry: Encoded, path: string, original: string): { model:
     const line = s[0];
     const column = s[1];
     const unread = s[2];
-    check(isPlace(line) && isPlace(column) && (unread === null || Array.isArray(unread)));
+    check(isPlace(line) && isPlace(column) && onText(lines, line as number, column as number) && (unread === null || Array.isArray(unread)));
     if (unread === null) model.syntaxError = { line: line as number, column: column as number };
     else {
       const names: { name: string; line: number }[] = [];
       for (const u of unread as unknown[]) {
-        check(Array.isArray(u) && u.length === 2 && isString((u as unknown[])[0]) && isPlace((u as unknown[])[1]));
+        check(Array.isArray(u) && u.length === 2 && isString((u as unknown[])[0]) && isPlace((u as unknown[])[1]) && ((u as unknown[])[1] as number) <= lines.lineCount);
         names.push({ name: (u as unknown[])[0] as string, line: (u as unknown[])[1] as number });
       }
       model.syntaxError = { line: line as number, column: column as number, unreadNames: names };
@@ -447,7 +458,7 @@ function decodeChecked(entry: Encoded, path: string, original: string): { model:
   return { model, modes };
 }
 
-function decodeDocument(x: unknown, path: string, text: string, modes: number[]): ConfigDocument {
+function decodeDocument(x: unknown, path: string, text: string, lines: LineIndex, modes: number[]): ConfigDocument {
   check(Array.isArray(x) && x.length === 10);
   const d = x as unknown[];
   const length = text.length;
@@ -485,7 +496,11 @@ function decodeDocument(x: unknown, path: string, text: string, modes: number[])
     const column = a[4];
     const field = a[5];
     check(isString(secret) && isPlace(line) && isPlace(column) && isString(field));
-    references[i] = { secret: secret as string, file: path, range: rangeAt(a, 1, length), line: line as number, column: column as number, kind: k, owner, field: field as string, documentIndex: di };
+    const range = rangeAt(a, 1, length);
+    // (the line and column are the range's start: a reference must be where its range is)
+    const at = lines.positionAt(range.start);
+    check(at.line === line && at.column === column);
+    references[i] = { secret: secret as string, file: path, range, line: line as number, column: column as number, kind: k, owner, field: field as string, documentIndex: di };
   }
   const linkList = links as unknown[];
   const objectLinks = new Array<ObjectLink>(linkList.length);
@@ -536,7 +551,7 @@ function decodeDocument(x: unknown, path: string, text: string, modes: number[])
   return doc;
 }
 
-function decodeDiagnostic(x: unknown, path: string): Diagnostic {
+function decodeDiagnostic(x: unknown, path: string, lines: LineIndex): Diagnostic {
   check(Array.isArray(x) && x.length === 9);
   const a = x as unknown[];
   const rule = a[0];
@@ -550,6 +565,9 @@ function decodeDiagnostic(x: unknown, path: string): Diagnostic {
   const suggestion = a[8];
   check(isString(rule) && isRuleId(rule) && rule !== "plaintext-credential" && isString(severity) && SEVERITIES.has(severity));
   check(isPlace(line) && isPlace(column) && isPlace(endLine) && isPlace(endColumn) && isString(message) && optString(secret) && optString(suggestion));
+  // both ends on the text, the start not after the end
+  check(onText(lines, line as number, column as number) && onText(lines, endLine as number, endColumn as number));
+  check((line as number) < (endLine as number) || (line === endLine && (column as number) <= (endColumn as number)));
   const d: Diagnostic = { rule: rule as RuleId, severity: severity as Severity, file: path, line: line as number, column: column as number, endLine: endLine as number, endColumn: endColumn as number, message: message as string };
   if (secret !== null) d.secret = secret as string;
   if (suggestion !== null) d.suggestion = suggestion as string;
