@@ -108,6 +108,32 @@ describe("ConfigModelCache", () => {
     expect(text).toContain("hubspot_key");
   });
 
+  it("records no model that would store a credential written where a name belongs (a pasted token as a secret's, object's, environment's or header's name, a link target, an unknown field)", () => {
+    const stripe = "sk_live_4eC39HqLyjWDarjtT1zdp7dcXYZ1";
+    const github = "ghp_16C7e42F292c6912E7710c838347Ae178B4a";
+    const aws = "AKIAIOSFODNN7EXAMPLE";
+    const slack = "xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx";
+    const random = "q7Vx2LmP9sKd4RtYz8WnB3cHf6JgA1eU";
+    const files: [string, string][] = [
+      ["connectors/pasted.yaml", `kind: auth_connector\nname: c1\ntype: bearer_token\ntoken: { secret: ${stripe} }\n`],
+      ["connectors/pasted-random.yaml", `kind: auth_connector\nname: c2\ntype: bearer_token\ntoken: { secret: ${random} }\n`],
+      ["agents/object-name.yaml", `kind: agent\nname: ${github}\nactions: [x]\n`],
+      ["agents/environment.yaml", `kind: agent\nname: e\nenvironments: [${aws}]\n`],
+      ["actions/link.yaml", `kind: action\nname: l\nconnection: ${slack}\nmethod: GET\npath: /x\n`],
+      ["actions/header-name.yaml", `kind: action\nname: h\nconnection: c\nmethod: GET\npath: /x\nheaders:\n  - { name: "${stripe}", type: static, value: json }\n`],
+      ["agents/unknown-field.yaml", `kind: agent\nname: k\n${github}: 1\n`],
+      ["agents/unread-name.yaml", `kind: agent\nname: s\ninstructions: "unterminated\n---\nkind: action\nname: ${github}\n`],
+    ];
+    const { text, cache } = roundTrip([...files, ["agents/plain.yaml", TEXTS[0]![1]]]);
+    for (const value of [stripe, github, aws, slack, random]) expect(text).not.toContain(value);
+    for (const [path, t] of files) {
+      expect(text, path).not.toContain(path);
+      expect(cache.take(path, t), path).toBeUndefined();
+    }
+    // (a file that names no credential is still cached)
+    expect(cache.take("agents/plain.yaml", TEXTS[0]![1])).toBeDefined();
+  });
+
   it("does not use an entry whose file changed, or an entry of another path", () => {
     const path = "agents/plain.yaml";
     const text = TEXTS[0]![1];
@@ -183,6 +209,41 @@ describe("ConfigModelCache", () => {
     expect(ConfigModelCache.parse(resign(JSON.stringify(longRange)), ID).take(path, text)).toBeUndefined();
     const unknownRule = [[path, [entry![0], [["no-such-rule", "error", 1, 1, 1, 2, "x", null, null]], docs, 0]]];
     expect(ConfigModelCache.parse(resign(JSON.stringify(unknownRule)), ID).take(path, text)).toBeUndefined();
+  });
+
+  it("refuses a line or column that is not on the text: a diagnostic past the last line or ending before it starts, a reference whose line is not its range's", () => {
+    const path = "actions/headers.yaml";
+    const text = TEXTS.find(([p]) => p === path)![1];
+    const { text: cacheText } = roundTrip([[path, text]]);
+    const nl = cacheText.indexOf("\n");
+    const resign = (payload: string): string => {
+      const header = JSON.parse(cacheText.slice(0, nl)) as Record<string, unknown>;
+      header["sha256"] = process.getBuiltinModule("node:crypto").createHash("sha256").update(payload).digest("base64");
+      return `${JSON.stringify(header)}\n${payload}`;
+    };
+    const [[, entry]] = JSON.parse(cacheText.slice(nl + 1)) as [string, unknown[]][];
+    const with_ = (change: (e: unknown[][]) => void): string => {
+      const e = structuredClone(entry!) as unknown[][];
+      change(e);
+      return resign(JSON.stringify([[path, e]]));
+    };
+    // unchanged, it is used
+    expect(ConfigModelCache.parse(with_(() => undefined), ID).take(path, text)).toBeDefined();
+    const lineCount = text.split("\n").length;
+    const bad = [
+      with_((e) => e[1]!.push(["schema", "error", 2 ** 40, 1, 2 ** 40, 5, "x", null, null])),
+      with_((e) => e[1]!.push(["schema", "error", lineCount + 1, 1, lineCount + 1, 1, "x", null, null])),
+      with_((e) => e[1]!.push(["schema", "error", 1, 500, 1, 501, "x", null, null])),
+      with_((e) => e[1]!.push(["schema", "error", 3, 5, 1, 1, "x", null, null])),
+      with_((e) => {
+        const reference = ((e[2]![0] as unknown[])[5] as unknown[][])[0]!;
+        reference[3] = 1;
+      }),
+      with_((e) => {
+        e[3] = [2 ** 40, 1, null];
+      }),
+    ];
+    for (const b of bad) expect(ConfigModelCache.parse(b, ID).take(path, text)).toBeUndefined();
   });
 
   it("writes only the models it was given (a file that is gone is dropped), and none it did not record", () => {

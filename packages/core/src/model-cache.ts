@@ -21,17 +21,22 @@
  * be meant (`PlainValue.text`: a static header's value, a connector's `username`), is not stored:
  * an entry records where it is written and the text is taken again from the file itself, which
  * has the hash recorded. A model that has a `plaintext-credential` diagnostic, or a plain string
- * where a secret is required (`token: …`), is not cached at all (no hash of that file either):
- * it is parsed at every start. A file that is not valid UTF-16 once read (a lone surrogate, which
+ * where a secret is required (`token: …`), or a name, link target or diagnostic that looks like a
+ * credential (a token pasted as a secret's name, `secret: sk_live_…`, which only the cross-file
+ * check reports), is not cached at all (no hash of that file either): it is parsed at every start. A file that is not valid UTF-16 once read (a lone surrogate, which
  * UTF-8 cannot hash apart from U+FFFD) or over {@link MAX_CACHED_TEXT} characters is not cached.
  *
  * Trust: the cache's text is checked whole before any entry is used (its format, version, build,
  * root, entry count and the SHA-256 of its payload); each entry is then checked field by field
- * when it is used, and a single entry that fails makes every later one unused. A cache that fails
+ * when it is used (ranges within the text, lines and columns on it, a reference's line and column
+ * those of its range's start, known rule ids and kinds), and a single entry that fails makes every
+ * later one unused. The SHA-256 guards against damage, not a forger: whoever can write the file can
+ * make it say anything of that shape, so the server trusts only a file it may (index-cache.ts). A cache that fails
  * any check is treated as empty (and the next write replaces it).
  */
 import { sha256Base64 } from "@stellar-secrets/sops";
 import { configTextOf, type ConfigDocument, type ConfigFile, type EnvironmentMention, type ObjectLink, type PlainValue, type SecretReference } from "./config.js";
+import { detectCredential, pastedCredential } from "./credentials.js";
 import type { Diagnostic } from "./diagnostics.js";
 import type { ConfigModelSource } from "./load.js";
 import { LineIndex, type TextRange } from "./position.js";
@@ -216,6 +221,7 @@ export class ConfigModelCache implements ConfigModelSource {
       }
     }
     if (modes.length === 0) modes = NO_MODES;
+    if (storesCredential(model)) return;
     this.meta.set(model, { hash: this.hashOf(text), modes });
     this.stats.recorded++;
   }
@@ -263,6 +269,36 @@ const NO_MODES: number[] = [];
 /** True when a text's model may be cached: not too large, and its UTF-8 encoding (what is hashed) is one-to-one. */
 function cacheable(text: string): boolean {
   return text.length <= MAX_CACHED_TEXT && (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/**
+ * True when a string an entry would store looks like a credential: a token pasted where a name
+ * belongs (a secret's, an object's, an environment's, a header's, a link's target, an unknown
+ * field's name quoted in a diagnostic). The parser reports none of these as `plaintext-credential`
+ * (the checker judges a pasted secret name later, across files, and never repeats it), so the
+ * model would carry it to disk: such a model is parsed at every start instead. A name that only
+ * looks random costs a parse, never a wrong model.
+ */
+function storesCredential(model: ConfigFile): boolean {
+  for (const doc of model.documents) {
+    if (doc.name !== undefined && pastedCredential(doc.name) !== undefined) return true;
+    for (const e of doc.environments ?? []) if (pastedCredential(e.name) !== undefined) return true;
+    for (const r of doc.references) if (pastedCredential(r.secret) !== undefined || inText(r.field)) return true;
+    for (const l of doc.links) if (pastedCredential(l.target) !== undefined) return true;
+    for (const p of doc.plainValues ?? []) if ((p.header !== undefined && pastedCredential(p.header) !== undefined) || (p.field !== undefined && inText(p.field))) return true;
+  }
+  for (const d of model.diagnostics) {
+    if (inText(d.message) || (d.secret !== undefined && pastedCredential(d.secret) !== undefined) || (d.suggestion !== undefined && pastedCredential(d.suggestion) !== undefined)) return true;
+  }
+  for (const u of model.syntaxError?.unreadNames ?? []) if (pastedCredential(u.name) !== undefined) return true;
+  return false;
+}
+
+/** True when a text (a message, a field's label) holds a credential's format, or quotes a word that looks like one. */
+function inText(text: string): boolean {
+  if (detectCredential(text) !== undefined) return true;
+  for (const word of text.split(/["\s]+/)) if (word.length >= 24 && pastedCredential(word) !== undefined) return true;
+  return false;
 }
 
 function isRecord(x: unknown): x is Record<string, unknown> {
@@ -363,6 +399,13 @@ function decodeEntry(entry: Encoded, path: string, original: string): { model: C
   }
 }
 
+/** True when 1-based `line` and `column` are a position of the text (a column may be one past its line's last character). */
+function onText(lines: LineIndex, line: number, column: number): boolean {
+  if (line > lines.lineCount) return false;
+  const end = line < lines.lineCount ? (lines.lineStarts[line] as number) - 1 : lines.length;
+  return (lines.lineStarts[line - 1] as number) + column - 1 <= end;
+}
+
 // Written for a cold start: plain loops and index reads (no array destructuring, which runs the
 // iterator protocol, and no closures made per entry), since this runs once per file before the JIT
 // has compiled anything.
@@ -386,13 +429,14 @@ function decodeChecked(entry: Encoded, path: string, original: string): { model:
   const text = configTextOf(original);
   const length = text.length;
   const modes: number[] = [];
+  const lines = new LineIndex(text);
   const encodedDocs = entry[2] as unknown[];
   const documents: ConfigDocument[] = new Array<ConfigDocument>(encodedDocs.length);
-  for (let i = 0; i < encodedDocs.length; i++) documents[i] = decodeDocument(encodedDocs[i], path, text, modes);
+  for (let i = 0; i < encodedDocs.length; i++) documents[i] = decodeDocument(encodedDocs[i], path, text, lines, modes);
   const encodedDiags = entry[1] as unknown[];
   const diagnostics: Diagnostic[] = new Array<Diagnostic>(encodedDiags.length);
-  for (let i = 0; i < encodedDiags.length; i++) diagnostics[i] = decodeDiagnostic(encodedDiags[i], path);
-  const model: ConfigFile = { path, lines: new LineIndex(text), documents, diagnostics, relevant: true };
+  for (let i = 0; i < encodedDiags.length; i++) diagnostics[i] = decodeDiagnostic(encodedDiags[i], path, lines);
+  const model: ConfigFile = { path, lines, documents, diagnostics, relevant: true };
   const syntax = entry[3];
   if (syntax !== 0) {
     check(Array.isArray(syntax) && syntax.length === 3);
@@ -400,12 +444,12 @@ function decodeChecked(entry: Encoded, path: string, original: string): { model:
     const line = s[0];
     const column = s[1];
     const unread = s[2];
-    check(isPlace(line) && isPlace(column) && (unread === null || Array.isArray(unread)));
+    check(isPlace(line) && isPlace(column) && onText(lines, line as number, column as number) && (unread === null || Array.isArray(unread)));
     if (unread === null) model.syntaxError = { line: line as number, column: column as number };
     else {
       const names: { name: string; line: number }[] = [];
       for (const u of unread as unknown[]) {
-        check(Array.isArray(u) && u.length === 2 && isString((u as unknown[])[0]) && isPlace((u as unknown[])[1]));
+        check(Array.isArray(u) && u.length === 2 && isString((u as unknown[])[0]) && isPlace((u as unknown[])[1]) && ((u as unknown[])[1] as number) <= lines.lineCount);
         names.push({ name: (u as unknown[])[0] as string, line: (u as unknown[])[1] as number });
       }
       model.syntaxError = { line: line as number, column: column as number, unreadNames: names };
@@ -414,7 +458,7 @@ function decodeChecked(entry: Encoded, path: string, original: string): { model:
   return { model, modes };
 }
 
-function decodeDocument(x: unknown, path: string, text: string, modes: number[]): ConfigDocument {
+function decodeDocument(x: unknown, path: string, text: string, lines: LineIndex, modes: number[]): ConfigDocument {
   check(Array.isArray(x) && x.length === 10);
   const d = x as unknown[];
   const length = text.length;
@@ -452,7 +496,11 @@ function decodeDocument(x: unknown, path: string, text: string, modes: number[])
     const column = a[4];
     const field = a[5];
     check(isString(secret) && isPlace(line) && isPlace(column) && isString(field));
-    references[i] = { secret: secret as string, file: path, range: rangeAt(a, 1, length), line: line as number, column: column as number, kind: k, owner, field: field as string, documentIndex: di };
+    const range = rangeAt(a, 1, length);
+    // (the line and column are the range's start: a reference must be where its range is)
+    const at = lines.positionAt(range.start);
+    check(at.line === line && at.column === column);
+    references[i] = { secret: secret as string, file: path, range, line: line as number, column: column as number, kind: k, owner, field: field as string, documentIndex: di };
   }
   const linkList = links as unknown[];
   const objectLinks = new Array<ObjectLink>(linkList.length);
@@ -503,7 +551,7 @@ function decodeDocument(x: unknown, path: string, text: string, modes: number[])
   return doc;
 }
 
-function decodeDiagnostic(x: unknown, path: string): Diagnostic {
+function decodeDiagnostic(x: unknown, path: string, lines: LineIndex): Diagnostic {
   check(Array.isArray(x) && x.length === 9);
   const a = x as unknown[];
   const rule = a[0];
@@ -517,6 +565,9 @@ function decodeDiagnostic(x: unknown, path: string): Diagnostic {
   const suggestion = a[8];
   check(isString(rule) && isRuleId(rule) && rule !== "plaintext-credential" && isString(severity) && SEVERITIES.has(severity));
   check(isPlace(line) && isPlace(column) && isPlace(endLine) && isPlace(endColumn) && isString(message) && optString(secret) && optString(suggestion));
+  // both ends on the text, the start not after the end
+  check(onText(lines, line as number, column as number) && onText(lines, endLine as number, endColumn as number));
+  check((line as number) < (endLine as number) || (line === endLine && (column as number) <= (endColumn as number)));
   const d: Diagnostic = { rule: rule as RuleId, severity: severity as Severity, file: path, line: line as number, column: column as number, endLine: endLine as number, endColumn: endColumn as number, message: message as string };
   if (secret !== null) d.secret = secret as string;
   if (suggestion !== null) d.suggestion = suggestion as string;

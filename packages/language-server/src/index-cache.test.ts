@@ -1,11 +1,12 @@
 // The server's on-disk cache of config models (index-cache.ts): a second start takes the models
 // of unchanged files from it and publishes what a cold start publishes; the setting, the
 // environment variable and a missing build tag turn it off; a cache file others may write is not read.
-import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cacheFileName, defaultCacheDir, IndexCache, NO_INDEX_CACHE_ENV, readCacheFile, writeCacheFile } from "./index-cache.js";
+import { cacheFileName, defaultCacheDir, folderInRepository, IndexCache, NO_INDEX_CACHE_ENV, readCacheFile, writeCacheFile } from "./index-cache.js";
 import { createTicketAction, HUBSPOT_CONNECTION } from "./test-support/fixtures.js";
 import { makeTempProject, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 
@@ -126,6 +127,70 @@ describe("the on-disk cache of config models", () => {
     }
     expect(readCacheFile(dir).text).toBeUndefined();
     expect(readCacheFile(join(dir, "missing.json")).why).toBe("none");
+  });
+
+  it("reads no cache from a folder that others may write or that is a symbolic link (as it writes none there)", async () => {
+    if (process.platform === "win32") return;
+    const p = await project();
+    const parent = tempDir();
+    const cacheDir = join(parent, "cache");
+    await startOnce(p, { cacheDir });
+    chmodSync(cacheDir, 0o777);
+    const open = await startOnce(p, { cacheDir });
+    expect(open.logs[0]).toMatch(/index cache: 0 of 3 .*not used: its folder .* is writable by other users/);
+    chmodSync(cacheDir, 0o700);
+    const link = join(parent, "link");
+    symlinkSync(cacheDir, link);
+    const linked = await startOnce(p, { cacheDir: link });
+    expect(linked.logs[0]).toMatch(/index cache: 0 of 3 .*not used: its folder .* is not a folder/);
+    expect((await startOnce(p, { cacheDir })).logs[0]).toMatch(/index cache: 3 of 3 /);
+  });
+
+  it("is off when its folder is inside the repository (a cache committed there would be trusted): nothing read or written", async () => {
+    const p = await project();
+    const inside = await startOnce(p, { cacheDir: join(p.dir, ".cache", "stellar-secrets") });
+    expect(inside.logs).toEqual([expect.stringMatching(/index cache: off \(the cache folder .* is inside the repository /)]);
+    expect(readdirSync(p.dir)).not.toContain(".cache");
+    // the repository is the nearest folder above the project that holds .git; a folder reached through a link counts where it is
+    const base = tempDir();
+    mkdirSync(join(base, ".git"));
+    mkdirSync(join(base, "project"));
+    mkdirSync(join(base, "tools"));
+    const real = realpathSync(base);
+    expect(folderInRepository(join(base, "tools", "cache"), join(real, "project"))).toBe(real);
+    const outside = tempDir();
+    symlinkSync(join(base, "tools"), join(outside, "link"));
+    expect(folderInRepository(join(outside, "link", "cache"), join(real, "project"))).toBe(real);
+    expect(folderInRepository(join(outside, "cache"), join(real, "project"))).toBeUndefined();
+    expect(folderInRepository(join(outside, "cache"), realpathSync(outside) + "-other")).toBeUndefined();
+  });
+
+  it("reads no cache file that is a FIFO, and does not wait for a writer to open it (a start would hang)", async () => {
+    if (process.platform === "win32") return;
+    const dir = tempDir();
+    const fifo = join(dir, cacheFileName("/some/root"));
+    execFileSync("mkfifo", [fifo]);
+    // a second later, another process asks whether a reader is still waiting on the FIFO (a writer's
+    // non-blocking open succeeds only then), which also frees a reader that is
+    const probe = spawn(process.execPath, ["-e", `setTimeout(() => { try { require("node:fs").openSync(process.argv[1], require("node:fs").constants.O_WRONLY | require("node:fs").constants.O_NONBLOCK); console.log("reader waiting"); } catch (e) { console.log(e.code); } }, 1000)`, fifo]);
+    let out = "";
+    probe.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise((resolve) => probe.once("exit", resolve));
+    expect(readCacheFile(fifo)).toEqual({ why: "not a regular file" });
+    await exited;
+    expect(out.trim()).toBe("ENXIO");
+  });
+
+  it("removes the temp files that writers killed while writing left, and not those of a writer that runs", () => {
+    const dir = tempDir();
+    const file = join(dir, cacheFileName("/some/root"));
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid!;
+    const stale = `${cacheFileName("/some/root")}.${gone}.0123456789abcdef.tmp`;
+    const running = `${cacheFileName("/some/root")}.${process.ppid}.0123456789abcdef.tmp`;
+    const other = `${cacheFileName("/other/root")}.${gone}.0123456789abcdef.tmp`;
+    for (const name of [stale, running, other, "unrelated.tmp"]) writeFileSync(join(dir, name), "partial", { mode: 0o600 });
+    writeCacheFile(dir, file, () => "text");
+    expect(readdirSync(dir).sort()).toEqual([cacheFileName("/some/root"), running, other, "unrelated.tmp"].sort());
   });
 
   it("creates its folder 0700, and writes nowhere when the folder is writable by others", () => {

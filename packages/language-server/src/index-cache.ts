@@ -6,13 +6,16 @@
  * It lives outside the repository, in the folder the client gives (`initializationOptions.indexCacheDir`:
  * the VS Code extension passes its storage folder), else `$XDG_CACHE_HOME/stellar-secrets`,
  * `~/.cache/stellar-secrets` (`%LOCALAPPDATA%\stellar-secrets` on Windows); one file per project,
- * named after the SHA-256 of the project root's realpath. Off with the `stellarSecrets.indexCache`
+ * named after the SHA-256 of the project root's realpath. A folder inside the repository (a client's
+ * or `XDG_CACHE_HOME` pointing there) is never used: a cache committed there would arrive in every
+ * clone as the user's own file and be trusted; nor is a cache read from a folder that is a symbolic
+ * link, another user's, or writable by others (where none is written either). Off with the `stellarSecrets.indexCache`
  * setting set to false, with `STELLAR_SECRETS_NO_INDEX_CACHE=1`, and when the code has no build tag
  * (the tsc output a development checkout runs: only a bundle says which code made a model).
  */
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmSync, writeFileSync, constants } from "node:fs";
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync, writeFileSync, constants } from "node:fs";
 import { homedir } from "node:os";
-import { isAbsolute, join, win32 } from "node:path";
+import { basename, dirname, isAbsolute, join, sep, win32 } from "node:path";
 import { ConfigModelCache, MAX_MODEL_CACHE_CHARS, type ConfigFile } from "@stellar-secrets/core";
 import { createHash } from "@stellar-secrets/sops";
 
@@ -93,9 +96,19 @@ export class IndexCache {
     } catch {
       return undefined;
     }
+    // a cache folder inside the repository: its files are the repository's (a clone makes them the
+    // user's own, 0644), so a cache committed there would be trusted: never read nor written
+    const inside = folderInRepository(dir, real);
+    if (inside !== undefined) {
+      const why = `the cache folder ${dir} is inside the repository ${inside}`;
+      if (!this.saidOff.has(why)) this.log(`index cache: off (${why}; give the server a folder outside it)`);
+      this.saidOff.add(why);
+      return undefined;
+    }
     const file = join(dir, cacheFileName(real));
     const identity = { build: this.options.build as string, runtime: process.version, root: real };
-    const read = readCacheFile(file);
+    const folder = unsafeFolder(dir);
+    const read = folder === undefined ? readCacheFile(file) : { why: folder };
     const models = read.text === undefined ? ConfigModelCache.empty(identity, read.why) : ConfigModelCache.parse(read.text, identity);
     let dirty = models.stats.ignored !== undefined;
     return {
@@ -178,12 +191,14 @@ const MAX_CACHE_BYTES = MAX_MODEL_CACHE_CHARS;
 
 /**
  * The text of a cache file, or why it is not read: missing ("none"), not a regular file, owned by
- * another user, writable by others, too large, unreadable. A symbolic link is not followed.
+ * another user, writable by others, too large, unreadable. A symbolic link is not followed, and a
+ * FIFO is not waited on.
  */
 export function readCacheFile(file: string): { text: string; why?: undefined } | { text?: undefined; why: string } {
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    // non-blocking: a FIFO at the path would otherwise hold the server's start until some writer opened it
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
   } catch (e) {
     return { why: (e as NodeJS.ErrnoException).code === "ENOENT" ? "none" : `cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})` };
   }
@@ -209,6 +224,85 @@ export function readCacheFile(file: string): { text: string; why?: undefined } |
   }
 }
 
+/**
+ * The repository (the nearest folder at or above `realRoot` that holds `.git`, else `realRoot`)
+ * when the cache folder `dir` is inside it, or undefined. `dir` is compared by its real path (of
+ * its nearest existing ancestor when it does not exist yet).
+ */
+export function folderInRepository(dir: string, realRoot: string): string | undefined {
+  let repository = realRoot;
+  for (let at = realRoot; ; at = dirname(at)) {
+    if (lstatSync(join(at, ".git"), { throwIfNoEntry: false }) !== undefined) {
+      repository = at;
+      break;
+    }
+    if (dirname(at) === at) break;
+  }
+  const real = realPathSoFar(dir);
+  const prefix = repository.endsWith(sep) ? repository : repository + sep;
+  return real === repository || real.startsWith(prefix) ? repository : undefined;
+}
+
+/** The real path of `path`, or of its nearest existing ancestor joined with the rest. */
+function realPathSoFar(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    const parent = dirname(path);
+    return parent === path ? path : join(realPathSoFar(parent), basename(path));
+  }
+}
+
+/** Why the cache folder must not be read from (a symbolic link, not a folder, another owner, writable by others), or undefined (also when it does not exist yet). */
+function unsafeFolder(dir: string): string | undefined {
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch {
+    return undefined;
+  }
+  if (!st.isDirectory()) return `its folder ${dir} is not a folder (a symbolic link?)`;
+  const why = unsafeOwnership(st);
+  return why === undefined ? undefined : `its folder ${dir} is ${why}`;
+}
+
+/**
+ * Removes the temp files of `file` (`<name>.<pid>.<16 hex digits>.tmp`) whose writer no longer
+ * runs: a server killed while writing leaves one, as large as the cache, that nothing would remove.
+ * Another server's write in progress (its process runs) is left alone.
+ */
+function removeStaleTemps(dir: string, file: string): void {
+  const prefix = `${basename(file)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{16}\.tmp$/.exec(name.slice(prefix.length));
+    if (m === null) continue;
+    const pid = Number(m[1]);
+    if (pid !== process.pid && isRunning(pid)) continue;
+    try {
+      rmSync(join(dir, name), { force: true });
+    } catch {
+      // (the next write tries again)
+    }
+  }
+}
+
+/** True when a process of id `pid` runs (signal 0: nothing is sent). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** Why a file or folder of the cache must not be trusted (another owner, writable by group or others), or undefined. */
 function unsafeOwnership(st: { uid: number; mode: number }): string | undefined {
   if (process.platform === "win32" || process.getuid === undefined) return undefined;
@@ -220,7 +314,8 @@ function unsafeOwnership(st: { uid: number; mode: number }): string | undefined 
 /**
  * Writes a cache file atomically: the folder created 0700 when missing (and not used when another
  * user owns it or others may write to it), the text through a temp file of a random name (0600,
- * created exclusively) renamed over the file. A failure is logged and changes nothing.
+ * created exclusively) renamed over the file; temp files of writers that no longer run are then
+ * removed. A failure is logged and changes nothing.
  */
 export function writeCacheFile(dir: string, file: string, serialize: () => string, log: (message: string) => void = () => undefined): void {
   let tmp: string | undefined;
@@ -236,6 +331,7 @@ export function writeCacheFile(dir: string, file: string, serialize: () => strin
     writeFileSync(tmp, text, { mode: 0o600, flag: "wx" });
     renameSync(tmp, file);
     tmp = undefined;
+    removeStaleTemps(dir, file);
   } catch (e) {
     log(`index cache: not written to ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   } finally {
