@@ -5,8 +5,8 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { cacheFileName, defaultCacheDir, folderInRepository, IndexCache, NO_INDEX_CACHE_ENV, readCacheFile, writeCacheFile } from "./index-cache.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { cacheFileName, defaultCacheDir, FIRST_WRITE_DELAY_MS, folderInRepository, IndexCache, NO_INDEX_CACHE_ENV, readCacheFile, writeCacheFile } from "./index-cache.js";
 import { createTicketAction, HUBSPOT_CONNECTION } from "./test-support/fixtures.js";
 import { makeTempProject, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 
@@ -66,6 +66,33 @@ describe("the on-disk cache of config models", () => {
     expect(third.logs).toEqual([expect.stringMatching(/index cache: 2 of 3 config models from /)]);
     expect(first.published.get(p.uri("actions/typo.yaml"))).toEqual([expect.objectContaining({ code: "unknown-secret" })]);
     expect(third.published.get(p.uri("actions/typo.yaml")) ?? []).toEqual([]);
+  });
+
+  it("is written once soon after the first check, and what changed later only at exit (a write blocks the server: never after each pause in typing)", () => {
+    vi.useFakeTimers();
+    try {
+      const root = tempDir();
+      const cacheDir = join(tempDir(), "cache");
+      const cache = new IndexCache({ build: BUILD, defaultDir: cacheDir });
+      const project = cache.open(root);
+      expect(project).toBeDefined();
+      project!.loaded(0);
+      project!.touch();
+      project!.checked(() => []);
+      vi.advanceTimersByTime(FIRST_WRITE_DELAY_MS + 10);
+      const file = join(cacheDir, cacheFileName(realpathSync(root)));
+      const first = statSync(file).mtimeMs;
+      rmSync(file);
+      // a change later: nothing written however long the server runs, then written at exit
+      project!.touch();
+      project!.checked(() => []);
+      vi.advanceTimersByTime(60_000);
+      expect(readdirSync(cacheDir).filter((f) => f.endsWith(".json"))).toEqual([]);
+      cache.flush();
+      expect(statSync(file).mtimeMs).toBeGreaterThanOrEqual(first);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("a cache of another build is not used (and is written again)", async () => {
