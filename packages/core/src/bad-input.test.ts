@@ -3,8 +3,8 @@
  * thousands of levels deep in any YAML core reads, config files over the size limit or not UTF-8,
  * a stellar.yaml that is not UTF-8, and `config.include` globs that leave the repository.
  */
-import type { Dirent, Stats } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { memoryFs } from "./test-support/memory-fs.js";
 import { parseCatalog } from "./catalog.js";
 import { checkWorkspace } from "./check.js";
 import { parseConfigFile } from "./config.js";
@@ -12,35 +12,10 @@ import { loadWorkspace } from "./load.js";
 import { loadProject, parseProjectConfig } from "./project.js";
 import { parseEnvironmentFile } from "./secrets-dir.js";
 import { parseSopsConfig } from "./sops-config.js";
-import type { WorkspaceFs } from "./workspace-fs.js";
 
 const deepFlow = (n: number): string => `${"[".repeat(n)}${"]".repeat(n)}`;
 const PROJECT = "version: 1\nenvironments:\n  development:\n    members: {}\nconfig:\n  include: [\"agents/**/*.yaml\"]\n";
 const AGENT = "kind: agent\nname: a\ninstructions: hi\nactions: []\n";
-
-/** An in-memory repository under /mem (files as bytes); `links` maps a path under /mem to the real path it leads to. */
-function memoryFs(files: Record<string, string | Uint8Array>, links: Record<string, string> = {}): WorkspaceFs {
-  const bytes = new Map(Object.entries(files).map(([p, v]) => [`/mem/${p}`, typeof v === "string" ? Buffer.from(v, "utf8") : Buffer.from(v)]));
-  const dirs = new Set<string>(["/mem"]);
-  for (const p of bytes.keys()) for (let d = p.slice(0, p.lastIndexOf("/")); d.length > 4; d = d.slice(0, d.lastIndexOf("/"))) dirs.add(d);
-  const missing = (p: string): Error => Object.assign(new Error(`ENOENT: ${p}`), { code: "ENOENT" });
-  const linked = new Map(Object.entries(links).map(([p, target]) => [`/mem/${p}`, target]));
-  const entry = (name: string, dir: boolean, link: boolean): Dirent => ({ name, isDirectory: () => dir && !link, isFile: () => !dir && !link, isSymbolicLink: () => link }) as Dirent;
-  return {
-    readFile: (p) => (bytes.get(p) ?? (() => { throw missing(p); })()).toString("utf8"),
-    readFileBytes: (p) => bytes.get(p) ?? (() => { throw missing(p); })(),
-    readdir: (p) => {
-      const names = new Map<string, boolean>();
-      for (const f of [...bytes.keys(), ...dirs]) if (f.startsWith(`${p}/`) && !f.slice(p.length + 1).includes("/")) names.set(f.slice(p.length + 1), dirs.has(f));
-      return [...names].map(([n, d]) => entry(n, d, linked.has(`${p}/${n}`)));
-    },
-    stat: (p) => (bytes.has(p) || dirs.has(p) ? ({ isFile: () => bytes.has(p), isDirectory: () => dirs.has(p) } as Stats) : (() => { throw missing(p); })()),
-    realpath: (p) => {
-      for (const [link, target] of linked) if (p === link || p.startsWith(`${link}/`)) return target + p.slice(link.length);
-      return p;
-    },
-  };
-}
 
 describe("nesting is bounded in every YAML core reads", () => {
   it("a config file nested 3,000 levels is one schema error at the line that goes over, never a stack overflow", () => {

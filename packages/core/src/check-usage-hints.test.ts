@@ -1,39 +1,10 @@
 // Hints of missing-environment-value and unused-secret that say why and what to run (qa s22): the
 // chain of objects that makes a reference needed in an environment, and a secret renamed in some
 // environments only.
-import type { Dirent, Stats } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { memoryFs } from "./test-support/memory-fs.js";
 import { checkWorkspace } from "./check.js";
 import { loadWorkspace } from "./load.js";
-import type { WorkspaceFs } from "./workspace-fs.js";
-
-function memoryFs(files: Record<string, string>): WorkspaceFs {
-  const texts = new Map(Object.entries(files).map(([p, v]) => [`/mem/${p}`, v]));
-  const dirs = new Set<string>(["/mem"]);
-  for (const p of texts.keys()) for (let d = p.slice(0, p.lastIndexOf("/")); d.length > 4; d = d.slice(0, d.lastIndexOf("/"))) dirs.add(d);
-  const missing = (p: string): Error => Object.assign(new Error(`ENOENT: ${p}`), { code: "ENOENT" });
-  const entry = (name: string, dir: boolean): Dirent => ({ name, isDirectory: () => dir, isFile: () => !dir, isSymbolicLink: () => false }) as Dirent;
-  const text = (p: string): string => {
-    const t = texts.get(p);
-    if (t === undefined) throw missing(p);
-    return t;
-  };
-  return {
-    readFile: text,
-    readFileBytes: (p) => Buffer.from(text(p), "utf8"),
-    readdir: (p) => {
-      if (!dirs.has(p)) throw missing(p);
-      const names = new Map<string, boolean>();
-      for (const f of [...texts.keys(), ...dirs]) if (f.startsWith(`${p}/`) && !f.slice(p.length + 1).includes("/")) names.set(f.slice(p.length + 1), dirs.has(f));
-      return [...names].map(([n, d]) => entry(n, d));
-    },
-    stat: (p) => {
-      if (!texts.has(p) && !dirs.has(p)) throw missing(p);
-      return { isFile: () => texts.has(p), isDirectory: () => dirs.has(p), size: Buffer.byteLength(texts.get(p) ?? "") } as Stats;
-    },
-    realpath: (p) => p,
-  };
-}
 
 const env = (...names: string[]): string => `${names.map((n) => `${n}: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]`).join("\n")}\nsops:\n    age: []\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
 const PROJECT = "version: 1\nenvironments:\n  development:\n    members: {}\n  staging:\n    members: {}\n  production:\n    members: {}\n";

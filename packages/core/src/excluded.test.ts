@@ -1,46 +1,10 @@
-import type { Dirent, Stats } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { memoryFs } from "./test-support/memory-fs.js";
 import { checkWorkspace } from "./check.js";
 import { definitionsIn, EXCLUDED_SCAN_MAX_FILES, referencesIn } from "./excluded.js";
 import { GlobFilter } from "./globs.js";
 import { loadWorkspace } from "./load.js";
 import type { WorkspaceFs } from "./workspace-fs.js";
-
-/** An in-memory repository under /mem; `reads` counts each file's reads; `write` sets (text) or deletes (undefined) a file. */
-function memoryFs(files: Record<string, string>): WorkspaceFs & { reads: Map<string, number>; write(rel: string, text: string | undefined): void } {
-  const texts = new Map(Object.entries(files).map(([p, v]) => [`/mem/${p}`, v]));
-  const dirs = new Set<string>(["/mem"]);
-  for (const p of texts.keys()) for (let d = p.slice(0, p.lastIndexOf("/")); d.length > 4; d = d.slice(0, d.lastIndexOf("/"))) dirs.add(d);
-  const missing = (p: string): Error => Object.assign(new Error(`ENOENT: ${p}`), { code: "ENOENT" });
-  const entry = (name: string, dir: boolean): Dirent => ({ name, isDirectory: () => dir, isFile: () => !dir, isSymbolicLink: () => false }) as Dirent;
-  const reads = new Map<string, number>();
-  const text = (p: string): string => {
-    const t = texts.get(p);
-    if (t === undefined) throw missing(p);
-    reads.set(p.slice(5), (reads.get(p.slice(5)) ?? 0) + 1);
-    return t;
-  };
-  return {
-    reads,
-    write: (rel, t) => {
-      if (t === undefined) texts.delete(`/mem/${rel}`);
-      else texts.set(`/mem/${rel}`, t);
-      for (let d = `/mem/${rel}`.slice(0, `/mem/${rel}`.lastIndexOf("/")); d.length > 4; d = d.slice(0, d.lastIndexOf("/"))) dirs.add(d);
-    },
-    readFile: text,
-    readFileBytes: (p) => Buffer.from(text(p), "utf8"),
-    readdir: (p) => {
-      const names = new Map<string, boolean>();
-      for (const f of [...texts.keys(), ...dirs]) if (f.startsWith(`${p}/`) && !f.slice(p.length + 1).includes("/")) names.set(f.slice(p.length + 1), dirs.has(f));
-      return [...names].map(([n, d]) => entry(n, d));
-    },
-    stat: (p) => {
-      if (!texts.has(p) && !dirs.has(p)) throw missing(p);
-      return { isFile: () => texts.has(p), isDirectory: () => dirs.has(p), size: Buffer.byteLength(texts.get(p) ?? "") } as Stats;
-    },
-    realpath: (p) => p,
-  };
-}
 
 const PROJECT = 'version: 1\nenvironments:\n  development:\n    members: {}\nconfig:\n  exclude: ["legacy/**", "drafts/*.draft.yaml"]\n';
 const AGENT = "kind: agent\nname: support\ninstructions: hi\nactions: [old_refund]\n";

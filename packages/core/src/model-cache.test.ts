@@ -1,16 +1,16 @@
 // Config files' models kept between runs (model-cache.ts): a model taken from the cache is the
 // parser's, field by field and with its classes; a changed text, another build, another project
 // or a damaged cache is never used; the cache holds no value of a file.
-import { readdirSync, type Dirent, type Stats } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { memoryFs } from "./test-support/memory-fs.js";
 import { checkWorkspace } from "./check.js";
 import { parseConfigFile, type ConfigFile } from "./config.js";
 import { loadWorkspace } from "./load.js";
 import { ConfigModelCache, MODEL_CACHE_FORMAT, type ModelCacheIdentity } from "./model-cache.js";
 import { LineIndex } from "./position.js";
-import type { WorkspaceFs } from "./workspace-fs.js";
 
 const ID: ModelCacheIdentity = { build: "0123abcd", runtime: "v20.20.2", root: "/work/project" };
 const FIXTURES = join(fileURLToPath(new URL(".", import.meta.url)), "../../../test/fixtures/checker");
@@ -42,32 +42,6 @@ const TEXTS: [string, string, boolean][] = [
   ["other/k8s.yaml", "kind: Deployment\nmetadata:\n  name: web\n", false],
   ["other/empty.yaml", "", false],
 ];
-
-/** An in-memory repository under /mem (files as bytes); `links` maps a path under /mem to the path under /mem it leads to. */
-function memoryFs(files: Record<string, string | Uint8Array>, links: Record<string, string> = {}): WorkspaceFs {
-  const bytes = new Map(Object.entries(files).map(([p, v]) => [`/mem/${p}`, typeof v === "string" ? Buffer.from(v, "utf8") : Buffer.from(v)]));
-  const dirs = new Set<string>(["/mem"]);
-  const linked = new Map(Object.entries(links).map(([p, target]) => [`/mem/${p}`, target]));
-  for (const p of [...bytes.keys(), ...linked.keys()]) for (let d = p.slice(0, p.lastIndexOf("/")); d.length > 4; d = d.slice(0, d.lastIndexOf("/"))) dirs.add(d);
-  const missing = (p: string): Error => Object.assign(new Error(`ENOENT: ${p}`), { code: "ENOENT" });
-  const real = (p: string): string => {
-    for (const [link, target] of linked) if (p === link || p.startsWith(`${link}/`)) return target + p.slice(link.length);
-    return p;
-  };
-  const get = (p: string): Buffer => bytes.get(real(p)) ?? (() => { throw missing(p); })();
-  const entry = (name: string, dir: boolean, link: boolean): Dirent => ({ name, isDirectory: () => dir && !link, isFile: () => !dir && !link, isSymbolicLink: () => link }) as Dirent;
-  return {
-    readFile: (p) => get(p).toString("utf8"),
-    readFileBytes: (p) => get(p),
-    readdir: (p) => {
-      const names = new Map<string, boolean>();
-      for (const f of [...bytes.keys(), ...dirs, ...linked.keys()]) if (f.startsWith(`${p}/`) && !f.slice(p.length + 1).includes("/")) names.set(f.slice(p.length + 1), dirs.has(f));
-      return [...names].map(([n, d]) => entry(n, d, linked.has(`${p}/${n}`)));
-    },
-    stat: (p) => (bytes.has(real(p)) || dirs.has(real(p)) ? ({ isFile: () => bytes.has(real(p)), isDirectory: () => dirs.has(real(p)) } as Stats) : (() => { throw missing(p); })()),
-    realpath: real,
-  };
-}
 
 /** A cache that has recorded `models` (parsed from their texts) and written them, read back. */
 function roundTrip(files: [string, string][], identity = ID): { text: string; cache: ConfigModelCache; fresh: Map<string, ConfigFile> } {
