@@ -10,7 +10,7 @@ import { isAbsolute, join, relative, sep } from "node:path";
 import { MAX_SECRETS_FILE_BYTES } from "@stellar-secrets/sops";
 import { isGitError } from "./errors.js";
 import { LooseRepository, type LooseObject } from "./loose.js";
-import { CatFileSession, findWorkTree, GitRepo, readWorkingText, refsInProgress, regularFilesOfTree, shallowEdges, strictText } from "./repo.js";
+import { CatFileSession, discoverWorkTree, findWorkTree, GitRepo, readWorkingText, refsInProgress, regularFilesOfTree, shallowEdges, strictText } from "./repo.js";
 
 /**
  * Where the values of the secrets with a catalog `rotate_every` were last set, from the git
@@ -110,10 +110,16 @@ export function shallowCutOf(root: string, env: NodeJS.ProcessEnv): string | und
  * blobs, in rounds of one process; the pseudo-refs are read from the git directory when
  * {@link findWorkTree} finds it, else (a GIT_DIR-like variable, anything unusual) from
  * `git rev-parse`, a second process. `read` gives the same answers as {@link readCommittedVersions}
- * and never throws; with no paths it ends git.
+ * and never throws; with no paths it ends git. Outside every repository (nothing git-like from
+ * `root` up, no GIT_DIR-like variable) git is not started: it would only say so.
  */
 export function startCommittedVersions(root: string, env: NodeJS.ProcessEnv): CommittedVersionsReader {
-  const work = findWorkTree(root, env);
+  const found = discoverWorkTree(root, env);
+  if (found === "none") {
+    const nothing = async () => ({ committed: new Map<string, string[]>(), earlier: new Map<string, string[]>() });
+    return { root, read: async () => new Map(), readWithEarlier: nothing };
+  }
+  const work = found;
   const loose = work === undefined ? undefined : looseStart(work.top, work.gitDir, root, env);
   if (loose !== undefined) {
     // HEAD and its commit read from the git directory: no git process, unless an object is packed

@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GitError } from "./errors.js";
-import { regularFilesOfTree, shallowEdges, treeEntries } from "./repo.js";
+import { startCommittedVersions } from "./history.js";
+import { discoverWorkTree, findWorkTree, regularFilesOfTree, shallowEdges, treeEntries } from "./repo.js";
 
 /** A raw tree entry: `<octal mode> <name>\0<id bytes>`. */
 const entry = (mode: string, name: string, idHex: string): Buffer => Buffer.concat([Buffer.from(`${mode} ${name}\0`, "utf8"), Buffer.from(idHex, "hex")]);
@@ -73,6 +74,59 @@ describe("shallowEdges", () => {
       writeFileSync(join(worktree, "commondir"), "../..\n");
       expect(shallowEdges(common)).toEqual([a, b]);
       expect(shallowEdges(worktree)).toEqual([a, b]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("discoverWorkTree", () => {
+  /** A fresh folder; the tests that need "no repository above" skip when the temp folder itself sits in one. */
+  const fresh = (): string => mkdtempSync(join(tmpdir(), "git-discover-"));
+  const insideRepository = (dir: string): boolean => discoverWorkTree(join(dir, ".."), {}) !== "none";
+
+  it('is "none" outside every repository, the work tree when a .git folder is found, and undefined (ask git) when git could answer otherwise', () => {
+    const dir = fresh();
+    try {
+      const nested = join(dir, "a", "b");
+      mkdirSync(nested, { recursive: true });
+      if (!insideRepository(dir)) expect(discoverWorkTree(nested, {})).toBe("none");
+      // a variable that moves discovery: only git can say
+      expect(discoverWorkTree(nested, { GIT_DIR: join(dir, "elsewhere") })).toBeUndefined();
+      expect(discoverWorkTree(nested, { GIT_CEILING_DIRECTORIES: dir })).toBeUndefined();
+      // a folder on the way that looks like a bare repository
+      mkdirSync(join(dir, "a", "objects"));
+      mkdirSync(join(dir, "a", "refs"));
+      writeFileSync(join(dir, "a", "HEAD"), "ref: refs/heads/main\n");
+      expect(discoverWorkTree(nested, {})).toBeUndefined();
+      // a work tree
+      const git = join(dir, "a", "b", ".git");
+      mkdirSync(join(git, "objects"), { recursive: true });
+      mkdirSync(join(git, "refs"));
+      writeFileSync(join(git, "HEAD"), "ref: refs/heads/main\n");
+      expect(discoverWorkTree(nested, {})).toEqual({ top: nested, gitDir: git });
+      expect(findWorkTree(nested, {})).toEqual({ top: nested, gitDir: git });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("lets startCommittedVersions find nothing without starting git outside every repository", async () => {
+    const dir = fresh();
+    try {
+      if (insideRepository(dir)) return; // (the temp folder is inside a repository here: nothing to prove)
+      // a `git` first on PATH that leaves a mark when it runs
+      const bin = join(dir, "bin");
+      mkdirSync(bin);
+      const mark = join(dir, "git-ran");
+      writeFileSync(join(bin, "git"), `#!/bin/sh\ntouch '${mark}'\nexit 128\n`, { mode: 0o755 });
+      const project = join(dir, "project");
+      mkdirSync(project);
+      const reader = startCommittedVersions(project, { PATH: `${bin}:${process.env.PATH ?? ""}` });
+      const read = await reader.readWithEarlier(["secrets/production.enc.yaml"]);
+      expect(read.committed.size).toBe(0);
+      expect(read.earlier.size).toBe(0);
+      expect(existsSync(mark)).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -450,14 +450,6 @@ export async function catFileBatchOrMissing(cwd: string, ids: readonly string[],
 const DISCOVERY_VARIABLES = ["GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_NAMESPACE"];
 
 /**
- * The git directory of the work tree that holds `start` (where that work tree's HEAD and
- * MERGE_HEAD live), found without running git: the nearest `.git` at or above `start`, a folder
- * with HEAD, or a file `gitdir: PATH` (a linked work tree, a submodule) naming a folder with HEAD.
- * Undefined whenever git's own answer could differ, so that the caller asks git instead: a
- * variable that changes discovery (GIT_DIR, GIT_WORK_TREE, GIT_CEILING_DIRECTORIES, ...) is set,
- * a folder on the way looks like a bare repository, the `.git` found is unusual, or none is found.
- */
-/**
  * The commits at the edge of a shallow clone (its `shallow` file: git did not fetch their parents),
  * read from the git directory `gitDir` (a linked worktree's `commondir` leads to the shared one);
  * `[]` in a full clone. No git process; never throws.
@@ -481,12 +473,30 @@ function shallowFileEdges(file: string): string[] {
   }
 }
 
+/**
+ * The git directory of the work tree that holds `start` (where that work tree's HEAD and
+ * MERGE_HEAD live), found without running git: the nearest `.git` at or above `start`, a folder
+ * with HEAD, or a file `gitdir: PATH` (a linked work tree, a submodule) naming a folder with HEAD.
+ * Undefined whenever git's own answer could differ, so that the caller asks git instead: a
+ * variable that changes discovery (GIT_DIR, GIT_WORK_TREE, GIT_CEILING_DIRECTORIES, ...) is set,
+ * a folder on the way looks like a bare repository, the `.git` found is unusual, or none is found.
+ */
 export function findGitDir(start: string, env: NodeJS.ProcessEnv): string | undefined {
   return findWorkTree(start, env)?.gitDir;
 }
 
 /** {@link findGitDir}, with the top folder of the work tree (the folder holding `.git`). */
 export function findWorkTree(start: string, env: NodeJS.ProcessEnv): { top: string; gitDir: string } | undefined {
+  const found = discoverWorkTree(start, env);
+  return found === "none" ? undefined : found;
+}
+
+/**
+ * {@link findWorkTree}, telling apart what it leaves to git (undefined) from `"none"`: no variable
+ * changes discovery, and no folder from `start` up to the file system's root holds a `.git` or looks
+ * like a bare repository, so git would say "not a git repository" too (and need not be started).
+ */
+export function discoverWorkTree(start: string, env: NodeJS.ProcessEnv): { top: string; gitDir: string } | "none" | undefined {
   if (DISCOVERY_VARIABLES.some((v) => env[v] !== undefined)) return undefined;
   const isFile = (p: string): boolean => statSync(p, { throwIfNoEntry: false })?.isFile() === true;
   const isDir = (p: string): boolean => statSync(p, { throwIfNoEntry: false })?.isDirectory() === true;
@@ -509,7 +519,7 @@ export function findWorkTree(start: string, env: NodeJS.ProcessEnv): { top: stri
       // git takes a folder with HEAD, objects and refs for a bare repository: leave that to git
       if (isFile(join(dir, "HEAD")) && isDir(join(dir, "objects")) && isDir(join(dir, "refs"))) return undefined;
       const parent = dirname(dir);
-      if (parent === dir) return undefined;
+      if (parent === dir) return "none";
       dir = parent;
     }
   } catch {
