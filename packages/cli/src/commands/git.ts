@@ -203,7 +203,7 @@ export async function setupReminder(config: ProjectConfig, env: NodeJS.ProcessEn
       ...(driver === undefined || driver === ""
         ? ["no merge driver: git would merge environment files as text, which no one can decrypt"]
         : !(await merge.check())
-          ? ["the merge driver is not up to date (e.g. no merge.stellar.recursive: a criss-cross merge could take one side of a secret silently)"]
+          ? ["the merge driver's git config names another CLI or lacks merge.stellar.recursive, without which a criss-cross merge can take one side of a secret silently"]
           : []),
       ...(!hook ? ["no pre-commit hook: nothing refuses a commit of an unresolved merge or a plaintext value"] : []),
     ];
