@@ -92,6 +92,23 @@ describe("git's merge machinery and environment files", () => {
     expect((await s.run(["check"])).code).toBe(0);
   });
 
+  it("git merge --squash (no MERGE_HEAD): a conflicting secret is recorded, and resolve --theirs takes the squashed tip's value", async () => {
+    const { s, alice } = await project();
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set(s, "stripe_api_key", "sk_FEATURE");
+    await set(s, "zendesk_token", "zd_FEATURE");
+    s.commit("feature");
+    s.git(["checkout", "-q", "main"]);
+    await set(s, "stripe_api_key", "sk_MAIN");
+    s.commit("main");
+    expect(tryGit(s, ["merge", "--squash", "feature"]).ok).toBe(false);
+    const check = await s.run(["check"]);
+    expect(check.stdout + check.stderr).toContain("error unresolved-merge");
+    expect(await resolve(s, "stripe_api_key", "--theirs")).toContain("from theirs (SQUASH_MSG");
+    expect(await values(s, alice)).toEqual({ stripe_api_key: "sk_FEATURE", zendesk_token: "zd_FEATURE" });
+    expect((await s.run(["check"])).code).toBe(0);
+  });
+
   it("on a clone with core.autocrlf=true (the merged file checked out with CRLF), an unresolved secret is still reported and resolved", async () => {
     const { s, alice } = await project();
     s.git(["config", "core.autocrlf", "true"]);

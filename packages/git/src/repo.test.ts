@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GitError } from "./errors.js";
-import { regularFilesOfTree, shallowEdges, treeEntries } from "./repo.js";
+import { refsInProgress, regularFilesOfTree, shallowEdges, squashHeadIn, treeEntries } from "./repo.js";
 
 /** A raw tree entry: `<octal mode> <name>\0<id bytes>`. */
 const entry = (mode: string, name: string, idHex: string): Buffer => Buffer.concat([Buffer.from(`${mode} ${name}\0`, "utf8"), Buffer.from(idHex, "hex")]);
@@ -73,6 +73,26 @@ describe("shallowEdges", () => {
       writeFileSync(join(worktree, "commondir"), "../..\n");
       expect(shallowEdges(common)).toEqual([a, b]);
       expect(shallowEdges(worktree)).toEqual([a, b]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("squashHeadIn", () => {
+  it("names the tip a `git merge --squash` in progress merges (the first commit of SQUASH_MSG), as the other side of the operation; nothing for a real merge or another message", () => {
+    const dir = mkdtempSync(join(tmpdir(), "stellar-squash-"));
+    try {
+      const tip = "c".repeat(40);
+      expect(squashHeadIn(dir)).toBeUndefined();
+      writeFileSync(join(dir, "SQUASH_MSG"), `Squashed commit of the following:\n\ncommit ${tip}\nAuthor: a <a@x>\n\n    f\n\ncommit ${"d".repeat(40)}\n`);
+      expect(squashHeadIn(dir)).toBe(tip);
+      expect(refsInProgress(dir)).toEqual({ pseudoRefs: [tip], revertHead: undefined });
+      writeFileSync(join(dir, "SQUASH_MSG"), `my own message\ncommit ${tip}\n`);
+      expect(squashHeadIn(dir)).toBeUndefined();
+      writeFileSync(join(dir, "SQUASH_MSG"), `Squashed commit of the following:\n\ncommit ${tip}\n`);
+      writeFileSync(join(dir, "MERGE_HEAD"), `${"e".repeat(40)}\n`);
+      expect(squashHeadIn(dir)).toBeUndefined();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
