@@ -297,8 +297,8 @@ async function mergeVirtualBase(
     }
     return textMerge(ctx, basePath, oursPath, theirsPath) < 0 ? 1 : 0;
   }
-  const [oursText, theirsText] = await Promise.all([readVersion(ctx, oursPath, "our", display), readVersion(ctx, theirsPath, "their", display)]);
   try {
+    const [oursText, theirsText] = await Promise.all([readVersion(ctx, oursPath, "our", display), readVersion(ctx, theirsPath, "their", display)]);
     await merge(ctx, display, environment, oursPath, basePath, oursText, theirsText, `stellar-secrets virtual merge base: changed differently on both merge bases ${randomBytes(16).toString("hex")}`);
   } catch (error) {
     const code = error instanceof CliError ? error.code : "MERGE_FAILED";
