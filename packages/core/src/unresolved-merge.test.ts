@@ -29,6 +29,16 @@ describe("unresolvedMergeApplies", () => {
     expect(unresolvedMergeApplies(record(HEAD), HEAD, [HEAD])).toBe(false);
   });
 
+  it("holds for the file git checked out with CRLF line endings (core.autocrlf, eol=crlf): the driver wrote LF, git converts on checkout", () => {
+    const crlf = (t: string): string => t.replace(/\n/g, "\r\n");
+    expect(unresolvedMergeApplies(record(MERGED), crlf(MERGED), [HEAD])).toBe(true);
+    // whole-file records: our version byte for byte, checked out with CRLF, while the operation is in progress
+    expect(unresolvedMergeApplies(record(HEAD), crlf(HEAD), [HEAD, THEIRS])).toBe(true);
+    expect(unresolvedMergeApplies(record(HEAD), crlf(HEAD), [HEAD])).toBe(false);
+    // any other change still makes it stale
+    expect(unresolvedMergeApplies(record(MERGED), `${crlf(MERGED)}\r\n`, [HEAD])).toBe(false);
+  });
+
   it("never holds without names", () => {
     expect(unresolvedMergeApplies(record(MERGED, []), MERGED, [])).toBe(false);
   });

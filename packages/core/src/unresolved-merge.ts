@@ -60,9 +60,14 @@ export interface UnresolvedMergeRecord {
   recordedAt: string;
 }
 
-/** SHA-256 (hex) of a text's UTF-8 bytes, as records hold them. */
+/**
+ * SHA-256 (hex) of a text's UTF-8 bytes with CRLF line ends read as LF, as records hold them: the
+ * driver writes LF, and git checks the file out with CRLF under `core.autocrlf=true` or an
+ * `eol=crlf` attribute (the same file to git, which stores it with LF); any other difference
+ * changes the hash.
+ */
 export function textHash(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
+  return createHash("sha256").update(text.includes("\r\n") ? text.replace(/\r\n/g, "\n") : text, "utf8").digest("hex");
 }
 
 /**

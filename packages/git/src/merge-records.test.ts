@@ -18,6 +18,9 @@ function temp(): string {
 describe("merge records", () => {
   it("hash texts exactly as core's textHash (the driver does not load core)", () => {
     for (const t of ["", "a: ENC[...]\n", "ünïcödé\r\n"]) expect(sha256Text(t)).toBe(textHash(t));
+    // a file git checked out with CRLF (core.autocrlf) is the file the driver wrote with LF
+    expect(sha256Text("a: 1\r\nb: 2\r\n")).toBe(sha256Text("a: 1\nb: 2\n"));
+    expect(sha256Text("a: 1\nb: 2\n")).not.toBe(sha256Text("a: 1\nb: 2\n\n"));
   });
 
   it("find a linked worktree's own git directory from its .git file, and a repository's .git folder from a subfolder", () => {

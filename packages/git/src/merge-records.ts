@@ -64,9 +64,12 @@ export function findGitLocation(start: string, env: NodeJS.ProcessEnv): GitLocat
   return top === undefined || gitDir === undefined ? undefined : { top, gitDir };
 }
 
-/** SHA-256 (hex) of a text's UTF-8 bytes: the same as core's `textHash` (merge-file does not load core). */
+/**
+ * SHA-256 (hex) of a text's UTF-8 bytes with CRLF line ends read as LF (a file git checked out with
+ * CRLF is the file the driver wrote): the same as core's `textHash` (merge-file does not load core).
+ */
 export function sha256Text(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
+  return createHash("sha256").update(text.includes("\r\n") ? text.replace(/\r\n/g, "\n") : text, "utf8").digest("hex");
 }
 
 /** The record file of an environment file (`path` relative to the work tree's top, `/`-separated). */

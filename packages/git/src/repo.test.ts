@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GitError } from "./errors.js";
 import { startCommittedVersions } from "./history.js";
-import { discoverWorkTree, findWorkTree, regularFilesOfTree, shallowEdges, treeEntries } from "./repo.js";
+import { discoverWorkTree, findWorkTree, refsInProgress, regularFilesOfTree, shallowEdges, squashHeadIn, treeEntries } from "./repo.js";
 
 /** A raw tree entry: `<octal mode> <name>\0<id bytes>`. */
 const entry = (mode: string, name: string, idHex: string): Buffer => Buffer.concat([Buffer.from(`${mode} ${name}\0`, "utf8"), Buffer.from(idHex, "hex")]);
@@ -127,6 +127,26 @@ describe("discoverWorkTree", () => {
       expect(read.committed.size).toBe(0);
       expect(read.earlier.size).toBe(0);
       expect(existsSync(mark)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("squashHeadIn", () => {
+  it("names the tip a `git merge --squash` in progress merges (the first commit of SQUASH_MSG), as the other side of the operation; nothing for a real merge or another message", () => {
+    const dir = mkdtempSync(join(tmpdir(), "stellar-squash-"));
+    try {
+      const tip = "c".repeat(40);
+      expect(squashHeadIn(dir)).toBeUndefined();
+      writeFileSync(join(dir, "SQUASH_MSG"), `Squashed commit of the following:\n\ncommit ${tip}\nAuthor: a <a@x>\n\n    f\n\ncommit ${"d".repeat(40)}\n`);
+      expect(squashHeadIn(dir)).toBe(tip);
+      expect(refsInProgress(dir)).toEqual({ pseudoRefs: [tip], revertHead: undefined });
+      writeFileSync(join(dir, "SQUASH_MSG"), `my own message\ncommit ${tip}\n`);
+      expect(squashHeadIn(dir)).toBeUndefined();
+      writeFileSync(join(dir, "SQUASH_MSG"), `Squashed commit of the following:\n\ncommit ${tip}\n`);
+      writeFileSync(join(dir, "MERGE_HEAD"), `${"e".repeat(40)}\n`);
+      expect(squashHeadIn(dir)).toBeUndefined();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -318,6 +318,11 @@ export class GitRepo implements GitSource {
     return pseudoRefIn((await this.run(["rev-parse", "--absolute-git-dir"])).trim(), name);
   }
 
+  /** The commit a `git merge --squash` in progress merges (see {@link squashHeadIn}), or undefined. */
+  async squashHead(): Promise<string | undefined> {
+    return squashHeadIn((await this.run(["rev-parse", "--absolute-git-dir"])).trim());
+  }
+
   /** A path inside the git directory (`git rev-parse --git-path`, e.g. `hooks/pre-commit`), absolute. */
   async gitPath(name: string): Promise<string> {
     const path = (await this.run(["rev-parse", "--git-path", name])).trim();
@@ -745,11 +750,31 @@ export function pseudoRefIn(gitDir: string, name: PseudoRef): string[] {
 }
 
 /**
+ * The commit a `git merge --squash` in progress merges, or undefined. git writes no MERGE_HEAD for a
+ * squash, only SQUASH_MSG, which lists the squashed commits newest first under
+ * "Squashed commit of the following:" (the first is the tip that was merged); `git commit` and
+ * `git reset` remove it. Not read while MERGE_HEAD exists (a real merge names its own side).
+ */
+export function squashHeadIn(gitDir: string): string | undefined {
+  if (pseudoRefIn(gitDir, "MERGE_HEAD").length > 0) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(join(gitDir, "SQUASH_MSG"), "utf8").slice(0, 4096);
+  } catch {
+    return undefined; // no squash in progress
+  }
+  return /^Squashed commit of the following:\r?\n\r?\ncommit ([0-9a-f]{40,64})\r?$/m.exec(text)?.[1];
+}
+
+/**
  * What the git directory `gitDir` says is in progress: the commits MERGE_HEAD, REBASE_HEAD and
- * CHERRY_PICK_HEAD name (see {@link pseudoRefIn}), and the commit a `git revert` stopped on a
- * conflict reverts (REVERT_HEAD: its first parent is the other side).
+ * CHERRY_PICK_HEAD name (see {@link pseudoRefIn}) and the one a `git merge --squash` merges
+ * ({@link squashHeadIn}), and the commit a `git revert` stopped on a conflict reverts
+ * (REVERT_HEAD: its first parent is the other side).
  */
 export function refsInProgress(gitDir: string): { pseudoRefs: string[]; revertHead: string | undefined } {
   const pseudoRefs = (["MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD"] as const).flatMap((name) => pseudoRefIn(gitDir, name));
+  const squash = squashHeadIn(gitDir);
+  if (squash !== undefined) pseudoRefs.push(squash);
   return { pseudoRefs, revertHead: pseudoRefIn(gitDir, "REVERT_HEAD")[0] };
 }

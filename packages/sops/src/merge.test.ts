@@ -130,6 +130,36 @@ describe("mergeSecrets per name", () => {
     expect(r.text).not.toMatch(/<<<<<<<|=======|>>>>>>>/);
   });
 
+  it("for git's virtual merge base (criss-cross): gives each conflicting name conflictValue, so the outer merge reports it instead of taking one side silently", async () => {
+    // two merge bases: each changed api_key; the criss-cross merges each kept their own value
+    const base1 = await edit(base, (m) => m.set("api_key", "k-1"));
+    const base2 = await edit(base, (m) => {
+      m.set("api_key", "k-2");
+      m.delete("db_url");
+      m.set("other", "x");
+    });
+    const sentinel = "virtual-base-conflict-7f3a";
+    const virtual = mergeSecrets({ base, ours: base1, theirs: base2, conflictValue: sentinel });
+    expect(virtual.conflicts).toEqual([{ name: "api_key", ours: "changed", theirs: "changed" }]);
+    const v = await decryptSecrets(virtual.text, [alice.identity]);
+    expect(Object.fromEntries(v.values)).toEqual({ api_key: sentinel, empty_one: "", other: "x" });
+    // the outer merge: ours kept k-1, theirs kept k-2; both took base2's other changes
+    const ours = await edit(base1, (m) => {
+      m.delete("db_url");
+      m.set("other", "x");
+    });
+    const theirs = await edit(base2, (m) => m.set("theirs_later", "t"));
+    const outer = mergeSecrets({ base: await side(virtual.text), ours, theirs });
+    expect(outer.conflicts).toEqual([{ name: "api_key", ours: "changed", theirs: "changed" }]);
+    const o = await decryptSecrets(outer.text, [alice.identity]);
+    expect(o.values.get("api_key")).toBe("k-1");
+    expect(o.values.get("theirs_later")).toBe("t");
+    expect(o.values.has("db_url")).toBe(false);
+    // without conflictValue the virtual base holds ours' k-1, and the outer merge takes k-2 silently
+    const plain = mergeSecrets({ base: await side(mergeSecrets({ base, ours: base1, theirs: base2 }).text), ours, theirs });
+    expect(plain.conflicts).toEqual([]);
+  });
+
   it("keeps the plain comment lines at the top of ours", async () => {
     const ours = await edit(base, (m) => m.set("a", "1"));
     const theirs = await edit(base, (m) => m.set("b", "2"));

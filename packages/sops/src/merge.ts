@@ -21,12 +21,20 @@ export interface MergeInput {
   theirs: MergeSide;
   /** The clock for `lastmodified` (default: now). */
   now?: Date;
+  /**
+   * For git's virtual merge base (the inner merge of two merge bases in a criss-cross merge,
+   * `merge-file --virtual-base`): the value every conflicting name gets instead of ours' state. It
+   * must be a value no version holds (the driver makes a random one): the outer merge then sees
+   * both sides changed the name and reports it, as git's text merge does with the conflict markers
+   * it leaves in a virtual base. The names are in `conflicts` all the same.
+   */
+  conflictValue?: string;
 }
 
 /** How one side changed a name relative to the base. */
 export type NameChange = "added" | "changed" | "removed";
 
-/** A name changed differently on both sides. The result keeps ours' state of it. */
+/** A name changed differently on both sides. The result keeps ours' state of it (or `conflictValue`). */
 export interface NameConflict {
   name: string;
   ours: NameChange;
@@ -172,7 +180,7 @@ function planMerge(input: MergeInput): MergePlan | { recipientsConflict: MergeRe
     if (ov === tv || tv === b) v = ov;
     else if (ov === b) v = tv;
     else {
-      v = ov;
+      v = input.conflictValue ?? ov;
       conflicts.push({ name, ours: changeOf(b, ov), theirs: changeOf(b, tv) });
     }
     if (v !== undefined) merged.set(name, v);

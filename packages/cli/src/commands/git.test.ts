@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classifyHook, hookScript, isInside, mergeDriverCommand, mergeHookScript } from "./git.js";
+import { classifyHook, hookScript, isInside, mergeDriverCommand, mergeHookScript, virtualBaseDriverCommand } from "./git.js";
 
 const CLI = "/usr/bin/node /opt/stellar/bin/stellar-secrets.js";
 
@@ -45,6 +45,10 @@ describe("mergeDriverCommand", () => {
   it("doubles a % of the CLI's paths, which git would expand (%A, %P) before the shell runs the driver", () => {
     expect(mergeDriverCommand("/usr/bin/node /opt/stellar/bin/stellar-secrets.js")).toBe("/usr/bin/node /opt/stellar/bin/stellar-secrets.js merge-file %O %A %B %P");
     expect(mergeDriverCommand("/usr/bin/node '/opt/100%Pure/bin/stellar-secrets.js'")).toBe("/usr/bin/node '/opt/100%%Pure/bin/stellar-secrets.js' merge-file %O %A %B %P");
+  });
+
+  it("has a virtual-base twin for the inner merge of a criss-cross merge (merge.stellar.recursive), --virtual-base first", () => {
+    expect(virtualBaseDriverCommand("/usr/bin/node '/opt/100%Pure/bin/stellar-secrets.js'")).toBe("/usr/bin/node '/opt/100%%Pure/bin/stellar-secrets.js' merge-file --virtual-base %O %A %B %P");
   });
 });
 

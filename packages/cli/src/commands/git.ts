@@ -33,7 +33,9 @@ well (run it once per clone; running it again changes nothing):
   merge.stellar.driver
                       repository-local git config: the per-secret merge driver
                       (stellar-secrets merge-file %O %A %B %P), which needs a key of the
-                      environment being merged
+                      environment being merged; with merge.stellar.recursive, the driver
+                      git runs for the virtual merge base of a criss-cross merge
+                      (merge.stellar-virtual-base.driver: merge-file --virtual-base)
   pre-commit hook     runs \`stellar-secrets pre-commit\` and blocks the commit when it fails
                       (skipped with --no-hook). A pre-commit hook that stellar-secrets did not
                       write, or one it wrote that was edited since, is never replaced: setup
@@ -93,6 +95,18 @@ export function mergeDriverCommand(cli: string): string {
   return `${cli.replace(/%/g, "%%")} merge-file %O %A %B %P`;
 }
 
+/** The git merge driver that `merge.stellar.recursive` names: git runs it for the inner merge of a criss-cross merge. */
+export const VIRTUAL_BASE_DRIVER = "stellar-virtual-base";
+
+/**
+ * The `merge.stellar-virtual-base.driver` value: the per-secret merge for git's virtual merge base
+ * (`merge-file --virtual-base`: a name changed differently on the two merge bases gets a value no
+ * version holds, so the outer merge reports it). `%` doubled as in {@link mergeDriverCommand}.
+ */
+export function virtualBaseDriverCommand(cli: string): string {
+  return `${cli.replace(/%/g, "%%")} merge-file --virtual-base %O %A %B %P`;
+}
+
 /** The `.gitattributes` line that sends \`.sops.yaml\` to the merge driver (merged per creation rule). */
 export const SOPS_CONFIG_ATTRIBUTES = ".sops.yaml merge=stellar";
 
@@ -150,6 +164,12 @@ export function setupItems(repo: GitRepo, config: ProjectConfig, options: { hook
     configItem("merge-driver", "git config merge.stellar.driver (per-secret merge)", [
       ["merge.stellar.name", "stellar-secrets per-secret merge"],
       ["merge.stellar.driver", mergeDriverCommand(cli)],
+      // a criss-cross merge (two merge bases): git merges the bases first, with this driver, into
+      // the virtual base of the outer merge; the main driver would keep ours' value of a name the
+      // bases changed differently, and the outer merge would then take one side silently
+      ["merge.stellar.recursive", VIRTUAL_BASE_DRIVER],
+      [`merge.${VIRTUAL_BASE_DRIVER}.name`, "stellar-secrets per-secret merge (virtual merge base)"],
+      [`merge.${VIRTUAL_BASE_DRIVER}.driver`, virtualBaseDriverCommand(cli)],
     ]),
     // .sops.yaml's creation rules merged per rule: two branches that changed members of different
     // environments would otherwise conflict in it (its rules are neighbouring, often identical lines)
@@ -178,8 +198,13 @@ export async function setupReminder(config: ProjectConfig, env: NodeJS.ProcessEn
     if (attributes === undefined || merge === undefined || !(await attributes.check())) return undefined;
     // any pre-commit hook counts (the pre-commit framework's, or one setup was told to leave alone with --no-hook)
     const hook = existsSync(await repo.gitPath("hooks/pre-commit"));
+    const driver = await repo.configGet("merge.stellar.driver");
     const missing = [
-      ...(!(await merge.check()) ? ["no merge driver: git would merge environment files as text, which no one can decrypt"] : []),
+      ...(driver === undefined || driver === ""
+        ? ["no merge driver: git would merge environment files as text, which no one can decrypt"]
+        : !(await merge.check())
+          ? ["the merge driver's git config names another CLI or lacks merge.stellar.recursive, without which a criss-cross merge can take one side of a secret silently"]
+          : []),
       ...(!hook ? ["no pre-commit hook: nothing refuses a commit of an unresolved merge or a plaintext value"] : []),
     ];
     if (missing.length === 0) return undefined;

@@ -5,6 +5,7 @@
  * value for each conflicting name) and the names are printed with how to finish. Never prints a value.
  */
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { existsSync } from "node:fs";
@@ -29,7 +30,7 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { findGitLocation, removeUnresolvedMerge, sha256Text, writeUnresolvedMerge } from "@stellar-secrets/git/merge-records";
 
-const help = `Usage: stellar-secrets merge-file BASE OURS THEIRS [PATH]
+const help = `Usage: stellar-secrets merge-file [--virtual-base] BASE OURS THEIRS [PATH]
 
 The merge driver for environment files, run by git (\`stellar-secrets git setup\` configures it as
 \`merge.stellar.driver\` with %O %A %B %P). Decrypts the three versions with your age identities
@@ -52,6 +53,14 @@ OURS is left untouched. No value is ever printed.
 recipients come from the side that changed them, so two branches that changed the members of
 different environments merge cleanly. When both changed one rule, or anything else in the file
 differs, it is merged as text by \`git merge-file\` (conflict markers to resolve by hand).
+
+--virtual-base: the inner merge of a criss-cross merge (two merge bases), which git runs first to
+make a virtual merge base (\`git setup\` configures it as \`merge.stellar.recursive\`). A name changed
+differently on the two merge bases gets a random value no version holds, so the outer merge reports
+it as changed on both sides (as git's text merge does with the markers it leaves in a virtual
+base) instead of taking one side silently. Nothing is recorded or reported; when nothing of the
+file can be merged (no key, recipients changed differently), the virtual base is left empty: the
+outer merge then merges the file as added on both sides. Exit 0.
 
 Any other PATH that is not an environment file (<env>.enc.yaml), sent here by a .gitattributes
 line, is not decrypted: it is merged as text by \`git merge-file\`, as git merges it without the
@@ -117,6 +126,7 @@ async function merge(
   basePath: string,
   oursText: string,
   theirsText: string,
+  conflictValue?: string,
 ): Promise<MergeResult> {
   // (read here: a base that cannot be read is a failure of this file's merge, recorded as such)
   const baseText = await readVersion(ctx, basePath, "base", display);
@@ -153,7 +163,7 @@ async function merge(
     opened.push(theirs);
     const base = baseText.trim() === "" ? undefined : await open(baseText, "base");
     if (base !== undefined) opened.push(base);
-    return await mergeOpened(ctx, display, environment, oursPath, cache, { text: baseText, secrets: base }, { text: oursText, secrets: ours }, { text: theirsText, secrets: theirs });
+    return await mergeOpened(ctx, display, environment, oursPath, cache, { text: baseText, secrets: base }, { text: oursText, secrets: ours }, { text: theirsText, secrets: theirs }, conflictValue);
   } finally {
     for (const s of opened) s.dataKey.fill(0);
   }
@@ -169,6 +179,7 @@ async function mergeOpened(
   base: { text: string; secrets: DecryptedSecrets | undefined },
   ours: MergeSide,
   theirs: MergeSide,
+  conflictValue: string | undefined,
 ): Promise<MergeResult> {
   const oursText = ours.text;
   const side = (text: string, secrets: DecryptedSecrets): MergeSide => ({ text, secrets });
@@ -180,6 +191,7 @@ async function mergeOpened(
       base: base.secrets === undefined ? undefined : side(base.text, base.secrets),
       ours,
       theirs,
+      ...(conflictValue !== undefined ? { conflictValue } : {}),
     });
   } catch (error) {
     // e.g. their side's new data key goes to a recipient label that is no key: nothing is written
@@ -253,14 +265,62 @@ async function mergeSopsConfigFile(ctx: CommandContext, say: (line: string) => v
   return status === 0 ? 0 : 1;
 }
 
+/**
+ * `--virtual-base`: the inner merge of a criss-cross merge, whose result git uses only as the base
+ * of the outer merge (`merge.stellar.recursive`). An environment file is merged per name with a
+ * random value for each name the two merge bases changed differently (a value no version holds,
+ * so the outer merge reports the name instead of taking one side silently); nothing is recorded or
+ * reported (the outer merge does that). When nothing of it can be merged the virtual base is left
+ * empty (the outer merge then reads the file as added on both sides). Other files are merged as
+ * git merges text (with markers, as git leaves them in a virtual base). Always 0 (OURS holds the
+ * virtual base), except when git could not merge another file as text.
+ */
+async function mergeVirtualBase(
+  ctx: CommandContext,
+  say: (line: string) => void,
+  display: string,
+  environment: string,
+  basePath: string,
+  oursPath: string,
+  theirsPath: string,
+  given: string | undefined,
+): Promise<number> {
+  const name = given === undefined ? undefined : basename(given.split("\\").join("/"));
+  if (name !== undefined && name !== SOPS_CONFIG && environmentOfFileName(name) === undefined) return textMerge(ctx, basePath, oursPath, theirsPath) < 0 ? 1 : 0;
+  if (name === SOPS_CONFIG) {
+    const [base, ours, theirs] = await Promise.all([readVersion(ctx, basePath, "base", display), readVersion(ctx, oursPath, "our", display), readVersion(ctx, theirsPath, "their", display)]);
+    const { mergeSopsConfigs } = await import("@stellar-secrets/core");
+    const merged = mergeSopsConfigs(base, ours, theirs, display);
+    if (merged !== undefined) {
+      if (merged.text !== ours) await writeFileAtomic(resolve(ctx.cwd, oursPath), merged.text);
+      return 0;
+    }
+    return textMerge(ctx, basePath, oursPath, theirsPath) < 0 ? 1 : 0;
+  }
+  try {
+    const [oursText, theirsText] = await Promise.all([readVersion(ctx, oursPath, "our", display), readVersion(ctx, theirsPath, "their", display)]);
+    await merge(ctx, display, environment, oursPath, basePath, oursText, theirsText, `stellar-secrets virtual merge base: changed differently on both merge bases ${randomBytes(16).toString("hex")}`);
+  } catch (error) {
+    const code = error instanceof CliError ? error.code : "MERGE_FAILED";
+    await writeFileAtomic(resolve(ctx.cwd, oursPath), "");
+    say(`${display}: the two merge bases of this criss-cross merge could not be merged (${code}): the outer merge reads the file as added on both sides`);
+  }
+  return 0;
+}
+
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // git appends %P, which may start with "-" (a file at the top that .gitattributes sends here): no word is an option
-  const { positionals } = parseCommandArgs("merge-file", argv[0] === "--" ? argv : ["--", ...argv], {}, { min: 3, max: 4, names: "BASE OURS THEIRS [PATH]" });
+  // --virtual-base comes first, where git's command line (merge.stellar-virtual-base.driver) puts it
+  const virtualBase = argv[0] === "--virtual-base";
+  const rest = virtualBase ? argv.slice(1) : argv;
+  const { positionals } = parseCommandArgs("merge-file", rest[0] === "--" ? rest : ["--", ...rest], {}, { min: 3, max: 4, names: "[--virtual-base] BASE OURS THEIRS [PATH]" });
   const [basePath, oursPath, theirsPath, given] = positionals as [string, string, string, string | undefined];
   const display = given ?? oursPath;
   const environment = environmentOf(given);
   // names come from the files (a member's sops can write any): never a raw control character to the terminal
   const say = (line: string): void => void ctx.stderr.write(`stellar-secrets merge-file: ${escapeControlCharacters(line)}\n`);
+
+  if (virtualBase) return mergeVirtualBase(ctx, say, display, environment, basePath, oursPath, theirsPath, given);
 
   // .sops.yaml (git setup sends it here): merged per creation rule, else as git merges text
   if (given !== undefined && basename(given.split("\\").join("/")) === SOPS_CONFIG) return mergeSopsConfigFile(ctx, say, display, basePath, oursPath, theirsPath);

@@ -24,8 +24,9 @@ tree already decrypts and holds our side's value; this writes the chosen value i
 ciphertext for every other secret, fresh MAC):
   --ours        the value NAME has at HEAD (or no NAME, when HEAD has none)
   --theirs      the value NAME has in the commit being merged: MERGE_HEAD, else REBASE_HEAD,
-                else CHERRY_PICK_HEAD, else REVERT_HEAD^ during a revert (or no NAME,
-                when that commit has none)
+                else CHERRY_PICK_HEAD, else REVERT_HEAD^ during a revert, else the
+                tip a \`git merge --squash\` merges (SQUASH_MSG) (or no NAME, when that
+                commit has none)
   --from-stdin  a new value from stdin (trailing newlines removed unless --keep-newlines)
 Needs a key of the environment. Then \`git add\` the file and continue as usual
 (\`git commit\`, \`git rebase --continue\`, \`git cherry-pick --continue\`).
@@ -68,7 +69,7 @@ const IN_PROGRESS = ["MERGE_HEAD", "REBASE_HEAD", "CHERRY_PICK_HEAD"] as const;
 /** True while a merge, rebase, cherry-pick or revert is in progress (an octopus merge included). */
 async function operationInProgress(repo: GitRepo): Promise<boolean> {
   for (const ref of [...IN_PROGRESS, "REVERT_HEAD"] as const) if ((await repo.pseudoRef(ref)).length > 0) return true;
-  return false;
+  return (await repo.squashHead()) !== undefined;
 }
 
 /** The commit "theirs" is in the operation in progress. Throws NOT_FOUND (none) or UNSUPPORTED (octopus). */
@@ -85,6 +86,9 @@ async function theirCommit(repo: GitRepo): Promise<{ ref: string; commit: string
   // a `git revert` merges the reverted commit's parent in: that is their side
   const [reverted] = await repo.pseudoRef("REVERT_HEAD");
   if (reverted !== undefined) return { ref: "REVERT_HEAD^", commit: await repo.resolve(`${reverted}^`) };
+  // `git merge --squash` writes no MERGE_HEAD: SQUASH_MSG names the tip it merges
+  const squashed = await repo.squashHead();
+  if (squashed !== undefined) return { ref: "SQUASH_MSG", commit: squashed };
   throw new CliError("NOT_FOUND", "no merge, rebase or cherry-pick is in progress, so there is no \"theirs\"", {
     hint: "to change a secret outside a merge: `stellar-secrets set NAME --env ENV`; a conflict the merge driver recorded without a merge (after `git stash pop`, `git cherry-pick -n`) is finished with --ours or --from-stdin",
   });

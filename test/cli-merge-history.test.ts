@@ -1,0 +1,134 @@
+/**
+ * What git's merge machinery does with environment files beyond a plain merge (docs/branches.md,
+ * "What git does with our files"), on real git where git itself is the point: a criss-cross merge
+ * (two merge bases: git merges them first, into a virtual base, with `merge.stellar.recursive`),
+ * and a clone that checks files out with CRLF (`core.autocrlf=true`).
+ */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { decryptSecrets } from "../packages/sops/src/index.js";
+import { createSandbox, tryGit, type AgeKey, type Sandbox } from "./helpers/cli.js";
+
+vi.setConfig({ testTimeout: 180_000 });
+
+let sandboxes: Sandbox[] = [];
+afterEach(() => {
+  for (const s of sandboxes) s.cleanup();
+  sandboxes = [];
+});
+
+const PROD = "secrets/production.enc.yaml";
+
+/** alice's repository with production, the merge driver set up (no hooks), one commit on main. */
+async function project(): Promise<{ s: Sandbox; alice: AgeKey }> {
+  const s = createSandbox();
+  sandboxes.push(s);
+  const alice = s.keygen("alice");
+  s.env.SOPS_AGE_KEY_FILE = alice.file;
+  expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+  await set(s, "stripe_api_key", "sk_BASE");
+  const setup = await s.run(["git", "setup", "--no-hook"]);
+  expect(setup.code, setup.stderr).toBe(0);
+  s.commit("base");
+  return { s, alice };
+}
+
+async function set(s: Sandbox, name: string, value: string): Promise<void> {
+  const r = await s.run(["set", name, "--env", "production", "--from-stdin"], { input: value });
+  expect(r.code, r.stderr).toBe(0);
+}
+
+async function values(s: Sandbox, key: AgeKey): Promise<Record<string, string>> {
+  return Object.fromEntries((await decryptSecrets(s.read(PROD), [key.identity])).values);
+}
+
+async function resolve(s: Sandbox, name: string, side: "--ours" | "--theirs"): Promise<string> {
+  const r = await s.run(["resolve", name, "--env", "production", side]);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout + r.stderr;
+}
+
+describe("git's merge machinery and environment files", () => {
+  it("a criss-cross merge whose two merge bases set one secret differently stops on it (the virtual base holds neither value), instead of taking one side silently", async () => {
+    const { s, alice } = await project();
+    expect(s.git(["config", "--local", "merge.stellar.recursive"]).trim()).toBe("stellar-virtual-base");
+    s.git(["checkout", "-q", "-b", "a"]);
+    await set(s, "stripe_api_key", "sk_A");
+    s.commit("a: stripe A");
+    s.git(["checkout", "-q", "-b", "b", "main"]);
+    await set(s, "stripe_api_key", "sk_B");
+    s.commit("b: stripe B");
+    // the criss-cross: each branch merges the other's first commit and keeps its own value
+    s.git(["checkout", "-q", "a"]);
+    expect(tryGit(s, ["merge", "-q", "--no-edit", "b"]).ok).toBe(false);
+    await resolve(s, "stripe_api_key", "--ours");
+    s.commit("a merges b, keeps A");
+    s.git(["checkout", "-q", "b"]);
+    expect(tryGit(s, ["merge", "-q", "--no-edit", "a~1"]).ok).toBe(false);
+    await resolve(s, "stripe_api_key", "--ours");
+    s.commit("b merges a, keeps B");
+    s.git(["checkout", "-q", "a"]);
+    await set(s, "zendesk_token", "zd_A");
+    s.commit("a: zendesk");
+    s.git(["checkout", "-q", "b"]);
+    await set(s, "twilio_token", "tw_B");
+    s.commit("b: twilio");
+    expect(s.git(["merge-base", "--all", "a", "b"]).trim().split("\n")).toHaveLength(2);
+
+    const merge = tryGit(s, ["merge", "--no-edit", "a"]);
+    expect(merge.ok, merge.out).toBe(false);
+    expect(merge.out).toContain("CONFLICT (content): Merge conflict in secrets/production.enc.yaml");
+    // the inner merge of the bases reports nothing; the outer one names the secret
+    expect(merge.out.match(/changed differently on both sides/g)).toHaveLength(1);
+    expect(merge.out).toContain("stripe_api_key  (ours: changed, theirs: changed)");
+    expect(await values(s, alice)).toEqual({ stripe_api_key: "sk_B", zendesk_token: "zd_A", twilio_token: "tw_B" });
+    const check = await s.run(["check"]);
+    expect(check.code).not.toBe(0);
+    expect(check.stdout + check.stderr).toContain("error unresolved-merge");
+    await resolve(s, "stripe_api_key", "--theirs");
+    expect(await values(s, alice)).toEqual({ stripe_api_key: "sk_A", zendesk_token: "zd_A", twilio_token: "tw_B" });
+    s.commit("merge a");
+    expect((await s.run(["check"])).code).toBe(0);
+  });
+
+  it("git merge --squash (no MERGE_HEAD): a conflicting secret is recorded, and resolve --theirs takes the squashed tip's value", async () => {
+    const { s, alice } = await project();
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set(s, "stripe_api_key", "sk_FEATURE");
+    await set(s, "zendesk_token", "zd_FEATURE");
+    s.commit("feature");
+    s.git(["checkout", "-q", "main"]);
+    await set(s, "stripe_api_key", "sk_MAIN");
+    s.commit("main");
+    expect(tryGit(s, ["merge", "--squash", "feature"]).ok).toBe(false);
+    const check = await s.run(["check"]);
+    expect(check.stdout + check.stderr).toContain("error unresolved-merge");
+    expect(await resolve(s, "stripe_api_key", "--theirs")).toContain("from theirs (SQUASH_MSG");
+    expect(await values(s, alice)).toEqual({ stripe_api_key: "sk_FEATURE", zendesk_token: "zd_FEATURE" });
+    expect((await s.run(["check"])).code).toBe(0);
+  });
+
+  it("on a clone with core.autocrlf=true (the merged file checked out with CRLF), an unresolved secret is still reported and resolved", async () => {
+    const { s, alice } = await project();
+    s.git(["config", "core.autocrlf", "true"]);
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set(s, "stripe_api_key", "sk_FEATURE");
+    s.commit("feature");
+    s.git(["checkout", "-q", "main"]);
+    await set(s, "stripe_api_key", "sk_MAIN");
+    s.commit("main");
+    // as a clone made with autocrlf has it: git writes the merged file with CRLF when ours was checked out so
+    rmSync(join(s.repo, PROD));
+    s.git(["checkout", "--", PROD]);
+    expect(tryGit(s, ["merge", "-q", "--no-edit", "feature"]).ok).toBe(false);
+    expect(s.read(PROD)).toContain("\r\n");
+    const check = await s.run(["check"]);
+    expect(check.code).not.toBe(0);
+    expect(check.stdout + check.stderr).toContain("error unresolved-merge");
+    const resolved = await resolve(s, "stripe_api_key", "--theirs");
+    expect(resolved).not.toContain("was not reported");
+    expect(await values(s, alice)).toEqual({ stripe_api_key: "sk_FEATURE" });
+    expect((await s.run(["check"])).code).toBe(0);
+  });
+});
