@@ -195,6 +195,24 @@ describe("a secret header written with value: instead of secret:", () => {
   });
 });
 
+describe("a secret header written with type: static (qa s23)", () => {
+  it("is one schema error at the type with `secret` as the fix (it was two: a missing value and an unknown secret)", () => {
+    const text = "kind: action\nname: label\nmethod: POST\npath: /labels\nheaders:\n  - { name: X-Shippo-Token, type: static, secret: legacy_ftp_password }\n";
+    const ds = parseConfigFile(text, "actions/label.yaml").diagnostics;
+    expect(ds.map((d) => [d.rule, ...at(d), d.suggestion])).toEqual([["schema", 6, 35, 6, 41, "secret"]]);
+    expect(ds[0]?.message).toBe(
+      'a header that names a secret (`secret: legacy_ftp_password`) is `type: secret`: a `type: static` header takes a plain `value` and sends no secret; change `type` to `secret` in "headers.0"',
+    );
+    // in block style too, and with the fast reader and yaml alike
+    const block = "kind: api_connection\nname: c\nbase_url: https://c.example\nheaders:\n  - name: X-Key\n    type: static\n    secret: legacy_ftp_password\n";
+    expect(parseConfigFile(block, "c.yaml").diagnostics.map((d) => [d.rule, ...at(d), d.suggestion])).toEqual([["schema", 6, 11, 6, 17, "secret"]]);
+    expect(parseConfigFile(block, "c.yaml", { fast: false }).diagnostics.map((d) => [d.rule, ...at(d), d.suggestion])).toEqual([["schema", 6, 11, 6, 17, "secret"]]);
+    // a static header with both a value and a secret keeps the unknown-field error alone
+    const both = "kind: action\nname: label\nmethod: POST\npath: /labels\nheaders:\n  - { name: X-A, type: static, value: json, secret: legacy_ftp_password }\n";
+    expect(parseConfigFile(both, "a.yaml").diagnostics.map((d) => d.message)).toEqual(['unknown field "secret": type "static" does not use it (type "secret" does) in "headers.0"']);
+  });
+});
+
 describe("a credential pasted into several lines of prose", () => {
   it("is reported at the line that holds it, not over the whole block", () => {
     const jwt = ["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", "eyJzdWIiOiJzdXBwb3J0LWJvdCJ9", "Zr1kq3wV9x8nYfT2uQ4pLmB6sD0cHjE5aKgN7oRtUvs"].join("."); // TEST-ONLY, fake
