@@ -213,6 +213,49 @@ describe("a secret header written with type: static (qa s23)", () => {
   });
 });
 
+describe("a header anchored in one document and aliased in the next ones (qa s23)", () => {
+  it("is reported at each alias, saying anchors do not cross ---, with the anchor's line (it was at the start of each document)", () => {
+    const text = [
+      "kind: action",
+      "name: track_any",
+      "method: GET",
+      "path: /trackings",
+      "headers:",
+      "  - &auth { name: as-api-key, type: secret, secret: zendesk_api_token }",
+      "---",
+      "kind: action",
+      "name: track_bulk",
+      "method: POST",
+      "path: /trackings/batch",
+      "headers:",
+      "  - *auth",
+      "---",
+      "kind: action",
+      "name: track_hook",
+      "method: GET",
+      "path: /webhooks",
+      "headers: [*auth]",
+      "",
+    ].join("\n");
+    for (const fast of [true, false]) {
+      const ds = parseConfigFile(text, "actions/tracking.yaml", { fast }).diagnostics;
+      expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([
+        ["schema", 13, 5, 13, 10],
+        ["schema", 19, 11, 19, 16],
+      ]);
+      expect(ds[0]?.message).toBe(
+        'the alias *auth has no anchor &auth in this document (it is set at line 6, in another document of this file): anchors do not cross "---", so this document cannot be read; write the value out here, or set the anchor in this document',
+      );
+    }
+    // the anchored use itself is fine, and counts once
+    const index = workspaceWith({ "actions/tracking.yaml": text });
+    expect(checkWorkspace(index).filter((d) => d.file === "actions/tracking.yaml").map((d) => [d.rule, ...at(d)])).toEqual([
+      ["schema", 13, 5, 13, 10],
+      ["schema", 19, 11, 19, 16],
+    ]);
+  });
+});
+
 describe("a credential pasted into several lines of prose", () => {
   it("is reported at the line that holds it, not over the whole block", () => {
     const jwt = ["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", "eyJzdWIiOiJzdXBwb3J0LWJvdCJ9", "Zr1kq3wV9x8nYfT2uQ4pLmB6sD0cHjE5aKgN7oRtUvs"].join("."); // TEST-ONLY, fake
