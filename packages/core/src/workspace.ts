@@ -15,7 +15,7 @@ import type { ExcludedDefinition, ExcludedFiles, ExcludedReference } from "./exc
 import type { OtherProject, OtherProjectDefinition } from "./other-projects.js";
 import type { TextRange } from "./position.js";
 import { GlobFilter } from "./globs.js";
-import { DEFAULT_EXCLUDE, type ProjectConfig } from "./project.js";
+import { DEFAULT_EXCLUDE, DEFAULT_INCLUDE, type ProjectConfig } from "./project.js";
 import { nearestName } from "./names.js";
 import type { ConfigKind } from "./schemas.js";
 import type { EnvironmentFile, SecretDefinition } from "./secrets-dir.js";
@@ -211,15 +211,20 @@ export class WorkspaceIndex {
     const known = this.#excluded;
     if (known === undefined || this.#readExcluded === undefined) return false;
     const globs = this.#project.exclude.filter((g) => !DEFAULT_EXCLUDE.includes(g));
-    if (globs.length === 0) return false;
-    const filter = new GlobFilter(this.#project.include, globs);
+    // (with include globs of its own, a YAML file that none matches is read too: see readExcludedFiles)
+    const include = this.#project.include;
+    const narrowInclude = include.length !== DEFAULT_INCLUDE.length || include.some((g, i) => g !== DEFAULT_INCLUDE[i]);
+    if (globs.length === 0 && !narrowInclude) return false;
+    const filter = new GlobFilter(include, globs);
     const paths = new Set([...known.definitions.map((d) => d.path), ...known.references.map((r) => r.path)]);
-    const touched = rels.some((rel) => filter.excludedBy(rel) !== undefined || [...paths].some((p) => p === rel || p.startsWith(`${rel}/`)));
+    const touched = rels.some(
+      (rel) => filter.excludedBy(rel) !== undefined || (narrowInclude && /\.ya?ml$/i.test(rel) && !filter.includes(rel)) || [...paths].some((p) => p === rel || p.startsWith(`${rel}/`)),
+    );
     if (!touched) return false;
     this.#excluded = undefined;
     const again = this.#excludedFiles();
     const key = (f: ExcludedFiles): string =>
-      [...f.definitions.map((d) => `d\u0000${d.kind}\u0000${d.name}\u0000${d.path}\u0000${d.line}\u0000${d.glob}`), ...f.references.map((r) => `r\u0000${r.secret}\u0000${r.path}\u0000${r.line}\u0000${r.glob}`)].join("\n");
+      [...f.definitions.map((d) => `d\u0000${d.kind}\u0000${d.name}\u0000${d.path}\u0000${d.line}\u0000${d.glob}\u0000${d.notIncluded === true}`), ...f.references.map((r) => `r\u0000${r.secret}\u0000${r.path}\u0000${r.line}\u0000${r.glob}\u0000${r.notIncluded === true}`)].join("\n");
     return key(known) !== key(again);
   }
 
