@@ -4,7 +4,7 @@
  * environments) plus the diagnostics that need only that file (`schema`, `plaintext-credential`).
  * Files of other tools (no `kind`, or a kind that is not ours) are ignored.
  */
-import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Alias, type Document, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
 import { commentCredentials, detectCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { editDistance, secretNameFromContext } from "./names.js";
@@ -333,9 +333,9 @@ function compact(file: ConfigFile): ConfigFile {
 }
 
 /** The aliases of a document whose anchor is not set before them in that document, in order. */
-function unresolvedAliases(root: Node): { source: string; range?: [number, number, number] }[] {
+function unresolvedAliases(root: Node): Alias[] {
   const anchors = new Set<string>();
-  const out: { source: string; range?: [number, number, number] }[] = [];
+  const out: Alias[] = [];
   visit(root, (_key, node) => {
     if (isAlias(node)) {
       if (!anchors.has(node.source)) out.push(node);
@@ -409,7 +409,7 @@ function addDocument(
             "error",
             path,
             lines,
-            nodeRange(alias as unknown as Node) ?? model.range,
+            nodeRange(alias) ?? model.range,
             `the alias *${alias.source} has no anchor &${alias.source} in this document${
               elsewhere === undefined ? "" : ` (it is set at line ${elsewhere}, in another document of this file)`
             }: anchors do not cross "---", so this document cannot be read; write the value out here, or set the anchor in this document`,
