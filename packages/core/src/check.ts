@@ -810,7 +810,8 @@ function collectStrays(index: WorkspaceIndex): Strays {
         if (written.toLowerCase() === lower) return `; the reference ${quoteName(written)} at ${at} differs from it only by case (names are case-sensitive); correct that reference`;
       }
       for (const [written, at] of unknown) {
-        if (editDistance(written, name, 2) <= 2 && index.nearestSecretName(written)?.name === name) return `; the reference ${quoteName(written)} at ${at} looks like a misspelling of it; correct that reference`;
+        const near = editDistance(written, name, 2) <= 2 ? index.nearestSecretName(written) : undefined;
+        if (near !== undefined && (near.name === name || near.others?.includes(name) === true)) return `; the reference ${quoteName(written)} at ${at} looks like a misspelling of it; correct that reference`;
       }
       return undefined;
     },
@@ -850,13 +851,18 @@ function otherProjectWords(p: OtherProject): string {
 }
 
 /** The "did you mean" of an unknown secret name; none searched once the file's budget ({@link MAX_SUGGESTIONS_PER_FILE}) is spent. */
-function suggestSecret(index: WorkspaceIndex, name: string, budget: () => boolean = () => true): { name: string | undefined; hint: string } {
+function suggestSecret(index: WorkspaceIndex, name: string, budget: () => boolean = () => true): { name: string | undefined; others?: string[]; hint: string } {
   if (!budget()) return { name: undefined, hint: `; not compared with the known names (more than ${MAX_SUGGESTIONS_PER_FILE} unknown names in this file)` };
   const near = index.nearestSecretName(name);
   if (near === undefined) return { name: undefined, hint: "" };
-  return near.caseOnly
-    ? { name: near.name, hint: `; "${near.name}" differs only by case (names are case-sensitive)` }
-    : { name: near.name, hint: `; did you mean "${near.name}"?` };
+  if (near.caseOnly) return { name: near.name, hint: `; "${near.name}" differs only by case (names are case-sensitive)` };
+  if (near.others === undefined) return { name: near.name, hint: `; did you mean "${near.name}"?` };
+  // as near as each other: the ones nothing references first (a misspelt reference leaves the name it meant unused)
+  const all = [near.name, ...near.others];
+  const unused = all.filter((n) => (index.secret(n)?.references.length ?? 0) === 0);
+  const ordered = [...unused, ...all.filter((n) => !unused.includes(n))];
+  const quoted = ordered.map((n) => `"${n}"`);
+  return { name: ordered[0], others: ordered.slice(1), hint: `; did you mean ${quoted.slice(0, -1).join(", ")} or ${quoted[quoted.length - 1] as string}?` };
 }
 
 function checkReference(
@@ -908,7 +914,7 @@ function checkReference(
       lines,
       ref.range,
       `unknown secret ${quoteName(ref.secret)}: no environment file has it${ref.alias !== undefined ? ` (written as the alias *${ref.alias.anchor}, which stands for the value anchored at line ${ref.alias.line}: is that the value you meant?)` : ""}${lookAlikeHint(ref.secret)}${near.hint}${fix}`,
-      { secret: ref.secret, ...(near.name !== undefined ? { suggestion: near.name } : {}) },
+      { secret: ref.secret, ...(near.name !== undefined ? { suggestion: near.name } : {}), ...(near.others !== undefined ? { alternatives: near.others } : {}) },
     );
   }
   const needed = index.environmentsUsedBy(doc);

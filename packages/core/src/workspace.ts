@@ -16,7 +16,7 @@ import type { OtherProject, OtherProjectDefinition } from "./other-projects.js";
 import type { TextRange } from "./position.js";
 import { GlobFilter } from "./globs.js";
 import { DEFAULT_EXCLUDE, DEFAULT_INCLUDE, type ProjectConfig } from "./project.js";
-import { nearestName } from "./names.js";
+import { editDistance, nearestName } from "./names.js";
 import type { ConfigKind } from "./schemas.js";
 import type { EnvironmentFile, SecretDefinition } from "./secrets-dir.js";
 import type { SecretsDirSurvey } from "./secrets-folder.js";
@@ -551,12 +551,22 @@ export class WorkspaceIndex {
    * The defined secret name nearest to `name` (see {@link nearestName}: same name in another case
    * first), cached until the set of secret names changes. Undefined when none is close.
    */
-  nearestSecretName(name: string): { name: string; caseOnly: boolean } | undefined {
+  nearestSecretName(name: string): { name: string; caseOnly: boolean; others?: string[] } | undefined {
     const d = this.build();
     const cached = this.secretSuggestions.get(name);
     if (cached !== undefined) return cached ?? undefined;
     const lower = d.lowerNames.get(name.toLowerCase());
-    const found = lower !== undefined && lower !== name ? { name: lower, caseOnly: true } : nearestName(name, d.sortedNames);
+    let found: { name: string; caseOnly: boolean; others?: string[] } | undefined =
+      lower !== undefined && lower !== name ? { name: lower, caseOnly: true } : nearestName(name, d.sortedNames);
+    if (found !== undefined && !found.caseOnly) {
+      // an ambiguous typo: the other names exactly as near (a prefix match, past the typo limit, has none)
+      const target = name.toLowerCase();
+      const distance = editDistance(target, found.name.toLowerCase());
+      if (distance <= Math.max(2, Math.floor(name.length / 3))) {
+        const others = d.sortedNames.filter((c) => c !== found!.name && c !== name && editDistance(target, c.toLowerCase(), distance) === distance);
+        if (others.length > 0) found = { ...found, others };
+      }
+    }
     this.secretSuggestions.set(name, found ?? null);
     return found;
   }
