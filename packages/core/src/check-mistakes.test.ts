@@ -10,6 +10,7 @@ import { checkConfigFile, checkWorkspace, configEditAffects, CrossFileCache } fr
 import { parseConfigFile } from "./config.js";
 import { loadWorkspace } from "./load.js";
 import { parseEnvironmentFile } from "./secrets-dir.js";
+import { memoryFs } from "./test-support/memory-fs.js";
 
 const FIXTURE = join(fileURLToPath(new URL(".", import.meta.url)), "../../../test/fixtures/checker/references");
 
@@ -540,5 +541,30 @@ describe("an environment written with a capital letter (qa s22)", () => {
 
   it("an `environments` that is not a list stays a schema error", () => {
     expect(parseConfigFile("kind: agent\nname: sales\nenvironments: Staging\n", "agents/sales.yaml").diagnostics.map((d) => d.rule)).toEqual(["schema"]);
+  });
+});
+
+describe("a reference that is the valid form of a name written with plain sops (qa s23)", () => {
+  const env = (...names: string[]): string =>
+    `${names.map((n) => `${n}: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]`).join("\n")}\nsops:\n    age:\n        - recipient: age1xyz\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+  const segment = 'kind: api_connection\nname: segment\nbase_url: https://api.segment.io/v1\nheaders:\n  - { name: Authorization, type: secret, secret: segment_write_key, prefix: "Basic " }\n';
+  it("says to move the value to the valid name (rename prints the steps), with no Replace to the invalid name; the invalid name's unused-secret says the same", () => {
+    const fs = memoryFs({
+      "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n  production:\n    members: {}\n",
+      "secrets/development.enc.yaml": env("segment-write-key"),
+      "secrets/production.enc.yaml": env("segment-write-key"),
+      "connections/segment.yaml": segment,
+    });
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index);
+    const unknown = ds.filter((d) => d.rule === "unknown-secret");
+    expect(unknown.map((d) => [d.file, ...at(d), d.suggestion])).toEqual([["connections/segment.yaml", 5, 50, 5, 67, undefined]]);
+    expect(unknown[0]?.message).toBe(
+      'unknown secret "segment_write_key": no environment file has it; "segment-write-key" holds its value under a name that breaks the naming rules, and this reference is that name\'s valid form: keep the reference and move the value to it (`stellar-secrets rename segment-write-key segment_write_key` prints the steps)',
+    );
+    const unused = ds.filter((d) => d.rule === "unused-secret");
+    expect(unused.map((d) => d.message)).toEqual([
+      'secret "segment-write-key" is not referenced by any config file; the reference "segment_write_key" at connections/segment.yaml:5:50 is its valid form (this name breaks the naming rules): move the value there, `stellar-secrets rename segment-write-key segment_write_key` prints the steps',
+      'secret "segment-write-key" is not referenced by any config file; the reference "segment_write_key" at connections/segment.yaml:5:50 is its valid form (this name breaks the naming rules): move the value there, `stellar-secrets rename segment-write-key segment_write_key` prints the steps',
+    ]);
   });
 });

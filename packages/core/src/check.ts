@@ -805,6 +805,11 @@ function collectStrays(index: WorkspaceIndex): Strays {
           ? `; ${where.at} interpolates its name into a path or URL, which sends that text (not a reference); reference it from a header there instead, { name: …, type: secret, secret: ${name} }`
           : `; ${where.at} writes its name as plain text (not a reference); reference it there with { secret: ${name} }`;
       }
+      const valid = validateSecretName(name).ok ? undefined : suggestSecretName(name);
+      const validAt = valid === undefined ? undefined : unknown.get(valid);
+      if (valid !== undefined && validAt !== undefined) {
+        return `; the reference ${quoteName(valid)} at ${validAt} is its valid form (this name breaks the naming rules): move the value there, \`stellar-secrets rename ${nameArgument(name)} ${valid}\` prints the steps`;
+      }
       const lower = name.toLowerCase();
       for (const [written, at] of unknown) {
         if (written.toLowerCase() === lower) return `; the reference ${quoteName(written)} at ${at} differs from it only by case (names are case-sensitive); correct that reference`;
@@ -904,6 +909,18 @@ function checkReference(
       );
     }
     const near = suggestSecret(index, ref.secret, budget);
+    // the valid form of a name written with plain sops (`segment-write-key`): the reference is right, the name is not
+    if (near.name !== undefined && !validateSecretName(near.name).ok && validateSecretName(ref.secret).ok && suggestSecretName(near.name) === ref.secret) {
+      return diagnosticAt(
+        "unknown-secret",
+        defaultSeverity("unknown-secret"),
+        ref.file,
+        lines,
+        ref.range,
+        `unknown secret ${quoteName(ref.secret)}: no environment file has it; ${quoteName(near.name)} holds its value under a name that breaks the naming rules, and this reference is that name's valid form: keep the reference and move the value to it (\`stellar-secrets rename ${nameArgument(near.name)} ${ref.secret}\` prints the steps)`,
+        { secret: ref.secret },
+      );
+    }
     // (`set` refuses a name that breaks the naming rules: no command to suggest for one)
     const fix =
       near.name !== undefined ? "" : validateSecretName(ref.secret).ok ? `; create it with \`stellar-secrets set ${ref.secret} --env ENV\`` : invalidNameHint(ref.secret);
