@@ -61,6 +61,10 @@ describe("a secret's name written as a plain value", () => {
     const ds = checkWorkspace(workspaceWith({ "connectors/ftp.yaml": connector })).filter((d) => d.file === "connectors/ftp.yaml");
     expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([["schema", 4, 11, 4, 30]]);
     expect(ds[0]?.message).toBe('field "username" holds the text "legacy_ftp_password", the name of a secret, not its value: write username: { secret: legacy_ftp_password }');
+    // the reference to write is the replacement (an editor's quick fix writes it over the value; qa s23)
+    expect(ds[0]?.suggestion).toBe("{ secret: legacy_ftp_password }");
+    const quoted = checkWorkspace(workspaceWith({ "connectors/ftp.yaml": connector.replace("username: legacy_ftp_password", "username: 'legacy_ftp_password'") })).filter((d) => d.file === "connectors/ftp.yaml");
+    expect(quoted.map((d) => [d.rule, ...at(d), d.suggestion])).toEqual([["schema", 4, 11, 4, 32, "{ secret: legacy_ftp_password }"]]);
   });
 
   it("makes unused-secret point at that place instead of suggesting to delete the secret", () => {

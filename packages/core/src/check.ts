@@ -759,7 +759,9 @@ function plainValueDiagnostic(index: WorkspaceIndex, p: PlainValue, file: Config
     p.kind === "header" && named.written === undefined
       ? `${subject} sends ${what}; a header takes a secret as \`type: secret\` with \`secret: NAME\`: write ${write}`
       : `${subject} ${p.kind === "header" ? "sends" : "holds"} ${what}${p.kind === "header" ? ";" : ":"} write ${write}`;
-  return diagnosticAt("schema", defaultSeverity("schema"), file.path, file.lines, p.range, message, { secret: named.name });
+  // a connector field that is exactly a name: the reference to write is the replacement of the value (a quick fix)
+  const replacement = p.kind === "field" && named.written === undefined ? { suggestion: `{ secret: ${named.name} }` } : {};
+  return diagnosticAt("schema", defaultSeverity("schema"), file.path, file.lines, p.range, message, { secret: named.name, ...replacement });
 }
 
 /** Where a name interpolated into a URL field is: at the name when the value is written as it reads, else the whole value. */
