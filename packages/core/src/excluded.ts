@@ -56,6 +56,22 @@ export const EXCLUDED_SCAN_MAX_BYTES = 256 * 1024;
 /** A YAML file's name (the only files that can be config files). */
 const YAML_FILE = /\.ya?ml$/i;
 
+/**
+ * True when `include` is not the default: a YAML file that none of its globs matches is then out
+ * of the project, and a message names it as it names a file `config.exclude` keeps out.
+ */
+export function hasOwnInclude(include: readonly string[]): boolean {
+  return include.length !== DEFAULT_INCLUDE.length || include.some((g, i) => g !== DEFAULT_INCLUDE[i]);
+}
+
+/**
+ * True when `rel` (relative to the project root) is a YAML file that no include glob of `filter`
+ * matches, other than the root's stellar.yaml and .sops.yaml (see {@link hasOwnInclude}).
+ */
+export function notIncludedYaml(filter: GlobFilter, rel: string): boolean {
+  return YAML_FILE.test(rel) && rel !== PROJECT_FILE && rel !== ".sops.yaml" && !filter.includes(rel);
+}
+
 const KIND_LINE = /^kind:[ \t]*["']?([a-z_]+)["']?[ \t]*(?:#.*)?$/;
 const NAME_LINE = /^name:[ \t]*["']?([A-Za-z][A-Za-z0-9_.-]*)["']?[ \t]*(?:#.*)?$/;
 
@@ -117,7 +133,7 @@ export function readExcludedDefinitions(fs: WorkspaceFs, project: ProjectConfig)
 export function readExcludedFiles(fs: WorkspaceFs, project: ProjectConfig): ExcludedFiles {
   const globs = project.exclude.filter((g) => !DEFAULT_EXCLUDE.includes(g));
   // with include globs of its own, a YAML file that none matches is out of the project too (`refund.yml` beside `**/*.yaml`)
-  const narrowInclude = project.include.length !== DEFAULT_INCLUDE.length || project.include.some((g, i) => g !== DEFAULT_INCLUDE[i]);
+  const narrowInclude = hasOwnInclude(project.include);
   if (globs.length === 0 && !narrowInclude) return { definitions: [], references: [] };
   const filter = new GlobFilter(project.include, globs);
   const secretsRel = project.secretsDir.replace(/\/+$/, "");
@@ -147,7 +163,7 @@ export function readExcludedFiles(fs: WorkspaceFs, project: ProjectConfig): Excl
       let glob = filter.excludedBy(rel);
       let notIncluded = false;
       if (glob === undefined) {
-        if (!narrowInclude || !YAML_FILE.test(entry.name) || filter.includes(rel) || (relDir === "" && (entry.name === PROJECT_FILE || entry.name === ".sops.yaml"))) continue;
+        if (!narrowInclude || !notIncludedYaml(filter, rel)) continue;
         notIncluded = true;
         glob = "";
       }

@@ -11,11 +11,11 @@ import type { ProposalFile } from "./proposals.js";
 import type { CatalogEntry, ParsedCatalog } from "./catalog.js";
 import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./config.js";
 import type { Diagnostic } from "./diagnostics.js";
-import type { ExcludedDefinition, ExcludedFiles, ExcludedReference } from "./excluded.js";
+import { hasOwnInclude, notIncludedYaml, type ExcludedDefinition, type ExcludedFiles, type ExcludedReference } from "./excluded.js";
 import type { OtherProject, OtherProjectDefinition } from "./other-projects.js";
 import type { TextRange } from "./position.js";
 import { GlobFilter } from "./globs.js";
-import { DEFAULT_EXCLUDE, DEFAULT_INCLUDE, type ProjectConfig } from "./project.js";
+import { DEFAULT_EXCLUDE, type ProjectConfig } from "./project.js";
 import { editDistance, nearestName } from "./names.js";
 import type { ConfigKind } from "./schemas.js";
 import type { EnvironmentFile, SecretDefinition } from "./secrets-dir.js";
@@ -212,13 +212,12 @@ export class WorkspaceIndex {
     if (known === undefined || this.#readExcluded === undefined) return false;
     const globs = this.#project.exclude.filter((g) => !DEFAULT_EXCLUDE.includes(g));
     // (with include globs of its own, a YAML file that none matches is read too: see readExcludedFiles)
-    const include = this.#project.include;
-    const narrowInclude = include.length !== DEFAULT_INCLUDE.length || include.some((g, i) => g !== DEFAULT_INCLUDE[i]);
+    const narrowInclude = hasOwnInclude(this.#project.include);
     if (globs.length === 0 && !narrowInclude) return false;
-    const filter = new GlobFilter(include, globs);
+    const filter = new GlobFilter(this.#project.include, globs);
     const paths = new Set([...known.definitions.map((d) => d.path), ...known.references.map((r) => r.path)]);
     const touched = rels.some(
-      (rel) => filter.excludedBy(rel) !== undefined || (narrowInclude && /\.ya?ml$/i.test(rel) && !filter.includes(rel)) || [...paths].some((p) => p === rel || p.startsWith(`${rel}/`)),
+      (rel) => filter.excludedBy(rel) !== undefined || (narrowInclude && notIncludedYaml(filter, rel)) || [...paths].some((p) => p === rel || p.startsWith(`${rel}/`)),
     );
     if (!touched) return false;
     this.#excluded = undefined;
