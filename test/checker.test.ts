@@ -276,6 +276,7 @@ describe("mistakes planted in a third organisation (qa s23)", () => {
     expect(one("platform/connections/comms/twilio.yaml", 6).suggestion).toBe("twilio_auth_token");
     expect(one("agents/onboarding/agent.yaml", 3).suggestion).toBe("production");
     expect(at("agents/voice/agent.yaml")).toEqual([["plaintext-credential", 7, 3, 7, 80]]);
+    expect([...at("platform/auth/zendesk.yaml"), one("platform/auth/zendesk.yaml", 5).suggestion]).toEqual([["schema", 5, 11, 5, 30], "{ secret: zendesk_agent_email }"]);
     expect(JSON.stringify(found)).not.toContain("Zx9QmT4vLw2Rk7NpB3sHy6JdF8gC1aEu5oXi0UeWqYrTzAbCdEf");
   });
 });
