@@ -66,6 +66,17 @@ describe("stellar-secrets check", () => {
     }
   });
 
+  it("carries the other names of an ambiguous typo as alternatives, in --json and in SARIF's properties (qa s23)", () => {
+    const dir = join(FIXTURES, "planted-freight");
+    const json = JSON.parse(cli(["check", "--json"], dir).stdout) as { diagnostics: Record<string, unknown>[] };
+    const dhl = json.diagnostics.find((d) => d.secret === "dhl_ap_key");
+    expect([dhl?.suggestion, dhl?.alternatives]).toEqual(["dhl_api_key", ["dhl_app_key"]]);
+    expect(json.diagnostics.filter((d) => d.alternatives !== undefined)).toHaveLength(1);
+    const sarif = JSON.parse(cli(["check", "--format", "sarif"], dir).stdout) as { runs: { results: { properties?: Record<string, unknown> }[] }[] };
+    expect(sarifSchemaErrors(sarif)).toEqual([]);
+    expect(sarif.runs[0]!.results.find((x) => x.properties?.secret === "dhl_ap_key")?.properties).toEqual({ secret: "dhl_ap_key", suggestion: "dhl_api_key", alternatives: ["dhl_app_key"] });
+  });
+
   it("writes SARIF 2.1.0 with every rule and a result per diagnostic", () => {
     const r = cli(["check", "--format", "sarif"], join(FIXTURES, "drift"));
     expect(r.status).toBe(1);

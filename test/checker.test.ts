@@ -108,7 +108,8 @@ describe("checker fixtures", () => {
       if (covered.startsWith("*")) continue; // a use through a YAML alias: at the alias (the planted fixture pins these)
       // a block scalar (`|`, `>-`) covers its indicator and its lines
       const name = /^[|>]/.test(covered) ? covered.replace(/^[|>][-+0-9]*\n\s*/, "") : covered.replace(/^["']|["']$/g, "");
-      expect(name, `${d.file}:${d.line}:${d.column} ${d.rule}`).toBe(d.secret.trimEnd());
+      // (a quoted name may end in a space: `"twilio_auth_token "`, planted-freight)
+      expect(name.trimEnd(), `${d.file}:${d.line}:${d.column} ${d.rule}`).toBe(d.secret.trimEnd());
     }
   });
 
@@ -203,6 +204,80 @@ describe("mistakes planted in a monorepo (qa s22)", () => {
     const unused = found.filter((d) => d.rule === "unused-secret" && d.secret === "legacy_hubspot_key");
     expect(unused.map((d) => d.file)).toEqual(["vault/development.enc.yaml", "vault/production.enc.yaml", "vault/staging.enc.yaml"]);
     for (const d of unused) expect(d.message).toContain('only legacy/old_hubspot.yaml:5 references it, and stellar.yaml\'s config.exclude glob "legacy/**"');
+  });
+});
+
+describe("mistakes planted in a third organisation (qa s23)", () => {
+  const dir = join(FIXTURES, "planted-freight");
+  const found = check(dir);
+  const at = (file: string): [string, number, number, number, number][] =>
+    found.filter((d) => d.file === file).map((d) => [d.rule, d.line, d.column, d.endLine, d.endColumn]);
+  const one = (file: string, line: number): Diagnostic => found.find((d) => d.file === file && d.line === line) as Diagnostic;
+
+  it("a typo one edit from two names: both named, the unreferenced one first, the other as an alternative", () => {
+    const file = "platform/connections/logistics/carriers/dhl/connection.yaml";
+    expect(at(file)).toEqual([["unknown-secret", 5, 192, 5, 202]]);
+    expect([one(file, 5).suggestion, one(file, 5).alternatives]).toEqual(["dhl_api_key", ["dhl_app_key"]]);
+    expect(one(file, 5).message).toContain('did you mean "dhl_api_key" or "dhl_app_key"?');
+  });
+
+  it("a static header naming a secret: one error at the type", () => {
+    expect(at("agents/returns/actions/create_return_label.yaml")).toEqual([["schema", 7, 35, 7, 41]]);
+    expect(one("agents/returns/actions/create_return_label.yaml", 7).suggestion).toBe("secret");
+  });
+
+  it("a header anchored in the first of three documents: the misspelt name once, at the anchor; each alias in a later document at the alias", () => {
+    expect(at("agents/dispatch/actions/tracking.yaml")).toEqual([
+      ["unknown-secret", 7, 63, 7, 80],
+      ["schema", 15, 5, 15, 20],
+      ["schema", 23, 5, 23, 20],
+    ]);
+    expect(one("agents/dispatch/actions/tracking.yaml", 15).message).toContain("it is set at line 7, in another document of this file");
+  });
+
+  it("an action in a .yml file that no include glob matches: the agent's reference names that file", () => {
+    expect(at("agents/returns/agent.yaml")).toEqual([
+      ["unknown-reference", 7, 5, 7, 18],
+      ["unknown-reference", 9, 5, 9, 13],
+    ]);
+    expect(one("agents/returns/agent.yaml", 7).message).toContain("agents/returns/actions/refund_return.yml:2 defines it, but no config.include glob of stellar.yaml matches that file");
+  });
+
+  it("a reference that is the valid form of a kebab-case name: keep it and move the value, no replacement", () => {
+    expect(at("platform/connections/data/segment.yaml")).toEqual([["unknown-secret", 5, 50, 5, 67]]);
+    expect(one("platform/connections/data/segment.yaml", 5).suggestion).toBeUndefined();
+    expect(one("platform/connections/data/segment.yaml", 5).message).toContain("`stellar-secrets rename segment-write-key segment_write_key` prints the steps");
+    const unused = found.filter((d) => d.rule === "unused-secret" && d.secret === "segment-write-key");
+    expect(unused).toHaveLength(3);
+    for (const d of unused) expect(d.message).toContain('the reference "segment_write_key" at platform/connections/data/segment.yaml:5:50 is its valid form');
+  });
+
+  it("values missing where the references are used: preview only, production only, an empty value, a connector's client_secret, an agent without environments", () => {
+    expect(at("agents/dispatch/actions/preview_quote.yaml")).toEqual([["missing-environment-value", 10, 13, 10, 34]]);
+    expect(one("agents/dispatch/actions/preview_quote.yaml", 10).message).toContain("has no value in preview");
+    expect(one("platform/connections/observability/datadog.yaml", 5).message).toContain("has no value in development, staging,");
+    expect(one("platform/connections/crm/hubspot.yaml", 11).message).toContain("an empty value in staging");
+    expect(at("platform/auth/quickbooks.yaml")).toEqual([["missing-environment-value", 8, 11, 8, 35]]);
+    expect(at("platform/auth/snowflake.yaml")).toEqual([
+      ["missing-environment-value", 4, 21, 4, 35],
+      ["missing-environment-value", 5, 21, 5, 39],
+    ]);
+    expect(one("platform/auth/snowflake.yaml", 5).message).toContain('(in preview: by API connection "warehouse", which action "export_metrics" uses, which agent "analytics" lists)');
+  });
+
+  it("nothing for a reference in a comment or in a block scalar, nor in the correct parts (CRLF, BOM, a tab after name:, quoted keys, flow style)", () => {
+    expect(at("platform/connections/support/freshdesk.yaml")).toEqual([]);
+    expect(at("agents/support/agent.yaml")).toEqual([]);
+    for (const clean of ["agents/voice/actions/transcribe_call.yaml", "platform/auth/openai.yaml", "platform/auth/netsuite.yaml", "platform/connections/logistics/carriers/dhl/express.yaml", "platform/connections/comms/sendgrid.yaml"])
+      expect(at(clean), clean).toEqual([]);
+    expect(found.map((d) => d.file).filter((f) => !f.startsWith("secrets/") && !f.startsWith("agents/") && !f.startsWith("platform/"))).toEqual([]);
+    // a case-only difference, a trailing space, a wrong-case environment, the credential's line, never its value
+    expect(one("platform/connections/payments/stripe-webhooks.yaml", 7).message).toContain('"stripe_webhook_secret" differs only by case');
+    expect(one("platform/connections/comms/twilio.yaml", 6).suggestion).toBe("twilio_auth_token");
+    expect(one("agents/onboarding/agent.yaml", 3).suggestion).toBe("production");
+    expect(at("agents/voice/agent.yaml")).toEqual([["plaintext-credential", 7, 3, 7, 80]]);
+    expect([...at("platform/auth/zendesk.yaml"), one("platform/auth/zendesk.yaml", 5).suggestion]).toEqual([["schema", 5, 11, 5, 30], "{ secret: zendesk_agent_email }"]);
+    expect(JSON.stringify(found)).not.toContain("Zx9QmT4vLw2Rk7NpB3sHy6JdF8gC1aEu5oXi0UeWqYrTzAbCdEf");
   });
 });
 
@@ -580,7 +655,8 @@ describe("editor helpers over the index", () => {
     expect(index.nearestSecretName("stripe_api_kee")).toEqual({ name: "stripe_api_key", caseOnly: false });
     const dev = index.environmentFiles.get("development")!;
     index.setEnvironmentFile({ ...dev, entries: [...dev.entries, { ...dev.entries[0]!, name: "stripe_api_kea" }] });
-    expect(index.nearestSecretName("stripe_api_kee")).toEqual({ name: "stripe_api_kea", caseOnly: false });
+    // (as near as stripe_api_key: an ambiguous typo names the other too)
+    expect(index.nearestSecretName("stripe_api_kee")).toEqual({ name: "stripe_api_kea", caseOnly: false, others: ["stripe_api_key"] });
     index.setEnvironmentFile(dev);
     expect(index.nearestSecretName("stripe_api_kee")).toEqual({ name: "stripe_api_key", caseOnly: false });
     expect(index.nearestObjectName("api_connection", "zendsk")).toEqual({ name: "zendesk", caseOnly: false });

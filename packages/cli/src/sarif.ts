@@ -31,7 +31,7 @@ export interface SarifResultInput {
   endColumn?: number;
   /** SARIF `baselineState`: whether the result is new compared with a base. */
   baselineState?: "new" | "unchanged";
-  properties?: Record<string, string | boolean>;
+  properties?: Record<string, string | boolean | string[]>;
 }
 
 /** The result of a checker diagnostic: its rule, severity, message and range. */

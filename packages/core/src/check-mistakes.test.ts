@@ -10,6 +10,7 @@ import { checkConfigFile, checkWorkspace, configEditAffects, CrossFileCache } fr
 import { parseConfigFile } from "./config.js";
 import { loadWorkspace } from "./load.js";
 import { parseEnvironmentFile } from "./secrets-dir.js";
+import { memoryFs } from "./test-support/memory-fs.js";
 
 const FIXTURE = join(fileURLToPath(new URL(".", import.meta.url)), "../../../test/fixtures/checker/references");
 
@@ -60,6 +61,10 @@ describe("a secret's name written as a plain value", () => {
     const ds = checkWorkspace(workspaceWith({ "connectors/ftp.yaml": connector })).filter((d) => d.file === "connectors/ftp.yaml");
     expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([["schema", 4, 11, 4, 30]]);
     expect(ds[0]?.message).toBe('field "username" holds the text "legacy_ftp_password", the name of a secret, not its value: write username: { secret: legacy_ftp_password }');
+    // the reference to write is the replacement (an editor's quick fix writes it over the value; qa s23)
+    expect(ds[0]?.suggestion).toBe("{ secret: legacy_ftp_password }");
+    const quoted = checkWorkspace(workspaceWith({ "connectors/ftp.yaml": connector.replace("username: legacy_ftp_password", "username: 'legacy_ftp_password'") })).filter((d) => d.file === "connectors/ftp.yaml");
+    expect(quoted.map((d) => [d.rule, ...at(d), d.suggestion])).toEqual([["schema", 4, 11, 4, 32, "{ secret: legacy_ftp_password }"]]);
   });
 
   it("makes unused-secret point at that place instead of suggesting to delete the secret", () => {
@@ -192,6 +197,67 @@ describe("a secret header written with value: instead of secret:", () => {
     // and nothing more once the value is compared with the secrets' names (it is one)
     expect(checkWorkspace(workspaceWith({ "actions/ledger.yaml": text })).filter((d) => d.file === "actions/ledger.yaml").map((d) => [d.rule, ...at(d)])).toEqual([["schema", 6, 43, 6, 48]]);
     expect(ds[0]?.message).toBe('a `type: secret` header takes the secret\'s name as `secret: NAME`, not `value:`: rename `value` to `secret` in "headers.0"');
+  });
+});
+
+describe("a secret header written with type: static (qa s23)", () => {
+  it("is one schema error at the type with `secret` as the fix (it was two: a missing value and an unknown secret)", () => {
+    const text = "kind: action\nname: label\nmethod: POST\npath: /labels\nheaders:\n  - { name: X-Shippo-Token, type: static, secret: legacy_ftp_password }\n";
+    const ds = parseConfigFile(text, "actions/label.yaml").diagnostics;
+    expect(ds.map((d) => [d.rule, ...at(d), d.suggestion])).toEqual([["schema", 6, 35, 6, 41, "secret"]]);
+    expect(ds[0]?.message).toBe(
+      'a header that names a secret (`secret: legacy_ftp_password`) is `type: secret`: a `type: static` header takes a plain `value` and sends no secret; change `type` to `secret` in "headers.0"',
+    );
+    // in block style too, and with the fast reader and yaml alike
+    const block = "kind: api_connection\nname: c\nbase_url: https://c.example\nheaders:\n  - name: X-Key\n    type: static\n    secret: legacy_ftp_password\n";
+    expect(parseConfigFile(block, "c.yaml").diagnostics.map((d) => [d.rule, ...at(d), d.suggestion])).toEqual([["schema", 6, 11, 6, 17, "secret"]]);
+    expect(parseConfigFile(block, "c.yaml", { fast: false }).diagnostics.map((d) => [d.rule, ...at(d), d.suggestion])).toEqual([["schema", 6, 11, 6, 17, "secret"]]);
+    // a static header with both a value and a secret keeps the unknown-field error alone
+    const both = "kind: action\nname: label\nmethod: POST\npath: /labels\nheaders:\n  - { name: X-A, type: static, value: json, secret: legacy_ftp_password }\n";
+    expect(parseConfigFile(both, "a.yaml").diagnostics.map((d) => d.message)).toEqual(['unknown field "secret": type "static" does not use it (type "secret" does) in "headers.0"']);
+  });
+});
+
+describe("a header anchored in one document and aliased in the next ones (qa s23)", () => {
+  it("is reported at each alias, saying anchors do not cross ---, with the anchor's line (it was at the start of each document)", () => {
+    const text = [
+      "kind: action",
+      "name: track_any",
+      "method: GET",
+      "path: /trackings",
+      "headers:",
+      "  - &auth { name: as-api-key, type: secret, secret: zendesk_api_token }",
+      "---",
+      "kind: action",
+      "name: track_bulk",
+      "method: POST",
+      "path: /trackings/batch",
+      "headers:",
+      "  - *auth",
+      "---",
+      "kind: action",
+      "name: track_hook",
+      "method: GET",
+      "path: /webhooks",
+      "headers: [*auth]",
+      "",
+    ].join("\n");
+    for (const fast of [true, false]) {
+      const ds = parseConfigFile(text, "actions/tracking.yaml", { fast }).diagnostics;
+      expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([
+        ["schema", 13, 5, 13, 10],
+        ["schema", 19, 11, 19, 16],
+      ]);
+      expect(ds[0]?.message).toBe(
+        'the alias *auth has no anchor &auth in this document (it is set at line 6, in another document of this file): anchors do not cross "---", so this document cannot be read; write the value out here, or set the anchor in this document',
+      );
+    }
+    // the anchored use itself is fine, and counts once
+    const index = workspaceWith({ "actions/tracking.yaml": text });
+    expect(checkWorkspace(index).filter((d) => d.file === "actions/tracking.yaml").map((d) => [d.rule, ...at(d)])).toEqual([
+      ["schema", 13, 5, 13, 10],
+      ["schema", 19, 11, 19, 16],
+    ]);
   });
 });
 
@@ -479,5 +545,30 @@ describe("an environment written with a capital letter (qa s22)", () => {
 
   it("an `environments` that is not a list stays a schema error", () => {
     expect(parseConfigFile("kind: agent\nname: sales\nenvironments: Staging\n", "agents/sales.yaml").diagnostics.map((d) => d.rule)).toEqual(["schema"]);
+  });
+});
+
+describe("a reference that is the valid form of a name written with plain sops (qa s23)", () => {
+  const env = (...names: string[]): string =>
+    `${names.map((n) => `${n}: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]`).join("\n")}\nsops:\n    age:\n        - recipient: age1xyz\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+  const segment = 'kind: api_connection\nname: segment\nbase_url: https://api.segment.io/v1\nheaders:\n  - { name: Authorization, type: secret, secret: segment_write_key, prefix: "Basic " }\n';
+  it("says to move the value to the valid name (rename prints the steps), with no Replace to the invalid name; the invalid name's unused-secret says the same", () => {
+    const fs = memoryFs({
+      "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n  production:\n    members: {}\n",
+      "secrets/development.enc.yaml": env("segment-write-key"),
+      "secrets/production.enc.yaml": env("segment-write-key"),
+      "connections/segment.yaml": segment,
+    });
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index);
+    const unknown = ds.filter((d) => d.rule === "unknown-secret");
+    expect(unknown.map((d) => [d.file, ...at(d), d.suggestion])).toEqual([["connections/segment.yaml", 5, 50, 5, 67, undefined]]);
+    expect(unknown[0]?.message).toBe(
+      'unknown secret "segment_write_key": no environment file has it; "segment-write-key" holds its value under a name that breaks the naming rules, and this reference is that name\'s valid form: keep the reference and move the value to it (`stellar-secrets rename segment-write-key segment_write_key` prints the steps)',
+    );
+    const unused = ds.filter((d) => d.rule === "unused-secret");
+    expect(unused.map((d) => d.message)).toEqual([
+      'secret "segment-write-key" is not referenced by any config file; the reference "segment_write_key" at connections/segment.yaml:5:50 is its valid form (this name breaks the naming rules): move the value there, `stellar-secrets rename segment-write-key segment_write_key` prints the steps',
+      'secret "segment-write-key" is not referenced by any config file; the reference "segment_write_key" at connections/segment.yaml:5:50 is its valid form (this name breaks the naming rules): move the value there, `stellar-secrets rename segment-write-key segment_write_key` prints the steps',
+    ]);
   });
 });

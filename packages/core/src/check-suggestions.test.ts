@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { checkConfigFile, checkWorkspace, MAX_SUGGESTIONS_PER_FILE } from "./check.js";
 import { parseConfigFile } from "./config.js";
 import { loadWorkspace } from "./load.js";
+import { memoryFs } from "./test-support/memory-fs.js";
 
 const FIXTURE = join(fileURLToPath(new URL(".", import.meta.url)), "../../../test/fixtures/checker/references");
 
@@ -37,5 +38,34 @@ describe("did-you-mean budget per config file", () => {
     index.setConfigFile(parseConfigFile(actionWith(3), rel));
     const unknown = checkConfigFile(index, rel).filter((d) => d.rule === "unknown-secret");
     expect(unknown.map((d) => d.suggestion)).toEqual(["hubspot_api_token", "hubspot_api_token", "hubspot_api_token"]);
+  });
+});
+
+describe("a typo one edit away from two names (qa s23)", () => {
+  const env = (...names: string[]): string =>
+    `${names.map((n) => `${n}: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]`).join("\n")}\nsops:\n    age:\n        - recipient: age1xyz\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+  const conn = (name: string, header: string, secret: string): string =>
+    `kind: api_connection\nname: ${name}\nbase_url: https://api.dhl.com\nheaders:\n  - { name: ${header}, type: secret, secret: ${secret} }\n`;
+  function check(files: Record<string, string>) {
+    const fs = memoryFs({ "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n", "secrets/development.enc.yaml": env("dhl_api_key", "dhl_app_key"), ...files });
+    return checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index);
+  }
+
+  it("names both, the one nothing references first, and carries the other as an alternative (it named one, and its quick fix could pick the wrong one)", () => {
+    const ds = check({ "connections/dhl.yaml": conn("dhl", "DHL-API-Key", "dhl_ap_key"), "connections/express.yaml": conn("dhl_express", "X-App-Key", "dhl_app_key") });
+    const unknown = ds.filter((d) => d.rule === "unknown-secret");
+    expect(unknown.map((d) => [d.file, d.line, d.column, d.suggestion, d.alternatives])).toEqual([["connections/dhl.yaml", 5, 48, "dhl_api_key", ["dhl_app_key"]]]);
+    expect(unknown[0]?.message).toBe('unknown secret "dhl_ap_key": no environment file has it; did you mean "dhl_api_key" or "dhl_app_key"?');
+    // the unused one points back at the reference
+    expect(ds.filter((d) => d.rule === "unused-secret").map((d) => d.message)).toEqual([
+      'secret "dhl_api_key" is not referenced by any config file; the reference "dhl_ap_key" at connections/dhl.yaml:5:48 looks like a misspelling of it; correct that reference',
+    ]);
+  });
+
+  it("keeps the sort order when both (or neither) are referenced, and says nothing more for a single nearest name", () => {
+    const ds = check({ "connections/dhl.yaml": conn("dhl", "DHL-API-Key", "dhl_ap_key") }).filter((d) => d.rule === "unknown-secret");
+    expect(ds.map((d) => [d.suggestion, d.alternatives])).toEqual([["dhl_api_key", ["dhl_app_key"]]]);
+    const one = check({ "connections/dhl.yaml": conn("dhl", "DHL-API-Key", "dhl_api_kye") }).filter((d) => d.rule === "unknown-secret");
+    expect(one.map((d) => [d.suggestion, d.alternatives, d.message.endsWith('did you mean "dhl_api_key"?')])).toEqual([["dhl_api_key", undefined, true]]);
   });
 });

@@ -556,7 +556,9 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
         const unread = near === undefined && excluded === undefined && elsewhere === undefined ? unreadDefinition(index, link.target) : undefined;
         why = `there is none by that name${
           excluded !== undefined
-            ? `; ${excluded.path}:${excluded.line} defines it, but stellar.yaml's config.exclude glob "${excluded.glob}" keeps that file out of the project: narrow the glob, or move the ${KIND_WORDS[link.targetKind]} into an included file`
+            ? excluded.notIncluded === true
+              ? `; ${excluded.path}:${excluded.line} defines it, but no config.include glob of stellar.yaml matches that file, so it is not part of the project: add a glob that matches it to config.include, or move the ${KIND_WORDS[link.targetKind]} into a file that one matches`
+              : `; ${excluded.path}:${excluded.line} defines it, but stellar.yaml's config.exclude glob "${excluded.glob}" keeps that file out of the project: narrow the glob, or move the ${KIND_WORDS[link.targetKind]} into an included file`
             : elsewhere !== undefined
               ? ` in this project; ${
                   elsewhere.project.enclosing
@@ -757,7 +759,9 @@ function plainValueDiagnostic(index: WorkspaceIndex, p: PlainValue, file: Config
     p.kind === "header" && named.written === undefined
       ? `${subject} sends ${what}; a header takes a secret as \`type: secret\` with \`secret: NAME\`: write ${write}`
       : `${subject} ${p.kind === "header" ? "sends" : "holds"} ${what}${p.kind === "header" ? ";" : ":"} write ${write}`;
-  return diagnosticAt("schema", defaultSeverity("schema"), file.path, file.lines, p.range, message, { secret: named.name });
+  // a connector field that is exactly a name: the reference to write is the replacement of the value (a quick fix)
+  const replacement = p.kind === "field" && named.written === undefined ? { suggestion: `{ secret: ${named.name} }` } : {};
+  return diagnosticAt("schema", defaultSeverity("schema"), file.path, file.lines, p.range, message, { secret: named.name, ...replacement });
 }
 
 /** Where a name interpolated into a URL field is: at the name when the value is written as it reads, else the whole value. */
@@ -803,12 +807,18 @@ function collectStrays(index: WorkspaceIndex): Strays {
           ? `; ${where.at} interpolates its name into a path or URL, which sends that text (not a reference); reference it from a header there instead, { name: …, type: secret, secret: ${name} }`
           : `; ${where.at} writes its name as plain text (not a reference); reference it there with { secret: ${name} }`;
       }
+      const valid = validateSecretName(name).ok ? undefined : suggestSecretName(name);
+      const validAt = valid === undefined ? undefined : unknown.get(valid);
+      if (valid !== undefined && validAt !== undefined) {
+        return `; the reference ${quoteName(valid)} at ${validAt} is its valid form (this name breaks the naming rules): move the value there, \`stellar-secrets rename ${nameArgument(name)} ${valid}\` prints the steps`;
+      }
       const lower = name.toLowerCase();
       for (const [written, at] of unknown) {
         if (written.toLowerCase() === lower) return `; the reference ${quoteName(written)} at ${at} differs from it only by case (names are case-sensitive); correct that reference`;
       }
       for (const [written, at] of unknown) {
-        if (editDistance(written, name, 2) <= 2 && index.nearestSecretName(written)?.name === name) return `; the reference ${quoteName(written)} at ${at} looks like a misspelling of it; correct that reference`;
+        const near = editDistance(written, name, 2) <= 2 ? index.nearestSecretName(written) : undefined;
+        if (near !== undefined && (near.name === name || near.others?.includes(name) === true)) return `; the reference ${quoteName(written)} at ${at} looks like a misspelling of it; correct that reference`;
       }
       return undefined;
     },
@@ -832,6 +842,8 @@ function renamedTo(index: WorkspaceIndex, old: string): string | undefined {
 function excludedUse(index: WorkspaceIndex, name: string): string | undefined {
   const ref = index.excludedReference(name);
   if (ref === undefined) return undefined;
+  if (ref.notIncluded === true)
+    return `; only ${ref.path}:${ref.line} references it, and no config.include glob of stellar.yaml matches that file (nothing checked or deployed reads it): add a glob that matches it to config.include if that file is in use, else remove the secret with \`stellar-secrets rm ${name}\``;
   return `; only ${ref.path}:${ref.line} references it, and stellar.yaml's config.exclude glob "${ref.glob}" keeps that file out of the project (nothing checked or deployed reads it): narrow the glob if that file is in use, else remove the secret with \`stellar-secrets rm ${name}\``;
 }
 
@@ -846,13 +858,18 @@ function otherProjectWords(p: OtherProject): string {
 }
 
 /** The "did you mean" of an unknown secret name; none searched once the file's budget ({@link MAX_SUGGESTIONS_PER_FILE}) is spent. */
-function suggestSecret(index: WorkspaceIndex, name: string, budget: () => boolean = () => true): { name: string | undefined; hint: string } {
+function suggestSecret(index: WorkspaceIndex, name: string, budget: () => boolean = () => true): { name: string | undefined; others?: string[]; hint: string } {
   if (!budget()) return { name: undefined, hint: `; not compared with the known names (more than ${MAX_SUGGESTIONS_PER_FILE} unknown names in this file)` };
   const near = index.nearestSecretName(name);
   if (near === undefined) return { name: undefined, hint: "" };
-  return near.caseOnly
-    ? { name: near.name, hint: `; "${near.name}" differs only by case (names are case-sensitive)` }
-    : { name: near.name, hint: `; did you mean "${near.name}"?` };
+  if (near.caseOnly) return { name: near.name, hint: `; "${near.name}" differs only by case (names are case-sensitive)` };
+  if (near.others === undefined) return { name: near.name, hint: `; did you mean "${near.name}"?` };
+  // as near as each other: the ones nothing references first (a misspelt reference leaves the name it meant unused)
+  const all = [near.name, ...near.others];
+  const unused = all.filter((n) => (index.secret(n)?.references.length ?? 0) === 0);
+  const ordered = [...unused, ...all.filter((n) => !unused.includes(n))];
+  const quoted = ordered.map((n) => `"${n}"`);
+  return { name: ordered[0], others: ordered.slice(1), hint: `; did you mean ${quoted.slice(0, -1).join(", ")} or ${quoted[quoted.length - 1] as string}?` };
 }
 
 function checkReference(
@@ -894,6 +911,18 @@ function checkReference(
       );
     }
     const near = suggestSecret(index, ref.secret, budget);
+    // the valid form of a name written with plain sops (`segment-write-key`): the reference is right, the name is not
+    if (near.name !== undefined && !validateSecretName(near.name).ok && validateSecretName(ref.secret).ok && suggestSecretName(near.name) === ref.secret) {
+      return diagnosticAt(
+        "unknown-secret",
+        defaultSeverity("unknown-secret"),
+        ref.file,
+        lines,
+        ref.range,
+        `unknown secret ${quoteName(ref.secret)}: no environment file has it; ${quoteName(near.name)} holds its value under a name that breaks the naming rules, and this reference is that name's valid form: keep the reference and move the value to it (\`stellar-secrets rename ${nameArgument(near.name)} ${ref.secret}\` prints the steps)`,
+        { secret: ref.secret },
+      );
+    }
     // (`set` refuses a name that breaks the naming rules: no command to suggest for one)
     const fix =
       near.name !== undefined ? "" : validateSecretName(ref.secret).ok ? `; create it with \`stellar-secrets set ${ref.secret} --env ENV\`` : invalidNameHint(ref.secret);
@@ -904,7 +933,7 @@ function checkReference(
       lines,
       ref.range,
       `unknown secret ${quoteName(ref.secret)}: no environment file has it${ref.alias !== undefined ? ` (written as the alias *${ref.alias.anchor}, which stands for the value anchored at line ${ref.alias.line}: is that the value you meant?)` : ""}${lookAlikeHint(ref.secret)}${near.hint}${fix}`,
-      { secret: ref.secret, ...(near.name !== undefined ? { suggestion: near.name } : {}) },
+      { secret: ref.secret, ...(near.name !== undefined ? { suggestion: near.name } : {}), ...(near.others !== undefined ? { alternatives: near.others } : {}) },
     );
   }
   const needed = index.environmentsUsedBy(doc);

@@ -4,7 +4,7 @@
  * environments) plus the diagnostics that need only that file (`schema`, `plaintext-credential`).
  * Files of other tools (no `kind`, or a kind that is not ours) are ignored.
  */
-import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Alias, type Document, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
 import { commentCredentials, detectCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { editDistance, secretNameFromContext } from "./names.js";
@@ -332,6 +332,30 @@ function compact(file: ConfigFile): ConfigFile {
   return file;
 }
 
+/** The aliases of a document whose anchor is not set before them in that document, in order. */
+function unresolvedAliases(root: Node): Alias[] {
+  const anchors = new Set<string>();
+  const out: Alias[] = [];
+  visit(root, (_key, node) => {
+    if (isAlias(node)) {
+      if (!anchors.has(node.source)) out.push(node);
+      return;
+    }
+    const anchor = (node as { anchor?: unknown }).anchor;
+    if (typeof anchor === "string") anchors.add(anchor);
+  });
+  return out;
+}
+
+/** The 1-based line where `&anchor` is set outside `range` (another document of the file), if any. */
+function anchorLineElsewhere(text: string, anchor: string, range: TextRange): number | undefined {
+  const re = new RegExp(`&${anchor.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?=[\\s,\\]}]|$)`, "g");
+  for (const m of text.matchAll(re)) {
+    if (m.index < range.start || m.index >= range.end) return new LineIndex(text).positionAt(m.index).line;
+  }
+  return undefined;
+}
+
 /** Options of {@link parseConfigFile}. */
 export interface ParseConfigOptions {
   /** false: always use the full `yaml` parser, never the fast reader of simple files (for tests). */
@@ -374,6 +398,26 @@ function addDocument(
   try {
     value = toValue();
   } catch (e) {
+    // an alias whose anchor this document does not set (anchors do not cross `---`): at each such alias
+    const unresolved = text === undefined ? [] : unresolvedAliases(root);
+    if (unresolved.length > 0 && text !== undefined) {
+      for (const alias of unresolved) {
+        const elsewhere = anchorLineElsewhere(text, alias.source, model.range);
+        file.diagnostics.push(
+          diagnosticAt(
+            "schema",
+            "error",
+            path,
+            lines,
+            nodeRange(alias) ?? model.range,
+            `the alias *${alias.source} has no anchor &${alias.source} in this document${
+              elsewhere === undefined ? "" : ` (it is set at line ${elsewhere}, in another document of this file)`
+            }: anchors do not cross "---", so this document cannot be read; write the value out here, or set the anchor in this document`,
+          ),
+        );
+      }
+      return;
+    }
     file.diagnostics.push(diagnosticAt("schema", "error", path, lines, model.range, `cannot read the document: ${(e as Error).message}`));
     return;
   }

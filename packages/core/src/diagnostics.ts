@@ -20,6 +20,12 @@ export interface Diagnostic {
   secret?: string;
   /** A replacement that would fix the problem (a nearest secret name, a corrected name...). */
   suggestion?: string;
+  /**
+   * Other replacements as near as `suggestion` (an ambiguous typo: `dhl_ap_key` is one edit from
+   * `dhl_api_key` and from `dhl_app_key`), in the order the message names them; absent when
+   * `suggestion` is the only one.
+   */
+  alternatives?: string[];
 }
 
 /** Builds a diagnostic from an offset range, converting it with the file's {@link LineIndex}. */
@@ -30,7 +36,7 @@ export function diagnosticAt(
   lines: LineIndex,
   range: TextRange,
   message: string,
-  extra?: { secret?: string; suggestion?: string },
+  extra?: { secret?: string; suggestion?: string; alternatives?: string[] },
 ): Diagnostic {
   const start = lines.positionAt(range.start);
   const end = lines.positionAt(Math.max(range.start, range.end));
@@ -46,6 +52,7 @@ export function diagnosticAt(
   };
   if (extra?.secret !== undefined) d.secret = extra.secret;
   if (extra?.suggestion !== undefined) d.suggestion = extra.suggestion;
+  if (extra?.alternatives !== undefined && extra.alternatives.length > 0) d.alternatives = extra.alternatives;
   return d;
 }
 

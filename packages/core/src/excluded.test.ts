@@ -119,3 +119,50 @@ describe("unused-secret referenced only from an excluded file", () => {
     ]);
   });
 });
+
+describe("an object or a reference in a file that no config.include glob matches (qa s23)", () => {
+  const INCLUDE = 'version: 1\nenvironments:\n  development:\n    members: {}\nconfig:\n  include: ["agents/**/*.yaml", "connections/**/*.yaml"]\n';
+  it("says which file defines the object and that no include glob matches it (a .yml file beside .yaml globs)", () => {
+    const fs = memoryFs({ "stellar.yaml": INCLUDE, "agents/support.yaml": AGENT, "agents/actions/old_refund.yml": LEGACY, "connections/stripe.yaml": STRIPE, "ci/deploy.yml": "kind: action\nname: elsewhere\n" });
+    const ds = unknownReferences(fs);
+    expect(ds.map((d) => [d.file, d.line, d.column, d.suggestion])).toEqual([["agents/support.yaml", 4, 11, undefined]]);
+    expect(ds[0]?.message).toMatchInlineSnapshot(
+      `"agent "support" uses action "old_refund", but there is none by that name; agents/actions/old_refund.yml:3 defines it, but no config.include glob of stellar.yaml matches that file, so it is not part of the project: add a glob that matches it to config.include, or move the action into a file that one matches"`,
+    );
+    // an included file is never read for this; nor is stellar.yaml
+    expect(fs.reads.get("agents/support.yaml")).toBe(1);
+    expect(fs.reads.get("stellar.yaml")).toBe(1);
+  });
+
+  it("reads nothing outside the project's files when config.include is the default (every YAML file is included)", () => {
+    const fs = memoryFs({ "stellar.yaml": 'version: 1\nenvironments:\n  development:\n    members: {}\n', "agents/support.yaml": AGENT, "notes/old_refund.txt": LEGACY });
+    expect(unknownReferences(fs)[0]?.message).not.toContain("config.include");
+    expect(fs.reads.has("notes/old_refund.txt")).toBe(false);
+  });
+
+  it("names the file that alone references an unused secret", () => {
+    const envFile = "legacy_hubspot_key: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nsops:\n    age:\n        - recipient: age1xyz\n    lastmodified: \"2026-01-01T00:00:00Z\"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n";
+    const fs = memoryFs({
+      "stellar.yaml": INCLUDE,
+      "secrets/development.enc.yaml": envFile,
+      "connections/hubspot.yml": 'kind: api_connection\nname: old_hubspot\nbase_url: https://api.hubapi.com\nheaders:\n  - { name: Authorization, type: secret, secret: legacy_hubspot_key, prefix: "Bearer " }\n',
+    });
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index).filter((d) => d.rule === "unused-secret");
+    expect(ds[0]?.message).toMatchInlineSnapshot(
+      `"secret "legacy_hubspot_key" is not referenced by any config file; only connections/hubspot.yml:5 references it, and no config.include glob of stellar.yaml matches that file (nothing checked or deployed reads it): add a glob that matches it to config.include if that file is in use, else remove the secret with \`stellar-secrets rm legacy_hubspot_key\`"`,
+    );
+  });
+});
+
+describe("WorkspaceIndex.excludedFilesChanged for a file no include glob matches (qa s23)", () => {
+  it("reads them again when such a YAML file changed", () => {
+    const INCLUDE = 'version: 1\nenvironments:\n  development:\n    members: {}\nconfig:\n  include: ["agents/**/*.yaml"]\n';
+    const fs = memoryFs({ "stellar.yaml": INCLUDE, "agents/support.yaml": AGENT });
+    const { index } = loadWorkspace("/mem", { fs, atRoot: true });
+    expect(index.excludedDefinition("action", "old_refund")).toBeUndefined();
+    fs.write("agents/old_refund.yml", LEGACY);
+    expect(index.excludedFilesChanged(["agents/old_refund.yml"])).toBe(true);
+    expect(index.excludedDefinition("action", "old_refund")).toMatchObject({ path: "agents/old_refund.yml", line: 3, notIncluded: true });
+    expect(index.excludedFilesChanged(["agents/support.yaml", "notes.txt"])).toBe(false);
+  });
+});

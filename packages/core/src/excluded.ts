@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import { GlobFilter } from "./globs.js";
-import { DEFAULT_EXCLUDE, PROJECT_FILE, type ProjectConfig } from "./project.js";
+import { DEFAULT_EXCLUDE, DEFAULT_INCLUDE, PROJECT_FILE, type ProjectConfig } from "./project.js";
 import { CONFIG_KINDS, type ConfigKind } from "./schemas.js";
 import type { WorkspaceFs } from "./workspace-fs.js";
 
@@ -20,8 +20,10 @@ export interface ExcludedDefinition {
   path: string;
   /** 1-based line of its `name:`. */
   line: number;
-  /** The `config.exclude` glob that keeps the file out. */
+  /** The `config.exclude` glob that keeps the file out ("" when {@link notIncluded}). */
   glob: string;
+  /** True when the file is out because no `config.include` glob matches it (a `.yml` file beside `*.yaml` globs). */
+  notIncluded?: true;
 }
 
 /** A secret reference written in an excluded file (`secret: NAME`, found by its line: no parse). */
@@ -32,8 +34,10 @@ export interface ExcludedReference {
   path: string;
   /** 1-based line of the reference. */
   line: number;
-  /** The `config.exclude` glob that keeps the file out. */
+  /** The `config.exclude` glob that keeps the file out ("" when {@link notIncluded}). */
   glob: string;
+  /** True when the file is out because no `config.include` glob matches it. */
+  notIncluded?: true;
 }
 
 /** What {@link readExcludedFiles} finds in the files config.exclude keeps out. */
@@ -48,6 +52,25 @@ export const EXCLUDED_SCAN_MAX_ENTRIES = 20_000;
 export const EXCLUDED_SCAN_MAX_FILES = 200;
 /** Largest excluded file it reads, in bytes (larger ones are passed over). */
 export const EXCLUDED_SCAN_MAX_BYTES = 256 * 1024;
+
+/** A YAML file's name (the only files that can be config files). */
+const YAML_FILE = /\.ya?ml$/i;
+
+/**
+ * True when `include` is not the default: a YAML file that none of its globs matches is then out
+ * of the project, and a message names it as it names a file `config.exclude` keeps out.
+ */
+export function hasOwnInclude(include: readonly string[]): boolean {
+  return include.length !== DEFAULT_INCLUDE.length || include.some((g, i) => g !== DEFAULT_INCLUDE[i]);
+}
+
+/**
+ * True when `rel` (relative to the project root) is a YAML file that no include glob of `filter`
+ * matches, other than the root's stellar.yaml and .sops.yaml (see {@link hasOwnInclude}).
+ */
+export function notIncludedYaml(filter: GlobFilter, rel: string): boolean {
+  return YAML_FILE.test(rel) && rel !== PROJECT_FILE && rel !== ".sops.yaml" && !filter.includes(rel);
+}
 
 const KIND_LINE = /^kind:[ \t]*["']?([a-z_]+)["']?[ \t]*(?:#.*)?$/;
 const NAME_LINE = /^name:[ \t]*["']?([A-Za-z][A-Za-z0-9_.-]*)["']?[ \t]*(?:#.*)?$/;
@@ -101,14 +124,17 @@ export function readExcludedDefinitions(fs: WorkspaceFs, project: ProjectConfig)
 
 /**
  * Reads the objects defined, and the secrets referenced, in the files of the project at `project.root` that an `include` glob
- * selects and a `config.exclude` glob keeps out (not the default `node_modules/**`, nor `.git`,
+ * selects and a `config.exclude` glob keeps out, and, when `config.include` is not the default, in the YAML files that
+ * no `include` glob selects (marked `notIncluded`) (not the default `node_modules/**`, nor `.git`,
  * `node_modules` or the secrets folder, nor another project's folder, nor through symbolic links).
  * Bounded: at most {@link EXCLUDED_SCAN_MAX_ENTRIES} directory entries listed and
  * {@link EXCLUDED_SCAN_MAX_FILES} files of at most {@link EXCLUDED_SCAN_MAX_BYTES} read. Never throws.
  */
 export function readExcludedFiles(fs: WorkspaceFs, project: ProjectConfig): ExcludedFiles {
   const globs = project.exclude.filter((g) => !DEFAULT_EXCLUDE.includes(g));
-  if (globs.length === 0) return { definitions: [], references: [] };
+  // with include globs of its own, a YAML file that none matches is out of the project too (`refund.yml` beside `**/*.yaml`)
+  const narrowInclude = hasOwnInclude(project.include);
+  if (globs.length === 0 && !narrowInclude) return { definitions: [], references: [] };
   const filter = new GlobFilter(project.include, globs);
   const secretsRel = project.secretsDir.replace(/\/+$/, "");
   const out: ExcludedDefinition[] = [];
@@ -134,14 +160,20 @@ export function readExcludedFiles(fs: WorkspaceFs, project: ProjectConfig): Excl
         continue;
       }
       if (!entry.isFile()) continue;
-      const glob = filter.excludedBy(rel);
-      if (glob === undefined) continue;
+      let glob = filter.excludedBy(rel);
+      let notIncluded = false;
+      if (glob === undefined) {
+        if (!narrowInclude || !notIncludedYaml(filter, rel)) continue;
+        notIncluded = true;
+        glob = "";
+      }
       files++;
       try {
         if (fs.stat(abs).size > EXCLUDED_SCAN_MAX_BYTES) continue;
         const text = fs.readFile(abs);
-        out.push(...definitionsIn(text, rel, glob));
-        references.push(...referencesIn(text, rel, glob));
+        const mark = <T extends object>(items: T[]): T[] => (notIncluded ? items.map((i) => ({ ...i, notIncluded: true as const })) : items);
+        out.push(...mark(definitionsIn(text, rel, glob)));
+        references.push(...mark(referencesIn(text, rel, glob)));
       } catch {
         // unreadable: it defines nothing we can name
       }

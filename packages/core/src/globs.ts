@@ -126,6 +126,10 @@ export class GlobFilter implements PathFilter {
   matches(path: string): boolean {
     return this.include.some((r) => r.test(path)) && !this.exclude.some((r) => r.test(path));
   }
+  /** True when an include glob matches the file `path` (whether or not an exclude glob keeps it out). */
+  includes(path: string): boolean {
+    return this.include.some((r) => r.test(path));
+  }
   /** True when a directory is excluded as a whole (its walk can be skipped). */
   excludesDirectory(path: string): boolean {
     return this.exclude.some((r) => r.test(path));

@@ -319,8 +319,39 @@ export function schemaDiagnostics(
       ),
     );
   }
+  // A `type: static` header with the name under `secret:` and no `value` (a secret header with the
+  // wrong type): one mistake, reported once at the type with `secret` as the fix (ajv sees a missing
+  // `value` and an unknown `secret`)
+  const secretForStatic = new Set(
+    errors
+      .filter((e) => e.keyword === "required" && (e.params as { missingProperty?: unknown }).missingProperty === "value")
+      .map((e) => e.instancePath)
+      .filter((path) => {
+        const at = decodePointer(path);
+        return /^\/headers\/\d+$/.test(path) && scalarAt(value, [...at, "type"]) === "static" && typeof scalarAt(value, [...at, "secret"]) === "string";
+      }),
+  );
+  for (const path of secretForStatic) {
+    const segments = decodePointer(path);
+    const typeRange = nodeRange(locatePath(locatePath(root, segments).node, ["type"]).node) ?? fallback;
+    out.push(
+      diagnosticAt(
+        "schema",
+        severity,
+        file,
+        lines,
+        typeRange,
+        `a header that names a secret (\`secret: ${String(scalarAt(value, [...segments, "secret"]))}\`) is \`type: secret\`: a \`type: static\` header takes a plain \`value\` and sends no secret; change \`type\` to \`secret\` in "${segments.join(".")}"`,
+        { suggestion: "secret" },
+      ),
+    );
+  }
   for (const e of errors) {
     if (e.keyword === "required" && mergeKeyAt.has(e.instancePath)) continue;
+    if (secretForStatic.has(e.instancePath)) {
+      const prop = (e.params as { missingProperty?: unknown; additionalProperty?: unknown; unevaluatedProperty?: unknown });
+      if (prop.missingProperty === "value" || prop.additionalProperty === "secret" || prop.unevaluatedProperty === "secret") continue;
+    }
     if (valueForSecret.has(e.instancePath)) {
       const prop = (e.params as { missingProperty?: unknown; additionalProperty?: unknown; unevaluatedProperty?: unknown });
       if (prop.missingProperty === "secret" || prop.additionalProperty === "value" || prop.unevaluatedProperty === "value") continue;

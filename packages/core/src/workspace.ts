@@ -11,12 +11,12 @@ import type { ProposalFile } from "./proposals.js";
 import type { CatalogEntry, ParsedCatalog } from "./catalog.js";
 import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./config.js";
 import type { Diagnostic } from "./diagnostics.js";
-import type { ExcludedDefinition, ExcludedFiles, ExcludedReference } from "./excluded.js";
+import { hasOwnInclude, notIncludedYaml, type ExcludedDefinition, type ExcludedFiles, type ExcludedReference } from "./excluded.js";
 import type { OtherProject, OtherProjectDefinition } from "./other-projects.js";
 import type { TextRange } from "./position.js";
 import { GlobFilter } from "./globs.js";
 import { DEFAULT_EXCLUDE, type ProjectConfig } from "./project.js";
-import { nearestName } from "./names.js";
+import { editDistance, nearestName } from "./names.js";
 import type { ConfigKind } from "./schemas.js";
 import type { EnvironmentFile, SecretDefinition } from "./secrets-dir.js";
 import type { SecretsDirSurvey } from "./secrets-folder.js";
@@ -211,15 +211,19 @@ export class WorkspaceIndex {
     const known = this.#excluded;
     if (known === undefined || this.#readExcluded === undefined) return false;
     const globs = this.#project.exclude.filter((g) => !DEFAULT_EXCLUDE.includes(g));
-    if (globs.length === 0) return false;
+    // (with include globs of its own, a YAML file that none matches is read too: see readExcludedFiles)
+    const narrowInclude = hasOwnInclude(this.#project.include);
+    if (globs.length === 0 && !narrowInclude) return false;
     const filter = new GlobFilter(this.#project.include, globs);
     const paths = new Set([...known.definitions.map((d) => d.path), ...known.references.map((r) => r.path)]);
-    const touched = rels.some((rel) => filter.excludedBy(rel) !== undefined || [...paths].some((p) => p === rel || p.startsWith(`${rel}/`)));
+    const touched = rels.some(
+      (rel) => filter.excludedBy(rel) !== undefined || (narrowInclude && notIncludedYaml(filter, rel)) || [...paths].some((p) => p === rel || p.startsWith(`${rel}/`)),
+    );
     if (!touched) return false;
     this.#excluded = undefined;
     const again = this.#excludedFiles();
     const key = (f: ExcludedFiles): string =>
-      [...f.definitions.map((d) => `d\u0000${d.kind}\u0000${d.name}\u0000${d.path}\u0000${d.line}\u0000${d.glob}`), ...f.references.map((r) => `r\u0000${r.secret}\u0000${r.path}\u0000${r.line}\u0000${r.glob}`)].join("\n");
+      [...f.definitions.map((d) => `d\u0000${d.kind}\u0000${d.name}\u0000${d.path}\u0000${d.line}\u0000${d.glob}\u0000${d.notIncluded === true}`), ...f.references.map((r) => `r\u0000${r.secret}\u0000${r.path}\u0000${r.line}\u0000${r.glob}\u0000${r.notIncluded === true}`)].join("\n");
     return key(known) !== key(again);
   }
 
@@ -546,12 +550,22 @@ export class WorkspaceIndex {
    * The defined secret name nearest to `name` (see {@link nearestName}: same name in another case
    * first), cached until the set of secret names changes. Undefined when none is close.
    */
-  nearestSecretName(name: string): { name: string; caseOnly: boolean } | undefined {
+  nearestSecretName(name: string): { name: string; caseOnly: boolean; others?: string[] } | undefined {
     const d = this.build();
     const cached = this.secretSuggestions.get(name);
     if (cached !== undefined) return cached ?? undefined;
     const lower = d.lowerNames.get(name.toLowerCase());
-    const found = lower !== undefined && lower !== name ? { name: lower, caseOnly: true } : nearestName(name, d.sortedNames);
+    let found: { name: string; caseOnly: boolean; others?: string[] } | undefined =
+      lower !== undefined && lower !== name ? { name: lower, caseOnly: true } : nearestName(name, d.sortedNames);
+    if (found !== undefined && !found.caseOnly) {
+      // an ambiguous typo: the other names exactly as near (a prefix match, past the typo limit, has none)
+      const target = name.toLowerCase();
+      const distance = editDistance(target, found.name.toLowerCase());
+      if (distance <= Math.max(2, Math.floor(name.length / 3))) {
+        const others = d.sortedNames.filter((c) => c !== found!.name && c !== name && editDistance(target, c.toLowerCase(), distance) === distance);
+        if (others.length > 0) found = { ...found, others };
+      }
+    }
     this.secretSuggestions.set(name, found ?? null);
     return found;
   }

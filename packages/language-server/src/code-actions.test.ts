@@ -294,3 +294,31 @@ describe("a client without codeActionLiteralSupport (it takes Command objects on
     });
   });
 });
+
+describe("quick fixes for a typo one edit away from two names (qa s23)", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  beforeAll(async () => {
+    project = await makeTempProject({ development: { dhl_api_key: VALUE, dhl_app_key: VALUE }, staging: { dhl_api_key: VALUE, dhl_app_key: VALUE }, production: { dhl_api_key: VALUE, dhl_app_key: VALUE } }, {});
+    server = await startInMemory({ folders: [project.dir] });
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  it("offers a Replace for each name, none preferred (an editor applies a preferred fix on its own), and no Add secret", async () => {
+    const rel = "connections/dhl.yaml";
+    const text = "kind: api_connection\nname: dhl\nbase_url: https://api-eu.dhl.com\nheaders:\n  - { name: DHL-API-Key, type: secret, secret: dhl_ap_key }\n";
+    const uri = project.uri(rel);
+    project.write(rel, text);
+    await server.open(uri, text);
+    const diagnostics = (await server.waitForDiagnostics(uri, (ds) => ds.some((d) => d.code === "unknown-secret"))).filter((d) => d.code === "unknown-secret");
+    const actions = (await server.client.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: diagnostics[0]!.range, context: { diagnostics } })) as CodeAction[];
+    expect(actions.map((a) => [a.title, a.isPreferred ?? false, a.edit?.changes?.[uri]?.[0]?.newText])).toEqual([
+      ["Replace with dhl_api_key", false, "dhl_api_key"],
+      ["Replace with dhl_app_key", false, "dhl_app_key"],
+    ]);
+    expect(actions[0]?.edit?.changes?.[uri]?.[0]?.range).toEqual(rangeOf(text, "dhl_ap_key"));
+  });
+});

@@ -256,7 +256,8 @@ export function missingEnvironments(model: ProjectModel, path: string, d: LspDia
 /**
  * Quick fixes for the diagnostics of a range (`path` is the document's absolute path):
  * - a "did you mean" suggestion (unknown secret, environment or reference, schema enum values and
- *   field names): *Replace with X*, preferred (not at a YAML alias `*h`: see {@link isAliasAt});
+ *   field names): *Replace with X*, preferred (not at a YAML alias `*h`: see {@link isAliasAt}); for
+ *   an ambiguous typo one *Replace with X* per name as near (`alternatives`), none preferred;
  * - `unknown-secret`: *Add secret NAME*, after the replacement, and not at all when the name is
  *   one edit (or only case) away from an existing one (it would invite creating the typo);
  * - `unused-secret`: *Delete secret NAME*;
@@ -273,13 +274,17 @@ export function codeActions(model: ProjectModel, uri: string, diagnostics: LspDi
     const data = (d.data ?? {}) as DiagnosticData;
     const code = typeof d.code === "string" ? d.code : undefined;
     if (code !== undefined && REPLACEABLE.has(code) && data.suggestion !== undefined && !isEmptyRange(d.range) && !isAliasAt(text, d.range)) {
-      out.push({
-        title: `Replace with ${data.suggestion}`,
-        kind: CodeActionKind.QuickFix,
-        diagnostics: [d],
-        isPreferred: true,
-        edit: { changes: { [uri]: [{ range: d.range, newText: data.suggestion }] } },
-      });
+      // an ambiguous typo (names as near as each other): one Replace each, none preferred (an editor may apply a preferred fix unasked)
+      const alternatives = Array.isArray(data.alternatives) ? data.alternatives.filter((a): a is string => typeof a === "string") : [];
+      for (const replacement of [data.suggestion, ...alternatives]) {
+        out.push({
+          title: `Replace with ${replacement}`,
+          kind: CodeActionKind.QuickFix,
+          diagnostics: [d],
+          isPreferred: alternatives.length === 0,
+          edit: { changes: { [uri]: [{ range: d.range, newText: replacement }] } },
+        });
+      }
     }
     if (code === "unknown-secret" && data.secret !== undefined) {
       // (one edit from an existing name: a typo, also at an alias where no Replace is offered)

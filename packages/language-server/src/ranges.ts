@@ -50,6 +50,8 @@ const SEVERITY: Record<EditorSeverity, DiagnosticSeverity> = {
 export interface DiagnosticData {
   secret?: string;
   suggestion?: string;
+  /** Other replacements as near as `suggestion` (core's `alternatives`: an ambiguous typo). */
+  alternatives?: string[];
 }
 
 /** Converts one core diagnostic; `severity` is the effective one after overrides. */
@@ -57,6 +59,7 @@ export function toLspDiagnostic(d: Diagnostic, severity: EditorSeverity = d.seve
   const data: DiagnosticData = {};
   if (d.secret !== undefined) data.secret = d.secret;
   if (d.suggestion !== undefined) data.suggestion = d.suggestion;
+  if (d.alternatives !== undefined) data.alternatives = [...d.alternatives];
   return {
     range: diagnosticRange(d),
     severity: SEVERITY[severity],

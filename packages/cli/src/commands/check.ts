@@ -50,8 +50,9 @@ Output (stdout):
   text    file:line:column: severity rule-id message   (files, and the paths and commands
           of messages, relative to the current directory, as git prints them)
   json    {"diagnostics":[{"rule","severity","file","line","column","endLine","endColumn",
-          "message","secret"?,"suggestion"?}],"summary":{"errors","warnings"}} (files
-          relative to the repository root, wherever check runs; sarif too)
+          "message","secret"?,"suggestion"?,"alternatives"?}],"summary":{"errors",
+          "warnings"}} (files relative to the repository root, wherever check runs; sarif
+          too; "alternatives": other names as near as "suggestion", an ambiguous typo)
   sarif   SARIF 2.1.0, for code scanning
 A summary line and skipped files (symbolic link loops, files over 8 MiB) go to stderr.
 
@@ -71,7 +72,9 @@ export function toSarif(diagnostics: readonly Diagnostic[], root: string, versio
   return sarifLog(
     diagnostics.map((d) => ({
       ...diagnosticResult(d),
-      ...(d.secret !== undefined ? { properties: { secret: d.secret, ...(d.suggestion !== undefined ? { suggestion: d.suggestion } : {}) } } : {}),
+      ...(d.secret !== undefined
+        ? { properties: { secret: d.secret, ...(d.suggestion !== undefined ? { suggestion: d.suggestion } : {}), ...(d.alternatives !== undefined ? { alternatives: d.alternatives } : {}) } }
+        : {}),
     })),
     { root, version },
   );

@@ -56,6 +56,25 @@ describe("readCommitState and the files config.exclude keeps out", () => {
   });
 });
 
+describe("readCommitState and the YAML files no config.include glob matches (qa s23)", () => {
+  it("reads them (bounded), so that unknown-reference names the .yml file as check does", async () => {
+    const git = fakeGit({
+      "stellar.yaml": 'version: 1\nenvironments:\n  development:\n    members: {}\nconfig:\n  include: ["agents/**/*.yaml"]\n',
+      "secrets/development.enc.yaml": env("stripe_api_key"),
+      "agents/returns.yaml": "kind: agent\nname: returns\nactions: [refund_return]\n",
+      "agents/actions/refund_return.yml": "kind: action\nname: refund_return\nmethod: POST\npath: /refunds\n",
+      "docs/notes.txt": "not a config file",
+    });
+    const state = await readCommitState(git, "/r", "HEAD", "head");
+    expect(git.read.has("agents/actions/refund_return.yml")).toBe(true);
+    expect(git.read.has("docs/notes.txt")).toBe(false);
+    expect(state.diagnostics.find((d) => d.rule === "unknown-reference")?.message).toContain(
+      "agents/actions/refund_return.yml:2 defines it, but no config.include glob of stellar.yaml matches that file",
+    );
+    expect(state.index?.configFiles.has("agents/actions/refund_return.yml")).toBe(false);
+  });
+});
+
 describe("projectFolders", () => {
   it("lists the top-most folders with a stellar.yaml of their own, not the root, the secrets folder or a folder holding it", () => {
     const paths = [

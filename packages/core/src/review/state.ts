@@ -11,7 +11,7 @@ import type { Diagnostic } from "../diagnostics.js";
 import { GlobFilter } from "../globs.js";
 import { classifyPath, loadWorkspace, type ConfigScope, type SkippedFile, type WorkspaceFs } from "../load.js";
 import { DEFAULT_EXCLUDE, parseProjectConfig, PROJECT_FILE, type ProjectConfig } from "../project.js";
-import { EXCLUDED_SCAN_MAX_FILES } from "../excluded.js";
+import { EXCLUDED_SCAN_MAX_FILES, hasOwnInclude, notIncludedYaml } from "../excluded.js";
 import { OTHER_PROJECTS_MAX_BYTES, OTHER_PROJECTS_MAX_FILES, readOtherProjects, type OtherProject } from "../other-projects.js";
 import { sopsConfigCandidates } from "../sops-config.js";
 import { normalizeSecretsDir } from "@stellar-secrets/sops";
@@ -230,10 +230,12 @@ async function readTreeState(
   // unused-secret message names the one that defines or references the name, as check does
   if (parsed !== undefined) {
     const excluded = new GlobFilter(parsed.include, parsed.exclude.filter((g) => !DEFAULT_EXCLUDE.includes(g)));
+    // (and, with include globs of its own, the YAML files none of them matches: a `.yml` beside `*.yaml` globs)
+    const ownInclude = hasOwnInclude(parsed.include);
     let n = 0;
     for (const [rel, id] of files) {
       if (n >= EXCLUDED_SCAN_MAX_FILES) break;
-      if (wanted.has(id) || excluded.excludedBy(rel) === undefined) continue;
+      if (wanted.has(id) || (excluded.excludedBy(rel) === undefined && !(ownInclude && notIncludedYaml(excluded, rel) && !/(^|\/)node_modules\//.test(rel)))) continue;
       wanted.add(id);
       n++;
     }
