@@ -572,3 +572,18 @@ describe("a reference that is the valid form of a name written with plain sops (
     ]);
   });
 });
+
+describe("an environment declared in stellar.yaml that has no file yet (a new one)", () => {
+  it("says at each missing value that the file does not exist and that the first set creates it; other environments' wording is unchanged", () => {
+    const index = workspaceWith({ "connectors/pay.yaml": "kind: auth_connector\nname: pay\ntype: bearer_token\ntoken: { secret: brand_new_token }\n" });
+    const before = checkWorkspace(index).filter((d) => d.rule === "missing-environment-value" && d.file === "connectors/pay.yaml");
+    expect(before).toEqual([]); // (unknown-secret: no file has it yet)
+    const { index: withFile } = loadWorkspace(FIXTURE, { atRoot: true });
+    withFile.setConfigFile(parseConfigFile("kind: auth_connector\nname: pay\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n", "connectors/pay.yaml"));
+    withFile.removeEnvironmentFile("staging");
+    const ds = checkWorkspace(withFile).filter((d) => d.rule === "missing-environment-value" && d.file === "connectors/pay.yaml");
+    expect(ds.map((d) => d.message)).toEqual([
+      'secret "stripe_api_key" has no value in staging (secrets/staging.enc.yaml does not exist yet: the first `stellar-secrets set` in that environment creates it), where auth connector "pay" is used; set it with `stellar-secrets set stripe_api_key --env staging`',
+    ]);
+  });
+});

@@ -3,6 +3,7 @@
  * Rule severities come from the rule table, overridden by stellar.yaml's `rules`.
  */
 import type { ConfigDocument, ConfigFile, ObjectLink, PlainValue, SecretReference } from "./config.js";
+import { environmentFileName } from "@stellar-secrets/sops";
 import { pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { describeNonDescriptiveName, editDistance, nearestName, quoteName, secretNameFromContext, suggestSecretName, validateSecretName } from "./names.js";
@@ -959,7 +960,13 @@ function checkReference(
   missing ??= [];
   empty ??= [];
   const parts: string[] = [];
-  if (missing.length > 0) parts.push(`no value in ${missing.join(", ")}`);
+  if (missing.length > 0) {
+    // a declared environment without any file yet (a new one): say so once, where the value is missing
+    const noFile = missing.filter((e) => !index.environmentFiles.has(e));
+    const what = `${noFile.map((e) => `${index.project.secretsDir}/${environmentFileName(e)}`).join(", ")} ${noFile.length === 1 ? "does" : "do"} not exist yet`;
+    const where = noFile.length === 0 ? "" : ` (${what}: the first \`stellar-secrets set\` in ${noFile.length === 1 ? "that environment" : "each"} creates it)`;
+    parts.push(`no value in ${missing.join(", ")}${where}`);
+  }
   if (empty.length > 0) parts.push(`an empty value in ${empty.join(", ")}`);
   // every environment to fix, in the order they are declared
   const envs = needed.filter((e) => missing.includes(e) || empty.includes(e));
