@@ -92,6 +92,25 @@ describe("checkStaleMac", () => {
     expect(run(head)).toEqual([]);
   });
 
+  // found by the keyless fuzz (pnpm fuzz): the file alone proves that no key opens these
+  it("flags a value's ENC string that no key opens (a space in the IV, a 15-byte tag, data that is not base64), in the file alone, at the name", () => {
+    const spaced = head.replace(/^(stripe_api_key: ENC\[AES256_GCM,data:[^,]*,iv:.{4})/m, "$1 ");
+    expect(run(spaced).map((x) => [x.rule, x.secret, x.line])).toEqual([["stale-mac", "stripe_api_key", 1]]);
+    const shortTag = head.replace(/^(hubspot_api_token: ENC\[[^\]]*,tag:)[^,]+/m, "$1AAAAAAAAAAAAAAAAAAAA");
+    expect(run(shortTag).map((x) => [x.rule, x.secret])).toEqual([["stale-mac", "hubspot_api_token"]]);
+    const oddData = head.replace(/^(hubspot_api_token: ENC\[AES256_GCM,data:)/m, "$1A");
+    expect(run(oddData).map((x) => [x.rule, x.secret])).toEqual([["stale-mac", "hubspot_api_token"]]);
+    expect(run(spaced)[0]!.message).toContain("git checkout --");
+  });
+
+  it("flags a mac ENC string that no key opens, in the file alone, at the mac key", () => {
+    const broken = head.replace(/^(\s+mac: ENC\[AES256_GCM,data:.{10})/m, "$1x");
+    const d = run(broken);
+    expect(d.map((x) => x.rule)).toEqual(["stale-mac"]);
+    expect(broken.split("\n")[d[0]!.line - 1]).toMatch(/^\s+mac: /);
+    expect(d[0]!.secret).toBeUndefined();
+  });
+
   it("flags the same ciphertext under two names, at the second name", () => {
     const lines = head.split("\n");
     const first = lines[0]!.slice(lines[0]!.indexOf(": ") + 2);

@@ -4,11 +4,12 @@
  * - values that differ from the committed version under a byte-identical `mac` and `lastmodified`,
  * - a byte-identical `mac` under another `lastmodified` (the MAC's AAD) or `mac_only_encrypted`
  *   (which changes what the MAC hashes), and another `mac` under the same values and `lastmodified`,
- * - the same ciphertext under two names, and
+ * - the same ciphertext under two names,
+ * - an ENC string (a value's or the MAC's) that no key can open (bad base64, IV or tag length), and
  * - leftover merge conflict markers
  * all mean the file was edited or merged by hand, and no one can decrypt it (MAC mismatch).
  */
-import { ciphertextIdentity, CONFLICT_MARKER_LINE, macAad, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, CONFLICT_MARKER_LINE, encStringProblem, macAad, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { textLines, type LineIndex, type TextRange } from "./position.js";
 import type { Severity } from "./rules.js";
@@ -103,6 +104,19 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
     const type = e.type as string | undefined;
     if (type === undefined || VALUE_TYPES.has(type)) continue;
     report(e.nameRange, `secret "${e.name}" in ${path} is stored with type "${type.slice(0, 20)}", which no write gives a value (the type is covered by no tag): it was edited by hand, and it does not decrypt; ${restoreFile}`, e.name);
+  }
+
+  // an ENC string whose grammar, base64, IV or tag length no key can open (the checks the envelope
+  // makes before decrypting): a value's makes the whole file undecryptable, the MAC's too
+  for (const e of file.entries) {
+    if (e.raw === "" || !e.encrypted || out.some((d) => d.secret === e.name)) continue;
+    const problem = encStringProblem(e.raw);
+    if (problem === undefined) continue;
+    report(e.nameRange, `secret "${e.name}" in ${path} has an ENC string no key can open (${problem}): it was edited by hand, and the file does not decrypt; ${restoreFile}`, e.name);
+  }
+  const macProblem = file.metadata.mac === "" ? undefined : encStringProblem(file.metadata.mac);
+  if (macProblem !== undefined) {
+    report(macRange(text, file), `sops.mac of ${path} is an ENC string no key can open (${macProblem}): it was edited by hand, so no one can verify or decrypt the file; ${restoreFile}`);
   }
 
   const byIv = new Map<string, string>();

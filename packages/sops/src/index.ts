@@ -114,6 +114,7 @@ export {
   formatGoFloat,
   formatLastModified,
   ciphertextIdentity,
+  encStringProblem,
   isEncValue,
   parseEnc,
   type SopsValueType,

@@ -77,6 +77,22 @@ const B64_STRICT = "(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{
  */
 const CANONICAL_ENC = new RegExp(`^ENC\\[AES256_GCM,data:(${B64_STRICT}),iv:(${B64_STRICT}),tag:([A-Za-z0-9+/]{21}[AQgw]==),type:(str|int|float|bool|time|comment|bytes)\\]$`);
 
+/**
+ * Why no key can open the ENC string `raw`, read without a key (undefined when only the data key
+ * can tell): it breaks the grammar, its type is none sops knows, its base64 is not strict and
+ * canonical, its IV is empty or its tag is not 16 bytes: the checks {@link decryptValue} makes
+ * before it decrypts, so a file holding such a string never decrypts, for anyone. The reason
+ * names no part of the ciphertext. Pure; never throws.
+ */
+export function encStringProblem(raw: string): string | undefined {
+  try {
+    decodeEnc(raw);
+    return undefined;
+  } catch (e) {
+    return e instanceof SopsError ? e.message.replace(/^value /, "") : "it cannot be read";
+  }
+}
+
 /** The decoded parts of an ENC string and its type; throws as {@link decryptValue} does when it breaks the grammar. */
 function decodeEnc(enc: string): { data: Buffer; iv: Buffer; tag: Buffer; type: SopsValueType } {
   const m = CANONICAL_ENC.exec(enc);
