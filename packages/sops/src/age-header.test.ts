@@ -85,6 +85,17 @@ describe("inspectAgeEnvelope", () => {
     if (!info.ok) expect(info.problem).toMatch(/age|enc/);
   });
 
+  // found by the keyless fuzz (pnpm fuzz): the envelope's strict armor reader (as age's) refuses these, so no key opens the stanza
+  it.each([
+    ["a space inside a line", ONE_RECIPIENT.replace("MDJqRXlFQlBN", "MDJqRXlF QlBN")],
+    ["a line shorter than 64 columns before the last", ONE_RECIPIENT.replace("MDJqRXlFQlBN", "MDJqRXlFQlB")],
+    ["a line longer than 64 columns", ONE_RECIPIENT.replace("MDJqRXlFQlBN", "MDJqRXlFQlBNx")],
+    ["padding before the last line", ONE_RECIPIENT.replace("MDJqRXlFQlBN", "MDJqRXlFQlB=")],
+    ["non-zero spare bits before the padding", ONE_RECIPIENT.replace("Rnw==", "Rnx==")],
+  ])("reports armor the strict age reader refuses (%s)", (_, enc) => {
+    expect(inspectAgeEnvelope(enc)).toMatchObject({ ok: false, problem: expect.stringContaining("armor") });
+  });
+
   it("stops at an absurd number of stanzas", () => {
     const many = `age-encryption.org/v1\n${`-> X25519 x\n${BODY}`.repeat(1001)}${MAC}`;
     expect(inspectAgeEnvelope(armored(many))).toMatchObject({ ok: false, problem: expect.stringContaining("more than 1000") });
