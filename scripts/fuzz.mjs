@@ -15,7 +15,7 @@
  * uses too), `check` against the committed original (the pre-commit hook), `review` of the change
  * original → mutant, and the merge driver's reading with the mutant as one side. Each is classified
  * against the decrypting reader; the DEFECT classes must be 0.
- * Usage: node scripts/fuzz.mjs [--cases 10000] [--seed 12] [--resolver-every 1] [--no-keyless] [--show 20]
+ * Usage: node scripts/fuzz.mjs [--cases 10000] [--seed 12] [--resolver-every 1] [--no-keyless] [--show 20] [--dump CASE,...|problems]
  * Exits 1 when accepted-changed, crashed or a keyless DEFECT class is not 0. Needs a build (`pnpm build`).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -146,6 +146,12 @@ function same(values) {
   return true;
 }
 
+/** Prints the lines of a mutant that differ from the valid file (ciphertext only: the file holds no plaintext; the key is this run's). */
+function dump(c, used, text) {
+  const before = new Set(base.split("\n"));
+  console.log(`--- case ${c} (${used.join(", ")}):\n${text.split("\n").map((l, i) => (before.has(l) ? undefined : `${i + 1}: ${JSON.stringify(l)}`)).filter(Boolean).join("\n")}`);
+}
+
 const dir = mkdtempSync(join(tmpdir(), "stellar-fuzz-"));
 const file = join(dir, "production.enc.yaml");
 const counts = { tried: 0, refused: 0, "accepted-unchanged": 0, "accepted-changed": 0, crashed: 0 };
@@ -175,11 +181,8 @@ try {
       text = MUTATIONS[m](text);
     }
     for (const m of used) byMutation[m]++;
-    if (opts.dump !== undefined && opts.dump.split(",").map(Number).includes(c)) {
-      // the lines of the mutant that differ from the valid file (ciphertext only: the file holds no plaintext)
-      const before = new Set(base.split("\n"));
-      console.log(`--- case ${c} (${used.join(", ")}):\n${text.split("\n").map((l, i) => (before.has(l) ? undefined : `${i + 1}: ${JSON.stringify(l)}`)).filter(Boolean).join("\n")}`);
-    }
+    const problemsBefore = problems.length;
+    if (opts.dump !== undefined && opts.dump.split(",").map(Number).includes(c)) dump(c, used, text);
     counts.tried++;
     let decrypted;
     try {
@@ -221,6 +224,7 @@ try {
       }
       keylessMs += performance.now() - t0;
     }
+    if (opts.dump === "problems" && problems.length > problemsBefore) dump(c, used, text);
     if (c % RESOLVER_EVERY === 0) {
       resolverCounts.tried++;
       writeFileSync(file, text);
