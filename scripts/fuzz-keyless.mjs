@@ -105,6 +105,7 @@ export async function keylessReaders({ sops, core, key, base, original }) {
       }
     };
     if (!file.metadata.age.some((s) => readable(s.enc))) return "no readable age stanza";
+    if (!file.metadata.age.some((s) => sops.agePayloadBytes(s.enc) === sops.WRAPPED_DATA_KEY_PAYLOAD_BYTES)) return "no stanza holds a 32-byte data key";
     return undefined;
   }
 
@@ -126,6 +127,29 @@ export async function keylessReaders({ sops, core, key, base, original }) {
     if (sameMac && !sameTime) return "lastmodified changed under the committed mac";
     if (!sameMac && sameTime && sameEntries) return "mac replaced alone";
     return undefined;
+  }
+
+  /** What differs in a well-formed mutant that only a key can refuse (for the breakdown of that class). */
+  function structureKind(text) {
+    let file;
+    let before;
+    try {
+      file = sops.parseSecretsFile(text);
+      before = sops.parseSecretsFile(base);
+    } catch {
+      return "unparsed";
+    }
+    const kinds = [];
+    const names = file.entries.map((e) => e.name);
+    const was = before.entries.map((e) => e.name);
+    if ([...names].sort().join() !== [...was].sort().join()) kinds.push(names.length < was.length ? "a name missing" : names.length > was.length ? "a name added" : "a name renamed");
+    else if (names.join() !== was.join()) kinds.push("names reordered");
+    else if (file.entries.some((e, i) => e.type !== before.entries[i].type)) kinds.push("a value's type");
+    else if (file.entries.some((e, i) => sops.ciphertextIdentity(e.raw) !== sops.ciphertextIdentity(before.entries[i].raw))) kinds.push("a value's ciphertext");
+    if (file.metadata.lastmodified !== before.metadata.lastmodified) kinds.push("lastmodified");
+    if (file.metadata.mac !== before.metadata.mac) kinds.push("mac");
+    if (file.metadata.age.map((a) => a.enc.replace(/\s+/g, "")).join() !== before.metadata.age.map((a) => a.enc.replace(/\s+/g, "")).join()) kinds.push("age stanza");
+    return kinds.length === 0 ? "other" : kinds.join(" + ");
   }
 
   function classify(reader, outcome, decrypted, text, names, errors) {
@@ -203,7 +227,7 @@ export async function keylessReaders({ sops, core, key, base, original }) {
     return results;
   }
 
-  return { read, merge, provable };
+  return { read, merge, provable, structureKind };
 }
 
 /** Per name: the side that changed it, ours when both did (a conflict keeps ours). */

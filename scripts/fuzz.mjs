@@ -15,7 +15,7 @@
  * uses too), `check` against the committed original (the pre-commit hook), `review` of the change
  * original → mutant, and the merge driver's reading with the mutant as one side. Each is classified
  * against the decrypting reader; the DEFECT classes must be 0.
- * Usage: node scripts/fuzz.mjs [--cases 10000] [--seed 12] [--resolver-every 1] [--no-keyless] [--show 20] [--dump CASE,...|problems]
+ * Usage: node scripts/fuzz.mjs [--cases 10000] [--seed 12] [--resolver-every 1] [--no-keyless] [--show 20] [--dump CASE,...|problems] [--dump-class READER:CLASS]
  * Exits 1 when accepted-changed, crashed or a keyless DEFECT class is not 0. Needs a build (`pnpm build`).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -31,6 +31,7 @@ const { values: opts } = parseArgs({
     "no-keyless": { type: "boolean", default: false },
     show: { type: "string", default: "20" },
     dump: { type: "string" },
+    "dump-class": { type: "string" },
   },
 });
 const KEYLESS = !opts["no-keyless"];
@@ -169,6 +170,8 @@ const DEFECT = new Set(CLASSES.filter((c) => c.defect).map((c) => c.id));
 let keylessMs = 0;
 /** reader → why the file alone proves it undecryptable → cases, for the DEFECT class */
 const provableWhy = {};
+/** reader → what differs → cases, for the well-formed files only a key refuses */
+const structureKinds = {};
 const started = Date.now();
 try {
   for (let c = 0; c < CASES; c++) {
@@ -208,6 +211,12 @@ try {
         if (v.cls !== "decrypts-agrees" && v.cls !== "refused-flagged") {
           const byMut = (keylessByMutation[reader][v.cls] ??= {});
           for (const m of new Set(used)) byMut[m] = (byMut[m] ?? 0) + 1;
+        }
+        if (opts["dump-class"] === `${reader}:${v.cls}`) dump(c, used, text);
+        if (v.cls === "refused-needs-key-structure") {
+          const kinds = (structureKinds[reader] ??= {});
+          const k = keyless.structureKind(text);
+          kinds[k] = (kinds[k] ?? 0) + 1;
         }
         if (v.cls === "refused-clean-provable") {
           const why = (provableWhy[reader] ??= {});
@@ -274,6 +283,8 @@ if (keyless !== undefined) {
     for (const [cls, byMut] of Object.entries(keylessByMutation[r])) {
       console.log(`  ${r} / ${cls}: ${Object.entries(byMut).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(", ")}`);
     }
+    const kinds = Object.entries(structureKinds[r] ?? {}).sort((a, b) => b[1] - a[1]);
+    if (kinds.length > 0) console.log(`  ${r} / refused-needs-key-structure, what differs: ${kinds.map(([k, v]) => `${k} ${v}`).join(", ")}`);
     const why = Object.entries(provableWhy[r] ?? {});
     if (why.length > 0) console.log(`  ${r} / refused-clean-provable, why: ${why.map(([k, v]) => `${k} ${v}`).join(", ")}`);
     const rules = Object.entries(flaggedRules[r]);

@@ -58,9 +58,37 @@ export function inspectAgeEnvelope(enc: string): AgeEnvelopeInfo {
 }
 
 /**
+ * The payload of an age file that wraps a sops data key: a 16-byte nonce, then the 32-byte key
+ * and its 16-byte tag in one STREAM chunk. Any other length holds no data key (spec §6).
+ */
+export const WRAPPED_DATA_KEY_PAYLOAD_BYTES = 64;
+
+/**
+ * How many bytes follow the header of an armored age file (its encrypted payload), read without a
+ * key as {@link inspectAgeEnvelope} reads it; undefined when the envelope is unreadable. A stanza
+ * whose payload is not {@link WRAPPED_DATA_KEY_PAYLOAD_BYTES} opens for no one as a data key. Never throws.
+ */
+export function agePayloadBytes(enc: string): number | undefined {
+  if (typeof enc !== "string" || enc.length > MAX_ENC_CHARS) return undefined;
+  let bytes: Buffer;
+  try {
+    bytes = armorDecode(enc);
+  } catch {
+    return undefined;
+  }
+  const { info, end } = readAgeHeader(bytes);
+  return info.ok ? bytes.length - end : undefined;
+}
+
+/**
  * Parses the header of a binary age file (see {@link inspectAgeEnvelope}). Never throws.
  */
 export function parseAgeHeader(bytes: Uint8Array): AgeEnvelopeInfo {
+  return readAgeHeader(bytes).info;
+}
+
+/** {@link parseAgeHeader}, and the offset where the header ends (the payload starts). */
+function readAgeHeader(bytes: Uint8Array): { info: AgeEnvelopeInfo; end: number } {
   let pos = 0;
   /** The next line (without its `\n`) as text, or undefined at the end of the bytes. */
   const nextLine = (): string | undefined => {
@@ -70,7 +98,7 @@ export function parseAgeHeader(bytes: Uint8Array): AgeEnvelopeInfo {
     pos = nl + 1;
     return line;
   };
-  const malformed = (why: string): AgeEnvelopeInfo => ({ ok: false, problem: `the age header is malformed: ${why}` });
+  const malformed = (why: string): { info: AgeEnvelopeInfo; end: number } => ({ info: { ok: false, problem: `the age header is malformed: ${why}` }, end: pos });
   if (nextLine() !== VERSION_LINE) return malformed(`it does not start with ${VERSION_LINE}`);
   const stanzas: AgeHeaderStanza[] = [];
   let line = nextLine();
@@ -92,7 +120,7 @@ export function parseAgeHeader(bytes: Uint8Array): AgeEnvelopeInfo {
   }
   if (line === undefined || !/^--- [A-Za-z0-9+/]{43}$/.test(line)) return malformed("no valid --- MAC line after the stanzas");
   if (stanzas.length === 0) return malformed("no recipient stanza");
-  return { ok: true, stanzas };
+  return { info: { ok: true, stanzas }, end: pos };
 }
 
 /**
