@@ -94,6 +94,19 @@ describe("sops.lastmodified as sops 3.13+ reads it (SOPS-FORMAT §8.4)", () => {
         'quote it (`lastmodified: "2026-01-02T03:04:05Z"`, as sops and stellar-secrets write it) or restore the file from git (`git checkout -- secrets/staging.enc.yaml`)',
     );
   });
+
+  // found by the keyless fuzz (pnpm fuzz): the MAC's associated data is lastmodified, which sops parses as RFC 3339
+  it("reports a lastmodified that is no RFC 3339 time (sops cannot read the metadata, the MAC cannot be opened) at its key", async () => {
+    const text = await encryptSecrets(new Map([["a_key", "fake-1"]]), { recipients: [ALICE], now: new Date("2026-01-02T03:04:05Z") });
+    const line = text.split("\n").findIndex((l) => l.startsWith("    lastmodified:")) + 1;
+    const withLastModified = (v: string): string => text.replace(/^ {4}lastmodified: .*$/m, `    lastmodified: ${v}`);
+    for (const v of ['"2026-01-02T0304:05Z"', '"02T03:04:05Z"', '"2026-01-02 03:04:05"', '""', '"yesterday"']) {
+      expect(at(withLastModified(v)), v).toEqual([`unencrypted-secrets-file ${line}:5 lastmodified`]);
+    }
+    expect(parseEnvironmentFile(withLastModified('"yesterday"'), PATH, "staging").diagnostics[0]?.message).toMatch(/^secrets\/staging\.enc\.yaml: sops\.lastmodified "yesterday" is not an RFC 3339 time/);
+    // another spelling of the same time is what sops reads too
+    expect(at(withLastModified('"2026-01-02T03:04:05.5+00:00"'))).toEqual([]);
+  });
 });
 
 describe("crypt rules in RE2 syntax (as sops matches them)", () => {

@@ -9,6 +9,7 @@ import {
   inspectAgeEnvelope,
   isSopsEncrypted,
   isSopsError,
+  macAad,
   normalizeRecipient,
   otherMasterKeys,
   parseSecretsFile,
@@ -147,7 +148,7 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
   const sopsStart = parsed.metadataRange.start;
   result.otherMasterKeys = otherMasterKeys(parsed.metadata).map((k) => ({ ...k, range: metadataKeyRange(text, sopsStart, k.type) }));
   checkMetadata(result, text, { start: sopsStart, end: sopsStart + 4 }, parsed.metadata.mac, rawVersion(text, sopsStart) ?? parsed.metadata.version);
-  checkLastModified(result, text, sopsStart);
+  checkLastModified(result, text, sopsStart, parsed.metadata.lastmodified);
   checkCryptRule(result, text, parsed);
   // a plain comment stays in clear (sops would have encrypted it): a credential in one is committed as is
   if (text.includes("#")) {
@@ -255,11 +256,29 @@ function checkMetadata(result: EnvironmentFile, text: string, sopsRange: TextRan
  * SOPS-FORMAT §8.4: sops 3.13 and later map the `sops` block onto its metadata through the parsed
  * YAML, where an unquoted `lastmodified: 2026-01-02T03:04:05Z` is a timestamp, not the string the
  * field needs: such a file cannot be decrypted by those versions (older ones, and stellar-secrets,
- * read it). Every writer of sops and stellar-secrets quotes it. Reported at the key.
+ * read it). Every writer of sops and stellar-secrets quotes it. Reported at the key. `value` (the
+ * field as read, when known): one that is no RFC 3339 time at all is reported instead, since every
+ * version refuses it (sops parses it; it is the MAC's associated data).
  */
-function checkLastModified(result: EnvironmentFile, text: string, sopsStart: number): void {
+function checkLastModified(result: EnvironmentFile, text: string, sopsStart: number, value?: string): void {
   const r = metadataKeyRange(text, sopsStart, "lastmodified");
   if (r === undefined) return;
+  if (value !== undefined && !isRfc3339Time(value)) {
+    // the MAC's associated data: sops parses it as RFC 3339 and refuses the metadata, stellar-secrets cannot open the MAC
+    const { path, lines } = result;
+    result.diagnostics.push(
+      diagnosticAt(
+        "unencrypted-secrets-file",
+        "error",
+        path,
+        lines,
+        r,
+        `${path}: sops.lastmodified "${value.slice(0, 40)}" is not an RFC 3339 time (such as 2026-01-02T03:04:05Z): sops refuses the metadata, and the MAC, encrypted with that time as its associated data, cannot be verified, so no one can decrypt the file; ` +
+          `restore the file from git (\`git checkout -- ${shellPathWord(path)}\`)`,
+      ),
+    );
+    return;
+  }
   const raw = text.slice(r.end + 1, lineEndAt(text, r.end)).replace(/(?:^|[ \t])#.*$/, "").trim();
   let resolved: ReturnType<typeof resolveYamlV3Plain>;
   try {
@@ -280,6 +299,16 @@ function checkLastModified(result: EnvironmentFile, text: string, sopsStart: num
         `quote it (\`lastmodified: "${raw.slice(0, 40)}"\`, as sops and stellar-secrets write it) or restore the file from git (\`git checkout -- ${shellPathWord(path)}\`)`,
     ),
   );
+}
+
+/** True when `value` is a time sops reads as `lastmodified` (RFC 3339; the MAC's associated data). */
+function isRfc3339Time(value: string): boolean {
+  try {
+    macAad(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Plain scalars under a nested value (a map or list), for the plaintext check. */
@@ -399,7 +428,7 @@ function fallback(text: string, result: EnvironmentFile): void {
           return typeof v.value === "string" ? v.value : (v.source ?? String(v.value));
         };
         checkMetadata(result, text, keyRange, scalarOf("mac"), scalarOf("version"));
-        checkLastModified(result, text, keyRange.start);
+        checkLastModified(result, text, keyRange.start, scalarOf("lastmodified"));
         const age = value.items.find((p) => keyString(p) === "age")?.value;
         const js = (age as { toJSON?: () => unknown } | undefined)?.toJSON?.();
         if (Array.isArray(js)) {

@@ -92,6 +92,49 @@ describe("checkStaleMac", () => {
     expect(run(head)).toEqual([]);
   });
 
+  // found by the keyless fuzz (pnpm fuzz): the file alone proves that no key opens these
+  it("flags a value's ENC string that no key opens (a space in the IV, a 15-byte tag, data that is not base64), in the file alone, at the name", () => {
+    const spaced = head.replace(/^(stripe_api_key: ENC\[AES256_GCM,data:[^,]*,iv:.{4})/m, "$1 ");
+    expect(run(spaced).map((x) => [x.rule, x.secret, x.line])).toEqual([["stale-mac", "stripe_api_key", 1]]);
+    const shortTag = head.replace(/^(hubspot_api_token: ENC\[[^\]]*,tag:)[^,]+/m, "$1AAAAAAAAAAAAAAAAAAAA");
+    expect(run(shortTag).map((x) => [x.rule, x.secret])).toEqual([["stale-mac", "hubspot_api_token"]]);
+    const oddData = head.replace(/^(hubspot_api_token: ENC\[AES256_GCM,data:)/m, "$1A");
+    expect(run(oddData).map((x) => [x.rule, x.secret])).toEqual([["stale-mac", "hubspot_api_token"]]);
+    expect(run(spaced)[0]!.message).toContain("git checkout --");
+  });
+
+  it("flags a mac ENC string that no key opens, in the file alone, at the mac key", () => {
+    const broken = head.replace(/^(\s+mac: ENC\[AES256_GCM,data:.{10})/m, "$1x");
+    const d = run(broken);
+    expect(d.map((x) => x.rule)).toEqual(["stale-mac"]);
+    expect(broken.split("\n")[d[0]!.line - 1]).toMatch(/^\s+mac: /);
+    expect(d[0]!.secret).toBeUndefined();
+  });
+
+  it("flags a file whose age stanzas hold no 32-byte data key (a payload cut or grown: every header still readable), in the file alone, at the age key", async () => {
+    const indent = " ".repeat(12);
+    const reArmor = (text: string, edit: (file: Buffer) => Buffer, which = 0): string => {
+      let n = 0;
+      return text.replace(/-----BEGIN AGE ENCRYPTED FILE-----\n([\s\S]*?)\n\s*-----END AGE ENCRYPTED FILE-----/g, (m, body: string) => {
+        if (n++ !== which) return m;
+        const lines = edit(Buffer.from(body.replace(/\s+/g, ""), "base64")).toString("base64").match(/.{1,64}/g)!;
+        return `-----BEGIN AGE ENCRYPTED FILE-----\n${lines.map((l) => indent + l).join("\n")}\n${indent}-----END AGE ENCRYPTED FILE-----`;
+      });
+    };
+    const grown = reArmor(head, (f) => Buffer.concat([f, Buffer.alloc(48)]));
+    const d = run(grown);
+    expect(d.map((x) => x.rule)).toEqual(["stale-mac"]);
+    expect(grown.split("\n")[d[0]!.line - 1]).toMatch(/^\s+age:/);
+    expect(d[0]!.message).toContain("112 bytes");
+    expect(run(reArmor(head, (f) => f.subarray(0, f.length - 3))).map((x) => x.rule)).toEqual(["stale-mac"]);
+    // the same file re-armored unchanged is fine; so is a file where another stanza still holds a data key
+    expect(run(reArmor(head, (f) => f))).toEqual([]);
+    const { recipient } = await generateIdentity();
+    const two = await encryptSecrets(new Map([["stripe_api_key", "sk-1"]]), { recipients: [recipient, (await generateIdentity()).recipient] });
+    expect(run(reArmor(two, (f) => Buffer.concat([f, Buffer.alloc(1)]), 1))).toEqual([]);
+    expect(run(reArmor(reArmor(two, (f) => Buffer.concat([f, Buffer.alloc(1)]), 0), (f) => Buffer.concat([f, Buffer.alloc(1)]), 1)).map((x) => x.rule)).toEqual(["stale-mac"]);
+  });
+
   it("flags the same ciphertext under two names, at the second name", () => {
     const lines = head.split("\n");
     const first = lines[0]!.slice(lines[0]!.indexOf(": ") + 2);

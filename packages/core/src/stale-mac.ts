@@ -4,11 +4,13 @@
  * - values that differ from the committed version under a byte-identical `mac` and `lastmodified`,
  * - a byte-identical `mac` under another `lastmodified` (the MAC's AAD) or `mac_only_encrypted`
  *   (which changes what the MAC hashes), and another `mac` under the same values and `lastmodified`,
- * - the same ciphertext under two names, and
+ * - the same ciphertext under two names,
+ * - an ENC string (a value's or the MAC's) that no key can open (bad base64, IV or tag length),
+ * - age stanzas none of which holds a 32-byte data key (a payload cut or grown), and
  * - leftover merge conflict markers
  * all mean the file was edited or merged by hand, and no one can decrypt it (MAC mismatch).
  */
-import { ciphertextIdentity, CONFLICT_MARKER_LINE, macAad, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
+import { agePayloadBytes, ciphertextIdentity, CONFLICT_MARKER_LINE, encStringProblem, macAad, WRAPPED_DATA_KEY_PAYLOAD_BYTES, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { textLines, type LineIndex, type TextRange } from "./position.js";
 import type { Severity } from "./rules.js";
@@ -39,12 +41,17 @@ function tryParse(text: string): SecretsFile | undefined {
 
 /** The range of the `mac` key of the sops block (else the `sops` key). */
 function macRange(text: string, file: SecretsFile): TextRange {
-  const re = /^[ \t]+mac:/gm;
+  return metadataKeyRange(text, file, "mac");
+}
+
+/** The range of a key of the sops block (`mac`, `age`), else of the `sops` key. */
+function metadataKeyRange(text: string, file: SecretsFile, key: string): TextRange {
+  const re = new RegExp(`^[ \\t]+${key}:`, "gm");
   re.lastIndex = file.metadataRange.start;
   const m = re.exec(text);
   if (m === null) return { start: file.metadataRange.start, end: file.metadataRange.start + 4 };
-  const start = m.index + m[0].indexOf("mac");
-  return { start, end: start + 3 };
+  const start = m.index + m[0].indexOf(key);
+  return { start, end: start + key.length };
 }
 
 function sameEntries(a: SecretsFile, b: SecretsFile): boolean {
@@ -103,6 +110,30 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
     const type = e.type as string | undefined;
     if (type === undefined || VALUE_TYPES.has(type)) continue;
     report(e.nameRange, `secret "${e.name}" in ${path} is stored with type "${type.slice(0, 20)}", which no write gives a value (the type is covered by no tag): it was edited by hand, and it does not decrypt; ${restoreFile}`, e.name);
+  }
+
+  // an ENC string whose grammar, base64, IV or tag length no key can open (the checks the envelope
+  // makes before decrypting): a value's makes the whole file undecryptable, the MAC's too
+  for (const e of file.entries) {
+    if (e.raw === "" || !e.encrypted || out.some((d) => d.secret === e.name)) continue;
+    const problem = encStringProblem(e.raw);
+    if (problem === undefined) continue;
+    report(e.nameRange, `secret "${e.name}" in ${path} has an ENC string no key can open (${problem}): it was edited by hand, and the file does not decrypt; ${restoreFile}`, e.name);
+  }
+  const macProblem = file.metadata.mac === "" ? undefined : encStringProblem(file.metadata.mac);
+  if (macProblem !== undefined) {
+    report(macRange(text, file), `sops.mac of ${path} is an ENC string no key can open (${macProblem}): it was edited by hand, so no one can verify or decrypt the file; ${restoreFile}`);
+  }
+
+  // the age stanzas: when none holds a 32-byte data key (a payload cut or grown by hand; headers still
+  // readable: an unreadable one is recipient-drift's), no one can decrypt the file
+  const payloads = file.metadata.age.map((s) => agePayloadBytes(s.enc));
+  if (payloads.length > 0 && !payloads.includes(WRAPPED_DATA_KEY_PAYLOAD_BYTES) && payloads.some((p) => p !== undefined)) {
+    const sizes = [...new Set(payloads.filter((p): p is number => p !== undefined))].join(", ");
+    report(
+      metadataKeyRange(text, file, "age"),
+      `no age stanza of ${path} holds a data key: the payload of ${payloads.length === 1 ? "its stanza" : "each readable stanza"} is ${sizes} bytes, where a wrapped 32-byte data key takes ${WRAPPED_DATA_KEY_PAYLOAD_BYTES} (nonce, key, tag): it was edited by hand, and no one can decrypt the file; ${restoreFile}`,
+    );
   }
 
   const byIv = new Map<string, string>();

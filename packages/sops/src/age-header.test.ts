@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ageStanzaTypeFor, inspectAgeEnvelope } from "./age-header.js";
+import { agePayloadBytes, ageStanzaTypeFor, inspectAgeEnvelope, WRAPPED_DATA_KEY_PAYLOAD_BYTES } from "./age-header.js";
 import { generateIdentity, wrapDataKey } from "./age.js";
 
 // Made by the real age CLI (age 1.1.1): `age -a -r A -r B` and `age -a -r A` over 32 random
@@ -85,9 +85,38 @@ describe("inspectAgeEnvelope", () => {
     if (!info.ok) expect(info.problem).toMatch(/age|enc/);
   });
 
+  // found by the keyless fuzz (pnpm fuzz): the envelope's strict armor reader (as age's) refuses these, so no key opens the stanza
+  it.each([
+    ["a space inside a line", ONE_RECIPIENT.replace("MDJqRXlFQlBN", "MDJqRXlF QlBN")],
+    ["a line shorter than 64 columns before the last", ONE_RECIPIENT.replace("MDJqRXlFQlBN", "MDJqRXlFQlB")],
+    ["a line longer than 64 columns", ONE_RECIPIENT.replace("MDJqRXlFQlBN", "MDJqRXlFQlBNx")],
+    ["padding before the last line", ONE_RECIPIENT.replace("MDJqRXlFQlBN", "MDJqRXlFQlB=")],
+    ["non-zero spare bits before the padding", ONE_RECIPIENT.replace("Rnw==", "Rnx==")],
+  ])("reports armor the strict age reader refuses (%s)", (_, enc) => {
+    expect(inspectAgeEnvelope(enc)).toMatchObject({ ok: false, problem: expect.stringContaining("armor") });
+  });
+
   it("stops at an absurd number of stanzas", () => {
     const many = `age-encryption.org/v1\n${`-> X25519 x\n${BODY}`.repeat(1001)}${MAC}`;
     expect(inspectAgeEnvelope(armored(many))).toMatchObject({ ok: false, problem: expect.stringContaining("more than 1000") });
+  });
+});
+
+// found by the keyless fuzz (pnpm fuzz): a line of the payload duplicated or cut keeps a readable header
+describe("agePayloadBytes", () => {
+  it("is 64 for a wrapped 32-byte data key (16-byte nonce, 32 bytes, 16-byte tag), from age and from this package's writer", async () => {
+    expect(WRAPPED_DATA_KEY_PAYLOAD_BYTES).toBe(64);
+    expect(agePayloadBytes(ONE_RECIPIENT)).toBe(64);
+    expect(agePayloadBytes(TWO_RECIPIENTS)).toBe(64);
+    const { recipient } = await generateIdentity();
+    expect(agePayloadBytes(await wrapDataKey(new Uint8Array(32), recipient))).toBe(64);
+  });
+
+  it("counts the bytes after the header of any readable envelope, and is undefined for an unreadable one", () => {
+    expect(agePayloadBytes(armored(`age-encryption.org/v1\n-> X25519 x\n${BODY}${MAC}payload`))).toBe(7);
+    expect(agePayloadBytes(armored(`age-encryption.org/v1\n-> X25519 x\n${BODY}${MAC}`))).toBe(0);
+    expect(agePayloadBytes("hello")).toBeUndefined();
+    expect(agePayloadBytes(armored(`age-encryption.org/v1\n${MAC}`))).toBeUndefined();
   });
 });
 

@@ -5,6 +5,7 @@
  * header holds two recipient stanzas (`age -r MEMBER -r OUTSIDER`) can be opened by both keys,
  * whatever its label says.
  */
+import { armorDecode } from "./age-native.js";
 
 /** One recipient stanza of an age header: `-> TYPE ARG...` (the wrapped file key itself is not kept). */
 export interface AgeHeaderStanza {
@@ -32,8 +33,9 @@ const MAX_STANZAS = 1000;
 const MAX_ENC_CHARS = 1024 * 1024;
 
 /**
- * Reads the header of an armored age file without a key: decodes the armor (PEM-style
- * `BEGIN/END AGE ENCRYPTED FILE`, standard base64), then parses the header
+ * Reads the header of an armored age file without a key: decodes the armor as strictly as the
+ * envelope's unwrapping and age do (PEM-style `BEGIN/END AGE ENCRYPTED FILE`, 64-column lines of
+ * canonical padded base64; blank space and CRLF only around it), then parses the header
  * (`age-encryption.org/v1`, stanzas `-> TYPE ARGS` each followed by base64 body lines ending
  * with a line shorter than 64 columns, then the `--- MAC` line). Never throws and never returns
  * any part of the wrapped key: a malformed envelope gives `{ ok: false, problem }`.
@@ -44,17 +46,49 @@ export function inspectAgeEnvelope(enc: string): AgeEnvelopeInfo {
   const text = enc.replace(/\r\n/g, "\n").trim();
   if (!text.startsWith(BEGIN)) return { ok: false, problem: "the enc field is not an armored age file (no BEGIN AGE ENCRYPTED FILE line)" };
   if (!text.endsWith(END)) return { ok: false, problem: "the armored age file has no END AGE ENCRYPTED FILE line" };
-  const body = text.slice(BEGIN.length, text.length - END.length).replace(/[ \t\n]+/g, "");
-  if (body.length === 0 || body.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
-    return { ok: false, problem: "the armored age file is not valid base64" };
+  // read as the envelope unwraps it (and as age does): 64-column lines of canonical padded base64;
+  // an armor age refuses opens for no one, whatever its header would say
+  let bytes: Buffer;
+  try {
+    bytes = armorDecode(text);
+  } catch {
+    return { ok: false, problem: "the armored age file is not valid base64 in 64-column lines (age refuses such armor: no key opens it)" };
   }
-  return parseAgeHeader(Buffer.from(body, "base64"));
+  return parseAgeHeader(bytes);
+}
+
+/**
+ * The payload of an age file that wraps a sops data key: a 16-byte nonce, then the 32-byte key
+ * and its 16-byte tag in one STREAM chunk. Any other length holds no data key (spec §6).
+ */
+export const WRAPPED_DATA_KEY_PAYLOAD_BYTES = 64;
+
+/**
+ * How many bytes follow the header of an armored age file (its encrypted payload), read without a
+ * key as {@link inspectAgeEnvelope} reads it; undefined when the envelope is unreadable. A stanza
+ * whose payload is not {@link WRAPPED_DATA_KEY_PAYLOAD_BYTES} opens for no one as a data key. Never throws.
+ */
+export function agePayloadBytes(enc: string): number | undefined {
+  if (typeof enc !== "string" || enc.length > MAX_ENC_CHARS) return undefined;
+  let bytes: Buffer;
+  try {
+    bytes = armorDecode(enc);
+  } catch {
+    return undefined;
+  }
+  const { info, end } = readAgeHeader(bytes);
+  return info.ok ? bytes.length - end : undefined;
 }
 
 /**
  * Parses the header of a binary age file (see {@link inspectAgeEnvelope}). Never throws.
  */
 export function parseAgeHeader(bytes: Uint8Array): AgeEnvelopeInfo {
+  return readAgeHeader(bytes).info;
+}
+
+/** {@link parseAgeHeader}, and the offset where the header ends (the payload starts). */
+function readAgeHeader(bytes: Uint8Array): { info: AgeEnvelopeInfo; end: number } {
   let pos = 0;
   /** The next line (without its `\n`) as text, or undefined at the end of the bytes. */
   const nextLine = (): string | undefined => {
@@ -64,7 +98,7 @@ export function parseAgeHeader(bytes: Uint8Array): AgeEnvelopeInfo {
     pos = nl + 1;
     return line;
   };
-  const malformed = (why: string): AgeEnvelopeInfo => ({ ok: false, problem: `the age header is malformed: ${why}` });
+  const malformed = (why: string): { info: AgeEnvelopeInfo; end: number } => ({ info: { ok: false, problem: `the age header is malformed: ${why}` }, end: pos });
   if (nextLine() !== VERSION_LINE) return malformed(`it does not start with ${VERSION_LINE}`);
   const stanzas: AgeHeaderStanza[] = [];
   let line = nextLine();
@@ -86,7 +120,7 @@ export function parseAgeHeader(bytes: Uint8Array): AgeEnvelopeInfo {
   }
   if (line === undefined || !/^--- [A-Za-z0-9+/]{43}$/.test(line)) return malformed("no valid --- MAC line after the stanzas");
   if (stanzas.length === 0) return malformed("no recipient stanza");
-  return { ok: true, stanzas };
+  return { info: { ok: true, stanzas }, end: pos };
 }
 
 /**

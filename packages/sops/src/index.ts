@@ -92,7 +92,7 @@ export {
   sshKeyTag,
   type SshEd25519PublicKey,
 } from "./ssh.js";
-export { ageStanzaTypeFor, inspectAgeEnvelope, parseAgeHeader, type AgeEnvelopeInfo, type AgeHeaderStanza } from "./age-header.js";
+export { agePayloadBytes, ageStanzaTypeFor, inspectAgeEnvelope, parseAgeHeader, WRAPPED_DATA_KEY_PAYLOAD_BYTES, type AgeEnvelopeInfo, type AgeHeaderStanza } from "./age-header.js";
 export {
   cleanProposer,
   createProposal,
@@ -114,6 +114,7 @@ export {
   formatGoFloat,
   formatLastModified,
   ciphertextIdentity,
+  encStringProblem,
   isEncValue,
   parseEnc,
   type SopsValueType,

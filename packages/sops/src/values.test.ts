@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createDecipheriv } from "node:crypto";
-import { decodeB64Strict, decryptValue, encryptValue, parseEnc } from "./values.js";
+import { decodeB64Strict, decryptValue, encryptValue, encStringProblem, parseEnc } from "./values.js";
 
 /** The definition decodeB64Strict keeps: the text decodes, and encoding the bytes gives it back. */
 function reencodes(s: string): boolean {
@@ -134,5 +134,37 @@ describe("decryptValue", () => {
     }
     expect(mutants).toBe(2400);
     expect(accepted).toBeGreaterThan(0); // some edits keep a decryptable value (the type, a same-bytes edit)
+  });
+});
+
+describe("encStringProblem", () => {
+  const key = new Uint8Array(32).fill(0x66);
+  const enc = encryptValue(Buffer.from("foo"), key, "bar:", "str");
+
+  it("finds nothing wrong with an ENC string a key may open (whatever the key)", () => {
+    expect(encStringProblem(enc)).toBeUndefined();
+    expect(encStringProblem(enc.replace("type:str", "type:int"))).toBeUndefined();
+    expect(encStringProblem(enc.replace("type:str", "type:float"))).toBeUndefined();
+    for (const text of ["True", "false", "1"]) expect(encStringProblem(encryptValue(Buffer.from(text), key, "bar:", "bool")), text).toBeUndefined();
+    for (const text of ["2026-01-02T03:04:05Z", "2026-01-02T03:04:05.123456789+02:00"]) expect(encStringProblem(encryptValue(Buffer.from(text), key, "bar:", "time")), text).toBeUndefined();
+    // a data character changed within the alphabet: only the key can tell
+    expect(encStringProblem(enc.replace(/data:(.)/, (_, c: string) => `data:${c === "A" ? "B" : "A"}`))).toBeUndefined();
+  });
+
+  // found by the keyless fuzz (pnpm fuzz): the file alone proves these never decrypt, with any key
+  it.each([
+    ["a space in the IV", enc.replace(/iv:(.{5})/, "iv:$1 ")],
+    ["a tab in the data", enc.replace(/data:(.)/, "data:$1\t")],
+    ["base64 one character short", enc.replace(/,iv:(.)/, ",iv:")],
+    ["non-canonical base64 (spare bits)", enc.replace(/tag:(.{21})(.)==/, (_, a: string, c: string) => `tag:${a}${c === "B" ? "C" : "B"}==`)],
+    ["a tag that is not 16 bytes", enc.replace(/tag:[^,]+/, "tag:AAAAAAAAAAAAAAAAAAAAAAAAAAAA")],
+    ["an empty IV", enc.replace(/iv:[^,]+/, "iv:")],
+    ["a type sops does not know", enc.replace("type:str", "type:blob")],
+    ["no ENC grammar", "ENC[AES256_GCM,data:abc]"],
+    // the type is covered by no tag, but a bool or a time has few lengths: this 3-byte ciphertext is neither
+    ["type:bool on 3 bytes", enc.replace("type:str", "type:bool")],
+    ["type:time on 3 bytes", enc.replace("type:str", "type:time")],
+  ])("says why no key opens an ENC string with %s", (_, raw) => {
+    expect(encStringProblem(raw)).toEqual(expect.any(String));
   });
 });

@@ -77,6 +77,36 @@ const B64_STRICT = "(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{
  */
 const CANONICAL_ENC = new RegExp(`^ENC\\[AES256_GCM,data:(${B64_STRICT}),iv:(${B64_STRICT}),tag:([A-Za-z0-9+/]{21}[AQgw]==),type:(str|int|float|bool|time|comment|bytes)\\]$`);
 
+/**
+ * Why no key can open the ENC string `raw`, read without a key (undefined when only the data key
+ * can tell): it breaks the grammar, its type is none sops knows, its base64 is not strict and
+ * canonical, its IV is empty or its tag is not 16 bytes (the checks {@link decryptValue} makes
+ * before it decrypts), or it is typed `bool` or `time` while its ciphertext has a length no such
+ * value has (the ciphertext is as long as the plaintext; {@link canonicalize} refuses it): a file
+ * holding such a string never decrypts, for anyone. The reason names no part of the ciphertext.
+ * Pure; never throws.
+ */
+export function encStringProblem(raw: string): string | undefined {
+  let parts: ReturnType<typeof decodeEnc>;
+  try {
+    parts = decodeEnc(raw);
+  } catch (e) {
+    return e instanceof SopsError ? e.message.replace(/^value /, "") : "it cannot be read";
+  }
+  // the ciphertext is as long as the plaintext, and a bool or a time has only a few lengths (§2.3; canonicalize refuses any other)
+  const n = parts.data.length;
+  if (parts.type === "bool" && !BOOL_LENGTHS.has(n)) return `it is typed bool, which sops reads from 1, 4 or 5 bytes (1, true, False, ...), but its ciphertext is ${n} bytes`;
+  if (parts.type === "time" && (n < TIME_LENGTH.min || n > TIME_LENGTH.max)) {
+    return `it is typed time, which sops reads from ${TIME_LENGTH.min} to ${TIME_LENGTH.max} bytes (RFC 3339), but its ciphertext is ${n} bytes`;
+  }
+  return undefined;
+}
+
+/** The lengths of the spellings {@link canonicalBool} reads. */
+const BOOL_LENGTHS: ReadonlySet<number> = new Set([1, 4, 5]);
+/** The shortest and longest text {@link canonicalTime} reads: `2006-01-02T15:04:05Z` to nanoseconds and an offset. */
+const TIME_LENGTH = { min: 20, max: 35 };
+
 /** The decoded parts of an ENC string and its type; throws as {@link decryptValue} does when it breaks the grammar. */
 function decodeEnc(enc: string): { data: Buffer; iv: Buffer; tag: Buffer; type: SopsValueType } {
   const m = CANONICAL_ENC.exec(enc);
