@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   checkConfigFile,
   checkWorkspace,
@@ -337,8 +337,19 @@ describe("the example organisation", () => {
   });
 });
 
+/** Temp folders of the running test, removed after it (a failing assertion included). */
+const temps: string[] = [];
+afterEach(() => {
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+}
+
 function tempCopy(fixture: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `checker-${fixture}-`));
+  const dir = tempDir(`checker-${fixture}-`);
   cpSync(join(FIXTURES, fixture), dir, { recursive: true });
   return dir;
 }
@@ -478,7 +489,7 @@ describe("awkward inputs", () => {
   });
 
   it("throws NO_PROJECT outside a project", () => {
-    const dir = mkdtempSync(join(tmpdir(), "checker-none-"));
+    const dir = tempDir("checker-none-");
     expect(() => loadWorkspace(dir)).toThrow(expect.objectContaining({ code: "NO_PROJECT" }));
   });
 });
