@@ -149,7 +149,7 @@ describe("review", () => {
     expect(text.stdout).toMatch(/\+ zendesk_api_token\s+added/);
     expect(text.stdout).toMatch(/~ hubspot_api_token\s+changed/);
     expect(text.stdout).toMatch(/- legacy_api_token\s+removed/);
-    expect(text.stdout).toContain("Summary: 1 added, 1 changed, 1 removed; no problems.");
+    expect(text.stdout).toContain("Summary: 1 secret added, 1 changed, 1 removed; no problems.");
     expect(text.stdout).not.toContain("staging (");
 
     s.commit("change production");
@@ -305,7 +305,7 @@ describe("review", () => {
     const text = await review(s, ["HEAD~1", "HEAD"]);
     expect(text.code, text.stdout).toBe(1);
     const [outerText, labsText] = text.stdout.split("\nteams/labs (a project of its own)\n");
-    expect(outerText).toContain("Summary: 0 added, 0 changed, 0 removed; no problems.");
+    expect(outerText).toContain("Summary: 0 secrets added, 0 changed, 0 removed; no problems.");
     expect(labsText).toMatch(/production \(teams\/labs\/secrets\/production\.enc\.yaml\)\n {2}- labs_token\s+removed/);
     expect(labsText).toMatch(/teams\/labs\/connectors\/labs\.yaml:4:\d+: error unknown-secret/);
     expect(labsText).toContain("All projects: 2 projects reviewed (the root project and teams/labs); problems in teams/labs.");

@@ -1,4 +1,5 @@
-import { RULES, withVerification } from "@stellar-secrets/core";
+import { buildReview, RULES, stateFromFiles, withVerification } from "@stellar-secrets/core";
+import { encryptSecrets, generateIdentity } from "@stellar-secrets/sops";
 import { describe, expect, it } from "vitest";
 import { sarifSchemaErrors } from "../../../test/helpers/sarif.js";
 import type { EnvironmentReview, ReviewProblem, ReviewReport } from "@stellar-secrets/core";
@@ -328,7 +329,7 @@ describe("review text", () => {
     expect(text).toContain("data key rotated: 3 values (hubspot_api_token, legacy_api_token and stripe_api_key) re-encrypted");
     expect(text).toContain("re-encrypted (values may or may not have changed)");
     expect(text).not.toMatch(/~ \w+\s+changed/);
-    expect(text).toContain("Summary: 0 added, 0 changed, 0 removed, 1 environment re-encrypted; no problems.");
+    expect(text).toContain("Summary: 0 secrets added, 0 changed, 0 removed, 1 environment re-encrypted; no problems.");
   });
 
   it("never says no value changed when every value was re-encrypted under the same data key", () => {
@@ -731,5 +732,67 @@ describe("a config file edited beside a value set anew", () => {
     expect(text).toContain("References in config files:\n  ! connections/openai.yaml is edited too and uses openai_api_key, set anew here: check that the new value fits the edited file\n");
     expect(renderReviewMarkdown(r)).toContain("<summary>References in config files (1)</summary>");
     expect(withPathPrefix(r, "teams/labs").configEdited).toEqual([{ file: "teams/labs/connections/openai.yaml", secrets: ["openai_api_key"] }]);
+  });
+});
+
+describe("a member removed from stellar.yaml by hand (one cause, several problems)", () => {
+  /** bob listed for three environments, deleted from stellar.yaml by editing it; the files and .sops.yaml left as they were. */
+  async function removedByHand(): Promise<ReviewReport> {
+    const alice = await generateIdentity();
+    const bob = await generateIdentity();
+    const envs = ["development", "staging", "production"];
+    const config = (members: string): string => `version: 1\nenvironments:\n${envs.map((e) => `  ${e}:\n    members:\n${members}`).join("")}`;
+    const files = new Map<string, string>([["stellar.yaml", config(`      alice: ${alice.recipient}\n      bob: ${bob.recipient}\n`)]]);
+    for (const e of envs) files.set(`secrets/${e}.enc.yaml`, await encryptSecrets(new Map([["api_key", `TEST-ONLY-${e}`]]), { recipients: [alice.recipient, bob.recipient] }));
+    files.set(".sops.yaml", `creation_rules:\n${envs.map((e) => `  - path_regex: secrets/${e}\\.enc\\.yaml$\n    age: ${alice.recipient},${bob.recipient}\n`).join("")}`);
+    const head = new Map(files).set("stellar.yaml", config(`      alice: ${alice.recipient}\n`));
+    return buildReview(stateFromFiles("HEAD", undefined, "/repo", files), stateFromFiles("working tree", undefined, "/repo", head));
+  }
+
+  it("shows one problem in the text, with every file listed, and in each environment a pointer to it", async () => {
+    const report = await removedByHand();
+    expect(report.problems).toHaveLength(6);
+    const cause = report.causes?.[0];
+    expect(cause).toBeDefined();
+    const text = renderReviewText(report);
+    expect(text).toContain("Problems (1, from 6 findings):\n");
+    expect(text.split(cause?.message as string)).toHaveLength(2); // told once
+    expect(text).toContain("      in secrets/development.enc.yaml:3; secrets/staging.enc.yaml:3; secrets/production.enc.yaml:3; .sops.yaml:3, 5, 7\n");
+    // no checker-error or non-member-recipient line of its own under Problems
+    const problems = text.slice(text.indexOf("Problems ("), text.indexOf("Summary:"));
+    expect(problems.match(/^ {2}✗ /gm)).toHaveLength(1);
+    expect(text.match(/still opens this file though bob was removed from stellar\.yaml by hand/g)).toHaveLength(3);
+    expect(text).toMatch(/; 1 problem \(6 findings\)\.\n$/);
+  });
+
+  it("shows one problem in the Markdown comment, each place under it; JSON keeps the six problems with the cause's id", async () => {
+    const report = await removedByHand();
+    const md = renderReviewMarkdown(report);
+    expect(md).toContain("### ❌ Stellar Secrets review: 1 problem (6 findings)");
+    const problems = md.slice(md.indexOf("#### Problems"), md.indexOf("<details>"));
+    expect(problems.match(/^- ❌ /gm)).toHaveLength(1);
+    expect(problems.match(/^ {2}- `/gm)).toHaveLength(6);
+    expect(problems).toContain("`.sops.yaml:7` (checker error)");
+    const json = JSON.parse(renderReviewJson(report)) as ReviewReport;
+    expect(json.problems).toHaveLength(6);
+    expect(json.summary.problems).toBe(6);
+    expect(json.clean).toBe(false);
+    expect(json.problems.map((p) => p.cause)).toEqual(Array(6).fill("member-removed-by-hand:bob"));
+    expect(json.causes?.map((c) => [c.id, c.problems, c.files.length])).toEqual([["member-removed-by-hand:bob", 6, 4]]);
+  });
+});
+
+describe("the summary counts secrets", () => {
+  it("says how many secrets were added, changed and removed, and the values where they are more", () => {
+    const added = (environment: string, names: string[]): EnvironmentReview => env({ environment, file: `secrets/${environment}.enc.yaml`, secrets: names.map((name) => ({ name, change: "added" as const, after: "00000000" })) });
+    const r: ReviewReport = {
+      ...report(),
+      environments: [added("staging", ["zendesk_api_token"]), { ...added("production", ["zendesk_api_token", "openai_api_key"]), secrets: [...added("production", ["zendesk_api_token", "openai_api_key"]).secrets, { name: "stripe_api_key", change: "removed", before: "71f67a88" }] }],
+      summary: { ...report().summary, added: 3, changed: 0, removed: 1 },
+    };
+    expect(renderReviewText(r)).toContain("Summary: 2 secrets added (3 values), 0 changed, 1 removed, 1 access change; 3 problems.\n");
+    expect(renderReviewMarkdown(r)).toContain("**Summary:** 2 secrets added \\(3 values\\), 0 changed, 1 removed, 1 access change; 3 problems\\.");
+    const one = { ...r, environments: [added("staging", ["zendesk_api_token"])], summary: { ...r.summary, added: 1, removed: 0 } };
+    expect(renderReviewText(one)).toContain("Summary: 1 secret added, 0 changed, 0 removed,");
   });
 });

@@ -8,7 +8,7 @@
 import { findingWording, PROJECT_FILE, type FindingWording, type Severity } from "@stellar-secrets/core";
 import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { humanList, plural, renderJson, shortRecipient } from "./format.js";
-import type { CommitSignatureReview, EnvironmentReview, RecipientRef, ReferenceChange, ReviewDiagnostic, ReviewProblem, ReviewReport } from "@stellar-secrets/core";
+import { secretCounts, type CommitSignatureReview, type EnvironmentReview, type RecipientRef, type ReferenceChange, type ReviewCause, type ReviewDiagnostic, type ReviewProblem, type ReviewReport } from "@stellar-secrets/core";
 import { diagnosticResult, sarifLog, type ExtraRule, type SarifResultInput } from "./sarif.js";
 import { cellCode, htmlText, markdownCode, markdownText } from "./markdown.js";
 
@@ -198,15 +198,51 @@ function fingerprints(s: EnvironmentReview["secrets"][number]): string {
   return s.change === "changed" && s.before && s.after ? `${s.before} → ${s.after}` : s.after ? s.after : s.before ? `was ${s.before}` : "";
 }
 
+/**
+ * The problems as a reviewer reads them, in the report's order: a cause ({@link ReviewCause}) once,
+ * at its first problem, with all of its problems; every other problem on its own.
+ */
+export function problemEntries(report: ReviewReport): ({ cause: ReviewCause; problems: ReviewProblem[] } | { cause?: undefined; problem: ReviewProblem })[] {
+  const causes = new Map((report.causes ?? []).map((c) => [c.id, c]));
+  const out: ({ cause: ReviewCause; problems: ReviewProblem[] } | { cause?: undefined; problem: ReviewProblem })[] = [];
+  const seen = new Map<string, ReviewProblem[]>();
+  for (const p of report.problems) {
+    const cause = p.cause === undefined ? undefined : causes.get(p.cause);
+    if (cause === undefined) {
+      out.push({ problem: p });
+      continue;
+    }
+    const group = seen.get(cause.id);
+    if (group !== undefined) {
+      group.push(p);
+      continue;
+    }
+    const problems = [p];
+    seen.set(cause.id, problems);
+    out.push({ cause, problems });
+  }
+  return out;
+}
+
+/** "N problems", counting a cause once, and the findings when they are more: "1 problem (6 findings)". */
+function problemCount(report: ReviewReport): string {
+  const shown = problemEntries(report).length;
+  return `${plural(shown, "problem")}${shown === report.problems.length ? "" : ` (${plural(report.problems.length, "finding")})`}`;
+}
+
 function summaryText(report: ReviewReport): string {
   const s = report.summary;
-  const parts = [`${s.added} added`, `${s.changed} changed`, `${s.removed} removed`];
+  // secrets (names), and values (one per environment) where they differ: one secret added to 3 environments is "1 secret added (3 values)"
+  const names = secretCounts(report.environments);
+  const counted = (values: number, secrets: number, what: string, noun: boolean): string =>
+    `${noun ? plural(secrets, "secret") : secrets} ${what}${values === secrets ? "" : ` (${plural(values, "value")})`}`;
+  const parts = [counted(s.added, names.secretsAdded, "added", true), counted(s.changed, names.secretsChanged, "changed", false), counted(s.removed, names.secretsRemoved, "removed", false)];
   if (s.reencrypted > 0) parts.push(`${plural(s.reencrypted, "environment")} re-encrypted`);
   if (s.accessChanges > 0) parts.push(plural(s.accessChanges, "access change"));
   const requests = report.environments.reduce((n, e) => n + (e.members.requested?.length ?? 0), 0);
   if (requests > 0) parts.push(plural(requests, "access request"));
   const warnings = report.warnings.length === 0 ? "" : `, ${plural(report.warnings.length, "warning")}`;
-  return `${parts.join(", ")}; ${report.clean ? "no problems" : plural(s.problems, "problem")}${warnings}.`;
+  return `${parts.join(", ")}; ${report.clean ? "no problems" : problemCount(report)}${warnings}.`;
 }
 
 /** How a commit's signature is told: "signed by bob", "not signed", … */
@@ -271,9 +307,26 @@ function editedLines(report: ReviewReport): string[] {
 const RENAME_NOTE =
   "~: a reference moved from one secret to another, as in a rename's steps (`stellar-secrets rename`); without a key the review cannot tell that the new secret holds the old values";
 
+/** A cause in a few words, where one of its problems is listed (an environment): the whole cause is under Problems. */
+function causeBrief(c: ReviewCause): string {
+  return `${c.member}'s key still opens this file though ${c.member} was removed from ${PROJECT_FILE} by hand (one problem for ${plural(c.files.length, "file")}: see Problems)`;
+}
+
+/** Where a cause's problems are: `file:line` each, a file's lines together ("secrets/a.enc.yaml:3, .sops.yaml:3, 5, 7"). */
+function causePlaces(problems: readonly ReviewProblem[]): string {
+  const lines = new Map<string, string[]>();
+  for (const p of problems) {
+    if (p.file === undefined) continue;
+    const at = lines.get(p.file) ?? [];
+    if (p.line !== undefined) at.push(String(p.line));
+    lines.set(p.file, at);
+  }
+  return [...lines].map(([file, at]) => (at.length === 0 ? file : `${file}:${at.join(", ")}`)).join("; ");
+}
+
 const where = (p: ReviewProblem): string | undefined => (p.file === undefined ? undefined : `${p.file}${p.line !== undefined ? `:${p.line}` : ""}`);
 
-function renderEnvironment(e: EnvironmentReview, w: FindingWording): string[] {
+function renderEnvironment(e: EnvironmentReview, w: FindingWording, causes: readonly ReviewCause[] = []): string[] {
   const fileNote = { added: ", new file", removed: ", file deleted", modified: "", unchanged: "" }[e.fileChange];
   const out = [`${e.environment} (${e.file}${fileNote})`];
   const width = Math.max(0, ...e.secrets.map((s) => s.name.length));
@@ -290,7 +343,10 @@ function renderEnvironment(e: EnvironmentReview, w: FindingWording): string[] {
   if (e.encrypted === false) out.push("  ! the file is not a valid encrypted SOPS file");
   for (const n of notes) if (n.kind === "metadata-only") out.push(`  (${n.message})`);
   for (const n of notes) if (n.kind === "clear-comment") out.push(`  ! ${n.message}`);
-  for (const p of e.problems) out.push(`  ✗ ${p.message}`);
+  for (const p of e.problems) {
+    const cause = p.cause === undefined ? undefined : causes.find((c) => c.id === p.cause);
+    out.push(cause === undefined ? `  ✗ ${p.message}` : `  ✗ ${causeBrief(cause)}`);
+  }
   return out;
 }
 
@@ -324,7 +380,7 @@ function proposalLine(p: NonNullable<ReviewReport["proposals"]>[number]): string
 export function renderReviewText(report: ReviewReport, wording: FindingWording = findingWording(undefined)): string {
   const out = [`Review of ${side(report.base)} → ${side(report.head)} (${report.verification === undefined ? "no key used" : "verified with your key where it opens"})`, ""];
   if (report.environments.length === 0) out.push("No change to any secrets file or member.", "");
-  for (const e of report.environments) out.push(...renderEnvironment(e, wording), "");
+  for (const e of report.environments) out.push(...renderEnvironment(e, wording, report.causes), "");
   const references = referenceLines(report);
   const edited = editedLines(report);
   if (references.lines.length + edited.length > 0) {
@@ -380,8 +436,17 @@ export function renderReviewText(report: ReviewReport, wording: FindingWording =
     out.push("");
   }
   if (report.problems.length > 0) {
-    out.push(`Problems (${report.problems.length}):`);
-    for (const p of report.problems) out.push(`  ✗ ${where(p) === undefined ? "" : `${where(p)}: `}${p.message}`);
+    const entries = problemEntries(report);
+    out.push(`Problems (${entries.length === report.problems.length ? entries.length : `${entries.length}, from ${report.problems.length} findings`}):`);
+    for (const entry of entries) {
+      if (entry.cause === undefined) {
+        const p = entry.problem;
+        out.push(`  ✗ ${where(p) === undefined ? "" : `${where(p)}: `}${p.message}`);
+      } else {
+        out.push(`  ✗ ${entry.cause.message}`);
+        out.push(`      in ${causePlaces(entry.problems)}`);
+      }
+    }
     out.push("");
   }
   if (report.warnings.length > 0) {
@@ -484,8 +549,9 @@ export function renderReviewsJson(report: ReviewReport, nested: readonly NestedR
 /** Markdown with nested projects: the verdict of the headline counts every project, then a section per nested project. */
 export function renderReviewsMarkdown(report: ReviewReport, nested: readonly NestedReview[] = []): string {
   if (nested.length === 0) return renderReviewMarkdown(report);
-  const problems = report.problems.length + nested.reduce((n, x) => n + (x.report?.problems.length ?? 0), 0);
-  const inNested = problems - report.problems.length;
+  // a cause counts once, as in each report's own headline
+  const problems = problemEntries(report).length + nested.reduce((n, x) => n + (x.report === undefined ? 0 : problemEntries(x.report).length), 0);
+  const inNested = problems - problemEntries(report).length;
   const headline =
     problems === 0
       ? "### ✅ Stellar Secrets review: no problems"
@@ -501,7 +567,7 @@ export function renderReviewsMarkdown(report: ReviewReport, nested: readonly Nes
       parts.push(`### ✅ ${title}: no change\n`);
       continue;
     }
-    const verdict = n.report.clean ? `### ✅ ${title}: no problems` : `### ❌ ${title}: ${plural(n.report.problems.length, "problem")}`;
+    const verdict = n.report.clean ? `### ✅ ${title}: no problems` : `### ❌ ${title}: ${problemCount(n.report)}`;
     parts.push(reviewMarkdown(n.report, { headline: verdict, marker: false, wording: findingWording(n.path) }));
   }
   return fitComment(parts.join("\n---\n\n"));
@@ -631,7 +697,11 @@ function environmentGlance(e: EnvironmentReview): string {
   for (const n of environmentNotes(e)) if (n.kind === "metadata-only") words.push("no value changed (metadata only)");
   for (const n of environmentNotes(e)) if (n.kind === "clear-comment") words.push(n.message.split(" (")[0] as string);
   if (e.encrypted === false) words.push("not a valid encrypted file");
-  if (e.problems.length > 0) words.push(plural(e.problems.length, "problem"));
+  if (e.problems.length > 0) {
+    const own = e.problems.filter((p) => p.cause === undefined).length;
+    const shared = new Set(e.problems.flatMap((p) => (p.cause === undefined ? [] : [p.cause]))).size;
+    words.push(own + shared === e.problems.length ? plural(e.problems.length, "problem") : `${plural(own + shared, "problem")} (${shared === 1 ? "one shared with other files" : `${shared} shared with other files`})`);
+  }
   parts.push(...words.map((w) => markdownText(w)));
   return parts.length === 0 ? markdownText("no change to its values or members") : parts.join("; ");
 }
@@ -639,7 +709,7 @@ function environmentGlance(e: EnvironmentReview): string {
 /** {@link renderReviewMarkdown} whatever its length. */
 function reviewMarkdown(report: ReviewReport, options: { headline?: string; marker?: boolean; wording?: FindingWording }): string {
   const out: string[] = options.marker === false ? [] : [MARKDOWN_MARKER];
-  out.push(options.headline ?? (report.clean ? "### ✅ Stellar Secrets review: no problems" : `### ❌ Stellar Secrets review: ${plural(report.problems.length, "problem")}`), "");
+  out.push(options.headline ?? (report.clean ? "### ✅ Stellar Secrets review: no problems" : `### ❌ Stellar Secrets review: ${problemCount(report)}`), "");
   out.push(`**Summary:** ${markdownText(summaryText(report))}`, "");
   // what changed where, and who can read what: visible, above the folded details
   const access = accessOverview(report);
@@ -651,7 +721,17 @@ function reviewMarkdown(report: ReviewReport, options: { headline?: string; mark
   out.push(`${markdownCode(side(report.base))} → ${markdownCode(side(report.head))} · ${report.verification === undefined ? "read without any key" : "verified with a key where it opens"}; no value is shown.`, "");
   if (report.problems.length > 0) {
     out.push("#### Problems", "");
-    for (const p of report.problems) {
+    for (const entry of problemEntries(report)) {
+      if (entry.cause !== undefined) {
+        // one cause, told once, with each place it is found
+        out.push(`- ❌ (${markdownText(`${plural(entry.problems.length, "finding")}, one cause`)}) ${markdownText(entry.cause.message)}`);
+        for (const p of entry.problems) {
+          const at = where(p);
+          out.push(`  - ${at === undefined ? "" : `${markdownCode(at)} `}(${KIND_LABEL[p.kind]})`);
+        }
+        continue;
+      }
+      const p = entry.problem;
       const at = where(p);
       out.push(`- ❌ ${at === undefined ? "" : `**${markdownCode(at)}** `}(${KIND_LABEL[p.kind]}) ${markdownText(p.message)}`);
     }
