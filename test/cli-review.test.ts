@@ -205,6 +205,12 @@ describe("review", () => {
     expect(r.code, r.stdout).toBe(1);
     expect(r.stdout).toMatch(/- stripe_api_key\s+removed/);
     expect(r.stdout).toMatch(/connectors\/stripe\.yaml:4:\d+: error missing-environment-value/);
+    // from a subfolder the text names paths from there, as check does (JSON keeps the root's, below)
+    const inSecrets = await s.run(["review", "HEAD~1", "HEAD"], { cwd: join(s.repo, "secrets"), env: { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_KEY: undefined } });
+    expect(inSecrets.code).toBe(1);
+    expect(inSecrets.stdout).toContain("production (production.enc.yaml)\n");
+    expect(inSecrets.stdout).toMatch(/^ {2}\.\.\/connectors\/stripe\.yaml:4:\d+: error missing-environment-value/m);
+    expect(inSecrets.stdout).toMatch(/^ {2}✗ \.\.\/connectors\/stripe\.yaml:4: /m);
     const report = await reviewJson(s, ["HEAD~1", "HEAD"], 1);
     const d = report.diagnostics.find((x) => x.rule === "missing-environment-value");
     expect(d).toMatchObject({ file: "connectors/stripe.yaml", line: 4, secret: "stripe_api_key", severity: "error", new: true });

@@ -1,4 +1,4 @@
-import { buildReview, RULES, stateFromFiles, withVerification } from "@stellar-secrets/core";
+import { buildReview, readerWording, RULES, stateFromFiles, withVerification } from "@stellar-secrets/core";
 import { encryptSecrets, generateIdentity } from "@stellar-secrets/sops";
 import { describe, expect, it } from "vitest";
 import { sarifSchemaErrors } from "../../../test/helpers/sarif.js";
@@ -794,5 +794,44 @@ describe("the summary counts secrets", () => {
     expect(renderReviewMarkdown(r)).toContain("**Summary:** 2 secrets added \\(3 values\\), 0 changed, 1 removed, 1 access change; 3 problems\\.");
     const one = { ...r, environments: [added("staging", ["zendesk_api_token"])], summary: { ...r.summary, added: 1, removed: 0 } };
     expect(renderReviewText(one)).toContain("Summary: 1 secret added, 0 changed, 0 removed,");
+  });
+});
+
+describe("review text from a subfolder", () => {
+  it("names files and the paths of messages relative to the current directory, as check does; JSON keeps the root's", async () => {
+    const r = report();
+    const fromSecrets = (dir: string) => readerWording(dir === "" ? "/repo" : `/repo/${dir}`, "/repo/secrets", dir === "");
+    const text = renderReviewsText(r, [], fromSecrets);
+    expect(text).toContain("production (production.enc.yaml)\n");
+    expect(text).toContain("  ✗ ../connectors/stripe.yaml:4: missing-environment-value: ");
+    expect(text).toContain("  ✗ ../stellar.yaml:9: ../stellar.yaml weakens rule recipient-drift from error to off\n");
+    expect(text).toContain("  ../connectors/stripe.yaml:4:18: error missing-environment-value ");
+    expect(text).toContain("  ✗ production.enc.yaml: bob was removed");
+    expect(text).not.toMatch(/(?<![./])(connectors|secrets)\//);
+    // at the root: byte for byte as before
+    expect(renderReviewsText(r, [], (dir) => readerWording(dir === "" ? "/repo" : `/repo/${dir}`, "/repo", dir === ""))).toBe(renderReviewText(r));
+    // the other formats are the same wherever review runs
+    expect(renderReviewJson(r)).toContain('"file": "connectors/stripe.yaml"');
+  });
+
+  it("moves a cause's files, and a nested project's paths and (cd DIR && …) commands, to the current directory", async () => {
+    const cause = await (async () => {
+      const alice = await generateIdentity();
+      const bob = await generateIdentity();
+      const config = (members: string): string => `version: 1\nenvironments:\n  staging:\n    members:\n${members}  production:\n    members:\n${members}`;
+      const files = new Map<string, string>([["stellar.yaml", config(`      alice: ${alice.recipient}\n      bob: ${bob.recipient}\n`)]]);
+      for (const e of ["staging", "production"]) files.set(`secrets/${e}.enc.yaml`, await encryptSecrets(new Map([["api_key", `TEST-ONLY-${e}`]]), { recipients: [alice.recipient, bob.recipient] }));
+      const head = new Map(files).set("stellar.yaml", config(`      alice: ${alice.recipient}\n`));
+      return buildReview(stateFromFiles("HEAD", undefined, "/repo", files), stateFromFiles("working tree", undefined, "/repo", head));
+    })();
+    const words = readerWording("/repo", "/repo/secrets", true);
+    const text = renderReviewsText(cause, [], () => words);
+    expect(text).toContain("      in staging.enc.yaml:3; production.enc.yaml:3\n");
+    expect(text).toContain("their key still opens 2 files (staging.enc.yaml, production.enc.yaml)");
+    const nested = withPathPrefix({ ...report(), problems: [{ kind: "unrotated-removal", environment: "production", file: "secrets/production.enc.yaml", message: "run `(cd teams/labs && stellar-secrets rotate-key --env production)`" }] }, "teams/labs");
+    const fromOps = (dir: string) => readerWording(dir === "" ? "/repo" : `/repo/${dir}`, "/repo/ops", false);
+    const both = renderReviewsText({ ...report(), problems: [], clean: true }, [{ path: "teams/labs", report: nested }], fromOps);
+    expect(both).toContain("\n../teams/labs (a project of its own)\n");
+    expect(both).toContain("  ✗ ../teams/labs/secrets/production.enc.yaml: run `(cd ../teams/labs && stellar-secrets rotate-key --env production)`\n");
   });
 });

@@ -5,7 +5,7 @@
  * folded) and SARIF 2.1.0 (the checker's rule ids and driver, plus review rules for the problems
  * no checker rule names). None of them ever sees a value: the report holds none.
  */
-import { findingWording, PROJECT_FILE, type FindingWording, type Severity } from "@stellar-secrets/core";
+import { findingWording, messageRewording, PROJECT_FILE, shellPathWord, SOPS_CONFIG_FILE, type FindingWording, type Severity } from "@stellar-secrets/core";
 import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { humanList, plural, renderJson, shortRecipient } from "./format.js";
 import { secretCounts, type CommitSignatureReview, type EnvironmentReview, type RecipientRef, type ReferenceChange, type ReviewCause, type ReviewDiagnostic, type ReviewProblem, type ReviewReport } from "@stellar-secrets/core";
@@ -491,6 +491,44 @@ export function withPathPrefix(report: ReviewReport, dir: string): ReviewReport 
   };
 }
 
+/**
+ * The report worded for a reader in another folder than the project root (`words`: core's
+ * `readerWording`, as `check` words its text): every file field through `words.path`, and the
+ * paths and commands of every message (problems, warnings, diagnostics, causes) reworded as
+ * `check` rewords its messages. For the text output only: JSON, Markdown and SARIF keep the
+ * root's paths. `nestedDirs`: folders of nested projects (root-relative) whose `(cd DIR && …)`
+ * commands the messages hold, worded for the outer root; they are moved to the reader's folder
+ * too. The report itself when `words` is the root's.
+ */
+export function withReaderPaths(report: ReviewReport, words: FindingWording, nestedDirs: readonly string[] = []): ReviewReport {
+  if (words.folder === "") return report;
+  const paths = new Set<string>([PROJECT_FILE, SOPS_CONFIG_FILE]);
+  for (const e of report.environments) paths.add(e.file);
+  for (const p of [...report.problems, ...report.warnings]) if (p.file !== undefined) paths.add(p.file);
+  for (const d of report.diagnostics) paths.add(d.file);
+  for (const c of report.causes ?? []) for (const f of c.files) paths.add(f);
+  for (const r of report.references ?? []) paths.add(r.file);
+  for (const c of report.configEdited ?? []) paths.add(c.file);
+  const rewordPaths = messageRewording(words, paths);
+  // a nested project's commands, worded for the outer root, run in its folder as seen from the reader's
+  const moves = nestedDirs.map((dir) => [`(cd ${shellPathWord(dir)} && `, `(cd ${shellPathWord(words.path(dir))} && `] as const);
+  const reword = (message: string, file?: string): string => moves.reduce((m, [from, to]) => m.split(from).join(to), rewordPaths(message, file));
+  const at = words.path;
+  const problem = (p: ReviewProblem): ReviewProblem => ({ ...p, ...(p.file === undefined ? {} : { file: at(p.file) }), message: reword(p.message, p.file) });
+  return {
+    ...report,
+    environments: report.environments.map((e) => ({ ...e, file: at(e.file), problems: e.problems.map(problem) })),
+    diagnostics: report.diagnostics.map((d) => ({ ...d, file: at(d.file), message: reword(d.message, d.file) })),
+    problems: report.problems.map(problem),
+    warnings: report.warnings.map(problem),
+    ...(report.causes === undefined ? {} : { causes: report.causes.map((c) => ({ ...c, files: c.files.map(at), message: reword(c.message) })) }),
+    ...(report.verification === undefined ? {} : { verification: report.verification.map((v) => ({ ...v, file: at(v.file) })) }),
+    ...(report.proposals === undefined ? {} : { proposals: report.proposals.map((p) => ({ ...p, file: at(p.file) })) }),
+    ...(report.references === undefined ? {} : { references: report.references.map((r) => ({ ...r, file: at(r.file) })) }),
+    ...(report.configEdited === undefined ? {} : { configEdited: report.configEdited.map((c) => ({ ...c, file: at(c.file) })) }),
+  };
+}
+
 /** How a nested project's section is headed: `teams/labs (a project of its own)`. */
 export function nestedHeading(path: string): string {
   return `${path} (a project of its own)`;
@@ -518,20 +556,27 @@ const removedText = (n: NestedReview, head: string): string =>
   `removed in ${head}: ${n.path} has no stellar.yaml there (its files, where any remain, are now checked with the project around them)`;
 
 /** The text of a review and of each nested project's (each under its heading); the outer report alone, byte for byte, without any. */
-export function renderReviewsText(report: ReviewReport, nested: readonly NestedReview[] = []): string {
-  let out = renderReviewText(report);
+export function renderReviewsText(report: ReviewReport, nested: readonly NestedReview[] = [], reader?: (dir: string) => FindingWording): string {
+  // worded for the reader's folder (paths relative to it, as check prints them), else for the root
+  const outerWords = reader?.("") ?? findingWording(undefined);
+  const dirs = nested.map((n) => n.path);
+  let out = renderReviewText(withReaderPaths(report, outerWords), outerWords);
   if (nested.length === 0) return out;
+  const shown = (dir: string): string => outerWords.path(dir);
   for (const n of nested) {
     if (n.report !== undefined && untouched(n.report)) {
-      out += `\n${escapeControlCharacters(`${nestedHeading(n.path)}: no change`)}\n`;
+      out += `\n${escapeControlCharacters(`${nestedHeading(shown(n.path))}: no change`)}\n`;
       continue;
     }
-    out += `\n${escapeControlCharacters(nestedHeading(n.path))}\n`;
-    out += n.report === undefined ? `${escapeControlCharacters(removedText(n, report.head.label))}\n` : renderReviewText(n.report, findingWording(n.path));
+    out += `\n${escapeControlCharacters(nestedHeading(shown(n.path)))}\n`;
+    out +=
+      n.report === undefined
+        ? `${escapeControlCharacters(removedText({ ...n, path: shown(n.path) }, report.head.label))}\n`
+        : renderReviewText(withReaderPaths(n.report, outerWords, dirs), reader?.(n.path) ?? findingWording(n.path));
   }
-  const bad = nested.filter((n) => !nestedClean(n)).map((n) => n.path);
+  const bad = nested.filter((n) => !nestedClean(n)).map((n) => shown(n.path));
   if (!report.clean) bad.unshift("the root project");
-  const line = `All projects: ${plural(nested.length + 1, "project")} reviewed (${humanList(["the root project", ...nested.map((n) => n.path)])}); ${bad.length === 0 ? "no problems" : `problems in ${humanList(bad)}`}.`;
+  const line = `All projects: ${plural(nested.length + 1, "project")} reviewed (${humanList(["the root project", ...nested.map((n) => shown(n.path))])}); ${bad.length === 0 ? "no problems" : `problems in ${humanList(bad)}`}.`;
   return `${out}\n${escapeControlCharacters(line)}\n`;
 }
 
