@@ -1,5 +1,5 @@
 import { buildReview, readerWording, RULES, stateFromFiles, withVerification } from "@stellar-secrets/core";
-import { encryptSecrets, generateIdentity } from "@stellar-secrets/sops";
+import { aadForPath, decryptSecrets, encryptSecrets, encryptValue, generateIdentity } from "@stellar-secrets/sops";
 import { describe, expect, it } from "vitest";
 import { sarifSchemaErrors } from "../../../test/helpers/sarif.js";
 import type { EnvironmentReview, ReviewProblem, ReviewReport } from "@stellar-secrets/core";
@@ -833,5 +833,32 @@ describe("review text from a subfolder", () => {
     const both = renderReviewsText({ ...report(), problems: [], clean: true }, [{ path: "teams/labs", report: nested }], fromOps);
     expect(both).toContain("\n../teams/labs (a project of its own)\n");
     expect(both).toContain("  ✗ ../teams/labs/secrets/production.enc.yaml: run `(cd ../teams/labs && stellar-secrets rotate-key --env production)`\n");
+  });
+});
+
+describe("an encrypted comment edited by hand (sops edit)", () => {
+  it("is told by place in text, markdown and JSON, never called formatting, and its text is never shown", async () => {
+    const alice = await generateIdentity(); // TEST-ONLY
+    const config = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const text = await encryptSecrets(new Map([["hubspot_api_token", "TEST-ONLY-h"], ["stripe_api_key", "TEST-ONLY-s"]]), { recipients: [alice.recipient] });
+    const { dataKey } = await decryptSecrets(text, [alice.identity]);
+    const secretWords = "TEST-ONLY rotate after the audit";
+    const withComment = text.replace("\nstripe_api_key:", `\n#${encryptValue(Buffer.from(` ${secretWords}`, "utf8"), dataKey, aadForPath([]), "comment")}\nstripe_api_key:`);
+    const files = (t: string) => new Map([["stellar.yaml", config], ["secrets/production.enc.yaml", t]]);
+    const report = buildReview(stateFromFiles("HEAD", undefined, "/repo", files(text)), stateFromFiles("working tree", undefined, "/repo", files(withComment)));
+    const production = report.environments[0];
+    expect(production?.secrets).toEqual([]);
+    expect(production?.comments).toEqual([{ change: "added", place: "above", secret: "stripe_api_key", line: 2 }]);
+    const out = renderReviewText(report);
+    expect(out).toContain("  note: an encrypted comment was added above stripe_api_key (line 2) (its text is encrypted, and no MAC covers a comment: a member reads it with `sops -d`)\n");
+    expect(out).toContain("(no value changed: only comments (below) and metadata)");
+    expect(out).not.toContain("formatting");
+    const md = renderReviewMarkdown(report);
+    expect(md).toContain("an encrypted comment was added above");
+    expect(md).not.toContain("formatting");
+    const json = JSON.parse(renderReviewJson(report)) as { environments: { comments: unknown[]; notes: { kind: string }[] }[] };
+    expect(json.environments[0]?.comments).toEqual([{ change: "added", place: "above", secret: "stripe_api_key", line: 2 }]);
+    expect(json.environments[0]?.notes.map((n) => n.kind)).toEqual(["metadata-only", "encrypted-comment"]);
+    for (const o of [out, md, renderReviewJson(report)]) expect(o).not.toContain(secretWords);
   });
 });

@@ -8,7 +8,7 @@
 import { findingWording, messageRewording, PROJECT_FILE, shellPathWord, SOPS_CONFIG_FILE, type FindingWording, type Severity } from "@stellar-secrets/core";
 import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { humanList, plural, renderJson, shortRecipient } from "./format.js";
-import { secretCounts, type CommitSignatureReview, type EnvironmentReview, type RecipientRef, type ReferenceChange, type ReviewCause, type ReviewDiagnostic, type ReviewProblem, type ReviewReport } from "@stellar-secrets/core";
+import { commentChangeText, secretCounts, type CommentChange, type CommitSignatureReview, type EnvironmentReview, type RecipientRef, type ReferenceChange, type ReviewCause, type ReviewDiagnostic, type ReviewProblem, type ReviewReport } from "@stellar-secrets/core";
 import { diagnosticResult, sarifLog, type ExtraRule, type SarifResultInput } from "./sarif.js";
 import { cellCode, htmlText, markdownCode, markdownText } from "./markdown.js";
 
@@ -39,6 +39,12 @@ export type ReviewNote =
       kind: "clear-comment";
       message: string;
       lines: number[];
+    }
+  | {
+      /** Encrypted comments the change added, removed or changed, by place (their text is encrypted: not shown). */
+      kind: "encrypted-comment";
+      message: string;
+      changes: CommentChange[];
     };
 
 /** The notes of one environment (what the text output prints as `note:` and `(...)` lines). */
@@ -69,7 +75,18 @@ export function environmentNotes(e: EnvironmentReview): ReviewNote[] {
     e.recipients.gained.length + e.recipients.lost.length === 0 &&
     !e.problems.some((p) => p.kind === "rewrapped-without-rotation")
   ) {
-    notes.push({ kind: "metadata-only", message: "no value changed: only metadata such as key wrapping or formatting" });
+    // a comment is data sops encrypts, not formatting: say so when that is what changed
+    const commented = (e.comments?.length ?? 0) + (e.clearComments?.length ?? 0) > 0;
+    notes.push({ kind: "metadata-only", message: commented ? "no value changed: only comments (below) and metadata" : "no value changed: only metadata such as key wrapping or formatting" });
+  }
+  const encryptedComments = e.comments ?? [];
+  if (encryptedComments.length > 0) {
+    const listed = encryptedComments.map(commentChangeText);
+    notes.push({
+      kind: "encrypted-comment",
+      message: `${humanList(listed)} (${encryptedComments.length === 1 ? "its text is" : "their text is"} encrypted, and no MAC covers a comment: a member reads ${encryptedComments.length === 1 ? "it" : "them"} with \`sops -d\`)`,
+      changes: encryptedComments.map((c) => ({ ...c })),
+    });
   }
   const comments = e.clearComments ?? [];
   if (comments.length > 0) {
@@ -343,6 +360,7 @@ function renderEnvironment(e: EnvironmentReview, w: FindingWording, causes: read
   if (e.encrypted === false) out.push("  ! the file is not a valid encrypted SOPS file");
   for (const n of notes) if (n.kind === "metadata-only") out.push(`  (${n.message})`);
   for (const n of notes) if (n.kind === "clear-comment") out.push(`  ! ${n.message}`);
+  for (const n of notes) if (n.kind === "encrypted-comment") out.push(`  note: ${n.message}`);
   for (const p of e.problems) {
     const cause = p.cause === undefined ? undefined : causes.find((c) => c.id === p.cause);
     out.push(cause === undefined ? `  ✗ ${p.message}` : `  ✗ ${causeBrief(cause)}`);
@@ -741,6 +759,7 @@ function environmentGlance(e: EnvironmentReview): string {
   if (strangers > 0) words.push(`${plural(strangers, "recipient")} that no member has`);
   for (const n of environmentNotes(e)) if (n.kind === "metadata-only") words.push("no value changed (metadata only)");
   for (const n of environmentNotes(e)) if (n.kind === "clear-comment") words.push(n.message.split(" (")[0] as string);
+  for (const n of environmentNotes(e)) if (n.kind === "encrypted-comment") words.push(n.changes.length === 1 ? (commentChangeText(n.changes[0] as CommentChange).replace(/ \(.*\)$/, "")) : `${n.changes.length} encrypted comments changed`);
   if (e.encrypted === false) words.push("not a valid encrypted file");
   if (e.problems.length > 0) {
     const own = e.problems.filter((p) => p.cause === undefined).length;

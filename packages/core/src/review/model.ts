@@ -7,7 +7,8 @@
  * reads, prints or fingerprints a plaintext value.
  */
 import { diffReferences, type ReferenceChange } from "./references.js";
-import { ciphertextIdentity, createHash, environmentFileName, normalizeSecretsDir, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, createHash, environmentFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
+import { diffComments, type CommentChange } from "./comments.js";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { PROJECT_FILE, type ProjectConfig } from "../project.js";
@@ -139,6 +140,11 @@ export interface EnvironmentReview {
    * secret). Absent when there is none.
    */
   clearComments?: number[];
+  /**
+   * Encrypted comments (`#ENC[…,type:comment]`) the change added, removed or changed, by place
+   * (keyless: never their text; see `diffComments`). Absent when there is none.
+   */
+  comments?: CommentChange[];
 }
 
 /** A checker diagnostic of the head state; `new` when the base state did not have it. */
@@ -211,6 +217,8 @@ interface Side {
   stanzaList: { recipient: string; enc: string }[];
   /** The stored (encrypted) MAC; "" when the file is not valid SOPS. */
   mac: string;
+  /** The file's comments (valid SOPS files only), where sops places them. */
+  comments?: FlatComments;
 }
 
 function side(state: ReviewState, environment: string, config: ProjectConfig | undefined): Side {
@@ -237,6 +245,7 @@ function side(state: ReviewState, environment: string, config: ProjectConfig | u
       unreadable: false,
       stanzaList: file.metadata.age.map((a) => ({ recipient: a.recipient.trim(), enc: a.enc })),
       mac: ciphertextIdentity(file.metadata.mac),
+      ...(file.comments === undefined ? {} : { comments: file.comments }),
     };
   } catch {
     // not valid SOPS (e.g. decrypted by hand): compare the stored text of each value, never show it
@@ -730,6 +739,15 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     }
 
     const clearComments = fileChange === "unchanged" || typeof textAfter !== "string" ? [] : newClearComments(typeof textBefore === "string" ? textBefore : "", textAfter);
+    const comments =
+      fileChange === "unchanged" || !after.sops
+        ? []
+        : diffComments(before.comments, after.comments, {
+            reencrypted: rotation.reencryptedAll,
+            removedSecrets: new Set(secrets.filter((x) => x.change === "removed").map((x) => x.name)),
+            ...(typeof textBefore === "string" ? { textBefore } : {}),
+            textAfter: textAfter as string,
+          });
     const changed =
       fileChange !== "unchanged" || secrets.length > 0 || reencrypted.length > 0 || members.gained.length + members.lost.length + members.keyChanged.length + (members.requested?.length ?? 0) > 0;
     if (changed) {
@@ -746,6 +764,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         encrypted: existsAfter ? after.sops && after.model?.diagnostics.every((d) => d.rule !== "unencrypted-secrets-file") : undefined,
         problems: envProblems,
         ...(clearComments.length === 0 ? {} : { clearComments }),
+        ...(comments.length === 0 ? {} : { comments }),
       });
     }
     problems.push(...envProblems);
