@@ -632,6 +632,5 @@ describe("fixture hygiene", () => {
     for (const f of readdirSync(keys).filter((x) => x.endsWith(".txt"))) {
       expect(readFileSync(join(keys, f), "utf8")).toContain("# TEST-ONLY key, never use for real secrets");
     }
-    mkdirSync(join(tmpdir(), "unused-guard"), { recursive: true });
   });
 });
