@@ -773,6 +773,7 @@ describe("a member removed from stellar.yaml by hand (one cause, several problem
     expect(problems.match(/^- ❌ /gm)).toHaveLength(1);
     expect(problems.match(/^ {2}- `/gm)).toHaveLength(6);
     expect(problems).toContain("`.sops.yaml:7` (checker error)");
+    expect(md).toContain("- **production**: bob removed from stellar\\.yaml, not from the file's recipients; 1 problem \\(one shared with other files\\)");
     const json = JSON.parse(renderReviewJson(report)) as ReviewReport;
     expect(json.problems).toHaveLength(6);
     expect(json.summary.problems).toBe(6);

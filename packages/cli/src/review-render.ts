@@ -764,7 +764,8 @@ function environmentGlance(e: EnvironmentReview): string {
   if (e.problems.length > 0) {
     const own = e.problems.filter((p) => p.cause === undefined).length;
     const shared = new Set(e.problems.flatMap((p) => (p.cause === undefined ? [] : [p.cause]))).size;
-    words.push(own + shared === e.problems.length ? plural(e.problems.length, "problem") : `${plural(own + shared, "problem")} (${shared === 1 ? "one shared with other files" : `${shared} shared with other files`})`);
+    // a problem whose cause spans other files counts once, and says so
+    words.push(shared === 0 ? plural(e.problems.length, "problem") : `${plural(own + shared, "problem")} (${shared === 1 ? "one" : shared} shared with other files)`);
   }
   parts.push(...words.map((w) => markdownText(w)));
   return parts.length === 0 ? markdownText("no change to its values or members") : parts.join("; ");
