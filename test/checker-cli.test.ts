@@ -7,12 +7,23 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { sarifSchemaErrors } from "./helpers/sarif.js";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 const FIXTURES = join(REPO, "test", "fixtures", "checker");
 const BIN = join(REPO, "packages", "cli", "bin", "stellar-secrets.js");
+
+/** Temp folders of the running test, removed after it (a failing assertion included). */
+const temps: string[] = [];
+afterEach(() => {
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+}
 
 function cli(args: string[], cwd: string, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", ...env } });
@@ -97,7 +108,7 @@ describe("stellar-secrets check", () => {
   });
 
   it("honours --max-warnings and rule overrides", () => {
-    const dir = mkdtempSync(join(tmpdir(), "check-cli-"));
+    const dir = tempDir("check-cli-");
     cpSync(join(FIXTURES, "severity"), dir, { recursive: true });
     writeFileSync(join(dir, "stellar.yaml"), readFileSync(join(dir, "stellar.yaml"), "utf8").replace("unused-secret: error", "unused-secret: warning"));
     expect(cli(["check"], dir).status).toBe(0);
@@ -144,7 +155,7 @@ describe("stellar-secrets check", () => {
   });
 
   it("names skipped files on stderr (a symbolic link loop) and still checks the rest", () => {
-    const dir = mkdtempSync(join(tmpdir(), "check-cli-loop-"));
+    const dir = tempDir("check-cli-loop-");
     cpSync(join(FIXTURES, "clean"), dir, { recursive: true });
     symlinkSync(".", join(dir, "agents", "loop"));
     symlinkSync("self.yaml", join(dir, "agents", "self.yaml"));
@@ -156,7 +167,7 @@ describe("stellar-secrets check", () => {
   });
 
   it("checks a folder with a stellar.yaml of its own as its own project: a stellar.yaml added there hides nothing", () => {
-    const dir = mkdtempSync(join(tmpdir(), "check-cli-nested-"));
+    const dir = tempDir("check-cli-nested-");
     cpSync(join(FIXTURES, "clean"), dir, { recursive: true });
     // a minimal project in a subfolder, with a plain credential and a misspelt reference in its files
     cpSync(join(FIXTURES, "planted", "teams"), join(dir, "teams"), { recursive: true });
@@ -220,7 +231,7 @@ describe("stellar-secrets check", () => {
     expect(cli(["check", "--format", "xml"], REPO).status).toBe(2);
     expect(cli(["check", "--max-warnings", "many"], REPO).status).toBe(2);
     expect(cli(["check", "--json", "--format", "sarif"], REPO).status).toBe(2);
-    const none = cli(["check"], mkdtempSync(join(tmpdir(), "check-none-")));
+    const none = cli(["check"], tempDir("check-none-"));
     expect(none.status).toBe(5);
     expect(none.stderr).toContain("NO_PROJECT");
   });

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   checkConfigFile,
   checkWorkspace,
@@ -412,8 +412,19 @@ describe("the example organisation", () => {
   });
 });
 
+/** Temp folders of the running test, removed after it (a failing assertion included). */
+const temps: string[] = [];
+afterEach(() => {
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+}
+
 function tempCopy(fixture: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `checker-${fixture}-`));
+  const dir = tempDir(`checker-${fixture}-`);
   cpSync(join(FIXTURES, fixture), dir, { recursive: true });
   return dir;
 }
@@ -553,7 +564,7 @@ describe("awkward inputs", () => {
   });
 
   it("throws NO_PROJECT outside a project", () => {
-    const dir = mkdtempSync(join(tmpdir(), "checker-none-"));
+    const dir = tempDir("checker-none-");
     expect(() => loadWorkspace(dir)).toThrow(expect.objectContaining({ code: "NO_PROJECT" }));
   });
 });
@@ -697,6 +708,5 @@ describe("fixture hygiene", () => {
     for (const f of readdirSync(keys).filter((x) => x.endsWith(".txt"))) {
       expect(readFileSync(join(keys, f), "utf8")).toContain("# TEST-ONLY key, never use for real secrets");
     }
-    mkdirSync(join(tmpdir(), "unused-guard"), { recursive: true });
   });
 });

@@ -75,6 +75,20 @@ describe("pre-commit", () => {
     expect((await preCommit(s)).code).toBe(0);
   });
 
+  it("words its text for the current directory, as check and git do: run from a subfolder, files and hints are relative to it", async () => {
+    const s = await project();
+    s.write("connectors/hubspot.yaml", "kind: auth_connector\nname: hubspot\ntype: bearer_token\ntoken: { secret: hubspot_api_token }\n");
+    s.git(["add", "connectors/hubspot.yaml"]);
+    const atTop = await preCommit(s);
+    expect(atTop.stdout).toMatch(/^connectors\/hubspot\.yaml:4:\d+: error unknown-secret /m);
+    const inside = await s.run(["pre-commit"], { cwd: join(s.repo, "connectors"), env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(inside.code).toBe(1);
+    expect(inside.stdout).toMatch(/^hubspot\.yaml:4:\d+: error unknown-secret /m);
+    expect(inside.stdout).not.toContain("connectors/hubspot.yaml");
+    const inSecrets = await s.run(["pre-commit"], { cwd: join(s.repo, "secrets"), env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(inSecrets.stdout).toMatch(/^\.\.\/connectors\/hubspot\.yaml:4:\d+: error unknown-secret /m);
+  });
+
   it("blocks plaintext in a secrets file and a plaintext credential, with file:line", async () => {
     const s = await project();
     const text = s.read("secrets/staging.enc.yaml");
@@ -238,7 +252,8 @@ describe("pre-commit", () => {
     s.git(["add", "-A"]);
     const r = await s.run(["pre-commit"], { env: { SOPS_AGE_KEY_FILE: undefined } });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^secrets\/production\.enc\.yaml:1:\d+: error unencrypted-secrets-file /m);
+    // named from where git runs the hook (the top of the work tree), as git names it
+    expect(r.stdout).toMatch(/^infra\/secrets-project\/secrets\/production\.enc\.yaml:1:\d+: error unencrypted-secrets-file /m);
     expect(() => s.git(["commit", "-q", "-m", "leak"])).toThrow(/unencrypted-secrets-file/);
     s.git(["restore", "--staged", "--worktree", "infra"]);
     s.write("README.md", "elsewhere in the repository\n");

@@ -149,7 +149,7 @@ describe("review", () => {
     expect(text.stdout).toMatch(/\+ zendesk_api_token\s+added/);
     expect(text.stdout).toMatch(/~ hubspot_api_token\s+changed/);
     expect(text.stdout).toMatch(/- legacy_api_token\s+removed/);
-    expect(text.stdout).toContain("Summary: 1 added, 1 changed, 1 removed; no problems.");
+    expect(text.stdout).toContain("Summary: 1 secret added, 1 changed, 1 removed; no problems.");
     expect(text.stdout).not.toContain("staging (");
 
     s.commit("change production");
@@ -205,6 +205,12 @@ describe("review", () => {
     expect(r.code, r.stdout).toBe(1);
     expect(r.stdout).toMatch(/- stripe_api_key\s+removed/);
     expect(r.stdout).toMatch(/connectors\/stripe\.yaml:4:\d+: error missing-environment-value/);
+    // from a subfolder the text names paths from there, as check does (JSON keeps the root's, below)
+    const inSecrets = await s.run(["review", "HEAD~1", "HEAD"], { cwd: join(s.repo, "secrets"), env: { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_KEY: undefined } });
+    expect(inSecrets.code).toBe(1);
+    expect(inSecrets.stdout).toContain("production (production.enc.yaml)\n");
+    expect(inSecrets.stdout).toMatch(/^ {2}\.\.\/connectors\/stripe\.yaml:4:\d+: error missing-environment-value/m);
+    expect(inSecrets.stdout).toMatch(/^ {2}✗ \.\.\/connectors\/stripe\.yaml:4: /m);
     const report = await reviewJson(s, ["HEAD~1", "HEAD"], 1);
     const d = report.diagnostics.find((x) => x.rule === "missing-environment-value");
     expect(d).toMatchObject({ file: "connectors/stripe.yaml", line: 4, secret: "stripe_api_key", severity: "error", new: true });
@@ -305,7 +311,7 @@ describe("review", () => {
     const text = await review(s, ["HEAD~1", "HEAD"]);
     expect(text.code, text.stdout).toBe(1);
     const [outerText, labsText] = text.stdout.split("\nteams/labs (a project of its own)\n");
-    expect(outerText).toContain("Summary: 0 added, 0 changed, 0 removed; no problems.");
+    expect(outerText).toContain("Summary: 0 secrets added, 0 changed, 0 removed; no problems.");
     expect(labsText).toMatch(/production \(teams\/labs\/secrets\/production\.enc\.yaml\)\n {2}- labs_token\s+removed/);
     expect(labsText).toMatch(/teams\/labs\/connectors\/labs\.yaml:4:\d+: error unknown-secret/);
     expect(labsText).toContain("All projects: 2 projects reviewed (the root project and teams/labs); problems in teams/labs.");

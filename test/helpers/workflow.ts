@@ -10,7 +10,7 @@
  * an `if:` written as `${{ … }}`.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -108,8 +108,25 @@ export function runJob(options: {
   needs?: Record<string, { result: string; outputs: Record<string, string> }>;
   /** The job's `outputs:` (evaluated after its last step). */
   outputs?: Record<string, unknown>;
-}): { failed: boolean; steps: StepResult[]; summary: string; outputs: Record<string, string> } {
+}): JobResult {
+  // the runner's files (RUNNER_TEMP, GITHUB_OUTPUT, the step scripts): gone once the job has run, whatever happened
   const files = mkdtempSync(join(tmpdir(), "gha-files-"));
+  try {
+    return runJobIn(files, options);
+  } finally {
+    rmSync(files, { recursive: true, force: true });
+  }
+}
+
+/** What {@link runJob} gives. */
+export interface JobResult {
+  failed: boolean;
+  steps: StepResult[];
+  summary: string;
+  outputs: Record<string, string>;
+}
+
+function runJobIn(files: string, options: Parameters<typeof runJob>[0]): JobResult {
   const summaryFile = join(files, "step-summary.md");
   writeFileSync(summaryFile, "");
   const steps: Record<string, { outputs: Record<string, string>; outcome: string; conclusion: string }> = {};

@@ -1,4 +1,5 @@
-import { RULES, withVerification } from "@stellar-secrets/core";
+import { buildReview, readerWording, RULES, stateFromFiles, withVerification } from "@stellar-secrets/core";
+import { aadForPath, decryptSecrets, encryptSecrets, encryptValue, generateIdentity } from "@stellar-secrets/sops";
 import { describe, expect, it } from "vitest";
 import { sarifSchemaErrors } from "../../../test/helpers/sarif.js";
 import type { EnvironmentReview, ReviewProblem, ReviewReport } from "@stellar-secrets/core";
@@ -328,7 +329,7 @@ describe("review text", () => {
     expect(text).toContain("data key rotated: 3 values (hubspot_api_token, legacy_api_token and stripe_api_key) re-encrypted");
     expect(text).toContain("re-encrypted (values may or may not have changed)");
     expect(text).not.toMatch(/~ \w+\s+changed/);
-    expect(text).toContain("Summary: 0 added, 0 changed, 0 removed, 1 environment re-encrypted; no problems.");
+    expect(text).toContain("Summary: 0 secrets added, 0 changed, 0 removed, 1 environment re-encrypted; no problems.");
   });
 
   it("never says no value changed when every value was re-encrypted under the same data key", () => {
@@ -731,5 +732,134 @@ describe("a config file edited beside a value set anew", () => {
     expect(text).toContain("References in config files:\n  ! connections/openai.yaml is edited too and uses openai_api_key, set anew here: check that the new value fits the edited file\n");
     expect(renderReviewMarkdown(r)).toContain("<summary>References in config files (1)</summary>");
     expect(withPathPrefix(r, "teams/labs").configEdited).toEqual([{ file: "teams/labs/connections/openai.yaml", secrets: ["openai_api_key"] }]);
+  });
+});
+
+describe("a member removed from stellar.yaml by hand (one cause, several problems)", () => {
+  /** bob listed for three environments, deleted from stellar.yaml by editing it; the files and .sops.yaml left as they were. */
+  async function removedByHand(): Promise<ReviewReport> {
+    const alice = await generateIdentity();
+    const bob = await generateIdentity();
+    const envs = ["development", "staging", "production"];
+    const config = (members: string): string => `version: 1\nenvironments:\n${envs.map((e) => `  ${e}:\n    members:\n${members}`).join("")}`;
+    const files = new Map<string, string>([["stellar.yaml", config(`      alice: ${alice.recipient}\n      bob: ${bob.recipient}\n`)]]);
+    for (const e of envs) files.set(`secrets/${e}.enc.yaml`, await encryptSecrets(new Map([["api_key", `TEST-ONLY-${e}`]]), { recipients: [alice.recipient, bob.recipient] }));
+    files.set(".sops.yaml", `creation_rules:\n${envs.map((e) => `  - path_regex: secrets/${e}\\.enc\\.yaml$\n    age: ${alice.recipient},${bob.recipient}\n`).join("")}`);
+    const head = new Map(files).set("stellar.yaml", config(`      alice: ${alice.recipient}\n`));
+    return buildReview(stateFromFiles("HEAD", undefined, "/repo", files), stateFromFiles("working tree", undefined, "/repo", head));
+  }
+
+  it("shows one problem in the text, with every file listed, and in each environment a pointer to it", async () => {
+    const report = await removedByHand();
+    expect(report.problems).toHaveLength(6);
+    const cause = report.causes?.[0];
+    expect(cause).toBeDefined();
+    const text = renderReviewText(report);
+    expect(text).toContain("Problems (1, from 6 findings):\n");
+    expect(text.split(cause?.message as string)).toHaveLength(2); // told once
+    expect(text).toContain("      in secrets/development.enc.yaml:3; secrets/staging.enc.yaml:3; secrets/production.enc.yaml:3; .sops.yaml:3, 5, 7\n");
+    // no checker-error or non-member-recipient line of its own under Problems
+    const problems = text.slice(text.indexOf("Problems ("), text.indexOf("Summary:"));
+    expect(problems.match(/^ {2}✗ /gm)).toHaveLength(1);
+    expect(text.match(/still opens this file though bob was removed from stellar\.yaml by hand/g)).toHaveLength(3);
+    expect(text).toMatch(/; 1 problem \(6 findings\)\.\n$/);
+  });
+
+  it("shows one problem in the Markdown comment, each place under it; JSON keeps the six problems with the cause's id", async () => {
+    const report = await removedByHand();
+    const md = renderReviewMarkdown(report);
+    expect(md).toContain("### ❌ Stellar Secrets review: 1 problem (6 findings)");
+    const problems = md.slice(md.indexOf("#### Problems"), md.indexOf("<details>"));
+    expect(problems.match(/^- ❌ /gm)).toHaveLength(1);
+    expect(problems.match(/^ {2}- `/gm)).toHaveLength(6);
+    expect(problems).toContain("`.sops.yaml:7` (checker error)");
+    expect(md).toContain("- **production**: bob removed from stellar\\.yaml, not from the file's recipients; 1 problem \\(one shared with other files\\)");
+    const json = JSON.parse(renderReviewJson(report)) as ReviewReport;
+    expect(json.problems).toHaveLength(6);
+    expect(json.summary.problems).toBe(6);
+    expect(json.clean).toBe(false);
+    expect(json.problems.map((p) => p.cause)).toEqual(Array(6).fill("member-removed-by-hand:bob"));
+    expect(json.causes?.map((c) => [c.id, c.problems, c.files.length])).toEqual([["member-removed-by-hand:bob", 6, 4]]);
+  });
+});
+
+describe("the summary counts secrets", () => {
+  it("says how many secrets were added, changed and removed, and the values where they are more", () => {
+    const added = (environment: string, names: string[]): EnvironmentReview => env({ environment, file: `secrets/${environment}.enc.yaml`, secrets: names.map((name) => ({ name, change: "added" as const, after: "00000000" })) });
+    const r: ReviewReport = {
+      ...report(),
+      environments: [added("staging", ["zendesk_api_token"]), { ...added("production", ["zendesk_api_token", "openai_api_key"]), secrets: [...added("production", ["zendesk_api_token", "openai_api_key"]).secrets, { name: "stripe_api_key", change: "removed", before: "71f67a88" }] }],
+      summary: { ...report().summary, added: 3, changed: 0, removed: 1 },
+    };
+    expect(renderReviewText(r)).toContain("Summary: 2 secrets added (3 values), 0 changed, 1 removed, 1 access change; 3 problems.\n");
+    expect(renderReviewMarkdown(r)).toContain("**Summary:** 2 secrets added \\(3 values\\), 0 changed, 1 removed, 1 access change; 3 problems\\.");
+    const one = { ...r, environments: [added("staging", ["zendesk_api_token"])], summary: { ...r.summary, added: 1, removed: 0 } };
+    expect(renderReviewText(one)).toContain("Summary: 1 secret added, 0 changed, 0 removed,");
+  });
+});
+
+describe("review text from a subfolder", () => {
+  it("names files and the paths of messages relative to the current directory, as check does; JSON keeps the root's", async () => {
+    const r = report();
+    const fromSecrets = (dir: string) => readerWording(dir === "" ? "/repo" : `/repo/${dir}`, "/repo/secrets", dir === "");
+    const text = renderReviewsText(r, [], fromSecrets);
+    expect(text).toContain("production (production.enc.yaml)\n");
+    expect(text).toContain("  ✗ ../connectors/stripe.yaml:4: missing-environment-value: ");
+    expect(text).toContain("  ✗ ../stellar.yaml:9: ../stellar.yaml weakens rule recipient-drift from error to off\n");
+    expect(text).toContain("  ../connectors/stripe.yaml:4:18: error missing-environment-value ");
+    expect(text).toContain("  ✗ production.enc.yaml: bob was removed");
+    expect(text).not.toMatch(/(?<![./])(connectors|secrets)\//);
+    // at the root: byte for byte as before
+    expect(renderReviewsText(r, [], (dir) => readerWording(dir === "" ? "/repo" : `/repo/${dir}`, "/repo", dir === ""))).toBe(renderReviewText(r));
+    // the other formats are the same wherever review runs
+    expect(renderReviewJson(r)).toContain('"file": "connectors/stripe.yaml"');
+  });
+
+  it("moves a cause's files, and a nested project's paths and (cd DIR && …) commands, to the current directory", async () => {
+    const cause = await (async () => {
+      const alice = await generateIdentity();
+      const bob = await generateIdentity();
+      const config = (members: string): string => `version: 1\nenvironments:\n  staging:\n    members:\n${members}  production:\n    members:\n${members}`;
+      const files = new Map<string, string>([["stellar.yaml", config(`      alice: ${alice.recipient}\n      bob: ${bob.recipient}\n`)]]);
+      for (const e of ["staging", "production"]) files.set(`secrets/${e}.enc.yaml`, await encryptSecrets(new Map([["api_key", `TEST-ONLY-${e}`]]), { recipients: [alice.recipient, bob.recipient] }));
+      const head = new Map(files).set("stellar.yaml", config(`      alice: ${alice.recipient}\n`));
+      return buildReview(stateFromFiles("HEAD", undefined, "/repo", files), stateFromFiles("working tree", undefined, "/repo", head));
+    })();
+    const words = readerWording("/repo", "/repo/secrets", true);
+    const text = renderReviewsText(cause, [], () => words);
+    expect(text).toContain("      in staging.enc.yaml:3; production.enc.yaml:3\n");
+    expect(text).toContain("their key still opens 2 files (staging.enc.yaml, production.enc.yaml)");
+    const nested = withPathPrefix({ ...report(), problems: [{ kind: "unrotated-removal", environment: "production", file: "secrets/production.enc.yaml", message: "run `(cd teams/labs && stellar-secrets rotate-key --env production)`" }] }, "teams/labs");
+    const fromOps = (dir: string) => readerWording(dir === "" ? "/repo" : `/repo/${dir}`, "/repo/ops", false);
+    const both = renderReviewsText({ ...report(), problems: [], clean: true }, [{ path: "teams/labs", report: nested }], fromOps);
+    expect(both).toContain("\n../teams/labs (a project of its own)\n");
+    expect(both).toContain("  ✗ ../teams/labs/secrets/production.enc.yaml: run `(cd ../teams/labs && stellar-secrets rotate-key --env production)`\n");
+  });
+});
+
+describe("an encrypted comment edited by hand (sops edit)", () => {
+  it("is told by place in text, markdown and JSON, never called formatting, and its text is never shown", async () => {
+    const alice = await generateIdentity(); // TEST-ONLY
+    const config = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const text = await encryptSecrets(new Map([["hubspot_api_token", "TEST-ONLY-h"], ["stripe_api_key", "TEST-ONLY-s"]]), { recipients: [alice.recipient] });
+    const { dataKey } = await decryptSecrets(text, [alice.identity]);
+    const secretWords = "TEST-ONLY rotate after the audit";
+    const withComment = text.replace("\nstripe_api_key:", `\n#${encryptValue(Buffer.from(` ${secretWords}`, "utf8"), dataKey, aadForPath([]), "comment")}\nstripe_api_key:`);
+    const files = (t: string) => new Map([["stellar.yaml", config], ["secrets/production.enc.yaml", t]]);
+    const report = buildReview(stateFromFiles("HEAD", undefined, "/repo", files(text)), stateFromFiles("working tree", undefined, "/repo", files(withComment)));
+    const production = report.environments[0];
+    expect(production?.secrets).toEqual([]);
+    expect(production?.comments).toEqual([{ change: "added", place: "above", secret: "stripe_api_key", line: 2 }]);
+    const out = renderReviewText(report);
+    expect(out).toContain("  note: an encrypted comment was added above stripe_api_key (line 2) (its text is encrypted, and no MAC covers a comment: a member reads it with `sops -d`)\n");
+    expect(out).toContain("(no value changed: only comments (below) and metadata)");
+    expect(out).not.toContain("formatting");
+    const md = renderReviewMarkdown(report);
+    expect(md).toContain("an encrypted comment was added above");
+    expect(md).not.toContain("formatting");
+    const json = JSON.parse(renderReviewJson(report)) as { environments: { comments: unknown[]; notes: { kind: string }[] }[] };
+    expect(json.environments[0]?.comments).toEqual([{ change: "added", place: "above", secret: "stripe_api_key", line: 2 }]);
+    expect(json.environments[0]?.notes.map((n) => n.kind)).toEqual(["metadata-only", "encrypted-comment"]);
+    for (const o of [out, md, renderReviewJson(report)]) expect(o).not.toContain(secretWords);
   });
 });

@@ -5,10 +5,10 @@
  * folded) and SARIF 2.1.0 (the checker's rule ids and driver, plus review rules for the problems
  * no checker rule names). None of them ever sees a value: the report holds none.
  */
-import { findingWording, PROJECT_FILE, type FindingWording, type Severity } from "@stellar-secrets/core";
+import { findingWording, messageRewording, PROJECT_FILE, shellPathWord, SOPS_CONFIG_FILE, type FindingWording, type Severity } from "@stellar-secrets/core";
 import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { humanList, plural, renderJson, shortRecipient } from "./format.js";
-import type { CommitSignatureReview, EnvironmentReview, RecipientRef, ReferenceChange, ReviewDiagnostic, ReviewProblem, ReviewReport } from "@stellar-secrets/core";
+import { commentChangeText, secretCounts, type CommentChange, type CommitSignatureReview, type EnvironmentReview, type RecipientRef, type ReferenceChange, type ReviewCause, type ReviewDiagnostic, type ReviewProblem, type ReviewReport } from "@stellar-secrets/core";
 import { diagnosticResult, sarifLog, type ExtraRule, type SarifResultInput } from "./sarif.js";
 import { cellCode, htmlText, markdownCode, markdownText } from "./markdown.js";
 
@@ -39,6 +39,12 @@ export type ReviewNote =
       kind: "clear-comment";
       message: string;
       lines: number[];
+    }
+  | {
+      /** Encrypted comments the change added, removed or changed, by place (their text is encrypted: not shown). */
+      kind: "encrypted-comment";
+      message: string;
+      changes: CommentChange[];
     };
 
 /** The notes of one environment (what the text output prints as `note:` and `(...)` lines). */
@@ -69,7 +75,18 @@ export function environmentNotes(e: EnvironmentReview): ReviewNote[] {
     e.recipients.gained.length + e.recipients.lost.length === 0 &&
     !e.problems.some((p) => p.kind === "rewrapped-without-rotation")
   ) {
-    notes.push({ kind: "metadata-only", message: "no value changed: only metadata such as key wrapping or formatting" });
+    // a comment is data sops encrypts, not formatting: say so when that is what changed
+    const commented = (e.comments?.length ?? 0) + (e.clearComments?.length ?? 0) > 0;
+    notes.push({ kind: "metadata-only", message: commented ? "no value changed: only comments (below) and metadata" : "no value changed: only metadata such as key wrapping or formatting" });
+  }
+  const encryptedComments = e.comments ?? [];
+  if (encryptedComments.length > 0) {
+    const listed = encryptedComments.map(commentChangeText);
+    notes.push({
+      kind: "encrypted-comment",
+      message: `${humanList(listed)} (${encryptedComments.length === 1 ? "its text is" : "their text is"} encrypted, and no MAC covers a comment: a member reads ${encryptedComments.length === 1 ? "it" : "them"} with \`sops -d\`)`,
+      changes: encryptedComments.map((c) => ({ ...c })),
+    });
   }
   const comments = e.clearComments ?? [];
   if (comments.length > 0) {
@@ -198,15 +215,51 @@ function fingerprints(s: EnvironmentReview["secrets"][number]): string {
   return s.change === "changed" && s.before && s.after ? `${s.before} → ${s.after}` : s.after ? s.after : s.before ? `was ${s.before}` : "";
 }
 
+/**
+ * The problems as a reviewer reads them, in the report's order: a cause ({@link ReviewCause}) once,
+ * at its first problem, with all of its problems; every other problem on its own.
+ */
+export function problemEntries(report: ReviewReport): ({ cause: ReviewCause; problems: ReviewProblem[] } | { cause?: undefined; problem: ReviewProblem })[] {
+  const causes = new Map((report.causes ?? []).map((c) => [c.id, c]));
+  const out: ({ cause: ReviewCause; problems: ReviewProblem[] } | { cause?: undefined; problem: ReviewProblem })[] = [];
+  const seen = new Map<string, ReviewProblem[]>();
+  for (const p of report.problems) {
+    const cause = p.cause === undefined ? undefined : causes.get(p.cause);
+    if (cause === undefined) {
+      out.push({ problem: p });
+      continue;
+    }
+    const group = seen.get(cause.id);
+    if (group !== undefined) {
+      group.push(p);
+      continue;
+    }
+    const problems = [p];
+    seen.set(cause.id, problems);
+    out.push({ cause, problems });
+  }
+  return out;
+}
+
+/** "N problems", counting a cause once, and the findings when they are more: "1 problem (6 findings)". */
+function problemCount(report: ReviewReport): string {
+  const shown = problemEntries(report).length;
+  return `${plural(shown, "problem")}${shown === report.problems.length ? "" : ` (${plural(report.problems.length, "finding")})`}`;
+}
+
 function summaryText(report: ReviewReport): string {
   const s = report.summary;
-  const parts = [`${s.added} added`, `${s.changed} changed`, `${s.removed} removed`];
+  // secrets (names), and values (one per environment) where they differ: one secret added to 3 environments is "1 secret added (3 values)"
+  const names = secretCounts(report.environments);
+  const counted = (values: number, secrets: number, what: string, noun: boolean): string =>
+    `${noun ? plural(secrets, "secret") : secrets} ${what}${values === secrets ? "" : ` (${plural(values, "value")})`}`;
+  const parts = [counted(s.added, names.secretsAdded, "added", true), counted(s.changed, names.secretsChanged, "changed", false), counted(s.removed, names.secretsRemoved, "removed", false)];
   if (s.reencrypted > 0) parts.push(`${plural(s.reencrypted, "environment")} re-encrypted`);
   if (s.accessChanges > 0) parts.push(plural(s.accessChanges, "access change"));
   const requests = report.environments.reduce((n, e) => n + (e.members.requested?.length ?? 0), 0);
   if (requests > 0) parts.push(plural(requests, "access request"));
   const warnings = report.warnings.length === 0 ? "" : `, ${plural(report.warnings.length, "warning")}`;
-  return `${parts.join(", ")}; ${report.clean ? "no problems" : plural(s.problems, "problem")}${warnings}.`;
+  return `${parts.join(", ")}; ${report.clean ? "no problems" : problemCount(report)}${warnings}.`;
 }
 
 /** How a commit's signature is told: "signed by bob", "not signed", … */
@@ -271,9 +324,26 @@ function editedLines(report: ReviewReport): string[] {
 const RENAME_NOTE =
   "~: a reference moved from one secret to another, as in a rename's steps (`stellar-secrets rename`); without a key the review cannot tell that the new secret holds the old values";
 
+/** A cause in a few words, where one of its problems is listed (an environment): the whole cause is under Problems. */
+function causeBrief(c: ReviewCause): string {
+  return `${c.member}'s key still opens this file though ${c.member} was removed from ${PROJECT_FILE} by hand (one problem for ${plural(c.files.length, "file")}: see Problems)`;
+}
+
+/** Where a cause's problems are: `file:line` each, a file's lines together ("secrets/a.enc.yaml:3, .sops.yaml:3, 5, 7"). */
+function causePlaces(problems: readonly ReviewProblem[]): string {
+  const lines = new Map<string, string[]>();
+  for (const p of problems) {
+    if (p.file === undefined) continue;
+    const at = lines.get(p.file) ?? [];
+    if (p.line !== undefined) at.push(String(p.line));
+    lines.set(p.file, at);
+  }
+  return [...lines].map(([file, at]) => (at.length === 0 ? file : `${file}:${at.join(", ")}`)).join("; ");
+}
+
 const where = (p: ReviewProblem): string | undefined => (p.file === undefined ? undefined : `${p.file}${p.line !== undefined ? `:${p.line}` : ""}`);
 
-function renderEnvironment(e: EnvironmentReview, w: FindingWording): string[] {
+function renderEnvironment(e: EnvironmentReview, w: FindingWording, causes: readonly ReviewCause[] = []): string[] {
   const fileNote = { added: ", new file", removed: ", file deleted", modified: "", unchanged: "" }[e.fileChange];
   const out = [`${e.environment} (${e.file}${fileNote})`];
   const width = Math.max(0, ...e.secrets.map((s) => s.name.length));
@@ -290,7 +360,11 @@ function renderEnvironment(e: EnvironmentReview, w: FindingWording): string[] {
   if (e.encrypted === false) out.push("  ! the file is not a valid encrypted SOPS file");
   for (const n of notes) if (n.kind === "metadata-only") out.push(`  (${n.message})`);
   for (const n of notes) if (n.kind === "clear-comment") out.push(`  ! ${n.message}`);
-  for (const p of e.problems) out.push(`  ✗ ${p.message}`);
+  for (const n of notes) if (n.kind === "encrypted-comment") out.push(`  note: ${n.message}`);
+  for (const p of e.problems) {
+    const cause = p.cause === undefined ? undefined : causes.find((c) => c.id === p.cause);
+    out.push(cause === undefined ? `  ✗ ${p.message}` : `  ✗ ${causeBrief(cause)}`);
+  }
   return out;
 }
 
@@ -324,7 +398,7 @@ function proposalLine(p: NonNullable<ReviewReport["proposals"]>[number]): string
 export function renderReviewText(report: ReviewReport, wording: FindingWording = findingWording(undefined)): string {
   const out = [`Review of ${side(report.base)} → ${side(report.head)} (${report.verification === undefined ? "no key used" : "verified with your key where it opens"})`, ""];
   if (report.environments.length === 0) out.push("No change to any secrets file or member.", "");
-  for (const e of report.environments) out.push(...renderEnvironment(e, wording), "");
+  for (const e of report.environments) out.push(...renderEnvironment(e, wording, report.causes), "");
   const references = referenceLines(report);
   const edited = editedLines(report);
   if (references.lines.length + edited.length > 0) {
@@ -380,8 +454,17 @@ export function renderReviewText(report: ReviewReport, wording: FindingWording =
     out.push("");
   }
   if (report.problems.length > 0) {
-    out.push(`Problems (${report.problems.length}):`);
-    for (const p of report.problems) out.push(`  ✗ ${where(p) === undefined ? "" : `${where(p)}: `}${p.message}`);
+    const entries = problemEntries(report);
+    out.push(`Problems (${entries.length === report.problems.length ? entries.length : `${entries.length}, from ${report.problems.length} findings`}):`);
+    for (const entry of entries) {
+      if (entry.cause === undefined) {
+        const p = entry.problem;
+        out.push(`  ✗ ${where(p) === undefined ? "" : `${where(p)}: `}${p.message}`);
+      } else {
+        out.push(`  ✗ ${entry.cause.message}`);
+        out.push(`      in ${causePlaces(entry.problems)}`);
+      }
+    }
     out.push("");
   }
   if (report.warnings.length > 0) {
@@ -426,6 +509,44 @@ export function withPathPrefix(report: ReviewReport, dir: string): ReviewReport 
   };
 }
 
+/**
+ * The report worded for a reader in another folder than the project root (`words`: core's
+ * `readerWording`, as `check` words its text): every file field through `words.path`, and the
+ * paths and commands of every message (problems, warnings, diagnostics, causes) reworded as
+ * `check` rewords its messages. For the text output only: JSON, Markdown and SARIF keep the
+ * root's paths. `nestedDirs`: folders of nested projects (root-relative) whose `(cd DIR && …)`
+ * commands the messages hold, worded for the outer root; they are moved to the reader's folder
+ * too. The report itself when `words` is the root's.
+ */
+export function withReaderPaths(report: ReviewReport, words: FindingWording, nestedDirs: readonly string[] = []): ReviewReport {
+  if (words.folder === "") return report;
+  const paths = new Set<string>([PROJECT_FILE, SOPS_CONFIG_FILE]);
+  for (const e of report.environments) paths.add(e.file);
+  for (const p of [...report.problems, ...report.warnings]) if (p.file !== undefined) paths.add(p.file);
+  for (const d of report.diagnostics) paths.add(d.file);
+  for (const c of report.causes ?? []) for (const f of c.files) paths.add(f);
+  for (const r of report.references ?? []) paths.add(r.file);
+  for (const c of report.configEdited ?? []) paths.add(c.file);
+  const rewordPaths = messageRewording(words, paths);
+  // a nested project's commands, worded for the outer root, run in its folder as seen from the reader's
+  const moves = nestedDirs.map((dir) => [`(cd ${shellPathWord(dir)} && `, `(cd ${shellPathWord(words.path(dir))} && `] as const);
+  const reword = (message: string, file?: string): string => moves.reduce((m, [from, to]) => m.split(from).join(to), rewordPaths(message, file));
+  const at = words.path;
+  const problem = (p: ReviewProblem): ReviewProblem => ({ ...p, ...(p.file === undefined ? {} : { file: at(p.file) }), message: reword(p.message, p.file) });
+  return {
+    ...report,
+    environments: report.environments.map((e) => ({ ...e, file: at(e.file), problems: e.problems.map(problem) })),
+    diagnostics: report.diagnostics.map((d) => ({ ...d, file: at(d.file), message: reword(d.message, d.file) })),
+    problems: report.problems.map(problem),
+    warnings: report.warnings.map(problem),
+    ...(report.causes === undefined ? {} : { causes: report.causes.map((c) => ({ ...c, files: c.files.map(at), message: reword(c.message) })) }),
+    ...(report.verification === undefined ? {} : { verification: report.verification.map((v) => ({ ...v, file: at(v.file) })) }),
+    ...(report.proposals === undefined ? {} : { proposals: report.proposals.map((p) => ({ ...p, file: at(p.file) })) }),
+    ...(report.references === undefined ? {} : { references: report.references.map((r) => ({ ...r, file: at(r.file) })) }),
+    ...(report.configEdited === undefined ? {} : { configEdited: report.configEdited.map((c) => ({ ...c, file: at(c.file) })) }),
+  };
+}
+
 /** How a nested project's section is headed: `teams/labs (a project of its own)`. */
 export function nestedHeading(path: string): string {
   return `${path} (a project of its own)`;
@@ -453,20 +574,27 @@ const removedText = (n: NestedReview, head: string): string =>
   `removed in ${head}: ${n.path} has no stellar.yaml there (its files, where any remain, are now checked with the project around them)`;
 
 /** The text of a review and of each nested project's (each under its heading); the outer report alone, byte for byte, without any. */
-export function renderReviewsText(report: ReviewReport, nested: readonly NestedReview[] = []): string {
-  let out = renderReviewText(report);
+export function renderReviewsText(report: ReviewReport, nested: readonly NestedReview[] = [], reader?: (dir: string) => FindingWording): string {
+  // worded for the reader's folder (paths relative to it, as check prints them), else for the root
+  const outerWords = reader?.("") ?? findingWording(undefined);
+  const dirs = nested.map((n) => n.path);
+  let out = renderReviewText(withReaderPaths(report, outerWords), outerWords);
   if (nested.length === 0) return out;
+  const shown = (dir: string): string => outerWords.path(dir);
   for (const n of nested) {
     if (n.report !== undefined && untouched(n.report)) {
-      out += `\n${escapeControlCharacters(`${nestedHeading(n.path)}: no change`)}\n`;
+      out += `\n${escapeControlCharacters(`${nestedHeading(shown(n.path))}: no change`)}\n`;
       continue;
     }
-    out += `\n${escapeControlCharacters(nestedHeading(n.path))}\n`;
-    out += n.report === undefined ? `${escapeControlCharacters(removedText(n, report.head.label))}\n` : renderReviewText(n.report, findingWording(n.path));
+    out += `\n${escapeControlCharacters(nestedHeading(shown(n.path)))}\n`;
+    out +=
+      n.report === undefined
+        ? `${escapeControlCharacters(removedText({ ...n, path: shown(n.path) }, report.head.label))}\n`
+        : renderReviewText(withReaderPaths(n.report, outerWords, dirs), reader?.(n.path) ?? findingWording(n.path));
   }
-  const bad = nested.filter((n) => !nestedClean(n)).map((n) => n.path);
+  const bad = nested.filter((n) => !nestedClean(n)).map((n) => shown(n.path));
   if (!report.clean) bad.unshift("the root project");
-  const line = `All projects: ${plural(nested.length + 1, "project")} reviewed (${humanList(["the root project", ...nested.map((n) => n.path)])}); ${bad.length === 0 ? "no problems" : `problems in ${humanList(bad)}`}.`;
+  const line = `All projects: ${plural(nested.length + 1, "project")} reviewed (${humanList(["the root project", ...nested.map((n) => shown(n.path))])}); ${bad.length === 0 ? "no problems" : `problems in ${humanList(bad)}`}.`;
   return `${out}\n${escapeControlCharacters(line)}\n`;
 }
 
@@ -484,8 +612,9 @@ export function renderReviewsJson(report: ReviewReport, nested: readonly NestedR
 /** Markdown with nested projects: the verdict of the headline counts every project, then a section per nested project. */
 export function renderReviewsMarkdown(report: ReviewReport, nested: readonly NestedReview[] = []): string {
   if (nested.length === 0) return renderReviewMarkdown(report);
-  const problems = report.problems.length + nested.reduce((n, x) => n + (x.report?.problems.length ?? 0), 0);
-  const inNested = problems - report.problems.length;
+  // a cause counts once, as in each report's own headline
+  const problems = problemEntries(report).length + nested.reduce((n, x) => n + (x.report === undefined ? 0 : problemEntries(x.report).length), 0);
+  const inNested = problems - problemEntries(report).length;
   const headline =
     problems === 0
       ? "### ✅ Stellar Secrets review: no problems"
@@ -501,7 +630,7 @@ export function renderReviewsMarkdown(report: ReviewReport, nested: readonly Nes
       parts.push(`### ✅ ${title}: no change\n`);
       continue;
     }
-    const verdict = n.report.clean ? `### ✅ ${title}: no problems` : `### ❌ ${title}: ${plural(n.report.problems.length, "problem")}`;
+    const verdict = n.report.clean ? `### ✅ ${title}: no problems` : `### ❌ ${title}: ${problemCount(n.report)}`;
     parts.push(reviewMarkdown(n.report, { headline: verdict, marker: false, wording: findingWording(n.path) }));
   }
   return fitComment(parts.join("\n---\n\n"));
@@ -630,8 +759,14 @@ function environmentGlance(e: EnvironmentReview): string {
   if (strangers > 0) words.push(`${plural(strangers, "recipient")} that no member has`);
   for (const n of environmentNotes(e)) if (n.kind === "metadata-only") words.push("no value changed (metadata only)");
   for (const n of environmentNotes(e)) if (n.kind === "clear-comment") words.push(n.message.split(" (")[0] as string);
+  for (const n of environmentNotes(e)) if (n.kind === "encrypted-comment") words.push(n.changes.length === 1 ? (commentChangeText(n.changes[0] as CommentChange).replace(/ \(.*\)$/, "")) : `${n.changes.length} encrypted comments changed`);
   if (e.encrypted === false) words.push("not a valid encrypted file");
-  if (e.problems.length > 0) words.push(plural(e.problems.length, "problem"));
+  if (e.problems.length > 0) {
+    const own = e.problems.filter((p) => p.cause === undefined).length;
+    const shared = new Set(e.problems.flatMap((p) => (p.cause === undefined ? [] : [p.cause]))).size;
+    // a problem whose cause spans other files counts once, and says so
+    words.push(shared === 0 ? plural(e.problems.length, "problem") : `${plural(own + shared, "problem")} (${shared === 1 ? "one" : shared} shared with other files)`);
+  }
   parts.push(...words.map((w) => markdownText(w)));
   return parts.length === 0 ? markdownText("no change to its values or members") : parts.join("; ");
 }
@@ -639,7 +774,7 @@ function environmentGlance(e: EnvironmentReview): string {
 /** {@link renderReviewMarkdown} whatever its length. */
 function reviewMarkdown(report: ReviewReport, options: { headline?: string; marker?: boolean; wording?: FindingWording }): string {
   const out: string[] = options.marker === false ? [] : [MARKDOWN_MARKER];
-  out.push(options.headline ?? (report.clean ? "### ✅ Stellar Secrets review: no problems" : `### ❌ Stellar Secrets review: ${plural(report.problems.length, "problem")}`), "");
+  out.push(options.headline ?? (report.clean ? "### ✅ Stellar Secrets review: no problems" : `### ❌ Stellar Secrets review: ${problemCount(report)}`), "");
   out.push(`**Summary:** ${markdownText(summaryText(report))}`, "");
   // what changed where, and who can read what: visible, above the folded details
   const access = accessOverview(report);
@@ -651,7 +786,17 @@ function reviewMarkdown(report: ReviewReport, options: { headline?: string; mark
   out.push(`${markdownCode(side(report.base))} → ${markdownCode(side(report.head))} · ${report.verification === undefined ? "read without any key" : "verified with a key where it opens"}; no value is shown.`, "");
   if (report.problems.length > 0) {
     out.push("#### Problems", "");
-    for (const p of report.problems) {
+    for (const entry of problemEntries(report)) {
+      if (entry.cause !== undefined) {
+        // one cause, told once, with each place it is found
+        out.push(`- ❌ (${markdownText(`${plural(entry.problems.length, "finding")}, one cause`)}) ${markdownText(entry.cause.message)}`);
+        for (const p of entry.problems) {
+          const at = where(p);
+          out.push(`  - ${at === undefined ? "" : `${markdownCode(at)} `}(${KIND_LABEL[p.kind]})`);
+        }
+        continue;
+      }
+      const p = entry.problem;
       const at = where(p);
       out.push(`- ❌ ${at === undefined ? "" : `**${markdownCode(at)}** `}(${KIND_LABEL[p.kind]}) ${markdownText(p.message)}`);
     }

@@ -120,6 +120,13 @@ export interface ConfigFile {
    * to one can say where it probably is.
    */
   syntaxError?: { line: number; column: number; unreadNames?: { name: string; line: number }[] };
+  /**
+   * True when the parse ran out of stack (a file nested deeply, parsed with the stack already
+   * deep): the model has no documents and one `schema` error, and is not a function of the text
+   * alone (the same text parses whole with more stack), so it must not be cached or reused for
+   * the text (the model cache records no such model). Absent otherwise.
+   */
+  uncacheable?: true;
 }
 
 const KIND_SET = new Set<string>(CONFIG_KINDS);
@@ -242,10 +249,24 @@ function parseConfigBody(text: string, path: string, options?: ParseConfigOption
     return parseConfigText(file, text);
   } catch (e) {
     if (!isStackOverflow(e)) throw e;
-    const unread: ConfigFile = { path, lines, documents: [], diagnostics: [], relevant: LOOKS_OURS.test(text) };
-    if (unread.relevant) unread.diagnostics.push(diagnosticAt("schema", "error", path, lines, { start: 0, end: 0 }, `cannot parse: nested too deeply; the file was not read: flatten it`));
-    return unread;
+    return outOfStack(path, lines, text);
   }
+}
+
+/**
+ * The model of a file whose parse ran out of stack (thrown, or reported by the YAML parser as a
+ * `RESOURCE_EXHAUSTION` error): no documents, one `schema` error when the file looks like ours,
+ * and {@link ConfigFile.uncacheable}, since another run with more stack reads it whole.
+ */
+function outOfStack(path: string, lines: LineIndex, text: string): ConfigFile {
+  const unread: ConfigFile = { path, lines, documents: [], diagnostics: [], relevant: LOOKS_OURS.test(text), uncacheable: true };
+  if (unread.relevant) unread.diagnostics.push(diagnosticAt("schema", "error", path, lines, { start: 0, end: 0 }, `cannot parse: nested too deeply; the file was not read: flatten it`));
+  return unread;
+}
+
+/** True for a YAML parser error that is the parser running out of stack (it catches the RangeError itself), not a mistake in the text. */
+function isExhaustion(e: { code: string; message: string }): boolean {
+  return e.code === "RESOURCE_EXHAUSTION" || /maximum call stack/i.test(e.message);
 }
 
 function fromSimple(file: ConfigFile, simple: SimpleDocument[]): ConfigFile {
@@ -264,12 +285,14 @@ function parseConfigText(file: ConfigFile, text: string): ConfigFile {
     const parsed = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false });
     docs = Array.isArray(parsed) ? parsed : [];
   } catch (e) {
+    if (isStackOverflow(e)) return outOfStack(path, lines, text);
     if (looksOurs) {
       file.relevant = true;
       file.diagnostics.push(diagnosticAt("schema", "error", path, lines, { start: 0, end: 0 }, `cannot parse: ${(e as Error).message}`));
     }
     return file;
   }
+  if (docs.some((doc) => doc.errors.some(isExhaustion) || doc.warnings.some(isExhaustion))) return outOfStack(path, lines, text);
   const syntax: Diagnostic[] = [];
   // The parser often reports one mistake twice from the same place (e.g. "Implicit keys need to
   // be on a single line" and "Nested mappings are not allowed in compact mappings"): keep the first.

@@ -278,3 +278,61 @@ describe("ConfigModelCache", () => {
     expect(checkWorkspace(warm)).toEqual(checkWorkspace(cold));
   });
 });
+
+/**
+ * Every model `parseConfigFile(text, path)` gives with the stack nearly used up, so that the YAML
+ * parser runs out of it inside the parse: recurses to the limit, then parses once per frame on
+ * the way back (a parse that throws before it starts is skipped) until a parse reads the file's
+ * document (`whole`: every frame further back has more stack).
+ */
+function parsesNearStackLimit(text: string, path: string): ConfigFile[] {
+  const models: ConfigFile[] = [];
+  let done = false;
+  const dive = (): void => {
+    try {
+      dive();
+    } catch {
+      // the limit: parse on the way back
+    }
+    if (done) return;
+    try {
+      const model = parseConfigFile(text, path);
+      models.push(model);
+      done = model.documents.length > 0 && !model.diagnostics.some((d) => /stack/i.test(d.message));
+    } catch {
+      // out of stack before the parse's own catch: one frame further back
+    }
+  };
+  dive();
+  return models;
+}
+
+describe("ConfigModelCache and a parse that ran out of stack", () => {
+  it("records no model of a parse that ran out of stack: each is one without documents, marked uncacheable, never a YAML error", () => {
+    // nested 60 levels (under MAX_YAML_DEPTH, so it is parsed), in a flow style the fast reader declines
+    const path = "agents/deep.yaml";
+    const text = `kind: agent\nname: deep\nactions: ${"[".repeat(60)}x${"]".repeat(60)}\n`;
+    const whole = parseConfigFile(text, path);
+    expect(whole.documents).toHaveLength(1);
+    expect(whole.uncacheable).toBeUndefined();
+    const models = parsesNearStackLimit(text, path);
+    const starved = models.filter((m) => m.uncacheable === true);
+    expect(starved.length).toBeGreaterThan(0);
+    for (const model of models) {
+      if (model.uncacheable === true) {
+        expect(model.documents).toEqual([]);
+        expect(model.diagnostics.map((d) => [d.rule, d.message])).toEqual([["schema", "cannot parse: nested too deeply; the file was not read: flatten it"]]);
+      } else {
+        // anything else is the whole parse: the parser's own stack error is never taken for the file's
+        expect(model).toStrictEqual(whole);
+      }
+    }
+    const writer = ConfigModelCache.empty(ID);
+    for (const model of starved) writer.parsed(path, text, model);
+    expect(writer.stats.recorded).toBe(0);
+    expect(ConfigModelCache.parse(writer.serialize(starved), ID).take(path, text)).toBeUndefined();
+    // the whole parse of the same text is recorded as before
+    writer.parsed(path, text, whole);
+    expect(writer.stats.recorded).toBe(1);
+  });
+});

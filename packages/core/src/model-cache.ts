@@ -23,7 +23,9 @@
  * has the hash recorded. A model that has a `plaintext-credential` diagnostic, or a plain string
  * where a secret is required (`token: …`), or a name, link target or diagnostic that looks like a
  * credential (a token pasted as a secret's name, `secret: sk_live_…`, which only the cross-file
- * check reports), is not cached at all (no hash of that file either): it is parsed at every start. A file that is not valid UTF-16 once read (a lone surrogate, which
+ * check reports), is not cached at all (no hash of that file either): it is parsed at every start. Nor is
+ * a model of a parse that ran out of stack (`ConfigFile.uncacheable`: no documents, though the same
+ * text parses whole with more stack). A file that is not valid UTF-16 once read (a lone surrogate, which
  * UTF-8 cannot hash apart from U+FFFD) or over {@link MAX_CACHED_TEXT} characters is not cached.
  *
  * Trust: the cache's text is checked whole before any entry is used (its format, version, build,
@@ -206,7 +208,7 @@ export class ConfigModelCache implements ConfigModelSource {
    * (see the module's comment) is not recorded.
    */
   parsed(path: string, text: string, model: ConfigFile): void {
-    if (!model.relevant || model.path !== path || !cacheable(text)) return;
+    if (!model.relevant || model.path !== path || model.uncacheable === true || !cacheable(text)) return;
     if (model.diagnostics.some((d) => d.rule === "plaintext-credential")) return;
     let modes: number[] = [];
     let source: string | undefined;

@@ -1,8 +1,8 @@
-import { mkdtempSync, mkdirSync, writeFileSync, type Stats } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   catalogPath,
   findProjectRoot,
@@ -17,6 +17,17 @@ import {
 } from "./project.js";
 import type { WorkspaceFs } from "./workspace-fs.js";
 import { CoreError } from "./errors.js";
+
+/** Temp folders of the running test, removed after it (a failing assertion included). */
+const temps: string[] = [];
+afterEach(() => {
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+}
 
 const ALICE = "age1qua746lhnvd8m6tn52e78hxrkr7nmqjgsq6ttq4nuhz9rgjdeayqhgjcv0";
 const BOB = "age1f73cxphn004kaw024f96p5vvgs2eqrrtsmhg6kve93nnj6xhvc3seda36r";
@@ -179,7 +190,7 @@ environments:
 
 describe("findProjectRoot and loadProject", () => {
   it("walks up to the directory holding stellar.yaml", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "core-project-"));
+    const dir = tempDir("core-project-");
     writeFileSync(join(dir, "stellar.yaml"), GOOD);
     mkdirSync(join(dir, "a", "b"), { recursive: true });
     expect(findProjectRoot(join(dir, "a", "b"))).toBe(dir);
@@ -190,9 +201,9 @@ describe("findProjectRoot and loadProject", () => {
   });
 
   it("throws NO_PROJECT outside a project and INVALID_CONFIG with file:line for a broken one", async () => {
-    const empty = mkdtempSync(join(tmpdir(), "core-noproject-"));
+    const empty = tempDir("core-noproject-");
     await expect(loadProject(empty)).rejects.toMatchObject({ code: "NO_PROJECT" });
-    const bad = mkdtempSync(join(tmpdir(), "core-bad-"));
+    const bad = tempDir("core-bad-");
     writeFileSync(join(bad, "stellar.yaml"), "version: 1\nenvironments:\n  dev:\n    memberz: {}\n");
     const err = await loadProject(bad).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CoreError);

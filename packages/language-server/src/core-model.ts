@@ -408,6 +408,10 @@ class CoreModel implements ProjectModel {
     return this.checked ? this.recheck() : new Set();
   }
 
+  otherProjectPaths(): string[] {
+    return this.index.otherProjectPaths();
+  }
+
   secretNames(): string[] {
     return this.index.secretNames();
   }

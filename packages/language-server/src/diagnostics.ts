@@ -13,7 +13,9 @@ import { requireDocumentParams } from "./params.js";
 import { toLspDiagnostic } from "./ranges.js";
 import { effectiveSeverity, type SettingsStore } from "./settings.js";
 import type { ServerState } from "./state.js";
-import { pathToUri, uriToPath } from "./uris.js";
+import { isUnder, pathToUri, uriToPath } from "./uris.js";
+import { messageRewording, readerWording } from "@stellar-secrets/core";
+import type { ProjectModel } from "./model.js";
 
 /**
  * The most diagnostics the editor is given for one file (pushed or pulled). A generated or pasted
@@ -74,6 +76,25 @@ export class DiagnosticsPublisher {
     private readonly settings: SettingsStore,
   ) {}
 
+  /**
+   * For a project below its workspace folder (a project nested in another, a project in a
+   * subfolder): rewords the other projects a message names (`the enclosing project
+   * (../../stellar.yaml)`, core's words from the project's own folder) from the workspace folder,
+   * as `check` run there names them (`stellar.yaml`). Only those paths: the project's own files
+   * and its commands stay as core words them. Undefined when there is nothing to reword.
+   */
+  private otherProjectWording(model: ProjectModel): ((message: string) => string) | undefined {
+    const folder = this.state
+      .folderPaths()
+      .filter((f) => isUnder(model.root, f))
+      .sort((a, b) => b.length - a.length)[0];
+    if (folder === undefined || folder === model.root) return undefined;
+    const paths = model.otherProjectPaths();
+    if (paths.length === 0) return undefined;
+    // runsHere: commands are left as they are (only paths are reworded)
+    return messageRewording(readerWording(model.root, folder, true), paths);
+  }
+
   /** The result id of a file's current diagnostics (pull mode). */
   resultId(path: string): string {
     return String(this.versions.get(path) ?? 0);
@@ -88,11 +109,15 @@ export class DiagnosticsPublisher {
     if (model === undefined) return [];
     const overrides = this.settings.for(path).rules;
     const out: LspDiagnostic[] = [];
+    const reword = this.otherProjectWording(model);
     let total = 0;
     for (const d of model.diagnostics(path)) {
       const severity = effectiveSeverity(overrides, d.rule, d.severity);
       if (severity === undefined) continue;
-      if (++total <= MAX_DIAGNOSTICS_PER_FILE) out.push(toLspDiagnostic(d, severity));
+      if (++total <= MAX_DIAGNOSTICS_PER_FILE) {
+        const message = reword === undefined ? d.message : reword(d.message);
+        out.push(toLspDiagnostic(message === d.message ? d : { ...d, message }, severity));
+      }
     }
     if (total > MAX_DIAGNOSTICS_PER_FILE) out.push(tooManyDiagnostics(total));
     return out;

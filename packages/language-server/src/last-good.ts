@@ -67,6 +67,10 @@ export class LastGoodModel implements ProjectModel {
   flush(): Set<string> {
     return this.good.flush();
   }
+  otherProjectPaths(): string[] {
+    return this.good.otherProjectPaths();
+  }
+
   secretNames(): string[] {
     return this.good.secretNames();
   }

@@ -126,6 +126,12 @@ export interface ProjectModel {
   excludedFilesChanged(paths: readonly string[]): Set<string>;
   /** Every secret name, sorted. */
   secretNames(): string[];
+  /**
+   * The paths, relative to the project root, that a message naming another project may hold (core's
+   * `WorkspaceIndex.otherProjectPaths`: only those read so far, never a read), for wording such a
+   * message from the workspace folder.
+   */
+  otherProjectPaths(): string[];
   /** The environments whose file has `name`. */
   environmentsOf(name: string): string[];
   /** The key of `name` in each environment file. */

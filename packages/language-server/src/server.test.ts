@@ -46,9 +46,9 @@ describe("a client that answers workspace/configuration after the server stopped
 describe("work that ends after the client closed the connection", () => {
   it("logs into the void instead of throwing (a late failure or log line no longer raises 'Connection is disposed')", async () => {
     const project = await makeTempProject({ development: { api_key: "TEST-ONLY-v" } });
-    const server = await startInMemory({ folders: [project.dir] });
-    await server.dispose();
     try {
+      const server = await startInMemory({ folders: [project.dir] });
+      await server.dispose();
       expect(() => server.state.log("a line after the end")).not.toThrow();
       expect(() => server.state.logFailure("a late request", new Error("late"))).not.toThrow();
     } finally {

@@ -273,17 +273,17 @@ async function createKeyFile(path: string, identity: string, recipient: string):
 }
 
 /**
- * The public key `init --recipient` was given, normalized. Throws `CliError` INVALID_MEMBER when it
- * is no age X25519 or ssh-ed25519 public key, and INVALID_CONFIG (the code init gave it before, by
- * validating the stellar.yaml it would write) when it has an age key's shape but its bech32 checksum
- * fails; both hints name `--recipient`. Never echoes what does not look like a public key (a private
+ * The public key `init --recipient` was given, normalized. Throws `CliError` INVALID_MEMBER (exit 19,
+ * "a bad member name or age public key", as `members add` gives) when it is no age X25519 or
+ * ssh-ed25519 public key, or has an age key's shape but its bech32 checksum fails; both hints name
+ * `--recipient`. Never echoes what does not look like a public key (a private
  * key pasted by mistake).
  */
 export function recipientArgument(given: string): string {
   const howToGet = "`stellar-secrets whoami` or `age-keygen -y KEYFILE` prints an age key, `~/.ssh/id_ed25519.pub` holds an SSH one";
   if (isMistypedAgeRecipient(given)) {
     throw new CliError(
-      "INVALID_CONFIG",
+      "INVALID_MEMBER",
       `init: --recipient "${given}" is not a valid age public key: its checksum does not match (a character was mistyped or lost when it was copied), so nothing can be encrypted to it; nothing was written`,
       { hint: `pass --recipient the key copied again, whole (${howToGet}), or leave --recipient out to use (or create) your own age key` },
     );

@@ -11,11 +11,13 @@ import {
   folderSource,
   readIndexState,
   messageRewording,
+  readerWording,
   SOPS_CONFIG_FILE,
   unreadableConfigFile,
   wholeFileFinish,
   PROJECT_FILE,
   type Diagnostic,
+  type FindingWording,
   type ReviewState,
   type WorkspaceIndex,
 } from "@stellar-secrets/core";
@@ -35,7 +37,8 @@ which makes git refuse the commit, when the checker finds an error there: a secr
 that is not encrypted (whatever severity stellar.yaml gives the rule), a broken secret reference,
 a credential in plain text, a file whose MAC no longer matches, and every other rule at severity
 error. Each error is printed as file:line:column: error rule-id message (files relative to the
-project root). No key is needed or used; no value is printed.
+current directory, as git prints them: the top of the work tree when git runs the hook). No key
+is needed or used; no value is printed.
 
 A folder below the project with a stellar.yaml of its own is another project, whose files the
 project's checks skip: its staged files are checked here all the same, as that project (against
@@ -91,6 +94,8 @@ interface StagedFindings {
   errors: Diagnostic[];
   /** Its staged environment files' unresolved merges (rule unresolved-merge). */
   unresolved: Diagnostic[];
+  /** Each error's line as printed, worded for the reader's folder (files, paths and commands of its message). */
+  text: Map<Diagnostic, string>;
 }
 
 /**
@@ -106,6 +111,7 @@ async function checkStagedProject(
   root: string,
   env: NodeJS.ProcessEnv,
   records: Awaited<ReturnType<typeof readUnresolvedMerges>>,
+  reader: (projectRoot: string) => FindingWording,
 ): Promise<StagedFindings> {
   const at = (rel: string): string => (dir === "" ? rel : `${dir}/${rel}`);
   // stale-mac compares each staged environment file with HEAD's version (and a merge's other side),
@@ -116,11 +122,27 @@ async function checkStagedProject(
   const unresolved =
     records.size === 0 ? [] : files.flatMap((file) => checkUnresolvedMerge({ ...file, path: at(file.path) }, records.get(at(file.path)), committed.get(at(file.path)) ?? [], "error"));
   const errors = blockingErrors({ ...state, diagnostics });
-  if (dir === "") return { errors, unresolved };
-  // a nested project's messages name its files (and commands) as seen from its folder: reworded for the outer root
   const paths = [PROJECT_FILE, SOPS_CONFIG_FILE, ...state.index.configFiles.keys(), ...files.map((f) => f.path), ...(state.index.catalog === undefined ? [] : [state.index.catalog.path]), ...state.index.otherProjectPaths()];
+  // the printed line: the project's own message worded for the reader's folder, as check words it
+  const words = reader(dir === "" ? root : join(root, dir));
+  const forReader = messageRewording(words, paths);
+  const text = new Map<Diagnostic, string>();
+  const line = (d: Diagnostic, original: Diagnostic): string => `${words.path(original.file)}:${d.line}:${d.column}: error ${d.rule} ${forReader(original.message, original.file)}`;
+  // unresolved merges name files relative to the outer root: worded by the outer root's reader
+  const outer = reader(root);
+  for (const d of unresolved) text.set(d, `${outer.path(d.file)}:${d.line}:${d.column}: error ${d.rule} ${messageRewording(outer, [d.file])(d.message, d.file)}`);
+  if (dir === "") {
+    for (const d of errors) text.set(d, line(d, d));
+    return { errors, unresolved, text };
+  }
+  // a nested project's messages name its files (and commands) as seen from its folder: reworded for the outer root
   const reword = messageRewording(findingWording(dir), paths);
-  return { errors: errors.map((d) => ({ ...d, file: at(d.file), message: reword(d.message, d.file) })), unresolved };
+  const moved = errors.map((d) => {
+    const m = { ...d, file: at(d.file), message: reword(d.message, d.file) };
+    text.set(m, line(m, d));
+    return m;
+  });
+  return { errors: moved, unresolved, text };
 }
 
 /**
@@ -163,7 +185,11 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // names the merge driver could not merge and `resolve` has not finished: always an error here
   // (whatever stellar.yaml says), as committing the file would drop the other side's change
   const records = await readUnresolvedMerges(root, ctx.env);
-  const found = [await checkStagedProject({ ...staged, index: staged.index }, "", root, ctx.env, records)];
+  // text is worded for the current directory, as check and git word paths (git runs the hook at the top of the work tree)
+  const here = findProjectRoot(ctx.cwd);
+  const reader = (projectRoot: string): FindingWording => readerWording(projectRoot, ctx.cwd, here === projectRoot);
+  const outerWords = reader(root);
+  const found = [await checkStagedProject({ ...staged, index: staged.index }, "", root, ctx.env, records, reader)];
   // a folder with a stellar.yaml of its own is another project: the outer load skips it, so its
   // staged files are checked here as that project, against its own staged config and secrets
   // (else an added stellar.yaml, even an empty one, would let anything below it be committed)
@@ -176,10 +202,11 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     if (inner.index === undefined) {
       // skipped by the outer load as a project, yet no stellar.yaml of it could be read: never a silent pass
       const why = "cannot be read from the staged files, so the folder's files are not checked; a folder with a stellar.yaml is a project of its own: stage it as a regular file, or remove it";
-      found.push({ errors: unreadableConfigFile(`${dir}/${PROJECT_FILE}`, "", why).diagnostics, unresolved: [] });
+      const unreadable = unreadableConfigFile(`${dir}/${PROJECT_FILE}`, "", why).diagnostics;
+      found.push({ errors: unreadable, unresolved: [], text: new Map(unreadable.map((d) => [d, `${outerWords.path(d.file)}:${d.line}:${d.column}: error ${d.rule} ${d.message}`])) });
       continue;
     }
-    found.push(await checkStagedProject({ ...inner, index: inner.index }, dir, root, ctx.env, records));
+    found.push(await checkStagedProject({ ...inner, index: inner.index }, dir, root, ctx.env, records, reader));
     nested.push(...(inner.projectsBelow ?? inner.nestedProjects ?? []).map((sub) => `${dir}/${sub}`));
   }
   const unresolved = found.flatMap((f) => f.unresolved);
@@ -191,7 +218,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const merging = ctx.env.STELLAR_SECRETS_HOOK === "pre-merge-commit";
   const skip = merging ? "git merge --no-verify" : "git commit --no-verify";
   // names come from the staged files: never a raw control character to the terminal (as `check` prints them)
-  ctx.stdout.write(errors.map((d) => escapeControlCharacters(`${d.file}:${d.line}:${d.column}: error ${d.rule} ${d.message}`) + "\n").join(""));
+  const texts = new Map(found.flatMap((f) => [...f.text]));
+  ctx.stdout.write(errors.map((d) => escapeControlCharacters(texts.get(d) ?? `${d.file}:${d.line}:${d.column}: error ${d.rule} ${d.message}`) + "\n").join(""));
   if (unresolved.length > 0) {
     const byFile = new Map<string, { environment: string; names: string[]; whole: boolean }>();
     for (const d of unresolved) {
@@ -205,13 +233,13 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     const secrets = namedFiles.reduce((n, [, e]) => n + e.names.length, 0);
     const parts: string[] = [];
     if (secrets > 0) {
-      const files = namedFiles.map(([file, e]) => `${file} (${e.names.join(", ")})`);
+      const files = namedFiles.map(([file, e]) => `${outerWords.path(file)} (${e.names.join(", ")})`);
       parts.push(`${plural(secrets, "secret")} changed differently on both sides of a merge ${secrets === 1 ? "is" : "are"} not resolved in the staged ${humanList(files)}`);
     }
     if (wholeFiles.length > 0) {
-      parts.push(`the merge driver could not merge the staged ${humanList(wholeFiles.map(([file]) => file))} at all (${wholeFiles.length === 1 ? "it holds" : "they hold"} our side as it was)`);
+      parts.push(`the merge driver could not merge the staged ${humanList(wholeFiles.map(([file]) => outerWords.path(file)))} at all (${wholeFiles.length === 1 ? "it holds" : "they hold"} our side as it was)`);
     }
-    const commands = namedFiles.flatMap(([file, e]) => [...e.names.map((n) => `stellar-secrets resolve ${n} --env ${e.environment} --ours|--theirs|--from-stdin`), `git add ${file}`]);
+    const commands = namedFiles.flatMap(([file, e]) => [...e.names.map((n) => outerWords.command(`stellar-secrets resolve ${n} --env ${e.environment} --ours|--theirs|--from-stdin`)), `git add ${outerWords.shellPath(file)}`]);
     const wholeHow = wholeFiles.map(([file, e]) => {
       const whole = records.get(file)?.whole;
       return whole === undefined ? "" : `${file}: ${wholeFileFinish(whole, e.environment, file)}`;

@@ -17,6 +17,7 @@ import {
   VERSION,
   readCommitState,
   readCommitTouches,
+  readerWording,
   retiredKeyProvenWith,
   withVerification,
   type DecryptedVersion,
@@ -217,8 +218,11 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     nested.push({ path: dir, report: withPathPrefix(await reviewProject(inner, innerRoot, sides.head, states.base, states.head, ids), dir) });
   }
   nested.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  // text names paths (and words commands) for the current directory, as check does; the other formats keep the root's
+  const here = findProjectRoot(ctx.cwd);
+  const reader = (dir: string): FindingWording => readerWording(dir === "" ? root : join(root, dir), ctx.cwd, here === (dir === "" ? root : join(root, dir)));
   const render = {
-    text: renderReviewsText,
+    text: (r: ReviewReport, n: readonly NestedReview[]) => renderReviewsText(r, n, reader),
     json: renderReviewsJson,
     markdown: renderReviewsMarkdown,
     sarif: (r: ReviewReport, n: readonly NestedReview[]) => `${stringifyJson(renderReviewSarif(r, root, VERSION, n), 2)}\n`,

@@ -1,4 +1,5 @@
-import { encryptSecrets } from "@stellar-secrets/sops";
+import { aadForPath, decryptSecrets, encryptSecrets, encryptValue, generateIdentity } from "@stellar-secrets/sops";
+import { fingerprint } from "@stellar-secrets/core";
 import { describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +24,34 @@ describe("renderTextconv (what git diff shows)", () => {
     const out = renderTextconv(evil, "secrets/production.enc.yaml", new Map());
     expect(out).toContain("n\\x1b]8;;https://evil.example\\x07x\\x1b[1A: fp:");
     expect(out).toContain("\\x1b[2K\\r\\x1b[32mok wrapped-key fp:");
+  });
+});
+
+describe("renderTextconv and comments", () => {
+  it("shows each comment where it stands, an encrypted one by fingerprint and a clear one without its text: a comment edit changes one line, its text never shown", async () => {
+    const id = await generateIdentity(); // TEST-ONLY
+    const text = await encryptSecrets(new Map([["hubspot_api_token", "fake-h"], ["stripe_api_key", "fake-s"]]), { recipients: [id.recipient] });
+    const { dataKey } = await decryptSecrets(text, [id.identity]);
+    const enc = (words: string): string => encryptValue(Buffer.from(words, "utf8"), dataKey, aadForPath([]), "comment");
+    const note = enc(" TEST-ONLY rotate after the audit");
+    const commented = `#${enc(" TEST-ONLY header words")}\n${text.replace("\nstripe_api_key:", `\n#${note}\n# a clear note TEST-ONLY\nstripe_api_key:`)}`;
+    const before = renderTextconv(text, "secrets/production.enc.yaml", new Map());
+    const after = renderTextconv(commented, "secrets/production.enc.yaml", new Map());
+    expect(after).not.toMatch(/TEST-ONLY|header words|audit|clear note/);
+    const lines = after.split("\n");
+    const at = (prefix: string): number => lines.findIndex((l) => l.startsWith(prefix));
+    expect(lines[at("# comment at the top (encrypted): fp:")]).toMatch(/^# comment at the top \(encrypted\): fp:[0-9a-f]{8}$/);
+    expect(at("# comment at the top")).toBeLessThan(at("hubspot_api_token: fp:"));
+    expect(lines[at("# comment above stripe_api_key (encrypted)")]).toBe(`# comment above stripe_api_key (encrypted): fp:${fingerprint(note)}`);
+    expect(lines[at("# comment above stripe_api_key (clear text")]).toMatch(/^# comment above stripe_api_key \(clear text, not shown\): fp:[0-9a-f]{8}$/);
+    expect(at("# comment above stripe_api_key (encrypted)")).toBeLessThan(at("stripe_api_key: fp:"));
+    // the rest of the view is as without comments
+    expect(lines.filter((l) => !l.startsWith("# comment "))).toEqual(before.split("\n"));
+    // another comment text: only its line changes
+    const edited = commented.replace(note, enc(" TEST-ONLY rotate before the audit"));
+    const changed = renderTextconv(edited, "secrets/production.enc.yaml", new Map()).split("\n").filter((l, i) => l !== lines[i]);
+    expect(changed).toHaveLength(1);
+    expect(changed[0]).toMatch(/^# comment above stripe_api_key \(encrypted\): fp:/);
   });
 });
 

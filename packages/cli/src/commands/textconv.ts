@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { findProjectRoot, fingerprint, parseEnvironmentFile, parseProjectConfig, PROJECT_FILE } from "@stellar-secrets/core";
-import { createHash, decodeUtf8, environmentOfFileName, escapeControlCharacters, parseSecretsFile } from "@stellar-secrets/sops";
+import { createHash, decodeUtf8, environmentOfFileName, escapeControlCharacters, parseEnc, parseSecretsFile } from "@stellar-secrets/sops";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -15,7 +15,9 @@ const help = `Usage: stellar-secrets textconv FILE
 
 Prints a keyless view of an environment file for \`git diff\`: one line per secret with the first
 8 hex digits of the SHA-256 of its encrypted string (a changed value changes its line; a
-data-key rotation changes every line), then the file's age recipients, named by the members of
+data-key rotation changes every line), each comment where it stands as a "# comment ..." line with
+a fingerprint of what is stored (an encrypted comment is never decrypted, a clear one never
+repeated), then the file's age recipients, named by the members of
 stellar.yaml where the key is known, with a fingerprint of the wrapped data key. A file that is
 not a valid encrypted SOPS file is flagged; a plaintext value is shown as PLAINTEXT, never
 printed. No key is needed or used.
@@ -56,7 +58,15 @@ export function renderTextconv(text: string, path: string, members: ReadonlyMap<
   // no column alignment: one longer name must not change every other line of the diff
   try {
     const file = parseSecretsFile(text, { path });
-    for (const e of file.entries) out.push(`${e.name}: ${e.raw === "" ? "(empty)" : `fp:${fingerprint(e.raw)}`}`);
+    const c = file.comments;
+    for (const stored of c?.header ?? []) out.push(commentLine("at the top", stored));
+    for (const e of file.entries) {
+      for (const stored of c?.above.get(e.name) ?? []) out.push(commentLine(`above ${e.name}`, stored));
+      out.push(`${e.name}: ${e.raw === "" ? "(empty)" : `fp:${fingerprint(e.raw)}`}`);
+      const inline = c?.inline.get(e.name);
+      if (inline !== undefined) out.push(commentLine(`after ${e.name}`, inline));
+    }
+    for (const stored of c?.footer ?? []) out.push(commentLine("at the end", stored));
     out.push("", "# recipients (who can decrypt)");
     for (const s of file.metadata.age) {
       const recipient = s.recipient.trim();
@@ -79,6 +89,18 @@ export function renderTextconv(text: string, path: string, members: ReadonlyMap<
     for (const r of model.recipients) out.push(`${members.get(r) ?? "(not a member)"} ${r}`);
   }
   return lines(out);
+}
+
+/**
+ * A comment of the file as the view shows it: where it stands and a fingerprint of what is stored,
+ * never its text. sops encrypts comments (`#ENC[…,type:comment]`) as it encrypts values, and this
+ * view shows no value, so it decrypts no comment either; a comment in clear text is in the file for
+ * anyone to read, but it may hold what should have been a secret, so it is not repeated here
+ * (`git diff --no-textconv` shows it).
+ */
+function commentLine(where: string, stored: string): string {
+  const encrypted = parseEnc(stored)?.type === "comment";
+  return `# comment ${where} (${encrypted ? "encrypted" : "clear text, not shown"}): fp:${fingerprint(stored)}`;
 }
 
 /** The output lines; names and labels come from the file (any change): their control characters are shown escaped. */

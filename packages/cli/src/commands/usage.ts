@@ -2,7 +2,7 @@
  * `stellar-secrets usage`: every reference to each secret, with the object holding it and the
  * environments where it needs a value. Reads names only: no key is needed.
  */
-import { InvalidConfigError, loadWorkspace, secretUsage } from "@stellar-secrets/core";
+import { InvalidConfigError, loadWorkspace, readerWording, secretUsage } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -15,7 +15,8 @@ const help = `Usage: stellar-secrets usage [NAME] [--json]
 
 Lists where each secret is referenced (or only NAME): file:line, the kind and name of the
 auth connector, API connection or action, the field, and the environments where it needs a
-value (the action's environments, its agents', else all). Secrets that are referenced but exist
+value (the action's environments, its agents', else all). Files are relative to the current
+directory, as git prints them (--json: to the project root). Secrets that are referenced but exist
 in no environment file are listed too (marked unknown). Reads names only: no key is needed.
 
 Options:
@@ -59,6 +60,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     ctx.stdout.write(`${stringifyJson({ secrets }, 2)}\n`);
     return 0;
   }
+  // text names files from the current directory, as check (and git) do; JSON keeps the root's
+  const words = readerWording(index.project.root, ctx.cwd, true);
   const out: string[] = [];
   for (const u of usage) {
     const where = u.exists ? `defined in ${u.definedIn.join(", ")}` : "unknown: no environment file has it";
@@ -66,7 +69,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     out.push(`${u.secret}  (${where}; ${count} reference${count === 1 ? "" : "s"})`);
     if (count === 0) out.push("  not referenced");
     for (const r of u.uses) {
-      out.push(`  ${r.file}:${r.line}  ${r.kind} ${r.owner ?? "(unnamed)"}  ${r.field}  needed in: ${r.environments.join(", ") || "no declared environment"}`);
+      out.push(`  ${words.path(r.file)}:${r.line}  ${r.kind} ${r.owner ?? "(unnamed)"}  ${r.field}  needed in: ${r.environments.join(", ") || "no declared environment"}`);
     }
   }
   ctx.stdout.write(out.length === 0 ? "no secrets\n" : terminalLines(out));

@@ -4,6 +4,7 @@
  * the caller implements.
  */
 export * from "./baseline.js";
+export * from "./comments.js";
 export * from "./git.js";
 export * from "./history.js";
 export * from "./model.js";

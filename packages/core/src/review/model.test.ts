@@ -315,6 +315,68 @@ describe("buildReview over whole repositories", () => {
     expect(drift).not.toContain("not a member of any environment");
   });
 
+  it("tells a member removed from stellar.yaml by hand, whose key still opens 3 files and .sops.yaml, as one cause over its 6 problems", async () => {
+    const alice = await generateIdentity();
+    const bob = await generateIdentity();
+    const ENVS = ["development", "staging", "production"];
+    const both = { alice: alice.recipient, bob: bob.recipient };
+    const files: Files = { "stellar.yaml": config(Object.fromEntries(ENVS.map((e) => [e, both]))) };
+    for (const e of ENVS) files[`secrets/${e}.enc.yaml`] = await encryptSecrets(new Map([["api_key", `v-${e}`]]), { recipients: [alice.recipient, bob.recipient] });
+    files[".sops.yaml"] = `creation_rules:\n${ENVS.map((e) => `  - path_regex: secrets/${e}\\.enc\\.yaml$\n    age: ${alice.recipient},${bob.recipient}\n`).join("")}`;
+    // bob deleted from stellar.yaml by editing it; the files and .sops.yaml left as they were
+    const head: Files = { ...files, "stellar.yaml": config(Object.fromEntries(ENVS.map((e) => [e, { alice: alice.recipient }]))) };
+    const report = buildReview(at("HEAD", files), at("working tree", head));
+    // every finding is still a problem (the exit status and --json are as before)
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([
+      ["non-member-recipient", "secrets/development.enc.yaml"],
+      ["non-member-recipient", "secrets/staging.enc.yaml"],
+      ["non-member-recipient", "secrets/production.enc.yaml"],
+      ["checker-error", ".sops.yaml"],
+      ["checker-error", ".sops.yaml"],
+      ["checker-error", ".sops.yaml"],
+    ]);
+    expect(report.summary.problems).toBe(6);
+    expect(report.clean).toBe(false);
+    // ... each carrying the one cause's id
+    expect(new Set(report.problems.map((p) => p.cause))).toEqual(new Set(["member-removed-by-hand:bob"]));
+    expect(report.causes).toHaveLength(1);
+    const cause = report.causes?.[0];
+    expect(cause).toMatchObject({
+      id: "member-removed-by-hand:bob",
+      kind: "member-removed-by-hand",
+      member: "bob",
+      recipient: bob.recipient,
+      environments: ENVS,
+      files: ["secrets/development.enc.yaml", "secrets/staging.enc.yaml", "secrets/production.enc.yaml", ".sops.yaml"],
+      problems: 6,
+    });
+    expect(cause?.message).toContain("bob");
+    expect(cause?.message).toContain("3 files (secrets/development.enc.yaml, secrets/staging.enc.yaml, secrets/production.enc.yaml)");
+    expect(cause?.message).toContain("`stellar-secrets members rm bob`");
+    expect(cause?.message).toContain("`stellar-secrets rotate-key --env production`");
+    expect(cause?.message).not.toContain(bob.recipient);
+
+    // one file only, nothing else naming the key: a single problem, no cause
+    const one: Files = { ...files, "stellar.yaml": config({ development: { alice: alice.recipient }, staging: both, production: both }) };
+    delete one[".sops.yaml"];
+    const single = buildReview(at("HEAD", { ...files, ".sops.yaml": null }), at("working tree", { ...one, ".sops.yaml": null }));
+    expect(single.causes).toBeUndefined();
+    expect(single.problems.every((p) => p.cause === undefined)).toBe(true);
+  });
+
+  it("counts secrets in the summary, besides values: a secret added to two environments is one secret, two values", async () => {
+    const { alice, base } = await project();
+    const staging = await decryptSecrets(base[STAGING] as string, [alice.identity]);
+    const prod = await decryptSecrets(base[PROD] as string, [alice.identity]);
+    const head: Files = {
+      ...base,
+      [STAGING]: await reencryptSecrets(staging, new Map([...staging.values, ["zendesk_api_token", "z1"]])),
+      [PROD]: await reencryptSecrets(prod, new Map([...[...prod.values].filter(([k]) => k !== "legacy_api_token"), ["zendesk_api_token", "z2"], ["openai_api_key", "o1"], ["hubspot_api_token", "h2"]])),
+    };
+    const report = buildReview(at("HEAD", base), at("working tree", head));
+    expect(report.summary).toMatchObject({ added: 3, secretsAdded: 2, changed: 1, secretsChanged: 1, removed: 1, secretsRemoved: 1 });
+  });
+
   it("a change cannot weaken its own checks: weakened rules are problems, and the base's severities judge the change", async () => {
     const { alice, base } = await project();
     const carol = await generateIdentity();

@@ -7,7 +7,8 @@
  * reads, prints or fingerprints a plaintext value.
  */
 import { diffReferences, type ReferenceChange } from "./references.js";
-import { ciphertextIdentity, createHash, environmentFileName, normalizeSecretsDir, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, createHash, environmentFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
+import { diffComments, type CommentChange } from "./comments.js";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { PROJECT_FILE, type ProjectConfig } from "../project.js";
@@ -70,9 +71,36 @@ export interface ReviewProblem {
    */
   commit?: string;
   message: string;
+  /**
+   * The {@link ReviewCause.id} of the one cause this problem shares with others (a member removed
+   * from stellar.yaml by hand: each file that still opens for them and each `.sops.yaml` rule that
+   * still names them is a problem of its own). Text and Markdown show the cause once; every problem
+   * still counts for the exit status. Absent for a problem with a cause of its own.
+   */
+  cause?: string;
 }
 
-/** The review of one environment. */
+/**
+ * One cause behind several problems ({@link ReviewProblem.cause}), told once: what happened,
+ * where (`files`: each file the problems are in, in their order), and the fix.
+ */
+export interface ReviewCause {
+  /** Stable within the report: `member-removed-by-hand:NAME`. */
+  id: string;
+  /** `member-removed-by-hand`: a member deleted from stellar.yaml by editing it, whose key still opens the environments' files. */
+  kind: "member-removed-by-hand";
+  /** The member's name in the base. */
+  member: string;
+  /** Their key. */
+  recipient: string;
+  /** The environments whose file still opens for them. */
+  environments: string[];
+  /** The files of the problems (environment files, then `.sops.yaml`), project-relative. */
+  files: string[];
+  /** How many problems it explains. */
+  problems: number;
+  message: string;
+}
 export interface EnvironmentReview {
   environment: string;
   /** The environment file, relative to the project root. */
@@ -112,6 +140,11 @@ export interface EnvironmentReview {
    * secret). Absent when there is none.
    */
   clearComments?: number[];
+  /**
+   * Encrypted comments (`#ENC[…,type:comment]`) the change added, removed or changed, by place
+   * (keyless: never their text; see `diffComments`). Absent when there is none.
+   */
+  comments?: CommentChange[];
 }
 
 /** A checker diagnostic of the head state; `new` when the base state did not have it. */
@@ -131,7 +164,26 @@ export interface ReviewReport {
   warnings: ReviewProblem[];
   /** The commits of the range that change an environment, and their signatures as judged against the base's members. */
   signatures: SignaturesReview;
-  summary: { added: number; changed: number; removed: number; reencrypted: number; accessChanges: number; newErrors: number; problems: number; warnings: number };
+  /**
+   * Counts. `added`, `changed`, `removed`: values (one per environment a secret changed in);
+   * `secretsAdded`, `secretsChanged`, `secretsRemoved`: distinct secret names (a secret added to
+   * two environments is 2 added, 1 in `secretsAdded`; see {@link secretCounts}).
+   */
+  summary: {
+    added: number;
+    changed: number;
+    removed: number;
+    secretsAdded: number;
+    secretsChanged: number;
+    secretsRemoved: number;
+    reencrypted: number;
+    accessChanges: number;
+    newErrors: number;
+    problems: number;
+    warnings: number;
+  };
+  /** Causes that explain several problems each (see {@link ReviewProblem.cause}); absent when there is none. */
+  causes?: ReviewCause[];
   /** True when there is no problem (exit status 0). */
   clean: boolean;
   /** The keyed verification per changed environment (`review --verify` only; see {@link withVerification}). */
@@ -165,6 +217,8 @@ interface Side {
   stanzaList: { recipient: string; enc: string }[];
   /** The stored (encrypted) MAC; "" when the file is not valid SOPS. */
   mac: string;
+  /** The file's comments (valid SOPS files only), where sops places them. */
+  comments?: FlatComments;
 }
 
 function side(state: ReviewState, environment: string, config: ProjectConfig | undefined): Side {
@@ -191,6 +245,7 @@ function side(state: ReviewState, environment: string, config: ProjectConfig | u
       unreadable: false,
       stanzaList: file.metadata.age.map((a) => ({ recipient: a.recipient.trim(), enc: a.enc })),
       mac: ciphertextIdentity(file.metadata.mac),
+      ...(file.comments === undefined ? {} : { comments: file.comments }),
     };
   } catch {
     // not valid SOPS (e.g. decrypted by hand): compare the stored text of each value, never show it
@@ -288,6 +343,7 @@ export function rewrapsOf(before: readonly { recipient: string; enc: string }[],
 const humanPaths = (paths: readonly string[]): string => (paths.length <= 1 ? paths.join("") : `${paths.slice(0, -1).join(", ")} and ${paths.at(-1)}`);
 
 /** A recipient shortened for a message (`age1abcd…wxyz`). */
+const counted = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 const shortKey = (recipient: string): string => (recipient.length > 20 ? `${recipient.slice(0, 10)}…${recipient.slice(-6)}` : recipient);
 
 /** {@link ReviewReport.configEdited}: the head's config files that differ from their base version and reference a secret set anew. */
@@ -439,7 +495,9 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   const environments: EnvironmentReview[] = [];
   const problems: ReviewProblem[] = [];
   const changedNames = new Set<string>();
-  const summary = { added: 0, changed: 0, removed: 0, reencrypted: 0, accessChanges: 0, newErrors: 0, problems: 0, warnings: 0 };
+  const summary = { added: 0, changed: 0, removed: 0, secretsAdded: 0, secretsChanged: 0, secretsRemoved: 0, reencrypted: 0, accessChanges: 0, newErrors: 0, problems: 0, warnings: 0 };
+  // the problems of a member removed from stellar.yaml by hand whose key still opens the file: one cause, told once
+  const removedByHand = new Map<ReviewProblem, { member: string; recipient: string }>();
 
   // per environment, the safe fix when this change gave someone a way in (the checker's hints would say rotate-key)
   const introducedFix = new Map<string, string>();
@@ -589,7 +647,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         // a key no member of the base has is shown whole (to find whose it is; a name the head gives proves nothing); a base member's name says who
         const baseMember = (baseConfig?.environments ?? []).some((e) => e.members.some((m) => m.recipient === r));
         const who = name === undefined ? r : `${name} (${baseMember ? shortKey(r) : r})`;
-        envProblems.push({
+        const removedMember = baseMemberKeys.has(r) && recipientsBefore.has(r) && introduced.length === 0;
+        const problem: ReviewProblem = {
           kind: "non-member-recipient",
           environment,
           file,
@@ -600,7 +659,12 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
               ? `they were removed from ${environment} but the file still opens for them; have an existing member re-key it without them (\`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\`), then change at their providers the values they could read`
               : `${recipientsBefore.has(r) ? "" : "this change gave that key access, and "}a recipient label proves nothing, so do not grant that key access on this change's word: ${revert}, ` +
                 `or ${byMember}; a new member is added in a change of its own, by an existing member, with \`${w.command("stellar-secrets members add")}\``),
-        });
+        };
+        envProblems.push(problem);
+        const baseName = (baseConfig?.environments ?? []).flatMap((e) => e.members).find((m) => m.recipient === r)?.name;
+        if (removedMember && baseName !== undefined && !(headConfig?.environments ?? []).some((e) => e.members.some((m) => m.name === baseName))) {
+          removedByHand.set(problem, { member: baseName, recipient: r });
+        }
       }
     }
     for (const rw of rewraps) {
@@ -675,6 +739,15 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     }
 
     const clearComments = fileChange === "unchanged" || typeof textAfter !== "string" ? [] : newClearComments(typeof textBefore === "string" ? textBefore : "", textAfter);
+    const comments =
+      fileChange === "unchanged" || !after.sops
+        ? []
+        : diffComments(before.comments, after.comments, {
+            reencrypted: rotation.reencryptedAll,
+            removedSecrets: new Set(secrets.filter((x) => x.change === "removed").map((x) => x.name)),
+            ...(typeof textBefore === "string" ? { textBefore } : {}),
+            textAfter: textAfter as string,
+          });
     const changed =
       fileChange !== "unchanged" || secrets.length > 0 || reencrypted.length > 0 || members.gained.length + members.lost.length + members.keyChanged.length + (members.requested?.length ?? 0) > 0;
     if (changed) {
@@ -691,6 +764,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         encrypted: existsAfter ? after.sops && after.model?.diagnostics.every((d) => d.rule !== "unencrypted-secrets-file") : undefined,
         problems: envProblems,
         ...(clearComments.length === 0 ? {} : { clearComments }),
+        ...(comments.length === 0 ? {} : { comments }),
       });
     }
     problems.push(...envProblems);
@@ -982,6 +1056,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     environments.find((e) => e.environment === p.environment)?.problems.push(p);
   }
   summary.problems = problems.length;
+  Object.assign(summary, secretCounts(environments));
+  const causes = removedByHandCauses(problems, removedByHand, w);
   const warnings = [...attributeWarnings, ...signed.warnings];
   summary.warnings = warnings.length;
   const references = diffReferences(base.index?.allReferences() ?? [], head.index?.allReferences() ?? [], renamed);
@@ -994,11 +1070,65 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     warnings,
     signatures: signed.signatures,
     summary,
+    ...(causes.length === 0 ? {} : { causes }),
     clean: problems.length === 0,
     proposals: diffProposals(base.index?.proposalFiles, head.index?.proposalFiles),
     references,
     configEdited: editedConfigOf(base, head, renamed, environments, references),
   };
+}
+
+/**
+ * Distinct secret names added, changed and removed over `environments` (a secret added to two
+ * environments counts once), for {@link ReviewReport.summary}.
+ */
+export function secretCounts(environments: readonly EnvironmentReview[]): { secretsAdded: number; secretsChanged: number; secretsRemoved: number } {
+  const names = { added: new Set<string>(), changed: new Set<string>(), removed: new Set<string>() };
+  for (const e of environments) for (const s of e.secrets) names[s.change].add(s.name);
+  return { secretsAdded: names.added.size, secretsChanged: names.changed.size, secretsRemoved: names.removed.size };
+}
+
+/**
+ * One cause per member removed from stellar.yaml by hand whose key still opens files
+ * (`removedByHand`: their non-member-recipient problems), when it explains more than one problem:
+ * those problems and the checker errors that name the same key (`sops-config-drift` in
+ * `.sops.yaml`, `recipient-drift`) get its id as their {@link ReviewProblem.cause}.
+ */
+function removedByHandCauses(problems: readonly ReviewProblem[], removedByHand: ReadonlyMap<ReviewProblem, { member: string; recipient: string }>, w: FindingWording): ReviewCause[] {
+  const byKey = new Map<string, { member: string; recipient: string; problems: ReviewProblem[] }>();
+  for (const [p, who] of removedByHand) {
+    const entry = byKey.get(who.recipient) ?? { ...who, problems: [] };
+    entry.problems.push(p);
+    byKey.set(who.recipient, entry);
+  }
+  const causes: ReviewCause[] = [];
+  for (const { member, recipient, problems: own } of byKey.values()) {
+    const drift = problems.filter((p) => p.kind === "checker-error" && p.cause === undefined && /^(sops-config-drift|recipient-drift): /.test(p.message) && p.message.includes(recipient));
+    const all = problems.filter((p) => own.includes(p) || drift.includes(p));
+    if (all.length < 2) continue;
+    const id = `member-removed-by-hand:${member}`;
+    for (const p of all) p.cause = id;
+    const environments = own.map((p) => p.environment as string);
+    const envFiles = [...new Set(own.map((p) => p.file as string))];
+    const files = [...new Set(all.map((p) => p.file).filter((f): f is string => f !== undefined))];
+    const sopsRules = drift.filter((p) => p.message.startsWith("sops-config-drift: ")).length;
+    const rotate = environments.map((e) => `\`${w.command(`stellar-secrets rotate-key --env ${e}`)}\``);
+    causes.push({
+      id,
+      kind: "member-removed-by-hand",
+      member,
+      recipient,
+      environments,
+      files,
+      problems: all.length,
+      message:
+        `${member} (${shortKey(recipient)}) was removed from ${w.path(PROJECT_FILE)} by editing it, but their key still opens ${counted(envFiles.length, "file")} (${envFiles.map((f) => w.path(f)).join(", ")})` +
+        (sopsRules === 0 ? "" : ` and ${counted(sopsRules, "creation rule")} of ${w.path(SOPS_CONFIG_FILE)} still ${sopsRules === 1 ? "names" : "name"} it`) +
+        `: ${counted(all.length, "problem")} with one cause; fix: put ${member} back in ${w.path(PROJECT_FILE)} and run \`${w.command(`stellar-secrets members rm ${member}`)}\` ` +
+        `(it re-keys each file without them and rewrites ${w.path(SOPS_CONFIG_FILE)}), or have an existing member run ${rotate.join(", ")}; then change at their providers the values ${member} could read`,
+    });
+  }
+  return causes;
 }
 
 /**

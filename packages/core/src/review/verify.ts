@@ -6,7 +6,7 @@
  * only compared, never copied into the result.
  */
 import { timingSafeEqual } from "@stellar-secrets/sops"; // node:crypto's, loaded on first use
-import { rewrapsOf, type EnvironmentReview, type Rewrap, type ReviewProblem, type ReviewReport, type SecretReview } from "./model.js";
+import { rewrapsOf, secretCounts, type EnvironmentReview, type Rewrap, type ReviewProblem, type ReviewReport, type SecretReview } from "./model.js";
 import { findingWording, type FindingWording } from "./wording.js";
 
 /** One version of an environment file, decrypted and verified with a key (keep in memory only). */
@@ -182,7 +182,7 @@ export function withVerification(report: ReviewReport, verification: readonly En
     return mine.length === 0 && kept.length === e.problems.length ? e : { ...e, problems: [...kept, ...mine] };
   });
   const problems = [...report.problems.filter((p) => !dropped.has(p) && !isDroppedCopy(p, dropped)), ...added];
-  return { ...report, environments, problems, summary: { ...summary, problems: problems.length }, clean: problems.length === 0, verification: [...verification] };
+  return { ...report, environments, problems, summary: { ...summary, ...secretCounts(environments), problems: problems.length }, clean: problems.length === 0, verification: [...verification] };
 }
 
 /** True when `p` is the report-level copy of a dropped environment problem (same kind, place and message). */

@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { encryptSecrets, generateIdentity } from "@stellar-secrets/sops";
+import { afterAll } from "vitest";
 import {
   ApplyWorkspaceEditRequest,
   ConfigurationRequest,
@@ -277,9 +278,23 @@ export interface TempProject {
   remove(): void;
 }
 
-/** Creates a secrets repository: stellar.yaml with `environments`, one SOPS file per environment (values encrypted to a TEST-ONLY key made now), and `files`. */
+/** Folders made by {@link makeTempProject} and not yet removed. */
+const liveProjects = new Set<string>();
+// The net under `project.remove()`: a test that never reached it (a server's `dispose` that threw
+// first, a timeout) leaves its folder to this hook, which runs after the importing test file
+// (each test file evaluates this module afresh).
+afterAll(() => {
+  for (const dir of liveProjects) rmSync(dir, { recursive: true, force: true });
+  liveProjects.clear();
+});
+
+/**
+ * Creates a secrets repository: stellar.yaml with `environments`, one SOPS file per environment (values encrypted to a TEST-ONLY key made now), and `files`.
+ * The caller removes it (`remove()`); one it did not is removed after the test file's tests.
+ */
 export async function makeTempProject(secrets: Record<string, Record<string, string>>, files: Record<string, string> = {}): Promise<TempProject> {
   const dir = mkdtempSync(join(tmpdir(), "stellar-ls-unit-"));
+  liveProjects.add(dir);
   const key = await generateIdentity(); // TEST-ONLY
   const lines = ["version: 1", "environments:"];
   for (const e of Object.keys(secrets)) lines.push(`  ${e}:`, "    members:", `      alice: ${key.recipient}`);
@@ -297,7 +312,10 @@ export async function makeTempProject(secrets: Record<string, Record<string, str
     uri: (rel) => pathToFileURL(join(dir, rel)).href,
     read: (rel) => readFileSync(join(dir, rel), "utf8"),
     write,
-    remove: () => rmSync(dir, { recursive: true, force: true }),
+    remove: () => {
+      rmSync(dir, { recursive: true, force: true });
+      liveProjects.delete(dir);
+    },
   };
 }
 
