@@ -3,27 +3,19 @@
  * first): output formats, exit statuses, PATH scoping, and that no value is ever printed.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sarifSchemaErrors } from "./helpers/sarif.js";
+import { useTempDirs } from "../packages/core/src/test-support/temp-dirs.js";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 const FIXTURES = join(REPO, "test", "fixtures", "checker");
 const BIN = join(REPO, "packages", "cli", "bin", "stellar-secrets.js");
 
 /** Temp folders of the running test, removed after it (a failing assertion included). */
-const temps: string[] = [];
-afterEach(() => {
-  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-}
+const tempDir = useTempDirs();
 
 function cli(args: string[], cwd: string, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", ...env } });

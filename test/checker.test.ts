@@ -3,12 +3,12 @@
  * every rule, exact rule/severity/file/line/column, ranges that cover the offending text, and
  * the awkward inputs (bad YAML, empty files, other tools' files, huge files, symlink loops).
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   checkConfigFile,
   checkWorkspace,
@@ -26,6 +26,7 @@ import {
   type Diagnostic,
   type UnresolvedMergeRecord,
 } from "../packages/core/src/index.js";
+import { useTempDirs } from "../packages/core/src/test-support/temp-dirs.js";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/checker/", import.meta.url));
 const REPO = fileURLToPath(new URL("..", import.meta.url));
@@ -413,15 +414,7 @@ describe("the example organisation", () => {
 });
 
 /** Temp folders of the running test, removed after it (a failing assertion included). */
-const temps: string[] = [];
-afterEach(() => {
-  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-}
+const tempDir = useTempDirs();
 
 function tempCopy(fixture: string): string {
   const dir = tempDir(`checker-${fixture}-`);

@@ -1,8 +1,7 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, type Stats } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   catalogPath,
   findProjectRoot,
@@ -17,17 +16,10 @@ import {
 } from "./project.js";
 import type { WorkspaceFs } from "./workspace-fs.js";
 import { CoreError } from "./errors.js";
+import { useTempDirs } from "./test-support/temp-dirs.js";
 
 /** Temp folders of the running test, removed after it (a failing assertion included). */
-const temps: string[] = [];
-afterEach(() => {
-  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-}
+const tempDir = useTempDirs();
 
 const ALICE = "age1qua746lhnvd8m6tn52e78hxrkr7nmqjgsq6ttq4nuhz9rgjdeayqhgjcv0";
 const BOB = "age1f73cxphn004kaw024f96p5vvgs2eqrrtsmhg6kve93nnj6xhvc3seda36r";
