@@ -21,6 +21,7 @@ import {
   withVerification,
   type DecryptedVersion,
   type EarlierVersion,
+  type PathVersion,
   type EnvironmentVerification,
   type FindingWording,
   type GitSource,
@@ -315,6 +316,7 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   const headSubmodules = await submodulesOf(git, headRev.kind === "commit" ? head.commit : undefined);
   const basePaths = [...(base.index?.environmentFiles.values() ?? [])].map((f) => f.path);
   const earlierVersions = await earlierVersionsOf(git, base, [...new Set([...envPaths, ...basePaths])]);
+  const versionsInRange = await rangeFileVersions(git, base, head);
   // every file of each side, for names a case-insensitive checkout writes to one file (the outer
   // project's listing covers the folders of the nested ones)
   const headPaths = git.dir === undefined && headRev.kind !== "empty" ? await pathsAt(repo, headRev.kind === "commit" ? head.commit : undefined) : undefined;
@@ -328,6 +330,7 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
     headLinks,
     headSubmodules,
     earlierVersions,
+    rangeVersions: versionsInRange,
     workflows,
     ...(headPaths === undefined ? {} : { headPaths, basePaths: basePathsAll }),
     ...(git.dir === undefined ? {} : { folder: git.dir }),
@@ -594,6 +597,52 @@ async function earlierVersionsOf({ repo, prefix, baseEdge, dir }: ProjectGit, ba
     out.set(f.rel, list);
   }
   return out;
+}
+
+/**
+ * Every version of an environment file (`*.enc.yaml` anywhere below the project root) that the
+ * commits of `base..head` wrote, oldest first (one `git log`, one blob read): a version that wrapped
+ * the head's data key for a key the head no longer has (a member added, then reverted) is
+ * `unrotated-removal` though the end state shows no change. Empty without both commits, or when
+ * git fails to list them; a version git cannot give is refused as for the earlier versions.
+ */
+async function rangeFileVersions({ repo, prefix, dir }: ProjectGit, base: ReviewState, head: ReviewState): Promise<PathVersion[]> {
+  if (base.commit === undefined || head.commit === undefined) return [];
+  const below = prefix === "" ? "" : `${prefix}/`;
+  let log: string;
+  try {
+    log = await repo.run([
+      "log", "--no-show-signature", "--format=%H", "--reverse", "--no-renames", "--raw", "--no-abbrev", "-m", "-z", `${base.commit}..${head.commit}`, "--",
+      `:(top,glob)${below}**/*.enc.yaml`,
+    ]);
+  } catch {
+    return [];
+  }
+  const found: { rel: string; commit: string; blob: string }[] = [];
+  const seen = new Set<string>();
+  const tokens = log.split("\0");
+  let commit = "";
+  for (let i = 0; i < tokens.length; i++) {
+    const token = (tokens[i] ?? "").replace(/^\n+/, "");
+    if (/^[0-9a-f]{40,64}$/.test(token)) {
+      commit = token;
+      continue;
+    }
+    const raw = /^:\d{6} \d{6} [0-9a-f]+ ([0-9a-f]+) [A-Z]/.exec(token);
+    if (raw === null) continue;
+    const path = tokens[++i] ?? "";
+    const blob = raw[1] as string;
+    if (!path.startsWith(below) || commit === "" || /^0+$/.test(blob) || seen.has(blob)) continue;
+    seen.add(blob);
+    found.push({ rel: path.slice(below.length), commit, blob });
+  }
+  if (found.length === 0) return [];
+  const { texts, missing } = await repo.readBlobsOrMissing([...new Set(found.map((f) => f.blob))]);
+  if (missing.length > 0) throw unreadEarlierVersions(found, missing, findingWording(dir));
+  return found.flatMap((f) => {
+    const text = texts.get(f.blob);
+    return typeof text === "string" ? [{ commit: f.commit, path: f.rel, text }] : [];
+  });
 }
 
 /**

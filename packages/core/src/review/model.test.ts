@@ -282,6 +282,59 @@ describe("buildReview over whole repositories", () => {
     expect(buildReview(at("base", base), at("head", renamed)).problems.map((p) => p.kind)).toEqual([]);
   });
 
+  it("flags a data key wrapped for someone in one commit of the change and taken out in a later one (a revert): the end state is the base's byte for byte", async () => {
+    const { alice, base } = await project();
+    const { bob, prev, withBob } = await bobJoinsProduction(alice, base);
+    const c1 = "c1".repeat(20);
+    // commit 1: `members add bob` (the same data key wrapped for bob); commit 2: `git revert` of it
+    const report = buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: withBob[PROD] as string }] });
+    expect(report.problems.map((p) => [p.kind, p.environment, p.file, p.commit])).toEqual([["unrotated-removal", "production", PROD, c1]]);
+    expect(report.problems[0]?.message).toContain(`also wrapped for ${bob.recipient} (`);
+    expect(report.problems[0]?.message).toContain("c1c1c1c1c1");
+    expect(report.problems[0]?.message).toContain("stellar-secrets rotate-key --env production");
+    expect(env(report, "production").problems).toHaveLength(1);
+    expect(report.clean).toBe(false);
+    // the same by hand: bob's stanza cut out again in commit 2, under any label
+    const relabelled = (withBob[PROD] as string).replaceAll(bob.recipient, alice.recipient.replace(/.$/, "q"));
+    expect(buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: "secrets/tmp.enc.yaml", text: relabelled }] }).problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
+    // without the range's versions it looked like no change at all
+    expect(buildReview(at("base", base), at("head", base)).problems).toEqual([]);
+    // `members rm bob` in commit 2 rotates the data key: bob knows the old values (not this problem), not the head's key
+    const rotated = await rotateDataKey(prev, { recipients: [alice.recipient] });
+    expect(buildReview(at("base", base), at("head", { ...base, [PROD]: rotated }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: withBob[PROD] as string }] }).problems).toEqual([]);
+    // bob kept: an access change, no problem; a value set after `members add` keeps every stanza
+    const d = await decryptSecrets(withBob[PROD] as string, [alice.identity]);
+    const set = await reencryptSecrets(d, new Map([...d.values, ["stripe_api_key", "sk_new"]]));
+    expect(buildReview(at("base", base), at("head", { ...withBob, [PROD]: set }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: withBob[PROD] as string }] }).problems).toEqual([]);
+  });
+
+  it("flags an environment renamed with a member's stanza cut out of its moved file, or a stanza replaced: the base's file of the old name shares the data key", async () => {
+    const { alice, base } = await project();
+    const { bob, withBob } = await bobJoinsProduction(alice, base);
+    const bobStanza = new RegExp(` {8}- recipient: ${bob.recipient}\\n {10}enc: \\|\\n(?: {12}.*\\n)+`);
+    const cut = (withBob[PROD] as string).replace(bobStanza, "");
+    expect(cut).not.toBe(withBob[PROD]);
+    const renamedTo = (text: string): Files => {
+      const files: Files = { ...withBob, "stellar.yaml": config({ staging: { alice: alice.recipient }, prod: { alice: alice.recipient } }), "secrets/prod.enc.yaml": text };
+      delete files[PROD];
+      return files;
+    };
+    const report = buildReview(at("base", withBob), at("head", renamedTo(cut)));
+    expect(report.problems.map((p) => [p.kind, p.environment, p.file])).toEqual([["unrotated-removal", "prod", "secrets/prod.enc.yaml"]]);
+    expect(report.problems[0]?.message).toContain(`the base's file secrets/production.enc.yaml (of an environment the head no longer has) also wrapped for bob (${bob.recipient})`);
+    // a stanza of the old file replaced under its label (wrapped for someone else): the old wrapping is gone
+    const eve = await generateIdentity();
+    const d = await decryptSecrets(withBob[PROD] as string, [alice.identity]);
+    const forEve = (await updateKeys(d, [alice.recipient, eve.recipient])).replaceAll(eve.recipient, bob.recipient);
+    const renamedBob = renamedTo(forEve);
+    renamedBob["stellar.yaml"] = config({ staging: { alice: alice.recipient }, prod: { alice: alice.recipient, bob: bob.recipient } });
+    expect(buildReview(at("base", withBob), at("head", renamedBob)).problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
+    // the rename alone, every stanza kept, is clean
+    const whole = renamedTo(withBob[PROD] as string);
+    whole["stellar.yaml"] = config({ staging: { alice: alice.recipient }, prod: { alice: alice.recipient, bob: bob.recipient } });
+    expect(buildReview(at("base", withBob), at("head", whole)).problems).toEqual([]);
+  });
+
   it("finds a hand edit in a moved secrets folder without git's rename detection (a heuristic with limits): the base's file of the same environment is compared", async () => {
     const { base } = await project();
     const moved: Files = { "stellar.yaml": `secrets_dir: vault\n${base["stellar.yaml"] as string}`, [STRIPE]: base[STRIPE] as string };

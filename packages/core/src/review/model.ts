@@ -21,7 +21,7 @@ import { matchBaseline } from "./baseline.js";
 import { textLines } from "../position.js";
 import { diffVersions, type FileVersion } from "./history.js";
 import { collisionKind, pathCollisions } from "./paths.js";
-import { retiredDataKey, sharedCiphertext, type EarlierVersion } from "./retired-key.js";
+import { keyLeftBehind, retiredDataKey, sharedCiphertext, type EarlierVersion, type PathVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import type { ReviewState } from "./state.js";
 import { rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
@@ -389,6 +389,14 @@ export interface ReviewInputs {
    */
   earlierVersions?: ReadonlyMap<string, readonly EarlierVersion[]>;
   /**
+   * Every version of an environment file (at any path of the project) that the commits of the
+   * range wrote, oldest first, when known: one that wrapped the head's data key for a key the head
+   * has no stanza for (a member added, then reverted or cut out again in a later commit) is
+   * `unrotated-removal` ({@link keyLeftBehind}). The base's files of environments the head no longer
+   * has (renamed) are compared likewise without it.
+   */
+  rangeVersions?: readonly PathVersion[];
+  /**
    * Every file of the head and of the base below the project root (project-relative, as git stores
    * them), when known: two that fold to one name on a case-insensitive or normalising checkout
    * (macOS, Windows) are a `weakened-rule` when the base did not have them ({@link pathCollisions}).
@@ -655,6 +663,43 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       }
     }
 
+    // the head's data key, wrapped in a commit of the change (or in the base's file of an environment
+    // the head renamed) for a key the head has no stanza for: the end state hides that it was given out
+    if (existsAfter && typeof textAfter === "string") {
+      const stillThere = new Set([...(head.index?.environmentFiles.values() ?? [])].map((f) => f.environment));
+      // an environment renamed by the change: its file is new under the new name, the old one's is gone
+      const vanished: PathVersion[] = existedBefore
+        ? []
+        : [...(base.index?.environmentFiles.values() ?? [])]
+              .filter((f) => f.environment !== environment && !stillThere.has(f.environment))
+              .flatMap((f) => {
+                const text = base.readText(f.path);
+                return typeof text === "string" ? [{ commit: base.commit ?? "", path: f.path, text }] : [];
+              });
+      const left = keyLeftBehind(textAfter, [textBefore], [...vanished, ...(inputs.rangeVersions ?? [])]);
+      if (left !== undefined) {
+        const named = left.labels.map((r) => (whoIs(r) === undefined ? r : `${whoIs(r)} (${r})`));
+        const inBase = vanished.includes(left.version);
+        const where = inBase
+          ? `the base's file ${w.path(left.version.path)} (of an environment the head no longer has)`
+          : `its version at commit ${left.version.commit.slice(0, 10)} of this change${left.version.path === file ? "" : ` (${w.path(left.version.path)})`}${left.versions > 1 ? ` and ${left.versions - 1} more` : ""}`;
+        const fix =
+          introduced.length === 0
+            ? `have a member of ${environment} run \`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\``
+            : byMember;
+        envProblems.push({
+          kind: "unrotated-removal",
+          environment,
+          file,
+          ...(left.version.commit === "" ? {} : { commit: left.version.commit }),
+          message:
+            `${w.path(file)} uses the data key that ${where} also wrapped for ${named.join(", ")} (${left.proof}), and the head has no stanza for ${named.length === 1 ? "it" : "them"}: ` +
+            `whoever ${named.length === 1 ? "that stanza was" : "those stanzas were"} wrapped for unwrapped the data key, and can decrypt every value of ${environment} now and every value set later ` +
+            `(taking a stanza out, or reverting the commit that added it, does not take a data key back; a label proves nothing); ${fix}, then change at their providers the values they could read`,
+        });
+      }
+    }
+
     // the data key of another environment: a file copied (or written) from another environment's
     // ciphertext opens with that environment's data key, so its members read this one now and every
     // value set here later (each environment has its own data key; a set keeps it)
@@ -676,7 +721,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
 
     const clearComments = fileChange === "unchanged" || typeof textAfter !== "string" ? [] : newClearComments(typeof textBefore === "string" ? textBefore : "", textAfter);
     const changed =
-      fileChange !== "unchanged" || secrets.length > 0 || reencrypted.length > 0 || members.gained.length + members.lost.length + members.keyChanged.length + (members.requested?.length ?? 0) > 0;
+      fileChange !== "unchanged" || envProblems.length > 0 || secrets.length > 0 || reencrypted.length > 0 || members.gained.length + members.lost.length + members.keyChanged.length + (members.requested?.length ?? 0) > 0;
     if (changed) {
       environments.push({
         environment,
