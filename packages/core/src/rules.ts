@@ -91,7 +91,7 @@ export const RULES: readonly RuleInfo[] = [
     id: "stale-mac",
     severity: "error",
     summary:
-      "An environment file edited or merged by hand, which no one can decrypt: values changed under the committed mac and lastmodified, one ciphertext under two names, or conflict markers.",
+      "An environment file edited or merged by hand, which no one can decrypt: values changed under the committed mac and lastmodified, one ciphertext under two names or a committed one under another name, or conflict markers.",
   },
   {
     id: "pending-proposal",

@@ -4,7 +4,7 @@
  * - values that differ from the committed version under a byte-identical `mac` and `lastmodified`,
  * - a byte-identical `mac` under another `lastmodified` (the MAC's AAD) or `mac_only_encrypted`
  *   (which changes what the MAC hashes), and another `mac` under the same values and `lastmodified`,
- * - the same ciphertext under two names, and
+ * - the same ciphertext under two names, or a committed one under another name, and
  * - leftover merge conflict markers
  * all mean the file was edited or merged by hand, and no one can decrypt it (MAC mismatch).
  */
@@ -130,6 +130,20 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
       if (out.some((d) => d.secret === e.name)) continue; // already reported in the file alone
       retyped.add(e.name);
       report(e.nameRange, `the type of secret "${e.name}"'s ciphertext in ${path} differs from the committed version while the ciphertext is the same: the type is covered by no tag, so it was changed by hand (a write copies an unchanged value's ENC string whole), and a wrong type does not decrypt; ${restoreFile}`, e.name);
+    }
+    // a committed ciphertext under another name: a value is encrypted with its name as associated data, so it
+    // does not decrypt under another (two values swapped, or one moved, by hand; `rename` encrypts anew)
+    const owner = new Map(before.entries.filter((e) => e.raw.startsWith("ENC[")).map((e) => [ciphertextIdentity(e.raw), e.name]));
+    for (const e of file.entries) {
+      const other = e.raw.startsWith("ENC[") ? owner.get(ciphertextIdentity(e.raw)) : undefined;
+      if (other === undefined || other === e.name || retyped.has(e.name) || out.some((d) => d.secret === e.name)) continue;
+      retyped.add(e.name);
+      report(
+        e.nameRange,
+        `secret "${e.name}" in ${path} holds the ciphertext the committed version stores under "${other}": a value is bound to its name (its associated data), so it does not decrypt under another; ` +
+          `it was moved or swapped by hand, and no one can decrypt ${path}; ${restoreFile}${committedEdit === undefined ? ", then set the values anew with `stellar-secrets set` (`rename` moves a value)" : ""}`,
+        e.name,
+      );
     }
     const mac = before.metadata.mac;
     if (!retyped.has("\0mac") && mac !== "" && mac !== file.metadata.mac && ciphertextIdentity(mac) === ciphertextIdentity(file.metadata.mac)) {

@@ -335,6 +335,27 @@ describe("buildReview over whole repositories", () => {
     expect(buildReview(at("base", withBob), at("head", whole)).problems).toEqual([]);
   });
 
+  it("flags a hand edit under a mac and lastmodified pasted from an older version of the base's history (an entry deleted), and two values swapped, as stale-mac", async () => {
+    const { alice, base } = await project();
+    const v1 = base[PROD] as string;
+    const d = await decryptSecrets(v1, [alice.identity]);
+    const v2 = await reencryptSecrets(d, new Map([...d.values, ["hubspot_api_token", "hs_token_new"], ["zendesk_api_token", "zd_1"]]), { now: new Date(Date.now() + 60_000) });
+    const meta = (text: string, key: string): string => (new RegExp(`^ {4}${key}: .*$`, "m").exec(text) as RegExpExecArray)[0];
+    const paste = (text: string, from: string): string => text.replace(meta(text, "mac"), meta(from, "mac")).replace(meta(text, "lastmodified"), meta(from, "lastmodified"));
+    const deleted = paste(v2.replace(/^zendesk_api_token: .*\n/m, ""), v1);
+    const earlierVersions = new Map([[PROD, [{ commit: "c1".repeat(20), text: v1 }]]]);
+    const report = buildReview(at("base", { ...base, [PROD]: v2 }), at("head", { ...base, [PROD]: deleted }), new Map(), { earlierVersions });
+    expect(report.problems.map((p) => [p.kind, report.diagnostics.find((x) => x.rule === "stale-mac")?.file])).toEqual([["checker-error", PROD]]);
+    // compared with the base alone it looked like a real write (another mac, another lastmodified)
+    expect(buildReview(at("base", { ...base, [PROD]: v2 }), at("head", { ...base, [PROD]: deleted })).problems.filter((p) => p.kind === "checker-error")).toEqual([]);
+    // two values swapped (any mac): each holds the ciphertext the base stores under the other name
+    const enc = (text: string, name: string): string => (new RegExp(`^${name}: (.*)$`, "m").exec(text) as RegExpExecArray)[1] as string;
+    const swapped = paste(v2, v1).replace(/^stripe_api_key: .*$/m, `stripe_api_key: ${enc(v2, "legacy_api_token")}`).replace(/^legacy_api_token: .*$/m, `legacy_api_token: ${enc(v2, "stripe_api_key")}`);
+    const swap = buildReview(at("base", { ...base, [PROD]: v2 }), at("head", { ...base, [PROD]: swapped }));
+    expect(swap.diagnostics.filter((x) => x.rule === "stale-mac").map((x) => x.secret).sort()).toEqual(["legacy_api_token", "stripe_api_key"]);
+    expect(swap.clean).toBe(false);
+  });
+
   it("finds a hand edit in a moved secrets folder without git's rename detection (a heuristic with limits): the base's file of the same environment is compared", async () => {
     const { base } = await project();
     const moved: Files = { "stellar.yaml": `secrets_dir: vault\n${base["stellar.yaml"] as string}`, [STRIPE]: base[STRIPE] as string };

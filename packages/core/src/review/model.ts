@@ -976,8 +976,12 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     },
     ...(inputs.committedAlso ?? []),
   ];
+  // and the earlier versions of the base's history: a `mac` and `lastmodified` pasted from any of them
+  // over other values (an entry deleted, two values swapped) is a hand edit as much as the base's
+  const history = (rel: string): string[] =>
+    [...new Set([rel, renamed.get(rel), baseFileOf(rel)])].flatMap((p) => (p === undefined ? [] : (inputs.earlierVersions?.get(p) ?? []).map((v) => v.text)));
   const committed = (rel: string): string[] | undefined => {
-    const texts = readers.map((read) => read(rel)).filter((t): t is string => typeof t === "string");
+    const texts = [...new Set([...readers.map((read) => read(rel)).filter((t): t is string => typeof t === "string"), ...history(rel)])];
     return texts.length === 0 ? undefined : texts;
   };
   const headDiagnostics = baseUsable
