@@ -356,6 +356,20 @@ describe("buildReview over whole repositories", () => {
     expect(swap.clean).toBe(false);
   });
 
+  it("flags a key added to the file of an environment stellar.yaml does not declare (the resolver still serves it): no one is a member there", async () => {
+    const { alice, base } = await project();
+    const undeclared: Files = { ...base, "stellar.yaml": config({ production: { alice: alice.recipient } }) };
+    const eve = await generateIdentity();
+    const d = await decryptSecrets(base[STAGING] as string, [alice.identity]);
+    const withEve = await updateKeys(d, [alice.recipient, eve.recipient]);
+    const report = buildReview(at("base", undeclared), at("head", { ...undeclared, [STAGING]: withEve }));
+    expect(report.problems.map((p) => [p.kind, p.environment])).toEqual([["non-member-recipient", "staging"]]);
+    expect(report.problems[0]?.message).toContain(eve.recipient);
+    expect(report.problems[0]?.message).toContain("stellar.yaml does not declare staging");
+    // the environment's declaration removed while its file stays: its recipients are not new (the checker reports the file)
+    expect(buildReview(at("base", base), at("head", undeclared)).problems.filter((p) => p.kind === "non-member-recipient")).toEqual([]);
+  });
+
   it("finds a hand edit in a moved secrets folder without git's rename detection (a heuristic with limits): the base's file of the same environment is compared", async () => {
     const { base } = await project();
     const moved: Files = { "stellar.yaml": `secrets_dir: vault\n${base["stellar.yaml"] as string}`, [STRIPE]: base[STRIPE] as string };

@@ -587,8 +587,11 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     }
     // a key that can decrypt the file but is no member of the environment (whatever stellar.yaml's `rules` say)
     const envAfter = headConfig?.environments.find((e) => e.name === environment);
-    if (existsAfter && envAfter !== undefined) {
-      const memberKeys = new Set(envAfter.members.map((m) => m.recipient));
+    // an environment stellar.yaml does not declare has no members, while its file still opens and the
+    // resolver still serves it: a key the change adds there is no member's either (its old recipients
+    // are the checker's `unknown-environment` finding)
+    if (existsAfter && (envAfter !== undefined || headConfig !== undefined)) {
+      const memberKeys = new Set(envAfter === undefined ? recipientsBefore : envAfter.members.map((m) => m.recipient));
       const baseMemberKeys = new Set((baseConfig?.environments.find((e) => e.name === environment)?.members ?? []).map((m) => m.recipient));
       const extraBefore = new Set([...recipientsBefore].filter((r) => !baseMemberKeys.has(r)));
       for (const r of recipientsAfter) {
@@ -603,7 +606,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           file,
           line: after.model?.recipientsRange === undefined ? undefined : after.model.lines.positionAt(after.model.recipientsRange.start).line,
           message:
-            `${who} can decrypt ${w.path(file)} but is not a member of ${environment} in ${w.path(PROJECT_FILE)}: ` +
+            `${who} can decrypt ${w.path(file)} but is not a member of ${environment} in ${w.path(PROJECT_FILE)}${envAfter === undefined ? ` (${w.path(PROJECT_FILE)} does not declare ${environment})` : ""}: ` +
             (baseMemberKeys.has(r) && recipientsBefore.has(r) && introduced.length === 0
               ? `they were removed from ${environment} but the file still opens for them; have an existing member re-key it without them (\`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\`), then change at their providers the values they could read`
               : `${recipientsBefore.has(r) ? "" : "this change gave that key access, and "}a recipient label proves nothing, so do not grant that key access on this change's word: ${revert}, ` +
