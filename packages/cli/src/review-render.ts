@@ -734,7 +734,7 @@ const REVIEW_HELP = "https://stellar-secrets.dev/docs/cli#review";
  */
 export const REVIEW_RULES: readonly ExtraRule[] = [
   { id: "plaintext", severity: "error", summary: "A change leaves a secrets file or value unencrypted.", helpUri: REVIEW_HELP },
-  { id: "unrotated-removal", severity: "error", summary: "A recipient was removed from a secrets file but its data key was not rotated, or the change brings back a data key an earlier version had and the base no longer uses (a rotation undone).", helpUri: REVIEW_HELP },
+  { id: "unrotated-removal", severity: "error", summary: "A recipient was removed from a secrets file but its data key was not rotated, or the change brings back a data key an earlier version had and the base no longer uses (a rotation undone), or a commit of the change wrapped the head's data key for a stanza the head no longer has (a member added, then reverted; an environment renamed with a stanza cut out).", helpUri: REVIEW_HELP },
   { id: "non-member-recipient", severity: "error", summary: "A key can decrypt an environment's file but is not a member of that environment.", helpUri: REVIEW_HELP },
   { id: "weakened-rule", severity: "error", summary: "A change lowers the severity of a checker rule in stellar.yaml, narrows the config files it checks (config.include, config.exclude), moves secrets_dir away from an environment file, replaces an environment file by a symbolic link, replaces it (or a folder above it) by a git submodule, or takes environment files off the merge driver in .gitattributes, or gives them an attribute that rewrites them on checkout (working-tree-encoding, filter), or raises or removes a secret's catalog rotate_every.", helpUri: REVIEW_HELP },
   {

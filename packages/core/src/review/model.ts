@@ -66,7 +66,8 @@ export interface ReviewProblem {
   line?: number;
   /**
    * The commit it is about (full id): for `unsigned-change` the unsigned commit; for an
-   * `unrotated-removal` that brings back a retired data key, the commit whose version had it.
+   * `unrotated-removal` that brings back a retired data key, the commit whose version had it; for one
+   * whose data key a commit of the range wrapped for a stanza the head no longer has, that commit.
    */
   commit?: string;
   message: string;
