@@ -66,7 +66,7 @@ export function environmentNotes(e: EnvironmentReview): ReviewNote[] {
     e.reencrypted.length === 0 &&
     !e.dataKeyRotated &&
     e.fileChange === "modified" &&
-    e.recipients.gained.length + e.recipients.lost.length === 0 &&
+    e.recipients.gained.length + e.recipients.lost.length + (e.exposedDuring?.length ?? 0) === 0 &&
     !e.problems.some((p) => p.kind === "rewrapped-without-rotation")
   ) {
     notes.push({ kind: "metadata-only", message: "no value changed: only metadata such as key wrapping or formatting" });
@@ -145,6 +145,10 @@ export function accessOverview(report: ReviewReport): string | undefined {
     }
     for (const m of e.members.keyChanged) add(`~${m.name}`, (envs) => `${m.name}'s key changed in ${envs}`, e.environment);
     for (const m of e.members.requested ?? []) add(`?${m.name}`, (envs) => `${m.name} asks for access to ${envs} (a request: grants nothing until a member approves)`, e.environment);
+    for (const x of e.exposedDuring ?? []) {
+      const who = x.member ?? shortRecipient(x.recipient);
+      add(`±${who}`, (envs) => `${who} had access to ${envs} inside this change (a recipient in one of its commits, not at its end)`, e.environment);
+    }
   }
   if (clauses.size === 0) return undefined;
   return [...clauses.values()].map((c) => c.text(humanList(c.envs))).join("; ");
@@ -188,6 +192,12 @@ function accessLines(e: EnvironmentReview, w: FindingWording): string[] {
     ),
     ...(e.members.requested ?? []).map(
       (m) => `request: ${m.name} asks for access (${m.recipient}, pending in ${config}; grants nothing until a member approves: ${w.command(`stellar-secrets members approve ${m.name} --env ${e.environment}`)})`,
+    ),
+    ...(e.exposedDuring ?? []).map(
+      (x) =>
+        `access: ${x.member === undefined ? x.recipient : `${x.member} (${shortRecipient(x.recipient)})`} was a recipient of the file from commit ${x.commit.slice(0, 10)} of this change on, and is not in the base or the head: ` +
+        `whoever it was for could read the ${valuesText(x.secrets, false)} it held then, and any value set while it was a recipient, from those commits once pushed; ` +
+        `a rotation later in the change does not take that back, so change those they must not know`,
     ),
     ...e.recipients.gained.filter((r) => !gainedBoth.has(r.recipient)).map((r) => `recipients: + ${recipientText(r)} can now decrypt the file`),
     ...e.recipients.lost.filter((r) => !lostBoth.has(r.recipient)).map((r) => `recipients: - ${recipientText(r)} is no longer a recipient of the file`),
@@ -626,6 +636,7 @@ function environmentGlance(e: EnvironmentReview): string {
   }
   for (const m of e.members.keyChanged) words.push(`${m.name}'s key changed`);
   for (const m of e.members.requested ?? []) words.push(`${m.name} asks for access`);
+  for (const x of e.exposedDuring ?? []) words.push(`${x.member ?? shortRecipient(x.recipient)} had access inside this change`);
   const strangers = e.recipients.gained.filter((r) => r.member === undefined).length;
   if (strangers > 0) words.push(`${plural(strangers, "recipient")} that no member has`);
   for (const n of environmentNotes(e)) if (n.kind === "metadata-only") words.push("no value changed (metadata only)");

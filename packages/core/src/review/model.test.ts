@@ -299,9 +299,14 @@ describe("buildReview over whole repositories", () => {
     expect(buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: "secrets/tmp.enc.yaml", text: relabelled }] }).problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
     // without the range's versions it looked like no change at all
     expect(buildReview(at("base", base), at("head", base)).problems).toEqual([]);
-    // `members rm bob` in commit 2 rotates the data key: bob knows the old values (not this problem), not the head's key
+    expect(env(report, "production").exposedDuring).toEqual([{ recipient: bob.recipient, commit: c1, secrets: ["hubspot_api_token", "legacy_api_token", "stripe_api_key"] }]);
+    // `members rm bob` in commit 2 rotates the data key: bob knows the old values (no problem, but said), not the head's key
     const rotated = await rotateDataKey(prev, { recipients: [alice.recipient] });
-    expect(buildReview(at("base", base), at("head", { ...base, [PROD]: rotated }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: withBob[PROD] as string }] }).problems).toEqual([]);
+    const inside = buildReview(at("base", base), at("head", { ...base, [PROD]: rotated }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: withBob[PROD] as string }] });
+    expect(inside.problems).toEqual([]);
+    expect(env(inside, "production").exposedDuring).toMatchObject([{ recipient: bob.recipient, commit: c1 }]);
+    expect(inside.summary.accessChanges).toBe(1);
+    expect(env(buildReview(at("base", base), at("head", { ...base, [PROD]: rotated })), "production").exposedDuring).toBeUndefined();
     // bob kept: an access change, no problem; a value set after `members add` keeps every stanza
     const d = await decryptSecrets(withBob[PROD] as string, [alice.identity]);
     const set = await reencryptSecrets(d, new Map([...d.values, ["stripe_api_key", "sk_new"]]));

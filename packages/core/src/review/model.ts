@@ -113,6 +113,14 @@ export interface EnvironmentReview {
    * secret). Absent when there is none.
    */
   clearComments?: number[];
+  /**
+   * Recipients (stanza labels, which prove nothing) of a version of this environment's file that a
+   * commit of the range wrote, that neither the base's nor the head's file has: access given and
+   * taken away again inside the change (`members add` then `members rm`). Whoever they were could
+   * read `secrets`, the values that version held, when it was pushed; a rotation at the end does not
+   * take that back. The first commit that had each. Absent when there is none.
+   */
+  exposedDuring?: { recipient: string; member?: string; commit: string; secrets: string[] }[];
 }
 
 /** A checker diagnostic of the head state; `new` when the base state did not have it. */
@@ -723,9 +731,32 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       }
     }
 
+    // recipients that the file had only in the middle of the change: access given and taken back
+    const exposedDuring: NonNullable<EnvironmentReview["exposedDuring"]> = [];
+    if (existsAfter || existedBefore) {
+      const own = new Set([after.path, before.path].filter((p): p is string => p !== undefined));
+      const known = new Set([...recipientsBefore, ...recipientsAfter, ...before.stanzaList.map((s) => s.recipient), ...after.stanzaList.map((s) => s.recipient)]);
+      for (const v of inputs.rangeVersions ?? []) {
+        if (!own.has(v.path)) continue;
+        let parsed: SecretsFile;
+        try {
+          parsed = parseSecretsFile(v.text);
+        } catch {
+          continue;
+        }
+        for (const s of parsed.metadata.age) {
+          const recipient = s.recipient.trim();
+          if (known.has(recipient) || exposedDuring.some((x) => x.recipient === recipient)) continue;
+          const member = whoIs(recipient);
+          exposedDuring.push({ recipient, ...(member === undefined ? {} : { member }), commit: v.commit, secrets: parsed.entries.filter((e) => e.raw !== "").map((e) => e.name).sort() });
+        }
+      }
+      // neither side's recipient: not counted yet
+      summary.accessChanges += exposedDuring.length;
+    }
     const clearComments = fileChange === "unchanged" || typeof textAfter !== "string" ? [] : newClearComments(typeof textBefore === "string" ? textBefore : "", textAfter);
     const changed =
-      fileChange !== "unchanged" || envProblems.length > 0 || secrets.length > 0 || reencrypted.length > 0 || members.gained.length + members.lost.length + members.keyChanged.length + (members.requested?.length ?? 0) > 0;
+      fileChange !== "unchanged" || envProblems.length > 0 || exposedDuring.length > 0 || secrets.length > 0 || reencrypted.length > 0 || members.gained.length + members.lost.length + members.keyChanged.length + (members.requested?.length ?? 0) > 0;
     if (changed) {
       environments.push({
         environment,
@@ -740,6 +771,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         encrypted: existsAfter ? after.sops && after.model?.diagnostics.every((d) => d.rule !== "unencrypted-secrets-file") : undefined,
         problems: envProblems,
         ...(clearComments.length === 0 ? {} : { clearComments }),
+        ...(exposedDuring.length === 0 ? {} : { exposedDuring }),
       });
     }
     problems.push(...envProblems);
