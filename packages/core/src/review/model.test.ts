@@ -299,6 +299,10 @@ describe("buildReview over whole repositories", () => {
     expect(buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: "secrets/tmp.enc.yaml", text: relabelled }] }).problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
     // without the range's versions it looked like no change at all
     expect(buildReview(at("base", base), at("head", base)).problems).toEqual([]);
+    // a MAC pasted into another file of the range proves no data key (that is stale-mac): not this problem
+    const mac = /^ {4}mac: .*$/m;
+    const pasted = (base[STAGING] as string).replace(mac, ((base[PROD] as string).match(mac) as RegExpMatchArray)[0]);
+    expect(buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: STAGING, text: pasted }] }).problems).toEqual([]);
     expect(env(report, "production").exposedDuring).toEqual([{ recipient: bob.recipient, commit: c1, secrets: ["hubspot_api_token", "legacy_api_token", "stripe_api_key"] }]);
     // `members rm bob` in commit 2 rotates the data key: bob knows the old values (no problem, but said), not the head's key
     const rotated = await rotateDataKey(prev, { recipients: [alice.recipient] });
