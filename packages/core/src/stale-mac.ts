@@ -133,10 +133,12 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
     }
     // a committed ciphertext under another name: a value is encrypted with its name as associated data, so it
     // does not decrypt under another (two values swapped, or one moved, by hand; `rename` encrypts anew)
-    const owner = new Map(before.entries.filter((e) => e.raw.startsWith("ENC[")).map((e) => [ciphertextIdentity(e.raw), e.name]));
+    const owners = new Map<string, string[]>();
+    for (const b of before.entries) if (b.raw.startsWith("ENC[")) owners.set(ciphertextIdentity(b.raw), [...(owners.get(ciphertextIdentity(b.raw)) ?? []), b.name]);
     for (const e of file.entries) {
-      const other = e.raw.startsWith("ENC[") ? owner.get(ciphertextIdentity(e.raw)) : undefined;
-      if (other === undefined || other === e.name || retyped.has(e.name) || out.some((d) => d.secret === e.name)) continue;
+      const names = e.raw.startsWith("ENC[") ? (owners.get(ciphertextIdentity(e.raw)) ?? []) : [];
+      const other = names.includes(e.name) ? undefined : names[0];
+      if (other === undefined || retyped.has(e.name) || out.some((d) => d.secret === e.name)) continue;
       retyped.add(e.name);
       report(
         e.nameRange,
