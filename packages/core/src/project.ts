@@ -230,10 +230,11 @@ function mistypedKeyDiagnostic(root: Node | null, path: readonly string[], who: 
 }
 
 /**
- * `schema` errors for a member name with another key in another environment, and for a key under
+ * `recipient-drift` errors for a member name with another key in another environment, and for a key under
  * two names (one name is one key in every environment, and one key one name: `members add` keeps
  * it so, and `members rm NAME` relies on it). Written by hand, "bob gained access to staging"
- * would name a key that is not bob's. Reported at the later member's name.
+ * would name a key that is not bob's. Reported at the later member's name. They do not stop the
+ * commands that load the project ({@link loadProject}): `members rm` is how one fixes it.
  */
 function memberIdentityDiagnostics(root: Node | null, environments: readonly EnvironmentConfig[], file: string, lines: LineIndex): Diagnostic[] {
   const keyOf = new Map<string, { recipient: string; env: string }>();
@@ -251,7 +252,7 @@ function memberIdentityDiagnostics(root: Node | null, environments: readonly Env
       if (key === undefined) keyOf.set(m.name, { recipient: m.recipient, env: env.name });
       else if (key.recipient !== m.recipient) {
         out.push(
-          diagnosticAt("schema", "error", file, lines, at(env.name, m.name),
+          diagnosticAt("recipient-drift", "error", file, lines, at(env.name, m.name),
             `member "${m.name}" has the key ${m.recipient} in ${env.name} but ${key.recipient} in ${key.env}: a member has one key in every environment, so one of them is not ${m.name}'s ` +
               `(a name proves nothing; \`members add\` refuses this); keep the key ${m.name} gave you directly and remove the other (to change a member's key: \`stellar-secrets members rm ${m.name}\`, then \`members add\` again)`),
         );
@@ -261,7 +262,7 @@ function memberIdentityDiagnostics(root: Node | null, environments: readonly Env
       if (name === undefined) nameOf.set(m.recipient, { name: m.name, env: env.name });
       else if (name.name !== m.name) {
         out.push(
-          diagnosticAt("schema", "error", file, lines, at(env.name, m.name),
+          diagnosticAt("recipient-drift", "error", file, lines, at(env.name, m.name),
             `the key of "${m.name}" in ${env.name} is also "${name.name}"'s (in ${name.env}): a key belongs to one member, so whoever holds it decrypts as both ` +
               `(\`members rm\` of one name would leave the other); remove "${m.name}" there, and add the member under one name (\`stellar-secrets members add ${name.name} KEY --env ${env.name}\`) if they belong there`),
         );
@@ -368,7 +369,9 @@ export async function loadProject(cwd: string, fs: WorkspaceFs = nodeWorkspaceFs
   }
   const problem = projectTextProblem(fs, path, text);
   const { config, diagnostics } = problem === undefined ? parseProjectConfig(text, path) : { config: undefined, diagnostics: [unreadableProject(text, problem)] };
-  const errors = diagnostics.filter((d) => d.severity === "error");
+  // a member's name or key inconsistent across environments is for check and review to report:
+  // the commands that fix it (members rm, add) must still run
+  const errors = diagnostics.filter((d) => d.severity === "error" && d.rule !== "recipient-drift");
   if (config === undefined || errors.length > 0) {
     throw new InvalidConfigError(path, errors.length > 0 ? errors : diagnostics, { conflictMarkers: problem === undefined && /^(?:<{7}|={7}|>{7})(?: |$)/m.test(text) });
   }

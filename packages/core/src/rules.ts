@@ -75,7 +75,7 @@ export const RULES: readonly RuleInfo[] = [
   {
     id: "recipient-drift",
     severity: "error",
-    summary: "An environment file's age recipients differ from the members stellar.yaml configures for it, or its age stanzas show a hidden reader.",
+    summary: "An environment file's age recipients differ from the members stellar.yaml configures for it, or its age stanzas show a hidden reader, or a member's name or key differs across environments.",
   },
   {
     id: "sops-config-drift",
