@@ -638,7 +638,7 @@ async function rangeFileVersions({ repo, prefix, dir }: ProjectGit, base: Review
   }
   if (found.length === 0) return [];
   const { texts, missing } = await repo.readBlobsOrMissing([...new Set(found.map((f) => f.blob))]);
-  if (missing.length > 0) throw unreadEarlierVersions(found, missing, findingWording(dir));
+  if (missing.length > 0) throw unreadEarlierVersions(found, missing, findingWording(dir), "a data key one of the change's commits handed out (unrotated-removal)");
   return found.flatMap((f) => {
     const text = texts.get(f.blob);
     return typeof text === "string" ? [{ commit: f.commit, path: f.rel, text }] : [];
@@ -650,7 +650,12 @@ async function rangeFileVersions({ repo, prefix, dir }: ProjectGit, base: Review
  * (`missing` of `found`): which (file and commit, the first few), git's reason, what the review
  * would not see (unrotated-removal), and how to fetch them.
  */
-function unreadEarlierVersions(found: readonly { rel: string; commit: string; blob: string }[], missing: readonly { id: string; reason: string }[], wording: FindingWording): GitError {
+function unreadEarlierVersions(
+  found: readonly { rel: string; commit: string; blob: string }[],
+  missing: readonly { id: string; reason: string }[],
+  wording: FindingWording,
+  unseen = "a data key the base retired that the head brings back (unrotated-removal)",
+): GitError {
   const gone = new Set(missing.map((m) => m.id));
   const which = found.filter((f) => gone.has(f.blob)).map((f) => `${wording.path(f.rel)} at ${f.commit.slice(0, 12)}`);
   const shown = which.length > 3 ? `${which.slice(0, 3).join(", ")} and ${which.length - 3} more` : which.join(", ");
@@ -659,7 +664,7 @@ function unreadEarlierVersions(found: readonly { rel: string; commit: string; bl
   return new GitError(
     "GIT_ERROR",
     `review cannot read ${one ? "an earlier version" : `${which.length} earlier versions`} of the environment files (${shown}): git has no copy of ${one ? "it" : "them"} and could not fetch ${one ? "it" : "them"}` +
-      `${reason === "" ? "" : ` (${reason})`}, so a data key the base retired that the head brings back (unrotated-removal) would go unseen`,
+      `${reason === "" ? "" : ` (${reason})`}, so ${unseen} would go unseen`,
     { hint: "in a partial clone (--filter=blob:none), run review where git can reach the remote (it fetches what review reads when asked), or in a clone made without --filter" },
   );
 }
