@@ -364,6 +364,11 @@ describe("review text", () => {
     expect(JSON.parse(renderReviewJson(r)).environments[0].exposedDuring).toEqual([{ recipient: TEXT_BOB, commit: "c1".repeat(20), secrets: three }]);
   });
 
+  it("marks a value whose ciphertext an earlier version had under its name as that value again", () => {
+    const text = renderReviewText(textReport([env({ secrets: [{ name: "stripe_api_key", change: "changed", before: "bb8b0704", after: "7f2dfa98", restoredFrom: "c1".repeat(20) }] })]));
+    expect(text).toContain("~ stripe_api_key  changed  bb8b0704 → 7f2dfa98 (its value at commit c1c1c1c1c1 again)");
+  });
+
   it("presents an access request as a request, not as access gained", () => {
     const text = renderReviewText(textReport([env({ members: { gained: [], lost: [], keyChanged: [], requested: [{ name: "bob", recipient: TEXT_BOB }] } })]));
     expect(text).toContain("request: bob asks for access (");

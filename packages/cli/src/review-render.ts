@@ -205,7 +205,9 @@ function accessLines(e: EnvironmentReview, w: FindingWording): string[] {
 }
 
 function fingerprints(s: EnvironmentReview["secrets"][number]): string {
-  return s.change === "changed" && s.before && s.after ? `${s.before} → ${s.after}` : s.after ? s.after : s.before ? `was ${s.before}` : "";
+  const prints = s.change === "changed" && s.before && s.after ? `${s.before} → ${s.after}` : s.after ? s.after : s.before ? `was ${s.before}` : "";
+  // an older ciphertext back under its name: the value it had then (a restore, a revert, a rollback)
+  return s.restoredFrom === undefined ? prints : `${prints} (its value at commit ${s.restoredFrom.slice(0, 10)} again)`;
 }
 
 function summaryText(report: ReviewReport): string {

@@ -379,6 +379,22 @@ describe("buildReview over whole repositories", () => {
     expect(buildReview(at("base", base), at("head", undeclared)).problems.filter((p) => p.kind === "non-member-recipient")).toEqual([]);
   });
 
+  it("says when a value's ciphertext is one an earlier version stored under that name (a restore or a rollback, keyless): its value at that commit again", async () => {
+    const { alice, base } = await project();
+    const v1 = base[PROD] as string;
+    const d = await decryptSecrets(v1, [alice.identity]);
+    const v2 = await reencryptSecrets(d, new Map([...d.values, ["stripe_api_key", "sk_live_rotated_9999"]]), { now: new Date(Date.now() + 60_000) });
+    const c1 = "c1".repeat(20);
+    const earlierVersions = new Map([[PROD, [{ commit: c1, text: v1 }]]]);
+    // the whole old file put back (its own mac: it decrypts), which no keyless review told from a new value
+    const report = buildReview(at("base", { ...base, [PROD]: v2 }), at("head", { ...base, [PROD]: v1 }), new Map(), { earlierVersions });
+    expect(env(report, "production").secrets).toEqual([{ name: "stripe_api_key", change: "changed", before: expect.any(String), after: expect.any(String), restoredFrom: c1 }]);
+    // a value set anew is no restore
+    const d2 = await decryptSecrets(v2, [alice.identity]);
+    const v3 = await reencryptSecrets(d2, new Map([...d2.values, ["stripe_api_key", "sk_live_again_0000"]]));
+    expect(env(buildReview(at("base", { ...base, [PROD]: v2 }), at("head", { ...base, [PROD]: v3 }), new Map(), { earlierVersions }), "production").secrets[0]?.restoredFrom).toBeUndefined();
+  });
+
   it("finds a hand edit in a moved secrets folder without git's rename detection (a heuristic with limits): the base's file of the same environment is compared", async () => {
     const { base } = await project();
     const moved: Files = { "stellar.yaml": `secrets_dir: vault\n${base["stellar.yaml"] as string}`, [STRIPE]: base[STRIPE] as string };

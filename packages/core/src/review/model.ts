@@ -40,6 +40,12 @@ export interface SecretReview {
   /** Fingerprint of the ENC string before / after (absent when there is none, or the value is not encrypted). */
   before?: string;
   after?: string;
+  /**
+   * For a secret added or changed: the commit of an earlier version (the base's history, not the
+   * base) that stored exactly this ciphertext under this name, so the value is the one it had then
+   * (a restore, a `git revert`, a rollback to an older credential). Absent otherwise.
+   */
+  restoredFrom?: string;
 }
 
 /** A member (named in stellar.yaml) who gained or lost access. */
@@ -496,6 +502,28 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     const dataKeyRotated = rotation.dataKeyRotated;
     const secrets: SecretReview[] = [];
     const reencrypted: string[] = [];
+    // what the earlier versions stored under each name (ciphertext → the newest commit that had it), read only when needed
+    let stored: Map<string, string> | undefined;
+    const storedEarlier = (): Map<string, string> => {
+      if (stored !== undefined) return stored;
+      stored = new Map();
+      const earlier = [...new Set([after.path, before.path])].flatMap((p) => (p === undefined ? [] : (inputs.earlierVersions?.get(p) ?? [])));
+      for (const v of earlier) {
+        if (v.commit === base.commit) continue;
+        let parsed: SecretsFile;
+        try {
+          parsed = parseSecretsFile(v.text);
+        } catch {
+          continue;
+        }
+        for (const e of parsed.entries) {
+          if (!e.raw.startsWith("ENC[")) continue;
+          const key = `${e.name}\u0000${ciphertextIdentity(e.raw)}`;
+          if (!stored.has(key)) stored.set(key, v.commit);
+        }
+      }
+      return stored;
+    };
     for (const c of changes) {
       if (c.kind === "re-encrypted") {
         reencrypted.push(c.name);
@@ -506,6 +534,10 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       const now = after.version?.values.get(c.name);
       if (was !== undefined && before.encryptedNames.has(c.name)) s.before = fingerprint(was);
       if (now !== undefined && after.encryptedNames.has(c.name)) s.after = fingerprint(now);
+      if (s.after !== undefined && now !== undefined && inputs.earlierVersions !== undefined) {
+        const commit = storedEarlier().get(`${c.name}\u0000${now}`);
+        if (commit !== undefined) s.restoredFrom = commit;
+      }
       secrets.push(s);
       summary[c.kind]++;
       changedNames.add(c.name);
