@@ -395,6 +395,21 @@ describe("buildReview over whole repositories", () => {
     expect(env(buildReview(at("base", { ...base, [PROD]: v2 }), at("head", { ...base, [PROD]: v3 }), new Map(), { earlierVersions }), "production").secrets[0]?.restoredFrom).toBeUndefined();
   });
 
+  it("flags a value in clear text in a commit of the range that a later one encrypted or removed again: the merged history holds it", async () => {
+    const { base } = await project();
+    const c1 = "c1".repeat(20);
+    const leaked = `zendesk_api_token: zd_live_5f8a9b7c6d5e4f3a2b1c\n${base[PROD] as string}`;
+    const report = buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: leaked }] });
+    expect(report.problems.map((p) => [p.kind, p.environment, p.file, p.commit])).toEqual([["plaintext", "production", PROD, c1]]);
+    expect(report.problems[0]?.message).toContain("holds the value of zendesk_api_token in clear text");
+    expect(JSON.stringify(report)).not.toContain("zd_live_5f8a9b7c6d5e4f3a2b1c");
+    // the same clear value at the head is the head's problem, once; one the base had is not this change's
+    const atHead = buildReview(at("base", base), at("head", { ...base, [PROD]: leaked }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: leaked }] });
+    expect(atHead.problems.filter((p) => p.kind === "plaintext")).toHaveLength(1);
+    expect(atHead.problems.find((p) => p.kind === "plaintext")?.commit).toBeUndefined();
+    expect(buildReview(at("base", { ...base, [PROD]: leaked }), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: leaked }] }).problems.filter((p) => p.kind === "plaintext")).toEqual([]);
+  });
+
   it("finds a hand edit in a moved secrets folder without git's rename detection (a heuristic with limits): the base's file of the same environment is compared", async () => {
     const { base } = await project();
     const moved: Files = { "stellar.yaml": `secrets_dir: vault\n${base["stellar.yaml"] as string}`, [STRIPE]: base[STRIPE] as string };

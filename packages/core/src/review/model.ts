@@ -7,14 +7,14 @@
  * reads, prints or fingerprints a plaintext value.
  */
 import { diffReferences, type ReferenceChange } from "./references.js";
-import { ciphertextIdentity, createHash, environmentFileName, normalizeSecretsDir, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, createHash, environmentFileName, environmentOfFileName, normalizeSecretsDir, parseSecretsFile, type SecretsFile } from "@stellar-secrets/sops";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { PROJECT_FILE, type ProjectConfig } from "../project.js";
 import { SOPS_CONFIG_FILE } from "../sops-config.js";
 import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
-import type { EnvironmentFile } from "../secrets-dir.js";
+import { parseEnvironmentFile, type EnvironmentFile } from "../secrets-dir.js";
 import type { IndexedCatalog, WorkspaceIndex } from "../workspace.js";
 import { durationDays } from "./rotation.js";
 import { matchBaseline } from "./baseline.js";
@@ -809,6 +809,10 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     problems.push(...envProblems);
   }
 
+  // a value in clear text in a commit of the range (then encrypted or removed again): the merged
+  // history holds it whatever the head says, and every clone of it
+  problems.push(...clearValuesInRange(base, head, inputs.rangeVersions ?? [], w));
+
   // a change may not weaken the rules that judge it: report it, and judge it by the base's severities
   const baseUsable = base.index !== undefined && base.index.projectUsable && baseConfig !== undefined;
   if (baseUsable && headConfig !== undefined) {
@@ -1248,6 +1252,47 @@ function sharedWithOtherEnvironment(
     }
   }
   return undefined;
+}
+
+/**
+ * `plaintext` problems for the values that a version of an environment file written by a commit of
+ * the range holds in clear text, when neither the base's nor the head's file of that path holds the
+ * same name with the same text (those the base had are not this change's; the head's are reported
+ * with the head). One per version, naming the names, never a value.
+ */
+function clearValuesInRange(base: ReviewState, head: ReviewState, versions: readonly PathVersion[], w: FindingWording): ReviewProblem[] {
+  const out: ReviewProblem[] = [];
+  const clearOf = (text: string, path: string): Map<string, string> => {
+    const environment = environmentOfFileName(path.slice(path.lastIndexOf("/") + 1)) ?? "";
+    const file = parseEnvironmentFile(text, path, environment);
+    return new Map(file.entries.filter((e) => !e.encrypted && !e.empty).map((e) => [e.name, text.slice(e.valueRange.start, e.valueRange.end)]));
+  };
+  const reported = new Set<string>();
+  for (const v of versions) {
+    const environment = environmentOfFileName(v.path.slice(v.path.lastIndexOf("/") + 1));
+    if (environment === undefined) continue;
+    const clear = clearOf(v.text, v.path);
+    if (clear.size === 0) continue;
+    const known = new Set<string>();
+    for (const state of [base, head]) {
+      const text = state.readText(v.path);
+      if (typeof text === "string") for (const [name, raw] of clearOf(text, v.path)) known.add(`${name}\u0000${raw}`);
+    }
+    const names = [...clear].filter(([name, raw]) => !known.has(`${name}\u0000${raw}`) && !reported.has(`${v.path}\u0000${name}\u0000${raw}`)).map(([name]) => name);
+    if (names.length === 0) continue;
+    for (const [name, raw] of clear) reported.add(`${v.path}\u0000${name}\u0000${raw}`);
+    out.push({
+      kind: "plaintext",
+      environment,
+      file: v.path,
+      commit: v.commit,
+      message:
+        `${w.path(v.path)} at commit ${v.commit.slice(0, 10)} of this change holds ${names.length === 1 ? `the value of ${names[0]}` : `the values of ${listed(names)}`} in clear text ` +
+        `(encrypted or removed again later): the commit is in this branch's history, and merging it puts the value in every clone; treat ${names.length === 1 ? "it" : "them"} as leaked and change ` +
+        `${names.length === 1 ? "it" : "them"} at the provider, and drop that commit from the branch (\`git rebase -i\`, or squash) before it is merged`,
+    });
+  }
+  return out;
 }
 
 /**
