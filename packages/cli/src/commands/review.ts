@@ -600,10 +600,12 @@ async function earlierVersionsOf({ repo, prefix, baseEdge, dir }: ProjectGit, ba
 }
 
 /**
- * Every version of an environment file (`*.enc.yaml` anywhere below the project root) that the
- * commits of `base..head` wrote, oldest first (one `git log`, one blob read): a version that wrapped
- * the head's data key for a key the head no longer has (a member added, then reverted) is
- * `unrotated-removal` though the end state shows no change. Empty without both commits, or when
+ * Every version of a YAML file (`*.yaml`, `*.yml` anywhere below the project root: environment
+ * files, stellar.yaml, the catalog, config files) that the commits of `base..head` wrote, oldest
+ * first (one `git log`, one blob read): a version of an environment file that wrapped the head's
+ * data key for a key the head no longer has (a member added, then reverted) is `unrotated-removal`
+ * though the end state shows no change, and a value or credential in clear text that a later
+ * commit took out again is `plaintext`. Empty without both commits, or when
  * git fails to list them; a version git cannot give is refused as for the earlier versions.
  */
 async function rangeFileVersions({ repo, prefix, dir }: ProjectGit, base: ReviewState, head: ReviewState): Promise<PathVersion[]> {
@@ -613,7 +615,8 @@ async function rangeFileVersions({ repo, prefix, dir }: ProjectGit, base: Review
   try {
     log = await repo.run([
       "log", "--no-show-signature", "--format=%H", "--reverse", "--no-renames", "--raw", "--no-abbrev", "-m", "-z", `${base.commit}..${head.commit}`, "--",
-      `:(top,glob)${below}**/*.enc.yaml`,
+      `:(top,glob)${below}**/*.yaml`,
+      `:(top,glob)${below}**/*.yml`,
     ]);
   } catch {
     return [];

@@ -410,6 +410,29 @@ describe("buildReview over whole repositories", () => {
     expect(buildReview(at("base", { ...base, [PROD]: leaked }), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: leaked }] }).problems.filter((p) => p.kind === "plaintext")).toEqual([]);
   });
 
+  it("flags a credential in clear text in a project file at a commit of the range that a later one took out again (stellar.yaml, a config file's line, an environment file's comment)", async () => {
+    const { base } = await project();
+    const c1 = "c1".repeat(20);
+    const token = "sk_live_FAKEFAKEFAKEFAKE0000";
+    const versions = [
+      { commit: c1, path: "stellar.yaml", text: `${base["stellar.yaml"] as string}# old key: ${token}\n` },
+      { commit: c1, path: STRIPE, text: `${base[STRIPE] as string}# was ${token}\n` },
+      { commit: c1, path: PROD, text: `# copy: ${token}\n${base[PROD] as string}` },
+      { commit: c1, path: "notes/todo.md.yaml.bak", text: token },
+    ];
+    const report = buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: versions });
+    expect(report.problems.map((p) => [p.kind, p.file, p.line, p.commit])).toEqual([
+      ["plaintext", "stellar.yaml", 9, c1],
+      ["plaintext", STRIPE, 5, c1],
+      ["plaintext", PROD, 1, c1],
+    ]);
+    expect(report.problems[0]?.message).toContain("Stripe live secret key");
+    expect(JSON.stringify(report)).not.toContain(token);
+    // one the base's (or the head's) file holds is not this change's to report here
+    const had = { ...base, [STRIPE]: versions[1]!.text };
+    expect(buildReview(at("base", had), at("head", had), new Map(), { rangeVersions: versions.slice(1, 2) }).problems).toEqual([]);
+  });
+
   it("finds a hand edit in a moved secrets folder without git's rename detection (a heuristic with limits): the base's file of the same environment is compared", async () => {
     const { base } = await project();
     const moved: Files = { "stellar.yaml": `secrets_dir: vault\n${base["stellar.yaml"] as string}`, [STRIPE]: base[STRIPE] as string };

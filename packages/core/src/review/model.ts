@@ -14,6 +14,8 @@ import { PROJECT_FILE, type ProjectConfig } from "../project.js";
 import { SOPS_CONFIG_FILE } from "../sops-config.js";
 import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
+import { commentCredentials, credentialLines } from "../credentials.js";
+import { GlobFilter } from "../globs.js";
 import { parseEnvironmentFile, type EnvironmentFile } from "../secrets-dir.js";
 import type { IndexedCatalog, WorkspaceIndex } from "../workspace.js";
 import { durationDays } from "./rotation.js";
@@ -481,6 +483,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   ];
   const reword = messageRewording(w, knownPaths);
   const parsedOthers = new Map<string, SecretsFile | undefined>();
+  // the versions of environment files the range's commits wrote (the other YAML files: credentials only)
+  const envRange = (inputs.rangeVersions ?? []).filter((v) => v.path.endsWith(".enc.yaml"));
   for (const environment of names) {
     const before = side(base, environment, baseConfig ?? headConfig);
     const after = side(head, environment, headConfig ?? baseConfig);
@@ -720,7 +724,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
                 const text = base.readText(f.path);
                 return typeof text === "string" ? [{ commit: base.commit ?? "", path: f.path, text }] : [];
               });
-      const left = keyLeftBehind(textAfter, [textBefore], [...vanished, ...(inputs.rangeVersions ?? [])]);
+      const left = keyLeftBehind(textAfter, [textBefore], [...vanished, ...envRange]);
       if (left !== undefined) {
         const named = left.labels.map((r) => (whoIs(r) === undefined ? r : `${whoIs(r)} (${r})`));
         const inBase = vanished.includes(left.version);
@@ -768,7 +772,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     if (existsAfter || existedBefore) {
       const own = new Set([after.path, before.path].filter((p): p is string => p !== undefined));
       const known = new Set([...recipientsBefore, ...recipientsAfter, ...before.stanzaList.map((s) => s.recipient), ...after.stanzaList.map((s) => s.recipient)]);
-      for (const v of inputs.rangeVersions ?? []) {
+      for (const v of envRange) {
         if (!own.has(v.path)) continue;
         let parsed: SecretsFile;
         try {
@@ -811,7 +815,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
 
   // a value in clear text in a commit of the range (then encrypted or removed again): the merged
   // history holds it whatever the head says, and every clone of it
-  problems.push(...clearValuesInRange(base, head, inputs.rangeVersions ?? [], w));
+  problems.push(...clearValuesInRange(base, head, envRange, w));
+  problems.push(...credentialsInRange(base, head, inputs.rangeVersions ?? [], w));
 
   // a change may not weaken the rules that judge it: report it, and judge it by the base's severities
   const baseUsable = base.index !== undefined && base.index.projectUsable && baseConfig !== undefined;
@@ -1290,6 +1295,58 @@ function clearValuesInRange(base: ReviewState, head: ReviewState, versions: read
         `${w.path(v.path)} at commit ${v.commit.slice(0, 10)} of this change holds ${names.length === 1 ? `the value of ${names[0]}` : `the values of ${listed(names)}`} in clear text ` +
         `(encrypted or removed again later): the commit is in this branch's history, and merging it puts the value in every clone; treat ${names.length === 1 ? "it" : "them"} as leaked and change ` +
         `${names.length === 1 ? "it" : "them"} at the provider, and drop that commit from the branch (\`git rebase -i\`, or squash) before it is merged`,
+    });
+  }
+  return out;
+}
+
+/**
+ * `plaintext` problems for the well-known credential formats (`plaintext-credential`'s) in the
+ * versions of the project's YAML files that the commits of the range wrote and a later one took out
+ * again: in stellar.yaml and the catalog every line, in an environment file its comments (a value
+ * in clear is {@link clearValuesInRange}'s), in a config file the checker reads (the base's or the
+ * head's `config.include`/`exclude`) every line. A line the base's or the head's file of that path
+ * holds is not reported here (the head's own are the checker's). One per version, never a value.
+ */
+function credentialsInRange(base: ReviewState, head: ReviewState, versions: readonly PathVersion[], w: FindingWording): ReviewProblem[] {
+  const configs = [head.index?.project, base.index?.project].flatMap((c) => (c === undefined ? [] : [new GlobFilter(c.include, c.exclude)]));
+  const catalogs = new Set([head.index?.catalog?.path, base.index?.catalog?.path].filter((p): p is string => p !== undefined));
+  const found = (text: string, path: string): { line: number; text: string; what: string }[] => {
+    const hits = path.endsWith(".enc.yaml")
+      ? commentCredentials(text)
+      : path === PROJECT_FILE || catalogs.has(path) || configs.some((f) => f.matches(path))
+        ? credentialLines(text)
+        : [];
+    if (hits.length === 0) return [];
+    const lines = textLines(text);
+    return hits.map((h) => {
+      const at = lines.findIndex((l) => l.start <= h.range.start && h.range.start <= l.start + l.text.length);
+      return { line: at + 1, text: text.slice(h.range.start, h.range.end).trim(), what: h.what };
+    });
+  };
+  const out: ReviewProblem[] = [];
+  const reported = new Set<string>();
+  for (const v of versions) {
+    const hits = found(v.text, v.path);
+    if (hits.length === 0) continue;
+    const known = new Set<string>();
+    for (const state of [base, head]) {
+      const text = state.readText(v.path);
+      if (typeof text === "string") for (const h of found(text, v.path)) known.add(h.text);
+    }
+    const fresh = hits.filter((h) => !known.has(h.text) && !reported.has(`${v.path}\u0000${h.text}`));
+    if (fresh.length === 0) continue;
+    for (const h of hits) reported.add(`${v.path}\u0000${h.text}`);
+    const first = fresh[0] as { line: number; what: string };
+    out.push({
+      kind: "plaintext",
+      file: v.path,
+      line: first.line,
+      commit: v.commit,
+      message:
+        `${w.path(v.path)}:${first.line} at commit ${v.commit.slice(0, 10)} of this change holds ${first.what}${fresh.length > 1 ? ` (and ${fresh.length - 1} more line${fresh.length === 2 ? "" : "s"} with a credential)` : ""} in clear text, ` +
+        `taken out again later: the commit is in this branch's history, and merging it puts the credential in every clone; treat it as leaked and change it at the provider, ` +
+        `and drop that commit from the branch (\`git rebase -i\`, or squash) before it is merged`,
     });
   }
   return out;
