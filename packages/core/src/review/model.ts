@@ -406,11 +406,14 @@ export interface ReviewInputs {
    */
   earlierVersions?: ReadonlyMap<string, readonly EarlierVersion[]>;
   /**
-   * Every version of an environment file (at any path of the project) that the commits of the
-   * range wrote, oldest first, when known: one that wrapped the head's data key for a key the head
-   * has no stanza for (a member added, then reverted or cut out again in a later commit) is
-   * `unrotated-removal` ({@link keyLeftBehind}). The base's files of environments the head no longer
-   * has (renamed) are compared likewise without it.
+   * Every version of a YAML file of the project (environment files at any path, stellar.yaml, the
+   * catalog, config files) that the commits of the range wrote, oldest first, when known: an
+   * environment file's version that wrapped the head's data key for a key the head has no stanza for
+   * (a member added, then reverted or cut out again in a later commit) is `unrotated-removal`
+   * ({@link keyLeftBehind}; the base's files of environments the head no longer has, renamed, are
+   * compared likewise without it); one that held a recipient neither side has is
+   * {@link EnvironmentReview.exposedDuring}; a value or a well-known credential in clear text that a
+   * later commit took out again is `plaintext`.
    */
   rangeVersions?: readonly PathVersion[];
   /**
