@@ -299,6 +299,8 @@ describe("buildReview over whole repositories", () => {
     expect(buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: "secrets/tmp.enc.yaml", text: relabelled }] }).problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
     // without the range's versions it looked like no change at all
     expect(buildReview(at("base", base), at("head", base)).problems).toEqual([]);
+    // a file outside the secrets folder (a test fixture's) is no environment's
+    expect(buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: `test/fixtures/x/${PROD}`, text: withBob[PROD] as string }] }).problems).toEqual([]);
     // a MAC pasted into another file of the range proves no data key (that is stale-mac): not this problem
     const mac = /^ {4}mac: .*$/m;
     const pasted = (base[STAGING] as string).replace(mac, ((base[PROD] as string).match(mac) as RegExpMatchArray)[0]);

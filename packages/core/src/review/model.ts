@@ -487,7 +487,10 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   const reword = messageRewording(w, knownPaths);
   const parsedOthers = new Map<string, SecretsFile | undefined>();
   // the versions of environment files the range's commits wrote (the other YAML files: credentials only)
-  const envRange = (inputs.rangeVersions ?? []).filter((v) => v.path.endsWith(".enc.yaml"));
+  // (in the base's or the head's secrets folder: a test fixture's file elsewhere is no environment's)
+  const secretsDirs = new Set([baseConfig, headConfig].flatMap((c) => (c === undefined ? [] : [normalizeSecretsDir(c.secretsDir)])));
+  const inSecretsDir = (path: string): boolean => secretsDirs.has(path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".");
+  const envRange = (inputs.rangeVersions ?? []).filter((v) => v.path.endsWith(".enc.yaml") && inSecretsDir(v.path));
   for (const environment of names) {
     const before = side(base, environment, baseConfig ?? headConfig);
     const after = side(head, environment, headConfig ?? baseConfig);
@@ -819,7 +822,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   // a value in clear text in a commit of the range (then encrypted or removed again): the merged
   // history holds it whatever the head says, and every clone of it
   problems.push(...clearValuesInRange(base, head, envRange, w));
-  problems.push(...credentialsInRange(base, head, inputs.rangeVersions ?? [], w));
+  problems.push(...credentialsInRange(base, head, (inputs.rangeVersions ?? []).filter((v) => !v.path.endsWith(".enc.yaml") || inSecretsDir(v.path)), w));
 
   // a change may not weaken the rules that judge it: report it, and judge it by the base's severities
   const baseUsable = base.index !== undefined && base.index.projectUsable && baseConfig !== undefined;
