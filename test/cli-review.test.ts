@@ -404,6 +404,24 @@ describe("review", () => {
     expect((await reviewJson(s, ["main~1...main"])).problems.filter((p) => p.message.includes("uses the data key of its version"))).toEqual([]);
   });
 
+  it("flags a member added in one commit of the range and reverted in the next (the file ends as the base's byte for byte; exit 1)", async () => {
+    const { s } = await project();
+    s.git(["checkout", "-q", "-b", "feature"]);
+    const eve = s.keygen("eve");
+    expect((await s.run(["members", "add", "eve", eve.recipient, "--env", "production"])).code).toBe(0);
+    const added = s.commit("add eve");
+    s.git(["revert", "--no-edit", "HEAD"]);
+    expect(s.git(["diff", "main", "HEAD", "--stat"])).toBe("");
+    const report = await reviewJson(s, ["main...feature"], 1);
+    expect(report.problems.map((p) => [p.kind, p.environment, (p as { commit?: string }).commit])).toEqual([["unrotated-removal", "production", added]]);
+    expect(report.problems[0]?.message).toContain(eve.recipient);
+    // `members rm` instead of the revert rotates the data key: no such problem
+    s.git(["reset", "-q", "--hard", added]);
+    expect((await s.run(["members", "rm", "eve", "--env", "production"])).code).toBe(0);
+    s.commit("remove eve");
+    expect((await reviewJson(s, ["main...feature"])).problems).toEqual([]);
+  });
+
   it("reads a project in a subfolder of the git repository at each commit", async () => {
     const s = createSandbox();
     sandboxes.push(s);

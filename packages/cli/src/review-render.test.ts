@@ -352,6 +352,24 @@ describe("review text", () => {
     expect(recipients).toContain(`recipients: - ${TEXT_BOB} (not a member) is no longer a recipient of the file`);
   });
 
+  it("says who had access only inside the change (a recipient in one of its commits, neither in the base nor at the head), in the text, the access line and the comment", () => {
+    const exposed = env({ dataKeyRotated: true, reencrypted: three, exposedDuring: [{ recipient: TEXT_BOB, commit: "c1".repeat(20), secrets: three }] });
+    const r = { ...textReport([exposed]), summary: { ...textReport([exposed]).summary, accessChanges: 1 } };
+    const text = renderReviewText(r);
+    expect(text).toContain(`access: ${TEXT_BOB} was a recipient of the file from commit c1c1c1c1c1 of this change on, and is not in the base or the head: whoever it was for could read the 3 values (hubspot_api_token, legacy_api_token and stripe_api_key)`);
+    expect(text).toContain("Access: age1bobbob…bobbob had access to production inside this change (a recipient in one of its commits, not at its end).");
+    expect(text).toContain("1 access change; no problems.");
+    expect(text).not.toContain("only metadata");
+    const markdown = renderReviewMarkdown(r);
+    expect(markdown).toContain("had access inside this change");
+    expect(JSON.parse(renderReviewJson(r)).environments[0].exposedDuring).toEqual([{ recipient: TEXT_BOB, commit: "c1".repeat(20), secrets: three }]);
+  });
+
+  it("marks a value whose ciphertext an earlier version had under its name as that value again", () => {
+    const text = renderReviewText(textReport([env({ secrets: [{ name: "stripe_api_key", change: "changed", before: "bb8b0704", after: "7f2dfa98", restoredFrom: "c1".repeat(20) }] })]));
+    expect(text).toContain("~ stripe_api_key  changed  bb8b0704 → 7f2dfa98 (its value at commit c1c1c1c1c1 again)");
+  });
+
   it("presents an access request as a request, not as access gained", () => {
     const text = renderReviewText(textReport([env({ members: { gained: [], lost: [], keyChanged: [], requested: [{ name: "bob", recipient: TEXT_BOB }] } })]));
     expect(text).toContain("request: bob asks for access (");

@@ -72,7 +72,7 @@ export function environmentNotes(e: EnvironmentReview): ReviewNote[] {
     e.reencrypted.length === 0 &&
     !e.dataKeyRotated &&
     e.fileChange === "modified" &&
-    e.recipients.gained.length + e.recipients.lost.length === 0 &&
+    e.recipients.gained.length + e.recipients.lost.length + (e.exposedDuring?.length ?? 0) === 0 &&
     !e.problems.some((p) => p.kind === "rewrapped-without-rotation")
   ) {
     // a comment is data sops encrypts, not formatting: say so when that is what changed
@@ -162,6 +162,10 @@ export function accessOverview(report: ReviewReport): string | undefined {
     }
     for (const m of e.members.keyChanged) add(`~${m.name}`, (envs) => `${m.name}'s key changed in ${envs}`, e.environment);
     for (const m of e.members.requested ?? []) add(`?${m.name}`, (envs) => `${m.name} asks for access to ${envs} (a request: grants nothing until a member approves)`, e.environment);
+    for (const x of e.exposedDuring ?? []) {
+      const who = x.member ?? shortRecipient(x.recipient);
+      add(`±${who}`, (envs) => `${who} had access to ${envs} inside this change (a recipient in one of its commits, not at its end)`, e.environment);
+    }
   }
   if (clauses.size === 0) return undefined;
   return [...clauses.values()].map((c) => c.text(humanList(c.envs))).join("; ");
@@ -206,13 +210,21 @@ function accessLines(e: EnvironmentReview, w: FindingWording): string[] {
     ...(e.members.requested ?? []).map(
       (m) => `request: ${m.name} asks for access (${m.recipient}, pending in ${config}; grants nothing until a member approves: ${w.command(`stellar-secrets members approve ${m.name} --env ${e.environment}`)})`,
     ),
+    ...(e.exposedDuring ?? []).map(
+      (x) =>
+        `access: ${x.member === undefined ? x.recipient : `${x.member} (${shortRecipient(x.recipient)})`} was a recipient of the file from commit ${x.commit.slice(0, 10)} of this change on, and is not in the base or the head: ` +
+        `whoever it was for could read the ${valuesText(x.secrets, false)} it held then, and any value set while it was a recipient, from those commits once pushed; ` +
+        `a rotation later in the change does not take that back, so change those they must not know`,
+    ),
     ...e.recipients.gained.filter((r) => !gainedBoth.has(r.recipient)).map((r) => `recipients: + ${recipientText(r)} can now decrypt the file`),
     ...e.recipients.lost.filter((r) => !lostBoth.has(r.recipient)).map((r) => `recipients: - ${recipientText(r)} is no longer a recipient of the file`),
   ];
 }
 
 function fingerprints(s: EnvironmentReview["secrets"][number]): string {
-  return s.change === "changed" && s.before && s.after ? `${s.before} → ${s.after}` : s.after ? s.after : s.before ? `was ${s.before}` : "";
+  const prints = s.change === "changed" && s.before && s.after ? `${s.before} → ${s.after}` : s.after ? s.after : s.before ? `was ${s.before}` : "";
+  // an older ciphertext back under its name: the value it had then (a restore, a revert, a rollback)
+  return s.restoredFrom === undefined ? prints : `${prints} (its value at commit ${s.restoredFrom.slice(0, 10)} again)`;
 }
 
 /**
@@ -755,6 +767,7 @@ function environmentGlance(e: EnvironmentReview): string {
   }
   for (const m of e.members.keyChanged) words.push(`${m.name}'s key changed`);
   for (const m of e.members.requested ?? []) words.push(`${m.name} asks for access`);
+  for (const x of e.exposedDuring ?? []) words.push(`${x.member ?? shortRecipient(x.recipient)} had access inside this change`);
   const strangers = e.recipients.gained.filter((r) => r.member === undefined).length;
   if (strangers > 0) words.push(`${plural(strangers, "recipient")} that no member has`);
   for (const n of environmentNotes(e)) if (n.kind === "metadata-only") words.push("no value changed (metadata only)");
@@ -879,7 +892,7 @@ const REVIEW_HELP = "https://stellar-secrets.dev/docs/cli#review";
  */
 export const REVIEW_RULES: readonly ExtraRule[] = [
   { id: "plaintext", severity: "error", summary: "A change leaves a secrets file or value unencrypted.", helpUri: REVIEW_HELP },
-  { id: "unrotated-removal", severity: "error", summary: "A recipient was removed from a secrets file but its data key was not rotated, or the change brings back a data key an earlier version had and the base no longer uses (a rotation undone).", helpUri: REVIEW_HELP },
+  { id: "unrotated-removal", severity: "error", summary: "A recipient was removed from a secrets file but its data key was not rotated, or the change brings back a data key an earlier version had and the base no longer uses (a rotation undone), or a commit of the change wrapped the head's data key for a stanza the head no longer has (a member added, then reverted; an environment renamed with a stanza cut out).", helpUri: REVIEW_HELP },
   { id: "non-member-recipient", severity: "error", summary: "A key can decrypt an environment's file but is not a member of that environment.", helpUri: REVIEW_HELP },
   { id: "weakened-rule", severity: "error", summary: "A change lowers the severity of a checker rule in stellar.yaml, narrows the config files it checks (config.include, config.exclude), moves secrets_dir away from an environment file, replaces an environment file by a symbolic link, replaces it (or a folder above it) by a git submodule, or takes environment files off the merge driver in .gitattributes, or gives them an attribute that rewrites them on checkout (working-tree-encoding, filter), or raises or removes a secret's catalog rotate_every.", helpUri: REVIEW_HELP },
   {

@@ -136,6 +136,35 @@ environments:
     expect(diagnostics[0]?.message).toContain("ssh-ed25519");
   });
 
+  it("refuses a member name with another key in another environment, and a key under two names (one name is one key everywhere, as members add keeps it), at the later one; commands still load it (members rm fixes it)", async () => {
+    const text = `version: 1
+environments:
+  staging:
+    members:
+      alice: ${ALICE}
+      bob: ${CI}
+  production:
+    members:
+      alice: ${ALICE}
+      bob: ${BOB}
+      mallory: ${ALICE}
+`;
+    const { config, diagnostics } = parseProjectConfig(text, "/r/stellar.yaml");
+    expect(config?.environments.map((e) => e.members.length)).toEqual([2, 3]);
+    const found = diagnostics.filter((d) => d.rule === "recipient-drift");
+    expect(found.map((d) => [d.severity, d.line, d.column])).toEqual([
+      ["error", 10, 7],
+      ["error", 11, 7],
+    ]);
+    expect(found[0]!.message).toContain(`"bob" has the key ${BOB} in production but ${CI} in staging`);
+    expect(found[1]!.message).toContain(`the key of "mallory" in production is also "alice"'s`);
+    const dir = tempDir("stellar-identity-");
+    writeFileSync(join(dir, "stellar.yaml"), text);
+    expect((await loadProject(dir)).environments.map((e) => e.name)).toEqual(["staging", "production"]);
+    // one name, one key, in every environment: fine
+    expect(parseProjectConfig(text.replace(`bob: ${CI}`, `bob: ${BOB}`).replace(/ {6}mallory: .*\n/, ""), "/r/stellar.yaml").diagnostics).toEqual([]);
+  });
+
   it("refuses a member key whose age checksum fails (a character mistyped), once at the key, and leaves keys that are no member key out of the members", () => {
     // one character of alice's key changed: the shape of an age key, but bech32's checksum fails, so nothing can be encrypted to it
     const mistyped = `${ALICE.slice(0, -1)}${ALICE.endsWith("2") ? "3" : "2"}`;

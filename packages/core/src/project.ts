@@ -8,7 +8,7 @@ import { Document, isMap, isScalar, parseDocument, Scalar, YAMLMap, type Node } 
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { normalizeRecipient } from "@stellar-secrets/sops";
 import { CoreError } from "./errors.js";
-import { LineIndex, lineEndAt, loneCrAsLf } from "./position.js";
+import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js";
 import { isRuleId, type Severity } from "./rules.js";
 import { findPair } from "./yaml-nodes.js";
 import { credentialLines } from "./credentials.js";
@@ -189,6 +189,7 @@ function parseProjectConfigText(text: string, path: string): { config: ProjectCo
       diagnostics.push(...pendingDiagnostics(root, name, pending, file, lines));
     }
   }
+  diagnostics.push(...memberIdentityDiagnostics(root, environments, file, lines));
   const cfg = (v.config ?? {}) as Record<string, unknown>;
   const strings = (x: unknown): string[] | undefined => (Array.isArray(x) ? x.filter((s): s is string => typeof s === "string") : undefined);
   const rules: Partial<Record<string, Severity | "off">> = {};
@@ -226,6 +227,49 @@ function mistypedKeyDiagnostic(root: Node | null, path: readonly string[], who: 
     `"${path.join(".")}" is not a valid age public key: its checksum does not match (a character was mistyped or lost when it was copied), so nothing can be encrypted to it; ` +
       `ask ${who} for the key again (\`stellar-secrets whoami\` prints it) and replace it, or remove the line`,
   );
+}
+
+/**
+ * `recipient-drift` errors for a member name with another key in another environment, and for a key under
+ * two names (one name is one key in every environment, and one key one name: `members add` keeps
+ * it so, and `members rm NAME` relies on it). Written by hand, "bob gained access to staging"
+ * would name a key that is not bob's. Reported at the later member's name. They do not stop the
+ * commands that load the project ({@link loadProject}): `members rm` is how one fixes it.
+ */
+function memberIdentityDiagnostics(root: Node | null, environments: readonly EnvironmentConfig[], file: string, lines: LineIndex): Diagnostic[] {
+  const keyOf = new Map<string, { recipient: string; env: string }>();
+  const nameOf = new Map<string, { name: string; env: string }>();
+  const out: Diagnostic[] = [];
+  const at = (env: string, name: string): TextRange => {
+    let map: unknown = root;
+    for (const key of ["environments", env, "members"]) map = isMap(map) ? findPair(map, key)?.value : undefined;
+    const pair = isMap(map) ? findPair(map, name) : undefined;
+    return isScalar(pair?.key) && pair.key.range ? { start: pair.key.range[0], end: pair.key.range[1] } : { start: 0, end: 0 };
+  };
+  for (const env of environments) {
+    for (const m of env.members) {
+      const key = keyOf.get(m.name);
+      if (key === undefined) keyOf.set(m.name, { recipient: m.recipient, env: env.name });
+      else if (key.recipient !== m.recipient) {
+        out.push(
+          diagnosticAt("recipient-drift", "error", file, lines, at(env.name, m.name),
+            `member "${m.name}" has the key ${m.recipient} in ${env.name} but ${key.recipient} in ${key.env}: a member has one key in every environment, so one of them is not ${m.name}'s ` +
+              `(a name proves nothing; \`members add\` refuses this); keep the key ${m.name} gave you directly and remove the other (to change a member's key: \`stellar-secrets members rm ${m.name}\`, then \`members add\` again)`),
+        );
+        continue;
+      }
+      const name = nameOf.get(m.recipient);
+      if (name === undefined) nameOf.set(m.recipient, { name: m.name, env: env.name });
+      else if (name.name !== m.name) {
+        out.push(
+          diagnosticAt("recipient-drift", "error", file, lines, at(env.name, m.name),
+            `the key of "${m.name}" in ${env.name} is also "${name.name}"'s (in ${name.env}): a key belongs to one member, so whoever holds it decrypts as both ` +
+              `(\`members rm\` of one name would leave the other); remove "${m.name}" there, and add the member under one name (\`stellar-secrets members add ${name.name} KEY --env ${env.name}\`) if they belong there`),
+        );
+      }
+    }
+  }
+  return out;
 }
 
 function entriesOf(value: unknown): [string, Record<string, unknown>][] {
@@ -325,7 +369,9 @@ export async function loadProject(cwd: string, fs: WorkspaceFs = nodeWorkspaceFs
   }
   const problem = projectTextProblem(fs, path, text);
   const { config, diagnostics } = problem === undefined ? parseProjectConfig(text, path) : { config: undefined, diagnostics: [unreadableProject(text, problem)] };
-  const errors = diagnostics.filter((d) => d.severity === "error");
+  // a member's name or key inconsistent across environments is for check and review to report:
+  // the commands that fix it (members rm, add) must still run
+  const errors = diagnostics.filter((d) => d.severity === "error" && d.rule !== "recipient-drift");
   if (config === undefined || errors.length > 0) {
     throw new InvalidConfigError(path, errors.length > 0 ? errors : diagnostics, { conflictMarkers: problem === undefined && /^(?:<{7}|={7}|>{7})(?: |$)/m.test(text) });
   }

@@ -49,6 +49,17 @@ describe("recipientStanzaProblems", () => {
     expect(found[0]!.message).not.toMatch(/members add/);
   });
 
+  it("reports a member's stanza that is a copy of another label's (the same age header): one wrapping opens for one key, so that member cannot decrypt", async () => {
+    const { text, alice, bob, problems, lineOf } = await setup();
+    const [first, second] = [...text.matchAll(STANZA)] as RegExpMatchArray[];
+    const copied = text.replace(second![0], first![0].replace(`recipient: ${alice}`, `recipient: ${bob}`));
+    const found = problems(copied);
+    expect(found).toHaveLength(1);
+    expect(lineOf(copied, found[0]!.range.start)).toBe(`        - recipient: ${bob}`);
+    expect(found[0]!.message).toContain(`the age stanza labelled ${bob} (bob, a member of staging) is a copy of the one labelled ${alice}`);
+    expect(found[0]!.message).toContain("stellar-secrets rotate-key --env staging");
+  });
+
   it("still reads the stanzas of a file that has other problems (a plaintext value)", async () => {
     const { text, alice, problems } = await setup();
     const first = [...text.matchAll(STANZA)][0] as RegExpMatchArray;

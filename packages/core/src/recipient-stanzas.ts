@@ -3,6 +3,7 @@
  * `recipient` label proves nothing (SOPS-FORMAT §4.5), but what can be seen without a key is
  * checked: a label used by two stanzas (one of them may be wrapped to anyone), an age file that
  * holds more than one recipient stanza (`age -r MEMBER -r OUTSIDER`: both can decrypt), a stanza
+ * copied under another label (the same age header: the labelled key cannot decrypt), a stanza
  * type that is not the one age writes for the labelled key, and an `enc` that is no readable age
  * file. Pure: no I/O.
  */
@@ -54,6 +55,8 @@ export function recipientStanzaProblems(project: Pick<ProjectConfig, "environmen
     });
   }
   const seen = new Map<string, number>();
+  // each honest wrapping has an ephemeral share of its own: the same header under another label is a copy
+  const headers = new Map<string, string>();
   stanzas.forEach((stanza, i) => {
     const range = stanza.range ?? fallback;
     const label = `the age stanza labelled ${stanza.recipient} (${whoIs(stanza.recipient)})`;
@@ -90,6 +93,19 @@ export function recipientStanzaProblems(project: Pick<ProjectConfig, "environmen
         message:
           `${label} is an age ${type} stanza, but ${expected === undefined ? "its label is no age or ssh public key" : `age writes ${expected} stanzas for that key`}: ` +
           `it was made for another key than its label says; ${fix}`,
+      });
+      return;
+    }
+    const header = `${type} ${info.stanzas[0]?.args.join(" ") ?? ""}`;
+    const owner = headers.get(header);
+    if (owner === undefined) headers.set(header, stanza.recipient);
+    else if (owner !== stanza.recipient && count === 1) {
+      out.push({
+        range,
+        message:
+          `${label} is a copy of the one labelled ${owner} (the same age header, whose ephemeral share every wrapping makes anew): it opens for one key only, ` +
+          `so the labelled key cannot decrypt the ${env} file (a hand edit: no write makes it); ` +
+          `have an existing member of ${env} re-key it for the members in stellar.yaml with \`stellar-secrets rotate-key --env ${env}\``,
       });
       return;
     }

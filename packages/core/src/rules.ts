@@ -75,7 +75,7 @@ export const RULES: readonly RuleInfo[] = [
   {
     id: "recipient-drift",
     severity: "error",
-    summary: "An environment file's age recipients differ from the members stellar.yaml configures for it, or its age stanzas show a hidden reader.",
+    summary: "An environment file's age recipients differ from the members stellar.yaml configures for it, or its age stanzas show a hidden reader, or a member's name or key differs across environments.",
   },
   {
     id: "sops-config-drift",
@@ -91,7 +91,7 @@ export const RULES: readonly RuleInfo[] = [
     id: "stale-mac",
     severity: "error",
     summary:
-      "An environment file edited or merged by hand, which no one can decrypt: values changed under the committed mac and lastmodified, one ciphertext under two names, or conflict markers.",
+      "An environment file edited or merged by hand, which no one can decrypt: values changed under the committed mac and lastmodified, one ciphertext under two names or a committed one under another name, or conflict markers.",
   },
   {
     id: "pending-proposal",

@@ -144,6 +144,22 @@ describe("checkStaleMac", () => {
     expect(d[0]!.endColumn).toBe(1 + "hubspot_api_token".length);
   });
 
+  it("flags a committed value's ciphertext moved to another name (two values swapped), whatever the mac: a value is bound to its name and does not decrypt under another", () => {
+    const line = (text: string, name: string): string => text.split("\n").find((l) => l.startsWith(`${name}:`))!;
+    const enc = (text: string, name: string): string => line(text, name).slice(name.length + 2);
+    const swapped = next.replace(line(next, "stripe_api_key"), `stripe_api_key: ${enc(next, "hubspot_api_token")}`).replace(line(next, "hubspot_api_token"), `hubspot_api_token: ${enc(next, "stripe_api_key")}`);
+    // compared with the committed version whose mac it is not (a mac and lastmodified pasted from any other version)
+    const d = run(swapped, [head]);
+    expect(d.map((x) => [x.rule, x.secret])).toEqual([
+      ["stale-mac", "stripe_api_key"],
+      ["stale-mac", "hubspot_api_token"],
+    ]);
+    expect(d[0]!.message).toContain('holds the ciphertext the committed version stores under "hubspot_api_token"');
+    expect(swapped.split("\n")[d[0]!.line - 1]).toMatch(/^stripe_api_key: /);
+    // the same file compared with nothing committed: only what the file alone shows
+    expect(run(swapped)).toEqual([]);
+  });
+
   it("flags leftover conflict markers once, at the first marker, and never shows a value", () => {
     const lines = head.split("\n");
     const conflicted = [`<<<<<<< HEAD`, lines[0], `=======`, lines[1], `>>>>>>> feature`, ...lines.slice(2)].join("\n");

@@ -4,7 +4,7 @@
  * - values that differ from the committed version under a byte-identical `mac` and `lastmodified`,
  * - a byte-identical `mac` under another `lastmodified` (the MAC's AAD) or `mac_only_encrypted`
  *   (which changes what the MAC hashes), and another `mac` under the same values and `lastmodified`,
- * - the same ciphertext under two names,
+ * - the same ciphertext under two names, or a committed one under another name,
  * - an ENC string (a value's or the MAC's) that no key can open (bad base64, IV or tag length),
  * - age stanzas none of which holds a 32-byte data key (a payload cut or grown), and
  * - leftover merge conflict markers
@@ -161,6 +161,22 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
       if (out.some((d) => d.secret === e.name)) continue; // already reported in the file alone
       retyped.add(e.name);
       report(e.nameRange, `the type of secret "${e.name}"'s ciphertext in ${path} differs from the committed version while the ciphertext is the same: the type is covered by no tag, so it was changed by hand (a write copies an unchanged value's ENC string whole), and a wrong type does not decrypt; ${restoreFile}`, e.name);
+    }
+    // a committed ciphertext under another name: a value is encrypted with its name as associated data, so it
+    // does not decrypt under another (two values swapped, or one moved, by hand; `rename` encrypts anew)
+    const owners = new Map<string, string[]>();
+    for (const b of before.entries) if (b.raw.startsWith("ENC[")) owners.set(ciphertextIdentity(b.raw), [...(owners.get(ciphertextIdentity(b.raw)) ?? []), b.name]);
+    for (const e of file.entries) {
+      const names = e.raw.startsWith("ENC[") ? (owners.get(ciphertextIdentity(e.raw)) ?? []) : [];
+      const other = names.includes(e.name) ? undefined : names[0];
+      if (other === undefined || retyped.has(e.name) || out.some((d) => d.secret === e.name)) continue;
+      retyped.add(e.name);
+      report(
+        e.nameRange,
+        `secret "${e.name}" in ${path} holds the ciphertext the committed version stores under "${other}": a value is bound to its name (its associated data), so it does not decrypt under another; ` +
+          `it was moved or swapped by hand, and no one can decrypt ${path}; ${restoreFile}${committedEdit === undefined ? ", then set the values anew with `stellar-secrets set` (`rename` moves a value)" : ""}`,
+        e.name,
+      );
     }
     const mac = before.metadata.mac;
     if (!retyped.has("\0mac") && mac !== "" && mac !== file.metadata.mac && ciphertextIdentity(mac) === ciphertextIdentity(file.metadata.mac)) {

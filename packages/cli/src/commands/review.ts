@@ -22,6 +22,7 @@ import {
   withVerification,
   type DecryptedVersion,
   type EarlierVersion,
+  type PathVersion,
   type EnvironmentVerification,
   type FindingWording,
   type GitSource,
@@ -319,6 +320,7 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   const headSubmodules = await submodulesOf(git, headRev.kind === "commit" ? head.commit : undefined);
   const basePaths = [...(base.index?.environmentFiles.values() ?? [])].map((f) => f.path);
   const earlierVersions = await earlierVersionsOf(git, base, [...new Set([...envPaths, ...basePaths])]);
+  const versionsInRange = await rangeFileVersions(git, base, head);
   // every file of each side, for names a case-insensitive checkout writes to one file (the outer
   // project's listing covers the folders of the nested ones)
   const headPaths = git.dir === undefined && headRev.kind !== "empty" ? await pathsAt(repo, headRev.kind === "commit" ? head.commit : undefined) : undefined;
@@ -332,6 +334,7 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
     headLinks,
     headSubmodules,
     earlierVersions,
+    rangeVersions: versionsInRange,
     workflows,
     ...(headPaths === undefined ? {} : { headPaths, basePaths: basePathsAll }),
     ...(git.dir === undefined ? {} : { folder: git.dir }),
@@ -601,11 +604,65 @@ async function earlierVersionsOf({ repo, prefix, baseEdge, dir }: ProjectGit, ba
 }
 
 /**
+ * Every version of a YAML file (`*.yaml`, `*.yml` anywhere below the project root: environment
+ * files, stellar.yaml, the catalog, config files) that the commits of `base..head` wrote, oldest
+ * first (one `git log`, one blob read): a version of an environment file that wrapped the head's
+ * data key for a key the head no longer has (a member added, then reverted) is `unrotated-removal`
+ * though the end state shows no change, and a value or credential in clear text that a later
+ * commit took out again is `plaintext`. Empty without both commits, or when
+ * git fails to list them; a version git cannot give is refused as for the earlier versions.
+ */
+async function rangeFileVersions({ repo, prefix, dir }: ProjectGit, base: ReviewState, head: ReviewState): Promise<PathVersion[]> {
+  if (base.commit === undefined || head.commit === undefined) return [];
+  const below = prefix === "" ? "" : `${prefix}/`;
+  let log: string;
+  try {
+    log = await repo.run([
+      "log", "--no-show-signature", "--format=%H", "--reverse", "--no-renames", "--raw", "--no-abbrev", "-m", "-z", `${base.commit}..${head.commit}`, "--",
+      `:(top,glob)${below}**/*.yaml`,
+      `:(top,glob)${below}**/*.yml`,
+    ]);
+  } catch {
+    return [];
+  }
+  const found: { rel: string; commit: string; blob: string }[] = [];
+  const seen = new Set<string>();
+  const tokens = log.split("\0");
+  let commit = "";
+  for (let i = 0; i < tokens.length; i++) {
+    const token = (tokens[i] ?? "").replace(/^\n+/, "");
+    if (/^[0-9a-f]{40,64}$/.test(token)) {
+      commit = token;
+      continue;
+    }
+    const raw = /^:\d{6} \d{6} [0-9a-f]+ ([0-9a-f]+) [A-Z]/.exec(token);
+    if (raw === null) continue;
+    const path = tokens[++i] ?? "";
+    const blob = raw[1] as string;
+    if (!path.startsWith(below) || commit === "" || /^0+$/.test(blob) || seen.has(blob)) continue;
+    seen.add(blob);
+    found.push({ rel: path.slice(below.length), commit, blob });
+  }
+  if (found.length === 0) return [];
+  const { texts, missing } = await repo.readBlobsOrMissing([...new Set(found.map((f) => f.blob))]);
+  if (missing.length > 0) throw unreadEarlierVersions(found, missing, findingWording(dir), "a data key one of the change's commits handed out (unrotated-removal)");
+  return found.flatMap((f) => {
+    const text = texts.get(f.blob);
+    return typeof text === "string" ? [{ commit: f.commit, path: f.rel, text }] : [];
+  });
+}
+
+/**
  * The refusal (`GIT_ERROR`) for the earlier versions of the environment files git could not give
  * (`missing` of `found`): which (file and commit, the first few), git's reason, what the review
  * would not see (unrotated-removal), and how to fetch them.
  */
-function unreadEarlierVersions(found: readonly { rel: string; commit: string; blob: string }[], missing: readonly { id: string; reason: string }[], wording: FindingWording): GitError {
+function unreadEarlierVersions(
+  found: readonly { rel: string; commit: string; blob: string }[],
+  missing: readonly { id: string; reason: string }[],
+  wording: FindingWording,
+  unseen = "a data key the base retired that the head brings back (unrotated-removal)",
+): GitError {
   const gone = new Set(missing.map((m) => m.id));
   const which = found.filter((f) => gone.has(f.blob)).map((f) => `${wording.path(f.rel)} at ${f.commit.slice(0, 12)}`);
   const shown = which.length > 3 ? `${which.slice(0, 3).join(", ")} and ${which.length - 3} more` : which.join(", ");
@@ -614,7 +671,7 @@ function unreadEarlierVersions(found: readonly { rel: string; commit: string; bl
   return new GitError(
     "GIT_ERROR",
     `review cannot read ${one ? "an earlier version" : `${which.length} earlier versions`} of the environment files (${shown}): git has no copy of ${one ? "it" : "them"} and could not fetch ${one ? "it" : "them"}` +
-      `${reason === "" ? "" : ` (${reason})`}, so a data key the base retired that the head brings back (unrotated-removal) would go unseen`,
+      `${reason === "" ? "" : ` (${reason})`}, so ${unseen} would go unseen`,
     { hint: "in a partial clone (--filter=blob:none), run review where git can reach the remote (it fetches what review reads when asked), or in a clone made without --filter" },
   );
 }

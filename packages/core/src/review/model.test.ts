@@ -282,6 +282,159 @@ describe("buildReview over whole repositories", () => {
     expect(buildReview(at("base", base), at("head", renamed)).problems.map((p) => p.kind)).toEqual([]);
   });
 
+  it("flags a data key wrapped for someone in one commit of the change and taken out in a later one (a revert): the end state is the base's byte for byte", async () => {
+    const { alice, base } = await project();
+    const { bob, prev, withBob } = await bobJoinsProduction(alice, base);
+    const c1 = "c1".repeat(20);
+    // commit 1: `members add bob` (the same data key wrapped for bob); commit 2: `git revert` of it
+    const report = buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: withBob[PROD] as string }] });
+    expect(report.problems.map((p) => [p.kind, p.environment, p.file, p.commit])).toEqual([["unrotated-removal", "production", PROD, c1]]);
+    expect(report.problems[0]?.message).toContain(`also wrapped for ${bob.recipient} (`);
+    expect(report.problems[0]?.message).toContain("c1c1c1c1c1");
+    expect(report.problems[0]?.message).toContain("stellar-secrets rotate-key --env production");
+    expect(env(report, "production").problems).toHaveLength(1);
+    expect(report.clean).toBe(false);
+    // the same by hand: bob's stanza cut out again in commit 2, under any label
+    const relabelled = (withBob[PROD] as string).replaceAll(bob.recipient, alice.recipient.replace(/.$/, "q"));
+    expect(buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: "secrets/tmp.enc.yaml", text: relabelled }] }).problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
+    // without the range's versions it looked like no change at all
+    expect(buildReview(at("base", base), at("head", base)).problems).toEqual([]);
+    // a file outside the secrets folder (a test fixture's) is no environment's
+    expect(buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: `test/fixtures/x/${PROD}`, text: withBob[PROD] as string }] }).problems).toEqual([]);
+    // a MAC pasted into another file of the range proves no data key (that is stale-mac): not this problem
+    const mac = /^ {4}mac: .*$/m;
+    const pasted = (base[STAGING] as string).replace(mac, ((base[PROD] as string).match(mac) as RegExpMatchArray)[0]);
+    expect(buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: STAGING, text: pasted }] }).problems).toEqual([]);
+    expect(env(report, "production").exposedDuring).toEqual([{ recipient: bob.recipient, commit: c1, secrets: ["hubspot_api_token", "legacy_api_token", "stripe_api_key"] }]);
+    // `members rm bob` in commit 2 rotates the data key: bob knows the old values (no problem, but said), not the head's key
+    const rotated = await rotateDataKey(prev, { recipients: [alice.recipient] });
+    const inside = buildReview(at("base", base), at("head", { ...base, [PROD]: rotated }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: withBob[PROD] as string }] });
+    expect(inside.problems).toEqual([]);
+    expect(env(inside, "production").exposedDuring).toMatchObject([{ recipient: bob.recipient, commit: c1 }]);
+    expect(inside.summary.accessChanges).toBe(1);
+    expect(env(buildReview(at("base", base), at("head", { ...base, [PROD]: rotated })), "production").exposedDuring).toBeUndefined();
+    // bob kept: an access change, no problem; a value set after `members add` keeps every stanza
+    const d = await decryptSecrets(withBob[PROD] as string, [alice.identity]);
+    const set = await reencryptSecrets(d, new Map([...d.values, ["stripe_api_key", "sk_new"]]));
+    expect(buildReview(at("base", base), at("head", { ...withBob, [PROD]: set }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: withBob[PROD] as string }] }).problems).toEqual([]);
+  });
+
+  it("flags an environment renamed with a member's stanza cut out of its moved file, or a stanza replaced: the base's file of the old name shares the data key", async () => {
+    const { alice, base } = await project();
+    const { bob, withBob } = await bobJoinsProduction(alice, base);
+    const bobStanza = new RegExp(` {8}- recipient: ${bob.recipient}\\n {10}enc: \\|\\n(?: {12}.*\\n)+`);
+    const cut = (withBob[PROD] as string).replace(bobStanza, "");
+    expect(cut).not.toBe(withBob[PROD]);
+    const renamedTo = (text: string): Files => {
+      const files: Files = { ...withBob, "stellar.yaml": config({ staging: { alice: alice.recipient }, prod: { alice: alice.recipient } }), "secrets/prod.enc.yaml": text };
+      delete files[PROD];
+      return files;
+    };
+    const report = buildReview(at("base", withBob), at("head", renamedTo(cut)));
+    expect(report.problems.map((p) => [p.kind, p.environment, p.file])).toEqual([["unrotated-removal", "prod", "secrets/prod.enc.yaml"]]);
+    expect(report.problems[0]?.message).toContain(`the base's file secrets/production.enc.yaml (of an environment the head no longer has) also wrapped for bob (${bob.recipient})`);
+    // a stanza of the old file replaced under its label (wrapped for someone else): the old wrapping is gone
+    const eve = await generateIdentity();
+    const d = await decryptSecrets(withBob[PROD] as string, [alice.identity]);
+    const forEve = (await updateKeys(d, [alice.recipient, eve.recipient])).replaceAll(eve.recipient, bob.recipient);
+    const renamedBob = renamedTo(forEve);
+    renamedBob["stellar.yaml"] = config({ staging: { alice: alice.recipient }, prod: { alice: alice.recipient, bob: bob.recipient } });
+    expect(buildReview(at("base", withBob), at("head", renamedBob)).problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
+    // the rename alone, every stanza kept, is clean
+    const whole = renamedTo(withBob[PROD] as string);
+    whole["stellar.yaml"] = config({ staging: { alice: alice.recipient }, prod: { alice: alice.recipient, bob: bob.recipient } });
+    expect(buildReview(at("base", withBob), at("head", whole)).problems).toEqual([]);
+  });
+
+  it("flags a hand edit under a mac and lastmodified pasted from an older version of the base's history (an entry deleted), and two values swapped, as stale-mac", async () => {
+    const { alice, base } = await project();
+    const v1 = base[PROD] as string;
+    const d = await decryptSecrets(v1, [alice.identity]);
+    const v2 = await reencryptSecrets(d, new Map([...d.values, ["hubspot_api_token", "hs_token_new"], ["zendesk_api_token", "zd_1"]]), { now: new Date(Date.now() + 60_000) });
+    const meta = (text: string, key: string): string => (new RegExp(`^ {4}${key}: .*$`, "m").exec(text) as RegExpExecArray)[0];
+    const paste = (text: string, from: string): string => text.replace(meta(text, "mac"), meta(from, "mac")).replace(meta(text, "lastmodified"), meta(from, "lastmodified"));
+    const deleted = paste(v2.replace(/^zendesk_api_token: .*\n/m, ""), v1);
+    const earlierVersions = new Map([[PROD, [{ commit: "c1".repeat(20), text: v1 }]]]);
+    const report = buildReview(at("base", { ...base, [PROD]: v2 }), at("head", { ...base, [PROD]: deleted }), new Map(), { earlierVersions });
+    expect(report.problems.map((p) => [p.kind, report.diagnostics.find((x) => x.rule === "stale-mac")?.file])).toEqual([["checker-error", PROD]]);
+    // compared with the base alone it looked like a real write (another mac, another lastmodified)
+    expect(buildReview(at("base", { ...base, [PROD]: v2 }), at("head", { ...base, [PROD]: deleted })).problems.filter((p) => p.kind === "checker-error")).toEqual([]);
+    // two values swapped (any mac): each holds the ciphertext the base stores under the other name
+    const enc = (text: string, name: string): string => (new RegExp(`^${name}: (.*)$`, "m").exec(text) as RegExpExecArray)[1] as string;
+    const swapped = paste(v2, v1).replace(/^stripe_api_key: .*$/m, `stripe_api_key: ${enc(v2, "legacy_api_token")}`).replace(/^legacy_api_token: .*$/m, `legacy_api_token: ${enc(v2, "stripe_api_key")}`);
+    const swap = buildReview(at("base", { ...base, [PROD]: v2 }), at("head", { ...base, [PROD]: swapped }));
+    expect(swap.diagnostics.filter((x) => x.rule === "stale-mac").map((x) => x.secret).sort()).toEqual(["legacy_api_token", "stripe_api_key"]);
+    expect(swap.clean).toBe(false);
+  });
+
+  it("flags a key added to the file of an environment stellar.yaml does not declare (the resolver still serves it): no one is a member there", async () => {
+    const { alice, base } = await project();
+    const undeclared: Files = { ...base, "stellar.yaml": config({ production: { alice: alice.recipient } }) };
+    const eve = await generateIdentity();
+    const d = await decryptSecrets(base[STAGING] as string, [alice.identity]);
+    const withEve = await updateKeys(d, [alice.recipient, eve.recipient]);
+    const report = buildReview(at("base", undeclared), at("head", { ...undeclared, [STAGING]: withEve }));
+    expect(report.problems.map((p) => [p.kind, p.environment])).toEqual([["non-member-recipient", "staging"]]);
+    expect(report.problems[0]?.message).toContain(eve.recipient);
+    expect(report.problems[0]?.message).toContain("stellar.yaml does not declare staging");
+    // the environment's declaration removed while its file stays: its recipients are not new (the checker reports the file)
+    expect(buildReview(at("base", base), at("head", undeclared)).problems.filter((p) => p.kind === "non-member-recipient")).toEqual([]);
+  });
+
+  it("says when a value's ciphertext is one an earlier version stored under that name (a restore or a rollback, keyless): its value at that commit again", async () => {
+    const { alice, base } = await project();
+    const v1 = base[PROD] as string;
+    const d = await decryptSecrets(v1, [alice.identity]);
+    const v2 = await reencryptSecrets(d, new Map([...d.values, ["stripe_api_key", "sk_live_rotated_9999"]]), { now: new Date(Date.now() + 60_000) });
+    const c1 = "c1".repeat(20);
+    const earlierVersions = new Map([[PROD, [{ commit: c1, text: v1 }]]]);
+    // the whole old file put back (its own mac: it decrypts), which no keyless review told from a new value
+    const report = buildReview(at("base", { ...base, [PROD]: v2 }), at("head", { ...base, [PROD]: v1 }), new Map(), { earlierVersions });
+    expect(env(report, "production").secrets).toEqual([{ name: "stripe_api_key", change: "changed", before: expect.any(String), after: expect.any(String), restoredFrom: c1 }]);
+    // a value set anew is no restore
+    const d2 = await decryptSecrets(v2, [alice.identity]);
+    const v3 = await reencryptSecrets(d2, new Map([...d2.values, ["stripe_api_key", "sk_live_again_0000"]]));
+    expect(env(buildReview(at("base", { ...base, [PROD]: v2 }), at("head", { ...base, [PROD]: v3 }), new Map(), { earlierVersions }), "production").secrets[0]?.restoredFrom).toBeUndefined();
+  });
+
+  it("flags a value in clear text in a commit of the range that a later one encrypted or removed again: the merged history holds it", async () => {
+    const { base } = await project();
+    const c1 = "c1".repeat(20);
+    const leaked = `zendesk_api_token: zd_live_5f8a9b7c6d5e4f3a2b1c\n${base[PROD] as string}`;
+    const report = buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: leaked }] });
+    expect(report.problems.map((p) => [p.kind, p.environment, p.file, p.commit])).toEqual([["plaintext", "production", PROD, c1]]);
+    expect(report.problems[0]?.message).toContain("holds the value of zendesk_api_token in clear text");
+    expect(JSON.stringify(report)).not.toContain("zd_live_5f8a9b7c6d5e4f3a2b1c");
+    // the same clear value at the head is the head's problem, once; one the base had is not this change's
+    const atHead = buildReview(at("base", base), at("head", { ...base, [PROD]: leaked }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: leaked }] });
+    expect(atHead.problems.filter((p) => p.kind === "plaintext")).toHaveLength(1);
+    expect(atHead.problems.find((p) => p.kind === "plaintext")?.commit).toBeUndefined();
+    expect(buildReview(at("base", { ...base, [PROD]: leaked }), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: leaked }] }).problems.filter((p) => p.kind === "plaintext")).toEqual([]);
+  });
+
+  it("flags a credential in clear text in a project file at a commit of the range that a later one took out again (stellar.yaml, a config file's line, an environment file's comment)", async () => {
+    const { base } = await project();
+    const c1 = "c1".repeat(20);
+    const token = "sk_live_FAKEFAKEFAKEFAKE0000";
+    const versions = [
+      { commit: c1, path: "stellar.yaml", text: `${base["stellar.yaml"] as string}# old key: ${token}\n` },
+      { commit: c1, path: STRIPE, text: `${base[STRIPE] as string}# was ${token}\n` },
+      { commit: c1, path: PROD, text: `# copy: ${token}\n${base[PROD] as string}` },
+      { commit: c1, path: "notes/todo.md.yaml.bak", text: token },
+    ];
+    const report = buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: versions });
+    expect(report.problems.map((p) => [p.kind, p.file, p.line, p.commit])).toEqual([
+      ["plaintext", "stellar.yaml", 9, c1],
+      ["plaintext", STRIPE, 5, c1],
+      ["plaintext", PROD, 1, c1],
+    ]);
+    expect(report.problems[0]?.message).toContain("Stripe live secret key");
+    expect(JSON.stringify(report)).not.toContain(token);
+    // one the base's (or the head's) file holds is not this change's to report here
+    const had = { ...base, [STRIPE]: versions[1]!.text };
+    expect(buildReview(at("base", had), at("head", had), new Map(), { rangeVersions: versions.slice(1, 2) }).problems).toEqual([]);
+  });
+
   it("finds a hand edit in a moved secrets folder without git's rename detection (a heuristic with limits): the base's file of the same environment is compared", async () => {
     const { base } = await project();
     const moved: Files = { "stellar.yaml": `secrets_dir: vault\n${base["stellar.yaml"] as string}`, [STRIPE]: base[STRIPE] as string };

@@ -7,7 +7,7 @@
  * reads, prints or fingerprints a plaintext value.
  */
 import { diffReferences, type ReferenceChange } from "./references.js";
-import { ciphertextIdentity, createHash, environmentFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, createHash, environmentFileName, environmentOfFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
 import { diffComments, type CommentChange } from "./comments.js";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
@@ -15,14 +15,16 @@ import { PROJECT_FILE, type ProjectConfig } from "../project.js";
 import { SOPS_CONFIG_FILE } from "../sops-config.js";
 import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
-import type { EnvironmentFile } from "../secrets-dir.js";
+import { commentCredentials, credentialLines } from "../credentials.js";
+import { GlobFilter } from "../globs.js";
+import { parseEnvironmentFile, type EnvironmentFile } from "../secrets-dir.js";
 import type { IndexedCatalog, WorkspaceIndex } from "../workspace.js";
 import { durationDays } from "./rotation.js";
 import { matchBaseline } from "./baseline.js";
 import { textLines } from "../position.js";
 import { diffVersions, type FileVersion } from "./history.js";
 import { collisionKind, pathCollisions } from "./paths.js";
-import { retiredDataKey, sharedCiphertext, type EarlierVersion } from "./retired-key.js";
+import { keyLeftBehind, retiredDataKey, sharedCiphertext, type EarlierVersion, type PathVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import type { ReviewState } from "./state.js";
 import { rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
@@ -41,6 +43,12 @@ export interface SecretReview {
   /** Fingerprint of the ENC string before / after (absent when there is none, or the value is not encrypted). */
   before?: string;
   after?: string;
+  /**
+   * For a secret added or changed: the commit of an earlier version (the base's history, not the
+   * base) that stored exactly this ciphertext under this name, so the value is the one it had then
+   * (a restore, a `git revert`, a rollback to an older credential). Absent otherwise.
+   */
+  restoredFrom?: string;
 }
 
 /** A member (named in stellar.yaml) who gained or lost access. */
@@ -67,7 +75,8 @@ export interface ReviewProblem {
   line?: number;
   /**
    * The commit it is about (full id): for `unsigned-change` the unsigned commit; for an
-   * `unrotated-removal` that brings back a retired data key, the commit whose version had it.
+   * `unrotated-removal` that brings back a retired data key, the commit whose version had it; for one
+   * whose data key a commit of the range wrapped for a stanza the head no longer has, that commit.
    */
   commit?: string;
   message: string;
@@ -145,6 +154,14 @@ export interface EnvironmentReview {
    * (keyless: never their text; see `diffComments`). Absent when there is none.
    */
   comments?: CommentChange[];
+  /**
+   * Recipients (stanza labels, which prove nothing) of a version of this environment's file that a
+   * commit of the range wrote, that neither the base's nor the head's file has: access given and
+   * taken away again inside the change (`members add` then `members rm`). Whoever they were could
+   * read `secrets`, the values that version held, when it was pushed; a rotation at the end does not
+   * take that back. The first commit that had each. Absent when there is none.
+   */
+  exposedDuring?: { recipient: string; member?: string; commit: string; secrets: string[] }[];
 }
 
 /** A checker diagnostic of the head state; `new` when the base state did not have it. */
@@ -445,6 +462,17 @@ export interface ReviewInputs {
    */
   earlierVersions?: ReadonlyMap<string, readonly EarlierVersion[]>;
   /**
+   * Every version of a YAML file of the project (environment files at any path, stellar.yaml, the
+   * catalog, config files) that the commits of the range wrote, oldest first, when known: an
+   * environment file's version that wrapped the head's data key for a key the head has no stanza for
+   * (a member added, then reverted or cut out again in a later commit) is `unrotated-removal`
+   * ({@link keyLeftBehind}; the base's files of environments the head no longer has, renamed, are
+   * compared likewise without it); one that held a recipient neither side has is
+   * {@link EnvironmentReview.exposedDuring}; a value or a well-known credential in clear text that a
+   * later commit took out again is `plaintext`.
+   */
+  rangeVersions?: readonly PathVersion[];
+  /**
    * Every file of the head and of the base below the project root (project-relative, as git stores
    * them), when known: two that fold to one name on a case-insensitive or normalising checkout
    * (macOS, Windows) are a `weakened-rule` when the base did not have them ({@link pathCollisions}).
@@ -516,6 +544,11 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   ];
   const reword = messageRewording(w, knownPaths);
   const parsedOthers = new Map<string, SecretsFile | undefined>();
+  // the versions of environment files the range's commits wrote (the other YAML files: credentials only)
+  // (in the base's or the head's secrets folder: a test fixture's file elsewhere is no environment's)
+  const secretsDirs = new Set([baseConfig, headConfig].flatMap((c) => (c === undefined ? [] : [normalizeSecretsDir(c.secretsDir)])));
+  const inSecretsDir = (path: string): boolean => secretsDirs.has(path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".");
+  const envRange = (inputs.rangeVersions ?? []).filter((v) => v.path.endsWith(".enc.yaml") && inSecretsDir(v.path));
   for (const environment of names) {
     const before = side(base, environment, baseConfig ?? headConfig);
     const after = side(head, environment, headConfig ?? baseConfig);
@@ -537,6 +570,28 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     const dataKeyRotated = rotation.dataKeyRotated;
     const secrets: SecretReview[] = [];
     const reencrypted: string[] = [];
+    // what the earlier versions stored under each name (ciphertext → the newest commit that had it), read only when needed
+    let stored: Map<string, string> | undefined;
+    const storedEarlier = (): Map<string, string> => {
+      if (stored !== undefined) return stored;
+      stored = new Map();
+      const earlier = [...new Set([after.path, before.path])].flatMap((p) => (p === undefined ? [] : (inputs.earlierVersions?.get(p) ?? [])));
+      for (const v of earlier) {
+        if (v.commit === base.commit) continue;
+        let parsed: SecretsFile;
+        try {
+          parsed = parseSecretsFile(v.text);
+        } catch {
+          continue;
+        }
+        for (const e of parsed.entries) {
+          if (!e.raw.startsWith("ENC[")) continue;
+          const key = `${e.name}\u0000${ciphertextIdentity(e.raw)}`;
+          if (!stored.has(key)) stored.set(key, v.commit);
+        }
+      }
+      return stored;
+    };
     for (const c of changes) {
       if (c.kind === "re-encrypted") {
         reencrypted.push(c.name);
@@ -547,6 +602,10 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       const now = after.version?.values.get(c.name);
       if (was !== undefined && before.encryptedNames.has(c.name)) s.before = fingerprint(was);
       if (now !== undefined && after.encryptedNames.has(c.name)) s.after = fingerprint(now);
+      if (s.after !== undefined && now !== undefined && inputs.earlierVersions !== undefined) {
+        const commit = storedEarlier().get(`${c.name}\u0000${now}`);
+        if (commit !== undefined) s.restoredFrom = commit;
+      }
       secrets.push(s);
       summary[c.kind]++;
       changedNames.add(c.name);
@@ -637,8 +696,11 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     }
     // a key that can decrypt the file but is no member of the environment (whatever stellar.yaml's `rules` say)
     const envAfter = headConfig?.environments.find((e) => e.name === environment);
-    if (existsAfter && envAfter !== undefined) {
-      const memberKeys = new Set(envAfter.members.map((m) => m.recipient));
+    // an environment stellar.yaml does not declare has no members, while its file still opens and the
+    // resolver still serves it: a key the change adds there is no member's either (its old recipients
+    // are the checker's `unknown-environment` finding)
+    if (existsAfter && (envAfter !== undefined || headConfig !== undefined)) {
+      const memberKeys = new Set(envAfter === undefined ? recipientsBefore : envAfter.members.map((m) => m.recipient));
       const baseMemberKeys = new Set((baseConfig?.environments.find((e) => e.name === environment)?.members ?? []).map((m) => m.recipient));
       const extraBefore = new Set([...recipientsBefore].filter((r) => !baseMemberKeys.has(r)));
       for (const r of recipientsAfter) {
@@ -654,7 +716,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           file,
           line: after.model?.recipientsRange === undefined ? undefined : after.model.lines.positionAt(after.model.recipientsRange.start).line,
           message:
-            `${who} can decrypt ${w.path(file)} but is not a member of ${environment} in ${w.path(PROJECT_FILE)}: ` +
+            `${who} can decrypt ${w.path(file)} but is not a member of ${environment} in ${w.path(PROJECT_FILE)}${envAfter === undefined ? ` (${w.path(PROJECT_FILE)} does not declare ${environment})` : ""}: ` +
             (baseMemberKeys.has(r) && recipientsBefore.has(r) && introduced.length === 0
               ? `they were removed from ${environment} but the file still opens for them; have an existing member re-key it without them (\`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\`), then change at their providers the values they could read`
               : `${recipientsBefore.has(r) ? "" : "this change gave that key access, and "}a recipient label proves nothing, so do not grant that key access on this change's word: ${revert}, ` +
@@ -719,6 +781,43 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       }
     }
 
+    // the head's data key, wrapped in a commit of the change (or in the base's file of an environment
+    // the head renamed) for a key the head has no stanza for: the end state hides that it was given out
+    if (existsAfter && typeof textAfter === "string") {
+      const stillThere = new Set([...(head.index?.environmentFiles.values() ?? [])].map((f) => f.environment));
+      // an environment renamed by the change: its file is new under the new name, the old one's is gone
+      const vanished: PathVersion[] = existedBefore
+        ? []
+        : [...(base.index?.environmentFiles.values() ?? [])]
+              .filter((f) => f.environment !== environment && !stillThere.has(f.environment))
+              .flatMap((f) => {
+                const text = base.readText(f.path);
+                return typeof text === "string" ? [{ commit: base.commit ?? "", path: f.path, text }] : [];
+              });
+      const left = keyLeftBehind(textAfter, [textBefore], [...vanished, ...envRange]);
+      if (left !== undefined) {
+        const named = left.labels.map((r) => (whoIs(r) === undefined ? r : `${whoIs(r)} (${r})`));
+        const inBase = vanished.includes(left.version);
+        const where = inBase
+          ? `the base's file ${w.path(left.version.path)} (of an environment the head no longer has)`
+          : `its version at commit ${left.version.commit.slice(0, 10)} of this change${left.version.path === file ? "" : ` (${w.path(left.version.path)})`}${left.versions > 1 ? ` and ${left.versions - 1} more` : ""}`;
+        const fix =
+          introduced.length === 0
+            ? `have a member of ${environment} run \`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\``
+            : byMember;
+        envProblems.push({
+          kind: "unrotated-removal",
+          environment,
+          file,
+          ...(left.version.commit === "" ? {} : { commit: left.version.commit }),
+          message:
+            `${w.path(file)} uses the data key that ${where} also wrapped for ${named.join(", ")} (${left.proof}), and the head has no stanza for ${named.length === 1 ? "it" : "them"}: ` +
+            `whoever ${named.length === 1 ? "that stanza was" : "those stanzas were"} wrapped for unwrapped the data key, and can decrypt every value of ${environment} now and every value set later ` +
+            `(taking a stanza out, or reverting the commit that added it, does not take a data key back; a label proves nothing); ${fix}, then change at their providers the values they could read`,
+        });
+      }
+    }
+
     // the data key of another environment: a file copied (or written) from another environment's
     // ciphertext opens with that environment's data key, so its members read this one now and every
     // value set here later (each environment has its own data key; a set keeps it)
@@ -738,6 +837,29 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       }
     }
 
+    // recipients that the file had only in the middle of the change: access given and taken back
+    const exposedDuring: NonNullable<EnvironmentReview["exposedDuring"]> = [];
+    if (existsAfter || existedBefore) {
+      const own = new Set([after.path, before.path].filter((p): p is string => p !== undefined));
+      const known = new Set([...recipientsBefore, ...recipientsAfter, ...before.stanzaList.map((s) => s.recipient), ...after.stanzaList.map((s) => s.recipient)]);
+      for (const v of envRange) {
+        if (!own.has(v.path)) continue;
+        let parsed: SecretsFile;
+        try {
+          parsed = parseSecretsFile(v.text);
+        } catch {
+          continue;
+        }
+        for (const s of parsed.metadata.age) {
+          const recipient = s.recipient.trim();
+          if (known.has(recipient) || exposedDuring.some((x) => x.recipient === recipient)) continue;
+          const member = whoIs(recipient);
+          exposedDuring.push({ recipient, ...(member === undefined ? {} : { member }), commit: v.commit, secrets: parsed.entries.filter((e) => e.raw !== "").map((e) => e.name).sort() });
+        }
+      }
+      // neither side's recipient: not counted yet
+      summary.accessChanges += exposedDuring.length;
+    }
     const clearComments = fileChange === "unchanged" || typeof textAfter !== "string" ? [] : newClearComments(typeof textBefore === "string" ? textBefore : "", textAfter);
     const comments =
       fileChange === "unchanged" || !after.sops
@@ -749,7 +871,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
             textAfter: textAfter as string,
           });
     const changed =
-      fileChange !== "unchanged" || secrets.length > 0 || reencrypted.length > 0 || members.gained.length + members.lost.length + members.keyChanged.length + (members.requested?.length ?? 0) > 0;
+      fileChange !== "unchanged" || envProblems.length > 0 || exposedDuring.length > 0 || secrets.length > 0 || reencrypted.length > 0 || members.gained.length + members.lost.length + members.keyChanged.length + (members.requested?.length ?? 0) > 0;
     if (changed) {
       environments.push({
         environment,
@@ -765,10 +887,16 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         problems: envProblems,
         ...(clearComments.length === 0 ? {} : { clearComments }),
         ...(comments.length === 0 ? {} : { comments }),
+        ...(exposedDuring.length === 0 ? {} : { exposedDuring }),
       });
     }
     problems.push(...envProblems);
   }
+
+  // a value in clear text in a commit of the range (then encrypted or removed again): the merged
+  // history holds it whatever the head says, and every clone of it
+  problems.push(...clearValuesInRange(base, head, envRange, w));
+  problems.push(...credentialsInRange(base, head, (inputs.rangeVersions ?? []).filter((v) => !v.path.endsWith(".enc.yaml") || inSecretsDir(v.path)), w));
 
   // a change may not weaken the rules that judge it: report it, and judge it by the base's severities
   const baseUsable = base.index !== undefined && base.index.projectUsable && baseConfig !== undefined;
@@ -1005,8 +1133,12 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     },
     ...(inputs.committedAlso ?? []),
   ];
+  // and the earlier versions of the base's history: a `mac` and `lastmodified` pasted from any of them
+  // over other values (an entry deleted, two values swapped) is a hand edit as much as the base's
+  const history = (rel: string): string[] =>
+    [...new Set([rel, renamed.get(rel), baseFileOf(rel)])].flatMap((p) => (p === undefined ? [] : (inputs.earlierVersions?.get(p) ?? []).map((v) => v.text)));
   const committed = (rel: string): string[] | undefined => {
-    const texts = readers.map((read) => read(rel)).filter((t): t is string => typeof t === "string");
+    const texts = [...new Set([...readers.map((read) => read(rel)).filter((t): t is string => typeof t === "string"), ...history(rel)])];
     return texts.length === 0 ? undefined : texts;
   };
   const headDiagnostics = baseUsable
@@ -1261,6 +1393,99 @@ function sharedWithOtherEnvironment(
     }
   }
   return undefined;
+}
+
+/**
+ * `plaintext` problems for the values that a version of an environment file written by a commit of
+ * the range holds in clear text, when neither the base's nor the head's file of that path holds the
+ * same name with the same text (those the base had are not this change's; the head's are reported
+ * with the head). One per version, naming the names, never a value.
+ */
+function clearValuesInRange(base: ReviewState, head: ReviewState, versions: readonly PathVersion[], w: FindingWording): ReviewProblem[] {
+  const out: ReviewProblem[] = [];
+  const clearOf = (text: string, path: string): Map<string, string> => {
+    const environment = environmentOfFileName(path.slice(path.lastIndexOf("/") + 1)) ?? "";
+    const file = parseEnvironmentFile(text, path, environment);
+    return new Map(file.entries.filter((e) => !e.encrypted && !e.empty).map((e) => [e.name, text.slice(e.valueRange.start, e.valueRange.end)]));
+  };
+  const reported = new Set<string>();
+  for (const v of versions) {
+    const environment = environmentOfFileName(v.path.slice(v.path.lastIndexOf("/") + 1));
+    if (environment === undefined) continue;
+    const clear = clearOf(v.text, v.path);
+    if (clear.size === 0) continue;
+    const known = new Set<string>();
+    for (const state of [base, head]) {
+      const text = state.readText(v.path);
+      if (typeof text === "string") for (const [name, raw] of clearOf(text, v.path)) known.add(`${name}\u0000${raw}`);
+    }
+    const names = [...clear].filter(([name, raw]) => !known.has(`${name}\u0000${raw}`) && !reported.has(`${v.path}\u0000${name}\u0000${raw}`)).map(([name]) => name);
+    if (names.length === 0) continue;
+    for (const [name, raw] of clear) reported.add(`${v.path}\u0000${name}\u0000${raw}`);
+    out.push({
+      kind: "plaintext",
+      environment,
+      file: v.path,
+      commit: v.commit,
+      message:
+        `${w.path(v.path)} at commit ${v.commit.slice(0, 10)} of this change holds ${names.length === 1 ? `the value of ${names[0]}` : `the values of ${listed(names)}`} in clear text ` +
+        `(encrypted or removed again later): the commit is in this branch's history, and merging it puts the value in every clone; treat ${names.length === 1 ? "it" : "them"} as leaked and change ` +
+        `${names.length === 1 ? "it" : "them"} at the provider, and drop that commit from the branch (\`git rebase -i\`, or squash) before it is merged`,
+    });
+  }
+  return out;
+}
+
+/**
+ * `plaintext` problems for the well-known credential formats (`plaintext-credential`'s) in the
+ * versions of the project's YAML files that the commits of the range wrote and a later one took out
+ * again: in stellar.yaml and the catalog every line, in an environment file its comments (a value
+ * in clear is {@link clearValuesInRange}'s), in a config file the checker reads (the base's or the
+ * head's `config.include`/`exclude`) every line. A line the base's or the head's file of that path
+ * holds is not reported here (the head's own are the checker's). One per version, never a value.
+ */
+function credentialsInRange(base: ReviewState, head: ReviewState, versions: readonly PathVersion[], w: FindingWording): ReviewProblem[] {
+  const configs = [head.index?.project, base.index?.project].flatMap((c) => (c === undefined ? [] : [new GlobFilter(c.include, c.exclude)]));
+  const catalogs = new Set([head.index?.catalog?.path, base.index?.catalog?.path].filter((p): p is string => p !== undefined));
+  const found = (text: string, path: string): { line: number; text: string; what: string }[] => {
+    const hits = path.endsWith(".enc.yaml")
+      ? commentCredentials(text)
+      : path === PROJECT_FILE || catalogs.has(path) || configs.some((f) => f.matches(path))
+        ? credentialLines(text)
+        : [];
+    if (hits.length === 0) return [];
+    const lines = textLines(text);
+    return hits.map((h) => {
+      const at = lines.findIndex((l) => l.start <= h.range.start && h.range.start <= l.start + l.text.length);
+      return { line: at + 1, text: text.slice(h.range.start, h.range.end).trim(), what: h.what };
+    });
+  };
+  const out: ReviewProblem[] = [];
+  const reported = new Set<string>();
+  for (const v of versions) {
+    const hits = found(v.text, v.path);
+    if (hits.length === 0) continue;
+    const known = new Set<string>();
+    for (const state of [base, head]) {
+      const text = state.readText(v.path);
+      if (typeof text === "string") for (const h of found(text, v.path)) known.add(h.text);
+    }
+    const fresh = hits.filter((h) => !known.has(h.text) && !reported.has(`${v.path}\u0000${h.text}`));
+    if (fresh.length === 0) continue;
+    for (const h of hits) reported.add(`${v.path}\u0000${h.text}`);
+    const first = fresh[0] as { line: number; what: string };
+    out.push({
+      kind: "plaintext",
+      file: v.path,
+      line: first.line,
+      commit: v.commit,
+      message:
+        `${w.path(v.path)}:${first.line} at commit ${v.commit.slice(0, 10)} of this change holds ${first.what}${fresh.length > 1 ? ` (and ${fresh.length - 1} more line${fresh.length === 2 ? "" : "s"} with a credential)` : ""} in clear text, ` +
+        `taken out again later: the commit is in this branch's history, and merging it puts the credential in every clone; treat it as leaked and change it at the provider, ` +
+        `and drop that commit from the branch (\`git rebase -i\`, or squash) before it is merged`,
+    });
+  }
+  return out;
 }
 
 /**

@@ -110,3 +110,59 @@ export async function retiredKeyProvenWith(
   }
   return undefined;
 }
+
+/** A committed version of an environment file that a review compares the head with, wherever it was. */
+export interface PathVersion {
+  /** The commit that holds it (full id). */
+  commit: string;
+  /** Its path, relative to the project root. */
+  path: string;
+  text: string;
+}
+
+/** The head's data key, wrapped by another version for keys the head has no stanza for. */
+export interface KeyLeftBehind {
+  /** The first such version (in the order given). */
+  version: PathVersion;
+  /** Which ciphertext that version and the head share. */
+  proof: string;
+  /** The labels of the stanzas no longer there (labels prove nothing; they name who it claimed to be for), over every such version. */
+  labels: string[];
+  /** How many versions wrapped it so. */
+  versions: number;
+}
+
+/**
+ * The versions of `versions` that share the head's data key (a value ciphertext under the same
+ * name or a wrapped key, not the MAC, which can be pasted: see {@link sharedCiphertext}) and hold an age stanza whose
+ * envelope is neither the head's nor one of `known` (the base's own version of the file, whose
+ * dropped stanzas the base-to-head comparison judges): whoever such a stanza was wrapped for
+ * unwrapped the data key the head still uses. E.g. a member added in one commit of a pull request
+ * and taken out again by a revert (the file is the base's byte for byte), or an environment renamed
+ * with a member's stanza cut out of its moved file. Undefined when none. Pure.
+ */
+export function keyLeftBehind(headText: string, known: readonly (string | null | undefined)[], versions: readonly PathVersion[]): KeyLeftBehind | undefined {
+  const head = parse(headText);
+  if (head === undefined) return undefined;
+  const headNoMac: SecretsFile = { ...head, metadata: { ...head.metadata, mac: "" } };
+  const kept = new Set(head.metadata.age.map((s) => envelopeOf(s.enc)));
+  for (const text of known) for (const s of parse(text)?.metadata.age ?? []) kept.add(envelopeOf(s.enc));
+  let found: KeyLeftBehind | undefined;
+  const seen = new Set<string>();
+  for (const version of versions) {
+    if (version.text === headText || seen.has(version.text)) continue;
+    seen.add(version.text);
+    const old = parse(version.text);
+    if (old === undefined) continue;
+    const gone = old.metadata.age.filter((s) => !kept.has(envelopeOf(s.enc)));
+    if (gone.length === 0) continue;
+    // a value ciphertext or a wrapped key, not the MAC: a MAC pasted from another file proves no key (that is stale-mac)
+    const proof = sharedCiphertext(headNoMac, { ...old, metadata: { ...old.metadata, mac: "" } });
+    if (proof === undefined) continue;
+    const labels = gone.map((s) => s.recipient.trim());
+    if (found === undefined) found = { version, proof, labels: [], versions: 0 };
+    found.versions++;
+    for (const l of labels) if (!found.labels.includes(l)) found.labels.push(l);
+  }
+  return found;
+}
