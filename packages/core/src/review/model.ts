@@ -1088,11 +1088,17 @@ export function secretCounts(environments: readonly EnvironmentReview[]): { secr
   return { secretsAdded: names.added.size, secretsChanged: names.changed.size, secretsRemoved: names.removed.size };
 }
 
+/** The public keys a message names in full: age keys (`age1…`) and SSH ed25519 keys (`ssh-ed25519 AAAA…`). */
+function keysNamed(message: string): string[] {
+  return message.match(/\bage1[0-9a-z]{20,}|\bssh-ed25519 AAAA[0-9A-Za-z+/]+=*/g) ?? [];
+}
+
 /**
  * One cause per member removed from stellar.yaml by hand whose key still opens files
  * (`removedByHand`: their non-member-recipient problems), when it explains more than one problem:
- * those problems and the checker errors that name the same key (`sops-config-drift` in
- * `.sops.yaml`, `recipient-drift`) get its id as their {@link ReviewProblem.cause}.
+ * those problems and the checker errors that name the same key and no other (`sops-config-drift` in
+ * `.sops.yaml`, `recipient-drift`) get its id as their {@link ReviewProblem.cause}. A checker error that
+ * names another key too (one this change added to the same creation rule) stays a problem of its own.
  */
 function removedByHandCauses(problems: readonly ReviewProblem[], removedByHand: ReadonlyMap<ReviewProblem, { member: string; recipient: string }>, w: FindingWording): ReviewCause[] {
   const byKey = new Map<string, { member: string; recipient: string; problems: ReviewProblem[] }>();
@@ -1103,7 +1109,11 @@ function removedByHandCauses(problems: readonly ReviewProblem[], removedByHand: 
   }
   const causes: ReviewCause[] = [];
   for (const { member, recipient, problems: own } of byKey.values()) {
-    const drift = problems.filter((p) => p.kind === "checker-error" && p.cause === undefined && /^(sops-config-drift|recipient-drift): /.test(p.message) && p.message.includes(recipient));
+    // only a finding that names no key but theirs: one that also names another (a key this change added to the
+    // same creation rule, a member the file is not encrypted for) is a problem of its own, never told under this cause
+    const drift = problems.filter(
+      (p) => p.kind === "checker-error" && p.cause === undefined && /^(sops-config-drift|recipient-drift): /.test(p.message) && keysNamed(p.message).every((k) => k === recipient) && keysNamed(p.message).length > 0,
+    );
     const all = problems.filter((p) => own.includes(p) || drift.includes(p));
     if (all.length < 2) continue;
     const id = `member-removed-by-hand:${member}`;
