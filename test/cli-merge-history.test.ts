@@ -4,7 +4,7 @@
  * (two merge bases: git merges them first, into a virtual base, with `merge.stellar.recursive`),
  * and a clone that checks files out with CRLF (`core.autocrlf=true`).
  */
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { decryptSecrets } from "../packages/sops/src/index.js";
@@ -90,6 +90,56 @@ describe("git's merge machinery and environment files", () => {
     expect(await values(s, alice)).toEqual({ stripe_api_key: "sk_A", zendesk_token: "zd_A", twilio_token: "tw_B" });
     s.commit("merge a");
     expect((await s.run(["check"])).code).toBe(0);
+  });
+
+  it("a criss-cross merge whose merge bases cannot be merged (members changed differently) reports a secret one side removed since, instead of bringing it back", async () => {
+    const { s, alice } = await project();
+    await set(s, "legacy_token", "lt_LEAKED");
+    const bob = s.keygen("bob");
+    const carol = s.keygen("carol");
+    expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "production"])).code).toBe(0);
+    s.commit("bob joins");
+    s.git(["checkout", "-q", "-b", "a"]);
+    expect((await s.run(["members", "add", "carol", carol.recipient, "--env", "production"])).code).toBe(0);
+    s.commit("a: carol joins");
+    s.git(["checkout", "-q", "-b", "b", "main"]);
+    expect((await s.run(["members", "rm", "bob", "--env", "production"])).code).toBe(0);
+    s.commit("b: bob leaves");
+    // the criss-cross: each merge keeps its own file, then settles the members (carol in, bob out) with rotate-key
+    const settle = async (message: string): Promise<void> => {
+      s.git(["checkout", "-q", "--ours", "--", PROD, ".sops.yaml"]);
+      writeFileSync(join(s.repo, "stellar.yaml"), `version: 1\nsecrets_dir: secrets\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n      carol: ${carol.recipient}\n`);
+      const r = await s.run(["rotate-key", "--env", "production"]);
+      expect(r.code, r.stderr).toBe(0);
+      s.commit(message);
+    };
+    s.git(["checkout", "-q", "a"]);
+    expect(tryGit(s, ["merge", "-q", "--no-edit", "b"]).ok).toBe(false);
+    await settle("a merges b");
+    s.git(["checkout", "-q", "b"]);
+    expect(tryGit(s, ["merge", "-q", "--no-edit", "a~1"]).ok).toBe(false);
+    await settle("b merges a");
+    // after the criss-cross: a removes the leaked token, b sets another secret
+    s.git(["checkout", "-q", "a"]);
+    expect((await s.run(["rm", "legacy_token", "--env", "production", "--yes"])).code).toBe(0);
+    s.commit("a: remove the leaked token");
+    s.git(["checkout", "-q", "b"]);
+    await set(s, "twilio_token", "tw_B");
+    s.commit("b: twilio");
+    s.git(["checkout", "-q", "a"]);
+    expect(s.git(["merge-base", "--all", "a", "b"]).trim().split("\n")).toHaveLength(2);
+
+    const merge = tryGit(s, ["merge", "--no-edit", "b"]);
+    expect(merge.ok, merge.out).toBe(false);
+    expect(merge.out).toContain("the two merge bases of this criss-cross merge could not be merged (MERGE_CONFLICT)");
+    expect(merge.out).toContain("legacy_token  (ours: removed, theirs: added)");
+    // ours' state: the token stays removed until resolve says otherwise
+    expect(await values(s, alice)).not.toHaveProperty("legacy_token");
+    const check = await s.run(["check"]);
+    expect(check.stdout + check.stderr).toContain("error unresolved-merge");
+    await resolve(s, "legacy_token", "--ours");
+    await resolve(s, "twilio_token", "--theirs");
+    expect(await values(s, alice)).toEqual({ stripe_api_key: "sk_BASE", twilio_token: "tw_B" });
   });
 
   it("git merge --squash (no MERGE_HEAD): a conflicting secret is recorded, and resolve --theirs takes the squashed tip's value", async () => {
