@@ -471,6 +471,26 @@ describe("buildReview over whole repositories", () => {
     expect(again.environments.find((e) => e.environment === "production")?.clearComments).toBeUndefined();
   });
 
+  it("points at a clear comment added after a value or a metadata field on its line, or inside or after the sops metadata, as at a whole-line one", async () => {
+    const { base } = await project();
+    const text = base[PROD] as string;
+    const lineOf = (t: string, needle: string): number => t.split("\n").findIndex((l) => l.includes(needle)) + 1;
+    const variants = [
+      text.replace(/^(stripe_api_key: ENC\[[^\]]*\])$/m, "$1 # token=hunter2"),
+      text.replace(/^( {4}mac: .*)$/m, "$1 # token=hunter2"),
+      text.replace("sops:\n", "sops:\n    # token=hunter2\n"),
+      `${text}# token=hunter2\n`,
+    ];
+    for (const v of variants) {
+      const report = buildReview(at("HEAD", base), at("working tree", { ...base, [PROD]: v }));
+      expect(env(report, "production").clearComments, v).toEqual([lineOf(v, "hunter2")]);
+    }
+    // the same comment on a line whose value changed is not new
+    const moved = (variants[0] as string).replace(/^(stripe_api_key: ENC\[[^\]]*\])/m, "stripe_api_key: ENC[AES256_GCM,data:AAAA,iv:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]");
+    const again = buildReview(at("HEAD", { ...base, [PROD]: variants[0] as string }), at("working tree", { ...base, [PROD]: moved }));
+    expect(again.environments.find((e) => e.environment === "production")?.clearComments).toBeUndefined();
+  });
+
   it("flags a secrets file that became plaintext, and a file that is not UTF-8, never fingerprinting a plaintext", async () => {
     const { base } = await project();
     const report = buildReview(at("HEAD", base), at("working tree", { ...base, [STAGING]: "stripe_api_key: sk_live_PLAINplain5555\n" }));

@@ -7,7 +7,7 @@
  * reads, prints or fingerprints a plaintext value.
  */
 import { diffReferences, type ReferenceChange } from "./references.js";
-import { ciphertextIdentity, createHash, environmentFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, commentOfLine, createHash, environmentFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
 import { diffComments, type CommentChange } from "./comments.js";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
@@ -371,18 +371,27 @@ function editedConfigOf(
 }
 
 /**
- * The 1-based lines of `after`'s clear-text comment lines (`#` not followed by sops' `ENC[`) that
- * `before` does not have (compared by their text, as many times as it has them).
+ * The 1-based lines of `after`'s clear-text comments (`#` not followed by sops' `ENC[`): whole
+ * lines, and comments after a value or a metadata field on its line, anywhere in the file (the
+ * sops metadata too), that `before` does not have (compared by their text, as many times as it has them).
  */
 function newClearComments(before: string, after: string): number[] {
-  const clear = /^\s*#(?!ENC\[)/;
+  // a whole-line comment, or one after a value or a metadata field on its line (not sops' #ENC[...])
+  const clear = (line: string): string | undefined => {
+    const c = commentOfLine(line);
+    return c === undefined || c.startsWith("ENC[") ? undefined : `#${c.trimEnd()}`;
+  };
   const had = new Map<string, number>();
-  for (const line of before.split(/\r?\n/)) if (clear.test(line)) had.set(line.trim(), (had.get(line.trim()) ?? 0) + 1);
+  for (const line of before.split(/\r?\n/)) {
+    const c = clear(line);
+    if (c !== undefined) had.set(c, (had.get(c) ?? 0) + 1);
+  }
   const out: number[] = [];
   for (const [i, line] of after.split(/\r?\n/).entries()) {
-    if (!clear.test(line)) continue;
-    const n = had.get(line.trim()) ?? 0;
-    if (n > 0) had.set(line.trim(), n - 1);
+    const c = clear(line);
+    if (c === undefined) continue;
+    const n = had.get(c) ?? 0;
+    if (n > 0) had.set(c, n - 1);
     else out.push(i + 1);
   }
   return out;
