@@ -159,6 +159,34 @@ describe("git's merge machinery and environment files", () => {
     expect((await s.run(["check"])).code).toBe(0);
   });
 
+  it("a SQUASH_MSG left from an abandoned git merge --squash is not the other side of a later conflict (git stash pop): resolve --theirs refuses it", async () => {
+    const { s, alice } = await project();
+    // a change stashed for later
+    await set(s, "stripe_api_key", "sk_LOCAL");
+    s.git(["stash", "-q"]);
+    await set(s, "stripe_api_key", "sk_OTHER");
+    s.commit("other");
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set(s, "stripe_api_key", "sk_FEATURE");
+    s.commit("feature");
+    s.git(["checkout", "-q", "main"]);
+    // a squash begun and abandoned by restoring the files: git leaves SQUASH_MSG behind (stash pop keeps it)
+    s.git(["merge", "--squash", "feature"]);
+    s.git(["restore", "--staged", "--worktree", "."]);
+    expect(tryGit(s, ["stash", "pop"]).ok).toBe(false);
+    expect(await values(s, alice)).toEqual({ stripe_api_key: "sk_OTHER" });
+    const r = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(r.code, r.stdout + r.stderr).not.toBe(0);
+    expect(r.stderr).toContain("SQUASH_MSG");
+    // nor the whole file
+    const whole = await s.run(["resolve", "--env", "production", "--theirs"]);
+    expect(whole.code, whole.stdout + whole.stderr).not.toBe(0);
+    expect(whole.stderr).toContain("SQUASH_MSG");
+    // nothing was taken from the squashed branch
+    expect(await values(s, alice)).toEqual({ stripe_api_key: "sk_OTHER" });
+    expect((await s.run(["resolve", "stripe_api_key", "--env", "production", "--ours"])).code).toBe(0);
+  });
+
   it("on a clone with core.autocrlf=true (the merged file checked out with CRLF), an unresolved secret is still reported and resolved", async () => {
     const { s, alice } = await project();
     s.git(["config", "core.autocrlf", "true"]);
