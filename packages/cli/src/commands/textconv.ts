@@ -63,7 +63,7 @@ export function renderTextconv(text: string, path: string, members: ReadonlyMap<
     for (const stored of c?.header ?? []) out.push(commentLine("at the top", stored));
     for (const e of file.entries) {
       for (const stored of c?.above.get(e.name) ?? []) out.push(commentLine(`above ${e.name}`, stored));
-      out.push(`${e.name}: ${e.raw === "" ? "(empty)" : `fp:${fingerprint(e.raw)}`}`);
+      out.push(`${shownName(e.name)}: ${e.raw === "" ? "(empty)" : `fp:${fingerprint(e.raw)}`}`);
       const inline = c?.inline.get(e.name);
       if (inline !== undefined) out.push(commentLine(`after ${e.name}`, inline));
     }
@@ -92,13 +92,21 @@ export function renderTextconv(text: string, path: string, members: ReadonlyMap<
   for (const d of model.diagnostics) out.push(`#   line ${d.line}: ${d.message}`);
   for (const e of model.entries) {
     const raw = text.slice(e.valueRange.start, e.valueRange.end);
-    out.push(`${e.name}: ${e.empty ? "(empty)" : e.encrypted ? `fp:${fingerprint(raw)}` : "PLAINTEXT (not encrypted; value not shown)"}`);
+    out.push(`${shownName(e.name)}: ${e.empty ? "(empty)" : e.encrypted ? `fp:${fingerprint(raw)}` : "PLAINTEXT (not encrypted; value not shown)"}`);
   }
   if (model.recipients !== undefined) {
     out.push("", "# recipients (who can decrypt)");
     for (const r of model.recipients) out.push(`${members.get(r) ?? "(not a member)"} ${r}`);
   }
   return lines(out);
+}
+
+/**
+ * A secret's name as its line shows it: quoted when it starts with `#` or `"` or holds a space, so
+ * that no name (any YAML key a file holds) reads as one of the view's comment, header or recipient lines.
+ */
+function shownName(name: string): string {
+  return /^[#"]|\s/.test(name) ? `"${name}"` : name;
 }
 
 /**
