@@ -4,7 +4,7 @@
  * (two merge bases: git merges them first, into a virtual base, with `merge.stellar.recursive`),
  * and a clone that checks files out with CRLF (`core.autocrlf=true`).
  */
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { decryptSecrets } from "../packages/sops/src/index.js";
@@ -92,6 +92,56 @@ describe("git's merge machinery and environment files", () => {
     expect((await s.run(["check"])).code).toBe(0);
   });
 
+  it("a criss-cross merge whose merge bases cannot be merged (members changed differently) reports a secret one side removed since, instead of bringing it back", async () => {
+    const { s, alice } = await project();
+    await set(s, "legacy_token", "lt_LEAKED");
+    const bob = s.keygen("bob");
+    const carol = s.keygen("carol");
+    expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "production"])).code).toBe(0);
+    s.commit("bob joins");
+    s.git(["checkout", "-q", "-b", "a"]);
+    expect((await s.run(["members", "add", "carol", carol.recipient, "--env", "production"])).code).toBe(0);
+    s.commit("a: carol joins");
+    s.git(["checkout", "-q", "-b", "b", "main"]);
+    expect((await s.run(["members", "rm", "bob", "--env", "production"])).code).toBe(0);
+    s.commit("b: bob leaves");
+    // the criss-cross: each merge keeps its own file, then settles the members (carol in, bob out) with rotate-key
+    const settle = async (message: string): Promise<void> => {
+      s.git(["checkout", "-q", "--ours", "--", PROD, ".sops.yaml"]);
+      writeFileSync(join(s.repo, "stellar.yaml"), `version: 1\nsecrets_dir: secrets\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n      carol: ${carol.recipient}\n`);
+      const r = await s.run(["rotate-key", "--env", "production"]);
+      expect(r.code, r.stderr).toBe(0);
+      s.commit(message);
+    };
+    s.git(["checkout", "-q", "a"]);
+    expect(tryGit(s, ["merge", "-q", "--no-edit", "b"]).ok).toBe(false);
+    await settle("a merges b");
+    s.git(["checkout", "-q", "b"]);
+    expect(tryGit(s, ["merge", "-q", "--no-edit", "a~1"]).ok).toBe(false);
+    await settle("b merges a");
+    // after the criss-cross: a removes the leaked token, b sets another secret
+    s.git(["checkout", "-q", "a"]);
+    expect((await s.run(["rm", "legacy_token", "--env", "production", "--yes"])).code).toBe(0);
+    s.commit("a: remove the leaked token");
+    s.git(["checkout", "-q", "b"]);
+    await set(s, "twilio_token", "tw_B");
+    s.commit("b: twilio");
+    s.git(["checkout", "-q", "a"]);
+    expect(s.git(["merge-base", "--all", "a", "b"]).trim().split("\n")).toHaveLength(2);
+
+    const merge = tryGit(s, ["merge", "--no-edit", "b"]);
+    expect(merge.ok, merge.out).toBe(false);
+    expect(merge.out).toContain("the two merge bases of this criss-cross merge could not be merged (MERGE_CONFLICT)");
+    expect(merge.out).toContain("legacy_token  (ours: removed, theirs: added)");
+    // ours' state: the token stays removed until resolve says otherwise
+    expect(await values(s, alice)).not.toHaveProperty("legacy_token");
+    const check = await s.run(["check"]);
+    expect(check.stdout + check.stderr).toContain("error unresolved-merge");
+    await resolve(s, "legacy_token", "--ours");
+    await resolve(s, "twilio_token", "--theirs");
+    expect(await values(s, alice)).toEqual({ stripe_api_key: "sk_BASE", twilio_token: "tw_B" });
+  });
+
   it("git merge --squash (no MERGE_HEAD): a conflicting secret is recorded, and resolve --theirs takes the squashed tip's value", async () => {
     const { s, alice } = await project();
     s.git(["checkout", "-q", "-b", "feature"]);
@@ -107,6 +157,34 @@ describe("git's merge machinery and environment files", () => {
     expect(await resolve(s, "stripe_api_key", "--theirs")).toContain("from theirs (SQUASH_MSG");
     expect(await values(s, alice)).toEqual({ stripe_api_key: "sk_FEATURE", zendesk_token: "zd_FEATURE" });
     expect((await s.run(["check"])).code).toBe(0);
+  });
+
+  it("a SQUASH_MSG left from an abandoned git merge --squash is not the other side of a later conflict (git stash pop): resolve --theirs refuses it", async () => {
+    const { s, alice } = await project();
+    // a change stashed for later
+    await set(s, "stripe_api_key", "sk_LOCAL");
+    s.git(["stash", "-q"]);
+    await set(s, "stripe_api_key", "sk_OTHER");
+    s.commit("other");
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set(s, "stripe_api_key", "sk_FEATURE");
+    s.commit("feature");
+    s.git(["checkout", "-q", "main"]);
+    // a squash begun and abandoned by restoring the files: git leaves SQUASH_MSG behind (stash pop keeps it)
+    s.git(["merge", "--squash", "feature"]);
+    s.git(["restore", "--staged", "--worktree", "."]);
+    expect(tryGit(s, ["stash", "pop"]).ok).toBe(false);
+    expect(await values(s, alice)).toEqual({ stripe_api_key: "sk_OTHER" });
+    const r = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(r.code, r.stdout + r.stderr).not.toBe(0);
+    expect(r.stderr).toContain("SQUASH_MSG");
+    // nor the whole file
+    const whole = await s.run(["resolve", "--env", "production", "--theirs"]);
+    expect(whole.code, whole.stdout + whole.stderr).not.toBe(0);
+    expect(whole.stderr).toContain("SQUASH_MSG");
+    // nothing was taken from the squashed branch
+    expect(await values(s, alice)).toEqual({ stripe_api_key: "sk_OTHER" });
+    expect((await s.run(["resolve", "stripe_api_key", "--env", "production", "--ours"])).code).toBe(0);
   });
 
   it("on a clone with core.autocrlf=true (the merged file checked out with CRLF), an unresolved secret is still reported and resolved", async () => {

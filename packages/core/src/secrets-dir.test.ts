@@ -68,6 +68,10 @@ describe("SOPS metadata (SOPS-FORMAT §8.1, §8.4)", () => {
     expect(at(text.replace(/^ {4}version: .*\n/m, ""))).toEqual([`unencrypted-secrets-file ${sopsLine}:1 sops`]);
     for (const v of ['""', "3.10", "banana", "3.10.2junk"]) expect(at(withVersion(v)), v).toEqual([`unencrypted-secrets-file ${versionLine}:5 version`]);
     expect(at(withVersion("v3.10.2"))).toEqual([]);
+    // a comment after the version on its line is no part of it (YAML; sops reads 3.10.2)
+    expect(at(withVersion("3.10.2 # pinned for the CI image"))).toEqual([]);
+    expect(at(withVersion('"3.10.2"  # pinned'))).toEqual([]);
+    expect(at(withVersion("3.10 # pinned"))).toEqual([`unencrypted-secrets-file ${versionLine}:5 version`]);
     expect(parseEnvironmentFile(withVersion("3.10"), PATH, "staging").diagnostics[0]?.message).toContain('sops.version "3.10" is not a version X.Y.Z');
     // also when the file has plaintext too (the metadata is then read by the fallback)
     const both = withVersion('""').replace(/^a_key: .*$/m, "a_key: fake-clear");

@@ -19,7 +19,7 @@ import {
   type AgeEnvelopeInfo,
   type SecretsFile,
 } from "@stellar-secrets/sops";
-import { findExcessiveNesting } from "@stellar-secrets/sops";
+import { commentOfLine, findExcessiveNesting } from "@stellar-secrets/sops";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js";
@@ -225,7 +225,10 @@ function metadataKeyRange(text: string, sopsStart: number, key: string): TextRan
 function rawVersion(text: string, sopsStart: number): string | undefined {
   const r = metadataKeyRange(text, sopsStart, "version");
   if (r === undefined) return undefined;
-  const raw = text.slice(r.end + 1, lineEndAt(text, r.end)).trim();
+  const line = text.slice(r.end + 1, lineEndAt(text, r.end)).replace(/\r$/, "");
+  // a comment after the value on its line is no part of it (YAML)
+  const comment = commentOfLine(line);
+  const raw = (comment === undefined ? line : line.slice(0, line.length - comment.length - 1)).trim();
   return raw.replace(/^(["'])(.*)\1$/, "$2");
 }
 

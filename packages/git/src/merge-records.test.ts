@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -35,6 +35,15 @@ describe("merge records", () => {
     mkdirSync(join(d, "main", "elsewhere"));
     expect(findGitLocation(join(d, "main", "project"), { GIT_DIR: "elsewhere" })?.gitDir).toBe(join(d, "main", "elsewhere"));
     expect(findGitLocation(join(d, "wt"), { GIT_DIR: ".git" })?.gitDir).toBe(join(d, "main", ".git", "worktrees", "wt"));
+  });
+
+  it("find the repository of a project reached through a symbolic link, as git does from the real path (a record is not skipped)", () => {
+    const d = realpathSync(temp());
+    mkdirSync(join(d, "repo", ".git"), { recursive: true });
+    mkdirSync(join(d, "repo", "infra", "secrets"), { recursive: true });
+    mkdirSync(join(d, "elsewhere"));
+    symlinkSync(join(d, "repo", "infra", "secrets"), join(d, "elsewhere", "secrets"));
+    expect(findGitLocation(join(d, "elsewhere", "secrets"), {})).toEqual({ top: join(d, "repo"), gitDir: join(d, "repo", ".git") });
   });
 
   it("write, read (keyed by path under the project root), and remove a record", async () => {

@@ -27,13 +27,20 @@ export interface GitLocation {
 /**
  * The git work tree around `start` and its git directory, found on disk: `GIT_DIR` (with
  * `GIT_WORK_TREE`, else the top found above `start`) when it names a folder, else the nearest
- * `.git` above `start` — a folder, or a file `gitdir: PATH` (a linked worktree or a submodule).
- * Undefined outside a git work tree. Never throws.
+ * `.git` above `start` — a folder, or a file `gitdir: PATH` (a linked worktree or a submodule) —
+ * walking up `start`'s real path, as git does (a project reached through a symbolic link). Undefined outside a git work tree. Never throws.
  */
 export function findGitLocation(start: string, env: NodeJS.ProcessEnv): GitLocation | undefined {
   let top: string | undefined;
   let gitDir: string | undefined;
-  for (let dir = resolve(start); ; dir = dirname(dir)) {
+  // git walks up from its physical working folder: a link into a repository is inside it
+  let real = resolve(start);
+  try {
+    real = realpathSync(real);
+  } catch {
+    // absent: walk the path as given
+  }
+  for (let dir = real; ; dir = dirname(dir)) {
     const dotGit = join(dir, ".git");
     try {
       const st = statSync(dotGit);

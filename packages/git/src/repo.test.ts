@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -106,6 +106,33 @@ describe("discoverWorkTree", () => {
       writeFileSync(join(git, "HEAD"), "ref: refs/heads/main\n");
       expect(discoverWorkTree(nested, {})).toEqual({ top: nested, gitDir: git });
       expect(findWorkTree(nested, {})).toEqual({ top: nested, gitDir: git });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("walks up the real path, as git does from its physical working folder: a project reached through a symbolic link into a repository is in it", () => {
+    const dir = fresh();
+    try {
+      // a repository whose project folder is reached through a link from outside it (check LINK, a workspace opened by the link)
+      const top = join(dir, "repo");
+      const git = join(top, ".git");
+      mkdirSync(join(git, "objects"), { recursive: true });
+      mkdirSync(join(git, "refs"));
+      writeFileSync(join(git, "HEAD"), "ref: refs/heads/main\n");
+      mkdirSync(join(top, "infra", "secrets"), { recursive: true });
+      mkdirSync(join(dir, "elsewhere"));
+      const link = join(dir, "elsewhere", "secrets");
+      symlinkSync(join(top, "infra", "secrets"), link);
+      const found = { top: realpathSync(top), gitDir: realpathSync(git) };
+      expect(discoverWorkTree(link, {})).toEqual(found);
+      expect(discoverWorkTree(join(link, "."), {})).toEqual(found);
+      // a .git beside the link is not the repository git finds
+      const decoy = join(dir, "elsewhere", ".git");
+      mkdirSync(join(decoy, "objects"), { recursive: true });
+      mkdirSync(join(decoy, "refs"));
+      writeFileSync(join(decoy, "HEAD"), "ref: refs/heads/main\n");
+      expect(discoverWorkTree(link, {})).toEqual(found);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

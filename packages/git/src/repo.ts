@@ -500,13 +500,17 @@ export function findWorkTree(start: string, env: NodeJS.ProcessEnv): { top: stri
  * {@link findWorkTree}, telling apart what it leaves to git (undefined) from `"none"`: no variable
  * changes discovery, and no folder from `start` up to the file system's root holds a `.git` or looks
  * like a bare repository, so git would say "not a git repository" too (and need not be started).
+ * The walk goes up `start`'s real path (symbolic links resolved), as git's from its physical
+ * working folder does: a project reached through a link into a repository is in that repository,
+ * and `top` is a real path.
  */
 export function discoverWorkTree(start: string, env: NodeJS.ProcessEnv): { top: string; gitDir: string } | "none" | undefined {
   if (DISCOVERY_VARIABLES.some((v) => env[v] !== undefined)) return undefined;
   const isFile = (p: string): boolean => statSync(p, { throwIfNoEntry: false })?.isFile() === true;
   const isDir = (p: string): boolean => statSync(p, { throwIfNoEntry: false })?.isDirectory() === true;
   try {
-    let dir = resolve(start);
+    // git walks up from its physical working folder: a link into a repository is inside it
+    let dir = realpathSync(resolve(start));
     for (;;) {
       const dotGit = join(dir, ".git");
       const st = statSync(dotGit, { throwIfNoEntry: false });

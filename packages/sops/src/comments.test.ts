@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
+  commentOfLine,
   decryptDocument,
   decryptSecrets,
   mergeSecrets,
@@ -114,5 +115,22 @@ describe("comments sops wrote", () => {
     expect(merged.freshKey).toBe(true);
     expect(await commentsOf(merged.text)).toEqual(SOPS_COMMENTS);
     expect(commentLayout(merged.text)).toEqual(LAYOUT);
+  });
+});
+
+describe("commentOfLine", () => {
+  it("finds a whole-line comment and one after a value, never a # inside a value or a quoted scalar", () => {
+    expect(commentOfLine("# top")).toBe(" top");
+    expect(commentOfLine("    #ENC[AES256_GCM,data:x,type:comment]")).toBe("ENC[AES256_GCM,data:x,type:comment]");
+    expect(commentOfLine("a: ENC[AES256_GCM,data:x,type:str] # after\r")).toBe(" after");
+    expect(commentOfLine('    lastmodified: "2026-01-02T03:04:05Z"\t# after')).toBe(" after");
+    expect(commentOfLine("    mac: ENC[AES256_GCM,data:x,type:str]")).toBeUndefined();
+    expect(commentOfLine("a: b#c")).toBeUndefined();
+    expect(commentOfLine('a: "b # c"')).toBeUndefined();
+    expect(commentOfLine("a: 'it''s # c'")).toBeUndefined();
+    expect(commentOfLine('a: "b \\" # c" # d')).toBe(" d");
+    // a quote inside a plain value opens nothing
+    expect(commentOfLine("a: it's fine # c")).toBe(" c");
+    expect(commentOfLine("- recipient: age1abc # c")).toBe(" c");
   });
 });

@@ -26,6 +26,36 @@ function commentLines(text: string, from: number, to: number): string[] {
 }
 
 /**
+ * The comment one YAML line holds, as the text after `#`: a whole-line comment, or one after a value
+ * on its line (a `#` after a space or tab, outside a quoted scalar); undefined when it holds none.
+ * A quote opens a quoted scalar only where one can start (the line's start, after `:`, `-`, `[`,
+ * `{`, `,` or `?`): `it's` in a plain value is no quote. Pure; for keyless views (textconv, review)
+ * that must show that a comment is there wherever it stands, never what it says.
+ */
+export function commentOfLine(line: string): string | undefined {
+  const l = line.replace(/\r$/, "");
+  let quote: '"' | "'" | undefined;
+  let prev = "";
+  for (let i = 0; i < l.length; i++) {
+    const c = l[i]!;
+    if (quote === '"') {
+      if (c === "\\") i++;
+      else if (c === '"') quote = undefined;
+      continue;
+    }
+    if (quote === "'") {
+      if (c === "'" && l[i + 1] === "'") i++;
+      else if (c === "'") quote = undefined;
+      continue;
+    }
+    if (c === "#" && (i === 0 || l[i - 1] === " " || l[i - 1] === "\t")) return l.slice(i + 1);
+    if ((c === '"' || c === "'") && (prev === "" || ":-[{,?".includes(prev))) quote = c;
+    if (c !== " " && c !== "\t") prev = c;
+  }
+  return undefined;
+}
+
+/**
  * The comments of a flat YAML file, found around its entries (`entries` with their ranges, in file
  * order; `metadataStart` the offset of `sops:`). Undefined when the file has none, so that a file
  * without comments parses to exactly what it did before.

@@ -67,7 +67,8 @@ export {
   updateKeys,
   type ParseOptions,
 } from "./secrets-file.js";
-export { mergeSecrets, mergeSecretsGuarded, type GuardedMergeResult, type MergeInput, type MergeResult, type MergeSide, type NameChange, type NameConflict } from "./merge.js";
+export { commentOfLine } from "./comments.js";
+export { mergeSecrets, mergeSecretsGuarded, VIRTUAL_BASE_UNMERGED, type GuardedMergeResult, type MergeInput, type MergeResult, type MergeSide, type NameChange, type NameConflict } from "./merge.js";
 export {
   decryptDocument,
   decryptDocumentBytes,

@@ -160,6 +160,27 @@ describe("mergeSecrets per name", () => {
     expect(plain.conflicts).toEqual([]);
   });
 
+  it("with baseUnknown (a virtual merge base that could not be made): a name only one side holds is a conflict, not taken silently", async () => {
+    // both lineages hold the same values; ours removed db_url (a leaked token), theirs added new_one
+    const ours = await edit(base, (m) => m.delete("db_url"));
+    const theirs = await edit(base, (m) => m.set("new_one", "n"));
+    // as an added-on-both-sides file (no base): ours' removal is undone without a word
+    expect(mergeSecrets({ base: undefined, ours, theirs }).conflicts).toEqual([]);
+    const r = mergeSecrets({ base: undefined, baseUnknown: true, ours, theirs });
+    expect(r.conflicts).toEqual([
+      { name: "db_url", ours: "removed", theirs: "added" },
+      { name: "new_one", ours: "removed", theirs: "added" },
+    ]);
+    // ours' state is kept for each: db_url stays removed until resolve says otherwise
+    const merged = await decryptSecrets(r.text, [alice.identity]);
+    expect(merged.values.has("db_url")).toBe(false);
+    expect(merged.values.has("new_one")).toBe(false);
+    // names both sides hold alike are merged as before; different values are a conflict as before
+    expect(merged.values.get("api_key")).toBe((await decryptSecrets(base.text, [alice.identity])).values.get("api_key"));
+    const both = mergeSecrets({ base: undefined, baseUnknown: true, ours: await edit(base, (m) => m.set("api_key", "o")), theirs: await edit(base, (m) => m.set("api_key", "t")) });
+    expect(both.conflicts).toEqual([{ name: "api_key", ours: "added", theirs: "added" }]);
+  });
+
   it("keeps the plain comment lines at the top of ours", async () => {
     const ours = await edit(base, (m) => m.set("a", "1"));
     const theirs = await edit(base, (m) => m.set("b", "2"));

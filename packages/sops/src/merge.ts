@@ -29,7 +29,22 @@ export interface MergeInput {
    * it leaves in a virtual base. The names are in `conflicts` all the same.
    */
   conflictValue?: string;
+  /**
+   * The common ancestor exists but could not be made: git's virtual merge base of a criss-cross
+   * merge that `merge-file --virtual-base` could not merge (see {@link VIRTUAL_BASE_UNMERGED}).
+   * `base` is then undefined, and a name that only one side holds is a conflict (one side may have
+   * added it, or the other removed it: which is unknown), never taken silently. Names both sides
+   * hold are merged as for a file added on both sides.
+   */
+  baseUnknown?: boolean;
 }
+
+/**
+ * The text `merge-file --virtual-base` writes as git's virtual merge base when the two merge bases
+ * could not be merged (no key, recipients changed differently, a version that cannot be read): the
+ * outer merge reads it as {@link MergeInput.baseUnknown}. A comment line only: no sops file reads as it.
+ */
+export const VIRTUAL_BASE_UNMERGED = "# stellar-secrets: virtual merge base of a criss-cross merge; the merge bases could not be merged\n";
 
 /** How one side changed a name relative to the base. */
 export type NameChange = "added" | "changed" | "removed";
@@ -177,7 +192,12 @@ function planMerge(input: MergeInput): MergePlan | { recipientsConflict: MergeRe
     const ov = o.values.get(name);
     const tv = t.values.get(name);
     let v: string | undefined;
-    if (ov === tv || tv === b) v = ov;
+    if (ov === tv) v = ov;
+    else if (input.baseUnknown === true && b === undefined && (ov === undefined || tv === undefined)) {
+      // the base is unknown: "only one side holds it" may be the other side's removal
+      v = ov;
+      conflicts.push({ name, ours: ov === undefined ? "removed" : "added", theirs: tv === undefined ? "removed" : "added" });
+    } else if (tv === b) v = ov;
     else if (ov === b) v = tv;
     else {
       v = input.conflictValue ?? ov;

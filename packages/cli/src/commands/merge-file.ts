@@ -21,6 +21,7 @@ import {
   isSopsError,
   mergeSecretsGuarded,
   parseSecretsFile,
+  VIRTUAL_BASE_UNMERGED,
   writeFileAtomic,
   type DecryptedSecrets,
   type MergeSide,
@@ -59,8 +60,9 @@ make a virtual merge base (\`git setup\` configures it as \`merge.stellar.recurs
 differently on the two merge bases gets a random value no version holds, so the outer merge reports
 it as changed on both sides (as git's text merge does with the markers it leaves in a virtual
 base) instead of taking one side silently. Nothing is recorded or reported; when nothing of the
-file can be merged (no key, recipients changed differently), the virtual base is left empty: the
-outer merge then merges the file as added on both sides. Exit 0.
+file can be merged (no key, recipients changed differently), the virtual base is one comment line
+saying so: the outer merge then merges the file as added on both sides, and reports each name only
+one side holds (one side may have added it, or the other removed it). Exit 0.
 
 Any other PATH that is not an environment file (<env>.enc.yaml), sent here by a .gitattributes
 line, is not decrypted: it is merged as text by \`git merge-file\`, as git merges it without the
@@ -161,9 +163,11 @@ async function merge(
     opened.push(ours);
     const theirs = await open(theirsText, "their");
     opened.push(theirs);
-    const base = baseText.trim() === "" ? undefined : await open(baseText, "base");
+    // a virtual merge base that could not be made: no base, and a name one side lacks is a conflict
+    const baseUnknown = baseText.replace(/\r\n/g, "\n") === VIRTUAL_BASE_UNMERGED;
+    const base = baseUnknown || baseText.trim() === "" ? undefined : await open(baseText, "base");
     if (base !== undefined) opened.push(base);
-    return await mergeOpened(ctx, display, environment, oursPath, cache, { text: baseText, secrets: base }, { text: oursText, secrets: ours }, { text: theirsText, secrets: theirs }, conflictValue);
+    return await mergeOpened(ctx, display, environment, oursPath, cache, { text: baseText, secrets: base, unknown: baseUnknown }, { text: oursText, secrets: ours }, { text: theirsText, secrets: theirs }, conflictValue);
   } finally {
     for (const s of opened) s.dataKey.fill(0);
   }
@@ -176,7 +180,7 @@ async function mergeOpened(
   environment: string,
   oursPath: string,
   cache: DecryptCache,
-  base: { text: string; secrets: DecryptedSecrets | undefined },
+  base: { text: string; secrets: DecryptedSecrets | undefined; unknown: boolean },
   ours: MergeSide,
   theirs: MergeSide,
   conflictValue: string | undefined,
@@ -189,6 +193,7 @@ async function mergeOpened(
   try {
     result = await mergeSecretsGuarded({
       base: base.secrets === undefined ? undefined : side(base.text, base.secrets),
+      ...(base.unknown ? { baseUnknown: true } : {}),
       ours,
       theirs,
       ...(conflictValue !== undefined ? { conflictValue } : {}),
@@ -270,8 +275,9 @@ async function mergeSopsConfigFile(ctx: CommandContext, say: (line: string) => v
  * of the outer merge (`merge.stellar.recursive`). An environment file is merged per name with a
  * random value for each name the two merge bases changed differently (a value no version holds,
  * so the outer merge reports the name instead of taking one side silently); nothing is recorded or
- * reported (the outer merge does that). When nothing of it can be merged the virtual base is left
- * empty (the outer merge then reads the file as added on both sides). Other files are merged as
+ * reported (the outer merge does that). When nothing of it can be merged the virtual base is
+ * {@link VIRTUAL_BASE_UNMERGED} (the outer merge then reads the file as added on both sides, and a
+ * name only one side holds as a conflict: it may be the other side's removal). Other files are merged as
  * git merges text (with markers, as git leaves them in a virtual base). Always 0 (OURS holds the
  * virtual base), except when git could not merge another file as text.
  */
@@ -302,8 +308,11 @@ async function mergeVirtualBase(
     await merge(ctx, display, environment, oursPath, basePath, oursText, theirsText, `stellar-secrets virtual merge base: changed differently on both merge bases ${randomBytes(16).toString("hex")}`);
   } catch (error) {
     const code = error instanceof CliError ? error.code : "MERGE_FAILED";
-    await writeFileAtomic(resolve(ctx.cwd, oursPath), "");
-    say(`${display}: the two merge bases of this criss-cross merge could not be merged (${code}): the outer merge reads the file as added on both sides`);
+    await writeFileAtomic(resolve(ctx.cwd, oursPath), VIRTUAL_BASE_UNMERGED);
+    say(
+      `${display}: the two merge bases of this criss-cross merge could not be merged (${code}): the outer merge reads the file as added on both sides, ` +
+        "and reports each name only one side holds (that side may have added it, or the other removed it)",
+    );
   }
   return 0;
 }

@@ -170,6 +170,13 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   } else {
     const { ref, commit } = their ?? { ref: "HEAD", commit: await repo.resolve("HEAD") };
     const text = await repo.show(commit, file.split("\\").join("/"));
+    // git leaves SQUASH_MSG behind when a squash is abandoned by restoring files (and `git stash pop`
+    // keeps it): the conflict the merge driver recorded must be with the version it names
+    if (ref === "SQUASH_MSG" && recorded !== undefined && (typeof text !== "string" || sha256Text(text) !== recorded.theirs)) {
+      throw new CliError("NOT_FOUND", `the conflict recorded in ${file} is not with the commit SQUASH_MSG names (${commit.slice(0, 10)}): that SQUASH_MSG is left from an earlier \`git merge --squash\`, so there is no "theirs" to take`, {
+        hint: `keep our value (\`stellar-secrets resolve ${name} --env ${env.name} --ours\`) or give the value (\`--from-stdin\`); \`git reset\` or the next commit removes the stale SQUASH_MSG`,
+      });
+    }
     if (text === null) {
       throw new CliError("MALFORMED_FILE", `${file} at ${ref} is not valid UTF-8 text`, { hint: "use --from-stdin to give the value" });
     }
@@ -246,11 +253,17 @@ async function resolveWholeFile(ctx: CommandContext, root: string, environment: 
       hint: `to delete the file on purpose: \`git rm ${file}\`; or keep the other side (${theirs ? "--ours" : "--theirs"})`,
     });
   }
-  const before = await readFile(path, "utf8").catch(() => undefined);
-  if (before !== text) await writeFileAtomic(path, text);
   const location = findGitLocation(root, ctx.env);
   const recordAs = location === undefined ? undefined : topRelative(location, root, gitPath);
   const record = location === undefined || recordAs === undefined ? undefined : await readUnresolvedMerge(location.gitDir, recordAs);
+  // a SQUASH_MSG left from an abandoned `git merge --squash` is not the other side of the conflict the driver recorded
+  if (theirs && ref === "SQUASH_MSG" && record !== undefined && sha256Text(text) !== record.theirs) {
+    throw new CliError("NOT_FOUND", `the conflict recorded in ${file} is not with the commit SQUASH_MSG names (${commit.slice(0, 10)}): that SQUASH_MSG is left from an earlier \`git merge --squash\`, so there is no "theirs" to keep`, {
+      hint: `keep ours (\`stellar-secrets resolve --env ${environment} --ours\`), or redo the other side's changes with a key; \`git reset\` or the next commit removes the stale SQUASH_MSG`,
+    });
+  }
+  const before = await readFile(path, "utf8").catch(() => undefined);
+  if (before !== text) await writeFileAtomic(path, text);
   if (location !== undefined && recordAs !== undefined) removeUnresolvedMerge(location.gitDir, recordAs);
   const other = theirs ? "our" : "their";
   ctx.stdout.write(

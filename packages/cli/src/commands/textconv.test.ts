@@ -55,6 +55,41 @@ describe("renderTextconv and comments", () => {
   });
 });
 
+describe("renderTextconv and names that look like its other lines", () => {
+  it("quotes a name that starts with # or holds a space, so that a secret never shows as a comment or a recipient line", async () => {
+    const text = await encryptSecrets(new Map([["stripe_api_key", "fake-1"]]), { recipients: [ALICE] });
+    const forged = [`# comment above stripe_api_key (encrypted)`, `# recipients (who can decrypt)`, `alice ${ALICE} wrapped-key fp`];
+    for (const name of forged) {
+      const out = renderTextconv(text.replace("stripe_api_key:", `${JSON.stringify(name)}:`), "secrets/production.enc.yaml", new Map([[ALICE, "alice"]]));
+      const line = out.split("\n").find((l) => l.includes(name));
+      expect(line).toMatch(/^"/);
+      expect(line).toMatch(/: fp:[0-9a-f]{8}$/);
+    }
+    // a plain name is shown as it is
+    expect(renderTextconv(text, "secrets/production.enc.yaml", new Map())).toContain("\nstripe_api_key: fp:");
+  });
+});
+
+describe("renderTextconv and comments the values part does not hold", () => {
+  it("shows a comment in or after the sops metadata (whole line, or after a value) by fingerprint: adding one changes the view, its text never shown", async () => {
+    const text = await encryptSecrets(new Map([["stripe_api_key", "fake-s"]]), { recipients: [ALICE] });
+    const before = renderTextconv(text, "secrets/production.enc.yaml", new Map());
+    const variants = [
+      text.replace("sops:\n", "sops:\n    # TEST-ONLY token=hunter2\n"),
+      text.replace(/^( {4}lastmodified:.*)$/m, "    # TEST-ONLY token=hunter2\n$1"),
+      text.replace(/^( {4}mac: .*)$/m, "$1 # TEST-ONLY token=hunter2"),
+      `${text}# TEST-ONLY token=hunter2\n`,
+    ];
+    for (const v of variants) {
+      const after = renderTextconv(v, "secrets/production.enc.yaml", new Map());
+      expect(after).not.toMatch(/TEST-ONLY|hunter2/);
+      const added = after.split("\n").filter((l) => !before.split("\n").includes(l));
+      expect(added, v).toHaveLength(1);
+      expect(added[0]).toMatch(/^# comment (in|after) the sops metadata \(clear text, not shown\): fp:[0-9a-f]{8}$/);
+    }
+  });
+});
+
 describe("textconvView (what git diff shows for any file sent to the driver)", () => {
   it("names a broken environment file by its base name, so git's temp copy and the work tree's give the same view", () => {
     const broken = bytes("<<<<<<< HEAD\napi_key: ENC[AES256_GCM,data:eA==,iv:eA==,tag:eA==,type:str]\n=======\n>>>>>>> theirs\n");

@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { findProjectRoot, fingerprint, parseEnvironmentFile, parseProjectConfig, PROJECT_FILE } from "@stellar-secrets/core";
-import { createHash, decodeUtf8, environmentOfFileName, escapeControlCharacters, parseEnc, parseSecretsFile } from "@stellar-secrets/sops";
+import { commentOfLine, createHash, decodeUtf8, environmentOfFileName, escapeControlCharacters, parseEnc, parseSecretsFile } from "@stellar-secrets/sops";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -15,7 +15,8 @@ const help = `Usage: stellar-secrets textconv FILE
 
 Prints a keyless view of an environment file for \`git diff\`: one line per secret with the first
 8 hex digits of the SHA-256 of its encrypted string (a changed value changes its line; a
-data-key rotation changes every line), each comment where it stands as a "# comment ..." line with
+data-key rotation changes every line), each comment where it stands (the sops metadata included)
+as a "# comment ..." line with
 a fingerprint of what is stored (an encrypted comment is never decrypted, a clear one never
 repeated), then the file's age recipients, named by the members of
 stellar.yaml where the key is known, with a fingerprint of the wrapped data key. A file that is
@@ -62,11 +63,20 @@ export function renderTextconv(text: string, path: string, members: ReadonlyMap<
     for (const stored of c?.header ?? []) out.push(commentLine("at the top", stored));
     for (const e of file.entries) {
       for (const stored of c?.above.get(e.name) ?? []) out.push(commentLine(`above ${e.name}`, stored));
-      out.push(`${e.name}: ${e.raw === "" ? "(empty)" : `fp:${fingerprint(e.raw)}`}`);
+      out.push(`${shownName(e.name)}: ${e.raw === "" ? "(empty)" : `fp:${fingerprint(e.raw)}`}`);
       const inline = c?.inline.get(e.name);
       if (inline !== undefined) out.push(commentLine(`after ${e.name}`, inline));
     }
     for (const stored of c?.footer ?? []) out.push(commentLine("at the end", stored));
+    // a comment in or after the sops metadata (no place of a value holds it): shown too, or adding one would not show in git diff
+    const meta = file.metadataRange;
+    const scanEnd = file.entries.some((e) => e.nameRange.start > meta.start) ? meta.end : text.length;
+    let at = meta.start;
+    for (const line of text.slice(meta.start, scanEnd).split("\n")) {
+      const stored = commentOfLine(line);
+      if (stored !== undefined) out.push(commentLine(at < meta.end ? "in the sops metadata" : "after the sops metadata", stored));
+      at += line.length + 1;
+    }
     out.push("", "# recipients (who can decrypt)");
     for (const s of file.metadata.age) {
       const recipient = s.recipient.trim();
@@ -82,13 +92,21 @@ export function renderTextconv(text: string, path: string, members: ReadonlyMap<
   for (const d of model.diagnostics) out.push(`#   line ${d.line}: ${d.message}`);
   for (const e of model.entries) {
     const raw = text.slice(e.valueRange.start, e.valueRange.end);
-    out.push(`${e.name}: ${e.empty ? "(empty)" : e.encrypted ? `fp:${fingerprint(raw)}` : "PLAINTEXT (not encrypted; value not shown)"}`);
+    out.push(`${shownName(e.name)}: ${e.empty ? "(empty)" : e.encrypted ? `fp:${fingerprint(raw)}` : "PLAINTEXT (not encrypted; value not shown)"}`);
   }
   if (model.recipients !== undefined) {
     out.push("", "# recipients (who can decrypt)");
     for (const r of model.recipients) out.push(`${members.get(r) ?? "(not a member)"} ${r}`);
   }
   return lines(out);
+}
+
+/**
+ * A secret's name as its line shows it: quoted when it starts with `#` or `"` or holds a space, so
+ * that no name (any YAML key a file holds) reads as one of the view's comment, header or recipient lines.
+ */
+function shownName(name: string): string {
+  return /^[#"]|\s/.test(name) ? `"${name}"` : name;
 }
 
 /**

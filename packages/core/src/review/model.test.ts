@@ -517,6 +517,32 @@ describe("buildReview over whole repositories", () => {
     expect(single.problems.every((p) => p.cause === undefined)).toBe(true);
   });
 
+  it("folds into a member's removed-by-hand cause no finding that also names another key: a key added to .sops.yaml in the same change stays a problem of its own", async () => {
+    const alice = await generateIdentity();
+    const bob = await generateIdentity();
+    const mallory = await generateIdentity();
+    const ENVS = ["development", "production"];
+    const both = { alice: alice.recipient, bob: bob.recipient };
+    const files: Files = { "stellar.yaml": config(Object.fromEntries(ENVS.map((e) => [e, both]))) };
+    for (const e of ENVS) files[`secrets/${e}.enc.yaml`] = await encryptSecrets(new Map([["api_key", `v-${e}`]]), { recipients: [alice.recipient, bob.recipient] });
+    const rule = (e: string, keys: string[]) => `  - path_regex: secrets/${e}\\.enc\\.yaml$\n    age: ${keys.join(",")}\n`;
+    files[".sops.yaml"] = `creation_rules:\n${ENVS.map((e) => rule(e, [alice.recipient, bob.recipient])).join("")}`;
+    // bob deleted from stellar.yaml by hand, and in the same change mallory's key added to production's creation rule
+    const head: Files = {
+      ...files,
+      "stellar.yaml": config(Object.fromEntries(ENVS.map((e) => [e, { alice: alice.recipient }]))),
+      ".sops.yaml": `creation_rules:\n${rule("development", [alice.recipient, bob.recipient])}${rule("production", [alice.recipient, bob.recipient, mallory.recipient])}`,
+    };
+    const report = buildReview(at("HEAD", files), at("working tree", head));
+    const naming = report.problems.filter((p) => p.message.includes(mallory.recipient));
+    expect(naming.map((p) => [p.kind, p.file])).toEqual([["checker-error", ".sops.yaml"]]);
+    // not hidden under bob's cause: text and Markdown show a problem without a cause on its own
+    expect(naming[0]?.cause).toBeUndefined();
+    // bob's cause keeps what names only his key
+    expect(report.causes?.[0]).toMatchObject({ id: "member-removed-by-hand:bob", problems: 3, files: ["secrets/development.enc.yaml", "secrets/production.enc.yaml", ".sops.yaml"] });
+    expect(report.problems.filter((p) => p.cause === undefined)).toHaveLength(1);
+  });
+
   it("counts secrets in the summary, besides values: a secret added to two environments is one secret, two values", async () => {
     const { alice, base } = await project();
     const staging = await decryptSecrets(base[STAGING] as string, [alice.identity]);
@@ -595,6 +621,26 @@ describe("buildReview over whole repositories", () => {
     expect(env(report, "production").clearComments).toEqual([1]);
     expect(report.clean).toBe(true);
     const again = buildReview(at("HEAD", { ...base, [PROD]: commented }), at("working tree", { ...base, [PROD]: `${commented}\n` }));
+    expect(again.environments.find((e) => e.environment === "production")?.clearComments).toBeUndefined();
+  });
+
+  it("points at a clear comment added after a value or a metadata field on its line, or inside or after the sops metadata, as at a whole-line one", async () => {
+    const { base } = await project();
+    const text = base[PROD] as string;
+    const lineOf = (t: string, needle: string): number => t.split("\n").findIndex((l) => l.includes(needle)) + 1;
+    const variants = [
+      text.replace(/^(stripe_api_key: ENC\[[^\]]*\])$/m, "$1 # token=hunter2"),
+      text.replace(/^( {4}mac: .*)$/m, "$1 # token=hunter2"),
+      text.replace("sops:\n", "sops:\n    # token=hunter2\n"),
+      `${text}# token=hunter2\n`,
+    ];
+    for (const v of variants) {
+      const report = buildReview(at("HEAD", base), at("working tree", { ...base, [PROD]: v }));
+      expect(env(report, "production").clearComments, v).toEqual([lineOf(v, "hunter2")]);
+    }
+    // the same comment on a line whose value changed is not new
+    const moved = (variants[0] as string).replace(/^(stripe_api_key: ENC\[[^\]]*\])/m, "stripe_api_key: ENC[AES256_GCM,data:AAAA,iv:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]");
+    const again = buildReview(at("HEAD", { ...base, [PROD]: variants[0] as string }), at("working tree", { ...base, [PROD]: moved }));
     expect(again.environments.find((e) => e.environment === "production")?.clearComments).toBeUndefined();
   });
 

@@ -7,7 +7,7 @@
  * reads, prints or fingerprints a plaintext value.
  */
 import { diffReferences, type ReferenceChange } from "./references.js";
-import { ciphertextIdentity, createHash, environmentFileName, environmentOfFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, commentOfLine, createHash, environmentFileName, environmentOfFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
 import { diffComments, type CommentChange } from "./comments.js";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
@@ -388,18 +388,27 @@ function editedConfigOf(
 }
 
 /**
- * The 1-based lines of `after`'s clear-text comment lines (`#` not followed by sops' `ENC[`) that
- * `before` does not have (compared by their text, as many times as it has them).
+ * The 1-based lines of `after`'s clear-text comments (`#` not followed by sops' `ENC[`): whole
+ * lines, and comments after a value or a metadata field on its line, anywhere in the file (the
+ * sops metadata too), that `before` does not have (compared by their text, as many times as it has them).
  */
 function newClearComments(before: string, after: string): number[] {
-  const clear = /^\s*#(?!ENC\[)/;
+  // a whole-line comment, or one after a value or a metadata field on its line (not sops' #ENC[...])
+  const clear = (line: string): string | undefined => {
+    const c = commentOfLine(line);
+    return c === undefined || c.startsWith("ENC[") ? undefined : `#${c.trimEnd()}`;
+  };
   const had = new Map<string, number>();
-  for (const line of before.split(/\r?\n/)) if (clear.test(line)) had.set(line.trim(), (had.get(line.trim()) ?? 0) + 1);
+  for (const line of before.split(/\r?\n/)) {
+    const c = clear(line);
+    if (c !== undefined) had.set(c, (had.get(c) ?? 0) + 1);
+  }
   const out: number[] = [];
   for (const [i, line] of after.split(/\r?\n/).entries()) {
-    if (!clear.test(line)) continue;
-    const n = had.get(line.trim()) ?? 0;
-    if (n > 0) had.set(line.trim(), n - 1);
+    const c = clear(line);
+    if (c === undefined) continue;
+    const n = had.get(c) ?? 0;
+    if (n > 0) had.set(c, n - 1);
     else out.push(i + 1);
   }
   return out;
@@ -1220,11 +1229,17 @@ export function secretCounts(environments: readonly EnvironmentReview[]): { secr
   return { secretsAdded: names.added.size, secretsChanged: names.changed.size, secretsRemoved: names.removed.size };
 }
 
+/** The public keys a message names in full: age keys (`age1…`) and SSH ed25519 keys (`ssh-ed25519 AAAA…`). */
+function keysNamed(message: string): string[] {
+  return message.match(/\bage1[0-9a-z]{20,}|\bssh-ed25519 AAAA[0-9A-Za-z+/]+=*/g) ?? [];
+}
+
 /**
  * One cause per member removed from stellar.yaml by hand whose key still opens files
  * (`removedByHand`: their non-member-recipient problems), when it explains more than one problem:
- * those problems and the checker errors that name the same key (`sops-config-drift` in
- * `.sops.yaml`, `recipient-drift`) get its id as their {@link ReviewProblem.cause}.
+ * those problems and the checker errors that name the same key and no other (`sops-config-drift` in
+ * `.sops.yaml`, `recipient-drift`) get its id as their {@link ReviewProblem.cause}. A checker error that
+ * names another key too (one this change added to the same creation rule) stays a problem of its own.
  */
 function removedByHandCauses(problems: readonly ReviewProblem[], removedByHand: ReadonlyMap<ReviewProblem, { member: string; recipient: string }>, w: FindingWording): ReviewCause[] {
   const byKey = new Map<string, { member: string; recipient: string; problems: ReviewProblem[] }>();
@@ -1235,7 +1250,11 @@ function removedByHandCauses(problems: readonly ReviewProblem[], removedByHand: 
   }
   const causes: ReviewCause[] = [];
   for (const { member, recipient, problems: own } of byKey.values()) {
-    const drift = problems.filter((p) => p.kind === "checker-error" && p.cause === undefined && /^(sops-config-drift|recipient-drift): /.test(p.message) && p.message.includes(recipient));
+    // only a finding that names no key but theirs: one that also names another (a key this change added to the
+    // same creation rule, a member the file is not encrypted for) is a problem of its own, never told under this cause
+    const drift = problems.filter(
+      (p) => p.kind === "checker-error" && p.cause === undefined && /^(sops-config-drift|recipient-drift): /.test(p.message) && keysNamed(p.message).every((k) => k === recipient) && keysNamed(p.message).length > 0,
+    );
     const all = problems.filter((p) => own.includes(p) || drift.includes(p));
     if (all.length < 2) continue;
     const id = `member-removed-by-hand:${member}`;
