@@ -18,6 +18,7 @@ import { checkStaleMac } from "./stale-mac.js";
 import { checkUnresolvedMerge, type UnresolvedMergeRecord } from "./unresolved-merge.js";
 import { checkProposals } from "./proposals.js";
 import type { OtherProject } from "./other-projects.js";
+import type { ExcludedDefinition } from "./excluded.js";
 import type { WorkspaceIndex } from "./workspace.js";
 import { plaintextValueFix, type EnvironmentFile } from "./secrets-dir.js";
 import { checkSecretsDir } from "./secrets-folder.js";
@@ -30,6 +31,17 @@ const KIND_WORDS: Record<ConfigKind, string> = {
   action: "action",
   agent: "agent",
 };
+
+/**
+ * What `unknown-reference` (and the editor's hover) says of an object that a file outside the
+ * project defines: where, which glob keeps the file out (or that no `config.include` glob matches
+ * it), and how to bring it in. Starts lower-case (`drafts/lookup.yaml:2 defines it, but …`).
+ */
+export function excludedDefinitionNote(excluded: ExcludedDefinition): string {
+  return excluded.notIncluded === true
+    ? `${excluded.path}:${excluded.line} defines it, but no config.include glob of stellar.yaml matches that file, so it is not part of the project: add a glob that matches it to config.include, or move the ${KIND_WORDS[excluded.kind]} into a file that one matches`
+    : `${excluded.path}:${excluded.line} defines it, but stellar.yaml's config.exclude glob "${excluded.glob}" keeps that file out of the project: narrow the glob, or move the ${KIND_WORDS[excluded.kind]} into an included file`;
+}
 
 /** How a config document is named in messages: `action "create_ticket"`. */
 export function describeDocument(doc: Pick<ConfigDocument, "kind" | "name">): string {
@@ -557,9 +569,7 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
         const unread = near === undefined && excluded === undefined && elsewhere === undefined ? unreadDefinition(index, link.target) : undefined;
         why = `there is none by that name${
           excluded !== undefined
-            ? excluded.notIncluded === true
-              ? `; ${excluded.path}:${excluded.line} defines it, but no config.include glob of stellar.yaml matches that file, so it is not part of the project: add a glob that matches it to config.include, or move the ${KIND_WORDS[link.targetKind]} into a file that one matches`
-              : `; ${excluded.path}:${excluded.line} defines it, but stellar.yaml's config.exclude glob "${excluded.glob}" keeps that file out of the project: narrow the glob, or move the ${KIND_WORDS[link.targetKind]} into an included file`
+            ? `; ${excludedDefinitionNote(excluded)}`
             : elsewhere !== undefined
               ? ` in this project; ${
                   elsewhere.project.enclosing
