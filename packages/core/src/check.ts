@@ -363,6 +363,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
 
   // Definitions: names and use.
   let strays: Strays | undefined;
+  let mentions: Map<string, string> | undefined; // the words of the config files' comments, read once when an unused secret has no other hint
   for (const name of index.secretNames()) {
     const info = index.secret(name);
     if (info === undefined) continue;
@@ -393,7 +394,11 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       if (info.references.length === 0) {
         // written where a reference was meant (plain text, another case, a typo): say where, never "remove it"
         strays ??= collectStrays(index);
-        const stray = strays.explain(name) ?? excludedUse(index, name) ?? renamedTo(index, name);
+        const stray =
+          strays.explain(name) ??
+          excludedUse(index, name) ??
+          renamedTo(index, name) ??
+          commentedOut(name, (mentions ??= commentMentions(index)));
         out.push(
           diagnosticAt(
             "unused-secret",
@@ -847,6 +852,30 @@ function renamedTo(index: WorkspaceIndex, old: string): string | undefined {
   if (successors.length !== 1) return undefined;
   const next = successors[0] as string;
   return `; "${next}", which config files reference, has no value in ${where.join(", ")}, where this one has: if it replaces this one, \`stellar-secrets rename ${old} ${next}\` prints how to move the value; else remove this one with \`stellar-secrets rm ${old}\``;
+}
+
+/** Where each word of the config files' comments is first written ("FILE:LINE", files by path), for {@link commentedOut}. */
+function commentMentions(index: WorkspaceIndex): Map<string, string> {
+  const first = new Map<string, string>();
+  const files = [...index.configFiles.values()].filter((f) => f.comments !== undefined).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (const file of files) {
+    for (const c of file.comments ?? []) {
+      for (const word of c.text.split(COMMENT_WORD_BREAK)) {
+        if (word !== "" && !first.has(word)) first.set(word, `${file.path}:${c.line}`);
+      }
+    }
+  }
+  return first;
+}
+
+/** What separates words in a comment: a secret name is letters, digits and `_` (a name that breaks the rules with other characters is not looked for). */
+const COMMENT_WORD_BREAK = /[^A-Za-z0-9_]+/;
+
+/** "; it is mentioned only in a comment at FILE:LINE …" for an unused secret whose exact name a config file's comment holds as a word, or undefined. */
+function commentedOut(name: string, mentions: Map<string, string>): string | undefined {
+  const at = mentions.get(name);
+  if (at === undefined) return undefined;
+  return `; it is mentioned only in a comment at ${at} (a comment is no reference): uncomment the reference there, or reference it with { secret: ${name} }, or remove it with \`stellar-secrets rm ${name}\``;
 }
 
 /** "; only FILE:LINE references it, and config.exclude keeps that file out" for an unused secret, or undefined. */

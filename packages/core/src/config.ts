@@ -5,7 +5,7 @@
  * Files of other tools (no `kind`, or a kind that is not ours) are ignored.
  */
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Alias, type Document, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
-import { commentCredentials, detectCredential } from "./credentials.js";
+import { commentCredentials, commentsIn, detectCredential, type ConfigComment } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { editDistance, secretNameFromContext } from "./names.js";
 import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js";
@@ -127,6 +127,11 @@ export interface ConfigFile {
    * the text (the model cache records no such model). Absent otherwise.
    */
   uncacheable?: true;
+  /**
+   * The YAML comments of a file of ours, when it has any (bounded: `commentsIn`): for
+   * `unused-secret`, which says when a comment is the only place that names a secret.
+   */
+  comments?: ConfigComment[];
 }
 
 const KIND_SET = new Set<string>(CONFIG_KINDS);
@@ -196,8 +201,18 @@ export function parseConfigFile(original: string, path: string, options?: ParseC
       file.diagnostics.push(...found);
       file.diagnostics.sort(compareDiagnostics);
     }
+    addComments(file, text);
   }
   return file;
+}
+
+/**
+ * Sets `file.comments` from `text` (the text {@link configTextOf} gives) when it has any: the one
+ * place a model's comments come from, for a parse and for a model read back from the cache.
+ */
+export function addComments(file: ConfigFile, text: string): void {
+  const comments = commentsIn(text, file.lines);
+  if (comments.length > 0) file.comments = comments;
 }
 
 /**
