@@ -230,12 +230,19 @@ export function configEditAffects(index: WorkspaceIndex, old: ConfigFile | undef
   }
   // duplicate names: every definition of a name the file defines or defined
   const appeared = new Map<ConfigKind, Set<string>>();
+  const sameName: ConfigDocument[] = [];
   for (const [kind, names] of defined) {
     const changed = new Set<string>();
     for (const n of names.old) if (!names.next.has(n)) changed.add(n);
     for (const n of names.next) if (!names.old.has(n)) changed.add(n);
     if (changed.size > 0) appeared.set(kind, changed);
-    for (const n of new Set([...names.old, ...names.next])) for (const def of index.objectDefinitions(kind, n)) affected.add(def.file);
+    for (const n of new Set([...names.old, ...names.next])) {
+      for (const def of index.objectDefinitions(kind, n)) {
+        affected.add(def.file);
+        // (a name defined twice derives no environment through either definition: what is downstream of the others changes too)
+        if (changed.has(n)) sameName.push(def.document);
+      }
+    }
   }
   // An unresolved link's message names what its target is in another kind, the objects that use
   // that (through links), or a file that does not parse that has its name: the names this edit
@@ -264,8 +271,8 @@ export function configEditAffects(index: WorkspaceIndex, old: ConfigFile | undef
   }
   for (const doc of docs) for (const link of doc.links) if (LINK_OWNER[link.field] !== doc.kind) return "all";
   // environments: every document downstream of the file's documents (old and new)
-  const seen = new Set<ConfigDocument>(docs);
-  const queue = [...docs];
+  const seen = new Set<ConfigDocument>([...docs, ...sameName]);
+  const queue = [...docs, ...sameName];
   while (queue.length > 0) {
     const doc = queue.pop() as ConfigDocument;
     for (const link of doc.links) {
@@ -617,9 +624,15 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
     if (doc.name !== undefined && doc.nameRange !== undefined) {
       const defs = index.objectDefinitions(doc.kind, doc.name);
       const first = defs[0];
-      if (defs.length > 1 && first !== undefined && first.document !== doc) {
-        const firstFile = index.configFiles.get(first.file);
-        const at = firstFile ? firstFile.lines.positionAt(first.range.start) : { line: 1, column: 1 };
+      if (defs.length > 1 && first !== undefined) {
+        // on every definition: which one is the copy cannot be told (the file that sorts first by
+        // path may be either), so each names the others
+        const place = (def: (typeof defs)[number]): string => {
+          const at = index.configFiles.get(def.file)?.lines.positionAt(def.range.start) ?? { line: 1, column: 1 };
+          return `${def.file}:${at.line}:${at.column}`;
+        };
+        const others = defs.filter((def) => def.document !== doc).map(place);
+        const word = KIND_WORDS[doc.kind];
         out.push(
           diagnosticAt(
             "schema",
@@ -627,7 +640,8 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
             file.path,
             file.lines,
             doc.nameRange,
-            `${KIND_WORDS[doc.kind]} name "${doc.name}" is already used at ${first.file}:${at.line}:${at.column}; names must be unique per kind`,
+            `${word} name "${doc.name}" is ${first.document === doc ? `also used at ${others.join(", ")}` : `already used at ${place(first)}`}; names must be unique per kind: ` +
+              `rename the copy (and what should use it); until then what uses "${doc.name}" is followed to no ${word} of that name (the environments it needs values in are not derived through either)`,
           ),
         );
       }
