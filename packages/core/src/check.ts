@@ -873,13 +873,22 @@ function commentMentions(index: WorkspaceIndex): Map<string, string> {
   const first = new Map<string, string>();
   const files = [...index.configFiles.values()].filter((f) => f.comments !== undefined).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (const file of files) {
-    for (const c of file.comments ?? []) {
-      for (const word of c.text.split(COMMENT_WORD_BREAK)) {
-        if (word !== "" && !first.has(word)) first.set(word, `${file.path}:${c.line}`);
-      }
-    }
+    for (const [word, line] of commentWordsOf(file)) if (!first.has(word)) first.set(word, `${file.path}:${line}`);
   }
   return first;
+}
+
+/** Each word of a file's comments and the line of its first comment, kept per model (an editor re-checks on every change; most files did not change). */
+const commentWords = new WeakMap<ConfigFile, Map<string, number>>();
+
+function commentWordsOf(file: ConfigFile): Map<string, number> {
+  let words = commentWords.get(file);
+  if (words === undefined) {
+    words = new Map();
+    for (const c of file.comments ?? []) for (const word of c.text.split(COMMENT_WORD_BREAK)) if (word !== "" && !words.has(word)) words.set(word, c.line);
+    commentWords.set(file, words);
+  }
+  return words;
 }
 
 /** What separates words in a comment: a secret name is letters, digits and `_` (a name that breaks the rules with other characters is not looked for). */
