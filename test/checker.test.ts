@@ -266,6 +266,21 @@ describe("mistakes planted in a third organisation (qa s23)", () => {
     expect(one("platform/auth/snowflake.yaml", 5).message).toContain('(in preview: by API connection "warehouse", which action "export_metrics" uses, which agent "analytics" lists)');
   });
 
+  it("a copied action that kept its name: the duplicate at both definitions, and nothing derived through the name (#16)", () => {
+    expect(at("agents/returns/actions/crm_note.yaml")).toEqual([["schema", 2, 7, 2, 19]]);
+    expect(at("agents/support/actions/lookup_order.yaml")).toEqual([["schema", 2, 7, 2, 19]]);
+    expect(one("agents/returns/actions/crm_note.yaml", 2).message).toContain("is also used at agents/support/actions/lookup_order.yaml:2:7");
+    expect(one("agents/support/actions/lookup_order.yaml", 2).message).toContain("is already used at agents/returns/actions/crm_note.yaml:2:7");
+    // hubspot's secrets are not needed in preview through support's lookup_order (which may be the copy)
+    expect(found.filter((d) => d.file === "platform/connections/crm/hubspot.yaml" && d.message.includes("preview"))).toEqual([]);
+  });
+
+  it("a secret referenced only in a comment: unused-secret says where the comment is (#7)", () => {
+    const unused = found.filter((d) => d.rule === "unused-secret" && d.secret === "freshdesk_api_key");
+    expect(unused.length).toBeGreaterThan(0);
+    for (const d of unused) expect(d.message).toMatch(/it is mentioned only in a comment at platform\/connections\/support\/freshdesk\.yaml:\d+ \(a comment is no reference\)/);
+  });
+
   it("nothing for a reference in a comment or in a block scalar, nor in the correct parts (CRLF, BOM, a tab after name:, quoted keys, flow style)", () => {
     expect(at("platform/connections/support/freshdesk.yaml")).toEqual([]);
     expect(at("agents/support/agent.yaml")).toEqual([]);

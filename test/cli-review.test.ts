@@ -445,6 +445,29 @@ describe("review", () => {
     expect((JSON.parse(base.stdout) as Report).environments).toEqual([]);
   });
 
+  it("says when BASE...HEAD has two merge bases (criss-cross merges), which one it compares with, and the files where the other differs", async () => {
+    const { s, set } = await project();
+    s.git(["checkout", "-q", "-b", "other"]);
+    await set("hubspot_api_token", "production", VALUES[5] as string);
+    const b1 = s.commit("other changes production");
+    s.git(["checkout", "-q", "main"]);
+    await set("stripe_api_key", "staging", VALUES[4] as string);
+    const a1 = s.commit("main changes staging");
+    // each branch merges the other: both a1 and b1 are best common ancestors
+    s.git(["merge", "-q", "--no-edit", "other"]);
+    s.git(["checkout", "-q", "other"]);
+    s.git(["merge", "-q", "--no-edit", a1]);
+    const json = (await reviewJson(s, ["main...other"])) as Report & { mergeBases?: string[]; mergeBasesDiffer?: string[] };
+    expect(json.mergeBases).toHaveLength(2);
+    expect([...(json.mergeBases ?? [])].sort()).toEqual([a1, b1].map((c) => s.git(["rev-parse", c]).trim()).sort());
+    expect(json.base.commit).toBe(json.mergeBases?.[0]);
+    expect(json.mergeBasesDiffer).toEqual(["secrets/production.enc.yaml", "secrets/staging.enc.yaml"]);
+    const text = await review(s, ["main...other"]);
+    expect(text.stdout.split("\n")[1]).toMatch(/^Note: the range has 2 merge bases \(criss-cross merges\): this review compares with [0-9a-f]{10} \(git's pick\), not with [0-9a-f]{10}\. They differ in secrets\/production\.enc\.yaml and secrets\/staging\.enc\.yaml: /);
+    // one merge base: no such field
+    expect((await reviewJson(s, ["HEAD~1...HEAD"])).hasOwnProperty("mergeBases")).toBe(false);
+  });
+
   it("reviews a pull request with BASE...HEAD, and a repository without commits", async () => {
     const { s, set } = await project();
     s.git(["checkout", "-q", "-b", "feature"]);

@@ -309,6 +309,12 @@ describe("unresolved merge conflicts", () => {
     expect(refused.ok).toBe(false);
     expect(refused.out).toContain("UNRESOLVED_MERGE");
     expect(refused.out).toContain("git checkout -m -- secrets/production.enc.yaml");
+    // run by hand in a subfolder: the hint names paths from there, as the rest of pre-commit's text
+    const inSecrets = await s.run(["pre-commit"], { cwd: join(s.repo, "secrets") });
+    expect(inSecrets.code).not.toBe(0);
+    expect(inSecrets.stderr).toContain("production.enc.yaml: fix what merge-file reported, then redo the merge of the file with `git checkout -m -- production.enc.yaml`");
+    expect(inSecrets.stderr).toContain("then `git add production.enc.yaml`");
+    expect(inSecrets.stderr).not.toContain("secrets/production.enc.yaml");
     const kept = await s.run(["resolve", "--env", "production", "--ours"]);
     expect(kept.code, kept.stderr).toBe(0);
     s.git(["add", PROD]);

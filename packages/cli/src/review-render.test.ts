@@ -881,3 +881,35 @@ describe("an encrypted comment edited by hand (sops edit)", () => {
     for (const o of [out, md, renderReviewJson(report)]) expect(o).not.toContain(secretWords);
   });
 });
+
+describe("review A...B on a criss-cross history (two merge bases)", () => {
+  const M1 = "5ba7f016c2aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+  const M2 = "9c0ffee123cccccccccccccccccccccccccccccc";
+  const withBases = (differ: string[]): ReviewReport => ({ ...report(), mergeBases: [M1, M2], mergeBasesDiffer: differ });
+
+  it("says in the text header that there were two bases, which one is compared, and where the other differs", () => {
+    const text = renderReviewText(withBases(["secrets/production.enc.yaml"]));
+    const lines = text.split("\n");
+    expect(lines[0]).toBe("Review of merge-base of main and feature (5ba7f016c2) → feature (149f25f3db) (no key used)");
+    expect(lines[1]).toBe(
+      "Note: the range has 2 merge bases (criss-cross merges): this review compares with 5ba7f016c2 (git's pick), not with 9c0ffee123. " +
+        "They differ in secrets/production.enc.yaml: a value set there on another base shows here as a change of this range, or a change there is hidden; " +
+        "review against each base to see both (`stellar-secrets review 9c0ffee123cccccccccccccccccccccccccccccc..feature`)",
+    );
+    expect(renderReviewText(withBases([])).split("\n")[1]).toBe(
+      "Note: the range has 2 merge bases (criss-cross merges): this review compares with 5ba7f016c2 (git's pick), not with 9c0ffee123. They hold the same files of this project, so the choice hides nothing.",
+    );
+    // one merge base: no note
+    expect(renderReviewText(report()).split("\n")[1]).toBe("");
+  });
+
+  it("says it in Markdown under the sides line, and carries both fields in JSON", () => {
+    const md = renderReviewMarkdown(withBases(["secrets/production.enc.yaml"]));
+    expect(md).toContain("> **2 merge bases** (criss-cross merges): this review compares with `5ba7f016c2` (git's pick), not with `9c0ffee123`.");
+    expect(md).toContain("They differ in `secrets/production.enc.yaml`");
+    const json = JSON.parse(renderReviewJson(withBases(["secrets/production.enc.yaml"])));
+    expect(json.mergeBases).toEqual([M1, M2]);
+    expect(json.mergeBasesDiffer).toEqual(["secrets/production.enc.yaml"]);
+    expect(JSON.parse(renderReviewJson(report())).mergeBases).toBeUndefined();
+  });
+});

@@ -171,6 +171,30 @@ export function accessOverview(report: ReviewReport): string | undefined {
   return [...clauses.values()].map((c) => c.text(humanList(c.envs))).join("; ");
 }
 
+/**
+ * `review A...B` with several merge bases: which one is compared, and what another could hide
+ * (the files that differ between them), as text; undefined with one merge base. `code` words a
+ * commit or path for the format (as it is in text, a code span in Markdown).
+ */
+function mergeBasesNote(report: ReviewReport, code: (s: string) => string = (s) => s): { lead: string; rest: string } | undefined {
+  const bases = report.mergeBases;
+  if (bases === undefined || bases.length < 2) return undefined;
+  const short = (c: string): string => code(c.slice(0, 10));
+  const differ = report.mergeBasesDiffer ?? [];
+  const lead = `${bases.length} merge bases`;
+  const rest =
+    ` (criss-cross merges): this review compares with ${short(bases[0] as string)} (git's pick), not with ${humanList(bases.slice(1).map(short))}. ` +
+    (differ.length === 0
+      ? "They hold the same files of this project, so the choice hides nothing."
+      : `They differ in ${humanList([...differ.slice(0, 5).map(code), ...(differ.length > 5 ? [`${differ.length - 5} more`] : [])])}: ` +
+        "a value set there on another base shows here as a change of this range, or a change there is hidden; " +
+        `review against each base to see both (${bases
+          .slice(1)
+          .map((b) => code(`stellar-secrets review ${b}..${shellPathWord(report.head.label)}`))
+          .join(", ")})`);
+  return { lead, rest };
+}
+
 function side(s: ReviewReport["base"]): string {
   return s.commit === null ? s.label : `${s.label} (${s.commit.slice(0, 10)})`;
 }
@@ -408,7 +432,10 @@ function proposalLine(p: NonNullable<ReviewReport["proposals"]>[number]): string
  * (a nested project's, for the outer root: {@link findingWording}); default as they are.
  */
 export function renderReviewText(report: ReviewReport, wording: FindingWording = findingWording(undefined)): string {
-  const out = [`Review of ${side(report.base)} → ${side(report.head)} (${report.verification === undefined ? "no key used" : "verified with your key where it opens"})`, ""];
+  const out = [`Review of ${side(report.base)} → ${side(report.head)} (${report.verification === undefined ? "no key used" : "verified with your key where it opens"})`];
+  const bases = mergeBasesNote(report, (s) => (s.startsWith("stellar-secrets ") ? `\`${s}\`` : s));
+  if (bases !== undefined) out.push(`Note: the range has ${bases.lead}${bases.rest}`);
+  out.push("");
   if (report.environments.length === 0) out.push("No change to any secrets file or member.", "");
   for (const e of report.environments) out.push(...renderEnvironment(e, wording, report.causes), "");
   const references = referenceLines(report);
@@ -797,6 +824,8 @@ function reviewMarkdown(report: ReviewReport, options: { headline?: string; mark
     out.push("");
   }
   out.push(`${markdownCode(side(report.base))} → ${markdownCode(side(report.head))} · ${report.verification === undefined ? "read without any key" : "verified with a key where it opens"}; no value is shown.`, "");
+  const bases = mergeBasesNote(report, markdownCode);
+  if (bases !== undefined) out.push(`> **${bases.lead}**${bases.rest}`, "");
   if (report.problems.length > 0) {
     out.push("#### Problems", "");
     for (const entry of problemEntries(report)) {

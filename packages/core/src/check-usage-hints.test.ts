@@ -96,3 +96,43 @@ describe("a catalog entry for a secret no environment file has", () => {
     expect(ds[1]?.message).toBe('the catalog describes "sendgrid_marketing_key", but no environment file has that secret; create it with `stellar-secrets set sendgrid_marketing_key --env ENV`, or remove the entry');
   });
 });
+
+describe("unused-secret when the only mention of the name is a YAML comment", () => {
+  const unused = (files: Record<string, string>) => rows(files).filter((d) => d.rule === "unused-secret");
+  const envs = (...names: string[]) => ({ "secrets/development.enc.yaml": env(...names), "secrets/staging.enc.yaml": env(...names), "secrets/production.enc.yaml": env(...names) });
+
+  it("says where a comment names it (the first such comment, by file and line)", () => {
+    const ds = unused({
+      ...envs("reporting_db_readonly_password", "legacy_hubspot_key"),
+      "connections/reporting.yaml": CONNECTION,
+      // the reference was commented out instead of kept
+      "connections/hubspot.yaml":
+        "kind: api_connection\nname: hubspot\nbase_url: https://api.hubapi.com\nheaders:\n  # - { name: Authorization, type: secret, secret: legacy_hubspot_key }\n  - { name: X-Other, type: static, value: x } # legacy_hubspot_key later\n",
+      "actions/z.yaml": "# legacy hubspot key\nkind: action\nname: z\nconnection: hubspot\nmethod: GET\npath: /z\n",
+    });
+    expect(ds.map((d) => [d.file, d.line, d.message])).toEqual(
+      ["development", "production", "staging"].map((e) => [
+        `secrets/${e}.enc.yaml`,
+        2,
+        "secret \"legacy_hubspot_key\" is not referenced by any config file; it is mentioned only in a comment at connections/hubspot.yaml:5 (a comment is no reference): " +
+          "uncomment the reference there, or reference it with { secret: legacy_hubspot_key }, or remove it with `stellar-secrets rm legacy_hubspot_key`",
+      ]),
+    );
+  });
+
+  it("counts only the exact name as a whole word, and leaves a secret no comment names as it was", () => {
+    const ds = unused({
+      ...envs("reporting_db_readonly_password", "hubspot_key"),
+      "connections/reporting.yaml": CONNECTION.replace("headers:", "# rotate legacy_hubspot_key, hubspot_keys and HUBSPOT_KEY yearly\n# see 'hubspot_key_v2'\nheaders:"),
+    });
+    expect(ds.map((d) => d.message)).toEqual(Array(3).fill("secret \"hubspot_key\" is not referenced by any config file; reference it, or remove it with `stellar-secrets rm hubspot_key`"));
+  });
+
+  it("reads a '#' inside a quoted value as part of the value, not as a comment", () => {
+    const ds = unused({
+      ...envs("reporting_db_readonly_password", "hubspot_key"),
+      "connections/reporting.yaml": CONNECTION.replace("headers:", 'headers:\n  - { name: X-Note, type: static, value: "see #hubspot_key" }'),
+    });
+    expect(ds.map((d) => d.message)).toEqual(Array(3).fill("secret \"hubspot_key\" is not referenced by any config file; reference it, or remove it with `stellar-secrets rm hubspot_key`"));
+  });
+});

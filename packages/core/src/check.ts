@@ -18,6 +18,7 @@ import { checkStaleMac } from "./stale-mac.js";
 import { checkUnresolvedMerge, type UnresolvedMergeRecord } from "./unresolved-merge.js";
 import { checkProposals } from "./proposals.js";
 import type { OtherProject } from "./other-projects.js";
+import type { ExcludedDefinition } from "./excluded.js";
 import type { WorkspaceIndex } from "./workspace.js";
 import { plaintextValueFix, type EnvironmentFile } from "./secrets-dir.js";
 import { checkSecretsDir } from "./secrets-folder.js";
@@ -30,6 +31,17 @@ const KIND_WORDS: Record<ConfigKind, string> = {
   action: "action",
   agent: "agent",
 };
+
+/**
+ * What `unknown-reference` (and the editor's hover) says of an object that a file outside the
+ * project defines: where, which glob keeps the file out (or that no `config.include` glob matches
+ * it), and how to bring it in. Starts lower-case (`drafts/lookup.yaml:2 defines it, but …`).
+ */
+export function excludedDefinitionNote(excluded: ExcludedDefinition): string {
+  return excluded.notIncluded === true
+    ? `${excluded.path}:${excluded.line} defines it, but no config.include glob of stellar.yaml matches that file, so it is not part of the project: add a glob that matches it to config.include, or move the ${KIND_WORDS[excluded.kind]} into a file that one matches`
+    : `${excluded.path}:${excluded.line} defines it, but stellar.yaml's config.exclude glob "${excluded.glob}" keeps that file out of the project: narrow the glob, or move the ${KIND_WORDS[excluded.kind]} into an included file`;
+}
 
 /** How a config document is named in messages: `action "create_ticket"`. */
 export function describeDocument(doc: Pick<ConfigDocument, "kind" | "name">): string {
@@ -218,12 +230,19 @@ export function configEditAffects(index: WorkspaceIndex, old: ConfigFile | undef
   }
   // duplicate names: every definition of a name the file defines or defined
   const appeared = new Map<ConfigKind, Set<string>>();
+  const sameName: ConfigDocument[] = [];
   for (const [kind, names] of defined) {
     const changed = new Set<string>();
     for (const n of names.old) if (!names.next.has(n)) changed.add(n);
     for (const n of names.next) if (!names.old.has(n)) changed.add(n);
     if (changed.size > 0) appeared.set(kind, changed);
-    for (const n of new Set([...names.old, ...names.next])) for (const def of index.objectDefinitions(kind, n)) affected.add(def.file);
+    for (const n of new Set([...names.old, ...names.next])) {
+      for (const def of index.objectDefinitions(kind, n)) {
+        affected.add(def.file);
+        // (a name defined twice derives no environment through either definition: what is downstream of the others changes too)
+        if (changed.has(n)) sameName.push(def.document);
+      }
+    }
   }
   // An unresolved link's message names what its target is in another kind, the objects that use
   // that (through links), or a file that does not parse that has its name: the names this edit
@@ -252,8 +271,8 @@ export function configEditAffects(index: WorkspaceIndex, old: ConfigFile | undef
   }
   for (const doc of docs) for (const link of doc.links) if (LINK_OWNER[link.field] !== doc.kind) return "all";
   // environments: every document downstream of the file's documents (old and new)
-  const seen = new Set<ConfigDocument>(docs);
-  const queue = [...docs];
+  const seen = new Set<ConfigDocument>([...docs, ...sameName]);
+  const queue = [...docs, ...sameName];
   while (queue.length > 0) {
     const doc = queue.pop() as ConfigDocument;
     for (const link of doc.links) {
@@ -351,6 +370,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
 
   // Definitions: names and use.
   let strays: Strays | undefined;
+  let mentions: Map<string, string> | undefined; // the words of the config files' comments, read once when an unused secret has no other hint
   for (const name of index.secretNames()) {
     const info = index.secret(name);
     if (info === undefined) continue;
@@ -381,7 +401,11 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       if (info.references.length === 0) {
         // written where a reference was meant (plain text, another case, a typo): say where, never "remove it"
         strays ??= collectStrays(index);
-        const stray = strays.explain(name) ?? excludedUse(index, name) ?? renamedTo(index, name);
+        const stray =
+          strays.explain(name) ??
+          excludedUse(index, name) ??
+          renamedTo(index, name) ??
+          commentedOut(name, (mentions ??= commentMentions(index)));
         out.push(
           diagnosticAt(
             "unused-secret",
@@ -557,9 +581,7 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
         const unread = near === undefined && excluded === undefined && elsewhere === undefined ? unreadDefinition(index, link.target) : undefined;
         why = `there is none by that name${
           excluded !== undefined
-            ? excluded.notIncluded === true
-              ? `; ${excluded.path}:${excluded.line} defines it, but no config.include glob of stellar.yaml matches that file, so it is not part of the project: add a glob that matches it to config.include, or move the ${KIND_WORDS[link.targetKind]} into a file that one matches`
-              : `; ${excluded.path}:${excluded.line} defines it, but stellar.yaml's config.exclude glob "${excluded.glob}" keeps that file out of the project: narrow the glob, or move the ${KIND_WORDS[link.targetKind]} into an included file`
+            ? `; ${excludedDefinitionNote(excluded)}`
             : elsewhere !== undefined
               ? ` in this project; ${
                   elsewhere.project.enclosing
@@ -602,9 +624,15 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
     if (doc.name !== undefined && doc.nameRange !== undefined) {
       const defs = index.objectDefinitions(doc.kind, doc.name);
       const first = defs[0];
-      if (defs.length > 1 && first !== undefined && first.document !== doc) {
-        const firstFile = index.configFiles.get(first.file);
-        const at = firstFile ? firstFile.lines.positionAt(first.range.start) : { line: 1, column: 1 };
+      if (defs.length > 1 && first !== undefined) {
+        // on every definition: which one is the copy cannot be told (the file that sorts first by
+        // path may be either), so each names the others
+        const place = (def: (typeof defs)[number]): string => {
+          const at = index.configFiles.get(def.file)?.lines.positionAt(def.range.start) ?? { line: 1, column: 1 };
+          return `${def.file}:${at.line}:${at.column}`;
+        };
+        const others = defs.filter((def) => def.document !== doc).map(place);
+        const word = KIND_WORDS[doc.kind];
         out.push(
           diagnosticAt(
             "schema",
@@ -612,7 +640,8 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
             file.path,
             file.lines,
             doc.nameRange,
-            `${KIND_WORDS[doc.kind]} name "${doc.name}" is already used at ${first.file}:${at.line}:${at.column}; names must be unique per kind`,
+            `${word} name "${doc.name}" is ${first.document === doc ? `also used at ${others.join(", ")}` : `already used at ${place(first)}`}; names must be unique per kind: ` +
+              `rename the copy (and what should use it); until then what uses "${doc.name}" is followed to no ${word} of that name (the environments it needs values in are not derived through either)`,
           ),
         );
       }
@@ -837,6 +866,39 @@ function renamedTo(index: WorkspaceIndex, old: string): string | undefined {
   if (successors.length !== 1) return undefined;
   const next = successors[0] as string;
   return `; "${next}", which config files reference, has no value in ${where.join(", ")}, where this one has: if it replaces this one, \`stellar-secrets rename ${old} ${next}\` prints how to move the value; else remove this one with \`stellar-secrets rm ${old}\``;
+}
+
+/** Where each word of the config files' comments is first written ("FILE:LINE", files by path), for {@link commentedOut}. */
+function commentMentions(index: WorkspaceIndex): Map<string, string> {
+  const first = new Map<string, string>();
+  const files = [...index.configFiles.values()].filter((f) => f.comments !== undefined).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (const file of files) {
+    for (const [word, line] of commentWordsOf(file)) if (!first.has(word)) first.set(word, `${file.path}:${line}`);
+  }
+  return first;
+}
+
+/** Each word of a file's comments and the line of its first comment, kept per model (an editor re-checks on every change; most files did not change). */
+const commentWords = new WeakMap<ConfigFile, Map<string, number>>();
+
+function commentWordsOf(file: ConfigFile): Map<string, number> {
+  let words = commentWords.get(file);
+  if (words === undefined) {
+    words = new Map();
+    for (const c of file.comments ?? []) for (const word of c.text.split(COMMENT_WORD_BREAK)) if (word !== "" && !words.has(word)) words.set(word, c.line);
+    commentWords.set(file, words);
+  }
+  return words;
+}
+
+/** What separates words in a comment: a secret name is letters, digits and `_` (a name that breaks the rules with other characters is not looked for). */
+const COMMENT_WORD_BREAK = /[^A-Za-z0-9_]+/;
+
+/** "; it is mentioned only in a comment at FILE:LINE …" for an unused secret whose exact name a config file's comment holds as a word, or undefined. */
+function commentedOut(name: string, mentions: Map<string, string>): string | undefined {
+  const at = mentions.get(name);
+  if (at === undefined) return undefined;
+  return `; it is mentioned only in a comment at ${at} (a comment is no reference): uncomment the reference there, or reference it with { secret: ${name} }, or remove it with \`stellar-secrets rm ${name}\``;
 }
 
 /** "; only FILE:LINE references it, and config.exclude keeps that file out" for an unused secret, or undefined. */

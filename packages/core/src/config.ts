@@ -5,7 +5,7 @@
  * Files of other tools (no `kind`, or a kind that is not ours) are ignored.
  */
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Alias, type Document, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
-import { commentCredentials, detectCredential } from "./credentials.js";
+import { commentCredentials, commentsIn, detectCredential, type ConfigComment } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { editDistance, secretNameFromContext } from "./names.js";
 import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js";
@@ -127,6 +127,11 @@ export interface ConfigFile {
    * the text (the model cache records no such model). Absent otherwise.
    */
   uncacheable?: true;
+  /**
+   * The YAML comments of a file of ours, when it has any (bounded: `commentsIn`): for
+   * `unused-secret`, which says when a comment is the only place that names a secret.
+   */
+  comments?: ConfigComment[];
 }
 
 const KIND_SET = new Set<string>(CONFIG_KINDS);
@@ -196,8 +201,18 @@ export function parseConfigFile(original: string, path: string, options?: ParseC
       file.diagnostics.push(...found);
       file.diagnostics.sort(compareDiagnostics);
     }
+    addComments(file, text);
   }
   return file;
+}
+
+/**
+ * Sets `file.comments` from `text` (the text {@link configTextOf} gives) when it has any: the one
+ * place a model's comments come from, for a parse and for a model read back from the cache.
+ */
+export function addComments(file: ConfigFile, text: string): void {
+  const comments = commentsIn(text, file.lines);
+  if (comments.length > 0) file.comments = comments;
 }
 
 /**
@@ -234,24 +249,35 @@ function parseConfigBody(text: string, path: string, options?: ParseConfigOption
   // than that, so the nesting scan (which can count only as deep as the collections the fast
   // reader builds, for the layouts it accepts) would find nothing over MAX_YAML_DEPTH, and its
   // separate pass over the text is skipped. Anything else is scanned first, as before.
-  const simple = options?.fast === false ? undefined : parseSimpleYaml(text, FAST_MAX_DEPTH);
-  if (simple !== undefined) return fromSimple(file, simple);
-  const tooDeep = nestingDiagnostic(text, path, lines);
-  if (tooDeep !== undefined) {
-    // never parsed: the parser and every walk over its tree recurse once per level
-    if (LOOKS_OURS.test(text)) {
-      file.relevant = true;
-      file.diagnostics.push(tooDeep);
-    }
-    return file;
-  }
+  // Every reader below recurses once or more per level (the fast reader, the nesting scan, the
+  // parser, the walks over a tree): with the stack nearly used up by the caller, any of them can
+  // run out of it, and each gives the same model then (see outOfStack).
   try {
+    const simple = options?.fast === false ? undefined : parseSimpleYaml(text, FAST_MAX_DEPTH);
+    if (simple !== undefined) return fromSimple(file, simple);
+    const tooDeep = nestingDiagnostic(text, path, lines);
+    if (tooDeep !== undefined) {
+      // never parsed: the parser and every walk over its tree recurse once per level
+      if (LOOKS_OURS.test(text)) {
+        file.relevant = true;
+        file.diagnostics.push(tooDeep);
+      }
+      return file;
+    }
     return parseConfigText(file, text);
   } catch (e) {
     if (!isStackOverflow(e)) throw e;
     return outOfStack(path, lines, text);
   }
 }
+
+// The catch above runs with the stack nearly used up when the caller recursed deeply (a reader
+// that gives up near the limit, such as the fast reader, leaves little room), and V8 compiles a
+// function on its first call only with ample stack free: the path it takes (the stack-overflow
+// test and outOfStack, which no ordinary parse calls) is run once here, at load, so that it is
+// compiled before any parse needs it.
+for (let i = 0; i < 2; i++) outOfStack("", new LineIndex("kind: agent"), "kind: agent"); // twice: V8 compiles a regular expression to machine code on its second use
+isStackOverflow(new RangeError("Maximum call stack size exceeded"));
 
 /**
  * The model of a file whose parse ran out of stack (thrown, or reported by the YAML parser as a

@@ -1,4 +1,4 @@
-import { lineEndAt, lineStartAt, textLines } from "./position.js";
+import { lineEndAt, lineStartAt, textLines, type LineIndex } from "./position.js";
 
 /**
  * Does a plain string look like a credential? Used by the `plaintext-credential` rule.
@@ -115,6 +115,38 @@ export function commentCredentials(text: string): { range: { start: number; end:
     const at = commentStart(line);
     const what = at === -1 ? undefined : detectCredential(line.slice(at + 1));
     if (what !== undefined) out.push({ range: { start: start + at, end }, what });
+    hash = end === text.length ? -1 : text.indexOf("#", end + 1);
+  }
+  return out;
+}
+
+/** One YAML comment of a config file ({@link commentsIn}). */
+export interface ConfigComment {
+  /** 1-based line. */
+  line: number;
+  /** The comment's text after its `#` (at most {@link MAX_COMMENT_CHARS} characters). */
+  text: string;
+}
+
+/** Most comments {@link commentsIn} keeps of one file, and most characters of each. */
+export const MAX_COMMENTS = 500;
+export const MAX_COMMENT_CHARS = 400;
+
+/**
+ * The YAML comments of `text` (as {@link commentCredentials} finds them: a `#` at the start of a
+ * line or after a space or tab, outside a quoted scalar of that line), each as its line and the
+ * text after the `#`; bounded ({@link MAX_COMMENTS}, {@link MAX_COMMENT_CHARS}). For `unused-secret`,
+ * which says when a comment is the only place that names a secret.
+ */
+export function commentsIn(text: string, lines: LineIndex): ConfigComment[] {
+  const out: ConfigComment[] = [];
+  for (let hash = text.indexOf("#"); hash !== -1 && out.length < MAX_COMMENTS; ) {
+    const start = lineStartAt(text, hash);
+    const end = lineEndAt(text, hash);
+    const at = commentStart(text.slice(start, end));
+    if (at !== -1) {
+      out.push({ line: lines.positionAt(start).line, text: text.slice(start + at + 1, Math.min(end, start + at + 1 + MAX_COMMENT_CHARS)) });
+    }
     hash = end === text.length ? -1 : text.indexOf("#", end + 1);
   }
   return out;

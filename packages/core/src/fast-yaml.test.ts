@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { isMap, isNode, isPair, isScalar, isSeq, Pair, parse, parseAllDocuments, Scalar, YAMLMap, YAMLSeq, type Node } from "yaml";
 import { findExcessiveNesting } from "@stellar-secrets/sops";
 import { describe, expect, it } from "vitest";
-import { parseConfigFile } from "./config.js";
+import { parseConfigFile, type ConfigFile } from "./config.js";
 import { parseSimpleYaml } from "./fast-yaml.js";
 
 const REPO = join(import.meta.dirname, "..", "..", "..");
@@ -218,5 +218,62 @@ describe("parseSimpleYaml: words the core schema reads as something else than a 
       expect(parseSimpleYaml(`${w}: x\n`)?.[0]?.value, w).toEqual(parse(`${w}: x\n`));
     }
     expect(parseSimpleYaml("a: 12\n")?.[0]?.value).toEqual({ a: 12 });
+  });
+});
+
+describe("parseConfigFile with the stack nearly used up in the fast reader", () => {
+  /**
+   * What `parseConfigFile(text, path)` gives in each frame on the way back from the stack limit:
+   * a model, or "threw". A parse that throws before its own catch is reached (the stack is too
+   * short to start it) comes first; once a frame has returned a model, every frame further back
+   * has more stack, and its parse must return one too.
+   */
+  function outcomesNearStackLimit(text: string, path: string): (ConfigFile | "threw")[] {
+    const out: (ConfigFile | "threw")[] = [];
+    let done = false;
+    const dive = (): void => {
+      try {
+        dive();
+      } catch {
+        // the limit: parse on the way back
+      }
+      if (done) return;
+      try {
+        const model = parseConfigFile(text, path);
+        out.push(model);
+        done = model.documents.length > 0;
+      } catch {
+        out.push("threw");
+      }
+    };
+    dive();
+    return out;
+  }
+
+  it("gives the slow path's 'nested too deeply' model (uncacheable), never a throw, when the fast reader runs out of stack", () => {
+    // nested 31 levels in block style: the fast reader reads it (under FAST_MAX_DEPTH), and recurses once or more per level
+    const path = "agents/deep.yaml";
+    let nested = "";
+    for (let i = 0; i < 30; i++) nested += `${"  ".repeat(i + 1)}k${i}:\n`;
+    const text = `kind: agent\nname: deep\nmetadata:\n${nested}${"  ".repeat(31)}leaf: x\n`;
+    expect(parseSimpleYaml(text, 32)).toBeDefined();
+    const whole = parseConfigFile(text, path);
+    expect(whole.documents).toHaveLength(1);
+    expect(whole.uncacheable).toBeUndefined();
+    const outcomes = outcomesNearStackLimit(text, path);
+    const firstModel = outcomes.findIndex((o) => o !== "threw");
+    expect(firstModel).toBeGreaterThanOrEqual(0);
+    // once a parse got going, running out of stack anywhere inside it is the model below, not a throw
+    expect(outcomes.slice(firstModel).filter((o) => o === "threw")).toEqual([]);
+    const starved = outcomes.filter((o): o is ConfigFile => o !== "threw" && o.uncacheable === true);
+    expect(starved.length).toBeGreaterThan(0);
+    for (const model of outcomes.slice(firstModel) as ConfigFile[]) {
+      if (model.uncacheable === true) {
+        expect(model.documents).toEqual([]);
+        expect(model.diagnostics.map((d) => [d.rule, d.message])).toEqual([["schema", "cannot parse: nested too deeply; the file was not read: flatten it"]]);
+      } else {
+        expect(model).toStrictEqual(whole);
+      }
+    }
   });
 });

@@ -38,6 +38,7 @@ const TEXTS: [string, string, boolean][] = [
   ["connectors/plain-fields.yaml", "kind: auth_connector\nname: basic\ntype: basic\nusername: svc-user\npassword: { secret: svc_password }\n", true],
   ["connectors/secret-only.yaml", "kind: auth_connector\nname: tok\ntype: bearer_token\ntoken: not-a-reference\n", false],
   ["connectors/credential.yaml", "kind: auth_connector\nname: cred\ntype: bearer_token\ntoken: { secret: stripe_key }\n# sk_live_4eC39HqLyjWDarjtT1zdp7dcTEST1234\n", false],
+  ["connections/commented.yaml", "# the reporting API\nkind: api_connection\nname: reporting # was legacy_reporting\nbase_url: https://r.example # not a '#' in 'quotes # here'\n", true],
   ["connections/probe.yaml", "kind: api_connection\nname: hubspot\nbase_url: http://api.example.com\nauth: basic\nprobe:\n  path: /me\n  timeout: 90s\n", true],
   ["other/k8s.yaml", "kind: Deployment\nmetadata:\n  name: web\n", false],
   ["other/empty.yaml", "", false],

@@ -37,7 +37,7 @@
  * any check is treated as empty (and the next write replaces it).
  */
 import { sha256Base64 } from "@stellar-secrets/sops";
-import { configTextOf, type ConfigDocument, type ConfigFile, type EnvironmentMention, type ObjectLink, type PlainValue, type SecretReference } from "./config.js";
+import { addComments, configTextOf, type ConfigDocument, type ConfigFile, type EnvironmentMention, type ObjectLink, type PlainValue, type SecretReference } from "./config.js";
 import { detectCredential, pastedCredential } from "./credentials.js";
 import type { Diagnostic } from "./diagnostics.js";
 import type { ConfigModelSource } from "./load.js";
@@ -324,9 +324,11 @@ function need(ok: boolean): void {
 
 function encodeModel(model: ConfigFile, meta: ModelMeta): Encoded | undefined {
   try {
-    const keys = Object.keys(model);
-    need(keys.length === 5 || (keys.length === 6 && keys[5] === "syntaxError"));
-    need(sameKeys(model, keys.length === 5 ? FILE_KEYS : [...FILE_KEYS, "syntaxError"]) && model.relevant === true && model.lines instanceof LineIndex);
+    // (comments are not written: read back, they are found again in the text, as a parse finds them)
+    const own = Object.keys(model);
+    const keys = own.at(-1) === "comments" ? own.slice(0, -1) : own;
+    const expected = keys.length === 5 ? FILE_KEYS : [...FILE_KEYS, "syntaxError"];
+    need(keys.length === expected.length && keys.every((k, i) => k === expected[i]) && model.relevant === true && model.lines instanceof LineIndex);
     const path = model.path;
     let mode = 0;
     const documents = model.documents.map((d) => {
@@ -457,6 +459,7 @@ function decodeChecked(entry: Encoded, path: string, original: string): { model:
       model.syntaxError = { line: line as number, column: column as number, unreadNames: names };
     }
   }
+  if (text.includes("#")) addComments(model, text);
   return { model, modes };
 }
 

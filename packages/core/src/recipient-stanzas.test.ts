@@ -86,6 +86,30 @@ describe("recipientStanzaProblems", () => {
     expect(problems(swapped).map((p) => p.message)).toEqual([expect.stringMatching(/is an age ssh-ed25519 stanza, but age writes X25519 stanzas for that key/)]);
   });
 
+  it("reports an X25519 stanza of the wrong shape by itself, while the other stanza still holds the data key", async () => {
+    const { text, alice, problems, lineOf } = await setup();
+    const first = [...text.matchAll(STANZA)][0] as RegExpMatchArray;
+    const armoredEnc = first[0].split("\n").slice(2).map((l) => l.trim()).filter((l) => l !== "").join("\n");
+    const bytes = Buffer.from(armoredEnc.split("\n").slice(1, -1).join(""), "base64");
+    const rearmor = (b: Buffer): string => `-----BEGIN AGE ENCRYPTED FILE-----\n${b.toString("base64").match(/.{1,64}/g)!.join("\n")}\n-----END AGE ENCRYPTED FILE-----`;
+    const withHeader = (edit: (header: string) => string): string => {
+      const headerEnd = bytes.indexOf("\n--- ") + 1;
+      const header = edit(bytes.subarray(0, headerEnd).toString("latin1"));
+      const enc = rearmor(Buffer.concat([Buffer.from(header, "latin1"), bytes.subarray(headerEnd)]));
+      return text.replace(first[0], `        - recipient: ${alice}\n          enc: |\n${indent(enc)}`);
+    };
+    expect(problems(withHeader((h) => h))).toEqual([]); // re-armoring alone changes nothing
+    for (const [edit, why] of [
+      [(h: string) => h.replace(/^(-> X25519 \S{42})\S/m, "$1"), /argument is not a 32-byte share/], // a share one character short
+      [(h: string) => h.replace(/^(-> X25519 \S+\n)\S{4}/m, "$1"), /body is 29 bytes/], // a body cut short
+    ] as const) {
+      const attacked = withHeader(edit);
+      const found = problems(attacked);
+      expect(found.map((p) => p.message)).toEqual([expect.stringMatching(new RegExp(`\\(alice, a member of staging\\) cannot be read as an age file \\(.*stanza 1 \\(X25519\\).*${why.source}`))]);
+      expect(lineOf(attacked, found[0]!.range.start)).toBe(`        - recipient: ${alice}`);
+    }
+  });
+
   it("reports a pgp, kms or other non-age master key in the metadata: sops decrypts with it, and no member is one", async () => {
     const { text, problems, lineOf } = await setup();
     const pgp = text.replace(

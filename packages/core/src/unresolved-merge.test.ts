@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { LineIndex } from "./position.js";
 import { parseEnvironmentFile } from "./secrets-dir.js";
+import { readerWording } from "./review/wording.js";
 import { checkUnresolvedMerge, parseUnresolvedMergeRecord, textHash, unresolvedMergeApplies, wholeFileFinish, type UnresolvedMergeRecord, type UnresolvedWholeFile } from "./unresolved-merge.js";
 
 const MERGED = "stripe_api_key: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nhubspot_api_token: ENC[AES256_GCM,data:DDDD,iv:EEEE,tag:FFFF,type:str]\n";
@@ -109,6 +110,28 @@ describe("whole-file records (the driver merged nothing and left our version)", 
   it("say how to finish each reason", () => {
     expect(wholeFileFinish({ reason: "needs-key", code: "MERGE_NEEDS_KEY", members: [] }, "staging", "s.enc.yaml")).toContain("a member of staging (see stellar.yaml)");
     expect(wholeFileFinish({ reason: "failed", code: "MERGE_FAILED", members: [] }, "staging", "s.enc.yaml")).toContain("git checkout -m -- s.enc.yaml");
+  });
+
+  it("word their paths and commands for a reader in another folder (pre-commit run in a subfolder)", () => {
+    const PATH = "secrets/production.enc.yaml";
+    const failed = { reason: "failed", code: "MERGE_FAILED", members: [] } as const;
+    const recipients = { reason: "recipients", code: "MERGE_CONFLICT", members: [] } as const;
+    // in the project's secrets folder: paths relative to it, commands as they are (they find the project)
+    const inSecrets = readerWording("/repo", "/repo/secrets", true);
+    expect(wholeFileFinish(failed, "production", PATH, inSecrets)).toBe(
+      "fix what merge-file reported, then redo the merge of the file with `git checkout -m -- production.enc.yaml`; or keep one side whole with " +
+        "`stellar-secrets resolve --env production --ours|--theirs` (the other side's changes to production.enc.yaml are then lost), then `git add production.enc.yaml`",
+    );
+    // above a nested project: paths below it, commands run in its folder
+    const above = readerWording("/repo/teams/labs", "/repo", false);
+    const text = wholeFileFinish(recipients, "production", PATH, above);
+    expect(text).toContain("`(cd teams/labs && stellar-secrets resolve --env production --ours|--theirs)` (the other side's changes to teams/labs/secrets/production.enc.yaml are then lost), then `git add teams/labs/secrets/production.enc.yaml`");
+    expect(text).toContain("`(cd teams/labs && stellar-secrets rotate-key --env production)`");
+    expect(text).not.toMatch(/[^/]secrets\/production/);
+    // a path that is no plain shell word is quoted in the commands
+    expect(wholeFileFinish(failed, "production", "secrets/pro duction.enc.yaml")).toContain("`git add 'secrets/pro duction.enc.yaml'`");
+    // the project root's own wording is what it always was
+    expect(wholeFileFinish(failed, "production", PATH, readerWording("/repo", "/repo", true))).toBe(wholeFileFinish(failed, "production", PATH));
   });
 
   it("parse back, and an unknown reason is not a record", () => {

@@ -18,7 +18,7 @@ import { createHash } from "@stellar-secrets/sops"; // node:crypto's, loaded on 
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import type { Severity } from "./rules.js";
 import type { EnvironmentFile } from "./secrets-dir.js";
-import { shellPathWord } from "./shell.js";
+import { findingWording, type FindingWording } from "./review/wording.js";
 
 /**
  * Why the merge driver could not merge a file at all (a whole-file record): `recipients` both sides
@@ -141,19 +141,28 @@ export function wholeFileProblem(whole: UnresolvedWholeFile, environment: string
 
 /**
  * How to finish a whole-file record (for messages): redo the merge with a key, or keep one side
- * whole with `resolve --env ENV --ours|--theirs`; for `needs-key`, who has a key.
+ * whole with `resolve --env ENV --ours|--theirs`; for `needs-key`, who has a key. `path` is the
+ * environment file relative to the project root; `wording` (default: the project root's own)
+ * words its paths and stellar-secrets commands for a reader in another folder, as
+ * {@link readerWording} words `check`'s and `pre-commit`'s text.
  */
-export function wholeFileFinish(whole: UnresolvedWholeFile, environment: string, path: string): string {
-  const keepSide = `keep one side whole with \`stellar-secrets resolve --env ${environment} --ours|--theirs\` (the other side's changes to ${path} are then lost), then \`git add ${path}\``;
+export function wholeFileFinish(whole: UnresolvedWholeFile, environment: string, path: string, wording: FindingWording = findingWording(undefined)): string {
+  const shown = wording.path(path);
+  const word = wording.shellPath(path);
+  const command = (line: string): string => `\`${wording.command(line)}\``;
+  const keepSide = `keep one side whole with ${command(`stellar-secrets resolve --env ${environment} --ours|--theirs`)} (the other side's changes to ${shown} are then lost), then \`git add ${word}\``;
   switch (whole.reason) {
     case "recipients":
-      return `${keepSide}; then redo the other side's member change (\`stellar-secrets members add|rm\`, \`stellar-secrets rotate-key --env ${environment}\`) and its secret changes (\`stellar-secrets set\`)`;
+      return (
+        `${keepSide}; then redo the other side's member change (${command("stellar-secrets members add|rm")}, ${command(`stellar-secrets rotate-key --env ${environment}`)}) ` +
+        `and its secret changes (${command("stellar-secrets set")})`
+      );
     case "needs-key": {
       const who = whole.members.length > 0 ? `a member of ${environment} (${whole.members.join(", ")})` : `a member of ${environment} (see stellar.yaml)`;
       return `only ${who} can merge it: abort (\`git merge --abort\`, \`git rebase --abort\` or \`git cherry-pick --abort\`) and ask them to do this merge; or ${keepSide}`;
     }
     default:
-      return `fix what merge-file reported, then redo the merge of the file with \`git checkout -m -- ${shellPathWord(path)}\`; or ${keepSide}`;
+      return `fix what merge-file reported, then redo the merge of the file with \`git checkout -m -- ${word}\`; or ${keepSide}`;
   }
 }
 

@@ -44,13 +44,14 @@ describe("WorkspaceIndex", () => {
       usersOfOne: ["g/a-agent.yaml", "g/b-agent.yaml"],
       usersOfConn: ["a/one.yaml", "a/two.yaml"],
       environments: {
-        "c/conn.yaml": ["development", "staging", "production"], // through one (staging, production) and two (development, production)
-        "a/one.yaml": ["staging", "production"], // its agents', in declared order
+        // (one is defined twice: which definition its agents mean cannot be told, so nothing is derived through either)
+        "c/conn.yaml": ["development", "production"], // through two (development, production); nothing through one
+        "a/one.yaml": [], // its agents list a name defined twice
         "a/two.yaml": ["development", "production"], // its own, in declared order
         "a/lonely.yaml": ["development", "staging", "production"], // used by nobody: everywhere
         "g/b-agent.yaml": ["production"],
         "g/a-agent.yaml": ["staging"],
-        "dup/x.yaml": ["staging", "production"], // same name as one: the same agents list it
+        "dup/x.yaml": [], // same name as one: nothing through either
       },
     });
     expect(view(indexOf(Object.keys(FILES).reverse()))).toEqual(forward);

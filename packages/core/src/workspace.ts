@@ -619,6 +619,7 @@ export class WorkspaceIndex {
    * The declared environments where a document is used, in declared order: an action's or agent's
    * own `environments`; else, for an action, those of the agents that list it; for a connection,
    * those of its actions; for an auth connector, those of its connections; else every environment.
+   * None through users of a name defined more than once (which definition they mean is unknown).
    * The list is kept by the index and may be shared by several documents: do not change it.
    */
   environmentsUsedBy(doc: ConfigDocument): string[] {
@@ -633,7 +634,11 @@ export class WorkspaceIndex {
       result = all.filter((e) => own.some((m) => m.name === e));
     } else {
       const users = doc.name === undefined ? [] : this.usersOf(doc.kind, doc.name);
-      if (users.length === 0) {
+      if (users.length > 0 && this.objectDefinitions(doc.kind, doc.name as string).length > 1) {
+        // a name defined twice (a copy that kept the name): which definition its users mean cannot
+        // be told, so no environment is derived through either (the duplicate is a schema error)
+        result = [];
+      } else if (users.length === 0) {
         result = all.slice();
       } else {
         // a handful of environments: arrays, no sets. Every result is an ordered part of `all`,

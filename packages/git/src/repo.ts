@@ -236,6 +236,27 @@ export class GitRepo implements GitSource {
   }
 
   /**
+   * Every best common ancestor of two commits (`git merge-base --all`): one in most histories, two
+   * or more after criss-cross merges (each branch merged the other), where `git merge-base` (and
+   * {@link mergeBase}) picks one of them. Throws as {@link mergeBase} does when there is none.
+   */
+  async mergeBases(a: string, b: string): Promise<string[]> {
+    const chosen = await this.mergeBase(a, b);
+    const all = (await this.run(["merge-base", "--all", a, b])).split("\n").map((l) => l.trim()).filter((l) => l !== "");
+    return [chosen, ...all.filter((c) => c !== chosen)];
+  }
+
+  /**
+   * The files (relative to the project root, only those inside it, sorted) whose content differs
+   * between two commits.
+   */
+  async changedFiles(a: string, b: string): Promise<string[]> {
+    const fields = (await this.run(["diff", "--no-ext-diff", "--no-textconv", "--no-renames", "--name-only", "-z", a, b, "--"])).split("\0");
+    const prefix = this.prefix === "" ? "" : `${this.prefix}/`;
+    return fields.filter((f) => f !== "" && f.startsWith(prefix)).map((f) => f.slice(prefix.length)).sort();
+  }
+
+  /**
    * The files git's rename detection finds moved from `base` to `head` (the working tree when
    * undefined): new path → old path, relative to the project root (only paths inside it).
    */

@@ -8,6 +8,8 @@ import { dirname, isAbsolute } from "node:path";
 import {
   checkConfigFile,
   checkOtherSecretsFile,
+  CONFIG_KINDS,
+  excludedDefinitionNote,
   checkWorkspace,
   classifyPath,
   configEditAffects,
@@ -410,6 +412,12 @@ class CoreModel implements ProjectModel {
 
   otherProjectPaths(): string[] {
     return this.index.otherProjectPaths();
+  }
+
+  excludedDefinitionNote(kind: string, name: string): string | undefined {
+    if (!(CONFIG_KINDS as readonly string[]).includes(kind)) return undefined;
+    const excluded = this.index.excludedDefinition(kind as ConfigKind, name);
+    return excluded === undefined ? undefined : excludedDefinitionNote(excluded);
   }
 
   secretNames(): string[] {

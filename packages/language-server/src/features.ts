@@ -24,6 +24,7 @@ import type { Place, ProjectModel, Target } from "./model.js";
 import { toLspRange, toOffset, type DiagnosticData } from "./ranges.js";
 import { headerFields, kindFields, nestedFields } from "./schema-fields.js";
 import { rotationHover } from "./rotation-hover.js";
+import { markdownText } from "./markup.js";
 import { pathToUri, toProjectPath } from "./uris.js";
 import { planMoveToSecret } from "./move-to-secret.js";
 import { Commands, type MoveToSecretArguments } from "./protocol.js";
@@ -153,7 +154,15 @@ export function hover(model: ProjectModel, path: string, p: Position): Hover | n
     const { kind, name } = t.type === "object-reference" ? t.reference : t.definition;
     const defs = model.objects(kind).filter((o) => o.name === name);
     const refs = model.objectReferences(kind, name);
-    value = `**${name}** (${kind})\n\n${defs.length === 0 ? "Not defined." : `Defined in ${defs.map((d) => toProjectPath(model.root, d.path)).join(", ")}`}\n\n${refs.length} reference${refs.length === 1 ? "" : "s"}`;
+    // not defined: as unknown-reference says, a file outside the project may define it
+    const outside = defs.length === 0 ? model.excludedDefinitionNote(kind, name) : undefined;
+    const where =
+      defs.length > 0
+        ? `Defined in ${defs.map((d) => toProjectPath(model.root, d.path)).join(", ")}`
+        : outside !== undefined
+          ? `Not defined in the project: ${markdownText(outside)}.`
+          : "Not defined.";
+    value = `**${name}** (${kind})\n\n${where}\n\n${refs.length} reference${refs.length === 1 ? "" : "s"}`;
   }
   return { contents: { kind: MarkupKind.Markdown, value }, range: targetRange(t) };
 }

@@ -216,3 +216,43 @@ describe("requests with parameters a hand-written client got wrong", () => {
     expect(hover.range).toEqual(rangeOf(ACTION, "zendesk_token"));
   });
 });
+
+describe("hover on an object the project does not define, that a file outside the project defines", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  const AGENT = "kind: agent\nname: sales\nactions: [lookup, draft_only, nowhere]\n";
+  const action = (name: string) => `kind: action\nname: ${name}\nconnection: hubspot\nmethod: GET\npath: /x\n`;
+  const uri = (): string => project.uri("agents/sales.yaml");
+  const hoverAt = async (word: string): Promise<string> => {
+    const h = (await server.client.sendRequest(HoverRequest.type, { textDocument: { uri: uri() }, position: rangeOf(AGENT, word).start })) as Hover;
+    return (h.contents as { value: string }).value;
+  };
+  beforeAll(async () => {
+    project = await makeTempProject(
+      { development: { zendesk_token: "TEST-ONLY-not-a-real-value" } },
+      { "connections/hubspot.yaml": "kind: api_connection\nname: hubspot\nbase_url: https://x.example\n", "agents/sales.yaml": AGENT, "drafts/lookup.yaml": action("lookup"), "actions/draft_only.yml": action("draft_only") },
+    );
+    project.write("stellar.yaml", project.read("stellar.yaml").replace(/^version: 1\n/, 'version: 1\nconfig:\n  include: ["**/*.yaml"]\n  exclude: ["drafts/**"]\n'));
+    server = await startInMemory({ folders: [project.dir] });
+    await server.open(uri(), AGENT);
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  it("says which file defines it and which glob keeps that file out, as unknown-reference does", async () => {
+    expect(await hoverAt("lookup")).toBe(
+      "**lookup** (action)\n\nNot defined in the project: drafts/lookup.yaml:2 defines it, but stellar.yaml's config.exclude glob \"drafts/\\*\\*\" keeps that file out of the project: " +
+        "narrow the glob, or move the action into an included file.\n\n1 reference",
+    );
+  });
+
+  it("says that no config.include glob matches a file that defines it (a .yml file beside the *.yaml globs)", async () => {
+    expect(await hoverAt("draft_only")).toMatch(/^\*\*draft_only\*\* \(action\)\n\nNot defined in the project: actions\/draft\\_only\.yml:2 defines it, but no config\.include glob of stellar\.yaml matches that file/);
+  });
+
+  it("says only 'Not defined.' when no file defines it", async () => {
+    expect(await hoverAt("nowhere")).toBe("**nowhere** (action)\n\nNot defined.\n\n1 reference");
+  });
+});

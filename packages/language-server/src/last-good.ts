@@ -70,6 +70,9 @@ export class LastGoodModel implements ProjectModel {
   otherProjectPaths(): string[] {
     return this.good.otherProjectPaths();
   }
+  excludedDefinitionNote(kind: string, name: string): string | undefined {
+    return this.good.excludedDefinitionNote(kind, name);
+  }
 
   secretNames(): string[] {
     return this.good.secretNames();

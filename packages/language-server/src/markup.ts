@@ -6,9 +6,21 @@
  */
 import { MarkupKind, type MarkupContent } from "vscode-languageserver/node";
 
-/** The plain text of the server's Markdown: bold markers and the spaces of hard line breaks removed. */
+/** The plain text of the server's Markdown: bold markers, the spaces of hard line breaks and the escapes of {@link markdownText} removed. */
 export function markdownToPlainText(markdown: string): string {
-  return markdown.replace(/\*\*([^*\n]+)\*\*/g, "$1").replace(/ {2,}\n/g, "\n");
+  return markdown
+    .replace(/\*\*([^*\n]+)\*\*/g, "$1")
+    .replace(/ {2,}\n/g, "\n")
+    .replace(/\\([\\`*_[\]<>])/g, "$1");
+}
+
+/**
+ * Text for the server's Markdown as it is: a glob such as `drafts/**`, or a message of core's, shows
+ * its characters instead of starting bold or code (backslash escapes, which
+ * {@link markdownToPlainText} removes).
+ */
+export function markdownText(text: string): string {
+  return text.replace(/[\\`*_[\]<>]/g, "\\$&");
 }
 
 /**

@@ -144,6 +144,13 @@ export interface ProjectModel {
   objects(kind: string): ObjectDefinition[];
   /** References to an object. */
   objectReferences(kind: string, name: string): ObjectReference[];
+  /**
+   * For an object the project does not define: what `unknown-reference` says when a file outside
+   * the project (kept out by `config.exclude`, or matched by no `config.include` glob) defines it
+   * (core's `excludedDefinitionNote`: `drafts/lookup.yaml:2 defines it, but …`), else undefined.
+   * Reads the excluded files once, as that message does.
+   */
+  excludedDefinitionNote(kind: string, name: string): string | undefined;
   /** Catalog entry of a name. */
   catalog(name: string): CatalogEntry | undefined;
   /**

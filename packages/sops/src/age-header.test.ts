@@ -60,7 +60,8 @@ describe("inspectAgeEnvelope", () => {
 
   it("reads a stanza whose body spans several 64-column lines", () => {
     const full = "A".repeat(64);
-    expect(inspectAgeEnvelope(armored(`age-encryption.org/v1\n-> X25519 x\n${full}\n${full}\nAB\n${MAC}`))).toMatchObject({ ok: true, stanzas: [{ type: "X25519" }] });
+    // (an X25519 body is one 43-column line; post-quantum and plugin stanzas have longer ones)
+    expect(inspectAgeEnvelope(armored(`age-encryption.org/v1\n-> mlkem768x25519 x\n${full}\n${full}\nAB\n${MAC}`))).toMatchObject({ ok: true, stanzas: [{ type: "mlkem768x25519" }] });
   });
 
   it.each([
@@ -128,5 +129,39 @@ describe("ageStanzaTypeFor", () => {
     expect(ageStanzaTypeFor("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA")).toBe("ssh-ed25519");
     expect(ageStanzaTypeFor("ssh-rsa AAAAB3")).toBe("ssh-rsa");
     expect(ageStanzaTypeFor("age1yubikey1qqqq")).toBeUndefined();
+  });
+});
+
+describe("inspectAgeEnvelope: the X25519 stanza's shape (age's X25519 grammar)", () => {
+  const SHARE = "HZO0MIYFClbFQW/Y+bOWjbZbfYdYyKrRI7evL7qvnj8"; // 43 characters, 32 bytes
+  const header = (stanza: string): string => armored(`age-encryption.org/v1\n${stanza}${MAC}payload`);
+
+  it("reads a well-formed X25519 stanza (one 43-character share, a 32-byte body)", () => {
+    expect(inspectAgeEnvelope(header(`-> X25519 ${SHARE}\n${BODY}`))).toMatchObject({ ok: true, stanzas: [{ type: "X25519", args: [SHARE] }] });
+  });
+
+  it.each([
+    ["a short share", `-> X25519 ${SHARE.slice(0, 42)}\n${BODY}`, /stanza 1 \(X25519\).*argument/],
+    ["a long share", `-> X25519 ${SHARE}AA\n${BODY}`, /stanza 1 \(X25519\).*argument/],
+    ["a padded share", `-> X25519 ${SHARE}=\n${BODY}`, /stanza 1 \(X25519\).*argument/],
+    ["non-zero spare bits in the share", `-> X25519 ${SHARE.slice(0, 42)}9\n${BODY}`, /stanza 1 \(X25519\).*argument/],
+    ["two arguments", `-> X25519 ${SHARE} ${SHARE}\n${BODY}`, /stanza 1 \(X25519\).*2 arguments/],
+    ["no argument", `-> X25519\n${BODY}`, /stanza 1 \(X25519\).*0 arguments/],
+    ["a short body", `-> X25519 ${SHARE}\n${BODY.slice(0, 40)}\n`, /stanza 1 \(X25519\).*body is 30 bytes/],
+    ["an empty body", `-> X25519 ${SHARE}\n\n`, /stanza 1 \(X25519\).*body is 0 bytes/],
+    ["a body of two lines", `-> X25519 ${SHARE}\n${"A".repeat(64)}\nAAAA\n`, /stanza 1 \(X25519\).*body is 51 bytes/],
+  ])("reports an X25519 stanza with %s as malformed, by itself", (_, stanza, why) => {
+    const info = inspectAgeEnvelope(header(stanza));
+    expect(info.ok).toBe(false);
+    if (!info.ok) expect(info.problem).toMatch(why);
+  });
+
+  it("names the malformed stanza among several, and leaves other stanza types alone", () => {
+    const info = inspectAgeEnvelope(header(`-> piv-p256 x\n\n-> X25519 ${SHARE}\n${BODY}-> X25519 x\n${BODY}`));
+    expect(info).toMatchObject({ ok: false, problem: expect.stringMatching(/stanza 3 \(X25519\)/) });
+  });
+
+  it("keeps counting the payload of an envelope whose X25519 stanza is malformed (what stale-mac reads)", () => {
+    expect(agePayloadBytes(header(`-> X25519 x\n${BODY}`))).toBe(7);
   });
 });

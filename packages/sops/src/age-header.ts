@@ -37,8 +37,10 @@ const MAX_ENC_CHARS = 1024 * 1024;
  * envelope's unwrapping and age do (PEM-style `BEGIN/END AGE ENCRYPTED FILE`, 64-column lines of
  * canonical padded base64; blank space and CRLF only around it), then parses the header
  * (`age-encryption.org/v1`, stanzas `-> TYPE ARGS` each followed by base64 body lines ending
- * with a line shorter than 64 columns, then the `--- MAC` line). Never throws and never returns
- * any part of the wrapped key: a malformed envelope gives `{ ok: false, problem }`.
+ * with a line shorter than 64 columns, then the `--- MAC` line), and checks each X25519 stanza's
+ * shape as age does (one argument, a 32-byte share in 43 characters of unpadded base64, and a
+ * 32-byte body): age refuses a stanza that breaks it, so no key opens that age file. Never throws
+ * and never returns any part of the wrapped key: a malformed envelope gives `{ ok: false, problem }`.
  */
 export function inspectAgeEnvelope(enc: string): AgeEnvelopeInfo {
   if (typeof enc !== "string") return { ok: false, problem: "the enc field is not a string" };
@@ -65,7 +67,8 @@ export const WRAPPED_DATA_KEY_PAYLOAD_BYTES = 64;
 
 /**
  * How many bytes follow the header of an armored age file (its encrypted payload), read without a
- * key as {@link inspectAgeEnvelope} reads it; undefined when the envelope is unreadable. A stanza
+ * key as {@link inspectAgeEnvelope} reads it (its X25519 stanza shape check aside); undefined when
+ * the envelope is unreadable. A stanza
  * whose payload is not {@link WRAPPED_DATA_KEY_PAYLOAD_BYTES} opens for no one as a data key. Never throws.
  */
 export function agePayloadBytes(enc: string): number | undefined {
@@ -76,7 +79,7 @@ export function agePayloadBytes(enc: string): number | undefined {
   } catch {
     return undefined;
   }
-  const { info, end } = readAgeHeader(bytes);
+  const { info, end } = readAgeHeader(bytes, false);
   return info.ok ? bytes.length - end : undefined;
 }
 
@@ -84,11 +87,38 @@ export function agePayloadBytes(enc: string): number | undefined {
  * Parses the header of a binary age file (see {@link inspectAgeEnvelope}). Never throws.
  */
 export function parseAgeHeader(bytes: Uint8Array): AgeEnvelopeInfo {
-  return readAgeHeader(bytes).info;
+  return readAgeHeader(bytes, true).info;
 }
 
-/** {@link parseAgeHeader}, and the offset where the header ends (the payload starts). */
-function readAgeHeader(bytes: Uint8Array): { info: AgeEnvelopeInfo; end: number } {
+/** Bytes of an X25519 stanza's ephemeral share (its one argument) and of its body (the wrapped file key and tag). */
+const X25519_SHARE_BYTES = 32;
+const X25519_BODY_BYTES = 32;
+
+/** The bytes of canonical unpadded base64 (as age's strict decoder reads it), or undefined. */
+function rawBase64Bytes(text: string): number | undefined {
+  if (!/^[A-Za-z0-9+/]*$/.test(text) || text.length % 4 === 1) return undefined;
+  const bytes = Buffer.from(text, "base64");
+  return bytes.toString("base64").replace(/=+$/, "") === text ? bytes.length : undefined;
+}
+
+/**
+ * Why an X25519 stanza breaks age's X25519 grammar (one argument: a 32-byte share in 43 characters
+ * of unpadded base64; a body of exactly 32 bytes), or undefined. age refuses such a stanza with an
+ * error, not as "another key's": no key opens its age file.
+ */
+function x25519StanzaProblem(args: readonly string[], body: string): string | undefined {
+  if (args.length !== 1) return `it has ${args.length} arguments, where an X25519 stanza has one (the ephemeral share)`;
+  if (rawBase64Bytes(args[0]!) !== X25519_SHARE_BYTES) return `its argument is not a ${X25519_SHARE_BYTES}-byte share in 43 characters of unpadded base64`;
+  const bodyBytes = rawBase64Bytes(body);
+  if (bodyBytes !== X25519_BODY_BYTES) return `its body is ${bodyBytes === undefined ? "not canonical base64" : `${bodyBytes} bytes`}, where a wrapped file key takes ${X25519_BODY_BYTES}`;
+  return undefined;
+}
+
+/**
+ * {@link parseAgeHeader}, and the offset where the header ends (the payload starts). With
+ * `checkStanzas`, an X25519 stanza must also have the shape age's X25519 grammar gives it.
+ */
+function readAgeHeader(bytes: Uint8Array, checkStanzas: boolean): { info: AgeEnvelopeInfo; end: number } {
   let pos = 0;
   /** The next line (without its `\n`) as text, or undefined at the end of the bytes. */
   const nextLine = (): string | undefined => {
@@ -101,6 +131,8 @@ function readAgeHeader(bytes: Uint8Array): { info: AgeEnvelopeInfo; end: number 
   const malformed = (why: string): { info: AgeEnvelopeInfo; end: number } => ({ info: { ok: false, problem: `the age header is malformed: ${why}` }, end: pos });
   if (nextLine() !== VERSION_LINE) return malformed(`it does not start with ${VERSION_LINE}`);
   const stanzas: AgeHeaderStanza[] = [];
+  /** Each stanza's body (kept only to check its shape; never returned). */
+  const bodies: string[] = [];
   let line = nextLine();
   while (line !== undefined && line.startsWith("-> ")) {
     if (stanzas.length >= MAX_STANZAS) return malformed(`more than ${MAX_STANZAS} recipient stanzas`);
@@ -109,17 +141,26 @@ function readAgeHeader(bytes: Uint8Array): { info: AgeEnvelopeInfo; end: number 
       return malformed(`stanza ${stanzas.length + 1} has an invalid "->" line`);
     }
     // body: base64 lines of 64 columns, the last one shorter (possibly empty)
+    let body = "";
     for (;;) {
       const bodyLine = nextLine();
       if (bodyLine === undefined) return malformed(`stanza ${stanzas.length + 1} has no end`);
       if (bodyLine.length > 64 || !/^[A-Za-z0-9+/]*$/.test(bodyLine)) return malformed(`stanza ${stanzas.length + 1} has an invalid body line`);
+      body += bodyLine;
       if (bodyLine.length < 64) break;
     }
     stanzas.push({ type, args });
+    bodies.push(body);
     line = nextLine();
   }
   if (line === undefined || !/^--- [A-Za-z0-9+/]{43}$/.test(line)) return malformed("no valid --- MAC line after the stanzas");
   if (stanzas.length === 0) return malformed("no recipient stanza");
+  if (checkStanzas) {
+    for (let i = 0; i < stanzas.length; i++) {
+      const problem = stanzas[i]!.type === "X25519" ? x25519StanzaProblem(stanzas[i]!.args, bodies[i]!) : undefined;
+      if (problem !== undefined) return malformed(`stanza ${i + 1} (X25519) is not one age reads: ${problem}`);
+    }
+  }
   return { info: { ok: true, stanzas }, end: pos };
 }
 

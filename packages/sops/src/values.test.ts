@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createDecipheriv } from "node:crypto";
-import { decodeB64Strict, decryptValue, encryptValue, encStringProblem, parseEnc } from "./values.js";
+import { canonicalTime, decodeB64Strict, decryptValue, encryptValue, encStringProblem, parseEnc } from "./values.js";
 
 /** The definition decodeB64Strict keeps: the text decodes, and encoding the bytes gives it back. */
 function reencodes(s: string): boolean {
@@ -166,5 +166,35 @@ describe("encStringProblem", () => {
     ["type:time on 3 bytes", enc.replace("type:str", "type:time")],
   ])("says why no key opens an ENC string with %s", (_, raw) => {
     expect(encStringProblem(raw)).toEqual(expect.any(String));
+  });
+});
+
+describe("canonicalTime", () => {
+  it("reads RFC 3339 times and normalises them as Go's MarshalText does", () => {
+    expect(canonicalTime("2026-01-02T03:04:05Z")).toBe("2026-01-02T03:04:05Z");
+    expect(canonicalTime("2024-02-29T23:59:59.500+00:00")).toBe("2024-02-29T23:59:59.5Z");
+    expect(canonicalTime("2026-01-02T03:04:05.9-04:00", true)).toBe("2026-01-02T03:04:05-04:00");
+  });
+
+  it("refuses dates and times that Go's time.Parse refuses (out of the calendar)", () => {
+    for (const bad of [
+      "2026-13-02T03:04:05Z", // month 13
+      "2026-00-02T03:04:05Z", // month 0
+      "2026-02-30T03:04:05Z", // February 30
+      "2025-02-29T03:04:05Z", // not a leap year
+      "1900-02-29T03:04:05Z", // century, not a leap year
+      "2026-04-31T03:04:05Z", // April has 30 days
+      "2026-01-00T03:04:05Z", // day 0
+      "2026-01-02T25:04:05Z", // hour 25
+      "2026-01-02T24:00:00Z", // hour 24
+      "2026-01-02T03:60:05Z", // minute 60
+      "2026-01-02T03:04:60Z", // leap second: Go refuses 60
+      "2026-01-02T03:04:05+24:00", // offset hour 24
+      "2026-01-02T03:04:05+01:60", // offset minute 60
+    ]) {
+      expect(canonicalTime(bad), bad).toBeUndefined();
+    }
+    expect(canonicalTime("2000-02-29T00:00:00Z")).toBe("2000-02-29T00:00:00Z"); // 400-year leap year
+    expect(canonicalTime("2026-12-31T23:59:59+23:59")).toBe("2026-12-31T23:59:59+23:59");
   });
 });

@@ -214,14 +214,34 @@ export function canonicalFloat(s: string): string | undefined {
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/;
 
+/** The days of a month in the proleptic Gregorian calendar (as Go's `daysIn`). */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/**
+ * The range checks of Go's RFC 3339 parser (time/format_rfc3339.go, and the general parser it falls
+ * back to): month 1–12, a day the month has, hour 0–23, minute and second 0–59 (no leap second), an
+ * offset of at most 23:59.
+ */
+function onTheCalendar(y: number, mo: number, d: number, h: number, mi: number, se: number, off: string): boolean {
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || se > 59) return false;
+  if (off.length === 6 && (Number(off.slice(1, 3)) > 23 || Number(off.slice(4, 6)) > 59)) return false;
+  return true;
+}
+
 /**
  * Go time.Parse(RFC3339) then MarshalText (RFC3339Nano): fraction without trailing zeros, `Z` for a
  * zero offset, other offsets kept. With `dropFraction`, formats like RFC3339 (used for the MAC AAD).
+ * Undefined when `s` breaks the RFC 3339 shape or names a date or time that is not on the calendar
+ * (month 13, February 30, hour 24, second 60), which Go refuses too.
  */
 export function canonicalTime(s: string, dropFraction = false): string | undefined {
   const m = RFC3339.exec(s);
   if (m === null) return undefined;
   const [, y, mo, d, h, mi, se, frac, off] = m;
+  if (!onTheCalendar(Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(se), off!)) return undefined;
   let fraction = "";
   if (!dropFraction && frac !== undefined) {
     const f = frac.replace(/0+$/, "");

@@ -242,7 +242,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     const commands = namedFiles.flatMap(([file, e]) => [...e.names.map((n) => outerWords.command(`stellar-secrets resolve ${n} --env ${e.environment} --ours|--theirs|--from-stdin`)), `git add ${outerWords.shellPath(file)}`]);
     const wholeHow = wholeFiles.map(([file, e]) => {
       const whole = records.get(file)?.whole;
-      return whole === undefined ? "" : `${file}: ${wholeFileFinish(whole, e.environment, file)}`;
+      return whole === undefined ? "" : `${outerWords.path(file)}: ${wholeFileFinish(whole, e.environment, file, outerWords)}`;
     });
     const how = [...(commands.length > 0 ? [`finish with: ${commands.map((c) => `\`${c}\``).join("; ")}`] : []), ...wholeHow.filter((h) => h !== "")];
     throw new CliError(

@@ -162,6 +162,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const range = parseRange(positionals);
   let baseRev: Revision;
   let baseLabel: string;
+  /** `A...B` with several merge bases (criss-cross merges): all of them, the compared one first. */
+  let mergeBases: string[] | undefined;
   let headRev: Revision;
   let headLabel: string;
   if (range.head === undefined) {
@@ -178,8 +180,10 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   } else if (range.symmetric) {
     const a = await repo.resolve(range.base);
     const b = await repo.resolve(range.head as string);
-    baseRev = { kind: "commit", ref: await repo.mergeBase(a, b) };
+    const bases = await repo.mergeBases(a, b);
+    baseRev = { kind: "commit", ref: bases[0] as string };
     baseLabel = `merge-base of ${range.base} and ${range.head}`;
+    if (bases.length > 1) mergeBases = bases;
   } else {
     baseRev = { kind: "commit", ref: range.base };
     baseLabel = range.base;
@@ -192,6 +196,13 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const baseEdge = await shallowEdgeOf(repo, base.commit, head.commit);
   if (baseEdge !== undefined) outer.baseEdge = baseEdge;
   const report = await reviewProject(outer, root, headRev, base, head, ids);
+  if (mergeBases !== undefined) {
+    // what the choice of base can hide: the files another base has otherwise
+    const differ = new Set<string>();
+    for (const other of mergeBases.slice(1)) for (const f of await repo.changedFiles(mergeBases[0] as string, other)) differ.add(f);
+    report.mergeBases = mergeBases;
+    report.mergeBasesDiffer = [...differ].sort();
+  }
   // each project nested in this one (a folder with a stellar.yaml of its own, in the head or only
   // in the base; recursively) is reviewed as `review` run inside its folder would, paths prefixed
   const nested: NestedReview[] = [];

@@ -171,6 +171,17 @@ export type ReviewDiagnostic = Diagnostic & { new: boolean };
 export interface ReviewReport {
   base: { label: string; commit: string | null };
   head: { label: string; commit: string | null };
+  /**
+   * `review A...B` on a criss-cross history: every merge base of A and B (`git merge-base --all`),
+   * the one compared with (`base.commit`) first. Absent when there is one (the usual case).
+   */
+  mergeBases?: string[];
+  /**
+   * With {@link mergeBases}: the project's files whose content differs between the compared base
+   * and another merge base (sorted; empty when none does). A value set there on another base is
+   * compared as if this change made it, or its change is hidden; nothing else can differ.
+   */
+  mergeBasesDiffer?: string[];
   /** Environments with any change, in stellar.yaml order. */
   environments: EnvironmentReview[];
   /** Head diagnostics that are new, or that concern a secret added, changed or removed. */
