@@ -91,4 +91,32 @@ describe("mergeSopsConfigs", () => {
     expect(merged?.text).toContain(`- ${alice} # alice`);
     expect(ages(merged!.text)).toEqual([[alice, bob, dave], [alice, erin]]);
   });
+
+  // found by scripts/fuzz-config-merge.mjs (docs/fuzz.md, "Config merges")
+  it("a side with an anchor or a tag is left to git's text merge, even when only its form differs (an edit of one place can change another)", () => {
+    const ours = config([alice, bob, dave], [alice, bob], [alice]);
+    const tagged = base.replace(`age: ${alice}\n`, `age: !!str ${alice}\n`);
+    const anchored = base.replace(`age: ${alice}\n`, `age: &prod ${alice}\n`);
+    expect(tagged).not.toBe(base);
+    expect(anchored).not.toBe(base);
+    expect(parseSopsConfig(tagged, ".sops.yaml").nonPlain).toBe("a tag");
+    expect(parseSopsConfig(anchored, ".sops.yaml").nonPlain).toBe("an anchor");
+    expect(parseSopsConfig(base, ".sops.yaml").nonPlain).toBeUndefined();
+    for (const other of [tagged, anchored]) {
+      expect(mergeSopsConfigs(base, ours, other, ".sops.yaml")).toBeUndefined();
+      expect(mergeSopsConfigs(base, other, ours, ".sops.yaml")).toBeUndefined();
+    }
+  });
+
+  it("a rule only one side rewrote keeps that side's form; merge(base, base, B) is B byte for byte (B re-indented too)", () => {
+    const flow = base.replace(`age: ${alice},${bob}\n`, `age: [${alice}, ${bob}]\n`);
+    expect(flow).not.toBe(base);
+    expect(mergeSopsConfigs(base, base, flow, ".sops.yaml")?.text).toBe(flow);
+    const ours = config([alice, bob], [alice, bob], [alice, erin]);
+    const merged = mergeSopsConfigs(base, ours, flow, ".sops.yaml");
+    expect(merged?.text).toBe(ours.replace(`age: ${alice},${bob}\n`, `age: [${alice}, ${bob}]\n`));
+    expect(mergeSopsConfigs(base, flow, ours, ".sops.yaml")?.text).toBe(merged?.text);
+    const reindented = config([alice, bob], [alice, bob], [alice, erin]).replace(/^  - /gm, "    - ").replace(/^    age/gm, "      age");
+    expect(mergeSopsConfigs(base, base, reindented, ".sops.yaml")).toEqual({ text: reindented, fromTheirs: [2] });
+  });
 });
