@@ -265,8 +265,12 @@ function plainRead(text) {
 // .sops.yaml
 const SOPS = ".sops.yaml";
 
-/** Per-item reading of a plain .sops.yaml: rules by path_regex (n-th repeat suffixed), their recipients as a set. */
-function sopsItems(text) {
+/**
+ * Per-item reading of a plain .sops.yaml: one item per rule (its fields but `age`), one per rule's
+ * path_regex, one per recipient of a rule. A rule is named by `name(key, index, keys)`, where key is
+ * its path_regex (the n-th repeat suffixed) and keys those of this version; by default its key.
+ */
+function sopsItems(text, name = (key) => key) {
   const r = plainRead(text);
   if (r.data === undefined) return { why: r.why };
   const data = r.data;
@@ -275,27 +279,52 @@ function sopsItems(text) {
   if (!Array.isArray(rules)) return { why: "no-rules-list" };
   const items = new Map();
   const seen = new Map();
-  const order = [];
+  const keys = [];
   for (const rule of rules) {
     if (rule === null || typeof rule !== "object" || Array.isArray(rule)) return { why: "rule-not-a-mapping" };
-    const id0 = `rule ${typeof rule.path_regex === "string" ? rule.path_regex : canonical(rule.path_regex ?? "<none>")}`;
-    const n = (seen.get(id0) ?? 0) + 1;
-    seen.set(id0, n);
-    const id = n === 1 ? id0 : `${id0} #${n}`;
-    // one item per recipient (a member of the rule), one for the rest of the rule
+    const key0 = `rule ${typeof rule.path_regex === "string" ? rule.path_regex : canonical(rule.path_regex ?? "<none>")}`;
+    const n = (seen.get(key0) ?? 0) + 1;
+    seen.set(key0, n);
+    keys.push(n === 1 ? key0 : `${key0} #${n}`);
+  }
+  const keySet = new Set(keys);
+  const order = [];
+  const ids = new Map();
+  rules.forEach((rule, i) => {
+    const id = name(keys[i], i, keySet);
+    ids.set(keys[i], id);
+    // one item per recipient (a member of the rule), one for its path_regex, one for the rest of the rule
     const value = { ...rule };
     if ("age" in value) {
       for (const r of recipientSet(value.age)) items.set(`${id} age ${r}`, "present");
       value.age = "(per recipient)";
     }
+    items.set(`${id} path_regex`, canonical(value.path_regex ?? null));
+    delete value.path_regex;
     if (Array.isArray(value.key_groups)) value.key_groups = value.key_groups.map((g) => (g && typeof g === "object" && "age" in g ? { ...g, age: recipientSet(g.age) } : g));
     items.set(id, canonical(value));
     order.push(id);
-  }
+  });
   const rest = { ...data };
   delete rest.creation_rules;
   items.set("(other keys)", canonical(rest));
-  return { items, order };
+  return { items, order, keys, ids };
+}
+/**
+ * The three versions read with rules named across them: a side's rule is the base rule of the same
+ * path_regex, else the base rule at its position whose path_regex the side no longer has (its
+ * path_regex edited in place), else a new rule.
+ */
+function sopsSides(base, ours, theirs) {
+  const rb = sopsItems(base);
+  if (rb.items === undefined) return [rb, sopsItems(ours), sopsItems(theirs)];
+  const baseKeys = new Set(rb.keys);
+  const side = (key, i, keys) => (baseKeys.has(key) ? key : rb.keys[i] !== undefined && !keys.has(rb.keys[i]) ? rb.keys[i] : `new ${key}`);
+  return [rb, sopsItems(ours, side), sopsItems(theirs, side)];
+}
+/** A merged text read with its rules named as in the sides: ours' name for its path_regex, else theirs', else the base's, else new. */
+function sopsMerged(text, rb, ro, rt) {
+  return sopsItems(text, (key) => ro.ids?.get(key) ?? rt.ids?.get(key) ?? (rb.ids?.has(key) ? key : `new ${key}`));
 }
 /**
  * The order of the rules matters (sops takes the first that matches): for every two rules of the
@@ -540,7 +569,7 @@ function sopsCase(stats, i) {
   const b = chance(0.1) ? { text: a.text, done: [...a.done, "(same as ours)"] } : editSide(base, model, SOPS_EDITS, SOPS_EDIT_WEIGHTS, 0.15);
   const c = { i, layout, base, ours: a.text, theirs: b.text, ourEdits: a.done, theirEdits: b.done };
   stats.cases++;
-  const [rb, ro, rt] = [sopsItems(base), sopsItems(a.text), sopsItems(b.text)];
+  const [rb, ro, rt] = sopsSides(base, a.text, b.text);
   const invalid = [rb, ro, rt].find((r) => r.items === undefined);
   if (invalid) stats.invalidSide++;
   const strictInvalid = [rb, ro, rt].find((r) => ["unparseable", "duplicate-key", "alias", "anchor", "tag", "several-documents"].includes(r.why));
@@ -594,7 +623,7 @@ function sopsCase(stats, i) {
 /** What is wrong with a clean merged .sops.yaml against the per-item three-way merge of the (plain) sides, or undefined. */
 function sopsVerdict(rb, ro, rt, text) {
   const want = mergeItems(rb.items, ro.items, rt.items);
-  const got = sopsItems(text);
+  const got = sopsMerged(text, rb, ro, rt);
   if (got.items === undefined) return `the merged text is not a plain config (${got.why})`;
   if (want.conflicts.length > 0) return `clean although both sides changed ${want.conflicts.join(", ")} differently`;
   if (!sameItems(want.items, got.items)) return `items differ from the three-way merge: ${itemDiff(want.items, got.items).join(", ")}`;
@@ -676,6 +705,10 @@ function stellarBase(model) {
   }
   return { text, layout: layout.join("+") };
 }
+/** The environment as the project's reader sees it in `text` (pending requests, approvals), or undefined. */
+function current(text, envName) {
+  return core.parseProjectConfig(text, "/fuzz/stellar.yaml").config?.environments.find((e) => e.name === envName);
+}
 function setMembersOf(text, side, envName) {
   const env = side.model.environments.find((e) => e.name === envName);
   return core.setEnvironmentMembers(text, envName, env.members);
@@ -687,18 +720,22 @@ const STELLAR_EDITS = {
     return [setMembersOf(text, side, env), d];
   },
   requestAccess(text, side) {
+    // request-access: one more pending request (the ones there stay)
     const env = pick(side.model.environments);
     const name = pick(PEOPLE);
-    return [core.setPendingRequests(text, env.name, [{ name, recipient: fakeRecipient(), requested: "2026-12-02T09:00:00Z" }]), `request-access ${name} ${env.name}`];
+    const pending = [...(current(text, env.name)?.pending ?? []).filter((p) => p.name !== name), { name, recipient: fakeRecipient(), requested: "2026-12-02T09:00:00Z" }];
+    return [core.setPendingRequests(text, env.name, pending), `request-access ${name} ${env.name}`];
   },
   approve(text, side) {
-    // members approve: the pending request becomes a member, the approval is recorded, pending dropped
+    // members approve: a pending request (or a new name) becomes a member, its approval is added, its request dropped
     const env = pick(side.model.environments);
-    const name = pick(PEOPLE.filter((p) => !env.members.some((m) => m.name === p))) ?? "zed";
-    env.members.push({ name, recipient: fakeRecipient() });
+    const now = current(text, env.name);
+    const request = now?.pending?.find((p) => !env.members.some((m) => m.name === p.name));
+    const name = request?.name ?? pick(PEOPLE.filter((p) => !env.members.some((m) => m.name === p))) ?? "zed";
+    env.members.push({ name, recipient: request?.recipient ?? fakeRecipient() });
     let t = setMembersOf(text, side, env.name);
-    t = core.setApprovals(t, env.name, [{ name, by: env.members[0].name, date: "2026-12-03T10:00:00Z" }]);
-    t = core.setPendingRequests(t, env.name, []);
+    t = core.setApprovals(t, env.name, [...(current(t, env.name)?.approved ?? []).filter((a) => a.name !== name), { name, by: env.members[0].name, date: "2026-12-03T10:00:00Z" }]);
+    t = core.setPendingRequests(t, env.name, (now?.pending ?? []).filter((p) => p.name !== name));
     return [t, `approve ${name} in ${env.name}`];
   },
   addEnvironment(text, side) {
@@ -707,11 +744,18 @@ const STELLAR_EDITS = {
     return [setMembersOf(text, side, name), `add environment ${name}`];
   },
   removeEnvironment(text, side) {
+    // (a hand edit: no command removes an environment; a side whose alias it would break is left as it was)
     const env = pick(side.model.environments);
     const doc = core.editableDocument(text, "stellar.yaml");
     doc.deleteIn(["environments", env.name]);
+    let out;
+    try {
+      out = core.renderEditedDocument(doc, text);
+    } catch {
+      return [text, `remove environment ${env.name} (not applicable)`];
+    }
     side.model.environments = side.model.environments.filter((e) => e !== env);
-    return [core.renderEditedDocument(doc, text), `remove environment ${env.name}`];
+    return [out, `remove environment ${env.name}`];
   },
   reorderMembers(text) {
     return [RANDOM_MUTATIONS.swapLines(text), "swap two lines"];

@@ -5,11 +5,11 @@
  * CLI makes when members change (comments and unrelated rules kept). Pure: text in, data out.
  */
 import { excessiveNestingMessage, findExcessiveNesting } from "@stellar-secrets/sops";
-import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, parseDocument, Scalar, visit, YAMLMap, type Document, type Node, type Pair } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, Scalar, visit, YAMLMap, type Document, type Node, type Pair } from "yaml";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, loneCrAsLf, type TextRange } from "./position.js";
 import { renderEditedDocument, type ProjectConfig } from "./project.js";
-import { findPair, keyString, nodeRange } from "./yaml-nodes.js";
+import { detachAliases, findPair, keyString, nodeRange } from "./yaml-nodes.js";
 import { parseSimpleYaml } from "./fast-yaml.js";
 
 /** The file name sops looks for (`.sops.yml` is ignored by sops). */
@@ -502,7 +502,7 @@ export function updateSopsConfig(text: string, path: string, project: Pick<Proje
     if (rule.keyGroups) {
       const groups = findPair(item, "key_groups")?.value;
       if (!isSeq(groups) || groups.items.length !== 1 || !isMap(groups.items[0])) continue; // several groups (Shamir): left to a person
-      detachAliases(doc, groups.items[0]);
+      detachAliases(doc, groups.items[0]); // (an alias elsewhere keeps what it named)
       setAge(doc, groups.items[0], wanted, true);
     } else {
       detachAliases(doc, item);
@@ -511,46 +511,6 @@ export function updateSopsConfig(text: string, path: string, project: Pick<Proje
     changed = true;
   }
   return changed ? renderEditedDocument(doc, text) : undefined;
-}
-
-/** True when `node` is `target` or lies inside it. */
-function containsNode(target: unknown, node: unknown): boolean {
-  if (target === node) return true;
-  let found = false;
-  if (isMap(target) || isSeq(target) || isPair(target)) {
-    visit(target as Node, {
-      Node(_, n) {
-        if (n !== node) return undefined;
-        found = true;
-        return visit.BREAK;
-      },
-    });
-  }
-  return found;
-}
-
-/**
- * Before `map`'s `age` is rewritten: every alias that names `map`, its `age` value or a node
- * holding them becomes a copy of what it named (without anchors), so the rewrite changes this rule
- * only (an alias elsewhere keeps its recipients), and no alias is left naming an anchor the
- * rewrite removed (the YAML writer throws on one).
- */
-function detachAliases(doc: Document, map: YAMLMap): void {
-  const age = findPair(map, "age")?.value;
-  visit(doc, {
-    Alias(_, alias) {
-      const target = alias.resolve(doc);
-      if (target === undefined || !(containsNode(target, map) || (age !== undefined && age !== null && containsNode(target, age)))) return undefined;
-      const copy = (target as Node).clone() as Node;
-      visit(copy, {
-        Node(__, n) {
-          delete n.anchor;
-        },
-      });
-      if (!isAlias(copy)) delete copy.anchor;
-      return copy;
-    },
-  });
 }
 
 function setAge(doc: Document, map: YAMLMap, recipients: string[], asList: boolean): void {
