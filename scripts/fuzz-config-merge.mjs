@@ -545,7 +545,7 @@ function gitMergeFile(base, ours, theirs) {
 // ---------------------------------------------------------------------------------------------
 // figures
 function newStats() {
-  return { cases: 0, clean: 0, conflict: 0, leftToGit: 0, gitClean: 0, gitConflict: 0, gitWrong: 0, invalidSide: 0, defects: { crash: 0, wrong: 0, misread: 0, asymmetric: 0, identity: 0 } };
+  return { cases: 0, clean: 0, conflict: 0, leftToGit: 0, gitClean: 0, gitConflict: 0, gitRefused: 0, gitWrong: 0, invalidSide: 0, defects: { crash: 0, wrong: 0, misread: 0, asymmetric: 0, identity: 0 } };
 }
 const problems = [];
 function defect(stats, target, oracle, c, detail) {
@@ -590,7 +590,10 @@ function sopsCase(stats, i) {
     else stats.leftToGit++;
     if (GIT) {
       const g = gitMergeFile(base, a.text, b.text);
-      if (g.clean) {
+      // the driver's check of a clean text merge (textMergedSopsConfigProblem): what it refuses is a conflict (exit 1)
+      const refused = g.clean && typeof core.textMergedSopsConfigProblem === "function" && core.textMergedSopsConfigProblem(base, a.text, b.text, g.text, SOPS) !== undefined;
+      if (refused) stats.gitRefused++;
+      else if (g.clean) {
         stats.gitClean++;
         if (!invalid) {
           const bad = sopsVerdict(rb, ro, rt, g.text);
@@ -902,13 +905,13 @@ if (work) rmSync(work, { recursive: true, force: true });
 
 const fmt = (n) => n.toLocaleString("en-US");
 console.log(`config-merge fuzz: seed ${SEED}, ${fmt(CASES)} cases per target, git text merge ${GIT ? "on" : "off"}, ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-console.log("| target | cases | a side not plain | driver clean | driver: changed differently | left to git | git clean | git conflict | git clean but wrong | crash | wrong | misread | asymmetric | identity |");
-console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+console.log("| target | cases | a side not plain | driver clean | driver: changed differently | left to git | git conflict | git clean, driver refuses | git clean | git clean but wrong | crash | wrong | misread | asymmetric | identity |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const [target, s] of Object.entries(all)) {
   const d = s.defects;
   const name = target === "sops" ? "`.sops.yaml` (`mergeSopsConfigs`)" : target === "stellar" ? "`stellar.yaml` (git text merge only)" : "review `diffMerge`";
   console.log(
-    `| ${name} | ${fmt(s.cases)} | ${fmt(s.invalidSide)} | ${fmt(s.clean)} | ${fmt(s.conflict)} | ${fmt(s.leftToGit)} | ${GIT ? fmt(s.gitClean) : "-"} | ${GIT ? fmt(s.gitConflict) : "-"} | ${GIT ? fmt(s.gitWrong) : "-"} | ${d.crash} | ${d.wrong} | ${d.misread} | ${d.asymmetric} | ${d.identity} |`,
+    `| ${name} | ${fmt(s.cases)} | ${fmt(s.invalidSide)} | ${fmt(s.clean)} | ${fmt(s.conflict)} | ${fmt(s.leftToGit)} | ${GIT ? fmt(s.gitConflict) : "-"} | ${GIT && target === "sops" ? fmt(s.gitRefused) : "-"} | ${GIT ? fmt(s.gitClean) : "-"} | ${GIT ? fmt(s.gitWrong) : "-"} | ${d.crash} | ${d.wrong} | ${d.misread} | ${d.asymmetric} | ${d.identity} |`,
   );
 }
 if (writerCrashes.length > 0) {

@@ -3,7 +3,7 @@
 import { generateIdentity } from "@stellar-secrets/sops";
 import { describe, expect, it } from "vitest";
 import { renderSopsConfig } from "./project.js";
-import { mergeSopsConfigs } from "./sops-config-merge.js";
+import { mergeSopsConfigs, textMergedSopsConfigProblem } from "./sops-config-merge.js";
 import { parseSopsConfig } from "./sops-config.js";
 
 const [alice, bob, carol, dave, erin] = (await Promise.all(Array.from({ length: 5 }, () => generateIdentity()))).map((k) => k.recipient) as [string, string, string, string, string];
@@ -120,3 +120,31 @@ describe("mergeSopsConfigs", () => {
     expect(mergeSopsConfigs(base, base, reindented, ".sops.yaml")).toEqual({ text: reindented, fromTheirs: [2] });
   });
 });
+
+// found by scripts/fuzz-config-merge.mjs: git's text merge (the fallback) came out clean with a
+// .sops.yaml that says what neither side said
+describe("textMergedSopsConfigProblem", () => {
+  const base = `creation_rules:\n    - path_regex: a$\n      age: ${alice}\n# end of rules\n`;
+
+  it("a clean text merge that cannot be read although each side can: one side re-indented every line, the other added a rule in the old layout", () => {
+    const ours = `${base}    - path_regex: b$\n      age: ${bob}\n`;
+    const theirs = `creation_rules:\n  - path_regex: a$\n    age: ${alice},${carol}\n# end of rules\n`;
+    const merged = `creation_rules:\n  - path_regex: a$\n    age: ${alice},${carol}\n# end of rules\n    - path_regex: b$\n      age: ${bob}\n`; // what git merge-file gives
+    expect(mergeSopsConfigs(base, ours, theirs, ".sops.yaml")).toBeUndefined();
+    expect(textMergedSopsConfigProblem(base, ours, theirs, merged, ".sops.yaml")).toMatch(/^the merged text cannot be read, although each side's can/);
+    // a side that could not be read either: nothing new to say
+    expect(textMergedSopsConfigProblem(base, ours, "creation_rules: [\n", merged, ".sops.yaml")).toBeUndefined();
+  });
+
+  it("both sides added a rule for the same path_regex: sops would use only the first", () => {
+    const rule = (k: string) => `    - path_regex: extra$\n      age: ${k}\n`;
+    const ours = `${base}${rule(bob)}`;
+    const theirs = base.replace("creation_rules:\n", `creation_rules:\n${rule(dave)}`);
+    const merged = theirs + rule(bob);
+    expect(textMergedSopsConfigProblem(base, ours, theirs, merged, ".sops.yaml")).toBe('both sides added a creation rule for path_regex "extra$": the merged text has 2, and sops uses only the first');
+    // one side's own rules, and an ordinary clean merge: fine
+    expect(textMergedSopsConfigProblem(base, merged, base, merged, ".sops.yaml")).toBeUndefined();
+    expect(textMergedSopsConfigProblem(base, ours, base, ours, ".sops.yaml")).toBeUndefined();
+  });
+});
+

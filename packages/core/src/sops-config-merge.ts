@@ -105,3 +105,35 @@ export function mergeSopsConfigs(base: string, ours: string, theirs: string, pat
   }
   return { text, fromTheirs };
 }
+
+/**
+ * Why a clean text merge of three `.sops.yaml` versions (git's `merge-file`, which the merge driver
+ * falls back to where {@link mergeSopsConfigs} declines) must not be taken as it is, or undefined
+ * when it may: git merges lines, and lines each side kept valid can combine into a file that
+ * says something neither side said. Reported (as text, for a person):
+ * - the merged text cannot be read (not YAML, a key twice, ...) although every version can: one
+ *   side re-indented every line (a first member change re-indents a file in `init`'s old layout),
+ *   the other added a rule in the old indentation;
+ * - a `path_regex` has more rules in the merged text than in any version: both sides added a rule
+ *   for the same files (with their own recipients), and sops would use only the first of them.
+ * Pure; never throws.
+ */
+export function textMergedSopsConfigProblem(base: string, ours: string, theirs: string, merged: string, path: string): string | undefined {
+  const versions = [parseSopsConfig(base, path), parseSopsConfig(ours, path), parseSopsConfig(theirs, path)];
+  const result = parseSopsConfig(merged, path);
+  if (result.problem !== undefined) {
+    return versions.every((v) => v.problem === undefined) ? `the merged text cannot be read, although each side's can (${result.problem.message})` : undefined;
+  }
+  const counts = (rules: readonly { pathRegex: string | undefined }[]): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (const r of rules) if (r.pathRegex !== undefined) out.set(r.pathRegex, (out.get(r.pathRegex) ?? 0) + 1);
+    return out;
+  };
+  const before = versions.map((v) => counts(v.rules));
+  for (const [regex, n] of counts(result.rules)) {
+    if (n > 1 && before.every((c) => (c.get(regex) ?? 0) < n)) {
+      return `both sides added a creation rule for path_regex ${JSON.stringify(regex)}: the merged text has ${n}, and sops uses only the first`;
+    }
+  }
+  return undefined;
+}
