@@ -761,7 +761,11 @@ const STELLAR_EDITS = {
     return [out, `remove environment ${env.name}`];
   },
   reorderMembers(text) {
-    return [RANDOM_MUTATIONS.swapLines(text), "swap two lines"];
+    // two neighbouring member lines swapped (a hand edit that changes no membership)
+    const found = [...text.matchAll(/^( +)([\w.@-]+: age1\w+\r?\n)\1([\w.@-]+: age1\w+\r?\n)/gm)];
+    if (found.length === 0) return [text, "reorder members (none)"];
+    const m = pick(found);
+    return [text.slice(0, m.index) + m[1] + m[3] + m[1] + m[2] + text.slice(m.index + m[0].length), "reorder two members"];
   },
   comment(text) {
     return [insertLine(text, pick(["# reviewed", "    # added for the audit", "#"])), "add a comment"];
