@@ -147,4 +147,3 @@ describe("textMergedSopsConfigProblem", () => {
     expect(textMergedSopsConfigProblem(base, ours, base, ours, ".sops.yaml")).toBeUndefined();
   });
 });
-

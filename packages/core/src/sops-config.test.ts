@@ -308,4 +308,3 @@ creation_rules:
     ]);
   });
 });
-
