@@ -21,7 +21,8 @@
  *   4 asymmetric merge(base, A, B) and merge(base, B, A) differ (clean vs not, or other items);
  *   5 identity   merge(base, A, A) is not A, or merge(base, base, B) is not B.
  * Usage: node scripts/fuzz-config-merge.mjs [--cases 3000] [--seed 23] [--target sops,stellar,history] [--no-git] [--show 10]
- * Exits 1 when a defect of the driver (`sops`, `history`) is found. Wrong clean results of git's own
+ * Exits 1 when a defect of the driver (`sops`, `history`) is found, or a CLI writer (updateSopsConfig,
+ * setEnvironmentMembers, ...) throws an uncoded exception while a side is made. Wrong clean results of git's own
  * text merge are counted and shown (`git` rows) but do not fail the run: no code of ours makes them.
  * Needs a build (`npx tsc -b`).
  */
