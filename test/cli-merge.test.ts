@@ -338,6 +338,24 @@ describe(".sops.yaml on two branches", () => {
   });
 });
 
+describe(".sops.yaml: a clean text merge that says what neither side said", () => {
+  // found by scripts/fuzz-config-merge.mjs: git merges lines, and lines each side kept valid made invalid YAML
+  it("is a conflict (exit 1), left as git merged it, with how to finish", async () => {
+    const s = createSandbox({ gitInit: false });
+    sandboxes.push(s);
+    const [a, b, c] = ["a", "b", "c"].map((x) => `age1${x.repeat(58)}`);
+    const base = `creation_rules:\n    - path_regex: a$\n      age: ${a}\n# end of rules\n`;
+    s.write("base.sops", base);
+    s.write("ours.sops", `${base}    - path_regex: b$\n      age: ${b}\n`); // a rule added in the old layout
+    s.write("theirs.sops", `creation_rules:\n  - path_regex: a$\n    age: ${a},${c}\n# end of rules\n`); // a member change re-indented every line
+    const r = await s.run(["merge-file", "base.sops", "ours.sops", "theirs.sops", ".sops.yaml"]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(s.read("ours.sops")).toBe(`creation_rules:\n  - path_regex: a$\n    age: ${a},${c}\n# end of rules\n    - path_regex: b$\n      age: ${b}\n`);
+    expect(r.stderr).toContain("git's text merge of it came out clean, but the merged text cannot be read");
+    expect(r.stderr).toContain("git checkout --ours -- FILE");
+  });
+});
+
 describe("a branch's .gitattributes sends another file to the driver", () => {
   it("rebasing onto it (its attributes apply): a file that is no environment file is merged as text, as git would, and never recorded as a secrets merge", async () => {
     const { s } = await project();

@@ -334,6 +334,21 @@ describe("setEnvironmentMembers", () => {
     expect(out).not.toContain("\n");
     expect(out.replace(/\r/g, "\n")).toBe(setEnvironmentMembers(GOOD, "staging", [{ name: "alice", recipient: ALICE }]));
   });
+
+  // found by scripts/fuzz-config-merge.mjs (docs/fuzz.md, "Config merges")
+  it("a member's key that another environment names through an alias: re-keying or removing it changes this environment only, and never throws", () => {
+    const text = `version: 1\nenvironments:\n  development:\n    members:\n      alice: &alice ${ALICE}\n    approved:\n      alice: &ok {by: bob, date: 2026-12-01T10:00:00Z}\n  production:\n    members:\n      alice: *alice\n    approved:\n      alice: *ok\n`;
+    const members = (t: string, env: string) => parseProjectConfig(t, "/repo/stellar.yaml").config?.environments.find((e) => e.name === env)?.members;
+    const rekeyed = setEnvironmentMembers(text, "development", [{ name: "alice", recipient: BOB }]);
+    expect(members(rekeyed, "development")).toEqual([{ name: "alice", recipient: BOB }]);
+    expect(members(rekeyed, "production")).toEqual([{ name: "alice", recipient: ALICE }]);
+    const removed = setEnvironmentMembers(text, "development", [{ name: "carol", recipient: CI }]);
+    expect(members(removed, "development")).toEqual([{ name: "carol", recipient: CI }]);
+    expect(members(removed, "production")).toEqual([{ name: "alice", recipient: ALICE }]);
+    expect(parseProjectConfig(removed, "/repo/stellar.yaml").config?.environments.find((e) => e.name === "production")?.approved).toEqual([{ name: "alice", by: "bob", date: "2026-12-01T10:00:00Z" }]);
+    const approvals = setApprovals(text, "development", []);
+    expect(parseProjectConfig(approvals, "/repo/stellar.yaml").config?.environments.find((e) => e.name === "production")?.approved).toEqual([{ name: "alice", by: "bob", date: "2026-12-01T10:00:00Z" }]);
+  });
 });
 
 describe("renderSopsConfig", () => {

@@ -10,7 +10,7 @@ import { normalizeRecipient } from "@stellar-secrets/sops";
 import { CoreError } from "./errors.js";
 import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js";
 import { isRuleId, type Severity } from "./rules.js";
-import { findPair } from "./yaml-nodes.js";
+import { detachAliases, findPair } from "./yaml-nodes.js";
 import { credentialLines } from "./credentials.js";
 import { nestingDiagnostic } from "./yaml-limits.js";
 import { parseSimpleYaml } from "./fast-yaml.js";
@@ -462,6 +462,7 @@ export function setEnvironmentMembers(text: string, env: string, members: Member
   if (envPair === undefined) throw new Error("unreachable");
   if (!isMap(envPair.value)) envPair.value = new YAMLMap();
   const envMap = envPair.value as YAMLMap;
+  detachAliases(doc, envMap); // (an alias elsewhere keeps what it named)
   envMap.flow = false;
   let membersPair = findPair(envMap, "members");
   if (membersPair === undefined) {
@@ -520,6 +521,7 @@ function setEnvironmentEntries(text: string, env: string, field: "pending" | "ap
   if (!isMap(envNode)) {
     throw new CoreError("INVALID_CONFIG", `${PROJECT_FILE} has no environment "${env}" to record ${field === "pending" ? "a request" : "an approval"} in`, { file: PROJECT_FILE });
   }
+  detachAliases(doc, envNode); // (an alias elsewhere keeps what it named)
   envNode.flow = false;
   if (entries.length === 0) {
     envNode.items = envNode.items.filter((p) => !(isScalar(p.key) && p.key.value === field));

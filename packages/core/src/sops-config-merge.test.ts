@@ -3,7 +3,7 @@
 import { generateIdentity } from "@stellar-secrets/sops";
 import { describe, expect, it } from "vitest";
 import { renderSopsConfig } from "./project.js";
-import { mergeSopsConfigs } from "./sops-config-merge.js";
+import { mergeSopsConfigs, textMergedSopsConfigProblem } from "./sops-config-merge.js";
 import { parseSopsConfig } from "./sops-config.js";
 
 const [alice, bob, carol, dave, erin] = (await Promise.all(Array.from({ length: 5 }, () => generateIdentity()))).map((k) => k.recipient) as [string, string, string, string, string];
@@ -90,5 +90,60 @@ describe("mergeSopsConfigs", () => {
     expect(merged?.text).toBe(`${ours.slice(0, ours.lastIndexOf("    age:\n"))}    age:\n      - ${alice}\n      - ${erin}\n`);
     expect(merged?.text).toContain(`- ${alice} # alice`);
     expect(ages(merged!.text)).toEqual([[alice, bob, dave], [alice, erin]]);
+  });
+
+  // found by scripts/fuzz-config-merge.mjs (docs/fuzz.md, "Config merges")
+  it("a side with an anchor or a tag is left to git's text merge, even when only its form differs (an edit of one place can change another)", () => {
+    const ours = config([alice, bob, dave], [alice, bob], [alice]);
+    const tagged = base.replace(`age: ${alice}\n`, `age: !!str ${alice}\n`);
+    const anchored = base.replace(`age: ${alice}\n`, `age: &prod ${alice}\n`);
+    expect(tagged).not.toBe(base);
+    expect(anchored).not.toBe(base);
+    expect(parseSopsConfig(tagged, ".sops.yaml").nonPlain).toBe("a tag");
+    expect(parseSopsConfig(anchored, ".sops.yaml").nonPlain).toBe("an anchor");
+    expect(parseSopsConfig(base, ".sops.yaml").nonPlain).toBeUndefined();
+    for (const other of [tagged, anchored]) {
+      expect(mergeSopsConfigs(base, ours, other, ".sops.yaml")).toBeUndefined();
+      expect(mergeSopsConfigs(base, other, ours, ".sops.yaml")).toBeUndefined();
+    }
+  });
+
+  it("a rule only one side rewrote keeps that side's form; merge(base, base, B) is B byte for byte (B re-indented too)", () => {
+    const flow = base.replace(`age: ${alice},${bob}\n`, `age: [${alice}, ${bob}]\n`);
+    expect(flow).not.toBe(base);
+    expect(mergeSopsConfigs(base, base, flow, ".sops.yaml")?.text).toBe(flow);
+    const ours = config([alice, bob], [alice, bob], [alice, erin]);
+    const merged = mergeSopsConfigs(base, ours, flow, ".sops.yaml");
+    expect(merged?.text).toBe(ours.replace(`age: ${alice},${bob}\n`, `age: [${alice}, ${bob}]\n`));
+    expect(mergeSopsConfigs(base, flow, ours, ".sops.yaml")?.text).toBe(merged?.text);
+    const reindented = config([alice, bob], [alice, bob], [alice, erin]).replace(/^  - /gm, "    - ").replace(/^    age/gm, "      age");
+    expect(mergeSopsConfigs(base, base, reindented, ".sops.yaml")).toEqual({ text: reindented, fromTheirs: [2] });
+  });
+});
+
+// found by scripts/fuzz-config-merge.mjs: git's text merge (the fallback) came out clean with a
+// .sops.yaml that says what neither side said
+describe("textMergedSopsConfigProblem", () => {
+  const base = `creation_rules:\n    - path_regex: a$\n      age: ${alice}\n# end of rules\n`;
+
+  it("a clean text merge that cannot be read although each side can: one side re-indented every line, the other added a rule in the old layout", () => {
+    const ours = `${base}    - path_regex: b$\n      age: ${bob}\n`;
+    const theirs = `creation_rules:\n  - path_regex: a$\n    age: ${alice},${carol}\n# end of rules\n`;
+    const merged = `creation_rules:\n  - path_regex: a$\n    age: ${alice},${carol}\n# end of rules\n    - path_regex: b$\n      age: ${bob}\n`; // what git merge-file gives
+    expect(mergeSopsConfigs(base, ours, theirs, ".sops.yaml")).toBeUndefined();
+    expect(textMergedSopsConfigProblem(base, ours, theirs, merged, ".sops.yaml")).toMatch(/^the merged text cannot be read, although each side's can/);
+    // a side that could not be read either: nothing new to say
+    expect(textMergedSopsConfigProblem(base, ours, "creation_rules: [\n", merged, ".sops.yaml")).toBeUndefined();
+  });
+
+  it("both sides added a rule for the same path_regex: sops would use only the first", () => {
+    const rule = (k: string) => `    - path_regex: extra$\n      age: ${k}\n`;
+    const ours = `${base}${rule(bob)}`;
+    const theirs = base.replace("creation_rules:\n", `creation_rules:\n${rule(dave)}`);
+    const merged = theirs + rule(bob);
+    expect(textMergedSopsConfigProblem(base, ours, theirs, merged, ".sops.yaml")).toBe('both sides added a creation rule for path_regex "extra$": the merged text has 2, and sops uses only the first');
+    // one side's own rules, and an ordinary clean merge: fine
+    expect(textMergedSopsConfigProblem(base, merged, base, merged, ".sops.yaml")).toBeUndefined();
+    expect(textMergedSopsConfigProblem(base, ours, base, ours, ".sops.yaml")).toBeUndefined();
   });
 });

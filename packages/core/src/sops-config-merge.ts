@@ -54,25 +54,39 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 /**
  * Merges three versions of a `.sops.yaml` (`path` relative to the root, for messages) when they
  * differ only in the recipients (`age`) of their creation rules: each rule takes the side that
- * changed its recipients (as a set), or ours when both made the same change. Undefined — and the
- * caller falls back to git's text merge — when anything else differs (a comment, a rule added,
- * removed or moved, a `path_regex`), when a rule uses `key_groups` or another key type, when a
- * version cannot be read, or when both sides changed one rule's recipients differently.
+ * changed its recipients (as a set), or ours when both made the same change; a rule only one side
+ * edited at all (say, only how its recipients are written) is that side's text. When one side is
+ * the base, the result is the other side byte for byte. Undefined — and the caller falls back to
+ * git's text merge — when anything else differs (a comment, a rule added, removed or moved, a
+ * `path_regex`), when a rule uses `key_groups` or another key type, when a version cannot be read
+ * or uses an anchor, an alias or a tag, or when both sides changed one rule's recipients
+ * differently.
  */
 export function mergeSopsConfigs(base: string, ours: string, theirs: string, path: string): SopsConfigMerge | undefined {
   const configs = [parseSopsConfig(base, path), parseSopsConfig(ours, path), parseSopsConfig(theirs, path)] as const;
-  if (configs.some((c) => c.problem !== undefined || c.rules.length === 0)) return undefined;
+  // (an anchor, alias or tag: one edit can change another place, or readers disagree; git merges it as text)
+  if (configs.some((c) => c.problem !== undefined || c.nonPlain !== undefined || c.rules.length === 0)) return undefined;
   const [b, o, t] = configs;
   if (b.rules.length !== o.rules.length || b.rules.length !== t.rules.length) return undefined;
   const [bs, os, ts] = [ageSpans(b), ageSpans(o), ageSpans(t)];
   if (bs === undefined || os === undefined || ts === undefined) return undefined;
+  // one side changed nothing: the other side, byte for byte (as git's text merge gives it; the
+  // skeleton below ignores indentation, which a merge from ours' text would then lose)
+  if (theirs === base || theirs === ours) return { text: ours, fromTheirs: [] };
+  if (ours === base) return { text: theirs, fromTheirs: t.rules.flatMap((r, i) => (sameSet(r.age, b.rules[i]!.age) ? [] : [i])) };
   const shape = skeleton(ours, os);
   if (skeleton(base, bs) !== shape || skeleton(theirs, ts) !== shape) return undefined;
   const fromTheirs: number[] = [];
   for (let i = 0; i < o.rules.length; i++) {
     if (b.rules[i]!.pathRegex !== o.rules[i]!.pathRegex || t.rules[i]!.pathRegex !== o.rules[i]!.pathRegex) return undefined;
+    const [xb, xo, xt] = [base.slice(bs[i]!.start, bs[i]!.end), ours.slice(os[i]!.start, os[i]!.end), theirs.slice(ts[i]!.start, ts[i]!.end)];
+    if (xt === xb || xt === xo) continue; // theirs did not edit it, or made our edit: ours
+    if (xo === xb) {
+      fromTheirs.push(i); // only theirs edited it (its recipients, or only how they are written): theirs
+      continue;
+    }
     const [rb, ro, rt] = [b.rules[i]!.age, o.rules[i]!.age, t.rules[i]!.age];
-    if (sameSet(rt, ro) || sameSet(rt, rb)) continue; // theirs unchanged, or the same change: ours
+    if (sameSet(rt, ro) || sameSet(rt, rb)) continue; // the same recipients, or theirs only rewrote them: ours
     if (!sameSet(ro, rb)) return undefined; // both changed this rule differently: a person decides
     fromTheirs.push(i);
   }
@@ -90,4 +104,36 @@ export function mergeSopsConfigs(base: string, ours: string, theirs: string, pat
     if (!sameSet(got.age, want.age) || got.pathRegex !== want.pathRegex || got.keyGroups || got.otherKeys.length > 0) return undefined;
   }
   return { text, fromTheirs };
+}
+
+/**
+ * Why a clean text merge of three `.sops.yaml` versions (git's `merge-file`, which the merge driver
+ * falls back to where {@link mergeSopsConfigs} declines) must not be taken as it is, or undefined
+ * when it may: git merges lines, and lines each side kept valid can combine into a file that
+ * says something neither side said. Reported (as text, for a person):
+ * - the merged text cannot be read (not YAML, a key twice, ...) although every version can: one
+ *   side re-indented every line (a first member change re-indents a file in `init`'s old layout),
+ *   the other added a rule in the old indentation;
+ * - a `path_regex` has more rules in the merged text than in any version: both sides added a rule
+ *   for the same files (with their own recipients), and sops would use only the first of them.
+ * Pure; never throws.
+ */
+export function textMergedSopsConfigProblem(base: string, ours: string, theirs: string, merged: string, path: string): string | undefined {
+  const versions = [parseSopsConfig(base, path), parseSopsConfig(ours, path), parseSopsConfig(theirs, path)];
+  const result = parseSopsConfig(merged, path);
+  if (result.problem !== undefined) {
+    return versions.every((v) => v.problem === undefined) ? `the merged text cannot be read, although each side's can (${result.problem.message})` : undefined;
+  }
+  const counts = (rules: readonly { pathRegex: string | undefined }[]): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (const r of rules) if (r.pathRegex !== undefined) out.set(r.pathRegex, (out.get(r.pathRegex) ?? 0) + 1);
+    return out;
+  };
+  const before = versions.map((v) => counts(v.rules));
+  for (const [regex, n] of counts(result.rules)) {
+    if (n > 1 && before.every((c) => (c.get(regex) ?? 0) < n)) {
+      return `both sides added a creation rule for path_regex ${JSON.stringify(regex)}: the merged text has ${n}, and sops uses only the first`;
+    }
+  }
+  return undefined;
 }

@@ -287,4 +287,24 @@ creation_rules:
     expect(updateSopsConfig(`creation_rules:\n  - key_groups:\n      - age: [${MALLORY}]\n      - age: [${ALICE}]\n`, ".sops.yaml", dev)).toBeUndefined();
     expect(updateSopsConfig("creation_rules: [", ".sops.yaml", project)).toBeUndefined();
   });
+
+  // found by scripts/fuzz-config-merge.mjs: `members add` on a .sops.yaml whose other rule names the same
+  // keys through an alias threw an uncoded "Unresolved alias" from the YAML writer
+  it("rewrites a rule whose recipients another rule names through an alias: the alias becomes a copy of what it named", () => {
+    const text = `creation_rules:\n  - path_regex: (^|/)secrets/development\\.enc\\.yaml$\n    age: &keys ${ALICE},${CI}\n  - path_regex: (^|/)secrets/production\\.enc\\.yaml$\n    age: *keys\n`;
+    const next = updateSopsConfig(text, ".sops.yaml", project) as string;
+    expect(parseSopsConfig(next, ".sops.yaml").rules.map((r) => r.age)).toEqual([
+      [ALICE, BOB],
+      [ALICE, CI],
+    ]);
+    expect(rows(next)).toEqual([]);
+    // a whole rule behind an alias (production's rule a copy of development's, with a merge key)
+    const whole = `creation_rules:\n  - &dev\n    path_regex: (^|/)secrets/(development|production)\\.enc\\.yaml$\n    age: ${ALICE},${CI}\n  - *dev\n`;
+    const dev = { ...project, environments: [project.environments[0]!] };
+    const next2 = updateSopsConfig(whole, ".sops.yaml", dev) as string;
+    expect(parseSopsConfig(next2, ".sops.yaml").rules.map((r) => r.age)).toEqual([
+      [ALICE, BOB],
+      [ALICE, CI],
+    ]);
+  });
 });

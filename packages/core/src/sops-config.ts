@@ -9,7 +9,7 @@ import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, Scal
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, loneCrAsLf, type TextRange } from "./position.js";
 import { renderEditedDocument, type ProjectConfig } from "./project.js";
-import { findPair, keyString, nodeRange } from "./yaml-nodes.js";
+import { detachAliases, findPair, keyString, nodeRange } from "./yaml-nodes.js";
 import { parseSimpleYaml } from "./fast-yaml.js";
 
 /** The file name sops looks for (`.sops.yml` is ignored by sops). */
@@ -48,6 +48,12 @@ export interface ParsedSopsConfig {
   problem: { message: string; range: TextRange } | undefined;
   /** The `creation_rules` key, when the file has one. */
   rulesKeyRange?: TextRange;
+  /**
+   * What the file uses beyond plain YAML ("an anchor", "an alias", "a tag"), when it does: such a
+   * file is read as sops reads it (aliases followed, `!!binary` decoded), but an edit of one place
+   * can then change another, so the merge driver leaves it to git's text merge.
+   */
+  nonPlain?: string;
 }
 
 /** At most this many aliases are expanded (an alias bomb is no config). */
@@ -101,6 +107,24 @@ function expandAliases(doc: Document): boolean {
     },
   });
   return true;
+}
+
+/** The first YAML feature beyond plain nodes that `doc` uses: "an alias", "an anchor" or "a tag" (explicit, `!x` or `!!str`), else undefined. */
+function nonPlainFeature(doc: Document): string | undefined {
+  let found: string | undefined;
+  visit(doc, {
+    Alias() {
+      found = "an alias";
+      return visit.BREAK;
+    },
+    Node(_, node) {
+      // (the yaml library sets `tag` on a parsed node only when the text gives one explicitly)
+      if (node.anchor) found = "an anchor";
+      else if (typeof node.tag === "string") found = "a tag";
+      return found === undefined ? undefined : visit.BREAK;
+    },
+  });
+  return found;
 }
 
 /** A scalar's value as the text sops' yaml.v3 gives it: a `!!binary` scalar is its decoded bytes as a string. */
@@ -234,6 +258,8 @@ export function parseSopsConfig(original: string, path: string): ParsedSopsConfi
       result.problem = duplicateKeyProblem(path, lines, duplicate);
       return result;
     }
+    const extra = nonPlainFeature(doc);
+    if (extra !== undefined) result.nonPlain = extra;
     if (!expandAliases(doc)) {
       result.problem = { message: `${path} uses more YAML aliases than sops would expand`, range: whole };
       return result;
@@ -476,8 +502,10 @@ export function updateSopsConfig(text: string, path: string, project: Pick<Proje
     if (rule.keyGroups) {
       const groups = findPair(item, "key_groups")?.value;
       if (!isSeq(groups) || groups.items.length !== 1 || !isMap(groups.items[0])) continue; // several groups (Shamir): left to a person
+      detachAliases(doc, groups.items[0]); // (an alias elsewhere keeps what it named)
       setAge(doc, groups.items[0], wanted, true);
     } else {
+      detachAliases(doc, item);
       setAge(doc, item, wanted, false);
     }
     changed = true;

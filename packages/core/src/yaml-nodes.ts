@@ -1,5 +1,5 @@
 /** Small helpers over `yaml` nodes: ranges, lookups by key path, plain values. */
-import { isAlias, isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, visit, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 import type { TextRange } from "./position.js";
 
 /** The source range of a node's value (without trailing comments), or undefined for a synthetic node. */
@@ -23,6 +23,46 @@ export function findPair(map: YAMLMap, key: string): Pair | undefined {
     if (keyString(item) === key) return item;
   }
   return undefined;
+}
+
+/** True when `node` is `target` or lies inside it. */
+function containsNode(target: unknown, node: unknown): boolean {
+  if (target === node) return true;
+  let found = false;
+  if (isMap(target) || isSeq(target) || isPair(target)) {
+    visit(target as Node, {
+      Node(_, n) {
+        if (n !== node) return undefined;
+        found = true;
+        return visit.BREAK;
+      },
+    });
+  }
+  return found;
+}
+
+/**
+ * Before an edit of `node` (in place): every alias of `doc` that names `node`, a node inside it or
+ * a node holding it becomes a copy of what it named (without anchors). The edit then changes that
+ * place only (an alias elsewhere keeps the value it named: a member re-keyed in one environment is
+ * not re-keyed in another that named the key through an alias), and no alias is left naming an
+ * anchor the edit removed (the YAML writer throws on one).
+ */
+export function detachAliases(doc: Document, node: Node): void {
+  visit(doc, {
+    Alias(_, alias) {
+      const target = alias.resolve(doc);
+      if (target === undefined || !(containsNode(target, node) || containsNode(node, target))) return undefined;
+      const copy = (target as Node).clone() as Node;
+      visit(copy, {
+        Node(__, n) {
+          delete n.anchor;
+        },
+      });
+      if (!isAlias(copy)) delete copy.anchor;
+      return copy;
+    },
+  });
 }
 
 /** What {@link locatePath} found: the deepest node reached, and the key node of the last step into a map. */

@@ -53,7 +53,9 @@ OURS is left untouched. No value is ever printed.
 \`.sops.yaml\` (which \`git setup\` also sends here) is merged per creation rule: each rule's
 recipients come from the side that changed them, so two branches that changed the members of
 different environments merge cleanly. When both changed one rule, or anything else in the file
-differs, it is merged as text by \`git merge-file\` (conflict markers to resolve by hand).
+differs (an anchor, an alias or a tag too), it is merged as text by \`git merge-file\` (conflict
+markers to resolve by hand); a text merge that comes out clean but cannot be read, or that holds
+two rules both sides added for the same path_regex, is exit 1 as well.
 
 --virtual-base: the inner merge of a criss-cross merge (two merge bases), which git runs first to
 make a virtual merge base (\`git setup\` configures it as \`merge.stellar.recursive\`). A name changed
@@ -259,6 +261,18 @@ async function mergeSopsConfigFile(ctx: CommandContext, say: (line: string) => v
     return 0;
   }
   const status = textMerge(ctx, basePath, oursPath, theirsPath);
+  if (status === 0) {
+    // a clean text merge can still say what neither side said (lines that combine into invalid YAML, two rules for the same files)
+    const { textMergedSopsConfigProblem } = await import("@stellar-secrets/core");
+    const problem = textMergedSopsConfigProblem(base, ours, theirs, await readVersion(ctx, oursPath, "our", display), display);
+    if (problem !== undefined) {
+      say(
+        `${display}: git's text merge of it came out clean, but ${problem}; it is left as that text merge, to finish by hand: ` +
+          "keep one side (`git checkout --ours -- FILE`), then `stellar-secrets check` names the environment whose rule is out of date and `stellar-secrets rotate-key --env ENV` rewrites it from stellar.yaml (docs/branches.md)",
+      );
+      return 1;
+    }
+  }
   if (status !== 0) {
     say(
       `${display}: both sides changed the same creation rule, or more than the rules' recipients: ` +
