@@ -144,4 +144,4 @@ export function describeNonDescriptiveName(name: string): string | undefined {
 }
 
 /** The one nearest-name function and its edit distance (owned by `@stellar-secrets/sops`). */
-export { editDistance, nearestName, type NearestName } from "@stellar-secrets/sops";
+export { editDistance, namesAtDistance, nearestName, type NearestName } from "@stellar-secrets/sops";

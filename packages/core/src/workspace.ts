@@ -16,7 +16,7 @@ import type { OtherProject, OtherProjectDefinition } from "./other-projects.js";
 import type { TextRange } from "./position.js";
 import { GlobFilter } from "./globs.js";
 import { DEFAULT_EXCLUDE, type ProjectConfig } from "./project.js";
-import { editDistance, nearestName } from "./names.js";
+import { editDistance, namesAtDistance, nearestName } from "./names.js";
 import type { ConfigKind } from "./schemas.js";
 import type { EnvironmentFile, SecretDefinition } from "./secrets-dir.js";
 import type { SecretsDirSurvey } from "./secrets-folder.js";
@@ -74,6 +74,9 @@ interface Touched {
   users: Set<ConfigDocument[]>;
   kinds: Set<ConfigKind>;
 }
+
+/** How many edits a typo may be from two or more names for the suggestion to name them all (`nearestSecretName`'s `others`). */
+const AMBIGUOUS_TYPO_EDITS = 2;
 
 const touchedNothing = (): Touched => ({ secrets: new Set(), objects: new Set(), users: new Set(), kinds: new Set() });
 
@@ -558,11 +561,12 @@ export class WorkspaceIndex {
     let found: { name: string; caseOnly: boolean; others?: string[] } | undefined =
       lower !== undefined && lower !== name ? { name: lower, caseOnly: true } : nearestName(name, d.sortedNames);
     if (found !== undefined && !found.caseOnly) {
-      // an ambiguous typo: the other names exactly as near (a prefix match, past the typo limit, has none)
-      const target = name.toLowerCase();
-      const distance = editDistance(target, found.name.toLowerCase());
-      if (distance <= Math.max(2, Math.floor(name.length / 3))) {
-        const others = d.sortedNames.filter((c) => c !== found!.name && c !== name && editDistance(target, c.toLowerCase(), distance) === distance);
+      // an ambiguous typo: the other names exactly as near, when that is one or two edits (a prefix
+      // match has none; names further off are no typo to choose between, and finding every name
+      // at a larger distance costs a full comparison with most names of a large project)
+      const distance = editDistance(name.toLowerCase(), found.name.toLowerCase(), AMBIGUOUS_TYPO_EDITS);
+      if (distance <= AMBIGUOUS_TYPO_EDITS) {
+        const others = namesAtDistance(name, d.sortedNames, distance, new Set([found.name, name]));
         if (others.length > 0) found = { ...found, others };
       }
     }

@@ -16,7 +16,7 @@ export type {
   SecretsFile,
   SopsMetadata,
 } from "./types.js";
-export { editDistance, escapeControlCharacters, nearestName, type NearestName, type NearestNameOptions } from "./nearest.js";
+export { editDistance, escapeControlCharacters, namesAtDistance, nearestName, type NearestName, type NearestNameOptions } from "./nearest.js";
 export { LineIndex, type Position, type TextRange } from "./position.js";
 // node:crypto's functions, loaded on their first call: a module that imports node:crypto itself loads it
 // (a few milliseconds) at the start of every command whose bundle holds that module, used or not

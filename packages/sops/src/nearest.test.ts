@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { editDistance, nearestName } from "./nearest.js";
+import { editDistance, namesAtDistance, nearestName } from "./nearest.js";
 
 describe("editDistance", () => {
   it("counts substitutions, insertions, deletions and adjacent swaps as one edit each", () => {
@@ -195,5 +195,19 @@ describe("nearestName, strict (a typed name's typo, as git and cargo judge one)"
       const probe = round % 3 === 0 ? word() : round % 3 === 1 ? base.slice(0, at) + "abc"[rand(3)] + base.slice(at + 1) : base.slice(0, at) + (base[at + 1] ?? "") + (base[at] ?? "") + base.slice(at + 2);
       expect(nearestName(probe, known, { strict: true })?.name, `${probe} in ${known.join(",")}`).toBe(plain(probe, known));
     }
+  });
+});
+
+describe("namesAtDistance", () => {
+  it("finds exactly the names a full comparison finds at that distance, ignoring case, skipping the excepted ones", () => {
+    const known = ["dhl_api_key", "dhl_app_key", "DHL_API_KEY", "dhl_apu_kex", "stripe_api_key", "dhl_ap_key", "dhl_api_keys", "x", ""];
+    for (const name of ["dhl_ap_key", "DHL_AP_KEY", "stripe_ap_key", "zz"]) {
+      for (const distance of [0, 1, 2, 3]) {
+        const except = new Set([name, "dhl_api_key"]);
+        const full = known.filter((c) => !except.has(c) && editDistance(name.toLowerCase(), c.toLowerCase()) === distance);
+        expect(namesAtDistance(name, known, distance, except)).toEqual(full);
+      }
+    }
+    expect(namesAtDistance("dhl_ap_key", known, 1, new Set(["dhl_api_key"]))).toEqual(["dhl_app_key", "DHL_API_KEY"]);
   });
 });

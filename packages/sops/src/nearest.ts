@@ -120,6 +120,25 @@ export function nearestName(name: string, known: Iterable<string>, options?: Nea
   return best === undefined ? undefined : { name: best, caseOnly: false };
 }
 
+/**
+ * The names of `known` (other than `except`) exactly `distance` edits from `name`, ignoring case
+ * ({@link editDistance}), in their order: the others as near as {@link nearestName}'s answer (an
+ * ambiguous typo). Most names are ruled out by length and by the characters they do not share,
+ * without the full distance, as in {@link nearestName}.
+ */
+export function namesAtDistance(name: string, known: readonly string[], distance: number, except: ReadonlySet<string>): string[] {
+  const lower = name.toLowerCase();
+  const counts = charCounts(lower);
+  const out: string[] = [];
+  for (const c of known) {
+    if (except.has(c)) continue;
+    const cLower = c.toLowerCase();
+    if (Math.abs(cLower.length - lower.length) > distance || charDifference(counts, lower.length, cLower) > distance) continue;
+    if (editDistance(lower, cLower, distance) === distance) out.push(c);
+  }
+  return out;
+}
+
 /** True when `b` is `a` with two neighbouring (different) characters swapped. */
 function isSwap(a: string, b: string): boolean {
   if (a.length !== b.length) return false;

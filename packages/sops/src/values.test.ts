@@ -167,6 +167,16 @@ describe("encStringProblem", () => {
   ])("says why no key opens an ENC string with %s", (_, raw) => {
     expect(encStringProblem(raw)).toEqual(expect.any(String));
   });
+
+  it("reads a bool's or a time's length from the base64 alone, for every padding (1 to 40 bytes)", () => {
+    for (let n = 1; n <= 40; n++) {
+      const raw = encryptValue(Buffer.alloc(n, 0x31), key, "bar:", "str");
+      const boolOk = n === 1 || n === 4 || n === 5;
+      const timeOk = n >= 20 && n <= 35;
+      expect(encStringProblem(raw.replace("type:str", "type:bool")) === undefined, `bool, ${n} bytes`).toBe(boolOk);
+      expect(encStringProblem(raw.replace("type:str", "type:time")) === undefined, `time, ${n} bytes`).toBe(timeOk);
+    }
+  });
 });
 
 describe("canonicalTime", () => {

@@ -87,16 +87,28 @@ const CANONICAL_ENC = new RegExp(`^ENC\\[AES256_GCM,data:(${B64_STRICT}),iv:(${B
  * Pure; never throws.
  */
 export function encStringProblem(raw: string): string | undefined {
-  let parts: ReturnType<typeof decodeEnc>;
-  try {
-    parts = decodeEnc(raw);
-  } catch (e) {
-    return e instanceof SopsError ? e.message.replace(/^value /, "") : "it cannot be read";
+  // the canonical form (every value a writer makes) needs no decoding: only a bool's or a time's
+  // length is checked, and base64's length gives it (check runs this for every value of every file)
+  const m = CANONICAL_ENC.exec(raw);
+  let n: number;
+  let type: string;
+  if (m !== null && m[1] !== "" && m[2] !== "") {
+    type = m[4]!;
+    if (type !== "bool" && type !== "time") return undefined;
+    const data = m[1]!;
+    n = (data.length / 4) * 3 - (data.endsWith("==") ? 2 : data.endsWith("=") ? 1 : 0);
+  } else {
+    try {
+      const parts = decodeEnc(raw);
+      n = parts.data.length;
+      type = parts.type;
+    } catch (e) {
+      return e instanceof SopsError ? e.message.replace(/^value /, "") : "it cannot be read";
+    }
   }
   // the ciphertext is as long as the plaintext, and a bool or a time has only a few lengths (§2.3; canonicalize refuses any other)
-  const n = parts.data.length;
-  if (parts.type === "bool" && !BOOL_LENGTHS.has(n)) return `it is typed bool, which sops reads from 1, 4 or 5 bytes (1, true, False, ...), but its ciphertext is ${n} bytes`;
-  if (parts.type === "time" && (n < TIME_LENGTH.min || n > TIME_LENGTH.max)) {
+  if (type === "bool" && !BOOL_LENGTHS.has(n)) return `it is typed bool, which sops reads from 1, 4 or 5 bytes (1, true, False, ...), but its ciphertext is ${n} bytes`;
+  if (type === "time" && (n < TIME_LENGTH.min || n > TIME_LENGTH.max)) {
     return `it is typed time, which sops reads from ${TIME_LENGTH.min} to ${TIME_LENGTH.max} bytes (RFC 3339), but its ciphertext is ${n} bytes`;
   }
   return undefined;
