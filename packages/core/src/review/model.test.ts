@@ -306,6 +306,16 @@ describe("buildReview over whole repositories", () => {
     const pasted = (base[STAGING] as string).replace(mac, ((base[PROD] as string).match(mac) as RegExpMatchArray)[0]);
     expect(buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: STAGING, text: pasted }] }).problems).toEqual([]);
     expect(env(report, "production").exposedDuring).toEqual([{ recipient: bob.recipient, commit: c1, secrets: ["hubspot_api_token", "legacy_api_token", "stripe_api_key"] }]);
+    // the commit's stellar.yaml named bob's key: the finding names him (neither side does)
+    const c0 = "c0".repeat(20);
+    const named = (versions: { commit: string; path: string; text: string }[]) => env(buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: versions }), "production").exposedDuring;
+    expect(named([{ commit: c1, path: "stellar.yaml", text: withBob["stellar.yaml"] as string }, { commit: c1, path: PROD, text: withBob[PROD] as string }])).toEqual([
+      { recipient: bob.recipient, member: "bob", commit: c1, secrets: ["hubspot_api_token", "legacy_api_token", "stripe_api_key"] },
+    ]);
+    // stellar.yaml changed in an earlier commit of the range than the file: still named
+    expect(named([{ commit: c0, path: "stellar.yaml", text: withBob["stellar.yaml"] as string }, { commit: c1, path: PROD, text: withBob[PROD] as string }])?.[0]?.member).toBe("bob");
+    // a stellar.yaml outside the project's root (a fixture's) names no one
+    expect(named([{ commit: c1, path: "test/stellar.yaml", text: withBob["stellar.yaml"] as string }, { commit: c1, path: PROD, text: withBob[PROD] as string }])?.[0]?.member).toBeUndefined();
     // `members rm bob` in commit 2 rotates the data key: bob knows the old values (no problem, but said), not the head's key
     const rotated = await rotateDataKey(prev, { recipients: [alice.recipient] });
     const inside = buildReview(at("base", base), at("head", { ...base, [PROD]: rotated }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: withBob[PROD] as string }] });

@@ -11,7 +11,7 @@ import { ciphertextIdentity, commentOfLine, createHash, environmentFileName, env
 import { diffComments, type CommentChange } from "./comments.js";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
-import { PROJECT_FILE, type ProjectConfig } from "../project.js";
+import { parseProjectConfig, PROJECT_FILE, type ProjectConfig } from "../project.js";
 import { SOPS_CONFIG_FILE } from "../sops-config.js";
 import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
@@ -159,7 +159,8 @@ export interface EnvironmentReview {
    * commit of the range wrote, that neither the base's nor the head's file has: access given and
    * taken away again inside the change (`members add` then `members rm`). Whoever they were could
    * read `secrets`, the values that version held, when it was pushed; a rotation at the end does not
-   * take that back. The first commit that had each. Absent when there is none.
+   * take that back. The first commit that had each. `member`: the name the base's or head's
+   * stellar.yaml gives the key, else a stellar.yaml of the range (that commit's first). Absent when there is none.
    */
   exposedDuring?: { recipient: string; member?: string; commit: string; secrets: string[] }[];
 }
@@ -532,6 +533,23 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     return undefined;
   };
 
+  // a key neither side names: the stellar.yaml of a commit inside the change may (a member added,
+  // then removed again): that commit's version first, else the range's others, newest first
+  let rangeProjects: { commit: string; config: ProjectConfig | undefined }[] | undefined;
+  const whoWasIn = (recipient: string, commit: string): string | undefined => {
+    rangeProjects ??= (inputs.rangeVersions ?? [])
+      .filter((v) => v.path === PROJECT_FILE)
+      .map((v) => ({ commit: v.commit, config: parseProjectConfig(v.text, v.path).config }))
+      .reverse();
+    for (const v of [...rangeProjects.filter((x) => x.commit === commit), ...rangeProjects.filter((x) => x.commit !== commit)]) {
+      for (const env of v.config?.environments ?? []) {
+        const m = env.members.find((x) => x.recipient === recipient);
+        if (m !== undefined) return m.name;
+      }
+    }
+    return undefined;
+  };
+
   const names: string[] = [];
   const addName = (n: string): void => {
     if (!names.includes(n)) names.push(n);
@@ -873,7 +891,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         for (const s of parsed.metadata.age) {
           const recipient = s.recipient.trim();
           if (known.has(recipient) || exposedDuring.some((x) => x.recipient === recipient)) continue;
-          const member = whoIs(recipient);
+          const member = whoIs(recipient) ?? whoWasIn(recipient, v.commit);
           exposedDuring.push({ recipient, ...(member === undefined ? {} : { member }), commit: v.commit, secrets: parsed.entries.filter((e) => e.raw !== "").map((e) => e.name).sort() });
         }
       }
