@@ -1204,7 +1204,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   const inBase = matchBaseline(base, { diagnostics: fixed, readText: (rel) => head.readText(rel) }, renamed);
   const diagnostics: ReviewDiagnostic[] = [];
   const seenProblems = new Set(problems.filter((p) => p.kind === "plaintext").map((p) => `${p.file}\u0000${p.message}`));
-  for (const [i, d] of fixed.entries()) {
+  for (const [i, found] of fixed.entries()) {
+    const d = addedToSopsRule(found, base);
     const isNew = inBase[i] !== true;
     if (!isNew && !(d.secret !== undefined && changedNames.has(d.secret))) continue;
     // worded for the reader once its fix is settled (rewordMessage leaves the fix, worded at the source, as it is)
@@ -1369,6 +1370,33 @@ function weakenedRotations(baseCatalog: IndexedCatalog | undefined, head: Worksp
     });
   }
   return out;
+}
+
+/** The generic hint of `sops-config-drift` for keys a creation rule names that are no members (sops-config.ts). */
+const SOPS_RULE_EXTRA_HINT = /; if a change added them there, revert it \(never make them members to silence this\); otherwise \(e\.g\. they were removed as members\), (.*)$/s;
+
+/**
+ * A `sops-config-drift` error about keys a `.sops.yaml` creation rule names that are no members,
+ * worded for a review, which knows the base: the keys the base's version of that file did not name
+ * were added by this change, and it says so ("this change added them there: revert that") instead of
+ * the checker's "if a change added them there". Any other diagnostic, or one whose keys the base's
+ * file named too (a member removed, the rule left behind), is returned as it is.
+ */
+function addedToSopsRule<D extends Diagnostic>(d: D, base: ReviewState): D {
+  if (d.rule !== "sops-config-drift" || d.severity !== "error") return d;
+  const hint = SOPS_RULE_EXTRA_HINT.exec(d.message);
+  if (hint === null) return d;
+  const baseText = base.readText(d.file);
+  const named = keysNamed(d.message.slice(0, hint.index));
+  const added = named.filter((k) => typeof baseText !== "string" || !baseText.includes(k));
+  if (added.length === 0) return d;
+  const head = d.message.slice(0, hint.index);
+  const revert = `revert that in ${d.file} (never make them members to silence this)`;
+  const message =
+    added.length === named.length
+      ? `${head}; this change added them there: ${revert}`
+      : `${head}; this change added ${added.join(", ")} there: ${revert}; for the others (e.g. they were removed as members), ${hint[1]}`;
+  return { ...d, message };
 }
 
 /**
