@@ -351,6 +351,45 @@ describe("setEnvironmentMembers", () => {
   });
 });
 
+describe("editing an environment that is an alias of another (production: *dev)", () => {
+  const text = [
+    "version: 1",
+    "environments:",
+    "  development: &dev",
+    "    members:",
+    `      alice: ${ALICE}`,
+    "    pending:",
+    "      carol:",
+    `        key: ${CI}`,
+    "        requested: 2026-12-01T10:00:00Z",
+    "  production: *dev",
+    "",
+  ].join("\n");
+  const env = (t: string, name: string) => parseProjectConfig(t, "/p/stellar.yaml").config?.environments.find((e) => e.name === name);
+
+  it("setEnvironmentMembers writes the environment out as what it named, keeping its pending requests; the other environment keeps its own", () => {
+    const out = setEnvironmentMembers(text, "production", [
+      { name: "alice", recipient: ALICE },
+      { name: "bob", recipient: BOB },
+    ]);
+    expect(env(out, "production")?.members).toEqual([{ name: "alice", recipient: ALICE }, { name: "bob", recipient: BOB }]);
+    expect(env(out, "production")?.pending).toEqual([{ name: "carol", recipient: CI, requested: "2026-12-01T10:00:00Z" }]);
+    expect(env(out, "development")?.members).toEqual([{ name: "alice", recipient: ALICE }]);
+    expect(env(out, "development")?.pending).toEqual([{ name: "carol", recipient: CI, requested: "2026-12-01T10:00:00Z" }]);
+    expect(out).not.toContain("*dev");
+  });
+
+  it("setPendingRequests and setApprovals edit it too (they refused it as no environment)", () => {
+    const out = setPendingRequests(text, "production", []);
+    expect(env(out, "production")?.pending).toBeUndefined();
+    expect(env(out, "production")?.members).toEqual([{ name: "alice", recipient: ALICE }]);
+    expect(env(out, "development")?.pending).toEqual([{ name: "carol", recipient: CI, requested: "2026-12-01T10:00:00Z" }]);
+    const approved = setApprovals(text, "production", [{ name: "alice", by: "bob", date: "2026-12-02T09:00:00Z" }]);
+    expect(env(approved, "production")?.approved).toEqual([{ name: "alice", by: "bob", date: "2026-12-02T09:00:00Z" }]);
+    expect(env(approved, "development")?.approved).toBeUndefined();
+  });
+});
+
 describe("renderSopsConfig", () => {
   it("writes one creation rule per environment with members, recipients comma-separated", () => {
     const { config } = parseProjectConfig(GOOD, "/repo/stellar.yaml");

@@ -10,7 +10,7 @@ import { normalizeRecipient } from "@stellar-secrets/sops";
 import { CoreError } from "./errors.js";
 import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js";
 import { isRuleId, type Severity } from "./rules.js";
-import { detachAliases, findPair } from "./yaml-nodes.js";
+import { detachAliases, findPair, writeOutAlias } from "./yaml-nodes.js";
 import { credentialLines } from "./credentials.js";
 import { nestingDiagnostic } from "./yaml-limits.js";
 import { parseSimpleYaml } from "./fast-yaml.js";
@@ -460,6 +460,7 @@ export function setEnvironmentMembers(text: string, env: string, members: Member
     envPair = findPair(envs, env);
   }
   if (envPair === undefined) throw new Error("unreachable");
+  writeOutAlias(doc, envPair); // `production: *dev`: its own copy, keeping its pending requests and approvals
   if (!isMap(envPair.value)) envPair.value = new YAMLMap();
   const envMap = envPair.value as YAMLMap;
   detachAliases(doc, envMap); // (an alias elsewhere keeps what it named)
@@ -517,7 +518,10 @@ export function setApprovals(text: string, env: string, approvals: readonly Appr
 
 function setEnvironmentEntries(text: string, env: string, field: "pending" | "approved", entries: [string, Record<string, string>][]): string {
   const doc = editableDocument(text, PROJECT_FILE);
-  const envNode = doc.getIn(["environments", env], true);
+  const envs = doc.get("environments", true);
+  const envPair = isMap(envs) ? findPair(envs, env) : undefined;
+  if (envPair !== undefined) writeOutAlias(doc, envPair); // `production: *dev`: its own copy
+  const envNode = envPair?.value;
   if (!isMap(envNode)) {
     throw new CoreError("INVALID_CONFIG", `${PROJECT_FILE} has no environment "${env}" to record ${field === "pending" ? "a request" : "an approval"} in`, { file: PROJECT_FILE });
   }

@@ -104,7 +104,7 @@ describe("sops.lastmodified as sops 3.13+ reads it (SOPS-FORMAT §8.4)", () => {
     const text = await encryptSecrets(new Map([["a_key", "fake-1"]]), { recipients: [ALICE], now: new Date("2026-01-02T03:04:05Z") });
     const line = text.split("\n").findIndex((l) => l.startsWith("    lastmodified:")) + 1;
     const withLastModified = (v: string): string => text.replace(/^ {4}lastmodified: .*$/m, `    lastmodified: ${v}`);
-    for (const v of ['"2026-01-02T0304:05Z"', '"02T03:04:05Z"', '"2026-01-02 03:04:05"', '""', '"yesterday"', '"2026-13-02T03:04:05Z"', '"2026-02-30T03:04:05Z"', '"2026-01-02T25:04:05Z"']) {
+    for (const v of ['"2026-01-02T0304:05Z"', '"02T03:04:05Z"', '"2026-01-02 03:04:05"', '""', '"yesterday"', '"2026-13-02T03:04:05Z"', '"2026-02-30T03:04:05Z"', '"2026-01-02T25:04:05Z"', '"2019-05-28t15:17:03z"', '"2026-01-02T03:04:05z"']) {
       expect(at(withLastModified(v)), v).toEqual([`unencrypted-secrets-file ${line}:5 lastmodified`]);
     }
     expect(parseEnvironmentFile(withLastModified('"yesterday"'), PATH, "staging").diagnostics[0]?.message).toMatch(/^secrets\/staging\.enc\.yaml: sops\.lastmodified "yesterday" is not an RFC 3339 time/);

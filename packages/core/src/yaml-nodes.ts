@@ -53,16 +53,33 @@ export function detachAliases(doc: Document, node: Node): void {
     Alias(_, alias) {
       const target = alias.resolve(doc);
       if (target === undefined || !(containsNode(target, node) || containsNode(node, target))) return undefined;
-      const copy = (target as Node).clone() as Node;
-      visit(copy, {
-        Node(__, n) {
-          delete n.anchor;
-        },
-      });
-      if (!isAlias(copy)) delete copy.anchor;
-      return copy;
+      return unanchoredCopy(target as Node);
     },
   });
+}
+
+/** A deep copy of `node` without any anchor (so that no anchor is defined twice). */
+function unanchoredCopy(node: Node): Node {
+  const copy = node.clone() as Node;
+  visit(copy, {
+    Node(__, n) {
+      delete n.anchor;
+    },
+  });
+  if (!isAlias(copy)) delete copy.anchor;
+  return copy;
+}
+
+/**
+ * Before an edit of the value of `pair` when that value is itself an alias (`production: *dev`):
+ * the value becomes a copy of what the alias named (without anchors), so the edit keeps every field
+ * it had (members, pending requests, approvals) and changes this place only. Nothing else changes
+ * (an alias that names nothing is left as it is).
+ */
+export function writeOutAlias(doc: Document, pair: Pair): void {
+  if (!isAlias(pair.value)) return;
+  const target = pair.value.resolve(doc);
+  if (target !== undefined) pair.value = unanchoredCopy(target as Node);
 }
 
 /** What {@link locatePath} found: the deepest node reached, and the key node of the last step into a map. */

@@ -207,4 +207,12 @@ describe("canonicalTime", () => {
     expect(canonicalTime("2000-02-29T00:00:00Z")).toBe("2000-02-29T00:00:00Z"); // 400-year leap year
     expect(canonicalTime("2026-12-31T23:59:59+23:59")).toBe("2026-12-31T23:59:59+23:59");
   });
+
+  it("refuses a lowercase t or z, as Go's time.Parse(RFC3339) does (its layout letters match exactly)", () => {
+    for (const bad of ["2019-05-28t15:17:03z", "2019-05-28t15:17:03Z", "2019-05-28T15:17:03z", "2019-05-28t15:17:03+02:00"]) {
+      expect(canonicalTime(bad), bad).toBeUndefined();
+      expect(canonicalTime(bad, true), bad).toBeUndefined();
+    }
+    expect(canonicalTime("2019-05-28T15:17:03Z")).toBe("2019-05-28T15:17:03Z");
+  });
 });

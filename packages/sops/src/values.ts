@@ -224,7 +224,8 @@ export function canonicalFloat(s: string): string | undefined {
   return formatGoFloat(x);
 }
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/;
+/** Go's RFC 3339 layout: its `T` and `Z` match exactly (uppercase only; `t`/`z` are refused by time.Parse). */
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
 
 /** The days of a month in the proleptic Gregorian calendar (as Go's `daysIn`). */
 function daysInMonth(year: number, month: number): number {
@@ -247,7 +248,7 @@ function onTheCalendar(y: number, mo: number, d: number, h: number, mi: number, 
  * Go time.Parse(RFC3339) then MarshalText (RFC3339Nano): fraction without trailing zeros, `Z` for a
  * zero offset, other offsets kept. With `dropFraction`, formats like RFC3339 (used for the MAC AAD).
  * Undefined when `s` breaks the RFC 3339 shape or names a date or time that is not on the calendar
- * (month 13, February 30, hour 24, second 60), which Go refuses too.
+ * (month 13, February 30, hour 24, second 60), or spells `T` or `Z` in lowercase, which Go refuses too.
  */
 export function canonicalTime(s: string, dropFraction = false): string | undefined {
   const m = RFC3339.exec(s);
@@ -259,7 +260,7 @@ export function canonicalTime(s: string, dropFraction = false): string | undefin
     const f = frac.replace(/0+$/, "");
     if (f !== "") fraction = `.${f}`;
   }
-  const offset = off!.toUpperCase() === "Z" || off === "+00:00" || off === "-00:00" ? "Z" : off;
+  const offset = off === "Z" || off === "+00:00" || off === "-00:00" ? "Z" : off;
   return `${y}-${mo}-${d}T${h}:${mi}:${se}${fraction}${offset}`;
 }
 

@@ -1,6 +1,6 @@
 import type { EnvironmentConfig } from "@stellar-secrets/core";
 import { describe, expect, it } from "vitest";
-import { noPendingRequestError, publicKeyArgument } from "./members.js";
+import { memberKeyRows, noPendingRequestError, publicKeyArgument } from "./members.js";
 
 const ALICE = "age1alice";
 const BOB = "age1bob";
@@ -59,5 +59,19 @@ describe("publicKeyArgument (members add, members approve --key)", () => {
     }
     expect(error).toMatchObject({ code: "INVALID_MEMBER" });
     expect((error as Error).message).toBe(`"${mistyped}" is not a valid age public key: its checksum does not match (a character was mistyped or lost when it was copied)`);
+  });
+});
+
+describe("memberKeyRows (members list)", () => {
+  it("a name with another key in another environment gets a row per key, each marking where that key is the member's", () => {
+    const envs: EnvironmentConfig[] = [
+      { name: "staging", members: [{ name: "alice", recipient: ALICE }, { name: "bob", recipient: "age1bob2" }] },
+      { name: "production", members: [{ name: "bob", recipient: BOB }, { name: "alice", recipient: ALICE }] },
+    ];
+    expect(memberKeyRows(envs)).toEqual([
+      { name: "alice", recipient: ALICE, environments: ["staging", "production"] },
+      { name: "bob", recipient: "age1bob2", environments: ["staging"] },
+      { name: "bob", recipient: BOB, environments: ["production"] },
+    ]);
   });
 });

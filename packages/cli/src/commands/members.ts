@@ -105,16 +105,6 @@ async function list(argv: string[], ctx: CommandContext): Promise<number> {
   // leaves its recipient check out, and is reported
   const { files, unreadable } = await readEnvironmentFilesEach(config, envs);
   const status = unreadableStatus(unreadable);
-  const members = new Map<string, { recipient: string; environments: string[] }[]>();
-  for (const env of envs) {
-    for (const m of env.members) {
-      const entries = members.get(m.name) ?? [];
-      const same = entries.find((e) => e.recipient === m.recipient);
-      if (same) same.environments.push(env.name);
-      else entries.push({ recipient: m.recipient, environments: [env.name] });
-      members.set(m.name, entries);
-    }
-  }
   const drift = files.map(({ env, file, path }) => {
     const configured = recipientsOf(env);
     const actual = file?.recipients ?? [];
@@ -136,16 +126,14 @@ async function list(argv: string[], ctx: CommandContext): Promise<number> {
           ...(e.pending !== undefined && e.pending.length > 0 ? { pending: e.pending } : {}),
           ...(e.approved !== undefined && e.approved.length > 0 ? { approved: e.approved } : {}),
         })),
+        memberKeys: memberKeyRows(envs),
         recipientDrift: drift.filter((d) => d.extra.length > 0 || d.missing.length > 0),
         ...(unreadable.length > 0 ? { unreadable: unreadableJson(unreadable, config.root) } : {}),
       }),
     );
     return status;
   }
-  const rows: string[][] = [];
-  for (const [name, entries] of [...members].sort(([a], [b]) => a.localeCompare(b))) {
-    for (const e of entries) rows.push([name, shortRecipient(e.recipient), ...envs.map((env) => (e.environments.includes(env.name) ? "yes" : "-"))]);
-  }
+  const rows = memberKeyRows(envs).map((e) => [e.name, shortRecipient(e.recipient), ...envs.map((env) => (e.environments.includes(env.name) ? "yes" : "-"))]);
   ctx.stdout.write(rows.length > 0 ? renderTable(["MEMBER", "KEY", ...envs.map((e) => e.name)], rows) : "No members.\n");
   ctx.stdout.write(pendingLines(envs).join(""));
   for (const d of drift) {
@@ -154,6 +142,32 @@ async function list(argv: string[], ctx: CommandContext): Promise<number> {
   }
   ctx.stderr.write(unreadableReport(unreadable, "members as stellar.yaml declares them; whether the file is encrypted to them is not checked: it cannot be read (above)"));
   return status;
+}
+
+/** One row of `members list`: a member name with one of its keys and the environments that list it with that key. */
+export interface MemberKeyRow {
+  name: string;
+  recipient: string;
+  environments: string[];
+}
+
+/**
+ * The rows of `members list`: one per distinct (name, key), sorted by name, keys in the order first
+ * met. A name with another key in another environment (a `recipient-drift` finding) gets one row
+ * per key, each marking the environments where that key is the member's.
+ */
+export function memberKeyRows(envs: readonly EnvironmentConfig[]): MemberKeyRow[] {
+  const members = new Map<string, MemberKeyRow[]>();
+  for (const env of envs) {
+    for (const m of env.members) {
+      const entries = members.get(m.name) ?? [];
+      const same = entries.find((e) => e.recipient === m.recipient);
+      if (same) same.environments.push(env.name);
+      else entries.push({ name: m.name, recipient: m.recipient, environments: [env.name] });
+      members.set(m.name, entries);
+    }
+  }
+  return [...members].sort(([a], [b]) => a.localeCompare(b)).flatMap(([, entries]) => entries);
 }
 
 /** The "pending requests" block of `members list` (empty when there are none). */

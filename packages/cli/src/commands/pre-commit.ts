@@ -96,6 +96,10 @@ interface StagedFindings {
   unresolved: Diagnostic[];
   /** Each error's line as printed, worded for the reader's folder (files, paths and commands of its message). */
   text: Map<Diagnostic, string>;
+  /** The project's folder relative to the outer project root ("" for the outer project). */
+  dir?: string;
+  /** How the reader's text names the project's files and commands (cwd-relative, `(cd DIR && …)` for a nested project). */
+  words?: FindingWording;
 }
 
 /**
@@ -119,8 +123,8 @@ async function checkStagedProject(
   const files = [...state.index.environmentFiles.values()];
   const committed = await readCommittedVersions(root, env, files.map((f) => at(f.path)));
   const diagnostics = state.checkWith(state.index.project.rules, { committed: (path) => committed.get(at(path)) });
-  const unresolved =
-    records.size === 0 ? [] : files.flatMap((file) => checkUnresolvedMerge({ ...file, path: at(file.path) }, records.get(at(file.path)), committed.get(at(file.path)) ?? [], "error"));
+  // (worded for the project's own folder, as the checker's: moved below like its errors)
+  const unresolvedOwn = records.size === 0 ? [] : files.flatMap((file) => checkUnresolvedMerge(file, records.get(at(file.path)), committed.get(at(file.path)) ?? [], "error"));
   const errors = blockingErrors({ ...state, diagnostics });
   const paths = [PROJECT_FILE, SOPS_CONFIG_FILE, ...state.index.configFiles.keys(), ...files.map((f) => f.path), ...(state.index.catalog === undefined ? [] : [state.index.catalog.path]), ...state.index.otherProjectPaths()];
   // the printed line: the project's own message worded for the reader's folder, as check words it
@@ -128,21 +132,65 @@ async function checkStagedProject(
   const forReader = messageRewording(words, paths);
   const text = new Map<Diagnostic, string>();
   const line = (d: Diagnostic, original: Diagnostic): string => `${words.path(original.file)}:${d.line}:${d.column}: error ${d.rule} ${forReader(original.message, original.file)}`;
-  // unresolved merges name files relative to the outer root: worded by the outer root's reader
-  const outer = reader(root);
-  for (const d of unresolved) text.set(d, `${outer.path(d.file)}:${d.line}:${d.column}: error ${d.rule} ${messageRewording(outer, [d.file])(d.message, d.file)}`);
   if (dir === "") {
-    for (const d of errors) text.set(d, line(d, d));
-    return { errors, unresolved, text };
+    for (const d of [...errors, ...unresolvedOwn]) text.set(d, line(d, d));
+    return { errors, unresolved: unresolvedOwn, text, dir, words };
   }
-  // a nested project's messages name its files (and commands) as seen from its folder: reworded for the outer root
+  // a nested project's messages name its files (and commands, `resolve` too) as seen from its folder: reworded for the outer root
   const reword = messageRewording(findingWording(dir), paths);
-  const moved = errors.map((d) => {
+  const move = (d: Diagnostic): Diagnostic => {
     const m = { ...d, file: at(d.file), message: reword(d.message, d.file) };
     text.set(m, line(m, d));
     return m;
-  });
-  return { errors: moved, unresolved, text };
+  };
+  return { errors: errors.map(move), unresolved: unresolvedOwn.map(move), text, dir, words };
+}
+
+/** One staged environment file with unresolved merges, for {@link unresolvedMergeError}. */
+export interface UnresolvedStagedFile {
+  /** The file relative to the outer project root (as the records and the printed lines name it). */
+  file: string;
+  /** The file relative to its own project's root. */
+  path: string;
+  environment: string;
+  /** The unresolved names (empty for a whole-file record). */
+  names: string[];
+  /** Set when nothing of the file was merged. */
+  whole?: Parameters<typeof wholeFileFinish>[0];
+  /** How the reader's text names its project's files and commands ({@link readerWording} of its project root). */
+  words: FindingWording;
+}
+
+/**
+ * The `UNRESOLVED_MERGE` error of pre-commit for `files`: what is unresolved, and the commands that
+ * finish each file, worded for the reader (`outer`: the outer project's wording, for paths git
+ * takes from the current directory; each file's `words` for its own project's `resolve` commands,
+ * `(cd DIR && stellar-secrets resolve …)` for a nested project as check words them).
+ * `otherErrors`: the count of the other errors printed; `skip`: the command that commits anyway.
+ */
+export function unresolvedMergeError(files: readonly UnresolvedStagedFile[], outer: FindingWording, otherErrors: number, skip: string): CliError {
+  const wholeFiles = files.filter((f) => f.whole !== undefined);
+  const namedFiles = files.filter((f) => f.whole === undefined);
+  const secrets = namedFiles.reduce((n, f) => n + f.names.length, 0);
+  const parts: string[] = [];
+  if (secrets > 0) {
+    const listedFiles = namedFiles.map((f) => `${outer.path(f.file)} (${f.names.join(", ")})`);
+    parts.push(`${plural(secrets, "secret")} changed differently on both sides of a merge ${secrets === 1 ? "is" : "are"} not resolved in the staged ${humanList(listedFiles)}`);
+  }
+  if (wholeFiles.length > 0) {
+    parts.push(`the merge driver could not merge the staged ${humanList(wholeFiles.map((f) => outer.path(f.file)))} at all (${wholeFiles.length === 1 ? "it holds" : "they hold"} our side as it was)`);
+  }
+  const commands = namedFiles.flatMap((f) => [...f.names.map((n) => f.words.command(`stellar-secrets resolve ${n} --env ${f.environment} --ours|--theirs|--from-stdin`)), `git add ${outer.shellPath(f.file)}`]);
+  const wholeHow = wholeFiles.map((f) => `${outer.path(f.file)}: ${wholeFileFinish(f.whole!, f.environment, f.path, f.words)}`);
+  const how = [...(commands.length > 0 ? [`finish with: ${commands.map((c) => `\`${c}\``).join("; ")}`] : []), ...wholeHow];
+  return new CliError(
+    "UNRESOLVED_MERGE",
+    `commit refused: ${parts.join("; and ")}; committing ${files.length === 1 ? "it" : "them"} now would keep our side and silently drop the other side's change` +
+      (otherErrors > 0 ? ` (and ${plural(otherErrors, "other error")} above)` : ""),
+    {
+      hint: `${how.join("; ")}; then commit again. To commit our side anyway on purpose: \`${skip}\` (the other side's change is then lost)`,
+    },
+  );
 }
 
 /**
@@ -221,38 +269,24 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const texts = new Map(found.flatMap((f) => [...f.text]));
   ctx.stdout.write(errors.map((d) => escapeControlCharacters(texts.get(d) ?? `${d.file}:${d.line}:${d.column}: error ${d.rule} ${d.message}`) + "\n").join(""));
   if (unresolved.length > 0) {
-    const byFile = new Map<string, { environment: string; names: string[]; whole: boolean }>();
-    for (const d of unresolved) {
-      const record = records.get(d.file);
-      const entry = byFile.get(d.file) ?? { environment: record?.environment ?? "ENV", names: [], whole: record?.whole !== undefined };
-      if (d.secret !== undefined) entry.names.push(d.secret);
-      byFile.set(d.file, entry);
+    const byFile = new Map<string, UnresolvedStagedFile>();
+    for (const f of found) {
+      const prefix = f.dir === undefined || f.dir === "" ? "" : `${f.dir}/`;
+      for (const d of f.unresolved) {
+        const record = records.get(d.file);
+        const entry: UnresolvedStagedFile = byFile.get(d.file) ?? {
+          file: d.file,
+          path: d.file.startsWith(prefix) ? d.file.slice(prefix.length) : d.file,
+          environment: record?.environment ?? "ENV",
+          names: [],
+          ...(record?.whole === undefined ? {} : { whole: record.whole }),
+          words: f.words ?? outerWords,
+        };
+        if (d.secret !== undefined) entry.names.push(d.secret);
+        byFile.set(d.file, entry);
+      }
     }
-    const wholeFiles = [...byFile].filter(([, e]) => e.whole);
-    const namedFiles = [...byFile].filter(([, e]) => !e.whole);
-    const secrets = namedFiles.reduce((n, [, e]) => n + e.names.length, 0);
-    const parts: string[] = [];
-    if (secrets > 0) {
-      const files = namedFiles.map(([file, e]) => `${outerWords.path(file)} (${e.names.join(", ")})`);
-      parts.push(`${plural(secrets, "secret")} changed differently on both sides of a merge ${secrets === 1 ? "is" : "are"} not resolved in the staged ${humanList(files)}`);
-    }
-    if (wholeFiles.length > 0) {
-      parts.push(`the merge driver could not merge the staged ${humanList(wholeFiles.map(([file]) => outerWords.path(file)))} at all (${wholeFiles.length === 1 ? "it holds" : "they hold"} our side as it was)`);
-    }
-    const commands = namedFiles.flatMap(([file, e]) => [...e.names.map((n) => outerWords.command(`stellar-secrets resolve ${n} --env ${e.environment} --ours|--theirs|--from-stdin`)), `git add ${outerWords.shellPath(file)}`]);
-    const wholeHow = wholeFiles.map(([file, e]) => {
-      const whole = records.get(file)?.whole;
-      return whole === undefined ? "" : `${outerWords.path(file)}: ${wholeFileFinish(whole, e.environment, file, outerWords)}`;
-    });
-    const how = [...(commands.length > 0 ? [`finish with: ${commands.map((c) => `\`${c}\``).join("; ")}`] : []), ...wholeHow.filter((h) => h !== "")];
-    throw new CliError(
-      "UNRESOLVED_MERGE",
-      `commit refused: ${parts.join("; and ")}; committing ${byFile.size === 1 ? "it" : "them"} now would keep our side and silently drop the other side's change` +
-        (errors.length > unresolved.length ? ` (and ${plural(errors.length - unresolved.length, "other error")} above)` : ""),
-      {
-        hint: `${how.join("; ")}; then commit again. To commit our side anyway on purpose: \`${skip}\` (the other side's change is then lost)`,
-      },
-    );
+    throw unresolvedMergeError([...byFile.values()], outerWords, errors.length - unresolved.length, skip);
   }
   ctx.stderr.write(
     merging

@@ -306,6 +306,16 @@ describe("buildReview over whole repositories", () => {
     const pasted = (base[STAGING] as string).replace(mac, ((base[PROD] as string).match(mac) as RegExpMatchArray)[0]);
     expect(buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: STAGING, text: pasted }] }).problems).toEqual([]);
     expect(env(report, "production").exposedDuring).toEqual([{ recipient: bob.recipient, commit: c1, secrets: ["hubspot_api_token", "legacy_api_token", "stripe_api_key"] }]);
+    // the commit's stellar.yaml named bob's key: the finding names him (neither side does)
+    const c0 = "c0".repeat(20);
+    const named = (versions: { commit: string; path: string; text: string }[]) => env(buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: versions }), "production").exposedDuring;
+    expect(named([{ commit: c1, path: "stellar.yaml", text: withBob["stellar.yaml"] as string }, { commit: c1, path: PROD, text: withBob[PROD] as string }])).toEqual([
+      { recipient: bob.recipient, member: "bob", commit: c1, secrets: ["hubspot_api_token", "legacy_api_token", "stripe_api_key"] },
+    ]);
+    // stellar.yaml changed in an earlier commit of the range than the file: still named
+    expect(named([{ commit: c0, path: "stellar.yaml", text: withBob["stellar.yaml"] as string }, { commit: c1, path: PROD, text: withBob[PROD] as string }])?.[0]?.member).toBe("bob");
+    // a stellar.yaml outside the project's root (a fixture's) names no one
+    expect(named([{ commit: c1, path: "test/stellar.yaml", text: withBob["stellar.yaml"] as string }, { commit: c1, path: PROD, text: withBob[PROD] as string }])?.[0]?.member).toBeUndefined();
     // `members rm bob` in commit 2 rotates the data key: bob knows the old values (no problem, but said), not the head's key
     const rotated = await rotateDataKey(prev, { recipients: [alice.recipient] });
     const inside = buildReview(at("base", base), at("head", { ...base, [PROD]: rotated }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: withBob[PROD] as string }] });
@@ -541,6 +551,35 @@ describe("buildReview over whole repositories", () => {
     // bob's cause keeps what names only his key
     expect(report.causes?.[0]).toMatchObject({ id: "member-removed-by-hand:bob", problems: 3, files: ["secrets/development.enc.yaml", "secrets/production.enc.yaml", ".sops.yaml"] });
     expect(report.problems.filter((p) => p.cause === undefined)).toHaveLength(1);
+  });
+
+  it("a key this change added to a .sops.yaml creation rule: sops-config-drift says that this change added it (the base's rule did not name it); a key the base's rule had keeps the generic wording", async () => {
+    const alice = await generateIdentity();
+    const bob = await generateIdentity();
+    const mallory = await generateIdentity();
+    const ENVS = ["development", "production"];
+    const files: Files = { "stellar.yaml": config(Object.fromEntries(ENVS.map((e) => [e, { alice: alice.recipient, bob: bob.recipient }]))) };
+    for (const e of ENVS) files[`secrets/${e}.enc.yaml`] = await encryptSecrets(new Map([["api_key", `v-${e}`]]), { recipients: [alice.recipient, bob.recipient] });
+    const rule = (e: string, keys: string[]) => `  - path_regex: secrets/${e}\\.enc\\.yaml$\n    age: ${keys.join(",")}\n`;
+    files[".sops.yaml"] = `creation_rules:\n${ENVS.map((e) => rule(e, [alice.recipient, bob.recipient])).join("")}`;
+    // bob deleted from stellar.yaml by hand (his key was in the base's rules), mallory's key added to production's rule
+    const head: Files = {
+      ...files,
+      "stellar.yaml": config(Object.fromEntries(ENVS.map((e) => [e, { alice: alice.recipient }]))),
+      ".sops.yaml": `creation_rules:\n${rule("development", [alice.recipient, bob.recipient])}${rule("production", [alice.recipient, mallory.recipient])}`,
+    };
+    const report = buildReview(at("HEAD", files), at("working tree", head));
+    const added = report.problems.find((p) => p.message.includes(mallory.recipient));
+    expect(added?.message).toContain("this change added them there: revert that in .sops.yaml (never make them members to silence this)");
+    expect(added?.message).not.toContain("if a change added them there");
+    expect(report.diagnostics.some((d) => added?.message === `${d.rule}: ${d.message}`)).toBe(true);
+    const bobsOnly = report.diagnostics.filter((d) => d.rule === "sops-config-drift" && d.severity === "error" && !d.message.includes(mallory.recipient));
+    expect(bobsOnly).toHaveLength(1);
+    expect(bobsOnly[0]?.message).toContain("if a change added them there, revert it");
+    // a rule naming both: the added key is said to be this change's, the other keeps the checker's fix
+    const both: Files = { ...head, ".sops.yaml": `creation_rules:\n${rule("development", [alice.recipient])}${rule("production", [alice.recipient, bob.recipient, mallory.recipient])}` };
+    const mixed = buildReview(at("HEAD", files), at("working tree", both)).problems.find((p) => p.message.includes(mallory.recipient));
+    expect(mixed?.message).toContain(`this change added ${mallory.recipient} there: revert that in .sops.yaml (never make them members to silence this); for the others (e.g. they were removed as members), stellar.yaml is the source of truth`);
   });
 
   it("counts secrets in the summary, besides values: a secret added to two environments is one secret, two values", async () => {

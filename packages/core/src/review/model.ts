@@ -11,7 +11,7 @@ import { ciphertextIdentity, commentOfLine, createHash, environmentFileName, env
 import { diffComments, type CommentChange } from "./comments.js";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
-import { PROJECT_FILE, type ProjectConfig } from "../project.js";
+import { parseProjectConfig, PROJECT_FILE, type ProjectConfig } from "../project.js";
 import { SOPS_CONFIG_FILE } from "../sops-config.js";
 import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
@@ -159,7 +159,8 @@ export interface EnvironmentReview {
    * commit of the range wrote, that neither the base's nor the head's file has: access given and
    * taken away again inside the change (`members add` then `members rm`). Whoever they were could
    * read `secrets`, the values that version held, when it was pushed; a rotation at the end does not
-   * take that back. The first commit that had each. Absent when there is none.
+   * take that back. The first commit that had each. `member`: the name the base's or head's
+   * stellar.yaml gives the key, else a stellar.yaml of the range (that commit's first). Absent when there is none.
    */
   exposedDuring?: { recipient: string; member?: string; commit: string; secrets: string[] }[];
 }
@@ -532,6 +533,23 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     return undefined;
   };
 
+  // a key neither side names: the stellar.yaml of a commit inside the change may (a member added,
+  // then removed again): that commit's version first, else the range's others, newest first
+  let rangeProjects: { commit: string; config: ProjectConfig | undefined }[] | undefined;
+  const whoWasIn = (recipient: string, commit: string): string | undefined => {
+    rangeProjects ??= (inputs.rangeVersions ?? [])
+      .filter((v) => v.path === PROJECT_FILE)
+      .map((v) => ({ commit: v.commit, config: parseProjectConfig(v.text, v.path).config }))
+      .reverse();
+    for (const v of [...rangeProjects.filter((x) => x.commit === commit), ...rangeProjects.filter((x) => x.commit !== commit)]) {
+      for (const env of v.config?.environments ?? []) {
+        const m = env.members.find((x) => x.recipient === recipient);
+        if (m !== undefined) return m.name;
+      }
+    }
+    return undefined;
+  };
+
   const names: string[] = [];
   const addName = (n: string): void => {
     if (!names.includes(n)) names.push(n);
@@ -873,7 +891,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         for (const s of parsed.metadata.age) {
           const recipient = s.recipient.trim();
           if (known.has(recipient) || exposedDuring.some((x) => x.recipient === recipient)) continue;
-          const member = whoIs(recipient);
+          const member = whoIs(recipient) ?? whoWasIn(recipient, v.commit);
           exposedDuring.push({ recipient, ...(member === undefined ? {} : { member }), commit: v.commit, secrets: parsed.entries.filter((e) => e.raw !== "").map((e) => e.name).sort() });
         }
       }
@@ -1186,7 +1204,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   const inBase = matchBaseline(base, { diagnostics: fixed, readText: (rel) => head.readText(rel) }, renamed);
   const diagnostics: ReviewDiagnostic[] = [];
   const seenProblems = new Set(problems.filter((p) => p.kind === "plaintext").map((p) => `${p.file}\u0000${p.message}`));
-  for (const [i, d] of fixed.entries()) {
+  for (const [i, found] of fixed.entries()) {
+    const d = addedToSopsRule(found, base);
     const isNew = inBase[i] !== true;
     if (!isNew && !(d.secret !== undefined && changedNames.has(d.secret))) continue;
     // worded for the reader once its fix is settled (rewordMessage leaves the fix, worded at the source, as it is)
@@ -1351,6 +1370,33 @@ function weakenedRotations(baseCatalog: IndexedCatalog | undefined, head: Worksp
     });
   }
   return out;
+}
+
+/** The generic hint of `sops-config-drift` for keys a creation rule names that are no members (sops-config.ts). */
+const SOPS_RULE_EXTRA_HINT = /; if a change added them there, revert it \(never make them members to silence this\); otherwise \(e\.g\. they were removed as members\), (.*)$/s;
+
+/**
+ * A `sops-config-drift` error about keys a `.sops.yaml` creation rule names that are no members,
+ * worded for a review, which knows the base: the keys the base's version of that file did not name
+ * were added by this change, and it says so ("this change added them there: revert that") instead of
+ * the checker's "if a change added them there". Any other diagnostic, or one whose keys the base's
+ * file named too (a member removed, the rule left behind), is returned as it is.
+ */
+function addedToSopsRule<D extends Diagnostic>(d: D, base: ReviewState): D {
+  if (d.rule !== "sops-config-drift" || d.severity !== "error") return d;
+  const hint = SOPS_RULE_EXTRA_HINT.exec(d.message);
+  if (hint === null) return d;
+  const baseText = base.readText(d.file);
+  const named = keysNamed(d.message.slice(0, hint.index));
+  const added = named.filter((k) => typeof baseText !== "string" || !baseText.includes(k));
+  if (added.length === 0) return d;
+  const head = d.message.slice(0, hint.index);
+  const revert = `revert that in ${d.file} (never make them members to silence this)`;
+  const message =
+    added.length === named.length
+      ? `${head}; this change added them there: ${revert}`
+      : `${head}; this change added ${added.join(", ")} there: ${revert}; for the others (e.g. they were removed as members), ${hint[1]}`;
+  return { ...d, message };
 }
 
 /**
