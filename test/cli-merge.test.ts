@@ -61,11 +61,11 @@ describe("git setup", () => {
     expect((await s.run(["init", "--env", "production", "--secrets-dir", "vault"])).code).toBe(0);
     const before = await s.run(["git", "setup", "--check", "--json"]);
     expect(before.code).toBe(1);
-    expect(JSON.parse(before.stdout).items.map((i: { state: string }) => i.state)).toEqual(["missing", "missing", "missing", "missing", "missing", "missing"]);
+    expect(JSON.parse(before.stdout).items.map((i: { state: string }) => i.state)).toEqual(["missing", "missing", "missing", "missing", "missing", "missing", "missing"]);
     const first = await s.run(["git", "setup"]);
     expect(first.code, first.stdout + first.stderr).toBe(0);
     const attributes = s.read(".gitattributes");
-    expect(attributes).toBe("vault/*.enc.yaml diff=stellar merge=stellar\n.sops.yaml merge=stellar\n");
+    expect(attributes).toBe("vault/*.enc.yaml diff=stellar merge=stellar\n.sops.yaml merge=stellar\nstellar.yaml merge=stellar\n");
     expect((await s.run(["git", "setup"])).code).toBe(0);
     expect(s.read(".gitattributes")).toBe(attributes);
     const driver = s.git(["config", "--local", "merge.stellar.driver"]).trim();
