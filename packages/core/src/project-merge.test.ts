@@ -2,7 +2,7 @@
 import { generateIdentity } from "@stellar-secrets/sops";
 import { describe, expect, it } from "vitest";
 import { parseProjectConfig, renderProjectConfig, setApprovals, setEnvironmentMembers, setPendingRequests, type ProjectConfig } from "./project.js";
-import { mergeProjectConfigs } from "./project-merge.js";
+import { mergeProjectConfigs, textMergedProjectConfigProblem } from "./project-merge.js";
 
 const [alice, bob, carol, dave, frank] = (await Promise.all(Array.from({ length: 5 }, () => generateIdentity()))).map((k) => k.recipient) as [string, string, string, string, string];
 
@@ -74,18 +74,35 @@ describe("mergeProjectConfigs", () => {
     const rekeyed = (key: string) => setEnvironmentMembers(base, "production", [{ name: "alice", recipient: alice }, { name: "bob", recipient: key }]);
     expect(mergeProjectConfigs(base, rekeyed(carol), rekeyed(dave), "stellar.yaml")).toEqual({
       merged: false,
-      conflicts: [{ environment: "production", field: "members", name: "bob", ours: "changed", theirs: "changed" }],
+      conflicts: [{ environment: "production", field: "members", name: "bob", ours: "changed", theirs: "changed", reason: "changed-differently" }],
     });
     const removed = setEnvironmentMembers(base, "production", [{ name: "alice", recipient: alice }]);
     expect(mergeProjectConfigs(base, removed, rekeyed(carol), "stellar.yaml")).toEqual({
       merged: false,
-      conflicts: [{ environment: "production", field: "members", name: "bob", ours: "removed", theirs: "changed" }],
+      conflicts: [{ environment: "production", field: "members", name: "bob", ours: "removed", theirs: "changed", reason: "changed-differently" }],
     });
     // both added one name with different keys
     const add = (key: string) => setEnvironmentMembers(base, "production", [{ name: "alice", recipient: alice }, { name: "bob", recipient: bob }, { name: "erin", recipient: key }]);
     expect(mergeProjectConfigs(base, add(carol), add(dave), "stellar.yaml")).toMatchObject({ merged: false, conflicts: [{ name: "erin", ours: "added", theirs: "added" }] });
     // the same change on both sides is no conflict
     expect(mergeProjectConfigs(base, add(carol), add(carol), "stellar.yaml")).toMatchObject({ merged: true, text: add(carol) });
+  });
+
+  it("reports a member added with another key in another environment on each side (one name is one key: recipient-drift)", () => {
+    const base = project({ alice });
+    const ours = setEnvironmentMembers(base, "production", [{ name: "alice", recipient: alice }, { name: "carol", recipient: carol }]);
+    const theirs = setEnvironmentMembers(base, "development", [{ name: "alice", recipient: alice }, { name: "carol", recipient: dave }]);
+    const merged = mergeProjectConfigs(base, ours, theirs, "stellar.yaml");
+    expect(merged).toEqual({
+      merged: false,
+      conflicts: [
+        { environment: "development", field: "members", name: "carol", ours: "unchanged", theirs: "added", reason: "one-name-one-key" },
+        { environment: "production", field: "members", name: "carol", ours: "added", theirs: "unchanged", reason: "one-name-one-key" },
+      ],
+    });
+    // the same key: merged
+    const same = setEnvironmentMembers(base, "development", [{ name: "alice", recipient: alice }, { name: "carol", recipient: carol }]);
+    expect(mergeProjectConfigs(base, ours, same, "stellar.yaml")?.merged).toBe(true);
   });
 
   it("is one side byte for byte when the other changed nothing", () => {
@@ -115,5 +132,25 @@ describe("mergeProjectConfigs", () => {
       "environments: [",
     ];
     for (const t of declines) expect(mergeProjectConfigs(base, ours, t, "stellar.yaml"), t).toBeUndefined();
+  });
+});
+
+// found by scripts/fuzz-config-merge.mjs: where the merge declines (a comment added), git's text merge
+// of one side's reordering and the other's `members rm frank` came out clean with frank still a member
+describe("textMergedProjectConfigProblem", () => {
+  it("a clean text merge that brings back a member one side removed, or gives one name two keys", () => {
+    const base = project({ alice, bob, frank });
+    const reordered = `${project({ bob, alice, frank })}# reviewed\n`;
+    const removed = setEnvironmentMembers(base, "production", [{ name: "alice", recipient: alice }, { name: "bob", recipient: bob }]);
+    expect(mergeProjectConfigs(base, reordered, removed, "stellar.yaml")).toBeUndefined();
+    expect(textMergedProjectConfigProblem(base, reordered, removed, reordered)).toMatch(/production\.members\.frank \(removed on one side, yet there\)/);
+    // the right text merge: nothing to say
+    const right = `${project({ bob, alice })}# reviewed\n`;
+    expect(textMergedProjectConfigProblem(base, reordered, removed, right)).toBeUndefined();
+    // a name with two keys across environments, which neither side has
+    const twoKeys = right.replace(`development:\n    members:\n      alice: ${alice}`, `development:\n    members:\n      alice: ${alice}\n      bob: ${carol}`);
+    expect(twoKeys).not.toBe(right);
+    expect(textMergedProjectConfigProblem(base, reordered, removed, twoKeys)).toMatch(/development\.members\.bob \(there, although no side has it\)/);
+    expect(textMergedProjectConfigProblem(base, reordered, removed, "environments: [")).toBe("the merged text cannot be read, although each side's can");
   });
 });

@@ -15,15 +15,24 @@ import { findExcessiveNesting } from "@stellar-secrets/sops";
 export type ProjectMergeField = "members" | "pending" | "approved";
 const FIELDS: readonly ProjectMergeField[] = ["members", "pending", "approved"];
 
-/** One name both sides changed differently (or one removed and the other changed). */
+/** What one side did to an entry, relative to the base. */
+export type ProjectMergeChange = "added" | "changed" | "removed" | "unchanged";
+
+/**
+ * One name the merge cannot decide: both sides changed it differently (or one removed it and the
+ * other changed it), or (`reason: "one-name-one-key"`) the per-name merge would give a member a
+ * different key in another environment, or one key to two names, which neither side did (each
+ * side added the same person with another key, in different environments): rule recipient-drift.
+ */
 export interface ProjectConfigConflict {
   environment: string;
   field: ProjectMergeField;
   name: string;
-  /** What our side did to it (relative to the base). */
-  ours: "added" | "changed" | "removed";
+  /** What our side did to it. */
+  ours: ProjectMergeChange;
   /** What their side did to it. */
-  theirs: "added" | "changed" | "removed";
+  theirs: ProjectMergeChange;
+  reason: "changed-differently" | "one-name-one-key";
 }
 
 /** The result of {@link mergeProjectConfigs}. */
@@ -152,8 +161,27 @@ function readSide(text: string): Side | undefined {
 
 const same = (a: Entry | undefined, b: Entry | undefined): boolean => JSON.stringify(a) === JSON.stringify(b);
 
-function whatChanged(base: Entry | undefined, side: Entry | undefined): "added" | "changed" | "removed" {
-  return base === undefined ? "added" : side === undefined ? "removed" : "changed";
+function whatChanged(base: Entry | undefined, side: Entry | undefined): ProjectMergeChange {
+  return same(base, side) ? "unchanged" : base === undefined ? "added" : side === undefined ? "removed" : "changed";
+}
+
+/** The members (`env`, name) whose name has two keys across environments, or whose key has two names. */
+function identityClashes(lists: ReadonlyMap<string, ReadonlyMap<ProjectMergeField, ReadonlyMap<string, Entry>>>): Set<string> {
+  const keysOf = new Map<string, Set<string>>();
+  const namesOf = new Map<string, Set<string>>();
+  for (const fields of lists.values()) {
+    for (const [name, key] of fields.get("members")!) {
+      keysOf.set(name, (keysOf.get(name) ?? new Set()).add(key as string));
+      namesOf.set(key as string, (namesOf.get(key as string) ?? new Set()).add(name));
+    }
+  }
+  const out = new Set<string>();
+  for (const [env, fields] of lists) {
+    for (const [name, key] of fields.get("members")!) {
+      if (keysOf.get(name)!.size > 1 || namesOf.get(key as string)!.size > 1) out.add(`${env}\u0000${name}`);
+    }
+  }
+  return out;
 }
 
 /**
@@ -167,18 +195,20 @@ function whatChanged(base: Entry | undefined, side: Entry | undefined): "added" 
  * changed it: a conflict).
  *
  * `{ merged: false, conflicts }` when both sides changed one name differently, or one removed a
- * name the other changed. Undefined (the caller falls back to git's text merge) when anything else
+ * name the other changed, or the merge would give one member two keys across environments (or one
+ * key two names) where neither side does. Undefined (the caller falls back to git's text merge) when anything else
  * differs (environments added, removed, renamed or reordered, `secrets_dir`, `config`, `rules`,
  * `version`, a comment, other keys), or when a version cannot be read, has a key twice, an anchor,
  * an alias or a tag, CRLF line breaks or a byte order mark, or an entry the writers would not
  * write back as it is; and when the written result does not read back as computed. Never throws.
  */
 export function mergeProjectConfigs(base: string, ours: string, theirs: string, path: string): ProjectConfigMerge | undefined {
+  // one side changed nothing: the other side byte for byte, when it is a plain stellar.yaml (as git's text merge gives it)
   if (theirs === base || theirs === ours) return readSide(ours) === undefined ? undefined : { merged: true, text: ours, fromTheirs: [] };
   const [b, o, t] = [readSide(base), readSide(ours), readSide(theirs)];
+  if (ours === base) return t === undefined ? undefined : { merged: true, text: theirs, fromTheirs: b === undefined || b.rest !== t.rest ? [] : changedNames(b, t) };
   if (b === undefined || o === undefined || t === undefined) return undefined;
   if (b.rest !== o.rest || t.rest !== o.rest) return undefined;
-  if (ours === base) return { merged: true, text: theirs, fromTheirs: changedNames(b, t) };
   const conflicts: ProjectConfigConflict[] = [];
   const fromTheirs: string[] = [];
   const result = new Map<string, Map<ProjectMergeField, Map<string, Entry>>>();
@@ -197,7 +227,7 @@ export function mergeProjectConfigs(base: string, ours: string, theirs: string, 
           chosen = xt;
           fromTheirs.push(`${env}.${field}.${name}`);
         } else {
-          conflicts.push({ environment: env, field, name, ours: whatChanged(xb, xo), theirs: whatChanged(xb, xt) });
+          conflicts.push({ environment: env, field, name, ours: whatChanged(xb, xo), theirs: whatChanged(xb, xt), reason: "changed-differently" });
           continue;
         }
         if (chosen !== undefined) out.set(name, chosen);
@@ -205,6 +235,15 @@ export function mergeProjectConfigs(base: string, ours: string, theirs: string, 
       fields.set(field, out);
     }
     result.set(env, fields);
+  }
+  if (conflicts.length > 0) return { merged: false, conflicts };
+  // one name is one key in every environment, one key one name (recipient-drift): a clash neither side has is the merge's own
+  const known = new Set([...identityClashes(o.lists), ...identityClashes(t.lists)]);
+  for (const at of identityClashes(result)) {
+    if (known.has(at)) continue;
+    const [env, name] = at.split("\u0000") as [string, string];
+    const [xb, xo, xt] = [b.lists.get(env)!.get("members")!.get(name), o.lists.get(env)!.get("members")!.get(name), t.lists.get(env)!.get("members")!.get(name)];
+    conflicts.push({ environment: env, field: "members", name, ours: whatChanged(xb, xo), theirs: whatChanged(xb, xt), reason: "one-name-one-key" });
   }
   if (conflicts.length > 0) return { merged: false, conflicts };
   let text = ours;
@@ -256,4 +295,50 @@ function changedNames(base: Side, side: Side): string[] {
     }
   }
   return out;
+}
+
+/**
+ * Why a clean text merge of three `stellar.yaml` versions (git's `merge-file`, which the merge
+ * driver falls back to where {@link mergeProjectConfigs} declines) must not be taken as it is, or
+ * undefined when it may: git merges lines, and a side that reordered members next to a side that
+ * removed one can come out clean with the removed member back. Reported (as text, for a person):
+ * an entry (`members`, `pending`, `approved`) of an environment every version declares that is
+ * not what the per-name three-way merge gives (a member one side removed is back, one side's
+ * change is lost, or both sides changed it differently); a member name with two keys across
+ * environments, or a key with two names, that neither side has; a merged text that cannot be read
+ * although every version can. Versions that are not plain (see {@link mergeProjectConfigs}) are
+ * not judged. Pure; never throws.
+ */
+export function textMergedProjectConfigProblem(base: string, ours: string, theirs: string, merged: string): string | undefined {
+  const [b, o, t] = [readSide(base), readSide(ours), readSide(theirs)];
+  if (b === undefined || o === undefined || t === undefined) return undefined;
+  const m = readSide(merged);
+  if (m === undefined) {
+    try {
+      const doc = parseDocument(merged, { uniqueKeys: true, prettyErrors: false });
+      if (doc.errors.length > 0) return "the merged text cannot be read, although each side's can";
+    } catch {
+      return "the merged text cannot be read, although each side's can";
+    }
+    return undefined; // (a merged text in a form the merge does not judge: CRLF and the like)
+  }
+  const wrong: string[] = [];
+  for (const env of m.environments) {
+    const [fb, fo, ft, fm] = [b.lists.get(env), o.lists.get(env), t.lists.get(env), m.lists.get(env)!];
+    if (fb === undefined || fo === undefined || ft === undefined) continue;
+    for (const field of FIELDS) {
+      const [lb, lo, lt, lm] = [fb.get(field)!, fo.get(field)!, ft.get(field)!, fm.get(field)!];
+      for (const name of new Set([...lb.keys(), ...lo.keys(), ...lt.keys(), ...lm.keys()])) {
+        const [xb, xo, xt, xm] = [lb.get(name), lo.get(name), lt.get(name), lm.get(name)];
+        const want = same(xt, xb) || same(xt, xo) ? xo : same(xo, xb) ? xt : "conflict";
+        if (want === "conflict") wrong.push(`${env}.${field}.${name} (changed differently on both sides)`);
+        else if (!same(want, xm)) {
+          wrong.push(`${env}.${field}.${name} (${xm === undefined ? "dropped" : want === undefined ? (xb !== undefined ? "removed on one side, yet there" : "there, although no side has it") : "not as either side changed it"})`);
+        }
+      }
+    }
+  }
+  const known = new Set([...identityClashes(o.lists), ...identityClashes(t.lists)]);
+  for (const at of identityClashes(m.lists)) if (!known.has(at)) wrong.push(`${at.replace("\u0000", ".members.")} (a name with two keys across environments, or a key with two names)`);
+  return wrong.length === 0 ? undefined : `the per-name merge disagrees with it: ${wrong.slice(0, 5).join(", ")}${wrong.length > 5 ? `, and ${wrong.length - 5} more` : ""}`;
 }

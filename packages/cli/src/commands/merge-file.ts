@@ -65,7 +65,9 @@ cleanly and a member one side removed is never brought back. When both sides cha
 differently (or one removed a name the other changed), the names are printed and the file is
 merged as text by \`git merge-file\` (exit 1 even when that text merge is clean); when anything
 else differs (environments, secrets_dir, config, rules, a comment; an anchor, an alias, a tag), it
-is merged as text as git merges it without the driver.
+is merged as text as git merges it without the driver; a text merge that comes out clean but
+disagrees with the per-name merge (a member one side removed is back, a name with two keys) is
+exit 1 as well.
 
 --virtual-base: the inner merge of a criss-cross merge (two merge bases), which git runs first to
 make a virtual merge base (\`git setup\` configures it as \`merge.stellar.recursive\`). A name changed
@@ -292,6 +294,18 @@ async function mergeProjectConfigFile(
     );
     for (const l of lines) say(l);
     return 1;
+  }
+  if (status === 0) {
+    // a clean text merge can still say what neither side said (a member one side removed back, a name with two keys)
+    const { textMergedProjectConfigProblem } = await import("@stellar-secrets/core");
+    const problem = textMergedProjectConfigProblem(base, ours, theirs, await readVersion(ctx, oursPath, "our", display));
+    if (problem !== undefined) {
+      say(
+        `${display}: git's text merge of it came out clean, but ${problem}; it is left as that text merge, to finish by hand: ` +
+          "make each environment's members what you mean (a member removed on one side stays removed unless you mean to add them back), then `stellar-secrets check`, `stellar-secrets rotate-key --env ENV` where members changed, and `git add` (docs/branches.md)",
+      );
+      return 1;
+    }
   }
   if (status !== 0) {
     say(
