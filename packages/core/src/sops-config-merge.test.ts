@@ -76,6 +76,10 @@ describe("mergeSopsConfigs", () => {
   it("one rule both sides changed and something else of it (or a quoted value): nothing merged", () => {
     const quoted = (keys: string[]) => base.replace(`age: ${alice}\n`, `age: "${keys.join(",")}"\n`);
     expect(mergeSopsConfigs(quoted([alice]), quoted([alice, dave]), quoted([alice, erin]), ".sops.yaml")).toBeUndefined();
+    // (found by the fuzz) either side quoted, whichever is ours: declined both ways (symmetric)
+    const plain = (keys: string[]) => base.replace(`age: ${alice}\n`, `age: ${keys.join(",")}\n`);
+    expect(mergeSopsConfigs(plain([alice]), plain([alice, dave]), quoted([alice, erin]), ".sops.yaml")).toBeUndefined();
+    expect(mergeSopsConfigs(plain([alice]), quoted([alice, erin]), plain([alice, dave]), ".sops.yaml")).toBeUndefined();
     const ours = config([alice, bob], [alice, bob], [alice, dave]);
     const theirs = config([alice, bob], [alice, bob], [alice, erin]).replace("production\\.enc", "prod\\.enc");
     expect(mergeSopsConfigs(base, ours, theirs, ".sops.yaml")).toBeUndefined();

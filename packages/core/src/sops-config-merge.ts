@@ -92,8 +92,8 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
  * rule's form (`combined`). Undefined — and the caller falls back to git's text merge — when
  * anything else differs (a comment, a rule added, removed or moved, a `path_regex`), when a rule
  * uses `key_groups` or another key type, when a version cannot be read or uses an anchor, an alias
- * or a tag, or when both sides changed one rule's recipients differently and our rule writes them
- * in a form other than a one-line string, a flow list or a plain block list, or the merged set is
+ * or a tag, or when both sides changed one rule's recipients differently and either side writes
+ * them in a form other than a one-line string, a flow list or a plain block list, or the merged set is
  * empty.
  */
 export function mergeSopsConfigs(base: string, ours: string, theirs: string, path: string): SopsConfigMerge | undefined {
@@ -131,7 +131,9 @@ export function mergeSopsConfigs(base: string, ours: string, theirs: string, pat
     const age = mergeRecipients(rb, ro, rt);
     const start = os[i]!.start;
     const written = writeRecipients(xo, ours.slice(ours.lastIndexOf("\n", start - 1) + 1, start), age);
-    if (written === undefined) return undefined;
+    // (either side in a form we cannot write: left to a person, whichever side is ours)
+    const theirStart = ts[i]!.start;
+    if (written === undefined || writeRecipients(xt, theirs.slice(theirs.lastIndexOf("\n", theirStart - 1) + 1, theirStart), age) === undefined) return undefined;
     combined.set(i, { text: written, age });
   }
   let text = ours;
