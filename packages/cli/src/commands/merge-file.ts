@@ -52,8 +52,9 @@ OURS is left untouched. No value is ever printed.
 
 \`.sops.yaml\` (which \`git setup\` also sends here) is merged per creation rule: each rule's
 recipients come from the side that changed them, so two branches that changed the members of
-different environments merge cleanly. When both changed one rule, or anything else in the file
-differs (an anchor, an alias or a tag too), it is merged as text by \`git merge-file\` (conflict
+different environments merge cleanly; a rule whose recipients both changed gets them merged as a
+set (added by either: in; removed by either: out). When both changed one rule otherwise (or wrote
+it quoted), or anything else in the file differs (an anchor, an alias or a tag too), it is merged as text by \`git merge-file\` (conflict
 markers to resolve by hand); a text merge that comes out clean but cannot be read, or that holds
 two rules both sides added for the same path_regex, is exit 1 as well.
 
