@@ -105,6 +105,15 @@ describe("mergeProjectConfigs", () => {
     expect(mergeProjectConfigs(base, ours, same, "stellar.yaml")?.merged).toBe(true);
   });
 
+  it("keeps CRLF line breaks when every side has them", () => {
+    const crlf = (t: string) => t.replace(/\n/g, "\r\n");
+    const base = project({ alice, bob });
+    const ours = setEnvironmentMembers(crlf(base), "production", [{ name: "alice", recipient: alice }]);
+    const theirs = setEnvironmentMembers(crlf(base), "production", [{ name: "alice", recipient: alice }, { name: "bob", recipient: bob }, { name: "carol", recipient: carol }]);
+    const merged = mergeProjectConfigs(crlf(base), ours, theirs, "stellar.yaml");
+    expect(merged?.merged && merged.text).toBe(crlf(setEnvironmentMembers(base, "production", [{ name: "alice", recipient: alice }, { name: "carol", recipient: carol }])));
+  });
+
   it("is one side byte for byte when the other changed nothing", () => {
     const base = project({ alice, bob });
     const side = setEnvironmentMembers(base, "production", [{ name: "bob", recipient: bob }]);
@@ -129,6 +138,8 @@ describe("mergeProjectConfigs", () => {
       theirs.replace(`carol: ${carol}`, "carol: 42"),
       theirs.replace("production:\n", "production:\n    note: x\n"),
       theirs.replace(/\n/g, "\r\n"),
+      theirs.replace("\n", "\r\n"),
+      `\uFEFF${theirs}`,
       "environments: [",
     ];
     for (const t of declines) expect(mergeProjectConfigs(base, ours, t, "stellar.yaml"), t).toBeUndefined();

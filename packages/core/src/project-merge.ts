@@ -104,7 +104,10 @@ function entryOf(field: ProjectMergeField, value: unknown): Entry | undefined {
 /** Reads one version, or undefined when it is anything but a plain stellar.yaml the writers can edit. */
 function readSide(text: string): Side | undefined {
   if (findExcessiveNesting(text) !== undefined) return undefined;
-  if (text.includes("\r") || text.startsWith("\uFEFF")) return undefined; // (the writers keep these; the comparison below would not see them)
+  // line breaks all CRLF or all LF (the writers write one kind, the first line break's), and whether
+  // a byte order mark leads: part of what must be the same on every side
+  const crlf = text.includes("\r");
+  if (crlf && (/\r(?!\n)/.test(text) || /(?<!\r)\n/.test(text))) return undefined;
   let doc: Document;
   try {
     doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
@@ -156,7 +159,7 @@ function readSide(text: string): Side | undefined {
     const copyEnv = copyEnvs.items[i]!.value as YAMLMap;
     copyEnv.items = copyEnv.items.filter((p) => !FIELDS.includes((p.key as { value: string }).value as ProjectMergeField));
   }
-  return { environments, lists, rest: `${copy.toString({ lineWidth: 0 })}\u0000${comments.join("\u0000")}` };
+  return { environments, lists, rest: `${crlf ? "CRLF" : "LF"}${text.startsWith("\uFEFF") ? " BOM" : ""}\u0000${copy.toString({ lineWidth: 0 })}\u0000${comments.join("\u0000")}` };
 }
 
 const same = (a: Entry | undefined, b: Entry | undefined): boolean => JSON.stringify(a) === JSON.stringify(b);
@@ -199,7 +202,8 @@ function identityClashes(lists: ReadonlyMap<string, ReadonlyMap<ProjectMergeFiel
  * key two names) where neither side does. Undefined (the caller falls back to git's text merge) when anything else
  * differs (environments added, removed, renamed or reordered, `secrets_dir`, `config`, `rules`,
  * `version`, a comment, other keys), or when a version cannot be read, has a key twice, an anchor,
- * an alias or a tag, CRLF line breaks or a byte order mark, or an entry the writers would not
+ * an alias or a tag, line breaks mixed CRLF and LF (or another kind than the other sides', or a
+ * byte order mark that they lack), or an entry the writers would not
  * write back as it is; and when the written result does not read back as computed. Never throws.
  */
 export function mergeProjectConfigs(base: string, ours: string, theirs: string, path: string): ProjectConfigMerge | undefined {
