@@ -287,8 +287,11 @@ async function mergeProjectConfigFile(
   const status = textMerge(ctx, basePath, oursPath, theirsPath);
   if (virtualBase) return status < 0 ? 1 : 0;
   if (merged !== undefined) {
-    const lines = [`${display}: ${merged.conflicts.length} name(s) changed differently on both sides (${status === 0 ? "git's text merge of the file came out clean, but check it" : status > 0 ? "merged as text, with conflict markers" : "left as it was (our version)"}):`];
-    for (const c of merged.conflicts) lines.push(`  environments.${c.environment}.${c.field}.${c.name}  (ours: ${c.ours}, theirs: ${c.theirs})`);
+    const lines = [`${display}: ${merged.conflicts.length} name(s) the per-name merge cannot decide (changed differently on both sides, or one person given two keys) (${status === 0 ? "git's text merge of the file came out clean, but check it" : status > 0 ? "merged as text, with conflict markers" : "left as it was (our version)"}):`];
+    for (const c of merged.conflicts) {
+      const why = c.reason === "one-name-one-key" ? "; the merge would give this name another key than elsewhere, or this key another name (recipient-drift)" : "";
+      lines.push(`  environments.${c.environment}.${c.field}.${c.name}  (ours: ${c.ours}, theirs: ${c.theirs}${why})`);
+    }
     lines.push(
       "Finish by hand: keep the entry you mean for each (`git checkout --ours|--theirs -- FILE` keeps one side whole; a member removed on one side stays removed unless you mean to add them back), " +
         "then `stellar-secrets check`, `stellar-secrets rotate-key --env ENV` for each environment whose members changed, and `git add` (docs/branches.md)",
