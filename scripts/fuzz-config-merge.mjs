@@ -4,8 +4,9 @@
  * `npm test`; see docs/fuzz.md, "Config merges"):
  *   sops      `.sops.yaml` through the merge driver: `mergeSopsConfigs` (packages/core), and git's
  *             text merge (`git merge-file`) where it declines, as `merge-file` does;
- *   stellar   `stellar.yaml`: git's text merge (no driver is configured for it: `git setup` sends
- *             only the environment files and `.sops.yaml` to `merge=stellar`);
+ *   stellar   `stellar.yaml` through the merge driver: `mergeProjectConfigs` (packages/core, per
+ *             environment and member name), and git's text merge where it declines or reports a
+ *             name changed differently, as `merge-file` does;
  *   history   review's `diffMerge` (the changes a merge commit itself made to an environment file).
  * Each case builds a valid base in one of several layouts, two sides by realistic edits (members
  * added, removed and re-keyed per environment with the CLI's own writers, rules added, removed and
@@ -21,7 +22,7 @@
  *   4 asymmetric merge(base, A, B) and merge(base, B, A) differ (clean vs not, or other items);
  *   5 identity   merge(base, A, A) is not A, or merge(base, base, B) is not B.
  * Usage: node scripts/fuzz-config-merge.mjs [--cases 3000] [--seed 23] [--target sops,stellar,history] [--no-git] [--show 10]
- * Exits 1 when a defect of the driver (`sops`, `history`) is found, or a CLI writer (updateSopsConfig,
+ * Exits 1 when a defect of the driver (`sops`, `stellar`, `history`) is found, or a CLI writer (updateSopsConfig,
  * setEnvironmentMembers, ...) throws an uncoded exception while a side is made. Wrong clean results of git's own
  * text merge are counted and shown (`git` rows) but do not fail the run: no code of ours makes them.
  * Needs a build (`npx tsc -b`).
@@ -805,6 +806,31 @@ const STELLAR_EDIT_WEIGHTS = [
   ["alias", 1],
 ];
 
+function runProjectMerge(b, o, t) {
+  try {
+    return { value: core.mergeProjectConfigs(b, o, t, "stellar.yaml") };
+  } catch (error) {
+    return isCoded(error) ? { coded: error.code } : { crash: error };
+  }
+}
+/** The `env.members.name` items of `items` whose name has two keys across environments, or whose key has two names. */
+function identityClashes(items) {
+  const members = [...items].flatMap(([k, v]) => {
+    const m = /^([^.]+)\.members\.(.+)$/.exec(k);
+    return m ? [{ item: k, name: m[2], key: v }] : [];
+  });
+  const count = (f, g) => {
+    const out = new Map();
+    for (const x of members) out.set(f(x), new Set([...(out.get(f(x)) ?? []), g(x)]));
+    return out;
+  };
+  const keysOf = count((x) => x.name, (x) => x.key);
+  const namesOf = count((x) => x.key, (x) => x.name);
+  return new Set(members.filter((x) => keysOf.get(x.name).size > 1 || namesOf.get(x.key).size > 1).map((x) => x.item));
+}
+/** "clean", "conflict" or "declined": what the driver's stellar.yaml merge made of a case. */
+const projectOutcome = (r) => (r.value === undefined ? "declined" : r.value.merged ? "clean" : "conflict");
+
 function stellarCase(stats, i) {
   const model = randomModel();
   const { text: base, layout } = stellarBase(model);
@@ -817,32 +843,88 @@ function stellarCase(stats, i) {
   for (const r of reads) if (r?.crash) defect(stats, "stellar", "crash", c, `parseProjectConfig: ${r.crash.message}`);
   const invalid = sides.some((s) => s.items === undefined) || reads.some((r) => r !== true);
   if (invalid) stats.invalidSide++;
-  stats.leftToGit++;
-  if (!GIT) return;
-  const g = gitMergeFile(base, a.text, b.text);
-  if (!g.clean) {
-    stats.gitConflict++;
-    return;
+  const strictInvalid = sides.find((r) => ["unparseable", "duplicate-key", "alias", "anchor", "tag", "several-documents"].includes(r.why));
+  // the driver: mergeProjectConfigs (git's text merge where it declines or finds a name changed differently)
+  const r1 = runProjectMerge(base, a.text, b.text);
+  const r2 = runProjectMerge(base, b.text, a.text);
+  for (const r of [r1, r2]) if (r.crash) defect(stats, "stellar", "crash", c, `${r.crash?.name}: ${r.crash?.message}`);
+  const want = invalid ? undefined : mergeItems(sides[0].items, sides[1].items, sides[2].items);
+  const m1 = r1.value;
+  if (m1?.merged) {
+    stats.clean++;
+    // 3: never clean over a side that is not a plain config
+    if (strictInvalid && !(a.text === base && b.text === base)) defect(stats, "stellar", "misread", c, `merged clean although a side is not a plain config (${strictInvalid.why})`);
+    else if (want !== undefined) {
+      // 2: the per-item three-way merge: never a member neither side had, never one a side removed brought back
+      const got = stellarItems(m1.text);
+      const bad =
+        got.items === undefined
+          ? `the merged text is not a plain config (${got.why})`
+          : projectReads(m1.text) !== true
+            ? "stellar.yaml reader reports an error"
+            : want.conflicts.length > 0
+              ? `clean over ${want.conflicts.join(", ")} changed differently`
+              : !sameItems(want.items, got.items)
+                ? `items differ from the three-way merge: ${itemDiff(want.items, got.items).join(", ")}`
+                : undefined;
+      if (bad !== undefined) defect(stats, "stellar", "wrong", c, bad);
+    }
+  } else if (m1 !== undefined) {
+    stats.conflict++;
+    // a conflict the per-item merge has, or (one-name-one-key) a member name with two keys, or a key with two names, in its result
+    const clashing = want === undefined || want.conflicts.length > 0 ? undefined : identityClashes(want.items);
+    const unfounded = clashing === undefined ? [] : m1.conflicts.filter((x) => x.reason !== "one-name-one-key" || !clashing.has(`${x.environment}.members.${x.name}`));
+    if (unfounded.length > 0) defect(stats, "stellar", "wrong", c, `reports ${unfounded.map((x) => `${x.environment}.${x.field}.${x.name} (${x.reason})`).join(", ")}; the three-way merge has no such conflict`);
+  } else stats.leftToGit++;
+  if (m1 === undefined || !m1.merged) {
+    if (GIT) {
+      const g = gitMergeFile(base, a.text, b.text);
+      if (!g.clean) stats.gitConflict++;
+      else if (m1 !== undefined) stats.gitRefused++; // the driver reports the names and exits 1 over git's clean text
+      else if (typeof core.textMergedProjectConfigProblem === "function" && core.textMergedProjectConfigProblem(base, a.text, b.text, g.text) !== undefined) stats.gitRefused++; // the driver's check of a clean text merge: exit 1
+      else {
+        stats.gitClean++;
+        if (!invalid) {
+          const got = stellarItems(g.text);
+          const readsBack = projectReads(g.text);
+          if (readsBack?.crash) defect(stats, "stellar", "crash", c, `parseProjectConfig: ${readsBack.crash.message}`);
+          const bad =
+            got.items === undefined
+              ? `not a plain config (${got.why})`
+              : readsBack !== true
+                ? "stellar.yaml reader reports an error"
+                : want.conflicts.length > 0
+                  ? `clean over ${want.conflicts.join(", ")} changed differently`
+                  : !sameItems(want.items, got.items)
+                    ? `items differ: ${itemDiff(want.items, got.items).join(", ")}`
+                    : undefined;
+          if (bad !== undefined) {
+            stats.gitWrong++;
+            problems.push({ target: "stellar", oracle: "git-text-merge", detail: bad, case: c });
+          }
+        }
+      }
+    }
   }
-  stats.gitClean++;
-  if (invalid) return;
-  const want = mergeItems(sides[0].items, sides[1].items, sides[2].items);
-  const got = stellarItems(g.text);
-  const readsBack = projectReads(g.text);
-  if (readsBack?.crash) defect(stats, "stellar", "crash", c, `parseProjectConfig: ${readsBack.crash.message}`);
-  const bad =
-    got.items === undefined
-      ? `not a plain config (${got.why})`
-      : readsBack !== true
-        ? "stellar.yaml reader reports an error"
-        : want.conflicts.length > 0
-          ? `clean over ${want.conflicts.join(", ")} changed differently`
-          : !sameItems(want.items, got.items)
-            ? `items differ: ${itemDiff(want.items, got.items).join(", ")}`
-            : undefined;
-  if (bad !== undefined) {
-    stats.gitWrong++;
-    problems.push({ target: "stellar", oracle: "git-text-merge", detail: bad, case: c });
+  // 4: symmetric (clean, conflict or declined alike; the same items when clean)
+  if (!r1.crash && !r2.crash) {
+    const [k1, k2] = [projectOutcome(r1), projectOutcome(r2)];
+    if (k1 !== k2) defect(stats, "stellar", "asymmetric", c, `merge(base, A, B) is ${k1}, merge(base, B, A) ${k2}`);
+    else if (k1 === "clean") {
+      const x = stellarItems(r1.value.text);
+      const y = stellarItems(r2.value.text);
+      if ((x.items === undefined) !== (y.items === undefined) || (x.items && !sameItems(x.items, y.items))) defect(stats, "stellar", "asymmetric", c, "merge(base, A, B) and merge(base, B, A) read differently");
+    }
+  }
+  // 5: identities
+  for (const [label, o, t, expected] of [
+    ["merge(base, A, A)", a.text, a.text, a.text],
+    ["merge(base, base, B)", base, b.text, b.text],
+    ["merge(base, A, base)", a.text, base, a.text],
+  ]) {
+    const r = runProjectMerge(base, o, t);
+    if (r.crash) defect(stats, "stellar", "crash", c, `${label}: ${r.crash.message}`);
+    else if (r.value !== undefined && !(r.value.merged && r.value.text === expected)) defect(stats, "stellar", "identity", c, `${label} is not ${expected === base ? "base" : label.endsWith("B)") ? "B" : "A"}`);
   }
 }
 
@@ -914,9 +996,9 @@ console.log("| target | cases | a side not plain | driver clean | driver: change
 console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const [target, s] of Object.entries(all)) {
   const d = s.defects;
-  const name = target === "sops" ? "`.sops.yaml` (`mergeSopsConfigs`)" : target === "stellar" ? "`stellar.yaml` (git text merge only)" : "review `diffMerge`";
+  const name = target === "sops" ? "`.sops.yaml` (`mergeSopsConfigs`)" : target === "stellar" ? "`stellar.yaml` (`mergeProjectConfigs`)" : "review `diffMerge`";
   console.log(
-    `| ${name} | ${fmt(s.cases)} | ${fmt(s.invalidSide)} | ${fmt(s.clean)} | ${fmt(s.conflict)} | ${fmt(s.leftToGit)} | ${GIT ? fmt(s.gitConflict) : "-"} | ${GIT && target === "sops" ? fmt(s.gitRefused) : "-"} | ${GIT ? fmt(s.gitClean) : "-"} | ${GIT ? fmt(s.gitWrong) : "-"} | ${d.crash} | ${d.wrong} | ${d.misread} | ${d.asymmetric} | ${d.identity} |`,
+    `| ${name} | ${fmt(s.cases)} | ${fmt(s.invalidSide)} | ${fmt(s.clean)} | ${fmt(s.conflict)} | ${fmt(s.leftToGit)} | ${GIT ? fmt(s.gitConflict) : "-"} | ${GIT && target !== "history" ? fmt(s.gitRefused) : "-"} | ${GIT ? fmt(s.gitClean) : "-"} | ${GIT ? fmt(s.gitWrong) : "-"} | ${d.crash} | ${d.wrong} | ${d.misread} | ${d.asymmetric} | ${d.identity} |`,
   );
 }
 if (writerCrashes.length > 0) {
@@ -948,5 +1030,5 @@ for (const p of problems) {
     console.log(`BASE:\n${JSON.stringify(p.case.base)}\nOURS:\n${JSON.stringify(p.case.ours)}\nTHEIRS:\n${JSON.stringify(p.case.theirs)}`);
   }
 }
-const driverDefects = Object.entries(all).filter(([t]) => t !== "stellar").reduce((s, [, x]) => s + Object.values(x.defects).reduce((a, b) => a + b, 0), 0) + (all.stellar?.defects.crash ?? 0);
+const driverDefects = Object.values(all).reduce((s, x) => s + Object.values(x.defects).reduce((a, b) => a + b, 0), 0);
 process.exit(driverDefects + writerCrashes.length > 0 ? 1 : 0);

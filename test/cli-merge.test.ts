@@ -61,11 +61,11 @@ describe("git setup", () => {
     expect((await s.run(["init", "--env", "production", "--secrets-dir", "vault"])).code).toBe(0);
     const before = await s.run(["git", "setup", "--check", "--json"]);
     expect(before.code).toBe(1);
-    expect(JSON.parse(before.stdout).items.map((i: { state: string }) => i.state)).toEqual(["missing", "missing", "missing", "missing", "missing", "missing"]);
+    expect(JSON.parse(before.stdout).items.map((i: { state: string }) => i.state)).toEqual(["missing", "missing", "missing", "missing", "missing", "missing", "missing"]);
     const first = await s.run(["git", "setup"]);
     expect(first.code, first.stdout + first.stderr).toBe(0);
     const attributes = s.read(".gitattributes");
-    expect(attributes).toBe("vault/*.enc.yaml diff=stellar merge=stellar\n.sops.yaml merge=stellar\n");
+    expect(attributes).toBe("vault/*.enc.yaml diff=stellar merge=stellar\n.sops.yaml merge=stellar\nstellar.yaml merge=stellar\n");
     expect((await s.run(["git", "setup"])).code).toBe(0);
     expect(s.read(".gitattributes")).toBe(attributes);
     const driver = s.git(["config", "--local", "merge.stellar.driver"]).trim();
@@ -335,6 +335,46 @@ describe(".sops.yaml on two branches", () => {
     expect(sops).not.toContain("<<<<<<<");
     const check = await s.run(["check", "--json"]);
     expect(JSON.parse(check.stdout).diagnostics.filter((d: { rule: string }) => d.rule === "sops-config-drift")).toEqual([]);
+  });
+});
+
+describe("two members added to one environment on two branches", () => {
+  it("stellar.yaml and .sops.yaml merge clean (per member, per recipient); the environment file reports its recipients conflict; resolve --ours + rotate-key gives both access", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    const alice = s.keygen("alice");
+    const [carol, dave] = [s.keygen("carol"), s.keygen("dave")];
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+    await set(s, "stripe_api_key", "sk_live_BASE");
+    expect((await s.run(["git", "setup", "--no-hook"])).code).toBe(0);
+    s.commit("base");
+    s.git(["checkout", "-q", "-b", "carol-access"]);
+    expect((await s.run(["members", "add", "carol", carol.recipient, "--env", "production"])).code).toBe(0);
+    s.commit("carol on production");
+    s.git(["checkout", "-q", "main"]);
+    expect((await s.run(["members", "add", "dave", dave.recipient, "--env", "production"])).code).toBe(0);
+    s.commit("dave on production");
+    const merge = tryGit(s, ["merge", "-q", "--no-edit", "carol-access"]);
+    expect(merge.ok).toBe(false);
+    // only the environment file is left unmerged
+    expect(s.git(["diff", "--name-only", "--diff-filter=U"]).trim().split("\n")).toEqual([PROD]);
+    expect(merge.out).toMatch(/both sides changed who can decrypt production differently/);
+    const project = s.read("stellar.yaml");
+    for (const k of [alice, carol, dave]) expect(project).toContain(k.recipient);
+    expect(project).not.toContain("<<<<<<<");
+    const sops = s.read(".sops.yaml");
+    expect(sops).toContain(`${alice.recipient},${dave.recipient},${carol.recipient}`);
+    expect((await s.run(["resolve", "--env", "production", "--ours"])).code).toBe(0);
+    const rotate = await s.run(["rotate-key", "--env", "production"]);
+    expect(rotate.code, rotate.stderr).toBe(0);
+    s.git(["add", "-A"]);
+    s.git(["commit", "-q", "--no-edit"]);
+    for (const who of [carol, dave]) {
+      const got = await s.run(["get", "stripe_api_key", "--env", "production"], { env: { ...s.env, SOPS_AGE_KEY_FILE: who.file } });
+      expect(got.code, got.stderr).toBe(0);
+      expect(got.stdout.trim()).toBe("sk_live_BASE");
+    }
   });
 });
 

@@ -219,7 +219,7 @@ describe("unresolved merge conflicts", () => {
     expect(merge.out).toContain(`${PROD} is recorded as not merged`);
     expect(s.read(PROD)).toBe(ours);
 
-    // the accident: take the file as it is (and stellar.yaml, merged as text, as ours), commit
+    // the accident: take the file as it is, commit (stellar.yaml and .sops.yaml were merged per member: carol and bob)
     s.git(["checkout", "--ours", "--", "."]);
     expect(s.read(PROD)).toBe(ours);
     const reported = await unresolvedRules(s);
@@ -248,7 +248,11 @@ describe("unresolved merge conflicts", () => {
     expect(kept.stdout).toContain(`resolved ${PROD} (the whole file) in production from ours (HEAD `);
     expect(s.read(PROD)).toBe(ours);
     expect((await unresolvedRules(s)).found).toEqual([]);
-    s.git(["add", PROD]);
+    // stellar.yaml (merged per member) lists carol too: the kept file is re-keyed for every member
+    expect(s.read("stellar.yaml")).toContain(carol.recipient);
+    const rotated = await s.run(["rotate-key", "--env", "production"]);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    s.git(["add", "-A"]);
     const commit = tryGit(s, ["commit", "--no-edit"]);
     expect(commit.ok, commit.out).toBe(true);
   });

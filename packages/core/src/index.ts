@@ -25,6 +25,7 @@ export * from "./check.js";
 export * from "./recipient-stanzas.js";
 export * from "./sops-config.js";
 export * from "./sops-config-merge.js";
+export * from "./project-merge.js";
 export * from "./stale-mac.js";
 export * from "./unresolved-merge.js";
 export * from "./proposals.js";

@@ -54,9 +54,34 @@ describe("mergeSopsConfigs", () => {
     expect(mergeSopsConfigs(old, ours, theirs, ".sops.yaml")?.text).toBe(config([alice, bob, dave], [alice, bob], [alice, erin]));
   });
 
-  it("one rule changed differently on both sides: nothing merged (git's text merge and a person decide)", () => {
+  it("one rule both sides changed: its recipients merged as a set (added by either in, removed by either out), in our rule's form", () => {
     const ours = config([alice, bob], [alice, bob], [alice, dave]);
     const theirs = config([alice, bob], [alice, bob], [alice, erin]);
+    expect(mergeSopsConfigs(base, ours, theirs, ".sops.yaml")).toEqual({ text: config([alice, bob], [alice, bob], [alice, dave, erin]), fromTheirs: [], combined: [2] });
+    expect(ages(mergeSopsConfigs(base, theirs, ours, ".sops.yaml")!.text)[2]).toEqual([alice, erin, dave]);
+    // removed by one side, kept by the other: out (never brought back); added by the other: in
+    const removed = config([bob], [alice, bob], [alice]);
+    const added = config([alice, bob, carol], [alice, bob], [alice]);
+    expect(ages(mergeSopsConfigs(base, removed, added, ".sops.yaml")!.text)[0]).toEqual([bob, carol]);
+    expect(ages(mergeSopsConfigs(base, added, removed, ".sops.yaml")!.text)[0]).toEqual([bob, carol]);
+    // a flow list and a block list are written back as lists
+    const flow = (keys: string[]) => base.replace(`age: ${alice}\n`, `age: [${keys.join(", ")}]\n`);
+    expect(mergeSopsConfigs(flow([alice]), flow([alice, dave]), flow([alice, erin]), ".sops.yaml")?.text).toBe(flow([alice, dave, erin]));
+    const block = (keys: string[]) => base.replace(`age: ${alice}\n`, `age:\n${keys.map((k) => `      - ${k}\n`).join("")}`);
+    expect(mergeSopsConfigs(block([alice]), block([alice, dave]), block([dave, erin]), ".sops.yaml")?.text).toBe(block([dave, erin]));
+    // both removed everyone else's key: an empty rule is left to a person
+    expect(mergeSopsConfigs(config([alice, bob], [], []).replace("creation_rules: []", "creation_rules:"), config([alice], [], []), config([bob], [], []), ".sops.yaml")).toBeUndefined();
+  });
+
+  it("one rule both sides changed and something else of it (or a quoted value): nothing merged", () => {
+    const quoted = (keys: string[]) => base.replace(`age: ${alice}\n`, `age: "${keys.join(",")}"\n`);
+    expect(mergeSopsConfigs(quoted([alice]), quoted([alice, dave]), quoted([alice, erin]), ".sops.yaml")).toBeUndefined();
+    // (found by the fuzz) either side quoted, whichever is ours: declined both ways (symmetric)
+    const plain = (keys: string[]) => base.replace(`age: ${alice}\n`, `age: ${keys.join(",")}\n`);
+    expect(mergeSopsConfigs(plain([alice]), plain([alice, dave]), quoted([alice, erin]), ".sops.yaml")).toBeUndefined();
+    expect(mergeSopsConfigs(plain([alice]), quoted([alice, erin]), plain([alice, dave]), ".sops.yaml")).toBeUndefined();
+    const ours = config([alice, bob], [alice, bob], [alice, dave]);
+    const theirs = config([alice, bob], [alice, bob], [alice, erin]).replace("production\\.enc", "prod\\.enc");
     expect(mergeSopsConfigs(base, ours, theirs, ".sops.yaml")).toBeUndefined();
   });
 

@@ -15,6 +15,37 @@ export interface SopsConfigMerge {
   text: string;
   /** The rules (0-based positions in `creation_rules`) whose recipients were taken from their side. */
   fromTheirs: number[];
+  /**
+   * The rules whose recipients both sides changed, merged as a set (in when either side added it or
+   * both kept it; out when either removed it), written in our rule's form. Absent when none.
+   */
+  combined?: number[];
+}
+
+/**
+ * The recipients of a rule both sides changed, three-way as a set: a recipient either side added is
+ * in, one either side removed is out; ours' order, then theirs' additions in theirs' order.
+ */
+function mergeRecipients(base: readonly string[], ours: readonly string[], theirs: readonly string[]): string[] {
+  const [b, o, t] = [new Set(base), new Set(ours), new Set(theirs)];
+  const keep = (k: string): boolean => (b.has(k) ? o.has(k) && t.has(k) : o.has(k) || t.has(k));
+  return [...new Set([...ours, ...theirs])].filter(keep);
+}
+
+/**
+ * `recipients` written in the form of `written`, our rule's `age` value (starting at `column` of
+ * its line): a one-line comma-separated string (with or without a space after each comma), a flow
+ * list, or a block list. Undefined for any other form (quoted, folded, a comment inside).
+ */
+function writeRecipients(written: string, column: string, recipients: readonly string[]): string | undefined {
+  if (recipients.length === 0 || written.includes("#") || /['"]/.test(written)) return undefined;
+  if (/^[^\s\[\]{}\n-][^\n\[\]{}]*$/.test(written)) return recipients.join(written.includes(", ") ? ", " : ",");
+  if (/^\[[^\n\[\]{}]*\]$/.test(written)) return `[${recipients.join(", ")}]`;
+  const lines = written.replace(/\n$/, "").split("\n");
+  if (/^[ ]*$/.test(column) && lines.every((l, i) => new RegExp(`^${i === 0 ? "" : column}- [^\\s,]+$`).test(l))) {
+    return recipients.map((k, i) => `${i === 0 ? "" : column}- ${k}`).join("\n") + (written.endsWith("\n") ? "\n" : "");
+  }
+  return undefined;
 }
 
 /** The `age` value ranges of every rule, in order, or undefined when a rule has none or uses `key_groups`, or the ranges are not in order (an alias). */
@@ -56,11 +87,14 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
  * differ only in the recipients (`age`) of their creation rules: each rule takes the side that
  * changed its recipients (as a set), or ours when both made the same change; a rule only one side
  * edited at all (say, only how its recipients are written) is that side's text. When one side is
- * the base, the result is the other side byte for byte. Undefined — and the caller falls back to
- * git's text merge — when anything else differs (a comment, a rule added, removed or moved, a
- * `path_regex`), when a rule uses `key_groups` or another key type, when a version cannot be read
- * or uses an anchor, an alias or a tag, or when both sides changed one rule's recipients
- * differently.
+ * the base, the result is the other side byte for byte. A rule both sides changed differently
+ * gets the recipients merged as a set (added by either: in; removed by either: out), written in our
+ * rule's form (`combined`). Undefined — and the caller falls back to git's text merge — when
+ * anything else differs (a comment, a rule added, removed or moved, a `path_regex`), when a rule
+ * uses `key_groups` or another key type, when a version cannot be read or uses an anchor, an alias
+ * or a tag, or when both sides changed one rule's recipients differently and either side writes
+ * them in a form other than a one-line string, a flow list or a plain block list, or the merged set is
+ * empty.
  */
 export function mergeSopsConfigs(base: string, ours: string, theirs: string, path: string): SopsConfigMerge | undefined {
   const configs = [parseSopsConfig(base, path), parseSopsConfig(ours, path), parseSopsConfig(theirs, path)] as const;
@@ -77,6 +111,7 @@ export function mergeSopsConfigs(base: string, ours: string, theirs: string, pat
   const shape = skeleton(ours, os);
   if (skeleton(base, bs) !== shape || skeleton(theirs, ts) !== shape) return undefined;
   const fromTheirs: number[] = [];
+  const combined = new Map<number, { text: string; age: string[] }>();
   for (let i = 0; i < o.rules.length; i++) {
     if (b.rules[i]!.pathRegex !== o.rules[i]!.pathRegex || t.rules[i]!.pathRegex !== o.rules[i]!.pathRegex) return undefined;
     const [xb, xo, xt] = [base.slice(bs[i]!.start, bs[i]!.end), ours.slice(os[i]!.start, os[i]!.end), theirs.slice(ts[i]!.start, ts[i]!.end)];
@@ -87,13 +122,25 @@ export function mergeSopsConfigs(base: string, ours: string, theirs: string, pat
     }
     const [rb, ro, rt] = [b.rules[i]!.age, o.rules[i]!.age, t.rules[i]!.age];
     if (sameSet(rt, ro) || sameSet(rt, rb)) continue; // the same recipients, or theirs only rewrote them: ours
-    if (!sameSet(ro, rb)) return undefined; // both changed this rule differently: a person decides
-    fromTheirs.push(i);
+    if (sameSet(ro, rb)) {
+      fromTheirs.push(i); // ours only rewrote them: theirs
+      continue;
+    }
+    // both changed this rule's recipients differently (the rest of the file is the same on every
+    // side): merged as a set, written in our rule's form; a form we cannot write is left to a person
+    const age = mergeRecipients(rb, ro, rt);
+    const start = os[i]!.start;
+    const written = writeRecipients(xo, ours.slice(ours.lastIndexOf("\n", start - 1) + 1, start), age);
+    // (either side in a form we cannot write: left to a person, whichever side is ours)
+    const theirStart = ts[i]!.start;
+    if (written === undefined || writeRecipients(xt, theirs.slice(theirs.lastIndexOf("\n", theirStart - 1) + 1, theirStart), age) === undefined) return undefined;
+    combined.set(i, { text: written, age });
   }
   let text = ours;
-  for (const i of [...fromTheirs].reverse()) {
+  for (let i = o.rules.length - 1; i >= 0; i--) {
     const span = os[i]!;
-    text = text.slice(0, span.start) + theirs.slice(ts[i]!.start, ts[i]!.end) + text.slice(span.end);
+    const replacement = fromTheirs.includes(i) ? theirs.slice(ts[i]!.start, ts[i]!.end) : combined.get(i)?.text;
+    if (replacement !== undefined) text = text.slice(0, span.start) + replacement + text.slice(span.end);
   }
   // the result must read as the rules chosen, or nothing is merged
   const merged = parseSopsConfig(text, path);
@@ -101,9 +148,9 @@ export function mergeSopsConfigs(base: string, ours: string, theirs: string, pat
   for (let i = 0; i < merged.rules.length; i++) {
     const want = fromTheirs.includes(i) ? t.rules[i]! : o.rules[i]!;
     const got = merged.rules[i]!;
-    if (!sameSet(got.age, want.age) || got.pathRegex !== want.pathRegex || got.keyGroups || got.otherKeys.length > 0) return undefined;
+    if (!sameSet(got.age, combined.get(i)?.age ?? want.age) || got.pathRegex !== want.pathRegex || got.keyGroups || got.otherKeys.length > 0) return undefined;
   }
-  return { text, fromTheirs };
+  return combined.size > 0 ? { text, fromTheirs, combined: [...combined.keys()].sort((x, y) => x - y) } : { text, fromTheirs };
 }
 
 /**

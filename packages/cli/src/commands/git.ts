@@ -26,7 +26,9 @@ well (run it once per clone; running it again changes nothing):
   .gitattributes      <secrets_dir>/*.enc.yaml diff=stellar merge=stellar
                       (next to stellar.yaml; secrets_dir from stellar.yaml), and
                       .sops.yaml merge=stellar (its creation rules merged per rule: two
-                      branches that change members of different environments merge cleanly)
+                      branches that change members of different environments merge cleanly),
+                      and stellar.yaml merge=stellar (merged per environment and member name:
+                      two access requests approved on two branches merge cleanly)
   diff.stellar.textconv
                       repository-local git config: \`git diff\` shows a keyless view
                       (stellar-secrets textconv)
@@ -110,6 +112,9 @@ export function virtualBaseDriverCommand(cli: string): string {
 /** The `.gitattributes` line that sends \`.sops.yaml\` to the merge driver (merged per creation rule). */
 export const SOPS_CONFIG_ATTRIBUTES = ".sops.yaml merge=stellar";
 
+/** The `.gitattributes` line that sends \`stellar.yaml\` to the merge driver (merged per environment and member name). */
+export const PROJECT_ATTRIBUTES = "stellar.yaml merge=stellar";
+
 /** The `.gitattributes` line for the environment files of `secretsDir`. */
 export function attributesLine(secretsDir: string): string {
   const pattern = `${secretsDir.replace(/\/+$/, "")}/*.enc.yaml`;
@@ -174,6 +179,9 @@ export function setupItems(repo: GitRepo, config: ProjectConfig, options: { hook
     // .sops.yaml's creation rules merged per rule: two branches that changed members of different
     // environments would otherwise conflict in it (its rules are neighbouring, often identical lines)
     attributesItem("sops-attributes", SOPS_CONFIG_ATTRIBUTES),
+    // stellar.yaml's members, requests and approvals merged per name: two approvals on two branches
+    // would otherwise conflict, and a text merge can bring back a member one side removed
+    attributesItem("project-attributes", PROJECT_ATTRIBUTES),
   ];
   if (options.hook) {
     items.push(hookItem(repo, cli, "pre-commit", hookScript(cli), hookScript));

@@ -52,10 +52,23 @@ OURS is left untouched. No value is ever printed.
 
 \`.sops.yaml\` (which \`git setup\` also sends here) is merged per creation rule: each rule's
 recipients come from the side that changed them, so two branches that changed the members of
-different environments merge cleanly. When both changed one rule, or anything else in the file
-differs (an anchor, an alias or a tag too), it is merged as text by \`git merge-file\` (conflict
+different environments merge cleanly; a rule whose recipients both changed gets them merged as a
+set (added by either: in; removed by either: out). When both changed one rule otherwise (or wrote
+it quoted), or anything else in the file differs (an anchor, an alias or a tag too), it is merged as text by \`git merge-file\` (conflict
 markers to resolve by hand); a text merge that comes out clean but cannot be read, or that holds
 two rules both sides added for the same path_regex, is exit 1 as well.
+
+\`stellar.yaml\` (which \`git setup\` sends here too) is merged per environment and per name:
+each environment's members, pending requests and approvals are merged three-way by name (added
+or removed on one side: taken; changed on one side: that side's), written into our side's text
+with the same writers as \`members\`, so two access requests approved on two branches merge
+cleanly and a member one side removed is never brought back. When both sides changed one name
+differently (or one removed a name the other changed), the names are printed and the file is
+merged as text by \`git merge-file\` (exit 1 even when that text merge is clean); when anything
+else differs (environments, secrets_dir, config, rules, a comment; an anchor, an alias, a tag), it
+is merged as text as git merges it without the driver; a text merge that comes out clean but
+disagrees with the per-name merge (a member one side removed is back, a name with two keys) is
+exit 1 as well.
 
 --virtual-base: the inner merge of a criss-cross merge (two merge bases), which git runs first to
 make a virtual merge base (\`git setup\` configures it as \`merge.stellar.recursive\`). A name changed
@@ -241,6 +254,71 @@ function textMerge(ctx: CommandContext, basePath: string, oursPath: string, thei
 }
 
 const SOPS_CONFIG = ".sops.yaml";
+const PROJECT_CONFIG = "stellar.yaml";
+
+/**
+ * `stellar.yaml`: merged per environment and per name (`mergeProjectConfigs`: members, pending
+ * requests and approvals), written into our side's text. A name both sides changed differently is
+ * printed, the file is git's text merge and the exit status 1 even when that text merge is clean
+ * (it may have combined the two changes into one neither side made). Anything else that differs is
+ * git's text merge, as without the driver. With `virtualBase` nothing is printed and the status is
+ * 0 (the outer merge reports).
+ */
+async function mergeProjectConfigFile(
+  ctx: CommandContext,
+  say: (line: string) => void,
+  display: string,
+  basePath: string,
+  oursPath: string,
+  theirsPath: string,
+  virtualBase = false,
+): Promise<number> {
+  const [base, ours, theirs] = await Promise.all([
+    readVersion(ctx, basePath, "base", display),
+    readVersion(ctx, oursPath, "our", display),
+    readVersion(ctx, theirsPath, "their", display),
+  ]);
+  const { mergeProjectConfigs } = await import("@stellar-secrets/core");
+  const merged = mergeProjectConfigs(base, ours, theirs, display);
+  if (merged?.merged === true) {
+    if (merged.text !== ours) await writeFileAtomic(resolve(ctx.cwd, oursPath), merged.text);
+    return 0;
+  }
+  const status = textMerge(ctx, basePath, oursPath, theirsPath);
+  if (virtualBase) return status < 0 ? 1 : 0;
+  if (merged !== undefined) {
+    const lines = [`${display}: ${merged.conflicts.length} name(s) the per-name merge cannot decide (changed differently on both sides, or one person given two keys) (${status === 0 ? "git's text merge of the file came out clean, but check it" : status > 0 ? "merged as text, with conflict markers" : "left as it was (our version)"}):`];
+    for (const c of merged.conflicts) {
+      const why = c.reason === "one-name-one-key" ? "; the merge would give this name another key than elsewhere, or this key another name (recipient-drift)" : "";
+      lines.push(`  environments.${c.environment}.${c.field}.${c.name}  (ours: ${c.ours}, theirs: ${c.theirs}${why})`);
+    }
+    lines.push(
+      "Finish by hand: keep the entry you mean for each (`git checkout --ours|--theirs -- FILE` keeps one side whole; a member removed on one side stays removed unless you mean to add them back), " +
+        "then `stellar-secrets check`, `stellar-secrets rotate-key --env ENV` for each environment whose members changed, and `git add` (docs/branches.md)",
+    );
+    for (const l of lines) say(l);
+    return 1;
+  }
+  if (status === 0) {
+    // a clean text merge can still say what neither side said (a member one side removed back, a name with two keys)
+    const { textMergedProjectConfigProblem } = await import("@stellar-secrets/core");
+    const problem = textMergedProjectConfigProblem(base, ours, theirs, await readVersion(ctx, oursPath, "our", display));
+    if (problem !== undefined) {
+      say(
+        `${display}: git's text merge of it came out clean, but ${problem}; it is left as that text merge, to finish by hand: ` +
+          "make each environment's members what you mean (a member removed on one side stays removed unless you mean to add them back), then `stellar-secrets check`, `stellar-secrets rotate-key --env ENV` where members changed, and `git add` (docs/branches.md)",
+      );
+      return 1;
+    }
+  }
+  if (status !== 0) {
+    say(
+      `${display}: more than the members, requests and approvals of its environments differ: ` +
+        (status > 0 ? "merged as text, with conflict markers to resolve by hand; then `stellar-secrets check` (docs/branches.md)" : "git could not merge it as text either: it was left as it was (our version)"),
+    );
+  }
+  return status === 0 ? 0 : 1;
+}
 
 /**
  * `.sops.yaml`: its creation rules are merged per rule (`mergeSopsConfigs`: each rule's recipients
@@ -306,6 +384,7 @@ async function mergeVirtualBase(
   given: string | undefined,
 ): Promise<number> {
   const name = given === undefined ? undefined : basename(given.split("\\").join("/"));
+  if (name === PROJECT_CONFIG) return mergeProjectConfigFile(ctx, say, display, basePath, oursPath, theirsPath, true);
   if (name !== undefined && name !== SOPS_CONFIG && environmentOfFileName(name) === undefined) return textMerge(ctx, basePath, oursPath, theirsPath) < 0 ? 1 : 0;
   if (name === SOPS_CONFIG) {
     const [base, ours, theirs] = await Promise.all([readVersion(ctx, basePath, "base", display), readVersion(ctx, oursPath, "our", display), readVersion(ctx, theirsPath, "their", display)]);
@@ -347,6 +426,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
 
   // .sops.yaml (git setup sends it here): merged per creation rule, else as git merges text
   if (given !== undefined && basename(given.split("\\").join("/")) === SOPS_CONFIG) return mergeSopsConfigFile(ctx, say, display, basePath, oursPath, theirsPath);
+  // stellar.yaml (git setup sends it here too): merged per environment and member name, else as git merges text
+  if (given !== undefined && basename(given.split("\\").join("/")) === PROJECT_CONFIG) return mergeProjectConfigFile(ctx, say, display, basePath, oursPath, theirsPath);
 
   // a branch's .gitattributes can send any path to this driver: a file that is no environment file
   // is merged as git merges text without the driver (nothing of it is decrypted, nothing recorded)
