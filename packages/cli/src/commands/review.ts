@@ -583,19 +583,9 @@ async function earlierVersionsOf({ repo, prefix, baseEdge, dir }: ProjectGit, ba
   }
   const found: { rel: string; commit: string; blob: string }[] = [];
   const seen = new Set<string>();
-  const tokens = log.split("\0");
-  let commit = "";
-  for (let i = 0; i < tokens.length; i++) {
-    const token = (tokens[i] ?? "").replace(/^\n+/, "");
-    if (/^[0-9a-f]{40,64}$/.test(token)) {
-      commit = token;
-      continue;
-    }
-    const raw = /^:\d{6} \d{6} [0-9a-f]+ ([0-9a-f]+) [A-Z]/.exec(token);
-    if (raw === null) continue;
-    const rel = wanted.get(tokens[++i] ?? "");
-    const blob = raw[1] as string;
-    if (rel === undefined || commit === "" || /^0+$/.test(blob) || seen.has(`${rel}\0${blob}`)) continue;
+  for (const { commit, path, blob } of rawLogEntries(log)) {
+    const rel = wanted.get(path);
+    if (rel === undefined || seen.has(`${rel}\0${blob}`)) continue;
     seen.add(`${rel}\0${blob}`);
     found.push({ rel, commit, blob });
   }
@@ -638,6 +628,27 @@ async function rangeFileVersions({ repo, prefix, dir }: ProjectGit, base: Review
   }
   const found: { rel: string; commit: string; blob: string }[] = [];
   const seen = new Set<string>();
+  for (const { commit, path, blob } of rawLogEntries(log)) {
+    if (!path.startsWith(below) || seen.has(blob)) continue;
+    seen.add(blob);
+    found.push({ rel: path.slice(below.length), commit, blob });
+  }
+  if (found.length === 0) return [];
+  const { texts, missing } = await repo.readBlobsOrMissing([...new Set(found.map((f) => f.blob))]);
+  if (missing.length > 0) throw unreadEarlierVersions(found, missing, findingWording(dir), "a data key one of the change's commits handed out (unrotated-removal)");
+  return found.flatMap((f) => {
+    const text = texts.get(f.blob);
+    return typeof text === "string" ? [{ commit: f.commit, path: f.rel, text }] : [];
+  });
+}
+
+/**
+ * The files a `git log --format=%H --raw --no-abbrev -z` output names, in its order: each commit
+ * (`%H`), then each path it wrote with the new blob's id. Deletions (an all-zero id) and entries
+ * before the first commit are left out.
+ */
+function rawLogEntries(log: string): { commit: string; path: string; blob: string }[] {
+  const out: { commit: string; path: string; blob: string }[] = [];
   const tokens = log.split("\0");
   let commit = "";
   for (let i = 0; i < tokens.length; i++) {
@@ -650,17 +661,9 @@ async function rangeFileVersions({ repo, prefix, dir }: ProjectGit, base: Review
     if (raw === null) continue;
     const path = tokens[++i] ?? "";
     const blob = raw[1] as string;
-    if (!path.startsWith(below) || commit === "" || /^0+$/.test(blob) || seen.has(blob)) continue;
-    seen.add(blob);
-    found.push({ rel: path.slice(below.length), commit, blob });
+    if (commit !== "" && !/^0+$/.test(blob)) out.push({ commit, path, blob });
   }
-  if (found.length === 0) return [];
-  const { texts, missing } = await repo.readBlobsOrMissing([...new Set(found.map((f) => f.blob))]);
-  if (missing.length > 0) throw unreadEarlierVersions(found, missing, findingWording(dir), "a data key one of the change's commits handed out (unrotated-removal)");
-  return found.flatMap((f) => {
-    const text = texts.get(f.blob);
-    return typeof text === "string" ? [{ commit: f.commit, path: f.rel, text }] : [];
-  });
+  return out;
 }
 
 /**
