@@ -33,6 +33,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { seeded } from "./fuzz-random.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -53,21 +54,7 @@ const core = await import("../packages/core/dist/index.js");
 const requireFromCore = createRequire(new URL("../packages/core/package.json", import.meta.url));
 const YAML = requireFromCore("yaml");
 
-/** mulberry32: a small seeded PRNG (deterministic across runs and machines). */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = prng(SEED);
-const int = (n) => Math.floor(rand() * n);
-const pick = (xs) => xs[int(xs.length)];
-const chance = (p) => rand() < p;
+const { rand, int, pick, chance } = seeded(SEED);
 const shuffle = (xs) => {
   const a = [...xs];
   for (let i = a.length - 1; i > 0; i--) {

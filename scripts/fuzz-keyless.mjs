@@ -43,6 +43,8 @@ export const MERGE_CLASSES = [
  * its values; `key` the run's TEST-ONLY identity.
  */
 export async function keylessReaders({ sops, core, key, base, original }) {
+  // the committed original, parsed once (it is valid: every mutant is compared with it)
+  const before = sops.parseSecretsFile(base);
   // the strict armor reader the envelope unwraps with (internal to packages/sops: not in its API)
   const { armorDecode } = await import("../packages/sops/dist/age-native.js");
   const environment = "production";
@@ -112,10 +114,8 @@ export async function keylessReaders({ sops, core, key, base, original }) {
   /** What the committed original proves of a well-formed mutant: values or the MAC changed by hand. */
   function provableAgainstCommitted(text) {
     let file;
-    let before;
     try {
       file = sops.parseSecretsFile(text);
-      before = sops.parseSecretsFile(base);
     } catch {
       return "parse";
     }
@@ -132,10 +132,8 @@ export async function keylessReaders({ sops, core, key, base, original }) {
   /** What differs in a well-formed mutant that only a key can refuse (for the breakdown of that class). */
   function structureKind(text) {
     let file;
-    let before;
     try {
       file = sops.parseSecretsFile(text);
-      before = sops.parseSecretsFile(base);
     } catch {
       return "unparsed";
     }

@@ -22,6 +22,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { seeded } from "./fuzz-random.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -45,20 +46,7 @@ const { createResolver, ResolverError } = await import("../packages/resolver/dis
 const core = KEYLESS ? await import("../packages/core/dist/index.js") : undefined;
 const { keylessReaders, CLASSES, MERGE_CLASSES } = await import("./fuzz-keyless.mjs");
 
-/** mulberry32: a small seeded PRNG (deterministic across runs and machines). */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = prng(SEED);
-const int = (n) => Math.floor(rand() * n);
-const pick = (xs) => xs[int(xs.length)];
+const { rand, int, pick } = seeded(SEED);
 
 const key = await sops.generateIdentity(); // TEST-ONLY, made for this run
 const original = new Map([
