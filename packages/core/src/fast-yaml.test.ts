@@ -5,6 +5,7 @@ import { findExcessiveNesting } from "@stellar-secrets/sops";
 import { describe, expect, it } from "vitest";
 import { parseConfigFile, type ConfigFile } from "./config.js";
 import { parseSimpleYaml } from "./fast-yaml.js";
+import { parsesNearStackLimit } from "./test-support/stack-limit.js";
 
 const REPO = join(import.meta.dirname, "..", "..", "..");
 
@@ -222,34 +223,6 @@ describe("parseSimpleYaml: words the core schema reads as something else than a 
 });
 
 describe("parseConfigFile with the stack nearly used up in the fast reader", () => {
-  /**
-   * What `parseConfigFile(text, path)` gives in each frame on the way back from the stack limit:
-   * a model, or "threw". A parse that throws before its own catch is reached (the stack is too
-   * short to start it) comes first; once a frame has returned a model, every frame further back
-   * has more stack, and its parse must return one too.
-   */
-  function outcomesNearStackLimit(text: string, path: string): (ConfigFile | "threw")[] {
-    const out: (ConfigFile | "threw")[] = [];
-    let done = false;
-    const dive = (): void => {
-      try {
-        dive();
-      } catch {
-        // the limit: parse on the way back
-      }
-      if (done) return;
-      try {
-        const model = parseConfigFile(text, path);
-        out.push(model);
-        done = model.documents.length > 0;
-      } catch {
-        out.push("threw");
-      }
-    };
-    dive();
-    return out;
-  }
-
   it("gives the slow path's 'nested too deeply' model (uncacheable), never a throw, when the fast reader runs out of stack", () => {
     // nested 31 levels in block style: the fast reader reads it (under FAST_MAX_DEPTH), and recurses once or more per level
     const path = "agents/deep.yaml";
@@ -260,7 +233,7 @@ describe("parseConfigFile with the stack nearly used up in the fast reader", () 
     const whole = parseConfigFile(text, path);
     expect(whole.documents).toHaveLength(1);
     expect(whole.uncacheable).toBeUndefined();
-    const outcomes = outcomesNearStackLimit(text, path);
+    const outcomes = parsesNearStackLimit(text, path);
     const firstModel = outcomes.findIndex((o) => o !== "threw");
     expect(firstModel).toBeGreaterThanOrEqual(0);
     // once a parse got going, running out of stack anywhere inside it is the model below, not a throw

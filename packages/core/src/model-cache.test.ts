@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { memoryFs } from "./test-support/memory-fs.js";
+import { parsesNearStackLimit } from "./test-support/stack-limit.js";
 import { checkWorkspace } from "./check.js";
 import { parseConfigFile, type ConfigFile } from "./config.js";
 import { loadWorkspace } from "./load.js";
@@ -280,34 +281,6 @@ describe("ConfigModelCache", () => {
   });
 });
 
-/**
- * Every model `parseConfigFile(text, path)` gives with the stack nearly used up, so that the YAML
- * parser runs out of it inside the parse: recurses to the limit, then parses once per frame on
- * the way back (a parse that throws before it starts is skipped) until a parse reads the file's
- * document (`whole`: every frame further back has more stack).
- */
-function parsesNearStackLimit(text: string, path: string): ConfigFile[] {
-  const models: ConfigFile[] = [];
-  let done = false;
-  const dive = (): void => {
-    try {
-      dive();
-    } catch {
-      // the limit: parse on the way back
-    }
-    if (done) return;
-    try {
-      const model = parseConfigFile(text, path);
-      models.push(model);
-      done = model.documents.length > 0 && !model.diagnostics.some((d) => /stack/i.test(d.message));
-    } catch {
-      // out of stack before the parse's own catch: one frame further back
-    }
-  };
-  dive();
-  return models;
-}
-
 describe("ConfigModelCache and a parse that ran out of stack", () => {
   it("records no model of a parse that ran out of stack: each is one without documents, marked uncacheable, never a YAML error", () => {
     // nested 60 levels (under MAX_YAML_DEPTH, so it is parsed), in a flow style the fast reader declines
@@ -316,7 +289,8 @@ describe("ConfigModelCache and a parse that ran out of stack", () => {
     const whole = parseConfigFile(text, path);
     expect(whole.documents).toHaveLength(1);
     expect(whole.uncacheable).toBeUndefined();
-    const models = parsesNearStackLimit(text, path);
+    // (a parse that threw before it started is one frame further back: only the models count here)
+    const models = parsesNearStackLimit(text, path).filter((o): o is ConfigFile => o !== "threw");
     const starved = models.filter((m) => m.uncacheable === true);
     expect(starved.length).toBeGreaterThan(0);
     for (const model of models) {
