@@ -68,7 +68,7 @@ export {
   type ParseOptions,
 } from "./secrets-file.js";
 export { commentOfLine } from "./comments.js";
-export { mergeSecrets, mergeSecretsGuarded, VIRTUAL_BASE_UNMERGED, type GuardedMergeResult, type MergeInput, type MergeResult, type MergeSide, type NameChange, type NameConflict } from "./merge.js";
+export { mergeSecrets, mergeSecretsGuarded, VIRTUAL_BASE_UNMERGED, type GuardedMergeResult, type MergeInput, type MergeResult, type MergeSide, type NameChange, type NameConflict, type RecipientChangeBy, type RecipientsUnion } from "./merge.js";
 export {
   decryptDocument,
   decryptDocumentBytes,

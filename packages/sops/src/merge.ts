@@ -6,6 +6,9 @@
 import { encryptWithKey, encryptWithNewKey, parseSecretsFile, refuseForeignKeys, sameBytes, writtenVersion } from "./secrets-file.js";
 import type { AgeStanza, DecryptedSecrets } from "./types.js";
 import { carriedComments, mergeComments, type CarriedComments } from "./comments.js";
+import { wrapDataKey } from "./age.js";
+import { parseX25519Recipient } from "./age-native.js";
+import { SshEd25519Recipient, isSshEd25519Recipient } from "./ssh.js";
 
 /** One version of the file: its exact text and its verified decryption. */
 export interface MergeSide {
@@ -46,6 +49,33 @@ export interface MergeInput {
  */
 export const VIRTUAL_BASE_UNMERGED = "# stellar-secrets: virtual merge base of a criss-cross merge; the merge bases could not be merged\n";
 
+/** Which side(s) made a change to the recipients. */
+export type RecipientChangeBy = "ours" | "theirs" | "both";
+
+/**
+ * The three-way set merge of the recipients that {@link mergeSecretsGuarded} made (the same rule as
+ * the `.sops.yaml` merge of a creation rule's recipients): a recipient either side added is in, one
+ * either side removed is out, one both kept is in.
+ */
+export interface RecipientsUnion {
+  /** The result's recipients (normalised public keys): the base's that stay, in its order, then ours' additions, then theirs'. */
+  recipients: string[];
+  /** Recipients the base did not have, with the side(s) that added each. */
+  added: { recipient: string; by: RecipientChangeBy }[];
+  /** The base's recipients that are not in the result, with the side(s) that removed each. */
+  removed: { recipient: string; by: RecipientChangeBy }[];
+  /** The sides whose data key differs from the base's (`rotate-key`, `sops rotate`). */
+  rotated: ("ours" | "theirs")[];
+  /**
+   * `kept`: nobody was removed and neither side rotated, so the result keeps the base's data key,
+   * the base's stanzas verbatim for the recipients it had, and the data key wrapped afresh for each
+   * added recipient's public key (never the adding side's stanza: labels prove nothing). `new`: the
+   * result is under a new random data key wrapped afresh for every recipient (as `rotate-key`), so
+   * no removed member and no key the other side's writer chose can open it.
+   */
+  dataKey: "kept" | "new";
+}
+
 /** How one side changed a name relative to the base. */
 export type NameChange = "added" | "changed" | "removed";
 
@@ -69,10 +99,23 @@ export interface MergeResult {
   /** Names changed differently on both sides (ours' value kept for each), in result order. */
   conflicts: NameConflict[];
   /**
-   * True when both sides changed the recipients (or the data key) differently: nothing is merged
-   * then, `text` is ours unchanged, since any choice could give a removed member the other side's values.
+   * True when both sides changed the recipients (or the data key) differently and the change could
+   * not be merged: nothing is merged then, `text` is ours unchanged, since any choice could give a
+   * removed member the other side's values. {@link mergeSecrets} reports every such change so;
+   * {@link mergeSecretsGuarded} merges the recipients as a set ({@link MergeResult.recipientsMerged})
+   * and reports only what it cannot prove safe ({@link MergeResult.recipientsConflictReason}).
    */
   recipientsConflict: boolean;
+  /**
+   * With `recipientsConflict`: why the recipients could not be merged, in words (no value, no
+   * recipient text that is not a well-formed public key). Absent otherwise.
+   */
+  recipientsConflictReason?: string;
+  /**
+   * Set when both sides changed the recipients (or one rotated and the other changed the
+   * recipients) and {@link mergeSecretsGuarded} merged them as a set. Absent otherwise.
+   */
+  recipientsMerged?: RecipientsUnion;
   /** Whose data key and recipient stanzas the result uses. */
   keyFrom: "ours" | "theirs";
   /** Names whose value had to be encrypted again (moved under the other side's data key). */
@@ -120,10 +163,11 @@ function changeOf(base: string | undefined, side: string | undefined): NameChang
 /**
  * Whose data key and stanzas the result takes. A side "rotated" when its data key differs from the
  * base's; it "re-keyed" when its recipients differ from the base's. The side that did either wins;
- * when both did, they must agree on the recipients (and, when both rotated, the result takes ours),
- * else it is a conflict.
+ * when both did and agree on the recipients, the result takes ours' (or the one rotated side's);
+ * when they disagree it is a "union" (the recipients merged as a set, see {@link unionOf}), or a
+ * conflict when there is no base to merge against.
  */
-function chooseKey(base: DecryptedSecrets | undefined, ours: DecryptedSecrets, theirs: DecryptedSecrets): "ours" | "theirs" | "conflict" {
+function chooseKey(base: DecryptedSecrets | undefined, ours: DecryptedSecrets, theirs: DecryptedSecrets): "ours" | "theirs" | "union" | "conflict" {
   const oursRecipients = recipientSet(ours);
   const theirsRecipients = recipientSet(theirs);
   if (base === undefined) return sameSet(oursRecipients, theirsRecipients) ? "ours" : "conflict";
@@ -132,7 +176,8 @@ function chooseKey(base: DecryptedSecrets | undefined, ours: DecryptedSecrets, t
   const theirsMoved = !sameBytes(theirs.dataKey, base.dataKey) || !sameSet(theirsRecipients, baseRecipients);
   if (!theirsMoved) return "ours";
   if (!oursMoved) return "theirs";
-  if (!sameSet(oursRecipients, theirsRecipients)) return "conflict";
+  // both moved to different recipients: merged as a set by mergeSecretsGuarded (see unionOf)
+  if (!sameSet(oursRecipients, theirsRecipients)) return "union";
   // both rotated or re-keyed to the same recipients: if only one rotated, its key is the one the
   // removed recipients (if any) never had
   const oursRotated = !sameBytes(ours.dataKey, base.dataKey);
@@ -148,8 +193,9 @@ function chooseKey(base: DecryptedSecrets | undefined, ours: DecryptedSecrets, t
  * The result uses the data key and the recipient stanzas (verbatim) of the side that rotated the
  * key or changed the recipients (`rotate-key`, `members add/rm`); values from the other side are
  * encrypted again under it, so a member removed on one side never regains access through the
- * merge. When both sides changed the recipients differently, nothing is merged
- * (`recipientsConflict`, ours' text returned). Every value that did not need re-encrypting keeps
+ * merge. When both sides changed the recipients differently, nothing is merged here
+ * (`recipientsConflict`, ours' text returned): merging them needs the data key wrapped afresh,
+ * which {@link mergeSecretsGuarded} does. Every value that did not need re-encrypting keeps
  * its exact ENC string (from any version under the result's data key).
  *
  * Names: ours' order, then names that only theirs has, in theirs' order.
@@ -157,7 +203,7 @@ function chooseKey(base: DecryptedSecrets | undefined, ours: DecryptedSecrets, t
  *   name the format cannot hold (never for names already in the versions).
  */
 export function mergeSecrets(input: MergeInput): MergeResult {
-  const plan = planMerge(input);
+  const plan = planMerge(input, false);
   return "recipientsConflict" in plan ? plan.recipientsConflict : writeMerge(input, plan);
 }
 
@@ -169,10 +215,93 @@ interface MergePlan {
   keyFrom: "ours" | "theirs";
   /** Names whose value is under no ENC string of the result's data key (see {@link MergeResult.reencrypted}). */
   reencrypted: string[];
+  /** Both sides changed the recipients differently and they are merged as a set (then `keyFrom` is nominal: ours). */
+  union?: RecipientsUnion;
 }
 
-/** {@link mergeSecrets}' decisions per name and of the data key; a recipients conflict is its result already (ours' text). */
-function planMerge(input: MergeInput): MergePlan | { recipientsConflict: MergeResult } {
+/** The recipients conflict result: ours' text, nothing merged. */
+function recipientsConflictOf(ours: MergeSide, reason?: string): { recipientsConflict: MergeResult } {
+  return {
+    recipientsConflict: {
+      text: ours.text,
+      dataKey: ours.secrets.dataKey,
+      conflicts: [],
+      recipientsConflict: true,
+      ...(reason !== undefined ? { recipientsConflictReason: reason } : {}),
+      keyFrom: "ours",
+      reencrypted: [],
+    },
+  };
+}
+
+/**
+ * True for a recipient the merge can wrap a data key for with certainty: an age X25519 recipient
+ * (`age1…`) that decodes, or an `ssh-ed25519` public key that parses.
+ */
+function wrappable(recipient: string): boolean {
+  if (/^age1[02-9ac-hj-np-z]{58}$/.test(recipient)) return parseX25519Recipient(recipient) !== undefined;
+  if (!isSshEd25519Recipient(recipient)) return false;
+  try {
+    new SshEd25519Recipient(recipient);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A recipient as a message may show it: an `age1…`/`ssh-ed25519 …` text shortened, anything else not at all (a private key pasted as a label must never be printed). */
+function shownRecipient(recipient: string): string {
+  if (/^age1[0-9a-z]*$/.test(recipient)) return `"${recipient.length > 80 ? `${recipient.slice(0, 80)}…` : recipient}"`;
+  if (/^ssh-[a-z0-9-]+ [A-Za-z0-9+/=]+$/.test(recipient)) return `"${recipient.slice(0, 40)}…"`;
+  return "a recipient (text not shown)";
+}
+
+/**
+ * The three-way set merge of the recipients (a recipient added by either side is in, one removed
+ * by either is out, one both kept is in) and whether the base's data key can stay: only when
+ * nobody was removed and neither side rotated. A reason (a string) when the merge cannot be proved
+ * safe: a recipient to wrap for that is no well-formed age X25519 or ssh-ed25519 public key, or no
+ * recipient left.
+ */
+function unionOf(base: DecryptedSecrets, ours: DecryptedSecrets, theirs: DecryptedSecrets): RecipientsUnion | string {
+  const b = base.file.recipients;
+  const o = new Set(ours.file.recipients);
+  const t = new Set(theirs.file.recipients);
+  const baseSet = new Set(b);
+  const by = (inOurs: boolean, inTheirs: boolean): RecipientChangeBy => (inOurs && inTheirs ? "both" : inOurs ? "ours" : "theirs");
+  const removed = [...baseSet].filter((r) => !o.has(r) || !t.has(r)).map((recipient) => ({ recipient, by: by(!o.has(recipient), !t.has(recipient)) }));
+  const added: { recipient: string; by: RecipientChangeBy }[] = [];
+  for (const r of [...o, ...t]) {
+    if (!baseSet.has(r) && !added.some((a) => a.recipient === r)) added.push({ recipient: r, by: by(o.has(r), t.has(r)) });
+  }
+  const recipients = [...[...baseSet].filter((r) => o.has(r) && t.has(r)), ...added.map((a) => a.recipient)];
+  const rotated = (
+    [
+      ["ours", ours],
+      ["theirs", theirs],
+    ] as const
+  )
+    .filter(([, side]) => !sameBytes(side.dataKey, base.dataKey))
+    .map(([name]) => name);
+  const dataKey = removed.length === 0 && rotated.length === 0 ? "kept" : "new";
+  if (recipients.length === 0) return "no recipient would be left (each side removed the ones the other kept)";
+  // only the recipients the data key is wrapped for here must be keys: with the base's key, the added ones
+  const toWrap = dataKey === "kept" ? added.map((a) => a.recipient) : recipients;
+  const bad = toWrap.find((r) => !wrappable(r));
+  if (bad !== undefined) {
+    const adder = added.find((a) => a.recipient === bad)?.by;
+    const where = adder === undefined ? "in the base" : `added by ${adder === "both" ? "both sides" : adder === "ours" ? "our side" : "their side"}`;
+    return `${shownRecipient(bad)} (${where}) is not a valid age X25519 (age1…) or ssh-ed25519 public key, so the data key cannot be wrapped for it`;
+  }
+  return { recipients, added, removed, rotated, dataKey };
+}
+
+/**
+ * {@link mergeSecrets}' decisions per name and of the data key; a recipients conflict is its result
+ * already (ours' text). With `union`, recipients both sides changed differently are merged as a set
+ * ({@link unionOf}) instead of conflicting, when there is a base.
+ */
+function planMerge(input: MergeInput, union: boolean): MergePlan | { recipientsConflict: MergeResult } {
   const { ours, theirs } = input;
   const base = input.base?.secrets;
   const o = ours.secrets;
@@ -181,9 +310,16 @@ function planMerge(input: MergeInput): MergePlan | { recipientsConflict: MergeRe
   refuseForeignKeys(t);
   const keyChoice = chooseKey(base, o, t);
   if (keyChoice === "conflict") {
-    return { recipientsConflict: { text: ours.text, dataKey: o.dataKey, conflicts: [], recipientsConflict: true, keyFrom: "ours", reencrypted: [] } };
+    return recipientsConflictOf(ours, union ? "there is no common base version to merge the recipients against" : undefined);
   }
-
+  let recipientsUnion: RecipientsUnion | undefined;
+  if (keyChoice === "union") {
+    if (!union || base === undefined) return recipientsConflictOf(ours);
+    refuseForeignKeys(base);
+    const u = unionOf(base, o, t);
+    if (typeof u === "string") return recipientsConflictOf(ours, u);
+    recipientsUnion = u;
+  }
   const merged = new Map<string, string>();
   const conflicts: NameConflict[] = [];
   const baseValues = base?.values ?? new Map<string, string>();
@@ -208,15 +344,23 @@ function planMerge(input: MergeInput): MergePlan | { recipientsConflict: MergeRe
   for (const name of o.values.keys()) decide(name);
   for (const name of t.values.keys()) if (!o.values.has(name)) decide(name);
 
-  const k = (keyChoice === "ours" ? ours : theirs).secrets;
-  const other = keyChoice === "ours" ? t : o;
+  if (recipientsUnion !== undefined) {
+    // under a new key every value is encrypted anew; under the base's, only what no version holds under it
+    const sources = recipientsUnion.dataKey === "kept" ? [o, t, base!] : [];
+    const reencrypted = [...merged].filter(([name, value]) => value !== "" && !sources.some((s) => s.values.get(name) === value)).map(([name]) => name);
+    return { merged, conflicts, keyFrom: "ours", reencrypted, union: recipientsUnion };
+  }
+  const keyFrom = keyChoice === "union" ? "ours" : keyChoice;
+  const k = (keyFrom === "ours" ? ours : theirs).secrets;
+  const other = keyFrom === "ours" ? t : o;
   const reencrypted: string[] = [];
   const sources = [k, other, ...(base !== undefined ? [base] : [])].filter((v) => sameBytes(v.dataKey, k.dataKey));
   for (const [name, value] of merged) {
     if (value !== "" && !sources.some((s) => s.values.get(name) === value)) reencrypted.push(name);
   }
-  return { merged, conflicts, keyFrom: keyChoice, reencrypted };
+  return { merged, conflicts, keyFrom, reencrypted };
 }
+
 
 /** The merged file of `plan` under the data key and stanzas of the side it takes them from (see {@link mergeSecrets}). */
 function writeMerge(input: MergeInput, plan: MergePlan): MergeResult {
@@ -251,8 +395,10 @@ function writeMerge(input: MergeInput, plan: MergePlan): MergeResult {
 /** What {@link mergeSecretsGuarded} decided: {@link MergeResult}, and whether the result has a data key of its own. */
 export interface GuardedMergeResult extends MergeResult {
   /**
-   * True when the result is encrypted under a new data key (wrapped for the recipients of the
-   * side it takes them from, every value re-encrypted) rather than under their side's.
+   * True when the result is encrypted under a new data key (every value re-encrypted) rather than
+   * under a side's: their side rotated and values of ours had to be carried over (wrapped for their
+   * side's recipients), or the recipients were merged as a set with a new key
+   * ({@link RecipientsUnion.dataKey} `new`, wrapped for the merged recipients).
    */
   freshKey: boolean;
 }
@@ -265,12 +411,23 @@ export interface GuardedMergeResult extends MergeResult {
  * side's data key, their side rotated it (it differs from the base's) and values of ours have to be
  * re-encrypted under it, the result is encrypted under a **new** data key instead, for the same
  * recipients (their side's: a member it removed stays out): our side's values never go under a key
- * their writer chose. Otherwise the result is {@link mergeSecrets}' (`freshKey` false). A recipients
- * conflict is returned as it is. Throws what {@link mergeSecrets} throws.
+ * their writer chose. Otherwise the result is {@link mergeSecrets}' (`freshKey` false).
+ *
+ * When both sides changed the recipients differently (each `members add` of another member; or one
+ * removed or rotated, the other added), they are merged as a set against the base
+ * ({@link MergeResult.recipientsMerged}): added by either side, in; removed by either, out. When
+ * nobody was removed and neither side rotated, the result keeps the base's data key, the base's
+ * stanzas verbatim and the data key wrapped afresh for each added recipient's public key (the
+ * adding side's stanza is never copied: its label proves nothing); otherwise every value goes under
+ * a new data key wrapped afresh for every recipient of the result, as `rotate-key` does. Names are
+ * merged and reported as always. Without a base, or with a recipient to wrap for that is no
+ * well-formed age X25519 or ssh-ed25519 public key, it stays a recipients conflict, with
+ * {@link MergeResult.recipientsConflictReason}. Throws what {@link mergeSecrets} throws.
  */
 export async function mergeSecretsGuarded(input: MergeInput): Promise<GuardedMergeResult> {
-  const plan = planMerge(input);
+  const plan = planMerge(input, true);
   if ("recipientsConflict" in plan) return { ...plan.recipientsConflict, freshKey: false };
+  if (plan.union !== undefined) return writeUnion(input, plan, plan.union);
   const base = input.base?.secrets;
   const theirs = input.theirs.secrets;
   if (plan.keyFrom !== "theirs" || plan.reencrypted.length === 0 || base === undefined || sameBytes(theirs.dataKey, base.dataKey)) {
@@ -299,4 +456,44 @@ export async function mergeSecretsGuarded(input: MergeInput): Promise<GuardedMer
     reencrypted: [...merged].filter(([, v]) => v !== "").map(([name]) => name),
     freshKey: true,
   };
+}
+
+/** The merged file of a plan whose recipients are merged as a set (see {@link mergeSecretsGuarded}). */
+async function writeUnion(input: MergeInput, plan: MergePlan, union: RecipientsUnion): Promise<GuardedMergeResult> {
+  const base = input.base!.secrets;
+  const o = input.ours.secrets;
+  const t = input.theirs.secrets;
+  const version = writtenVersion(o.file.metadata.version, undefined);
+  const now = input.now ? { now: input.now } : {};
+  const done = (text: string, dataKey: Uint8Array): GuardedMergeResult => ({
+    text,
+    dataKey,
+    conflicts: plan.conflicts,
+    recipientsConflict: false,
+    recipientsMerged: union,
+    keyFrom: "ours",
+    reencrypted: plan.reencrypted,
+    freshKey: union.dataKey === "new",
+  });
+  if (union.dataKey === "new") {
+    const fresh = await encryptWithNewKey(plan.merged, { recipients: union.recipients, version, ...now }, [o, t, base], mergedComments(input));
+    return done(fresh.text, fresh.dataKey);
+  }
+  // the base's data key: its stanza (byte for byte, as it was before either branch) for each recipient
+  // it had; each added recipient gets the key wrapped afresh for its public key
+  const baseStanzas = new Map<string, AgeStanza>();
+  base.file.metadata.age.forEach((stanza, i) => {
+    const r = base.file.recipients[i]!;
+    if (!baseStanzas.has(r)) baseStanzas.set(r, stanza);
+  });
+  const age = await Promise.all(union.recipients.map(async (r) => baseStanzas.get(r) ?? { recipient: r, enc: await wrapDataKey(base.dataKey, r) }));
+  const text = encryptWithKey(plan.merged, {
+    dataKey: base.dataKey,
+    age,
+    reuseFrom: [o, t, base],
+    version,
+    comments: mergedComments(input),
+    ...now,
+  });
+  return done(text, base.dataKey);
 }
