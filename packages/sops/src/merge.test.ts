@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   decryptSecrets,
   encryptSecrets,
+  generateIdentity,
+  unwrapDataKey,
   decryptSecretsWithKey,
   mergeSecrets,
   mergeSecretsGuarded,
@@ -378,6 +380,149 @@ describe("mergeSecretsGuarded: a merge never puts our values under a key their s
     const kept = await mergeSecretsGuarded({ base, ours: branch, theirs: added });
     expect(kept.freshKey).toBe(false);
     expect(kept.keyFrom).toBe("theirs");
+  });
+});
+
+describe("mergeSecretsGuarded: both sides changed the recipients differently, merged as a set", () => {
+  /** A version of `from` for exactly `recipients` (same data key: `members add|rm` without rotate-key), with `change` applied. */
+  async function rekeyed(from: MergeSide, recipients: string[], change: (m: Map<string, string>) => void = () => {}): Promise<MergeSide> {
+    const keyed = await side(await updateKeys(from.secrets, recipients));
+    return edit(keyed, change);
+  }
+  const stanzas = (text: string): Map<string, string> => new Map(parseSecretsFile(text).metadata.age.map((a) => [a.recipient.trim(), a.enc]));
+  const key = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+
+  it("add/add: keeps the base's data key and its stanzas byte for byte, wraps the key afresh for each added member (never the adding side's stanza), merges the names and keeps their ENC strings", async () => {
+    const dave = await generateIdentity();
+    const ours = await rekeyed(base, [alice.recipient, bob.recipient, carol.recipient], (m) => m.set("ours_new", "o-1"));
+    const theirs = await rekeyed(base, [alice.recipient, bob.recipient, dave.recipient], (m) => m.set("theirs_new", "t-1"));
+    expect(mergeSecrets({ base, ours, theirs }).recipientsConflict).toBe(true); // the sync merge cannot wrap: unchanged
+    const r = await mergeSecretsGuarded({ base, ours, theirs });
+    expect(r.recipientsConflict).toBe(false);
+    expect(r.conflicts).toEqual([]);
+    expect(r.freshKey).toBe(false);
+    expect(r.recipientsMerged).toEqual({
+      recipients: [alice.recipient, bob.recipient, carol.recipient, dave.recipient],
+      added: [
+        { recipient: carol.recipient, by: "ours" },
+        { recipient: dave.recipient, by: "theirs" },
+      ],
+      removed: [],
+      rotated: [],
+      dataKey: "kept",
+    });
+    expect(key(r.dataKey)).toBe(key(base.secrets.dataKey));
+    const got = stanzas(r.text);
+    expect([...got.keys()]).toEqual([alice.recipient, bob.recipient, carol.recipient, dave.recipient]);
+    for (const who of [alice, bob]) expect(got.get(who.recipient)).toBe(stanzas(base.text).get(who.recipient));
+    expect(got.get(carol.recipient)).not.toBe(stanzas(ours.text).get(carol.recipient));
+    expect(got.get(dave.recipient)).not.toBe(stanzas(theirs.text).get(dave.recipient));
+    // each added stanza, alone, opens to the data key with the added identity
+    expect(key((await unwrapDataKey([{ recipient: carol.recipient, enc: got.get(carol.recipient)! }], [carol.identity]))!)).toBe(key(base.secrets.dataKey));
+    expect(key((await unwrapDataKey([{ recipient: dave.recipient, enc: got.get(dave.recipient)! }], [dave.identity]))!)).toBe(key(base.secrets.dataKey));
+    for (const id of [alice.identity, bob.identity, carol.identity, dave.identity]) {
+      expect([...(await decryptSecrets(r.text, [id])).values]).toEqual([
+        ["db_url", "postgres://base"],
+        ["api_key", "k-base"],
+        ["empty_one", ""],
+        ["ours_new", "o-1"],
+        ["theirs_new", "t-1"],
+      ]);
+    }
+    expect(raws(r.text).get("db_url")).toBe(raws(base.text).get("db_url"));
+    expect(raws(r.text).get("ours_new")).toBe(raws(ours.text).get("ours_new"));
+    expect(raws(r.text).get("theirs_new")).toBe(raws(theirs.text).get("theirs_new"));
+    expect(r.reencrypted).toEqual([]);
+  });
+
+  it("add/add: a stanza the adding side labelled as the new member but wrapped for someone else gives that someone nothing", async () => {
+    const dave = await generateIdentity();
+    const mallory = await generateIdentity();
+    const ours = await rekeyed(base, [alice.recipient, bob.recipient, carol.recipient]);
+    // their side: the data key wrapped for mallory, labelled dave (labels prove nothing)
+    const theirs = await side((await updateKeys(base.secrets, [alice.recipient, bob.recipient, mallory.recipient])).split(mallory.recipient).join(dave.recipient));
+    const r = await mergeSecretsGuarded({ base, ours, theirs });
+    expect(r.recipientsMerged?.dataKey).toBe("kept");
+    await expect(decryptSecrets(r.text, [mallory.identity])).rejects.toMatchObject({ code: "NO_MATCHING_IDENTITY" });
+    expect((await decryptSecrets(r.text, [dave.identity])).values.get("api_key")).toBe("k-base");
+  });
+
+  it("a member removed on one side and another added on the other: a new data key for every remaining and added member; the removed one opens no stanza", async () => {
+    const dave = await generateIdentity();
+    const withoutBob = await rekeyed(base, [alice.recipient], (m) => m.set("ours_new", "o-1")); // members rm, no rotate-key
+    const withDave = await rekeyed(base, [alice.recipient, bob.recipient, dave.recipient], (m) => m.set("theirs_new", "t-1"));
+    for (const [ours, theirs, removedBy, addedBy] of [
+      [withoutBob, withDave, "ours", "theirs"],
+      [withDave, withoutBob, "theirs", "ours"],
+    ] as const) {
+      const r = await mergeSecretsGuarded({ base, ours, theirs });
+      expect(r.recipientsConflict).toBe(false);
+      expect(r.freshKey).toBe(true);
+      expect(r.recipientsMerged).toMatchObject({ removed: [{ recipient: bob.recipient, by: removedBy }], added: [{ recipient: dave.recipient, by: addedBy }], rotated: [], dataKey: "new" });
+      expect(parseSecretsFile(r.text).recipients).toEqual([alice.recipient, dave.recipient]);
+      for (const k of [base.secrets.dataKey, ours.secrets.dataKey, theirs.secrets.dataKey]) expect(key(r.dataKey)).not.toBe(key(k));
+      await expect(decryptSecrets(r.text, [bob.identity])).rejects.toMatchObject({ code: "NO_MATCHING_IDENTITY" });
+      for (const stanza of parseSecretsFile(r.text).metadata.age) expect(await unwrapDataKey([stanza], [bob.identity])).toBeUndefined();
+      for (const id of [alice.identity, dave.identity]) {
+        const v = await decryptSecrets(r.text, [id]);
+        expect(key(v.dataKey)).toBe(key(r.dataKey));
+        expect(v.values.get("ours_new")).toBe("o-1");
+        expect(v.values.get("theirs_new")).toBe("t-1");
+      }
+      expect(r.reencrypted.sort()).toEqual(["api_key", "db_url", "ours_new", "theirs_new"]);
+    }
+  });
+
+  it("a rotation on one side and a member added on the other: a new data key (neither the base's nor the rotated side's) for every member", async () => {
+    const rotated = await edit(await side(await rotateDataKey(base.secrets)), (m) => m.set("ours_new", "o-1"));
+    const withCarol = await rekeyed(base, [alice.recipient, bob.recipient, carol.recipient], (m) => m.set("theirs_new", "t-1"));
+    const r = await mergeSecretsGuarded({ base, ours: withCarol, theirs: rotated });
+    expect(r.recipientsMerged).toMatchObject({ added: [{ recipient: carol.recipient, by: "ours" }], removed: [], rotated: ["theirs"], dataKey: "new" });
+    expect(r.freshKey).toBe(true);
+    for (const k of [base.secrets.dataKey, rotated.secrets.dataKey]) expect(key(r.dataKey)).not.toBe(key(k));
+    expect(() => decryptSecretsWithKey(parseSecretsFile(r.text), rotated.secrets.dataKey)).toThrow();
+    for (const who of [alice, bob, carol]) {
+      const v = await decryptSecrets(r.text, [who.identity]);
+      expect([v.values.get("ours_new"), v.values.get("theirs_new")]).toEqual(["o-1", "t-1"]);
+    }
+  });
+
+  it("reports a name both sides changed differently exactly as before (our value kept), and keeps the comments", async () => {
+    const dave = await generateIdentity();
+    const header = "# production secrets: ask #payments before changing\n";
+    const o = await rekeyed(base, [alice.recipient, bob.recipient, carol.recipient], (m) => m.set("api_key", "k-ours"));
+    const ours = await side(header + o.text);
+    const theirs = await rekeyed(base, [alice.recipient, bob.recipient, dave.recipient], (m) => m.set("api_key", "k-theirs"));
+    const r = await mergeSecretsGuarded({ base, ours, theirs });
+    expect(r.conflicts).toEqual([{ name: "api_key", ours: "changed", theirs: "changed" }]);
+    expect(r.recipientsMerged?.dataKey).toBe("kept");
+    expect(r.text.startsWith(header)).toBe(true);
+    expect((await decryptSecrets(r.text, [dave.identity])).values.get("api_key")).toBe("k-ours");
+    // under a new key too
+    const removed = await rekeyed(base, [alice.recipient, carol.recipient], (m) => m.set("api_key", "k-ours"));
+    const n = await mergeSecretsGuarded({ base, ours: await side(header + removed.text), theirs });
+    expect(n.recipientsMerged?.dataKey).toBe("new");
+    expect(n.conflicts).toEqual([{ name: "api_key", ours: "changed", theirs: "changed" }]);
+    expect(n.text.startsWith(header)).toBe(true);
+  });
+
+  it("stays a recipients conflict (ours untouched, a reason) without a base, or for a recipient that is no key, never showing a label that is not a public key", async () => {
+    const a = await side(await encryptSecrets(new Map([["a", "1"]]), { recipients: [alice.recipient] }));
+    const b = await side(await encryptSecrets(new Map([["b", "2"]]), { recipients: [alice.recipient, bob.recipient] }));
+    const nobase = await mergeSecretsGuarded({ base: undefined, ours: a, theirs: b });
+    expect(nobase).toMatchObject({ recipientsConflict: true, text: a.text, recipientsConflictReason: expect.stringContaining("no common base") });
+    const ours = await rekeyed(base, [alice.recipient, bob.recipient, carol.recipient]);
+    const mistyped = `${carol.recipient.slice(0, -1)}${carol.recipient.endsWith("q") ? "p" : "q"}`;
+    const dave = await generateIdentity();
+    const withDave = await updateKeys(base.secrets, [alice.recipient, bob.recipient, dave.recipient]);
+    const bad = await mergeSecretsGuarded({ base, ours, theirs: await side(withDave.split(dave.recipient).join(mistyped)) });
+    expect(bad).toMatchObject({ recipientsConflict: true, text: ours.text, recipientsConflictReason: expect.stringContaining("(added by their side) is not a valid age X25519") });
+    expect(bad.recipientsMerged).toBeUndefined();
+    const secret = "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ";
+    const pasted = await mergeSecretsGuarded({ base, ours, theirs: await side(withDave.split(dave.recipient).join(secret)) });
+    expect(pasted.recipientsConflict).toBe(true);
+    expect(pasted.recipientsConflictReason).toContain("a recipient (text not shown)");
+    expect(pasted.recipientsConflictReason).not.toContain("AGE-SECRET");
   });
 });
 
