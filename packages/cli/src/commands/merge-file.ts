@@ -20,11 +20,14 @@ import {
   findIdentities,
   isSopsError,
   mergeSecretsGuarded,
+  normalizeRecipient,
   parseSecretsFile,
   VIRTUAL_BASE_UNMERGED,
   writeFileAtomic,
   type DecryptedSecrets,
   type MergeSide,
+  type RecipientChangeBy,
+  type RecipientsUnion,
 } from "@stellar-secrets/sops";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
@@ -43,7 +46,14 @@ exact encrypted string of every value it did not re-encrypt.
 When one side rotated the data key or changed the recipients (rotate-key, members add/rm), the
 result uses that side's data key and recipients and the other side's changes are encrypted again
 under it: a member removed on one side never regains access through the merge. When both sides
-changed the recipients differently, nothing is merged.
+changed the recipients differently (each branch added another member; or one removed or rotated
+and the other added), the recipients are merged as a set: added by either side, in; removed by
+either side, out. When nobody was removed and neither side rotated, the result keeps the base's
+data key and stanzas, and the key is wrapped afresh for each added member's public key; otherwise
+every value is encrypted under a new data key for every member of the result (as rotate-key
+does). A line on stderr says which ("merged recipients: +dave (ours), +erin (theirs); data key
+kept"). Without a base version, or with a recipient that is no valid age X25519 or ssh-ed25519
+public key, nothing is merged (MERGE_CONFLICT).
 
 Exit status: 0 merged; 1 a conflict (OURS is still a valid file holding ours' value for each
 conflicting name; the names and the \`stellar-secrets resolve\` commands to finish are printed),
@@ -222,7 +232,8 @@ async function mergeOpened(
     });
   }
   if (result.recipientsConflict) {
-    throw new CliError("MERGE_CONFLICT", `cannot merge ${display}: both sides changed who can decrypt ${environment} differently (recipients or data key); ${display} was left as it was (our version)`, {
+    const why = result.recipientsConflictReason !== undefined ? ` and they cannot be merged as a set: ${result.recipientsConflictReason}` : "";
+    throw new CliError("MERGE_CONFLICT", `cannot merge ${display}: both sides changed who can decrypt ${environment} differently (recipients or data key)${why}; ${display} was left as it was (our version)`, {
       hint: `keep one side whole (\`stellar-secrets resolve --env ${environment} --ours|--theirs\`), then run \`stellar-secrets rotate-key --env ${environment}\` for the members in stellar.yaml and redo the other side's secret changes with \`stellar-secrets set\`; then \`git add ${display}\``,
     });
   }
@@ -236,6 +247,26 @@ async function mergeOpened(
     await writeFileAtomic(resolve(ctx.cwd, oursPath), result.text);
   }
   return result;
+}
+
+/**
+ * What the driver did when it merged the recipients as a set, for stderr: each recipient added or
+ * removed with the side that did it (by member name where our stellar.yaml knows the key, else the
+ * public key shortened), and whether the data key was kept or is new. No value.
+ */
+async function recipientsLine(ctx: CommandContext, display: string, environment: string, union: RecipientsUnion): Promise<string> {
+  const members = (await membersOf(projectDir(ctx.cwd, display), environment)) ?? [];
+  const nameOf = (recipient: string): string =>
+    members.find((m) => normalizeRecipient(m.recipient) === recipient)?.name ?? (recipient.length > 20 ? `${recipient.slice(0, 16)}…` : recipient);
+  const change = (sign: string, c: { recipient: string; by: RecipientChangeBy }): string => `${sign}${nameOf(c.recipient)} (${c.by})`;
+  const changes = [...union.added.map((a) => change("+", a)), ...union.removed.map((r) => change("-", r))];
+  const why = [...(union.removed.length > 0 ? ["a member was removed"] : []), ...union.rotated.map((r) => `${r === "ours" ? "our" : "their"} side rotated the data key`)].join(", ");
+  return (
+    `${display}: merged recipients: ${changes.join(", ")}; ` +
+    (union.dataKey === "kept"
+      ? "data key kept (the base's; its stanzas kept, the key wrapped afresh for each added member)"
+      : `new data key (${why}): every value re-encrypted for the ${union.recipients.length} recipient(s) of the result, as rotate-key does`)
+  );
 }
 
 /**
@@ -505,7 +536,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     }
   }
 
+  if (result.recipientsMerged !== undefined) say(await recipientsLine(ctx, display, environment, result.recipientsMerged));
   if (result.conflicts.length === 0) {
+    if (result.recipientsMerged !== undefined) return 0;
     if (result.freshKey) {
       say(
         `${display}: merged under a new data key for their side's recipients: their side rotated the data key, and whoever wrote their version knows that key, so our side's changes are not encrypted under it (every value re-encrypted)`,
