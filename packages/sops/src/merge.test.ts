@@ -392,7 +392,7 @@ describe("mergeSecretsGuarded: both sides changed the recipients differently, me
   const stanzas = (text: string): Map<string, string> => new Map(parseSecretsFile(text).metadata.age.map((a) => [a.recipient.trim(), a.enc]));
   const key = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
-  it("add/add: keeps the base's data key and its stanzas byte for byte, wraps the key afresh for each added member (never the adding side's stanza), merges the names and keeps their ENC strings", async () => {
+  it("add/add: keeps the base's data key and its stanzas byte for byte, carries each added member's stanza from the side that added it (a keyless review sees no stanza wrapped anew), merges the names and keeps their ENC strings", async () => {
     const dave = await generateIdentity();
     const ours = await rekeyed(base, [alice.recipient, bob.recipient, carol.recipient], (m) => m.set("ours_new", "o-1"));
     const theirs = await rekeyed(base, [alice.recipient, bob.recipient, dave.recipient], (m) => m.set("theirs_new", "t-1"));
@@ -415,8 +415,8 @@ describe("mergeSecretsGuarded: both sides changed the recipients differently, me
     const got = stanzas(r.text);
     expect([...got.keys()]).toEqual([alice.recipient, bob.recipient, carol.recipient, dave.recipient]);
     for (const who of [alice, bob]) expect(got.get(who.recipient)).toBe(stanzas(base.text).get(who.recipient));
-    expect(got.get(carol.recipient)).not.toBe(stanzas(ours.text).get(carol.recipient));
-    expect(got.get(dave.recipient)).not.toBe(stanzas(theirs.text).get(dave.recipient));
+    expect(got.get(carol.recipient)).toBe(stanzas(ours.text).get(carol.recipient));
+    expect(got.get(dave.recipient)).toBe(stanzas(theirs.text).get(dave.recipient));
     // each added stanza, alone, opens to the data key with the added identity
     expect(key((await unwrapDataKey([{ recipient: carol.recipient, enc: got.get(carol.recipient)! }], [carol.identity]))!)).toBe(key(base.secrets.dataKey));
     expect(key((await unwrapDataKey([{ recipient: dave.recipient, enc: got.get(dave.recipient)! }], [dave.identity]))!)).toBe(key(base.secrets.dataKey));
@@ -435,14 +435,19 @@ describe("mergeSecretsGuarded: both sides changed the recipients differently, me
     expect(r.reencrypted).toEqual([]);
   });
 
-  it("add/add: a stanza the adding side labelled as the new member but wrapped for someone else gives that someone nothing", async () => {
+  it("a stanza a side labelled as its new member but wrapped for someone else: under the kept key that someone holds it already (the adding side's commit gave it); once anyone is removed or a side rotated, the new key gives them nothing", async () => {
     const dave = await generateIdentity();
     const mallory = await generateIdentity();
     const ours = await rekeyed(base, [alice.recipient, bob.recipient, carol.recipient]);
     // their side: the data key wrapped for mallory, labelled dave (labels prove nothing)
     const theirs = await side((await updateKeys(base.secrets, [alice.recipient, bob.recipient, mallory.recipient])).split(mallory.recipient).join(dave.recipient));
-    const r = await mergeSecretsGuarded({ base, ours, theirs });
-    expect(r.recipientsMerged?.dataKey).toBe("kept");
+    const kept = await mergeSecretsGuarded({ base, ours, theirs });
+    expect(kept.recipientsMerged?.dataKey).toBe("kept");
+    // nothing new: the key mallory opens is the one their side's commit already wrapped for mallory
+    expect(key((await decryptSecrets(theirs.text, [mallory.identity])).dataKey)).toBe(key(kept.dataKey));
+    const withoutBob = await rekeyed(base, [alice.recipient, carol.recipient]);
+    const r = await mergeSecretsGuarded({ base, ours: withoutBob, theirs });
+    expect(r.recipientsMerged?.dataKey).toBe("new");
     await expect(decryptSecrets(r.text, [mallory.identity])).rejects.toMatchObject({ code: "NO_MATCHING_IDENTITY" });
     expect((await decryptSecrets(r.text, [dave.identity])).values.get("api_key")).toBe("k-base");
   });

@@ -6,7 +6,6 @@
 import { encryptWithKey, encryptWithNewKey, parseSecretsFile, refuseForeignKeys, sameBytes, writtenVersion } from "./secrets-file.js";
 import type { AgeStanza, DecryptedSecrets } from "./types.js";
 import { carriedComments, mergeComments, type CarriedComments } from "./comments.js";
-import { wrapDataKey } from "./age.js";
 import { parseX25519Recipient } from "./age-native.js";
 import { SshEd25519Recipient, isSshEd25519Recipient } from "./ssh.js";
 
@@ -68,10 +67,19 @@ export interface RecipientsUnion {
   rotated: ("ours" | "theirs")[];
   /**
    * `kept`: nobody was removed and neither side rotated, so the result keeps the base's data key,
-   * the base's stanzas verbatim for the recipients it had, and the data key wrapped afresh for each
-   * added recipient's public key (never the adding side's stanza: labels prove nothing). `new`: the
-   * result is under a new random data key wrapped afresh for every recipient (as `rotate-key`), so
-   * no removed member and no key the other side's writer chose can open it.
+   * the base's stanzas verbatim for the recipients it had, and for each added recipient the stanza
+   * of the side that added it, verbatim (ours' when both did). `new`: the result is under a new
+   * random data key wrapped afresh for every recipient's public key (as `rotate-key`), so no removed
+   * member, no stanza a side carried under a label, and no key the other side's writer chose can
+   * open it.
+   *
+   * Why an added recipient's stanza is carried, not wrapped afresh, under the kept key: the stanza
+   * wraps the very data key the result keeps, so whoever it was made for (labels prove nothing)
+   * already holds that key from the adding side's commit, and a fresh stanza would take nothing
+   * back; but a keyless review of the merge (`review main..HEAD`) must report a stanza wrapped anew
+   * under an unrotated data key, and one a commit of the range holds that the head lacks, as a
+   * possible grant to someone else (`rewrapped-without-rotation`, `unrotated-removal`): with the
+   * stanzas carried, every stanza of the result is one a version already had.
    */
   dataKey: "kept" | "new";
 }
@@ -285,7 +293,8 @@ function unionOf(base: DecryptedSecrets, ours: DecryptedSecrets, theirs: Decrypt
     .map(([name]) => name);
   const dataKey = removed.length === 0 && rotated.length === 0 ? "kept" : "new";
   if (recipients.length === 0) return "no recipient would be left (each side removed the ones the other kept)";
-  // only the recipients the data key is wrapped for here must be keys: with the base's key, the added ones
+  // every recipient this merge writes a stanza for must be a key: under a new data key all (wrapped
+  // afresh), under the base's the added ones (a side's label that is no key is no member: never carried)
   const toWrap = dataKey === "kept" ? added.map((a) => a.recipient) : recipients;
   const bad = toWrap.find((r) => !wrappable(r));
   if (bad !== undefined) {
@@ -417,9 +426,9 @@ export interface GuardedMergeResult extends MergeResult {
  * removed or rotated, the other added), they are merged as a set against the base
  * ({@link MergeResult.recipientsMerged}): added by either side, in; removed by either, out. When
  * nobody was removed and neither side rotated, the result keeps the base's data key, the base's
- * stanzas verbatim and the data key wrapped afresh for each added recipient's public key (the
- * adding side's stanza is never copied: its label proves nothing); otherwise every value goes under
- * a new data key wrapped afresh for every recipient of the result, as `rotate-key` does. Names are
+ * stanzas verbatim and the adding side's stanza verbatim for each added recipient (why: see
+ * {@link RecipientsUnion.dataKey}); otherwise every value goes under a new data key wrapped afresh
+ * for every recipient's public key, as `rotate-key` does (no side's stanza is carried). Names are
  * merged and reported as always. Without a base, or with a recipient to wrap for that is no
  * well-formed age X25519 or ssh-ed25519 public key, it stays a recipients conflict, with
  * {@link MergeResult.recipientsConflictReason}. Throws what {@link mergeSecrets} throws.
@@ -460,6 +469,7 @@ export async function mergeSecretsGuarded(input: MergeInput): Promise<GuardedMer
 
 /** The merged file of a plan whose recipients are merged as a set (see {@link mergeSecretsGuarded}). */
 async function writeUnion(input: MergeInput, plan: MergePlan, union: RecipientsUnion): Promise<GuardedMergeResult> {
+  // (async for the new key's wrapping; the kept key only carries stanzas)
   const base = input.base!.secrets;
   const o = input.ours.secrets;
   const t = input.theirs.secrets;
@@ -479,14 +489,18 @@ async function writeUnion(input: MergeInput, plan: MergePlan, union: RecipientsU
     const fresh = await encryptWithNewKey(plan.merged, { recipients: union.recipients, version, ...now }, [o, t, base], mergedComments(input));
     return done(fresh.text, fresh.dataKey);
   }
-  // the base's data key: its stanza (byte for byte, as it was before either branch) for each recipient
-  // it had; each added recipient gets the key wrapped afresh for its public key
-  const baseStanzas = new Map<string, AgeStanza>();
-  base.file.metadata.age.forEach((stanza, i) => {
-    const r = base.file.recipients[i]!;
-    if (!baseStanzas.has(r)) baseStanzas.set(r, stanza);
+  // the base's data key, which ours and theirs use too: the base's stanza (byte for byte, as it was
+  // before either branch) for each recipient it had, the adding side's for each added one (see
+  // RecipientsUnion.dataKey: every stanza of the result is one a version already has)
+  const stanzaOf = (v: DecryptedSecrets, r: string): AgeStanza | undefined => {
+    const i = v.file.recipients.indexOf(r);
+    return i < 0 ? undefined : v.file.metadata.age[i];
+  };
+  const age = union.recipients.map((r) => {
+    const stanza = stanzaOf(base, r) ?? stanzaOf(o, r) ?? stanzaOf(t, r);
+    if (stanza === undefined) throw new Error(`internal: no stanza for a recipient of the merge`);
+    return stanza;
   });
-  const age = await Promise.all(union.recipients.map(async (r) => baseStanzas.get(r) ?? { recipient: r, enc: await wrapDataKey(base.dataKey, r) }));
   const text = encryptWithKey(plan.merged, {
     dataKey: base.dataKey,
     age,

@@ -137,6 +137,34 @@ async function membersOf(cwd: string, environment: string): Promise<{ name: stri
   }
 }
 
+/**
+ * The members of `environment` in their side's stellar.yaml, by name and key, where git says which
+ * commit that is (`git merge` sets `GITHEAD_<commit>` for the merged commit while it runs the
+ * driver); else none. For naming recipients only: the work tree holds our side's stellar.yaml.
+ */
+async function theirMembersOf(ctx: CommandContext, display: string, environment: string): Promise<{ name: string; recipient: string }[]> {
+  const commits = Object.keys(ctx.env)
+    .map((k) => /^GITHEAD_([0-9a-f]{40}|[0-9a-f]{64})$/.exec(k)?.[1])
+    .filter((c): c is string => c !== undefined);
+  if (commits.length === 0) return [];
+  const { parseProjectConfig } = await import("@stellar-secrets/core");
+  const top = resolve(ctx.cwd);
+  const found: { name: string; recipient: string }[] = [];
+  for (const commit of commits) {
+    // stellar.yaml at or above the environment file's folder, as loadProject finds it
+    for (let dir = projectDir(ctx.cwd, display); ; dir = dirname(dir)) {
+      const r = spawnSync("git", ["show", `${commit}:./stellar.yaml`], { cwd: dir, env: ctx.env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+      if (r.status === 0) {
+        const env = parseProjectConfig(r.stdout, "stellar.yaml").config?.environments.find((e) => e.name === environment);
+        for (const m of env?.members ?? []) found.push({ name: m.name, recipient: m.recipient });
+        break;
+      }
+      if (dir === top || dirname(dir) === dir || !dir.startsWith(top)) break;
+    }
+  }
+  return found;
+}
+
 /** Where to look for stellar.yaml: the environment file's folder (git runs the driver at the work tree's top, the project may be below it). */
 function projectDir(cwd: string, display: string): string {
   return resolve(cwd, dirname(display));
@@ -255,7 +283,7 @@ async function mergeOpened(
  * public key shortened), and whether the data key was kept or is new. No value.
  */
 async function recipientsLine(ctx: CommandContext, display: string, environment: string, union: RecipientsUnion): Promise<string> {
-  const members = (await membersOf(projectDir(ctx.cwd, display), environment)) ?? [];
+  const members = [...((await membersOf(projectDir(ctx.cwd, display), environment)) ?? []), ...(await theirMembersOf(ctx, display, environment))];
   const nameOf = (recipient: string): string =>
     members.find((m) => normalizeRecipient(m.recipient) === recipient)?.name ?? (recipient.length > 20 ? `${recipient.slice(0, 16)}…` : recipient);
   const change = (sign: string, c: { recipient: string; by: RecipientChangeBy }): string => `${sign}${nameOf(c.recipient)} (${c.by})`;

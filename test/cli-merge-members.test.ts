@@ -1,0 +1,130 @@
+/**
+ * The everyday team case on real git with the drivers `git setup` installs: two branches each give
+ * one more person access to production (`request-access` + `members approve` on one, `members add`
+ * on the other). `stellar.yaml`, `.sops.yaml` and the environment file all merge cleanly, the
+ * environment file's recipients as a set (docs/branches.md), and every member can read it; a member
+ * one branch removed cannot.
+ */
+import { spawnSync } from "node:child_process";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { parseSecretsFile } from "../packages/sops/src/index.js";
+import { createSandbox, type AgeKey, type Sandbox } from "./helpers/cli.js";
+
+vi.setConfig({ testTimeout: 180_000 });
+
+let sandboxes: Sandbox[] = [];
+afterEach(() => {
+  for (const s of sandboxes) s.cleanup();
+  sandboxes = [];
+});
+
+const PROD = "secrets/production.enc.yaml";
+
+/** Runs the CLI as `who` (their key file, their user name). */
+function as(s: Sandbox, who: { name: string; key: AgeKey }) {
+  return (args: string[], input?: string) => s.run(args, { env: { SOPS_AGE_KEY_FILE: who.key.file, USER: who.name }, ...(input !== undefined ? { input } : {}) });
+}
+
+/** `git ARGS` in the repository: its exit status and everything it (and the merge driver) printed. */
+function git(s: Sandbox, args: string[]): { code: number | null; out: string } {
+  const r = spawnSync("git", args, { cwd: s.repo, env: s.env, encoding: "utf8" });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+async function ok(p: Promise<{ code: number | null; stdout: string; stderr: string }>): Promise<string> {
+  const r = await p;
+  expect(r.code, r.stdout + r.stderr).toBe(0);
+  return r.stdout + r.stderr;
+}
+
+/** `check` passes with nothing but the secrets being unused (no config file references them here). */
+async function clean(run: ReturnType<typeof as>): Promise<void> {
+  const r = await run(["check", "--json"]);
+  expect(r.code, r.stdout + r.stderr).toBe(0);
+  const rules = new Set((JSON.parse(r.stdout).diagnostics as { rule: string }[]).map((d) => d.rule));
+  expect([...rules]).toEqual(["unused-secret"]);
+}
+
+describe("two branches that each add someone to production", () => {
+  it("merge cleanly (stellar.yaml, .sops.yaml and the environment file); every member, old and new, reads it; a member removed on one branch cannot", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    const alice = { name: "alice", key: s.keygen("alice") };
+    const bob = { name: "bob", key: s.keygen("bob") };
+    const dave = { name: "dave", key: s.keygen("dave") };
+    const erin = { name: "erin", key: s.keygen("erin") };
+    s.env.SOPS_AGE_KEY_FILE = alice.key.file; // the hooks run as alice
+    const a = as(s, alice);
+    await ok(a(["init", "--env", "production"]));
+    await ok(a(["set", "stripe_api_key", "--env", "production", "--from-stdin"], "sk_live_BASE"));
+    await ok(a(["members", "add", "bob", bob.key.recipient, "--env", "production"]));
+    await ok(a(["git", "setup"]));
+    s.commit("base: alice and bob");
+
+    // branch A: dave asks for access, alice approves, and adds a secret
+    s.git(["checkout", "-q", "-b", "access/dave"]);
+    await ok(as(s, dave)(["request-access", "--env", "production", "--name", "dave"]));
+    s.commit("access: dave requests production");
+    await ok(a(["members", "approve", "dave", "--env", "production", "--key", dave.key.recipient]));
+    await ok(a(["set", "zendesk_token", "--env", "production", "--from-stdin"], "zd_A"));
+    s.commit("access: alice approves dave");
+    // branch B: alice adds erin and sets another secret
+    s.git(["checkout", "-q", "-b", "access/erin", "main"]);
+    await ok(a(["members", "add", "erin", erin.key.recipient, "--env", "production"]));
+    await ok(a(["set", "twilio_token", "--env", "production", "--from-stdin"], "tw_B"));
+    s.commit("access: erin");
+    // A is merged first (a fast-forward), then B brings main in
+    s.git(["checkout", "-q", "main"]);
+    s.git(["merge", "-q", "--ff-only", "access/dave"]);
+    s.git(["checkout", "-q", "access/erin"]);
+    const before = parseSecretsFile(s.read(PROD)).metadata.age;
+
+    const merge = git(s, ["merge", "--no-edit", "main"]);
+    expect(merge.code, merge.out).toBe(0);
+    expect(merge.out).not.toContain("CONFLICT");
+    expect(merge.out).toContain(`${PROD}: merged recipients: +erin (ours), +dave (theirs); data key kept`);
+    expect(s.git(["status", "--porcelain"])).toBe("");
+    expect(s.git(["rev-list", "--parents", "-n", "1", "HEAD"]).trim().split(" ")).toHaveLength(3);
+    // the base's stanzas (alice, bob) kept byte for byte; the three files agree on the members
+    const after = parseSecretsFile(s.read(PROD)).metadata.age;
+    expect(after.slice(0, 2)).toEqual(before.slice(0, 2));
+    expect(after.map((x) => x.recipient)).toEqual([alice.key.recipient, bob.key.recipient, erin.key.recipient, dave.key.recipient]);
+    for (const f of ["stellar.yaml", ".sops.yaml"]) for (const who of [alice, bob, dave, erin]) expect(s.read(f), `${f} ${who.name}`).toContain(who.key.recipient);
+    expect(s.read("stellar.yaml")).not.toMatch(/pending/);
+
+    await clean(a);
+    const review = await a(["review", "main..HEAD"]);
+    expect(review.code, review.stdout + review.stderr).toBe(0);
+    expect(review.stdout).toContain("erin");
+    expect(review.stdout).not.toContain("sk_live_");
+    for (const who of [alice, bob, dave, erin]) {
+      const get = as(s, who);
+      expect((await get(["get", "stripe_api_key", "--env", "production"])).stdout.trim(), who.name).toBe("sk_live_BASE");
+      expect((await get(["get", "zendesk_token", "--env", "production"])).stdout.trim(), who.name).toBe("zd_A");
+      expect((await get(["get", "twilio_token", "--env", "production"])).stdout.trim(), who.name).toBe("tw_B");
+    }
+
+    // the variant: one branch removes bob (members rm rotates the data key), the other adds frank
+    const frank = { name: "frank", key: s.keygen("frank") };
+    s.git(["checkout", "-q", "-b", "access/frank"]);
+    await ok(a(["members", "add", "frank", frank.key.recipient, "--env", "production"]));
+    s.commit("access: frank");
+    s.git(["checkout", "-q", "-b", "offboard/bob", "access/erin~0"]);
+    await ok(a(["members", "rm", "bob", "--env", "production"]));
+    s.commit("offboard: bob");
+    s.git(["checkout", "-q", "access/frank"]);
+    const removal = git(s, ["merge", "--no-edit", "offboard/bob"]);
+    expect(removal.code, removal.out).toBe(0);
+    expect(removal.out).not.toContain("CONFLICT");
+    expect(removal.out).toContain(`${PROD}: merged recipients: +frank (ours), -bob (theirs); new data key`);
+    expect(parseSecretsFile(s.read(PROD)).recipients.sort()).toEqual([alice.key.recipient, dave.key.recipient, erin.key.recipient, frank.key.recipient].sort());
+    await clean(a);
+    const rotated = await a(["review", "access/erin..HEAD"]);
+    expect(rotated.code, rotated.stdout + rotated.stderr).toBe(0);
+    const denied = await as(s, bob)(["get", "stripe_api_key", "--env", "production"]);
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toContain("NO_MATCHING_IDENTITY");
+    expect(denied.stdout).not.toContain("sk_live_");
+    for (const who of [alice, dave, erin, frank]) expect((await as(s, who)(["get", "twilio_token", "--env", "production"])).stdout.trim(), who.name).toBe("tw_B");
+  });
+});
