@@ -19,6 +19,19 @@ afterEach(() => {
 
 const PROD = "secrets/production.enc.yaml";
 
+/**
+ * Commits the work tree with `recipient`'s stanza label in the environment file mistyped (a key
+ * whose checksum fails), past the hook: the merge driver cannot merge the recipients of such a
+ * version as a set with another branch's (it would have to carry or wrap for a label that is no
+ * key), so a merge of it with another member change stays a recipients conflict (MERGE_CONFLICT).
+ */
+function commitMislabelled(s: Sandbox, recipient: string, message: string): void {
+  const wrong = `${recipient.slice(0, -1)}${recipient.endsWith("q") ? "p" : "q"}`;
+  s.write(PROD, s.read(PROD).split(recipient).join(wrong));
+  s.git(["add", "-A"]);
+  s.git(["commit", "-q", "--no-verify", "-m", message]);
+}
+
 async function set(s: Sandbox, name: string, value: string): Promise<void> {
   const r = await s.run(["set", name, "--env", "production", "--from-stdin"], { input: value });
   expect(r.code, r.stderr).toBe(0);
@@ -192,7 +205,7 @@ describe("unresolved merge conflicts", () => {
     expect(next.ok, next.out).toBe(true);
   });
 
-  it("both sides changed the recipients differently (each `members add` of another member): nothing is merged, and the file is refused whole until one side is kept with `resolve --env ENV --ours|--theirs`", async () => {
+  it("both sides changed the recipients differently in a way that cannot be merged as a set (a `members add` on each, one of them committed with a label that is no key): nothing is merged, and the file is refused whole until one side is kept with `resolve --env ENV --ours|--theirs`", async () => {
     const s = createSandbox();
     sandboxes.push(s);
     const alice = s.keygen("alice");
@@ -206,7 +219,7 @@ describe("unresolved merge conflicts", () => {
     s.git(["checkout", "-q", "-b", "feature"]);
     const addCarol = await s.run(["members", "add", "carol", carol.recipient, "--env", "production"]);
     expect(addCarol.code, addCarol.stderr).toBe(0);
-    s.commit("feature adds carol");
+    commitMislabelled(s, carol.recipient, "feature adds carol");
     s.git(["checkout", "-q", "main"]);
     const addBob = await s.run(["members", "add", "bob", bob.recipient, "--env", "production"]);
     expect(addBob.code, addBob.stderr).toBe(0);
@@ -216,6 +229,8 @@ describe("unresolved merge conflicts", () => {
     const merge = tryGit(s, ["merge", "--no-edit", "feature"]);
     expect(merge.ok).toBe(false);
     expect(merge.out).toContain("MERGE_CONFLICT");
+    expect(merge.out).toContain("they cannot be merged as a set:");
+    expect(merge.out).toContain("(added by their side) is not a valid age X25519 (age1…) or ssh-ed25519 public key");
     expect(merge.out).toContain(`${PROD} is recorded as not merged`);
     expect(s.read(PROD)).toBe(ours);
 
@@ -340,7 +355,7 @@ describe("unresolved merge conflicts", () => {
     s.commit("adds bob");
     expect((await s.run(["members", "add", "carol", carol.recipient, "--env", "production"])).code).toBe(0);
     s.write("notes.txt", "carol joined\n");
-    s.commit("adds carol");
+    commitMislabelled(s, carol.recipient, "adds carol");
     const ours = s.read(PROD);
     const revert = tryGit(s, ["revert", "--no-edit", "HEAD~1"]);
     expect(revert.ok).toBe(false);
@@ -407,7 +422,7 @@ describe("unresolved merge conflicts", () => {
     s.commit("base");
     s.git(["checkout", "-q", "-b", "feature"]);
     expect((await s.run(["members", "add", "carol", carol.recipient, "--env", "production"])).code).toBe(0);
-    s.commit("feature adds carol");
+    commitMislabelled(s, carol.recipient, "feature adds carol");
     s.git(["checkout", "-q", "main"]);
     expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "production"])).code).toBe(0);
     s.commit("main adds bob");
