@@ -49,9 +49,10 @@ under it: a member removed on one side never regains access through the merge. W
 changed the recipients differently (each branch added another member; or one removed or rotated
 and the other added), the recipients are merged as a set: added by either side, in; removed by
 either side, out. When nobody was removed and neither side rotated, the result keeps the base's
-data key and stanzas, and the key is wrapped afresh for each added member's public key; otherwise
-every value is encrypted under a new data key for every member of the result (as rotate-key
-does). A line on stderr says which ("merged recipients: +dave (ours), +erin (theirs); data key
+data key, the base's stanzas and each added member's stanza from the side that added it (all
+byte for byte: a stanza wrapped anew under a data key that did not rotate is what review must
+report); otherwise every value is encrypted under a new data key wrapped afresh for every member
+of the result (as rotate-key does). A line on stderr says which ("merged recipients: +dave (ours), +erin (theirs); data key
 kept"). Without a base version, or with a recipient that is no valid age X25519 or ssh-ed25519
 public key, nothing is merged (MERGE_CONFLICT).
 
@@ -292,7 +293,7 @@ async function recipientsLine(ctx: CommandContext, display: string, environment:
   return (
     `${display}: merged recipients: ${changes.join(", ")}; ` +
     (union.dataKey === "kept"
-      ? "data key kept (the base's; its stanzas kept, the key wrapped afresh for each added member)"
+      ? "data key kept (the base's, with the base's stanzas and each added member's stanza from the side that added it)"
       : `new data key (${why}): every value re-encrypted for the ${union.recipients.length} recipient(s) of the result, as rotate-key does`)
   );
 }
