@@ -124,7 +124,7 @@ export interface MergeResult {
    * recipients) and {@link mergeSecretsGuarded} merged them as a set. Absent otherwise.
    */
   recipientsMerged?: RecipientsUnion;
-  /** Whose data key and recipient stanzas the result uses. */
+  /** Whose data key and recipient stanzas the result uses ("ours", nominally, when {@link MergeResult.recipientsMerged} is set: see its `dataKey`). */
   keyFrom: "ours" | "theirs";
   /** Names whose value had to be encrypted again (moved under the other side's data key). */
   reencrypted: string[];
