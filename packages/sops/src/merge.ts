@@ -243,8 +243,9 @@ function recipientsConflictOf(ours: MergeSide, reason?: string): { recipientsCon
 }
 
 /**
- * True for a recipient the merge can wrap a data key for with certainty: an age X25519 recipient
- * (`age1…`) that decodes, or an `ssh-ed25519` public key that parses.
+ * True for a recipient the merge writes a stanza for (wrapped afresh, or carried from the side that
+ * added it): an age X25519 recipient (`age1…`) that decodes, or an `ssh-ed25519` public key that
+ * parses. Post-quantum keys are not merged as a set (their wrapping needs an optional package).
  */
 function wrappable(recipient: string): boolean {
   if (/^age1[02-9ac-hj-np-z]{58}$/.test(recipient)) return parseX25519Recipient(recipient) !== undefined;
@@ -268,7 +269,7 @@ function shownRecipient(recipient: string): string {
  * The three-way set merge of the recipients (a recipient added by either side is in, one removed
  * by either is out, one both kept is in) and whether the base's data key can stay: only when
  * nobody was removed and neither side rotated. A reason (a string) when the merge cannot be proved
- * safe: a recipient to wrap for that is no well-formed age X25519 or ssh-ed25519 public key, or no
+ * safe: a recipient to carry or wrap a stanza for that is no well-formed age X25519 or ssh-ed25519 public key, or no
  * recipient left.
  */
 function unionOf(base: DecryptedSecrets, ours: DecryptedSecrets, theirs: DecryptedSecrets): RecipientsUnion | string {
@@ -300,7 +301,7 @@ function unionOf(base: DecryptedSecrets, ours: DecryptedSecrets, theirs: Decrypt
   if (bad !== undefined) {
     const adder = added.find((a) => a.recipient === bad)?.by;
     const where = adder === undefined ? "in the base" : `added by ${adder === "both" ? "both sides" : adder === "ours" ? "our side" : "their side"}`;
-    return `${shownRecipient(bad)} (${where}) is not a valid age X25519 (age1…) or ssh-ed25519 public key, so the data key cannot be wrapped for it`;
+    return `${shownRecipient(bad)} (${where}) is not a valid age X25519 (age1…) or ssh-ed25519 public key, so it cannot be a member: the merge neither carries nor wraps a stanza for it`;
   }
   return { recipients, added, removed, rotated, dataKey };
 }
@@ -429,7 +430,7 @@ export interface GuardedMergeResult extends MergeResult {
  * stanzas verbatim and the adding side's stanza verbatim for each added recipient (why: see
  * {@link RecipientsUnion.dataKey}); otherwise every value goes under a new data key wrapped afresh
  * for every recipient's public key, as `rotate-key` does (no side's stanza is carried). Names are
- * merged and reported as always. Without a base, or with a recipient to wrap for that is no
+ * merged and reported as always. Without a base, or with a recipient to carry or wrap a stanza for that is no
  * well-formed age X25519 or ssh-ed25519 public key, it stays a recipients conflict, with
  * {@link MergeResult.recipientsConflictReason}. Throws what {@link mergeSecrets} throws.
  */
