@@ -39,6 +39,25 @@ describe("buildReview", () => {
     expect(fingerprint("a")).toBe("ca978112");
   });
 
+  it("does not call a head that brings back a retired data key a rotation: dataKeyRestoredFrom names the earlier version (a removed member's old branch resolved --theirs)", async () => {
+    const { alice, bob, base: v1 } = await setup();
+    const d1 = await decryptSecrets(v1, [alice.identity]);
+    // main: bob removed, data key rotated
+    const v2 = await rotateDataKey(d1, { recipients: [alice.recipient] });
+    // the branch: v1's data key and ciphertext again, bob's stanza cut out (so that it looks like a rotation)
+    const back = await updateKeys(await decryptSecrets(v1, [alice.identity]), [alice.recipient]);
+    const c1 = "c1".repeat(20);
+    const earlierVersions = new Map([[FILE, [{ commit: c1, text: v1 }]]]);
+    const report = buildReview(state("a", { alice: alice.recipient }, v2), state("b", { alice: alice.recipient }, back), new Map(), { earlierVersions });
+    const e = report.environments[0];
+    expect(e?.dataKeyRestoredFrom).toBe(c1);
+    expect(report.problems.map((p) => p.kind)).toContain("unrotated-removal");
+    // a real rotation names no earlier version
+    const v3 = await rotateDataKey(await decryptSecrets(v2, [alice.identity]));
+    expect(buildReview(state("a", { alice: alice.recipient }, v2), state("b", { alice: alice.recipient }, v3), new Map(), { earlierVersions }).environments[0]?.dataKeyRestoredFrom).toBeUndefined();
+    expect(bob.recipient).not.toBe(alice.recipient);
+  });
+
   it("tells one value change from a re-encryption under the same key and from a rotation", async () => {
     const { alice, bob, base } = await setup();
     const members = { alice: alice.recipient, bob: bob.recipient };

@@ -124,6 +124,12 @@ export interface EnvironmentReview {
   dataKeyRotated: boolean;
   /** True when `dataKeyRotated` rests on one kept value only: a rotation, or that value changed and the key was re-wrapped. */
   rotationUncertain: boolean;
+  /**
+   * The commit of an earlier version of the file (the base's history) whose data key the head uses
+   * again, a key the base no longer used: the data key changed, but to a retired one, which is no
+   * rotation (an `unrotated-removal` problem says who could decrypt it). Absent otherwise.
+   */
+  dataKeyRestoredFrom?: string;
   /** Secrets re-encrypted when every kept value was (a rotation, or a plain sops edit): they may or may not have changed. */
   reencrypted: string[];
   /**
@@ -800,10 +806,12 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     }
 
     // a data key the history had retired, brought back (a rotation undone: an old version's file with a stanza cut out)
+    let dataKeyRestoredFrom: string | undefined;
     if (existsAfter && textAfter !== undefined && textAfter !== null && fileChange !== "unchanged" && inputs.earlierVersions !== undefined) {
       const earlier = [...new Set([after.path, before.path])].flatMap((p) => (p === undefined ? [] : (inputs.earlierVersions?.get(p) ?? [])));
       const retired = retiredDataKey(textAfter, textBefore, earlier);
       if (retired !== undefined) {
+        dataKeyRestoredFrom = retired.commit;
         const named = retired.formerRecipients.map((r) => (whoIs(r) === undefined ? r : `${whoIs(r)} (${r})`));
         envProblems.push({
           kind: "unrotated-removal",
@@ -926,6 +934,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         ...(clearComments.length === 0 ? {} : { clearComments }),
         ...(comments.length === 0 ? {} : { comments }),
         ...(exposedDuring.length === 0 ? {} : { exposedDuring }),
+        ...(dataKeyRestoredFrom === undefined ? {} : { dataKeyRestoredFrom }),
       });
     }
     problems.push(...envProblems);
