@@ -932,3 +932,11 @@ describe("a data key brought back from an earlier version", () => {
     expect(md).not.toContain("data key rotated");
   });
 });
+
+describe("a key that no member has now", () => {
+  it("says whose key it was in an earlier stellar.yaml", () => {
+    const e = env({ recipients: { gained: [{ recipient: BOB, formerMember: "bob" }], lost: [] } });
+    const report = { ...buildReview(stateFromFiles("base", undefined, "/repo", new Map()), stateFromFiles("head", undefined, "/repo", new Map())), environments: [e] } as ReviewReport;
+    expect(renderReviewText(report)).toContain(`${BOB} (not a member; bob's key in an earlier stellar.yaml)`);
+  });
+});

@@ -203,7 +203,8 @@ function side(s: ReviewReport["base"]): string {
 }
 
 function recipientText(r: RecipientRef): string {
-  return r.member === undefined ? `${r.recipient} (not a member)` : `${r.member} (${shortRecipient(r.recipient)})`;
+  if (r.member !== undefined) return `${r.member} (${shortRecipient(r.recipient)})`;
+  return r.formerMember === undefined ? `${r.recipient} (not a member)` : `${r.recipient} (not a member; ${r.formerMember}'s key in an earlier stellar.yaml)`;
 }
 
 /** The access lines of an environment; `w` words their stellar.yaml and a request's command (a nested project's, for the outer root). */

@@ -58,6 +58,20 @@ describe("buildReview", () => {
     expect(bob.recipient).not.toBe(alice.recipient);
   });
 
+  it("names a key that no member of either side has by the member an earlier stellar.yaml of the base's history gave it (a member removed before the base)", async () => {
+    const { alice, bob, base: v1 } = await setup();
+    const d1 = await decryptSecrets(v1, [alice.identity]);
+    const onlyAlice = await rotateDataKey(d1, { recipients: [alice.recipient] });
+    // the head wraps the data key for bob again (his old branch); stellar.yaml on both sides: alice only
+    const withBob = await updateKeys(await decryptSecrets(onlyAlice, [alice.identity]), [alice.recipient, bob.recipient]);
+    const earlierProjects = [{ commit: "c1".repeat(20), text: `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n      bob: ${bob.recipient}\n` }];
+    const members = { alice: alice.recipient };
+    const named = buildReview(state("a", members, onlyAlice), state("b", members, withBob), new Map(), { earlierProjects }).environments[0];
+    expect(named?.recipients.gained).toEqual([{ recipient: bob.recipient, formerMember: "bob" }]);
+    const unnamed = buildReview(state("a", members, onlyAlice), state("b", members, withBob)).environments[0];
+    expect(unnamed?.recipients.gained).toEqual([{ recipient: bob.recipient }]);
+  });
+
   it("tells one value change from a re-encryption under the same key and from a rotation", async () => {
     const { alice, bob, base } = await setup();
     const members = { alice: alice.recipient, bob: bob.recipient };
