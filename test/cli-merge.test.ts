@@ -52,6 +52,11 @@ async function readBoth(s: Sandbox, key: AgeKey): Promise<Record<string, string>
   return ours;
 }
 
+/** The stored line of `name` in an environment file's text (its exact ENC string). */
+function entryLine(text: string, name: string): string | undefined {
+  return text.split("\n").find((l) => l.startsWith(`${name}:`));
+}
+
 describe("git setup", () => {
   it("writes .gitattributes and repo-local config idempotently; --check reports and exits 1 when something is missing", async () => {
     const s = createSandbox();
@@ -164,12 +169,15 @@ describe("git merge through the driver", () => {
     const ours = await s.run(["resolve", "stripe_api_key", "--env", "production", "--ours"]);
     expect(ours.code, ours.stderr).toBe(0);
     expect((await readBoth(s, alice)).stripe_api_key).toBe("sk_live_MAIN");
+    // the chosen side's exact ciphertext (same data key): the merge shows no change of the name against that side
+    expect(entryLine(s.read(PROD), "stripe_api_key")).toBe(entryLine(s.git(["show", `HEAD:${PROD}`]), "stripe_api_key"));
     expect((await s.run(["resolve", "stripe_api_key", "--env", "production", "--ours", "--theirs"])).code).toBe(2);
     const r = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("MERGE_HEAD");
     expect(r.stdout + fresh.stdout + ours.stdout).not.toContain("sk_live_");
     expect((await readBoth(s, alice)).stripe_api_key).toBe("sk_live_FEATURE");
+    expect(entryLine(s.read(PROD), "stripe_api_key")).toBe(entryLine(s.git(["show", `feature:${PROD}`]), "stripe_api_key"));
     expect((await readBoth(s, alice)).zendesk_api_token).toBe("zd_FEATURE");
     s.commit("merge feature (by hand)");
     expect(s.git(["rev-list", "--parents", "-n", "1", "HEAD"]).trim().split(" ")).toHaveLength(3);

@@ -913,3 +913,30 @@ describe("review A...B on a criss-cross history (two merge bases)", () => {
     expect(JSON.parse(renderReviewJson(report())).mergeBases).toBeUndefined();
   });
 });
+
+describe("a data key brought back from an earlier version", () => {
+  it("is told as brought back, not as a rotation, and gets no 'rotated, but they could read' note", () => {
+    const e = env({
+      dataKeyRotated: true,
+      reencrypted: ["hubspot_api_token", "stripe_api_key"],
+      recipients: { gained: [], lost: [{ recipient: BOB, member: "bob" }] },
+      dataKeyRestoredFrom: "c1".repeat(20),
+    });
+    const report = { ...buildReview(stateFromFiles("base", undefined, "/repo", new Map()), stateFromFiles("head", undefined, "/repo", new Map())), environments: [e] } as ReviewReport;
+    const text = renderReviewText(report);
+    expect(text).toContain("data key of commit c1c1c1c1c1 brought back");
+    expect(text).not.toContain("data key rotated");
+    expect(environmentNotes(e).map((n) => n.kind)).not.toContain("exposed-before-rotation");
+    const md = renderReviewMarkdown(report);
+    expect(md).toContain("brought back");
+    expect(md).not.toContain("data key rotated");
+  });
+});
+
+describe("a key that no member has now", () => {
+  it("says whose key it was in an earlier stellar.yaml", () => {
+    const e = env({ recipients: { gained: [{ recipient: BOB, formerMember: "bob" }], lost: [] } });
+    const report = { ...buildReview(stateFromFiles("base", undefined, "/repo", new Map()), stateFromFiles("head", undefined, "/repo", new Map())), environments: [e] } as ReviewReport;
+    expect(renderReviewText(report)).toContain(`${BOB} (not a member; bob's key in an earlier stellar.yaml)`);
+  });
+});

@@ -50,7 +50,7 @@ export type ReviewNote =
 /** The notes of one environment (what the text output prints as `note:` and `(...)` lines). */
 export function environmentNotes(e: EnvironmentReview): ReviewNote[] {
   const notes: ReviewNote[] = [];
-  if (e.dataKeyRotated && !e.rotationUncertain && e.recipients.lost.length > 0 && e.reencrypted.length > 0) {
+  if (e.dataKeyRotated && !e.rotationUncertain && e.dataKeyRestoredFrom === undefined && e.recipients.lost.length > 0 && e.reencrypted.length > 0) {
     const who = e.recipients.lost.map((r) => r.member ?? shortRecipient(r.recipient));
     // a member whose key changed keeps access: what could read the values is their old key
     const oldKey = (r: RecipientRef): boolean => r.member !== undefined && e.members.keyChanged.some((m) => m.name === r.member && m.before === r.recipient);
@@ -124,7 +124,9 @@ function reencryptionText(e: EnvironmentReview): string | undefined {
     return `${key}: ${valuesText(e.reencrypted, false)} re-encrypted with the same value`;
   }
   if (e.reencrypted.length === 0) return undefined;
-  const how = e.rotationUncertain
+  const how = e.dataKeyRestoredFrom !== undefined
+    ? `data key of commit ${e.dataKeyRestoredFrom.slice(0, 10)} brought back (a key the base had retired: not a rotation, see the problems)`
+    : e.rotationUncertain
     ? "data key rotated, or the one value changed and the key re-wrapped (cannot tell without a key)"
     : e.dataKeyRotated
       ? "data key rotated"
@@ -138,6 +140,7 @@ function reencryptionBrief(e: EnvironmentReview): string | undefined {
   if (e.reencrypted.length === 0) return e.verified === true && e.dataKeyRotated && e.fileChange === "modified" ? "data key rotated (verified)" : undefined;
   const values = plural(e.reencrypted.length, "value");
   if (e.verified === true) return `${e.dataKeyRotated ? "data key rotated" : "data key not rotated"} (verified; ${values} re-encrypted with the same value)`;
+  if (e.dataKeyRestoredFrom !== undefined) return `data key of commit ${e.dataKeyRestoredFrom.slice(0, 10)} brought back (${values} re-encrypted; not a rotation)`;
   if (e.rotationUncertain) return `data key rotated, or its one value changed (${values} re-encrypted; cannot tell without a key)`;
   return e.dataKeyRotated ? `data key rotated (${values} re-encrypted)` : `every value re-encrypted under the same data key (${values})`;
 }
@@ -200,7 +203,8 @@ function side(s: ReviewReport["base"]): string {
 }
 
 function recipientText(r: RecipientRef): string {
-  return r.member === undefined ? `${r.recipient} (not a member)` : `${r.member} (${shortRecipient(r.recipient)})`;
+  if (r.member !== undefined) return `${r.member} (${shortRecipient(r.recipient)})`;
+  return r.formerMember === undefined ? `${r.recipient} (not a member)` : `${r.recipient} (not a member; ${r.formerMember}'s key in an earlier stellar.yaml)`;
 }
 
 /** The access lines of an environment; `w` words their stellar.yaml and a request's command (a nested project's, for the outer root). */

@@ -113,3 +113,17 @@ describe("an environment file with lone-CR line breaks (YAML and sops read CR as
     expect(e.code).toBe("TAMPERED");
   });
 });
+
+describe("createResolver checks its options before it reads anything", () => {
+  it("refuses an audit sink that is not a function (a logger object passed by mistake) with INVALID_CONFIG, not a TypeError", async () => {
+    const wrong = [{ write: () => undefined }, [() => undefined, "log"], 42];
+    for (const audit of wrong) {
+      const e = await createResolver({ environment: "staging", files: { staging: "/nonexistent/staging.enc.yaml" }, audit: audit as never }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(ResolverError);
+      expect((e as ResolverError).code).toBe("INVALID_CONFIG");
+      expect((e as ResolverError).hint).toContain("audit");
+    }
+    const sink = await createResolver({ environment: "staging", files: { staging: "/nonexistent/staging.enc.yaml" }, onSinkError: "warn" as never }).catch((x: unknown) => x);
+    expect((sink as ResolverError).code).toBe("INVALID_CONFIG");
+  });
+});

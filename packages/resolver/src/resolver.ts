@@ -621,6 +621,36 @@ function projectSecretsDir(root: string, environment: string): string {
 }
 
 /**
+ * `audit` must be a sink (a function taking an access event) or a list of them, `onSinkError` a
+ * function: checked before anything is read, since plain JavaScript callers get no type check.
+ * @throws ResolverError INVALID_CONFIG naming the option.
+ */
+function checkAuditOptions(options: ResolverOptions): void {
+  const audit: unknown = options.audit;
+  const sinks: unknown[] = audit === undefined ? [] : typeof audit === "function" ? [audit] : Array.isArray(audit) ? audit : [audit];
+  const wrong = sinks.findIndex((sink) => typeof sink !== "function");
+  if (wrong >= 0) {
+    const what = Array.isArray(audit) ? `audit[${wrong}] is ${describeOption(sinks[wrong])}` : `audit is ${describeOption(audit)}`;
+    throw new ResolverError("INVALID_CONFIG", `createResolver: ${what}, not an access sink (a function that takes an access event).`, {
+      hint: "Pass audit: (event) => { ... }, createJsonLinesSink(path), or a list of them; a logger object goes in as audit: (event) => logger.info(event).",
+    });
+  }
+  const onSinkError: unknown = options.onSinkError;
+  if (onSinkError !== undefined && typeof onSinkError !== "function") {
+    throw new ResolverError("INVALID_CONFIG", `createResolver: onSinkError is ${describeOption(onSinkError)}, not a function.`, {
+      hint: "Pass onSinkError: (error) => { ... }, or leave it out (errors of a sink then go to process.emitWarning).",
+    });
+  }
+}
+
+/** What kind of value an option is, for a message (never its contents). */
+function describeOption(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+/**
  * Creates a resolver for one environment: finds `<secrets_dir>/<environment>.enc.yaml` under `root`
  * (`secrets_dir` from `<root>/stellar.yaml` when present, default `secrets`)
  * (or `files[environment]`), finds the age identity (the `identities` option, else
@@ -628,11 +658,12 @@ function projectSecretsDir(root: string, environment: string): string {
  * `useSopsKeyFile`; never a command, never an SSH key), decrypts the file once and **verifies
  * every value and the MAC before returning**. Values stay in memory only.
  *
- * Rejects with {@link ResolverError}: `INVALID_CONFIG`, `UNKNOWN_ENVIRONMENT`, `IO_ERROR`,
+ * Rejects with {@link ResolverError}: `INVALID_CONFIG` (also for an `audit` or `onSinkError` that is not a function), `UNKNOWN_ENVIRONMENT`, `IO_ERROR`,
  * `NO_IDENTITY`, `NO_MATCHING_IDENTITY`, `MAC_MISMATCH`, `TAMPERED`, `MALFORMED_FILE`,
  * `DUPLICATE_KEY`, `NOT_ENCRYPTED`, `INVALID_UTF8`, `FILE_TOO_LARGE`, `UNSUPPORTED`.
  */
 export async function createResolver(options: ResolverOptions): Promise<Resolver> {
+  checkAuditOptions(options);
   const location = locate(options);
   const text = readText(location.file, location.environment);
   const snapshot = await loadSnapshot(text, location, options, 1);

@@ -66,6 +66,7 @@ export {
   unwrapFileKey,
   updateKeys,
   type ParseOptions,
+  type ReencryptOptions,
 } from "./secrets-file.js";
 export { commentOfLine } from "./comments.js";
 export { mergeSecrets, mergeSecretsGuarded, VIRTUAL_BASE_UNMERGED, type GuardedMergeResult, type MergeInput, type MergeResult, type MergeSide, type NameChange, type NameConflict, type RecipientChangeBy, type RecipientsUnion } from "./merge.js";

@@ -786,18 +786,31 @@ export function refuseForeignKeys(previous: DecryptedSecrets): void {
   if (previous.file.format !== "yaml") throw new SopsError("UNSUPPORTED", "only YAML secrets files are written");
 }
 
+/** Options of {@link reencryptSecrets}. */
+export interface ReencryptOptions extends Partial<EncryptOptions> {
+  /**
+   * Other verified versions of the file whose exact ENC string is copied for a name set to the
+   * plaintext it holds there (after `previous`, which always counts). Only versions under
+   * `previous`'s data key are used (another key's ciphertext would not open): e.g. `resolve
+   * --theirs` takes their side's value with their side's ciphertext, so the merge shows no change
+   * of it against their side.
+   */
+  reuseFrom?: readonly DecryptedSecrets[];
+}
+
 /**
  * Re-encrypts after changes with stable ciphertext: same data key; the exact ENC string of every
- * value whose name and plaintext did not change; new `lastmodified` and MAC. Stanzas of
- * recipients that stay are kept verbatim; new recipients get a new stanza; removed ones are dropped.
+ * value whose name and plaintext did not change (or that one of `options.reuseFrom` holds under
+ * the same data key); new `lastmodified` and MAC. Stanzas of recipients that stay are kept
+ * verbatim; new recipients get a new stanza; removed ones are dropped.
  */
-export async function reencryptSecrets(previous: DecryptedSecrets, values: ReadonlyMap<string, string>, options: Partial<EncryptOptions> = {}): Promise<string> {
+export async function reencryptSecrets(previous: DecryptedSecrets, values: ReadonlyMap<string, string>, options: ReencryptOptions = {}): Promise<string> {
   refuseForeignKeys(previous);
   const age = options.recipients === undefined ? previous.file.metadata.age : await stanzasFor(previous, options.recipients);
   return encryptWithKey(values, {
     dataKey: previous.dataKey,
     age,
-    reuseFrom: [previous],
+    reuseFrom: [previous, ...(options.reuseFrom ?? [])],
     version: writtenVersion(previous.file.metadata.version, options.version),
     comments: carriedComments(previous),
     ...(options.now ? { now: options.now } : {}),

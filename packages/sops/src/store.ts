@@ -373,14 +373,16 @@ async function cleanTempFiles(path: string): Promise<void> {
  * ciphertext (optionally for new recipients); verify the new text; write it atomically.
  * `options.cache`: the {@link DecryptCache} of an earlier read of the same file in this operation
  * (values it verified are not decrypted again; the MAC is always verified); it then also holds
- * the data key until the caller drops it.
+ * the data key until the caller drops it. `options.reuseFrom`: other verified versions whose ENC
+ * string is kept for a value set to what they hold, under the same data key (see
+ * {@link reencryptSecrets}).
  * @returns the new verified state.
  */
 export async function editSecretsFile(
   path: string,
   identities: Identities | readonly string[],
   change: (values: Map<string, string>) => void | Promise<void>,
-  options: { recipients?: string[]; cache?: DecryptCache } = {},
+  options: { recipients?: string[]; cache?: DecryptCache; reuseFrom?: readonly DecryptedSecrets[] } = {},
 ): Promise<DecryptedSecrets> {
   return withFileLock(path, async () => {
     await cleanTempFiles(path);
@@ -394,7 +396,10 @@ export async function editSecretsFile(
     if (sameEntries(current.values, values) && (options.recipients === undefined || sameRecipients(options.recipients, current.file.recipients))) {
       return current; // nothing changed: leave the file (and its mac/lastmodified) untouched
     }
-    const text = await reencryptSecrets(current, values, options.recipients ? { recipients: options.recipients } : {});
+    const text = await reencryptSecrets(current, values, {
+      ...(options.recipients ? { recipients: options.recipients } : {}),
+      ...(options.reuseFrom ? { reuseFrom: options.reuseFrom } : {}),
+    });
     const next = verifyWritten(text, current.dataKey, path, cache);
     await writeFileAtomic(path, text);
     return next;

@@ -334,6 +334,26 @@ describe("reencryptSecrets: stable ciphertext", () => {
     const iv = (t: string) => /^DATABASE_URL: ENC\[.*,iv:([^,]+),/m.exec(t)![1];
     expect(new Set([iv(text), iv(t1), iv(t2)]).size).toBe(3);
   });
+
+  it("reuseFrom: a value set to what another version under the same data key holds keeps that version's ENC string (resolve --theirs of a merge), under another data key it is encrypted anew", async () => {
+    // two branches from `dec`: theirs changed DATABASE_URL, ours changed it differently
+    const theirsText = await reencryptSecrets(dec, new Map(VALUES).set("DATABASE_URL", "theirs"), { now: NOW });
+    const theirs = await decryptSecrets(theirsText, [alice.identity]);
+    const oursText = await reencryptSecrets(dec, new Map(VALUES).set("DATABASE_URL", "ours"), { now: NOW });
+    const ours = await decryptSecrets(oursText, [alice.identity]);
+    const taken = await reencryptSecrets(ours, new Map(VALUES).set("DATABASE_URL", "theirs"), { now: NOW, reuseFrom: [theirs] });
+    expect(rawLines(taken).get("DATABASE_URL")).toBe(rawLines(theirsText).get("DATABASE_URL"));
+    expect([...(await decryptSecrets(taken, [bob.identity])).values]).toEqual([...new Map(VALUES).set("DATABASE_URL", "theirs")]);
+    // without reuseFrom: a fresh ENC string (what a reviewer would read as "changed")
+    const fresh = await reencryptSecrets(ours, new Map(VALUES).set("DATABASE_URL", "theirs"), { now: NOW });
+    expect(rawLines(fresh).get("DATABASE_URL")).not.toBe(rawLines(theirsText).get("DATABASE_URL"));
+    // a version under another data key (rotated) is never copied from: its ciphertext would not open under ours
+    const rotatedText = await encryptSecrets(new Map(VALUES).set("DATABASE_URL", "theirs"), { recipients: [alice.recipient], now: NOW });
+    const rotated = await decryptSecrets(rotatedText, [alice.identity]);
+    const other = await reencryptSecrets(ours, new Map(VALUES).set("DATABASE_URL", "theirs"), { now: NOW, reuseFrom: [rotated] });
+    expect(rawLines(other).get("DATABASE_URL")).not.toBe(rawLines(rotatedText).get("DATABASE_URL"));
+    expect((await decryptSecrets(other, [alice.identity])).values.get("DATABASE_URL")).toBe("theirs");
+  });
 });
 
 describe("updateKeys and rotateDataKey", () => {

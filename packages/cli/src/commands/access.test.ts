@@ -28,4 +28,13 @@ describe("lastRotations", () => {
     expect(rotations.get("production")).toMatchObject({ commit: "c4", kind: "created" });
     expect(rotations.has("development")).toBe(false);
   });
+
+  it("does not count a commit that re-encrypted every value under the same data key (a wrapped key kept byte for byte) as a rotation", () => {
+    const rotations = lastRotations([
+      event("c1", "staging", "added"),
+      event("c2", "staging", "re-encrypted"),
+      { ...event("c3", "staging", "re-encrypted"), sameDataKey: true },
+    ]);
+    expect(rotations.get("staging")).toMatchObject({ commit: "c2", kind: "re-encrypted" });
+  });
 });

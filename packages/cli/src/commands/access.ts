@@ -31,8 +31,9 @@ The access review, from stellar.yaml, the environment files and git history (no 
     no commit matches is listed as never seen. A machine member (a CI or deploy key) authors no
     commits: name it with --machine, and it is listed as a reader but not judged for activity;
   - the last data-key rotation per environment: the newest commit that re-encrypted every value
-    (rotate-key, members rm; a plain \`sops\` edit that re-encrypts every value also counts), else
-    the commit that created the file;
+    and re-wrapped the data key for every recipient it kept (rotate-key, members rm; a commit
+    that left a recipient's wrapped key as it was kept the data key: a plain \`sops\` edit, or
+    \`set\` of every value, does not count), else the commit that created the file;
   - values older than their catalog rotate_every (as \`stale\` and the rotation-overdue rule).
 Exits with status 1 when there is a finding (a non-member reader, a member without access, a
 shared key, an inactive member, an overdue value), 0 otherwise.
@@ -53,13 +54,14 @@ export interface Rotation extends CommitRef {
   kind: "re-encrypted" | "created";
 }
 
-/** Per environment: the newest commit that re-encrypted every value, else the first commit of the file. */
+/** Per environment: the newest commit that re-encrypted every value under a re-wrapped data key, else the first commit of the file. */
 export function lastRotations(events: readonly HistoryEvent[]): Map<string, Rotation> {
   const out = new Map<string, Rotation>();
   for (const e of events) {
     if (e.commit === "") continue; // uncommitted
     const ref = { commit: e.commit, date: e.date, author: e.author, email: e.email };
-    if (e.kind === "re-encrypted") out.set(e.environment, { ...ref, kind: "re-encrypted" });
+    // a re-encryption that kept a recipient's wrapped key byte for byte is under the same data key: no rotation
+    if (e.kind === "re-encrypted" && e.sameDataKey !== true) out.set(e.environment, { ...ref, kind: "re-encrypted" });
     else if (!out.has(e.environment)) out.set(e.environment, { ...ref, kind: "created" });
   }
   return out;

@@ -6,7 +6,7 @@
 import { relative } from "node:path";
 import { secretsFilePath, shellPathWord } from "@stellar-secrets/core";
 import { readFile } from "node:fs/promises";
-import { decryptSecrets, editSecretsFile, escapeControlCharacters, isSopsError, writeFileAtomic } from "@stellar-secrets/sops";
+import { decryptSecrets, editSecretsFile, escapeControlCharacters, isSopsError, writeFileAtomic, type DecryptedSecrets } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -164,6 +164,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
 
   let value: string | undefined;
   let source: string;
+  // the side's verified version: its ENC string of NAME is kept when the working file is under the
+  // same data key, so the merge shows no change of NAME against that side (review, textconv)
+  let chosenVersion: DecryptedSecrets | undefined;
   if (f["from-stdin"]) {
     value = await readValue(ctx, chooseValueSource(ctx, f, ""));
     source = "the value from stdin";
@@ -183,24 +186,33 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     if (text === undefined) {
       value = undefined;
     } else {
-      const version = await decryptSecrets(text, identities, { path: `${file} (${ref})` });
-      version.dataKey.fill(0);
-      value = version.values.get(name);
+      chosenVersion = await decryptSecrets(text, identities, { path: `${file} (${ref})` });
+      value = chosenVersion.values.get(name);
     }
     source = `${f.theirs ? "theirs" : "ours"} (${ref} ${commit.slice(0, 10)})`;
   }
 
   let action = "unchanged";
-  const next = await editSecretsFile(path, identities, (values) => {
-    const before = values.get(name);
-    if (value === undefined) {
-      if (before !== undefined) action = "removed";
-      values.delete(name);
-    } else {
-      if (before !== value) action = before === undefined ? "added" : "changed";
-      values.set(name, value);
-    }
-  });
+  let next;
+  try {
+    next = await editSecretsFile(
+      path,
+      identities,
+      (values) => {
+        const before = values.get(name);
+        if (value === undefined) {
+          if (before !== undefined) action = "removed";
+          values.delete(name);
+        } else {
+          if (before !== value) action = before === undefined ? "added" : "changed";
+          values.set(name, value);
+        }
+      },
+      chosenVersion === undefined ? {} : { reuseFrom: [chosenVersion] },
+    );
+  } finally {
+    chosenVersion?.dataKey.fill(0);
+  }
   next.dataKey.fill(0);
   // names come from the files and the argument: never a raw control character to the terminal
   ctx.stdout.write(escapeControlCharacters(`resolved ${name} in ${env.name} from ${source}: ${action}${value === undefined ? " (no such secret there)" : ""}`) + "\n");

@@ -331,6 +331,7 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   const headSubmodules = await submodulesOf(git, headRev.kind === "commit" ? head.commit : undefined);
   const basePaths = [...(base.index?.environmentFiles.values() ?? [])].map((f) => f.path);
   const earlierVersions = await earlierVersionsOf(git, base, [...new Set([...envPaths, ...basePaths])]);
+  const earlierProjects = await earlierProjectsOf(git, base);
   const versionsInRange = await rangeFileVersions(git, base, head);
   // every file of each side, for names a case-insensitive checkout writes to one file (the outer
   // project's listing covers the folders of the nested ones)
@@ -345,6 +346,7 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
     headLinks,
     headSubmodules,
     earlierVersions,
+    earlierProjects,
     rangeVersions: versionsInRange,
     workflows,
     ...(headPaths === undefined ? {} : { headPaths, basePaths: basePathsAll }),
@@ -602,6 +604,36 @@ async function earlierVersionsOf({ repo, prefix, baseEdge, dir }: ProjectGit, ba
     out.set(f.rel, list);
   }
   return out;
+}
+
+/**
+ * The versions of `stellar.yaml` that the base's history wrote, newest first, at most
+ * {@link MAX_EARLIER_COMMITS} commits (one `git log`, one blob read), for names only: a key
+ * neither side's `stellar.yaml` names is told by the member an earlier one gave it. Empty without
+ * a base commit or when git fails; a version git cannot give is skipped (nothing is judged from it).
+ */
+async function earlierProjectsOf({ repo, prefix }: ProjectGit, base: ReviewState): Promise<EarlierVersion[]> {
+  if (base.commit === undefined) return [];
+  const path = prefix === "" ? PROJECT_FILE : `${prefix}/${PROJECT_FILE}`;
+  let log: string;
+  try {
+    log = await repo.run(["log", "--no-show-signature", "--format=%H", "--no-renames", "--raw", "--no-abbrev", "-m", "-z", `--max-count=${MAX_EARLIER_COMMITS}`, base.commit, "--", `:(top,literal)${path}`]);
+  } catch {
+    return [];
+  }
+  const found: { commit: string; blob: string }[] = [];
+  const seen = new Set<string>();
+  for (const entry of rawLogEntries(log)) {
+    if (entry.path !== path || seen.has(entry.blob)) continue;
+    seen.add(entry.blob);
+    found.push({ commit: entry.commit, blob: entry.blob });
+  }
+  if (found.length === 0) return [];
+  const { texts } = await repo.readBlobsOrMissing(found.map((f) => f.blob)).catch(() => ({ texts: new Map<string, string | null>() }));
+  return found.flatMap((f) => {
+    const text = texts.get(f.blob);
+    return typeof text === "string" ? [{ commit: f.commit, text }] : [];
+  });
 }
 
 /**

@@ -42,6 +42,20 @@ describe("diffVersions", () => {
     expect(diffVersions(v({ a: "E1" }), v({ a: "X1" }, { age1a: "wrapB" }))).toEqual([{ name: "a", kind: "re-encrypted" }]);
   });
 
+  it("marks a re-encryption whose version kept a recipient's wrapped key byte for byte as under the same data key (a set of every value, a plain sops edit: no rotation)", () => {
+    expect(diffVersions(v({ a: "E1", b: "E2" }), v({ a: "X1", b: "X2" }))).toEqual([
+      { name: "a", kind: "re-encrypted", sameDataKey: true },
+      { name: "b", kind: "re-encrypted", sameDataKey: true },
+    ]);
+    // every kept recipient's wrapped key changed: possibly a new data key, so no mark
+    expect(diffVersions(v({ a: "E1", b: "E2" }), v({ a: "X1", b: "X2" }, { age1a: "wrapB" }))).toEqual([
+      { name: "a", kind: "re-encrypted" },
+      { name: "b", kind: "re-encrypted" },
+    ]);
+    // a recipient removed and the rest kept byte for byte: the same data key still
+    expect(diffVersions(v({ a: "E1", b: "E2" }, { age1a: "wrapA", age1b: "wrapB" }), v({ a: "X1", b: "X2" })).every((c) => c.sameDataKey === true)).toBe(true);
+  });
+
   it("does not call a partial change a re-encryption", () => {
     expect(diffVersions(v({ a: "E1", b: "E2", c: "E3" }), v({ a: "X1", b: "X2", c: "E3" })).map((c) => c.kind)).toEqual(["changed", "changed"]);
   });

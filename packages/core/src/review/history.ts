@@ -28,6 +28,12 @@ export type ChangeKind = "added" | "changed" | "removed" | "re-encrypted";
 export interface SecretChange {
   name: string;
   kind: ChangeKind;
+  /**
+   * Only on `re-encrypted`: true when a recipient's wrapped data key is byte for byte the one of
+   * the version before, which proves the data key did not change (every value set anew, a plain
+   * `sops` edit): a re-encryption, never a data-key rotation.
+   */
+  sameDataKey?: true;
 }
 
 /**
@@ -44,10 +50,11 @@ export function diffVersions(before: FileVersion | undefined, after: FileVersion
   const kept = [...next.keys()].filter((n) => prev.has(n));
   const changed = kept.filter((n) => prev.get(n) !== next.get(n));
   const bulk = changed.length > 0 && changed.length === kept.length && (kept.length >= 2 || rewrapped(before, after));
+  const sameKey = bulk && keptStanza(before, after);
   for (const name of new Set([...prev.keys(), ...next.keys()])) {
     if (!prev.has(name)) changes.push({ name, kind: "added" });
     else if (!next.has(name)) changes.push({ name, kind: "removed" });
-    else if (prev.get(name) !== next.get(name)) changes.push({ name, kind: bulk ? "re-encrypted" : "changed" });
+    else if (prev.get(name) !== next.get(name)) changes.push(bulk ? { name, kind: "re-encrypted", ...(sameKey ? { sameDataKey: true as const } : {}) } : { name, kind: "changed" });
   }
   return changes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -66,6 +73,12 @@ export function diffMerge(parents: (FileVersion | undefined)[], after: FileVersi
       return raw !== next.get(change.name);
     }),
   );
+}
+
+/** True when a recipient present in both versions has the same wrapped data key (so the same data key). */
+function keptStanza(before: FileVersion | undefined, after: FileVersion | undefined): boolean {
+  if (before === undefined || after === undefined) return false;
+  return [...after.stanzas].some(([r, wrapped]) => before.stanzas.get(r) === wrapped);
 }
 
 /** True when every recipient present in both versions has a different wrapped data key. */
@@ -91,7 +104,7 @@ export function refineWithPlaintexts(
     const a = before.get(c.name);
     const b = after.get(c.name);
     if (a === undefined || b === undefined) return c;
-    return { name: c.name, kind: a === b ? "re-encrypted" : "changed" };
+    return a === b ? c : { name: c.name, kind: "changed" };
   });
 }
 
@@ -112,6 +125,8 @@ export interface HistoryEvent extends CommitInfo {
   kind: ChangeKind;
   /** True when `kind` was decided by comparing plaintexts (a key was available). */
   verified: boolean;
+  /** Only on `re-encrypted`: the version kept a recipient's wrapped data key byte for byte, so the data key did not rotate ({@link SecretChange.sameDataKey}). */
+  sameDataKey?: true;
   /**
    * Only on a merge commit that chose between its sides' values (`resolve --ours`/`--theirs`, or
    * a merge that took one side's value where the other side set another) when the side it
@@ -328,7 +343,14 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
       }
     }
     for (const c of changes) {
-      events.push({ ...r.info, environment: r.environment, name: c.name, kind: c.kind, verified: verified && (c.kind === "re-encrypted" || c.kind === "changed") });
+      events.push({
+        ...r.info,
+        environment: r.environment,
+        name: c.name,
+        kind: c.kind,
+        verified: verified && (c.kind === "re-encrypted" || c.kind === "changed"),
+        ...(c.kind === "re-encrypted" && c.sameDataKey === true ? { sameDataKey: true as const } : {}),
+      });
       if (c.kind !== "re-encrypted") setBy.set(setterKey(r.environment, c.name, (after as FileVersion | undefined)?.values.get(c.name)), events.length - 1);
     }
     if (befores.length > 1) {

@@ -39,6 +39,39 @@ describe("buildReview", () => {
     expect(fingerprint("a")).toBe("ca978112");
   });
 
+  it("does not call a head that brings back a retired data key a rotation: dataKeyRestoredFrom names the earlier version (a removed member's old branch resolved --theirs)", async () => {
+    const { alice, bob, base: v1 } = await setup();
+    const d1 = await decryptSecrets(v1, [alice.identity]);
+    // main: bob removed, data key rotated
+    const v2 = await rotateDataKey(d1, { recipients: [alice.recipient] });
+    // the branch: v1's data key and ciphertext again, bob's stanza cut out (so that it looks like a rotation)
+    const back = await updateKeys(await decryptSecrets(v1, [alice.identity]), [alice.recipient]);
+    const c1 = "c1".repeat(20);
+    const earlierVersions = new Map([[FILE, [{ commit: c1, text: v1 }]]]);
+    const report = buildReview(state("a", { alice: alice.recipient }, v2), state("b", { alice: alice.recipient }, back), new Map(), { earlierVersions });
+    const e = report.environments[0];
+    expect(e?.dataKeyRestoredFrom).toBe(c1);
+    expect(report.problems.map((p) => p.kind)).toContain("unrotated-removal");
+    // a real rotation names no earlier version
+    const v3 = await rotateDataKey(await decryptSecrets(v2, [alice.identity]));
+    expect(buildReview(state("a", { alice: alice.recipient }, v2), state("b", { alice: alice.recipient }, v3), new Map(), { earlierVersions }).environments[0]?.dataKeyRestoredFrom).toBeUndefined();
+    expect(bob.recipient).not.toBe(alice.recipient);
+  });
+
+  it("names a key that no member of either side has by the member an earlier stellar.yaml of the base's history gave it (a member removed before the base)", async () => {
+    const { alice, bob, base: v1 } = await setup();
+    const d1 = await decryptSecrets(v1, [alice.identity]);
+    const onlyAlice = await rotateDataKey(d1, { recipients: [alice.recipient] });
+    // the head wraps the data key for bob again (his old branch); stellar.yaml on both sides: alice only
+    const withBob = await updateKeys(await decryptSecrets(onlyAlice, [alice.identity]), [alice.recipient, bob.recipient]);
+    const earlierProjects = [{ commit: "c1".repeat(20), text: `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n      bob: ${bob.recipient}\n` }];
+    const members = { alice: alice.recipient };
+    const named = buildReview(state("a", members, onlyAlice), state("b", members, withBob), new Map(), { earlierProjects }).environments[0];
+    expect(named?.recipients.gained).toEqual([{ recipient: bob.recipient, formerMember: "bob" }]);
+    const unnamed = buildReview(state("a", members, onlyAlice), state("b", members, withBob)).environments[0];
+    expect(unnamed?.recipients.gained).toEqual([{ recipient: bob.recipient }]);
+  });
+
   it("tells one value change from a re-encryption under the same key and from a rotation", async () => {
     const { alice, bob, base } = await setup();
     const members = { alice: alice.recipient, bob: bob.recipient };

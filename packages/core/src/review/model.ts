@@ -61,6 +61,12 @@ export interface MemberRef {
 export interface RecipientRef {
   recipient: string;
   member?: string;
+  /**
+   * Only without `member`: the member name an earlier `stellar.yaml` of the base's history gave
+   * this key ({@link ReviewInputs.earlierProjects}), e.g. someone removed before the base: not a
+   * member now, but the reviewer learns whose key it was.
+   */
+  formerMember?: string;
 }
 
 /**
@@ -124,6 +130,12 @@ export interface EnvironmentReview {
   dataKeyRotated: boolean;
   /** True when `dataKeyRotated` rests on one kept value only: a rotation, or that value changed and the key was re-wrapped. */
   rotationUncertain: boolean;
+  /**
+   * The commit of an earlier version of the file (the base's history) whose data key the head uses
+   * again, a key the base no longer used: the data key changed, but to a retired one, which is no
+   * rotation (an `unrotated-removal` problem says who could decrypt it). Absent otherwise.
+   */
+  dataKeyRestoredFrom?: string;
   /** Secrets re-encrypted when every kept value was (a rotation, or a plain sops edit): they may or may not have changed. */
   reencrypted: string[];
   /**
@@ -483,6 +495,13 @@ export interface ReviewInputs {
    */
   earlierVersions?: ReadonlyMap<string, readonly EarlierVersion[]>;
   /**
+   * Earlier committed versions of `stellar.yaml` from the base's history, newest first: a key that
+   * neither side's `stellar.yaml` names is told by the member name one of them gave it
+   * ({@link RecipientRef.formerMember}, and the checker's "not a member of any environment").
+   * Names only: nothing is judged from them.
+   */
+  earlierProjects?: readonly EarlierVersion[];
+  /**
    * Every version of a YAML file of the project (environment files at any path, stellar.yaml, the
    * catalog, config files) that the commits of the range wrote, oldest first, when known: an
    * environment file's version that wrapped the head's data key for a key the head has no stanza for
@@ -548,6 +567,20 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       }
     }
     return undefined;
+  };
+
+  // a key neither side names, by the name an earlier stellar.yaml of the base's history gave it (newest first)
+  let earlierMembers: Map<string, string> | undefined;
+  const whoWasEarlier = (recipient: string): string | undefined => {
+    if (earlierMembers === undefined) {
+      earlierMembers = new Map();
+      for (const v of inputs.earlierProjects ?? []) {
+        for (const env of parseProjectConfig(v.text, PROJECT_FILE).config?.environments ?? []) {
+          for (const m of env.members) if (!earlierMembers.has(m.recipient)) earlierMembers.set(m.recipient, m.name);
+        }
+      }
+    }
+    return earlierMembers.get(recipient);
   };
 
   const names: string[] = [];
@@ -664,7 +697,9 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     const recipientsAfter = new Set(after.model?.recipients ?? []);
     const ref = (recipient: string): RecipientRef => {
       const member = whoIs(recipient);
-      return member === undefined ? { recipient } : { recipient, member };
+      if (member !== undefined) return { recipient, member };
+      const former = whoWasEarlier(recipient);
+      return former === undefined ? { recipient } : { recipient, formerMember: former };
     };
     const recipients: EnvironmentReview["recipients"] = {
       gained: existsAfter ? [...recipientsAfter].filter((r) => !recipientsBefore.has(r)).map(ref) : [],
@@ -800,10 +835,12 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     }
 
     // a data key the history had retired, brought back (a rotation undone: an old version's file with a stanza cut out)
+    let dataKeyRestoredFrom: string | undefined;
     if (existsAfter && textAfter !== undefined && textAfter !== null && fileChange !== "unchanged" && inputs.earlierVersions !== undefined) {
       const earlier = [...new Set([after.path, before.path])].flatMap((p) => (p === undefined ? [] : (inputs.earlierVersions?.get(p) ?? [])));
       const retired = retiredDataKey(textAfter, textBefore, earlier);
       if (retired !== undefined) {
+        dataKeyRestoredFrom = retired.commit;
         const named = retired.formerRecipients.map((r) => (whoIs(r) === undefined ? r : `${whoIs(r)} (${r})`));
         envProblems.push({
           kind: "unrotated-removal",
@@ -891,7 +928,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         for (const s of parsed.metadata.age) {
           const recipient = s.recipient.trim();
           if (known.has(recipient) || exposedDuring.some((x) => x.recipient === recipient)) continue;
-          const member = whoIs(recipient) ?? whoWasIn(recipient, v.commit);
+          const member = whoIs(recipient) ?? whoWasIn(recipient, v.commit) ?? whoWasEarlier(recipient);
           exposedDuring.push({ recipient, ...(member === undefined ? {} : { member }), commit: v.commit, secrets: parsed.entries.filter((e) => e.raw !== "").map((e) => e.name).sort() });
         }
       }
@@ -926,6 +963,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         ...(clearComments.length === 0 ? {} : { clearComments }),
         ...(comments.length === 0 ? {} : { comments }),
         ...(exposedDuring.length === 0 ? {} : { exposedDuring }),
+        ...(dataKeyRestoredFrom === undefined ? {} : { dataKeyRestoredFrom }),
       });
     }
     problems.push(...envProblems);
@@ -1197,6 +1235,11 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   const namedFormerMembers = (message: string): string => {
     let out = message;
     for (const [key, name] of formerMembers) out = out.split(`${key} (not a member of any environment)`).join(`${key} (${name}'s key: a member in the base, in no environment now)`);
+    // a key removed before the base: the name an earlier stellar.yaml gave it
+    for (const [, key] of out.matchAll(/(age1[0-9a-z]+|ssh-ed25519 [A-Za-z0-9+/=]+) \(not a member of any environment\)/g)) {
+      const name = key === undefined ? undefined : whoWasEarlier(key);
+      if (name !== undefined) out = out.split(`${key} (not a member of any environment)`).join(`${key} (${name}'s key in an earlier stellar.yaml, in no environment now)`);
+    }
     return out;
   };
   // checker diagnostics at head: new ones (the base did not have the problem: matchBaseline), and those about a changed secret or file
