@@ -311,6 +311,40 @@ describe("unresolved merge conflicts", () => {
     expect(commit.ok, commit.out).toBe(true);
   });
 
+  it("a member removed on main merges main into a branch of his: MERGE_NEEDS_KEY names who can open main's version, never him", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    const alice = s.keygen("alice");
+    const dave = s.keygen("dave");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "production", "--member", "alice"])).code).toBe(0);
+    await set(s, "stripe_api_key", "sk_live_BASE");
+    expect((await s.run(["members", "add", "dave", dave.recipient, "--env", "production"])).code).toBe(0);
+    expect((await s.run(["git", "setup"])).code).toBe(0);
+    s.commit("base, dave added");
+    s.git(["checkout", "-q", "-b", "dave-feature"]);
+    s.env.SOPS_AGE_KEY_FILE = dave.file;
+    await set(s, "webhook_secret", "whsec_DAVE");
+    s.commit("dave's webhook");
+    s.git(["checkout", "-q", "main"]);
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    const removed = await s.run(["members", "rm", "dave"]);
+    expect(removed.code, removed.stderr).toBe(0);
+    s.commit("dave leaves (rotated)");
+
+    s.git(["checkout", "-q", "dave-feature"]);
+    s.env.SOPS_AGE_KEY_FILE = dave.file;
+    const merge = tryGit(s, ["merge", "--no-edit", "main"]);
+    expect(merge.ok).toBe(false);
+    expect(merge.out).toContain("MERGE_NEEDS_KEY");
+    expect(merge.out).toContain(`alice (${alice.recipient})`);
+    expect(merge.out).not.toContain(`dave (${dave.recipient})`);
+    s.git(["add", PROD]);
+    const refused = tryGit(s, ["commit", "--no-edit"]);
+    expect(refused.ok).toBe(false);
+    expect(refused.out).toContain("only a member of production (alice) can merge it");
+  });
+
   it("a version that does not verify (edited by hand on their side): the file is refused whole until the merge is redone or a side is kept", async () => {
     const s = await conflicting();
     s.git(["checkout", "-q", "feature"]);

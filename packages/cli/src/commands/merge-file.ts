@@ -166,6 +166,35 @@ async function theirMembersOf(ctx: CommandContext, display: string, environment:
   return found;
 }
 
+/** The members a MERGE_NEEDS_KEY error names (see {@link whoCanOpen}), for the unresolved-merge record. */
+const needsKeyMembers = new WeakMap<object, string[]>();
+
+/**
+ * Who to ask to do a merge the user's keys cannot: the members of `environment`, in our side's
+ * stellar.yaml and in their side's (where git names that commit), whose key is a recipient label of
+ * `text`, the version none of the user's keys opened. Labels prove nothing: this only names people.
+ * A member removed on the side that wrote `text` (the user, merging main into a branch of theirs
+ * after their removal) is not named; when the labels cannot be read, every member of either side is.
+ */
+async function whoCanOpen(ctx: CommandContext, display: string, environment: string, text: string): Promise<{ name: string; recipient: string }[]> {
+  const members = [...((await membersOf(projectDir(ctx.cwd, display), environment)) ?? []), ...(await theirMembersOf(ctx, display, environment))];
+  let labels: Set<string> | undefined;
+  try {
+    labels = new Set(parseSecretsFile(text).recipients.map((r) => normalizeRecipient(r)));
+  } catch {
+    labels = undefined;
+  }
+  const seen = new Set<string>();
+  const out: { name: string; recipient: string }[] = [];
+  for (const m of members) {
+    const key = `${m.name}\0${m.recipient}`;
+    if (seen.has(key) || (labels !== undefined && !labels.has(normalizeRecipient(m.recipient)))) continue;
+    seen.add(key);
+    out.push(m);
+  }
+  return out;
+}
+
 /** Where to look for stellar.yaml: the environment file's folder (git runs the driver at the work tree's top, the project may be below it). */
 function projectDir(cwd: string, display: string): string {
   return resolve(cwd, dirname(display));
@@ -195,11 +224,14 @@ async function merge(
       return await decryptSecrets(text, identities, { path: `${display} (${which})`, cache });
     } catch (error) {
       if (isSopsError(error, "NO_IDENTITY") || isSopsError(error, "NO_MATCHING_IDENTITY")) {
-        const members = (await membersOf(projectDir(ctx.cwd, display), environment))?.map((m) => `${m.name} (${m.recipient})`).join(", ");
-        throw new CliError("MERGE_NEEDS_KEY", `cannot merge ${display}: none of your age identities can decrypt ${theVersion(which)}, and a secrets file can only be merged decrypted; ${display} was left as it was (our version)`, {
+        const who = await whoCanOpen(ctx, display, environment, text);
+        const members = who.map((m) => `${m.name} (${m.recipient})`).join(", ");
+        const needsKey = new CliError("MERGE_NEEDS_KEY", `cannot merge ${display}: none of your age identities can decrypt ${theVersion(which)}, and a secrets file can only be merged decrypted; ${display} was left as it was (our version)`, {
           hint: `only someone with a key of ${environment} can merge it${members ? `: ${members}` : " (its members in stellar.yaml)"}: abort (\`git merge --abort\`, or rebase/cherry-pick \`--abort\`) and ask one of them to do this merge; or keep one side whole on purpose with \`stellar-secrets resolve --env ${environment} --ours|--theirs\` (the other side's changes to ${display} are lost)`,
           cause: error,
         });
+        needsKeyMembers.set(needsKey, who.map((m) => m.name));
+        throw needsKey;
       }
       if (isSopsError(error)) {
         throw new CliError("MERGE_FAILED", `cannot merge ${display}: ${theVersion(which)} does not verify (${error.code}: ${error.message}); ${display} was left as it was (our version)`, {
@@ -517,7 +549,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       const own = (error as { code?: unknown } | null)?.code;
       const code = error instanceof CliError ? error.code : typeof own === "string" && /^[A-Z][A-Z0-9_]*$/.test(own) ? own : "MERGE_FAILED";
       const reason = code === "MERGE_NEEDS_KEY" ? "needs-key" : code === "MERGE_CONFLICT" ? "recipients" : "failed";
-      const members = reason === "needs-key" ? ((await membersOf(projectDir(ctx.cwd, display), environment)) ?? []).map((m) => m.name) : [];
+      const members = reason === "needs-key" ? (needsKeyMembers.get(error as object) ?? []) : [];
       const current = await readFile(resolve(ctx.cwd, oursPath), "utf8").catch(() => oursText);
       try {
         await writeUnresolvedMerge(location.gitDir, {
