@@ -202,6 +202,26 @@ function hasMalformedLink(file: ConfigFile): boolean {
 }
 
 /**
+ * The first line of `text` that holds more than blanks or a comment, without its indentation and
+ * trailing blanks: where a diagnostic about a whole file (an undeclared environment's file) is
+ * shown. Zero-width at the start when there is none (an empty file, or one never read).
+ */
+function firstLineRange(text: string | undefined): TextRange {
+  if (text === undefined) return { start: 0, end: 0 };
+  let at = 0;
+  while (at < text.length) {
+    const nl = text.indexOf("\n", at);
+    const end = nl === -1 ? text.length : nl;
+    const line = text.slice(at, end);
+    const lead = line.length - line.trimStart().length;
+    const body = line.trim();
+    if (body !== "" && !body.startsWith("#")) return { start: at + lead, end: at + lead + body.length };
+    at = end + 1;
+  }
+  return { start: 0, end: 0 };
+}
+
+/**
  * The config files (relative paths) whose cross-file diagnostics may differ after config file
  * `old` was replaced by `next` (either may be absent; `index` already holds `next`), or "all" when
  * the link graph has a link a kind does not have (a malformed file: the environments where a
@@ -331,7 +351,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
           sev("unknown-environment"),
           file.path,
           file.lines,
-          { start: 0, end: 0 },
+          firstLineRange(file.text),
           `${file.path} is the file of environment "${file.environment}", which stellar.yaml does not declare${near ? ` (did you mean "${near.name}"?)` : ""}; declare it under environments: or remove the file`,
           near ? { suggestion: near.name } : undefined,
         ),
