@@ -4,6 +4,7 @@
  */
 import type { ConfigDocument, ConfigFile, ObjectLink, PlainValue, SecretReference } from "./config.js";
 import { environmentFileName } from "@stellar-secrets/sops";
+import { environmentDeclarationSite } from "./project.js";
 import { pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { describeNonDescriptiveName, editDistance, nearestName, quoteName, secretNameFromContext, suggestSecretName, validateSecretName } from "./names.js";
@@ -380,9 +381,27 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
 
   // secrets_dir: a folder with no environment file and no catalog (the loader looked there)
   const survey = index.secretsDirSurvey;
+  let secretsDirMissing = false;
   if (survey !== undefined) {
     const missing = checkSecretsDir(survey, { environmentFiles: index.environmentFiles.size, catalog: index.catalog !== undefined }, sev("missing-secrets-dir"));
     if (missing !== undefined) out.push(missing);
+    secretsDirMissing = missing !== undefined;
+  }
+  // a declared environment with no file yet: once at its declaration (each reference that needs a
+  // value there says so too); not while the secrets folder itself is missing (that finding explains it)
+  if (!secretsDirMissing) {
+    for (const env of declared) {
+      if (index.environmentFiles.has(env)) continue;
+      const site = environmentDeclarationSite(index.project, env);
+      if (site === undefined) continue;
+      const path = `${index.project.secretsDir}/${environmentFileName(env)}`;
+      out.push({
+        rule: "environment-without-file",
+        severity: sev("environment-without-file"),
+        ...site,
+        message: `environment "${env}" is declared but has no file yet (${path} does not exist), so no secret has a value there; the first \`stellar-secrets set NAME --env ${env}\` creates it for ${env}'s members`,
+      });
+    }
   }
 
   // .sops.yaml: the plain sops CLI must encrypt for the same members.
