@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey } from "@stellar-secrets/sops";
 import type { GitSource } from "./git.js";
 import {
+  dataKeyChange,
   diffMerge,
   diffVersions,
   HISTORY_LOG_ARGS,
@@ -379,6 +380,17 @@ describe("readSecretsHistory", () => {
     expect(brief((await readSecretsHistory({ git: repo, files: target })).events).slice(2)).toEqual(["rekey|production|a|re-encrypted", "rekey|production|b|re-encrypted"]);
     const plaintexts = async (text: string): Promise<ReadonlyMap<string, string>> => (await decryptSecrets(text, [alice.identity])).values;
     expect(brief((await readSecretsHistory({ git: repo, files: target, plaintexts })).events).slice(2)).toEqual(["rekey|production|a|re-encrypted|verified", "rekey|production|b|changed|verified"]);
+    // what the wrapped data keys show without a key travels with each event of the re-encryption
+    expect((await readSecretsHistory({ git: repo, files: target })).events.map((e) => [e.commit === "" ? "" : e.message, e.name, e.kind, e.dataKey])).toEqual([
+      ["one", "a", "added", undefined],
+      ["one", "b", "added", undefined],
+      ["rekey", "a", "re-encrypted", "new"],
+      ["rekey", "b", "re-encrypted", "new"],
+    ]);
+    expect((await readSecretsHistory({ git: repo, files: target, plaintexts })).events.slice(2).map((e) => [e.kind, e.dataKey])).toEqual([
+      ["re-encrypted", "new"],
+      ["changed", "new"],
+    ]);
   });
 
   it("names a version that is not a readable SOPS file in a warning and skips it", async () => {
@@ -387,5 +399,16 @@ describe("readSecretsHistory", () => {
     const history = await readSecretsHistory({ git, files: [{ environment: "production", path: PROD }] });
     expect(history.events).toEqual([]);
     expect(history.warnings).toEqual([expect.stringMatching(/^secrets\/production\.enc\.yaml at [0-9a-f]{12}: a version of the file is not a readable SOPS file; skipped$/)]);
+  });
+});
+
+describe("dataKeyChange (what the wrapped data keys show without a key)", () => {
+  const ver = (stanzas: Record<string, string>): FileVersion => ({ values: new Map(), stanzas: new Map(Object.entries(stanzas)) });
+  it("is new when every recipient that stayed was wrapped anew, same when none was, and undefined otherwise", () => {
+    expect(dataKeyChange(ver({ a: "w1", b: "w2" }), ver({ a: "x1", b: "x2", c: "x3" }))).toBe("new");
+    expect(dataKeyChange(ver({ a: "w1", b: "w2" }), ver({ a: "w1", b: "w2" }))).toBe("same");
+    expect(dataKeyChange(ver({ a: "w1", b: "w2" }), ver({ a: "w1", b: "x2" }))).toBeUndefined();
+    expect(dataKeyChange(ver({ a: "w1" }), ver({ b: "x1" }))).toBeUndefined();
+    expect(dataKeyChange(undefined, ver({ a: "w1" }))).toBeUndefined();
   });
 });

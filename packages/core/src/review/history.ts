@@ -122,6 +122,28 @@ export interface HistoryEvent extends CommitInfo {
   keptFrom?: string;
   /** On the event whose value a later merge dropped ({@link keptFrom}): that merge's commit. Not the current value. */
   discardedBy?: string;
+  /**
+   * On an event of a version that re-encrypted every value it kept (`re-encrypted`, or `changed`
+   * when a key told it apart), what the wrapped data keys show without a key: `"new"` when every
+   * recipient that stayed got a newly wrapped data key (a data-key rotation: `rotate-key`,
+   * `members rm`), `"same"` when every one stayed byte for byte (the same data key: a plain `sops`
+   * edit). Absent when neither holds (no recipient stayed, or only some were wrapped anew).
+   */
+  dataKey?: "new" | "same";
+}
+
+/**
+ * What the wrapped data keys of two versions show (see {@link HistoryEvent.dataKey}): `"new"`
+ * when every recipient present in both has a different stanza, `"same"` when every one has the
+ * same, else undefined.
+ */
+export function dataKeyChange(before: FileVersion | undefined, after: FileVersion | undefined): "new" | "same" | undefined {
+  if (before === undefined || after === undefined) return undefined;
+  const shared = [...after.stanzas.keys()].filter((r) => before.stanzas.has(r));
+  if (shared.length === 0) return undefined;
+  if (shared.every((r) => before.stanzas.get(r) !== after.stanzas.get(r))) return "new";
+  if (shared.every((r) => before.stanzas.get(r) === after.stanzas.get(r))) return "same";
+  return undefined;
 }
 
 /**
@@ -319,7 +341,9 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
     let changes: SecretChange[] =
       befores.length > 1 ? diffMerge(befores as (FileVersion | undefined)[], after) : diffVersions(befores[0] as FileVersion | undefined, after);
     let verified = false;
-    if (changes.some((c) => c.kind === "re-encrypted") && options.plaintexts !== undefined && r.before[0] !== undefined && r.after !== undefined) {
+    const bulk = new Set(changes.filter((c) => c.kind === "re-encrypted").map((c) => c.name));
+    const dataKey = bulk.size === 0 ? undefined : dataKeyChange(befores[0] as FileVersion | undefined, after);
+    if (bulk.size > 0 && options.plaintexts !== undefined && r.before[0] !== undefined && r.after !== undefined) {
       const a = await plaintextOf(r.before[0], blobs.get(r.before[0]));
       const b = await plaintextOf(r.after, blobs.get(r.after));
       if (a !== undefined && b !== undefined) {
@@ -328,7 +352,14 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
       }
     }
     for (const c of changes) {
-      events.push({ ...r.info, environment: r.environment, name: c.name, kind: c.kind, verified: verified && (c.kind === "re-encrypted" || c.kind === "changed") });
+      events.push({
+        ...r.info,
+        environment: r.environment,
+        name: c.name,
+        kind: c.kind,
+        verified: verified && (c.kind === "re-encrypted" || c.kind === "changed"),
+        ...(dataKey !== undefined && bulk.has(c.name) ? { dataKey } : {}),
+      });
       if (c.kind !== "re-encrypted") setBy.set(setterKey(r.environment, c.name, (after as FileVersion | undefined)?.values.get(c.name)), events.length - 1);
     }
     if (befores.length > 1) {
@@ -355,7 +386,9 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
     }
     let changes = diffVersions(before, after);
     let verified = false;
-    if (changes.some((c) => c.kind === "re-encrypted") && options.plaintexts !== undefined && p.before !== undefined) {
+    const bulk = new Set(changes.filter((c) => c.kind === "re-encrypted").map((c) => c.name));
+    const dataKey = bulk.size === 0 ? undefined : dataKeyChange(before, after);
+    if (bulk.size > 0 && options.plaintexts !== undefined && p.before !== undefined) {
       const a = await plaintextOf(p.before, headText);
       const b = await plaintextOf(`worktree:${p.environment}`, p.text);
       if (a !== undefined && b !== undefined) {
@@ -364,7 +397,7 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
       }
     }
     const info: CommitInfo = { commit: "", author: "(uncommitted)", email: "", date: now, message: "uncommitted changes in the working tree" };
-    for (const c of changes) events.push({ ...info, environment: p.environment, name: c.name, kind: c.kind, verified });
+    for (const c of changes) events.push({ ...info, environment: p.environment, name: c.name, kind: c.kind, verified, ...(dataKey !== undefined && bulk.has(c.name) ? { dataKey } : {}) });
   }
   return { events, warnings, commits };
 }
