@@ -462,8 +462,14 @@ describe("review", () => {
     expect([...(json.mergeBases ?? [])].sort()).toEqual([a1, b1].map((c) => s.git(["rev-parse", c]).trim()).sort());
     expect(json.base.commit).toBe(json.mergeBases?.[0]);
     expect(json.mergeBasesDiffer).toEqual(["secrets/production.enc.yaml", "secrets/staging.enc.yaml"]);
+    // and per secret, without a key, what the other base brings
+    expect((json as { mergeBasesSecrets?: unknown }).mergeBasesSecrets).toEqual([
+      { base: json.mergeBases?.[1], environment: "production", file: "secrets/production.enc.yaml", secrets: [{ name: "hubspot_api_token", change: "changed" }] },
+      { base: json.mergeBases?.[1], environment: "staging", file: "secrets/staging.enc.yaml", secrets: [{ name: "stripe_api_key", change: "changed" }] },
+    ]);
     const text = await review(s, ["main...other"]);
     expect(text.stdout.split("\n")[1]).toMatch(/^Note: the range has 2 merge bases \(criss-cross merges\): this review compares with [0-9a-f]{10} \(git's pick\), not with [0-9a-f]{10}\. They differ in secrets\/production\.enc\.yaml and secrets\/staging\.enc\.yaml: /);
+    expect(text.stdout.split("\n")[2]).toMatch(/^  [0-9a-f]{10} against [0-9a-f]{10}, production \(secrets\/production\.enc\.yaml\): another value of hubspot_api_token$/);
     // one merge base: no such field
     expect((await reviewJson(s, ["HEAD~1...HEAD"])).hasOwnProperty("mergeBases")).toBe(false);
   });

@@ -4,6 +4,7 @@ import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rot
 import type { GitSource } from "./git.js";
 import {
   dataKeyChange,
+  diffEnvironmentTexts,
   diffMerge,
   diffVersions,
   HISTORY_LOG_ARGS,
@@ -410,5 +411,22 @@ describe("dataKeyChange (what the wrapped data keys show without a key)", () => 
     expect(dataKeyChange(ver({ a: "w1", b: "w2" }), ver({ a: "w1", b: "x2" }))).toBeUndefined();
     expect(dataKeyChange(ver({ a: "w1" }), ver({ b: "x1" }))).toBeUndefined();
     expect(dataKeyChange(undefined, ver({ a: "w1" }))).toBeUndefined();
+  });
+});
+
+describe("diffEnvironmentTexts (two versions of an environment file, without a key)", () => {
+  it("names the secrets whose stored value differs, those only one side has, and a file only one side has", async () => {
+    const prod = await versions({ stripe_api_key: "s1", hubspot_api_token: "h1", old_token: "o1" });
+    const other = await prod.next(prod.text, { stripe_api_key: "s2", slack_bot_token: "x1" });
+    const without = other.replace(/^old_token: .*\n/m, "");
+    expect(diffEnvironmentTexts(prod.text, without)).toEqual([
+      { name: "old_token", kind: "removed" },
+      { name: "slack_bot_token", kind: "added" },
+      { name: "stripe_api_key", kind: "changed" },
+    ]);
+    expect(diffEnvironmentTexts(undefined, prod.text)?.map((c) => c.kind)).toEqual(["added", "added", "added"]);
+    expect(diffEnvironmentTexts(prod.text, prod.text)).toEqual([]);
+    // a version that is no SOPS file cannot be compared: undefined, never a guess
+    expect(diffEnvironmentTexts(prod.text, "not: [sops\n")).toBeUndefined();
   });
 });

@@ -53,6 +53,18 @@ export function diffVersions(before: FileVersion | undefined, after: FileVersion
 }
 
 /**
+ * The changes from one text of an environment file to another, read without a key
+ * ({@link diffVersions}; either text may be undefined: no file there). Undefined when a text is
+ * not a readable SOPS file: nothing can then be said per name.
+ */
+export function diffEnvironmentTexts(before: string | undefined, after: string | undefined): SecretChange[] | undefined {
+  const a = before === undefined ? undefined : toVersion(before, "before");
+  const b = after === undefined ? undefined : toVersion(after, "after");
+  if (a === null || b === null) return undefined;
+  return diffVersions(a, b);
+}
+
+/**
  * The changes a merge commit itself made: a secret counts only when its stored value differs
  * from its value in every parent (otherwise the change came from, and is reported at, a parent's
  * side). Kinds are relative to the first parent.

@@ -168,6 +168,17 @@ export interface EnvironmentReview {
 /** A checker diagnostic of the head state; `new` when the base state did not have it. */
 export type ReviewDiagnostic = Diagnostic & { new: boolean };
 
+/** One environment file as another merge base has it, compared per secret with the compared base's ({@link ReviewReport.mergeBasesSecrets}). */
+export interface MergeBaseSecrets {
+  /** The other merge base (a full commit id). */
+  base: string;
+  environment: string;
+  /** Relative to the project root. */
+  file: string;
+  /** Sorted by name; absent when a version is not a readable SOPS file. */
+  secrets?: { name: string; change: "added" | "changed" | "removed" | "re-encrypted" }[];
+}
+
 /** The whole review. */
 export interface ReviewReport {
   base: { label: string; commit: string | null };
@@ -183,6 +194,15 @@ export interface ReviewReport {
    * compared as if this change made it, or its change is hidden; nothing else can differ.
    */
   mergeBasesDiffer?: string[];
+  /**
+   * With {@link mergeBases}: each environment file of {@link mergeBasesDiffer} compared per secret,
+   * without a key, from the compared base to another merge base (`base`), so that a reviewer sees
+   * what that base brings: `added` (only that base has the name), `removed` (only the compared
+   * base has it), `changed` (another stored value there), `re-encrypted` (that base re-encrypted
+   * every value: whether a value also differs cannot be told without a key). `secrets` is absent
+   * when a version there is not a readable SOPS file. Absent when no environment file differs.
+   */
+  mergeBasesSecrets?: MergeBaseSecrets[];
   /** Environments with any change, in stellar.yaml order. */
   environments: EnvironmentReview[];
   /** Head diagnostics that are new, or that concern a secret added, changed or removed. */
