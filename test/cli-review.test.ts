@@ -422,6 +422,23 @@ describe("review", () => {
     expect((await reviewJson(s, ["main...feature"])).problems).toEqual([]);
   });
 
+  it("reads the environment files of a secrets folder that only the range's commits had (moved to vault/, a member added there, all reverted): unrotated-removal, exit 1", async () => {
+    const { s } = await project();
+    s.git(["checkout", "-q", "-b", "feature"]);
+    s.git(["mv", "secrets", "vault"]);
+    s.write("stellar.yaml", s.read("stellar.yaml").replace(/^secrets_dir: .*$/m, "secrets_dir: vault"));
+    expect(s.read("stellar.yaml")).toContain("secrets_dir: vault\n");
+    const eve = s.keygen("eve");
+    expect((await s.run(["members", "add", "eve", eve.recipient, "--env", "production"])).code).toBe(0);
+    const moved = s.commit("move to vault, add eve");
+    s.git(["revert", "--no-edit", "HEAD"]);
+    expect(s.git(["diff", "main", "HEAD", "--stat"])).toBe("");
+    const report = await reviewJson(s, ["main...feature"], 1);
+    expect(report.problems.map((p) => [p.kind, p.environment, (p as { commit?: string }).commit])).toEqual([["unrotated-removal", "production", moved]]);
+    expect(report.problems[0]?.message).toContain("(vault/production.enc.yaml)");
+    expect(env(report, "production").exposedDuring).toMatchObject([{ recipient: eve.recipient, member: "eve", commit: moved }]);
+  });
+
   it("reads a project in a subfolder of the git repository at each commit", async () => {
     const s = createSandbox();
     sandboxes.push(s);

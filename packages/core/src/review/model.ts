@@ -603,8 +603,15 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   const reword = messageRewording(w, knownPaths);
   const parsedOthers = new Map<string, SecretsFile | undefined>();
   // the versions of environment files the range's commits wrote (the other YAML files: credentials only)
-  // (in the base's or the head's secrets folder: a test fixture's file elsewhere is no environment's)
+  // (in the secrets folder of the base, the head or a stellar.yaml a commit of the range wrote: a
+  // folder moved there and back again inside the range held environment files too; a test
+  // fixture's file elsewhere is no environment's)
   const secretsDirs = new Set([baseConfig, headConfig].flatMap((c) => (c === undefined ? [] : [normalizeSecretsDir(c.secretsDir)])));
+  for (const v of inputs.rangeVersions ?? []) {
+    if (v.path !== PROJECT_FILE) continue;
+    const dir = rangeSecretsDir(v.text);
+    if (dir !== undefined) secretsDirs.add(dir);
+  }
   const inSecretsDir = (path: string): boolean => secretsDirs.has(path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".");
   const envRange = (inputs.rangeVersions ?? []).filter((v) => v.path.endsWith(".enc.yaml") && inSecretsDir(v.path));
   for (const environment of names) {
@@ -898,7 +905,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     // recipients that the file had only in the middle of the change: access given and taken back
     const exposedDuring: NonNullable<EnvironmentReview["exposedDuring"]> = [];
     if (existsAfter || existedBefore) {
-      const own = new Set([after.path, before.path].filter((p): p is string => p !== undefined));
+      // its path at either side, and its name in a secrets folder only the range's commits used
+      const own = new Set([after.path, before.path, ...envRange.map((v) => v.path).filter((p) => environmentOfFileName(p.slice(p.lastIndexOf("/") + 1)) === environment)].filter((p): p is string => p !== undefined));
       const known = new Set([...recipientsBefore, ...recipientsAfter, ...before.stanzaList.map((s) => s.recipient), ...after.stanzaList.map((s) => s.recipient)]);
       for (const v of envRange) {
         if (!own.has(v.path)) continue;
@@ -1497,6 +1505,15 @@ function sharedWithOtherEnvironment(
  * same name with the same text (those the base had are not this change's; the head's are reported
  * with the head). One per version, naming the names, never a value.
  */
+/**
+ * The secrets folder a version of stellar.yaml names (`secrets_dir`, normalized; the default when
+ * it names none), or undefined when that version cannot be read.
+ */
+function rangeSecretsDir(text: string): string | undefined {
+  const config = parseProjectConfig(text, PROJECT_FILE).config;
+  return config === undefined ? undefined : normalizeSecretsDir(config.secretsDir);
+}
+
 function clearValuesInRange(base: ReviewState, head: ReviewState, versions: readonly PathVersion[], w: FindingWording): ReviewProblem[] {
   const out: ReviewProblem[] = [];
   const clearOf = (text: string, path: string): Map<string, string> => {
