@@ -27,6 +27,7 @@ interface Event {
   date: string;
   message: string;
   verified: boolean;
+  dataKey?: "new" | "same";
 }
 
 async function project(): Promise<{ s: Sandbox; alice: AgeKey; set: (name: string, env: string, value: string) => Promise<void> }> {
@@ -96,6 +97,9 @@ describe("history", () => {
       "uncommitted changes in the working tree|production|stripe_api_key|changed",
     ]);
     expect(brief(await history(s, ["stripe_api_key", "--no-decrypt"]))).toEqual(brief(noKey));
+    expect(noKey.filter((e) => e.kind === "re-encrypted").map((e) => e.dataKey)).toEqual(["new", "new"]);
+    const keyless = await s.run(["history", "stripe_api_key", "--no-decrypt"]);
+    expect(keyless.stdout).toContain("re-encrypted under a new data key; values cannot be compared without a key  rekey and new stripe key");
 
     const text = await s.run(["history", "hubspot_api_token"]);
     expect(text.stdout).toContain("hubspot_api_token (production)");

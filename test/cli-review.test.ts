@@ -422,6 +422,23 @@ describe("review", () => {
     expect((await reviewJson(s, ["main...feature"])).problems).toEqual([]);
   });
 
+  it("reads the environment files of a secrets folder that only the range's commits had (moved to vault/, a member added there, all reverted): unrotated-removal, exit 1", async () => {
+    const { s } = await project();
+    s.git(["checkout", "-q", "-b", "feature"]);
+    s.git(["mv", "secrets", "vault"]);
+    s.write("stellar.yaml", s.read("stellar.yaml").replace(/^secrets_dir: .*$/m, "secrets_dir: vault"));
+    expect(s.read("stellar.yaml")).toContain("secrets_dir: vault\n");
+    const eve = s.keygen("eve");
+    expect((await s.run(["members", "add", "eve", eve.recipient, "--env", "production"])).code).toBe(0);
+    const moved = s.commit("move to vault, add eve");
+    s.git(["revert", "--no-edit", "HEAD"]);
+    expect(s.git(["diff", "main", "HEAD", "--stat"])).toBe("");
+    const report = await reviewJson(s, ["main...feature"], 1);
+    expect(report.problems.map((p) => [p.kind, p.environment, (p as { commit?: string }).commit])).toEqual([["unrotated-removal", "production", moved]]);
+    expect(report.problems[0]?.message).toContain("(vault/production.enc.yaml)");
+    expect(env(report, "production").exposedDuring).toMatchObject([{ recipient: eve.recipient, member: "eve", commit: moved }]);
+  });
+
   it("reads a project in a subfolder of the git repository at each commit", async () => {
     const s = createSandbox();
     sandboxes.push(s);
@@ -462,8 +479,14 @@ describe("review", () => {
     expect([...(json.mergeBases ?? [])].sort()).toEqual([a1, b1].map((c) => s.git(["rev-parse", c]).trim()).sort());
     expect(json.base.commit).toBe(json.mergeBases?.[0]);
     expect(json.mergeBasesDiffer).toEqual(["secrets/production.enc.yaml", "secrets/staging.enc.yaml"]);
+    // and per secret, without a key, what the other base brings
+    expect((json as { mergeBasesSecrets?: unknown }).mergeBasesSecrets).toEqual([
+      { base: json.mergeBases?.[1], environment: "production", file: "secrets/production.enc.yaml", secrets: [{ name: "hubspot_api_token", change: "changed" }] },
+      { base: json.mergeBases?.[1], environment: "staging", file: "secrets/staging.enc.yaml", secrets: [{ name: "stripe_api_key", change: "changed" }] },
+    ]);
     const text = await review(s, ["main...other"]);
     expect(text.stdout.split("\n")[1]).toMatch(/^Note: the range has 2 merge bases \(criss-cross merges\): this review compares with [0-9a-f]{10} \(git's pick\), not with [0-9a-f]{10}\. They differ in secrets\/production\.enc\.yaml and secrets\/staging\.enc\.yaml: /);
+    expect(text.stdout.split("\n")[2]).toMatch(/^  [0-9a-f]{10} against [0-9a-f]{10}, production \(secrets\/production\.enc\.yaml\): another value of hubspot_api_token$/);
     // one merge base: no such field
     expect((await reviewJson(s, ["HEAD~1...HEAD"])).hasOwnProperty("mergeBases")).toBe(false);
   });

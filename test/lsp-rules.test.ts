@@ -65,7 +65,11 @@ describe("every checker rule through the language server", () => {
     // a pending access request (request-access): pending-access-request, info, in stellar.yaml
     const carol = await sops.generateIdentity();
     const project = readFileSync(org.path("stellar.yaml"), "utf8");
-    writeFileSync(org.path("stellar.yaml"), project.replace(/(  production:\n    members:\n      alice: \S+\n)/, `$1    pending:\n      carol:\n        key: ${carol.recipient}\n`));
+    // and a declared environment with no file yet (environment-without-file, info, at its key)
+    writeFileSync(
+      org.path("stellar.yaml"),
+      project.replace(/(  production:\n    members:\n      alice: \S+\n)/, `$1    pending:\n      carol:\n        key: ${carol.recipient}\n  sandbox:\n    members:\n      alice: ${org.recipient}\n`),
+    );
     // api_key (rotate_every 30d) was last set in a commit of 2020: rotation-overdue
     commitAll(org.dir, "the secrets repository", "2020-01-02T12:00:00Z");
     // a merge conflict the driver recorded and resolve has not finished (unresolved-merge): staging as the driver left it

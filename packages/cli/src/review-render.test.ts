@@ -912,6 +912,38 @@ describe("review A...B on a criss-cross history (two merge bases)", () => {
     expect(json.mergeBasesDiffer).toEqual(["secrets/production.enc.yaml"]);
     expect(JSON.parse(renderReviewJson(report())).mergeBases).toBeUndefined();
   });
+
+  it("says per secret what the other base brings, in text, Markdown and JSON (names only, never a value)", () => {
+    const r: ReviewReport = {
+      ...withBases(["secrets/production.enc.yaml", "secrets/staging.enc.yaml"]),
+      mergeBasesSecrets: [
+        {
+          base: M2,
+          environment: "production",
+          file: "secrets/production.enc.yaml",
+          secrets: [
+            { name: "hubspot_api_token", change: "changed" },
+            { name: "old_token", change: "removed" },
+            { name: "slack_bot_token", change: "added" },
+          ],
+        },
+        { base: M2, environment: "staging", file: "secrets/staging.enc.yaml", secrets: [{ name: "stripe_api_key", change: "re-encrypted" }] },
+        { base: M2, environment: "qa", file: "secrets/qa.enc.yaml" },
+      ],
+    };
+    const lines = renderReviewText(r).split("\n");
+    expect(lines.slice(2, 6)).toEqual([
+      "  9c0ffee123 against 5ba7f016c2, production (secrets/production.enc.yaml): another value of hubspot_api_token; only 9c0ffee123 has slack_bot_token; only 5ba7f016c2 has old_token",
+      "  9c0ffee123 against 5ba7f016c2, staging (secrets/staging.enc.yaml): every value re-encrypted (stripe_api_key): values cannot be compared without a key",
+      "  9c0ffee123 against 5ba7f016c2, qa (secrets/qa.enc.yaml): a version is not a readable SOPS file, so its secrets cannot be compared",
+      "",
+    ]);
+    const md = renderReviewMarkdown(r);
+    expect(md).toContain("> - `9c0ffee123` against `5ba7f016c2`, production (`secrets/production.enc.yaml`): another value of hubspot\\_api\\_token; only `9c0ffee123` has slack\\_bot\\_token; only `5ba7f016c2` has old\\_token\n");
+    expect(JSON.parse(renderReviewJson(r)).mergeBasesSecrets).toEqual(r.mergeBasesSecrets);
+    // the existing note and fields are as they were
+    expect(lines[1]).toMatch(/^Note: the range has 2 merge bases \(criss-cross merges\)/);
+  });
 });
 
 describe("a data key brought back from an earlier version", () => {

@@ -198,6 +198,32 @@ function mergeBasesNote(report: ReviewReport, code: (s: string) => string = (s) 
   return { lead, rest };
 }
 
+/**
+ * With several merge bases: per other base and environment file that differs, what that base
+ * brings, per secret (names only), one line each. `code` words a commit or path for the format,
+ * `text` a name (as they are in text; a code span and escaped text in Markdown).
+ */
+function mergeBaseSecretLines(report: ReviewReport, code: (s: string) => string = (s) => s, text: (s: string) => string = (s) => s): string[] {
+  const compared = report.mergeBases?.[0];
+  if (compared === undefined || report.mergeBasesSecrets === undefined) return [];
+  const short = (c: string): string => code(c.slice(0, 10));
+  return report.mergeBasesSecrets.map((m) => {
+    const lead = `${short(m.base)} against ${short(compared)}, ${text(m.environment)} (${code(m.file)}): `;
+    if (m.secrets === undefined) return `${lead}a version is not a readable SOPS file, so its secrets cannot be compared`;
+    const names = (change: string): string[] => (m.secrets ?? []).filter((x) => x.change === change).map((x) => text(x.name));
+    const parts: string[] = [];
+    const reencrypted = names("re-encrypted");
+    if (reencrypted.length > 0) parts.push(`every value re-encrypted (${humanList(reencrypted)}): values cannot be compared without a key`);
+    const changed = names("changed");
+    if (changed.length > 0) parts.push(`another value of ${humanList(changed)}`);
+    const added = names("added");
+    if (added.length > 0) parts.push(`only ${short(m.base)} has ${humanList(added)}`);
+    const removed = names("removed");
+    if (removed.length > 0) parts.push(`only ${short(compared)} has ${humanList(removed)}`);
+    return `${lead}${parts.length === 0 ? "the same secrets (only metadata differs)" : parts.join("; ")}`;
+  });
+}
+
 function side(s: ReviewReport["base"]): string {
   return s.commit === null ? s.label : `${s.label} (${s.commit.slice(0, 10)})`;
 }
@@ -438,7 +464,7 @@ function proposalLine(p: NonNullable<ReviewReport["proposals"]>[number]): string
 export function renderReviewText(report: ReviewReport, wording: FindingWording = findingWording(undefined)): string {
   const out = [`Review of ${side(report.base)} → ${side(report.head)} (${report.verification === undefined ? "no key used" : "verified with your key where it opens"})`];
   const bases = mergeBasesNote(report, (s) => (s.startsWith("stellar-secrets ") ? `\`${s}\`` : s));
-  if (bases !== undefined) out.push(`Note: the range has ${bases.lead}${bases.rest}`);
+  if (bases !== undefined) out.push(`Note: the range has ${bases.lead}${bases.rest}`, ...mergeBaseSecretLines(report).map((l) => `  ${l}`));
   out.push("");
   if (report.environments.length === 0) out.push("No change to any secrets file or member.", "");
   for (const e of report.environments) out.push(...renderEnvironment(e, wording, report.causes), "");
@@ -829,7 +855,7 @@ function reviewMarkdown(report: ReviewReport, options: { headline?: string; mark
   }
   out.push(`${markdownCode(side(report.base))} → ${markdownCode(side(report.head))} · ${report.verification === undefined ? "read without any key" : "verified with a key where it opens"}; no value is shown.`, "");
   const bases = mergeBasesNote(report, markdownCode);
-  if (bases !== undefined) out.push(`> **${bases.lead}**${bases.rest}`, "");
+  if (bases !== undefined) out.push(`> **${bases.lead}**${bases.rest}`, ...mergeBaseSecretLines(report, markdownCode, markdownText).map((l) => `> - ${l}`), "");
   if (report.problems.length > 0) {
     out.push("#### Problems", "");
     for (const entry of problemEntries(report)) {

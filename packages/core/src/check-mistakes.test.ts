@@ -587,3 +587,19 @@ describe("an environment declared in stellar.yaml that has no file yet (a new on
     ]);
   });
 });
+
+describe("the file of an undeclared environment (s24)", () => {
+  it("is one unknown-environment over the file's first line, not a zero-width range at 1:1", () => {
+    const ds = checkWorkspace(workspaceWith({})).filter((d) => d.file === "secrets/qa.enc.yaml" && d.rule === "unknown-environment");
+    const first = readFileSync(join(FIXTURE, "secrets/qa.enc.yaml"), "utf8").split("\n")[0]!;
+    expect(ds.map((d) => [...at(d)])).toEqual([[1, 1, 1, first.length + 1]]);
+  });
+
+  it("starts at the first line with text: blank lines and comments before it are skipped", () => {
+    const text = "\n# written by hand\n  a_key: ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]  \n";
+    const index = workspaceWith({});
+    index.setEnvironmentFile(parseEnvironmentFile(text, "secrets/qa.enc.yaml", "qa"));
+    const ds = checkWorkspace(index).filter((d) => d.file === "secrets/qa.enc.yaml" && d.rule === "unknown-environment");
+    expect(ds.map((d) => [...at(d)])).toEqual([[3, 3, 3, 61]]);
+  });
+});

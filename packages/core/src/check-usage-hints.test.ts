@@ -136,3 +136,36 @@ describe("unused-secret when the only mention of the name is a YAML comment", ()
     expect(ds.map((d) => d.message)).toEqual(Array(3).fill("secret \"hubspot_key\" is not referenced by any config file; reference it, or remove it with `stellar-secrets rm hubspot_key`"));
   });
 });
+
+describe("a declared environment with no file yet (s24)", () => {
+  const noFile = (files: Record<string, string>, project = PROJECT) =>
+    checkWorkspace(loadWorkspace("/mem", { fs: memoryFs({ "stellar.yaml": project, ...files }), atRoot: true }).index).filter(
+      (d) => d.rule === "environment-without-file" || d.rule === "missing-environment-value",
+    );
+
+  it("is one info at its declaration in stellar.yaml (the key's range), beside the per-reference missing-environment-value", () => {
+    const ds = noFile({
+      "secrets/development.enc.yaml": env("reporting_db_readonly_password"),
+      "secrets/staging.enc.yaml": env("reporting_db_readonly_password"),
+      "connections/reporting.yaml": CONNECTION,
+    });
+    expect(ds.map((d) => [d.rule, d.severity, d.file, d.line, d.column, d.endLine, d.endColumn])).toEqual([
+      ["missing-environment-value", "error", "connections/reporting.yaml", 5, 50, 5, 80],
+      ["environment-without-file", "info", "stellar.yaml", 7, 3, 7, 13],
+    ]);
+    expect(ds[1]?.message).toMatchInlineSnapshot(`"environment "production" is declared but has no file yet (secrets/production.enc.yaml does not exist), so no secret has a value there; the first \`stellar-secrets set NAME --env production\` creates it for production's members"`);
+  });
+
+  it("is not reported once the file exists, nor while the secrets folder itself is missing (missing-secrets-dir says so)", () => {
+    expect(noFile({ "secrets/development.enc.yaml": env(), "secrets/staging.enc.yaml": env(), "secrets/production.enc.yaml": env() })).toEqual([]);
+    const elsewhere = PROJECT.replace("environments:", "secrets_dir: vault\nenvironments:");
+    expect(noFile({ "secrets/development.enc.yaml": env() }, elsewhere)).toEqual([]);
+  });
+
+  it("follows the project's rules: off removes it, another severity applies", () => {
+    const off = PROJECT + "rules:\n  environment-without-file: \"off\"\n";
+    expect(noFile({ "secrets/development.enc.yaml": env(), "secrets/staging.enc.yaml": env() }, off)).toEqual([]);
+    const warn = PROJECT + "rules:\n  environment-without-file: warning\n";
+    expect(noFile({ "secrets/development.enc.yaml": env(), "secrets/staging.enc.yaml": env() }, warn).map((d) => d.severity)).toEqual(["warning"]);
+  });
+});

@@ -4,6 +4,7 @@
  */
 import type { ConfigDocument, ConfigFile, ObjectLink, PlainValue, SecretReference } from "./config.js";
 import { environmentFileName } from "@stellar-secrets/sops";
+import { environmentDeclarationSite } from "./project.js";
 import { pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { describeNonDescriptiveName, editDistance, nearestName, quoteName, secretNameFromContext, suggestSecretName, validateSecretName } from "./names.js";
@@ -202,6 +203,26 @@ function hasMalformedLink(file: ConfigFile): boolean {
 }
 
 /**
+ * The first line of `text` that holds more than blanks or a comment, without its indentation and
+ * trailing blanks: where a diagnostic about a whole file (an undeclared environment's file) is
+ * shown. Zero-width at the start when there is none (an empty file, or one never read).
+ */
+function firstLineRange(text: string | undefined): TextRange {
+  if (text === undefined) return { start: 0, end: 0 };
+  let at = 0;
+  while (at < text.length) {
+    const nl = text.indexOf("\n", at);
+    const end = nl === -1 ? text.length : nl;
+    const line = text.slice(at, end);
+    const lead = line.length - line.trimStart().length;
+    const body = line.trim();
+    if (body !== "" && !body.startsWith("#")) return { start: at + lead, end: at + lead + body.length };
+    at = end + 1;
+  }
+  return { start: 0, end: 0 };
+}
+
+/**
  * The config files (relative paths) whose cross-file diagnostics may differ after config file
  * `old` was replaced by `next` (either may be absent; `index` already holds `next`), or "all" when
  * the link graph has a link a kind does not have (a malformed file: the environments where a
@@ -331,7 +352,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
           sev("unknown-environment"),
           file.path,
           file.lines,
-          { start: 0, end: 0 },
+          firstLineRange(file.text),
           `${file.path} is the file of environment "${file.environment}", which stellar.yaml does not declare${near ? ` (did you mean "${near.name}"?)` : ""}; declare it under environments: or remove the file`,
           near ? { suggestion: near.name } : undefined,
         ),
@@ -360,9 +381,27 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
 
   // secrets_dir: a folder with no environment file and no catalog (the loader looked there)
   const survey = index.secretsDirSurvey;
+  let secretsDirMissing = false;
   if (survey !== undefined) {
     const missing = checkSecretsDir(survey, { environmentFiles: index.environmentFiles.size, catalog: index.catalog !== undefined }, sev("missing-secrets-dir"));
     if (missing !== undefined) out.push(missing);
+    secretsDirMissing = missing !== undefined;
+  }
+  // a declared environment with no file yet: once at its declaration (each reference that needs a
+  // value there says so too); not while the secrets folder itself is missing (that finding explains it)
+  if (!secretsDirMissing) {
+    for (const env of declared) {
+      if (index.environmentFiles.has(env)) continue;
+      const site = environmentDeclarationSite(index.project, env);
+      if (site === undefined) continue;
+      const path = `${index.project.secretsDir}/${environmentFileName(env)}`;
+      out.push({
+        rule: "environment-without-file",
+        severity: sev("environment-without-file"),
+        ...site,
+        message: `environment "${env}" is declared but has no file yet (${path} does not exist), so no secret has a value there; the first \`stellar-secrets set NAME --env ${env}\` creates it for ${env}'s members`,
+      });
+    }
   }
 
   // .sops.yaml: the plain sops CLI must encrypt for the same members.

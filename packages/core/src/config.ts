@@ -14,7 +14,7 @@ import { schemaDiagnostics, validatorFor } from "./validate.js";
 import { FAST_MAX_DEPTH, parseSimpleYaml, type SimpleDocument } from "./fast-yaml.js";
 import { credentialQueryParam, credentialQueryParamAt, insecureReason, MAX_PROBE_TIMEOUT_MS, parseProbeTimeout } from "./probe.js";
 import { keyString, nodeRange } from "./yaml-nodes.js";
-import { isStackOverflow, nestingDiagnostic } from "./yaml-limits.js";
+import { nestingDiagnostic } from "./yaml-limits.js";
 
 /** A reference to a secret by name, from a structured field of a config document. */
 export interface SecretReference {
@@ -245,50 +245,56 @@ function parseConfigBody(text: string, path: string, options?: ParseConfigOption
   const lines = new LineIndex(text);
   const file: ConfigFile = { path, lines, documents: [], diagnostics: [], relevant: false };
   if (!text.includes("kind")) return file;
+  // whether the file looks like ours, decided before anything recurses: the catch below must not
+  // run a regular expression (see there)
+  const looksOurs = LOOKS_OURS.test(text);
   // The fast reader first, bounded to FAST_MAX_DEPTH levels: a text it reads nests no deeper
   // than that, so the nesting scan (which can count only as deep as the collections the fast
   // reader builds, for the layouts it accepts) would find nothing over MAX_YAML_DEPTH, and its
   // separate pass over the text is skipped. Anything else is scanned first, as before.
   // Every reader below recurses once or more per level (the fast reader, the nesting scan, the
   // parser, the walks over a tree): with the stack nearly used up by the caller, any of them can
-  // run out of it, and each gives the same model then (see outOfStack).
+  // run out of it, and each gives the same model then.
   try {
     const simple = options?.fast === false ? undefined : parseSimpleYaml(text, FAST_MAX_DEPTH);
     if (simple !== undefined) return fromSimple(file, simple);
     const tooDeep = nestingDiagnostic(text, path, lines);
     if (tooDeep !== undefined) {
       // never parsed: the parser and every walk over its tree recurse once per level
-      if (LOOKS_OURS.test(text)) {
+      if (looksOurs) {
         file.relevant = true;
         file.diagnostics.push(tooDeep);
       }
       return file;
     }
-    return parseConfigText(file, text);
+    return parseConfigText(file, text, looksOurs);
   } catch (e) {
-    if (!isStackOverflow(e)) throw e;
-    return outOfStack(path, lines, text);
+    // Out of stack: the model below, built here with no call at all. This runs with the stack
+    // nearly used up when the caller recursed deeply, and V8 compiles a function (or a regular
+    // expression) only with stack to spare: a helper called from here would have to be compiled
+    // now whenever V8 has discarded its code since (it flushes the bytecode of functions that have
+    // not run for a while, as in a long-running language server), and would throw again. This
+    // function's own code is there while it runs; `instanceof` and `String.prototype.includes`
+    // are built in.
+    if (e !== STACK_EXHAUSTED && !(e instanceof RangeError && typeof e.message === "string" && e.message.includes("call stack"))) throw e;
+    return {
+      path,
+      lines,
+      documents: [],
+      diagnostics: looksOurs
+        ? [{ rule: "schema", severity: "error", file: path, line: 1, column: 1, endLine: 1, endColumn: 1, message: "cannot parse: nested too deeply; the file was not read: flatten it" }]
+        : [],
+      relevant: looksOurs,
+      uncacheable: true,
+    };
   }
 }
 
-// The catch above runs with the stack nearly used up when the caller recursed deeply (a reader
-// that gives up near the limit, such as the fast reader, leaves little room), and V8 compiles a
-// function on its first call only with ample stack free: the path it takes (the stack-overflow
-// test and outOfStack, which no ordinary parse calls) is run once here, at load, so that it is
-// compiled before any parse needs it.
-for (let i = 0; i < 2; i++) outOfStack("", new LineIndex("kind: agent"), "kind: agent"); // twice: V8 compiles a regular expression to machine code on its second use
-isStackOverflow(new RangeError("Maximum call stack size exceeded"));
-
 /**
- * The model of a file whose parse ran out of stack (thrown, or reported by the YAML parser as a
- * `RESOURCE_EXHAUSTION` error): no documents, one `schema` error when the file looks like ours,
- * and {@link ConfigFile.uncacheable}, since another run with more stack reads it whole.
+ * Thrown to {@link parseConfigBody}'s catch when the YAML parser reports that it ran out of stack
+ * (it catches the RangeError itself): made once, at load, so that throwing it allocates nothing.
  */
-function outOfStack(path: string, lines: LineIndex, text: string): ConfigFile {
-  const unread: ConfigFile = { path, lines, documents: [], diagnostics: [], relevant: LOOKS_OURS.test(text), uncacheable: true };
-  if (unread.relevant) unread.diagnostics.push(diagnosticAt("schema", "error", path, lines, { start: 0, end: 0 }, `cannot parse: nested too deeply; the file was not read: flatten it`));
-  return unread;
-}
+const STACK_EXHAUSTED = new RangeError("Maximum call stack size exceeded (reported by the YAML parser)");
 
 /** True for a YAML parser error that is the parser running out of stack (it catches the RangeError itself), not a mistake in the text. */
 function isExhaustion(e: { code: string; message: string }): boolean {
@@ -303,22 +309,21 @@ function fromSimple(file: ConfigFile, simple: SimpleDocument[]): ConfigFile {
   return compact(file);
 }
 
-function parseConfigText(file: ConfigFile, text: string): ConfigFile {
+function parseConfigText(file: ConfigFile, text: string, looksOurs: boolean): ConfigFile {
   const { path, lines } = file;
-  const looksOurs = LOOKS_OURS.test(text);
   let docs: Document.Parsed[];
   try {
     const parsed = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false });
     docs = Array.isArray(parsed) ? parsed : [];
   } catch (e) {
-    if (isStackOverflow(e)) return outOfStack(path, lines, text);
+    if (e instanceof RangeError && typeof e.message === "string" && e.message.includes("call stack")) throw e; // out of stack: parseConfigBody's model
     if (looksOurs) {
       file.relevant = true;
       file.diagnostics.push(diagnosticAt("schema", "error", path, lines, { start: 0, end: 0 }, `cannot parse: ${(e as Error).message}`));
     }
     return file;
   }
-  if (docs.some((doc) => doc.errors.some(isExhaustion) || doc.warnings.some(isExhaustion))) return outOfStack(path, lines, text);
+  if (docs.some((doc) => doc.errors.some(isExhaustion) || doc.warnings.some(isExhaustion))) throw STACK_EXHAUSTED;
   const syntax: Diagnostic[] = [];
   // The parser often reports one mistake twice from the same place (e.g. "Implicit keys need to
   // be on a single line" and "Nested mappings are not allowed in compact mappings"): keep the first.

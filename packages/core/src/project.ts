@@ -190,6 +190,7 @@ function parseProjectConfigText(text: string, path: string): { config: ProjectCo
     }
   }
   diagnostics.push(...memberIdentityDiagnostics(root, environments, file, lines));
+  const sites = declarationSites(root, environments, file, lines);
   const cfg = (v.config ?? {}) as Record<string, unknown>;
   const strings = (x: unknown): string[] | undefined => (Array.isArray(x) ? x.filter((s): s is string => typeof s === "string") : undefined);
   const rules: Partial<Record<string, Severity | "off">> = {};
@@ -207,8 +208,44 @@ function parseProjectConfigText(text: string, path: string): { config: ProjectCo
     exclude: strings(cfg.exclude) ?? [...DEFAULT_EXCLUDE],
     rules,
   };
+  if (sites.size > 0) DECLARATIONS.set(config, sites);
   diagnostics.sort(compareDiagnostics);
   return { config, diagnostics };
+}
+
+/** Where an environment is declared in stellar.yaml: the file (relative to the root) and the key's 1-based range. */
+export interface DeclarationSite {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+// Kept beside the config rather than in it: a config is printed as it is (`members list --json`).
+const DECLARATIONS = new WeakMap<ProjectConfig, ReadonlyMap<string, DeclarationSite>>();
+
+/**
+ * Where `config` declares environment `name` (its key under `environments:`), for a config that
+ * {@link parseProjectConfig} returned; undefined for one built otherwise (a copy, the defaults) or
+ * an environment stellar.yaml does not write out.
+ */
+export function environmentDeclarationSite(config: ProjectConfig, name: string): DeclarationSite | undefined {
+  return DECLARATIONS.get(config)?.get(name);
+}
+
+function declarationSites(root: Node | null, environments: readonly EnvironmentConfig[], file: string, lines: LineIndex): Map<string, DeclarationSite> {
+  const out = new Map<string, DeclarationSite>();
+  const map = isMap(root) ? findPair(root, "environments")?.value : undefined;
+  if (!isMap(map)) return out;
+  for (const env of environments) {
+    const key = findPair(map, env.name)?.key;
+    if (!isScalar(key) || !key.range) continue;
+    const start = lines.positionAt(key.range[0]);
+    const end = lines.positionAt(key.range[1]);
+    out.set(env.name, { file, line: start.line, column: start.column, endLine: end.line, endColumn: end.column });
+  }
+  return out;
 }
 
 const MEMBER_KEY = new RegExp(MEMBER_KEY_PATTERN);

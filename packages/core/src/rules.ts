@@ -27,7 +27,8 @@ export type RuleId =
   | "invalid-proposal"
   | "pending-access-request"
   | "unresolved-merge"
-  | "missing-secrets-dir";
+  | "missing-secrets-dir"
+  | "environment-without-file";
 
 /** One rule's table entry. */
 export interface RuleInfo {
@@ -123,6 +124,11 @@ export const RULES: readonly RuleInfo[] = [
     id: "missing-secrets-dir",
     severity: "error",
     summary: "stellar.yaml's secrets_dir names a folder that does not exist, or one with no environment file and no catalog (a mistyped path: every reference would be unknown).",
+  },
+  {
+    id: "environment-without-file",
+    severity: "info",
+    summary: "A declared environment that has no environment file yet (the first `set` in it creates one); reported once, at its declaration in stellar.yaml.",
   },
 ];
 

@@ -20,12 +20,3 @@ export function nestingDiagnostic(text: string, file: string, lines: LineIndex, 
   if (found === undefined) return undefined;
   return diagnosticAt("schema", severity, file, lines, { start: found.offset, end: Math.min(lineEndAt(text, found.offset), found.offset + 200) }, excessiveNestingMessage(found));
 }
-
-/**
- * True for the error a too-deep recursion throws (the last line of defence behind {@link nestingDiagnostic}).
- * It runs with the stack nearly used up: no regular expression (V8 compiles one on its first use
- * and refuses to without room on the stack, which would throw again from the catch that asks).
- */
-export function isStackOverflow(e: unknown): boolean {
-  return e instanceof RangeError && e.message.toLowerCase().includes("call stack");
-}

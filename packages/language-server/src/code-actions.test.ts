@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CodeActionRequest,
@@ -97,6 +98,17 @@ describe("quick fixes through the code action handler", () => {
     const { actions } = await fixes("agents/helper.yaml", text, "unknown-environment");
     expect(actions.map((a) => a.title)).toEqual(["Replace with production"]);
     expect(actions[0]!.edit?.changes?.[project.uri("agents/helper.yaml")]).toEqual([{ range: rangeOf(text, "prodution"), newText: "production" }]);
+  });
+
+  it("unknown-environment on an undeclared environment's file: shown over its first line, and no Replace (the fix is the file's name, not its text)", async () => {
+    const text = project.read("secrets/production.enc.yaml");
+    const { actions, diagnostics } = await fixes("secrets/productoin.enc.yaml", text, "unknown-environment");
+    const first = text.split("\n")[0]!;
+    expect(diagnostics.map((d) => d.range)).toEqual([{ start: { line: 0, character: 0 }, end: { line: 0, character: first.length } }]);
+    expect((diagnostics[0]!.data as { suggestion?: string }).suggestion).toBe("production");
+    expect(actions.filter((a) => a.title.startsWith("Replace"))).toEqual([]);
+    await server.close(project.uri("secrets/productoin.enc.yaml"));
+    rmSync(project.path("secrets/productoin.enc.yaml"));
   });
 
   it("schema enum value: Replace with the allowed value", async () => {

@@ -241,6 +241,19 @@ const REPLACEABLE = new Set(["unknown-secret", "unknown-environment", "unknown-r
 const isEmptyRange = (r: Range): boolean => r.start.line === r.end.line && r.start.character === r.end.character;
 
 /**
+ * True when `d` is `unknown-environment` on an undeclared environment's file (shown over the file's
+ * first line): its fix is the file's name (or a declaration in stellar.yaml), never an edit of its text.
+ */
+function isEnvironmentFileFinding(code: string, model: ProjectModel, range: Range, path: string | undefined, text: string | undefined): boolean {
+  if (code !== "unknown-environment") return false;
+  if (path !== undefined && model.fileExists(path)) return true;
+  if (text === undefined) return false;
+  // an environment file without valid metadata: the range is a line (`name: value`), never one name
+  const lines = new LineIndex(text);
+  return /[\s:]/.test(text.slice(toOffset(lines, range.start), toOffset(lines, range.end)));
+}
+
+/**
  * True when `range` of the document `text` is a YAML alias (`*h`): a use of an anchored mapping
  * reported where it is written. Replacing it with a name would write a plain value over the
  * mapping; the anchored mapping's own diagnostic carries the fix.
@@ -282,7 +295,7 @@ export function codeActions(model: ProjectModel, uri: string, diagnostics: LspDi
     if (d.source !== "stellar-secrets") continue;
     const data = (d.data ?? {}) as DiagnosticData;
     const code = typeof d.code === "string" ? d.code : undefined;
-    if (code !== undefined && REPLACEABLE.has(code) && data.suggestion !== undefined && !isEmptyRange(d.range) && !isAliasAt(text, d.range)) {
+    if (code !== undefined && REPLACEABLE.has(code) && data.suggestion !== undefined && !isEmptyRange(d.range) && !isAliasAt(text, d.range) && !isEnvironmentFileFinding(code, model, d.range, path, text)) {
       // an ambiguous typo (names as near as each other): one Replace each, none preferred (an editor may apply a preferred fix unasked)
       const alternatives = Array.isArray(data.alternatives) ? data.alternatives.filter((a): a is string => typeof a === "string") : [];
       for (const replacement of [data.suggestion, ...alternatives]) {

@@ -18,9 +18,11 @@ Lists, per secret and environment, every commit that added, changed or removed i
 date, commit, author, change and message, oldest first; uncommitted changes come last.
 No key is needed: values are stored with stable ciphertext, so a value changed exactly when its
 encrypted string changed. A commit that re-encrypted every value at once (rotate-key, members rm,
-or a plain \`sops\` edit) is reported as "re-encrypted": without a key nobody can tell whether
-a value also changed. When you have a key for the environment, both versions are decrypted in
-memory and compared, and such a commit is reported as "changed" or "re-encrypted (same value)".
+or a plain \`sops\` edit) is reported as "re-encrypted under a new data key" (or "the same data
+key", as the wrapped keys show it), "values cannot be compared without a key": without a key
+nobody can tell whether a value also changed. When you have a key that opens both versions, they
+are decrypted in memory and compared, and such a commit is reported as "changed (and re-encrypted
+under a new data key)" or "re-encrypted (same value)".
 Follows renamed files, handles deleted files and merges (a merge is listed only for what it
 changed itself, and for a value it kept from one side when the other side's dropped value is
 listed later: "kept COMMIT's value (merge)", the dropped one "(dropped by merge COMMIT)").
@@ -31,7 +33,8 @@ Options:
   --no-decrypt     never use a key, even when one is available
   --json           print {"events":[{"environment", "name", "kind", "commit", "author", "email",
                    "date", "message", "verified"}]}; a merge's choice adds "keptFrom" to its
-                   event and "discardedBy" to the dropped side's
+                   event and "discardedBy" to the dropped side's; an event of a re-encryption
+                   adds "dataKey": "new" or "same" when the wrapped keys show which
 
 Example:
   stellar-secrets history stripe_api_key --env production
@@ -84,8 +87,13 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
 /** The CHANGE column: a merge that kept one side's value says so, and a value a merge dropped says it is not current. */
 export function describeKind(e: HistoryEvent): string {
   if (e.keptFrom !== undefined) return e.kind === "removed" ? `removed: kept ${e.keptFrom.slice(0, 10)}'s removal (merge)` : `kept ${e.keptFrom.slice(0, 10)}'s value (merge)`;
-  const kind = e.kind === "re-encrypted" ? (e.verified ? "re-encrypted (same value)" : "re-encrypted") : e.kind;
+  const kind = e.kind === "re-encrypted" ? (e.verified ? "re-encrypted (same value)" : `${reencryptedUnder(e)}; values cannot be compared without a key`) : e.kind === "changed" && e.verified && e.dataKey !== undefined ? `changed (and ${reencryptedUnder(e)})` : e.kind;
   return e.discardedBy === undefined ? kind : `${kind} (dropped by merge ${e.discardedBy.slice(0, 10)})`;
+}
+
+/** "re-encrypted under a new data key" (or the same one) as the wrapped data keys show it, keyless. */
+function reencryptedUnder(e: HistoryEvent): string {
+  return e.dataKey === "new" ? "re-encrypted under a new data key" : e.dataKey === "same" ? "re-encrypted under the same data key" : "re-encrypted";
 }
 
 /** Work items from which a run counts as long and shows progress. */

@@ -8,6 +8,7 @@
 import {
   buildReview,
   compareDecrypted,
+  diffEnvironmentTexts,
   findingWording,
   findProjectRoot,
   folderSource,
@@ -26,12 +27,13 @@ import {
   type EnvironmentVerification,
   type FindingWording,
   type GitSource,
+  type MergeBaseSecrets,
   type ReadStateOptions,
   type ReviewReport,
   type ReviewState,
   type SignedCommit,
 } from "@stellar-secrets/core";
-import { decryptSecrets, environmentFileName, isSopsError, normalizeSecretsDir, type Identities } from "@stellar-secrets/sops";
+import { decryptSecrets, environmentFileName, environmentOfFileName, isSopsError, normalizeSecretsDir, type Identities } from "@stellar-secrets/sops";
 import { lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { parseCommandArgs } from "../args.js";
@@ -202,6 +204,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     for (const other of mergeBases.slice(1)) for (const f of await repo.changedFiles(mergeBases[0] as string, other)) differ.add(f);
     report.mergeBases = mergeBases;
     report.mergeBasesDiffer = [...differ].sort();
+    const secrets = await mergeBaseSecrets(repo, mergeBases, [base, head]);
+    if (secrets.length > 0) report.mergeBasesSecrets = secrets;
   }
   // each project nested in this one (a folder with a stellar.yaml of its own, in the head or only
   // in the base; recursively) is reviewed as `review` run inside its folder would, paths prefixed
@@ -241,6 +245,33 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }[format];
   ctx.stdout.write(render(report, nested));
   return report.clean && nested.every((n) => n.report === undefined || n.report.clean) ? 0 : 1;
+}
+
+/**
+ * Per other merge base, each environment file that differs from the compared base's (the first),
+ * compared per secret without a key: what that base brings. Environment files are those of the
+ * secrets folder of either side (`states`).
+ */
+async function mergeBaseSecrets(repo: GitRepo, bases: readonly string[], states: readonly ReviewState[]): Promise<MergeBaseSecrets[]> {
+  const folders = new Set(states.flatMap((s) => (s.index === undefined ? [] : [s.index.project.secretsDir])));
+  const environmentOf = (path: string): string | undefined => {
+    const slash = path.lastIndexOf("/");
+    return folders.has(slash === -1 ? "." : path.slice(0, slash)) ? environmentOfFileName(path.slice(slash + 1)) : undefined;
+  };
+  const compared = bases[0] as string;
+  const out: MergeBaseSecrets[] = [];
+  for (const other of bases.slice(1)) {
+    const files = (await repo.changedFiles(compared, other)).filter((f) => environmentOf(f) !== undefined);
+    if (files.length === 0) continue;
+    const [here, there] = await Promise.all([repo.showMany(compared, files), repo.showMany(other, files)]);
+    for (const file of files) {
+      const a = here.get(file);
+      const b = there.get(file);
+      const changes = a === null || b === null ? undefined : diffEnvironmentTexts(a, b);
+      out.push({ base: other, environment: environmentOf(file) as string, file, ...(changes === undefined ? {} : { secrets: changes.map((c) => ({ name: c.name, change: c.kind })) }) });
+    }
+  }
+  return out;
 }
 
 /**

@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey } from "@stellar-secrets/sops";
 import type { GitSource } from "./git.js";
 import {
+  dataKeyChange,
+  diffEnvironmentTexts,
   diffMerge,
   diffVersions,
   HISTORY_LOG_ARGS,
@@ -393,6 +395,17 @@ describe("readSecretsHistory", () => {
     expect(brief((await readSecretsHistory({ git: repo, files: target })).events).slice(2)).toEqual(["rekey|production|a|re-encrypted", "rekey|production|b|re-encrypted"]);
     const plaintexts = async (text: string): Promise<ReadonlyMap<string, string>> => (await decryptSecrets(text, [alice.identity])).values;
     expect(brief((await readSecretsHistory({ git: repo, files: target, plaintexts })).events).slice(2)).toEqual(["rekey|production|a|re-encrypted|verified", "rekey|production|b|changed|verified"]);
+    // what the wrapped data keys show without a key travels with each event of the re-encryption
+    expect((await readSecretsHistory({ git: repo, files: target })).events.map((e) => [e.commit === "" ? "" : e.message, e.name, e.kind, e.dataKey])).toEqual([
+      ["one", "a", "added", undefined],
+      ["one", "b", "added", undefined],
+      ["rekey", "a", "re-encrypted", "new"],
+      ["rekey", "b", "re-encrypted", "new"],
+    ]);
+    expect((await readSecretsHistory({ git: repo, files: target, plaintexts })).events.slice(2).map((e) => [e.kind, e.dataKey])).toEqual([
+      ["re-encrypted", "new"],
+      ["changed", "new"],
+    ]);
   });
 
   it("names a version that is not a readable SOPS file in a warning and skips it", async () => {
@@ -401,5 +414,34 @@ describe("readSecretsHistory", () => {
     const history = await readSecretsHistory({ git, files: [{ environment: "production", path: PROD }] });
     expect(history.events).toEqual([]);
     expect(history.warnings).toEqual([expect.stringMatching(/^secrets\/production\.enc\.yaml at [0-9a-f]{12}: a version of the file is not a readable SOPS file; skipped$/)]);
+  });
+});
+
+describe("dataKeyChange (what the wrapped data keys show without a key)", () => {
+  const ver = (stanzas: Record<string, string>): FileVersion => ({ values: new Map(), stanzas: new Map(Object.entries(stanzas)) });
+  it("is new when every recipient that stayed was wrapped anew, same when one was kept byte for byte, and undefined otherwise", () => {
+    expect(dataKeyChange(ver({ a: "w1", b: "w2" }), ver({ a: "x1", b: "x2", c: "x3" }))).toBe("new");
+    expect(dataKeyChange(ver({ a: "w1", b: "w2" }), ver({ a: "w1", b: "w2" }))).toBe("same");
+    // a's wrapped key kept byte for byte proves the data key is the same (b was only wrapped anew)
+    expect(dataKeyChange(ver({ a: "w1", b: "w2" }), ver({ a: "w1", b: "x2" }))).toBe("same");
+    expect(dataKeyChange(ver({ a: "w1" }), ver({ b: "x1" }))).toBeUndefined();
+    expect(dataKeyChange(undefined, ver({ a: "w1" }))).toBeUndefined();
+  });
+});
+
+describe("diffEnvironmentTexts (two versions of an environment file, without a key)", () => {
+  it("names the secrets whose stored value differs, those only one side has, and a file only one side has", async () => {
+    const prod = await versions({ stripe_api_key: "s1", hubspot_api_token: "h1", old_token: "o1" });
+    const other = await prod.next(prod.text, { stripe_api_key: "s2", slack_bot_token: "x1" });
+    const without = other.replace(/^old_token: .*\n/m, "");
+    expect(diffEnvironmentTexts(prod.text, without)).toEqual([
+      { name: "old_token", kind: "removed" },
+      { name: "slack_bot_token", kind: "added" },
+      { name: "stripe_api_key", kind: "changed" },
+    ]);
+    expect(diffEnvironmentTexts(undefined, prod.text)?.map((c) => c.kind)).toEqual(["added", "added", "added"]);
+    expect(diffEnvironmentTexts(prod.text, prod.text)).toEqual([]);
+    // a version that is no SOPS file cannot be compared: undefined, never a guess
+    expect(diffEnvironmentTexts(prod.text, "not: [sops\n")).toBeUndefined();
   });
 });

@@ -60,6 +60,18 @@ export function diffVersions(before: FileVersion | undefined, after: FileVersion
 }
 
 /**
+ * The changes from one text of an environment file to another, read without a key
+ * ({@link diffVersions}; either text may be undefined: no file there). Undefined when a text is
+ * not a readable SOPS file: nothing can then be said per name.
+ */
+export function diffEnvironmentTexts(before: string | undefined, after: string | undefined): SecretChange[] | undefined {
+  const a = before === undefined ? undefined : toVersion(before, "before");
+  const b = after === undefined ? undefined : toVersion(after, "after");
+  if (a === null || b === null) return undefined;
+  return diffVersions(a, b);
+}
+
+/**
  * The changes a merge commit itself made: a secret counts only when its stored value differs
  * from its value in every parent (otherwise the change came from, and is reported at, a parent's
  * side). Kinds are relative to the first parent.
@@ -137,6 +149,26 @@ export interface HistoryEvent extends CommitInfo {
   keptFrom?: string;
   /** On the event whose value a later merge dropped ({@link keptFrom}): that merge's commit. Not the current value. */
   discardedBy?: string;
+  /**
+   * On an event of a version that re-encrypted every value it kept (`re-encrypted`, or `changed`
+   * when a key told it apart), what the wrapped data keys show without a key: `"new"` when every
+   * recipient that stayed got a newly wrapped data key (a data-key rotation: `rotate-key`,
+   * `members rm`), `"same"` when a recipient's wrapped data key stayed byte for byte (proof of the same data key:
+   * a plain `sops` edit, every value set anew). Absent when neither holds (no recipient stayed).
+   */
+  dataKey?: "new" | "same";
+}
+
+/**
+ * What the wrapped data keys of two versions show (see {@link HistoryEvent.dataKey}): `"new"`
+ * when every recipient present in both has a different stanza, `"same"` when one has the same
+ * (a stanza kept byte for byte wraps the same data key), else undefined.
+ */
+export function dataKeyChange(before: FileVersion | undefined, after: FileVersion | undefined): "new" | "same" | undefined {
+  if (before === undefined || after === undefined) return undefined;
+  // one wrapped key kept byte for byte proves the same data key (as `sameDataKey`, see keptStanza)
+  if (keptStanza(before, after)) return "same";
+  return rewrapped(before, after) ? "new" : undefined;
 }
 
 /**
@@ -334,7 +366,9 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
     let changes: SecretChange[] =
       befores.length > 1 ? diffMerge(befores as (FileVersion | undefined)[], after) : diffVersions(befores[0] as FileVersion | undefined, after);
     let verified = false;
-    if (changes.some((c) => c.kind === "re-encrypted") && options.plaintexts !== undefined && r.before[0] !== undefined && r.after !== undefined) {
+    const bulk = new Set(changes.filter((c) => c.kind === "re-encrypted").map((c) => c.name));
+    const dataKey = bulk.size === 0 ? undefined : dataKeyChange(befores[0] as FileVersion | undefined, after);
+    if (bulk.size > 0 && options.plaintexts !== undefined && r.before[0] !== undefined && r.after !== undefined) {
       const a = await plaintextOf(r.before[0], blobs.get(r.before[0]));
       const b = await plaintextOf(r.after, blobs.get(r.after));
       if (a !== undefined && b !== undefined) {
@@ -350,6 +384,7 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
         kind: c.kind,
         verified: verified && (c.kind === "re-encrypted" || c.kind === "changed"),
         ...(c.kind === "re-encrypted" && c.sameDataKey === true ? { sameDataKey: true as const } : {}),
+        ...(dataKey !== undefined && bulk.has(c.name) ? { dataKey } : {}),
       });
       if (c.kind !== "re-encrypted") setBy.set(setterKey(r.environment, c.name, (after as FileVersion | undefined)?.values.get(c.name)), events.length - 1);
     }
@@ -377,7 +412,9 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
     }
     let changes = diffVersions(before, after);
     let verified = false;
-    if (changes.some((c) => c.kind === "re-encrypted") && options.plaintexts !== undefined && p.before !== undefined) {
+    const bulk = new Set(changes.filter((c) => c.kind === "re-encrypted").map((c) => c.name));
+    const dataKey = bulk.size === 0 ? undefined : dataKeyChange(before, after);
+    if (bulk.size > 0 && options.plaintexts !== undefined && p.before !== undefined) {
       const a = await plaintextOf(p.before, headText);
       const b = await plaintextOf(`worktree:${p.environment}`, p.text);
       if (a !== undefined && b !== undefined) {
@@ -386,7 +423,7 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
       }
     }
     const info: CommitInfo = { commit: "", author: "(uncommitted)", email: "", date: now, message: "uncommitted changes in the working tree" };
-    for (const c of changes) events.push({ ...info, environment: p.environment, name: c.name, kind: c.kind, verified });
+    for (const c of changes) events.push({ ...info, environment: p.environment, name: c.name, kind: c.kind, verified, ...(dataKey !== undefined && bulk.has(c.name) ? { dataKey } : {}) });
   }
   return { events, warnings, commits };
 }

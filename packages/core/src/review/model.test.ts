@@ -455,6 +455,33 @@ describe("buildReview over whole repositories", () => {
     expect(buildReview(at("base", { ...base, [PROD]: leaked }), at("head", base), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: leaked }] }).problems.filter((p) => p.kind === "plaintext")).toEqual([]);
   });
 
+  it("reads the environment files of a secrets folder that only the range's commits had (moved to vault/ by stellar.yaml, then back): plaintext, unrotated-removal, exposedDuring", async () => {
+    const { alice, base } = await project();
+    const { bob, withBob } = await bobJoinsProduction(alice, base);
+    const c1 = "c1".repeat(20);
+    const c2 = "c2".repeat(20);
+    const inVault = `secrets_dir: vault\n${base["stellar.yaml"] as string}`;
+    const leaked = `zendesk_api_token: zd_live_5f8a9b7c6d5e4f3a2b1c\n${base[PROD] as string}`;
+    // commit 1 moves the folder to vault/ (stellar.yaml) and writes a clear value there; commit 2 moves it back
+    const moved = [
+      { commit: c1, path: "stellar.yaml", text: inVault },
+      { commit: c1, path: "vault/production.enc.yaml", text: leaked },
+    ];
+    const report = buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: moved });
+    expect(report.problems.map((p) => [p.kind, p.environment, p.file, p.commit])).toEqual([["plaintext", "production", "vault/production.enc.yaml", c1]]);
+    expect(JSON.stringify(report)).not.toContain("zd_live_5f8a9b7c6d5e4f3a2b1c");
+    // the data key wrapped for bob there, in a folder neither side has: unrotated-removal, and bob's access in between
+    const wrapped = [
+      { commit: c1, path: "stellar.yaml", text: inVault },
+      { commit: c2, path: "vault/production.enc.yaml", text: withBob[PROD] as string },
+    ];
+    const rewrapped = buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: wrapped });
+    expect(rewrapped.problems.map((p) => [p.kind, p.environment, p.commit])).toEqual([["unrotated-removal", "production", c2]]);
+    expect(env(rewrapped, "production").exposedDuring).toEqual([{ recipient: bob.recipient, commit: c2, secrets: ["hubspot_api_token", "legacy_api_token", "stripe_api_key"] }]);
+    // without the stellar.yaml that named vault/, a file there is no environment's (a fixture's)
+    expect(buildReview(at("base", base), at("head", base), new Map(), { rangeVersions: moved.slice(1) }).problems).toEqual([]);
+  });
+
   it("flags a credential in clear text in a project file at a commit of the range that a later one took out again (stellar.yaml, a config file's line, an environment file's comment)", async () => {
     const { base } = await project();
     const c1 = "c1".repeat(20);

@@ -180,6 +180,17 @@ export interface EnvironmentReview {
 /** A checker diagnostic of the head state; `new` when the base state did not have it. */
 export type ReviewDiagnostic = Diagnostic & { new: boolean };
 
+/** One environment file as another merge base has it, compared per secret with the compared base's ({@link ReviewReport.mergeBasesSecrets}). */
+export interface MergeBaseSecrets {
+  /** The other merge base (a full commit id). */
+  base: string;
+  environment: string;
+  /** Relative to the project root. */
+  file: string;
+  /** Sorted by name; absent when a version is not a readable SOPS file. */
+  secrets?: { name: string; change: "added" | "changed" | "removed" | "re-encrypted" }[];
+}
+
 /** The whole review. */
 export interface ReviewReport {
   base: { label: string; commit: string | null };
@@ -195,6 +206,15 @@ export interface ReviewReport {
    * compared as if this change made it, or its change is hidden; nothing else can differ.
    */
   mergeBasesDiffer?: string[];
+  /**
+   * With {@link mergeBases}: each environment file of {@link mergeBasesDiffer} compared per secret,
+   * without a key, from the compared base to another merge base (`base`), so that a reviewer sees
+   * what that base brings: `added` (only that base has the name), `removed` (only the compared
+   * base has it), `changed` (another stored value there), `re-encrypted` (that base re-encrypted
+   * every value: whether a value also differs cannot be told without a key). `secrets` is absent
+   * when a version there is not a readable SOPS file. Absent when no environment file differs.
+   */
+  mergeBasesSecrets?: MergeBaseSecrets[];
   /** Environments with any change, in stellar.yaml order. */
   environments: EnvironmentReview[];
   /** Head diagnostics that are new, or that concern a secret added, changed or removed. */
@@ -616,8 +636,15 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   const reword = messageRewording(w, knownPaths);
   const parsedOthers = new Map<string, SecretsFile | undefined>();
   // the versions of environment files the range's commits wrote (the other YAML files: credentials only)
-  // (in the base's or the head's secrets folder: a test fixture's file elsewhere is no environment's)
+  // (in the secrets folder of the base, the head or a stellar.yaml a commit of the range wrote: a
+  // folder moved there and back again inside the range held environment files too; a test
+  // fixture's file elsewhere is no environment's)
   const secretsDirs = new Set([baseConfig, headConfig].flatMap((c) => (c === undefined ? [] : [normalizeSecretsDir(c.secretsDir)])));
+  for (const v of inputs.rangeVersions ?? []) {
+    if (v.path !== PROJECT_FILE) continue;
+    const dir = rangeSecretsDir(v.text);
+    if (dir !== undefined) secretsDirs.add(dir);
+  }
   const inSecretsDir = (path: string): boolean => secretsDirs.has(path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".");
   const envRange = (inputs.rangeVersions ?? []).filter((v) => v.path.endsWith(".enc.yaml") && inSecretsDir(v.path));
   for (const environment of names) {
@@ -915,7 +942,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     // recipients that the file had only in the middle of the change: access given and taken back
     const exposedDuring: NonNullable<EnvironmentReview["exposedDuring"]> = [];
     if (existsAfter || existedBefore) {
-      const own = new Set([after.path, before.path].filter((p): p is string => p !== undefined));
+      // its path at either side, and its name in a secrets folder only the range's commits used
+      const own = new Set([after.path, before.path, ...envRange.map((v) => v.path).filter((p) => environmentOfFileName(p.slice(p.lastIndexOf("/") + 1)) === environment)].filter((p): p is string => p !== undefined));
       const known = new Set([...recipientsBefore, ...recipientsAfter, ...before.stanzaList.map((s) => s.recipient), ...after.stanzaList.map((s) => s.recipient)]);
       for (const v of envRange) {
         if (!own.has(v.path)) continue;
@@ -1520,6 +1548,15 @@ function sharedWithOtherEnvironment(
  * same name with the same text (those the base had are not this change's; the head's are reported
  * with the head). One per version, naming the names, never a value.
  */
+/**
+ * The secrets folder a version of stellar.yaml names (`secrets_dir`, normalized; the default when
+ * it names none), or undefined when that version cannot be read.
+ */
+function rangeSecretsDir(text: string): string | undefined {
+  const config = parseProjectConfig(text, PROJECT_FILE).config;
+  return config === undefined ? undefined : normalizeSecretsDir(config.secretsDir);
+}
+
 function clearValuesInRange(base: ReviewState, head: ReviewState, versions: readonly PathVersion[], w: FindingWording): ReviewProblem[] {
   const out: ReviewProblem[] = [];
   const clearOf = (text: string, path: string): Map<string, string> => {
