@@ -1248,6 +1248,18 @@ describe(".gitattributes that rewrite the environment files on checkout", () => 
     expect(buildReview(at("a", setupLine), at("b", setupLine)).problems).toEqual([]);
   });
 
+  it("is weakened-rule when stellar.yaml or the environment files are left out of git archive (export-ignore): an archive deploy (Capistrano, a tarball) has no stellar.yaml and its resolver reads secrets/ (s24 attack)", async () => {
+    const { alice, base } = await setup();
+    const project = `version: 1\nsecrets_dir: vault\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const setupLine = "vault/*.enc.yaml diff=stellar merge=stellar\n";
+    const at = (label: string, attributes: string) =>
+      stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", project], ["vault/production.enc.yaml", base], [".gitattributes", attributes]]));
+    const report = buildReview(at("a", setupLine), at("b", `${setupLine}/stellar.yaml export-ignore\n`));
+    expect(report.problems).toMatchObject([{ kind: "weakened-rule", file: ".gitattributes", line: 2 }]);
+    expect(report.problems[0]!.message).toContain("export-ignore");
+    expect(buildReview(at("a", setupLine), at("b", setupLine)).problems).toEqual([]);
+  });
+
   it("is a weakened-rule warning (exit status 0, shown) when they lose the keyless diff view (-diff, binary): git diff then hides which names changed", async () => {
     const { alice, base } = await setup();
     const project = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;

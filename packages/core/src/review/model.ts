@@ -7,7 +7,7 @@
  * reads, prints or fingerprints a plaintext value.
  */
 import { diffReferences, type ReferenceChange } from "./references.js";
-import { ciphertextIdentity, commentOfLine, createHash, environmentFileName, environmentOfFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, commentOfLine, createHash, DEFAULT_SECRETS_DIR, environmentFileName, environmentOfFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
 import { diffComments, type CommentChange } from "./comments.js";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
@@ -27,7 +27,7 @@ import { collisionKind, pathCollisions } from "./paths.js";
 import { keyLeftBehind, retiredDataKey, sharedCiphertext, type EarlierVersion, type PathVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import type { ReviewState } from "./state.js";
-import { rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
+import { exportIgnored, rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
 import type { EnvironmentVerification } from "./verify.js";
 import { findingWording, messageRewording, type FindingWording } from "./wording.js";
 
@@ -1151,6 +1151,24 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           `git rewrites ${rewritten.paths.length === 1 ? "its" : "their"} bytes on every checkout (a deploy, each member's clone), which review (reading git's copy) never sees; ` +
           `${rewritten.attribute.startsWith("working-tree-encoding") ? "a file that is not UTF-8 decrypts for no one" : "a filter command decides what the checkout holds"}; ` +
           `remove that attribute for the environment files, or make that change on its own, reviewed separately`,
+      });
+    }
+  }
+  // .gitattributes leaving stellar.yaml, the environment files or their folders out of `git archive`
+  // (export-ignore): an archive deploy's resolver then reads the default secrets/ folder, or nothing
+  if (headConfig !== undefined && head.index !== undefined) {
+    const dir = normalizeSecretsDir(headConfig.secretsDir);
+    const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
+    const ignored = exportIgnored((rel) => base.readText(rel), (rel) => head.readText(rel), dir, paths);
+    if (ignored !== undefined) {
+      problems.push({
+        kind: "weakened-rule",
+        file: ignored.file,
+        ...(ignored.line === undefined ? {} : { line: ignored.line }),
+        message:
+          `${w.path(ignored.file)} gives ${humanPaths(ignored.paths.map(w.path))} export-ignore: \`git archive\` (a Capistrano deploy, a GitHub tarball, a Dockerfile step) leaves ${ignored.paths.length === 1 ? "it" : "them"} out, which review (reading git's copy) never sees; ` +
+          `without ${w.path("stellar.yaml")} the resolver reads the default secrets folder "${DEFAULT_SECRETS_DIR}", whatever secrets_dir names, and without an environment file the deploy breaks; ` +
+          `remove that attribute for the project's files, or make that change on its own, reviewed separately`,
       });
     }
   }
