@@ -1280,6 +1280,22 @@ describe(".gitattributes that rewrite the environment files on checkout", () => 
 });
 
 
+describe("a secret sent to another host by the config files", () => {
+  it("is credential-destination at the base_url when a connection that carries a secret is pointed at an origin the base never sent it to (s24 attack: no key, no value changed)", async () => {
+    const { alice, base } = await setup();
+    const project = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const connector = "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n";
+    const at = (label: string, url: string) =>
+      stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", project], [FILE, base], ["connectors/stripe.yaml", connector], ["connections/stripe.yaml", `kind: api_connection\nname: stripe\nbase_url: ${url}\nauth: stripe\n`]]));
+    const report = buildReview(at("a", "https://api.stripe.com"), at("b", "https://api.stripe.com.evil.example"));
+    expect(report.problems).toMatchObject([{ kind: "credential-destination", file: "connections/stripe.yaml", line: 3 }]);
+    expect(report.problems[0]!.message).toContain("stripe_api_key");
+    expect(report.problems[0]!.message).toContain("https://api.stripe.com.evil.example");
+    expect(report.clean).toBe(false);
+    expect(buildReview(at("a", "https://api.stripe.com"), at("b", "https://api.stripe.com/v2")).problems).toEqual([]);
+  });
+});
+
 describe("a removal dressed up as a rotation without a key", () => {
   it("is still unrotated-removal when every value's unauthenticated type and a kept stanza's YAML block style changed", async () => {
     const { alice, bob, base } = await setup();

@@ -7,6 +7,7 @@
  * reads, prints or fingerprints a plaintext value.
  */
 import { diffReferences, type ReferenceChange } from "./references.js";
+import { newDestinations, secretDestinations } from "./destinations.js";
 import { ciphertextIdentity, commentOfLine, createHash, DEFAULT_SECRETS_DIR, environmentFileName, environmentOfFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
 import { diffComments, type CommentChange } from "./comments.js";
 import { checkWorkspace } from "../check.js";
@@ -68,7 +69,7 @@ export interface RecipientRef {
  * ({@link ReviewReport.warnings}: reported, exit status 0).
  */
 export interface ReviewProblem {
-  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error" | "rewrapped-without-rotation" | "tampered" | "unsigned-change";
+  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error" | "rewrapped-without-rotation" | "tampered" | "unsigned-change" | "credential-destination";
   environment?: string;
   /** Where, relative to the project root (with a 1-based line when known). */
   file?: string;
@@ -1169,6 +1170,26 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           `${w.path(ignored.file)} gives ${humanPaths(ignored.paths.map(w.path))} export-ignore: \`git archive\` (a Capistrano deploy, a GitHub tarball, a Dockerfile step) leaves ${ignored.paths.length === 1 ? "it" : "them"} out, which review (reading git's copy) never sees; ` +
           `without ${w.path("stellar.yaml")} the resolver reads the default secrets folder "${DEFAULT_SECRETS_DIR}", whatever secrets_dir names, and without an environment file the deploy breaks; ` +
           `remove that attribute for the project's files, or make that change on its own, reviewed separately`,
+      });
+    }
+  }
+  // config files sending a secret to a host the base never sent it to (a connection's base_url, an
+  // oauth2 token_url): no key and no value change needed, the next deploy or probe hands it over
+  if (base.index !== undefined && head.index !== undefined) {
+    const texts = (state: ReviewState): [string, string][] =>
+      [...(state.index?.configFiles.keys() ?? [])].flatMap((f) => {
+        const text = state.readText(f);
+        return typeof text === "string" ? [[f, text] as [string, string]] : [];
+      });
+    for (const d of newDestinations(secretDestinations(texts(base)), secretDestinations(texts(head)))) {
+      problems.push({
+        kind: "credential-destination",
+        file: d.file,
+        line: d.line,
+        message:
+          `${w.path(d.file)} (${d.via}) now sends ${d.secret} to ${d.origin}, where the base sent it only to ${d.before.join(", ")}: ` +
+          `the next deploy (or \`stellar-secrets probe\`) hands the credential to whoever runs that host, with no key and no value changed; ` +
+          `check that the host is the provider's, or revert the URL`,
       });
     }
   }
