@@ -982,6 +982,9 @@ describe("buildReview over whole repositories", () => {
       const real: Files = { "stellar.yaml": moved("vault") };
       for (const [k, v] of Object.entries(base)) if (k !== "stellar.yaml") real[k.replace(/^secrets\//, "vault/")] = v;
       expect(buildReview(at("HEAD~1", base), at("HEAD", real)).problems.filter((p) => p.kind === "weakened-rule")).toEqual([]);
+      // the move, and a file of the attacker's left at the old place (what a resolver without stellar.yaml reads)
+      const planted = buildReview(at("HEAD~1", base), at("HEAD", { ...real, [PROD]: `${base[PROD] as string}# changed\n` })).problems.filter((p) => p.kind === "weakened-rule");
+      expect(planted.map((p) => p.file)).toEqual([PROD]);
     });
   });
 
@@ -1279,6 +1282,21 @@ describe(".gitattributes that rewrite the environment files on checkout", () => 
   });
 });
 
+
+describe("an environment file in the default secrets/ folder while secrets_dir names another", () => {
+  it("is weakened-rule: check and review read secrets_dir, a resolver that finds no stellar.yaml (an archive or image that left it out) reads secrets/ (s24 attack)", async () => {
+    const { alice, base } = await setup();
+    const project = `version: 1\nsecrets_dir: vault\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const at = (label: string, extra: [string, string][] = []) =>
+      stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", project], ["vault/production.enc.yaml", base], ...extra]));
+    const report = buildReview(at("a"), at("b", [["secrets/production.enc.yaml", base.replace(/^(\s*lastmodified: ).*$/m, '$1"2030-01-01T00:00:00Z"')]]));
+    expect(report.problems).toMatchObject([{ kind: "weakened-rule", file: "secrets/production.enc.yaml" }]);
+    // one the base already had, unchanged, is not this change's; a file of another name is no environment's
+    const had: [string, string][] = [["secrets/production.enc.yaml", base]];
+    expect(buildReview(at("a", had), at("b", had)).problems).toEqual([]);
+    expect(buildReview(at("a"), at("b", [["secrets/notes.enc.yaml", base]])).problems).toEqual([]);
+  });
+});
 
 describe("a secret sent to another host by the config files", () => {
   it("is credential-destination at the base_url when a connection that carries a secret is pointed at an origin the base never sent it to (s24 attack: no key, no value changed)", async () => {

@@ -1173,6 +1173,27 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       });
     }
   }
+  // an environment file in the default secrets/ folder while secrets_dir names another: check and
+  // review read secrets_dir, a resolver that finds no stellar.yaml (an archive or an image built
+  // without it) reads secrets/, so a file there is what such a deploy serves, unreviewed
+  // (an environment the head has no file for in secrets_dir: a file left in secrets/ is the secrets_dir move's problem, above)
+  if (headConfig !== undefined && normalizeSecretsDir(headConfig.secretsDir) !== DEFAULT_SECRETS_DIR) {
+    const names = new Set([...(baseConfig?.environments ?? []), ...headConfig.environments].map((e) => e.name));
+    for (const name of [...names].sort()) {
+      const rel = `${DEFAULT_SECRETS_DIR}/${environmentFileName(name)}`;
+      const text = head.readText(rel);
+      if (text === undefined || text === base.readText(rel) || head.index?.environmentFiles.get(name) === undefined) continue;
+      problems.push({
+        kind: "weakened-rule",
+        environment: name,
+        file: rel,
+        message:
+          `${w.path(rel)} is ${base.readText(rel) === undefined ? "new" : "changed"} outside secrets_dir "${normalizeSecretsDir(headConfig.secretsDir)}": check and this review do not read it, ` +
+          `but a resolver that finds no ${w.path("stellar.yaml")} (an archive or an image built without it) reads ${name}'s values from it; ` +
+          `remove it, or move secrets_dir back to "${DEFAULT_SECRETS_DIR}" in a change of its own, reviewed separately`,
+      });
+    }
+  }
   // config files sending a secret to a host the base never sent it to (a connection's base_url, an
   // oauth2 token_url): no key and no value change needed, the next deploy or probe hands it over
   if (base.index !== undefined && head.index !== undefined) {
