@@ -791,6 +791,7 @@ const KIND_LABEL: Record<ReviewProblem["kind"], string> = {
   "rewrapped-without-rotation": "re-wrapped without rotation",
   tampered: "tampered",
   "unsigned-change": "unsigned change",
+  "credential-destination": "credential destination",
 };
 
 /**
@@ -953,7 +954,7 @@ export const REVIEW_RULES: readonly ExtraRule[] = [
   { id: "plaintext", severity: "error", summary: "A change leaves a secrets file or value unencrypted.", helpUri: REVIEW_HELP },
   { id: "unrotated-removal", severity: "error", summary: "A recipient was removed from a secrets file but its data key was not rotated, or the change brings back a data key an earlier version had and the base no longer uses (a rotation undone), or a commit of the change wrapped the head's data key for a stanza the head no longer has (a member added, then reverted; an environment renamed with a stanza cut out).", helpUri: REVIEW_HELP },
   { id: "non-member-recipient", severity: "error", summary: "A key can decrypt an environment's file but is not a member of that environment.", helpUri: REVIEW_HELP },
-  { id: "weakened-rule", severity: "error", summary: "A change lowers the severity of a checker rule in stellar.yaml, narrows the config files it checks (config.include, config.exclude), moves secrets_dir away from an environment file, replaces an environment file by a symbolic link, replaces it (or a folder above it) by a git submodule, or takes environment files off the merge driver in .gitattributes, or gives them an attribute that rewrites them on checkout (working-tree-encoding, filter), or raises or removes a secret's catalog rotate_every.", helpUri: REVIEW_HELP },
+  { id: "weakened-rule", severity: "error", summary: "A change lowers the severity of a checker rule in stellar.yaml, narrows the config files it checks (config.include, config.exclude), moves secrets_dir away from an environment file, replaces an environment file by a symbolic link, replaces it (or a folder above it) by a git submodule, or takes environment files off the merge driver in .gitattributes, or gives them an attribute that rewrites them on checkout (working-tree-encoding, filter), or leaves stellar.yaml, an environment file or a folder above it out of git archive (export-ignore), or raises or removes a secret's catalog rotate_every.", helpUri: REVIEW_HELP },
   {
     id: "rewrapped-without-rotation",
     severity: "error",
@@ -965,6 +966,12 @@ export const REVIEW_RULES: readonly ExtraRule[] = [
     id: "unsigned-change",
     severity: "error",
     summary: "A commit changes an environment's secrets file or members without the signature of one of its members (a warning where not every member can sign).",
+    helpUri: REVIEW_HELP,
+  },
+  {
+    id: "credential-destination",
+    severity: "error",
+    summary: "A config file now sends a secret to a host (the origin of a connection's base_url or an oauth2 connector's token_url) that the base never sent it to, while the base sent it elsewhere.",
     helpUri: REVIEW_HELP,
   },
 ];

@@ -202,6 +202,24 @@ environments:
     expect(diagnostics[0]?.message).toMatch(/^YAML syntax error/);
   });
 
+  it("reports a mapping key written as an alias (`&k secrets_dir: secrets` then `*k : vault`): a person and the resolver read secrets, this reader vault (s24 attack)", () => {
+    const text = `version: 1
+&k secrets_dir: secrets
+*k : vault
+environments:
+  production:
+    members:
+      alice: ${ALICE}
+`;
+    const { diagnostics } = parseProjectConfig(text, "/r/stellar.yaml");
+    expect(diagnostics.map((d) => [d.rule, d.severity, d.line, d.column, d.endLine, d.endColumn])).toEqual([["schema", "error", 3, 1, 3, 3]]);
+    // the anchor may stand on any value: an alias key naming another field hides it as well
+    const elsewhere = parseProjectConfig(`version: 1\nconfig:\n  include: [&k secrets_dir]\n*k : vault\nenvironments:\n  production: {}\n`, "/r/stellar.yaml");
+    expect(elsewhere.diagnostics.map((d) => [d.rule, d.severity, d.line])).toEqual([["schema", "error", 4]]);
+    const nested = parseProjectConfig(`version: 1\nx0: &m bob\nenvironments:\n  production:\n    members:\n      *m : ${BOB}\n`, "/r/stellar.yaml");
+    expect(nested.diagnostics.filter((d) => d.line === 6).map((d) => d.rule)).toEqual(["schema"]);
+  });
+
   it("reports an empty file", () => {
     const { config, diagnostics } = parseProjectConfig("", "/r/stellar.yaml");
     expect(config).toBeUndefined();

@@ -4,7 +4,7 @@
  */
 import { basename, dirname, join, resolve } from "node:path";
 import { CATALOG_FILE, DEFAULT_SECRETS_DIR, environmentFileName, isMistypedAgeRecipient, isSopsError, MEMBER_KEY_PATTERN, normalizeSecretsDir, PROJECT_FILE } from "@stellar-secrets/sops";
-import { Document, isMap, isScalar, parseDocument, Scalar, YAMLMap, type Node } from "yaml";
+import { Document, isAlias, isMap, isScalar, parseDocument, Scalar, visit, YAMLMap, type Node } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { normalizeRecipient } from "@stellar-secrets/sops";
 import { CoreError } from "./errors.js";
@@ -116,6 +116,27 @@ export function parseProjectConfig(original: string, path: string): { config: Pr
   return parsed;
 }
 
+/**
+ * A `schema` error at every mapping key written as an alias (`*k : vault`). This reader takes such
+ * a key as the field it names (`&k secrets_dir: secrets` then `*k : vault` is `secrets_dir: vault`,
+ * the later one winning, which the duplicate-key check does not see), while a person reads the
+ * first line, and a reader that matches keys by their text (the resolver's `secrets_dir`) reads
+ * another value: deploys then read another folder than check and review did.
+ */
+function aliasKeyDiagnostics(doc: Document.Parsed, file: string, lines: LineIndex): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      if (!isAlias(pair.key)) return;
+      const [start, end] = pair.key.range ?? [0, 0];
+      found.push(
+        diagnosticAt("schema", "error", file, lines, { start, end }, `a key written as an alias (${pair.key.toString()}) hides the field it names from whoever reads the file, and YAML readers disagree on it; write the field's name`),
+      );
+    },
+  });
+  return found;
+}
+
 function parseProjectConfigText(text: string, path: string): { config: ProjectConfig | undefined; diagnostics: Diagnostic[] } {
   const file = basename(path);
   const lines = new LineIndex(text);
@@ -144,6 +165,7 @@ function parseProjectConfigText(text: string, path: string): { config: ProjectCo
       return { config: undefined, diagnostics };
     }
     root = doc.contents as Node | null;
+    diagnostics.push(...aliasKeyDiagnostics(doc, file, lines));
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     diagnostics.push(

@@ -132,6 +132,8 @@ creation_rules:
       [`creation_rules:\n  - path_regex: a\n    age: ${ALICE}\n    "age": ${MALLORY}\n`, 4],
       [`x: &x { age: ${ALICE} }\ncreation_rules:\n  - <<: *x\n    <<: *x\n`, 4],
       [`creation_rules:\n  - key_groups:\n      - age: [${ALICE}]\n        age: [${MALLORY}]\n`, 4],
+      // a key written as an alias of a key's text: yaml.v3 sets the field twice ("field age already set", tried with yaml.v3), sops refuses the file
+      [`creation_rules:\n  - path_regex: a\n    &k age: ${ALICE}\n    *k : ${MALLORY}\n`, 4],
     ] as const) {
       const d = parseSopsConfig(text, ".sops.yaml");
       expect(d.rules, text).toEqual([]);

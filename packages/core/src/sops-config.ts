@@ -172,11 +172,12 @@ export function compileSopsPathRegex(pattern: string): RegExp | undefined {
  * The first key (in document order of the repeat) that a mapping of `root` has twice, compared as
  * sops' YAML library (Go yaml.v3) compares them: by the scalar's text as written, unquoted
  * (`age` and `"age"` are the same key; so are `1` and `"1"`), before any alias or merge key is
- * expanded (two `<<` keys are a duplicate too). yaml.v3 refuses such a mapping, so sops does not
+ * expanded (two `<<` keys are a duplicate too), except that a key written as an alias (`*k`) is the
+ * key it names when `doc` is given (yaml.v3 decodes it into the same field of sops' config). yaml.v3 refuses such a mapping, so sops does not
  * read the file; a reader that kept the first (or the last) key would check something sops never
  * uses. Non-scalar keys are not compared.
  */
-function firstDuplicateKey(root: unknown): { key: string; first: TextRange; again: TextRange } | undefined {
+function firstDuplicateKey(root: unknown, doc?: Document): { key: string; first: TextRange; again: TextRange } | undefined {
   let found: { key: string; first: TextRange; again: TextRange } | undefined;
   const walk = (node: unknown, depth: number): void => {
     if (found !== undefined || depth > 200) return;
@@ -187,10 +188,14 @@ function firstDuplicateKey(root: unknown): { key: string; first: TextRange; agai
     if (!isMap(node)) return;
     const seen = new Map<string, TextRange>();
     for (const pair of node.items) {
-      const k = pair.key as unknown;
+      const written = pair.key as unknown;
+      // a key written as an alias (`&k age: A` then `*k : B`) is the key it names: yaml.v3 decodes
+      // it into the same struct field and refuses the second ("field age already set")
+      const named = isAlias(written) && doc !== undefined ? written.resolve(doc) : undefined;
+      const k = named !== undefined && isScalar(named) ? named : written;
       if (isScalar(k)) {
         const text = typeof k.source === "string" ? k.source : k.value === null ? "" : String(scalarValue(k.value));
-        const range = nodeRange(k) ?? { start: 0, end: 0 };
+        const range = nodeRange(written as Node) ?? { start: 0, end: 0 };
         const first = seen.get(text);
         if (first !== undefined) {
           found = { key: text, first, again: range };
@@ -253,7 +258,7 @@ export function parseSopsConfig(original: string, path: string): ParsedSopsConfi
       result.problem = { message: `${path} is not valid YAML (sops refuses it)`, range: { start: at, end: at } };
       return result;
     }
-    const duplicate = firstDuplicateKey(doc.contents);
+    const duplicate = firstDuplicateKey(doc.contents, doc);
     if (duplicate !== undefined) {
       result.problem = duplicateKeyProblem(path, lines, duplicate);
       return result;

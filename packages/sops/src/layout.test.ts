@@ -31,6 +31,13 @@ describe("secrets_dir", () => {
     expect(readSecretsDir("")).toEqual({ ok: true, secretsDir: "secrets" });
   });
 
+  it("refuses, with its line, secrets_dir written as an alias key (`*k : vault`), which core reads as the field and the yaml node API does not (s24 attack: deploys read another folder than check and review)", () => {
+    expect(readSecretsDir("version: 1\n&k secrets_dir: vault\n*k : secrets\n")).toMatchObject({ ok: false, reason: "invalid-secrets-dir", line: 3 });
+    expect(readSecretsDir("version: 1\nconfig:\n  include: [&k secrets_dir]\n*k : vault\n")).toMatchObject({ ok: false, reason: "invalid-secrets-dir", line: 4 });
+    // an alias key naming another field is core's schema error, not the resolver's business
+    expect(readSecretsDir("version: 1\nx: &k version\nsecrets_dir: vault\n*k : 2\n")).toEqual({ ok: true, secretsDir: "vault" });
+  });
+
   it("reads a stellar.yaml whose lines end in a lone CR (YAML line breaks, as core reads it), with its lines", () => {
     expect(readSecretsDir("version: 1\rsecrets_dir: ./vault/\r")).toEqual({ ok: true, secretsDir: "vault" });
     expect(readSecretsDir("version: 1\r\rsecrets_dir: ../up\r")).toMatchObject({ ok: false, reason: "invalid-secrets-dir", line: 3 });

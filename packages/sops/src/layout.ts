@@ -119,11 +119,21 @@ export function readSecretsDir(original: string): SecretsDirResult {
   }
   const root = doc.contents;
   if (!isMap(root)) return { ok: true, secretsDir: DEFAULT_SECRETS_DIR };
+  // a key written as an alias (`&k secrets_dir: secrets`, then `*k : vault`) is the field to core's
+  // reader (the later one winning) but not to a person reading the file: refused, never guessed
+  const lineIndex = new LineIndex(projectText);
+  for (const p of root.items) {
+    if (!isAlias(p.key)) continue;
+    const named = p.key.resolve(doc);
+    if (isScalar(named) && named.value === "secrets_dir") {
+      return { ok: false, reason: "invalid-secrets-dir", message: `secrets_dir is written as an alias key (${p.key.toString()}); write the field's name, once`, line: lineIndex.positionAt(p.key.range?.[0] ?? 0).line };
+    }
+  }
   const pair = root.items.find((p) => isScalar(p.key) && p.key.value === "secrets_dir");
   if (pair === undefined) return { ok: true, secretsDir: DEFAULT_SECRETS_DIR };
   // an alias (`secrets_dir: *dir`) names the scalar it points to, as core's reader (and any YAML reader) takes it
   const value = isAlias(pair.value) ? pair.value.resolve(doc) : pair.value;
-  const line = new LineIndex(projectText).positionAt((isScalar(pair.key) ? pair.key.range?.[0] : undefined) ?? 0).line;
+  const line = lineIndex.positionAt((isScalar(pair.key) ? pair.key.range?.[0] : undefined) ?? 0).line;
   if (!isScalar(value) || typeof value.value !== "string") {
     return { ok: false, reason: "invalid-secrets-dir", message: "secrets_dir must be a string (a folder relative to stellar.yaml)", line };
   }

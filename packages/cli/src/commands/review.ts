@@ -88,8 +88,8 @@ Options:
   --format FORMAT  text (default); json; markdown (a pull-request comment: summary, problems
                    with file:line, details folded); sarif (SARIF 2.1.0: checker rule ids, plus
                    plaintext, unrotated-removal, non-member-recipient, weakened-rule,
-                   rewrapped-without-rotation, tampered, unsigned-change; warnings at level
-                   warning)
+                   rewrapped-without-rotation, tampered, unsigned-change,
+                   credential-destination; warnings at level warning)
   --json           same as --format json: {"base","head","environments":[{"environment","file",
                    "fileChange","secrets":[{"name","change","before"?,"after"?}],"dataKeyRotated",
                    "rotationUncertain","reencrypted","members","recipients","encrypted","problems",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gitattributesCandidates, mergeAttribute, rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
+import { exportIgnored, gitattributesCandidates, mergeAttribute, rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
 
 const SETUP = "secrets/*.enc.yaml diff=stellar merge=stellar\n";
 const P = "secrets/production.enc.yaml";
@@ -91,6 +91,24 @@ describe("rewrittenCheckout", () => {
     const had = `${SETUP}*.enc.yaml filter=crypt\n`;
     expect(rewrittenCheckout(read(had), read(had), "secrets", [P])).toBeUndefined();
     expect(rewrittenCheckout(read(SETUP), read(SETUP), "secrets", [P])).toBeUndefined();
+  });
+});
+
+describe("exportIgnored", () => {
+  const read = (text: string | undefined) => (r: string) => (r === ".gitattributes" ? text : undefined);
+  it("names stellar.yaml, environment files and the folders above them that a head's .gitattributes leaves out of git archive (export-ignore), which the base did not", () => {
+    // without stellar.yaml an archive's resolver reads the default secrets/ folder (s24 attack)
+    expect(exportIgnored(read(SETUP), read(`${SETUP}/stellar.yaml export-ignore\n`), "secrets", [P])).toEqual({ file: ".gitattributes", line: 2, paths: ["stellar.yaml"] });
+    expect(exportIgnored(read(SETUP), read(`${SETUP}*.enc.yaml export-ignore\n`), "secrets", [P])).toMatchObject({ line: 2, paths: [P] });
+    // a folder above the files, a folder-only pattern, a macro, a pattern only a case-insensitive clone applies
+    expect(exportIgnored(read(SETUP), read(`${SETUP}secrets/ export-ignore\n`), "secrets", [P])).toMatchObject({ paths: ["secrets"] });
+    expect(exportIgnored(read(SETUP), read(`[attr]skip export-ignore\n${SETUP}config skip\n`), "config/vault", ["config/vault/production.enc.yaml"])).toMatchObject({ line: 3, paths: ["config"] });
+    expect(exportIgnored(read(SETUP), read(`${SETUP}Stellar.yaml export-ignore\n`), "secrets", [P])).toMatchObject({ paths: ["stellar.yaml"] });
+    // unset, what the base already had, and other files are not this change's
+    expect(exportIgnored(read(SETUP), read(`${SETUP}*.yaml export-ignore\n*.yaml -export-ignore\n`), "secrets", [P])).toBeUndefined();
+    const had = `${SETUP}/stellar.yaml export-ignore\n`;
+    expect(exportIgnored(read(had), read(had), "secrets", [P])).toBeUndefined();
+    expect(exportIgnored(read(SETUP), read(`${SETUP}docs/ export-ignore\n*.md export-ignore\n`), "secrets", [P])).toBeUndefined();
   });
 });
 

@@ -35,13 +35,18 @@ export function gitattributesCandidates(secretsDir: string): string[] {
   return out;
 }
 
-function matches(pattern: string, dir: string, path: string, ignoreCase: boolean): boolean {
+function matches(pattern: string, dir: string, path: string, ignoreCase: boolean, isFolder = false): boolean {
   const fold = (s: string): string => (ignoreCase ? s.toLowerCase() : s);
   const prefix = dir === "" ? "" : `${dir}/`;
   if (!fold(path).startsWith(fold(prefix))) return false;
   const rel = fold(path.slice(prefix.length));
-  const p = fold(pattern.replace(/^\//, ""));
-  if (p === "" || p.endsWith("/")) return false; // folder patterns do not apply to files
+  let p = fold(pattern.replace(/^\//, ""));
+  if (p.endsWith("/")) {
+    if (!isFolder) return false; // folder patterns do not apply to files
+    p = p.replace(/\/+$/, "");
+    pattern = pattern.replace(/\/+$/, "");
+  }
+  if (p === "") return false;
   // a pattern without a slash matches the name at any depth; with one, the path from the folder
   const re = globToRegExp(wildmatchAsGlob(p));
   return p.includes("/") || pattern.startsWith("/") ? re.test(rel) : re.test(rel.slice(rel.lastIndexOf("/") + 1));
@@ -117,7 +122,7 @@ function macrosOf(files: readonly AttributesFile[]): Map<string, string[]> {
  * The value git gives attribute `name` of `path` (the last line that sets, unsets or clears it,
  * macros expanded): a value, "set", "unset", or undefined (unspecified).
  */
-function decide(files: readonly AttributesFile[], path: string, name: string, ignoreCase = false): Decision | undefined {
+function decide(files: readonly AttributesFile[], path: string, name: string, ignoreCase = false, isFolder = false): Decision | undefined {
   const macros = macrosOf(files);
   let out: Decision | undefined;
   const apply = (a: string, at: Decision, depth: number): void => {
@@ -138,7 +143,7 @@ function decide(files: readonly AttributesFile[], path: string, name: string, ig
       const line = raw.trim();
       if (line === "" || line.startsWith("#") || line.startsWith("[attr]")) return;
       const parsed = tokens(line);
-      if (parsed === undefined || parsed.pattern === "" || !matches(parsed.pattern, f.dir, path, ignoreCase)) return;
+      if (parsed === undefined || parsed.pattern === "" || !matches(parsed.pattern, f.dir, path, ignoreCase, isFolder)) return;
       for (const a of parsed.attrs) apply(a, { value: undefined, file: joinPath(f.dir, ".gitattributes"), line: i + 1 }, 0);
     });
   }
@@ -252,6 +257,50 @@ export function rewrittenCheckout(
         found ??= { file: now.file, line: now.line, paths: [], attribute: `${name}=${value}` };
         if (!found.paths.includes(path)) found.paths.push(path);
       }
+    }
+  }
+  return found;
+}
+
+/** What a head's `.gitattributes` leaves out of `git archive`: where (the deciding line), and which project paths. */
+export interface ExportIgnored {
+  file: string;
+  line?: number;
+  paths: string[];
+}
+
+/**
+ * `stellar.yaml`, the environment files `paths` and the folders above them (down from the root to
+ * `secretsDir`) that the head's `.gitattributes` gives `export-ignore` and the base did not (also
+ * by a pattern that only a case-insensitive clone applies). `git archive` (Capistrano's git
+ * strategy, a GitHub tarball, a Dockerfile step) then leaves them out of what is deployed: without
+ * `stellar.yaml` the resolver reads the default `secrets/` folder, which check and review do not
+ * read when `secrets_dir` names another; without an environment file the deploy breaks. Git, check
+ * and review see the files as committed. Undefined when none.
+ */
+export function exportIgnored(
+  readBase: (rel: string) => string | null | undefined,
+  readHead: (rel: string) => string | null | undefined,
+  secretsDir: string,
+  paths: readonly string[],
+): ExportIgnored | undefined {
+  const base = attributesFiles(readBase, secretsDir);
+  const head = attributesFiles(readHead, secretsDir);
+  const parts = secretsDir.split("/").filter((p) => p !== "" && p !== ".");
+  const folders = parts.map((_, i) => parts.slice(0, i + 1).join("/"));
+  const candidates: { path: string; folder: boolean }[] = [
+    { path: "stellar.yaml", folder: false },
+    ...folders.map((path) => ({ path, folder: true })),
+    ...paths.map((path) => ({ path, folder: false })),
+  ];
+  let found: ExportIgnored | undefined;
+  for (const { path, folder } of candidates) {
+    for (const ignoreCase of [false, true]) {
+      const now = decide(head, path, "export-ignore", ignoreCase, folder);
+      if (now?.value !== "set") continue;
+      if (decide(base, path, "export-ignore", ignoreCase, folder)?.value === "set") continue;
+      found ??= { file: now.file, line: now.line, paths: [] };
+      if (!found.paths.includes(path)) found.paths.push(path);
     }
   }
   return found;

@@ -1042,6 +1042,9 @@ describe("buildReview over whole repositories", () => {
       const real: Files = { "stellar.yaml": moved("vault") };
       for (const [k, v] of Object.entries(base)) if (k !== "stellar.yaml") real[k.replace(/^secrets\//, "vault/")] = v;
       expect(buildReview(at("HEAD~1", base), at("HEAD", real)).problems.filter((p) => p.kind === "weakened-rule")).toEqual([]);
+      // the move, and a file of the attacker's left at the old place (what a resolver without stellar.yaml reads)
+      const planted = buildReview(at("HEAD~1", base), at("HEAD", { ...real, [PROD]: `${base[PROD] as string}# changed\n` })).problems.filter((p) => p.kind === "weakened-rule");
+      expect(planted.map((p) => p.file)).toEqual([PROD]);
     });
   });
 
@@ -1308,6 +1311,18 @@ describe(".gitattributes that rewrite the environment files on checkout", () => 
     expect(buildReview(at("a", setupLine), at("b", setupLine)).problems).toEqual([]);
   });
 
+  it("is weakened-rule when stellar.yaml or the environment files are left out of git archive (export-ignore): an archive deploy (Capistrano, a tarball) has no stellar.yaml and its resolver reads secrets/ (s24 attack)", async () => {
+    const { alice, base } = await setup();
+    const project = `version: 1\nsecrets_dir: vault\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const setupLine = "vault/*.enc.yaml diff=stellar merge=stellar\n";
+    const at = (label: string, attributes: string) =>
+      stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", project], ["vault/production.enc.yaml", base], [".gitattributes", attributes]]));
+    const report = buildReview(at("a", setupLine), at("b", `${setupLine}/stellar.yaml export-ignore\n`));
+    expect(report.problems).toMatchObject([{ kind: "weakened-rule", file: ".gitattributes", line: 2 }]);
+    expect(report.problems[0]!.message).toContain("export-ignore");
+    expect(buildReview(at("a", setupLine), at("b", setupLine)).problems).toEqual([]);
+  });
+
   it("is a weakened-rule warning (exit status 0, shown) when they lose the keyless diff view (-diff, binary): git diff then hides which names changed", async () => {
     const { alice, base } = await setup();
     const project = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
@@ -1327,6 +1342,37 @@ describe(".gitattributes that rewrite the environment files on checkout", () => 
   });
 });
 
+
+describe("an environment file in the default secrets/ folder while secrets_dir names another", () => {
+  it("is weakened-rule: check and review read secrets_dir, a resolver that finds no stellar.yaml (an archive or image that left it out) reads secrets/ (s24 attack)", async () => {
+    const { alice, base } = await setup();
+    const project = `version: 1\nsecrets_dir: vault\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const at = (label: string, extra: [string, string][] = []) =>
+      stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", project], ["vault/production.enc.yaml", base], ...extra]));
+    const report = buildReview(at("a"), at("b", [["secrets/production.enc.yaml", base.replace(/^(\s*lastmodified: ).*$/m, '$1"2030-01-01T00:00:00Z"')]]));
+    expect(report.problems).toMatchObject([{ kind: "weakened-rule", file: "secrets/production.enc.yaml" }]);
+    // one the base already had, unchanged, is not this change's; a file of another name is no environment's
+    const had: [string, string][] = [["secrets/production.enc.yaml", base]];
+    expect(buildReview(at("a", had), at("b", had)).problems).toEqual([]);
+    expect(buildReview(at("a"), at("b", [["secrets/notes.enc.yaml", base]])).problems).toEqual([]);
+  });
+});
+
+describe("a secret sent to another host by the config files", () => {
+  it("is credential-destination at the base_url when a connection that carries a secret is pointed at an origin the base never sent it to (s24 attack: no key, no value changed)", async () => {
+    const { alice, base } = await setup();
+    const project = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const connector = "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n";
+    const at = (label: string, url: string) =>
+      stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", project], [FILE, base], ["connectors/stripe.yaml", connector], ["connections/stripe.yaml", `kind: api_connection\nname: stripe\nbase_url: ${url}\nauth: stripe\n`]]));
+    const report = buildReview(at("a", "https://api.stripe.com"), at("b", "https://api.stripe.com.evil.example"));
+    expect(report.problems).toMatchObject([{ kind: "credential-destination", file: "connections/stripe.yaml", line: 3 }]);
+    expect(report.problems[0]!.message).toContain("stripe_api_key");
+    expect(report.problems[0]!.message).toContain("https://api.stripe.com.evil.example");
+    expect(report.clean).toBe(false);
+    expect(buildReview(at("a", "https://api.stripe.com"), at("b", "https://api.stripe.com/v2")).problems).toEqual([]);
+  });
+});
 
 describe("a removal dressed up as a rotation without a key", () => {
   it("is still unrotated-removal when every value's unauthenticated type and a kept stanza's YAML block style changed", async () => {

@@ -7,7 +7,8 @@
  * reads, prints or fingerprints a plaintext value.
  */
 import { diffReferences, type ReferenceChange } from "./references.js";
-import { ciphertextIdentity, commentOfLine, createHash, environmentFileName, environmentOfFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
+import { newDestinations, secretDestinations } from "./destinations.js";
+import { ciphertextIdentity, commentOfLine, createHash, DEFAULT_SECRETS_DIR, environmentFileName, environmentOfFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
 import { diffComments, type CommentChange } from "./comments.js";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
@@ -27,7 +28,7 @@ import { collisionKind, pathCollisions } from "./paths.js";
 import { keyLeftBehind, retiredDataKey, sharedCiphertext, type EarlierVersion, type PathVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import type { ReviewState } from "./state.js";
-import { rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
+import { exportIgnored, rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
 import type { EnvironmentVerification } from "./verify.js";
 import { findingWording, messageRewording, type FindingWording } from "./wording.js";
 
@@ -74,7 +75,7 @@ export interface RecipientRef {
  * ({@link ReviewReport.warnings}: reported, exit status 0).
  */
 export interface ReviewProblem {
-  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error" | "rewrapped-without-rotation" | "tampered" | "unsigned-change";
+  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error" | "rewrapped-without-rotation" | "tampered" | "unsigned-change" | "credential-destination";
   environment?: string;
   /** Where, relative to the project root (with a 1-based line when known). */
   file?: string;
@@ -1217,6 +1218,65 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           `git rewrites ${rewritten.paths.length === 1 ? "its" : "their"} bytes on every checkout (a deploy, each member's clone), which review (reading git's copy) never sees; ` +
           `${rewritten.attribute.startsWith("working-tree-encoding") ? "a file that is not UTF-8 decrypts for no one" : "a filter command decides what the checkout holds"}; ` +
           `remove that attribute for the environment files, or make that change on its own, reviewed separately`,
+      });
+    }
+  }
+  // .gitattributes leaving stellar.yaml, the environment files or their folders out of `git archive`
+  // (export-ignore): an archive deploy's resolver then reads the default secrets/ folder, or nothing
+  if (headConfig !== undefined && head.index !== undefined) {
+    const dir = normalizeSecretsDir(headConfig.secretsDir);
+    const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
+    const ignored = exportIgnored((rel) => base.readText(rel), (rel) => head.readText(rel), dir, paths);
+    if (ignored !== undefined) {
+      problems.push({
+        kind: "weakened-rule",
+        file: ignored.file,
+        ...(ignored.line === undefined ? {} : { line: ignored.line }),
+        message:
+          `${w.path(ignored.file)} gives ${humanPaths(ignored.paths.map(w.path))} export-ignore: \`git archive\` (a Capistrano deploy, a GitHub tarball, a Dockerfile step) leaves ${ignored.paths.length === 1 ? "it" : "them"} out, which review (reading git's copy) never sees; ` +
+          `without ${w.path("stellar.yaml")} the resolver reads the default secrets folder "${DEFAULT_SECRETS_DIR}", whatever secrets_dir names, and without an environment file the deploy breaks; ` +
+          `remove that attribute for the project's files, or make that change on its own, reviewed separately`,
+      });
+    }
+  }
+  // an environment file in the default secrets/ folder while secrets_dir names another: check and
+  // review read secrets_dir, a resolver that finds no stellar.yaml (an archive or an image built
+  // without it) reads secrets/, so a file there is what such a deploy serves, unreviewed
+  // (an environment the head has no file for in secrets_dir: a file left in secrets/ is the secrets_dir move's problem, above)
+  if (headConfig !== undefined && normalizeSecretsDir(headConfig.secretsDir) !== DEFAULT_SECRETS_DIR) {
+    const names = new Set([...(baseConfig?.environments ?? []), ...headConfig.environments].map((e) => e.name));
+    for (const name of [...names].sort()) {
+      const rel = `${DEFAULT_SECRETS_DIR}/${environmentFileName(name)}`;
+      const text = head.readText(rel);
+      if (text === undefined || text === base.readText(rel) || head.index?.environmentFiles.get(name) === undefined) continue;
+      problems.push({
+        kind: "weakened-rule",
+        environment: name,
+        file: rel,
+        message:
+          `${w.path(rel)} is ${base.readText(rel) === undefined ? "new" : "changed"} outside secrets_dir "${normalizeSecretsDir(headConfig.secretsDir)}": check and this review do not read it, ` +
+          `but a resolver that finds no ${w.path("stellar.yaml")} (an archive or an image built without it) reads ${name}'s values from it; ` +
+          `remove it, or move secrets_dir back to "${DEFAULT_SECRETS_DIR}" in a change of its own, reviewed separately`,
+      });
+    }
+  }
+  // config files sending a secret to a host the base never sent it to (a connection's base_url, an
+  // oauth2 token_url): no key and no value change needed, the next deploy or probe hands it over
+  if (base.index !== undefined && head.index !== undefined) {
+    const texts = (state: ReviewState): [string, string][] =>
+      [...(state.index?.configFiles.keys() ?? [])].flatMap((f) => {
+        const text = state.readText(f);
+        return typeof text === "string" ? [[f, text] as [string, string]] : [];
+      });
+    for (const d of newDestinations(secretDestinations(texts(base)), secretDestinations(texts(head)))) {
+      problems.push({
+        kind: "credential-destination",
+        file: d.file,
+        line: d.line,
+        message:
+          `${w.path(d.file)} (${d.via}) now sends ${d.secret} to ${d.origin}, where the base sent it only to ${d.before.join(", ")}: ` +
+          `the next deploy (or \`stellar-secrets probe\`) hands the credential to whoever runs that host, with no key and no value changed; ` +
+          `check that the host is the provider's, or revert the URL`,
       });
     }
   }
