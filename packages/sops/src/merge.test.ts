@@ -1,3 +1,4 @@
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   decryptSecrets,
@@ -15,6 +16,8 @@ import {
   type MergeSide,
 } from "./index.js";
 import { encryptWithNewKey } from "./secrets-file.js";
+import { bech32Decode, bech32Encode } from "./age-native.js";
+import { edwardsToMontgomery } from "./ssh.js";
 import { oracleEncrypt, oracleSealYaml, testKey } from "../test-fixtures/support.js";
 
 const alice = testKey("alice");
@@ -509,6 +512,54 @@ describe("mergeSecretsGuarded: both sides changed the recipients differently, me
     expect(n.recipientsMerged?.dataKey).toBe("new");
     expect(n.conflicts).toEqual([{ name: "api_key", ours: "changed", theirs: "changed" }]);
     expect(n.text.startsWith(header)).toBe(true);
+  });
+
+  it("a key one side removed, added back by the other under another spelling (the age1… form of an ssh-ed25519 key, as ssh-to-age makes; an X25519 key with its ignored top bit set) is a recipients conflict, not a new stanza for the removed member", async () => {
+    // mallory's ssh key (made here: TEST-ONLY), and the same key as an age X25519 recipient and identity
+    const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+    const ed = Buffer.from(publicKey.export({ format: "jwk" }).x!, "base64url");
+    const seed = Buffer.from(privateKey.export({ format: "jwk" }).d!, "base64url");
+    const wire = (b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+    const mallorySsh = `ssh-ed25519 ${Buffer.concat([wire(Buffer.from("ssh-ed25519")), wire(ed)]).toString("base64")}`;
+    const malloryAge = bech32Encode("age", edwardsToMontgomery(ed)!);
+    const malloryAgeIdentity = bech32Encode("age-secret-key-", createHash("sha512").update(seed).digest().subarray(0, 32)).toUpperCase();
+    // (the age1… form is no other person: mallory's own ssh key opens what is wrapped to it, with age itself)
+    const probe = await encryptSecrets(new Map([["x", "1"]]), { recipients: [malloryAge] });
+    expect((await decryptSecrets(probe, [malloryAgeIdentity])).values.get("x")).toBe("1");
+
+    const withMallory = await side(await updateKeys(base.secrets, [alice.recipient, bob.recipient, mallorySsh]));
+    const dave = await generateIdentity();
+    // main: mallory offboarded (members rm + rotate-key); her branch, from before: "mallory-ci" with the age1… form
+    const offboarded = await side(await rotateDataKey(withMallory.secrets, { recipients: [alice.recipient, bob.recipient] }));
+    const respelled = await side(await updateKeys(withMallory.secrets, [alice.recipient, bob.recipient, mallorySsh, malloryAge]));
+    for (const [ours, theirs] of [
+      [offboarded, respelled],
+      [respelled, offboarded],
+    ] as const) {
+      const r = await mergeSecretsGuarded({ base: withMallory, ours, theirs });
+      expect(r.recipientsConflict, "the removed key is back under another spelling").toBe(true);
+      expect(r.text).toBe(ours.text);
+      expect(r.recipientsConflictReason).toContain("the same key as");
+      expect(r.recipientsConflictReason).toContain("removed");
+    }
+    // the X25519 key with bit 255 set (X25519 ignores it: the same key to whoever holds the private one)
+    const raw = bech32Decode(dave.recipient)!.bytes;
+    raw[31] = raw[31]! | 0x80;
+    const daveHigh = bech32Encode("age", raw);
+    expect(daveHigh).not.toBe(dave.recipient);
+    const withDave = await side(await updateKeys(base.secrets, [alice.recipient, bob.recipient, dave.recipient]));
+    const daveOut = await side(await rotateDataKey(withDave.secrets, { recipients: [alice.recipient, bob.recipient] }));
+    const daveBack = await side(await updateKeys(withDave.secrets, [alice.recipient, bob.recipient, dave.recipient, carol.recipient]).then((t) => t.split(carol.recipient).join(daveHigh)));
+    const high = await mergeSecretsGuarded({ base: withDave, ours: daveOut, theirs: daveBack });
+    expect(high.recipientsConflict).toBe(true);
+    expect(high.recipientsConflictReason).toContain("the same key as");
+    // one side writing a member's key another way while nobody removes it stays a set merge (the key was never removed)
+    const ageOnly = await side(await updateKeys(withMallory.secrets, [alice.recipient, bob.recipient, malloryAge]));
+    const plusDave = await side(await updateKeys(withMallory.secrets, [alice.recipient, bob.recipient, mallorySsh, dave.recipient]));
+    const switched = await mergeSecretsGuarded({ base: withMallory, ours: plusDave, theirs: ageOnly });
+    expect(switched.recipientsConflict).toBe(false);
+    expect(switched.recipientsMerged).toMatchObject({ removed: [{ recipient: mallorySsh, by: "theirs" }], dataKey: "new" });
+    expect(parseSecretsFile(switched.text).recipients).toEqual([alice.recipient, bob.recipient, dave.recipient, malloryAge]);
   });
 
   it("stays a recipients conflict (ours untouched, a reason) without a base, or for a recipient that is no key, never showing a label that is not a public key", async () => {

@@ -7,7 +7,7 @@ import { encryptWithKey, encryptWithNewKey, parseSecretsFile, refuseForeignKeys,
 import type { AgeStanza, DecryptedSecrets } from "./types.js";
 import { carriedComments, mergeComments, type CarriedComments } from "./comments.js";
 import { parseX25519Recipient } from "./age-native.js";
-import { SshEd25519Recipient, isSshEd25519Recipient } from "./ssh.js";
+import { SshEd25519Recipient, isSshEd25519Recipient, parseSshEd25519PublicKey } from "./ssh.js";
 
 /** One version of the file: its exact text and its verified decryption. */
 export interface MergeSide {
@@ -50,6 +50,53 @@ export const VIRTUAL_BASE_UNMERGED = "# stellar-secrets: virtual merge base of a
 
 /** Which side(s) made a change to the recipients. */
 export type RecipientChangeBy = "ours" | "theirs" | "both";
+
+/**
+ * The X25519 point a recipient's key is (the Montgomery u coordinate, reduced, as hex), whatever
+ * its spelling: an `age1…` key with bit 255 set (X25519 ignores it) or u ≥ p is the same key as its
+ * canonical form, and an `ssh-ed25519` key is the same key as the `age1…` form of its Montgomery
+ * point (what `ssh-to-age` makes; the ssh private key opens it with age itself), and as the
+ * Ed25519 key with the sign of x flipped. Undefined for a recipient that is no such key.
+ */
+function keyPoint(recipient: string): string | undefined {
+  let u: Uint8Array | undefined;
+  if (recipient.startsWith("age1")) u = parseX25519Recipient(recipient);
+  else if (isSshEd25519Recipient(recipient)) u = parseSshEd25519PublicKey(recipient).montgomery;
+  if (u === undefined || u.length !== 32) return undefined;
+  let n = 0n;
+  for (let i = 31; i >= 0; i--) n = (n << 8n) | BigInt(i === 31 ? u[i]! & 0x7f : u[i]!);
+  const p = 2n ** 255n - 19n;
+  return (n % p).toString(16);
+}
+
+/**
+ * A recipient of the merged set whose key one side removed, written another way by the other side
+ * (see {@link keyPoint}): the base has the key, a side holds no spelling of it, and the result
+ * still would. A reason, or undefined.
+ */
+function removedKeyBack(base: readonly string[], ours: readonly string[], theirs: readonly string[], result: readonly string[]): string | undefined {
+  const points = (list: readonly string[]): Map<string, string> => {
+    const m = new Map<string, string>();
+    for (const r of list) {
+      const k = keyPoint(r);
+      if (k !== undefined && !m.has(k)) m.set(k, r);
+    }
+    return m;
+  };
+  const b = points(base);
+  const o = points(ours);
+  const t = points(theirs);
+  for (const r of result) {
+    const k = keyPoint(r);
+    if (k === undefined || !b.has(k) || (o.has(k) && t.has(k))) continue;
+    const remover = !o.has(k) && !t.has(k) ? "both sides" : !o.has(k) ? "our side" : "their side";
+    return (
+      `${shownRecipient(r)} is the same key as ${shownRecipient(b.get(k)!)}, which ${remover} removed, written another way ` +
+      "(the age1… form of an ssh-ed25519 key, as ssh-to-age makes it, or another encoding of the same X25519 key): merged as a set it would give the removed key a stanza again"
+    );
+  }
+  return undefined;
+}
 
 /**
  * The three-way set merge of the recipients that {@link mergeSecretsGuarded} made (the same rule as
@@ -294,6 +341,9 @@ function unionOf(base: DecryptedSecrets, ours: DecryptedSecrets, theirs: Decrypt
     .map(([name]) => name);
   const dataKey = removed.length === 0 && rotated.length === 0 ? "kept" : "new";
   if (recipients.length === 0) return "no recipient would be left (each side removed the ones the other kept)";
+  // "removed by either: out" holds for the key, not only for the text a side spelled it with
+  const back = removedKeyBack(b, ours.file.recipients, theirs.file.recipients, recipients);
+  if (back !== undefined) return back;
   // every recipient this merge writes a stanza for must be a key: under a new data key all (wrapped
   // afresh), under the base's the added ones (a side's label that is no key is no member: never carried)
   const toWrap = dataKey === "kept" ? added.map((a) => a.recipient) : recipients;

@@ -53,8 +53,9 @@ data key, the base's stanzas and each added member's stanza from the side that a
 byte for byte: a stanza wrapped anew under a data key that did not rotate is what review must
 report); otherwise every value is encrypted under a new data key wrapped afresh for every member
 of the result (as rotate-key does). A line on stderr says which ("merged recipients: +dave (ours), +erin (theirs); data key
-kept"). Without a base version, or with a recipient that is no valid age X25519 or ssh-ed25519
-public key, nothing is merged (MERGE_CONFLICT).
+kept"). Without a base version, with a recipient that is no valid age X25519 or ssh-ed25519
+public key, or with a key one side removed that the other adds back written another way (the
+age1… form of an ssh-ed25519 key, as ssh-to-age makes it), nothing is merged (MERGE_CONFLICT).
 
 Exit status: 0 merged; 1 a conflict (OURS is still a valid file holding ours' value for each
 conflicting name; the names and the \`stellar-secrets resolve\` commands to finish are printed),
