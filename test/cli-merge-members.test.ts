@@ -7,7 +7,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parseSecretsFile } from "../packages/sops/src/index.js";
+import { randomBytes } from "node:crypto";
+import { parseSecretsFile, wrapDataKey } from "../packages/sops/src/index.js";
 import { createSandbox, type AgeKey, type Sandbox } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
@@ -126,5 +127,42 @@ describe("two branches that each add someone to production", () => {
     expect(denied.stderr).toContain("NO_MATCHING_IDENTITY");
     expect(denied.stdout).not.toContain("sk_live_");
     for (const who of [alice, dave, erin, frank]) expect((await as(s, who)(["get", "twilio_token", "--env", "production"])).stdout.trim(), who.name).toBe("tw_B");
+  });
+
+  it("never wraps a new data key for a recipient no stellar.yaml makes a member: a keyless branch's label for an outsider, cherry-picked (no hook runs) after main removed someone, is a recipients conflict, not access", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    const alice = { name: "alice", key: s.keygen("alice") };
+    const bob = { name: "bob", key: s.keygen("bob") };
+    const outsider = s.keygen("outsider");
+    s.env.SOPS_AGE_KEY_FILE = alice.key.file;
+    const a = as(s, alice);
+    await ok(a(["init", "--env", "production"]));
+    await ok(a(["set", "stripe_api_key", "--env", "production", "--from-stdin"], "sk_live_BASE"));
+    await ok(a(["members", "add", "bob", bob.key.recipient, "--env", "production"]));
+    await ok(a(["git", "setup"]));
+    s.commit("base: alice and bob");
+
+    // a teammate with push access and public keys only: a stanza labelled with their own key, wrapping
+    // a random key (they cannot know the data key), in the environment file alone; their hook skipped
+    s.git(["checkout", "-q", "-b", "outsider/label"]);
+    const text = s.read(PROD);
+    const junk = (await wrapDataKey(randomBytes(32), outsider.recipient)).trim().split("\n").map((l) => `            ${l}`).join("\n");
+    s.write(PROD, text.replace("    lastmodified:", `        - recipient: ${outsider.recipient}\n          enc: |\n${junk}\n    lastmodified:`));
+    expect(parseSecretsFile(s.read(PROD)).recipients).toContain(outsider.recipient);
+    s.git(["commit", "-q", "--no-verify", "-am", "production: one more stanza"]);
+    // fast-forwarded as it is, that label would give nothing (the stanza is no key of the file)
+    // main: bob offboarded (members rm rotates the data key)
+    s.git(["checkout", "-q", "main"]);
+    await ok(a(["members", "rm", "bob", "--env", "production"]));
+    s.commit("offboard: bob");
+
+    const pick = git(s, ["cherry-pick", "outsider/label"]);
+    expect(pick.code, pick.out).not.toBe(0);
+    expect(pick.out).toContain("MERGE_CONFLICT");
+    expect(pick.out).toContain("is no member of the environment in our side's or their side's stellar.yaml");
+    const got = await s.run(["get", "stripe_api_key", "--env", "production"], { env: { SOPS_AGE_KEY_FILE: outsider.file } });
+    expect(got.code).not.toBe(0);
+    expect(got.stdout).not.toContain("sk_live_");
   });
 });

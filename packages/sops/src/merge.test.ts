@@ -514,6 +514,26 @@ describe("mergeSecretsGuarded: both sides changed the recipients differently, me
     expect(n.text.startsWith(header)).toBe(true);
   });
 
+  it("with isMember (the driver's stellar.yaml members): a new data key is wrapped for no added recipient that is not a member (a recipients conflict); the kept key carries and asks nothing", async () => {
+    const outsider = await generateIdentity();
+    const withoutBob = await rekeyed(base, [alice.recipient]);
+    const withOutsider = await rekeyed(base, [alice.recipient, bob.recipient, outsider.recipient]);
+    const withCarol = await rekeyed(base, [alice.recipient, bob.recipient, carol.recipient]);
+    const members = new Set([alice.recipient, bob.recipient, carol.recipient]);
+    const isMember = (r: string): boolean => members.has(r);
+    const refused = await mergeSecretsGuarded({ base, ours: withoutBob, theirs: withOutsider, isMember });
+    expect(refused).toMatchObject({ recipientsConflict: true, text: withoutBob.text });
+    expect(refused.recipientsConflictReason).toContain("(added by their side) is no member of the environment");
+    await expect(decryptSecrets(refused.text, [outsider.identity])).rejects.toMatchObject({ code: "NO_MATCHING_IDENTITY" });
+    // without the predicate (no stellar.yaml known): as before
+    expect((await mergeSecretsGuarded({ base, ours: withoutBob, theirs: withOutsider })).recipientsMerged?.dataKey).toBe("new");
+    // a member added while someone is removed: merged under a new key
+    expect((await mergeSecretsGuarded({ base, ours: withoutBob, theirs: withCarol, isMember })).recipientsMerged).toMatchObject({ dataKey: "new", added: [{ recipient: carol.recipient, by: "theirs" }] });
+    // under the kept key the outsider's stanza is carried (what its writer gave, nothing wrapped): not asked
+    const kept = await mergeSecretsGuarded({ base, ours: withCarol, theirs: withOutsider, isMember });
+    expect(kept.recipientsMerged?.dataKey).toBe("kept");
+  });
+
   it("a key one side removed, added back by the other under another spelling (the age1… form of an ssh-ed25519 key, as ssh-to-age makes; an X25519 key with its ignored top bit set) is a recipients conflict, not a new stanza for the removed member", async () => {
     // mallory's ssh key (made here: TEST-ONLY), and the same key as an age X25519 recipient and identity
     const { publicKey, privateKey } = generateKeyPairSync("ed25519");

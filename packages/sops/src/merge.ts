@@ -39,6 +39,16 @@ export interface MergeInput {
    * hold are merged as for a file added on both sides.
    */
   baseUnknown?: boolean;
+  /**
+   * Whether a recipient is a member of the file's environment (the merge driver asks both sides'
+   * stellar.yaml). When set, {@link mergeSecretsGuarded}'s set merge of the recipients under a new
+   * data key wraps it for no recipient a side added that is not a member: that stays a recipients
+   * conflict. A label proves nothing, and the side that added it may not even know the data key
+   * (its stanza can wrap anything): wrapping a new key for it would make real an access that side
+   * could not give, for a key no one made a member. Under the kept key nothing is wrapped (the
+   * side's stanza is carried, giving only what its writer could give), so this is not asked.
+   */
+  isMember?: (recipient: string) => boolean;
 }
 
 /**
@@ -319,7 +329,7 @@ function shownRecipient(recipient: string): string {
  * safe: a recipient to carry or wrap a stanza for that is no well-formed age X25519 or ssh-ed25519 public key, or no
  * recipient left.
  */
-function unionOf(base: DecryptedSecrets, ours: DecryptedSecrets, theirs: DecryptedSecrets): RecipientsUnion | string {
+function unionOf(base: DecryptedSecrets, ours: DecryptedSecrets, theirs: DecryptedSecrets, isMember?: (recipient: string) => boolean): RecipientsUnion | string {
   const b = base.file.recipients;
   const o = new Set(ours.file.recipients);
   const t = new Set(theirs.file.recipients);
@@ -353,6 +363,16 @@ function unionOf(base: DecryptedSecrets, ours: DecryptedSecrets, theirs: Decrypt
     const where = adder === undefined ? "in the base" : `added by ${adder === "both" ? "both sides" : adder === "ours" ? "our side" : "their side"}`;
     return `${shownRecipient(bad)} (${where}) is not a valid age X25519 (age1…) or ssh-ed25519 public key, so it cannot be a member: the merge neither carries nor wraps a stanza for it`;
   }
+  // a new data key is wrapped for members only: a side's label for anyone else may be a stanza its
+  // writer could not make real (no key of the file), and the merge must not make it real for them
+  const outsider = dataKey === "new" && isMember !== undefined ? added.find((a) => !isMember(a.recipient)) : undefined;
+  if (outsider !== undefined) {
+    const where = outsider.by === "both" ? "both sides" : outsider.by === "ours" ? "our side" : "their side";
+    return (
+      `${shownRecipient(outsider.recipient)} (added by ${where}) is no member of the environment in our side's or their side's stellar.yaml, ` +
+      "and the merge would wrap a new data key for it (a member was removed or a side rotated): a label proves nothing, so the merge wraps a new key for members only"
+    );
+  }
   return { recipients, added, removed, rotated, dataKey };
 }
 
@@ -376,7 +396,7 @@ function planMerge(input: MergeInput, union: boolean): MergePlan | { recipientsC
   if (keyChoice === "union") {
     if (!union || base === undefined) return recipientsConflictOf(ours);
     refuseForeignKeys(base);
-    const u = unionOf(base, o, t);
+    const u = unionOf(base, o, t, input.isMember);
     if (typeof u === "string") return recipientsConflictOf(ours, u);
     recipientsUnion = u;
   }

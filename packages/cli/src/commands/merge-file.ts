@@ -55,7 +55,9 @@ report); otherwise every value is encrypted under a new data key wrapped afresh 
 of the result (as rotate-key does). A line on stderr says which ("merged recipients: +dave (ours), +erin (theirs); data key
 kept"). Without a base version, with a recipient that is no valid age X25519 or ssh-ed25519
 public key, or with a key one side removed that the other adds back written another way (the
-age1… form of an ssh-ed25519 key, as ssh-to-age makes it), nothing is merged (MERGE_CONFLICT).
+age1… form of an ssh-ed25519 key, as ssh-to-age makes it), or when a new data key would be
+wrapped for a recipient a side added that is no member of the environment in our side's
+stellar.yaml or their side's (known during git merge only), nothing is merged (MERGE_CONFLICT).
 
 Exit status: 0 merged; 1 a conflict (OURS is still a valid file holding ours' value for each
 conflicting name; the names and the \`stellar-secrets resolve\` commands to finish are printed),
@@ -243,6 +245,17 @@ async function mergeOpened(
   const oursText = ours.text;
   const side = (text: string, secrets: DecryptedSecrets): MergeSide => ({ text, secrets });
 
+  // a set merge of the recipients wraps a new data key for members only (either side's stellar.yaml
+  // says who): asked only when the two sides' recipients differ (core is not loaded otherwise)
+  let isMember: ((recipient: string) => boolean) | undefined;
+  const recipientsOf = (s: MergeSide): string => [...new Set(s.secrets.file.recipients)].sort().join("\n");
+  if (recipientsOf(ours) !== recipientsOf(theirs)) {
+    const members = new Set(
+      [...((await membersOf(projectDir(ctx.cwd, display), environment)) ?? []), ...(await theirMembersOf(ctx, display, environment))].map((m) => normalizeRecipient(m.recipient)),
+    );
+    isMember = (recipient) => members.has(recipient);
+  }
+
   // their side may be a file written afresh by someone who knows its data key: never put our values under it
   let result: MergeResult;
   try {
@@ -252,6 +265,7 @@ async function mergeOpened(
       ours,
       theirs,
       ...(conflictValue !== undefined ? { conflictValue } : {}),
+      ...(isMember !== undefined ? { isMember } : {}),
     });
   } catch (error) {
     // e.g. their side's new data key goes to a recipient label that is no key: nothing is written
