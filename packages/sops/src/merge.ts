@@ -102,7 +102,8 @@ function removedKeyBack(base: readonly string[], ours: readonly string[], theirs
     const remover = !o.has(k) && !t.has(k) ? "both sides" : !o.has(k) ? "our side" : "their side";
     return (
       `${shownRecipient(r)} is the same key as ${shownRecipient(b.get(k)!)}, which ${remover} removed, written another way ` +
-      "(the age1… form of an ssh-ed25519 key, as ssh-to-age makes it, or another encoding of the same X25519 key): merged as a set it would give the removed key a stanza again"
+      "(the age1… form of an ssh-ed25519 key, as ssh-to-age makes it, or another encoding of the same X25519 key): merged as a set it would give the removed key a stanza again; " +
+      "take it out of stellar.yaml too before anyone runs rotate-key (which wraps for every member there)"
     );
   }
   return undefined;
