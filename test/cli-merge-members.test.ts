@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { randomBytes } from "node:crypto";
-import { parseSecretsFile, wrapDataKey } from "../packages/sops/src/index.js";
+import { encryptSecrets, parseSecretsFile, wrapDataKey } from "../packages/sops/src/index.js";
 import { createSandbox, type AgeKey, type Sandbox } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
@@ -86,7 +86,7 @@ describe("two branches that each add someone to production", () => {
     expect(merge.out).toContain(`${PROD}: merged recipients: +erin (ours), +dave (theirs); data key kept`);
     expect(s.git(["status", "--porcelain"])).toBe("");
     expect(s.git(["rev-list", "--parents", "-n", "1", "HEAD"]).trim().split(" ")).toHaveLength(3);
-    // the base's stanzas (alice, bob) kept byte for byte; the three files agree on the members
+    // the base's stanzas (alice, bob: our side's, unchanged since the base) kept byte for byte; the three files agree on the members
     const after = parseSecretsFile(s.read(PROD)).metadata.age;
     expect(after.slice(0, 2)).toEqual(before.slice(0, 2));
     expect(after.map((x) => x.recipient)).toEqual([alice.key.recipient, bob.key.recipient, erin.key.recipient, dave.key.recipient]);
@@ -164,5 +164,22 @@ describe("two branches that each add someone to production", () => {
     const got = await s.run(["get", "stripe_api_key", "--env", "production"], { env: { SOPS_AGE_KEY_FILE: outsider.file } });
     expect(got.code).not.toBe(0);
     expect(got.stdout).not.toContain("sk_live_");
+    expect(s.git(["cherry-pick", "--abort"])).toBe("");
+
+    // the same writer, the file written afresh under a key of their own for alice and themselves
+    // (public keys only), cherry-picked after main changed a value: main's value must not go to them
+    s.git(["checkout", "-q", "-b", "outsider/afresh", "main"]);
+    s.write(PROD, await encryptSecrets(new Map([["stripe_api_key", "sk_live_FORGED"]]), { recipients: [alice.key.recipient, outsider.recipient] }));
+    s.git(["commit", "-q", "--no-verify", "-am", "production: rewritten"]);
+    s.git(["checkout", "-q", "main"]);
+    await ok(a(["set", "zendesk_token", "--env", "production", "--from-stdin"], "zd_MAIN"));
+    s.commit("main: a new secret");
+    const afresh = git(s, ["cherry-pick", "outsider/afresh"]);
+    expect(afresh.code, afresh.out).not.toBe(0);
+    expect(afresh.out).toContain("their side changed who can decrypt production (recipients and data key)");
+    expect(afresh.out).toContain("is no member of the environment");
+    const read = await s.run(["get", "zendesk_token", "--env", "production"], { env: { SOPS_AGE_KEY_FILE: outsider.file } });
+    expect(read.code).not.toBe(0);
+    expect(read.stdout).not.toContain("zd_MAIN");
   });
 });

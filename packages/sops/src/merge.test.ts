@@ -5,6 +5,7 @@ import {
   encryptSecrets,
   generateIdentity,
   unwrapDataKey,
+  wrapDataKey,
   decryptSecretsWithKey,
   mergeSecrets,
   mergeSecretsGuarded,
@@ -324,6 +325,23 @@ describe("mergeSecretsGuarded: a merge never puts our values under a key their s
     expect([...merged.values]).toEqual([["db_url", "postgres://x"], ["port", "8080"], ["flag", "true"]]);
   });
 
+  it("with isMember: a file written afresh by a keyless writer that adds their own key is a recipients conflict when our values would go under a new key wrapped for it (not our side's values for a non-member)", async () => {
+    const outsider = await generateIdentity();
+    const forged = await encryptWithNewKey(new Map([["db_url", "postgres://base"], ["api_key", "k-base"], ["empty_one", ""]]), { recipients: [alice.recipient, bob.recipient, outsider.recipient] });
+    const theirs = await side(forged.text);
+    const ours = await edit(base, (m) => m.set("ours_secret", "o-secret"));
+    const members = new Set([alice.recipient, bob.recipient]);
+    const r = await mergeSecretsGuarded({ base, ours, theirs, isMember: (x) => members.has(x) });
+    expect(r).toMatchObject({ recipientsConflict: true, text: ours.text, freshKey: false });
+    expect(r.recipientsConflictReason).toContain("(added by their side, which rotated the data key) is no member of the environment");
+    await expect(decryptSecrets(r.text, [outsider.identity])).rejects.toMatchObject({ code: "NO_MATCHING_IDENTITY" });
+    // a member their side added is wrapped for as before
+    members.add(outsider.recipient);
+    const ok = await mergeSecretsGuarded({ base, ours, theirs, isMember: (x) => members.has(x) });
+    expect(ok.freshKey).toBe(true);
+    expect((await decryptSecrets(ok.text, [outsider.identity])).values.get("ours_secret")).toBe("o-secret");
+  });
+
   it("encrypts our side's changes under a new data key when their side holds a file written afresh (keyless, to the members' public keys) under a key its writer knows", async () => {
     // their side: every value replaced under a data key the writer made, wrapped to the real members only (valid MAC)
     const forged = await encryptWithNewKey(new Map([["db_url", "postgres://evil"], ["api_key", "k-base"], ["empty_one", ""]]), { recipients: [alice.recipient, bob.recipient] });
@@ -512,6 +530,23 @@ describe("mergeSecretsGuarded: both sides changed the recipients differently, me
     expect(n.recipientsMerged?.dataKey).toBe("new");
     expect(n.conflicts).toEqual([{ name: "api_key", ours: "changed", theirs: "changed" }]);
     expect(n.text.startsWith(header)).toBe(true);
+  });
+
+  it("under the kept key a member both sides keep gets our side's stanza, not the base's: a cherry-picked commit's parent (any text that decrypts for the merger) with a junk stanza under bob's label locks bob out of nothing", async () => {
+    // the parent of the commit being cherry-picked: the base with bob's stanza replaced by one wrapping a random key (keyless)
+    const indent = (enc: string): string => enc.trim().split("\n").map((l) => `            ${l}`).join("\n");
+    const bobEnc = parseSecretsFile(base.text).metadata.age.find((a) => a.recipient.trim() === bob.recipient)!.enc;
+    const junk = await wrapDataKey(new Uint8Array(32).fill(7), bob.recipient);
+    expect(base.text).toContain(indent(bobEnc));
+    const parent = await side(base.text.replace(indent(bobEnc), indent(junk)), [alice.identity]);
+    expect(key(parent.secrets.dataKey)).toBe(key(base.secrets.dataKey));
+    const dave = await generateIdentity();
+    const ours = await rekeyed(base, [alice.recipient, bob.recipient, carol.recipient]); // HEAD: carol added, bob's real stanza
+    const picked = await side(await updateKeys(parent.secrets, [alice.recipient, bob.recipient, dave.recipient]), [alice.identity]);
+    const r = await mergeSecretsGuarded({ base: parent, ours, theirs: picked });
+    expect(r.recipientsMerged?.dataKey).toBe("kept");
+    expect(stanzas(r.text).get(bob.recipient)).toBe(stanzas(ours.text).get(bob.recipient));
+    expect((await decryptSecrets(r.text, [bob.identity])).values.get("api_key")).toBe("k-base");
   });
 
   it("with isMember (the driver's stellar.yaml members): a new data key is wrapped for no added recipient that is not a member (a recipients conflict); the kept key carries and asks nothing", async () => {

@@ -46,7 +46,9 @@ export interface MergeInput {
    * conflict. A label proves nothing, and the side that added it may not even know the data key
    * (its stanza can wrap anything): wrapping a new key for it would make real an access that side
    * could not give, for a key no one made a member. Under the kept key nothing is wrapped (the
-   * side's stanza is carried, giving only what its writer could give), so this is not asked.
+   * side's stanza is carried, giving only what its writer could give), so this is not asked. The
+   * same holds when their side rotated and our values go under a new key for their side's
+   * recipients: one their side added that is not a member makes it a recipients conflict.
    */
   isMember?: (recipient: string) => boolean;
 }
@@ -125,8 +127,8 @@ export interface RecipientsUnion {
   rotated: ("ours" | "theirs")[];
   /**
    * `kept`: nobody was removed and neither side rotated, so the result keeps the base's data key,
-   * the base's stanzas verbatim for the recipients it had, and for each added recipient the stanza
-   * of the side that added it, verbatim (ours' when both did). `new`: the result is under a new
+   * our side's stanzas verbatim for the recipients the base had (both sides kept them), and for each
+   * added recipient the stanza of the side that added it, verbatim (ours' when both did). `new`: the result is under a new
    * random data key wrapped afresh for every recipient's public key (as `rotate-key`), so no removed
    * member, no stanza a side carried under a label, and no key the other side's writer chose can
    * open it.
@@ -497,7 +499,7 @@ export interface GuardedMergeResult extends MergeResult {
  * When both sides changed the recipients differently (each `members add` of another member; or one
  * removed or rotated, the other added), they are merged as a set against the base
  * ({@link MergeResult.recipientsMerged}): added by either side, in; removed by either, out. When
- * nobody was removed and neither side rotated, the result keeps the base's data key, the base's
+ * nobody was removed and neither side rotated, the result keeps the base's data key, our side's
  * stanzas verbatim and the adding side's stanza verbatim for each added recipient (why: see
  * {@link RecipientsUnion.dataKey}); otherwise every value goes under a new data key wrapped afresh
  * for every recipient's public key, as `rotate-key` does (no side's stanza is carried). Names are
@@ -513,6 +515,22 @@ export async function mergeSecretsGuarded(input: MergeInput): Promise<GuardedMer
   const theirs = input.theirs.secrets;
   if (plan.keyFrom !== "theirs" || plan.reencrypted.length === 0 || base === undefined || sameBytes(theirs.dataKey, base.dataKey)) {
     return { ...writeMerge(input, plan), freshKey: false };
+  }
+  // the new key goes to their side's recipients: with isMember, none their side added that is no member
+  // (their writer may hold only public keys: our values must not go to a key they merely labelled)
+  if (input.isMember !== undefined) {
+    const known = new Set(base.file.recipients);
+    const outsider = theirs.file.recipients.find((r) => !known.has(r) && !input.isMember!(r));
+    if (outsider !== undefined) {
+      return {
+        ...recipientsConflictOf(
+          input.ours,
+          `${shownRecipient(outsider)} (added by their side, which rotated the data key) is no member of the environment in our side's or their side's stellar.yaml, ` +
+            "and our side's values would go under a new data key wrapped for it: a label proves nothing, so the merge wraps a new key for members only",
+        ).recipientsConflict,
+        freshKey: false,
+      };
+    }
   }
   // encrypted once, under the new key: never first under their key (nothing of ours is written under it)
   const merged = plan.merged;
@@ -561,15 +579,18 @@ async function writeUnion(input: MergeInput, plan: MergePlan, union: RecipientsU
     const fresh = await encryptWithNewKey(plan.merged, { recipients: union.recipients, version, ...now }, [o, t, base], mergedComments(input));
     return done(fresh.text, fresh.dataKey);
   }
-  // the base's data key, which ours and theirs use too: the base's stanza (byte for byte, as it was
-  // before either branch) for each recipient it had, the adding side's for each added one (see
-  // RecipientsUnion.dataKey: every stanza of the result is one a version already has)
+  // the base's data key, which ours and theirs use too: our side's stanza (byte for byte) for each
+  // recipient our side holds (every one the base had and both kept, and those our side added), their
+  // side's for each only they added (see RecipientsUnion.dataKey: every stanza of the result is one a
+  // version already has). Not the base's: in a cherry-pick or rebase the base is the picked commit's
+  // parent, any text that decrypts for the merger, and a junk stanza there under a member's label
+  // would lock that member out; ours is HEAD (for `git merge`, a descendant of the base)
   const stanzaOf = (v: DecryptedSecrets, r: string): AgeStanza | undefined => {
     const i = v.file.recipients.indexOf(r);
     return i < 0 ? undefined : v.file.metadata.age[i];
   };
   const age = union.recipients.map((r) => {
-    const stanza = stanzaOf(base, r) ?? stanzaOf(o, r) ?? stanzaOf(t, r);
+    const stanza = stanzaOf(o, r) ?? stanzaOf(t, r);
     if (stanza === undefined) throw new Error(`internal: no stanza for a recipient of the merge`);
     return stanza;
   });

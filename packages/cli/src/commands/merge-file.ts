@@ -49,7 +49,7 @@ under it: a member removed on one side never regains access through the merge. W
 changed the recipients differently (each branch added another member; or one removed or rotated
 and the other added), the recipients are merged as a set: added by either side, in; removed by
 either side, out. When nobody was removed and neither side rotated, the result keeps the base's
-data key, the base's stanzas and each added member's stanza from the side that added it (all
+data key, our side's stanzas and each added member's stanza from the side that added it (all
 byte for byte: a stanza wrapped anew under a data key that did not rotate is what review must
 report); otherwise every value is encrypted under a new data key wrapped afresh for every member
 of the result (as rotate-key does). A line on stderr says which ("merged recipients: +dave (ours), +erin (theirs); data key
@@ -57,7 +57,8 @@ kept"). Without a base version, with a recipient that is no valid age X25519 or 
 public key, or with a key one side removed that the other adds back written another way (the
 age1… form of an ssh-ed25519 key, as ssh-to-age makes it), or when a new data key would be
 wrapped for a recipient a side added that is no member of the environment in our side's
-stellar.yaml or their side's (known during git merge only), nothing is merged (MERGE_CONFLICT).
+stellar.yaml or their side's (known during git merge only; also when only their side rotated and
+added it and our values must go under a new key), nothing is merged (MERGE_CONFLICT).
 
 Exit status: 0 merged; 1 a conflict (OURS is still a valid file holding ours' value for each
 conflicting name; the names and the \`stellar-secrets resolve\` commands to finish are printed),
@@ -276,8 +277,13 @@ async function mergeOpened(
     });
   }
   if (result.recipientsConflict) {
-    const why = result.recipientsConflictReason !== undefined ? ` and they cannot be merged as a set: ${result.recipientsConflictReason}` : "";
-    throw new CliError("MERGE_CONFLICT", `cannot merge ${display}: both sides changed who can decrypt ${environment} differently (recipients or data key)${why}; ${display} was left as it was (our version)`, {
+    // our side may have changed only values: then it is their side's new key and recipients that cannot be taken
+    const b = base.secrets;
+    const oursMoved = b === undefined || recipientsOf(ours) !== recipientsOf({ text: "", secrets: b }) || Buffer.compare(Buffer.from(ours.secrets.dataKey), Buffer.from(b.dataKey)) !== 0;
+    const what = oursMoved
+      ? `both sides changed who can decrypt ${environment} differently (recipients or data key)${result.recipientsConflictReason !== undefined ? ` and they cannot be merged as a set: ${result.recipientsConflictReason}` : ""}`
+      : `their side changed who can decrypt ${environment} (recipients and data key) and our side's changes cannot be encrypted for it: ${result.recipientsConflictReason ?? "recipients"}`;
+    throw new CliError("MERGE_CONFLICT", `cannot merge ${display}: ${what}; ${display} was left as it was (our version)`, {
       hint: `keep one side whole (\`stellar-secrets resolve --env ${environment} --ours|--theirs\`), then run \`stellar-secrets rotate-key --env ${environment}\` for the members in stellar.yaml and redo the other side's secret changes with \`stellar-secrets set\`; then \`git add ${display}\``,
     });
   }
@@ -308,7 +314,7 @@ async function recipientsLine(ctx: CommandContext, display: string, environment:
   return (
     `${display}: merged recipients: ${changes.join(", ")}; ` +
     (union.dataKey === "kept"
-      ? "data key kept (the base's, with the base's stanzas and each added member's stanza from the side that added it)"
+      ? "data key kept (the base's, with our side's stanzas and each added member's stanza from the side that added it)"
       : `new data key (${why}): every value re-encrypted for the ${union.recipients.length} recipient(s) of the result, as rotate-key does`)
   );
 }
