@@ -128,10 +128,10 @@ export interface RecipientsUnion {
   /**
    * `kept`: nobody was removed and neither side rotated, so the result keeps the base's data key,
    * our side's stanzas verbatim for the recipients the base had (both sides kept them), and for each
-   * added recipient the stanza of the side that added it, verbatim (ours' when both did). `new`: the result is under a new
-   * random data key wrapped afresh for every recipient's public key (as `rotate-key`), so no removed
-   * member, no stanza a side carried under a label, and no key the other side's writer chose can
-   * open it.
+   * added recipient the stanza of the side that added it, verbatim (ours' when both did). `new`: the
+   * result is under a new random data key wrapped afresh for every recipient's public key (as
+   * `rotate-key`), so no removed member, no stanza a side carried under a label, and no key the
+   * other side's writer chose can open it.
    *
    * Why an added recipient's stanza is carried, not wrapped afresh, under the kept key: the stanza
    * wraps the very data key the result keeps, so whoever it was made for (labels prove nothing)
