@@ -127,6 +127,14 @@ describe("two branches that each add someone to production", () => {
     expect(denied.stderr).toContain("NO_MATCHING_IDENTITY");
     expect(denied.stdout).not.toContain("sk_live_");
     for (const who of [alice, dave, erin, frank]) expect((await as(s, who)(["get", "twilio_token", "--env", "production"])).stdout.trim(), who.name).toBe("tw_B");
+
+    // the other way round: frank is a member only in their side's stellar.yaml (the merged commit, which
+    // git names during `git merge`), and the new data key is wrapped for him
+    s.git(["checkout", "-q", "offboard/bob"]);
+    const other = git(s, ["merge", "--no-edit", "access/frank^1"]);
+    expect(other.code, other.out).toBe(0);
+    expect(other.out).toContain(`${PROD}: merged recipients: +frank (theirs), -bob (ours); new data key`);
+    expect((await as(s, frank)(["get", "twilio_token", "--env", "production"])).stdout.trim()).toBe("tw_B");
   });
 
   it("never wraps a new data key for a recipient no stellar.yaml makes a member: a keyless branch's label for an outsider, cherry-picked (no hook runs) after main removed someone, is a recipients conflict, not access", async () => {
