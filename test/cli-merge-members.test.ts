@@ -190,4 +190,29 @@ describe("two branches that each add someone to production", () => {
     expect(read.code).not.toBe(0);
     expect(read.stdout).not.toContain("zd_MAIN");
   });
+
+  it("names an added key by its side's stellar.yaml, and says so when our side gives that name another key (a branch that calls an outsider's key \"bob\")", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    const alice = { name: "alice", key: s.keygen("alice") };
+    const bob = s.keygen("bob");
+    const carol = s.keygen("carol");
+    const outsider = s.keygen("outsider");
+    s.env.SOPS_AGE_KEY_FILE = alice.key.file;
+    const a = as(s, alice);
+    await ok(a(["init", "--env", "production"]));
+    await ok(a(["members", "add", "bob", bob.recipient, "--env", "production"]));
+    await ok(a(["git", "setup"]));
+    s.commit("base: alice and bob");
+    s.git(["checkout", "-q", "-b", "spoof"]);
+    await ok(a(["members", "add", "temp", outsider.recipient, "--env", "production"]));
+    // stellar.yaml of the branch: the outsider's key under bob's name
+    s.write("stellar.yaml", s.read("stellar.yaml").replace(`      temp: ${outsider.recipient}\n`, "").replace(`bob: ${bob.recipient}`, `bob: ${outsider.recipient}`));
+    s.git(["commit", "-q", "--no-verify", "-am", "production: bob's new key"]);
+    s.git(["checkout", "-q", "main"]);
+    await ok(a(["members", "add", "carol", carol.recipient, "--env", "production"]));
+    s.commit("carol");
+    const merge = git(s, ["merge", "--no-edit", "spoof"]);
+    expect(merge.out).toContain("merged recipients: +carol (ours), +bob [not the key our side's stellar.yaml gives bob] (theirs); data key kept");
+  });
 });

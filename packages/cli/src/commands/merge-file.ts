@@ -301,13 +301,22 @@ async function mergeOpened(
 
 /**
  * What the driver did when it merged the recipients as a set, for stderr: each recipient added or
- * removed with the side that did it (by member name where our stellar.yaml knows the key, else the
- * public key shortened), and whether the data key was kept or is new. No value.
+ * removed with the side that did it (by member name where our stellar.yaml knows the key, else
+ * their stellar.yaml's name, marked when our side gives that name another key; else the public key
+ * shortened), and whether the data key was kept or is new. No value.
  */
 async function recipientsLine(ctx: CommandContext, display: string, environment: string, union: RecipientsUnion): Promise<string> {
-  const members = [...((await membersOf(projectDir(ctx.cwd, display), environment)) ?? []), ...(await theirMembersOf(ctx, display, environment))];
-  const nameOf = (recipient: string): string =>
-    members.find((m) => normalizeRecipient(m.recipient) === recipient)?.name ?? (recipient.length > 20 ? `${recipient.slice(0, 16)}…` : recipient);
+  const ourMembers = (await membersOf(projectDir(ctx.cwd, display), environment)) ?? [];
+  const theirMembers = await theirMembersOf(ctx, display, environment);
+  const keyed = (list: { name: string; recipient: string }[], recipient: string) => list.find((m) => normalizeRecipient(m.recipient) === recipient);
+  const nameOf = (recipient: string): string => {
+    const ours = keyed(ourMembers, recipient);
+    if (ours !== undefined) return ours.name;
+    const theirs = keyed(theirMembers, recipient);
+    if (theirs === undefined) return recipient.length > 20 ? `${recipient.slice(0, 16)}…` : recipient;
+    // their stellar.yaml can give a key any name: one our side gives another key is not that member
+    return ourMembers.some((m) => m.name === theirs.name) ? `${theirs.name} [not the key our side's stellar.yaml gives ${theirs.name}]` : theirs.name;
+  };
   const change = (sign: string, c: { recipient: string; by: RecipientChangeBy }): string => `${sign}${nameOf(c.recipient)} (${c.by})`;
   const changes = [...union.added.map((a) => change("+", a)), ...union.removed.map((r) => change("-", r))];
   const why = [...(union.removed.length > 0 ? ["a member was removed"] : []), ...union.rotated.map((r) => `${r === "ours" ? "our" : "their"} side rotated the data key`)].join(", ");
