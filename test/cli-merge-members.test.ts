@@ -214,5 +214,8 @@ describe("two branches that each add someone to production", () => {
     s.commit("carol");
     const merge = git(s, ["merge", "--no-edit", "spoof"]);
     expect(merge.out).toContain("merged recipients: +carol (ours), +bob [not the key our side's stellar.yaml gives bob] (theirs); data key kept");
+    // and the pre-merge-commit hook stops the commit: bob's real key is in the file, no member's in stellar.yaml
+    expect(merge.code, merge.out).not.toBe(0);
+    expect(merge.out).toContain("recipient-drift");
   });
 });
