@@ -7,7 +7,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parseSecretsFile } from "../packages/sops/src/index.js";
+import { randomBytes } from "node:crypto";
+import { encryptSecrets, parseSecretsFile, wrapDataKey } from "../packages/sops/src/index.js";
 import { createSandbox, type AgeKey, type Sandbox } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
@@ -85,7 +86,7 @@ describe("two branches that each add someone to production", () => {
     expect(merge.out).toContain(`${PROD}: merged recipients: +erin (ours), +dave (theirs); data key kept`);
     expect(s.git(["status", "--porcelain"])).toBe("");
     expect(s.git(["rev-list", "--parents", "-n", "1", "HEAD"]).trim().split(" ")).toHaveLength(3);
-    // the base's stanzas (alice, bob) kept byte for byte; the three files agree on the members
+    // the base's stanzas (alice, bob: our side's, unchanged since the base) kept byte for byte; the three files agree on the members
     const after = parseSecretsFile(s.read(PROD)).metadata.age;
     expect(after.slice(0, 2)).toEqual(before.slice(0, 2));
     expect(after.map((x) => x.recipient)).toEqual([alice.key.recipient, bob.key.recipient, erin.key.recipient, dave.key.recipient]);
@@ -126,5 +127,95 @@ describe("two branches that each add someone to production", () => {
     expect(denied.stderr).toContain("NO_MATCHING_IDENTITY");
     expect(denied.stdout).not.toContain("sk_live_");
     for (const who of [alice, dave, erin, frank]) expect((await as(s, who)(["get", "twilio_token", "--env", "production"])).stdout.trim(), who.name).toBe("tw_B");
+
+    // the other way round: frank is a member only in their side's stellar.yaml (the merged commit, which
+    // git names during `git merge`), and the new data key is wrapped for him
+    s.git(["checkout", "-q", "offboard/bob"]);
+    const other = git(s, ["merge", "--no-edit", "access/frank^1"]);
+    expect(other.code, other.out).toBe(0);
+    expect(other.out).toContain(`${PROD}: merged recipients: +frank (theirs), -bob (ours); new data key`);
+    expect((await as(s, frank)(["get", "twilio_token", "--env", "production"])).stdout.trim()).toBe("tw_B");
+  });
+
+  it("never wraps a new data key for a recipient no stellar.yaml makes a member: a keyless branch's label for an outsider, cherry-picked (no hook runs) after main removed someone, is a recipients conflict, not access", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    const alice = { name: "alice", key: s.keygen("alice") };
+    const bob = { name: "bob", key: s.keygen("bob") };
+    const outsider = s.keygen("outsider");
+    s.env.SOPS_AGE_KEY_FILE = alice.key.file;
+    const a = as(s, alice);
+    await ok(a(["init", "--env", "production"]));
+    await ok(a(["set", "stripe_api_key", "--env", "production", "--from-stdin"], "sk_live_BASE"));
+    await ok(a(["members", "add", "bob", bob.key.recipient, "--env", "production"]));
+    await ok(a(["git", "setup"]));
+    s.commit("base: alice and bob");
+
+    // a teammate with push access and public keys only: a stanza labelled with their own key, wrapping
+    // a random key (they cannot know the data key), in the environment file alone; their hook skipped
+    s.git(["checkout", "-q", "-b", "outsider/label"]);
+    const text = s.read(PROD);
+    const junk = (await wrapDataKey(randomBytes(32), outsider.recipient)).trim().split("\n").map((l) => `            ${l}`).join("\n");
+    s.write(PROD, text.replace("    lastmodified:", `        - recipient: ${outsider.recipient}\n          enc: |\n${junk}\n    lastmodified:`));
+    expect(parseSecretsFile(s.read(PROD)).recipients).toContain(outsider.recipient);
+    s.git(["commit", "-q", "--no-verify", "-am", "production: one more stanza"]);
+    // fast-forwarded as it is, that label would give nothing (the stanza is no key of the file)
+    // main: bob offboarded (members rm rotates the data key)
+    s.git(["checkout", "-q", "main"]);
+    await ok(a(["members", "rm", "bob", "--env", "production"]));
+    s.commit("offboard: bob");
+
+    const pick = git(s, ["cherry-pick", "outsider/label"]);
+    expect(pick.code, pick.out).not.toBe(0);
+    expect(pick.out).toContain("MERGE_CONFLICT");
+    expect(pick.out).toContain("is no member of the environment in our side's or their side's stellar.yaml");
+    const got = await s.run(["get", "stripe_api_key", "--env", "production"], { env: { SOPS_AGE_KEY_FILE: outsider.file } });
+    expect(got.code).not.toBe(0);
+    expect(got.stdout).not.toContain("sk_live_");
+    expect(s.git(["cherry-pick", "--abort"])).toBe("");
+
+    // the same writer, the file written afresh under a key of their own for alice and themselves
+    // (public keys only), cherry-picked after main changed a value: main's value must not go to them
+    s.git(["checkout", "-q", "-b", "outsider/afresh", "main"]);
+    s.write(PROD, await encryptSecrets(new Map([["stripe_api_key", "sk_live_FORGED"]]), { recipients: [alice.key.recipient, outsider.recipient] }));
+    s.git(["commit", "-q", "--no-verify", "-am", "production: rewritten"]);
+    s.git(["checkout", "-q", "main"]);
+    await ok(a(["set", "zendesk_token", "--env", "production", "--from-stdin"], "zd_MAIN"));
+    s.commit("main: a new secret");
+    const afresh = git(s, ["cherry-pick", "outsider/afresh"]);
+    expect(afresh.code, afresh.out).not.toBe(0);
+    expect(afresh.out).toContain("their side changed who can decrypt production (recipients and data key)");
+    expect(afresh.out).toContain("is no member of the environment");
+    const read = await s.run(["get", "zendesk_token", "--env", "production"], { env: { SOPS_AGE_KEY_FILE: outsider.file } });
+    expect(read.code).not.toBe(0);
+    expect(read.stdout).not.toContain("zd_MAIN");
+  });
+
+  it("names an added key by its side's stellar.yaml, and says so when our side gives that name another key (a branch that calls an outsider's key \"bob\")", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    const alice = { name: "alice", key: s.keygen("alice") };
+    const bob = s.keygen("bob");
+    const carol = s.keygen("carol");
+    const outsider = s.keygen("outsider");
+    s.env.SOPS_AGE_KEY_FILE = alice.key.file;
+    const a = as(s, alice);
+    await ok(a(["init", "--env", "production"]));
+    await ok(a(["members", "add", "bob", bob.recipient, "--env", "production"]));
+    await ok(a(["git", "setup"]));
+    s.commit("base: alice and bob");
+    s.git(["checkout", "-q", "-b", "spoof"]);
+    await ok(a(["members", "add", "temp", outsider.recipient, "--env", "production"]));
+    // stellar.yaml of the branch: the outsider's key under bob's name
+    s.write("stellar.yaml", s.read("stellar.yaml").replace(`      temp: ${outsider.recipient}\n`, "").replace(`bob: ${bob.recipient}`, `bob: ${outsider.recipient}`));
+    s.git(["commit", "-q", "--no-verify", "-am", "production: bob's new key"]);
+    s.git(["checkout", "-q", "main"]);
+    await ok(a(["members", "add", "carol", carol.recipient, "--env", "production"]));
+    s.commit("carol");
+    const merge = git(s, ["merge", "--no-edit", "spoof"]);
+    expect(merge.out).toContain("merged recipients: +carol (ours), +bob [not the key our side's stellar.yaml gives bob] (theirs); data key kept");
+    // and the pre-merge-commit hook stops the commit: bob's real key is in the file, no member's in stellar.yaml
+    expect(merge.code, merge.out).not.toBe(0);
+    expect(merge.out).toContain("recipient-drift");
   });
 });

@@ -1,9 +1,11 @@
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   decryptSecrets,
   encryptSecrets,
   generateIdentity,
   unwrapDataKey,
+  wrapDataKey,
   decryptSecretsWithKey,
   mergeSecrets,
   mergeSecretsGuarded,
@@ -15,6 +17,8 @@ import {
   type MergeSide,
 } from "./index.js";
 import { encryptWithNewKey } from "./secrets-file.js";
+import { bech32Decode, bech32Encode } from "./age-native.js";
+import { edwardsToMontgomery } from "./ssh.js";
 import { oracleEncrypt, oracleSealYaml, testKey } from "../test-fixtures/support.js";
 
 const alice = testKey("alice");
@@ -321,6 +325,23 @@ describe("mergeSecretsGuarded: a merge never puts our values under a key their s
     expect([...merged.values]).toEqual([["db_url", "postgres://x"], ["port", "8080"], ["flag", "true"]]);
   });
 
+  it("with isMember: a file written afresh by a keyless writer that adds their own key is a recipients conflict when our values would go under a new key wrapped for it (not our side's values for a non-member)", async () => {
+    const outsider = await generateIdentity();
+    const forged = await encryptWithNewKey(new Map([["db_url", "postgres://base"], ["api_key", "k-base"], ["empty_one", ""]]), { recipients: [alice.recipient, bob.recipient, outsider.recipient] });
+    const theirs = await side(forged.text);
+    const ours = await edit(base, (m) => m.set("ours_secret", "o-secret"));
+    const members = new Set([alice.recipient, bob.recipient]);
+    const r = await mergeSecretsGuarded({ base, ours, theirs, isMember: (x) => members.has(x) });
+    expect(r).toMatchObject({ recipientsConflict: true, text: ours.text, freshKey: false });
+    expect(r.recipientsConflictReason).toContain("(added by their side, which rotated the data key) is no member of the environment");
+    await expect(decryptSecrets(r.text, [outsider.identity])).rejects.toMatchObject({ code: "NO_MATCHING_IDENTITY" });
+    // a member their side added is wrapped for as before
+    members.add(outsider.recipient);
+    const ok = await mergeSecretsGuarded({ base, ours, theirs, isMember: (x) => members.has(x) });
+    expect(ok.freshKey).toBe(true);
+    expect((await decryptSecrets(ok.text, [outsider.identity])).values.get("ours_secret")).toBe("o-secret");
+  });
+
   it("encrypts our side's changes under a new data key when their side holds a file written afresh (keyless, to the members' public keys) under a key its writer knows", async () => {
     // their side: every value replaced under a data key the writer made, wrapped to the real members only (valid MAC)
     const forged = await encryptWithNewKey(new Map([["db_url", "postgres://evil"], ["api_key", "k-base"], ["empty_one", ""]]), { recipients: [alice.recipient, bob.recipient] });
@@ -509,6 +530,91 @@ describe("mergeSecretsGuarded: both sides changed the recipients differently, me
     expect(n.recipientsMerged?.dataKey).toBe("new");
     expect(n.conflicts).toEqual([{ name: "api_key", ours: "changed", theirs: "changed" }]);
     expect(n.text.startsWith(header)).toBe(true);
+  });
+
+  it("under the kept key a member both sides keep gets our side's stanza, not the base's: a cherry-picked commit's parent (any text that decrypts for the merger) with a junk stanza under bob's label locks bob out of nothing", async () => {
+    // the parent of the commit being cherry-picked: the base with bob's stanza replaced by one wrapping a random key (keyless)
+    const indent = (enc: string): string => enc.trim().split("\n").map((l) => `            ${l}`).join("\n");
+    const bobEnc = parseSecretsFile(base.text).metadata.age.find((a) => a.recipient.trim() === bob.recipient)!.enc;
+    const junk = await wrapDataKey(new Uint8Array(32).fill(7), bob.recipient);
+    expect(base.text).toContain(indent(bobEnc));
+    const parent = await side(base.text.replace(indent(bobEnc), indent(junk)), [alice.identity]);
+    expect(key(parent.secrets.dataKey)).toBe(key(base.secrets.dataKey));
+    const dave = await generateIdentity();
+    const ours = await rekeyed(base, [alice.recipient, bob.recipient, carol.recipient]); // HEAD: carol added, bob's real stanza
+    const picked = await side(await updateKeys(parent.secrets, [alice.recipient, bob.recipient, dave.recipient]), [alice.identity]);
+    const r = await mergeSecretsGuarded({ base: parent, ours, theirs: picked });
+    expect(r.recipientsMerged?.dataKey).toBe("kept");
+    expect(stanzas(r.text).get(bob.recipient)).toBe(stanzas(ours.text).get(bob.recipient));
+    expect((await decryptSecrets(r.text, [bob.identity])).values.get("api_key")).toBe("k-base");
+  });
+
+  it("with isMember (the driver's stellar.yaml members): a new data key is wrapped for no added recipient that is not a member (a recipients conflict); the kept key carries and asks nothing", async () => {
+    const outsider = await generateIdentity();
+    const withoutBob = await rekeyed(base, [alice.recipient]);
+    const withOutsider = await rekeyed(base, [alice.recipient, bob.recipient, outsider.recipient]);
+    const withCarol = await rekeyed(base, [alice.recipient, bob.recipient, carol.recipient]);
+    const members = new Set([alice.recipient, bob.recipient, carol.recipient]);
+    const isMember = (r: string): boolean => members.has(r);
+    const refused = await mergeSecretsGuarded({ base, ours: withoutBob, theirs: withOutsider, isMember });
+    expect(refused).toMatchObject({ recipientsConflict: true, text: withoutBob.text });
+    expect(refused.recipientsConflictReason).toContain("(added by their side) is no member of the environment");
+    await expect(decryptSecrets(refused.text, [outsider.identity])).rejects.toMatchObject({ code: "NO_MATCHING_IDENTITY" });
+    // without the predicate (no stellar.yaml known): as before
+    expect((await mergeSecretsGuarded({ base, ours: withoutBob, theirs: withOutsider })).recipientsMerged?.dataKey).toBe("new");
+    // a member added while someone is removed: merged under a new key
+    expect((await mergeSecretsGuarded({ base, ours: withoutBob, theirs: withCarol, isMember })).recipientsMerged).toMatchObject({ dataKey: "new", added: [{ recipient: carol.recipient, by: "theirs" }] });
+    // under the kept key the outsider's stanza is carried (what its writer gave, nothing wrapped): not asked
+    const kept = await mergeSecretsGuarded({ base, ours: withCarol, theirs: withOutsider, isMember });
+    expect(kept.recipientsMerged?.dataKey).toBe("kept");
+  });
+
+  it("a key one side removed, added back by the other under another spelling (the age1… form of an ssh-ed25519 key, as ssh-to-age makes; an X25519 key with its ignored top bit set) is a recipients conflict, not a new stanza for the removed member", async () => {
+    // mallory's ssh key (made here: TEST-ONLY), and the same key as an age X25519 recipient and identity
+    const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+    const ed = Buffer.from(publicKey.export({ format: "jwk" }).x!, "base64url");
+    const seed = Buffer.from(privateKey.export({ format: "jwk" }).d!, "base64url");
+    const wire = (b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+    const mallorySsh = `ssh-ed25519 ${Buffer.concat([wire(Buffer.from("ssh-ed25519")), wire(ed)]).toString("base64")}`;
+    const malloryAge = bech32Encode("age", edwardsToMontgomery(ed)!);
+    const malloryAgeIdentity = bech32Encode("age-secret-key-", createHash("sha512").update(seed).digest().subarray(0, 32)).toUpperCase();
+    // (the age1… form is no other person: mallory's own ssh key opens what is wrapped to it, with age itself)
+    const probe = await encryptSecrets(new Map([["x", "1"]]), { recipients: [malloryAge] });
+    expect((await decryptSecrets(probe, [malloryAgeIdentity])).values.get("x")).toBe("1");
+
+    const withMallory = await side(await updateKeys(base.secrets, [alice.recipient, bob.recipient, mallorySsh]));
+    const dave = await generateIdentity();
+    // main: mallory offboarded (members rm + rotate-key); her branch, from before: "mallory-ci" with the age1… form
+    const offboarded = await side(await rotateDataKey(withMallory.secrets, { recipients: [alice.recipient, bob.recipient] }));
+    const respelled = await side(await updateKeys(withMallory.secrets, [alice.recipient, bob.recipient, mallorySsh, malloryAge]));
+    for (const [ours, theirs] of [
+      [offboarded, respelled],
+      [respelled, offboarded],
+    ] as const) {
+      const r = await mergeSecretsGuarded({ base: withMallory, ours, theirs });
+      expect(r.recipientsConflict, "the removed key is back under another spelling").toBe(true);
+      expect(r.text).toBe(ours.text);
+      expect(r.recipientsConflictReason).toContain("the same key as");
+      expect(r.recipientsConflictReason).toContain("removed");
+    }
+    // the X25519 key with bit 255 set (X25519 ignores it: the same key to whoever holds the private one)
+    const raw = bech32Decode(dave.recipient)!.bytes;
+    raw[31] = raw[31]! | 0x80;
+    const daveHigh = bech32Encode("age", raw);
+    expect(daveHigh).not.toBe(dave.recipient);
+    const withDave = await side(await updateKeys(base.secrets, [alice.recipient, bob.recipient, dave.recipient]));
+    const daveOut = await side(await rotateDataKey(withDave.secrets, { recipients: [alice.recipient, bob.recipient] }));
+    const daveBack = await side(await updateKeys(withDave.secrets, [alice.recipient, bob.recipient, dave.recipient, carol.recipient]).then((t) => t.split(carol.recipient).join(daveHigh)));
+    const high = await mergeSecretsGuarded({ base: withDave, ours: daveOut, theirs: daveBack });
+    expect(high.recipientsConflict).toBe(true);
+    expect(high.recipientsConflictReason).toContain("the same key as");
+    // one side writing a member's key another way while nobody removes it stays a set merge (the key was never removed)
+    const ageOnly = await side(await updateKeys(withMallory.secrets, [alice.recipient, bob.recipient, malloryAge]));
+    const plusDave = await side(await updateKeys(withMallory.secrets, [alice.recipient, bob.recipient, mallorySsh, dave.recipient]));
+    const switched = await mergeSecretsGuarded({ base: withMallory, ours: plusDave, theirs: ageOnly });
+    expect(switched.recipientsConflict).toBe(false);
+    expect(switched.recipientsMerged).toMatchObject({ removed: [{ recipient: mallorySsh, by: "theirs" }], dataKey: "new" });
+    expect(parseSecretsFile(switched.text).recipients).toEqual([alice.recipient, bob.recipient, dave.recipient, malloryAge]);
   });
 
   it("stays a recipients conflict (ours untouched, a reason) without a base, or for a recipient that is no key, never showing a label that is not a public key", async () => {

@@ -7,7 +7,7 @@ import { encryptWithKey, encryptWithNewKey, parseSecretsFile, refuseForeignKeys,
 import type { AgeStanza, DecryptedSecrets } from "./types.js";
 import { carriedComments, mergeComments, type CarriedComments } from "./comments.js";
 import { parseX25519Recipient } from "./age-native.js";
-import { SshEd25519Recipient, isSshEd25519Recipient } from "./ssh.js";
+import { SshEd25519Recipient, isSshEd25519Recipient, parseSshEd25519PublicKey } from "./ssh.js";
 
 /** One version of the file: its exact text and its verified decryption. */
 export interface MergeSide {
@@ -39,6 +39,18 @@ export interface MergeInput {
    * hold are merged as for a file added on both sides.
    */
   baseUnknown?: boolean;
+  /**
+   * Whether a recipient is a member of the file's environment (the merge driver asks both sides'
+   * stellar.yaml). When set, {@link mergeSecretsGuarded}'s set merge of the recipients under a new
+   * data key wraps it for no recipient a side added that is not a member: that stays a recipients
+   * conflict. A label proves nothing, and the side that added it may not even know the data key
+   * (its stanza can wrap anything): wrapping a new key for it would make real an access that side
+   * could not give, for a key no one made a member. Under the kept key nothing is wrapped (the
+   * side's stanza is carried, giving only what its writer could give), so this is not asked. The
+   * same holds when their side rotated and our values go under a new key for their side's
+   * recipients: one their side added that is not a member makes it a recipients conflict.
+   */
+  isMember?: (recipient: string) => boolean;
 }
 
 /**
@@ -50,6 +62,54 @@ export const VIRTUAL_BASE_UNMERGED = "# stellar-secrets: virtual merge base of a
 
 /** Which side(s) made a change to the recipients. */
 export type RecipientChangeBy = "ours" | "theirs" | "both";
+
+/**
+ * The X25519 point a recipient's key is (the Montgomery u coordinate, reduced, as hex), whatever
+ * its spelling: an `age1…` key with bit 255 set (X25519 ignores it) or u ≥ p is the same key as its
+ * canonical form, and an `ssh-ed25519` key is the same key as the `age1…` form of its Montgomery
+ * point (what `ssh-to-age` makes; the ssh private key opens it with age itself), and as the
+ * Ed25519 key with the sign of x flipped. Undefined for a recipient that is no such key.
+ */
+function keyPoint(recipient: string): string | undefined {
+  let u: Uint8Array | undefined;
+  if (recipient.startsWith("age1")) u = parseX25519Recipient(recipient);
+  else if (isSshEd25519Recipient(recipient)) u = parseSshEd25519PublicKey(recipient).montgomery;
+  if (u === undefined || u.length !== 32) return undefined;
+  let n = 0n;
+  for (let i = 31; i >= 0; i--) n = (n << 8n) | BigInt(i === 31 ? u[i]! & 0x7f : u[i]!);
+  const p = 2n ** 255n - 19n;
+  return (n % p).toString(16);
+}
+
+/**
+ * A recipient of the merged set whose key one side removed, written another way by the other side
+ * (see {@link keyPoint}): the base has the key, a side holds no spelling of it, and the result
+ * still would. A reason, or undefined.
+ */
+function removedKeyBack(base: readonly string[], ours: readonly string[], theirs: readonly string[], result: readonly string[]): string | undefined {
+  const points = (list: readonly string[]): Map<string, string> => {
+    const m = new Map<string, string>();
+    for (const r of list) {
+      const k = keyPoint(r);
+      if (k !== undefined && !m.has(k)) m.set(k, r);
+    }
+    return m;
+  };
+  const b = points(base);
+  const o = points(ours);
+  const t = points(theirs);
+  for (const r of result) {
+    const k = keyPoint(r);
+    if (k === undefined || !b.has(k) || (o.has(k) && t.has(k))) continue;
+    const remover = !o.has(k) && !t.has(k) ? "both sides" : !o.has(k) ? "our side" : "their side";
+    return (
+      `${shownRecipient(r)} is the same key as ${shownRecipient(b.get(k)!)}, which ${remover} removed, written another way ` +
+      "(the age1… form of an ssh-ed25519 key, as ssh-to-age makes it, or another encoding of the same X25519 key): merged as a set it would give the removed key a stanza again; " +
+      "take it out of stellar.yaml too before anyone runs rotate-key (which wraps for every member there)"
+    );
+  }
+  return undefined;
+}
 
 /**
  * The three-way set merge of the recipients that {@link mergeSecretsGuarded} made (the same rule as
@@ -67,11 +127,11 @@ export interface RecipientsUnion {
   rotated: ("ours" | "theirs")[];
   /**
    * `kept`: nobody was removed and neither side rotated, so the result keeps the base's data key,
-   * the base's stanzas verbatim for the recipients it had, and for each added recipient the stanza
-   * of the side that added it, verbatim (ours' when both did). `new`: the result is under a new
-   * random data key wrapped afresh for every recipient's public key (as `rotate-key`), so no removed
-   * member, no stanza a side carried under a label, and no key the other side's writer chose can
-   * open it.
+   * our side's stanzas verbatim for the recipients the base had (both sides kept them), and for each
+   * added recipient the stanza of the side that added it, verbatim (ours' when both did). `new`: the
+   * result is under a new random data key wrapped afresh for every recipient's public key (as
+   * `rotate-key`), so no removed member, no stanza a side carried under a label, and no key the
+   * other side's writer chose can open it.
    *
    * Why an added recipient's stanza is carried, not wrapped afresh, under the kept key: the stanza
    * wraps the very data key the result keeps, so whoever it was made for (labels prove nothing)
@@ -272,7 +332,7 @@ function shownRecipient(recipient: string): string {
  * safe: a recipient to carry or wrap a stanza for that is no well-formed age X25519 or ssh-ed25519 public key, or no
  * recipient left.
  */
-function unionOf(base: DecryptedSecrets, ours: DecryptedSecrets, theirs: DecryptedSecrets): RecipientsUnion | string {
+function unionOf(base: DecryptedSecrets, ours: DecryptedSecrets, theirs: DecryptedSecrets, isMember?: (recipient: string) => boolean): RecipientsUnion | string {
   const b = base.file.recipients;
   const o = new Set(ours.file.recipients);
   const t = new Set(theirs.file.recipients);
@@ -294,6 +354,9 @@ function unionOf(base: DecryptedSecrets, ours: DecryptedSecrets, theirs: Decrypt
     .map(([name]) => name);
   const dataKey = removed.length === 0 && rotated.length === 0 ? "kept" : "new";
   if (recipients.length === 0) return "no recipient would be left (each side removed the ones the other kept)";
+  // "removed by either: out" holds for the key, not only for the text a side spelled it with
+  const back = removedKeyBack(b, ours.file.recipients, theirs.file.recipients, recipients);
+  if (back !== undefined) return back;
   // every recipient this merge writes a stanza for must be a key: under a new data key all (wrapped
   // afresh), under the base's the added ones (a side's label that is no key is no member: never carried)
   const toWrap = dataKey === "kept" ? added.map((a) => a.recipient) : recipients;
@@ -302,6 +365,16 @@ function unionOf(base: DecryptedSecrets, ours: DecryptedSecrets, theirs: Decrypt
     const adder = added.find((a) => a.recipient === bad)?.by;
     const where = adder === undefined ? "in the base" : `added by ${adder === "both" ? "both sides" : adder === "ours" ? "our side" : "their side"}`;
     return `${shownRecipient(bad)} (${where}) is not a valid age X25519 (age1…) or ssh-ed25519 public key, so it cannot be a member: the merge neither carries nor wraps a stanza for it`;
+  }
+  // a new data key is wrapped for members only: a side's label for anyone else may be a stanza its
+  // writer could not make real (no key of the file), and the merge must not make it real for them
+  const outsider = dataKey === "new" && isMember !== undefined ? added.find((a) => !isMember(a.recipient)) : undefined;
+  if (outsider !== undefined) {
+    const where = outsider.by === "both" ? "both sides" : outsider.by === "ours" ? "our side" : "their side";
+    return (
+      `${shownRecipient(outsider.recipient)} (added by ${where}) is no member of the environment in our side's or their side's stellar.yaml, ` +
+      "and the merge would wrap a new data key for it (a member was removed or a side rotated): a label proves nothing, so the merge wraps a new key for members only"
+    );
   }
   return { recipients, added, removed, rotated, dataKey };
 }
@@ -326,7 +399,7 @@ function planMerge(input: MergeInput, union: boolean): MergePlan | { recipientsC
   if (keyChoice === "union") {
     if (!union || base === undefined) return recipientsConflictOf(ours);
     refuseForeignKeys(base);
-    const u = unionOf(base, o, t);
+    const u = unionOf(base, o, t, input.isMember);
     if (typeof u === "string") return recipientsConflictOf(ours, u);
     recipientsUnion = u;
   }
@@ -426,7 +499,7 @@ export interface GuardedMergeResult extends MergeResult {
  * When both sides changed the recipients differently (each `members add` of another member; or one
  * removed or rotated, the other added), they are merged as a set against the base
  * ({@link MergeResult.recipientsMerged}): added by either side, in; removed by either, out. When
- * nobody was removed and neither side rotated, the result keeps the base's data key, the base's
+ * nobody was removed and neither side rotated, the result keeps the base's data key, our side's
  * stanzas verbatim and the adding side's stanza verbatim for each added recipient (why: see
  * {@link RecipientsUnion.dataKey}); otherwise every value goes under a new data key wrapped afresh
  * for every recipient's public key, as `rotate-key` does (no side's stanza is carried). Names are
@@ -442,6 +515,22 @@ export async function mergeSecretsGuarded(input: MergeInput): Promise<GuardedMer
   const theirs = input.theirs.secrets;
   if (plan.keyFrom !== "theirs" || plan.reencrypted.length === 0 || base === undefined || sameBytes(theirs.dataKey, base.dataKey)) {
     return { ...writeMerge(input, plan), freshKey: false };
+  }
+  // the new key goes to their side's recipients: with isMember, none their side added that is no member
+  // (their writer may hold only public keys: our values must not go to a key they merely labelled)
+  if (input.isMember !== undefined) {
+    const known = new Set(base.file.recipients);
+    const outsider = theirs.file.recipients.find((r) => !known.has(r) && !input.isMember!(r));
+    if (outsider !== undefined) {
+      return {
+        ...recipientsConflictOf(
+          input.ours,
+          `${shownRecipient(outsider)} (added by their side, which rotated the data key) is no member of the environment in our side's or their side's stellar.yaml, ` +
+            "and our side's values would go under a new data key wrapped for it: a label proves nothing, so the merge wraps a new key for members only",
+        ).recipientsConflict,
+        freshKey: false,
+      };
+    }
   }
   // encrypted once, under the new key: never first under their key (nothing of ours is written under it)
   const merged = plan.merged;
@@ -490,15 +579,18 @@ async function writeUnion(input: MergeInput, plan: MergePlan, union: RecipientsU
     const fresh = await encryptWithNewKey(plan.merged, { recipients: union.recipients, version, ...now }, [o, t, base], mergedComments(input));
     return done(fresh.text, fresh.dataKey);
   }
-  // the base's data key, which ours and theirs use too: the base's stanza (byte for byte, as it was
-  // before either branch) for each recipient it had, the adding side's for each added one (see
-  // RecipientsUnion.dataKey: every stanza of the result is one a version already has)
+  // the base's data key, which ours and theirs use too: our side's stanza (byte for byte) for each
+  // recipient our side holds (every one the base had and both kept, and those our side added), their
+  // side's for each only they added (see RecipientsUnion.dataKey: every stanza of the result is one a
+  // version already has). Not the base's: in a cherry-pick or rebase the base is the picked commit's
+  // parent, any text that decrypts for the merger, and a junk stanza there under a member's label
+  // would lock that member out; ours is HEAD (for `git merge`, a descendant of the base)
   const stanzaOf = (v: DecryptedSecrets, r: string): AgeStanza | undefined => {
     const i = v.file.recipients.indexOf(r);
     return i < 0 ? undefined : v.file.metadata.age[i];
   };
   const age = union.recipients.map((r) => {
-    const stanza = stanzaOf(base, r) ?? stanzaOf(o, r) ?? stanzaOf(t, r);
+    const stanza = stanzaOf(o, r) ?? stanzaOf(t, r);
     if (stanza === undefined) throw new Error(`internal: no stanza for a recipient of the merge`);
     return stanza;
   });

@@ -49,12 +49,16 @@ under it: a member removed on one side never regains access through the merge. W
 changed the recipients differently (each branch added another member; or one removed or rotated
 and the other added), the recipients are merged as a set: added by either side, in; removed by
 either side, out. When nobody was removed and neither side rotated, the result keeps the base's
-data key, the base's stanzas and each added member's stanza from the side that added it (all
+data key, our side's stanzas and each added member's stanza from the side that added it (all
 byte for byte: a stanza wrapped anew under a data key that did not rotate is what review must
 report); otherwise every value is encrypted under a new data key wrapped afresh for every member
 of the result (as rotate-key does). A line on stderr says which ("merged recipients: +dave (ours), +erin (theirs); data key
-kept"). Without a base version, or with a recipient that is no valid age X25519 or ssh-ed25519
-public key, nothing is merged (MERGE_CONFLICT).
+kept"). Without a base version, with a recipient that is no valid age X25519 or ssh-ed25519
+public key, or with a key one side removed that the other adds back written another way (the
+age1… form of an ssh-ed25519 key, as ssh-to-age makes it), or when a new data key would be
+wrapped for a recipient a side added that is no member of the environment in our side's
+stellar.yaml or their side's (known during git merge only; also when only their side rotated and
+added it and our values must go under a new key), nothing is merged (MERGE_CONFLICT).
 
 Exit status: 0 merged; 1 a conflict (OURS is still a valid file holding ours' value for each
 conflicting name; the names and the \`stellar-secrets resolve\` commands to finish are printed),
@@ -274,6 +278,17 @@ async function mergeOpened(
   const oursText = ours.text;
   const side = (text: string, secrets: DecryptedSecrets): MergeSide => ({ text, secrets });
 
+  // a set merge of the recipients wraps a new data key for members only (either side's stellar.yaml
+  // says who): asked only when the two sides' recipients differ (core is not loaded otherwise)
+  let isMember: ((recipient: string) => boolean) | undefined;
+  const recipientsOf = (s: MergeSide): string => [...new Set(s.secrets.file.recipients)].sort().join("\n");
+  if (recipientsOf(ours) !== recipientsOf(theirs)) {
+    const members = new Set(
+      [...((await membersOf(projectDir(ctx.cwd, display), environment)) ?? []), ...(await theirMembersOf(ctx, display, environment))].map((m) => normalizeRecipient(m.recipient)),
+    );
+    isMember = (recipient) => members.has(recipient);
+  }
+
   // their side may be a file written afresh by someone who knows its data key: never put our values under it
   let result: MergeResult;
   try {
@@ -283,6 +298,7 @@ async function mergeOpened(
       ours,
       theirs,
       ...(conflictValue !== undefined ? { conflictValue } : {}),
+      ...(isMember !== undefined ? { isMember } : {}),
     });
   } catch (error) {
     // e.g. their side's new data key goes to a recipient label that is no key: nothing is written
@@ -293,8 +309,13 @@ async function mergeOpened(
     });
   }
   if (result.recipientsConflict) {
-    const why = result.recipientsConflictReason !== undefined ? ` and they cannot be merged as a set: ${result.recipientsConflictReason}` : "";
-    throw new CliError("MERGE_CONFLICT", `cannot merge ${display}: both sides changed who can decrypt ${environment} differently (recipients or data key)${why}; ${display} was left as it was (our version)`, {
+    // our side may have changed only values: then it is their side's new key and recipients that cannot be taken
+    const b = base.secrets;
+    const oursMoved = b === undefined || recipientsOf(ours) !== recipientsOf({ text: "", secrets: b }) || Buffer.compare(Buffer.from(ours.secrets.dataKey), Buffer.from(b.dataKey)) !== 0;
+    const what = oursMoved
+      ? `both sides changed who can decrypt ${environment} differently (recipients or data key)${result.recipientsConflictReason !== undefined ? ` and they cannot be merged as a set: ${result.recipientsConflictReason}` : ""}`
+      : `their side changed who can decrypt ${environment} (recipients and data key) and our side's changes cannot be encrypted for it: ${result.recipientsConflictReason ?? "recipients"}`;
+    throw new CliError("MERGE_CONFLICT", `cannot merge ${display}: ${what}; ${display} was left as it was (our version)`, {
       hint: `keep one side whole (\`stellar-secrets resolve --env ${environment} --ours|--theirs\`), then run \`stellar-secrets rotate-key --env ${environment}\` for the members in stellar.yaml and redo the other side's secret changes with \`stellar-secrets set\`; then \`git add ${display}\``,
     });
   }
@@ -312,20 +333,29 @@ async function mergeOpened(
 
 /**
  * What the driver did when it merged the recipients as a set, for stderr: each recipient added or
- * removed with the side that did it (by member name where our stellar.yaml knows the key, else the
- * public key shortened), and whether the data key was kept or is new. No value.
+ * removed with the side that did it (by member name where our stellar.yaml knows the key, else
+ * their stellar.yaml's name, marked when our side gives that name another key; else the public key
+ * shortened), and whether the data key was kept or is new. No value.
  */
 async function recipientsLine(ctx: CommandContext, display: string, environment: string, union: RecipientsUnion): Promise<string> {
-  const members = [...((await membersOf(projectDir(ctx.cwd, display), environment)) ?? []), ...(await theirMembersOf(ctx, display, environment))];
-  const nameOf = (recipient: string): string =>
-    members.find((m) => normalizeRecipient(m.recipient) === recipient)?.name ?? (recipient.length > 20 ? `${recipient.slice(0, 16)}…` : recipient);
+  const ourMembers = (await membersOf(projectDir(ctx.cwd, display), environment)) ?? [];
+  const theirMembers = await theirMembersOf(ctx, display, environment);
+  const keyed = (list: { name: string; recipient: string }[], recipient: string) => list.find((m) => normalizeRecipient(m.recipient) === recipient);
+  const nameOf = (recipient: string): string => {
+    const ours = keyed(ourMembers, recipient);
+    if (ours !== undefined) return ours.name;
+    const theirs = keyed(theirMembers, recipient);
+    if (theirs === undefined) return recipient.length > 20 ? `${recipient.slice(0, 16)}…` : recipient;
+    // their stellar.yaml can give a key any name: one our side gives another key is not that member
+    return ourMembers.some((m) => m.name === theirs.name) ? `${theirs.name} [not the key our side's stellar.yaml gives ${theirs.name}]` : theirs.name;
+  };
   const change = (sign: string, c: { recipient: string; by: RecipientChangeBy }): string => `${sign}${nameOf(c.recipient)} (${c.by})`;
   const changes = [...union.added.map((a) => change("+", a)), ...union.removed.map((r) => change("-", r))];
   const why = [...(union.removed.length > 0 ? ["a member was removed"] : []), ...union.rotated.map((r) => `${r === "ours" ? "our" : "their"} side rotated the data key`)].join(", ");
   return (
     `${display}: merged recipients: ${changes.join(", ")}; ` +
     (union.dataKey === "kept"
-      ? "data key kept (the base's, with the base's stanzas and each added member's stanza from the side that added it)"
+      ? "data key kept (the base's, with our side's stanzas and each added member's stanza from the side that added it)"
       : `new data key (${why}): every value re-encrypted for the ${union.recipients.length} recipient(s) of the result, as rotate-key does`)
   );
 }
