@@ -54,6 +54,17 @@ describe("a fresh clone is told to run `git setup`", () => {
     const asked = await bob.run(["request-access", "--env", "staging"]);
     expect(asked.code, asked.stderr).toBe(0);
     expect(asked.stdout).toContain("run `stellar-secrets git setup` once per clone");
+    // on the default branch (origin/HEAD names main): a branch of its own for the request
+    expect(asked.stdout).toContain("Propose it in a pull request:\n  git checkout -b access/bob-staging\n");
+    // already on a branch of one's own: commit there (one git call tells which branch)
+    bob.git(["checkout", "-q", "--", "stellar.yaml"]);
+    bob.git(["checkout", "-q", "-b", "bob/onboarding"]);
+    const onBranch = await bob.run(["request-access", "--env", "staging"]);
+    expect(onBranch.code, onBranch.stderr).toBe(0);
+    expect(onBranch.stdout).toContain(
+      'Propose it in a pull request: commit on this branch (bob/onboarding) and push it:\n  git commit -m "access: bob requests staging" stellar.yaml\n  git push -u origin bob/onboarding\n',
+    );
+    expect(onBranch.stdout).not.toContain("git checkout -b");
     expect(JSON.parse((await bob.run(["whoami", "--json"])).stdout)).not.toHaveProperty("setup"); // the JSON stays as documented
     expect((await bob.run(["git", "setup"])).code).toBe(0);
     expect((await bob.run(["whoami"])).stdout).not.toContain("not set up");

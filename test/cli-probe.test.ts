@@ -7,7 +7,7 @@
  * missing value. Canary values must be absent from every output and from the audit log.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -341,6 +341,73 @@ describe.skipIf(skip)(`probe against local servers${skip ? ` (skipped: ${reason}
       expect(leaks(r.stdout + r.stderr)).toEqual([]);
     } finally {
       rmSync(join(s.repo, "connections/bad.yaml"));
+    }
+  });
+});
+
+describe("probe on a branch that points a connection at another host (s24 attack)", () => {
+  it("refuses (UNREVIEWED_DESTINATION, exit 26) before anything is resolved or sent: the branch's host receives nothing; --allow-new-destination sends it", async () => {
+    const TOKEN = `${CANARY}-branch-7d2e9a4c1b`; // TEST-ONLY value
+    const good: string[] = [];
+    const evil: { path: string; authorization: string | undefined }[] = [];
+    const goodServer = createHttpServer((req, res) => {
+      good.push(req.url ?? "");
+      res.writeHead(req.headers.authorization === `Bearer ${TOKEN}` ? 200 : 401);
+      res.end();
+    });
+    const evilServer = createHttpServer((req, res) => {
+      evil.push({ path: req.url ?? "", authorization: req.headers.authorization });
+      res.writeHead(200);
+      res.end();
+    });
+    const listen = async (server: Server): Promise<string> => {
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    };
+    const goodUrl = await listen(goodServer);
+    const evilUrl = await listen(evilServer);
+    const s = createSandbox();
+    try {
+      s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+      expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+      expect((await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: TOKEN })).code).toBe(0);
+      s.write("connectors/stripe.yaml", "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n");
+      const connection = (url: string): string => `kind: api_connection\nname: stripe\nbase_url: ${url}\nauth: stripe\nprobe: { path: /v1/balance }\n`;
+      s.write("connections/stripe.yaml", connection(goodUrl));
+      s.commit("stripe");
+      const onMain = await s.run(["probe", "--env", "production"]);
+      expect(onMain.code, onMain.stderr).toBe(0);
+      expect(onMain.stderr).toBe("");
+      expect(good).toEqual(["/v1/balance"]);
+
+      // the pull request's branch: same key, same value, only the base_url changed
+      s.git(["checkout", "-q", "-b", "pr"]);
+      s.write("connections/stripe.yaml", connection(evilUrl));
+      s.commit("faster mirror");
+      const audit = join(s.dir, "audit.jsonl");
+      for (const format of ["text", "json"]) {
+        const refused = await s.run(["probe", "--env", "production", "--format", format, "--audit-log", audit]);
+        expect(refused.code, refused.stderr).toBe(26);
+        expect(refused.stdout).toBe("");
+        const text = refused.stderr;
+        expect(text).toContain("UNREVIEWED_DESTINATION");
+        expect(text).toContain(`connections/stripe.yaml:3: stripe_api_key would go to ${evilUrl} (api_connection stripe); the reviewed config sends it only to ${goodUrl}`);
+        expect(text).toContain("--allow-new-destination");
+        expect(text).not.toContain(CANARY);
+      }
+      expect(evil).toEqual([]);
+      // nothing was even resolved: no access event
+      expect(existsSync(audit) ? readFileSync(audit, "utf8") : "").toBe("");
+
+      // the user's explicit choice: sent (the server works, so the refusal above is what kept it away)
+      const allowed = await s.run(["probe", "--env", "production", "--allow-new-destination"]);
+      expect(allowed.code, allowed.stderr).toBe(0);
+      expect(evil).toEqual([{ path: "/v1/balance", authorization: `Bearer ${TOKEN}` }]);
+      expect(allowed.stdout + allowed.stderr).not.toContain(CANARY);
+    } finally {
+      goodServer.close();
+      evilServer.close();
+      s.cleanup();
     }
   });
 });

@@ -270,6 +270,16 @@ describe("init", () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(existsSync(join(s.repo, "vault/production.enc.yaml"))).toBe(true);
     expect((await s.run(["list"])).code).toBe(0);
+    // written as every reader reads it: stellar.yaml, .sops.yaml's path_regex (sops matches `vault/…`, never `./vault/…`) and .gitattributes name `vault`
+    expect(s.read("stellar.yaml")).toMatch(/^secrets_dir: vault$/m);
+    expect(s.read(".sops.yaml")).not.toContain("\\./");
+    expect(s.read(".sops.yaml")).toContain("vault/production");
+    const dotted = sandbox();
+    const d = await dotted.run(["init", "--secrets-dir", "vault/."]);
+    expect(d.code, d.stderr).toBe(0);
+    expect(dotted.read("stellar.yaml")).toMatch(/^secrets_dir: vault$/m);
+    expect(dotted.read(".sops.yaml")).not.toContain("\\./");
+    expect(dotted.read(".sops.yaml")).toContain("vault/production");
   });
 
   it("says ALREADY_INITIALIZED on a second init even when it could not tell the member name", async () => {

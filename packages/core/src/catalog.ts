@@ -8,6 +8,14 @@ import { editableDocument, renderEditedDocument } from "./project.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
 import { findPair, keyString, nodeRange } from "./yaml-nodes.js";
 import { nestingDiagnostic } from "./yaml-limits.js";
+import { isExhaustion } from "./out-of-stack.js";
+
+/**
+ * Thrown to the reader's catch when the YAML parser reports that it ran out of stack (it catches
+ * the RangeError itself): made once, at load, so that throwing it allocates nothing; this module's
+ * own (see out-of-stack.ts).
+ */
+const STACK_EXHAUSTED = new RangeError("Maximum call stack size exceeded (reported by the YAML parser)");
 
 /** What the catalog says about one secret. */
 export interface CatalogEntry {
@@ -25,6 +33,12 @@ export interface ParsedCatalog {
   keyRanges: Map<string, TextRange>;
   /** The text's line index. */
   lines: LineIndex;
+  /**
+   * True when the parse ran out of stack (a caller that had used most of it): then the catalog is
+   * read as empty with one "nested too deeply" `schema` error, though the same text reads whole
+   * with more stack, so such a result must not be cached.
+   */
+  uncacheable?: true;
 }
 
 /**
@@ -33,7 +47,24 @@ export interface ParsedCatalog {
  */
 export function parseCatalog(original: string, path: string): ParsedCatalog {
   const text = loneCrAsLf(original); // a lone CR ends a line, as in YAML (same offsets)
-  const parsed = parseCatalogText(text, path);
+  const lines = new LineIndex(text);
+  try {
+    return parseCatalogChecked(text, path, lines);
+  } catch (e) {
+    // Out of stack: the model below, built with no call at all, as parseConfigFile's (config.ts)
+    if (e !== STACK_EXHAUSTED && !(e instanceof RangeError && typeof e.message === "string" && e.message.includes("call stack"))) throw e;
+    return {
+      entries: new Map(),
+      diagnostics: [{ rule: "schema", severity: "error", file: path, line: 1, column: 1, endLine: 1, endColumn: 1, message: "cannot parse: nested too deeply; the file was not read: flatten it" }],
+      keyRanges: new Map(),
+      lines,
+      uncacheable: true,
+    };
+  }
+}
+
+function parseCatalogChecked(text: string, path: string, lines: LineIndex): ParsedCatalog {
+  const parsed = parseCatalogText(text, path, lines);
   // the catalog never holds a credential: any line that does (a comment, a description) is committed in clear
   const found = credentialLines(text);
   if (found.length === 0) return parsed;
@@ -46,8 +77,7 @@ export function parseCatalog(original: string, path: string): ParsedCatalog {
   return parsed;
 }
 
-function parseCatalogText(text: string, path: string): ParsedCatalog {
-  const lines = new LineIndex(text);
+function parseCatalogText(text: string, path: string, lines: LineIndex): ParsedCatalog {
   const entries = new Map<string, CatalogEntry>();
   const keyRanges = new Map<string, TextRange>();
   const diagnostics: Diagnostic[] = [];
@@ -65,6 +95,7 @@ function parseCatalogText(text: string, path: string): ParsedCatalog {
     return finishCatalog(only.contents, only.value, path, lines, diagnostics);
   }
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.some(isExhaustion) || doc.warnings.some(isExhaustion)) throw STACK_EXHAUSTED;
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
       diagnostics.push(diagnosticAt("schema", "error", path, lines, { start: e.pos[0], end: e.pos[1] }, `YAML syntax error: ${e.message.split("\n")[0]}`));

@@ -73,7 +73,7 @@ describe("parseProjectConfig", () => {
   });
 
   it("normalises the secrets folder", () => {
-    for (const [written, expected] of [["./vault/", "vault"], ["config//vault", "config/vault"]]) {
+    for (const [written, expected] of [["./vault/", "vault"], ["config//vault", "config/vault"], ["secrets/.", "secrets"], ["./secrets", "secrets"], ["secrets//", "secrets"], ["config/./vault/.", "config/vault"]]) {
       const { config, diagnostics } = parseProjectConfig(`version: 1\nsecrets_dir: "${written}"\n`, "/r/stellar.yaml");
       expect(diagnostics).toEqual([]);
       expect(config?.secretsDir, written).toBe(expected);

@@ -13,9 +13,17 @@ import { isRuleId, type Severity } from "./rules.js";
 import { detachAliases, findPair, writeOutAlias } from "./yaml-nodes.js";
 import { credentialLines } from "./credentials.js";
 import { nestingDiagnostic } from "./yaml-limits.js";
+import { isExhaustion } from "./out-of-stack.js";
 import { parseSimpleYaml } from "./fast-yaml.js";
 import { linkOutsideRoot, nodeWorkspaceFs, projectTextProblem, type WorkspaceFs } from "./workspace-fs.js";
 import { schemaDiagnostics, validatorFor } from "./validate.js";
+
+/**
+ * Thrown to the reader's catch when the YAML parser reports that it ran out of stack (it catches
+ * the RangeError itself): made once, at load, so that throwing it allocates nothing; this module's
+ * own (see out-of-stack.ts).
+ */
+const STACK_EXHAUSTED = new RangeError("Maximum call stack size exceeded (reported by the YAML parser)");
 
 export type { Severity } from "./rules.js";
 
@@ -99,7 +107,19 @@ export { DEFAULT_SECRETS_DIR } from "@stellar-secrets/sops";
  * the file relative to the root). Schema problems are diagnostics; the config is built from
  * the valid parts and is undefined only when the file is not YAML or not a mapping.
  */
-export function parseProjectConfig(original: string, path: string): { config: ProjectConfig | undefined; diagnostics: Diagnostic[] } {
+export function parseProjectConfig(original: string, path: string): { config: ProjectConfig | undefined; diagnostics: Diagnostic[]; uncacheable?: true } {
+  const file = basename(path);
+  try {
+    return parseProjectConfigChecked(original, path);
+  } catch (e) {
+    // Out of stack (a caller that had used most of it): the model below, built with no call at all,
+    // as parseConfigFile's (config.ts); `uncacheable`: the same text reads whole with more stack
+    if (e !== STACK_EXHAUSTED && !(e instanceof RangeError && typeof e.message === "string" && e.message.includes("call stack"))) throw e;
+    return { config: undefined, diagnostics: [{ rule: "schema", severity: "error", file, line: 1, column: 1, endLine: 1, endColumn: 1, message: "cannot parse: nested too deeply; the file was not read: flatten it" }], uncacheable: true };
+  }
+}
+
+function parseProjectConfigChecked(original: string, path: string): { config: ProjectConfig | undefined; diagnostics: Diagnostic[] } {
   const text = loneCrAsLf(original); // a lone CR ends a line, as in YAML (same offsets)
   const parsed = parseProjectConfigText(text, path);
   // stellar.yaml never holds a credential: any line that does (a comment too) is committed in clear
@@ -152,6 +172,7 @@ function parseProjectConfigText(text: string, path: string): { config: ProjectCo
     root = simple[0]!.contents;
   } else {
     const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+    if (doc.errors.some(isExhaustion) || doc.warnings.some(isExhaustion)) throw STACK_EXHAUSTED;
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
         diagnostics.push(diagnosticAt("schema", "error", file, lines, { start: e.pos[0], end: e.pos[1] }, `YAML syntax error: ${firstLine(e.message)}`));

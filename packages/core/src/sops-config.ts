@@ -4,6 +4,7 @@
  * environment file must name exactly that environment's members), and the in-place update the
  * CLI makes when members change (comments and unrelated rules kept). Pure: text in, data out.
  */
+import { isExhaustion } from "./out-of-stack.js";
 import { excessiveNestingMessage, findExcessiveNesting } from "@stellar-secrets/sops";
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, Scalar, visit, YAMLMap, type Document, type Node, type Pair } from "yaml";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
@@ -11,6 +12,13 @@ import { LineIndex, loneCrAsLf, type TextRange } from "./position.js";
 import { renderEditedDocument, type ProjectConfig } from "./project.js";
 import { detachAliases, findPair, keyString, nodeRange } from "./yaml-nodes.js";
 import { parseSimpleYaml } from "./fast-yaml.js";
+
+/**
+ * Thrown to the reader's catch when the YAML parser reports that it ran out of stack (it catches
+ * the RangeError itself): made once, at load, so that throwing it allocates nothing; this module's
+ * own (see out-of-stack.ts).
+ */
+const STACK_EXHAUSTED = new RangeError("Maximum call stack size exceeded (reported by the YAML parser)");
 
 /** The file name sops looks for (`.sops.yml` is ignored by sops). */
 export const SOPS_CONFIG_FILE = ".sops.yaml";
@@ -54,6 +62,12 @@ export interface ParsedSopsConfig {
    * can then change another, so the merge driver leaves it to git's text merge.
    */
   nonPlain?: string;
+  /**
+   * True when the parse ran out of stack (a caller that had used most of it): then `problem` says
+   * the file is nested too deeply, though the same text reads whole with more stack, so such a
+   * result must not be cached.
+   */
+  uncacheable?: true;
 }
 
 /** At most this many aliases are expanded (an alias bomb is no config). */
@@ -219,10 +233,24 @@ function duplicateKeyProblem(path: string, lines: LineIndex, d: { key: string; f
   };
 }
 
-/** Parses `.sops.yaml` text (`path` relative to the root). Never throws. */
+/**
+ * Parses `.sops.yaml` text (`path` relative to the root). Never throws once the parse has started:
+ * running out of stack (a caller that had used most of it) gives a result whose `problem` says the
+ * file is nested too deeply, marked `uncacheable`.
+ */
 export function parseSopsConfig(original: string, path: string): ParsedSopsConfig {
   const text = loneCrAsLf(original); // a lone CR ends a line, as in YAML (same offsets)
   const lines = new LineIndex(text);
+  try {
+    return parseSopsConfigText(text, path, lines);
+  } catch (e) {
+    // Out of stack: the result below, built with no call at all, as parseConfigFile's model (config.ts)
+    if (e !== STACK_EXHAUSTED && !(e instanceof RangeError && typeof e.message === "string" && e.message.includes("call stack"))) throw e;
+    return { path, lines, rules: [], problem: { message: `${path}: cannot parse: nested too deeply; the file was not read: flatten it`, range: { start: 0, end: 0 } }, uncacheable: true };
+  }
+}
+
+function parseSopsConfigText(text: string, path: string, lines: LineIndex): ParsedSopsConfig {
   const result: ParsedSopsConfig = { path, lines, rules: [], problem: undefined };
   const whole = { start: 0, end: 0 };
   const tooDeep = findExcessiveNesting(text);
@@ -249,10 +277,12 @@ export function parseSopsConfig(original: string, path: string): ParsedSopsConfi
       const first = Array.isArray(docs) ? docs[0] : undefined;
       if (first === undefined) return result;
       doc = first;
-    } catch {
+    } catch (e) {
+      if (e instanceof RangeError && typeof e.message === "string" && e.message.includes("call stack")) throw e; // out of stack: parseSopsConfig's result
       result.problem = { message: `${path} cannot be read as YAML`, range: whole };
       return result;
     }
+    if (doc.errors.some(isExhaustion) || doc.warnings.some(isExhaustion)) throw STACK_EXHAUSTED;
     if (doc.errors.length > 0) {
       const at = doc.errors[0]?.pos[0] ?? 0;
       result.problem = { message: `${path} is not valid YAML (sops refuses it)`, range: { start: at, end: at } };

@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GitError } from "./errors.js";
 import { startCommittedVersions } from "./history.js";
-import { discoverWorkTree, findWorkTree, refsInProgress, regularFilesOfTree, shallowEdges, squashHeadIn, treeEntries } from "./repo.js";
+import { discoverWorkTree, findWorkTree, readBranches, refsInProgress, regularFilesOfTree, shallowEdges, squashHeadIn, treeEntries } from "./repo.js";
 
 /** A raw tree entry: `<octal mode> <name>\0<id bytes>`. */
 const entry = (mode: string, name: string, idHex: string): Buffer => Buffer.concat([Buffer.from(`${mode} ${name}\0`, "utf8"), Buffer.from(idHex, "hex")]);
@@ -174,6 +175,33 @@ describe("squashHeadIn", () => {
       writeFileSync(join(dir, "SQUASH_MSG"), `Squashed commit of the following:\n\ncommit ${tip}\n`);
       writeFileSync(join(dir, "MERGE_HEAD"), `${"e".repeat(40)}\n`);
       expect(squashHeadIn(dir)).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("readBranches", () => {
+  it("names the branch checked out and the default one (origin/HEAD's, else main, else master), with one git call; nothing when detached or outside git", async () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), "stellar-branches-")));
+    const env = { ...process.env, GIT_CEILING_DIRECTORIES: realpathSync(tmpdir()), GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: join(dir, "gitconfig"), GIT_AUTHOR_NAME: "a", GIT_AUTHOR_EMAIL: "a@x", GIT_COMMITTER_NAME: "a", GIT_COMMITTER_EMAIL: "a@x" };
+    const repo = join(dir, "repo");
+    const git = (...args: string[]): string => execFileSync("git", args, { cwd: repo, env, encoding: "utf8" });
+    try {
+      expect(await readBranches(dir, env)).toEqual({ current: undefined, default: undefined });
+      mkdirSync(repo);
+      git("init", "-q", "-b", "master");
+      expect(await readBranches(repo, env)).toEqual({ current: undefined, default: undefined }); // no commit yet
+      git("commit", "-q", "--allow-empty", "-m", "one");
+      expect(await readBranches(repo, env)).toEqual({ current: "master", default: "master" });
+      git("checkout", "-q", "-b", "main");
+      git("checkout", "-q", "-b", "feature/x");
+      expect(await readBranches(repo, env)).toEqual({ current: "feature/x", default: "main" });
+      git("update-ref", "refs/remotes/origin/trunk", "HEAD");
+      git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/trunk");
+      expect(await readBranches(repo, env)).toEqual({ current: "feature/x", default: "trunk" });
+      git("checkout", "-q", "--detach");
+      expect(await readBranches(repo, env)).toEqual({ current: undefined, default: "trunk" });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -367,6 +367,43 @@ export class GitRepo implements GitSource {
 
 }
 
+/** The branch checked out and the repository's default branch, as {@link readBranches} finds them. */
+export interface Branches {
+  /** The branch HEAD names (`feature/x`), undefined when HEAD is detached, the branch has no commit yet, or outside git. */
+  current: string | undefined;
+  /** The default branch: the one `origin/HEAD` names, else `main`, else `master` when it exists; undefined when none is known. */
+  default: string | undefined;
+}
+
+/**
+ * The branch checked out at `dir` and the repository's default branch, with one git process
+ * (`git for-each-ref` over the local branches and `origin/HEAD`). Never throws: outside git, or
+ * when git fails, both are undefined.
+ */
+export async function readBranches(dir: string, env: NodeJS.ProcessEnv): Promise<Branches> {
+  let out: string;
+  try {
+    out = await git(dir, env, ["for-each-ref", "--format=%(HEAD)%(refname)%00%(symref)", "refs/heads/", "refs/remotes/origin/HEAD"]);
+  } catch {
+    return { current: undefined, default: undefined };
+  }
+  let current: string | undefined;
+  let remoteDefault: string | undefined;
+  const local = new Set<string>();
+  for (const line of out.split("\n")) {
+    const [marked = "", symref = ""] = line.split("\0");
+    const ref = marked.replace(/^[* ]/, "");
+    if (ref.startsWith("refs/heads/")) {
+      const name = ref.slice("refs/heads/".length);
+      local.add(name);
+      if (marked.startsWith("*")) current = name;
+    } else if (ref === "refs/remotes/origin/HEAD" && symref.startsWith("refs/remotes/origin/")) {
+      remoteDefault = symref.slice("refs/remotes/origin/".length);
+    }
+  }
+  return { current, default: remoteDefault ?? (local.has("main") ? "main" : local.has("master") ? "master" : undefined) };
+}
+
 function git(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     childProcess().execFile("git", args, { cwd, env: gitEnv(env), maxBuffer: 512 * 1024 * 1024, encoding: "utf8" }, (error, stdout, stderr) => {

@@ -52,6 +52,15 @@ describe("createResolver finds the secrets folder the way stellar.yaml says", ()
     expect(r.get("stripe_api_key")).toBe("sk_test_from_vault");
   });
 
+  it("reads secrets/ when secrets_dir is written secrets/., ./secrets or secrets// (one folder, as check and review read it)", async () => {
+    for (const [i, written] of ["secrets/.", "./secrets", "secrets//"].entries()) {
+      const root = repo(`dotted-${i}`, `version: 1\nsecrets_dir: "${written}"\nenvironments:\n  production: {}\n`, { "secrets/production.enc.yaml": vault });
+      const r = await createResolver({ environment: "production", root, identities: identity, env: {} });
+      expect(r.file, written).toBe(join(root, "secrets", "production.enc.yaml"));
+      expect(r.get("stripe_api_key")).toBe("sk_test_from_vault");
+    }
+  });
+
   it("uses secrets/ when there is no stellar.yaml or it names no secrets_dir", async () => {
     const bare = repo("bare", undefined, { "secrets/production.enc.yaml": vault });
     expect((await createResolver({ environment: "production", root: bare, identities: identity, env: {} })).file).toBe(join(bare, "secrets", "production.enc.yaml"));

@@ -22,6 +22,12 @@ describe("secrets_dir", () => {
     expect(normalizeSecretsDir("./")).toBe("secrets");
   });
 
+  it("drops every empty and `.` segment, wherever it is: `secrets/.`, `./secrets`, `secrets//` and `secrets/./` are one folder (review took them for a move away)", () => {
+    for (const written of ["secrets/.", "./secrets", "secrets//", "secrets/./", "./secrets/./.", ".//secrets", "secrets\\."]) expect(normalizeSecretsDir(written), written).toBe("secrets");
+    expect(normalizeSecretsDir("config/./vault/.")).toBe("config/vault");
+    expect(readSecretsDir("version: 1\nsecrets_dir: secrets/.\n")).toEqual({ ok: true, secretsDir: "secrets" });
+  });
+
   it("reads it from stellar.yaml text, the default when absent", () => {
     expect(readSecretsDir("version: 1\nsecrets_dir: ./vault/\n")).toEqual({ ok: true, secretsDir: "vault" });
     // an alias is the value it points to, as core's reader reads it (the resolver refused it while check and get read the folder)

@@ -89,12 +89,21 @@ export function proposalOfPath(pathInSecretsDir: string): { environment: string 
 }
 
 /**
- * `secrets_dir` as written, normalized: `/` separators, no leading `./`, no trailing or doubled
- * `/`; the default when it normalizes to nothing. Does not validate it (see
- * {@link SECRETS_DIR_PATTERN}).
+ * `secrets_dir` as written, normalized segment by segment: `/` separators, no empty segment (a
+ * leading, trailing or doubled `/`) and no `.` segment anywhere (`./secrets`, `secrets/.`,
+ * `secrets//`, `secrets/./x/` are `secrets` and `secrets/x`), so every reader (core, the
+ * resolver, review, the CLI) names one folder one way; the default when it normalizes to
+ * nothing. A `..` segment is kept as written: {@link SECRETS_DIR_PATTERN} refuses it. Does not
+ * validate it.
  */
 export function normalizeSecretsDir(value: string): string {
-  return value.replace(/\\/g, "/").replace(/^(\.\/)+/, "").replace(/\/+$/, "").replace(/\/{2,}/g, "/") || DEFAULT_SECRETS_DIR;
+  return (
+    value
+      .replace(/\\/g, "/")
+      .split("/")
+      .filter((segment) => segment !== "" && segment !== ".")
+      .join("/") || DEFAULT_SECRETS_DIR
+  );
 }
 
 /** What {@link readSecretsDir} found. */

@@ -22,6 +22,7 @@ import {
   isMistypedAgeRecipient,
   isSshEd25519Recipient,
   normalizeRecipient,
+  normalizeSecretsDir,
   writeFileAtomic,
 } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
@@ -72,7 +73,9 @@ const flags = {
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f } = parseCommandArgs("init", argv, flags);
   const envNames = f.env === undefined ? DEFAULT_ENVIRONMENTS : splitList(f.env);
-  const secretsDir = (f["secrets-dir"] ?? DEFAULT_SECRETS_DIR).replace(/\/+$/, "");
+  const written = (f["secrets-dir"] ?? DEFAULT_SECRETS_DIR).replace(/\/+$/, "");
+  // written as every reader reads it (`./vault/.` is `vault`): stellar.yaml, .sops.yaml's path_regex and .gitattributes name one folder one way
+  const secretsDir = written === "" ? "" : normalizeSecretsDir(written);
   const root = ctx.cwd;
   const configPath = join(root, PROJECT_FILE);
   const draft: ProjectConfig = {
@@ -103,7 +106,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   // the same rule stellar.yaml is checked with later (core's schema pattern), so init never
   // leaves a repository that every command rejects
-  if (secretsDir === "" || !SECRETS_DIR.test(secretsDir)) {
+  if (written === "" || !SECRETS_DIR.test(written)) {
     throw new CliError("USAGE", `init: --secrets-dir ${JSON.stringify(f["secrets-dir"] ?? "")} must be a folder inside the repository, relative to it (no .., not the root itself)`, {
       hint: "e.g. --secrets-dir secrets",
     });

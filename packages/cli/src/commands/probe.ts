@@ -33,10 +33,11 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { sendProbe, type ProbeAnswer, type ProbeRequest, type SendOptions } from "../probe-http.js";
 import { hasFailures, redactValues, renderProbeJson, renderProbeMarkdown, renderProbeText, type ProbeReport, type ProbeResult } from "../probe-render.js";
+import { readReviewedDestinations, unreviewedDestinationError, unreviewedForProbe, workingTreeDestinations } from "../probe-destinations.js";
 import { homeOf, identitiesFor, selectEnvironments } from "../repository.js";
 
 const help = `Usage: stellar-secrets probe [CONNECTION...] --env ENV [--json | --format text|json|markdown] [--concurrency N]
-                             [--timeout DURATION] [--ca FILE] [--audit-log FILE]
+                             [--timeout DURATION] [--ca FILE] [--audit-log FILE] [--allow-new-destination]
 
 Tests the credentials of each API connection (or only those named) in one environment against
 the API they are for: resolves the connection's headers and its auth connector for ENV exactly as
@@ -54,6 +55,13 @@ token URL's) origin, only over https (http only to localhost, 127.0.0.1, ::1). V
 printed. Needs a key of the environment (age identities found as sops finds them; SSH keys are not
 used). Exit status 1 when a credential is rejected or unresolved.
 
+Before anything is resolved or sent, the origins each secret would go to are compared with those
+of the reviewed config: the committed config of the default branch (origin/HEAD, else main,
+master, origin/main, origin/master), at its merge-base with HEAD and at its tip. A secret bound for
+an origin no reviewed state sent it to (a branch's new base_url or token_url) is refused:
+UNREVIEWED_DESTINATION, exit 26, naming the secret, the origin and the config line. Outside git or
+without such a branch, a note says so and the probe runs unchecked.
+
 Options:
   --env ENV            the environment (exactly one)
   --json               same as --format json: {"environment","summary","results":[{"connection",
@@ -67,6 +75,9 @@ Options:
   --audit-log FILE     append the resolver's access events (consumer probe:connection:NAME,
                        probe:connector:NAME; never a value) as JSON lines;
                        default: $STELLAR_SECRETS_AUDIT_LOG
+  --allow-new-destination
+                       send credentials to origins the reviewed config never sent them to
+                       (you trust the branch's hosts); skips the comparison
 
 Examples:
   stellar-secrets probe --env production
@@ -82,6 +93,7 @@ const flags = {
   timeout: { type: "string" },
   ca: { type: "string" },
   "audit-log": { type: "string" },
+  "allow-new-destination": { type: "boolean" },
 } as const;
 
 const FORMATS = ["text", "json", "markdown"] as const;
@@ -381,6 +393,23 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     }
   }
 
+  // no credential goes to an origin the reviewed config never sent it to (a branch's own host)
+  const cache = new Map<string, unknown[]>();
+  if (f["allow-new-destination"] !== true) {
+    const reviewed = await readReviewedDestinations(config.root, ctx.env);
+    if (!reviewed.found) {
+      ctx.stderr.write(`probe: ${reviewed.why}: the destinations are not compared with a reviewed config; credentials go where the working tree's config says\n`);
+    } else {
+      const connectors = names.flatMap((name) => {
+        const def = (connections.get(name) as ObjectDefinition[])[0] as ObjectDefinition;
+        const auth = documentData(config.root, def, cache)?.["auth"];
+        return typeof auth === "string" ? [auth] : [];
+      });
+      const found = unreviewedForProbe(reviewed.destinations, workingTreeDestinations(index, config.root), names, connectors);
+      if (found.length > 0) throw unreviewedDestinationError(found, reviewed.label);
+    }
+  }
+
   let accessed: string[] = [];
   const sinks: ((e: AccessEvent) => void)[] = [(e) => accessed.push(e.secret)];
   let auditSink: ReturnType<typeof createJsonLinesSink> | undefined;
@@ -432,7 +461,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     values,
     send: (request) => sendProbe(request, sendOptions),
     defaultTimeout,
-    cache: new Map(),
+    cache,
   };
   // Resolution is synchronous and happens before each probe's first await, so access events
   // never interleave between connections even with several probes in flight.

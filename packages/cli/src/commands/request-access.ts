@@ -13,6 +13,7 @@ import { CliError } from "../errors.js";
 import { humanList, renderJson, shortRecipient } from "../format.js";
 import { defaultMemberName, gitIdentity, ownKeys } from "../keys.js";
 import { openProject, selectEnvironments, withProjectLock, writeProjectConfig } from "../repository.js";
+import { readBranches, type Branches } from "../git.js";
 import { setupReminder } from "./git.js";
 
 const MEMBER_NAME = new RegExp(MEMBER_NAME_PATTERN, "u");
@@ -75,14 +76,10 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     ctx.stdout.write(renderJson({ name, key, environments: envNames, requested }));
     return 0;
   }
-  const branch = requestBranch(name, envNames);
   ctx.stdout.write(
     [
       `requested access to ${humanList(envNames)} as ${name} (${shortRecipient(key)}): stellar.yaml updated.`,
-      "This grants nothing yet. Propose it in a pull request:",
-      `  git checkout -b ${branch}`,
-      `  git commit -m "access: ${name} requests ${envNames.join(", ")}" stellar.yaml`,
-      `  git push -u origin ${branch}`,
+      ...proposalSteps(name, envNames, await readBranches(config.root, ctx.env)),
       `A member of ${humanList(envNames)} then approves it: stellar-secrets members approve ${name} --env ${envNames.join(",")}`,
       "",
     ].join("\n"),
@@ -90,6 +87,22 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const reminder = await setupReminder(config, ctx.env);
   if (reminder !== undefined) ctx.stdout.write(`${reminder}\n`);
   return 0;
+}
+
+/**
+ * How to propose the request, as printed: on a branch other than the default one (the user already
+ * works on a branch of their own), commit there and push it; otherwise (on the default branch, a
+ * detached HEAD, no commit yet, no default branch known, outside git) make the branch
+ * {@link requestBranch} names first. Pure.
+ */
+export function proposalSteps(name: string, environments: readonly string[], branches: Branches): string[] {
+  const commit = `  git commit -m "access: ${name} requests ${environments.join(", ")}" stellar.yaml`;
+  const { current } = branches;
+  if (current !== undefined && branches.default !== undefined && current !== branches.default) {
+    return [`This grants nothing yet. Propose it in a pull request: commit on this branch (${current}) and push it:`, commit, `  git push -u origin ${current}`];
+  }
+  const branch = requestBranch(name, environments);
+  return ["This grants nothing yet. Propose it in a pull request:", `  git checkout -b ${branch}`, commit, `  git push -u origin ${branch}`];
 }
 
 /** The branch name `request-access` proposes for NAME's request of `environments` (`access/NAME-ENV[-ENV]`). */

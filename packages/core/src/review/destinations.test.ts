@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { newDestinations, secretDestinations } from "./destinations.js";
+import { newDestinations, secretDestinations, unreviewedDestinations } from "./destinations.js";
 
 const CONNECTOR = "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n";
 const connection = (url: string, extra = ""): string => `kind: api_connection\nname: stripe\nbase_url: ${url}\nauth: stripe\n${extra}`;
@@ -48,5 +48,30 @@ describe("newDestinations", () => {
     expect(newDestinations(base, secretDestinations(files("https://api.stripe.com/v2/")))).toEqual([]);
     expect(newDestinations(base, secretDestinations([["c/s.yaml", CONNECTOR], ["d/s.yaml", connection("https://api.stripe.com")]]))).toEqual([]);
     expect(newDestinations([], secretDestinations(files("https://evil.example")))).toEqual([]);
+  });
+});
+
+describe("unreviewedDestinations", () => {
+  const files = (url: string, more: [string, string][] = []): [string, string][] => [["connectors/stripe.yaml", CONNECTOR], ["connections/stripe.yaml", connection(url)], ...more];
+  it("reports every secret the head sends to an origin no reviewed state sent it to, a secret the reviewed config sent nowhere too (probe's gate)", () => {
+    const reviewed = secretDestinations(files("https://api.stripe.com"));
+    expect(unreviewedDestinations(reviewed, secretDestinations(files("https://evil.example/v1")))).toEqual([
+      { secret: "stripe_api_key", origin: "https://evil.example", file: "connections/stripe.yaml", line: 3, via: "api_connection stripe", before: ["https://api.stripe.com"] },
+    ]);
+    // wired for the first time on the branch: review lets it through, probe does not
+    const wired: [string, string] = ["connections/new.yaml", "kind: api_connection\nname: new\nbase_url: https://new.example\nheaders:\n  - { name: X-Key, type: secret, secret: new_key }\n"];
+    expect(newDestinations(reviewed, secretDestinations(files("https://api.stripe.com", [wired])))).toEqual([]);
+    expect(unreviewedDestinations(reviewed, secretDestinations(files("https://api.stripe.com", [wired])))).toMatchObject([{ secret: "new_key", origin: "https://new.example", file: "connections/new.yaml", line: 3, before: [] }]);
+    expect(unreviewedDestinations([], secretDestinations(files("https://api.stripe.com")))).toMatchObject([{ secret: "stripe_api_key", before: [] }]);
+  });
+
+  it("lets through an origin any reviewed state used (the merge-base's or the default branch's), another path, and reports one entry per secret and origin", () => {
+    const reviewed = [...secretDestinations(files("https://old.stripe.com")), ...secretDestinations(files("https://api.stripe.com"))];
+    expect(unreviewedDestinations(reviewed, secretDestinations(files("https://api.stripe.com/v2/")))).toEqual([]);
+    expect(unreviewedDestinations(reviewed, secretDestinations(files("https://old.stripe.com")))).toEqual([]);
+    const twice: [string, string] = ["connections/twice.yaml", "kind: api_connection\nname: twice\nbase_url: https://evil.example\nauth: stripe\n"];
+    expect(unreviewedDestinations(reviewed, secretDestinations(files("https://evil.example", [twice])))).toMatchObject([
+      { secret: "stripe_api_key", origin: "https://evil.example", file: "connections/stripe.yaml", before: ["https://api.stripe.com", "https://old.stripe.com"] },
+    ]);
   });
 });

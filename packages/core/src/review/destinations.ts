@@ -150,3 +150,26 @@ export function newDestinations(base: readonly SecretDestination[], head: readon
   }
   return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || (a.secret < b.secret ? -1 : 1)));
 }
+
+/**
+ * The destinations of `head` that no reviewed state had: one entry per secret and origin that
+ * `reviewed` (the destinations of one or more reviewed commits, concatenated) never sent that
+ * secret to, with the origins it did send it to in `before` (empty when it sent it nowhere).
+ * Unlike {@link newDestinations} (review's gate, which lets a secret wired for the first time
+ * through), a secret the reviewed config sent nowhere counts too: `stellar-secrets probe` must
+ * not hand any credential to an origin nobody reviewed for it. Pure; sorted by file, line, secret.
+ */
+export function unreviewedDestinations(reviewed: readonly SecretDestination[], head: readonly SecretDestination[]): NewDestination[] {
+  const before = new Map<string, Set<string>>();
+  for (const d of reviewed) before.set(d.secret, (before.get(d.secret) ?? new Set()).add(d.origin));
+  const seen = new Set<string>();
+  const out: NewDestination[] = [];
+  for (const d of head) {
+    const had = before.get(d.secret);
+    const key = `${d.secret}\u0000${d.origin}`;
+    if (had?.has(d.origin) === true || seen.has(key)) continue;
+    seen.add(key);
+    out.push({ ...d, before: [...(had ?? [])].sort() });
+  }
+  return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || (a.secret < b.secret ? -1 : 1)));
+}

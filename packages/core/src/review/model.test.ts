@@ -1046,6 +1046,21 @@ describe("buildReview over whole repositories", () => {
       const planted = buildReview(at("HEAD~1", base), at("HEAD", { ...real, [PROD]: `${base[PROD] as string}# changed\n` })).problems.filter((p) => p.kind === "weakened-rule");
       expect(planted.map((p) => p.file)).toEqual([PROD]);
     });
+
+    it("is no move when secrets_dir names the same folder another way (secrets/., ./secrets, secrets//): check reads the files there and review sees them stay", async () => {
+      const { base } = await project();
+      const before = at("HEAD~1", base);
+      for (const written of ["secrets/.", "./secrets", "secrets//"]) {
+        const text = (base["stellar.yaml"] as string).replace("version: 1\n", `version: 1\nsecrets_dir: "${written}"\n`);
+        const head = at("HEAD", { ...base, "stellar.yaml": text });
+        // check (the head's own workspace) finds every environment file where the base had it
+        expect(head.index?.project.secretsDir, written).toBe("secrets");
+        expect([...(head.index?.environmentFiles.values() ?? [])].map((f) => f.path).sort(), written).toEqual([...(before.index?.environmentFiles.values() ?? [])].map((f) => f.path).sort());
+        expect(head.diagnostics.filter((d) => d.severity === "error"), written).toEqual(before.diagnostics.filter((d) => d.severity === "error"));
+        const report = buildReview(before, head);
+        expect(report.problems.filter((p) => p.kind === "weakened-rule"), written).toEqual([]);
+      }
+    });
   });
 
   describe("a .sops.yaml with a duplicate key", () => {

@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { secretDestinations } from "@stellar-secrets/core";
+import { unreviewedDestinationError, unreviewedForProbe } from "./probe-destinations.js";
+
+const files = (stripeUrl: string, tokenUrl = "https://login.salesforce.com/services/oauth2/token"): [string, string][] => [
+  ["connectors/stripe.yaml", "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n"],
+  ["connections/stripe.yaml", `kind: api_connection\nname: stripe\nbase_url: ${stripeUrl}\nauth: stripe\n`],
+  ["connectors/sf.yaml", `kind: auth_connector\nname: sf\ntype: oauth2_client_credentials\nclient_id: app\nclient_secret: { secret: sf_secret }\ntoken_url: ${tokenUrl}\n`],
+  ["connections/sf.yaml", "kind: api_connection\nname: sf\nbase_url: https://x.my.salesforce.com\nauth: sf\n"],
+];
+
+describe("unreviewedForProbe", () => {
+  const reviewed = secretDestinations(files("https://api.stripe.com"));
+
+  it("refuses only what the probed connections and their connectors would send to a new origin", () => {
+    const head = secretDestinations(files("https://evil.example", "https://evil.example/token"));
+    expect(unreviewedForProbe(reviewed, head, ["stripe"], ["stripe"]).map((d) => [d.secret, d.origin, d.file, d.line])).toEqual([["stripe_api_key", "https://evil.example", "connections/stripe.yaml", 3]]);
+    // the token request goes to the connector's token_url: probing sf alone sees that one
+    expect(unreviewedForProbe(reviewed, head, ["sf"], ["sf"]).map((d) => [d.secret, d.origin, d.file, d.line])).toEqual([["sf_secret", "https://evil.example", "connectors/sf.yaml", 6]]);
+    expect(unreviewedForProbe(reviewed, head, ["stripe", "sf"], ["stripe", "sf"])).toHaveLength(2);
+    expect(unreviewedForProbe(reviewed, secretDestinations(files("https://api.stripe.com/v2")), ["stripe", "sf"], ["stripe", "sf"])).toEqual([]);
+  });
+});
+
+describe("unreviewedDestinationError", () => {
+  it("names each secret, origin and config line, and the way out; never a value", () => {
+    const found = unreviewedForProbe(secretDestinations(files("https://api.stripe.com")), secretDestinations(files("https://evil.example")), ["stripe"], ["stripe"]);
+    const error = unreviewedDestinationError(found, "origin/HEAD at 0123456789ab");
+    expect(error.code).toBe("UNREVIEWED_DESTINATION");
+    expect(error.message).toMatchInlineSnapshot(`
+      "probe: a credential would go to an origin the reviewed config (origin/HEAD at 0123456789ab) never sent it to; nothing was sent:
+        connections/stripe.yaml:3: stripe_api_key would go to https://evil.example (api_connection stripe); the reviewed config sends it only to https://api.stripe.com"
+    `);
+    expect(error.hint).toContain("--allow-new-destination");
+    const wired = unreviewedDestinationError([{ ...(found[0] as (typeof found)[number]), before: [] }, { ...(found[0] as (typeof found)[number]), secret: "other", before: [] }], "main at 0123456789ab");
+    expect(wired.message).toContain("2 credentials would go to an origin the reviewed config (main at 0123456789ab) never sent them to");
+    expect(wired.message).toContain("the reviewed config sends it nowhere");
+  });
+});
