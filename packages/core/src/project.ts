@@ -208,8 +208,8 @@ function parseProjectConfigText(text: string, path: string): { config: ProjectCo
       const approved = approvalsOf(fields.approved);
       if (approved.length > 0) env.approved = approved;
       environments.push(env);
-      diagnostics.push(...pendingDiagnostics(root, name, pending, file, lines));
     }
+    for (const env of environments) diagnostics.push(...pendingDiagnostics(root, env.name, env.pending ?? [], file, lines, environments));
   }
   diagnostics.push(...memberIdentityDiagnostics(root, environments, file, lines));
   const sites = declarationSites(root, environments, file, lines);
@@ -354,7 +354,7 @@ function approvalsOf(value: unknown): Approval[] {
 }
 
 /** `pending-access-request` (info) at each pending name: what the change asks for, and who can grant it. */
-function pendingDiagnostics(root: Node | null, env: string, pending: readonly PendingRequest[], file: string, lines: LineIndex): Diagnostic[] {
+function pendingDiagnostics(root: Node | null, env: string, pending: readonly PendingRequest[], file: string, lines: LineIndex, environments: readonly EnvironmentConfig[]): Diagnostic[] {
   // environments → ENV → pending, through the parsed nodes (the plain-YAML reader's or yaml's)
   let map: unknown = root;
   for (const key of ["environments", env, "pending"]) map = isMap(map) ? findPair(map, key)?.value : undefined;
@@ -372,11 +372,38 @@ function pendingDiagnostics(root: Node | null, env: string, pending: readonly Pe
         lines,
         range,
         `${request.name} asks for access to ${env} (key ${request.recipient}${request.requested ? `, requested ${request.requested.slice(0, 10)}` : ""}); ` +
-          `this grants nothing until a member of ${env} approves: \`stellar-secrets members approve ${request.name} --env ${env}\``,
+          (conflictOf(request, environments) ?? `this grants nothing until a member of ${env} approves: \`stellar-secrets members approve ${request.name} --env ${env}\``),
       ),
     );
   }
   return out;
+}
+
+/**
+ * Why `members approve` would refuse a request (a member has one key in every environment, and a
+ * key one name): the request's name is a member elsewhere with another key, or its key is another
+ * member's. A name proves nothing: such a request may be someone else asking as that member.
+ */
+function conflictOf(request: PendingRequest, environments: readonly EnvironmentConfig[]): string | undefined {
+  for (const e of environments) {
+    const same = e.members.find((m) => m.name === request.name);
+    if (same !== undefined && same.recipient !== request.recipient) {
+      return (
+        `but ${request.name} is a member of ${e.name} with another key (${same.recipient}): a member has one key in every environment, so \`members approve\` refuses it, and one of the two keys is not ${request.name}'s (a name proves nothing); ` +
+        `ask ${request.name} directly which key is theirs: if it is the requested one, \`stellar-secrets members rm ${request.name}\` then \`request-access\` again with it; otherwise delete this request`
+      );
+    }
+  }
+  for (const e of environments) {
+    const owner = e.members.find((m) => m.recipient === request.recipient && m.name !== request.name);
+    if (owner !== undefined) {
+      return (
+        `but its key is already "${owner.name}"'s (in ${e.name}): a key belongs to one member, so \`members approve\` refuses it; ` +
+        `if ${owner.name} needs ${request.name === owner.name ? "it" : "access"}, ask under their own name (\`stellar-secrets request-access --env ENV\` as ${owner.name}); otherwise delete this request`
+      );
+    }
+  }
+  return undefined;
 }
 
 function firstLine(s: string): string {
