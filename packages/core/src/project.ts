@@ -372,7 +372,7 @@ function pendingDiagnostics(root: Node | null, env: string, pending: readonly Pe
         lines,
         range,
         `${request.name} asks for access to ${env} (key ${request.recipient}${request.requested ? `, requested ${request.requested.slice(0, 10)}` : ""}); ` +
-          (conflictOf(request, environments) ?? `this grants nothing until a member of ${env} approves: \`stellar-secrets members approve ${request.name} --env ${env}\``),
+          (pendingRequestConflict(request, environments) ?? `this grants nothing until a member of ${env} approves: \`stellar-secrets members approve ${request.name} --env ${env}\``),
       ),
     );
   }
@@ -384,7 +384,7 @@ function pendingDiagnostics(root: Node | null, env: string, pending: readonly Pe
  * key one name): the request's name is a member elsewhere with another key, or its key is another
  * member's. A name proves nothing: such a request may be someone else asking as that member.
  */
-function conflictOf(request: PendingRequest, environments: readonly EnvironmentConfig[]): string | undefined {
+export function pendingRequestConflict(request: PendingRequest, environments: readonly EnvironmentConfig[]): string | undefined {
   for (const e of environments) {
     const same = e.members.find((m) => m.name === request.name);
     if (same !== undefined && same.recipient !== request.recipient) {
