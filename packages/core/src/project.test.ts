@@ -469,6 +469,17 @@ describe("access requests and approvals in stellar.yaml", () => {
     expect(diagnostics[0]?.message).not.toContain("stellar-secrets members approve bob");
   });
 
+  it("an approval of someone who is not a member of the environment: a schema warning at its name, and the commands still load the project (planted-clinic)", () => {
+    const stray = text.replace("    pending:", "    approved:\n      erin:\n        by: alice\n        date: 2026-10-01T10:00:00Z\n    pending:");
+    const { config, diagnostics } = parseProjectConfig(stray, "/p/stellar.yaml");
+    expect(config).toBeDefined();
+    expect(diagnostics.map((d) => [d.rule, d.severity, d.line, d.column, d.endColumn])).toEqual([
+      ["schema", "warning", 8, 7, 11],
+      ["pending-access-request", "info", 12, 7],
+    ].map((r) => (r.length === 4 ? [...r, 10] : r)));
+    expect(diagnostics[0]?.message).toContain('erin is not a member of production');
+  });
+
   it("rejects a pending entry without a key or with a bad name (schema)", () => {
     const bad = text.replace(`        key: ${BOB}\n`, "").replace("      bob:", "      -bob:");
     const rules = parseProjectConfig(bad, "/p/stellar.yaml").diagnostics.filter((d) => d.severity === "error").map((d) => d.rule);

@@ -209,7 +209,10 @@ function parseProjectConfigText(text: string, path: string): { config: ProjectCo
       if (approved.length > 0) env.approved = approved;
       environments.push(env);
     }
-    for (const env of environments) diagnostics.push(...pendingDiagnostics(root, env.name, env.pending ?? [], file, lines, environments));
+    for (const env of environments) {
+      diagnostics.push(...approvalDiagnostics(root, env, file, lines));
+      diagnostics.push(...pendingDiagnostics(root, env.name, env.pending ?? [], file, lines, environments));
+    }
   }
   diagnostics.push(...memberIdentityDiagnostics(root, environments, file, lines));
   const sites = declarationSites(root, environments, file, lines);
@@ -377,6 +380,34 @@ function pendingDiagnostics(root: Node | null, env: string, pending: readonly Pe
     );
   }
   return out;
+}
+
+/**
+ * `schema` warnings at each `approved` entry of someone who is not a member of the environment:
+ * `members approve` writes one with the member and `members rm` drops it, so such an entry was
+ * written or left by hand; it grants nothing, but a member added later under that name would be
+ * shown as approved (`members list --long`). A warning: the commands still load the project.
+ */
+function approvalDiagnostics(root: Node | null, env: EnvironmentConfig, file: string, lines: LineIndex): Diagnostic[] {
+  const stray = (env.approved ?? []).filter((a) => !env.members.some((m) => m.name === a.name));
+  if (stray.length === 0) return [];
+  let map: unknown = root;
+  for (const key of ["environments", env.name, "approved"]) map = isMap(map) ? findPair(map, key)?.value : undefined;
+  if (!isMap(map)) return [];
+  return stray.map((a) => {
+    const pair = findPair(map as never, a.name);
+    const range = isScalar(pair?.key) && pair.key.range ? { start: pair.key.range[0], end: pair.key.range[1] } : { start: 0, end: 0 };
+    const asking = env.pending?.some((r) => r.name === a.name) === true ? ` (${a.name} still has a pending request there: \`stellar-secrets members approve ${a.name} --env ${env.name}\` is what grants it)` : "";
+    return diagnosticAt(
+      "schema",
+      "warning",
+      file,
+      lines,
+      range,
+      `an approval of ${a.name} in ${env.name} (by ${a.by}), but ${a.name} is not a member of ${env.name}${asking}: \`members approve\` records an approval with the member it adds and \`members rm\` removes it, so this one was written or left by hand; ` +
+        `it grants nothing, but a member added later as ${a.name} would be shown as approved by ${a.by}: remove the entry`,
+    );
+  });
 }
 
 /**
