@@ -466,11 +466,19 @@ class CoreModel implements ProjectModel {
   }
 
   referenceCount(name: string): number {
-    return this.index.referencesTo(name).length;
+    return this.coreReferencesTo(name).length;
   }
 
   referencesTo(name: string): SecretReference[] {
-    return this.index.referencesTo(name).map((r) => this.toReference(r));
+    return this.coreReferencesTo(name).map((r) => this.toReference(r));
+  }
+
+  /** The index's references of a secret; of a name no environment file has, found in the config files (the index keeps only known secrets'). */
+  private coreReferencesTo(name: string): ReturnType<WorkspaceIndex["referencesTo"]> {
+    if (this.index.secret(name) !== undefined) return this.index.referencesTo(name);
+    const out: ReturnType<WorkspaceIndex["referencesTo"]> = [];
+    for (const file of this.index.configFiles.values()) for (const doc of file.documents) for (const ref of doc.references) if (ref.secret === name) out.push(ref);
+    return out;
   }
 
   objects(kind: string): ObjectDefinition[] {
