@@ -603,3 +603,20 @@ describe("the file of an undeclared environment (s24)", () => {
     expect(ds.map((d) => [...at(d)])).toEqual([[3, 3, 3, 61]]);
   });
 });
+
+describe("a misspelt list entry whose correct name is already in the list (qa s24, planted-clinic)", () => {
+  const agent = ["kind: agent", "name: outreach", "environments: [development, staging, production, prod]", "actions:", "  - send_email", "  - Send_Email", ""].join("\n");
+  const action = "kind: action\nname: send_email\nmethod: POST\npath: /mail\n";
+  const found = () => checkWorkspace(workspaceWith({ "agents/outreach.yaml": agent, "actions/send_email.yaml": action })).filter((d) => d.file === "agents/outreach.yaml");
+
+  it("says the name is already listed and to remove the entry, with no replacement (Replace would make a duplicate entry, a schema error)", () => {
+    const ds = found();
+    expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([
+      ["unknown-environment", 3, 50, 3, 54],
+      ["unknown-reference", 6, 5, 6, 15],
+    ]);
+    expect(ds.map((d) => d.suggestion)).toEqual([undefined, undefined]);
+    expect(ds[0]?.message).toContain('"production", which it looks like, is already listed: remove this entry');
+    expect(ds[1]?.message).toContain('"send_email", which it looks like, is already listed: remove this entry');
+  });
+});
