@@ -200,6 +200,23 @@ describe("a secret header written with value: instead of secret:", () => {
   });
 });
 
+describe("a secret header written with value: (qa s24, planted-clinic)", () => {
+  it("carries `secret` as the replacement of the key, so the editor's quick fix renames it (it had none)", () => {
+    const text = "kind: api_connection\nname: hubspot\nbase_url: https://api.hubapi.com\nheaders:\n  - { name: Authorization, type: secret, value: legacy_ftp_password, prefix: \"Bearer \" }\n";
+    const [d] = parseConfigFile(text, "connections/hubspot.yaml").diagnostics;
+    expect([d?.rule, d?.suggestion, text.split("\n")[4]?.slice((d?.column ?? 1) - 1, (d?.endColumn ?? 1) - 1)]).toEqual(["schema", "secret", "value"]);
+  });
+});
+
+describe("an auth connector's header_name with a space after it (qa s24, planted-clinic)", () => {
+  it("suggests the trimmed name, so the editor's quick fix writes it (it had none)", () => {
+    const text = 'kind: auth_connector\nname: sendgrid\ntype: api_key\napi_key: { secret: sendgrid_api_key }\nheader_name: "X-Api-Key "\n';
+    const [d] = parseConfigFile(text, "connectors/sendgrid.yaml").diagnostics;
+    expect([d?.rule, d?.line, d?.column, d?.endColumn, d?.suggestion]).toEqual(["schema", 5, 14, 26, "X-Api-Key"]);
+    expect(d?.message).toContain('did you mean "X-Api-Key" (without the spaces around it)?');
+  });
+});
+
 describe("a secret header written with type: static (qa s23)", () => {
   it("is one schema error at the type with `secret` as the fix (it was two: a missing value and an unknown secret)", () => {
     const text = "kind: action\nname: label\nmethod: POST\npath: /labels\nheaders:\n  - { name: X-Shippo-Token, type: static, secret: legacy_ftp_password }\n";
