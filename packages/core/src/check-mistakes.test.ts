@@ -217,6 +217,17 @@ describe("an auth connector's header_name with a space after it (qa s24, planted
   });
 });
 
+describe("a static header value written as a one-line block scalar (qa s24, planted-clinic)", () => {
+  it("says the block scalar keeps its final line break and how to write it", () => {
+    for (const indicator of ["|", ">"]) {
+      const text = `kind: api_connection\nname: stripe\nbase_url: https://api.stripe.com\nheaders:\n  - name: Stripe-Version\n    type: static\n    value: ${indicator}\n      2024-06-20\n`;
+      const ds = parseConfigFile(text, "connections/stripe.yaml").diagnostics;
+      expect(ds.map((d) => [d.rule, d.line, d.column])).toEqual([["schema", 7, 12]]);
+      expect(ds[0]?.message).toContain("a block scalar (`|` or `>`) keeps the line break at its end; write the value on the line, or use `|-` or `>-`");
+    }
+  });
+});
+
 describe("a secret header written with type: static (qa s23)", () => {
   it("is one schema error at the type with `secret` as the fix (it was two: a missing value and an unknown secret)", () => {
     const text = "kind: action\nname: label\nmethod: POST\npath: /labels\nheaders:\n  - { name: X-Shippo-Token, type: static, secret: legacy_ftp_password }\n";

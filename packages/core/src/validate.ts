@@ -456,7 +456,14 @@ export function schemaDiagnostics(
     }
     range ??= nodeRange(located.node) ?? fallback;
     const actual = propertyName ?? (typeof e.data === "string" ? e.data : scalarAt(value, segments));
-    const { message, suggestion } = override ?? describe(e, actual);
+    const described = override ?? describe(e, actual);
+    const suggestion = described.suggestion;
+    let message = described.message;
+    // a one-line block scalar (`value: |` or `>`) keeps the line break at its end: the usual cause
+    const node = located.node as { type?: unknown } | undefined;
+    if (override === undefined && e.keyword === "pattern" && String((e.params as { pattern?: unknown }).pattern) === SINGLE_LINE_PATTERN && (node?.type === "BLOCK_LITERAL" || node?.type === "BLOCK_FOLDED") && typeof actual === "string" && /^[^\n\r\0]+\n$/.test(actual)) {
+      message = `${message}: a block scalar (\`|\` or \`>\`) keeps the line break at its end; write the value on the line, or use \`|-\` or \`>-\``;
+    }
     const text =
       e.keyword === "required" || e.keyword === "additionalProperties" || e.keyword === "unevaluatedProperties"
         ? segments.length > 0 && !placed
