@@ -297,6 +297,52 @@ describe("mistakes planted in a third organisation (qa s23)", () => {
   });
 });
 
+describe("mistakes planted in a fourth organisation (qa s24)", () => {
+  const dir = join(FIXTURES, "planted-clinic");
+  const found = check(dir);
+  const at = (file: string): [string, number, number, number, number][] =>
+    found.filter((d) => d.file === file).map((d) => [d.rule, d.line, d.column, d.endLine, d.endColumn]);
+  const one = (file: string, line: number): Diagnostic => found.find((d) => d.file === file && d.line === line) as Diagnostic;
+
+  it("a catch-all .sops.yaml rule above production's own: both findings say which rule to move above which", () => {
+    expect(at(".sops.yaml")).toEqual([
+      ["sops-config-drift", 8, 10, 8, 135],
+      ["sops-config-drift", 8, 10, 8, 135],
+    ]);
+    for (const d of found.filter((x) => x.file === ".sops.yaml")) expect(d.message).toContain("move rule 4 above rule 3");
+  });
+
+  it("stellar.yaml: a request members approve refuses, an approval of no member, a misspelt rule id", () => {
+    expect(at("stellar.yaml")).toEqual([
+      ["pending-access-request", 17, 7, 17, 10],
+      ["schema", 26, 7, 26, 11],
+      ["schema", 42, 3, 42, 17],
+    ]);
+    expect(one("stellar.yaml", 17).message).toContain("but bob is a member of development with another key");
+    expect(one("stellar.yaml", 17).message).not.toContain("stellar-secrets members approve");
+    expect(one("stellar.yaml", 26).severity).toBe("warning");
+    expect(one("stellar.yaml", 42).suggestion).toBe("unused-secret");
+  });
+
+  it("fixes the editor can write: a trimmed header name, secret for value:, no Replace that would list a name twice", () => {
+    expect([...at("services/auth/sendgrid.yaml"), one("services/auth/sendgrid.yaml", 5).suggestion]).toEqual([["schema", 5, 14, 5, 26], "X-Api-Key"]);
+    expect([...at("services/connections/crm/hubspot.yaml"), one("services/connections/crm/hubspot.yaml", 5).suggestion]).toEqual([["schema", 5, 42, 5, 47], "secret"]);
+    expect([one("agents/outreach/agent.yaml", 8).suggestion, one("agents/triage/agent.yaml", 6).suggestion]).toEqual([undefined, undefined]);
+    expect(one("agents/outreach/agent.yaml", 8).message).toContain('"send_email", which it looks like, is already listed: remove this entry');
+    expect(one("agents/triage/agent.yaml", 6).message).toContain('"production", which it looks like, is already listed: remove this entry');
+    for (const [file, line] of [["services/connections/billing/stripe.yaml", 8], ["agents/outreach/actions/send_email.yaml", 9]] as const)
+      expect(one(file, line).message).toContain("a block scalar (`|` or `>`) keeps the line break at its end");
+  });
+
+  it("a merge-key anchor with a misspelt secret: the name once, at the anchor; nothing at the correct parts (JSON flow, CRLF, BOM, a tab after -)", () => {
+    expect(at("agents/scheduling/actions/fhir_appointments.yaml").filter((r) => r[0] === "unknown-secret")).toEqual([["unknown-secret", 9, 13, 9, 28]]);
+    expect(at("agents/intake/actions/submit_form.json")).toEqual([["unknown-secret", 2, 67, 2, 86]]);
+    for (const clean of ["services/connections/analytics/mixpanel.yaml", "services/auth/openai.yaml", "agents/billing/agent.yaml", "agents/intake/actions/fetch_responses.yaml", "agents/scheduling/agent.yaml", "services/auth/epic.yaml", "services/auth/twilio.yaml", "services/auth/docusign.yaml", "services/connections/analytics/segment.yaml", "agents/records/agent.yaml"])
+      expect(at(clean), clean).toEqual([]);
+    expect(found.filter((d) => d.secret === "stripe_connect_account")).toEqual([]);
+  });
+});
+
 describe("mistakes planted in a realistic organisation", () => {
   const dir = join(FIXTURES, "planted");
   const found = check(dir);

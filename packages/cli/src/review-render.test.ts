@@ -379,6 +379,13 @@ describe("review text", () => {
     expect(text).toContain(", pending in stellar.yaml; grants nothing until a member approves: stellar-secrets members approve bob --env production)");
   });
 
+  it("a request members approve would refuse: says why, without the approve command (planted-clinic)", () => {
+    const refused = "but bob is a member of development with another key (age1xyz): a member has one key in every environment, so `members approve` refuses it";
+    const text = renderReviewText(textReport([env({ members: { gained: [], lost: [], keyChanged: [], requested: [{ name: "bob", recipient: TEXT_BOB, refused }] } })]));
+    expect(text).toContain(`request: bob asks for access (${TEXT_BOB}, pending in stellar.yaml), ${refused})`);
+    expect(text).not.toContain("stellar-secrets members approve bob");
+  });
+
   it("words the approve command of a nested project's request as run in its folder, from the outer root (text and markdown)", () => {
     const requested = textReport([env({ file: "teams/labs/secrets/production.enc.yaml", members: { gained: [], lost: [], keyChanged: [], requested: [{ name: "bob", recipient: TEXT_BOB }] } })]);
     const nested = [{ path: "teams/labs", report: requested }];

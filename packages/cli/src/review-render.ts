@@ -262,7 +262,10 @@ function accessLines(e: EnvironmentReview, w: FindingWording): string[] {
       (m) => `access: ${m.name}'s key changed (${shortRecipient(m.before)} → ${shortRecipient(m.after)})${followed(m) ? ", and the file is encrypted to the new key, no longer to the old" : ""}`,
     ),
     ...(e.members.requested ?? []).map(
-      (m) => `request: ${m.name} asks for access (${m.recipient}, pending in ${config}; grants nothing until a member approves: ${w.command(`stellar-secrets members approve ${m.name} --env ${e.environment}`)})`,
+      (m) =>
+        m.refused !== undefined
+          ? `request: ${m.name} asks for access (${m.recipient}, pending in ${config}), ${m.refused})`
+          : `request: ${m.name} asks for access (${m.recipient}, pending in ${config}; grants nothing until a member approves: ${w.command(`stellar-secrets members approve ${m.name} --env ${e.environment}`)})`,
     ),
     ...(e.exposedDuring ?? []).map(
       (x) =>

@@ -200,6 +200,34 @@ describe("a secret header written with value: instead of secret:", () => {
   });
 });
 
+describe("a secret header written with value: (qa s24, planted-clinic)", () => {
+  it("carries `secret` as the replacement of the key, so the editor's quick fix renames it (it had none)", () => {
+    const text = "kind: api_connection\nname: hubspot\nbase_url: https://api.hubapi.com\nheaders:\n  - { name: Authorization, type: secret, value: legacy_ftp_password, prefix: \"Bearer \" }\n";
+    const [d] = parseConfigFile(text, "connections/hubspot.yaml").diagnostics;
+    expect([d?.rule, d?.suggestion, text.split("\n")[4]?.slice((d?.column ?? 1) - 1, (d?.endColumn ?? 1) - 1)]).toEqual(["schema", "secret", "value"]);
+  });
+});
+
+describe("an auth connector's header_name with a space after it (qa s24, planted-clinic)", () => {
+  it("suggests the trimmed name, so the editor's quick fix writes it (it had none)", () => {
+    const text = 'kind: auth_connector\nname: sendgrid\ntype: api_key\napi_key: { secret: sendgrid_api_key }\nheader_name: "X-Api-Key "\n';
+    const [d] = parseConfigFile(text, "connectors/sendgrid.yaml").diagnostics;
+    expect([d?.rule, d?.line, d?.column, d?.endColumn, d?.suggestion]).toEqual(["schema", 5, 14, 26, "X-Api-Key"]);
+    expect(d?.message).toContain('did you mean "X-Api-Key" (without the spaces around it)?');
+  });
+});
+
+describe("a static header value written as a one-line block scalar (qa s24, planted-clinic)", () => {
+  it("says the block scalar keeps its final line break and how to write it", () => {
+    for (const indicator of ["|", ">"]) {
+      const text = `kind: api_connection\nname: stripe\nbase_url: https://api.stripe.com\nheaders:\n  - name: Stripe-Version\n    type: static\n    value: ${indicator}\n      2024-06-20\n`;
+      const ds = parseConfigFile(text, "connections/stripe.yaml").diagnostics;
+      expect(ds.map((d) => [d.rule, d.line, d.column])).toEqual([["schema", 7, 12]]);
+      expect(ds[0]?.message).toContain("a block scalar (`|` or `>`) keeps the line break at its end; write the value on the line, or use `|-` or `>-`");
+    }
+  });
+});
+
 describe("a secret header written with type: static (qa s23)", () => {
   it("is one schema error at the type with `secret` as the fix (it was two: a missing value and an unknown secret)", () => {
     const text = "kind: action\nname: label\nmethod: POST\npath: /labels\nheaders:\n  - { name: X-Shippo-Token, type: static, secret: legacy_ftp_password }\n";
@@ -601,5 +629,22 @@ describe("the file of an undeclared environment (s24)", () => {
     index.setEnvironmentFile(parseEnvironmentFile(text, "secrets/qa.enc.yaml", "qa"));
     const ds = checkWorkspace(index).filter((d) => d.file === "secrets/qa.enc.yaml" && d.rule === "unknown-environment");
     expect(ds.map((d) => [...at(d)])).toEqual([[3, 3, 3, 61]]);
+  });
+});
+
+describe("a misspelt list entry whose correct name is already in the list (qa s24, planted-clinic)", () => {
+  const agent = ["kind: agent", "name: outreach", "environments: [development, staging, production, prod]", "actions:", "  - send_email", "  - Send_Email", ""].join("\n");
+  const action = "kind: action\nname: send_email\nmethod: POST\npath: /mail\n";
+  const found = () => checkWorkspace(workspaceWith({ "agents/outreach.yaml": agent, "actions/send_email.yaml": action })).filter((d) => d.file === "agents/outreach.yaml");
+
+  it("says the name is already listed and to remove the entry, with no replacement (Replace would make a duplicate entry, a schema error)", () => {
+    const ds = found();
+    expect(ds.map((d) => [d.rule, ...at(d)])).toEqual([
+      ["unknown-environment", 3, 50, 3, 54],
+      ["unknown-reference", 6, 5, 6, 15],
+    ]);
+    expect(ds.map((d) => d.suggestion)).toEqual([undefined, undefined]);
+    expect(ds[0]?.message).toContain('"production", which it looks like, is already listed: remove this entry');
+    expect(ds[1]?.message).toContain('"send_email", which it looks like, is already listed: remove this entry');
   });
 });

@@ -618,6 +618,8 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
         const elsewhere = excluded === undefined ? index.otherProjectDefinition(link.targetKind, link.target) : undefined;
         const near = excluded === undefined && elsewhere === undefined && budget() ? index.nearestObjectName(link.targetKind, link.target) : undefined;
         const unread = near === undefined && excluded === undefined && elsewhere === undefined ? unreadDefinition(index, link.target) : undefined;
+        // an agent's actions entry whose nearest name is another entry: replacing it would list that action twice
+        const listed = near !== undefined && link.field === "actions" && doc.links.some((l) => l !== link && l.field === "actions" && l.target === near.name);
         why = `there is none by that name${
           excluded !== undefined
             ? `; ${excludedDefinitionNote(excluded)}`
@@ -627,11 +629,13 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
                     ? `${otherProjectWords(elsewhere.project)} defines it in its ${elsewhere.definition.path.slice(elsewhere.project.path.length + 1)}:${elsewhere.definition.line}`
                     : `${elsewhere.definition.path}:${elsewhere.definition.line} defines it in ${otherProjectWords(elsewhere.project)}`
                 }, and a project can use only its own objects: define the ${KIND_WORDS[link.targetKind]} in this project, or move ${describeDocument(doc)} into that one`
-            : near
-              ? `; did you mean "${near.name}"?`
-              : (unread ?? "")
+            : near && listed
+              ? `; "${near.name}", which it looks like, is already listed: remove this entry`
+              : near
+                ? `; did you mean "${near.name}"?`
+                : (unread ?? "")
         }`;
-        suggestion = near ? near.name : undefined;
+        suggestion = near && !listed ? near.name : undefined;
       }
       out.push(
         diagnosticAt(
@@ -648,6 +652,8 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
     for (const e of doc.environments ?? []) {
       if (declared.includes(e.name)) continue;
       const near = nearestName(e.name, declared);
+      // the nearest name is already in the list: replacing would list it twice (a schema error)
+      const listed = near !== undefined && (doc.environments ?? []).some((x) => x !== e && x.name === near.name);
       out.push(
         diagnosticAt(
           "unknown-environment",
@@ -655,8 +661,8 @@ function crossFileDiagnostics(index: WorkspaceIndex, file: ConfigFile, namesComp
           file.path,
           file.lines,
           e.range,
-          `environment "${e.name}" is not declared in stellar.yaml (declared: ${declared.join(", ") || "none"})${near ? `; did you mean "${near.name}"?` : ""}`,
-          near ? { suggestion: near.name } : undefined,
+          `environment "${e.name}" is not declared in stellar.yaml (declared: ${declared.join(", ") || "none"})${near ? (listed ? `; "${near.name}", which it looks like, is already listed: remove this entry` : `; did you mean "${near.name}"?`) : ""}`,
+          near && !listed ? { suggestion: near.name } : undefined,
         ),
       );
     }

@@ -454,6 +454,32 @@ describe("access requests and approvals in stellar.yaml", () => {
     expect(diagnostics[0]?.message).toContain("stellar-secrets members approve bob --env production");
   });
 
+  it("a request under a member's name with another key: says so, and does not send the reader to `members approve`, which refuses it (planted-clinic)", () => {
+    const { diagnostics } = parseProjectConfig(text.replace("  production:", `  development:\n    members:\n      bob: ${CI}\n  production:`), "/p/stellar.yaml");
+    expect(diagnostics.map((d) => [d.rule, d.severity, d.line, d.column])).toEqual([["pending-access-request", "info", 11, 7]]);
+    expect(diagnostics[0]?.message).toContain(`bob is a member of development with another key (${CI})`);
+    expect(diagnostics[0]?.message).toContain("`members approve` refuses it");
+    expect(diagnostics[0]?.message).not.toContain("stellar-secrets members approve bob");
+  });
+
+  it("a request whose key is another member's: says whose, and does not send the reader to `members approve`", () => {
+    const { diagnostics } = parseProjectConfig(text.replace(`        key: ${BOB}`, `        key: ${ALICE}`), "/p/stellar.yaml");
+    expect(diagnostics.map((d) => [d.rule, d.severity, d.line, d.column])).toEqual([["pending-access-request", "info", 8, 7]]);
+    expect(diagnostics[0]?.message).toContain('its key is already "alice"\'s (in production)');
+    expect(diagnostics[0]?.message).not.toContain("stellar-secrets members approve bob");
+  });
+
+  it("an approval of someone who is not a member of the environment: a schema warning at its name, and the commands still load the project (planted-clinic)", () => {
+    const stray = text.replace("    pending:", "    approved:\n      erin:\n        by: alice\n        date: 2026-10-01T10:00:00Z\n    pending:");
+    const { config, diagnostics } = parseProjectConfig(stray, "/p/stellar.yaml");
+    expect(config).toBeDefined();
+    expect(diagnostics.map((d) => [d.rule, d.severity, d.line, d.column, d.endColumn])).toEqual([
+      ["schema", "warning", 8, 7, 11],
+      ["pending-access-request", "info", 12, 7],
+    ].map((r) => (r.length === 4 ? [...r, 10] : r)));
+    expect(diagnostics[0]?.message).toContain('erin is not a member of production');
+  });
+
   it("rejects a pending entry without a key or with a bad name (schema)", () => {
     const bad = text.replace(`        key: ${BOB}\n`, "").replace("      bob:", "      -bob:");
     const rules = parseProjectConfig(bad, "/p/stellar.yaml").diagnostics.filter((d) => d.severity === "error").map((d) => d.rule);

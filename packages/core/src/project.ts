@@ -229,7 +229,10 @@ function parseProjectConfigText(text: string, path: string): { config: ProjectCo
       const approved = approvalsOf(fields.approved);
       if (approved.length > 0) env.approved = approved;
       environments.push(env);
-      diagnostics.push(...pendingDiagnostics(root, name, pending, file, lines));
+    }
+    for (const env of environments) {
+      diagnostics.push(...approvalDiagnostics(root, env, file, lines));
+      diagnostics.push(...pendingDiagnostics(root, env.name, env.pending ?? [], file, lines, environments));
     }
   }
   diagnostics.push(...memberIdentityDiagnostics(root, environments, file, lines));
@@ -375,7 +378,7 @@ function approvalsOf(value: unknown): Approval[] {
 }
 
 /** `pending-access-request` (info) at each pending name: what the change asks for, and who can grant it. */
-function pendingDiagnostics(root: Node | null, env: string, pending: readonly PendingRequest[], file: string, lines: LineIndex): Diagnostic[] {
+function pendingDiagnostics(root: Node | null, env: string, pending: readonly PendingRequest[], file: string, lines: LineIndex, environments: readonly EnvironmentConfig[]): Diagnostic[] {
   // environments → ENV → pending, through the parsed nodes (the plain-YAML reader's or yaml's)
   let map: unknown = root;
   for (const key of ["environments", env, "pending"]) map = isMap(map) ? findPair(map, key)?.value : undefined;
@@ -393,11 +396,66 @@ function pendingDiagnostics(root: Node | null, env: string, pending: readonly Pe
         lines,
         range,
         `${request.name} asks for access to ${env} (key ${request.recipient}${request.requested ? `, requested ${request.requested.slice(0, 10)}` : ""}); ` +
-          `this grants nothing until a member of ${env} approves: \`stellar-secrets members approve ${request.name} --env ${env}\``,
+          (pendingRequestConflict(request, environments) ?? `this grants nothing until a member of ${env} approves: \`stellar-secrets members approve ${request.name} --env ${env}\``),
       ),
     );
   }
   return out;
+}
+
+/**
+ * `schema` warnings at each `approved` entry of someone who is not a member of the environment:
+ * `members approve` writes one with the member and `members rm` drops it, so such an entry was
+ * written or left by hand; it grants nothing, but a member added later under that name would be
+ * shown as approved (`members list --long`). A warning: the commands still load the project.
+ */
+function approvalDiagnostics(root: Node | null, env: EnvironmentConfig, file: string, lines: LineIndex): Diagnostic[] {
+  const stray = (env.approved ?? []).filter((a) => !env.members.some((m) => m.name === a.name));
+  if (stray.length === 0) return [];
+  let map: unknown = root;
+  for (const key of ["environments", env.name, "approved"]) map = isMap(map) ? findPair(map, key)?.value : undefined;
+  if (!isMap(map)) return [];
+  return stray.map((a) => {
+    const pair = findPair(map as never, a.name);
+    const range = isScalar(pair?.key) && pair.key.range ? { start: pair.key.range[0], end: pair.key.range[1] } : { start: 0, end: 0 };
+    const asking = env.pending?.some((r) => r.name === a.name) === true ? ` (${a.name} still has a pending request there: \`stellar-secrets members approve ${a.name} --env ${env.name}\` is what grants it)` : "";
+    return diagnosticAt(
+      "schema",
+      "warning",
+      file,
+      lines,
+      range,
+      `an approval of ${a.name} in ${env.name} (by ${a.by}), but ${a.name} is not a member of ${env.name}${asking}: \`members approve\` records an approval with the member it adds and \`members rm\` removes it, so this one was written or left by hand; ` +
+        `it grants nothing, but a member added later as ${a.name} would be shown as approved by ${a.by}: remove the entry`,
+    );
+  });
+}
+
+/**
+ * Why `members approve` would refuse a request (a member has one key in every environment, and a
+ * key one name): the request's name is a member elsewhere with another key, or its key is another
+ * member's. A name proves nothing: such a request may be someone else asking as that member.
+ */
+export function pendingRequestConflict(request: PendingRequest, environments: readonly EnvironmentConfig[]): string | undefined {
+  for (const e of environments) {
+    const same = e.members.find((m) => m.name === request.name);
+    if (same !== undefined && same.recipient !== request.recipient) {
+      return (
+        `but ${request.name} is a member of ${e.name} with another key (${same.recipient}): a member has one key in every environment, so \`members approve\` refuses it, and one of the two keys is not ${request.name}'s (a name proves nothing); ` +
+        `ask ${request.name} directly which key is theirs: if it is the requested one, \`stellar-secrets members rm ${request.name}\` then \`request-access\` again with it; otherwise delete this request`
+      );
+    }
+  }
+  for (const e of environments) {
+    const owner = e.members.find((m) => m.recipient === request.recipient && m.name !== request.name);
+    if (owner !== undefined) {
+      return (
+        `but its key is already "${owner.name}"'s (in ${e.name}): a key belongs to one member, so \`members approve\` refuses it; ` +
+        `if ${owner.name} needs ${request.name === owner.name ? "it" : "access"}, ask under their own name (\`stellar-secrets request-access --env ENV\` as ${owner.name}); otherwise delete this request`
+      );
+    }
+  }
+  return undefined;
 }
 
 function firstLine(s: string): string {

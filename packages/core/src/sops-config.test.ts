@@ -185,6 +185,24 @@ describe("checkSopsConfigs (sops-config-drift)", () => {
     expect(extra?.message).not.toContain("members add mallory");
   });
 
+  it("a catch-all rule above an environment's own rule: says the later rule is never reached, and how to fix the order (planted-clinic)", () => {
+    const text = `creation_rules:
+  - path_regex: (^|/)secrets/development\\.enc\\.yaml$
+    age: ${ALICE},${BOB}
+  - path_regex: secrets/.*\\.enc\\.yaml$
+    age: ${ALICE},${BOB}
+  - path_regex: (^|/)secrets/production\\.enc\\.yaml$
+    age: ${ALICE},${CI}
+`;
+    expect(rows(text)).toEqual([
+      ["sops-config-drift", "error", ".sops.yaml", 5, 10],
+      ["sops-config-drift", "warning", ".sops.yaml", 5, 10],
+    ]);
+    for (const d of checkSopsConfigs(project, new Map([[".sops.yaml", text]]))) {
+      expect(d.message).toContain("creation rule 3 of .sops.yaml, written for secrets/production.enc.yaml, is never used for it: sops takes the first rule whose path_regex matches; move rule 3 above rule 2");
+    }
+  });
+
   it("does not assume a change added the extra key: a member removed from stellar.yaml without a rotation leaves their key there too", () => {
     const [extra] = checkSopsConfigs(project, new Map([[".sops.yaml", honest.replace(`${ALICE},${CI}`, `${ALICE},${CI},${MALLORY}`)]]));
     expect(extra?.message).not.toContain("revert the change that added them rather");

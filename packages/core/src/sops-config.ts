@@ -432,7 +432,14 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
       const fix =
         `stellar.yaml is the source of truth: the rule must name exactly ${env.name}'s members (${env.members.map((m) => m.name).join(", ") || "none"}); ` +
         `\`stellar-secrets rotate-key --env ${env.name}\`, run by an existing member, rewrites it (as \`members add\` and \`members rm\` do)`;
-      const where = `creation rule ${rule.index + 1} of ${path}, which sops uses for ${file}`;
+      // a later rule written for this file (its path_regex names the environment and matches it)
+      // that the matched one shadows: the usual cause is the order (a catch-all added above it)
+      const shadowed = config.rules.find((r) => r.index > rule.index && r.regex !== undefined && r.pathRegex?.includes(env.name) === true && r.regex.test(pathForConfig(config.path, file)));
+      const order =
+        shadowed === undefined
+          ? ""
+          : ` (creation rule ${shadowed.index + 1} of ${path}, written for ${file}, is never used for it: sops takes the first rule whose path_regex matches; move rule ${shadowed.index + 1} above rule ${rule.index + 1})`;
+      const where = `creation rule ${rule.index + 1} of ${path}, which sops uses for ${file}${order}`;
       if (extra.length > 0 || rule.otherKeys.length > 0) {
         const named = [
           ...extra.map((r) => {

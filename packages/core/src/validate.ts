@@ -133,8 +133,15 @@ function describe(e: ErrorObject, actual: string | undefined): { message: string
       return { message: `must be ${JSON.stringify(p.allowedValue)}` };
     case "type":
       return { message: `must be ${String(p.type).replace(/,/g, " or ")}` };
-    case "pattern":
-      return { message: PATTERN_WORDS[String(p.pattern)] ?? `does not match the pattern ${String(p.pattern)}` };
+    case "pattern": {
+      const words = PATTERN_WORDS[String(p.pattern)] ?? `does not match the pattern ${String(p.pattern)}`;
+      // a header name with a space before or after it (`"X-Api-Key "`): the trimmed name is the fix
+      const trimmed = actual?.trim();
+      if (String(p.pattern) === HEADER_NAME_PATTERN && trimmed !== undefined && trimmed !== actual && new RegExp(HEADER_NAME_PATTERN).test(trimmed)) {
+        return { message: `${words}; did you mean "${trimmed}" (without the spaces around it)?`, suggestion: trimmed };
+      }
+      return { message: words };
+    }
     case "uniqueItems":
       return { message: `has a duplicate entry (items ${String(p.j)} and ${String(p.i)})` };
     case "minProperties":
@@ -316,6 +323,7 @@ export function schemaDiagnostics(
         lines,
         keyRange,
         `a \`type: secret\` header takes the secret's name as \`secret: NAME\`, not \`value:\`: rename \`value\` to \`secret\` in "${segments.join(".")}"`,
+        { suggestion: "secret" },
       ),
     );
   }
@@ -448,7 +456,14 @@ export function schemaDiagnostics(
     }
     range ??= nodeRange(located.node) ?? fallback;
     const actual = propertyName ?? (typeof e.data === "string" ? e.data : scalarAt(value, segments));
-    const { message, suggestion } = override ?? describe(e, actual);
+    const described = override ?? describe(e, actual);
+    const suggestion = described.suggestion;
+    let message = described.message;
+    // a one-line block scalar (`value: |` or `>`) keeps the line break at its end: the usual cause
+    const node = located.node as { type?: unknown } | undefined;
+    if (override === undefined && e.keyword === "pattern" && String((e.params as { pattern?: unknown }).pattern) === SINGLE_LINE_PATTERN && (node?.type === "BLOCK_LITERAL" || node?.type === "BLOCK_FOLDED") && typeof actual === "string" && /^[^\n\r\0]+\n$/.test(actual)) {
+      message = `${message}: a block scalar (\`|\` or \`>\`) keeps the line break at its end; write the value on the line, or use \`|-\` or \`>-\``;
+    }
     const text =
       e.keyword === "required" || e.keyword === "additionalProperties" || e.keyword === "unevaluatedProperties"
         ? segments.length > 0 && !placed

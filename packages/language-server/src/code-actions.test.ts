@@ -334,3 +334,42 @@ describe("quick fixes for a typo one edit away from two names (qa s23)", () => {
     expect(actions[0]?.edit?.changes?.[uri]?.[0]?.range).toEqual(rangeOf(text, "dhl_ap_key"));
   });
 });
+
+describe("quick fixes where the finding points at a misspelt reference (qa s24, planted-clinic)", () => {
+  let project: TempProject;
+  let server: InMemoryServer;
+  const connection = "kind: api_connection\nname: epic\nbase_url: https://fhir.example\nheaders:\n  - { name: Epic-Tenant, type: secret, secret: epic_tenant_kye }\n";
+  const catalog = "secrets:\n  stripe_secret_key: { owner: billing }\n  stripe_secret_kye: { owner: billing }\n";
+  beforeAll(async () => {
+    project = await makeTempProject(
+      { development: { epic_tenant_key: VALUE, stripe_secret_key: VALUE, legacy_fax_key: VALUE }, staging: { epic_tenant_key: VALUE, stripe_secret_key: VALUE }, production: { epic_tenant_key: VALUE, stripe_secret_key: VALUE } },
+      { "connections/epic.yaml": connection, "connections/stripe.yaml": "kind: api_connection\nname: stripe\nbase_url: https://api.stripe.com\nheaders:\n  - { name: Authorization, type: secret, secret: stripe_secret_key }\n", "secrets/catalog.yaml": catalog },
+    );
+    server = await startInMemory({ folders: [project.dir] });
+  });
+  afterAll(async () => {
+    await server.dispose();
+    project.remove();
+  });
+
+  async function actionsOf(rel: string, rule: string, secret: string): Promise<CodeAction[]> {
+    const uri = project.uri(rel);
+    const text = project.read(rel);
+    await server.open(uri, text);
+    const all = await server.waitForDiagnostics(uri, (ds) => ds.some((d) => d.code === rule && (d.data as { secret?: string } | undefined)?.secret === secret));
+    const diagnostics = all.filter((d) => d.code === rule && (d.data as { secret?: string } | undefined)?.secret === secret);
+    return (await server.client.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: diagnostics[0]!.range, context: { diagnostics } })) as CodeAction[];
+  }
+
+  it("unused-secret whose finding says a reference misspells it: no Delete secret (deleting it breaks the reference the finding says to correct)", async () => {
+    expect((await actionsOf("secrets/development.enc.yaml", "unused-secret", "epic_tenant_key")).map((a) => a.title)).toEqual([]);
+  });
+
+  it("unused-secret with nothing pointing at it: Delete secret, as before", async () => {
+    expect((await actionsOf("secrets/development.enc.yaml", "unused-secret", "legacy_fax_key")).map((a) => a.title)).toEqual(["Delete secret legacy_fax_key"]);
+  });
+
+  it("a catalog entry one edit from a secret that has its own entry: no Add secret (it would create the typo)", async () => {
+    expect((await actionsOf("secrets/catalog.yaml", "unknown-secret", "stripe_secret_kye")).map((a) => a.title)).toEqual([]);
+  });
+});

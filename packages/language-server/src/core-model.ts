@@ -3,7 +3,7 @@
  * reads files (editor buffers win over the disk), core parses and checks them. Updating one file
  * re-parses only that file; the check is core's single pass over the already-parsed models.
  */
-import { existsSync, lstatSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute } from "node:path";
 import {
   checkConfigFile,
@@ -27,6 +27,7 @@ import {
   parseEnvironmentFile,
   readEnvironmentFile,
   rotationTrackedFiles,
+  sopsConfigCandidates,
   secretsDirSurveyOf,
   linkedProposalFile,
   linkTarget,
@@ -187,6 +188,7 @@ class CoreModel implements ProjectModel {
   }
 
   private applyFile(rel: string, text: string | undefined): void {
+    if (this.isSopsConfig(rel)) this.index.setSopsConfig(rel, text ?? this.source.bufferOf(this.abs(rel)) ?? readTextOrUndefined(this.abs(rel)));
     const role = this.roleOf(rel);
     switch (role.role) {
       case "environment":
@@ -341,7 +343,15 @@ class CoreModel implements ProjectModel {
 
   owns(path: string): boolean {
     const rel = this.rel(path);
-    return this.roleOf(rel).role !== "ignored";
+    return this.roleOf(rel).role !== "ignored" || this.isSopsConfig(rel);
+  }
+
+  /**
+   * A `.sops.yaml` the plain sops CLI may use for the secrets files (`sops-config-drift` is about
+   * it): the project's whether or not `config.include` matches it, read again when it changes.
+   */
+  private isSopsConfig(rel: string): boolean {
+    return rel.endsWith(".sops.yaml") && sopsConfigCandidates(this.index.project.secretsDir).includes(rel);
   }
 
   fileExists(path: string): boolean {
@@ -456,11 +466,19 @@ class CoreModel implements ProjectModel {
   }
 
   referenceCount(name: string): number {
-    return this.index.referencesTo(name).length;
+    return this.coreReferencesTo(name).length;
   }
 
   referencesTo(name: string): SecretReference[] {
-    return this.index.referencesTo(name).map((r) => this.toReference(r));
+    return this.coreReferencesTo(name).map((r) => this.toReference(r));
+  }
+
+  /** The index's references of a secret; of a name no environment file has, found in the config files (the index keeps only known secrets'). */
+  private coreReferencesTo(name: string): ReturnType<WorkspaceIndex["referencesTo"]> {
+    if (this.index.secret(name) !== undefined) return this.index.referencesTo(name);
+    const out: ReturnType<WorkspaceIndex["referencesTo"]> = [];
+    for (const file of this.index.configFiles.values()) for (const doc of file.documents) for (const ref of doc.references) if (ref.secret === name) out.push(ref);
+    return out;
   }
 
   objects(kind: string): ObjectDefinition[] {
@@ -565,5 +583,14 @@ function isSymbolicLink(abs: string): boolean {
     return lstatSync(abs).isSymbolicLink();
   } catch {
     return false;
+  }
+}
+
+/** A file's text, or undefined when it cannot be read (gone). */
+function readTextOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
   }
 }

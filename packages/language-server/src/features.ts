@@ -281,8 +281,9 @@ export function missingEnvironments(model: ProjectModel, path: string, d: LspDia
  *   field names): *Replace with X*, preferred (not at a YAML alias `*h`: see {@link isAliasAt}); for
  *   an ambiguous typo one *Replace with X* per name as near (`alternatives`), none preferred;
  * - `unknown-secret`: *Add secret NAME*, after the replacement, and not at all when the name is
- *   one edit (or only case) away from an existing one (it would invite creating the typo);
- * - `unused-secret`: *Delete secret NAME*;
+ *   one edit (or only case) away from an existing one, the suggestion or any secret (it would invite creating the typo);
+ * - `unused-secret`: *Delete secret NAME*, when the finding offers removal (not when it points at a
+ *   reference that misspells the name, or writes it in another case or as plain text);
  * - `missing-environment-value`: *Set a value for NAME*, with the environments to fill;
  * - `plaintext-credential` on a static header value or a connector field: *Move to a secret…*
  *   (the client reads the literal from its document and encrypts it; `text` is the document's),
@@ -310,7 +311,9 @@ export function codeActions(model: ProjectModel, uri: string, diagnostics: LspDi
     }
     if (code === "unknown-secret" && data.secret !== undefined) {
       // (one edit from an existing name: a typo, also at an alias where no Replace is offered)
-      const close = data.suggestion !== undefined && (data.suggestion.toLowerCase() === data.secret.toLowerCase() || editDistance(data.secret, data.suggestion, 1) <= 1);
+      // (or from any secret: a catalog entry next to the real one's entry has no suggestion, since renaming it would repeat that key)
+      const near = (n: string): boolean => n.toLowerCase() === data.secret!.toLowerCase() || editDistance(data.secret!, n, 1) <= 1;
+      const close = data.suggestion !== undefined ? near(data.suggestion) : model.secretNames().some(near);
       if (!close && validateSecretName(data.secret).ok) {
         out.push({
           title: `Add secret ${data.secret}`,
@@ -320,7 +323,9 @@ export function codeActions(model: ProjectModel, uri: string, diagnostics: LspDi
         });
       }
     }
-    if (code === "unused-secret" && data.secret !== undefined) {
+    // only when the finding offers removal: not when it says a reference misspells the name, or
+    // writes it in another case or as plain text (deleting it would break what it says to correct)
+    if (code === "unused-secret" && data.secret !== undefined && (typeof d.message === "string" ? d.message : d.message.value).includes("`stellar-secrets rm ")) {
       out.push({
         title: `Delete secret ${data.secret}`,
         kind: CodeActionKind.QuickFix,

@@ -69,6 +69,14 @@ describe("language features through the handlers", () => {
     expect(JSON.stringify(hover)).not.toContain(VALUE);
   });
 
+  it("hovers a reference to a name no environment file has with its own count, not 0 (qa s24, planted-clinic)", async () => {
+    const text = ACTION.replace("secret: zendesk_token", "secret: zendesk_tokn");
+    await server.change(uri(), text);
+    const hover = (await server.client.sendRequest(HoverRequest.type, { textDocument: { uri: uri() }, position: rangeOf(text, "zendesk_tokn").start })) as Hover;
+    expect((hover.contents as { value: string }).value).toBe("**zendesk_tokn** (secret)\n\nNo environment file has this name.\n\n1 reference");
+    await server.change(uri(), ACTION);
+  });
+
   it("answers null for a hover outside any name, and for a document that is not open", async () => {
     expect(await server.client.sendRequest(HoverRequest.type, { textDocument: { uri: uri() }, position: { line: 3, character: 2 } })).toBeNull();
     expect(await server.client.sendRequest(HoverRequest.type, { textDocument: { uri: project.uri("connections/hubspot.yaml") }, position: { line: 1, character: 7 } })).toBeNull();

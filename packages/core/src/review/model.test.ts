@@ -1225,6 +1225,22 @@ describe("buildReview: access requests", () => {
     // the same request on both sides is nothing new
     expect(buildReview(at("a", yaml(request)), at("b", yaml(request))).environments).toEqual([]);
   });
+
+  it("a request under a member's name with another key says that members approve refuses it (planted-clinic)", async () => {
+    const { alice, bob, base } = await setup();
+    const text = `version: 1\nenvironments:\n  development:\n    members:\n      bob: ${bob.recipient}\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const at = (label: string, t: string): ReviewState => {
+      const { config } = parseProjectConfig(t, "/p/stellar.yaml");
+      if (config === undefined) throw new Error("bad test config");
+      const index = new WorkspaceIndex(config);
+      index.setEnvironmentFile(parseEnvironmentFile(base, FILE, "production"));
+      return { label, commit: undefined, index, diagnostics: [], checkWith: () => [], readText: (rel) => (rel === FILE ? base : undefined) };
+    };
+    const other = "age146egd5gtgw4v00juyu4c9p59ajdf7as5hu9kd40aqex3p55eh9yq8umy2z"; // TEST-ONLY (mallory)
+    const report = buildReview(at("a", text), at("b", `${text}    pending:\n      bob:\n        key: ${other}\n`));
+    const env = report.environments.find((e) => e.environment === "production") as EnvironmentReview;
+    expect(env.members.requested?.[0]?.refused).toContain(`bob is a member of development with another key (${bob.recipient})`);
+  });
 });
 
 describe("an environment file replaced by a symbolic link", () => {

@@ -12,7 +12,7 @@ import { ciphertextIdentity, commentOfLine, createHash, DEFAULT_SECRETS_DIR, env
 import { diffComments, type CommentChange } from "./comments.js";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
-import { parseProjectConfig, PROJECT_FILE, type ProjectConfig } from "../project.js";
+import { parseProjectConfig, pendingRequestConflict, PROJECT_FILE, type ProjectConfig } from "../project.js";
 import { SOPS_CONFIG_FILE } from "../sops-config.js";
 import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
@@ -56,6 +56,8 @@ export interface SecretReview {
 export interface MemberRef {
   name: string;
   recipient: string;
+  /** An access request only: why `members approve` would refuse it ("but bob is a member of development with another key …"). */
+  refused?: string;
 }
 
 /** An age recipient of the file itself, with the member name when some stellar.yaml knows the key. */
@@ -480,7 +482,11 @@ function requestsAdded(base: ProjectConfig | undefined, head: ProjectConfig | un
   const before = new Set((base?.environments.find((e) => e.name === environment)?.pending ?? []).map((r) => `${r.name}\u0000${r.recipient}`));
   return (head?.environments.find((e) => e.name === environment)?.pending ?? [])
     .filter((r) => !before.has(`${r.name}\u0000${r.recipient}`))
-    .map((r) => ({ name: r.name, recipient: r.recipient }));
+    .map((r) => {
+      // a request that `members approve` would refuse (a member's name with another key, another member's key): why
+      const refused = head === undefined ? undefined : pendingRequestConflict(r, head.environments);
+      return { name: r.name, recipient: r.recipient, ...(refused === undefined ? {} : { refused }) };
+    });
 }
 
 /** What else a review takes, beyond the two states. */
