@@ -162,6 +162,14 @@ describe("a declared environment with no file yet (s24)", () => {
     expect(noFile({ "secrets/development.enc.yaml": env() }, elsewhere)).toEqual([]);
   });
 
+  it("is not reported for a name that is no valid environment name (the schema error is the finding; no `set --env` takes that name)", () => {
+    const ds = checkWorkspace(
+      loadWorkspace("/mem", { fs: memoryFs({ "stellar.yaml": PROJECT + "  \"pre view\":\n    members: {}\n", "secrets/development.enc.yaml": env(), "secrets/staging.enc.yaml": env(), "secrets/production.enc.yaml": env() }), atRoot: true }).index,
+    );
+    expect(ds.filter((d) => d.rule === "schema").map((d) => d.line)).toEqual([9]);
+    expect(ds.filter((d) => d.rule === "environment-without-file")).toEqual([]);
+  });
+
   it("follows the project's rules: off removes it, another severity applies", () => {
     const off = PROJECT + "rules:\n  environment-without-file: \"off\"\n";
     expect(noFile({ "secrets/development.enc.yaml": env(), "secrets/staging.enc.yaml": env() }, off)).toEqual([]);
