@@ -398,11 +398,16 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       const site = environmentDeclarationSite(index.project, env);
       if (site === undefined) continue;
       const path = `${index.project.secretsDir}/${environmentFileName(env)}`;
+      // `set` refuses to create a file nobody can open (NO_RECIPIENTS): a member comes first
+      const memberless = index.project.environments.find((e) => e.name === env)?.members.length === 0;
+      const fix = memberless
+        ? `, and it has no members, so nobody could read one: add one first (\`stellar-secrets members add NAME KEY --env ${env}\`); then the first \`stellar-secrets set NAME --env ${env}\` creates the file for them`
+        : `; the first \`stellar-secrets set NAME --env ${env}\` creates it for ${env}'s members`;
       out.push({
         rule: "environment-without-file",
         severity: sev("environment-without-file"),
         ...site,
-        message: `environment "${env}" is declared but has no file yet (${path} does not exist), so no secret has a value there; the first \`stellar-secrets set NAME --env ${env}\` creates it for ${env}'s members`,
+        message: `environment "${env}" is declared but has no file yet (${path} does not exist), so no secret has a value there${fix}`,
       });
     }
   }
