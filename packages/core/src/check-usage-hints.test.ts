@@ -153,13 +153,32 @@ describe("a declared environment with no file yet (s24)", () => {
       ["missing-environment-value", "error", "connections/reporting.yaml", 5, 50, 5, 80],
       ["environment-without-file", "info", "stellar.yaml", 7, 3, 7, 13],
     ]);
-    expect(ds[1]?.message).toMatchInlineSnapshot(`"environment "production" is declared but has no file yet (secrets/production.enc.yaml does not exist), so no secret has a value there; the first \`stellar-secrets set NAME --env production\` creates it for production's members"`);
+    // production has no members in PROJECT: the advice starts with a member (set alone would be NO_RECIPIENTS)
+    expect(ds[1]?.message).toMatchInlineSnapshot(`"environment "production" is declared but has no file yet (secrets/production.enc.yaml does not exist), so no secret has a value there, and it has no members, so nobody could read one: add one first (\`stellar-secrets members add NAME KEY --env production\`); then the first \`stellar-secrets set NAME --env production\` creates the file for them"`);
+  });
+
+  it("says to add a member first when the environment has none (`set` refuses to create a file nobody can open: NO_RECIPIENTS)", () => {
+    const key = "age1r7t4nna8sqyctkujc4lwpun9ged8qz0a4vt2esnxcg8cq7cm84kqdr8nx2"; // TEST-ONLY public key (test/fixtures/keys/)
+    const withMember = PROJECT.replace("  production:\n    members: {}\n", `  production:\n    members:\n      alice: ${key}\n`);
+    const files = { "secrets/development.enc.yaml": env(), "secrets/staging.enc.yaml": env() };
+    const [withOne] = noFile(files, withMember);
+    expect(withOne?.message).toBe("environment \"production\" is declared but has no file yet (secrets/production.enc.yaml does not exist), so no secret has a value there; the first `stellar-secrets set NAME --env production` creates it for production's members");
+    const [none] = noFile(files);
+    expect(none?.message).toBe("environment \"production\" is declared but has no file yet (secrets/production.enc.yaml does not exist), so no secret has a value there, and it has no members, so nobody could read one: add one first (`stellar-secrets members add NAME KEY --env production`); then the first `stellar-secrets set NAME --env production` creates the file for them");
   });
 
   it("is not reported once the file exists, nor while the secrets folder itself is missing (missing-secrets-dir says so)", () => {
     expect(noFile({ "secrets/development.enc.yaml": env(), "secrets/staging.enc.yaml": env(), "secrets/production.enc.yaml": env() })).toEqual([]);
     const elsewhere = PROJECT.replace("environments:", "secrets_dir: vault\nenvironments:");
     expect(noFile({ "secrets/development.enc.yaml": env() }, elsewhere)).toEqual([]);
+  });
+
+  it("is not reported for a name that is no valid environment name (the schema error is the finding; no `set --env` takes that name)", () => {
+    const ds = checkWorkspace(
+      loadWorkspace("/mem", { fs: memoryFs({ "stellar.yaml": PROJECT + "  \"pre view\":\n    members: {}\n", "secrets/development.enc.yaml": env(), "secrets/staging.enc.yaml": env(), "secrets/production.enc.yaml": env() }), atRoot: true }).index,
+    );
+    expect(ds.filter((d) => d.rule === "schema").map((d) => d.line)).toEqual([9]);
+    expect(ds.filter((d) => d.rule === "environment-without-file")).toEqual([]);
   });
 
   it("follows the project's rules: off removes it, another severity applies", () => {

@@ -3,7 +3,7 @@
  * Rule severities come from the rule table, overridden by stellar.yaml's `rules`.
  */
 import type { ConfigDocument, ConfigFile, ObjectLink, PlainValue, SecretReference } from "./config.js";
-import { environmentFileName } from "@stellar-secrets/sops";
+import { ENVIRONMENT_NAME_PATTERN, environmentFileName } from "@stellar-secrets/sops";
 import { environmentDeclarationSite } from "./project.js";
 import { pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
@@ -388,18 +388,26 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
     secretsDirMissing = missing !== undefined;
   }
   // a declared environment with no file yet: once at its declaration (each reference that needs a
-  // value there says so too); not while the secrets folder itself is missing (that finding explains it)
+  // value there says so too); not while the secrets folder itself is missing (that finding explains it),
+  // nor for a name that is no valid environment name (its schema error is the finding: no `set --env`
+  // takes that name, so the advice would not run)
   if (!secretsDirMissing) {
+    const validName = new RegExp(ENVIRONMENT_NAME_PATTERN);
     for (const env of declared) {
-      if (index.environmentFiles.has(env)) continue;
+      if (index.environmentFiles.has(env) || !validName.test(env)) continue;
       const site = environmentDeclarationSite(index.project, env);
       if (site === undefined) continue;
       const path = `${index.project.secretsDir}/${environmentFileName(env)}`;
+      // `set` refuses to create a file nobody can open (NO_RECIPIENTS): a member comes first
+      const memberless = index.project.environments.find((e) => e.name === env)?.members.length === 0;
+      const fix = memberless
+        ? `, and it has no members, so nobody could read one: add one first (\`stellar-secrets members add NAME KEY --env ${env}\`); then the first \`stellar-secrets set NAME --env ${env}\` creates the file for them`
+        : `; the first \`stellar-secrets set NAME --env ${env}\` creates it for ${env}'s members`;
       out.push({
         rule: "environment-without-file",
         severity: sev("environment-without-file"),
         ...site,
-        message: `environment "${env}" is declared but has no file yet (${path} does not exist), so no secret has a value there; the first \`stellar-secrets set NAME --env ${env}\` creates it for ${env}'s members`,
+        message: `environment "${env}" is declared but has no file yet (${path} does not exist), so no secret has a value there${fix}`,
       });
     }
   }

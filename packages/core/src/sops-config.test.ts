@@ -144,6 +144,15 @@ creation_rules:
     expect(parseSopsConfig(honest, ".sops.yaml").problem).toBeUndefined();
   });
 
+  it("says how to fix a .sops.yaml sops refuses with a command that does rewrite it (members list writes nothing)", () => {
+    const aliasKey = `creation_rules:\n  - path_regex: (^|/)secrets/development\\.enc\\.yaml$\n    &k age: ${ALICE}\n    *k : ${MALLORY}\n`;
+    const [d] = checkSopsConfigs(project, new Map([[".sops.yaml", aliasKey]]));
+    expect([d?.rule, d?.severity, d?.line, d?.column]).toEqual(["sops-config-drift", "warning", 4, 5]);
+    expect(d?.message).toMatchInlineSnapshot(`".sops.yaml has the key "age" twice in one mapping (lines 3 and 4): sops (Go yaml.v3) refuses such a file, so it is not read as its first key either; remove one; until then who the plain sops CLI encrypts the secrets files for cannot be checked. Fix .sops.yaml by hand, or delete it: the next \`stellar-secrets members add\` or \`members rm\` writes it anew from stellar.yaml"`);
+    const [broken] = checkSopsConfigs(project, new Map([[".sops.yaml", "creation_rules: [\n"]]));
+    expect(broken?.message).not.toContain("members list");
+  });
+
   it("reports a file sops cannot read instead of throwing", () => {
     expect(parseSopsConfig("creation_rules: [", ".sops.yaml").problem?.message).toMatch(/not valid YAML/);
     expect(parseSopsConfig("- a\n", ".sops.yaml").problem?.message).toMatch(/not a YAML mapping/);

@@ -400,7 +400,7 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
   for (const [path, text] of configs) {
     const config = parseSopsConfig(text, path);
     if (config.problem !== undefined) {
-      out.push(diagnosticAt("sops-config-drift", "warning", path, config.lines, config.problem.range, `${config.problem.message}, so who the plain sops CLI encrypts the secrets files for cannot be checked; fix it, or delete it and run \`stellar-secrets members list\``));
+      out.push(diagnosticAt("sops-config-drift", "warning", path, config.lines, config.problem.range, `${config.problem.message}; until then who the plain sops CLI encrypts the secrets files for cannot be checked. Fix ${path} by hand, or delete it: the next \`stellar-secrets members add\` or \`members rm\` writes it anew from stellar.yaml`));
       continue;
     }
     const reported = new Set<SopsCreationRule>();

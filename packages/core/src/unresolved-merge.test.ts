@@ -107,6 +107,11 @@ describe("whole-file records (the driver merged nothing and left our version)", 
     expect(checkUnresolvedMerge(file, needsKey, [HEAD])).toEqual([]);
   });
 
+  it("say that a recipients record is a change the driver cannot merge as a set (two plain member changes merge since s24)", () => {
+    const [d] = checkUnresolvedMerge(file, wholeRecord({ reason: "recipients", code: "MERGE_CONFLICT", members: [] }), [HEAD, THEIRS]);
+    expect(d?.message).toContain("in a way the merge driver cannot merge as a set (the file created on both sides, or a recipient that is no valid key)");
+  });
+
   it("say how to finish each reason", () => {
     expect(wholeFileFinish({ reason: "needs-key", code: "MERGE_NEEDS_KEY", members: [] }, "staging", "s.enc.yaml")).toContain("a member of staging (see stellar.yaml)");
     expect(wholeFileFinish({ reason: "failed", code: "MERGE_FAILED", members: [] }, "staging", "s.enc.yaml")).toContain("git checkout -m -- s.enc.yaml");

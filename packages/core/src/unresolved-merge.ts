@@ -22,7 +22,8 @@ import { findingWording, type FindingWording } from "./review/wording.js";
 
 /**
  * Why the merge driver could not merge a file at all (a whole-file record): `recipients` both sides
- * changed who can decrypt differently; `needs-key` none of the merging user's keys opens a version;
+ * changed who can decrypt differently in a way it cannot merge as a set (no base version, a
+ * recipient that is no valid key); `needs-key` none of the merging user's keys opens a version;
  * `failed` any other failure (a version that does not verify, a merged result that did not verify,
  * a version that could not be read or written). In each case the driver left OURS as it was.
  */
@@ -131,7 +132,7 @@ export function resolveCommands(names: readonly string[], environment: string): 
 export function wholeFileProblem(whole: UnresolvedWholeFile, environment: string): string {
   switch (whole.reason) {
     case "recipients":
-      return `both sides changed who can decrypt ${environment} differently (recipients or data key), so nothing of it was merged`;
+      return `both sides changed who can decrypt ${environment} differently (recipients or data key) in a way the merge driver cannot merge as a set (the file created on both sides, or a recipient that is no valid key), so nothing of it was merged`;
     case "needs-key":
       return `the merge needed a key of ${environment} that the user who merged does not have, so nothing of it was merged`;
     default:

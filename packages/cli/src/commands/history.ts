@@ -34,7 +34,8 @@ Options:
   --json           print {"events":[{"environment", "name", "kind", "commit", "author", "email",
                    "date", "message", "verified"}]}; a merge's choice adds "keptFrom" to its
                    event and "discardedBy" to the dropped side's; an event of a re-encryption
-                   adds "dataKey": "new" or "same" when the wrapped keys show which
+                   adds "dataKey": "new" or "same" when the wrapped keys show which (a
+                   "re-encrypted" event with "same" also has "sameDataKey": true)
 
 Example:
   stellar-secrets history stripe_api_key --env production

@@ -55,8 +55,8 @@ A staged environment file that still holds a merge conflict the merge driver rep
 changed differently on both sides, not yet finished with \`stellar-secrets resolve\`) is always
 refused (UNRESOLVED_MERGE, rule unresolved-merge): the names and the commands that finish them are
 printed. So is a staged environment file the merge driver could not merge at all (both sides
-changed the recipients differently, no key of the environment, a version that does not verify),
-which still holds our side as it was: the message says who can finish it and how
+changed the recipients in a way it cannot merge as a set, no key of the environment, a version
+that does not verify), which still holds our side as it was: the message says who can finish it and how
 (\`stellar-secrets resolve --env ENV --ours|--theirs\` keeps one side whole).
 \`git commit --no-verify\` commits our side anyway, dropping the other side's change.
 

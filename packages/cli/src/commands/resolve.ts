@@ -37,12 +37,12 @@ Each name resolved is removed from the merge driver's record of the file (under 
 directory); until none is left, the pre-commit hook refuses to commit the file.
 
 Without NAME (--ours or --theirs only): keeps one side's whole environment file, for a file the
-merge driver could not merge at all (both sides changed the recipients differently, no key of the
-environment, a version that does not verify). The file becomes HEAD's version (--ours) or the
-merged commit's (--theirs) byte for byte, every change of the other side to it is dropped, and the
-driver's record of the file is removed. No key is needed for this. (resolve NAME is refused on such
-a file: no single name can finish it.) Only while a merge, rebase or
-cherry-pick is in progress (else NOT_FOUND: \`git checkout HEAD -- FILE\` does it on purpose).
+merge driver could not merge at all (both sides changed the recipients in a way it cannot merge as
+a set, no key of the environment, a version that does not verify). The file becomes HEAD's
+version (--ours) or the merged commit's (--theirs) byte for byte, every change of the other side
+to it is dropped, and the driver's record of the file is removed. No key is needed for this.
+(resolve NAME is refused on such a file: no single name can finish it.) Only while a merge,
+rebase or cherry-pick is in progress (else NOT_FOUND: \`git checkout HEAD -- FILE\` does it on purpose).
 
 Options:
   --env ENV          the environment (exactly one)
@@ -132,7 +132,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const textBefore = record === undefined ? undefined : await readFile(path, "utf8").catch(() => undefined);
   const recorded = record !== undefined && textBefore !== undefined && sha256Text(textBefore) === record.file ? record : undefined;
   const unresolved = recorded?.names.includes(name) === true;
-  // nothing of the file was merged (recipients changed on both sides, no key, a version that does not verify):
+  // nothing of the file was merged (recipients it could not merge as a set, no key, a version that does not verify):
   // one name cannot finish it, and finishing "the last name" must not drop the record of the whole file
   if (recorded?.whole !== undefined) {
     throw new CliError("USAGE", `resolve: the merge driver did not merge ${file} at all (${recorded.whole.code}): it holds our side as it was, and no single name can finish it`, {

@@ -56,8 +56,11 @@ file that gained or lost access, named where a key is known; a removal that did 
 data key; a secrets file or value that is no longer encrypted; and the checker diagnostics of
 the new state that are new or concern a changed secret (e.g. a removed secret still referenced);
 an age stanza wrapped anew, or added under a label that already had one, while the data key was
-not rotated (a label proves nothing: someone else may now decrypt). Without --verify it never
-reads a key; it never prints a value.
+not rotated (a label proves nothing: someone else may now decrypt); a weakened rule (a severity
+lowered, secrets_dir moved away from a file, .gitattributes taking files off the merge driver or
+out of \`git archive\`: docs/rules.md); and a config file that now sends a secret to a host the
+base never sent it to (credential-destination: a connection's base_url, an oauth2 token_url).
+Without --verify it never reads a key; it never prints a value.
 
 Signatures (a range of commits only): every commit of the range that changes an environment's
 file, or its members in stellar.yaml, must be signed (git ssh signing) by a member of that
