@@ -46,21 +46,30 @@ async function clean(run: ReturnType<typeof as>): Promise<void> {
   expect([...rules]).toEqual(["unused-secret"]);
 }
 
+/**
+ * The base every test starts from: alice inits production (with `stripe_api_key` unless `secret` is
+ * false), adds bob, runs `git setup` and commits; the hooks run as alice.
+ */
+async function aliceAndBob(secret = true): Promise<{ s: Sandbox; alice: { name: string; key: AgeKey }; bob: { name: string; key: AgeKey }; a: ReturnType<typeof as> }> {
+  const s = createSandbox();
+  sandboxes.push(s);
+  const alice = { name: "alice", key: s.keygen("alice") };
+  const bob = { name: "bob", key: s.keygen("bob") };
+  s.env.SOPS_AGE_KEY_FILE = alice.key.file; // the hooks run as alice
+  const a = as(s, alice);
+  await ok(a(["init", "--env", "production"]));
+  if (secret) await ok(a(["set", "stripe_api_key", "--env", "production", "--from-stdin"], "sk_live_BASE"));
+  await ok(a(["members", "add", "bob", bob.key.recipient, "--env", "production"]));
+  await ok(a(["git", "setup"]));
+  s.commit("base: alice and bob");
+  return { s, alice, bob, a };
+}
+
 describe("two branches that each add someone to production", () => {
   it("merge cleanly (stellar.yaml, .sops.yaml and the environment file); every member, old and new, reads it; a member removed on one branch cannot", async () => {
-    const s = createSandbox();
-    sandboxes.push(s);
-    const alice = { name: "alice", key: s.keygen("alice") };
-    const bob = { name: "bob", key: s.keygen("bob") };
+    const { s, alice, bob, a } = await aliceAndBob();
     const dave = { name: "dave", key: s.keygen("dave") };
     const erin = { name: "erin", key: s.keygen("erin") };
-    s.env.SOPS_AGE_KEY_FILE = alice.key.file; // the hooks run as alice
-    const a = as(s, alice);
-    await ok(a(["init", "--env", "production"]));
-    await ok(a(["set", "stripe_api_key", "--env", "production", "--from-stdin"], "sk_live_BASE"));
-    await ok(a(["members", "add", "bob", bob.key.recipient, "--env", "production"]));
-    await ok(a(["git", "setup"]));
-    s.commit("base: alice and bob");
 
     // branch A: dave asks for access, alice approves, and adds a secret
     s.git(["checkout", "-q", "-b", "access/dave"]);
@@ -138,18 +147,8 @@ describe("two branches that each add someone to production", () => {
   });
 
   it("never wraps a new data key for a recipient no stellar.yaml makes a member: a keyless branch's label for an outsider, cherry-picked (no hook runs) after main removed someone, is a recipients conflict, not access", async () => {
-    const s = createSandbox();
-    sandboxes.push(s);
-    const alice = { name: "alice", key: s.keygen("alice") };
-    const bob = { name: "bob", key: s.keygen("bob") };
+    const { s, alice, bob, a } = await aliceAndBob();
     const outsider = s.keygen("outsider");
-    s.env.SOPS_AGE_KEY_FILE = alice.key.file;
-    const a = as(s, alice);
-    await ok(a(["init", "--env", "production"]));
-    await ok(a(["set", "stripe_api_key", "--env", "production", "--from-stdin"], "sk_live_BASE"));
-    await ok(a(["members", "add", "bob", bob.key.recipient, "--env", "production"]));
-    await ok(a(["git", "setup"]));
-    s.commit("base: alice and bob");
 
     // a teammate with push access and public keys only: a stanza labelled with their own key, wrapping
     // a random key (they cannot know the data key), in the environment file alone; their hook skipped
@@ -192,18 +191,10 @@ describe("two branches that each add someone to production", () => {
   });
 
   it("names an added key by its side's stellar.yaml, and says so when our side gives that name another key (a branch that calls an outsider's key \"bob\")", async () => {
-    const s = createSandbox();
-    sandboxes.push(s);
-    const alice = { name: "alice", key: s.keygen("alice") };
-    const bob = s.keygen("bob");
+    const { s, alice, bob: bobMember, a } = await aliceAndBob(false);
+    const bob = bobMember.key;
     const carol = s.keygen("carol");
     const outsider = s.keygen("outsider");
-    s.env.SOPS_AGE_KEY_FILE = alice.key.file;
-    const a = as(s, alice);
-    await ok(a(["init", "--env", "production"]));
-    await ok(a(["members", "add", "bob", bob.recipient, "--env", "production"]));
-    await ok(a(["git", "setup"]));
-    s.commit("base: alice and bob");
     s.git(["checkout", "-q", "-b", "spoof"]);
     await ok(a(["members", "add", "temp", outsider.recipient, "--env", "production"]));
     // stellar.yaml of the branch: the outsider's key under bob's name
