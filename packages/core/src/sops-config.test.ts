@@ -263,6 +263,32 @@ describe("sopsConfigCandidates", () => {
 });
 
 describe("updateSopsConfig", () => {
+  it("adds a rule, as init writes one, for an environment named in addRulesFor that no rule matches (and only then)", () => {
+    const onlyDevelopment = `# keep me
+creation_rules:
+  - path_regex: (^|/)secrets/development\\.enc\\.yaml$
+    age: ${ALICE},${BOB}
+`;
+    // without addRulesFor an environment with no rule is left alone (as before)
+    expect(updateSopsConfig(onlyDevelopment, ".sops.yaml", project)).toBeUndefined();
+    const next = updateSopsConfig(onlyDevelopment, ".sops.yaml", project, { addRulesFor: ["production"] }) as string;
+    expect(next).toBe(`${onlyDevelopment}  - path_regex: (^|/)secrets/production\\.enc\\.yaml$
+    age: ${ALICE},${CI}
+`);
+    expect(rows(next)).toEqual([]);
+    expect(updateSopsConfig(next, ".sops.yaml", project, { addRulesFor: ["production"] })).toBeUndefined();
+    // addOnly: the missing rule is added, an out-of-step rule of another environment left as it is
+    const stale = onlyDevelopment.replace(`${ALICE},${BOB}`, ALICE);
+    expect(updateSopsConfig(stale, ".sops.yaml", project, { addRulesFor: ["production"], addOnly: true })).toBe(`${stale}  - path_regex: (^|/)secrets/production\\.enc\\.yaml$
+    age: ${ALICE},${CI}
+`);
+    // relative to a config in the secrets folder; an empty flow list becomes a block list
+    const inFolder = updateSopsConfig("creation_rules: []\n", "secrets/.sops.yaml", project, { addRulesFor: ["production"] }) as string;
+    expect(inFolder).toBe(`creation_rules:\n  - path_regex: (^|/)production\\.enc\\.yaml$\n    age: ${ALICE},${CI}\n`);
+    // an environment with no members gets no rule (sops could encrypt to nobody)
+    const empty = { secretsDir: "secrets", environments: [{ name: "preview", members: [] }] };
+    expect(updateSopsConfig("creation_rules: []\n", ".sops.yaml", empty, { addRulesFor: ["preview"] })).toBeUndefined();
+  });
   it("keeps CRLF line endings and a byte order mark", () => {
     const text = `\uFEFF# keep me\r\ncreation_rules:\r\n  - path_regex: (^|/)secrets/development\\.enc\\.yaml$\r\n    age: ${MALLORY}\r\n`;
     const next = updateSopsConfig(text, ".sops.yaml", project) as string;
