@@ -435,22 +435,38 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
       // a later rule written for this file (its path_regex names the environment and matches it)
       // that the matched one shadows: the usual cause is the order (a catch-all added above it)
       const shadowed = config.rules.find((r) => r.index > rule.index && r.regex !== undefined && r.pathRegex?.includes(env.name) === true && r.regex.test(pathForConfig(config.path, file)));
-      const order =
-        shadowed === undefined
-          ? ""
-          : ` (creation rule ${shadowed.index + 1} of ${path}, written for ${file}, is never used for it: sops takes the first rule whose path_regex matches; move rule ${shadowed.index + 1} above rule ${rule.index + 1})`;
-      const where = `creation rule ${rule.index + 1} of ${path}, which sops uses for ${file}${order}`;
-      if (extra.length > 0 || rule.otherKeys.length > 0) {
-        const named = [
-          ...extra.map((r) => {
-            for (const e of project.environments) {
-              const m = e.members.find((x) => x.recipient === r);
-              if (m !== undefined) return `${r} (${m.name}, a member of ${e.name})`;
-            }
-            return `${r} (not a member of any environment)`;
-          }),
-          ...rule.otherKeys.map((k) => `${k} keys`),
+      const where = `creation rule ${rule.index + 1} of ${path}, which sops uses for ${file}`;
+      const named = [
+        ...extra.map((r) => {
+          for (const e of project.environments) {
+            const m = e.members.find((x) => x.recipient === r);
+            if (m !== undefined) return `${r} (${m.name}, a member of ${e.name})`;
+          }
+          return `${r} (not a member of any environment)`;
+        }),
+        ...rule.otherKeys.map((k) => `${k} keys`),
+      ];
+      if (shadowed !== undefined && (named.length > 0 || missing.length > 0)) {
+        // the mistake is the order (a catch-all above the environment's own rule): one finding that
+        // says which rule to move above which, an error when the rule sops uses gives a non-member access
+        const wrong = [
+          ...(named.length > 0 ? [`name ${named.join(", ")}, not a member of ${env.name} (it would give them access)`] : []),
+          ...(missing.length > 0 ? [`not ${missing.map((m) => `${m.name} (${m.recipient})`).join(", ")}, a member of ${env.name} (it would not open for them)`] : []),
         ];
+        out.push(
+          diagnosticAt(
+            "sops-config-drift",
+            named.length > 0 ? "error" : "warning",
+            path,
+            config.lines,
+            rule.range,
+            `creation rule ${shadowed.index + 1} of ${path}, written for ${file}, is never used for it: sops takes the first rule whose path_regex matches, and rule ${rule.index + 1} matches it first; move rule ${shadowed.index + 1} above rule ${rule.index + 1}. ` +
+              `Until then a file the plain sops CLI creates there is encrypted to rule ${rule.index + 1}'s keys, which ${wrong.join(", and ")}`,
+          ),
+        );
+        continue;
+      }
+      if (named.length > 0) {
         out.push(
           diagnosticAt(
             "sops-config-drift",
