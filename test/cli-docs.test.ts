@@ -34,6 +34,18 @@ describe("docs/cli.md", () => {
     }
   });
 
+  it("README's command table: a row per command that names every flag of its usage lines", async () => {
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+    const rows = readme.split("\n").filter((l) => l.startsWith("| `"));
+    for (const [name, load] of Object.entries(COMMANDS)) {
+      const row = rows.find((l) => l.startsWith(`| \`${name} `) || l.startsWith(`| \`${name}\``));
+      expect(row, name).toBeDefined();
+      const help = (await load()).default.help;
+      const usage = help.slice(0, `${help}\n\n`.indexOf("\n\n"));
+      for (const flag of new Set(usage.match(/--[a-z][a-z-]+/g) ?? [])) expect(row?.split(" | ")[0], `${name} ${flag}`).toContain(flag);
+    }
+  });
+
   it("lists every error code with its exit status", () => {
     const table = doc.split("## Exit statuses")[1] ?? "";
     for (const [code, status] of Object.entries(EXIT_CODES)) {

@@ -246,6 +246,34 @@ describe("set, get, list", () => {
     expect(typoGet.stderr).toContain('hint: did you mean "stripe_api_key"?');
   });
 
+  it("refuses set into an environment with no members (NO_RECIPIENTS, exit 27), naming it and members add, and writes nothing", async () => {
+    const s = await initialized();
+    s.write("stellar.yaml", `${s.read("stellar.yaml").trimEnd()}\n  preview:\n    members: {}\n`);
+    const r = await s.run(["set", "stripe_api_key", "--env", "preview", "--from-stdin"], { input: "x" });
+    expect(r.code).toBe(27);
+    expect(r.stderr).toContain('NO_RECIPIENTS: environment "preview" has no members');
+    expect(r.stderr).toContain("stellar-secrets members add NAME KEY --env preview");
+    expect(existsSync(join(s.repo, "secrets/preview.enc.yaml"))).toBe(false);
+  });
+
+  it("the first set into an environment added to stellar.yaml by hand adds its .sops.yaml rule (as init writes one); members add into one too", async () => {
+    const s = await initialized();
+    const me = recipientOfKeyFile(s.defaultKeyFile);
+    const other = s.keygen("ci").recipient;
+    s.write("stellar.yaml", `${s.read("stellar.yaml").trimEnd()}\n  preview:\n    members:\n      alice: ${me}\n  qa:\n    members:\n      alice: ${me}\n`);
+    const before = s.read(".sops.yaml");
+    const r = await s.run(["set", "stripe_api_key", "--env", "preview", "--from-stdin"], { input: "x" });
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, "created stripe_api_key in preview\n", "note: added a creation rule for preview to .sops.yaml (sops encrypts secrets/preview.enc.yaml to its members)\n"]);
+    expect(s.read(".sops.yaml")).toBe(`${before}  - path_regex: (^|/)secrets/preview\\.enc\\.yaml$\n    age: ${me}\n`);
+    // a second set changes nothing there
+    expect((await s.run(["set", "stripe_api_key", "--env", "preview", "--from-stdin"], { input: "y" })).stderr).toBe("");
+    const added = await s.run(["members", "add", "ci", other, "--env", "qa"]);
+    expect([added.code, added.stderr]).toEqual([0, ""]);
+    expect(s.read(".sops.yaml")).toContain(`  - path_regex: (^|/)secrets/qa\\.enc\\.yaml$\n    age: ${me},${other}\n`);
+    const check = await s.run(["check", "--json"]);
+    expect(check.stdout).not.toContain("sops-config-drift");
+  });
+
   it("lists the names × environments matrix with set/missing, as text and JSON, without values", async () => {
     const s = await initialized();
     await s.run(["set", "stripe_api_key", "--env", "development,production", "--from-stdin"], { input: "sk_value_1" });

@@ -170,24 +170,29 @@ export async function readCatalog(config: ProjectConfig): Promise<{ path: string
  * folders down to the secrets folder) is updated in place (comments and unrelated rules kept;
  * see core's `updateSopsConfig`); a missing root `.sops.yaml` is generated. `syncSops: false`
  * writes stellar.yaml only (a change that cannot concern the recipients, e.g. an access request).
+ * `addRulesFor`: those environments get a creation rule of their own where none matches their file
+ * (an environment added to stellar.yaml by hand; see {@link syncSopsConfigs}).
  * Throws `CliError("INVALID_CONFIG")` when the new text does not parse (nothing is written then).
  */
-export async function writeProjectConfig(config: ProjectConfig, text: string, options: { syncSops?: boolean } = {}): Promise<ProjectConfig> {
+export async function writeProjectConfig(config: ProjectConfig, text: string, options: { syncSops?: boolean; addRulesFor?: readonly string[] } = {}): Promise<ProjectConfig> {
   const { config: next, diagnostics } = parseProjectConfig(text, config.configPath);
   if (next === undefined || diagnostics.some((d) => d.severity === "error")) {
     const first = diagnostics.find((d) => d.severity === "error");
     throw new CliError("INVALID_CONFIG", `the updated ${config.configPath} would not be valid${first ? `: ${first.message}` : ""}`);
   }
   await writeFileAtomic(config.configPath, text);
-  if (options.syncSops !== false) await syncSopsConfigs(next, { create: true });
+  if (options.syncSops !== false) await syncSopsConfigs(next, { create: true, ...(options.addRulesFor === undefined ? {} : { addRulesFor: options.addRulesFor }) });
   return next;
 }
 
 /**
  * Updates every existing `.sops.yaml` for the project's members (when `create`, also generates
- * the root one when it is missing). Returns the paths written, relative to the root.
+ * the root one when it is missing). The environments in `addRulesFor` that have members and that
+ * no rule of a config matches get a rule there, as `init` writes one (core's `updateSopsConfig`):
+ * what the first `set` into an environment added to stellar.yaml by hand, and `members add` into
+ * one, pass, so plain sops users can edit its file; with `addOnly` (set) nothing else is changed. Returns the paths written, relative to the root.
  */
-export async function syncSopsConfigs(config: ProjectConfig, options: { create?: boolean } = {}): Promise<string[]> {
+export async function syncSopsConfigs(config: ProjectConfig, options: { create?: boolean; addRulesFor?: readonly string[]; addOnly?: boolean } = {}): Promise<string[]> {
   const written: string[] = [];
   for (const rel of sopsConfigCandidates(config.secretsDir)) {
     const path = join(config.root, rel);
@@ -202,7 +207,7 @@ export async function syncSopsConfigs(config: ProjectConfig, options: { create?:
       }
       continue;
     }
-    const next = updateSopsConfig(text, rel, config);
+    const next = updateSopsConfig(text, rel, config, { ...(options.addRulesFor === undefined ? {} : { addRulesFor: options.addRulesFor }), ...(options.addOnly === true ? { addOnly: true } : {}) });
     if (next !== undefined) {
       await writeFileAtomic(path, next);
       written.push(rel);

@@ -117,6 +117,36 @@ colour: blue
     expect(diagnostics.find((d) => d.line === 9)?.message).toBe('unknown field "colour"');
   });
 
+  it("warns at a rule id it does not know (the nearest id as the fix) and ignores it: the config stays usable", async () => {
+    const text = `version: 1
+environments:
+  production:
+    members: {}
+rules:
+  unknwn-secret: "off"
+  unused-secret: error
+  zzzz:
+`;
+    const { config, diagnostics } = parseProjectConfig(text, "/r/stellar.yaml");
+    expect(diagnostics.map((d) => [d.rule, d.severity, d.line, d.column, d.endLine, d.endColumn, d.suggestion])).toEqual([
+      ["schema", "warning", 6, 3, 6, 16, "unknown-secret"],
+      ["schema", "warning", 8, 3, 8, 7, undefined],
+    ]);
+    expect(diagnostics[0]?.message).toBe('"unknwn-secret" in "rules" is no rule id: it sets nothing and is ignored; did you mean "unknown-secret"? the rule ids are listed in docs/rules.md');
+    expect(config?.rules).toEqual({ "unused-secret": "error" });
+    // and loading the project (what every command does first) does not refuse it
+    const dir = tempDir("stellar-unknown-rule-");
+    writeFileSync(join(dir, "stellar.yaml"), text);
+    expect((await loadProject(dir)).rules).toEqual({ "unused-secret": "error" });
+  });
+
+  it("keeps refusing a bad severity of a known rule, and rules that is not a mapping", () => {
+    const bad = (rules: string): string[] =>
+      parseProjectConfig(`version: 1\nenvironments:\n  production:\n    members: {}\nrules:${rules}\n`, "/r/stellar.yaml").diagnostics.map((d) => `${d.severity} ${d.line}:${d.column}`);
+    expect(bad("\n  unused-secret: loud\n  typo-rule: off")).toEqual(["error 6:18", "warning 7:3"]);
+    expect(bad(" [unused-secret]")).toEqual(["error 5:8"]);
+  });
+
   it("accepts SSH ed25519 members and normalises them to `ssh-ed25519 AAAA…` (comment dropped); refuses ssh-rsa", () => {
     const ssh = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINtlsIu9U9RB/IG2860u/xrNi/2A6rWX5oq0OZVLuOws";
     const text = `version: 1

@@ -9,8 +9,9 @@ import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics
 import { normalizeRecipient } from "@stellar-secrets/sops";
 import { CoreError } from "./errors.js";
 import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js";
-import { isRuleId, type Severity } from "./rules.js";
-import { detachAliases, findPair, writeOutAlias } from "./yaml-nodes.js";
+import { isRuleId, RULES, type Severity } from "./rules.js";
+import { detachAliases, findPair, locatePath, nodeRange, writeOutAlias } from "./yaml-nodes.js";
+import { nearestName } from "./names.js";
 import { credentialLines } from "./credentials.js";
 import { nestingDiagnostic } from "./yaml-limits.js";
 import { isExhaustion } from "./out-of-stack.js";
@@ -157,6 +158,39 @@ function aliasKeyDiagnostics(doc: Document.Parsed, file: string, lines: LineInde
   return found;
 }
 
+/**
+ * A `schema` warning at every key of `rules:` that is no rule id (a mistyped or retired id), with
+ * the nearest rule id as its suggestion, and the value to validate with those keys left out: such a
+ * key sets nothing, so it must not make stellar.yaml invalid (every command would refuse the project,
+ * even the ones that fix it). The `rules` value keeps its schema check otherwise (a bad severity of a
+ * known rule, `rules` not a mapping) and the config model reads only known ids.
+ */
+function unknownRuleDiagnostics(value: Record<string, unknown>, root: Node | null, file: string, lines: LineIndex): { value: Record<string, unknown>; diagnostics: Diagnostic[] } {
+  const rules = value.rules;
+  if (rules === null || typeof rules !== "object" || Array.isArray(rules)) return { value, diagnostics: [] };
+  const unknown = Object.keys(rules).filter((id) => !isRuleId(id));
+  if (unknown.length === 0) return { value, diagnostics: [] };
+  const diagnostics: Diagnostic[] = [];
+  const ids = RULES.map((r) => r.id);
+  for (const id of unknown) {
+    const range = nodeRange(locatePath(root, ["rules", id]).keyNode) ?? { start: 0, end: 0 };
+    const near = nearestName(id, ids);
+    diagnostics.push(
+      diagnosticAt(
+        "schema",
+        "warning",
+        file,
+        lines,
+        range,
+        `"${id}" in "rules" is no rule id: it sets nothing and is ignored; ${near === undefined ? "" : `did you mean "${near.name}"? `}the rule ids are listed in docs/rules.md`,
+        near === undefined ? undefined : { suggestion: near.name },
+      ),
+    );
+  }
+  const known = Object.fromEntries(Object.entries(rules).filter(([id]) => isRuleId(id)));
+  return { value: { ...value, rules: known }, diagnostics };
+}
+
 function parseProjectConfigText(text: string, path: string): { config: ProjectConfig | undefined; diagnostics: Diagnostic[] } {
   const file = basename(path);
   const lines = new LineIndex(text);
@@ -194,7 +228,9 @@ function parseProjectConfigText(text: string, path: string): { config: ProjectCo
     );
     return { config: undefined, diagnostics };
   }
-  diagnostics.push(...schemaDiagnostics(validatorFor("stellar.schema.json"), value, root, file, lines, "error", { start: 0, end: 0 }));
+  const unknownRules = unknownRuleDiagnostics(value as Record<string, unknown>, root, file, lines);
+  diagnostics.push(...unknownRules.diagnostics);
+  diagnostics.push(...schemaDiagnostics(validatorFor("stellar.schema.json"), unknownRules.value, root, file, lines, "error", { start: 0, end: 0 }));
   const v = value as Record<string, unknown>;
   const rootDir = dirname(resolve(path));
   const secretsDir = typeof v.secrets_dir === "string" ? normalizeSecretsDir(v.secrets_dir) : DEFAULT_SECRETS_DIR;

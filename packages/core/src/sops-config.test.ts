@@ -203,13 +203,15 @@ describe("checkSopsConfigs (sops-config-drift)", () => {
   - path_regex: (^|/)secrets/production\\.enc\\.yaml$
     age: ${ALICE},${CI}
 `;
-    expect(rows(text)).toEqual([
-      ["sops-config-drift", "error", ".sops.yaml", 5, 10],
-      ["sops-config-drift", "warning", ".sops.yaml", 5, 10],
-    ]);
-    for (const d of checkSopsConfigs(project, new Map([[".sops.yaml", text]]))) {
-      expect(d.message).toContain("creation rule 3 of .sops.yaml, written for secrets/production.enc.yaml, is never used for it: sops takes the first rule whose path_regex matches; move rule 3 above rule 2");
-    }
+    // one finding (the mistake is the order), an error since the rule sops uses names a non-member
+    expect(rows(text)).toEqual([["sops-config-drift", "error", ".sops.yaml", 5, 10]]);
+    const [d] = checkSopsConfigs(project, new Map([[".sops.yaml", text]]));
+    expect(d?.message).toBe(
+      `creation rule 3 of .sops.yaml, written for secrets/production.enc.yaml, is never used for it: sops takes the first rule whose path_regex matches, and rule 2 matches it first; move rule 3 above rule 2. ` +
+        `Until then a file the plain sops CLI creates there is encrypted to rule 2's keys, which name ${BOB} (bob, a member of development), not a member of production (it would give them access), and not ci (${CI}), a member of production (it would not open for them)`,
+    );
+    // a catch-all that lacks a member only: one warning
+    expect(rows(text.replace(`    age: ${ALICE},${BOB}\n  - path_regex: (^|/)secrets/production`, `    age: ${ALICE}\n  - path_regex: (^|/)secrets/production`))).toEqual([["sops-config-drift", "warning", ".sops.yaml", 5, 10]]);
   });
 
   it("does not assume a change added the extra key: a member removed from stellar.yaml without a rotation leaves their key there too", () => {
@@ -263,6 +265,32 @@ describe("sopsConfigCandidates", () => {
 });
 
 describe("updateSopsConfig", () => {
+  it("adds a rule, as init writes one, for an environment named in addRulesFor that no rule matches (and only then)", () => {
+    const onlyDevelopment = `# keep me
+creation_rules:
+  - path_regex: (^|/)secrets/development\\.enc\\.yaml$
+    age: ${ALICE},${BOB}
+`;
+    // without addRulesFor an environment with no rule is left alone (as before)
+    expect(updateSopsConfig(onlyDevelopment, ".sops.yaml", project)).toBeUndefined();
+    const next = updateSopsConfig(onlyDevelopment, ".sops.yaml", project, { addRulesFor: ["production"] }) as string;
+    expect(next).toBe(`${onlyDevelopment}  - path_regex: (^|/)secrets/production\\.enc\\.yaml$
+    age: ${ALICE},${CI}
+`);
+    expect(rows(next)).toEqual([]);
+    expect(updateSopsConfig(next, ".sops.yaml", project, { addRulesFor: ["production"] })).toBeUndefined();
+    // addOnly: the missing rule is added, an out-of-step rule of another environment left as it is
+    const stale = onlyDevelopment.replace(`${ALICE},${BOB}`, ALICE);
+    expect(updateSopsConfig(stale, ".sops.yaml", project, { addRulesFor: ["production"], addOnly: true })).toBe(`${stale}  - path_regex: (^|/)secrets/production\\.enc\\.yaml$
+    age: ${ALICE},${CI}
+`);
+    // relative to a config in the secrets folder; an empty flow list becomes a block list
+    const inFolder = updateSopsConfig("creation_rules: []\n", "secrets/.sops.yaml", project, { addRulesFor: ["production"] }) as string;
+    expect(inFolder).toBe(`creation_rules:\n  - path_regex: (^|/)production\\.enc\\.yaml$\n    age: ${ALICE},${CI}\n`);
+    // an environment with no members gets no rule (sops could encrypt to nobody)
+    const empty = { secretsDir: "secrets", environments: [{ name: "preview", members: [] }] };
+    expect(updateSopsConfig("creation_rules: []\n", ".sops.yaml", empty, { addRulesFor: ["preview"] })).toBeUndefined();
+  });
   it("keeps CRLF line endings and a byte order mark", () => {
     const text = `\uFEFF# keep me\r\ncreation_rules:\r\n  - path_regex: (^|/)secrets/development\\.enc\\.yaml$\r\n    age: ${MALLORY}\r\n`;
     const next = updateSopsConfig(text, ".sops.yaml", project) as string;

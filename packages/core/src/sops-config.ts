@@ -435,22 +435,38 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
       // a later rule written for this file (its path_regex names the environment and matches it)
       // that the matched one shadows: the usual cause is the order (a catch-all added above it)
       const shadowed = config.rules.find((r) => r.index > rule.index && r.regex !== undefined && r.pathRegex?.includes(env.name) === true && r.regex.test(pathForConfig(config.path, file)));
-      const order =
-        shadowed === undefined
-          ? ""
-          : ` (creation rule ${shadowed.index + 1} of ${path}, written for ${file}, is never used for it: sops takes the first rule whose path_regex matches; move rule ${shadowed.index + 1} above rule ${rule.index + 1})`;
-      const where = `creation rule ${rule.index + 1} of ${path}, which sops uses for ${file}${order}`;
-      if (extra.length > 0 || rule.otherKeys.length > 0) {
-        const named = [
-          ...extra.map((r) => {
-            for (const e of project.environments) {
-              const m = e.members.find((x) => x.recipient === r);
-              if (m !== undefined) return `${r} (${m.name}, a member of ${e.name})`;
-            }
-            return `${r} (not a member of any environment)`;
-          }),
-          ...rule.otherKeys.map((k) => `${k} keys`),
+      const where = `creation rule ${rule.index + 1} of ${path}, which sops uses for ${file}`;
+      const named = [
+        ...extra.map((r) => {
+          for (const e of project.environments) {
+            const m = e.members.find((x) => x.recipient === r);
+            if (m !== undefined) return `${r} (${m.name}, a member of ${e.name})`;
+          }
+          return `${r} (not a member of any environment)`;
+        }),
+        ...rule.otherKeys.map((k) => `${k} keys`),
+      ];
+      if (shadowed !== undefined && (named.length > 0 || missing.length > 0)) {
+        // the mistake is the order (a catch-all above the environment's own rule): one finding that
+        // says which rule to move above which, an error when the rule sops uses gives a non-member access
+        const wrong = [
+          ...(named.length > 0 ? [`name ${named.join(", ")}, not a member of ${env.name} (it would give them access)`] : []),
+          ...(missing.length > 0 ? [`not ${missing.map((m) => `${m.name} (${m.recipient})`).join(", ")}, a member of ${env.name} (it would not open for them)`] : []),
         ];
+        out.push(
+          diagnosticAt(
+            "sops-config-drift",
+            named.length > 0 ? "error" : "warning",
+            path,
+            config.lines,
+            rule.range,
+            `creation rule ${shadowed.index + 1} of ${path}, written for ${file}, is never used for it: sops takes the first rule whose path_regex matches, and rule ${rule.index + 1} matches it first; move rule ${shadowed.index + 1} above rule ${rule.index + 1}. ` +
+              `Until then a file the plain sops CLI creates there is encrypted to rule ${rule.index + 1}'s keys, which ${wrong.join(", and ")}`,
+          ),
+        );
+        continue;
+      }
+      if (named.length > 0) {
         out.push(
           diagnosticAt(
             "sops-config-drift",
@@ -476,7 +492,7 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
       }
     }
     // rules that match none of some environment files (a renamed secrets_dir, a new environment):
-    // sops refuses to create or updatekeys them, and members add/rm cannot keep the rules in step
+    // sops refuses to create or updatekeys them, and members rm and rotate-key cannot keep the rules in step
     // (only when a rule is meant for them: it names an environment or an .enc.yaml file; a
     // .sops.yaml whose rules are for other files, say a cluster's, is left alone)
     const meantForUs = config.rules.some((r) => r.pathRegex !== undefined && (/enc\\?\.ya?ml/.test(r.pathRegex) || project.environments.some((e) => r.pathRegex?.includes(e.name) === true)));
@@ -492,7 +508,7 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
           path,
           config.lines,
           config.rulesKeyRange ?? config.rules[0]?.range ?? { start: 0, end: 0 },
-          `no creation rule of ${path} matches ${unmatched.join(", ")}: the plain sops CLI refuses to create or update ${unmatched.length === 1 ? "that file" : "those files"} ("no matching creation rules found"), and \`stellar-secrets members add\`/\`rm\` and \`rotate-key\` cannot keep the rules in step; add a rule per environment whose path_regex matches its file in secrets_dir "${secretsDir}" (as init writes them: path_regex: ${example}) listing that environment's members`,
+          `no creation rule of ${path} matches ${unmatched.join(", ")}: the plain sops CLI refuses to create or update ${unmatched.length === 1 ? "that file" : "those files"} ("no matching creation rules found"), and \`stellar-secrets members rm\` and \`rotate-key\` cannot keep the rules in step; add a rule per environment whose path_regex matches its file in secrets_dir "${secretsDir}" (as init writes them: path_regex: ${example}) listing that environment's members (\`members add\` into the environment, and the \`set\` that creates its file, add it)`,
         ),
       );
     }
@@ -506,10 +522,20 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
  * environment's members as `age` (a comma-separated string, or a list when it was one;
  * in the single group of `key_groups`). When that rule also serves another environment with
  * different members, a rule for this environment alone is inserted before it. Environments with
- * no matching rule, and rules sops cannot read, are left alone (the checker reports them).
+ * no matching rule, and rules sops cannot read, are left alone (the checker reports them), except
+ * those named in `options.addRulesFor` that have members: each gets a rule of its own at the end of
+ * `creation_rules`, written as `init` writes one (`path_regex: (^|/)<secrets_dir>/<env>\.enc\.yaml$`
+ * relative to the config's folder, `age:` its members comma-separated). No rule matched the file,
+ * so where it goes changes no other file's rule. With `options.addOnly`, only those rules are
+ * added: existing rules are left as they are (what the first `set` into an environment writes).
  * Returns the new text, or undefined when nothing changes or the text is not a readable config.
  */
-export function updateSopsConfig(text: string, path: string, project: Pick<ProjectConfig, "environments" | "secretsDir">): string | undefined {
+export function updateSopsConfig(
+  text: string,
+  path: string,
+  project: Pick<ProjectConfig, "environments" | "secretsDir">,
+  options: { addRulesFor?: readonly string[]; addOnly?: boolean } = {},
+): string | undefined {
   if (findExcessiveNesting(text) !== undefined) return undefined;
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0 || !isMap(doc.contents)) return undefined;
@@ -523,8 +549,19 @@ export function updateSopsConfig(text: string, path: string, project: Pick<Proje
     if (config.problem !== undefined) return undefined;
     const file = `${secretsDir}/${env.name}.enc.yaml`;
     const { rule } = matchSopsRule(config, file);
-    if (rule === undefined) continue;
     const wanted = [...new Set(env.members.map((m) => m.recipient))];
+    if (rule === undefined) {
+      if (wanted.length === 0 || options.addRulesFor?.includes(env.name) !== true) continue;
+      const rel = pathForConfig(path, file);
+      const fresh = new YAMLMap();
+      fresh.add(doc.createPair("path_regex", `(^|/)${escape(rel)}$`));
+      fresh.add(doc.createPair("age", wanted.join(",")));
+      rulesNode.flow = false; // (`creation_rules: []` becomes a block list)
+      rulesNode.items.push(fresh);
+      changed = true;
+      continue;
+    }
+    if (options.addOnly === true) continue;
     if (wanted.length === 0 || sameSet(rule.age, wanted)) continue;
     const item = rulesNode.items[rule.index];
     if (!isMap(item)) continue;

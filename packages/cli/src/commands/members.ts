@@ -457,7 +457,8 @@ async function grant(
   let text = await readFile(config.configPath, "utf8");
   for (const env of changed) text = setEnvironmentMembers(text, env.name, [...env.members, { name, recipient }]);
   const edited = edit(text, changed);
-  if (changed.length > 0 || edited !== text) await writeProjectConfig(config, edited);
+  // an environment added to stellar.yaml by hand has no .sops.yaml rule yet: its first member adds one
+  if (changed.length > 0 || edited !== text) await writeProjectConfig(config, edited, { addRulesFor: changed.map((e) => e.name) });
   return { changed, unchanged, rotated, lostAccess, exposed };
 }
 

@@ -90,7 +90,8 @@ make a virtual merge base (\`git setup\` configures it as \`merge.stellar.recurs
 differently on the two merge bases gets a random value no version holds, so the outer merge reports
 it as changed on both sides (as git's text merge does with the markers it leaves in a virtual
 base) instead of taking one side silently. Nothing is recorded or reported; when nothing of the
-file can be merged (no key, recipients changed differently), the virtual base is one comment line
+file can be merged (no key; recipients the driver cannot merge as a set, as above: the file
+created on both sides, a recipient that is no valid key, ...), the virtual base is one comment line
 saying so: the outer merge then merges the file as added on both sides, and reports each name only
 one side holds (one side may have added it, or the other removed it). Exit 0.
 
@@ -102,7 +103,8 @@ On a conflict the names are also recorded under the git directory (never committ
 \`stellar-secrets resolve\` has finished each, the pre-commit hook refuses to commit the file and
 \`stellar-secrets check\` reports it (rule unresolved-merge). A record that no longer matches the
 file (merge aborted, file checked out again) counts for nothing. When nothing could be merged
-(recipients changed differently, no key, a version that does not verify), the whole file is
+(recipients the driver cannot merge as a set, as above: the file created on both sides, a
+recipient that is no valid key, ...; no key; a version that does not verify), the whole file is
 recorded the same way, until one side is kept with \`stellar-secrets resolve --env ENV
 --ours|--theirs\` (no NAME), the merge is redone (\`git checkout -m -- FILE\`) or aborted.
 `;

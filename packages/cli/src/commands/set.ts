@@ -22,6 +22,7 @@ import {
   readEnvironmentFiles,
   recipientsOf,
   selectEnvironments,
+  syncSopsConfigs,
   withProjectLock,
   type EnvironmentFile,
 } from "../repository.js";
@@ -45,6 +46,11 @@ read, in this order of preference:
 Values are never taken from arguments, so they stay out of shell history and process lists.
 Unchanged values keep their exact ciphertext, so \`git diff\` shows only what changed; setting
 the value a secret already has leaves the file untouched.
+
+An environment's first file is encrypted to its members in stellar.yaml; one with no members is
+refused (NO_RECIPIENTS, exit 27: \`stellar-secrets members add NAME KEY --env ENV\` first). When no
+.sops.yaml creation rule matches the new file (an environment added to stellar.yaml by hand),
+one is added for it, as init writes rules.
 
 Without the key of an environment (you are not one of its members), the value becomes a
 proposal instead: secrets/inbox/ENV/NAME.<id>.age, age-encrypted to ENV's members only, with the
@@ -147,6 +153,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     const verified = new DecryptCache();
     const targetFiles = await readEnvironmentFiles(config, envs, verified);
     for (const file of targetFiles) {
+      // a first file nobody could open is refused before the prompt (a file needs a recipient)
+      if (file.file === undefined && recipientsOf(file.env).length === 0) throw noMembers(file.env.name);
       try {
         await assertCanDecrypt(ctx, config, [file], verified);
       } catch (error) {
@@ -190,11 +198,16 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
         // `members add/rm` hold (a member added meanwhile is not left out)
         const created = await withProjectLock(ctx, async (locked) => {
           if (existsSync(path)) return false;
-          await createSecretsFile(path, recipientsOf(locked.environments.find((e) => e.name === env.name) ?? env), new Map([[name, value]]));
-          return true;
+          const recipients = recipientsOf(locked.environments.find((e) => e.name === env.name) ?? env);
+          if (recipients.length === 0) throw noMembers(env.name);
+          await createSecretsFile(path, recipients, new Map([[name, value]]));
+          // an environment added to stellar.yaml by hand has no .sops.yaml rule yet: add it as
+          // members add and init write one, so plain sops users can edit the file it now has
+          return syncSopsConfigs(locked, { addRulesFor: [env.name], addOnly: true });
         });
-        if (created) {
+        if (created !== false) {
           results.push({ environment: env.name, action: "created", file });
+          if (created.length > 0) ctx.stderr.write(`note: added a creation rule for ${env.name} to ${humanList(created)} (sops encrypts ${file} to its members)\n`);
           continue;
         }
       }
@@ -257,3 +270,10 @@ async function namesElsewhere(config: ProjectConfig, read: readonly EnvironmentF
 
 const command: Command = { summary: "create or update a secret's value (hidden prompt, stdin or file) and its catalog entry", help, run };
 export default command;
+
+/** NO_RECIPIENTS for `set` into an environment that has no members (and so no file yet). */
+function noMembers(env: string): CliError {
+  return new CliError("NO_RECIPIENTS", `environment "${env}" has no members, so nobody could decrypt its file: nothing was written`, {
+    hint: `add a member first: stellar-secrets members add NAME KEY --env ${env} (your key: stellar-secrets whoami), then set the value again`,
+  });
+}
