@@ -18,6 +18,13 @@ describe("unreviewedForProbe", () => {
     // the token request goes to the connector's token_url: probing sf alone sees that one
     expect(unreviewedForProbe(reviewed, head, ["sf"], ["sf"]).map((d) => [d.secret, d.origin, d.file, d.line])).toEqual([["sf_secret", "https://evil.example", "connectors/sf.yaml", 6]]);
     expect(unreviewedForProbe(reviewed, head, ["stripe", "sf"], ["stripe", "sf"])).toHaveLength(2);
+    // an OAuth2 connection pointed elsewhere: the token comes from the reviewed token_url, the live access token would go to the new host (s24 newattack)
+    const moved = secretDestinations(files("https://api.stripe.com").map(([f, t]) => [f, f === "connections/sf.yaml" ? t.replace("https://x.my.salesforce.com", "https://evil.example") : t] as [string, string]));
+    const found = unreviewedForProbe(reviewed, moved, ["sf"], ["sf"]);
+    expect(found.map((d) => [d.secret, d.origin, d.file, d.line])).toEqual([["sf_secret", "https://evil.example", "connections/sf.yaml", 3]]);
+    expect(unreviewedDestinationError(found, "main at 0123456789ab").message).toContain(
+      "connections/sf.yaml:3: the access token sf_secret obtains would go to https://evil.example (api_connection sf); the reviewed config sends it only to https://login.salesforce.com, https://x.my.salesforce.com",
+    );
     expect(unreviewedForProbe(reviewed, secretDestinations(files("https://api.stripe.com/v2")), ["stripe", "sf"], ["stripe", "sf"])).toEqual([]);
   });
 });

@@ -102,7 +102,7 @@ export function unreviewedForProbe(reviewed: readonly SecretDestination[], head:
 /** The `UNREVIEWED_DESTINATION` error for `found` (non-empty): each secret, origin and config line; never a value. */
 export function unreviewedDestinationError(found: readonly NewDestination[], label: string): CliError {
   const lines = found.map(
-    (d) => `  ${d.file}:${d.line}: ${d.secret} would go to ${d.origin} (${d.via}); the reviewed config sends it ${d.before.length === 0 ? "nowhere" : `only to ${d.before.join(", ")}`}`,
+    (d) => `  ${d.file}:${d.line}: ${d.accessToken === true ? `the access token ${d.secret} obtains` : d.secret} would go to ${d.origin} (${d.via}); the reviewed config sends it ${d.before.length === 0 ? "nowhere" : `only to ${d.before.join(", ")}`}`,
   );
   return new CliError(
     "UNREVIEWED_DESTINATION",
