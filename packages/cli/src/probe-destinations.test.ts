@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { secretDestinations } from "@stellar-secrets/core";
-import { unreviewedDestinationError, unreviewedForProbe } from "./probe-destinations.js";
+import { reviewedRef, unreviewedDestinationError, unreviewedForProbe } from "./probe-destinations.js";
 
 const files = (stripeUrl: string, tokenUrl = "https://login.salesforce.com/services/oauth2/token"): [string, string][] => [
   ["connectors/stripe.yaml", "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n"],
@@ -26,6 +26,17 @@ describe("unreviewedForProbe", () => {
       "connections/sf.yaml:3: the access token sf_secret obtains would go to https://evil.example (api_connection sf); the reviewed config sends it only to https://login.salesforce.com, https://x.my.salesforce.com",
     );
     expect(unreviewedForProbe(reviewed, secretDestinations(files("https://api.stripe.com/v2")), ["stripe", "sf"], ["stripe", "sf"])).toEqual([]);
+  });
+});
+
+describe("reviewedRef", () => {
+  it("prefers the remote's default branch to a local branch of that name, which can hold commits nobody reviewed (a PR merged locally, a fork's main checked out as main: s24 newattack)", () => {
+    expect(reviewedRef(["refs/heads/main", "refs/remotes/origin/main"])).toBe("origin/main");
+    expect(reviewedRef(["refs/heads/master", "refs/remotes/origin/master", "refs/heads/main"])).toBe("origin/master");
+    expect(reviewedRef(["refs/heads/main", "refs/remotes/origin/HEAD", "refs/remotes/origin/main"])).toBe("origin/HEAD");
+    // without a remote's branch, the local one (as before)
+    expect(reviewedRef(["refs/heads/master", "refs/heads/main"])).toBe("main");
+    expect(reviewedRef(["refs/heads/feature"])).toBeUndefined();
   });
 });
 

@@ -13,8 +13,22 @@ import { readCommitState, secretDestinations, unreviewedDestinations, type NewDe
 import { CliError } from "./errors.js";
 import { GitRepo, isGitError } from "./git.js";
 
-/** The refs that name the reviewed default branch, in the order they are tried (the first that exists wins). */
-export const DEFAULT_BRANCH_REFS = ["origin/HEAD", "main", "master", "origin/main", "origin/master"] as const;
+/**
+ * The refs that name the reviewed default branch, in the order they are tried (the first that
+ * exists wins): the remote's before the local branches, since a local `main` can hold commits
+ * nobody reviewed (a pull request merged locally to try it, a fork's `main` checked out as `main`).
+ */
+export const DEFAULT_BRANCH_REFS = ["origin/HEAD", "origin/main", "origin/master", "main", "master"] as const;
+
+/** The full ref name of one of {@link DEFAULT_BRANCH_REFS}. */
+function fullRef(ref: string): string {
+  return ref.startsWith("origin/") ? `refs/remotes/${ref}` : `refs/heads/${ref}`;
+}
+
+/** The first of {@link DEFAULT_BRANCH_REFS} among `listed` (full ref names, as `git for-each-ref` prints them), or undefined. Pure. */
+export function reviewedRef(listed: readonly string[]): (typeof DEFAULT_BRANCH_REFS)[number] | undefined {
+  return DEFAULT_BRANCH_REFS.find((r) => listed.includes(fullRef(r)));
+}
 
 /** What was found to compare with: the reviewed destinations and what they were read from, or why there is nothing. */
 export type ReviewedDestinations = { found: true; label: string; destinations: SecretDestination[] } | { found: false; why: string };
@@ -58,12 +72,12 @@ export async function readReviewedDestinations(root: string, env: NodeJS.Process
   // one git call lists which of the refs exist
   let listed: string[];
   try {
-    const full = DEFAULT_BRANCH_REFS.map((r) => (r.startsWith("origin/") ? `refs/remotes/${r}` : `refs/heads/${r}`));
+    const full = DEFAULT_BRANCH_REFS.map(fullRef);
     listed = (await repo.run(["for-each-ref", "--format=%(refname)", ...full])).split("\n").filter((l) => l !== "");
   } catch {
     listed = [];
   }
-  const ref = DEFAULT_BRANCH_REFS.find((r) => listed.includes(r.startsWith("origin/") ? `refs/remotes/${r}` : `refs/heads/${r}`));
+  const ref = reviewedRef(listed);
   if (ref === undefined) return { found: false, why: `no default branch to compare with (none of ${DEFAULT_BRANCH_REFS.join(", ")} exists)` };
   const tip = await repo.resolve(ref);
   const head = await repo.run(["rev-parse", "--verify", "-q", "HEAD"]).then(
