@@ -1387,6 +1387,19 @@ describe("an environment file in the default secrets/ folder while secrets_dir n
     expect(buildReview(at("a", had), at("b", had)).problems).toEqual([]);
     expect(buildReview(at("a"), at("b", [["secrets/notes.enc.yaml", base]])).problems).toEqual([]);
   });
+
+  it("is weakened-rule when it is a symbolic link there, or the secrets/ folder is one (git stores the link, not a file: review saw no change while an archive deploy read the link's target; s24 newattack)", async () => {
+    const { alice, base } = await setup();
+    const project = `version: 1\nsecrets_dir: vault\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const at = (label: string) => stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", project], ["vault/production.enc.yaml", base], ["decoy/notes.enc.yaml", base]]));
+    const file = buildReview(at("a"), at("b"), new Map(), { headLinks: new Map([["secrets/production.enc.yaml", "../decoy/notes.enc.yaml"]]) });
+    expect(file.problems).toMatchObject([{ kind: "weakened-rule", environment: "production", file: "secrets/production.enc.yaml" }]);
+    expect(file.problems[0]!.message).toContain("../decoy/notes.enc.yaml");
+    const folder = buildReview(at("a"), at("b"), new Map(), { headLinks: new Map([["secrets", "decoy"]]) });
+    expect(folder.problems).toMatchObject([{ kind: "weakened-rule", environment: "production", file: "secrets/production.enc.yaml" }]);
+    // a link of another name is no environment's
+    expect(buildReview(at("a"), at("b"), new Map(), { headLinks: new Map([["secrets/notes.enc.yaml", "x"]]) }).problems).toEqual([]);
+  });
 });
 
 describe("a secret sent to another host by the config files", () => {

@@ -1253,6 +1253,21 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     const names = new Set([...(baseConfig?.environments ?? []), ...headConfig.environments].map((e) => e.name));
     for (const name of [...names].sort()) {
       const rel = `${DEFAULT_SECRETS_DIR}/${environmentFileName(name)}`;
+      // a symbolic link there (or at secrets/ itself): git stores the link, so no state has the
+      // file, while such a resolver reads the link's target (s24 newattack); reported while it is there
+      const link = [rel, DEFAULT_SECRETS_DIR].find((p) => inputs.headLinks?.has(p) === true);
+      if (link !== undefined && head.index?.environmentFiles.get(name) !== undefined) {
+        problems.push({
+          kind: "weakened-rule",
+          environment: name,
+          file: rel,
+          message:
+            `${link === rel ? w.path(rel) : `${w.path(link)} (the folder of ${w.path(rel)})`} is a symbolic link to ${inputs.headLinks?.get(link) ?? "?"} outside secrets_dir "${normalizeSecretsDir(headConfig.secretsDir)}": check and this review do not read it, ` +
+            `but a resolver that finds no ${w.path("stellar.yaml")} (an archive or an image built without it) reads ${name}'s values from its target; ` +
+            `remove the link (\`git rm ${w.shellPath(link)}\`)`,
+        });
+        continue;
+      }
       const text = head.readText(rel);
       if (text === undefined || text === base.readText(rel) || head.index?.environmentFiles.get(name) === undefined) continue;
       problems.push({
