@@ -47,6 +47,9 @@ describe("secrets_dir", () => {
   it("refuses, with its line, a merge key at the top of a YAML 1.1 stellar.yaml (`<<: { secrets_dir: vault }`), which core's reader merges in and the yaml node API does not (s24 newattack: deploys read secrets/ while check and review read vault)", () => {
     expect(readSecretsDir("%YAML 1.1\n---\nversion: 1\n<<: { secrets_dir: vault }\n")).toMatchObject({ ok: false, reason: "invalid-secrets-dir", line: 4 });
     expect(readSecretsDir("%YAML 1.1\n---\nversion: 1\nx: &base { secrets_dir: vault }\nsecrets_dir: secrets\n<<: [*base]\n")).toMatchObject({ ok: false, reason: "invalid-secrets-dir", line: 6 });
+    // without the directive, a key tagged !!merge (any text: `!!merge x:`) merges all the same
+    expect(readSecretsDir("version: 1\n!!merge x: { secrets_dir: vault }\n")).toMatchObject({ ok: false, reason: "invalid-secrets-dir", line: 2 });
+    expect(readSecretsDir("version: 1\n!!merge <<: { secrets_dir: vault }\n")).toMatchObject({ ok: false, reason: "invalid-secrets-dir", line: 2 });
     // in YAML 1.2 (no directive) `<<` is a plain key every reader keeps as it is
     expect(readSecretsDir("version: 1\n<<: { secrets_dir: vault }\n")).toEqual({ ok: true, secretsDir: "secrets" });
   });
