@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { secretDestinations } from "@stellar-secrets/core";
-import { reviewedRef, unreviewedDestinationError, unreviewedForProbe } from "./probe-destinations.js";
+import { reviewedDestinations, reviewedRef, unreviewedDestinationError, unreviewedForProbe } from "./probe-destinations.js";
 
 const files = (stripeUrl: string, tokenUrl = "https://login.salesforce.com/services/oauth2/token"): [string, string][] => [
   ["connectors/stripe.yaml", "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n"],
@@ -26,6 +26,21 @@ describe("unreviewedForProbe", () => {
       "connections/sf.yaml:3: the access token sf_secret obtains would go to https://evil.example (api_connection sf); the reviewed config sends it only to https://login.salesforce.com, https://x.my.salesforce.com",
     );
     expect(unreviewedForProbe(reviewed, secretDestinations(files("https://api.stripe.com/v2")), ["stripe", "sf"], ["stripe", "sf"])).toEqual([]);
+  });
+});
+
+describe("reviewedDestinations", () => {
+  it("counts the merge-base's origins only where the default branch's tip still sends a credential: a host main has moved every secret away from (decommissioned, its domain lapsed) is no longer reviewed for a branch cut from an old commit (s24 newattack)", () => {
+    const old = secretDestinations(files("https://old-api.stripe.example"));
+    const tip = secretDestinations(files("https://api.stripe.com"));
+    const reviewed = reviewedDestinations(tip, old);
+    // a branch cut from the old commit (its merge-base) still sends the key to the old host: refused
+    expect(unreviewedForProbe(reviewed, old, ["stripe"], ["stripe"]).map((d) => [d.secret, d.origin, d.before])).toEqual([["stripe_api_key", "https://old-api.stripe.example", ["https://api.stripe.com"]]]);
+    // a host the tip still uses (for any credential) keeps counting for the branch behind it
+    const legacy: [string, string] = ["connections/legacy.yaml", "kind: api_connection\nname: legacy\nbase_url: https://old-api.stripe.example\nheaders:\n  - { name: X-Key, type: secret, secret: legacy_key }\n"];
+    const stillUsed = secretDestinations([...files("https://api.stripe.com"), legacy]);
+    expect(unreviewedForProbe(reviewedDestinations(stillUsed, old), old, ["stripe"], ["stripe"])).toEqual([]);
+    expect(reviewedDestinations(tip, undefined)).toEqual(tip);
   });
 });
 

@@ -55,9 +55,21 @@ export function workingTreeDestinations(index: WorkspaceIndex, root: string): Se
 }
 
 /**
+ * What counts as reviewed: the default branch's tip's destinations, and those of its merge-base
+ * with HEAD whose origin the tip still sends some credential to. A branch cut from an old commit
+ * must not get a credential sent to a host the default branch has since moved every credential
+ * away from (decommissioned, compromised, its domain lapsed and bought by someone else), while a
+ * branch behind the tip keeps working where the hosts are the tip's. Pure.
+ */
+export function reviewedDestinations(tip: readonly SecretDestination[], mergeBase: readonly SecretDestination[] | undefined): SecretDestination[] {
+  const origins = new Set(tip.map((d) => d.origin));
+  return [...tip, ...(mergeBase ?? []).filter((d) => origins.has(d.origin))];
+}
+
+/**
  * The destinations of the reviewed config: the committed config of the first of
- * {@link DEFAULT_BRANCH_REFS} that exists, at its merge-base with HEAD and at its tip (both
- * reviewed; a shallow clone or a repository without commits has the tip only). `found: false`
+ * {@link DEFAULT_BRANCH_REFS} that exists, at its tip and at its merge-base with HEAD (as
+ * {@link reviewedDestinations} keeps it; a shallow clone or a repository without commits has the tip only). `found: false`
  * outside git or when no such ref exists (the caller says so and goes on). Throws git's coded
  * errors for a repository that cannot be read (`CORRUPT_OBJECT`, ...).
  */
@@ -92,9 +104,12 @@ export async function readReviewedDestinations(root: string, env: NodeJS.Process
       mergeBase = undefined; // unrelated histories or a shallow clone: the tip alone
     }
   }
-  const commits = [...new Set([mergeBase, tip].filter((c): c is string => c !== undefined))];
-  const states: ReviewState[] = await Promise.all(commits.map((c) => readCommitState(repo, root, c, c === tip ? ref : `merge-base of HEAD and ${ref}`)));
-  const destinations = states.flatMap((s) => secretDestinations(configTexts(s.index, (rel) => s.readText(rel))));
+  const destinationsAt = async (commit: string, label: string): Promise<SecretDestination[]> => {
+    const s: ReviewState = await readCommitState(repo, root, commit, label);
+    return secretDestinations(configTexts(s.index, (rel) => s.readText(rel)));
+  };
+  const [atTip, atMergeBase] = await Promise.all([destinationsAt(tip, ref), mergeBase === undefined || mergeBase === tip ? undefined : destinationsAt(mergeBase, `merge-base of HEAD and ${ref}`)]);
+  const destinations = reviewedDestinations(atTip, atMergeBase);
   const label = mergeBase === undefined || mergeBase === tip ? `${ref} at ${tip.slice(0, 12)}` : `${ref} at ${tip.slice(0, 12)} and its merge-base with HEAD, ${mergeBase.slice(0, 12)}`;
   return { found: true, label, destinations };
 }
