@@ -284,21 +284,48 @@ export function exportIgnored(
   secretsDir: string,
   paths: readonly string[],
 ): ExportIgnored | undefined {
-  const base = attributesFiles(readBase, secretsDir);
-  const head = attributesFiles(readHead, secretsDir);
   const parts = secretsDir.split("/").filter((p) => p !== "" && p !== ".");
   const folders = parts.map((_, i) => parts.slice(0, i + 1).join("/"));
-  const candidates: { path: string; folder: boolean }[] = [
+  return attributeAdded(readBase, readHead, secretsDir, [
     { path: "stellar.yaml", folder: false },
     ...folders.map((path) => ({ path, folder: true })),
     ...paths.map((path) => ({ path, folder: false })),
-  ];
+  ], "export-ignore");
+}
+
+/**
+ * `stellar.yaml` and the environment files `paths` that the head's `.gitattributes` gives
+ * `export-subst` and the base did not (also by a pattern only a case-insensitive clone applies).
+ * `git archive` then expands each `$Format:…$` in them (`%n` is a line break, `%x76` any byte), so
+ * the deployed `stellar.yaml` can say what git's copy, which check and review read, does not: a
+ * comment `# $Format:%nsecrets_dir: decoy$` becomes a `secrets_dir` line, and the resolver of an
+ * archive deploy reads another folder (s24 newattack). Undefined when none.
+ */
+export function exportSubstituted(
+  readBase: (rel: string) => string | null | undefined,
+  readHead: (rel: string) => string | null | undefined,
+  secretsDir: string,
+  paths: readonly string[],
+): ExportIgnored | undefined {
+  return attributeAdded(readBase, readHead, secretsDir, [{ path: "stellar.yaml", folder: false }, ...paths.map((path) => ({ path, folder: false }))], "export-subst");
+}
+
+/** The candidates the head's `.gitattributes` gives `attribute` (set) and the base did not: the first deciding line and every such path. */
+function attributeAdded(
+  readBase: (rel: string) => string | null | undefined,
+  readHead: (rel: string) => string | null | undefined,
+  secretsDir: string,
+  candidates: readonly { path: string; folder: boolean }[],
+  attribute: string,
+): ExportIgnored | undefined {
+  const base = attributesFiles(readBase, secretsDir);
+  const head = attributesFiles(readHead, secretsDir);
   let found: ExportIgnored | undefined;
   for (const { path, folder } of candidates) {
     for (const ignoreCase of [false, true]) {
-      const now = decide(head, path, "export-ignore", ignoreCase, folder);
+      const now = decide(head, path, attribute, ignoreCase, folder);
       if (now?.value !== "set") continue;
-      if (decide(base, path, "export-ignore", ignoreCase, folder)?.value === "set") continue;
+      if (decide(base, path, attribute, ignoreCase, folder)?.value === "set") continue;
       found ??= { file: now.file, line: now.line, paths: [] };
       if (!found.paths.includes(path)) found.paths.push(path);
     }

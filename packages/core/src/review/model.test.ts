@@ -1354,6 +1354,22 @@ describe(".gitattributes that rewrite the environment files on checkout", () => 
     expect(buildReview(at("a", setupLine), at("b", setupLine)).problems).toEqual([]);
   });
 
+  it("is weakened-rule when stellar.yaml is given export-subst: git archive expands its $Format:%n…$, so an archive's stellar.yaml can name another secrets_dir than the one review read (s24 newattack, tried with git archive)", async () => {
+    const { alice, base } = await setup();
+    const project = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n# $Format:%nsecrets_dir: decoy$\n`;
+    const setupLine = "secrets/*.enc.yaml diff=stellar merge=stellar\n";
+    const at = (label: string, attributes: string) =>
+      stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", project], [FILE, base], [".gitattributes", attributes]]));
+    const report = buildReview(at("a", setupLine), at("b", `${setupLine}stellar.yaml export-subst\n`));
+    expect(report.problems).toMatchObject([{ kind: "weakened-rule", file: ".gitattributes", line: 2 }]);
+    expect(report.problems[0]!.message).toContain("export-subst");
+    expect(buildReview(at("a", setupLine), at("b", setupLine)).problems).toEqual([]);
+    // a config file's too (an archive deploy's platform reads its $Format:%nbase_url: …$ line)
+    const withConnection = (label: string, attributes: string) =>
+      stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", project], [FILE, base], [".gitattributes", attributes], ["connections/stripe.yaml", "kind: api_connection\nname: stripe\nbase_url: https://api.stripe.com\n"]]));
+    expect(buildReview(withConnection("a", setupLine), withConnection("b", `${setupLine}connections/*.yaml export-subst\n`)).problems).toMatchObject([{ kind: "weakened-rule", file: ".gitattributes", line: 2 }]);
+  });
+
   it("is a weakened-rule warning (exit status 0, shown) when they lose the keyless diff view (-diff, binary): git diff then hides which names changed", async () => {
     const { alice, base } = await setup();
     const project = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;

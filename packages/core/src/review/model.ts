@@ -28,7 +28,7 @@ import { collisionKind, pathCollisions } from "./paths.js";
 import { keyLeftBehind, retiredDataKey, sharedCiphertext, type EarlierVersion, type PathVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import type { ReviewState } from "./state.js";
-import { exportIgnored, rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
+import { exportIgnored, exportSubstituted, rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
 import type { EnvironmentVerification } from "./verify.js";
 import { findingWording, messageRewording, type FindingWording } from "./wording.js";
 
@@ -1242,6 +1242,20 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           `${w.path(ignored.file)} gives ${humanPaths(ignored.paths.map(w.path))} export-ignore: \`git archive\` (a Capistrano deploy, a GitHub tarball, a Dockerfile step) leaves ${ignored.paths.length === 1 ? "it" : "them"} out, which review (reading git's copy) never sees; ` +
           `without ${w.path("stellar.yaml")} the resolver reads the default secrets folder "${DEFAULT_SECRETS_DIR}", whatever secrets_dir names, and without an environment file the deploy breaks; ` +
           `remove that attribute for the project's files, or make that change on its own, reviewed separately`,
+      });
+    }
+    // export-subst: git archive expands $Format:…$ (with %n, new lines) in what it deploys (s24 newattack)
+    // (the config files too: an archive deploy's platform reads them, e.g. a $Format:%n…$ base_url line)
+    const substituted = exportSubstituted((rel) => base.readText(rel), (rel) => head.readText(rel), dir, [...paths, ...[...head.index.configFiles.keys()].sort()]);
+    if (substituted !== undefined) {
+      problems.push({
+        kind: "weakened-rule",
+        file: substituted.file,
+        ...(substituted.line === undefined ? {} : { line: substituted.line }),
+        message:
+          `${w.path(substituted.file)} gives ${humanPaths(substituted.paths.map(w.path))} export-subst: \`git archive\` (a Capistrano deploy, a GitHub tarball, a Dockerfile step) expands each $Format:…$ in ${substituted.paths.length === 1 ? "it" : "them"} ` +
+          `(%n is a line break), so what is deployed can differ from git's copy, which check and this review read: a comment \`# $Format:%nsecrets_dir: elsewhere$\` becomes a secrets_dir line for the resolver; ` +
+          `remove that attribute for the project's files`,
       });
     }
   }
