@@ -123,6 +123,9 @@ describe("exportSubstituted", () => {
     const had = `${SETUP}/stellar.yaml export-subst\n`;
     expect(exportSubstituted(read(had), read(had), "secrets", [P])).toBeUndefined();
     expect(exportSubstituted(read(SETUP), read(`${SETUP}version.txt export-subst\n`), "secrets", [P])).toBeUndefined();
+    // a .gitattributes in a config file's folder counts for the files below it
+    const nested = (text: string | undefined) => (r: string) => (r === ".gitattributes" ? SETUP : r === "connections/.gitattributes" ? text : undefined);
+    expect(exportSubstituted(nested(undefined), nested("*.yaml export-subst\n"), "secrets", [P, "connections/stripe.yaml"])).toEqual({ file: "connections/.gitattributes", line: 1, paths: ["connections/stripe.yaml"] });
   });
 });
 

@@ -307,7 +307,14 @@ export function exportSubstituted(
   secretsDir: string,
   paths: readonly string[],
 ): ExportIgnored | undefined {
-  return attributeAdded(readBase, readHead, secretsDir, [{ path: "stellar.yaml", folder: false }, ...paths.map((path) => ({ path, folder: false }))], "export-subst");
+  // the .gitattributes of every folder above a path too (a config file's folder), outermost first
+  const folders = new Set<string>();
+  for (const path of paths) {
+    const parts = path.split("/").slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) folders.add(parts.slice(0, i).join("/"));
+  }
+  const extra = [...folders].sort((a, b) => a.split("/").length - b.split("/").length || (a < b ? -1 : 1)).map((f) => `${f}/.gitattributes`);
+  return attributeAdded(readBase, readHead, secretsDir, [{ path: "stellar.yaml", folder: false }, ...paths.map((path) => ({ path, folder: false }))], "export-subst", extra);
 }
 
 /** The candidates the head's `.gitattributes` gives `attribute` (set) and the base did not: the first deciding line and every such path. */
@@ -317,9 +324,18 @@ function attributeAdded(
   secretsDir: string,
   candidates: readonly { path: string; folder: boolean }[],
   attribute: string,
+  moreFiles: readonly string[] = [],
 ): ExportIgnored | undefined {
-  const base = attributesFiles(readBase, secretsDir);
-  const head = attributesFiles(readHead, secretsDir);
+  const files = (read: (rel: string) => string | null | undefined): AttributesFile[] => {
+    const known = new Set(gitattributesCandidates(secretsDir));
+    const listed = [...known, ...moreFiles.filter((f) => !known.has(f))].sort((a, b) => a.split("/").length - b.split("/").length);
+    return listed.flatMap((rel) => {
+      const text = read(rel);
+      return typeof text === "string" ? [{ dir: rel.slice(0, Math.max(0, rel.lastIndexOf("/"))), text }] : [];
+    });
+  };
+  const base = moreFiles.length === 0 ? attributesFiles(readBase, secretsDir) : files(readBase);
+  const head = moreFiles.length === 0 ? attributesFiles(readHead, secretsDir) : files(readHead);
   let found: ExportIgnored | undefined;
   for (const { path, folder } of candidates) {
     for (const ignoreCase of [false, true]) {
