@@ -1432,6 +1432,17 @@ describe("a secret sent to another host by the config files", () => {
     expect(report.clean).toBe(false);
     expect(buildReview(at("a", "https://api.stripe.com"), at("b", "https://api.stripe.com/v2")).problems).toEqual([]);
   });
+
+  it("is credential-destination when an OAuth2 connection's base_url moves: the access token the client secret obtains goes there (s24 newattack)", async () => {
+    const { alice, base } = await setup();
+    const project = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const connector = "kind: auth_connector\nname: sf\ntype: oauth2_client_credentials\nclient_id: app\nclient_secret: { secret: sf_secret }\ntoken_url: https://login.salesforce.com/services/oauth2/token\n";
+    const at = (label: string, url: string) =>
+      stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", project], [FILE, base], ["connectors/sf.yaml", connector], ["connections/sf.yaml", `kind: api_connection\nname: sf\nbase_url: ${url}\nauth: sf\n`]]));
+    const report = buildReview(at("a", "https://x.my.salesforce.com"), at("b", "https://evil.example"));
+    expect(report.problems).toMatchObject([{ kind: "credential-destination", file: "connections/sf.yaml", line: 3 }]);
+    expect(report.problems[0]!.message).toContain("now sends the access token sf_secret obtains to https://evil.example");
+  });
 });
 
 describe("a removal dressed up as a rotation without a key", () => {

@@ -1309,7 +1309,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         file: d.file,
         line: d.line,
         message:
-          `${w.path(d.file)} (${d.via}) now sends ${d.secret} to ${d.origin}, where the base sent it only to ${d.before.join(", ")}: ` +
+          `${w.path(d.file)} (${d.via}) now sends ${d.accessToken === true ? `the access token ${d.secret} obtains` : d.secret} to ${d.origin}, where the base sent it only to ${d.before.join(", ")}: ` +
           `the next deploy (or \`stellar-secrets probe\`) hands the credential to whoever runs that host, with no key and no value changed; ` +
           `check that the host is the provider's, or revert the URL`,
       });
