@@ -879,3 +879,27 @@ describe("textconv", () => {
     expect(missing.code).toBe(4);
   });
 });
+
+describe("review of a branch that gives stellar.yaml export-subst (s24 newattack)", () => {
+  it("is weakened-rule (exit 1): git archive expands the comment's $Format:%n…$ into a secrets_dir line that git's copy, which review reads, does not have", async () => {
+    const s = createSandbox();
+    try {
+      s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+      expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+      expect((await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk_test_subst" })).code).toBe(0); // TEST-ONLY value
+      s.commit("base");
+      s.git(["checkout", "-q", "-b", "pr"]);
+      s.write(".gitattributes", "stellar.yaml export-subst\n");
+      s.write("stellar.yaml", s.read("stellar.yaml").replace(/secrets_dir: .*\n/, "") + "# $Format:%nsecrets_dir: decoy$\n");
+      s.commit("pr");
+      // what an archive deploy gets: a secrets_dir line git's copy does not have
+      const archived = execFileSync("git", ["-C", s.repo, "archive", "HEAD", "stellar.yaml"]).toString("latin1");
+      expect(archived).toContain("\nsecrets_dir: decoy\n");
+      const r = await s.run(["review", "main...HEAD", "--json"], { env: { SOPS_AGE_KEY_FILE: undefined } });
+      expect(r.code, r.stderr).toBe(1);
+      expect(JSON.parse(r.stdout).problems).toMatchObject([{ kind: "weakened-rule", file: ".gitattributes", line: 1 }]);
+    } finally {
+      s.cleanup();
+    }
+  });
+});

@@ -13,8 +13,22 @@ import { readCommitState, secretDestinations, unreviewedDestinations, type NewDe
 import { CliError } from "./errors.js";
 import { GitRepo, isGitError } from "./git.js";
 
-/** The refs that name the reviewed default branch, in the order they are tried (the first that exists wins). */
-export const DEFAULT_BRANCH_REFS = ["origin/HEAD", "main", "master", "origin/main", "origin/master"] as const;
+/**
+ * The refs that name the reviewed default branch, in the order they are tried (the first that
+ * exists wins): the remote's before the local branches, since a local `main` can hold commits
+ * nobody reviewed (a pull request merged locally to try it, a fork's `main` checked out as `main`).
+ */
+export const DEFAULT_BRANCH_REFS = ["origin/HEAD", "origin/main", "origin/master", "main", "master"] as const;
+
+/** The full ref name of one of {@link DEFAULT_BRANCH_REFS}. */
+function fullRef(ref: string): string {
+  return ref.startsWith("origin/") ? `refs/remotes/${ref}` : `refs/heads/${ref}`;
+}
+
+/** The first of {@link DEFAULT_BRANCH_REFS} among `listed` (full ref names, as `git for-each-ref` prints them), or undefined. Pure. */
+export function reviewedRef(listed: readonly string[]): (typeof DEFAULT_BRANCH_REFS)[number] | undefined {
+  return DEFAULT_BRANCH_REFS.find((r) => listed.includes(fullRef(r)));
+}
 
 /** What was found to compare with: the reviewed destinations and what they were read from, or why there is nothing. */
 export type ReviewedDestinations = { found: true; label: string; destinations: SecretDestination[] } | { found: false; why: string };
@@ -41,9 +55,21 @@ export function workingTreeDestinations(index: WorkspaceIndex, root: string): Se
 }
 
 /**
+ * What counts as reviewed: the default branch's tip's destinations, and those of its merge-base
+ * with HEAD whose origin the tip still sends some credential to. A branch cut from an old commit
+ * must not get a credential sent to a host the default branch has since moved every credential
+ * away from (decommissioned, compromised, its domain lapsed and bought by someone else), while a
+ * branch behind the tip keeps working where the hosts are the tip's. Pure.
+ */
+export function reviewedDestinations(tip: readonly SecretDestination[], mergeBase: readonly SecretDestination[] | undefined): SecretDestination[] {
+  const origins = new Set(tip.map((d) => d.origin));
+  return [...tip, ...(mergeBase ?? []).filter((d) => origins.has(d.origin))];
+}
+
+/**
  * The destinations of the reviewed config: the committed config of the first of
- * {@link DEFAULT_BRANCH_REFS} that exists, at its merge-base with HEAD and at its tip (both
- * reviewed; a shallow clone or a repository without commits has the tip only). `found: false`
+ * {@link DEFAULT_BRANCH_REFS} that exists, at its tip and at its merge-base with HEAD (as
+ * {@link reviewedDestinations} keeps it; a shallow clone or a repository without commits has the tip only). `found: false`
  * outside git or when no such ref exists (the caller says so and goes on). Throws git's coded
  * errors for a repository that cannot be read (`CORRUPT_OBJECT`, ...).
  */
@@ -58,12 +84,12 @@ export async function readReviewedDestinations(root: string, env: NodeJS.Process
   // one git call lists which of the refs exist
   let listed: string[];
   try {
-    const full = DEFAULT_BRANCH_REFS.map((r) => (r.startsWith("origin/") ? `refs/remotes/${r}` : `refs/heads/${r}`));
+    const full = DEFAULT_BRANCH_REFS.map(fullRef);
     listed = (await repo.run(["for-each-ref", "--format=%(refname)", ...full])).split("\n").filter((l) => l !== "");
   } catch {
     listed = [];
   }
-  const ref = DEFAULT_BRANCH_REFS.find((r) => listed.includes(r.startsWith("origin/") ? `refs/remotes/${r}` : `refs/heads/${r}`));
+  const ref = reviewedRef(listed);
   if (ref === undefined) return { found: false, why: `no default branch to compare with (none of ${DEFAULT_BRANCH_REFS.join(", ")} exists)` };
   const tip = await repo.resolve(ref);
   const head = await repo.run(["rev-parse", "--verify", "-q", "HEAD"]).then(
@@ -78,9 +104,12 @@ export async function readReviewedDestinations(root: string, env: NodeJS.Process
       mergeBase = undefined; // unrelated histories or a shallow clone: the tip alone
     }
   }
-  const commits = [...new Set([mergeBase, tip].filter((c): c is string => c !== undefined))];
-  const states: ReviewState[] = await Promise.all(commits.map((c) => readCommitState(repo, root, c, c === tip ? ref : `merge-base of HEAD and ${ref}`)));
-  const destinations = states.flatMap((s) => secretDestinations(configTexts(s.index, (rel) => s.readText(rel))));
+  const destinationsAt = async (commit: string, label: string): Promise<SecretDestination[]> => {
+    const s: ReviewState = await readCommitState(repo, root, commit, label);
+    return secretDestinations(configTexts(s.index, (rel) => s.readText(rel)));
+  };
+  const [atTip, atMergeBase] = await Promise.all([destinationsAt(tip, ref), mergeBase === undefined || mergeBase === tip ? undefined : destinationsAt(mergeBase, `merge-base of HEAD and ${ref}`)]);
+  const destinations = reviewedDestinations(atTip, atMergeBase);
   const label = mergeBase === undefined || mergeBase === tip ? `${ref} at ${tip.slice(0, 12)}` : `${ref} at ${tip.slice(0, 12)} and its merge-base with HEAD, ${mergeBase.slice(0, 12)}`;
   return { found: true, label, destinations };
 }
@@ -102,7 +131,7 @@ export function unreviewedForProbe(reviewed: readonly SecretDestination[], head:
 /** The `UNREVIEWED_DESTINATION` error for `found` (non-empty): each secret, origin and config line; never a value. */
 export function unreviewedDestinationError(found: readonly NewDestination[], label: string): CliError {
   const lines = found.map(
-    (d) => `  ${d.file}:${d.line}: ${d.secret} would go to ${d.origin} (${d.via}); the reviewed config sends it ${d.before.length === 0 ? "nowhere" : `only to ${d.before.join(", ")}`}`,
+    (d) => `  ${d.file}:${d.line}: ${d.accessToken === true ? `the access token ${d.secret} obtains` : d.secret} would go to ${d.origin} (${d.via}); the reviewed config sends it ${d.before.length === 0 ? "nowhere" : `only to ${d.before.join(", ")}`}`,
   );
   return new CliError(
     "UNREVIEWED_DESTINATION",

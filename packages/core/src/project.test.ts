@@ -250,6 +250,17 @@ environments:
     expect(nested.diagnostics.filter((d) => d.line === 6).map((d) => d.rule)).toEqual(["schema"]);
   });
 
+  it("reports a merge key (`<<`) of a YAML 1.1 stellar.yaml: this reader merges the fields in, a person and the resolver do not see them (s24 newattack)", () => {
+    const { config, diagnostics } = parseProjectConfig(`%YAML 1.1\n---\nversion: 1\n<<: { secrets_dir: vault }\nenvironments:\n  production:\n    members:\n      alice: ${ALICE}\n`, "/r/stellar.yaml");
+    expect(config?.secretsDir).toBe("vault");
+    expect(diagnostics.map((d) => [d.rule, d.severity, d.line, d.column, d.endLine, d.endColumn])).toEqual([["schema", "error", 4, 1, 4, 3]]);
+    const nested = parseProjectConfig(`%YAML 1.1\n---\nversion: 1\nx0: &m { bob: ${BOB} }\nenvironments:\n  production:\n    members:\n      <<: *m\n`, "/r/stellar.yaml");
+    expect(nested.diagnostics.filter((d) => d.line === 8).map((d) => d.rule)).toEqual(["schema"]);
+    // a key tagged !!merge merges without the directive too
+    const tagged = parseProjectConfig(`version: 1\n!!merge x: { secrets_dir: vault }\nenvironments:\n  production: {}\n`, "/r/stellar.yaml");
+    expect(tagged.diagnostics.map((d) => [d.rule, d.severity, d.line])).toEqual([["schema", "error", 2]]);
+  });
+
   it("reports an empty file", () => {
     const { config, diagnostics } = parseProjectConfig("", "/r/stellar.yaml");
     expect(config).toBeUndefined();

@@ -148,6 +148,14 @@ function aliasKeyDiagnostics(doc: Document.Parsed, file: string, lines: LineInde
   const found: Diagnostic[] = [];
   visit(doc, {
     Pair(_, pair) {
+      if (isScalar(pair.key) && typeof pair.key.value === "symbol") {
+        // a merge key of a YAML 1.1 file: this reader merges the fields in, a person and the resolver do not (s24 newattack)
+        const [start, end] = pair.key.range ?? [0, 0];
+        found.push(
+          diagnosticAt("schema", "error", file, lines, { start, end }, "a merge key (<<) brings in fields that whoever reads the file does not see, and YAML readers disagree on it (the resolver reads no secrets_dir from it); write the fields themselves"),
+        );
+        return;
+      }
       if (!isAlias(pair.key)) return;
       const [start, end] = pair.key.range ?? [0, 0];
       found.push(

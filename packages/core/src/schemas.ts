@@ -40,6 +40,11 @@ export const SINGLE_LINE_PATTERN = "^[^\\r\\n\\u0000]*$";
  * secret reference), no fragment.
  */
 export const PROBE_PATH_PATTERN = "^/(?![/\\\\])[^\\s{}#\\\\\\u0000]*$";
+/**
+ * An action's `path`: one leading `/`, never `//` or `/\\` (a URL parser resolves `//host/x`
+ * or `/\\host/x` against `base_url` to another host, which would get the connection's credentials).
+ */
+export const ACTION_PATH_PATTERN = "^/(?![/\\\\])";
 /** Pattern of a probe's `timeout`: milliseconds or seconds (`1500ms`, `10s`); at most 60 s (checked by `check`). */
 export const PROBE_TIMEOUT_PATTERN = "^[1-9][0-9]{0,5}(ms|s)$";
 /** Methods a probe may send: reads, plus POST for "who am I" endpoints that need it. Never PUT, PATCH or DELETE. */
@@ -214,7 +219,7 @@ export const ACTION_SCHEMA: JsonSchema = kindSchema("action", "Stellar Secrets a
     description: { type: "string" },
     connection: { ...objectName, description: "An api_connection, by name." },
     method: { enum: ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] },
-    path: { type: "string", pattern: "^/" },
+    path: { type: "string", pattern: ACTION_PATH_PATTERN },
     environments,
     headers,
   },

@@ -16,6 +16,7 @@ import {
   MEMBER_NAME_PATTERN,
   OBJECT_NAME_PATTERN,
   PROBE_PATH_PATTERN,
+  ACTION_PATH_PATTERN,
   PROBE_TIMEOUT_PATTERN,
   ROTATION_PERIOD_PATTERN,
   SCHEMA_FILES,
@@ -114,6 +115,7 @@ const PATTERN_WORDS: Record<string, string> = {
   [PROBE_TIMEOUT_PATTERN]: "is not a timeout such as 10s or 1500ms",
   "^https?://": "must be an http(s) URL",
   "^/": "must start with /",
+  [ACTION_PATH_PATTERN]: "must be a path relative to the connection's base_url: one leading / (not // or /\\, which a URL parser reads as another host that would get the connection's credentials), e.g. /v1/tickets",
 };
 
 function describe(e: ErrorObject, actual: string | undefined): { message: string; suggestion?: string } {

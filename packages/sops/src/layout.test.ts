@@ -44,6 +44,16 @@ describe("secrets_dir", () => {
     expect(readSecretsDir("version: 1\nx: &k version\nsecrets_dir: vault\n*k : 2\n")).toEqual({ ok: true, secretsDir: "vault" });
   });
 
+  it("refuses, with its line, a merge key at the top of a YAML 1.1 stellar.yaml (`<<: { secrets_dir: vault }`), which core's reader merges in and the yaml node API does not (s24 newattack: deploys read secrets/ while check and review read vault)", () => {
+    expect(readSecretsDir("%YAML 1.1\n---\nversion: 1\n<<: { secrets_dir: vault }\n")).toMatchObject({ ok: false, reason: "invalid-secrets-dir", line: 4 });
+    expect(readSecretsDir("%YAML 1.1\n---\nversion: 1\nx: &base { secrets_dir: vault }\nsecrets_dir: secrets\n<<: [*base]\n")).toMatchObject({ ok: false, reason: "invalid-secrets-dir", line: 6 });
+    // without the directive, a key tagged !!merge (any text: `!!merge x:`) merges all the same
+    expect(readSecretsDir("version: 1\n!!merge x: { secrets_dir: vault }\n")).toMatchObject({ ok: false, reason: "invalid-secrets-dir", line: 2 });
+    expect(readSecretsDir("version: 1\n!!merge <<: { secrets_dir: vault }\n")).toMatchObject({ ok: false, reason: "invalid-secrets-dir", line: 2 });
+    // in YAML 1.2 (no directive) `<<` is a plain key every reader keeps as it is
+    expect(readSecretsDir("version: 1\n<<: { secrets_dir: vault }\n")).toEqual({ ok: true, secretsDir: "secrets" });
+  });
+
   it("reads a stellar.yaml whose lines end in a lone CR (YAML line breaks, as core reads it), with its lines", () => {
     expect(readSecretsDir("version: 1\rsecrets_dir: ./vault/\r")).toEqual({ ok: true, secretsDir: "vault" });
     expect(readSecretsDir("version: 1\r\rsecrets_dir: ../up\r")).toMatchObject({ ok: false, reason: "invalid-secrets-dir", line: 3 });

@@ -132,6 +132,11 @@ export function readSecretsDir(original: string): SecretsDirResult {
   // reader (the later one winning) but not to a person reading the file: refused, never guessed
   const lineIndex = new LineIndex(projectText);
   for (const p of root.items) {
+    // a merge key (`<<: { secrets_dir: vault }` in a YAML 1.1 file) brings fields in for core's
+    // reader and not for a person or for the lookup below: refused, never guessed (s24 newattack)
+    if (isScalar(p.key) && typeof p.key.value === "symbol") {
+      return { ok: false, reason: "invalid-secrets-dir", message: "stellar.yaml has a merge key (<<) at its top, which can bring in secrets_dir unseen; write the fields themselves", line: lineIndex.positionAt(p.key.range?.[0] ?? 0).line };
+    }
     if (!isAlias(p.key)) continue;
     const named = p.key.resolve(doc);
     if (isScalar(named) && named.value === "secrets_dir") {

@@ -56,8 +56,9 @@ printed. Needs a key of the environment (age identities found as sops finds them
 used). Exit status 1 when a credential is rejected or unresolved.
 
 Before anything is resolved or sent, the origins each secret would go to are compared with those
-of the reviewed config: the committed config of the default branch (origin/HEAD, else main,
-master, origin/main, origin/master), at its merge-base with HEAD and at its tip. A secret bound for
+of the reviewed config: the committed config of the default branch (origin/HEAD, else
+origin/main, origin/master, main, master), at its tip, and at its merge-base with HEAD for the
+origins the tip still sends a credential to. A secret bound for
 an origin no reviewed state sent it to (a branch's new base_url or token_url) is refused:
 UNREVIEWED_DESTINATION, exit 26, naming the secret, the origin and the config line. Outside git or
 without such a branch, a note says so and the probe runs unchecked.

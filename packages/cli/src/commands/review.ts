@@ -33,7 +33,7 @@ import {
   type ReviewState,
   type SignedCommit,
 } from "@stellar-secrets/core";
-import { decryptSecrets, environmentFileName, environmentOfFileName, isSopsError, normalizeSecretsDir, type Identities } from "@stellar-secrets/sops";
+import { decryptSecrets, DEFAULT_SECRETS_DIR, environmentFileName, environmentOfFileName, isSopsError, normalizeSecretsDir, type Identities } from "@stellar-secrets/sops";
 import { lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { parseCommandArgs } from "../args.js";
@@ -536,7 +536,9 @@ async function linksOf(git: ProjectGit, root: string, revision: Revision, head: 
   const files = config.environments.map((e) => `${dir}/${environmentFileName(e.name)}`);
   // the files' places and the folders above them (a link at `secrets` points every file elsewhere)
   const folders = dir.split("/").map((_, i, parts) => parts.slice(0, i + 1).join("/")).filter((f) => f !== "." && f !== "");
-  const paths = [...folders, ...files];
+  // and, while secrets_dir names another folder, the default one's (a resolver without stellar.yaml reads it)
+  const fallback = dir === DEFAULT_SECRETS_DIR ? [] : [DEFAULT_SECRETS_DIR, ...config.environments.map((e) => `${DEFAULT_SECRETS_DIR}/${environmentFileName(e.name)}`)];
+  const paths = [...folders, ...files, ...fallback];
   const out = new Map<string, string>();
   if (revision.kind === "working-tree") {
     for (const rel of paths) {

@@ -20,7 +20,20 @@ describe("secretDestinations", () => {
       ["idem_key", "https://api.stripe.com", "connections/stripe.yaml", 3, "api_connection stripe"],
       ["stripe_api_key", "https://api.stripe.com", "connections/stripe.yaml", 3, "api_connection stripe"],
       ["sf_secret", "https://login.salesforce.com", "connectors/sf.yaml", 6, "auth_connector sf"],
+      ["sf_secret", "https://x.my.salesforce.com", "connections/sf.yaml", 3, "api_connection sf"],
     ]);
+    // the base_url gets the access token the client secret obtains, not the secret itself
+    expect(secretDestinations(files).filter((d) => d.accessToken === true).map((d) => [d.secret, d.via])).toEqual([["sf_secret", "api_connection sf"]]);
+  });
+
+  it("an OAuth2 connection's base_url moved to another host is a new destination of the client secret (its live access token goes there: s24 newattack)", () => {
+    const files = (url: string): [string, string][] => [["connectors/sf.yaml", OAUTH], ["connections/sf.yaml", `kind: api_connection\nname: sf\nbase_url: ${url}\nauth: sf\n`]];
+    const base = secretDestinations(files("https://x.my.salesforce.com"));
+    expect(newDestinations(base, secretDestinations(files("https://evil.example/services")))).toEqual([
+      { secret: "sf_secret", origin: "https://evil.example", file: "connections/sf.yaml", line: 3, via: "api_connection sf", accessToken: true, before: ["https://login.salesforce.com", "https://x.my.salesforce.com"] },
+    ]);
+    expect(unreviewedDestinations(base, secretDestinations(files("https://evil.example")))).toMatchObject([{ secret: "sf_secret", origin: "https://evil.example", accessToken: true }]);
+    expect(newDestinations(base, secretDestinations(files("https://x.my.salesforce.com/v2")))).toEqual([]);
   });
 
   it("never throws on text that is not YAML or not ours", () => {

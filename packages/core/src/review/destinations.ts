@@ -2,7 +2,9 @@
  * Where the config files send each secret: the origin (scheme, host and port) of the
  * `base_url` of the api_connection whose requests carry it (in a `type: secret` header of the
  * connection or of one of its actions, or through its auth connector), or of the `token_url` of
- * an `oauth2_client_credentials` connector (whose client credentials go to the token request).
+ * an `oauth2_client_credentials` connector (whose client credentials go to the token request);
+ * an OAuth2 client's secrets also go, as the access token they obtain, to the `base_url` of each
+ * connection that uses the connector (`accessToken`).
  * Keyless and pure: config texts in, destinations out. A change that sends a secret to an origin
  * the base never sent it to (a connection's `base_url` pointed at another host, a second
  * connection for the same connector) hands the credential to whoever runs that host, at the next
@@ -21,6 +23,11 @@ export interface SecretDestination {
   line: number;
   /** The document that sends it: `api_connection stripe`, `auth_connector okta`. */
   via: string;
+  /**
+   * True when what goes to `origin` is the access token an OAuth2 client secret obtains (the
+   * connection's `base_url` gets `Authorization: Bearer <token>`), not the secret itself. Absent otherwise.
+   */
+  accessToken?: true;
 }
 
 /** A secret the head sends to an origin the base never sent it to, while the base did send it somewhere. */
@@ -115,9 +122,9 @@ export function secretDestinations(files: Iterable<readonly [string, string]>): 
     actionSecrets.set(d.data.connection, [...(actionSecrets.get(d.data.connection) ?? []), ...headerSecrets(d.data.headers)]);
   }
   const out: SecretDestination[] = [];
-  const add = (secrets: readonly string[], origin: string | undefined, d: Parsed, field: string): void => {
+  const add = (secrets: readonly string[], origin: string | undefined, d: Parsed, field: string, accessToken = false): void => {
     if (origin === undefined) return;
-    for (const secret of new Set(secrets)) out.push({ secret, origin, file: d.file, line: d.urlLine(field), via: `${d.kind} ${d.name ?? "(no name)"}` });
+    for (const secret of new Set(secrets)) out.push({ secret, origin, file: d.file, line: d.urlLine(field), via: `${d.kind} ${d.name ?? "(no name)"}`, ...(accessToken ? { accessToken: true as const } : {}) });
   };
   for (const d of docs) {
     if (d.kind === "api_connection") {
@@ -125,6 +132,9 @@ export function secretDestinations(files: Iterable<readonly [string, string]>): 
       const oauth2 = connector !== undefined && (connector.data.type === "oauth2_client_credentials" || connector.data.token_url !== undefined);
       const secrets = [...headerSecrets(d.data.headers), ...(d.name === undefined ? [] : (actionSecrets.get(d.name) ?? [])), ...(connector === undefined || oauth2 ? [] : allSecrets(connector.data))];
       add(secrets, originOf(d.data.base_url), d, "base_url");
+      // an OAuth2 client's secrets obtain the access token that the connection's requests carry to
+      // base_url: a base_url moved elsewhere hands that live token over (s24 newattack)
+      if (connector !== undefined && oauth2) add(allSecrets(connector.data).filter((s) => !secrets.includes(s)), originOf(d.data.base_url), d, "base_url", true);
     } else if (d.kind === "auth_connector" && d.data.token_url !== undefined) {
       add(allSecrets(d.data), originOf(d.data.token_url), d, "token_url");
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exportIgnored, gitattributesCandidates, mergeAttribute, rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
+import { exportIgnored, exportSubstituted, gitattributesCandidates, mergeAttribute, rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
 
 const SETUP = "secrets/*.enc.yaml diff=stellar merge=stellar\n";
 const P = "secrets/production.enc.yaml";
@@ -109,6 +109,23 @@ describe("exportIgnored", () => {
     const had = `${SETUP}/stellar.yaml export-ignore\n`;
     expect(exportIgnored(read(had), read(had), "secrets", [P])).toBeUndefined();
     expect(exportIgnored(read(SETUP), read(`${SETUP}docs/ export-ignore\n*.md export-ignore\n`), "secrets", [P])).toBeUndefined();
+  });
+});
+
+describe("exportSubstituted", () => {
+  const read = (text: string | undefined) => (r: string) => (r === ".gitattributes" ? text : undefined);
+  it("names stellar.yaml and environment files (or folders above them) that a head's .gitattributes gives export-subst, which the base did not: git archive rewrites their $Format:…$ (a %n makes new lines) in what is deployed (s24 newattack)", () => {
+    expect(exportSubstituted(read(SETUP), read(`${SETUP}/stellar.yaml export-subst\n`), "secrets", [P])).toEqual({ file: ".gitattributes", line: 2, paths: ["stellar.yaml"] });
+    expect(exportSubstituted(read(SETUP), read(`${SETUP}* export-subst\n`), "secrets", [P])).toMatchObject({ paths: ["stellar.yaml", P] });
+    expect(exportSubstituted(read(SETUP), read(`[attr]sub export-subst\n${SETUP}stellar.yaml sub\n`), "secrets", [P])).toMatchObject({ line: 3, paths: ["stellar.yaml"] });
+    // export-ignore is not export-subst; what the base had, or other files, are not this change's
+    expect(exportSubstituted(read(SETUP), read(`${SETUP}/stellar.yaml export-ignore\n`), "secrets", [P])).toBeUndefined();
+    const had = `${SETUP}/stellar.yaml export-subst\n`;
+    expect(exportSubstituted(read(had), read(had), "secrets", [P])).toBeUndefined();
+    expect(exportSubstituted(read(SETUP), read(`${SETUP}version.txt export-subst\n`), "secrets", [P])).toBeUndefined();
+    // a .gitattributes in a config file's folder counts for the files below it
+    const nested = (text: string | undefined) => (r: string) => (r === ".gitattributes" ? SETUP : r === "connections/.gitattributes" ? text : undefined);
+    expect(exportSubstituted(nested(undefined), nested("*.yaml export-subst\n"), "secrets", [P, "connections/stripe.yaml"])).toEqual({ file: "connections/.gitattributes", line: 1, paths: ["connections/stripe.yaml"] });
   });
 });
 

@@ -284,21 +284,64 @@ export function exportIgnored(
   secretsDir: string,
   paths: readonly string[],
 ): ExportIgnored | undefined {
-  const base = attributesFiles(readBase, secretsDir);
-  const head = attributesFiles(readHead, secretsDir);
   const parts = secretsDir.split("/").filter((p) => p !== "" && p !== ".");
   const folders = parts.map((_, i) => parts.slice(0, i + 1).join("/"));
-  const candidates: { path: string; folder: boolean }[] = [
+  return attributeAdded(readBase, readHead, secretsDir, [
     { path: "stellar.yaml", folder: false },
     ...folders.map((path) => ({ path, folder: true })),
     ...paths.map((path) => ({ path, folder: false })),
-  ];
+  ], "export-ignore");
+}
+
+/**
+ * `stellar.yaml` and the environment files `paths` that the head's `.gitattributes` gives
+ * `export-subst` and the base did not (also by a pattern only a case-insensitive clone applies).
+ * `git archive` then expands each `$Format:…$` in them (`%n` is a line break, `%x76` any byte), so
+ * the deployed `stellar.yaml` can say what git's copy, which check and review read, does not: a
+ * comment `# $Format:%nsecrets_dir: decoy$` becomes a `secrets_dir` line, and the resolver of an
+ * archive deploy reads another folder (s24 newattack). Undefined when none.
+ */
+export function exportSubstituted(
+  readBase: (rel: string) => string | null | undefined,
+  readHead: (rel: string) => string | null | undefined,
+  secretsDir: string,
+  paths: readonly string[],
+): ExportIgnored | undefined {
+  // the .gitattributes of every folder above a path too (a config file's folder), outermost first
+  const folders = new Set<string>();
+  for (const path of paths) {
+    const parts = path.split("/").slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) folders.add(parts.slice(0, i).join("/"));
+  }
+  const extra = [...folders].sort((a, b) => a.split("/").length - b.split("/").length || (a < b ? -1 : 1)).map((f) => `${f}/.gitattributes`);
+  return attributeAdded(readBase, readHead, secretsDir, [{ path: "stellar.yaml", folder: false }, ...paths.map((path) => ({ path, folder: false }))], "export-subst", extra);
+}
+
+/** The candidates the head's `.gitattributes` gives `attribute` (set) and the base did not: the first deciding line and every such path. */
+function attributeAdded(
+  readBase: (rel: string) => string | null | undefined,
+  readHead: (rel: string) => string | null | undefined,
+  secretsDir: string,
+  candidates: readonly { path: string; folder: boolean }[],
+  attribute: string,
+  moreFiles: readonly string[] = [],
+): ExportIgnored | undefined {
+  const files = (read: (rel: string) => string | null | undefined): AttributesFile[] => {
+    const known = new Set(gitattributesCandidates(secretsDir));
+    const listed = [...known, ...moreFiles.filter((f) => !known.has(f))].sort((a, b) => a.split("/").length - b.split("/").length);
+    return listed.flatMap((rel) => {
+      const text = read(rel);
+      return typeof text === "string" ? [{ dir: rel.slice(0, Math.max(0, rel.lastIndexOf("/"))), text }] : [];
+    });
+  };
+  const base = moreFiles.length === 0 ? attributesFiles(readBase, secretsDir) : files(readBase);
+  const head = moreFiles.length === 0 ? attributesFiles(readHead, secretsDir) : files(readHead);
   let found: ExportIgnored | undefined;
   for (const { path, folder } of candidates) {
     for (const ignoreCase of [false, true]) {
-      const now = decide(head, path, "export-ignore", ignoreCase, folder);
+      const now = decide(head, path, attribute, ignoreCase, folder);
       if (now?.value !== "set") continue;
-      if (decide(base, path, "export-ignore", ignoreCase, folder)?.value === "set") continue;
+      if (decide(base, path, attribute, ignoreCase, folder)?.value === "set") continue;
       found ??= { file: now.file, line: now.line, paths: [] };
       if (!found.paths.includes(path)) found.paths.push(path);
     }

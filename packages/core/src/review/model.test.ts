@@ -1354,6 +1354,22 @@ describe(".gitattributes that rewrite the environment files on checkout", () => 
     expect(buildReview(at("a", setupLine), at("b", setupLine)).problems).toEqual([]);
   });
 
+  it("is weakened-rule when stellar.yaml is given export-subst: git archive expands its $Format:%n…$, so an archive's stellar.yaml can name another secrets_dir than the one review read (s24 newattack, tried with git archive)", async () => {
+    const { alice, base } = await setup();
+    const project = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n# $Format:%nsecrets_dir: decoy$\n`;
+    const setupLine = "secrets/*.enc.yaml diff=stellar merge=stellar\n";
+    const at = (label: string, attributes: string) =>
+      stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", project], [FILE, base], [".gitattributes", attributes]]));
+    const report = buildReview(at("a", setupLine), at("b", `${setupLine}stellar.yaml export-subst\n`));
+    expect(report.problems).toMatchObject([{ kind: "weakened-rule", file: ".gitattributes", line: 2 }]);
+    expect(report.problems[0]!.message).toContain("export-subst");
+    expect(buildReview(at("a", setupLine), at("b", setupLine)).problems).toEqual([]);
+    // a config file's too (an archive deploy's platform reads its $Format:%nbase_url: …$ line)
+    const withConnection = (label: string, attributes: string) =>
+      stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", project], [FILE, base], [".gitattributes", attributes], ["connections/stripe.yaml", "kind: api_connection\nname: stripe\nbase_url: https://api.stripe.com\n"]]));
+    expect(buildReview(withConnection("a", setupLine), withConnection("b", `${setupLine}connections/*.yaml export-subst\n`)).problems).toMatchObject([{ kind: "weakened-rule", file: ".gitattributes", line: 2 }]);
+  });
+
   it("is a weakened-rule warning (exit status 0, shown) when they lose the keyless diff view (-diff, binary): git diff then hides which names changed", async () => {
     const { alice, base } = await setup();
     const project = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
@@ -1387,6 +1403,19 @@ describe("an environment file in the default secrets/ folder while secrets_dir n
     expect(buildReview(at("a", had), at("b", had)).problems).toEqual([]);
     expect(buildReview(at("a"), at("b", [["secrets/notes.enc.yaml", base]])).problems).toEqual([]);
   });
+
+  it("is weakened-rule when it is a symbolic link there, or the secrets/ folder is one (git stores the link, not a file: review saw no change while an archive deploy read the link's target; s24 newattack)", async () => {
+    const { alice, base } = await setup();
+    const project = `version: 1\nsecrets_dir: vault\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const at = (label: string) => stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", project], ["vault/production.enc.yaml", base], ["decoy/notes.enc.yaml", base]]));
+    const file = buildReview(at("a"), at("b"), new Map(), { headLinks: new Map([["secrets/production.enc.yaml", "../decoy/notes.enc.yaml"]]) });
+    expect(file.problems).toMatchObject([{ kind: "weakened-rule", environment: "production", file: "secrets/production.enc.yaml" }]);
+    expect(file.problems[0]!.message).toContain("../decoy/notes.enc.yaml");
+    const folder = buildReview(at("a"), at("b"), new Map(), { headLinks: new Map([["secrets", "decoy"]]) });
+    expect(folder.problems).toMatchObject([{ kind: "weakened-rule", environment: "production", file: "secrets/production.enc.yaml" }]);
+    // a link of another name is no environment's
+    expect(buildReview(at("a"), at("b"), new Map(), { headLinks: new Map([["secrets/notes.enc.yaml", "x"]]) }).problems).toEqual([]);
+  });
 });
 
 describe("a secret sent to another host by the config files", () => {
@@ -1402,6 +1431,17 @@ describe("a secret sent to another host by the config files", () => {
     expect(report.problems[0]!.message).toContain("https://api.stripe.com.evil.example");
     expect(report.clean).toBe(false);
     expect(buildReview(at("a", "https://api.stripe.com"), at("b", "https://api.stripe.com/v2")).problems).toEqual([]);
+  });
+
+  it("is credential-destination when an OAuth2 connection's base_url moves: the access token the client secret obtains goes there (s24 newattack)", async () => {
+    const { alice, base } = await setup();
+    const project = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const connector = "kind: auth_connector\nname: sf\ntype: oauth2_client_credentials\nclient_id: app\nclient_secret: { secret: sf_secret }\ntoken_url: https://login.salesforce.com/services/oauth2/token\n";
+    const at = (label: string, url: string) =>
+      stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", project], [FILE, base], ["connectors/sf.yaml", connector], ["connections/sf.yaml", `kind: api_connection\nname: sf\nbase_url: ${url}\nauth: sf\n`]]));
+    const report = buildReview(at("a", "https://x.my.salesforce.com"), at("b", "https://evil.example"));
+    expect(report.problems).toMatchObject([{ kind: "credential-destination", file: "connections/sf.yaml", line: 3 }]);
+    expect(report.problems[0]!.message).toContain("now sends the access token sf_secret obtains to https://evil.example");
   });
 });
 

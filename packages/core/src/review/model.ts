@@ -28,7 +28,7 @@ import { collisionKind, pathCollisions } from "./paths.js";
 import { keyLeftBehind, retiredDataKey, sharedCiphertext, type EarlierVersion, type PathVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import type { ReviewState } from "./state.js";
-import { exportIgnored, rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
+import { exportIgnored, exportSubstituted, rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
 import type { EnvironmentVerification } from "./verify.js";
 import { findingWording, messageRewording, type FindingWording } from "./wording.js";
 
@@ -1244,6 +1244,20 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           `remove that attribute for the project's files, or make that change on its own, reviewed separately`,
       });
     }
+    // export-subst: git archive expands $Format:…$ (with %n, new lines) in what it deploys (s24 newattack)
+    // (the config files too: an archive deploy's platform reads them, e.g. a $Format:%n…$ base_url line)
+    const substituted = exportSubstituted((rel) => base.readText(rel), (rel) => head.readText(rel), dir, [...paths, ...[...head.index.configFiles.keys()].sort()]);
+    if (substituted !== undefined) {
+      problems.push({
+        kind: "weakened-rule",
+        file: substituted.file,
+        ...(substituted.line === undefined ? {} : { line: substituted.line }),
+        message:
+          `${w.path(substituted.file)} gives ${humanPaths(substituted.paths.map(w.path))} export-subst: \`git archive\` (a Capistrano deploy, a GitHub tarball, a Dockerfile step) expands each $Format:…$ in ${substituted.paths.length === 1 ? "it" : "them"} ` +
+          `(%n is a line break), so what is deployed can differ from git's copy, which check and this review read: a comment \`# $Format:%nsecrets_dir: elsewhere$\` becomes a secrets_dir line for the resolver; ` +
+          `remove that attribute for the project's files`,
+      });
+    }
   }
   // an environment file in the default secrets/ folder while secrets_dir names another: check and
   // review read secrets_dir, a resolver that finds no stellar.yaml (an archive or an image built
@@ -1253,6 +1267,21 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     const names = new Set([...(baseConfig?.environments ?? []), ...headConfig.environments].map((e) => e.name));
     for (const name of [...names].sort()) {
       const rel = `${DEFAULT_SECRETS_DIR}/${environmentFileName(name)}`;
+      // a symbolic link there (or at secrets/ itself): git stores the link, so no state has the
+      // file, while such a resolver reads the link's target (s24 newattack); reported while it is there
+      const link = [rel, DEFAULT_SECRETS_DIR].find((p) => inputs.headLinks?.has(p) === true);
+      if (link !== undefined && head.index?.environmentFiles.get(name) !== undefined) {
+        problems.push({
+          kind: "weakened-rule",
+          environment: name,
+          file: rel,
+          message:
+            `${link === rel ? w.path(rel) : `${w.path(link)} (the folder of ${w.path(rel)})`} is a symbolic link to ${inputs.headLinks?.get(link) ?? "?"} outside secrets_dir "${normalizeSecretsDir(headConfig.secretsDir)}": check and this review do not read it, ` +
+            `but a resolver that finds no ${w.path("stellar.yaml")} (an archive or an image built without it) reads ${name}'s values from its target; ` +
+            `remove the link (\`git rm ${w.shellPath(link)}\`)`,
+        });
+        continue;
+      }
       const text = head.readText(rel);
       if (text === undefined || text === base.readText(rel) || head.index?.environmentFiles.get(name) === undefined) continue;
       problems.push({
@@ -1280,7 +1309,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         file: d.file,
         line: d.line,
         message:
-          `${w.path(d.file)} (${d.via}) now sends ${d.secret} to ${d.origin}, where the base sent it only to ${d.before.join(", ")}: ` +
+          `${w.path(d.file)} (${d.via}) now sends ${d.accessToken === true ? `the access token ${d.secret} obtains` : d.secret} to ${d.origin}, where the base sent it only to ${d.before.join(", ")}: ` +
           `the next deploy (or \`stellar-secrets probe\`) hands the credential to whoever runs that host, with no key and no value changed; ` +
           `check that the host is the provider's, or revert the URL`,
       });

@@ -75,6 +75,21 @@ describe("readCommitState and the YAML files no config.include glob matches (qa 
   });
 });
 
+describe("readCommitState and the .gitattributes of other folders", () => {
+  it("reads them, so that review sees a config folder's export-subst (s24 newattack), but not node_modules'", async () => {
+    const git = fakeGit({
+      "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n",
+      "secrets/development.enc.yaml": env("stripe_api_key"),
+      "connections/stripe.yaml": "kind: api_connection\nname: stripe\nbase_url: https://api.stripe.com\n",
+      "connections/.gitattributes": "* export-subst\n",
+      "node_modules/x/.gitattributes": "* text\n",
+    });
+    const state = await readCommitState(git, "/r", "HEAD", "head");
+    expect(state.readText("connections/.gitattributes")).toBe("* export-subst\n");
+    expect(git.read.has("node_modules/x/.gitattributes")).toBe(false);
+  });
+});
+
 describe("projectFolders", () => {
   it("lists the top-most folders with a stellar.yaml of their own, not the root, the secrets folder or a folder holding it", () => {
     const paths = [

@@ -225,6 +225,14 @@ async function readTreeState(
       const id = files.get(rel);
       if (id !== undefined) wanted.add(id);
     }
+    // the .gitattributes of other folders (a config file's: export-subst), a bounded number
+    let attributes = 0;
+    for (const [rel, id] of files) {
+      if (attributes >= 256) break;
+      if (!rel.endsWith("/.gitattributes") || /(^|\/)node_modules\//.test(rel)) continue;
+      wanted.add(id);
+      attributes++;
+    }
   }
   // files config.exclude keeps out (bounded, as excluded.ts reads them): an unknown-reference or an
   // unused-secret message names the one that defines or references the name, as check does
