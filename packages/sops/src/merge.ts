@@ -55,7 +55,7 @@ export interface MergeInput {
 
 /**
  * The text `merge-file --virtual-base` writes as git's virtual merge base when the two merge bases
- * could not be merged (no key, recipients changed differently, a version that cannot be read): the
+ * could not be merged (no key, recipients that cannot be merged as a set, a version that cannot be read): the
  * outer merge reads it as {@link MergeInput.baseUnknown}. A comment line only: no sops file reads as it.
  */
 export const VIRTUAL_BASE_UNMERGED = "# stellar-secrets: virtual merge base of a criss-cross merge; the merge bases could not be merged\n";
