@@ -161,6 +161,19 @@ function defaultProject(root: string): ProjectConfig {
 
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
+/** The environment whose file (`<env>.enc.yaml`) the link `abs` really is, with that file's name; undefined when it is none (or cannot be resolved). */
+function linkedEnvironment(fs: WorkspaceFs, abs: string): { environment: string; file: string } | undefined {
+  let target: string;
+  try {
+    target = fs.realpath(abs);
+  } catch {
+    return undefined;
+  }
+  const file = target.slice(target.lastIndexOf(sep) + 1);
+  const environment = environmentOfFileName(file);
+  return environment === undefined ? undefined : { environment, file };
+}
+
 /**
  * Reads one environment file the way `check` does (bytes when the file system offers them, so
  * invalid UTF-8 is reported; the size limit; unreadable files). A file that cannot be read is
@@ -333,6 +346,24 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
         if (outside !== undefined) {
           reportOutside(rel, isDir, inSecrets, outside);
           continue;
+        }
+        // an environment's file that is a link to another environment's file: every reader of this
+        // environment (get, the resolver) would get the other one's values, and the file alone
+        // verifies (its MAC is the other file's)
+        if (inSecrets && isFile) {
+          const own = classifyPath(project, rel, filter);
+          const other = own.role === "environment" ? linkedEnvironment(fs, abs) : undefined;
+          if (own.role === "environment" && other !== undefined && other.environment !== own.environment) {
+            index.setEnvironmentFile(
+              unreadableEnvironmentFile(
+                rel,
+                own.environment,
+                `is a symbolic link to ${other.file}, the file of environment "${other.environment}": whoever reads ${own.environment} would get ${other.environment}'s values; it was not read`,
+                `replace the link with ${own.environment}'s own file (\`git checkout -- ${shellPathWord(rel)}\` if git has it, else \`stellar-secrets set NAME --env ${own.environment}\` for each secret after removing the link)`,
+              ),
+            );
+            continue;
+          }
         }
       }
       if (isDir) {

@@ -62,3 +62,24 @@ describe("loadWorkspace with readListedFile", () => {
     expect(fast.files[1]?.diagnostics.join()).toMatch(/not valid UTF-8/);
   });
 });
+
+describe("loadWorkspace and an environment file that is a link", () => {
+  it("refuses production's file when it is a link to development's (every reader of production would get development's values), and reads a link to the environment's own file", () => {
+    const root = join(dir, "linked-env");
+    mkdirSync(join(root, "secrets"), { recursive: true });
+    mkdirSync(join(root, "shared"), { recursive: true });
+    writeFileSync(join(root, "stellar.yaml"), "version: 1\nenvironments:\n  development:\n    members: {}\n  staging:\n    members: {}\n  production:\n    members: {}\n");
+    // (not a valid sops file: only how the link is classified matters here)
+    writeFileSync(join(root, "secrets", "development.enc.yaml"), "a: b\n");
+    writeFileSync(join(root, "shared", "staging.enc.yaml"), "a: b\n");
+    symlinkSync(join(root, "secrets", "development.enc.yaml"), join(root, "secrets", "production.enc.yaml"));
+    symlinkSync(join(root, "shared", "staging.enc.yaml"), join(root, "secrets", "staging.enc.yaml"));
+    const { index } = loadWorkspace(root);
+    const production = index.environmentFiles.get("production");
+    expect(production?.readable).toBe(false);
+    expect(production?.diagnostics.map((d) => [d.rule, d.severity])).toEqual([["unencrypted-secrets-file", "error"]]);
+    expect(production?.diagnostics[0]?.message).toContain('is a symbolic link to development.enc.yaml, the file of environment "development"');
+    // a link to staging's own file elsewhere in the repository is read as staging's file
+    expect(index.environmentFiles.get("staging")?.diagnostics.map((d) => d.message).join("\n")).not.toMatch(/symbolic link/);
+  });
+});
