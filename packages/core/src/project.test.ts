@@ -195,6 +195,27 @@ environments:
     expect(parseProjectConfig(text.replace(`bob: ${CI}`, `bob: ${BOB}`).replace(/ {6}mallory: .*\n/, ""), "/r/stellar.yaml").diagnostics).toEqual([]);
   });
 
+  it("sees one key written two ways under two names (an ssh-ed25519 key and its age1… form, as ssh-to-age makes): recipient-drift at the later one, saying so", () => {
+    // (a public key only; its age1… form computed from it, as ssh-to-age does)
+    const ssh = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINtlsIu9U9RB/IG2860u/xrNi/2A6rWX5oq0OZVLuOws";
+    const sameAsAge = "age1vepzf8hpck6hmcxradth77gx253cgcceyksxnf5cslm823cvlvxq02hf5c";
+    const text = `version: 1
+environments:
+  staging:
+    members:
+      mallory: ${ssh}
+  production:
+    members:
+      alice: ${ALICE}
+      mallory-ci: ${sameAsAge}
+`;
+    const found = parseProjectConfig(text, "/r/stellar.yaml").diagnostics.filter((d) => d.rule === "recipient-drift");
+    expect(found.map((d) => [d.severity, d.line, d.column])).toEqual([["error", 9, 7]]);
+    expect(found[0]!.message).toContain(`the key of "mallory-ci" in production is also "mallory"'s (in staging), written another way`);
+    // another key: nothing
+    expect(parseProjectConfig(text.replace(sameAsAge, BOB), "/r/stellar.yaml").diagnostics.filter((d) => d.rule === "recipient-drift")).toEqual([]);
+  });
+
   it("refuses a member key whose age checksum fails (a character mistyped), once at the key, and leaves keys that are no member key out of the members", () => {
     // one character of alice's key changed: the shape of an age key, but bech32's checksum fails, so nothing can be encrypted to it
     const mistyped = `${ALICE.slice(0, -1)}${ALICE.endsWith("2") ? "3" : "2"}`;

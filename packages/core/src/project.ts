@@ -6,7 +6,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { CATALOG_FILE, DEFAULT_SECRETS_DIR, environmentFileName, isMistypedAgeRecipient, isSopsError, MEMBER_KEY_PATTERN, normalizeSecretsDir, PROJECT_FILE } from "@stellar-secrets/sops";
 import { Document, isAlias, isMap, isScalar, parseDocument, Scalar, visit, YAMLMap, type Node } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
-import { normalizeRecipient } from "@stellar-secrets/sops";
+import { ageFormsOfSshKeys, normalizeRecipient } from "@stellar-secrets/sops";
 import { CoreError } from "./errors.js";
 import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js";
 import { isRuleId, RULES, type Severity } from "./rules.js";
@@ -395,6 +395,38 @@ function memberIdentityDiagnostics(root: Node | null, environments: readonly Env
         );
       }
     }
+  }
+  out.push(...respelledKeyDiagnostics(nameOf, at, file, lines));
+  return out;
+}
+
+/**
+ * `recipient-drift` where one key is two members: an ssh-ed25519 key under one name and its `age1…`
+ * form (what `ssh-to-age` prints; the ssh private key opens both) under another, at the later one.
+ * Only when the project has keys of both kinds: a project of age keys pays nothing.
+ */
+function respelledKeyDiagnostics(
+  nameOf: ReadonlyMap<string, { name: string; env: string }>,
+  at: (env: string, name: string) => TextRange,
+  file: string,
+  lines: LineIndex,
+): Diagnostic[] {
+  const all = [...nameOf];
+  const ages = all.filter(([k]) => k.startsWith("age1"));
+  const sshKeys = all.filter(([k]) => k.startsWith("ssh-ed25519 "));
+  if (ages.length === 0 || sshKeys.length === 0) return [];
+  const order = new Map(all.map(([k], i) => [k, i]));
+  const out: Diagnostic[] = [];
+  for (const [i, j] of ageFormsOfSshKeys(ages.map(([k]) => k), sshKeys.map(([k]) => k))) {
+    const [ageKey, age] = ages[i]!;
+    const [sshKey, ssh] = sshKeys[j]!;
+    if (age.name === ssh.name) continue;
+    const [later, earlier] = order.get(ageKey)! > order.get(sshKey)! ? [age, ssh] : [ssh, age];
+    out.push(
+      diagnosticAt("recipient-drift", "error", file, lines, at(later.env, later.name),
+        `the key of "${later.name}" in ${later.env} is also "${earlier.name}"'s (in ${earlier.env}), written another way: an ssh-ed25519 key and its age1… form open with one private key, so whoever holds it decrypts as both ` +
+          `(\`members rm\` of one name would leave the other); remove "${later.name}" there, and add the member under one name if they belong there`),
+    );
   }
   return out;
 }

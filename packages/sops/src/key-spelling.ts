@@ -1,0 +1,46 @@
+// One X25519 key written two ways: an `ssh-ed25519` public key and the `age1…` form of its Montgomery
+// point (what `ssh-to-age` prints; the ssh private key opens what is wrapped to it, with age itself).
+import { parseX25519Recipient } from "./age-native.js";
+
+const P = 2n ** 255n - 19n;
+
+/** The 32 little-endian bytes as a field element, the top bit cleared (X25519 and Ed25519 ignore it), reduced mod p. */
+function fieldElement(bytes: Uint8Array): bigint {
+  let n = 0n;
+  for (let i = 31; i >= 0; i--) n = (n << 8n) | BigInt(i === 31 ? bytes[i]! & 0x7f : bytes[i]!);
+  return n % P;
+}
+
+/** The y coordinate of an `ssh-ed25519 BASE64 [comment]` public key, or undefined when it is none. */
+function sshY(recipient: string): bigint | undefined {
+  const m = /^ssh-ed25519 ([A-Za-z0-9+/]+={0,2})(?:\s|$)/.exec(recipient.trim());
+  if (m === null) return undefined;
+  const wire = Buffer.from(m[1]!, "base64");
+  // string "ssh-ed25519" (4 + 11 bytes), then the 32-byte key (4 + 32)
+  if (wire.length !== 51 || wire.readUInt32BE(15) !== 32) return undefined;
+  return fieldElement(wire.subarray(19));
+}
+
+/**
+ * The pairs (index into `ages`, index into `sshKeys`) where an `age1…` key is the X25519 form of an
+ * ssh-ed25519 key: its Montgomery u equals (1 + y) / (1 − y) of the Ed25519 point, tested as
+ * u·(1 − y) ≡ 1 + y (mod p) with no inversion. Each key is decoded once, so comparing every pair of
+ * a project's members costs microseconds. Texts that are no such key match nothing.
+ */
+export function ageFormsOfSshKeys(ages: readonly string[], sshKeys: readonly string[]): [number, number][] {
+  const us = ages.map((a) => {
+    const bytes = parseX25519Recipient(a.trim());
+    return bytes === undefined ? undefined : fieldElement(bytes);
+  });
+  const found: [number, number][] = [];
+  sshKeys.forEach((ssh, j) => {
+    const y = sshY(ssh);
+    if (y === undefined) return;
+    const oneMinusY = (1n - y + P) % P;
+    const onePlusY = (1n + y) % P;
+    us.forEach((u, i) => {
+      if (u !== undefined && (u * oneMinusY) % P === onePlusY) found.push([i, j]);
+    });
+  });
+  return found;
+}
