@@ -423,25 +423,39 @@ async function mergeProjectConfigFile(
     for (const l of lines) say(l);
     return 1;
   }
-  if (status === 0) {
+  const { textMergedProjectConfigProblem } = await import("@stellar-secrets/core");
+  return finishTextMerge(ctx, say, display, oursPath, status, {
     // a clean text merge can still say what neither side said (a member one side removed back, a name with two keys)
-    const { textMergedProjectConfigProblem } = await import("@stellar-secrets/core");
-    const problem = textMergedProjectConfigProblem(base, ours, theirs, await readVersion(ctx, oursPath, "our", display));
-    if (problem !== undefined) {
-      say(
-        `${display}: git's text merge of it came out clean, but ${problem}; it is left as that text merge, to finish by hand: ` +
-          "make each environment's members what you mean (a member removed on one side stays removed unless you mean to add them back), then `stellar-secrets check`, `stellar-secrets rotate-key --env ENV` where members changed, and `git add` (docs/branches.md)",
-      );
-      return 1;
-    }
+    problemOf: (merged) => textMergedProjectConfigProblem(base, ours, theirs, merged),
+    problemFix:
+      "make each environment's members what you mean (a member removed on one side stays removed unless you mean to add them back), then `stellar-secrets check`, `stellar-secrets rotate-key --env ENV` where members changed, and `git add` (docs/branches.md)",
+    conflictLead: "more than the members, requests and approvals of its environments differ",
+    conflictMarkers: "merged as text, with conflict markers to resolve by hand; then `stellar-secrets check` (docs/branches.md)",
+  });
+}
+
+/**
+ * The end of a config file's merge that fell back to git's text merge (`status`, as `textMerge`
+ * returns it): a clean text merge is still read back (`problemOf`: what neither side said), and is
+ * exit status 1 with `problemFix` when it says something; conflict markers or a failed text merge
+ * are said after `conflictLead`. Exit status 0 only for a clean merge with no problem.
+ */
+async function finishTextMerge(
+  ctx: CommandContext,
+  say: (line: string) => void,
+  display: string,
+  oursPath: string,
+  status: number,
+  how: { problemOf: (merged: string) => string | undefined; problemFix: string; conflictLead: string; conflictMarkers: string },
+): Promise<number> {
+  if (status === 0) {
+    const problem = how.problemOf(await readVersion(ctx, oursPath, "our", display));
+    if (problem === undefined) return 0;
+    say(`${display}: git's text merge of it came out clean, but ${problem}; it is left as that text merge, to finish by hand: ${how.problemFix}`);
+    return 1;
   }
-  if (status !== 0) {
-    say(
-      `${display}: more than the members, requests and approvals of its environments differ: ` +
-        (status > 0 ? "merged as text, with conflict markers to resolve by hand; then `stellar-secrets check` (docs/branches.md)" : "git could not merge it as text either: it was left as it was (our version)"),
-    );
-  }
-  return status === 0 ? 0 : 1;
+  say(`${display}: ${how.conflictLead}: ${status > 0 ? how.conflictMarkers : "git could not merge it as text either: it was left as it was (our version)"}`);
+  return 1;
 }
 
 /**
@@ -463,27 +477,16 @@ async function mergeSopsConfigFile(ctx: CommandContext, say: (line: string) => v
     return 0;
   }
   const status = textMerge(ctx, basePath, oursPath, theirsPath);
-  if (status === 0) {
+  const { textMergedSopsConfigProblem } = await import("@stellar-secrets/core");
+  const keepOneSide =
+    "keep one side (`git checkout --ours -- FILE`), then `stellar-secrets check` names the environment whose rule is out of date and `stellar-secrets rotate-key --env ENV` rewrites it from stellar.yaml (docs/branches.md)";
+  return finishTextMerge(ctx, say, display, oursPath, status, {
     // a clean text merge can still say what neither side said (lines that combine into invalid YAML, two rules for the same files)
-    const { textMergedSopsConfigProblem } = await import("@stellar-secrets/core");
-    const problem = textMergedSopsConfigProblem(base, ours, theirs, await readVersion(ctx, oursPath, "our", display), display);
-    if (problem !== undefined) {
-      say(
-        `${display}: git's text merge of it came out clean, but ${problem}; it is left as that text merge, to finish by hand: ` +
-          "keep one side (`git checkout --ours -- FILE`), then `stellar-secrets check` names the environment whose rule is out of date and `stellar-secrets rotate-key --env ENV` rewrites it from stellar.yaml (docs/branches.md)",
-      );
-      return 1;
-    }
-  }
-  if (status !== 0) {
-    say(
-      `${display}: both sides changed the same creation rule, or more than the rules' recipients: ` +
-        (status > 0
-          ? "merged as text, with conflict markers; keep one side (`git checkout --ours -- FILE`), then `stellar-secrets check` names the environment whose rule is out of date and `stellar-secrets rotate-key --env ENV` rewrites it from stellar.yaml (docs/branches.md)"
-          : "git could not merge it as text either: it was left as it was (our version)"),
-    );
-  }
-  return status === 0 ? 0 : 1;
+    problemOf: (merged) => textMergedSopsConfigProblem(base, ours, theirs, merged, display),
+    problemFix: keepOneSide,
+    conflictLead: "both sides changed the same creation rule, or more than the rules' recipients",
+    conflictMarkers: `merged as text, with conflict markers; ${keepOneSide}`,
+  });
 }
 
 /**
