@@ -1,5 +1,6 @@
-// The seeded randomness of the fuzzes (scripts/fuzz.mjs, scripts/fuzz-config-merge.mjs): the same
-// seed gives the same cases on every run and machine.
+// The seeded randomness of the fuzzes (scripts/fuzz.mjs, scripts/fuzz-config-merge.mjs) and of the
+// randomised tests (test/cli-races.test.ts, test/sops-concurrency.test.ts): the same seed gives the
+// same cases on every run and machine.
 
 /** mulberry32: a small seeded PRNG (deterministic across runs and machines). */
 export function prng(seed) {

@@ -11,6 +11,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { withFileLock } from "../packages/sops/src/index.js";
 import { createSandbox, stanzas, unwrapWith, type AgeKey, type Sandbox } from "./helpers/cli.js";
 import { parse } from "./helpers/yaml.js";
+// mulberry32, seeded: a failing run can be replayed with its seed
+import { prng as seeded } from "../scripts/fuzz-random.mjs";
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -20,17 +22,6 @@ afterEach(() => {
   sandboxes = [];
 });
 
-/** mulberry32: a small seeded generator, so a failing interleaving can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** alice (key in SOPS_AGE_KEY_FILE) and bob are members of development and production, with values. */

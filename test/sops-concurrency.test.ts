@@ -14,6 +14,8 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SopsError, createSecretsFile, decryptSecrets, editSecretsFile, withFileLock } from "../packages/sops/src/index.js";
 import { REPO_ROOT, tempDir, testKey } from "../packages/sops/test-fixtures/support.js";
+// mulberry32, seeded: a failing run can be replayed with its seed
+import { prng as seeded } from "../scripts/fuzz-random.mjs";
 
 const alice = testKey("alice");
 /** The built package the children run; SOPS_TEST_DIST points at another build (e.g. a mutated copy). */
@@ -108,16 +110,6 @@ describe("concurrent writers", () => {
  * seconds for its writer.
  */
 const SEED = Number(process.env.STELLAR_TEST_SEED ?? 20261203) >>> 0;
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe(`a writer killed with SIGKILL (seed ${SEED})`, () => {
   it("50 random kills: always the old or the new version, verified; the next writer is never blocked", { timeout: 300_000 }, async () => {
