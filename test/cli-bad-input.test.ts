@@ -3,7 +3,7 @@
  * internal error; errors are text on stderr, or one JSON object with --json; access errors speak
  * to the person.
  */
-import { mkdirSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createSandbox, type AgeKey, type Sandbox } from "./helpers/cli.js";
@@ -74,6 +74,48 @@ describe("symbolic links and names", () => {
     expect(JSON.parse(check.stdout).diagnostics.map((d: { file: string }) => d.file)).toContain("secrets");
     const allowed = await s.run(["get", "api_key", "--env", "development"], { env: { STELLAR_SECRETS_ALLOW_OUTSIDE_LINKS: "1" } });
     expect([allowed.code, allowed.stdout]).toEqual([0, "v-dev"]);
+  });
+
+  it("an environment's file linked to another environment's file is refused by get, list, set and export (OTHER_ENVIRONMENT_FILE, exit 16); the other environment still works", async () => {
+    const { s } = await project();
+    const prod = join(s.repo, "secrets", "production.enc.yaml");
+    const before = s.read("secrets/development.enc.yaml");
+    rmSync(prod);
+    symlinkSync("development.enc.yaml", prod);
+    for (const args of [
+      ["get", "api_key", "--env", "production"],
+      ["export", "--env", "production", "--format", "dotenv"],
+      ["list", "--env", "production"],
+    ]) {
+      const r = await s.run(args);
+      expect([args[0], r.code, r.stdout]).toEqual([args[0], 16, ""]);
+      expect(r.stderr).toContain("OTHER_ENVIRONMENT_FILE");
+      expect(r.stderr).toContain('the file of environment "development"');
+      expect(r.stderr).toContain("replace the link with production's own file");
+      expect(r.stderr).not.toContain("v-dev");
+    }
+    const json = await s.run(["get", "api_key", "--env", "production", "--json"]);
+    expect(JSON.parse(json.stderr)).toEqual({ error: expect.objectContaining({ code: "OTHER_ENVIRONMENT_FILE", exitStatus: 16 }) });
+    const set = await s.run(["set", "api_key", "--env", "production", "--from-stdin"], { input: "v-prod-2" });
+    expect([set.code, set.stderr.includes("OTHER_ENVIRONMENT_FILE")]).toEqual([16, true]);
+    // nothing was written through the link, and the link is still a link
+    expect(s.read("secrets/development.enc.yaml")).toBe(before);
+    expect(lstatSync(prod).isSymbolicLink()).toBe(true);
+    const dev = await s.run(["get", "api_key", "--env", "development"]);
+    expect([dev.code, dev.stdout]).toEqual([0, "v-dev"]);
+    // a listing of every environment shows development and reports production
+    const all = await s.run(["list", "--json"]);
+    expect(all.code).toBe(16);
+    expect(JSON.parse(all.stdout).unreadable).toEqual([expect.objectContaining({ environment: "production", code: "OTHER_ENVIRONMENT_FILE" })]);
+  });
+
+  it("an environment's file linked to a file that is no environment's file inside the repository is followed, as sops does", async () => {
+    const { s } = await project();
+    mkdirSync(join(s.repo, "vault"));
+    renameSync(join(s.repo, "secrets", "production.enc.yaml"), join(s.repo, "vault", "prod-secrets.yaml"));
+    symlinkSync(join("..", "vault", "prod-secrets.yaml"), join(s.repo, "secrets", "production.enc.yaml"));
+    const r = await s.run(["get", "api_key", "--env", "production"]);
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, "v-prod", ""]);
   });
 
   it("control characters in a name are escaped in errors; --json errors are one JSON object on stderr", async () => {

@@ -12,12 +12,14 @@ import { createResolver } from "./resolver.js";
 
 let dir: string;
 let identity: string;
+let recipient: string;
 let text: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "resolver-hardening-"));
   const key = await generateIdentity(); // TEST-ONLY key, generated per run
   identity = key.identity;
+  recipient = key.recipient;
   text = await encryptSecrets(new Map([["stripe_api_key", "sk_test_value"], ["hubspot_token", "hs_test_value"]]), { recipients: [key.recipient] });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,10 +66,43 @@ describe("symbolic links leaving the root", () => {
       const allowed = await createResolver({ environment: "production", root, identities: identity, env: {}, allowOutsideLinks: true });
       expect(allowed.get("stripe_api_key")).toBe("sk_test_value");
     }
-    // a link that stays inside is fine
+    // a link that stays inside (to a file that is no other environment's file) is followed
     const inside = repo("inside");
-    symlinkSync(join(inside, "secrets/production.enc.yaml"), join(inside, "secrets/staging.enc.yaml"));
+    mkdirSync(join(inside, "vault"));
+    writeFileSync(join(inside, "vault/staging-secrets.yaml"), text);
+    symlinkSync(join("..", "vault/staging-secrets.yaml"), join(inside, "secrets/staging.enc.yaml"));
     expect((await createResolver({ environment: "staging", root: inside, identities: identity, env: {} })).get("hubspot_token")).toBe("hs_test_value");
+  });
+});
+
+describe("an environment's file linked to another environment's file", () => {
+  it("is OTHER_ENVIRONMENT_FILE naming both environments, with or without root, never read; the other environment still loads", async () => {
+    const root = repo("other-env");
+    rmSync(join(root, "secrets/production.enc.yaml"));
+    writeFileSync(join(root, "secrets/development.enc.yaml"), text);
+    symlinkSync("development.enc.yaml", join(root, "secrets/production.enc.yaml"));
+    const file = join(root, "secrets/production.enc.yaml");
+    const refused = createResolver({ environment: "production", root, identities: identity, env: {} });
+    await expect(refused).rejects.toMatchObject({ code: "OTHER_ENVIRONMENT_FILE", environment: "production", file });
+    const error = await refused.catch((e: Error) => e);
+    expect(error.message).toContain('symbolic link to development.enc.yaml, the file of environment "development"');
+    expect(error.message).not.toContain("sk_test_value");
+    // allowOutsideLinks does not change it: the link stays inside the root
+    await expect(createResolver({ environment: "production", root, identities: identity, env: {}, allowOutsideLinks: true })).rejects.toMatchObject({ code: "OTHER_ENVIRONMENT_FILE" });
+    // the files option reads through the same reader
+    await expect(createResolver({ environment: "production", files: { production: file }, identities: identity, env: {} })).rejects.toMatchObject({ code: "OTHER_ENVIRONMENT_FILE" });
+    expect((await createResolver({ environment: "development", root, identities: identity, env: {} })).get("stripe_api_key")).toBe("sk_test_value");
+  });
+
+  it("a reload after the file became such a link fails with OTHER_ENVIRONMENT_FILE and keeps the last good values", async () => {
+    const root = repo("other-env-reload");
+    writeFileSync(join(root, "secrets/development.enc.yaml"), await encryptSecrets(new Map([["stripe_api_key", "sk_dev_value"]]), { recipients: [recipient] }));
+    const r = await createResolver({ environment: "production", root, identities: identity, env: {} });
+    rmSync(join(root, "secrets/production.enc.yaml"));
+    symlinkSync("development.enc.yaml", join(root, "secrets/production.enc.yaml"));
+    const result = await r.reload();
+    expect(result).toMatchObject({ ok: false, error: { code: "OTHER_ENVIRONMENT_FILE" } });
+    expect(r.get("stripe_api_key")).toBe("sk_test_value");
   });
 });
 

@@ -660,7 +660,9 @@ function describeOption(value: unknown): string {
  *
  * Rejects with {@link ResolverError}: `INVALID_CONFIG` (also for an `audit` or `onSinkError` that is not a function), `UNKNOWN_ENVIRONMENT`, `IO_ERROR`,
  * `NO_IDENTITY`, `NO_MATCHING_IDENTITY`, `MAC_MISMATCH`, `TAMPERED`, `MALFORMED_FILE`,
- * `DUPLICATE_KEY`, `NOT_ENCRYPTED`, `INVALID_UTF8`, `FILE_TOO_LARGE`, `UNSUPPORTED`.
+ * `DUPLICATE_KEY`, `NOT_ENCRYPTED`, `INVALID_UTF8`, `FILE_TOO_LARGE`, `UNSUPPORTED`, `OUTSIDE_REPOSITORY`,
+ * `NOT_A_FILE`, `OTHER_ENVIRONMENT_FILE` (the environment file is a symbolic link to another
+ * environment's file).
  */
 export async function createResolver(options: ResolverOptions): Promise<Resolver> {
   checkAuditOptions(options);

@@ -21,6 +21,8 @@ export type SopsErrorCode =
   | "NO_RECIPIENTS"
   | "NOT_A_FILE"
   | "OUTSIDE_REPOSITORY"
+  /** An environment's file (`production.enc.yaml`) is a symbolic link to another environment's file. */
+  | "OTHER_ENVIRONMENT_FILE"
   | "IO_ERROR";
 
 /**

@@ -21,7 +21,7 @@ export { LineIndex, type Position, type TextRange } from "./position.js";
 // node:crypto's functions, loaded on their first call: a module that imports node:crypto itself loads it
 // (a few milliseconds) at the start of every command whose bundle holds that module, used or not
 export { createHash, sha256Base64, timingSafeEqual } from "./lazy-crypto.js";
-export { ALLOW_OUTSIDE_LINKS_VARIABLE, assertInsideRoot, isInside, outsideRoot } from "./links.js";
+export { ALLOW_OUTSIDE_LINKS_VARIABLE, assertInsideRoot, assertOwnEnvironmentFile, isInside, otherEnvironmentLink, outsideRoot, type OtherEnvironmentLink } from "./links.js";
 export { excessiveNestingMessage, findExcessiveNesting, MAX_YAML_DEPTH, type ExcessiveNesting } from "./yaml-depth.js";
 // line breaks as LineIndex counts them (a lone CR too), for scans and for the YAML parser
 export { lineEndAt, lineStartAt, loneCrAsLf, textLines } from "./position.js";

@@ -8,6 +8,7 @@ import { closeSync, constants, fstatSync, openSync, promises as fs, readFileSync
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { SopsError } from "./errors.js";
+import { assertOwnEnvironmentFile } from "./links.js";
 import type { Identities } from "./identities.js";
 import { MAX_SECRETS_FILE_BYTES } from "./layout.js";
 import { normalizeRecipient } from "./ssh.js";
@@ -266,11 +267,16 @@ function readError(path: string, e: unknown): SopsError {
 /**
  * The bytes of the regular file at `path`. It is opened non-blocking and checked with fstat before
  * a byte is read, so a FIFO, socket, device or directory is refused at once (a FIFO never blocks).
+ * An environment's file (`production.enc.yaml`) that is a symbolic link to another environment's
+ * file (`development.enc.yaml`) is refused before it is opened (one lstat for such a name; none
+ * for other names): read as this environment's it would give the other's values.
  * @throws SopsError NOT_A_FILE for anything but a regular file; FILE_TOO_LARGE over `maxBytes`
- *   (default 8 MiB); IO_ERROR otherwise (`cause` is the errno error: ENOENT, EACCES, ...).
+ *   (default 8 MiB); OTHER_ENVIRONMENT_FILE for such a link; IO_ERROR otherwise (`cause` is the
+ *   errno error: ENOENT, EACCES, ...).
  */
 export async function readRegularFile(path: string, options: { maxBytes?: number } = {}): Promise<Buffer> {
   const maxBytes = options.maxBytes ?? MAX_SECRETS_FILE_BYTES;
+  assertOwnEnvironmentFile(path);
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -291,6 +297,7 @@ export async function readRegularFile(path: string, options: { maxBytes?: number
 /** {@link readRegularFile}, synchronously (for loaders that read thousands of small files). */
 export function readRegularFileSync(path: string, options: { maxBytes?: number } = {}): Buffer {
   const maxBytes = options.maxBytes ?? MAX_SECRETS_FILE_BYTES;
+  assertOwnEnvironmentFile(path);
   let fd: number | undefined;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
