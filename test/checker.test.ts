@@ -481,6 +481,35 @@ function tempCopy(fixture: string): string {
   return dir;
 }
 
+describe("one key, two spellings (recipient-drift compares keys, not strings)", () => {
+  const ALICE = "age1r7t4nna8sqyctkujc4lwpun9ged8qz0a4vt2esnxcg8cq7cm84kqdr8nx2";
+  const BOB = "age1c2d603ts2jjaevpm8vwkqc3gamt558ehkef0cmsqzhyvc2lpc34sp99fms";
+  // bob's 32 bytes with bit 255 set (X25519 ignores it), encoded again: another valid age1… string of bob's key
+  const BOB_TOP_BIT = "age1c2d603ts2jjaevpm8vwkqc3gamt558ehkef0cmsqzhyvc2lpcn4s9phwqf";
+
+  it("an environment file's recipients written AGE1… or with the top bit set are its members' keys: no drift", () => {
+    const dir = tempCopy("drift");
+    const file = join(dir, "secrets/development.enc.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace(`recipient: ${ALICE}`, `recipient: ${ALICE.toUpperCase()}`).replace(`recipient: ${BOB}`, `recipient: ${BOB_TOP_BIT}`));
+    const drift = check(dir).filter((d) => d.rule === "recipient-drift");
+    expect(drift.filter((d) => d.file === "secrets/development.enc.yaml")).toEqual([]);
+    // (the drift the fixture has elsewhere is still there)
+    expect(drift.map((d) => d.file).sort()).toEqual(["secrets/production.enc.yaml", "secrets/staging.enc.yaml"]);
+  });
+
+  it("a member key in stellar.yaml that is another member's key spelt another way is recipient-drift at the later name, and the file encrypted to that key does not drift", () => {
+    const dir = tempCopy("drift");
+    const project = join(dir, "stellar.yaml");
+    writeFileSync(project, readFileSync(project, "utf8").replace(/( {6}ci: .*\n)/, `$1      bobby: ${BOB_TOP_BIT}\n`));
+    const drift = check(dir).filter((d) => d.rule === "recipient-drift");
+    expect(drift.map((d) => [d.file, d.line, d.column])).toEqual([
+      ["secrets/production.enc.yaml", 3, 5],
+      ["stellar.yaml", 11, 7],
+    ]);
+    expect(drift[1]!.message).toContain(`the key of "bobby" in staging is also "bob"'s (in development), written another way`);
+  });
+});
+
 describe("awkward inputs", () => {
   it("skips a symbolic link loop and a broken link, and still checks the rest", () => {
     const dir = tempCopy("clean");

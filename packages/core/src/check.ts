@@ -3,7 +3,7 @@
  * Rule severities come from the rule table, overridden by stellar.yaml's `rules`.
  */
 import type { ConfigDocument, ConfigFile, ObjectLink, PlainValue, SecretReference } from "./config.js";
-import { ENVIRONMENT_NAME_PATTERN, environmentFileName } from "@stellar-secrets/sops";
+import { canonicalAgeRecipient, ENVIRONMENT_NAME_PATTERN, environmentFileName } from "@stellar-secrets/sops";
 import { environmentDeclarationSite } from "./project.js";
 import { pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
@@ -1154,14 +1154,17 @@ export function recipientDrift(index: WorkspaceIndex, environment: string, recip
   if (recipients === undefined) return undefined;
   const env = index.project.environments.find((e) => e.name === environment);
   if (env === undefined) return undefined;
-  const expected = new Map(env.members.map((m) => [m.recipient, m.name]));
-  const actual = new Set(recipients);
-  const extra = [...actual].filter((r) => !expected.has(r));
-  const missing = env.members.filter((m) => !actual.has(m.recipient));
+  // keys compared as keys, not strings: `AGE1…` and an age1… string with X25519's ignored top bit
+  // set are the key of its canonical spelling (one private key opens it: nobody else reads)
+  const keyId = (r: string): string => canonicalAgeRecipient(r) ?? r;
+  const expected = new Set(env.members.map((m) => keyId(m.recipient)));
+  const actual = new Set(recipients.map(keyId));
+  const extra = [...new Set(recipients)].filter((r) => !expected.has(keyId(r)));
+  const missing = env.members.filter((m) => !actual.has(keyId(m.recipient)));
   if (extra.length === 0 && missing.length === 0) return undefined;
   const whoIs = (recipient: string): string => {
     for (const e of index.project.environments) {
-      const m = e.members.find((x) => x.recipient === recipient);
+      const m = e.members.find((x) => keyId(x.recipient) === keyId(recipient));
       if (m !== undefined) return `${recipient} (${m.name}, a member of ${e.name})`;
     }
     return `${recipient} (not a member of any environment)`;

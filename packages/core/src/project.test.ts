@@ -216,6 +216,30 @@ environments:
     expect(parseProjectConfig(text.replace(sameAsAge, BOB), "/r/stellar.yaml").diagnostics.filter((d) => d.rule === "recipient-drift")).toEqual([]);
   });
 
+  it("sees two age1… spellings of one X25519 key under two names (the top bit of the last byte set: X25519 ignores it): recipient-drift at the later one, naming both spellings", () => {
+    // ALICE's 32 bytes with bit 255 set, encoded again: another valid age1… string for alice's key
+    const aliceTopBit = "age1qua746lhnvd8m6tn52e78hxrkr7nmqjgsq6ttq4nuhz9rgjdelyqnvqlhk";
+    const text = `version: 1
+environments:
+  staging:
+    members:
+      alice: ${ALICE}
+  production:
+    members:
+      bob: ${BOB}
+      mallory: ${aliceTopBit}
+`;
+    const found = parseProjectConfig(text, "/r/stellar.yaml").diagnostics.filter((d) => d.rule === "recipient-drift");
+    expect(found.map((d) => [d.severity, d.line, d.column, d.endLine, d.endColumn])).toEqual([["error", 9, 7, 9, 14]]);
+    expect(found[0]!.message).toContain(`the key of "mallory" in production is also "alice"'s (in staging), written another way`);
+    expect(found[0]!.message).toContain(aliceTopBit);
+    expect(found[0]!.message).toContain(ALICE);
+    // the same spelling under one name in both environments is one member: nothing
+    expect(parseProjectConfig(text.replace(`mallory: ${aliceTopBit}`, `alice: ${ALICE}`), "/r/stellar.yaml").diagnostics).toEqual([]);
+    // another key: nothing
+    expect(parseProjectConfig(text.replace(aliceTopBit, CI), "/r/stellar.yaml").diagnostics).toEqual([]);
+  });
+
   it("refuses a member key whose age checksum fails (a character mistyped), once at the key, and leaves keys that are no member key out of the members", () => {
     // one character of alice's key changed: the shape of an age key, but bech32's checksum fails, so nothing can be encrypted to it
     const mistyped = `${ALICE.slice(0, -1)}${ALICE.endsWith("2") ? "3" : "2"}`;

@@ -6,7 +6,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { CATALOG_FILE, DEFAULT_SECRETS_DIR, environmentFileName, isMistypedAgeRecipient, isSopsError, MEMBER_KEY_PATTERN, normalizeSecretsDir, PROJECT_FILE } from "@stellar-secrets/sops";
 import { Document, isAlias, isMap, isScalar, parseDocument, Scalar, visit, YAMLMap, type Node } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
-import { ageFormsOfSshKeys, normalizeRecipient } from "@stellar-secrets/sops";
+import { ageFormsOfSshKeys, canonicalAgeRecipient, normalizeRecipient } from "@stellar-secrets/sops";
 import { CoreError } from "./errors.js";
 import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js";
 import { isRuleId, RULES, type Severity } from "./rules.js";
@@ -365,7 +365,8 @@ function mistypedKeyDiagnostic(root: Node | null, path: readonly string[], who: 
  */
 function memberIdentityDiagnostics(root: Node | null, environments: readonly EnvironmentConfig[], file: string, lines: LineIndex): Diagnostic[] {
   const keyOf = new Map<string, { recipient: string; env: string }>();
-  const nameOf = new Map<string, { name: string; env: string }>();
+  // by the key itself, not its spelling: two age1… strings of one X25519 key are one key (canonicalAgeRecipient)
+  const nameOf = new Map<string, { name: string; env: string; recipient: string }>();
   const out: Diagnostic[] = [];
   const at = (env: string, name: string): TextRange => {
     let map: unknown = root;
@@ -385,9 +386,16 @@ function memberIdentityDiagnostics(root: Node | null, environments: readonly Env
         );
         continue;
       }
-      const name = nameOf.get(m.recipient);
-      if (name === undefined) nameOf.set(m.recipient, { name: m.name, env: env.name });
-      else if (name.name !== m.name) {
+      const keyId = canonicalAgeRecipient(m.recipient) ?? m.recipient;
+      const name = nameOf.get(keyId);
+      if (name === undefined) nameOf.set(keyId, { name: m.name, env: env.name, recipient: m.recipient });
+      else if (name.name !== m.name && name.recipient !== m.recipient) {
+        out.push(
+          diagnosticAt("recipient-drift", "error", file, lines, at(env.name, m.name),
+            `the key of "${m.name}" in ${env.name} is also "${name.name}"'s (in ${name.env}), written another way: ${m.recipient} and ${name.recipient} are one X25519 key (X25519 ignores the top bit of its last byte, and bech32 ignores case), opened by one private key, so whoever holds it decrypts as both ` +
+              `(\`members rm\` of one name would leave the other); remove "${m.name}" there, and add the member under one name, with the key as they gave it, if they belong there`),
+        );
+      } else if (name.name !== m.name) {
         out.push(
           diagnosticAt("recipient-drift", "error", file, lines, at(env.name, m.name),
             `the key of "${m.name}" in ${env.name} is also "${name.name}"'s (in ${name.env}): a key belongs to one member, so whoever holds it decrypts as both ` +

@@ -49,6 +49,22 @@ describe("recipientStanzaProblems", () => {
     expect(found[0]!.message).not.toMatch(/members add/);
   });
 
+  it("counts a second stanza labelled with the member's key in upper case (AGE1…, the same key to age) as a second stanza under that key, naming the member", async () => {
+    const { text, bob, problems, lineOf } = await setup();
+    const first = [...text.matchAll(STANZA)][0] as RegExpMatchArray;
+    const upper = bob.toUpperCase();
+    const copy = first[0].replace(/recipient: \S+/, `recipient: ${upper}`);
+    const last = [...text.matchAll(STANZA)].at(-1) as RegExpMatchArray;
+    const at = (last.index ?? 0) + last[0].length;
+    const attacked = text.slice(0, at) + copy + text.slice(at);
+    const found = problems(attacked);
+    expect(found).toHaveLength(1);
+    expect(lineOf(attacked, found[0]!.range.start)).toBe(`        - recipient: ${upper}`);
+    expect(found[0]!.message).toMatch(/2 age stanzas labelled \S+ \(bob, a member of staging\).*stanza 3 may be wrapped to any key/);
+    // alone, an upper-case label of a member's key is that member's stanza: nothing to report
+    expect(problems(text.replace(`recipient: ${bob}`, `recipient: ${upper}`))).toEqual([]);
+  });
+
   it("reports a member's stanza that is a copy of another label's (the same age header): one wrapping opens for one key, so that member cannot decrypt", async () => {
     const { text, alice, bob, problems, lineOf } = await setup();
     const [first, second] = [...text.matchAll(STANZA)] as RegExpMatchArray[];

@@ -7,7 +7,7 @@
  * type that is not the one age writes for the labelled key, and an `enc` that is no readable age
  * file. Pure: no I/O.
  */
-import { ageStanzaTypeFor, sshKeyTag } from "@stellar-secrets/sops";
+import { ageStanzaTypeFor, canonicalAgeRecipient, sshKeyTag } from "@stellar-secrets/sops";
 import type { TextRange } from "./position.js";
 import type { ProjectConfig } from "./project.js";
 import type { EnvironmentFile } from "./secrets-dir.js";
@@ -28,11 +28,14 @@ export function recipientStanzaProblems(project: Pick<ProjectConfig, "environmen
   const fallback = file.recipientsRange;
   if (stanzas === undefined || fallback === undefined) return [];
   const env = file.environment;
+  // keys compared as keys: `AGE1…` and an age1… string with X25519's ignored top bit set are one key
+  const keyId = (r: string): string => canonicalAgeRecipient(r) ?? r;
   const whoIs = (recipient: string): string => {
-    const own = project.environments.find((e) => e.name === env)?.members.find((m) => m.recipient === recipient);
+    const id = keyId(recipient);
+    const own = project.environments.find((e) => e.name === env)?.members.find((m) => keyId(m.recipient) === id);
     if (own !== undefined) return `${own.name}, a member of ${env}`;
     for (const e of project.environments) {
-      const m = e.members.find((x) => x.recipient === recipient);
+      const m = e.members.find((x) => keyId(x.recipient) === id);
       if (m !== undefined) return `${m.name}, a member of ${e.name}`;
     }
     return "not a member of any environment";
@@ -60,10 +63,10 @@ export function recipientStanzaProblems(project: Pick<ProjectConfig, "environmen
   stanzas.forEach((stanza, i) => {
     const range = stanza.range ?? fallback;
     const label = `the age stanza labelled ${stanza.recipient} (${whoIs(stanza.recipient)})`;
-    const count = (seen.get(stanza.recipient) ?? 0) + 1;
-    seen.set(stanza.recipient, count);
+    const count = (seen.get(keyId(stanza.recipient)) ?? 0) + 1;
+    seen.set(keyId(stanza.recipient), count);
     if (count === 2) {
-      const total = stanzas.filter((s) => s.recipient === stanza.recipient).length;
+      const total = stanzas.filter((s) => keyId(s.recipient) === keyId(stanza.recipient)).length;
       out.push({
         range,
         message:

@@ -167,10 +167,12 @@ function readAgeHeader(bytes: Uint8Array, checkStanzas: boolean): { info: AgeEnv
 /**
  * The age stanza type a recipient's stanza has: `X25519` for an `age1…` X25519 key,
  * `mlkem768x25519` for an `age1pq1…` key, `ssh-ed25519` / `ssh-rsa` for ssh keys; undefined for
- * anything else (a plugin recipient, which may write any type).
+ * anything else (a plugin recipient, which may write any type). bech32 ignores case, so `AGE1…`
+ * is the same key to age (all upper case; mixed case is no bech32).
  */
 export function ageStanzaTypeFor(recipient: string): string | undefined {
-  const r = recipient.trim();
+  const t = recipient.trim();
+  const r = t === t.toUpperCase() && t.startsWith("AGE1") ? t.toLowerCase() : t;
   if (/^age1pq1[02-9ac-hj-np-z]+$/.test(r)) return "mlkem768x25519";
   if (/^age1[02-9ac-hj-np-z]{58}$/.test(r)) return "X25519";
   if (r.startsWith("ssh-ed25519 ")) return "ssh-ed25519";

@@ -2,7 +2,8 @@ import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { bech32Encode } from "./age-native.js";
 import { edwardsToMontgomery } from "./ssh.js";
-import { ageFormsOfSshKeys } from "./key-spelling.js";
+import { ageFormsOfSshKeys, canonicalAgeRecipient } from "./key-spelling.js";
+import { bech32Decode } from "./age-native.js";
 
 describe("ageFormsOfSshKeys", () => {
   it("pairs an ssh-ed25519 key with its age1… form (computed as ssh-to-age does) and nothing else", () => {
@@ -16,5 +17,28 @@ describe("ageFormsOfSshKeys", () => {
       [1, 0],
     ]);
     expect(ageFormsOfSshKeys([], [keys[0]!.ssh])).toEqual([]);
+  });
+});
+
+describe("canonicalAgeRecipient", () => {
+  const ALICE = "age1qua746lhnvd8m6tn52e78hxrkr7nmqjgsq6ttq4nuhz9rgjdeayqhgjcv0";
+  it("gives one spelling for AGE1…, the top bit of the last byte set, and u + p; none for what is no age key", () => {
+    const bytes = Buffer.from(bech32Decode(ALICE)!.bytes);
+    const topBit = Buffer.from(bytes);
+    topBit[31]! |= 0x80;
+    expect(canonicalAgeRecipient(ALICE)).toBe(ALICE);
+    expect(canonicalAgeRecipient(ALICE.toUpperCase())).toBe(ALICE);
+    expect(canonicalAgeRecipient(bech32Encode("age", topBit))).toBe(ALICE);
+    expect(bech32Encode("age", topBit)).not.toBe(ALICE);
+    // u = 1 and u + p (< 2^255): one point
+    const one = Buffer.alloc(32);
+    one[0] = 1;
+    const onePlusP = Buffer.alloc(32, 0xff);
+    onePlusP[0] = 0xee; // p = 2^255 - 19 is ed ff … 7f; p + 1 is ee ff … 7f
+    onePlusP[31] = 0x7f;
+    expect(canonicalAgeRecipient(bech32Encode("age", onePlusP))).toBe(bech32Encode("age", one));
+    for (const other of ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINtlsIu9U9RB/IG2860u/xrNi/2A6rWX5oq0OZVLuOws", `${ALICE.slice(0, -1)}x`, "Age1qua746lhnvd8m6tn52e78hxrkr7nmqjgsq6ttq4nuhz9rgjdeayqhgjcv0", bech32Encode("age", Buffer.alloc(31))]) {
+      expect(canonicalAgeRecipient(other)).toBeUndefined();
+    }
   });
 });

@@ -1,6 +1,6 @@
 // One X25519 key written two ways: an `ssh-ed25519` public key and the `age1…` form of its Montgomery
 // point (what `ssh-to-age` prints; the ssh private key opens what is wrapped to it, with age itself).
-import { parseX25519Recipient } from "./age-native.js";
+import { bech32Decode, bech32Encode, parseX25519Recipient } from "./age-native.js";
 
 const P = 2n ** 255n - 19n;
 
@@ -43,4 +43,21 @@ export function ageFormsOfSshKeys(ages: readonly string[], sshKeys: readonly str
     });
   });
   return found;
+}
+
+/**
+ * The one spelling of the X25519 key an age recipient names: `age1…` in lower case, of the key
+ * reduced as X25519 reads it (the top bit of the last byte cleared, then mod p). bech32 is
+ * case-insensitive (`AGE1…` is the same string to age), and X25519 ignores that top bit, so
+ * `age1…` strings that differ only there (or in case) name one key, which one private key opens
+ * (age's own client only for the reduced form: it salts with its own public key). Undefined for
+ * text that is no age X25519 recipient (an ssh key, a mistyped checksum). Pure.
+ */
+export function canonicalAgeRecipient(recipient: string): string | undefined {
+  const d = bech32Decode(recipient.trim());
+  if (d === undefined || d.hrp !== "age" || d.bytes.length !== 32) return undefined;
+  let n = fieldElement(d.bytes);
+  const bytes = new Uint8Array(32);
+  for (let i = 0; i < 32; i++, n >>= 8n) bytes[i] = Number(n & 0xffn);
+  return bech32Encode("age", bytes);
 }
