@@ -273,6 +273,34 @@ describe("review", () => {
     expect((await reviewJson(s, ["HEAD~1...HEAD"], 0)).problems).toEqual([]);
   });
 
+  it("flags a connection's base_url moved in a file config.exclude (or config.include) leaves out of check, once that exclude has landed: credential-destination, exit 1, between commits and in the working tree", async () => {
+    const { s } = await project();
+    s.write("connections/stripe.yaml", "kind: api_connection\nname: stripe\nbase_url: https://api.stripe.com\nauth: stripe\n");
+    s.commit("stripe connection");
+    // the exclude lands in a change of its own (review flagged it then: weakened-rule)
+    s.write("stellar.yaml", `${s.read("stellar.yaml").trimEnd()}\nconfig:\n  exclude:\n    - "connections/**"\n`);
+    s.commit("exclude connections from check");
+    expect((await reviewJson(s, ["HEAD~1", "HEAD"], 1)).problems.map((p) => p.kind)).toEqual(["weakened-rule"]);
+    const checked = await s.run(["check", "--json"]);
+    const before = JSON.parse(checked.stdout).diagnostics;
+    // a later change moves the excluded connection to another host
+    s.write("connections/stripe.yaml", s.read("connections/stripe.yaml").replace("https://api.stripe.com", "https://api.stripe.com.evil.example"));
+    const working = await reviewJson(s, [], 1);
+    expect(working.problems.map((p) => [p.kind, p.file])).toEqual([["credential-destination", "connections/stripe.yaml"]]);
+    expect(working.problems[0]!.message).toContain("now sends stripe_api_key to https://api.stripe.com.evil.example");
+    s.commit("move stripe");
+    const committed = await reviewJson(s, ["HEAD~1", "HEAD"], 1);
+    expect(committed.problems.map((p) => [p.kind, p.file])).toEqual([["credential-destination", "connections/stripe.yaml"]]);
+    // check still leaves the excluded file out: what it reports is unchanged
+    expect(JSON.parse((await s.run(["check", "--json"])).stdout).diagnostics).toEqual(before);
+    // an include that does not reach the file hides it from check the same way, not from review
+    s.write("stellar.yaml", s.read("stellar.yaml").replace('  exclude:\n    - "connections/**"\n', '  include:\n    - "agents/**/*.yaml"\n    - "connectors/**/*.yaml"\n'));
+    s.commit("check agents and connectors only");
+    s.write("connections/stripe.yaml", s.read("connections/stripe.yaml").replace("https://api.stripe.com.evil.example", "https://stripe.attacker.example"));
+    s.commit("move stripe again");
+    expect((await reviewJson(s, ["HEAD~1", "HEAD"], 1)).problems.map((p) => [p.kind, p.file])).toEqual([["credential-destination", "connections/stripe.yaml"]]);
+  });
+
   it("flags a stellar.yaml new in a subfolder (weakened-rule at it, exit 1), in the working tree and between commits; one the base has is not reported", async () => {
     const { s } = await project();
     const NESTED = "teams/labs/stellar.yaml";

@@ -1445,6 +1445,36 @@ describe("a secret sent to another host by the config files", () => {
   });
 });
 
+describe("a secret sent to another host by a config file the checker's scope leaves out", () => {
+  it("is credential-destination whatever config.exclude or config.include say (both states exclude the file); a nested project's files are its own review's", async () => {
+    const { alice, base } = await setup();
+    const connector = "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n";
+    const connection = (url: string) => `kind: api_connection\nname: stripe\nbase_url: ${url}\nauth: stripe\n`;
+    const at = (label: string, scope: string, url: string, nestedUrl = "https://api.stripe.com") =>
+      stateFromFiles(
+        label,
+        undefined,
+        "/r",
+        new Map([
+          ["stellar.yaml", `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n${scope}`],
+          [FILE, base],
+          ["connectors/stripe.yaml", connector],
+          ["connections/stripe.yaml", connection(url)],
+          ["teams/labs/stellar.yaml", "version: 1\n"],
+          ["teams/labs/connections/stripe.yaml", connection(nestedUrl)],
+        ]),
+      );
+    for (const scope of ['config:\n  exclude:\n    - "connections/**"\n', 'config:\n  include:\n    - "connectors/**/*.yaml"\n']) {
+      const before = at("a", scope, "https://api.stripe.com");
+      expect(before.index!.configFiles.has("connections/stripe.yaml")).toBe(false);
+      expect(before.everyConfigFile).toEqual(["connections/stripe.yaml", "connectors/stripe.yaml"]);
+      const report = buildReview(before, at("b", scope, "https://api.stripe.com.evil.example"));
+      expect([scope, report.problems.map((p) => [p.kind, p.file, p.line])]).toEqual([scope, [["credential-destination", "connections/stripe.yaml", 3]]]);
+      expect(buildReview(before, at("b", scope, "https://api.stripe.com", "https://evil.example")).problems).toEqual([]);
+    }
+  });
+});
+
 describe("a removal dressed up as a rotation without a key", () => {
   it("is still unrotated-removal when every value's unauthenticated type and a kept stanza's YAML block style changed", async () => {
     const { alice, bob, base } = await setup();

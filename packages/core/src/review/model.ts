@@ -27,7 +27,7 @@ import { diffVersions, type FileVersion } from "./history.js";
 import { collisionKind, pathCollisions } from "./paths.js";
 import { keyLeftBehind, retiredDataKey, sharedCiphertext, type EarlierVersion, type PathVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
-import type { ReviewState } from "./state.js";
+import { EVERY_CONFIG_FILE, type ReviewState } from "./state.js";
 import { exportIgnored, exportSubstituted, rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
 import type { EnvironmentVerification } from "./verify.js";
 import { findingWording, messageRewording, type FindingWording } from "./wording.js";
@@ -1298,8 +1298,10 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   // config files sending a secret to a host the base never sent it to (a connection's base_url, an
   // oauth2 token_url): no key and no value change needed, the next deploy or probe hands it over
   if (base.index !== undefined && head.index !== undefined) {
+    // from every config file, whatever config.include/exclude say (an exclude that landed earlier
+    // must not hide a later host change): the state's listing, else its workspace loaded again with that scope
     const texts = (state: ReviewState): [string, string][] =>
-      [...(state.index?.configFiles.keys() ?? [])].flatMap((f) => {
+      [...(state.everyConfigFile ?? (state.loadWithin?.(EVERY_CONFIG_FILE) ?? state.index)?.configFiles.keys() ?? [])].flatMap((f) => {
         const text = state.readText(f);
         return typeof text === "string" ? [[f, text] as [string, string]] : [];
       });

@@ -10,7 +10,7 @@ import { checkWorkspace, type CheckOptions } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { GlobFilter } from "../globs.js";
 import { classifyPath, loadWorkspace, type ConfigScope, type SkippedFile, type WorkspaceFs } from "../load.js";
-import { DEFAULT_EXCLUDE, parseProjectConfig, PROJECT_FILE, type ProjectConfig } from "../project.js";
+import { DEFAULT_EXCLUDE, DEFAULT_INCLUDE, parseProjectConfig, PROJECT_FILE, type ProjectConfig } from "../project.js";
 import { EXCLUDED_SCAN_MAX_FILES, hasOwnInclude, notIncludedYaml } from "../excluded.js";
 import { OTHER_PROJECTS_MAX_BYTES, OTHER_PROJECTS_MAX_FILES, readOtherProjects, type OtherProject } from "../other-projects.js";
 import { sopsConfigCandidates } from "../sops-config.js";
@@ -58,6 +58,36 @@ export interface ReviewState {
    * not known (a loaded working tree).
    */
   projectsBelow?: readonly string[];
+  /**
+   * Every file of the state that the loader would read as a config file with the default scope
+   * ({@link EVERY_CONFIG_FILE}), whatever this state's `config.include`/`exclude` say, outside the
+   * projects nested in it ({@link projectsBelow}); sorted. What a credential's destination is read
+   * from: the checker's scope must not hide a connection's host from review. Absent when the
+   * listing is not known (a loaded working tree: use {@link loadWithin} with that scope).
+   */
+  everyConfigFile?: readonly string[];
+}
+
+/**
+ * The scope of every config file the loader can read (the default `config.include` and
+ * `config.exclude`: every YAML file but node_modules'), whatever a project's own scope says.
+ * Review reads credential destinations from it; commit states read its files' blobs.
+ */
+export const EVERY_CONFIG_FILE: ConfigScope = { include: DEFAULT_INCLUDE, exclude: DEFAULT_EXCLUDE };
+
+/**
+ * The paths among `paths` (relative to the project root) that `project`'s loader would read as
+ * config files under {@link EVERY_CONFIG_FILE}, leaving out those inside `nested` (folders of other
+ * projects); sorted. Pure.
+ */
+export function everyConfigFileOf(paths: Iterable<string>, project: ProjectConfig, nested: readonly string[] = []): string[] {
+  const filter = new GlobFilter(EVERY_CONFIG_FILE.include, EVERY_CONFIG_FILE.exclude);
+  const out: string[] = [];
+  for (const rel of paths) {
+    if (nested.some((dir) => rel.startsWith(`${dir}/`))) continue;
+    if (classifyPath(project, rel, filter).role === "config") out.push(rel);
+  }
+  return out.sort();
 }
 
 /**
@@ -100,6 +130,8 @@ export function stateOfIndex(
   skipped?: readonly SkippedFile[],
   paths?: Iterable<string>,
 ): ReviewState {
+  const all = paths === undefined || index === undefined ? undefined : [...paths]; // (read twice: an iterator would be spent)
+  const below = all === undefined || index === undefined ? undefined : projectFolders(all, index.project.secretsDir, new GlobFilter(index.project.include, index.project.exclude));
   return {
     label,
     commit,
@@ -109,7 +141,7 @@ export function stateOfIndex(
     ...(reload === undefined ? {} : { loadWithin: (scope: ConfigScope) => (index === undefined ? undefined : reload(scope)) }),
     readText,
     ...(skipped === undefined || index === undefined ? {} : { nestedProjects: skipped.filter((s) => s.project === true).map((s) => s.path) }),
-    ...(paths === undefined || index === undefined ? {} : { projectsBelow: projectFolders(paths, index.project.secretsDir, new GlobFilter(index.project.include, index.project.exclude)) }),
+    ...(all === undefined || index === undefined || below === undefined ? {} : { projectsBelow: below, everyConfigFile: everyConfigFileOf(all, index.project, below) }),
   };
 }
 
@@ -219,7 +251,8 @@ async function readTreeState(
   const parsed = typeof projectText === "string" ? parseProjectConfig(projectText, join(root, PROJECT_FILE)).config : undefined;
   const wanted = new Set<string>([projectBlob]);
   if (parsed !== undefined) {
-    const filters = [new GlobFilter(parsed.include, parsed.exclude), ...(options.alsoRead ?? []).map((s) => new GlobFilter(s.include, s.exclude))];
+    // (and every config file whatever config.include/exclude say: review reads credential destinations from all of them)
+    const filters = [new GlobFilter(parsed.include, parsed.exclude), ...[...(options.alsoRead ?? []), EVERY_CONFIG_FILE].map((s) => new GlobFilter(s.include, s.exclude))];
     for (const [rel, id] of files) if (filters.some((filter) => classifyPath(parsed, rel, filter).role !== "ignored")) wanted.add(id);
     for (const rel of [...sopsConfigCandidates(parsed.secretsDir), ...gitattributesCandidates(normalizeSecretsDir(parsed.secretsDir))]) {
       const id = files.get(rel);
