@@ -323,11 +323,14 @@ export const STELLAR_SCHEMA: JsonSchema = {
       },
       additionalProperties: false,
     },
+    // the known ids as documented properties (an editor suggests them, with their summary), whose
+    // severity is checked; any other key is accepted, as check takes it: a `schema` warning that
+    // names the nearest id, the key ignored (a mistyped or retired id must not refuse the project)
     rules: {
       type: "object",
-      description: "Severity per rule id: error, warning, info or off.",
-      propertyNames: { enum: RULES.map((r) => r.id) },
-      additionalProperties: { enum: ["error", "warning", "info", "off"] },
+      description: "Severity per rule id: error, warning, info or off. An id that is no rule id sets nothing: check warns about it (schema) and ignores it.",
+      properties: Object.fromEntries(RULES.map((r) => [r.id, { description: `${r.summary} Default: ${r.severity}.`, enum: ["error", "warning", "info", "off"] }])),
+      additionalProperties: { description: "No rule id (mistyped or retired): check warns about it (schema, naming the nearest id) and ignores it; the rule ids are listed in docs/rules.md." },
     },
   },
   required: ["version"],
