@@ -234,6 +234,11 @@ environments:
     expect(found[0]!.message).toContain(`the key of "mallory" in production is also "alice"'s (in staging), written another way`);
     expect(found[0]!.message).toContain(aliceTopBit);
     expect(found[0]!.message).toContain(ALICE);
+    // one name with the two spellings in two environments: recipient-drift saying it is one key, and which spelling age opens
+    const oneName = parseProjectConfig(text.replace(`mallory: ${aliceTopBit}`, `alice: ${aliceTopBit}`), "/r/stellar.yaml").diagnostics;
+    expect(oneName.map((d) => [d.rule, d.line, d.column])).toEqual([["recipient-drift", 9, 7]]);
+    expect(oneName[0]!.message).toContain("one X25519 key written two ways");
+    expect(oneName[0]!.message).toContain(`write alice's key as ${ALICE} in every environment`);
     // the same spelling under one name in both environments is one member: nothing
     expect(parseProjectConfig(text.replace(`mallory: ${aliceTopBit}`, `alice: ${ALICE}`), "/r/stellar.yaml").diagnostics).toEqual([]);
     // another key: nothing

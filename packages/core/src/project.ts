@@ -378,7 +378,16 @@ function memberIdentityDiagnostics(root: Node | null, environments: readonly Env
     for (const m of env.members) {
       const key = keyOf.get(m.name);
       if (key === undefined) keyOf.set(m.name, { recipient: m.recipient, env: env.name });
-      else if (key.recipient !== m.recipient) {
+      else if (key.recipient !== m.recipient && canonicalAgeRecipient(key.recipient) !== undefined && canonicalAgeRecipient(key.recipient) === canonicalAgeRecipient(m.recipient)) {
+        // one key written two ways: the same member, but age's own client opens only what is wrapped to the canonical spelling
+        const canonical = canonicalAgeRecipient(m.recipient)!;
+        out.push(
+          diagnosticAt("recipient-drift", "error", file, lines, at(env.name, m.name),
+            `member "${m.name}" has the key ${m.recipient} in ${env.name} but ${key.recipient} in ${key.env}: one X25519 key written two ways (X25519 ignores the top bit of its last byte, bech32 ignores case), ` +
+              `but age salts each stanza with the key as written and opens only what is wrapped to the spelling it derives itself (${canonical}); write ${m.name}'s key as ${canonical} in every environment`),
+        );
+        continue;
+      } else if (key.recipient !== m.recipient) {
         out.push(
           diagnosticAt("recipient-drift", "error", file, lines, at(env.name, m.name),
             `member "${m.name}" has the key ${m.recipient} in ${env.name} but ${key.recipient} in ${key.env}: a member has one key in every environment, so one of them is not ${m.name}'s ` +
