@@ -1161,7 +1161,10 @@ export function recipientDrift(index: WorkspaceIndex, environment: string, recip
   const actual = new Set(recipients.map(keyId));
   const extra = [...new Set(recipients)].filter((r) => !expected.has(keyId(r)));
   const missing = env.members.filter((m) => !actual.has(keyId(m.recipient)));
-  if (extra.length === 0 && missing.length === 0) return undefined;
+  // a member's key whose label here is another encoding of it (the top bit set): age salts a stanza
+  // with the key as written, so age's own client (the member's) does not open what was wrapped to it
+  const respelt = [...new Set(recipients)].filter((r) => expected.has(keyId(r)) && canonicalAgeRecipient(r) !== undefined && canonicalAgeRecipient(r) !== r.toLowerCase());
+  if (extra.length === 0 && missing.length === 0 && respelt.length === 0) return undefined;
   const whoIs = (recipient: string): string => {
     for (const e of index.project.environments) {
       const m = e.members.find((x) => keyId(x.recipient) === keyId(recipient));
@@ -1172,5 +1175,11 @@ export function recipientDrift(index: WorkspaceIndex, environment: string, recip
   const parts: string[] = [];
   if (extra.length > 0) parts.push(`can still be decrypted by ${extra.map(whoIs).join(", ")}, not a member of ${environment}`);
   if (missing.length > 0) parts.push(`is not encrypted for ${missing.map((m) => `${m.name} (${m.recipient})`).join(", ")}`);
+  if (respelt.length > 0) {
+    parts.push(
+      `is encrypted for ${respelt.map((r) => `${whoIs(r)} written another way (the top bit X25519 ignores set; the key is ${canonicalAgeRecipient(r)})`).join(", ")}: ` +
+        "age salts each stanza with the key as written, so age's own client does not open such a stanza",
+    );
+  }
   return `the ${environment} file ${parts.join(", and ")}; re-key it for the members in stellar.yaml with \`stellar-secrets rotate-key --env ${environment}\``;
 }
