@@ -359,7 +359,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
                 rel,
                 own.environment,
                 `is a symbolic link to ${other.file}, the file of environment "${other.environment}": whoever reads ${own.environment} would get ${other.environment}'s values; it was not read`,
-                `replace the link with ${own.environment}'s own file (\`git checkout -- ${shellPathWord(rel)}\` if git has it, else \`stellar-secrets set NAME --env ${own.environment}\` for each secret after removing the link)`,
+                `replace the link with ${own.environment}'s own file: remove the link, then restore the file from a commit before it became a link (\`git log -- ${shellPathWord(rel)}\` lists them; \`git checkout -- ${shellPathWord(rel)}\` brings back a committed link) or set each of ${own.environment}'s secrets again with \`stellar-secrets set NAME --env ${own.environment}\``,
               ),
             );
             continue;

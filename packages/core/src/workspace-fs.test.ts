@@ -79,6 +79,9 @@ describe("loadWorkspace and an environment file that is a link", () => {
     expect(production?.readable).toBe(false);
     expect(production?.diagnostics.map((d) => [d.rule, d.severity])).toEqual([["unencrypted-secrets-file", "error"]]);
     expect(production?.diagnostics[0]?.message).toContain('is a symbolic link to development.enc.yaml, the file of environment "development"');
+    // the fix never offers `git checkout -- FILE` alone: with the link committed it brings the link back
+    expect(production?.diagnostics[0]?.message).toContain("remove the link, then restore the file from a commit before it became a link (`git log -- secrets/production.enc.yaml` lists them");
+    expect(production?.diagnostics[0]?.message).not.toContain("if git has it");
     // a link to staging's own file elsewhere in the repository is read as staging's file
     expect(index.environmentFiles.get("staging")?.diagnostics.map((d) => d.message).join("\n")).not.toMatch(/symbolic link/);
   });
