@@ -183,6 +183,16 @@ describe("checkSopsConfigs (sops-config-drift)", () => {
     expect(rows(honest)).toEqual([]);
   });
 
+  it("reads a member's age1… key written in capitals (bech32 ignores case; sops reads it as the same key) as that member", () => {
+    expect(rows(honest.replace(`${ALICE},${CI}`, `${ALICE.toUpperCase()},${CI}`))).toEqual([]);
+    // mixed case is no bech32 string: another recipient, reported as before
+    const mixed = `${ALICE.slice(0, 10).toUpperCase()}${ALICE.slice(10)}`;
+    expect(rows(honest.replace(`${ALICE},${CI}`, `${mixed},${CI}`))).toEqual([
+      ["sops-config-drift", "error", ".sops.yaml", 5, 10],
+      ["sops-config-drift", "warning", ".sops.yaml", 5, 10],
+    ]);
+  });
+
   it("reports an extra recipient as an error at the rule's age value, and a missing member as a warning", () => {
     const text = honest.replace(`${ALICE},${CI}`, `${ALICE},${MALLORY}`);
     expect(rows(text)).toEqual([

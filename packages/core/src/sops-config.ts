@@ -427,8 +427,11 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
       }
       if (rule === undefined) continue; // sops refuses to create the file: nobody gains access
       const members = new Map(env.members.map((m) => [m.recipient, m.name]));
-      const extra = [...new Set(rule.age)].filter((r) => !members.has(r));
-      const missing = env.members.filter((m) => !rule.age.includes(m.recipient));
+      // an age1… key written in capitals (bech32 ignores case; sops and age read it as the same key,
+      // and the stanza they write opens for it) is that key; stellar.yaml's keys are lower-case
+      const keys = rule.age.map(sameKeyAsWritten);
+      const extra = [...new Set(keys)].filter((r) => !members.has(r));
+      const missing = env.members.filter((m) => !keys.includes(m.recipient));
       const fix =
         `stellar.yaml is the source of truth: the rule must name exactly ${env.name}'s members (${env.members.map((m) => m.name).join(", ") || "none"}); ` +
         `\`stellar-secrets rotate-key --env ${env.name}\`, run by an existing member, rewrites it (as \`members add\` and \`members rm\` do)`;
@@ -598,6 +601,16 @@ function setAge(doc: Document, map: YAMLMap, recipients: string[], asList: boole
   const value = list ? doc.createNode(recipients) : new Scalar(recipients.join(","));
   if (pair === undefined) map.set("age", value);
   else pair.value = value;
+}
+
+/**
+ * An `AGE1…` recipient (all capitals, which bech32 allows and sops reads as the same key) in the
+ * lower-case spelling stellar.yaml uses; any other entry as it is. Only the case: another encoding of
+ * the same X25519 point (the top bit set) is another string to age, whose stanzas salt the key as
+ * written, so the member's own client would not open them: that stays a different recipient here.
+ */
+function sameKeyAsWritten(recipient: string): string {
+  return recipient.startsWith("AGE1") && recipient === recipient.toUpperCase() ? recipient.toLowerCase() : recipient;
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
