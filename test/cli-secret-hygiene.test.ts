@@ -1,0 +1,78 @@
+/**
+ * Secret hygiene, audited as an attacker (or a hurried operator) would run the tools: real CLI
+ * processes and the resolver in temp repositories with test-only keys. Each test pins one path on
+ * which a value or a private key reached an output, an error or a file, and fails without its fix.
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createResolver } from "../packages/resolver/src/index.js";
+import { createSandbox, type AgeKey, type Sandbox } from "./helpers/cli.js";
+
+vi.setConfig({ testTimeout: 120_000 });
+
+let sandboxes: Sandbox[] = [];
+afterEach(() => {
+  for (const s of sandboxes) s.cleanup();
+  sandboxes = [];
+});
+
+async function project(): Promise<{ s: Sandbox; alice: AgeKey }> {
+  const s = createSandbox();
+  sandboxes.push(s);
+  const alice = s.keygen("alice");
+  s.env.SOPS_AGE_KEY_FILE = alice.file;
+  const init = await s.run(["init", "--env", "development,production"]);
+  expect(init.code, init.stderr).toBe(0);
+  const set = await s.run(["set", "api_key", "--env", "development", "--from-stdin"], { input: "sk_live_HYGIENE_VALUE_1" });
+  expect(set.code, set.stderr).toBe(0);
+  return { s, alice };
+}
+
+/** The identity's secret part (after the bech32 prefix): what must never be printed. */
+const secretPart = (key: AgeKey): string => key.identity.slice("AGE-SECRET-KEY-1".length, "AGE-SECRET-KEY-1".length + 40);
+
+describe("a private key given where a key file's path belongs", () => {
+  it("SOPS_AGE_KEY_FILE holding the key itself is never echoed by get, list, whoami (text or --json) nor by the resolver", async () => {
+    const { s, alice } = await project();
+    // the CI mix-up: the key stored in SOPS_AGE_KEY_FILE instead of SOPS_AGE_KEY
+    const env = { SOPS_AGE_KEY_FILE: alice.identity };
+    const runs = [
+      await s.run(["get", "api_key", "--env", "development"], { env }),
+      await s.run(["get", "api_key", "--env", "development", "--json"], { env }),
+      await s.run(["list"], { env }),
+      await s.run(["whoami"], { env }),
+      await s.run(["whoami", "--json"], { env }),
+      await s.run(["export", "--env", "development", "--format", "json"], { env }),
+    ];
+    for (const r of runs) {
+      expect(`${r.stdout}${r.stderr}`).not.toContain(secretPart(alice));
+      expect(r.stdout).not.toContain("sk_live_HYGIENE_VALUE_1");
+    }
+    expect(runs[0]!.code).toBe(10); // NO_IDENTITY, as for any key that is not found
+    expect(runs[0]!.stderr).toContain("SOPS_AGE_KEY_FILE (holds a private key, not a file path; not shown)");
+    expect(runs[3]!.stdout).toContain("SOPS_AGE_KEY_FILE holds a private key, not the path of a key file (not shown)");
+    const failure = await createResolver({ environment: "development", root: s.repo, env }).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string; hint?: string },
+    );
+    expect(failure?.code).toBe("NO_IDENTITY");
+    expect(`${failure?.message} ${failure?.hint}`).toContain("SOPS_AGE_KEY_FILE (holds a private key, not a file path; not shown)");
+    expect(`${failure?.message} ${failure?.hint}`).not.toContain(secretPart(alice));
+  });
+
+  it("keygen refuses it (USAGE) instead of creating a file or folders named after the key and printing that name", async () => {
+    const { s, alice } = await project();
+    const before = readdirSync(s.repo).sort();
+    for (const [variable, args, value] of [
+      ["SOPS_AGE_KEY_FILE", ["keygen"], alice.identity],
+      ["SOPS_AGE_SSH_PRIVATE_KEY_FILE", ["keygen", "--ssh"], `-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9u/ZQAAAAAAAAAB\n-----END OPENSSH PRIVATE KEY-----\n`],
+    ] as const) {
+      const r = await s.run([...args], { env: { [variable]: value } });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`${variable} holds a private key, not the path of a key file (not shown)`);
+      expect(`${r.stdout}${r.stderr}`).not.toContain(value.includes("OPENSSH") ? "b3BlbnNzaC1rZXktdjEAAAAABG5vbmU" : secretPart(alice));
+    }
+    expect(readdirSync(s.repo).sort()).toEqual(before);
+    expect(existsSync(`${s.repo}/${alice.identity}`)).toBe(false);
+  });
+});
