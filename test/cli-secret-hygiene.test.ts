@@ -3,7 +3,9 @@
  * processes and the resolver in temp repositories with test-only keys. Each test pins one path on
  * which a value or a private key reached an output, an error or a file, and fails without its fix.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createResolver } from "../packages/resolver/src/index.js";
 import { createSandbox, type AgeKey, type Sandbox } from "./helpers/cli.js";
@@ -75,4 +77,39 @@ describe("a private key given where a key file's path belongs", () => {
     expect(readdirSync(s.repo).sort()).toEqual(before);
     expect(existsSync(`${s.repo}/${alice.identity}`)).toBe(false);
   });
+});
+
+/** Every regular file under `dir` (recursively). */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+const onPath = (program: string): boolean => {
+  try {
+    execFileSync("sh", ["-c", `command -v ${program}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe("edit with Vim or Neovim", () => {
+  for (const program of ["vim", "nvim"]) {
+    const have = onPath(program);
+    if (!have) console.log(`skipping the ${program} edit test: ${program} is not installed`);
+    it.skipIf(!have)(`a secret deleted in ${program} (its line deleted, as edit asks) leaves no copy of the value in the home folder (viminfo, ShaDa, swap)`, async () => {
+      const { s } = await project();
+      // a second secret: a file left with no secret at all is "no change"
+      expect((await s.run(["set", "other_key", "--env", "development", "--from-stdin"], { input: "kept-value" })).code).toBe(0);
+      // the editor runs with the sandbox's HOME: Vim would write ~/.viminfo, Neovim ~/.local/share/nvim/shada and ~/.local/state/nvim/swap
+      const r = await s.run(["edit", "--env", "development"], { env: { EDITOR: `${program} -c "/api_key/d" -c "wq"` } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain("development: deleted api_key");
+      const leaks = filesUnder(s.home).filter((f) => readFileSync(f, "latin1").includes("sk_live_HYGIENE_VALUE_1"));
+      expect(leaks).toEqual([]);
+    });
+  }
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { diffEdit, parseEdited, renderForEditing } from "./commands/edit.js";
+import { diffEdit, parseEdited, privateEditorArguments, renderForEditing } from "./commands/edit.js";
 import type { CliError } from "./errors.js";
 
 const error = (fn: () => unknown): { code: string; message: string } | undefined => {
@@ -69,5 +69,27 @@ describe("edited bytes", () => {
     const { editedText } = await import("./commands/edit.js");
     expect(editedText(Buffer.from("name: vé\n"))).toBe("name: vé\n");
     expect(error(() => editedText(Buffer.from([0x6e, 0x3a, 0x20, 0xff, 0x0a])))?.code).toBe("INVALID_VALUE");
+  });
+});
+
+describe("privateEditorArguments", () => {
+  const none = (): undefined => undefined;
+  it("turns off Vim's and Neovim's viminfo/ShaDa, swap, backup and undo files, which would keep a deleted secret's line on disk", () => {
+    const vimArgs = " -n -i NONE -c 'set nobackup nowritebackup noundofile'";
+    expect(privateEditorArguments("vim", none)).toBe(vimArgs);
+    expect(privateEditorArguments("nvim", none)).toBe(vimArgs);
+    expect(privateEditorArguments("  /usr/local/bin/nvim -p  ", none)).toBe(vimArgs);
+    expect(privateEditorArguments("'/opt/vim/bin/gvim' -f", none)).toBe(vimArgs);
+    // vi (and any name) counts through the program it really runs: Debian's vi -> vim.basic
+    expect(privateEditorArguments("vi", (w) => (w === "vi" ? "/usr/bin/vim.basic" : undefined))).toBe(vimArgs);
+    expect(privateEditorArguments("editor", () => "/usr/bin/nvim")).toBe(vimArgs);
+  });
+
+  it("adds nothing for other editors, or a vi that is not Vim (nvi, busybox), which may not know those options", () => {
+    expect(privateEditorArguments("vi", () => "/usr/bin/nvi")).toBe("");
+    expect(privateEditorArguments("vi", () => "/bin/busybox")).toBe("");
+    expect(privateEditorArguments("code --wait", none)).toBe("");
+    expect(privateEditorArguments("nano", none)).toBe("");
+    expect(privateEditorArguments("EDITOR_OPTS=1 vim", none)).toBe("");
   });
 });
