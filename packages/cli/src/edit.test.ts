@@ -25,6 +25,20 @@ describe("editing text", () => {
     expect(parseEdited(text)).toEqual(values);
   });
 
+  it("round-trips values whose lines hold only spaces or tabs (a YAML block reads such a line as empty): an edit of another secret never changes them", () => {
+    const values = new Map([
+      ["a_key", " \n"],
+      ["b_key", "x\n  \ny\n"],
+      ["c_key", " \n\t\n"],
+      ["d_key", "\n \n"],
+      ["e_key", "kept\nas a block\n"],
+    ]);
+    const text = renderForEditing("development", values);
+    expect(parseEdited(text)).toEqual(values);
+    // what reads back as it is keeps the readable | block
+    expect(text).toContain("e_key: |\n  kept\n  as a block\n");
+  });
+
   it("an environment with no values opens the header alone, and an appended line is accepted", () => {
     const text = renderForEditing("development", new Map());
     expect(text).not.toContain("{}");

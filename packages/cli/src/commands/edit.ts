@@ -321,14 +321,27 @@ export function renderForEditing(env: string, values: ReadonlyMap<string, string
     return `${empty.toString({ lineWidth: 0 }).replace(/\n*(null)?\n*$/, "")}\n`;
   }
   const map = new YAMLMap();
-  for (const [name, value] of values) {
-    const scalar = new Scalar(value);
-    if (value.includes("\n")) scalar.type = "BLOCK_LITERAL";
-    map.items.push(new Document().createPair(name, scalar) as never);
-  }
+  for (const [name, value] of values) map.items.push(new Document().createPair(name, editableScalar(value)) as never);
   const doc = new Document(map);
   doc.commentBefore = HEADER(env);
   return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * A value as the scalar the editing text shows: a multi-line value as a `|` block, readable,
+ * unless the block does not read back as the same value — a line of only spaces or tabs that
+ * starts with a space (`" \n"`, `"a\n  \n"`) is an empty line to a YAML block, so the value came
+ * back changed (or refused) after an edit of *another* secret — then double-quoted with escapes.
+ */
+function editableScalar(value: string): Scalar {
+  const scalar = new Scalar(value);
+  if (!value.includes("\n")) return scalar;
+  scalar.type = "BLOCK_LITERAL";
+  const probe = new Document(new YAMLMap());
+  (probe.contents as YAMLMap).items.push(probe.createPair("v", scalar) as never);
+  const back = parseDocument(probe.toString({ lineWidth: 0 }), { prettyErrors: false });
+  if (back.errors.length > 0 || back.get("v") !== value) scalar.type = "QUOTE_DOUBLE";
+  return scalar;
 }
 
 /**
