@@ -113,3 +113,19 @@ describe("edit with Vim or Neovim", () => {
     });
   }
 });
+
+describe("a private key pasted where a name or a public key belongs", () => {
+  it("is not echoed by an error (members rm, members approve, get), text or --json", async () => {
+    const { s, alice } = await project();
+    for (const args of [
+      ["members", "rm", alice.identity, "--env", "development"],
+      ["members", "rm", alice.identity, "--env", "development", "--json"],
+      ["members", "approve", alice.identity, "--env", "development"],
+      ["get", alice.identity.toLowerCase(), "--env", "development"],
+    ]) {
+      const r = await s.run(args);
+      expect(r.code, args.join(" ")).not.toBe(0);
+      expect(`${r.stdout}${r.stderr}`.toUpperCase(), args.join(" ")).not.toContain(secretPart(alice));
+    }
+  });
+});
