@@ -129,3 +129,19 @@ describe("a private key pasted where a name or a public key belongs", () => {
     }
   });
 });
+
+describe("the editor of edit", () => {
+  it("does not get SOPS_AGE_KEY (a private key) in its environment, as exec's child does not; the key file's path is kept", async () => {
+    const { s, alice } = await project();
+    const seen = join(s.dir, "editor-env.txt");
+    const r = await s.run(["edit", "--env", "development"], {
+      env: { SOPS_AGE_KEY: alice.identity, EDITOR: `sh -c 'env > "${seen}"' editor` },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe("no changes to development\n");
+    const env = readFileSync(seen, "utf8");
+    expect(env).not.toContain("SOPS_AGE_KEY=");
+    expect(env).not.toContain(secretPart(alice));
+    expect(env).toContain(`SOPS_AGE_KEY_FILE=${alice.file}`);
+  });
+});

@@ -20,6 +20,7 @@ import { humanList, renderJson } from "../format.js";
 import { canPrompt, confirm } from "../prompt.js";
 import { formatReference, loadReferences, referencesIn } from "../references.js";
 import { decryptEnvironment, identitiesFor, openProject, selectEnvironments } from "../repository.js";
+import { AGE_KEY_VARIABLE } from "../variables.js";
 
 const help = `Usage: stellar-secrets edit --env ENV [--force] [--json]
 
@@ -238,7 +239,10 @@ function openScratch(ctx: CommandContext): { dir: string; runEditor: (editor: st
     runEditor(editor, file) {
       return new Promise<void>((resolve, reject) => {
         const extra = privateEditorArguments(editor, (word) => programPath(word, ctx.env.PATH));
-        child = spawn("/bin/sh", ["-c", `exec ${editor}${extra} "$1"`, "stellar-secrets-edit", file], { stdio: "inherit", env: ctx.env, cwd: ctx.cwd });
+        // the editor (and every plugin or shell command it runs) needs no private key: SOPS_AGE_KEY stays out, as for exec's child
+        const env = { ...ctx.env };
+        delete env[AGE_KEY_VARIABLE];
+        child = spawn("/bin/sh", ["-c", `exec ${editor}${extra} "$1"`, "stellar-secrets-edit", file], { stdio: "inherit", env, cwd: ctx.cwd });
         child.once("error", (error) => reject(new CliError("EDITOR_FAILED", `cannot start the editor "${editor}": ${error.message}`, { cause: error })));
         child.once("exit", (code, signal) => {
           child = undefined;
