@@ -145,3 +145,36 @@ describe("the editor of edit", () => {
     expect(env).toContain(`SOPS_AGE_KEY_FILE=${alice.file}`);
   });
 });
+
+describe("the resolver and the private key in process.env", () => {
+  it("shows no value through inspect, JSON or its errors' cause chain; the documented way to drop SOPS_AGE_KEY from the environment keeps reload() working", async () => {
+    const { s, alice } = await project();
+    const { inspect } = await import("node:util");
+    // the documented pattern: read SOPS_AGE_KEY once, delete it, pass it as identities
+    const env: Record<string, string | undefined> = { SOPS_AGE_KEY: alice.identity };
+    const identities = env.SOPS_AGE_KEY as string;
+    delete env.SOPS_AGE_KEY;
+    const resolver = await createResolver({ environment: "development", root: s.repo, identities, env: env as NodeJS.ProcessEnv });
+    expect(resolver.get("api_key")).toBe("sk_live_HYGIENE_VALUE_1");
+    for (const shown of [inspect(resolver, { showHidden: true, depth: 10 }), JSON.stringify(resolver), String(resolver), JSON.stringify(resolver.status())]) {
+      expect(shown).not.toContain("sk_live_HYGIENE_VALUE_1");
+      expect(shown).not.toContain(secretPart(alice));
+    }
+    expect((await s.run(["set", "api_key", "--env", "development", "--from-stdin"], { input: "sk_live_HYGIENE_VALUE_2" })).code).toBe(0);
+    const reloaded = await resolver.reload();
+    expect(reloaded.ok).toBe(true);
+    expect(resolver.get("api_key")).toBe("sk_live_HYGIENE_VALUE_2");
+    // a header that cannot carry the value: the error and its cause chain name the secret only
+    expect((await s.run(["set", "pem_value", "--env", "development", "--from-stdin", "--keep-newlines"], { input: "line-one-SECRET\nline-two-SECRET\n" })).code).toBe(0);
+    await resolver.reload();
+    let error: unknown;
+    try {
+      resolver.resolveHeaders([{ name: "X-Key", type: "secret", secret: "pem_value" }]);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as { code?: string }).code).toBe("INVALID_HEADER_VALUE");
+    expect(inspect(error, { depth: 10 })).not.toContain("SECRET");
+    expect(JSON.stringify(error)).not.toContain("SECRET");
+  });
+});
