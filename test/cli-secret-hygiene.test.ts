@@ -178,3 +178,19 @@ describe("the resolver and the private key in process.env", () => {
     expect(JSON.stringify(error)).not.toContain("SECRET");
   });
 });
+
+describe("a value given as a secret's name", () => {
+  it("set refuses it (INVALID_SECRET_NAME, exit 3) without echoing it, and writes nothing: a lower-case token was stored in clear as a name", async () => {
+    const { s } = await project();
+    const before = s.read("secrets/development.enc.yaml");
+    for (const token of ["sk_live_51hqlyjwdarjtt1zdp7dcxyzabcdef0123456789", "sk_live_51HqLyjWDarjtT1zdp7dcXYZabcdef0123456789", "a3f9c8e7d6b5a4f3e2d1c0b9a8f7e6d5"]) {
+      for (const json of [false, true]) {
+        const r = await s.run(["set", token, "--env", "development", "--from-stdin", ...(json ? ["--json"] : [])], { input: "the-value" });
+        expect(r.code, r.stderr).toBe(3);
+        expect(r.stderr).toContain("INVALID_SECRET_NAME");
+        expect(`${r.stdout}${r.stderr}`.toLowerCase()).not.toContain(token.slice(8, 30).toLowerCase());
+      }
+    }
+    expect(s.read("secrets/development.enc.yaml")).toBe(before);
+  });
+});

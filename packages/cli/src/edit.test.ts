@@ -72,6 +72,13 @@ describe("editing text", () => {
     expect(error(() => parseEdited("- a\n"))?.code).toBe("INVALID_VALUE");
   });
 
+  it("refuses a line whose name is a pasted credential (it would be stored in clear as a name), naming the line, never the text", () => {
+    const e = error(() => parseEdited("a_name: ok\nsk_live_51hqlyjwdarjtt1zdp7dcxyz0123456789: x\n"));
+    expect(e?.code).toBe("INVALID_SECRET_NAME");
+    expect(e?.message).toContain("line 2");
+    expect(e?.message).not.toContain("51hqlyjwdarjtt1zdp7dcxyz");
+  });
+
   it("diffs edits into values to set and names to delete", () => {
     const original = new Map([["a", "1"], ["b", "2"], ["c", "3"]]);
     expect(diffEdit(original, new Map([["a", "1"], ["b", "20"], ["d", "4"]]))).toEqual({ set: new Map([["b", "20"], ["d", "4"]]), deleted: ["c"] });

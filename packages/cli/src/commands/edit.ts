@@ -21,6 +21,7 @@ import { canPrompt, confirm } from "../prompt.js";
 import { formatReference, loadReferences, referencesIn } from "../references.js";
 import { decryptEnvironment, identitiesFor, openProject, selectEnvironments } from "../repository.js";
 import { AGE_KEY_VARIABLE } from "../variables.js";
+import { pastedValueAsName } from "../input.js";
 
 const help = `Usage: stellar-secrets edit --env ENV [--force] [--json]
 
@@ -381,6 +382,8 @@ export function parseEdited(text: string): Map<string, string> | undefined {
       throw new CliError("INVALID_VALUE", `line ${line}: a name must be a plain text key`);
     }
     const name = String(key.value);
+    const pasted = pastedValueAsName(name, `line ${line}: the name`);
+    if (pasted !== undefined) throw pasted;
     const validation = validateSecretName(name);
     if (!validation.ok) throw new CliError("INVALID_SECRET_NAME", `line ${line}: ${validation.message} [${validation.rule}]`);
     const node = pair.value;
