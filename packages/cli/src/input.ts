@@ -72,10 +72,11 @@ export async function readValue(ctx: CommandContext, source: ValueSource): Promi
       bytes = await readFile(source.path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === "ENOENT") throw new CliError("NOT_FOUND", `--from-file: no such file ${source.path}`, { cause: error });
-      throw new CliError("IO_ERROR", `--from-file: cannot read ${source.path} (${code ?? "error"})`, { cause: error });
+      const shown = shownPath(source.path);
+      if (code === "ENOENT") throw new CliError("NOT_FOUND", `--from-file: no such file ${shown}`, { cause: error, ...(shown === source.path ? {} : { hint: "--from-file takes the path of a file holding the value, not the value: if it was a real value, treat it as exposed (shell history) and rotate it" }) });
+      throw new CliError("IO_ERROR", `--from-file: cannot read ${shown} (${code ?? "error"})`, { cause: error });
     }
-    where = source.path;
+    where = shownPath(source.path);
   }
   if (bytes.length === 0) {
     throw new CliError("INVALID_VALUE", `the value from ${where} is empty`, {
@@ -93,6 +94,14 @@ export async function readValue(ctx: CommandContext, source: ValueSource): Promi
       cause: error,
     });
   }
+}
+
+/**
+ * A `--from-file` path as an error may show it: the path, unless a part of it looks like a
+ * credential (the value given in place of its file: `--from-file sk_live_…`), which is then not shown.
+ */
+function shownPath(path: string): string {
+  return path.split("/").some((part) => part !== "" && pastedCredential(part) !== undefined) ? "(the path given, not shown: it looks like a credential, not a file name)" : path;
 }
 
 /** Reads a stream to its end. */
