@@ -13,4 +13,13 @@ describe("serverProcessEnv", () => {
     // merged over the editor's environment, as vscode-languageclient merges a server's env
     expect(startWarnings({ ...editor, ...serverProcessEnv() })).toBe("");
   });
+
+  it("keeps an editor's SOPS_AGE_KEY (a private key) out of the server and of what it runs: empty is sops' not set", async () => {
+    const { findIdentities } = await import("@stellar-secrets/sops");
+    // TEST-ONLY made-up key text: only its absence matters here
+    const editor = { SOPS_AGE_KEY: "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ" };
+    const server = { ...editor, ...serverProcessEnv() };
+    expect(server.SOPS_AGE_KEY).toBe("");
+    expect(findIdentities({ env: server, home: "/nonexistent-stellar-test" }).sources).toContain("SOPS_AGE_KEY (not set)");
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { diffEdit, parseEdited, renderForEditing } from "./commands/edit.js";
+import { diffEdit, parseEdited, privateEditorArguments, renderForEditing } from "./commands/edit.js";
 import type { CliError } from "./errors.js";
 
 const error = (fn: () => unknown): { code: string; message: string } | undefined => {
@@ -23,6 +23,20 @@ describe("editing text", () => {
     const text = renderForEditing("development", values);
     expect(text.startsWith("# Secrets of environment")).toBe(true);
     expect(parseEdited(text)).toEqual(values);
+  });
+
+  it("round-trips values whose lines hold only spaces or tabs (a YAML block reads such a line as empty): an edit of another secret never changes them", () => {
+    const values = new Map([
+      ["a_key", " \n"],
+      ["b_key", "x\n  \ny\n"],
+      ["c_key", " \n\t\n"],
+      ["d_key", "\n \n"],
+      ["e_key", "kept\nas a block\n"],
+    ]);
+    const text = renderForEditing("development", values);
+    expect(parseEdited(text)).toEqual(values);
+    // what reads back as it is keeps the readable | block
+    expect(text).toContain("e_key: |\n  kept\n  as a block\n");
   });
 
   it("an environment with no values opens the header alone, and an appended line is accepted", () => {
@@ -58,6 +72,13 @@ describe("editing text", () => {
     expect(error(() => parseEdited("- a\n"))?.code).toBe("INVALID_VALUE");
   });
 
+  it("refuses a line whose name is a pasted credential (it would be stored in clear as a name), naming the line, never the text", () => {
+    const e = error(() => parseEdited("a_name: ok\nsk_live_51hqlyjwdarjtt1zdp7dcxyz0123456789: x\n"));
+    expect(e?.code).toBe("INVALID_SECRET_NAME");
+    expect(e?.message).toContain("line 2");
+    expect(e?.message).not.toContain("51hqlyjwdarjtt1zdp7dcxyz");
+  });
+
   it("diffs edits into values to set and names to delete", () => {
     const original = new Map([["a", "1"], ["b", "2"], ["c", "3"]]);
     expect(diffEdit(original, new Map([["a", "1"], ["b", "20"], ["d", "4"]]))).toEqual({ set: new Map([["b", "20"], ["d", "4"]]), deleted: ["c"] });
@@ -69,5 +90,27 @@ describe("edited bytes", () => {
     const { editedText } = await import("./commands/edit.js");
     expect(editedText(Buffer.from("name: vé\n"))).toBe("name: vé\n");
     expect(error(() => editedText(Buffer.from([0x6e, 0x3a, 0x20, 0xff, 0x0a])))?.code).toBe("INVALID_VALUE");
+  });
+});
+
+describe("privateEditorArguments", () => {
+  const none = (): undefined => undefined;
+  it("turns off Vim's and Neovim's viminfo/ShaDa, swap, backup and undo files, which would keep a deleted secret's line on disk", () => {
+    const vimArgs = " -n -i NONE -c 'set nobackup nowritebackup noundofile'";
+    expect(privateEditorArguments("vim", none)).toBe(vimArgs);
+    expect(privateEditorArguments("nvim", none)).toBe(vimArgs);
+    expect(privateEditorArguments("  /usr/local/bin/nvim -p  ", none)).toBe(vimArgs);
+    expect(privateEditorArguments("'/opt/vim/bin/gvim' -f", none)).toBe(vimArgs);
+    // vi (and any name) counts through the program it really runs: Debian's vi -> vim.basic
+    expect(privateEditorArguments("vi", (w) => (w === "vi" ? "/usr/bin/vim.basic" : undefined))).toBe(vimArgs);
+    expect(privateEditorArguments("editor", () => "/usr/bin/nvim")).toBe(vimArgs);
+  });
+
+  it("adds nothing for other editors, or a vi that is not Vim (nvi, busybox), which may not know those options", () => {
+    expect(privateEditorArguments("vi", () => "/usr/bin/nvi")).toBe("");
+    expect(privateEditorArguments("vi", () => "/bin/busybox")).toBe("");
+    expect(privateEditorArguments("code --wait", none)).toBe("");
+    expect(privateEditorArguments("nano", none)).toBe("");
+    expect(privateEditorArguments("EDITOR_OPTS=1 vim", none)).toBe("");
   });
 });

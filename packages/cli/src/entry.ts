@@ -34,17 +34,31 @@ export function formatError(
   const coded = error instanceof Error && typeof (error as { code?: unknown }).code === "string";
   const e = error as Error & { code: string; hint?: string };
   const code = coded ? e.code : "INTERNAL_ERROR";
-  const message = withoutReceived(coded ? e.code : undefined, error instanceof Error ? error.message : String(error));
+  const message = withoutPrivateKeys(withoutReceived(coded ? e.code : undefined, error instanceof Error ? error.message : String(error)));
+  const hintText = coded && e.hint ? withoutPrivateKeys(e.hint) : undefined;
   const status = coded ? exitCodeFor(e.code) : 70;
   if (options.json === true) {
     const body: Record<string, unknown> = { code, message, exitStatus: status };
-    if (coded && e.hint) body.hint = e.hint;
+    if (hintText) body.hint = hintText;
     return { text: `${stringifyJson({ error: body })}
 `, status };
   }
   if (!coded) return { text: `stellar-secrets: internal error: ${escape(message, { keepNewlines: true })}\n`, status };
-  const hint = e.hint ? `\n  hint: ${escape(e.hint, { keepNewlines: true })}` : "";
+  const hint = hintText ? `\n  hint: ${escape(hintText, { keepNewlines: true })}` : "";
   return { text: `stellar-secrets: ${e.code}: ${escape(message, { keepNewlines: true })}${hint}\n`, status };
+}
+
+/** An age identity (`AGE-SECRET-KEY-1…`, `AGE-SECRET-KEY-PQ-1…`, `AGE-PLUGIN-…-1…`, any case) or a PEM/OpenSSH private key block. */
+const PRIVATE_KEY = /AGE-(?:SECRET-KEY-(?:PQ-)?|PLUGIN-[A-Z0-9]+-)1[0-9A-Z]{8,}|-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/gi;
+
+/**
+ * `text` with every private key in it replaced by `(a private key, not shown)`. An error often
+ * quotes what it was given — a member name, a key, a path — and a private key pasted where a
+ * public key or a name belongs (`members rm AGE-SECRET-KEY-1…`) came back whole on stderr, into a
+ * terminal's scrollback or a CI log. The last guard, for every command's errors.
+ */
+export function withoutPrivateKeys(text: string): string {
+  return text.replace(PRIVATE_KEY, "(a private key, not shown)");
 }
 
 /**

@@ -39,3 +39,21 @@ describe("node's argument errors, which quote the argument", () => {
     }
   });
 });
+
+describe("a private key in an error's message or hint", () => {
+  it("is never printed, text and JSON alike, whatever command quoted it (members rm AGE-SECRET-KEY-1…)", () => {
+    // TEST-ONLY key material, made up for this test
+    const identity = "AGE-SECRET-KEY-1GUZCNPNW9SDS02LKNLW44UJS0ETJLNE4Z9Z8T0WV0W5Z09TQ25FQXEEQM0";
+    const pem = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----";
+    const error = new CliError("UNKNOWN_MEMBER", `"${identity}" is not a member of development; nor "${identity.toLowerCase()}"`, { hint: `not ${pem} either; the file needs an AGE-SECRET-KEY-1… line` });
+    for (const json of [false, true]) {
+      const { text, status } = formatError(error, { json });
+      expect(status).toBe(4);
+      expect(text).not.toMatch(/GUZCNPNW9SDS02/i);
+      expect(text).not.toContain("b3BlbnNzaC1rZXktdjEAAAAABG5vbmU");
+      expect(text).toContain("(a private key, not shown)");
+      // the placeholder "AGE-SECRET-KEY-1…" of a hint is no key, and stays
+      expect(text).toContain("AGE-SECRET-KEY-1…");
+    }
+  });
+});

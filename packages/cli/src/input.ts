@@ -5,6 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { looksRandom, pastedCredential } from "@stellar-secrets/core";
 import type { CommandContext } from "./command.js";
 import { CliError } from "./errors.js";
 import { canPrompt, promptHidden } from "./prompt.js";
@@ -71,10 +72,11 @@ export async function readValue(ctx: CommandContext, source: ValueSource): Promi
       bytes = await readFile(source.path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === "ENOENT") throw new CliError("NOT_FOUND", `--from-file: no such file ${source.path}`, { cause: error });
-      throw new CliError("IO_ERROR", `--from-file: cannot read ${source.path} (${code ?? "error"})`, { cause: error });
+      const shown = shownPath(source.path);
+      if (code === "ENOENT") throw new CliError("NOT_FOUND", `--from-file: no such file ${shown}`, { cause: error, ...(shown === source.path ? {} : { hint: "--from-file takes the path of a file holding the value, not the value: if it was a real value, treat it as exposed (shell history) and rotate it" }) });
+      throw new CliError("IO_ERROR", `--from-file: cannot read ${shown} (${code ?? "error"})`, { cause: error });
     }
-    where = source.path;
+    where = shownPath(source.path);
   }
   if (bytes.length === 0) {
     throw new CliError("INVALID_VALUE", `the value from ${where} is empty`, {
@@ -94,6 +96,14 @@ export async function readValue(ctx: CommandContext, source: ValueSource): Promi
   }
 }
 
+/**
+ * A `--from-file` path as an error may show it: the path, unless a part of it looks like a
+ * credential (the value given in place of its file: `--from-file sk_live_…`), which is then not shown.
+ */
+function shownPath(path: string): string {
+  return path.split("/").some((part) => part !== "" && pastedCredential(part) !== undefined) ? "(the path given, not shown: it looks like a credential, not a file name)" : path;
+}
+
 /** Reads a stream to its end. */
 export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -107,4 +117,24 @@ export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
     chunks.push(buf);
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * `CliError("INVALID_SECRET_NAME")` when a secret's name looks like a credential pasted where the
+ * name belongs (`set sk_live_… --env production`, a `ghp_…: x` line in `edit`): core's
+ * {@link pastedCredential} (a well-known format, or a long random string that is no valid name), or
+ * 24 or more random-looking lower-case hex digits (a valid name, but no one's).
+ * Such a name was either stored in clear text (names are not encrypted) as a key of the environment
+ * file, committed and pushed, or refused with a message quoting it. The name is never shown: the
+ * message says what it looks like and `where` it was (`the NAME argument`, `line 3`). Undefined for
+ * any other name.
+ */
+export function pastedValueAsName(name: string, where: string): CliError | undefined {
+  // a lower-case hex key (half of them start with a letter) is a valid name, which pastedCredential
+  // never calls random: no real name is 24 or more hex digits without an underscore
+  const looks = pastedCredential(name) ?? (/^[0-9a-f]{24,}$/.test(name) && looksRandom(name) ? "a long random string (a key or token)" : undefined);
+  if (looks === undefined) return undefined;
+  return new CliError("INVALID_SECRET_NAME", `${where} looks like ${looks}, not a secret's name (not shown): a value is never stored as a name, which is not encrypted [invalid-secret-name]`, {
+    hint: "give the secret a name (e.g. stripe_api_key) and pass the value through the prompt, --from-stdin or --from-file; if it was a real value, treat it as exposed (shell history) and rotate it",
+  });
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { defaultKeyFilePath, parseIdentityFile, type Identities } from "@stellar-secrets/sops";
+import { defaultKeyFilePath, keyPathSource, looksLikeKeyMaterial, parseIdentityFile, type Identities } from "@stellar-secrets/sops";
 
 /** Where {@link findResolverIdentities} looks, passed in so tests need no real environment. */
 export interface IdentityLookupOptions {
@@ -62,8 +62,13 @@ export function findResolverIdentities(options: IdentityLookupOptions = {}): Res
 
   const keyFile = env["SOPS_AGE_KEY_FILE"];
   if (keyFile !== undefined && keyFile.trim() !== "") {
-    const source = `SOPS_AGE_KEY_FILE=${keyFile}`;
+    const source = keyPathSource("SOPS_AGE_KEY_FILE", keyFile);
     searched.push(source);
+    // a key where the path belongs (the secret stored under the wrong variable) is not read as a path and never shown
+    if (looksLikeKeyMaterial(keyFile)) {
+      searched[searched.length - 1] = `${source}: set SOPS_AGE_KEY to the key instead, or write it to a file and set SOPS_AGE_KEY_FILE to its path`;
+      return result([], source);
+    }
     return result(readKeyFile(keyFile, source, searched), source);
   }
   searched.push("SOPS_AGE_KEY_FILE (not set)");

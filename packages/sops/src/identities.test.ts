@@ -16,6 +16,8 @@ import {
   generateIdentity,
   identityToRecipient,
   isAgeRecipient,
+  keyPathSource,
+  looksLikeKeyMaterial,
   parseIdentityFile,
 } from "./index.js";
 import { assertNoLeak, haveAgeCli, openSshTestKey, tempDir, testKey } from "../test-fixtures/support.js";
@@ -182,6 +184,21 @@ describe("findIdentities", () => {
       `SOPS_AGE_KEY_FILE=${pub} (unusable: line 2: a public key, not an age identity (the key file needs the private AGE-SECRET-KEY-1… line, not the age1… public key))`,
     );
     assertNoLeak({ message: r.sources.join("\n") }, ["NOTAREALKEYATALL"]);
+  });
+
+  it("a private key given where a key file's path belongs (SOPS_AGE_KEY_FILE, SOPS_AGE_SSH_PRIVATE_KEY_FILE) is named, never shown or read as a path", () => {
+    const pem = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n";
+    const r = findIdentities({ env: { SOPS_AGE_KEY_FILE: alice.identity, SOPS_AGE_SSH_PRIVATE_KEY_FILE: pem }, home: join(dir, "home") });
+    expect(r.identities).toEqual([]);
+    expect(r.sources).toContain("SOPS_AGE_KEY_FILE (holds a private key, not a file path; not shown)");
+    expect(r.sources).toContain("SOPS_AGE_SSH_PRIVATE_KEY_FILE (holds a private key, not a file path; not shown)");
+    expect(r.problems?.join("\n")).toContain("SOPS_AGE_KEY_FILE holds a private key, not the path of a key file (not shown); set SOPS_AGE_KEY to the key instead");
+    assertNoLeak({ message: [...r.sources, ...(r.problems ?? [])].join("\n") }, [alice.identity.slice(16, 50), alice.identity.toLowerCase().slice(16, 50), "b3BlbnNzaC1rZXktdjEAAAAABG5vbmU"]);
+    // the same key in lower case (bech32 allows it), and a path that is a path, are told apart
+    expect(looksLikeKeyMaterial(alice.identity.toLowerCase())).toBe(true);
+    expect(looksLikeKeyMaterial("AGE-PLUGIN-YUBIKEY-1QQQQQ")).toBe(true);
+    expect(looksLikeKeyMaterial("/run/secrets/age-key")).toBe(false);
+    expect(keyPathSource("SOPS_AGE_KEY_FILE", "/run/secrets/age-key")).toBe("SOPS_AGE_KEY_FILE=/run/secrets/age-key");
   });
 
   it("a key file that cannot be read says why (a folder), never just \"unreadable\"", () => {

@@ -42,6 +42,26 @@ export function defaultKeyFilePath(options: IdentityLookupOptions = {}): string 
 }
 
 /**
+ * True when `value`, given where a *path* to a key file belongs (`SOPS_AGE_KEY_FILE`,
+ * `SOPS_AGE_SSH_PRIVATE_KEY_FILE`), looks like key material itself: an age identity
+ * (`AGE-SECRET-KEY-…`, `AGE-PLUGIN-…`, any case), a PEM or OpenSSH private key (`-----BEGIN`), or
+ * text over several lines. Setting a CI secret holding the key as `SOPS_AGE_KEY_FILE` instead of
+ * `SOPS_AGE_KEY` is a common mix-up; such a value must never be echoed as if it were a path.
+ */
+export function looksLikeKeyMaterial(value: string): boolean {
+  return /AGE-SECRET-KEY-|AGE-PLUGIN-|-----BEGIN|[\r\n]/i.test(value);
+}
+
+/**
+ * How a variable that names a key file is shown in messages: `VARIABLE=path`, or, when its value
+ * {@link looksLikeKeyMaterial}, `VARIABLE (holds a private key, not a file path; not shown)`, so
+ * that no list of places looked at, warning or error carries the key.
+ */
+export function keyPathSource(variable: string, value: string): string {
+  return looksLikeKeyMaterial(value) ? `${variable} (holds a private key, not a file path; not shown)` : `${variable}=${value}`;
+}
+
+/**
  * Parses an age key file: one identity per line; blank lines and `#` comments skipped; a trailing
  * CR removed. `SOPS_AGE_KEY` may also hold several space-separated keys on a line (sops 3.13).
  * @throws SopsError MALFORMED_FILE naming the source and line (never its content) when a line is not an identity.
@@ -120,6 +140,11 @@ export function findIdentities(options: IdentityLookupOptions = {}): Identities 
       sources.push(`${source} (unusable: ${what})`);
     }
   };
+  // a key where a path belongs is neither read as a path nor shown: it is said, without the key
+  const keyMaterialInPath = (variable: string, fix: string): void => {
+    sources.push(keyPathSource(variable, "\n"));
+    problems.push(`${variable} holds a private key, not the path of a key file (not shown); ${fix}`);
+  };
   const readSource = (path: string, label: string, required: boolean): void => {
     try {
       take(readFileSync(path, "utf8"), label);
@@ -132,7 +157,8 @@ export function findIdentities(options: IdentityLookupOptions = {}): Identities 
   if (env.SOPS_AGE_KEY !== undefined && env.SOPS_AGE_KEY !== "") take(env.SOPS_AGE_KEY, "SOPS_AGE_KEY");
   else sources.push("SOPS_AGE_KEY (not set)");
   if (env.SOPS_AGE_KEY_FILE !== undefined && env.SOPS_AGE_KEY_FILE !== "") {
-    readSource(env.SOPS_AGE_KEY_FILE, `SOPS_AGE_KEY_FILE=${env.SOPS_AGE_KEY_FILE}`, true);
+    if (looksLikeKeyMaterial(env.SOPS_AGE_KEY_FILE)) keyMaterialInPath("SOPS_AGE_KEY_FILE", "set SOPS_AGE_KEY to the key instead, or write it to a file (mode 0600) and set SOPS_AGE_KEY_FILE to its path");
+    else readSource(env.SOPS_AGE_KEY_FILE, `SOPS_AGE_KEY_FILE=${env.SOPS_AGE_KEY_FILE}`, true);
   } else sources.push("SOPS_AGE_KEY_FILE (not set)");
   const def = defaultKeyFilePath(options);
   readSource(def, def, false);
@@ -158,7 +184,8 @@ export function findIdentities(options: IdentityLookupOptions = {}): Identities 
     }
   };
   const sshFile = env.SOPS_AGE_SSH_PRIVATE_KEY_FILE;
-  if (sshFile !== undefined && sshFile !== "") takeSsh(sshFile, `SOPS_AGE_SSH_PRIVATE_KEY_FILE=${sshFile}`, true);
+  if (sshFile !== undefined && sshFile !== "" && looksLikeKeyMaterial(sshFile)) keyMaterialInPath("SOPS_AGE_SSH_PRIVATE_KEY_FILE", "write the key to a file (mode 0600) and set SOPS_AGE_SSH_PRIVATE_KEY_FILE to its path");
+  else if (sshFile !== undefined && sshFile !== "") takeSsh(sshFile, `SOPS_AGE_SSH_PRIVATE_KEY_FILE=${sshFile}`, true);
   else sources.push("SOPS_AGE_SSH_PRIVATE_KEY_FILE (not set)");
   const sshDir = join(options.home ?? homedir(), ".ssh");
   takeSsh(join(sshDir, "id_ed25519"), join(sshDir, "id_ed25519"), false);

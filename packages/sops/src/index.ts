@@ -80,7 +80,7 @@ export {
   type DocumentFormat,
   type DocumentOptions,
 } from "./document.js";
-export { defaultKeyFilePath, findIdentities, parseIdentityFile, type Identities, type IdentityLookupOptions } from "./identities.js";
+export { defaultKeyFilePath, findIdentities, keyPathSource, looksLikeKeyMaterial, parseIdentityFile, type Identities, type IdentityLookupOptions } from "./identities.js";
 export { generateIdentity, identityToRecipient, isAgeIdentity, isAgeRecipient, isMistypedAgeIdentity, isMistypedAgeRecipient, isRecipient, unwrapDataKey, wrapDataKey } from "./age.js";
 export {
   SshEd25519Identity,

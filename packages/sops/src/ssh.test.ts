@@ -105,6 +105,22 @@ describe("OpenSSH private keys", () => {
     );
   });
 
+  it("names another key type only when it looks like one: a damaged private part can hold key bytes where the type goes", () => {
+    const message = (type: string): string => {
+      try {
+        parseOpenSshPrivateKey(makeKey({ type }).privateText, "id_x");
+      } catch (e) {
+        expect(isSopsError(e, "UNSUPPORTED")).toBe(true);
+        return (e as Error).message;
+      }
+      throw new Error("not refused");
+    };
+    expect(message("ssh-rsa")).toBe("id_x is an ssh-rsa key; only ssh-ed25519 SSH keys are supported");
+    const garbage = message("\u0001PRIVATE-BYTES-a8f3\u00ff k");
+    expect(garbage).not.toContain("PRIVATE-BYTES");
+    expect(garbage).toBe("id_x is a key of an unknown type (not shown); only ssh-ed25519 SSH keys are supported");
+  });
+
   it("refuses a damaged key (truncated, or private part not matching the public key) as MALFORMED_FILE without printing it", () => {
     const k = makeKey();
     const lines = k.privateText.split("\n");

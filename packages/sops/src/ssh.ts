@@ -353,7 +353,9 @@ export function parseOpenSshPrivateKey(text: string, source: string): { publicKe
     if (priv.uint32() !== priv.uint32()) throw damaged("check bytes differ");
     const type = priv.string().toString("latin1");
     if (type !== KEY_TYPE) {
-      throw new SopsError("UNSUPPORTED", `${source} is an ${type} key; only ssh-ed25519 SSH keys are supported`, {
+      // the type is read from the private part: a damaged file can put key bytes there, so only a name that looks like one is shown
+      const shown = /^[a-z0-9][a-z0-9@.+-]{0,63}$/.test(type) ? `an ${type} key` : "a key of an unknown type (not shown)";
+      throw new SopsError("UNSUPPORTED", `${source} is ${shown}; only ssh-ed25519 SSH keys are supported`, {
         hint: "make an ed25519 key (`ssh-keygen -t ed25519`) or use an age key (age-keygen)",
       });
     }

@@ -5,7 +5,7 @@
  */
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   DecryptCache,
   SopsError,
@@ -60,6 +60,39 @@ describe("writeFileAtomic", () => {
 
   it("fails with IO_ERROR (not a raw errno) when the folder does not exist", async () => {
     expect(await code(writeFileAtomic(join(dir, "missing", "f.yaml"), "x"))).toBe("IO_ERROR");
+  });
+
+  it("on a full disk (a write that stops half-way with ENOSPC), leaves the old file whole and no partial temp file; editSecretsFile changes nothing", async () => {
+    const { promises } = await import("node:fs");
+    const p = join(dir, "dev.enc.yaml");
+    await createSecretsFile(p, [alice.recipient], new Map([["A", "before-diskfull"]]));
+    const before = readFileSync(p, "utf8");
+    const realOpen = promises.open.bind(promises);
+    // every file opened for writing takes half of what it is given, then the disk is full
+    const spy = vi.spyOn(promises, "open").mockImplementation(async (...args: Parameters<typeof promises.open>) => {
+      const handle = await realOpen(...args);
+      const flags = args[1];
+      if (typeof flags === "number" && (flags & 1) !== 0) {
+        handle.writeFile = async (data: string | Uint8Array) => {
+          const bytes = typeof data === "string" ? Buffer.from(data) : Buffer.from(data);
+          await handle.write(bytes.subarray(0, bytes.length >> 1));
+          throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+        };
+      }
+      return handle;
+    });
+    try {
+      const failed = await writeFileAtomic(p, "replacement that does not fit\n").then(() => undefined, (e: unknown) => e as SopsError);
+      expect(failed?.code).toBe("IO_ERROR");
+      expect(failed?.message).toContain("ENOSPC");
+      const edit = await editSecretsFile(p, [alice.identity], (values) => void values.set("A", "after-diskfull")).then(() => undefined, (e: unknown) => e as SopsError);
+      expect(edit?.code).toBe("IO_ERROR");
+    } finally {
+      spy.mockRestore();
+    }
+    expect(readFileSync(p, "utf8")).toBe(before);
+    expect(readdirSync(dir).filter((n) => !n.endsWith(".lock"))).toEqual(["dev.enc.yaml"]);
+    expect((await decryptSecrets(readFileSync(p, "utf8"), [alice.identity])).values.get("A")).toBe("before-diskfull");
   });
 });
 

@@ -6,10 +6,10 @@
  * Unchanged values keep their ciphertext.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants as fsConstants, lstatSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants as fsConstants, lstatSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { constants as osConstants, tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { Document, isMap, isScalar, parseDocument, Scalar, YAMLMap } from "yaml";
 import { LineIndex, secretsFilePath, validateSecretName } from "@stellar-secrets/core";
 import { decodeUtf8, editSecretsFile, findExcessiveNesting } from "@stellar-secrets/sops";
@@ -20,6 +20,8 @@ import { humanList, renderJson } from "../format.js";
 import { canPrompt, confirm } from "../prompt.js";
 import { formatReference, loadReferences, referencesIn } from "../references.js";
 import { decryptEnvironment, identitiesFor, openProject, selectEnvironments } from "../repository.js";
+import { AGE_KEY_VARIABLE } from "../variables.js";
+import { pastedValueAsName } from "../input.js";
 
 const help = `Usage: stellar-secrets edit --env ENV [--force] [--json]
 
@@ -33,7 +35,10 @@ when the system has one (otherwise the system temp directory, with a warning), a
 is removed when the command ends in any way: after saving, on an error, or on any signal a
 program can catch (SIGINT, SIGTERM, SIGHUP, SIGQUIT, ...). SIGKILL cannot be caught: a folder left
 that way is removed by the next \`edit\` of the same user (until then, or a reboot, it stays on
-/dev/shm, readable by you and root only). New names must follow the naming rules; deleting a
+/dev/shm, readable by you and root only). Vim and Neovim are run with -n -i NONE and no
+backup or undo file, so no register, swap or undo file keeps a value outside the folder; other
+editors may keep copies elsewhere (VS Code's Local History, Emacs' backup folder): see
+docs/cli.md. New names must follow the naming rules; deleting a
 name that config files reference is refused unless --force; turning one name into another is
 refused (names are fixed, see \`stellar-secrets rename\`). On a terminal, a mistake offers to re-open the editor.
 
@@ -234,7 +239,11 @@ function openScratch(ctx: CommandContext): { dir: string; runEditor: (editor: st
     dir,
     runEditor(editor, file) {
       return new Promise<void>((resolve, reject) => {
-        child = spawn("/bin/sh", ["-c", `exec ${editor} "$1"`, "stellar-secrets-edit", file], { stdio: "inherit", env: ctx.env, cwd: ctx.cwd });
+        const extra = privateEditorArguments(editor, (word) => programPath(word, ctx.env.PATH));
+        // the editor (and every plugin or shell command it runs) needs no private key: SOPS_AGE_KEY stays out, as for exec's child
+        const env = { ...ctx.env };
+        delete env[AGE_KEY_VARIABLE];
+        child = spawn("/bin/sh", ["-c", `exec ${editor}${extra} "$1"`, "stellar-secrets-edit", file], { stdio: "inherit", env, cwd: ctx.cwd });
         child.once("error", (error) => reject(new CliError("EDITOR_FAILED", `cannot start the editor "${editor}": ${error.message}`, { cause: error })));
         child.once("exit", (code, signal) => {
           child = undefined;
@@ -255,6 +264,43 @@ function openScratch(ctx: CommandContext): { dir: string; runEditor: (editor: st
       detach();
     },
   };
+}
+
+/** What Vim and Neovim are called (a Debian alternative such as `vi` → `vim.basic` is read through its link). */
+const VIM_FAMILY = /^(?:vim|nvim|gvim|mvim|rvim|vimx|vim\.(?:basic|tiny|nox|gtk3?|athena|motif))$/;
+
+/**
+ * The words `edit` adds after the editor command when it is Vim or Neovim (its first word, or
+ * the program that word resolves to through `resolve`, is one of theirs), else "". Vim keeps what
+ * is deleted or yanked in registers and saves them, with search history, in ~/.viminfo (Neovim:
+ * its ShaDa file) on exit: deleting a secret's line (how `edit` deletes a secret) wrote
+ * `name: value` in clear to the home folder, a persistent disk. Neovim also puts its swap file
+ * (the whole buffer) under ~/.local/state, and a vimrc's `backup`/`undofile` with a `backupdir` or
+ * `undodir` elsewhere copy the text there. So: `-n` (no swap file), `-i NONE` (no viminfo or
+ * ShaDa read or written), and after the vimrc `set nobackup nowritebackup noundofile`. Another
+ * `vi` (nvi, busybox) gets nothing added: it may not know these options. `resolve` maps a word to
+ * the real path of the program it runs, or undefined.
+ */
+export function privateEditorArguments(editor: string, resolve: (word: string) => string | undefined): string {
+  const first = editor.trim().split(/\s+/)[0]?.replace(/^(["'])(.*)\1$/, "$2") ?? "";
+  if (first === "" || first.includes("=")) return "";
+  const names = [basename(first), basename(resolve(first) ?? first)];
+  if (!names.some((n) => VIM_FAMILY.test(n))) return "";
+  return ` -n -i NONE -c 'set nobackup nowritebackup noundofile'`;
+}
+
+/** The real path of the program `word` runs: itself when it holds a `/`, else the first match on `PATH`; undefined when none. */
+function programPath(word: string, path: string | undefined): string | undefined {
+  const candidates = word.includes("/") ? [word] : (path ?? "").split(":").filter((d) => d !== "").map((d) => join(d, word));
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return realpathSync(candidate);
+    } catch {
+      // not there, or not executable: the next one
+    }
+  }
+  return undefined;
 }
 
 /** The edited file's text, strictly decoded. Throws `CliError("INVALID_VALUE")` when it is not valid UTF-8. */
@@ -280,14 +326,27 @@ export function renderForEditing(env: string, values: ReadonlyMap<string, string
     return `${empty.toString({ lineWidth: 0 }).replace(/\n*(null)?\n*$/, "")}\n`;
   }
   const map = new YAMLMap();
-  for (const [name, value] of values) {
-    const scalar = new Scalar(value);
-    if (value.includes("\n")) scalar.type = "BLOCK_LITERAL";
-    map.items.push(new Document().createPair(name, scalar) as never);
-  }
+  for (const [name, value] of values) map.items.push(new Document().createPair(name, editableScalar(value)) as never);
   const doc = new Document(map);
   doc.commentBefore = HEADER(env);
   return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * A value as the scalar the editing text shows: a multi-line value as a `|` block, readable,
+ * unless the block does not read back as the same value — a line of only spaces or tabs that
+ * starts with a space (`" \n"`, `"a\n  \n"`) is an empty line to a YAML block, so the value came
+ * back changed (or refused) after an edit of *another* secret — then double-quoted with escapes.
+ */
+function editableScalar(value: string): Scalar {
+  const scalar = new Scalar(value);
+  if (!value.includes("\n")) return scalar;
+  scalar.type = "BLOCK_LITERAL";
+  const probe = new Document(new YAMLMap());
+  (probe.contents as YAMLMap).items.push(probe.createPair("v", scalar) as never);
+  const back = parseDocument(probe.toString({ lineWidth: 0 }), { prettyErrors: false });
+  if (back.errors.length > 0 || back.get("v") !== value) scalar.type = "QUOTE_DOUBLE";
+  return scalar;
 }
 
 /**
@@ -323,6 +382,8 @@ export function parseEdited(text: string): Map<string, string> | undefined {
       throw new CliError("INVALID_VALUE", `line ${line}: a name must be a plain text key`);
     }
     const name = String(key.value);
+    const pasted = pastedValueAsName(name, `line ${line}: the name`);
+    if (pasted !== undefined) throw pasted;
     const validation = validateSecretName(name);
     if (!validation.ok) throw new CliError("INVALID_SECRET_NAME", `line ${line}: ${validation.message} [${validation.rule}]`);
     const node = pair.value;

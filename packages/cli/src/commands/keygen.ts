@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, open, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { defaultKeyFilePath, generateIdentity, parseOpenSshPrivateKey } from "@stellar-secrets/sops";
+import { defaultKeyFilePath, generateIdentity, looksLikeKeyMaterial, parseOpenSshPrivateKey } from "@stellar-secrets/sops";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -64,8 +64,21 @@ interface KeygenResult {
   created: boolean;
 }
 
+/**
+ * Refuses a variable that should name a key file but holds a key itself (a CI secret stored as
+ * `SOPS_AGE_KEY_FILE` instead of `SOPS_AGE_KEY`): taken as a path, the key became the name of the
+ * file (or of folders) that keygen created and printed. `CliError("USAGE")`; the value is never shown.
+ */
+function refuseKeyAsPath(variable: string, value: string | undefined): void {
+  if (value === undefined || value === "" || !looksLikeKeyMaterial(value)) return;
+  throw new CliError("USAGE", `keygen: ${variable} holds a private key, not the path of a key file (not shown); nothing was created`, {
+    hint: `unset ${variable} (or set it to the path of a file) and run keygen again${variable === "SOPS_AGE_KEY_FILE" ? "; a key in a variable goes in SOPS_AGE_KEY" : ""}`,
+  });
+}
+
 async function ageKey(ctx: CommandContext): Promise<KeygenResult> {
   const fromEnv = ctx.env.SOPS_AGE_KEY_FILE;
+  refuseKeyAsPath("SOPS_AGE_KEY_FILE", fromEnv);
   const file = fromEnv !== undefined && fromEnv !== "" ? fromEnv : defaultKeyFilePath({ env: ctx.env, home: homeOf(ctx) });
   const { identity, recipient } = await generateIdentity();
   const text = `# created: ${new Date().toISOString().replace(/\.\d{3}Z$/, "Z")}\n# public key: ${recipient}\n${identity}\n`;
@@ -94,6 +107,7 @@ async function ageKey(ctx: CommandContext): Promise<KeygenResult> {
 
 async function sshKey(ctx: CommandContext): Promise<KeygenResult> {
   const fromEnv = ctx.env.SOPS_AGE_SSH_PRIVATE_KEY_FILE;
+  refuseKeyAsPath("SOPS_AGE_SSH_PRIVATE_KEY_FILE", fromEnv);
   const file = fromEnv !== undefined && fromEnv !== "" ? fromEnv : join(homeOf(ctx), ".ssh", "id_ed25519");
   let created = false;
   if (!existsSync(file)) {

@@ -12,7 +12,7 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { humanList, renderJson } from "../format.js";
 import { inboxFolder, writeProposal } from "../inbox.js";
-import { chooseValueSource, readValue } from "../input.js";
+import { chooseValueSource, pastedValueAsName, readValue } from "../input.js";
 import {
   assertCanDecrypt,
   identitiesFor,
@@ -61,7 +61,8 @@ given is written, or every one is proposed: a mix is refused (nothing written).
   --no-propose     fail instead (NO_IDENTITY / NO_MATCHING_IDENTITY, as before proposals)
 
 Names: lowercase letters, digits and underscores, starting with a letter, at most 64 characters
-(e.g. stripe_api_key). Names are fixed once created (see \`stellar-secrets rename\`).
+(e.g. stripe_api_key). Names are fixed once created (see \`stellar-secrets rename\`). A NAME that
+looks like a credential (sk_live_…, ghp_…, a long random token) is refused without being shown.
 
 Catalog (secrets/catalog.yaml, plain text, no --env needed):
   --description TEXT    what the secret is for
@@ -107,6 +108,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       hint: `${validateSecretName(before).ok ? `run \`stellar-secrets set ${before} --env ENV\`` : "give only the name"} and pass the value through the prompt, --from-stdin or --from-file; if it was a real value, treat it as exposed (shell history)`,
     });
   }
+  const pasted = pastedValueAsName(name, "the NAME argument");
+  if (pasted !== undefined) throw pasted;
   const validation = validateSecretName(name);
   if (!validation.ok) {
     throw new CliError("INVALID_SECRET_NAME", `${validation.message} [${validation.rule}]`, {
