@@ -417,6 +417,27 @@ describe("readSecretsHistory", () => {
   });
 });
 
+describe("readSecretsHistory and values committed in clear text", () => {
+  const PROD = "secrets/production.enc.yaml";
+  it("reads a version with a clear-text value (committed past the hook): the value is added in clear text there, and the commit that encrypts it is a change of it (both were skipped, so the secret had no history at all)", async () => {
+    const prod = await versions({ stripe_api_key: "a1" });
+    const git = new MemoryRepo();
+    git.commit("base", { [PROD]: prod.text }, { date: "2024-01-01T00:00:00+00:00" });
+    const clear = prod.text.replace(/^sops:/m, "sendgrid_api_key: SG.clear-text-value\nsops:");
+    git.commit("add sendgrid by hand", { [PROD]: clear }, { date: "2024-01-02T00:00:00+00:00" });
+    git.commit("encrypt sendgrid", { [PROD]: await prod.next(prod.text, { sendgrid_api_key: "SG.clear-text-value" }) }, { date: "2024-01-03T00:00:00+00:00" });
+    const history = await readSecretsHistory({ git, files: [{ environment: "production", path: PROD }] });
+    expect(history.warnings).toEqual([]);
+    expect(history.events.map((e) => `${e.message}|${e.name}|${e.kind}${e.plaintext ? "|plaintext" : ""}`)).toEqual([
+      "base|stripe_api_key|added",
+      "add sendgrid by hand|sendgrid_api_key|added|plaintext",
+      "encrypt sendgrid|sendgrid_api_key|changed",
+    ]);
+    expect(JSON.stringify(history)).not.toContain("clear-text-value");
+    expect(lastValueChanges(history.events).get("production\u0000sendgrid_api_key")?.message).toBe("encrypt sendgrid");
+  });
+});
+
 describe("dataKeyChange (what the wrapped data keys show without a key)", () => {
   const ver = (stanzas: Record<string, string>): FileVersion => ({ values: new Map(), stanzas: new Map(Object.entries(stanzas)) });
   it("is new when every recipient that stayed was wrapped anew, same when one was kept byte for byte, and undefined otherwise", () => {

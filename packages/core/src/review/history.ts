@@ -10,7 +10,8 @@
  * Pure functions (versions in, changes out) and {@link readSecretsHistory}, which reads the
  * versions through a {@link GitSource} the caller passes in.
  */
-import { ciphertextIdentity, ENVIRONMENT_FILE_SUFFIX, parseSecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, createHash, ENVIRONMENT_FILE_SUFFIX, isEncValue, parseSecretsFile } from "@stellar-secrets/sops";
+import { isMap, isScalar, parseDocument } from "yaml";
 import type { GitSource } from "./git.js";
 
 /** One version of an environment file, as seen without keys. */
@@ -19,6 +20,12 @@ export interface FileVersion {
   values: ReadonlyMap<string, string>;
   /** age recipient → wrapped data key (armored). */
   stanzas: ReadonlyMap<string, string>;
+  /**
+   * Names whose stored value is in clear text (not ENC[...]): a version committed by hand (past
+   * the hook) that sops cannot read. Their `values` entry is a digest of the clear text (compared,
+   * never shown), so the commit that encrypts the value is still a change of it.
+   */
+  plaintext?: ReadonlySet<string>;
 }
 
 /** What happened to one secret's value in one commit. */
@@ -34,6 +41,8 @@ export interface SecretChange {
    * `sops` edit): a re-encryption, never a data-key rotation.
    */
   sameDataKey?: true;
+  /** On `added` and `changed`: the version stores the value in clear text ({@link FileVersion.plaintext}). */
+  plaintext?: true;
 }
 
 /**
@@ -51,10 +60,12 @@ export function diffVersions(before: FileVersion | undefined, after: FileVersion
   const changed = kept.filter((n) => prev.get(n) !== next.get(n));
   const bulk = changed.length > 0 && changed.length === kept.length && (kept.length >= 2 || rewrapped(before, after));
   const sameKey = bulk && keptStanza(before, after);
+  const clear = (name: string): { plaintext?: true } => (after?.plaintext?.has(name) === true ? { plaintext: true } : {});
   for (const name of new Set([...prev.keys(), ...next.keys()])) {
-    if (!prev.has(name)) changes.push({ name, kind: "added" });
+    if (!prev.has(name)) changes.push({ name, kind: "added", ...clear(name) });
     else if (!next.has(name)) changes.push({ name, kind: "removed" });
-    else if (prev.get(name) !== next.get(name)) changes.push(bulk ? { name, kind: "re-encrypted", ...(sameKey ? { sameDataKey: true as const } : {}) } : { name, kind: "changed" });
+    else if (prev.get(name) !== next.get(name))
+      changes.push(bulk && !after?.plaintext?.has(name) && !before?.plaintext?.has(name) ? { name, kind: "re-encrypted", ...(sameKey ? { sameDataKey: true as const } : {}) } : { name, kind: "changed", ...clear(name) });
   }
   return changes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -157,6 +168,12 @@ export interface HistoryEvent extends CommitInfo {
    * a plain `sops` edit, every value set anew). Absent when neither holds (no recipient stayed).
    */
   dataKey?: "new" | "same";
+  /**
+   * On `added` and `changed`: the commit stored the value in clear text (a file sops cannot read,
+   * committed past the hook). The value is in git history from that commit on, whatever later
+   * commits do: it is leaked, to be changed at its provider.
+   */
+  plaintext?: true;
 }
 
 /**
@@ -385,6 +402,7 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
         verified: verified && (c.kind === "re-encrypted" || c.kind === "changed"),
         ...(c.kind === "re-encrypted" && c.sameDataKey === true ? { sameDataKey: true as const } : {}),
         ...(dataKey !== undefined && bulk.has(c.name) ? { dataKey } : {}),
+        ...(c.plaintext === true ? { plaintext: true as const } : {}),
       });
       if (c.kind !== "re-encrypted") setBy.set(setterKey(r.environment, c.name, (after as FileVersion | undefined)?.values.get(c.name)), events.length - 1);
     }
@@ -423,7 +441,8 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
       }
     }
     const info: CommitInfo = { commit: "", author: "(uncommitted)", email: "", date: now, message: "uncommitted changes in the working tree" };
-    for (const c of changes) events.push({ ...info, environment: p.environment, name: c.name, kind: c.kind, verified, ...(dataKey !== undefined && bulk.has(c.name) ? { dataKey } : {}) });
+    for (const c of changes)
+      events.push({ ...info, environment: p.environment, name: c.name, kind: c.kind, verified, ...(dataKey !== undefined && bulk.has(c.name) ? { dataKey } : {}), ...(c.plaintext === true ? { plaintext: true as const } : {}) });
   }
   return { events, warnings, commits };
 }
@@ -475,6 +494,46 @@ function toVersion(text: string, where: string): FileVersion | null {
       values: new Map(file.entries.map((e) => [e.name, ciphertextIdentity(e.raw)])),
       stanzas: new Map(file.metadata.age.map((s) => [s.recipient.trim(), s.enc.replace(/\s+/g, "")])),
     };
+  } catch {
+    return withPlaintextValues(text);
+  }
+}
+
+/**
+ * A version sops cannot read because values are stored in clear text (committed by hand, past
+ * the hook): read keyless as YAML, each clear value kept only as a digest (to compare), its name
+ * in `plaintext`. Null when the text is not such a file (no `sops` metadata with age stanzas, not
+ * a mapping, or no clear value: something else is wrong with it).
+ */
+function withPlaintextValues(text: string): FileVersion | null {
+  try {
+    const doc = parseDocument(text, { uniqueKeys: true });
+    if (doc.errors.length > 0 || !isMap(doc.contents)) return null;
+    const values = new Map<string, string>();
+    const plaintext = new Set<string>();
+    const stanzas = new Map<string, string>();
+    for (const pair of doc.contents.items) {
+      const name = isScalar(pair.key) ? String(pair.key.value) : undefined;
+      if (name === undefined) return null;
+      if (name === "sops") {
+        const age: unknown = (pair.value as { toJSON?: () => unknown } | null)?.toJSON?.();
+        const list = (age as { age?: unknown } | undefined)?.age;
+        if (!Array.isArray(list)) return null;
+        for (const s of list as { recipient?: unknown; enc?: unknown }[]) {
+          if (typeof s?.recipient === "string" && typeof s.enc === "string") stanzas.set(s.recipient.trim(), s.enc.replace(/\s+/g, ""));
+        }
+        continue;
+      }
+      if (!isScalar(pair.value) || (typeof pair.value.value !== "string" && typeof pair.value.value !== "number" && typeof pair.value.value !== "boolean")) return null;
+      const raw = String(pair.value.value);
+      if (raw === "" || isEncValue(raw)) values.set(name, raw === "" ? raw : ciphertextIdentity(raw));
+      else {
+        // a digest, never the value: compared with later versions, never printed
+        values.set(name, `plaintext:${createHash("sha256").update(raw).digest("base64")}`);
+        plaintext.add(name);
+      }
+    }
+    return plaintext.size === 0 || stanzas.size === 0 ? null : { values, stanzas, plaintext };
   } catch {
     return null;
   }
