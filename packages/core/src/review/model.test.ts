@@ -413,6 +413,22 @@ describe("buildReview over whole repositories", () => {
     expect(swap.clean).toBe(false);
   });
 
+  it("does not report a stale-mac file the change did not touch (a hand merge already on main) as a problem of a branch that changes only a config file (planted-history)", async () => {
+    const { alice, base } = await project();
+    const v1 = base[PROD] as string;
+    const d = await decryptSecrets(v1, [alice.identity]);
+    const v2 = await reencryptSecrets(d, new Map([...d.values, ["zendesk_api_token", "zd_1"]]), { now: new Date(Date.now() + 60_000) });
+    const meta = (text: string, key: string): string => (new RegExp(`^ {4}${key}: .*$`, "m").exec(text) as RegExpExecArray)[0];
+    const stale = v2.replace(meta(v2, "mac"), meta(v1, "mac")).replace(meta(v2, "lastmodified"), meta(v1, "lastmodified"));
+    const earlierVersions = new Map([[PROD, [{ commit: "c1".repeat(20), text: v1 }]]]);
+    const onMain = { ...base, [PROD]: stale };
+    const branch = { ...onMain, [STRIPE]: `${onMain[STRIPE] as string}description: Stripe\n` };
+    const report = buildReview(at("base", onMain), at("head", branch), new Map(), { earlierVersions });
+    expect(report.problems.filter((p) => p.message.startsWith("stale-mac"))).toEqual([]);
+    // the change that made it stale is still reported
+    expect(buildReview(at("base", base), at("head", onMain), new Map(), { earlierVersions }).problems.filter((p) => p.message.startsWith("stale-mac")).map((p) => p.file)).toEqual([PROD]);
+  });
+
   it("flags a key added to the file of an environment stellar.yaml does not declare (the resolver still serves it): no one is a member there", async () => {
     const { alice, base } = await project();
     const undeclared: Files = { ...base, "stellar.yaml": config({ production: { alice: alice.recipient } }) };

@@ -1405,7 +1405,10 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   const seenProblems = new Set(problems.filter((p) => p.kind === "plaintext").map((p) => `${p.file}\u0000${p.message}`));
   for (const [i, found] of fixed.entries()) {
     const d = addedToSopsRule(found, base);
-    const isNew = inBase[i] !== true;
+    // the base's checker reads no committed version, so it has no stale-mac: a file this change left
+    // byte for byte as the base had it was just as stale there (a hand merge on main is not a branch's)
+    const unchangedStale = d.rule === "stale-mac" && typeof head.readText(d.file) === "string" && head.readText(d.file) === base.readText(renamed.get(d.file) ?? d.file);
+    const isNew = inBase[i] !== true && !unchangedStale;
     if (!isNew && !(d.secret !== undefined && changedNames.has(d.secret))) continue;
     // worded for the reader once its fix is settled (rewordMessage leaves the fix, worded at the source, as it is)
     const message = namedFormerMembers(reword(d.message, d.file));
