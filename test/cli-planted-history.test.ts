@@ -220,4 +220,29 @@ describe("planted history: Corvid Logistics", () => {
     expect(r.report.environments[0]?.exposedDuring?.map((x) => x.recipient)).toEqual([erin.recipient]);
     expect(r.text).toContain("Access: erin had access to production inside this change");
   });
+
+  it("1 and 10 in the access review: erin (reverted) and dave (updatekeys) still hold production's data key, so they are readers too; dave back as david is not counted twice", async () => {
+    const { c, erin, dave } = org;
+    const erinMerged = org.s.git(["rev-parse", `${c.erinMerge}^2`]).trim();
+    const access = await run(["access", "--json", "--machine", "david"]);
+    expect(access.code).toBe(1);
+    const envs = JSON.parse(access.stdout).environments as { name: string; formerReaders: { recipient: string; name: string | null; commit: string }[] }[];
+    expect(envs.find((e) => e.name === "production")?.formerReaders).toEqual([{ recipient: erin.recipient, name: "erin", commit: erinMerged, date: expect.any(String) }]);
+    expect(envs.find((e) => e.name === "staging")?.formerReaders).toEqual([]);
+    const text = await run(["access", "--env", "production", "--machine", "david"]);
+    expect(text.stdout).toContain(
+      `  ! erin (${erin.recipient.slice(0, 10)}…${erin.recipient.slice(-6)}) can still decrypt every value: the file is no longer encrypted to them, but commit ${short(erinMerged)} (2025-01-11) wrapped the current data key for them and it was not rotated since; a member runs \`stellar-secrets rotate-key --env production\`, then changes the values at their providers`,
+    );
+    // before david: dave too (removed by sops updatekeys, the "rotation" after it kept the data key)
+    org.s.git(["checkout", "-q", "--detach", c.fakeRotation]);
+    try {
+      const before = JSON.parse((await run(["access", "--json", "--env", "production"])).stdout).environments[0].formerReaders;
+      expect(before.map((r: { name: string; recipient: string }) => [r.name, r.recipient])).toEqual([
+        ["dave", dave.ssh],
+        ["erin", erin.recipient],
+      ]);
+    } finally {
+      org.s.git(["checkout", "-q", "main"]);
+    }
+  });
 });

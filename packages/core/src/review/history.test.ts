@@ -9,6 +9,7 @@ import {
   diffVersions,
   HISTORY_LOG_ARGS,
   lastValueChanges,
+  formerReaders,
   parseRawLog,
   readSecretsHistory,
   refineWithPlaintexts,
@@ -435,6 +436,22 @@ describe("readSecretsHistory and values committed in clear text", () => {
     ]);
     expect(JSON.stringify(history)).not.toContain("clear-text-value");
     expect(lastValueChanges(history.events).get("production\u0000sendgrid_api_key")?.message).toBe("encrypt sendgrid");
+  });
+});
+
+describe("formerReaders (keys that still hold the current data key)", () => {
+  const v = (commit: string, stanzas: Record<string, string>) => ({ environment: "production", commit, date: `2025-01-0${commit.length}T00:00:00+00:00`, stanzas: new Map(Object.entries(stanzas)) });
+  it("lists a recipient of a version under the current data key (a stanza kept byte for byte) that the file no longer lists, at the first such version", () => {
+    const current = new Map([["age1alice", "WRAP_A"]]);
+    const versions = [v("c", { age1alice: "WRAP_A", age1erin: "WRAP_E" }), v("cc", { age1alice: "WRAP_A" }), v("ccc", { age1alice: "WRAP_A", age1erin: "WRAP_E2", age1dave: "WRAP_D" })];
+    expect(formerReaders(current, versions)).toEqual([
+      { recipient: "age1erin", commit: "c", date: "2025-01-01T00:00:00+00:00" },
+      { recipient: "age1dave", commit: "ccc", date: "2025-01-03T00:00:00+00:00" },
+    ]);
+  });
+  it("leaves out versions under another data key (a rotation since)", () => {
+    const current = new Map([["age1alice", "WRAP_A2"]]);
+    expect(formerReaders(current, [v("c", { age1alice: "WRAP_A", age1bob: "WRAP_B" })])).toEqual([]);
   });
 });
 

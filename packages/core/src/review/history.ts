@@ -10,7 +10,7 @@
  * Pure functions (versions in, changes out) and {@link readSecretsHistory}, which reads the
  * versions through a {@link GitSource} the caller passes in.
  */
-import { ciphertextIdentity, createHash, ENVIRONMENT_FILE_SUFFIX, isEncValue, parseSecretsFile } from "@stellar-secrets/sops";
+import { ageFormsOfSshKeys, ciphertextIdentity, createHash, ENVIRONMENT_FILE_SUFFIX, isEncValue, parseSecretsFile } from "@stellar-secrets/sops";
 import { isMap, isScalar, parseDocument } from "yaml";
 import type { GitSource } from "./git.js";
 
@@ -252,6 +252,46 @@ export interface SecretsHistory {
   warnings: string[];
   /** How many commits touched the followed files. */
   commits: number;
+  /** The age stanzas of each committed version read (oldest first), for {@link formerReaders}. */
+  stanzas: VersionStanzas[];
+}
+
+/** The age stanzas of one committed version of an environment file. */
+export interface VersionStanzas {
+  environment: string;
+  commit: string;
+  date: string;
+  /** age recipient → wrapped data key (white space removed). */
+  stanzas: ReadonlyMap<string, string>;
+}
+
+/** A key that held an environment's current data key in a committed version and is no recipient now. */
+export interface FormerReader {
+  recipient: string;
+  /** The first commit (oldest first) whose version wrapped the current data key for it. */
+  commit: string;
+  date: string;
+}
+
+/**
+ * The keys that can still decrypt the current file although it is no longer encrypted to them:
+ * recipients of a committed version under the current data key (it keeps one of `current`'s
+ * stanzas byte for byte, which proves the same data key) that `current` does not list, in either
+ * spelling (an ssh-ed25519 key and its age1… form are one key). A member removed without a
+ * rotation (sops updatekeys, `git revert` of their addition) stays one until `rotate-key`. Pure.
+ */
+export function formerReaders(current: ReadonlyMap<string, string>, versions: readonly VersionStanzas[]): FormerReader[] {
+  const now = [...current.keys()];
+  const out = new Map<string, FormerReader>();
+  for (const v of versions) {
+    if (![...v.stanzas].some(([r, enc]) => current.get(r) === enc)) continue; // another data key
+    for (const r of v.stanzas.keys()) {
+      if (current.has(r) || out.has(r)) continue;
+      if (ageFormsOfSshKeys([r], now).length > 0 || ageFormsOfSshKeys(now, [r]).length > 0) continue; // the same key, written the other way
+      out.set(r, { recipient: r, commit: v.commit, date: v.date });
+    }
+  }
+  return [...out.values()];
 }
 
 interface ChangeRecord {
@@ -363,6 +403,7 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
   };
 
   const events: HistoryEvent[] = [];
+  const stanzas: VersionStanzas[] = [];
   // per environment, secret and stored value (ABSENT: none), the event that last set it (its index in
   // `events`): a merge that kept one side's value is listed when the side it dropped is listed later
   const ABSENT = "\u0000absent";
@@ -380,6 +421,7 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
       warnings.push(`${where}: a version of the file is ${invalid ? "not valid UTF-8" : "not a readable SOPS file"}; skipped`);
       continue;
     }
+    if (after !== undefined) stanzas.push({ environment: r.environment, commit: r.info.commit, date: r.info.date, stanzas: after.stanzas });
     let changes: SecretChange[] =
       befores.length > 1 ? diffMerge(befores as (FileVersion | undefined)[], after) : diffVersions(befores[0] as FileVersion | undefined, after);
     let verified = false;
@@ -444,7 +486,7 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
     for (const c of changes)
       events.push({ ...info, environment: p.environment, name: c.name, kind: c.kind, verified, ...(dataKey !== undefined && bulk.has(c.name) ? { dataKey } : {}), ...(c.plaintext === true ? { plaintext: true as const } : {}) });
   }
-  return { events, warnings, commits };
+  return { events, warnings, commits, stanzas };
 }
 
 /**
