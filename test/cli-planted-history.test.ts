@@ -127,8 +127,20 @@ describe("planted history: Corvid Logistics", () => {
     expect(merge.report.problems[0]?.message).toMatch(/^stale-mac: the values of secrets\/staging\.enc\.yaml differ from the committed version, but its mac and lastmodified are the committed ones/);
     const verified = await review(`${c.gitattributes}..${c.handMerge}`, "--verify");
     expect(kinds(verified.report)).toEqual(["checker-error", "tampered"]);
-    // pre-commit of a clean index passes; the hook would have refused the hand-merged file
+    // pre-commit of a clean index passes; the hook (skipped with --no-verify) would have refused the hand-merged file
     expect((await run(["pre-commit"])).code).toBe(0);
+    const handMerged = org.s.git(["show", `${c.handMerge}:${STAGING}`]);
+    org.s.git(["checkout", "-q", "--detach", `${c.handMerge}^1`]);
+    try {
+      org.s.write(STAGING, handMerged);
+      org.s.git(["add", STAGING]);
+      const hook = await run(["pre-commit"]);
+      expect(hook.code).toBe(1);
+      expect(hook.stdout).toMatch(/^secrets\/staging\.enc\.yaml:\d+:\d+: error stale-mac the values of secrets\/staging\.enc\.yaml differ from the committed version/m);
+    } finally {
+      org.s.git(["reset", "-q", "--hard"]);
+      org.s.git(["checkout", "-q", "main"]);
+    }
   });
 
   it("4. a stanza wrapped for an outsider under bob's label (branch ci/deploy-key): rewrapped-without-rotation, in text, JSON and SARIF", async () => {
