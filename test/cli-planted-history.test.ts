@@ -210,7 +210,9 @@ describe("planted history: Corvid Logistics", () => {
   it("9. sendgrid_api_key renamed on one branch, rotated on another: the merge driver stops on it, the rename's removal is kept", async () => {
     const { c } = org;
     expect(org.renameConflict).toContain("CONFLICT (content): Merge conflict in secrets/production.enc.yaml");
-    expect(org.renameConflict).toContain("sendgrid_api_key");
+    expect(org.renameConflict).toContain(
+      "sendgrid_api_key  (ours: changed, theirs: removed; theirs renamed it to sendgrid_mail_api_key, which still holds its value from before our change: keeping the removal (--theirs) leaves that old value under the new name and drops our change, so then set sendgrid_mail_api_key to the value our side set)",
+    );
     const r = await review(`${c.erinRevert}..${c.renameMerge}`);
     expect(r.code).toBe(0);
     expect(r.text).toContain("~ connections/sendgrid.yaml:7  sendgrid_api_key → sendgrid_mail_api_key");
