@@ -102,17 +102,27 @@ describe("planted history: Corvid Logistics", () => {
     );
 
     // history reads the clear-text version (it skipped both, so the secret had no history at all)
-    const h = await run(["history", "sendgrid_marketing_key", "--json"]);
+    const h = await run(["history", "sendgrid_marketing_key", "--json", "--no-decrypt"]);
     expect(h.code).toBe(0);
     expect(JSON.parse(h.stdout).events.map((e: { commit: string; kind: string; plaintext?: boolean }) => [e.commit, e.kind, e.plaintext ?? false])).toEqual([
       [c.plaintext, "added", true],
       [c.encrypted, "changed", false],
     ]);
-    expect((await run(["history", "sendgrid_marketing_key"])).stdout).toContain("added in clear text (leaked: in git history from this commit on; change it at the provider)");
     expect(h.stderr).not.toContain("not a readable SOPS file");
-    // stale dates the value from the commit that encrypted it (it said "unknown")
-    const stale = JSON.parse((await run(["stale", "--json", "--env", "staging", "--no-decrypt"])).stdout);
-    expect(stale.stale.find((x: { name: string }) => x.name === "sendgrid_marketing_key")).toMatchObject({ lastChanged: "2025-01-10T09:30:00+00:00" });
+    // with a key: the encrypting commit stored the very value that leaked
+    const keyed = await run(["history", "sendgrid_marketing_key", "--json"]);
+    expect(JSON.parse(keyed.stdout).events.map((e: { kind: string; leakedValue?: boolean; verified: boolean }) => [e.kind, e.leakedValue ?? false, e.verified])).toEqual([
+      ["added", false, false],
+      ["re-encrypted", true, true],
+    ]);
+    const text = (await run(["history", "sendgrid_marketing_key"])).stdout;
+    expect(text).toContain("added in clear text (leaked: in git history from this commit on; change it at the provider)");
+    expect(text).toContain("encrypted, the same value as in clear text before (still the leaked value: change it at the provider)");
+    // stale dates the value from the commit that encrypted it without a key (it said "unknown"), from the leak with one
+    const staleOf = async (...args: string[]) =>
+      JSON.parse((await run(["stale", "--json", "--env", "staging", ...args])).stdout).stale.find((x: { name: string }) => x.name === "sendgrid_marketing_key");
+    expect(await staleOf("--no-decrypt")).toMatchObject({ lastChanged: "2025-01-10T09:30:00+00:00" });
+    expect(await staleOf()).toMatchObject({ lastChanged: "2025-01-08T09:30:00+00:00" });
   });
 
   it("3. a text merge of staging (after mistake 6) resolved by hand: stale-mac in check and review, tampered with --verify", async () => {

@@ -439,6 +439,27 @@ describe("readSecretsHistory and values committed in clear text", () => {
   });
 });
 
+describe("readSecretsHistory: a value encrypted after it was committed in clear text, with a key", () => {
+  const PROD = "secrets/production.enc.yaml";
+  it("calls the encrypting commit a re-encryption of the leaked value (leakedValue) when the plaintext is the same, and a change when it is another; stale's date is then the leak's", async () => {
+    const alice = await generateIdentity();
+    const base = await encryptSecrets(new Map([["stripe_api_key", "a1"]]), { recipients: [alice.recipient] });
+    const d = await decryptSecrets(base, [alice.identity]);
+    const clear = base.replace(/^sops:/m, "sendgrid_api_key: SG.leaked\nsops:");
+    const plaintexts = async (text: string) => (await decryptSecrets(text, [alice.identity])).values;
+    for (const [value, kind, leaked] of [["SG.leaked", "re-encrypted", true], ["SG.rotated", "changed", false]] as const) {
+      const git = new MemoryRepo();
+      git.commit("base", { [PROD]: base }, { date: "2024-01-01T00:00:00+00:00" });
+      git.commit("add sendgrid by hand", { [PROD]: clear }, { date: "2024-01-02T00:00:00+00:00" });
+      git.commit("encrypt sendgrid", { [PROD]: await reencryptSecrets(d, new Map([...d.values, ["sendgrid_api_key", value]])) }, { date: "2024-01-03T00:00:00+00:00" });
+      const history = await readSecretsHistory({ git, files: [{ environment: "production", path: PROD }], plaintexts });
+      const last = history.events.at(-1);
+      expect([last?.message, last?.kind, last?.leakedValue === true, last?.verified]).toEqual(["encrypt sendgrid", kind, leaked, leaked]);
+      expect(lastValueChanges(history.events).get("production\u0000sendgrid_api_key")?.message).toBe(leaked ? "add sendgrid by hand" : "encrypt sendgrid");
+    }
+  });
+});
+
 describe("formerReaders (keys that still hold the current data key)", () => {
   const v = (commit: string, stanzas: Record<string, string>) => ({ environment: "production", commit, date: `2025-01-0${commit.length}T00:00:00+00:00`, stanzas: new Map(Object.entries(stanzas)) });
   it("lists a recipient of a version under the current data key (a stanza kept byte for byte) that the file no longer lists, at the first such version", () => {

@@ -174,6 +174,11 @@ export interface HistoryEvent extends CommitInfo {
    * commits do: it is leaked, to be changed at its provider.
    */
   plaintext?: true;
+  /**
+   * On a `re-encrypted` event (a key told it): the commit encrypted the very value the version
+   * before held in clear text ({@link plaintext}): still the leaked value, to be changed at its provider.
+   */
+  leakedValue?: true;
 }
 
 /**
@@ -435,13 +440,26 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
         verified = true;
       }
     }
+    // a value encrypted after it was committed in clear text: with a key, is it that value still?
+    const stillLeaked = new Set<string>();
+    const cleared = befores.length === 1 ? (befores[0] as FileVersion | undefined)?.plaintext : undefined;
+    if (cleared !== undefined && options.plaintexts !== undefined && r.after !== undefined) {
+      const leaked = changes.filter((c) => c.kind === "changed" && cleared.has(c.name) && after?.plaintext?.has(c.name) !== true);
+      const b = leaked.length === 0 ? undefined : await plaintextOf(r.after, blobs.get(r.after));
+      for (const c of leaked) {
+        const value = b?.get(c.name);
+        if (value !== undefined && `plaintext:${createHash("sha256").update(value).digest("base64")}` === (befores[0] as FileVersion).values.get(c.name)) stillLeaked.add(c.name);
+      }
+      if (stillLeaked.size > 0) changes = changes.map((c) => (stillLeaked.has(c.name) ? { name: c.name, kind: "re-encrypted" } : c));
+    }
     for (const c of changes) {
       events.push({
         ...r.info,
         environment: r.environment,
         name: c.name,
         kind: c.kind,
-        verified: verified && (c.kind === "re-encrypted" || c.kind === "changed"),
+        verified: (verified && (c.kind === "re-encrypted" || c.kind === "changed")) || stillLeaked.has(c.name),
+        ...(stillLeaked.has(c.name) ? { leakedValue: true as const } : {}),
         ...(c.kind === "re-encrypted" && c.sameDataKey === true ? { sameDataKey: true as const } : {}),
         ...(dataKey !== undefined && bulk.has(c.name) ? { dataKey } : {}),
         ...(c.plaintext === true ? { plaintext: true as const } : {}),
