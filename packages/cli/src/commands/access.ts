@@ -13,6 +13,7 @@ import { humanList, plural, renderJson, shortRecipient, terminalLines } from "..
 import { lastSeen, memberDetails, readCommits, type CommitRef } from "../membership.js";
 import { namesIn, openProject, readCatalog, readEnvironmentFiles, recipientsOf, selectEnvironments } from "../repository.js";
 import { unknownMemberHint } from "../suggest.js";
+import { ciphertextIdentity } from "@stellar-secrets/sops";
 import { GitRepo } from "../git.js";
 import { readHistoryOf } from "./history.js";
 
@@ -106,7 +107,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   for (const { env, file } of files) {
     if (file === undefined) continue;
     const current = new Map(file.metadata.age.map((s) => [s.recipient.trim(), s.enc.replace(/\s+/g, "")]));
-    const found = formerReaders(current, history.stanzas.filter((v) => v.environment === env.name));
+    const values = new Map(file.entries.filter((e) => e.raw.startsWith("ENC[")).map((e) => [e.name, ciphertextIdentity(e.raw)]));
+    const found = formerReaders(current, history.stanzas.filter((v) => v.environment === env.name), values);
     formerOf.set(env.name, await Promise.all(found.map(async (f) => ({ ...f, name: await nameAt(f.commit, f.recipient) }))));
   }
 

@@ -474,6 +474,12 @@ describe("formerReaders (keys that still hold the current data key)", () => {
     const current = new Map([["age1alice", "WRAP_A2"]]);
     expect(formerReaders(current, [v("c", { age1alice: "WRAP_A", age1bob: "WRAP_B" })])).toEqual([]);
   });
+  it("counts a version that shares a value's ciphertext with the current file as under its data key (every stanza wrapped anew since, the key kept)", () => {
+    const current = new Map([["age1alice", "WRAP_A2"]]);
+    const old = { ...v("c", { age1alice: "WRAP_A", age1bob: "WRAP_B" }), values: new Map([["stripe_api_key", "CT1"]]) };
+    expect(formerReaders(current, [old], new Map([["stripe_api_key", "CT1"]])).map((r) => r.recipient)).toEqual(["age1bob"]);
+    expect(formerReaders(current, [old], new Map([["stripe_api_key", "CT2"]]))).toEqual([]);
+  });
 });
 
 describe("dataKeyChange (what the wrapped data keys show without a key)", () => {

@@ -268,6 +268,8 @@ export interface VersionStanzas {
   date: string;
   /** age recipient → wrapped data key (white space removed). */
   stanzas: ReadonlyMap<string, string>;
+  /** name → value ciphertext identity (as {@link FileVersion.values}). */
+  values?: ReadonlyMap<string, string>;
 }
 
 /** A key that held an environment's current data key in a committed version and is no recipient now. */
@@ -281,15 +283,18 @@ export interface FormerReader {
 /**
  * The keys that can still decrypt the current file although it is no longer encrypted to them:
  * recipients of a committed version under the current data key (it keeps one of `current`'s
- * stanzas byte for byte, which proves the same data key) that `current` does not list, in either
- * spelling (an ssh-ed25519 key and its age1… form are one key). A member removed without a
- * rotation (sops updatekeys, `git revert` of their addition) stays one until `rotate-key`. Pure.
+ * stanzas byte for byte, or a value's ciphertext under the same name in `currentValues`, either of
+ * which proves the same data key) that `current` does not list, in either spelling (an
+ * ssh-ed25519 key and its age1… form are one key). A member removed without a rotation (sops
+ * updatekeys, `git revert` of their addition) stays one until `rotate-key`. Pure.
  */
-export function formerReaders(current: ReadonlyMap<string, string>, versions: readonly VersionStanzas[]): FormerReader[] {
+export function formerReaders(current: ReadonlyMap<string, string>, versions: readonly VersionStanzas[], currentValues?: ReadonlyMap<string, string>): FormerReader[] {
   const now = [...current.keys()];
   const out = new Map<string, FormerReader>();
   for (const v of versions) {
-    if (![...v.stanzas].some(([r, enc]) => current.get(r) === enc)) continue; // another data key
+    const sameKey =
+      [...v.stanzas].some(([r, enc]) => current.get(r) === enc) || [...(v.values ?? [])].some(([n, c]) => c !== "" && !c.startsWith("plaintext:") && currentValues?.get(n) === c);
+    if (!sameKey) continue; // another data key
     for (const r of v.stanzas.keys()) {
       if (current.has(r) || out.has(r)) continue;
       if (ageFormsOfSshKeys([r], now).length > 0 || ageFormsOfSshKeys(now, [r]).length > 0) continue; // the same key, written the other way
@@ -426,7 +431,7 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
       warnings.push(`${where}: a version of the file is ${invalid ? "not valid UTF-8" : "not a readable SOPS file"}; skipped`);
       continue;
     }
-    if (after !== undefined) stanzas.push({ environment: r.environment, commit: r.info.commit, date: r.info.date, stanzas: after.stanzas });
+    if (after !== undefined) stanzas.push({ environment: r.environment, commit: r.info.commit, date: r.info.date, stanzas: after.stanzas, values: after.values });
     let changes: SecretChange[] =
       befores.length > 1 ? diffMerge(befores as (FileVersion | undefined)[], after) : diffVersions(befores[0] as FileVersion | undefined, after);
     let verified = false;
