@@ -8,7 +8,7 @@
 import { findingWording, messageRewording, PROJECT_FILE, shellPathWord, SOPS_CONFIG_FILE, type FindingWording, type Severity } from "@stellar-secrets/core";
 import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { humanList, plural, renderJson, shortRecipient } from "./format.js";
-import { commentChangeText, secretCounts, type CommentChange, type CommitSignatureReview, type EnvironmentReview, type RecipientRef, type ReferenceChange, type ReviewCause, type ReviewDiagnostic, type ReviewProblem, type ReviewReport } from "@stellar-secrets/core";
+import { commentChangeText, secretCounts, type CommentChange, type CommitSignatureReview, type EnvironmentReview, type MemberRef, type RecipientRef, type ReferenceChange, type ReviewCause, type ReviewDiagnostic, type ReviewProblem, type ReviewReport } from "@stellar-secrets/core";
 import { diagnosticResult, sarifLog, type ExtraRule, type SarifResultInput } from "./sarif.js";
 import { cellCode, htmlText, markdownCode, markdownText } from "./markdown.js";
 
@@ -247,10 +247,11 @@ function accessLines(e: EnvironmentReview, w: FindingWording): string[] {
     lostBoth.add(m.before);
   }
   return [
-    ...e.members.gained.map((m) =>
-      gainedBoth.has(m.recipient)
-        ? `access: ${m.name} gained access (member in ${config}, and the file is encrypted to their key ${shortRecipient(m.recipient)})`
-        : `access: ${m.name} gained access (member in ${config}, ${shortRecipient(m.recipient)})`,
+    ...e.members.gained.map(
+      (m) =>
+        (gainedBoth.has(m.recipient)
+          ? `access: ${m.name} gained access (member in ${config}, and the file is encrypted to their key ${shortRecipient(m.recipient)})`
+          : `access: ${m.name} gained access (member in ${config}, ${shortRecipient(m.recipient)})`) + sameKeyNote(m, config),
     ),
     ...e.members.lost.map((m) =>
       lostBoth.has(m.recipient)
@@ -1038,4 +1039,20 @@ function sarifResults(report: ReviewReport): SarifResultInput[] {
     });
   }
   return results;
+}
+
+/**
+ * What a gained member's key was before ({@link MemberRef.sameKeyAs}): another name's key, in the
+ * same spelling or the other (an ssh-ed25519 key and its age1… form are one key).
+ */
+function sameKeyNote(m: MemberRef, config: string): string {
+  const was = m.sameKeyAs;
+  if (was === undefined) return "";
+  const spelling =
+    was.recipient === m.recipient
+      ? `the same key as ${was.name}'s`
+      : `the same key as ${was.name}'s ${shortRecipient(was.recipient)}, written in its ${m.recipient.startsWith("ssh-") ? "ssh-ed25519" : "age1…"} form`;
+  return was.lostHere
+    ? `: ${spelling}, so ${was.name}, removed from ${config} by this change, keeps access under the name ${m.name} (nothing was taken away)`
+    : `: ${spelling}; ${was.name} left (a member in an earlier ${config}) and is back under another name; unless that is intended, revert it`;
 }

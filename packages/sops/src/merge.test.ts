@@ -111,6 +111,24 @@ describe("mergeSecrets per name", () => {
     expect(same.text).toBe(ours.text);
   });
 
+  it("names the rename on the side that removed a name the other side changed (planted-history: a rotation lost in a rename)", async () => {
+    // ours: db_url renamed to database_url (same value); theirs: db_url rotated
+    const ours = await edit(base, (m) => {
+      m.set("database_url", "postgres://base");
+      m.delete("db_url");
+    });
+    const theirs = await edit(base, (m) => m.set("db_url", "postgres://rotated"));
+    expect(mergeSecrets({ base, ours, theirs }).conflicts).toEqual([{ name: "db_url", ours: "removed", theirs: "changed", renamedTo: ["database_url"] }]);
+    // the sides swapped: theirs renamed
+    expect(mergeSecrets({ base, ours: theirs, theirs: ours }).conflicts).toEqual([{ name: "db_url", ours: "changed", theirs: "removed", renamedTo: ["database_url"] }]);
+    // a new name holding another value is no rename
+    const other = await edit(base, (m) => {
+      m.set("database_url", "postgres://elsewhere");
+      m.delete("db_url");
+    });
+    expect(mergeSecrets({ base, ours: other, theirs }).conflicts).toEqual([{ name: "db_url", ours: "removed", theirs: "changed" }]);
+  });
+
   it("reports different changes to one name as conflicts and keeps ours' state for them", async () => {
     const ours = await edit(base, (m) => {
       m.set("api_key", "k-ours");

@@ -152,6 +152,13 @@ export interface NameConflict {
   name: string;
   ours: NameChange;
   theirs: NameChange;
+  /**
+   * Only when one side removed the name while the other changed it: the names the removing side
+   * added holding the base's value of it (a rename: set under the new name, removed under the
+   * old). The other side's change is in none of them: resolving the removal keeps the old value
+   * under the new name (a rotated credential's revoked value).
+   */
+  renamedTo?: string[];
 }
 
 /** What {@link mergeSecrets} decided. */
@@ -420,7 +427,14 @@ function planMerge(input: MergeInput, union: boolean): MergePlan | { recipientsC
     else if (ov === b) v = tv;
     else {
       v = input.conflictValue ?? ov;
-      conflicts.push({ name, ours: changeOf(b, ov), theirs: changeOf(b, tv) });
+      const conflict: NameConflict = { name, ours: changeOf(b, ov), theirs: changeOf(b, tv) };
+      // a rename on the removing side: new names that hold the base's value (compared in memory, never shown)
+      const remover = ov === undefined && tv !== undefined ? o : tv === undefined && ov !== undefined ? t : undefined;
+      if (remover !== undefined && b !== undefined && b !== "") {
+        const renamedTo = [...remover.values].filter(([n, v]) => v === b && !baseValues.has(n)).map(([n]) => n);
+        if (renamedTo.length > 0) conflict.renamedTo = renamedTo;
+      }
+      conflicts.push(conflict);
     }
     if (v !== undefined) merged.set(name, v);
   };

@@ -5,7 +5,7 @@
  * data-key rotation per environment and the values older than their rotation schedule.
  */
 import { relative } from "node:path";
-import { durationDays, lastValueChanges, valueAge, type HistoryEvent } from "@stellar-secrets/core";
+import { durationDays, formerReaders, lastValueChanges, parseProjectConfig, PROJECT_FILE, valueAge, type HistoryEvent } from "@stellar-secrets/core";
 import { parseCommandArgs, parseDurationDays, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -13,6 +13,8 @@ import { humanList, plural, renderJson, shortRecipient, terminalLines } from "..
 import { lastSeen, memberDetails, readCommits, type CommitRef } from "../membership.js";
 import { namesIn, openProject, readCatalog, readEnvironmentFiles, recipientsOf, selectEnvironments } from "../repository.js";
 import { unknownMemberHint } from "../suggest.js";
+import { ciphertextIdentity } from "@stellar-secrets/sops";
+import { GitRepo } from "../git.js";
 import { readHistoryOf } from "./history.js";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -34,9 +36,13 @@ The access review, from stellar.yaml, the environment files and git history (no 
     and re-wrapped the data key for every recipient it kept (rotate-key, members rm; a commit
     that left a recipient's wrapped key as it was kept the data key: a plain \`sops\` edit, or
     \`set\` of every value, does not count), else the commit that created the file;
+  - former readers: keys a committed version wrapped the current data key for that the file no
+    longer lists (a member removed without a rotation: sops updatekeys, \`git revert\` of the
+    commit that added them); they can still decrypt every value, so they are readers now too,
+    until a member runs rotate-key. Named as the stellar.yaml of that commit named them;
   - values older than their catalog rotate_every (as \`stale\` and the rotation-overdue rule).
 Exits with status 1 when there is a finding (a non-member reader, a member without access, a
-shared key, an inactive member, an overdue value), 0 otherwise.
+former reader, a shared key, an inactive member, an overdue value), 0 otherwise.
 
 Options:
   --env ENV[,ENV]   only these environments
@@ -85,6 +91,27 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const lastValues = lastValueChanges(history.events);
   const now = new Date();
 
+  // keys that still hold a data key the file no longer wraps for them, named by that commit's stellar.yaml
+  const git = await GitRepo.open(config.root, ctx.env, "history comes from git commits");
+  const namesAt = new Map<string, Map<string, string>>();
+  const nameAt = async (commit: string, recipient: string): Promise<string | null> => {
+    if (!namesAt.has(commit)) {
+      const text = await git.show(commit, PROJECT_FILE).catch(() => undefined);
+      const names = new Map<string, string>();
+      for (const e of (typeof text === "string" ? parseProjectConfig(text, PROJECT_FILE).config?.environments : undefined) ?? []) for (const m of e.members) names.set(m.recipient, m.name);
+      namesAt.set(commit, names);
+    }
+    return namesAt.get(commit)?.get(recipient) ?? null;
+  };
+  const formerOf = new Map<string, { recipient: string; name: string | null; commit: string; date: string }[]>();
+  for (const { env, file } of files) {
+    if (file === undefined) continue;
+    const current = new Map(file.metadata.age.map((s) => [s.recipient.trim(), s.enc.replace(/\s+/g, "")]));
+    const values = new Map(file.entries.filter((e) => e.raw.startsWith("ENC[")).map((e) => [e.name, ciphertextIdentity(e.raw)]));
+    const found = formerReaders(current, history.stanzas.filter((v) => v.environment === env.name), values);
+    formerOf.set(env.name, await Promise.all(found.map(async (f) => ({ ...f, name: await nameAt(f.commit, f.recipient) }))));
+  }
+
   const environments = files.map(({ env, path, file }) => {
     const configured = recipientsOf(env);
     const actual = [...new Set(file?.recipients ?? [])];
@@ -110,6 +137,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       membersWithoutAccess: file === undefined ? [] : env.members.filter((m) => !actual.includes(m.recipient)).map((m) => m.name),
       pending: (env.pending ?? []).map((r) => ({ name: r.name, recipient: r.recipient, requested: r.requested ?? null })),
       lastRotation: rotations.get(env.name) ?? null,
+      formerReaders: formerOf.get(env.name) ?? [],
       overdue,
     };
   });
@@ -140,7 +168,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const inactive = activity.filter((a) => a.inactive).map(({ inactive: _i, ...a }) => a);
 
   const findings =
-    environments.reduce((n, e) => n + e.nonMemberRecipients.length + e.membersWithoutAccess.length + e.overdue.length, 0) + sharedKeys.length + inactive.length;
+    environments.reduce((n, e) => n + e.nonMemberRecipients.length + e.membersWithoutAccess.length + e.formerReaders.length + e.overdue.length, 0) + sharedKeys.length + inactive.length;
   if (f.json) {
     ctx.stdout.write(renderJson({ generated: now.toISOString(), inactiveDays, environments, sharedKeys, activity, inactive, ...(machine.length > 0 ? { machine } : {}), findings }));
     return findings > 0 ? 1 : 0;
@@ -160,6 +188,11 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     if (e.membersWithoutAccess.length > 0) out.push(`  ! the file is not encrypted to ${humanList(e.membersWithoutAccess)} (\`stellar-secrets members add\` again, or rotate-key)`);
     for (const p of e.pending) out.push(`  pending: ${p.name} (${shortRecipient(p.recipient)}${p.requested === null ? "" : `, requested ${p.requested.slice(0, 10)}`}) asks for access`);
     out.push(`  last data-key rotation: ${rotation}`);
+    for (const r of e.formerReaders) {
+      out.push(
+        `  ! ${r.name === null ? r.recipient : `${r.name} (${shortRecipient(r.recipient)})`} can still decrypt every value: the file is no longer encrypted to them, but commit ${r.commit.slice(0, 10)} (${r.date.slice(0, 10)}) wrapped the current data key for them and it was not rotated since; a member runs \`stellar-secrets rotate-key --env ${e.name}\`, then changes the values at their providers`,
+      );
+    }
     for (const o of e.overdue) {
       out.push(`  ! ${o.name}: ${o.ageDays === null ? "no commit shows when it was set" : `set ${o.ageDays} days ago`}, rotate every ${o.limitDays} days`);
     }

@@ -26,6 +26,12 @@ under a new data key)" or "re-encrypted (same value)".
 Follows renamed files, handles deleted files and merges (a merge is listed only for what it
 changed itself, and for a value it kept from one side when the other side's dropped value is
 listed later: "kept COMMIT's value (merge)", the dropped one "(dropped by merge COMMIT)").
+A version committed with a value in clear text (past the hook: sops cannot read it) is still
+read, keyless: the value is listed as "added in clear text" (or "changed in clear text") at that
+commit, since it is in git history from there on whatever later commits do (leaked: change it at
+the provider), and the commit that encrypts it as "changed", or, with a key that shows it is
+the same value, as "encrypted, the same value as in clear text before (still the leaked value
+...)" (kind "re-encrypted", "leakedValue": true). No clear value is ever printed.
 On a terminal, long runs (500 or more file versions) show progress on stderr.
 
 Options:
@@ -35,7 +41,9 @@ Options:
                    "date", "message", "verified"}]}; a merge's choice adds "keptFrom" to its
                    event and "discardedBy" to the dropped side's; an event of a re-encryption
                    adds "dataKey": "new" or "same" when the wrapped keys show which (a
-                   "re-encrypted" event with "same" also has "sameDataKey": true)
+                   "re-encrypted" event with "same" also has "sameDataKey": true); an
+                   event of a value stored in clear text has "plaintext": true, and one
+                   that encrypted that same value (a key told) "leakedValue": true
 
 Example:
   stellar-secrets history stripe_api_key --env production
@@ -88,6 +96,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
 /** The CHANGE column: a merge that kept one side's value says so, and a value a merge dropped says it is not current. */
 export function describeKind(e: HistoryEvent): string {
   if (e.keptFrom !== undefined) return e.kind === "removed" ? `removed: kept ${e.keptFrom.slice(0, 10)}'s removal (merge)` : `kept ${e.keptFrom.slice(0, 10)}'s value (merge)`;
+  if (e.plaintext === true) return `${e.kind} in clear text (leaked: in git history from this commit on; change it at the provider)`;
+  if (e.leakedValue === true) return "encrypted, the same value as in clear text before (still the leaked value: change it at the provider)";
   const kind = e.kind === "re-encrypted" ? (e.verified ? "re-encrypted (same value)" : `${reencryptedUnder(e)}; values cannot be compared without a key`) : e.kind === "changed" && e.verified && e.dataKey !== undefined ? `changed (and ${reencryptedUnder(e)})` : e.kind;
   return e.discardedBy === undefined ? kind : `${kind} (dropped by merge ${e.discardedBy.slice(0, 10)})`;
 }

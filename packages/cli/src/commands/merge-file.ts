@@ -645,7 +645,15 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     return 0;
   }
   const lines = [`${display}: ${result.conflicts.length} secret(s) changed differently on both sides; the file holds our side's state of each:`];
-  for (const c of result.conflicts) lines.push(`  ${c.name}  (ours: ${c.ours}, theirs: ${c.theirs})`);
+  for (const c of result.conflicts) {
+    const renamer = c.ours === "removed" ? "ours" : "theirs";
+    const other = renamer === "ours" ? "their" : "our";
+    const moved =
+      c.renamedTo === undefined
+        ? ""
+        : `; ${renamer} renamed it to ${c.renamedTo.join(", ")}, which still ${c.renamedTo.length === 1 ? "holds" : "hold"} its value from before ${other} change: keeping the removal (--${renamer}) leaves that old value under the new name and drops ${other} change, so then set ${c.renamedTo.join(", ")} to the value ${other} side set`;
+    lines.push(`  ${c.name}  (ours: ${c.ours}, theirs: ${c.theirs}${moved})`);
+  }
   lines.push("Finish with, for each name:");
   for (const c of result.conflicts) lines.push(`  stellar-secrets resolve ${c.name} --env ${environment} --ours|--theirs|--from-stdin`);
   lines.push(`then: git add ${display}`);

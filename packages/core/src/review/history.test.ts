@@ -9,6 +9,7 @@ import {
   diffVersions,
   HISTORY_LOG_ARGS,
   lastValueChanges,
+  formerReaders,
   parseRawLog,
   readSecretsHistory,
   refineWithPlaintexts,
@@ -414,6 +415,70 @@ describe("readSecretsHistory", () => {
     const history = await readSecretsHistory({ git, files: [{ environment: "production", path: PROD }] });
     expect(history.events).toEqual([]);
     expect(history.warnings).toEqual([expect.stringMatching(/^secrets\/production\.enc\.yaml at [0-9a-f]{12}: a version of the file is not a readable SOPS file; skipped$/)]);
+  });
+});
+
+describe("readSecretsHistory and values committed in clear text", () => {
+  const PROD = "secrets/production.enc.yaml";
+  it("reads a version with a clear-text value (committed past the hook): the value is added in clear text there, and the commit that encrypts it is a change of it (both were skipped, so the secret had no history at all)", async () => {
+    const prod = await versions({ stripe_api_key: "a1" });
+    const git = new MemoryRepo();
+    git.commit("base", { [PROD]: prod.text }, { date: "2024-01-01T00:00:00+00:00" });
+    const clear = prod.text.replace(/^sops:/m, "sendgrid_api_key: SG.clear-text-value\nsops:");
+    git.commit("add sendgrid by hand", { [PROD]: clear }, { date: "2024-01-02T00:00:00+00:00" });
+    git.commit("encrypt sendgrid", { [PROD]: await prod.next(prod.text, { sendgrid_api_key: "SG.clear-text-value" }) }, { date: "2024-01-03T00:00:00+00:00" });
+    const history = await readSecretsHistory({ git, files: [{ environment: "production", path: PROD }] });
+    expect(history.warnings).toEqual([]);
+    expect(history.events.map((e) => `${e.message}|${e.name}|${e.kind}${e.plaintext ? "|plaintext" : ""}`)).toEqual([
+      "base|stripe_api_key|added",
+      "add sendgrid by hand|sendgrid_api_key|added|plaintext",
+      "encrypt sendgrid|sendgrid_api_key|changed",
+    ]);
+    expect(JSON.stringify(history)).not.toContain("clear-text-value");
+    expect(lastValueChanges(history.events).get("production\u0000sendgrid_api_key")?.message).toBe("encrypt sendgrid");
+  });
+});
+
+describe("readSecretsHistory: a value encrypted after it was committed in clear text, with a key", () => {
+  const PROD = "secrets/production.enc.yaml";
+  it("calls the encrypting commit a re-encryption of the leaked value (leakedValue) when the plaintext is the same, and a change when it is another; stale's date is then the leak's", async () => {
+    const alice = await generateIdentity();
+    const base = await encryptSecrets(new Map([["stripe_api_key", "a1"]]), { recipients: [alice.recipient] });
+    const d = await decryptSecrets(base, [alice.identity]);
+    const clear = base.replace(/^sops:/m, "sendgrid_api_key: SG.leaked\nsops:");
+    const plaintexts = async (text: string) => (await decryptSecrets(text, [alice.identity])).values;
+    for (const [value, kind, leaked] of [["SG.leaked", "re-encrypted", true], ["SG.rotated", "changed", false]] as const) {
+      const git = new MemoryRepo();
+      git.commit("base", { [PROD]: base }, { date: "2024-01-01T00:00:00+00:00" });
+      git.commit("add sendgrid by hand", { [PROD]: clear }, { date: "2024-01-02T00:00:00+00:00" });
+      git.commit("encrypt sendgrid", { [PROD]: await reencryptSecrets(d, new Map([...d.values, ["sendgrid_api_key", value]])) }, { date: "2024-01-03T00:00:00+00:00" });
+      const history = await readSecretsHistory({ git, files: [{ environment: "production", path: PROD }], plaintexts });
+      const last = history.events.at(-1);
+      expect([last?.message, last?.kind, last?.leakedValue === true, last?.verified]).toEqual(["encrypt sendgrid", kind, leaked, leaked]);
+      expect(lastValueChanges(history.events).get("production\u0000sendgrid_api_key")?.message).toBe(leaked ? "add sendgrid by hand" : "encrypt sendgrid");
+    }
+  });
+});
+
+describe("formerReaders (keys that still hold the current data key)", () => {
+  const v = (commit: string, stanzas: Record<string, string>) => ({ environment: "production", commit, date: `2025-01-0${commit.length}T00:00:00+00:00`, stanzas: new Map(Object.entries(stanzas)) });
+  it("lists a recipient of a version under the current data key (a stanza kept byte for byte) that the file no longer lists, at the first such version", () => {
+    const current = new Map([["age1alice", "WRAP_A"]]);
+    const versions = [v("c", { age1alice: "WRAP_A", age1erin: "WRAP_E" }), v("cc", { age1alice: "WRAP_A" }), v("ccc", { age1alice: "WRAP_A", age1erin: "WRAP_E2", age1dave: "WRAP_D" })];
+    expect(formerReaders(current, versions)).toEqual([
+      { recipient: "age1erin", commit: "c", date: "2025-01-01T00:00:00+00:00" },
+      { recipient: "age1dave", commit: "ccc", date: "2025-01-03T00:00:00+00:00" },
+    ]);
+  });
+  it("leaves out versions under another data key (a rotation since)", () => {
+    const current = new Map([["age1alice", "WRAP_A2"]]);
+    expect(formerReaders(current, [v("c", { age1alice: "WRAP_A", age1bob: "WRAP_B" })])).toEqual([]);
+  });
+  it("counts a version that shares a value's ciphertext with the current file as under its data key (every stanza wrapped anew since, the key kept)", () => {
+    const current = new Map([["age1alice", "WRAP_A2"]]);
+    const old = { ...v("c", { age1alice: "WRAP_A", age1bob: "WRAP_B" }), values: new Map([["stripe_api_key", "CT1"]]) };
+    expect(formerReaders(current, [old], new Map([["stripe_api_key", "CT1"]])).map((r) => r.recipient)).toEqual(["age1bob"]);
+    expect(formerReaders(current, [old], new Map([["stripe_api_key", "CT2"]]))).toEqual([]);
   });
 });
 

@@ -10,7 +10,8 @@
  * Pure functions (versions in, changes out) and {@link readSecretsHistory}, which reads the
  * versions through a {@link GitSource} the caller passes in.
  */
-import { ciphertextIdentity, ENVIRONMENT_FILE_SUFFIX, parseSecretsFile } from "@stellar-secrets/sops";
+import { ageFormsOfSshKeys, ciphertextIdentity, createHash, ENVIRONMENT_FILE_SUFFIX, isEncValue, parseSecretsFile } from "@stellar-secrets/sops";
+import { isMap, isScalar, parseDocument } from "yaml";
 import type { GitSource } from "./git.js";
 
 /** One version of an environment file, as seen without keys. */
@@ -19,6 +20,12 @@ export interface FileVersion {
   values: ReadonlyMap<string, string>;
   /** age recipient → wrapped data key (armored). */
   stanzas: ReadonlyMap<string, string>;
+  /**
+   * Names whose stored value is in clear text (not ENC[...]): a version committed by hand (past
+   * the hook) that sops cannot read. Their `values` entry is a digest of the clear text (compared,
+   * never shown), so the commit that encrypts the value is still a change of it.
+   */
+  plaintext?: ReadonlySet<string>;
 }
 
 /** What happened to one secret's value in one commit. */
@@ -34,6 +41,8 @@ export interface SecretChange {
    * `sops` edit): a re-encryption, never a data-key rotation.
    */
   sameDataKey?: true;
+  /** On `added` and `changed`: the version stores the value in clear text ({@link FileVersion.plaintext}). */
+  plaintext?: true;
 }
 
 /**
@@ -51,10 +60,12 @@ export function diffVersions(before: FileVersion | undefined, after: FileVersion
   const changed = kept.filter((n) => prev.get(n) !== next.get(n));
   const bulk = changed.length > 0 && changed.length === kept.length && (kept.length >= 2 || rewrapped(before, after));
   const sameKey = bulk && keptStanza(before, after);
+  const clear = (name: string): { plaintext?: true } => (after?.plaintext?.has(name) === true ? { plaintext: true } : {});
   for (const name of new Set([...prev.keys(), ...next.keys()])) {
-    if (!prev.has(name)) changes.push({ name, kind: "added" });
+    if (!prev.has(name)) changes.push({ name, kind: "added", ...clear(name) });
     else if (!next.has(name)) changes.push({ name, kind: "removed" });
-    else if (prev.get(name) !== next.get(name)) changes.push(bulk ? { name, kind: "re-encrypted", ...(sameKey ? { sameDataKey: true as const } : {}) } : { name, kind: "changed" });
+    else if (prev.get(name) !== next.get(name))
+      changes.push(bulk && !after?.plaintext?.has(name) && !before?.plaintext?.has(name) ? { name, kind: "re-encrypted", ...(sameKey ? { sameDataKey: true as const } : {}) } : { name, kind: "changed", ...clear(name) });
   }
   return changes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -157,6 +168,17 @@ export interface HistoryEvent extends CommitInfo {
    * a plain `sops` edit, every value set anew). Absent when neither holds (no recipient stayed).
    */
   dataKey?: "new" | "same";
+  /**
+   * On `added` and `changed`: the commit stored the value in clear text (a file sops cannot read,
+   * committed past the hook). The value is in git history from that commit on, whatever later
+   * commits do: it is leaked, to be changed at its provider.
+   */
+  plaintext?: true;
+  /**
+   * On a `re-encrypted` event (a key told it): the commit encrypted the very value the version
+   * before held in clear text ({@link plaintext}): still the leaked value, to be changed at its provider.
+   */
+  leakedValue?: true;
 }
 
 /**
@@ -235,6 +257,51 @@ export interface SecretsHistory {
   warnings: string[];
   /** How many commits touched the followed files. */
   commits: number;
+  /** The age stanzas of each committed version read (oldest first), for {@link formerReaders}. */
+  stanzas: VersionStanzas[];
+}
+
+/** The age stanzas of one committed version of an environment file. */
+export interface VersionStanzas {
+  environment: string;
+  commit: string;
+  date: string;
+  /** age recipient → wrapped data key (white space removed). */
+  stanzas: ReadonlyMap<string, string>;
+  /** name → value ciphertext identity (as {@link FileVersion.values}). */
+  values?: ReadonlyMap<string, string>;
+}
+
+/** A key that held an environment's current data key in a committed version and is no recipient now. */
+export interface FormerReader {
+  recipient: string;
+  /** The first commit (oldest first) whose version wrapped the current data key for it. */
+  commit: string;
+  date: string;
+}
+
+/**
+ * The keys that can still decrypt the current file although it is no longer encrypted to them:
+ * recipients of a committed version under the current data key (it keeps one of `current`'s
+ * stanzas byte for byte, or a value's ciphertext under the same name in `currentValues`, either of
+ * which proves the same data key) that `current` does not list, in either spelling (an
+ * ssh-ed25519 key and its age1… form are one key). A member removed without a rotation (sops
+ * updatekeys, `git revert` of their addition) stays one until `rotate-key`. Pure.
+ */
+export function formerReaders(current: ReadonlyMap<string, string>, versions: readonly VersionStanzas[], currentValues?: ReadonlyMap<string, string>): FormerReader[] {
+  const now = [...current.keys()];
+  const out = new Map<string, FormerReader>();
+  for (const v of versions) {
+    const sameKey =
+      [...v.stanzas].some(([r, enc]) => current.get(r) === enc) || [...(v.values ?? [])].some(([n, c]) => c !== "" && !c.startsWith("plaintext:") && currentValues?.get(n) === c);
+    if (!sameKey) continue; // another data key
+    for (const r of v.stanzas.keys()) {
+      if (current.has(r) || out.has(r)) continue;
+      if (ageFormsOfSshKeys([r], now).length > 0 || ageFormsOfSshKeys(now, [r]).length > 0) continue; // the same key, written the other way
+      out.set(r, { recipient: r, commit: v.commit, date: v.date });
+    }
+  }
+  return [...out.values()];
 }
 
 interface ChangeRecord {
@@ -346,6 +413,7 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
   };
 
   const events: HistoryEvent[] = [];
+  const stanzas: VersionStanzas[] = [];
   // per environment, secret and stored value (ABSENT: none), the event that last set it (its index in
   // `events`): a merge that kept one side's value is listed when the side it dropped is listed later
   const ABSENT = "\u0000absent";
@@ -363,6 +431,7 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
       warnings.push(`${where}: a version of the file is ${invalid ? "not valid UTF-8" : "not a readable SOPS file"}; skipped`);
       continue;
     }
+    if (after !== undefined) stanzas.push({ environment: r.environment, commit: r.info.commit, date: r.info.date, stanzas: after.stanzas, values: after.values });
     let changes: SecretChange[] =
       befores.length > 1 ? diffMerge(befores as (FileVersion | undefined)[], after) : diffVersions(befores[0] as FileVersion | undefined, after);
     let verified = false;
@@ -376,15 +445,29 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
         verified = true;
       }
     }
+    // a value encrypted after it was committed in clear text: with a key, is it that value still?
+    const stillLeaked = new Set<string>();
+    const cleared = befores.length === 1 ? (befores[0] as FileVersion | undefined)?.plaintext : undefined;
+    if (cleared !== undefined && options.plaintexts !== undefined && r.after !== undefined) {
+      const leaked = changes.filter((c) => c.kind === "changed" && cleared.has(c.name) && after?.plaintext?.has(c.name) !== true);
+      const b = leaked.length === 0 ? undefined : await plaintextOf(r.after, blobs.get(r.after));
+      for (const c of leaked) {
+        const value = b?.get(c.name);
+        if (value !== undefined && `plaintext:${createHash("sha256").update(value).digest("base64")}` === (befores[0] as FileVersion).values.get(c.name)) stillLeaked.add(c.name);
+      }
+      if (stillLeaked.size > 0) changes = changes.map((c) => (stillLeaked.has(c.name) ? { name: c.name, kind: "re-encrypted" } : c));
+    }
     for (const c of changes) {
       events.push({
         ...r.info,
         environment: r.environment,
         name: c.name,
         kind: c.kind,
-        verified: verified && (c.kind === "re-encrypted" || c.kind === "changed"),
+        verified: (verified && (c.kind === "re-encrypted" || c.kind === "changed")) || stillLeaked.has(c.name),
+        ...(stillLeaked.has(c.name) ? { leakedValue: true as const } : {}),
         ...(c.kind === "re-encrypted" && c.sameDataKey === true ? { sameDataKey: true as const } : {}),
         ...(dataKey !== undefined && bulk.has(c.name) ? { dataKey } : {}),
+        ...(c.plaintext === true ? { plaintext: true as const } : {}),
       });
       if (c.kind !== "re-encrypted") setBy.set(setterKey(r.environment, c.name, (after as FileVersion | undefined)?.values.get(c.name)), events.length - 1);
     }
@@ -423,9 +506,10 @@ export async function readSecretsHistory(options: HistoryOptions): Promise<Secre
       }
     }
     const info: CommitInfo = { commit: "", author: "(uncommitted)", email: "", date: now, message: "uncommitted changes in the working tree" };
-    for (const c of changes) events.push({ ...info, environment: p.environment, name: c.name, kind: c.kind, verified, ...(dataKey !== undefined && bulk.has(c.name) ? { dataKey } : {}) });
+    for (const c of changes)
+      events.push({ ...info, environment: p.environment, name: c.name, kind: c.kind, verified, ...(dataKey !== undefined && bulk.has(c.name) ? { dataKey } : {}), ...(c.plaintext === true ? { plaintext: true as const } : {}) });
   }
-  return { events, warnings, commits };
+  return { events, warnings, commits, stanzas };
 }
 
 /**
@@ -475,6 +559,46 @@ function toVersion(text: string, where: string): FileVersion | null {
       values: new Map(file.entries.map((e) => [e.name, ciphertextIdentity(e.raw)])),
       stanzas: new Map(file.metadata.age.map((s) => [s.recipient.trim(), s.enc.replace(/\s+/g, "")])),
     };
+  } catch {
+    return withPlaintextValues(text);
+  }
+}
+
+/**
+ * A version sops cannot read because values are stored in clear text (committed by hand, past
+ * the hook): read keyless as YAML, each clear value kept only as a digest (to compare), its name
+ * in `plaintext`. Null when the text is not such a file (no `sops` metadata with age stanzas, not
+ * a mapping, or no clear value: something else is wrong with it).
+ */
+function withPlaintextValues(text: string): FileVersion | null {
+  try {
+    const doc = parseDocument(text, { uniqueKeys: true });
+    if (doc.errors.length > 0 || !isMap(doc.contents)) return null;
+    const values = new Map<string, string>();
+    const plaintext = new Set<string>();
+    const stanzas = new Map<string, string>();
+    for (const pair of doc.contents.items) {
+      const name = isScalar(pair.key) ? String(pair.key.value) : undefined;
+      if (name === undefined) return null;
+      if (name === "sops") {
+        const age: unknown = (pair.value as { toJSON?: () => unknown } | null)?.toJSON?.();
+        const list = (age as { age?: unknown } | undefined)?.age;
+        if (!Array.isArray(list)) return null;
+        for (const s of list as { recipient?: unknown; enc?: unknown }[]) {
+          if (typeof s?.recipient === "string" && typeof s.enc === "string") stanzas.set(s.recipient.trim(), s.enc.replace(/\s+/g, ""));
+        }
+        continue;
+      }
+      if (!isScalar(pair.value) || (typeof pair.value.value !== "string" && typeof pair.value.value !== "number" && typeof pair.value.value !== "boolean")) return null;
+      const raw = String(pair.value.value);
+      if (raw === "" || isEncValue(raw)) values.set(name, raw === "" ? raw : ciphertextIdentity(raw));
+      else {
+        // a digest, never the value: compared with later versions, never printed
+        values.set(name, `plaintext:${createHash("sha256").update(raw).digest("base64")}`);
+        plaintext.add(name);
+      }
+    }
+    return plaintext.size === 0 || stanzas.size === 0 ? null : { values, stanzas, plaintext };
   } catch {
     return null;
   }

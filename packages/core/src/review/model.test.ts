@@ -3,7 +3,10 @@
  * same data key (a plain sops edit) told from a rotation, and removals without rotation.
  * Keys are made in memory for the test only.
  */
+import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { bech32Encode } from "../../../sops/src/age-native.js";
+import { edwardsToMontgomery } from "../../../sops/src/ssh.js";
 import { parseEnvironmentFile, parseProjectConfig, WorkspaceIndex } from "../index.js";
 import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey, updateKeys, wrapDataKey } from "@stellar-secrets/sops";
 import { buildReview, fingerprint, gateWorkflowChanges, rewrapsOf, sameDataKeyProof, type EnvironmentReview, type ReviewReport } from "./model.js";
@@ -241,7 +244,7 @@ describe("buildReview over whole repositories", () => {
     expect(prod.members.lost.map((m) => m.name)).toEqual(["bob"]);
     expect(prod.recipients.lost).toEqual([{ recipient: bob.recipient, member: "bob" }]);
     expect(prod.problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
-    expect(prod.problems[0]?.message).toContain("bob was removed from production but the data key was not rotated: bob can still decrypt values that are not changed");
+    expect(prod.problems[0]?.message).toContain("bob was removed from production but the data key was not rotated: bob can still decrypt every value of the file (");
     expect(report.problems.map((p) => `${p.kind} ${p.environment}`)).toEqual(["unrotated-removal production"]);
     expect(report.clean).toBe(false);
 
@@ -408,6 +411,22 @@ describe("buildReview over whole repositories", () => {
     const swap = buildReview(at("base", { ...base, [PROD]: v2 }), at("head", { ...base, [PROD]: swapped }));
     expect(swap.diagnostics.filter((x) => x.rule === "stale-mac").map((x) => x.secret).sort()).toEqual(["legacy_api_token", "stripe_api_key"]);
     expect(swap.clean).toBe(false);
+  });
+
+  it("does not report a stale-mac file the change did not touch (a hand merge already on main) as a problem of a branch that changes only a config file (planted-history)", async () => {
+    const { alice, base } = await project();
+    const v1 = base[PROD] as string;
+    const d = await decryptSecrets(v1, [alice.identity]);
+    const v2 = await reencryptSecrets(d, new Map([...d.values, ["zendesk_api_token", "zd_1"]]), { now: new Date(Date.now() + 60_000) });
+    const meta = (text: string, key: string): string => (new RegExp(`^ {4}${key}: .*$`, "m").exec(text) as RegExpExecArray)[0];
+    const stale = v2.replace(meta(v2, "mac"), meta(v1, "mac")).replace(meta(v2, "lastmodified"), meta(v1, "lastmodified"));
+    const earlierVersions = new Map([[PROD, [{ commit: "c1".repeat(20), text: v1 }]]]);
+    const onMain = { ...base, [PROD]: stale };
+    const branch = { ...onMain, [STRIPE]: `${onMain[STRIPE] as string}description: Stripe\n` };
+    const report = buildReview(at("base", onMain), at("head", branch), new Map(), { earlierVersions });
+    expect(report.problems.filter((p) => p.message.startsWith("stale-mac"))).toEqual([]);
+    // the change that made it stale is still reported
+    expect(buildReview(at("base", base), at("head", onMain), new Map(), { earlierVersions }).problems.filter((p) => p.message.startsWith("stale-mac")).map((p) => p.file)).toEqual([PROD]);
   });
 
   it("flags a key added to the file of an environment stellar.yaml does not declare (the resolver still serves it): no one is a member there", async () => {
@@ -1517,5 +1536,54 @@ describe("a change to the CI workflow that gates it", () => {
     expect(report.problems[2]?.message).toContain("GitHub runs a pull request's own copy of its workflows");
     expect(report.clean).toBe(false);
     expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { workflows: [workflows[1] as (typeof workflows)[number]] }).problems).toEqual([]);
+  });
+});
+
+/** A TEST-ONLY ed25519 public key as an ssh-ed25519 line, and its age1… form (as ssh-to-age makes it). */
+function sshKeyWithAgeForm(): { ssh: string; age: string } {
+  const { publicKey } = generateKeyPairSync("ed25519");
+  const ed = Buffer.from(publicKey.export({ format: "jwk" }).x as string, "base64url");
+  const wire = (b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+  return { ssh: `ssh-ed25519 ${Buffer.concat([wire(Buffer.from("ssh-ed25519")), wire(ed)]).toString("base64")}`, age: bech32Encode("age", edwardsToMontgomery(ed) as Buffer) };
+}
+
+describe("buildReview: one key under another name (planted-history)", () => {
+  it("a member removed while their key, written in its age1… form, is added under another name lost nothing: no loss, no unrotated-removal, the gained member names the old one", async () => {
+    const alice = await generateIdentity();
+    const dave = sshKeyWithAgeForm();
+    const values = new Map([["stripe_api_key", "s1"], ["slack_bot_token", "k1"]]);
+    const base = await encryptSecrets(values, { recipients: [alice.recipient, dave.ssh] });
+    const head = await updateKeys(await decryptSecrets(base, [alice.identity]), [alice.recipient, dave.age]);
+    const report = buildReview(state("a", { alice: alice.recipient, dave: dave.ssh }, base), state("b", { alice: alice.recipient, david: dave.age }, head));
+    const prod = report.environments[0] as EnvironmentReview;
+    expect(prod.members.lost).toEqual([]);
+    expect(prod.members.gained).toEqual([{ name: "david", recipient: dave.age, sameKeyAs: { name: "dave", recipient: dave.ssh, lostHere: true } }]);
+    expect(prod.recipients.lost).toEqual([]);
+    expect(report.problems.map((p) => p.kind)).not.toContain("unrotated-removal");
+  });
+
+  it("a key a member who left had (an earlier stellar.yaml), back under another name in its other spelling, is named on the gained member", async () => {
+    const alice = await generateIdentity();
+    const dave = sshKeyWithAgeForm();
+    const base = await encryptSecrets(new Map([["stripe_api_key", "s1"]]), { recipients: [alice.recipient] });
+    const head = await updateKeys(await decryptSecrets(base, [alice.identity]), [alice.recipient, dave.age]);
+    const earlierProjects = [{ commit: "c1".repeat(20), text: `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n      dave: ${dave.ssh}\n` }];
+    const report = buildReview(state("a", { alice: alice.recipient }, base), state("b", { alice: alice.recipient, david: dave.age }, head), new Map(), { earlierProjects });
+    expect(report.environments[0]?.members.gained).toEqual([{ name: "david", recipient: dave.age, sameKeyAs: { name: "dave", recipient: dave.ssh, lostHere: false } }]);
+    // another key is nobody's
+    const other = sshKeyWithAgeForm();
+    const head2 = await updateKeys(await decryptSecrets(base, [alice.identity]), [alice.recipient, other.age]);
+    expect(buildReview(state("a", { alice: alice.recipient }, base), state("b", { alice: alice.recipient, david: other.age }, head2), new Map(), { earlierProjects }).environments[0]?.members.gained[0]?.sameKeyAs).toBeUndefined();
+  });
+
+  it("a removal followed by every value set anew under the same data key (a 'rotation' that is none): the removed member can read every value, not 'values that are not changed (0 of N)'", async () => {
+    const { alice, bob, base } = await setup();
+    const d = await decryptSecrets(base, [alice.identity]);
+    const removed = await updateKeys(d, [alice.recipient]);
+    const setAnew = await reencryptSecrets(await decryptSecrets(removed, [alice.identity]), new Map([["stripe_api_key", "s2"], ["hubspot_api_token", "h2"], ["slack_bot_token", "k2"]]));
+    const report = buildReview(state("a", { alice: alice.recipient, bob: bob.recipient }, base), state("b", { alice: alice.recipient }, setAnew));
+    const problem = report.problems.find((p) => p.kind === "unrotated-removal");
+    expect(problem?.message).toContain("bob can still decrypt every value of the file (3 here, changed, re-encrypted or not: all are under the data key bob holds)");
+    expect(problem?.message).not.toContain("0 of 3");
   });
 });

@@ -8,7 +8,7 @@
  */
 import { diffReferences, type ReferenceChange } from "./references.js";
 import { newDestinations, secretDestinations } from "./destinations.js";
-import { ciphertextIdentity, commentOfLine, createHash, DEFAULT_SECRETS_DIR, environmentFileName, environmentOfFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
+import { ageFormsOfSshKeys, ciphertextIdentity, commentOfLine, createHash, DEFAULT_SECRETS_DIR, environmentFileName, environmentOfFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
 import { diffComments, type CommentChange } from "./comments.js";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
@@ -58,6 +58,14 @@ export interface MemberRef {
   recipient: string;
   /** An access request only: why `members approve` would refuse it ("but bob is a member of development with another key …"). */
   refused?: string;
+  /**
+   * Only on a gained member: the key is one a member had under another name, the same key or the
+   * same X25519 key written the other way (an `ssh-ed25519` key and its `age1…` form, as
+   * `ssh-to-age` makes it). `lostHere`: that member is removed by this change (the person keeps
+   * access under the new name: not a loss); otherwise they left before the base, in an earlier
+   * `stellar.yaml` of its history (a member who left, back under another name).
+   */
+  sameKeyAs?: { name: string; recipient: string; lostHere: boolean };
 }
 
 /** An age recipient of the file itself, with the member name when some stellar.yaml knows the key. */
@@ -610,6 +618,16 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     return earlierMembers.get(recipient);
   };
 
+  // a key an earlier stellar.yaml of the base's history (or the base's) gave another name, in either spelling
+  const formerMemberOfKey = (recipient: string, name: string): { name: string; recipient: string } | undefined => {
+    whoWasEarlier(recipient); // fills earlierMembers
+    const known = new Map(earlierMembers);
+    for (const env of baseConfig?.environments ?? []) for (const m of env.members) if (!known.has(m.recipient)) known.set(m.recipient, m.name);
+    const current = new Set((headConfig?.environments ?? []).flatMap((e) => e.members.map((m) => m.name)));
+    for (const [key, was] of known) if (was !== name && !current.has(was) && isSameMemberKey(key, recipient)) return { name: was, recipient: key };
+    return undefined;
+  };
+
   const names: string[] = [];
   const addName = (n: string): void => {
     if (!names.includes(n)) names.push(n);
@@ -739,6 +757,20 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       gained: existsAfter ? [...recipientsAfter].filter((r) => !recipientsBefore.has(r)).map(ref) : [],
       lost: existsAfter ? [...recipientsBefore].filter((r) => !recipientsAfter.has(r)).map(ref) : [],
     };
+    // a member "removed" while the same key is added under another name (or spelling) lost nothing;
+    // a key a former member had, back under another name, is said on the gained member
+    for (const m of members.gained) {
+      const lostAs = members.lost.find((l) => isSameMemberKey(l.recipient, m.recipient));
+      if (lostAs !== undefined) {
+        m.sameKeyAs = { name: lostAs.name, recipient: lostAs.recipient, lostHere: true };
+        members.lost.splice(members.lost.indexOf(lostAs), 1);
+        const i = recipients.lost.findIndex((r) => r.recipient === lostAs.recipient);
+        if (i !== -1 && recipientsAfter.has(m.recipient)) recipients.lost.splice(i, 1);
+        continue;
+      }
+      const former = formerMemberOfKey(m.recipient, m.name);
+      if (former !== undefined) m.sameKeyAs = { ...former, lostHere: false };
+    }
     // one person counts once, whether stellar.yaml, the file or both changed for them
     // (a member whose key changed: their new key gained and their old key lost are that one change)
     const keyOf = (r: RecipientRef, side: "before" | "after"): boolean => members.keyChanged.some((m) => m.name === r.member && m[side] === r.recipient);
@@ -797,7 +829,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
               ? `${who} was removed from ${environment}, and with only one value kept a data-key rotation cannot be told from a changed value without a key: ` +
                 `if the data key was not rotated, ${who} can still decrypt every value encrypted with it; make sure the change was made with \`${w.command("stellar-secrets members rm")}\` or \`rotate-key\`, or ${fix}`
               : `${who} was removed from ${environment} but the data key was not rotated: ${who} can still decrypt ` +
-                `${storedAfter.length === 0 ? "" : `values that are not changed (${unchanged} of ${storedAfter.length} here), and `}any value later encrypted with this data key${proof}; ${fix}`,
+                // a data key proven the same opens every value, re-encrypted or changed: none is out of reach
+                `${storedAfter.length === 0 ? "" : sameKeyProven ? `every value of the file (${storedAfter.length} here, changed, re-encrypted or not: all are under the data key ${who} holds), and ` : `values that are not changed (${unchanged} of ${storedAfter.length} here), and `}any value later encrypted with this data key${proof}; ${fix}`,
         });
       }
     }
@@ -1374,7 +1407,10 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   const seenProblems = new Set(problems.filter((p) => p.kind === "plaintext").map((p) => `${p.file}\u0000${p.message}`));
   for (const [i, found] of fixed.entries()) {
     const d = addedToSopsRule(found, base);
-    const isNew = inBase[i] !== true;
+    // the base's checker reads no committed version, so it has no stale-mac: a file this change left
+    // byte for byte as the base had it was just as stale there (a hand merge on main is not a branch's)
+    const unchangedStale = d.rule === "stale-mac" && typeof head.readText(d.file) === "string" && head.readText(d.file) === base.readText(renamed.get(d.file) ?? d.file);
+    const isNew = inBase[i] !== true && !unchangedStale;
     if (!isNew && !(d.secret !== undefined && changedNames.has(d.secret))) continue;
     // worded for the reader once its fix is settled (rewordMessage leaves the fix, worded at the source, as it is)
     const message = namedFormerMembers(reword(d.message, d.file));
@@ -1753,4 +1789,10 @@ export function gateWorkflowChanges(
     .filter((f) => f.before !== f.after && (runsGate(f.before) || runsGate(f.after)))
     .map((f) => ({ path: f.path, change: f.before === undefined ? ("added" as const) : f.after === undefined ? ("removed" as const) : ("modified" as const) }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** True when two member keys are one X25519 key: the same text, or an `ssh-ed25519` key and its `age1…` form. */
+function isSameMemberKey(a: string, b: string): boolean {
+  if (a === b) return true;
+  return ageFormsOfSshKeys([a], [b]).length > 0 || ageFormsOfSshKeys([b], [a]).length > 0;
 }
