@@ -10,19 +10,15 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { createSandbox, REPO_ROOT, type Sandbox } from "./helpers/cli.js";
+import { describe, expect, it, vi } from "vitest";
+import { createSandbox, REPO_ROOT, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 import { sarifSchemaErrors } from "./helpers/sarif.js";
 import { evaluate, runJob, unwrapCondition, type WorkflowStep } from "./helpers/workflow.js";
 import { parse } from "./helpers/yaml.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 interface Job {
   permissions?: Record<string, string>;

@@ -5,16 +5,12 @@
  */
 import { lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { createSandbox, type AgeKey, type Sandbox } from "./helpers/cli.js";
+import { describe, expect, it, vi } from "vitest";
+import { createSandbox, type AgeKey, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 120_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 async function project(): Promise<{ s: Sandbox; alice: AgeKey }> {
   const s = createSandbox();

@@ -5,18 +5,14 @@
  */
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { createSandbox, type Sandbox } from "./helpers/cli.js";
+import { describe, expect, it, vi } from "vitest";
+import { createSandbox, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 import { parse } from "./helpers/yaml.js";
 
 // Each test runs the CLI as many child processes; on a loaded 2-core machine that takes a while.
 vi.setConfig({ testTimeout: 180_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 async function project(): Promise<Sandbox> {
   const s = createSandbox();

@@ -5,17 +5,13 @@
  */
 import { cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { createSandbox, REPO_ROOT, type RunResult, type Sandbox } from "./helpers/cli.js";
+import { describe, expect, it, vi } from "vitest";
+import { createSandbox, REPO_ROOT, type RunResult, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 // Each test runs the CLI as many child processes; on a loaded 2-core machine that takes a while.
 vi.setConfig({ testTimeout: 180_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 /** A committed copy of the example organisation; alice's TEST-ONLY key is the identity. */
 function exampleOrg(): Sandbox {

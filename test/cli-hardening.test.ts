@@ -8,19 +8,15 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createResolver } from "../packages/resolver/src/index.js";
-import { CLI_BIN, REPO_ROOT, createSandbox, runInPty, type AgeKey, type Sandbox } from "./helpers/cli.js";
+import { CLI_BIN, REPO_ROOT, createSandbox, runInPty, type AgeKey, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 120_000 });
 
 const dotenv = createRequire(join(REPO_ROOT, "package.json"))("dotenv") as { parse(text: string): Record<string, string> };
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 async function project(options: { before?: (s: Sandbox) => void } = {}): Promise<{ s: Sandbox; alice: AgeKey }> {
   const s = createSandbox();

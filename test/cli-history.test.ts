@@ -6,17 +6,13 @@
  * in packages/core/src/review/history.test.ts.
  */
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { createSandbox, importAlternatingCommits, type AgeKey, type Sandbox } from "./helpers/cli.js";
+import { describe, expect, it, vi } from "vitest";
+import { createSandbox, importAlternatingCommits, type AgeKey, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 // Each test runs the CLI as many child processes; on a loaded 2-core machine that takes a while.
 vi.setConfig({ testTimeout: 180_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 interface Event {
   environment: string;

@@ -8,16 +8,12 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { createSandbox, HAS_AGE_CLI, REPO_ROOT, type AgeKey, type Sandbox } from "./helpers/cli.js";
+import { describe, expect, it, vi } from "vitest";
+import { createSandbox, HAS_AGE_CLI, REPO_ROOT, type AgeKey, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 const PROPOSED = "prod-value-FROM-BOB-42";
 

@@ -9,17 +9,13 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { parse } from "./helpers/yaml.js";
-import { HAS_AGE_CLI, createSandbox, type Sandbox } from "./helpers/cli.js";
+import { HAS_AGE_CLI, createSandbox, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 /** A person with their own HOME and git identity; `repo` is their clone of `origin` (when given). */
 function person(user: string, gitName: string, origin?: string): Sandbox {

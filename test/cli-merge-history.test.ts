@@ -6,17 +6,13 @@
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { decryptSecrets } from "../packages/sops/src/index.js";
-import { createSandbox, tryGit, type AgeKey, type Sandbox } from "./helpers/cli.js";
+import { createSandbox, tryGit, type AgeKey, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 const PROD = "secrets/production.enc.yaml";
 

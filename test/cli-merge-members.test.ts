@@ -6,18 +6,14 @@
  * one branch removed cannot.
  */
 import { spawnSync } from "node:child_process";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { randomBytes } from "node:crypto";
 import { encryptSecrets, parseSecretsFile, wrapDataKey } from "../packages/sops/src/index.js";
-import { createSandbox, type AgeKey, type Sandbox } from "./helpers/cli.js";
+import { createSandbox, type AgeKey, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 const PROD = "secrets/production.enc.yaml";
 

@@ -6,17 +6,13 @@
 import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { decryptSops } from "sops-age";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { decryptSecrets } from "../packages/sops/src/index.js";
-import { createSandbox, tryGit, unwrapWith, type AgeKey, type Sandbox } from "./helpers/cli.js";
+import { createSandbox, tryGit, unwrapWith, type AgeKey, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 const PROD = "secrets/production.enc.yaml";
 

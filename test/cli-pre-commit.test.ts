@@ -5,19 +5,15 @@
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { COMMANDS } from "../packages/cli/src/main.js";
-import { CLI_BIN, createSandbox, REPO_ROOT, type Sandbox } from "./helpers/cli.js";
+import { CLI_BIN, createSandbox, REPO_ROOT, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 import { shellWord } from "../packages/core/src/shell.js";
 import { parse } from "./helpers/yaml.js";
 
 vi.setConfig({ testTimeout: 120_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 const PLAIN = "sk_live_PRECOMMITplain0001";
 const CREDENTIAL = "xoxb-FAKE-0000000000-notreal";

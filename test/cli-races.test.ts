@@ -7,20 +7,16 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { withFileLock } from "../packages/sops/src/index.js";
-import { createSandbox, stanzas, unwrapWith, type AgeKey, type Sandbox } from "./helpers/cli.js";
+import { createSandbox, stanzas, unwrapWith, type AgeKey, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 import { parse } from "./helpers/yaml.js";
 // mulberry32, seeded: a failing run can be replayed with its seed
 import { prng as seeded } from "../scripts/fuzz-random.mjs";
 
 vi.setConfig({ testTimeout: 180_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -10,16 +10,12 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { createSandbox, type Sandbox, HAS_SSH_KEYGEN } from "./helpers/cli.js";
+import { describe, expect, it, vi } from "vitest";
+import { createSandbox, type Sandbox, HAS_SSH_KEYGEN, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 interface SshKey {
   file: string;

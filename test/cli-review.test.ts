@@ -10,18 +10,14 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { ageDecrypt, CLI_BIN, createSandbox, HAS_AGE_CLI, REPO_ROOT, stanzas, unwrapWith, type AgeKey, type RunResult, type Sandbox } from "./helpers/cli.js";
+import { describe, expect, it, vi } from "vitest";
+import { ageDecrypt, CLI_BIN, createSandbox, HAS_AGE_CLI, REPO_ROOT, stanzas, unwrapWith, type AgeKey, type RunResult, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 import { sarifSchemaErrors } from "./helpers/sarif.js";
 import { shellWord } from "../packages/core/src/shell.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 const VALUES = ["sk_live_AAAAbbbbCCCC1111", "hs_token_ZZZZyyyy2222", "sk_live_DDDDeeee3333", "legacy_QQQQ4444", "sk_live_PLAINplain5555", "plain_hub_AAAA6666", "plain_legacy_BBBB7777", "plain_stripe_CCCC8888"];
 

@@ -6,17 +6,13 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createResolver } from "../packages/resolver/src/index.js";
-import { createSandbox, type AgeKey, type Sandbox } from "./helpers/cli.js";
+import { createSandbox, type AgeKey, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 120_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 async function project(): Promise<{ s: Sandbox; alice: AgeKey }> {
   const s = createSandbox();

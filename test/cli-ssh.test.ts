@@ -8,17 +8,13 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { parse } from "./helpers/yaml.js";
-import { HAS_AGE_CLI, ageDecrypt, createSandbox, stanzas, type Sandbox, HAS_SSH_KEYGEN } from "./helpers/cli.js";
+import { HAS_AGE_CLI, ageDecrypt, createSandbox, stanzas, type Sandbox, HAS_SSH_KEYGEN, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 /** A TEST-ONLY ed25519 key made by ssh-keygen, installed as ~/.ssh/id_ed25519 of its own HOME. */
 function sshMember(s: Sandbox, name: string): { home: string; keyFile: string; pub: string; normalized: string } {

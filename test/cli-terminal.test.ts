@@ -2,17 +2,13 @@
  * Terminal sessions in a real pseudo-terminal (util-linux `script`): the hidden prompt echoes
  * nothing of what is typed, Ctrl-C aborts it, and `rm` asks before deleting.
  */
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { createSandbox, importAlternatingCommits, runInPty, type Sandbox } from "./helpers/cli.js";
+import { describe, expect, it, vi } from "vitest";
+import { createSandbox, importAlternatingCommits, runInPty, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 // Each test runs the CLI as many child processes; on a loaded 2-core machine that takes a while.
 vi.setConfig({ testTimeout: 180_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 async function project(): Promise<Sandbox> {
   const s = createSandbox();

@@ -4,18 +4,14 @@
  * under the git directory, `git commit` is refused until `resolve` finishes each, `check` reports
  * them (`unresolved-merge`), and a merge that was aborted never blocks anyone.
  */
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { join } from "node:path";
 import { editSecretsFile } from "../packages/sops/src/index.js";
-import { createSandbox, tryGit, type Sandbox } from "./helpers/cli.js";
+import { createSandbox, tryGit, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 const PROD = "secrets/production.enc.yaml";
 

@@ -9,20 +9,16 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { CommandContext } from "../packages/cli/src/command.js";
 import { runSigningSetup } from "../packages/cli/src/commands/git-signing.js";
 import { GitRepo } from "../packages/cli/src/git.js";
 import { allowedSigners, verifyCommits } from "../packages/cli/src/signing.js";
-import { createSandbox, HAS_SSH_KEYGEN, type Sandbox } from "./helpers/cli.js";
+import { createSandbox, HAS_SSH_KEYGEN, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 120_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 /** A TEST-ONLY ed25519 key pair at `dir/name` (and `.pub`); its public line. */
 function sshKey(dir: string, name: string, type = "ed25519"): { file: string; pub: string } {

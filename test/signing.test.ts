@@ -7,18 +7,14 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { GitRepo } from "../packages/cli/src/git.js";
 import { allowedSigners, configureSigning, verifyCommits } from "../packages/cli/src/signing.js";
-import { createSandbox, type Sandbox, HAS_SSH_KEYGEN } from "./helpers/cli.js";
+import { createSandbox, type Sandbox, HAS_SSH_KEYGEN, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 120_000 });
 
-let sandboxes: Sandbox[] = [];
-afterEach(() => {
-  for (const s of sandboxes) s.cleanup();
-  sandboxes = [];
-});
+const sandboxes = sandboxesCleanedAfterEach();
 
 function sshKey(s: Sandbox, name: string): { file: string; pub: string } {
   const dir = join(s.dir, "ssh");

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { shellWord } from "../../packages/core/src/shell.js";
+import { afterEach } from "vitest";
 import { parse } from "./yaml.js";
 
 /** The repository root (where the workspace package.json is). */
@@ -147,6 +148,18 @@ export function assertBuilt(): void {
   if (!existsSync(join(REPO_ROOT, "packages/cli/dist/main.js"))) {
     throw new Error("the CLI is not built: run `pnpm build` (or `npm test`, which builds first)");
   }
+}
+
+/**
+ * The sandboxes of a test file: push each one made; after each test every one is cleaned up and the
+ * list emptied. Call once at the top level of a test file.
+ */
+export function sandboxesCleanedAfterEach(): Sandbox[] {
+  const sandboxes: Sandbox[] = [];
+  afterEach(() => {
+    for (const s of sandboxes.splice(0)) s.cleanup();
+  });
+  return sandboxes;
 }
 
 /** Creates a sandbox. `user` becomes $USER (the default member name). */
