@@ -6,22 +6,17 @@
 import { lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { createSandbox, type AgeKey, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
+import { createSandbox, type AgeKey, type Sandbox, sandboxesCleanedAfterEach, aliceProject } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 120_000 });
 
 const sandboxes = sandboxesCleanedAfterEach();
 
-async function project(): Promise<{ s: Sandbox; alice: AgeKey }> {
-  const s = createSandbox();
-  sandboxes.push(s);
-  const alice = s.keygen("alice");
-  s.env.SOPS_AGE_KEY_FILE = alice.file;
-  expect((await s.run(["init", "--env", "development,production"])).code).toBe(0);
-  expect((await s.run(["set", "api_key", "--env", "development", "--from-stdin"], { input: "v-dev" })).code).toBe(0);
-  expect((await s.run(["set", "api_key", "--env", "production", "--from-stdin"], { input: "v-prod" })).code).toBe(0);
-  return { s, alice };
-}
+const project = (): Promise<{ s: Sandbox; alice: AgeKey }> =>
+  aliceProject(sandboxes, "development,production", [
+    ["api_key", "development", "v-dev"],
+    ["api_key", "production", "v-prod"],
+  ]);
 
 describe("bad config files are diagnostics", () => {
   it("a 3,000-level nested config file: check reports it (JSON, SARIF, exit 1); list and usage still work", async () => {

@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { createSandbox, stanzas, unwrapWith, type AgeKey, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
+import { createSandbox, stanzas, unwrapWith, type AgeKey, type Sandbox, sandboxesCleanedAfterEach, aliceProject } from "./helpers/cli.js";
 import { parse } from "./helpers/yaml.js";
 
 // Each test runs the CLI as many child processes; on a loaded 2-core machine that takes a while.
@@ -15,18 +15,11 @@ const sandboxes = sandboxesCleanedAfterEach();
 
 /** A repository initialised by alice (key in SOPS_AGE_KEY_FILE) with a few secrets. */
 async function project(): Promise<{ s: Sandbox; alice: AgeKey }> {
-  const s = createSandbox();
-  sandboxes.push(s);
-  const alice = s.keygen("alice");
-  s.env.SOPS_AGE_KEY_FILE = alice.file;
-  expect((await s.run(["init", "--env", "development,staging,production"])).code).toBe(0);
-  const set = async (name: string, envs: string, value: string): Promise<void> => {
-    const r = await s.run(["set", name, "--env", envs, "--from-stdin"], { input: value });
-    expect(r.code, r.stderr).toBe(0);
-  };
-  await set("stripe_api_key", "development,production", "sk_live_STRIPE");
-  await set("hubspot_api_token", "development,staging,production", "hs_TOKEN_VALUE");
-  await set("twilio_auth_token", "production", "tw_AUTH_VALUE");
+  const { s, alice } = await aliceProject(sandboxes, "development,staging,production", [
+    ["stripe_api_key", "development,production", "sk_live_STRIPE"],
+    ["hubspot_api_token", "development,staging,production", "hs_TOKEN_VALUE"],
+    ["twilio_auth_token", "production", "tw_AUTH_VALUE"],
+  ]);
   s.commit("secrets");
   return { s, alice };
 }

@@ -8,23 +8,13 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { createResolver } from "../packages/resolver/src/index.js";
-import { createSandbox, type AgeKey, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
+import { createSandbox, type AgeKey, type Sandbox, sandboxesCleanedAfterEach, aliceProject } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 120_000 });
 
 const sandboxes = sandboxesCleanedAfterEach();
 
-async function project(): Promise<{ s: Sandbox; alice: AgeKey }> {
-  const s = createSandbox();
-  sandboxes.push(s);
-  const alice = s.keygen("alice");
-  s.env.SOPS_AGE_KEY_FILE = alice.file;
-  const init = await s.run(["init", "--env", "development,production"]);
-  expect(init.code, init.stderr).toBe(0);
-  const set = await s.run(["set", "api_key", "--env", "development", "--from-stdin"], { input: "sk_live_HYGIENE_VALUE_1" });
-  expect(set.code, set.stderr).toBe(0);
-  return { s, alice };
-}
+const project = (): Promise<{ s: Sandbox; alice: AgeKey }> => aliceProject(sandboxes, "development,production", [["api_key", "development", "sk_live_HYGIENE_VALUE_1"]]);
 
 /** The identity's secret part (after the bech32 prefix): what must never be printed. */
 const secretPart = (key: AgeKey): string => key.identity.slice("AGE-SECRET-KEY-1".length, "AGE-SECRET-KEY-1".length + 40);

@@ -162,6 +162,25 @@ export function sandboxesCleanedAfterEach(): Sandbox[] {
   return sandboxes;
 }
 
+/**
+ * A repository initialised by alice (her key in SOPS_AGE_KEY_FILE) with `environments` and each
+ * secret of `secrets` set (`[name, "env1,env2", value]`, through stdin), in a sandbox pushed to
+ * `sandboxes`. Every step must exit 0.
+ */
+export async function aliceProject(sandboxes: Sandbox[], environments: string, secrets: Array<[string, string, string]>): Promise<{ s: Sandbox; alice: AgeKey }> {
+  const s = createSandbox();
+  sandboxes.push(s);
+  const alice = s.keygen("alice");
+  s.env.SOPS_AGE_KEY_FILE = alice.file;
+  const init = await s.run(["init", "--env", environments]);
+  if (init.code !== 0) throw new Error(`init exited ${init.code}: ${init.stderr}`);
+  for (const [name, envs, value] of secrets) {
+    const r = await s.run(["set", name, "--env", envs, "--from-stdin"], { input: value });
+    if (r.code !== 0) throw new Error(`set ${name} exited ${r.code}: ${r.stderr}`);
+  }
+  return { s, alice };
+}
+
 /** Creates a sandbox. `user` becomes $USER (the default member name). */
 export function createSandbox(options: { user?: string; gitInit?: boolean } = {}): Sandbox {
   assertBuilt();
