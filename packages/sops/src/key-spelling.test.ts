@@ -41,4 +41,47 @@ describe("canonicalAgeRecipient", () => {
       expect(canonicalAgeRecipient(other)).toBeUndefined();
     }
   });
+
+  it("agrees with reducing the bytes mod p for every key near p, keys with the top bit set and random keys, asked once or again", () => {
+    const P = 2n ** 255n - 19n;
+    const reduced = (bytes: Uint8Array): string => {
+      let n = 0n;
+      for (let i = 31; i >= 0; i--) n = (n << 8n) | BigInt(i === 31 ? bytes[i]! & 0x7f : bytes[i]!);
+      n %= P;
+      const out = Buffer.alloc(32);
+      for (let i = 0; i < 32; i++, n >>= 8n) out[i] = Number(n & 0xffn);
+      return bech32Encode("age", out);
+    };
+    const cases: Buffer[] = [];
+    for (const low of [0xea, 0xeb, 0xec, 0xed, 0xee, 0xff]) {
+      const b = Buffer.alloc(32, 0xff); // p − 3 … p − 1, p, p + 1, 2^255 − 1
+      b[0] = low;
+      b[31] = 0x7f;
+      cases.push(b);
+      const high = Buffer.from(b);
+      high[31] = 0xff;
+      cases.push(high);
+    }
+    const nearlyP = Buffer.alloc(32, 0xff); // below p in a middle byte
+    nearlyP[15] = 0xfe;
+    nearlyP[31] = 0x7f;
+    cases.push(nearlyP);
+    let seed = 7;
+    for (let k = 0; k < 200; k++) {
+      const b = Buffer.alloc(32);
+      for (let i = 0; i < 32; i++) b[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+      cases.push(b);
+    }
+    for (const bytes of cases) {
+      const text = bech32Encode("age", bytes);
+      for (const spelling of [text, text.toUpperCase(), ` ${text}\n`, text]) expect(canonicalAgeRecipient(spelling), spelling).toBe(reduced(bytes));
+    }
+    // p itself is 0, p − 1 is its own spelling
+    const p = Buffer.alloc(32, 0xff);
+    p[0] = 0xed;
+    p[31] = 0x7f;
+    expect(canonicalAgeRecipient(bech32Encode("age", p))).toBe(bech32Encode("age", Buffer.alloc(32)));
+    p[0] = 0xec;
+    expect(canonicalAgeRecipient(bech32Encode("age", p))).toBe(bech32Encode("age", p));
+  });
 });

@@ -54,10 +54,40 @@ export function ageFormsOfSshKeys(ages: readonly string[], sshKeys: readonly str
  * text that is no age X25519 recipient (an ssh key, a mistyped checksum). Pure.
  */
 export function canonicalAgeRecipient(recipient: string): string | undefined {
-  const d = bech32Decode(recipient.trim());
+  const known = canonicalSpellings.get(recipient);
+  if (known !== undefined || canonicalSpellings.has(recipient)) return known;
+  if (canonicalSpellings.size >= MAX_REMEMBERED) canonicalSpellings.clear();
+  const canonical = canonicalSpelling(recipient);
+  canonicalSpellings.set(recipient, canonical);
+  return canonical;
+}
+
+/**
+ * The spellings {@link canonicalAgeRecipient} worked out, by the text as given. `check` asks for
+ * each member's key once per environment and per stanza (about 20 calls for one member in three
+ * environments), and in a fresh process each call ran cold code: about 5 ms of a small
+ * repository's `check`. Bounded, for a long-running language server.
+ */
+const canonicalSpellings = new Map<string, string | undefined>();
+const MAX_REMEMBERED = 4096;
+
+function canonicalSpelling(recipient: string): string | undefined {
+  const text = recipient.trim();
+  const d = bech32Decode(text);
   if (d === undefined || d.hrp !== "age" || d.bytes.length !== 32) return undefined;
+  // every key age makes is already reduced (top bit clear, below p): its own spelling in lower
+  // case, which is what encoding the same bytes again gives (bech32Decode refuses non-zero padding)
+  if (isReduced(d.bytes)) return text.toLowerCase();
   let n = fieldElement(d.bytes);
   const bytes = new Uint8Array(32);
   for (let i = 0; i < 32; i++, n >>= 8n) bytes[i] = Number(n & 0xffn);
   return bech32Encode("age", bytes);
+}
+
+/** Whether 32 little-endian bytes are a field element as X25519 reads it: top bit clear and below p = 2^255 − 19. */
+function isReduced(bytes: Uint8Array): boolean {
+  if (bytes[31]! & 0x80) return false;
+  if (bytes[31] !== 0x7f) return true;
+  for (let i = 30; i >= 1; i--) if (bytes[i] !== 0xff) return true;
+  return bytes[0]! < 0xed;
 }
