@@ -303,10 +303,24 @@ const jobs = [
  */
 function buildTagged(out) {
   for (const f of readdirSync(out).filter((f) => f.endsWith(".cjs"))) {
-    const text = readFileSync(join(out, f), "utf8");
+    const text = asciiOnly(readFileSync(join(out, f), "utf8"));
     const tag = createHash("sha256").update(text).digest("hex").slice(0, 8);
     writeFileSync(join(out, f), `${text}${text.endsWith("\n") ? "" : "\n"}// stellar-secrets build ${tag}\n`);
   }
+}
+
+/**
+ * `text` with every character beyond ASCII written as a `\uXXXX` escape (UTF-16 code units). esbuild
+ * escapes them in strings, templates, regular expressions and names, but keeps a few comments
+ * (the resolver's, not minified) with `…` or `—` in them; one such character makes node read the
+ * whole bundle into a two-byte string: twice the memory, and slower to decode and compile.
+ * Measured on the resolver's bundle (316 KB, 18 such characters), reading it at a deploy's start, 31
+ * interleaved fresh processes: median 8.9 ms as it was, 5.5 ms as ASCII. An escape means what its
+ * character meant anywhere esbuild could leave one (a comment, a string, a regular expression, a
+ * name).
+ */
+function asciiOnly(text) {
+  return text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 const started = Date.now();

@@ -199,4 +199,20 @@ describe("code cache files", () => {
       expect([file, m?.[1]]).toEqual([file, createHash("sha256").update(text.slice(0, m?.index)).digest("hex").slice(0, 8)]);
     }
   });
+
+  it("the built bundles are ASCII (one character beyond it makes node read the whole bundle as a two-byte string), and still hold the characters their messages need", () => {
+    const bundles = ["packages/cli/dist/bundle", "packages/resolver/dist/bundle", "packages/language-server/dist/bundle"].flatMap((dir) =>
+      readdirSync(join(REPO_ROOT, dir))
+        .filter((f) => f.endsWith(".cjs"))
+        .map((f) => join(dir, f)),
+    );
+    expect(bundles.length).toBeGreaterThanOrEqual(7);
+    for (const file of bundles) {
+      const bytes = readFileSync(join(REPO_ROOT, file));
+      expect([file, bytes.findIndex((b) => b > 0x7f)]).toEqual([file, -1]);
+    }
+    // the resolver's bundle is not minified and kept comments with `…` in them: written as escapes
+    const resolver = readFileSync(join(REPO_ROOT, "packages/resolver/dist/bundle/resolver.cjs"), "latin1");
+    expect(resolver).toContain("\\u2026");
+  });
 });
