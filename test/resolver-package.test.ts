@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, encryptSecrets, keyFileText, tempDir, testKey, type TestKey } from "../packages/resolver/test/support.js";
+import { FIXTURES_DIR, REPO_ROOT, encryptSecrets, keyFileText, tempDir, testKey, type TestKey } from "../packages/resolver/test/support.js";
 
 const VALUES = new Map([
   ["hubspot_api_token", "pat-pkg-leakcheck-1"],
@@ -116,7 +116,7 @@ describe("the packed resolver, installed alone with production dependencies", ()
     expect(manifest["dependencies"]).toBeUndefined();
     expect(manifest["peerDependenciesMeta"]).toEqual({ "age-encryption": { optional: true } });
     expect(JSON.stringify(manifest)).not.toContain("workspace:");
-    expect(readdirSync(join(modules, "@stellar-secrets/resolver/dist/bundle")).sort()).toEqual(["index.mjs", "resolver.cjs"]);
+    expect(readdirSync(join(modules, "@stellar-secrets/resolver/dist/bundle")).sort()).toEqual(["index.mjs", "resolver.cjs", "yaml.cjs"]);
     const types = readdirSync(join(modules, "@stellar-secrets/resolver/dist/types"));
     expect(types).toContain("index.d.ts");
     expect(types.filter((f) => f.includes(".test.") || f.endsWith(".tsbuildinfo"))).toEqual([]);
@@ -169,6 +169,34 @@ describe("the packed resolver, installed alone with production dependencies", ()
     } finally {
       writeFileSync(file, good);
     }
+  });
+
+  it.skipIf(!existsSync(join(FIXTURES_DIR, "MANIFEST.md")))("a file only the general reader reads (sops-made, nested values) resolves from the installed package: yaml, a file of its own beside the bundle, is loaded when needed", () => {
+    // ../shared/interop/sops-fixtures (test-only keys, public test data); absent in a user's own clone
+    const root = join(app, "fixture-root");
+    mkdirSync(join(root, "secrets"), { recursive: true });
+    writeFileSync(join(root, "secrets", "fixture.enc.yaml"), readFileSync(join(FIXTURES_DIR, "humphd-sops-age", "secret.enc.yaml")));
+    writeFileSync(
+      join(app, "nested.mjs"),
+      `import { createResolver } from "@stellar-secrets/resolver";
+const r = await createResolver({ environment: "fixture", root: ${JSON.stringify(root)} });
+console.log(JSON.stringify({ names: r.names(), int: r.get("int"), boolean: r.get("boolean"), yamlLoaded: Object.keys(process.getBuiltinModule("node:module")._cache).some((f) => f.endsWith("yaml.cjs")) }));
+`,
+    );
+    const child = spawnSync(process.execPath, ["nested.mjs"], {
+      cwd: app,
+      encoding: "utf8",
+      env: { PATH: process.env["PATH"], HOME: join(app, "no-home"), SOPS_AGE_KEY_FILE: join(FIXTURES_DIR, "humphd-sops-age", "key.txt") },
+    });
+    expect(child.stderr).toBe("");
+    expect(child.status).toBe(0);
+    const out = JSON.parse(child.stdout) as { names: string[]; int: string; boolean: string; yamlLoaded: boolean };
+    expect([...out.names].sort()).toEqual(["boolean", "float", "int", "secret", "string"]);
+    expect([out.int, out.boolean, out.yamlLoaded]).toEqual(["7", "true", true]);
+    // the flat environment files of the other tests never load it
+    writeFileSync(join(app, "flat.mjs"), `import { createResolver } from "@stellar-secrets/resolver";\nawait createResolver({ environment: "production", root: "." });\nconsole.log(Object.keys(process.getBuiltinModule("node:module")._cache).filter((f) => f.includes("@stellar-secrets")).map((f) => f.split("/").pop()).join(","));\n`);
+    const flat = spawnSync(process.execPath, ["flat.mjs"], { cwd: app, encoding: "utf8", env: { PATH: process.env["PATH"], HOME: join(app, "no-home"), SOPS_AGE_KEY_FILE: join(app, "age-key.txt") } });
+    expect([flat.status, flat.stdout.trim()]).toEqual([0, ""]);
   });
 
   it("an error the app does not catch reads well: `ResolverError: …` and a short source line, not a line of minified code", () => {
