@@ -156,6 +156,27 @@ const commandEntries = {
  * needs them (resolving global npm/yarn folders): loaded on first use instead. When the line is
  * not there (another version of the library), the file is bundled as it is.
  */
+/**
+ * esbuild plugin: `age-encryption` (typage, with @noble's curves, hashes, ciphers and ML-KEM: 140 KB,
+ * a quarter of `get`'s bundle) in a file of its own, age.cjs beside the bundle, which sops's one
+ * `import("age-encryption")` (hybrid post-quantum keys only, age.ts) requires on first use, by the
+ * bundle's own folder (`__dirname`, which each loader gives the bundle): X25519
+ * and ssh keys go through node:crypto, and no start reads it. The `age` entry point of the job
+ * writes age.cjs; the job sets `dynamic-import: false` so that the import becomes a require()
+ * (code that vm.Script compiled cannot import() on Node 20).
+ */
+const ageApart = {
+  name: "age-apart",
+  setup(b) {
+    b.onResolve({ filter: /^age-encryption$/ }, () => ({ path: "age-encryption", namespace: "age-apart" }));
+    // by its full path: the require() a bundle is given may be its loader's (the CLI's bin), not its own
+    b.onLoad({ filter: /.*/, namespace: "age-apart" }, () => ({ loader: "js", contents: 'module.exports = require(__dirname + "/age.cjs");' }));
+  },
+};
+
+/** age-encryption's ES-module entry: the `age` entry point of the CLI's and the server's jobs (age.cjs). */
+const ageFile = createRequire(join(pkg("sops"), "package.json")).resolve("age-encryption");
+
 const lazyChildProcess = {
   name: "lazy-child-process",
   setup(b) {
@@ -240,8 +261,10 @@ const jobs = [
       entryPoints: {
         "stellar-secrets": join(pkg("cli"), "dist/main.js"),
         ...Object.fromEntries(ONE_COMMAND_BUNDLES.map((name) => [`command-${name}`, `${COMMAND_ENTRY}${name}`])),
+        age: ageFile,
       },
-      plugins: [commandEntries, yamlEsm],
+      plugins: [commandEntries, yamlEsm, ageApart],
+      supported: { "dynamic-import": false },
       format: "cjs",
       outExtension: { ".js": ".cjs" },
       // import.meta.url (one use, `git`'s hook path) computed on first use, not at every start
@@ -290,13 +313,13 @@ const jobs = [
     buildTag: true,
     inputs: buildInfo("language-server", "core", "sops"),
     options: {
-      entryPoints: { server: join(pkg("language-server"), "dist/main.js") },
+      entryPoints: { server: join(pkg("language-server"), "dist/main.js"), age: ageFile },
       // code that vm.Script compiled cannot import() on Node 20: esbuild's lazy inits and require()
       supported: { "dynamic-import": false },
       format: "cjs",
       outExtension: { ".js": ".cjs" },
       banner: {},
-      plugins: [lazyChildProcess, yamlEsm],
+      plugins: [lazyChildProcess, yamlEsm, ageApart],
     },
     after: (out) => writeFileSync(join(out, "server.mjs"), SERVER_ENTRY),
   },
