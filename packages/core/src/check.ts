@@ -191,6 +191,9 @@ export class CrossFileCache {
 /** Which link field each kind may use: the user → used direction {@link WorkspaceIndex.environmentsUsedBy} follows. */
 const LINK_OWNER: Record<ObjectLink["field"], ConfigKind> = { actions: "agent", connection: "action", auth: "api_connection" };
 
+/** The kinds a link can name (the values of {@link ObjectLink.targetKind}). */
+const LINK_TARGET_KINDS: readonly ConfigKind[] = ["action", "api_connection", "auth_connector"];
+
 /** Whether each parsed config file has a link its kind does not have (a parsed file never changes: asked once per file). */
 const malformedLinks = new WeakMap<ConfigFile, boolean>();
 function hasMalformedLink(file: ConfigFile): boolean {
@@ -278,16 +281,23 @@ export function configEditAffects(index: WorkspaceIndex, old: ConfigFile | undef
       if (link.targetKind === "api_connection") for (const def of index.objectDefinitions("api_connection", link.target)) for (const l of def.document.links) touched.add(l.target);
     }
   }
-  // links: unresolved ones (their suggestion), and those to a name that appeared or went
-  for (const file of index.configFiles.values()) {
-    if (hasMalformedLink(file)) return "all";
-    if (appeared.size === 0 && touched.size === 0) continue;
-    for (const doc of file.documents) {
-      for (const link of doc.links) {
-        const changed = appeared.get(link.targetKind);
-        const unresolved = index.objectDefinitions(link.targetKind, link.target).length === 0;
-        if ((changed !== undefined && (changed.has(link.target) || unresolved)) || (unresolved && touched.has(link.target))) affected.add(file.path);
+  for (const file of index.configFiles.values()) if (hasMalformedLink(file)) return "all";
+  // links: unresolved ones (their suggestion), and those to a name that appeared or went; found
+  // through the index's links by target name (no scan of every file's links: a cross-file edit in
+  // a workspace of thousands of files spent most of its time there)
+  if (appeared.size > 0 || touched.size > 0) {
+    for (const kind of LINK_TARGET_KINDS) {
+      const users = index.linkUsers(kind);
+      if (users === undefined || users.size === 0) continue;
+      const defined = index.objects(kind);
+      const changed = appeared.get(kind);
+      if (changed !== undefined) {
+        // every link to a name of this kind that appeared or went, and every unresolved link to this kind
+        for (const n of changed) for (const u of users.get(n) ?? []) affected.add(u.file);
+        for (const [target, docs] of users) if (!defined.has(target)) for (const u of docs) affected.add(u.file);
       }
+      // unresolved links to a touched name
+      for (const n of touched) if (!defined.has(n)) for (const u of users.get(n) ?? []) affected.add(u.file);
     }
   }
   for (const doc of docs) for (const link of doc.links) if (LINK_OWNER[link.field] !== doc.kind) return "all";
