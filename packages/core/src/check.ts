@@ -180,8 +180,17 @@ export class CrossFileCache {
   get incremental(): boolean {
     return !this.all;
   }
-  /** After a check: the new entries, nothing dirty. */
-  settle(entries: Map<string, { file: ConfigFile; diagnostics: Diagnostic[] }>): void {
+  /**
+   * The map a check fills with the files it checked again: the cached one, updated in place, when
+   * the check is incremental (rebuilding a map of every config file took much of a cross-file
+   * edit's time in a workspace of thousands of files); a new one when every file is checked again.
+   */
+  filling(): Map<string, { file: ConfigFile; diagnostics: Diagnostic[] }> {
+    return this.all ? new Map() : this.entries;
+  }
+  /** After a check that filled `entries` ({@link filling}): those entries, without the files `index` no longer has; nothing dirty. */
+  settle(entries: Map<string, { file: ConfigFile; diagnostics: Diagnostic[] }>, index?: WorkspaceIndex): void {
+    if (entries === this.entries && index !== undefined) for (const p of this.dirty) if (!index.configFiles.has(p)) entries.delete(p);
     this.entries = entries;
     this.dirty.clear();
     this.all = false;
@@ -523,14 +532,17 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       if (diagnostics.length > 0) out.push(...diagnostics);
     }
   } else {
-    const entries = new Map<string, { file: ConfigFile; diagnostics: Diagnostic[] }>();
+    const entries = cache.filling();
     for (const file of index.configFiles.values()) {
-      const diagnostics = cache.get(file) ?? crossFileDiagnostics(index, file, namesComplete, declared);
-      entries.set(file.path, { file, diagnostics });
+      let diagnostics = cache.get(file);
+      if (diagnostics === undefined) {
+        diagnostics = crossFileDiagnostics(index, file, namesComplete, declared);
+        entries.set(file.path, { file, diagnostics });
+      }
       // (most files have none: no spread call for them)
       if (diagnostics.length > 0) out.push(...diagnostics);
     }
-    cache.settle(entries);
+    cache.settle(entries, index);
   }
 
   // Values older than their catalog rotate_every, when a history says when they were set.
