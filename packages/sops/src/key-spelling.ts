@@ -54,6 +54,20 @@ export function ageFormsOfSshKeys(ages: readonly string[], sshKeys: readonly str
  * text that is no age X25519 recipient (an ssh key, a mistyped checksum). Pure.
  */
 export function canonicalAgeRecipient(recipient: string): string | undefined {
+  // (a pure function of the string, asked for the same few members' keys by every check: an
+  // editor's check after each keystroke decoded and re-encoded them each time, in BigInt)
+  if (canonicalSpellings.has(recipient)) return canonicalSpellings.get(recipient);
+  const canonical = computeCanonicalAgeRecipient(recipient);
+  if (canonicalSpellings.size >= MAX_CANONICAL_SPELLINGS) canonicalSpellings.clear();
+  canonicalSpellings.set(recipient, canonical);
+  return canonical;
+}
+
+/** The recipients {@link canonicalAgeRecipient} has seen and their canonical spellings (at most {@link MAX_CANONICAL_SPELLINGS}, then forgotten). */
+const canonicalSpellings = new Map<string, string | undefined>();
+const MAX_CANONICAL_SPELLINGS = 4096;
+
+function computeCanonicalAgeRecipient(recipient: string): string | undefined {
   const d = bech32Decode(recipient.trim());
   if (d === undefined || d.hrp !== "age" || d.bytes.length !== 32) return undefined;
   let n = fieldElement(d.bytes);
