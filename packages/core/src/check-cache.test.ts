@@ -52,6 +52,8 @@ describe("checkWorkspace with a CrossFileCache", () => {
       const before = new Map(cache.entries);
       const incremental = checkWorkspace(index, { crossFileCache: cache });
       expect(incremental, `after editing ${rel}`).toEqual(checkWorkspace(index));
+      // (the cache's map is updated in place: a deleted file's entry goes with it)
+      expect([...cache.entries.keys()].sort(), `after editing ${rel}`).toEqual([...index.configFiles.keys()].sort());
       for (const [p, e] of cache.entries) if (before.get(p)?.diagnostics === e.diagnostics) reused++;
     }
     expect(reused).toBeGreaterThan(0); // the cache did spare work

@@ -180,8 +180,17 @@ export class CrossFileCache {
   get incremental(): boolean {
     return !this.all;
   }
-  /** After a check: the new entries, nothing dirty. */
-  settle(entries: Map<string, { file: ConfigFile; diagnostics: Diagnostic[] }>): void {
+  /**
+   * The map a check fills with the files it checked again: the cached one, updated in place, when
+   * the check is incremental (rebuilding a map of every config file took much of a cross-file
+   * edit's time in a workspace of thousands of files); a new one when every file is checked again.
+   */
+  filling(): Map<string, { file: ConfigFile; diagnostics: Diagnostic[] }> {
+    return this.all ? new Map() : this.entries;
+  }
+  /** After a check that filled `entries` ({@link filling}): those entries, without the files `index` no longer has; nothing dirty. */
+  settle(entries: Map<string, { file: ConfigFile; diagnostics: Diagnostic[] }>, index?: WorkspaceIndex): void {
+    if (entries === this.entries && index !== undefined) for (const p of this.dirty) if (!index.configFiles.has(p)) entries.delete(p);
     this.entries = entries;
     this.dirty.clear();
     this.all = false;
@@ -190,6 +199,9 @@ export class CrossFileCache {
 
 /** Which link field each kind may use: the user → used direction {@link WorkspaceIndex.environmentsUsedBy} follows. */
 const LINK_OWNER: Record<ObjectLink["field"], ConfigKind> = { actions: "agent", connection: "action", auth: "api_connection" };
+
+/** The kinds a link can name (the values of {@link ObjectLink.targetKind}). */
+const LINK_TARGET_KINDS: readonly ConfigKind[] = ["action", "api_connection", "auth_connector"];
 
 /** Whether each parsed config file has a link its kind does not have (a parsed file never changes: asked once per file). */
 const malformedLinks = new WeakMap<ConfigFile, boolean>();
@@ -278,16 +290,23 @@ export function configEditAffects(index: WorkspaceIndex, old: ConfigFile | undef
       if (link.targetKind === "api_connection") for (const def of index.objectDefinitions("api_connection", link.target)) for (const l of def.document.links) touched.add(l.target);
     }
   }
-  // links: unresolved ones (their suggestion), and those to a name that appeared or went
-  for (const file of index.configFiles.values()) {
-    if (hasMalformedLink(file)) return "all";
-    if (appeared.size === 0 && touched.size === 0) continue;
-    for (const doc of file.documents) {
-      for (const link of doc.links) {
-        const changed = appeared.get(link.targetKind);
-        const unresolved = index.objectDefinitions(link.targetKind, link.target).length === 0;
-        if ((changed !== undefined && (changed.has(link.target) || unresolved)) || (unresolved && touched.has(link.target))) affected.add(file.path);
+  for (const file of index.configFiles.values()) if (hasMalformedLink(file)) return "all";
+  // links: unresolved ones (their suggestion), and those to a name that appeared or went; found
+  // through the index's links by target name (no scan of every file's links: a cross-file edit in
+  // a workspace of thousands of files spent most of its time there)
+  if (appeared.size > 0 || touched.size > 0) {
+    for (const kind of LINK_TARGET_KINDS) {
+      const users = index.linkUsers(kind);
+      if (users === undefined || users.size === 0) continue;
+      const defined = index.objects(kind);
+      const changed = appeared.get(kind);
+      if (changed !== undefined) {
+        // every link to a name of this kind that appeared or went, and every unresolved link to this kind
+        for (const n of changed) for (const u of users.get(n) ?? []) affected.add(u.file);
+        for (const [target, docs] of users) if (!defined.has(target)) for (const u of docs) affected.add(u.file);
       }
+      // unresolved links to a touched name
+      for (const n of touched) if (!defined.has(n)) for (const u of users.get(n) ?? []) affected.add(u.file);
     }
   }
   for (const doc of docs) for (const link of doc.links) if (LINK_OWNER[link.field] !== doc.kind) return "all";
@@ -513,14 +532,17 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       if (diagnostics.length > 0) out.push(...diagnostics);
     }
   } else {
-    const entries = new Map<string, { file: ConfigFile; diagnostics: Diagnostic[] }>();
+    const entries = cache.filling();
     for (const file of index.configFiles.values()) {
-      const diagnostics = cache.get(file) ?? crossFileDiagnostics(index, file, namesComplete, declared);
-      entries.set(file.path, { file, diagnostics });
+      let diagnostics = cache.get(file);
+      if (diagnostics === undefined) {
+        diagnostics = crossFileDiagnostics(index, file, namesComplete, declared);
+        entries.set(file.path, { file, diagnostics });
+      }
       // (most files have none: no spread call for them)
       if (diagnostics.length > 0) out.push(...diagnostics);
     }
-    cache.settle(entries);
+    cache.settle(entries, index);
   }
 
   // Values older than their catalog rotate_every, when a history says when they were set.

@@ -57,6 +57,18 @@ describe("WorkspaceIndex", () => {
     expect(view(indexOf(Object.keys(FILES).reverse()))).toEqual(forward);
   });
 
+  it("lists every link to a kind by the name it names, resolved or not (linkUsers), as usersOf gives them one name at a time", () => {
+    const index = indexOf(Object.keys(FILES));
+    index.setConfigFile(parseConfigFile("kind: action\nname: orphan\nconnection: nowhere\nmethod: GET\npath: /o\n", "a/orphan.yaml"));
+    const byName = (kind: "action" | "api_connection" | "auth_connector") =>
+      Object.fromEntries([...(index.linkUsers(kind) ?? new Map<string, ConfigDocument[]>())].map(([name, docs]) => [name, docs.map((d) => d.file)]));
+    expect(byName("api_connection")).toEqual({ conn: ["a/one.yaml", "a/two.yaml"], nowhere: ["a/orphan.yaml"] });
+    expect(byName("action")).toEqual({ one: ["g/a-agent.yaml", "g/b-agent.yaml"] });
+    expect(byName("auth_connector")).toEqual({});
+    expect(index.usersOf("api_connection", "nowhere").map((d) => d.file)).toEqual(["a/orphan.yaml"]);
+    expect(index.linkUsers("agent")).toBeUndefined();
+  });
+
   it("gives the same maps after a file is edited in place as a fresh index of the edited files", () => {
     const index = indexOf(Object.keys(FILES));
     view(index); // build the derived maps, so the edit goes through the incremental path

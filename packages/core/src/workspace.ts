@@ -612,11 +612,19 @@ export class WorkspaceIndex {
 
   /** Documents that link to a named object: agents for an action, actions for a connection, connections for an auth connector. */
   usersOf(kind: ConfigKind, name: string): ConfigDocument[] {
+    return this.linkUsers(kind)?.get(name) ?? [];
+  }
+
+  /**
+   * Every link to an object of `kind`, by the name it names (resolved or not): the documents that
+   * link to it, as {@link usersOf} gives them for one name. Undefined for a kind no link names.
+   */
+  linkUsers(kind: ConfigKind): ReadonlyMap<string, ConfigDocument[]> | undefined {
     const d = this.build();
-    if (kind === "action") return d.agentsByAction.get(name) ?? [];
-    if (kind === "api_connection") return d.actionsByConnection.get(name) ?? [];
-    if (kind === "auth_connector") return d.connectionsByAuth.get(name) ?? [];
-    return [];
+    if (kind === "action") return d.agentsByAction;
+    if (kind === "api_connection") return d.actionsByConnection;
+    if (kind === "auth_connector") return d.connectionsByAuth;
+    return undefined;
   }
 
   /**
