@@ -228,12 +228,13 @@ describe("planted history: Corvid Logistics", () => {
     expect(r.text).toContain("~ connections/sendgrid.yaml:7  sendgrid_api_key → sendgrid_mail_api_key");
     expect(r.text).toContain("without a key the review cannot tell that the new secret holds the old values");
     const h = JSON.parse((await run(["history", "sendgrid_api_key", "--env", "production", "--json"])).stdout).events;
-    // `resolve --theirs` writes the file anew (lastmodified to the second): when that second is the
-    // rename commit's, the merged file is byte for byte the rename side's and git's history
-    // simplification (git log -- FILE) leaves out the rotation's side branch; otherwise it is listed
+    // `resolve --theirs` left the file exactly the rename side's (its bytes, not a re-encryption with
+    // a new lastmodified): git's history simplification (git log -- FILE) follows that side alone,
+    // whatever second the merge was resolved in, so the rotation's side branch is not listed
+    const rename = org.s.git(["rev-parse", `${c.renameMerge}^2`]).trim();
+    expect(org.s.git(["rev-parse", `${c.renameMerge}:secrets/production.enc.yaml`])).toBe(org.s.git(["rev-parse", `${rename}:secrets/production.enc.yaml`]));
     const events = h.map((e: { commit: string; kind: string }) => [e.commit, e.kind]);
-    const withRotation = events.some(([commit]: [string]) => commit === c.rotateSendgrid);
-    expect(events).toEqual([[c.init, "added"], ...(withRotation ? [[c.rotateSendgrid, "changed"]] : []), [expect.any(String), "removed"]]);
+    expect(events).toEqual([[c.init, "added"], [rename, "removed"]]);
   });
 
   it("10. git revert -m 1 of the merge that added erin: unrotated-removal naming erin's commit", async () => {
