@@ -123,6 +123,12 @@ describe("planted history: Corvid Logistics", () => {
       JSON.parse((await run(["stale", "--json", "--env", "staging", ...args])).stdout).stale.find((x: { name: string }) => x.name === "sendgrid_marketing_key");
     expect(await staleOf("--no-decrypt")).toMatchObject({ lastChanged: "2025-01-10T09:30:00+00:00" });
     expect(await staleOf()).toMatchObject({ lastChanged: "2025-01-08T09:30:00+00:00" });
+    // and, with a key, it is stale whatever the limit: the leaked value was never rotated
+    expect(await staleOf("--older-than", "10000d")).toMatchObject({ compromised: { kind: "leaked-never-rotated", commit: c.plaintext, date: "2025-01-08T09:30:00+00:00", replacedName: null } });
+    expect(await staleOf("--older-than", "10000d", "--no-decrypt")).toBeUndefined();
+    const leakedText = await run(["stale", "--env", "staging", "--older-than", "10000d"]);
+    expect(leakedText.code).toBe(1);
+    expect(leakedText.stdout).toContain(`! staging sendgrid_marketing_key: leaked-never-rotated: still the value committed in clear text at commit ${short(c.plaintext)} (2025-01-08): it is in git history; change it at the provider`);
   });
 
   it("3. a text merge of staging (after mistake 6) resolved by hand: stale-mac in check and review, tampered with --verify", async () => {
@@ -179,6 +185,7 @@ describe("planted history: Corvid Logistics", () => {
     expect(prod?.members.gained.map((m) => [m.name, m.sameKeyAs?.name, m.sameKeyAs?.lostHere])).toEqual([["david", "dave", true]]);
     expect(whole.text).not.toContain("dave lost access");
     expect(whole.report.problems.filter((p) => p.message.startsWith("dave was removed"))).toEqual([]);
+
   });
 
   it("6. .gitattributes takes the environment files off the merge driver: weakened-rule at .gitattributes", async () => {
@@ -235,6 +242,34 @@ describe("planted history: Corvid Logistics", () => {
     expect(org.s.git(["rev-parse", `${c.renameMerge}:secrets/production.enc.yaml`])).toBe(org.s.git(["rev-parse", `${rename}:secrets/production.enc.yaml`]));
     const events = h.map((e: { commit: string; kind: string }) => [e.commit, e.kind]);
     expect(events).toEqual([[c.init, "added"], [rename, "removed"]]);
+
+    // once committed, stale (with a key) says that sendgrid_mail_api_key holds the value the rotation replaced
+    const stale = await run(["stale", "--json", "--env", "production", "--older-than", "10000d"]);
+    expect(stale.code).toBe(1);
+    const out = JSON.parse(stale.stdout) as { stale: { name: string; compromised: unknown }[]; fresh: { name: string; compromised: unknown }[] };
+    expect(out.stale).toEqual([
+      expect.objectContaining({ name: "sendgrid_mail_api_key", compromised: { kind: "revoked-value-back", commit: c.rotateSendgrid, date: expect.any(String), replacedName: "sendgrid_api_key" } }),
+    ]);
+    expect(out.fresh.map((r) => r.compromised)).toEqual(out.fresh.map(() => null));
+    const text = await run(["stale", "--env", "production", "--older-than", "10000d"]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(
+      `! production sendgrid_mail_api_key: revoked-value-back: holds the value that commit ${short(c.rotateSendgrid)} (2025-01-`,
+    );
+    expect(text.stdout).toContain(" under sendgrid_api_key with a new one (rotated away, e.g. revoked or leaked): the old value is back;");
+    // keyless: nothing can be compared
+    const keyless = await run(["stale", "--json", "--env", "production", "--older-than", "10000d", "--no-decrypt"]);
+    expect(keyless.code).toBe(0);
+    expect(JSON.parse(keyless.stdout).stale).toEqual([]);
+    // set to the rotated value (what the merge driver told to do): no longer a finding
+    expect((await org.s.run(["set", "sendgrid_mail_api_key", "--env", "production", "--from-stdin"], { input: VALUES.sendgridRotated })).code).toBe(0);
+    try {
+      const fixed = await run(["stale", "--json", "--env", "production", "--older-than", "10000d"]);
+      expect(fixed.code).toBe(0);
+      expect(JSON.parse(fixed.stdout).stale).toEqual([]);
+    } finally {
+      org.s.git(["checkout", "-q", "HEAD", "--", PRODUCTION]);
+    }
   });
 
   it("10. git revert -m 1 of the merge that added erin: unrotated-removal naming erin's commit", async () => {
