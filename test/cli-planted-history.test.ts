@@ -186,6 +186,18 @@ describe("planted history: Corvid Logistics", () => {
     expect(whole.text).not.toContain("dave lost access");
     expect(whole.report.problems.filter((p) => p.message.startsWith("dave was removed"))).toEqual([]);
 
+    // members list --long says that david's key was dave's (from stellar.yaml's history), text and JSON
+    const lastWithDave = org.s.git(["log", "-1", "--format=%H", `${c.daveRemoved}^`, "--", "stellar.yaml"]).trim();
+    const long = await run(["members", "list", "--long", "--json"]);
+    expect(long.code).toBe(0);
+    const rows = JSON.parse(long.stdout).members as { name: string; environment: string; sameKeyAs: unknown }[];
+    expect(rows.filter((r) => r.sameKeyAs !== null).map((r) => [r.name, r.environment, r.sameKeyAs])).toEqual([
+      ["david", "production", { name: "dave", recipient: dave.ssh, commit: lastWithDave, date: expect.any(String) }],
+    ]);
+    const text = await run(["members", "list", "--long"]);
+    expect(text.stdout).toContain(`david's key was dave's: the same key, written ssh-ed25519 `);
+    expect(text.stdout).toContain(`then; dave had it as of commit ${short(lastWithDave)} (2025-01-`);
+    expect(text.stdout).toContain(") and is no member now\n");
   });
 
   it("6. .gitattributes takes the environment files off the merge driver: weakened-rule at .gitattributes", async () => {
