@@ -168,9 +168,12 @@ describe("planted history: Corvid Logistics", () => {
     expect(r.text).toMatch(/Checker \(ci\/deploy-key\):\n {2}secrets\/production\.enc\.yaml:\d+:\d+: error recipient-drift the production file has 2 age stanzas labelled age1\w+ \(bob, a member of production\)/);
     const sarif = JSON.parse((await run(["review", `main...${org.branches.relabel}`, "--format", "sarif"])).stdout);
     expect(sarif.runs[0].results.map((x: { ruleId: string; level: string; properties: { problem: boolean } }) => `${x.ruleId}/${x.level}/${x.properties.problem}`)).toEqual([
-      "recipient-drift/error/false",
+      "recipient-drift/note/false",
       "rewrapped-without-rotation/error/true",
     ]);
+    // one error result at the stanza, as text and JSON count one problem; the checker's severity kept
+    expect(sarif.runs[0].results.filter((x: { level: string }) => x.level === "error")).toHaveLength(r.report.problems.length);
+    expect(sarif.runs[0].results[0].properties.checkerSeverity).toBe("error");
   });
 
   it("5. dave (an ssh-ed25519 member) back as david, his same key written in its age1… form", async () => {
