@@ -185,7 +185,7 @@ async function revokedValues(ctx: CommandContext, config: ProjectConfig, files: 
       },
     });
     if (read.unreadable > 0) {
-      ctx.stderr.write(`warning: ${plural(read.unreadable, "version")} of ${path} in git history did not decrypt with your key: a value replaced there is not compared (revoked-value-back)\n`);
+      ctx.stderr.write(`warning: ${plural(read.unreadable, "version")} of ${path} in git history did not decrypt with your key (not a recipient then, or not a readable SOPS file: a value in clear text, a hand merge): a value replaced there is not compared (revoked-value-back)\n`);
     }
     out.push(...revokedValuesBack(env.name, current.values, read.replaced));
   }
