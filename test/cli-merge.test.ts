@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { decryptSops } from "sops-age";
 import { describe, expect, it, vi } from "vitest";
-import { decryptSecrets } from "../packages/sops/src/index.js";
+import { decryptSecrets, reencryptSecrets } from "../packages/sops/src/index.js";
 import { createSandbox, tryGit, unwrapWith, type AgeKey, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
@@ -178,6 +178,45 @@ describe("git merge through the driver", () => {
     s.commit("merge feature (by hand)");
     expect(s.git(["rev-list", "--parents", "-n", "1", "HEAD"]).trim().split(" ")).toHaveLength(3);
     expect(s.git(["log", "-1", "--format=%P"]).trim().split(" ")).toHaveLength(2);
+  });
+
+  it("resolve writes a side's text byte for byte when the resolved file is that side in meaning (no new lastmodified): git log -- FILE then follows that side alone, whatever the second", async () => {
+    const { s, alice } = await project();
+    s.git(["checkout", "-q", "-b", "feature"]);
+    await set(s, "stripe_api_key", "sk_live_FEATURE");
+    // feature's version written in another second than resolve's (2025): a re-encryption would differ from it
+    const feature = await decryptSecrets(s.read(PROD), [alice.identity]);
+    s.write(PROD, await reencryptSecrets(feature, feature.values, { now: new Date("2025-01-02T03:04:05Z") }));
+    const featureText = s.read(PROD);
+    expect(featureText).toContain('lastmodified: "2025-01-02T03:04:05Z"');
+    s.commit("feature changes stripe");
+    s.git(["checkout", "-q", "main"]);
+    await set(s, "stripe_api_key", "sk_live_MAIN");
+    s.commit("main changes stripe");
+    expect(tryGit(s, ["merge", "--no-edit", "feature"]).ok).toBe(false);
+    // the merge driver left ours' value: not yet either side's text
+    expect(s.read(PROD)).not.toBe(featureText);
+    const r = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("resolved stripe_api_key in production from theirs");
+    expect(s.read(PROD)).toBe(featureText);
+    expect((await readBoth(s, alice)).stripe_api_key).toBe("sk_live_FEATURE");
+    s.commit("merge feature");
+    expect(s.git(["log", "--format=%s", "--", PROD]).trim().split("\n")).toEqual(["feature changes stripe", "base"]);
+    // resolving back to ours: HEAD's text byte for byte again (the file is unchanged against HEAD)
+    s.git(["reset", "-q", "--hard", "HEAD^"]);
+    expect(tryGit(s, ["merge", "--no-edit", "feature"]).ok).toBe(false);
+    const ours = await s.run(["resolve", "stripe_api_key", "--env", "production", "--theirs"]);
+    expect(ours.code, ours.stderr).toBe(0);
+    const back = await s.run(["resolve", "stripe_api_key", "--env", "production", "--ours"]);
+    expect(back.code, back.stderr).toBe(0);
+    expect(s.read(PROD)).toBe(s.git(["show", `HEAD:${PROD}`]));
+    // a result that is neither side is written anew
+    const fresh = await s.run(["resolve", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk_live_NEW" });
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(s.read(PROD)).not.toBe(s.git(["show", `HEAD:${PROD}`]));
+    expect(s.read(PROD)).not.toBe(featureText);
+    expect((await readBoth(s, alice)).stripe_api_key).toBe("sk_live_NEW");
   });
 
   it("merges a branch made before `members rm bob` on main: bob's key cannot read the result (our reader and the age CLI)", async () => {

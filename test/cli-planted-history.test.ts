@@ -123,6 +123,12 @@ describe("planted history: Corvid Logistics", () => {
       JSON.parse((await run(["stale", "--json", "--env", "staging", ...args])).stdout).stale.find((x: { name: string }) => x.name === "sendgrid_marketing_key");
     expect(await staleOf("--no-decrypt")).toMatchObject({ lastChanged: "2025-01-10T09:30:00+00:00" });
     expect(await staleOf()).toMatchObject({ lastChanged: "2025-01-08T09:30:00+00:00" });
+    // and, with a key, it is stale whatever the limit: the leaked value was never rotated
+    expect(await staleOf("--older-than", "10000d")).toMatchObject({ compromised: { kind: "leaked-never-rotated", commit: c.plaintext, date: "2025-01-08T09:30:00+00:00", replacedName: null } });
+    expect(await staleOf("--older-than", "10000d", "--no-decrypt")).toBeUndefined();
+    const leakedText = await run(["stale", "--env", "staging", "--older-than", "10000d"]);
+    expect(leakedText.code).toBe(1);
+    expect(leakedText.stdout).toContain(`! staging sendgrid_marketing_key: leaked-never-rotated: still the value committed in clear text at commit ${short(c.plaintext)} (2025-01-08): it is in git history; change it at the provider`);
   });
 
   it("3. a text merge of staging (after mistake 6) resolved by hand: stale-mac in check and review, tampered with --verify", async () => {
@@ -162,9 +168,12 @@ describe("planted history: Corvid Logistics", () => {
     expect(r.text).toMatch(/Checker \(ci\/deploy-key\):\n {2}secrets\/production\.enc\.yaml:\d+:\d+: error recipient-drift the production file has 2 age stanzas labelled age1\w+ \(bob, a member of production\)/);
     const sarif = JSON.parse((await run(["review", `main...${org.branches.relabel}`, "--format", "sarif"])).stdout);
     expect(sarif.runs[0].results.map((x: { ruleId: string; level: string; properties: { problem: boolean } }) => `${x.ruleId}/${x.level}/${x.properties.problem}`)).toEqual([
-      "recipient-drift/error/false",
+      "recipient-drift/note/false",
       "rewrapped-without-rotation/error/true",
     ]);
+    // one error result at the stanza, as text and JSON count one problem; the checker's severity kept
+    expect(sarif.runs[0].results.filter((x: { level: string }) => x.level === "error")).toHaveLength(r.report.problems.length);
+    expect(sarif.runs[0].results[0].properties.checkerSeverity).toBe("error");
   });
 
   it("5. dave (an ssh-ed25519 member) back as david, his same key written in its age1… form", async () => {
@@ -179,6 +188,19 @@ describe("planted history: Corvid Logistics", () => {
     expect(prod?.members.gained.map((m) => [m.name, m.sameKeyAs?.name, m.sameKeyAs?.lostHere])).toEqual([["david", "dave", true]]);
     expect(whole.text).not.toContain("dave lost access");
     expect(whole.report.problems.filter((p) => p.message.startsWith("dave was removed"))).toEqual([]);
+
+    // members list --long says that david's key was dave's (from stellar.yaml's history), text and JSON
+    const lastWithDave = org.s.git(["log", "-1", "--format=%H", `${c.daveRemoved}^`, "--", "stellar.yaml"]).trim();
+    const long = await run(["members", "list", "--long", "--json"]);
+    expect(long.code).toBe(0);
+    const rows = JSON.parse(long.stdout).members as { name: string; environment: string; sameKeyAs: unknown }[];
+    expect(rows.filter((r) => r.sameKeyAs !== null).map((r) => [r.name, r.environment, r.sameKeyAs])).toEqual([
+      ["david", "production", { name: "dave", recipient: dave.ssh, commit: lastWithDave, date: expect.any(String) }],
+    ]);
+    const text = await run(["members", "list", "--long"]);
+    expect(text.stdout).toContain(`david's key was dave's: the same key, written ssh-ed25519 `);
+    expect(text.stdout).toContain(`then; dave had it as of commit ${short(lastWithDave)} (2025-01-`);
+    expect(text.stdout).toContain(") and is no member now\n");
   });
 
   it("6. .gitattributes takes the environment files off the merge driver: weakened-rule at .gitattributes", async () => {
@@ -228,12 +250,41 @@ describe("planted history: Corvid Logistics", () => {
     expect(r.text).toContain("~ connections/sendgrid.yaml:7  sendgrid_api_key → sendgrid_mail_api_key");
     expect(r.text).toContain("without a key the review cannot tell that the new secret holds the old values");
     const h = JSON.parse((await run(["history", "sendgrid_api_key", "--env", "production", "--json"])).stdout).events;
-    // `resolve --theirs` writes the file anew (lastmodified to the second): when that second is the
-    // rename commit's, the merged file is byte for byte the rename side's and git's history
-    // simplification (git log -- FILE) leaves out the rotation's side branch; otherwise it is listed
+    // `resolve --theirs` left the file exactly the rename side's (its bytes, not a re-encryption with
+    // a new lastmodified): git's history simplification (git log -- FILE) follows that side alone,
+    // whatever second the merge was resolved in, so the rotation's side branch is not listed
+    const rename = org.s.git(["rev-parse", `${c.renameMerge}^2`]).trim();
+    expect(org.s.git(["rev-parse", `${c.renameMerge}:secrets/production.enc.yaml`])).toBe(org.s.git(["rev-parse", `${rename}:secrets/production.enc.yaml`]));
     const events = h.map((e: { commit: string; kind: string }) => [e.commit, e.kind]);
-    const withRotation = events.some(([commit]: [string]) => commit === c.rotateSendgrid);
-    expect(events).toEqual([[c.init, "added"], ...(withRotation ? [[c.rotateSendgrid, "changed"]] : []), [expect.any(String), "removed"]]);
+    expect(events).toEqual([[c.init, "added"], [rename, "removed"]]);
+
+    // once committed, stale (with a key) says that sendgrid_mail_api_key holds the value the rotation replaced
+    const stale = await run(["stale", "--json", "--env", "production", "--older-than", "10000d"]);
+    expect(stale.code).toBe(1);
+    const out = JSON.parse(stale.stdout) as { stale: { name: string; compromised: unknown }[]; fresh: { name: string; compromised: unknown }[] };
+    expect(out.stale).toEqual([
+      expect.objectContaining({ name: "sendgrid_mail_api_key", compromised: { kind: "revoked-value-back", commit: c.rotateSendgrid, date: expect.any(String), replacedName: "sendgrid_api_key" } }),
+    ]);
+    expect(out.fresh.map((r) => r.compromised)).toEqual(out.fresh.map(() => null));
+    const text = await run(["stale", "--env", "production", "--older-than", "10000d"]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(
+      `! production sendgrid_mail_api_key: revoked-value-back: holds the value that commit ${short(c.rotateSendgrid)} (2025-01-`,
+    );
+    expect(text.stdout).toContain(" under sendgrid_api_key with a new one (rotated away, e.g. revoked or leaked): the old value is back;");
+    // keyless: nothing can be compared
+    const keyless = await run(["stale", "--json", "--env", "production", "--older-than", "10000d", "--no-decrypt"]);
+    expect(keyless.code).toBe(0);
+    expect(JSON.parse(keyless.stdout).stale).toEqual([]);
+    // set to the rotated value (what the merge driver told to do): no longer a finding
+    expect((await org.s.run(["set", "sendgrid_mail_api_key", "--env", "production", "--from-stdin"], { input: VALUES.sendgridRotated })).code).toBe(0);
+    try {
+      const fixed = await run(["stale", "--json", "--env", "production", "--older-than", "10000d"]);
+      expect(fixed.code).toBe(0);
+      expect(JSON.parse(fixed.stdout).stale).toEqual([]);
+    } finally {
+      org.s.git(["checkout", "-q", "HEAD", "--", PRODUCTION]);
+    }
   });
 
   it("10. git revert -m 1 of the merge that added erin: unrotated-removal naming erin's commit", async () => {

@@ -7,7 +7,7 @@
  * git through {@link GitRepo}.
  */
 import { parseProjectConfig, type EnvironmentConfig, type ProjectConfig } from "@stellar-secrets/core";
-import { PROJECT_FILE } from "@stellar-secrets/sops";
+import { ageFormsOfSshKeys, canonicalAgeRecipient, PROJECT_FILE } from "@stellar-secrets/sops";
 import type { CommandContext } from "./command.js";
 import { GitRepo } from "./git.js";
 
@@ -193,6 +193,48 @@ export async function readCommits(ctx: CommandContext, config: ProjectConfig): P
     .filter((c): c is CommitRef => c !== undefined);
 }
 
+/**
+ * True when two member keys are one key: the same text; two `age1…` spellings of one X25519 key
+ * (case, the top bit: {@link canonicalAgeRecipient}); or an ssh-ed25519 key and its `age1…` form
+ * (`ssh-to-age`), as review's `sameKeyAs` recognises them. Pure.
+ */
+export function isSameKey(a: string, b: string): boolean {
+  if (a.trim() === b.trim()) return true;
+  const ca = canonicalAgeRecipient(a);
+  if (ca !== undefined && ca === canonicalAgeRecipient(b)) return true;
+  return ageFormsOfSshKeys([a], [b]).length > 0 || ageFormsOfSshKeys([b], [a]).length > 0;
+}
+
+/** A former member whose key a member has now (under another name). */
+export interface FormerKeyHolder {
+  name: string;
+  /** The key as stellar.yaml spelled it for them. */
+  recipient: string;
+  /** The last committed version of stellar.yaml (oldest first: the newest) in which they had it. */
+  commit: string;
+  date: string;
+}
+
+/**
+ * For a member `name` with key `recipient`: the member of an earlier version of stellar.yaml (any
+ * environment) who had the same key ({@link isSameKey}) under another name that is no member now
+ * (`currentNames`): someone removed and back under a new name, or one key re-used for another
+ * person. The one seen last wins. Undefined when none. Pure.
+ */
+export function formerKeyHolder(versions: readonly ConfigVersion[], name: string, recipient: string, currentNames: ReadonlySet<string>): FormerKeyHolder | undefined {
+  let found: FormerKeyHolder | undefined;
+  for (const v of versions) {
+    const config = v.text === null ? undefined : parseProjectConfig(v.text, `/${PROJECT_FILE}`).config;
+    for (const env of config?.environments ?? []) {
+      for (const m of env.members) {
+        if (m.name === name || currentNames.has(m.name) || !isSameKey(m.recipient, recipient)) continue;
+        found = { name: m.name, recipient: m.recipient, commit: v.commit, date: v.date };
+      }
+    }
+  }
+  return found;
+}
+
 /** One row of `members list --long`. */
 export interface MemberDetail {
   name: string;
@@ -204,11 +246,24 @@ export interface MemberDetail {
   approved: string | null;
   /** True when `approvedBy` is the author of the `since` commit (no recorded approval). */
   approvedByCommitAuthor: boolean;
+  /**
+   * The former member (another name, no member now) who had this member's key in an earlier
+   * version of stellar.yaml, in any spelling ({@link formerKeyHolder}); null when none.
+   */
+  sameKeyAs: FormerKeyHolder | null;
 }
 
 /** Per member and environment: key, since when (git history of stellar.yaml) and who approved. */
 export async function memberDetails(ctx: CommandContext, config: ProjectConfig, envs: readonly EnvironmentConfig[]): Promise<MemberDetail[]> {
-  const starts = membershipSince(await readConfigVersions(ctx, config));
+  const versions = await readConfigVersions(ctx, config);
+  const starts = membershipSince(versions);
+  const currentNames = new Set(config.environments.flatMap((e) => e.members.map((m) => m.name)));
+  const holders = new Map<string, FormerKeyHolder | null>();
+  const holderOf = (name: string, recipient: string): FormerKeyHolder | null => {
+    const k = `${name}\u0000${recipient}`;
+    if (!holders.has(k)) holders.set(k, formerKeyHolder(versions, name, recipient, currentNames) ?? null);
+    return holders.get(k) as FormerKeyHolder | null;
+  };
   const out: MemberDetail[] = [];
   for (const env of envs) {
     for (const m of env.members) {
@@ -224,6 +279,7 @@ export async function memberDetails(ctx: CommandContext, config: ProjectConfig, 
         approvedBy: approval?.by ?? since?.author ?? null,
         approved: approval?.date ?? null,
         approvedByCommitAuthor: approval === undefined && since !== null,
+        sameKeyAs: holderOf(m.name, m.recipient),
       });
     }
   }

@@ -295,6 +295,19 @@ describe("renderReviewSarif", () => {
     for (const r of run.results) expect(run.tool.driver.rules[r.ruleIndex as number]?.id).toBe(r.ruleId);
   });
 
+  it("gives level error only to problems: a checker error that is no problem (a problem at the same stanza explains it) is a note, its checker severity kept", () => {
+    const drift = { rule: "recipient-drift" as const, severity: "error" as const, file: "secrets/production.enc.yaml", line: 17, column: 5, endLine: 17, endColumn: 70, message: "the production file has 2 age stanzas labelled bob", new: true };
+    const rewrapped = { kind: "rewrapped-without-rotation" as const, environment: "production", file: "secrets/production.enc.yaml", line: 17, message: "a second age stanza labelled bob was added, but the data key was not rotated" };
+    const r: ReviewReport = { ...report(), diagnostics: [drift], problems: [rewrapped], summary: { ...report().summary, newErrors: 1, problems: 1 } };
+    const log = renderReviewSarif(r, "/repo", "0.1.0") as { runs: { results: { ruleId: string; level: string; properties: { problem: boolean; checkerSeverity?: string } }[] }[] };
+    expect(sarifSchemaErrors(log)).toEqual([]);
+    expect(log.runs[0]!.results.map((x) => [x.ruleId, x.level, x.properties.problem, x.properties.checkerSeverity])).toEqual([
+      ["recipient-drift", "note", false, "error"],
+      ["rewrapped-without-rotation", "error", true, undefined],
+    ]);
+    expect(log.runs[0]!.results.filter((x) => x.level === "error")).toHaveLength(r.problems.length);
+  });
+
   it("validates an empty review too, and the schema check can fail", () => {
     const clean: ReviewReport = { ...report(), environments: [], diagnostics: [], problems: [], clean: true };
     expect(sarifSchemaErrors(renderReviewSarif(clean, "/repo", "0.1.0"))).toEqual([]);

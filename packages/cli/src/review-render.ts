@@ -1008,12 +1008,19 @@ function sarifResults(report: ReviewReport): SarifResultInput[] {
     if (d === undefined) rest.push(p);
     else problemDiagnostics.add(d);
   }
-  const results: SarifResultInput[] = report.diagnostics.map((d) => ({
-    ...diagnosticResult(d),
-    severity: problemDiagnostics.has(d) ? ("error" as Severity) : d.severity,
-    baselineState: d.new ? "new" : "unchanged",
-    properties: { problem: problemDiagnostics.has(d), ...(d.secret === undefined ? {} : { secret: d.secret }) },
-  }));
+  // level error only for a problem, as text and JSON count them: a checker error that is no problem
+  // (one a problem at the same place explains, e.g. recipient-drift beside rewrapped-without-rotation,
+  // or one the base already had) is a note, its checker severity kept in properties.checkerSeverity
+  const results: SarifResultInput[] = report.diagnostics.map((d) => {
+    const problem = problemDiagnostics.has(d);
+    const lowered = !problem && d.severity === "error";
+    return {
+      ...diagnosticResult(d),
+      severity: problem ? ("error" as Severity) : lowered ? ("info" as Severity) : d.severity,
+      baselineState: d.new ? "new" : "unchanged",
+      properties: { problem, ...(lowered ? { checkerSeverity: d.severity } : {}), ...(d.secret === undefined ? {} : { secret: d.secret }) },
+    };
+  });
   for (const p of rest) {
     // an unmatched checker error keeps its rule id (its message starts with it)
     const rule = p.kind === "checker-error" ? /^([a-z0-9-]+): /.exec(p.message)?.[1] : p.kind;

@@ -130,7 +130,9 @@ export {
   readRegularFileSync,
   readSecretsFile,
   rotateFile,
+  sameMeaning,
   updateKeysFile,
   withFileLock,
   writeFileAtomic,
+  type VersionText,
 } from "./store.js";

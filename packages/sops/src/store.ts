@@ -382,14 +382,18 @@ async function cleanTempFiles(path: string): Promise<void> {
  * (values it verified are not decrypted again; the MAC is always verified); it then also holds
  * the data key until the caller drops it. `options.reuseFrom`: other verified versions whose ENC
  * string is kept for a value set to what they hold, under the same data key (see
- * {@link reencryptSecrets}).
+ * {@link reencryptSecrets}). `options.sides`: committed versions (their exact text and verified
+ * decryption, e.g. the two sides of a merge): when the edited file would be one of them in meaning
+ * (see {@link sameMeaning}), that version's text is written byte for byte instead of a re-encryption
+ * with a new `lastmodified` and MAC, so the result does not depend on the second it was written in
+ * (git's history simplification then treats the file as that side's); as the merge driver does.
  * @returns the new verified state.
  */
 export async function editSecretsFile(
   path: string,
   identities: Identities | readonly string[],
   change: (values: Map<string, string>) => void | Promise<void>,
-  options: { recipients?: string[]; cache?: DecryptCache; reuseFrom?: readonly DecryptedSecrets[] } = {},
+  options: { recipients?: string[]; cache?: DecryptCache; reuseFrom?: readonly DecryptedSecrets[]; sides?: readonly VersionText[] } = {},
 ): Promise<DecryptedSecrets> {
   return withFileLock(path, async () => {
     await cleanTempFiles(path);
@@ -400,17 +404,64 @@ export async function editSecretsFile(
     const current = await loadSecrets(path, identities, cache);
     const values = new Map(current.values);
     await change(values);
-    if (sameEntries(current.values, values) && (options.recipients === undefined || sameRecipients(options.recipients, current.file.recipients))) {
-      return current; // nothing changed: leave the file (and its mac/lastmodified) untouched
+    const unchanged = sameEntries(current.values, values) && (options.recipients === undefined || sameRecipients(options.recipients, current.file.recipients));
+    if (unchanged) {
+      // nothing changed: leave the file (and its mac/lastmodified) untouched, unless it is a side in meaning with other bytes
+      const side = options.sides?.find((v) => sameMeaning(current, v.secrets));
+      if (side === undefined || side.text === (await fs.readFile(path, "utf8"))) return current;
+      const kept = verifyWritten(side.text, current.dataKey, path, cache);
+      await writeFileAtomic(path, side.text);
+      return kept;
     }
     const text = await reencryptSecrets(current, values, {
       ...(options.recipients ? { recipients: options.recipients } : {}),
       ...(options.reuseFrom ? { reuseFrom: options.reuseFrom } : {}),
     });
     const next = verifyWritten(text, current.dataKey, path, cache);
+    // the edited file is a committed version in meaning: that version's bytes (its own valid mac and lastmodified)
+    const side = options.sides?.find((v) => sameMeaning(next, v.secrets));
+    if (side !== undefined) {
+      const kept = verifyWritten(side.text, current.dataKey, path, cache);
+      await writeFileAtomic(path, side.text);
+      return kept;
+    }
     await writeFileAtomic(path, text);
     return next;
   });
+}
+
+/** One committed version of a secrets file: its exact text and its verified decryption (keep in memory only). */
+export interface VersionText {
+  text: string;
+  secrets: DecryptedSecrets;
+}
+
+/**
+ * True when two verified versions are the same file in meaning: the same names in the same order
+ * with the same values and sops types, the same data key, the same age stanzas byte for byte, the
+ * same crypt rules and the same comments as stored. Only `mac`, `lastmodified` and `version` may
+ * differ (the MAC covers exactly these values in this order, so each text's own MAC holds for it).
+ * Never compares or returns a value outside memory.
+ */
+export function sameMeaning(a: DecryptedSecrets, b: DecryptedSecrets): boolean {
+  if (a.file.format !== b.file.format || !sameEntries(a.values, b.values)) return false;
+  if (a.dataKey.length !== b.dataKey.length || !a.dataKey.every((x, i) => x === b.dataKey[i])) return false;
+  const ea = a.file.entries;
+  const eb = b.file.entries;
+  if (ea.length !== eb.length || !ea.every((e, i) => e.name === eb[i]!.name && e.encrypted === eb[i]!.encrypted && e.type === eb[i]!.type)) return false;
+  const ma = a.file.metadata;
+  const mb = b.file.metadata;
+  if (ma.age.length !== mb.age.length || !ma.age.every((s, i) => s.recipient === mb.age[i]!.recipient && s.enc === mb.age[i]!.enc)) return false;
+  const rules = ["unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex", "unencrypted_comment_regex", "encrypted_comment_regex", "mac_only_encrypted"] as const;
+  if (!rules.every((r) => ma[r] === mb[r]) || JSON.stringify(ma.other) !== JSON.stringify(mb.other)) return false;
+  return commentsKey(a.file) === commentsKey(b.file);
+}
+
+/** The stored comments of a file as one comparable string ("" when it has none). */
+function commentsKey(file: SecretsFile): string {
+  const c = file.comments;
+  if (c === undefined) return "";
+  return JSON.stringify([c.header, [...c.above], [...c.inline], c.footer]);
 }
 
 function sameEntries(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {

@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { secretsFilePath, setApprovals, shellWord, setEnvironmentMembers, setPendingRequests, type EnvironmentConfig, type Member, type ProjectConfig } from "@stellar-secrets/core";
-import { isAgeRecipient, isMistypedAgeRecipient, isSshEd25519Recipient, looksLikeSshPublicKey, MEMBER_NAME_PATTERN, normalizeRecipient, rotateFile, updateKeysFile } from "@stellar-secrets/sops";
+import { escapeControlCharacters, isAgeRecipient, isMistypedAgeRecipient, isSshEd25519Recipient, looksLikeSshPublicKey, MEMBER_NAME_PATTERN, normalizeRecipient, rotateFile, updateKeysFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -198,6 +198,17 @@ async function listLong(ctx: CommandContext, config: ProjectConfig, envs: Enviro
     d.approvedBy === null ? "-" : d.approvedByCommitAuthor ? `${d.approvedBy} (commit)` : d.approvedBy,
   ]);
   ctx.stdout.write(rows.length > 0 ? renderTable(["MEMBER", "ENVIRONMENT", "KEY", "SINCE", "COMMIT", "APPROVED BY"], rows) : "No members.\n");
+  // a key an earlier member had under another name: one line per member
+  const said = new Set<string>();
+  for (const d of details) {
+    const was = d.sameKeyAs;
+    if (was === null || said.has(d.name)) continue;
+    said.add(d.name);
+    const spelling = was.recipient.trim() === d.recipient.trim() ? "the same key" : `the same key, written ${shortRecipient(was.recipient)} then`;
+    ctx.stdout.write(
+      escapeControlCharacters(`${d.name}'s key was ${was.name}'s: ${spelling}; ${was.name} had it as of commit ${was.commit.slice(0, 10)} (${was.date.slice(0, 10)}) and is no member now`) + "\n",
+    );
+  }
   ctx.stdout.write(pendingLines(envs).join(""));
   return 0;
 }

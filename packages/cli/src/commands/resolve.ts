@@ -6,7 +6,7 @@
 import { relative } from "node:path";
 import { secretsFilePath, shellPathWord } from "@stellar-secrets/core";
 import { readFile } from "node:fs/promises";
-import { decryptSecrets, editSecretsFile, escapeControlCharacters, isSopsError, writeFileAtomic, type DecryptedSecrets } from "@stellar-secrets/sops";
+import { decryptSecrets, editSecretsFile, escapeControlCharacters, isSopsError, writeFileAtomic, type DecryptedSecrets, type VersionText } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -28,6 +28,8 @@ ciphertext for every other secret, fresh MAC):
                 tip a \`git merge --squash\` merges (SQUASH_MSG) (or no NAME, when that
                 commit has none)
   --from-stdin  a new value from stdin (trailing newlines removed unless --keep-newlines)
+When the resolved file is one side's committed version in meaning (same values, order, types,
+data key, stanzas and comments), that side's text is written byte for byte (no new lastmodified).
 Needs a key of the environment. Then \`git add\` the file and continue as usual
 (\`git commit\`, \`git rebase --continue\`, \`git cherry-pick --continue\`).
 Outside a merge, rebase, cherry-pick or revert there is nothing to resolve (NOT_FOUND), unless the
@@ -192,6 +194,10 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     source = `${f.theirs ? "theirs" : "ours"} (${ref} ${commit.slice(0, 10)})`;
   }
 
+  // both sides' committed versions: when the resolved file is one of them in meaning, its text is
+  // written byte for byte (no new lastmodified), so git's history simplification does not depend on
+  // the second resolve ran in
+  const sides = await committedSides(repo, file.split("\\").join("/"), identities, their);
   let action = "unchanged";
   let next;
   try {
@@ -208,10 +214,11 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
           values.set(name, value);
         }
       },
-      chosenVersion === undefined ? {} : { reuseFrom: [chosenVersion] },
+      { ...(chosenVersion === undefined ? {} : { reuseFrom: [chosenVersion] }), sides },
     );
   } finally {
     chosenVersion?.dataKey.fill(0);
+    for (const side of sides) side.secrets.dataKey.fill(0);
   }
   next.dataKey.fill(0);
   // names come from the files and the argument: never a raw control character to the terminal
@@ -239,6 +246,28 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   ctx.stdout.write(`when every conflicting secret is resolved: git add ${file}\n`);
   return 0;
+}
+
+/**
+ * The file's versions at HEAD and in the commit being merged (when there is one), each with its
+ * exact text, that decrypt with `identities`; a side that is missing or does not decrypt is left
+ * out (it cannot be the result). The caller zeroes their data keys. Keep in memory only.
+ */
+async function committedSides(repo: GitRepo, gitPath: string, identities: ReturnType<typeof identitiesFor>, their: { commit: string } | undefined): Promise<VersionText[]> {
+  const commits = [await repo.resolve("HEAD")];
+  const other = their ?? (await theirCommit(repo).catch(() => undefined));
+  if (other !== undefined && other.commit !== commits[0]) commits.push(other.commit);
+  const sides: VersionText[] = [];
+  for (const commit of commits) {
+    const text = await repo.show(commit, gitPath).catch(() => undefined);
+    if (typeof text !== "string") continue;
+    try {
+      sides.push({ text, secrets: await decryptSecrets(text, identities, { path: `${gitPath} (${commit.slice(0, 10)})` }) });
+    } catch {
+      // not a version this key reads (or not a valid one): it cannot be what resolve writes
+    }
+  }
+  return sides;
 }
 
 /**

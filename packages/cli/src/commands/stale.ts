@@ -2,11 +2,14 @@
  * `stellar-secrets stale [--older-than 90d]`: secrets whose value last changed before a limit,
  * per environment, from git history (no key needed).
  */
-import { durationDays, lastValueChanges, valueAge } from "@stellar-secrets/core";
+import { relative, sep } from "node:path";
+import { durationDays, lastValueChanges, readReplacedValues, revokedValuesBack, secretsFilePath, valueAge, type ProjectConfig, type RevokedValueBack } from "@stellar-secrets/core";
+import { decryptSecrets, escapeControlCharacters } from "@stellar-secrets/sops";
 import { parseCommandArgs, parseDurationDays, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { plural, renderJson, renderTable } from "../format.js";
-import { namesIn, openProject, readCatalog, readEnvironmentFiles, selectEnvironments } from "../repository.js";
+import { GitRepo } from "../git.js";
+import { decryptEnvironment, identitiesFor, namesIn, openProject, readCatalog, readEnvironmentFiles, selectEnvironments, type EnvironmentFile } from "../repository.js";
 import { readHistoryOf } from "./history.js";
 
 const help = `Usage: stellar-secrets stale [--older-than DURATION] [--env ENV[,ENV]] [--no-decrypt] [--json]
@@ -16,6 +19,11 @@ Lists, per environment, the secrets whose value last changed longer ago than the
 90 days. The date of the last change comes from git history (see \`history\`): a commit that only
 re-encrypted the values (rotate-key, members rm) does not count as a change, unless a key shows
 the value did change. A value with uncommitted changes counts as changed now.
+With a key, two more findings make a value stale whatever its age (never printing a value):
+  revoked-value-back     its current value is one that an earlier commit replaced with a new
+                         value under any name of the environment (rotated away, e.g. revoked):
+                         a rename merged with a rotation of the old name brings it back
+  leaked-never-rotated   its current value is the one committed in clear text (see \`history\`)
 Exits with status 1 when a secret is stale, 0 otherwise (usable in CI).
 
 Options:
@@ -23,7 +31,8 @@ Options:
   --env ENV[,ENV]  only these environments
   --no-decrypt     never use a key
   --json           print {"stale": [...], "fresh": [...]} with environment, name, lastChanged,
-                   commit, author, ageDays, limitDays, limitFrom
+                   commit, author, ageDays, limitDays, limitFrom, compromised (null, or
+                   {kind, commit, date, replacedName} for the two findings above)
 
 Example:
   stellar-secrets stale --older-than 180d --env production
@@ -46,6 +55,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const history = await readHistoryOf(ctx, config, envs, f["no-decrypt"] === true);
   const last = lastValueChanges(history.events);
   const now = new Date();
+  const revoked = f["no-decrypt"] === true ? [] : await revokedValues(ctx, config, files);
 
   const rows: {
     environment: string;
@@ -56,6 +66,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     ageDays: number | null;
     limitDays: number;
     limitFrom: "--older-than" | "catalog" | "default";
+    compromised: Compromised | null;
     stale: boolean;
   }[] = [];
   for (const { env, file } of files) {
@@ -75,6 +86,14 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       // No add/change event: the value predates history we can see (e.g. only re-encryptions
       // after an import). Treat it as stale: nobody can show when it was last set.
       const { ageDays, overdue } = valueAge(event, limitDays, now);
+      const back = revoked.find((r) => r.environment === env.name && r.name === name);
+      // the last value set was the one committed in clear text (with a key, its encryption is no change): still the leaked value
+      const compromised: Compromised | null =
+        back !== undefined
+          ? { kind: "revoked-value-back", commit: back.commit, date: back.date, replacedName: back.replacedName }
+          : event?.plaintext === true
+            ? { kind: "leaked-never-rotated", commit: event.commit === "" ? "(working tree)" : event.commit, date: event.date, replacedName: null }
+            : null;
       rows.push({
         environment: env.name,
         name,
@@ -84,7 +103,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
         ageDays,
         limitDays,
         limitFrom,
-        stale: overdue,
+        compromised,
+        stale: overdue || compromised !== null,
       });
     }
   }
@@ -110,8 +130,66 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       ]),
     ),
   );
+  for (const r of stale) {
+    const c = r.compromised;
+    if (c === null) continue;
+    const at = `commit ${c.commit.slice(0, 10)} (${c.date.slice(0, 10)})`;
+    ctx.stdout.write(
+      escapeControlCharacters(
+        c.kind === "revoked-value-back"
+          ? `! ${r.environment} ${r.name}: revoked-value-back: holds the value that ${at} replaced${c.replacedName === r.name ? "" : ` under ${c.replacedName}`} with a new one (rotated away, e.g. revoked or leaked): the old value is back; set the value in use at the provider (\`stellar-secrets set ${r.name} --env ${r.environment}\`), or rotate it there`
+          : `! ${r.environment} ${r.name}: leaked-never-rotated: still the value committed in clear text at ${at}: it is in git history; change it at the provider, then \`stellar-secrets set ${r.name} --env ${r.environment}\``,
+      ) + "\n",
+    );
+  }
   ctx.stdout.write(`${plural(stale.length, "stale value")}: rotate at the provider, then \`stellar-secrets set NAME --env ENV\`.\n`);
   return 1;
+}
+
+/** Why a value must be changed whatever its age (JSON field `compromised`). */
+interface Compromised {
+  kind: "revoked-value-back" | "leaked-never-rotated";
+  commit: string;
+  date: string;
+  /** revoked-value-back: the name whose value the commit replaced; null for leaked-never-rotated. */
+  replacedName: string | null;
+}
+
+/**
+ * With a key of an environment: its current values that an earlier commit replaced (see
+ * {@link readReplacedValues}), compared in memory only. An environment without a readable key or
+ * file is left out; versions the key does not read are counted in a warning.
+ */
+async function revokedValues(ctx: CommandContext, config: ProjectConfig, files: readonly EnvironmentFile[]): Promise<RevokedValueBack[]> {
+  const identities = identitiesFor(ctx);
+  if (identities.identities.length === 0) return [];
+  const git = await GitRepo.open(config.root, ctx.env, "stale reads history from git");
+  const out: RevokedValueBack[] = [];
+  for (const { env, file } of files) {
+    if (file === undefined) continue;
+    let current;
+    try {
+      current = await decryptEnvironment(ctx, config, env);
+    } catch {
+      continue; // no key of this environment (or the file does not decrypt: check says why)
+    }
+    current.dataKey.fill(0);
+    const path = relative(config.root, secretsFilePath(config, env.name)).split(sep).join("/");
+    const read = await readReplacedValues({
+      git,
+      file: { environment: env.name, path },
+      plaintexts: async (text) => {
+        const d = await decryptSecrets(text, identities);
+        d.dataKey.fill(0);
+        return d.values;
+      },
+    });
+    if (read.unreadable > 0) {
+      ctx.stderr.write(`warning: ${plural(read.unreadable, "version")} of ${path} in git history did not decrypt with your key (not a recipient then, or not a readable SOPS file: a value in clear text, a hand merge): a value replaced there is not compared (revoked-value-back)\n`);
+    }
+    out.push(...revokedValuesBack(env.name, current.values, read.replaced));
+  }
+  return out;
 }
 
 const command: Command = { summary: "secrets whose value last changed before a limit, from git history", help, run };

@@ -11,6 +11,7 @@ export * from "./history.js";
 export * from "./model.js";
 export * from "./references.js";
 export * from "./retired-key.js";
+export * from "./revoked.js";
 export * from "./rotation.js";
 export * from "./signatures.js";
 export * from "./state.js";
