@@ -16,7 +16,7 @@ import { parseProjectConfig, pendingRequestConflict, PROJECT_FILE, type ProjectC
 import { SOPS_CONFIG_FILE } from "../sops-config.js";
 import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
-import { commentCredentials, credentialLines } from "../credentials.js";
+import { commentCredentials, credentialAsName, credentialLines } from "../credentials.js";
 import { GlobFilter } from "../globs.js";
 import { parseEnvironmentFile, type EnvironmentFile } from "../secrets-dir.js";
 import type { IndexedCatalog, WorkspaceIndex } from "../workspace.js";
@@ -1795,4 +1795,23 @@ export function gateWorkflowChanges(
 function isSameMemberKey(a: string, b: string): boolean {
   if (a === b) return true;
   return ageFormsOfSshKeys([a], [b]).length > 0 || ageFormsOfSshKeys([b], [a]).length > 0;
+}
+
+/**
+ * The secret names that look like credentials ({@link credentialAsName}) in the environment files
+ * of `states` (a review's base and head) and in the versions of environment files (`*.enc.yaml`)
+ * that the range's commits wrote (`versions`): the names `review` never prints, in any format
+ * ({@link hideCredentialNamesIn} over the finished report, once `withVerification`, which matches
+ * secrets by name, is done). Empty for a repository without one.
+ */
+export function credentialNamesOf(states: readonly ReviewState[], versions: readonly PathVersion[] = []): Set<string> {
+  const out = new Set<string>();
+  for (const s of states) for (const name of s.index?.secretNames() ?? []) if (credentialAsName(name) !== undefined) out.add(name);
+  for (const v of versions) {
+    if (!v.path.endsWith(".enc.yaml")) continue;
+    const environment = environmentOfFileName(v.path.slice(v.path.lastIndexOf("/") + 1));
+    if (environment === undefined) continue;
+    for (const e of parseEnvironmentFile(v.text, v.path, environment).entries) if (credentialAsName(e.name) !== undefined) out.add(e.name);
+  }
+  return out;
 }
