@@ -93,3 +93,31 @@ describe("a credential stored as a secret's name", () => {
     expect(log.runs[0]!.results.some((r) => r.level === "error" && r.message.text.includes("looks like a Stripe live secret key"))).toBe(true);
   });
 });
+
+describe("a credential stored as a name in a commit of a pull request, removed again in the next", () => {
+  it("review reports the commit (plaintext, exit 1): it is in the branch's history; never printing it", async () => {
+    const { s, alice } = await aliceProject(sandboxes, "production", [["stripe_api_key", "production", "test-only-value-1"]]);
+    s.write("connectors/stripe.yaml", "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n");
+    s.git(["checkout", "-q", "-b", "main"]);
+    s.commit("base");
+    s.git(["checkout", "-q", "-b", "pr"]);
+    const path = `${s.repo}/secrets/production.enc.yaml`;
+    const clean = readFileSync(path, "utf8");
+    const previous = await decryptSecrets(clean, [alice.identity]);
+    // (added after stripe_api_key: line 2)
+    s.write("secrets/production.enc.yaml", await reencryptSecrets(previous, new Map([...previous.values, [TOKEN, "test-only-value-2"]])));
+    const leaked = s.commit("add a secret");
+    s.write("secrets/production.enc.yaml", clean);
+    s.commit("take it out again");
+    const keyless = { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_KEY: undefined };
+    const text = await s.run(["review", "main..pr"], { env: keyless });
+    const json = await s.run(["review", "main..pr", "--json"], { env: keyless });
+    for (const r of [text, json]) {
+      expect(r.code, r.stderr).toBe(1);
+      expect(`${r.stdout}${r.stderr}`).not.toContain(TELL);
+    }
+    const problems = (JSON.parse(json.stdout) as { problems: { kind: string; commit?: string; message: string }[] }).problems;
+    expect(problems.map((p) => [p.kind, p.commit])).toEqual([["plaintext", leaked]]);
+    expect(problems[0]!.message).toContain(`secrets/production.enc.yaml:2 at commit ${leaked.slice(0, 10)} of this change holds a Stripe live secret key (sk_live_…) as a secret's name in clear text`);
+  });
+});

@@ -1728,8 +1728,9 @@ function clearValuesInRange(base: ReviewState, head: ReviewState, versions: read
 /**
  * `plaintext` problems for the well-known credential formats (`plaintext-credential`'s) in the
  * versions of the project's YAML files that the commits of the range wrote and a later one took out
- * again: in stellar.yaml and the catalog every line, in an environment file its comments (a value
- * in clear is {@link clearValuesInRange}'s), in a config file the checker reads (the base's or the
+ * again: in stellar.yaml and the catalog every line, in an environment file its comments and the
+ * names that look like credentials ({@link credentialNameKeys}; a value in clear is
+ * {@link clearValuesInRange}'s), in a config file the checker reads (the base's or the
  * head's `config.include`/`exclude`) every line. A line the base's or the head's file of that path
  * holds is not reported here (the head's own are the checker's). One per version, never a value.
  */
@@ -1738,7 +1739,7 @@ function credentialsInRange(base: ReviewState, head: ReviewState, versions: read
   const catalogs = new Set([head.index?.catalog?.path, base.index?.catalog?.path].filter((p): p is string => p !== undefined));
   const found = (text: string, path: string): { line: number; text: string; what: string }[] => {
     const hits = path.endsWith(".enc.yaml")
-      ? commentCredentials(text)
+      ? [...commentCredentials(text), ...credentialNameKeys(text, path)]
       : path === PROJECT_FILE || catalogs.has(path) || configs.some((f) => f.matches(path))
         ? credentialLines(text)
         : [];
@@ -1773,6 +1774,22 @@ function credentialsInRange(base: ReviewState, head: ReviewState, versions: read
         `taken out again later: the commit is in this branch's history, and merging it puts the credential in every clone; treat it as leaked and change it at the provider, ` +
         `and drop that commit from the branch (\`git rebase -i\`, or squash) before it is merged`,
     });
+  }
+  return out;
+}
+
+/**
+ * The keys of a version of an environment file that look like credentials ({@link credentialAsName}:
+ * names are not encrypted), as {@link commentCredentials} gives its hits: the key's range and what
+ * it looks like, never the name.
+ */
+function credentialNameKeys(text: string, path: string): { range: { start: number; end: number }; what: string }[] {
+  const environment = environmentOfFileName(path.slice(path.lastIndexOf("/") + 1));
+  if (environment === undefined) return [];
+  const out: { range: { start: number; end: number }; what: string }[] = [];
+  for (const e of parseEnvironmentFile(text, path, environment).entries) {
+    const what = credentialAsName(e.name);
+    if (what !== undefined) out.push({ range: e.range, what: `${what} as a secret's name` });
   }
   return out;
 }
