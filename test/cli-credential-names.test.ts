@@ -18,6 +18,8 @@ const sandboxes = sandboxesCleanedAfterEach();
 const TOKEN = "sk_live_51HqLyjWDarjtT1zdp7dcXYZabcdef0123456789";
 /** A part of it that no placeholder or description contains. */
 const TELL = "51HqLyjWDarjtT1zdp7dc";
+/** Whether `output` repeats the token, also in a form derived from it (lowercased, snake_cased). */
+const repeats = (output: string): boolean => output.toLowerCase().replace(/_/g, "").includes(TELL.toLowerCase());
 const PLACEHOLDER = "(a name that looks like a credential, not shown)";
 
 /** alice's project on `main` (stripe_api_key in production, referenced), then branch `pr` adding TOKEN to production as plain sops would. */
@@ -48,7 +50,7 @@ describe("a credential stored as a secret's name", () => {
     const sarif = await s.run(["check", "--format", "sarif"]);
     for (const r of [text, json, sarif]) {
       expect(r.code, r.stderr).toBe(1);
-      expect(`${r.stdout}${r.stderr}`).not.toContain(TELL);
+      expect(repeats(`${r.stdout}${r.stderr}`)).toBe(false);
     }
     expect(text.stdout).toContain(`secrets/production.enc.yaml:${line}:1: error plaintext-credential the name of the secret at secrets/production.enc.yaml:${line} looks like a Stripe live secret key (sk_live_…)`);
     const diagnostics = (JSON.parse(json.stdout) as { diagnostics: { rule: string; file: string; line: number; secret?: string; message: string }[] }).diagnostics;
@@ -74,7 +76,7 @@ describe("a credential stored as a secret's name", () => {
     };
     for (const [format, r] of Object.entries(runs)) {
       expect(r.code, `${format}: ${r.stderr}`).toBe(1);
-      expect(`${r.stdout}${r.stderr}`, format).not.toContain(TELL);
+      expect(repeats(`${r.stdout}${r.stderr}`), format).toBe(false);
     }
     type Report = { environments: { environment: string; secrets: { name: string; change: string }[] }[]; problems: { kind: string; file?: string; message: string }[]; clean: boolean };
     for (const r of [runs.json, runs.verify]) {
@@ -114,7 +116,7 @@ describe("a credential stored as a name in a commit of a pull request, removed a
     const json = await s.run(["review", "main..pr", "--json"], { env: keyless });
     for (const r of [text, json]) {
       expect(r.code, r.stderr).toBe(1);
-      expect(`${r.stdout}${r.stderr}`).not.toContain(TELL);
+      expect(repeats(`${r.stdout}${r.stderr}`)).toBe(false);
     }
     const problems = (JSON.parse(json.stdout) as { problems: { kind: string; commit?: string; message: string }[] }).problems;
     expect(problems.map((p) => [p.kind, p.commit])).toEqual([["plaintext", leaked]]);

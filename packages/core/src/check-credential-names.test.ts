@@ -15,6 +15,8 @@ const FIXTURE = join(fileURLToPath(new URL(".", import.meta.url)), "../../../tes
 const PRODUCTION = "secrets/production.enc.yaml";
 // TEST-ONLY made-up credential, stored as a name
 const TOKEN = "sk_live_51HqLyjWDarjtT1zdp7dcXYZabcdef0123456789";
+/** Whether `found` repeats the token, also in a form derived from it (lowercased, snake_cased). */
+const repeats = (found: unknown, token = TOKEN): boolean => JSON.stringify(found).toLowerCase().replace(/_/g, "").includes(token.slice(8, 28).toLowerCase());
 
 /** The fixture with production's file holding `names` (each with an encrypted value) before its own lines. */
 function workspaceWithNames(names: readonly string[]) {
@@ -37,7 +39,7 @@ describe("a credential stored as a secret's name in an environment file", () => 
         "if its value is in use, set it under a real name (`stellar-secrets set NAME --env production`) and reference that, delete this line with `stellar-secrets edit --env production`, " +
         "and rotate the credential at its provider (git history keeps it)",
     );
-    expect(JSON.stringify(ds)).not.toContain("51HqLyjWDarjtT1zdp7dc");
+    expect(repeats(ds)).toBe(false);
   });
 
   it("reports a mixed-case random token and a long lower-case hex key too, each once", () => {
@@ -49,7 +51,7 @@ describe("a credential stored as a secret's name in an environment file", () => 
       ["plaintext-credential", 2],
     ]);
     expect(ds.every((d) => d.message.includes("a long random string (a key or token)"))).toBe(true);
-    for (const n of names) expect(JSON.stringify(ds)).not.toContain(n.slice(4, 20));
+    for (const n of names) expect(repeats(ds, n), n).toBe(false);
   });
 
   it("never reports a realistic name, however long or versioned, as a credential", () => {
@@ -72,6 +74,22 @@ describe("a credential stored as a secret's name in an environment file", () => 
     const near = ds.filter((d) => d.file === "connectors/legacy2.yaml");
     expect(near.map((d) => [d.rule, d.suggestion])).toEqual([["plaintext-credential", "legacy2_token"]]);
     const all = JSON.stringify([ds, checkConfigFile(index, "connectors/legacy.yaml"), checkConfigFile(index, "connectors/legacy2.yaml")]);
-    expect(all).not.toContain("51HqLyjWDarjtT1zdp7dc");
+    expect(repeats(all)).toBe(false);
+  });
+
+  it("is hidden in the findings of an environment file that breaks the format (a duplicate key, a value in clear text)", () => {
+    const { index } = loadWorkspace(FIXTURE, { atRoot: true });
+    const text = readFileSync(join(FIXTURE, PRODUCTION), "utf8");
+    const enc = text.split("\n")[0]!.slice("stripe_api_key: ".length);
+    index.setEnvironmentFile(parseEnvironmentFile(`${TOKEN}: ${enc}\n${TOKEN}: ${enc}\n${text}`, PRODUCTION, "production"));
+    const duplicate = checkWorkspace(index).filter((d) => d.file === PRODUCTION);
+    expect(duplicate.map((d) => d.rule)).toContain("plaintext-credential");
+    expect(repeats(duplicate)).toBe(false);
+    index.setEnvironmentFile(parseEnvironmentFile(`${TOKEN}: test-only-clear-value\n${text}`, PRODUCTION, "production"));
+    const clear = checkWorkspace(index).filter((d) => d.file === PRODUCTION);
+    expect(clear.map((d) => d.rule)).toContain("unencrypted-secrets-file");
+    expect(repeats(clear)).toBe(false);
+    // (its fix sets the value under a name to choose, not under the credential's snake_cased form)
+    expect(clear.find((d) => d.rule === "unencrypted-secrets-file")?.message).toContain("`stellar-secrets set NAME --env production`");
   });
 });

@@ -7,14 +7,14 @@
  */
 import {
   buildReview,
+  compareDecrypted,
   credentialAsName,
   credentialNamesOf,
-  hideCredentialNamesIn,
-  compareDecrypted,
   diffEnvironmentTexts,
   findingWording,
   findProjectRoot,
   folderSource,
+  hideCredentialNamesIn,
   PROJECT_FILE,
   GlobFilter,
   projectFolders,
