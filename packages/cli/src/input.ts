@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { looksRandom, pastedCredential } from "@stellar-secrets/core";
+import { credentialAsName, credentialAsNameMessage, pastedCredential } from "@stellar-secrets/core";
 import type { CommandContext } from "./command.js";
 import { CliError } from "./errors.js";
 import { canPrompt, promptHidden } from "./prompt.js";
@@ -122,19 +122,17 @@ export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
 /**
  * `CliError("INVALID_SECRET_NAME")` when a secret's name looks like a credential pasted where the
  * name belongs (`set sk_live_… --env production`, a `ghp_…: x` line in `edit`): core's
- * {@link pastedCredential} (a well-known format, or a long random string that is no valid name), or
- * 24 or more random-looking lower-case hex digits (a valid name, but no one's).
+ * {@link credentialAsName} (a well-known format, a long random string that is no valid name, or
+ * 24 or more random-looking lower-case hex digits), the test `check` and the editor use too.
  * Such a name was either stored in clear text (names are not encrypted) as a key of the environment
  * file, committed and pushed, or refused with a message quoting it. The name is never shown: the
  * message says what it looks like and `where` it was (`the NAME argument`, `line 3`). Undefined for
  * any other name.
  */
 export function pastedValueAsName(name: string, where: string): CliError | undefined {
-  // a lower-case hex key (half of them start with a letter) is a valid name, which pastedCredential
-  // never calls random: no real name is 24 or more hex digits without an underscore
-  const looks = pastedCredential(name) ?? (/^[0-9a-f]{24,}$/.test(name) && looksRandom(name) ? "a long random string (a key or token)" : undefined);
+  const looks = credentialAsName(name);
   if (looks === undefined) return undefined;
-  return new CliError("INVALID_SECRET_NAME", `${where} looks like ${looks}, not a secret's name (not shown): a value is never stored as a name, which is not encrypted [invalid-secret-name]`, {
+  return new CliError("INVALID_SECRET_NAME", `${credentialAsNameMessage(where, looks)} [invalid-secret-name]`, {
     hint: "give the secret a name (e.g. stripe_api_key) and pass the value through the prompt, --from-stdin or --from-file; if it was a real value, treat it as exposed (shell history) and rotate it",
   });
 }

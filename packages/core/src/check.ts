@@ -5,7 +5,7 @@
 import type { ConfigDocument, ConfigFile, ObjectLink, PlainValue, SecretReference } from "./config.js";
 import { canonicalAgeRecipient, ENVIRONMENT_NAME_PATTERN, environmentFileName } from "@stellar-secrets/sops";
 import { environmentDeclarationSite } from "./project.js";
-import { pastedCredential } from "./credentials.js";
+import { credentialAsName, hideCredentialNames, pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { describeNonDescriptiveName, editDistance, nearestName, quoteName, secretNameFromContext, suggestSecretName, validateSecretName } from "./names.js";
 import { describeStartupVariableName } from "./variables.js";
@@ -156,7 +156,7 @@ export interface CheckOptions {
 export class CrossFileCache {
   entries = new Map<string, { file: ConfigFile; diagnostics: Diagnostic[] }>();
   /** What a secret name's own rules say of it (pure functions of the name). */
-  readonly names = new Map<string, { valid: ReturnType<typeof validateSecretName>; vague: string | undefined; startup: string | undefined }>();
+  readonly names = new Map<string, { valid: ReturnType<typeof validateSecretName>; vague: string | undefined; startup: string | undefined; credential: string | undefined }>();
   /** `stale-mac` of each environment file (a pure function of the file and its committed versions: reused while both are the same). */
   readonly staleMac = new Map<string, { file: EnvironmentFile; committed: string | readonly string[] | undefined; earlier: readonly string[] | undefined; diagnostics: Diagnostic[] }>();
   private readonly dirty = new Set<string>();
@@ -434,7 +434,8 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   // .sops.yaml: the plain sops CLI must encrypt for the same members.
   out.push(...checkSopsConfigs(index.project, index.sopsConfigs));
 
-  // Definitions: names and use.
+  // Definitions: names and use. `hidden`: the names that look like credentials, never printed.
+  const hidden = new Set<string>();
   let strays: Strays | undefined;
   let mentions: Map<string, string> | undefined; // the words of the config files' comments, read once when an unused secret has no other hint
   for (const name of index.secretNames()) {
@@ -443,12 +444,24 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
     let named = options.crossFileCache?.names.get(name);
     if (named === undefined) {
       const valid = validateSecretName(name);
-      named = { valid, vague: valid.ok ? describeNonDescriptiveName(name) : undefined, startup: valid.ok ? describeStartupVariableName(name) : undefined };
+      named = {
+        valid,
+        vague: valid.ok ? describeNonDescriptiveName(name) : undefined,
+        startup: valid.ok ? describeStartupVariableName(name) : undefined,
+        credential: credentialAsName(name),
+      };
       options.crossFileCache?.names.set(name, named);
     }
-    const { valid, vague, startup } = named;
+    const { valid, vague, startup, credential } = named;
     for (const def of info.definitions) {
       const lines = index.environmentFiles.get(def.environment)?.lines as LineIndex;
+      if (credential !== undefined) {
+        // a credential stored as a name (names are not encrypted): that is the finding, and no
+        // other finding at its key (each would quote it)
+        hidden.add(name);
+        out.push(diagnosticAt("plaintext-credential", sev("plaintext-credential"), def.file, lines, def.range, credentialNameMessage(def.file, lines.positionAt(def.range.start).line, credential, def.environment)));
+        continue;
+      }
       if (!valid.ok) {
         out.push(
           diagnosticAt("invalid-secret-name", sev("invalid-secret-name"), def.file, lines, def.range, valid.message, {
@@ -491,6 +504,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   const catalog = index.catalog;
   if (catalog !== undefined) {
     for (const [name, range] of catalog.keyRanges) {
+      if (credentialAsName(name) !== undefined) hidden.add(name);
       const valid = validateSecretName(name);
       if (!valid.ok) {
         out.push(
@@ -548,7 +562,44 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   // Values older than their catalog rotate_every, when a history says when they were set.
   if (options.history !== undefined) out.push(...rotationDiagnostics(index, options.history, options.now ?? new Date(), sev("rotation-overdue")));
 
-  return withoutRepeatedFindings(applySeverities(out, rules)).sort(compareDiagnostics);
+  return withoutCredentialNames(withoutRepeatedFindings(applySeverities(out, rules)), hidden).sort(compareDiagnostics);
+}
+
+/**
+ * The message of `plaintext-credential` at the key of an environment file that is a credential
+ * (`looks`: {@link credentialAsName}): where, what it looks like, and the fix; never the name.
+ */
+function credentialNameMessage(file: string, line: number, looks: string, environment: string): string {
+  return (
+    `the name of the secret at ${file}:${line} looks like ${looks}, not a secret's name (not shown): names are not encrypted, so it is stored and committed in clear text; ` +
+    `if its value is in use, set it under a real name (\`stellar-secrets set NAME --env ${environment}\`) and reference that, delete this line with \`stellar-secrets edit --env ${environment}\`, ` +
+    `and rotate the credential at its provider (git history keeps it)`
+  );
+}
+
+/**
+ * `diagnostics` with each name of `names` (names of environment files that look like credentials)
+ * hidden: replaced by {@link HIDDEN_NAME} in messages, and left out as a `secret`, `suggestion` or
+ * one of the `alternatives` (a fix that would write it). The same array when `names` is empty.
+ */
+function withoutCredentialNames(diagnostics: Diagnostic[], names: ReadonlySet<string>): Diagnostic[] {
+  if (names.size === 0) return diagnostics;
+  return diagnostics.map((d) => {
+    const message = hideCredentialNames(d.message, names);
+    const secret = d.secret !== undefined && names.has(d.secret);
+    const suggestion = d.suggestion !== undefined && names.has(d.suggestion);
+    const alternatives = d.alternatives?.some((a) => names.has(a)) === true;
+    if (message === d.message && !secret && !suggestion && !alternatives) return d;
+    const out: Diagnostic = { ...d, message };
+    if (secret) delete out.secret;
+    if (suggestion) delete out.suggestion;
+    if (alternatives) {
+      const kept = (d.alternatives ?? []).filter((a) => !names.has(a));
+      if (kept.length > 0) out.alternatives = kept;
+      else delete out.alternatives;
+    }
+    return out;
+  });
 }
 
 /**
@@ -564,9 +615,8 @@ export function checkConfigFile(index: WorkspaceIndex, path: string): Diagnostic
   if (file === undefined || !index.projectUsable) return [];
   const declared = index.environmentNames();
   const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
-  return withoutRepeatedFindings(applySeverities([...withFreeSecretNames(index, file.diagnostics), ...crossFileDiagnostics(index, file, namesComplete, declared)], index.project.rules)).sort(
-    compareDiagnostics,
-  );
+  const found = withoutRepeatedFindings(applySeverities([...withFreeSecretNames(index, file.diagnostics), ...crossFileDiagnostics(index, file, namesComplete, declared)], index.project.rules));
+  return withoutCredentialNames(found, new Set(index.secretNames().filter((n) => credentialAsName(n) !== undefined))).sort(compareDiagnostics);
 }
 
 /**
@@ -999,7 +1049,8 @@ function otherProjectWords(p: OtherProject): string {
 function suggestSecret(index: WorkspaceIndex, name: string, budget: () => boolean = () => true): { name: string | undefined; others?: string[]; hint: string } {
   if (!budget()) return { name: undefined, hint: `; not compared with the known names (more than ${MAX_SUGGESTIONS_PER_FILE} unknown names in this file)` };
   const near = index.nearestSecretName(name);
-  if (near === undefined) return { name: undefined, hint: "" };
+  // (a name that looks like a credential is never offered: it would be printed, and written)
+  if (near === undefined || credentialAsName(near.name) !== undefined) return { name: undefined, hint: "" };
   if (near.caseOnly) return { name: near.name, hint: `; "${near.name}" differs only by case (names are case-sensitive)` };
   if (near.others === undefined) return { name: near.name, hint: `; did you mean "${near.name}"?` };
   // as near as each other: the ones nothing references first (a misspelt reference leaves the name it meant unused)

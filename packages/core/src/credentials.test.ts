@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { commentCredentials, credentialLines, detectCredential, looksRandom, pastedCredential, shannonEntropy } from "./credentials.js";
+import { commentCredentials, credentialAsName, credentialAsNameMessage, credentialLines, detectCredential, HIDDEN_NAME, hideCredentialNames, hideCredentialNamesIn, looksRandom, pastedCredential, shannonEntropy } from "./credentials.js";
 
 describe("detectCredential", () => {
   it.each([
@@ -83,5 +83,56 @@ describe("pastedCredential", () => {
     for (const name of ["openai_api_key_for_production_2024", "stripe_api_key", "StripeWebhookKey", "Zendesk_API_Token", "hubspot-api-token", "3f2a9c1e-8b7d-4e6f-a5c4-1d2e3f4a5b6c"]) {
       expect(pastedCredential(name), name).toBeUndefined();
     }
+  });
+});
+
+describe("credentialAsName (the one test of a name given in place of a credential: set, edit, check, review, the editor)", () => {
+  // TEST-ONLY made-up tokens
+  it("finds well-known formats, mixed-case random tokens and long random lower-case hex keys", () => {
+    for (const [name, looks] of [
+      ["sk_live_51hqlyjwdarjtt1zdp7dcxyzabcdef0123456789", "Stripe live secret key"],
+      ["sk_live_51HqLyjWDarjtT1zdp7dcXYZabcdef0123456789", "Stripe live secret key"],
+      ["ghp_abcdefghijklmnopqrstuvwxyz0123456789", "GitHub token"],
+      ["xoxb-1234567890-abcdefghij", "Slack token"],
+      ["AKIAIOSFODNN7EXAMPLE", "AWS access key id"],
+      ["a3f9c8e7d6b5a4f3e2d1c0b9a8f7e6d5", "long random string"],
+      ["Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZg", "long random string"],
+    ] as const) {
+      expect(credentialAsName(name), name).toContain(looks);
+    }
+  });
+
+  it("never flags a realistic secret name (long, versioned, hex-looking, with a provider's prefix word)", () => {
+    const realistic = [
+      "stripe_api_key", "github_token", "openai_key_v2", "sk_live_key", "stripe_sk_live", "ghp_token", "hf_token", "npm_token",
+      "aws_access_key_id", "aws_secret_access_key", "slack_bot_token", "xoxb_token", "sendgrid_api_key", "twilio_auth_token",
+      "google_places_api_key", "anthropic_api_key", "oauth2_client_secret_for_billing_api_2024", "openai_api_key_for_production_2024",
+      "stripe_webhook_secret_v3", "hubspot_private_app_token", "zendesk_api_token", "database_url", "postgres_password",
+      "jwt_signing_key", "shopify_access_token", "gitlab_deploy_token", "deadbeef", "abc123", "sha256_hmac_key",
+      "key_2f9a", "s3_bucket_secret", "age_secret_key", "pagerduty_routing_key_eu", "datadog_api_key_us5",
+    ];
+    for (const name of realistic) expect(credentialAsName(name), name).toBeUndefined();
+  });
+
+  it("words a refusal without the name", () => {
+    expect(credentialAsNameMessage("the name", "a GitHub token (ghp_…)")).toBe(
+      "the name looks like a GitHub token (ghp_…), not a secret's name (not shown): a value is never stored as a name, which is not encrypted",
+    );
+  });
+});
+
+describe("hideCredentialNames / hideCredentialNamesIn", () => {
+  const name = "sk_live_51HqLyjWDarjtT1zdp7dcXYZabcdef0123456789"; // TEST-ONLY
+  it("replaces the name, quoted or not, by the placeholder, and leaves other text alone", () => {
+    expect(hideCredentialNames(`secret "${name}" is not referenced; remove it with \`rm ${name}\``, [name])).toBe(
+      `secret ${HIDDEN_NAME} is not referenced; remove it with \`rm ${HIDDEN_NAME}\``,
+    );
+    expect(hideCredentialNames("secret \"stripe_api_key\"", [name])).toBe('secret "stripe_api_key"');
+  });
+  it("walks plain data: every string, keys kept, and the value itself without names", () => {
+    const report = { environments: [{ secrets: [{ name, change: "added" }], reencrypted: [name, "b"] }], summary: { added: 1 } };
+    const hidden = hideCredentialNamesIn(report, new Set([name]));
+    expect(hidden).toEqual({ environments: [{ secrets: [{ name: HIDDEN_NAME, change: "added" }], reencrypted: [HIDDEN_NAME, "b"] }], summary: { added: 1 } });
+    expect(hideCredentialNamesIn(report, new Set())).toBe(report);
   });
 });

@@ -178,3 +178,58 @@ function commentStart(line: string): number {
 export function pastedCredential(name: string): string | undefined {
   return detectCredential(name, { entropy: !SECRET_NAME_PATTERN.test(name) });
 }
+
+/**
+ * What a secret's NAME looks like when it is a credential given in place of a name, or undefined:
+ * {@link pastedCredential} (a well-known format, or a long random string that is no valid name),
+ * or 24 or more random-looking lower-case hex digits (a valid name, but no one's: no real name is
+ * a long hex string without an underscore). Names are stored in clear text, so such a name is a
+ * credential committed in clear. The one test for names: `set` and `edit` refuse such a name,
+ * `check` reports one already in an environment file (`plaintext-credential`), `check` and
+ * `review` never print one ({@link hideCredentialNames}), the editor's name box refuses one.
+ * Realistic names (`stripe_api_key`, `github_token`, `openai_key_v2`) are never flagged.
+ */
+export function credentialAsName(name: string): string | undefined {
+  return pastedCredential(name) ?? (name.length >= 24 && /^[0-9a-f]+$/.test(name) && looksRandom(name) ? "a long random string (a key or token)" : undefined);
+}
+
+/**
+ * The words that refuse a credential given as a name (`where`: `the NAME argument`, `line 3: the
+ * name`), which never quote it: what it `looks` like ({@link credentialAsName}) and why it is no name.
+ */
+export function credentialAsNameMessage(where: string, looks: string): string {
+  return `${where} looks like ${looks}, not a secret's name (not shown): a value is never stored as a name, which is not encrypted`;
+}
+
+/** What `check` and `review` print in place of a name that looks like a credential ({@link credentialAsName}). */
+export const HIDDEN_NAME = "(a name that looks like a credential, not shown)";
+
+/**
+ * `text` with each of `names` (names that look like credentials, {@link credentialAsName}) replaced
+ * by {@link HIDDEN_NAME}, quoted or not (`"sk_live_…"` becomes the placeholder without the quotes).
+ * The text itself when `names` is empty or none occurs in it.
+ */
+export function hideCredentialNames(text: string, names: Iterable<string>): string {
+  let out = text;
+  for (const name of names) {
+    if (!out.includes(name)) continue;
+    out = out.split(`"${name}"`).join(HIDDEN_NAME).split(name).join(HIDDEN_NAME);
+  }
+  return out;
+}
+
+/**
+ * A copy of `value` (plain data: strings, numbers, arrays, objects) with {@link hideCredentialNames}
+ * applied to every string in it, keys left as they are. `value` itself when `names` is empty. For
+ * whole reports (`review`) that carry secret names in lists and messages.
+ */
+export function hideCredentialNamesIn<T>(value: T, names: ReadonlySet<string>): T {
+  if (names.size === 0) return value;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") return hideCredentialNames(v, names);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
+}

@@ -1,6 +1,7 @@
 /** Secret names: the naming rules every tool applies, and suggestions for near misses. */
 
 import { escapeControlCharacters, SECRET_NAME_PATTERN } from "@stellar-secrets/sops";
+import { credentialAsName } from "./credentials.js";
 
 /** What a secret name must match (owned by the layout in `@stellar-secrets/sops`). */
 export { SECRET_NAME_PATTERN } from "@stellar-secrets/sops";
@@ -78,9 +79,12 @@ export function quoteName(name: string): string {
 
 /**
  * A valid name derived from `name` (lowercased, other characters turned into `_`, camelCase
- * split), or undefined when nothing sensible remains.
+ * split), or undefined when nothing sensible remains, or when `name` looks like a credential given
+ * as a name (core's `credentialAsName`: its valid form would repeat it).
  */
 export function suggestSecretName(name: string): string | undefined {
+  // the valid form of a credential given as a name is the credential (snake_cased): never offered
+  if (credentialAsName(name) !== undefined) return undefined;
   let s = name
     .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
     .toLowerCase()

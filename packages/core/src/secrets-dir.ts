@@ -25,7 +25,7 @@ import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics
 import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js";
 import { keyString, nodeRange } from "./yaml-nodes.js";
 import { suggestSecretName, validateSecretName } from "./names.js";
-import { commentCredentials } from "./credentials.js";
+import { commentCredentials, credentialAsName } from "./credentials.js";
 import { shellPathWord } from "./shell.js";
 
 /** One name defined in one environment file. */
@@ -538,6 +538,7 @@ export function plaintextValueFix(name: string, environment: string, note = ""):
 }
 
 function settableName(name: string): string {
+  if (credentialAsName(name) !== undefined) return "NAME"; // (a credential given as a name: never repeated)
   const v = validateSecretName(name);
   if (v.ok) return name;
   const fixed = v.suggestion ?? suggestSecretName(name);

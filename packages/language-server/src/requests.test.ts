@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CatalogRemovalRequest, ProjectsRequest, UsageRequest, ValidateNameRequest } from "./protocol.js";
+import { secretNameProblem } from "./requests.js";
 import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 import { createTicketAction } from "./test-support/fixtures.js";
 
@@ -75,6 +76,10 @@ describe("custom requests", () => {
       message: `"zendesk_token" already exists (set its value with Set Secret Value…)`,
     });
     expect(await server.client.sendRequest(ValidateNameRequest, { root: project.dir, name: "zendesk_token", existing: "allow" })).toEqual({});
+    // TEST-ONLY made-up token pasted into the name box
+    expect(await server.client.sendRequest(ValidateNameRequest, { root: project.dir, name: "ghp_abcdefghijklmnopqrstuvwxyz0123456789", existing: "refuse" })).toEqual({
+      message: "the name looks like a GitHub token (ghp_…), not a secret's name (not shown): a value is never stored as a name, which is not encrypted [invalid-secret-name]",
+    });
   });
 
   it("stellarSecrets/catalogRemoval: one edit replacing the whole catalog, up to its last position", async () => {
@@ -85,5 +90,29 @@ describe("custom requests", () => {
     expect(edits![0]!.newText).not.toContain("zendesk_token");
     expect(edits![0]!.newText).toContain("stripe_key:");
     expect(await server.client.sendRequest(CatalogRemovalRequest, { root: project.dir, name: "not_in_catalog" })).toEqual({});
+  });
+});
+
+describe("secretNameProblem (the editor's Add Secret and Move to Secret name boxes)", () => {
+  const none = (): string[] => [];
+  it("refuses a credential typed or pasted as the name with set's words, never repeating it", () => {
+    // TEST-ONLY made-up tokens
+    for (const [name, looks] of [
+      ["sk_live_51hqlyjwdarjtt1zdp7dcxyzabcdef0123456789", "a Stripe live secret key (sk_live_…)"],
+      ["sk_live_51HqLyjWDarjtT1zdp7dcXYZabcdef0123456789", "a Stripe live secret key (sk_live_…)"],
+      ["a3f9c8e7d6b5a4f3e2d1c0b9a8f7e6d5", "a long random string (a key or token)"],
+      ["Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZg", "a long random string (a key or token)"],
+    ] as const) {
+      const message = secretNameProblem(name, none, "refuse");
+      expect(message, name).toBe(`the name looks like ${looks}, not a secret's name (not shown): a value is never stored as a name, which is not encrypted [invalid-secret-name]`);
+      expect(message).not.toContain(name.slice(8, 24));
+    }
+  });
+
+  it("accepts realistic names, and still applies the naming rules and the existing names", () => {
+    for (const name of ["stripe_api_key", "github_token", "openai_key_v2", "oauth2_client_secret_for_billing_api_2024", "deadbeef"]) expect(secretNameProblem(name, none, "refuse"), name).toBeUndefined();
+    expect(secretNameProblem("Bad Name", none, "refuse")).toMatch(/ \[invalid-secret-name\]$/);
+    expect(secretNameProblem("github_token", () => ["github_token"], "refuse")).toBe('"github_token" already exists (set its value with Set Secret Value…)');
+    expect(secretNameProblem("github_token", () => ["github_token"], "allow")).toBeUndefined();
   });
 });

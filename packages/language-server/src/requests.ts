@@ -3,7 +3,7 @@
  * name, catalog removal; `stellarSecrets/filesChanged` from the client and
  * `stellarSecrets/indexChanged` to it. No message carries a value, ever.
  */
-import { catalogPath, LineIndex, removeCatalogEntry, secretsFilePath, validateSecretName } from "@stellar-secrets/core";
+import { catalogPath, credentialAsName, credentialAsNameMessage, LineIndex, removeCatalogEntry, secretsFilePath, validateSecretName } from "@stellar-secrets/core";
 import { LastGoodModel } from "./last-good.js";
 import type { ProjectModel } from "./model.js";
 import {
@@ -74,15 +74,27 @@ export function registerCustomRequests(state: ServerState, on: { filesChanged(ch
   connection.onRequest(
     ValidateNameRequest,
     state.guard("validateName", {}, (params) => {
-      const v = validateSecretName(params.name);
-      if (!v.ok) return { message: `${v.message} [${v.rule}]` };
-      const model = workspace.get(params.root);
-      if (params.existing === "refuse" && model?.secretNames().includes(params.name)) {
-        return { message: `"${params.name}" already exists (set its value with Set Secret Value…)` };
-      }
-      return {};
+      const message = secretNameProblem(params.name, () => workspace.get(params.root)?.secretNames() ?? [], params.existing);
+      return message === undefined ? {} : { message };
     }),
   );
+}
+
+/**
+ * What is wrong with `name` as a new secret's name typed in the editor (the name boxes of Add
+ * Secret and Move to Secret, through `stellarSecrets/validateName`), or undefined when nothing is:
+ * a credential typed or pasted in its place (core's `credentialAsName`, the test `set` and `check`
+ * use, worded as `set` refuses it, never repeating it: names are stored in clear text), then the
+ * naming rules with the rule id, then, with `existing` "refuse", a name the project already has
+ * (`names`, read only then).
+ */
+export function secretNameProblem(name: string, names: () => readonly string[], existing: "allow" | "refuse"): string | undefined {
+  const looks = credentialAsName(name);
+  if (looks !== undefined) return `${credentialAsNameMessage("the name", looks)} [invalid-secret-name]`;
+  const v = validateSecretName(name);
+  if (!v.ok) return `${v.message} [${v.rule}]`;
+  if (existing === "refuse" && names().includes(name)) return `"${name}" already exists (set its value with Set Secret Value…)`;
+  return undefined;
 }
 
 /** What `stellarSecrets/projects` says about one project. */

@@ -8,10 +8,13 @@
 import {
   buildReview,
   compareDecrypted,
+  credentialAsName,
+  credentialNamesOf,
   diffEnvironmentTexts,
   findingWording,
   findProjectRoot,
   folderSource,
+  hideCredentialNamesIn,
   PROJECT_FILE,
   GlobFilter,
   projectFolders,
@@ -200,7 +203,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   const baseEdge = await shallowEdgeOf(repo, base.commit, head.commit);
   if (baseEdge !== undefined) outer.baseEdge = baseEdge;
-  const report = await reviewProject(outer, root, headRev, base, head, ids);
+  let report = await reviewProject(outer, root, headRev, base, head, ids);
   if (mergeBases !== undefined) {
     // what the choice of base can hide: the files another base has otherwise
     const differ = new Set<string>();
@@ -209,6 +212,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     report.mergeBasesDiffer = [...differ].sort();
     const secrets = await mergeBaseSecrets(repo, mergeBases, [base, head]);
     if (secrets.length > 0) report.mergeBasesSecrets = secrets;
+    // (another merge base's names, which neither side may have)
+    report = hideCredentialNamesIn(report, new Set(secrets.flatMap((m) => (m.secrets ?? []).map((x) => x.name)).filter((n) => credentialAsName(n) !== undefined)));
   }
   // each project nested in this one (a folder with a stellar.yaml of its own, in the head or only
   // in the base; recursively) is reviewed as `review` run inside its folder would, paths prefixed
@@ -386,7 +391,9 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
     ...(headPaths === undefined ? {} : { headPaths, basePaths: basePathsAll }),
     ...(git.dir === undefined ? {} : { folder: git.dir }),
   });
-  return ids === undefined ? report : withVerification(report, await verifyEnvironments(report, base, head, renamed, ids, earlierVersions), findingWording(git.dir));
+  const verified = ids === undefined ? report : withVerification(report, await verifyEnvironments(report, base, head, renamed, ids, earlierVersions), findingWording(git.dir));
+  // a name that looks like a credential is never printed, in any format (the verification matched secrets by name first)
+  return hideCredentialNamesIn(verified, credentialNamesOf([base, head], versionsInRange));
 }
 
 /** Where GitHub reads a repository's workflows (relative to the top of the work tree). */

@@ -16,7 +16,7 @@ import { parseProjectConfig, pendingRequestConflict, PROJECT_FILE, type ProjectC
 import { SOPS_CONFIG_FILE } from "../sops-config.js";
 import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
-import { commentCredentials, credentialLines } from "../credentials.js";
+import { commentCredentials, credentialAsName, credentialLines } from "../credentials.js";
 import { GlobFilter } from "../globs.js";
 import { parseEnvironmentFile, type EnvironmentFile } from "../secrets-dir.js";
 import type { IndexedCatalog, WorkspaceIndex } from "../workspace.js";
@@ -1728,8 +1728,9 @@ function clearValuesInRange(base: ReviewState, head: ReviewState, versions: read
 /**
  * `plaintext` problems for the well-known credential formats (`plaintext-credential`'s) in the
  * versions of the project's YAML files that the commits of the range wrote and a later one took out
- * again: in stellar.yaml and the catalog every line, in an environment file its comments (a value
- * in clear is {@link clearValuesInRange}'s), in a config file the checker reads (the base's or the
+ * again: in stellar.yaml and the catalog every line, in an environment file its comments and the
+ * names that look like credentials ({@link credentialNameKeys}; a value in clear is
+ * {@link clearValuesInRange}'s), in a config file the checker reads (the base's or the
  * head's `config.include`/`exclude`) every line. A line the base's or the head's file of that path
  * holds is not reported here (the head's own are the checker's). One per version, never a value.
  */
@@ -1738,7 +1739,7 @@ function credentialsInRange(base: ReviewState, head: ReviewState, versions: read
   const catalogs = new Set([head.index?.catalog?.path, base.index?.catalog?.path].filter((p): p is string => p !== undefined));
   const found = (text: string, path: string): { line: number; text: string; what: string }[] => {
     const hits = path.endsWith(".enc.yaml")
-      ? commentCredentials(text)
+      ? [...commentCredentials(text), ...credentialNameKeys(text, path)]
       : path === PROJECT_FILE || catalogs.has(path) || configs.some((f) => f.matches(path))
         ? credentialLines(text)
         : [];
@@ -1778,6 +1779,22 @@ function credentialsInRange(base: ReviewState, head: ReviewState, versions: read
 }
 
 /**
+ * The keys of a version of an environment file that look like credentials ({@link credentialAsName}:
+ * names are not encrypted), as {@link commentCredentials} gives its hits: the key's range and what
+ * it looks like, never the name.
+ */
+function credentialNameKeys(text: string, path: string): { range: { start: number; end: number }; what: string }[] {
+  const environment = environmentOfFileName(path.slice(path.lastIndexOf("/") + 1));
+  if (environment === undefined) return [];
+  const out: { range: { start: number; end: number }; what: string }[] = [];
+  for (const e of parseEnvironmentFile(text, path, environment).entries) {
+    const what = credentialAsName(e.name);
+    if (what !== undefined) out.push({ range: e.range, what: `${what} as a secret's name` });
+  }
+  return out;
+}
+
+/**
  * Of the workflow files a change touches (each side's text; undefined: absent), those that run
  * `stellar-secrets` on either side and whose text changed, with how: the gate of the change itself.
  */
@@ -1795,4 +1812,23 @@ export function gateWorkflowChanges(
 function isSameMemberKey(a: string, b: string): boolean {
   if (a === b) return true;
   return ageFormsOfSshKeys([a], [b]).length > 0 || ageFormsOfSshKeys([b], [a]).length > 0;
+}
+
+/**
+ * The secret names that look like credentials ({@link credentialAsName}) in the environment files
+ * of `states` (a review's base and head) and in the versions of environment files (`*.enc.yaml`)
+ * that the range's commits wrote (`versions`): the names `review` never prints, in any format
+ * ({@link hideCredentialNamesIn} over the finished report, once `withVerification`, which matches
+ * secrets by name, is done). Empty for a repository without one.
+ */
+export function credentialNamesOf(states: readonly ReviewState[], versions: readonly PathVersion[] = []): Set<string> {
+  const out = new Set<string>();
+  for (const s of states) for (const name of s.index?.secretNames() ?? []) if (credentialAsName(name) !== undefined) out.add(name);
+  for (const v of versions) {
+    if (!v.path.endsWith(".enc.yaml")) continue;
+    const environment = environmentOfFileName(v.path.slice(v.path.lastIndexOf("/") + 1));
+    if (environment === undefined) continue;
+    for (const e of parseEnvironmentFile(v.text, v.path, environment).entries) if (credentialAsName(e.name) !== undefined) out.add(e.name);
+  }
+  return out;
 }
