@@ -27,6 +27,17 @@ function workspaceWithNames(names: readonly string[]) {
   return index;
 }
 
+describe("WorkspaceIndex.credentialNames", () => {
+  it("holds the names that look like credentials, made again when an environment file changes", () => {
+    const index = workspaceWithNames([TOKEN, "stripe_api_key_v2"]);
+    expect([...index.credentialNames()]).toEqual([TOKEN]);
+    expect(index.credentialNames()).toBe(index.credentialNames());
+    const text = readFileSync(join(FIXTURE, PRODUCTION), "utf8");
+    index.setEnvironmentFile(parseEnvironmentFile(text, PRODUCTION, "production"));
+    expect([...index.credentialNames()]).toEqual([]);
+  });
+});
+
 describe("a credential stored as a secret's name in an environment file", () => {
   it("is plaintext-credential (error) at the key, saying what it looks like, where, and the fix, and no other finding there", () => {
     const ds = checkWorkspace(workspaceWithNames([TOKEN]));

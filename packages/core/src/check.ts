@@ -616,7 +616,7 @@ export function checkConfigFile(index: WorkspaceIndex, path: string): Diagnostic
   const declared = index.environmentNames();
   const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
   const found = withoutRepeatedFindings(applySeverities([...withFreeSecretNames(index, file.diagnostics), ...crossFileDiagnostics(index, file, namesComplete, declared)], index.project.rules));
-  return withoutCredentialNames(found, new Set(index.secretNames().filter((n) => credentialAsName(n) !== undefined))).sort(compareDiagnostics);
+  return withoutCredentialNames(found, index.credentialNames()).sort(compareDiagnostics);
 }
 
 /**

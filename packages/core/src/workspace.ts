@@ -15,6 +15,7 @@ import { hasOwnInclude, notIncludedYaml, type ExcludedDefinition, type ExcludedF
 import type { OtherProject, OtherProjectDefinition } from "./other-projects.js";
 import type { TextRange } from "./position.js";
 import { GlobFilter } from "./globs.js";
+import { credentialAsName } from "./credentials.js";
 import { DEFAULT_EXCLUDE, type ProjectConfig } from "./project.js";
 import { editDistance, namesAtDistance, nearestName } from "./names.js";
 import type { ConfigKind } from "./schemas.js";
@@ -59,6 +60,8 @@ interface Derived {
   environments: string[];
   /** Secret names by their first word (`reporting` for `reporting_db_password`), made when first asked. */
   byFirstWord?: Map<string, string[]>;
+  /** The secret names that look like credentials ({@link WorkspaceIndex.credentialNames}). */
+  credentialNames?: ReadonlySet<string>;
 }
 
 /** A file of the secrets folder that is neither an environment file nor the catalog. */
@@ -537,6 +540,17 @@ export class WorkspaceIndex {
       }
     }
     return d.byFirstWord.get(name.split("_", 1)[0] as string) ?? [];
+  }
+
+  /**
+   * The secret names that look like credentials ({@link credentialAsName}: a value given as a name),
+   * which check and review never print. Made once per change of the secrets: the language server
+   * asks for them at each file it checks.
+   */
+  credentialNames(): ReadonlySet<string> {
+    const d = this.build();
+    d.credentialNames ??= new Set(d.sortedNames.filter((n) => credentialAsName(n) !== undefined));
+    return d.credentialNames;
   }
 
   /** What is known about a secret, or undefined when no declared environment file has it. */
