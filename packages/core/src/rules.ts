@@ -71,7 +71,7 @@ export const RULES: readonly RuleInfo[] = [
   {
     id: "plaintext-credential",
     severity: "error",
-    summary: "A static header or plain field whose value looks like a credential.",
+    summary: "A static header or plain field whose value looks like a credential, or a secret's name that is one.",
   },
   {
     id: "recipient-drift",
