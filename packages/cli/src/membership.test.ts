@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { authorMatches, formerKeyHolder, isSameKey, lastSeen, membershipKey, membershipSince, rawLineBlob, type ConfigVersion } from "./membership.js";
+import { isSameKey } from "@stellar-secrets/sops";
+import { authorMatches, formerKeyHolder, lastSeen, membershipKey, membershipSince, rawLineBlob, type ConfigVersion } from "./membership.js";
 
 const ALICE = "age1qua746lhnvd8m6tn52e78hxrkr7nmqjgsq6ttq4nuhz9rgjdeayqhgjcv0";
 const BOB = "age1f73cxphn004kaw024f96p5vvgs2eqrrtsmhg6kve93nnj6xhvc3seda36r";

@@ -7,7 +7,7 @@
  * git through {@link GitRepo}.
  */
 import { parseProjectConfig, type EnvironmentConfig, type ProjectConfig } from "@stellar-secrets/core";
-import { ageFormsOfSshKeys, canonicalAgeRecipient, PROJECT_FILE } from "@stellar-secrets/sops";
+import { isSameKey, PROJECT_FILE } from "@stellar-secrets/sops";
 import type { CommandContext } from "./command.js";
 import { GitRepo } from "./git.js";
 
@@ -73,13 +73,21 @@ export function membershipSince(versions: readonly ConfigVersion[]): MembershipS
   return starts;
 }
 
-/** The members of a version: `membershipKey` → recipient. */
-function membersOf(v: ConfigVersion): Map<string, string> {
-  const config = v.text === null ? undefined : parseProjectConfig(v.text, `/${PROJECT_FILE}`).config;
-  const present = new Map<string, string>();
-  for (const env of config?.environments ?? []) for (const m of env.members) present.set(membershipKey(env.name, m.name), m.recipient);
+/**
+ * The members of a version: `membershipKey` → recipient. Parsed once per version object
+ * (`members list --long` asks for each version's members once per member and for their start).
+ */
+function membersOf(v: ConfigVersion): ReadonlyMap<string, string> {
+  let present = parsedMembers.get(v);
+  if (present === undefined) {
+    const config = v.text === null ? undefined : parseProjectConfig(v.text, `/${PROJECT_FILE}`).config;
+    present = new Map<string, string>();
+    for (const env of config?.environments ?? []) for (const m of env.members) present.set(membershipKey(env.name, m.name), m.recipient);
+    parsedMembers.set(v, present);
+  }
   return present;
 }
+const parsedMembers = new WeakMap<ConfigVersion, Map<string, string>>();
 
 /** {@link membershipSince} over versions that name their parents (topological order, oldest first). */
 function membershipSinceInGraph(versions: readonly ConfigVersion[]): MembershipStarts {
@@ -193,18 +201,6 @@ export async function readCommits(ctx: CommandContext, config: ProjectConfig): P
     .filter((c): c is CommitRef => c !== undefined);
 }
 
-/**
- * True when two member keys are one key: the same text; two `age1…` spellings of one X25519 key
- * (case, the top bit: {@link canonicalAgeRecipient}); or an ssh-ed25519 key and its `age1…` form
- * (`ssh-to-age`), as review's `sameKeyAs` recognises them. Pure.
- */
-export function isSameKey(a: string, b: string): boolean {
-  if (a.trim() === b.trim()) return true;
-  const ca = canonicalAgeRecipient(a);
-  if (ca !== undefined && ca === canonicalAgeRecipient(b)) return true;
-  return ageFormsOfSshKeys([a], [b]).length > 0 || ageFormsOfSshKeys([b], [a]).length > 0;
-}
-
 /** A former member whose key a member has now (under another name). */
 export interface FormerKeyHolder {
   name: string;
@@ -224,12 +220,10 @@ export interface FormerKeyHolder {
 export function formerKeyHolder(versions: readonly ConfigVersion[], name: string, recipient: string, currentNames: ReadonlySet<string>): FormerKeyHolder | undefined {
   let found: FormerKeyHolder | undefined;
   for (const v of versions) {
-    const config = v.text === null ? undefined : parseProjectConfig(v.text, `/${PROJECT_FILE}`).config;
-    for (const env of config?.environments ?? []) {
-      for (const m of env.members) {
-        if (m.name === name || currentNames.has(m.name) || !isSameKey(m.recipient, recipient)) continue;
-        found = { name: m.name, recipient: m.recipient, commit: v.commit, date: v.date };
-      }
+    for (const [key, memberRecipient] of membersOf(v)) {
+      const memberName = key.slice(key.indexOf("\u0000") + 1);
+      if (memberName === name || currentNames.has(memberName) || !isSameKey(memberRecipient, recipient)) continue;
+      found = { name: memberName, recipient: memberRecipient, commit: v.commit, date: v.date };
     }
   }
   return found;

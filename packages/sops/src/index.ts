@@ -69,7 +69,7 @@ export {
   type ReencryptOptions,
 } from "./secrets-file.js";
 export { commentOfLine } from "./comments.js";
-export { ageFormsOfSshKeys, canonicalAgeRecipient } from "./key-spelling.js";
+export { ageFormsOfSshKeys, canonicalAgeRecipient, isSameKey } from "./key-spelling.js";
 export { mergeSecrets, mergeSecretsGuarded, VIRTUAL_BASE_UNMERGED, type GuardedMergeResult, type MergeInput, type MergeResult, type MergeSide, type NameChange, type NameConflict, type RecipientChangeBy, type RecipientsUnion } from "./merge.js";
 export {
   decryptDocument,

@@ -91,3 +91,16 @@ function isReduced(bytes: Uint8Array): boolean {
   for (let i = 30; i >= 1; i--) if (bytes[i] !== 0xff) return true;
   return bytes[0]! < 0xed;
 }
+
+/**
+ * True when two member keys are one key: the same text; two `age1…` spellings of one X25519 key
+ * (case, the top bit: {@link canonicalAgeRecipient}); or an ssh-ed25519 key and its `age1…` form
+ * (`ssh-to-age`). The one test of "the same member key" (review's `sameKeyAs`, `members list
+ * --long`'s former key holders). Pure.
+ */
+export function isSameKey(a: string, b: string): boolean {
+  if (a.trim() === b.trim()) return true;
+  const ca = canonicalAgeRecipient(a);
+  if (ca !== undefined && ca === canonicalAgeRecipient(b)) return true;
+  return ageFormsOfSshKeys([a], [b]).length > 0 || ageFormsOfSshKeys([b], [a]).length > 0;
+}

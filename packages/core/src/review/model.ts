@@ -8,7 +8,7 @@
  */
 import { diffReferences, type ReferenceChange } from "./references.js";
 import { newDestinations, secretDestinations } from "./destinations.js";
-import { ageFormsOfSshKeys, ciphertextIdentity, commentOfLine, createHash, DEFAULT_SECRETS_DIR, environmentFileName, environmentOfFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, isSameKey, commentOfLine, createHash, DEFAULT_SECRETS_DIR, environmentFileName, environmentOfFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
 import { diffComments, type CommentChange } from "./comments.js";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
@@ -624,7 +624,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     const known = new Map(earlierMembers);
     for (const env of baseConfig?.environments ?? []) for (const m of env.members) if (!known.has(m.recipient)) known.set(m.recipient, m.name);
     const current = new Set((headConfig?.environments ?? []).flatMap((e) => e.members.map((m) => m.name)));
-    for (const [key, was] of known) if (was !== name && !current.has(was) && isSameMemberKey(key, recipient)) return { name: was, recipient: key };
+    for (const [key, was] of known) if (was !== name && !current.has(was) && isSameKey(key, recipient)) return { name: was, recipient: key };
     return undefined;
   };
 
@@ -760,7 +760,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     // a member "removed" while the same key is added under another name (or spelling) lost nothing;
     // a key a former member had, back under another name, is said on the gained member
     for (const m of members.gained) {
-      const lostAs = members.lost.find((l) => isSameMemberKey(l.recipient, m.recipient));
+      const lostAs = members.lost.find((l) => isSameKey(l.recipient, m.recipient));
       if (lostAs !== undefined) {
         m.sameKeyAs = { name: lostAs.name, recipient: lostAs.recipient, lostHere: true };
         members.lost.splice(members.lost.indexOf(lostAs), 1);
@@ -1784,12 +1784,17 @@ function credentialsInRange(base: ReviewState, head: ReviewState, versions: read
  * it looks like, never the name.
  */
 function credentialNameKeys(text: string, path: string): { range: { start: number; end: number }; what: string }[] {
+  return credentialNameEntries(text, path).map((e) => ({ range: e.range, what: `${e.looks} as a secret's name` }));
+}
+
+/** The entries of a version of an environment file (`path` `<env>.enc.yaml`) whose names look like credentials, with what each looks like ({@link credentialAsName}). */
+function credentialNameEntries(text: string, path: string): { name: string; range: { start: number; end: number }; looks: string }[] {
   const environment = environmentOfFileName(path.slice(path.lastIndexOf("/") + 1));
   if (environment === undefined) return [];
-  const out: { range: { start: number; end: number }; what: string }[] = [];
+  const out: { name: string; range: { start: number; end: number }; looks: string }[] = [];
   for (const e of parseEnvironmentFile(text, path, environment).entries) {
-    const what = credentialAsName(e.name);
-    if (what !== undefined) out.push({ range: e.range, what: `${what} as a secret's name` });
+    const looks = credentialAsName(e.name);
+    if (looks !== undefined) out.push({ name: e.name, range: e.range, looks });
   }
   return out;
 }
@@ -1808,11 +1813,6 @@ export function gateWorkflowChanges(
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** True when two member keys are one X25519 key: the same text, or an `ssh-ed25519` key and its `age1…` form. */
-function isSameMemberKey(a: string, b: string): boolean {
-  if (a === b) return true;
-  return ageFormsOfSshKeys([a], [b]).length > 0 || ageFormsOfSshKeys([b], [a]).length > 0;
-}
 
 /**
  * The secret names that look like credentials ({@link credentialAsName}) in the environment files
@@ -1823,12 +1823,7 @@ function isSameMemberKey(a: string, b: string): boolean {
  */
 export function credentialNamesOf(states: readonly ReviewState[], versions: readonly PathVersion[] = []): Set<string> {
   const out = new Set<string>();
-  for (const s of states) for (const name of s.index?.secretNames() ?? []) if (credentialAsName(name) !== undefined) out.add(name);
-  for (const v of versions) {
-    if (!v.path.endsWith(".enc.yaml")) continue;
-    const environment = environmentOfFileName(v.path.slice(v.path.lastIndexOf("/") + 1));
-    if (environment === undefined) continue;
-    for (const e of parseEnvironmentFile(v.text, v.path, environment).entries) if (credentialAsName(e.name) !== undefined) out.add(e.name);
-  }
+  for (const s of states) for (const name of s.index?.credentialNames() ?? []) out.add(name);
+  for (const v of versions) if (v.path.endsWith(".enc.yaml")) for (const e of credentialNameEntries(v.text, v.path)) out.add(e.name);
   return out;
 }
