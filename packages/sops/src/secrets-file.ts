@@ -533,6 +533,20 @@ export class DecryptCache {
   rememberVerified(text: string, result: DecryptedSecrets): void {
     this.verified = { text, result: { ...result, values: new Map(result.values) } };
   }
+  /**
+   * Zeroes every data key and plaintext this cache holds and forgets them: call it once the
+   * operation is over (the results it gave share these buffers: they read as zeros after it).
+   */
+  wipe(): void {
+    for (const k of this.keysByStanza.values()) k.fill(0);
+    for (const m of this.byKey.values()) for (const { value } of m.values()) value.plaintext.fill(0);
+    if (this.verified !== undefined) this.verified.result.dataKey.fill(0);
+    this.lastCopy?.fill(0);
+    this.keysByStanza.clear();
+    this.byKey.clear();
+    this.lastKey = this.lastCopy = this.lastMap = undefined;
+    this.parsed = this.verified = undefined;
+  }
   /** Decrypts (and verifies the tag of) one value, or returns the verified result of an earlier call. */
   decrypt(raw: string, dataKey: Uint8Array, name: string): { plaintext: Buffer; type: SopsValueType } {
     // keyed by the ENC string (a slice of the file's text: no new string per value), checked

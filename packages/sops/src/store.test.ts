@@ -200,6 +200,27 @@ describe("editSecretsFile", () => {
     expect(/^A: .*$/m.exec(after)![0]).toBe(/^A: .*$/m.exec(before)![0]);
   });
 
+  it("wipe() zeroes the data keys and plaintexts a cache holds, and a later read through it unwraps and decrypts afresh", async () => {
+    const p = join(dir, "w.enc.yaml");
+    await createSecretsFile(p, [alice.recipient], new Map([["A", "aaaa"], ["B", "bbbb"]]));
+    const text = readFileSync(p, "utf8");
+    const cache = new DecryptCache();
+    const first = await decryptSecrets(text, [alice.identity], { cache });
+    const key = first.dataKey;
+    expect(key.some((b) => b !== 0)).toBe(true);
+    // a second version with the same data key (one value changed): the key is known, A is decrypted once
+    const second = await editSecretsFile(p, [alice.identity], (v) => v.set("B", "b2"), { cache });
+    expect(second.dataKey).toBe(key);
+    cache.wipe();
+    expect(key.every((b) => b === 0)).toBe(true);
+    // nothing of it is used again: the file still opens through the same cache, with the right values
+    const again = await decryptSecrets(readFileSync(p, "utf8"), [alice.identity], { cache });
+    expect(again.dataKey).not.toBe(key);
+    expect(again.dataKey.some((b) => b !== 0)).toBe(true);
+    expect([...again.values]).toEqual([["A", "aaaa"], ["B", "b2"]]);
+    expect([...(await decryptSecrets(text, [alice.identity], { cache })).values]).toEqual([["A", "aaaa"], ["B", "bbbb"]]);
+  });
+
   it("with the cache of an earlier read, a file changed since is verified again: a tampered one is refused, nothing written", async () => {
     const p = join(dir, "c2.enc.yaml");
     await createSecretsFile(p, [alice.recipient], new Map([["A", "aaaa"], ["B", "bbbb"]]));

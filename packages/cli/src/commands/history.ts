@@ -4,7 +4,7 @@
  */
 import { relative, sep } from "node:path";
 import { readSecretsHistory, secretsFilePath, type EnvironmentConfig, type HistoryEvent, type ProjectConfig, type SecretsHistory } from "@stellar-secrets/core";
-import { decryptSecrets, escapeControlCharacters } from "@stellar-secrets/sops";
+import { DecryptCache, decryptSecrets, escapeControlCharacters, type Identities } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { renderJson, renderTable } from "../format.js";
@@ -56,7 +56,13 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const name = positionals[0];
   const config = await openProject(ctx);
   const envs = selectEnvironments(config, splitList(f.env), { all: true });
-  const history = await readHistoryOf(ctx, config, envs, f["no-decrypt"] === true);
+  const cache = new DecryptCache();
+  let history: SecretsHistory;
+  try {
+    history = await readHistoryOf(ctx, config, envs, f["no-decrypt"] === true, cache);
+  } finally {
+    cache.wipe();
+  }
   const events = history.events.filter((e) => name === undefined || e.name === name);
 
   if (f.json) {
@@ -115,7 +121,12 @@ export const PROGRESS_THRESHOLD = 500;
  * tell a re-encryption from a value change), with a progress line on long runs and warnings on
  * stderr. Shared by `history` and `stale`. Throws `CliError("GIT_ERROR")` outside a git repository.
  */
-export async function readHistoryOf(ctx: CommandContext, config: ProjectConfig, envs: readonly EnvironmentConfig[], noDecrypt: boolean): Promise<SecretsHistory> {
+/**
+ * The history of `envs`' files. With a key (unless `noDecrypt`), versions are decrypted in memory
+ * through `cache` when given (versions that share a data key unwrap it once, unchanged values are
+ * decrypted once; the caller wipes it), else each on its own (its data key zeroed at once).
+ */
+export async function readHistoryOf(ctx: CommandContext, config: ProjectConfig, envs: readonly EnvironmentConfig[], noDecrypt: boolean, cache?: DecryptCache): Promise<SecretsHistory> {
   const identities = noDecrypt ? undefined : identitiesFor(ctx);
   const keys = identities !== undefined && identities.identities.length > 0 ? identities : undefined;
   const progress = progressLine(ctx);
@@ -123,7 +134,7 @@ export async function readHistoryOf(ctx: CommandContext, config: ProjectConfig, 
     git: await GitRepo.open(config.root, ctx.env, "history comes from git commits"),
     files: envs.map((e) => ({ environment: e.name, path: projectPath(config, secretsFilePath(config, e.name)) })),
     readWorkingText: (rel) => readWorkingText(config.root, rel),
-    ...(keys === undefined ? {} : { plaintexts: async (text: string) => (await decryptSecrets(text, keys)).values }),
+    ...(keys === undefined ? {} : { plaintexts: (text: string) => plaintextsOf(text, keys, cache) }),
     onProgress: progress.update,
   });
   progress.done();
@@ -135,6 +146,17 @@ export async function readHistoryOf(ctx: CommandContext, config: ProjectConfig, 
     );
   }
   return history;
+}
+
+/**
+ * One version's values, in memory. Through `cache` (its data keys stay in it until the caller
+ * wipes it), else with the data key zeroed before returning.
+ */
+export async function plaintextsOf(text: string, identities: Identities, cache: DecryptCache | undefined): Promise<ReadonlyMap<string, string>> {
+  if (cache !== undefined) return (await decryptSecrets(text, identities, { cache })).values;
+  const d = await decryptSecrets(text, identities);
+  d.dataKey.fill(0);
+  return d.values;
 }
 
 /** `abs` relative to the project root, `/`-separated (as core's history takes paths). */

@@ -3,14 +3,14 @@
  * per environment, from git history (no key needed).
  */
 import { relative, sep } from "node:path";
-import { durationDays, lastValueChanges, readReplacedValues, revokedValuesBack, secretsFilePath, valueAge, type ProjectConfig, type RevokedValueBack } from "@stellar-secrets/core";
-import { decryptSecrets, escapeControlCharacters } from "@stellar-secrets/sops";
+import { durationDays, lastValueChanges, readReplacedValues, revokedValuesBack, secretsFilePath, valueAge, type ProjectConfig, type RevokedValueBack, type SecretsHistory } from "@stellar-secrets/core";
+import { DecryptCache, escapeControlCharacters } from "@stellar-secrets/sops";
 import { parseCommandArgs, parseDurationDays, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { plural, renderJson, renderTable } from "../format.js";
 import { GitRepo } from "../git.js";
 import { decryptEnvironment, identitiesFor, namesIn, openProject, readCatalog, readEnvironmentFiles, selectEnvironments, type EnvironmentFile } from "../repository.js";
-import { readHistoryOf } from "./history.js";
+import { plaintextsOf, readHistoryOf } from "./history.js";
 
 const help = `Usage: stellar-secrets stale [--older-than DURATION] [--env ENV[,ENV]] [--no-decrypt] [--json]
 
@@ -52,10 +52,18 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const envs = selectEnvironments(config, splitList(f.env), { all: true });
   const files = await readEnvironmentFiles(config, envs);
   const catalog = await readCatalog(config);
-  const history = await readHistoryOf(ctx, config, envs, f["no-decrypt"] === true);
+  // one cache for both reads of the history: each version is decrypted once, each data key unwrapped once
+  const cache = new DecryptCache();
+  let history: SecretsHistory;
+  let revoked: RevokedValueBack[];
+  try {
+    history = await readHistoryOf(ctx, config, envs, f["no-decrypt"] === true, cache);
+    revoked = f["no-decrypt"] === true ? [] : await revokedValues(ctx, config, files, cache);
+  } finally {
+    cache.wipe();
+  }
   const last = lastValueChanges(history.events);
   const now = new Date();
-  const revoked = f["no-decrypt"] === true ? [] : await revokedValues(ctx, config, files);
 
   const rows: {
     environment: string;
@@ -160,7 +168,7 @@ interface Compromised {
  * {@link readReplacedValues}), compared in memory only. An environment without a readable key or
  * file is left out; versions the key does not read are counted in a warning.
  */
-async function revokedValues(ctx: CommandContext, config: ProjectConfig, files: readonly EnvironmentFile[]): Promise<RevokedValueBack[]> {
+async function revokedValues(ctx: CommandContext, config: ProjectConfig, files: readonly EnvironmentFile[], cache: DecryptCache): Promise<RevokedValueBack[]> {
   const identities = identitiesFor(ctx);
   if (identities.identities.length === 0) return [];
   const git = await GitRepo.open(config.root, ctx.env, "stale reads history from git");
@@ -178,11 +186,7 @@ async function revokedValues(ctx: CommandContext, config: ProjectConfig, files: 
     const read = await readReplacedValues({
       git,
       file: { environment: env.name, path },
-      plaintexts: async (text) => {
-        const d = await decryptSecrets(text, identities);
-        d.dataKey.fill(0);
-        return d.values;
-      },
+      plaintexts: (text) => plaintextsOf(text, identities, cache),
     });
     if (read.unreadable > 0) {
       ctx.stderr.write(`warning: ${plural(read.unreadable, "version")} of ${path} in git history did not decrypt with your key (not a recipient then, or not a readable SOPS file: a value in clear text, a hand merge): a value replaced there is not compared (revoked-value-back)\n`);
