@@ -5,7 +5,7 @@
  * `age-encryption` (typage), the reference TypeScript implementation, loaded on first use only:
  * it brings ML-KEM and pure-JavaScript curves that nothing else needs.
  */
-import { X25519Identity, X25519Recipient, armorDecode, armorEncode, bech32Decode, decryptAge, encryptAge, generateX25519, parseX25519Recipient, type Identity } from "./age-native.js";
+import { X25519Identity, X25519Recipient, armorDecode, armorEncode, bech32Decode, decryptAge, encryptAge, generateX25519, isSmallOrderX25519, parseX25519Recipient, type Identity } from "./age-native.js";
 import { SopsError } from "./errors.js";
 import { SshEd25519Identity, SshEd25519Recipient, isOpenSshPrivateKey, isSshEd25519Recipient, looksLikeSshPublicKey } from "./ssh.js";
 
@@ -40,6 +40,19 @@ export function isAgeRecipient(s: string): boolean {
  */
 export function isMistypedAgeRecipient(recipient: string): boolean {
   return X25519_RECIPIENT.test(recipient) && parseX25519Recipient(recipient) === undefined;
+}
+
+/**
+ * True when `recipient` is an age X25519 recipient that decodes (checksum and length right) to a
+ * point of small order (the all-zero key, `age1qqqq…5cu47z`, and the few others, in any
+ * spelling): no one holds its private key, X25519 with it gives all zeros, and age, sops and this
+ * package refuse to encrypt to it. Such a key can only have been made up, e.g. written into an
+ * access request by hand. False for every other text. Never throws.
+ */
+export function isSmallOrderAgeRecipient(recipient: string): boolean {
+  if (!X25519_RECIPIENT.test(recipient)) return false;
+  const key = parseX25519Recipient(recipient);
+  return key !== undefined && isSmallOrderX25519(key);
 }
 
 /**
@@ -99,6 +112,11 @@ export async function wrapDataKey(dataKey: Uint8Array, recipient: string): Promi
     const shown = /^age1[0-9a-z]*$/.test(recipient) ? `"${recipient.slice(0, 80)}"` : "a recipient (value not shown)";
     throw new SopsError("MALFORMED_FILE", `${shown} is not an age recipient (expected age1… or ssh-ed25519 AAAA…)`, {
       hint: "age public keys start with age1 (get yours with `age-keygen -y KEYFILE`); SSH keys are the line of ~/.ssh/id_ed25519.pub",
+    });
+  }
+  if (isSmallOrderAgeRecipient(recipient)) {
+    throw new SopsError("MALFORMED_FILE", `"${recipient}" is not a usable age public key: it is a point of small order, whose private key no one holds, so nothing can be encrypted to it`, {
+      hint: "such a key was made up, not made by age-keygen: ask the member for the `# public key: age1...` line of their key file (`stellar-secrets whoami` prints it)",
     });
   }
   if (X25519_RECIPIENT.test(recipient)) return armorEncode(await encryptAge(dataKey, [new X25519Recipient(recipient)]));

@@ -1,0 +1,36 @@
+/**
+ * Red-team findings on the file format's edges (merge driver, resolve, join, resolver), each
+ * end to end through the built CLI: what an attacker who controls a branch, a join request or a
+ * file being read could make our commands do, and that they now refuse it with a code.
+ */
+import { describe, expect, it, vi } from "vitest";
+import { createSandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
+
+vi.setConfig({ testTimeout: 120_000 });
+
+const sandboxes = sandboxesCleanedAfterEach();
+
+/** The all-zero X25519 key: a point of small order, which no age-keygen makes and no one holds. */
+const NO_ONES_KEY = "age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq5cu47z";
+
+describe("a join request for a key that is a point of small order", () => {
+  it("members approve refuses it (INVALID_MEMBER, exit 19) before writing anything; it was an internal error (exit 70, an OpenSSL message)", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    expect((await s.run(["init", "--env", "production"])).code).toBe(0);
+    expect((await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk_test_redteam" })).code).toBe(0);
+    s.write("stellar.yaml", `${s.read("stellar.yaml")}    pending:\n      mallory:\n        key: ${NO_ONES_KEY}\n        requested: 2026-12-03T09:00:00Z\n`);
+    const before = { config: s.read("stellar.yaml"), file: s.read("secrets/production.enc.yaml"), sops: s.read(".sops.yaml") };
+    const approved = await s.run(["members", "approve", "mallory", "--env", "production"]);
+    expect(approved.code, approved.stderr).toBe(19);
+    expect(approved.stderr).toContain("INVALID_MEMBER: mallory's request for production asks for age1qqqq");
+    expect(approved.stderr).toContain("point of small order");
+    expect(approved.stderr).toContain("environments.production.pending.mallory");
+    expect(approved.stderr).not.toContain("ERR_OSSL");
+    expect({ config: s.read("stellar.yaml"), file: s.read("secrets/production.enc.yaml"), sops: s.read(".sops.yaml") }).toEqual(before);
+    const added = await s.run(["members", "add", "mallory", NO_ONES_KEY, "--env", "production"]);
+    expect(added.code, added.stderr).toBe(19);
+    expect(added.stderr).toContain("INVALID_MEMBER");
+    expect(added.stderr).not.toContain("ERR_OSSL");
+  });
+});
