@@ -108,6 +108,13 @@ describe("tampering is refused by the resolver", () => {
     await refused(setRaw(text, "stripe_api_key", planted), "NOT_ENCRYPTED", [planted]);
   });
 
+  it("the crypt rule changed by hand so that sops reads the ENC values as clear text → MAC_MISMATCH, as sops -d says (it was served)", async () => {
+    for (const rule of ["encrypted_regex: ^nothing$", "unencrypted_regex: ^stripe_", "encrypted_suffix: _secret"]) {
+      const error = await refused(text.replace("unencrypted_suffix: _unencrypted", rule), "MAC_MISMATCH");
+      expect(error.message, rule).toContain("MAC mismatch");
+    }
+  });
+
   it("a key deleted → MAC_MISMATCH", async () => {
     await refused(text.replace(/^webhook_secret: .*\n/m, ""), "MAC_MISMATCH");
   });
