@@ -270,12 +270,15 @@ async function approve(argv: string[], ctx: CommandContext): Promise<number> {
       });
     }
     const recipient = [...asked][0] as string;
-    // a key no one holds (written into the request by hand): refused before anything is written
-    if (isSmallOrderAgeRecipient(recipient)) {
-      throw smallOrderKeyError(
-        `${name}'s request for ${humanList(envs.map((e) => e.name))} asks for ${recipient}, which`,
-        `do not approve it: no age-keygen makes such a key, so someone wrote the request by hand; remove it from stellar.yaml (${envs.map((e) => `environments.${e.name}.pending.${name}`).join(", ")}) and ask ${name} to request access again with \`stellar-secrets request-access\``,
-      );
+    // a key no one can be given access with (written into the request by hand: a point of small
+    // order, an ssh-ed25519 key that is no curve point): refused as add refuses it, before anything is written
+    try {
+      publicKeyArgument(recipient);
+    } catch (error) {
+      if (!(error instanceof CliError)) throw error;
+      throw new CliError("INVALID_MEMBER", `${name}'s request for ${humanList(envs.map((e) => e.name))} asks for a key no one can be given access with: ${error.message}`, {
+        hint: `do not approve it: no key generator makes such a key, so someone wrote the request by hand; remove it from stellar.yaml (${envs.map((e) => `environments.${e.name}.pending.${name}`).join(", ")}) and ask ${name} to request access again with \`stellar-secrets request-access\``,
+      });
     }
     // the request is whatever the branch wrote under NAME: the key NAME gave the member must be it
     if (pinned !== undefined && pinned !== recipient) {
@@ -587,11 +590,11 @@ export function publicKeyArgument(given: string): string {
  * `INVALID_MEMBER` for an age key that decodes to a point of small order (`isSmallOrderAgeRecipient`):
  * no one's key (no age-keygen makes one), and wrapping a data key for it fails.
  */
-function smallOrderKeyError(what: string, hint?: string): CliError {
+function smallOrderKeyError(what: string): CliError {
   return new CliError(
     "INVALID_MEMBER",
     `${what} is not a usable age public key: it is a point of small order, whose private key no one holds, so nothing can be encrypted to it`,
-    { hint: hint ?? "such a key was made up, not made by age-keygen: ask the member for their key again (`stellar-secrets whoami` prints it)" },
+    { hint: "such a key was made up, not made by age-keygen: ask the member for their key again (`stellar-secrets whoami` prints it)" },
   );
 }
 
