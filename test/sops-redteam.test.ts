@@ -3,7 +3,12 @@
  * end to end through the built CLI: what an attacker who controls a branch, a join request or a
  * file being read could make our commands do, and that they now refuse it with a code.
  */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { createResolver } from "../packages/resolver/src/index.js";
+import { oracleEncrypt, oracleSealYaml, tempDir, testKey } from "../packages/sops/test-fixtures/support.js";
 import { createSandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 120_000 });
@@ -44,5 +49,30 @@ describe("a join request for a key that is a point of small order", () => {
     expect(approved.code, approved.stderr).toBe(19);
     expect(approved.stderr).toContain("INVALID_MEMBER: mallory's request for production asks for a key no one can be given access with: this is not a valid ssh-ed25519 public key");
     expect(s.read("stellar.yaml")).toBe(before);
+  });
+});
+
+describe("stated limits (by design of the format; docs/threat-model.md)", () => {
+  it("a nested value moved to a top-level name with `:` keeps its tag and the MAC (same associated data): the resolver then serves it under that name, as sops reads it", async () => {
+    const alice = testKey("alice");
+    const dataKey = randomBytes(32);
+    const nested = oracleEncrypt(dataKey, "nested-redteam-value", "db:password:");
+    const text = oracleSealYaml(`token: ${oracleEncrypt(dataKey, "t0k3n", "token:")}\ndb:\n    password: ${nested}\n`, { dataKey, recipients: [alice.recipient], macValues: ["t0k3n", "nested-redteam-value"] });
+    const { dir, cleanup } = tempDir("redteam-colon-");
+    try {
+      mkdirSync(join(dir, "secrets"));
+      const file = join(dir, "secrets/production.enc.yaml");
+      writeFileSync(file, text);
+      const before = await createResolver({ environment: "production", root: dir, identities: alice.identity, env: {} });
+      expect(() => before.get("db:password")).toThrow(expect.objectContaining({ code: "UNKNOWN_SECRET" }));
+      // a keyless edit: the same ENC string under a top-level name
+      writeFileSync(file, text.replace(`db:\n    password: ${nested}\n`, `"db:password": ${nested}\n`));
+      const after = await createResolver({ environment: "production", root: dir, identities: alice.identity, env: {} });
+      expect(after.get("db:password")).toBe("nested-redteam-value");
+      before.close();
+      after.close();
+    } finally {
+      cleanup();
+    }
   });
 });
