@@ -23,7 +23,7 @@ import {
   parseHeader,
   Stanza,
 } from "./age-native.js";
-import { generateIdentity, identityToRecipient, isMistypedAgeRecipient, isSmallOrderAgeRecipient, unwrapDataKey, wrapDataKey } from "./age.js";
+import { MAX_AGE_STANZAS, generateIdentity, identityToRecipient, isMistypedAgeRecipient, isSmallOrderAgeRecipient, unwrapDataKey, wrapDataKey } from "./age.js";
 import { haveAgeCli, tempDir } from "../test-fixtures/support.js";
 
 const AGE = haveAgeCli();
@@ -240,5 +240,29 @@ describe("recipients that are points of small order (no one's key)", () => {
     expect(isSmallOrderAgeRecipient(recipient)).toBe(false);
     expect(isSmallOrderAgeRecipient(`${recipient.slice(0, -1)}${recipient.endsWith("q") ? "p" : "q"}`)).toBe(false); // mistyped: another check
     expect(isSmallOrderAgeRecipient("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")).toBe(false);
+  });
+});
+
+describe("a file whose age list is padded with recipient stanzas (the list is not under the MAC)", () => {
+  /** An armored age envelope of `n` X25519 stanzas for random shares (no one's), as a keyless writer can make it. */
+  const padding = (n: number): string => {
+    let header = "age-encryption.org/v1\n";
+    for (let i = 0; i < n; i++) header += `-> X25519 ${randomBytes(32).toString("base64").replace(/=+$/, "")}\n${randomBytes(32).toString("base64").replace(/=+$/, "")}\n`;
+    header += `--- ${randomBytes(32).toString("base64").replace(/=+$/, "")}\n`;
+    return armorEncode(Buffer.concat([Buffer.from(header, "latin1"), randomBytes(64)]));
+  };
+
+  it(`tries at most MAX_AGE_STANZAS (${MAX_AGE_STANZAS}) stanzas in all: one more is UNSUPPORTED before any is tried (20,000 took about 15 s per identity, and read)`, async () => {
+    const { identity, recipient } = generateX25519();
+    const dataKey = randomBytes(32);
+    const real = { recipient, enc: await wrapDataKey(dataKey, recipient) };
+    const atLimit = [{ recipient, enc: padding(MAX_AGE_STANZAS - 1) }, real];
+    expect(Buffer.from((await unwrapDataKey(atLimit, [identity]))!).equals(dataKey)).toBe(true);
+    // refused from the headers, before any stanza is tried: the real stanza first would open
+    const over = [real, { recipient, enc: padding(MAX_AGE_STANZAS) }];
+    await expect(unwrapDataKey(over, [identity])).rejects.toMatchObject({ code: "UNSUPPORTED", message: `the file's 2 age entries hold ${MAX_AGE_STANZAS + 1} recipient stanzas together; more than ${MAX_AGE_STANZAS} are not tried (sops writes one per recipient)` });
+    // many entries of one stanza each count the same
+    const entries = [...Array.from({ length: MAX_AGE_STANZAS }, () => ({ recipient, enc: padding(1) })), real];
+    await expect(unwrapDataKey(entries, [identity])).rejects.toMatchObject({ code: "UNSUPPORTED" });
   });
 });
