@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { createResolver } from "../packages/resolver/src/index.js";
+import { encryptSecrets } from "../packages/sops/src/index.js";
 import { oracleEncrypt, oracleSealYaml, tempDir, testKey } from "../packages/sops/test-fixtures/support.js";
 import { createSandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
@@ -49,6 +50,44 @@ describe("a join request for a key that is a point of small order", () => {
     expect(approved.code, approved.stderr).toBe(19);
     expect(approved.stderr).toContain("INVALID_MEMBER: mallory's request for production asks for a key no one can be given access with: this is not a valid ssh-ed25519 public key");
     expect(s.read("stellar.yaml")).toBe(before);
+  });
+});
+
+describe("the resolver's errors quote text from the file (a recipient label, a name) without its control characters", () => {
+  it("a label holding a newline and terminal escapes cannot forge a deploy log line or drive the terminal through error.message or hint (NO_MATCHING_IDENTITY, NO_IDENTITY, TAMPERED)", async () => {
+    const alice = testKey("alice");
+    const bob = testKey("bob");
+    const text = await encryptSecrets(new Map([["stripe_api_key", "sk_test_redteam_label"]]), { recipients: [alice.recipient] });
+    // keyless edits: the label is free text outside the MAC; a quoted name holds any character
+    const forged = "\\e]0;pwned\\a\\n2026-12-04T15:00:00Z INFO deploy ok: all secrets verified\\r";
+    const labelled = text.replace(`recipient: ${alice.recipient}`, `recipient: "${alice.recipient}${forged}"`);
+    const renamed = labelled.replace(/^stripe_api_key:/m, '"stripe\\e[2J_api_key":');
+    const { dir, cleanup } = tempDir("redteam-label-");
+    try {
+      mkdirSync(join(dir, "secrets"));
+      const file = join(dir, "secrets/production.enc.yaml");
+      const errorOf = async (content: string, identities?: string): Promise<{ code: string; message: string; hint?: string }> => {
+        writeFileSync(file, content);
+        try {
+          await createResolver({ environment: "production", root: dir, ...(identities === undefined ? {} : { identities }), env: {} });
+        } catch (error) {
+          return error as { code: string; message: string; hint?: string };
+        }
+        throw new Error("not refused");
+      };
+      for (const [content, identities, code] of [
+        [labelled, bob.identity, "NO_MATCHING_IDENTITY"],
+        [labelled, undefined, "NO_IDENTITY"],
+        [renamed, alice.identity, "TAMPERED"],
+      ] as const) {
+        const error = await errorOf(content, identities);
+        expect(error.code).toBe(code);
+        for (const text of [error.message, error.hint ?? ""]) expect(text, code).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+        expect(error.message, code).toContain(code === "TAMPERED" ? "stripe\\x1b[2J_api_key" : "\\x1b]0;pwned\\x07\\n2026-12-04T15:00:00Z INFO deploy ok");
+      }
+    } finally {
+      cleanup();
+    }
   });
 });
 
