@@ -3,10 +3,12 @@
  * at createResolver and at reload (where the last good values stay served), with a named code and
  * no plaintext or key material in anything the error carries.
  */
+import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ResolverError, createResolver, type Resolver } from "../packages/resolver/src/index.js";
+import { armorEncode } from "../packages/sops/src/age-native.js";
 import { FIXTURES_DIR, assertNoLeak, caught, encryptSecrets, tempDir, testKey, type TestKey } from "../packages/resolver/test/support.js";
 
 const SECRETS = new Map([
@@ -106,6 +108,23 @@ describe("tampering is refused by the resolver", () => {
   it("an ENC value replaced by plaintext → NOT_ENCRYPTED, and the planted text is not echoed", async () => {
     const planted = "planted-plaintext-leakcheck";
     await refused(setRaw(text, "stripe_api_key", planted), "NOT_ENCRYPTED", [planted]);
+  });
+
+  it("the crypt rule changed by hand so that sops reads the ENC values as clear text → MAC_MISMATCH, as sops -d says (it was served)", async () => {
+    for (const rule of ["encrypted_regex: ^nothing$", "unencrypted_regex: ^stripe_", "encrypted_suffix: _secret"]) {
+      const error = await refused(text.replace("unencrypted_suffix: _unencrypted", rule), "MAC_MISMATCH");
+      expect(error.message, rule).toContain("MAC mismatch");
+    }
+  });
+
+  it("the age list padded with thousands of recipient stanzas (keyless: the list is not under the MAC) → UNSUPPORTED at once (it was read, after about 15 s for 20,000 per identity)", async () => {
+    const b64 = (n: number): string => randomBytes(n).toString("base64").replace(/=+$/, "");
+    let header = "age-encryption.org/v1\n";
+    for (let i = 0; i < 1100; i++) header += `-> X25519 ${b64(32)}\n${b64(32)}\n`;
+    const envelope = armorEncode(Buffer.concat([Buffer.from(`${header}--- ${b64(32)}\n`, "latin1"), randomBytes(64)]));
+    const entry = `        - recipient: ${key.recipient}\n          enc: |\n${envelope.trimEnd().split("\n").map((l) => `            ${l}`).join("\n")}\n`;
+    const error = await refused(text.replace("    age:\n", `    age:\n${entry}`), "UNSUPPORTED");
+    expect(error.message).toContain("1101 recipient stanzas together; more than 1024 are not tried");
   });
 
   it("a key deleted → MAC_MISMATCH", async () => {

@@ -1,4 +1,4 @@
-import { SopsError, type SopsErrorCode } from "@stellar-secrets/sops";
+import { SopsError, escapeControlCharacters, type SopsErrorCode } from "@stellar-secrets/sops";
 
 /**
  * Codes of {@link ResolverError}. The codes of `@stellar-secrets/sops` that reading a file can
@@ -51,6 +51,10 @@ export interface ResolverErrorDetails {
 /**
  * The one error class of the resolver. `code` is stable; `message` says what happened, where,
  * and how to fix it. No message or field ever holds a secret value or key material.
+ * `message` and `hint` hold no control character: text they quote from a file (a recipient label,
+ * which is free text outside the MAC; a quoted secret name) has every control, bidi and invisible
+ * format character written as an escape (`\x1b`, `\n`), so a runtime that logs them cannot be made
+ * to print forged log lines or terminal escape sequences by whoever wrote the file.
  */
 export class ResolverError extends Error {
   /** Stable, machine-readable code. */
@@ -73,7 +77,7 @@ export class ResolverError extends Error {
   readonly hint?: string;
 
   constructor(code: ResolverErrorCode, message: string, details: ResolverErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    super(escapeControlCharacters(message), details.cause === undefined ? undefined : { cause: details.cause });
     this.name = "ResolverError";
     this.code = code;
     if (details.environment !== undefined) this.environment = details.environment;
@@ -83,7 +87,7 @@ export class ResolverError extends Error {
     if (details.secret !== undefined) this.secret = details.secret;
     if (details.suggestion !== undefined) this.suggestion = details.suggestion;
     if (details.environments !== undefined) this.environments = details.environments;
-    if (details.hint !== undefined) this.hint = details.hint;
+    if (details.hint !== undefined) this.hint = escapeControlCharacters(details.hint);
   }
 }
 

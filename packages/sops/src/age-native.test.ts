@@ -4,7 +4,7 @@
  * Keys are made per run (TEST-ONLY); a key file for `age -d -i` lives in a temp dir, mode 0600.
  */
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createPublicKey, diffieHellman, generateKeyPairSync, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Decrypter, Encrypter, armor, generateHybridIdentity, generateX25519Identity, identityToRecipient as typageRecipient } from "age-encryption";
@@ -19,10 +19,11 @@ import {
   decryptAge,
   encryptAge,
   generateX25519,
+  isSmallOrderX25519,
   parseHeader,
   Stanza,
 } from "./age-native.js";
-import { generateIdentity, identityToRecipient, unwrapDataKey, wrapDataKey } from "./age.js";
+import { MAX_AGE_STANZAS, generateIdentity, identityToRecipient, isMistypedAgeRecipient, isSmallOrderAgeRecipient, unwrapDataKey, wrapDataKey } from "./age.js";
 import { haveAgeCli, tempDir } from "../test-fixtures/support.js";
 
 const AGE = haveAgeCli();
@@ -187,5 +188,81 @@ describe.skipIf(!AGE)("the age CLI as the oracle", () => {
     expect(Buffer.from((await unwrapDataKey([{ recipient: a.recipient, enc: theirs }], [b.identity]))!).equals(dataKey)).toBe(true);
     const ours = await wrapDataKey(dataKey, b.recipient);
     expect(execFileSync("age", ["-d", "-i", keyFile], { input: ours }).equals(dataKey)).toBe(true);
+  });
+});
+
+describe("recipients that are points of small order (no one's key)", () => {
+  const P = 2n ** 255n - 19n;
+  const le = (n: bigint): Buffer => {
+    const b = Buffer.alloc(32);
+    for (let i = 0; i < 32; i++) b[i] = Number((n >> BigInt(8 * i)) & 0xffn);
+    return b;
+  };
+  const SMALL = [0n, 1n, 325606250916557431795983626356110631294008115727848805560023387167927233504n, 39382357235489614581723060781553021112529911719440698176882885853963445705823n, P - 1n];
+  // every spelling X25519 reads as the same point: u, u + p (below 2^255), and bit 255 set
+  const spellings = SMALL.flatMap((u) => [u, ...(u + P < 2n ** 255n ? [u + P] : [])]).flatMap((u) => [le(u), le(u | (1n << 255n))]);
+  /** What OpenSSL says (the oracle): X25519 with a point of small order gives all zeros, which it refuses. */
+  const opensslRefuses = (u: Buffer): boolean => {
+    const { privateKey } = generateKeyPairSync("x25519");
+    const publicKey = createPublicKey({ key: { kty: "OKP", crv: "X25519", x: u.toString("base64url") }, format: "jwk" });
+    try {
+      return diffieHellman({ privateKey, publicKey }).every((b) => b === 0);
+    } catch {
+      return true;
+    }
+  };
+
+  it("isSmallOrderX25519 is exactly the points OpenSSL's X25519 refuses, in every spelling, and no random point", () => {
+    expect(spellings).toHaveLength(14); // u + p is below 2^255 for u = 0 and 1 only
+    for (const u of spellings) {
+      expect(opensslRefuses(u), u.toString("hex")).toBe(true);
+      expect(isSmallOrderX25519(u), u.toString("hex")).toBe(true);
+    }
+    for (let i = 0; i < 200; i++) {
+      const u = randomBytes(32);
+      expect(isSmallOrderX25519(u), u.toString("hex")).toBe(opensslRefuses(u));
+    }
+    expect(isSmallOrderX25519(bech32Decode(generateX25519().recipient)!.bytes)).toBe(false);
+  });
+
+  it("wrapDataKey refuses one with a coded error (was node's ERR_OSSL_FAILED_DURING_DERIVATION, exit 70); the age CLI refuses it too", async () => {
+    for (const u of spellings.slice(0, 4)) {
+      const recipient = bech32Encode("age", u);
+      expect(isSmallOrderAgeRecipient(recipient)).toBe(true);
+      expect(isMistypedAgeRecipient(recipient)).toBe(false);
+      expect(() => new X25519Recipient(recipient)).toThrow(/small order/);
+      await expect(wrapDataKey(randomBytes(32), recipient)).rejects.toMatchObject({ code: "MALFORMED_FILE", message: expect.stringContaining("is a point of small order") });
+      if (AGE) {
+        expect(() => execFileSync("age", ["-r", recipient], { input: "x", stdio: ["pipe", "pipe", "pipe"] })).toThrow(/low order point/);
+      }
+    }
+    const { recipient } = generateX25519();
+    expect(isSmallOrderAgeRecipient(recipient)).toBe(false);
+    expect(isSmallOrderAgeRecipient(`${recipient.slice(0, -1)}${recipient.endsWith("q") ? "p" : "q"}`)).toBe(false); // mistyped: another check
+    expect(isSmallOrderAgeRecipient("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")).toBe(false);
+  });
+});
+
+describe("a file whose age list is padded with recipient stanzas (the list is not under the MAC)", () => {
+  /** An armored age envelope of `n` X25519 stanzas for random shares (no one's), as a keyless writer can make it. */
+  const padding = (n: number): string => {
+    let header = "age-encryption.org/v1\n";
+    for (let i = 0; i < n; i++) header += `-> X25519 ${randomBytes(32).toString("base64").replace(/=+$/, "")}\n${randomBytes(32).toString("base64").replace(/=+$/, "")}\n`;
+    header += `--- ${randomBytes(32).toString("base64").replace(/=+$/, "")}\n`;
+    return armorEncode(Buffer.concat([Buffer.from(header, "latin1"), randomBytes(64)]));
+  };
+
+  it(`tries at most MAX_AGE_STANZAS (${MAX_AGE_STANZAS}) stanzas in all: one more is UNSUPPORTED before any is tried (20,000 took about 15 s per identity, and read)`, async () => {
+    const { identity, recipient } = generateX25519();
+    const dataKey = randomBytes(32);
+    const real = { recipient, enc: await wrapDataKey(dataKey, recipient) };
+    const atLimit = [{ recipient, enc: padding(MAX_AGE_STANZAS - 1) }, real];
+    expect(Buffer.from((await unwrapDataKey(atLimit, [identity]))!).equals(dataKey)).toBe(true);
+    // refused from the headers, before any stanza is tried: the real stanza first would open
+    const over = [real, { recipient, enc: padding(MAX_AGE_STANZAS) }];
+    await expect(unwrapDataKey(over, [identity])).rejects.toMatchObject({ code: "UNSUPPORTED", message: `the file's 2 age entries hold ${MAX_AGE_STANZAS + 1} recipient stanzas together; more than ${MAX_AGE_STANZAS} are not tried (sops writes one per recipient)` });
+    // many entries of one stanza each count the same
+    const entries = [...Array.from({ length: MAX_AGE_STANZAS }, () => ({ recipient, enc: padding(1) })), real];
+    await expect(unwrapDataKey(entries, [identity])).rejects.toMatchObject({ code: "UNSUPPORTED" });
   });
 });

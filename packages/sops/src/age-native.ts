@@ -185,13 +185,31 @@ export function parseX25519Recipient(recipient: string): Buffer | undefined {
   return d !== undefined && d.hrp === "age" && d.bytes.length === 32 && recipient === recipient.toLowerCase() ? d.bytes : undefined;
 }
 
+/** The X25519 u-coordinates of the points of small order (mod p): 0, 1, the two of order 8, p - 1. */
+const SMALL_ORDER_U = new Set(
+  [0n, 1n, 325606250916557431795983626356110631294008115727848805560023387167927233504n, 39382357235489614581723060781553021112529911719440698176882885853963445705823n, 2n ** 255n - 20n].map(String),
+);
+
+/**
+ * True when 32 bytes are an X25519 point of small order, in any spelling (bit 255 set, which
+ * X25519 ignores, or u ≥ p): every X25519 with it gives all zeros, so no one holds its private key
+ * and age refuses to encrypt to it (a wrapping key derived from zeros would be anyone's).
+ */
+export function isSmallOrderX25519(u: Uint8Array): boolean {
+  if (u.length !== 32) return false;
+  let n = 0n;
+  for (let i = 31; i >= 0; i--) n = (n << 8n) | BigInt(i === 31 ? u[i]! & 0x7f : u[i]!);
+  return SMALL_ORDER_U.has(String(n % (2n ** 255n - 19n)));
+}
+
 /** An age X25519 recipient (`age1…`). */
 export class X25519Recipient implements Recipient {
   readonly #key: Buffer;
-  /** @throws Error when the text is not an `age1…` X25519 recipient. */
+  /** @throws Error when the text is not an `age1…` X25519 recipient, or is a point of small order ({@link isSmallOrderX25519}). */
   constructor(recipient: string) {
     const key = parseX25519Recipient(recipient);
     if (key === undefined) throw new Error("not an age X25519 recipient");
+    if (isSmallOrderX25519(key)) throw new Error("the age X25519 recipient is a point of small order: nothing can be encrypted to it");
     this.#key = key;
   }
   wrapFileKey(fileKey: Uint8Array): Stanza[] {

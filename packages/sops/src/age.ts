@@ -5,7 +5,7 @@
  * `age-encryption` (typage), the reference TypeScript implementation, loaded on first use only:
  * it brings ML-KEM and pure-JavaScript curves that nothing else needs.
  */
-import { X25519Identity, X25519Recipient, armorDecode, armorEncode, bech32Decode, decryptAge, encryptAge, generateX25519, parseX25519Recipient, type Identity } from "./age-native.js";
+import { X25519Identity, X25519Recipient, armorDecode, armorEncode, bech32Decode, decryptAge, encryptAge, generateX25519, isSmallOrderX25519, parseHeader, parseX25519Recipient, type Identity } from "./age-native.js";
 import { SopsError } from "./errors.js";
 import { SshEd25519Identity, SshEd25519Recipient, isOpenSshPrivateKey, isSshEd25519Recipient, looksLikeSshPublicKey } from "./ssh.js";
 
@@ -40,6 +40,19 @@ export function isAgeRecipient(s: string): boolean {
  */
 export function isMistypedAgeRecipient(recipient: string): boolean {
   return X25519_RECIPIENT.test(recipient) && parseX25519Recipient(recipient) === undefined;
+}
+
+/**
+ * True when `recipient` is an age X25519 recipient that decodes (checksum and length right) to a
+ * point of small order (the all-zero key, `age1qqqq…5cu47z`, and the few others, in any
+ * spelling): no one holds its private key, X25519 with it gives all zeros, and age, sops and this
+ * package refuse to encrypt to it. Such a key can only have been made up, e.g. written into an
+ * access request by hand. False for every other text. Never throws.
+ */
+export function isSmallOrderAgeRecipient(recipient: string): boolean {
+  if (!X25519_RECIPIENT.test(recipient)) return false;
+  const key = parseX25519Recipient(recipient);
+  return key !== undefined && isSmallOrderX25519(key);
 }
 
 /**
@@ -101,6 +114,11 @@ export async function wrapDataKey(dataKey: Uint8Array, recipient: string): Promi
       hint: "age public keys start with age1 (get yours with `age-keygen -y KEYFILE`); SSH keys are the line of ~/.ssh/id_ed25519.pub",
     });
   }
+  if (isSmallOrderAgeRecipient(recipient)) {
+    throw new SopsError("MALFORMED_FILE", `"${recipient}" is not a usable age public key: it is a point of small order, whose private key no one holds, so nothing can be encrypted to it`, {
+      hint: "such a key was made up, not made by age-keygen: ask the member for the `# public key: age1...` line of their key file (`stellar-secrets whoami` prints it)",
+    });
+  }
   if (X25519_RECIPIENT.test(recipient)) return armorEncode(await encryptAge(dataKey, [new X25519Recipient(recipient)]));
   const { Encrypter, armor } = await loadTypage();
   const e = new Encrypter();
@@ -109,11 +127,43 @@ export async function wrapDataKey(dataKey: Uint8Array, recipient: string): Promi
 }
 
 /**
+ * The most recipient stanzas the age envelopes of one file may hold together. sops writes one
+ * envelope of one stanza per recipient, so a real file holds as many as the environment has
+ * members; each stanza costs an X25519 per identity tried, and the `age` list is not under the MAC,
+ * so without a bound anyone who can write the file (no key needed) could pad it with tens of
+ * thousands (about 50,000 fit in the 8 MiB a secrets file may have): every read would still succeed,
+ * after about a minute per identity.
+ */
+export const MAX_AGE_STANZAS = 1024;
+
+/**
  * Unwraps the data key from the first stanza any identity opens (every stanza × every identity;
  * recipient labels are not trusted to choose). Returns undefined when none opens.
+ * @throws SopsError UNSUPPORTED when the envelopes hold more than {@link MAX_AGE_STANZAS} recipient stanzas together (nothing is tried).
  */
 export async function unwrapDataKey(stanzas: readonly AgeStanza[], identities: readonly string[]): Promise<Uint8Array | undefined> {
   if (identities.length === 0) return undefined;
+  const files = stanzas.map((stanza) => {
+    try {
+      return armorDecode(stanza.enc);
+    } catch {
+      return undefined; // an enc that is no armored age file opens for nobody
+    }
+  });
+  let count = 0;
+  for (const file of files) {
+    if (file === undefined) continue;
+    try {
+      count += parseHeader(file).stanzas.length;
+    } catch {
+      // a malformed header: decryptAge refuses it without trying any stanza
+    }
+  }
+  if (count > MAX_AGE_STANZAS) {
+    throw new SopsError("UNSUPPORTED", `the file's ${stanzas.length} age entries hold ${count} recipient stanzas together; more than ${MAX_AGE_STANZAS} are not tried (sops writes one per recipient)`, {
+      hint: "the age list was padded by hand (it is not under the MAC): restore the file from git (`git checkout -- FILE`), or have a member rewrite it for the members with `stellar-secrets rotate-key`",
+    });
+  }
   const native: Identity[] = [];
   const postQuantum: string[] = [];
   for (const id of identities) {
@@ -125,13 +175,8 @@ export async function unwrapDataKey(stanzas: readonly AgeStanza[], identities: r
       // An unusable identity line is skipped; findIdentities already reported it.
     }
   }
-  for (const stanza of stanzas) {
-    let file: Uint8Array;
-    try {
-      file = armorDecode(stanza.enc);
-    } catch {
-      continue;
-    }
+  for (const file of files) {
+    if (file === undefined) continue;
     let key: Uint8Array | undefined;
     try {
       key = await decryptAge(file, native);

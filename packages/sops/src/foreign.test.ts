@@ -5,7 +5,7 @@
  * JSON ints (3.13.2) and floats.
  */
 import { describe, expect, it } from "vitest";
-import { SopsError, decryptDocument } from "./index.js";
+import { SopsError, decryptDocument, decryptSecrets } from "./index.js";
 import { oracleEncrypt, oracleMac, oracleSealYaml, ageWrapSync, testKey } from "../test-fixtures/support.js";
 
 const alice = testKey("alice");
@@ -264,5 +264,42 @@ describe("lone CR line breaks in a general document (YAML 1.2 §5.4, as sops' ya
     const plain = asCr(lf).replace(/(db_secret: )ENC\[[^\]]*\]/, "$1oops-plain");
     expect(await errorOf(plain)).toEqual({ code: "NOT_ENCRYPTED", line: dbLine });
     expect((await errorOf(asCr(lf).replace("billing", "billing2")))?.code).toBe("MAC_MISMATCH");
+  });
+});
+
+describe("the flat reader applies the file's crypt rule as sops does (it verified the MAC over plaintexts the rule leaves in clear)", () => {
+  const catchCode = async (p: Promise<unknown>): Promise<SopsError> => (await p.then(() => undefined, (e: unknown) => e)) as SopsError;
+  const body = `token: ${oracleEncrypt(KEY, "t0k3n", "token:")}\nurl: ${oracleEncrypt(KEY, "https://x", "url:")}\n`;
+
+  it("refuses a flat file whose rule was changed by hand so that sops reads its ENC[...] values as clear text (sops -d fails the MAC): NOT_ENCRYPTED, and the general reader says MAC_MISMATCH", async () => {
+    // a real write (MAC over the plaintexts), then a keyless edit of the rule alone
+    for (const cryptRule of ["encrypted_regex: ^nothing$", "unencrypted_regex: ^url$", "encrypted_suffix: _secret", "unencrypted_suffix: rl"]) {
+      const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: ["t0k3n", "https://x"], cryptRule });
+      const flat = await catchCode(decryptSecrets(text, [alice.identity]));
+      expect(flat.code, cryptRule).toBe("NOT_ENCRYPTED"); // was: the values, MAC verified
+      expect(flat.message, cryptRule).toMatch(/^secret "(token|url)" is left unencrypted by the file's crypt rule \(sops\.\w+ ".*"\): sops reads its ENC\[\.\.\.\] text as a value in clear/);
+      expect(flat.line, cryptRule).toBe(cryptRule.startsWith("unencrypted_regex") || cryptRule === "unencrypted_suffix: rl" ? 2 : 1);
+      expect(flat.message).not.toContain("t0k3n");
+      expect((await catchCode(decryptDocument(text, [alice.identity]))).code, cryptRule).toBe("MAC_MISMATCH");
+    }
+  });
+
+  it("a file sops wrote with an ENC-looking text in clear under its rule (the MAC over that text) is the general reader's: the flat one refuses it rather than fail its MAC", async () => {
+    const clear = oracleEncrypt(KEY, "not a secret", "note:");
+    const text = oracleSealYaml(`token: ${oracleEncrypt(KEY, "t0k3n", "token:")}\nnote: ${clear}\n`, { dataKey: KEY, recipients: [alice.recipient], macValues: ["t0k3n", clear], cryptRule: "encrypted_regex: ^token$" });
+    expect((await catchCode(decryptSecrets(text, [alice.identity]))).code).toBe("NOT_ENCRYPTED"); // was: MAC_MISMATCH
+    const d = await decryptDocument(text, [alice.identity]);
+    expect(d.tree).toEqual({ token: "t0k3n", note: clear });
+    expect(d.leaves.map((l) => l.encrypted)).toEqual([true, false]);
+  });
+
+  it("the rules that leave every flat name encrypted still read on the line readers' path, and an untranslated RE2 rule is refused as the general reader refuses it", async () => {
+    for (const cryptRule of ["unencrypted_suffix: _unencrypted", "encrypted_regex: ^(token|url)$", "unencrypted_regex: ^public_", "unencrypted_suffix: _clear"]) {
+      const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: ["t0k3n", "https://x"], cryptRule });
+      expect([...(await decryptSecrets(text, [alice.identity])).values], cryptRule).toEqual([["token", "t0k3n"], ["url", "https://x"]]);
+    }
+    const text = oracleSealYaml(body, { dataKey: KEY, recipients: [alice.recipient], macValues: ["t0k3n", "https://x"], cryptRule: "encrypted_regex: (?i:^token)" });
+    expect((await catchCode(decryptSecrets(text, [alice.identity]))).code).toBe("UNSUPPORTED"); // was: read, the rule ignored
+    expect((await catchCode(decryptDocument(text, [alice.identity]))).code).toBe("UNSUPPORTED");
   });
 });

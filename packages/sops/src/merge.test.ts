@@ -647,6 +647,10 @@ describe("mergeSecretsGuarded: both sides changed the recipients differently, me
     const bad = await mergeSecretsGuarded({ base, ours, theirs: await side(withDave.split(dave.recipient).join(mistyped)) });
     expect(bad).toMatchObject({ recipientsConflict: true, text: ours.text, recipientsConflictReason: expect.stringContaining("(added by their side) is not a valid age X25519") });
     expect(bad.recipientsMerged).toBeUndefined();
+    // a point of small order (age1qqqq…: the all-zero key) decodes, but no one holds it and nothing can be wrapped for it
+    const noOnes = "age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq5cu47z";
+    const small = await mergeSecretsGuarded({ base, ours, theirs: await side(withDave.split(dave.recipient).join(noOnes)) });
+    expect(small).toMatchObject({ recipientsConflict: true, text: ours.text, recipientsConflictReason: expect.stringContaining(`"${noOnes}" (added by their side) is not a valid age X25519`) });
     const secret = "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ";
     const pasted = await mergeSecretsGuarded({ base, ours, theirs: await side(withDave.split(dave.recipient).join(secret)) });
     expect(pasted.recipientsConflict).toBe(true);

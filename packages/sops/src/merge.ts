@@ -6,7 +6,7 @@
 import { encryptWithKey, encryptWithNewKey, parseSecretsFile, refuseForeignKeys, sameBytes, writtenVersion } from "./secrets-file.js";
 import type { AgeStanza, DecryptedSecrets } from "./types.js";
 import { carriedComments, mergeComments, type CarriedComments } from "./comments.js";
-import { parseX25519Recipient } from "./age-native.js";
+import { isSmallOrderX25519, parseX25519Recipient } from "./age-native.js";
 import { SshEd25519Recipient, isSshEd25519Recipient, parseSshEd25519PublicKey } from "./ssh.js";
 
 /** One version of the file: its exact text and its verified decryption. */
@@ -311,11 +311,14 @@ function recipientsConflictOf(ours: MergeSide, reason?: string): { recipientsCon
 
 /**
  * True for a recipient the merge writes a stanza for (wrapped afresh, or carried from the side that
- * added it): an age X25519 recipient (`age1…`) that decodes, or an `ssh-ed25519` public key that
- * parses. Post-quantum keys are not merged as a set (their wrapping needs an optional package).
+ * added it): an age X25519 recipient (`age1…`) that decodes and is no point of small order
+ * (nothing can be encrypted to one), or an `ssh-ed25519` public key that parses. Post-quantum keys are not merged as a set (their wrapping needs an optional package).
  */
 function wrappable(recipient: string): boolean {
-  if (/^age1[02-9ac-hj-np-z]{58}$/.test(recipient)) return parseX25519Recipient(recipient) !== undefined;
+  if (/^age1[02-9ac-hj-np-z]{58}$/.test(recipient)) {
+    const key = parseX25519Recipient(recipient);
+    return key !== undefined && !isSmallOrderX25519(key);
+  }
   if (!isSshEd25519Recipient(recipient)) return false;
   try {
     new SshEd25519Recipient(recipient);

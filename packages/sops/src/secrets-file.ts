@@ -562,10 +562,24 @@ export class DecryptCache {
 
 export function decryptSecretsWithKey(file: SecretsFile, dataKey: Uint8Array, text?: string, path?: string, cache?: DecryptCache): DecryptedSecrets {
   const meta = file.metadata;
-  // A comment-based rule is refused; any other rule needs no reading here: every value of a flat
-  // file is ENC[...] (else the parser refused it) and the MAC over their plaintexts is checked.
-  if (meta.unencrypted_comment_regex !== undefined || meta.encrypted_comment_regex !== undefined) {
-    throw unsupportedRuleError(meta, { text, from: file.metadataRange.start, file: path })!;
+  // A rule this package cannot apply as sops does (comment-based, untranslated RE2) is refused, as
+  // the general reader refuses it. Every value of a flat file is ENC[...] (else the parser refused
+  // it), but the file's rule says whether sops reads it as ciphertext: a name the rule leaves in
+  // clear holds its ENC[...] text as a value in clear, and sops feeds that text to the MAC. Such a
+  // file is refused here (NOT_ENCRYPTED, before anything is decrypted): verifying the MAC over its
+  // plaintext instead accepted a file sops refuses (a crypt rule changed by hand: `sops -d` fails
+  // its MAC) and refused one sops reads. The general reader (`decryptDocument`) reads it as sops does.
+  const unsupported = unsupportedRuleError(meta, { text, from: file.metadataRange.start, file: path });
+  if (unsupported !== undefined) throw unsupported;
+  const defaultRule = meta.encrypted_suffix === undefined && meta.encrypted_regex === undefined && meta.unencrypted_regex === undefined;
+  const suffix = meta.unencrypted_suffix ?? "_unencrypted";
+  for (const e of file.entries) {
+    if (e.raw === "" || (defaultRule ? !e.name.endsWith(suffix) : sopsEncryptsPath(meta, [e.name]) !== false)) continue;
+    throw new SopsError("NOT_ENCRYPTED", `secret "${e.name}" is left unencrypted by the file's crypt rule${clearRuleText(meta)}: sops reads its ENC[...] text as a value in clear, not as ciphertext`, {
+      file: path,
+      ...(text !== undefined ? lineColumn(text, e.nameRange.start) : {}),
+      hint: "the rule was changed by hand (sops checks the MAC over that text, and fails), or sops stored this text in clear: restore the file from git (`git checkout -- FILE`); stellar-secrets writes unencrypted_suffix: _unencrypted",
+    });
   }
   const mac = new MacBuilder(meta.mac_only_encrypted === true);
   const values = new Map<string, string>();
@@ -602,6 +616,13 @@ export function decryptSecretsWithKey(file: SecretsFile, dataKey: Uint8Array, te
   requireVersion(meta, path);
   verifyMac(meta.mac, mac.digestHex(), dataKey, meta.lastmodified, path);
   return { file, values, dataKey };
+}
+
+/** ` (sops.encrypted_regex "…")`: the file's crypt rule as it names it, shortened (never a value). */
+function clearRuleText(meta: SopsMetadata): string {
+  const rules = ["encrypted_suffix", "encrypted_regex", "unencrypted_regex", "unencrypted_suffix"] as const;
+  const rule = rules.find((k) => meta[k] !== undefined) ?? "unencrypted_suffix";
+  return ` (sops.${rule} ${JSON.stringify((meta[rule] ?? "_unencrypted").slice(0, 60))})`;
 }
 
 /**

@@ -40,6 +40,15 @@ describe("recipientArgument (init --recipient)", () => {
     expect(error.hint).not.toMatch(/--env|--member|--secrets-dir/);
   });
 
+  it("refuses a key that is a point of small order (no one's key: wrapping for it was an internal error) as INVALID_MEMBER, as members add does", () => {
+    const noOnes = "age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq5cu47z";
+    const error = refusal(noOnes);
+    expect(error.code).toBe("INVALID_MEMBER");
+    expect(error.code).toBe(refusedByMembersAdd(noOnes).code);
+    expect(error.message).toContain("point of small order");
+    expect(error.hint).toContain("--recipient");
+  });
+
   it("refuses what is no public key as INVALID_MEMBER, hinting --recipient and never echoing it", () => {
     const privateLooking = "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ";
     const error = refusal(privateLooking);

@@ -19,6 +19,7 @@ import {
   identityToRecipient,
   isAgeIdentity,
   isAgeRecipient,
+  isSmallOrderAgeRecipient,
   isMistypedAgeRecipient,
   isSshEd25519Recipient,
   normalizeRecipient,
@@ -290,6 +291,11 @@ export function recipientArgument(given: string): string {
       `init: --recipient "${given}" is not a valid age public key: its checksum does not match (a character was mistyped or lost when it was copied), so nothing can be encrypted to it; nothing was written`,
       { hint: `pass --recipient the key copied again, whole (${howToGet}), or leave --recipient out to use (or create) your own age key` },
     );
+  }
+  if (isSmallOrderAgeRecipient(given)) {
+    throw new CliError("INVALID_MEMBER", `init: --recipient "${given}" is not a usable age public key: it is a point of small order, whose private key no one holds, so nothing can be encrypted to it; nothing was written`, {
+      hint: `pass --recipient a key made by age-keygen (${howToGet}), or leave --recipient out to use (or create) your own age key`,
+    });
   }
   if (!isAgeRecipient(given) && !isSshEd25519Recipient(given)) {
     throw new CliError("INVALID_MEMBER", "init: --recipient is not an age X25519 public key (age1...) or an SSH ed25519 public key (\"ssh-ed25519 AAAA...\")", {

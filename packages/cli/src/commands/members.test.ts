@@ -62,6 +62,21 @@ describe("publicKeyArgument (members add, members approve --key)", () => {
   });
 });
 
+describe("publicKeyArgument: a key that is a point of small order", () => {
+  it("refuses age1qqqq…5cu47z (the all-zero key) and an order-8 point as INVALID_MEMBER: no one holds them and wrapping for them failed as an internal error (exit 70)", () => {
+    for (const key of ["age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq5cu47z", "age1ur4h5lpmgxu2u9jku0a0r87ydtdqnr0tnsetrlvxvgz3vh6fhqqqzyt4v9"]) {
+      let error: unknown;
+      try {
+        publicKeyArgument(key);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toMatchObject({ code: "INVALID_MEMBER" });
+      expect((error as Error).message).toBe(`"${key}" is not a usable age public key: it is a point of small order, whose private key no one holds, so nothing can be encrypted to it`);
+    }
+  });
+});
+
 describe("memberKeyRows (members list)", () => {
   it("a name with another key in another environment gets a row per key, each marking where that key is the member's", () => {
     const envs: EnvironmentConfig[] = [

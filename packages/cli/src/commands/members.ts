@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { secretsFilePath, setApprovals, shellWord, setEnvironmentMembers, setPendingRequests, type EnvironmentConfig, type Member, type ProjectConfig } from "@stellar-secrets/core";
-import { escapeControlCharacters, isAgeRecipient, isMistypedAgeRecipient, isSshEd25519Recipient, looksLikeSshPublicKey, MEMBER_NAME_PATTERN, normalizeRecipient, rotateFile, updateKeysFile } from "@stellar-secrets/sops";
+import { escapeControlCharacters, isAgeRecipient, isMistypedAgeRecipient, isSmallOrderAgeRecipient, isSshEd25519Recipient, looksLikeSshPublicKey, MEMBER_NAME_PATTERN, normalizeRecipient, rotateFile, updateKeysFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -270,6 +270,16 @@ async function approve(argv: string[], ctx: CommandContext): Promise<number> {
       });
     }
     const recipient = [...asked][0] as string;
+    // a key no one can be given access with (written into the request by hand: a point of small
+    // order, an ssh-ed25519 key that is no curve point): refused as add refuses it, before anything is written
+    try {
+      publicKeyArgument(recipient);
+    } catch (error) {
+      if (!(error instanceof CliError)) throw error;
+      throw new CliError("INVALID_MEMBER", `${name}'s request for ${humanList(envs.map((e) => e.name))} asks for a key no one can be given access with: ${error.message}`, {
+        hint: `do not approve it: no key generator makes such a key, so someone wrote the request by hand; remove it from stellar.yaml (${envs.map((e) => `environments.${e.name}.pending.${name}`).join(", ")}) and ask ${name} to request access again with \`stellar-secrets request-access\``,
+      });
+    }
     // the request is whatever the branch wrote under NAME: the key NAME gave the member must be it
     if (pinned !== undefined && pinned !== recipient) {
       throw new CliError("UNKNOWN_REQUEST", `${name}'s request for ${humanList(envs.map((e) => e.name))} is for another key than the one given: it asks for ${recipient}, not ${pinned}`, {
@@ -564,6 +574,8 @@ export function publicKeyArgument(given: string): string {
     throw new CliError("INVALID_MEMBER", `"${given}" is not a valid age public key: its checksum does not match (a character was mistyped or lost when it was copied)`, {
       hint: "ask the member for their key again, copied whole: `stellar-secrets whoami` prints it (or the `# public key: age1...` line age-keygen wrote)",
     });
+  } else if (isSmallOrderAgeRecipient(given)) {
+    throw smallOrderKeyError(`"${given}"`);
   } else if (!isAgeRecipient(given)) {
     // Echo only what looks like a public key: a private key pasted here by mistake must not be printed.
     const shown = /^age1[0-9a-z]*$/.test(given) ? `"${given.slice(0, 80)}"` : "the key given";
@@ -572,6 +584,18 @@ export function publicKeyArgument(given: string): string {
     });
   }
   return normalizeRecipient(given);
+}
+
+/**
+ * `INVALID_MEMBER` for an age key that decodes to a point of small order (`isSmallOrderAgeRecipient`):
+ * no one's key (no age-keygen makes one), and wrapping a data key for it fails.
+ */
+function smallOrderKeyError(what: string): CliError {
+  return new CliError(
+    "INVALID_MEMBER",
+    `${what} is not a usable age public key: it is a point of small order, whose private key no one holds, so nothing can be encrypted to it`,
+    { hint: "such a key was made up, not made by age-keygen: ask the member for their key again (`stellar-secrets whoami` prints it)" },
+  );
 }
 
 const command: Command = { summary: "list, add, approve and remove the members who can decrypt each environment", help, run };
