@@ -274,6 +274,31 @@ environments:
     expect(diagnostics.find((d) => d.line === 10)?.message).toMatch(/^"environments\.production\.pending\.frank\.key" is not a valid age public key: its checksum does not match/);
   });
 
+  it("refuses a member key or a request's key that is a point of small order (no one's key, made up), once at the key, and leaves it out of the members", () => {
+    const noOnes = "age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq5cu47z"; // the all-zero key: bech32 right, no private key opens it
+    const text = `version: 1
+environments:
+  production:
+    members:
+      alice: ${ALICE}
+      mallory: ${noOnes}
+    pending:
+      eve:
+        key: ${noOnes}
+`;
+    const { config, diagnostics } = parseProjectConfig(text, "/r/stellar.yaml");
+    expect(config?.environments[0]?.members).toEqual([{ name: "alice", recipient: ALICE }]);
+    const schema = diagnostics.filter((d) => d.rule === "schema");
+    expect(schema.map((d) => [d.severity, d.line, d.column, d.endLine, d.endColumn])).toEqual([
+      ["error", 6, 16, 6, 78],
+      ["error", 9, 14, 9, 76],
+    ]);
+    expect(schema[0]!.message).toBe(
+      '"environments.production.members.mallory" is no one\'s age public key: it is a point of small order (such as the all-zero key), which no private key opens and which age and sops refuse to encrypt to, so it can only have been made up; ask mallory for their real key (`stellar-secrets whoami` prints it) and replace it, or remove the line',
+    );
+    expect(schema[1]!.message).toMatch(/^"environments\.production\.pending\.eve\.key" is no one's age public key/);
+  });
+
   it("reports a YAML syntax error and returns no config", () => {
     const { config, diagnostics } = parseProjectConfig("version: 1\nenvironments: [\n", "/r/stellar.yaml");
     expect(config).toBeUndefined();

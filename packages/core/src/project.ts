@@ -3,7 +3,7 @@
  * writers that keep comments, the `.sops.yaml` it generates, and the secrets-folder layout.
  */
 import { basename, dirname, join, resolve } from "node:path";
-import { CATALOG_FILE, DEFAULT_SECRETS_DIR, environmentFileName, isMistypedAgeRecipient, isSopsError, MEMBER_KEY_PATTERN, normalizeSecretsDir, PROJECT_FILE } from "@stellar-secrets/sops";
+import { CATALOG_FILE, DEFAULT_SECRETS_DIR, environmentFileName, isMistypedAgeRecipient, isSmallOrderAgeRecipient, isSopsError, MEMBER_KEY_PATTERN, normalizeSecretsDir, PROJECT_FILE } from "@stellar-secrets/sops";
 import { Document, isAlias, isMap, isScalar, parseDocument, Scalar, visit, YAMLMap, type Node } from "yaml";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { ageFormsOfSshKeys, canonicalAgeRecipient, normalizeRecipient } from "@stellar-secrets/sops";
@@ -257,8 +257,9 @@ function parseProjectConfigText(text: string, path: string): { config: ProjectCo
           // a key that is no member key (schema error) or whose age checksum fails (below) opens
           // nothing: counted as a member it would show as drift and make a re-key wrap for it
           if (!MEMBER_KEY.test(recipient)) continue;
-          if (isMistypedAgeRecipient(recipient)) {
-            diagnostics.push(mistypedKeyDiagnostic(root, ["environments", name, "members", member], member, file, lines));
+          const bad = unusableKeyDiagnostic(root, ["environments", name, "members", member], recipient, member, file, lines);
+          if (bad !== undefined) {
+            diagnostics.push(bad);
             continue;
           }
           members.push({ name: member, recipient: normalizeRecipient(recipient) });
@@ -267,7 +268,8 @@ function parseProjectConfigText(text: string, path: string): { config: ProjectCo
       const env: EnvironmentConfig = { name, members };
       const pending = requestsOf(fields.pending);
       for (const request of pending) {
-        if (isMistypedAgeRecipient(request.recipient)) diagnostics.push(mistypedKeyDiagnostic(root, ["environments", name, "pending", request.name, "key"], request.name, file, lines));
+        const bad = unusableKeyDiagnostic(root, ["environments", name, "pending", request.name, "key"], request.recipient, request.name, file, lines);
+        if (bad !== undefined) diagnostics.push(bad);
       }
       if (pending.length > 0) env.pending = pending;
       const approved = approvalsOf(fields.approved);
@@ -340,17 +342,41 @@ function declarationSites(root: Node | null, environments: readonly EnvironmentC
 
 const MEMBER_KEY = new RegExp(MEMBER_KEY_PATTERN);
 
-/** `schema` at a key in stellar.yaml (`path` from the root) that has an age key's shape but fails its bech32 checksum. */
-function mistypedKeyDiagnostic(root: Node | null, path: readonly string[], who: string, file: string, lines: LineIndex): Diagnostic {
-  let node: unknown = root;
-  for (const key of path) node = isMap(node) ? findPair(node, key)?.value : undefined;
-  const range = isScalar(node) && node.range ? { start: node.range[0], end: node.range[1] } : { start: 0, end: 0 };
+/**
+ * `schema` at a key in stellar.yaml (`path` from the root) that nothing can be encrypted to,
+ * though it has an age key's shape: its bech32 checksum fails (mistyped), or it decodes to a point
+ * of small order (no one's key: made up, e.g. written into an access request by hand). Undefined
+ * for any other key.
+ */
+function unusableKeyDiagnostic(root: Node | null, path: readonly string[], recipient: string, who: string, file: string, lines: LineIndex): Diagnostic | undefined {
+  if (isMistypedAgeRecipient(recipient)) return mistypedKeyDiagnostic(root, path, who, file, lines);
+  if (!isSmallOrderAgeRecipient(recipient)) return undefined;
   return diagnosticAt(
     "schema",
     "error",
     file,
     lines,
-    range,
+    keyRange(root, path),
+    `"${path.join(".")}" is no one's age public key: it is a point of small order (such as the all-zero key), which no private key opens and which age and sops refuse to encrypt to, so it can only have been made up; ` +
+      `ask ${who} for their real key (\`stellar-secrets whoami\` prints it) and replace it, or remove the line`,
+  );
+}
+
+/** The range of the scalar at `path` (from the root) of stellar.yaml, or the file's start. */
+function keyRange(root: Node | null, path: readonly string[]): { start: number; end: number } {
+  let node: unknown = root;
+  for (const key of path) node = isMap(node) ? findPair(node, key)?.value : undefined;
+  return isScalar(node) && node.range ? { start: node.range[0], end: node.range[1] } : { start: 0, end: 0 };
+}
+
+/** `schema` at a key in stellar.yaml (`path` from the root) that has an age key's shape but fails its bech32 checksum. */
+function mistypedKeyDiagnostic(root: Node | null, path: readonly string[], who: string, file: string, lines: LineIndex): Diagnostic {
+  return diagnosticAt(
+    "schema",
+    "error",
+    file,
+    lines,
+    keyRange(root, path),
     `"${path.join(".")}" is not a valid age public key: its checksum does not match (a character was mistyped or lost when it was copied), so nothing can be encrypted to it; ` +
       `ask ${who} for the key again (\`stellar-secrets whoami\` prints it) and replace it, or remove the line`,
   );
