@@ -23,6 +23,7 @@ import {
   readCommitTouches,
   readerWording,
   retiredKeyProvenWith,
+  sopsConfigCandidates,
   withVerification,
   type DecryptedVersion,
   type EarlierVersion,
@@ -545,7 +546,8 @@ async function linksOf(git: ProjectGit, root: string, revision: Revision, head: 
   const folders = dir.split("/").map((_, i, parts) => parts.slice(0, i + 1).join("/")).filter((f) => f !== "." && f !== "");
   // and, while secrets_dir names another folder, the default one's (a resolver without stellar.yaml reads it)
   const fallback = dir === DEFAULT_SECRETS_DIR ? [] : [DEFAULT_SECRETS_DIR, ...config.environments.map((e) => `${DEFAULT_SECRETS_DIR}/${environmentFileName(e.name)}`)];
-  const paths = [...folders, ...files, ...fallback];
+  // and each .sops.yaml sops may read for them (a link there: plain sops reads its target)
+  const paths = [...folders, ...files, ...fallback, ...sopsConfigCandidates(dir)];
   const out = new Map<string, string>();
   if (revision.kind === "working-tree") {
     for (const rel of paths) {

@@ -1294,6 +1294,25 @@ describe("an environment file replaced by a symbolic link", () => {
     expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { headLinks: new Map([["secrets-old", "vault"]]) }).problems).toEqual([]);
   });
 
+  it("flags a .sops.yaml replaced by a symbolic link (plain sops reads its target's creation rules, which no check compared with the members)", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    for (const rel of [".sops.yaml", "secrets/.sops.yaml"]) {
+      const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { headLinks: new Map([[rel, "docs/rules.yaml"]]) });
+      expect(report.problems).toMatchObject([{ kind: "weakened-rule", file: rel }]);
+      expect(report.problems[0]?.message).toContain(`${rel} is a symbolic link to docs/rules.yaml`);
+      // the base had no such file: removing the link is the fix (stellar-secrets writes it anew)
+      expect(report.problems[0]?.message).toContain(`remove the link (\`git rm ${rel}\`)`);
+      expect(report.clean).toBe(false);
+    }
+    // a base with the file: the fix restores it
+    const withFile: ReviewState = { ...state("a", members, base), readText: (rel) => (rel === ".sops.yaml" ? "creation_rules: []\n" : rel === FILE ? base : undefined) };
+    const restored = buildReview(withFile, state("b", members, base), new Map(), { headLinks: new Map([[".sops.yaml", "x"]]) });
+    expect(restored.problems[0]?.message).toContain("git rm .sops.yaml && git checkout BASE -- .sops.yaml");
+    // a .sops.yaml no sops run for the secrets files reads is not this problem
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { headLinks: new Map([["docs/.sops.yaml", "x"]]) }).problems).toEqual([]);
+  });
+
   it("flags an environment file, or a folder above it, replaced by a git submodule (a gitlink): a checkout has a folder there, or another repository's files", async () => {
     const { alice, base } = await setup();
     const members = { alice: alice.recipient };

@@ -13,7 +13,7 @@ import { diffComments, type CommentChange } from "./comments.js";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { parseProjectConfig, pendingRequestConflict, PROJECT_FILE, type ProjectConfig } from "../project.js";
-import { SOPS_CONFIG_FILE } from "../sops-config.js";
+import { SOPS_CONFIG_FILE, sopsConfigCandidates } from "../sops-config.js";
 import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
 import { commentCredentials, credentialAsName, credentialLines } from "../credentials.js";
@@ -1176,6 +1176,28 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         message:
           `${at === file ? w.path(file) : `${w.path(at)} (the folder of ${w.path(file)})`} is a symbolic link to ${target}: review, check and the merge driver do not read a link as the ${environment.name} file, ` +
           `but a checkout's \`stellar-secrets get\`, \`exec\` and the resolver read what it points to, values no review has seen; ` +
+          fix,
+      });
+    }
+  }
+  // a `.sops.yaml` replaced by a symbolic link: git stores the link, so no state (and no
+  // sops-config-drift) has that file, while the plain sops CLI of every checkout reads the link's
+  // target and encrypts new files for whoever its creation rules name, unchecked
+  if (headConfig !== undefined && inputs.headLinks !== undefined && inputs.headLinks.size > 0) {
+    for (const rel of sopsConfigCandidates(headConfig.secretsDir)) {
+      const target = inputs.headLinks.get(rel);
+      if (target === undefined) continue;
+      const baseRev = base.commit === undefined ? "BASE" : base.commit.slice(0, 10);
+      const fix =
+        base.readText(rel) === undefined || base.readText(rel) === null
+          ? `remove the link (\`git rm ${w.shellPath(rel)}\`): the next \`${w.command("stellar-secrets members add")}\` or \`members rm\` writes ${w.path(SOPS_CONFIG_FILE)} anew from ${w.path(PROJECT_FILE)}`
+          : `remove the link and restore the file (\`git rm ${w.shellPath(rel)} && git checkout ${baseRev} -- ${w.shellPath(rel)}\`), never a link`;
+      problems.push({
+        kind: "weakened-rule",
+        file: rel,
+        message:
+          `${w.path(rel)} is a symbolic link to ${target}: check and this review read no ${w.path(SOPS_CONFIG_FILE)} there (git stores the link, not a file), ` +
+          `but the plain sops CLI of a checkout reads the file it points to and encrypts the secrets files for whoever its creation rules name, recipients no check has compared with ${w.path(PROJECT_FILE)}'s members; ` +
           fix,
       });
     }
