@@ -6,7 +6,7 @@
 import { mkdirSync, renameSync, symlinkSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { aliceProject, type RunResult, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
+import { aliceProject, createSandbox, type RunResult, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -35,9 +35,30 @@ async function project(): Promise<Sandbox> {
   return s;
 }
 
+/**
+ * A project in the repository's subfolder `infra` (its own stellar.yaml, production only, `git setup`
+ * run there: infra/.gitattributes), committed on `main`; then on branch `attack`. Review runs in infra.
+ */
+async function subfolderProject(): Promise<{ s: Sandbox; infra: string }> {
+  const s = createSandbox();
+  sandboxes.push(s);
+  const alice = s.keygen("alice");
+  s.env.SOPS_AGE_KEY_FILE = alice.file;
+  const infra = join(s.repo, "infra");
+  mkdirSync(infra, { recursive: true });
+  expect((await s.run(["init", "--env", "production"], { cwd: infra })).code).toBe(0);
+  const set = await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { cwd: infra, input: VALUES[2] as string });
+  expect(set.code, set.stderr).toBe(0);
+  expect((await s.run(["git", "setup"], { cwd: infra })).code).toBe(0);
+  s.write("README.md", "monorepo\n");
+  s.commit("base");
+  s.git(["checkout", "-q", "-b", "attack"]);
+  return { s, infra };
+}
+
 /** review BASE..HEAD without any key, checked for values in its output. */
-async function review(s: Sandbox, args: string[]): Promise<RunResult> {
-  const r = await s.run(["review", ...args], { env: { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_KEY: undefined } });
+async function review(s: Sandbox, args: string[], cwd?: string): Promise<RunResult> {
+  const r = await s.run(["review", ...args], { env: { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_KEY: undefined }, ...(cwd === undefined ? {} : { cwd }) });
   for (const v of VALUES) {
     expect(r.stdout).not.toContain(v);
     expect(r.stderr).not.toContain(v);
@@ -46,8 +67,8 @@ async function review(s: Sandbox, args: string[]): Promise<RunResult> {
   return r;
 }
 
-async function problemsOf(s: Sandbox, range = "main..HEAD"): Promise<{ code: number; problems: Problem[] }> {
-  const r = await review(s, [range, "--json"]);
+async function problemsOf(s: Sandbox, range = "main..HEAD", cwd?: string): Promise<{ code: number; problems: Problem[] }> {
+  const r = await review(s, [range, "--json"], cwd);
   expect([0, 1], r.stderr).toContain(r.code);
   return { code: r.code, problems: (JSON.parse(r.stdout) as { problems: Problem[] }).problems };
 }
@@ -75,5 +96,53 @@ describe("review, red team", () => {
     expect(inFile.code).toBe(1);
     expect(inFile.problems.map((p) => p.kind)).not.toContain("weakened-rule");
     expect(inFile.problems.some((p) => p.message.includes("sops-config-drift"))).toBe(true);
+  });
+
+  it("reads the .gitattributes above a project in a subfolder: a filter, a merge driver taken off, a macro defined at the top", async () => {
+    const { s, infra } = await subfolderProject();
+    // git applies the top's .gitattributes to infra/secrets too (infra/.gitattributes sets diff and merge only)
+    s.write(".gitattributes", "infra/secrets/*.enc.yaml filter=lfs\n");
+    s.commit("store large files in lfs");
+    const filtered = await problemsOf(s, "main..HEAD", infra);
+    expect(filtered.code).toBe(1);
+    expect(filtered.problems).toMatchObject([{ kind: "weakened-rule", file: "../.gitattributes", line: 1 }]);
+    expect(filtered.problems[0]?.message).toContain("gives secrets/production.enc.yaml filter=lfs");
+    // git reads [attr] macros only from the top's .gitattributes: one defined there, used in infra's
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write(".gitattributes", "[attr]stellar-files -merge\n");
+    s.write("infra/.gitattributes", `${s.read("infra/.gitattributes")}secrets/*.enc.yaml stellar-files\n`);
+    s.commit("group the attributes");
+    const macro = await problemsOf(s, "main..HEAD", infra);
+    expect(macro.code).toBe(1);
+    expect(macro.problems).toMatchObject([{ kind: "weakened-rule", file: ".gitattributes" }]);
+    expect(macro.problems[0]?.message).toContain("off the stellar-secrets merge driver (merge=stellar; now -merge)");
+    // an honest change above the root (not about the project's files) is no problem
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write(".gitattributes", "*.png binary\n");
+    s.commit("pngs are binary");
+    expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
+  });
+
+  it("reads a .sops.yaml above a project in a subfolder: plain sops run at the top encrypts the project's files for its recipients", async () => {
+    const { s, infra } = await subfolderProject();
+    const mallory = s.keygen("mallory");
+    s.write(".sops.yaml", `creation_rules:\n  - age: ${mallory.recipient}\n`);
+    s.commit("sops defaults for the monorepo");
+    const { code, problems } = await problemsOf(s, "main..HEAD", infra);
+    expect(code).toBe(1);
+    expect(problems).toMatchObject([{ kind: "non-member-recipient", file: "../.sops.yaml", line: 2 }]);
+    expect(problems[0]?.message).toContain(mallory.recipient);
+    expect(problems[0]?.message).toContain("infra/secrets/production.enc.yaml");
+    // one that names exactly the members is no problem, and neither is one already in the base
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write(".sops.yaml", s.read("infra/.sops.yaml"));
+    s.commit("the same rules at the top");
+    expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
+    s.write(".sops.yaml", `creation_rules:\n  - age: ${mallory.recipient}\n`);
+    s.commit("mallory's rules");
+    s.git(["branch", "-f", "main", "HEAD"]);
+    s.write("README.md", "monorepo, again\n");
+    s.commit("readme");
+    expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
   });
 });

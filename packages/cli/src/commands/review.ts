@@ -24,6 +24,7 @@ import {
   readerWording,
   retiredKeyProvenWith,
   sopsConfigCandidates,
+  SOPS_CONFIG_FILE,
   withVerification,
   type DecryptedVersion,
   type EarlierVersion,
@@ -380,8 +381,11 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   // the CI workflows the change edits (the repository's, read once for the outer project)
   const workflows = git.dir === undefined ? await workflowChanges(repo, base.commit, headRev.kind === "commit" ? head.commit : undefined) : [];
   // a nested project's messages name paths and commands as run from the outer root (its structured fields are prefixed after)
+  // the .gitattributes and .sops.yaml of the folders above the project root (git and sops read them too)
+  const aboveRoot = source.prefix === "" ? undefined : { prefix: source.prefix, base: await aboveRootFiles(repo, source.prefix, base.commit), head: await aboveRootFiles(repo, source.prefix, headRev.kind === "commit" ? head.commit : headRev.kind) };
   const report = buildReview(base, head, renamed, {
     committedAlso,
+    ...(aboveRoot === undefined ? {} : { aboveRoot }),
     signatures,
     headLinks,
     headSubmodules,
@@ -567,6 +571,48 @@ async function linksOf(git: ProjectGit, root: string, revision: Revision, head: 
   for (const p of wanted) {
     const target = targets.get(links.get(p) as string);
     out.set(p, typeof target === "string" ? target : "a path that is not valid UTF-8");
+  }
+  return out;
+}
+
+/**
+ * The regular files `.gitattributes` and `.sops.yaml` of each folder above the project root
+ * (`prefix`: the root below the top of the work tree, non-empty), at a commit, in the index, in
+ * the working tree, or none (`undefined`: no state, `"empty"`): path relative to the top → text
+ * (a file that is not valid UTF-8 left out). Throws what git throws.
+ */
+async function aboveRootFiles(repo: GitRepo, prefix: string, at: string | undefined): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (at === undefined || at === "empty") return out;
+  const parts = prefix.split("/");
+  const paths = parts.flatMap((_, i) => [".gitattributes", SOPS_CONFIG_FILE].map((name) => [...parts.slice(0, i), name].join("/")));
+  if (at === "working-tree") {
+    for (const rel of paths) {
+      try {
+        if (lstatSync(join(repo.top, rel)).isFile()) out.set(rel, readFileSync(join(repo.top, rel), "utf8"));
+      } catch {
+        // absent
+      }
+    }
+    return out;
+  }
+  // ls-tree (a commit) or ls-files --stage (the index), at the top: `MODE [TYPE] ID [STAGE]\tPATH`
+  const listing = at === "index" ? await repo.run(["--literal-pathspecs", "ls-files", "-s", "-z", "--", ...paths]) : await repo.run(["--literal-pathspecs", "ls-tree", "-z", at, "--", ...paths]);
+  const ids = new Map<string, string>();
+  for (const entry of listing.split("\0")) {
+    const tab = entry.indexOf("\t");
+    const fields = entry.slice(0, tab).split(" ");
+    const mode = fields[0] ?? "";
+    const id = at === "index" ? fields[1] : fields[2];
+    // regular files only: git reads no .gitattributes through a link (a .sops.yaml link is reported at the root's)
+    if (tab < 0 || id === undefined || (mode !== "100644" && mode !== "100755")) continue;
+    if (at === "index" && fields[2] !== "0" && fields[2] !== "2") continue;
+    ids.set(entry.slice(tab + 1), id);
+  }
+  const texts = await repo.readBlobs([...new Set(ids.values())]);
+  for (const [rel, id] of ids) {
+    const text = texts.get(id);
+    if (typeof text === "string") out.set(rel, text);
   }
   return out;
 }

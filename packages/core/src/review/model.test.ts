@@ -1294,6 +1294,25 @@ describe("an environment file replaced by a symbolic link", () => {
     expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { headLinks: new Map([["secrets-old", "vault"]]) }).problems).toEqual([]);
   });
 
+  it("decides the attributes of a project below the top of the work tree with the .gitattributes above its root (aboveRoot), macros from the top's only", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const above = (head: Record<string, string>, baseFiles: Record<string, string> = {}) => ({ prefix: "infra", base: new Map(Object.entries(baseFiles)), head: new Map(Object.entries(head)) });
+    const filtered = buildReview(state("a", members, base), state("b", members, base), new Map(), { aboveRoot: above({ ".gitattributes": "infra/secrets/*.enc.yaml filter=lfs\n" }) });
+    expect(filtered.problems).toMatchObject([{ kind: "weakened-rule", file: "../.gitattributes", line: 1 }]);
+    expect(filtered.problems[0]?.message).toContain("gives secrets/production.enc.yaml filter=lfs");
+    // the same line already in the base: no change; a pattern for another folder: not the project's files
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { aboveRoot: above({ ".gitattributes": "infra/secrets/*.enc.yaml filter=lfs\n" }, { ".gitattributes": "infra/secrets/*.enc.yaml filter=lfs\n" }) }).problems).toEqual([]);
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { aboveRoot: above({ ".gitattributes": "web/secrets/*.enc.yaml filter=lfs\n" }) }).problems).toEqual([]);
+    // a .sops.yaml above the root that names a non-member for the project's file
+    const other = "age146egd5gtgw4v00juyu4c9p59ajdf7as5hu9kd40aqex3p55eh9yq8umy2z"; // TEST-ONLY (mallory)
+    const sops = buildReview(state("a", members, base), state("b", members, base), new Map(), { aboveRoot: above({ ".sops.yaml": `creation_rules:\n  - path_regex: infra/secrets/.*\n    age: ${other}\n` }) });
+    expect(sops.problems).toMatchObject([{ kind: "non-member-recipient", file: "../.sops.yaml", line: 3 }]);
+    expect(sops.problems[0]?.message).toContain(other);
+    // one naming exactly the members is none
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { aboveRoot: above({ ".sops.yaml": `creation_rules:\n  - age: ${alice.recipient}\n` }) }).problems).toEqual([]);
+  });
+
   it("flags a .sops.yaml replaced by a symbolic link (plain sops reads its target's creation rules, which no check compared with the members)", async () => {
     const { alice, base } = await setup();
     const members = { alice: alice.recipient };

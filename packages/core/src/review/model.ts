@@ -6,6 +6,7 @@
  * the changed secrets. Pure: two {@link ReviewState}s in, a {@link ReviewReport} out. Never
  * reads, prints or fingerprints a plaintext value.
  */
+import { posix } from "node:path";
 import { diffReferences, type ReferenceChange } from "./references.js";
 import { newDestinations, secretDestinations } from "./destinations.js";
 import { ciphertextIdentity, isSameKey, commentOfLine, createHash, DEFAULT_SECRETS_DIR, environmentFileName, environmentOfFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
@@ -13,7 +14,7 @@ import { diffComments, type CommentChange } from "./comments.js";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { parseProjectConfig, pendingRequestConflict, PROJECT_FILE, type ProjectConfig } from "../project.js";
-import { SOPS_CONFIG_FILE, sopsConfigCandidates } from "../sops-config.js";
+import { checkSopsConfigs, SOPS_CONFIG_FILE, sopsConfigCandidates } from "../sops-config.js";
 import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
 import { commentCredentials, credentialAsName, credentialLines } from "../credentials.js";
@@ -561,12 +562,56 @@ export interface ReviewInputs {
    */
   workflows?: readonly { path: string; before: string | undefined; after: string | undefined }[];
   /**
+   * For a project below the top of the work tree: its folder there (`GitSource.prefix`,
+   * `/`-separated) and, at the base and at the head, the text of each `.gitattributes` and
+   * `.sops.yaml` of the folders above the project root (path relative to the top → text). git
+   * reads every `.gitattributes` from the top down (and macros only from the top's), and plain sops
+   * run from a folder above the root reads the `.sops.yaml` found there, so these decide what
+   * happens to the project's files as much as its own do. Absent: the root is the top (or not known).
+   */
+  aboveRoot?: { prefix: string; base: ReadonlyMap<string, string>; head: ReadonlyMap<string, string> };
+  /**
    * The project's folder relative to where review runs, for a project nested in the reviewed one
    * (`teams/labs`): every path and stellar-secrets command in the findings' messages (the review's
    * own and the checker's) is then worded for a reader there ({@link findingWording}), while the
    * structured fields (`file`, …) stay project-relative. Absent: worded as they are.
    */
   folder?: string;
+}
+
+/**
+ * The `.gitattributes` of a review's two states as git reads them for the project's files: in the
+ * paths of the work tree's top (`at` turns a project-relative path into one) when the project lies
+ * below it ({@link ReviewInputs.aboveRoot}: the files of the folders above the root read too), else
+ * project-relative. `found` turns a finding's `file` and `paths` back into project-relative paths
+ * (`../.gitattributes` for a file above the root; a finding without a deciding line keeps the
+ * project's `.gitattributes`, where the fix goes). Pure.
+ */
+function attributesView(
+  base: ReviewState,
+  head: ReviewState,
+  above: ReviewInputs["aboveRoot"],
+): {
+  readBase: (rel: string) => string | null | undefined;
+  readHead: (rel: string) => string | null | undefined;
+  at: (rel: string) => string;
+  found: <T extends { file: string; line?: number; paths: string[] }>(finding: T | undefined) => T | undefined;
+} {
+  if (above === undefined || above.prefix === "") {
+    return { readBase: (rel) => base.readText(rel), readHead: (rel) => head.readText(rel), at: (rel) => rel, found: (f) => f };
+  }
+  const below = `${above.prefix}/`;
+  const reader =
+    (state: ReviewState, outer: ReadonlyMap<string, string>) =>
+    (rel: string): string | null | undefined =>
+      rel.startsWith(below) ? state.readText(rel.slice(below.length)) : outer.get(rel);
+  const back = (rel: string): string => posix.relative(above.prefix, rel);
+  return {
+    readBase: reader(base, above.base),
+    readHead: reader(head, above.head),
+    at: (rel) => `${below}${rel}`,
+    found: (f) => (f === undefined ? undefined : { ...f, file: f.line === undefined ? ".gitattributes" : back(f.file), paths: f.paths.map(back) }),
+  };
 }
 
 /**
@@ -1202,6 +1247,31 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       });
     }
   }
+  // a .sops.yaml in a folder above the project root (a project in a subfolder of its repository):
+  // plain sops run from that folder (`sops updatekeys infra/secrets/production.enc.yaml` at the top)
+  // finds it first and encrypts the project's files for whoever its creation rules name; neither
+  // check nor stellar-secrets reads or writes it (a nested project's are its enclosing project's)
+  if (headConfig !== undefined && inputs.aboveRoot !== undefined && inputs.aboveRoot.prefix !== "" && inputs.folder === undefined) {
+    const { prefix } = inputs.aboveRoot;
+    const errorsOf = (texts: ReadonlyMap<string, string>): Diagnostic[] => {
+      const configs = new Map([...texts].filter(([rel]) => rel === SOPS_CONFIG_FILE || rel.endsWith(`/${SOPS_CONFIG_FILE}`)));
+      if (configs.size === 0) return [];
+      return checkSopsConfigs({ environments: headConfig.environments, secretsDir: `${prefix}/${normalizeSecretsDir(headConfig.secretsDir)}` }, configs).filter((d) => d.severity === "error");
+    };
+    const before = new Set(errorsOf(inputs.aboveRoot.base).map((d) => `${d.file}\n${d.message}`));
+    for (const d of errorsOf(inputs.aboveRoot.head)) {
+      if (before.has(`${d.file}\n${d.message}`)) continue;
+      const file = posix.relative(prefix, d.file);
+      problems.push({
+        kind: "non-member-recipient",
+        file,
+        line: d.line,
+        message:
+          `${w.path(file)} is above the project root, and plain sops run from ${posix.dirname(d.file) === "." ? "the top of the work tree" : `${posix.dirname(d.file)} (from the top of the work tree)`} (or a folder below it without a ${w.path(SOPS_CONFIG_FILE)} of its own) uses it for the project's files (paths from the top of the work tree): ${d.message}; ` +
+          `stellar-secrets neither reads nor writes that file: revert the change to it, or delete it`,
+      });
+    }
+  }
   // an environment file, or a folder above it, replaced by a submodule: review sees the file deleted,
   // a checkout has a folder there (nothing decrypts) or, with submodules fetched, another
   // repository's files (values no review has seen)
@@ -1222,13 +1292,16 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       });
     }
   }
+  // git reads .gitattributes from the top of the work tree down, macros only from the top's: for a
+  // project below the top the attributes are decided in the work tree's paths, the folders above too
+  const attributes = attributesView(base, head, inputs.aboveRoot);
   // .gitattributes taking the environment files off the merge driver: git then merges them as text
   // (merge=union commits two value lines and two macs without a conflict, and no pre-commit hook runs
   // for a merge commit git makes itself), a weakening of what guards every later merge
   if (baseUsable && headConfig !== undefined && head.index !== undefined) {
     const dir = normalizeSecretsDir(headConfig.secretsDir);
     const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
-    const weakened = weakenedMergeDriver((rel) => base.readText(rel), (rel) => head.readText(rel), dir, paths);
+    const weakened = attributes.found(weakenedMergeDriver(attributes.readBase, attributes.readHead, attributes.at(dir), paths.map(attributes.at)));
     if (weakened !== undefined) {
       const now = weakened.now === "unspecified" ? "no merge attribute" : weakened.now === "unset" ? "-merge" : weakened.now === "set" ? "git's text merge" : `merge=${weakened.now}`;
       problems.push({
@@ -1249,7 +1322,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   if (baseUsable && headConfig !== undefined && head.index !== undefined) {
     const dir = normalizeSecretsDir(headConfig.secretsDir);
     const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
-    const weakened = weakenedDiffDriver((rel) => base.readText(rel), (rel) => head.readText(rel), dir, paths);
+    const weakened = attributes.found(weakenedDiffDriver(attributes.readBase, attributes.readHead, attributes.at(dir), paths.map(attributes.at)));
     if (weakened !== undefined) {
       const now = weakened.now === "unspecified" ? "no diff attribute" : weakened.now === "unset" ? "-diff" : weakened.now === "set" ? "git's text diff" : `diff=${weakened.now}`;
       attributeWarnings.push({
@@ -1268,7 +1341,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   if (headConfig !== undefined && head.index !== undefined) {
     const dir = normalizeSecretsDir(headConfig.secretsDir);
     const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
-    const rewritten = rewrittenCheckout((rel) => base.readText(rel), (rel) => head.readText(rel), dir, paths);
+    const rewritten = attributes.found(rewrittenCheckout(attributes.readBase, attributes.readHead, attributes.at(dir), paths.map(attributes.at)));
     if (rewritten !== undefined) {
       problems.push({
         kind: "weakened-rule",
@@ -1287,7 +1360,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   if (headConfig !== undefined && head.index !== undefined) {
     const dir = normalizeSecretsDir(headConfig.secretsDir);
     const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
-    const ignored = exportIgnored((rel) => base.readText(rel), (rel) => head.readText(rel), dir, paths);
+    const ignored = attributes.found(exportIgnored(attributes.readBase, attributes.readHead, attributes.at(dir), paths.map(attributes.at), attributes.at(PROJECT_FILE)));
     if (ignored !== undefined) {
       problems.push({
         kind: "weakened-rule",
@@ -1301,7 +1374,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     }
     // export-subst: git archive expands $Format:…$ (with %n, new lines) in what it deploys (s24 newattack)
     // (the config files too: an archive deploy's platform reads them, e.g. a $Format:%n…$ base_url line)
-    const substituted = exportSubstituted((rel) => base.readText(rel), (rel) => head.readText(rel), dir, [...paths, ...[...head.index.configFiles.keys()].sort()]);
+    const substituted = attributes.found(exportSubstituted(attributes.readBase, attributes.readHead, attributes.at(dir), [...paths, ...[...head.index.configFiles.keys()].sort()].map(attributes.at), attributes.at(PROJECT_FILE)));
     if (substituted !== undefined) {
       problems.push({
         kind: "weakened-rule",
