@@ -145,4 +145,20 @@ describe("review, red team", () => {
     s.commit("readme");
     expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
   });
+
+  it("flags a .sops.yaml rule for an outsider whose path_regex RE2 matches and the check read otherwise (\\Q…\\E) or not at all ((?U), flags after the start)", async () => {
+    const s = await project();
+    const mallory = s.keygen("mallory");
+    for (const regex of ["\\Qproduction.enc\\E", "(?U)production", "prod(?i)uction"]) {
+      s.git(["checkout", "-q", "-B", "attack", "main"]);
+      // a first rule sops (Go RE2) uses for secrets/production.enc.yaml; the members' rules stay as they were
+      s.write(".sops.yaml", s.read(".sops.yaml").replace("creation_rules:\n", `creation_rules:\n  - path_regex: '${regex}'\n    age: ${mallory.recipient}\n`));
+      s.commit("sops: a rule for the production tooling");
+      const { code, problems } = await problemsOf(s);
+      expect(code, regex).toBe(1);
+      const said = problems.filter((p) => p.file === ".sops.yaml").map((p) => p.message).join("\n");
+      expect(said, regex).toContain(mallory.recipient);
+      expect(said, regex).toMatch(regex.includes("(?i)") ? /cannot read as sops reads it \(Go RE2\), so sops may use it for secrets\/production\.enc\.yaml/ : /not a member of production \(it would give them access\)/);
+    }
+  });
 });
