@@ -161,4 +161,33 @@ describe("review, red team", () => {
       expect(said, regex).toMatch(regex.includes("(?i)") ? /cannot read as sops reads it \(Go RE2\), so sops may use it for secrets\/production\.enc\.yaml/ : /not a member of production \(it would give them access\)/);
     }
   });
+
+  it("flags a change to a local action that runs stellar-secrets for the gate workflow, and a workflow change that stops using it", async () => {
+    const s = await project();
+    s.git(["checkout", "-q", "main"]);
+    const ACTION = ".github/actions/secrets-gate/action.yml";
+    const WORKFLOW = ".github/workflows/ci.yml";
+    s.write(ACTION, 'name: secrets gate\nruns:\n  using: composite\n  steps:\n    - run: npx stellar-secrets review "origin/main...HEAD"\n      shell: bash\n');
+    s.write(WORKFLOW, "on: pull_request\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: ./.github/actions/secrets-gate\n");
+    s.commit("ci: the secrets gate as a local action");
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    // the action's review made harmless: the workflow file itself does not change
+    s.write(ACTION, s.read(ACTION).replace('HEAD"', 'HEAD" || true'));
+    s.commit("ci: do not fail on flaky review");
+    const edited = await problemsOf(s);
+    expect(edited.code).toBe(1);
+    expect(edited.problems).toMatchObject([{ kind: "weakened-rule", file: ACTION }]);
+    // the workflow stops using the action: the workflow never names stellar-secrets itself
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write(WORKFLOW, s.read(WORKFLOW).replace("      - uses: ./.github/actions/secrets-gate\n", ""));
+    s.commit("ci: trim");
+    const dropped = await problemsOf(s);
+    expect(dropped.code).toBe(1);
+    expect(dropped.problems).toMatchObject([{ kind: "weakened-rule", file: WORKFLOW }]);
+    // another local action changing is no problem
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write(".github/actions/lint/action.yml", "name: lint\nruns:\n  using: composite\n  steps: []\n");
+    s.commit("ci: a lint action");
+    expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
+  });
 });

@@ -23,6 +23,8 @@ import {
   readCommitTouches,
   readerWording,
   retiredKeyProvenWith,
+  runsGate,
+  localActionsOf,
   sopsConfigCandidates,
   SOPS_CONFIG_FILE,
   withVerification,
@@ -408,23 +410,39 @@ const WORKFLOWS_DIR = ".github/workflows";
  * The workflow files that differ between the base commit and the head (a commit, or the working
  * tree when undefined), each side's text. Empty without a base commit, or when git fails.
  */
-async function workflowChanges(repo: GitRepo, base: string | undefined, head: string | undefined): Promise<{ path: string; before: string | undefined; after: string | undefined }[]> {
+async function workflowChanges(repo: GitRepo, base: string | undefined, head: string | undefined): Promise<{ path: string; before: string | undefined; after: string | undefined; usesGate: boolean }[]> {
   if (base === undefined) return [];
   let names: string[];
   try {
-    const out = await repo.run(["diff", "--no-renames", "--name-only", "-z", base, ...(head === undefined ? [] : [head]), "--", `:(top)${WORKFLOWS_DIR}`]);
+    // the workflows, and the local actions they can use (GitHub runs the pull request's copy of both)
+    const out = await repo.run(["diff", "--no-renames", "--name-only", "-z", base, ...(head === undefined ? [] : [head]), "--", `:(top)${WORKFLOWS_DIR}`, ":(top,glob)**/action.yml", ":(top,glob)**/action.yaml"]);
     names = out.split("\0").filter((n) => n !== "");
   } catch {
     return [];
   }
   const show = async (ref: string, path: string): Promise<string | undefined> => repo.run(["show", `${ref}:${path}`]).catch(() => undefined);
+  const atHead = (path: string): Promise<string | undefined> => (head === undefined ? Promise.resolve(readWorkTreeText(join(repo.top, path))) : show(head, path));
+  const files = await Promise.all(names.map(async (path) => ({ path, before: await show(base, path), after: await atHead(path) })));
+  // a workflow that uses a local action running stellar-secrets (on either side) is the gate too
+  const actionRuns = async (dir: string): Promise<boolean> => {
+    for (const name of ["action.yml", "action.yaml"]) {
+      const path = dir === "" ? name : `${dir}/${name}`;
+      if (runsGate(await show(base, path)) || runsGate(await atHead(path))) return true;
+    }
+    return false;
+  };
   return Promise.all(
-    names.map(async (path) => ({
-      // relative to the project root, as every path of the report (`../.github/…` for a project in a subfolder)
-      path: repo.prefix === "" ? path : `${"../".repeat(repo.prefix.split("/").length)}${path}`,
-      before: await show(base, path),
-      after: head === undefined ? readWorkTreeText(join(repo.top, path)) : await show(head, path),
-    })),
+    files.map(async (f) => {
+      const used = f.path.startsWith(`${WORKFLOWS_DIR}/`) ? [...new Set([...localActionsOf(f.before), ...localActionsOf(f.after)])] : [];
+      let usesGate = false;
+      for (const dir of used) if (!usesGate && (await actionRuns(dir))) usesGate = true;
+      return {
+        ...f,
+        // relative to the project root, as every path of the report (`../.github/…` for a project in a subfolder)
+        path: repo.prefix === "" ? f.path : `${"../".repeat(repo.prefix.split("/").length)}${f.path}`,
+        usesGate,
+      };
+    }),
   );
 }
 

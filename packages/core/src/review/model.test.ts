@@ -9,7 +9,7 @@ import { bech32Encode } from "../../../sops/src/age-native.js";
 import { edwardsToMontgomery } from "../../../sops/src/ssh.js";
 import { parseEnvironmentFile, parseProjectConfig, WorkspaceIndex } from "../index.js";
 import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey, updateKeys, wrapDataKey } from "@stellar-secrets/sops";
-import { buildReview, fingerprint, gateWorkflowChanges, rewrapsOf, sameDataKeyProof, type EnvironmentReview, type ReviewReport } from "./model.js";
+import { buildReview, fingerprint, gateWorkflowChanges, localActionsOf, rewrapsOf, sameDataKeyProof, type EnvironmentReview, type ReviewReport } from "./model.js";
 import { emptyState, stateFromFiles, type ReviewState } from "./state.js";
 
 const FILE = "secrets/production.enc.yaml";
@@ -1574,6 +1574,31 @@ describe("a change to the CI workflow that gates it", () => {
     expect(report.problems[2]?.message).toContain("GitHub runs a pull request's own copy of its workflows");
     expect(report.clean).toBe(false);
     expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { workflows: [workflows[1] as (typeof workflows)[number]] }).problems).toEqual([]);
+  });
+});
+
+describe("a change to a local action the gate workflow uses", () => {
+  it("is weakened-rule when the action runs stellar-secrets, or when a workflow that uses such an action changes (usesGate)", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const ACTION = "runs:\n  using: composite\n  steps:\n    - run: stellar-secrets review \"$BASE...HEAD\"\n      shell: bash\n";
+    const WORKFLOW = "jobs:\n  gate:\n    steps:\n      - uses: actions/checkout@v4\n      - uses: ./.github/actions/gate\n";
+    const workflows = [
+      { path: ".github/actions/gate/action.yml", before: ACTION, after: ACTION.replace('HEAD\"', 'HEAD\" || true') },
+      { path: ".github/workflows/ci.yml", before: WORKFLOW, after: "jobs: {}\n", usesGate: true },
+      { path: ".github/actions/lint/action.yml", before: "runs: {}\n", after: "runs: { using: node20 }\n" },
+    ];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { workflows });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", ".github/actions/gate/action.yml"],
+      ["weakened-rule", ".github/workflows/ci.yml"],
+    ]);
+    expect(report.problems[0]?.message).toContain("is changed; it runs stellar-secrets (a local action a workflow uses), and GitHub runs a pull request's own copy of its workflows and of the local actions they use");
+  });
+
+  it("lists the local actions a workflow uses (uses: ./path), not remote ones", () => {
+    expect(localActionsOf("steps:\n  - uses: actions/checkout@v4\n  - uses: ./.github/actions/gate\n  - name: x\n    uses: './tools/review/' # local\n  - uses: ./.github/actions/gate\n")).toEqual([".github/actions/gate", "tools/review"]);
+    expect(localActionsOf(undefined)).toEqual([]);
   });
 });
 

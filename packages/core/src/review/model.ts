@@ -556,11 +556,13 @@ export interface ReviewInputs {
   headPaths?: readonly string[];
   basePaths?: readonly string[];
   /**
-   * The CI workflow files (`.github/workflows/*`, relative to the top of the repository) that differ
-   * between base and head, with each side's text (undefined: absent on that side), when known: one
-   * that runs `stellar-secrets` on either side is a `weakened-rule` ({@link gateWorkflowChanges}).
+   * The CI workflow files (`.github/workflows/*`, relative to the top of the repository) and the
+   * local actions (`action.yml` / `action.yaml` anywhere) that differ between base and head, with
+   * each side's text (undefined: absent on that side), when known: one that runs `stellar-secrets`
+   * on either side, or a workflow that uses (`uses: ./…`) a local action that does (`usesGate`), is
+   * a `weakened-rule` ({@link gateWorkflowChanges}).
    */
-  workflows?: readonly { path: string; before: string | undefined; after: string | undefined }[];
+  workflows?: readonly { path: string; before: string | undefined; after: string | undefined; usesGate?: boolean }[];
   /**
    * For a project below the top of the work tree: its folder there (`GitSource.prefix`,
    * `/`-separated) and, at the base and at the head, the text of each `.gitattributes` and
@@ -1167,11 +1169,12 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   if (baseUsable && head.index !== undefined) problems.push(...newNestedProjects(base, head, w));
   // the workflow that gates pull requests, changed by one: GitHub runs the pull request's own copy
   for (const c of gateWorkflowChanges(inputs.workflows ?? [])) {
+    const action = /(^|\/)action\.ya?ml$/.test(c.path);
     problems.push({
       kind: "weakened-rule",
       file: c.path,
       message:
-        `${w.path(c.path)} ${c.change === "added" ? "is a new workflow that runs" : c.change === "removed" ? "is removed; it ran" : "is changed; it runs"} stellar-secrets, and GitHub runs a pull request's own copy of its workflows: ` +
+        `${w.path(c.path)} ${c.change === "added" ? `is a new ${action ? "action" : "workflow"} that runs` : c.change === "removed" ? "is removed; it ran" : "is changed; it runs"} stellar-secrets${action ? " (a local action a workflow uses)" : ""}, and GitHub runs a pull request's own copy of its workflows${action ? " and of the local actions they use" : ""}: ` +
         `this change decides how it is itself checked (a step skipped, a status ignored, another tool version); ` +
         `review the workflow's diff, and make that change on its own, reviewed separately (a ruleset that requires the workflow from the default branch keeps the gate, docs/ci.md)`,
     });
@@ -1895,15 +1898,34 @@ function credentialNameEntries(text: string, path: string): { name: string; rang
 }
 
 /**
- * Of the workflow files a change touches (each side's text; undefined: absent), those that run
- * `stellar-secrets` on either side and whose text changed, with how: the gate of the change itself.
+ * Of the workflow files and local actions a change touches (each side's text; undefined: absent),
+ * those that run `stellar-secrets` on either side (or, `usesGate`, use a local action that does) and
+ * whose text changed, with how: the gate of the change itself.
  */
+/** True when a workflow's or action's text runs `stellar-secrets` (names it). */
+export function runsGate(text: string | undefined): boolean {
+  return text !== undefined && /stellar-secrets/.test(text);
+}
+
+/**
+ * The local actions a workflow's text uses (`uses: ./path`, `/`-separated, relative to the top of the
+ * repository, without `./` or a trailing slash), in order, each once. Pure.
+ */
+export function localActionsOf(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  const out: string[] = [];
+  for (const m of text.matchAll(/^[ \t-]*["']?uses["']?[ \t]*:[ \t]*["']?\.\/([^"'#\s]*)/gm)) {
+    const path = (m[1] ?? "").replace(/\/+$/, "");
+    if (!out.includes(path)) out.push(path);
+  }
+  return out;
+}
+
 export function gateWorkflowChanges(
-  workflows: readonly { path: string; before: string | undefined; after: string | undefined }[],
+  workflows: readonly { path: string; before: string | undefined; after: string | undefined; usesGate?: boolean }[],
 ): { path: string; change: "added" | "removed" | "modified" }[] {
-  const runsGate = (text: string | undefined): boolean => text !== undefined && /stellar-secrets/.test(text);
   return workflows
-    .filter((f) => f.before !== f.after && (runsGate(f.before) || runsGate(f.after)))
+    .filter((f) => f.before !== f.after && (runsGate(f.before) || runsGate(f.after) || f.usesGate === true))
     .map((f) => ({ path: f.path, change: f.before === undefined ? ("added" as const) : f.after === undefined ? ("removed" as const) : ("modified" as const) }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
