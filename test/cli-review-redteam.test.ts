@@ -184,6 +184,18 @@ describe("review, red team", () => {
     const dropped = await problemsOf(s);
     expect(dropped.code).toBe(1);
     expect(dropped.problems).toMatchObject([{ kind: "weakened-rule", file: WORKFLOW }]);
+    // the same with a local reusable workflow that runs the gate
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write(".github/workflows/gate.yml", 'on: workflow_call\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npx stellar-secrets review "origin/main...HEAD"\n');
+    s.write(WORKFLOW, s.read(WORKFLOW).replace("  gate:\n", "  reuse:\n    uses: ./.github/workflows/gate.yml\n  gate:\n"));
+    s.commit("ci: the gate as a reusable workflow");
+    s.git(["branch", "-f", "main", "HEAD"]);
+    s.write(WORKFLOW, s.read(WORKFLOW).replace("  reuse:\n    uses: ./.github/workflows/gate.yml\n", ""));
+    s.commit("ci: trim again");
+    const reusable = await problemsOf(s);
+    expect(reusable.code).toBe(1);
+    expect(reusable.problems).toMatchObject([{ kind: "weakened-rule", file: WORKFLOW }]);
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
     // another local action changing is no problem
     s.git(["checkout", "-q", "-B", "attack", "main"]);
     s.write(".github/actions/lint/action.yml", "name: lint\nruns:\n  using: composite\n  steps: []\n");

@@ -425,8 +425,9 @@ async function workflowChanges(repo: GitRepo, base: string | undefined, head: st
   const files = await Promise.all(names.map(async (path) => ({ path, before: await show(base, path), after: await atHead(path) })));
   // a workflow that uses a local action running stellar-secrets (on either side) is the gate too
   const actionRuns = async (dir: string): Promise<boolean> => {
-    for (const name of ["action.yml", "action.yaml"]) {
-      const path = dir === "" ? name : `${dir}/${name}`;
+    // (a local reusable workflow, `uses: ./.github/workflows/gate.yml`, is the file itself)
+    const paths = /\.ya?ml$/.test(dir) ? [dir] : ["action.yml", "action.yaml"].map((name) => (dir === "" ? name : `${dir}/${name}`));
+    for (const path of paths) {
       if (runsGate(await show(base, path)) || runsGate(await atHead(path))) return true;
     }
     return false;

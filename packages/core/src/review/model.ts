@@ -1908,8 +1908,8 @@ export function runsGate(text: string | undefined): boolean {
 }
 
 /**
- * The local actions a workflow's text uses (`uses: ./path`, `/`-separated, relative to the top of the
- * repository, without `./` or a trailing slash), in order, each once. Pure.
+ * The local actions (and reusable workflows) a workflow's text uses (`uses: ./path`, `/`-separated,
+ * relative to the top of the repository, without `./` or a trailing slash), in order, each once. Pure.
  */
 export function localActionsOf(text: string | undefined): string[] {
   if (text === undefined) return [];
