@@ -202,4 +202,23 @@ describe("review, red team", () => {
     s.commit("ci: a lint action");
     expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
   });
+
+  it("flags a stellar.yaml new above a project in a subfolder: run from the top, stellar-secrets takes infra/secrets as that project's, with its members", async () => {
+    const { s, infra } = await subfolderProject();
+    const mallory = s.keygen("mallory");
+    s.write("stellar.yaml", `version: 1\nsecrets_dir: infra/secrets\nenvironments:\n  production:\n    members:\n      mallory: ${mallory.recipient}\n`);
+    // (the attacker's own pre-commit hook, run at the top, would refuse it: hooks are the committer's)
+    s.git(["add", "-A"]);
+    s.git(["commit", "-q", "--no-verify", "-m", "monorepo-wide project file"]);
+    const { code, problems } = await problemsOf(s, "main..HEAD", infra);
+    expect(code).toBe(1);
+    expect(problems).toMatchObject([{ kind: "weakened-rule", file: "../stellar.yaml", line: 1 }]);
+    expect(problems[0]?.message).toContain("is new above the project root: it makes the top of the repository a project that contains this one");
+    // one the base already had is that project's own business (its review reads it)
+    s.git(["branch", "-f", "main", "HEAD"]);
+    s.write("README.md", "monorepo, again\n");
+    s.git(["add", "-A"]);
+    s.git(["commit", "-q", "--no-verify", "-m", "readme"]);
+    expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
+  });
 });

@@ -595,7 +595,7 @@ async function linksOf(git: ProjectGit, root: string, revision: Revision, head: 
 }
 
 /**
- * The regular files `.gitattributes` and `.sops.yaml` of each folder above the project root
+ * The regular files `.gitattributes`, `.sops.yaml` and `stellar.yaml` of each folder above the project root
  * (`prefix`: the root below the top of the work tree, non-empty), at a commit, in the index, in
  * the working tree, or none (`undefined`: no state, `"empty"`): path relative to the top → text
  * (a file that is not valid UTF-8 left out). Throws what git throws.
@@ -604,7 +604,7 @@ async function aboveRootFiles(repo: GitRepo, prefix: string, at: string | undefi
   const out = new Map<string, string>();
   if (at === undefined || at === "empty") return out;
   const parts = prefix.split("/");
-  const paths = parts.flatMap((_, i) => [".gitattributes", SOPS_CONFIG_FILE].map((name) => [...parts.slice(0, i), name].join("/")));
+  const paths = parts.flatMap((_, i) => [".gitattributes", SOPS_CONFIG_FILE, PROJECT_FILE].map((name) => [...parts.slice(0, i), name].join("/")));
   if (at === "working-tree") {
     for (const rel of paths) {
       try {

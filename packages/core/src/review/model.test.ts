@@ -1311,6 +1311,13 @@ describe("an environment file replaced by a symbolic link", () => {
     expect(sops.problems[0]?.message).toContain(other);
     // one naming exactly the members is none
     expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { aboveRoot: above({ ".sops.yaml": `creation_rules:\n  - age: ${alice.recipient}\n` }) }).problems).toEqual([]);
+    // a stellar.yaml new above the root: a project that contains this one; one the base had is not new
+    const outer = "version: 1\nsecrets_dir: infra/secrets\nenvironments:\n  production: {}\n";
+    const made = buildReview(state("a", members, base), state("b", members, base), new Map(), { aboveRoot: above({ "stellar.yaml": outer }) });
+    expect(made.problems).toMatchObject([{ kind: "weakened-rule", file: "../stellar.yaml", line: 1 }]);
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { aboveRoot: above({ "stellar.yaml": outer }, { "stellar.yaml": outer }) }).problems).toEqual([]);
+    // a nested project's review leaves the folders above it to its enclosing project's
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { aboveRoot: above({ "stellar.yaml": outer }), folder: "infra" }).problems).toEqual([]);
   });
 
   it("flags a .sops.yaml replaced by a symbolic link (plain sops reads its target's creation rules, which no check compared with the members)", async () => {

@@ -565,8 +565,9 @@ export interface ReviewInputs {
   workflows?: readonly { path: string; before: string | undefined; after: string | undefined; usesGate?: boolean }[];
   /**
    * For a project below the top of the work tree: its folder there (`GitSource.prefix`,
-   * `/`-separated) and, at the base and at the head, the text of each `.gitattributes` and
-   * `.sops.yaml` of the folders above the project root (path relative to the top → text). git
+   * `/`-separated) and, at the base and at the head, the text of each `.gitattributes`,
+   * `.sops.yaml` and `stellar.yaml` of the folders above the project root (path relative to the
+   * top → text; a `stellar.yaml` new there is a `weakened-rule`: the project it makes contains this one). git
    * reads every `.gitattributes` from the top down (and macros only from the top's), and plain sops
    * run from a folder above the root reads the `.sops.yaml` found there, so these decide what
    * happens to the project's files as much as its own do. Absent: the root is the top (or not known).
@@ -1272,6 +1273,26 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         message:
           `${w.path(file)} is above the project root, and plain sops run from ${posix.dirname(d.file) === "." ? "the top of the work tree" : `${posix.dirname(d.file)} (from the top of the work tree)`} (or a folder below it without a ${w.path(SOPS_CONFIG_FILE)} of its own) uses it for the project's files (paths from the top of the work tree): ${d.message}; ` +
           `stellar-secrets neither reads nor writes that file: revert the change to it, or delete it`,
+      });
+    }
+  }
+  // a stellar.yaml new in a folder above the project root: stellar-secrets run from there (or from
+  // anywhere outside this project's folder) finds it first and takes this folder as part of that
+  // project (its members, secrets_dir and rules; its secrets_dir may name this project's files),
+  // and this review, of this project, reads none of it
+  if (inputs.aboveRoot !== undefined && inputs.aboveRoot.prefix !== "" && inputs.folder === undefined && headConfig !== undefined) {
+    const { prefix } = inputs.aboveRoot;
+    for (const [rel] of inputs.aboveRoot.head) {
+      if (!(rel === PROJECT_FILE || rel.endsWith(`/${PROJECT_FILE}`)) || inputs.aboveRoot.base.has(rel)) continue;
+      const file = posix.relative(prefix, rel);
+      problems.push({
+        kind: "weakened-rule",
+        file,
+        line: 1,
+        message:
+          `${w.path(file)} is new above the project root: it makes ${posix.dirname(rel) === "." ? "the top of the repository" : `${posix.dirname(rel)}/`} a project that contains this one, so \`stellar-secrets\` run there (or anywhere outside this project's folder) ` +
+          `reads its members, secrets_dir and rules instead of ${w.path(PROJECT_FILE)}'s, and encrypts for its members whatever files its secrets_dir names, while this review reads none of it; ` +
+          `delete ${w.path(file)}, or, if that project is meant to be, make that change on its own, reviewed separately`,
       });
     }
   }
