@@ -221,4 +221,19 @@ describe("review, red team", () => {
     s.git(["commit", "-q", "--no-verify", "-m", "readme"]);
     expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
   });
+
+  it("flags a lone file that macOS and Windows open as .gitattributes, .sops.yaml or stellar.yaml (secrets/.GitAttributes with merge=union)", async () => {
+    const s = await project();
+    s.write("secrets/.GitAttributes", "*.enc.yaml merge=union\n");
+    s.commit("attributes for the secrets folder");
+    const { code, problems } = await problemsOf(s);
+    expect(code).toBe(1);
+    expect(problems).toMatchObject([{ kind: "weakened-rule", file: "secrets/.GitAttributes" }]);
+    expect(problems[0]?.message).toContain("secrets/.GitAttributes is secrets/.gitattributes on a case-insensitive or Unicode-normalising checkout");
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    const mallory = s.keygen("mallory");
+    s.write("secrets/.SOPS.yaml", `creation_rules:\n  - age: ${mallory.recipient}\n`);
+    s.commit("sops rules for the secrets folder");
+    expect((await problemsOf(s)).problems).toMatchObject([{ kind: "weakened-rule", file: "secrets/.SOPS.yaml" }]);
+  });
 });

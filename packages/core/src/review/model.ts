@@ -25,7 +25,7 @@ import { durationDays } from "./rotation.js";
 import { matchBaseline } from "./baseline.js";
 import { textLines } from "../position.js";
 import { diffVersions, type FileVersion } from "./history.js";
-import { collisionKind, pathCollisions } from "./paths.js";
+import { collisionKind, foldedStandIns, pathCollisions } from "./paths.js";
 import { keyLeftBehind, retiredDataKey, sharedCiphertext, type EarlierVersion, type PathVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import { EVERY_CONFIG_FILE, type ReviewState } from "./state.js";
@@ -1196,6 +1196,22 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           `${c.paths.map(w.path).join(" and ")} are different files to git${COLLISION_WORDS[collisionKind(c.paths)]} but one file on a case-insensitive or Unicode-normalising checkout (macOS, Windows): ` +
           `there a pull or checkout writes whichever changed last, so \`stellar-secrets\`, plain sops and a deploy read content no check or review read under that name; ` +
           `keep one name (\`git rm -r --cached ${w.shellPath(first as string)}\`)`,
+      });
+    }
+  }
+  // a file git holds under another spelling of a name tools open (secrets/.GitAttributes, .SOPS.yaml,
+  // teams/x/Stellar.yaml, secrets/Production.enc.yaml), alone: a macOS or Windows checkout opens it
+  // as that file, which check and this review, reading git's names, never read
+  if (inputs.headPaths !== undefined && headConfig !== undefined) {
+    const dir = normalizeSecretsDir(headConfig.secretsDir);
+    const envFiles = headConfig.environments.map((e) => `${dir}/${environmentFileName(e.name)}`);
+    for (const f of foldedStandIns(inputs.headPaths, inputs.basePaths ?? [], [".gitattributes", SOPS_CONFIG_FILE, PROJECT_FILE], envFiles)) {
+      problems.push({
+        kind: "weakened-rule",
+        file: f.path,
+        message:
+          `${w.path(f.path)} is ${w.path(f.as)} on a case-insensitive or Unicode-normalising checkout (macOS, Windows): there git, plain sops and \`stellar-secrets\` open it by that name, ` +
+          `while check and this review, reading git's names, read no ${w.path(f.as)}; name it ${w.path(f.as)} exactly (\`git mv ${w.shellPath(f.path)} ${w.shellPath(f.as)}\`), or remove it`,
       });
     }
   }
