@@ -172,7 +172,9 @@ describe("matchSopsRule", () => {
 
   it("reads Go's (?i) flags and (?P<name>) groups; a regex it cannot compile leaves the match undetermined", () => {
     expect(compileSopsPathRegex("(?i)SECRETS/(?P<env>[a-z]+)")?.test("secrets/dev")).toBe(true);
-    expect(compileSopsPathRegex("(?U)a")).toBeUndefined();
+    // (?U) changes no match (RE2 reads it, so does this); flags after the start are not translated
+    expect(compileSopsPathRegex("(?U)a")?.test("xa")).toBe(true);
+    expect(compileSopsPathRegex("a(?i)b")).toBeUndefined();
     const c = parseSopsConfig(`creation_rules:\n  - path_regex: "("\n    age: ${BOB}\n  - age: ${ALICE}\n`, ".sops.yaml");
     expect(matchSopsRule(c, "secrets/x.enc.yaml")).toMatchObject({ rule: undefined, undetermined: { index: 0 } });
   });
@@ -248,7 +250,35 @@ describe("checkSopsConfigs (sops-config-drift)", () => {
   it("ignores environments no rule matches; warns about unreadable files and regexes", () => {
     expect(rows(`creation_rules:\n  - path_regex: other/\n    age: ${MALLORY}\n`)).toEqual([]);
     expect(rows("creation_rules: [")).toEqual([["sops-config-drift", "warning", ".sops.yaml", 1, 18]]);
-    expect(rows(`creation_rules:\n  - path_regex: "(?U)x"\n    age: ${ALICE}\n`)).toEqual([["sops-config-drift", "warning", ".sops.yaml", 3, 10]]);
+    expect(rows(`creation_rules:\n  - path_regex: "a(?i)x"\n    age: ${ALICE}\n`)).toEqual([["sops-config-drift", "warning", ".sops.yaml", 3, 10]]);
+  });
+
+  it("reads a path_regex as RE2 reads it (sops' Go regexp), never as another JavaScript pattern: \\Q…\\E, \\A, \\z, \\pL, \\x{…}, [[:alpha:]], (?U)", () => {
+    // each matches secrets/production.enc.yaml in Go's RE2 (so sops uses the rule); JavaScript read some as letters
+    for (const re of ["\\Qproduction.enc\\E", "\\Asecrets/production", "production\\.enc\\.yaml\\z", "p\\pLoduction", "pro\\x{64}uction", "prod[[:alpha:]]+", "(?U)prod"]) {
+      expect(compileSopsPathRegex(re)?.test("secrets/production.enc.yaml"), re).toBe(true);
+    }
+    // and one RE2 reads as not matching does not match here either
+    expect(compileSopsPathRegex("\\Qprod.*\\E")?.test("secrets/production.enc.yaml")).toBe(false);
+    expect(compileSopsPathRegex("\\Aproduction")?.test("secrets/production.enc.yaml")).toBe(false);
+    // a rule for an outsider before the members' rules, in such syntax, is the usual error
+    const found = checkSopsConfigs(project, new Map([[".sops.yaml", `creation_rules:\n  - path_regex: '\\Qproduction.enc\\E'\n    age: ${MALLORY}\n` + honest.slice("creation_rules:\n".length)]]));
+    expect(found.map((d) => [d.rule, d.severity, d.line])).toEqual([["sops-config-drift", "error", 3]]);
+    expect(found[0]?.message).toContain(`rule 1 matches it first; move rule 3 above rule 1. Until then a file the plain sops CLI creates there is encrypted to rule 1's keys, which name ${MALLORY} (not a member of any environment), not a member of production`);
+  });
+
+  it("is an error when a rule whose regex it cannot read (sops may use it) names a non-member, a warning when it names members only", () => {
+    // flags after the start: valid RE2 (sops reads it), not translated here
+    const found = checkSopsConfigs(project, new Map([[".sops.yaml", `creation_rules:\n  - path_regex: 'prod(?i)uction'\n    age: ${MALLORY}\n` + honest.slice("creation_rules:\n".length)]]));
+    expect(found.map((d) => [d.rule, d.severity, d.line])).toEqual([
+      ["sops-config-drift", "error", 3],
+      ["sops-config-drift", "error", 3],
+    ]);
+    expect(found[1]?.message).toContain(`so sops may use it for secrets/production.enc.yaml, and it names ${MALLORY}, not a member of production`);
+    expect(found[1]?.message).toContain("(^|/)secrets/production\\.enc\\.yaml$");
+    expect(rows(`creation_rules:\n  - path_regex: "a(?i)x"\n    age: ${ALICE}\n    pgp: ABCDEF\n`).map((r) => r[1])).toEqual(["error", "error"]);
+    // members of every environment only: which rule sops uses is still unknown, a warning
+    expect(rows(`creation_rules:\n  - path_regex: "a(?i)x"\n    age: ${ALICE}\n`)).toEqual([["sops-config-drift", "warning", ".sops.yaml", 3, 10]]);
   });
 
   it("warns when the rules meant for the environment files match none of some (a renamed secrets folder): sops refuses to create them, members add/rm cannot update them", () => {

@@ -5,7 +5,7 @@
  * CLI makes when members change (comments and unrelated rules kept). Pure: text in, data out.
  */
 import { isExhaustion } from "./out-of-stack.js";
-import { excessiveNestingMessage, findExcessiveNesting } from "@stellar-secrets/sops";
+import { excessiveNestingMessage, findExcessiveNesting, translateRe2 } from "@stellar-secrets/sops";
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, Scalar, visit, YAMLMap, type Document, type Node, type Pair } from "yaml";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, loneCrAsLf, type TextRange } from "./position.js";
@@ -164,22 +164,16 @@ function hasKeys(node: unknown): boolean {
   return isSeq(node) ? node.items.length > 0 : keyList(node).length > 0;
 }
 
-/** Reads a Go RE2 pattern as a JavaScript RegExp: leading `(?flags)` become flags, `(?P<name>` becomes `(?<name>`. */
+/**
+ * Reads a Go RE2 pattern (a `path_regex`) as a JavaScript RegExp that matches the same paths,
+ * through the sops package's one reading of RE2 ({@link translateRe2}: leading flags, `(?P<name>`,
+ * `\\Q…\\E`, `\\A`, `\\z`, `\\pL`, `\\x{…}`, POSIX classes). Undefined (which rule sops uses is then
+ * undetermined) for a pattern RE2 refuses or that is not translated: a rule sops matches must never
+ * look unmatched here.
+ */
 export function compileSopsPathRegex(pattern: string): RegExp | undefined {
-  let src = pattern;
-  let flags = "";
-  const m = /^\(\?([imsU]+)\)/.exec(src);
-  if (m !== null) {
-    if (m[1]?.includes("U")) return undefined;
-    flags = [...new Set(m[1])].join("");
-    src = src.slice(m[0].length);
-  }
-  src = src.replace(/\(\?P</g, "(?<");
-  try {
-    return new RegExp(src, flags);
-  } catch {
-    return undefined;
-  }
+  const read = translateRe2(pattern);
+  return "re" in read ? read.re : undefined;
 }
 
 /**
@@ -410,6 +404,26 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
       const { rule, undetermined } = matchSopsRule(config, file);
       if (rule === undefined && undetermined === undefined && env.members.length > 0) unmatched.push(file);
       if (undetermined !== undefined) {
+        // a rule sops may well use for this file (its regex is read no further here): one that
+        // names a key that is not the environment's member is an error, as it would be if it matched
+        const members = new Set(env.members.map((m) => m.recipient));
+        const outsiders = [...new Set(undetermined.age.map(sameKeyAsWritten))].filter((r) => !members.has(r));
+        const others = undetermined.otherKeys.map((k) => `${k} keys`);
+        if (outsiders.length + others.length > 0) {
+          out.push(
+            diagnosticAt(
+              "sops-config-drift",
+              "error",
+              path,
+              config.lines,
+              undetermined.range,
+              `creation rule ${undetermined.index + 1} of ${path} has a path_regex this check cannot read as sops reads it (Go RE2), so sops may use it for ${file}, and it names ${[...outsiders, ...others].join(", ")}, not a member of ${env.name}: ` +
+                `anyone encrypting with the plain sops CLI could give them access; write the path_regex in plain syntax (as \`stellar-secrets init\` does: \`(^|/)${pathForConfig(path, file).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$\`), or remove the rule`,
+            ),
+          );
+          reported.add(undetermined);
+          continue;
+        }
         if (!reported.has(undetermined)) {
           reported.add(undetermined);
           out.push(

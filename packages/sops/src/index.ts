@@ -108,7 +108,7 @@ export {
   type ProposalFields,
 } from "./proposal.js";
 export { computeMac, macAad } from "./mac.js";
-export { OTHER_MASTER_KEYS, WRITTEN_SOPS_VERSION, otherMasterKeys, sopsEncryptsPath, unsupportedCryptRule } from "./metadata.js";
+export { OTHER_MASTER_KEYS, WRITTEN_SOPS_VERSION, otherMasterKeys, sopsEncryptsPath, translateRe2, unsupportedCryptRule, type Re2Translation } from "./metadata.js";
 export {
   aadForPath,
   canonicalize,

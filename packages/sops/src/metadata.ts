@@ -126,7 +126,7 @@ export function otherMasterKeys(meta: SopsMetadata): { type: string; count: numb
 }
 
 /** What an RE2 pattern is in JavaScript: the same matcher, a pattern RE2 refuses, or RE2 this package does not translate. */
-type Re2Translation = { re: RegExp } | { invalid: true } | { unsupported: string };
+export type Re2Translation = { re: RegExp } | { invalid: true } | { unsupported: string };
 
 /** POSIX classes RE2 takes inside brackets (`[[:alpha:]]`), as JavaScript ranges (ASCII, as in RE2). */
 const POSIX_CLASSES: Record<string, string> = {
@@ -158,9 +158,10 @@ const translations = new Map<string, Re2Translation>();
  * `]` in a class, RE2's ASCII `\s`. What RE2 refuses (lookaround, backreferences, `\C`, a repeat
  * over 1000) is `invalid`: sops's match then fails, so the rule never matches. Valid RE2 that is
  * not translated (flags later in the pattern, `[[:^alpha:]]`) is `unsupported`, never guessed.
- * Pure; results are cached per pattern.
+ * Pure; results are cached per pattern. The one reading of RE2 for every pattern sops matches
+ * (crypt rules here, `.sops.yaml` `path_regex` in core).
  */
-function translateRe2(src: string): Re2Translation {
+export function translateRe2(src: string): Re2Translation {
   const known = translations.get(src);
   if (known !== undefined) return known;
   const result = translateRe2Uncached(src);

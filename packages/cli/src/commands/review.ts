@@ -23,6 +23,10 @@ import {
   readCommitTouches,
   readerWording,
   retiredKeyProvenWith,
+  runsGate,
+  localActionsOf,
+  sopsConfigCandidates,
+  SOPS_CONFIG_FILE,
   withVerification,
   type DecryptedVersion,
   type EarlierVersion,
@@ -379,8 +383,11 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   // the CI workflows the change edits (the repository's, read once for the outer project)
   const workflows = git.dir === undefined ? await workflowChanges(repo, base.commit, headRev.kind === "commit" ? head.commit : undefined) : [];
   // a nested project's messages name paths and commands as run from the outer root (its structured fields are prefixed after)
+  // the .gitattributes and .sops.yaml of the folders above the project root (git and sops read them too)
+  const aboveRoot = source.prefix === "" ? undefined : { prefix: source.prefix, base: await aboveRootFiles(repo, source.prefix, base.commit), head: await aboveRootFiles(repo, source.prefix, headRev.kind === "commit" ? head.commit : headRev.kind) };
   const report = buildReview(base, head, renamed, {
     committedAlso,
+    ...(aboveRoot === undefined ? {} : { aboveRoot }),
     signatures,
     headLinks,
     headSubmodules,
@@ -403,23 +410,40 @@ const WORKFLOWS_DIR = ".github/workflows";
  * The workflow files that differ between the base commit and the head (a commit, or the working
  * tree when undefined), each side's text. Empty without a base commit, or when git fails.
  */
-async function workflowChanges(repo: GitRepo, base: string | undefined, head: string | undefined): Promise<{ path: string; before: string | undefined; after: string | undefined }[]> {
+async function workflowChanges(repo: GitRepo, base: string | undefined, head: string | undefined): Promise<{ path: string; before: string | undefined; after: string | undefined; usesGate: boolean }[]> {
   if (base === undefined) return [];
   let names: string[];
   try {
-    const out = await repo.run(["diff", "--no-renames", "--name-only", "-z", base, ...(head === undefined ? [] : [head]), "--", `:(top)${WORKFLOWS_DIR}`]);
+    // the workflows, and the local actions they can use (GitHub runs the pull request's copy of both)
+    const out = await repo.run(["diff", "--no-renames", "--name-only", "-z", base, ...(head === undefined ? [] : [head]), "--", `:(top)${WORKFLOWS_DIR}`, ":(top,glob)**/action.yml", ":(top,glob)**/action.yaml"]);
     names = out.split("\0").filter((n) => n !== "");
   } catch {
     return [];
   }
   const show = async (ref: string, path: string): Promise<string | undefined> => repo.run(["show", `${ref}:${path}`]).catch(() => undefined);
+  const atHead = (path: string): Promise<string | undefined> => (head === undefined ? Promise.resolve(readWorkTreeText(join(repo.top, path))) : show(head, path));
+  const files = await Promise.all(names.map(async (path) => ({ path, before: await show(base, path), after: await atHead(path) })));
+  // a workflow that uses a local action running stellar-secrets (on either side) is the gate too
+  const actionRuns = async (dir: string): Promise<boolean> => {
+    // (a local reusable workflow, `uses: ./.github/workflows/gate.yml`, is the file itself)
+    const paths = /\.ya?ml$/.test(dir) ? [dir] : ["action.yml", "action.yaml"].map((name) => (dir === "" ? name : `${dir}/${name}`));
+    for (const path of paths) {
+      if (runsGate(await show(base, path)) || runsGate(await atHead(path))) return true;
+    }
+    return false;
+  };
   return Promise.all(
-    names.map(async (path) => ({
-      // relative to the project root, as every path of the report (`../.github/…` for a project in a subfolder)
-      path: repo.prefix === "" ? path : `${"../".repeat(repo.prefix.split("/").length)}${path}`,
-      before: await show(base, path),
-      after: head === undefined ? readWorkTreeText(join(repo.top, path)) : await show(head, path),
-    })),
+    files.map(async (f) => {
+      const used = f.path.startsWith(`${WORKFLOWS_DIR}/`) ? [...new Set([...localActionsOf(f.before), ...localActionsOf(f.after)])] : [];
+      let usesGate = false;
+      for (const dir of used) if (!usesGate && (await actionRuns(dir))) usesGate = true;
+      return {
+        ...f,
+        // relative to the project root, as every path of the report (`../.github/…` for a project in a subfolder)
+        path: repo.prefix === "" ? f.path : `${"../".repeat(repo.prefix.split("/").length)}${f.path}`,
+        usesGate,
+      };
+    }),
   );
 }
 
@@ -545,7 +569,8 @@ async function linksOf(git: ProjectGit, root: string, revision: Revision, head: 
   const folders = dir.split("/").map((_, i, parts) => parts.slice(0, i + 1).join("/")).filter((f) => f !== "." && f !== "");
   // and, while secrets_dir names another folder, the default one's (a resolver without stellar.yaml reads it)
   const fallback = dir === DEFAULT_SECRETS_DIR ? [] : [DEFAULT_SECRETS_DIR, ...config.environments.map((e) => `${DEFAULT_SECRETS_DIR}/${environmentFileName(e.name)}`)];
-  const paths = [...folders, ...files, ...fallback];
+  // and each .sops.yaml sops may read for them (a link there: plain sops reads its target)
+  const paths = [...folders, ...files, ...fallback, ...sopsConfigCandidates(dir)];
   const out = new Map<string, string>();
   if (revision.kind === "working-tree") {
     for (const rel of paths) {
@@ -565,6 +590,48 @@ async function linksOf(git: ProjectGit, root: string, revision: Revision, head: 
   for (const p of wanted) {
     const target = targets.get(links.get(p) as string);
     out.set(p, typeof target === "string" ? target : "a path that is not valid UTF-8");
+  }
+  return out;
+}
+
+/**
+ * The regular files `.gitattributes`, `.sops.yaml` and `stellar.yaml` of each folder above the project root
+ * (`prefix`: the root below the top of the work tree, non-empty), at a commit, in the index, in
+ * the working tree, or none (`undefined`: no state, `"empty"`): path relative to the top → text
+ * (a file that is not valid UTF-8 left out). Throws what git throws.
+ */
+async function aboveRootFiles(repo: GitRepo, prefix: string, at: string | undefined): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (at === undefined || at === "empty") return out;
+  const parts = prefix.split("/");
+  const paths = parts.flatMap((_, i) => [".gitattributes", SOPS_CONFIG_FILE, PROJECT_FILE].map((name) => [...parts.slice(0, i), name].join("/")));
+  if (at === "working-tree") {
+    for (const rel of paths) {
+      try {
+        if (lstatSync(join(repo.top, rel)).isFile()) out.set(rel, readFileSync(join(repo.top, rel), "utf8"));
+      } catch {
+        // absent
+      }
+    }
+    return out;
+  }
+  // ls-tree (a commit) or ls-files --stage (the index), at the top: `MODE [TYPE] ID [STAGE]\tPATH`
+  const listing = at === "index" ? await repo.run(["--literal-pathspecs", "ls-files", "-s", "-z", "--", ...paths]) : await repo.run(["--literal-pathspecs", "ls-tree", "-z", at, "--", ...paths]);
+  const ids = new Map<string, string>();
+  for (const entry of listing.split("\0")) {
+    const tab = entry.indexOf("\t");
+    const fields = entry.slice(0, tab).split(" ");
+    const mode = fields[0] ?? "";
+    const id = at === "index" ? fields[1] : fields[2];
+    // regular files only: git reads no .gitattributes through a link (a .sops.yaml link is reported at the root's)
+    if (tab < 0 || id === undefined || (mode !== "100644" && mode !== "100755")) continue;
+    if (at === "index" && fields[2] !== "0" && fields[2] !== "2") continue;
+    ids.set(entry.slice(tab + 1), id);
+  }
+  const texts = await repo.readBlobs([...new Set(ids.values())]);
+  for (const [rel, id] of ids) {
+    const text = texts.get(id);
+    if (typeof text === "string") out.set(rel, text);
   }
   return out;
 }

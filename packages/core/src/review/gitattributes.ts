@@ -276,18 +276,21 @@ export interface ExportIgnored {
  * strategy, a GitHub tarball, a Dockerfile step) then leaves them out of what is deployed: without
  * `stellar.yaml` the resolver reads the default `secrets/` folder, which check and review do not
  * read when `secrets_dir` names another; without an environment file the deploy breaks. Git, check
- * and review see the files as committed. Undefined when none.
+ * and review see the files as committed. Undefined when none. Paths (`secretsDir`, `paths`, the
+ * readers' and the result's) may be relative to the top of the work tree rather than to the
+ * project root: `projectFile` is then stellar.yaml's path there.
  */
 export function exportIgnored(
   readBase: (rel: string) => string | null | undefined,
   readHead: (rel: string) => string | null | undefined,
   secretsDir: string,
   paths: readonly string[],
+  projectFile = "stellar.yaml",
 ): ExportIgnored | undefined {
   const parts = secretsDir.split("/").filter((p) => p !== "" && p !== ".");
   const folders = parts.map((_, i) => parts.slice(0, i + 1).join("/"));
   return attributeAdded(readBase, readHead, secretsDir, [
-    { path: "stellar.yaml", folder: false },
+    { path: projectFile, folder: false },
     ...folders.map((path) => ({ path, folder: true })),
     ...paths.map((path) => ({ path, folder: false })),
   ], "export-ignore");
@@ -299,13 +302,15 @@ export function exportIgnored(
  * `git archive` then expands each `$Format:…$` in them (`%n` is a line break, `%x76` any byte), so
  * the deployed `stellar.yaml` can say what git's copy, which check and review read, does not: a
  * comment `# $Format:%nsecrets_dir: decoy$` becomes a `secrets_dir` line, and the resolver of an
- * archive deploy reads another folder (s24 newattack). Undefined when none.
+ * archive deploy reads another folder (s24 newattack). Undefined when none. `projectFile`: as for
+ * {@link exportIgnored}.
  */
 export function exportSubstituted(
   readBase: (rel: string) => string | null | undefined,
   readHead: (rel: string) => string | null | undefined,
   secretsDir: string,
   paths: readonly string[],
+  projectFile = "stellar.yaml",
 ): ExportIgnored | undefined {
   // the .gitattributes of every folder above a path too (a config file's folder), outermost first
   const folders = new Set<string>();
@@ -314,7 +319,7 @@ export function exportSubstituted(
     for (let i = 1; i <= parts.length; i++) folders.add(parts.slice(0, i).join("/"));
   }
   const extra = [...folders].sort((a, b) => a.split("/").length - b.split("/").length || (a < b ? -1 : 1)).map((f) => `${f}/.gitattributes`);
-  return attributeAdded(readBase, readHead, secretsDir, [{ path: "stellar.yaml", folder: false }, ...paths.map((path) => ({ path, folder: false }))], "export-subst", extra);
+  return attributeAdded(readBase, readHead, secretsDir, [{ path: projectFile, folder: false }, ...paths.map((path) => ({ path, folder: false }))], "export-subst", extra);
 }
 
 /** The candidates the head's `.gitattributes` gives `attribute` (set) and the base did not: the first deciding line and every such path. */

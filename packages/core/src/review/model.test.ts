@@ -9,7 +9,7 @@ import { bech32Encode } from "../../../sops/src/age-native.js";
 import { edwardsToMontgomery } from "../../../sops/src/ssh.js";
 import { parseEnvironmentFile, parseProjectConfig, WorkspaceIndex } from "../index.js";
 import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey, updateKeys, wrapDataKey } from "@stellar-secrets/sops";
-import { buildReview, fingerprint, gateWorkflowChanges, rewrapsOf, sameDataKeyProof, type EnvironmentReview, type ReviewReport } from "./model.js";
+import { buildReview, fingerprint, gateWorkflowChanges, localActionsOf, rewrapsOf, sameDataKeyProof, type EnvironmentReview, type ReviewReport } from "./model.js";
 import { emptyState, stateFromFiles, type ReviewState } from "./state.js";
 
 const FILE = "secrets/production.enc.yaml";
@@ -1294,6 +1294,51 @@ describe("an environment file replaced by a symbolic link", () => {
     expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { headLinks: new Map([["secrets-old", "vault"]]) }).problems).toEqual([]);
   });
 
+  it("decides the attributes of a project below the top of the work tree with the .gitattributes above its root (aboveRoot), macros from the top's only", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const above = (head: Record<string, string>, baseFiles: Record<string, string> = {}) => ({ prefix: "infra", base: new Map(Object.entries(baseFiles)), head: new Map(Object.entries(head)) });
+    const filtered = buildReview(state("a", members, base), state("b", members, base), new Map(), { aboveRoot: above({ ".gitattributes": "infra/secrets/*.enc.yaml filter=lfs\n" }) });
+    expect(filtered.problems).toMatchObject([{ kind: "weakened-rule", file: "../.gitattributes", line: 1 }]);
+    expect(filtered.problems[0]?.message).toContain("gives secrets/production.enc.yaml filter=lfs");
+    // the same line already in the base: no change; a pattern for another folder: not the project's files
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { aboveRoot: above({ ".gitattributes": "infra/secrets/*.enc.yaml filter=lfs\n" }, { ".gitattributes": "infra/secrets/*.enc.yaml filter=lfs\n" }) }).problems).toEqual([]);
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { aboveRoot: above({ ".gitattributes": "web/secrets/*.enc.yaml filter=lfs\n" }) }).problems).toEqual([]);
+    // a .sops.yaml above the root that names a non-member for the project's file
+    const other = "age146egd5gtgw4v00juyu4c9p59ajdf7as5hu9kd40aqex3p55eh9yq8umy2z"; // TEST-ONLY (mallory)
+    const sops = buildReview(state("a", members, base), state("b", members, base), new Map(), { aboveRoot: above({ ".sops.yaml": `creation_rules:\n  - path_regex: infra/secrets/.*\n    age: ${other}\n` }) });
+    expect(sops.problems).toMatchObject([{ kind: "non-member-recipient", file: "../.sops.yaml", line: 3 }]);
+    expect(sops.problems[0]?.message).toContain(other);
+    // one naming exactly the members is none
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { aboveRoot: above({ ".sops.yaml": `creation_rules:\n  - age: ${alice.recipient}\n` }) }).problems).toEqual([]);
+    // a stellar.yaml new above the root: a project that contains this one; one the base had is not new
+    const outer = "version: 1\nsecrets_dir: infra/secrets\nenvironments:\n  production: {}\n";
+    const made = buildReview(state("a", members, base), state("b", members, base), new Map(), { aboveRoot: above({ "stellar.yaml": outer }) });
+    expect(made.problems).toMatchObject([{ kind: "weakened-rule", file: "../stellar.yaml", line: 1 }]);
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { aboveRoot: above({ "stellar.yaml": outer }, { "stellar.yaml": outer }) }).problems).toEqual([]);
+    // a nested project's review leaves the folders above it to its enclosing project's
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { aboveRoot: above({ "stellar.yaml": outer }), folder: "infra" }).problems).toEqual([]);
+  });
+
+  it("flags a .sops.yaml replaced by a symbolic link (plain sops reads its target's creation rules, which no check compared with the members)", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    for (const rel of [".sops.yaml", "secrets/.sops.yaml"]) {
+      const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { headLinks: new Map([[rel, "docs/rules.yaml"]]) });
+      expect(report.problems).toMatchObject([{ kind: "weakened-rule", file: rel }]);
+      expect(report.problems[0]?.message).toContain(`${rel} is a symbolic link to docs/rules.yaml`);
+      // the base had no such file: removing the link is the fix (stellar-secrets writes it anew)
+      expect(report.problems[0]?.message).toContain(`remove the link (\`git rm ${rel}\`)`);
+      expect(report.clean).toBe(false);
+    }
+    // a base with the file: the fix restores it
+    const withFile: ReviewState = { ...state("a", members, base), readText: (rel) => (rel === ".sops.yaml" ? "creation_rules: []\n" : rel === FILE ? base : undefined) };
+    const restored = buildReview(withFile, state("b", members, base), new Map(), { headLinks: new Map([[".sops.yaml", "x"]]) });
+    expect(restored.problems[0]?.message).toContain("git rm .sops.yaml && git checkout BASE -- .sops.yaml");
+    // a .sops.yaml no sops run for the secrets files reads is not this problem
+    expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { headLinks: new Map([["docs/.sops.yaml", "x"]]) }).problems).toEqual([]);
+  });
+
   it("flags an environment file, or a folder above it, replaced by a git submodule (a gitlink): a checkout has a folder there, or another repository's files", async () => {
     const { alice, base } = await setup();
     const members = { alice: alice.recipient };
@@ -1536,6 +1581,31 @@ describe("a change to the CI workflow that gates it", () => {
     expect(report.problems[2]?.message).toContain("GitHub runs a pull request's own copy of its workflows");
     expect(report.clean).toBe(false);
     expect(buildReview(state("a", members, base), state("b", members, base), new Map(), { workflows: [workflows[1] as (typeof workflows)[number]] }).problems).toEqual([]);
+  });
+});
+
+describe("a change to a local action the gate workflow uses", () => {
+  it("is weakened-rule when the action runs stellar-secrets, or when a workflow that uses such an action changes (usesGate)", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const ACTION = "runs:\n  using: composite\n  steps:\n    - run: stellar-secrets review \"$BASE...HEAD\"\n      shell: bash\n";
+    const WORKFLOW = "jobs:\n  gate:\n    steps:\n      - uses: actions/checkout@v4\n      - uses: ./.github/actions/gate\n";
+    const workflows = [
+      { path: ".github/actions/gate/action.yml", before: ACTION, after: ACTION.replace('HEAD\"', 'HEAD\" || true') },
+      { path: ".github/workflows/ci.yml", before: WORKFLOW, after: "jobs: {}\n", usesGate: true },
+      { path: ".github/actions/lint/action.yml", before: "runs: {}\n", after: "runs: { using: node20 }\n" },
+    ];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { workflows });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", ".github/actions/gate/action.yml"],
+      ["weakened-rule", ".github/workflows/ci.yml"],
+    ]);
+    expect(report.problems[0]?.message).toContain("is changed; it runs stellar-secrets (a local action a workflow uses), and GitHub runs a pull request's own copy of its workflows and of the local actions they use");
+  });
+
+  it("lists the local actions a workflow uses (uses: ./path), not remote ones", () => {
+    expect(localActionsOf("steps:\n  - uses: actions/checkout@v4\n  - uses: ./.github/actions/gate\n  - name: x\n    uses: './tools/review/' # local\n  - uses: ./.github/actions/gate\n")).toEqual([".github/actions/gate", "tools/review"]);
+    expect(localActionsOf(undefined)).toEqual([]);
   });
 });
 

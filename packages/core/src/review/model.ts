@@ -6,6 +6,7 @@
  * the changed secrets. Pure: two {@link ReviewState}s in, a {@link ReviewReport} out. Never
  * reads, prints or fingerprints a plaintext value.
  */
+import { posix } from "node:path";
 import { diffReferences, type ReferenceChange } from "./references.js";
 import { newDestinations, secretDestinations } from "./destinations.js";
 import { ciphertextIdentity, isSameKey, commentOfLine, createHash, DEFAULT_SECRETS_DIR, environmentFileName, environmentOfFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
@@ -13,7 +14,7 @@ import { diffComments, type CommentChange } from "./comments.js";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { parseProjectConfig, pendingRequestConflict, PROJECT_FILE, type ProjectConfig } from "../project.js";
-import { SOPS_CONFIG_FILE } from "../sops-config.js";
+import { checkSopsConfigs, SOPS_CONFIG_FILE, sopsConfigCandidates } from "../sops-config.js";
 import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
 import { commentCredentials, credentialAsName, credentialLines } from "../credentials.js";
@@ -24,7 +25,7 @@ import { durationDays } from "./rotation.js";
 import { matchBaseline } from "./baseline.js";
 import { textLines } from "../position.js";
 import { diffVersions, type FileVersion } from "./history.js";
-import { collisionKind, pathCollisions } from "./paths.js";
+import { collisionKind, foldedStandIns, pathCollisions } from "./paths.js";
 import { keyLeftBehind, retiredDataKey, sharedCiphertext, type EarlierVersion, type PathVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import { EVERY_CONFIG_FILE, type ReviewState } from "./state.js";
@@ -555,11 +556,23 @@ export interface ReviewInputs {
   headPaths?: readonly string[];
   basePaths?: readonly string[];
   /**
-   * The CI workflow files (`.github/workflows/*`, relative to the top of the repository) that differ
-   * between base and head, with each side's text (undefined: absent on that side), when known: one
-   * that runs `stellar-secrets` on either side is a `weakened-rule` ({@link gateWorkflowChanges}).
+   * The CI workflow files (`.github/workflows/*`, relative to the top of the repository) and the
+   * local actions (`action.yml` / `action.yaml` anywhere) that differ between base and head, with
+   * each side's text (undefined: absent on that side), when known: one that runs `stellar-secrets`
+   * on either side, or a workflow that uses (`uses: ./…`) a local action that does (`usesGate`), is
+   * a `weakened-rule` ({@link gateWorkflowChanges}).
    */
-  workflows?: readonly { path: string; before: string | undefined; after: string | undefined }[];
+  workflows?: readonly { path: string; before: string | undefined; after: string | undefined; usesGate?: boolean }[];
+  /**
+   * For a project below the top of the work tree: its folder there (`GitSource.prefix`,
+   * `/`-separated) and, at the base and at the head, the text of each `.gitattributes`,
+   * `.sops.yaml` and `stellar.yaml` of the folders above the project root (path relative to the
+   * top → text; a `stellar.yaml` new there is a `weakened-rule`: the project it makes contains this one). git
+   * reads every `.gitattributes` from the top down (and macros only from the top's), and plain sops
+   * run from a folder above the root reads the `.sops.yaml` found there, so these decide what
+   * happens to the project's files as much as its own do. Absent: the root is the top (or not known).
+   */
+  aboveRoot?: { prefix: string; base: ReadonlyMap<string, string>; head: ReadonlyMap<string, string> };
   /**
    * The project's folder relative to where review runs, for a project nested in the reviewed one
    * (`teams/labs`): every path and stellar-secrets command in the findings' messages (the review's
@@ -567,6 +580,41 @@ export interface ReviewInputs {
    * structured fields (`file`, …) stay project-relative. Absent: worded as they are.
    */
   folder?: string;
+}
+
+/**
+ * The `.gitattributes` of a review's two states as git reads them for the project's files: in the
+ * paths of the work tree's top (`at` turns a project-relative path into one) when the project lies
+ * below it ({@link ReviewInputs.aboveRoot}: the files of the folders above the root read too), else
+ * project-relative. `found` turns a finding's `file` and `paths` back into project-relative paths
+ * (`../.gitattributes` for a file above the root; a finding without a deciding line keeps the
+ * project's `.gitattributes`, where the fix goes). Pure.
+ */
+function attributesView(
+  base: ReviewState,
+  head: ReviewState,
+  above: ReviewInputs["aboveRoot"],
+): {
+  readBase: (rel: string) => string | null | undefined;
+  readHead: (rel: string) => string | null | undefined;
+  at: (rel: string) => string;
+  found: <T extends { file: string; line?: number; paths: string[] }>(finding: T | undefined) => T | undefined;
+} {
+  if (above === undefined || above.prefix === "") {
+    return { readBase: (rel) => base.readText(rel), readHead: (rel) => head.readText(rel), at: (rel) => rel, found: (f) => f };
+  }
+  const below = `${above.prefix}/`;
+  const reader =
+    (state: ReviewState, outer: ReadonlyMap<string, string>) =>
+    (rel: string): string | null | undefined =>
+      rel.startsWith(below) ? state.readText(rel.slice(below.length)) : outer.get(rel);
+  const back = (rel: string): string => posix.relative(above.prefix, rel);
+  return {
+    readBase: reader(base, above.base),
+    readHead: reader(head, above.head),
+    at: (rel) => `${below}${rel}`,
+    found: (f) => (f === undefined ? undefined : { ...f, file: f.line === undefined ? ".gitattributes" : back(f.file), paths: f.paths.map(back) }),
+  };
 }
 
 /**
@@ -1122,11 +1170,12 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   if (baseUsable && head.index !== undefined) problems.push(...newNestedProjects(base, head, w));
   // the workflow that gates pull requests, changed by one: GitHub runs the pull request's own copy
   for (const c of gateWorkflowChanges(inputs.workflows ?? [])) {
+    const action = /(^|\/)action\.ya?ml$/.test(c.path);
     problems.push({
       kind: "weakened-rule",
       file: c.path,
       message:
-        `${w.path(c.path)} ${c.change === "added" ? "is a new workflow that runs" : c.change === "removed" ? "is removed; it ran" : "is changed; it runs"} stellar-secrets, and GitHub runs a pull request's own copy of its workflows: ` +
+        `${w.path(c.path)} ${c.change === "added" ? `is a new ${action ? "action" : "workflow"} that runs` : c.change === "removed" ? "is removed; it ran" : "is changed; it runs"} stellar-secrets${action ? " (a local action a workflow uses)" : ""}, and GitHub runs a pull request's own copy of its workflows${action ? " and of the local actions they use" : ""}: ` +
         `this change decides how it is itself checked (a step skipped, a status ignored, another tool version); ` +
         `review the workflow's diff, and make that change on its own, reviewed separately (a ruleset that requires the workflow from the default branch keeps the gate, docs/ci.md)`,
     });
@@ -1147,6 +1196,22 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           `${c.paths.map(w.path).join(" and ")} are different files to git${COLLISION_WORDS[collisionKind(c.paths)]} but one file on a case-insensitive or Unicode-normalising checkout (macOS, Windows): ` +
           `there a pull or checkout writes whichever changed last, so \`stellar-secrets\`, plain sops and a deploy read content no check or review read under that name; ` +
           `keep one name (\`git rm -r --cached ${w.shellPath(first as string)}\`)`,
+      });
+    }
+  }
+  // a file git holds under another spelling of a name tools open (secrets/.GitAttributes, .SOPS.yaml,
+  // teams/x/Stellar.yaml, secrets/Production.enc.yaml), alone: a macOS or Windows checkout opens it
+  // as that file, which check and this review, reading git's names, never read
+  if (inputs.headPaths !== undefined && headConfig !== undefined) {
+    const dir = normalizeSecretsDir(headConfig.secretsDir);
+    const envFiles = headConfig.environments.map((e) => `${dir}/${environmentFileName(e.name)}`);
+    for (const f of foldedStandIns(inputs.headPaths, inputs.basePaths ?? [], [".gitattributes", SOPS_CONFIG_FILE, PROJECT_FILE], envFiles)) {
+      problems.push({
+        kind: "weakened-rule",
+        file: f.path,
+        message:
+          `${w.path(f.path)} is ${w.path(f.as)} on a case-insensitive or Unicode-normalising checkout (macOS, Windows): there git, plain sops and \`stellar-secrets\` open it by that name, ` +
+          `while check and this review, reading git's names, read no ${w.path(f.as)}; name it ${w.path(f.as)} exactly (\`git mv ${w.shellPath(f.path)} ${w.shellPath(f.as)}\`), or remove it`,
       });
     }
   }
@@ -1180,6 +1245,73 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       });
     }
   }
+  // a `.sops.yaml` replaced by a symbolic link: git stores the link, so no state (and no
+  // sops-config-drift) has that file, while the plain sops CLI of every checkout reads the link's
+  // target and encrypts new files for whoever its creation rules name, unchecked
+  if (headConfig !== undefined && inputs.headLinks !== undefined && inputs.headLinks.size > 0) {
+    for (const rel of sopsConfigCandidates(headConfig.secretsDir)) {
+      const target = inputs.headLinks.get(rel);
+      if (target === undefined) continue;
+      const baseRev = base.commit === undefined ? "BASE" : base.commit.slice(0, 10);
+      const fix =
+        base.readText(rel) === undefined || base.readText(rel) === null
+          ? `remove the link (\`git rm ${w.shellPath(rel)}\`): the next \`${w.command("stellar-secrets members add")}\` or \`members rm\` writes ${w.path(SOPS_CONFIG_FILE)} anew from ${w.path(PROJECT_FILE)}`
+          : `remove the link and restore the file (\`git rm ${w.shellPath(rel)} && git checkout ${baseRev} -- ${w.shellPath(rel)}\`), never a link`;
+      problems.push({
+        kind: "weakened-rule",
+        file: rel,
+        message:
+          `${w.path(rel)} is a symbolic link to ${target}: check and this review read no ${w.path(SOPS_CONFIG_FILE)} there (git stores the link, not a file), ` +
+          `but the plain sops CLI of a checkout reads the file it points to and encrypts the secrets files for whoever its creation rules name, recipients no check has compared with ${w.path(PROJECT_FILE)}'s members; ` +
+          fix,
+      });
+    }
+  }
+  // a .sops.yaml in a folder above the project root (a project in a subfolder of its repository):
+  // plain sops run from that folder (`sops updatekeys infra/secrets/production.enc.yaml` at the top)
+  // finds it first and encrypts the project's files for whoever its creation rules name; neither
+  // check nor stellar-secrets reads or writes it (a nested project's are its enclosing project's)
+  if (headConfig !== undefined && inputs.aboveRoot !== undefined && inputs.aboveRoot.prefix !== "" && inputs.folder === undefined) {
+    const { prefix } = inputs.aboveRoot;
+    const errorsOf = (texts: ReadonlyMap<string, string>): Diagnostic[] => {
+      const configs = new Map([...texts].filter(([rel]) => rel === SOPS_CONFIG_FILE || rel.endsWith(`/${SOPS_CONFIG_FILE}`)));
+      if (configs.size === 0) return [];
+      return checkSopsConfigs({ environments: headConfig.environments, secretsDir: `${prefix}/${normalizeSecretsDir(headConfig.secretsDir)}` }, configs).filter((d) => d.severity === "error");
+    };
+    const before = new Set(errorsOf(inputs.aboveRoot.base).map((d) => `${d.file}\n${d.message}`));
+    for (const d of errorsOf(inputs.aboveRoot.head)) {
+      if (before.has(`${d.file}\n${d.message}`)) continue;
+      const file = posix.relative(prefix, d.file);
+      problems.push({
+        kind: "non-member-recipient",
+        file,
+        line: d.line,
+        message:
+          `${w.path(file)} is above the project root, and plain sops run from ${posix.dirname(d.file) === "." ? "the top of the work tree" : `${posix.dirname(d.file)} (from the top of the work tree)`} (or a folder below it without a ${w.path(SOPS_CONFIG_FILE)} of its own) uses it for the project's files (paths from the top of the work tree): ${d.message}; ` +
+          `stellar-secrets neither reads nor writes that file: revert the change to it, or delete it`,
+      });
+    }
+  }
+  // a stellar.yaml new in a folder above the project root: stellar-secrets run from there (or from
+  // anywhere outside this project's folder) finds it first and takes this folder as part of that
+  // project (its members, secrets_dir and rules; its secrets_dir may name this project's files),
+  // and this review, of this project, reads none of it
+  if (inputs.aboveRoot !== undefined && inputs.aboveRoot.prefix !== "" && inputs.folder === undefined && headConfig !== undefined) {
+    const { prefix } = inputs.aboveRoot;
+    for (const [rel] of inputs.aboveRoot.head) {
+      if (!(rel === PROJECT_FILE || rel.endsWith(`/${PROJECT_FILE}`)) || inputs.aboveRoot.base.has(rel)) continue;
+      const file = posix.relative(prefix, rel);
+      problems.push({
+        kind: "weakened-rule",
+        file,
+        line: 1,
+        message:
+          `${w.path(file)} is new above the project root: it makes ${posix.dirname(rel) === "." ? "the top of the repository" : `${posix.dirname(rel)}/`} a project that contains this one, so \`stellar-secrets\` run there (or anywhere outside this project's folder) ` +
+          `reads its members, secrets_dir and rules instead of ${w.path(PROJECT_FILE)}'s, and encrypts for its members whatever files its secrets_dir names, while this review reads none of it; ` +
+          `delete ${w.path(file)}, or, if that project is meant to be, make that change on its own, reviewed separately`,
+      });
+    }
+  }
   // an environment file, or a folder above it, replaced by a submodule: review sees the file deleted,
   // a checkout has a folder there (nothing decrypts) or, with submodules fetched, another
   // repository's files (values no review has seen)
@@ -1200,13 +1332,16 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       });
     }
   }
+  // git reads .gitattributes from the top of the work tree down, macros only from the top's: for a
+  // project below the top the attributes are decided in the work tree's paths, the folders above too
+  const attributes = attributesView(base, head, inputs.aboveRoot);
   // .gitattributes taking the environment files off the merge driver: git then merges them as text
   // (merge=union commits two value lines and two macs without a conflict, and no pre-commit hook runs
   // for a merge commit git makes itself), a weakening of what guards every later merge
   if (baseUsable && headConfig !== undefined && head.index !== undefined) {
     const dir = normalizeSecretsDir(headConfig.secretsDir);
     const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
-    const weakened = weakenedMergeDriver((rel) => base.readText(rel), (rel) => head.readText(rel), dir, paths);
+    const weakened = attributes.found(weakenedMergeDriver(attributes.readBase, attributes.readHead, attributes.at(dir), paths.map(attributes.at)));
     if (weakened !== undefined) {
       const now = weakened.now === "unspecified" ? "no merge attribute" : weakened.now === "unset" ? "-merge" : weakened.now === "set" ? "git's text merge" : `merge=${weakened.now}`;
       problems.push({
@@ -1227,7 +1362,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   if (baseUsable && headConfig !== undefined && head.index !== undefined) {
     const dir = normalizeSecretsDir(headConfig.secretsDir);
     const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
-    const weakened = weakenedDiffDriver((rel) => base.readText(rel), (rel) => head.readText(rel), dir, paths);
+    const weakened = attributes.found(weakenedDiffDriver(attributes.readBase, attributes.readHead, attributes.at(dir), paths.map(attributes.at)));
     if (weakened !== undefined) {
       const now = weakened.now === "unspecified" ? "no diff attribute" : weakened.now === "unset" ? "-diff" : weakened.now === "set" ? "git's text diff" : `diff=${weakened.now}`;
       attributeWarnings.push({
@@ -1246,7 +1381,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   if (headConfig !== undefined && head.index !== undefined) {
     const dir = normalizeSecretsDir(headConfig.secretsDir);
     const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
-    const rewritten = rewrittenCheckout((rel) => base.readText(rel), (rel) => head.readText(rel), dir, paths);
+    const rewritten = attributes.found(rewrittenCheckout(attributes.readBase, attributes.readHead, attributes.at(dir), paths.map(attributes.at)));
     if (rewritten !== undefined) {
       problems.push({
         kind: "weakened-rule",
@@ -1265,7 +1400,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   if (headConfig !== undefined && head.index !== undefined) {
     const dir = normalizeSecretsDir(headConfig.secretsDir);
     const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
-    const ignored = exportIgnored((rel) => base.readText(rel), (rel) => head.readText(rel), dir, paths);
+    const ignored = attributes.found(exportIgnored(attributes.readBase, attributes.readHead, attributes.at(dir), paths.map(attributes.at), attributes.at(PROJECT_FILE)));
     if (ignored !== undefined) {
       problems.push({
         kind: "weakened-rule",
@@ -1279,7 +1414,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     }
     // export-subst: git archive expands $Format:…$ (with %n, new lines) in what it deploys (s24 newattack)
     // (the config files too: an archive deploy's platform reads them, e.g. a $Format:%n…$ base_url line)
-    const substituted = exportSubstituted((rel) => base.readText(rel), (rel) => head.readText(rel), dir, [...paths, ...[...head.index.configFiles.keys()].sort()]);
+    const substituted = attributes.found(exportSubstituted(attributes.readBase, attributes.readHead, attributes.at(dir), [...paths, ...[...head.index.configFiles.keys()].sort()].map(attributes.at), attributes.at(PROJECT_FILE)));
     if (substituted !== undefined) {
       problems.push({
         kind: "weakened-rule",
@@ -1800,15 +1935,34 @@ function credentialNameEntries(text: string, path: string): { name: string; rang
 }
 
 /**
- * Of the workflow files a change touches (each side's text; undefined: absent), those that run
- * `stellar-secrets` on either side and whose text changed, with how: the gate of the change itself.
+ * Of the workflow files and local actions a change touches (each side's text; undefined: absent),
+ * those that run `stellar-secrets` on either side (or, `usesGate`, use a local action that does) and
+ * whose text changed, with how: the gate of the change itself.
  */
+/** True when a workflow's or action's text runs `stellar-secrets` (names it). */
+export function runsGate(text: string | undefined): boolean {
+  return text !== undefined && /stellar-secrets/.test(text);
+}
+
+/**
+ * The local actions (and reusable workflows) a workflow's text uses (`uses: ./path`, `/`-separated,
+ * relative to the top of the repository, without `./` or a trailing slash), in order, each once. Pure.
+ */
+export function localActionsOf(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  const out: string[] = [];
+  for (const m of text.matchAll(/^[ \t-]*["']?uses["']?[ \t]*:[ \t]*["']?\.\/([^"'#\s]*)/gm)) {
+    const path = (m[1] ?? "").replace(/\/+$/, "");
+    if (!out.includes(path)) out.push(path);
+  }
+  return out;
+}
+
 export function gateWorkflowChanges(
-  workflows: readonly { path: string; before: string | undefined; after: string | undefined }[],
+  workflows: readonly { path: string; before: string | undefined; after: string | undefined; usesGate?: boolean }[],
 ): { path: string; change: "added" | "removed" | "modified" }[] {
-  const runsGate = (text: string | undefined): boolean => text !== undefined && /stellar-secrets/.test(text);
   return workflows
-    .filter((f) => f.before !== f.after && (runsGate(f.before) || runsGate(f.after)))
+    .filter((f) => f.before !== f.after && (runsGate(f.before) || runsGate(f.after) || f.usesGate === true))
     .map((f) => ({ path: f.path, change: f.before === undefined ? ("added" as const) : f.after === undefined ? ("removed" as const) : ("modified" as const) }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

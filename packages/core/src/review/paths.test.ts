@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { collisionKind, foldedPath, pathCollisions } from "./paths.js";
+import { collisionKind, foldedPath, pathCollisions, foldedStandIns } from "./paths.js";
 
 describe("pathCollisions", () => {
   it("finds a second copy of a project file under a case, Unicode-normalisation or trailing-dot variant of its name", () => {
@@ -52,5 +52,26 @@ describe("collisionKind", () => {
     expect(collisionKind(["Stellar.yaml", "stellar.yaml"])).toBe("case");
     expect(collisionKind(["secrets/a.enc.yaml", "secrets/a.enc.yaml. "])).toBe("trailing");
     expect(collisionKind(["Caf\u00e9.yaml", "cafe\u0301.yaml"])).toBe("mixed");
+  });
+});
+
+describe("foldedStandIns", () => {
+  it("finds a lone file that a case-insensitive or normalising checkout opens under a name tools use, new in the head", () => {
+    const names = [".gitattributes", ".sops.yaml", "stellar.yaml"];
+    const head = ["stellar.yaml", "secrets/.GitAttributes", ".SOPS.yaml", "teams/x/Stellar.yaml", "secrets/production.ENC.yaml", "docs/readme.md", "secrets/staging.enc.yaml"];
+    expect(foldedStandIns(head, [], names, ["secrets/production.enc.yaml", "secrets/staging.enc.yaml"])).toEqual([
+      { path: ".SOPS.yaml", as: ".sops.yaml" },
+      { path: "secrets/.GitAttributes", as: "secrets/.gitattributes" },
+      { path: "secrets/production.ENC.yaml", as: "secrets/production.enc.yaml" },
+      { path: "teams/x/Stellar.yaml", as: "teams/x/stellar.yaml" },
+    ]);
+    // beside the exact name it is a collision (pathCollisions), not this; one the base had is not new
+    expect(foldedStandIns([".gitattributes", ".GitAttributes"], [], names)).toEqual([]);
+    expect(foldedStandIns(["secrets/.GitAttributes"], ["secrets/.GitAttributes"], names)).toEqual([]);
+    // a trailing space or dot (Windows drops it), NFD
+    expect(foldedStandIns(["stellar.yaml ", "x/.sops.yaml."], [], names)).toEqual([
+      { path: "stellar.yaml ", as: "stellar.yaml" },
+      { path: "x/.sops.yaml.", as: "x/.sops.yaml" },
+    ]);
   });
 });

@@ -70,3 +70,39 @@ export function collisionKind(paths: readonly string[]): "normalisation" | "case
   if (all((p) => p.split("/").map((c) => c.replace(/[. ]+$/u, "")).join("/"))) return "trailing";
   return "mixed";
 }
+
+/** A path git holds under another spelling of a name that tools open by that name ({@link foldedStandIns}). */
+export interface FoldedStandIn {
+  /** The path as git stores it. */
+  path: string;
+  /** The name a case-insensitive or normalising checkout opens it as (same folder, or the whole path). */
+  as: string;
+}
+
+/**
+ * The paths among `headPaths` (every file of a state, `/`-separated) that a case-insensitive,
+ * normalising checkout (macOS, Windows) opens as a file git and tools name exactly, while git holds
+ * them under another spelling, with no file of the exact name beside them (that is a collision,
+ * {@link pathCollisions}): a lone `secrets/.GitAttributes` is what git on macOS reads as
+ * `secrets/.gitattributes`, a lone `.SOPS.yaml` what sops reads as `.sops.yaml`, a lone
+ * `teams/x/Stellar.yaml` what stellar-secrets reads as `teams/x/stellar.yaml`. `names`: file names
+ * that count in any folder; `paths`: whole paths that count. Those `basePaths` already had are left
+ * out. Pure; sorted by path.
+ */
+export function foldedStandIns(headPaths: Iterable<string>, basePaths: Iterable<string>, names: readonly string[], paths: readonly string[] = []): FoldedStandIn[] {
+  const all = new Set(headPaths);
+  const before = new Set(basePaths);
+  const byName = new Map(names.map((n) => [foldedPath(n), n]));
+  const byPath = new Map(paths.map((p) => [foldedPath(p), p]));
+  const out: FoldedStandIn[] = [];
+  for (const path of all) {
+    if (before.has(path)) continue;
+    const slash = path.lastIndexOf("/");
+    const dir = path.slice(0, slash + 1);
+    const name = byName.get(foldedPath(path.slice(slash + 1)));
+    const as = name !== undefined ? `${dir}${name}` : byPath.get(foldedPath(path));
+    if (as === undefined || as === path || all.has(as)) continue;
+    out.push({ path, as });
+  }
+  return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+}

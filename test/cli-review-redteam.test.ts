@@ -1,0 +1,239 @@
+/**
+ * Red team of `review` on real git repositories (test-only age keys made by age-keygen in each
+ * sandbox): pull requests crafted by someone with push access and no environment key, each of which
+ * review once passed as clean. Every run of review here is keyless; no value may appear in its output.
+ */
+import { mkdirSync, renameSync, symlinkSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import { aliceProject, createSandbox, type RunResult, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
+
+vi.setConfig({ testTimeout: 180_000 });
+
+const sandboxes = sandboxesCleanedAfterEach();
+
+const VALUES = ["sk_live_REDteam0001aaaa", "hs_token_REDteam0002bbbb", "sk_live_REDteam0003cccc"];
+
+interface Problem {
+  kind: string;
+  environment?: string;
+  file?: string;
+  message: string;
+}
+
+/** A project of alice's with staging and production, a connector using stripe_api_key, committed on `main`. */
+async function project(): Promise<Sandbox> {
+  const { s } = await aliceProject(sandboxes, "staging,production", [
+    ["stripe_api_key", "staging", VALUES[0] as string],
+    ["stripe_api_key", "production", VALUES[2] as string],
+    ["hubspot_api_token", "production", VALUES[1] as string],
+  ]);
+  s.write("connectors/stripe.yaml", "kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\n");
+  s.commit("base");
+  s.git(["branch", "-M", "main"]);
+  s.git(["checkout", "-q", "-b", "attack"]);
+  return s;
+}
+
+/**
+ * A project in the repository's subfolder `infra` (its own stellar.yaml, production only, `git setup`
+ * run there: infra/.gitattributes), committed on `main`; then on branch `attack`. Review runs in infra.
+ */
+async function subfolderProject(): Promise<{ s: Sandbox; infra: string }> {
+  const s = createSandbox();
+  sandboxes.push(s);
+  const alice = s.keygen("alice");
+  s.env.SOPS_AGE_KEY_FILE = alice.file;
+  const infra = join(s.repo, "infra");
+  mkdirSync(infra, { recursive: true });
+  expect((await s.run(["init", "--env", "production"], { cwd: infra })).code).toBe(0);
+  const set = await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { cwd: infra, input: VALUES[2] as string });
+  expect(set.code, set.stderr).toBe(0);
+  expect((await s.run(["git", "setup"], { cwd: infra })).code).toBe(0);
+  s.write("README.md", "monorepo\n");
+  s.commit("base");
+  s.git(["checkout", "-q", "-b", "attack"]);
+  return { s, infra };
+}
+
+/** review BASE..HEAD without any key, checked for values in its output. */
+async function review(s: Sandbox, args: string[], cwd?: string): Promise<RunResult> {
+  const r = await s.run(["review", ...args], { env: { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_KEY: undefined }, ...(cwd === undefined ? {} : { cwd }) });
+  for (const v of VALUES) {
+    expect(r.stdout).not.toContain(v);
+    expect(r.stderr).not.toContain(v);
+  }
+  expect(r.stdout).not.toContain("AGE-SECRET-KEY");
+  return r;
+}
+
+async function problemsOf(s: Sandbox, range = "main..HEAD", cwd?: string): Promise<{ code: number; problems: Problem[] }> {
+  const r = await review(s, [range, "--json"], cwd);
+  expect([0, 1], r.stderr).toContain(r.code);
+  return { code: r.code, problems: (JSON.parse(r.stdout) as { problems: Problem[] }).problems };
+}
+
+describe("review, red team", () => {
+  it("flags a .sops.yaml replaced by a symbolic link to creation rules that name a non-member (plain sops reads the target)", async () => {
+    const s = await project();
+    const mallory = s.keygen("mallory");
+    const rules = s.read(".sops.yaml").replace(/^( {4}age: .*)$/gm, `$1,${mallory.recipient}`);
+    expect(rules).toContain(mallory.recipient);
+    mkdirSync(join(s.repo, "docs"), { recursive: true });
+    s.write("docs/sops-rules.yaml", rules);
+    unlinkSync(join(s.repo, ".sops.yaml"));
+    symlinkSync("docs/sops-rules.yaml", join(s.repo, ".sops.yaml"));
+    s.commit("docs: move the sops rules next to the docs");
+    const { code, problems } = await problemsOf(s);
+    expect(code).toBe(1);
+    expect(problems).toMatchObject([{ kind: "weakened-rule", file: ".sops.yaml" }]);
+    expect(problems[0]?.message).toContain(".sops.yaml is a symbolic link to docs/sops-rules.yaml");
+    // the same edit in the file itself is sops-config-drift: the link must not be the way around it
+    unlinkSync(join(s.repo, ".sops.yaml"));
+    renameSync(join(s.repo, "docs/sops-rules.yaml"), join(s.repo, ".sops.yaml"));
+    s.commit("the rules as a file");
+    const inFile = await problemsOf(s);
+    expect(inFile.code).toBe(1);
+    expect(inFile.problems.map((p) => p.kind)).not.toContain("weakened-rule");
+    expect(inFile.problems.some((p) => p.message.includes("sops-config-drift"))).toBe(true);
+  });
+
+  it("reads the .gitattributes above a project in a subfolder: a filter, a merge driver taken off, a macro defined at the top", async () => {
+    const { s, infra } = await subfolderProject();
+    // git applies the top's .gitattributes to infra/secrets too (infra/.gitattributes sets diff and merge only)
+    s.write(".gitattributes", "infra/secrets/*.enc.yaml filter=lfs\n");
+    s.commit("store large files in lfs");
+    const filtered = await problemsOf(s, "main..HEAD", infra);
+    expect(filtered.code).toBe(1);
+    expect(filtered.problems).toMatchObject([{ kind: "weakened-rule", file: "../.gitattributes", line: 1 }]);
+    expect(filtered.problems[0]?.message).toContain("gives secrets/production.enc.yaml filter=lfs");
+    // git reads [attr] macros only from the top's .gitattributes: one defined there, used in infra's
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write(".gitattributes", "[attr]stellar-files -merge\n");
+    s.write("infra/.gitattributes", `${s.read("infra/.gitattributes")}secrets/*.enc.yaml stellar-files\n`);
+    s.commit("group the attributes");
+    const macro = await problemsOf(s, "main..HEAD", infra);
+    expect(macro.code).toBe(1);
+    expect(macro.problems).toMatchObject([{ kind: "weakened-rule", file: ".gitattributes" }]);
+    expect(macro.problems[0]?.message).toContain("off the stellar-secrets merge driver (merge=stellar; now -merge)");
+    // an honest change above the root (not about the project's files) is no problem
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write(".gitattributes", "*.png binary\n");
+    s.commit("pngs are binary");
+    expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
+  });
+
+  it("reads a .sops.yaml above a project in a subfolder: plain sops run at the top encrypts the project's files for its recipients", async () => {
+    const { s, infra } = await subfolderProject();
+    const mallory = s.keygen("mallory");
+    s.write(".sops.yaml", `creation_rules:\n  - age: ${mallory.recipient}\n`);
+    s.commit("sops defaults for the monorepo");
+    const { code, problems } = await problemsOf(s, "main..HEAD", infra);
+    expect(code).toBe(1);
+    expect(problems).toMatchObject([{ kind: "non-member-recipient", file: "../.sops.yaml", line: 2 }]);
+    expect(problems[0]?.message).toContain(mallory.recipient);
+    expect(problems[0]?.message).toContain("infra/secrets/production.enc.yaml");
+    // one that names exactly the members is no problem, and neither is one already in the base
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write(".sops.yaml", s.read("infra/.sops.yaml"));
+    s.commit("the same rules at the top");
+    expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
+    s.write(".sops.yaml", `creation_rules:\n  - age: ${mallory.recipient}\n`);
+    s.commit("mallory's rules");
+    s.git(["branch", "-f", "main", "HEAD"]);
+    s.write("README.md", "monorepo, again\n");
+    s.commit("readme");
+    expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
+  });
+
+  it("flags a .sops.yaml rule for an outsider whose path_regex RE2 matches and the check read otherwise (\\Q…\\E) or not at all ((?U), flags after the start)", async () => {
+    const s = await project();
+    const mallory = s.keygen("mallory");
+    for (const regex of ["\\Qproduction.enc\\E", "(?U)production", "prod(?i)uction"]) {
+      s.git(["checkout", "-q", "-B", "attack", "main"]);
+      // a first rule sops (Go RE2) uses for secrets/production.enc.yaml; the members' rules stay as they were
+      s.write(".sops.yaml", s.read(".sops.yaml").replace("creation_rules:\n", `creation_rules:\n  - path_regex: '${regex}'\n    age: ${mallory.recipient}\n`));
+      s.commit("sops: a rule for the production tooling");
+      const { code, problems } = await problemsOf(s);
+      expect(code, regex).toBe(1);
+      const said = problems.filter((p) => p.file === ".sops.yaml").map((p) => p.message).join("\n");
+      expect(said, regex).toContain(mallory.recipient);
+      expect(said, regex).toMatch(regex.includes("(?i)") ? /cannot read as sops reads it \(Go RE2\), so sops may use it for secrets\/production\.enc\.yaml/ : /not a member of production \(it would give them access\)/);
+    }
+  });
+
+  it("flags a change to a local action that runs stellar-secrets for the gate workflow, and a workflow change that stops using it", async () => {
+    const s = await project();
+    s.git(["checkout", "-q", "main"]);
+    const ACTION = ".github/actions/secrets-gate/action.yml";
+    const WORKFLOW = ".github/workflows/ci.yml";
+    s.write(ACTION, 'name: secrets gate\nruns:\n  using: composite\n  steps:\n    - run: npx stellar-secrets review "origin/main...HEAD"\n      shell: bash\n');
+    s.write(WORKFLOW, "on: pull_request\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: ./.github/actions/secrets-gate\n");
+    s.commit("ci: the secrets gate as a local action");
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    // the action's review made harmless: the workflow file itself does not change
+    s.write(ACTION, s.read(ACTION).replace('HEAD"', 'HEAD" || true'));
+    s.commit("ci: do not fail on flaky review");
+    const edited = await problemsOf(s);
+    expect(edited.code).toBe(1);
+    expect(edited.problems).toMatchObject([{ kind: "weakened-rule", file: ACTION }]);
+    // the workflow stops using the action: the workflow never names stellar-secrets itself
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write(WORKFLOW, s.read(WORKFLOW).replace("      - uses: ./.github/actions/secrets-gate\n", ""));
+    s.commit("ci: trim");
+    const dropped = await problemsOf(s);
+    expect(dropped.code).toBe(1);
+    expect(dropped.problems).toMatchObject([{ kind: "weakened-rule", file: WORKFLOW }]);
+    // the same with a local reusable workflow that runs the gate
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write(".github/workflows/gate.yml", 'on: workflow_call\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npx stellar-secrets review "origin/main...HEAD"\n');
+    s.write(WORKFLOW, s.read(WORKFLOW).replace("  gate:\n", "  reuse:\n    uses: ./.github/workflows/gate.yml\n  gate:\n"));
+    s.commit("ci: the gate as a reusable workflow");
+    s.git(["branch", "-f", "main", "HEAD"]);
+    s.write(WORKFLOW, s.read(WORKFLOW).replace("  reuse:\n    uses: ./.github/workflows/gate.yml\n", ""));
+    s.commit("ci: trim again");
+    const reusable = await problemsOf(s);
+    expect(reusable.code).toBe(1);
+    expect(reusable.problems).toMatchObject([{ kind: "weakened-rule", file: WORKFLOW }]);
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    // another local action changing is no problem
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write(".github/actions/lint/action.yml", "name: lint\nruns:\n  using: composite\n  steps: []\n");
+    s.commit("ci: a lint action");
+    expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
+  });
+
+  it("flags a stellar.yaml new above a project in a subfolder: run from the top, stellar-secrets takes infra/secrets as that project's, with its members", async () => {
+    const { s, infra } = await subfolderProject();
+    const mallory = s.keygen("mallory");
+    s.write("stellar.yaml", `version: 1\nsecrets_dir: infra/secrets\nenvironments:\n  production:\n    members:\n      mallory: ${mallory.recipient}\n`);
+    // (the attacker's own pre-commit hook, run at the top, would refuse it: hooks are the committer's)
+    s.git(["add", "-A"]);
+    s.git(["commit", "-q", "--no-verify", "-m", "monorepo-wide project file"]);
+    const { code, problems } = await problemsOf(s, "main..HEAD", infra);
+    expect(code).toBe(1);
+    expect(problems).toMatchObject([{ kind: "weakened-rule", file: "../stellar.yaml", line: 1 }]);
+    expect(problems[0]?.message).toContain("is new above the project root: it makes the top of the repository a project that contains this one");
+    // one the base already had is that project's own business (its review reads it)
+    s.git(["branch", "-f", "main", "HEAD"]);
+    s.write("README.md", "monorepo, again\n");
+    s.git(["add", "-A"]);
+    s.git(["commit", "-q", "--no-verify", "-m", "readme"]);
+    expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
+  });
+
+  it("flags a lone file that macOS and Windows open as .gitattributes, .sops.yaml or stellar.yaml (secrets/.GitAttributes with merge=union)", async () => {
+    const s = await project();
+    s.write("secrets/.GitAttributes", "*.enc.yaml merge=union\n");
+    s.commit("attributes for the secrets folder");
+    const { code, problems } = await problemsOf(s);
+    expect(code).toBe(1);
+    expect(problems).toMatchObject([{ kind: "weakened-rule", file: "secrets/.GitAttributes" }]);
+    expect(problems[0]?.message).toContain("secrets/.GitAttributes is secrets/.gitattributes on a case-insensitive or Unicode-normalising checkout");
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    const mallory = s.keygen("mallory");
+    s.write("secrets/.SOPS.yaml", `creation_rules:\n  - age: ${mallory.recipient}\n`);
+    s.commit("sops rules for the secrets folder");
+    expect((await problemsOf(s)).problems).toMatchObject([{ kind: "weakened-rule", file: "secrets/.SOPS.yaml" }]);
+  });
+});
