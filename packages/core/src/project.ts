@@ -349,37 +349,16 @@ const MEMBER_KEY = new RegExp(MEMBER_KEY_PATTERN);
  * for any other key.
  */
 function unusableKeyDiagnostic(root: Node | null, path: readonly string[], recipient: string, who: string, file: string, lines: LineIndex): Diagnostic | undefined {
-  if (isMistypedAgeRecipient(recipient)) return mistypedKeyDiagnostic(root, path, who, file, lines);
-  if (!isSmallOrderAgeRecipient(recipient)) return undefined;
-  return diagnosticAt(
-    "schema",
-    "error",
-    file,
-    lines,
-    keyRange(root, path),
-    `"${path.join(".")}" is no one's age public key: it is a point of small order (such as the all-zero key), which no private key opens and which age and sops refuse to encrypt to, so it can only have been made up; ` +
-      `ask ${who} for their real key (\`stellar-secrets whoami\` prints it) and replace it, or remove the line`,
-  );
-}
-
-/** The range of the scalar at `path` (from the root) of stellar.yaml, or the file's start. */
-function keyRange(root: Node | null, path: readonly string[]): { start: number; end: number } {
+  const why = isMistypedAgeRecipient(recipient)
+    ? `is not a valid age public key: its checksum does not match (a character was mistyped or lost when it was copied), so nothing can be encrypted to it; ask ${who} for the key again`
+    : isSmallOrderAgeRecipient(recipient)
+      ? `is no one's age public key: it is a point of small order (such as the all-zero key), which no private key opens and which age and sops refuse to encrypt to, so it can only have been made up; ask ${who} for their real key`
+      : undefined;
+  if (why === undefined) return undefined;
   let node: unknown = root;
   for (const key of path) node = isMap(node) ? findPair(node, key)?.value : undefined;
-  return isScalar(node) && node.range ? { start: node.range[0], end: node.range[1] } : { start: 0, end: 0 };
-}
-
-/** `schema` at a key in stellar.yaml (`path` from the root) that has an age key's shape but fails its bech32 checksum. */
-function mistypedKeyDiagnostic(root: Node | null, path: readonly string[], who: string, file: string, lines: LineIndex): Diagnostic {
-  return diagnosticAt(
-    "schema",
-    "error",
-    file,
-    lines,
-    keyRange(root, path),
-    `"${path.join(".")}" is not a valid age public key: its checksum does not match (a character was mistyped or lost when it was copied), so nothing can be encrypted to it; ` +
-      `ask ${who} for the key again (\`stellar-secrets whoami\` prints it) and replace it, or remove the line`,
-  );
+  const range = isScalar(node) && node.range ? { start: node.range[0], end: node.range[1] } : { start: 0, end: 0 };
+  return diagnosticAt("schema", "error", file, lines, range, `"${path.join(".")}" ${why} (\`stellar-secrets whoami\` prints it) and replace it, or remove the line`);
 }
 
 /**
