@@ -58,6 +58,35 @@ describe("multi-root workspaces", () => {
   });
 });
 
+describe("workspace folders removed from a client that pulls diagnostics (VS Code)", () => {
+  it("a removed folder's files get an empty report in the next workspace/diagnostic (the client keeps a report until it is replaced)", async () => {
+    const base = mkdtempSync(join(tmpdir(), "stellar-lsp-folders-"));
+    const key = await sops.generateIdentity();
+    const a = await makeProject({ ...orgSpec(), base, subdir: "payments", key });
+    const b = await makeProject({ ...orgSpec(), base, subdir: "support", key });
+    const client = await LspClient.start({ folders: [a.dir, b.dir], pull: true });
+    try {
+      const bEnv = b.uri("secrets/development.enc.yaml");
+      const first = await client.conn.sendRequest(proto.WorkspaceDiagnosticRequest.type, { previousResultIds: [] });
+      const firstOf = (uri: string) => first.items.find((i) => i.uri === uri);
+      expect(firstOf(bEnv)).toMatchObject({ kind: "full", items: [{ code: "unused-secret" }] });
+      const previousResultIds = first.items.map((i) => ({ uri: i.uri, value: i.resultId! }));
+      await client.conn.sendNotification(proto.DidChangeWorkspaceFoldersNotification.type, { event: { added: [], removed: [{ uri: pathToFileURL(b.dir).href, name: "folder1" }] } });
+      await client.waitFor(async () => {
+        const r = (await client.conn.sendRequest("stellarSecrets/projects", {})) as { projects: unknown[] };
+        return r.projects.length === 1;
+      }, "the folder removed");
+      const next = await client.conn.sendRequest(proto.WorkspaceDiagnosticRequest.type, { previousResultIds });
+      const cleared = next.items.find((i) => i.uri === bEnv);
+      expect(cleared).toMatchObject({ kind: "full", items: [] });
+      expect((cleared as { resultId?: string }).resultId).not.toBe(firstOf(bEnv)!.resultId);
+    } finally {
+      await client.stop();
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("projects appear and disappear with their stellar.yaml", () => {
   it("indexes a stellar.yaml created on disk and forgets a deleted one", async () => {
     const base = mkdtempSync(join(tmpdir(), "stellar-lsp-appear-"));

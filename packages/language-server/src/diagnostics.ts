@@ -68,6 +68,12 @@ export class DiagnosticsPublisher {
    */
   private pushUnpulled = false;
   private pushTimer: NodeJS.Timeout | undefined;
+  /**
+   * Files whose last pulled list (`textDocument/diagnostic` or `workspace/diagnostic`) was not empty
+   * (pull mode's {@link published}): {@link publishAll} reports them as changed too, so a file that
+   * left the index (its workspace folder was removed) gets the empty list that clears it in the client.
+   */
+  private readonly pulledNonEmpty = new Set<string>();
   /** Open files the client pulled (`textDocument/diagnostic`): never pushed while open (the editor would show them twice). */
   private readonly pulledOpen = new Set<string>();
 
@@ -240,7 +246,15 @@ export class DiagnosticsPublisher {
     const seen = new Set<string>();
     for (const m of workspace.all()) for (const p of m.files()) seen.add(p);
     for (const p of this.published.keys()) seen.add(p);
+    for (const p of this.pulledNonEmpty) seen.add(p);
     this.state.indexChanged(seen, workspace.all().map((m) => m.root));
+  }
+
+  /** Notes the list a pull gives a file (see {@link pulledNonEmpty}), and returns it. */
+  private pulled(path: string, diagnostics: LspDiagnostic[]): LspDiagnostic[] {
+    if (diagnostics.length === 0) this.pulledNonEmpty.delete(path);
+    else this.pulledNonEmpty.add(path);
+    return diagnostics;
   }
 
   /** Registers `textDocument/diagnostic` and `workspace/diagnostic` (and answers the long polls at `shutdown`). */
@@ -262,7 +276,7 @@ export class DiagnosticsPublisher {
         this.documentPulled(path);
         const id = this.resultId(path);
         if (params.previousResultId === id) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId: id };
-        return { kind: DocumentDiagnosticReportKind.Full, resultId: id, items: this.diagnosticsOf(path) };
+        return { kind: DocumentDiagnosticReportKind.Full, resultId: id, items: this.pulled(path, this.diagnosticsOf(path)) };
       }),
     );
     const workspaceHandler = state.guard("workspace diagnostic", { items: [] }, async (params: WorkspaceDiagnosticParams, token: CancellationToken) => {
@@ -281,7 +295,7 @@ export class DiagnosticsPublisher {
           if (previous.get(p) === id) continue;
           const diags = this.diagnosticsOf(p);
           if (diags.length === 0 && !previous.has(p)) continue;
-          items.push({ kind: DocumentDiagnosticReportKind.Full, uri: pathToUri(p), version: null, resultId: id, items: diags });
+          items.push({ kind: DocumentDiagnosticReportKind.Full, uri: pathToUri(p), version: null, resultId: id, items: this.pulled(p, diags) });
         }
         return items;
       };
