@@ -3,9 +3,10 @@
  * name, catalog removal; `stellarSecrets/filesChanged` from the client and
  * `stellarSecrets/indexChanged` to it. No message carries a value, ever.
  */
-import { catalogPath, credentialAsName, credentialAsNameMessage, LineIndex, removeCatalogEntry, secretsFilePath, validateSecretName } from "@stellar-secrets/core";
+import { catalogPath, LineIndex, removeCatalogEntry, secretsFilePath, validateSecretName } from "@stellar-secrets/core";
 import { ErrorCodes, ResponseError } from "vscode-languageserver/node";
 import { LastGoodModel } from "./last-good.js";
+import { credentialNameProblem } from "./names.js";
 import type { ProjectModel } from "./model.js";
 import {
   CatalogRemovalRequest,
@@ -108,8 +109,8 @@ function validateNameParams(params: unknown): { root: string; name: string; exis
  * (`names`, read only then).
  */
 export function secretNameProblem(name: string, names: () => readonly string[], existing: "allow" | "refuse"): string | undefined {
-  const looks = credentialAsName(name);
-  if (looks !== undefined) return `${credentialAsNameMessage("the name", looks)} [invalid-secret-name]`;
+  const credential = credentialNameProblem(name);
+  if (credential !== undefined) return credential;
   const v = validateSecretName(name);
   if (!v.ok) return `${v.message} [${v.rule}]`;
   if (existing === "refuse" && names().includes(name)) return `"${name}" already exists (set its value with Set Secret Value…)`;
