@@ -56,6 +56,8 @@ export class DiagnosticsPublisher {
   /** Files whose last published list was not empty, with the URI it was published under (push mode). */
   private readonly published = new Map<string, string>();
   private changeCounter = 0;
+  /** True once a `workspace/diagnostic/refresh` was refused (logged once). */
+  private refreshRefusedLogged = false;
   /** Pending `workspace/diagnostic` long polls, woken by the next change. */
   private waiters: (() => void)[] = [];
   /** True once `shutdown` was received: a long poll is answered with what it has (nothing more will change). */
@@ -148,7 +150,8 @@ export class DiagnosticsPublisher {
       const w = this.waiters;
       this.waiters = [];
       for (const resolve of w) resolve();
-      void this.state.connection.languages.diagnostics.refresh(); // pull mode: the client can refresh
+      // pull mode: the client can refresh; one that refuses (or is gone) is noted once, not at every change as an unhandled rejection
+      this.state.connection.languages.diagnostics.refresh().catch((e: unknown) => this.refreshRefused(e));
     }
     for (const p of list) if (this.pushes(p)) this.publish(p);
   }
@@ -248,6 +251,13 @@ export class DiagnosticsPublisher {
     for (const p of this.published.keys()) seen.add(p);
     for (const p of this.pulledNonEmpty) seen.add(p);
     this.state.indexChanged(seen, workspace.all().map((m) => m.root));
+  }
+
+  /** Logs, the first time only, that the client refused `workspace/diagnostic/refresh`: it pulls when it chooses to. */
+  private refreshRefused(e: unknown): void {
+    if (this.refreshRefusedLogged || this.shutDown) return;
+    this.refreshRefusedLogged = true;
+    this.state.log(`the client refused workspace/diagnostic/refresh (${e instanceof Error ? e.message : String(e)}): diagnostics change when it pulls them again; not said again`);
   }
 
   /** Notes the list a pull gives a file (see {@link pulledNonEmpty}), and returns it. */
