@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LspClient, makeProject, proto, positionOf, rangeOf, sops, type TestProject } from "./lsp-harness.js";
+import { spawn } from "node:child_process";
+import { LspClient, makeProject, proto, positionOf, rangeOf, SERVER_BIN, sops, type TestProject } from "./lsp-harness.js";
 import { HUBSPOT, makeOrg, orgSpec } from "./lsp-fixture.js";
 
 describe("multi-root workspaces", () => {
@@ -55,6 +56,35 @@ describe("multi-root workspaces", () => {
     await client.waitForDiagnostics(b.uri("secrets/development.enc.yaml"), (d) => d.some((x) => x.code === "unused-secret"));
     expect(client.diagnosticsOf(a.uri("secrets/development.enc.yaml")).map((d) => d.message.includes("legacy_webhook_secret"))).toEqual([true]);
     await client.close(uri);
+  });
+});
+
+describe("workspace folders removed from a client that pulls diagnostics (VS Code)", () => {
+  it("a removed folder's files get an empty report in the next workspace/diagnostic (the client keeps a report until it is replaced)", async () => {
+    const base = mkdtempSync(join(tmpdir(), "stellar-lsp-folders-"));
+    const key = await sops.generateIdentity();
+    const a = await makeProject({ ...orgSpec(), base, subdir: "payments", key });
+    const b = await makeProject({ ...orgSpec(), base, subdir: "support", key });
+    const client = await LspClient.start({ folders: [a.dir, b.dir], pull: true });
+    try {
+      const bEnv = b.uri("secrets/development.enc.yaml");
+      const first = await client.conn.sendRequest(proto.WorkspaceDiagnosticRequest.type, { previousResultIds: [] });
+      const firstOf = (uri: string) => first.items.find((i) => i.uri === uri);
+      expect(firstOf(bEnv)).toMatchObject({ kind: "full", items: [{ code: "unused-secret" }] });
+      const previousResultIds = first.items.map((i) => ({ uri: i.uri, value: i.resultId! }));
+      await client.conn.sendNotification(proto.DidChangeWorkspaceFoldersNotification.type, { event: { added: [], removed: [{ uri: pathToFileURL(b.dir).href, name: "folder1" }] } });
+      await client.waitFor(async () => {
+        const r = (await client.conn.sendRequest("stellarSecrets/projects", {})) as { projects: unknown[] };
+        return r.projects.length === 1;
+      }, "the folder removed");
+      const next = await client.conn.sendRequest(proto.WorkspaceDiagnosticRequest.type, { previousResultIds });
+      const cleared = next.items.find((i) => i.uri === bEnv);
+      expect(cleared).toMatchObject({ kind: "full", items: [] });
+      expect((cleared as { resultId?: string }).resultId).not.toBe(firstOf(bEnv)!.resultId);
+    } finally {
+      await client.stop();
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });
 
@@ -129,6 +159,50 @@ describe("settings", () => {
     expect(ds.map((d) => d.code)).toEqual(["unused-secret"]);
     await client.stop();
     rmSync(base, { recursive: true, force: true });
+  });
+});
+
+describe("a pulling client that refuses workspace/diagnostic/refresh", () => {
+  it("is told once in the log, not with an unhandled rejection at every change, and its pulls still see the changes", async () => {
+    const org = await makeOrg();
+    const proc = spawn(process.execPath, [SERVER_BIN, "--stdio"], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, SOPS_AGE_KEY: "", SOPS_AGE_KEY_FILE: "", STELLAR_SECRETS_NO_INDEX_CACHE: "1" } });
+    const conn = proto.createProtocolConnection(new proto.StreamMessageReader(proc.stdout!), new proto.StreamMessageWriter(proc.stdin!));
+    const logs: string[] = [];
+    let refreshes = 0;
+    conn.onNotification(proto.LogMessageNotification.type, (p) => logs.push(p.message));
+    conn.onRequest(proto.DiagnosticRefreshRequest.type, () => {
+      refreshes++;
+      throw new proto.ResponseError(proto.ErrorCodes.MethodNotFound, "TEST-ONLY: refresh is not supported after all");
+    });
+    conn.listen();
+    try {
+      const capabilities = { workspace: { diagnostics: { refreshSupport: true } }, textDocument: { diagnostic: {} } };
+      await conn.sendRequest(proto.InitializeRequest.type, { processId: null, rootUri: null, capabilities, workspaceFolders: [{ uri: pathToFileURL(org.dir).href, name: "org" }] });
+      await conn.sendNotification(proto.InitializedNotification.type, {});
+      const uri = org.uri("connections/hubspot.yaml");
+      await conn.sendNotification(proto.DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "yaml", version: 1, text: HUBSPOT } });
+      for (const [v, name] of [[2, "hubspot_api_tokn"], [3, "hubspot_api_tokx"], [4, "hubspot_api_tokz"]] as const) {
+        await conn.sendNotification(proto.DidChangeTextDocumentNotification.type, { textDocument: { uri, version: v }, contentChanges: [{ text: HUBSPOT.replace("hubspot_api_token", name) }] });
+        const end = Date.now() + 30_000;
+        for (;;) {
+          const r = (await conn.sendRequest(proto.DocumentDiagnosticRequest.type, { textDocument: { uri } })) as proto.FullDocumentDiagnosticReport;
+          if (r.items.some((d) => d.message.includes(name))) break;
+          if (Date.now() > end) throw new Error(`no diagnostic for ${name}`);
+          await new Promise((res) => setTimeout(res, 20));
+        }
+      }
+      const end = Date.now() + 10_000;
+      while (refreshes < 3 && Date.now() < end) await new Promise((res) => setTimeout(res, 20));
+      expect(refreshes).toBeGreaterThanOrEqual(3);
+      await conn.sendRequest(proto.ShutdownRequest.type);
+      expect(logs.filter((l) => /unhandled/.test(l))).toEqual([]);
+      expect(logs.filter((l) => /refused workspace\/diagnostic\/refresh/.test(l))).toHaveLength(1);
+      await conn.sendNotification(proto.ExitNotification.type);
+    } finally {
+      conn.dispose();
+      if (proc.exitCode === null) proc.kill("SIGKILL");
+      org.remove();
+    }
   });
 });
 

@@ -333,6 +333,42 @@ describe("completion, hover, navigation, symbols, rename", () => {
     await client.close(uri);
   });
 
+  it("document symbols of a file of two objects, each written with its name after its references: each object holds its own document's references, within its range", async () => {
+    const uri = org.uri("connections/two.yaml");
+    const text = [
+      "kind: api_connection",
+      "base_url: https://a.example",
+      "headers:",
+      "  - { name: A, type: secret, secret: hubspot_api_token }",
+      "name: first",
+      "---",
+      "kind: api_connection",
+      "base_url: https://b.example",
+      "headers:",
+      "  - { name: B, type: secret, secret: stripe_api_key }",
+      "name: second",
+      "",
+    ].join("\n");
+    await client.open(uri, text);
+    const syms = (await client.conn.sendRequest(proto.DocumentSymbolRequest.type, { textDocument: { uri } })) as proto.DocumentSymbol[];
+    expect(syms.map((s) => [s.name, s.selectionRange, s.children!.map((c) => [c.name, c.range])])).toEqual([
+      ["first", rangeOf(text, "first"), [["hubspot_api_token", rangeOf(text, "hubspot_api_token")]]],
+      ["second", rangeOf(text, "second"), [["stripe_api_key", rangeOf(text, "stripe_api_key")]]],
+    ]);
+    const inside = (inner: proto.Range, outer: proto.Range) =>
+      (inner.start.line > outer.start.line || (inner.start.line === outer.start.line && inner.start.character >= outer.start.character)) &&
+      (inner.end.line < outer.end.line || (inner.end.line === outer.end.line && inner.end.character <= outer.end.character));
+    for (const s of syms) {
+      expect(inside(s.selectionRange, s.range)).toBe(true);
+      for (const c of s.children!) expect([s.name, c.name, inside(c.range, s.range)]).toEqual([s.name, c.name, true]);
+    }
+    // each object's range is its own document: the first ends before the second begins
+    expect(syms[0]!.range.start).toEqual({ line: 0, character: 0 });
+    expect(syms[0]!.range.end.line).toBeLessThan(syms[1]!.range.start.line + 1);
+    expect(syms[1]!.range.start.line).toBeGreaterThan(4);
+    await client.close(uri);
+  });
+
   it("refuses to rename a secret, with the reason and the steps", async () => {
     const uri = org.uri("connections/hubspot.yaml");
     await client.open(uri, HUBSPOT);

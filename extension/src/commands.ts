@@ -19,7 +19,7 @@ import {
 } from "@stellar-secrets/language-server/protocol";
 import { planMoveToSecret } from "@stellar-secrets/language-server/move-to-secret";
 import type { MoveToSecretArguments } from "@stellar-secrets/language-server/protocol";
-import { environmentPickOrder, refsLabel, requestedEnvironments } from "./presentation.js";
+import { acceptedSecretName, environmentPickOrder, refsLabel, requestedEnvironments } from "./presentation.js";
 import { applyChanges, canWrite, proposalFolder, SecretWriteError, writeProposal, type SecretChange } from "./secret-writer.js";
 import type { SecretsNode, SecretsTreeProvider } from "./secrets-view.js";
 import { checkWriteAccess } from "./write-access.js";
@@ -345,9 +345,9 @@ function pickSecretName(ctx: CommandContext, project: ProjectInfo, proposed?: st
   return new Promise((resolve) => {
     let done = false;
     qp.onDidAccept(() => {
-      const sel = qp.selectedItems[0];
-      const result = sel?.secret !== undefined ? { name: sel.secret.name, existing: sel.secret } : sel?.create !== undefined ? { name: sel.create } : undefined;
-      if (result === undefined) return; // an invalid new name: keep the picker open, its reason is shown
+      // an invalid new name, or one whose check has not come back yet: keep the picker open (its reason is shown)
+      const result = acceptedSecretName(qp.selectedItems[0], qp.value);
+      if (result === undefined) return;
       done = true;
       resolve(result);
       qp.hide();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ProjectInfo } from "@stellar-secrets/language-server/protocol";
-import { environmentPickOrder, refsLabel, requestedEnvironments, secretDescription, statusText } from "./presentation.js";
+import { acceptedSecretName, environmentPickOrder, refsLabel, requestedEnvironments, secretDescription, statusText } from "./presentation.js";
 
 const env = (name: string) => ({ name, file: `/repo/secrets/${name}.enc.yaml`, exists: true, recipients: ["age1x"] });
 const project: ProjectInfo = {
@@ -35,6 +35,19 @@ describe("presentation", () => {
       ["development", true],
       ["staging", true],
     ]);
+  });
+
+  it("Move to a secret…: accepts a new name only when it is the name typed now (an earlier name's item stays listed until the new one is checked)", () => {
+    // typed stripe_webhook, checked (its "New secret" item), then changed to stripe_webhook_2 and Enter before the check came back
+    expect(acceptedSecretName({ create: "stripe_webhook" }, "stripe_webhook_2")).toBeUndefined();
+    // or pasted over with something the server has not refused yet
+    expect(acceptedSecretName({ create: "stripe_webhook" }, "ghp_TESTONLYmadeupZx9Qw8Er7Ty6Ui5Op4As3D")).toBeUndefined();
+    expect(acceptedSecretName({ create: "stripe_webhook" }, " stripe_webhook ")).toEqual({ name: "stripe_webhook" });
+    // an existing secret picked from the filtered list, whatever was typed to find it
+    expect(acceptedSecretName({ secret: stripe }, "strip")).toEqual({ name: "stripe_key", existing: stripe });
+    // an invalid name's item (no create) and no item at all
+    expect(acceptedSecretName({}, "Bad Name")).toBeUndefined();
+    expect(acceptedSecretName(undefined, "x")).toBeUndefined();
   });
 
   it("summarises projects, key and problems in the status bar", () => {

@@ -73,3 +73,23 @@ export function statusText(s: StatusSummary): { text: string; tooltip: string } 
     .join("\n");
   return { text, tooltip };
 }
+
+/** An item of the *Move to a secret…* picker: an existing secret, or a new name the server accepted (`create`). */
+export interface SecretNameItem {
+  secret?: SecretInfo;
+  create?: string;
+}
+
+/**
+ * What accepting the *Move to a secret…* picker chooses: the existing secret picked, or the new
+ * name of a "New secret" item only when it is the name typed now (`typed`, trimmed). The item of a
+ * name typed earlier stays in the list until the server has checked the new one, and stays visible
+ * whatever the filter: accepting it then would store the value under a name the user already
+ * changed (or under a name the server has not yet refused). Undefined: keep the picker open.
+ */
+export function acceptedSecretName(selected: SecretNameItem | undefined, typed: string): { name: string; existing?: SecretInfo } | undefined {
+  if (selected?.secret !== undefined) return { name: selected.secret.name, existing: selected.secret };
+  if (selected?.create !== undefined && selected.create === typed.trim()) return { name: selected.create };
+  return undefined;
+}
+

@@ -62,6 +62,31 @@ describe("applyChanges (the extension's encrypted writes)", () => {
     expect((err as Error).message).not.toContain("sk_live_never_in_messages");
   });
 
+  it("stores no value under a name that looks like a credential, as `set` refuses it (the message does not repeat it); such a name can still be removed", async () => {
+    const token = "ghp_TESTONLY0made0up0Zx9Qw8Er7Ty6Ui5Op4"; // TEST-ONLY, made up: a GitHub token's shape
+    const file = join(dir, "development.enc.yaml");
+    writeFileSync(file, await encryptSecrets(new Map([["slack_bot_token", "xoxb-old"], [token, "pasted-as-a-name"]]), { recipients: [key.recipient] }));
+    const before = readFileSync(file, "utf8");
+    const env = { name: "development", file, exists: true, recipients: [key.recipient] };
+    for (const changes of [[{ name: token, value: "v" }], [{ name: "ok_name", value: "v" }, { name: token.toLowerCase(), value: "v" }]]) {
+      const err = await applyChanges(env, changes).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SecretWriteError);
+      expect((err as SecretWriteError).code).toBe("INVALID_SECRET_NAME");
+      expect((err as SecretWriteError).message).toMatch(/looks like a GitHub token \(ghp_…\).*\[invalid-secret-name\]/);
+      expect((err as SecretWriteError).message).not.toContain(token.slice(4, 16));
+      expect(readFileSync(file, "utf8")).toBe(before);
+    }
+    // a new file is not created with it either, and no proposal is written under it
+    const staging = join(dir, "staging.enc.yaml");
+    await expect(applyChanges({ name: "staging", file: staging, exists: false, recipients: [key.recipient] }, [{ name: token, value: "v" }])).rejects.toMatchObject({ code: "INVALID_SECRET_NAME" });
+    expect(existsSync(staging)).toBe(false);
+    await expect(writeProposal({ name: "staging", file: staging, exists: false, recipients: [key.recipient] }, token, "v")).rejects.toMatchObject({ code: "INVALID_SECRET_NAME" });
+    expect(existsSync(join(dir, "inbox"))).toBe(false);
+    // removing it is how it goes
+    await applyChanges(env, [{ name: token, value: undefined }]);
+    expect([...(await decryptSecrets(readFileSync(file, "utf8"), [key.identity])).values.keys()]).toEqual(["slack_bot_token"]);
+  });
+
   it("refuses to create a file nobody could decrypt", async () => {
     const file = join(dir, "qa.enc.yaml");
     const err = await applyChanges({ name: "qa", file, exists: false, recipients: [] }, [{ name: "stripe_api_key", value: "v" }]).catch((e: unknown) => e);

@@ -21,6 +21,7 @@ import {
   unwrapFileKey,
   writeFileAtomic,
 } from "@stellar-secrets/sops";
+import { credentialNameProblem } from "@stellar-secrets/language-server/names";
 import type { EnvironmentInfo } from "@stellar-secrets/language-server/protocol";
 
 /** What to do with one name in one environment file: a new value, or `undefined` to remove it. */
@@ -42,6 +43,10 @@ export class SecretWriteError extends Error {
  * it does not (needs no identity). Throws {@link SecretWriteError}.
  */
 export async function applyChanges(env: EnvironmentInfo, changes: readonly SecretChange[]): Promise<void> {
+  // as `stellar-secrets set` refuses it, whatever led here (a name box checks it too, but Set Secret
+  // Value and Move to a secret also take an existing name): no value is stored under a credential
+  // (removing such a name is allowed: that is how it goes)
+  for (const c of changes) if (c.value !== undefined) refuseCredentialName(env, c.name);
   try {
     if (!env.exists) {
       const values = new Map<string, string>();
@@ -99,6 +104,7 @@ export function proposalFolder(env: EnvironmentInfo): string {
  * back. Returns its absolute path. Throws {@link SecretWriteError}.
  */
 export async function writeProposal(env: EnvironmentInfo, name: string, value: string): Promise<string> {
+  refuseCredentialName(env, name);
   if (env.recipients.length === 0) {
     throw new SecretWriteError("NO_RECIPIENTS", `Environment "${env.name}" has no members in stellar.yaml: nobody could read a proposal.`);
   }
@@ -128,4 +134,10 @@ function proposer(cwd: string): string {
   const email = git("user.email");
   if (name !== undefined || email !== undefined) return [name, email === undefined ? undefined : `<${email}>`].filter((x) => x !== undefined).join(" ");
   return userInfo().username;
+}
+
+/** Throws INVALID_SECRET_NAME when `name` looks like a credential (`credentialNameProblem`; the message never repeats it). */
+function refuseCredentialName(env: EnvironmentInfo, name: string): void {
+  const problem = credentialNameProblem(name);
+  if (problem !== undefined) throw new SecretWriteError("INVALID_SECRET_NAME", `${env.name}: nothing written: ${problem}`);
 }

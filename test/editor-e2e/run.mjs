@@ -7,7 +7,8 @@
 //   2. completion (Ctrl+Space) in the `secret:` field offers the secret names;
 //   3. typing the fix clears the squiggle and the Problems entry;
 //   4. the Secrets view lists every secret of the example organisation;
-//   5. the status bar item (project found, key found); Add Secret; the "Replace with" quick fix
+//   5. the status bar item (project found, key found); Add Secret (a credential typed as the name
+//      refused in the box, nothing written); the "Replace with" quick fix
 //      applied (and no "Add secret" next to a one-letter typo); the missing-environment path
 //      (the "Set a value" quick fix asks for the missing environment only, the value is
 //      encrypted there); Delete Secret; the "Move to a secret…" quick fix on a plaintext credential
@@ -20,6 +21,7 @@
 //      (opened back with a production member's test key; the value in clear nowhere).
 // Screenshots and the code-server log go to --artifacts. Exit status 0 only when every step passed.
 import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { copyFileSync, cpSync, statSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
@@ -211,6 +213,8 @@ const newName = "e2e_webhook_signing_secret";
 const setValue = `e2e-${Math.random().toString(36).slice(2)}-set`; // typed through the missing-environment quick fix
 const newValue = `e2e-${Math.random().toString(36).slice(2)}-value`; // typed into the password boxes; must never show up in a log
 const plainValue = `sk_live_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`; // a plaintext credential moved to a secret
+// made up for this run: ghp_ and 36 random letters and digits (the shape of a GitHub token), typed as a name
+const credentialName = `ghp_${[...randomBytes(36)].map((b) => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"[b % 62]).join("")}`;
 const proposedValue = `e2e-${Math.random().toString(36).slice(2)}-proposed`; // typed into the proposal box (no key)
 const measurements = {};
 const loadSops = async () => {
@@ -305,6 +309,41 @@ try {
     // each row says how many references and where a value is missing
     if (!rows.some((r) => /\d+ refs?\b/.test(r))) throw new Error(`no reference counts in ${JSON.stringify(rows)}`);
     await shot("secrets-view");
+  });
+
+  await step("Add Secret refuses a credential typed as the name: the box says why (not repeating it), Enter does nothing, nothing is written", async () => {
+    const token = credentialName;
+    const before = new Map(filesUnder(ws).map((f) => [f, readFileSync(f)]));
+    await page.keyboard.press("F1");
+    const input = page.locator(".quick-input-widget input");
+    await input.waitFor({ timeout: 15_000 });
+    await input.fill(">Stellar Secrets: Add Secret");
+    await page.locator(".quick-input-list .monaco-list-row").filter({ hasText: "Add Secret" }).first().waitFor({ timeout: 15_000 });
+    await page.keyboard.press("Enter");
+    const title = page.locator(".quick-input-widget .quick-input-title").filter({ hasText: "Add secret" });
+    await title.waitFor({ timeout: 15_000 });
+    await input.fill(token);
+    await page.waitForFunction(() => /looks like a GitHub token.*not a secret's name.*\[invalid-secret-name\]/.test(document.querySelector(".quick-input-widget .quick-input-message")?.textContent ?? ""), null, { timeout: 15_000 });
+    const message = (await page.locator(".quick-input-widget .quick-input-message").innerText()).trim();
+    log("validation:", message);
+    if (message.includes(token) || message.includes(token.slice(4, 16))) throw new Error("the refusal repeats the token");
+    await shot("add-secret-credential-name");
+    // Enter on a refused name: the same box stays, no password box follows
+    await page.keyboard.press("Enter");
+    await new Promise((r) => setTimeout(r, 1_500));
+    if (!(await title.isVisible())) throw new Error("the name box closed on Enter with a credential as the name");
+    if (await page.locator(".quick-input-widget input[type=password]").isVisible()) throw new Error("a password box followed a credential as the name");
+    if ((await input.inputValue()) !== token) throw new Error("the name box does not hold what was typed any more");
+    await page.keyboard.press("Escape");
+    await title.waitFor({ state: "hidden", timeout: 15_000 });
+    await new Promise((r) => setTimeout(r, 1_000));
+    // nothing written: every file of the workspace as it was, none new, the token in none
+    const after = filesUnder(ws);
+    const changed = after.filter((f) => !before.has(f) || !before.get(f).equals(readFileSync(f)));
+    const gone = [...before.keys()].filter((f) => !after.includes(f));
+    if (changed.length > 0 || gone.length > 0) throw new Error(`files changed: ${JSON.stringify([...changed, ...gone].map((f) => f.slice(ws.length + 1)))}`);
+    const holding = after.filter((f) => readFileSync(f, "utf8").includes(token));
+    if (holding.length > 0) throw new Error(`the token is in ${JSON.stringify(holding)}`);
   });
 
   await step("Add Secret command: name validated as you type, one password box per environment", async () => {
@@ -647,7 +686,7 @@ if (results.some((r) => r.name.startsWith("Add Secret") && r.ok)) {
   log(`scanned ${logs.length} log files for the typed value`);
   const leaked = logs.filter((f) => {
     const text = readFileSync(f, "utf8");
-    return [newValue, setValue, plainValue, proposedValue].some((v) => text.includes(v));
+    return [newValue, setValue, plainValue, proposedValue, credentialName].some((v) => text.includes(v));
   });
   results.push({ name: "no plaintext value in the logs", ok: leaked.length === 0, ...(leaked.length ? { error: leaked.join(", ") } : {}) });
 }

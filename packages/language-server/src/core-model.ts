@@ -48,7 +48,7 @@ import {
 } from "@stellar-secrets/core";
 import { readUnresolvedMerges, readValueHistory, shallowCutOf, startCommittedVersions } from "@stellar-secrets/git";
 import type { Position } from "vscode-languageserver";
-import type { CommittedTexts, ObjectDefinition, ObjectReference, ProjectModel, SecretKey, SecretReference, Target } from "./model.js";
+import type { CommittedTexts, ObjectDefinition, ObjectReference, ProjectModel, SecretKey, SecretReference, SymbolDocument, Target } from "./model.js";
 import { toLspRange, toOffset } from "./ranges.js";
 import { fromProjectPath, toProjectPath } from "./uris.js";
 import type { ProjectIndexCache } from "./index-cache.js";
@@ -563,29 +563,24 @@ class CoreModel implements ProjectModel {
     }
   }
 
-  symbols(path: string): { definitions: ObjectDefinition[]; references: SecretReference[]; keys: SecretKey[] } {
+  symbols(path: string): { documents: SymbolDocument[]; keys: SecretKey[] } {
     const rel = this.rel(path);
     const file = this.index.configFiles.get(rel);
     if (file !== undefined) {
-      const definitions: ObjectDefinition[] = [];
-      const references: SecretReference[] = [];
-      for (const doc of file.documents) {
-        if (doc.name !== undefined && doc.nameRange !== undefined) {
-          definitions.push({ kind: doc.kind, name: doc.name, path, range: toLspRange(file.lines, doc.nameRange) });
-        }
-        for (const r of doc.references) references.push(this.toReference(r, path));
-      }
-      return { definitions, references, keys: [] };
+      const documents = file.documents.map((doc): SymbolDocument => {
+        const definition = doc.name !== undefined && doc.nameRange !== undefined ? { kind: doc.kind, name: doc.name, path, range: toLspRange(file.lines, doc.nameRange) } : undefined;
+        return { range: toLspRange(file.lines, doc.range), definition, references: doc.references.map((r) => this.toReference(r, path)) };
+      });
+      return { documents, keys: [] };
     }
     for (const f of this.index.environmentFiles.values()) {
       if (f.path !== rel) continue;
       return {
-        definitions: [],
-        references: [],
+        documents: [],
         keys: f.entries.map((e) => ({ name: e.name, environment: f.environment, path, range: toLspRange(f.lines, e.range) })),
       };
     }
-    return { definitions: [], references: [], keys: [] };
+    return { documents: [], keys: [] };
   }
 }
 

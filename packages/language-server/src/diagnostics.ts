@@ -56,6 +56,8 @@ export class DiagnosticsPublisher {
   /** Files whose last published list was not empty, with the URI it was published under (push mode). */
   private readonly published = new Map<string, string>();
   private changeCounter = 0;
+  /** True once a `workspace/diagnostic/refresh` was refused (logged once). */
+  private refreshRefusedLogged = false;
   /** Pending `workspace/diagnostic` long polls, woken by the next change. */
   private waiters: (() => void)[] = [];
   /** True once `shutdown` was received: a long poll is answered with what it has (nothing more will change). */
@@ -68,6 +70,12 @@ export class DiagnosticsPublisher {
    */
   private pushUnpulled = false;
   private pushTimer: NodeJS.Timeout | undefined;
+  /**
+   * Files whose last pulled list (`textDocument/diagnostic` or `workspace/diagnostic`) was not empty
+   * (pull mode's {@link published}): {@link publishAll} reports them as changed too, so a file that
+   * left the index (its workspace folder was removed) gets the empty list that clears it in the client.
+   */
+  private readonly pulledNonEmpty = new Set<string>();
   /** Open files the client pulled (`textDocument/diagnostic`): never pushed while open (the editor would show them twice). */
   private readonly pulledOpen = new Set<string>();
 
@@ -142,7 +150,8 @@ export class DiagnosticsPublisher {
       const w = this.waiters;
       this.waiters = [];
       for (const resolve of w) resolve();
-      void this.state.connection.languages.diagnostics.refresh(); // pull mode: the client can refresh
+      // pull mode: the client can refresh; one that refuses (or is gone) is noted once, not at every change as an unhandled rejection
+      this.state.connection.languages.diagnostics.refresh().catch((e: unknown) => this.refreshRefused(e));
     }
     for (const p of list) if (this.pushes(p)) this.publish(p);
   }
@@ -240,7 +249,22 @@ export class DiagnosticsPublisher {
     const seen = new Set<string>();
     for (const m of workspace.all()) for (const p of m.files()) seen.add(p);
     for (const p of this.published.keys()) seen.add(p);
+    for (const p of this.pulledNonEmpty) seen.add(p);
     this.state.indexChanged(seen, workspace.all().map((m) => m.root));
+  }
+
+  /** Logs, the first time only, that the client refused `workspace/diagnostic/refresh`: it pulls when it chooses to. */
+  private refreshRefused(e: unknown): void {
+    if (this.refreshRefusedLogged || this.shutDown) return;
+    this.refreshRefusedLogged = true;
+    this.state.log(`the client refused workspace/diagnostic/refresh (${e instanceof Error ? e.message : String(e)}): diagnostics change when it pulls them again; not said again`);
+  }
+
+  /** Notes the list a pull gives a file (see {@link pulledNonEmpty}), and returns it. */
+  private pulled(path: string, diagnostics: LspDiagnostic[]): LspDiagnostic[] {
+    if (diagnostics.length === 0) this.pulledNonEmpty.delete(path);
+    else this.pulledNonEmpty.add(path);
+    return diagnostics;
   }
 
   /** Registers `textDocument/diagnostic` and `workspace/diagnostic` (and answers the long polls at `shutdown`). */
@@ -262,7 +286,7 @@ export class DiagnosticsPublisher {
         this.documentPulled(path);
         const id = this.resultId(path);
         if (params.previousResultId === id) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId: id };
-        return { kind: DocumentDiagnosticReportKind.Full, resultId: id, items: this.diagnosticsOf(path) };
+        return { kind: DocumentDiagnosticReportKind.Full, resultId: id, items: this.pulled(path, this.diagnosticsOf(path)) };
       }),
     );
     const workspaceHandler = state.guard("workspace diagnostic", { items: [] }, async (params: WorkspaceDiagnosticParams, token: CancellationToken) => {
@@ -281,7 +305,7 @@ export class DiagnosticsPublisher {
           if (previous.get(p) === id) continue;
           const diags = this.diagnosticsOf(p);
           if (diags.length === 0 && !previous.has(p)) continue;
-          items.push({ kind: DocumentDiagnosticReportKind.Full, uri: pathToUri(p), version: null, resultId: id, items: diags });
+          items.push({ kind: DocumentDiagnosticReportKind.Full, uri: pathToUri(p), version: null, resultId: id, items: this.pulled(p, diags) });
         }
         return items;
       };

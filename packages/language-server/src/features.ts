@@ -201,23 +201,36 @@ export function references(model: ProjectModel, path: string, p: Position, inclu
   return [];
 }
 
-/** Document symbols: each object with its secret references; each key of an environment file. */
+/**
+ * Document symbols: each object (its YAML document's range, its name the selection range) with the
+ * secret references of that document as children, wherever `name:` is written in it; the references
+ * of a document without a name at the top level; each key of an environment file.
+ */
 export function documentSymbols(model: ProjectModel, path: string): DocumentSymbol[] {
-  const { definitions, references: refs, keys } = model.symbols(path);
+  const { documents, keys } = model.symbols(path);
   const out: DocumentSymbol[] = [];
   const sym = (name: string, detail: string, kind: SymbolKind, range: Range): DocumentSymbol => ({ name, detail, kind, range, selectionRange: range, children: [] });
-  const sorted = [...definitions].sort((a, b) => a.range.start.line - b.range.start.line);
-  for (const [i, d] of sorted.entries()) {
-    const s = sym(d.name, d.kind, SymbolKind.Object, d.range);
-    const next = sorted[i + 1]?.range.start.line ?? Number.POSITIVE_INFINITY;
-    for (const r of refs) {
-      if (r.range.start.line >= d.range.start.line && r.range.start.line < next) s.children!.push(sym(r.name, "secret", SymbolKind.Key, r.range));
-    }
-    out.push(s);
+  for (const doc of documents) {
+    const refs = doc.references.map((r) => sym(r.name, "secret", SymbolKind.Key, r.range));
+    const d = doc.definition;
+    if (d === undefined) out.push(...refs);
+    // the range holds the selection range and every child (LSP 3.17): the document's, widened in case
+    else out.push({ ...sym(d.name, d.kind, SymbolKind.Object, d.range), range: enclosing(doc.range, [d.range, ...refs.map((r) => r.range)]), children: refs });
   }
-  if (definitions.length === 0) for (const r of refs) out.push(sym(r.name, "secret", SymbolKind.Key, r.range));
   for (const k of keys) out.push(sym(k.name, k.environment, SymbolKind.Key, k.range));
   return out;
+}
+
+const before = (a: Position, b: Position): boolean => a.line < b.line || (a.line === b.line && a.character < b.character);
+
+/** The smallest range holding `range` and every one of `inner`. */
+function enclosing(range: Range, inner: readonly Range[]): Range {
+  let { start, end } = range;
+  for (const r of inner) {
+    if (before(r.start, start)) start = r.start;
+    if (before(end, r.end)) end = r.end;
+  }
+  return { start, end };
 }
 
 /**
@@ -228,7 +241,8 @@ export function documentSymbols(model: ProjectModel, path: string): DocumentSymb
 export function flatSymbols(symbols: readonly DocumentSymbol[], uri: string, containerName?: string): SymbolInformation[] {
   const out: SymbolInformation[] = [];
   for (const s of symbols) {
-    const info: SymbolInformation = { name: s.name, kind: s.kind, location: { uri, range: s.range } };
+    // the name (where the cursor goes), not the whole document an object's range spans
+    const info: SymbolInformation = { name: s.name, kind: s.kind, location: { uri, range: s.selectionRange } };
     if (containerName !== undefined) info.containerName = containerName;
     out.push(info, ...flatSymbols(s.children ?? [], uri, s.name));
   }

@@ -7,7 +7,7 @@
  */
 import type { CatalogEntry, CompletionCandidate, CompletionContext, Diagnostic, ProjectConfig, ValueHistory } from "@stellar-secrets/core";
 import type { Position } from "vscode-languageserver";
-import type { CommittedTexts, ObjectDefinition, ObjectReference, ProjectModel, SecretKey, SecretReference, Target } from "./model.js";
+import type { CommittedTexts, ObjectDefinition, ObjectReference, ProjectModel, SecretKey, SecretReference, SymbolDocument, Target } from "./model.js";
 import type { ModelFactory, TextSource } from "./workspace.js";
 
 /** The last good model of a project, with the stellar.yaml diagnostics of its broken successor. */
@@ -104,7 +104,7 @@ export class LastGoodModel implements ProjectModel {
   targetAt(path: string, position: Position): Target | undefined {
     return this.good.targetAt(path, position);
   }
-  symbols(path: string): { definitions: ObjectDefinition[]; references: SecretReference[]; keys: SecretKey[] } {
+  symbols(path: string): { documents: SymbolDocument[]; keys: SecretKey[] } {
     return this.good.symbols(path);
   }
   historyKey(): string {

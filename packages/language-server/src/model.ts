@@ -41,6 +41,16 @@ export interface SecretKey extends Place {
   environment: string;
 }
 
+/**
+ * One YAML document of a config file, for document symbols: its whole range, the object it
+ * defines (when it has a name) and its secret references.
+ */
+export interface SymbolDocument {
+  range: Range;
+  definition: ObjectDefinition | undefined;
+  references: SecretReference[];
+}
+
 /** What is under the cursor. */
 export type Target =
   | { type: "secret-reference"; reference: SecretReference }
@@ -190,6 +200,6 @@ export interface ProjectModel {
   setCommitted(committed: CommittedTexts | undefined): Set<string>;
   /** The committed versions the checker compares with now (undefined until read). */
   readonly committed: CommittedTexts | undefined;
-  /** Secret references and object definitions of one file, for document symbols. */
-  symbols(path: string): { definitions: ObjectDefinition[]; references: SecretReference[]; keys: SecretKey[] };
+  /** The documents of one config file (each with its object and secret references), or the keys of one environment file, for document symbols. */
+  symbols(path: string): { documents: SymbolDocument[]; keys: SecretKey[] };
 }

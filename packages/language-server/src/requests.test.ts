@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CatalogRemovalRequest, ProjectsRequest, UsageRequest, ValidateNameRequest } from "./protocol.js";
-import { secretNameProblem } from "./requests.js";
+import { createCoreModel } from "./core-model.js";
+import { NAME_NOT_CHECKED, secretNameProblem } from "./requests.js";
+import type { ModelFactory } from "./workspace.js";
 import { makeTempProject, rangeOf, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 import { createTicketAction } from "./test-support/fixtures.js";
 
@@ -82,6 +84,13 @@ describe("custom requests", () => {
     });
   });
 
+  it("stellarSecrets/validateName fails closed: parameters that are not a root, a name and allow/refuse are InvalidParams, never an empty (accepting) answer", async () => {
+    for (const params of [null, {}, { root: project.dir, name: 5, existing: "refuse" }, { root: project.dir, name: "x" }, { root: project.dir, name: "x", existing: "maybe" }, { root: 3, name: "x", existing: "allow" }]) {
+      const answer = server.client.sendRequest(ValidateNameRequest, params as never);
+      await expect(answer).rejects.toMatchObject({ code: -32602 });
+    }
+  });
+
   it("stellarSecrets/catalogRemoval: one edit replacing the whole catalog, up to its last position", async () => {
     const { edit } = await server.client.sendRequest(CatalogRemovalRequest, { root: project.dir, name: "zendesk_token" });
     const edits = edit?.changes?.[project.uri("secrets/catalog.yaml")];
@@ -114,5 +123,28 @@ describe("secretNameProblem (the editor's Add Secret and Move to Secret name box
     expect(secretNameProblem("Bad Name", none, "refuse")).toMatch(/ \[invalid-secret-name\]$/);
     expect(secretNameProblem("github_token", () => ["github_token"], "refuse")).toBe('"github_token" already exists (set its value with Set Secret Value…)');
     expect(secretNameProblem("github_token", () => ["github_token"], "allow")).toBeUndefined();
+  });
+});
+
+describe("stellarSecrets/validateName when the check itself fails", () => {
+  it("refuses the name with a message (a box must not accept a name the server could not check)", async () => {
+    const project = await makeTempProject({ development: { zendesk_token: VALUE } });
+    // a project whose names cannot be read (a failure inside the server, not the client's mistake)
+    const modelFactory: ModelFactory = async (configPath, source) => {
+      const model = await createCoreModel(configPath, source);
+      model.secretNames = () => {
+        throw new Error("TEST-ONLY: the names cannot be read");
+      };
+      return model;
+    };
+    const server = await startInMemory({ folders: [project.dir], modelFactory });
+    try {
+      expect(await server.client.sendRequest(ValidateNameRequest, { root: project.dir, name: "stripe_webhook_secret", existing: "refuse" })).toEqual({ message: NAME_NOT_CHECKED });
+      // a name refused before the names are read is still refused for its own reason
+      expect((await server.client.sendRequest(ValidateNameRequest, { root: project.dir, name: "Bad Name", existing: "refuse" })).message).toMatch(/ \[[a-z-]+\]$/);
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
   });
 });

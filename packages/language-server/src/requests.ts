@@ -3,8 +3,10 @@
  * name, catalog removal; `stellarSecrets/filesChanged` from the client and
  * `stellarSecrets/indexChanged` to it. No message carries a value, ever.
  */
-import { catalogPath, credentialAsName, credentialAsNameMessage, LineIndex, removeCatalogEntry, secretsFilePath, validateSecretName } from "@stellar-secrets/core";
+import { catalogPath, LineIndex, removeCatalogEntry, secretsFilePath, validateSecretName } from "@stellar-secrets/core";
+import { ErrorCodes, ResponseError } from "vscode-languageserver/node";
 import { LastGoodModel } from "./last-good.js";
+import { credentialNameProblem } from "./names.js";
 import type { ProjectModel } from "./model.js";
 import {
   CatalogRemovalRequest,
@@ -73,11 +75,29 @@ export function registerCustomRequests(state: ServerState, on: { filesChanged(ch
   );
   connection.onRequest(
     ValidateNameRequest,
-    state.guard("validateName", {}, (params) => {
-      const message = secretNameProblem(params.name, () => workspace.get(params.root)?.secretNames() ?? [], params.existing);
+    // fails closed: a name the server could not check is refused (`{}` would let the box accept it)
+    state.guard("validateName", { message: NAME_NOT_CHECKED }, (params: unknown) => {
+      const p = validateNameParams(params);
+      const message = secretNameProblem(p.name, () => workspace.get(p.root)?.secretNames() ?? [], p.existing);
       return message === undefined ? {} : { message };
     }),
   );
+}
+
+/** What `stellarSecrets/validateName` answers when checking the name failed inside the server: a refusal, never an acceptance. */
+export const NAME_NOT_CHECKED = "the name could not be checked (the language server failed: see its output); try again";
+
+/**
+ * The parameters of `stellarSecrets/validateName`, or InvalidParams (-32602) when they are not
+ * `{ root: string, name: string, existing: "allow" | "refuse" }`: a client's mistake is an error,
+ * not an empty answer that says the name is fine.
+ */
+function validateNameParams(params: unknown): { root: string; name: string; existing: "allow" | "refuse" } {
+  const p = (params !== null && typeof params === "object" ? params : {}) as Record<string, unknown>;
+  if (typeof p.root !== "string" || typeof p.name !== "string" || (p.existing !== "allow" && p.existing !== "refuse")) {
+    throw new ResponseError(ErrorCodes.InvalidParams, 'stellarSecrets/validateName: the parameters need root and name (strings) and existing ("allow" or "refuse")');
+  }
+  return { root: p.root, name: p.name, existing: p.existing };
 }
 
 /**
@@ -89,8 +109,8 @@ export function registerCustomRequests(state: ServerState, on: { filesChanged(ch
  * (`names`, read only then).
  */
 export function secretNameProblem(name: string, names: () => readonly string[], existing: "allow" | "refuse"): string | undefined {
-  const looks = credentialAsName(name);
-  if (looks !== undefined) return `${credentialAsNameMessage("the name", looks)} [invalid-secret-name]`;
+  const credential = credentialNameProblem(name);
+  if (credential !== undefined) return credential;
   const v = validateSecretName(name);
   if (!v.ok) return `${v.message} [${v.rule}]`;
   if (existing === "refuse" && names().includes(name)) return `"${name}" already exists (set its value with Set Secret Value…)`;

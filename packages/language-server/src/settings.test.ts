@@ -57,6 +57,16 @@ describe("settings", () => {
       await server.waitForDiagnostics(uri, (d) => d.length === 0);
       expect(server.requests).toEqual([]);
     });
+
+    it("a pushed section is the client's whole stellarSecrets settings: a field left out of it goes back to initializationOptions' (as in an answer to workspace/configuration), not the last push's", async () => {
+      const uri = project.uri("secrets/development.enc.yaml");
+      await server.client.sendNotification(DidChangeConfigurationNotification.type, { settings: { stellarSecrets: { rules: { "unused-secret": "error" } } } });
+      await server.waitForDiagnostics(uri, (d) => d.length === 2 && d.every((x) => x.severity === 1));
+      // the user removed the rules from the editor's configuration (eglot, Helix, Sublime LSP push it whole)
+      await server.client.sendNotification(DidChangeConfigurationNotification.type, { settings: { stellarSecrets: {} } });
+      await server.waitForDiagnostics(uri, (d) => d.length === 2 && d.every((x) => x.severity === 4));
+      expect(server.requests).toEqual([]);
+    });
   });
 
   describe("initializationOptions of a client whose workspace/configuration has no stellarSecrets section (Helix, eglot, Sublime LSP answer it from the same settings: null or nothing)", () => {

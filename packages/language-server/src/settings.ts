@@ -90,9 +90,11 @@ export class SettingsStore {
     const next = new Map<string, Settings>();
     if (!state.capabilities.workspace?.configuration) {
       // the push model (a client without workspace/configuration): the `stellarSecrets` section of
-      // workspace/didChangeConfiguration's settings, over the global ones so far
+      // workspace/didChangeConfiguration's settings, over initializationOptions' (the section is the
+      // client's whole configuration, as an answer to workspace/configuration is: a field it no longer
+      // has goes back to initializationOptions', not to the last push's); no section keeps them as they are
       const section = sectionOf(pushed);
-      if (section !== undefined) next.set("", { ...(this.byFolder.get("") ?? DEFAULT_SETTINGS), ...section });
+      if (section !== undefined) next.set("", { ...this.initial, ...section });
     }
     if (state.capabilities.workspace?.configuration) {
       const items = [{ section: "stellarSecrets" }, ...state.folders.map((f) => ({ scopeUri: f.uri, section: "stellarSecrets" }))];
