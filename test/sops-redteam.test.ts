@@ -20,23 +20,25 @@ const sandboxes = sandboxesCleanedAfterEach();
 const NO_ONES_KEY = "age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq5cu47z";
 
 describe("a join request for a key that is a point of small order", () => {
-  it("members approve refuses it (INVALID_MEMBER, exit 19) before writing anything; it was an internal error (exit 70, an OpenSSL message)", async () => {
+  it("members add refuses it (INVALID_MEMBER, exit 19); a request for it in stellar.yaml is check's schema error, so members approve stops at it (INVALID_CONFIG, exit 17, at the key) before writing anything; it was an internal error (exit 70, an OpenSSL message)", async () => {
     const s = createSandbox();
     sandboxes.push(s);
     expect((await s.run(["init", "--env", "production"])).code).toBe(0);
     expect((await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk_test_redteam" })).code).toBe(0);
-    s.write("stellar.yaml", `${s.read("stellar.yaml")}    pending:\n      mallory:\n        key: ${NO_ONES_KEY}\n        requested: 2026-12-03T09:00:00Z\n`);
-    const before = { config: s.read("stellar.yaml"), file: s.read("secrets/production.enc.yaml"), sops: s.read(".sops.yaml") };
-    const approved = await s.run(["members", "approve", "mallory", "--env", "production"]);
-    expect(approved.code, approved.stderr).toBe(19);
-    expect(approved.stderr).toContain(`INVALID_MEMBER: mallory's request for production asks for a key no one can be given access with: "${NO_ONES_KEY}" is not a usable age public key: it is a point of small order`);
-    expect(approved.stderr).toContain("environments.production.pending.mallory");
-    expect(approved.stderr).not.toContain("ERR_OSSL");
-    expect({ config: s.read("stellar.yaml"), file: s.read("secrets/production.enc.yaml"), sops: s.read(".sops.yaml") }).toEqual(before);
     const added = await s.run(["members", "add", "mallory", NO_ONES_KEY, "--env", "production"]);
     expect(added.code, added.stderr).toBe(19);
     expect(added.stderr).toContain("INVALID_MEMBER");
     expect(added.stderr).not.toContain("ERR_OSSL");
+    s.write("stellar.yaml", `${s.read("stellar.yaml")}    pending:\n      mallory:\n        key: ${NO_ONES_KEY}\n        requested: 2026-12-03T09:00:00Z\n`);
+    const before = { config: s.read("stellar.yaml"), file: s.read("secrets/production.enc.yaml"), sops: s.read(".sops.yaml") };
+    const approved = await s.run(["members", "approve", "mallory", "--env", "production"]);
+    expect(approved.code, approved.stderr).toBe(17);
+    expect(approved.stderr).toMatch(/INVALID_CONFIG: .*stellar\.yaml has 1 problem:\n {2}.*stellar\.yaml:\d+:14: "environments\.production\.pending\.mallory\.key" is no one's age public key: it is a point of small order/);
+    expect(approved.stderr).not.toContain("ERR_OSSL");
+    expect({ config: s.read("stellar.yaml"), file: s.read("secrets/production.enc.yaml"), sops: s.read(".sops.yaml") }).toEqual(before);
+    const check = await s.run(["check", "--json"]);
+    expect(check.code, check.stderr).toBe(1);
+    expect(check.stdout).toContain("is no one's age public key");
   });
 
   it("members approve refuses a request for an ssh-ed25519 key that is no curve point as INVALID_MEMBER, as members add does (it was MALFORMED_FILE, exit 13, as if the secrets file were broken)", async () => {
