@@ -1335,13 +1335,16 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   // git reads .gitattributes from the top of the work tree down, macros only from the top's: for a
   // project below the top the attributes are decided in the work tree's paths, the folders above too
   const attributes = attributesView(base, head, inputs.aboveRoot);
+  // the secrets folder and the environment files (sorted) in those paths, for every attribute below
+  const attributed =
+    headConfig !== undefined && head.index !== undefined
+      ? { secretsDir: normalizeSecretsDir(headConfig.secretsDir), dir: attributes.at(normalizeSecretsDir(headConfig.secretsDir)), envFiles: [...head.index.environmentFiles.values()].map((f) => attributes.at(f.path)).sort(), configFiles: head.index.configFiles }
+      : undefined;
   // .gitattributes taking the environment files off the merge driver: git then merges them as text
   // (merge=union commits two value lines and two macs without a conflict, and no pre-commit hook runs
   // for a merge commit git makes itself), a weakening of what guards every later merge
-  if (baseUsable && headConfig !== undefined && head.index !== undefined) {
-    const dir = normalizeSecretsDir(headConfig.secretsDir);
-    const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
-    const weakened = attributes.found(weakenedMergeDriver(attributes.readBase, attributes.readHead, attributes.at(dir), paths.map(attributes.at)));
+  if (baseUsable && attributed !== undefined) {
+    const weakened = attributes.found(weakenedMergeDriver(attributes.readBase, attributes.readHead, attributed.dir, attributed.envFiles));
     if (weakened !== undefined) {
       const now = weakened.now === "unspecified" ? "no merge attribute" : weakened.now === "unset" ? "-merge" : weakened.now === "set" ? "git's text merge" : `merge=${weakened.now}`;
       problems.push({
@@ -1352,17 +1355,15 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           `${w.path(weakened.file)} takes ${humanPaths(weakened.paths.map(w.path))} off the stellar-secrets merge driver (merge=stellar; now ${now}): ` +
           `git would merge ${weakened.paths.length === 1 ? "it" : "them"} as text, and a text merge of an environment file is a file no one can decrypt ` +
           `(merge=union even commits two value lines and two macs without a conflict, and no pre-commit hook runs for a merge commit git makes); ` +
-          `keep \`${dir}/*.enc.yaml diff=stellar merge=stellar\` (what \`${w.command("stellar-secrets git setup")}\` writes), or make that change on its own, reviewed separately`,
+          `keep \`${attributed.secretsDir}/*.enc.yaml diff=stellar merge=stellar\` (what \`${w.command("stellar-secrets git setup")}\` writes), or make that change on its own, reviewed separately`,
       });
     }
   }
   // .gitattributes taking the environment files off the keyless diff view: `git diff` and `git log -p`
   // then show raw ciphertext (or "Binary files differ"); review still shows every change, so a warning
   const attributeWarnings: ReviewProblem[] = [];
-  if (baseUsable && headConfig !== undefined && head.index !== undefined) {
-    const dir = normalizeSecretsDir(headConfig.secretsDir);
-    const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
-    const weakened = attributes.found(weakenedDiffDriver(attributes.readBase, attributes.readHead, attributes.at(dir), paths.map(attributes.at)));
+  if (baseUsable && attributed !== undefined) {
+    const weakened = attributes.found(weakenedDiffDriver(attributes.readBase, attributes.readHead, attributed.dir, attributed.envFiles));
     if (weakened !== undefined) {
       const now = weakened.now === "unspecified" ? "no diff attribute" : weakened.now === "unset" ? "-diff" : weakened.now === "set" ? "git's text diff" : `diff=${weakened.now}`;
       attributeWarnings.push({
@@ -1372,16 +1373,14 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         message:
           `${w.path(weakened.file)} takes ${humanPaths(weakened.paths.map(w.path))} off the stellar-secrets diff view (diff=stellar; now ${now}): ` +
           `\`git diff\` and \`git log -p\` no longer show which names changed, only raw ciphertext or "Binary files differ"; this review still shows every change; ` +
-          `keep \`${dir}/*.enc.yaml diff=stellar merge=stellar\` (what \`${w.command("stellar-secrets git setup")}\` writes)`,
+          `keep \`${attributed.secretsDir}/*.enc.yaml diff=stellar merge=stellar\` (what \`${w.command("stellar-secrets git setup")}\` writes)`,
       });
     }
   }
   // .gitattributes rewriting the environment files on checkout (working-tree-encoding, filter): git and
   // review hold the files as committed, every checkout (a deploy, each member) holds other bytes
-  if (headConfig !== undefined && head.index !== undefined) {
-    const dir = normalizeSecretsDir(headConfig.secretsDir);
-    const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
-    const rewritten = attributes.found(rewrittenCheckout(attributes.readBase, attributes.readHead, attributes.at(dir), paths.map(attributes.at)));
+  if (attributed !== undefined) {
+    const rewritten = attributes.found(rewrittenCheckout(attributes.readBase, attributes.readHead, attributed.dir, attributed.envFiles));
     if (rewritten !== undefined) {
       problems.push({
         kind: "weakened-rule",
@@ -1397,10 +1396,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   }
   // .gitattributes leaving stellar.yaml, the environment files or their folders out of `git archive`
   // (export-ignore): an archive deploy's resolver then reads the default secrets/ folder, or nothing
-  if (headConfig !== undefined && head.index !== undefined) {
-    const dir = normalizeSecretsDir(headConfig.secretsDir);
-    const paths = [...head.index.environmentFiles.values()].map((f) => f.path).sort();
-    const ignored = attributes.found(exportIgnored(attributes.readBase, attributes.readHead, attributes.at(dir), paths.map(attributes.at), attributes.at(PROJECT_FILE)));
+  if (attributed !== undefined) {
+    const ignored = attributes.found(exportIgnored(attributes.readBase, attributes.readHead, attributed.dir, attributed.envFiles, attributes.at(PROJECT_FILE)));
     if (ignored !== undefined) {
       problems.push({
         kind: "weakened-rule",
@@ -1414,7 +1411,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     }
     // export-subst: git archive expands $Format:…$ (with %n, new lines) in what it deploys (s24 newattack)
     // (the config files too: an archive deploy's platform reads them, e.g. a $Format:%n…$ base_url line)
-    const substituted = attributes.found(exportSubstituted(attributes.readBase, attributes.readHead, attributes.at(dir), [...paths, ...[...head.index.configFiles.keys()].sort()].map(attributes.at), attributes.at(PROJECT_FILE)));
+    const substituted = attributes.found(exportSubstituted(attributes.readBase, attributes.readHead, attributed.dir, [...attributed.envFiles, ...[...attributed.configFiles.keys()].sort().map(attributes.at)], attributes.at(PROJECT_FILE)));
     if (substituted !== undefined) {
       problems.push({
         kind: "weakened-rule",
