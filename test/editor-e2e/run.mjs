@@ -186,6 +186,19 @@ async function openFile(file, { justWritten = true } = {}) {
   await page.keyboard.press("Enter");
   await page.locator(".tabs-container .tab").filter({ hasText: file }).first().waitFor({ timeout: 15_000 });
 }
+/** Runs "Stellar Secrets: Add Secret" from the command palette; resolves once its name box is shown. */
+async function openAddSecret() {
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ timeout: 15_000 });
+  await input.fill(">Stellar Secrets: Add Secret");
+  await page.locator(".quick-input-list .monaco-list-row").filter({ hasText: "Add Secret" }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press("Enter");
+  const title = page.locator(".quick-input-widget .quick-input-title").filter({ hasText: "Add secret" });
+  await title.waitFor({ timeout: 15_000 });
+  return { input, title };
+}
+
 /** Applies the quick fix titled `title` from the open menu (keyboard: the menu's first action is focused). */
 async function chooseQuickFix(rows, title) {
   const labels = (await rows.allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
@@ -314,14 +327,7 @@ try {
   await step("Add Secret refuses a credential typed as the name: the box says why (not repeating it), Enter does nothing, nothing is written", async () => {
     const token = credentialName;
     const before = new Map(filesUnder(ws).map((f) => [f, readFileSync(f)]));
-    await page.keyboard.press("F1");
-    const input = page.locator(".quick-input-widget input");
-    await input.waitFor({ timeout: 15_000 });
-    await input.fill(">Stellar Secrets: Add Secret");
-    await page.locator(".quick-input-list .monaco-list-row").filter({ hasText: "Add Secret" }).first().waitFor({ timeout: 15_000 });
-    await page.keyboard.press("Enter");
-    const title = page.locator(".quick-input-widget .quick-input-title").filter({ hasText: "Add secret" });
-    await title.waitFor({ timeout: 15_000 });
+    const { input, title } = await openAddSecret();
     await input.fill(token);
     await page.waitForFunction(() => /looks like a GitHub token.*not a secret's name.*\[invalid-secret-name\]/.test(document.querySelector(".quick-input-widget .quick-input-message")?.textContent ?? ""), null, { timeout: 15_000 });
     const message = (await page.locator(".quick-input-widget .quick-input-message").innerText()).trim();
@@ -347,13 +353,7 @@ try {
   });
 
   await step("Add Secret command: name validated as you type, one password box per environment", async () => {
-    await page.keyboard.press("F1");
-    const input = page.locator(".quick-input-widget input");
-    await input.waitFor({ timeout: 15_000 });
-    await input.fill(">Stellar Secrets: Add Secret");
-    await page.locator(".quick-input-list .monaco-list-row").filter({ hasText: "Add Secret" }).first().waitFor({ timeout: 15_000 });
-    await page.keyboard.press("Enter");
-    await page.locator(".quick-input-widget .quick-input-title").filter({ hasText: "Add secret" }).waitFor({ timeout: 15_000 });
+    const { input } = await openAddSecret();
     await input.fill("Webhook-Secret");
     const message = page.locator(".quick-input-widget .quick-input-message");
     await page.waitForFunction(() => /invalid-secret-name/.test(document.querySelector(".quick-input-widget .quick-input-message")?.textContent ?? ""), null, { timeout: 15_000 });
