@@ -203,6 +203,48 @@ describe("review, red team", () => {
     expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
   });
 
+  it("follows the gate workflow into the scripts it runs: a script that stops running review, a file it sources, a package.json script wrapped by a pre script", async () => {
+    const s = await project();
+    s.git(["checkout", "-q", "main"]);
+    const WORKFLOW = ".github/workflows/ci.yml";
+    s.write(WORKFLOW, "on: pull_request\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: ./scripts/gate.sh\n      - run: npm run secrets:check\n");
+    s.write("scripts/gate.sh", '#!/bin/sh\nset -e\n. "$(dirname "$0")/lib.sh"\nreview_range "origin/main...HEAD"\n');
+    s.write("scripts/lib.sh", 'review_range() { npx stellar-secrets review "$1"; }\n');
+    s.write("package.json", `${JSON.stringify({ name: "org-secrets", private: true, scripts: { "secrets:check": "stellar-secrets check" }, devDependencies: { "@stellar-secrets/cli": "0.1.0" } }, null, 2)}\n`);
+    s.commit("ci: the gate in scripts");
+    const attacks: [string, () => void, string, string][] = [
+      ["the script made harmless", () => s.write("scripts/gate.sh", "#!/bin/sh\nexit 0\n"), "scripts/gate.sh", "is changed; the CI gate runs it (from .github/workflows/ci.yml) and it runs stellar-secrets"],
+      ["the file it sources", () => s.write("scripts/lib.sh", "review_range() { :; }\n"), "scripts/lib.sh", "is changed; the CI gate runs it"],
+      [
+        "a pre script around the package.json script",
+        () => s.write("package.json", s.read("package.json").replace('"secrets:check": "stellar-secrets check"', '"presecrets:check": "rm -rf secrets/*.enc.yaml", "secrets:check": "stellar-secrets check"')),
+        "package.json",
+        `package.json's script "secrets:check" is changed; the CI gate runs it (from .github/workflows/ci.yml)`,
+      ],
+    ];
+    for (const [what, attack, file, said] of attacks) {
+      s.git(["checkout", "-q", "-B", "attack", "main"]);
+      attack();
+      s.commit(`ci: ${what}`);
+      const { code, problems } = await problemsOf(s);
+      expect(code, what).toBe(1);
+      expect(problems, what).toMatchObject([{ kind: "weakened-rule", file }]);
+      expect(problems[0]?.message, what).toContain(said);
+    }
+    // the same script edit is found before it is committed (review against the working tree)
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write("scripts/gate.sh", "#!/bin/sh\nexit 0\n");
+    const uncommitted = await review(s, ["main", "--json"]);
+    expect(uncommitted.code, uncommitted.stderr).toBe(1);
+    expect((JSON.parse(uncommitted.stdout) as { problems: Problem[] }).problems).toMatchObject([{ kind: "weakened-rule", file: "scripts/gate.sh" }]);
+    s.git(["checkout", "-q", "--", "scripts/gate.sh"]);
+    // a dependency bump in package.json, or a script the gate does not run, is no problem
+    s.write("package.json", s.read("package.json").replace('"0.1.0"', '"0.2.0"'));
+    s.write("scripts/other.sh", "echo unrelated\n");
+    s.commit("chore: bump");
+    expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
+  });
+
   it("flags a stellar.yaml new above a project in a subfolder: run from the top, stellar-secrets takes infra/secrets as that project's, with its members", async () => {
     const { s, infra } = await subfolderProject();
     const mallory = s.keygen("mallory");

@@ -76,6 +76,11 @@ export class GitRepo implements GitSource {
     return git(this.top, this.env, args);
   }
 
+  /** A `git cat-file --batch` at the top of the work tree, for rounds of reads (close it when done). */
+  catFile(): CatFileSession {
+    return new CatFileSession(this.top, this.env);
+  }
+
   /** True when the repository has at least one commit. */
   async hasHead(): Promise<boolean> {
     return this.run(["rev-parse", "--verify", "-q", "HEAD"]).then(

@@ -23,8 +23,13 @@ import {
   readCommitTouches,
   readerWording,
   retiredKeyProvenWith,
-  runsGate,
-  localActionsOf,
+  gateFileChanges,
+  gateIdsOnOneSide,
+  readGateGraph,
+  readGateIds,
+  WORKFLOWS_DIR,
+  type GateFileChange,
+  type GateReader,
   sopsConfigCandidates,
   SOPS_CONFIG_FILE,
   withVerification,
@@ -41,12 +46,12 @@ import {
   type SignedCommit,
 } from "@stellar-secrets/core";
 import { decryptSecrets, DEFAULT_SECRETS_DIR, environmentFileName, environmentOfFileName, isSopsError, normalizeSecretsDir, type Identities } from "@stellar-secrets/sops";
-import { lstatSync, readFileSync, readlinkSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { GitError, GitRepo, SHALLOW_HINT } from "../git.js";
+import { GitError, GitRepo, SHALLOW_HINT, strictText } from "../git.js";
 import { identitiesFor } from "../repository.js";
 import { allowedSigners, verifyCommits } from "../signing.js";
 import { readState, type Revision } from "../states.js";
@@ -381,7 +386,7 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   const headPaths = git.dir === undefined && headRev.kind !== "empty" ? await pathsAt(repo, headRev.kind === "commit" ? head.commit : undefined) : undefined;
   const basePathsAll = git.dir === undefined && headPaths !== undefined && base.commit !== undefined ? await pathsAt(repo, base.commit) : [];
   // the CI workflows the change edits (the repository's, read once for the outer project)
-  const workflows = git.dir === undefined ? await workflowChanges(repo, base.commit, headRev.kind === "commit" ? head.commit : undefined) : [];
+  const workflows = git.dir === undefined ? await workflowChanges(repo, base.commit, headRev.kind === "commit" ? { kind: "commit", ref: head.commit as string } : headRev) : [];
   // a nested project's messages name paths and commands as run from the outer root (its structured fields are prefixed after)
   // the .gitattributes and .sops.yaml of the folders above the project root (git and sops read them too)
   const aboveRoot = source.prefix === "" ? undefined : { prefix: source.prefix, base: await aboveRootFiles(repo, source.prefix, base.commit), head: await aboveRootFiles(repo, source.prefix, headRev.kind === "commit" ? head.commit : headRev.kind) };
@@ -403,53 +408,74 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   return hideCredentialNamesIn(verified, credentialNamesOf([base, head], versionsInRange));
 }
 
-/** Where GitHub reads a repository's workflows (relative to the top of the work tree). */
-const WORKFLOWS_DIR = ".github/workflows";
+/** Largest file read as part of the CI gate (a workflow, an action, a script): larger ones are no script. */
+const MAX_GATE_FILE_BYTES = 1024 * 1024;
 
 /**
- * The workflow files that differ between the base commit and the head (a commit, or the working
- * tree when undefined), each side's text. Empty without a base commit, or when git fails.
+ * The files of the CI gate that differ between the base commit and the head (a commit, the index,
+ * or the working tree), each side's text: the workflows, the local actions and reusable workflows
+ * they use, and the repository's files those run (scripts, package.json scripts, Makefiles;
+ * core's gate.ts), plus any changed `action.yml` / `action.yaml`. Paths relative to the project
+ * root. Empty without a base commit, or when git fails.
  */
-async function workflowChanges(repo: GitRepo, base: string | undefined, head: string | undefined): Promise<{ path: string; before: string | undefined; after: string | undefined; usesGate: boolean }[]> {
-  if (base === undefined) return [];
-  let names: string[];
+async function workflowChanges(repo: GitRepo, base: string | undefined, head: Revision): Promise<GateFileChange[]> {
+  if (base === undefined || head.kind === "empty") return [];
+  const headRef = head.kind === "commit" ? head.ref : undefined;
+  const session = repo.catFile();
   try {
-    // the workflows, and the local actions they can use (GitHub runs the pull request's copy of both)
-    const out = await repo.run(["diff", "--no-renames", "--name-only", "-z", base, ...(head === undefined ? [] : [head]), "--", `:(top)${WORKFLOWS_DIR}`, ":(top,glob)**/action.yml", ":(top,glob)**/action.yaml"]);
-    names = out.split("\0").filter((n) => n !== "");
+    // the local actions the change edits, used by a workflow or not (GitHub runs the pull request's copy)
+    const changed = (await repo.run(["diff", "--no-renames", "--name-only", "-z", base, ...(head.kind === "commit" ? [head.ref] : head.kind === "index" ? ["--cached"] : []), "--", ":(top,glob)**/action.yml", ":(top,glob)**/action.yaml"]))
+      .split("\0")
+      .filter((n) => n !== "");
+    const atRev =
+      (rev: string): GateReader =>
+      async (paths) =>
+        (await session.request(paths.map((p) => `${rev}:${p}`), MAX_GATE_FILE_BYTES)).map((o) => (o === undefined || o.type !== "blob" || o.tooLarge === true ? undefined : strictText(o.content, "") ?? undefined));
+    const readBase = atRev(base);
+    const readHead: GateReader = headRef !== undefined ? atRev(headRef) : head.kind === "index" ? atRev("") : async (paths) => paths.map((p) => gateFileInWorkTree(repo.top, p));
+    const workflowsAt = async (rev: string | undefined): Promise<string[]> => {
+      const names =
+        rev === undefined
+          ? listWorkTreeFolder(repo.top, WORKFLOWS_DIR).map((n) => `${WORKFLOWS_DIR}/${n}`)
+          : (await repo.run(["--literal-pathspecs", "ls-tree", "-z", "--name-only", rev, "--", `${WORKFLOWS_DIR}/`])).split("\0");
+      return names.filter((n) => /^\.github\/workflows\/[^/]+\.ya?ml$/.test(n)).sort();
+    };
+    // (the index's workflows: those git would commit, listed from the index)
+    const headWorkflows = head.kind === "index" ? (await repo.run(["--literal-pathspecs", "ls-files", "-z", "--", `${WORKFLOWS_DIR}/`])).split("\0").filter((n) => /^\.github\/workflows\/[^/]+\.ya?ml$/.test(n)) : await workflowsAt(headRef);
+    const [baseGraph, headGraph] = await Promise.all([readGateGraph([...(await workflowsAt(base)), ...changed], readBase), readGateGraph([...headWorkflows, ...changed], readHead)]);
+    const oneSide = gateIdsOnOneSide(baseGraph, headGraph);
+    const otherSide = { base: await readGateIds(oneSide.base, readBase), head: await readGateIds(oneSide.head, readHead) };
+    // relative to the project root, as every path of the report (`../.github/…` for a project in a subfolder)
+    const up = repo.prefix === "" ? "" : "../".repeat(repo.prefix.split("/").length);
+    return gateFileChanges(baseGraph, headGraph, otherSide).map((c) => ({ ...c, path: `${up}${c.path}`, ...(c.via === undefined ? {} : { via: `${up}${c.via}` }) }));
+  } catch {
+    return [];
+  } finally {
+    session.close();
+  }
+}
+
+/** The names in a work-tree folder (relative to the top), none when it is absent. */
+function listWorkTreeFolder(top: string, rel: string): string[] {
+  try {
+    return readdirSync(join(top, rel));
   } catch {
     return [];
   }
-  const show = async (ref: string, path: string): Promise<string | undefined> => repo.run(["show", `${ref}:${path}`]).catch(() => undefined);
-  const atHead = (path: string): Promise<string | undefined> => (head === undefined ? Promise.resolve(readWorkTreeText(join(repo.top, path))) : show(head, path));
-  const files = await Promise.all(names.map(async (path) => ({ path, before: await show(base, path), after: await atHead(path) })));
-  // a workflow that uses a local action running stellar-secrets (on either side) is the gate too
-  const actionRuns = async (dir: string): Promise<boolean> => {
-    // (a local reusable workflow, `uses: ./.github/workflows/gate.yml`, is the file itself)
-    const paths = /\.ya?ml$/.test(dir) ? [dir] : ["action.yml", "action.yaml"].map((name) => (dir === "" ? name : `${dir}/${name}`));
-    for (const path of paths) {
-      if (runsGate(await show(base, path)) || runsGate(await atHead(path))) return true;
-    }
-    return false;
-  };
-  return Promise.all(
-    files.map(async (f) => {
-      const used = f.path.startsWith(`${WORKFLOWS_DIR}/`) ? [...new Set([...localActionsOf(f.before), ...localActionsOf(f.after)])] : [];
-      let usesGate = false;
-      for (const dir of used) if (!usesGate && (await actionRuns(dir))) usesGate = true;
-      return {
-        ...f,
-        // relative to the project root, as every path of the report (`../.github/…` for a project in a subfolder)
-        path: repo.prefix === "" ? f.path : `${"../".repeat(repo.prefix.split("/").length)}${f.path}`,
-        usesGate,
-      };
-    }),
-  );
 }
 
-function readWorkTreeText(abs: string): string | undefined {
+/**
+ * A gate file's text in the work tree as git would commit it: a regular file's text (at most
+ * {@link MAX_GATE_FILE_BYTES}, UTF-8), a symbolic link's target; undefined otherwise (absent, a
+ * folder, a device or pipe, which is never opened).
+ */
+function gateFileInWorkTree(top: string, rel: string): string | undefined {
+  const abs = join(top, rel);
   try {
-    return readFileSync(abs, "utf8");
+    const st = lstatSync(abs);
+    if (st.isSymbolicLink()) return readlinkSync(abs);
+    if (!st.isFile() || st.size > MAX_GATE_FILE_BYTES) return undefined;
+    return strictText(readFileSync(abs), rel) ?? undefined;
   } catch {
     return undefined;
   }

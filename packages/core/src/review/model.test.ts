@@ -9,7 +9,8 @@ import { bech32Encode } from "../../../sops/src/age-native.js";
 import { edwardsToMontgomery } from "../../../sops/src/ssh.js";
 import { parseEnvironmentFile, parseProjectConfig, WorkspaceIndex } from "../index.js";
 import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey, updateKeys, wrapDataKey } from "@stellar-secrets/sops";
-import { buildReview, fingerprint, gateWorkflowChanges, localActionsOf, rewrapsOf, sameDataKeyProof, type EnvironmentReview, type ReviewReport } from "./model.js";
+import { buildReview, fingerprint, gateWorkflowChanges, rewrapsOf, sameDataKeyProof, type EnvironmentReview, type ReviewReport } from "./model.js";
+import { localActionsOf } from "./gate.js";
 import { emptyState, stateFromFiles, type ReviewState } from "./state.js";
 
 const FILE = "secrets/production.enc.yaml";

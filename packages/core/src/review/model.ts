@@ -29,6 +29,7 @@ import { collisionKind, foldedStandIns, pathCollisions } from "./paths.js";
 import { keyLeftBehind, retiredDataKey, sharedCiphertext, type EarlierVersion, type PathVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import { EVERY_CONFIG_FILE, type ReviewState } from "./state.js";
+import { runsGate, type GateFileChange } from "./gate.js";
 import { exportIgnored, exportSubstituted, rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
 import type { EnvironmentVerification } from "./verify.js";
 import { findingWording, messageRewording, type FindingWording } from "./wording.js";
@@ -556,13 +557,13 @@ export interface ReviewInputs {
   headPaths?: readonly string[];
   basePaths?: readonly string[];
   /**
-   * The CI workflow files (`.github/workflows/*`, relative to the top of the repository) and the
-   * local actions (`action.yml` / `action.yaml` anywhere) that differ between base and head, with
-   * each side's text (undefined: absent on that side), when known: one that runs `stellar-secrets`
-   * on either side, or a workflow that uses (`uses: ./…`) a local action that does (`usesGate`), is
-   * a `weakened-rule` ({@link gateWorkflowChanges}).
+   * The files of the CI gate that differ between base and head (gate.ts: the workflow files
+   * `.github/workflows/*`, the local actions, anywhere, and the repository's scripts, package.json
+   * scripts and Makefiles they run; paths relative to the project root), with each side's text
+   * (undefined: absent on that side), when known: one that runs `stellar-secrets` on either side,
+   * or runs a file that does (`usesGate`), is a `weakened-rule` ({@link gateWorkflowChanges}).
    */
-  workflows?: readonly { path: string; before: string | undefined; after: string | undefined; usesGate?: boolean }[];
+  workflows?: readonly GateFileChange[];
   /**
    * For a project below the top of the work tree: its folder there (`GitSource.prefix`,
    * `/`-separated) and, at the base and at the head, the text of each `.gitattributes`,
@@ -1170,15 +1171,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   if (baseUsable && head.index !== undefined) problems.push(...newNestedProjects(base, head, w));
   // the workflow that gates pull requests, changed by one: GitHub runs the pull request's own copy
   for (const c of gateWorkflowChanges(inputs.workflows ?? [])) {
-    const action = /(^|\/)action\.ya?ml$/.test(c.path);
-    problems.push({
-      kind: "weakened-rule",
-      file: c.path,
-      message:
-        `${w.path(c.path)} ${c.change === "added" ? `is a new ${action ? "action" : "workflow"} that runs` : c.change === "removed" ? "is removed; it ran" : "is changed; it runs"} stellar-secrets${action ? " (a local action a workflow uses)" : ""}, and GitHub runs a pull request's own copy of its workflows${action ? " and of the local actions they use" : ""}: ` +
-        `this change decides how it is itself checked (a step skipped, a status ignored, another tool version); ` +
-        `review the workflow's diff, and make that change on its own, reviewed separately (a ruleset that requires the workflow from the default branch keeps the gate, docs/ci.md)`,
-    });
+    problems.push({ kind: "weakened-rule", file: c.path, message: gateChangeMessage(c, w) });
   }
   // two files git keeps apart that a macOS or Windows checkout writes to one (Stellar.yaml next to
   // stellar.yaml, secrets/production.ENC.YAML next to the environment file): a pull there writes
@@ -1931,37 +1924,64 @@ function credentialNameEntries(text: string, path: string): { name: string; rang
   return out;
 }
 
-/**
- * Of the workflow files and local actions a change touches (each side's text; undefined: absent),
- * those that run `stellar-secrets` on either side (or, `usesGate`, use a local action that does) and
- * whose text changed, with how: the gate of the change itself.
- */
-/** True when a workflow's or action's text runs `stellar-secrets` (names it). */
-export function runsGate(text: string | undefined): boolean {
-  return text !== undefined && /stellar-secrets/.test(text);
-}
-
-/**
- * The local actions (and reusable workflows) a workflow's text uses (`uses: ./path`, `/`-separated,
- * relative to the top of the repository, without `./` or a trailing slash), in order, each once. Pure.
- */
-export function localActionsOf(text: string | undefined): string[] {
-  if (text === undefined) return [];
-  const out: string[] = [];
-  for (const m of text.matchAll(/^[ \t-]*["']?uses["']?[ \t]*:[ \t]*["']?\.\/([^"'#\s]*)/gm)) {
-    const path = (m[1] ?? "").replace(/\/+$/, "");
-    if (!out.includes(path)) out.push(path);
+/** The message of a change to the CI gate ({@link gateWorkflowChanges}). */
+function gateChangeMessage(c: GateChange, w: FindingWording): string {
+  const action = /(^|\/)action\.ya?ml$/.test(c.path);
+  const was = c.change === "removed";
+  let said: string;
+  if (c.scripts !== undefined || c.via !== undefined) {
+    // a file (or package.json scripts) the gate runs, not a workflow or action itself
+    const many = c.scripts !== undefined && c.scripts.length > 1;
+    const subject = c.scripts === undefined ? w.path(c.path) : `${w.path(c.path)}'s ${many ? "scripts" : "script"} ${c.scripts.map((n) => JSON.stringify(n)).join(", ")}`;
+    const how = c.change === "added" ? "new" : was ? "removed" : "changed";
+    said =
+      `${subject} ${many ? "are" : "is"} ${how}; the CI gate ${was ? "ran" : "runs"} ${many ? "them" : "it"}${c.via === undefined ? "" : ` (from ${w.path(c.via)})`} and ${many ? "they" : "it"} ${was ? "ran" : "run" + (many ? "" : "s")} stellar-secrets, ` +
+      `and GitHub runs a pull request's own copy of the repository, the files its workflows run included`;
+  } else {
+    const which = action ? " (a local action a workflow uses)" : "";
+    const copy = `GitHub runs a pull request's own copy of its workflows${action ? " and of the local actions they use" : ""}`;
+    said =
+      c.change === "added"
+        ? `${w.path(c.path)} is a new ${action ? "action" : "workflow"} that runs stellar-secrets${which}, and ${copy}`
+        : `${w.path(c.path)} ${was ? "is removed; it ran" : "is changed; it runs"} stellar-secrets${which}, and ${copy}`;
   }
-  return out;
+  return (
+    `${said}: this change decides how it is itself checked (a step skipped, a status ignored, another tool version); ` +
+    `review the ${c.scripts !== undefined || c.via !== undefined ? "change's" : "workflow's"} diff, and make that change on its own, reviewed separately (a ruleset that requires the workflow from the default branch keeps the gate, docs/ci.md)`
+  );
 }
 
-export function gateWorkflowChanges(
-  workflows: readonly { path: string; before: string | undefined; after: string | undefined; usesGate?: boolean }[],
-): { path: string; change: "added" | "removed" | "modified" }[] {
-  return workflows
-    .filter((f) => f.before !== f.after && (runsGate(f.before) || runsGate(f.after) || f.usesGate === true))
-    .map((f) => ({ path: f.path, change: f.before === undefined ? ("added" as const) : f.after === undefined ? ("removed" as const) : ("modified" as const) }))
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+/** A change to the CI gate: a file (or a package.json's scripts) and how it changed. */
+export interface GateChange {
+  path: string;
+  change: "added" | "removed" | "modified";
+  /** The package.json scripts changed (sorted), when the entry is a package.json's. */
+  scripts?: string[];
+  /** The workflow the file is run from, when it is not a workflow or action itself. */
+  via?: string;
+}
+
+/**
+ * Of the CI gate's files a change touches (each side's text; undefined: absent: core's gate.ts),
+ * those that run `stellar-secrets` on either side (or, `usesGate`, run a file that does) and whose
+ * text changed, with how: the gate of the change itself. A package.json's changed scripts are one
+ * entry (`scripts`, sorted).
+ */
+export function gateWorkflowChanges(workflows: readonly GateFileChange[]): GateChange[] {
+  const out = new Map<string, GateChange>();
+  for (const f of workflows) {
+    if (f.before === f.after || !(runsGate(f.before) || runsGate(f.after) || f.usesGate === true)) continue;
+    const change = f.before === undefined ? ("added" as const) : f.after === undefined ? ("removed" as const) : ("modified" as const);
+    const key = f.script === undefined ? f.path : `${f.path}#scripts`;
+    const seen = out.get(key);
+    if (seen !== undefined && f.script !== undefined) {
+      seen.scripts = [...(seen.scripts ?? []), f.script].sort();
+      if (seen.change !== change) seen.change = "modified";
+      continue;
+    }
+    out.set(key, { path: f.path, change, ...(f.script === undefined ? {} : { scripts: [f.script] }), ...(f.via === undefined ? {} : { via: f.via }) });
+  }
+  return [...out.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 

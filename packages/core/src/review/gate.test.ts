@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { gateFileChanges, gateIdsOnOneSide, gateReferencesOf, MAX_GATE_FILES, nodesRunningGate, readGateGraph, readGateIds, type GateReader } from "./gate.js";
+import { gateWorkflowChanges } from "./model.js";
+
+/** A reader over an in-memory tree (path → text), counting its calls. */
+function tree(files: Record<string, string>): GateReader & { calls: number } {
+  const read = (async (paths: readonly string[]) => {
+    read.calls++;
+    return paths.map((p) => files[p]);
+  }) as GateReader & { calls: number };
+  read.calls = 0;
+  return read;
+}
+
+const WORKFLOW = (run: string): string => `on: pull_request\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: ${run}\n`;
+
+describe("gateReferencesOf", () => {
+  it("names the scripts a workflow runs, from the top and from each working-directory, and its local actions", () => {
+    const text = `${WORKFLOW("./scripts/gate.sh --strict")}      - run: bash ci/review\n        working-directory: infra\n      - uses: ./.github/actions/lint\n      - uses: ./.github/workflows/reusable.yml\n`;
+    const refs = gateReferencesOf(text, ".github/workflows/ci.yml");
+    expect(refs).toEqual(expect.arrayContaining(["scripts/gate.sh", "infra/scripts/gate.sh", "ci/review", "infra/ci/review", ".github/actions/lint/action.yml", ".github/actions/lint/action.yaml", ".github/workflows/reusable.yml"]));
+    expect(refs).not.toContain(".github/workflows/ci.yml");
+  });
+
+  it("resolves a script's own references from its folder and from the top, and never outside the repository or through a variable", () => {
+    const refs = gateReferencesOf('#!/bin/sh\n. "$(dirname "$0")/lib.sh"\nnode ../tools/review.mjs\ncat /etc/passwd ../../../outside.sh\nsh "$HOME/x.sh"\n', "ci/gate.sh");
+    expect(refs).toEqual(expect.arrayContaining(["ci/lib.sh", "lib.sh", "tools/review.mjs"]));
+    expect(refs.some((r) => r.startsWith("..") || r.startsWith("/") || r.includes("$") || r === "outside.sh")).toBe(false);
+  });
+
+  it("names package.json scripts (npm, pnpm, yarn, bun; npm test's short forms), and Makefiles for make", () => {
+    expect(gateReferencesOf(WORKFLOW("npm run secrets:review -- --format markdown"), ".github/workflows/ci.yml")).toContain("package.json#scripts.secrets:review");
+    expect(gateReferencesOf(WORKFLOW("npm t"), ".github/workflows/ci.yml")).toContain("package.json#scripts.test");
+    expect(gateReferencesOf(WORKFLOW("pnpm --silent gate && yarn run other"), ".github/workflows/ci.yml")).toEqual(expect.arrayContaining(["package.json#scripts.gate", "package.json#scripts.other"]));
+    expect(gateReferencesOf("make -s gate", "ci/run.sh")).toEqual(expect.arrayContaining(["ci/Makefile", "Makefile", "GNUmakefile"]));
+    // a package.json script runs in its package's folder
+    expect(gateReferencesOf("./gate.sh", "tools/package.json", "review")).toContain("tools/gate.sh");
+  });
+});
+
+describe("readGateGraph", () => {
+  it("follows a workflow into a script, what that script sources, and a package.json script, breadth first (one read per round), only what exists", async () => {
+    const read = tree({
+      ".github/workflows/ci.yml": WORKFLOW("npm run gate"),
+      "package.json": JSON.stringify({ scripts: { gate: "bash ci/gate.sh", test: "vitest" }, dependencies: { "@stellar-secrets/cli": "1.0.0" } }),
+      "ci/gate.sh": '. "$(dirname "$0")/lib.sh"\nreview_all\n',
+      "ci/lib.sh": 'review_all() { npx stellar-secrets review "$BASE...HEAD"; }\n',
+    });
+    const graph = await readGateGraph([".github/workflows/ci.yml"], read);
+    expect([...graph.keys()].sort()).toEqual([".github/workflows/ci.yml", "ci/gate.sh", "ci/lib.sh", "package.json#scripts.gate"]);
+    expect(graph.get("package.json#scripts.gate")).toMatchObject({ path: "package.json", script: "gate", text: "bash ci/gate.sh", refs: ["ci/gate.sh"], via: ".github/workflows/ci.yml" });
+    expect(read.calls).toBe(4);
+    // the whole chain runs the gate: lib.sh names it, each file above runs the one below
+    expect([...nodesRunningGate(graph)].sort()).toEqual([".github/workflows/ci.yml", "ci/gate.sh", "ci/lib.sh", "package.json#scripts.gate"]);
+  });
+
+  it("stops at MAX_GATE_FILES nodes, and at a cycle", async () => {
+    const files: Record<string, string> = { ".github/workflows/ci.yml": WORKFLOW("./s/0.sh") };
+    for (let i = 0; i < MAX_GATE_FILES + 50; i++) files[`s/${i}.sh`] = `./s/${i + 1}.sh\n./s/${i}.sh\n`;
+    const graph = await readGateGraph([".github/workflows/ci.yml"], tree(files));
+    expect(graph.size).toBe(MAX_GATE_FILES);
+    const cycle = await readGateGraph(["a.yml"], tree({ "a.yml": "run: ./b.sh\n", "b.sh": "./c.sh\n", "c.sh": "./b.sh\n" }));
+    expect([...cycle.keys()]).toEqual(["a.yml", "b.sh", "c.sh"]);
+  });
+});
+
+describe("gateFileChanges and gateWorkflowChanges", () => {
+  const base = {
+    ".github/workflows/ci.yml": WORKFLOW("./scripts/gate.sh && npm run lint"),
+    "scripts/gate.sh": 'npx stellar-secrets review "$BASE...HEAD"\n',
+    "package.json": JSON.stringify({ scripts: { lint: "eslint .", prelint: "true" } }),
+  };
+  const changes = async (head: Record<string, string>) => {
+    const [b, h] = [tree(base), tree(head)];
+    const [bg, hg] = [await readGateGraph([".github/workflows/ci.yml"], b), await readGateGraph([".github/workflows/ci.yml"], h)];
+    const one = gateIdsOnOneSide(bg, hg);
+    return gateWorkflowChanges(gateFileChanges(bg, hg, { base: await readGateIds(one.base, b), head: await readGateIds(one.head, h) }));
+  };
+
+  it("names a script the gate runs when it stops running stellar-secrets, with the workflow it runs from", async () => {
+    expect(await changes({ ...base, "scripts/gate.sh": "exit 0\n" })).toEqual([{ path: "scripts/gate.sh", change: "modified", via: ".github/workflows/ci.yml" }]);
+  });
+
+  it("names the workflow when it stops running that script (the script still exists, unchanged: not named)", async () => {
+    expect(await changes({ ...base, ".github/workflows/ci.yml": WORKFLOW("npm run lint") })).toEqual([{ path: ".github/workflows/ci.yml", change: "modified" }]);
+  });
+
+  it("names package.json's script when a pre script is added around a script that runs the gate (npm runs both), and its scripts as one entry", async () => {
+    const gated = { ...base, ".github/workflows/ci.yml": WORKFLOW("npm run gate"), "package.json": JSON.stringify({ scripts: { gate: "stellar-secrets review main...HEAD" } }) };
+    const [b, h] = [tree(gated), tree({ ...gated, "package.json": JSON.stringify({ scripts: { pregate: "sed -i s/review/help/ node_modules/.bin/x", gate: "stellar-secrets review main...HEAD" } }) })];
+    const [bg, hg] = [await readGateGraph([".github/workflows/ci.yml"], b), await readGateGraph([".github/workflows/ci.yml"], h)];
+    expect(gateWorkflowChanges(gateFileChanges(bg, hg, { base: new Map(), head: new Map() }))).toEqual([{ path: "package.json", change: "modified", scripts: ["gate"], via: ".github/workflows/ci.yml" }]);
+    expect(
+      gateWorkflowChanges([
+        { path: "package.json", before: "stellar-secrets check", after: "true", script: "check", usesGate: true },
+        { path: "package.json", before: "stellar-secrets review", after: undefined, script: "review", usesGate: true },
+      ]),
+    ).toEqual([{ path: "package.json", change: "modified", scripts: ["check", "review"] }]);
+  });
+
+  it("names nothing for a change outside the gate: a script that does not run stellar-secrets, another package.json field", async () => {
+    expect(await changes({ ...base, "package.json": JSON.stringify({ scripts: { lint: "eslint src", prelint: "true" }, version: "2.0.0" }) })).toEqual([]);
+  });
+});

@@ -1,0 +1,274 @@
+/**
+ * The CI gate as files, followed past the workflow: what a pull request can edit to change how it
+ * is itself checked. GitHub runs a pull request's own copy of the repository: its workflows
+ * (`.github/workflows/*.yml`), the local actions and reusable workflows they use (`uses: ./…`), and
+ * every file of the repository those run — a script (`run: ./scripts/gate.sh`, `bash ci/gate`,
+ * `node tools/review.mjs`, a file such a script sources or imports), a `package.json` script
+ * (`npm run review`, `pnpm review`, with its `pre`/`post` scripts), a Makefile (`make gate`). A file
+ * of that graph whose text runs `stellar-secrets` (or runs a file that does, on either side of the
+ * change) is part of the gate: a change to it is the change deciding its own review.
+ *
+ * Pure but for the reader the caller gives (git at a commit, or the work tree). Reading is bounded
+ * ({@link MAX_GATE_FILES} files per side); what a script computes at run time (a path built in a
+ * variable, a module loaded by name, a tool downloaded) is not followed: docs/threat-model.md.
+ */
+import { posix } from "node:path";
+
+/** Where GitHub reads a repository's workflows (relative to the top of the work tree; files directly in it). */
+export const WORKFLOWS_DIR = ".github/workflows";
+/** At most this many files (and package.json scripts) are read per side when following the gate. */
+export const MAX_GATE_FILES = 256;
+
+/** One file of the gate (or one script of a package.json), as read on one side of a change. */
+export interface GateNode {
+  /** The file, relative to the top of the repository, `/`-separated. */
+  path: string;
+  /** For a package.json script: its name (the node is that script's command, not the whole file). */
+  script?: string;
+  /** The text (a package.json script's command), or undefined when absent on this side. */
+  text: string | undefined;
+  /** The ids of the nodes it runs that exist on this side. */
+  refs: string[];
+  /** The workflow it is reached from (itself for a workflow). */
+  via: string;
+}
+
+/** A side's gate: node id (a path, or `package.json#scripts.name`) → node. */
+export type GateGraph = Map<string, GateNode>;
+
+/** Reads files at one side (relative to the top): text, or undefined when absent, not a file, or too large to be a script. */
+export type GateReader = (paths: readonly string[]) => Promise<(string | undefined)[]>;
+
+/** True when a workflow's, action's or script's text runs `stellar-secrets` (names it). */
+export function runsGate(text: string | undefined): boolean {
+  return text !== undefined && /stellar-secrets/.test(text);
+}
+
+/**
+ * The local actions (and reusable workflows) a workflow's text uses (`uses: ./path`, `/`-separated,
+ * relative to the top of the repository, without `./` or a trailing slash), in order, each once. Pure.
+ */
+export function localActionsOf(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  const out: string[] = [];
+  for (const m of text.matchAll(/^[ \t-]*["']?uses["']?[ \t]*:[ \t]*["']?\.\/([^"'#\s]*)/gm)) {
+    const path = (m[1] ?? "").replace(/\/+$/, "");
+    if (!out.includes(path)) out.push(path);
+  }
+  return out;
+}
+
+const SCRIPT_EXTENSIONS = "sh|bash|zsh|ksh|ps1|psm1|py|rb|pl|js|mjs|cjs|ts|mts|cts|mk";
+/** A path-like word ending in a script's extension, or any word starting `./` or `../`. */
+const PATH_WORD = new RegExp(
+  `(?:^|[\\s"'\`=(:;|&<>,[{}/)])((?:\\.{1,2}/)*(?:[\\w@+-][\\w.@+-]*/)*[\\w@+-][\\w.@+-]*\\.(?:${SCRIPT_EXTENSIONS})|\\.{1,2}/[\\w.@+/-]*[\\w@+-])(?=$|[\\s"'\`;|&)<>,\\]}:])`,
+  "gm",
+);
+/** The file an interpreter or `source` is given (`bash ci/gate`, `. ./env`, `node tools/x`), extension or not. */
+const INTERPRETED = /(?:^|[\s;&|(`"'])(?:bash|sh|zsh|dash|ksh|source|\.|node|deno\s+run|bun|python3?|ruby|perl|pwsh|tsx|ts-node)[ \t]+(?:-{1,2}[\w-]+(?:=\S*)?[ \t]+)*["']?([\w@+./-]+)/gm;
+/** `npm run x` / `npm run-script x`, `npm test|t|tst|start|stop|restart`, `pnpm [run] x`, `yarn [run] x`, `bun run x`. */
+const NPM_RUN = /(?:^|[\s;&|(`"'])(?:npm[ \t]+(?:run|run-script|rum|urn)|pnpm(?:[ \t]+run)?|yarn(?:[ \t]+run)?|bun[ \t]+run)[ \t]+(?:-{1,2}[\w-]+(?:=\S*)?[ \t]+)*([\w@:./-]+)/gm;
+const NPM_SHORT = /(?:^|[\s;&|(`"'])npm[ \t]+(test|t|tst|start|stop|restart)\b/gm;
+const MAKE = /(?:^|[\s;&|(`"'])(make|just)\b/m;
+const WORKING_DIRECTORY = /^[ \t-]*["']?working-directory["']?[ \t]*:[ \t]*["']?([^"'#\s]+)/gm;
+
+/** A path relative to `base` (a folder relative to the top), normalised, or undefined when it leaves the repository or is computed. */
+function underTop(base: string, word: string): string | undefined {
+  if (word === "" || word.startsWith("/") || /[$`*?\\]/.test(word)) return undefined;
+  const path = posix.normalize(base === "" ? word : `${base}/${word}`);
+  if (path === "." || path === ".." || path.startsWith("../") || path.endsWith("/")) return undefined;
+  return path;
+}
+
+/**
+ * The nodes a gate file's text may run (ids of files and package.json scripts that may or may not
+ * exist), in order, each once. `path` is the file's (relative to the top); a package.json script's
+ * text is run in that package.json's folder. Scripts' own paths are tried from their folder and from
+ * the top (where a workflow's steps run); a workflow's or action's from the top and from each
+ * `working-directory:` it names. Pure.
+ */
+export function gateReferencesOf(text: string, path: string, script?: string): string[] {
+  const yaml = script === undefined && /\.ya?ml$/.test(path);
+  const own = posix.dirname(path) === "." ? "" : posix.dirname(path);
+  const bases = new Set<string>(yaml ? [""] : [own, ""]);
+  if (yaml) {
+    for (const m of text.matchAll(WORKING_DIRECTORY)) {
+      const dir = underTop("", m[1] ?? "");
+      if (dir !== undefined) bases.add(dir);
+    }
+  }
+  const out = new Set<string>();
+  const file = (word: string): void => {
+    for (const base of bases) {
+      const p = underTop(base, word.replace(/^["']|["']$/g, ""));
+      if (p !== undefined && p !== path) out.add(p);
+    }
+  };
+  if (yaml) {
+    for (const used of localActionsOf(text)) {
+      if (/\.ya?ml$/.test(used)) file(used);
+      else for (const name of ["action.yml", "action.yaml"]) out.add(used === "" ? name : `${used}/${name}`);
+    }
+  }
+  for (const m of text.matchAll(PATH_WORD)) file(m[1] ?? "");
+  for (const m of text.matchAll(INTERPRETED)) file(m[1] ?? "");
+  const scripts: string[] = [];
+  for (const m of text.matchAll(NPM_RUN)) if (m[1] !== undefined && !m[1].startsWith("-")) scripts.push(m[1]);
+  for (const m of text.matchAll(NPM_SHORT)) scripts.push(m[1] === "t" || m[1] === "tst" ? "test" : (m[1] as string));
+  for (const name of scripts) {
+    for (const base of bases) {
+      const pkg = base === "" ? "package.json" : `${base}/package.json`;
+      out.add(`${pkg}#scripts.${name}`);
+    }
+  }
+  if (MAKE.test(text)) {
+    for (const base of bases) for (const name of ["GNUmakefile", "makefile", "Makefile", "justfile", "Justfile", ".justfile"]) out.add(base === "" ? name : `${base}/${name}`);
+  }
+  return [...out];
+}
+
+/** The path and script of a node id. */
+function splitId(id: string): { path: string; script?: string } {
+  const at = id.indexOf("#scripts.");
+  return at === -1 ? { path: id } : { path: id.slice(0, at), script: id.slice(at + "#scripts.".length) };
+}
+
+/**
+ * A package.json script's command, or undefined (no such script, not JSON). npm runs a script's
+ * `pre` and `post` scripts around it (a `prereview` can rewrite what `review` runs): when there are
+ * any, the three commands, one per line, are the script's text.
+ */
+function scriptOf(packageJson: string | undefined, name: string): string | undefined {
+  if (packageJson === undefined) return undefined;
+  try {
+    const scripts = (JSON.parse(packageJson) as { scripts?: unknown }).scripts;
+    if (typeof scripts !== "object" || scripts === null) return undefined;
+    const command = (n: string): string | undefined => {
+      const c = Object.hasOwn(scripts, n) ? (scripts as Record<string, unknown>)[n] : undefined;
+      return typeof c === "string" ? c : undefined;
+    };
+    const main = command(name);
+    if (main === undefined) return undefined;
+    const [pre, post] = [command(`pre${name}`), command(`post${name}`)];
+    return pre === undefined && post === undefined ? main : [pre ?? "", main, post ?? ""].join("\n");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One side's gate: from `roots` (the workflows, and any changed action files), every file and
+ * package.json script they run that exists on that side, breadth first, at most `limit` nodes.
+ * One call of `read` per round.
+ */
+export async function readGateGraph(roots: readonly string[], read: GateReader, limit = MAX_GATE_FILES): Promise<GateGraph> {
+  const graph: GateGraph = new Map();
+  const files = new Map<string, string | undefined>();
+  const readFiles = async (paths: readonly string[]): Promise<void> => {
+    const wanted = [...new Set(paths)].filter((p) => !files.has(p));
+    const texts = wanted.length === 0 ? [] : await read(wanted);
+    wanted.forEach((p, i) => files.set(p, texts[i]));
+  };
+  let round: { id: string; via: string }[] = roots.map((r) => ({ id: r, via: r }));
+  const seen = new Set<string>(roots);
+  while (round.length > 0 && graph.size < limit) {
+    await readFiles(round.map((n) => splitId(n.id).path));
+    const next: { id: string; via: string }[] = [];
+    for (const { id, via } of round) {
+      if (graph.size >= limit) break;
+      const { path, script } = splitId(id);
+      const text = script === undefined ? files.get(path) : scriptOf(files.get(path), script);
+      if (text === undefined) continue;
+      const node: GateNode = { path, ...(script === undefined ? {} : { script }), text, refs: [], via };
+      graph.set(id, node);
+      for (const ref of gateReferencesOf(text, path, script)) {
+        node.refs.push(ref);
+        if (!seen.has(ref)) {
+          seen.add(ref);
+          next.push({ id: ref, via });
+        }
+      }
+    }
+    round = next;
+  }
+  // only the references that exist on this side
+  for (const node of graph.values()) node.refs = node.refs.filter((r) => graph.has(r));
+  return graph;
+}
+
+/** The ids of a graph's nodes that run `stellar-secrets`, themselves or through a node they run. */
+export function nodesRunningGate(graph: GateGraph): Set<string> {
+  const runs = new Set<string>();
+  for (const [id, node] of graph) if (runsGate(node.text)) runs.add(id);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [id, node] of graph) {
+      if (!runs.has(id) && node.refs.some((r) => runs.has(r))) {
+        runs.add(id);
+        grew = true;
+      }
+    }
+  }
+  return runs;
+}
+
+/** One file of the gate as a change sees it (what `buildReview`'s `workflows` input takes). */
+export interface GateFileChange {
+  path: string;
+  before: string | undefined;
+  after: string | undefined;
+  /** It runs a file (an action, a script) that runs `stellar-secrets` on either side. */
+  usesGate?: boolean;
+  /** For a package.json script: its name. */
+  script?: string;
+  /** The workflow it was reached from, when it is not a workflow or action itself. */
+  via?: string;
+}
+
+/**
+ * The gate's files that differ between `base` and `head` (each graph read on its side; `otherSide`
+ * gives the text on the other side of a node only one side reaches), each with whether it runs
+ * the gate on either side. Pure.
+ */
+export function gateFileChanges(base: GateGraph, head: GateGraph, otherSide: { base: ReadonlyMap<string, string | undefined>; head: ReadonlyMap<string, string | undefined> }): GateFileChange[] {
+  const runsBase = nodesRunningGate(base);
+  const runsHead = nodesRunningGate(head);
+  const out: GateFileChange[] = [];
+  for (const id of new Set([...base.keys(), ...head.keys()])) {
+    const b = base.get(id);
+    const h = head.get(id);
+    const node = (b ?? h) as GateNode;
+    const before = b !== undefined ? b.text : otherSide.base.get(id);
+    const after = h !== undefined ? h.text : otherSide.head.get(id);
+    if (before === after) continue;
+    const runs = runsBase.has(id) || runsHead.has(id) || runsGate(before) || runsGate(after);
+    const yaml = node.script === undefined && (node.path.startsWith(`${WORKFLOWS_DIR}/`) || /(^|\/)action\.ya?ml$/.test(node.path));
+    out.push({
+      path: node.path,
+      before,
+      after,
+      ...(runs ? { usesGate: true } : {}),
+      ...(node.script === undefined ? {} : { script: node.script }),
+      ...(yaml || node.via === node.path ? {} : { via: node.via }),
+    });
+  }
+  return out;
+}
+
+/** The ids whose text only one side read: to be read on the other side for {@link gateFileChanges}. */
+export function gateIdsOnOneSide(base: GateGraph, head: GateGraph): { base: string[]; head: string[] } {
+  return { base: [...head.keys()].filter((id) => !base.has(id)), head: [...base.keys()].filter((id) => !head.has(id)) };
+}
+
+/** Reads `ids` (paths and package.json scripts) on one side with `read`: id → text. */
+export async function readGateIds(ids: readonly string[], read: GateReader): Promise<Map<string, string | undefined>> {
+  const paths = [...new Set(ids.map((id) => splitId(id).path))];
+  const texts = paths.length === 0 ? [] : await read(paths);
+  const byPath = new Map(paths.map((p, i) => [p, texts[i]]));
+  return new Map(
+    ids.map((id) => {
+      const { path, script } = splitId(id);
+      return [id, script === undefined ? byPath.get(path) : scriptOf(byPath.get(path), script)];
+    }),
+  );
+}
