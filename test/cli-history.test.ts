@@ -5,6 +5,7 @@
  * and exit status. Merges, renamed and deleted files are tested in memory against a fake git
  * in packages/core/src/review/history.test.ts.
  */
+import { chmodSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { createSandbox, importAlternatingCommits, type AgeKey, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
@@ -118,6 +119,28 @@ describe("history", () => {
     expect(events).toHaveLength(n + 1);
     expect(events.slice(1).every((e) => e.kind === "changed")).toBe(true);
     expect(events[n]?.message).toBe(`commit ${n - 1}`);
+  });
+
+  it("reads the same history for a signer whose git config shows signatures in every log (log.showSignature), running no gpg", async () => {
+    const { s, set } = await project();
+    s.commit("init", { date: "2024-01-01T10:00:00Z" });
+    await set("stripe_api_key", "production", "sk_1");
+    s.commit("add stripe", { date: "2024-01-02T10:00:00Z" });
+    await set("stripe_api_key", "production", "sk_2");
+    s.commit("rotate stripe", { date: "2024-02-01T10:00:00Z" });
+    const plain = await history(s);
+    // the last commit signed (by a stand-in for gpg that prints a made-up signature), then every
+    // log shows signatures with a gpg that reports on stdout, as gpg's --status-fd=1 does
+    const signer = join(s.repo, ".git", "gpg.sh");
+    s.write(".git/gpg.sh", `#!/bin/sh\necho "$*" >> "${join(s.repo, ".git", "gpg.log")}"\ncase "$*" in *-bsau*) cat >/dev/null; printf -- '-----BEGIN PGP SIGNATURE-----\\n\\niQEz\\n-----END PGP SIGNATURE-----\\n'; echo "[GNUPG:] SIG_CREATED D 1 8 00 1 X" >&2;; *) cat >/dev/null; echo "[GNUPG:] GOODSIG 0123 x"; echo "gpg: Good signature from x" >&2;; esac\n`);
+    chmodSync(signer, 0o755);
+    s.git(["config", "gpg.program", signer]);
+    s.git(["-c", "user.signingkey=X", "commit", "-q", "--amend", "--no-edit", "-S"], { env: { GIT_COMMITTER_DATE: "2024-02-01T10:00:00Z" } });
+    s.git(["config", "log.showSignature", "true"]);
+    expect(s.git(["log", "--format=%H", "-1"]), "git itself now mixes the signature report into log").toMatch(/Good signature/);
+    rmSync(join(s.repo, ".git", "gpg.log"), { force: true });
+    expect(await history(s)).toEqual(plain.map((e) => (e.message === "rotate stripe" ? { ...e, commit: expect.any(String) } : e)));
+    expect(existsSync(join(s.repo, ".git", "gpg.log")), "gpg ran").toBe(false);
   });
 
   it("says GIT_ERROR (exit 22) outside a git repository", async () => {

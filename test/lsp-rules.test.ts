@@ -5,7 +5,8 @@
  * the expected diagnostics get the same git-backed history, committed versions and merge driver
  * records as `check`).
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -84,10 +85,24 @@ describe("every checker rule through the language server", () => {
       theirs: git.sha256Text("their version"),
       recordedAt: "2020-01-02T12:00:00Z",
     });
+    // a folder opened in the editor is untrusted: its .git/config may name programs (a downloaded
+    // folder carries its own); the server's git reads must run none of them
+    // (`log.showSignature` makes every `git log` verify a signed commit with `gpg.program`: one is signed
+    // here by a stand-in for gpg that prints a made-up signature)
+    const signer = join(org.dir, ".git", "sign.sh");
+    writeFileSync(signer, `#!/bin/sh\ncat >/dev/null\nprintf -- '-----BEGIN PGP SIGNATURE-----\\n\\niQEzBAABCAAd\\n-----END PGP SIGNATURE-----\\n'\necho "[GNUPG:] SIG_CREATED D 1 8 00 1 X" >&2\n`, { mode: 0o755 });
+    // (the commit above, signed in place: same tree, same dates)
+    execFileSync("git", ["-c", `gpg.program=${signer}`, "-c", "user.signingkey=X", "commit", "-q", "--amend", "--no-edit", "-S"], { cwd: org.dir, env: { ...process.env, GIT_COMMITTER_DATE: "2020-01-02T12:00:00Z" } });
+    const ran = join(org.dir, ".git", "ran.sh");
+    writeFileSync(ran, `#!/bin/sh\necho "$0 $*" >> "${join(org.dir, ".git", "ran.log")}"\n`, { mode: 0o755 });
+    for (const key of ["core.fsmonitor", "diff.external", "core.pager", "gpg.program", "gpg.ssh.program", "core.sshCommand", "diff.stellar.textconv"]) execFileSync("git", ["config", key, ran], { cwd: org.dir });
+    execFileSync("git", ["config", "log.showSignature", "true"], { cwd: org.dir });
     client = await LspClient.start({ folders: [org.dir] });
   });
   afterAll(async () => {
     await client.stop();
+    // (after every test: hovers, history, committed versions and the merge record were read)
+    expect(existsSync(join(org.dir, ".git", "ran.log")), "a program named by the repository's git config ran").toBe(false);
     org.remove();
   });
 

@@ -294,9 +294,14 @@ export class GitRepo implements GitSource {
     return catFileBatchOrMissing(this.top, ids, this.env);
   }
 
-  /** The output of `git log ARGS` at the top of the work tree. Throws `GitError("GIT_ERROR")` when git fails. */
+  /**
+   * The output of `git log ARGS` at the top of the work tree, never with signatures: a
+   * `log.showSignature` setting (a signer's global config, or a downloaded folder's own
+   * `.git/config`) would run `gpg.program` for each signed commit and mix its report into the
+   * output. Throws `GitError("GIT_ERROR")` when git fails.
+   */
   log(args: readonly string[]): Promise<string> {
-    return this.run(["log", ...args]);
+    return this.run(["log", "--no-show-signature", ...args]);
   }
   /**
    * The text of `path` (relative to the project root) at `ref` (`git show REF:PATH`): undefined

@@ -676,7 +676,7 @@ async function rangeVersions({ repo, prefix }: ProjectGit, base: ReviewState, he
   const top = (rel: string): string => (prefix === "" ? rel : `${prefix}/${rel}`);
   let out: string;
   try {
-    out = await repo.run(["log", "--format=%H %P", "--full-history", `--max-count=${MAX_RANGE_VERSIONS}`, `${base.commit}..${head.commit}`, "--", ...paths.map((p) => `:(top,literal)${top(p)}`)]);
+    out = await repo.log(["--format=%H %P", "--full-history", `--max-count=${MAX_RANGE_VERSIONS}`, `${base.commit}..${head.commit}`, "--", ...paths.map((p) => `:(top,literal)${top(p)}`)]);
   } catch {
     return [];
   }
@@ -701,8 +701,8 @@ async function earlierVersionsOf({ repo, prefix, baseEdge, dir }: ProjectGit, ba
   const wanted = new Map(paths.map((p) => [top(p), p] as const));
   let log: string;
   try {
-    log = await repo.run([
-      "log", "--no-show-signature", "--format=%H", "--no-renames", "--raw", "--no-abbrev", "-m", "-z", `--max-count=${MAX_EARLIER_COMMITS}`, base.commit, "--",
+    log = await repo.log([
+      "--format=%H", "--no-renames", "--raw", "--no-abbrev", "-m", "-z", `--max-count=${MAX_EARLIER_COMMITS}`, base.commit, "--",
       ...paths.map((p) => `:(top,literal)${top(p)}`),
     ]);
   } catch {
@@ -753,7 +753,7 @@ async function earlierProjectsOf({ repo, prefix }: ProjectGit, base: ReviewState
   const path = prefix === "" ? PROJECT_FILE : `${prefix}/${PROJECT_FILE}`;
   let log: string;
   try {
-    log = await repo.run(["log", "--no-show-signature", "--format=%H", "--no-renames", "--raw", "--no-abbrev", "-m", "-z", `--max-count=${MAX_EARLIER_COMMITS}`, base.commit, "--", `:(top,literal)${path}`]);
+    log = await repo.log(["--format=%H", "--no-renames", "--raw", "--no-abbrev", "-m", "-z", `--max-count=${MAX_EARLIER_COMMITS}`, base.commit, "--", `:(top,literal)${path}`]);
   } catch {
     return [];
   }
@@ -786,8 +786,8 @@ async function rangeFileVersions({ repo, prefix, dir }: ProjectGit, base: Review
   const below = prefix === "" ? "" : `${prefix}/`;
   let log: string;
   try {
-    log = await repo.run([
-      "log", "--no-show-signature", "--format=%H", "--reverse", "--no-renames", "--raw", "--no-abbrev", "-m", "-z", `${base.commit}..${head.commit}`, "--",
+    log = await repo.log([
+      "--format=%H", "--reverse", "--no-renames", "--raw", "--no-abbrev", "-m", "-z", `${base.commit}..${head.commit}`, "--",
       `:(top,glob)${below}**/*.yaml`,
       `:(top,glob)${below}**/*.yml`,
     ]);

@@ -32,7 +32,7 @@ export interface GitSource {
    * are not seen at all (the checker reports one in the inbox as `invalid-proposal`).
    */
   linksAt?(commit: string | undefined): Promise<Map<string, string>>;
-  /** The output of `git log ARGS` run at the top of the work tree (paths in it are relative to the top). */
+  /** The output of `git log ARGS` run at the top of the work tree (paths in it are relative to the top), without signatures (`--no-show-signature`: a `log.showSignature` setting would run `gpg.program` and mix its report into the output). */
   log(args: readonly string[]): Promise<string>;
 }
 
