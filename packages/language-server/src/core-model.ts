@@ -54,6 +54,18 @@ import { fromProjectPath, toProjectPath } from "./uris.js";
 import type { ProjectIndexCache } from "./index-cache.js";
 import type { TextSource } from "./workspace.js";
 
+/**
+ * The environment of the server's git processes. The server reads git in the background for any
+ * folder the editor opens, before the user trusts it: in a partial clone, a blob not fetched yet
+ * would make git fetch it from the promisor remote, over the network, with the transport and ssh
+ * command the folder's own `.git/config` names (a downloaded archive carries one). The server never
+ * fetches (`GIT_NO_LAZY_FETCH=1`: git then answers "missing"); it reads what the clone holds, and
+ * a blob it lacks is one it cannot compare (docs/threat-model.md). The CLI, run on purpose, does fetch.
+ */
+function serverGitEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, GIT_NO_LAZY_FETCH: "1" };
+}
+
 /** Builds the model of the project whose stellar.yaml is `configPath` with core's loader (editor buffers win over the disk). */
 export async function createCoreModel(configPath: string, source: TextSource): Promise<ProjectModel> {
   const fs: WorkspaceFs = {
@@ -286,11 +298,11 @@ class CoreModel implements ProjectModel {
 
   readHistory(): Promise<ValueHistory | undefined> {
     // the same git-backed history `stellar-secrets check` reads (uncommitted changes: the saved files)
-    return readValueHistory(this.index, process.env);
+    return readValueHistory(this.index, serverGitEnv());
   }
 
   shallowCut(): string | undefined {
-    return shallowCutOf(this.root, process.env);
+    return shallowCutOf(this.root, serverGitEnv());
   }
 
   setHistory(history: ValueHistory | undefined): Set<string> {
@@ -315,8 +327,8 @@ class CoreModel implements ProjectModel {
     const [read, unresolved] = await Promise.all([
       paths.length === 0
         ? { committed: new Map<string, string[]>(), earlier: new Map<string, string[]>(), parentsNotFetched: undefined }
-        : startCommittedVersions(this.root, process.env).readWithEarlier(paths),
-      readUnresolvedMerges(this.root, process.env),
+        : startCommittedVersions(this.root, serverGitEnv()).readWithEarlier(paths),
+      readUnresolvedMerges(this.root, serverGitEnv()),
     ]);
     const texts: CommittedTexts = read.committed;
     return Object.assign(
