@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { connectionAt, describeProbe, probeArgs } from "./probe-result.js";
+import { cliCommand, connectionAt, describeProbe, probeArgs } from "./probe-result.js";
 
 describe("Test Credential (pure parts)", () => {
   it("finds the api_connection document under the cursor", () => {
@@ -22,4 +22,17 @@ describe("Test Credential (pure parts)", () => {
     expect(describeProbe(slow).severity).toBe("warning");
     expect(describeProbe("not json").severity).toBe("error");
   });
+
+  it("runs the CLI only in a trusted workspace: the setting, else the project's node_modules/.bin, else PATH; in Restricted Mode none, not even the folder's own", () => {
+    const base = { configured: "", root: "/repo", trusted: true, platform: "linux" as const, exists: (p: string) => p === "/repo/node_modules/.bin/stellar-secrets" };
+    expect(cliCommand(base)).toEqual({ command: "/repo/node_modules/.bin/stellar-secrets" });
+    expect(cliCommand({ ...base, exists: () => false })).toEqual({ command: "stellar-secrets" });
+    expect(cliCommand({ ...base, configured: "/opt/bin/stellar-secrets" })).toEqual({ command: "/opt/bin/stellar-secrets" });
+    expect(cliCommand({ ...base, platform: "win32", exists: (p) => p.endsWith("stellar-secrets.cmd") })).toEqual({ command: expect.stringMatching(/stellar-secrets\.cmd$/) });
+    for (const configured of ["", "./evil.sh"]) {
+      const refused = cliCommand({ ...base, configured, trusted: false });
+      expect(refused).toEqual({ refused: expect.stringContaining("Restricted Mode") });
+    }
+  });
 });
+

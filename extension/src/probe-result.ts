@@ -3,6 +3,7 @@
  * the message for `stellar-secrets probe --json` output. Names, statuses and URLs only: the
  * probe's JSON never holds a value, and nothing here reads one.
  */
+import { join } from "node:path";
 
 /** The `probe --json` fields this extension reads. */
 interface ProbeJson {
@@ -24,6 +25,22 @@ export function connectionAt(text: string, offset: number): string | undefined {
     start = end + 3;
   }
   return undefined;
+}
+
+/**
+ * The CLI Test Credential runs: the `stellarSecrets.cliPath` setting, else the project's
+ * `node_modules/.bin/stellar-secrets`, else `stellar-secrets` on PATH. It runs with the person's
+ * own age key, so in Restricted Mode it does not run at all: a folder not trusted yet may ship its
+ * own `node_modules/.bin/stellar-secrets` (or name one in `.vscode/settings.json`) that would read
+ * the key. Returns the command, or a refusal to show.
+ */
+export function cliCommand(options: { configured: string; root: string; trusted: boolean; platform: NodeJS.Platform; exists: (path: string) => boolean }): { command: string } | { refused: string } {
+  if (!options.trusted) {
+    return { refused: "Test Credential is disabled in Restricted Mode: it runs the stellar-secrets CLI with your age key, and this folder could provide its own. Trust this workspace first." };
+  }
+  if (options.configured !== "") return { command: options.configured };
+  const local = join(options.root, "node_modules", ".bin", options.platform === "win32" ? "stellar-secrets.cmd" : "stellar-secrets");
+  return { command: options.exists(local) ? local : "stellar-secrets" };
 }
 
 /** Arguments of the CLI run (never a value: the CLI resolves with the user's own key). */

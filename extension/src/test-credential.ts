@@ -5,17 +5,16 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import * as vscode from "vscode";
 import type { ProjectInfo } from "@stellar-secrets/language-server/protocol";
-import { connectionAt, describeProbe, probeArgs } from "./probe-result.js";
+import { cliCommand, connectionAt, describeProbe, probeArgs } from "./probe-result.js";
 
-/** The CLI to run: the `stellarSecrets.cliPath` setting, else the project's node_modules/.bin, else PATH. */
+/** The CLI to run ({@link cliCommand}): never in Restricted Mode. */
 function cliFor(root: string): string {
   const configured = vscode.workspace.getConfiguration("stellarSecrets").get<string>("cliPath", "");
-  if (configured !== "") return configured;
-  const local = join(root, "node_modules", ".bin", process.platform === "win32" ? "stellar-secrets.cmd" : "stellar-secrets");
-  return existsSync(local) ? local : "stellar-secrets";
+  const cli = cliCommand({ configured, root, trusted: vscode.workspace.isTrusted, platform: process.platform, exists: existsSync });
+  if ("refused" in cli) throw new Error(cli.refused);
+  return cli.command;
 }
 
 /** Registers `stellarSecrets.testCredential` (arguments: connection name, project root; both optional). */
@@ -37,6 +36,8 @@ async function testCredential(projects: () => Promise<ProjectInfo[]>, name: stri
   const fileRoot = editor === undefined ? undefined : valid.find((p) => editor.document.uri.fsPath.startsWith(p.root))?.root;
   const project = valid.find((p) => p.root === (root ?? fileRoot)) ?? (valid.length === 1 ? valid[0] : undefined);
   if (project === undefined) throw new Error(valid.length === 0 ? "no valid stellar.yaml in this workspace" : "open a connection file of the project to test");
+  // (refused in Restricted Mode before anything is asked)
+  const cli = cliFor(project.root);
   const connection =
     name ??
     (editor === undefined ? undefined : connectionAt(editor.document.getText(), editor.document.offsetAt(editor.selection.active))) ??
@@ -51,7 +52,7 @@ async function testCredential(projects: () => Promise<ProjectInfo[]>, name: stri
     { location: vscode.ProgressLocation.Notification, title: `Probing ${connection} in ${env}…` },
     () =>
       new Promise<string>((resolve, reject) => {
-        execFile(cliFor(project.root), probeArgs(connection, env), { cwd: project.root, timeout: 120_000, maxBuffer: 1 << 20 }, (error, out, err) => {
+        execFile(cli, probeArgs(connection, env), { cwd: project.root, timeout: 120_000, maxBuffer: 1 << 20 }, (error, out, err) => {
           // exit 1 is a probe that found a rejected credential: its JSON is the answer
           if (error !== null && out === "") reject(new Error(err.split("\n").find((l) => l.trim() !== "") ?? error.message));
           else resolve(out);
