@@ -22,6 +22,12 @@ describe("gateReferencesOf", () => {
     expect(refs).not.toContain(".github/workflows/ci.yml");
   });
 
+  it("reads a JavaScript or Docker action's entry points from the action's folder", () => {
+    const js = gateReferencesOf("name: gate\nruns:\n  using: node20\n  main: dist/index.js\n  post: 'cleanup.js'\n", ".github/actions/gate/action.yml");
+    expect(js).toEqual(expect.arrayContaining([".github/actions/gate/dist/index.js", ".github/actions/gate/cleanup.js"]));
+    expect(gateReferencesOf("runs:\n  using: docker\n  image: Dockerfile\n", "tools/gate/action.yaml")).toContain("tools/gate/Dockerfile");
+  });
+
   it("resolves a script's own references from its folder and from the top, and never outside the repository or through a variable", () => {
     const refs = gateReferencesOf('#!/bin/sh\n. "$(dirname "$0")/lib.sh"\nnode ../tools/review.mjs\ncat /etc/passwd ../../../outside.sh\nsh "$HOME/x.sh"\n', "ci/gate.sh");
     expect(refs).toEqual(expect.arrayContaining(["ci/lib.sh", "lib.sh", "tools/review.mjs"]));

@@ -70,6 +70,8 @@ const INTERPRETED = /(?:^|[\s;&|(`"'])(?:bash|sh|zsh|dash|ksh|source|\.|node|den
 const NPM_RUN = /(?:^|[\s;&|(`"'])(?:npm[ \t]+(?:run|run-script|rum|urn)|pnpm(?:[ \t]+run)?|yarn(?:[ \t]+run)?|bun[ \t]+run)[ \t]+(?:-{1,2}[\w-]+(?:=\S*)?[ \t]+)*([\w@:./-]+)/gm;
 const NPM_SHORT = /(?:^|[\s;&|(`"'])npm[ \t]+(test|t|tst|start|stop|restart)\b/gm;
 const MAKE = /(?:^|[\s;&|(`"'])(make|just)\b/m;
+/** What a JavaScript or Docker action runs: `main:`, `pre:`, `post:`, `image:` (a file of the action's folder). */
+const ACTION_ENTRY = /^[ \t]*["']?(?:main|pre|post|image)["']?[ \t]*:[ \t]*["']?([^"'#\s]+)/gm;
 const WORKING_DIRECTORY = /^[ \t-]*["']?working-directory["']?[ \t]*:[ \t]*["']?([^"'#\s]+)/gm;
 
 /** A path relative to `base` (a folder relative to the top), normalised, or undefined when it leaves the repository or is computed. */
@@ -89,8 +91,10 @@ function underTop(base: string, word: string): string | undefined {
  */
 export function gateReferencesOf(text: string, path: string, script?: string): string[] {
   const yaml = script === undefined && /\.ya?ml$/.test(path);
+  const action = yaml && /(^|\/)action\.ya?ml$/.test(path);
   const own = posix.dirname(path) === "." ? "" : posix.dirname(path);
-  const bases = new Set<string>(yaml ? [""] : [own, ""]);
+  // a workflow's steps run at the top; an action's files (`main: dist/index.js`, `image: Dockerfile`) are its folder's
+  const bases = new Set<string>(yaml && !action ? [""] : [own, ""]);
   if (yaml) {
     for (const m of text.matchAll(WORKING_DIRECTORY)) {
       const dir = underTop("", m[1] ?? "");
@@ -110,6 +114,7 @@ export function gateReferencesOf(text: string, path: string, script?: string): s
       else for (const name of ["action.yml", "action.yaml"]) out.add(used === "" ? name : `${used}/${name}`);
     }
   }
+  if (action) for (const m of text.matchAll(ACTION_ENTRY)) file(m[1] ?? "");
   for (const m of text.matchAll(PATH_WORD)) file(m[1] ?? "");
   for (const m of text.matchAll(INTERPRETED)) file(m[1] ?? "");
   const scripts: string[] = [];
