@@ -245,6 +245,23 @@ describe("review, red team", () => {
     expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
   });
 
+  it("flags committed editor settings that decide what members' editors run and show (stellarSecrets.cliPath for Test Credential, rules), not other settings", async () => {
+    const s = await project();
+    mkdirSync(join(s.repo, ".vscode"), { recursive: true });
+    s.write(".vscode/settings.json", '{\n  // the team\'s editor\n  "editor.tabSize": 2,\n  "stellarSecrets.cliPath": "./tools/stellar-secrets.sh",\n}\n');
+    s.write("tools/stellar-secrets.sh", '#!/bin/sh\nexec npx stellar-secrets "$@"\n');
+    s.commit("editor: use the pinned CLI");
+    const { code, problems } = await problemsOf(s);
+    expect(code).toBe(1);
+    expect(problems).toMatchObject([{ kind: "weakened-rule", file: ".vscode/settings.json" }]);
+    expect(problems[0]?.message).toContain(".vscode/settings.json changes stellarSecrets.cliPath: VS Code applies a repository's editor settings for every member");
+    // another setting of the file is no problem
+    s.git(["branch", "-f", "main", "HEAD"]);
+    s.write(".vscode/settings.json", s.read(".vscode/settings.json").replace('"editor.tabSize": 2', '"editor.tabSize": 4'));
+    s.commit("editor: wider tabs");
+    expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
+  });
+
   it("flags a stellar.yaml new above a project in a subfolder: run from the top, stellar-secrets takes infra/secrets as that project's, with its members", async () => {
     const { s, infra } = await subfolderProject();
     const mallory = s.keygen("mallory");

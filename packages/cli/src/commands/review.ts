@@ -28,6 +28,7 @@ import {
   readGateGraph,
   readGateIds,
   WORKFLOWS_DIR,
+  EDITOR_SETTINGS_FILE,
   type GateFileChange,
   type GateReader,
   sopsConfigCandidates,
@@ -386,7 +387,10 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   const headPaths = git.dir === undefined && headRev.kind !== "empty" ? await pathsAt(repo, headRev.kind === "commit" ? head.commit : undefined) : undefined;
   const basePathsAll = git.dir === undefined && headPaths !== undefined && base.commit !== undefined ? await pathsAt(repo, base.commit) : [];
   // the CI workflows the change edits (the repository's, read once for the outer project)
-  const workflows = git.dir === undefined ? await workflowChanges(repo, base.commit, headRev.kind === "commit" ? { kind: "commit", ref: head.commit as string } : headRev) : [];
+  const headSide: Revision = headRev.kind === "commit" ? { kind: "commit", ref: head.commit as string } : headRev;
+  const workflows = git.dir === undefined ? await workflowChanges(repo, base.commit, headSide) : [];
+  // the editor settings the repository commits (VS Code applies them for every member)
+  const editorSettings = git.dir === undefined ? await editorSettingsFiles(repo, base.commit, headSide) : [];
   // a nested project's messages name paths and commands as run from the outer root (its structured fields are prefixed after)
   // the .gitattributes and .sops.yaml of the folders above the project root (git and sops read them too)
   const aboveRoot = source.prefix === "" ? undefined : { prefix: source.prefix, base: await aboveRootFiles(repo, source.prefix, base.commit), head: await aboveRootFiles(repo, source.prefix, headRev.kind === "commit" ? head.commit : headRev.kind) };
@@ -400,6 +404,7 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
     earlierProjects,
     rangeVersions: versionsInRange,
     workflows,
+    editorSettings,
     ...(headPaths === undefined ? {} : { headPaths, basePaths: basePathsAll }),
     ...(git.dir === undefined ? {} : { folder: git.dir }),
   });
@@ -412,6 +417,44 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
 const MAX_GATE_FILE_BYTES = 1024 * 1024;
 
 /**
+ * The two sides of a review as files (relative to the top of the work tree): readers of the base
+ * commit and of the head (a commit, the index or the working tree) through one `git cat-file`
+ * session, the paths matching `pathspecs` that differ between them, and the `../` that makes a
+ * top-relative path relative to the project root.
+ */
+interface ReviewSides {
+  base: GateReader;
+  head: GateReader;
+  changed(pathspecs: readonly string[]): Promise<string[]>;
+  up: string;
+}
+
+/** Runs `use` with the {@link ReviewSides} of base and head; its result, or `empty` when git fails. */
+async function withSides<T>(repo: GitRepo, base: string, head: Revision, empty: T, use: (sides: ReviewSides) => Promise<T>): Promise<T> {
+  const session = repo.catFile();
+  const at =
+    (rev: string): GateReader =>
+    async (paths) =>
+      (await session.request(paths.map((p) => `${rev}:${p}`), MAX_GATE_FILE_BYTES)).map((o) => (o === undefined || o.type !== "blob" || o.tooLarge === true ? undefined : strictText(o.content, "") ?? undefined));
+  try {
+    return await use({
+      base: at(base),
+      // (`:path` is the index's)
+      head: head.kind === "commit" ? at(head.ref) : head.kind === "index" ? at("") : async (paths) => paths.map((p) => gateFileInWorkTree(repo.top, p)),
+      changed: async (pathspecs) =>
+        (await repo.run(["diff", "--no-ext-diff", "--no-textconv", "--no-renames", "--name-only", "-z", base, ...(head.kind === "commit" ? [head.ref] : head.kind === "index" ? ["--cached"] : []), "--", ...pathspecs]))
+          .split("\0")
+          .filter((n) => n !== ""),
+      up: repo.prefix === "" ? "" : "../".repeat(repo.prefix.split("/").length),
+    });
+  } catch {
+    return empty;
+  } finally {
+    session.close();
+  }
+}
+
+/**
  * The files of the CI gate that differ between the base commit and the head (a commit, the index,
  * or the working tree), each side's text: the workflows, the local actions and reusable workflows
  * they use, and the repository's files those run (scripts, package.json scripts, Makefiles;
@@ -420,39 +463,45 @@ const MAX_GATE_FILE_BYTES = 1024 * 1024;
  */
 async function workflowChanges(repo: GitRepo, base: string | undefined, head: Revision): Promise<GateFileChange[]> {
   if (base === undefined || head.kind === "empty") return [];
-  const headRef = head.kind === "commit" ? head.ref : undefined;
-  const session = repo.catFile();
-  try {
+  return withSides(repo, base, head, [], async (sides) => {
     // the local actions the change edits, used by a workflow or not (GitHub runs the pull request's copy)
-    const changed = (await repo.run(["diff", "--no-renames", "--name-only", "-z", base, ...(head.kind === "commit" ? [head.ref] : head.kind === "index" ? ["--cached"] : []), "--", ":(top,glob)**/action.yml", ":(top,glob)**/action.yaml"]))
-      .split("\0")
-      .filter((n) => n !== "");
-    const atRev =
-      (rev: string): GateReader =>
-      async (paths) =>
-        (await session.request(paths.map((p) => `${rev}:${p}`), MAX_GATE_FILE_BYTES)).map((o) => (o === undefined || o.type !== "blob" || o.tooLarge === true ? undefined : strictText(o.content, "") ?? undefined));
-    const readBase = atRev(base);
-    const readHead: GateReader = headRef !== undefined ? atRev(headRef) : head.kind === "index" ? atRev("") : async (paths) => paths.map((p) => gateFileInWorkTree(repo.top, p));
-    const workflowsAt = async (rev: string | undefined): Promise<string[]> => {
+    const changed = await sides.changed([":(top,glob)**/action.yml", ":(top,glob)**/action.yaml"]);
+    const isWorkflow = (n: string): boolean => /^\.github\/workflows\/[^/]+\.ya?ml$/.test(n);
+    const workflowsAt = async (side: Revision): Promise<string[]> => {
       const names =
-        rev === undefined
+        side.kind === "working-tree"
           ? listWorkTreeFolder(repo.top, WORKFLOWS_DIR).map((n) => `${WORKFLOWS_DIR}/${n}`)
-          : (await repo.run(["--literal-pathspecs", "ls-tree", "-z", "--name-only", rev, "--", `${WORKFLOWS_DIR}/`])).split("\0");
-      return names.filter((n) => /^\.github\/workflows\/[^/]+\.ya?ml$/.test(n)).sort();
+          : side.kind === "index"
+            ? (await repo.run(["--literal-pathspecs", "ls-files", "-z", "--", `${WORKFLOWS_DIR}/`])).split("\0")
+            : side.kind === "commit"
+              ? (await repo.run(["--literal-pathspecs", "ls-tree", "-z", "--name-only", side.ref, "--", `${WORKFLOWS_DIR}/`])).split("\0")
+              : [];
+      return names.filter(isWorkflow).sort();
     };
-    // (the index's workflows: those git would commit, listed from the index)
-    const headWorkflows = head.kind === "index" ? (await repo.run(["--literal-pathspecs", "ls-files", "-z", "--", `${WORKFLOWS_DIR}/`])).split("\0").filter((n) => /^\.github\/workflows\/[^/]+\.ya?ml$/.test(n)) : await workflowsAt(headRef);
-    const [baseGraph, headGraph] = await Promise.all([readGateGraph([...(await workflowsAt(base)), ...changed], readBase), readGateGraph([...headWorkflows, ...changed], readHead)]);
+    const [baseGraph, headGraph] = await Promise.all([
+      readGateGraph([...(await workflowsAt({ kind: "commit", ref: base })), ...changed], sides.base),
+      readGateGraph([...(await workflowsAt(head)), ...changed], sides.head),
+    ]);
     const oneSide = gateIdsOnOneSide(baseGraph, headGraph);
-    const otherSide = { base: await readGateIds(oneSide.base, readBase), head: await readGateIds(oneSide.head, readHead) };
+    const otherSide = { base: await readGateIds(oneSide.base, sides.base), head: await readGateIds(oneSide.head, sides.head) };
     // relative to the project root, as every path of the report (`../.github/…` for a project in a subfolder)
-    const up = repo.prefix === "" ? "" : "../".repeat(repo.prefix.split("/").length);
-    return gateFileChanges(baseGraph, headGraph, otherSide).map((c) => ({ ...c, path: `${up}${c.path}`, ...(c.via === undefined ? {} : { via: `${up}${c.via}` }) }));
-  } catch {
-    return [];
-  } finally {
-    session.close();
-  }
+    return gateFileChanges(baseGraph, headGraph, otherSide).map((c) => ({ ...c, path: `${sides.up}${c.path}`, ...(c.via === undefined ? {} : { via: `${sides.up}${c.via}` }) }));
+  });
+}
+
+/**
+ * The editor settings files (`.vscode/settings.json` anywhere) that differ between the base commit
+ * and the head, each side's text, paths relative to the project root. Empty without a base
+ * commit, or when git fails.
+ */
+async function editorSettingsFiles(repo: GitRepo, base: string | undefined, head: Revision): Promise<{ path: string; before: string | undefined; after: string | undefined }[]> {
+  if (base === undefined || head.kind === "empty") return [];
+  return withSides(repo, base, head, [], async (sides) => {
+    const names = await sides.changed([`:(top,glob)**/${EDITOR_SETTINGS_FILE}`]);
+    if (names.length === 0) return [];
+    const [before, after] = await Promise.all([sides.base(names), sides.head(names)]);
+    return names.map((n, i) => ({ path: `${sides.up}${n}`, before: before[i], after: after[i] }));
+  });
 }
 
 /** The names in a work-tree folder (relative to the top), none when it is absent. */

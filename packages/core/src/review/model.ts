@@ -30,6 +30,7 @@ import { keyLeftBehind, retiredDataKey, sharedCiphertext, type EarlierVersion, t
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import { EVERY_CONFIG_FILE, type ReviewState } from "./state.js";
 import { runsGate, type GateFileChange } from "./gate.js";
+import { editorSettingsChanges } from "./editor-settings.js";
 import { exportIgnored, exportSubstituted, rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
 import type { EnvironmentVerification } from "./verify.js";
 import { findingWording, messageRewording, type FindingWording } from "./wording.js";
@@ -564,6 +565,12 @@ export interface ReviewInputs {
    * or runs a file that does (`usesGate`), is a `weakened-rule` ({@link gateWorkflowChanges}).
    */
   workflows?: readonly GateFileChange[];
+  /**
+   * The editor settings files (`.vscode/settings.json` anywhere, paths relative to the project
+   * root) that differ between base and head, each side's text: one whose `stellarSecrets` settings
+   * change is a `weakened-rule` ({@link editorSettingsChanges}).
+   */
+  editorSettings?: readonly { path: string; before: string | undefined; after: string | undefined }[];
   /**
    * For a project below the top of the work tree: its folder there (`GitSource.prefix`,
    * `/`-separated) and, at the base and at the head, the text of each `.gitattributes`,
@@ -1172,6 +1179,19 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   // the workflow that gates pull requests, changed by one: GitHub runs the pull request's own copy
   for (const c of gateWorkflowChanges(inputs.workflows ?? [])) {
     problems.push({ kind: "weakened-rule", file: c.path, message: gateChangeMessage(c, w) });
+  }
+  // the editor settings a repository commits: VS Code applies them for every member who opens it
+  for (const c of editorSettingsChanges(inputs.editorSettings ?? [])) {
+    const named = c.settings.filter((s) => s !== "unreadable");
+    problems.push({
+      kind: "weakened-rule",
+      file: c.path,
+      message:
+        `${w.path(c.path)} changes ${named.length === 0 ? "" : named.join(", ")}${c.settings.includes("unreadable") ? `${named.length === 0 ? "" : ", and "}is no JSON review can read, where it names stellarSecrets settings` : ""}: ` +
+        `VS Code applies a repository's editor settings for every member who opens it (a trusted workspace): stellarSecrets.cliPath is the program Test Credential runs with their age key in reach, ` +
+        `stellarSecrets.configPath the stellar.yaml whose members the editor's writes encrypt a new file for, stellarSecrets.rules the findings it shows; ` +
+        `keep these in each member's user settings, or make that change on its own, reviewed separately`,
+    });
   }
   // two files git keeps apart that a macOS or Windows checkout writes to one (Stellar.yaml next to
   // stellar.yaml, secrets/production.ENC.YAML next to the environment file): a pull there writes
