@@ -71,4 +71,21 @@ describe("a word typed where a command belongs", () => {
     expect(none).toContain('unknown command "frobnicate"\n');
     expect(none).not.toContain("did you mean");
   });
+
+  it("a mistyped sub-command of members or inbox names the nearest one; members remove is members rm", async () => {
+    const s = sandbox();
+    expect((await s.run(["init", "--env", "development", "--member", "alice"])).code).toBe(0);
+    const members = await s.run(["members", "lst"]);
+    expect(members.code).toBe(2);
+    expect(members.stderr).toContain('stellar-secrets: USAGE: members: unknown sub-command "lst"; did you mean "list"?');
+    const inbox = await s.run(["inbox", "aply", "--env", "development"]);
+    expect(inbox.code).toBe(2);
+    expect(inbox.stderr).toContain('stellar-secrets: USAGE: inbox: unknown sub-command "aply"; did you mean "apply"?');
+    const missing = await s.run(["members"]);
+    expect([missing.code, missing.stderr.split("\n")[0]]).toEqual([2, "stellar-secrets: USAGE: members: missing sub-command"]);
+    // remove is rm: the last member is refused as rm refuses it
+    const remove = await s.run(["members", "remove", "alice"]);
+    expect(remove.stderr).toMatch(/^stellar-secrets: LAST_MEMBER: /);
+    expect(remove.code).toBe(20);
+  });
 });
