@@ -10,7 +10,7 @@ import { renderJson } from "../format.js";
 import { decryptEnvironment, openProject, selectEnvironments } from "../repository.js";
 import { quoteDotenv, quoteShell, refuseStartupVariables, selectValues, variableNames } from "../variables.js";
 
-const help = `Usage: stellar-secrets export --env ENV --format dotenv|shell|json|k8s [--only NAME[,NAME]]
+const help = `Usage: stellar-secrets export --env ENV [--format dotenv|shell|json|k8s] [--only NAME[,NAME]]
                               [--name NAME] [--namespace NS] [--allow-startup-variables]
 
 Decrypts ENV (verifying the MAC) and writes its values to stdout:
