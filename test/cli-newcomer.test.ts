@@ -3,7 +3,7 @@
  * opening and "Access" paragraphs): the global options, and the suggestion for a word typed
  * where a command or sub-command belongs. The CLI runs as a child process.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createSandbox, REPO_ROOT, sandboxesCleanedAfterEach } from "./helpers/cli.js";
@@ -87,5 +87,65 @@ describe("a word typed where a command belongs", () => {
     const remove = await s.run(["members", "remove", "alice"]);
     expect(remove.stderr).toMatch(/^stellar-secrets: LAST_MEMBER: /);
     expect(remove.code).toBe(20);
+  });
+});
+
+describe("a path typed in Windows form", () => {
+  const WINDOWS = "the path is written as a Windows path: on this system a backslash is part of a file name";
+
+  it("a file not found says the path is a Windows path (--from-file, check PATH, probe --ca, git setup --signing --key)", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "development"])).code).toBe(0);
+    const fromFile = await s.run(["set", "tls_key", "--env", "development", "--from-file", "C:\\Users\\alice\\key.pem"]);
+    expect([fromFile.code, fromFile.stderr.split("\n")[0]]).toEqual([4, `stellar-secrets: NOT_FOUND: --from-file: no such file ${join(s.repo, "C:\\Users\\alice\\key.pem")}`]);
+    expect(fromFile.stderr).toContain(`hint: ${WINDOWS}`);
+    const check = await s.run(["check", ".\\connectors"]);
+    expect([check.code, check.stderr]).toEqual([4, expect.stringContaining(`check: .\\connectors does not exist\n  hint: ${WINDOWS}`)]);
+    const ca = await s.run(["probe", "--env", "development", "--ca", "C:/certs/ca.pem"]);
+    expect([ca.code, ca.stderr]).toEqual([25, expect.stringContaining(`hint: ${WINDOWS}`)]);
+    const key = await s.run(["git", "setup", "--signing", "--key", "C:\\Users\\alice\\.ssh\\id_ed25519.pub"]);
+    expect([key.code, key.stderr]).toEqual([19, expect.stringContaining(`hint: ${WINDOWS}`)]);
+    // a path that is not written so keeps its own hint
+    const plain = await s.run(["check", "connectorz"]);
+    expect(plain.stderr).toContain("hint: pass a folder or file inside a Stellar Secrets repository");
+    expect(plain.stderr).not.toContain("Windows");
+  });
+
+  it("--from-file never repeats a path that looks like a credential, Windows-like or not", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "development"])).code).toBe(0);
+    const token = "ghp_R8x2Lq9ZtV4mN7cK1pW3sY6uB0eH5jD8fG2a";
+    const r = await s.run(["set", "gh_token", "--env", "development", "--from-file", `x\\${token}`]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).not.toContain(token);
+  });
+
+  it("keygen refuses a Windows SOPS_AGE_KEY_FILE (it would write the private key under the current folder) and probe a Windows --audit-log", async () => {
+    const s = sandbox();
+    const before = readdirSync(s.repo).sort();
+    for (const variable of ["SOPS_AGE_KEY_FILE", "SOPS_AGE_SSH_PRIVATE_KEY_FILE"]) {
+      const r = await s.run(variable === "SOPS_AGE_KEY_FILE" ? ["keygen"] : ["keygen", "--ssh"], { env: { [variable]: "C:\\Users\\alice\\keys.txt" } });
+      expect(r.code, variable).toBe(2);
+      expect(r.stderr, variable).toContain(`stellar-secrets: USAGE: keygen: ${variable} is "C:\\\\Users\\\\alice\\\\keys.txt", a Windows path`);
+      expect(r.stderr, variable).toContain(`hint: ${WINDOWS}`);
+      expect(readdirSync(s.repo).sort(), variable).toEqual(before);
+    }
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "development"])).code).toBe(0);
+    const written = readdirSync(s.repo).sort();
+    for (const [args, env] of [
+      [["probe", "--env", "development", "--audit-log", "C:\\logs\\probe.jsonl"], {}],
+      [["probe", "--env", "development"], { STELLAR_SECRETS_AUDIT_LOG: "C:\\logs\\probe.jsonl" }],
+    ] as const) {
+      const r = await s.run([...args], { env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^stellar-secrets: USAGE: probe: (--audit-log|STELLAR_SECRETS_AUDIT_LOG) C:\\logs\\probe\.jsonl would create a file of that name in /);
+      expect(readdirSync(s.repo).sort()).toEqual(written);
+    }
   });
 });
