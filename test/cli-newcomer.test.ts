@@ -3,10 +3,11 @@
  * opening and "Access" paragraphs): the global options, and the suggestion for a word typed
  * where a command or sub-command belongs. The CLI runs as a child process.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { chmodSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createSandbox, REPO_ROOT, sandboxesCleanedAfterEach } from "./helpers/cli.js";
+import { CLI_BIN, createSandbox, REPO_ROOT, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 const sandboxes = sandboxesCleanedAfterEach();
 const sandbox = () => {
@@ -146,6 +147,43 @@ describe("a path typed in Windows form", () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/^stellar-secrets: USAGE: probe: (--audit-log|STELLAR_SECRETS_AUDIT_LOG) C:\\logs\\probe\.jsonl would create a file of that name in /);
       expect(readdirSync(s.repo).sort()).toEqual(written);
+    }
+  });
+});
+
+describe("a file this user cannot write", () => {
+  // root writes anywhere: as root, the CLI runs as nobody (setpriv) over a sandbox opened to it
+  const uid = process.getuid?.() ?? -1;
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
+  it.skipIf(uid === 0 && setpriv === undefined)("set in a read-only secrets folder: IO_ERROR (exit 16) naming the lock file, with a hint on permissions", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "development"])).code).toBe(0);
+    expect((await s.run(["set", "a_key", "--env", "development", "--from-stdin"], { input: "v" })).code).toBe(0);
+    const secrets = join(s.repo, "secrets");
+    chmodSync(secrets, 0o555);
+    try {
+      let r: { code: number | null; stderr: string };
+      if (uid !== 0) {
+        r = await s.run(["set", "b_key", "--env", "development", "--from-stdin"], { input: "w" });
+      } else {
+        for (const p of [s.dir, s.repo, join(s.dir, "keys")]) chmodSync(p, 0o755);
+        chmodSync(alice.file, 0o644); // a TEST-ONLY key in a temp folder
+        r = await new Promise((done) => {
+          const child = execFile(setpriv as string, ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, CLI_BIN, "set", "b_key", "--env", "development", "--from-stdin"], { cwd: s.repo, env: s.env }, (error, _out, stderr) =>
+            done({ code: error === null ? 0 : ((error as { code?: number }).code ?? null), stderr }),
+          );
+          child.stdin?.end("w");
+        });
+      }
+      expect(r.code).toBe(16);
+      expect(r.stderr).toBe(
+        `stellar-secrets: IO_ERROR: ${join(secrets, "development.enc.yaml.lock")}: taking the lock failed (EACCES)\n` +
+          "  hint: permission denied: the user running stellar-secrets cannot write (or read) the file or its folder, where writes also create a lock file and a temp file; check their owner and mode (`ls -ld`), or run as a user who can write there\n",
+      );
+    } finally {
+      chmodSync(secrets, 0o755);
     }
   });
 });
