@@ -187,3 +187,18 @@ describe("a file this user cannot write", () => {
     }
   });
 });
+
+describe("a command of one environment given none or several", () => {
+  it("get, exec, export and edit say --env is required (or give exactly one) and name the environments", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "development,production"])).code).toBe(0);
+    for (const [command, args] of [["get", ["get", "a_key"]], ["exec", ["exec", "--", "true"]], ["export", ["export"]], ["edit", ["edit"]]] as const) {
+      const none = await s.run([...args]);
+      expect([none.code, none.stderr], command).toEqual([2, `stellar-secrets: USAGE: ${command}: --env is required\n  hint: name one environment: development, production\n`]);
+      const two = await s.run([...args.slice(0, command === "exec" ? 1 : args.length), "--env", "development,production", ...(command === "exec" ? ["--", "true"] : [])]);
+      expect([two.code, two.stderr], command).toEqual([2, `stellar-secrets: USAGE: ${command}: give exactly one --env\n  hint: name one environment: development, production\n`]);
+    }
+  });
+});

@@ -77,6 +77,20 @@ export function selectEnvironments(config: ProjectConfig, names: string[], optio
   return config.environments.filter((e) => names.includes(e.name));
 }
 
+/**
+ * The one environment `names` (the `--env` values of `command`) names: `USAGE` when none
+ * (`--env is required`) or several (`give exactly one --env`) are given, with the declared
+ * environments in the hint; `UNKNOWN_ENVIRONMENT` as {@link selectEnvironments}.
+ */
+export function selectOneEnvironment(config: ProjectConfig, names: string[], command: string): EnvironmentConfig {
+  if (names.length !== 1) {
+    throw new CliError("USAGE", names.length === 0 ? `${command}: --env is required` : `${command}: give exactly one --env`, {
+      hint: `name one environment: ${config.environments.map((e) => e.name).join(", ")}`,
+    });
+  }
+  return selectEnvironments(config, names, { all: false })[0] as EnvironmentConfig;
+}
+
 /** The age recipients configured for `env`, without duplicates, in member order. */
 export function recipientsOf(env: EnvironmentConfig): string[] {
   return [...new Set(env.members.map((m) => m.recipient))];
