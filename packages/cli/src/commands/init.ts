@@ -53,7 +53,8 @@ Refuses to run where stellar.yaml, .sops.yaml or an environment file already exi
 
 Options:
   --env LIST           environments, comma-separated (default: development,staging,production)
-  --member NAME        your member name (default: $USER, else your git user)
+  --member NAME        your member name (default: $USER or $LOGNAME, else your git user.email
+                       before the "@", else user.name)
   --recipient AGE_KEY  use this public key instead of your identity's (no identity is created): an age
                        key, or an SSH ed25519 key ("ssh-ed25519 AAAA...", quoted)
   --secrets-dir DIR    folder of the encrypted files (default: secrets)
@@ -246,7 +247,7 @@ async function writeIgnoreFiles(root: string, secretsDir: string): Promise<strin
   return written;
 }
 
-/** `$USER`, else the local part of git's user.email, else git's user.name made into a member name. */
+/** `$USER` (else `$LOGNAME`), else the local part of git's user.email, else git's user.name made into a member name. */
 function defaultMemberName(ctx: CommandContext): string | undefined {
   const user = ctx.env.USER ?? ctx.env.LOGNAME;
   if (user !== undefined && MEMBER_NAME.test(user)) return user;
