@@ -202,3 +202,14 @@ describe("a command of one environment given none or several", () => {
     }
   });
 });
+
+describe("members add with its name but no key", () => {
+  it("says the key is missing, not the name", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "development"])).code).toBe(0);
+    const r = await s.run(["members", "add", "bob", "--env", "development"]);
+    expect([r.code, r.stderr.split("\n")[0]]).toEqual([2, "stellar-secrets: USAGE: members add: missing AGE_PUBLIC_KEY"]);
+  });
+});
