@@ -4,7 +4,7 @@
  * where a command or sub-command belongs. The CLI runs as a child process.
  */
 import { execFile } from "node:child_process";
-import { chmodSync, existsSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CLI_BIN, createSandbox, REPO_ROOT, sandboxesCleanedAfterEach } from "./helpers/cli.js";
@@ -211,5 +211,36 @@ describe("members add with its name but no key", () => {
     expect((await s.run(["init", "--env", "development"])).code).toBe(0);
     const r = await s.run(["members", "add", "bob", "--env", "development"]);
     expect([r.code, r.stderr.split("\n")[0]]).toEqual([2, "stellar-secrets: USAGE: members add: missing AGE_PUBLIC_KEY"]);
+  });
+});
+
+describe("no git on PATH", () => {
+  it("history, review and git setup in a git repository say that git is missing, not that there is no repository (and git init would not run)", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "development"])).code).toBe(0);
+    s.commit("init");
+    const bin = join(s.dir, "bin-without-git");
+    mkdirSync(bin);
+    symlinkSync(process.execPath, join(bin, "node"));
+    for (const [args, why] of [
+      [["history"], "history comes from git commits"],
+      [["review", "HEAD"], "review compares git commits"],
+      [["git", "setup"], "git setup configures a git repository"],
+    ] as const) {
+      const r = await s.run([...args], { env: { PATH: bin } });
+      expect([r.code, r.stderr], args.join(" ")).toEqual([
+        22,
+        `stellar-secrets: GIT_ERROR: git is not installed (no \`git\` on PATH), and ${why}\n  hint: install git (e.g. \`apt-get install git\`, \`brew install git\`) or put it on PATH, then run the command again\n`,
+      ]);
+    }
+    // with git, a project in no repository: as before
+    const t = createSandbox({ gitInit: false });
+    sandboxes.push(t);
+    t.env.SOPS_AGE_KEY_FILE = t.keygen("alice").file;
+    expect((await t.run(["init", "--env", "development"])).code).toBe(0);
+    const outside = await t.run(["history"]);
+    expect([outside.code, outside.stderr.split("\n")[0]]).toEqual([22, `stellar-secrets: GIT_ERROR: ${t.repo} is not inside a git repository; history comes from git commits`]);
   });
 });
