@@ -244,3 +244,23 @@ describe("no git on PATH", () => {
     expect([outside.code, outside.stderr.split("\n")[0]]).toEqual([22, `stellar-secrets: GIT_ERROR: ${t.repo} is not inside a git repository; history comes from git commits`]);
   });
 });
+
+describe("a sops user whose key comes from SOPS_AGE_KEY_CMD", () => {
+  it("is told the command is not run and how to pass its key, before being told to make a new key (get, whoami)", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "development"])).code).toBe(0);
+    expect((await s.run(["set", "a_key", "--env", "development", "--from-stdin"], { input: "v" })).code).toBe(0);
+    const cmd = { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_KEY_CMD: `cat ${alice.file}` };
+    const get = await s.run(["get", "a_key", "--env", "development"], { env: cmd });
+    expect(get.code).toBe(10);
+    expect(get.stderr).toContain("SOPS_AGE_KEY_CMD (set, not run: no command is run for a key))");
+    expect(get.stderr).toContain('  hint: SOPS_AGE_KEY_CMD is set, but stellar-secrets runs no command for a key (sops 3.10+ does); pass what it prints instead: SOPS_AGE_KEY="$(…)"; no key yet:');
+    const whoami = await s.run(["whoami"], { env: cmd });
+    expect(whoami.stdout).toContain('warning: SOPS_AGE_KEY_CMD is set, but stellar-secrets runs no command for a key');
+    // as it says: its output in SOPS_AGE_KEY opens the file
+    const passed = await s.run(["get", "a_key", "--env", "development"], { env: { ...cmd, SOPS_AGE_KEY: readFileSync(alice.file, "utf8") } });
+    expect([passed.code, passed.stdout]).toEqual([0, "v"]);
+  });
+});
