@@ -66,6 +66,16 @@ describe("a word typed where a command belongs", () => {
     }
   });
 
+  it("an option before the command says that options go after it, naming the command found later", async () => {
+    const r = await sandbox().run(["--env", "development", "get", "stripe_api_key"]);
+    expect([r.code, r.stderr]).toEqual([
+      2,
+      'stellar-secrets: UNKNOWN_COMMAND: unknown command "--env": options go after the command (stellar-secrets get [options])\n  hint: put --env after get; `stellar-secrets get --help` lists its options\n',
+    ]);
+    // no command later: as before
+    expect(await suggested(["--verbose"])).toContain('unknown command "--verbose"\n  hint: run `stellar-secrets --help` to see the commands');
+  });
+
   it("a mistyped command still names the nearest one, and a word near none names none", async () => {
     expect(await suggested(["lsit"])).toContain('unknown command "lsit"; did you mean "list"?');
     const none = await suggested(["frobnicate"]);

@@ -117,6 +117,13 @@ export async function run(argv: string[], ctx: CommandContext): Promise<number> 
   if (load === undefined) {
     const near = suggestCommand(name);
     const commands = `run \`stellar-secrets --help\` to see the commands (${Object.keys(COMMANDS).join(", ")})`;
+    // an option before the command (`stellar-secrets --env dev get x`, as git -C or kubectl -n take one)
+    const later = near === undefined && name.startsWith("-") ? rest.find((w) => Object.hasOwn(COMMANDS, w)) : undefined;
+    if (later !== undefined) {
+      throw new CliError("UNKNOWN_COMMAND", `unknown command "${name}": options go after the command (stellar-secrets ${later} [options])`, {
+        hint: `put ${name} after ${later}; \`stellar-secrets ${later} --help\` lists its options`,
+      });
+    }
     const first = near === "--version" ? "run `stellar-secrets --version`" : `run \`stellar-secrets ${near} --help\``;
     throw new CliError("UNKNOWN_COMMAND", `unknown command "${name}"${near ? `; did you mean "${near}"?` : ""}`, {
       // (the rest of the line is never echoed: it may hold a value typed in the wrong place)
