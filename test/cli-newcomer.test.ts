@@ -58,6 +58,12 @@ describe("a word typed where a command belongs", () => {
     }
   });
 
+  it("help of an unknown command is that command's error, with its suggestion", async () => {
+    const stderr = await suggested(["help", "unset"]);
+    expect(stderr).toContain('stellar-secrets: UNKNOWN_COMMAND: unknown command "unset"; did you mean "rm"?');
+    expect(await suggested(["help", "lsit"])).toContain('unknown command "lsit"; did you mean "list"?');
+  });
+
   it("version and -v name the --version option", async () => {
     for (const word of ["version", "-v"]) {
       const stderr = await suggested([word]);

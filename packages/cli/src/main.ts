@@ -101,6 +101,10 @@ export async function run(argv: string[], ctx: CommandContext): Promise<number> 
   if (name === "help" && rest[0] !== undefined && Object.hasOwn(COMMANDS, rest[0])) {
     return run([rest[0], "--help"], ctx);
   }
+  if (name === "help" && rest[0] !== undefined && !rest[0].startsWith("-")) {
+    // `help lsit`, `help unset`: the unknown command's error, with its suggestion (only that word is echoed)
+    return run([rest[0]], ctx);
+  }
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     const summaries: [string, string][] = [];
     for (const [n, load] of Object.entries(COMMANDS)) summaries.push([n, (await load()).default.summary]);
