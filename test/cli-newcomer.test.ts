@@ -130,6 +130,15 @@ describe("a path typed in Windows form", () => {
     expect(plain.stderr).not.toContain("Windows");
   });
 
+  it("init --secrets-dir written as a Windows path says so (it was only 'must be a folder inside the repository')", async () => {
+    const s = sandbox();
+    s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+    const r = await s.run(["init", "--env", "development", "--secrets-dir", "infra\\secrets"]);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringContaining(`must be a folder inside the repository, relative to it (no .., not the root itself)\n  hint: ${WINDOWS}`)]);
+    expect(r.stderr).toContain("e.g. --secrets-dir infra/secrets");
+    expect(existsSync(join(s.repo, "stellar.yaml"))).toBe(false);
+  });
+
   it("--from-file never repeats a path that looks like a credential, Windows-like or not", async () => {
     const s = sandbox();
     const alice = s.keygen("alice");

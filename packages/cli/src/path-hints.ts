@@ -16,5 +16,6 @@ export function looksLikeWindowsPath(typed: string): boolean {
  */
 export function windowsPathHint(typed: string): string | undefined {
   if (!looksLikeWindowsPath(typed)) return undefined;
-  return "the path is written as a Windows path: on this system a backslash is part of a file name, not a separator, and C: is no drive; write it with / (under WSL, C:\\Users\\… is /mnt/c/Users/…)";
+  const drive = /(^|\/)[A-Za-z]:[\\/]/.test(typed) ? ", and C: is no drive" : "";
+  return `the path is written as a Windows path: on this system a backslash is part of a file name, not a separator${drive}; write it with / (under WSL, C:\\Users\\… is /mnt/c/Users/…)`;
 }

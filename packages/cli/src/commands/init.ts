@@ -29,6 +29,7 @@ import {
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
+import { windowsPathHint } from "../path-hints.js";
 import { renderJson } from "../format.js";
 import { homeOf, identitiesFor } from "../repository.js";
 
@@ -109,8 +110,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // the same rule stellar.yaml is checked with later (core's schema pattern), so init never
   // leaves a repository that every command rejects
   if (written === "" || !SECRETS_DIR.test(written)) {
+    const windows = windowsPathHint(f["secrets-dir"] ?? "");
     throw new CliError("USAGE", `init: --secrets-dir ${JSON.stringify(f["secrets-dir"] ?? "")} must be a folder inside the repository, relative to it (no .., not the root itself)`, {
-      hint: "e.g. --secrets-dir secrets",
+      hint: windows === undefined ? "e.g. --secrets-dir secrets" : `${windows}: e.g. --secrets-dir infra/secrets`,
     });
   }
   const member = f.member ?? defaultMemberName(ctx);
