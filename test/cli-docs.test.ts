@@ -48,6 +48,11 @@ describe("docs/cli.md", () => {
     }
   });
 
+  it("links every command's section from the Contents line", () => {
+    const contents = doc.split("\nContents:")[1]?.split("\n\n")[0] ?? "";
+    for (const name of Object.keys(COMMANDS)) expect(contents, name).toContain(`[${name}](#${name})`);
+  });
+
   it("closes every code block inside the section that opens it (an open one swallows the next heading)", () => {
     for (const section of doc.split(/\n(?=## )/)) {
       const heading = section.split("\n")[0] ?? "";
