@@ -2,14 +2,36 @@
  * docs/cli.md stays in step with the CLI: every command has a section with its usage line, every
  * flag of every `--help` is documented, and every exit code of the table is listed.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { CommandContext } from "../packages/cli/src/command.js";
 import { EXIT_CODES } from "../packages/cli/src/errors.js";
-import { COMMANDS } from "../packages/cli/src/main.js";
+import { COMMANDS, run } from "../packages/cli/src/main.js";
 import { REPO_ROOT } from "./helpers/cli.js";
 
 const doc = readFileSync(join(REPO_ROOT, "docs/cli.md"), "utf8");
+
+/** The non-test TypeScript sources under `dir` (recursively), by path relative to the repository. */
+function sources(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const entry of readdirSync(join(REPO_ROOT, dir), { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith(".ts") || entry.name.endsWith(".test.ts") || entry.name.endsWith(".d.ts")) continue;
+    const rel = join(entry.parentPath.slice(REPO_ROOT.length + 1), entry.name);
+    out.set(rel, readFileSync(join(REPO_ROOT, rel), "utf8"));
+  }
+  return out;
+}
+
+/** The string literals of a union type `export type NAME = | "A" | "B" ...;` in `file`. */
+function unionCodes(file: string, name: string): string[] {
+  const text = readFileSync(join(REPO_ROOT, file), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
+  const body = text.split(`export type ${name} =`)[1]?.split(";")[0] ?? "";
+  return [...body.matchAll(/"([A-Z][A-Z0-9_]+)"/g)].map((m) => m[1] as string);
+}
+
+/** The section `## name` of docs/cli.md. */
+const sectionOf = (name: string): string => doc.split(`\n## ${name}\n`)[1]?.split("\n## ")[0] ?? "";
 
 describe("docs/cli.md", () => {
   it("has a section, usage line and example for every command, and documents every flag", async () => {
@@ -24,6 +46,11 @@ describe("docs/cli.md", () => {
         if (help.split("\n")[0]?.includes(flag)) expect(section, `${name} ${flag}`).toContain(flag);
       }
     }
+  });
+
+  it("links every command's section from the Contents line", () => {
+    const contents = doc.split("\nContents:")[1]?.split("\n\n")[0] ?? "";
+    for (const name of Object.keys(COMMANDS)) expect(contents, name).toContain(`[${name}](#${name})`);
   });
 
   it("closes every code block inside the section that opens it (an open one swallows the next heading)", () => {
@@ -53,5 +80,67 @@ describe("docs/cli.md", () => {
       expect(row, code).toBeDefined();
       expect(row?.startsWith(`| ${status} |`), code).toBe(true);
     }
+  });
+
+  it("documents every flag a command parses, in its --help and its section (a flag added to a parser without docs fails here)", async () => {
+    const commandSources = sources("packages/cli/src/commands");
+    for (const [name, load] of Object.entries(COMMANDS)) {
+      const help = (await load()).default.help;
+      // the command's own file and its helpers named after it (git.ts, git-signing.ts)
+      const text = [...commandSources].filter(([p]) => p.endsWith(`/${name}.ts`) || p.includes(`/${name}-`)).map(([, t]) => t).join("\n");
+      const parsed = new Set([...text.matchAll(/["']?([a-z][a-z-]*)["']?: \{ type: "(?:string|boolean)"/g)].map((m) => m[1] as string));
+      if (["init", "set", "get", "list", "members", "check"].includes(name)) expect(parsed.size, `${name}: no flag spec found (the pattern no longer matches)`).toBeGreaterThan(0);
+      for (const flag of parsed) {
+        expect(help, `${name} --help lacks --${flag}`).toContain(`--${flag}`);
+        expect(sectionOf(name), `docs/cli.md ## ${name} lacks --${flag}`).toContain(`--${flag}`);
+      }
+    }
+  });
+
+  it("documents every sub-command a command dispatches (members remove, inbox reject, ...)", () => {
+    for (const [path, text] of sources("packages/cli/src/commands")) {
+      const command = /\/([a-z-]+)\.ts$/.exec(path)?.[1] as string;
+      for (const m of text.matchAll(/\bsub === "([a-z-]+)"/g)) {
+        expect(sectionOf(command), `docs/cli.md ## ${command} lacks "${command} ${m[1]}"`).toContain(`${command} ${m[1]}`);
+      }
+    }
+  });
+
+  it("documents the top-level options --help lists", async () => {
+    let out = "";
+    const sink = { write: (c: string | Uint8Array) => ((out += String(c)), true) };
+    const ctx = { cwd: REPO_ROOT, env: {}, stdin: process.stdin, stdout: sink, stderr: sink } as unknown as CommandContext;
+    expect(await run(["--help"], ctx)).toBe(0);
+    const options = out.split("\nOptions:\n")[1]?.split("\n\n")[0] ?? "";
+    const names = options.match(/(?<![\w-])--?[a-zA-Z][a-z-]*/g) ?? [];
+    expect(names).toEqual(expect.arrayContaining(["--help", "-h", "--version", "-V"]));
+    const intro = doc.split("\n## ")[0] ?? "";
+    for (const flag of names) expect(intro, flag).toContain(`\`${flag}\``);
+    expect(intro).toContain("`stellar-secrets help COMMAND`");
+  });
+
+  it("maps every error code the CLI's packages can throw to an exit status (none falls through to 70, an internal error)", () => {
+    const thrown = new Set<string>();
+    for (const dir of ["packages/cli/src", "packages/core/src", "packages/git/src", "packages/sops/src"]) {
+      for (const text of sources(dir).values()) {
+        for (const m of text.matchAll(/new (?:Cli|Sops|Core|Git|InvalidConfig)Error\(\s*"([A-Z][A-Z0-9_]+)"/g)) thrown.add(m[1] as string);
+      }
+    }
+    expect(thrown.size, "the pattern no longer finds the thrown codes").toBeGreaterThan(30);
+    for (const code of [
+      ...thrown,
+      ...unionCodes("packages/sops/src/errors.ts", "SopsErrorCode"),
+      ...unionCodes("packages/core/src/errors.ts", "CoreErrorCode"),
+      ...unionCodes("packages/git/src/errors.ts", "GitErrorCode"),
+    ]) {
+      expect(EXIT_CODES[code], code).toBeDefined();
+    }
+  });
+
+  it("docs/resolver.md lists every code of ResolverError", () => {
+    const table = readFileSync(join(REPO_ROOT, "docs/resolver.md"), "utf8");
+    const codes = unionCodes("packages/resolver/src/errors.ts", "ResolverErrorCode");
+    expect(codes.length).toBeGreaterThan(5);
+    for (const code of codes) expect(table, code).toContain(`\`${code}\``);
   });
 });

@@ -26,6 +26,19 @@ describe("parseCommandArgs", () => {
     expect(code(() => parseCommandArgs("rm", [], flags, { min: 1, max: 1 }))).toBe("USAGE");
     expect(code(() => parseCommandArgs("rm", ["a", "b"], flags, { min: 1, max: 1 }))).toBe("USAGE");
   });
+  it("names only the positionals that are missing (members add NAME given, its key not)", () => {
+    const message = (argv: string[]) => {
+      try {
+        parseCommandArgs("members add", argv, flags, { min: 2, max: 2, names: "NAME and AGE_PUBLIC_KEY" });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return undefined;
+    };
+    expect(message([])).toBe("members add: missing NAME and AGE_PUBLIC_KEY");
+    expect(message(["bob"])).toBe("members add: missing AGE_PUBLIC_KEY");
+    expect(message(["bob", "age1x"])).toBeUndefined();
+  });
 });
 
 describe("splitList", () => {

@@ -67,7 +67,10 @@ export function parseCommandArgs<S extends FlagSpecs>(
   }
   const count = parsed.positionals.length;
   if (count < positionals.min) {
-    throw new CliError("USAGE", `${command}: missing ${positionals.names ?? "argument"}`, {
+    // "NAME and AGE_PUBLIC_KEY" with NAME given: only what is missing is named
+    const words = positionals.names !== undefined && /^[A-Z_]+( and [A-Z_]+)+$/.test(positionals.names) ? positionals.names.split(" and ") : undefined;
+    const missing = words !== undefined && words.length === positionals.min ? words.slice(count).join(" and ") : (positionals.names ?? "argument");
+    throw new CliError("USAGE", `${command}: missing ${missing}`, {
       hint: `run \`stellar-secrets ${command} --help\` for the usage`,
     });
   }

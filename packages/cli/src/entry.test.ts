@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { Command, CommandContext } from "./command.js";
-import { runCommand } from "./entry.js";
+import { formatError, ioErrorHint, runCommand } from "./entry.js";
 
 function context(): { ctx: CommandContext; out: () => string } {
   const stdout = new PassThrough();
@@ -50,5 +50,27 @@ describe("runCommand (one loaded command, as main and the one-command bundles ru
       expect(await runCommand(driver, [flag], asked.ctx)).toBe(0);
       expect(asked.out()).toBe("Usage: test [--flag]\n");
     }
+  });
+});
+
+describe("formatError of an IO_ERROR (what failed and where is the message; how to fix it the hint)", () => {
+  const ioError = (message: string, cause?: unknown, hint?: string) =>
+    Object.assign(new Error(message, cause === undefined ? undefined : { cause }), { code: "IO_ERROR" }, hint === undefined ? {} : { hint });
+
+  it("adds a hint from the system error code of the cause, or of the message's (ECODE)", () => {
+    const denied = formatError(ioError("/r/secrets/development.enc.yaml.lock: taking the lock failed (EACCES)", Object.assign(new Error("x"), { code: "EACCES" })));
+    expect(denied.status).toBe(16);
+    expect(denied.text).toMatch(/\n {2}hint: permission denied: the user running stellar-secrets cannot write \(or read\) the file or its folder/);
+    expect(formatError(ioError("/r/.gitattributes: writing the file failed (EPERM)")).text).toContain("hint: permission denied");
+    expect(formatError(ioError("/r/x: writing the file failed (EROFS)")).text).toContain("hint: the file system is read-only");
+    expect(formatError(ioError("/r/x: writing the file failed (ENOSPC)"), { json: true }).text).toContain('"hint":"no space left on the device');
+  });
+
+  it("keeps a hint the error has, and adds none for another system code or another error code", () => {
+    expect(formatError(ioError("x failed (EACCES)", undefined, "do this")).text).toBe("stellar-secrets: IO_ERROR: x failed (EACCES)\n  hint: do this\n");
+    expect(formatError(ioError("x failed (EISDIR)")).text).toBe("stellar-secrets: IO_ERROR: x failed (EISDIR)\n");
+    expect(ioErrorHint(new Error("y failed (EBUSY)"))).toBeUndefined();
+    const other = Object.assign(new Error("z failed (EACCES)"), { code: "NOT_FOUND" });
+    expect(formatError(other).text).toBe("stellar-secrets: NOT_FOUND: z failed (EACCES)\n");
   });
 });

@@ -35,7 +35,7 @@ export function formatError(
   const e = error as Error & { code: string; hint?: string };
   const code = coded ? e.code : "INTERNAL_ERROR";
   const message = withoutPrivateKeys(withoutReceived(coded ? e.code : undefined, error instanceof Error ? error.message : String(error)));
-  const hintText = coded && e.hint ? withoutPrivateKeys(e.hint) : undefined;
+  const hintText = coded && e.hint ? withoutPrivateKeys(e.hint) : coded && e.code === "IO_ERROR" ? ioErrorHint(error) : undefined;
   const status = coded ? exitCodeFor(e.code) : 70;
   if (options.json === true) {
     const body: Record<string, unknown> = { code, message, exitStatus: status };
@@ -46,6 +46,26 @@ export function formatError(
   if (!coded) return { text: `stellar-secrets: internal error: ${escape(message, { keepNewlines: true })}\n`, status };
   const hint = hintText ? `\n  hint: ${escape(hintText, { keepNewlines: true })}` : "";
   return { text: `stellar-secrets: ${e.code}: ${escape(message, { keepNewlines: true })}${hint}\n`, status };
+}
+
+/** What to do about a system error code of an `IO_ERROR` (a permission, a read-only or full disk). */
+const IO_HINTS: Readonly<Record<string, string>> = {
+  EACCES:
+    "permission denied: the user running stellar-secrets cannot write (or read) the file or its folder, where writes also create a lock file and a temp file; check their owner and mode (`ls -ld`), or run as a user who can write there",
+  EROFS: "the file system is read-only: run the command in a writable copy of the repository",
+  ENOSPC: "no space left on the device: free some space and run the command again",
+};
+
+/**
+ * The hint of an `IO_ERROR` that carries none, from the system error code of its `cause` (or the
+ * `(EACCES)` its message ends with): the message says what failed and where, this how to fix it.
+ * Undefined for other codes.
+ */
+export function ioErrorHint(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: unknown } }).cause?.code;
+  const errno = typeof cause === "string" ? cause : /\((E[A-Z]+)\)/.exec(error instanceof Error ? error.message : "")?.[1];
+  if (errno === undefined) return undefined;
+  return Object.hasOwn(IO_HINTS, errno) ? IO_HINTS[errno] : errno === "EPERM" ? IO_HINTS.EACCES : undefined;
 }
 
 /** An age identity (`AGE-SECRET-KEY-1…`, `AGE-SECRET-KEY-PQ-1…`, `AGE-PLUGIN-…-1…`, any case) or a PEM/OpenSSH private key block. */

@@ -22,6 +22,9 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   USAGE: 2,
   UNKNOWN_COMMAND: 2,
   INVALID_SECRET_NAME: 3,
+  // the sops envelope's refusal of a name it cannot hold ("sops", "", "*_unencrypted"); the CLI
+  // checks names first (INVALID_SECRET_NAME), so this is a backstop, never an internal error (70)
+  INVALID_NAME: 3,
   NOT_FOUND: 4,
   UNKNOWN_SECRET: 4,
   UNKNOWN_ENVIRONMENT: 4,

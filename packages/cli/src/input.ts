@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { credentialAsName, credentialAsNameMessage, pastedCredential } from "@stellar-secrets/core";
 import type { CommandContext } from "./command.js";
 import { CliError } from "./errors.js";
+import { windowsPathHint } from "./path-hints.js";
 import { canPrompt, promptHidden } from "./prompt.js";
 
 /** Largest value accepted, in bytes (an environment file is limited to 8 MiB as a whole). */
@@ -73,8 +74,12 @@ export async function readValue(ctx: CommandContext, source: ValueSource): Promi
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const shown = shownPath(source.path);
-      if (code === "ENOENT") throw new CliError("NOT_FOUND", `--from-file: no such file ${shown}`, { cause: error, ...(shown === source.path ? {} : { hint: "--from-file takes the path of a file holding the value, not the value: if it was a real value, treat it as exposed (shell history) and rotate it" }) });
-      throw new CliError("IO_ERROR", `--from-file: cannot read ${shown} (${code ?? "error"})`, { cause: error });
+      const windows = shown === source.path ? windowsPathHint(source.path) : undefined;
+      if (code === "ENOENT") {
+        const hint = shown === source.path ? windows : "--from-file takes the path of a file holding the value, not the value: if it was a real value, treat it as exposed (shell history) and rotate it";
+        throw new CliError("NOT_FOUND", `--from-file: no such file ${shown}`, { cause: error, ...(hint === undefined ? {} : { hint }) });
+      }
+      throw new CliError("IO_ERROR", `--from-file: cannot read ${shown} (${code ?? "error"})`, { cause: error, ...(windows === undefined ? {} : { hint: windows }) });
     }
     where = shownPath(source.path);
   }

@@ -51,9 +51,48 @@ function topHelp(summaries: [string, string][]): string {
     "Commands:",
     ...summaries.map(([n, s]) => `  ${n.padEnd(width)}  ${s}`),
     "",
+    "Options:",
+    "  -h, --help     this list (`stellar-secrets help COMMAND`, or `COMMAND --help`: a command's usage and options)",
+    "  -V, --version  print the version",
+    "",
     "Run `stellar-secrets <command> --help` for a command's options.",
     "",
   ].join("\n");
+}
+
+/**
+ * Words other secret tools and shells use for a command (`gh secret delete`, `heroku
+ * config:unset`, `ls`), each with the command that does it here. A typed word is looked up here
+ * before the nearest name is taken: "unset" is one letter from "set", which does the opposite.
+ * `--version` stands for the option.
+ */
+export const COMMAND_SYNONYMS: Readonly<Record<string, string>> = {
+  unset: "rm",
+  delete: "rm",
+  del: "rm",
+  remove: "rm",
+  ls: "list",
+  show: "get",
+  reveal: "get",
+  cat: "get",
+  put: "set",
+  add: "set",
+  mv: "rename",
+  move: "rename",
+  lint: "check",
+  validate: "check",
+  run: "exec",
+  version: "--version",
+  "-v": "--version",
+  "--v": "--version",
+  "-version": "--version",
+};
+
+/** The command (or `--version`) a mistyped or foreign command word most likely meant; undefined when none is near. */
+export function suggestCommand(typed: string): string | undefined {
+  const synonym = Object.hasOwn(COMMAND_SYNONYMS, typed.toLowerCase()) ? COMMAND_SYNONYMS[typed.toLowerCase()] : undefined;
+  if (synonym !== undefined) return synonym;
+  return typed.startsWith("-") ? undefined : didYouMean(typed, Object.keys(COMMANDS));
 }
 
 /** Runs the CLI with `argv` (without node and script) against `ctx`; resolves to the exit status. */
@@ -61,6 +100,10 @@ export async function run(argv: string[], ctx: CommandContext): Promise<number> 
   const [name, ...rest] = argv;
   if (name === "help" && rest[0] !== undefined && Object.hasOwn(COMMANDS, rest[0])) {
     return run([rest[0], "--help"], ctx);
+  }
+  if (name === "help" && rest[0] !== undefined && !rest[0].startsWith("-")) {
+    // `help lsit`, `help unset`: the unknown command's error, with its suggestion (only that word is echoed)
+    return run([rest[0]], ctx);
   }
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     const summaries: [string, string][] = [];
@@ -76,11 +119,19 @@ export async function run(argv: string[], ctx: CommandContext): Promise<number> 
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (load === undefined) {
-    const near = name.startsWith("-") ? undefined : didYouMean(name, Object.keys(COMMANDS));
+    const near = suggestCommand(name);
     const commands = `run \`stellar-secrets --help\` to see the commands (${Object.keys(COMMANDS).join(", ")})`;
+    // an option before the command (`stellar-secrets --env dev get x`, as git -C or kubectl -n take one)
+    const later = near === undefined && name.startsWith("-") ? rest.find((w) => Object.hasOwn(COMMANDS, w)) : undefined;
+    if (later !== undefined) {
+      throw new CliError("UNKNOWN_COMMAND", `unknown command "${name}": options go after the command (stellar-secrets ${later} [options])`, {
+        hint: `put ${name} after ${later}; \`stellar-secrets ${later} --help\` lists its options`,
+      });
+    }
+    const first = near === "--version" ? "run `stellar-secrets --version`" : `run \`stellar-secrets ${near} --help\``;
     throw new CliError("UNKNOWN_COMMAND", `unknown command "${name}"${near ? `; did you mean "${near}"?` : ""}`, {
       // (the rest of the line is never echoed: it may hold a value typed in the wrong place)
-      hint: near ? `run \`stellar-secrets ${near} --help\`, or ${commands.replace(/^run /, "")}` : commands,
+      hint: near ? `${first}, or ${commands.replace(/^run /, "")}` : commands,
     });
   }
   return runCommand((await load()).default, rest, ctx);

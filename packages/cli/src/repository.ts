@@ -77,6 +77,20 @@ export function selectEnvironments(config: ProjectConfig, names: string[], optio
   return config.environments.filter((e) => names.includes(e.name));
 }
 
+/**
+ * The one environment `names` (the `--env` values of `command`) names: `USAGE` when none
+ * (`--env is required`) or several (`give exactly one --env`) are given, with the declared
+ * environments in the hint; `UNKNOWN_ENVIRONMENT` as {@link selectEnvironments}.
+ */
+export function selectOneEnvironment(config: ProjectConfig, names: string[], command: string): EnvironmentConfig {
+  if (names.length !== 1) {
+    throw new CliError("USAGE", names.length === 0 ? `${command}: --env is required` : `${command}: give exactly one --env`, {
+      hint: `name one environment: ${config.environments.map((e) => e.name).join(", ")}`,
+    });
+  }
+  return selectEnvironments(config, names, { all: false })[0] as EnvironmentConfig;
+}
+
 /** The age recipients configured for `env`, without duplicates, in member order. */
 export function recipientsOf(env: EnvironmentConfig): string[] {
   return [...new Set(env.members.map((m) => m.recipient))];
@@ -244,8 +258,10 @@ export async function decryptEnvironment(ctx: CommandContext, config: ProjectCon
     if (isSopsError(error, "NO_MATCHING_IDENTITY")) throw await notAMember(ctx, config, env, identities, error);
     if (isSopsError(error, "NO_IDENTITY")) {
       // no key at all, typically a newcomer's fresh clone: how to get one and ask, then where keys are looked for
+      // a sops user whose key comes from SOPS_AGE_KEY_CMD has one: that comes first, before keygen
+      const command = identities.problems?.find((p) => /^SOPS_AGE_(SSH_PRIVATE_)?KEY_CMD is set/.test(p));
       throw new CliError("NO_IDENTITY", error.message, {
-        hint: `no key yet: \`stellar-secrets keygen\` makes one, then \`stellar-secrets request-access --env ${env.name}\` asks for access in a pull request; a key you already have: ${error.hint ?? "set SOPS_AGE_KEY_FILE to its file"}`,
+        hint: `${command === undefined ? "" : `${command}; `}no key yet: \`stellar-secrets keygen\` makes one, then \`stellar-secrets request-access --env ${env.name}\` asks for access in a pull request; a key you already have: ${error.hint ?? "set SOPS_AGE_KEY_FILE to its file"}`,
         cause: error,
       });
     }

@@ -18,6 +18,7 @@ import { join, resolve } from "node:path";
 import { canSign, type ProjectConfig, type SignatureStatus } from "@stellar-secrets/core";
 import { isOpenSshPrivateKey, isSopsError, looksLikeSshPublicKey, parseOpenSshPrivateKey, parseSshEd25519PublicKey } from "@stellar-secrets/sops";
 import { CliError } from "./errors.js";
+import { windowsPathHint } from "./path-hints.js";
 import type { GitRepo } from "./git.js";
 
 /**
@@ -154,7 +155,7 @@ export function readSigningKey(publicKeyOrPath: string, options: { cwd?: string 
       text = readFileSync(path, "utf8");
     } catch (error) {
       throw new CliError("INVALID_MEMBER", `cannot read the signing key ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`, {
-        hint: "pass the path of your ~/.ssh/id_ed25519.pub (or its public key line)",
+        hint: windowsPathHint(publicKeyOrPath) ?? "pass the path of your ~/.ssh/id_ed25519.pub (or its public key line)",
         cause: error,
       });
     }

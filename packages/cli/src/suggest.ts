@@ -88,3 +88,14 @@ export function newSecretNote(name: string, known: Iterable<string>): string | u
     `to move its value to "${name}", run \`stellar-secrets rename ${shellWord(near.name)} ${shellWord(name)}\` for the steps`
   );
 }
+
+/**
+ * The message of a sub-command that `command` does not have (`members lst`): `members: unknown
+ * sub-command "lst"; did you mean "list"?` when one of `known` is near, else without the question;
+ * `members: missing sub-command` when none was given.
+ */
+export function unknownSubcommandMessage(command: string, typed: string | undefined, known: readonly string[]): string {
+  if (typed === undefined) return `${command}: missing sub-command`;
+  const near = didYouMean(typed, known);
+  return `${command}: unknown sub-command "${typed}"${near === undefined ? "" : `; did you mean "${near}"?`}`;
+}

@@ -42,6 +42,13 @@ export class GitRepo implements GitSource {
     try {
       top = (await git(root, env, ["rev-parse", "--show-toplevel"])).trim();
     } catch (error) {
+      if (gitMissing(error) && existsSync(root)) {
+        // no git to ask: `root` may well be a repository, and `git init` would not run either
+        throw new GitError("GIT_ERROR", `git is not installed (no \`git\` on PATH), and ${why}`, {
+          hint: "install git (e.g. `apt-get install git`, `brew install git`) or put it on PATH, then run the command again",
+          cause: error,
+        });
+      }
       throw new GitError("GIT_ERROR", `${root} is not inside a git repository; ${why}`, {
         hint: "run `git init` and commit the secrets files",
         cause: error,
@@ -412,6 +419,12 @@ export async function readBranches(dir: string, env: NodeJS.ProcessEnv): Promise
     }
   }
   return { current, default: remoteDefault ?? (local.has("main") ? "main" : local.has("master") ? "master" : undefined) };
+}
+
+/** True when `error` (a {@link GitError} of {@link git}, or its cause) is the `git` binary not found: spawning it failed with ENOENT. */
+function gitMissing(error: unknown): boolean {
+  const cause = (error instanceof GitError ? error.cause : error) as NodeJS.ErrnoException & { path?: unknown; syscall?: unknown };
+  return cause?.code === "ENOENT" && (cause.syscall === "spawn git" || cause.path === "git");
 }
 
 function git(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise<string> {

@@ -91,6 +91,15 @@ describe("defaultKeyFilePath", () => {
 });
 
 describe("findIdentities", () => {
+  it("notes SOPS_AGE_KEY_CMD and SOPS_AGE_SSH_PRIVATE_KEY_CMD as set and not run (sops 3.10+ runs them; nothing here runs a command)", () => {
+    const r = findIdentities({ env: { SOPS_AGE_KEY_CMD: "pass show age-key", SOPS_AGE_SSH_PRIVATE_KEY_CMD: "op read x" }, home: dir });
+    expect(r.identities).toEqual([]);
+    expect(r.sources).toContain("SOPS_AGE_KEY_CMD (set, not run: no command is run for a key)");
+    expect(r.sources).toContain("SOPS_AGE_SSH_PRIVATE_KEY_CMD (set, not run: no command is run for a key)");
+    expect(r.problems?.find((p) => p.startsWith("SOPS_AGE_KEY_CMD is set"))).toContain('SOPS_AGE_KEY="$(…)"');
+    expect(JSON.stringify(r)).not.toContain("pass show");
+    expect(findIdentities({ env: {}, home: dir }).sources.join(";")).not.toContain("_CMD");
+  });
   it("SOPS_AGE_KEY alone (several lines, comments skipped)", () => {
     const r = findIdentities({ env: { SOPS_AGE_KEY: `# c\n${alice.identity}\n\n${bob.identity}\n` }, home: dir });
     expect(r.identities).toEqual([alice.identity, bob.identity]);

@@ -112,7 +112,8 @@ function unreadableReason(code: string | undefined): string {
  * default key file, then the SSH sources sops 3.10+ reads: `SOPS_AGE_SSH_PRIVATE_KEY_FILE` and
  * `~/.ssh/id_ed25519` (unencrypted ed25519 keys only; age identities come first, so callers that
  * take the first identity keep getting an age key when there is one). `~/.ssh/id_rsa`, which sops
- * also reads, is only noted: ssh-rsa is not supported. Missing sources are noted, not fatal;
+ * also reads, is only noted: ssh-rsa is not supported, and so are `SOPS_AGE_KEY_CMD` and
+ * `SOPS_AGE_SSH_PRIVATE_KEY_CMD`, which sops 3.10+ runs: no command is run. Missing sources are noted, not fatal;
  * sources and problems never hold key material.
  */
 export function findIdentities(options: IdentityLookupOptions = {}): Identities {
@@ -191,6 +192,16 @@ export function findIdentities(options: IdentityLookupOptions = {}): Identities 
   takeSsh(join(sshDir, "id_ed25519"), join(sshDir, "id_ed25519"), false);
   const rsa = join(sshDir, "id_rsa");
   if (existsSync(rsa)) sources.push(`${rsa} (not used: ssh-rsa keys are not supported)`);
+  // sops 3.10+ runs these commands for a key (a password manager's CLI); nothing here runs a
+  // command for a key: said where keys are listed, or a sops user is told to make a new key
+  for (const variable of ["SOPS_AGE_KEY_CMD", "SOPS_AGE_SSH_PRIVATE_KEY_CMD"]) {
+    const cmd = env[variable];
+    if (cmd === undefined || cmd === "") continue;
+    sources.push(`${variable} (set, not run: no command is run for a key)`);
+    problems.push(
+      `${variable} is set, but stellar-secrets runs no command for a key (sops 3.10+ does); pass what it prints instead: ${variable === "SOPS_AGE_KEY_CMD" ? 'SOPS_AGE_KEY="$(…)"' : "write the key to a file (mode 0600) and set SOPS_AGE_SSH_PRIVATE_KEY_FILE to its path"}`,
+    );
+  }
   const unique = [...new Set(identities)];
   return { identities: unique, sources, problems, origins: unique.map((id) => originOf.get(id) ?? "") };
 }

@@ -27,6 +27,7 @@ import {
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
+import { windowsPathHint } from "../path-hints.js";
 import { parentsNotFetchedNote, readUnresolvedMerges, readValueHistory, shallowCutOf, shallowHistoryNote, startCommittedVersions, type CommittedVersionsReader } from "../git.js";
 import { allowOutsideLinks } from "../repository.js";
 import { escapeControlCharacters, normalizeSecretsDir } from "@stellar-secrets/sops";
@@ -98,7 +99,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   const target = resolve(ctx.cwd, positionals[0] ?? ".");
   if (!existsSync(target)) {
-    throw new CliError("NOT_FOUND", `check: ${positionals[0] ?? target} does not exist`, { hint: "pass a folder or file inside a Stellar Secrets repository" });
+    throw new CliError("NOT_FOUND", `check: ${positionals[0] ?? target} does not exist`, { hint: windowsPathHint(positionals[0] ?? target) ?? "pass a folder or file inside a Stellar Secrets repository" });
   }
   const isDir = statSync(target).isDirectory();
   const start = isDir ? target : dirname(target);

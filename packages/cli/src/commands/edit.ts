@@ -19,7 +19,7 @@ import { CliError } from "../errors.js";
 import { humanList, renderJson } from "../format.js";
 import { canPrompt, confirm } from "../prompt.js";
 import { formatReference, loadReferences, referencesIn } from "../references.js";
-import { decryptEnvironment, identitiesFor, openProject, selectEnvironments } from "../repository.js";
+import { decryptEnvironment, identitiesFor, openProject, selectOneEnvironment } from "../repository.js";
 import { AGE_KEY_VARIABLE } from "../variables.js";
 import { pastedValueAsName } from "../input.js";
 
@@ -75,9 +75,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f } = parseCommandArgs("edit", argv, flags);
   const config = await openProject(ctx);
   const names = splitList(f.env);
-  if (names.length !== 1) throw new CliError("USAGE", "edit: give exactly one --env");
-  const [env] = selectEnvironments(config, names, { all: false });
-  if (env === undefined) throw new CliError("USAGE", "edit: --env is required");
+  const env = selectOneEnvironment(config, names, "edit");
   const editor = editorCommand(ctx); // before decrypting: refuses a vi fallback without a terminal
   const decrypted = await decryptEnvironment(ctx, config, env);
   decrypted.dataKey.fill(0);

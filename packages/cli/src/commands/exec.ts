@@ -9,7 +9,7 @@ import { constants } from "node:os";
 import { parseCommandArgs, splitAtDoubleDash, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { decryptEnvironment, openProject, selectEnvironments } from "../repository.js";
+import { decryptEnvironment, openProject, selectOneEnvironment } from "../repository.js";
 import { childEnvironment, selectValues, variableNames } from "../variables.js";
 
 const help = `Usage: stellar-secrets exec --env ENV [--only NAME[,NAME]] [--override] [--keep-age-key]
@@ -74,9 +74,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   const config = await openProject(ctx);
   const envNames = splitList(f.env);
-  if (envNames.length !== 1) throw new CliError("USAGE", "exec: give exactly one --env");
-  const [env] = selectEnvironments(config, envNames, { all: false });
-  if (env === undefined) throw new CliError("USAGE", "exec: --env is required");
+  const env = selectOneEnvironment(config, envNames, "exec");
   const decrypted = await decryptEnvironment(ctx, config, env);
   const values = selectValues(decrypted.values, splitList(f.only), env.name);
   const childEnv = childEnvironment(ctx.env, values, variableNames(values.keys()), {

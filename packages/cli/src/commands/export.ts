@@ -7,10 +7,10 @@ import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { renderJson } from "../format.js";
-import { decryptEnvironment, openProject, selectEnvironments } from "../repository.js";
+import { decryptEnvironment, openProject, selectOneEnvironment } from "../repository.js";
 import { quoteDotenv, quoteShell, refuseStartupVariables, selectValues, variableNames } from "../variables.js";
 
-const help = `Usage: stellar-secrets export --env ENV --format dotenv|shell|json|k8s [--only NAME[,NAME]]
+const help = `Usage: stellar-secrets export --env ENV [--format dotenv|shell|json|k8s] [--only NAME[,NAME]]
                               [--name NAME] [--namespace NS] [--allow-startup-variables]
 
 Decrypts ENV (verifying the MAC) and writes its values to stdout:
@@ -66,9 +66,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   }
   const config = await openProject(ctx);
   const envNames = splitList(f.env);
-  if (envNames.length > 1) throw new CliError("USAGE", "export: give exactly one --env");
-  const [env] = selectEnvironments(config, envNames, { all: false });
-  if (env === undefined) throw new CliError("USAGE", "export: --env is required");
+  const env = selectOneEnvironment(config, envNames, "export");
   const k8sName = f.name ?? `stellar-secrets-${env.name}`.replace(/_/g, "-");
   if (format === "k8s") {
     if (!K8S_NAME.test(k8sName)) throw new CliError("USAGE", `export: --name "${k8sName}" is not a valid Kubernetes name (lowercase letters, digits, - and .)`);

@@ -5,7 +5,7 @@ import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { renderJson } from "../format.js";
-import { decryptEnvironment, namesIn, openProject, readEnvironmentFiles, selectEnvironments, unknownSecret } from "../repository.js";
+import { decryptEnvironment, namesIn, openProject, readEnvironmentFiles, selectOneEnvironment, unknownSecret } from "../repository.js";
 
 const help = `Usage: stellar-secrets get NAME --env ENV [--json]
 
@@ -28,9 +28,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const name = positionals[0] as string;
   const config = await openProject(ctx);
   const names = splitList(f.env);
-  if (names.length > 1) throw new CliError("USAGE", "get: give exactly one --env");
-  const [env] = selectEnvironments(config, names, { all: false });
-  if (env === undefined) throw new CliError("USAGE", "get: --env is required");
+  const env = selectOneEnvironment(config, names, "get");
   const decrypted = await decryptEnvironment(ctx, config, env);
   const value = decrypted.values.get(name);
   if (value === undefined) {

@@ -14,6 +14,7 @@ import { CliError } from "../errors.js";
 import { humanList, plural, renderJson, renderTable, shortRecipient } from "../format.js";
 import { readInbox, removeEmptyInboxFolder, type InboxEntry } from "../inbox.js";
 import { decryptEnvironment, identitiesFor, openProject, recipientsOf, selectEnvironments, withProjectLock } from "../repository.js";
+import { unknownSubcommandMessage } from "../suggest.js";
 
 const help = `Usage: stellar-secrets inbox list [--env ENV[,ENV]] [--json]
        stellar-secrets inbox apply [NAME | NAME.ID] --env ENV [--json]
@@ -54,7 +55,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (sub === "list") return list(rest, ctx);
   if (sub === "apply") return apply(rest, ctx);
   if (sub === "reject") return reject(rest, ctx);
-  throw new CliError("USAGE", sub === undefined ? "inbox: missing sub-command" : `inbox: unknown sub-command "${sub}"`, {
+  throw new CliError("USAGE", unknownSubcommandMessage("inbox", sub, ["list", "apply", "reject"]), {
     hint: "use `inbox list`, `inbox apply [NAME] --env ENV` or `inbox reject [NAME] --env ENV`",
   });
 }

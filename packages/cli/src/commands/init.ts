@@ -29,6 +29,7 @@ import {
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
+import { windowsPathHint } from "../path-hints.js";
 import { renderJson } from "../format.js";
 import { homeOf, identitiesFor } from "../repository.js";
 
@@ -53,7 +54,8 @@ Refuses to run where stellar.yaml, .sops.yaml or an environment file already exi
 
 Options:
   --env LIST           environments, comma-separated (default: development,staging,production)
-  --member NAME        your member name (default: $USER, else your git user)
+  --member NAME        your member name (default: $USER or $LOGNAME, else your git user.email
+                       before the "@", else user.name)
   --recipient AGE_KEY  use this public key instead of your identity's (no identity is created): an age
                        key, or an SSH ed25519 key ("ssh-ed25519 AAAA...", quoted)
   --secrets-dir DIR    folder of the encrypted files (default: secrets)
@@ -108,8 +110,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // the same rule stellar.yaml is checked with later (core's schema pattern), so init never
   // leaves a repository that every command rejects
   if (written === "" || !SECRETS_DIR.test(written)) {
+    const windows = windowsPathHint(f["secrets-dir"] ?? "");
     throw new CliError("USAGE", `init: --secrets-dir ${JSON.stringify(f["secrets-dir"] ?? "")} must be a folder inside the repository, relative to it (no .., not the root itself)`, {
-      hint: "e.g. --secrets-dir secrets",
+      hint: windows === undefined ? "e.g. --secrets-dir secrets" : `${windows}: e.g. --secrets-dir infra/secrets`,
     });
   }
   const member = f.member ?? defaultMemberName(ctx);
@@ -246,7 +249,7 @@ async function writeIgnoreFiles(root: string, secretsDir: string): Promise<strin
   return written;
 }
 
-/** `$USER`, else the local part of git's user.email, else git's user.name made into a member name. */
+/** `$USER` (else `$LOGNAME`), else the local part of git's user.email, else git's user.name made into a member name. */
 function defaultMemberName(ctx: CommandContext): string | undefined {
   const user = ctx.env.USER ?? ctx.env.LOGNAME;
   if (user !== undefined && MEMBER_NAME.test(user)) return user;

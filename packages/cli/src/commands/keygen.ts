@@ -12,6 +12,7 @@ import { defaultKeyFilePath, generateIdentity, looksLikeKeyMaterial, parseOpenSs
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
+import { looksLikeWindowsPath, windowsPathHint } from "../path-hints.js";
 import { renderJson } from "../format.js";
 import { homeOf } from "../repository.js";
 
@@ -68,17 +69,27 @@ interface KeygenResult {
  * Refuses a variable that should name a key file but holds a key itself (a CI secret stored as
  * `SOPS_AGE_KEY_FILE` instead of `SOPS_AGE_KEY`): taken as a path, the key became the name of the
  * file (or of folders) that keygen created and printed. `CliError("USAGE")`; the value is never shown.
+ * Refuses as well a Windows path (`C:\Users\…`), which names a file under `cwd` here.
  */
-function refuseKeyAsPath(variable: string, value: string | undefined): void {
-  if (value === undefined || value === "" || !looksLikeKeyMaterial(value)) return;
-  throw new CliError("USAGE", `keygen: ${variable} holds a private key, not the path of a key file (not shown); nothing was created`, {
-    hint: `unset ${variable} (or set it to the path of a file) and run keygen again${variable === "SOPS_AGE_KEY_FILE" ? "; a key in a variable goes in SOPS_AGE_KEY" : ""}`,
-  });
+function refuseKeyAsPath(variable: string, value: string | undefined, cwd: string): void {
+  if (value === undefined || value === "") return;
+  if (looksLikeKeyMaterial(value)) {
+    throw new CliError("USAGE", `keygen: ${variable} holds a private key, not the path of a key file (not shown); nothing was created`, {
+      hint: `unset ${variable} (or set it to the path of a file) and run keygen again${variable === "SOPS_AGE_KEY_FILE" ? "; a key in a variable goes in SOPS_AGE_KEY" : ""}`,
+    });
+  }
+  // `C:\Users\alice\keys.txt` (copied from a Windows machine's setup) names one file in the
+  // current folder here: the private key would be written there, into a repository's work tree
+  if (looksLikeWindowsPath(value)) {
+    throw new CliError("USAGE", `keygen: ${variable} is ${JSON.stringify(value)}, a Windows path: here it names a file under the current folder (${cwd}), where the private key would be written; nothing was created`, {
+      hint: `${windowsPathHint(value) ?? ""}; or unset ${variable} for the default place`,
+    });
+  }
 }
 
 async function ageKey(ctx: CommandContext): Promise<KeygenResult> {
   const fromEnv = ctx.env.SOPS_AGE_KEY_FILE;
-  refuseKeyAsPath("SOPS_AGE_KEY_FILE", fromEnv);
+  refuseKeyAsPath("SOPS_AGE_KEY_FILE", fromEnv, ctx.cwd);
   const file = fromEnv !== undefined && fromEnv !== "" ? fromEnv : defaultKeyFilePath({ env: ctx.env, home: homeOf(ctx) });
   const { identity, recipient } = await generateIdentity();
   const text = `# created: ${new Date().toISOString().replace(/\.\d{3}Z$/, "Z")}\n# public key: ${recipient}\n${identity}\n`;
@@ -107,7 +118,7 @@ async function ageKey(ctx: CommandContext): Promise<KeygenResult> {
 
 async function sshKey(ctx: CommandContext): Promise<KeygenResult> {
   const fromEnv = ctx.env.SOPS_AGE_SSH_PRIVATE_KEY_FILE;
-  refuseKeyAsPath("SOPS_AGE_SSH_PRIVATE_KEY_FILE", fromEnv);
+  refuseKeyAsPath("SOPS_AGE_SSH_PRIVATE_KEY_FILE", fromEnv, ctx.cwd);
   const file = fromEnv !== undefined && fromEnv !== "" ? fromEnv : join(homeOf(ctx), ".ssh", "id_ed25519");
   let created = false;
   if (!existsSync(file)) {

@@ -10,7 +10,7 @@ import { escapeControlCharacters, isAgeRecipient, isMistypedAgeRecipient, isSmal
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
-import { unknownMemberHint } from "../suggest.js";
+import { unknownMemberHint, unknownSubcommandMessage } from "../suggest.js";
 import { memberNamesOf, ownKeys } from "../keys.js";
 import { memberDetails } from "../membership.js";
 import { requestBranch } from "./request-access.js";
@@ -64,7 +64,7 @@ SOPS_AGE_SSH_PRIVATE_KEY_FILE), as sops and \`age -d -i\` do, and can sign commi
          (UNKNOWN_REQUEST) unless the request is for exactly that key. The whole key granted is
          printed. Commit stellar.yaml and the environment files on the request's branch (or
          after merging it).
-  rm     removes NAME from the environments (default: every one they are in): the data key is
+  rm     (or remove) removes NAME from the environments (default: every one they are in): the data key is
          replaced and every value re-encrypted, so the removed key cannot open the new file.
          Then lists every secret NAME could read: rotate those values at their provider now,
          since the old values are in git history (\`stellar-secrets set NAME --env ENV\`).
@@ -91,7 +91,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   if (sub === "add") return add(rest, ctx);
   if (sub === "approve") return approve(rest, ctx);
   if (sub === "rm" || sub === "remove") return remove(rest, ctx);
-  throw new CliError("USAGE", sub === undefined ? "members: missing sub-command" : `members: unknown sub-command "${sub}"`, {
+  throw new CliError("USAGE", unknownSubcommandMessage("members", sub, ["list", "add", "approve", "rm", "remove"]), {
     hint: "use `members list`, `members add NAME AGE_PUBLIC_KEY --env ENV`, `members approve NAME --env ENV` or `members rm NAME`",
   });
 }

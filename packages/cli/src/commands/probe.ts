@@ -31,6 +31,7 @@ import {
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
+import { looksLikeWindowsPath, windowsPathHint } from "../path-hints.js";
 import { sendProbe, type ProbeAnswer, type ProbeRequest, type SendOptions } from "../probe-http.js";
 import { hasFailures, redactValues, renderProbeJson, renderProbeMarkdown, renderProbeText, type ProbeReport, type ProbeResult } from "../probe-render.js";
 import { readReviewedDestinations, unreviewedDestinationError, unreviewedForProbe, workingTreeDestinations } from "../probe-destinations.js";
@@ -159,7 +160,7 @@ function readCa(path: string, cwd: string): string[] {
     text = readFileSync(resolve(cwd, path), "utf8");
   } catch (error) {
     throw new CliError("INVALID_CA", `cannot read the CA file ${path} (${(error as NodeJS.ErrnoException).code ?? "unreadable"})`, {
-      hint: "pass --ca with a PEM file of the certificate(s) to trust, or unset STELLAR_SECRETS_PROBE_CA",
+      hint: windowsPathHint(path) ?? "pass --ca with a PEM file of the certificate(s) to trust, or unset STELLAR_SECRETS_PROBE_CA",
       cause: error,
     });
   }
@@ -378,6 +379,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const caPath = f.ca ?? (ctx.env.STELLAR_SECRETS_PROBE_CA || undefined);
   const sendOptions: SendOptions = caPath === undefined ? {} : { ca: readCa(caPath, ctx.cwd) };
   const auditPath = f["audit-log"] ?? (ctx.env.STELLAR_SECRETS_AUDIT_LOG || undefined);
+  if (auditPath !== undefined && looksLikeWindowsPath(auditPath)) {
+    // appended to, so created when missing: `C:\logs\probe.jsonl` would become a file of that name here
+    throw new CliError("USAGE", `probe: ${f["audit-log"] !== undefined ? "--audit-log" : "STELLAR_SECRETS_AUDIT_LOG"} ${auditPath} would create a file of that name in ${ctx.cwd}`, {
+      hint: windowsPathHint(auditPath),
+    });
+  }
 
   const { index } = loadWorkspace(ctx.cwd);
   if (!index.projectUsable) throw new InvalidConfigError(index.project.configPath, index.projectDiagnostics);

@@ -1,0 +1,291 @@
+/**
+ * A newcomer's first minutes with the installed CLI, as the docs describe them (docs/cli.md's
+ * opening and "Access" paragraphs): the global options, and the suggestion for a word typed
+ * where a command or sub-command belongs. The CLI runs as a child process.
+ */
+import { execFile } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CLI_BIN, createSandbox, REPO_ROOT, sandboxesCleanedAfterEach } from "./helpers/cli.js";
+
+const sandboxes = sandboxesCleanedAfterEach();
+const sandbox = () => {
+  const s = createSandbox();
+  sandboxes.push(s);
+  return s;
+};
+const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, "packages/core/package.json"), "utf8")) as { version: string }).version;
+
+describe("global options", () => {
+  it("--help names --version and help COMMAND; --version and -V print the version", async () => {
+    const s = sandbox();
+    const help = await s.run(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^ {2}-V, --version {2}/m);
+    expect(help.stdout).toMatch(/^ {2}-h, --help {5}.*stellar-secrets help COMMAND/m);
+    for (const flag of ["--version", "-V"]) {
+      const r = await s.run([flag]);
+      expect([r.code, r.stdout, r.stderr], flag).toEqual([0, `${VERSION}\n`, ""]);
+    }
+    const bare = await s.run([]);
+    expect([bare.code, bare.stdout]).toEqual([2, help.stdout]);
+    const helpGet = await s.run(["help", "get"]);
+    expect([helpGet.code, helpGet.stdout]).toEqual([0, (await s.run(["get", "--help"])).stdout]);
+  });
+});
+
+describe("a word typed where a command belongs", () => {
+  const suggested = async (args: string[]) => {
+    const r = await sandbox().run(args);
+    expect(r.code, args.join(" ")).toBe(2);
+    expect(r.stdout).toBe("");
+    return r.stderr;
+  };
+
+  it("unset, delete, remove and del name rm, never set (one letter from unset, the opposite)", async () => {
+    for (const word of ["unset", "delete", "remove", "del", "Unset"]) {
+      const stderr = await suggested([word, "stripe_api_key"]);
+      expect(stderr, word).toContain(`stellar-secrets: UNKNOWN_COMMAND: unknown command "${word}"; did you mean "rm"?`);
+      expect(stderr, word).toContain("hint: run `stellar-secrets rm --help`");
+      expect(stderr, word).not.toContain('did you mean "set"');
+    }
+  });
+
+  it("names list for ls, get for show, set for put, rename for mv, check for lint, exec for run", async () => {
+    for (const [word, command] of [["ls", "list"], ["show", "get"], ["put", "set"], ["mv", "rename"], ["lint", "check"], ["run", "exec"]] as const) {
+      expect(await suggested([word]), word).toContain(`unknown command "${word}"; did you mean "${command}"?`);
+    }
+  });
+
+  it("help of an unknown command is that command's error, with its suggestion", async () => {
+    const stderr = await suggested(["help", "unset"]);
+    expect(stderr).toContain('stellar-secrets: UNKNOWN_COMMAND: unknown command "unset"; did you mean "rm"?');
+    expect(await suggested(["help", "lsit"])).toContain('unknown command "lsit"; did you mean "list"?');
+  });
+
+  it("version and -v name the --version option", async () => {
+    for (const word of ["version", "-v"]) {
+      const stderr = await suggested([word]);
+      expect(stderr, word).toContain(`unknown command "${word}"; did you mean "--version"?`);
+      expect(stderr, word).toContain("hint: run `stellar-secrets --version`");
+    }
+  });
+
+  it("an option before the command says that options go after it, naming the command found later", async () => {
+    const r = await sandbox().run(["--env", "development", "get", "stripe_api_key"]);
+    expect([r.code, r.stderr]).toEqual([
+      2,
+      'stellar-secrets: UNKNOWN_COMMAND: unknown command "--env": options go after the command (stellar-secrets get [options])\n  hint: put --env after get; `stellar-secrets get --help` lists its options\n',
+    ]);
+    // no command later: as before
+    expect(await suggested(["--verbose"])).toContain('unknown command "--verbose"\n  hint: run `stellar-secrets --help` to see the commands');
+  });
+
+  it("a mistyped command still names the nearest one, and a word near none names none", async () => {
+    expect(await suggested(["lsit"])).toContain('unknown command "lsit"; did you mean "list"?');
+    const none = await suggested(["frobnicate"]);
+    expect(none).toContain('unknown command "frobnicate"\n');
+    expect(none).not.toContain("did you mean");
+  });
+
+  it("a mistyped sub-command of members or inbox names the nearest one; members remove is members rm", async () => {
+    const s = sandbox();
+    expect((await s.run(["init", "--env", "development", "--member", "alice"])).code).toBe(0);
+    const members = await s.run(["members", "lst"]);
+    expect(members.code).toBe(2);
+    expect(members.stderr).toContain('stellar-secrets: USAGE: members: unknown sub-command "lst"; did you mean "list"?');
+    const inbox = await s.run(["inbox", "aply", "--env", "development"]);
+    expect(inbox.code).toBe(2);
+    expect(inbox.stderr).toContain('stellar-secrets: USAGE: inbox: unknown sub-command "aply"; did you mean "apply"?');
+    const missing = await s.run(["members"]);
+    expect([missing.code, missing.stderr.split("\n")[0]]).toEqual([2, "stellar-secrets: USAGE: members: missing sub-command"]);
+    // remove is rm: the last member is refused as rm refuses it
+    const remove = await s.run(["members", "remove", "alice"]);
+    expect(remove.stderr).toMatch(/^stellar-secrets: LAST_MEMBER: /);
+    expect(remove.code).toBe(20);
+  });
+});
+
+describe("a path typed in Windows form", () => {
+  const WINDOWS = "the path is written as a Windows path: on this system a backslash is part of a file name";
+
+  it("a file not found says the path is a Windows path (--from-file, check PATH, probe --ca, git setup --signing --key)", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "development"])).code).toBe(0);
+    const fromFile = await s.run(["set", "tls_key", "--env", "development", "--from-file", "C:\\Users\\alice\\key.pem"]);
+    expect([fromFile.code, fromFile.stderr.split("\n")[0]]).toEqual([4, `stellar-secrets: NOT_FOUND: --from-file: no such file ${join(s.repo, "C:\\Users\\alice\\key.pem")}`]);
+    expect(fromFile.stderr).toContain(`hint: ${WINDOWS}`);
+    const check = await s.run(["check", ".\\connectors"]);
+    expect([check.code, check.stderr]).toEqual([4, expect.stringContaining(`check: .\\connectors does not exist\n  hint: ${WINDOWS}`)]);
+    const ca = await s.run(["probe", "--env", "development", "--ca", "C:/certs/ca.pem"]);
+    expect([ca.code, ca.stderr]).toEqual([25, expect.stringContaining(`hint: ${WINDOWS}`)]);
+    const key = await s.run(["git", "setup", "--signing", "--key", "C:\\Users\\alice\\.ssh\\id_ed25519.pub"]);
+    expect([key.code, key.stderr]).toEqual([19, expect.stringContaining(`hint: ${WINDOWS}`)]);
+    // a path that is not written so keeps its own hint
+    const plain = await s.run(["check", "connectorz"]);
+    expect(plain.stderr).toContain("hint: pass a folder or file inside a Stellar Secrets repository");
+    expect(plain.stderr).not.toContain("Windows");
+  });
+
+  it("init --secrets-dir written as a Windows path says so (it was only 'must be a folder inside the repository')", async () => {
+    const s = sandbox();
+    s.env.SOPS_AGE_KEY_FILE = s.keygen("alice").file;
+    const r = await s.run(["init", "--env", "development", "--secrets-dir", "infra\\secrets"]);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringContaining(`must be a folder inside the repository, relative to it (no .., not the root itself)\n  hint: ${WINDOWS}`)]);
+    expect(r.stderr).toContain("e.g. --secrets-dir infra/secrets");
+    expect(existsSync(join(s.repo, "stellar.yaml"))).toBe(false);
+  });
+
+  it("--from-file never repeats a path that looks like a credential, Windows-like or not", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "development"])).code).toBe(0);
+    const token = "ghp_R8x2Lq9ZtV4mN7cK1pW3sY6uB0eH5jD8fG2a";
+    const r = await s.run(["set", "gh_token", "--env", "development", "--from-file", `x\\${token}`]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).not.toContain(token);
+  });
+
+  it("keygen refuses a Windows SOPS_AGE_KEY_FILE (it would write the private key under the current folder) and probe a Windows --audit-log", async () => {
+    const s = sandbox();
+    const before = readdirSync(s.repo).sort();
+    for (const variable of ["SOPS_AGE_KEY_FILE", "SOPS_AGE_SSH_PRIVATE_KEY_FILE"]) {
+      const r = await s.run(variable === "SOPS_AGE_KEY_FILE" ? ["keygen"] : ["keygen", "--ssh"], { env: { [variable]: "C:\\Users\\alice\\keys.txt" } });
+      expect(r.code, variable).toBe(2);
+      expect(r.stderr, variable).toContain(`stellar-secrets: USAGE: keygen: ${variable} is "C:\\\\Users\\\\alice\\\\keys.txt", a Windows path`);
+      expect(r.stderr, variable).toContain(`hint: ${WINDOWS}`);
+      expect(readdirSync(s.repo).sort(), variable).toEqual(before);
+    }
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "development"])).code).toBe(0);
+    const written = readdirSync(s.repo).sort();
+    for (const [args, env] of [
+      [["probe", "--env", "development", "--audit-log", "C:\\logs\\probe.jsonl"], {}],
+      [["probe", "--env", "development"], { STELLAR_SECRETS_AUDIT_LOG: "C:\\logs\\probe.jsonl" }],
+    ] as const) {
+      const r = await s.run([...args], { env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^stellar-secrets: USAGE: probe: (--audit-log|STELLAR_SECRETS_AUDIT_LOG) C:\\logs\\probe\.jsonl would create a file of that name in /);
+      expect(readdirSync(s.repo).sort()).toEqual(written);
+    }
+  });
+});
+
+describe("a file this user cannot write", () => {
+  // root writes anywhere: as root, the CLI runs as nobody (setpriv) over a sandbox opened to it
+  const uid = process.getuid?.() ?? -1;
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
+  it.skipIf(uid === 0 && setpriv === undefined)("set in a read-only secrets folder: IO_ERROR (exit 16) naming the lock file, with a hint on permissions", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "development"])).code).toBe(0);
+    expect((await s.run(["set", "a_key", "--env", "development", "--from-stdin"], { input: "v" })).code).toBe(0);
+    const secrets = join(s.repo, "secrets");
+    chmodSync(secrets, 0o555);
+    try {
+      let r: { code: number | null; stderr: string };
+      if (uid !== 0) {
+        r = await s.run(["set", "b_key", "--env", "development", "--from-stdin"], { input: "w" });
+      } else {
+        for (const p of [s.dir, s.repo, join(s.dir, "keys")]) chmodSync(p, 0o755);
+        chmodSync(alice.file, 0o644); // a TEST-ONLY key in a temp folder
+        r = await new Promise((done) => {
+          const child = execFile(setpriv as string, ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, CLI_BIN, "set", "b_key", "--env", "development", "--from-stdin"], { cwd: s.repo, env: s.env }, (error, _out, stderr) =>
+            done({ code: error === null ? 0 : ((error as { code?: number }).code ?? null), stderr }),
+          );
+          child.stdin?.end("w");
+        });
+      }
+      expect(r.code).toBe(16);
+      expect(r.stderr).toBe(
+        `stellar-secrets: IO_ERROR: ${join(secrets, "development.enc.yaml.lock")}: taking the lock failed (EACCES)\n` +
+          "  hint: permission denied: the user running stellar-secrets cannot write (or read) the file or its folder, where writes also create a lock file and a temp file; check their owner and mode (`ls -ld`), or run as a user who can write there\n",
+      );
+    } finally {
+      chmodSync(secrets, 0o755);
+    }
+  });
+});
+
+describe("a command of one environment given none or several", () => {
+  it("get, exec, export and edit say --env is required (or give exactly one) and name the environments", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "development,production"])).code).toBe(0);
+    for (const [command, args] of [["get", ["get", "a_key"]], ["exec", ["exec", "--", "true"]], ["export", ["export"]], ["edit", ["edit"]]] as const) {
+      const none = await s.run([...args]);
+      expect([none.code, none.stderr], command).toEqual([2, `stellar-secrets: USAGE: ${command}: --env is required\n  hint: name one environment: development, production\n`]);
+      const two = await s.run([...args.slice(0, command === "exec" ? 1 : args.length), "--env", "development,production", ...(command === "exec" ? ["--", "true"] : [])]);
+      expect([two.code, two.stderr], command).toEqual([2, `stellar-secrets: USAGE: ${command}: give exactly one --env\n  hint: name one environment: development, production\n`]);
+    }
+  });
+});
+
+describe("members add with its name but no key", () => {
+  it("says the key is missing, not the name", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "development"])).code).toBe(0);
+    const r = await s.run(["members", "add", "bob", "--env", "development"]);
+    expect([r.code, r.stderr.split("\n")[0]]).toEqual([2, "stellar-secrets: USAGE: members add: missing AGE_PUBLIC_KEY"]);
+  });
+});
+
+describe("no git on PATH", () => {
+  it("history, review and git setup in a git repository say that git is missing, not that there is no repository (and git init would not run)", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "development"])).code).toBe(0);
+    s.commit("init");
+    const bin = join(s.dir, "bin-without-git");
+    mkdirSync(bin);
+    symlinkSync(process.execPath, join(bin, "node"));
+    for (const [args, why] of [
+      [["history"], "history comes from git commits"],
+      [["review", "HEAD"], "review compares git commits"],
+      [["git", "setup"], "git setup configures a git repository"],
+    ] as const) {
+      const r = await s.run([...args], { env: { PATH: bin } });
+      expect([r.code, r.stderr], args.join(" ")).toEqual([
+        22,
+        `stellar-secrets: GIT_ERROR: git is not installed (no \`git\` on PATH), and ${why}\n  hint: install git (e.g. \`apt-get install git\`, \`brew install git\`) or put it on PATH, then run the command again\n`,
+      ]);
+    }
+    // with git, a project in no repository: as before
+    const t = createSandbox({ gitInit: false });
+    sandboxes.push(t);
+    t.env.SOPS_AGE_KEY_FILE = t.keygen("alice").file;
+    expect((await t.run(["init", "--env", "development"])).code).toBe(0);
+    const outside = await t.run(["history"]);
+    expect([outside.code, outside.stderr.split("\n")[0]]).toEqual([22, `stellar-secrets: GIT_ERROR: ${t.repo} is not inside a git repository; history comes from git commits`]);
+  });
+});
+
+describe("a sops user whose key comes from SOPS_AGE_KEY_CMD", () => {
+  it("is told the command is not run and how to pass its key, before being told to make a new key (get, whoami)", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "development"])).code).toBe(0);
+    expect((await s.run(["set", "a_key", "--env", "development", "--from-stdin"], { input: "v" })).code).toBe(0);
+    const cmd = { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_KEY_CMD: `cat ${alice.file}` };
+    const get = await s.run(["get", "a_key", "--env", "development"], { env: cmd });
+    expect(get.code).toBe(10);
+    expect(get.stderr).toContain("SOPS_AGE_KEY_CMD (set, not run: no command is run for a key))");
+    expect(get.stderr).toContain('  hint: SOPS_AGE_KEY_CMD is set, but stellar-secrets runs no command for a key (sops 3.10+ does); pass what it prints instead: SOPS_AGE_KEY="$(…)"; no key yet:');
+    const whoami = await s.run(["whoami"], { env: cmd });
+    expect(whoami.stdout).toContain('warning: SOPS_AGE_KEY_CMD is set, but stellar-secrets runs no command for a key');
+    // as it says: its output in SOPS_AGE_KEY opens the file
+    const passed = await s.run(["get", "a_key", "--env", "development"], { env: { ...cmd, SOPS_AGE_KEY: readFileSync(alice.file, "utf8") } });
+    expect([passed.code, passed.stdout]).toEqual([0, "v"]);
+  });
+});
