@@ -223,9 +223,18 @@ describe("stellar-secrets check", () => {
     expect(cli(["check", "--format", "xml"], REPO).status).toBe(2);
     expect(cli(["check", "--max-warnings", "many"], REPO).status).toBe(2);
     expect(cli(["check", "--json", "--format", "sarif"], REPO).status).toBe(2);
-    const none = cli(["check"], tempDir("check-none-"));
+    const empty = tempDir("check-none-");
+    const none = cli(["check"], empty);
     expect(none.status).toBe(5);
     expect(none.stderr).toContain("NO_PROJECT");
+    expect(none.stderr).toContain("run `stellar-secrets init` at the repository root");
+    // above a project (a repository whose project is in a subfolder): the hint names it, not init
+    mkdirSync(join(empty, "infra my", "secrets"), { recursive: true });
+    writeFileSync(join(empty, "infra my", "stellar.yaml"), "version: 1\n");
+    const above = cli(["check"], empty);
+    expect(above.status).toBe(5);
+    expect(above.stderr).toContain("hint: infra my/stellar.yaml is a project below this folder: run the command there (`cd 'infra my'`)");
+    expect(above.stderr).not.toContain("stellar-secrets init");
   });
 
   it("never prints a secret value, whatever the format", () => {

@@ -21,6 +21,7 @@ import {
   DEFAULT_INCLUDE,
   DEFAULT_SECRETS_DIR,
   findProjectRoot,
+  noProjectHint,
   parseProjectConfig,
   PROJECT_FILE,
   type ProjectConfig,
@@ -215,7 +216,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   const root = options.atRoot === true ? cwd : findProjectRoot(cwd, fs);
   if (root === undefined) {
     throw new CoreError("NO_PROJECT", `no ${PROJECT_FILE} in ${cwd} or any parent directory`, {
-      hint: "run `stellar-secrets init` at the repository root, or run the command inside a Stellar Secrets repository",
+      hint: noProjectHint(cwd, "run `stellar-secrets init` at the repository root, or run the command inside a Stellar Secrets repository", fs),
     });
   }
   const configPath = join(root, PROJECT_FILE);

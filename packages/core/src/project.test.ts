@@ -1,10 +1,13 @@
-import { mkdirSync, writeFileSync, type Stats } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, type Stats } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import {
   catalogPath,
   findProjectRoot,
+  noProjectHint,
+  projectFilesBelow,
   loadProject,
   parseProjectConfig,
   renderProjectConfig,
@@ -340,6 +343,23 @@ environments:
     const { config, diagnostics } = parseProjectConfig("", "/r/stellar.yaml");
     expect(config).toBeUndefined();
     expect(diagnostics.map((d) => [d.rule, d.line, d.column])).toEqual([["schema", 1, 1]]);
+  });
+});
+
+describe("projectFilesBelow and noProjectHint", () => {
+  it("finds stellar.yaml one and two folders below (not hidden folders, node_modules, deeper ones), and words the hint for the first", () => {
+    const dir = mkdtempSync(join(tmpdir(), "below-"));
+    try {
+      for (const rel of ["infra", "teams/labs", ".hidden", "node_modules/pkg", "a/b/c"]) {
+        mkdirSync(join(dir, rel), { recursive: true });
+        writeFileSync(join(dir, rel, "stellar.yaml"), "version: 1\n");
+      }
+      expect(projectFilesBelow(dir)).toEqual(["infra/stellar.yaml", "teams/labs/stellar.yaml"]);
+      expect(noProjectHint(dir, "FALLBACK")).toBe("infra/stellar.yaml, teams/labs/stellar.yaml are projects below this folder: run the command there (`cd infra`)");
+      expect(noProjectHint(join(dir, "a", "b", "c", "d"), "FALLBACK")).toBe("FALLBACK");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

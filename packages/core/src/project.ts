@@ -8,6 +8,7 @@ import { Document, isAlias, isMap, isScalar, parseDocument, Scalar, visit, YAMLM
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { ageFormsOfSshKeys, canonicalAgeRecipient, normalizeRecipient } from "@stellar-secrets/sops";
 import { CoreError } from "./errors.js";
+import { shellPathWord } from "./shell.js";
 import { LineIndex, lineEndAt, loneCrAsLf, type TextRange } from "./position.js";
 import { isRuleId, RULES, type Severity } from "./rules.js";
 import { detachAliases, findPair, locatePath, nodeRange, writeOutAlias } from "./yaml-nodes.js";
@@ -581,6 +582,44 @@ export function findProjectRoot(cwd: string, fs: WorkspaceFs = nodeWorkspaceFs):
 }
 
 /**
+ * The `stellar.yaml` files at most two folders below `dir` (hidden folders and `node_modules` left
+ * out), as paths relative to it (`/`-separated), sorted, at most `limit`: where a project is when
+ * a command runs above it (at the top of a repository whose project lives in `infra/`). Reads only
+ * folder listings; never throws.
+ */
+export function projectFilesBelow(dir: string, fs: WorkspaceFs = nodeWorkspaceFs, limit = 5): string[] {
+  const out: string[] = [];
+  const walk = (abs: string, rel: string, depth: number): void => {
+    let entries: ReturnType<WorkspaceFs["readdir"]>;
+    try {
+      entries = fs.readdir(abs);
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (depth > 0 && e.name === PROJECT_FILE && e.isFile()) out.push(rel === "" ? e.name : `${rel}/${e.name}`);
+    }
+    if (depth === 2) return;
+    for (const e of [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (e.isDirectory() && !e.name.startsWith(".") && e.name !== "node_modules") walk(join(abs, e.name), rel === "" ? e.name : `${rel}/${e.name}`, depth + 1);
+    }
+  };
+  walk(resolve(dir), "", 0);
+  return out.sort().slice(0, limit);
+}
+
+/**
+ * The hint of a NO_PROJECT error for a command run in `cwd`: the projects just below it, to run
+ * the command in (a repository whose project is in a subfolder), else `fallback` (how to start one).
+ */
+export function noProjectHint(cwd: string, fallback: string, fs: WorkspaceFs = nodeWorkspaceFs): string {
+  const below = projectFilesBelow(cwd, fs);
+  if (below.length === 0) return fallback;
+  const dirs = below.map((p) => p.slice(0, -(PROJECT_FILE.length + 1)));
+  return `${below.join(", ")} ${below.length === 1 ? "is a project" : "are projects"} below this folder: run the command there (\`cd ${shellPathWord(dirs[0] as string)}\`)`;
+}
+
+/**
  * Finds and parses stellar.yaml from `cwd` upwards.
  * @throws CoreError NO_PROJECT when there is none; INVALID_CONFIG (with the first problems as
  * `file:line:column: message`, and every diagnostic in `diagnostics`) when it has errors;
@@ -590,7 +629,7 @@ export async function loadProject(cwd: string, fs: WorkspaceFs = nodeWorkspaceFs
   const root = findProjectRoot(cwd, fs);
   if (root === undefined) {
     throw new CoreError("NO_PROJECT", `no ${PROJECT_FILE} in ${resolve(cwd)} or any parent directory`, {
-      hint: "run `stellar-secrets init` at the repository root, or run the command inside a Stellar Secrets repository",
+      hint: noProjectHint(cwd, "run `stellar-secrets init` at the repository root, or run the command inside a Stellar Secrets repository", fs),
     });
   }
   const path = join(root, PROJECT_FILE);

@@ -13,6 +13,7 @@ import {
   diffEnvironmentTexts,
   findingWording,
   findProjectRoot,
+  noProjectHint,
   folderSource,
   hideCredentialNamesIn,
   PROJECT_FILE,
@@ -166,7 +167,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const root = findProjectRoot(ctx.cwd);
   if (root === undefined) {
     throw new CliError("NO_PROJECT", `no ${PROJECT_FILE} in ${ctx.cwd} or any parent directory`, {
-      hint: "run `stellar-secrets review` inside a Stellar Secrets repository",
+      hint: noProjectHint(ctx.cwd, "run `stellar-secrets review` inside a Stellar Secrets repository"),
     });
   }
   // --verify needs a key: look for one before reading anything
