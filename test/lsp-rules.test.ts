@@ -70,6 +70,8 @@ describe("every checker rule through the language server", () => {
       org.path("stellar.yaml"),
       project.replace(/(  production:\n    members:\n      alice: \S+\n)/, `$1    pending:\n      carol:\n        key: ${carol.recipient}\n  sandbox:\n    members:\n      alice: ${org.recipient}\n`),
     );
+    // .gitattributes sending the environment files to the merge driver, then one file to git's union merge (git-attributes)
+    writeFileSync(org.path(".gitattributes"), "secrets/*.enc.yaml merge=stellar\nsecrets/development.enc.yaml merge=union\n");
     // api_key (rotate_every 30d) was last set in a commit of 2020: rotation-overdue
     commitAll(org.dir, "the secrets repository", "2020-01-02T12:00:00Z");
     // a merge conflict the driver recorded and resolve has not finished (unresolved-merge): staging as the driver left it
