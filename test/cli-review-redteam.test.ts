@@ -6,7 +6,7 @@
 import { mkdirSync, renameSync, symlinkSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { aliceProject, createSandbox, type RunResult, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
+import { aliceProject, createSandbox, infraProject, type RunResult, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -42,18 +42,21 @@ async function project(): Promise<Sandbox> {
 async function subfolderProject(): Promise<{ s: Sandbox; infra: string }> {
   const s = createSandbox();
   sandboxes.push(s);
-  const alice = s.keygen("alice");
-  s.env.SOPS_AGE_KEY_FILE = alice.file;
-  const infra = join(s.repo, "infra");
-  mkdirSync(infra, { recursive: true });
-  expect((await s.run(["init", "--env", "production"], { cwd: infra })).code).toBe(0);
-  const set = await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { cwd: infra, input: VALUES[2] as string });
-  expect(set.code, set.stderr).toBe(0);
+  const infra = await infraProject(s, VALUES[2] as string);
   expect((await s.run(["git", "setup"], { cwd: infra })).code).toBe(0);
   s.write("README.md", "monorepo\n");
   s.commit("base");
   s.git(["checkout", "-q", "-b", "attack"]);
   return { s, infra };
+}
+
+/**
+ * Commits everything with `--no-verify`: the pre-commit hook (which `git setup` installed) now
+ * refuses what check reports above a project's root, as an attacker's own clone would not.
+ */
+function commitPastHook(s: Sandbox, message: string): void {
+  s.git(["add", "-A"]);
+  s.git(["commit", "-q", "--no-verify", "-m", message]);
 }
 
 /** review BASE..HEAD without any key, checked for values in its output. */
@@ -102,7 +105,7 @@ describe("review, red team", () => {
     const { s, infra } = await subfolderProject();
     // git applies the top's .gitattributes to infra/secrets too (infra/.gitattributes sets diff and merge only)
     s.write(".gitattributes", "infra/secrets/*.enc.yaml filter=lfs\n");
-    s.commit("store large files in lfs");
+    commitPastHook(s, "store large files in lfs");
     const filtered = await problemsOf(s, "main..HEAD", infra);
     expect(filtered.code).toBe(1);
     expect(filtered.problems).toMatchObject([{ kind: "weakened-rule", file: "../.gitattributes", line: 1 }]);
@@ -111,7 +114,7 @@ describe("review, red team", () => {
     s.git(["checkout", "-q", "-B", "attack", "main"]);
     s.write(".gitattributes", "[attr]stellar-files -merge\n");
     s.write("infra/.gitattributes", `${s.read("infra/.gitattributes")}secrets/*.enc.yaml stellar-files\n`);
-    s.commit("group the attributes");
+    commitPastHook(s, "group the attributes");
     const macro = await problemsOf(s, "main..HEAD", infra);
     expect(macro.code).toBe(1);
     expect(macro.problems).toMatchObject([{ kind: "weakened-rule", file: ".gitattributes" }]);
@@ -119,7 +122,7 @@ describe("review, red team", () => {
     // an honest change above the root (not about the project's files) is no problem
     s.git(["checkout", "-q", "-B", "attack", "main"]);
     s.write(".gitattributes", "*.png binary\n");
-    s.commit("pngs are binary");
+    commitPastHook(s, "pngs are binary");
     expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
   });
 
@@ -127,7 +130,7 @@ describe("review, red team", () => {
     const { s, infra } = await subfolderProject();
     const mallory = s.keygen("mallory");
     s.write(".sops.yaml", `creation_rules:\n  - age: ${mallory.recipient}\n`);
-    s.commit("sops defaults for the monorepo");
+    commitPastHook(s, "sops defaults for the monorepo");
     const { code, problems } = await problemsOf(s, "main..HEAD", infra);
     expect(code).toBe(1);
     expect(problems).toMatchObject([{ kind: "non-member-recipient", file: "../.sops.yaml", line: 2 }]);
@@ -136,13 +139,13 @@ describe("review, red team", () => {
     // one that names exactly the members is no problem, and neither is one already in the base
     s.git(["checkout", "-q", "-B", "attack", "main"]);
     s.write(".sops.yaml", s.read("infra/.sops.yaml"));
-    s.commit("the same rules at the top");
+    commitPastHook(s, "the same rules at the top");
     expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
     s.write(".sops.yaml", `creation_rules:\n  - age: ${mallory.recipient}\n`);
-    s.commit("mallory's rules");
+    commitPastHook(s, "mallory's rules");
     s.git(["branch", "-f", "main", "HEAD"]);
     s.write("README.md", "monorepo, again\n");
-    s.commit("readme");
+    commitPastHook(s, "readme");
     expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
   });
 

@@ -8,7 +8,8 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
+import { execFileSync } from "node:child_process";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commitAll, LspClient, makeProject, repo, sops, type TestProject } from "./lsp-harness.js";
@@ -71,6 +72,8 @@ describe("every checker rule through the language server", () => {
       org.path("stellar.yaml"),
       project.replace(/(  production:\n    members:\n      alice: \S+\n)/, `$1    pending:\n      carol:\n        key: ${carol.recipient}\n  sandbox:\n    members:\n      alice: ${org.recipient}\n`),
     );
+    // .gitattributes sending the environment files to the merge driver, then one file to git's union merge (git-attributes)
+    writeFileSync(org.path(".gitattributes"), "secrets/*.enc.yaml merge=stellar\nsecrets/development.enc.yaml merge=union\n");
     // api_key (rotate_every 30d) was last set in a commit of 2020: rotation-overdue
     commitAll(org.dir, "the secrets repository", "2020-01-02T12:00:00Z");
     // a merge conflict the driver recorded and resolve has not finished (unresolved-merge): staging as the driver left it
@@ -161,6 +164,25 @@ describe("missing-secrets-dir through the language server", () => {
       const d = got.find((x) => x.code === "missing-secrets-dir");
       expect(d?.range).toEqual({ start: { line: 1, character: 13 }, end: { line: 1, character: 20 } });
       expect(d?.message).toBe(expected[0]!.message);
+    } finally {
+      await client.stop();
+      org.remove();
+    }
+  });
+});
+
+describe("a project in a subfolder of its repository through the language server", () => {
+  it("publishes the findings on the files above its root (../.gitattributes) at that file, as check reports them", async () => {
+    const org = await makeProject({ subdir: "infra", secrets: { development: { stripe_api_key: "v" } }, environments: ["development"], files: { "actions/a.yaml": "kind: action\nname: a\nmethod: GET\npath: /x\nheaders:\n  - { name: K, type: secret, secret: stripe_api_key }\n" } });
+    const top = dirname(org.dir);
+    execFileSync("git", ["init", "-q", top]);
+    writeFileSync(join(top, ".gitattributes"), "*.png binary\ninfra/secrets/*.enc.yaml filter=lfs\n");
+    const client = await LspClient.start({ folders: [org.dir] });
+    try {
+      const want = core.checkWorkspace(core.loadWorkspace(org.dir).index).filter((d) => d.file === "../.gitattributes");
+      expect(want.map((d) => [d.rule, d.line])).toEqual([["git-attributes", 2]]);
+      const got = await client.waitForDiagnostics(pathToFileURL(join(top, ".gitattributes")).href, (ds) => ds.length === 1, "the finding on ../.gitattributes");
+      expect(got.map((d) => [d.code, d.range.start.line, d.message])).toEqual([["git-attributes", 1, want[0]?.message]]);
     } finally {
       await client.stop();
       org.remove();

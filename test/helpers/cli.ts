@@ -181,6 +181,23 @@ export async function aliceProject(sandboxes: Sandbox[], environments: string, s
   return { s, alice };
 }
 
+/**
+ * A project of alice's in the folder `infra` of the sandbox's repository (a project in a subfolder
+ * of its repository): `init --env production` there and `value` set as stripe_api_key through stdin,
+ * with alice's new key in SOPS_AGE_KEY_FILE. Returns the folder. Every step must exit 0.
+ */
+export async function infraProject(s: Sandbox, value: string): Promise<string> {
+  const alice = s.keygen("alice");
+  s.env.SOPS_AGE_KEY_FILE = alice.file;
+  const infra = join(s.repo, "infra");
+  mkdirSync(infra, { recursive: true });
+  const init = await s.run(["init", "--env", "production"], { cwd: infra });
+  if (init.code !== 0) throw new Error(`init exited ${init.code}: ${init.stderr}`);
+  const set = await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { cwd: infra, input: value });
+  if (set.code !== 0) throw new Error(`set exited ${set.code}: ${set.stderr}`);
+  return infra;
+}
+
 /** Creates a sandbox. `user` becomes $USER (the default member name). */
 export function createSandbox(options: { user?: string; gitInit?: boolean } = {}): Sandbox {
   assertBuilt();

@@ -13,7 +13,10 @@ import type { LineIndex, TextRange } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import { recipientStanzaProblems } from "./recipient-stanzas.js";
 import { RULES, type RuleId, type Severity } from "./rules.js";
-import { checkSopsConfigs } from "./sops-config.js";
+import { checkSopsConfigs, SOPS_CONFIG_FILE } from "./sops-config.js";
+import { checkGitAttributes } from "./git-attributes.js";
+import { foldedPath } from "./review/paths.js";
+import { posix } from "node:path";
 import type { ConfigKind } from "./schemas.js";
 import { checkStaleMac } from "./stale-mac.js";
 import { checkUnresolvedMerge, type UnresolvedMergeRecord } from "./unresolved-merge.js";
@@ -431,8 +434,19 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
     }
   }
 
-  // .sops.yaml: the plain sops CLI must encrypt for the same members.
-  out.push(...checkSopsConfigs(index.project, index.sopsConfigs));
+  // .sops.yaml: the plain sops CLI must encrypt for the same members (also a .sops.yaml above the
+  // root of a project in a subfolder of its repository: sops run there finds it first)
+  const above = index.aboveRoot;
+  const aboveConfigs = above === undefined ? [] : [...above.files].filter(([rel]) => foldedPath(rel.slice(rel.lastIndexOf("/") + 1)) === SOPS_CONFIG_FILE);
+  out.push(
+    ...checkSopsConfigs(
+      index.project,
+      index.sopsConfigs,
+      above === undefined || aboveConfigs.length === 0 ? undefined : { prefix: above.prefix, configs: new Map(aboveConfigs.map(([rel, text]) => [posix.relative(above.prefix, rel), text])) },
+    ),
+  );
+  // .gitattributes (the project's and those above its root): the environment files stay on the merge driver, as committed
+  out.push(...checkGitAttributes(index.project, [...index.environmentFiles.values()].map((f) => f.path), index.gitattributes, above));
 
   // Definitions: names and use. `hidden`: the names that look like credentials, never printed.
   const hidden = new Set<string>();

@@ -24,6 +24,8 @@ export * from "./workspace.js";
 export * from "./check.js";
 export * from "./recipient-stanzas.js";
 export * from "./sops-config.js";
+export * from "./git-attributes.js";
+export { gitattributesCandidates } from "./review/gitattributes.js";
 export * from "./sops-config-merge.js";
 export * from "./project-merge.js";
 export * from "./stale-mac.js";

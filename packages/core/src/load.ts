@@ -5,7 +5,7 @@
  * so tests and editors can pass their own.
  */
 import type * as nodeFs from "node:fs";
-import { isAbsolute, join, normalize, relative, sep } from "node:path";
+import { dirname, isAbsolute, join, normalize, relative, sep } from "node:path";
 import { CATALOG_FILE, environmentOfFileName, INBOX_DIR, MAX_CONFIG_FILE_BYTES, MAX_PROPOSAL_FILE_BYTES, MAX_SECRETS_FILE_BYTES } from "@stellar-secrets/sops";
 import { parseCatalog } from "./catalog.js";
 import { parseConfigFile, unreadableConfigFile, type ConfigFile } from "./config.js";
@@ -26,9 +26,10 @@ import {
   PROJECT_FILE,
   type ProjectConfig,
 } from "./project.js";
-import { sopsConfigCandidates } from "./sops-config.js";
+import { SOPS_CONFIG_FILE, sopsConfigCandidates } from "./sops-config.js";
+import { openedAs } from "./review/paths.js";
 import { checkOtherSecretsFile, parseEnvironmentBytes, parseEnvironmentFile, unreadableEnvironmentFile, type EnvironmentFile } from "./secrets-dir.js";
-import { WorkspaceIndex } from "./workspace.js";
+import { WorkspaceIndex, type AboveRootFiles } from "./workspace.js";
 import { surveySecretsDir, type SecretsDirSurvey } from "./secrets-folder.js";
 import { LineIndex } from "./position.js";
 import type { ProposalFile } from "./proposals.js";
@@ -84,6 +85,14 @@ export interface LoadOptions {
    * text and parses; every other file, and everything cross-file, is made as without it.
    */
   configModels?: ConfigModelSource;
+  /**
+   * Read the `.gitattributes` and `.sops.yaml` of the folders above the root, up to the top of the
+   * git work tree holding it ({@link WorkspaceIndex.aboveRoot}), through `fs`: a `.git` looked
+   * for in each folder above the root (none when the root itself holds one), then one listing per
+   * folder between. Default: when stellar.yaml was searched for (`atRoot` not set); a state read
+   * from git passes what git holds instead.
+   */
+  aboveRoot?: boolean;
 }
 
 /**
@@ -244,6 +253,10 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   const secretsRel = project.secretsDir.replace(/\/+$/, "");
   const visited = new Set<string>();
   const rootIsNormal = sep === "/" && isAbsolute(root) && normalize(root) === root;
+  // the folders whose .gitattributes and .sops.yaml git and sops read for the secrets files
+  const candidateDirs = new Set(sopsConfigCandidates(project.secretsDir).map((rel) => rel.slice(0, Math.max(0, rel.lastIndexOf("/")))));
+  const sopsVariants = new Map<string, string>();
+  let rootHoldsGit = false;
   const models = options.configModels;
 
   /** The text of a config-sized file, `{ why }` when it is too large or not UTF-8 (reported on the file), undefined when it cannot be read (skipped). */
@@ -320,6 +333,19 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    if (relDir === "" && entries.some((e) => e.name === ".git")) rootHoldsGit = true;
+    // the .gitattributes git reads for the secrets files here (a regular file: git follows no link
+    // to one), and a lone case variant of it or of .sops.yaml, which a case-insensitive checkout opens
+    if (candidateDirs.has(relDir)) {
+      const attributes = openedAs(entries.filter((e) => e.isFile()).map((e) => e.name), ".gitattributes");
+      if (attributes !== undefined) {
+        const abs = join(absDir, attributes);
+        const text = readListed(abs) ?? readOptional(fs, abs, maxBytes);
+        if (text !== undefined) index.setGitattributes(relDir === "" ? attributes : `${relDir}/${attributes}`, text);
+      }
+      const sops = openedAs(entries.filter((e) => !e.isDirectory()).map((e) => e.name), SOPS_CONFIG_FILE);
+      if (sops !== undefined && sops !== SOPS_CONFIG_FILE) sopsVariants.set(relDir, sops);
+    }
     // below a normal absolute root every folder path is normal: a plain concatenation is what `join` gives, for less
     const dirPrefix = !rootIsNormal ? undefined : absDir.endsWith("/") ? absDir : `${absDir}/`;
     for (const entry of entries) {
@@ -443,9 +469,13 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   // no environment file and no catalog: say why once (`missing-secrets-dir`), not only "unknown" at every reference
   index.setSecretsDirSurvey(secretsDirSurveyOf(index, fs, projectText));
   for (const rel of sopsConfigCandidates(project.secretsDir)) {
-    const text = readOptional(fs, join(root, rel), maxBytes);
-    if (text !== undefined) index.setSopsConfig(rel, text);
+    const dir = rel.slice(0, Math.max(0, rel.lastIndexOf("/")));
+    const variant = sopsVariants.get(dir);
+    const at = variant === undefined ? rel : dir === "" ? variant : `${dir}/${variant}`;
+    const text = readOptional(fs, join(root, at), maxBytes);
+    if (text !== undefined) index.setSopsConfig(at, text);
   }
+  if (!rootHoldsGit && (options.aboveRoot ?? options.atRoot !== true)) index.setAboveRoot(readAboveRoot(fs, root, maxBytes));
   return { index, skipped };
 }
 
@@ -502,6 +532,58 @@ export function readProposalFile(fs: WorkspaceFs, abs: string, rel: string, inSe
     return { path: rel, lines, environment: undefined, proposal: undefined, diagnostics: [diagnosticAt("invalid-proposal", "error", rel, lines, { start: 0, end: 0 }, `${rel} is larger than 8 MiB: a proposal holds one value; remove it`)] };
   }
   return parseProposalFile(text, rel, inSecretsDir);
+}
+
+/**
+ * The `.gitattributes` and `.sops.yaml` of the folders above `root` up to the top of the git work
+ * tree that holds it (the nearest folder above with a `.git`, a folder or a file, looked for on
+ * `root`'s real path, as git walks up from it), as {@link WorkspaceIndex.aboveRoot} holds them;
+ * undefined when no folder above holds a `.git` (outside git: nothing more is read). A
+ * `.gitattributes` is read only as a regular file (git follows no link to one); a `.sops.yaml`
+ * link is followed, as sops follows it. Never throws.
+ */
+function readAboveRoot(fs: WorkspaceFs, root: string, maxBytes: number): AboveRootFiles | undefined {
+  let real: string;
+  try {
+    real = fs.realpath(root);
+  } catch {
+    return undefined;
+  }
+  const folders: string[] = [];
+  let top: string | undefined;
+  for (let dir = dirname(real); ; dir = dirname(dir)) {
+    folders.unshift(dir);
+    try {
+      fs.stat(join(dir, ".git"));
+      top = dir;
+      break;
+    } catch {
+      // not here: look above
+    }
+    if (dirname(dir) === dir) break;
+  }
+  if (top === undefined) return undefined;
+  const prefix = relative(top, real).split(sep).join("/");
+  if (prefix === "" || prefix.startsWith("..")) return undefined;
+  const files = new Map<string, string>();
+  for (const dir of folders) {
+    let entries: nodeFs.Dirent[];
+    try {
+      entries = fs.readdir(dir);
+    } catch {
+      continue;
+    }
+    // a project nested in another (a stellar.yaml above the root): the files above are the enclosing project's, as `check` there reads its nested projects
+    if (entries.some((e) => e.name === PROJECT_FILE && !e.isDirectory())) return undefined;
+    const rel = relative(top, dir).split(sep).join("/");
+    const found = [openedAs(entries.filter((e) => e.isFile()).map((e) => e.name), ".gitattributes"), openedAs(entries.filter((e) => !e.isDirectory()).map((e) => e.name), SOPS_CONFIG_FILE)];
+    for (const name of found) {
+      if (name === undefined) continue;
+      const text = readOptional(fs, join(dir, name), maxBytes);
+      if (text !== undefined) files.set(rel === "" ? name : `${rel}/${name}`, text);
+    }
+  }
+  return { prefix, files };
 }
 
 /** The text of a small file that may not exist (undefined when absent, unreadable or too large). */

@@ -28,7 +28,8 @@ export type RuleId =
   | "pending-access-request"
   | "unresolved-merge"
   | "missing-secrets-dir"
-  | "environment-without-file";
+  | "environment-without-file"
+  | "git-attributes";
 
 /** One rule's table entry. */
 export interface RuleInfo {
@@ -129,6 +130,12 @@ export const RULES: readonly RuleInfo[] = [
     id: "environment-without-file",
     severity: "info",
     summary: "A declared environment that has no environment file yet (the first `set` in it creates one); reported once, at its declaration in stellar.yaml.",
+  },
+  {
+    id: "git-attributes",
+    severity: "error",
+    summary:
+      "A .gitattributes line git reads for the environment files (the project's, or one in a folder above it) takes them off the stellar merge driver although a line sends them there (or gives them merge=union), or rewrites them on checkout (filter, working-tree-encoding).",
   },
 ];
 

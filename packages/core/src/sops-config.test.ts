@@ -405,3 +405,26 @@ creation_rules:
     ]);
   });
 });
+
+describe("checkSopsConfigs: the .sops.yaml of the folders above a project in a subfolder", () => {
+  const above = (text: string, path = "../.sops.yaml", prefix = "infra") => checkSopsConfigs(project, new Map(), { prefix, configs: new Map([[path, text]]) });
+  it("matches its rules against the path from its folder, and reports a non-member at the file above the root", () => {
+    const [d, ...rest] = above(`creation_rules:\n  - path_regex: ^infra/secrets/production\\.enc\\.yaml$\n    age: ${ALICE},${MALLORY}\n`);
+    expect(rest).toEqual([]);
+    expect([d?.rule, d?.severity, d?.file, d?.line]).toEqual(["sops-config-drift", "error", "../.sops.yaml", 3]);
+    expect(d?.message).toContain(MALLORY);
+    expect(d?.message).toContain("plain sops run in the top of the work tree");
+    expect(d?.message).toContain("`sops updatekeys infra/secrets/ENV.enc.yaml`");
+    // from a folder between: teams/infra's project, the config in teams/
+    const [mid] = above(`creation_rules:\n  - path_regex: ^infra/secrets/\n    age: ${MALLORY}\n`, "../.sops.yaml", "teams/infra");
+    expect([mid?.file, mid?.severity]).toEqual(["../.sops.yaml", "error"]);
+    expect(mid?.message).toContain("teams/ (from the top of the work tree)");
+  });
+  it("reports only errors there: rules for other files, a member missing, an unreadable file are not the project's concern", () => {
+    expect(above(`creation_rules:\n  - path_regex: ^k8s/.*\\.enc\\.yaml$\n    age: ${MALLORY}\n`)).toEqual([]);
+    expect(above(`creation_rules:\n  - path_regex: ^infra/secrets/\n    age: ${ALICE}\n`)).toEqual([]);
+    expect(above("creation_rules: [\n")).toEqual([]);
+    // a path_regex written from the project's folder does not match from the top: sops there uses no rule of it
+    expect(above(`creation_rules:\n  - path_regex: ^secrets/production\\.enc\\.yaml$\n    age: ${MALLORY}\n`)).toEqual([]);
+  });
+});

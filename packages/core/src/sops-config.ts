@@ -6,6 +6,7 @@
  */
 import { isExhaustion } from "./out-of-stack.js";
 import { excessiveNestingMessage, findExcessiveNesting, translateRe2 } from "@stellar-secrets/sops";
+import { posix } from "node:path";
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, Scalar, visit, YAMLMap, type Document, type Node, type Pair } from "yaml";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { LineIndex, loneCrAsLf, type TextRange } from "./position.js";
@@ -347,6 +348,12 @@ function parseSopsConfigText(text: string, path: string, lines: LineIndex): Pars
   return result;
 }
 
+/** How a message names the folder of a `.sops.yaml` above the root (`../.sops.yaml` of a project in `prefix`): from the top of the work tree. */
+function aboveFolder(prefix: string, path: string): string {
+  const dir = posix.normalize(posix.join(prefix, configDir(path)));
+  return dir === "." ? "the top of the work tree" : `${dir}/ (from the top of the work tree)`;
+}
+
 /** The folder of a `.sops.yaml` (relative to the root, "" for the root). */
 function configDir(path: string): string {
   const i = path.lastIndexOf("/");
@@ -365,7 +372,11 @@ function pathForConfig(configPath: string, file: string): string {
  * compiled (then which rule applies is unknown).
  */
 export function matchSopsRule(config: ParsedSopsConfig, file: string): { rule: SopsCreationRule | undefined; undetermined: SopsCreationRule | undefined } {
-  const p = pathForConfig(config.path, file);
+  return matchSopsRuleAt(config, pathForConfig(config.path, file));
+}
+
+/** {@link matchSopsRule} for a path already relative to the config's folder. */
+function matchSopsRuleAt(config: ParsedSopsConfig, p: string): { rule: SopsCreationRule | undefined; undetermined: SopsCreationRule | undefined } {
   for (const rule of config.rules) {
     if (rule.invalidRegex) return { rule: undefined, undetermined: rule };
     if (rule.regex === undefined || rule.regex.test(p)) return { rule, undetermined: undefined };
@@ -387,12 +398,39 @@ export function sopsConfigCandidates(secretsDir: string): string[] {
  * environment's members. Extra recipients (or other key types) are errors: plain sops users would
  * encrypt new files for them. Members the rule lacks are warnings. A file sops cannot read is a
  * warning. Default severities; the checker applies the configured ones.
+ *
+ * `above`: for a project in a subfolder of its git work tree, its folder there (`prefix`) and the
+ * `.sops.yaml` of the folders above the root, by path relative to the root (`../.sops.yaml`):
+ * plain sops run in such a folder finds it first and matches the rules against the path from that
+ * folder (`infra/secrets/production.enc.yaml`). stellar-secrets neither reads nor writes them, so
+ * only their errors are reported (a rule that would give a non-member the project's files), as
+ * `review` reports them.
  */
-export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "secretsDir">, configs: ReadonlyMap<string, string>): Diagnostic[] {
+export function checkSopsConfigs(
+  project: Pick<ProjectConfig, "environments" | "secretsDir">,
+  configs: ReadonlyMap<string, string>,
+  above?: { prefix: string; configs: ReadonlyMap<string, string> },
+): Diagnostic[] {
+  const own = checkSopsConfigsAt(project, configs, undefined);
+  if (above === undefined || above.configs.size === 0) return own;
+  return [...own, ...checkSopsConfigsAt(project, above.configs, above.prefix).filter((d) => d.severity === "error")];
+}
+
+function checkSopsConfigsAt(project: Pick<ProjectConfig, "environments" | "secretsDir">, configs: ReadonlyMap<string, string>, prefix: string | undefined): Diagnostic[] {
   const out: Diagnostic[] = [];
   const secretsDir = project.secretsDir.replace(/\/+$/, "");
   for (const [path, text] of configs) {
     const config = parseSopsConfig(text, path);
+    // the path sops matches a rule against: from the config's folder (above the root: through the top of the work tree)
+    const at = (file: string): string => {
+      if (prefix === undefined || !path.startsWith("../")) return pathForConfig(path, file);
+      const dir = posix.normalize(posix.join(prefix, configDir(path)));
+      return dir === "." ? `${prefix}/${file}` : `${prefix}/${file}`.slice(dir.length + 1);
+    };
+    const aboveNote =
+      prefix === undefined
+        ? undefined
+        : `${path} is above the project root: plain sops run in ${aboveFolder(prefix, path)} (or in a folder below it with no sops config file of its own), e.g. \`sops updatekeys ${at(`${project.secretsDir.replace(/\/+$/, "")}/ENV.enc.yaml`)}\` there, uses it for the project's files, and stellar-secrets neither reads nor writes it: remove those recipients from the rule (or the rule, or the file), or restrict its path_regex to other files`;
     if (config.problem !== undefined) {
       out.push(diagnosticAt("sops-config-drift", "warning", path, config.lines, config.problem.range, `${config.problem.message}; until then who the plain sops CLI encrypts the secrets files for cannot be checked. Fix ${path} by hand, or delete it: the next \`stellar-secrets members add\` or \`members rm\` writes it anew from stellar.yaml`));
       continue;
@@ -401,7 +439,7 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
     const unmatched: string[] = [];
     for (const env of project.environments) {
       const file = `${secretsDir}/${env.name}.enc.yaml`;
-      const { rule, undetermined } = matchSopsRule(config, file);
+      const { rule, undetermined } = matchSopsRuleAt(config, at(file));
       if (rule === undefined && undetermined === undefined && env.members.length > 0) unmatched.push(file);
       if (undetermined !== undefined) {
         // a rule sops may well use for this file (its regex is read no further here): one that
@@ -418,7 +456,9 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
               config.lines,
               undetermined.range,
               `creation rule ${undetermined.index + 1} of ${path} has a path_regex this check cannot read as sops reads it (Go RE2), so sops may use it for ${file}, and it names ${[...outsiders, ...others].join(", ")}, not a member of ${env.name}: ` +
-                `anyone encrypting with the plain sops CLI could give them access; write the path_regex in plain syntax (as \`stellar-secrets init\` does: \`(^|/)${pathForConfig(path, file).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$\`), or remove the rule`,
+                (aboveNote === undefined
+                  ? `anyone encrypting with the plain sops CLI could give them access; write the path_regex in plain syntax (as \`stellar-secrets init\` does: \`(^|/)${at(file).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$\`), or remove the rule`
+                  : `anyone encrypting with the plain sops CLI could give them access; ${aboveNote}`),
             ),
           );
           reported.add(undetermined);
@@ -451,7 +491,7 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
         `\`stellar-secrets rotate-key --env ${env.name}\`, run by an existing member, rewrites it (as \`members add\` and \`members rm\` do)`;
       // a later rule written for this file (its path_regex names the environment and matches it)
       // that the matched one shadows: the usual cause is the order (a catch-all added above it)
-      const shadowed = config.rules.find((r) => r.index > rule.index && r.regex !== undefined && r.pathRegex?.includes(env.name) === true && r.regex.test(pathForConfig(config.path, file)));
+      const shadowed = config.rules.find((r) => r.index > rule.index && r.regex !== undefined && r.pathRegex?.includes(env.name) === true && r.regex.test(at(file)));
       const where = `creation rule ${rule.index + 1} of ${path}, which sops uses for ${file}`;
       const named = [
         ...extra.map((r) => {
@@ -478,7 +518,8 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
             config.lines,
             rule.range,
             `creation rule ${shadowed.index + 1} of ${path}, written for ${file}, is never used for it: sops takes the first rule whose path_regex matches, and rule ${rule.index + 1} matches it first; move rule ${shadowed.index + 1} above rule ${rule.index + 1}. ` +
-              `Until then a file the plain sops CLI creates there is encrypted to rule ${rule.index + 1}'s keys, which ${wrong.join(", and ")}`,
+              `Until then a file the plain sops CLI creates there is encrypted to rule ${rule.index + 1}'s keys, which ${wrong.join(", and ")}` +
+              (aboveNote === undefined ? "" : `; ${aboveNote}`),
           ),
         );
         continue;
@@ -491,7 +532,9 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
             path,
             config.lines,
             rule.range,
-            `${where}, names ${named.join(", ")}, not a member of ${env.name}: anyone encrypting with the plain sops CLI would give them access; if a change added them there, revert it (never make them members to silence this); otherwise (e.g. they were removed as members), ${fix}`,
+            aboveNote === undefined
+              ? `${where}, names ${named.join(", ")}, not a member of ${env.name}: anyone encrypting with the plain sops CLI would give them access; if a change added them there, revert it (never make them members to silence this); otherwise (e.g. they were removed as members), ${fix}`
+              : `${where}, names ${named.join(", ")}, not a member of ${env.name}: anyone encrypting with the plain sops CLI would give them access; ${aboveNote} (never make them members to silence this)`,
           ),
         );
       }
@@ -517,7 +560,7 @@ export function checkSopsConfigs(project: Pick<ProjectConfig, "environments" | "
       // (sops matches path_regex against the path relative to the .sops.yaml's folder)
       const dir = configDir(path);
       const first = unmatched[0] ?? "";
-      const example = `(^|/)${(dir === "" ? first : first.slice(dir.length + 1)).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
+      const example = `(^|/)${(prefix === undefined ? (dir === "" ? first : first.slice(dir.length + 1)) : at(first)).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
       out.push(
         diagnosticAt(
           "sops-config-drift",

@@ -84,6 +84,20 @@ const AMBIGUOUS_TYPO_EDITS = 2;
 const touchedNothing = (): Touched => ({ secrets: new Set(), objects: new Set(), users: new Set(), kinds: new Set() });
 
 /**
+ * The files above a project root that decide what happens to its files, for a project in a
+ * subfolder of its git work tree: `prefix`, the root's folder below the top (`/`-separated,
+ * non-empty), and `files`, path relative to the top → text, of each `.gitattributes` (git reads
+ * every one from the top down, and macros only from the top's) and `.sops.yaml` (plain sops run
+ * there finds it first) of the folders from the top down to the root's parent. A lone case
+ * variant (`.SOPS.yaml` with no `.sops.yaml` beside it) is there under its own name: a
+ * case-insensitive checkout opens it by the name.
+ */
+export interface AboveRootFiles {
+  prefix: string;
+  files: ReadonlyMap<string, string>;
+}
+
+/**
  * The parsed files of one repository and the indexes over them. Change it only with the `set*` /
  * `remove*` methods (the maps it exposes are read-only views); query with the others (queries
  * rebuild the derived maps when needed).
@@ -98,6 +112,8 @@ export class WorkspaceIndex {
   readonly #proposalFiles = new Map<string, ProposalFile>();
   #catalog: IndexedCatalog | undefined;
   readonly #sopsConfigs = new Map<string, string>();
+  readonly #gitattributes = new Map<string, string>();
+  #aboveRoot: AboveRootFiles | undefined;
   #secretsDirSurvey: SecretsDirSurvey | undefined;
   private derived: Derived | undefined;
   /** Nearest-name suggestions, kept across rebuilds while the set of names they were computed from is unchanged. */
@@ -278,6 +294,34 @@ export class WorkspaceIndex {
   setSopsConfig(path: string, text: string | undefined): void {
     if (text === undefined) this.#sopsConfigs.delete(path);
     else this.#sopsConfigs.set(path, text);
+  }
+
+  /**
+   * The text of each `.gitattributes` git reads for the secrets files inside the project (the
+   * root's and those of the folders down to the secrets folder), by path relative to the root; a
+   * lone case variant (`.GitAttributes`, which a case-insensitive checkout reads as the file) under
+   * its own name.
+   */
+  get gitattributes(): ReadonlyMap<string, string> {
+    return this.#gitattributes;
+  }
+  /** Sets (text) or removes (undefined) a `.gitattributes` (path relative to the root). */
+  setGitattributes(path: string, text: string | undefined): void {
+    if (text === undefined) this.#gitattributes.delete(path);
+    else this.#gitattributes.set(path, text);
+  }
+
+  /**
+   * For a project in a subfolder of its git work tree: the `.gitattributes` and `.sops.yaml` of
+   * the folders above the root, which git and plain sops read for the project's files too
+   * ({@link AboveRootFiles}). Undefined when the root is the top, outside git, or not read.
+   */
+  get aboveRoot(): AboveRootFiles | undefined {
+    return this.#aboveRoot;
+  }
+  /** Sets (or clears) the files above the root. */
+  setAboveRoot(above: AboveRootFiles | undefined): void {
+    this.#aboveRoot = above;
   }
 
   /** Replaces the project config (after stellar.yaml changed; a survey of the secrets folder is dropped with the old one). */

@@ -28,6 +28,7 @@ import {
   readEnvironmentFile,
   rotationTrackedFiles,
   sopsConfigCandidates,
+  gitattributesCandidates,
   secretsDirSurveyOf,
   linkedProposalFile,
   linkTarget,
@@ -213,6 +214,7 @@ class CoreModel implements ProjectModel {
 
   private applyFile(rel: string, text: string | undefined): void {
     if (this.isSopsConfig(rel)) this.index.setSopsConfig(rel, text ?? this.source.bufferOf(this.abs(rel)) ?? readTextOrUndefined(this.abs(rel)));
+    if (this.isGitattributes(rel)) this.index.setGitattributes(rel, text ?? this.source.bufferOf(this.abs(rel)) ?? readTextOrUndefined(this.abs(rel)));
     const role = this.roleOf(rel);
     switch (role.role) {
       case "environment":
@@ -367,7 +369,12 @@ class CoreModel implements ProjectModel {
 
   owns(path: string): boolean {
     const rel = this.rel(path);
-    return this.roleOf(rel).role !== "ignored" || this.isSopsConfig(rel);
+    return this.roleOf(rel).role !== "ignored" || this.isSopsConfig(rel) || this.isGitattributes(rel);
+  }
+
+  /** A `.gitattributes` git reads for the secrets files (`git-attributes` is about it): the root's and those of the folders down to the secrets folder. */
+  private isGitattributes(rel: string): boolean {
+    return rel.endsWith(".gitattributes") && gitattributesCandidates(this.index.project.secretsDir.replace(/\/+$/, "")).includes(rel);
   }
 
   /**

@@ -113,7 +113,8 @@ export class DiagnosticsPublisher {
    * {@link MAX_DIAGNOSTICS_PER_FILE} in file order, and one summary diagnostic when there are more.
    */
   diagnosticsOf(path: string): LspDiagnostic[] {
-    const model = this.state.workspace.projectOf(path);
+    // (a file above a project's root, `../.gitattributes` of a project in a subfolder of its repository: the project that reports on it)
+    const model = this.state.workspace.projectOf(path) ?? this.state.workspace.all().find((m) => m.diagnostics(path).length > 0);
     if (model === undefined) return [];
     const overrides = this.settings.for(path).rules;
     const out: LspDiagnostic[] = [];

@@ -458,6 +458,11 @@ export function parseDocumentText(text: string, options: DocumentOptions = {}): 
       if (metaNode === undefined) {
         metaNode = toPlain(m!.value);
         metaLine = 1;
+        // `version` as written: sops' yaml.v3 decodes the text of `3.10` into its string field, the number 3.1 is not what the file says
+        const version = m!.value.kind === "map" ? m!.value.entries.find((e) => e.key === "version")?.value : undefined;
+        if (version?.kind === "scalar" && typeof version.value === "number" && version.source !== undefined && typeof metaNode === "object" && metaNode !== null) {
+          (metaNode as Record<string, unknown>).version = version.source;
+        }
       }
     }
     roots.push(root);

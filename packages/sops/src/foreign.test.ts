@@ -222,6 +222,21 @@ describe("type:time, multi-document YAML, JSON numbers", () => {
     const d = await decryptDocument(JSON.stringify(obj, null, "\t"), [alice.identity], { format: "json" });
     expect(d.tree).toEqual({ i: 7, f: 7, g: 0.25, b: true });
   });
+
+  it("type:float written as a hexadecimal float (0x1p-2, which Go's ParseFloat reads, so sops does) decrypts to its value, the MAC over 0.25", async () => {
+    const lm = "2026-01-01T00:00:00Z";
+    const obj = {
+      h: oracleEncrypt(KEY, "0x1p-2", "h:", "float"),
+      u: oracleEncrypt(KEY, "1_000.5", "u:", "float"),
+      sops: { age: [{ recipient: alice.recipient, enc: ageWrapSync(KEY, alice.recipient) }], lastmodified: lm, mac: oracleEncrypt(KEY, oracleMac(["0.25", "1000.5"]), lm), unencrypted_suffix: "_unencrypted", version: "3.13.2" },
+    };
+    const d = await decryptDocument(JSON.stringify(obj, null, "\t"), [alice.identity], { format: "json" });
+    expect(d.tree).toEqual({ h: 0.25, u: 1000.5 });
+    // beyond float64's range sops fails (ErrRange): refused, never read as infinity
+    const big = { ...obj, h: oracleEncrypt(KEY, "1e400", "h:", "float") };
+    const err = await decryptDocument(JSON.stringify(big), [alice.identity], { format: "json" }).then(() => undefined, (e: unknown) => e);
+    expect((err as SopsError).code).toBe("TAMPERED");
+  });
 });
 
 describe("lone CR line breaks in a general document (YAML 1.2 §5.4, as sops' yaml.v3 reads them)", () => {

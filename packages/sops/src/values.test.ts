@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createDecipheriv } from "node:crypto";
-import { canonicalTime, decodeB64Strict, decryptValue, encryptValue, encStringProblem, parseEnc } from "./values.js";
+import { canonicalFloat, canonicalTime, decodeB64Strict, decryptValue, encryptValue, encStringProblem, parseEnc } from "./values.js";
 
 /** The definition decodeB64Strict keeps: the text decodes, and encoding the bytes gives it back. */
 function reencodes(s: string): boolean {
@@ -214,5 +214,52 @@ describe("canonicalTime", () => {
       expect(canonicalTime(bad, true), bad).toBeUndefined();
     }
     expect(canonicalTime("2019-05-28T15:17:03Z")).toBe("2019-05-28T15:17:03Z");
+  });
+});
+
+describe("canonicalFloat (Go strconv.ParseFloat, then FormatFloat 'f' -1: what sops decrypts type:float to)", () => {
+  it("reads hexadecimal floats, which ParseFloat accepts (a p exponent required)", () => {
+    expect(canonicalFloat("0x1p-2")).toBe("0.25");
+    expect(canonicalFloat("0X1.8P+1")).toBe("3");
+    expect(canonicalFloat("-0x.8p1")).toBe("-1");
+    expect(canonicalFloat("+0xAp0")).toBe("10");
+    expect(canonicalFloat("0x0p0")).toBe("0");
+    for (const bad of ["0x1p", "0x1.8", "0x", "0xp1", "0x1.2.3p0", "0x1e2", "0xgp0", "0x1p+", "0x1 p0"]) expect(canonicalFloat(bad), bad).toBeUndefined();
+  });
+  it("rounds a hexadecimal mantissa to the nearest float64, ties to even, subnormals included", () => {
+    expect(canonicalFloat("0x1.0000000000000801p0")).toBe(String(1 + 2 ** -52));
+    expect(canonicalFloat("0x1.00000000000008p0")).toBe("1"); // a tie: to the even mantissa
+    expect(canonicalFloat("0x1.00000000000018p0")).toBe(String(1 + 2 ** -51));
+    expect(canonicalFloat("0x1p-1074")).toBe(canonicalFloat("5e-324"));
+    expect(canonicalFloat("0x3p-1076")).toBe(canonicalFloat("5e-324"));
+    expect(canonicalFloat("0x1p-1075")).toBe("0");
+    expect(canonicalFloat("0x1.fffffffffffffp1023")).toBe(canonicalFloat(String(Number.MAX_VALUE)));
+  });
+  it("refuses a finite text beyond float64's range (ErrRange: sops fails to decrypt), and reads one too small as 0", () => {
+    for (const big of ["1e400", "-1e309", "0x1p1024", "0x1.fffffffffffff8p1023"]) expect(canonicalFloat(big), big).toBeUndefined();
+    expect(canonicalFloat("1e-400")).toBe("0");
+    expect(canonicalFloat("0x1p-99999")).toBe("0");
+    expect(canonicalFloat("Inf")).toBe("+Inf");
+    expect(canonicalFloat("-infinity")).toBe("-Inf");
+    expect(canonicalFloat("NaN")).toBe("NaN");
+    expect(canonicalFloat("-nan")).toBeUndefined();
+  });
+  it("takes underscores only between digits (or after 0x), as Go's literals", () => {
+    expect(canonicalFloat("1_000.5")).toBe("1000.5");
+    expect(canonicalFloat("0x_1p0")).toBe("1");
+    expect(canonicalFloat("1e1_0")).toBe("10000000000");
+    // (cases of Go's own strconv tests)
+    expect(canonicalFloat("1_23.50_0_0e+1_2")).toBe("123500000000000");
+    expect(canonicalFloat("0x_1_2.3_4_5p+1_2")).toBe("74565");
+    for (const bad of ["-_123.5e+12", "123.5e-_12", "123.5__0e+12", "-_0x12.345p+12", "1p2"]) expect(canonicalFloat(bad), bad).toBeUndefined();
+    for (const bad of ["_1", "1_", "1__0", "1_.5", "1._5", "0x1_p0", "1_e5", "1e_5"]) expect(canonicalFloat(bad), bad).toBeUndefined();
+  });
+  it("reads decimal floats as before", () => {
+    expect(canonicalFloat("0.25")).toBe("0.25");
+    expect(canonicalFloat("1e3")).toBe("1000");
+    expect(canonicalFloat("-0")).toBe("-0");
+    expect(canonicalFloat(".5")).toBe("0.5");
+    expect(canonicalFloat("5.")).toBe("5");
+    for (const bad of ["", " 1", "1 ", ".", "e5", "1e", "abc", "0b1", "1.2.3"]) expect(canonicalFloat(bad), bad).toBeUndefined();
   });
 });

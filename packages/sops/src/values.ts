@@ -212,16 +212,78 @@ export function formatGoFloat(x: number): string {
   return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
-/** Go ParseFloat then FormatFloat 'f' -1. */
+/**
+ * Go strconv.ParseFloat(s, 64) then FormatFloat 'f' -1 (what sops decrypts a `type:float` value to,
+ * and the bytes its MAC covers): `inf`, `infinity` (signed) and `nan` in any case; a decimal
+ * mantissa with an optional `e` exponent, or a hexadecimal one (`0x1p-2`, `0X1.8P+1`) whose `p`
+ * exponent is required; `_` between digits (or after the base prefix) as Go's literals allow it.
+ * Undefined where Go refuses: another syntax, or a finite text beyond float64's range (ErrRange,
+ * which sops reports as an error; a value too small becomes 0, as in Go).
+ */
 export function canonicalFloat(s: string): string | undefined {
-  const t = s.trim();
-  if (t !== s || t === "") return undefined;
-  let x: number;
-  if (/^[+-]?(inf|infinity)$/i.test(t)) x = t.startsWith("-") ? -Infinity : Infinity;
-  else if (/^nan$/i.test(t)) x = NaN;
-  else if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) x = Number(t);
-  else return undefined;
-  return formatGoFloat(x);
+  if (/^[+-]?(inf|infinity)$/i.test(s)) return formatGoFloat(s.startsWith("-") ? -Infinity : Infinity);
+  if (/^nan$/i.test(s)) return formatGoFloat(NaN);
+  // Go's readFloat: sign, digits with at most one point and an optional `e` exponent, or 0x, hexadecimal digits and a required `p` exponent
+  const hex = /^([+-]?)0[xX]([0-9a-fA-F_.]*)[pP]([+-]?[0-9][0-9_]*)$/.exec(s);
+  const m = hex ?? /^([+-]?)([0-9_.]*)(?:[eE]([+-]?[0-9][0-9_]*))?$/.exec(s);
+  if (m === null) return undefined;
+  const [, sign, mantissa = "", exponent] = m;
+  if (!/[0-9a-fA-F]/.test(mantissa) || mantissa.indexOf(".") !== mantissa.lastIndexOf(".")) return undefined;
+  if (s.includes("_") && !underscoreOK(s)) return undefined;
+  const plain = (t: string | undefined): string => (t ?? "").replace(/_/g, "");
+  const x = hex === null ? Number(`${sign}${plain(mantissa)}${exponent === undefined ? "" : `e${plain(exponent)}`}`) : hexFloat(sign === "-", plain(mantissa), plain(exponent));
+  return Number.isFinite(x) ? formatGoFloat(x) : undefined;
+}
+
+/** Go's underscoreOK: each `_` between two digits, or between the base prefix and a digit. */
+function underscoreOK(s: string): boolean {
+  let t = s.replace(/^[+-]/, "");
+  let saw = "^";
+  let hex = false;
+  if (/^0[xXbBoO]/.test(t)) {
+    hex = /^0[xX]/.test(t);
+    t = t.slice(2);
+    saw = "0";
+  }
+  for (const c of t) {
+    if (/[0-9]/.test(c) || (hex && /[a-fA-F]/.test(c))) saw = "0";
+    else if (c === "_") {
+      if (saw !== "0") return false;
+      saw = "_";
+    } else {
+      if (saw === "_") return false;
+      saw = "!";
+    }
+  }
+  return saw !== "_";
+}
+
+/** The float64 nearest `0x<mantissa>p<exponent>` (ties to even; ±Infinity beyond the range), as Go's atofHex rounds it. */
+function hexFloat(negative: boolean, mantissa: string, exponent: string): number {
+  const point = mantissa.indexOf(".");
+  const digits = mantissa.replace(".", "");
+  let m = BigInt(`0x${digits === "" ? "0" : digits}`);
+  // (Go reads at most five exponent digits' worth: beyond that the value is 0 or out of range either way)
+  const e = Math.max(-100_000, Math.min(100_000, Number(exponent))) - 4 * (point === -1 ? 0 : digits.length - point);
+  let value: number;
+  if (m === 0n) value = 0;
+  else {
+    const top = m.toString(2).length - 1 + e; // the exponent of the leading bit
+    // keep 53 bits, or fewer below the smallest normal exponent (down to 2^-1074)
+    const shift = Math.max(top - 52, -1074) - e;
+    let k = e;
+    if (shift > 0) {
+      const s = BigInt(shift);
+      const q = m >> s;
+      const rest = m - (q << s);
+      const half = 1n << (s - 1n);
+      m = rest > half || (rest === half && (q & 1n) === 1n) ? q + 1n : q;
+      k = e + shift;
+    }
+    // (m has at most 53 bits now and k is at least -1074: the product is exact, or beyond the range)
+    value = Number(m) * 2 ** k;
+  }
+  return negative ? -value : value;
 }
 
 /** Go's RFC 3339 layout: its `T` and `Z` match exactly (uppercase only; `t`/`z` are refused by time.Parse). */

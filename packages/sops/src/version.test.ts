@@ -42,6 +42,19 @@ describe("sops.version", () => {
     expect((error as SopsError).code).toBe("MALFORMED_FILE");
     expect((error as SopsError).message).toContain('"3.10"');
   });
+
+  it("quotes it as written in the general reader too (YAML and JSON), as yaml.v3 gives sops the text", async () => {
+    const { text, identity } = await sample();
+    const yaml = await codeOf(decryptDocument(text.replace(/^( {4}version: ).*$/m, "$13.10"), [identity], { path: "x.yaml" }));
+    expect([yaml.code, yaml.reason]).toEqual(["MALFORMED_FILE", "invalid-version"]);
+    expect(yaml.message).toContain('`version` "3.10" is not a semantic version');
+    const json = JSON.stringify({ a: "ENC[AES256_GCM,data:AAAA,iv:AAAAAAAAAAAAAAAAAAAAAA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]", sops: { age: [], lastmodified: "2026-01-01T00:00:00Z", mac: "", version: "X" } }).replace('"X"', "3.10");
+    const e = await codeOf(decryptDocument(json, [identity], { path: "x.json" }));
+    expect(e.message).toContain('"3.10"');
+    // a version that is text already is shown as it is
+    const quoted = await codeOf(decryptDocument(text.replace(/^( {4}version: ).*$/m, '$1"3.10"'), [identity], { path: "x.yaml" }));
+    expect(quoted.message).toContain('"3.10"');
+  });
 });
 
 describe("editSecretsFile", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exportIgnored, exportSubstituted, gitattributesCandidates, mergeAttribute, rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
+import { checkoutRewrites, exportIgnored, exportSubstituted, gitattributesCandidates, mergeAttribute, mergeDriverBypassed, rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
 
 const SETUP = "secrets/*.enc.yaml diff=stellar merge=stellar\n";
 const P = "secrets/production.enc.yaml";
@@ -138,5 +138,39 @@ describe("weakenedDiffDriver", () => {
     expect(weakenedDiffDriver((r) => base[r as keyof typeof base], head("secrets/*.enc.yaml merge=stellar\n"), "secrets", [P])).toMatchObject({ now: "unspecified" });
     expect(weakenedDiffDriver((r) => base[r as keyof typeof base], head(SETUP), "secrets", [P])).toBeUndefined();
     expect(weakenedDiffDriver(() => undefined, () => undefined, "secrets", [P])).toBeUndefined();
+  });
+});
+
+describe("mergeDriverBypassed and checkoutRewrites (one state: what check reports)", () => {
+  const TOP = "infra/secrets/production.enc.yaml";
+  it("reports a line that overrides merge=stellar (later, deeper, !merge), at the deciding line", () => {
+    expect(mergeDriverBypassed([{ dir: "", text: SETUP }], [P])).toBeUndefined();
+    expect(mergeDriverBypassed([{ dir: "", text: `${SETUP}secrets/production.enc.yaml -merge\n` }], [P])).toEqual({ file: ".gitattributes", line: 2, paths: [P], now: "unset" });
+    expect(mergeDriverBypassed([{ dir: "", text: SETUP }, { dir: "secrets", text: "*.yaml !merge\n" }], [P])).toEqual({ file: "secrets/.gitattributes", line: 1, paths: [P], now: "unspecified" });
+    // a deeper file's merge=stellar wins over the top's line: git uses the driver
+    expect(mergeDriverBypassed([{ dir: "", text: "infra/secrets/*.enc.yaml merge=union\n" }, { dir: "infra", text: SETUP }], [TOP])).toBeUndefined();
+    // only a clone with core.ignorecase applies a pattern in other case: it counts
+    expect(mergeDriverBypassed([{ dir: "", text: `${SETUP}Secrets/*.enc.yaml -merge\n` }], [P])).toMatchObject({ line: 2, now: "unset" });
+  });
+  it("reads macros from the top's file only: one defined there takes the files off, one defined below is not read", () => {
+    const top = { dir: "", text: "[attr]nomerge -merge\n" };
+    expect(mergeDriverBypassed([top, { dir: "infra", text: `${SETUP}secrets/*.enc.yaml nomerge\n` }], [TOP])).toEqual({ file: "infra/.gitattributes", line: 2, paths: [TOP], now: "unset" });
+    // infra's own macro: git ignores it, so its use sets nothing (merge=stellar was meant through it)
+    const own = { dir: "infra", text: "[attr]sealed diff=stellar merge=stellar\nsecrets/*.enc.yaml sealed\n" };
+    expect(mergeDriverBypassed([own], [TOP])).toEqual({ file: "infra/.gitattributes", line: 2, paths: [TOP], now: "unspecified", unreadMacro: true });
+    expect(mergeDriverBypassed([{ dir: "", text: own.text }], [P])).toBeUndefined();
+  });
+  it("reports merge=union whatever else is written, and nothing for a project that never set the driver up", () => {
+    expect(mergeDriverBypassed([{ dir: "", text: "*.yaml merge=union\n" }], [P])).toEqual({ file: ".gitattributes", line: 1, paths: [P], now: "union" });
+    expect(mergeDriverBypassed([{ dir: "", text: "*.enc.yaml -merge\n" }], [P])).toBeUndefined();
+    expect(mergeDriverBypassed([], [P])).toBeUndefined();
+  });
+  it("names a lone case variant by its own name", () => {
+    expect(mergeDriverBypassed([{ dir: "", text: SETUP }, { dir: "secrets", name: ".GitAttributes", text: "*.enc.yaml merge=union\n" }], [P])).toMatchObject({ file: "secrets/.GitAttributes", line: 1 });
+  });
+  it("finds a filter or a working-tree-encoding on the files, with no base to compare with", () => {
+    expect(checkoutRewrites([{ dir: "", text: `${SETUP}secrets/*.enc.yaml filter=lfs\n` }], [P])).toEqual({ file: ".gitattributes", line: 2, paths: [P], attribute: "filter=lfs" });
+    expect(checkoutRewrites([{ dir: "", text: `${SETUP}*.yaml working-tree-encoding=UTF-8\n` }], [P])).toBeUndefined();
+    expect(checkoutRewrites([{ dir: "", text: SETUP }], [P])).toBeUndefined();
   });
 });

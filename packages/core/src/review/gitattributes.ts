@@ -8,10 +8,15 @@
  */
 import { globToRegExp } from "../globs.js";
 
-/** One `.gitattributes` file: its folder (relative to the project root, "" for the root) and its text. */
+/**
+ * One `.gitattributes` file: its folder (relative to the project root, or to the top of the work
+ * tree; "" for that folder) and its text. `name`: the file's own name when it is not
+ * `.gitattributes` (a lone `.GitAttributes`, which a case-insensitive checkout reads as that file).
+ */
 export interface AttributesFile {
   dir: string;
   text: string;
+  name?: string;
 }
 
 /** The merge attribute: a driver name, "set" (`merge`: git's text merge), "unset" (`-merge`, `binary`), or undefined (unspecified). */
@@ -103,11 +108,14 @@ function tokens(line: string): { pattern: string; attrs: string[] } | undefined 
   return undefined;
 }
 
-/** git's built-in macro, then the `[attr]NAME ATTRS...` macros of the root `.gitattributes` (git reads them nowhere else). */
-function macrosOf(files: readonly AttributesFile[]): Map<string, string[]> {
+/**
+ * git's built-in macro, then the `[attr]NAME ATTRS...` macros of the root `.gitattributes` (git
+ * reads them nowhere else); with `anywhere`, those of every file (what their writer meant).
+ */
+function macrosOf(files: readonly AttributesFile[], anywhere = false): Map<string, string[]> {
   const out = new Map<string, string[]>([["binary", ["-diff", "-merge", "-text"]]]);
   for (const f of files) {
-    if (f.dir !== "") continue;
+    if (f.dir !== "" && !anywhere) continue;
     for (const raw of f.text.split(/\r?\n/)) {
       const line = raw.trim();
       if (!line.startsWith("[attr]")) continue;
@@ -123,8 +131,17 @@ function macrosOf(files: readonly AttributesFile[]): Map<string, string[]> {
  * macros expanded): a value, "set", "unset", or undefined (unspecified).
  */
 function decide(files: readonly AttributesFile[], path: string, name: string, ignoreCase = false, isFolder = false): Decision | undefined {
-  const macros = macrosOf(files);
-  let out: Decision | undefined;
+  return decisions(files, path, name, ignoreCase, isFolder).at(-1);
+}
+
+/**
+ * Every line's decision on attribute `name` of `path`, in the order git applies them (the last
+ * one counts: {@link decide}). `anyMacro`: macros defined in any of `files` are expanded, not only
+ * the root's (what the lines were meant to say, where git reads them otherwise).
+ */
+function decisions(files: readonly AttributesFile[], path: string, name: string, ignoreCase = false, isFolder = false, anyMacro = false): Decision[] {
+  const macros = macrosOf(files, anyMacro);
+  const out: Decision[] = [];
   const apply = (a: string, at: Decision, depth: number): void => {
     let value: MergeValue | null = null;
     if (a === name) value = "set";
@@ -132,7 +149,7 @@ function decide(files: readonly AttributesFile[], path: string, name: string, ig
     else if (a === `!${name}`) value = undefined;
     else if (a.startsWith(`${name}=`)) value = a.slice(name.length + 1);
     if (value !== null) {
-      out = { ...at, value };
+      out.push({ ...at, value });
       return;
     }
     const macro = macros.get(a);
@@ -144,7 +161,7 @@ function decide(files: readonly AttributesFile[], path: string, name: string, ig
       if (line === "" || line.startsWith("#") || line.startsWith("[attr]")) return;
       const parsed = tokens(line);
       if (parsed === undefined || parsed.pattern === "" || !matches(parsed.pattern, f.dir, path, ignoreCase, isFolder)) return;
-      for (const a of parsed.attrs) apply(a, { value: undefined, file: joinPath(f.dir, ".gitattributes"), line: i + 1 }, 0);
+      for (const a of parsed.attrs) apply(a, { value: undefined, file: joinPath(f.dir, f.name ?? ".gitattributes"), line: i + 1 }, 0);
     });
   }
   return out;
@@ -243,8 +260,18 @@ export function rewrittenCheckout(
   secretsDir: string,
   paths: readonly string[],
 ): RewrittenCheckout | undefined {
-  const base = attributesFiles(readBase, secretsDir);
-  const head = attributesFiles(readHead, secretsDir);
+  return rewrittenBetween(attributesFiles(readBase, secretsDir), attributesFiles(readHead, secretsDir), paths);
+}
+
+/**
+ * In one state: the environment files `paths` that `files` (outermost first) give an attribute
+ * rewriting their bytes on checkout, as {@link rewrittenCheckout} finds them with no base. Pure.
+ */
+export function checkoutRewrites(files: readonly AttributesFile[], paths: readonly string[]): RewrittenCheckout | undefined {
+  return rewrittenBetween([], files, paths);
+}
+
+function rewrittenBetween(base: readonly AttributesFile[], head: readonly AttributesFile[], paths: readonly string[]): RewrittenCheckout | undefined {
   let found: RewrittenCheckout | undefined;
   for (const path of paths) {
     for (const name of ["working-tree-encoding", "filter"]) {
@@ -257,6 +284,43 @@ export function rewrittenCheckout(
         found ??= { file: now.file, line: now.line, paths: [], attribute: `${name}=${value}` };
         if (!found.paths.includes(path)) found.paths.push(path);
       }
+    }
+  }
+  return found;
+}
+
+/** In one state, environment files off the stellar merge driver: where (the deciding line), which files, and what they get. */
+export interface MergeDriverBypass {
+  file: string;
+  line: number;
+  paths: string[];
+  /** The merge attribute git gives them: a driver name, "set", "unset" or "unspecified". */
+  now: string;
+  /** Set when git gives them no merge attribute because the line meant to send them to the driver uses a macro git does not read there (`[attr]` outside the top's file). */
+  unreadMacro?: true;
+}
+
+/**
+ * In one state (no base to compare with): the environment files `paths` that `files` (outermost
+ * first, `dir` relative to the top of the work tree, where git reads macros) leave off the stellar
+ * merge driver although a line sends them there (a later line, a deeper file, `!merge`, or a macro
+ * only a file below the top defines, which git ignores), or give `merge=union` (two value lines
+ * and two macs committed without a conflict) whatever else they say. Decided as git decides, also
+ * with the patterns a case-insensitive clone applies. Undefined when none. Pure.
+ */
+export function mergeDriverBypassed(files: readonly AttributesFile[], paths: readonly string[]): MergeDriverBypass | undefined {
+  let found: MergeDriverBypass | undefined;
+  for (const path of paths) {
+    for (const ignoreCase of [false, true]) {
+      const now = decide(files, path, "merge", ignoreCase);
+      if (now?.value === "stellar") continue;
+      // a line meant for the driver (macros read wherever they are defined, as their writer meant them)
+      const meant = decisions(files, path, "merge", ignoreCase, false, true).find((d) => d.value === "stellar");
+      if (meant === undefined && now?.value !== "union") continue;
+      const at = now ?? (meant as Decision);
+      found ??= { file: at.file, line: at.line, paths: [], now: now?.value ?? "unspecified", ...(now === undefined ? { unreadMacro: true as const } : {}) };
+      if (!found.paths.includes(path)) found.paths.push(path);
+      break;
     }
   }
   return found;

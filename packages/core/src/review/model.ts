@@ -1557,6 +1557,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     const unchangedStale = d.rule === "stale-mac" && typeof head.readText(d.file) === "string" && head.readText(d.file) === base.readText(renamed.get(d.file) ?? d.file);
     const isNew = inBase[i] !== true && !unchangedStale;
     if (!isNew && !(d.secret !== undefined && changedNames.has(d.secret))) continue;
+    // the checker's one-state reading of .gitattributes, at a line this review already reports as the change that made it
+    if (d.rule === "git-attributes" && problems.some((p) => p.kind === "weakened-rule" && p.file === d.file && p.line === d.line)) continue;
     // worded for the reader once its fix is settled (rewordMessage leaves the fix, worded at the source, as it is)
     const message = namedFormerMembers(reword(d.message, d.file));
     diagnostics.push({ ...d, message, new: isNew });

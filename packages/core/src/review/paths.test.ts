@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { collisionKind, foldedPath, pathCollisions, foldedStandIns } from "./paths.js";
+import { collisionKind, foldedPath, openedAs, pathCollisions, foldedStandIns } from "./paths.js";
 
 describe("pathCollisions", () => {
   it("finds a second copy of a project file under a case, Unicode-normalisation or trailing-dot variant of its name", () => {
@@ -73,5 +73,14 @@ describe("foldedStandIns", () => {
       { path: "stellar.yaml ", as: "stellar.yaml" },
       { path: "x/.sops.yaml.", as: "x/.sops.yaml" },
     ]);
+  });
+});
+
+describe("openedAs", () => {
+  it("is the exact name when listed, else a lone name that a case-insensitive checkout opens by it", () => {
+    expect(openedAs([".sops.yaml", ".SOPS.yaml"], ".sops.yaml")).toBe(".sops.yaml");
+    expect(openedAs(["README.md", ".SOPS.yaml"], ".sops.yaml")).toBe(".SOPS.yaml");
+    expect(openedAs([".Sops.yaml", ".SOPS.yaml"], ".sops.yaml")).toBe(".SOPS.yaml");
+    expect(openedAs([".gitattributes.bak", "gitattributes"], ".gitattributes")).toBeUndefined();
   });
 });

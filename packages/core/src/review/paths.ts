@@ -106,3 +106,19 @@ export function foldedStandIns(headPaths: Iterable<string>, basePaths: Iterable<
   }
   return out.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
+
+/**
+ * The name among `names` (one folder's entries) that git, sops or stellar-secrets opens as
+ * `wanted` there: `wanted` itself when listed, else a name that folds to it ({@link foldedPath}),
+ * which a case-insensitive, normalising checkout (macOS, Windows) opens by that name (the first
+ * in sorted order when several do: such a checkout holds one of them). Undefined when none. Pure.
+ */
+export function openedAs(names: Iterable<string>, wanted: string): string | undefined {
+  const folded = foldedPath(wanted);
+  let found: string | undefined;
+  for (const name of names) {
+    if (name === wanted) return name;
+    if (foldedPath(name) === folded && (found === undefined || name < found)) found = name;
+  }
+  return found;
+}
