@@ -51,6 +51,23 @@ headers:
     }
   });
 
+  it("takes no Kubernetes-style manifest (apiVersion) for a near miss of our kinds: Elastic's kind: Agent, a CRD's kind: Action", () => {
+    for (const text of [
+      "apiVersion: agent.k8s.elastic.co/v1alpha1\nkind: Agent\nmetadata:\n  name: elastic-agent\nspec:\n  version: 8.11.0\n",
+      "apiVersion: example.com/v1\nkind: Action\nmetadata: { name: x }\n",
+      "kind: Agents\napiVersion: v1\n",
+    ]) {
+      for (const fast of [true, false]) {
+        const f = parseConfigFile(text, "deploy/agent.yaml", { fast });
+        expect(f.relevant, text).toBe(false);
+        expect(f.diagnostics, text).toEqual([]);
+      }
+    }
+    // without apiVersion it is still our near miss, and with it our own kind is still ours
+    expect(parseConfigFile("kind: Agent\nname: support\n", "a.yaml").diagnostics.map((d) => [d.rule, d.line, d.column, d.suggestion])).toEqual([["schema", 1, 7, "agent"]]);
+    expect(parseConfigFile("apiVersion: v1\nkind: agent\nname: support\n", "a.yaml").documents.map((d) => d.name)).toEqual(["support"]);
+  });
+
   it("reports YAML errors of a file that looks like ours, and indexes what parsed", () => {
     const f = parseConfigFile("kind: action\nname: a\nheaders:\n  - { name: A, type: secret, secret: s }\npath: [\n", "b.yaml");
     expect(f.relevant).toBe(true);

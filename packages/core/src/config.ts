@@ -433,6 +433,9 @@ function addDocument(
   if (!isScalar(kindNode) || typeof kindNode.value !== "string") return;
   const kindValue = kindNode.value;
   if (!KIND_SET.has(kindValue)) {
+    // A Kubernetes-style manifest (`apiVersion` beside `kind`: Elastic's `kind: Agent`, a custom
+    // resource's `kind: Action`) is another tool's file, never a mistyped kind of ours.
+    if (root.items.some((p) => keyString(p) === "apiVersion")) return;
     const near = CONFIG_KINDS.find((k) => editDistance(k, kindValue.toLowerCase(), 2) <= 2);
     if (near !== undefined && kindValue.length >= 4) {
       file.relevant = true;
