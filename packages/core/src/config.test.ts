@@ -68,6 +68,31 @@ headers:
     expect(parseConfigFile("apiVersion: v1\nkind: agent\nname: support\n", "a.yaml").documents.map((d) => d.name)).toEqual(["support"]);
   });
 
+  it("reports a kind that names one of ours by a word of it (kind: connection, kind: Connector) as a schema error with that kind, not as another tool's file", () => {
+    const cases: [string, string][] = [
+      ["connection", "api_connection"],
+      ["connector", "auth_connector"],
+      ["Connector", "auth_connector"],
+      ["auth", "auth_connector"],
+      ["ApiConnection", "api_connection"],
+      ["http_connection", "api_connection"],
+      ["oauth-connector", "auth_connector"],
+    ];
+    for (const [kind, near] of cases) {
+      const text = `kind: ${kind}\nname: zendesk\nbase_url: https://x.example.com\nheaders:\n  - { name: A, type: secret, secret: zendesk_tokn }\n`;
+      for (const fast of [true, false]) {
+        const f = parseConfigFile(text, "c.yaml", { fast });
+        expect(f.relevant, kind).toBe(true);
+        expect(f.diagnostics.map((d) => [d.rule, d.line, d.column, d.endColumn, d.suggestion]), kind).toEqual([["schema", 1, 7, 7 + kind.length, near]]);
+      }
+    }
+    // other tools' kinds stay theirs: no word of ours, a word of ours among others (Strimzi's KafkaConnector), or an apiVersion
+    for (const kind of ["Deployment", "KafkaConnector", "Secret", "ConfigMap", "Pipeline", "Workflow", "Component"]) {
+      expect(parseConfigFile(`kind: ${kind}\nname: x\n`, "o.yaml").relevant, kind).toBe(false);
+    }
+    expect(parseConfigFile("apiVersion: v1\nkind: Connection\nname: x\n", "o.yaml").relevant).toBe(false);
+  });
+
   it("reports YAML errors of a file that looks like ours, and indexes what parsed", () => {
     const f = parseConfigFile("kind: action\nname: a\nheaders:\n  - { name: A, type: secret, secret: s }\npath: [\n", "b.yaml");
     expect(f.relevant).toBe(true);

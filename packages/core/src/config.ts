@@ -416,6 +416,27 @@ export interface ParseConfigOptions {
   fast?: boolean;
 }
 
+/**
+ * The kind of ours that an unknown `kind` names by a word of it, as a person shortens or
+ * rephrases it: every word of it is a word of that kind (`connection`, `Connector`, `auth`,
+ * `api`), or, written in our style (lower case, words joined by `_` or `-`), it ends in that
+ * kind's last word (`http_connection`, `oauth-connector`). Undefined otherwise: other tools'
+ * kinds (`Deployment`, Strimzi's `KafkaConnector`) are theirs.
+ */
+function kindByWord(kind: string): ConfigKind | undefined {
+  const words = kind
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .toLowerCase()
+    .split(/[_\-\s]+/)
+    .filter((w) => w !== "");
+  if (words.length === 0) return undefined;
+  const ourStyle = /^[a-z][a-z0-9]*(?:[_-][a-z0-9]+)+$/.test(kind);
+  return CONFIG_KINDS.find((k) => {
+    const own = k.split("_");
+    return words.every((w) => own.includes(w)) || (ourStyle && own.length > 1 && words[words.length - 1] === own[own.length - 1]);
+  });
+}
+
 /** Adds one document to the file's model when it is of our kinds (with its schema diagnostics). */
 function addDocument(
   file: ConfigFile,
@@ -436,8 +457,8 @@ function addDocument(
     // A Kubernetes-style manifest (`apiVersion` beside `kind`: Elastic's `kind: Agent`, a custom
     // resource's `kind: Action`) is another tool's file, never a mistyped kind of ours.
     if (root.items.some((p) => keyString(p) === "apiVersion")) return;
-    const near = CONFIG_KINDS.find((k) => editDistance(k, kindValue.toLowerCase(), 2) <= 2);
-    if (near !== undefined && kindValue.length >= 4) {
+    const near = (kindValue.length >= 4 ? CONFIG_KINDS.find((k) => editDistance(k, kindValue.toLowerCase(), 2) <= 2) : undefined) ?? kindByWord(kindValue);
+    if (near !== undefined) {
       file.relevant = true;
       file.diagnostics.push(
         diagnosticAt("schema", "error", path, lines, nodeRange(kindNode) ?? { start: 0, end: 0 }, `unknown kind "${kindValue}"; did you mean "${near}"?`, {
