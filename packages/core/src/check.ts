@@ -7,6 +7,7 @@ import { canonicalAgeRecipient, ENVIRONMENT_NAME_PATTERN, environmentFileName } 
 import { environmentDeclarationSite } from "./project.js";
 import { credentialAsName, hideCredentialNames, pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
+import { shellWord } from "./shell.js";
 import { describeNonDescriptiveName, editDistance, nearestName, quoteName, secretNameFromContext, suggestSecretName, validateSecretName } from "./names.js";
 import { describeStartupVariableName } from "./variables.js";
 import type { LineIndex, TextRange } from "./position.js";
@@ -417,16 +418,19 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       const site = environmentDeclarationSite(index.project, env);
       if (site === undefined) continue;
       const path = `${index.project.secretsDir}/${environmentFileName(env)}`;
+      const misnamed = misnamedFileNote(index, env);
       // `set` refuses to create a file nobody can open (NO_RECIPIENTS): a member comes first
       const memberless = index.project.environments.find((e) => e.name === env)?.members.length === 0;
-      const fix = memberless
+      const fix = misnamed !== undefined
+        ? ""
+        : memberless
         ? `, and it has no members, so nobody could read one: add one first (\`stellar-secrets members add NAME KEY --env ${env}\`); then the first \`stellar-secrets set NAME --env ${env}\` creates the file for them`
         : `; the first \`stellar-secrets set NAME --env ${env}\` creates it for ${env}'s members`;
       out.push({
         rule: "environment-without-file",
         severity: sev("environment-without-file"),
         ...site,
-        message: `environment "${env}" is declared but has no file yet (${path} does not exist), so no secret has a value there${fix}`,
+        message: `environment "${env}" is declared but has no file yet (${misnamed ?? `${path} does not exist`}), so no secret has a value there${fix}`,
       });
     }
   }
@@ -1148,16 +1152,26 @@ function checkReference(
   missing ??= [];
   empty ??= [];
   const parts: string[] = [];
+  // environments whose file is kept under another name (production.enc.yml): renamed, not created anew
+  const misnamedEnvs = new Map<string, string>();
+  for (const e of missing) {
+    const note = misnamedFileNote(index, e);
+    if (note !== undefined) misnamedEnvs.set(e, note);
+  }
   if (missing.length > 0) {
     // a declared environment without any file yet (a new one): say so once, where the value is missing
     const noFile = missing.filter((e) => !index.environmentFiles.has(e));
-    const what = `${noFile.map((e) => `${index.project.secretsDir}/${environmentFileName(e)}`).join(", ")} ${noFile.length === 1 ? "does" : "do"} not exist yet`;
-    const where = noFile.length === 0 ? "" : ` (${what}: the first \`stellar-secrets set\` in ${noFile.length === 1 ? "that environment" : "each"} creates it)`;
+    const misnamed = [...misnamedEnvs.values()];
+    const fresh = noFile.filter((e) => !misnamedEnvs.has(e));
+    const what = `${fresh.map((e) => `${index.project.secretsDir}/${environmentFileName(e)}`).join(", ")} ${fresh.length === 1 ? "does" : "do"} not exist yet`;
+    const notes = [...misnamed, ...(fresh.length === 0 ? [] : [`${what}: the first \`stellar-secrets set\` in ${fresh.length === 1 ? "that environment" : "each"} creates it`])];
+    const where = notes.length === 0 ? "" : ` (${notes.join("; ")})`;
     parts.push(`no value in ${missing.join(", ")}${where}`);
   }
   if (empty.length > 0) parts.push(`an empty value in ${empty.join(", ")}`);
   // every environment to fix, in the order they are declared
   const envs = needed.filter((e) => missing.includes(e) || empty.includes(e));
+  const toSet = envs.filter((e) => !misnamedEnvs.has(e));
   return diagnosticAt(
     "missing-environment-value",
     defaultSeverity("missing-environment-value"),
@@ -1165,7 +1179,11 @@ function checkReference(
     lines,
     ref.range,
     `secret ${quoteName(ref.secret)} has ${parts.join(" and ")}, where ${describeDocument(doc)} is used${usedThrough(index, doc, envs[0] as string)}; ${
-      validateSecretName(ref.secret).ok ? `set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\`${renamedFrom(index, ref.secret, envs)}` : renameHint(ref.secret, needed, "it breaks the naming rules")
+      toSet.length === 0
+        ? "once that file is renamed, its value there is read"
+        : validateSecretName(ref.secret).ok
+          ? `set it with \`stellar-secrets set ${ref.secret} --env ${toSet.join(",")}\`${renamedFrom(index, ref.secret, toSet)}`
+          : renameHint(ref.secret, needed, "it breaks the naming rules")
     }`,
     { secret: ref.secret },
   );
@@ -1215,6 +1233,34 @@ function usedThrough(index: WorkspaceIndex, doc: ConfigDocument, env: string): s
   if (chain.length === 0) return "";
   const [first, ...rest] = chain;
   return ` (in ${env}: by ${describeDocument(first as ConfigDocument)}${rest.map((u) => `, which ${describeDocument(u)} ${u.kind === "agent" ? "lists" : "uses"}`).join("")})`;
+}
+
+/**
+ * The file of the secrets folder that holds environment `env`'s secrets under another name
+ * (`production.enc.yml`, `production.yaml`, `production.enc.json`, `Production.enc.yaml`, or an
+ * undeclared environment's file whose nearest declared environment is `env`, `prod.enc.yaml`), when
+ * `env` has no file of its own: "PATH does not exist, but OTHER does: …; rename it, `git mv OTHER PATH`".
+ * Nothing reads such a file as `env`'s (check, the resolver, `set`, which would create a second one).
+ */
+function misnamedFileNote(index: WorkspaceIndex, env: string): string | undefined {
+  if (index.environmentFiles.has(env)) return undefined;
+  const dir = index.project.secretsDir;
+  const path = `${dir}/${environmentFileName(env)}`;
+  const spellings = new Set([`${env}.enc.yaml`, `${env}.enc.yml`, `${env}.yaml`, `${env}.yml`, `${env}.enc.json`, `${env}.json`]);
+  const inFolder = (p: string): string | undefined => (p.startsWith(`${dir}/`) && !p.slice(dir.length + 1).includes("/") ? p.slice(dir.length + 1) : undefined);
+  const declared = index.project.environments.map((e) => e.name);
+  let found: string | undefined;
+  for (const file of index.otherSecretsFiles.values()) {
+    const base = inFolder(file.path);
+    if (base !== undefined && spellings.has(base.toLowerCase())) found ??= file.path;
+  }
+  for (const file of index.environmentFiles.values()) {
+    if (found !== undefined) break;
+    if (declared.includes(file.environment) || inFolder(file.path) === undefined) continue;
+    if (file.environment.toLowerCase() === env || nearestName(file.environment, declared)?.name === env) found = file.path;
+  }
+  if (found === undefined) return undefined;
+  return `${path} does not exist, but ${found} does: it is read as no environment's file under that name; rename it, \`git mv ${shellWord(found, { path: true })} ${shellWord(path, { path: true })}\``;
 }
 
 /** A rule's default severity (configured severities are applied to the whole list at the end). */
