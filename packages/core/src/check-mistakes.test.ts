@@ -601,6 +601,25 @@ describe("a reference that is the valid form of a name written with plain sops (
   });
 });
 
+describe("a reference that is the valid form of a name spelt with a look-alike letter (set with plain sops)", () => {
+  const env = (...names: string[]): string =>
+    `${names.map((n) => `${n}: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]`).join("\n")}\nsops:\n    age:\n        - recipient: age1xyz\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+  it("never offers the look-alike as the fix: the reference is right, the value moves to it", () => {
+    const lookalike = "stripe_api_k\u0435y"; // a Cyrillic е
+    const fs = memoryFs({
+      "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n",
+      "secrets/development.enc.yaml": env(lookalike),
+      "connectors/stripe.yaml": "kind: auth_connector\nname: stripe\ntype: api_key\napi_key: { secret: stripe_api_key }\n",
+    });
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index);
+    const unknown = ds.filter((d) => d.rule === "unknown-secret");
+    expect(unknown.map((d) => [d.file, ...at(d), d.suggestion])).toEqual([["connectors/stripe.yaml", 4, 20, 4, 34, undefined]]);
+    expect(unknown[0]?.message).toContain("holds its value under a name that breaks the naming rules, and this reference is that name's valid form: keep the reference and move the value to it");
+    expect(ds.filter((d) => d.rule === "unused-secret").map((d) => d.message)).toEqual([expect.stringContaining('the reference "stripe_api_key" at connectors/stripe.yaml:4:20 is its valid form')]);
+    expect(ds.filter((d) => d.rule === "invalid-secret-name").map((d) => d.suggestion)).toEqual(["stripe_api_key"]);
+  });
+});
+
 describe("an environment declared in stellar.yaml that has no file yet (a new one)", () => {
   it("says at each missing value that the file does not exist and that the first set creates it; other environments' wording is unchanged", () => {
     const index = workspaceWith({ "connectors/pay.yaml": "kind: auth_connector\nname: pay\ntype: bearer_token\ntoken: { secret: brand_new_token }\n" });
