@@ -620,6 +620,43 @@ describe("a reference that is the valid form of a name spelt with a look-alike l
   });
 });
 
+describe("a credential pasted where a name goes (an object's name, a link, an environment)", () => {
+  it("is one plaintext-credential at it, and no message of check or the editor's per-file check quotes it", () => {
+    const text = [
+      "kind: action",
+      "name: leak",
+      "connection: ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+      "method: GET",
+      "path: /l",
+      "environments: [development, sk_live_4eC39HqLyjWDarjtT1zdp7dc]",
+      "headers:",
+      "  - { name: X-A, type: static, value: ok, sk_live_4eC39HqLyjWDarjtT1zdp7dd: y }",
+      "---",
+      "kind: agent",
+      "name: sk_live_4eC39HqLyjWDarjtT1zdp7df",
+      "actions: [leak, glpat-xxxxxxxxxxxxxxxxxxxx, lek]",
+      "",
+    ].join("\n");
+    const index = workspaceWith({ "actions/leak.yaml": text });
+    const all = checkWorkspace(index).filter((d) => d.file === "actions/leak.yaml");
+    expect(all.map((d) => [d.rule, d.line, d.column])).toEqual([
+      ["plaintext-credential", 3, 13],
+      ["plaintext-credential", 6, 29],
+      ["plaintext-credential", 8, 43],
+      ["plaintext-credential", 11, 7],
+      ["plaintext-credential", 12, 17],
+      ["unknown-reference", 12, 45],
+    ]);
+    for (const d of [...all, ...checkConfigFile(index, "actions/leak.yaml")]) {
+      expect(d.message).not.toMatch(/sk_live_4|ghp_a|glpat-x/);
+      expect(JSON.stringify(d)).not.toMatch(/sk_live_4|ghp_a|glpat-x/);
+    }
+    expect(checkConfigFile(index, "actions/leak.yaml").map((d) => [d.rule, d.line, d.column])).toEqual(all.map((d) => [d.rule, d.line, d.column]));
+    // the misspelt action's message names the agent without its name
+    expect(all[5]?.message).toContain("agent (a name that looks like a credential, not shown) uses action \"lek\"");
+  });
+});
+
 describe("an environment declared in stellar.yaml that has no file yet (a new one)", () => {
   it("says at each missing value that the file does not exist and that the first set creates it; other environments' wording is unchanged", () => {
     const index = workspaceWith({ "connectors/pay.yaml": "kind: auth_connector\nname: pay\ntype: bearer_token\ntoken: { secret: brand_new_token }\n" });

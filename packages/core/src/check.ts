@@ -5,7 +5,7 @@
 import type { ConfigDocument, ConfigFile, ObjectLink, PlainValue, SecretReference } from "./config.js";
 import { canonicalAgeRecipient, ENVIRONMENT_NAME_PATTERN, environmentFileName } from "@stellar-secrets/sops";
 import { environmentDeclarationSite } from "./project.js";
-import { credentialAsName, hideCredentialNames, pastedCredential } from "./credentials.js";
+import { credentialAsName, detectCredential, hideCredentialNames, pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { shellWord } from "./shell.js";
 import { describeNonDescriptiveName, editDistance, nearestName, quoteName, secretNameFromContext, suggestSecretName, validateSecretName } from "./names.js";
@@ -74,6 +74,9 @@ export function applySeverities(diagnostics: readonly Diagnostic[], rules: Parti
  */
 const SAME_FINDING: readonly (readonly [covered: RuleId, by: RuleId])[] = [
   ["schema", "plaintext-credential"],
+  // a credential pasted as a link's or an environment's name: the unknown name is the credential
+  ["unknown-reference", "plaintext-credential"],
+  ["unknown-environment", "plaintext-credential"],
   ["unencrypted-secrets-file", "stale-mac"],
 ];
 
@@ -566,6 +569,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   // Values older than their catalog rotate_every, when a history says when they were set.
   if (options.history !== undefined) out.push(...rotationDiagnostics(index, options.history, options.now ?? new Date(), sev("rotation-overdue")));
 
+  for (const text of configCredentialNames(index)) hidden.add(text);
   return withoutCredentialNames(withoutRepeatedFindings(applySeverities(out, rules)), hidden).sort(compareDiagnostics);
 }
 
@@ -620,7 +624,29 @@ export function checkConfigFile(index: WorkspaceIndex, path: string): Diagnostic
   const declared = index.environmentNames();
   const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
   const found = withoutRepeatedFindings(applySeverities([...withFreeSecretNames(index, file.diagnostics), ...crossFileDiagnostics(index, file, namesComplete, declared)], index.project.rules));
-  return withoutCredentialNames(found, index.credentialNames()).sort(compareDiagnostics);
+  const configNames = configCredentialNames(index);
+  return withoutCredentialNames(found, configNames.size === 0 ? index.credentialNames() : new Set([...index.credentialNames(), ...configNames])).sort(compareDiagnostics);
+}
+
+/**
+ * The names written in config files that are credentials (a well-known format: an object's name,
+ * a link's target, an `environments` entry; the parser reports each as `plaintext-credential`):
+ * never printed in another finding's message, as a credential stored as a secret's name is not.
+ */
+function configCredentialNames(index: WorkspaceIndex): Set<string> {
+  const out = new Set<string>();
+  const add = (text: string | undefined): void => {
+    if (text !== undefined && text.length >= 8 && detectCredential(text) !== undefined) out.add(text);
+  };
+  for (const file of index.configFiles.values()) {
+    if (!file.diagnostics.some((d) => d.rule === "plaintext-credential")) continue;
+    for (const doc of file.documents) {
+      add(doc.name);
+      for (const link of doc.links) add(link.target);
+      for (const e of doc.environments ?? []) add(e.name);
+    }
+  }
+  return out;
 }
 
 /**

@@ -141,6 +141,51 @@ describe("parseConfigFile: credentials in comments", () => {
   });
 });
 
+describe("parseConfigFile: a credential where no field check looks (an object's name, a link, an environment, a header's name or type, a key)", () => {
+  const text = [
+    "kind: action",
+    "name: leak",
+    "connection: ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+    "method: GET",
+    "path: /l",
+    "environments: [development, sk_live_4eC39HqLyjWDarjtT1zdp7dc]",
+    "headers:",
+    "  - { name: X-A, type: static, value: ok, sk_live_4eC39HqLyjWDarjtT1zdp7dd: y }",
+    "  - { name: sk_live_4eC39HqLyjWDarjtT1zdp7de, type: static, value: ok }",
+    "  - { name: X-C, type: xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx, secret: a }",
+    "  - { name: X-D, type: secret, secret: sk_live_4eC39HqLyjWDarjtT1zdp7dh }",
+    "  - { name: X-E, type: static, value: sk_live_4eC39HqLyjWDarjtT1zdp7di }",
+    "---",
+    "kind: agent",
+    "name: sk_live_4eC39HqLyjWDarjtT1zdp7df",
+    "actions: [leak, glpat-xxxxxxxxxxxxxxxxxxxx]",
+    "",
+  ].join("\n");
+
+  it("is plaintext-credential at it, once, and no message quotes it (the schema finding at the same place, which the checker leaves out, neither)", () => {
+    for (const fast of [true, false]) {
+      const f = parseConfigFile(text, "actions/leak.yaml", { fast });
+      const at = (d: { line: number; column: number; endColumn: number }) => text.split("\n")[d.line - 1]!.slice(d.column - 1, d.endColumn - 1);
+      expect(f.diagnostics.filter((d) => d.rule === "schema").map((d) => [d.line, at(d), d.message])).toEqual([
+        [8, "sk_live_4eC39HqLyjWDarjtT1zdp7dd", 'unknown field "(a credential, not shown)" in "headers.0"'],
+        [10, "xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", '"headers.2.type" must be one of "secret", "static"'],
+      ]);
+      expect(f.diagnostics.filter((d) => d.rule !== "schema").map((d) => [d.rule, d.line, at(d)])).toEqual([
+        ["plaintext-credential", 3, "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"],
+        ["plaintext-credential", 6, "sk_live_4eC39HqLyjWDarjtT1zdp7dc"],
+        ["plaintext-credential", 8, "sk_live_4eC39HqLyjWDarjtT1zdp7dd"],
+        ["plaintext-credential", 9, "sk_live_4eC39HqLyjWDarjtT1zdp7de"],
+        ["plaintext-credential", 10, "xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"],
+        ["plaintext-credential", 12, "sk_live_4eC39HqLyjWDarjtT1zdp7di"], // (the static value's own check, as before)
+        ["plaintext-credential", 15, "sk_live_4eC39HqLyjWDarjtT1zdp7df"],
+        ["plaintext-credential", 16, "glpat-xxxxxxxxxxxxxxxxxxxx"],
+      ]);
+      for (const d of f.diagnostics) expect(d.message).not.toMatch(/sk_live_4|ghp_a|xoxb-1|glpat-x/);
+      expect(f.diagnostics[0]?.message).toMatchInlineSnapshot(`"the value of "connection" holds what looks like a GitHub token (ghp_…) in plain text: a config file is committed in clear, and this field cannot hold a { secret: NAME } reference; remove it and rotate it at its provider (git history keeps it)"`);
+    }
+  });
+});
+
 describe("parseConfigFile: the nesting bound through the fast reader", () => {
   // layouts the fast reader accepts, nested `n` collections deep (a top-level mapping is 1)
   const blockMaps = (n: number): string => `kind: action\nname: deep\nx:\n${Array.from({ length: n - 1 }, (_, i) => `${"  ".repeat(i + 1)}k${i}:`).join("\n").replace(/:$/, ": leaf")}\n`;
