@@ -11,6 +11,7 @@ import { parseConfigFile } from "./config.js";
 import { loadWorkspace } from "./load.js";
 import { parseEnvironmentFile } from "./secrets-dir.js";
 import { memoryFs } from "./test-support/memory-fs.js";
+import { secretUsage } from "./usage.js";
 
 const FIXTURE = join(fileURLToPath(new URL(".", import.meta.url)), "../../../test/fixtures/checker/references");
 
@@ -652,6 +653,10 @@ describe("a credential pasted where a name goes (an object's name, a link, an en
       expect(JSON.stringify(d)).not.toMatch(/sk_live_4|ghp_a|glpat-x/);
     }
     expect(checkConfigFile(index, "actions/leak.yaml").map((d) => [d.rule, d.line, d.column])).toEqual(all.map((d) => [d.rule, d.line, d.column]));
+    // usage (the CLI's `usage`, the editor's stellarSecrets/usage) names the object that uses a secret, never by such a name
+    const named = workspaceWith({ "actions/named.yaml": "kind: action\nname: sk_live_4eC39HqLyjWDarjtT1zdp7dz\nmethod: GET\npath: /x\nheaders:\n  - { name: A, type: secret, secret: stripe_api_key }\n" });
+    const uses = secretUsage(named, "stripe_api_key").flatMap((u) => u.uses.filter((x) => x.file === "actions/named.yaml"));
+    expect(uses.map((u) => u.owner)).toEqual(["(a name that looks like a credential, not shown)"]);
     // the misspelt action's message names the agent without its name
     expect(all[5]?.message).toContain("agent (a name that looks like a credential, not shown) uses action \"lek\"");
   });
