@@ -662,6 +662,23 @@ describe("a credential pasted where a name goes (an object's name, a link, an en
   });
 });
 
+describe("a config file whose extension is not written in lower case (actions/Refund.YAML), which the default include globs do not match", () => {
+  it("is named where an agent lists its action and where its secret is unused, with the rename that brings it in", () => {
+    const fs = memoryFs({
+      "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n",
+      "secrets/development.enc.yaml": "refund_api_key: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nsops:\n    age: []\n    lastmodified: \"2026-01-01T00:00:00Z\"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n",
+      "actions/Refund.YAML": "kind: action\nname: refund\nmethod: POST\npath: /r\nheaders:\n  - { name: K, type: secret, secret: refund_api_key }\n",
+      "agents/support.yaml": "kind: agent\nname: support\nactions: [refund]\n",
+    });
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index);
+    const unknown = ds.find((d) => d.rule === "unknown-reference");
+    expect(unknown?.message).toBe(
+      'agent "support" uses action "refund", but there is none by that name; actions/Refund.YAML:2 defines it, but no config.include glob of stellar.yaml matches that file (globs match an extension as written: "*.yaml" is not ".YAML"), so it is not part of the project: rename it to actions/Refund.yaml',
+    );
+    expect(ds.find((d) => d.rule === "unused-secret")?.message).toContain("only actions/Refund.YAML:6 references it, and no config.include glob of stellar.yaml matches that file");
+  });
+});
+
 describe("an environment declared in stellar.yaml that has no file yet (a new one)", () => {
   it("says at each missing value that the file does not exist and that the first set creates it; other environments' wording is unchanged", () => {
     const index = workspaceWith({ "connectors/pay.yaml": "kind: auth_connector\nname: pay\ntype: bearer_token\ntoken: { secret: brand_new_token }\n" });

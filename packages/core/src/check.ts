@@ -20,7 +20,7 @@ import { checkStaleMac } from "./stale-mac.js";
 import { checkUnresolvedMerge, type UnresolvedMergeRecord } from "./unresolved-merge.js";
 import { checkProposals } from "./proposals.js";
 import type { OtherProject } from "./other-projects.js";
-import type { ExcludedDefinition } from "./excluded.js";
+import { caseMissedYaml, type ExcludedDefinition } from "./excluded.js";
 import type { WorkspaceIndex } from "./workspace.js";
 import { plaintextValueFix, type EnvironmentFile } from "./secrets-dir.js";
 import { checkSecretsDir } from "./secrets-folder.js";
@@ -40,9 +40,21 @@ const KIND_WORDS: Record<ConfigKind, string> = {
  * it), and how to bring it in. Starts lower-case (`drafts/lookup.yaml:2 defines it, but …`).
  */
 export function excludedDefinitionNote(excluded: ExcludedDefinition): string {
+  const lower = lowerCaseExtension(excluded.path);
+  if (excluded.notIncluded === true && lower !== undefined)
+    return `${excluded.path}:${excluded.line} defines it, but no config.include glob of stellar.yaml matches that file (${CASE_NOTE}), so it is not part of the project: rename it to ${lower}`;
   return excluded.notIncluded === true
     ? `${excluded.path}:${excluded.line} defines it, but no config.include glob of stellar.yaml matches that file, so it is not part of the project: add a glob that matches it to config.include, or move the ${KIND_WORDS[excluded.kind]} into a file that one matches`
     : `${excluded.path}:${excluded.line} defines it, but stellar.yaml's config.exclude glob "${excluded.glob}" keeps that file out of the project: narrow the glob, or move the ${KIND_WORDS[excluded.kind]} into an included file`;
+}
+
+/** Why a `Refund.YAML` is outside the default include globs. */
+const CASE_NOTE = 'globs match an extension as written: "*.yaml" is not ".YAML"';
+
+/** `path` with its YAML extension in lower case (`actions/Refund.yaml`), when it is written otherwise ({@link caseMissedYaml}); else undefined. */
+function lowerCaseExtension(path: string): string | undefined {
+  if (!caseMissedYaml(path)) return undefined;
+  return path.replace(/\.(ya?ml)$/i, (m) => m.toLowerCase());
 }
 
 /** How a config document is named in messages: `action "create_ticket"`. */
@@ -1060,6 +1072,9 @@ function commentedOut(name: string, mentions: Map<string, string>): string | und
 function excludedUse(index: WorkspaceIndex, name: string): string | undefined {
   const ref = index.excludedReference(name);
   if (ref === undefined) return undefined;
+  const lower = ref.notIncluded === true ? lowerCaseExtension(ref.path) : undefined;
+  if (lower !== undefined)
+    return `; only ${ref.path}:${ref.line} references it, and no config.include glob of stellar.yaml matches that file (${CASE_NOTE}; nothing checked reads it): rename it to ${lower} if that file is in use, else remove the secret with \`stellar-secrets rm ${name}\``;
   if (ref.notIncluded === true)
     return `; only ${ref.path}:${ref.line} references it, and no config.include glob of stellar.yaml matches that file (nothing checked or deployed reads it): add a glob that matches it to config.include if that file is in use, else remove the secret with \`stellar-secrets rm ${name}\``;
   return `; only ${ref.path}:${ref.line} references it, and stellar.yaml's config.exclude glob "${ref.glob}" keeps that file out of the project (nothing checked or deployed reads it): narrow the glob if that file is in use, else remove the secret with \`stellar-secrets rm ${name}\``;
