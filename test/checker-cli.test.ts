@@ -146,6 +146,22 @@ describe("stellar-secrets check", () => {
     expect(json.diagnostics[1]?.message).toContain("`git checkout -m -- secrets/production.enc.yaml`");
   });
 
+  it("names an environment's file kept under another name, with the git mv that renames it worded for the folder check runs in", () => {
+    const dir = tempDir("check-cli-misnamed-");
+    cpSync(join(FIXTURES, "clean"), dir, { recursive: true });
+    cpSync(join(dir, "secrets", "production.enc.yaml"), join(dir, "secrets", "production.enc.yml"));
+    rmSync(join(dir, "secrets", "production.enc.yaml"));
+    const rename = "rename it, `git mv secrets/production.enc.yml secrets/production.enc.yaml`";
+    const json = JSON.parse(cli(["check", "--json"], dir).stdout) as { diagnostics: { rule: string; file: string; message: string }[] };
+    const found = json.diagnostics.filter((d) => d.message.includes(rename));
+    expect(found.map((d) => d.rule)).toContain("environment-without-file");
+    expect(found.map((d) => d.rule)).toContain("missing-environment-value");
+    // from a subfolder: both paths of the command relative to it, as every other path of the text output
+    const sub = cli(["check", ".."], join(dir, "agents"));
+    expect(sub.stdout).toContain("rename it, `git mv ../secrets/production.enc.yml ../secrets/production.enc.yaml`");
+    expect(sub.stdout).not.toContain(" secrets/production.enc.y");
+  });
+
   it("names skipped files on stderr (a symbolic link loop) and still checks the rest", () => {
     const dir = tempDir("check-cli-loop-");
     cpSync(join(FIXTURES, "clean"), dir, { recursive: true });

@@ -11,6 +11,7 @@ import { parseConfigFile } from "./config.js";
 import { loadWorkspace } from "./load.js";
 import { parseEnvironmentFile } from "./secrets-dir.js";
 import { memoryFs } from "./test-support/memory-fs.js";
+import { secretUsage } from "./usage.js";
 
 const FIXTURE = join(fileURLToPath(new URL(".", import.meta.url)), "../../../test/fixtures/checker/references");
 
@@ -598,6 +599,83 @@ describe("a reference that is the valid form of a name written with plain sops (
       'secret "segment-write-key" is not referenced by any config file; the reference "segment_write_key" at connections/segment.yaml:5:50 is its valid form (this name breaks the naming rules): move the value there, `stellar-secrets rename segment-write-key segment_write_key` prints the steps',
       'secret "segment-write-key" is not referenced by any config file; the reference "segment_write_key" at connections/segment.yaml:5:50 is its valid form (this name breaks the naming rules): move the value there, `stellar-secrets rename segment-write-key segment_write_key` prints the steps',
     ]);
+  });
+});
+
+describe("a reference that is the valid form of a name spelt with a look-alike letter (set with plain sops)", () => {
+  const env = (...names: string[]): string =>
+    `${names.map((n) => `${n}: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]`).join("\n")}\nsops:\n    age:\n        - recipient: age1xyz\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+  it("never offers the look-alike as the fix: the reference is right, the value moves to it", () => {
+    const lookalike = "stripe_api_k\u0435y"; // a Cyrillic е
+    const fs = memoryFs({
+      "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n",
+      "secrets/development.enc.yaml": env(lookalike),
+      "connectors/stripe.yaml": "kind: auth_connector\nname: stripe\ntype: api_key\napi_key: { secret: stripe_api_key }\n",
+    });
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index);
+    const unknown = ds.filter((d) => d.rule === "unknown-secret");
+    expect(unknown.map((d) => [d.file, ...at(d), d.suggestion])).toEqual([["connectors/stripe.yaml", 4, 20, 4, 34, undefined]]);
+    expect(unknown[0]?.message).toContain("holds its value under a name that breaks the naming rules, and this reference is that name's valid form: keep the reference and move the value to it");
+    expect(ds.filter((d) => d.rule === "unused-secret").map((d) => d.message)).toEqual([expect.stringContaining('the reference "stripe_api_key" at connectors/stripe.yaml:4:20 is its valid form')]);
+    expect(ds.filter((d) => d.rule === "invalid-secret-name").map((d) => d.suggestion)).toEqual(["stripe_api_key"]);
+  });
+});
+
+describe("a credential pasted where a name goes (an object's name, a link, an environment)", () => {
+  it("is one plaintext-credential at it, and no message of check or the editor's per-file check quotes it", () => {
+    const text = [
+      "kind: action",
+      "name: leak",
+      "connection: ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+      "method: GET",
+      "path: /l",
+      "environments: [development, sk_live_4eC39HqLyjWDarjtT1zdp7dc]",
+      "headers:",
+      "  - { name: X-A, type: static, value: ok, sk_live_4eC39HqLyjWDarjtT1zdp7dd: y }",
+      "---",
+      "kind: agent",
+      "name: sk_live_4eC39HqLyjWDarjtT1zdp7df",
+      "actions: [leak, glpat-xxxxxxxxxxxxxxxxxxxx, lek]",
+      "",
+    ].join("\n");
+    const index = workspaceWith({ "actions/leak.yaml": text });
+    const all = checkWorkspace(index).filter((d) => d.file === "actions/leak.yaml");
+    expect(all.map((d) => [d.rule, d.line, d.column])).toEqual([
+      ["plaintext-credential", 3, 13],
+      ["plaintext-credential", 6, 29],
+      ["plaintext-credential", 8, 43],
+      ["plaintext-credential", 11, 7],
+      ["plaintext-credential", 12, 17],
+      ["unknown-reference", 12, 45],
+    ]);
+    for (const d of [...all, ...checkConfigFile(index, "actions/leak.yaml")]) {
+      expect(d.message).not.toMatch(/sk_live_4|ghp_a|glpat-x/);
+      expect(JSON.stringify(d)).not.toMatch(/sk_live_4|ghp_a|glpat-x/);
+    }
+    expect(checkConfigFile(index, "actions/leak.yaml").map((d) => [d.rule, d.line, d.column])).toEqual(all.map((d) => [d.rule, d.line, d.column]));
+    // usage (the CLI's `usage`, the editor's stellarSecrets/usage) names the object that uses a secret, never by such a name
+    const named = workspaceWith({ "actions/named.yaml": "kind: action\nname: sk_live_4eC39HqLyjWDarjtT1zdp7dz\nmethod: GET\npath: /x\nheaders:\n  - { name: A, type: secret, secret: stripe_api_key }\n" });
+    const uses = secretUsage(named, "stripe_api_key").flatMap((u) => u.uses.filter((x) => x.file === "actions/named.yaml"));
+    expect(uses.map((u) => u.owner)).toEqual(["(a name that looks like a credential, not shown)"]);
+    // the misspelt action's message names the agent without its name
+    expect(all[5]?.message).toContain("agent (a name that looks like a credential, not shown) uses action \"lek\"");
+  });
+});
+
+describe("a config file whose extension is not written in lower case (actions/Refund.YAML), which the default include globs do not match", () => {
+  it("is named where an agent lists its action and where its secret is unused, with the rename that brings it in", () => {
+    const fs = memoryFs({
+      "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n",
+      "secrets/development.enc.yaml": "refund_api_key: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]\nsops:\n    age: []\n    lastmodified: \"2026-01-01T00:00:00Z\"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n",
+      "actions/Refund.YAML": "kind: action\nname: refund\nmethod: POST\npath: /r\nheaders:\n  - { name: K, type: secret, secret: refund_api_key }\n",
+      "agents/support.yaml": "kind: agent\nname: support\nactions: [refund]\n",
+    });
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index);
+    const unknown = ds.find((d) => d.rule === "unknown-reference");
+    expect(unknown?.message).toBe(
+      'agent "support" uses action "refund", but there is none by that name; actions/Refund.YAML:2 defines it, but no config.include glob of stellar.yaml matches that file (globs match an extension as written: "*.yaml" is not ".YAML"), so it is not part of the project: rename it to actions/Refund.yaml',
+    );
+    expect(ds.find((d) => d.rule === "unused-secret")?.message).toContain("only actions/Refund.YAML:6 references it, and no config.include glob of stellar.yaml matches that file");
   });
 });
 

@@ -181,6 +181,31 @@ describe("a declared environment with no file yet (s24)", () => {
     expect(ds.filter((d) => d.rule === "environment-without-file")).toEqual([]);
   });
 
+  it("names the environment's file kept under another name (.enc.yml, no .enc, another case, an abbreviation) and says to rename it, not that `set` creates one", () => {
+    for (const misnamed of ["production.enc.yml", "production.yaml", "production.enc.json", "Production.enc.yaml", "prod.enc.yaml"]) {
+      const ds = noFile({
+        "secrets/development.enc.yaml": env("reporting_db_readonly_password"),
+        "secrets/staging.enc.yaml": env("reporting_db_readonly_password"),
+        [`secrets/${misnamed}`]: env("reporting_db_readonly_password"),
+        "connections/reporting.yaml": CONNECTION,
+      });
+      expect(ds.map((d) => [d.rule, d.file, d.line]), misnamed).toEqual([
+        ["missing-environment-value", "connections/reporting.yaml", 5],
+        ["environment-without-file", "stellar.yaml", 7],
+      ]);
+      const rename = `\`git mv secrets/${misnamed} secrets/production.enc.yaml\``;
+      expect(ds[0]?.message, misnamed).toContain(`(secrets/production.enc.yaml does not exist, but secrets/${misnamed} does: it is read as no environment's file under that name; rename it, ${rename})`);
+      expect(ds[0]?.message, misnamed).not.toContain("creates it");
+      expect(ds[0]?.message, misnamed).toMatch(/; once that file is renamed, its value there is read$/);
+      expect(ds[1]?.message, misnamed).toBe(
+        `environment "production" is declared but has no file yet (secrets/production.enc.yaml does not exist, but secrets/${misnamed} does: it is read as no environment's file under that name; rename it, ${rename}), so no secret has a value there`,
+      );
+    }
+    // a file of another environment's name is no misnamed production file
+    const other = noFile({ "secrets/development.enc.yaml": env(), "secrets/staging.enc.yaml": env(), "secrets/qa.enc.yml": env() });
+    expect(other.map((d) => d.message.includes("git mv"))).toEqual([false]);
+  });
+
   it("follows the project's rules: off removes it, another severity applies", () => {
     const off = PROJECT + "rules:\n  environment-without-file: \"off\"\n";
     expect(noFile({ "secrets/development.enc.yaml": env(), "secrets/staging.enc.yaml": env() }, off)).toEqual([]);

@@ -5,8 +5,9 @@
 import type { ConfigDocument, ConfigFile, ObjectLink, PlainValue, SecretReference } from "./config.js";
 import { canonicalAgeRecipient, ENVIRONMENT_NAME_PATTERN, environmentFileName } from "@stellar-secrets/sops";
 import { environmentDeclarationSite } from "./project.js";
-import { credentialAsName, hideCredentialNames, pastedCredential } from "./credentials.js";
+import { credentialAsName, detectCredential, hideCredentialNames, pastedCredential } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
+import { shellWord } from "./shell.js";
 import { describeNonDescriptiveName, editDistance, nearestName, quoteName, secretNameFromContext, suggestSecretName, validateSecretName } from "./names.js";
 import { describeStartupVariableName } from "./variables.js";
 import type { LineIndex, TextRange } from "./position.js";
@@ -22,7 +23,7 @@ import { checkStaleMac } from "./stale-mac.js";
 import { checkUnresolvedMerge, type UnresolvedMergeRecord } from "./unresolved-merge.js";
 import { checkProposals } from "./proposals.js";
 import type { OtherProject } from "./other-projects.js";
-import type { ExcludedDefinition } from "./excluded.js";
+import { caseMissedYaml, type ExcludedDefinition } from "./excluded.js";
 import type { WorkspaceIndex } from "./workspace.js";
 import { plaintextValueFix, type EnvironmentFile } from "./secrets-dir.js";
 import { checkSecretsDir } from "./secrets-folder.js";
@@ -42,9 +43,21 @@ const KIND_WORDS: Record<ConfigKind, string> = {
  * it), and how to bring it in. Starts lower-case (`drafts/lookup.yaml:2 defines it, but …`).
  */
 export function excludedDefinitionNote(excluded: ExcludedDefinition): string {
+  const lower = lowerCaseExtension(excluded.path);
+  if (excluded.notIncluded === true && lower !== undefined)
+    return `${excluded.path}:${excluded.line} defines it, but no config.include glob of stellar.yaml matches that file (${CASE_NOTE}), so it is not part of the project: rename it to ${lower}`;
   return excluded.notIncluded === true
     ? `${excluded.path}:${excluded.line} defines it, but no config.include glob of stellar.yaml matches that file, so it is not part of the project: add a glob that matches it to config.include, or move the ${KIND_WORDS[excluded.kind]} into a file that one matches`
     : `${excluded.path}:${excluded.line} defines it, but stellar.yaml's config.exclude glob "${excluded.glob}" keeps that file out of the project: narrow the glob, or move the ${KIND_WORDS[excluded.kind]} into an included file`;
+}
+
+/** Why a `Refund.YAML` is outside the default include globs. */
+const CASE_NOTE = 'globs match an extension as written: "*.yaml" is not ".YAML"';
+
+/** `path` with its YAML extension in lower case (`actions/Refund.yaml`), when it is written otherwise ({@link caseMissedYaml}); else undefined. */
+function lowerCaseExtension(path: string): string | undefined {
+  if (!caseMissedYaml(path)) return undefined;
+  return path.replace(/\.(ya?ml)$/i, (m) => m.toLowerCase());
 }
 
 /** How a config document is named in messages: `action "create_ticket"`. */
@@ -76,6 +89,9 @@ export function applySeverities(diagnostics: readonly Diagnostic[], rules: Parti
  */
 const SAME_FINDING: readonly (readonly [covered: RuleId, by: RuleId])[] = [
   ["schema", "plaintext-credential"],
+  // a credential pasted as a link's or an environment's name: the unknown name is the credential
+  ["unknown-reference", "plaintext-credential"],
+  ["unknown-environment", "plaintext-credential"],
   ["unencrypted-secrets-file", "stale-mac"],
 ];
 
@@ -420,16 +436,19 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       const site = environmentDeclarationSite(index.project, env);
       if (site === undefined) continue;
       const path = `${index.project.secretsDir}/${environmentFileName(env)}`;
+      const misnamed = misnamedFileNote(index, env);
       // `set` refuses to create a file nobody can open (NO_RECIPIENTS): a member comes first
       const memberless = index.project.environments.find((e) => e.name === env)?.members.length === 0;
-      const fix = memberless
+      const fix = misnamed !== undefined
+        ? ""
+        : memberless
         ? `, and it has no members, so nobody could read one: add one first (\`stellar-secrets members add NAME KEY --env ${env}\`); then the first \`stellar-secrets set NAME --env ${env}\` creates the file for them`
         : `; the first \`stellar-secrets set NAME --env ${env}\` creates it for ${env}'s members`;
       out.push({
         rule: "environment-without-file",
         severity: sev("environment-without-file"),
         ...site,
-        message: `environment "${env}" is declared but has no file yet (${path} does not exist), so no secret has a value there${fix}`,
+        message: `environment "${env}" is declared but has no file yet (${misnamed ?? `${path} does not exist`}), so no secret has a value there${fix}`,
       });
     }
   }
@@ -576,6 +595,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   // Values older than their catalog rotate_every, when a history says when they were set.
   if (options.history !== undefined) out.push(...rotationDiagnostics(index, options.history, options.now ?? new Date(), sev("rotation-overdue")));
 
+  for (const text of configCredentialNames(index)) hidden.add(text);
   return withoutCredentialNames(withoutRepeatedFindings(applySeverities(out, rules)), hidden).sort(compareDiagnostics);
 }
 
@@ -630,7 +650,29 @@ export function checkConfigFile(index: WorkspaceIndex, path: string): Diagnostic
   const declared = index.environmentNames();
   const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
   const found = withoutRepeatedFindings(applySeverities([...withFreeSecretNames(index, file.diagnostics), ...crossFileDiagnostics(index, file, namesComplete, declared)], index.project.rules));
-  return withoutCredentialNames(found, index.credentialNames()).sort(compareDiagnostics);
+  const configNames = configCredentialNames(index);
+  return withoutCredentialNames(found, configNames.size === 0 ? index.credentialNames() : new Set([...index.credentialNames(), ...configNames])).sort(compareDiagnostics);
+}
+
+/**
+ * The names written in config files that are credentials (a well-known format: an object's name,
+ * a link's target, an `environments` entry; the parser reports each as `plaintext-credential`):
+ * never printed in another finding's message, as a credential stored as a secret's name is not.
+ */
+function configCredentialNames(index: WorkspaceIndex): Set<string> {
+  const out = new Set<string>();
+  const add = (text: string | undefined): void => {
+    if (text !== undefined && text.length >= 8 && detectCredential(text) !== undefined) out.add(text);
+  };
+  for (const file of index.configFiles.values()) {
+    if (!file.diagnostics.some((d) => d.rule === "plaintext-credential")) continue;
+    for (const doc of file.documents) {
+      add(doc.name);
+      for (const link of doc.links) add(link.target);
+      for (const e of doc.environments ?? []) add(e.name);
+    }
+  }
+  return out;
 }
 
 /**
@@ -1044,6 +1086,9 @@ function commentedOut(name: string, mentions: Map<string, string>): string | und
 function excludedUse(index: WorkspaceIndex, name: string): string | undefined {
   const ref = index.excludedReference(name);
   if (ref === undefined) return undefined;
+  const lower = ref.notIncluded === true ? lowerCaseExtension(ref.path) : undefined;
+  if (lower !== undefined)
+    return `; only ${ref.path}:${ref.line} references it, and no config.include glob of stellar.yaml matches that file (${CASE_NOTE}; nothing checked reads it): rename it to ${lower} if that file is in use, else remove the secret with \`stellar-secrets rm ${name}\``;
   if (ref.notIncluded === true)
     return `; only ${ref.path}:${ref.line} references it, and no config.include glob of stellar.yaml matches that file (nothing checked or deployed reads it): add a glob that matches it to config.include if that file is in use, else remove the secret with \`stellar-secrets rm ${name}\``;
   return `; only ${ref.path}:${ref.line} references it, and stellar.yaml's config.exclude glob "${ref.glob}" keeps that file out of the project (nothing checked or deployed reads it): narrow the glob if that file is in use, else remove the secret with \`stellar-secrets rm ${name}\``;
@@ -1162,16 +1207,26 @@ function checkReference(
   missing ??= [];
   empty ??= [];
   const parts: string[] = [];
+  // environments whose file is kept under another name (production.enc.yml): renamed, not created anew
+  const misnamedEnvs = new Map<string, string>();
+  for (const e of missing) {
+    const note = misnamedFileNote(index, e);
+    if (note !== undefined) misnamedEnvs.set(e, note);
+  }
   if (missing.length > 0) {
     // a declared environment without any file yet (a new one): say so once, where the value is missing
     const noFile = missing.filter((e) => !index.environmentFiles.has(e));
-    const what = `${noFile.map((e) => `${index.project.secretsDir}/${environmentFileName(e)}`).join(", ")} ${noFile.length === 1 ? "does" : "do"} not exist yet`;
-    const where = noFile.length === 0 ? "" : ` (${what}: the first \`stellar-secrets set\` in ${noFile.length === 1 ? "that environment" : "each"} creates it)`;
+    const misnamed = [...misnamedEnvs.values()];
+    const fresh = noFile.filter((e) => !misnamedEnvs.has(e));
+    const what = `${fresh.map((e) => `${index.project.secretsDir}/${environmentFileName(e)}`).join(", ")} ${fresh.length === 1 ? "does" : "do"} not exist yet`;
+    const notes = [...misnamed, ...(fresh.length === 0 ? [] : [`${what}: the first \`stellar-secrets set\` in ${fresh.length === 1 ? "that environment" : "each"} creates it`])];
+    const where = notes.length === 0 ? "" : ` (${notes.join("; ")})`;
     parts.push(`no value in ${missing.join(", ")}${where}`);
   }
   if (empty.length > 0) parts.push(`an empty value in ${empty.join(", ")}`);
   // every environment to fix, in the order they are declared
   const envs = needed.filter((e) => missing.includes(e) || empty.includes(e));
+  const toSet = envs.filter((e) => !misnamedEnvs.has(e));
   return diagnosticAt(
     "missing-environment-value",
     defaultSeverity("missing-environment-value"),
@@ -1179,7 +1234,11 @@ function checkReference(
     lines,
     ref.range,
     `secret ${quoteName(ref.secret)} has ${parts.join(" and ")}, where ${describeDocument(doc)} is used${usedThrough(index, doc, envs[0] as string)}; ${
-      validateSecretName(ref.secret).ok ? `set it with \`stellar-secrets set ${ref.secret} --env ${envs.join(",")}\`${renamedFrom(index, ref.secret, envs)}` : renameHint(ref.secret, needed, "it breaks the naming rules")
+      toSet.length === 0
+        ? "once that file is renamed, its value there is read"
+        : validateSecretName(ref.secret).ok
+          ? `set it with \`stellar-secrets set ${ref.secret} --env ${toSet.join(",")}\`${renamedFrom(index, ref.secret, toSet)}`
+          : renameHint(ref.secret, needed, "it breaks the naming rules")
     }`,
     { secret: ref.secret },
   );
@@ -1229,6 +1288,34 @@ function usedThrough(index: WorkspaceIndex, doc: ConfigDocument, env: string): s
   if (chain.length === 0) return "";
   const [first, ...rest] = chain;
   return ` (in ${env}: by ${describeDocument(first as ConfigDocument)}${rest.map((u) => `, which ${describeDocument(u)} ${u.kind === "agent" ? "lists" : "uses"}`).join("")})`;
+}
+
+/**
+ * The file of the secrets folder that holds environment `env`'s secrets under another name
+ * (`production.enc.yml`, `production.yaml`, `production.enc.json`, `Production.enc.yaml`, or an
+ * undeclared environment's file whose nearest declared environment is `env`, `prod.enc.yaml`), when
+ * `env` has no file of its own: "PATH does not exist, but OTHER does: …; rename it, `git mv OTHER PATH`".
+ * Nothing reads such a file as `env`'s (check, the resolver, `set`, which would create a second one).
+ */
+function misnamedFileNote(index: WorkspaceIndex, env: string): string | undefined {
+  if (index.environmentFiles.has(env)) return undefined;
+  const dir = index.project.secretsDir;
+  const path = `${dir}/${environmentFileName(env)}`;
+  const spellings = new Set([`${env}.enc.yaml`, `${env}.enc.yml`, `${env}.yaml`, `${env}.yml`, `${env}.enc.json`, `${env}.json`]);
+  const inFolder = (p: string): string | undefined => (p.startsWith(`${dir}/`) && !p.slice(dir.length + 1).includes("/") ? p.slice(dir.length + 1) : undefined);
+  const declared = index.project.environments.map((e) => e.name);
+  let found: string | undefined;
+  for (const file of index.otherSecretsFiles.values()) {
+    const base = inFolder(file.path);
+    if (base !== undefined && spellings.has(base.toLowerCase())) found ??= file.path;
+  }
+  for (const file of index.environmentFiles.values()) {
+    if (found !== undefined) break;
+    if (declared.includes(file.environment) || inFolder(file.path) === undefined) continue;
+    if (file.environment.toLowerCase() === env || nearestName(file.environment, declared)?.name === env) found = file.path;
+  }
+  if (found === undefined) return undefined;
+  return `${path} does not exist, but ${found} does: it is read as no environment's file under that name; rename it, \`git mv ${shellWord(found, { path: true })} ${shellWord(path, { path: true })}\``;
 }
 
 /** A rule's default severity (configured severities are applied to the whole list at the end). */

@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { completionCandidates } from "./completion.js";
+import { completionCandidates, completionContextAt } from "./completion.js";
 import { loadWorkspace } from "./load.js";
 
 const FIXTURE = join(fileURLToPath(new URL(".", import.meta.url)), "../../../test/fixtures/checker/references");
@@ -31,5 +31,37 @@ describe("completionCandidates for a secret's name", () => {
       ["legacy_ftp_password", ["staging", "production"]],
     ]);
     expect(ranked[2]?.detail).toBe("secret · development · no value in staging, production");
+  });
+});
+
+describe("completionContextAt in every style a config file is written in", () => {
+  // (the cursor is where `|` is; it is removed from the text)
+  const at = (written: string) => {
+    const offset = written.indexOf("|");
+    const text = written.slice(0, offset) + written.slice(offset + 1);
+    const c = completionContextAt(text, offset);
+    return c === undefined ? undefined : [c.type, "kind" in c ? c.kind : undefined, c.prefix, text.slice(c.range.start, c.range.end)];
+  };
+
+  it("after a key written plain, quoted (JSON-style YAML, a .json file) or in a flow mapping", () => {
+    for (const line of ["  - { name: A, type: secret, secret: st|", '    {"name": "A", "type": "secret", "secret": "st|"}', "    'secret': 'st|'", "    \"secret\" : st|"]) {
+      expect(at(line), line).toEqual(["secret", undefined, "st", "st"]);
+    }
+    expect(at('{"kind": "action", "connection": "hub|"}')).toEqual(["object", "api_connection", "hub", "hub"]);
+    expect(at('  "auth": "str|"')).toEqual(["object", "auth_connector", "str", "str"]);
+    expect(at('{"kind": "ag|"}')).toBeUndefined(); // a kind is completed on its own line only
+    expect(at('"kind": "ag|"')).toEqual(["kind", undefined, "ag", "ag"]);
+  });
+
+  it("in a flow list of environments or actions, after a plain or quoted key, also inside a flow mapping", () => {
+    expect(at("environments: [staging, pro|]")).toEqual(["environment", undefined, "pro", "pro"]);
+    expect(at('  "environments": ["staging", "pro|"]')).toEqual(["environment", undefined, "pro", "pro"]);
+    expect(at('{"kind": "agent", "actions": ["a", "|"]}')).toEqual(["object", "action", "", ""]);
+    expect(at("{kind: agent, actions: [a, b|]}")).toEqual(["object", "action", "b", "b"]);
+  });
+
+  it("nowhere else: a key that only ends in secret, a value after another key", () => {
+    expect(at('  "my_secret": "x|"')).toBeUndefined();
+    expect(at("  description: st|")).toBeUndefined();
   });
 });

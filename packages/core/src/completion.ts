@@ -43,14 +43,15 @@ export function completionContextAt(original: string, offset: number): Completio
   while (end < text.length && /[A-Za-z0-9_.-]/.test(text[end] as string)) end++;
   const range = { start: offset - prefix.length, end };
   const head = before.slice(0, before.length - prefix.length).replace(/["']$/, "");
-  const key = /(?:^|[{,\s])([a-z_]+)\s*:\s*$/.exec(head)?.[1];
+  // the key plain or quoted (`"secret": "st|"`, JSON-style YAML and .json files)
+  const key = /(?:^|[{,\s])(["']?)([a-z_]+)\1\s*:\s*$/.exec(head)?.[2];
   if (key === "secret") return { type: "secret", prefix, range };
-  if (key === "kind" && /^\s*kind\s*:\s*$/.test(head)) return { type: "kind", prefix, range };
+  if (key === "kind" && /^\s*(["']?)kind\1\s*:\s*$/.test(head)) return { type: "kind", prefix, range };
   if (key === "connection") return { type: "object", kind: "api_connection", prefix, range };
   if (key === "auth") return { type: "object", kind: "auth_connector", prefix, range };
   // flow sequences: `environments: [a, b|` / `actions: [x, |`
-  const flow = /(?:^|\s)(environments|actions)\s*:\s*\[[^\]]*$/.exec(head);
-  if (flow !== null && /[[,]\s*$/.test(head)) return listContext(flow[1] as string, prefix, range);
+  const flow = /(?:^|[{,\s])(["']?)(environments|actions)\1\s*:\s*\[[^\]]*$/.exec(head);
+  if (flow !== null && /[[,]\s*$/.test(head)) return listContext(flow[2] as string, prefix, range);
   // block sequences: `  - b|` under `environments:` / `actions:`
   if (/^\s*-\s+$/.test(head)) {
     const indent = head.indexOf("-");

@@ -51,6 +51,48 @@ headers:
     }
   });
 
+  it("takes no Kubernetes-style manifest (apiVersion) for a near miss of our kinds: Elastic's kind: Agent, a CRD's kind: Action", () => {
+    for (const text of [
+      "apiVersion: agent.k8s.elastic.co/v1alpha1\nkind: Agent\nmetadata:\n  name: elastic-agent\nspec:\n  version: 8.11.0\n",
+      "apiVersion: example.com/v1\nkind: Action\nmetadata: { name: x }\n",
+      "kind: Agents\napiVersion: v1\n",
+    ]) {
+      for (const fast of [true, false]) {
+        const f = parseConfigFile(text, "deploy/agent.yaml", { fast });
+        expect(f.relevant, text).toBe(false);
+        expect(f.diagnostics, text).toEqual([]);
+      }
+    }
+    // without apiVersion it is still our near miss, and with it our own kind is still ours
+    expect(parseConfigFile("kind: Agent\nname: support\n", "a.yaml").diagnostics.map((d) => [d.rule, d.line, d.column, d.suggestion])).toEqual([["schema", 1, 7, "agent"]]);
+    expect(parseConfigFile("apiVersion: v1\nkind: agent\nname: support\n", "a.yaml").documents.map((d) => d.name)).toEqual(["support"]);
+  });
+
+  it("reports a kind that names one of ours by a word of it (kind: connection, kind: Connector) as a schema error with that kind, not as another tool's file", () => {
+    const cases: [string, string][] = [
+      ["connection", "api_connection"],
+      ["connector", "auth_connector"],
+      ["Connector", "auth_connector"],
+      ["auth", "auth_connector"],
+      ["ApiConnection", "api_connection"],
+      ["http_connection", "api_connection"],
+      ["oauth-connector", "auth_connector"],
+    ];
+    for (const [kind, near] of cases) {
+      const text = `kind: ${kind}\nname: zendesk\nbase_url: https://x.example.com\nheaders:\n  - { name: A, type: secret, secret: zendesk_tokn }\n`;
+      for (const fast of [true, false]) {
+        const f = parseConfigFile(text, "c.yaml", { fast });
+        expect(f.relevant, kind).toBe(true);
+        expect(f.diagnostics.map((d) => [d.rule, d.line, d.column, d.endColumn, d.suggestion]), kind).toEqual([["schema", 1, 7, 7 + kind.length, near]]);
+      }
+    }
+    // other tools' kinds stay theirs: no word of ours, a word of ours among others (Strimzi's KafkaConnector), or an apiVersion
+    for (const kind of ["Deployment", "KafkaConnector", "Secret", "ConfigMap", "Pipeline", "Workflow", "Component"]) {
+      expect(parseConfigFile(`kind: ${kind}\nname: x\n`, "o.yaml").relevant, kind).toBe(false);
+    }
+    expect(parseConfigFile("apiVersion: v1\nkind: Connection\nname: x\n", "o.yaml").relevant).toBe(false);
+  });
+
   it("reports YAML errors of a file that looks like ours, and indexes what parsed", () => {
     const f = parseConfigFile("kind: action\nname: a\nheaders:\n  - { name: A, type: secret, secret: s }\npath: [\n", "b.yaml");
     expect(f.relevant).toBe(true);
@@ -96,6 +138,51 @@ describe("parseConfigFile: credentials in comments", () => {
     const quoted = `kind: auth_connector\nname: stripe\ntype: bearer_token\ntoken: { secret: stripe_api_key }\ndescription: "see #ops"  # rotate yearly\n`;
     expect(parseConfigFile(quoted, "connectors/stripe.yaml").diagnostics).toEqual([]);
     expect(parseConfigFile(`# ${token}\nfoo: bar\n`, "other.yaml").diagnostics).toEqual([]);
+  });
+});
+
+describe("parseConfigFile: a credential where no field check looks (an object's name, a link, an environment, a header's name or type, a key)", () => {
+  const text = [
+    "kind: action",
+    "name: leak",
+    "connection: ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+    "method: GET",
+    "path: /l",
+    "environments: [development, sk_live_4eC39HqLyjWDarjtT1zdp7dc]",
+    "headers:",
+    "  - { name: X-A, type: static, value: ok, sk_live_4eC39HqLyjWDarjtT1zdp7dd: y }",
+    "  - { name: sk_live_4eC39HqLyjWDarjtT1zdp7de, type: static, value: ok }",
+    "  - { name: X-C, type: xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx, secret: a }",
+    "  - { name: X-D, type: secret, secret: sk_live_4eC39HqLyjWDarjtT1zdp7dh }",
+    "  - { name: X-E, type: static, value: sk_live_4eC39HqLyjWDarjtT1zdp7di }",
+    "---",
+    "kind: agent",
+    "name: sk_live_4eC39HqLyjWDarjtT1zdp7df",
+    "actions: [leak, glpat-xxxxxxxxxxxxxxxxxxxx]",
+    "",
+  ].join("\n");
+
+  it("is plaintext-credential at it, once, and no message quotes it (the schema finding at the same place, which the checker leaves out, neither)", () => {
+    for (const fast of [true, false]) {
+      const f = parseConfigFile(text, "actions/leak.yaml", { fast });
+      const at = (d: { line: number; column: number; endColumn: number }) => text.split("\n")[d.line - 1]!.slice(d.column - 1, d.endColumn - 1);
+      expect(f.diagnostics.filter((d) => d.rule === "schema").map((d) => [d.line, at(d), d.message])).toEqual([
+        [8, "sk_live_4eC39HqLyjWDarjtT1zdp7dd", 'unknown field "(a credential, not shown)" in "headers.0"'],
+        [10, "xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", '"headers.2.type" must be one of "secret", "static"'],
+      ]);
+      expect(f.diagnostics.filter((d) => d.rule !== "schema").map((d) => [d.rule, d.line, at(d)])).toEqual([
+        ["plaintext-credential", 3, "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"],
+        ["plaintext-credential", 6, "sk_live_4eC39HqLyjWDarjtT1zdp7dc"],
+        ["plaintext-credential", 8, "sk_live_4eC39HqLyjWDarjtT1zdp7dd"],
+        ["plaintext-credential", 9, "sk_live_4eC39HqLyjWDarjtT1zdp7de"],
+        ["plaintext-credential", 10, "xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"],
+        ["plaintext-credential", 12, "sk_live_4eC39HqLyjWDarjtT1zdp7di"], // (the static value's own check, as before)
+        ["plaintext-credential", 15, "sk_live_4eC39HqLyjWDarjtT1zdp7df"],
+        ["plaintext-credential", 16, "glpat-xxxxxxxxxxxxxxxxxxxx"],
+      ]);
+      for (const d of f.diagnostics) expect(d.message).not.toMatch(/sk_live_4|ghp_a|xoxb-1|glpat-x/);
+      expect(f.diagnostics[0]?.message).toMatchInlineSnapshot(`"the value of "connection" holds what looks like a GitHub token (ghp_…) in plain text: a config file is committed in clear, and this field cannot hold a { secret: NAME } reference; remove it and rotate it at its provider (git history keeps it)"`);
+    }
   });
 });
 

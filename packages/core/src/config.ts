@@ -416,6 +416,27 @@ export interface ParseConfigOptions {
   fast?: boolean;
 }
 
+/**
+ * The kind of ours that an unknown `kind` names by a word of it, as a person shortens or
+ * rephrases it: every word of it is a word of that kind (`connection`, `Connector`, `auth`,
+ * `api`), or, written in our style (lower case, words joined by `_` or `-`), it ends in that
+ * kind's last word (`http_connection`, `oauth-connector`). Undefined otherwise: other tools'
+ * kinds (`Deployment`, Strimzi's `KafkaConnector`) are theirs.
+ */
+function kindByWord(kind: string): ConfigKind | undefined {
+  const words = kind
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .toLowerCase()
+    .split(/[_\-\s]+/)
+    .filter((w) => w !== "");
+  if (words.length === 0) return undefined;
+  const ourStyle = /^[a-z][a-z0-9]*(?:[_-][a-z0-9]+)+$/.test(kind);
+  return CONFIG_KINDS.find((k) => {
+    const own = k.split("_");
+    return words.every((w) => own.includes(w)) || (ourStyle && own.length > 1 && words[words.length - 1] === own[own.length - 1]);
+  });
+}
+
 /** Adds one document to the file's model when it is of our kinds (with its schema diagnostics). */
 function addDocument(
   file: ConfigFile,
@@ -433,8 +454,11 @@ function addDocument(
   if (!isScalar(kindNode) || typeof kindNode.value !== "string") return;
   const kindValue = kindNode.value;
   if (!KIND_SET.has(kindValue)) {
-    const near = CONFIG_KINDS.find((k) => editDistance(k, kindValue.toLowerCase(), 2) <= 2);
-    if (near !== undefined && kindValue.length >= 4) {
+    // A Kubernetes-style manifest (`apiVersion` beside `kind`: Elastic's `kind: Agent`, a custom
+    // resource's `kind: Action`) is another tool's file, never a mistyped kind of ours.
+    if (root.items.some((p) => keyString(p) === "apiVersion")) return;
+    const near = (kindValue.length >= 4 ? CONFIG_KINDS.find((k) => editDistance(k, kindValue.toLowerCase(), 2) <= 2) : undefined) ?? kindByWord(kindValue);
+    if (near !== undefined) {
       file.relevant = true;
       file.diagnostics.push(
         diagnosticAt("schema", "error", path, lines, nodeRange(kindNode) ?? { start: 0, end: 0 }, `unknown kind "${kindValue}"; did you mean "${near}"?`, {
@@ -447,6 +471,77 @@ function addDocument(
   file.relevant = true;
   const model = extractDocument(resolve, root, kindValue as ConfigKind, documentIndex, file, hasErrors, text);
   file.documents.push(model);
+  const before = file.diagnostics.length;
+  try {
+    schemaOfDocument(file, root, hasErrors, toValue, model, kindValue, text);
+  } finally {
+    credentialsElsewhere(file, root, before);
+  }
+}
+
+/**
+ * `plaintext-credential` for a well-known credential format (formats only) in a scalar of the
+ * document that no field check reads: an object's `name`, a link (`connection`, `auth`, an
+ * `actions` entry), an `environments` entry, a header's `name` or `type`, a mapping key. A config
+ * file is committed in clear, and other findings there would quote it (an unknown field, an
+ * unknown action): the messages of the document's diagnostics made from `from` on never show the
+ * text (the checker leaves out a `schema`, `unknown-reference` or `unknown-environment` finding
+ * at the same place, SAME_FINDING, and hides such a name elsewhere). A `secret:` value is left to
+ * the checker (a credential where a secret's name goes), and a place a field check reported
+ * already is not reported again.
+ */
+function credentialsElsewhere(file: ConfigFile, root: YAMLMap, from: number): void {
+  const found: { range: TextRange; value: string; what: string; field: string }[] = [];
+  const look = (node: unknown, field: string): void => {
+    if (!isScalar(node) || typeof node.value !== "string" || node.value.length < 8) return;
+    const what = detectCredential(node.value);
+    const r = nodeRange(node);
+    if (what !== undefined && r !== undefined) found.push({ range: r, value: node.value, what, field });
+  };
+  visit(root, {
+    Pair(_key, pair) {
+      look(pair.key, "a key");
+      const key = keyString(pair);
+      if (key === "secret") return undefined;
+      if (isSeq(pair.value)) for (const item of pair.value.items) look(item, `an entry of "${key ?? "?"}"`);
+      else look(pair.value, `the value of "${key ?? "?"}"`);
+      return undefined;
+    },
+  });
+  if (found.length === 0) return;
+  const overlaps = (a: TextRange, d: Diagnostic): boolean => {
+    const start = file.lines.offsetAt(d.line, d.column);
+    const end = file.lines.offsetAt(d.endLine, d.endColumn);
+    return start < a.end && a.start < end;
+  };
+  const reported = file.diagnostics.filter((d) => d.rule === "plaintext-credential");
+  const fresh = found.filter((f) => !reported.some((d) => overlaps(f.range, d)));
+  // (a schema finding at such a place is left out by the checker, SAME_FINDING, unless this rule is
+  // set lower; its message, and any other of the document, never shows the text)
+  const kept = file.diagnostics.slice(0, from);
+  for (const d of file.diagnostics.slice(from)) {
+    let message = d.message;
+    for (const f of found) message = message.split(f.value).join("(a credential, not shown)");
+    kept.push(message === d.message ? d : { ...d, message });
+  }
+  for (const f of fresh) {
+    kept.push(
+      diagnosticAt(
+        "plaintext-credential",
+        "error",
+        file.path,
+        file.lines,
+        f.range,
+        `${f.field} holds what looks like ${f.what} in plain text: a config file is committed in clear, and this field cannot hold a { secret: NAME } reference; remove it and rotate it at its provider (git history keeps it)`,
+      ),
+    );
+  }
+  file.diagnostics = kept;
+}
+
+/** The schema diagnostics of one document of ours ({@link addDocument}). */
+function schemaOfDocument(file: ConfigFile, root: YAMLMap, hasErrors: boolean, toValue: () => unknown, model: ConfigDocument, kindValue: string, text: string | undefined): void {
+  const { path, lines } = file;
   if (hasErrors) return;
   let value: unknown;
   try {

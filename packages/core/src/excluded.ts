@@ -130,12 +130,30 @@ export function readExcludedDefinitions(fs: WorkspaceFs, project: ProjectConfig)
  * Bounded: at most {@link EXCLUDED_SCAN_MAX_ENTRIES} directory entries listed and
  * {@link EXCLUDED_SCAN_MAX_FILES} files of at most {@link EXCLUDED_SCAN_MAX_BYTES} read. Never throws.
  */
-export function readExcludedFiles(fs: WorkspaceFs, project: ProjectConfig): ExcludedFiles {
+export function readExcludedFiles(fs: WorkspaceFs, project: ProjectConfig, caseMissed: readonly string[] = []): ExcludedFiles {
   const globs = project.exclude.filter((g) => !DEFAULT_EXCLUDE.includes(g));
   // with include globs of its own, a YAML file that none matches is out of the project too (`refund.yml` beside `**/*.yaml`)
   const narrowInclude = hasOwnInclude(project.include);
-  if (globs.length === 0 && !narrowInclude) return { definitions: [], references: [] };
   const filter = new GlobFilter(project.include, globs);
+  // the YAML files the load passed over for their extension's case (`Refund.YAML`): read as not included
+  const missed = (): ExcludedFiles => {
+    const definitions: ExcludedDefinition[] = [];
+    const references: ExcludedReference[] = [];
+    for (const rel of caseMissed.slice(0, EXCLUDED_SCAN_MAX_FILES)) {
+      if (!notIncludedYaml(filter, rel)) continue;
+      try {
+        const abs = join(project.root, rel);
+        if (fs.stat(abs).size > EXCLUDED_SCAN_MAX_BYTES) continue;
+        const text = fs.readFile(abs);
+        definitions.push(...definitionsIn(text, rel, "").map((d) => ({ ...d, notIncluded: true as const })));
+        references.push(...referencesIn(text, rel, "").map((r) => ({ ...r, notIncluded: true as const })));
+      } catch {
+        // unreadable: it defines nothing we can name
+      }
+    }
+    return { definitions, references };
+  };
+  if (globs.length === 0 && !narrowInclude) return missed();
   const secretsRel = project.secretsDir.replace(/\/+$/, "");
   const out: ExcludedDefinition[] = [];
   const references: ExcludedReference[] = [];
@@ -180,5 +198,20 @@ export function readExcludedFiles(fs: WorkspaceFs, project: ProjectConfig): Excl
     }
   };
   walk(project.root, "");
+  if (!narrowInclude) {
+    const more = missed();
+    out.push(...more.definitions);
+    references.push(...more.references);
+  }
   return { definitions: out, references };
+}
+
+/**
+ * True when `rel` is a YAML file whose extension is not written in lower case (`Refund.YAML`,
+ * `agent.Yml`): the default include globs (`**\/*.yaml`, `**\/*.yml`) match an extension as written,
+ * so the load passes over it, and a message says so ({@link readExcludedFiles}' `caseMissed`).
+ */
+export function caseMissedYaml(rel: string): boolean {
+  const ext = /\.(ya?ml)$/i.exec(rel)?.[1];
+  return ext !== undefined && ext !== ext.toLowerCase();
 }

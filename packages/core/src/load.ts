@@ -10,7 +10,7 @@ import { CATALOG_FILE, environmentOfFileName, INBOX_DIR, MAX_CONFIG_FILE_BYTES, 
 import { parseCatalog } from "./catalog.js";
 import { parseConfigFile, unreadableConfigFile, type ConfigFile } from "./config.js";
 import { diagnosticAt } from "./diagnostics.js";
-import { readExcludedFiles } from "./excluded.js";
+import { caseMissedYaml, EXCLUDED_SCAN_MAX_FILES, readExcludedFiles } from "./excluded.js";
 import { readOtherProjects } from "./other-projects.js";
 import { CoreError } from "./errors.js";
 import { GlobFilter, UnionFilter, type PathFilter } from "./globs.js";
@@ -244,7 +244,9 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
   if (parsed.config === undefined) return { index, skipped };
 
   // read only if an unknown-reference message asks (excluded.ts): a load never reads excluded files
-  index.setExcludedReader(() => readExcludedFiles(fs, project));
+  // (and the YAML files the walk passes over for their extension's case, `Refund.YAML`)
+  const caseMissed: string[] = [];
+  index.setExcludedReader(() => readExcludedFiles(fs, project, caseMissed));
   // likewise the other projects of a monorepo, only for an unknown name's message (other-projects.ts)
   index.setOtherProjectsReader(() => readOtherProjects(fs, project));
   const own = new GlobFilter(project.include, project.exclude);
@@ -426,6 +428,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
         continue;
       }
       const role = classifyPath(project, rel, filter);
+      if (role.role === "ignored" && !inSecrets && caseMissed.length < EXCLUDED_SCAN_MAX_FILES && caseMissedYaml(rel)) caseMissed.push(rel);
       if (role.role === "ignored" || role.role === "project") continue;
       if (role.role === "environment") {
         index.setEnvironmentFile(readEnvironmentFile(fs, abs, rel, role.environment, maxSecretsBytes));

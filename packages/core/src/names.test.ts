@@ -38,6 +38,17 @@ describe("validateSecretName", () => {
     expect(suggestSecretName("hubspotApiToken")).toBe("hubspot_api_token");
     expect(suggestSecretName("!!!")).toBeUndefined();
   });
+
+  it("suggests the name a look-alike spells: Cyrillic and Greek letters, accents, full-width forms and invisible characters folded to the ASCII they look like", () => {
+    expect(suggestSecretName("stripe_api_k\u0435y")).toBe("stripe_api_key"); // Cyrillic е
+    expect(suggestSecretName("\u0441\u0430sh_\u0430pi_key")).toBe("cash_api_key"); // с, а
+    expect(suggestSecretName("twilio_\u03bfauth_token")).toBe("twilio_oauth_token"); // Greek ο
+    expect(suggestSecretName("caf\u00e9_api_key")).toBe("cafe_api_key");
+    expect(suggestSecretName("\uff53tripe_api_key")).toBe("stripe_api_key"); // full-width s
+    expect(suggestSecretName("stripe_api_key\u200b")).toBe("stripe_api_key"); // a zero-width space
+    expect(suggestSecretName("stripe\u00adapi_key")).toBe("stripeapi_key"); // a soft hyphen is invisible
+    expect(validateSecretName("stripe_api_k\u0435y")).toMatchObject({ ok: false, suggestion: "stripe_api_key" });
+  });
 });
 
 describe("describeNonDescriptiveName", () => {

@@ -77,15 +77,39 @@ export function quoteName(name: string): string {
   return `"${escapeControlCharacters(name).replace(/[\u200b-\u200d\u2060-\u2065\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}"`;
 }
 
+/** Cyrillic and Greek letters that look like an ASCII letter, as a name set with plain sops or pasted from a chat may hold them. */
+const LOOK_ALIKES: Readonly<Record<string, string>> = {
+  а: "a", в: "b", е: "e", о: "o", р: "p", с: "c", у: "y", х: "x", ѕ: "s", і: "i", ј: "j", ԁ: "d", һ: "h", ԛ: "q", ԝ: "w", ӏ: "l", ı: "i", ɡ: "g",
+  А: "A", В: "B", Е: "E", К: "K", М: "M", Н: "H", О: "O", Р: "P", С: "C", Т: "T", Х: "X", У: "Y", Ѕ: "S", І: "I", Ј: "J",
+  α: "a", ο: "o", ρ: "p", ν: "v", ι: "i", κ: "k", υ: "u", χ: "x",
+  Α: "A", Β: "B", Ε: "E", Ζ: "Z", Η: "H", Ι: "I", Κ: "K", Μ: "M", Ν: "N", Ο: "O", Ρ: "P", Τ: "T", Υ: "Y", Χ: "X",
+};
+
 /**
- * A valid name derived from `name` (lowercased, other characters turned into `_`, camelCase
+ * `name` with what looks like ASCII written as ASCII: invisible characters (zero-width spaces and
+ * joiners, the soft hyphen, a byte order mark) dropped, accents and compatibility forms
+ * (full-width letters, ligatures) decomposed (NFKD, marks dropped), and Cyrillic or Greek
+ * look-alikes ({@link LOOK_ALIKES}) replaced by the letter they look like: the name a reader sees.
+ */
+function asciiLookAlike(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (!/[^\u0000-\u007f]/.test(name)) return name;
+  return name
+    .replace(/[\u00ad\u200b-\u200d\u2060-\u2064\ufeff]/g, "")
+    .normalize("NFKD")
+    .replace(/\p{M}/gu, "")
+    .replace(/[^\u0000-\u007f]/g, (c) => LOOK_ALIKES[c] ?? c);
+}
+
+/**
+ * A valid name derived from `name` (look-alike letters read as the ASCII they look like, lowercased, other characters turned into `_`, camelCase
  * split), or undefined when nothing sensible remains, or when `name` looks like a credential given
  * as a name (core's `credentialAsName`: its valid form would repeat it).
  */
 export function suggestSecretName(name: string): string | undefined {
   // the valid form of a credential given as a name is the credential (snake_cased): never offered
   if (credentialAsName(name) !== undefined) return undefined;
-  let s = name
+  let s = asciiLookAlike(name)
     .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
     .toLowerCase()
     .replace(/[^a-z0-9_]+/g, "_")

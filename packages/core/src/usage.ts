@@ -1,5 +1,5 @@
 /** Where each secret is used: the data behind `stellar-secrets usage` and `list`'s reference counts. */
-import { pastedCredential } from "./credentials.js";
+import { detectCredential, HIDDEN_NAME, pastedCredential } from "./credentials.js";
 import type { ConfigKind } from "./schemas.js";
 import type { WorkspaceIndex } from "./workspace.js";
 
@@ -60,7 +60,8 @@ export function secretUsage(index: WorkspaceIndex, name?: string): SecretUsage[]
           line: ref.line,
           column: ref.column,
           kind: ref.kind,
-          owner: ref.owner,
+          // (an object named by a credential, which check reports, is never named by it)
+          owner: ref.owner !== undefined && ref.owner.length >= 8 && detectCredential(ref.owner) !== undefined ? HIDDEN_NAME : ref.owner,
           field: ref.field,
           environments: index.environmentsUsedBy(doc),
         });

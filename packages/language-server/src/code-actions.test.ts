@@ -55,6 +55,25 @@ describe("quick fixes through the code action handler", () => {
     ]);
   });
 
+  it("Replace keeps the quotes the name is written in: a JSON-style file stays JSON, a quoted YAML value stays quoted", async () => {
+    const json = '{\n  "kind": "action",\n  "name": "quoted",\n  "method": "POST",\n  "path": "/t",\n  "headers": [{"name": "X-Api-Key", "type": "secret", "secret": "stripe_kez"}]\n}\n';
+    const a = await fixes("actions/quoted.json.yaml", json, "unknown-secret");
+    const edit = a.actions.find((x) => x.title === "Replace with stripe_key")?.edit?.changes?.[project.uri("actions/quoted.json.yaml")];
+    expect(edit?.map((e) => e.newText)).toEqual(['"stripe_key"']);
+    // applied, the text parses as JSON again, with the right name
+    const lines = json.split("\n");
+    const r = edit![0]!.range;
+    lines[r.start.line] = lines[r.start.line]!.slice(0, r.start.character) + edit![0]!.newText + lines[r.start.line]!.slice(r.end.character);
+    expect((JSON.parse(lines.join("\n")) as { headers: { secret: string }[] }).headers[0]?.secret).toBe("stripe_key");
+    const single = "kind: action\nname: single\nmethod: POST\npath: /t\nheaders:\n  - { name: X-Api-Key, type: secret, secret: 'stripe_kez' }\n";
+    const b = await fixes("actions/single.yaml", single, "unknown-secret");
+    expect(b.actions.find((x) => x.title === "Replace with stripe_key")?.edit?.changes?.[project.uri("actions/single.yaml")]?.map((e) => e.newText)).toEqual(["'stripe_key'"]);
+    // a plain name and a block scalar are replaced by the plain name
+    const block = "kind: action\nname: block\nmethod: POST\npath: /t\nheaders:\n  - name: X-Api-Key\n    type: secret\n    secret: >-\n      stripe_kez\n";
+    const c = await fixes("actions/block.yaml", block, "unknown-secret");
+    expect(c.actions.find((x) => x.title === "Replace with stripe_key")?.edit?.changes?.[project.uri("actions/block.yaml")]?.map((e) => e.newText)).toEqual(["stripe_key"]);
+  });
+
   it("unknown-secret one edit away: Replace (preferred) only; Add secret is not offered next to the close match", async () => {
     const text = `kind: action\nname: close\nconnection: hubspot\nmethod: POST\npath: /t\nheaders:\n  - { name: X-Api-Key, type: secret, secret: stripe_kez }\n`;
     const { actions } = await fixes("actions/close.yaml", text, "unknown-secret");

@@ -279,6 +279,21 @@ function isAliasAt(text: string | undefined, range: Range): boolean {
 }
 
 /**
+ * `replacement` quoted as the text at `range` is: a diagnostic's range covers a quoted scalar with
+ * its quotes (`"secret": "stripe_kez"` in a JSON-style file), so a bare replacement would make a
+ * `.json` file (or one a runtime reads with a JSON parser) no JSON. In the same quotes when the
+ * range holds one quoted scalar on one line, else as it is (plain, a block scalar).
+ */
+function quotedAsWritten(text: string | undefined, range: Range, replacement: string): string {
+  if (text === undefined || range.start.line !== range.end.line) return replacement;
+  const lines = new LineIndex(text);
+  const written = text.slice(toOffset(lines, range.start), toOffset(lines, range.end));
+  const q = written.charAt(0);
+  if (written.length < 2 || (q !== '"' && q !== "'") || !written.endsWith(q)) return replacement;
+  return q === '"' ? JSON.stringify(replacement) : `'${replacement.replace(/'/g, "''")}'`;
+}
+
+/**
  * The environments a `missing-environment-value` diagnostic asks to fill: those where the
  * reference is used and the secret has no (or an empty) value, in declaration order.
  */
@@ -319,7 +334,7 @@ export function codeActions(model: ProjectModel, uri: string, diagnostics: LspDi
           kind: CodeActionKind.QuickFix,
           diagnostics: [d],
           isPreferred: alternatives.length === 0,
-          edit: { changes: { [uri]: [{ range: d.range, newText: replacement }] } },
+          edit: { changes: { [uri]: [{ range: d.range, newText: quotedAsWritten(text, d.range, replacement) }] } },
         });
       }
     }

@@ -30,7 +30,7 @@ import { CliError } from "../errors.js";
 import { windowsPathHint } from "../path-hints.js";
 import { parentsNotFetchedNote, readUnresolvedMerges, readValueHistory, shallowCutOf, shallowHistoryNote, startCommittedVersions, type CommittedVersionsReader } from "../git.js";
 import { allowOutsideLinks } from "../repository.js";
-import { escapeControlCharacters, normalizeSecretsDir } from "@stellar-secrets/sops";
+import { environmentFileName, escapeControlCharacters, normalizeSecretsDir } from "@stellar-secrets/sops";
 import { diagnosticResult, sarifLog } from "../sarif.js";
 import { stringifyJson } from "../json-text.js";
 
@@ -296,7 +296,7 @@ async function checkProject(start: string, atRoot: boolean, git: CommittedVersio
     unresolvedMerges: (path) => unresolved.get(path),
   });
   // (and the other projects' paths a message named: `../../stellar.yaml` of the enclosing project)
-  const named = [PROJECT_FILE, SOPS_CONFIG_FILE, ...index.configFiles.keys(), ...[...index.environmentFiles.values()].map((f) => f.path), ...(index.catalog === undefined ? [] : [index.catalog.path]), ...index.otherProjectPaths()];
+  const named = [PROJECT_FILE, SOPS_CONFIG_FILE, ...index.configFiles.keys(), ...[...index.environmentFiles.values()].map((f) => f.path), ...index.otherSecretsFiles.keys(), ...index.project.environments.map((e) => `${index.project.secretsDir}/${environmentFileName(e.name)}`), ...(index.catalog === undefined ? [] : [index.catalog.path]), ...index.otherProjectPaths()];
   return {
     root,
     diagnostics,

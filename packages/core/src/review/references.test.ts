@@ -25,4 +25,13 @@ describe("diffReferences", () => {
       ["added", "b", "d.yaml", 2, undefined],
     ]);
   });
+
+  it("never lists a credential: a reference whose 'name' is one (plaintext-credential says where), an owner named by one shown as hidden", () => {
+    const changes = diffReferences(
+      [ref("sk_live_4eC39HqLyjWDarjtT1zdp7dr", "c.yaml", 1)],
+      [ref("sk_live_4eC39HqLyjWDarjtT1zdp7dq", "c.yaml", 1), ref("stripe_api_key", "d.yaml", 2, "sk_live_4eC39HqLyjWDarjtT1zdp7dz")],
+    );
+    expect(changes.map((c) => [c.change, c.secret, c.file, c.owner, c.replaces])).toEqual([["added", "stripe_api_key", "d.yaml", "(a name that looks like a credential, not shown)", undefined]]);
+    expect(JSON.stringify(changes)).not.toContain("sk_live_4");
+  });
 });

@@ -5,6 +5,7 @@
  * references in, changes out. Keyless: a reference is plain text in the config files.
  */
 import type { SecretReference } from "../config.js";
+import { credentialAsName, detectCredential, HIDDEN_NAME } from "../credentials.js";
 import type { ConfigKind } from "../schemas.js";
 
 /** A reference the change adds or removes. */
@@ -33,7 +34,12 @@ export interface ReferenceChange {
  * matched by secret name and place; `renamed` maps a head path to the base path it was moved from.
  * Removed ones first, then added ones, each in file and line order.
  */
-export function diffReferences(base: readonly SecretReference[], head: readonly SecretReference[], renamed: ReadonlyMap<string, string> = new Map()): ReferenceChange[] {
+export function diffReferences(allBase: readonly SecretReference[], allHead: readonly SecretReference[], renamed: ReadonlyMap<string, string> = new Map()): ReferenceChange[] {
+  // a credential written where a secret's name goes is no reference (the checker reports it as
+  // plaintext-credential): never listed, so never printed
+  const named = (refs: readonly SecretReference[]): readonly SecretReference[] => (refs.some((r) => credentialAsName(r.secret) !== undefined) ? refs.filter((r) => credentialAsName(r.secret) === undefined) : refs);
+  const base = named(allBase);
+  const head = named(allHead);
   const place = (r: SecretReference, file: string): string => `${file}\u0000${r.kind}\u0000${r.owner ?? ""}\u0000${r.field}`;
   const key = (r: SecretReference, file: string): string => `${r.secret}\u0000${place(r, file)}`;
   const count = (refs: readonly SecretReference[], fileOf: (r: SecretReference) => string): Map<string, number> => {
@@ -67,7 +73,7 @@ export function diffReferences(base: readonly SecretReference[], head: readonly 
     file: r.file,
     line: r.line,
     kind: r.kind,
-    ...(r.owner === undefined ? {} : { owner: r.owner }),
+    ...(r.owner === undefined ? {} : { owner: r.owner.length >= 8 && detectCredential(r.owner) !== undefined ? HIDDEN_NAME : r.owner }),
     field: r.field,
   });
   return [
