@@ -183,6 +183,13 @@ describe("identities: argument, else SOPS_AGE_KEY, else SOPS_AGE_KEY_FILE", () =
       const missing = join(home, "nope.txt");
       const e2 = await resolverError(() => createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY_FILE: missing }, home }), "NO_IDENTITY");
       expect(e2.message).toContain(`SOPS_AGE_KEY_FILE=${missing} (cannot read: ENOENT)`);
+      expect(e2.message).not.toContain("SOPS_AGE_KEY_CMD");
+      // a key command (sops 3.10+ runs it) is named as set and not run, with what to pass instead
+      const marker = join(home, "ran");
+      const e3 = await resolverError(() => createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY_CMD: `touch ${marker}` }, home }), "NO_IDENTITY");
+      expect(e3.message).toContain('SOPS_AGE_KEY_CMD (set, not run: the resolver runs no command for a key; pass what it prints as SOPS_AGE_KEY="$(…)")');
+      expect(e3.message).not.toContain(marker);
+      expect(existsSync(marker)).toBe(false);
     } finally {
       cleanup();
     }

@@ -72,6 +72,10 @@ export function findResolverIdentities(options: IdentityLookupOptions = {}): Res
     return result(readKeyFile(keyFile, source, searched), source);
   }
   searched.push("SOPS_AGE_KEY_FILE (not set)");
+  // sops 3.10+ runs a command for the key; a resolver in a deploy runs none (it would run whatever the environment names)
+  if (env["SOPS_AGE_KEY_CMD"] !== undefined && env["SOPS_AGE_KEY_CMD"].trim() !== "") {
+    searched.push('SOPS_AGE_KEY_CMD (set, not run: the resolver runs no command for a key; pass what it prints as SOPS_AGE_KEY="$(…)")');
+  }
 
   const lookup: { env: NodeJS.ProcessEnv; home?: string } = { env };
   if (options.home !== undefined) lookup.home = options.home;
