@@ -24,10 +24,7 @@ import {
   readCommitTouches,
   readerWording,
   retiredKeyProvenWith,
-  gateFileChanges,
-  gateIdsOnOneSide,
-  readGateGraph,
-  readGateIds,
+  readGateChanges,
   WORKFLOWS_DIR,
   EDITOR_SETTINGS_FILE,
   type GateFileChange,
@@ -479,14 +476,9 @@ async function workflowChanges(repo: GitRepo, base: string | undefined, head: Re
               : [];
       return names.filter(isWorkflow).sort();
     };
-    const [baseGraph, headGraph] = await Promise.all([
-      readGateGraph([...(await workflowsAt({ kind: "commit", ref: base })), ...changed], sides.base),
-      readGateGraph([...(await workflowsAt(head)), ...changed], sides.head),
-    ]);
-    const oneSide = gateIdsOnOneSide(baseGraph, headGraph);
-    const otherSide = { base: await readGateIds(oneSide.base, sides.base), head: await readGateIds(oneSide.head, sides.head) };
+    const changes = await readGateChanges({ roots: [...(await workflowsAt({ kind: "commit", ref: base })), ...changed], read: sides.base }, { roots: [...(await workflowsAt(head)), ...changed], read: sides.head });
     // relative to the project root, as every path of the report (`../.github/…` for a project in a subfolder)
-    return gateFileChanges(baseGraph, headGraph, otherSide).map((c) => ({ ...c, path: `${sides.up}${c.path}`, ...(c.via === undefined ? {} : { via: `${sides.up}${c.via}` }) }));
+    return changes.map((c) => ({ ...c, path: `${sides.up}${c.path}`, ...(c.via === undefined ? {} : { via: `${sides.up}${c.via}` }) }));
   });
 }
 

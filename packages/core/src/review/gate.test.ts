@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gateFileChanges, gateIdsOnOneSide, gateReferencesOf, MAX_GATE_FILES, nodesRunningGate, readGateGraph, readGateIds, type GateReader } from "./gate.js";
+import { gateFileChanges, gateReferencesOf, MAX_GATE_FILES, nodesRunningGate, readGateChanges, readGateGraph, type GateReader } from "./gate.js";
 import { gateWorkflowChanges } from "./model.js";
 
 /** A reader over an in-memory tree (path → text), counting its calls. */
@@ -77,10 +77,8 @@ describe("gateFileChanges and gateWorkflowChanges", () => {
     "package.json": JSON.stringify({ scripts: { lint: "eslint .", prelint: "true" } }),
   };
   const changes = async (head: Record<string, string>) => {
-    const [b, h] = [tree(base), tree(head)];
-    const [bg, hg] = [await readGateGraph([".github/workflows/ci.yml"], b), await readGateGraph([".github/workflows/ci.yml"], h)];
-    const one = gateIdsOnOneSide(bg, hg);
-    return gateWorkflowChanges(gateFileChanges(bg, hg, { base: await readGateIds(one.base, b), head: await readGateIds(one.head, h) }));
+    const roots = [".github/workflows/ci.yml"];
+    return gateWorkflowChanges(await readGateChanges({ roots, read: tree(base) }, { roots, read: tree(head) }));
   };
 
   it("names a script the gate runs when it stops running stellar-secrets, with the workflow it runs from", async () => {

@@ -261,12 +261,12 @@ export function gateFileChanges(base: GateGraph, head: GateGraph, otherSide: { b
 }
 
 /** The ids whose text only one side read: to be read on the other side for {@link gateFileChanges}. */
-export function gateIdsOnOneSide(base: GateGraph, head: GateGraph): { base: string[]; head: string[] } {
+function gateIdsOnOneSide(base: GateGraph, head: GateGraph): { base: string[]; head: string[] } {
   return { base: [...head.keys()].filter((id) => !base.has(id)), head: [...base.keys()].filter((id) => !head.has(id)) };
 }
 
 /** Reads `ids` (paths and package.json scripts) on one side with `read`: id → text. */
-export async function readGateIds(ids: readonly string[], read: GateReader): Promise<Map<string, string | undefined>> {
+async function readGateIds(ids: readonly string[], read: GateReader): Promise<Map<string, string | undefined>> {
   const paths = [...new Set(ids.map((id) => splitId(id).path))];
   const texts = paths.length === 0 ? [] : await read(paths);
   const byPath = new Map(paths.map((p, i) => [p, texts[i]]));
@@ -276,4 +276,16 @@ export async function readGateIds(ids: readonly string[], read: GateReader): Pro
       return [id, script === undefined ? byPath.get(path) : scriptOf(byPath.get(path), script)];
     }),
   );
+}
+
+/**
+ * The gate's files that differ between two sides, each read from its `roots` (the workflows, and
+ * any changed action files) with its reader: both graphs, then the text on the other side of what
+ * only one side reaches ({@link gateFileChanges}). Paths relative to the top of the repository.
+ */
+export async function readGateChanges(base: { roots: readonly string[]; read: GateReader }, head: { roots: readonly string[]; read: GateReader }): Promise<GateFileChange[]> {
+  const [baseGraph, headGraph] = await Promise.all([readGateGraph(base.roots, base.read), readGateGraph(head.roots, head.read)]);
+  const oneSide = gateIdsOnOneSide(baseGraph, headGraph);
+  const [onBase, onHead] = await Promise.all([readGateIds(oneSide.base, base.read), readGateIds(oneSide.head, head.read)]);
+  return gateFileChanges(baseGraph, headGraph, { base: onBase, head: onHead });
 }
