@@ -1585,6 +1585,24 @@ describe("a change to the CI workflow that gates it", () => {
   });
 });
 
+describe("a change to the stellarSecrets settings of a committed .vscode/settings.json", () => {
+  it("is weakened-rule naming the settings, or saying the file cannot be read where it names ours", async () => {
+    const { alice, base } = await setup();
+    const members = { alice: alice.recipient };
+    const editorSettings = [
+      { path: ".vscode/settings.json", before: undefined, after: '{ "stellarSecrets.cliPath": "./x.sh" }' },
+      { path: "infra/.vscode/settings.json", before: '{ "stellarSecrets.rules": {} }', after: '{ "stellarSecrets.rules": { ' },
+    ];
+    const report = buildReview(state("a", members, base), state("b", members, base), new Map(), { editorSettings });
+    expect(report.problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", ".vscode/settings.json"],
+      ["weakened-rule", "infra/.vscode/settings.json"],
+    ]);
+    expect(report.problems[0]?.message).toMatch(/^\.vscode\/settings\.json changes stellarSecrets\.cliPath: VS Code applies/);
+    expect(report.problems[1]?.message).toMatch(/^infra\/\.vscode\/settings\.json changes stellarSecrets\.rules, and is no JSON review can read, where it names stellarSecrets settings: /);
+  });
+});
+
 describe("a change to a local action the gate workflow uses", () => {
   it("is weakened-rule when the action runs stellar-secrets, or when a workflow that uses such an action changes (usesGate)", async () => {
     const { alice, base } = await setup();

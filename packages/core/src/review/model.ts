@@ -1187,7 +1187,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       kind: "weakened-rule",
       file: c.path,
       message:
-        `${w.path(c.path)} changes ${named.length === 0 ? "" : named.join(", ")}${c.settings.includes("unreadable") ? `${named.length === 0 ? "" : ", and "}is no JSON review can read, where it names stellarSecrets settings` : ""}: ` +
+        `${w.path(c.path)} ${[...(named.length === 0 ? [] : [`changes ${named.join(", ")}`]), ...(c.settings.includes("unreadable") ? ["is no JSON review can read, where it names stellarSecrets settings"] : [])].join(", and ")}: ` +
         `VS Code applies a repository's editor settings for every member who opens it (a trusted workspace): stellarSecrets.cliPath is the program Test Credential runs with their age key in reach, ` +
         `stellarSecrets.configPath the stellar.yaml whose members the editor's writes encrypt a new file for, stellarSecrets.rules the findings it shows; ` +
         `keep these in each member's user settings, or make that change on its own, reviewed separately`,
