@@ -186,6 +186,27 @@ describe("parseConfigFile: a credential where no field check looks (an object's 
   });
 });
 
+describe("parseConfigFile: a credential deep in a document, where only the walk of every pair reaches it", () => {
+  it("is found inside a complex key, a list of lists of maps and a map inside a key's value, in document order", () => {
+    const text = [
+      "kind: action",
+      "name: deep",
+      "connection: c",
+      "method: GET",
+      "path: /d",
+      "? { sk_live_4eC39HqLyjWDarjtT1zdp7da: k }",
+      ": v",
+      "extra:",
+      "  - - { a: ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789 }",
+      "  - inner: { deeper: [glpat-xxxxxxxxxxxxxxxxxxxx] }",
+      "",
+    ].join("\n");
+    const f = parseConfigFile(text, "actions/deep.yaml", { fast: false });
+    expect(f.diagnostics.filter((d) => d.rule === "plaintext-credential").map((d) => d.line)).toEqual([6, 9, 10]);
+    for (const d of f.diagnostics) expect(d.message).not.toMatch(/sk_live_4|ghp_a|glpat-x/);
+  });
+});
+
 describe("parseConfigFile: the nesting bound through the fast reader", () => {
   // layouts the fast reader accepts, nested `n` collections deep (a top-level mapping is 1)
   const blockMaps = (n: number): string => `kind: action\nname: deep\nx:\n${Array.from({ length: n - 1 }, (_, i) => `${"  ".repeat(i + 1)}k${i}:`).join("\n").replace(/:$/, ": leaf")}\n`;

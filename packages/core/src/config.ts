@@ -4,7 +4,7 @@
  * environments) plus the diagnostics that need only that file (`schema`, `plaintext-credential`).
  * Files of other tools (no `kind`, or a kind that is not ours) are ignored.
  */
-import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Alias, type Document, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Alias, type Document, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
 import { commentCredentials, commentsIn, detectCredential, type ConfigComment } from "./credentials.js";
 import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics.js";
 import { editDistance, secretNameFromContext } from "./names.js";
@@ -498,16 +498,24 @@ function credentialsElsewhere(file: ConfigFile, root: YAMLMap, from: number): vo
     const r = nodeRange(node);
     if (what !== undefined && r !== undefined) found.push({ range: r, value: node.value, what, field });
   };
-  visit(root, {
-    Pair(_key, pair) {
-      look(pair.key, "a key");
-      const key = keyString(pair);
-      if (key === "secret") return undefined;
-      if (isSeq(pair.value)) for (const item of pair.value.items) look(item, `an entry of "${key ?? "?"}"`);
-      else look(pair.value, `the value of "${key ?? "?"}"`);
-      return undefined;
-    },
-  });
+  // every pair of the document, in `visit`'s order (a key before its value, collections inside
+  // keys too), by a plain walk: yaml's `visit` freezes a path array per collection, and this runs on
+  // every document of every file
+  const pair = (p: Pair): void => {
+    look(p.key, "a key");
+    const key = keyString(p);
+    if (key !== "secret") {
+      if (isSeq(p.value)) for (const item of p.value.items) look(item, `an entry of "${key ?? "?"}"`);
+      else look(p.value, `the value of "${key ?? "?"}"`);
+    }
+    walk(p.key);
+    walk(p.value);
+  };
+  const walk = (node: unknown): void => {
+    if (isPair(node)) pair(node);
+    else if (isMap(node) || isSeq(node)) for (const item of node.items) walk(item);
+  };
+  walk(root);
   if (found.length === 0) return;
   const overlaps = (a: TextRange, d: Diagnostic): boolean => {
     const start = file.lines.offsetAt(d.line, d.column);
