@@ -60,6 +60,22 @@ describe("`check` in a repository of loose objects", () => {
   });
 });
 
+describe("`check` outside every git repository", () => {
+  assertBuilt();
+  it("starts no git process, with a rotation policy in the catalog too (git would only say \"not a git repository\")", () => {
+    const folder = mkdtempSync(join(tmpdir(), "cli-start-nogit-"));
+    try {
+      for (const path of ["stellar.yaml", "secrets", "agents", "connections", "connectors"]) cpSync(join(root, path), join(folder, path), { recursive: true });
+      expect(readFileSync(join(folder, "secrets/catalog.yaml"), "utf8")).toMatch(/rotate_every:/);
+      const loaded = builtinsLoadedBy(["check"], folder);
+      expect(loaded).toContain("NativeModule fs");
+      expect(loaded.filter((m) => m === "NativeModule child_process")).toEqual([]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
 /**
  * Runs `node -r preload bin args` in a pseudo-terminal (python3's pty module: stdin, stdout and
  * stderr a terminal, as in an interactive shell) and returns what the terminal showed and the

@@ -24,6 +24,8 @@ export async function readValueHistory(index: WorkspaceIndex, env: NodeJS.Proces
   const files = rotationTrackedFiles(index);
   if (files.length === 0) return undefined;
   const root = index.project.root;
+  // nothing git-like from the root up (and no GIT_DIR-like variable): git would only say so
+  if (discoverWorkTree(root, env) === "none") return undefined;
   try {
     const git = await GitRepo.open(root, env);
     if (!(await git.hasHead())) return undefined;
