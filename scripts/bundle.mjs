@@ -19,7 +19,7 @@
 // runs stale code. `--check` prints the sizes.
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,69 +43,19 @@ const common = {
 /** The resolver package's entry: loads resolver.cjs through vm.Script with a V8 code cache. */
 const RESOLVER_ENTRY = `// @stellar-secrets/resolver: compiles resolver.cjs (the bundle) with a V8 code cache kept beside
 // it (resolver.cjs.cache, written at exit by the first process that had none, or whose cache V8
-// rejected, e.g. after a Node upgrade; a read-only folder just means no cache). V8 checks the cache
-// against the source's length (not its text) and its own version and flags: the header also holds
-// the bundle's build tag (its last line, the first 32 bits of its SHA-256), so that a cache of
-// another build of the same length is never used. V8 does not check the payload's bytes: a
-// damaged payload of the right length would abort the app, so the file holds it twice after an
-// 8-byte header (the build tag, the payload's length), and a cache whose two copies differ is not
-// used (and is written again): one memcmp, where hashing it cost ~1 ms.
+// rejected, e.g. after a Node upgrade; a read-only folder just means no cache), through
+// code-cache.cjs beside it (the build's copy of scripts/code-cache.cjs, the one loader of every
+// bundle: how the cache is checked and written is described there).
 //
 // Node's modules come from process.getBuiltinModule, not \`import\`: no ES-module namespace is
 // built for them, and node:crypto is not imported here at all (an ES-module import of it also loads
 // WebCrypto; the resolver loads node:crypto itself on its first decrypt).
-const { readFileSync, renameSync, rmSync, writeFileSync } = process.getBuiltinModule("node:fs");
 const { createRequire } = process.getBuiltinModule("node:module");
 const { fileURLToPath } = process.getBuiltinModule("node:url");
-const { Script } = process.getBuiltinModule("node:vm");
 
-const HEADER = 8;
-const file = fileURLToPath(new URL("./resolver.cjs", import.meta.url));
-const cacheFile = \`\${file}.cache\`;
-const source = readFileSync(file, "utf8");
-// the bundle's build tag, its last line (see buildTagged in scripts/bundle.mjs); "SSC2" without one
-const tagged = /\\/\\/ stellar-secrets build ([0-9a-f]{8})\\n$/.exec(source.slice(-40));
-const tag = tagged === null ? 0x32435353 : Number.parseInt(tagged[1], 16);
-let cachedData;
-try {
-  const stored = readFileSync(cacheFile);
-  const n = stored.length > HEADER && stored.readUInt32LE(0) === tag ? stored.readUInt32LE(4) : 0;
-  if (n > 0 && stored.length === HEADER + 2 * n) {
-    const first = stored.subarray(HEADER, HEADER + n);
-    if (first.equals(stored.subarray(HEADER + n))) cachedData = first;
-  }
-} catch {
-  // no cache yet
-}
-const script = new Script(\`(function (exports, require, module, __filename, __dirname) {\${source}\\n})\`, {
-  filename: file,
-  cachedData,
-});
-const m = { exports: {} };
-script.runInThisContext().call(m.exports, m.exports, createRequire(file), m, file, fileURLToPath(new URL(".", import.meta.url)));
-if (cachedData === undefined || script.cachedDataRejected === true) {
-  process.once("exit", () => {
-    // the pid alone can collide: containers sharing one writable install folder are each pid 1
-    const tmp = \`\${cacheFile}.\${process.pid}.\${Math.random().toString(36).slice(2)}.tmp\`;
-    try {
-      const data = script.createCachedData();
-      const header = Buffer.alloc(HEADER);
-      header.writeUInt32LE(tag, 0);
-      header.writeUInt32LE(data.length, 4);
-      writeFileSync(tmp, Buffer.concat([header, data, data]));
-      renameSync(tmp, cacheFile);
-    } catch {
-      // a read-only install: no cache. A temp file written but not renamed (a full disk, a folder
-      // where the cache goes) is removed: else each start would leave one behind.
-      try {
-        rmSync(tmp, { force: true });
-      } catch {
-        // nothing to remove
-      }
-    }
-  });
-}
-export const { createResolver, Resolver, ResolverError, createJsonLinesSink, findResolverIdentities, nearestName } = m.exports;
+const loaded = createRequire(import.meta.url)("./code-cache.cjs").loadBundle(fileURLToPath(new URL("./resolver.cjs", import.meta.url)));
+if (loaded.stale) process.once("exit", () => loaded.writeCache());
+export const { createResolver, Resolver, ResolverError, createJsonLinesSink, findResolverIdentities, nearestName } = loaded.exports;
 `;
 
 /**
@@ -248,6 +198,9 @@ const yamlEsm = {
 const yamlFile = createRequire(join(pkg("sops"), "package.json")).resolve("yaml");
 
 const buildInfo = (...names) => names.map((n) => join(pkg(n), "dist/.tsbuildinfo"));
+/** The one code-cache loader of the bundles, copied beside each bundle loaded through it (see the file). */
+const loaderFile = join(root, "scripts", "code-cache.cjs");
+const copyLoader = (out) => copyFileSync(loaderFile, join(out, "code-cache.cjs"));
 const jobs = [
   {
     // One CommonJS file: the bin compiles it with vm.Script and a V8 code cache kept beside it
@@ -256,7 +209,7 @@ const jobs = [
     out: join(pkg("cli"), "dist/bundle"),
     entry: "stellar-secrets.cjs",
     buildTag: true,
-    inputs: buildInfo("cli", "core", "sops"),
+    inputs: [...buildInfo("cli", "core", "sops"), loaderFile],
     options: {
       entryPoints: {
         "stellar-secrets": join(pkg("cli"), "dist/main.js"),
@@ -271,6 +224,7 @@ const jobs = [
       banner: { js: "const __stellarImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
       define: { "import.meta.url": "__stellarImportMeta.url" },
     },
+    after: copyLoader,
   },
   {
     // One CommonJS file behind a small ES-module entry (index.mjs, written below) that compiles it
@@ -279,7 +233,7 @@ const jobs = [
     out: join(pkg("resolver"), "dist/bundle"),
     entry: "resolver.cjs",
     buildTag: true,
-    inputs: buildInfo("resolver", "sops"),
+    inputs: [...buildInfo("resolver", "sops"), loaderFile],
     options: {
       // yaml (180 KB, 57 % of the bundle) in a file of its own, yaml.cjs, which lazyYaml requires on
       // first use: a deploy start reads only the rest (one general-reader file in a hundred needs it)
@@ -300,7 +254,10 @@ const jobs = [
       outExtension: { ".js": ".cjs" },
       banner: {},
     },
-    after: (out) => writeFileSync(join(out, "index.mjs"), RESOLVER_ENTRY),
+    after: (out) => {
+      copyLoader(out);
+      writeFileSync(join(out, "index.mjs"), RESOLVER_ENTRY);
+    },
   },
   {
     // One CommonJS file (server.cjs), compiled with vm.Script and a V8 code cache kept beside it
@@ -311,7 +268,7 @@ const jobs = [
     entry: "server.cjs",
     // the tag also keys the server's on-disk cache of config models (index-cache.ts): models made by another build are never used
     buildTag: true,
-    inputs: buildInfo("language-server", "core", "sops"),
+    inputs: [...buildInfo("language-server", "core", "sops"), loaderFile],
     options: {
       entryPoints: { server: join(pkg("language-server"), "dist/main.js"), age: ageFile },
       // code that vm.Script compiled cannot import() on Node 20: esbuild's lazy inits and require()
@@ -321,7 +278,10 @@ const jobs = [
       banner: {},
       plugins: [lazyChildProcess, yamlEsm, ageApart],
     },
-    after: (out) => writeFileSync(join(out, "server.mjs"), SERVER_ENTRY),
+    after: (out) => {
+      copyLoader(out);
+      writeFileSync(join(out, "server.mjs"), SERVER_ENTRY);
+    },
   },
 ];
 

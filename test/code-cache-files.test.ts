@@ -58,6 +58,7 @@ describe("code cache files", () => {
     mkdirSync(join(pkg, "dist", "bundle"), { recursive: true });
     copyFileSync(join(REPO_ROOT, "packages/cli/bin/stellar-secrets.js"), join(pkg, "bin", "stellar-secrets.js"));
     copyFileSync(join(REPO_ROOT, "packages/cli/bin/package.json"), join(pkg, "bin", "package.json"));
+    copyFileSync(join(REPO_ROOT, "packages/cli/dist/bundle/code-cache.cjs"), join(pkg, "dist", "bundle", "code-cache.cjs"));
     writeFileSync(join(pkg, "dist", "bundle", "stellar-secrets.cjs"), `${body}exports.main = (args) => { process.stdout.write(${JSON.stringify(word)} + " " + args.join(" ")); process.exitCode = ${status}; };\n${tag === undefined ? "" : `// stellar-secrets build ${tag}\n`}`);
     return {
       run: (...args) => spawnSync(process.execPath, [join(pkg, "bin", "stellar-secrets.js"), ...args], { encoding: "utf8" }),
@@ -72,7 +73,7 @@ describe("code cache files", () => {
       const r = cli.run("list", "--json");
       expect([r.status, r.stdout, r.stderr]).toEqual([0, "ran list --json", ""]);
     }
-    expect(readdirSync(cli.bundle).sort()).toEqual(["stellar-secrets.cjs", "stellar-secrets.cjs.list.cache"]);
+    expect(readdirSync(cli.bundle).sort()).toEqual(["code-cache.cjs", "stellar-secrets.cjs", "stellar-secrets.cjs.list.cache"]);
   });
 
   it("the CLI's bin: a damaged or foreign cache is not used (same result, no crash) and is written again", () => {
@@ -116,7 +117,7 @@ describe("code cache files", () => {
   it("the CLI's bin: a usage error (exit status 2: a mistyped command) writes no cache", () => {
     const cli = cliPackage("usage", "", "ran", undefined, 2);
     expect(cli.run("lsit").status).toBe(2);
-    expect(readdirSync(cli.bundle)).toEqual(["stellar-secrets.cjs"]);
+    expect(readdirSync(cli.bundle).sort()).toEqual(["code-cache.cjs", "stellar-secrets.cjs"]);
   });
 
   it("the CLI's bin: two first runs at once both run and leave one valid cache", async () => {
@@ -124,7 +125,7 @@ describe("code cache files", () => {
     const once = (): Promise<number | null> =>
       new Promise((done) => spawn(process.execPath, [join(cli.bundle, "..", "..", "bin", "stellar-secrets.js"), "check"], { stdio: "ignore" }).on("exit", done));
     expect(await Promise.all([once(), once()])).toEqual([0, 0]);
-    expect(readdirSync(cli.bundle).sort()).toEqual(["stellar-secrets.cjs", "stellar-secrets.cjs.check.cache"]);
+    expect(readdirSync(cli.bundle).sort()).toEqual(["code-cache.cjs", "stellar-secrets.cjs", "stellar-secrets.cjs.check.cache"]);
     expect(wellFormed(readFileSync(join(cli.bundle, "stellar-secrets.cjs.check.cache")))).toBe(true);
   });
 
@@ -147,6 +148,7 @@ describe("code cache files", () => {
     const bundle = join(work, name, "dist", "bundle");
     mkdirSync(bundle, { recursive: true });
     copyFileSync(join(REPO_ROOT, "packages/resolver/dist/bundle/index.mjs"), join(bundle, "index.mjs"));
+    copyFileSync(join(REPO_ROOT, "packages/resolver/dist/bundle/code-cache.cjs"), join(bundle, "code-cache.cjs"));
     writeFileSync(join(bundle, "resolver.cjs"), `${body}exports.createResolver = () => ${JSON.stringify(word)};\n${tag === undefined ? "" : `// stellar-secrets build ${tag}\n`}`);
     const app = `import { createResolver } from ${JSON.stringify(join(bundle, "index.mjs"))}; process.stdout.write(createResolver());`;
     return { run: () => spawnSync(process.execPath, ["--input-type=module", "-e", app], { encoding: "utf8" }), bundle };
@@ -158,7 +160,7 @@ describe("code cache files", () => {
     const cache = join(resolver.bundle, "resolver.cjs.cache");
     mkdirSync(join(cache, "inside"), { recursive: true });
     for (let i = 0; i < 2; i++) expect([resolver.run().status, resolver.run().stdout]).toEqual([0, "resolved"]);
-    expect(readdirSync(resolver.bundle).sort()).toEqual(["index.mjs", "resolver.cjs", "resolver.cjs.cache"]);
+    expect(readdirSync(resolver.bundle).sort()).toEqual(["code-cache.cjs", "index.mjs", "resolver.cjs", "resolver.cjs.cache"]);
     rmSync(cache, { recursive: true });
     expect(resolver.run().status).toBe(0);
     expect(other.run().status).toBe(0);
@@ -190,6 +192,11 @@ describe("code cache files", () => {
     expect(a.run().stdout).toBe("AAAA");
     expect(readFileSync(join(a.bundle, "resolver.cjs.cache")).readUInt32LE(0)).toBe(0xa);
     expect(a.run().stdout).toBe("AAAA");
+  });
+
+  it("every bundle is loaded through the one loader: the build's copies beside the CLI's, the server's and the resolver's bundles are scripts/code-cache.cjs", () => {
+    const one = readFileSync(join(REPO_ROOT, "scripts/code-cache.cjs"));
+    for (const pkg of ["cli", "language-server", "resolver"]) expect([pkg, readFileSync(join(REPO_ROOT, "packages", pkg, "dist/bundle/code-cache.cjs")).equals(one)]).toEqual([pkg, true]);
   });
 
   it("the built bundles end with their build tag, the first 32 bits of the SHA-256 of what precedes it", () => {

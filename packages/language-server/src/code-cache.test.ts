@@ -1,7 +1,8 @@
-// The bin's V8 code cache (bin/code-cache.js): written once the initial index is built, used by the
+// The bin's V8 code cache (bin/code-cache.js, over the bundles' one loader scripts/code-cache.cjs,
+// which the build copies beside server.cjs): written once the initial index is built, used by the
 // next start, and a damaged, foreign or unwritable cache is a missing cache (never a crash: V8's
 // deserializer aborts the process on a damaged payload).
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,12 +16,15 @@ interface Loaded {
 const require = createRequire(import.meta.url);
 const { loadServerBundle } = require("../bin/code-cache.js") as { loadServerBundle: (file: string, o?: { writeDelayMs?: number }) => Loaded };
 
-// a bundle with enough functions for V8 to have something to cache; `main` builds its "index" and calls back
+// a bundle with enough functions for V8 to have something to cache; `main` builds its "index" and
+// calls back; its last line is its build tag, as every built bundle's (scripts/bundle.mjs)
+const TAG = 0x0000abcd;
 const BUNDLE = `"use strict";
 ${Array.from({ length: 40 }, (_, i) => `function f${i}(x) { return x + ${i}; }`).join("\n")}
 exports.answer = () => f41();
 function f41() { let s = 0; for (let i = 0; i < 40; i++) s = f0(s); return s; }
 exports.main = (options) => { exports.answer(); options.afterInitialIndex?.(); };
+// stellar-secrets build 0000abcd
 `;
 
 const dirs: string[] = [];
@@ -32,6 +36,7 @@ function bundle(text = BUNDLE): string {
   dirs.push(dir);
   const file = join(dir, "server.cjs");
   writeFileSync(file, text);
+  copyFileSync(join(import.meta.dirname, "..", "..", "..", "scripts", "code-cache.cjs"), join(dir, "code-cache.cjs"));
   return file;
 }
 const settle = () => new Promise((r) => setTimeout(r, 30));
@@ -49,7 +54,7 @@ describe("the language server's code cache", () => {
     const file = bundle();
     expect((await start(file)).codeCache).toBe("none");
     const cache = readFileSync(`${file}.cache`);
-    expect(cache.subarray(0, 4).toString("latin1")).toBe("SSV8");
+    expect(cache.readUInt32LE(0)).toBe(TAG);
     const second = await start(file);
     expect(second.codeCache).toBe("used");
     expect(second.answer()).toBe(0);
@@ -63,7 +68,7 @@ describe("the language server's code cache", () => {
     const good = readFileSync(`${file}.cache`);
     for (const damage of [
       (b: Buffer) => b.subarray(0, b.length >> 1), // truncated
-      (b: Buffer) => Buffer.from(b.map((x, i) => (i > 8 && i % 97 === 0 ? x ^ 0x5a : x))), // payload bytes flipped
+      (b: Buffer) => Buffer.from(b.map((x, i) => (i > 8 && i < 8 + b.readUInt32LE(4) && i % 97 === 0 ? x ^ 0x5a : x))), // payload bytes flipped (the first copy)
       (b: Buffer) => Buffer.from("not a cache"),
       () => Buffer.alloc(0),
     ]) {
@@ -73,10 +78,10 @@ describe("the language server's code cache", () => {
     }
   });
 
-  it("does not use another bundle's cache of the same length", async () => {
+  it("does not use another build's cache of the same length", async () => {
     const file = bundle();
     await start(file);
-    writeFileSync(file, BUNDLE.replace("x + 1;", "x + 7;"));
+    writeFileSync(file, BUNDLE.replace("x + 1;", "x + 7;").replace("build 0000abcd", "build 0000abce"));
     expect(readFileSync(file).length).toBe(Buffer.byteLength(BUNDLE));
     expect((await start(file)).codeCache).toBe("none");
   });
@@ -97,7 +102,7 @@ describe("the language server's code cache", () => {
     const theirs = `${file}.cache.${process.pid}.tmp`;
     mkdirSync(theirs);
     expect((await start(file)).codeCache).toBe("none");
-    expect(readFileSync(`${file}.cache`).subarray(0, 4).toString("latin1")).toBe("SSV8");
+    expect(readFileSync(`${file}.cache`).readUInt32LE(0)).toBe(TAG);
     expect(statSync(theirs).isDirectory()).toBe(true); // theirs, left alone
     expect(readdirSync(join(file, "..")).filter((f) => f.endsWith(".tmp"))).toEqual([`server.cjs.cache.${process.pid}.tmp`]);
     expect((await start(file)).codeCache).toBe("used");
