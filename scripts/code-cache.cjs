@@ -1,7 +1,8 @@
 // The one V8 code-cache loader of Stellar Secrets' bundles. scripts/bundle.mjs copies this file, as
-// it is, beside each bundle that is loaded through it (dist/bundle/code-cache.cjs of the CLI, the
-// language server and the resolver): the CLI's bin, the server's bin and the resolver's index.mjs
-// require it from there, so that an installed package needs nothing else. CommonJS, no dependency.
+// it is, beside the CLI's and the language server's bundles (dist/bundle/code-cache.cjs), where
+// their bins require it, and writes it into the resolver's ES-module entry (dist/bundle/index.mjs:
+// in an app of ES modules a require() would first set up node's CommonJS loader). CommonJS, no
+// dependency but node's own modules.
 //
 // A bundle is compiled with vm.Script and a V8 code cache kept beside it: V8 then skips parsing and
 // compiling what an earlier run compiled, most of a start. The cache is written by the caller's

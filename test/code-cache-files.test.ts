@@ -148,7 +148,6 @@ describe("code cache files", () => {
     const bundle = join(work, name, "dist", "bundle");
     mkdirSync(bundle, { recursive: true });
     copyFileSync(join(REPO_ROOT, "packages/resolver/dist/bundle/index.mjs"), join(bundle, "index.mjs"));
-    copyFileSync(join(REPO_ROOT, "packages/resolver/dist/bundle/code-cache.cjs"), join(bundle, "code-cache.cjs"));
     writeFileSync(join(bundle, "resolver.cjs"), `${body}exports.createResolver = () => ${JSON.stringify(word)};\n${tag === undefined ? "" : `// stellar-secrets build ${tag}\n`}`);
     const app = `import { createResolver } from ${JSON.stringify(join(bundle, "index.mjs"))}; process.stdout.write(createResolver());`;
     return { run: () => spawnSync(process.execPath, ["--input-type=module", "-e", app], { encoding: "utf8" }), bundle };
@@ -160,7 +159,7 @@ describe("code cache files", () => {
     const cache = join(resolver.bundle, "resolver.cjs.cache");
     mkdirSync(join(cache, "inside"), { recursive: true });
     for (let i = 0; i < 2; i++) expect([resolver.run().status, resolver.run().stdout]).toEqual([0, "resolved"]);
-    expect(readdirSync(resolver.bundle).sort()).toEqual(["code-cache.cjs", "index.mjs", "resolver.cjs", "resolver.cjs.cache"]);
+    expect(readdirSync(resolver.bundle).sort()).toEqual(["index.mjs", "resolver.cjs", "resolver.cjs.cache"]);
     rmSync(cache, { recursive: true });
     expect(resolver.run().status).toBe(0);
     expect(other.run().status).toBe(0);
@@ -194,9 +193,10 @@ describe("code cache files", () => {
     expect(a.run().stdout).toBe("AAAA");
   });
 
-  it("every bundle is loaded through the one loader: the build's copies beside the CLI's, the server's and the resolver's bundles are scripts/code-cache.cjs", () => {
+  it("every bundle is loaded through the one loader: the build's copies beside the CLI's and the server's bundles are scripts/code-cache.cjs, and the resolver's entry holds it", () => {
     const one = readFileSync(join(REPO_ROOT, "scripts/code-cache.cjs"));
-    for (const pkg of ["cli", "language-server", "resolver"]) expect([pkg, readFileSync(join(REPO_ROOT, "packages", pkg, "dist/bundle/code-cache.cjs")).equals(one)]).toEqual([pkg, true]);
+    for (const pkg of ["cli", "language-server"]) expect([pkg, readFileSync(join(REPO_ROOT, "packages", pkg, "dist/bundle/code-cache.cjs")).equals(one)]).toEqual([pkg, true]);
+    expect(readFileSync(join(REPO_ROOT, "packages/resolver/dist/bundle/index.mjs"), "utf8")).toContain(one.toString("utf8").trimEnd());
   });
 
   it("the built bundles end with their build tag, the first 32 bits of the SHA-256 of what precedes it", () => {
