@@ -265,6 +265,26 @@ describe("review, red team", () => {
     expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
   });
 
+  it("flags the same settings in a workspace file and a dev container's settings, which VS Code also applies", async () => {
+    const s = await project();
+    s.write("team.code-workspace", '{\n  "folders": [{ "path": "." }],\n  // shared\n  "settings": { "stellarSecrets.cliPath": "./tools/x.sh", },\n}\n');
+    mkdirSync(join(s.repo, ".devcontainer"), { recursive: true });
+    s.write(".devcontainer/devcontainer.json", '{ "image": "node:20", "customizations": { "vscode": { "settings": { "stellarSecrets": { "rules": { "plaintext-credential": "off" } } } } } }\n');
+    s.commit("editor: a workspace and a container");
+    const { code, problems } = await problemsOf(s);
+    expect(code).toBe(1);
+    expect(problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", ".devcontainer/devcontainer.json"],
+      ["weakened-rule", "team.code-workspace"],
+    ]);
+    expect(problems[1]?.message).toContain("team.code-workspace changes stellarSecrets.cliPath: VS Code applies");
+    // a workspace file's folders are no setting
+    s.git(["branch", "-f", "main", "HEAD"]);
+    s.write("team.code-workspace", s.read("team.code-workspace").replace('{ "path": "." }', '{ "path": "." }, { "path": "../docs" }'));
+    s.commit("editor: docs in the workspace");
+    expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
+  });
+
   it("flags a stellar.yaml new above a project in a subfolder: run from the top, stellar-secrets takes infra/secrets as that project's, with its members", async () => {
     const { s, infra } = await subfolderProject();
     const mallory = s.keygen("mallory");

@@ -26,7 +26,7 @@ import {
   retiredKeyProvenWith,
   readGateChanges,
   WORKFLOWS_DIR,
-  EDITOR_SETTINGS_FILE,
+  EDITOR_SETTINGS_PATHSPECS,
   type GateFileChange,
   type GateReader,
   sopsConfigCandidates,
@@ -490,7 +490,7 @@ async function workflowChanges(repo: GitRepo, base: string | undefined, head: Re
 async function editorSettingsFiles(repo: GitRepo, base: string | undefined, head: Revision): Promise<{ path: string; before: string | undefined; after: string | undefined }[]> {
   if (base === undefined || head.kind === "empty") return [];
   return withSides(repo, base, head, [], async (sides) => {
-    const names = await sides.changed([`:(top,glob)**/${EDITOR_SETTINGS_FILE}`]);
+    const names = await sides.changed([...EDITOR_SETTINGS_PATHSPECS]);
     if (names.length === 0) return [];
     const [before, after] = await Promise.all([sides.base(names), sides.head(names)]);
     return names.map((n, i) => ({ path: `${sides.up}${n}`, before: before[i], after: after[i] }));

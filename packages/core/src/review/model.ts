@@ -566,7 +566,8 @@ export interface ReviewInputs {
    */
   workflows?: readonly GateFileChange[];
   /**
-   * The editor settings files (`.vscode/settings.json` anywhere, paths relative to the project
+   * The editor settings files (`.vscode/settings.json`, `*.code-workspace`, a dev container's
+   * `devcontainer.json`, anywhere: `EDITOR_SETTINGS_PATHSPECS`; paths relative to the project
    * root) that differ between base and head, each side's text: one whose `stellarSecrets` settings
    * change is a `weakened-rule` ({@link editorSettingsChanges}).
    */
@@ -1188,7 +1189,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       file: c.path,
       message:
         `${w.path(c.path)} ${[...(named.length === 0 ? [] : [`changes ${named.join(", ")}`]), ...(c.settings.includes("unreadable") ? ["is no JSON review can read, where it names stellarSecrets settings"] : [])].join(", and ")}: ` +
-        `VS Code applies a repository's editor settings for every member who opens it (a trusted workspace): stellarSecrets.cliPath is the program Test Credential runs with their age key in reach, ` +
+        `VS Code applies a repository's editor settings for every member who opens it (a trusted workspace; a workspace file's when they open that workspace, a dev container's in the container): stellarSecrets.cliPath is the program Test Credential runs with their age key in reach, ` +
         `stellarSecrets.configPath the stellar.yaml whose members the editor's writes encrypt a new file for, stellarSecrets.rules the findings it shows; ` +
         `keep these in each member's user settings, or make that change on its own, reviewed separately`,
     });
