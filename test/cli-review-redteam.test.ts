@@ -241,11 +241,36 @@ describe("review, red team", () => {
     expect(uncommitted.code, uncommitted.stderr).toBe(1);
     expect((JSON.parse(uncommitted.stdout) as { problems: Problem[] }).problems).toMatchObject([{ kind: "weakened-rule", file: "scripts/gate.sh" }]);
     s.git(["checkout", "-q", "--", "scripts/gate.sh"]);
-    // a dependency bump in package.json, or a script the gate does not run, is no problem
-    s.write("package.json", s.read("package.json").replace('"0.1.0"', '"0.2.0"'));
+    // the package's own version, or a script the gate does not run, is no problem
+    s.write("package.json", s.read("package.json").replace('"private": true', '"private": true,\n  "version": "2.0.0"'));
     s.write("scripts/other.sh", "echo unrelated\n");
     s.commit("chore: bump");
     expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
+  });
+
+  it("follows the gate into the dependencies it runs stellar-secrets from (npx, npm ci): the CLI's version or source, an install script, the lockfile, .npmrc", async () => {
+    const s = await project();
+    s.git(["checkout", "-q", "main"]);
+    s.write(".github/workflows/ci.yml", "on: pull_request\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: npm ci\n      - run: npx stellar-secrets review origin/main...HEAD\n");
+    s.write("package.json", `${JSON.stringify({ name: "org-secrets", private: true, devDependencies: { "@stellar-secrets/cli": "0.1.0" } }, null, 2)}\n`);
+    s.write("package-lock.json", '{ "lockfileVersion": 3, "packages": { "node_modules/@stellar-secrets/cli": { "version": "0.1.0", "integrity": "sha512-AAAA" } } }\n');
+    s.commit("ci: the gate from the pinned CLI");
+    const attacks: [string, () => void, string, string][] = [
+      ["the CLI from the pull request's own folder", () => s.write("package.json", s.read("package.json").replace('"0.1.0"', '"file:./tools/cli"')), "package.json", "package.json (its dependencies or install scripts)"],
+      ["a postinstall script", () => s.write("package.json", s.read("package.json").replace('"private": true', '"private": true,\n  "scripts": { "postinstall": "node tools/patch.js" }')), "package.json", "package.json (its dependencies or install scripts)"],
+      ["the lockfile's integrity", () => s.write("package-lock.json", s.read("package-lock.json").replace("sha512-AAAA", "sha512-BBBB")), "package-lock.json", "are changed (package-lock.json)"],
+      ["another registry", () => s.write(".npmrc", "registry=https://npm.example.invalid/\n"), ".npmrc", "are changed (.npmrc)"],
+    ];
+    for (const [what, attack, file, said] of attacks) {
+      s.git(["checkout", "-q", "-B", "attack", "main"]);
+      attack();
+      s.commit(`deps: ${what}`);
+      const { code, problems } = await problemsOf(s);
+      expect(code, what).toBe(1);
+      expect(problems, what).toMatchObject([{ kind: "weakened-rule", file }]);
+      expect(problems[0]?.message, what).toContain("the dependencies the CI gate installs");
+      expect(problems[0]?.message, what).toContain(said);
+    }
   });
 
   it("flags committed editor settings that decide what members' editors run and show (stellarSecrets.cliPath for Test Credential, rules), not other settings", async () => {

@@ -53,11 +53,13 @@ describe("readGateGraph", () => {
       "ci/lib.sh": 'review_all() { npx stellar-secrets review "$BASE...HEAD"; }\n',
     });
     const graph = await readGateGraph([".github/workflows/ci.yml"], read);
-    expect([...graph.keys()].sort()).toEqual([".github/workflows/ci.yml", "ci/gate.sh", "ci/lib.sh", "package.json#scripts.gate"]);
+    // (npx in lib.sh: the dependencies of the top folder, which has a package.json, and of ci/, which has none)
+    expect([...graph.keys()].sort()).toEqual([".github/workflows/ci.yml", "ci/gate.sh", "ci/lib.sh", "package.json#install", "package.json#scripts.gate"]);
     expect(graph.get("package.json#scripts.gate")).toMatchObject({ path: "package.json", script: "gate", text: "bash ci/gate.sh", refs: ["ci/gate.sh"], via: ".github/workflows/ci.yml" });
-    expect(read.calls).toBe(4);
-    // the whole chain runs the gate: lib.sh names it, each file above runs the one below
-    expect([...nodesRunningGate(graph)].sort()).toEqual([".github/workflows/ci.yml", "ci/gate.sh", "ci/lib.sh", "package.json#scripts.gate"]);
+    expect(graph.get("package.json#install")).toMatchObject({ path: "package.json", install: true, refs: [], via: ".github/workflows/ci.yml" });
+    expect(read.calls).toBe(5);
+    // the whole chain runs the gate: lib.sh names it, each file above runs the one below; lib.sh runs it from the dependencies
+    expect([...nodesRunningGate(graph)].sort()).toEqual([".github/workflows/ci.yml", "ci/gate.sh", "ci/lib.sh", "package.json#install", "package.json#scripts.gate"]);
   });
 
   it("stops at MAX_GATE_FILES nodes, and at a cycle", async () => {
@@ -91,7 +93,7 @@ describe("gateFileChanges and gateWorkflowChanges", () => {
 
   it("names package.json's script when a pre script is added around a script that runs the gate (npm runs both), and its scripts as one entry", async () => {
     const gated = { ...base, ".github/workflows/ci.yml": WORKFLOW("npm run gate"), "package.json": JSON.stringify({ scripts: { gate: "stellar-secrets review main...HEAD" } }) };
-    const [b, h] = [tree(gated), tree({ ...gated, "package.json": JSON.stringify({ scripts: { pregate: "sed -i s/review/help/ node_modules/.bin/x", gate: "stellar-secrets review main...HEAD" } }) })];
+    const [b, h] = [tree(gated), tree({ ...gated, "package.json": JSON.stringify({ scripts: { pregate: "sed -i s/review/help/ tools/x", gate: "stellar-secrets review main...HEAD" } }) })];
     const [bg, hg] = [await readGateGraph([".github/workflows/ci.yml"], b), await readGateGraph([".github/workflows/ci.yml"], h)];
     expect(gateWorkflowChanges(gateFileChanges(bg, hg, { base: new Map(), head: new Map() }))).toEqual([{ path: "package.json", change: "modified", scripts: ["gate"], via: ".github/workflows/ci.yml" }]);
     expect(
@@ -104,5 +106,43 @@ describe("gateFileChanges and gateWorkflowChanges", () => {
 
   it("names nothing for a change outside the gate: a script that does not run stellar-secrets, another package.json field", async () => {
     expect(await changes({ ...base, "package.json": JSON.stringify({ scripts: { lint: "eslint src", prelint: "true" }, version: "2.0.0" }) })).toEqual([]);
+  });
+});
+
+describe("the dependencies the gate installs or runs a program from", () => {
+  it("are referenced by an install (npm ci, npm install with flags only, pnpm, yarn, bun) or a run from them (npx, exec, dlx, node_modules/.bin), per folder; not by installing a named package", () => {
+    for (const run of ["npm ci", "npm install --no-audit && stellar-secrets check", "pnpm install --frozen-lockfile", "yarn", "bun install", "npx stellar-secrets check", "pnpm exec stellar-secrets check", "yarn dlx stellar-secrets check", "./node_modules/.bin/stellar-secrets check"]) {
+      expect([run, gateReferencesOf(WORKFLOW(run), ".github/workflows/ci.yml")]).toEqual([run, expect.arrayContaining(["package.json#install"])]);
+    }
+    expect(gateReferencesOf('cd infra\nnpx stellar-secrets check\n', "infra/ci/gate.sh")).toEqual(expect.arrayContaining(["infra/ci/package.json#install", "package.json#install"]));
+    for (const run of ['npm install -g "$RUNNER_TEMP/stellar-secrets-cli.tgz"', "npm run gate", "pnpm --silent gate", "yarn run other", "stellar-secrets check"]) {
+      expect([run, gateReferencesOf(WORKFLOW(run), ".github/workflows/ci.yml").filter((r) => r.endsWith("#install"))]).toEqual([run, []]);
+    }
+  });
+
+  const gated = {
+    ".github/workflows/ci.yml": WORKFLOW("npm ci && npx stellar-secrets review origin/main...HEAD"),
+    "package.json": `${JSON.stringify({ name: "org-secrets", version: "1.0.0", scripts: { lint: "true" }, devDependencies: { "@stellar-secrets/cli": "0.1.0" } }, null, 2)}\n`,
+    "package-lock.json": '{ "lockfileVersion": 3, "packages": { "node_modules/@stellar-secrets/cli": { "version": "0.1.0", "integrity": "sha512-AAA" } } }\n',
+  };
+  const changes = async (head: Record<string, string | undefined>, base: Record<string, string> = gated) => {
+    const roots = [".github/workflows/ci.yml"];
+    return gateWorkflowChanges(await readGateChanges({ roots, read: tree(base) }, { roots, read: tree(head as Record<string, string>) }));
+  };
+  const pkg = (fields: Record<string, unknown>): string => `${JSON.stringify({ ...(JSON.parse(gated["package.json"]) as object), ...fields }, null, 2)}\n`;
+
+  it("name what changed in them when a step that runs stellar-secrets uses them: a dependency, an install script, the lockfile, a registry setting", async () => {
+    expect(await changes({ ...gated, "package.json": pkg({ devDependencies: { "@stellar-secrets/cli": "file:./tools/cli" } }) })).toEqual([
+      { path: "package.json", change: "modified", install: ["package.json"], via: ".github/workflows/ci.yml" },
+    ]);
+    expect(await changes({ ...gated, "package.json": pkg({ scripts: { lint: "true", postinstall: "node tools/patch.js" } }) })).toEqual([{ path: "package.json", change: "modified", install: ["package.json"], via: ".github/workflows/ci.yml" }]);
+    expect(await changes({ ...gated, "package-lock.json": gated["package-lock.json"].replace("sha512-AAA", "sha512-BBB") })).toEqual([{ path: "package.json", change: "modified", install: ["package-lock.json"], via: ".github/workflows/ci.yml" }]);
+    expect(await changes({ ...gated, ".npmrc": "registry=https://npm.example.invalid/\n" })).toEqual([{ path: "package.json", change: "modified", install: [".npmrc"], via: ".github/workflows/ci.yml" }]);
+  });
+
+  it("name nothing for what an install does not read (the version, other scripts, formatting), nor for the dependencies of a workflow that never runs stellar-secrets", async () => {
+    expect(await changes({ ...gated, "package.json": `${JSON.stringify({ ...(JSON.parse(gated["package.json"]) as object), version: "1.1.0", scripts: { lint: "eslint ." } })}\n` })).toEqual([]);
+    const other = { ...gated, ".github/workflows/ci.yml": WORKFLOW("npm ci && npm test") };
+    expect(await changes({ ...other, "package.json": pkg({ devDependencies: { "@stellar-secrets/cli": "file:./x" } }) }, other)).toEqual([]);
   });
 });

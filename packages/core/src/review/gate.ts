@@ -4,9 +4,12 @@
  * (`.github/workflows/*.yml`), the local actions and reusable workflows they use (`uses: ./…`), and
  * every file of the repository those run — a script (`run: ./scripts/gate.sh`, `bash ci/gate`,
  * `node tools/review.mjs`, a file such a script sources or imports), a `package.json` script
- * (`npm run review`, `pnpm review`, with its `pre`/`post` scripts), a Makefile (`make gate`). A file
- * of that graph whose text runs `stellar-secrets` (or runs a file that does, on either side of the
- * change) is part of the gate: a change to it is the change deciding its own review.
+ * (`npm run review`, `pnpm review`, with its `pre`/`post` scripts), a Makefile (`make gate`), and the
+ * dependencies a step installs or runs a package from (`npm ci`, `npx stellar-secrets`: the
+ * package.json's dependency fields and install scripts, its lockfile, `.npmrc` and the like, one
+ * node per folder). A file of that graph whose text runs `stellar-secrets` (or runs a file that does,
+ * on either side of the change), or the dependencies of a file that does, is part of the gate: a
+ * change to it is the change deciding its own review.
  *
  * Pure but for the reader the caller gives (git at a commit, or the work tree). Reading is bounded
  * ({@link MAX_GATE_FILES} files per side); what a script computes at run time (a path built in a
@@ -25,7 +28,9 @@ export interface GateNode {
   path: string;
   /** For a package.json script: its name (the node is that script's command, not the whole file). */
   script?: string;
-  /** The text (a package.json script's command), or undefined when absent on this side. */
+  /** For a folder's dependencies (`path` its package.json): the node is what an install there reads. */
+  install?: true;
+  /** The text (a package.json script's command; a folder's dependencies, see `install`), or undefined when absent on this side. */
   text: string | undefined;
   /** The ids of the nodes it runs that exist on this side. */
   refs: string[];
@@ -70,6 +75,22 @@ const INTERPRETED = /(?:^|[\s;&|(`"'])(?:bash|sh|zsh|dash|ksh|source|\.|node|den
 const NPM_RUN = /(?:^|[\s;&|(`"'])(?:npm[ \t]+(?:run|run-script|rum|urn)|pnpm(?:[ \t]+run)?|yarn(?:[ \t]+run)?|bun[ \t]+run)[ \t]+(?:-{1,2}[\w-]+(?:=\S*)?[ \t]+)*([\w@:./-]+)/gm;
 const NPM_SHORT = /(?:^|[\s;&|(`"'])npm[ \t]+(test|t|tst|start|stop|restart)\b/gm;
 const MAKE = /(?:^|[\s;&|(`"'])(make|just)\b/m;
+/**
+ * A command that installs the folder's dependencies (`npm ci`, `npm install` with flags only,
+ * `pnpm [install]`, `yarn [install]`, `bun install`: what the lockfile and the registry give, and the
+ * packages' install scripts, run in the gate's job) or runs a program from them or the registry
+ * (`npx x`, `npm exec`, `pnpm exec|dlx`, `yarn exec|dlx`, `bunx`, `node_modules/.bin/`).
+ * `npm install PKG` (a named package, e.g. a tarball) reads none of the folder's dependencies.
+ */
+const INSTALLS = new RegExp(
+  String.raw`(?:^|[\s;&|(\`"'])(?:(?:npm[ \t]+(?:ci|clean-install|install-clean|install|isntall|i|it|cit)|pnpm(?:[ \t]+(?:install|i))?|yarn(?:[ \t]+install)?|bun[ \t]+(?:install|i))(?:[ \t]+-{1,2}[\w-]+(?:=[^\s;&|)]*)?)*[ \t]*(?=$|[;&|)#])|(?:npx|bunx|npm[ \t]+(?:exec|x)|pnpm[ \t]+(?:exec|dlx)|yarn[ \t]+(?:exec|dlx)|bun[ \t]+x)[ \t])|node_modules/\.bin/`,
+  "m",
+);
+/** The files of a folder that decide what its install gives, beside its package.json (lockfiles, registry and install hooks). */
+const INSTALL_FILES = ["package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "pnpm-workspace.yaml", ".pnpmfile.cjs", "yarn.lock", ".yarnrc.yml", ".yarnrc", "bun.lock", "bunfig.toml", ".npmrc"];
+/** The fields of package.json an install reads (the dependencies, where they come from, and the scripts npm runs at install). */
+const INSTALL_FIELDS = ["dependencies", "devDependencies", "optionalDependencies", "peerDependencies", "bundleDependencies", "bundledDependencies", "overrides", "resolutions", "pnpm", "workspaces", "packageManager"];
+const INSTALL_SCRIPTS = ["preinstall", "install", "postinstall", "prepublish", "preprepare", "prepare", "postprepare", "dependencies"];
 /** What a JavaScript or Docker action runs: `main:`, `pre:`, `post:`, `image:` (a file of the action's folder). */
 const ACTION_ENTRY = /^[ \t]*["']?(?:main|pre|post|image)["']?[ \t]*:[ \t]*["']?([^"'#\s]+)/gm;
 const WORKING_DIRECTORY = /^[ \t-]*["']?working-directory["']?[ \t]*:[ \t]*["']?([^"'#\s]+)/gm;
@@ -129,13 +150,73 @@ export function gateReferencesOf(text: string, path: string, script?: string): s
   if (MAKE.test(text)) {
     for (const base of bases) for (const name of ["GNUmakefile", "makefile", "Makefile", "justfile", "Justfile", ".justfile"]) out.add(base === "" ? name : `${base}/${name}`);
   }
+  if (INSTALLS.test(text)) for (const base of bases) out.add(`${base === "" ? "package.json" : `${base}/package.json`}${INSTALL_ID}`);
   return [...out];
 }
 
-/** The path and script of a node id. */
-function splitId(id: string): { path: string; script?: string } {
+/** The id suffix of a folder's dependencies node (`infra/package.json#install`). */
+const INSTALL_ID = "#install";
+
+/** The path and script of a node id (`#install`: the folder's dependencies, `install: true`). */
+function splitId(id: string): { path: string; script?: string; install?: true } {
+  if (id.endsWith(INSTALL_ID)) return { path: id.slice(0, -INSTALL_ID.length), install: true };
   const at = id.indexOf("#scripts.");
   return at === -1 ? { path: id } : { path: id.slice(0, at), script: id.slice(at + "#scripts.".length) };
+}
+
+/** The files a node's text is made of: its file; for a folder's dependencies, its package.json and {@link INSTALL_FILES}. */
+function filesOf(id: string): string[] {
+  const { path, install } = splitId(id);
+  if (install !== true) return [path];
+  const dir = posix.dirname(path) === "." ? "" : `${posix.dirname(path)}/`;
+  return [path, ...INSTALL_FILES.map((f) => `${dir}${f}`)];
+}
+
+/** A node's text from the files read (path → text; undefined: absent), or undefined when the node is absent on that side. */
+function textOf(id: string, files: ReadonlyMap<string, string | undefined>): string | undefined {
+  const { path, script, install } = splitId(id);
+  if (script !== undefined) return scriptOf(files.get(path), script);
+  if (install !== true) return files.get(path);
+  // what an install reads: the package.json fields it uses (as JSON, so that formatting is no change), then each file present
+  const parts: string[] = [];
+  const pkg = files.get(path);
+  if (pkg !== undefined) parts.push(`${path}\n${installFieldsOf(pkg)}`);
+  for (const f of filesOf(id).slice(1)) {
+    const text = files.get(f);
+    if (text !== undefined) parts.push(`${f}\n${text}`);
+  }
+  return parts.length === 0 ? undefined : parts.join(`\n${INSTALL_SEPARATOR}\n`);
+}
+
+/** Between the files of a dependencies node's text. */
+const INSTALL_SEPARATOR = "\u0000 stellar-secrets: next file";
+
+/** The package.json fields an install reads ({@link INSTALL_FIELDS}, the install-time scripts), as JSON; the text itself when it is no JSON. */
+function installFieldsOf(packageJson: string): string {
+  try {
+    const parsed = JSON.parse(packageJson) as Record<string, unknown>;
+    if (typeof parsed !== "object" || parsed === null) return packageJson;
+    const scripts = typeof parsed["scripts"] === "object" && parsed["scripts"] !== null ? (parsed["scripts"] as Record<string, unknown>) : {};
+    return JSON.stringify({
+      ...Object.fromEntries(INSTALL_FIELDS.filter((f) => Object.hasOwn(parsed, f)).map((f) => [f, parsed[f]])),
+      scripts: Object.fromEntries(INSTALL_SCRIPTS.filter((n) => Object.hasOwn(scripts, n)).map((n) => [n, scripts[n]])),
+    });
+  } catch {
+    return packageJson;
+  }
+}
+
+/** The files a dependencies node's two texts differ in (as {@link textOf} made them), in order. */
+export function installFilesChanged(before: string | undefined, after: string | undefined): string[] {
+  const split = (t: string | undefined): Map<string, string> =>
+    new Map(
+      (t ?? "")
+        .split(`\n${INSTALL_SEPARATOR}\n`)
+        .filter((p) => p !== "")
+        .map((p) => [p.slice(0, p.indexOf("\n") === -1 ? p.length : p.indexOf("\n")), p]),
+    );
+  const [b, a] = [split(before), split(after)];
+  return [...new Set([...b.keys(), ...a.keys()])].filter((f) => b.get(f) !== a.get(f));
 }
 
 /**
@@ -177,15 +258,16 @@ export async function readGateGraph(roots: readonly string[], read: GateReader, 
   let round: { id: string; via: string }[] = roots.map((r) => ({ id: r, via: r }));
   const seen = new Set<string>(roots);
   while (round.length > 0 && graph.size < limit) {
-    await readFiles(round.map((n) => splitId(n.id).path));
+    await readFiles(round.flatMap((n) => filesOf(n.id)));
     const next: { id: string; via: string }[] = [];
     for (const { id, via } of round) {
       if (graph.size >= limit) break;
-      const { path, script } = splitId(id);
-      const text = script === undefined ? files.get(path) : scriptOf(files.get(path), script);
+      const { path, script, install } = splitId(id);
+      const text = textOf(id, files);
       if (text === undefined) continue;
-      const node: GateNode = { path, ...(script === undefined ? {} : { script }), text, refs: [], via };
+      const node: GateNode = { path, ...(script === undefined ? {} : { script }), ...(install === true ? { install } : {}), text, refs: [], via };
       graph.set(id, node);
+      if (install === true) continue; // (what a folder's dependencies run is not followed)
       for (const ref of gateReferencesOf(text, path, script)) {
         node.refs.push(ref);
         if (!seen.has(ref)) {
@@ -201,19 +283,24 @@ export async function readGateGraph(roots: readonly string[], read: GateReader, 
   return graph;
 }
 
-/** The ids of a graph's nodes that run `stellar-secrets`, themselves or through a node they run. */
+/**
+ * The ids of a graph's nodes that run `stellar-secrets`, themselves or through a node they run; and
+ * the dependencies (`#install` nodes) such a node installs or runs a program from: the gate runs
+ * with what they give.
+ */
 export function nodesRunningGate(graph: GateGraph): Set<string> {
   const runs = new Set<string>();
-  for (const [id, node] of graph) if (runsGate(node.text)) runs.add(id);
+  for (const [id, node] of graph) if (node.install !== true && runsGate(node.text)) runs.add(id);
   for (let grew = true; grew; ) {
     grew = false;
     for (const [id, node] of graph) {
-      if (!runs.has(id) && node.refs.some((r) => runs.has(r))) {
+      if (!runs.has(id) && node.install !== true && node.refs.some((r) => runs.has(r))) {
         runs.add(id);
         grew = true;
       }
     }
   }
+  for (const id of [...runs]) for (const r of graph.get(id)?.refs ?? []) if (graph.get(r)?.install === true) runs.add(r);
   return runs;
 }
 
@@ -226,6 +313,8 @@ export interface GateFileChange {
   usesGate?: boolean;
   /** For a package.json script: its name. */
   script?: string;
+  /** The dependencies of `path`'s folder (its package.json's dependency fields and install scripts, lockfiles, `.npmrc` …): the files that differ. */
+  install?: string[];
   /** The workflow it was reached from, when it is not a workflow or action itself. */
   via?: string;
 }
@@ -246,14 +335,17 @@ export function gateFileChanges(base: GateGraph, head: GateGraph, otherSide: { b
     const before = b !== undefined ? b.text : otherSide.base.get(id);
     const after = h !== undefined ? h.text : otherSide.head.get(id);
     if (before === after) continue;
-    const runs = runsBase.has(id) || runsHead.has(id) || runsGate(before) || runsGate(after);
-    const yaml = node.script === undefined && (node.path.startsWith(`${WORKFLOWS_DIR}/`) || /(^|\/)action\.ya?ml$/.test(node.path));
+    // (a dependencies node counts only through a node that runs the gate: its text names packages)
+    const runs = runsBase.has(id) || runsHead.has(id) || (node.install !== true && (runsGate(before) || runsGate(after)));
+    if (node.install === true && !runs) continue;
+    const yaml = node.script === undefined && node.install !== true && (node.path.startsWith(`${WORKFLOWS_DIR}/`) || /(^|\/)action\.ya?ml$/.test(node.path));
     out.push({
       path: node.path,
       before,
       after,
       ...(runs ? { usesGate: true } : {}),
       ...(node.script === undefined ? {} : { script: node.script }),
+      ...(node.install === true ? { install: installFilesChanged(before, after) } : {}),
       ...(yaml || node.via === node.path ? {} : { via: node.via }),
     });
   }
@@ -267,15 +359,10 @@ function gateIdsOnOneSide(base: GateGraph, head: GateGraph): { base: string[]; h
 
 /** Reads `ids` (paths and package.json scripts) on one side with `read`: id → text. */
 async function readGateIds(ids: readonly string[], read: GateReader): Promise<Map<string, string | undefined>> {
-  const paths = [...new Set(ids.map((id) => splitId(id).path))];
+  const paths = [...new Set(ids.flatMap((id) => filesOf(id)))];
   const texts = paths.length === 0 ? [] : await read(paths);
   const byPath = new Map(paths.map((p, i) => [p, texts[i]]));
-  return new Map(
-    ids.map((id) => {
-      const { path, script } = splitId(id);
-      return [id, script === undefined ? byPath.get(path) : scriptOf(byPath.get(path), script)];
-    }),
-  );
+  return new Map(ids.map((id) => [id, textOf(id, byPath)]));
 }
 
 /**

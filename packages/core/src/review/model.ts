@@ -1179,7 +1179,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   if (baseUsable && head.index !== undefined) problems.push(...newNestedProjects(base, head, w));
   // the workflow that gates pull requests, changed by one: GitHub runs the pull request's own copy
   for (const c of gateWorkflowChanges(inputs.workflows ?? [])) {
-    problems.push({ kind: "weakened-rule", file: c.path, message: gateChangeMessage(c, w) });
+    problems.push({ kind: "weakened-rule", file: c.install?.[0] ?? c.path, message: gateChangeMessage(c, w) });
   }
   // the editor settings a repository commits: VS Code applies them for every member who opens it
   for (const c of editorSettingsChanges(inputs.editorSettings ?? [])) {
@@ -1952,6 +1952,18 @@ function gateChangeMessage(c: GateChange, w: FindingWording): string {
   const action = /(^|\/)action\.ya?ml$/.test(c.path);
   const was = c.change === "removed";
   let said: string;
+  if (c.install !== undefined) {
+    // the dependencies a step installs, or runs a program from, before or as it runs stellar-secrets
+    const dir = c.path.includes("/") ? c.path.slice(0, c.path.lastIndexOf("/") + 1) : "";
+    const files = c.install.map((f) => (f === c.path ? `${w.path(f)} (its dependencies or install scripts)` : w.path(f)));
+    said =
+      `the dependencies the CI gate installs${dir === "" ? "" : ` in ${w.path(dir)}`} are changed (${files.join(", ")})${c.via === undefined ? "" : `; it installs them (or runs a program from them) in ${w.path(c.via)}`}, where it runs stellar-secrets: ` +
+      `a package's install script runs in the gate's job, and a dependency, a lockfile or a registry setting decides which stellar-secrets it runs`;
+    return (
+      `${said}: this change decides how it is itself checked; ` +
+      `review the change's diff, and make that change on its own, reviewed separately (a ruleset that requires the workflow from the default branch keeps the gate, docs/ci.md)`
+    );
+  }
   if (c.scripts !== undefined || c.via !== undefined) {
     // a file (or package.json scripts) the gate runs, not a workflow or action itself
     const many = c.scripts !== undefined && c.scripts.length > 1;
@@ -1980,6 +1992,8 @@ export interface GateChange {
   change: "added" | "removed" | "modified";
   /** The package.json scripts changed (sorted), when the entry is a package.json's. */
   scripts?: string[];
+  /** When the entry is a folder's dependencies (`path` its package.json): the files that differ (package.json for its dependency fields and install scripts, a lockfile, `.npmrc` …). */
+  install?: string[];
   /** The workflow the file is run from, when it is not a workflow or action itself. */
   via?: string;
 }
@@ -1995,14 +2009,14 @@ export function gateWorkflowChanges(workflows: readonly GateFileChange[]): GateC
   for (const f of workflows) {
     if (f.before === f.after || !(runsGate(f.before) || runsGate(f.after) || f.usesGate === true)) continue;
     const change = f.before === undefined ? ("added" as const) : f.after === undefined ? ("removed" as const) : ("modified" as const);
-    const key = f.script === undefined ? f.path : `${f.path}#scripts`;
+    const key = f.install !== undefined ? `${f.path}#install` : f.script === undefined ? f.path : `${f.path}#scripts`;
     const seen = out.get(key);
     if (seen !== undefined && f.script !== undefined) {
       seen.scripts = [...(seen.scripts ?? []), f.script].sort();
       if (seen.change !== change) seen.change = "modified";
       continue;
     }
-    out.set(key, { path: f.path, change, ...(f.script === undefined ? {} : { scripts: [f.script] }), ...(f.via === undefined ? {} : { via: f.via }) });
+    out.set(key, { path: f.path, change, ...(f.script === undefined ? {} : { scripts: [f.script] }), ...(f.install === undefined ? {} : { install: f.install }), ...(f.via === undefined ? {} : { via: f.via }) });
   }
   return [...out.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
