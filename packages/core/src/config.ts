@@ -492,21 +492,23 @@ function addDocument(
  */
 function credentialsElsewhere(file: ConfigFile, root: YAMLMap, from: number): void {
   const found: { range: TextRange; value: string; what: string; field: string }[] = [];
-  const look = (node: unknown, field: string): void => {
+  // (the field's words are made only for a credential found: this runs on every pair of every file)
+  const look = (node: unknown, pair: Pair, where: "key" | "entry" | "value"): void => {
     if (!isScalar(node) || typeof node.value !== "string" || node.value.length < 8) return;
     const what = detectCredential(node.value);
     const r = nodeRange(node);
-    if (what !== undefined && r !== undefined) found.push({ range: r, value: node.value, what, field });
+    if (what === undefined || r === undefined) return;
+    const field = where === "key" ? "a key" : `${where === "entry" ? "an entry" : "the value"} of "${keyString(pair) ?? "?"}"`;
+    found.push({ range: r, value: node.value, what, field });
   };
   // every pair of the document, in `visit`'s order (a key before its value, collections inside
   // keys too), by a plain walk: yaml's `visit` freezes a path array per collection, and this runs on
   // every document of every file
   const pair = (p: Pair): void => {
-    look(p.key, "a key");
-    const key = keyString(p);
-    if (key !== "secret") {
-      if (isSeq(p.value)) for (const item of p.value.items) look(item, `an entry of "${key ?? "?"}"`);
-      else look(p.value, `the value of "${key ?? "?"}"`);
+    look(p.key, p, "key");
+    if (keyString(p) !== "secret") {
+      if (isSeq(p.value)) for (const item of p.value.items) look(item, p, "entry");
+      else look(p.value, p, "value");
     }
     walk(p.key);
     walk(p.value);
