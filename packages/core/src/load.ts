@@ -589,6 +589,14 @@ function readAboveRoot(fs: WorkspaceFs, root: string, maxBytes: number): AboveRo
   return { prefix, files };
 }
 
+/**
+ * The files above `root` that decide what happens to its files ({@link AboveRootFiles}), as the
+ * load reads them: for the language server, to read them again when one changed on disk. Never throws.
+ */
+export function readAboveRootFiles(root: string, fs: WorkspaceFs = nodeWorkspaceFs, maxBytes: number = MAX_FILE_BYTES): AboveRootFiles | undefined {
+  return readAboveRoot(fs, root, maxBytes);
+}
+
 /** One entry of a folder, for {@link aboveRootNames}: its name and what it is (a symbolic link is `link`, whatever it points to). */
 export interface FolderEntry {
   name: string;
