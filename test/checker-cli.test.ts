@@ -162,6 +162,30 @@ describe("stellar-secrets check", () => {
     expect(sub.stdout).not.toContain(" secrets/production.enc.y");
   });
 
+  it("words the paths inside messages from a subfolder as its locations: a file outside the globs, its rename, another project's folder", () => {
+    // (the location was relative to the current folder, the path in the message relative to the project root)
+    const monorepo = cli(["check", ".."], join(FIXTURES, "planted-monorepo", "connections"));
+    const unused = monorepo.stdout.split("\n").filter((l) => l.includes("legacy_hubspot_key"));
+    expect(unused).toHaveLength(3);
+    for (const line of unused) expect(line).toMatch(/^\.\.\/vault\/\w+\.enc\.yaml:\d+:1: warning unused-secret .*; only \.\.\/legacy\/old_hubspot\.yaml:5 references it, and \.\.\/stellar\.yaml's config\.exclude glob "legacy\/\*\*"/);
+    expect(monorepo.stdout).toMatch(/^deepgram\.yaml:5:50: error unknown-secret .*, or move this file into \.\.\/projects\/voice\/$/m);
+    const dir = tempDir("check-cli-wording-");
+    cpSync(join(FIXTURES, "clean"), dir, { recursive: true });
+    cpSync(join(dir, "connections", "openai.yaml"), join(dir, "connections", "OpenAI.YAML"));
+    rmSync(join(dir, "connections", "openai.yaml"));
+    const sub = cli(["check", ".."], join(dir, "agents"));
+    const named = sub.stdout.split("\n").filter((l) => l.includes("OpenAI"));
+    expect(named.length).toBeGreaterThanOrEqual(2);
+    for (const line of named) {
+      expect(line).toMatch(/\.\.\/connections\/OpenAI\.YAML:\d+ /);
+      expect(line).toContain("rename it to ../connections/OpenAI.yaml");
+      expect(line).not.toMatch(/[ (]connections\//);
+    }
+    // JSON keeps the forms of the project root, wherever check runs
+    const json = JSON.parse(cli(["check", "..", "--json"], join(dir, "agents")).stdout) as { diagnostics: { message: string }[] };
+    expect(json.diagnostics.filter((d) => d.message.includes("OpenAI")).every((d) => d.message.includes("rename it to connections/OpenAI.yaml"))).toBe(true);
+  });
+
   it("names skipped files on stderr (a symbolic link loop) and still checks the rest", () => {
     const dir = tempDir("check-cli-loop-");
     cpSync(join(FIXTURES, "clean"), dir, { recursive: true });

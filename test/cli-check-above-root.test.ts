@@ -144,4 +144,40 @@ describe("check of a project in a subfolder reads the files above its root", () 
     expect(sops.stdout).toContain(mallory.recipient);
     void infra;
   });
+
+  it("pre-commit reads the staged files above the root that check reads: case variants, and a .sops.yaml link at its staged target", async () => {
+    const { s } = await subfolderProject();
+    const hook = (): Promise<RunResult> => s.run(["pre-commit"], { env: { SOPS_AGE_KEY_FILE: undefined } });
+    // .GitAttributes: a case-insensitive checkout (macOS, Windows) opens it as .gitattributes
+    s.write(".GitAttributes", "infra/secrets/*.enc.yaml filter=lfs\n");
+    s.git(["add", ".GitAttributes"]);
+    const variant = await hook();
+    expect(variant.code, variant.stderr).toBe(1);
+    expect(variant.stdout).toMatch(/^\.GitAttributes:1:1: error git-attributes \.GitAttributes gives infra\/secrets\/production\.enc\.yaml filter=lfs/m);
+    expect((await check(s, join(s.repo, "infra"))).diagnostics.map((d) => [d.rule, d.file])).toEqual([["git-attributes", "../.GitAttributes"]]);
+    s.git(["rm", "-q", "--cached", ".GitAttributes"]);
+    unlinkSync(join(s.repo, ".GitAttributes"));
+    expect((await hook()).code).toBe(0);
+    // a lone .SOPS.yaml in a folder between the top and the root (the project one folder deeper)
+    const mallory = s.keygen("mallory");
+    s.write(".SOPS.yaml", `creation_rules:\n  - age: ${mallory.recipient}\n`);
+    s.git(["add", ".SOPS.yaml"]);
+    const lone = await hook();
+    expect(lone.code, lone.stderr).toBe(1);
+    expect(lone.stdout).toMatch(/^\.SOPS\.yaml:2:\d+: error sops-config-drift /m);
+    s.git(["rm", "-q", "--cached", ".SOPS.yaml"]);
+    unlinkSync(join(s.repo, ".SOPS.yaml"));
+    // a .sops.yaml link: read at its target as staged (sops follows it), not as the working tree holds it
+    s.write("config/sops.yaml", `creation_rules:\n  - age: ${mallory.recipient}\n`);
+    symlinkSync("config/sops.yaml", join(s.repo, ".sops.yaml"));
+    s.git(["add", ".sops.yaml", "config/sops.yaml"]);
+    const link = await hook();
+    expect(link.code, link.stderr).toBe(1);
+    expect(link.stdout).toMatch(/^\.sops\.yaml:2:\d+: error sops-config-drift /m);
+    expect(link.stdout).toContain(mallory.recipient);
+    s.write("config/sops.yaml", s.read("infra/.sops.yaml"));
+    expect((await hook()).code).toBe(1);
+    s.git(["add", "config/sops.yaml"]);
+    expect((await hook()).code).toBe(0);
+  });
 });

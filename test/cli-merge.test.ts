@@ -74,7 +74,7 @@ describe("git setup", () => {
     expect(s.git(["config", "--local", "diff.stellar.textconv"]).trim()).toMatch(/stellar-secrets\.js textconv$/);
     const hook = s.read(".git/hooks/pre-commit");
     expect(hook).toMatch(/stellar-secrets\.js pre-commit "\$@"\n$/);
-    expect(s.read(".git/hooks/pre-merge-commit")).toMatch(/STELLAR_SECRETS_HOOK=pre-merge-commit exec .*stellar-secrets\.js pre-commit "\$@"\n$/);
+    expect(s.read(".git/hooks/pre-merge-commit")).toMatch(/\nSTELLAR_SECRETS_HOOK=pre-merge-commit\nexport STELLAR_SECRETS_HOOK\n.*\nstellar_secrets .*stellar-secrets\.js pre-commit "\$@"\n$/);
     const check = await s.run(["git", "setup", "--check", "--json"]);
     expect(check.code).toBe(0);
     expect(JSON.parse(check.stdout).complete).toBe(true);

@@ -148,7 +148,8 @@ export class LspClient {
       workspace: {
         configuration: true,
         workspaceFolders: true,
-        didChangeWatchedFiles: { dynamicRegistration: options.watch ?? true },
+        // (relative patterns, as VS Code's client announces them: watchers of folders outside the workspace folders)
+        didChangeWatchedFiles: { dynamicRegistration: options.watch ?? true, relativePatternSupport: options.watch ?? true },
         diagnostics: { refreshSupport: true },
       },
       textDocument: {

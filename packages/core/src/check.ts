@@ -23,7 +23,7 @@ import { checkStaleMac } from "./stale-mac.js";
 import { checkUnresolvedMerge, type UnresolvedMergeRecord } from "./unresolved-merge.js";
 import { checkProposals } from "./proposals.js";
 import type { OtherProject } from "./other-projects.js";
-import { caseMissedYaml, type ExcludedDefinition } from "./excluded.js";
+import { caseMissedYaml, lowerCaseExtension, type ExcludedDefinition } from "./excluded.js";
 import type { WorkspaceIndex } from "./workspace.js";
 import { plaintextValueFix, type EnvironmentFile } from "./secrets-dir.js";
 import { checkSecretsDir } from "./secrets-folder.js";
@@ -53,12 +53,6 @@ export function excludedDefinitionNote(excluded: ExcludedDefinition): string {
 
 /** Why a `Refund.YAML` is outside the default include globs. */
 const CASE_NOTE = 'globs match an extension as written: "*.yaml" is not ".YAML"';
-
-/** `path` with its YAML extension in lower case (`actions/Refund.yaml`), when it is written otherwise ({@link caseMissedYaml}); else undefined. */
-function lowerCaseExtension(path: string): string | undefined {
-  if (!caseMissedYaml(path)) return undefined;
-  return path.replace(/\.(ya?ml)$/i, (m) => m.toLowerCase());
-}
 
 /** How a config document is named in messages: `action "create_ticket"`. */
 export function describeDocument(doc: Pick<ConfigDocument, "kind" | "name">): string {

@@ -215,3 +215,9 @@ export function caseMissedYaml(rel: string): boolean {
   const ext = /\.(ya?ml)$/i.exec(rel)?.[1];
   return ext !== undefined && ext !== ext.toLowerCase();
 }
+
+/** `path` with its YAML extension in lower case (`actions/Refund.yaml`), when it is written otherwise ({@link caseMissedYaml}); else undefined. */
+export function lowerCaseExtension(path: string): string | undefined {
+  if (!caseMissedYaml(path)) return undefined;
+  return path.replace(/\.(ya?ml)$/i, (m) => m.toLowerCase());
+}

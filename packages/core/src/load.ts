@@ -576,17 +576,60 @@ function readAboveRoot(fs: WorkspaceFs, root: string, maxBytes: number): AboveRo
     } catch {
       continue;
     }
+    const names = aboveRootNames(entries.map((e) => ({ name: e.name, type: e.isFile() ? "file" : e.isDirectory() ? "folder" : e.isSymbolicLink() ? "link" : "other" })));
     // a project nested in another (a stellar.yaml above the root): the files above are the enclosing project's, as `check` there reads its nested projects
-    if (entries.some((e) => e.name === PROJECT_FILE && !e.isDirectory())) return undefined;
+    if (names.project) return undefined;
     const rel = relative(top, dir).split(sep).join("/");
-    const found = [openedAs(entries.filter((e) => e.isFile()).map((e) => e.name), ".gitattributes"), openedAs(entries.filter((e) => !e.isDirectory()).map((e) => e.name), SOPS_CONFIG_FILE)];
-    for (const name of found) {
+    for (const name of [names.gitattributes, names.sopsConfig]) {
       if (name === undefined) continue;
       const text = readOptional(fs, join(dir, name), maxBytes);
       if (text !== undefined) files.set(rel === "" ? name : `${rel}/${name}`, text);
     }
   }
   return { prefix, files };
+}
+
+/**
+ * The files above `root` that decide what happens to its files ({@link AboveRootFiles}), as the
+ * load reads them: for the language server, to read them again when one changed on disk. Never throws.
+ */
+export function readAboveRootFiles(root: string, fs: WorkspaceFs = nodeWorkspaceFs, maxBytes: number = MAX_FILE_BYTES): AboveRootFiles | undefined {
+  return readAboveRoot(fs, root, maxBytes);
+}
+
+/** One entry of a folder, for {@link aboveRootNames}: its name and what it is (a symbolic link is `link`, whatever it points to). */
+export interface FolderEntry {
+  name: string;
+  type: "file" | "link" | "folder" | "other";
+}
+
+/** What {@link aboveRootNames} finds in one folder above a project root. */
+export interface AboveRootNames {
+  /** The entry git reads as the folder's `.gitattributes`: a regular file (git follows no link to one). */
+  gitattributes?: string;
+  /** The entry plain sops reads as the folder's `.sops.yaml`: a link too (sops follows it). */
+  sopsConfig?: string;
+  /** True when the folder holds a `stellar.yaml` (anything but a folder): the project is nested in that one. */
+  project: boolean;
+}
+
+/**
+ * The entries of one folder above a project root that decide what happens to the project's files
+ * ({@link AboveRootFiles}): the one git opens as `.gitattributes` and the one sops opens as
+ * `.sops.yaml`, each the exact name when present, else a case variant (`.GitAttributes`, a lone
+ * `.SOPS.yaml`: a case-insensitive checkout, macOS or Windows, opens it by the name; see
+ * `openedAs`). The one choice for check's walk on disk and the staged and committed reads of
+ * pre-commit and review. Pure.
+ */
+export function aboveRootNames(entries: Iterable<FolderEntry>): AboveRootNames {
+  const list = [...entries];
+  const gitattributes = openedAs(list.filter((e) => e.type === "file").map((e) => e.name), ".gitattributes");
+  const sopsConfig = openedAs(list.filter((e) => e.type !== "folder").map((e) => e.name), SOPS_CONFIG_FILE);
+  return {
+    ...(gitattributes === undefined ? {} : { gitattributes }),
+    ...(sopsConfig === undefined ? {} : { sopsConfig }),
+    project: list.some((e) => e.name === PROJECT_FILE && e.type !== "folder"),
+  };
 }
 
 /** The text of a small file that may not exist (undefined when absent, unreadable or too large). */

@@ -11,7 +11,7 @@ import type { ProposalFile } from "./proposals.js";
 import type { CatalogEntry, ParsedCatalog } from "./catalog.js";
 import type { ConfigDocument, ConfigFile, ObjectLink, SecretReference } from "./config.js";
 import type { Diagnostic } from "./diagnostics.js";
-import { caseMissedYaml, hasOwnInclude, notIncludedYaml, type ExcludedDefinition, type ExcludedFiles, type ExcludedReference } from "./excluded.js";
+import { caseMissedYaml, hasOwnInclude, lowerCaseExtension, notIncludedYaml, type ExcludedDefinition, type ExcludedFiles, type ExcludedReference } from "./excluded.js";
 import type { OtherProject, OtherProjectDefinition } from "./other-projects.js";
 import type { TextRange } from "./position.js";
 import { GlobFilter } from "./globs.js";
@@ -163,6 +163,19 @@ export class WorkspaceIndex {
    */
   excludedReference(name: string): ExcludedReference | undefined {
     return this.#excludedFiles().references.find((r) => r.secret === name);
+  }
+
+  /**
+   * The paths, relative to this project's root, that a message naming a file outside the project's
+   * globs may hold: each such file read so far (an `unknown-reference` or `unused-secret` message
+   * asked, see {@link setExcludedReader}) and, for one whose YAML extension is not in lower case,
+   * the name it is to be renamed to. Empty before, never a read. For rewording messages for a
+   * reader elsewhere (`messageRewording`), as {@link otherProjectPaths}.
+   */
+  excludedPaths(): string[] {
+    if (this.#excluded === undefined) return [];
+    const files = new Set([...this.#excluded.definitions, ...this.#excluded.references].map((e) => e.path));
+    return [...files].flatMap((path) => [path, ...(lowerCaseExtension(path) === undefined ? [] : [lowerCaseExtension(path) as string])]);
   }
 
   /**

@@ -33,6 +33,7 @@ import {
   linkedProposalFile,
   linkTarget,
   readProposalFile,
+  readAboveRootFiles,
   unreadableConfigFile,
   type FileRole,
   type ValueHistory,
@@ -448,6 +449,34 @@ class CoreModel implements ProjectModel {
     if (rels.length === 0 || !this.index.excludedFilesChanged(rels)) return new Set();
     // unknown-reference messages of any config file may name them: none of the cached ones stands
     this.crossFile.invalidateAll();
+    return this.checked ? this.recheck() : new Set();
+  }
+
+  aboveRootFolders(): string[] {
+    const prefix = this.index.aboveRoot?.prefix;
+    if (prefix === undefined || prefix === "") return [];
+    // the root's ancestors, as many as the prefix has folders: the top of the work tree first
+    const out: string[] = [];
+    let dir = dirname(this.root);
+    for (let i = 0; i < prefix.split("/").length; i++, dir = dirname(dir)) out.unshift(dir);
+    return out;
+  }
+
+  aboveRootChanged(paths: readonly string[]): Set<string> {
+    const folders = this.aboveRootFolders();
+    // (a deleted folder between the top and the root arrives as itself)
+    if (folders.length === 0 || !paths.some((p) => folders.includes(dirname(p)) || folders.includes(p))) return new Set();
+    const before = this.index.aboveRoot;
+    const after = readAboveRootFiles(this.root, { ...nodeWorkspaceFs, readFile: (path) => this.source.bufferOf(path) ?? nodeWorkspaceFs.readFile(path) });
+    const same =
+      before !== undefined &&
+      after !== undefined &&
+      before.prefix === after.prefix &&
+      before.files.size === after.files.size &&
+      [...after.files].every(([rel, text]) => before.files.get(rel) === text);
+    if (same) return new Set();
+    this.index.setAboveRoot(after);
+    // not checked yet: the first check will see it
     return this.checked ? this.recheck() : new Set();
   }
 

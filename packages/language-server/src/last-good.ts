@@ -52,6 +52,12 @@ export class LastGoodModel implements ProjectModel {
   excludedFilesChanged(paths: readonly string[]): Set<string> {
     return this.good.excludedFilesChanged(paths);
   }
+  aboveRootFolders(): string[] {
+    return this.good.aboveRootFolders();
+  }
+  aboveRootChanged(paths: readonly string[]): Set<string> {
+    return this.good.aboveRootChanged(paths);
+  }
   update(path: string, text: string | undefined): Set<string> {
     return this.good.update(path, text);
   }

@@ -134,6 +134,19 @@ export interface ProjectModel {
    * Reads nothing while no message asked for the excluded files.
    */
   excludedFilesChanged(paths: readonly string[]): Set<string>;
+  /**
+   * The folders above the project root whose `.gitattributes` and `.sops.yaml` its check reads (a
+   * project in a subfolder of its git work tree: the top of the work tree down to the root's
+   * parent), absolute, top first; empty for a project at the top, outside git or nested in another.
+   */
+  aboveRootFolders(): string[];
+  /**
+   * After files changed on disk (absolute paths): when one is in a folder of
+   * {@link aboveRootFolders} (a `.gitattributes` or `.sops.yaml` there, created, edited, renamed
+   * or deleted), reads the files above the root again, as `check` would now, and re-checks when
+   * they changed. Returns the paths whose diagnostics changed (the file above the root too).
+   */
+  aboveRootChanged(paths: readonly string[]): Set<string>;
   /** Every secret name, sorted. */
   secretNames(): string[];
   /**

@@ -39,6 +39,26 @@ describe("planMoveToSecret", () => {
     expect(apply(header, planMoveToSecret(header, header.indexOf(`"${CRED}"`))!.edits("x_key"))).toBe("headers:\n  - name: X-Key\n    type: secret\n    secret: x_key\n");
   });
 
+  it("writes the replacement in the style of a JSON-style file (quoted keys): the result is still JSON", () => {
+    const header = `{"kind": "api_connection", "headers": [{"name": "X-Key", "type": "static", "value": "${CRED}"}]}\n`;
+    const plan = planMoveToSecret(header, header.indexOf(`"${CRED}"`))!;
+    expect(plan.place).toBe("header");
+    const out = apply(header, plan.edits("x_key"));
+    expect(out).toBe('{"kind": "api_connection", "headers": [{"name": "X-Key", "type": "secret", "secret": "x_key"}]}\n');
+    expect(JSON.parse(out)).toEqual({ kind: "api_connection", headers: [{ name: "X-Key", type: "secret", secret: "x_key" }] });
+    const compact = `{"headers":[{"name":"X-Key","type":"static","value":"${CRED}"}]}`;
+    expect(JSON.parse(apply(compact, planMoveToSecret(compact, compact.indexOf(`"${CRED}"`))!.edits("x_key")))).toEqual({ headers: [{ name: "X-Key", type: "secret", secret: "x_key" }] });
+    const field = `{\n  "kind": "auth_connector",\n  "type": "api_key",\n  "api_key": "${CRED}"\n}\n`;
+    const fieldOut = apply(field, planMoveToSecret(field, field.indexOf(`"${CRED}"`))!.edits("acme_api_key"));
+    expect(fieldOut).toBe('{\n  "kind": "auth_connector",\n  "type": "api_key",\n  "api_key": {"secret": "acme_api_key"}\n}\n');
+    expect(JSON.parse(fieldOut)).toMatchObject({ api_key: { secret: "acme_api_key" } });
+    const reference = `{"api_key": {"secret": "${CRED}"}}`;
+    expect(JSON.parse(apply(reference, planMoveToSecret(reference, reference.indexOf(`"${CRED}"`))!.edits("acme_api_key")))).toEqual({ api_key: { secret: "acme_api_key" } });
+    // single-quoted keys: single-quoted words
+    const single = `{'api_key': '${CRED}'}`;
+    expect(apply(single, planMoveToSecret(single, single.indexOf(`'${CRED}'`))!.edits("acme_api_key"))).toBe("{'api_key': {'secret': 'acme_api_key'}}");
+  });
+
   it("offers nothing for a description, a header prefix, an offset that is not a literal's start, or broken YAML", () => {
     const prose = `description: ${CRED}\n`;
     expect(planMoveToSecret(prose, prose.indexOf(CRED))).toBeUndefined();

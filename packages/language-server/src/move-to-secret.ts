@@ -56,6 +56,10 @@ export function planMoveToSecret(text: string, start: number): MovePlan | undefi
   const key = keyOf(pair);
   const keyStart = pair.key.range?.[0];
   if (key === undefined || keyStart === undefined) return undefined;
+  const keyEnd = pair.key.range?.[1] ?? keyStart;
+  // the file's style, as its key is written: a JSON-style file (`{"value": "sk_live_…"}`) stays
+  // JSON (`{"secret": "NAME"}`), a quoted key gets quoted words; a plain key, plain words
+  const word = wordInStyleOf(pair.key);
   const siblings = parent.items as Pair<Node, Node>[];
   const typePair = siblings.find((p) => keyOf(p) === "type");
   if (key === "value" && typePair !== undefined && siblings.some((p) => keyOf(p) === "name")) {
@@ -66,16 +70,32 @@ export function planMoveToSecret(text: string, start: number): MovePlan | undefi
       edits: (name) => {
         const out: OffsetEdit[] = [];
         const tr = isScalar(typeNode) ? typeNode.range : undefined;
-        if (tr && (typeNode as { value?: unknown }).value !== "secret") out.push({ start: tr[0], end: tr[1], newText: "secret" });
-        out.push({ start: keyStart, end: range[1], newText: `secret: ${name}` });
+        if (tr && (typeNode as { value?: unknown }).value !== "secret") out.push({ start: tr[0], end: tr[1], newText: wordInStyleOf(typeNode, word)("secret") });
+        // the key and the value each replaced, what stands between them (`: `, `":"`, a comment) kept
+        out.push({ start: keyStart, end: keyEnd, newText: word("secret") }, { start: range[0], end: range[1], newText: word(name) });
         return out.sort((a, b) => a.start - b.start);
       },
     };
   }
   // a credential pasted where a secret's name goes (`secret: sk_live_…`): the name replaces it
-  if (key === "secret") return { value, place: "reference", edits: (name) => [{ start: range[0], end: range[1], newText: name }] };
+  if (key === "secret") return { value, place: "reference", edits: (name) => [{ start: range[0], end: range[1], newText: word(name) }] };
   if (SECRET_FIELDS.has(key)) {
-    return { value, place: "field", edits: (name) => [{ start: range[0], end: range[1], newText: `{ secret: ${name} }` }] };
+    const map = word === plainWord ? (name: string) => `{ secret: ${name} }` : (name: string) => `{${word("secret")}: ${word(name)}}`;
+    return { value, place: "field", edits: (name) => [{ start: range[0], end: range[1], newText: map(name) }] };
   }
   return undefined;
+}
+
+const plainWord = (text: string): string => text;
+
+/**
+ * How a word (a key, a secret's name: letters, digits, `_`) is written in the style of `node`: in
+ * double quotes after a double-quoted scalar (JSON and JSON-style YAML), in single quotes after a
+ * single-quoted one, else plain; `otherwise` for a node that is no scalar.
+ */
+function wordInStyleOf(node: unknown, otherwise: (text: string) => string = plainWord): (text: string) => string {
+  if (!isScalar(node)) return otherwise;
+  if (node.type === "QUOTE_DOUBLE") return (text) => JSON.stringify(text);
+  if (node.type === "QUOTE_SINGLE") return (text) => `'${text.replace(/'/g, "''")}'`;
+  return plainWord;
 }

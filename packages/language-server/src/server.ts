@@ -85,6 +85,10 @@ export function createServer(connection: Connection, options: ServerOptions): Se
     committed.diskChanged(paths);
   });
   const buffers = new Buffers(state, diagnostics, projects);
+  // a project found, reloaded or gone: the folders above the roots of projects in a subfolder of their repository are watched
+  state.onIndexChanged((_paths, roots) => {
+    if (roots.length > 0) void watchedFiles.watchAboveRoots();
+  });
 
   connection.onInitialize((params): InitializeResult => {
     state.capabilities = params.capabilities ?? {};

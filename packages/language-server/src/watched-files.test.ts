@@ -31,6 +31,7 @@ describe("watched files", () => {
         {
           watchers: [
             { globPattern: "**/*.{yaml,yml,json,age}" },
+            { globPattern: "**/.[gG][iI][tT][aA][tT][tT][rR][iI][bB][uU][tT][eE][sS]" },
             { globPattern: "**/*", kind: 4 },
             { globPattern: "**/.git/HEAD" },
             { globPattern: "**/.git/refs/heads/**" },

@@ -9,13 +9,17 @@
  */
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
-import { DidChangeWatchedFilesNotification, FileChangeType, WatchKind } from "vscode-languageserver/node";
+import { pathToFileURL } from "node:url";
+import { DidChangeWatchedFilesNotification, FileChangeType, WatchKind, type Disposable } from "vscode-languageserver/node";
 import { environmentOfFileName } from "@stellar-secrets/sops";
 import type { ProjectModel } from "./model.js";
 import type { ProjectLoader } from "./projects.js";
 import type { ServerState } from "./state.js";
 import { isUnder, uriToPath } from "./uris.js";
 import { GIT_WATCHERS } from "./git-reads.js";
+
+/** `.gitattributes` in any folder, in any case (a case-insensitive checkout opens `.GitAttributes` as it). */
+export const GITATTRIBUTES_GLOB = "**/.[gG][iI][tT][aA][tT][tT][rR][iI][bB][uU][tT][eE][sS]";
 
 /** One changed file. */
 export interface FileChange {
@@ -47,10 +51,41 @@ export class WatchedFiles {
     }
     const registered = this.state.connection.client.register(DidChangeWatchedFilesNotification.type, {
       // files we read, plus deletions of anything (a deleted folder arrives as the folder only; `.age`: inbox proposals), plus git's HEAD, branches and merge state
-      watchers: [{ globPattern: "**/*.{yaml,yml,json,age}" }, { globPattern: "**/*", kind: WatchKind.Delete }, ...GIT_WATCHERS.map((globPattern) => ({ globPattern }))],
+      // (and .gitattributes, which git-attributes reads, in any case: a case-insensitive checkout opens .GitAttributes as it)
+      watchers: [{ globPattern: "**/*.{yaml,yml,json,age}" }, { globPattern: GITATTRIBUTES_GLOB }, { globPattern: "**/*", kind: WatchKind.Delete }, ...GIT_WATCHERS.map((globPattern) => ({ globPattern }))],
     });
     // refused or unanswered: no disk changes, but the index is still built
     await this.state.clientAnswer(registered, "registering the file watchers");
+  }
+
+  /** The folders above project roots watched now (sorted, joined), and their registration. */
+  #aboveRootKey = "";
+  #aboveRootRegistration: Promise<Disposable> | undefined;
+
+  /**
+   * Watches the folders above the roots of projects in a subfolder of their repository (each
+   * folder's own entries: its `.gitattributes` and `.sops.yaml`, which the check reads): they are
+   * outside the workspace folder when the editor opened the project's folder, where the watchers of
+   * {@link registerWatchers} do not reach. Registered again when the set of folders changed (a
+   * project found, reloaded or gone); needs the client's `relativePatternSupport` (VS Code has it),
+   * else the server takes the changes such a client reports. Never throws.
+   */
+  async watchAboveRoots(): Promise<void> {
+    const watch = this.state.capabilities.workspace?.didChangeWatchedFiles;
+    if (!watch?.dynamicRegistration || !watch.relativePatternSupport) return;
+    const folders = [...new Set(this.state.workspace.all().flatMap((m) => m.aboveRootFolders()))].sort();
+    const key = folders.join("\n");
+    if (key === this.#aboveRootKey) return;
+    this.#aboveRootKey = key;
+    const previous = this.#aboveRootRegistration;
+    this.#aboveRootRegistration = undefined;
+    if (previous !== undefined) await this.state.clientAnswer(previous.then((d) => d.dispose()), "unregistering the watchers above project roots");
+    if (folders.length === 0) return;
+    const registered = this.state.connection.client.register(DidChangeWatchedFilesNotification.type, {
+      watchers: folders.map((folder) => ({ globPattern: { baseUri: pathToFileURL(folder).href, pattern: "*" } })),
+    });
+    this.#aboveRootRegistration = registered;
+    await this.state.clientAnswer(registered, "registering the watchers above project roots");
   }
 
   /** Registers `workspace/didChangeWatchedFiles`. */
@@ -114,6 +149,15 @@ export class WatchedFiles {
       const under = changes.map((c) => c.path).filter((p) => isUnder(p, model.root));
       if (under.length === 0) continue;
       const changed = model.excludedFilesChanged(under);
+      if (changed.size === 0) continue;
+      for (const p of changed) affected.add(p);
+      roots.add(model.root);
+    }
+    // a .gitattributes or .sops.yaml in a folder above a project's root (a project in a subfolder of
+    // its repository): what git-attributes and sops-config-drift say of it, as `check` would say it now
+    for (const model of workspace.all()) {
+      if (reload.has(model.configPath)) continue;
+      const changed = model.aboveRootChanged(expanded.map((c) => c.path));
       if (changed.size === 0) continue;
       for (const p of changed) affected.add(p);
       roots.add(model.root);

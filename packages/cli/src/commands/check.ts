@@ -295,8 +295,9 @@ async function checkProject(start: string, atRoot: boolean, git: CommittedVersio
     earlier: (path) => earlier.get(path),
     unresolvedMerges: (path) => unresolved.get(path),
   });
-  // (and the other projects' paths a message named: `../../stellar.yaml` of the enclosing project)
-  const named = [PROJECT_FILE, SOPS_CONFIG_FILE, ...index.configFiles.keys(), ...[...index.environmentFiles.values()].map((f) => f.path), ...index.otherSecretsFiles.keys(), ...index.project.environments.map((e) => `${index.project.secretsDir}/${environmentFileName(e.name)}`), ...(index.catalog === undefined ? [] : [index.catalog.path]), ...index.otherProjectPaths()];
+  // (and the other projects' paths a message named: `../../stellar.yaml` of the enclosing project;
+  // and the files outside the globs one named: `only legacy/old.yaml:6 references it`)
+  const named = [PROJECT_FILE, SOPS_CONFIG_FILE, ...index.configFiles.keys(), ...[...index.environmentFiles.values()].map((f) => f.path), ...index.otherSecretsFiles.keys(), ...index.project.environments.map((e) => `${index.project.secretsDir}/${environmentFileName(e.name)}`), ...(index.catalog === undefined ? [] : [index.catalog.path]), ...index.otherProjectPaths(), ...index.excludedPaths()];
   return {
     root,
     diagnostics,

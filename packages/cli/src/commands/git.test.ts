@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classifyHook, hookScript, isInside, mergeDriverCommand, mergeHookScript, virtualBaseDriverCommand } from "./git.js";
+import { classifyHook, HOOK_MARKER, hookScript, MERGE_HOOK_MARKER, isInside, mergeDriverCommand, mergeHookScript, virtualBaseDriverCommand } from "./git.js";
 
 const CLI = "/usr/bin/node /opt/stellar/bin/stellar-secrets.js";
 
@@ -13,12 +13,26 @@ describe("classifyHook", () => {
     expect(classifyHook(mergeHookScript(CLI), hookScript)).toBe("runs-us");
   });
 
+  it("takes the scripts of setups before the CLI guard for its own, so that setup replaces them", () => {
+    const earlier = `#!/bin/sh\n${HOOK_MARKER}\n# checks the staged secrets files; a non-zero exit blocks the commit\nexec ${CLI} pre-commit "$@"\n`;
+    expect(classifyHook(earlier, hookScript)).toBe("ours");
+    const earlierMerge = `#!/bin/sh\n${MERGE_HOOK_MARKER}\n# checks the merge result before git merge commits it; a non-zero exit stops the merge commit\nSTELLAR_SECRETS_HOOK=pre-merge-commit exec ${CLI} pre-commit "$@"\n`;
+    expect(classifyHook(earlierMerge, mergeHookScript)).toBe("ours");
+    expect(classifyHook(earlier, mergeHookScript)).toBe("runs-us");
+  });
+
+  it("does not read the guard's message as a line running the check", () => {
+    const guardOnly = hookScript(CLI).replace(/\nstellar_secrets \/usr.*\n$/, "\nnpm run lint\n");
+    expect(guardOnly).not.toContain("stellar-secrets.js pre-commit");
+    expect(classifyHook(guardOnly, hookScript)).toBe("foreign");
+  });
+
   it("never takes a hook of ours that someone edited since for its own (setup would drop their lines)", () => {
     const edited = `${hookScript(CLI)}npm run lint\n`;
     expect(classifyHook(edited, hookScript)).toBe("runs-us");
-    const inserted = hookScript(CLI).replace("exec ", "npm test || exit 1\nexec ");
+    const inserted = hookScript(CLI).replace("\nstellar_secrets /", "\nnpm test || exit 1\nstellar_secrets /");
     expect(classifyHook(inserted, hookScript)).toBe("runs-us");
-    const without = hookScript(CLI).replace(/exec .*\n$/, "npm run lint\n");
+    const without = hookScript(CLI).replace(/stellar_secrets \/usr.*\n$/, "npm run lint\n");
     expect(classifyHook(without, hookScript)).toBe("foreign");
   });
 
@@ -43,12 +57,14 @@ describe("classifyHook with the pre-commit framework", () => {
 
 describe("mergeDriverCommand", () => {
   it("doubles a % of the CLI's paths, which git would expand (%A, %P) before the shell runs the driver", () => {
-    expect(mergeDriverCommand("/usr/bin/node /opt/stellar/bin/stellar-secrets.js")).toBe("/usr/bin/node /opt/stellar/bin/stellar-secrets.js merge-file %O %A %B %P");
-    expect(mergeDriverCommand("/usr/bin/node '/opt/100%Pure/bin/stellar-secrets.js'")).toBe("/usr/bin/node '/opt/100%%Pure/bin/stellar-secrets.js' merge-file %O %A %B %P");
+    expect(mergeDriverCommand("/usr/bin/node /opt/stellar/bin/stellar-secrets.js")).toMatch(/; stellar_secrets \/usr\/bin\/node \/opt\/stellar\/bin\/stellar-secrets\.js merge-file %O %A %B %P$/);
+    expect(mergeDriverCommand("/usr/bin/node '/opt/100%Pure/bin/stellar-secrets.js'")).toMatch(/; stellar_secrets \/usr\/bin\/node '\/opt\/100%%Pure\/bin\/stellar-secrets\.js' merge-file %O %A %B %P$/);
+    // the guard before it (a CLI gone) holds no % of its own: git would expand it
+    expect(mergeDriverCommand("/usr/bin/node /opt/stellar/bin/stellar-secrets.js").replace(/ %[OABP]/g, "")).not.toContain("%");
   });
 
   it("has a virtual-base twin for the inner merge of a criss-cross merge (merge.stellar.recursive), --virtual-base first", () => {
-    expect(virtualBaseDriverCommand("/usr/bin/node '/opt/100%Pure/bin/stellar-secrets.js'")).toBe("/usr/bin/node '/opt/100%%Pure/bin/stellar-secrets.js' merge-file --virtual-base %O %A %B %P");
+    expect(virtualBaseDriverCommand("/usr/bin/node '/opt/100%Pure/bin/stellar-secrets.js'")).toMatch(/; stellar_secrets \/usr\/bin\/node '\/opt\/100%%Pure\/bin\/stellar-secrets\.js' merge-file --virtual-base %O %A %B %P$/);
   });
 });
 

@@ -51,7 +51,10 @@ well (run it once per clone; running it again changes nothing):
                       is refused; \`git merge --no-verify\` skips it (also skipped with
                       --no-hook; never replaces a hook it did not write)
 git config and the hooks name this CLI by absolute paths (node and its script), so they work from
-any folder of the repository; run setup again after moving the CLI.
+any folder of the repository; run setup again after moving the CLI. When that CLI is gone (moved,
+reinstalled elsewhere, removed, or nvm switched node) each of them says so, names the path it
+tried and exits 1: the hooks refuse the commit, the merge driver leaves the file as a conflict
+(your branch's version, not merged), git diff fails.
 
 Options:
   --check     report what is and is not configured; change nothing (exit 1 when something is missing)
@@ -94,7 +97,49 @@ export function cliCommand(): string {
  * is doubled: else git would put a temporary file's name in the middle of the path.
  */
 export function mergeDriverCommand(cli: string): string {
-  return `${cli.replace(/%/g, "%%")} merge-file %O %A %B %P`;
+  return `${guardedRun(MERGE_DRIVER_GONE)}; ${GUARD_NAME} ${cli.replace(/%/g, "%%")} merge-file %O %A %B %P`;
+}
+
+/** The name of the shell function {@link guardedRun} defines. */
+const GUARD_NAME = "stellar_secrets";
+
+/**
+ * What a command that `git setup` wrote does when the CLI it names is gone: who says it (`who`),
+ * and what happens then and how to go on (`then`, a sentence or two), worded for
+ * {@link guardedRun}.
+ */
+export interface GoneWording {
+  who: string;
+  then: string;
+}
+
+const FIX = "run 'stellar-secrets git setup' in this repository with the CLI you use now";
+const HOOK_GONE: GoneWording = { who: "the pre-commit hook", then: `The commit is refused: ${FIX} (git commit --no-verify skips the check once)` };
+const MERGE_HOOK_GONE: GoneWording = { who: "the pre-merge-commit hook", then: `The merge commit is refused: ${FIX} (git merge --no-verify skips the check once)` };
+const MERGE_DRIVER_GONE: GoneWording = {
+  who: "the merge driver (merge.stellar.driver)",
+  then: `git reports the file as a conflict and leaves your branch's version in it, not merged: ${FIX}, then merge again (git merge --abort, or git rebase --abort, and start over)`,
+};
+const TEXTCONV_GONE: GoneWording = { who: "the git diff view (diff.stellar.textconv)", then: `git diff cannot show the file (git diff --no-textconv shows its encrypted text): ${FIX}` };
+
+/**
+ * A POSIX shell function definition, one line: \`stellar_secrets NODE SCRIPT ARGS...\` runs the
+ * CLI when both NODE and SCRIPT still exist, and otherwise writes on stderr which one is gone, what
+ * that means (`wording`) and how to fix it, and exits 1 — where the command would have died with
+ * sh's "not found" or node's "Cannot find module" stack trace (the CLI moved, reinstalled
+ * elsewhere, removed, or nvm switched node). The hooks and the git config entries that `git setup`
+ * writes call the CLI through it. The text holds no `%` (git expands those in a merge driver), no
+ * `"`, backtick, `$` or backslash but the function's own (it stands inside double quotes), and no
+ * `stellar-secrets pre-commit` (which {@link classifyHook} reads as a hook running the check).
+ */
+export function guardedRun(wording: GoneWording): string {
+  const message = `stellar-secrets: ${wording.who} cannot run: the stellar-secrets CLI that git setup configured here is gone (no file $f: the CLI was moved, reinstalled elsewhere or removed, or node changed, e.g. through nvm). ${wording.then}.`;
+  return `${GUARD_NAME}() { for f in "$1" "$2"; do [ -f "$f" ] || { echo "${message}" >&2; exit 1; }; done; exec "$@"; }`;
+}
+
+/** The `diff.stellar.textconv` value: this CLI's textconv, through {@link guardedRun} (git appends the file's name). */
+export function textconvCommand(cli: string): string {
+  return `${guardedRun(TEXTCONV_GONE)}; ${GUARD_NAME} ${cli} textconv`;
 }
 
 /** The git merge driver that `merge.stellar.recursive` names: git runs it for the inner merge of a criss-cross merge. */
@@ -106,7 +151,7 @@ export const VIRTUAL_BASE_DRIVER = "stellar-virtual-base";
  * version holds, so the outer merge reports it). `%` doubled as in {@link mergeDriverCommand}.
  */
 export function virtualBaseDriverCommand(cli: string): string {
-  return `${cli.replace(/%/g, "%%")} merge-file --virtual-base %O %A %B %P`;
+  return `${guardedRun(MERGE_DRIVER_GONE)}; ${GUARD_NAME} ${cli.replace(/%/g, "%%")} merge-file --virtual-base %O %A %B %P`;
 }
 
 /** The `.gitattributes` line that sends \`.sops.yaml\` to the merge driver (merged per creation rule). */
@@ -121,9 +166,13 @@ export function attributesLine(secretsDir: string): string {
   return `${/\s/.test(pattern) ? JSON.stringify(pattern) : pattern} diff=stellar merge=stellar`;
 }
 
-/** The pre-commit hook script. */
+/**
+ * The pre-commit hook script: runs the CLI through {@link guardedRun}, so that a hook whose CLI is
+ * gone refuses the commit with what to do, not with a stack trace. `cli` stands once, in its last
+ * line (see {@link classifyHook}).
+ */
 export function hookScript(cli: string): string {
-  return `#!/bin/sh\n${HOOK_MARKER}\n# checks the staged secrets files; a non-zero exit blocks the commit\nexec ${cli} pre-commit "$@"\n`;
+  return `#!/bin/sh\n${HOOK_MARKER}\n# checks the staged secrets files; a non-zero exit blocks the commit\n${guardedRun(HOOK_GONE)}\n${GUARD_NAME} ${cli} pre-commit "$@"\n`;
 }
 
 /**
@@ -131,8 +180,24 @@ export function hookScript(cli: string): string {
  * conflicts (the variable only changes the wording of a refusal: `git merge --no-verify`).
  */
 export function mergeHookScript(cli: string): string {
+  return `#!/bin/sh\n${MERGE_HOOK_MARKER}\n# checks the merge result before git merge commits it; a non-zero exit stops the merge commit\nSTELLAR_SECRETS_HOOK=pre-merge-commit\nexport STELLAR_SECRETS_HOOK\n${guardedRun(MERGE_HOOK_GONE)}\n${GUARD_NAME} ${cli} pre-commit "$@"\n`;
+}
+
+/** The pre-commit hook of setups before {@link guardedRun} (a CLI gone ended in a stack trace): still ours, replaced by setup. */
+function unguardedHookScript(cli: string): string {
+  return `#!/bin/sh\n${HOOK_MARKER}\n# checks the staged secrets files; a non-zero exit blocks the commit\nexec ${cli} pre-commit "$@"\n`;
+}
+
+/** The pre-merge-commit hook of setups before {@link guardedRun}: still ours, replaced by setup. */
+function unguardedMergeHookScript(cli: string): string {
   return `#!/bin/sh\n${MERGE_HOOK_MARKER}\n# checks the merge result before git merge commits it; a non-zero exit stops the merge commit\nSTELLAR_SECRETS_HOOK=pre-merge-commit exec ${cli} pre-commit "$@"\n`;
 }
+
+/** The earlier scripts of each hook, which setup still takes for its own (and so replaces). */
+const EARLIER_SCRIPTS = new Map<(cli: string) => string, (cli: string) => string>([
+  [hookScript, unguardedHookScript],
+  [mergeHookScript, unguardedMergeHookScript],
+]);
 
 /** The setup items for `config` in `repo`. */
 export function setupItems(repo: GitRepo, config: ProjectConfig, options: { hook: boolean; cli?: string }): SetupItem[] {
@@ -165,7 +230,7 @@ export function setupItems(repo: GitRepo, config: ProjectConfig, options: { hook
   });
   const items: SetupItem[] = [
     attributesItem("attributes", line),
-    configItem("diff-driver", "git config diff.stellar.textconv (keyless git diff)", [["diff.stellar.textconv", `${cli} textconv`]]),
+    configItem("diff-driver", "git config diff.stellar.textconv (keyless git diff)", [["diff.stellar.textconv", textconvCommand(cli)]]),
     configItem("merge-driver", "git config merge.stellar.driver (per-secret merge)", [
       ["merge.stellar.name", "stellar-secrets per-secret merge"],
       ["merge.stellar.driver", mergeDriverCommand(cli)],
@@ -211,7 +276,7 @@ export async function setupReminder(config: ProjectConfig, env: NodeJS.ProcessEn
       ...(driver === undefined || driver === ""
         ? ["no merge driver: git would merge environment files as text, which no one can decrypt"]
         : !(await merge.check())
-          ? ["the merge driver's git config names another CLI or lacks merge.stellar.recursive, without which a criss-cross merge can take one side of a secret silently"]
+          ? ["the merge driver's git config names another CLI, was written by an earlier version (which ends in a stack trace when the CLI is gone), or lacks merge.stellar.recursive, without which a criss-cross merge can take one side of a secret silently"]
           : []),
       ...(!hook ? ["no pre-commit hook: nothing refuses a commit of an unresolved merge or a plaintext value"] : []),
     ];
@@ -224,7 +289,7 @@ export async function setupReminder(config: ProjectConfig, env: NodeJS.ProcessEn
 
 /**
  * What a hook file is, for setup: `none` (no file), `ours` (exactly a script this command writes,
- * for this CLI or an older path of it: setup may replace it), `runs-us` (a hook someone else wrote,
+ * or wrote before {@link guardedRun}, for this CLI or an older path of it: setup may replace it), `runs-us` (a hook someone else wrote,
  * or one of ours edited since, that runs `stellar-secrets pre-commit`: configured, and never
  * replaced; so is the pre-commit framework's hook when `.pre-commit-config.yaml` lists the
  * `stellar-secrets-check` hook or runs `stellar-secrets pre-commit`), `foreign` (anything else:
@@ -237,10 +302,13 @@ export function classifyHook(text: string | undefined, scriptFor: (cli: string) 
   if (text === undefined) return "none";
   // the pre-commit framework's hook runs what .pre-commit-config.yaml lists: our hook id, or a local hook running the check
   if (/File generated by pre-commit/.test(text) && preCommitConfig !== undefined && /\bstellar-secrets(?:-check\b|(?:\.js)?['"]?\s+pre-commit\b)/.test(preCommitConfig)) return "runs-us";
-  const [prefix, suffix] = scriptFor("\u0000").split("\u0000") as [string, string];
-  if (text.startsWith(prefix) && text.endsWith(suffix) && text.length > prefix.length + suffix.length) {
-    const cli = text.slice(prefix.length, text.length - suffix.length);
-    if (!/[\r\n]/.test(cli)) return "ours";
+  for (const form of [scriptFor, EARLIER_SCRIPTS.get(scriptFor)]) {
+    if (form === undefined) continue;
+    const [prefix, suffix] = form("\u0000").split("\u0000") as [string, string];
+    if (text.startsWith(prefix) && text.endsWith(suffix) && text.length > prefix.length + suffix.length) {
+      const cli = text.slice(prefix.length, text.length - suffix.length);
+      if (!/[\r\n]/.test(cli)) return "ours";
+    }
   }
   // a line that runs the check (the line setup prints, `npx stellar-secrets pre-commit`, ...), not in a comment
   const runs = text.split(/\r?\n/).some((line) => !/^\s*#/.test(line) && /stellar-secrets(?:\.js)?['"]?\s+pre-commit(?:\s|$|;|\||&)/.test(line));

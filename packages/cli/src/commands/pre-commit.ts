@@ -126,7 +126,7 @@ async function checkStagedProject(
   // (worded for the project's own folder, as the checker's: moved below like its errors)
   const unresolvedOwn = records.size === 0 ? [] : files.flatMap((file) => checkUnresolvedMerge(file, records.get(at(file.path)), committed.get(at(file.path)) ?? [], "error"));
   const errors = blockingErrors({ ...state, diagnostics });
-  const paths = [PROJECT_FILE, SOPS_CONFIG_FILE, ...state.index.configFiles.keys(), ...files.map((f) => f.path), ...(state.index.catalog === undefined ? [] : [state.index.catalog.path]), ...state.index.otherProjectPaths()];
+  const paths = [PROJECT_FILE, SOPS_CONFIG_FILE, ...state.index.configFiles.keys(), ...files.map((f) => f.path), ...(state.index.catalog === undefined ? [] : [state.index.catalog.path]), ...state.index.otherProjectPaths(), ...state.index.excludedPaths()];
   // the printed line: the project's own message worded for the reader's folder, as check words it
   const words = reader(dir === "" ? root : join(root, dir));
   const forReader = messageRewording(words, paths);

@@ -55,6 +55,13 @@ describe("readerWording (check run in another folder than the project root)", ()
     expect(rewordMessage(`restore ${PROD} (\`git checkout -- ${PROD}\`)`, w, [PROD])).toBe("restore ../secrets/production.enc.yaml (`git checkout -- ../secrets/production.enc.yaml`)");
   });
 
+  it("words a known folder written with a slash after it (`move this file into teams/labs/`), not a longer path below it", () => {
+    const w = readerWording("/repo", "/repo/agents", true);
+    expect(rewordMessage("or move this file into teams/labs/", w, ["teams/labs"])).toBe("or move this file into ../teams/labs/");
+    expect(rewordMessage("see teams/labs/, then teams/labs/x.yaml", w, ["teams/labs"])).toBe("see ../teams/labs/, then teams/labs/x.yaml");
+    expect(rewordMessage("`git mv a teams/labs/`", w, ["teams/labs", "a"])).toBe("`git mv ../a ../teams/labs/`");
+  });
+
   it("runs commands in the project's folder from where they would find another project (above it, or in a nested project)", () => {
     const above = readerWording("/repo/infra/secrets", "/repo", false);
     expect(above.path(PROD)).toBe("infra/secrets/secrets/production.enc.yaml");

@@ -128,13 +128,15 @@ export function messageRewording(wording: FindingWording, paths: Iterable<string
 
 /** {@link messageRewording}'s work on one message, with its known paths (written form → path). */
 function reword(message: string, wording: FindingWording, inText: ReadonlyMap<string, string>, inCode: ReadonlyMap<string, string>, longest: number): string {
-  // the longest known path written at `i` that ends there as a whole path, as [written, path]
-  const at = (text: string, i: number, known: ReadonlyMap<string, string>): [string, string] | undefined => {
+  // the longest known path written at `i` that ends there as a whole path, as [written, path, "/"
+  // when it is written as a folder: `move this file into teams/labs/`]
+  const at = (text: string, i: number, known: ReadonlyMap<string, string>): [string, string, string] | undefined => {
     for (let end = Math.min(text.length, i + longest); end > i; end--) {
-      if (!endsPath(text, end)) continue;
+      const slash = text[end] === "/" && endsPath(text, end + 1) ? "/" : "";
+      if (slash === "" && !endsPath(text, end)) continue;
       const written = text.slice(i, end);
       const rel = known.get(written);
-      if (rel !== undefined) return [written, rel];
+      if (rel !== undefined) return [`${written}${slash}`, rel, slash];
     }
     return undefined;
   };
@@ -150,7 +152,7 @@ function reword(message: string, wording: FindingWording, inText: ReadonlyMap<st
         i++;
         continue;
       }
-      out += word(found[1]);
+      out += `${word(found[1])}${found[2]}`;
       i += found[0].length;
     }
     return out;
