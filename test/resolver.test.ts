@@ -516,6 +516,33 @@ describe("reload", () => {
     }
   });
 
+  it("a relative files path and a relative SOPS_AGE_KEY_FILE are read from the directory of createResolver: a reload after process.chdir reads the same files", async () => {
+    const local = await freshRepo(new Map([["a_key", "a1"]]));
+    const elsewhere = tempDir("resolver-elsewhere-");
+    const before = process.cwd();
+    try {
+      mkdirSync(join(local.root, "keys"));
+      writeFileSync(join(local.root, "keys", "age.txt"), keyFileText(owner), { mode: 0o600 });
+      process.chdir(local.root);
+      const env = { SOPS_AGE_KEY_FILE: "keys/age.txt" };
+      const byFiles = await createResolver({ environment: "production", files: { production: "secrets/production.enc.yaml" }, env });
+      const byRoot = await createResolver({ environment: "production", root: ".", env });
+      expect(byFiles.file).toBe(local.file("production"));
+      // the app moves on (a job runner, a library that changes folder); the deploy then rolls out a new file
+      process.chdir(elsewhere.dir);
+      writeFileSync(local.file("production"), await encryptSecrets(new Map([["a_key", "a2"]]), { recipients: [owner.recipient] }));
+      for (const r of [byFiles, byRoot]) {
+        expect(await r.reload()).toMatchObject({ ok: true, changed: ["a_key"] });
+        expect(r.get("a_key")).toBe("a2");
+      }
+      await resolverError(() => createResolver({ environment: "production", files: { production: "" }, env }), "INVALID_CONFIG");
+    } finally {
+      process.chdir(before);
+      elsewhere.cleanup();
+      local.cleanup();
+    }
+  });
+
   it("concurrent get and resolveHeaders during reloads never see a mix of old and new values", async () => {
     const N = 200;
     const version = (v: string) => new Map(Array.from({ length: N }, (_, i) => [`secret_${String(i).padStart(3, "0")}`, `${v}-value-${i}`] as [string, string]));

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
 import { defaultKeyFilePath, keyPathSource, looksLikeKeyMaterial, parseIdentityFile, type Identities } from "@stellar-secrets/sops";
 
 /** Where {@link findResolverIdentities} looks, passed in so tests need no real environment. */
@@ -15,6 +16,12 @@ export interface IdentityLookupOptions {
   env?: NodeJS.ProcessEnv;
   /** Home folder for the sops default key file; defaults to `os.homedir()`. */
   home?: string;
+  /**
+   * The folder a relative `SOPS_AGE_KEY_FILE` is read from; defaults to the current directory at
+   * each call. The resolver passes the current directory of `createResolver`, so that a
+   * `reload()` after `process.chdir` reads the same key file.
+   */
+  cwd?: string;
 }
 
 /** Identities plus the sources that were set but skipped, for error messages. */
@@ -69,7 +76,8 @@ export function findResolverIdentities(options: IdentityLookupOptions = {}): Res
       searched[searched.length - 1] = `${source}: set SOPS_AGE_KEY to the key instead, or write it to a file and set SOPS_AGE_KEY_FILE to its path`;
       return result([], source);
     }
-    return result(readKeyFile(keyFile, source, searched), source);
+    const path = options.cwd !== undefined && !isAbsolute(keyFile) ? resolve(options.cwd, keyFile) : keyFile;
+    return result(readKeyFile(path, source, searched), source);
   }
   searched.push("SOPS_AGE_KEY_FILE (not set)");
   // sops 3.10+ runs a command for the key; a resolver in a deploy runs none (it would run whatever the environment names)

@@ -43,7 +43,8 @@ export interface ResolverOptions {
   root?: string;
   /**
    * Explicit environment → file paths, instead of `root`. Must contain `environment`; the other
-   * entries are only read for names, to explain a missing value.
+   * entries are only read for names, to explain a missing value. Relative paths are resolved
+   * against the current directory when `createResolver` runs (as `root` is).
    */
   files?: Readonly<Record<string, string>>;
   /**
@@ -105,7 +106,10 @@ export interface ResolverStatus {
 
 interface Location {
   environment: string;
+  /** Absolute: resolved against the current directory of createResolver, so a later process.chdir changes nothing. */
   file: string;
+  /** The current directory of createResolver: a relative SOPS_AGE_KEY_FILE is read from it at every reload. */
+  cwd: string;
   /** Other environments → file, for names only. `undefined` when listed lazily from `secretsDir`. */
   others?: ReadonlyMap<string, string>;
   secretsDir?: string;
@@ -124,7 +128,11 @@ interface OtherNames {
 export class Resolver {
   /** The environment served. */
   readonly environment: string;
-  /** The environment file, as found (`<root>/<secrets_dir>/<environment>.enc.yaml`) or given. */
+  /**
+   * The environment file, as found (`<root>/<secrets_dir>/<environment>.enc.yaml`) or given in
+   * `files`, as an absolute path: a relative `root` or `files` path is resolved against the current
+   * directory when `createResolver` runs, and `reload()` reads the same file after a `process.chdir`.
+   */
   readonly file: string;
   #snapshot: Snapshot | undefined;
   readonly #location: Location;
@@ -522,6 +530,7 @@ async function loadSnapshot(text: string, location: Location, options: ResolverO
   if (options.useSopsKeyFile !== undefined) lookup.useSopsKeyFile = options.useSopsKeyFile;
   if (options.env !== undefined) lookup.env = options.env;
   if (options.home !== undefined) lookup.home = options.home;
+  lookup.cwd = location.cwd;
   const identities = findResolverIdentities(lookup);
   return decryptSnapshot(text, identities, { environment: location.environment, file: location.file, generation });
 }
@@ -545,8 +554,16 @@ function locate(options: ResolverOptions): Location {
         { environment, environments: known },
       );
     }
-    const others = new Map(Object.entries(options.files).filter(([e]) => e !== environment));
-    return { environment, file, others };
+    const notPath = Object.entries(options.files).find(([, f]) => typeof f !== "string" || f === "");
+    if (notPath !== undefined) {
+      throw new ResolverError("INVALID_CONFIG", `createResolver: files.${notPath[0]} is ${notPath[1] === "" ? "an empty string" : describeOption(notPath[1])}, not a file path.`, {
+        environment,
+        hint: "Pass files: { <environment>: <path of its SOPS file> }.",
+      });
+    }
+    // absolute from here on: a reload after process.chdir reads the same files
+    const others = new Map(Object.entries(options.files).filter(([e]) => e !== environment).map(([e, f]) => [e, resolve(f)] as const));
+    return { environment, file: resolve(file), others, cwd: process.cwd() };
   }
   const root = resolve(options.root ?? ".");
   const inside = (path: string, name: string): void => {
@@ -576,7 +593,7 @@ function locate(options: ResolverOptions): Location {
     );
   }
   inside(join(secretsDir, wanted), wanted);
-  return { environment, file: join(secretsDir, wanted), secretsDir };
+  return { environment, file: join(secretsDir, wanted), secretsDir, cwd: process.cwd() };
 }
 
 /**
