@@ -62,7 +62,25 @@ const { Script } = process.getBuiltinModule("node:vm");
 const HEADER = 8;
 const file = fileURLToPath(new URL("./resolver.cjs", import.meta.url));
 const cacheFile = \`\${file}.cache\`;
-const source = readFileSync(file, "utf8");
+let source;
+try {
+  source = readFileSync(file, "utf8");
+} catch (error) {
+  // esbuild and rollup copy this module into an app's bundle but not the files it reads beside
+  // itself: say so, where node would only say ENOENT of a file the app does not know
+  const code = error?.code ?? "unreadable";
+  const bundled = code === "ENOENT" || code === "ENOTDIR";
+  throw Object.assign(
+    new Error(
+      \`@stellar-secrets/resolver: cannot read its own code \${file} (\${code}).\` +
+        (bundled
+          ? " The package was bundled into this app (by esbuild, rollup or another bundler), which does not copy the files it loads at run time: keep it out of the bundle (esbuild --external:@stellar-secrets/resolver or --packages=external, rollup external: ['@stellar-secrets/resolver'], webpack externals) and install it beside the app (npm install stellar-secrets-resolver-<version>.tgz)."
+          : " Check that the installed package is readable by this process (node --permission: --allow-fs-read for its folder)."),
+      { cause: error },
+    ),
+    { code: "ERR_STELLAR_RESOLVER_MISSING" },
+  );
+}
 // the bundle's build tag, its last line (see buildTagged in scripts/bundle.mjs); "SSC2" without one
 const tagged = /\\/\\/ stellar-secrets build ([0-9a-f]{8})\\n$/.exec(source.slice(-40));
 const tag = tagged === null ? 0x32435353 : Number.parseInt(tagged[1], 16);
@@ -82,7 +100,11 @@ const script = new Script(\`(function (exports, require, module, __filename, __d
   cachedData,
 });
 const m = { exports: {} };
-script.runInThisContext().call(m.exports, m.exports, createRequire(file), m, file, fileURLToPath(new URL(".", import.meta.url)));
+const bundleRequire = createRequire(file);
+// yaml.cjs (loaded on first need) by its own URL: a bundler that copies what \`new URL(..., import.meta.url)\`
+// names (webpack) then copies it too, under another name, as it copies resolver.cjs
+const requireOwn = (id) => bundleRequire(id === "./yaml.cjs" ? fileURLToPath(new URL("./yaml.cjs", import.meta.url)) : id);
+script.runInThisContext().call(m.exports, m.exports, requireOwn, m, file, fileURLToPath(new URL(".", import.meta.url)));
 if (cachedData === undefined || script.cachedDataRejected === true) {
   process.once("exit", () => {
     // the pid alone can collide: containers sharing one writable install folder are each pid 1

@@ -6,7 +6,8 @@
  * `npm install -g --prefix`), and their binaries run.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { buildSync } from "esbuild";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURES_DIR, REPO_ROOT, encryptSecrets, keyFileText, tempDir, testKey, type TestKey } from "../packages/resolver/test/support.js";
@@ -205,6 +206,49 @@ console.log(JSON.stringify({ names: r.names(), int: r.get("int"), boolean: r.get
     expect(child.status).toBe(1);
     expect(child.stderr).toMatch(/^ResolverError: no secrets file for environment nope/m);
     expect(Math.max(...child.stderr.split("\n").map((l) => l.length))).toBeLessThan(400);
+  });
+});
+
+describe("the packed resolver inside an app that a bundler builds", () => {
+  const keyEnv = () => ({ PATH: process.env["PATH"], HOME: join(app, "no-home"), SOPS_AGE_KEY_FILE: join(app, "age-key.txt") });
+
+  it("bundled by esbuild, the import fails at once with what to do (keep the package external), not a bare ENOENT; marked external, the same app works", () => {
+    const dist = join(app, "dist");
+    buildSync({ entryPoints: [join(app, "main.mjs")], bundle: true, platform: "node", format: "esm", outfile: join(dist, "bundled.mjs"), logLevel: "silent" });
+    const bundled = spawnSync(process.execPath, [join(dist, "bundled.mjs"), "production"], { cwd: app, encoding: "utf8", env: keyEnv() });
+    expect(bundled.status).toBe(1);
+    expect(bundled.stdout).toBe("");
+    expect(bundled.stderr).toMatch(/@stellar-secrets\/resolver: cannot read its own code .*resolver\.cjs \(ENOENT\)\. The package was bundled into this app/);
+    expect(bundled.stderr).toContain("esbuild --external:@stellar-secrets/resolver");
+    expect(bundled.stderr).toContain("code: 'ERR_STELLAR_RESOLVER_MISSING'");
+    buildSync({ entryPoints: [join(app, "main.mjs")], bundle: true, platform: "node", format: "esm", outfile: join(dist, "external.mjs"), external: ["@stellar-secrets/resolver"], logLevel: "silent" });
+    const external = spawnSync(process.execPath, [join(dist, "external.mjs"), "production"], { cwd: app, encoding: "utf8", env: keyEnv() });
+    expect(external.stderr).toBe("");
+    expect((JSON.parse(external.stdout) as { headers: Record<string, string> }).headers["Authorization"]).toBe("Bearer pat-pkg-leakcheck-1");
+  });
+
+  it.skipIf(!existsSync(join(FIXTURES_DIR, "MANIFEST.md")))("yaml.cjs is found by its own URL, as a bundler that renames what `new URL(…, import.meta.url)` names (webpack's assets) leaves it; and missing, a general SOPS file is INTERNAL_ERROR naming it, not IO_ERROR of the secrets file", () => {
+    // what webpack 5 makes of index.mjs: resolver.cjs and yaml.cjs emitted as assets under hashed names, each URL rewritten
+    const out = join(work.dir, "webpack-like");
+    cpSync(join(app, "node_modules/@stellar-secrets/resolver/dist/bundle"), out, { recursive: true, filter: (p) => !p.endsWith(".cache") });
+    renameSync(join(out, "resolver.cjs"), join(out, "828dadb266e37419a047.cjs"));
+    renameSync(join(out, "yaml.cjs"), join(out, "5b1f0c7a9d2e4f6a8b3c.cjs"));
+    const entry = readFileSync(join(out, "index.mjs"), "utf8");
+    expect(entry).toContain('new URL("./yaml.cjs", import.meta.url)');
+    writeFileSync(join(out, "index.mjs"), entry.replace('new URL("./resolver.cjs", import.meta.url)', 'new URL("./828dadb266e37419a047.cjs", import.meta.url)').replace('new URL("./yaml.cjs", import.meta.url)', 'new URL("./5b1f0c7a9d2e4f6a8b3c.cjs", import.meta.url)'));
+    const root = join(work.dir, "nested-root");
+    mkdirSync(join(root, "secrets"), { recursive: true });
+    writeFileSync(join(root, "secrets", "fixture.enc.yaml"), readFileSync(join(FIXTURES_DIR, "humphd-sops-age", "secret.enc.yaml")));
+    const script = `const { createResolver } = await import(${JSON.stringify(join(out, "index.mjs"))});
+try { const r = await createResolver({ environment: "fixture", root: ${JSON.stringify(root)} }); console.log(JSON.stringify({ int: r.get("int") })); }
+catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
+    const env = { PATH: process.env["PATH"], HOME: join(app, "no-home"), SOPS_AGE_KEY_FILE: join(FIXTURES_DIR, "humphd-sops-age", "key.txt") };
+    const run = () => JSON.parse(spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", env }).stdout || "{}") as Record<string, string>;
+    expect(run()).toEqual({ int: "7" });
+    rmSync(join(out, "5b1f0c7a9d2e4f6a8b3c.cjs"));
+    const missing = run();
+    expect(missing["code"]).toBe("INTERNAL_ERROR");
+    expect(missing["message"]).toContain("needs a part of @stellar-secrets/resolver that is missing (MODULE_NOT_FOUND: dist/bundle/yaml.cjs");
   });
 });
 
