@@ -3,6 +3,7 @@
  * keys generated per run): identity lookup, values, errors of the brief's troubleshooting list,
  * the access log, header/auth/action resolution, reload and its atomicity.
  */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -539,6 +540,30 @@ describe("reload", () => {
     } finally {
       process.chdir(before);
       elsewhere.cleanup();
+      local.cleanup();
+    }
+  });
+
+  it.skipIf(process.platform === "win32")("a key file that is a pipe (SOPS_AGE_KEY_FILE=<(vault read …), a FIFO) is read once: reload() decrypts a changed file with its keys, where reading it again found it empty (NO_IDENTITY at every reload)", async () => {
+    const local = await freshRepo(new Map([["a_key", "a1"]]));
+    const keys = tempDir("resolver-fifo-");
+    const writers: ChildProcess[] = [];
+    try {
+      const fifo = join(keys.dir, "age-key");
+      execFileSync("mkfifo", [fifo]);
+      writeFileSync(join(keys.dir, "key.txt"), keyFileText(owner), { mode: 0o600 });
+      // the key is written once, as by `<(vault read …)`, then the writer is gone
+      writers.push(spawn("sh", ["-c", "cat key.txt > age-key"], { cwd: keys.dir, stdio: "ignore" }));
+      const r = await createResolver({ environment: "production", root: local.root, env: { SOPS_AGE_KEY_FILE: fifo } });
+      expect(r.get("a_key")).toBe("a1");
+      // whoever opens it later gets nothing (a process substitution's pipe is at its end)
+      writers.push(spawn("sh", ["-c", ": > age-key"], { cwd: keys.dir, stdio: "ignore" }));
+      writeFileSync(local.file("production"), await encryptSecrets(new Map([["a_key", "a2"]]), { recipients: [owner.recipient] }));
+      expect(await r.reload()).toMatchObject({ ok: true, changed: ["a_key"] });
+      expect(r.get("a_key")).toBe("a2");
+    } finally {
+      for (const w of writers) w.kill();
+      keys.cleanup();
       local.cleanup();
     }
   });

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { defaultKeyFilePath, keyPathSource, looksLikeKeyMaterial, parseIdentityFile, type Identities } from "@stellar-secrets/sops";
 
@@ -28,6 +28,13 @@ export interface IdentityLookupOptions {
 export interface ResolverIdentities extends Identities {
   /** Human descriptions of every place looked at, in order, including those not used. */
   searched: string[];
+  /**
+   * True when the keys came from a key file that is not a regular file: a pipe
+   * (`SOPS_AGE_KEY_FILE=<(vault read …)`, `/dev/fd/3`), a FIFO or a device, which a second read
+   * finds empty or blocks on. The resolver keeps such keys for every `reload()` instead of reading
+   * the source again.
+   */
+  readOnce?: boolean;
 }
 
 /**
@@ -77,7 +84,10 @@ export function findResolverIdentities(options: IdentityLookupOptions = {}): Res
       return result([], source);
     }
     const path = options.cwd !== undefined && !isAbsolute(keyFile) ? resolve(options.cwd, keyFile) : keyFile;
-    return result(readKeyFile(path, source, searched), source);
+    const read = { once: false };
+    const found = result(readKeyFile(path, source, searched, false, read), source);
+    if (read.once) found.readOnce = true;
+    return found;
   }
   searched.push("SOPS_AGE_KEY_FILE (not set)");
   // sops 3.10+ runs a command for the key; a resolver in a deploy runs none (it would run whatever the environment names)
@@ -107,15 +117,22 @@ function safeParse(text: string, source: string, searched: string[]): string[] {
   }
 }
 
-function readKeyFile(path: string, source: string, searched: string[], optional = false): string[] {
+function readKeyFile(path: string, source: string, searched: string[], optional = false, read?: { once: boolean }): string[] {
   let text: string;
+  let fd: number | undefined;
   try {
-    text = readFileSync(path, "utf8");
+    // through one descriptor: its fstat says whether this is a file that can be read again (a
+    // pipe such as <(vault read …) cannot); readFileSync(path) opens and fstats the same way
+    fd = openSync(path, "r");
+    if (read !== undefined) read.once = !fstatSync(fd).isFile();
+    text = readFileSync(fd, "utf8");
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     const reason = typeof code === "string" ? code : "unreadable";
     searched[searched.length - 1] = `${source} (${optional && reason === "ENOENT" ? "does not exist" : `cannot read: ${reason}`})`;
     return [];
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   return safeParse(text, source, searched);
 }

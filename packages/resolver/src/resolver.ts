@@ -27,7 +27,7 @@ import {
   type ResolvedRequest,
   type TakeValue,
 } from "./headers.js";
-import { findResolverIdentities, type IdentityLookupOptions } from "./identities.js";
+import { findResolverIdentities, type IdentityLookupOptions, type ResolverIdentities } from "./identities.js";
 import { decryptSnapshot, detectFormat, type Snapshot } from "./snapshot.js";
 
 /** Options of {@link createResolver}. */
@@ -142,10 +142,13 @@ export class Resolver {
   #others: { snapshot: Snapshot; names: OtherNames } | undefined;
   #reloadQueue: Promise<unknown> = Promise.resolve();
   #lastReloadError: ResolverError | undefined;
+  /** Keys of a key file that cannot be read twice (a pipe): reused by every reload. */
+  #readOnce: ResolverIdentities | undefined;
 
   /** @internal Use {@link createResolver}. */
-  constructor(location: Location, options: ResolverOptions, snapshot: Snapshot) {
+  constructor(location: Location, options: ResolverOptions, snapshot: Snapshot, readOnce?: ResolverIdentities) {
     this.environment = location.environment;
+    this.#readOnce = readOnce;
     this.file = location.file;
     this.#location = location;
     this.#options = options;
@@ -230,7 +233,8 @@ export class Resolver {
    * readers see either the old or the new values, never a mix. Calls are serialized. A failed
    * reload (unreadable, tampered, wrong key...) keeps serving the last good values and returns
    * the error; it never rejects. When no identity was passed, the key source is read again, so a
-   * rotated key file is picked up.
+   * rotated key file is picked up (not a key file that is a pipe or device, which cannot be read
+   * twice: the keys `createResolver` read from it are kept).
    */
   reload(): Promise<ReloadResult> {
     const next = this.#reloadQueue.then(() => this.#reloadNow());
@@ -258,6 +262,7 @@ export class Resolver {
   close(): void {
     this.#snapshot = undefined;
     this.#others = undefined;
+    this.#readOnce = undefined;
   }
 
   #current(): Snapshot {
@@ -284,7 +289,8 @@ export class Resolver {
         this.#lastReloadError = undefined;
         return { ok: true, generation: old.generation, unchanged: true, added: [], removed: [], changed: [] };
       }
-      const next = await loadSnapshot(text, this.#location, this.#options, old.generation + 1);
+      const identities = this.#readOnce ?? lookupIdentities(this.#location, this.#options);
+      const next = await loadSnapshot(text, this.#location, identities, old.generation + 1);
       if (this.#snapshot !== old) {
         // Closed while decrypting.
         return { ok: false, error: new ResolverError("CLOSED", `the resolver for environment ${this.environment} was closed during reload.`), generation: 0 };
@@ -524,14 +530,17 @@ function invalidUtf8Line(bytes: Buffer): number {
   }
 }
 
-async function loadSnapshot(text: string, location: Location, options: ResolverOptions, generation: number): Promise<Snapshot> {
+function lookupIdentities(location: Location, options: ResolverOptions): ResolverIdentities {
   const lookup: IdentityLookupOptions = {};
   if (options.identities !== undefined) lookup.identities = options.identities;
   if (options.useSopsKeyFile !== undefined) lookup.useSopsKeyFile = options.useSopsKeyFile;
   if (options.env !== undefined) lookup.env = options.env;
   if (options.home !== undefined) lookup.home = options.home;
   lookup.cwd = location.cwd;
-  const identities = findResolverIdentities(lookup);
+  return findResolverIdentities(lookup);
+}
+
+function loadSnapshot(text: string, location: Location, identities: ResolverIdentities, generation: number): Promise<Snapshot> {
   return decryptSnapshot(text, identities, { environment: location.environment, file: location.file, generation });
 }
 
@@ -685,6 +694,7 @@ export async function createResolver(options: ResolverOptions): Promise<Resolver
   checkAuditOptions(options);
   const location = locate(options);
   const text = readText(location.file, location.environment);
-  const snapshot = await loadSnapshot(text, location, options, 1);
-  return new Resolver(location, options, snapshot);
+  const identities = lookupIdentities(location, options);
+  const snapshot = await loadSnapshot(text, location, identities, 1);
+  return new Resolver(location, options, snapshot, identities.readOnce === true ? identities : undefined);
 }
