@@ -7,8 +7,8 @@
 //   CommonJS file, run by the bin through vm.Script with a V8 code cache (stellar-secrets.cjs.CMD.cache,
 //   written beside it by the first run; a command's start is then mostly node's own); and
 //   command-NAME.cjs, one command alone, for the commands whose start is timed (ONE_COMMAND_BUNDLES).
-// - packages/resolver/dist/bundle/resolver.cjs + index.mjs: the resolver with sops and yaml, no
-//   dependency, loaded through vm.Script with a V8 code cache (index.mjs, written below);
+// - packages/resolver/dist/bundle/resolver.cjs + index.mjs/index.cjs: the resolver with sops and yaml, no
+//   dependency, loaded through vm.Script with a V8 code cache (index.mjs and index.cjs, written below);
 //   `age-encryption` stays an optional import for post-quantum keys only.
 // - packages/language-server/dist/bundle/server.cjs + server.mjs: the server and its dependencies in one
 //   CommonJS file, run by the bin (and by server.mjs, the package's module entry) through vm.Script
@@ -40,8 +40,42 @@ const common = {
   banner: { js: "import { createRequire as __stellarRequire } from 'node:module'; const require = __stellarRequire(import.meta.url);" },
 };
 
-/** The resolver package's entry: loads resolver.cjs through vm.Script with a V8 code cache. */
-const RESOLVER_ENTRY = `// @stellar-secrets/resolver: compiles resolver.cjs (the bundle) with a V8 code cache kept beside
+/**
+ * The resolver package's two entries, `index.mjs` (import) and `index.cjs` (require: CommonJS
+ * apps, and test runners with a module system of their own, such as jest on Node 20, which cannot
+ * require an ES module). Each compiles resolver.cjs (the bundle) through vm.Script with a V8 code
+ * cache, once per process: the first to run keeps the module's exports on `globalThis` under a
+ * symbol named after the bundle's build tag, and the other returns them, so an app that both
+ * imports and requires the package has one ResolverError class and `instanceof` holds.
+ */
+function resolverEntry(format, tag) {
+  const esm = format === "esm";
+  const prelude = esm
+    ? `// Node's modules come from process.getBuiltinModule, not \`import\`: no ES-module namespace is
+// built for them, and node:crypto is not imported here at all (an ES-module import of it also loads
+// WebCrypto; the resolver loads node:crypto itself on its first decrypt). The files beside this one
+// are named by \`new URL("./x.cjs", import.meta.url)\`: webpack copies what that names, so a
+// webpack-bundled app finds them (under other names).
+const { readFileSync, renameSync, rmSync, writeFileSync } = process.getBuiltinModule("node:fs");
+const { createRequire } = process.getBuiltinModule("node:module");
+const { fileURLToPath } = process.getBuiltinModule("node:url");
+const { Script } = process.getBuiltinModule("node:vm");
+const ownFile = () => fileURLToPath(new URL("./resolver.cjs", import.meta.url));
+const yamlFile = () => fileURLToPath(new URL("./yaml.cjs", import.meta.url));
+const ownFolder = () => fileURLToPath(new URL(".", import.meta.url));
+`
+    : `"use strict";
+const { readFileSync, renameSync, rmSync, writeFileSync } = require("node:fs");
+const { createRequire } = require("node:module");
+const { Script } = require("node:vm");
+const ownFile = () => require("node:path").join(__dirname, "resolver.cjs");
+const yamlFile = () => require("node:path").join(__dirname, "yaml.cjs");
+const ownFolder = () => __dirname;
+`;
+  const exported = esm
+    ? "export const { createResolver, Resolver, ResolverError, createJsonLinesSink, findResolverIdentities, nearestName } = api;\n"
+    : "module.exports = api;\n";
+  return `// @stellar-secrets/resolver: compiles resolver.cjs (the bundle) with a V8 code cache kept beside
 // it (resolver.cjs.cache, written at exit by the first process that had none, or whose cache V8
 // rejected, e.g. after a Node upgrade; a read-only folder just means no cache). V8 checks the cache
 // against the source's length (not its text) and its own version and flags: the header also holds
@@ -51,84 +85,88 @@ const RESOLVER_ENTRY = `// @stellar-secrets/resolver: compiles resolver.cjs (the
 // 8-byte header (the build tag, the payload's length), and a cache whose two copies differ is not
 // used (and is written again): one memcmp, where hashing it cost ~1 ms.
 //
-// Node's modules come from process.getBuiltinModule, not \`import\`: no ES-module namespace is
-// built for them, and node:crypto is not imported here at all (an ES-module import of it also loads
-// WebCrypto; the resolver loads node:crypto itself on its first decrypt).
-const { readFileSync, renameSync, rmSync, writeFileSync } = process.getBuiltinModule("node:fs");
-const { createRequire } = process.getBuiltinModule("node:module");
-const { fileURLToPath } = process.getBuiltinModule("node:url");
-const { Script } = process.getBuiltinModule("node:vm");
-
+// index.mjs and index.cjs (the same code for import and for require) load it once per process: the
+// first keeps the exports on globalThis under a symbol named after the build, the other takes them,
+// so an app that does both has one ResolverError class.
+${prelude}
 const HEADER = 8;
-const file = fileURLToPath(new URL("./resolver.cjs", import.meta.url));
-const cacheFile = \`\${file}.cache\`;
-let source;
-try {
-  source = readFileSync(file, "utf8");
-} catch (error) {
-  // esbuild and rollup copy this module into an app's bundle but not the files it reads beside
-  // itself: say so, where node would only say ENOENT of a file the app does not know
-  const code = error?.code ?? "unreadable";
-  const bundled = code === "ENOENT" || code === "ENOTDIR";
-  throw Object.assign(
-    new Error(
-      \`@stellar-secrets/resolver: cannot read its own code \${file} (\${code}).\` +
-        (bundled
-          ? " The package was bundled into this app (by esbuild, rollup or another bundler), which does not copy the files it loads at run time: keep it out of the bundle (esbuild --external:@stellar-secrets/resolver or --packages=external, rollup external: ['@stellar-secrets/resolver'], webpack externals) and install it beside the app (npm install stellar-secrets-resolver-<version>.tgz)."
-          : " Check that the installed package is readable by this process (node --permission: --allow-fs-read for its folder)."),
-      { cause: error },
-    ),
-    { code: "ERR_STELLAR_RESOLVER_MISSING" },
-  );
-}
-// the bundle's build tag, its last line (see buildTagged in scripts/bundle.mjs); "SSC2" without one
-const tagged = /\\/\\/ stellar-secrets build ([0-9a-f]{8})\\n$/.exec(source.slice(-40));
-const tag = tagged === null ? 0x32435353 : Number.parseInt(tagged[1], 16);
-let cachedData;
-try {
-  const stored = readFileSync(cacheFile);
-  const n = stored.length > HEADER && stored.readUInt32LE(0) === tag ? stored.readUInt32LE(4) : 0;
-  if (n > 0 && stored.length === HEADER + 2 * n) {
-    const first = stored.subarray(HEADER, HEADER + n);
-    if (first.equals(stored.subarray(HEADER + n))) cachedData = first;
+const SHARED = Symbol.for("@stellar-secrets/resolver build ${tag}");
+const api = (globalThis[SHARED] ??= load());
+
+function load() {
+  let file = "resolver.cjs";
+  let source;
+  try {
+    file = ownFile();
+    source = readFileSync(file, "utf8");
+  } catch (error) {
+    // esbuild and rollup copy this module into an app's bundle but not the files it reads beside
+    // itself (and esbuild's CommonJS output has no import.meta.url to find them by): say so, where
+    // node would only say ENOENT of a file the app does not know, or "Invalid URL"
+    const code = error?.code ?? "unreadable";
+    const bundled = code === "ENOENT" || code === "ENOTDIR" || code === "ERR_INVALID_URL";
+    throw Object.assign(
+      new Error(
+        \`@stellar-secrets/resolver: cannot read its own code \${file} (\${code}).\` +
+          (bundled
+            ? " The package was bundled into this app (by esbuild, rollup or another bundler), which does not copy the files it loads at run time: keep it out of the bundle (esbuild --external:@stellar-secrets/resolver or --packages=external, rollup external: ['@stellar-secrets/resolver'], webpack externals) and install it beside the app (npm install stellar-secrets-resolver-<version>.tgz)."
+            : " Check that the installed package is readable by this process (node --permission: --allow-fs-read for its folder)."),
+        { cause: error },
+      ),
+      { code: "ERR_STELLAR_RESOLVER_MISSING" },
+    );
   }
-} catch {
-  // no cache yet
-}
-const script = new Script(\`(function (exports, require, module, __filename, __dirname) {\${source}\\n})\`, {
-  filename: file,
-  cachedData,
-});
-const m = { exports: {} };
-const bundleRequire = createRequire(file);
-// yaml.cjs (loaded on first need) by its own URL: a bundler that copies what \`new URL(..., import.meta.url)\`
-// names (webpack) then copies it too, under another name, as it copies resolver.cjs
-const requireOwn = (id) => bundleRequire(id === "./yaml.cjs" ? fileURLToPath(new URL("./yaml.cjs", import.meta.url)) : id);
-script.runInThisContext().call(m.exports, m.exports, requireOwn, m, file, fileURLToPath(new URL(".", import.meta.url)));
-if (cachedData === undefined || script.cachedDataRejected === true) {
-  process.once("exit", () => {
-    // the pid alone can collide: containers sharing one writable install folder are each pid 1
-    const tmp = \`\${cacheFile}.\${process.pid}.\${Math.random().toString(36).slice(2)}.tmp\`;
-    try {
-      const data = script.createCachedData();
-      const header = Buffer.alloc(HEADER);
-      header.writeUInt32LE(tag, 0);
-      header.writeUInt32LE(data.length, 4);
-      writeFileSync(tmp, Buffer.concat([header, data, data]));
-      renameSync(tmp, cacheFile);
-    } catch {
-      // a read-only install: no cache. A temp file written but not renamed (a full disk, a folder
-      // where the cache goes) is removed: else each start would leave one behind.
-      try {
-        rmSync(tmp, { force: true });
-      } catch {
-        // nothing to remove
-      }
+  const cacheFile = \`\${file}.cache\`;
+  // the bundle's build tag, its last line (see buildTagged in scripts/bundle.mjs); "SSC2" without one
+  const tagged = /\\/\\/ stellar-secrets build ([0-9a-f]{8})\\n$/.exec(source.slice(-40));
+  const tag = tagged === null ? 0x32435353 : Number.parseInt(tagged[1], 16);
+  let cachedData;
+  try {
+    const stored = readFileSync(cacheFile);
+    const n = stored.length > HEADER && stored.readUInt32LE(0) === tag ? stored.readUInt32LE(4) : 0;
+    if (n > 0 && stored.length === HEADER + 2 * n) {
+      const first = stored.subarray(HEADER, HEADER + n);
+      if (first.equals(stored.subarray(HEADER + n))) cachedData = first;
     }
+  } catch {
+    // no cache yet
+  }
+  const script = new Script(\`(function (exports, require, module, __filename, __dirname) {\${source}\\n})\`, {
+    filename: file,
+    cachedData,
   });
+  const m = { exports: {} };
+  const bundleRequire = createRequire(file);
+  // yaml.cjs (loaded on first need) by its own name (see above)
+  const requireOwn = (id) => bundleRequire(id === "./yaml.cjs" ? yamlFile() : id);
+  script.runInThisContext().call(m.exports, m.exports, requireOwn, m, file, ownFolder());
+  if (cachedData === undefined || script.cachedDataRejected === true) {
+    process.once("exit", () => {
+      // the pid alone can collide: containers sharing one writable install folder are each pid 1
+      const tmp = \`\${cacheFile}.\${process.pid}.\${Math.random().toString(36).slice(2)}.tmp\`;
+      try {
+        const data = script.createCachedData();
+        const header = Buffer.alloc(HEADER);
+        header.writeUInt32LE(tag, 0);
+        header.writeUInt32LE(data.length, 4);
+        writeFileSync(tmp, Buffer.concat([header, data, data]));
+        renameSync(tmp, cacheFile);
+      } catch {
+        // a read-only install: no cache. A temp file written but not renamed (a full disk, a folder
+        // where the cache goes) is removed: else each start would leave one behind.
+        try {
+          rmSync(tmp, { force: true });
+        } catch {
+          // nothing to remove
+        }
+      }
+    });
+  }
+  return m.exports;
 }
-export const { createResolver, Resolver, ResolverError, createJsonLinesSink, findResolverIdentities, nearestName } = m.exports;
-`;
+
+${exported}`;
+}
 
 /**
  * The language server package's module entry (`exports`, `bench/lsp.mjs --server`): runs server.cjs
@@ -295,7 +333,7 @@ const jobs = [
     },
   },
   {
-    // One CommonJS file behind a small ES-module entry (index.mjs, written below) that compiles it
+    // One CommonJS file behind two small entries (index.mjs for import, index.cjs for require; see resolverEntry) that compile it
     // with vm.Script and a V8 code cache beside it, as the CLI's bin does: a deploy's fresh process
     // then skips parsing and compiling what an earlier start compiled.
     out: join(pkg("resolver"), "dist/bundle"),
@@ -322,7 +360,12 @@ const jobs = [
       outExtension: { ".js": ".cjs" },
       banner: {},
     },
-    after: (out) => writeFileSync(join(out, "index.mjs"), RESOLVER_ENTRY),
+    after: (out) => {
+      const tag = /\/\/ stellar-secrets build ([0-9a-f]{8})\n$/.exec(readFileSync(join(out, "resolver.cjs"), "utf8"))?.[1];
+      if (tag === undefined) throw new Error("scripts/bundle.mjs: resolver.cjs has no build tag");
+      writeFileSync(join(out, "index.mjs"), resolverEntry("esm", tag));
+      writeFileSync(join(out, "index.cjs"), resolverEntry("cjs", tag));
+    },
   },
   {
     // One CommonJS file (server.cjs), compiled with vm.Script and a V8 code cache kept beside it

@@ -89,7 +89,9 @@ pack(
       ...base("resolver"),
       main: "./dist/bundle/index.mjs",
       types: "./dist/types/index.d.ts",
-      exports: { ".": { types: "./dist/types/index.d.ts", default: "./dist/bundle/index.mjs" } },
+      // require: a CommonJS entry for what cannot require an ES module (jest's module system on Node 20,
+      // node --no-experimental-require-module); it shares one instance with index.mjs (bundle.mjs)
+      exports: { ".": { types: "./dist/types/index.d.ts", module: "./dist/bundle/index.mjs", require: "./dist/bundle/index.cjs", default: "./dist/bundle/index.mjs" } },
       files: ["dist/bundle", "dist/types"],
       peerDependencies: { "age-encryption": "0.3.1" },
       peerDependenciesMeta: { "age-encryption": { optional: true } },

@@ -116,8 +116,10 @@ describe("the packed resolver, installed alone with production dependencies", ()
     const manifest = JSON.parse(readFileSync(join(modules, "@stellar-secrets/resolver/package.json"), "utf8")) as Record<string, unknown>;
     expect(manifest["dependencies"]).toBeUndefined();
     expect(manifest["peerDependenciesMeta"]).toEqual({ "age-encryption": { optional: true } });
+    // bundlers (their `module` condition) take the ES-module entry, whose files webpack copies; node and jest take require or default
+    expect(manifest["exports"]).toEqual({ ".": { types: "./dist/types/index.d.ts", module: "./dist/bundle/index.mjs", require: "./dist/bundle/index.cjs", default: "./dist/bundle/index.mjs" } });
     expect(JSON.stringify(manifest)).not.toContain("workspace:");
-    expect(readdirSync(join(modules, "@stellar-secrets/resolver/dist/bundle")).sort()).toEqual(["index.mjs", "resolver.cjs", "yaml.cjs"]);
+    expect(readdirSync(join(modules, "@stellar-secrets/resolver/dist/bundle")).sort()).toEqual(["index.cjs", "index.mjs", "resolver.cjs", "yaml.cjs"]);
     const types = readdirSync(join(modules, "@stellar-secrets/resolver/dist/types"));
     expect(types).toContain("index.d.ts");
     expect(types.filter((f) => f.includes(".test.") || f.endsWith(".tsbuildinfo"))).toEqual([]);
@@ -209,6 +211,32 @@ console.log(JSON.stringify({ names: r.names(), int: r.get("int"), boolean: r.get
   });
 });
 
+describe("the packed resolver in a CommonJS app", () => {
+  it("require() works where Node cannot require an ES module (as in jest's module system), and the app that also imports it gets the same ResolverError class", () => {
+    const cjs = join(work.dir, "cjs-app");
+    mkdirSync(cjs);
+    cpSync(join(app, "node_modules"), join(cjs, "node_modules"), { recursive: true });
+    writeFileSync(join(cjs, "package.json"), JSON.stringify({ name: "cjs-agent", private: true }));
+    writeFileSync(
+      join(cjs, "main.js"),
+      `const { createResolver, ResolverError } = require("@stellar-secrets/resolver");
+(async () => {
+  const resolver = await createResolver({ environment: "production", root: ${JSON.stringify(app)} });
+  let error;
+  try { resolver.get("hubspot_api_tokn"); } catch (e) { error = e; }
+  const esm = await import("@stellar-secrets/resolver");
+  console.log(JSON.stringify({ length: resolver.get("hubspot_api_token").length, code: error.code, required: error instanceof ResolverError, imported: error instanceof esm.ResolverError, same: esm.createResolver === createResolver, from: require.resolve("@stellar-secrets/resolver") }));
+})();
+`,
+    );
+    for (const flags of [["--no-experimental-require-module"], []]) {
+      const child = spawnSync(process.execPath, [...flags, "main.js"], { cwd: cjs, encoding: "utf8", env: { PATH: process.env["PATH"], HOME: join(app, "no-home"), SOPS_AGE_KEY_FILE: join(app, "age-key.txt") } });
+      expect([flags, child.stderr, child.status]).toEqual([flags, "", 0]);
+      expect(JSON.parse(child.stdout)).toEqual({ length: 19, code: "UNKNOWN_SECRET", required: true, imported: true, same: true, from: join(cjs, "node_modules/@stellar-secrets/resolver/dist/bundle/index.cjs") });
+    }
+  });
+});
+
 describe("the packed resolver inside an app that a bundler builds", () => {
   const keyEnv = () => ({ PATH: process.env["PATH"], HOME: join(app, "no-home"), SOPS_AGE_KEY_FILE: join(app, "age-key.txt") });
 
@@ -221,6 +249,12 @@ describe("the packed resolver inside an app that a bundler builds", () => {
     expect(bundled.stderr).toMatch(/@stellar-secrets\/resolver: cannot read its own code .*resolver\.cjs \(ENOENT\)\. The package was bundled into this app/);
     expect(bundled.stderr).toContain("esbuild --external:@stellar-secrets/resolver");
     expect(bundled.stderr).toContain("code: 'ERR_STELLAR_RESOLVER_MISSING'");
+    // a CommonJS bundle: esbuild takes the package's module entry, and leaves import.meta.url empty
+    writeFileSync(join(app, "main.cjs"), `require("@stellar-secrets/resolver").createResolver({ environment: "production", root: "." }).then(() => console.log("resolved"));\n`);
+    buildSync({ entryPoints: [join(app, "main.cjs")], bundle: true, platform: "node", format: "cjs", outfile: join(dist, "bundled.cjs"), logLevel: "silent" });
+    const cjs = spawnSync(process.execPath, [join(dist, "bundled.cjs")], { cwd: app, encoding: "utf8", env: keyEnv() });
+    expect([cjs.status, cjs.stdout]).toEqual([1, ""]);
+    expect(cjs.stderr).toMatch(/@stellar-secrets\/resolver: cannot read its own code resolver\.cjs \(ERR_INVALID_URL\)\. The package was bundled into this app/);
     buildSync({ entryPoints: [join(app, "main.mjs")], bundle: true, platform: "node", format: "esm", outfile: join(dist, "external.mjs"), external: ["@stellar-secrets/resolver"], logLevel: "silent" });
     const external = spawnSync(process.execPath, [join(dist, "external.mjs"), "production"], { cwd: app, encoding: "utf8", env: keyEnv() });
     expect(external.stderr).toBe("");
