@@ -202,6 +202,23 @@ console.log(JSON.stringify({ names: r.names(), int: r.get("int"), boolean: r.get
     expect([flat.status, flat.stdout.trim()]).toEqual([0, ""]);
   });
 
+  it("under Node's permission model, a secrets folder or key file the process may not read is named with the --allow-fs-read it needs", () => {
+    writeFileSync(join(app, "perm.mjs"), `import { createResolver } from "@stellar-secrets/resolver";\ntry { await createResolver({ environment: "production", root: "." }); console.log("{}"); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }\n`);
+    const flag = process.allowedNodeEnvironmentFlags.has("--permission") ? "--permission" : "--experimental-permission";
+    const run = (allowed: string[]) => {
+      const child = spawnSync(process.execPath, [flag, "--no-warnings", ...[join(app, "node_modules"), join(app, "perm.mjs"), join(app, "stellar.yaml"), ...allowed].map((p) => `--allow-fs-read=${p}`), "perm.mjs"], { cwd: app, encoding: "utf8", env: { PATH: process.env["PATH"], HOME: join(app, "no-home"), SOPS_AGE_KEY_FILE: join(app, "age-key.txt") } });
+      expect(child.stderr).toBe("");
+      return JSON.parse(child.stdout) as { code?: string; message?: string };
+    };
+    const secrets = run([join(app, "age-key.txt")]);
+    expect(secrets.code).toBe("IO_ERROR");
+    expect(secrets.message).toContain(`cannot read ${join(app, "secrets")} (ERR_ACCESS_DENIED): Node's permission model (--permission) does not let this process read it. Add --allow-fs-read=${join(app, "secrets")}`);
+    const key = run([join(app, "secrets")]);
+    expect(key.code).toBe("NO_IDENTITY");
+    expect(key.message).toContain(`SOPS_AGE_KEY_FILE=${join(app, "age-key.txt")} (cannot read: ERR_ACCESS_DENIED, node --permission: add --allow-fs-read=${join(app, "age-key.txt")})`);
+    expect(run([join(app, "secrets"), join(app, "age-key.txt")])).toEqual({});
+  });
+
   it("an error the app does not catch reads well: `ResolverError: …` and a short source line, not a line of minified code", () => {
     writeFileSync(join(app, "uncaught.mjs"), `import { createResolver } from "@stellar-secrets/resolver";\nawait createResolver({ environment: "nope", root: "." });\n`);
     const child = spawnSync(process.execPath, ["uncaught.mjs"], { cwd: app, encoding: "utf8", env: { PATH: process.env["PATH"], HOME: join(app, "no-home") } });

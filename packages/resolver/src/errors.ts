@@ -125,6 +125,14 @@ export function toResolverError(error: unknown, environment: string, file: strin
       { environment, file, cause: error, hint: "Reinstall @stellar-secrets/resolver (npm install stellar-secrets-resolver-<version>.tgz) and mark it external in the app's bundler." },
     );
   }
+  if (sys === "ERR_ACCESS_DENIED") {
+    // node --permission: the file may well exist and be readable by the user; the process may not read it
+    return new ResolverError(
+      "IO_ERROR",
+      `environment ${environment}: cannot read ${file} (ERR_ACCESS_DENIED): Node's permission model (--permission) does not let this process read it. Add --allow-fs-read=${file} (or a folder holding it) to the node command line.`,
+      { environment, file, cause: error, hint: `Allow reading it: node --allow-fs-read=${file} …` },
+    );
+  }
   const reason = sys;
   return new ResolverError(
     "IO_ERROR",

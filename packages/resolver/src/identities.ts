@@ -129,7 +129,8 @@ function readKeyFile(path: string, source: string, searched: string[], optional 
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     const reason = typeof code === "string" ? code : "unreadable";
-    searched[searched.length - 1] = `${source} (${optional && reason === "ENOENT" ? "does not exist" : `cannot read: ${reason}`})`;
+    const note = reason === "ERR_ACCESS_DENIED" ? `cannot read: ERR_ACCESS_DENIED, node --permission: add --allow-fs-read=${path}` : `cannot read: ${reason}`;
+    searched[searched.length - 1] = `${source} (${optional && reason === "ENOENT" ? "does not exist" : note})`;
     return [];
   } finally {
     if (fd !== undefined) closeSync(fd);
