@@ -117,7 +117,9 @@ describe("the packed resolver, installed alone with production dependencies", ()
     expect(manifest["dependencies"]).toBeUndefined();
     expect(manifest["peerDependenciesMeta"]).toEqual({ "age-encryption": { optional: true } });
     // bundlers (their `module` condition) take the ES-module entry, whose files webpack copies; node and jest take require or default
-    expect(manifest["exports"]).toEqual({ ".": { types: "./dist/types/index.d.ts", module: "./dist/bundle/index.mjs", require: "./dist/bundle/index.cjs", default: "./dist/bundle/index.mjs" } });
+    expect(manifest["exports"]).toEqual({
+      ".": { module: "./dist/bundle/index.mjs", require: { types: "./dist/types/index.d.cts", default: "./dist/bundle/index.cjs" }, types: "./dist/types/index.d.ts", default: "./dist/bundle/index.mjs" },
+    });
     expect(JSON.stringify(manifest)).not.toContain("workspace:");
     expect(readdirSync(join(modules, "@stellar-secrets/resolver/dist/bundle")).sort()).toEqual(["index.cjs", "index.mjs", "resolver.cjs", "yaml.cjs"]);
     const types = readdirSync(join(modules, "@stellar-secrets/resolver/dist/types"));
@@ -252,6 +254,37 @@ describe("the packed resolver in a CommonJS app", () => {
       expect(JSON.parse(child.stdout)).toEqual({ length: 19, code: "UNKNOWN_SECRET", required: true, imported: true, same: true, from: join(cjs, "node_modules/@stellar-secrets/resolver/dist/bundle/index.cjs") });
     }
   });
+});
+
+describe("the packed resolver's types in a TypeScript app", () => {
+  it("a CommonJS app with module node16 type-checks without skipLibCheck (TypeScript refused a CommonJS file importing the ES-module declarations: TS1479), and a wrong option is still an error; an ES-module app with nodenext too", () => {
+    // each tsc run reads @types/node: about 10 s here, so two projects (the other resolutions were checked by hand, docs/resolver.md)
+    const tsc = join(REPO_ROOT, "node_modules/typescript/bin/tsc");
+    const source = `import { createResolver, ResolverError, type ResolverErrorCode, type ResolvedHeaders } from "@stellar-secrets/resolver";
+export async function main(): Promise<void> {
+  const resolver = await createResolver({ environment: "production", root: "." });
+  const headers: ResolvedHeaders = resolver.resolveHeaders([{ name: "Authorization", type: "secret", secret: "hubspot_api_token", prefix: "Bearer " }]);
+  try { resolver.get("nope"); } catch (e) { if (e instanceof ResolverError) { const code: ResolverErrorCode = e.code; console.log(code, Object.keys(headers)); } }
+}
+`;
+    const check = (kind: "esm" | "cjs", module: string, skipLibCheck: boolean): string => {
+      const dir = join(work.dir, `ts-${kind}`);
+      mkdirSync(dir, { recursive: true });
+      cpSync(join(app, "node_modules"), join(dir, "node_modules"), { recursive: true });
+      writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "ts-app", private: true, ...(kind === "esm" ? { type: "module" } : {}) }));
+      writeFileSync(join(dir, "main.ts"), source);
+      writeFileSync(join(dir, "wrong.ts"), source.replace('environment: "production"', "environment: 7"));
+      const options = { strict: true, noEmit: true, skipLibCheck, target: "es2022", module, moduleResolution: module, types: ["node"], typeRoots: [join(REPO_ROOT, "node_modules/@types")] };
+      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: options, files: ["main.ts", "wrong.ts"] }));
+      const out = spawnSync(process.execPath, [tsc, "-p", dir], { cwd: dir, encoding: "utf8" });
+      return out.stdout + out.stderr;
+    };
+    for (const [kind, module, skipLibCheck] of [["cjs", "node16", false], ["esm", "nodenext", true]] as const) {
+      const out = check(kind, module, skipLibCheck);
+      expect([kind, out.match(/error TS\d+/g)]).toEqual([kind, ["error TS2322"]]);
+      expect(out).toMatch(/^wrong\.ts\(3,\d+\): error TS2322: Type 'number' is not assignable to type 'string'/);
+    }
+  }, 120_000);
 });
 
 describe("the packed resolver inside an app that a bundler builds", () => {
