@@ -4,7 +4,7 @@
  * the access log, header/auth/action resolution, reload and its atomicity.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync, existsSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -564,6 +564,29 @@ describe("reload", () => {
     } finally {
       for (const w of writers) w.kill();
       keys.cleanup();
+      local.cleanup();
+    }
+  });
+
+  it("a reload refuses an environment file that has become a symbolic link out of the repository (OUTSIDE_REPOSITORY, as createResolver refuses it) and keeps the old values; with allowOutsideLinks it follows it", async () => {
+    const local = await freshRepo(new Map([["a_key", "a1"]]));
+    const outside = tempDir("resolver-outside-");
+    try {
+      const r = await createResolver({ environment: "production", root: local.root, identities: owner.identity, env: noEnv });
+      const allowed = await createResolver({ environment: "production", root: local.root, identities: owner.identity, env: noEnv, allowOutsideLinks: true });
+      // a file of the same name elsewhere on the machine, valid for the key (an old copy, another checkout)
+      writeFileSync(join(outside.dir, "production.enc.yaml"), await encryptSecrets(new Map([["a_key", "a2"]]), { recipients: [owner.recipient] }));
+      rmSync(local.file("production"));
+      symlinkSync(join(outside.dir, "production.enc.yaml"), local.file("production"));
+      const result = await r.reload();
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.error.code).toBe("OUTSIDE_REPOSITORY");
+      expect(r.get("a_key")).toBe("a1");
+      await resolverError(() => createResolver({ environment: "production", root: local.root, identities: owner.identity, env: noEnv }), "OUTSIDE_REPOSITORY");
+      expect(await allowed.reload()).toMatchObject({ ok: true, changed: ["a_key"] });
+      expect(allowed.get("a_key")).toBe("a2");
+    } finally {
+      outside.cleanup();
       local.cleanup();
     }
   });

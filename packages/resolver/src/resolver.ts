@@ -110,6 +110,8 @@ interface Location {
   file: string;
   /** The current directory of createResolver: a relative SOPS_AGE_KEY_FILE is read from it at every reload. */
   cwd: string;
+  /** The repository root whose inside the file must stay in (checked again at every reload); absent with `files` or `allowOutsideLinks`. */
+  insideRoot?: string;
   /** Other environments → file, for names only. `undefined` when listed lazily from `secretsDir`. */
   others?: ReadonlyMap<string, string>;
   secretsDir?: string;
@@ -284,6 +286,8 @@ export class Resolver {
       return { ok: false, error, generation: 0 };
     }
     try {
+      // a git pull can turn the file into a link out of the repository, which createResolver refuses
+      if (this.#location.insideRoot !== undefined) assertInside(this.#location.insideRoot, this.file, basename(this.file), this.environment);
       const text = readText(this.file, this.environment);
       if (text === old.text) {
         this.#lastReloadError = undefined;
@@ -576,12 +580,7 @@ function locate(options: ResolverOptions): Location {
   }
   const root = resolve(options.root ?? ".");
   const inside = (path: string, name: string): void => {
-    if (options.allowOutsideLinks === true) return;
-    try {
-      assertInsideRoot(root, path, name, "pass allowOutsideLinks: true to createResolver if this deployment mounts it there on purpose");
-    } catch (error) {
-      throw toResolverError(error, environment, path);
-    }
+    if (options.allowOutsideLinks !== true) assertInside(root, path, name, environment);
   };
   inside(join(root, PROJECT_FILE), PROJECT_FILE);
   const secretsDir = join(root, projectSecretsDir(root, environment));
@@ -602,7 +601,20 @@ function locate(options: ResolverOptions): Location {
     );
   }
   inside(join(secretsDir, wanted), wanted);
-  return { environment, file: join(secretsDir, wanted), secretsDir, cwd: process.cwd() };
+  return { environment, file: join(secretsDir, wanted), secretsDir, cwd: process.cwd(), ...(options.allowOutsideLinks === true ? {} : { insideRoot: root }) };
+}
+
+/**
+ * Throws OUTSIDE_REPOSITORY (a ResolverError) when `path` is, through a symbolic link, outside
+ * `root`: at createResolver for stellar.yaml, the secrets folder and the file, and at every reload
+ * for the file (and the folders above it).
+ */
+function assertInside(root: string, path: string, name: string, environment: string): void {
+  try {
+    assertInsideRoot(root, path, name, "pass allowOutsideLinks: true to createResolver if this deployment mounts it there on purpose");
+  } catch (error) {
+    throw toResolverError(error, environment, path);
+  }
 }
 
 /**
