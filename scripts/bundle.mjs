@@ -7,8 +7,8 @@
 //   CommonJS file, run by the bin through vm.Script with a V8 code cache (stellar-secrets.cjs.CMD.cache,
 //   written beside it by the first run; a command's start is then mostly node's own); and
 //   command-NAME.cjs, one command alone, for the commands whose start is timed (ONE_COMMAND_BUNDLES).
-// - packages/resolver/dist/bundle/resolver.cjs + index.mjs: the resolver with sops and yaml, no
-//   dependency, loaded through vm.Script with a V8 code cache (index.mjs, written below);
+// - packages/resolver/dist/bundle/resolver.cjs + index.mjs/index.cjs: the resolver with sops and yaml, no
+//   dependency, loaded through vm.Script with a V8 code cache (index.mjs and index.cjs, written below);
 //   `age-encryption` stays an optional import for post-quantum keys only.
 // - packages/language-server/dist/bundle/server.cjs + server.mjs: the server and its dependencies in one
 //   CommonJS file, run by the bin (and by server.mjs, the package's module entry) through vm.Script
@@ -41,37 +41,95 @@ const common = {
 };
 
 /**
- * The resolver package's entry: loads resolver.cjs through vm.Script with a V8 code cache, by the
- * one loader (scripts/code-cache.cjs) written into it. Inline, not required: in an app of ES
- * modules, the first require() sets up node's CommonJS loader, ~1.5 % of a deploy's fresh start
- * (callgrind of a deploy start: 269-276 M instructions with the loader inline, as before, 276-278 M
- * with it required). The loader needs
- * only node's own modules, which process.getBuiltinModule gives.
+ * The resolver package's two entries, `index.mjs` (import) and `index.cjs` (require: CommonJS
+ * apps, and test runners with a module system of their own, such as jest on Node 20, which cannot
+ * require an ES module). Each compiles resolver.cjs (the bundle) through vm.Script with a V8 code
+ * cache, once per process: the first to run keeps the module's exports on `globalThis` under a
+ * symbol named after the bundle's build tag, and the other returns them, so an app that both
+ * imports and requires the package has one ResolverError class and `instanceof` holds.
+ *
+ * The cache goes through the one loader (scripts/code-cache.cjs), written into each entry rather
+ * than required beside it: in an app of ES modules, the first require() sets up node's CommonJS
+ * loader, ~1.5 % of a deploy's fresh start (callgrind of a deploy start: 269-276 M instructions
+ * with the loader inline, 276-278 M with it required). The loader needs only node's own modules.
  */
-const resolverEntry = () => `// @stellar-secrets/resolver: compiles resolver.cjs (the bundle) with a V8 code cache kept beside
+function resolverEntry(format, tag) {
+  const esm = format === "esm";
+  const prelude = esm
+    ? `// Node's modules come from process.getBuiltinModule, not \`import\`: no ES-module namespace is
+// built for them, and node:crypto is not imported here at all (an ES-module import of it also loads
+// WebCrypto; the resolver loads node:crypto itself on its first decrypt). The files beside this one
+// are named by \`new URL("./x.cjs", import.meta.url)\`: webpack copies what that names, so a
+// webpack-bundled app finds them (under other names).
+const { readFileSync } = process.getBuiltinModule("node:fs");
+const { createRequire } = process.getBuiltinModule("node:module");
+const { fileURLToPath } = process.getBuiltinModule("node:url");
+const ownFile = () => fileURLToPath(new URL("./resolver.cjs", import.meta.url));
+const yamlFile = () => fileURLToPath(new URL("./yaml.cjs", import.meta.url));
+const builtin = (id) => process.getBuiltinModule(id);
+`
+    : `"use strict";
+const { readFileSync } = require("node:fs");
+const { createRequire } = require("node:module");
+const ownFile = () => require("node:path").join(__dirname, "resolver.cjs");
+const yamlFile = () => require("node:path").join(__dirname, "yaml.cjs");
+const builtin = require;
+`;
+  const exported = esm
+    ? "export const { createResolver, Resolver, ResolverError, createJsonLinesSink, findResolverIdentities, nearestName } = api;\n"
+    : "module.exports = api;\n";
+  return `// @stellar-secrets/resolver: compiles resolver.cjs (the bundle) with a V8 code cache kept beside
 // it (resolver.cjs.cache, written at exit by the first process that had none, or whose cache V8
 // rejected, e.g. after a Node upgrade; a read-only folder just means no cache), by the loader below
 // (scripts/code-cache.cjs of the repository, the one loader of every bundle, written in by the
 // build: how the cache is checked and written is described there).
 //
-// Node's modules come from process.getBuiltinModule, not \`import\`: no ES-module namespace is
-// built for them, and node:crypto is not imported here at all (an ES-module import of it also loads
-// WebCrypto; the resolver loads node:crypto itself on its first decrypt).
-const { createRequire } = process.getBuiltinModule("node:module");
-const { fileURLToPath } = process.getBuiltinModule("node:url");
-
+// index.mjs and index.cjs (the same code for import and for require) load it once per process: the
+// first keeps the exports on globalThis under a symbol named after the build, the other takes them,
+// so an app that does both has one ResolverError class.
+${prelude}
 const codeCache = { exports: {} };
 // ---- scripts/code-cache.cjs
 (function (module, require) {
 ${readFileSync(loaderFile, "utf8").trimEnd()}
-})(codeCache, (id) => process.getBuiltinModule(id));
+})(codeCache, builtin);
 // ----
 
-const file = fileURLToPath(new URL("./resolver.cjs", import.meta.url));
-const loaded = codeCache.exports.loadBundle(file, { require: createRequire(file) });
-if (loaded.stale) process.once("exit", () => loaded.writeCache());
-export const { createResolver, Resolver, ResolverError, createJsonLinesSink, findResolverIdentities, nearestName } = loaded.exports;
-`;
+const SHARED = Symbol.for("@stellar-secrets/resolver build ${tag}");
+const api = (globalThis[SHARED] ??= load());
+
+function load() {
+  let file = "resolver.cjs";
+  let source;
+  try {
+    file = ownFile();
+    source = readFileSync(file, "utf8");
+  } catch (error) {
+    // esbuild and rollup copy this module into an app's bundle but not the files it reads beside
+    // itself (and esbuild's CommonJS output has no import.meta.url to find them by): say so, where
+    // node would only say ENOENT of a file the app does not know, or "Invalid URL"
+    const code = error?.code ?? "unreadable";
+    const bundled = code === "ENOENT" || code === "ENOTDIR" || code === "ERR_INVALID_URL";
+    throw Object.assign(
+      new Error(
+        \`@stellar-secrets/resolver: cannot read its own code \${file} (\${code}).\` +
+          (bundled
+            ? " The package was bundled into this app (by esbuild, rollup or another bundler), which does not copy the files it loads at run time: keep it out of the bundle (esbuild --external:@stellar-secrets/resolver or --packages=external, rollup external: ['@stellar-secrets/resolver'], webpack externals) and install it beside the app (npm install stellar-secrets-resolver-<version>.tgz)."
+            : " Check that the installed package is readable by this process (node --permission: --allow-fs-read for its folder)."),
+        { cause: error },
+      ),
+      { code: "ERR_STELLAR_RESOLVER_MISSING" },
+    );
+  }
+  const bundleRequire = createRequire(file);
+  // yaml.cjs (loaded on first need) by its own name (see above)
+  const loaded = codeCache.exports.loadBundle(file, { source, require: (id) => bundleRequire(id === "./yaml.cjs" ? yamlFile() : id) });
+  if (loaded.stale) process.once("exit", () => loaded.writeCache());
+  return loaded.exports;
+}
+
+${exported}`;
+}
 
 /**
  * The language server package's module entry (`exports`, `bench/lsp.mjs --server`): runs server.cjs
@@ -242,7 +300,7 @@ const jobs = [
     after: copyLoader,
   },
   {
-    // One CommonJS file behind a small ES-module entry (index.mjs, written below) that compiles it
+    // One CommonJS file behind two small entries (index.mjs for import, index.cjs for require; see resolverEntry) that compile it
     // with vm.Script and a V8 code cache beside it, as the CLI's bin does: a deploy's fresh process
     // then skips parsing and compiling what an earlier start compiled.
     out: join(pkg("resolver"), "dist/bundle"),
@@ -269,7 +327,12 @@ const jobs = [
       outExtension: { ".js": ".cjs" },
       banner: {},
     },
-    after: (out) => writeFileSync(join(out, "index.mjs"), resolverEntry()),
+    after: (out) => {
+      const tag = /\/\/ stellar-secrets build ([0-9a-f]{8})\n$/.exec(readFileSync(join(out, "resolver.cjs"), "utf8"))?.[1];
+      if (tag === undefined) throw new Error("scripts/bundle.mjs: resolver.cjs has no build tag");
+      writeFileSync(join(out, "index.mjs"), resolverEntry("esm", tag));
+      writeFileSync(join(out, "index.cjs"), resolverEntry("cjs", tag));
+    },
   },
   {
     // One CommonJS file (server.cjs), compiled with vm.Script and a V8 code cache kept beside it

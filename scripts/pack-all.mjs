@@ -79,6 +79,10 @@ pack(
       if (rewrite) text = text.replaceAll('from "@stellar-secrets/sops"', 'from "./sops/index.js"');
       text = text.replace(/\n\/\/# sourceMappingURL=.*\n?$/, "\n");
       writeFileSync(join(to, f), text);
+      // the same declarations as CommonJS ones (x.d.cts importing "./y.cjs"), for the `require`
+      // condition: TypeScript's node16 mode refuses a CommonJS file importing ES-module declarations
+      // (TS1479), even where Node 20.19+ (and the package's index.cjs) can require it
+      writeFileSync(join(to, f.replace(/\.d\.ts$/, ".d.cts")), text.replace(/(from "\.{1,2}\/[^"]*)\.js"/g, '$1.cjs"'));
     }
   };
   copyDts(join(root, "packages/resolver/dist"), types, true);
@@ -89,7 +93,18 @@ pack(
       ...base("resolver"),
       main: "./dist/bundle/index.mjs",
       types: "./dist/types/index.d.ts",
-      exports: { ".": { types: "./dist/types/index.d.ts", default: "./dist/bundle/index.mjs" } },
+      // require: a CommonJS entry for what cannot require an ES module (jest's module system on Node 20,
+      // node --no-experimental-require-module); it shares one instance with index.mjs (bundle.mjs)
+      // in this order: bundlers match `module` first (webpack copies what index.mjs names, not what
+      // index.cjs reads); TypeScript matches require's own types for a CommonJS importer, `types` else
+      exports: {
+        ".": {
+          module: "./dist/bundle/index.mjs",
+          require: { types: "./dist/types/index.d.cts", default: "./dist/bundle/index.cjs" },
+          types: "./dist/types/index.d.ts",
+          default: "./dist/bundle/index.mjs",
+        },
+      },
       files: ["dist/bundle", "dist/types"],
       peerDependencies: { "age-encryption": "0.3.1" },
       peerDependenciesMeta: { "age-encryption": { optional: true } },

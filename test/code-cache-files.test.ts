@@ -193,10 +193,10 @@ describe("code cache files", () => {
     expect(a.run().stdout).toBe("AAAA");
   });
 
-  it("every bundle is loaded through the one loader: the build's copies beside the CLI's and the server's bundles are scripts/code-cache.cjs, and the resolver's entry holds it", () => {
+  it("every bundle is loaded through the one loader: the build's copies beside the CLI's and the server's bundles are scripts/code-cache.cjs, and the resolver's entries hold it", () => {
     const one = readFileSync(join(REPO_ROOT, "scripts/code-cache.cjs"));
     for (const pkg of ["cli", "language-server"]) expect([pkg, readFileSync(join(REPO_ROOT, "packages", pkg, "dist/bundle/code-cache.cjs")).equals(one)]).toEqual([pkg, true]);
-    expect(readFileSync(join(REPO_ROOT, "packages/resolver/dist/bundle/index.mjs"), "utf8")).toContain(one.toString("utf8").trimEnd());
+    for (const entry of ["index.mjs", "index.cjs"]) expect(readFileSync(join(REPO_ROOT, "packages/resolver/dist/bundle", entry), "utf8")).toContain(one.toString("utf8").trimEnd());
   });
 
   it("the built bundles end with their build tag, the first 32 bits of the SHA-256 of what precedes it", () => {

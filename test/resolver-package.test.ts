@@ -6,7 +6,8 @@
  * `npm install -g --prefix`), and their binaries run.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { buildSync } from "esbuild";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURES_DIR, REPO_ROOT, encryptSecrets, keyFileText, tempDir, testKey, type TestKey } from "../packages/resolver/test/support.js";
@@ -115,8 +116,12 @@ describe("the packed resolver, installed alone with production dependencies", ()
     const manifest = JSON.parse(readFileSync(join(modules, "@stellar-secrets/resolver/package.json"), "utf8")) as Record<string, unknown>;
     expect(manifest["dependencies"]).toBeUndefined();
     expect(manifest["peerDependenciesMeta"]).toEqual({ "age-encryption": { optional: true } });
+    // bundlers (their `module` condition) take the ES-module entry, whose files webpack copies; node and jest take require or default
+    expect(manifest["exports"]).toEqual({
+      ".": { module: "./dist/bundle/index.mjs", require: { types: "./dist/types/index.d.cts", default: "./dist/bundle/index.cjs" }, types: "./dist/types/index.d.ts", default: "./dist/bundle/index.mjs" },
+    });
     expect(JSON.stringify(manifest)).not.toContain("workspace:");
-    expect(readdirSync(join(modules, "@stellar-secrets/resolver/dist/bundle")).sort()).toEqual(["index.mjs", "resolver.cjs", "yaml.cjs"]);
+    expect(readdirSync(join(modules, "@stellar-secrets/resolver/dist/bundle")).sort()).toEqual(["index.cjs", "index.mjs", "resolver.cjs", "yaml.cjs"]);
     const types = readdirSync(join(modules, "@stellar-secrets/resolver/dist/types"));
     expect(types).toContain("index.d.ts");
     expect(types.filter((f) => f.includes(".test.") || f.endsWith(".tsbuildinfo"))).toEqual([]);
@@ -199,12 +204,135 @@ console.log(JSON.stringify({ names: r.names(), int: r.get("int"), boolean: r.get
     expect([flat.status, flat.stdout.trim()]).toEqual([0, ""]);
   });
 
+  it("under Node's permission model, a secrets folder or key file the process may not read is named with the --allow-fs-read it needs", () => {
+    writeFileSync(join(app, "perm.mjs"), `import { createResolver } from "@stellar-secrets/resolver";\ntry { await createResolver({ environment: "production", root: "." }); console.log("{}"); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }\n`);
+    const flag = process.allowedNodeEnvironmentFlags.has("--permission") ? "--permission" : "--experimental-permission";
+    const run = (allowed: string[]) => {
+      const child = spawnSync(process.execPath, [flag, "--no-warnings", ...[join(app, "node_modules"), join(app, "perm.mjs"), join(app, "stellar.yaml"), ...allowed].map((p) => `--allow-fs-read=${p}`), "perm.mjs"], { cwd: app, encoding: "utf8", env: { PATH: process.env["PATH"], HOME: join(app, "no-home"), SOPS_AGE_KEY_FILE: join(app, "age-key.txt") } });
+      expect(child.stderr).toBe("");
+      return JSON.parse(child.stdout) as { code?: string; message?: string };
+    };
+    const secrets = run([join(app, "age-key.txt")]);
+    expect(secrets.code).toBe("IO_ERROR");
+    expect(secrets.message).toContain(`cannot read ${join(app, "secrets")} (ERR_ACCESS_DENIED): Node's permission model (--permission) does not let this process read it. Add --allow-fs-read=${join(app, "secrets")}`);
+    const key = run([join(app, "secrets")]);
+    expect(key.code).toBe("NO_IDENTITY");
+    expect(key.message).toContain(`SOPS_AGE_KEY_FILE=${join(app, "age-key.txt")} (cannot read: ERR_ACCESS_DENIED, node --permission: add --allow-fs-read=${join(app, "age-key.txt")})`);
+    expect(run([join(app, "secrets"), join(app, "age-key.txt")])).toEqual({});
+  });
+
   it("an error the app does not catch reads well: `ResolverError: …` and a short source line, not a line of minified code", () => {
     writeFileSync(join(app, "uncaught.mjs"), `import { createResolver } from "@stellar-secrets/resolver";\nawait createResolver({ environment: "nope", root: "." });\n`);
     const child = spawnSync(process.execPath, ["uncaught.mjs"], { cwd: app, encoding: "utf8", env: { PATH: process.env["PATH"], HOME: join(app, "no-home") } });
     expect(child.status).toBe(1);
     expect(child.stderr).toMatch(/^ResolverError: no secrets file for environment nope/m);
     expect(Math.max(...child.stderr.split("\n").map((l) => l.length))).toBeLessThan(400);
+  });
+});
+
+describe("the packed resolver in a CommonJS app", () => {
+  it("require() works where Node cannot require an ES module (as in jest's module system), and the app that also imports it gets the same ResolverError class", () => {
+    const cjs = join(work.dir, "cjs-app");
+    mkdirSync(cjs);
+    cpSync(join(app, "node_modules"), join(cjs, "node_modules"), { recursive: true });
+    writeFileSync(join(cjs, "package.json"), JSON.stringify({ name: "cjs-agent", private: true }));
+    writeFileSync(
+      join(cjs, "main.js"),
+      `const { createResolver, ResolverError } = require("@stellar-secrets/resolver");
+(async () => {
+  const resolver = await createResolver({ environment: "production", root: ${JSON.stringify(app)} });
+  let error;
+  try { resolver.get("hubspot_api_tokn"); } catch (e) { error = e; }
+  const esm = await import("@stellar-secrets/resolver");
+  console.log(JSON.stringify({ length: resolver.get("hubspot_api_token").length, code: error.code, required: error instanceof ResolverError, imported: error instanceof esm.ResolverError, same: esm.createResolver === createResolver, from: require.resolve("@stellar-secrets/resolver") }));
+})();
+`,
+    );
+    for (const flags of [["--no-experimental-require-module"], []]) {
+      const child = spawnSync(process.execPath, [...flags, "main.js"], { cwd: cjs, encoding: "utf8", env: { PATH: process.env["PATH"], HOME: join(app, "no-home"), SOPS_AGE_KEY_FILE: join(app, "age-key.txt") } });
+      expect([flags, child.stderr, child.status]).toEqual([flags, "", 0]);
+      expect(JSON.parse(child.stdout)).toEqual({ length: 19, code: "UNKNOWN_SECRET", required: true, imported: true, same: true, from: join(cjs, "node_modules/@stellar-secrets/resolver/dist/bundle/index.cjs") });
+    }
+  });
+});
+
+describe("the packed resolver's types in a TypeScript app", () => {
+  it("a CommonJS app with module node16 type-checks without skipLibCheck (TypeScript refused a CommonJS file importing the ES-module declarations: TS1479), and a wrong option is still an error; an ES-module app with nodenext too", () => {
+    // each tsc run reads @types/node: about 10 s here, so two projects (the other resolutions were checked by hand, docs/resolver.md)
+    const tsc = join(REPO_ROOT, "node_modules/typescript/bin/tsc");
+    const source = `import { createResolver, ResolverError, type ResolverErrorCode, type ResolvedHeaders } from "@stellar-secrets/resolver";
+export async function main(): Promise<void> {
+  const resolver = await createResolver({ environment: "production", root: "." });
+  const headers: ResolvedHeaders = resolver.resolveHeaders([{ name: "Authorization", type: "secret", secret: "hubspot_api_token", prefix: "Bearer " }]);
+  try { resolver.get("nope"); } catch (e) { if (e instanceof ResolverError) { const code: ResolverErrorCode = e.code; console.log(code, Object.keys(headers)); } }
+}
+`;
+    const check = (kind: "esm" | "cjs", module: string, skipLibCheck: boolean): string => {
+      const dir = join(work.dir, `ts-${kind}`);
+      mkdirSync(dir, { recursive: true });
+      cpSync(join(app, "node_modules"), join(dir, "node_modules"), { recursive: true });
+      writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "ts-app", private: true, ...(kind === "esm" ? { type: "module" } : {}) }));
+      writeFileSync(join(dir, "main.ts"), source);
+      writeFileSync(join(dir, "wrong.ts"), source.replace('environment: "production"', "environment: 7"));
+      const options = { strict: true, noEmit: true, skipLibCheck, target: "es2022", module, moduleResolution: module, types: ["node"], typeRoots: [join(REPO_ROOT, "node_modules/@types")] };
+      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: options, files: ["main.ts", "wrong.ts"] }));
+      const out = spawnSync(process.execPath, [tsc, "-p", dir], { cwd: dir, encoding: "utf8" });
+      return out.stdout + out.stderr;
+    };
+    for (const [kind, module, skipLibCheck] of [["cjs", "node16", false], ["esm", "nodenext", true]] as const) {
+      const out = check(kind, module, skipLibCheck);
+      expect([kind, out.match(/error TS\d+/g)]).toEqual([kind, ["error TS2322"]]);
+      expect(out).toMatch(/^wrong\.ts\(3,\d+\): error TS2322: Type 'number' is not assignable to type 'string'/);
+    }
+  }, 120_000);
+});
+
+describe("the packed resolver inside an app that a bundler builds", () => {
+  const keyEnv = () => ({ PATH: process.env["PATH"], HOME: join(app, "no-home"), SOPS_AGE_KEY_FILE: join(app, "age-key.txt") });
+
+  it("bundled by esbuild, the import fails at once with what to do (keep the package external), not a bare ENOENT; marked external, the same app works", () => {
+    const dist = join(app, "dist");
+    buildSync({ entryPoints: [join(app, "main.mjs")], bundle: true, platform: "node", format: "esm", outfile: join(dist, "bundled.mjs"), logLevel: "silent" });
+    const bundled = spawnSync(process.execPath, [join(dist, "bundled.mjs"), "production"], { cwd: app, encoding: "utf8", env: keyEnv() });
+    expect(bundled.status).toBe(1);
+    expect(bundled.stdout).toBe("");
+    expect(bundled.stderr).toMatch(/@stellar-secrets\/resolver: cannot read its own code .*resolver\.cjs \(ENOENT\)\. The package was bundled into this app/);
+    expect(bundled.stderr).toContain("esbuild --external:@stellar-secrets/resolver");
+    expect(bundled.stderr).toContain("code: 'ERR_STELLAR_RESOLVER_MISSING'");
+    // a CommonJS bundle: esbuild takes the package's module entry, and leaves import.meta.url empty
+    writeFileSync(join(app, "main.cjs"), `require("@stellar-secrets/resolver").createResolver({ environment: "production", root: "." }).then(() => console.log("resolved"));\n`);
+    buildSync({ entryPoints: [join(app, "main.cjs")], bundle: true, platform: "node", format: "cjs", outfile: join(dist, "bundled.cjs"), logLevel: "silent" });
+    const cjs = spawnSync(process.execPath, [join(dist, "bundled.cjs")], { cwd: app, encoding: "utf8", env: keyEnv() });
+    expect([cjs.status, cjs.stdout]).toEqual([1, ""]);
+    expect(cjs.stderr).toMatch(/@stellar-secrets\/resolver: cannot read its own code resolver\.cjs \(ERR_INVALID_URL\)\. The package was bundled into this app/);
+    buildSync({ entryPoints: [join(app, "main.mjs")], bundle: true, platform: "node", format: "esm", outfile: join(dist, "external.mjs"), external: ["@stellar-secrets/resolver"], logLevel: "silent" });
+    const external = spawnSync(process.execPath, [join(dist, "external.mjs"), "production"], { cwd: app, encoding: "utf8", env: keyEnv() });
+    expect(external.stderr).toBe("");
+    expect((JSON.parse(external.stdout) as { headers: Record<string, string> }).headers["Authorization"]).toBe("Bearer pat-pkg-leakcheck-1");
+  });
+
+  it.skipIf(!existsSync(join(FIXTURES_DIR, "MANIFEST.md")))("yaml.cjs is found by its own URL, as a bundler that renames what `new URL(…, import.meta.url)` names (webpack's assets) leaves it; and missing, a general SOPS file is INTERNAL_ERROR naming it, not IO_ERROR of the secrets file", () => {
+    // what webpack 5 makes of index.mjs: resolver.cjs and yaml.cjs emitted as assets under hashed names, each URL rewritten
+    const out = join(work.dir, "webpack-like");
+    cpSync(join(app, "node_modules/@stellar-secrets/resolver/dist/bundle"), out, { recursive: true, filter: (p) => !p.endsWith(".cache") });
+    renameSync(join(out, "resolver.cjs"), join(out, "828dadb266e37419a047.cjs"));
+    renameSync(join(out, "yaml.cjs"), join(out, "5b1f0c7a9d2e4f6a8b3c.cjs"));
+    const entry = readFileSync(join(out, "index.mjs"), "utf8");
+    expect(entry).toContain('new URL("./yaml.cjs", import.meta.url)');
+    writeFileSync(join(out, "index.mjs"), entry.replace('new URL("./resolver.cjs", import.meta.url)', 'new URL("./828dadb266e37419a047.cjs", import.meta.url)').replace('new URL("./yaml.cjs", import.meta.url)', 'new URL("./5b1f0c7a9d2e4f6a8b3c.cjs", import.meta.url)'));
+    const root = join(work.dir, "nested-root");
+    mkdirSync(join(root, "secrets"), { recursive: true });
+    writeFileSync(join(root, "secrets", "fixture.enc.yaml"), readFileSync(join(FIXTURES_DIR, "humphd-sops-age", "secret.enc.yaml")));
+    const script = `const { createResolver } = await import(${JSON.stringify(join(out, "index.mjs"))});
+try { const r = await createResolver({ environment: "fixture", root: ${JSON.stringify(root)} }); console.log(JSON.stringify({ int: r.get("int") })); }
+catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
+    const env = { PATH: process.env["PATH"], HOME: join(app, "no-home"), SOPS_AGE_KEY_FILE: join(FIXTURES_DIR, "humphd-sops-age", "key.txt") };
+    const run = () => JSON.parse(spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", env }).stdout || "{}") as Record<string, string>;
+    expect(run()).toEqual({ int: "7" });
+    rmSync(join(out, "5b1f0c7a9d2e4f6a8b3c.cjs"));
+    const missing = run();
+    expect(missing["code"]).toBe("INTERNAL_ERROR");
+    expect(missing["message"]).toContain("needs a part of @stellar-secrets/resolver that is missing (MODULE_NOT_FOUND: dist/bundle/yaml.cjs");
   });
 });
 

@@ -3,7 +3,8 @@
  * keys generated per run): identity lookup, values, errors of the brief's troubleshooting list,
  * the access log, header/auth/action resolution, reload and its atomicity.
  */
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync, existsSync, rmSync } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -512,6 +513,80 @@ describe("reload", () => {
       expect(r.get("a_key")).toBe("a2");
     } finally {
       keys.cleanup();
+      local.cleanup();
+    }
+  });
+
+  it("a relative files path and a relative SOPS_AGE_KEY_FILE are read from the directory of createResolver: a reload after process.chdir reads the same files", async () => {
+    const local = await freshRepo(new Map([["a_key", "a1"]]));
+    const elsewhere = tempDir("resolver-elsewhere-");
+    const before = process.cwd();
+    try {
+      mkdirSync(join(local.root, "keys"));
+      writeFileSync(join(local.root, "keys", "age.txt"), keyFileText(owner), { mode: 0o600 });
+      process.chdir(local.root);
+      const env = { SOPS_AGE_KEY_FILE: "keys/age.txt" };
+      const byFiles = await createResolver({ environment: "production", files: { production: "secrets/production.enc.yaml" }, env });
+      const byRoot = await createResolver({ environment: "production", root: ".", env });
+      expect(byFiles.file).toBe(local.file("production"));
+      // the app moves on (a job runner, a library that changes folder); the deploy then rolls out a new file
+      process.chdir(elsewhere.dir);
+      writeFileSync(local.file("production"), await encryptSecrets(new Map([["a_key", "a2"]]), { recipients: [owner.recipient] }));
+      for (const r of [byFiles, byRoot]) {
+        expect(await r.reload()).toMatchObject({ ok: true, changed: ["a_key"] });
+        expect(r.get("a_key")).toBe("a2");
+      }
+      await resolverError(() => createResolver({ environment: "production", files: { production: "" }, env }), "INVALID_CONFIG");
+    } finally {
+      process.chdir(before);
+      elsewhere.cleanup();
+      local.cleanup();
+    }
+  });
+
+  it.skipIf(process.platform === "win32")("a key file that is a pipe (SOPS_AGE_KEY_FILE=<(vault read …), a FIFO) is read once: reload() decrypts a changed file with its keys, where reading it again found it empty (NO_IDENTITY at every reload)", async () => {
+    const local = await freshRepo(new Map([["a_key", "a1"]]));
+    const keys = tempDir("resolver-fifo-");
+    const writers: ChildProcess[] = [];
+    try {
+      const fifo = join(keys.dir, "age-key");
+      execFileSync("mkfifo", [fifo]);
+      writeFileSync(join(keys.dir, "key.txt"), keyFileText(owner), { mode: 0o600 });
+      // the key is written once, as by `<(vault read …)`, then the writer is gone
+      writers.push(spawn("sh", ["-c", "cat key.txt > age-key"], { cwd: keys.dir, stdio: "ignore" }));
+      const r = await createResolver({ environment: "production", root: local.root, env: { SOPS_AGE_KEY_FILE: fifo } });
+      expect(r.get("a_key")).toBe("a1");
+      // whoever opens it later gets nothing (a process substitution's pipe is at its end)
+      writers.push(spawn("sh", ["-c", ": > age-key"], { cwd: keys.dir, stdio: "ignore" }));
+      writeFileSync(local.file("production"), await encryptSecrets(new Map([["a_key", "a2"]]), { recipients: [owner.recipient] }));
+      expect(await r.reload()).toMatchObject({ ok: true, changed: ["a_key"] });
+      expect(r.get("a_key")).toBe("a2");
+    } finally {
+      for (const w of writers) w.kill();
+      keys.cleanup();
+      local.cleanup();
+    }
+  });
+
+  it("a reload refuses an environment file that has become a symbolic link out of the repository (OUTSIDE_REPOSITORY, as createResolver refuses it) and keeps the old values; with allowOutsideLinks it follows it", async () => {
+    const local = await freshRepo(new Map([["a_key", "a1"]]));
+    const outside = tempDir("resolver-outside-");
+    try {
+      const r = await createResolver({ environment: "production", root: local.root, identities: owner.identity, env: noEnv });
+      const allowed = await createResolver({ environment: "production", root: local.root, identities: owner.identity, env: noEnv, allowOutsideLinks: true });
+      // a file of the same name elsewhere on the machine, valid for the key (an old copy, another checkout)
+      writeFileSync(join(outside.dir, "production.enc.yaml"), await encryptSecrets(new Map([["a_key", "a2"]]), { recipients: [owner.recipient] }));
+      rmSync(local.file("production"));
+      symlinkSync(join(outside.dir, "production.enc.yaml"), local.file("production"));
+      const result = await r.reload();
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.error.code).toBe("OUTSIDE_REPOSITORY");
+      expect(r.get("a_key")).toBe("a1");
+      await resolverError(() => createResolver({ environment: "production", root: local.root, identities: owner.identity, env: noEnv }), "OUTSIDE_REPOSITORY");
+      expect(await allowed.reload()).toMatchObject({ ok: true, changed: ["a_key"] });
+      expect(allowed.get("a_key")).toBe("a2");
+    } finally {
+      outside.cleanup();
       local.cleanup();
     }
   });

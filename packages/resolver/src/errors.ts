@@ -94,7 +94,8 @@ export class ResolverError extends Error {
 /**
  * Wraps a failure to read or decrypt an environment file as a {@link ResolverError} with the
  * same code (a `SopsError`'s code passes through; a system error such as `ENOENT` becomes
- * `IO_ERROR`; anything else `INTERNAL_ERROR`), the `SopsError`'s position and hint, and the
+ * `IO_ERROR`; a module of the package that cannot be loaded, `INTERNAL_ERROR` naming it; anything
+ * else `INTERNAL_ERROR`), the `SopsError`'s position and hint, and the
  * original as `cause`. SopsError messages carry no values, so they are reused; other errors
  * contribute only their system code or class name, never their message.
  */
@@ -114,6 +115,22 @@ export function toResolverError(error: unknown, environment: string, file: strin
       "INTERNAL_ERROR",
       `environment ${environment}: unexpected ${kind} while loading ${file}. This is a bug in the resolver or @stellar-secrets/sops; the cause is attached.`,
       { environment, file, cause: error },
+    );
+  }
+  if (sys === "MODULE_NOT_FOUND" || sys === "ERR_MODULE_NOT_FOUND") {
+    // the general reader's yaml.cjs, loaded on first need, is not where the package put it: not a problem of the file
+    return new ResolverError(
+      "INTERNAL_ERROR",
+      `environment ${environment}: reading ${file} needs a part of @stellar-secrets/resolver that is missing (${sys}: dist/bundle/yaml.cjs, the general SOPS reader). The installed package is incomplete, or it was bundled into the app by a bundler that did not copy it: reinstall the package and keep it out of the app's bundle.`,
+      { environment, file, cause: error, hint: "Reinstall @stellar-secrets/resolver (npm install stellar-secrets-resolver-<version>.tgz) and mark it external in the app's bundler." },
+    );
+  }
+  if (sys === "ERR_ACCESS_DENIED") {
+    // node --permission: the file may well exist and be readable by the user; the process may not read it
+    return new ResolverError(
+      "IO_ERROR",
+      `environment ${environment}: cannot read ${file} (ERR_ACCESS_DENIED): Node's permission model (--permission) does not let this process read it. Add --allow-fs-read=${file} (or a folder holding it) to the node command line.`,
+      { environment, file, cause: error, hint: `Allow reading it: node --allow-fs-read=${file} …` },
     );
   }
   const reason = sys;

@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
 import { defaultKeyFilePath, keyPathSource, looksLikeKeyMaterial, parseIdentityFile, type Identities } from "@stellar-secrets/sops";
 
 /** Where {@link findResolverIdentities} looks, passed in so tests need no real environment. */
@@ -15,12 +16,25 @@ export interface IdentityLookupOptions {
   env?: NodeJS.ProcessEnv;
   /** Home folder for the sops default key file; defaults to `os.homedir()`. */
   home?: string;
+  /**
+   * The folder a relative `SOPS_AGE_KEY_FILE` is read from; defaults to the current directory at
+   * each call. The resolver passes the current directory of `createResolver`, so that a
+   * `reload()` after `process.chdir` reads the same key file.
+   */
+  cwd?: string;
 }
 
 /** Identities plus the sources that were set but skipped, for error messages. */
 export interface ResolverIdentities extends Identities {
   /** Human descriptions of every place looked at, in order, including those not used. */
   searched: string[];
+  /**
+   * True when the keys came from a key file that is not a regular file: a pipe
+   * (`SOPS_AGE_KEY_FILE=<(vault read …)`, `/dev/fd/3`), a FIFO or a device, which a second read
+   * finds empty or blocks on. The resolver keeps such keys for every `reload()` instead of reading
+   * the source again.
+   */
+  readOnce?: boolean;
 }
 
 /**
@@ -69,7 +83,11 @@ export function findResolverIdentities(options: IdentityLookupOptions = {}): Res
       searched[searched.length - 1] = `${source}: set SOPS_AGE_KEY to the key instead, or write it to a file and set SOPS_AGE_KEY_FILE to its path`;
       return result([], source);
     }
-    return result(readKeyFile(keyFile, source, searched), source);
+    const path = options.cwd !== undefined && !isAbsolute(keyFile) ? resolve(options.cwd, keyFile) : keyFile;
+    const read = { once: false };
+    const found = result(readKeyFile(path, source, searched, false, read), source);
+    if (read.once) found.readOnce = true;
+    return found;
   }
   searched.push("SOPS_AGE_KEY_FILE (not set)");
   // sops 3.10+ runs a command for the key; a resolver in a deploy runs none (it would run whatever the environment names)
@@ -99,15 +117,23 @@ function safeParse(text: string, source: string, searched: string[]): string[] {
   }
 }
 
-function readKeyFile(path: string, source: string, searched: string[], optional = false): string[] {
+function readKeyFile(path: string, source: string, searched: string[], optional = false, read?: { once: boolean }): string[] {
   let text: string;
+  let fd: number | undefined;
   try {
-    text = readFileSync(path, "utf8");
+    // through one descriptor: its fstat says whether this is a file that can be read again (a
+    // pipe such as <(vault read …) cannot); readFileSync(path) opens and fstats the same way
+    fd = openSync(path, "r");
+    if (read !== undefined) read.once = !fstatSync(fd).isFile();
+    text = readFileSync(fd, "utf8");
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     const reason = typeof code === "string" ? code : "unreadable";
-    searched[searched.length - 1] = `${source} (${optional && reason === "ENOENT" ? "does not exist" : `cannot read: ${reason}`})`;
+    const note = reason === "ERR_ACCESS_DENIED" ? `cannot read: ERR_ACCESS_DENIED, node --permission: add --allow-fs-read=${path}` : `cannot read: ${reason}`;
+    searched[searched.length - 1] = `${source} (${optional && reason === "ENOENT" ? "does not exist" : note})`;
     return [];
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   return safeParse(text, source, searched);
 }

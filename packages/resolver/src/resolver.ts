@@ -27,7 +27,7 @@ import {
   type ResolvedRequest,
   type TakeValue,
 } from "./headers.js";
-import { findResolverIdentities, type IdentityLookupOptions } from "./identities.js";
+import { findResolverIdentities, type IdentityLookupOptions, type ResolverIdentities } from "./identities.js";
 import { decryptSnapshot, detectFormat, type Snapshot } from "./snapshot.js";
 
 /** Options of {@link createResolver}. */
@@ -43,7 +43,8 @@ export interface ResolverOptions {
   root?: string;
   /**
    * Explicit environment → file paths, instead of `root`. Must contain `environment`; the other
-   * entries are only read for names, to explain a missing value.
+   * entries are only read for names, to explain a missing value. Relative paths are resolved
+   * against the current directory when `createResolver` runs (as `root` is).
    */
   files?: Readonly<Record<string, string>>;
   /**
@@ -105,7 +106,12 @@ export interface ResolverStatus {
 
 interface Location {
   environment: string;
+  /** Absolute: resolved against the current directory of createResolver, so a later process.chdir changes nothing. */
   file: string;
+  /** The current directory of createResolver: a relative SOPS_AGE_KEY_FILE is read from it at every reload. */
+  cwd: string;
+  /** The repository root whose inside the file must stay in (checked again at every reload); absent with `files` or `allowOutsideLinks`. */
+  insideRoot?: string;
   /** Other environments → file, for names only. `undefined` when listed lazily from `secretsDir`. */
   others?: ReadonlyMap<string, string>;
   secretsDir?: string;
@@ -124,7 +130,11 @@ interface OtherNames {
 export class Resolver {
   /** The environment served. */
   readonly environment: string;
-  /** The environment file, as found (`<root>/<secrets_dir>/<environment>.enc.yaml`) or given. */
+  /**
+   * The environment file, as found (`<root>/<secrets_dir>/<environment>.enc.yaml`) or given in
+   * `files`, as an absolute path: a relative `root` or `files` path is resolved against the current
+   * directory when `createResolver` runs, and `reload()` reads the same file after a `process.chdir`.
+   */
   readonly file: string;
   #snapshot: Snapshot | undefined;
   readonly #location: Location;
@@ -134,10 +144,13 @@ export class Resolver {
   #others: { snapshot: Snapshot; names: OtherNames } | undefined;
   #reloadQueue: Promise<unknown> = Promise.resolve();
   #lastReloadError: ResolverError | undefined;
+  /** Keys of a key file that cannot be read twice (a pipe): reused by every reload. */
+  #readOnce: ResolverIdentities | undefined;
 
   /** @internal Use {@link createResolver}. */
-  constructor(location: Location, options: ResolverOptions, snapshot: Snapshot) {
+  constructor(location: Location, options: ResolverOptions, snapshot: Snapshot, readOnce?: ResolverIdentities) {
     this.environment = location.environment;
+    this.#readOnce = readOnce;
     this.file = location.file;
     this.#location = location;
     this.#options = options;
@@ -222,7 +235,8 @@ export class Resolver {
    * readers see either the old or the new values, never a mix. Calls are serialized. A failed
    * reload (unreadable, tampered, wrong key...) keeps serving the last good values and returns
    * the error; it never rejects. When no identity was passed, the key source is read again, so a
-   * rotated key file is picked up.
+   * rotated key file is picked up (not a key file that is a pipe or device, which cannot be read
+   * twice: the keys `createResolver` read from it are kept).
    */
   reload(): Promise<ReloadResult> {
     const next = this.#reloadQueue.then(() => this.#reloadNow());
@@ -250,6 +264,7 @@ export class Resolver {
   close(): void {
     this.#snapshot = undefined;
     this.#others = undefined;
+    this.#readOnce = undefined;
   }
 
   #current(): Snapshot {
@@ -271,12 +286,15 @@ export class Resolver {
       return { ok: false, error, generation: 0 };
     }
     try {
+      // a git pull can turn the file into a link out of the repository, which createResolver refuses
+      if (this.#location.insideRoot !== undefined) assertInside(this.#location.insideRoot, this.file, basename(this.file), this.environment);
       const text = readText(this.file, this.environment);
       if (text === old.text) {
         this.#lastReloadError = undefined;
         return { ok: true, generation: old.generation, unchanged: true, added: [], removed: [], changed: [] };
       }
-      const next = await loadSnapshot(text, this.#location, this.#options, old.generation + 1);
+      const identities = this.#readOnce ?? lookupIdentities(this.#location, this.#options);
+      const next = await loadSnapshot(text, this.#location, identities, old.generation + 1);
       if (this.#snapshot !== old) {
         // Closed while decrypting.
         return { ok: false, error: new ResolverError("CLOSED", `the resolver for environment ${this.environment} was closed during reload.`), generation: 0 };
@@ -516,13 +534,17 @@ function invalidUtf8Line(bytes: Buffer): number {
   }
 }
 
-async function loadSnapshot(text: string, location: Location, options: ResolverOptions, generation: number): Promise<Snapshot> {
+function lookupIdentities(location: Location, options: ResolverOptions): ResolverIdentities {
   const lookup: IdentityLookupOptions = {};
   if (options.identities !== undefined) lookup.identities = options.identities;
   if (options.useSopsKeyFile !== undefined) lookup.useSopsKeyFile = options.useSopsKeyFile;
   if (options.env !== undefined) lookup.env = options.env;
   if (options.home !== undefined) lookup.home = options.home;
-  const identities = findResolverIdentities(lookup);
+  lookup.cwd = location.cwd;
+  return findResolverIdentities(lookup);
+}
+
+function loadSnapshot(text: string, location: Location, identities: ResolverIdentities, generation: number): Promise<Snapshot> {
   return decryptSnapshot(text, identities, { environment: location.environment, file: location.file, generation });
 }
 
@@ -545,17 +567,20 @@ function locate(options: ResolverOptions): Location {
         { environment, environments: known },
       );
     }
-    const others = new Map(Object.entries(options.files).filter(([e]) => e !== environment));
-    return { environment, file, others };
+    const notPath = Object.entries(options.files).find(([, f]) => typeof f !== "string" || f === "");
+    if (notPath !== undefined) {
+      throw new ResolverError("INVALID_CONFIG", `createResolver: files.${notPath[0]} is ${notPath[1] === "" ? "an empty string" : describeOption(notPath[1])}, not a file path.`, {
+        environment,
+        hint: "Pass files: { <environment>: <path of its SOPS file> }.",
+      });
+    }
+    // absolute from here on: a reload after process.chdir reads the same files
+    const others = new Map(Object.entries(options.files).filter(([e]) => e !== environment).map(([e, f]) => [e, resolve(f)] as const));
+    return { environment, file: resolve(file), others, cwd: process.cwd() };
   }
   const root = resolve(options.root ?? ".");
   const inside = (path: string, name: string): void => {
-    if (options.allowOutsideLinks === true) return;
-    try {
-      assertInsideRoot(root, path, name, "pass allowOutsideLinks: true to createResolver if this deployment mounts it there on purpose");
-    } catch (error) {
-      throw toResolverError(error, environment, path);
-    }
+    if (options.allowOutsideLinks !== true) assertInside(root, path, name, environment);
   };
   inside(join(root, PROJECT_FILE), PROJECT_FILE);
   const secretsDir = join(root, projectSecretsDir(root, environment));
@@ -576,7 +601,20 @@ function locate(options: ResolverOptions): Location {
     );
   }
   inside(join(secretsDir, wanted), wanted);
-  return { environment, file: join(secretsDir, wanted), secretsDir };
+  return { environment, file: join(secretsDir, wanted), secretsDir, cwd: process.cwd(), ...(options.allowOutsideLinks === true ? {} : { insideRoot: root }) };
+}
+
+/**
+ * Throws OUTSIDE_REPOSITORY (a ResolverError) when `path` is, through a symbolic link, outside
+ * `root`: at createResolver for stellar.yaml, the secrets folder and the file, and at every reload
+ * for the file (and the folders above it).
+ */
+function assertInside(root: string, path: string, name: string, environment: string): void {
+  try {
+    assertInsideRoot(root, path, name, "pass allowOutsideLinks: true to createResolver if this deployment mounts it there on purpose");
+  } catch (error) {
+    throw toResolverError(error, environment, path);
+  }
 }
 
 /**
@@ -668,6 +706,7 @@ export async function createResolver(options: ResolverOptions): Promise<Resolver
   checkAuditOptions(options);
   const location = locate(options);
   const text = readText(location.file, location.environment);
-  const snapshot = await loadSnapshot(text, location, options, 1);
-  return new Resolver(location, options, snapshot);
+  const identities = lookupIdentities(location, options);
+  const snapshot = await loadSnapshot(text, location, identities, 1);
+  return new Resolver(location, options, snapshot, identities.readOnce === true ? identities : undefined);
 }
