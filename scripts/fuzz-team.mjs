@@ -21,7 +21,7 @@
  * another name, a stanza's label changed, the merge driver taken off in .gitattributes, an older
  * file with a revoked member's stanza put back, a value in clear text) after which review of
  * the branch must report a problem and check an error. Any difference is a FINDING (exit 1).
- * Usage: node scripts/fuzz-team.mjs [--steps 200] [--seed 1] [--members 4] [--keep] [--verbose]
+ * Usage: node scripts/fuzz-team.mjs [--steps 200] [--seed 1] [--members 4] [--attack-weight 4 | --no-attacks] [--attacks KIND,...] [--keep] [--stop-on-finding] [--verbose]
  * Needs a build (`npx tsc -b && node scripts/bundle.mjs`).
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -39,8 +39,11 @@ const { values: opts } = parseArgs({
     seed: { type: "string", default: "1" },
     members: { type: "string", default: "4" },
     keep: { type: "boolean", default: false },
+    "stop-on-finding": { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
     "no-attacks": { type: "boolean", default: false },
+    "attack-weight": { type: "string", default: "4" },
+    attacks: { type: "string" },
   },
 });
 const STEPS = Number(opts.steps);
@@ -123,6 +126,7 @@ const branchTip = (b) => gitOk(["rev-parse", b]);
 const sameMap = (a, b) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
 
 const findings = [];
+const mallory = await sops.generateIdentity(); // TEST-ONLY: the attacker's key, never a member
 const counts = {};
 const count = (k) => (counts[k] = (counts[k] ?? 0) + 1);
 let stepNo = 0;
@@ -130,6 +134,10 @@ let stepLabel = "";
 function finding(kind, detail) {
   findings.push({ step: stepNo, label: stepLabel, kind, detail });
   console.log(`FINDING step ${stepNo} (${stepLabel}): ${kind}: ${detail}`);
+  if (opts["stop-on-finding"]) {
+    console.log(`stopped; repository kept as it is: ${repo} (keys: ${join(dir, "keys")})`);
+    process.exit(1);
+  }
 }
 
 /** Three-way merge of one map per key; `conflicts` lists keys both sides changed differently. */
@@ -272,7 +280,7 @@ function reviewBranch(into, from) {
   const h = stateOf(branchTip(from));
   const what = `review ${into}...${from}${bases.length > 1 ? " (criss-cross)" : ""}`;
   if (r.code !== 0 || (json.problems ?? []).length || json.summary?.newErrors) {
-    finding("review-problem", `${what} of an honest branch: exit ${r.code}, problems ${JSON.stringify((json.problems ?? []).map((p) => p.kind ?? p.rule ?? p.message)).slice(0, 600)} newErrors ${json.summary?.newErrors}`);
+    finding("review-problem", `${what} of an honest branch: exit ${r.code}, problems ${JSON.stringify((json.problems ?? []).map((p) => `${p.kind ?? p.rule}: ${p.message}`)).slice(0, 1200)} newErrors ${json.summary?.newErrors}`);
   }
   for (const env of ENVS) {
     const e = (json.environments ?? []).find((x) => x.environment === env);
@@ -296,7 +304,20 @@ function reviewBranch(into, from) {
       const extra = got("changed").filter((k) => !changed.includes(k));
       if (extra.length) diffs.push(`changed ${extra} listed, unchanged in the model`);
       count("reviews with a re-encryption");
-    } else if (JSON.stringify(got("changed")) !== JSON.stringify(changed)) diffs.push(`changed ${got("changed")} (model ${changed})`);
+    } else {
+      // a name whose value is the same but whose ciphertext is not (both sides set the same value, each
+      // encrypted on its own, and a merge kept one of them): keyless, review sees a new encrypted string.
+      const encOf = (rev, name) => new RegExp(`^${name}: (ENC\\[[^\\]]*\\])`, "m").exec(showFile(rev, fileOf(env)) ?? "")?.[1];
+      const listed = got("changed").filter((k) => {
+        if (changed.includes(k) || !(k in bv) || bv[k] !== hv[k]) return true;
+        if (encOf(base, k) !== encOf(branchTip(from), k)) {
+          count("review: same value under a new ciphertext listed as changed (keyless limit)");
+          return false;
+        }
+        return true;
+      });
+      if (JSON.stringify(listed) !== JSON.stringify(changed)) diffs.push(`changed ${got("changed")} (model ${changed})`);
+    }
     const mg = (e?.members?.gained ?? []).map((m) => m.name).sort();
     const ml = (e?.members?.lost ?? []).map((m) => m.name).sort();
     if (JSON.stringify(mg) !== JSON.stringify(gained)) diffs.push(`members gained ${mg} (model ${gained})`);
@@ -313,7 +334,7 @@ function recordedConflicts() {
   if (!existsSync(recordsDir)) return { out, whole };
   for (const f of readdirSync(recordsDir)) {
     const rec = JSON.parse(readFileSync(join(recordsDir, f), "utf8"));
-    if (!rec.names || rec.names.length === 0) whole.push(`${rec.environment}: ${rec.code ?? rec.reason ?? "whole file"}`);
+    if (rec.whole || !rec.names || rec.names.length === 0) whole.push(`${rec.environment}: ${rec.whole?.reason ?? "whole file"} ${rec.whole?.code ?? ""}`);
     else out[rec.environment] = [...rec.names].sort();
   }
   return { out, whole };
@@ -326,18 +347,18 @@ function unmergedPaths() {
  * with the model's conflicts, resolves each with a random choice, returns the resolved state, or
  * undefined when the step had to be abandoned (documented limits; a finding is recorded otherwise).
  */
-function finishConflicts(expected, ours, theirs, result, what, gitCode) {
+function finishConflicts(expected, ours, theirs, result, what, gitCode, gitOut = "") {
   const { out: got, whole } = recordedConflicts();
   const unmerged = unmergedPaths();
   const others = unmerged.filter((p) => !ENVS.some((e) => p === fileOf(e)));
-  if (whole.length) return { whole, others };
-  if (JSON.stringify(got) !== JSON.stringify(expected)) finding("conflict", `${what}: the driver reported ${JSON.stringify(got)} where the model says ${JSON.stringify(expected)}`);
+  if (whole.length) return { whole: `${whole} (${gitOut.split("\n").filter((l) => /merge-file:.*(MERGE_|member|recipient)/.test(l)).join(" / ").slice(0, 500)})`, others };
+  if (JSON.stringify(got) !== JSON.stringify(expected)) finding("conflict", `${what}: the driver reported ${JSON.stringify(got)} where the model says ${JSON.stringify(expected)}; at ${head().slice(0, 10)}`);
   if (others.length) {
     finding("conflict", `${what}: git left other files unmerged: ${others}`);
     return { others };
   }
   const hasExpected = Object.keys(expected).length > 0;
-  if (gitCode !== 0 && !hasExpected && Object.keys(got).length === 0) finding("conflict", `${what}: git stopped (exit ${gitCode}) with no conflict recorded and none in the model`);
+  if (gitCode !== 0 && !hasExpected && Object.keys(got).length === 0 && !/now empty|nothing to commit/.test(gitOut)) finding("conflict", `${what}: git stopped (exit ${gitCode}) with no conflict recorded and none in the model: ${gitOut.slice(0, 400)}`);
   const state = clone(result);
   for (const [env, names] of Object.entries(got)) {
     for (const name of names) {
@@ -454,7 +475,7 @@ async function stepMembersRm() {
   const inside = Object.keys(s[env].members).filter((m) => m !== "alice");
   if (!inside.length) return stepMembersAdd();
   const who = pick(inside);
-  const by = anyMember(s, [env]);
+  const by = pick(Object.keys(s[env].members).filter((m) => m !== who));
   const r = cli(by, ["members", "rm", who, "--env", env]);
   if (r.code !== 0) return finding("members rm", `members rm ${who} --env ${env} exited ${r.code}: ${r.stderr.slice(0, 300)}`);
   delete s[env].members[who];
@@ -499,8 +520,8 @@ async function stepMerge() {
   const theirs = stateOf(tipFrom);
   const { state, conflicts } = mergeStates(base, ours, theirs);
   const r = git(["merge", "--no-edit", from]);
-  const what = `merge ${from} into ${into}`;
-  const fin = finishConflicts(conflicts, ours, theirs, state, what, r.code);
+  const what = `merge ${from} into ${into} (merge bases ${bases.map((b) => b.slice(0, 10))})`;
+  const fin = finishConflicts(conflicts, ours, theirs, state, what, r.code, r.out);
   if (fin.whole || fin.others) {
     if (fin.whole) finding("conflict", `${what}: nothing of a file merged: ${fin.whole}`);
     gitOk(["merge", "--abort"]);
@@ -518,13 +539,25 @@ async function stepMerge() {
   stateAt.set(head(), fin.state);
   return `${what}${Object.keys(conflicts).length ? ` (conflicts ${JSON.stringify(conflicts)})` : ""}${bases.length > 1 ? " criss-cross" : ""}`;
 }
-/** Does a replayed commit add a member where the other side removed one (a documented whole-file conflict during rebase / cherry-pick)? */
-function replayAddsMemberAfterRemoval(base, ours, theirs) {
+/**
+ * Does a replayed commit add a member where our side removed one or rotated the data key? During a
+ * rebase or cherry-pick the driver does not know their side's stellar.yaml, so it will not wrap a
+ * new data key for the added key: a documented whole-file conflict (docs/branches.md).
+ */
+function stanzasOf(rev, env) {
+  const text = showFile(rev, fileOf(env));
+  if (!text) return {};
+  return Object.fromEntries((YAML.parse(text)?.sops?.age ?? []).map((a) => [a.recipient, a.enc]));
+}
+function replayAddsMemberAfterRotation(baseRev, oursRev, base, ours, theirs) {
   return ENVS.some((e) => {
     const added = Object.keys(theirs[e].members).some((m) => !(m in base[e].members));
+    if (!added) return false;
     const removed = Object.keys(base[e].members).some((m) => !(m in ours[e].members));
-    const membersDiffer = !sameMap(base[e].members, ours[e].members) || !sameMap(base[e].members, theirs[e].members);
-    return membersDiffer && added && (removed || Object.keys(ours[e].members).length !== Object.keys(base[e].members).length);
+    const b = stanzasOf(baseRev, e);
+    const o = stanzasOf(oursRev, e);
+    const rotated = Object.keys(o).some((r) => r in b && b[r] !== o[r]);
+    return removed || rotated;
   });
 }
 async function stepCherryPick() {
@@ -541,9 +574,9 @@ async function stepCherryPick() {
   const { state, conflicts } = mergeStates(base, ours, theirs);
   const r = git(["cherry-pick", c]);
   const what = `cherry-pick ${c.slice(0, 10)} (${from}) onto ${into}`;
-  const fin = finishConflicts(conflicts, ours, theirs, state, what, r.code);
+  const fin = finishConflicts(conflicts, ours, theirs, state, what, r.code, r.out);
   if (fin.whole || fin.others) {
-    if (fin.whole && replayAddsMemberAfterRemoval(base, ours, theirs)) count("documented whole-file conflicts (replay adds a member)");
+    if (fin.whole && replayAddsMemberAfterRotation(`${c}^`, "HEAD", base, ours, theirs)) count("documented whole-file conflicts (a replayed commit adds a member after a rotation)");
     else finding("conflict", `${what}: ${fin.whole ? `nothing of a file merged: ${fin.whole}` : `unmerged ${fin.others}`}`);
     gitOk(["cherry-pick", "--abort"]);
     return `${what}: abandoned`;
@@ -595,9 +628,9 @@ async function stepRebase() {
       expectedStates.push(state);
       continue;
     }
-    const fin = finishConflicts(conflicts, cur, theirs, state, `${what} at ${c.slice(0, 10)}`, r.code);
+    const fin = finishConflicts(conflicts, cur, theirs, state, `${what} at ${c.slice(0, 10)}`, r.code, r.out);
     if (fin.whole || fin.others) {
-      if (fin.whole && replayAddsMemberAfterRemoval(base, cur, theirs)) count("documented whole-file conflicts (replay adds a member)");
+      if (fin.whole && replayAddsMemberAfterRotation(`${c}^`, "HEAD", base, cur, theirs)) count("documented whole-file conflicts (a replayed commit adds a member after a rotation)");
       else finding("conflict", `${what} at ${c.slice(0, 10)}: ${fin.whole ? `nothing of a file merged: ${fin.whole}` : `unmerged ${fin.others}`}`);
       gitOk(["rebase", "--abort"]);
       return `${what}: abandoned`;
@@ -673,6 +706,29 @@ const ATTACKS = {
     writeFileSync(join(repo, fileOf(env)), next);
     return `${member}'s stanza labelled as ${outsider}'s key in ${env}`;
   },
+  /** A stanza wrapping the file's data key for mallory (no member), under her own key or under a member's label. */
+  async outsiderStanza(env, s) {
+    const text = readFileSync(join(repo, fileOf(env)), "utf8");
+    const doc = YAML.parse(text);
+    const dataKey = await sops.unwrapDataKey(doc.sops.age, [people.alice.identity]);
+    if (!dataKey) return undefined;
+    const enc = await sops.wrapDataKey(dataKey, mallory.recipient);
+    const members = Object.keys(s[env].members);
+    const mode = pick(["own label", "a member's label", "replaces a member's stanza"]);
+    const label = mode === "own label" ? mallory.recipient : s[env].members[pick(members)];
+    const stanza = `        - recipient: ${label}\n          enc: |\n${enc.trimEnd().split("\n").map((l) => `            ${l}`).join("\n")}\n`;
+    let next;
+    if (mode === "replaces a member's stanza") {
+      const at = text.indexOf(`        - recipient: ${label}\n`);
+      const end = text.indexOf("-----END AGE ENCRYPTED FILE-----\n", at) + "-----END AGE ENCRYPTED FILE-----\n".length;
+      if (at < 0) return undefined;
+      next = text.slice(0, at) + stanza + text.slice(end);
+    } else next = text.replace("    lastmodified:", `${stanza}    lastmodified:`);
+    if (next === text) return undefined;
+    writeFileSync(join(repo, fileOf(env)), next);
+    // check (keyless, against HEAD) cannot tell a stanza re-wrapped under its label from `sops updatekeys`: review does (docs/threat-model.md)
+    return { text: `a stanza for mallory (${mode}) in ${env}`, check: mode !== "replaces a member's stanza" };
+  },
   /** .gitattributes takes the environment files off the merge driver. */
   gitattributes() {
     const text = readFileSync(join(repo, ".gitattributes"), "utf8");
@@ -706,10 +762,12 @@ async function stepAttack() {
   const from = pick(branches);
   checkout(from);
   const s = stateOf(head());
-  const kind = pick(Object.keys(ATTACKS));
+  const kind = pick(opts.attacks ? opts.attacks.split(",") : Object.keys(ATTACKS));
   const env = pick(ENVS);
   gitOk(["checkout", "-q", "-b", "attack"]);
-  const did = ATTACKS[kind](env, s);
+  const made = await ATTACKS[kind](env, s);
+  const did = typeof made === "object" ? made.text : made;
+  const checkMust = (typeof made !== "object" || made.check);
   let label = `attack ${kind}: not applicable`;
   if (did) {
     gitOk(["add", "-A"]);
@@ -731,7 +789,7 @@ async function stepAttack() {
     } catch {
       /* no JSON: counts as refused */
     }
-    if (kind !== "revokedVersionBack" && c.code === 0 && !errs.length) finding("attack-missed", `check passed ${did}`);
+    if (checkMust && c.code === 0 && !errs.length) finding("attack-missed", `check passed ${did}`);
     count(`attacks ${kind}`);
     label = `attack ${kind}: ${did}`;
   }
@@ -771,7 +829,7 @@ const STEP_KINDS = [
   [stepMerge, 20],
   [stepCherryPick, 5],
   [stepRebase, 5],
-  ...(opts["no-attacks"] ? [] : [[stepAttack, 4]]),
+  ...(opts["no-attacks"] ? [] : [[stepAttack, Number(opts["attack-weight"])]]),
 ];
 const TOTAL = STEP_KINDS.reduce((n, [, w]) => n + w, 0);
 for (stepNo = 1; stepNo <= STEPS; stepNo++) {
@@ -794,6 +852,7 @@ for (stepNo = 1; stepNo <= STEPS; stepNo++) {
     finding("crash", `${fn.name}: ${e instanceof Error ? e.message : String(e)}`.slice(0, 800));
     for (const op of ["merge", "cherry-pick", "rebase"]) git([op, "--abort"]);
     gitOk(["checkout", "-q", "-f", "main"]);
+    git(["branch", "-D", "attack"]);
     continue;
   }
   stepLabel = String(label ?? fn.name);
@@ -817,7 +876,7 @@ for (const b of branches.slice(1)) {
     const base = bases.length === 1 ? stateOf(bases[0]) : virtualBase(bases);
     const { state, conflicts } = mergeStates(base, stateOf(tipInto), stateOf(tipFrom));
     const r = git(["merge", "--no-edit", b]);
-    const fin = finishConflicts(conflicts, stateOf(tipInto), stateOf(tipFrom), state, stepLabel, r.code);
+    const fin = finishConflicts(conflicts, stateOf(tipInto), stateOf(tipFrom), state, stepLabel, r.code, r.out);
     if (fin.whole || fin.others) {
       finding("conflict", `${stepLabel}: ${JSON.stringify(fin)}`);
       gitOk(["merge", "--abort"]);
