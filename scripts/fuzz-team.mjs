@@ -26,6 +26,7 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -334,6 +335,9 @@ function recordedConflicts() {
   if (!existsSync(recordsDir)) return { out, whole };
   for (const f of readdirSync(recordsDir)) {
     const rec = JSON.parse(readFileSync(join(recordsDir, f), "utf8"));
+    // a record that no longer matches the file (a merge aborted earlier, the file rewritten) counts for nothing, as for the hook
+    const path = join(repo, rec.path);
+    if (!existsSync(path) || createHash("sha256").update(readFileSync(path)).digest("hex") !== rec.file) continue;
     if (rec.whole || !rec.names || rec.names.length === 0) whole.push(`${rec.environment}: ${rec.whole?.reason ?? "whole file"} ${rec.whole?.code ?? ""}`);
     else out[rec.environment] = [...rec.names].sort();
   }
