@@ -511,7 +511,9 @@ export interface GuardedMergeResult extends MergeResult {
  * side's data key, their side rotated it (it differs from the base's) and values of ours have to be
  * re-encrypted under it, the result is encrypted under a **new** data key instead, for the same
  * recipients (their side's: a member it removed stays out): our side's values never go under a key
- * their writer chose. Otherwise the result is {@link mergeSecrets}' (`freshKey` false).
+ * their writer chose. Otherwise the result is {@link mergeSecrets}' (`freshKey` false). Not for git's
+ * virtual merge base (`conflictValue` set), which is never committed: there their side's data key is
+ * kept, so that the outer merge sees which side rotated (with a new key both would look rotated).
  *
  * When both sides changed the recipients differently (each `members add` of another member; or one
  * removed or rotated, the other added), they are merged as a set against the base
@@ -530,7 +532,12 @@ export async function mergeSecretsGuarded(input: MergeInput): Promise<GuardedMer
   if (plan.union !== undefined) return writeUnion(input, plan, plan.union);
   const base = input.base?.secrets;
   const theirs = input.theirs.secrets;
-  if (plan.keyFrom !== "theirs" || plan.reencrypted.length === 0 || base === undefined || sameBytes(theirs.dataKey, base.dataKey)) {
+  // git's virtual merge base (`conflictValue`: the inner merge of a criss-cross merge) is never
+  // committed: it only tells the outer merge what each side changed. A new data key there would make
+  // both sides of the outer merge look rotated, and the outer merge then kept our side's data key
+  // even when their side had rotated away from it (a rotate-key undone by a criss-cross merge); so it
+  // keeps their side's data key, as the base that rotated has it
+  if (plan.keyFrom !== "theirs" || plan.reencrypted.length === 0 || base === undefined || sameBytes(theirs.dataKey, base.dataKey) || input.conflictValue !== undefined) {
     return { ...writeMerge(input, plan), freshKey: false };
   }
   // the new key goes to their side's recipients: with isMember, none their side added that is no member
