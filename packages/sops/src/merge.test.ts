@@ -360,6 +360,23 @@ describe("mergeSecretsGuarded: a merge never puts our values under a key their s
     expect((await decryptSecrets(ok.text, [outsider.identity])).values.get("ours_secret")).toBe("o-secret");
   });
 
+  it("makes a new data key when both sides rotated apart (same recipients): neither side's key is kept, since either may be one the other retired", async () => {
+    const a = await edit(await side(await rotateDataKey(base.secrets)), (m) => m.set("a", "1"));
+    const b = await edit(await side(await rotateDataKey(base.secrets)), (m) => m.set("b", "2"));
+    const r = await mergeSecretsGuarded({ base, ours: a, theirs: b });
+    expect(r).toMatchObject({ freshKey: true, keyFrom: "ours", conflicts: [], recipientsConflict: false });
+    for (const k of [a.secrets.dataKey, b.secrets.dataKey, base.secrets.dataKey]) expect(() => decryptSecretsWithKey(parseSecretsFile(r.text), k)).toThrow();
+    for (const who of [alice, bob, carol]) {
+      const merged = await decryptSecrets(r.text, [who.identity]).catch(() => undefined);
+      if (merged === undefined) continue; // (not a recipient of the base)
+      expect([merged.values.get("a"), merged.values.get("b")]).toEqual(["1", "2"]);
+    }
+    expect(new Set(parseSecretsFile(r.text).recipients)).toEqual(new Set(parseSecretsFile(a.text).recipients));
+    // one side rotated, the other did not: that side's key, as before; both took the same rotation: kept
+    expect((await mergeSecretsGuarded({ base, ours: a, theirs: await edit(base, (m) => m.set("c", "3")) })).freshKey).toBe(false);
+    expect((await mergeSecretsGuarded({ base, ours: a, theirs: await edit(a, (m) => m.set("c", "3")) })).freshKey).toBe(false);
+  });
+
   it("encrypts our side's changes under a new data key when their side holds a file written afresh (keyless, to the members' public keys) under a key its writer knows", async () => {
     // their side: every value replaced under a data key the writer made, wrapped to the real members only (valid MAC)
     const forged = await encryptWithNewKey(new Map([["db_url", "postgres://evil"], ["api_key", "k-base"], ["empty_one", ""]]), { recipients: [alice.recipient, bob.recipient] });

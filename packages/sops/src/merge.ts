@@ -537,7 +537,14 @@ export async function mergeSecretsGuarded(input: MergeInput): Promise<GuardedMer
   // both sides of the outer merge look rotated, and the outer merge then kept our side's data key
   // even when their side had rotated away from it (a rotate-key undone by a criss-cross merge); so it
   // keeps their side's data key, as the base that rotated has it
-  if (plan.keyFrom !== "theirs" || plan.reencrypted.length === 0 || base === undefined || sameBytes(theirs.dataKey, base.dataKey) || input.conflictValue !== undefined) {
+  // both sides rotated the data key apart (same recipients: chooseKey keeps ours): either side may
+  // have rotated away from the key the other keeps (a member removed and the key retired there, then
+  // ours brought back through a criss-cross history), and the three versions cannot tell which; a
+  // new key for those recipients gives no one access they lack, and no retired key comes back
+  const ours = input.ours.secrets;
+  const rotatedApart = base !== undefined && !sameBytes(ours.dataKey, base.dataKey) && !sameBytes(theirs.dataKey, base.dataKey) && !sameBytes(ours.dataKey, theirs.dataKey);
+  const theirKeyTaken = plan.keyFrom === "theirs" && plan.reencrypted.length > 0 && base !== undefined && !sameBytes(theirs.dataKey, base.dataKey);
+  if (base === undefined || input.conflictValue !== undefined || !(theirKeyTaken || rotatedApart)) {
     return { ...writeMerge(input, plan), freshKey: false };
   }
   // the new key goes to their side's recipients: with isMember, none their side added that is no member
@@ -560,11 +567,12 @@ export async function mergeSecretsGuarded(input: MergeInput): Promise<GuardedMer
   const merged = plan.merged;
   // each value keeps the sops type (int, bool, ...) of a side that holds it unchanged
   const typesFrom = [input.ours.secrets, theirs, base];
+  const keySide = plan.keyFrom === "ours" ? ours : theirs;
   const fresh = await encryptWithNewKey(
     merged,
     {
-      recipients: theirs.file.recipients,
-      version: writtenVersion(theirs.file.metadata.version, undefined),
+      recipients: keySide.file.recipients,
+      version: writtenVersion(keySide.file.metadata.version, undefined),
       ...(input.now ? { now: input.now } : {}),
     },
     typesFrom,
@@ -575,7 +583,7 @@ export async function mergeSecretsGuarded(input: MergeInput): Promise<GuardedMer
     dataKey: fresh.dataKey,
     conflicts: plan.conflicts,
     recipientsConflict: false,
-    keyFrom: "theirs",
+    keyFrom: plan.keyFrom,
     reencrypted: [...merged].filter(([, v]) => v !== "").map(([name]) => name),
     freshKey: true,
   };
