@@ -327,8 +327,8 @@ const jobs = [
       outExtension: { ".js": ".cjs" },
       banner: {},
     },
-    after: (out) => {
-      const tag = /\/\/ stellar-secrets build ([0-9a-f]{8})\n$/.exec(readFileSync(join(out, "resolver.cjs"), "utf8"))?.[1];
+    after: (out, tags) => {
+      const tag = tags.get("resolver.cjs");
       if (tag === undefined) throw new Error("scripts/bundle.mjs: resolver.cjs has no build tag");
       writeFileSync(join(out, "index.mjs"), resolverEntry("esm", tag));
       writeFileSync(join(out, "index.cjs"), resolverEntry("cjs", tag));
@@ -362,16 +362,19 @@ const jobs = [
 
 /**
  * Ends each CommonJS bundle in `out` with its build tag, `// stellar-secrets build 0123abcd` (the
- * first 32 bits of its SHA-256), which the loaders (the CLI's bin, the resolver's index.mjs) write
+ * first 32 bits of its SHA-256; returned, file name → tag), which the loaders (the CLI's bin, the resolver's index.mjs) write
  * in their code cache's header and compare: V8 checks a cache against the source's length only,
  * so a cache of another build of the same length would run that build's code.
  */
 function buildTagged(out) {
+  const tags = new Map();
   for (const f of readdirSync(out).filter((f) => f.endsWith(".cjs"))) {
     const text = asciiOnly(readFileSync(join(out, f), "utf8"));
     const tag = createHash("sha256").update(text).digest("hex").slice(0, 8);
     writeFileSync(join(out, f), `${text}${text.endsWith("\n") ? "" : "\n"}// stellar-secrets build ${tag}\n`);
+    tags.set(f, tag);
   }
+  return tags;
 }
 
 /**
@@ -404,8 +407,8 @@ for (const job of jobs) {
   rmSync(job.out, { recursive: true, force: true });
   mkdirSync(job.out, { recursive: true });
   await build({ ...common, outExtension: { ".js": ".mjs" }, ...job.options, outdir: job.out });
-  if (job.buildTag === true) buildTagged(job.out);
-  job.after?.(job.out);
+  const tags = job.buildTag === true ? buildTagged(job.out) : new Map();
+  job.after?.(job.out, tags);
   if (process.argv.includes("--check")) {
     const files = readdirSync(job.out, { recursive: true }).filter((f) => statSync(join(job.out, f)).isFile());
     const bytes = files.reduce((n, f) => n + statSync(join(job.out, f)).size, 0);

@@ -35,7 +35,7 @@ const NO_TAG = 0x32435353;
  */
 function buildTag(source) {
   const m = /\/\/ stellar-secrets build ([0-9a-f]{8})\n$/.exec(source.slice(-40));
-  return m === null ? NO_TAG : Number.parseInt(m[1], 16);
+  return m === null ? undefined : m[1];
 }
 
 /** The V8 payload of a cache file's bytes when its header (`tag`, length) and both copies agree, else undefined. */
@@ -58,7 +58,8 @@ function cacheBytes(payload, tag) {
 /**
  * Compiles and runs the CommonJS bundle `file` (its text `source`, read when not given) with the
  * code cache `cacheFile` (default: beside it, `FILE.cache`), giving it `require` (default: this
- * loader's, which resolves from the same folder). Returns the bundle's `exports`, its `source`,
+ * loader's, which resolves from the same folder). Returns the bundle's `exports`, its `source` and
+ * `buildTag` (the 8 hex digits of its last line, undefined without one),
  * `codeCache` ("used", "rejected" by V8, or "none": missing, damaged, another build's), `stale` (true when the
  * cache should be written) and `writeCache()`, which writes it (never throws; call it once the run
  * compiled what later runs need, e.g. at exit).
@@ -66,7 +67,8 @@ function cacheBytes(payload, tag) {
 function loadBundle(file, options = {}) {
   const source = options.source ?? readFileSync(file, "utf8");
   const cacheFile = options.cacheFile ?? `${file}.cache`;
-  const tag = buildTag(source);
+  const built = buildTag(source);
+  const tag = built === undefined ? NO_TAG : Number.parseInt(built, 16);
   let cachedData;
   try {
     cachedData = verifiedCache(readFileSync(cacheFile), tag);
@@ -80,6 +82,7 @@ function loadBundle(file, options = {}) {
   return {
     exports: module.exports,
     source,
+    buildTag: built,
     codeCache: cachedData === undefined ? "none" : rejected ? "rejected" : "used",
     stale: cachedData === undefined || rejected,
     writeCache() {

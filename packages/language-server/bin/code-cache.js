@@ -24,8 +24,7 @@ function loadServerBundle(file, { writeDelayMs = WRITE_DELAY_MS } = {}) {
   const loaded = loadBundle(file);
   const { main } = loaded.exports;
   // the bundle's build tag (its last line, scripts/bundle.mjs): the server's model cache is keyed by it
-  const source = loaded.source;
-  const buildTag = /\/\/ stellar-secrets build ([0-9a-f]{8})\n$/.exec(source.slice(-64))?.[1];
+  const { buildTag } = loaded;
   return {
     ...loaded.exports,
     codeCache: loaded.codeCache,
