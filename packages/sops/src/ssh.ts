@@ -13,9 +13,8 @@
  *
  * Never puts key material in an error message.
  */
-import type { KeyObject } from "node:crypto";
 import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, randomBytes } from "./lazy-crypto.js";
-import { Stanza, type Identity, type Recipient } from "./age-native.js";
+import { publicOf, Stanza, x25519PrivateKey, x25519PublicKey, type Identity, type Recipient } from "./age-native.js";
 import { SopsError } from "./errors.js";
 
 const LABEL = Buffer.from("age-encryption.org/v1/ssh-ed25519", "utf8");
@@ -176,19 +175,12 @@ export function edwardsToMontgomery(encoded: Uint8Array): Buffer | undefined {
 // X25519, HKDF, ChaCha20-Poly1305 on node:crypto
 // ---------------------------------------------------------------------------------------------
 
-const PKCS8_X25519 = Buffer.from("302e020100300506032b656e04220420", "hex");
-const SPKI_X25519 = Buffer.from("302a300506032b656e032100", "hex");
-
-function x25519PrivateKey(scalar: Uint8Array): KeyObject {
-  return createPrivateKey({ key: Buffer.concat([PKCS8_X25519, scalar]), format: "der", type: "pkcs8" });
-}
 /** X25519(scalar, u): the scalar is clamped (RFC 7748); throws when the result is all zeros (a low-order point). */
 function x25519(scalar: Uint8Array, u: Uint8Array): Buffer {
-  const publicKey = createPublicKey({ key: Buffer.concat([SPKI_X25519, u]), format: "der", type: "spki" });
-  return diffieHellman({ privateKey: x25519PrivateKey(scalar), publicKey });
+  return diffieHellman({ privateKey: x25519PrivateKey(scalar), publicKey: x25519PublicKey(u) });
 }
 function x25519Base(scalar: Uint8Array): Buffer {
-  return createPublicKey(x25519PrivateKey(scalar)).export({ format: "der", type: "spki" }).subarray(SPKI_X25519.length);
+  return publicOf(x25519PrivateKey(scalar));
 }
 /** True for a point of small order: X25519 with it gives all zeros (and node refuses it), for any scalar. */
 function isLowOrder(u: Uint8Array): boolean {
