@@ -255,7 +255,8 @@ export async function decryptEnvironment(ctx: CommandContext, config: ProjectCon
   try {
     return await decryptSecrets(decodeUtf8(bytes, { path }), identities, { path, ...(options.cache === undefined ? {} : { cache: options.cache }) });
   } catch (error) {
-    if (isSopsError(error, "NO_MATCHING_IDENTITY")) throw await notAMember(ctx, config, env, identities, error);
+    // a key-groups file (sops Shamir): you may hold a key of a group, just not of enough groups; the sops message says which
+    if (isSopsError(error, "NO_MATCHING_IDENTITY") && error.reason !== "too-few-key-groups") throw await notAMember(ctx, config, env, identities, error);
     if (isSopsError(error, "NO_IDENTITY")) {
       // no key at all, typically a newcomer's fresh clone: how to get one and ask, then where keys are looked for
       // a sops user whose key comes from SOPS_AGE_KEY_CMD has one: that comes first, before keygen

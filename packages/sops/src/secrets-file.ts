@@ -6,6 +6,7 @@ import { randomBytes } from "./lazy-crypto.js";
 import { isMap, isScalar, isSeq, isAlias, parseAllDocuments, parseDocument, type Document, type Pair } from "yaml";
 import { unwrapDataKey, wrapDataKey } from "./age.js";
 import { SopsError } from "./errors.js";
+import { readKeyGroups, unwrapKeyGroupsKey } from "./key-groups.js";
 import { toIdentities, type Identities } from "./identities.js";
 import { normalizeRecipient } from "./ssh.js";
 import { MacBuilder, encryptMac, verifyMac } from "./mac.js";
@@ -643,15 +644,9 @@ export function requireVersion(meta: SopsMetadata, path?: string): void {
 export async function unwrapFileKey(file: SecretsFile, identities: Identities | readonly string[], path?: string, text?: string): Promise<Uint8Array> {
   const ids = toIdentities(identities);
   if (ids.identities.length === 0) throw noIdentity(file, ids, path);
-  const groups = file.metadata.other.key_groups;
-  if (Array.isArray(groups) && groups.length > 0) {
-    const at = text?.slice(file.metadataRange.start).search(/["']?key_groups["']?[ \t]*:/) ?? -1;
-    throw new SopsError("UNSUPPORTED", "the file uses sops key groups (Shamir secret sharing), which are not supported", {
-      file: path,
-      ...(text !== undefined && at !== -1 ? { line: lineColumn(text, file.metadataRange.start + at).line } : {}),
-      hint: "decrypt it with sops, then re-create it with stellar-secrets (one group of age recipients)",
-    });
-  }
+  const where = { text, from: file.metadataRange.start, file: path };
+  const groups = readKeyGroups(file.metadata, where);
+  if (groups !== undefined) return unwrapKeyGroupsKey(groups, file.metadata, ids, where);
   if (file.metadata.age.length === 0) {
     throw new SopsError("UNSUPPORTED", "the file has no age recipients (only pgp/kms/other master keys)", {
       file: path,
