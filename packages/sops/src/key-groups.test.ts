@@ -4,9 +4,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { SopsError, decryptDocument, decryptSecrets } from "./index.js";
+import { SopsError, decryptDocument, decryptSecrets, mergeSecrets, reencryptSecrets, rotateDataKey, updateKeys } from "./index.js";
 import { combineShares } from "./shamir.js";
-import { assertNoLeak, catchError, oracleEncrypt, oracleSealKeyGroups, oracleShamirSplit, testKey, type OracleKeyGroupsOptions } from "../test-fixtures/support.js";
+import { assertNoLeak, catchError, oracleDecrypt, oracleEncrypt, oracleMac, oracleSealKeyGroups, oracleShamirSplit, testKey, type OracleKeyGroupsOptions } from "../test-fixtures/support.js";
 
 const alice = testKey("alice");
 const bob = testKey("bob");
@@ -171,5 +171,69 @@ describe("key-groups files in the flat reader and the document reader", () => {
         expect(err.line, c.what).toBe(lineOf(c.text, c.at));
       }
     }
+  });
+});
+
+describe("writes of a key-groups file", () => {
+  const sopsBlock = (text: string) => text.slice(text.indexOf("\nsops:\n") + 1);
+  const withoutLmMac = (block: string) => block.replace(/^ {4}(lastmodified|mac): .*$/gm, "    $1: X");
+
+  it("set/rm/rename (reencryptSecrets, no recipients) keep key_groups and shamir_threshold byte for byte; values, lastmodified and MAC are new and verify with the oracle", async () => {
+    const { text, dataKey } = keyGroupsFile({ groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }, { age: [carol.recipient] }], threshold: 2, x: "random" });
+    const before = await decryptSecrets(text, [alice.identity, carol.identity]);
+    const values = new Map(before.values);
+    values.delete("DB_PASSWORD");
+    values.set("NEW_TOKEN", "tok-123");
+    const now = new Date("2026-12-04T10:00:00Z");
+    const written = await reencryptSecrets(before, values, { now });
+    // the sops block: the same bytes but for lastmodified and mac
+    expect(withoutLmMac(sopsBlock(written))).toBe(withoutLmMac(sopsBlock(text)));
+    expect(sopsBlock(written)).toContain('    lastmodified: "2026-12-04T10:00:00Z"\n');
+    expect(sopsBlock(written)).not.toBe(sopsBlock(text));
+    // an unchanged value keeps its ENC string
+    const apiKey = /^API_KEY: (.*)$/m.exec(text)![1]!;
+    expect(written).toContain(`API_KEY: ${apiKey}\n`);
+    // the oracle: every value and the MAC open with the data key the python split was made from
+    const mac = /^ {4}mac: (.*)$/m.exec(written)![1]!;
+    expect(oracleDecrypt(dataKey, mac, "2026-12-04T10:00:00Z").plaintext).toBe(oracleMac(["sk-live-4f9a2c", "tok-123"]));
+    expect(oracleDecrypt(dataKey, /^NEW_TOKEN: (.*)$/m.exec(written)![1]!, "NEW_TOKEN:").plaintext).toBe("tok-123");
+    // and both readers open it with two groups' keys (any two)
+    expect(await readBoth(written, [bob.identity, carol.identity])).toEqual({ flat: { API_KEY: "sk-live-4f9a2c", NEW_TOKEN: "tok-123" }, document: { API_KEY: "sk-live-4f9a2c", NEW_TOKEN: "tok-123" } });
+  });
+
+  it("refuses writes that need a new data key or other recipients (rotate, updatekeys, recipients) with UNSUPPORTED naming key groups", async () => {
+    const { text } = keyGroupsFile({ groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }], threshold: 2 });
+    const before = await decryptSecrets(text, [alice.identity, bob.identity]);
+    for (const write of [() => rotateDataKey(before), () => updateKeys(before, [alice.recipient, carol.recipient]), () => reencryptSecrets(before, before.values, { recipients: [alice.recipient] })]) {
+      const err = (await catchError(write)) as SopsError;
+      expect(err.code).toBe("UNSUPPORTED");
+      expect(err.message).toContain("sops key groups");
+    }
+  });
+
+  it("refuses to keep a sops block that is not last or has no single mac line (UNSUPPORTED), never re-lays it out", async () => {
+    const { text } = keyGroupsFile({ groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }], threshold: 2 });
+    const block = sopsBlock(text);
+    const moved = `${block}${text.slice(0, text.length - block.length)}`; // the sops block first
+    const before = await decryptSecrets(moved, [alice.identity, bob.identity]);
+    expect(before.file.keptMetadata).toBeUndefined();
+    expect(((await catchError(() => reencryptSecrets(before, new Map([["X", "y"]])))) as SopsError).code).toBe("UNSUPPORTED");
+  });
+
+  it("a merge keeps ours' key_groups when every side has the same groups and data key; groups that differ are refused (UNSUPPORTED: a whole-file conflict)", async () => {
+    const { text } = keyGroupsFile({ groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }], threshold: 2 });
+    const ids = [alice.identity, bob.identity];
+    const base = await decryptSecrets(text, ids);
+    const oursText = await reencryptSecrets(base, new Map([...base.values, ["OURS", "o"]]));
+    const theirsText = await reencryptSecrets(base, new Map([...base.values, ["THEIRS", "t"]]));
+    const side = async (t: string) => ({ text: t, secrets: await decryptSecrets(t, ids) });
+    const merged = mergeSecrets({ base: await side(text), ours: await side(oursText), theirs: await side(theirsText) });
+    expect(merged.conflicts).toEqual([]);
+    expect(withoutLmMac(sopsBlock(merged.text))).toBe(withoutLmMac(sopsBlock(text)));
+    expect(Object.fromEntries((await decryptSecrets(merged.text, ids)).values)).toEqual({ ...VALUES, OURS: "o", THEIRS: "t" });
+    // their side's groups differ (a hand edit of shamir_threshold: same key, other metadata): not merged
+    const otherGroups = theirsText.replace("    shamir_threshold: 2\n", "");
+    const err = (await catchError(async () => mergeSecrets({ base: await side(text), ours: await side(oursText), theirs: await side(otherGroups) }))) as SopsError;
+    expect(err.code).toBe("UNSUPPORTED");
   });
 });
