@@ -97,4 +97,45 @@ describe("CLI: a key-groups environment file", () => {
     const after = await s.run(["export", "--env", "production", "--format", "json"]);
     expect(JSON.parse(after.stdout)).toEqual({ api_key: "sk-live-kg-1", db_password: "pw-kg-2", main_token: "mt-1", feature_token: "ft-1" });
   });
+
+  it("check reports the file's groups, threshold and who cannot decrypt alone (recipient-drift), never 'not encrypted for' a member who is in a group", async () => {
+    const { s } = await keyGroupsProject();
+    const check = await s.run(["check", "--json"]);
+    expect(check.code).toBe(1);
+    const drift = (JSON.parse(check.stdout).diagnostics as { rule: string; message: string }[]).filter((d) => d.rule === "recipient-drift").map((d) => d.message);
+    expect(drift).toEqual([expect.stringContaining("uses sops.key_groups (Shamir secret sharing): 2 groups, any 2 of which decrypt it (group 1: alice; group 2: age1")]);
+    expect(drift[0]).toContain("alice (keys in 1 of the 2 groups needed) cannot decrypt it alone");
+  });
+
+  it("review: a change of the key groups (a group handed to another key, or a stanza wrapped anew under the same label) is a key-groups-change problem; a value set under the same groups is not", async () => {
+    const { s, alice, bob } = await keyGroupsProject();
+    const mallory = s.keygen("mallory");
+    const problemsOf = async () => {
+      const r = await s.run(["review", "HEAD~1", "HEAD", "--json"]);
+      return { code: r.code, kinds: (JSON.parse(r.stdout).problems as { kind: string; message: string }[]).map((p) => p.kind), messages: (JSON.parse(r.stdout).problems as { message: string }[]).map((p) => p.message) };
+    };
+    expect((await s.run(["set", "new_token", "--env", "production", "--from-stdin"], { input: "x" })).code).toBe(0);
+    s.commit("a value set under the same groups");
+    expect((await problemsOf()).kinds).not.toContain("key-groups-change");
+    // the same data key, group 2 now wrapped for mallory (she holds bob's share: with alice's group, she decrypts)
+    const key = randomBytes(32);
+    const replaced = oracleSealKeyGroups(`api_key: ${oracleEncrypt(key, "v", "api_key:")}\n`, { dataKey: key, groups: [{ age: [alice.recipient] }, { age: [mallory.recipient] }], threshold: 2, macValues: ["v"] });
+    s.write(FILE, replaced);
+    s.commit("group 2 to mallory");
+    const handed = await problemsOf();
+    expect(handed.code).toBe(1);
+    expect(handed.kinds).toContain("key-groups-change");
+    expect(handed.messages.find((m) => m.includes("changes its sops key groups"))).toContain("any 2 of 2 groups decrypt it (group 1: alice");
+    // the same labels, bob's stanza wrapped anew (a keyless reader cannot tell for whom)
+    const rewrapped = oracleSealKeyGroups(`api_key: ${oracleEncrypt(key, "v", "api_key:")}\n`, { dataKey: key, groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }], threshold: 2, macValues: ["v"] });
+    s.write(FILE, rewrapped);
+    s.commit("groups as before, by label");
+    // the same labels and values, both groups' stanzas wrapped anew (fresh age headers)
+    const again = rewrapped.replace(/^ {4}key_groups:\n[\s\S]*?(?=^ {4}lastmodified:)/m, oracleSealKeyGroups("", { dataKey: key, groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }], threshold: 2, macValues: [] }).match(/^ {4}key_groups:\n[\s\S]*?(?=^ {4}lastmodified:)/m)![0]);
+    expect(again).not.toBe(rewrapped);
+    expect(again.replace(/^ {4}key_groups:[\s\S]*$/m, "")).toBe(rewrapped.replace(/^ {4}key_groups:[\s\S]*$/m, ""));
+    s.write(FILE, again);
+    s.commit("both groups wrapped anew under the same labels");
+    expect((await problemsOf()).kinds).toContain("key-groups-change");
+  });
 });
