@@ -221,4 +221,13 @@ describe("recipientStanzaProblems: sops key groups (Shamir)", () => {
     const bad = problems(await groupsFile([{ age: [alice] }, { age: [bob] }], 5));
     expect(bad.map((p) => p.message)).toEqual([expect.stringMatching(/sops\.key_groups cannot be read \(`shamir_threshold` is 5, more than the 2 key groups/)]);
   });
+
+  it("never shows a group label that is no public key (a private key pasted as a label)", async () => {
+    const { alice, problems } = await setup();
+    const pasted = "AGE-SECRET-KEY-1" + "Q".repeat(58);
+    const text = (await groupsFile([{ age: [alice] }, { age: [alice] }], 2)).replace(/(key_groups:[\s\S]*?recipient: )age1\S+([\s\S]*?recipient: )age1\S+/, `$1${alice}$2${pasted}`);
+    const found = problems(text);
+    expect(found[0]!.message).toContain("group 2: (a label that is no public key, not shown) (not a member of staging)");
+    expect(found.map((p) => p.message).join("\n")).not.toContain("QQQQ");
+  });
 });

@@ -70,7 +70,7 @@ export function recipientStanzaProblems(project: Pick<ProjectConfig, "environmen
     const seen = new Map<string, number>();
     stanzas.forEach((stanza, i) => {
       const range = stanza.range ?? anchor;
-      const label = `the age stanza${where} labelled ${stanza.recipient} (${whoIs(stanza.recipient)})`;
+      const label = `the age stanza${where} labelled ${labelText(stanza.recipient)} (${whoIs(stanza.recipient)})`;
       const count = (seen.get(keyId(stanza.recipient)) ?? 0) + 1;
       seen.set(keyId(stanza.recipient), count);
       if (count === 2) {
@@ -78,7 +78,7 @@ export function recipientStanzaProblems(project: Pick<ProjectConfig, "environmen
         out.push({
           range,
           message:
-            `the ${env} file has ${total} age stanzas${where} labelled ${stanza.recipient} (${whoIs(stanza.recipient)}): labels are not proof of who can decrypt ` +
+            `the ${env} file has ${total} age stanzas${where} labelled ${labelText(stanza.recipient)} (${whoIs(stanza.recipient)}): labels are not proof of who can decrypt ` +
             `(SOPS-FORMAT §4.5), so stanza ${i + 1} may be wrapped to any key, which can then read every value; ${fix}`,
         });
       }
@@ -161,7 +161,7 @@ function keyGroupsMessage(project: Pick<ProjectConfig, "environments">, file: En
   const n = kg.groups.length;
   const described = kg.groups.map((g, i) => {
     const keys = [
-      ...g.stanzas.map((st) => memberOf(st.recipient)?.name ?? `${st.recipient.length > 24 ? `${st.recipient.slice(0, 20)}…` : st.recipient} (not a member of ${env})`),
+      ...g.stanzas.map((st) => memberOf(st.recipient)?.name ?? `${shownLabel(st.recipient)} (not a member of ${env})`),
       ...g.others.map((o) => `${o} (not an age key: no member)`),
     ];
     return `group ${i + 1}: ${keys.length === 0 ? "no keys" : keys.join(", ")}`;
@@ -186,4 +186,17 @@ function keyGroupsMessage(project: Pick<ProjectConfig, "environments">, file: En
     `keep it and manage its groups with sops, or re-create it for the members with one group (\`sops decrypt\`, then \`stellar-secrets set\` each value)` +
     (outsiders.length > 0 ? `; if the groups were changed without you: ${fix}` : "")
   );
+}
+
+const PUBLIC_KEY_LABEL = /^(?:age1[0-9a-z]+|ssh-ed25519 [A-Za-z0-9+/=]+(?: [\x21-\x7e]+)*)$/i;
+
+/** A stanza label as a message may show it: a public key whole; any other text (a private key pasted as a label, escapes) not at all. */
+function labelText(label: string): string {
+  return PUBLIC_KEY_LABEL.test(label) ? label : "(a label that is no public key, not shown)";
+}
+
+/** {@link labelText}, a public key shortened. */
+function shownLabel(label: string): string {
+  const text = labelText(label);
+  return text === label && label.length > 24 ? `${label.slice(0, 20)}…` : text;
 }

@@ -236,4 +236,24 @@ describe("writes of a key-groups file", () => {
     const err = (await catchError(async () => mergeSecrets({ base: await side(text), ours: await side(oursText), theirs: await side(otherGroups) }))) as SopsError;
     expect(err.code).toBe("UNSUPPORTED");
   });
+
+  it("refuses to keep a mac written over several lines (a folded scalar): replacing its first line would leave the old one as a continuation", async () => {
+    const { text } = keyGroupsFile({ groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }], threshold: 2 });
+    const folded = text.replace(/^ {4}mac: (.*)$/m, "    mac: >-\n        $1");
+    const before = await decryptSecrets(folded, [alice.identity, bob.identity]);
+    expect(Object.fromEntries(before.values)).toEqual(VALUES);
+    expect(((await catchError(() => reencryptSecrets(before, new Map([["X", "y"]])))) as SopsError).code).toBe("UNSUPPORTED");
+  });
+});
+
+describe("error hygiene of key groups", () => {
+  it("never shows a label that is no public key (a private key pasted as a label) in the too-few-groups error", async () => {
+    const { text, secrets } = keyGroupsFile({ groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }, { age: [carol.recipient] }], threshold: 2 });
+    const pasted = text.replace(`recipient: ${carol.recipient}`, `recipient: ${carol.identity}`).replace(`recipient: ${bob.recipient}`, 'recipient: "age1x\\u001b[2J"');
+    const err = (await catchError(() => decryptSecrets(pasted, [alice.identity]))) as SopsError;
+    expect(err.code).toBe("NO_MATCHING_IDENTITY");
+    expect(err.message).toContain("group 2 ((a label not shown)); group 3 ((a label not shown))");
+    assertNoLeak(err, [...secrets, carol.identity.slice(16, 40)]);
+    expect(err.message).not.toContain("\u001b");
+  });
 });

@@ -123,9 +123,21 @@ export function readKeyGroups(meta: SopsMetadata, where: KeyGroupsSource = {}): 
   return { groups, threshold: threshold === 0 ? groups.length : threshold };
 }
 
+/**
+ * A label as an error may show it: an `age1…` or `ssh-ed25519 …` public key (shortened), any other
+ * key id of plain characters; anything else not at all (the file is anyone's text: a private key
+ * pasted as a label, or terminal escapes, must never reach a message).
+ */
+function shownLabel(label: string): string {
+  if (/^age1[0-9a-z]{1,200}$/.test(label)) return label.length > 80 ? `${label.slice(0, 80)}…` : label;
+  if (/^ssh-ed25519 [A-Za-z0-9+/=]{1,200}$/.test(label)) return `${label.slice(0, 40)}…`;
+  if (/^(?:pgp|kms|gcp_kms|azure_kv|hc_vault|hckms|[a-z_]{1,20}) [A-Za-z0-9:/._@+=-]{1,120}$/.test(label) && !/SECRET|PRIVATE/i.test(label)) return label;
+  return "(a label not shown)";
+}
+
 /** `group 2 (age1…, pgp FBC7…)`, labels shortened. */
 function describeGroup(group: KeyGroup, index: number): string {
-  const keys = [...group.age.map((s) => s.recipient || "(unlabelled age key)"), ...group.others];
+  const keys = [...group.age.map((s) => (s.recipient === "" ? "(unlabelled age key)" : shownLabel(s.recipient))), ...group.others.map(shownLabel)];
   const shown = keys.slice(0, 6).join(", ") + (keys.length > 6 ? `, and ${keys.length - 6} more` : "");
   return `group ${index + 1} (${keys.length === 0 ? "no keys" : shown}${group.age.length === 0 && keys.length > 0 ? "; no age key: stellar-secrets cannot open it" : ""})`;
 }

@@ -484,13 +484,18 @@ export function rewriteKeptMetadata(block: string, lastmodified: string, mac: st
   const indent = /^( +)\S/.exec(lines.slice(1).find((l) => l.trim() !== "") ?? "")?.[1];
   if (indent === undefined) return undefined;
   const replaced = { lastmodified: 0, mac: 0 };
-  const out = lines.map((line) => {
+  let continued = false;
+  const out = lines.map((line, i) => {
     const m = new RegExp(`^${indent}(lastmodified|mac):[ \\t]+\\S.*?(\\r?)$`).exec(line);
     if (m === null) return line;
     const field = m[1] as "lastmodified" | "mac";
+    // a value that goes on past its line (a block scalar `>-`, a quoted or plain scalar continued
+    // on a more indented line) cannot be replaced in place
+    const next = lines[i + 1];
+    if (/^[ \t]*[|>]/.test(line.slice(m[0].indexOf(":") + 1)) || (next !== undefined && next.trim() !== "" && /^ */.exec(next)![0].length > indent.length)) continued = true;
     replaced[field]++;
     return `${indent}${field}: ${field === "lastmodified" ? `"${lastmodified}"` : mac}${m[2]}`;
   });
-  if (replaced.lastmodified !== 1 || replaced.mac !== 1) return undefined;
+  if (replaced.lastmodified !== 1 || replaced.mac !== 1 || continued) return undefined;
   return `${out.join("\n")}\n`;
 }

@@ -956,7 +956,9 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       const started = before.model?.keyGroups === undefined;
       const names = (label: string) => {
         const name = whoIs(label);
-        return name === undefined ? label : `${name} (${shortKey(label)})`;
+        if (name !== undefined) return `${name} (${shortKey(label)})`;
+        // a label is anyone's text: only a public key is shown (never a private key pasted there)
+        return /^(?:age1[0-9a-z]+|ssh-ed25519 [A-Za-z0-9+/=]+)$/.test(label) ? label : "(a label that is no public key, not shown)";
       };
       const groupsText = groupsAfter.groups.map((g, i) => `group ${i + 1}: ${[...g.stanzas.map((st) => names(st.recipient)), ...g.others].join(", ") || "no keys"}`).join("; ");
       envProblems.push({
