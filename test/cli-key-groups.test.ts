@@ -138,4 +138,26 @@ describe("CLI: a key-groups environment file", () => {
     s.commit("both groups wrapped anew under the same labels");
     expect((await problemsOf()).kinds).toContain("key-groups-change");
   });
+
+  it("members add and rotate-key over two environments, one of them a key-groups file, write neither (no half-done change)", async () => {
+    const { s: plain, alice } = await aliceProject(sandboxes, "development,production", [["api_key", "development,production", "placeholder"]]);
+    const bob = plain.keygen("bob");
+    const key = randomBytes(32);
+    const text = oracleSealKeyGroups(`api_key: ${oracleEncrypt(key, "v", "api_key:")}\n`, { dataKey: key, groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }], threshold: 2, macValues: ["v"] });
+    plain.write(FILE, text);
+    plain.commit("production as key groups");
+    const both = join(plain.dir, "keys", "both.txt");
+    writeFileSync(both, `# TEST-ONLY keys, never use for real secrets\n${alice.identity}\n${bob.identity}\n`, { mode: 0o600 });
+    plain.env.SOPS_AGE_KEY_FILE = both;
+    const carol = plain.keygen("carol");
+    const development = plain.read("secrets/development.enc.yaml");
+    const project = plain.read("stellar.yaml");
+    for (const args of [["members", "add", "carol", carol.recipient, "--env", "development,production"], ["rotate-key", "--env", "development,production"]]) {
+      const r = await plain.run(args);
+      expect(r.code, args.join(" ")).toBe(14);
+      expect(plain.read("secrets/development.enc.yaml"), args.join(" ")).toBe(development);
+      expect(plain.read(FILE)).toBe(text);
+      expect(plain.read("stellar.yaml")).toBe(project);
+    }
+  });
 });

@@ -29,6 +29,7 @@ import {
   findIdentities,
   identityToRecipient,
   isSopsError,
+  refuseForeignKeys,
   parseSecretsFile,
   readRegularFileSync,
   withFileLock,
@@ -378,11 +379,17 @@ export function findProjectRootSafe(cwd: string): string | undefined {
  * the cache when done; without, each data key is zeroed at once.
  * Throws the sops errors (`NO_MATCHING_IDENTITY`, `MAC_MISMATCH`, ...).
  */
-export async function assertCanDecrypt(ctx: CommandContext, config: ProjectConfig, files: readonly EnvironmentFile[], cache?: DecryptCache): Promise<void> {
+export async function assertCanDecrypt(ctx: CommandContext, config: ProjectConfig, files: readonly EnvironmentFile[], cache?: DecryptCache, options: { rekey?: boolean } = {}): Promise<void> {
   for (const f of files) {
     if (f.file === undefined) continue;
     const decrypted = await decryptEnvironment(ctx, config, f.env, cache === undefined ? {} : { cache });
-    if (cache === undefined) decrypted.dataKey.fill(0);
+    try {
+      // a command that re-wraps or rotates every file (members add/rm, rotate-key) refuses one it
+      // cannot rewrite (pgp/kms keys, sops key groups) before it writes any: never half the environments
+      if (options.rekey === true) refuseForeignKeys(decrypted);
+    } finally {
+      if (cache === undefined) decrypted.dataKey.fill(0);
+    }
   }
 }
 

@@ -61,6 +61,7 @@ export {
   parseSecretsBytes,
   parseSecretsFile,
   reencryptSecrets,
+  refuseForeignKeys,
   renderKey,
   rotateDataKey,
   unwrapFileKey,
