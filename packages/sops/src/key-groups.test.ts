@@ -3,6 +3,7 @@
  * (`shamir_split.py` for the split, the `age` CLI for the wrapping, node:crypto for values and MAC).
  */
 import { randomBytes } from "node:crypto";
+import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
 import { SopsError, decryptDocument, decryptSecrets, mergeSecrets, reencryptSecrets, rotateDataKey, updateKeys } from "./index.js";
 import { combineShares } from "./shamir.js";
@@ -255,5 +256,27 @@ describe("error hygiene of key groups", () => {
     expect(err.message).toContain("group 2 ((a label not shown)); group 3 ((a label not shown))");
     assertNoLeak(err, [...secrets, carol.identity.slice(16, 40)]);
     expect(err.message).not.toContain("\u001b");
+  });
+});
+
+describe("key groups in the JSON and dotenv stores", () => {
+  it("reads the same key-groups metadata as JSON (both readers) and as dotenv (sops_key_groups__list_0__map_age__… and a weakly typed sops_shamir_threshold)", async () => {
+    const { text } = keyGroupsFile({ groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }, { age: [carol.recipient] }], threshold: 2, x: "random" });
+    const doc = parseYaml(text) as Record<string, unknown> & { sops: Record<string, unknown> & { key_groups: { age: { recipient: string; enc: string }[] }[] } };
+    const json = `${JSON.stringify(doc, null, "\t")}\n`;
+    const ids = [alice.identity, carol.identity];
+    expect(Object.fromEntries((await decryptSecrets(json, ids, { format: "json" })).values)).toEqual(VALUES);
+    expect((await decryptDocument(json, ids, { format: "json" })).tree).toEqual(VALUES);
+    const lines = [`API_KEY=${doc.API_KEY as string}`, `DB_PASSWORD=${doc.DB_PASSWORD as string}`];
+    doc.sops.key_groups.forEach((g, i) =>
+      g.age.forEach((a, j) => {
+        lines.push(`sops_key_groups__list_${i}__map_age__list_${j}__map_recipient=${a.recipient}`);
+        lines.push(`sops_key_groups__list_${i}__map_age__list_${j}__map_enc=${a.enc.replace(/\n/g, "\\n")}`);
+      }),
+    );
+    lines.push(`sops_lastmodified=${doc.sops.lastmodified as string}`, `sops_mac=${doc.sops.mac as string}`, "sops_shamir_threshold=2", "sops_unencrypted_suffix=_unencrypted", "sops_version=3.10.2");
+    const dotenv = `${lines.join("\n")}\n`;
+    expect((await decryptDocument(dotenv, ids, { format: "dotenv" })).tree).toEqual(VALUES);
+    expect(((await catchError(() => decryptDocument(dotenv, [bob.identity], { format: "dotenv" }))) as SopsError).code).toBe("NO_MATCHING_IDENTITY");
   });
 });
