@@ -29,6 +29,7 @@ import {
   findIdentities,
   identityToRecipient,
   isSopsError,
+  refuseForeignKeys,
   parseSecretsFile,
   readRegularFileSync,
   withFileLock,
@@ -255,7 +256,8 @@ export async function decryptEnvironment(ctx: CommandContext, config: ProjectCon
   try {
     return await decryptSecrets(decodeUtf8(bytes, { path }), identities, { path, ...(options.cache === undefined ? {} : { cache: options.cache }) });
   } catch (error) {
-    if (isSopsError(error, "NO_MATCHING_IDENTITY")) throw await notAMember(ctx, config, env, identities, error);
+    // a key-groups file (sops Shamir): you may hold a key of a group, just not of enough groups; the sops message says which
+    if (isSopsError(error, "NO_MATCHING_IDENTITY") && error.reason !== "too-few-key-groups") throw await notAMember(ctx, config, env, identities, error);
     if (isSopsError(error, "NO_IDENTITY")) {
       // no key at all, typically a newcomer's fresh clone: how to get one and ask, then where keys are looked for
       // a sops user whose key comes from SOPS_AGE_KEY_CMD has one: that comes first, before keygen
@@ -377,11 +379,17 @@ export function findProjectRootSafe(cwd: string): string | undefined {
  * the cache when done; without, each data key is zeroed at once.
  * Throws the sops errors (`NO_MATCHING_IDENTITY`, `MAC_MISMATCH`, ...).
  */
-export async function assertCanDecrypt(ctx: CommandContext, config: ProjectConfig, files: readonly EnvironmentFile[], cache?: DecryptCache): Promise<void> {
+export async function assertCanDecrypt(ctx: CommandContext, config: ProjectConfig, files: readonly EnvironmentFile[], cache?: DecryptCache, options: { rekey?: boolean } = {}): Promise<void> {
   for (const f of files) {
     if (f.file === undefined) continue;
     const decrypted = await decryptEnvironment(ctx, config, f.env, cache === undefined ? {} : { cache });
-    if (cache === undefined) decrypted.dataKey.fill(0);
+    try {
+      // a command that re-wraps or rotates every file (members add/rm, rotate-key) refuses one it
+      // cannot rewrite (pgp/kms keys, sops key groups) before it writes any: never half the environments
+      if (options.rekey === true) refuseForeignKeys(decrypted);
+    } finally {
+      if (cache === undefined) decrypted.dataKey.fill(0);
+    }
   }
 }
 

@@ -796,6 +796,7 @@ const KIND_LABEL: Record<ReviewProblem["kind"], string> = {
   tampered: "tampered",
   "unsigned-change": "unsigned change",
   "credential-destination": "credential destination",
+  "key-groups-change": "key groups changed",
 };
 
 /**
@@ -976,6 +977,12 @@ export const REVIEW_RULES: readonly ExtraRule[] = [
     id: "credential-destination",
     severity: "error",
     summary: "A config file now sends a secret to a host (the origin of a connection's base_url or an oauth2 connector's token_url) that the base never sent it to, while the base sent it elsewhere.",
+    helpUri: REVIEW_HELP,
+  },
+  {
+    id: "key-groups-change",
+    severity: "error",
+    summary: "A secrets file starts using sops key groups (Shamir secret sharing), or its groups, their age stanzas or its threshold change: who holds each share cannot be proved without keys.",
     helpUri: REVIEW_HELP,
   },
 ];

@@ -391,7 +391,8 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       );
       continue;
     }
-    const drift = recipientDrift(index, file.environment, file.recipients);
+    // a key-groups file's recipients are its groups' (recipientStanzaProblems says who can decrypt it)
+    const drift = file.keyGroups === undefined ? recipientDrift(index, file.environment, file.recipients) : undefined;
     if (drift !== undefined && file.recipientsRange !== undefined) {
       out.push(diagnosticAt("recipient-drift", sev("recipient-drift"), file.path, file.lines, file.recipientsRange, drift));
     }

@@ -174,3 +174,60 @@ describe("recipientStanzaProblems", () => {
   });
 });
 
+
+describe("recipientStanzaProblems: sops key groups (Shamir)", () => {
+  /** A flat file whose metadata is `key_groups` of the given groups (age labels wrapped to the labelled key, or `stanza` given), keyless only. */
+  async function groupsFile(groups: { age: string[]; enc?: string; pgp?: boolean }[], threshold?: number): Promise<string> {
+    const { wrapDataKey } = await import("@stellar-secrets/sops");
+    let block = `stripe_api_key: ENC[AES256_GCM,data:AAAA,iv:${"A".repeat(43)}=,tag:${"A".repeat(22)}==,type:str]\nsops:\n`;
+    if (threshold !== undefined) block += `    shamir_threshold: ${threshold}\n`;
+    block += "    key_groups:\n";
+    for (const g of groups) {
+      const lines: string[] = [];
+      if (g.pgp) lines.push("pgp:", '    - created_at: "2026-01-01T00:00:00Z"', "      enc: x", "      fp: FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4");
+      lines.push(g.age.length === 0 ? "age: []" : "age:");
+      for (const r of g.age) {
+        const enc = g.enc ?? (await wrapDataKey(new Uint8Array(33).fill(7), r));
+        lines.push(`    - recipient: ${r}`, "      enc: |", ...enc.trimEnd().split("\n").map((l) => `          ${l}`));
+      }
+      block += lines.map((l, j) => (j === 0 ? `        - ${l}` : `          ${l}`)).join("\n") + "\n";
+    }
+    return block + `    lastmodified: "2026-01-15T10:00:00Z"\n    mac: ENC[AES256_GCM,data:AAAA,iv:${"A".repeat(43)}=,tag:${"A".repeat(22)}==,type:str]\n    unencrypted_suffix: _unencrypted\n    version: 3.10.2\n`;
+  }
+
+  it("says which groups decrypt it, that a non-member's group adds access with enough others, and which members cannot decrypt alone", async () => {
+    const { alice, bob, problems } = await setup();
+    const mallory = (await generateIdentity()).recipient;
+    const found = problems(await groupsFile([{ age: [alice] }, { age: [bob] }, { age: [mallory] }], 2));
+    expect(found).toHaveLength(1);
+    expect(found[0]!.message).toContain("uses sops.key_groups (Shamir secret sharing): 3 groups, any 2 of which decrypt it (group 1: alice; group 2: bob; group 3: age1");
+    expect(found[0]!.message).toContain("non-members' keys are in group 3: each gives access to whoever also holds keys of 1 other group");
+    expect(found[0]!.message).toContain("alice (keys in 1 of the 2 groups needed), bob (keys in 1 of the 2 groups needed) cannot decrypt it alone");
+  });
+
+  it("says when non-members' groups reach the threshold without any member; a pgp-only group counts as a non-member's; no age list at all is still reported", async () => {
+    const { problems } = await setup();
+    const mallory = (await generateIdentity()).recipient;
+    const found = problems(await groupsFile([{ age: [mallory] }, { age: [], pgp: true }], 2));
+    expect(found.map((p) => p.message)).toEqual([expect.stringContaining("non-members' keys are in 2 groups (1, 2), enough to decrypt it without any member of staging")]);
+    expect(found[0]!.message).toContain("pgp FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4 (not an age key: no member)");
+    expect(problems(await groupsFile([{ age: [], pgp: true }, { age: [], pgp: true }])).map((p) => p.message)).toEqual([expect.stringContaining("enough to decrypt it without any member")]);
+  });
+
+  it("checks each group's stanzas as the top-level ones (an age file wrapped for two keys in group 2), and reports key groups the readers refuse", async () => {
+    const { alice, bob, problems } = await setup();
+    const found = problems(await groupsFile([{ age: [alice] }, { age: [bob], enc: TWO_RECIPIENTS }], 2));
+    expect(found.map((p) => p.message)).toEqual([expect.stringContaining("uses sops.key_groups"), expect.stringMatching(/the age stanza in key group 2 labelled .* wraps the data key for 2 keys/)]);
+    const bad = problems(await groupsFile([{ age: [alice] }, { age: [bob] }], 5));
+    expect(bad.map((p) => p.message)).toEqual([expect.stringMatching(/sops\.key_groups cannot be read \(`shamir_threshold` is 5, more than the 2 key groups/)]);
+  });
+
+  it("never shows a group label that is no public key (a private key pasted as a label)", async () => {
+    const { alice, problems } = await setup();
+    const pasted = "AGE-SECRET-KEY-1" + "Q".repeat(58);
+    const text = (await groupsFile([{ age: [alice] }, { age: [alice] }], 2)).replace(/(key_groups:[\s\S]*?recipient: )age1\S+([\s\S]*?recipient: )age1\S+/, `$1${alice}$2${pasted}`);
+    const found = problems(text);
+    expect(found[0]!.message).toContain("group 2: (a label that is no public key, not shown) (not a member of staging)");
+    expect(found.map((p) => p.message).join("\n")).not.toContain("QQQQ");
+  });
+});

@@ -7,6 +7,7 @@
 import {
   decodeUtf8,
   inspectAgeEnvelope,
+  readKeyGroups,
   isSopsEncrypted,
   isSopsError,
   macAad,
@@ -69,10 +70,28 @@ export interface EnvironmentFile {
    * metadata; empty for a file stellar-secrets or sops wrote for age recipients.
    */
   otherMasterKeys?: { type: string; count: number; range: TextRange | undefined }[];
+  /**
+   * The file's sops key groups (Shamir secret sharing, `sops.key_groups`), read without a key:
+   * each group's age stanzas (with what their headers show) and other keys (`pgp FP`, ...), and
+   * the number of groups that decrypt it; or `problem` when the key groups cannot be read (sops
+   * or stellar-secrets refuses the file). Absent for a file without key groups.
+   */
+  keyGroups?: EnvironmentKeyGroups;
   /** `unencrypted-secrets-file` (and `schema` for duplicate keys and nested values) at default severity. */
   diagnostics: Diagnostic[];
   /** The file's text, for rules that look at the stored bytes (`stale-mac`); absent when it could not be read. */
   text?: string;
+}
+
+/** The key groups of an environment file (see {@link EnvironmentFile.keyGroups}). */
+export interface EnvironmentKeyGroups {
+  /** Where `key_groups` is written. */
+  range: TextRange | undefined;
+  /** How many groups decrypt the file (`shamir_threshold`, or every group); absent with `problem`. */
+  threshold?: number;
+  groups: { stanzas: EnvironmentStanza[]; others: string[] }[];
+  /** Why the readers refuse these key groups (MALFORMED_FILE), when they do. */
+  problem?: string;
 }
 
 /** One age stanza of an environment file's metadata. */
@@ -147,6 +166,23 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
   }));
   const sopsStart = parsed.metadataRange.start;
   result.otherMasterKeys = otherMasterKeys(parsed.metadata).map((k) => ({ ...k, range: metadataKeyRange(text, sopsStart, k.type) }));
+  const groupsRaw = parsed.metadata.other.key_groups;
+  if (groupsRaw !== undefined && groupsRaw !== null && !(Array.isArray(groupsRaw) && groupsRaw.length === 0)) {
+    const range = metadataKeyRange(text, sopsStart, "key_groups");
+    try {
+      const kg = readKeyGroups(parsed.metadata);
+      if (kg !== undefined) {
+        result.keyGroups = {
+          range,
+          threshold: kg.threshold,
+          groups: kg.groups.map((g) => ({ stanzas: g.age.map((a) => ({ recipient: a.recipient, range: undefined, envelope: inspectAgeEnvelope(a.enc) })), others: g.others })),
+        };
+      }
+    } catch (e) {
+      if (!isSopsError(e)) throw e;
+      result.keyGroups = { range, groups: [], problem: e.message.replace(/^invalid sops metadata: /, "") };
+    }
+  }
   checkMetadata(result, text, { start: sopsStart, end: sopsStart + 4 }, parsed.metadata.mac, rawVersion(text, sopsStart) ?? parsed.metadata.version);
   checkLastModified(result, text, sopsStart, parsed.metadata.lastmodified);
   checkCryptRule(result, text, parsed);

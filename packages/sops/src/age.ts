@@ -137,33 +137,43 @@ export async function wrapDataKey(dataKey: Uint8Array, recipient: string): Promi
 export const MAX_AGE_STANZAS = 1024;
 
 /**
- * Unwraps the data key from the first stanza any identity opens (every stanza × every identity;
- * recipient labels are not trusted to choose). Returns undefined when none opens.
- * @throws SopsError UNSUPPORTED when the envelopes hold more than {@link MAX_AGE_STANZAS} recipient stanzas together (nothing is tried).
+ * The recipient stanzas the age envelopes of `stanzas` hold together (a malformed envelope counts
+ * none: it opens for nobody).
  */
-export async function unwrapDataKey(stanzas: readonly AgeStanza[], identities: readonly string[]): Promise<Uint8Array | undefined> {
-  if (identities.length === 0) return undefined;
-  const files = stanzas.map((stanza) => {
-    try {
-      return armorDecode(stanza.enc);
-    } catch {
-      return undefined; // an enc that is no armored age file opens for nobody
-    }
-  });
+function countRecipientStanzas(stanzas: readonly AgeStanza[]): number {
   let count = 0;
-  for (const file of files) {
-    if (file === undefined) continue;
+  for (const stanza of stanzas) {
     try {
-      count += parseHeader(file).stanzas.length;
+      count += parseHeader(armorDecode(stanza.enc)).stanzas.length;
     } catch {
-      // a malformed header: decryptAge refuses it without trying any stanza
+      // an enc that is no armored age file, or a malformed header: decryptAge refuses it without trying any stanza
     }
   }
+  return count;
+}
+
+/**
+ * Refuses envelopes that hold more than {@link MAX_AGE_STANZAS} recipient stanzas together
+ * (`stanzas` being every age entry a read may try: the top-level list, or every key group's).
+ * @throws SopsError UNSUPPORTED
+ */
+export function assertAgeStanzaBound(stanzas: readonly AgeStanza[]): void {
+  const count = countRecipientStanzas(stanzas);
   if (count > MAX_AGE_STANZAS) {
     throw new SopsError("UNSUPPORTED", `the file's ${stanzas.length} age entries hold ${count} recipient stanzas together; more than ${MAX_AGE_STANZAS} are not tried (sops writes one per recipient)`, {
       hint: "the age list was padded by hand (it is not under the MAC): restore the file from git (`git checkout -- FILE`), or have a member rewrite it for the members with `stellar-secrets rotate-key`",
     });
   }
+}
+
+/**
+ * The payload of the first stanza any identity opens (every stanza × every identity; recipient
+ * labels are not trusted to choose), of whatever length: the data key of a one-group file, a
+ * Shamir share (`key-groups.ts`) of a key group's. Returns undefined when none opens. The caller
+ * bounds the stanzas first ({@link assertAgeStanzaBound}).
+ */
+export async function unwrapAgePayload(stanzas: readonly AgeStanza[], identities: readonly string[]): Promise<Uint8Array | undefined> {
+  if (identities.length === 0) return undefined;
   const native: Identity[] = [];
   const postQuantum: string[] = [];
   for (const id of identities) {
@@ -175,8 +185,13 @@ export async function unwrapDataKey(stanzas: readonly AgeStanza[], identities: r
       // An unusable identity line is skipped; findIdentities already reported it.
     }
   }
-  for (const file of files) {
-    if (file === undefined) continue;
+  for (const stanza of stanzas) {
+    let file: Uint8Array;
+    try {
+      file = armorDecode(stanza.enc);
+    } catch {
+      continue; // an enc that is no armored age file opens for nobody
+    }
     let key: Uint8Array | undefined;
     try {
       key = await decryptAge(file, native);
@@ -184,13 +199,26 @@ export async function unwrapDataKey(stanzas: readonly AgeStanza[], identities: r
       continue; // malformed, or a stanza for one of our keys that fails: this enc opens for nobody
     }
     if (key === undefined && postQuantum.length > 0) key = await unwrapPostQuantum(file, postQuantum);
-    if (key === undefined) continue;
-    if (key.length !== 32) {
-      throw new SopsError("UNSUPPORTED", "the age stanza holds a key share, not a 32-byte data key (Shamir key groups are not supported)");
-    }
-    return key;
+    if (key !== undefined) return key;
   }
   return undefined;
+}
+
+/**
+ * Unwraps the data key from the first stanza any identity opens (every stanza × every identity;
+ * recipient labels are not trusted to choose). Returns undefined when none opens.
+ * @throws SopsError UNSUPPORTED when the envelopes hold more than {@link MAX_AGE_STANZAS} recipient
+ * stanzas together (nothing is tried); UNSUPPORTED when the stanza opened holds a Shamir share (33
+ * bytes: it belongs in a key group of `sops.key_groups`, `key-groups.ts`) or anything but 32 bytes.
+ */
+export async function unwrapDataKey(stanzas: readonly AgeStanza[], identities: readonly string[]): Promise<Uint8Array | undefined> {
+  if (identities.length === 0) return undefined;
+  assertAgeStanzaBound(stanzas);
+  const key = await unwrapAgePayload(stanzas, identities);
+  if (key !== undefined && key.length !== 32) {
+    throw new SopsError("UNSUPPORTED", "the age stanza holds a key share, not a 32-byte data key (a Shamir share belongs in a key group of sops.key_groups, not in the top-level age list)");
+  }
+  return key;
 }
 
 /** The data key through typage, for post-quantum identities; undefined when none opens the file. */

@@ -6,6 +6,7 @@
  */
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type Scalar } from "yaml";
 import { unwrapDataKey } from "./age.js";
+import { readKeyGroups, unwrapKeyGroupsKey } from "./key-groups.js";
 import { SopsError } from "./errors.js";
 import { toIdentities, type Identities } from "./identities.js";
 import { MacBuilder, verifyMac } from "./mac.js";
@@ -497,18 +498,12 @@ export async function decryptDocument(text: string, identities: Identities | rea
   if (ids.identities.length === 0) {
     throw new SopsError("NO_IDENTITY", `no age identity found (looked in: ${ids.sources.join("; ")})`, { file: options.path, hint: `the file's recipients are: ${recipients.join(", ")}` });
   }
-  const groups = meta.other.key_groups;
-  if (Array.isArray(groups) && groups.length > 0) {
-    const at = text.search(/^[ \t]*["']?(?:sops_)?key_groups["']?[ \t]*:|^sops_key_groups__/m);
-    throw new SopsError("UNSUPPORTED", "the file uses sops key groups (Shamir secret sharing), which are not supported", {
-      file: options.path,
-      ...(at !== -1 ? { line: lineOf(text, at) } : {}),
-      hint: "decrypt it with sops, then re-create it with stellar-secrets (one group of age recipients)",
-    });
-  }
+  const where = { text, file: options.path, from: Math.max(0, text.search(/^["']?sops["']?[ \t]*:|^sops_/m)) };
+  const groups = readKeyGroups(meta, where);
+  if (groups !== undefined) return decryptDocumentWithKey(text, await unwrapKeyGroupsKey(groups, meta, ids, where), options);
   if (meta.age.length === 0) {
     const other = Object.keys(meta.other).filter((k) => meta.other[k] !== null && !(Array.isArray(meta.other[k]) && (meta.other[k] as unknown[]).length === 0));
-    throw new SopsError("UNSUPPORTED", `the file has no top-level age recipients${other.length > 0 ? ` (it uses: ${other.join(", ")})` : ""}; only age recipients in one key group are supported`, {
+    throw new SopsError("UNSUPPORTED", `the file has no top-level age recipients${other.length > 0 ? ` (it uses: ${other.join(", ")})` : ""}; only age recipients (top-level, or in sops.key_groups) are supported`, {
       file: options.path,
       hint: "decrypt it with sops and the original key, then re-create it with stellar-secrets",
     });

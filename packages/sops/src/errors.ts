@@ -34,8 +34,10 @@ export type SopsErrorCode =
  * - `invalid-version` (MALFORMED_FILE): `sops.version` is not a semantic version.
  * - `conflict-markers` (MALFORMED_FILE): the file holds git conflict markers (git merged it as
  *   text, without the stellar-secrets merge driver); reported at the first marker line.
+ * - `too-few-key-groups` (NO_MATCHING_IDENTITY): the file uses sops key groups and your
+ *   identities open fewer of them than its `shamir_threshold` needs (the message says which).
  */
-export type SopsErrorReason = "plaintext-value" | "nested-value" | "null-value" | "invalid-version" | "conflict-markers";
+export type SopsErrorReason = "plaintext-value" | "nested-value" | "null-value" | "invalid-version" | "conflict-markers" | "too-few-key-groups";
 
 /** Where an error happened, when known. Lines and columns are 1-based. */
 export interface SopsErrorDetails {

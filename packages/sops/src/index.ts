@@ -61,6 +61,7 @@ export {
   parseSecretsBytes,
   parseSecretsFile,
   reencryptSecrets,
+  refuseForeignKeys,
   renderKey,
   rotateDataKey,
   unwrapFileKey,
@@ -108,6 +109,8 @@ export {
   type ProposalFields,
 } from "./proposal.js";
 export { computeMac, macAad } from "./mac.js";
+export { readKeyGroups, type KeyGroup, type KeyGroups, type KeyGroupsSource } from "./key-groups.js";
+export { combineShares, SHAMIR_SHARE_BYTES } from "./shamir.js";
 export { OTHER_MASTER_KEYS, WRITTEN_SOPS_VERSION, otherMasterKeys, sopsEncryptsPath, translateRe2, unsupportedCryptRule, type Re2Translation } from "./metadata.js";
 export {
   aadForPath,

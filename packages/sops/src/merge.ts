@@ -390,6 +390,21 @@ function unionOf(base: DecryptedSecrets, ours: DecryptedSecrets, theirs: Decrypt
 }
 
 /**
+ * True when the versions use sops key groups (Shamir) that a merge keeps as they are: ours and
+ * theirs (and the base, when there is one) have the same data key and the same `key_groups`,
+ * `shamir_threshold` and other metadata, and ours' `sops:` block can be kept in place
+ * ({@link SecretsFile.keptMetadata}). Such a merge only merges values, as for a one-group file
+ * whose recipients did not change; any other key-groups merge (a side re-split the key, changed
+ * a group, or rotated) is refused by {@link refuseForeignKeys}: a whole-file conflict.
+ */
+function sameKeyGroups(base: DecryptedSecrets | undefined, ours: DecryptedSecrets, theirs: DecryptedSecrets): boolean {
+  const groups = ours.file.metadata.other.key_groups;
+  if (!Array.isArray(groups) || groups.length === 0 || ours.file.keptMetadata === undefined) return false;
+  const same = (v: DecryptedSecrets) => sameBytes(v.dataKey, ours.dataKey) && v.file.metadata.age.length === 0 && JSON.stringify(v.file.metadata.other) === JSON.stringify(ours.file.metadata.other);
+  return same(theirs) && (base === undefined || same(base));
+}
+
+/**
  * {@link mergeSecrets}' decisions per name and of the data key; a recipients conflict is its result
  * already (ours' text). With `union`, recipients both sides changed differently are merged as a set
  * ({@link unionOf}) instead of conflicting, when there is a base.
@@ -399,8 +414,10 @@ function planMerge(input: MergeInput, union: boolean): MergePlan | { recipientsC
   const base = input.base?.secrets;
   const o = ours.secrets;
   const t = theirs.secrets;
-  refuseForeignKeys(o);
-  refuseForeignKeys(t);
+  if (!sameKeyGroups(base, o, t)) {
+    refuseForeignKeys(o);
+    refuseForeignKeys(t);
+  }
   const keyChoice = chooseKey(base, o, t);
   if (keyChoice === "conflict") {
     return recipientsConflictOf(ours, union ? "there is no common base version to merge the recipients against" : undefined);
@@ -479,9 +496,13 @@ function writeMerge(input: MergeInput, plan: MergePlan): MergeResult {
     return result(otherSide.text);
   }
   const age: AgeStanza[] = k.file.metadata.age;
+  // a key-groups file (planMerge let it through only when every side has the same groups and key): ours' sops block, kept in place
+  const groups = ours.secrets.file.metadata.other.key_groups;
+  const keptMetadata = Array.isArray(groups) && groups.length > 0 ? ours.secrets.file.keptMetadata : undefined;
   const text = encryptWithKey(merged, {
     dataKey: k.dataKey,
     age,
+    ...(keptMetadata !== undefined ? { keptMetadata } : {}),
     // every side: encryptWithKey copies ENC strings only from those under `k`'s key, and takes a
     // re-encrypted value's sops type (int, bool, ...) from whichever side holds it unchanged
     reuseFrom: [k, other, ...(base !== undefined ? [base] : [])],

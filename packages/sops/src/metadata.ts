@@ -468,3 +468,34 @@ export function renderMetadataYaml(meta: WrittenMetadata): string {
   out.push(`    version: ${meta.version}`);
   return `${out.join("\n")}\n`;
 }
+
+/**
+ * A `sops:` block kept as read (a key-groups file's: its `key_groups`, `shamir_threshold`,
+ * version and layout are kept byte for byte by writes that keep the data key, as `sops set`
+ * keeps them) with only `lastmodified` (double-quoted) and `mac` replaced. Returns undefined when
+ * the block does not hold exactly one `lastmodified:` and one `mac:` line at its fields'
+ * indentation (a flow mapping, a multi-line scalar): the caller refuses such a write rather than
+ * re-lay the block out. Ends with a line break (that of the block's lines). Pure.
+ */
+export function rewriteKeptMetadata(block: string, lastmodified: string, mac: string): string | undefined {
+  const lines = block.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  if (!/^["']?sops["']?[ \t]*:[ \t]*\r?$/.test(lines[0] ?? "")) return undefined;
+  const indent = /^( +)\S/.exec(lines.slice(1).find((l) => l.trim() !== "") ?? "")?.[1];
+  if (indent === undefined) return undefined;
+  const replaced = { lastmodified: 0, mac: 0 };
+  let continued = false;
+  const out = lines.map((line, i) => {
+    const m = new RegExp(`^${indent}(lastmodified|mac):[ \\t]+\\S.*?(\\r?)$`).exec(line);
+    if (m === null) return line;
+    const field = m[1] as "lastmodified" | "mac";
+    // a value that goes on past its line (a block scalar `>-`, a quoted or plain scalar continued
+    // on a more indented line) cannot be replaced in place
+    const next = lines[i + 1];
+    if (/^[ \t]*[|>]/.test(line.slice(m[0].indexOf(":") + 1)) || (next !== undefined && next.trim() !== "" && /^ */.exec(next)![0].length > indent.length)) continued = true;
+    replaced[field]++;
+    return `${indent}${field}: ${field === "lastmodified" ? `"${lastmodified}"` : mac}${m[2]}`;
+  });
+  if (replaced.lastmodified !== 1 || replaced.mac !== 1 || continued) return undefined;
+  return `${out.join("\n")}\n`;
+}

@@ -6,6 +6,7 @@ import { randomBytes } from "./lazy-crypto.js";
 import { isMap, isScalar, isSeq, isAlias, parseAllDocuments, parseDocument, type Document, type Pair } from "yaml";
 import { unwrapDataKey, wrapDataKey } from "./age.js";
 import { SopsError } from "./errors.js";
+import { readKeyGroups, unwrapKeyGroupsKey } from "./key-groups.js";
 import { toIdentities, type Identities } from "./identities.js";
 import { normalizeRecipient } from "./ssh.js";
 import { MacBuilder, encryptMac, verifyMac } from "./mac.js";
@@ -19,6 +20,7 @@ import {
   hasOtherMasterKeys,
   metadataFromObject,
   renderMetadataYaml,
+  rewriteKeptMetadata,
   sopsEncryptsPath,
   yamlDoubleQuoted,
   type WrittenMetadata,
@@ -340,7 +342,19 @@ export function parseSecretsFile(text: string, options: ParseOptions = {}): Secr
   if (text.length > max || Buffer.byteLength(text, "utf8") > max) {
     throw new SopsError("FILE_TOO_LARGE", `the file is larger than ${max} bytes`, { file, hint: "a secrets file holds one string per name; split or clean it" });
   }
-  return parseSecretsText(text, formatOf(options), file);
+  return withKeptMetadata(parseSecretsText(text, formatOf(options), file), text);
+}
+
+/**
+ * `parsed` with {@link SecretsFile.keptMetadata} when its metadata uses `key_groups` and its
+ * `sops:` block is the end of the YAML text (only blank space after it).
+ */
+function withKeptMetadata(parsed: SecretsFile, text: string): SecretsFile {
+  const groups = parsed.metadata.other.key_groups;
+  if (parsed.format !== "yaml" || !Array.isArray(groups) || groups.length === 0) return parsed;
+  const { start, end } = parsed.metadataRange;
+  if (text.slice(end).trim() !== "") return parsed;
+  return { ...parsed, keptMetadata: text.slice(start) };
 }
 
 /**
@@ -643,15 +657,9 @@ export function requireVersion(meta: SopsMetadata, path?: string): void {
 export async function unwrapFileKey(file: SecretsFile, identities: Identities | readonly string[], path?: string, text?: string): Promise<Uint8Array> {
   const ids = toIdentities(identities);
   if (ids.identities.length === 0) throw noIdentity(file, ids, path);
-  const groups = file.metadata.other.key_groups;
-  if (Array.isArray(groups) && groups.length > 0) {
-    const at = text?.slice(file.metadataRange.start).search(/["']?key_groups["']?[ \t]*:/) ?? -1;
-    throw new SopsError("UNSUPPORTED", "the file uses sops key groups (Shamir secret sharing), which are not supported", {
-      file: path,
-      ...(text !== undefined && at !== -1 ? { line: lineColumn(text, file.metadataRange.start + at).line } : {}),
-      hint: "decrypt it with sops, then re-create it with stellar-secrets (one group of age recipients)",
-    });
-  }
+  const where = { text, from: file.metadataRange.start, file: path };
+  const groups = readKeyGroups(file.metadata, where);
+  if (groups !== undefined) return unwrapKeyGroupsKey(groups, file.metadata, ids, where);
   if (file.metadata.age.length === 0) {
     throw new SopsError("UNSUPPORTED", "the file has no age recipients (only pgp/kms/other master keys)", {
       file: path,
@@ -709,11 +717,12 @@ function checkName(name: string): void {
   }
 }
 
-function render(entries: readonly { name: string; raw: string }[], meta: WrittenMetadata, comments?: FlatComments): string {
+/** The file: entries with their comments, then the metadata (`meta` rendered, or a block already laid out). */
+function render(entries: readonly { name: string; raw: string }[], meta: WrittenMetadata | string, comments?: FlatComments): string {
   let out = (comments?.header ?? []).map((c) => `#${c}\n`).join("");
   for (const e of entries) out += renderEntryWithComments(`${renderKey(e.name)}: ${e.raw === "" ? '""' : e.raw}`, e.name, comments);
   out += (comments?.footer ?? []).map((c) => `#${c}\n`).join("");
-  return out + renderMetadataYaml(meta);
+  return out + (typeof meta === "string" ? meta : renderMetadataYaml(meta));
 }
 
 function uniqueRecipients(recipients: readonly string[]): string[] {
@@ -811,8 +820,19 @@ export async function encryptWithNewKey(
   return { text, dataKey };
 }
 
-/** Refuses to rewrite files with non-age master keys, or JSON files. @throws SopsError UNSUPPORTED */
+/**
+ * Refuses to rewrite files with non-age master keys, or JSON files: every caller writes a new data
+ * key or new age stanzas. A key-groups file (sops Shamir) gets its own message: only writes that
+ * keep its data key and groups (`set`, `rm`, `rename`: {@link reencryptSecrets}) are done.
+ * @throws SopsError UNSUPPORTED
+ */
 export function refuseForeignKeys(previous: DecryptedSecrets): void {
+  const groups = previous.file.metadata.other.key_groups;
+  if (Array.isArray(groups) && groups.length > 0) {
+    throw new SopsError("UNSUPPORTED", `the file uses sops key groups (Shamir secret sharing, ${groups.length} groups): stellar-secrets keeps their data key when it sets, removes or renames a value, but does not split a new data key or change who is in a group`, {
+      hint: "change recipients or rotate with sops itself (`sops updatekeys FILE` after editing key_groups in .sops.yaml, `sops rotate -i FILE`), or re-create the file with one group of age recipients (`sops decrypt FILE`, then `stellar-secrets set` each value into a new file)",
+    });
+  }
   if (hasOtherMasterKeys(previous.file.metadata)) {
     throw new SopsError("UNSUPPORTED", "the file also has pgp/kms/key-group master keys, which stellar-secrets cannot re-wrap", {
       hint: "edit it with sops, or re-create it with age recipients only",
@@ -840,6 +860,18 @@ export interface ReencryptOptions extends Partial<EncryptOptions> {
  * verbatim; new recipients get a new stanza; removed ones are dropped.
  */
 export async function reencryptSecrets(previous: DecryptedSecrets, values: ReadonlyMap<string, string>, options: ReencryptOptions = {}): Promise<string> {
+  const kept = keptKeyGroups(previous, options.recipients);
+  if (kept !== undefined) {
+    return encryptWithKey(values, {
+      dataKey: previous.dataKey,
+      age: [],
+      keptMetadata: kept,
+      reuseFrom: [previous, ...(options.reuseFrom ?? [])],
+      version: previous.file.metadata.version,
+      comments: carriedComments(previous),
+      ...(options.now ? { now: options.now } : {}),
+    });
+  }
   refuseForeignKeys(previous);
   const age = options.recipients === undefined ? previous.file.metadata.age : await stanzasFor(previous, options.recipients);
   return encryptWithKey(values, {
@@ -852,12 +884,39 @@ export async function reencryptSecrets(previous: DecryptedSecrets, values: Reado
   });
 }
 
+/**
+ * The `sops:` block to keep for a write of a key-groups file (sops Shamir) under its own data key
+ * and groups, or undefined for a file without key groups. Only a write that names no recipients
+ * (or none beyond the file's top-level ones, which a key-groups file has not) keeps it.
+ * @throws SopsError UNSUPPORTED ({@link refuseForeignKeys}) when recipients would change, or when
+ * the block is not last in the file or is laid out so that `lastmodified` and `mac` cannot be
+ * replaced in place.
+ */
+function keptKeyGroups(previous: DecryptedSecrets, recipients: readonly string[] | undefined): string | undefined {
+  const groups = previous.file.metadata.other.key_groups;
+  if (!Array.isArray(groups) || groups.length === 0) return undefined;
+  if (previous.file.format !== "yaml") throw new SopsError("UNSUPPORTED", "only YAML secrets files are written");
+  if (recipients !== undefined && recipients.length > 0) refuseForeignKeys(previous);
+  const block = previous.file.keptMetadata;
+  if (block === undefined || rewriteKeptMetadata(block, previous.file.metadata.lastmodified, previous.file.metadata.mac) === undefined) {
+    throw new SopsError("UNSUPPORTED", "the file uses sops key groups and its sops block is not laid out as sops writes it (last in the file, one `lastmodified:` and one `mac:` line): stellar-secrets keeps such a block only in place", {
+      hint: "edit it with sops (`sops set FILE '[\"NAME\"]' '\"VALUE\"'`), or let sops write it once (`sops updatekeys FILE`)",
+    });
+  }
+  return block;
+}
+
 /** What {@link encryptWithKey} writes with. */
 export interface KeyedWrite {
   /** The data key every new value is encrypted with, and the MAC. */
   dataKey: Uint8Array;
   /** The age stanzas, written verbatim (they must wrap `dataKey`). */
   age: AgeStanza[];
+  /**
+   * A key-groups file's `sops:` block as read ({@link SecretsFile.keptMetadata}), written in place
+   * of a rendered one with only `lastmodified` and `mac` replaced (`age` is then unused).
+   */
+  keptMetadata?: string;
   /**
    * Verified versions whose exact ENC string is copied for a name whose plaintext is the same
    * (stable ciphertext). Only versions encrypted with `dataKey` are used; the first match wins.
@@ -895,9 +954,11 @@ export function encryptWithKey(values: ReadonlyMap<string, string>, write: Keyed
   );
   const lastmodified = formatLastModified(write.now ?? new Date());
   const mac = keptMac(write.reuseFrom, write.dataKey, entries, macHex, lastmodified) ?? encryptMac(macHex, write.dataKey, lastmodified);
+  const kept = write.keptMetadata === undefined ? undefined : rewriteKeptMetadata(write.keptMetadata, lastmodified, mac);
+  if (write.keptMetadata !== undefined && kept === undefined) throw new SopsError("UNSUPPORTED", "the file's sops block cannot be kept in place (no single `lastmodified:` and `mac:` line)");
   return render(
     entries,
-    { age: write.age, lastmodified, mac, version: write.version },
+    kept ?? { age: write.age, lastmodified, mac, version: write.version },
     commentsToWrite(write.comments, write.dataKey, new Set(values.keys())),
   );
 }

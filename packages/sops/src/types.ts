@@ -59,6 +59,12 @@ export interface SecretsFile {
    * as sops writes them), absent when it has none. Every stellar-secrets write keeps them.
    */
   comments?: FlatComments;
+  /**
+   * The `sops:` block as written (to the end of the file), present only for a YAML file whose
+   * metadata uses `key_groups` (sops Shamir) with that block last: writes that keep the data key
+   * (`set`, `rm`, `rename`) keep it byte for byte but for `lastmodified` and `mac`.
+   */
+  keptMetadata?: string;
 }
 
 /** Where the comments of a flat file are, as sops's YAML store places them; each is the text after `#`. */

@@ -228,11 +228,11 @@ describe("spec §15 vectors through whole files", () => {
     }
   });
 
-  it("refuses comment-regex crypt rules and Shamir key groups with UNSUPPORTED rather than guessing", async () => {
+  it("refuses comment-regex crypt rules with UNSUPPORTED rather than guessing; key groups whose shares are not a split of the data key end as MAC_MISMATCH", async () => {
     const body = `k: ${oracleEncrypt(KEY_F, "v", "k:")}\n`;
     const rx = oracleSealYaml(body, { dataKey: KEY_F, recipients: [alice.recipient], macValues: ["v"], cryptRule: "encrypted_comment_regex: ^sops:enc" });
     expect(await codeOf(decryptDocument(rx, [alice.identity]))).toBe("UNSUPPORTED");
-    // Two key groups, each with an age stanza wrapping a 33-byte Shamir share, no top-level age list.
+    // Two key groups, each with an age stanza wrapping a random 33-byte "share" (not a split of KEY_F), no top-level age list.
     const stanza = (share: Buffer) =>
       `            - recipient: ${alice.recipient}\n              enc: |\n${ageWrapSync(share, alice.recipient).trimEnd().split("\n").map((l) => `                ${l}`).join("\n")}\n`;
     const lm = "2026-01-02T03:04:05Z";
@@ -240,9 +240,9 @@ describe("spec §15 vectors through whole files", () => {
       `${body}sops:\n    shamir_threshold: 2\n    key_groups:\n        - age:\n${stanza(Buffer.concat([randomBytes(32), Buffer.from([1])]))}` +
       `        - age:\n${stanza(Buffer.concat([randomBytes(32), Buffer.from([2])]))}` +
       `    lastmodified: "${lm}"\n    mac: ${oracleEncrypt(KEY_F, oracleMac(["v"]), lm)}\n    unencrypted_suffix: _unencrypted\n    version: 3.10.2\n`;
-    expect(await codeOf(decryptDocument(groups, [alice.identity]))).toBe("UNSUPPORTED");
+    expect(await codeOf(decryptDocument(groups, [alice.identity]))).toBe("MAC_MISMATCH");
     expect(((await decryptDocument(groups, [alice.identity]).then(() => undefined, (e: unknown) => e)) as SopsError).line).toBe(groups.split("\n").indexOf("    key_groups:") + 1);
-    expect(await codeOf(decryptSecrets(groups, [alice.identity]))).toBe("UNSUPPORTED");
+    expect(await codeOf(decryptSecrets(groups, [alice.identity]))).toBe("MAC_MISMATCH");
     const err = (await decryptSecrets(groups, [alice.identity]).then(() => undefined, (e: unknown) => e)) as SopsError;
     expect(err.line).toBe(groups.split("\n").indexOf("    key_groups:") + 1);
   });

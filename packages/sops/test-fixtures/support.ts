@@ -180,6 +180,80 @@ export function oracleSealYaml(body: string, o: OracleSealOptions): string {
   );
 }
 
+/**
+ * Test-only Shamir split from the independent oracle `shamir_split.py` (python3, written from
+ * SOPS-FORMAT §5, not from shamir.ts): `n` shares of `secret` with threshold `threshold`, x = 1…n
+ * (current sops) or random distinct x (sops ≤ 3.9). The secret goes through stdin.
+ */
+export function oracleShamirSplit(secret: Uint8Array, n: number, threshold: number, x: "sequential" | "random" = "sequential"): Buffer[] {
+  const out = execFileSync("python3", [join(here, "shamir_split.py")], { input: JSON.stringify({ secret: Buffer.from(secret).toString("hex"), n, threshold, x }) });
+  return (JSON.parse(out.toString("utf8")) as string[]).map((h) => Buffer.from(h, "hex"));
+}
+
+/** One key group of {@link oracleSealKeyGroups}: age recipients, and optional pgp fingerprints (their `enc` is a dummy: no one here opens pgp). */
+export interface OracleGroup {
+  age: readonly string[];
+  pgp?: readonly string[];
+}
+
+export interface OracleKeyGroupsOptions {
+  dataKey: Uint8Array;
+  groups: readonly OracleGroup[];
+  /** Written as `shamir_threshold` (omitted when undefined); the split uses it, or n when 0/undefined. */
+  threshold?: number;
+  x?: "sequential" | "random";
+  macValues: readonly string[];
+  lastmodified?: string;
+  version?: string;
+  /** Changes the shares after the split (to plant a bad one); with one group, the payload is the data key. */
+  mutateShares?: (shares: Buffer[]) => Buffer[];
+  /** Top-level lines added to the block before `key_groups` (e.g. an `age:` list, to test both at once). */
+  extraTopLevel?: string;
+}
+
+/**
+ * A sops 3.10-layout metadata block with `key_groups` (SOPS-FORMAT §8.2: `shamir_threshold` then
+ * `key_groups`, each group listing `pgp` when non-empty, then `hc_vault: []` and `age`), appended
+ * to `body`. The data key is split by {@link oracleShamirSplit} (one group: the whole key), each
+ * share wrapped with the `age` CLI for every age recipient of its group; MAC by the oracle.
+ */
+export function oracleSealKeyGroups(body: string, o: OracleKeyGroupsOptions): string {
+  const lastmodified = o.lastmodified ?? "2026-01-02T03:04:05Z";
+  const n = o.groups.length;
+  const t = o.threshold === undefined || o.threshold === 0 ? n : o.threshold;
+  let shares = n === 1 ? [Buffer.from(o.dataKey)] : oracleShamirSplit(o.dataKey, n, t, o.x);
+  if (o.mutateShares) shares = o.mutateShares(shares);
+  const block = (text: string, indent: number) => text.trimEnd().split("\n").map((l) => `${" ".repeat(indent)}${l}`).join("\n");
+  let groups = "";
+  o.groups.forEach((g, i) => {
+    const lines: string[] = [];
+    if (g.pgp && g.pgp.length > 0) {
+      lines.push("pgp:");
+      for (const fp of g.pgp) lines.push(`    - created_at: "${lastmodified}"`, "      enc: |", "          -----BEGIN PGP MESSAGE-----", "          AAAA", "          -----END PGP MESSAGE-----", `      fp: ${fp}`);
+    }
+    lines.push("hc_vault: []");
+    if (g.age.length === 0) lines.push("age: []");
+    else {
+      lines.push("age:");
+      for (const r of g.age) lines.push(`    - recipient: ${r}`, "      enc: |", ...block(ageWrapSync(shares[i]!, r), 10).split("\n"));
+    }
+    groups += lines.map((l, j) => (j === 0 ? `        - ${l}` : `          ${l}`)).join("\n") + "\n";
+  });
+  const mac = oracleEncrypt(o.dataKey, oracleMac(o.macValues), lastmodified);
+  return (
+    (body.endsWith("\n") || body === "" ? body : body + "\n") +
+    "sops:\n" +
+    (o.threshold !== undefined ? `    shamir_threshold: ${o.threshold}\n` : "") +
+    (o.extraTopLevel ?? "") +
+    "    key_groups:\n" +
+    groups +
+    `    lastmodified: "${lastmodified}"\n` +
+    `    mac: ${mac}\n` +
+    "    unencrypted_suffix: _unencrypted\n" +
+    `    version: ${o.version ?? "3.10.2"}\n`
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Error hygiene
 // ---------------------------------------------------------------------------------------------

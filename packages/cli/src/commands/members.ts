@@ -455,7 +455,7 @@ async function grant(
   }
   const identities = identitiesFor(ctx);
   const files = await readEnvironmentFiles(config, changed);
-  await assertCanDecrypt(ctx, config, files);
+  await assertCanDecrypt(ctx, config, files, undefined, { rekey: true });
   const rotated: string[] = [];
   const lostAccess: { environment: string; recipients: string[] }[] = [];
   const exposed: { environment: string; secrets: string[] }[] = [];
@@ -509,7 +509,7 @@ async function remove(argv: string[], ctx: CommandContext): Promise<number> {
     }
     const identities = identitiesFor(ctx);
     const files = await readEnvironmentFiles(config, envs);
-    await assertCanDecrypt(ctx, config, files);
+    await assertCanDecrypt(ctx, config, files, undefined, { rekey: true });
     const exposed: { environment: string; secrets: string[] }[] = [];
     // keys the file was also encrypted to that are not members (drift): they lose access too
     const alsoLost: { environment: string; recipients: string[] }[] = [];

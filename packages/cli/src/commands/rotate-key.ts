@@ -41,7 +41,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
 async function rotate(config: ProjectConfig, f: { env?: string[]; all?: boolean; json?: boolean }, ctx: CommandContext): Promise<number> {
   const envs = selectEnvironments(config, splitList(f.env), { all: f.all === true, flag: "--env (or --all)" });
   const files = await readEnvironmentFiles(config, envs);
-  await assertCanDecrypt(ctx, config, files);
+  await assertCanDecrypt(ctx, config, files, undefined, { rekey: true });
   const identities = identitiesFor(ctx);
   const rotated: { environment: string; file: string; recipients: number; secrets: number; lostAccess: string[]; hiddenReader: boolean }[] = [];
   const exposed: { environment: string; secrets: string[] }[] = [];

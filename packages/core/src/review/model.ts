@@ -88,7 +88,7 @@ export interface RecipientRef {
  * ({@link ReviewReport.warnings}: reported, exit status 0).
  */
 export interface ReviewProblem {
-  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error" | "rewrapped-without-rotation" | "tampered" | "unsigned-change" | "credential-destination";
+  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error" | "rewrapped-without-rotation" | "tampered" | "unsigned-change" | "credential-destination" | "key-groups-change";
   environment?: string;
   /** Where, relative to the project root (with a 1-based line when known). */
   file?: string;
@@ -946,6 +946,33 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           (rw.how === "replaced"
             ? `on a branch where the stanza labelled ${name ?? shortKey(rw.recipient)} is still the base's`
             : `on a branch without the stanza labelled ${name ?? shortKey(rw.recipient)} that this change added`),
+      });
+    }
+    // sops key groups (Shamir): who can decrypt is any `threshold` groups' keys together; a change of
+    // the groups (labels, stanzas, threshold) or a file that starts using them is never proved
+    // harmless without keys (a label proves nothing; the shares cannot be told from random bytes)
+    const groupsAfter = after.model?.keyGroups;
+    if (existsAfter && groupsAfter !== undefined && keyGroupsFingerprint(before.model?.keyGroups) !== keyGroupsFingerprint(groupsAfter)) {
+      const started = before.model?.keyGroups === undefined;
+      const names = (label: string) => {
+        const name = whoIs(label);
+        if (name !== undefined) return `${name} (${shortKey(label)})`;
+        // a label is anyone's text: only a public key is shown (never a private key pasted there)
+        return /^(?:age1[0-9a-z]+|ssh-ed25519 [A-Za-z0-9+/=]+)$/.test(label) ? label : "(a label that is no public key, not shown)";
+      };
+      const groupsText = groupsAfter.groups.map((g, i) => `group ${i + 1}: ${[...g.stanzas.map((st) => names(st.recipient)), ...g.others].join(", ") || "no keys"}`).join("; ");
+      envProblems.push({
+        kind: "key-groups-change",
+        environment,
+        file,
+        line: groupsAfter.range === undefined ? undefined : after.model!.lines.positionAt(groupsAfter.range.start).line,
+        message:
+          `${w.path(file)} ${started ? "now uses" : "changes its"} sops key groups (Shamir secret sharing): ` +
+          (groupsAfter.problem !== undefined
+            ? `they cannot be read (${groupsAfter.problem})`
+            : `any ${groupsAfter.threshold} of ${groupsAfter.groups.length} groups decrypt it (${groupsText})`) +
+          `; a keyless review cannot prove who holds each group's share (a label proves nothing), that the shares are of the file's data key, or that the threshold is the one the split used: ` +
+          `${revert}, or check the groups with sops and the keys before merging`,
       });
     }
     // plaintext: the file's own encryption problems (at their default severity, whatever stellar.yaml says)
@@ -2034,4 +2061,10 @@ export function credentialNamesOf(states: readonly ReviewState[], versions: read
   for (const s of states) for (const name of s.index?.credentialNames() ?? []) out.add(name);
   for (const v of versions) if (v.path.endsWith(".enc.yaml")) for (const e of credentialNameEntries(v.text, v.path)) out.add(e.name);
   return out;
+}
+
+/** What a keyless reader sees of a file's key groups (labels, age headers, other keys, threshold), as one comparable string. */
+function keyGroupsFingerprint(groups: EnvironmentFile["keyGroups"]): string {
+  if (groups === undefined) return "";
+  return JSON.stringify([groups.threshold ?? null, groups.problem ?? null, groups.groups.map((g) => [g.stanzas.map((st) => [st.recipient, st.envelope]), g.others])]);
 }

@@ -1,0 +1,163 @@
+/**
+ * A sops key-groups file (Shamir, SOPS-FORMAT §5) as an environment file, through the built CLI:
+ * read by get/export/exec, kept (key_groups byte for byte) by set/rm, refused
+ * clearly by writes that need a new data key or recipients. The file is made by the independent
+ * oracle (python split, `age` CLI, node:crypto), as another SOPS writer would make it.
+ */
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import { aliceProject, sandboxesCleanedAfterEach, tryGit } from "./helpers/cli.js";
+import { oracleEncrypt, oracleSealKeyGroups } from "../packages/sops/test-fixtures/support.js";
+
+vi.setConfig({ testTimeout: 240_000 });
+const sandboxes = sandboxesCleanedAfterEach();
+
+const FILE = "secrets/production.enc.yaml";
+const block = (text: string) => text.slice(text.indexOf("\nsops:\n") + 1);
+const withoutLmMac = (b: string) => b.replace(/^ {4}(lastmodified|mac): .*$/gm, "    $1: X");
+
+/** alice's project whose production file is replaced by a 2-of-2 key-groups file (alice's group, bob's group); SOPS_AGE_KEY_FILE holds both keys. */
+async function keyGroupsProject() {
+  const { s, alice } = await aliceProject(sandboxes, "production", [["api_key", "production", "placeholder"]]);
+  const bob = s.keygen("bob");
+  const key = randomBytes(32);
+  const values = ["sk-live-kg-1", "pw-kg-2"];
+  const text = oracleSealKeyGroups(`api_key: ${oracleEncrypt(key, values[0]!, "api_key:")}\ndb_password: ${oracleEncrypt(key, values[1]!, "db_password:")}\n`, {
+    dataKey: key,
+    groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }],
+    threshold: 2,
+    macValues: values,
+  });
+  s.write(FILE, text);
+  s.commit("a key-groups file, as sops writes it");
+  const both = join(s.dir, "keys", "both.txt");
+  writeFileSync(both, `# TEST-ONLY keys, never use for real secrets\n${alice.identity}\n${bob.identity}\n`, { mode: 0o600 });
+  s.env.SOPS_AGE_KEY_FILE = both;
+  return { s, alice, bob, text };
+}
+
+describe("CLI: a key-groups environment file", () => {
+  it("get, export and exec read it with keys of enough groups; one group's key is exit 10 naming the groups", async () => {
+    const { s, alice } = await keyGroupsProject();
+    const get = await s.run(["get", "api_key", "--env", "production"]);
+    expect([get.code, get.stdout.trimEnd(), get.stderr]).toEqual([0, "sk-live-kg-1", ""]);
+    const exported = await s.run(["export", "--env", "production", "--format", "dotenv"]);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).toContain("DB_PASSWORD=");
+    expect(exported.stdout).toContain("pw-kg-2");
+    const run = await s.run(["exec", "--env", "production", "--", process.execPath, "-e", "process.stdout.write(String(process.env.DB_PASSWORD === 'pw-kg-2'))"]);
+    expect([run.code, run.stdout]).toEqual([0, "true"]);
+    const one = await s.run(["get", "api_key", "--env", "production"], { env: { SOPS_AGE_KEY_FILE: alice.file } });
+    expect(one.code).toBe(10);
+    expect(one.stderr).toContain("opens 1 of the file's 2 key groups (1)");
+    expect(one.stderr).not.toContain("not a member");
+    expect(one.stdout).toBe("");
+  });
+
+  it("set and rm keep key_groups and shamir_threshold byte for byte (only values, lastmodified and mac change)", async () => {
+    const { s, text } = await keyGroupsProject();
+    for (const args of [["set", "new_token", "--env", "production", "--from-stdin"], ["rm", "db_password", "--env", "production", "--yes"]]) {
+      const r = await s.run(args, { input: "tok-kg-3" });
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+      expect(withoutLmMac(block(s.read(FILE))), args[0]).toBe(withoutLmMac(block(text)));
+    }
+    const after = await s.run(["export", "--env", "production", "--format", "json"]);
+    expect(JSON.parse(after.stdout)).toEqual({ api_key: "sk-live-kg-1", new_token: "tok-kg-3" });
+  });
+
+  it("rotate-key and members add are refused with exit 14 (UNSUPPORTED) saying to use sops, and change no file", async () => {
+    const { s, text } = await keyGroupsProject();
+    const carol = s.keygen("carol");
+    const project = s.read("stellar.yaml");
+    const rotate = await s.run(["rotate-key", "--env", "production"]);
+    expect(rotate.code).toBe(14);
+    expect(rotate.stderr).toContain("sops key groups");
+    const add = await s.run(["members", "add", "carol", carol.recipient, "--env", "production"]);
+    expect(add.code).toBe(14);
+    expect(add.stderr).toContain("sops key groups");
+    expect(s.read(FILE)).toBe(text);
+    expect(s.read("stellar.yaml")).toBe(project);
+  });
+
+  it("git merge through the driver: two branches setting different names merge per name, key_groups kept byte for byte", async () => {
+    const { s, text } = await keyGroupsProject();
+    expect((await s.run(["git", "setup", "--no-hook"])).code).toBe(0);
+    s.commit("driver");
+    s.git(["checkout", "-q", "-b", "feature"]);
+    expect((await s.run(["set", "feature_token", "--env", "production", "--from-stdin"], { input: "ft-1" })).code).toBe(0);
+    s.commit("feature sets feature_token");
+    s.git(["checkout", "-q", "main"]);
+    expect((await s.run(["set", "main_token", "--env", "production", "--from-stdin"], { input: "mt-1" })).code).toBe(0);
+    s.commit("main sets main_token");
+    const merge = tryGit(s, ["merge", "--no-edit", "feature"]);
+    expect(merge.ok, merge.out).toBe(true);
+    expect(withoutLmMac(block(s.read(FILE)))).toBe(withoutLmMac(block(text)));
+    const after = await s.run(["export", "--env", "production", "--format", "json"]);
+    expect(JSON.parse(after.stdout)).toEqual({ api_key: "sk-live-kg-1", db_password: "pw-kg-2", main_token: "mt-1", feature_token: "ft-1" });
+  });
+
+  it("check reports the file's groups, threshold and who cannot decrypt alone (recipient-drift), never 'not encrypted for' a member who is in a group", async () => {
+    const { s } = await keyGroupsProject();
+    const check = await s.run(["check", "--json"]);
+    expect(check.code).toBe(1);
+    const drift = (JSON.parse(check.stdout).diagnostics as { rule: string; message: string }[]).filter((d) => d.rule === "recipient-drift").map((d) => d.message);
+    expect(drift).toEqual([expect.stringContaining("uses sops.key_groups (Shamir secret sharing): 2 groups, any 2 of which decrypt it (group 1: alice; group 2: age1")]);
+    expect(drift[0]).toContain("alice (keys in 1 of the 2 groups needed) cannot decrypt it alone");
+  });
+
+  it("review: a change of the key groups (a group handed to another key, or a stanza wrapped anew under the same label) is a key-groups-change problem; a value set under the same groups is not", async () => {
+    const { s, alice, bob } = await keyGroupsProject();
+    const mallory = s.keygen("mallory");
+    const problemsOf = async () => {
+      const r = await s.run(["review", "HEAD~1", "HEAD", "--json"]);
+      return { code: r.code, kinds: (JSON.parse(r.stdout).problems as { kind: string; message: string }[]).map((p) => p.kind), messages: (JSON.parse(r.stdout).problems as { message: string }[]).map((p) => p.message) };
+    };
+    expect((await s.run(["set", "new_token", "--env", "production", "--from-stdin"], { input: "x" })).code).toBe(0);
+    s.commit("a value set under the same groups");
+    expect((await problemsOf()).kinds).not.toContain("key-groups-change");
+    // the same data key, group 2 now wrapped for mallory (she holds bob's share: with alice's group, she decrypts)
+    const key = randomBytes(32);
+    const replaced = oracleSealKeyGroups(`api_key: ${oracleEncrypt(key, "v", "api_key:")}\n`, { dataKey: key, groups: [{ age: [alice.recipient] }, { age: [mallory.recipient] }], threshold: 2, macValues: ["v"] });
+    s.write(FILE, replaced);
+    s.commit("group 2 to mallory");
+    const handed = await problemsOf();
+    expect(handed.code).toBe(1);
+    expect(handed.kinds).toContain("key-groups-change");
+    expect(handed.messages.find((m) => m.includes("changes its sops key groups"))).toContain("any 2 of 2 groups decrypt it (group 1: alice");
+    // the same labels, bob's stanza wrapped anew (a keyless reader cannot tell for whom)
+    const rewrapped = oracleSealKeyGroups(`api_key: ${oracleEncrypt(key, "v", "api_key:")}\n`, { dataKey: key, groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }], threshold: 2, macValues: ["v"] });
+    s.write(FILE, rewrapped);
+    s.commit("groups as before, by label");
+    // the same labels and values, both groups' stanzas wrapped anew (fresh age headers)
+    const again = rewrapped.replace(/^ {4}key_groups:\n[\s\S]*?(?=^ {4}lastmodified:)/m, oracleSealKeyGroups("", { dataKey: key, groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }], threshold: 2, macValues: [] }).match(/^ {4}key_groups:\n[\s\S]*?(?=^ {4}lastmodified:)/m)![0]);
+    expect(again).not.toBe(rewrapped);
+    expect(again.replace(/^ {4}key_groups:[\s\S]*$/m, "")).toBe(rewrapped.replace(/^ {4}key_groups:[\s\S]*$/m, ""));
+    s.write(FILE, again);
+    s.commit("both groups wrapped anew under the same labels");
+    expect((await problemsOf()).kinds).toContain("key-groups-change");
+  });
+
+  it("members add and rotate-key over two environments, one of them a key-groups file, write neither (no half-done change)", async () => {
+    const { s: plain, alice } = await aliceProject(sandboxes, "development,production", [["api_key", "development,production", "placeholder"]]);
+    const bob = plain.keygen("bob");
+    const key = randomBytes(32);
+    const text = oracleSealKeyGroups(`api_key: ${oracleEncrypt(key, "v", "api_key:")}\n`, { dataKey: key, groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }], threshold: 2, macValues: ["v"] });
+    plain.write(FILE, text);
+    plain.commit("production as key groups");
+    const both = join(plain.dir, "keys", "both.txt");
+    writeFileSync(both, `# TEST-ONLY keys, never use for real secrets\n${alice.identity}\n${bob.identity}\n`, { mode: 0o600 });
+    plain.env.SOPS_AGE_KEY_FILE = both;
+    const carol = plain.keygen("carol");
+    const development = plain.read("secrets/development.enc.yaml");
+    const project = plain.read("stellar.yaml");
+    for (const args of [["members", "add", "carol", carol.recipient, "--env", "development,production"], ["rotate-key", "--env", "development,production"]]) {
+      const r = await plain.run(args);
+      expect(r.code, args.join(" ")).toBe(14);
+      expect(plain.read("secrets/development.enc.yaml"), args.join(" ")).toBe(development);
+      expect(plain.read(FILE)).toBe(text);
+      expect(plain.read("stellar.yaml")).toBe(project);
+    }
+  });
+});

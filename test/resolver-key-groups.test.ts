@@ -1,0 +1,64 @@
+/**
+ * The resolver over a sops key-groups file (Shamir, SOPS-FORMAT §5) made by the independent
+ * oracle (python split, `age` CLI, node:crypto values and MAC): the source entry and the bundle
+ * (`dist/bundle/index.cjs`, built by `node scripts/bundle.mjs`) both serve its values with keys of
+ * enough groups, and refuse it, naming the groups, with too few. The flat file takes the fast
+ * path (decryptSecrets); a nested one the general reader.
+ */
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { afterAll, describe, expect, it } from "vitest";
+import { createResolver as createFromSource } from "../packages/resolver/src/index.js";
+import { oracleEncrypt, oracleSealKeyGroups, tempDir, testKey } from "../packages/sops/test-fixtures/support.js";
+
+const alice = testKey("alice");
+const bob = testKey("bob");
+const carol = testKey("carol");
+const { dir, cleanup } = tempDir("resolver-key-groups-");
+afterAll(cleanup);
+
+const bundle = createRequire(import.meta.url)("../packages/resolver/dist/bundle/index.cjs") as { createResolver: typeof createFromSource };
+
+function repoWith(name: string, text: string): string {
+  const root = join(dir, name);
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(join(root, "secrets"), { recursive: true });
+  writeFileSync(join(root, "stellar.yaml"), "version: 1\nenvironments:\n  production: {}\n");
+  writeFileSync(join(root, "secrets", "production.enc.yaml"), text);
+  return root;
+}
+
+const groups = [{ age: [alice.recipient] }, { age: [bob.recipient] }, { age: [carol.recipient] }];
+
+describe("resolver: key-groups files", () => {
+  for (const [entry, createResolver] of [
+    ["source", createFromSource],
+    ["bundle", bundle.createResolver],
+  ] as const) {
+    it(`${entry}: serves a flat 2-of-3 file with two groups' keys, refuses it with one`, async () => {
+      const key = randomBytes(32);
+      const text = oracleSealKeyGroups(`stripe_api_key: ${oracleEncrypt(key, "sk_test_shamir", "stripe_api_key:")}\n`, { dataKey: key, groups, threshold: 2, x: "random", macValues: ["sk_test_shamir"] });
+      const root = repoWith(`flat-${entry}`, text);
+      const r = await createResolver({ environment: "production", root, identities: [alice.identity, carol.identity].join("\n"), env: {} });
+      expect(r.get("stripe_api_key")).toBe("sk_test_shamir");
+      const err = await createResolver({ environment: "production", root, identities: bob.identity, env: {} }).then(
+        () => undefined,
+        (e: unknown) => e as { code: string; message: string },
+      );
+      expect(err?.code).toBe("NO_MATCHING_IDENTITY");
+      expect(err?.message).toContain("opens 1 of the file's 3 key groups (2)");
+      expect(err?.message).not.toContain("sk_test_shamir");
+    });
+
+    it(`${entry}: serves the encrypted top-level strings of a nested key-groups file through the general reader`, async () => {
+      const key = randomBytes(32);
+      const body = `db:\n    password: ${oracleEncrypt(key, "pw", "db:password:")}\ntoken: ${oracleEncrypt(key, "tok", "token:")}\n`;
+      const text = oracleSealKeyGroups(body, { dataKey: key, groups: groups.slice(0, 2), macValues: ["pw", "tok"] });
+      const root = repoWith(`nested-${entry}`, text);
+      const r = await createResolver({ environment: "production", root, identities: [alice.identity, bob.identity].join("\n"), env: {} });
+      expect(r.get("token")).toBe("tok");
+    });
+  }
+});
