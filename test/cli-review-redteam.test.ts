@@ -273,6 +273,45 @@ describe("review, red team", () => {
     }
   });
 
+  it("compares a lockfile larger than the gate reader reads (1 MiB) by its git blob id, committed or in the working tree, and a binary one (bun.lockb)", async () => {
+    const s = await project();
+    s.git(["checkout", "-q", "main"]);
+    s.write(".github/workflows/ci.yml", "on: pull_request\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: npm ci\n      - run: npx stellar-secrets review origin/main...HEAD\n");
+    s.write("package.json", `${JSON.stringify({ name: "org-secrets", private: true, devDependencies: { "@stellar-secrets/cli": "0.1.0" } }, null, 2)}\n`);
+    // a real monorepo's lockfile: thousands of packages, over 1 MiB
+    const others = Array.from({ length: 9000 }, (_, i) => `    "node_modules/pkg-${i}": { "version": "1.0.${i}", "integrity": "sha512-${"x".repeat(88)}" }`).join(",\n");
+    s.write("package-lock.json", `{ "lockfileVersion": 3, "packages": {\n${others},\n    "node_modules/@stellar-secrets/cli": { "version": "0.1.0", "integrity": "sha512-AAAA" } } }\n`);
+    expect(s.read("package-lock.json").length).toBeGreaterThan(1024 * 1024);
+    s.write("bun.lockb", Buffer.from([0x23, 0x21, 0xff, 0xfe, 0x00, 0x01, 0x80, 0x81]) as unknown as string);
+    s.commit("ci: the gate from the pinned CLI, a large lockfile");
+    // the same large lockfile on both sides is no change
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write("README.md", "docs only\n");
+    s.commit("docs");
+    expect((await problemsOf(s)).problems.filter((p) => p.kind === "weakened-rule")).toEqual([]);
+    // committed: the integrity of the CLI's entry changed
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write("package-lock.json", s.read("package-lock.json").replace("sha512-AAAA", "sha512-BBBB"));
+    s.commit("deps: the lockfile's integrity");
+    const committed = await problemsOf(s);
+    expect(committed.code).toBe(1);
+    expect(committed.problems).toMatchObject([{ kind: "weakened-rule", file: "package-lock.json" }]);
+    expect(committed.problems[0]?.message).toContain("are changed (package-lock.json)");
+    // the working tree against main (review BASE): the same change, not yet committed
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write("package-lock.json", s.read("package-lock.json").replace("sha512-AAAA", "sha512-CCCC"));
+    const working = await review(s, ["main", "--json"]);
+    expect(working.code, working.stderr).toBe(1);
+    expect((JSON.parse(working.stdout) as { problems: Problem[] }).problems).toMatchObject([{ kind: "weakened-rule", file: "package-lock.json" }]);
+    // a binary lockfile (bun's older bun.lockb) changed
+    s.git(["checkout", "-q", "--", "package-lock.json"]);
+    s.write("bun.lockb", Buffer.from([0x23, 0x21, 0xff, 0xfe, 0x00, 0x02, 0x80, 0x81]) as unknown as string);
+    s.commit("deps: bun.lockb");
+    const binary = await problemsOf(s);
+    expect(binary.code).toBe(1);
+    expect(binary.problems).toMatchObject([{ kind: "weakened-rule", file: "bun.lockb" }]);
+  });
+
   it("flags committed editor settings that decide what members' editors run and show (stellarSecrets.cliPath for Test Credential, rules), not other settings", async () => {
     const s = await project();
     mkdirSync(join(s.repo, ".vscode"), { recursive: true });
