@@ -149,6 +149,31 @@ describe("review, red team", () => {
     expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
   });
 
+  it("reads a case variant above a project in a subfolder as check does (a lone .SOPS.yaml, .GitAttributes): sops and git on macOS and Windows open them by the name", async () => {
+    const { s, infra } = await subfolderProject();
+    const mallory = s.keygen("mallory");
+    s.write(".SOPS.yaml", `creation_rules:\n  - age: ${mallory.recipient}\n`);
+    commitPastHook(s, "sops defaults for the monorepo");
+    const sops = await problemsOf(s, "main..HEAD", infra);
+    expect(sops.code).toBe(1);
+    expect(sops.problems).toMatchObject([{ kind: "non-member-recipient", file: "../.SOPS.yaml", line: 2 }]);
+    expect(sops.problems[0]?.message).toContain(mallory.recipient);
+    // check in the working tree agrees
+    expect((await s.run(["check"], { cwd: infra })).code).toBe(1);
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write(".GitAttributes", "infra/secrets/*.enc.yaml filter=lfs\n");
+    commitPastHook(s, "store large files in lfs");
+    const attributes = await problemsOf(s, "main..HEAD", infra);
+    expect(attributes.code).toBe(1);
+    expect(attributes.problems).toMatchObject([{ kind: "weakened-rule", file: "../.GitAttributes", line: 1 }]);
+    expect(attributes.problems[0]?.message).toContain("filter=lfs");
+    // .sops.yml is not read by sops (it warns and ignores it): no problem
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write(".sops.yml", `creation_rules:\n  - age: ${mallory.recipient}\n`);
+    commitPastHook(s, "a .sops.yml");
+    expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
+  });
+
   it("flags a .sops.yaml rule for an outsider whose path_regex RE2 matches and the check read otherwise (\\Q…\\E) or not at all ((?U), flags after the start)", async () => {
     const s = await project();
     const mallory = s.keygen("mallory");

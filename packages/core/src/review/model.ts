@@ -25,7 +25,7 @@ import { durationDays } from "./rotation.js";
 import { matchBaseline } from "./baseline.js";
 import { textLines } from "../position.js";
 import { diffVersions, type FileVersion } from "./history.js";
-import { collisionKind, foldedStandIns, pathCollisions } from "./paths.js";
+import { collisionKind, foldedStandIns, pathCollisions, pathOpenedAs } from "./paths.js";
 import { keyLeftBehind, retiredDataKey, sharedCiphertext, type EarlierVersion, type PathVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import { EVERY_CONFIG_FILE, type ReviewState } from "./state.js";
@@ -616,8 +616,9 @@ function attributesView(
   const reader =
     (state: ReviewState, outer: ReadonlyMap<string, string>) =>
     (rel: string): string | null | undefined =>
-      rel.startsWith(below) ? state.readText(rel.slice(below.length)) : outer.get(rel);
-  const back = (rel: string): string => posix.relative(above.prefix, rel);
+      rel.startsWith(below) ? state.readText(rel.slice(below.length)) : outer.get(pathOpenedAs(outer.keys(), rel) ?? rel);
+  // (a file above the root under its own name: `../.GitAttributes` read as `../.gitattributes`)
+  const back = (rel: string): string => posix.relative(above.prefix, rel.startsWith(below) ? rel : (pathOpenedAs(above.head.keys(), rel) ?? pathOpenedAs(above.base.keys(), rel) ?? rel));
   return {
     readBase: reader(base, above.base),
     readHead: reader(head, above.head),
@@ -1288,7 +1289,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   if (headConfig !== undefined && inputs.aboveRoot !== undefined && inputs.aboveRoot.prefix !== "" && inputs.folder === undefined) {
     const { prefix } = inputs.aboveRoot;
     const errorsOf = (texts: ReadonlyMap<string, string>): Diagnostic[] => {
-      const configs = new Map([...texts].filter(([rel]) => rel === SOPS_CONFIG_FILE || rel.endsWith(`/${SOPS_CONFIG_FILE}`)));
+      // each folder's file sops opens as .sops.yaml (a case variant too: a case-insensitive checkout opens it by the name)
+      const configs = new Map([...texts].filter(([rel]) => pathOpenedAs(texts.keys(), `${rel.slice(0, rel.lastIndexOf("/") + 1)}${SOPS_CONFIG_FILE}`) === rel));
       if (configs.size === 0) return [];
       return checkSopsConfigs({ environments: headConfig.environments, secretsDir: `${prefix}/${normalizeSecretsDir(headConfig.secretsDir)}` }, configs).filter((d) => d.severity === "error");
     };
