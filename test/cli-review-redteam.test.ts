@@ -374,6 +374,27 @@ describe("review, red team", () => {
     expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
   });
 
+  it("flags Zed's and Helix's project files that make a member's editor run a program (a language server's binary or command), not their other settings", async () => {
+    const s = await project();
+    s.write(".zed/settings.json", '{\n  // the team\'s language server\n  "lsp": { "stellar-secrets": { "binary": { "path": "./tools/language-server.sh" } } },\n}\n');
+    s.write(".helix/languages.toml", '[language-server.stellar-secrets]\ncommand = "sh"\nargs = ["-c", "./tools/language-server.sh"]\n\n[[language]]\nname = "yaml"\nlanguage-servers = ["stellar-secrets"]\n');
+    s.commit("editor: zed and helix");
+    const { code, problems } = await problemsOf(s);
+    expect(code).toBe(1);
+    expect(problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", ".helix/languages.toml"],
+      ["weakened-rule", ".zed/settings.json"],
+    ]);
+    expect(problems[0]?.message).toContain(".helix/languages.toml changes language#1.language-servers, language-server.stellar-secrets.args, language-server.stellar-secrets.command: Helix reads");
+    expect(problems[1]?.message).toContain(".zed/settings.json changes lsp.stellar-secrets: Zed applies");
+    // their other settings are no concern of review's
+    s.git(["branch", "-f", "main", "HEAD"]);
+    s.write(".zed/settings.json", s.read(".zed/settings.json").replace("  \"lsp\"", '  "tab_size": 4,\n  "lsp"'));
+    s.write(".helix/languages.toml", `${s.read(".helix/languages.toml")}indent = { tab-width = 4, unit = "    " }\n`);
+    s.commit("editor: indent");
+    expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
+  });
+
   it("flags a stellar.yaml new above a project in a subfolder: run from the top, stellar-secrets takes infra/secrets as that project's, with its members", async () => {
     const { s, infra } = await subfolderProject();
     const mallory = s.keygen("mallory");

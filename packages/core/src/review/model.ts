@@ -30,7 +30,7 @@ import { keyLeftBehind, retiredDataKey, sharedCiphertext, type EarlierVersion, t
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import { EVERY_CONFIG_FILE, type ReviewState } from "./state.js";
 import { runsGate, type GateFileChange } from "./gate.js";
-import { editorSettingsChanges } from "./editor-settings.js";
+import { editorOfSettings, editorSettingsChanges } from "./editor-settings.js";
 import { exportIgnored, exportSubstituted, rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
 import type { EnvironmentVerification } from "./verify.js";
 import { findingWording, messageRewording, type FindingWording } from "./wording.js";
@@ -1185,11 +1185,26 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   // the editor settings a repository commits: VS Code applies them for every member who opens it
   for (const c of editorSettingsChanges(inputs.editorSettings ?? [])) {
     const named = c.settings.filter((s) => s !== "unreadable");
+    const editor = editorOfSettings(c.path);
+    const what = `${w.path(c.path)} ${[...(named.length === 0 ? [] : [`changes ${named.join(", ")}`]), ...(c.settings.includes("unreadable") ? [editor === "zed" ? "is no JSON review can read, where it names lsp settings" : "is no JSON review can read, where it names stellarSecrets settings"] : [])].join(", and ")}: `;
+    if (editor !== "vscode") {
+      problems.push({
+        kind: "weakened-rule",
+        file: c.path,
+        message:
+          what +
+          (editor === "zed"
+            ? `Zed applies a project's .zed/settings.json for every member who opens it (once they trust the worktree, which it remembers; Zed before worktree trust without asking): lsp.NAME.binary is the program it runs as that language server, and a stellar-secrets server's settings decide what its editor shows and writes; `
+            : `Helix reads a workspace's .helix/languages.toml for every member who opens it (released versions without asking; those with workspace trust once it is trusted, which they remember): a language server's command, args and environment, and a language's formatter, are programs it runs; `) +
+          `such a program runs as the member, with their age key in reach: keep these in each member's own editor settings, or make that change on its own, reviewed separately`,
+      });
+      continue;
+    }
     problems.push({
       kind: "weakened-rule",
       file: c.path,
       message:
-        `${w.path(c.path)} ${[...(named.length === 0 ? [] : [`changes ${named.join(", ")}`]), ...(c.settings.includes("unreadable") ? ["is no JSON review can read, where it names stellarSecrets settings"] : [])].join(", and ")}: ` +
+        what +
         `VS Code applies a repository's editor settings for every member who opens it (a trusted workspace; a workspace file's when they open that workspace, a dev container's in the container): stellarSecrets.cliPath is the program Test Credential runs with their age key in reach, ` +
         `stellarSecrets.configPath the stellar.yaml whose members the editor's writes encrypt a new file for, stellarSecrets.rules the findings it shows; ` +
         `keep these in each member's user settings, or make that change on its own, reviewed separately`,
