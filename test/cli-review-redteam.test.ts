@@ -3,7 +3,7 @@
  * sandbox): pull requests crafted by someone with push access and no environment key, each of which
  * review once passed as clean. Every run of review here is keyless; no value may appear in its output.
  */
-import { mkdirSync, renameSync, symlinkSync, unlinkSync } from "node:fs";
+import { mkdirSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { aliceProject, createSandbox, infraProject, type RunResult, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
@@ -143,6 +143,27 @@ describe("review, red team", () => {
     expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
     s.write(".sops.yaml", `creation_rules:\n  - age: ${mallory.recipient}\n`);
     commitPastHook(s, "mallory's rules");
+    s.git(["branch", "-f", "main", "HEAD"]);
+    s.write("README.md", "monorepo, again\n");
+    commitPastHook(s, "readme");
+    expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
+  });
+
+  it("flags a .sops.yaml above a project in a subfolder made a symbolic link out of the repository (each clone's sops reads its own file there), committed or in the working tree", async () => {
+    const { s, infra } = await subfolderProject();
+    const mallory = s.keygen("mallory");
+    const outside = join(s.dir, "elsewhere-sops.yaml");
+    writeFileSync(outside, `creation_rules:\n  - age: ${mallory.recipient}\n`);
+    symlinkSync(outside, join(s.repo, ".sops.yaml"));
+    const working = await problemsOf(s, "main", infra);
+    // (the working tree's check reports it too, as a checker error)
+    expect(working.problems).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "weakened-rule", file: "../.sops.yaml" })]));
+    commitPastHook(s, "sops rules from the shared drive");
+    const committed = await problemsOf(s, "main..HEAD", infra);
+    expect(committed.code).toBe(1);
+    expect(committed.problems).toMatchObject([{ kind: "weakened-rule", file: "../.sops.yaml" }]);
+    expect(committed.problems[0]?.message).toContain(`a symbolic link to ${outside}, outside the repository`);
+    // already so in the base: not this change's
     s.git(["branch", "-f", "main", "HEAD"]);
     s.write("README.md", "monorepo, again\n");
     commitPastHook(s, "readme");

@@ -3,9 +3,9 @@
  * readers over the {@link GitRepo} adapter: nothing is checked out or written to disk), the
  * working tree, or nothing (before the first commit).
  */
-import { existsSync, readdirSync, readFileSync, type Dirent } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, type Dirent } from "node:fs";
 import { join, posix, resolve } from "node:path";
-import { aboveRootNames, emptyState, loadWorkspace, PROJECT_FILE, type FolderEntry, readCommitState, readIndexState, stateOfIndex, type ReadStateOptions, type ReviewState } from "@stellar-secrets/core";
+import { aboveRootNames, emptyState, linkOutsideRoot, loadWorkspace, nodeWorkspaceFs, PROJECT_FILE, type FolderEntry, readCommitState, readIndexState, stateOfIndex, type ReadStateOptions, type ReviewState } from "@stellar-secrets/core";
 import type { GitRepo } from "./git.js";
 import { readWorkingText } from "./git.js";
 
@@ -52,6 +52,12 @@ export async function aboveRootFiles(repo: GitRepo, prefix: string, at: string |
       const names = aboveRootNames(entries.map((e) => ({ name: e.name, type: e.isFile() ? "file" : e.isDirectory() ? "folder" : e.isSymbolicLink() ? "link" : "other" })));
       for (const name of [names.gitattributes, names.sopsConfig, names.project ? PROJECT_FILE : undefined]) {
         if (name === undefined) continue;
+        // a .sops.yaml link out of the work tree: as at a commit (refused, or read where allowed)
+        const leaves = name === names.sopsConfig && options.allowOutsideLinks !== true ? linkOutsideRoot(nodeWorkspaceFs, repo.top, join(repo.top, dir, name)) : undefined;
+        if (leaves !== undefined) {
+          options.outside?.set(under(dir, name), readlinkSync(join(repo.top, dir, name)));
+          continue;
+        }
         try {
           out.set(under(dir, name), readFileSync(join(repo.top, dir, name), "utf8"));
         } catch {

@@ -392,7 +392,18 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   const editorSettings = git.dir === undefined ? await editorSettingsFiles(repo, base.commit, headSide) : [];
   // a nested project's messages name paths and commands as run from the outer root (its structured fields are prefixed after)
   // the .gitattributes and .sops.yaml of the folders above the project root (git and sops read them too)
-  const aboveRoot = source.prefix === "" ? undefined : { prefix: source.prefix, base: await aboveRootFiles(repo, source.prefix, base.commit), head: await aboveRootFiles(repo, source.prefix, headRev.kind === "commit" ? head.commit : headRev.kind) };
+  // (a .sops.yaml link out of the work tree, on either side: git holds no file for it)
+  const [baseOutside, headOutside] = [new Map<string, string>(), new Map<string, string>()];
+  const aboveRoot =
+    source.prefix === ""
+      ? undefined
+      : {
+          prefix: source.prefix,
+          base: await aboveRootFiles(repo, source.prefix, base.commit, { outside: baseOutside }),
+          head: await aboveRootFiles(repo, source.prefix, headRev.kind === "commit" ? head.commit : headRev.kind, { outside: headOutside }),
+          baseOutside,
+          headOutside,
+        };
   const report = buildReview(base, head, renamed, {
     committedAlso,
     ...(aboveRoot === undefined ? {} : { aboveRoot }),

@@ -581,7 +581,14 @@ export interface ReviewInputs {
    * run from a folder above the root reads the `.sops.yaml` found there, so these decide what
    * happens to the project's files as much as its own do. Absent: the root is the top (or not known).
    */
-  aboveRoot?: { prefix: string; base: ReadonlyMap<string, string>; head: ReadonlyMap<string, string> };
+  aboveRoot?: {
+    prefix: string;
+    base: ReadonlyMap<string, string>;
+    head: ReadonlyMap<string, string>;
+    /** A `.sops.yaml` there that is a symbolic link out of the repository, per side (path relative to the top → its target): git holds no file for it, check and the hook refuse it. */
+    baseOutside?: ReadonlyMap<string, string>;
+    headOutside?: ReadonlyMap<string, string>;
+  };
   /**
    * The project's folder relative to where review runs, for a project nested in the reviewed one
    * (`teams/labs`): every path and stellar-secrets command in the findings' messages (the review's
@@ -1320,6 +1327,22 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         message:
           `${w.path(file)} is above the project root, and plain sops run from ${posix.dirname(d.file) === "." ? "the top of the work tree" : `${posix.dirname(d.file)} (from the top of the work tree)`} (or a folder below it without a ${w.path(SOPS_CONFIG_FILE)} of its own) uses it for the project's files (paths from the top of the work tree): ${d.message}; ` +
           `stellar-secrets neither reads nor writes that file: revert the change to it, or delete it`,
+      });
+    }
+  }
+  // a .sops.yaml above the root made a symbolic link out of the repository: each clone's plain sops
+  // reads a file of its own there, which no review sees (check and the pre-commit hook refuse it)
+  if (headConfig !== undefined && inputs.aboveRoot !== undefined && inputs.aboveRoot.prefix !== "" && inputs.folder === undefined) {
+    const { prefix, baseOutside, headOutside } = inputs.aboveRoot;
+    for (const [rel, target] of headOutside ?? []) {
+      if (baseOutside?.get(rel) === target) continue;
+      const file = posix.relative(prefix, rel);
+      problems.push({
+        kind: "weakened-rule",
+        file,
+        message:
+          `${w.path(file)} is above the project root and a symbolic link to ${target}, outside the repository: plain sops run there follows it to a file git does not hold (each clone its own, which this review cannot read) and encrypts the project's files for whoever it names; ` +
+          `check and the pre-commit hook refuse it: replace the link with the file itself, or delete it`,
       });
     }
   }
