@@ -4,7 +4,7 @@
  * and as `review` does: real git repositories, the built CLI as a child process, test-only age keys
  * made in each sandbox. No key is used by the checks themselves.
  */
-import { renameSync, symlinkSync, unlinkSync } from "node:fs";
+import { renameSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { createSandbox, infraProject, type RunResult, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
@@ -179,5 +179,35 @@ describe("check of a project in a subfolder reads the files above its root", () 
     expect((await hook()).code).toBe(1);
     s.git(["add", "config/sops.yaml"]);
     expect((await hook()).code).toBe(0);
+  });
+
+  it("refuses a .sops.yaml above the root that is a symbolic link out of the repository, in check and in the hook alike (git holds no target: each clone's sops reads its own)", async () => {
+    const { s, infra } = await subfolderProject();
+    const mallory = s.keygen("mallory");
+    const outside = join(s.dir, "elsewhere-sops.yaml");
+    writeFileSync(outside, `creation_rules:\n  - age: ${mallory.recipient}\n`);
+    symlinkSync(outside, join(s.repo, ".sops.yaml"));
+    const r = await check(s, infra);
+    expect(r.code).toBe(1);
+    expect(r.diagnostics.map((d) => [d.rule, d.severity, d.file, d.line])).toEqual([["sops-config-drift", "error", "../.sops.yaml", 1]]);
+    expect(r.diagnostics[0]?.message).toContain("outside the repository");
+    expect(r.diagnostics[0]?.message).toContain("STELLAR_SECRETS_ALLOW_OUTSIDE_LINKS=1");
+    // the same link staged: the hook refuses it the same way (it read nothing before, and passed)
+    s.git(["add", ".sops.yaml"]);
+    const hook = await s.run(["pre-commit"], { env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(hook.code, hook.stderr).toBe(1);
+    expect(hook.stdout).toMatch(/^\.sops\.yaml:1:1: error sops-config-drift .*outside the repository/m);
+    // followed on purpose: both read the target (it names mallory: still refused, for that)
+    const allowed = { SOPS_AGE_KEY_FILE: undefined, STELLAR_SECRETS_ALLOW_OUTSIDE_LINKS: "1" };
+    const followedCheck = await s.run(["check", "--json"], { cwd: infra, env: allowed });
+    expect((JSON.parse(followedCheck.stdout) as { diagnostics: JsonDiagnostic[] }).diagnostics.map((d) => [d.rule, d.file, d.line])).toEqual([["sops-config-drift", "../.sops.yaml", 2]]);
+    const followedHook = await s.run(["pre-commit"], { env: allowed });
+    expect(followedHook.code).toBe(1);
+    expect(followedHook.stdout).toMatch(/^\.sops\.yaml:2:\d+: error sops-config-drift /m);
+    expect(followedHook.stdout).toContain(mallory.recipient);
+    // and a target that names exactly the members passes both
+    writeFileSync(outside, s.read("infra/.sops.yaml"));
+    expect((await s.run(["check"], { cwd: infra, env: allowed })).code).toBe(0);
+    expect((await s.run(["pre-commit"], { env: allowed })).code).toBe(0);
   });
 });

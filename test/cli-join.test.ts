@@ -33,8 +33,16 @@ describe("a fresh clone is told to run `git setup`", () => {
     const origin = join(alice.dir, "origin.git");
     execFileSync("git", ["init", "-q", "--bare", "-b", "main", origin]);
     expect((await alice.run(["init", "--env", "staging"])).code).toBe(0);
-    expect((await alice.run(["whoami"])).stdout).not.toContain("git setup"); // no .gitattributes: the team does not use the drivers
+    // a team that never ran git setup (no .gitattributes line): told once what it needs, in whoami, exit 0
+    const never = await alice.run(["whoami"]);
+    expect(never.code).toBe(0);
+    expect(never.stdout).toContain("note: git is not set up for this repository's secrets files (no .gitattributes line sends them to the merge driver: a merge of two changes to one environment file conflicts as text, which no one can resolve without keys): run `stellar-secrets git setup` and commit the .gitattributes it writes; each clone runs it once");
+    expect(never.stdout.match(/git setup/g)?.length).toBe(1);
+    expect((await alice.run(["whoami", "--json"])).stdout).not.toContain("git setup");
+    // git setup --check says the same by its exit status (a CI step: docs/ci.md)
+    expect((await alice.run(["git", "setup", "--check"])).code).toBe(1);
     expect((await alice.run(["git", "setup"])).code).toBe(0);
+    expect((await alice.run(["git", "setup", "--check"])).code).toBe(0);
     alice.commit("init");
     alice.git(["remote", "add", "origin", origin]);
     alice.git(["push", "-q", "origin", "main"]);
@@ -69,6 +77,17 @@ describe("a fresh clone is told to run `git setup`", () => {
     expect((await bob.run(["whoami"])).stdout).not.toContain("not set up");
     rmSync(join(bob.repo, ".git/hooks/pre-commit"));
     expect((await bob.run(["whoami"])).stdout).toContain("(no pre-commit hook: nothing refuses a commit of an unresolved merge or a plaintext value)");
+  });
+
+  it("says nothing of git setup outside a git repository (init says what comes next)", async () => {
+    const carol = createSandbox({ user: "carol", gitInit: false });
+    sandboxes.push(carol);
+    const init = await carol.run(["init", "--env", "staging"]);
+    expect(init.code).toBe(0);
+    expect(init.stdout).toContain("stellar-secrets git setup");
+    const whoami = await carol.run(["whoami"]);
+    expect(whoami.code).toBe(0);
+    expect(whoami.stdout).not.toContain("git setup");
   });
 });
 

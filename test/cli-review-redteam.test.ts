@@ -3,7 +3,7 @@
  * sandbox): pull requests crafted by someone with push access and no environment key, each of which
  * review once passed as clean. Every run of review here is keyless; no value may appear in its output.
  */
-import { mkdirSync, renameSync, symlinkSync, unlinkSync } from "node:fs";
+import { mkdirSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { aliceProject, createSandbox, infraProject, type RunResult, type Sandbox, sandboxesCleanedAfterEach } from "./helpers/cli.js";
@@ -149,6 +149,52 @@ describe("review, red team", () => {
     expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
   });
 
+  it("flags a .sops.yaml above a project in a subfolder made a symbolic link out of the repository (each clone's sops reads its own file there), committed or in the working tree", async () => {
+    const { s, infra } = await subfolderProject();
+    const mallory = s.keygen("mallory");
+    const outside = join(s.dir, "elsewhere-sops.yaml");
+    writeFileSync(outside, `creation_rules:\n  - age: ${mallory.recipient}\n`);
+    symlinkSync(outside, join(s.repo, ".sops.yaml"));
+    const working = await problemsOf(s, "main", infra);
+    // (the working tree's check reports it too, as a checker error)
+    expect(working.problems).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "weakened-rule", file: "../.sops.yaml" })]));
+    commitPastHook(s, "sops rules from the shared drive");
+    const committed = await problemsOf(s, "main..HEAD", infra);
+    expect(committed.code).toBe(1);
+    expect(committed.problems).toMatchObject([{ kind: "weakened-rule", file: "../.sops.yaml" }]);
+    expect(committed.problems[0]?.message).toContain(`a symbolic link to ${outside}, outside the repository`);
+    // already so in the base: not this change's
+    s.git(["branch", "-f", "main", "HEAD"]);
+    s.write("README.md", "monorepo, again\n");
+    commitPastHook(s, "readme");
+    expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
+  });
+
+  it("reads a case variant above a project in a subfolder as check does (a lone .SOPS.yaml, .GitAttributes): sops and git on macOS and Windows open them by the name", async () => {
+    const { s, infra } = await subfolderProject();
+    const mallory = s.keygen("mallory");
+    s.write(".SOPS.yaml", `creation_rules:\n  - age: ${mallory.recipient}\n`);
+    commitPastHook(s, "sops defaults for the monorepo");
+    const sops = await problemsOf(s, "main..HEAD", infra);
+    expect(sops.code).toBe(1);
+    expect(sops.problems).toMatchObject([{ kind: "non-member-recipient", file: "../.SOPS.yaml", line: 2 }]);
+    expect(sops.problems[0]?.message).toContain(mallory.recipient);
+    // check in the working tree agrees
+    expect((await s.run(["check"], { cwd: infra })).code).toBe(1);
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write(".GitAttributes", "infra/secrets/*.enc.yaml filter=lfs\n");
+    commitPastHook(s, "store large files in lfs");
+    const attributes = await problemsOf(s, "main..HEAD", infra);
+    expect(attributes.code).toBe(1);
+    expect(attributes.problems).toMatchObject([{ kind: "weakened-rule", file: "../.GitAttributes", line: 1 }]);
+    expect(attributes.problems[0]?.message).toContain("filter=lfs");
+    // .sops.yml is not read by sops (it warns and ignores it): no problem
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write(".sops.yml", `creation_rules:\n  - age: ${mallory.recipient}\n`);
+    commitPastHook(s, "a .sops.yml");
+    expect(await problemsOf(s, "main..HEAD", infra)).toEqual({ code: 0, problems: [] });
+  });
+
   it("flags a .sops.yaml rule for an outsider whose path_regex RE2 matches and the check read otherwise (\\Q…\\E) or not at all ((?U), flags after the start)", async () => {
     const s = await project();
     const mallory = s.keygen("mallory");
@@ -273,6 +319,45 @@ describe("review, red team", () => {
     }
   });
 
+  it("compares a lockfile larger than the gate reader reads (1 MiB) by its git blob id, committed or in the working tree, and a binary one (bun.lockb)", async () => {
+    const s = await project();
+    s.git(["checkout", "-q", "main"]);
+    s.write(".github/workflows/ci.yml", "on: pull_request\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: npm ci\n      - run: npx stellar-secrets review origin/main...HEAD\n");
+    s.write("package.json", `${JSON.stringify({ name: "org-secrets", private: true, devDependencies: { "@stellar-secrets/cli": "0.1.0" } }, null, 2)}\n`);
+    // a real monorepo's lockfile: thousands of packages, over 1 MiB
+    const others = Array.from({ length: 9000 }, (_, i) => `    "node_modules/pkg-${i}": { "version": "1.0.${i}", "integrity": "sha512-${"x".repeat(88)}" }`).join(",\n");
+    s.write("package-lock.json", `{ "lockfileVersion": 3, "packages": {\n${others},\n    "node_modules/@stellar-secrets/cli": { "version": "0.1.0", "integrity": "sha512-AAAA" } } }\n`);
+    expect(s.read("package-lock.json").length).toBeGreaterThan(1024 * 1024);
+    s.write("bun.lockb", Buffer.from([0x23, 0x21, 0xff, 0xfe, 0x00, 0x01, 0x80, 0x81]) as unknown as string);
+    s.commit("ci: the gate from the pinned CLI, a large lockfile");
+    // the same large lockfile on both sides is no change
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write("README.md", "docs only\n");
+    s.commit("docs");
+    expect((await problemsOf(s)).problems.filter((p) => p.kind === "weakened-rule")).toEqual([]);
+    // committed: the integrity of the CLI's entry changed
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write("package-lock.json", s.read("package-lock.json").replace("sha512-AAAA", "sha512-BBBB"));
+    s.commit("deps: the lockfile's integrity");
+    const committed = await problemsOf(s);
+    expect(committed.code).toBe(1);
+    expect(committed.problems).toMatchObject([{ kind: "weakened-rule", file: "package-lock.json" }]);
+    expect(committed.problems[0]?.message).toContain("are changed (package-lock.json)");
+    // the working tree against main (review BASE): the same change, not yet committed
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write("package-lock.json", s.read("package-lock.json").replace("sha512-AAAA", "sha512-CCCC"));
+    const working = await review(s, ["main", "--json"]);
+    expect(working.code, working.stderr).toBe(1);
+    expect((JSON.parse(working.stdout) as { problems: Problem[] }).problems).toMatchObject([{ kind: "weakened-rule", file: "package-lock.json" }]);
+    // a binary lockfile (bun's older bun.lockb) changed
+    s.git(["checkout", "-q", "--", "package-lock.json"]);
+    s.write("bun.lockb", Buffer.from([0x23, 0x21, 0xff, 0xfe, 0x00, 0x02, 0x80, 0x81]) as unknown as string);
+    s.commit("deps: bun.lockb");
+    const binary = await problemsOf(s);
+    expect(binary.code).toBe(1);
+    expect(binary.problems).toMatchObject([{ kind: "weakened-rule", file: "bun.lockb" }]);
+  });
+
   it("flags committed editor settings that decide what members' editors run and show (stellarSecrets.cliPath for Test Credential, rules), not other settings", async () => {
     const s = await project();
     mkdirSync(join(s.repo, ".vscode"), { recursive: true });
@@ -307,6 +392,27 @@ describe("review, red team", () => {
     s.git(["branch", "-f", "main", "HEAD"]);
     s.write("team.code-workspace", s.read("team.code-workspace").replace('{ "path": "." }', '{ "path": "." }, { "path": "../docs" }'));
     s.commit("editor: docs in the workspace");
+    expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
+  });
+
+  it("flags Zed's and Helix's project files that make a member's editor run a program (a language server's binary or command), not their other settings", async () => {
+    const s = await project();
+    s.write(".zed/settings.json", '{\n  // the team\'s language server\n  "lsp": { "stellar-secrets": { "binary": { "path": "./tools/language-server.sh" } } },\n}\n');
+    s.write(".helix/languages.toml", '[language-server.stellar-secrets]\ncommand = "sh"\nargs = ["-c", "./tools/language-server.sh"]\n\n[[language]]\nname = "yaml"\nlanguage-servers = ["stellar-secrets"]\n');
+    s.commit("editor: zed and helix");
+    const { code, problems } = await problemsOf(s);
+    expect(code).toBe(1);
+    expect(problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", ".helix/languages.toml"],
+      ["weakened-rule", ".zed/settings.json"],
+    ]);
+    expect(problems[0]?.message).toContain(".helix/languages.toml changes language#1.language-servers, language-server.stellar-secrets.args, language-server.stellar-secrets.command: Helix reads");
+    expect(problems[1]?.message).toContain(".zed/settings.json changes lsp.stellar-secrets: Zed applies");
+    // their other settings are no concern of review's
+    s.git(["branch", "-f", "main", "HEAD"]);
+    s.write(".zed/settings.json", s.read(".zed/settings.json").replace("  \"lsp\"", '  "tab_size": 4,\n  "lsp"'));
+    s.write(".helix/languages.toml", `${s.read(".helix/languages.toml")}indent = { tab-width = 4, unit = "    " }\n`);
+    s.commit("editor: indent");
     expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
   });
 

@@ -303,7 +303,7 @@ async function moveToSecret(ctx: CommandContext, args: MoveToSecretArguments | u
   const edit = new vscode.WorkspaceEdit();
   for (const e of again.edits(name)) edit.replace(doc.uri, new vscode.Range(doc.positionAt(e.start), doc.positionAt(e.end)), e.newText);
   if (!(await vscode.workspace.applyEdit(edit)) || !(await doc.save())) {
-    throw new CommandError(`Stored ${name}, but could not update ${vscode.workspace.asRelativePath(doc.uri)}: replace the literal with ${again.place === "reference" ? name : `{ secret: ${name} }`} by hand.`);
+    throw new CommandError(`Stored ${name}, but could not update ${vscode.workspace.asRelativePath(doc.uri)}: ${again.byHand(name)} by hand.`);
   }
   void vscode.window.showInformationMessage(`Moved the value to secret ${name} (${envs.map((e) => e.name).join(", ")}). It is still in git history: rotate it at the provider.`);
 }

@@ -3,9 +3,9 @@
  * readers over the {@link GitRepo} adapter: nothing is checked out or written to disk), the
  * working tree, or nothing (before the first commit).
  */
-import { existsSync, readdirSync, readFileSync, type Dirent } from "node:fs";
-import { join, posix } from "node:path";
-import { aboveRootNames, emptyState, loadWorkspace, PROJECT_FILE, type FolderEntry, readCommitState, readIndexState, stateOfIndex, type ReadStateOptions, type ReviewState } from "@stellar-secrets/core";
+import { existsSync, readdirSync, readFileSync, readlinkSync, type Dirent } from "node:fs";
+import { join, posix, resolve } from "node:path";
+import { aboveRootNames, emptyState, linkOutsideRoot, loadWorkspace, nodeWorkspaceFs, PROJECT_FILE, type FolderEntry, readCommitState, readIndexState, stateOfIndex, type ReadStateOptions, type ReviewState } from "@stellar-secrets/core";
 import type { GitRepo } from "./git.js";
 import { readWorkingText } from "./git.js";
 
@@ -29,9 +29,12 @@ export async function readState(repo: GitRepo, root: string, revision: Revision,
  * {@link aboveRootNames}: a case variant such as `.GitAttributes` or a lone `.SOPS.yaml`, under its
  * own name; a `.sops.yaml` that is a symbolic link is read at its target, in the same state, when
  * that is inside the work tree, as sops follows it; git follows no link to a `.gitattributes`).
- * Throws what git throws.
+ * A `.sops.yaml` link (at a commit or in the index) whose target leaves the work tree is in no
+ * state of git: with `options.outside` it is put there (path → its target, as check reports it,
+ * core `AboveRootFiles.outside`), or with `options.allowOutsideLinks` read at that target on disk,
+ * as check then reads it. Throws what git throws.
  */
-export async function aboveRootFiles(repo: GitRepo, prefix: string, at: string | undefined): Promise<Map<string, string>> {
+export async function aboveRootFiles(repo: GitRepo, prefix: string, at: string | undefined, options: { outside?: Map<string, string>; allowOutsideLinks?: boolean } = {}): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (at === undefined || at === "empty") return out;
   const parts = prefix.split("/");
@@ -49,6 +52,12 @@ export async function aboveRootFiles(repo: GitRepo, prefix: string, at: string |
       const names = aboveRootNames(entries.map((e) => ({ name: e.name, type: e.isFile() ? "file" : e.isDirectory() ? "folder" : e.isSymbolicLink() ? "link" : "other" })));
       for (const name of [names.gitattributes, names.sopsConfig, names.project ? PROJECT_FILE : undefined]) {
         if (name === undefined) continue;
+        // a .sops.yaml link out of the work tree: as at a commit (refused, or read where allowed)
+        const leaves = name === names.sopsConfig && options.allowOutsideLinks !== true ? linkOutsideRoot(nodeWorkspaceFs, repo.top, join(repo.top, dir, name)) : undefined;
+        if (leaves !== undefined) {
+          options.outside?.set(under(dir, name), readlinkSync(join(repo.top, dir, name)));
+          continue;
+        }
         try {
           out.set(under(dir, name), readFileSync(join(repo.top, dir, name), "utf8"));
         } catch {
@@ -101,8 +110,18 @@ export async function aboveRootFiles(repo: GitRepo, prefix: string, at: string |
       const target = (await repo.readBlobs([id])).get(id);
       if (typeof target !== "string") break;
       const resolved = posix.normalize(posix.join(posix.dirname(path), target));
-      // outside the work tree: not in git, so not in this state
-      if (posix.isAbsolute(target) || resolved === ".." || resolved.startsWith("../")) break;
+      // outside the work tree: not in git, so not in this state (a .sops.yaml: refused, or read on disk where allowed, as check does)
+      if (posix.isAbsolute(target) || resolved === ".." || resolved.startsWith("../")) {
+        if (posix.basename(from) === PROJECT_FILE) break;
+        if (options.allowOutsideLinks === true) {
+          try {
+            out.set(from, readFileSync(resolve(repo.top, posix.dirname(path), target), "utf8"));
+          } catch {
+            // a broken link: nothing there for sops either
+          }
+        } else options.outside?.set(from, target);
+        break;
+      }
       const entry = entriesOf(await list([resolved], false)).get(resolved);
       if (entry === undefined) break;
       if (typeOf(entry.mode) === "file") {

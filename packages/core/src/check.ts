@@ -10,7 +10,7 @@ import { compareDiagnostics, diagnosticAt, type Diagnostic } from "./diagnostics
 import { shellWord } from "./shell.js";
 import { describeNonDescriptiveName, editDistance, nearestName, quoteName, secretNameFromContext, suggestSecretName, validateSecretName } from "./names.js";
 import { describeStartupVariableName } from "./variables.js";
-import type { LineIndex, TextRange } from "./position.js";
+import { LineIndex, type TextRange } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import { recipientStanzaProblems } from "./recipient-stanzas.js";
 import { RULES, type RuleId, type Severity } from "./rules.js";
@@ -459,6 +459,8 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
       above === undefined || aboveConfigs.length === 0 ? undefined : { prefix: above.prefix, configs: new Map(aboveConfigs.map(([rel, text]) => [posix.relative(above.prefix, rel), text])) },
     ),
   );
+  // a .sops.yaml above the root that is a link out of the repository: not read, and never a silent pass
+  for (const [rel, target] of above?.outside ?? []) out.push(sopsLinkOutside(posix.relative(above?.prefix ?? "", rel), target));
   // .gitattributes (the project's and those above its root): the environment files stay on the merge driver, as committed
   out.push(...checkGitAttributes(index.project, [...index.environmentFiles.values()].map((f) => f.path), index.gitattributes, above));
 
@@ -1351,4 +1353,22 @@ export function recipientDrift(index: WorkspaceIndex, environment: string, recip
     );
   }
   return `the ${environment} file ${parts.join(", and ")}; re-key it for the members in stellar.yaml with \`stellar-secrets rotate-key --env ${environment}\``;
+}
+
+/**
+ * The `sops-config-drift` error of a `.sops.yaml` above the project root (`file`, project-relative:
+ * `../.sops.yaml`) that is a symbolic link out of the repository (`target`, as a message shows it):
+ * plain sops run there follows it to a file git does not hold, each clone its own, so whom it
+ * encrypts the project's files for is decided where no review sees it. Check and the pre-commit
+ * hook report it alike. Pure.
+ */
+export function sopsLinkOutside(file: string, target: string): Diagnostic {
+  return diagnosticAt(
+    "sops-config-drift",
+    "error",
+    file,
+    new LineIndex(""),
+    { start: 0, end: 0 },
+    `${file} is above the project root and a symbolic link to ${target}, outside the repository: plain sops run there follows it to a file git does not hold (each clone its own, which no review sees) and encrypts the project's files for whoever it names; it was not read (replace the link with the file itself, or delete it; or set STELLAR_SECRETS_ALLOW_OUTSIDE_LINKS=1 to follow it)`,
+  );
 }

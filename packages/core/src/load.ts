@@ -478,7 +478,7 @@ export function loadWorkspace(cwd: string, options: LoadOptions = {}): LoadedWor
     const text = readOptional(fs, join(root, at), maxBytes);
     if (text !== undefined) index.setSopsConfig(at, text);
   }
-  if (!rootHoldsGit && (options.aboveRoot ?? options.atRoot !== true)) index.setAboveRoot(readAboveRoot(fs, root, maxBytes));
+  if (!rootHoldsGit && (options.aboveRoot ?? options.atRoot !== true)) index.setAboveRoot(readAboveRoot(fs, root, maxBytes, options.allowOutsideLinks === true));
   return { index, skipped };
 }
 
@@ -543,9 +543,10 @@ export function readProposalFile(fs: WorkspaceFs, abs: string, rel: string, inSe
  * `root`'s real path, as git walks up from it), as {@link WorkspaceIndex.aboveRoot} holds them;
  * undefined when no folder above holds a `.git` (outside git: nothing more is read). A
  * `.gitattributes` is read only as a regular file (git follows no link to one); a `.sops.yaml`
- * link is followed, as sops follows it. Never throws.
+ * link is followed, as sops follows it, inside the work tree (one out of it is
+ * {@link AboveRootFiles.outside}, unless `allowOutsideLinks`). Never throws.
  */
-function readAboveRoot(fs: WorkspaceFs, root: string, maxBytes: number): AboveRootFiles | undefined {
+function readAboveRoot(fs: WorkspaceFs, root: string, maxBytes: number, allowOutsideLinks = false): AboveRootFiles | undefined {
   let real: string;
   try {
     real = fs.realpath(root);
@@ -569,6 +570,7 @@ function readAboveRoot(fs: WorkspaceFs, root: string, maxBytes: number): AboveRo
   const prefix = relative(top, real).split(sep).join("/");
   if (prefix === "" || prefix.startsWith("..")) return undefined;
   const files = new Map<string, string>();
+  const outside = new Map<string, string>();
   for (const dir of folders) {
     let entries: nodeFs.Dirent[];
     try {
@@ -582,19 +584,26 @@ function readAboveRoot(fs: WorkspaceFs, root: string, maxBytes: number): AboveRo
     const rel = relative(top, dir).split(sep).join("/");
     for (const name of [names.gitattributes, names.sopsConfig]) {
       if (name === undefined) continue;
+      const path = rel === "" ? name : `${rel}/${name}`;
+      // (a .sops.yaml link out of the work tree: its target is in no clone's git, as the hook reads it)
+      const out = name === names.sopsConfig && !allowOutsideLinks ? linkOutsideRoot(fs, top, join(dir, name)) : undefined;
+      if (out !== undefined) {
+        outside.set(path, out);
+        continue;
+      }
       const text = readOptional(fs, join(dir, name), maxBytes);
-      if (text !== undefined) files.set(rel === "" ? name : `${rel}/${name}`, text);
+      if (text !== undefined) files.set(path, text);
     }
   }
-  return { prefix, files };
+  return { prefix, files, ...(outside.size === 0 ? {} : { outside }) };
 }
 
 /**
  * The files above `root` that decide what happens to its files ({@link AboveRootFiles}), as the
  * load reads them: for the language server, to read them again when one changed on disk. Never throws.
  */
-export function readAboveRootFiles(root: string, fs: WorkspaceFs = nodeWorkspaceFs, maxBytes: number = MAX_FILE_BYTES): AboveRootFiles | undefined {
-  return readAboveRoot(fs, root, maxBytes);
+export function readAboveRootFiles(root: string, fs: WorkspaceFs = nodeWorkspaceFs, maxBytes: number = MAX_FILE_BYTES, allowOutsideLinks = false): AboveRootFiles | undefined {
+  return readAboveRoot(fs, root, maxBytes, allowOutsideLinks);
 }
 
 /** One entry of a folder, for {@link aboveRootNames}: its name and what it is (a symbolic link is `link`, whatever it points to). */

@@ -95,6 +95,13 @@ const touchedNothing = (): Touched => ({ secrets: new Set(), objects: new Set(),
 export interface AboveRootFiles {
   prefix: string;
   files: ReadonlyMap<string, string>;
+  /**
+   * A `.sops.yaml` there that is a symbolic link out of the repository (path relative to the top →
+   * where it points, as a message shows it), not read: git holds no target, so each clone's plain
+   * sops follows it to a file of its own that no review sees (check and the pre-commit hook report
+   * it; `STELLAR_SECRETS_ALLOW_OUTSIDE_LINKS=1` reads it into `files` instead).
+   */
+  outside?: ReadonlyMap<string, string>;
 }
 
 /**

@@ -182,7 +182,18 @@ export class Buffers {
     if (!closed && state.workspace.projectOf(path) === undefined && (await this.loadProjectFor(path)) && this.latest.get(path) !== event) return;
     const model = state.workspace.projectOf(path);
     if (model === undefined) {
-      if (!state.pull && !closed) this.diagnostics.publish(path);
+      // a .gitattributes or .sops.yaml above a project's root (a project in a subfolder of its
+      // repository): its buffer (or, closed, the disk's text) re-checks that project, as saving does
+      const affected = new Set<string>();
+      const roots: string[] = [];
+      for (const m of state.workspace.all()) {
+        const changed = m.aboveRootChanged([path]);
+        if (changed.size === 0) continue;
+        for (const p of changed) affected.add(p);
+        roots.push(m.root);
+      }
+      if (affected.size > 0 || roots.length > 0) state.indexChanged(affected, roots);
+      else if (!state.pull && !closed) this.diagnostics.publish(path);
       return;
     }
     const text = closed ? await state.workspace.read(path) : doc.getText();

@@ -473,7 +473,9 @@ class CoreModel implements ProjectModel {
       after !== undefined &&
       before.prefix === after.prefix &&
       before.files.size === after.files.size &&
-      [...after.files].every(([rel, text]) => before.files.get(rel) === text);
+      [...after.files].every(([rel, text]) => before.files.get(rel) === text) &&
+      (before.outside?.size ?? 0) === (after.outside?.size ?? 0) &&
+      [...(after.outside ?? [])].every(([rel, target]) => before.outside?.get(rel) === target);
     if (same) return new Set();
     this.index.setAboveRoot(after);
     // not checked yet: the first check will see it

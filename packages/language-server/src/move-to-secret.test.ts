@@ -59,6 +59,17 @@ describe("planMoveToSecret", () => {
     expect(apply(single, planMoveToSecret(single, single.indexOf(`'${CRED}'`))!.edits("acme_api_key"))).toBe("{'api_key': {'secret': 'acme_api_key'}}");
   });
 
+  it("says what to write by hand in the file's style, when the edits cannot be applied (JSON-style words in a JSON-style file), never the value", () => {
+    const by = (text: string, literal: string): string => planMoveToSecret(text, text.indexOf(literal))!.byHand("x_key");
+    expect(by(`{"api_key": "${CRED}"}`, `"${CRED}"`)).toBe('replace the literal with {"secret": "x_key"}');
+    expect(by(`api_key: ${CRED}\n`, CRED)).toBe("replace the literal with { secret: x_key }");
+    expect(by(`{'api_key': '${CRED}'}`, `'${CRED}'`)).toBe("replace the literal with {'secret': 'x_key'}");
+    expect(by(`{"api_key": {"secret": "${CRED}"}}`, `"${CRED}"`)).toBe('replace the literal with "x_key"');
+    expect(by(`{"headers": [{"name": "X-Key", "type": "static", "value": "${CRED}"}]}`, `"${CRED}"`)).toBe('replace the header\'s "value" field with "secret": "x_key" and set its "type" to "secret"');
+    expect(by(`headers:\n  - { name: X-Key, type: static, value: ${CRED} }\n`, CRED)).toBe("replace the header's value field with secret: x_key and set its type to secret");
+    for (const text of [`{"api_key": "${CRED}"}`, `{"headers": [{"name": "X", "type": "static", "value": "${CRED}"}]}`]) expect(by(text, `"${CRED}"`)).not.toContain(CRED);
+  });
+
   it("offers nothing for a description, a header prefix, an offset that is not a literal's start, or broken YAML", () => {
     const prose = `description: ${CRED}\n`;
     expect(planMoveToSecret(prose, prose.indexOf(CRED))).toBeUndefined();

@@ -25,6 +25,12 @@ export interface MovePlan {
   readonly place: "header" | "field" | "reference";
   /** The edits that replace the literal with a reference to `name` (the value is not in them). */
   edits(name: string): OffsetEdit[];
+  /**
+   * What to do by hand when the edits could not be applied (the document changed, the save
+   * failed), in the file's style as the edits write it (`replace the literal with {"secret":
+   * "NAME"}` in a JSON-style file); never the value.
+   */
+  byHand(name: string): string;
 }
 
 const keyOf = (pair: Pair): string | undefined => (isScalar(pair.key) && typeof pair.key.value === "string" ? pair.key.value : undefined);
@@ -75,13 +81,14 @@ export function planMoveToSecret(text: string, start: number): MovePlan | undefi
         out.push({ start: keyStart, end: keyEnd, newText: word("secret") }, { start: range[0], end: range[1], newText: word(name) });
         return out.sort((a, b) => a.start - b.start);
       },
+      byHand: (name) => `replace the header's ${word("value")} field with ${word("secret")}: ${word(name)} and set its ${word("type")} to ${wordInStyleOf(typeNode, word)("secret")}`,
     };
   }
   // a credential pasted where a secret's name goes (`secret: sk_live_…`): the name replaces it
-  if (key === "secret") return { value, place: "reference", edits: (name) => [{ start: range[0], end: range[1], newText: word(name) }] };
+  if (key === "secret") return { value, place: "reference", edits: (name) => [{ start: range[0], end: range[1], newText: word(name) }], byHand: (name) => `replace the literal with ${word(name)}` };
   if (SECRET_FIELDS.has(key)) {
     const map = word === plainWord ? (name: string) => `{ secret: ${name} }` : (name: string) => `{${word("secret")}: ${word(name)}}`;
-    return { value, place: "field", edits: (name) => [{ start: range[0], end: range[1], newText: map(name) }] };
+    return { value, place: "field", edits: (name) => [{ start: range[0], end: range[1], newText: map(name) }], byHand: (name) => `replace the literal with ${map(name)}` };
   }
   return undefined;
 }

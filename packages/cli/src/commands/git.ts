@@ -260,15 +260,20 @@ export function setupItems(repo: GitRepo, config: ProjectConfig, options: { hook
  * project's `.gitattributes` (committed by whoever ran setup first) sends the environment files to
  * the merge driver but this clone's git config does not define it for this CLI (a fresh clone: git
  * then merges them as text, which no one can decrypt), or it has no pre-commit hook at all (any
- * hook counts: the pre-commit framework's too). Nothing outside a git repository, or when the team
- * never set the drivers up. Never throws.
+ * hook counts: the pre-commit framework's too). When no `.gitattributes` line sends the
+ * environment files to the driver (the team never ran setup), a reminder to run it and commit
+ * what it writes. Nothing outside a git repository. Never throws.
  */
 export async function setupReminder(config: ProjectConfig, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   try {
     const repo = await GitRepo.open(config.root, env);
     const items = setupItems(repo, config, { hook: true });
     const [attributes, , merge] = items;
-    if (attributes === undefined || merge === undefined || !(await attributes.check())) return undefined;
+    if (attributes === undefined || merge === undefined) return undefined;
+    // a team that never ran setup: said once, here (not by check, where a missing line has no place to be reported)
+    if (!(await attributes.check())) {
+      return "note: git is not set up for this repository's secrets files (no .gitattributes line sends them to the merge driver: a merge of two changes to one environment file conflicts as text, which no one can resolve without keys): run `stellar-secrets git setup` and commit the .gitattributes it writes; each clone runs it once";
+    }
     // any pre-commit hook counts (the pre-commit framework's, or one setup was told to leave alone with --no-hook)
     const hook = existsSync(await repo.gitPath("hooks/pre-commit"));
     const driver = await repo.configGet("merge.stellar.driver");

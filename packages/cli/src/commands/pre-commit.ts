@@ -29,6 +29,7 @@ import { CliError } from "../errors.js";
 import { humanList, plural } from "../format.js";
 import { GitRepo, readCommittedVersions, readUnresolvedMerges } from "../git.js";
 import { aboveRootFiles, readState } from "../states.js";
+import { allowOutsideLinks } from "../repository.js";
 
 const help = `Usage: stellar-secrets pre-commit
 
@@ -233,8 +234,10 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // a project in a subfolder of its repository: the staged .gitattributes and .sops.yaml of the
   // folders above its root decide what git and plain sops do with its files too (as check reads them on disk)
   // (not for a project nested in another, a stellar.yaml above its root: those are the enclosing project's, as check reads them)
-  const above = repo.prefix === "" ? undefined : await aboveRootFiles(repo, repo.prefix, "index");
-  if (above !== undefined && ![...above.keys()].some((rel) => rel === PROJECT_FILE || rel.endsWith(`/${PROJECT_FILE}`))) staged.index.setAboveRoot({ prefix: repo.prefix, files: above });
+  // (a .sops.yaml link out of the work tree: refused as check refuses it, or read on disk where allowed)
+  const outside = new Map<string, string>();
+  const above = repo.prefix === "" ? undefined : await aboveRootFiles(repo, repo.prefix, "index", { outside, allowOutsideLinks: allowOutsideLinks(ctx) });
+  if (above !== undefined && ![...above.keys()].some((rel) => rel === PROJECT_FILE || rel.endsWith(`/${PROJECT_FILE}`))) staged.index.setAboveRoot({ prefix: repo.prefix, files: above, ...(outside.size === 0 ? {} : { outside }) });
   // names the merge driver could not merge and `resolve` has not finished: always an error here
   // (whatever stellar.yaml says), as committing the file would drop the other side's change
   const records = await readUnresolvedMerges(root, ctx.env);

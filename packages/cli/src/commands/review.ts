@@ -28,6 +28,7 @@ import {
   WORKFLOWS_DIR,
   EDITOR_SETTINGS_PATHSPECS,
   type GateFileChange,
+  type GateBlob,
   type GateReader,
   sopsConfigCandidates,
   SOPS_CONFIG_FILE,
@@ -391,7 +392,18 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
   const editorSettings = git.dir === undefined ? await editorSettingsFiles(repo, base.commit, headSide) : [];
   // a nested project's messages name paths and commands as run from the outer root (its structured fields are prefixed after)
   // the .gitattributes and .sops.yaml of the folders above the project root (git and sops read them too)
-  const aboveRoot = source.prefix === "" ? undefined : { prefix: source.prefix, base: await aboveRootFiles(repo, source.prefix, base.commit), head: await aboveRootFiles(repo, source.prefix, headRev.kind === "commit" ? head.commit : headRev.kind) };
+  // (a .sops.yaml link out of the work tree, on either side: git holds no file for it)
+  const [baseOutside, headOutside] = [new Map<string, string>(), new Map<string, string>()];
+  const aboveRoot =
+    source.prefix === ""
+      ? undefined
+      : {
+          prefix: source.prefix,
+          base: await aboveRootFiles(repo, source.prefix, base.commit, { outside: baseOutside }),
+          head: await aboveRootFiles(repo, source.prefix, headRev.kind === "commit" ? head.commit : headRev.kind, { outside: headOutside }),
+          baseOutside,
+          headOutside,
+        };
   const report = buildReview(base, head, renamed, {
     committedAlso,
     ...(aboveRoot === undefined ? {} : { aboveRoot }),
@@ -433,12 +445,15 @@ async function withSides<T>(repo: GitRepo, base: string, head: Revision, empty: 
   const at =
     (rev: string): GateReader =>
     async (paths) =>
-      (await session.request(paths.map((p) => `${rev}:${p}`), MAX_GATE_FILE_BYTES)).map((o) => (o === undefined || o.type !== "blob" || o.tooLarge === true ? undefined : strictText(o.content, "") ?? undefined));
+      (await session.request(paths.map((p) => `${rev}:${p}`), MAX_GATE_FILE_BYTES)).map((o) =>
+        // a file too large to read, or no text (a binary lockfile), by its blob id: a change to it is still one
+        o === undefined || o.type !== "blob" ? undefined : o.tooLarge === true ? { blob: o.id, size: o.size ?? 0 } : (strictText(o.content, "") ?? { blob: o.id, size: o.content.length }),
+      );
   try {
     return await use({
       base: at(base),
       // (`:path` is the index's)
-      head: head.kind === "commit" ? at(head.ref) : head.kind === "index" ? at("") : async (paths) => paths.map((p) => gateFileInWorkTree(repo.top, p)),
+      head: head.kind === "commit" ? at(head.ref) : head.kind === "index" ? at("") : async (paths) => gateFilesInWorkTree(repo, paths),
       changed: async (pathspecs) =>
         (await repo.run(["diff", "--no-ext-diff", "--no-textconv", "--no-renames", "--name-only", "-z", base, ...(head.kind === "commit" ? [head.ref] : head.kind === "index" ? ["--cached"] : []), "--", ...pathspecs]))
           .split("\0")
@@ -493,7 +508,9 @@ async function editorSettingsFiles(repo: GitRepo, base: string | undefined, head
     const names = await sides.changed([...EDITOR_SETTINGS_PATHSPECS]);
     if (names.length === 0) return [];
     const [before, after] = await Promise.all([sides.base(names), sides.head(names)]);
-    return names.map((n, i) => ({ path: `${sides.up}${n}`, before: before[i], after: after[i] }));
+    // (a settings file too large to read, or no text, is none VS Code applies)
+    const text = (t: string | GateBlob | undefined): string | undefined => (typeof t === "string" ? t : undefined);
+    return names.map((n, i) => ({ path: `${sides.up}${n}`, before: text(before[i]), after: text(after[i]) }));
   });
 }
 
@@ -507,20 +524,40 @@ function listWorkTreeFolder(top: string, rel: string): string[] {
 }
 
 /**
- * A gate file's text in the work tree as git would commit it: a regular file's text (at most
- * {@link MAX_GATE_FILE_BYTES}, UTF-8), a symbolic link's target; undefined otherwise (absent, a
- * folder, a device or pipe, which is never opened).
+ * Gate files' texts in the work tree as git would commit them: a regular file's text (at most
+ * {@link MAX_GATE_FILE_BYTES}, UTF-8), a symbolic link's target; a larger or non-text regular file
+ * as its blob id (`git hash-object`, which streams it through the path's clean filters as a commit
+ * would, without holding it); undefined otherwise (absent, a folder, a device or pipe, which is never opened).
  */
-function gateFileInWorkTree(top: string, rel: string): string | undefined {
-  const abs = join(top, rel);
-  try {
-    const st = lstatSync(abs);
-    if (st.isSymbolicLink()) return readlinkSync(abs);
-    if (!st.isFile() || st.size > MAX_GATE_FILE_BYTES) return undefined;
-    return strictText(readFileSync(abs), rel) ?? undefined;
-  } catch {
-    return undefined;
+async function gateFilesInWorkTree(repo: GitRepo, rels: readonly string[]): Promise<(string | GateBlob | undefined)[]> {
+  const out: (string | GateBlob | undefined)[] = [];
+  const hash: { at: number; rel: string; size: number }[] = [];
+  for (const rel of rels) {
+    const abs = join(repo.top, rel);
+    let text: string | undefined;
+    try {
+      const st = lstatSync(abs);
+      if (st.isSymbolicLink()) text = readlinkSync(abs);
+      else if (st.isFile()) {
+        text = st.size > MAX_GATE_FILE_BYTES ? undefined : (strictText(readFileSync(abs), rel) ?? undefined);
+        if (text === undefined) hash.push({ at: out.length, rel, size: st.size });
+      }
+    } catch {
+      text = undefined;
+    }
+    out.push(text);
   }
+  if (hash.length > 0) {
+    try {
+      const ids = (await repo.run(["--literal-pathspecs", "hash-object", "--", ...hash.map((h) => h.rel)])).split("\n").filter((l) => l !== "");
+      hash.forEach((h, i) => {
+        if (ids[i] !== undefined) out[h.at] = { blob: ids[i], size: h.size };
+      });
+    } catch {
+      // (unhashable: as absent)
+    }
+  }
+  return out;
 }
 
 /** Every path git holds in the project folder at `commit` (the index when undefined): files, links and submodules. */

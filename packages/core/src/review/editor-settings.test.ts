@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { editorSettingsChanges, stellarEditorSettings } from "./editor-settings.js";
+import { EDITOR_SETTINGS_PATHSPECS, editorSettingsChanges, helixProgramSettings, stellarEditorSettings, zedProgramSettings } from "./editor-settings.js";
 
 describe("stellarEditorSettings", () => {
   it("reads VS Code's JSON with comments and trailing commas, dotted keys and a stellarSecrets object alike, strings as written", () => {
@@ -65,5 +65,74 @@ describe("the other files VS Code reads a repository's settings from", () => {
       { path: ".devcontainer/devcontainer.json", settings: ["stellarSecrets.rules"] },
       { path: "team.code-workspace", settings: ["stellarSecrets.cliPath"] },
     ]);
+  });
+});
+
+describe("other editors' project files that run a program", () => {
+  it("reads Zed's lsp.NAME.binary (any server) and a stellar-secrets server's whole entry, JSON with comments", () => {
+    const text = `{
+  // team settings
+  "tab_size": 2,
+  "lsp": {
+    "rust-analyzer": { "binary": { "path": "./tools/ra", "arguments": [] }, "initialization_options": { "x": 1 } },
+    "yaml-language-server": { "settings": { "yaml": { "format": { "enable": true } } } },
+    "stellar-secrets": { "settings": { "stellarSecrets": { "rules": { "unused-secret": "off" } } } },
+  },
+}`;
+    expect(zedProgramSettings(text)).toEqual(
+      new Map([
+        ["lsp.rust-analyzer.binary", JSON.stringify({ path: "./tools/ra", arguments: [] })],
+        ["lsp.stellar-secrets", JSON.stringify({ settings: { stellarSecrets: { rules: { "unused-secret": "off" } } } })],
+      ]),
+    );
+    expect(zedProgramSettings("{ nope")).toBeUndefined();
+  });
+
+  it("reads Helix's language-server command, args and environment, a language's formatter and language-servers, over several lines; not other keys or comments", () => {
+    const text = `# team
+[language-server.stellar-secrets]
+command = "stellar-secrets-language-server"
+args = [
+  "--stdio",
+]
+timeout = 20
+
+[language-server.stellar-secrets.environment]
+NODE_OPTIONS = "--require ./x.js"
+
+[[language]]
+name = "yaml"
+indent = { tab-width = 2, unit = "  " }
+language-servers = ["stellar-secrets"]
+formatter = { command = "prettier", args = ["--parser", "yaml"] }
+`;
+    expect(helixProgramSettings(text)).toEqual(
+      new Map([
+        ["language-server.stellar-secrets.command", 'command = "stellar-secrets-language-server"'],
+        ["language-server.stellar-secrets.args", 'args = [\n"--stdio",\n]'],
+        ["language-server.stellar-secrets.environment", 'NODE_OPTIONS = "--require ./x.js"'],
+        ["language#1.language-servers", 'language-servers = ["stellar-secrets"]'],
+        ["language#1.formatter", 'formatter = { command = "prettier", args = ["--parser", "yaml"] }'],
+      ]),
+    );
+  });
+
+  it("names a change to them, and nothing for other settings or comments; git is asked about those files too", () => {
+    const zed = '{ "lsp": { "stellar-secrets": { "binary": { "path": "stellar-secrets-language-server" } } }, "tab_size": 2 }';
+    const helix = '[language-server.stellar-secrets]\ncommand = "stellar-secrets-language-server"\n';
+    expect(
+      editorSettingsChanges([
+        { path: ".zed/settings.json", before: zed, after: zed.replace('"stellar-secrets-language-server"', '"./tools/ls.sh"') },
+        { path: "infra/.zed/settings.json", before: zed, after: zed.replace("2 }", "4 }") },
+        { path: ".helix/languages.toml", before: helix, after: helix.replace('"stellar-secrets-language-server"', '"sh"\nargs = ["-c", "./tools/ls.sh"]') },
+        { path: "docs/.helix/languages.toml", before: helix, after: `# a comment\n${helix}\n[[language]]\nname = "yaml"\nindent = { tab-width = 4, unit = "    " }\n` },
+        { path: "x/.zed/settings.json", before: undefined, after: '{ "lsp": { "ra": { "binary": { "path": "/usr/bin/ra" } } } }' },
+      ]),
+    ).toEqual([
+      { path: ".helix/languages.toml", settings: ["language-server.stellar-secrets.args", "language-server.stellar-secrets.command"] },
+      { path: ".zed/settings.json", settings: ["lsp.stellar-secrets"] },
+      { path: "x/.zed/settings.json", settings: ["lsp.ra.binary"] },
+    ]);
+    expect(EDITOR_SETTINGS_PATHSPECS).toEqual(expect.arrayContaining([":(top,glob)**/.zed/settings.json", ":(top,glob)**/.helix/languages.toml"]));
   });
 });

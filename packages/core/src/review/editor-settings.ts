@@ -12,6 +12,18 @@
  * `weakened-rule`). Pure.
  */
 
+/**
+ * Other editors' project files that can make a member's editor run a program from the repository,
+ * read as each editor reads them (docs/threat-model.md says which apply without asking):
+ * Zed's `.zed/settings.json` (`lsp.NAME.binary`: the program of a language server, its arguments
+ * and environment; once the member trusts the worktree, and in Zed before worktree trust without
+ * asking) and Helix's `.helix/languages.toml` (a `[language-server.NAME]`'s `command`, `args`,
+ * `environment`, a language's `formatter` and `language-servers`; released Helix reads it without
+ * asking, later ones once the workspace is trusted). Neovim's `.nvim.lua`/`.exrc` and Emacs's
+ * `.dir-locals.el` are not read: each asks again when such a file changes.
+ */
+export const PROGRAM_SETTINGS_FILES = [".zed/settings.json", ".helix/languages.toml"] as const;
+
 /** Where VS Code reads a folder's settings, relative to that folder. */
 export const EDITOR_SETTINGS_FILE = ".vscode/settings.json";
 
@@ -22,7 +34,101 @@ export const EDITOR_SETTINGS_PATHSPECS: readonly string[] = [
   ":(top,glob)**/.devcontainer.json",
   ":(top,glob)**/.devcontainer/devcontainer.json",
   ":(top,glob)**/.devcontainer/*/devcontainer.json",
+  ...PROGRAM_SETTINGS_FILES.map((f) => `:(top,glob)**/${f}`),
 ];
+
+/** The editor that reads a settings file (by its path), for the words of a finding. */
+export function editorOfSettings(path: string): "vscode" | "zed" | "helix" {
+  return /(?:^|\/)\.zed\/settings\.json$/.test(path) ? "zed" : /(?:^|\/)\.helix\/languages\.toml$/.test(path) ? "helix" : "vscode";
+}
+
+/**
+ * The settings of a Zed `.zed/settings.json` (JSON with comments) that run a program: each
+ * `lsp.NAME.binary` (path, arguments, environment), and the whole `lsp.NAME` of a server whose name
+ * names stellar-secrets (its settings too), as JSON text per setting; undefined when no JSON.
+ */
+export function zedProgramSettings(text: string | undefined): Map<string, string> | undefined {
+  if (text === undefined) return new Map();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(withoutCommentsAndTrailingCommas(text));
+  } catch {
+    return undefined;
+  }
+  const out = new Map<string, string>();
+  const lsp = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>)["lsp"] : undefined;
+  if (typeof lsp !== "object" || lsp === null || Array.isArray(lsp)) return out;
+  for (const [name, server] of Object.entries(lsp)) {
+    if (typeof server !== "object" || server === null) continue;
+    if (/stellar/i.test(name)) out.set(`lsp.${name}`, JSON.stringify(server));
+    else if ((server as Record<string, unknown>)["binary"] !== undefined) out.set(`lsp.${name}.binary`, JSON.stringify((server as Record<string, unknown>)["binary"]));
+  }
+  return out;
+}
+
+/** The keys of a Helix languages.toml that name a program or which programs run. */
+const HELIX_PROGRAM_KEYS = new Set(["command", "args", "environment", "formatter", "language-servers"]);
+
+/**
+ * The settings of a Helix `.helix/languages.toml` that run a program, read line by line (the TOML
+ * is not evaluated): setting (`language-server.NAME.command`, `language#2.formatter`) → its text,
+ * a value over several lines (an array, an inline table) whole; `[language-server.NAME.environment]`
+ * tables as one setting. Comments and blank lines are no change. Pure.
+ */
+export function helixProgramSettings(text: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (text === undefined) return out;
+  let table = "";
+  let languages = 0;
+  let open: string | undefined;
+  let depth = 0;
+  const add = (key: string, line: string): void => {
+    out.set(key, out.has(key) ? `${out.get(key) as string}\n${line}` : line);
+  };
+  const depthOf = (line: string): number => {
+    let d = 0;
+    let quote: string | undefined;
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i] as string;
+      if (quote !== undefined) {
+        if (c === "\\" && quote === '"') i++;
+        else if (c === quote) quote = undefined;
+      } else if (c === '"' || c === "'") quote = c;
+      else if (c === "#") break;
+      else if (c === "[" || c === "{") d++;
+      else if (c === "]" || c === "}") d--;
+    }
+    return d;
+  };
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    if (open !== undefined) {
+      add(open, line);
+      depth += depthOf(line);
+      if (depth <= 0) open = undefined;
+      continue;
+    }
+    const header = /^\[\[?\s*([^\]]+?)\s*\]\]?/.exec(line);
+    if (header !== null && !line.includes("=")) {
+      const name = (header[1] as string).replace(/["']/g, "");
+      table = line.startsWith("[[") && name === "language" ? `language#${++languages}` : name;
+      continue;
+    }
+    const eq = line.indexOf("=");
+    if (eq === -1) continue;
+    const key = line.slice(0, eq).trim().replace(/["']/g, "");
+    const full = table === "" ? key : `${table}.${key}`;
+    const last = full.split(".").slice(-1)[0] as string;
+    const inProgramTable = /^language-server\.[^.]+\.environment$/.test(table);
+    if (!HELIX_PROGRAM_KEYS.has(last) && !inProgramTable && !/\bcommand\s*=/.test(line.slice(eq + 1))) continue;
+    const setting = inProgramTable ? table : full;
+    add(setting, line);
+    depth = depthOf(line);
+    if (depth > 0) open = setting;
+  }
+  return out;
+}
 
 /** The object of a settings file's parsed JSON that holds the settings, by the file's name (see the module). */
 function settingsObject(parsed: unknown, path: string): unknown {
@@ -102,10 +208,12 @@ export function editorSettingsChanges(files: readonly { path: string; before: st
   const out: EditorSettingsChange[] = [];
   for (const f of files) {
     if (f.before === f.after) continue;
-    const [b, a] = [stellarEditorSettings(f.before, f.path), stellarEditorSettings(f.after, f.path)];
+    const editor = editorOfSettings(f.path);
+    const read = (t: string | undefined): Map<string, string> | undefined => (editor === "zed" ? zedProgramSettings(t) : editor === "helix" ? helixProgramSettings(t) : stellarEditorSettings(t, f.path));
+    const [b, a] = [read(f.before), read(f.after)];
     if (b === undefined || a === undefined) {
       // (VS Code still reads what it can of a malformed file: one that names our settings may hold one)
-      if (!/stellarSecrets/.test(`${f.before ?? ""}\n${f.after ?? ""}`)) continue;
+      if (!(editor === "zed" ? /"lsp"/ : /stellarSecrets/).test(`${f.before ?? ""}\n${f.after ?? ""}`)) continue;
       const known = new Set<string>([...(b ?? new Map<string, string>()).keys(), ...(a ?? new Map<string, string>()).keys()]);
       out.push({ path: f.path, settings: [...known, "unreadable"].sort() });
       continue;

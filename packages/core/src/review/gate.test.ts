@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { gateFileChanges, gateReferencesOf, MAX_GATE_FILES, nodesRunningGate, readGateChanges, readGateGraph, type GateReader } from "./gate.js";
+import { gateFileChanges, gateReferencesOf, MAX_GATE_FILES, nodesRunningGate, readGateChanges, readGateGraph, type GateBlob, type GateReader } from "./gate.js";
 import { gateWorkflowChanges } from "./model.js";
 
 /** A reader over an in-memory tree (path → text), counting its calls. */
-function tree(files: Record<string, string>): GateReader & { calls: number } {
+function tree(files: Record<string, string | GateBlob>): GateReader & { calls: number } {
   const read = (async (paths: readonly string[]) => {
     read.calls++;
     return paths.map((p) => files[p]);
@@ -144,5 +144,19 @@ describe("the dependencies the gate installs or runs a program from", () => {
     expect(await changes({ ...gated, "package.json": `${JSON.stringify({ ...(JSON.parse(gated["package.json"]) as object), version: "1.1.0", scripts: { lint: "eslint ." } })}\n` })).toEqual([]);
     const other = { ...gated, ".github/workflows/ci.yml": WORKFLOW("npm ci && npm test") };
     expect(await changes({ ...other, "package.json": pkg({ devDependencies: { "@stellar-secrets/cli": "file:./x" } }) }, other)).toEqual([]);
+  });
+
+  it("name a lockfile the reader did not read (too large, not text) by its blob id: a changed id is a change, the same id none, and a large script is followed no further", async () => {
+    const big = (blob: string): GateBlob => ({ blob, size: 5_000_000 });
+    const base = { ...gated, "package-lock.json": big("1".repeat(40)), "bun.lockb": big("3".repeat(40)) };
+    const read = async (head: Record<string, string | GateBlob>) => gateWorkflowChanges(await readGateChanges({ roots: [".github/workflows/ci.yml"], read: tree(base) }, { roots: [".github/workflows/ci.yml"], read: tree(head) }));
+    expect(await read(base)).toEqual([]);
+    expect(await read({ ...base, "package-lock.json": big("2".repeat(40)) })).toEqual([{ path: "package.json", change: "modified", install: ["package-lock.json"], via: ".github/workflows/ci.yml" }]);
+    expect(await read({ ...base, "bun.lockb": big("4".repeat(40)) })).toEqual([{ path: "package.json", change: "modified", install: ["bun.lockb"], via: ".github/workflows/ci.yml" }]);
+    expect(await read({ ...base, "package-lock.json": gated["package-lock.json"] })).toEqual([{ path: "package.json", change: "modified", install: ["package-lock.json"], via: ".github/workflows/ci.yml" }]);
+    // a script too large to read is a node of no text the gate runs from (nothing named in it is followed)
+    const graph = await readGateGraph([".github/workflows/ci.yml"], tree({ ".github/workflows/ci.yml": WORKFLOW("./scripts/gate.sh"), "scripts/gate.sh": big("5".repeat(40)) }));
+    expect(graph.get("scripts/gate.sh")?.refs).toEqual([]);
+    expect(nodesRunningGate(graph).size).toBe(0);
   });
 });

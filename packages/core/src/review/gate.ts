@@ -41,8 +41,26 @@ export interface GateNode {
 /** A side's gate: node id (a path, or `package.json#scripts.name`) → node. */
 export type GateGraph = Map<string, GateNode>;
 
-/** Reads files at one side (relative to the top): text, or undefined when absent, not a file, or too large to be a script. */
-export type GateReader = (paths: readonly string[]) => Promise<(string | undefined)[]>;
+/**
+ * A file a {@link GateReader} did not read as text (larger than it reads, or not UTF-8, e.g. a
+ * binary lockfile): its git blob id (as `git hash-object` gives it for a work-tree file), which says
+ * exactly whether it changed, and its size in bytes.
+ */
+export interface GateBlob {
+  blob: string;
+  size: number;
+}
+
+/**
+ * Reads files at one side (relative to the top): text; a {@link GateBlob} for a file too large to
+ * read or not text (memory stays bounded, and a change is still seen); undefined when absent or not a file.
+ */
+export type GateReader = (paths: readonly string[]) => Promise<(string | GateBlob | undefined)[]>;
+
+/** What a file read is as a node's text: its text, or for a {@link GateBlob} a line naming its blob (no path or command in it, nothing followed from it). */
+export function gateTextOf(read: string | GateBlob | undefined): string | undefined {
+  return read === undefined || typeof read === "string" ? read : `\u0000 not read as text: ${read.size} bytes, git blob ${read.blob}`;
+}
 
 /** True when a workflow's, action's or script's text runs `stellar-secrets` (names it). */
 export function runsGate(text: string | undefined): boolean {
@@ -87,7 +105,7 @@ const INSTALLS = new RegExp(
   "m",
 );
 /** The files of a folder that decide what its install gives, beside its package.json (lockfiles, registry and install hooks). */
-const INSTALL_FILES = ["package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "pnpm-workspace.yaml", ".pnpmfile.cjs", "yarn.lock", ".yarnrc.yml", ".yarnrc", "bun.lock", "bunfig.toml", ".npmrc"];
+const INSTALL_FILES = ["package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "pnpm-workspace.yaml", ".pnpmfile.cjs", "yarn.lock", ".yarnrc.yml", ".yarnrc", "bun.lock", "bun.lockb", "bunfig.toml", ".npmrc"];
 /** The fields of package.json an install reads (the dependencies, where they come from, and the scripts npm runs at install). */
 const INSTALL_FIELDS = ["dependencies", "devDependencies", "optionalDependencies", "peerDependencies", "bundleDependencies", "bundledDependencies", "overrides", "resolutions", "pnpm", "workspaces", "packageManager"];
 const INSTALL_SCRIPTS = ["preinstall", "install", "postinstall", "prepublish", "preprepare", "prepare", "postprepare", "dependencies"];
@@ -173,8 +191,9 @@ function filesOf(id: string): string[] {
 }
 
 /** A node's text from the files read (path → text; undefined: absent), or undefined when the node is absent on that side. */
-function textOf(id: string, files: ReadonlyMap<string, string | undefined>): string | undefined {
+function textOf(id: string, read: ReadonlyMap<string, string | GateBlob | undefined>): string | undefined {
   const { path, script, install } = splitId(id);
+  const files = { get: (p: string): string | undefined => gateTextOf(read.get(p)) };
   if (script !== undefined) return scriptOf(files.get(path), script);
   if (install !== true) return files.get(path);
   // what an install reads: the package.json fields it uses (as JSON, so that formatting is no change), then each file present
@@ -249,7 +268,7 @@ function scriptOf(packageJson: string | undefined, name: string): string | undef
  */
 export async function readGateGraph(roots: readonly string[], read: GateReader, limit = MAX_GATE_FILES): Promise<GateGraph> {
   const graph: GateGraph = new Map();
-  const files = new Map<string, string | undefined>();
+  const files = new Map<string, string | GateBlob | undefined>();
   const readFiles = async (paths: readonly string[]): Promise<void> => {
     const wanted = [...new Set(paths)].filter((p) => !files.has(p));
     const texts = wanted.length === 0 ? [] : await read(wanted);

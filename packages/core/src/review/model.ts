@@ -25,12 +25,12 @@ import { durationDays } from "./rotation.js";
 import { matchBaseline } from "./baseline.js";
 import { textLines } from "../position.js";
 import { diffVersions, type FileVersion } from "./history.js";
-import { collisionKind, foldedStandIns, pathCollisions } from "./paths.js";
+import { collisionKind, foldedStandIns, pathCollisions, pathOpenedAs } from "./paths.js";
 import { keyLeftBehind, retiredDataKey, sharedCiphertext, type EarlierVersion, type PathVersion } from "./retired-key.js";
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import { EVERY_CONFIG_FILE, type ReviewState } from "./state.js";
 import { runsGate, type GateFileChange } from "./gate.js";
-import { editorSettingsChanges } from "./editor-settings.js";
+import { editorOfSettings, editorSettingsChanges } from "./editor-settings.js";
 import { exportIgnored, exportSubstituted, rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
 import type { EnvironmentVerification } from "./verify.js";
 import { findingWording, messageRewording, type FindingWording } from "./wording.js";
@@ -581,7 +581,14 @@ export interface ReviewInputs {
    * run from a folder above the root reads the `.sops.yaml` found there, so these decide what
    * happens to the project's files as much as its own do. Absent: the root is the top (or not known).
    */
-  aboveRoot?: { prefix: string; base: ReadonlyMap<string, string>; head: ReadonlyMap<string, string> };
+  aboveRoot?: {
+    prefix: string;
+    base: ReadonlyMap<string, string>;
+    head: ReadonlyMap<string, string>;
+    /** A `.sops.yaml` there that is a symbolic link out of the repository, per side (path relative to the top → its target): git holds no file for it, check and the hook refuse it. */
+    baseOutside?: ReadonlyMap<string, string>;
+    headOutside?: ReadonlyMap<string, string>;
+  };
   /**
    * The project's folder relative to where review runs, for a project nested in the reviewed one
    * (`teams/labs`): every path and stellar-secrets command in the findings' messages (the review's
@@ -616,8 +623,9 @@ function attributesView(
   const reader =
     (state: ReviewState, outer: ReadonlyMap<string, string>) =>
     (rel: string): string | null | undefined =>
-      rel.startsWith(below) ? state.readText(rel.slice(below.length)) : outer.get(rel);
-  const back = (rel: string): string => posix.relative(above.prefix, rel);
+      rel.startsWith(below) ? state.readText(rel.slice(below.length)) : outer.get(pathOpenedAs(outer.keys(), rel) ?? rel);
+  // (a file above the root under its own name: `../.GitAttributes` read as `../.gitattributes`)
+  const back = (rel: string): string => posix.relative(above.prefix, rel.startsWith(below) ? rel : (pathOpenedAs(above.head.keys(), rel) ?? pathOpenedAs(above.base.keys(), rel) ?? rel));
   return {
     readBase: reader(base, above.base),
     readHead: reader(head, above.head),
@@ -1211,11 +1219,26 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   // the editor settings a repository commits: VS Code applies them for every member who opens it
   for (const c of editorSettingsChanges(inputs.editorSettings ?? [])) {
     const named = c.settings.filter((s) => s !== "unreadable");
+    const editor = editorOfSettings(c.path);
+    const what = `${w.path(c.path)} ${[...(named.length === 0 ? [] : [`changes ${named.join(", ")}`]), ...(c.settings.includes("unreadable") ? [editor === "zed" ? "is no JSON review can read, where it names lsp settings" : "is no JSON review can read, where it names stellarSecrets settings"] : [])].join(", and ")}: `;
+    if (editor !== "vscode") {
+      problems.push({
+        kind: "weakened-rule",
+        file: c.path,
+        message:
+          what +
+          (editor === "zed"
+            ? `Zed applies a project's .zed/settings.json for every member who opens it (once they trust the worktree, which it remembers; Zed before worktree trust without asking): lsp.NAME.binary is the program it runs as that language server, and a stellar-secrets server's settings decide what its editor shows and writes; `
+            : `Helix reads a workspace's .helix/languages.toml for every member who opens it (released versions without asking; those with workspace trust once it is trusted, which they remember): a language server's command, args and environment, and a language's formatter, are programs it runs; `) +
+          `such a program runs as the member, with their age key in reach: keep these in each member's own editor settings, or make that change on its own, reviewed separately`,
+      });
+      continue;
+    }
     problems.push({
       kind: "weakened-rule",
       file: c.path,
       message:
-        `${w.path(c.path)} ${[...(named.length === 0 ? [] : [`changes ${named.join(", ")}`]), ...(c.settings.includes("unreadable") ? ["is no JSON review can read, where it names stellarSecrets settings"] : [])].join(", and ")}: ` +
+        what +
         `VS Code applies a repository's editor settings for every member who opens it (a trusted workspace; a workspace file's when they open that workspace, a dev container's in the container): stellarSecrets.cliPath is the program Test Credential runs with their age key in reach, ` +
         `stellarSecrets.configPath the stellar.yaml whose members the editor's writes encrypt a new file for, stellarSecrets.rules the findings it shows; ` +
         `keep these in each member's user settings, or make that change on its own, reviewed separately`,
@@ -1315,7 +1338,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   if (headConfig !== undefined && inputs.aboveRoot !== undefined && inputs.aboveRoot.prefix !== "" && inputs.folder === undefined) {
     const { prefix } = inputs.aboveRoot;
     const errorsOf = (texts: ReadonlyMap<string, string>): Diagnostic[] => {
-      const configs = new Map([...texts].filter(([rel]) => rel === SOPS_CONFIG_FILE || rel.endsWith(`/${SOPS_CONFIG_FILE}`)));
+      // each folder's file sops opens as .sops.yaml (a case variant too: a case-insensitive checkout opens it by the name)
+      const configs = new Map([...texts].filter(([rel]) => pathOpenedAs(texts.keys(), `${rel.slice(0, rel.lastIndexOf("/") + 1)}${SOPS_CONFIG_FILE}`) === rel));
       if (configs.size === 0) return [];
       return checkSopsConfigs({ environments: headConfig.environments, secretsDir: `${prefix}/${normalizeSecretsDir(headConfig.secretsDir)}` }, configs).filter((d) => d.severity === "error");
     };
@@ -1330,6 +1354,22 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         message:
           `${w.path(file)} is above the project root, and plain sops run from ${posix.dirname(d.file) === "." ? "the top of the work tree" : `${posix.dirname(d.file)} (from the top of the work tree)`} (or a folder below it without a ${w.path(SOPS_CONFIG_FILE)} of its own) uses it for the project's files (paths from the top of the work tree): ${d.message}; ` +
           `stellar-secrets neither reads nor writes that file: revert the change to it, or delete it`,
+      });
+    }
+  }
+  // a .sops.yaml above the root made a symbolic link out of the repository: each clone's plain sops
+  // reads a file of its own there, which no review sees (check and the pre-commit hook refuse it)
+  if (headConfig !== undefined && inputs.aboveRoot !== undefined && inputs.aboveRoot.prefix !== "" && inputs.folder === undefined) {
+    const { prefix, baseOutside, headOutside } = inputs.aboveRoot;
+    for (const [rel, target] of headOutside ?? []) {
+      if (baseOutside?.get(rel) === target) continue;
+      const file = posix.relative(prefix, rel);
+      problems.push({
+        kind: "weakened-rule",
+        file,
+        message:
+          `${w.path(file)} is above the project root and a symbolic link to ${target}, outside the repository: plain sops run there follows it to a file git does not hold (each clone its own, which this review cannot read) and encrypts the project's files for whoever it names; ` +
+          `check and the pre-commit hook refuse it: replace the link with the file itself, or delete it`,
       });
     }
   }

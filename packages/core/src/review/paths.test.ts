@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { collisionKind, foldedPath, openedAs, pathCollisions, foldedStandIns } from "./paths.js";
+import { collisionKind, foldedPath, openedAs, pathCollisions, pathOpenedAs, foldedStandIns } from "./paths.js";
 
 describe("pathCollisions", () => {
   it("finds a second copy of a project file under a case, Unicode-normalisation or trailing-dot variant of its name", () => {
@@ -82,5 +82,16 @@ describe("openedAs", () => {
     expect(openedAs(["README.md", ".SOPS.yaml"], ".sops.yaml")).toBe(".SOPS.yaml");
     expect(openedAs([".Sops.yaml", ".SOPS.yaml"], ".sops.yaml")).toBe(".SOPS.yaml");
     expect(openedAs([".gitattributes.bak", "gitattributes"], ".gitattributes")).toBeUndefined();
+  });
+});
+
+describe("pathOpenedAs", () => {
+  it("is the path opened as a folder's file among paths from the top: exact, else a case variant in that folder only; .sops.yml is no .sops.yaml", () => {
+    const files = [".SOPS.yaml", "infra/.gitattributes", "ops/.GitAttributes", "ops/x/.sops.yaml", ".sops.yml"];
+    expect(pathOpenedAs(files, ".sops.yaml")).toBe(".SOPS.yaml");
+    expect(pathOpenedAs(files, "infra/.gitattributes")).toBe("infra/.gitattributes");
+    expect(pathOpenedAs(files, "ops/.gitattributes")).toBe("ops/.GitAttributes");
+    expect(pathOpenedAs(files, "ops/.sops.yaml")).toBeUndefined();
+    expect(pathOpenedAs([".sops.yml"], ".sops.yaml")).toBeUndefined();
   });
 });

@@ -122,3 +122,18 @@ export function openedAs(names: Iterable<string>, wanted: string): string | unde
   }
   return found;
 }
+
+/**
+ * The path among `files`' keys (paths relative to the top, `/`-separated, as
+ * {@link AboveRootFiles}-like maps hold the one file chosen per folder under its own name) that is
+ * opened as `rel` (`infra/.gitattributes`, `.sops.yaml`): `rel` itself, else a case variant in the
+ * same folder ({@link openedAs}: `.SOPS.yaml`, `.GitAttributes`). Undefined when none. Pure.
+ */
+export function pathOpenedAs(files: Iterable<string>, rel: string): string | undefined {
+  const slash = rel.lastIndexOf("/");
+  const dir = rel.slice(0, slash + 1);
+  const names: string[] = [];
+  for (const path of files) if (path.startsWith(dir) && !path.includes("/", dir.length)) names.push(path.slice(dir.length));
+  const name = openedAs(names, rel.slice(slash + 1));
+  return name === undefined ? undefined : `${dir}${name}`;
+}
