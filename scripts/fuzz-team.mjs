@@ -179,18 +179,28 @@ function mergeStates(base, ours, theirs) {
   }
   return { state: out, conflicts };
 }
-/** git's virtual base of several merge bases: merged pairwise over their own merge bases; a name they changed differently holds a value no version has. */
+/**
+ * git's virtual base of several merge bases, as merge-ort (and merge-recursive) build it: the bases
+ * in `git merge-base --all` order (newest first) are reversed, the first (oldest) is the start, and
+ * each next base is merged into what was built so far, over the merge bases of that base and the
+ * virtual commit, whose parents are every base merged so far (= `git merge-base --all NEXT
+ * B1 B2 ...`, the best common ancestors of NEXT and a merge of those bases), recursively when
+ * there are several. A name the merged bases changed differently holds a value no version has (the
+ * driver's virtual merge, as `merge-file --virtual-base` does).
+ */
 function virtualBase(commits) {
-  let acc = stateOf(commits[0]);
-  let accCommit = commits[0];
-  for (const c of commits.slice(1)) {
-    const inner = gitOk(["merge-base", "--all", accCommit, c]).split("\n").filter(Boolean);
-    const b = inner.length ? virtualBase(inner) : emptyState();
+  const order = [...commits].reverse();
+  let acc = stateOf(order[0]);
+  const merged = [order[0]];
+  for (const c of order.slice(1)) {
+    const inner = gitOk(["merge-base", "--all", c, ...merged]).split("\n").filter(Boolean);
+    const b = inner.length === 0 ? emptyState() : inner.length === 1 ? stateOf(inner[0]) : virtualBase(inner);
     const { state, conflicts } = mergeStates(b, acc, stateOf(c));
     for (const [env, names] of Object.entries(conflicts)) for (const n of names) state[env].values[n] = { virtual: true };
     acc = state;
-    accCommit = c; // good enough for three or more bases (rare)
+    merged.push(c);
   }
+  if (commits.length > 2) count("criss-cross merges with three or more merge bases");
   return acc;
 }
 function emptyState() {
