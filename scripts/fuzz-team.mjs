@@ -867,13 +867,28 @@ async function stepRevert() {
     return `${what}: failed`;
   }
   count("reverts");
-  stateAt.set(head(), fin.state);
-  // a rotation reverted with nothing changed since: the old file (and data key) back, byte for byte
+  stateAt.set(head(), clone(fin.state));
+  // Two results a review must report, after which the team rotates as docs/rules.md says:
+  // a rotation reverted with nothing changed since (the old file and data key back, byte for byte),
+  // and a member removed by the revert (of `members add`) under the data key they held.
   let extra = "";
+  const done = fin.state;
   for (const env of ENVS) {
     const back = showFile("HEAD", fileOf(env));
-    if (!/^(rotate-key|members rm)/.test(subject) || back !== showFile(parent, fileOf(env)) || back === showFile(c, fileOf(env))) continue;
-    if (/^members rm/.test(subject)) continue; // the member is back too: the old key is theirs again by the revert's meaning
+    const oldKeyBack = /^rotate-key/.test(subject) && back === showFile(parent, fileOf(env)) && back !== showFile(c, fileOf(env));
+    const lost = Object.keys(ours[env].members).filter((m) => !(m in done[env].members));
+    const before = stanzasOf(tip, env);
+    const after = stanzasOf("HEAD", env);
+    const sameKey = Object.keys(after).some((r) => before[r] === after[r]);
+    const revoke = () => (done[env].revoked = [...new Set([...done[env].revoked, ...lost])]);
+    if (!oldKeyBack && !(lost.length && sameKey)) {
+      // the driver made a new data key: whoever the revert removed cannot open the result
+      if (lost.length) {
+        revoke();
+        stateAt.set(head(), clone(done));
+      }
+      continue;
+    }
     const rv = cli("alice", ["review", `${tip}...HEAD`, "--json"]);
     count("reviews");
     let json = {};
@@ -882,10 +897,12 @@ async function stepRevert() {
     } catch {
       /* counts as not reported */
     }
-    if (rv.code !== 1 || !(json.problems ?? []).length) finding("review", `${what}: the retired data key of ${env} came back, review exit ${rv.code} with no problem`);
-    else count("reverted rotations reported by review (documented)");
+    const why = oldKeyBack ? `the retired data key of ${env} came back` : `${lost} removed from ${env} under the data key they held`;
+    if (rv.code !== 1 || !(json.problems ?? []).length) finding("review", `${what}: ${why}, review exit ${rv.code} with no problem`);
+    else count(oldKeyBack ? "reverted rotations reported by review (documented)" : "reverted members add without a rotation reported by review (documented)");
     must(cli("alice", ["rotate-key", "--env", env]), "rotate-key");
-    if (commit(`rotate-key ${env} again after the revert`)) stateAt.set(head(), clone(fin.state));
+    revoke();
+    if (commit(`rotate-key ${env} after the revert`)) stateAt.set(head(), clone(done));
     extra += ` + rotate-key ${env}`;
   }
   return `${what}${extra}`;
