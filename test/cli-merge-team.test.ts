@@ -73,4 +73,33 @@ describe("criss-cross merges and data-key rotation (team simulation)", () => {
     const values = Object.fromEntries((await decryptSecrets(merged, [bob.identity])).values);
     expect(values).toEqual({ foo: "foo-b", bar: "bar-b" });
   });
+
+  it("a git revert of members add, after a later change to the file, takes a new data key: the member taken out no longer holds the result's", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    const alice = s.keygen("alice");
+    const eve = s.keygen("eve");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    await ok(s, ["init", "--env", "production"]);
+    await ok(s, ["set", "foo", "--env", "production", "--from-stdin"], "foo-0");
+    await ok(s, ["git", "setup", "--no-hook"]);
+    s.commit("base");
+    await ok(s, ["members", "add", "eve", eve.recipient, "--env", "production"]);
+    const added = s.commit("members add eve");
+    await ok(s, ["set", "bar", "--env", "production", "--from-stdin"], "bar-1");
+    const tip = s.commit("set bar");
+    const before = s.read(PROD);
+    // the driver merges the revert (the file changed since the commit reverted)
+    s.git(["revert", "--no-edit", added]);
+    const reverted = s.read(PROD);
+    expect(reverted).not.toContain(eve.recipient);
+    // eve held the data key of every version up to here; the revert's result is not under it
+    expect(stanzaOf(reverted, alice.recipient)).not.toBe(stanzaOf(before, alice.recipient));
+    await expect(decryptSecrets(reverted, [eve.identity])).rejects.toMatchObject({ code: "NO_MATCHING_IDENTITY" });
+    expect(Object.fromEntries((await decryptSecrets(reverted, [alice.identity])).values)).toEqual({ foo: "foo-0", bar: "bar-1" });
+    // and review of the revert reports no unrotated removal
+    const review = await s.run(["review", `${tip}...HEAD`, "--json"]);
+    expect(review.code, review.stdout).toBe(0);
+    expect(JSON.parse(review.stdout).problems).toEqual([]);
+  });
 });

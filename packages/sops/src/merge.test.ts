@@ -377,6 +377,26 @@ describe("mergeSecretsGuarded: a merge never puts our values under a key their s
     expect((await mergeSecretsGuarded({ base, ours: a, theirs: await edit(a, (m) => m.set("c", "3")) })).freshKey).toBe(false);
   });
 
+  it("makes a new data key when a side took a recipient out without a rotation (sops updatekeys, a git revert of members add): the one taken out held the key the result would keep", async () => {
+    const removed = await side(await updateKeys(base.secrets, [alice.recipient]), [alice.identity]);
+    expect(Buffer.from(removed.secrets.dataKey).equals(Buffer.from(base.secrets.dataKey))).toBe(true);
+    const changed = await edit(base, (m) => m.set("api_key", "k-ours"));
+    for (const [ours, theirs] of [
+      [changed, removed],
+      [removed, changed],
+    ] as const) {
+      const r = await mergeSecretsGuarded({ base, ours, theirs });
+      expect(r).toMatchObject({ freshKey: true, conflicts: [], recipientsConflict: false });
+      expect(() => decryptSecretsWithKey(parseSecretsFile(r.text), base.secrets.dataKey)).toThrow();
+      expect(parseSecretsFile(r.text).recipients).toEqual([alice.recipient]);
+      await expect(decryptSecrets(r.text, [bob.identity])).rejects.toMatchObject({ code: "NO_MATCHING_IDENTITY" });
+      expect((await decryptSecrets(r.text, [alice.identity])).values.get("api_key")).toBe("k-ours");
+    }
+    // a recipient added without a rotation takes nothing from anyone: the key is kept
+    const added = await side(await updateKeys(base.secrets, [alice.recipient, bob.recipient, carol.recipient]));
+    expect((await mergeSecretsGuarded({ base, ours: changed, theirs: added })).freshKey).toBe(false);
+  });
+
   it("encrypts our side's changes under a new data key when their side holds a file written afresh (keyless, to the members' public keys) under a key its writer knows", async () => {
     // their side: every value replaced under a data key the writer made, wrapped to the real members only (valid MAC)
     const forged = await encryptWithNewKey(new Map([["db_url", "postgres://evil"], ["api_key", "k-base"], ["empty_one", ""]]), { recipients: [alice.recipient, bob.recipient] });

@@ -518,8 +518,9 @@ export interface GuardedMergeResult extends MergeResult {
   /**
    * True when the result is encrypted under a new data key (every value re-encrypted) rather than
    * under a side's: their side rotated and values of ours had to be carried over (wrapped for their
-   * side's recipients), or the recipients were merged as a set with a new key
-   * ({@link RecipientsUnion.dataKey} `new`, wrapped for the merged recipients).
+   * side's recipients), both sides rotated apart, a side took a recipient out without a rotation
+   * (a version under the kept key had a stanza the result lacks), or the recipients were merged as
+   * a set with a new key ({@link RecipientsUnion.dataKey} `new`, wrapped for the merged recipients).
    */
   freshKey: boolean;
 }
@@ -532,7 +533,10 @@ export interface GuardedMergeResult extends MergeResult {
  * side's data key, their side rotated it (it differs from the base's) and values of ours have to be
  * re-encrypted under it, the result is encrypted under a **new** data key instead, for the same
  * recipients (their side's: a member it removed stays out): our side's values never go under a key
- * their writer chose. Otherwise the result is {@link mergeSecrets}' (`freshKey` false). Not for git's
+ * their writer chose. So too when the result would keep a data key that a version held for a
+ * recipient the result no longer has (a side took a stanza out without a rotation: a `git revert`
+ * of `members add`, `sops updatekeys`): the result goes under a new data key for the key side's
+ * recipients, as `members rm` would have made it. Otherwise the result is {@link mergeSecrets}' (`freshKey` false). Not for git's
  * virtual merge base (`conflictValue` set), which is never committed: there their side's data key is
  * kept, so that the outer merge sees which side rotated (with a new key both would look rotated).
  *
@@ -565,7 +569,13 @@ export async function mergeSecretsGuarded(input: MergeInput): Promise<GuardedMer
   const ours = input.ours.secrets;
   const rotatedApart = base !== undefined && !sameBytes(ours.dataKey, base.dataKey) && !sameBytes(theirs.dataKey, base.dataKey) && !sameBytes(ours.dataKey, theirs.dataKey);
   const theirKeyTaken = plan.keyFrom === "theirs" && plan.reencrypted.length > 0 && base !== undefined && !sameBytes(theirs.dataKey, base.dataKey);
-  if (base === undefined || input.conflictValue !== undefined || !(theirKeyTaken || rotatedApart)) {
+  // a stanza taken out without a rotation (a `git revert` of `members add`, `sops updatekeys`): the
+  // result would keep a data key that a version held for a recipient the result no longer has, who
+  // could read every value of it and every later one; a new key, as `members rm` takes
+  const keySide = plan.keyFrom === "ours" ? ours : theirs;
+  const kept = new Set(keySide.file.recipients);
+  const removedUnderKey = [base, ours, theirs].some((v) => v !== undefined && sameBytes(v.dataKey, keySide.dataKey) && v.file.recipients.some((r) => !kept.has(r)));
+  if (base === undefined || input.conflictValue !== undefined || !(theirKeyTaken || rotatedApart || removedUnderKey)) {
     return { ...writeMerge(input, plan), freshKey: false };
   }
   // the new key goes to their side's recipients: with isMember, none their side added that is no member
@@ -588,7 +598,6 @@ export async function mergeSecretsGuarded(input: MergeInput): Promise<GuardedMer
   const merged = plan.merged;
   // each value keeps the sops type (int, bool, ...) of a side that holds it unchanged
   const typesFrom = [input.ours.secrets, theirs, base];
-  const keySide = plan.keyFrom === "ours" ? ours : theirs;
   const fresh = await encryptWithNewKey(
     merged,
     {
