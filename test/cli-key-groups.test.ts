@@ -81,6 +81,22 @@ describe("CLI: a key-groups environment file", () => {
     expect(s.read("stellar.yaml")).toBe(project);
   });
 
+  it("an access request is written (it names no file), and members approve of it is refused with exit 14, changing no file", async () => {
+    const { s, text } = await keyGroupsProject();
+    const carol = s.keygen("carol");
+    const carolKeys = join(s.dir, "keys", "carol-only.txt");
+    writeFileSync(carolKeys, `# TEST-ONLY key, never use for real secrets\n${carol.identity}\n`, { mode: 0o600 });
+    const asked = await s.run(["request-access", "--env", "production", "--name", "carol"], { env: { SOPS_AGE_KEY_FILE: carolKeys } });
+    expect([asked.code, asked.stderr]).toEqual([0, ""]);
+    expect(s.read("stellar.yaml")).toContain(carol.recipient);
+    const project = s.read("stellar.yaml");
+    const approve = await s.run(["members", "approve", "carol", "--env", "production"]);
+    expect(approve.code).toBe(14);
+    expect(approve.stderr).toContain("sops key groups");
+    expect(s.read(FILE)).toBe(text);
+    expect(s.read("stellar.yaml")).toBe(project);
+  });
+
   it("git merge through the driver: two branches setting different names merge per name, key_groups kept byte for byte", async () => {
     const { s, text } = await keyGroupsProject();
     expect((await s.run(["git", "setup", "--no-hook"])).code).toBe(0);
