@@ -49,12 +49,8 @@ export function editorOfSettings(path: string): "vscode" | "zed" | "helix" {
  */
 export function zedProgramSettings(text: string | undefined): Map<string, string> | undefined {
   if (text === undefined) return new Map();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(withoutCommentsAndTrailingCommas(text));
-  } catch {
-    return undefined;
-  }
+  const parsed = parseJsonWithComments(text);
+  if (parsed === NOT_JSON) return undefined;
   const out = new Map<string, string>();
   const lsp = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>)["lsp"] : undefined;
   if (typeof lsp !== "object" || lsp === null || Array.isArray(lsp)) return out;
@@ -148,14 +144,10 @@ function settingsObject(parsed: unknown, path: string): unknown {
  */
 export function stellarEditorSettings(text: string | undefined, path: string = EDITOR_SETTINGS_FILE): Map<string, string> | undefined {
   if (text === undefined) return new Map();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(withoutCommentsAndTrailingCommas(text));
-  } catch {
-    return undefined;
-  }
+  const whole = parseJsonWithComments(text);
+  if (whole === NOT_JSON) return undefined;
   const out = new Map<string, string>();
-  parsed = settingsObject(parsed, path);
+  const parsed = settingsObject(whole, path);
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return out;
   for (const [key, value] of Object.entries(parsed)) {
     if (key === "stellarSecrets" && typeof value === "object" && value !== null && !Array.isArray(value)) {
@@ -165,6 +157,16 @@ export function stellarEditorSettings(text: string | undefined, path: string = E
     }
   }
   return out;
+}
+
+const NOT_JSON = Symbol("not JSON with comments");
+/** The value of JSON with comments and trailing commas (as VS Code and Zed read their settings), or {@link NOT_JSON}. */
+function parseJsonWithComments(text: string): unknown {
+  try {
+    return JSON.parse(withoutCommentsAndTrailingCommas(text));
+  } catch {
+    return NOT_JSON;
+  }
 }
 
 /** JSON with comments (`//`, `/* *\/`) and trailing commas, as VS Code reads settings, made plain JSON (strings kept as they are). */
