@@ -542,17 +542,30 @@ async function stepBranch() {
   branches.push(name);
   return `branch ${name} from ${from}`;
 }
-async function stepMerge() {
-  if (branches.length < 2) return stepBranch();
+/**
+ * Two branches to merge (`from` into `into`, picked at random), `into` checked out, `from` reviewed
+ * first as its pull request (unless `review` is false), and the model's state at their merge base
+ * (git's virtual base for several); undefined when `from` is already in `into` (with
+ * `neitherAncestor`, also when `into` is in `from`: a fast-forward).
+ */
+function mergePair({ review = true, neitherAncestor = false } = {}) {
   const into = pick(branches);
   const from = pick(branches.filter((b) => b !== into));
   const tipFrom = branchTip(from);
   const tipInto = branchTip(into);
-  if (git(["merge-base", "--is-ancestor", tipFrom, tipInto]).code === 0) return stepSet();
+  if (git(["merge-base", "--is-ancestor", tipFrom, tipInto]).code === 0) return undefined;
+  if (neitherAncestor && git(["merge-base", "--is-ancestor", tipInto, tipFrom]).code === 0) return undefined;
   checkout(into);
-  reviewBranch(into, from);
+  if (review) reviewBranch(into, from);
   const bases = gitOk(["merge-base", "--all", tipInto, tipFrom]).split("\n").filter(Boolean);
   const base = bases.length === 1 ? stateOf(bases[0]) : virtualBase(bases);
+  return { into, from, tipInto, tipFrom, bases, base };
+}
+async function stepMerge() {
+  if (branches.length < 2) return stepBranch();
+  const pair = mergePair();
+  if (pair === undefined) return stepSet();
+  const { into, from, tipInto, tipFrom, bases, base } = pair;
   if (bases.length > 1) count("criss-cross merges");
   const ours = stateOf(tipInto);
   const theirs = stateOf(tipFrom);
@@ -927,15 +940,9 @@ async function stepRevert() {
 /** `git merge --squash` (the driver merges as for a merge; one commit with one parent), reviewed first as a pull request. */
 async function stepSquash() {
   if (branches.length < 2) return stepBranch();
-  const into = pick(branches);
-  const from = pick(branches.filter((b) => b !== into));
-  const tipFrom = branchTip(from);
-  const tipInto = branchTip(into);
-  if (git(["merge-base", "--is-ancestor", tipFrom, tipInto]).code === 0) return stepSet();
-  checkout(into);
-  reviewBranch(into, from);
-  const bases = gitOk(["merge-base", "--all", tipInto, tipFrom]).split("\n").filter(Boolean);
-  const base = bases.length === 1 ? stateOf(bases[0]) : virtualBase(bases);
+  const pair = mergePair();
+  if (pair === undefined) return stepSet();
+  const { into, from, tipInto, tipFrom, bases, base } = pair;
   const ours = stateOf(tipInto);
   const theirs = stateOf(tipFrom);
   const { state, conflicts } = mergeStates(base, ours, theirs);
@@ -969,14 +976,9 @@ async function stepSquash() {
  */
 async function stepServerMerge() {
   if (branches.length < 2) return stepBranch();
-  const into = pick(branches);
-  const from = pick(branches.filter((b) => b !== into));
-  const tipFrom = branchTip(from);
-  const tipInto = branchTip(into);
-  if (git(["merge-base", "--is-ancestor", tipFrom, tipInto]).code === 0 || git(["merge-base", "--is-ancestor", tipInto, tipFrom]).code === 0) return stepSet();
-  checkout(into);
-  const bases = gitOk(["merge-base", "--all", tipInto, tipFrom]).split("\n").filter(Boolean);
-  const base = bases.length === 1 ? stateOf(bases[0]) : virtualBase(bases);
+  const pair = mergePair({ review: false, neitherAncestor: true });
+  if (pair === undefined) return stepSet();
+  const { into, from, tipInto, tipFrom, base } = pair;
   const { state, conflicts } = mergeStates(base, stateOf(tipInto), stateOf(tipFrom));
   gitOk(["checkout", "-q", "-b", "server"]);
   const attrs = join(repo, ".git/info/attributes");

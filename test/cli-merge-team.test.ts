@@ -102,4 +102,37 @@ describe("criss-cross merges and data-key rotation (team simulation)", () => {
     expect(review.code, review.stdout).toBe(0);
     expect(JSON.parse(review.stdout).problems).toEqual([]);
   });
+  it("a git revert of members rm, after the member was added back, does not bring back the data key the removal retired (seed 24)", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    const alice = s.keygen("alice");
+    const carol = s.keygen("carol");
+    const dave = s.keygen("dave");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    await ok(s, ["init", "--env", "production"]);
+    await ok(s, ["set", "foo", "--env", "production", "--from-stdin"], "foo-0");
+    await ok(s, ["git", "setup", "--no-hook"]);
+    await ok(s, ["members", "add", "carol", carol.recipient, "--env", "production"]);
+    await ok(s, ["members", "add", "dave", dave.recipient, "--env", "production"]);
+    s.commit("carol and dave");
+    const beforeRemoval = s.read(PROD);
+    // dave leaves for good; carol is removed too (the data key rotated: both held the old one)
+    await ok(s, ["members", "rm", "dave", "--env", "production"]);
+    s.commit("members rm dave");
+    await ok(s, ["members", "rm", "carol", "--env", "production"]);
+    const removed = s.commit("members rm carol");
+    // carol is added back under the current key
+    await ok(s, ["members", "add", "carol", carol.recipient, "--env", "production"]);
+    const tip = s.commit("members add carol");
+    // reverting the removal of carol: the driver merges (the file changed since); both sides have
+    // carol, their side (the reverted commit's parent) a data key the removal retired
+    s.git(["revert", "--no-edit", removed]);
+    const reverted = s.read(PROD);
+    expect(stanzaOf(reverted, alice.recipient)).not.toBe(stanzaOf(s.git(["show", `${removed}^:${PROD}`]), alice.recipient));
+    expect(stanzaOf(reverted, alice.recipient)).not.toBe(stanzaOf(beforeRemoval, alice.recipient));
+    expect(Object.fromEntries((await decryptSecrets(reverted, [carol.identity])).values)).toEqual({ foo: "foo-0" });
+    const review = await s.run(["review", `${tip}...HEAD`, "--json"]);
+    expect(review.code, review.stdout).toBe(0);
+    expect(JSON.parse(review.stdout).problems).toEqual([]);
+  });
 });

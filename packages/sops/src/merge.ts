@@ -525,6 +525,13 @@ export interface GuardedMergeResult extends MergeResult {
   freshKey: boolean;
 }
 
+/** True when `a`'s `lastmodified` is not later than `b`'s (both readable RFC 3339 times; sops writes whole seconds). */
+function writtenNoLater(a: DecryptedSecrets, b: DecryptedSecrets): boolean {
+  const ta = Date.parse(a.file.metadata.lastmodified);
+  const tb = Date.parse(b.file.metadata.lastmodified);
+  return Number.isFinite(ta) && Number.isFinite(tb) && ta <= tb;
+}
+
 /**
  * {@link mergeSecrets} for git's merge driver, which runs on branches anyone with push access can
  * write. Whoever wrote a version knows its data key, and someone who holds only the members' public
@@ -575,7 +582,14 @@ export async function mergeSecretsGuarded(input: MergeInput): Promise<GuardedMer
   const keySide = plan.keyFrom === "ours" ? ours : theirs;
   const kept = new Set(keySide.file.recipients);
   const removedUnderKey = [base, ours, theirs].some((v) => v !== undefined && sameBytes(v.dataKey, keySide.dataKey) && v.file.recipients.some((r) => !kept.has(r)));
-  if (base === undefined || input.conflictValue !== undefined || !(theirKeyTaken || rotatedApart || removedUnderKey)) {
+  // their side written no later than the base (a `git revert`: theirs is the reverted commit's
+  // parent, the base the reverted commit; git tells a merge driver nothing of the operation, and
+  // writes REVERT_HEAD only after it): a data key of theirs other than the base's is then one the
+  // base rotated away from, not a newer rotation, and keeping it would undo that rotation for
+  // whoever held it (a member the reverted commit removed). A new key instead (the same second, or
+  // a clock that ran behind, costs only that)
+  const retiredKeyTaken = plan.keyFrom === "theirs" && base !== undefined && !sameBytes(theirs.dataKey, base.dataKey) && writtenNoLater(theirs, base);
+  if (base === undefined || input.conflictValue !== undefined || !(theirKeyTaken || rotatedApart || removedUnderKey || retiredKeyTaken)) {
     return { ...writeMerge(input, plan), freshKey: false };
   }
   // the new key goes to their side's recipients: with isMember, none their side added that is no member
