@@ -116,7 +116,8 @@ describe("criss-cross merges and data-key rotation (team simulation)", () => {
     await ok(s, ["members", "add", "dave", dave.recipient, "--env", "production"]);
     s.commit("carol and dave");
     const beforeRemoval = s.read(PROD);
-    // dave leaves for good; carol is removed too (the data key rotated: both held the old one)
+    // dave leaves (the data key rotates), then carol (it rotates again: the key of the reverted
+    // commit's parent is retired)
     await ok(s, ["members", "rm", "dave", "--env", "production"]);
     s.commit("members rm dave");
     await ok(s, ["members", "rm", "carol", "--env", "production"]);
