@@ -586,8 +586,7 @@ export async function mergeSecretsGuarded(input: MergeInput): Promise<GuardedMer
   // parent, the base the reverted commit; git tells a merge driver nothing of the operation, and
   // writes REVERT_HEAD only after it): a data key of theirs other than the base's is then one the
   // base rotated away from, not a newer rotation, and keeping it would undo that rotation for
-  // whoever held it. A new key instead (the same second, or
-  // a clock that ran behind, costs only that)
+  // whoever held it. A new key instead (the same second, or a clock that ran behind, costs only that)
   const retiredKeyTaken = plan.keyFrom === "theirs" && base !== undefined && !sameBytes(theirs.dataKey, base.dataKey) && writtenNoLater(theirs, base);
   if (base === undefined || input.conflictValue !== undefined || !(theirKeyTaken || rotatedApart || removedUnderKey || retiredKeyTaken)) {
     return { ...writeMerge(input, plan), freshKey: false };
