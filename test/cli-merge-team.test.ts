@@ -120,6 +120,8 @@ describe("criss-cross merges and data-key rotation (team simulation)", () => {
     // commit's parent is retired)
     await ok(s, ["members", "rm", "dave", "--env", "production"]);
     s.commit("members rm dave");
+    // (a second later: the driver tells the reverted commit's parent by its earlier lastmodified, in whole seconds)
+    await new Promise((done) => setTimeout(done, 1100));
     await ok(s, ["members", "rm", "carol", "--env", "production"]);
     const removed = s.commit("members rm carol");
     // carol is added back under the current key

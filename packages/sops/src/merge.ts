@@ -525,11 +525,11 @@ export interface GuardedMergeResult extends MergeResult {
   freshKey: boolean;
 }
 
-/** True when `a`'s `lastmodified` is not later than `b`'s (both readable RFC 3339 times; sops writes whole seconds). */
-function writtenNoLater(a: DecryptedSecrets, b: DecryptedSecrets): boolean {
+/** True when `a`'s `lastmodified` is earlier than `b`'s (both readable RFC 3339 times; sops writes whole seconds). */
+function writtenBefore(a: DecryptedSecrets, b: DecryptedSecrets): boolean {
   const ta = Date.parse(a.file.metadata.lastmodified);
   const tb = Date.parse(b.file.metadata.lastmodified);
-  return Number.isFinite(ta) && Number.isFinite(tb) && ta <= tb;
+  return Number.isFinite(ta) && Number.isFinite(tb) && ta < tb;
 }
 
 /**
@@ -582,12 +582,13 @@ export async function mergeSecretsGuarded(input: MergeInput): Promise<GuardedMer
   const keySide = plan.keyFrom === "ours" ? ours : theirs;
   const kept = new Set(keySide.file.recipients);
   const removedUnderKey = [base, ours, theirs].some((v) => v !== undefined && sameBytes(v.dataKey, keySide.dataKey) && v.file.recipients.some((r) => !kept.has(r)));
-  // their side written no later than the base (a `git revert`: theirs is the reverted commit's
-  // parent, the base the reverted commit; git tells a merge driver nothing of the operation, and
-  // writes REVERT_HEAD only after it): a data key of theirs other than the base's is then one the
-  // base rotated away from, not a newer rotation, and keeping it would undo that rotation for
-  // whoever held it. A new key instead (the same second, or a clock that ran behind, costs only that)
-  const retiredKeyTaken = plan.keyFrom === "theirs" && base !== undefined && !sameBytes(theirs.dataKey, base.dataKey) && writtenNoLater(theirs, base);
+  // their side written before the base (a `git revert`: theirs is the reverted commit's parent,
+  // the base the reverted commit; git tells a merge driver nothing of the operation, and writes
+  // REVERT_HEAD only after it): a data key of theirs other than the base's is then one the base
+  // rotated away from, not a newer rotation, and keeping it would undo that rotation for whoever
+  // held it. A new key instead (a clock that ran behind costs only that). Within one second (sops
+  // writes whole seconds) the order is unknown and their key is kept, as for a merge
+  const retiredKeyTaken = plan.keyFrom === "theirs" && base !== undefined && !sameBytes(theirs.dataKey, base.dataKey) && writtenBefore(theirs, base);
   if (base === undefined || input.conflictValue !== undefined || !(theirKeyTaken || rotatedApart || removedUnderKey || retiredKeyTaken)) {
     return { ...writeMerge(input, plan), freshKey: false };
   }
