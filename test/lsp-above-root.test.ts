@@ -11,11 +11,17 @@ import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { LspClient, makeProject, sops } from "./lsp-harness.js";
 
+/** A project in `infra/` of a git work tree, one action using its one secret; `top` is the work tree's top, above the project's root. */
+async function subfolderProject() {
+  const org = await makeProject({ subdir: "infra", secrets: { development: { stripe_api_key: "v" } }, environments: ["development"], files: { "actions/a.yaml": "kind: action\nname: a\nmethod: GET\npath: /x\nheaders:\n  - { name: K, type: secret, secret: stripe_api_key }\n" } });
+  const top = dirname(org.dir);
+  execFileSync("git", ["init", "-q", top]);
+  return { org, top };
+}
+
 describe("files above a subfolder project's root, changed on disk", () => {
   it("are watched, and re-checked on their watched-file events: a finding appears on the file and goes again", async () => {
-    const org = await makeProject({ subdir: "infra", secrets: { development: { stripe_api_key: "v" } }, environments: ["development"], files: { "actions/a.yaml": "kind: action\nname: a\nmethod: GET\npath: /x\nheaders:\n  - { name: K, type: secret, secret: stripe_api_key }\n" } });
-    const top = dirname(org.dir);
-    execFileSync("git", ["init", "-q", top]);
+    const { org, top } = await subfolderProject();
     const client = await LspClient.start({ folders: [org.dir] });
     try {
       // the folder above the root (the top of the work tree) is watched, outside the workspace folder (registered once the project is loaded)
@@ -54,9 +60,7 @@ describe("files above a subfolder project's root, changed on disk", () => {
 
 describe("files above a subfolder project's root, edited in an unsaved buffer", () => {
   it("re-check as the saved file does: ../.gitattributes and ../.sops.yaml typed into (never saved), then closed; and the project's own .gitattributes", async () => {
-    const org = await makeProject({ subdir: "infra", secrets: { development: { stripe_api_key: "v" } }, environments: ["development"], files: { "actions/a.yaml": "kind: action\nname: a\nmethod: GET\npath: /x\nheaders:\n  - { name: K, type: secret, secret: stripe_api_key }\n" } });
-    const top = dirname(org.dir);
-    execFileSync("git", ["init", "-q", top]);
+    const { org, top } = await subfolderProject();
     const client = await LspClient.start({ folders: [org.dir] });
     try {
       const topUri = pathToFileURL(top).href;
