@@ -7,6 +7,7 @@
  */
 import { fstatSync, writeSync } from "node:fs";
 import type { Command, CommandContext, OutputStream } from "./command.js";
+import { escapeControlCharacters } from "@stellar-secrets/sops";
 import { exitCodeFor } from "./errors.js";
 import { stringifyJson } from "./json-text.js";
 
@@ -190,10 +191,8 @@ export function runProcess(argv: string[], run: (argv: string[], ctx: CommandCon
     (status) => {
       process.exitCode = status;
     },
-    async (error: unknown) => {
-      // loaded only on this path: a successful run of a command that never needs sops stays light
-      const escape = await import("@stellar-secrets/sops").then((m) => m.escapeControlCharacters, () => undefined);
-      const { text, status } = formatError(error, { json: wantsJson(argv), ...(escape === undefined ? {} : { escape }) });
+    (error: unknown) => {
+      const { text, status } = formatError(error, { json: wantsJson(argv), escape: escapeControlCharacters });
       process.stderr.write(text);
       process.exit(status);
     },

@@ -12,7 +12,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import type { UnresolvedMergeRecord } from "@stellar-secrets/core";
+import { parseUnresolvedMergeRecord, type UnresolvedMergeRecord } from "@stellar-secrets/core";
 import { createHash, writeFileAtomic } from "@stellar-secrets/sops";
 
 /** The folder of the records, under the git directory. */
@@ -107,7 +107,6 @@ export async function readUnresolvedMerge(gitDir: string, path: string): Promise
   } catch {
     return undefined;
   }
-  const { parseUnresolvedMergeRecord } = await import("@stellar-secrets/core");
   const record = parseUnresolvedMergeRecord(text);
   return record?.path === path ? record : undefined;
 }
@@ -144,7 +143,6 @@ export async function readUnresolvedMerges(root: string, env: NodeJS.ProcessEnv)
   if (files.length === 0) return out;
   const prefix = topRelative(location, root, "");
   if (prefix === undefined) return out;
-  const { parseUnresolvedMergeRecord } = await import("@stellar-secrets/core");
   for (const f of files) {
     let record: UnresolvedMergeRecord | undefined;
     try {
