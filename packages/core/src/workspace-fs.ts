@@ -3,7 +3,7 @@
  * project, walking the repository) goes through a {@link WorkspaceFs}, so tests and editors can
  * pass their own (an editor's open buffers, an in-memory tree).
  */
-import * as nodeFs from "node:fs";
+import { constants, readdirSync, readFileSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
 import { isInside, MAX_CONFIG_FILE_BYTES, readRegularFileSync } from "@stellar-secrets/sops";
 import { LineIndex } from "./position.js";
 
@@ -16,8 +16,8 @@ export interface WorkspaceFs {
    * valid UTF-8 are reported instead of silently replaced.
    */
   readFileBytes?(path: string): Uint8Array;
-  readdir(path: string): nodeFs.Dirent[];
-  stat(path: string): nodeFs.Stats;
+  readdir(path: string): Dirent[];
+  stat(path: string): Stats;
   realpath(path: string): string;
   /**
    * Where a symbolic link points, as stored (optional: a tree read from git, whose links are not
@@ -37,7 +37,7 @@ export interface WorkspaceFs {
 
 // what readListedFile opens with: read-only, never blocking (a FIFO put there since the listing
 // gives an error, not a hang), never following a link put there since the listing
-const LISTED_FLAGS = nodeFs.constants.O_RDONLY | (nodeFs.constants.O_NONBLOCK ?? 0) | (nodeFs.constants.O_NOFOLLOW ?? 0);
+const LISTED_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0);
 
 /** The real file system. */
 export const nodeWorkspaceFs: WorkspaceFs = {
@@ -45,14 +45,14 @@ export const nodeWorkspaceFs: WorkspaceFs = {
   // the loader applies its own size limit after reading
   readFile: (p) => readRegularFileSync(p, { maxBytes: Number.MAX_SAFE_INTEGER }).toString("utf8"),
   readFileBytes: (p) => readRegularFileSync(p, { maxBytes: Number.MAX_SAFE_INTEGER }),
-  readdir: (p) => nodeFs.readdirSync(p, { withFileTypes: true }),
-  stat: (p) => nodeFs.statSync(p),
-  realpath: (p) => nodeFs.realpathSync.native(p),
+  readdir: (p) => readdirSync(p, { withFileTypes: true }),
+  stat: (p) => statSync(p),
+  realpath: (p) => realpathSync.native(p),
   // one call into node (open, read to the end, close, decode): no Buffer, no fstat, no Stats object
   // (node takes numeric open flags here too; its types only list the string forms). Nothing read
   // may also be a FIFO put there since the listing: `readFile` tells (it checks the type).
   readListedFile: (p) => {
-    const text = nodeFs.readFileSync(p, { encoding: "utf8", flag: LISTED_FLAGS as unknown as string });
+    const text = readFileSync(p, { encoding: "utf8", flag: LISTED_FLAGS as unknown as string });
     if (text === "") throw new Error(`${p}: empty, read it with readFile`);
     return text;
   },
