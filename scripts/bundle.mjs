@@ -123,9 +123,26 @@ function load() {
   }
   const bundleRequire = createRequire(file);
   // yaml.cjs (loaded on first need) by its own name (see above)
-  const loaded = codeCache.exports.loadBundle(file, { source, require: (id) => bundleRequire(id === "./yaml.cjs" ? yamlFile() : id) });
+  const require = (id) => bundleRequire(id === "./yaml.cjs" ? yamlFile() : id);
+  // node's own functions are of node's main realm: when this entry's Function is not theirs, it runs
+  // in a realm of its own, as jest runs each test file (and vitest's vmThreads pool): vm.Script
+  // would run the bundle in node's main realm, and its errors would not be instanceof Error there
+  if (!(readFileSync instanceof Function)) {
+    let yaml; // yaml.cjs in this realm too (its Uint8Array is the one the bundle tests against)
+    const own = yamlFile();
+    return inThisRealm(source, file, (id) => (id === "./yaml.cjs" ? (yaml ??= inThisRealm(readFileSync(own, "utf8"), own, bundleRequire)) : bundleRequire(id)));
+  }
+  const loaded = codeCache.exports.loadBundle(file, { source, require });
   if (loaded.stale) process.once("exit", () => loaded.writeCache());
   return loaded.exports;
+}
+
+/** The bundle run by this realm's own Function (no code cache): its Error, Promise and Array are the caller's. */
+function inThisRealm(source, file, require) {
+  const module = { exports: {} };
+  const dir = file.slice(0, Math.max(file.lastIndexOf("/"), file.lastIndexOf("\\\\")));
+  new Function("exports", "require", "module", "__filename", "__dirname", source + "\\n//# sourceURL=" + file)(module.exports, require, module, file, dir);
+  return module.exports;
 }
 
 ${exported}`;
