@@ -176,6 +176,27 @@ describe("withVerification", () => {
     expect(checked.problems.map((p) => p.kind).sort()).toEqual(["rewrapped-without-rotation", "unrotated-removal"]);
     expect(checked.problems.find((p) => p.kind === "unrotated-removal")?.message).toContain("bob was removed from production but the data key was not rotated (verified with your key)");
     expect(checked.environments[0]).toMatchObject({ dataKeyRotated: false, reencrypted: ["hubspot_api_token", "stripe_api_key"] });
+
+    // one value, bob's stanza dropped, the value set anew and alice's stanza wrapped anew under the
+    // same data key: keyless, "cannot be told"; the key proves it was not rotated, and the finding says so
+    const prev3 = await decryptSecrets(base, [alice.identity]);
+    const detour3 = await decryptSecrets(await reencryptSecrets(prev3, new Map([["stripe_api_key", "x"]])), [alice.identity]);
+    const again = await reencryptSecrets(detour3, new Map([["stripe_api_key", "s1"]]), { recipients: [alice.recipient] });
+    const s3 = again.indexOf("        - recipient:");
+    const e3 = again.indexOf("-----END AGE ENCRYPTED FILE-----\n") + "-----END AGE ENCRYPTED FILE-----\n".length;
+    const wrapped3 = (await wrapDataKey(prev3.dataKey, alice.recipient)).trimEnd().split("\n").map((l) => `            ${l}`).join("\n");
+    const lookalike = `${again.slice(0, s3)}        - recipient: ${alice.recipient}\n          enc: |\n${wrapped3}\n${again.slice(e3)}`;
+    const unsure = buildReview(stateFromFiles("a", undefined, "/r", files(both, base)), stateFromFiles("b", undefined, "/r", files(config(alice.recipient), lookalike)));
+    expect(unsure.environments[0]).toMatchObject({ dataKeyRotated: true, rotationUncertain: true });
+    expect(unsure.problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
+    expect(unsure.problems[0]?.message).toContain("cannot be told from a changed value without a key");
+    const v3 = compareDecrypted("production", PROD, await version(base, alice.identity), await version(lookalike, alice.identity));
+    const proven = withVerification(unsure, [v3]);
+    expect(proven.problems.filter((p) => p.kind === "unrotated-removal").map((p) => p.message)).toEqual([
+      expect.stringContaining("bob was removed from production but the data key was not rotated (verified with your key)"),
+    ]);
+    expect(JSON.stringify(proven.problems)).not.toContain("cannot be told");
+    expect(proven.clean).toBe(false);
   });
 });
 

@@ -98,7 +98,7 @@ function reconcile(e: EnvironmentReview, v: Extract<EnvironmentVerification, { v
  * The report with its keyed verification: `verification` set, each verified environment's keyless
  * facts replaced by what the key shows (see {@link reconcile}; the summary's counts follow), an
  * `unrotated-removal` that only a missing key left uncertain dropped when the data key did rotate
- * and added when it did not, and problems added for a head
+ * and stated as proven (or added) when it did not, and problems added for a head
  * that failed its MAC or a value's tag (`tampered`), and for stanzas wrapped anew under the same
  * data key that the keyless review could not prove (kind `rewrapped-without-rotation`).
  * `clean` and `summary.problems` follow. `wording`: how the added messages name paths and commands
@@ -123,7 +123,10 @@ export function withVerification(report: ReviewReport, verification: readonly En
     if (v.dataKeyRotated && e.rotationUncertain) {
       // the keyless review could not tell a rotation from a changed value: the key shows it rotated
       for (const p of removals) dropped.add(p);
-    } else if (!v.dataKeyRotated && removals.length === 0 && e.fileChange === "modified") {
+    } else if (!v.dataKeyRotated && e.fileChange === "modified" && (removals.length === 0 || e.rotationUncertain)) {
+      // the key shows no rotation: a removal the keyless review could only call uncertain (one value
+      // kept) is certain now, and says so in the words of a proven one
+      for (const p of removals) dropped.add(p);
       for (const lost of e.recipients.lost) {
         const who = lost.member ?? lost.recipient;
         added.push({
