@@ -657,7 +657,7 @@ export function requireVersion(meta: SopsMetadata, path?: string): void {
 export async function unwrapFileKey(file: SecretsFile, identities: Identities | readonly string[], path?: string, text?: string): Promise<Uint8Array> {
   const ids = toIdentities(identities);
   if (ids.identities.length === 0) throw noIdentity(file, ids, path);
-  const where = { text, from: file.metadataRange.start, file: path };
+  const where = { text, from: file.metadataRange.start, file: path, format: file.format };
   const groups = readKeyGroups(file.metadata, where);
   if (groups !== undefined) return unwrapKeyGroupsKey(groups, file.metadata, ids, where);
   if (file.metadata.age.length === 0) {
