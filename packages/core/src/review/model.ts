@@ -1649,6 +1649,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     summary.newErrors++;
     if (seenProblems.has(`${d.file}\u0000${message}`)) continue;
     if (d.rule === "recipient-drift" && nonMemberFiles.has(d.file)) continue; // already a non-member-recipient problem
+    // the checker's reading of the key groups, at the line this review reports as key-groups-change
+    if (d.rule === "recipient-drift" && problems.some((p) => p.kind === "key-groups-change" && p.file === d.file && p.line === d.line)) continue;
     // a reference left behind by a removal in this change: its checker fix ("create it with set") is not what the reviewer asks for
     const removedFrom = d.secret === undefined || !REFERENCE_RULES.has(d.rule) ? [] : environments.filter((e) => e.secrets.some((s) => s.name === d.secret && s.change === "removed")).map((e) => e.environment);
     const because = removedFrom.length === 0 ? "" : ` (this change removes ${d.secret} from ${listed(removedFrom)}: keep it there, or remove this reference in the same change)`;
