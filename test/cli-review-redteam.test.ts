@@ -156,8 +156,10 @@ describe("review, red team", () => {
     writeFileSync(outside, `creation_rules:\n  - age: ${mallory.recipient}\n`);
     symlinkSync(outside, join(s.repo, ".sops.yaml"));
     const working = await problemsOf(s, "main", infra);
-    // (the working tree's check reports it too, as a checker error)
-    expect(working.problems).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "weakened-rule", file: "../.sops.yaml" })]));
+    // once: the working tree's check reads the same link (sops-config-drift at its line 1), which is this problem
+    expect(working.code).toBe(1);
+    expect(working.problems).toMatchObject([{ kind: "weakened-rule", file: "../.sops.yaml" }]);
+    expect(working.problems[0]?.message).toContain(`a symbolic link to ${outside}, outside the repository`);
     commitPastHook(s, "sops rules from the shared drive");
     const committed = await problemsOf(s, "main..HEAD", infra);
     expect(committed.code).toBe(1);

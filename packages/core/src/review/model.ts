@@ -1374,11 +1374,13 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   }
   // a .sops.yaml above the root made a symbolic link out of the repository: each clone's plain sops
   // reads a file of its own there, which no review sees (check and the pre-commit hook refuse it)
+  const outsideLinks = new Set<string>();
   if (headConfig !== undefined && inputs.aboveRoot !== undefined && inputs.aboveRoot.prefix !== "" && inputs.folder === undefined) {
     const { prefix, baseOutside, headOutside } = inputs.aboveRoot;
     for (const [rel, target] of headOutside ?? []) {
       if (baseOutside?.get(rel) === target) continue;
       const file = posix.relative(prefix, rel);
+      outsideLinks.add(file);
       problems.push({
         kind: "weakened-rule",
         file,
@@ -1649,6 +1651,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     summary.newErrors++;
     if (seenProblems.has(`${d.file}\u0000${message}`)) continue;
     if (d.rule === "recipient-drift" && nonMemberFiles.has(d.file)) continue; // already a non-member-recipient problem
+    // the working tree's checker refusing a .sops.yaml link out of the repository (sopsLinkOutside) that this review names as weakened-rule
+    if (d.rule === "sops-config-drift" && d.line === 1 && outsideLinks.has(d.file)) continue;
     // the checker's reading of the key groups, at the line this review reports as key-groups-change
     if (d.rule === "recipient-drift" && problems.some((p) => p.kind === "key-groups-change" && p.file === d.file && p.line === d.line)) continue;
     // a reference left behind by a removal in this change: its checker fix ("create it with set") is not what the reviewer asks for
