@@ -67,6 +67,22 @@ describe("CLI: a key-groups environment file", () => {
     expect(JSON.parse(after.stdout)).toEqual({ api_key: "sk-live-kg-1", new_token: "tok-kg-3" });
   });
 
+  it("set and rm of a CRLF key-groups file (a Windows checkout) keep CRLF throughout and the sops block but lastmodified and mac", async () => {
+    const { s, text } = await keyGroupsProject();
+    const crlf = text.replace(/\n/g, "\r\n");
+    s.write(FILE, crlf);
+    const crlfBlock = (t: string) => withoutLmMac(t.slice(t.indexOf("\r\nsops:\r\n") + 2));
+    for (const args of [["set", "new_token", "--env", "production", "--from-stdin"], ["rm", "db_password", "--env", "production", "--yes"]]) {
+      const r = await s.run(args, { input: "tok-kg-3" });
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+      const written = s.read(FILE);
+      expect(written.replace(/\r\n/g, "").includes("\n"), `${args[0]}: an LF without its CR`).toBe(false);
+      expect(crlfBlock(written), args[0]).toBe(crlfBlock(crlf));
+    }
+    const after = await s.run(["export", "--env", "production", "--format", "json"]);
+    expect(JSON.parse(after.stdout)).toEqual({ api_key: "sk-live-kg-1", new_token: "tok-kg-3" });
+  });
+
   it("rotate-key and members add are refused with exit 14 (UNSUPPORTED) saying to use sops, and change no file", async () => {
     const { s, text } = await keyGroupsProject();
     const carol = s.keygen("carol");

@@ -379,6 +379,13 @@ describe("probe on a branch that points a connection at another host (s24 attack
       expect(onMain.code, onMain.stderr).toBe(0);
       expect(onMain.stderr).toBe("");
       expect(good).toEqual(["/v1/balance"]);
+      // an audit log in a folder that does not exist: the resolver's IO_ERROR (path, system code, fix), exit 16, nothing probed
+      const nowhere = join(s.dir, "no-such-folder", "audit.jsonl");
+      const unopened = await s.run(["probe", "--env", "production", "--audit-log", nowhere]);
+      expect(unopened.code).toBe(16);
+      expect(unopened.stderr).toContain(`IO_ERROR: cannot open the access log ${nowhere} (ENOENT): its folder ${join(s.dir, "no-such-folder")} does not exist`);
+      expect(unopened.stderr).toContain(`mkdir -p ${join(s.dir, "no-such-folder")}`);
+      expect(good).toEqual(["/v1/balance"]);
 
       // the pull request's branch: same key, same value, only the base_url changed
       s.git(["checkout", "-q", "-b", "pr"]);

@@ -156,8 +156,10 @@ describe("review, red team", () => {
     writeFileSync(outside, `creation_rules:\n  - age: ${mallory.recipient}\n`);
     symlinkSync(outside, join(s.repo, ".sops.yaml"));
     const working = await problemsOf(s, "main", infra);
-    // (the working tree's check reports it too, as a checker error)
-    expect(working.problems).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "weakened-rule", file: "../.sops.yaml" })]));
+    // once: the working tree's check reads the same link (sops-config-drift at its line 1), which is this problem
+    expect(working.code).toBe(1);
+    expect(working.problems).toMatchObject([{ kind: "weakened-rule", file: "../.sops.yaml" }]);
+    expect(working.problems[0]?.message).toContain(`a symbolic link to ${outside}, outside the repository`);
     commitPastHook(s, "sops rules from the shared drive");
     const committed = await problemsOf(s, "main..HEAD", infra);
     expect(committed.code).toBe(1);
@@ -356,6 +358,31 @@ describe("review, red team", () => {
     const binary = await problemsOf(s);
     expect(binary.code).toBe(1);
     expect(binary.problems).toMatchObject([{ kind: "weakened-rule", file: "bun.lockb" }]);
+  });
+
+  it("follows a gate script larger than the gate reader reads (1 MiB) into what it runs, committed or in the working tree, reading it in pieces", async () => {
+    const s = await project();
+    s.git(["checkout", "-q", "main"]);
+    s.write(".github/workflows/ci.yml", "on: pull_request\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: ./scripts/gate.sh\n");
+    // a generated gate script (vendored helpers, a long notice): over 1 MiB; what runs the review is in a file it sources
+    const notice = `# ${"generated notice ".repeat(7)}\n`.repeat(9000);
+    s.write("scripts/gate.sh", `#!/bin/sh\nset -e\n${notice}. ./ci/review.sh\n${notice}`);
+    expect(s.read("scripts/gate.sh").length).toBeGreaterThan(1024 * 1024);
+    s.write("ci/review.sh", "npx stellar-secrets review origin/main...HEAD\n");
+    s.commit("ci: the gate");
+    // committed: the sourced file no longer runs the review
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write("ci/review.sh", "echo reviewed\n");
+    s.commit("ci: faster");
+    const committed = await problemsOf(s);
+    expect(committed.code).toBe(1);
+    expect(committed.problems).toMatchObject([{ kind: "weakened-rule", file: "ci/review.sh" }]);
+    // the working tree against main: the large script changed so that it sources nothing
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write("scripts/gate.sh", s.read("scripts/gate.sh").replace(". ./ci/review.sh\n", "true\n"));
+    const working = await review(s, ["main", "--json"]);
+    expect(working.code, working.stderr).toBe(1);
+    expect((JSON.parse(working.stdout) as { problems: Problem[] }).problems).toMatchObject([{ kind: "weakened-rule", file: "scripts/gate.sh" }]);
   });
 
   it("flags committed editor settings that decide what members' editors run and show (stellarSecrets.cliPath for Test Credential, rules), not other settings", async () => {

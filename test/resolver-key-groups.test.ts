@@ -60,5 +60,21 @@ describe("resolver: key-groups files", () => {
       const r = await createResolver({ environment: "production", root, identities: [alice.identity, bob.identity].join("\n"), env: {} });
       expect(r.get("token")).toBe("tok");
     });
+
+    it(`${entry}: refuses a quoted shamir_threshold (sops 3.7–3.12 do) with MALFORMED_FILE at its line`, async () => {
+      const key = randomBytes(32);
+      const text = oracleSealKeyGroups(`stripe_api_key: ${oracleEncrypt(key, "sk_test_shamir", "stripe_api_key:")}\n`, { dataKey: key, groups, threshold: 2, macValues: ["sk_test_shamir"] }).replace(
+        "    shamir_threshold: 2\n",
+        '    shamir_threshold: "2"\n',
+      );
+      const root = repoWith(`quoted-threshold-${entry}`, text);
+      const err = await createResolver({ environment: "production", root, identities: [alice.identity, carol.identity].join("\n"), env: {} }).then(
+        () => undefined,
+        (e: unknown) => e as { code: string; message: string },
+      );
+      expect(err?.code).toBe("MALFORMED_FILE");
+      expect(err?.message).toContain(`production.enc.yaml:${text.split("\n").findIndex((l) => l.startsWith("    shamir_threshold:")) + 1}:`);
+      expect(err?.message).toContain("`shamir_threshold` is quoted");
+    });
   }
 });

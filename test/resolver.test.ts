@@ -425,7 +425,26 @@ describe("the access log", () => {
   it("the JSON-lines sink fails at creation for a bad path, and reports write errors instead of throwing", async () => {
     const { dir, cleanup } = tempDir();
     try {
-      expect(() => createJsonLinesSink(join(dir, "missing", "access.jsonl"))).toThrow(/ENOENT/);
+      // a project error naming the path, the system's code and the fix (node's own error is its cause)
+      const opening = (path: string): ResolverError => {
+        try {
+          createJsonLinesSink(path);
+        } catch (e) {
+          return e as ResolverError;
+        }
+        throw new Error(`createJsonLinesSink(${path}) did not throw`);
+      };
+      const missing = opening(join(dir, "missing", "access.jsonl"));
+      expect(missing).toBeInstanceOf(ResolverError);
+      expect([missing.code, missing.file, (missing.cause as NodeJS.ErrnoException).code]).toEqual(["IO_ERROR", join(dir, "missing", "access.jsonl"), "ENOENT"]);
+      expect(missing.message).toBe(`cannot open the access log ${join(dir, "missing", "access.jsonl")} (ENOENT): its folder ${join(dir, "missing")} does not exist`);
+      expect(missing.hint).toBe(`create the folder (mkdir -p ${join(dir, "missing")}), or pass a path in a folder that exists`);
+      const folder = opening(dir);
+      expect([folder.code, (folder.cause as NodeJS.ErrnoException).code]).toEqual(["IO_ERROR", "EISDIR"]);
+      expect(folder.message).toContain(`(EISDIR): ${dir} is a folder`);
+      writeFileSync(join(dir, "plain"), "");
+      const underFile = opening(join(dir, "plain", "access.jsonl"));
+      expect([underFile.code, (underFile.cause as NodeJS.ErrnoException).code]).toEqual(["IO_ERROR", "ENOTDIR"]);
       const errors: Error[] = [];
       const sink = createJsonLinesSink(join(dir, "a.jsonl"), { onError: (e) => errors.push(e) });
       sink.close();

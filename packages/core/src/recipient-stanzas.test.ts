@@ -230,4 +230,15 @@ describe("recipientStanzaProblems: sops key groups (Shamir)", () => {
     expect(found[0]!.message).toContain("group 2: (a label that is no public key, not shown) (not a member of staging)");
     expect(found.map((p) => p.message).join("\n")).not.toContain("QQQQ");
   });
+
+  it("reports a quoted shamir_threshold (sops 3.7–3.12 refuse it) at its line, with removing the quotes as the fix", async () => {
+    const { alice, bob, problems } = await setup();
+    const text = (await groupsFile([{ age: [alice] }, { age: [bob] }], 2)).replace("    shamir_threshold: 2\n", '    shamir_threshold: "2"\n');
+    const found = problems(text);
+    expect(found).toHaveLength(1);
+    expect(text.slice(found[0]!.range.start, found[0]!.range.end)).toBe("shamir_threshold");
+    expect(found[0]!.message).toContain("sops.key_groups cannot be read (`shamir_threshold` is quoted");
+    expect(found[0]!.message).toContain("remove the quotes (`shamir_threshold: 2`");
+    expect(found[0]!.message).toContain("git checkout -- secrets/staging.enc.yaml");
+  });
 });

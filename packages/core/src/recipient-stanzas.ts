@@ -48,7 +48,7 @@ export function recipientStanzaProblems(project: Pick<ProjectConfig, "environmen
   const out: RecipientStanzaProblem[] = [];
   for (const other of file.otherMasterKeys ?? []) {
     if (other.type === "key_groups" && file.keyGroups !== undefined) {
-      out.push({ range: file.keyGroups.range ?? other.range ?? fallback, message: keyGroupsMessage(project, file, keyId, fix) });
+      out.push({ range: file.keyGroups.problemRange ?? file.keyGroups.range ?? other.range ?? fallback, message: keyGroupsMessage(project, file, keyId, fix) });
       continue;
     }
     const what = `${other.count} key${other.count === 1 ? "" : "s"}`;
@@ -153,7 +153,7 @@ function keyGroupsMessage(project: Pick<ProjectConfig, "environments">, file: En
   const env = file.environment;
   const kg = file.keyGroups!;
   if (kg.problem !== undefined) {
-    return `the ${env} file's sops.key_groups cannot be read (${kg.problem}): sops and stellar-secrets refuse to decrypt it as it is; ${fix}`;
+    return `the ${env} file's sops.key_groups cannot be read (${kg.problem}): sops and stellar-secrets refuse to decrypt it as it is; ${kg.problemFix ?? fix}`;
   }
   const members = project.environments.find((e) => e.name === env)?.members ?? [];
   const memberOf = (label: string) => members.find((m) => keyId(m.recipient) === keyId(label));

@@ -92,6 +92,10 @@ export interface EnvironmentKeyGroups {
   groups: { stanzas: EnvironmentStanza[]; others: string[] }[];
   /** Why the readers refuse these key groups (MALFORMED_FILE), when they do. */
   problem?: string;
+  /** Where `problem` is when it is not at `key_groups` (a quoted `shamir_threshold`). */
+  problemRange?: TextRange;
+  /** How to fix `problem`, when the readers say it (a quoted `shamir_threshold`: remove the quotes). */
+  problemFix?: string;
 }
 
 /** One age stanza of an environment file's metadata. */
@@ -170,7 +174,7 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
   if (groupsRaw !== undefined && groupsRaw !== null && !(Array.isArray(groupsRaw) && groupsRaw.length === 0)) {
     const range = metadataKeyRange(text, sopsStart, "key_groups");
     try {
-      const kg = readKeyGroups(parsed.metadata);
+      const kg = readKeyGroups(parsed.metadata, { text, from: sopsStart, format: parsed.format });
       if (kg !== undefined) {
         result.keyGroups = {
           range,
@@ -181,6 +185,11 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
     } catch (e) {
       if (!isSopsError(e)) throw e;
       result.keyGroups = { range, groups: [], problem: e.message.replace(/^invalid sops metadata: /, "") };
+      if (e.reason === "quoted-shamir-threshold") {
+        const at = metadataKeyRange(text, sopsStart, "shamir_threshold");
+        if (at !== undefined) result.keyGroups.problemRange = at;
+        if (e.hint !== undefined) result.keyGroups.problemFix = e.hint.replace("FILE", path);
+      }
     }
   }
   checkMetadata(result, text, { start: sopsStart, end: sopsStart + 4 }, parsed.metadata.mac, rawVersion(text, sopsStart) ?? parsed.metadata.version);

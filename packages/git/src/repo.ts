@@ -83,6 +83,34 @@ export class GitRepo implements GitSource {
     return git(this.top, this.env, args);
   }
 
+  /**
+   * The text of the blob `id` as `git cat-file blob` writes it, a chunk at a time (UTF-8; a broken
+   * sequence as U+FFFD), never held whole: for reading a file too large to read at once. Stopping
+   * early ends the git process. Throws `GitError("GIT_ERROR")` when git fails.
+   */
+  async *blobText(id: string): AsyncGenerator<string> {
+    if (!/^[0-9a-f]{40,64}$/.test(id)) throw new GitError("GIT_ERROR", `not a git object id: ${id.slice(0, 80)}`);
+    const child = childProcess().spawn("git", ["cat-file", "blob", id], { cwd: this.top, env: gitEnv(this.env), stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(0, 2000)));
+    const closed = new Promise<number | null>((resolve) => {
+      child.once("error", () => resolve(-1));
+      child.once("close", (code) => resolve(code));
+    });
+    const decoder = new TextDecoder("utf-8");
+    let done = false;
+    try {
+      for await (const chunk of child.stdout! as AsyncIterable<Buffer>) yield decoder.decode(chunk, { stream: true });
+      const tail = decoder.decode();
+      if (tail !== "") yield tail;
+      done = true;
+    } finally {
+      if (!done) child.kill();
+    }
+    const code = await closed;
+    if (code !== 0) throw new GitError("GIT_ERROR", `git cat-file blob ${id} failed (${code}): ${stderr.split("\n")[0] ?? ""}`);
+  }
+
   /** A `git cat-file --batch` at the top of the work tree, for rounds of reads (close it when done). */
   catFile(): CatFileSession {
     return new CatFileSession(this.top, this.env);

@@ -1,4 +1,6 @@
 import { closeSync, openSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { ResolverError } from "./errors.js";
 
 /**
  * What happened when a value was asked for: `"ok"` only when the value was handed out to the
@@ -80,15 +82,45 @@ function installExitHook(): void {
 }
 
 /**
+ * Why the access log at `path` cannot be opened, as a {@link ResolverError} `IO_ERROR` naming the
+ * path, the system's code and the fix; node's error is its `cause`.
+ */
+function openError(path: string, error: unknown): ResolverError {
+  const sys = (error as { code?: unknown } | null)?.code;
+  const code = typeof sys === "string" ? sys : error instanceof Error ? error.name : "unknown error";
+  const folder = dirname(path);
+  const [what, hint] =
+    code === "ENOENT"
+      ? [`its folder ${folder} does not exist`, `create the folder (mkdir -p ${folder}), or pass a path in a folder that exists`]
+      : code === "EACCES" || code === "EPERM" || code === "EROFS"
+        ? [`this process may not write it${code === "EROFS" ? " (a read-only file system)" : ""}`, `make ${path} (or its folder ${folder}) writable by the user this process runs as, or pass a path it may write`]
+        : code === "ERR_ACCESS_DENIED"
+          ? ["Node's permission model (--permission) does not let this process write it", `allow it: node --allow-fs-write=${path} …`]
+          : code === "EISDIR"
+            ? [`${path} is a folder`, `pass the path of a file in it (such as ${path}/access.jsonl)`]
+            : code === "ENOTDIR"
+              ? [`a part of ${folder} is a file, not a folder`, "pass a path whose folders are folders"]
+              : ["the system refused to open it for append", "check that the path is a writable file in a folder that exists"];
+  return new ResolverError("IO_ERROR", `cannot open the access log ${path} (${code}): ${what}`, { file: path, hint, cause: error });
+}
+
+/**
  * Creates a sink that appends one JSON object per line to `path` (created with mode 0o600 if
- * missing, opened for append, so several processes can share it). Opens the file immediately:
- * throws the `open` error (for example `ENOENT` for a missing folder) so a bad path fails at
- * startup, not at the first request.
+ * missing, opened for append, so several processes can share it). Opens the file immediately, so
+ * a bad path fails at startup, not at the first request.
+ * @throws ResolverError `IO_ERROR` when `path` cannot be opened for append: the message names the
+ * path and the system's code (`ENOENT` for a missing folder, `EACCES`, `EISDIR`, ...), `hint` the
+ * fix, `file` the path; node's own error is the `cause`.
  */
 export function createJsonLinesSink(path: string, options: JsonLinesSinkOptions = {}): JsonLinesSink {
   const onError = options.onError ?? ((error: Error) => process.emitWarning(error));
   const immediate = options.flush === "event";
-  let fd: number | undefined = openSync(path, "a", options.mode ?? 0o600);
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "a", options.mode ?? 0o600);
+  } catch (error) {
+    throw openError(path, error);
+  }
   let pending: string[] = [];
   let scheduled = false;
 

@@ -492,13 +492,13 @@ function toPlain(node: RawNode): unknown {
  * unwrapping the data key with the identities and verifying the MAC.
  */
 export async function decryptDocument(text: string, identities: Identities | readonly string[], options: DocumentOptions = {}): Promise<DecryptedDocument> {
-  const { meta } = parseDocumentText(text, options);
+  const { format, meta } = parseDocumentText(text, options);
   const ids = toIdentities(identities);
   const recipients = meta.age.map((s) => s.recipient);
   if (ids.identities.length === 0) {
     throw new SopsError("NO_IDENTITY", `no age identity found (looked in: ${ids.sources.join("; ")})`, { file: options.path, hint: `the file's recipients are: ${recipients.join(", ")}` });
   }
-  const where = { text, file: options.path, from: Math.max(0, text.search(/^["']?sops["']?[ \t]*:|^sops_/m)) };
+  const where = { text, file: options.path, from: Math.max(0, text.search(/^["']?sops["']?[ \t]*:|^sops_/m)), format };
   const groups = readKeyGroups(meta, where);
   if (groups !== undefined) return decryptDocumentWithKey(text, await unwrapKeyGroupsKey(groups, meta, ids, where), options);
   if (meta.age.length === 0) {

@@ -36,8 +36,10 @@ export type SopsErrorCode =
  *   text, without the stellar-secrets merge driver); reported at the first marker line.
  * - `too-few-key-groups` (NO_MATCHING_IDENTITY): the file uses sops key groups and your
  *   identities open fewer of them than its `shamir_threshold` needs (the message says which).
+ * - `quoted-shamir-threshold` (MALFORMED_FILE): a YAML or JSON file's `shamir_threshold` is a
+ *   text (`"2"`), which sops 3.7–3.12 refuse; the hint says how to write it as a number.
  */
-export type SopsErrorReason = "plaintext-value" | "nested-value" | "null-value" | "invalid-version" | "conflict-markers" | "too-few-key-groups";
+export type SopsErrorReason = "plaintext-value" | "nested-value" | "null-value" | "invalid-version" | "conflict-markers" | "too-few-key-groups" | "quoted-shamir-threshold";
 
 /** Where an error happened, when known. Lines and columns are 1-based. */
 export interface SopsErrorDetails {

@@ -39,6 +39,13 @@ export interface KeyGroupsSource {
   /** Where its `sops` block starts in `text` (default 0). */
   from?: number;
   file?: string | undefined;
+  /**
+   * The store the metadata was read from. In YAML and JSON (and the binary store, which is JSON)
+   * `shamir_threshold` must be a number: sops 3.7–3.12 decode it into an int there and refuse a
+   * quoted `"2"`, and no sops writes one. A dotenv file holds every metadata value as text
+   * (`sops_shamir_threshold=2`). Absent: a number or a text of digits are both taken.
+   */
+  format?: "yaml" | "json" | "dotenv" | "binary" | undefined;
 }
 
 /** The top-level master-key lists that sops reads instead of `key_groups` when any holds a key. */
@@ -77,12 +84,8 @@ function lineOfField(where: KeyGroupsSource, field: string): number | undefined 
 export function readKeyGroups(meta: SopsMetadata, where: KeyGroupsSource = {}): KeyGroups | undefined {
   const raw = meta.other.key_groups;
   if (isEmpty(raw)) return undefined;
-  const bad = (what: string, field = "key_groups"): never => {
-    throw new SopsError("MALFORMED_FILE", `invalid sops metadata: ${what}`, {
-      file: where.file,
-      line: lineOfField(where, field),
-      hint: "sops never writes this: the sops block was edited by hand; restore the file from git (`git checkout -- FILE`)",
-    });
+  const bad = (what: string, field = "key_groups", hint = "sops never writes this: the sops block was edited by hand; restore the file from git (`git checkout -- FILE`)", reason?: "quoted-shamir-threshold"): never => {
+    throw new SopsError("MALFORMED_FILE", `invalid sops metadata: ${what}`, { file: where.file, line: lineOfField(where, field), hint, reason });
   };
   if (!Array.isArray(raw)) return bad("`key_groups` is not a list of key groups");
   const topLevel = TOP_LEVEL_KEYS.filter((k) => !isEmpty(k === "age" ? meta.age : meta.other[k]));
@@ -111,6 +114,16 @@ export function readKeyGroups(meta: SopsMetadata, where: KeyGroupsSource = {}): 
     groups.push({ age, others });
   });
   const t = meta.other.shamir_threshold;
+  if (typeof t === "string" && where.format !== undefined && where.format !== "dotenv") {
+    const digits = /^\s*(\d{1,6})\s*$/.exec(t)?.[1];
+    const written = where.format === "yaml" ? `shamir_threshold: ${digits ?? "N"}` : `"shamir_threshold": ${digits ?? "N"}`;
+    return bad(
+      "`shamir_threshold` is quoted (a text, not a number): sops 3.7–3.12 read it as a number and refuse to decrypt the file, and sops always writes a number",
+      "shamir_threshold",
+      `remove the quotes (\`${written}\`; the MAC does not cover it, so the file still verifies), or restore the file from git (\`git checkout -- FILE\`)`,
+      "quoted-shamir-threshold",
+    );
+  }
   // sops decodes the metadata weakly typed: a dotenv file holds `sops_shamir_threshold=2` as text
   const threshold = isEmpty(t) ? 0 : typeof t === "number" ? t : typeof t === "string" && /^\d{1,6}$/.test(t.trim()) ? Number(t.trim()) : NaN;
   if (!Number.isSafeInteger(threshold) || threshold < 0) return bad("`shamir_threshold` is not a whole number", "shamir_threshold");

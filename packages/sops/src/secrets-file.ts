@@ -657,7 +657,7 @@ export function requireVersion(meta: SopsMetadata, path?: string): void {
 export async function unwrapFileKey(file: SecretsFile, identities: Identities | readonly string[], path?: string, text?: string): Promise<Uint8Array> {
   const ids = toIdentities(identities);
   if (ids.identities.length === 0) throw noIdentity(file, ids, path);
-  const where = { text, from: file.metadataRange.start, file: path };
+  const where = { text, from: file.metadataRange.start, file: path, format: file.format };
   const groups = readKeyGroups(file.metadata, where);
   if (groups !== undefined) return unwrapKeyGroupsKey(groups, file.metadata, ids, where);
   if (file.metadata.age.length === 0) {
@@ -956,11 +956,12 @@ export function encryptWithKey(values: ReadonlyMap<string, string>, write: Keyed
   const mac = keptMac(write.reuseFrom, write.dataKey, entries, macHex, lastmodified) ?? encryptMac(macHex, write.dataKey, lastmodified);
   const kept = write.keptMetadata === undefined ? undefined : rewriteKeptMetadata(write.keptMetadata, lastmodified, mac);
   if (write.keptMetadata !== undefined && kept === undefined) throw new SopsError("UNSUPPORTED", "the file's sops block cannot be kept in place (no single `lastmodified:` and `mac:` line)");
-  return render(
-    entries,
-    kept ?? { age: write.age, lastmodified, mac, version: write.version },
-    commentsToWrite(write.comments, write.dataKey, new Set(values.keys())),
-  );
+  const comments = commentsToWrite(write.comments, write.dataKey, new Set(values.keys()));
+  if (kept === undefined) return render(entries, { age: write.age, lastmodified, mac, version: write.version }, comments);
+  // a block kept with CRLF line breaks (a Windows checkout): the entries and comments take them too,
+  // or the file would mix LF and CRLF; the block itself stays as it was (only its lines are CRLF)
+  const body = render(entries, "", comments);
+  return (/^[^\n]*\r\n/.test(kept) ? body.replace(/\n/g, "\r\n") : body) + kept;
 }
 
 /**

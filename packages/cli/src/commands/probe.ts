@@ -23,6 +23,7 @@ import {
 import {
   createJsonLinesSink,
   createResolver,
+  ResolverError,
   type AccessEvent,
   type ApiConnection,
   type AuthConnector,
@@ -425,10 +426,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     try {
       auditSink = createJsonLinesSink(resolve(ctx.cwd, auditPath), { flush: "event" });
     } catch (error) {
-      throw new CliError("IO_ERROR", `cannot open the audit log ${auditPath} (${(error as NodeJS.ErrnoException).code ?? "unwritable"})`, {
-        hint: "pass --audit-log with a writable file path",
-        cause: error,
-      });
+      // the resolver's IO_ERROR names the path, the system's code and the fix
+      if (error instanceof ResolverError) throw new CliError("IO_ERROR", error.message, { hint: error.hint ?? "pass --audit-log with a writable file path", cause: error });
+      throw error;
     }
     sinks.push(auditSink);
   }

@@ -47,6 +47,7 @@ import {
 } from "@stellar-secrets/core";
 import { decryptSecrets, DEFAULT_SECRETS_DIR, environmentFileName, environmentOfFileName, isSopsError, normalizeSecretsDir, type Identities } from "@stellar-secrets/sops";
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
@@ -446,8 +447,13 @@ async function withSides<T>(repo: GitRepo, base: string, head: Revision, empty: 
     (rev: string): GateReader =>
     async (paths) =>
       (await session.request(paths.map((p) => `${rev}:${p}`), MAX_GATE_FILE_BYTES)).map((o) =>
-        // a file too large to read, or no text (a binary lockfile), by its blob id: a change to it is still one
-        o === undefined || o.type !== "blob" ? undefined : o.tooLarge === true ? { blob: o.id, size: o.size ?? 0 } : (strictText(o.content, "") ?? { blob: o.id, size: o.content.length }),
+        // a file too large to read, or no text (a binary lockfile), by its blob id: a change to it is still one;
+        // what it runs is followed through its text read a chunk at a time (git cat-file blob)
+        o === undefined || o.type !== "blob"
+          ? undefined
+          : o.tooLarge === true
+            ? { blob: o.id, size: o.size ?? 0, chunks: () => repo.blobText(o.id) }
+            : (strictText(o.content, "") ?? { blob: o.id, size: o.content.length, chunks: () => repo.blobText(o.id) }),
       );
   try {
     return await use({
@@ -551,13 +557,31 @@ async function gateFilesInWorkTree(repo: GitRepo, rels: readonly string[]): Prom
     try {
       const ids = (await repo.run(["--literal-pathspecs", "hash-object", "--", ...hash.map((h) => h.rel)])).split("\n").filter((l) => l !== "");
       hash.forEach((h, i) => {
-        if (ids[i] !== undefined) out[h.at] = { blob: ids[i], size: h.size };
+        if (ids[i] !== undefined) out[h.at] = { blob: ids[i], size: h.size, chunks: () => fileText(join(repo.top, h.rel)) };
       });
     } catch {
       // (unhashable: as absent)
     }
   }
   return out;
+}
+
+/** A work-tree file's text, 64 KiB at a time (UTF-8; a broken sequence as U+FFFD), never held whole. */
+async function* fileText(abs: string): AsyncGenerator<string> {
+  const handle = await open(abs, "r");
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const decoder = new TextDecoder("utf-8");
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      yield decoder.decode(buffer.subarray(0, bytesRead), { stream: true });
+    }
+    const tail = decoder.decode();
+    if (tail !== "") yield tail;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Every path git holds in the project folder at `commit` (the index when undefined): files, links and submodules. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gateFileChanges, gateReferencesOf, MAX_GATE_FILES, nodesRunningGate, readGateChanges, readGateGraph, type GateBlob, type GateReader } from "./gate.js";
+import { gateFileChanges, gateReferencesOf, MAX_GATE_FILES, MAX_GATE_SCAN_CHARS, nodesRunningGate, readGateChanges, readGateGraph, scanGateFile, type GateBlob, type GateReader } from "./gate.js";
 import { gateWorkflowChanges } from "./model.js";
 
 /** A reader over an in-memory tree (path → text), counting its calls. */
@@ -154,9 +154,65 @@ describe("the dependencies the gate installs or runs a program from", () => {
     expect(await read({ ...base, "package-lock.json": big("2".repeat(40)) })).toEqual([{ path: "package.json", change: "modified", install: ["package-lock.json"], via: ".github/workflows/ci.yml" }]);
     expect(await read({ ...base, "bun.lockb": big("4".repeat(40)) })).toEqual([{ path: "package.json", change: "modified", install: ["bun.lockb"], via: ".github/workflows/ci.yml" }]);
     expect(await read({ ...base, "package-lock.json": gated["package-lock.json"] })).toEqual([{ path: "package.json", change: "modified", install: ["package-lock.json"], via: ".github/workflows/ci.yml" }]);
-    // a script too large to read is a node of no text the gate runs from (nothing named in it is followed)
+    // a script too large to read, given without its text in chunks, is a node of no text the gate runs from (nothing named in it is followed)
     const graph = await readGateGraph([".github/workflows/ci.yml"], tree({ ".github/workflows/ci.yml": WORKFLOW("./scripts/gate.sh"), "scripts/gate.sh": big("5".repeat(40)) }));
     expect(graph.get("scripts/gate.sh")?.refs).toEqual([]);
     expect(nodesRunningGate(graph).size).toBe(0);
+  });
+});
+
+describe("a gate script too large to read whole (read in chunks)", () => {
+  /** `text` as a GateBlob whose chunks are `size`-character pieces (never the whole text at once to the scanner). */
+  const chunked = (blob: string, text: string, size = 7_777): GateBlob => ({
+    blob,
+    size: text.length,
+    chunks: async function* () {
+      for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
+    },
+  });
+  // 1.5 MiB of comments around what it runs: a helper sourced by path, the CLI, one very long line that names a tool
+  const padding = `# ${"x".repeat(120)}\n`.repeat(12_000);
+  const script = (helper: string) => `#!/bin/sh\n${padding}. ./ci/${helper}.sh\n${padding}npx stellar-secrets review origin/main...HEAD\n${"y".repeat(200_000)} node tools/annotate.mjs ${"z".repeat(100_000)}\n`;
+
+  it("keeps the lines that run something, across chunk boundaries and in a line longer than a piece", async () => {
+    const text = script("helper");
+    expect(text.length).toBeGreaterThan(1024 * 1024);
+    for (const size of [1, 4096, 7_777, 65_537]) {
+      const scan = await scanGateFile(chunked("1".repeat(40), size === 1 ? text.slice(0, 0) + text : text, size === 1 ? 1_000_003 : size).chunks!(), "scripts/gate.sh");
+      expect(scan.partial, String(size)).toBe(false);
+      expect(scan.text, String(size)).toContain(". ./ci/helper.sh");
+      expect(scan.text, String(size)).toContain("npx stellar-secrets review");
+      expect(scan.text, String(size)).toContain("node tools/annotate.mjs");
+      expect(scan.text.length, String(size)).toBeLessThan(600_000);
+      expect(gateReferencesOf(scan.text, "scripts/gate.sh"), String(size)).toEqual(expect.arrayContaining(["ci/helper.sh", "tools/annotate.mjs", "package.json#install"]));
+    }
+  });
+
+  it("follows it as a small script is followed: it runs the gate, and a change to what it sources is a change of the gate", async () => {
+    const files = (helper: string, body: string): Record<string, string | GateBlob> => ({
+      ".github/workflows/ci.yml": WORKFLOW("./scripts/gate.sh"),
+      "scripts/gate.sh": chunked(helper === "helper" ? "1".repeat(40) : "2".repeat(40), script(helper)),
+      [`ci/${helper}.sh`]: body,
+    });
+    const honest = "npx stellar-secrets review --strict origin/main...HEAD\n";
+    const graph = await readGateGraph([".github/workflows/ci.yml"], tree(files("helper", honest)));
+    expect(graph.get("scripts/gate.sh")?.refs).toEqual(expect.arrayContaining(["ci/helper.sh"]));
+    expect([...nodesRunningGate(graph)]).toEqual(expect.arrayContaining([".github/workflows/ci.yml", "scripts/gate.sh", "ci/helper.sh"]));
+    const changes = async (head: Record<string, string | GateBlob>) =>
+      gateWorkflowChanges(await readGateChanges({ roots: [".github/workflows/ci.yml"], read: tree(files("helper", honest)) }, { roots: [".github/workflows/ci.yml"], read: tree(head) }));
+    expect(await changes(files("helper", honest))).toEqual([]);
+    // the sourced helper no longer runs the review: a change of the gate, reached through the large script
+    expect(await changes(files("helper", "echo reviewed\n"))).toEqual([{ path: "ci/helper.sh", change: "modified", via: ".github/workflows/ci.yml" }]);
+    // the large script itself changed (its blob id): a change of the gate
+    expect(await changes(files("other", honest))).toEqual(expect.arrayContaining([{ path: "scripts/gate.sh", change: "modified", via: ".github/workflows/ci.yml" }]));
+  });
+
+  it("bounds what it keeps: past MAX_GATE_SCAN_CHARS of such lines the rest is left out and the file counts as running the gate", async () => {
+    const many = "node tools/run.mjs\n".repeat(Math.ceil(MAX_GATE_SCAN_CHARS / 19) + 10);
+    const scan = await scanGateFile(chunked("3".repeat(40), many).chunks!(), "scripts/many.sh");
+    expect(scan.partial).toBe(true);
+    expect(scan.text.length).toBeLessThanOrEqual(MAX_GATE_SCAN_CHARS);
+    const graph = await readGateGraph([".github/workflows/ci.yml"], tree({ ".github/workflows/ci.yml": WORKFLOW("./scripts/many.sh"), "scripts/many.sh": chunked("3".repeat(40), many) }));
+    expect(nodesRunningGate(graph).has("scripts/many.sh")).toBe(true);
   });
 });

@@ -36,6 +36,8 @@ export interface GateNode {
   refs: string[];
   /** The workflow it is reached from (itself for a workflow). */
   via: string;
+  /** For a file read as its blob id with its text in chunks: what {@link scanGateFile} kept (what is followed from it, and whether it runs the gate). */
+  scanned?: GateScan;
 }
 
 /** A side's gate: node id (a path, or `package.json#scripts.name`) → node. */
@@ -49,6 +51,11 @@ export type GateGraph = Map<string, GateNode>;
 export interface GateBlob {
   blob: string;
   size: number;
+  /**
+   * Its text in chunks, read a bounded piece at a time (never whole), for {@link scanGateFile}:
+   * what a large script runs is followed as a small one's is. Absent: nothing named in it is followed.
+   */
+  chunks?: () => AsyncIterable<string>;
 }
 
 /**
@@ -60,6 +67,61 @@ export type GateReader = (paths: readonly string[]) => Promise<(string | GateBlo
 /** What a file read is as a node's text: its text, or for a {@link GateBlob} a line naming its blob (no path or command in it, nothing followed from it). */
 export function gateTextOf(read: string | GateBlob | undefined): string | undefined {
   return read === undefined || typeof read === "string" ? read : `\u0000 not read as text: ${read.size} bytes, git blob ${read.blob}`;
+}
+
+/** At most this many characters of a large file's lines that run something are kept by {@link scanGateFile}. */
+export const MAX_GATE_SCAN_CHARS = 1024 * 1024;
+/** A line longer than this is scanned in pieces of this length, each beginning with the last {@link GATE_SCAN_OVERLAP} characters of the one before. */
+const GATE_SCAN_PIECE = 64 * 1024;
+/** Longer than any path, command or `stellar-secrets` a match can be: one split between two pieces is whole in the second. */
+const GATE_SCAN_OVERLAP = 4 * 1024;
+
+/** What {@link scanGateFile} kept of a file: the lines that run something, and whether some were left out. */
+export interface GateScan {
+  /** The file's lines (in order) that name `stellar-secrets` or a file, script, Makefile or install it runs (what {@link gateReferencesOf} and {@link runsGate} read). */
+  text: string;
+  /** More such lines than {@link MAX_GATE_SCAN_CHARS}: the rest were not kept (the file is taken to run the gate). */
+  partial: boolean;
+}
+
+/**
+ * The lines of a gate file too large to read whole (`path`, relative to the top; read from
+ * `chunks`, one bounded piece at a time) that {@link gateReferencesOf} and {@link runsGate} find
+ * anything in: every match they make is within one line, so these lines name what the whole text
+ * names. A line longer than 64 KiB is scanned in overlapping pieces. Memory stays bounded: the
+ * current line (or piece) and at most {@link MAX_GATE_SCAN_CHARS} kept characters (`partial` past them).
+ */
+export async function scanGateFile(chunks: AsyncIterable<string>, path: string, script?: string): Promise<GateScan> {
+  const yaml = script === undefined && /\.ya?ml$/.test(path);
+  const kept: string[] = [];
+  let size = 0;
+  let partial = false;
+  const consider = (line: string): void => {
+    if (!(runsGate(line) || gateReferencesOf(line, path, script).length > 0 || (yaml && new RegExp(WORKING_DIRECTORY.source, "m").test(line)))) return;
+    if (size + line.length + 1 > MAX_GATE_SCAN_CHARS) {
+      partial = true;
+      return;
+    }
+    kept.push(line);
+    size += line.length + 1;
+  };
+  let rest = "";
+  for await (const chunk of chunks) {
+    rest += chunk;
+    let start = 0;
+    for (let nl = rest.indexOf("\n"); nl !== -1; nl = rest.indexOf("\n", start)) {
+      consider(rest.slice(start, nl));
+      start = nl + 1;
+    }
+    rest = rest.slice(start);
+    // a long line: its first piece now, the next one starting with this one's end
+    while (rest.length > GATE_SCAN_PIECE) {
+      consider(rest.slice(0, GATE_SCAN_PIECE));
+      rest = rest.slice(GATE_SCAN_PIECE - GATE_SCAN_OVERLAP);
+    }
+  }
+  if (rest !== "") consider(rest);
+  return { text: kept.join("\n"), partial };
 }
 
 /** True when a workflow's, action's or script's text runs `stellar-secrets` (names it). */
@@ -287,7 +349,10 @@ export async function readGateGraph(roots: readonly string[], read: GateReader, 
       const node: GateNode = { path, ...(script === undefined ? {} : { script }), ...(install === true ? { install } : {}), text, refs: [], via };
       graph.set(id, node);
       if (install === true) continue; // (what a folder's dependencies run is not followed)
-      for (const ref of gateReferencesOf(text, path, script)) {
+      // a file too large to read whole (or not UTF-8): followed through its lines that run something, read in pieces
+      const read = script === undefined ? files.get(path) : undefined;
+      if (read !== undefined && typeof read !== "string" && read.chunks !== undefined) node.scanned = await scanGateFile(read.chunks(), path);
+      for (const ref of gateReferencesOf(node.scanned?.text ?? text, path, script)) {
         node.refs.push(ref);
         if (!seen.has(ref)) {
           seen.add(ref);
@@ -309,7 +374,7 @@ export async function readGateGraph(roots: readonly string[], read: GateReader, 
  */
 export function nodesRunningGate(graph: GateGraph): Set<string> {
   const runs = new Set<string>();
-  for (const [id, node] of graph) if (node.install !== true && runsGate(node.text)) runs.add(id);
+  for (const [id, node] of graph) if (node.install !== true && (runsGate(node.text) || runsGate(node.scanned?.text) || node.scanned?.partial === true)) runs.add(id);
   for (let grew = true; grew; ) {
     grew = false;
     for (const [id, node] of graph) {

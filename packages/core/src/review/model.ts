@@ -9,7 +9,7 @@
 import { posix } from "node:path";
 import { diffReferences, type ReferenceChange } from "./references.js";
 import { newDestinations, secretDestinations } from "./destinations.js";
-import { ciphertextIdentity, isSameKey, commentOfLine, createHash, DEFAULT_SECRETS_DIR, environmentFileName, environmentOfFileName, normalizeSecretsDir, parseSecretsFile, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, isSameKey, commentOfLine, createHash, DEFAULT_SECRETS_DIR, environmentFileName, environmentOfFileName, normalizeRecipient, normalizeSecretsDir, parseSecretsFile, readKeyGroups, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
 import { diffComments, type CommentChange } from "./comments.js";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
@@ -310,10 +310,11 @@ function side(state: ReviewState, environment: string, config: ProjectConfig | u
       path,
       model,
       // values by ciphertext identity (an ENC string's unauthenticated `type` does not make it another value),
-      // stanzas by envelope (a YAML block style or re-indent does not make it another wrapping)
+      // stanzas by envelope (a YAML block style or re-indent does not make it another wrapping); a
+      // key-groups file's are its groups' (each wraps a share of the data key, or the key itself with one group)
       version: {
         values: new Map(file.entries.map((e) => [e.name, ciphertextIdentity(e.raw)])),
-        stanzas: new Map(file.metadata.age.map((s) => [s.recipient.trim(), envelopeOf(s.enc)])),
+        stanzas: new Map([...file.metadata.age, ...groupStanzas(file)].map((s) => [s.recipient.trim(), envelopeOf(s.enc)])),
       },
       encryptedNames: new Set(file.entries.filter((e) => e.encrypted).map((e) => e.name)),
       sops: true,
@@ -347,6 +348,15 @@ function rotationOf(before: Side, after: Side): { reencryptedAll: boolean; dataK
   const rewrapped = stanzas.length > 0 && stanzas.every(([r, enc]) => before.version?.stanzas.get(r) !== enc);
   if (kept.length < 2 && !rewrapped) return none;
   return { reencryptedAll: true, dataKeyRotated: rewrapped, uncertain: rewrapped && kept.length < 2 };
+}
+
+/** The age stanzas of a file's key groups, in group order (none without key groups, or when the readers refuse them). */
+function groupStanzas(file: SecretsFile): { recipient: string; enc: string }[] {
+  try {
+    return (readKeyGroups(file.metadata)?.groups ?? []).flatMap((g) => g.age);
+  } catch {
+    return [];
+  }
 }
 
 /** An envelope's text without its line breaks and indentation (a YAML re-indent is not a new wrapping). */
@@ -810,8 +820,11 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         .map(([name, r]) => ({ name, before: membersBefore.get(name) as string, after: r })),
       requested: requestsAdded(baseConfig, headConfig, environment),
     };
-    const recipientsBefore = new Set(before.model?.recipients ?? []);
-    const recipientsAfter = new Set(after.model?.recipients ?? []);
+    // a key-groups file's readers are its groups' keys (by label, as the top-level stanzas' are): a
+    // file that starts using groups loses no one whose key is in a group
+    const groupLabels = (m: EnvironmentFile | undefined): string[] => (m?.keyGroups?.groups ?? []).flatMap((g) => g.stanzas.map((st) => normalizeRecipient(st.recipient)));
+    const recipientsBefore = new Set([...(before.model?.recipients ?? []), ...groupLabels(before.model)]);
+    const recipientsAfter = new Set([...(after.model?.recipients ?? []), ...groupLabels(after.model)]);
     const ref = (recipient: string): RecipientRef => {
       const member = whoIs(recipient);
       if (member !== undefined) return { recipient, member };
@@ -908,8 +921,10 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       const memberKeys = new Set(envAfter === undefined ? recipientsBefore : envAfter.members.map((m) => m.recipient));
       const baseMemberKeys = new Set((baseConfig?.environments.find((e) => e.name === environment)?.members ?? []).map((m) => m.recipient));
       const extraBefore = new Set([...recipientsBefore].filter((r) => !baseMemberKeys.has(r)));
+      // a key-groups label is no reader alone (the threshold may need other groups): key-groups-change names them
+      const flatAfter = new Set(after.model?.recipients ?? []);
       for (const r of recipientsAfter) {
-        if (memberKeys.has(r) || extraBefore.has(r)) continue;
+        if (memberKeys.has(r) || extraBefore.has(r) || !flatAfter.has(r)) continue;
         const name = whoIs(r);
         // a key no member of the base has is shown whole (to find whose it is; a name the head gives proves nothing); a base member's name says who
         const baseMember = (baseConfig?.environments ?? []).some((e) => e.members.some((m) => m.recipient === r));
@@ -1359,11 +1374,13 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   }
   // a .sops.yaml above the root made a symbolic link out of the repository: each clone's plain sops
   // reads a file of its own there, which no review sees (check and the pre-commit hook refuse it)
+  const outsideLinks = new Set<string>();
   if (headConfig !== undefined && inputs.aboveRoot !== undefined && inputs.aboveRoot.prefix !== "" && inputs.folder === undefined) {
     const { prefix, baseOutside, headOutside } = inputs.aboveRoot;
     for (const [rel, target] of headOutside ?? []) {
       if (baseOutside?.get(rel) === target) continue;
       const file = posix.relative(prefix, rel);
+      outsideLinks.add(file);
       problems.push({
         kind: "weakened-rule",
         file,
@@ -1634,6 +1651,10 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     summary.newErrors++;
     if (seenProblems.has(`${d.file}\u0000${message}`)) continue;
     if (d.rule === "recipient-drift" && nonMemberFiles.has(d.file)) continue; // already a non-member-recipient problem
+    // the working tree's checker refusing a .sops.yaml link out of the repository (sopsLinkOutside) that this review names as weakened-rule
+    if (d.rule === "sops-config-drift" && d.line === 1 && outsideLinks.has(d.file)) continue;
+    // the checker's reading of the key groups, at the line this review reports as key-groups-change
+    if (d.rule === "recipient-drift" && problems.some((p) => p.kind === "key-groups-change" && p.file === d.file && p.line === d.line)) continue;
     // a reference left behind by a removal in this change: its checker fix ("create it with set") is not what the reviewer asks for
     const removedFrom = d.secret === undefined || !REFERENCE_RULES.has(d.rule) ? [] : environments.filter((e) => e.secrets.some((s) => s.name === d.secret && s.change === "removed")).map((e) => e.environment);
     const because = removedFrom.length === 0 ? "" : ` (this change removes ${d.secret} from ${listed(removedFrom)}: keep it there, or remove this reference in the same change)`;

@@ -1,0 +1,91 @@
+/**
+ * `review` of a change that turns a flat environment file (alice and bob, both members) into a sops
+ * key-groups file (Shamir, SOPS-FORMAT §5), through the built CLI: the groups' keys are the file's
+ * readers (by label, as the top-level stanzas are), and a new data key (every value re-encrypted,
+ * every wrapping new) is a rotation. So only what is true is said: `key-groups-change` always; a
+ * member removed, and not rotated, only when their key is in no group and the data key is provably
+ * the same (a value's encrypted string byte for byte). Files made by the independent oracle.
+ */
+import { randomBytes } from "node:crypto";
+import { describe, expect, it, vi } from "vitest";
+import { aliceProject, sandboxesCleanedAfterEach } from "./helpers/cli.js";
+import { oracleEncrypt, oracleSealKeyGroups } from "../packages/sops/test-fixtures/support.js";
+import { decryptSecrets } from "../packages/sops/src/index.js";
+
+vi.setConfig({ testTimeout: 240_000 });
+const sandboxes = sandboxesCleanedAfterEach();
+const FILE = "secrets/production.enc.yaml";
+
+async function flatProject() {
+  const { s, alice } = await aliceProject(sandboxes, "production", [
+    ["api_key", "production", "sk-live-kg-1"],
+    ["db_password", "production", "pw-kg-2"],
+  ]);
+  const bob = s.keygen("bob");
+  const add = await s.run(["members", "add", "bob", bob.recipient, "--env", "production"]);
+  expect(add.code, add.stderr).toBe(0);
+  s.commit("alice and bob");
+  return { s, alice, bob };
+}
+
+interface Review {
+  code: number;
+  problems: { kind: string; message: string }[];
+  diagnostics: { rule: string; file: string }[];
+  environments: { environment: string; recipients: { gained: { recipient: string }[]; lost: { recipient: string; member?: string }[] }; dataKeyRotated: boolean }[];
+}
+
+async function review(s: Awaited<ReturnType<typeof flatProject>>["s"]): Promise<Review> {
+  const r = await s.run(["review", "HEAD~1", "HEAD", "--json"]);
+  return { code: r.code, ...(JSON.parse(r.stdout) as Omit<Review, "code">) };
+}
+
+describe("review: a file that becomes a key-groups file", () => {
+  it("under a new data key, with alice and bob each holding a group: key-groups-change only (no one lost access, the key was rotated)", async () => {
+    const { s, alice, bob } = await flatProject();
+    const key = randomBytes(32);
+    const values = ["sk-live-kg-1", "pw-kg-2"];
+    const body = `api_key: ${oracleEncrypt(key, values[0]!, "api_key:")}\ndb_password: ${oracleEncrypt(key, values[1]!, "db_password:")}\n`;
+    s.write(FILE, oracleSealKeyGroups(body, { dataKey: key, groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }], threshold: 2, macValues: values }));
+    s.commit("sops rotate into key groups");
+    const r = await review(s);
+    expect(r.problems.map((p) => p.kind)).toEqual(["key-groups-change"]);
+    const env = r.environments.find((e) => e.environment === "production")!;
+    expect(env.recipients).toEqual({ gained: [], lost: [] });
+    expect(env.dataKeyRotated).toBe(true);
+    // the head's checker says the same of the key groups (recipient-drift at key_groups): listed with the checker's diagnostics, not a second problem
+    expect(r.code).toBe(1);
+    expect(r.diagnostics.filter((d) => d.rule === "recipient-drift").map((d) => d.file)).toEqual([FILE]);
+  });
+
+  it("under a new data key, bob's group only: alice lost access, but the data key was rotated, so no unrotated-removal", async () => {
+    const { s, bob } = await flatProject();
+    const key = randomBytes(32);
+    const values = ["sk-live-kg-1", "pw-kg-2"];
+    const body = `api_key: ${oracleEncrypt(key, values[0]!, "api_key:")}\ndb_password: ${oracleEncrypt(key, values[1]!, "db_password:")}\n`;
+    s.write(FILE, oracleSealKeyGroups(body, { dataKey: key, groups: [{ age: [bob.recipient] }], macValues: values }));
+    s.commit("alice out, into one key group");
+    const r = await review(s);
+    expect(r.problems.map((p) => p.kind)).toEqual(["key-groups-change"]);
+    expect(r.environments.find((e) => e.environment === "production")!.recipients.lost.map((l) => l.member)).toEqual(["alice"]);
+  });
+
+  it("under the same data key (the values' encrypted strings kept): nobody lost while both hold a group; alice's removal is unrotated when she holds none", async () => {
+    const { s, alice, bob } = await flatProject();
+    const flat = s.read(FILE);
+    const { dataKey, values } = await decryptSecrets(flat, [alice.identity]);
+    const body = flat.slice(0, flat.indexOf("sops:\n"));
+    const macValues = [values.get("api_key")!, values.get("db_password")!];
+    s.write(FILE, oracleSealKeyGroups(body, { dataKey, groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }], threshold: 2, macValues }));
+    s.commit("sops updatekeys into key groups, alice and bob");
+    const both = await review(s);
+    expect(both.problems.map((p) => p.kind)).toEqual(["key-groups-change"]);
+    expect(both.environments.find((e) => e.environment === "production")!.recipients).toEqual({ gained: [], lost: [] });
+    // alice's group dropped, the data key kept: she still holds it
+    s.write(FILE, oracleSealKeyGroups(body, { dataKey, groups: [{ age: [bob.recipient] }], macValues, lastmodified: "2026-01-03T00:00:00Z" }));
+    s.commit("alice's group dropped, same data key");
+    const dropped = await review(s);
+    expect(dropped.problems.map((p) => p.kind).sort()).toEqual(["key-groups-change", "unrotated-removal"]);
+    expect(dropped.problems.find((p) => p.kind === "unrotated-removal")!.message).toContain("alice was removed from production but the data key was not rotated");
+  });
+});
