@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { aliceProject, sandboxesCleanedAfterEach, tryGit } from "./helpers/cli.js";
-import { oracleEncrypt, oracleSealKeyGroups } from "../packages/sops/test-fixtures/support.js";
+import { oracleEncrypt, oracleSealKeyGroups, oracleSealYaml } from "../packages/sops/test-fixtures/support.js";
 
 vi.setConfig({ testTimeout: 240_000 });
 const sandboxes = sandboxesCleanedAfterEach();
@@ -153,6 +153,36 @@ describe("CLI: a key-groups environment file", () => {
     s.write(FILE, again);
     s.commit("both groups wrapped anew under the same labels");
     expect((await problemsOf()).kinds).toContain("key-groups-change");
+  });
+
+  it("review: a key-groups file turned into one list of stanzas under the same data key is a key-groups-change, and a member who held the whole key (one group) is an unrotated-removal", async () => {
+    for (const groups of ["one group", "two groups"] as const) {
+      const { s, alice } = await aliceProject(sandboxes, "production", [["api_key", "production", "placeholder"]]);
+      const bob = s.keygen("bob");
+      expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "production"])).code).toBe(0);
+      s.commit("bob joins");
+      const key = randomBytes(32);
+      const body = `api_key: ${oracleEncrypt(key, "v1", "api_key:")}\n`;
+      const split = groups === "one group" ? [{ age: [alice.recipient, bob.recipient] }] : [{ age: [alice.recipient] }, { age: [bob.recipient] }];
+      s.write(FILE, oracleSealKeyGroups(body, { dataKey: key, groups: split, ...(split.length > 1 ? { threshold: 2 } : {}), macValues: ["v1"] }));
+      s.commit(`production as key groups (${groups})`);
+      // bob leaves stellar.yaml; the file becomes one list (alice) under the same data key: the value's ciphertext is kept
+      s.write("stellar.yaml", s.read("stellar.yaml").replace(/^ {6}bob: .*\n/m, ""));
+      s.write(FILE, oracleSealYaml(body, { dataKey: key, recipients: [alice.recipient], macValues: ["v1"], lastmodified: "2026-01-03T03:04:05Z" }));
+      s.commit("bob removed, the file one list again");
+      const r = await s.run(["review", "HEAD~1", "HEAD", "--json"]);
+      expect(r.code, groups).toBe(1);
+      const problems = JSON.parse(r.stdout).problems as { kind: string; message: string }[];
+      const change = problems.filter((p) => p.kind === "key-groups-change");
+      expect(change, groups).toHaveLength(1);
+      expect(change[0]!.message).toContain("stops using sops key groups");
+      expect(change[0]!.message).toContain(`the data key was not rotated (the encrypted value of api_key is byte-for-byte the same)`);
+      expect(change[0]!.message).toContain(groups === "one group" ? "keys of 1 of its 1 group (group 1: alice" : "keys of 2 of its 2 groups (group 1: alice");
+      // one group: each of its stanzas wrapped the whole data key, so bob still holds it; two groups: bob alone held one share
+      const removal = problems.filter((p) => p.kind === "unrotated-removal").map((p) => p.message);
+      if (groups === "one group") expect(removal).toEqual([expect.stringContaining("bob was removed from production but the data key was not rotated")]);
+      else expect(removal).toEqual([]);
+    }
   });
 
   it("members add and rotate-key over two environments, one of them a key-groups file, write neither (no half-done change)", async () => {

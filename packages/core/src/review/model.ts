@@ -810,8 +810,10 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         .map(([name, r]) => ({ name, before: membersBefore.get(name) as string, after: r })),
       requested: requestsAdded(baseConfig, headConfig, environment),
     };
-    const recipientsBefore = new Set(before.model?.recipients ?? []);
-    const recipientsAfter = new Set(after.model?.recipients ?? []);
+    // who can decrypt alone, by label: the top-level stanzas, and a key-groups file's labels that are in enough groups
+    // (every label of a one-group file: each of its stanzas wraps the whole data key)
+    const recipientsBefore = new Set([...(before.model?.recipients ?? []), ...aloneByKeyGroups(before.model?.keyGroups)]);
+    const recipientsAfter = new Set([...(after.model?.recipients ?? []), ...aloneByKeyGroups(after.model?.keyGroups)]);
     const ref = (recipient: string): RecipientRef => {
       const member = whoIs(recipient);
       if (member !== undefined) return { recipient, member };
@@ -960,15 +962,38 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     // the groups (labels, stanzas, threshold) or a file that starts using them is never proved
     // harmless without keys (a label proves nothing; the shares cannot be told from random bytes)
     const groupsAfter = after.model?.keyGroups;
-    if (existsAfter && groupsAfter !== undefined && keyGroupsFingerprint(before.model?.keyGroups) !== keyGroupsFingerprint(groupsAfter)) {
-      const started = before.model?.keyGroups === undefined;
-      const names = (label: string) => {
-        const name = whoIs(label);
-        if (name !== undefined) return `${name} (${shortKey(label)})`;
-        // a label is anyone's text: only a public key is shown (never a private key pasted there)
-        return /^(?:age1[0-9a-z]+|ssh-ed25519 [A-Za-z0-9+/=]+)$/.test(label) ? label : "(a label that is no public key, not shown)";
-      };
-      const groupsText = groupsAfter.groups.map((g, i) => `group ${i + 1}: ${[...g.stanzas.map((st) => names(st.recipient)), ...g.others].join(", ") || "no keys"}`).join("; ");
+    const groupsBefore = before.model?.keyGroups;
+    const names = (label: string) => {
+      const name = whoIs(label);
+      if (name !== undefined) return `${name} (${shortKey(label)})`;
+      // a label is anyone's text: only a public key is shown (never a private key pasted there)
+      return /^(?:age1[0-9a-z]+|ssh-ed25519 [A-Za-z0-9+/=]+)$/.test(label) ? label : "(a label that is no public key, not shown)";
+    };
+    const groupsTextOf = (kg: NonNullable<EnvironmentFile["keyGroups"]>) =>
+      kg.groups.map((g, i) => `group ${i + 1}: ${[...g.stanzas.map((st) => names(st.recipient)), ...g.others].join(", ") || "no keys"}`).join("; ");
+    if (existedBefore && existsAfter && after.sops && groupsBefore !== undefined && groupsAfter === undefined) {
+      // the file stops using key groups: whoever held enough groups' keys learned the data key, and a
+      // one-list file under that key still opens for them (their labels are gone from the file, not the key from them)
+      const who =
+        groupsBefore.problem !== undefined
+          ? `whoever could combine its shares (its key groups could not be read: ${groupsBefore.problem})`
+          : `whoever held keys of ${groupsBefore.threshold} of its ${groupsBefore.groups.length} group${groupsBefore.groups.length === 1 ? "" : "s"} (${groupsTextOf(groupsBefore)})`;
+      const fix = introduced.length === 0 ? `have a member of ${environment} run \`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\`` : `${revert}, or ${byMember}`;
+      envProblems.push({
+        kind: "key-groups-change",
+        environment,
+        file,
+        message:
+          `${w.path(file)} stops using sops key groups (Shamir secret sharing) and is now one list of age stanzas: ${who} learned the data key, and ` +
+          (sameKey !== undefined
+            ? `the data key was not rotated (${sameKey}), so they can still decrypt every value of ${environment} and every value set later`
+            : `a keyless review cannot prove the data key was rotated: if it was not, they can still decrypt every value of ${environment} and every value set later`) +
+          `; ${fix}, then change at their providers the values they could read if they should not`,
+      });
+    }
+    if (existsAfter && groupsAfter !== undefined && keyGroupsFingerprint(groupsBefore) !== keyGroupsFingerprint(groupsAfter)) {
+      const started = groupsBefore === undefined;
+      const groupsText = groupsTextOf(groupsAfter);
       envProblems.push({
         kind: "key-groups-change",
         environment,
@@ -2101,6 +2126,18 @@ export function credentialNamesOf(states: readonly ReviewState[], versions: read
   for (const s of states) for (const name of s.index?.credentialNames() ?? []) out.add(name);
   for (const v of versions) if (v.path.endsWith(".enc.yaml")) for (const e of credentialNameEntries(v.text, v.path)) out.add(e.name);
   return out;
+}
+
+/**
+ * The labels of a key-groups file's age stanzas that are in at least `threshold` of its groups
+ * (every label of a one-group file): by labels, which prove nothing, the keys that decrypt it
+ * alone. Empty for no key groups or groups the readers refuse.
+ */
+function aloneByKeyGroups(groups: EnvironmentFile["keyGroups"]): string[] {
+  if (groups === undefined || groups.problem !== undefined || groups.threshold === undefined) return [];
+  const held = new Map<string, number>();
+  for (const g of groups.groups) for (const label of new Set(g.stanzas.map((st) => st.recipient))) if (label !== "") held.set(label, (held.get(label) ?? 0) + 1);
+  return [...held].filter(([, n]) => n >= groups.threshold!).map(([label]) => label);
 }
 
 /** What a keyless reader sees of a file's key groups (labels, age headers, other keys, threshold), as one comparable string. */
