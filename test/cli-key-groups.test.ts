@@ -185,6 +185,42 @@ describe("CLI: a key-groups environment file", () => {
     }
   });
 
+  it("review: members who still hold a group's key were not removed, and a one-group file re-keyed without carol is a rotation, not an unrotated removal", async () => {
+    const { s, alice } = await aliceProject(sandboxes, "production", [["api_key", "production", "placeholder"]]);
+    const bob = s.keygen("bob");
+    const carol = s.keygen("carol");
+    for (const [name, key] of [["bob", bob], ["carol", carol]] as const) expect((await s.run(["members", "add", name, key.recipient, "--env", "production"])).code).toBe(0);
+    s.commit("bob and carol join");
+    // the values' ciphertexts are kept under a kept data key (as sops and stellar-secrets keep them)
+    const bodies = new Map<Buffer, string>();
+    const bodyOf = (key: Buffer) => bodies.get(key) ?? bodies.set(key, `api_key: ${oracleEncrypt(key, "v1", "api_key:")}\nb: ${oracleEncrypt(key, "v2", "b:")}\n`).get(key)!;
+    const sealed = (key: Buffer, groups: { age: string[] }[], lastmodified: string) =>
+      oracleSealKeyGroups(bodyOf(key), { dataKey: key, groups, ...(groups.length > 1 ? { threshold: groups.length } : {}), macValues: ["v1", "v2"], lastmodified });
+    const review = async () => {
+      const r = await s.run(["review", "HEAD~1", "HEAD", "--json"]);
+      return (JSON.parse(r.stdout).problems as { kind: string; message: string }[]).filter((p) => p.kind === "unrotated-removal").map((p) => p.message);
+    };
+    // flat alice, bob -> 2 of 2 groups (alice; bob) under the same data key: both still hold a share
+    const key = randomBytes(32);
+    s.write(FILE, oracleSealYaml(bodyOf(key), { dataKey: key, recipients: [alice.recipient, bob.recipient], macValues: ["v1", "v2"] }));
+    s.commit("flat");
+    s.write(FILE, sealed(key, [{ age: [alice.recipient] }, { age: [bob.recipient] }], "2026-01-03T00:00:00Z"));
+    s.commit("the same data key split for alice and bob");
+    expect(await review()).toEqual([]);
+    // one group alice, bob, carol -> one group alice, bob, carol gone from stellar.yaml: a new data key, then (another branch) the same one
+    s.write(FILE, sealed(key, [{ age: [alice.recipient, bob.recipient, carol.recipient] }], "2026-01-04T00:00:00Z"));
+    s.write("stellar.yaml", s.read("stellar.yaml").replace(/^ {6}carol: .*\n/m, ""));
+    s.commit("one group");
+    s.git(["checkout", "-q", "-b", "rotated"]);
+    s.write(FILE, sealed(randomBytes(32), [{ age: [alice.recipient, bob.recipient] }], "2026-01-05T00:00:00Z"));
+    s.commit("carol out, a new data key");
+    expect(await review()).toEqual([]);
+    s.git(["checkout", "-q", "-b", "kept", "HEAD~1"]);
+    s.write(FILE, sealed(key, [{ age: [alice.recipient, bob.recipient] }], "2026-01-05T00:00:00Z"));
+    s.commit("carol out, the same data key");
+    expect(await review()).toEqual([expect.stringContaining(`${carol.recipient} was removed from production but the data key was not rotated`)]);
+  });
+
   it("members add and rotate-key over two environments, one of them a key-groups file, write neither (no half-done change)", async () => {
     const { s: plain, alice } = await aliceProject(sandboxes, "development,production", [["api_key", "development,production", "placeholder"]]);
     const bob = plain.keygen("bob");

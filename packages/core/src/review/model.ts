@@ -344,7 +344,12 @@ function rotationOf(before: Side, after: Side): { reencryptedAll: boolean; dataK
   const kept = [...after.version.values].filter(([n, v]) => v !== "" && (prev.get(n) ?? "") !== "");
   if (kept.length === 0 || kept.some(([n, v]) => prev.get(n) === v)) return none;
   const stanzas = [...after.version.stanzas];
-  const rewrapped = stanzas.length > 0 && stanzas.every(([r, enc]) => before.version?.stanzas.get(r) !== enc);
+  // a key-groups file's stanzas (each wraps a share, or the whole key in a one-group file), by their age headers
+  const groupHeaders = (s: Side) => (s.model?.keyGroups?.groups ?? []).flatMap((g) => g.stanzas.filter((st) => st.envelope.ok).map((st) => JSON.stringify(st.envelope)));
+  const groupsAfter = groupHeaders(after);
+  const groupsBefore = new Set(groupHeaders(before));
+  const rewrapped =
+    stanzas.length + groupsAfter.length > 0 && stanzas.every(([r, enc]) => before.version?.stanzas.get(r) !== enc) && groupsAfter.every((h) => !groupsBefore.has(h));
   if (kept.length < 2 && !rewrapped) return none;
   return { reencryptedAll: true, dataKeyRotated: rewrapped, uncertain: rewrapped && kept.length < 2 };
 }
@@ -820,9 +825,11 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       const former = whoWasEarlier(recipient);
       return former === undefined ? { recipient } : { recipient, formerMember: former };
     };
+    // a label still in a key group of the head lost no access it had to the file: it holds a share (key-groups-change says so)
+    const inGroupsAfter = new Set((after.model?.keyGroups?.groups ?? []).flatMap((g) => g.stanzas.map((st) => st.recipient)));
     const recipients: EnvironmentReview["recipients"] = {
       gained: existsAfter ? [...recipientsAfter].filter((r) => !recipientsBefore.has(r)).map(ref) : [],
-      lost: existsAfter ? [...recipientsBefore].filter((r) => !recipientsAfter.has(r)).map(ref) : [],
+      lost: existsAfter ? [...recipientsBefore].filter((r) => !recipientsAfter.has(r) && !inGroupsAfter.has(r)).map(ref) : [],
     };
     // a member "removed" while the same key is added under another name (or spelling) lost nothing;
     // a key a former member had, back under another name, is said on the gained member
