@@ -205,6 +205,15 @@ describe("recipientStanzaProblems: sops key groups (Shamir)", () => {
     expect(found[0]!.message).toContain("alice (keys in 1 of the 2 groups needed), bob (keys in 1 of the 2 groups needed) cannot decrypt it alone");
   });
 
+  it("says a one-group file's keys each decrypt it, and a non-member's key there decrypts it without any member", async () => {
+    const { alice, problems } = await setup();
+    const mallory = (await generateIdentity()).recipient;
+    const found = problems(await groupsFile([{ age: [alice, mallory] }]));
+    expect(found).toHaveLength(1);
+    expect(found[0]!.message).toContain("uses sops.key_groups (Shamir secret sharing): one group, any key of which decrypts it (group 1: alice, age1");
+    expect(found[0]!.message).toContain("non-members' keys are in group 1, enough to decrypt it without any member of staging");
+  });
+
   it("says when non-members' groups reach the threshold without any member; a pgp-only group counts as a non-member's; no age list at all is still reported", async () => {
     const { problems } = await setup();
     const mallory = (await generateIdentity()).recipient;

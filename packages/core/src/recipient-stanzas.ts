@@ -169,7 +169,7 @@ function keyGroupsMessage(project: Pick<ProjectConfig, "environments">, file: En
   const outsiders = kg.groups.map((g, i) => (g.others.length > 0 || g.stanzas.some((st) => memberOf(st.recipient) === undefined) ? i + 1 : 0)).filter((i) => i > 0);
   const parts: string[] = [];
   if (outsiders.length >= t) {
-    parts.push(`non-members' keys are in ${outsiders.length} groups (${outsiders.join(", ")}), enough to decrypt it without any member of ${env}`);
+    parts.push(`non-members' keys are in ${outsiders.length === 1 ? `group ${outsiders[0]}` : `${outsiders.length} groups (${outsiders.join(", ")})`}, enough to decrypt it without any member of ${env}`);
   } else if (outsiders.length > 0) {
     parts.push(`non-members' keys are in group${outsiders.length === 1 ? "" : "s"} ${outsiders.join(", ")}: each gives access to whoever also holds keys of ${t - outsiders.length} other group${t - outsiders.length === 1 ? "" : "s"}`);
   }
@@ -180,7 +180,7 @@ function keyGroupsMessage(project: Pick<ProjectConfig, "environments">, file: En
     parts.push(`${alone.map(({ m, held }) => `${m.name} (keys in ${held} of the ${t} groups needed)`).join(", ")} cannot decrypt it alone`);
   }
   return (
-    `the ${env} file uses sops.key_groups (Shamir secret sharing): ${n} groups, any ${t} of which decrypt it (${described.join("; ")})` +
+    `the ${env} file uses sops.key_groups (Shamir secret sharing): ${n === 1 ? "one group, any key of which decrypts it" : `${n} groups, any ${t} of which decrypt it`} (${described.join("; ")})` +
     `${parts.length > 0 ? `; ${parts.join("; ")}` : ""}; by labels only, which prove nothing without the keys; ` +
     "stellar.yaml's members each decrypt alone, and stellar-secrets does not manage key groups (rotate-key and members add/rm refuse this file): " +
     `keep it and manage its groups with sops, or re-create it for the members with one group (\`sops decrypt\`, then \`stellar-secrets set\` each value)` +
