@@ -19,7 +19,7 @@ import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
 import { commentCredentials, credentialAsName, credentialLines } from "../credentials.js";
 import { GlobFilter } from "../globs.js";
-import { parseEnvironmentFile, type EnvironmentFile } from "../secrets-dir.js";
+import { parseEnvironmentFile, shareStanzasOfGroups, type EnvironmentFile } from "../secrets-dir.js";
 import type { IndexedCatalog, WorkspaceIndex } from "../workspace.js";
 import { durationDays } from "./rotation.js";
 import { matchBaseline } from "./baseline.js";
@@ -2143,7 +2143,8 @@ export function credentialNamesOf(states: readonly ReviewState[], versions: read
 function aloneByKeyGroups(groups: EnvironmentFile["keyGroups"]): string[] {
   if (groups === undefined || groups.problem !== undefined || groups.threshold === undefined) return [];
   const held = new Map<string, number>();
-  for (const g of groups.groups) for (const label of new Set(g.stanzas.map((st) => st.recipient))) if (label !== "") held.set(label, (held.get(label) ?? 0) + 1);
+  // a stanza copied from an earlier group holds that group's share, not one of its own
+  for (const g of shareStanzasOfGroups(groups)) for (const label of new Set(g.map((st) => st.recipient))) if (label !== "") held.set(label, (held.get(label) ?? 0) + 1);
   return [...held].filter(([, n]) => n >= groups.threshold!).map(([label]) => label);
 }
 
