@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { aliceProject, sandboxesCleanedAfterEach, tryGit } from "./helpers/cli.js";
-import { oracleEncrypt, oracleSealKeyGroups } from "../packages/sops/test-fixtures/support.js";
+import { oracleEncrypt, oracleSealKeyGroups, oracleSealYaml } from "../packages/sops/test-fixtures/support.js";
 
 vi.setConfig({ testTimeout: 240_000 });
 const sandboxes = sandboxesCleanedAfterEach();
@@ -169,6 +169,73 @@ describe("CLI: a key-groups environment file", () => {
     s.write(FILE, again);
     s.commit("both groups wrapped anew under the same labels");
     expect((await problemsOf()).kinds).toContain("key-groups-change");
+  });
+
+  it("review: a key-groups file turned into one list of stanzas under the same data key is a key-groups-change, and a member who held the whole key (one group) is an unrotated-removal", async () => {
+    for (const groups of ["one group", "two groups"] as const) {
+      const { s, alice } = await aliceProject(sandboxes, "production", [["api_key", "production", "placeholder"]]);
+      const bob = s.keygen("bob");
+      expect((await s.run(["members", "add", "bob", bob.recipient, "--env", "production"])).code).toBe(0);
+      s.commit("bob joins");
+      const key = randomBytes(32);
+      const body = `api_key: ${oracleEncrypt(key, "v1", "api_key:")}\n`;
+      const split = groups === "one group" ? [{ age: [alice.recipient, bob.recipient] }] : [{ age: [alice.recipient] }, { age: [bob.recipient] }];
+      s.write(FILE, oracleSealKeyGroups(body, { dataKey: key, groups: split, ...(split.length > 1 ? { threshold: 2 } : {}), macValues: ["v1"] }));
+      s.commit(`production as key groups (${groups})`);
+      // bob leaves stellar.yaml; the file becomes one list (alice) under the same data key: the value's ciphertext is kept
+      s.write("stellar.yaml", s.read("stellar.yaml").replace(/^ {6}bob: .*\n/m, ""));
+      s.write(FILE, oracleSealYaml(body, { dataKey: key, recipients: [alice.recipient], macValues: ["v1"], lastmodified: "2026-01-03T03:04:05Z" }));
+      s.commit("bob removed, the file one list again");
+      const r = await s.run(["review", "HEAD~1", "HEAD", "--json"]);
+      expect(r.code, groups).toBe(1);
+      const problems = JSON.parse(r.stdout).problems as { kind: string; message: string }[];
+      const change = problems.filter((p) => p.kind === "key-groups-change");
+      expect(change, groups).toHaveLength(1);
+      expect(change[0]!.message).toContain("stops using sops key groups");
+      expect(change[0]!.message).toContain(`the data key was not rotated (the encrypted value of api_key is byte-for-byte the same)`);
+      expect(change[0]!.message).toContain(groups === "one group" ? "keys of 1 of its 1 group (group 1: alice" : "keys of 2 of its 2 groups (group 1: alice");
+      // one group: each of its stanzas wrapped the whole data key, so bob still holds it; two groups: bob held one share of
+      // the same data key (and, before the split, the whole key): a removal under an unrotated key either way, in true words
+      const removal = problems.filter((p) => p.kind === "unrotated-removal").map((p) => p.message);
+      if (groups === "one group") expect(removal).toEqual([expect.stringContaining("bob was removed from production but the data key was not rotated")]);
+      else expect(removal).toEqual([expect.stringContaining("bob held a share of production's data key (a key group of secrets/production.enc.yaml, where 2 of 2 groups decrypt) and holds nothing in the file now, but the data key was not rotated")]);
+    }
+  });
+
+  it("review: members who still hold a group's key were not removed, and a one-group file re-keyed without carol is a rotation, not an unrotated removal", async () => {
+    const { s, alice } = await aliceProject(sandboxes, "production", [["api_key", "production", "placeholder"]]);
+    const bob = s.keygen("bob");
+    const carol = s.keygen("carol");
+    for (const [name, key] of [["bob", bob], ["carol", carol]] as const) expect((await s.run(["members", "add", name, key.recipient, "--env", "production"])).code).toBe(0);
+    s.commit("bob and carol join");
+    // the values' ciphertexts are kept under a kept data key (as sops and stellar-secrets keep them)
+    const bodies = new Map<Buffer, string>();
+    const bodyOf = (key: Buffer) => bodies.get(key) ?? bodies.set(key, `api_key: ${oracleEncrypt(key, "v1", "api_key:")}\nb: ${oracleEncrypt(key, "v2", "b:")}\n`).get(key)!;
+    const sealed = (key: Buffer, groups: { age: string[] }[], lastmodified: string) =>
+      oracleSealKeyGroups(bodyOf(key), { dataKey: key, groups, ...(groups.length > 1 ? { threshold: groups.length } : {}), macValues: ["v1", "v2"], lastmodified });
+    const review = async () => {
+      const r = await s.run(["review", "HEAD~1", "HEAD", "--json"]);
+      return (JSON.parse(r.stdout).problems as { kind: string; message: string }[]).filter((p) => p.kind === "unrotated-removal").map((p) => p.message);
+    };
+    // flat alice, bob -> 2 of 2 groups (alice; bob) under the same data key: both still hold a share
+    const key = randomBytes(32);
+    s.write(FILE, oracleSealYaml(bodyOf(key), { dataKey: key, recipients: [alice.recipient, bob.recipient], macValues: ["v1", "v2"] }));
+    s.commit("flat");
+    s.write(FILE, sealed(key, [{ age: [alice.recipient] }, { age: [bob.recipient] }], "2026-01-03T00:00:00Z"));
+    s.commit("the same data key split for alice and bob");
+    expect(await review()).toEqual([]);
+    // one group alice, bob, carol -> one group alice, bob, carol gone from stellar.yaml: a new data key, then (another branch) the same one
+    s.write(FILE, sealed(key, [{ age: [alice.recipient, bob.recipient, carol.recipient] }], "2026-01-04T00:00:00Z"));
+    s.write("stellar.yaml", s.read("stellar.yaml").replace(/^ {6}carol: .*\n/m, ""));
+    s.commit("one group");
+    s.git(["checkout", "-q", "-b", "rotated"]);
+    s.write(FILE, sealed(randomBytes(32), [{ age: [alice.recipient, bob.recipient] }], "2026-01-05T00:00:00Z"));
+    s.commit("carol out, a new data key");
+    expect(await review()).toEqual([]);
+    s.git(["checkout", "-q", "-b", "kept", "HEAD~1"]);
+    s.write(FILE, sealed(key, [{ age: [alice.recipient, bob.recipient] }], "2026-01-05T00:00:00Z"));
+    s.commit("carol out, the same data key");
+    expect(await review()).toEqual([expect.stringContaining(`${carol.recipient} was removed from production but the data key was not rotated`)]);
   });
 
   it("members add and rotate-key over two environments, one of them a key-groups file, write neither (no half-done change)", async () => {

@@ -86,6 +86,6 @@ describe("review: a file that becomes a key-groups file", () => {
     s.commit("alice's group dropped, same data key");
     const dropped = await review(s);
     expect(dropped.problems.map((p) => p.kind).sort()).toEqual(["key-groups-change", "unrotated-removal"]);
-    expect(dropped.problems.find((p) => p.kind === "unrotated-removal")!.message).toContain("alice was removed from production but the data key was not rotated");
+    expect(dropped.problems.find((p) => p.kind === "unrotated-removal")!.message).toContain("alice held a share of production's data key (a key group of secrets/production.enc.yaml, where 2 of 2 groups decrypt) and holds nothing in the file now, but the data key was not rotated");
   });
 });

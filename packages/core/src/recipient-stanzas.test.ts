@@ -205,6 +205,29 @@ describe("recipientStanzaProblems: sops key groups (Shamir)", () => {
     expect(found[0]!.message).toContain("alice (keys in 1 of the 2 groups needed), bob (keys in 1 of the 2 groups needed) cannot decrypt it alone");
   });
 
+  it("a stanza copied into another key group under the same label holds one share: reported, and its key counted as holding one of the two groups", async () => {
+    const { alice, bob, problems } = await setup();
+    const { wrapDataKey } = await import("@stellar-secrets/sops");
+    const copied = await wrapDataKey(new Uint8Array(33).fill(1), alice);
+    const found = problems(await groupsFile([{ age: [alice], enc: copied }, { age: [alice], enc: copied }, { age: [bob] }], 2)).map((p) => p.message);
+    expect(found).toContainEqual(expect.stringContaining("the age stanza in key group 2 labelled " + alice + " (alice, a member of staging) and the one in key group 1 are one wrapping copied (the same age header"));
+    expect(found).toContainEqual(expect.stringContaining("alice (keys in 1 of the 2 groups needed), bob (keys in 1 of the 2 groups needed) cannot decrypt it alone"));
+    // wrapped anew for each group (two wrappings, two headers): alice holds two groups' keys
+    const fresh = problems(await groupsFile([{ age: [alice] }, { age: [alice] }, { age: [bob] }], 2)).map((p) => p.message);
+    expect(fresh.some((m) => m.includes("one wrapping copied"))).toBe(false);
+    expect(fresh).toContainEqual(expect.stringContaining("bob (keys in 1 of the 2 groups needed) cannot decrypt it alone"));
+    expect(fresh.some((m) => m.includes("alice (keys in"))).toBe(false);
+  });
+
+  it("says a one-group file's keys each decrypt it, and a non-member's key there decrypts it without any member", async () => {
+    const { alice, problems } = await setup();
+    const mallory = (await generateIdentity()).recipient;
+    const found = problems(await groupsFile([{ age: [alice, mallory] }]));
+    expect(found).toHaveLength(1);
+    expect(found[0]!.message).toContain("uses sops.key_groups (Shamir secret sharing): one group, any key of which decrypts it (group 1: alice, age1");
+    expect(found[0]!.message).toContain("non-members' keys are in group 1, enough to decrypt it without any member of staging");
+  });
+
   it("says when non-members' groups reach the threshold without any member; a pgp-only group counts as a non-member's; no age list at all is still reported", async () => {
     const { problems } = await setup();
     const mallory = (await generateIdentity()).recipient;

@@ -10,7 +10,7 @@
 import { ageStanzaTypeFor, canonicalAgeRecipient, sshKeyTag } from "@stellar-secrets/sops";
 import type { TextRange } from "./position.js";
 import type { ProjectConfig } from "./project.js";
-import type { EnvironmentFile, EnvironmentStanza } from "./secrets-dir.js";
+import { shareStanzasOfGroups, type EnvironmentFile, type EnvironmentStanza } from "./secrets-dir.js";
 
 /** One stanza problem: where (the stanza's `recipient` label, else the `age:` key) and the message. */
 export interface RecipientStanzaProblem {
@@ -61,6 +61,7 @@ export function recipientStanzaProblems(project: Pick<ProjectConfig, "environmen
   }
   // each honest wrapping has an ephemeral share of its own: the same header under another label is a copy (across key groups too)
   const headers = new Map<string, string>();
+  const headersWhere = new Map<string, string>();
   checkStanzas(stanzas, "");
   file.keyGroups?.groups.forEach((g, k) => checkStanzas(g.stanzas.map((st) => ({ ...st, range: st.range ?? file.keyGroups?.range })), ` in key group ${k + 1}`));
   return out;
@@ -109,8 +110,21 @@ export function recipientStanzaProblems(project: Pick<ProjectConfig, "environmen
       }
       const header = `${type} ${info.stanzas[0]?.args.join(" ") ?? ""}`;
       const owner = headers.get(header);
-      if (owner === undefined) headers.set(header, stanza.recipient);
-      else if (owner !== stanza.recipient && count === 1) {
+      const ownerWhere = headersWhere.get(header);
+      if (owner === undefined) {
+        headers.set(header, stanza.recipient);
+        headersWhere.set(header, where);
+      } else if (owner === stanza.recipient && ownerWhere !== where && count === 1) {
+        // the same wrapping under the same label in another key group: it holds the other group's share
+        out.push({
+          range,
+          message:
+            `${label} and the one${ownerWhere} are one wrapping copied (the same age header, whose ephemeral share every wrapping makes anew): it holds one share, ` +
+            `so that key holds a share of only one of these two groups, and a reader whose key opens both gets one share twice and refuses the ${env} file (a hand edit: no write makes it); ` +
+            `restore the file from git, or manage its groups with sops (\`sops updatekeys\`)`,
+        });
+        return;
+      } else if (owner !== stanza.recipient && count === 1) {
         out.push({
           range,
           message:
@@ -169,18 +183,20 @@ function keyGroupsMessage(project: Pick<ProjectConfig, "environments">, file: En
   const outsiders = kg.groups.map((g, i) => (g.others.length > 0 || g.stanzas.some((st) => memberOf(st.recipient) === undefined) ? i + 1 : 0)).filter((i) => i > 0);
   const parts: string[] = [];
   if (outsiders.length >= t) {
-    parts.push(`non-members' keys are in ${outsiders.length} groups (${outsiders.join(", ")}), enough to decrypt it without any member of ${env}`);
+    parts.push(`non-members' keys are in ${outsiders.length === 1 ? `group ${outsiders[0]}` : `${outsiders.length} groups (${outsiders.join(", ")})`}, enough to decrypt it without any member of ${env}`);
   } else if (outsiders.length > 0) {
     parts.push(`non-members' keys are in group${outsiders.length === 1 ? "" : "s"} ${outsiders.join(", ")}: each gives access to whoever also holds keys of ${t - outsiders.length} other group${t - outsiders.length === 1 ? "" : "s"}`);
   }
+  // a stanza copied from an earlier group opens that group's share: it holds no share of its own group
+  const shareStanzas = shareStanzasOfGroups(kg);
   const alone = members
-    .map((m) => ({ m, held: kg.groups.filter((g) => g.stanzas.some((st) => keyId(st.recipient) === keyId(m.recipient))).length }))
+    .map((m) => ({ m, held: shareStanzas.filter((g) => g.some((st) => keyId(st.recipient) === keyId(m.recipient))).length }))
     .filter(({ held }) => held < t);
   if (alone.length > 0) {
     parts.push(`${alone.map(({ m, held }) => `${m.name} (keys in ${held} of the ${t} groups needed)`).join(", ")} cannot decrypt it alone`);
   }
   return (
-    `the ${env} file uses sops.key_groups (Shamir secret sharing): ${n} groups, any ${t} of which decrypt it (${described.join("; ")})` +
+    `the ${env} file uses sops.key_groups (Shamir secret sharing): ${n === 1 ? "one group, any key of which decrypts it" : `${n} groups, any ${t} of which decrypt it`} (${described.join("; ")})` +
     `${parts.length > 0 ? `; ${parts.join("; ")}` : ""}; by labels only, which prove nothing without the keys; ` +
     "stellar.yaml's members each decrypt alone, and stellar-secrets does not manage key groups (rotate-key and members add/rm refuse this file): " +
     `keep it and manage its groups with sops, or re-create it for the members with one group (\`sops decrypt\`, then \`stellar-secrets set\` each value)` +

@@ -98,6 +98,22 @@ export interface EnvironmentKeyGroups {
   problemFix?: string;
 }
 
+/**
+ * Each key group's age stanzas, by labels, without those whose age header (readable, with its
+ * ephemeral share) already stood in an earlier group: one wrapping copied into two groups holds
+ * one share, so it counts for one group only (a reader who opens both gets one share twice and
+ * refuses the file). Pure, no key.
+ */
+export function shareStanzasOfGroups(kg: EnvironmentKeyGroups): EnvironmentStanza[][] {
+  const earlier = new Set<string>();
+  return kg.groups.map((g) => {
+    const headers = g.stanzas.map((st) => (st.envelope.ok ? JSON.stringify(st.envelope.stanzas) : undefined));
+    const fresh = g.stanzas.filter((_, i) => headers[i] === undefined || !earlier.has(headers[i]!));
+    for (const h of headers) if (h !== undefined) earlier.add(h);
+    return fresh;
+  });
+}
+
 /** One age stanza of an environment file's metadata. */
 export interface EnvironmentStanza {
   /** The `recipient` label, trimmed (not proof of who can decrypt). */

@@ -259,6 +259,37 @@ describe("error hygiene of key groups", () => {
   });
 });
 
+describe("many key groups", () => {
+  /** `base` with `n` groups of one unopenable age entry each (a fake public-key label) put before its own groups. */
+  const padded = (base: string, n: number) =>
+    base.replace("    key_groups:\n", `    key_groups:\n${Array.from({ length: n }, (_, i) => `        - age:\n            - recipient: age1${"q".repeat(54)}${String(i).padStart(4, "0").replace(/\d/g, (d) => "acdefghjkl"[Number(d)]!)}\n              enc: x\n`).join("")}`);
+
+  it("refuses more than 255 groups (a share's x is one byte: no split has more) with MALFORMED_FILE at key_groups, in both readers, before opening any", async () => {
+    const { text } = keyGroupsFile({ groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }], threshold: 2 });
+    const tooMany = padded(text, 254);
+    const { flat, document } = await readBoth(tooMany, [alice.identity, bob.identity]);
+    for (const err of [flat, document] as SopsError[]) {
+      expect(err).toBeInstanceOf(SopsError);
+      expect(err.code).toBe("MALFORMED_FILE");
+      expect(err.message).toContain("`key_groups` has 256 groups");
+      expect(err.line).toBe(lineOf(tooMany, "    key_groups:"));
+    }
+  });
+
+  it("the too-few-groups error of 255 groups describes 10 groups not opened and counts the rest", async () => {
+    const { text, secrets } = keyGroupsFile({ groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }], threshold: 2 });
+    const many = padded(text, 253);
+    const err = (await catchError(() => decryptSecrets(many, [alice.identity]))) as SopsError;
+    expect(err.code).toBe("NO_MATCHING_IDENTITY");
+    expect(err.message).toContain("opens 1 of the file's 255 key groups (254)");
+    expect(err.message).toContain("group 10 (age1");
+    expect(err.message).not.toContain("group 11 (");
+    expect(err.message).toContain("; and 244 more groups (looked in:");
+    expect(err.message.length).toBeLessThan(2000);
+    assertNoLeak(err, secrets);
+  });
+});
+
 describe("key groups in the JSON and dotenv stores", () => {
   it("reads the same key-groups metadata as JSON (both readers) and as dotenv (sops_key_groups__list_0__map_age__… and a weakly typed sops_shamir_threshold)", async () => {
     const { text } = keyGroupsFile({ groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }, { age: [carol.recipient] }], threshold: 2, x: "random" });

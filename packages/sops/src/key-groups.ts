@@ -48,6 +48,12 @@ export interface KeyGroupsSource {
   format?: "yaml" | "json" | "dotenv" | "binary" | undefined;
 }
 
+/** The most key groups a file can have: one share each, and a share's x is one nonzero byte (sops refuses to split into more parts). */
+export const MAX_KEY_GROUPS = 255;
+
+/** How many groups not opened a too-few-groups error describes (the rest are counted). */
+const DESCRIBED_CLOSED_GROUPS = 10;
+
 /** The top-level master-key lists that sops reads instead of `key_groups` when any holds a key. */
 const TOP_LEVEL_KEYS = ["age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "hckms"] as const;
 
@@ -77,7 +83,8 @@ function lineOfField(where: KeyGroupsSource, field: string): number | undefined 
  * `shamir_threshold` when `where.text` is given) when `key_groups` is not a list of mappings, a
  * group's `age` is not a list of entries with an `enc` text, `shamir_threshold` is not a whole
  * number ≥ 0, is larger than the number of groups, or is 1 with several groups (sops refuses to
- * split so: a share would be the data key); and when the top-level key lists hold a key too
+ * split so: a share would be the data key), when it has more than {@link MAX_KEY_GROUPS} groups (a
+ * share's x is one byte: no split has more); and when the top-level key lists hold a key too
  * (sops then reads those and ignores `key_groups`, and never writes both: the file was edited by
  * hand, and which keys open it is not what it seems).
  */
@@ -88,6 +95,9 @@ export function readKeyGroups(meta: SopsMetadata, where: KeyGroupsSource = {}): 
     throw new SopsError("MALFORMED_FILE", `invalid sops metadata: ${what}`, { file: where.file, line: lineOfField(where, field), hint, reason });
   };
   if (!Array.isArray(raw)) return bad("`key_groups` is not a list of key groups");
+  // a share's x is one byte (1…255, distinct): sops refuses to split a key into more parts, so a
+  // longer list is no split at all (and is not read group by group: bounded work and messages)
+  if (raw.length > MAX_KEY_GROUPS) return bad(`\`key_groups\` has ${raw.length} groups; a data key is split into at most ${MAX_KEY_GROUPS} (a share's x is one byte), and sops never writes more`);
   const topLevel = TOP_LEVEL_KEYS.filter((k) => !isEmpty(k === "age" ? meta.age : meta.other[k]));
   if (topLevel.length > 0) {
     return bad(`the file has both \`key_groups\` and top-level keys (${topLevel.join(", ")}): sops reads only the top-level keys then, and never writes both`);
@@ -163,7 +173,7 @@ function describeGroup(group: KeyGroup, index: number): string {
  * ends as MAC_MISMATCH here, not as a value that fails to decrypt; the caller still verifies the
  * MAC over the values. Shares are zeroed after use. No share, key or value is ever in an error.
  * @throws SopsError NO_MATCHING_IDENTITY (how many groups were opened, which, the threshold, and
- * the recipients of the groups not opened), MALFORMED_FILE (a share that is not 33 bytes, a
+ * the recipients of the first groups not opened, the others counted), MALFORMED_FILE (a share that is not 33 bytes, a
  * one-group payload that is not 32, shares that cannot be combined: see {@link combineShares}),
  * MAC_MISMATCH (the combined key does not open `sops.mac`: a share was changed), UNSUPPORTED
  * (more than {@link MAX_AGE_STANZAS} recipient stanzas in all groups together).
@@ -194,7 +204,9 @@ export async function unwrapKeyGroupsKey(kg: KeyGroups, meta: SopsMetadata, iden
   if (shares.length < kg.threshold) {
     wipe();
     const n = kg.groups.length;
-    const closed = kg.groups.map((g, i) => (opened.includes(i) ? undefined : describeGroup(g, i))).filter((d): d is string => d !== undefined);
+    const closedIndexes = kg.groups.map((_, i) => i).filter((i) => !opened.includes(i));
+    const closed = closedIndexes.slice(0, DESCRIBED_CLOSED_GROUPS).map((i) => describeGroup(kg.groups[i]!, i));
+    if (closedIndexes.length > DESCRIBED_CLOSED_GROUPS) closed.push(`and ${closedIndexes.length - DESCRIBED_CLOSED_GROUPS} more groups`);
     const openedText = opened.length === 0 ? "none" : opened.map((i) => i + 1).join(", ");
     throw new SopsError(
       "NO_MATCHING_IDENTITY",

@@ -27,6 +27,44 @@ describe("renderTextconv (what git diff shows)", () => {
   });
 });
 
+describe("renderTextconv and sops key groups", () => {
+  const BOB = "age1yt2cwkz03anfwtf950fwmev0qlkp802xk7nvwvkhq26hyvlhf5lq23s2pq"; // a public key only
+  const MALLORY = "age1p9gss8fmdvswa8vc0t8rupsjkd6ggv9ldsp03jut02u8tsh90unssjshed"; // a public key only
+  /** `text`'s sops block with its age list replaced by `key_groups` (wrapped shares stood in for by fixed armor: the view needs no key). */
+  const withGroups = (text: string, threshold: string | undefined, groups: string[][]): string => {
+    const armor = (n: string) => `              enc: |\n                -----BEGIN AGE ENCRYPTED FILE-----\n                ${n}\n                -----END AGE ENCRYPTED FILE-----\n`;
+    const block =
+      (threshold === undefined ? "" : `    shamir_threshold: ${threshold}\n`) +
+      "    key_groups:\n" +
+      groups.map((g) => `        - age:\n${g.map((r) => `            - recipient: ${r.split("=")[0]}\n${armor(r.split("=")[1] ?? "AAAA")}`).join("")}`).join("");
+    return text.replace(/^sops:\n {4}age:\n[\s\S]*?(?=^ {4}lastmodified:)/m, `sops:\n${block}`);
+  };
+
+  it("shows each group's keys and the threshold: a group handed to another key, a share wrapped anew, a key moved or a threshold changed changes the view", async () => {
+    const text = await encryptSecrets(new Map([["stripe_api_key", "fake-1"]]), { recipients: [ALICE] });
+    const members = new Map([[ALICE, "alice"], [BOB, "bob"]]);
+    const base = withGroups(text, "2", [[`${ALICE}=AAAA`], [`${BOB}=BBBB`], [`${BOB}=CCCC`]]);
+    const view = renderTextconv(base, "secrets/production.enc.yaml", members);
+    expect(view).toContain("# key groups (sops Shamir secret sharing): any 2 of 3 groups decrypt it\n");
+    expect(view).toContain(`group 1: alice ${ALICE} wrapped-share fp:`);
+    expect(view).toContain(`group 3: bob ${BOB} wrapped-share fp:`);
+    const changes = [
+      withGroups(text, "2", [[`${ALICE}=AAAA`], [`${MALLORY}=BBBB`], [`${BOB}=CCCC`]]), // a label changed
+      withGroups(text, "2", [[`${ALICE}=AAAA`], [`${BOB}=DDDD`], [`${BOB}=CCCC`]]), // a share wrapped anew
+      withGroups(text, "2", [[`${ALICE}=AAAA`, `${BOB}=BBBB`], [], [`${BOB}=CCCC`]]), // a key moved to another group
+      withGroups(text, "3", [[`${ALICE}=AAAA`], [`${BOB}=BBBB`], [`${BOB}=CCCC`]]), // the threshold
+      withGroups(text, "two", [[`${ALICE}=AAAA`], [`${BOB}=BBBB`], [`${BOB}=CCCC`]]), // groups the readers refuse
+    ];
+    const views = changes.map((t) => renderTextconv(t, "secrets/production.enc.yaml", members));
+    for (const v of views) expect(v).not.toBe(view);
+    expect(views[1]!.split("\n").filter((l) => !view.split("\n").includes(l))).toEqual([expect.stringMatching(/^group 2: bob age1\S+ wrapped-share fp:[0-9a-f]{8}$/)]);
+    expect(views[2]).toContain(`group 2: no keys`);
+    expect(views[4]).toContain("# key groups (sops Shamir secret sharing): cannot be read (`shamir_threshold` is not a whole number)");
+    // one group: each stanza wraps the whole data key
+    expect(renderTextconv(withGroups(text, undefined, [[`${ALICE}=AAAA`, `${MALLORY}=BBBB`]]), "secrets/production.enc.yaml", members)).toContain(`group 1: (not a member) ${MALLORY} wrapped-key fp:`);
+  });
+});
+
 describe("renderTextconv and comments", () => {
   it("shows each comment where it stands, an encrypted one by fingerprint and a clear one without its text: a comment edit changes one line, its text never shown", async () => {
     const id = await generateIdentity(); // TEST-ONLY

@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { findProjectRoot, fingerprint, parseEnvironmentFile, parseProjectConfig, PROJECT_FILE } from "@stellar-secrets/core";
-import { commentOfLine, createHash, decodeUtf8, environmentOfFileName, escapeControlCharacters, parseEnc, parseSecretsFile } from "@stellar-secrets/sops";
+import { commentOfLine, createHash, decodeUtf8, environmentOfFileName, escapeControlCharacters, isSopsError, parseEnc, parseSecretsFile, readKeyGroups, type KeyGroups, type SopsMetadata } from "@stellar-secrets/sops";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -19,7 +19,9 @@ data-key rotation changes every line), each comment where it stands (the sops me
 as a "# comment ..." line with
 a fingerprint of what is stored (an encrypted comment is never decrypted, a clear one never
 repeated), then the file's age recipients, named by the members of
-stellar.yaml where the key is known, with a fingerprint of the wrapped data key. A file that is
+stellar.yaml where the key is known, with a fingerprint of the wrapped data key (for a file with
+sops key groups: how many groups decrypt it, and each group's keys, an age key with a fingerprint
+of its wrapped share). A file that is
 not a valid encrypted SOPS file is flagged; a plaintext value is shown as PLAINTEXT, never
 printed. No key is needed or used.
 
@@ -82,6 +84,7 @@ export function renderTextconv(text: string, path: string, members: ReadonlyMap<
       const recipient = s.recipient.trim();
       out.push(`${members.get(recipient) ?? "(not a member)"} ${recipient} wrapped-key fp:${fingerprint(s.enc.trim())}`);
     }
+    out.push(...keyGroupsLines(file.metadata, members));
     return lines(out);
   } catch {
     // not a valid SOPS file: names from core's keyless reader, values never shown
@@ -99,6 +102,32 @@ export function renderTextconv(text: string, path: string, members: ReadonlyMap<
     for (const r of model.recipients) out.push(`${members.get(r) ?? "(not a member)"} ${r}`);
   }
   return lines(out);
+}
+
+/**
+ * The key groups of a file's metadata (sops Shamir secret sharing), as the view shows them: how
+ * many groups decrypt it, then one line per key of each group (an age stanza by member name,
+ * label and a fingerprint of its wrapped share; another key type by its id), so that a group
+ * handed to another key, a stanza wrapped anew, a key moved between groups or a changed
+ * `shamir_threshold` changes the diff. Key groups the readers refuse are shown as such. None: no lines.
+ */
+function keyGroupsLines(metadata: SopsMetadata, members: ReadonlyMap<string, string>): string[] {
+  let kg: KeyGroups | undefined;
+  try {
+    kg = readKeyGroups(metadata);
+  } catch (e) {
+    if (!isSopsError(e)) throw e;
+    const threshold = metadata.other.shamir_threshold;
+    return ["", `# key groups (sops Shamir secret sharing): cannot be read (${e.message.replace(/^invalid sops metadata: /, "")}); shamir_threshold fp:${fingerprint(JSON.stringify(threshold ?? null))}, key_groups fp:${fingerprint(JSON.stringify(metadata.other.key_groups ?? null))}`];
+  }
+  if (kg === undefined) return [];
+  const out = ["", `# key groups (sops Shamir secret sharing): any ${kg.threshold} of ${kg.groups.length} group${kg.groups.length === 1 ? "" : "s"} decrypt it`];
+  kg.groups.forEach((g, i) => {
+    if (g.age.length === 0 && g.others.length === 0) out.push(`group ${i + 1}: no keys`);
+    for (const s of g.age) out.push(`group ${i + 1}: ${members.get(s.recipient) ?? "(not a member)"} ${s.recipient} wrapped-${kg.groups.length === 1 ? "key" : "share"} fp:${fingerprint(s.enc.trim())}`);
+    for (const other of g.others) out.push(`group ${i + 1}: ${other} (not an age key)`);
+  });
+  return out;
 }
 
 /**

@@ -1676,3 +1676,35 @@ describe("buildReview: one key under another name (planted-history)", () => {
     expect(problem?.message).not.toContain("0 of 3");
   });
 });
+
+describe("buildReview: sops key groups", () => {
+  /** A key-groups file (keyless: each stanza wraps 33 fixed bytes, values are stand-in ENC strings); a stanza given as `{ recipient, enc }` is used as it is. */
+  const groupsFile = async (groups: (string | { recipient: string; enc: string })[][], threshold: number): Promise<string> => {
+    const enc = `ENC[AES256_GCM,data:AAAA,iv:${"A".repeat(43)}=,tag:${"A".repeat(22)}==,type:str]`;
+    let text = `stripe_api_key: ${enc}\nsops:\n    shamir_threshold: ${threshold}\n    key_groups:\n`;
+    for (const g of groups) {
+      const lines = ["age:"];
+      for (const s of g) {
+        const st = typeof s === "string" ? { recipient: s, enc: await wrapDataKey(new Uint8Array(33).fill(7), s) } : s;
+        lines.push(`    - recipient: ${st.recipient}`, "      enc: |", ...st.enc.trimEnd().split("\n").map((l) => `          ${l}`));
+      }
+      text += lines.map((l, j) => (j === 0 ? `        - ${l}` : `          ${l}`)).join("\n") + "\n";
+    }
+    return text + `    lastmodified: "2026-01-15T10:00:00Z"\n    mac: ${enc}\n    unencrypted_suffix: _unencrypted\n    version: 3.10.2\n`;
+  };
+
+  it("a non-member's stanza copied into a second group gives no access alone (one wrapping holds one share): key-groups-change, not non-member-recipient", async () => {
+    const { alice, bob } = await setup();
+    const mallory = (await generateIdentity()).recipient;
+    const hers = { recipient: mallory, enc: await wrapDataKey(new Uint8Array(33).fill(3), mallory) };
+    const members = { alice: alice.recipient, bob: bob.recipient };
+    const base = await groupsFile([[alice.recipient], [bob.recipient], [hers]], 2);
+    const copied = await groupsFile([[alice.recipient], [bob.recipient, hers], [hers]], 2);
+    const kinds = buildReview(state("a", members, base), state("b", members, copied)).problems.map((p) => p.kind);
+    expect(kinds).toContain("key-groups-change");
+    expect(kinds).not.toContain("non-member-recipient");
+    // wrapped anew for the second group (another header): by labels, mallory now holds two groups' keys and decrypts alone
+    const wrapped = await groupsFile([[alice.recipient], [bob.recipient, mallory], [hers]], 2);
+    expect(buildReview(state("a", members, base), state("b", members, wrapped)).problems.map((p) => p.kind)).toContain("non-member-recipient");
+  });
+});

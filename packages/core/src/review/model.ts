@@ -19,7 +19,7 @@ import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
 import { commentCredentials, credentialAsName, credentialLines } from "../credentials.js";
 import { GlobFilter } from "../globs.js";
-import { parseEnvironmentFile, type EnvironmentFile } from "../secrets-dir.js";
+import { parseEnvironmentFile, shareStanzasOfGroups, type EnvironmentFile } from "../secrets-dir.js";
 import type { IndexedCatalog, WorkspaceIndex } from "../workspace.js";
 import { durationDays } from "./rotation.js";
 import { matchBaseline } from "./baseline.js";
@@ -345,7 +345,12 @@ function rotationOf(before: Side, after: Side): { reencryptedAll: boolean; dataK
   const kept = [...after.version.values].filter(([n, v]) => v !== "" && (prev.get(n) ?? "") !== "");
   if (kept.length === 0 || kept.some(([n, v]) => prev.get(n) === v)) return none;
   const stanzas = [...after.version.stanzas];
-  const rewrapped = stanzas.length > 0 && stanzas.every(([r, enc]) => before.version?.stanzas.get(r) !== enc);
+  // a key-groups file's stanzas (each wraps a share, or the whole key in a one-group file), by their age headers
+  const groupHeaders = (s: Side) => (s.model?.keyGroups?.groups ?? []).flatMap((g) => g.stanzas.filter((st) => st.envelope.ok).map((st) => JSON.stringify(st.envelope)));
+  const groupsAfter = groupHeaders(after);
+  const groupsBefore = new Set(groupHeaders(before));
+  const rewrapped =
+    stanzas.length + groupsAfter.length > 0 && stanzas.every(([r, enc]) => before.version?.stanzas.get(r) !== enc) && groupsAfter.every((h) => !groupsBefore.has(h));
   if (kept.length < 2 && !rewrapped) return none;
   return { reencryptedAll: true, dataKeyRotated: rewrapped, uncertain: rewrapped && kept.length < 2 };
 }
@@ -820,20 +825,24 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         .map(([name, r]) => ({ name, before: membersBefore.get(name) as string, after: r })),
       requested: requestsAdded(baseConfig, headConfig, environment),
     };
-    // a key-groups file's readers are its groups' keys (by label, as the top-level stanzas' are): a
-    // file that starts using groups loses no one whose key is in a group
-    const groupLabels = (m: EnvironmentFile | undefined): string[] => (m?.keyGroups?.groups ?? []).flatMap((g) => g.stanzas.map((st) => normalizeRecipient(st.recipient)));
-    const recipientsBefore = new Set([...(before.model?.recipients ?? []), ...groupLabels(before.model)]);
-    const recipientsAfter = new Set([...(after.model?.recipients ?? []), ...groupLabels(after.model)]);
+    // who can decrypt alone, by label: the top-level stanzas, and a key-groups file's labels that are in enough groups
+    // (every label of a one-group file: each of its stanzas wraps the whole data key)
+    const recipientsBefore = new Set([...(before.model?.recipients ?? []), ...aloneByKeyGroups(before.model?.keyGroups)]);
+    const recipientsAfter = new Set([...(after.model?.recipients ?? []), ...aloneByKeyGroups(after.model?.keyGroups)]);
     const ref = (recipient: string): RecipientRef => {
       const member = whoIs(recipient);
       if (member !== undefined) return { recipient, member };
       const former = whoWasEarlier(recipient);
       return former === undefined ? { recipient } : { recipient, formerMember: former };
     };
+    // who held key material, by label: a share of a key group is the data key's too (with other groups' shares it is the
+    // key), so a label in no stanza of the head that held one in the base is lost, and one still in a group lost nothing
+    // (key-groups-change says what it holds)
+    const groupLabels = (m: EnvironmentFile | undefined): string[] => (m?.keyGroups?.groups ?? []).flatMap((g) => g.stanzas.map((st) => normalizeRecipient(st.recipient)));
+    const heldAfter = new Set([...recipientsAfter, ...groupLabels(after.model)]);
     const recipients: EnvironmentReview["recipients"] = {
       gained: existsAfter ? [...recipientsAfter].filter((r) => !recipientsBefore.has(r)).map(ref) : [],
-      lost: existsAfter ? [...recipientsBefore].filter((r) => !recipientsAfter.has(r)).map(ref) : [],
+      lost: existsAfter ? [...new Set([...recipientsBefore, ...groupLabels(before.model)])].filter((r) => !heldAfter.has(r)).map(ref) : [],
     };
     // a member "removed" while the same key is added under another name (or spelling) lost nothing;
     // a key a former member had, back under another name, is said on the gained member
@@ -898,12 +907,17 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
             ? `run \`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\`, then change the values ${who} could read`
             : `${revert}, then ${byMember}; then change the values ${who} could read`;
         const proof = keptStanza === undefined ? "" : ` (${whoIs(keptStanza[0]) ?? keptStanza[0]}'s wrapped data key is unchanged: the data key is the same)`;
+        // a label that held only a key group's share in the base (the threshold needs other groups): true words for it
+        const groupsBefore = before.model?.keyGroups;
+        const shareOnly = groupsBefore !== undefined && !recipientsBefore.has(lost.recipient);
         envProblems.push({
           kind: "unrotated-removal",
           environment,
           file,
-          message:
-            dataKeyRotated && !sameKeyProven
+          message: shareOnly
+            ? `${who} held a share of ${environment}'s data key (a key group of ${w.path(file)}, where ${groupsBefore.threshold ?? "all"} of ${groupsBefore.groups.length} groups decrypt) and holds nothing in the file now, but the data key was not rotated: ` +
+              `with shares of enough other groups, or the whole key an earlier version of the file gave ${who}, ${who} can still decrypt every value encrypted with it${proof}; ${fix}`
+            : dataKeyRotated && !sameKeyProven
               ? `${who} was removed from ${environment}, and with only one value kept a data-key rotation cannot be told from a changed value without a key: ` +
                 `if the data key was not rotated, ${who} can still decrypt every value encrypted with it; make sure the change was made with \`${w.command("stellar-secrets members rm")}\` or \`rotate-key\`, or ${fix}`
               : `${who} was removed from ${environment} but the data key was not rotated: ${who} can still decrypt ` +
@@ -921,10 +935,9 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       const memberKeys = new Set(envAfter === undefined ? recipientsBefore : envAfter.members.map((m) => m.recipient));
       const baseMemberKeys = new Set((baseConfig?.environments.find((e) => e.name === environment)?.members ?? []).map((m) => m.recipient));
       const extraBefore = new Set([...recipientsBefore].filter((r) => !baseMemberKeys.has(r)));
-      // a key-groups label is no reader alone (the threshold may need other groups): key-groups-change names them
-      const flatAfter = new Set(after.model?.recipients ?? []);
+      // (a key-groups label counts only in enough groups to decrypt alone: see recipientsAfter; key-groups-change names the others)
       for (const r of recipientsAfter) {
-        if (memberKeys.has(r) || extraBefore.has(r) || !flatAfter.has(r)) continue;
+        if (memberKeys.has(r) || extraBefore.has(r)) continue;
         const name = whoIs(r);
         // a key no member of the base has is shown whole (to find whose it is; a name the head gives proves nothing); a base member's name says who
         const baseMember = (baseConfig?.environments ?? []).some((e) => e.members.some((m) => m.recipient === r));
@@ -975,15 +988,38 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     // the groups (labels, stanzas, threshold) or a file that starts using them is never proved
     // harmless without keys (a label proves nothing; the shares cannot be told from random bytes)
     const groupsAfter = after.model?.keyGroups;
-    if (existsAfter && groupsAfter !== undefined && keyGroupsFingerprint(before.model?.keyGroups) !== keyGroupsFingerprint(groupsAfter)) {
-      const started = before.model?.keyGroups === undefined;
-      const names = (label: string) => {
-        const name = whoIs(label);
-        if (name !== undefined) return `${name} (${shortKey(label)})`;
-        // a label is anyone's text: only a public key is shown (never a private key pasted there)
-        return /^(?:age1[0-9a-z]+|ssh-ed25519 [A-Za-z0-9+/=]+)$/.test(label) ? label : "(a label that is no public key, not shown)";
-      };
-      const groupsText = groupsAfter.groups.map((g, i) => `group ${i + 1}: ${[...g.stanzas.map((st) => names(st.recipient)), ...g.others].join(", ") || "no keys"}`).join("; ");
+    const groupsBefore = before.model?.keyGroups;
+    const names = (label: string) => {
+      const name = whoIs(label);
+      if (name !== undefined) return `${name} (${shortKey(label)})`;
+      // a label is anyone's text: only a public key is shown (never a private key pasted there)
+      return /^(?:age1[0-9a-z]+|ssh-ed25519 [A-Za-z0-9+/=]+)$/.test(label) ? label : "(a label that is no public key, not shown)";
+    };
+    const groupsTextOf = (kg: NonNullable<EnvironmentFile["keyGroups"]>) =>
+      kg.groups.map((g, i) => `group ${i + 1}: ${[...g.stanzas.map((st) => names(st.recipient)), ...g.others].join(", ") || "no keys"}`).join("; ");
+    if (existedBefore && existsAfter && after.sops && groupsBefore !== undefined && groupsAfter === undefined) {
+      // the file stops using key groups: whoever held enough groups' keys learned the data key, and a
+      // one-list file under that key still opens for them (their labels are gone from the file, not the key from them)
+      const who =
+        groupsBefore.problem !== undefined
+          ? `whoever could combine its shares (its key groups could not be read: ${groupsBefore.problem})`
+          : `whoever held keys of ${groupsBefore.threshold} of its ${groupsBefore.groups.length} group${groupsBefore.groups.length === 1 ? "" : "s"} (${groupsTextOf(groupsBefore)})`;
+      const fix = introduced.length === 0 ? `have a member of ${environment} run \`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\`` : `${revert}, or ${byMember}`;
+      envProblems.push({
+        kind: "key-groups-change",
+        environment,
+        file,
+        message:
+          `${w.path(file)} stops using sops key groups (Shamir secret sharing) and is now one list of age stanzas: ${who} learned the data key, and ` +
+          (sameKey !== undefined
+            ? `the data key was not rotated (${sameKey}), so they can still decrypt every value of ${environment} and every value set later`
+            : `a keyless review cannot prove the data key was rotated: if it was not, they can still decrypt every value of ${environment} and every value set later`) +
+          `; ${fix}, then change at their providers the values they could read if they should not`,
+      });
+    }
+    if (existsAfter && groupsAfter !== undefined && keyGroupsFingerprint(groupsBefore) !== keyGroupsFingerprint(groupsAfter)) {
+      const started = groupsBefore === undefined;
+      const groupsText = groupsTextOf(groupsAfter);
       envProblems.push({
         kind: "key-groups-change",
         environment,
@@ -2122,6 +2158,19 @@ export function credentialNamesOf(states: readonly ReviewState[], versions: read
   for (const s of states) for (const name of s.index?.credentialNames() ?? []) out.add(name);
   for (const v of versions) if (v.path.endsWith(".enc.yaml")) for (const e of credentialNameEntries(v.text, v.path)) out.add(e.name);
   return out;
+}
+
+/**
+ * The labels of a key-groups file's age stanzas that are in at least `threshold` of its groups
+ * (every label of a one-group file): by labels, which prove nothing, the keys that decrypt it
+ * alone. Empty for no key groups or groups the readers refuse.
+ */
+function aloneByKeyGroups(groups: EnvironmentFile["keyGroups"]): string[] {
+  if (groups === undefined || groups.problem !== undefined || groups.threshold === undefined) return [];
+  const held = new Map<string, number>();
+  // a stanza copied from an earlier group holds that group's share, not one of its own
+  for (const g of shareStanzasOfGroups(groups)) for (const label of new Set(g.map((st) => normalizeRecipient(st.recipient)))) if (label !== "") held.set(label, (held.get(label) ?? 0) + 1);
+  return [...held].filter(([, n]) => n >= groups.threshold!).map(([label]) => label);
 }
 
 /** What a keyless reader sees of a file's key groups (labels, age headers, other keys, threshold), as one comparable string. */
