@@ -49,6 +49,8 @@ const { values: opts } = parseArgs({
     "attack-weight": { type: "string", default: "4" },
     attacks: { type: "string" },
     classic: { type: "boolean", default: false },
+    // a fixed history instead of the random steps, for paths the random runs reach rarely (see selfTest)
+    "self-test": { type: "boolean", default: false },
     focus: { type: "string" },
     // test of the script itself: throw before the Nth git command of step S ("S:N"), as a bug of a step would
     "crash-at": { type: "string" },
@@ -287,6 +289,7 @@ function checkClean(what) {
 }
 
 // ---------------------------------------------------------------- review against the model
+const UNCERTAIN_CLEARED = "review: a rotation uncertain with one kept value, cleared by --verify (keyless limit)";
 function reviewBranch(into, from) {
   const bases = gitOk(["merge-base", "--all", into, from]).split("\n").filter(Boolean);
   const base = gitOk(["merge-base", into, from]);
@@ -314,7 +317,7 @@ function reviewBranch(into, from) {
       /* reported below */
     }
     if (v.code === 0 && !(vj.problems ?? []).length) {
-      count("review: a rotation uncertain with one kept value, cleared by --verify (keyless limit)");
+      count(UNCERTAIN_CLEARED);
       json.problems = [];
       r.code = 0;
     } else finding("review-problem", `${what}: review --verify of an honest branch still reports (exit ${v.code}): ${JSON.stringify((vj.problems ?? []).map((p) => `${p.kind}: ${p.message}`)).slice(0, 600)}`);
@@ -1191,6 +1194,76 @@ async function stepCloneAndPull() {
   }
 }
 
+// ---------------------------------------------------------------- the self-test (--self-test)
+/**
+ * A fixed history for the review check's keyless limit, which random runs seldom reach (an
+ * environment must keep one value): staging keeps one value on main; branch `honest` removes carol
+ * with `members rm` (a rotation: keyless, review cannot tell it from that value changed plus a
+ * re-wrap, rotationUncertain, and reports a possible unrotated removal); branch `unrotated` removes
+ * her without a rotation, made to look like one (the same data key, every stanza wrapped anew, the
+ * value set anew). reviewBranch must clear the first with `review --verify` (no finding) and report
+ * the second as a finding. Exits 0 when both hold, else 1.
+ */
+async function selfTest() {
+  const env = "staging";
+  for (const name of NAMES.slice(1, 3)) {
+    const s = clone(stateOf(head()));
+    must(cli("alice", ["rm", name, "--env", env, "--yes", "--force"]), `rm ${name}`);
+    delete s[env].values[name];
+    if (commit(`rm ${name} from ${env}`)) stateAt.set(head(), s);
+  }
+  const [kept] = Object.keys(stateOf(head())[env].values);
+  for (const b of ["honest", "unrotated"]) {
+    gitOk(["branch", b, "main"]);
+    branches.push(b);
+  }
+  // honest: members rm (rotates the data key)
+  checkout("honest");
+  const h = clone(stateOf(head()));
+  must(cli("alice", ["members", "rm", "carol", "--env", env]), "members rm carol");
+  delete h[env].members.carol;
+  h[env].revoked = [...new Set([...h[env].revoked, "carol"])];
+  if (commit(`members rm carol from ${env}`)) stateAt.set(head(), h);
+  await checkCommitted(h, "self-test, honest");
+  // unrotated: stellar.yaml and .sops.yaml as members rm writes them, the file by hand under the old data key
+  checkout("unrotated");
+  const u = clone(stateOf(head()));
+  const before = await sops.decryptSecrets(showFile("HEAD", fileOf(env)), [people.alice.identity]);
+  must(cli("alice", ["members", "rm", "carol", "--env", env]), "members rm carol");
+  const values = new Map(before.values);
+  values.set(kept, newValue());
+  const dropped = await sops.decryptSecrets(await sops.updateKeys(before, [people.alice.recipient, people.bob.recipient]), [people.alice.identity]);
+  let text = await sops.reencryptSecrets(dropped, values);
+  for (const who of ["alice", "bob"]) {
+    const at = text.indexOf(`        - recipient: ${people[who].recipient}\n`);
+    const end = text.indexOf("-----END AGE ENCRYPTED FILE-----\n", at) + "-----END AGE ENCRYPTED FILE-----\n".length;
+    const enc = await sops.wrapDataKey(before.dataKey, people[who].recipient);
+    text = `${text.slice(0, at)}        - recipient: ${people[who].recipient}\n          enc: |\n${enc.trimEnd().split("\n").map((l) => `            ${l}`).join("\n")}\n${text.slice(end)}`;
+  }
+  writeFileSync(join(repo, fileOf(env)), text);
+  delete u[env].members.carol;
+  u[env].values[kept] = values.get(kept);
+  gitOk(["add", "-A"]);
+  gitOk(["commit", "-q", "--no-verify", "-m", `members rm carol from ${env} without a rotation, made to look like one`]);
+  stateAt.set(head(), u);
+  await checkCommitted(u, "self-test, unrotated");
+  checkout("main");
+  stepLabel = "self-test";
+  const f0 = findings.length;
+  const c0 = counts[UNCERTAIN_CLEARED] ?? 0;
+  reviewBranch("main", "honest");
+  const honestCleared = (counts[UNCERTAIN_CLEARED] ?? 0) === c0 + 1 && findings.length === f0;
+  console.log(`self-test: review main...honest (members rm, one kept value): ${honestCleared ? "rotationUncertain, cleared by review --verify" : "NOT cleared"}`);
+  reviewBranch("main", "unrotated");
+  const caught = findings.slice(f0).some((f) => f.kind === "review-problem" && /review --verify of an honest branch still reports/.test(f.detail));
+  console.log(`self-test: review main...unrotated (no rotation, made to look like one): ${caught ? "reported (the FINDING lines above are expected)" : "NOT reported"}`);
+  const ok = honestCleared && caught && findings.slice(f0).every((f) => f.kind === "review-problem" && f.detail.startsWith("review main...unrotated"));
+  console.log(`self-test ${ok ? "passed" : "FAILED"}: ${cliRuns} CLI runs, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  if (opts.keep) console.log(`repository kept: ${repo}`);
+  else rmSync(dir, { recursive: true, force: true });
+  process.exit(ok ? 0 : 1);
+}
+
 // ---------------------------------------------------------------- after a crash
 /** The branches a step makes for itself and deletes at its end (an attack's, a server merge's). */
 const THROWAWAY = ["attack", "server"];
@@ -1253,6 +1326,7 @@ must(cli("alice", ["git", "setup"]), "git setup");
 commit("base");
 stateAt.set(head(), initial);
 await checkCommitted(initial, "base");
+if (opts["self-test"]) await selfTest();
 
 const STEP_KINDS = [
   [stepSet, 30],
