@@ -232,7 +232,10 @@ function showFile(rev, path) {
   return r.code === 0 ? r.stdout : undefined;
 }
 function membersIn(rev) {
-  const doc = YAML.parse(showFile(rev, "stellar.yaml"));
+  return membersOfText(showFile(rev, "stellar.yaml"));
+}
+function membersOfText(text) {
+  const doc = YAML.parse(text);
   return Object.fromEntries(ENVS.map((e) => [e, doc.environments?.[e]?.members ?? {}]));
 }
 async function tryDecrypt(text, who) {
@@ -1029,8 +1032,9 @@ async function stepServerMerge() {
   const h = head();
   const wrong = [];
   let members;
+  const projectText = showFile(h, "stellar.yaml"); // (a git failure here is a crash of the step, not a wrong result)
   try {
-    members = membersIn(h);
+    members = membersOfText(projectText);
   } catch (error) {
     // both sides' lines kept in stellar.yaml (a key twice): no YAML reader takes it
     wrong.push(`stellar.yaml does not parse (${String(error?.message ?? error).split("\n")[0]})`);
