@@ -24,7 +24,7 @@
  * another name, a stanza's label changed, the merge driver taken off in .gitattributes, an older
  * file with a revoked member's stanza put back, a value in clear text) after which review of
  * the branch must report a problem and check an error. Any difference is a FINDING (exit 1).
- * Usage: node scripts/fuzz-team.mjs [--steps 200] [--seed 1] [--members 4] [--attack-weight 4 | --no-attacks] [--attacks KIND,...] [--classic] [--focus STEP,...] [--keep] [--stop-on-finding] [--verbose]
+ * Usage: node scripts/fuzz-team.mjs [--steps 200] [--seed 1] [--members 4] [--attack-weight 4 | --no-attacks] [--attacks KIND,...] [--classic] [--focus STEP,...] [--keep] [--stop-on-finding] [--verbose] [--self-test] [--crash-at STEP:N]
  * Needs a build (`npx tsc -b && node scripts/bundle.mjs`).
  */
 import { execFileSync, spawnSync } from "node:child_process";
