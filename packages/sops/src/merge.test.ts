@@ -624,6 +624,21 @@ describe("mergeSecretsGuarded: both sides changed the recipients differently, me
     expect(kept.recipientsMerged?.dataKey).toBe("kept");
   });
 
+  it("for git's virtual merge base (conflictValue) the recipients are merged as a set whatever isMember says: the driver can read only the tips' stellar.yaml, not the merge bases', and the virtual base is never committed", async () => {
+    // two merge bases: one removed bob and rotated, the other added carol; both tips removed carol since
+    const withoutBob = await side(await updateKeys(base.secrets, [alice.recipient]), [alice.identity]);
+    const rotatedWithoutBob = await side(await rotateDataKey(withoutBob.secrets), [alice.identity]);
+    const withCarol = await rekeyed(base, [alice.recipient, bob.recipient, carol.recipient], (m) => m.set("api_key", "k-2"));
+    const tips = new Set([alice.recipient]);
+    const isMember = (r: string): boolean => tips.has(r);
+    const virtual = await mergeSecretsGuarded({ base, ours: rotatedWithoutBob, theirs: withCarol, conflictValue: "virtual-zz", isMember });
+    expect(virtual.recipientsConflict).toBe(false);
+    expect(virtual.recipientsMerged).toMatchObject({ removed: [{ recipient: bob.recipient, by: "ours" }], added: [{ recipient: carol.recipient, by: "theirs" }], dataKey: "new" });
+    expect((await decryptSecrets(virtual.text, [alice.identity])).values.get("api_key")).toBe("k-2");
+    // a committed merge of the same versions still refuses to wrap a new key for carol
+    expect((await mergeSecretsGuarded({ base, ours: rotatedWithoutBob, theirs: withCarol, isMember })).recipientsConflict).toBe(true);
+  });
+
   it("a key one side removed, added back by the other under another spelling (the age1… form of an ssh-ed25519 key, as ssh-to-age makes; an X25519 key with its ignored top bit set) is a recipients conflict, not a new stanza for the removed member", async () => {
     // mallory's ssh key (made here: TEST-ONLY), and the same key as an age X25519 recipient and identity
     const { publicKey, privateKey } = generateKeyPairSync("ed25519");

@@ -48,7 +48,9 @@ export interface MergeInput {
    * could not give, for a key no one made a member. Under the kept key nothing is wrapped (the
    * side's stanza is carried, giving only what its writer could give), so this is not asked. The
    * same holds when their side rotated and our values go under a new key for their side's
-   * recipients: one their side added that is not a member makes it a recipients conflict.
+   * recipients: one their side added that is not a member makes it a recipients conflict. Not asked
+   * for git's virtual merge base ({@link MergeInput.conflictValue} set): nothing of it is committed,
+   * and the merge bases' members are not the ones a driver can read (its tips' stellar.yaml).
    */
   isMember?: (recipient: string) => boolean;
 }
@@ -426,7 +428,11 @@ function planMerge(input: MergeInput, union: boolean): MergePlan | { recipientsC
   if (keyChoice === "union") {
     if (!union || base === undefined) return recipientsConflictOf(ours);
     refuseForeignKeys(base);
-    const u = unionOf(base, o, t, input.isMember);
+    // not for git's virtual merge base (`conflictValue`): it is never committed, its new data key
+    // gives no one anything, and the stellar.yaml the driver reads is the outer merge's sides', not
+    // the merge bases': a member of a base whom both tips removed since would make the inner merge
+    // fail, and the outer merge then had no base at all (a whole-file conflict, team simulation seed 12)
+    const u = unionOf(base, o, t, input.conflictValue === undefined ? input.isMember : undefined);
     if (typeof u === "string") return recipientsConflictOf(ours, u);
     recipientsUnion = u;
   }
