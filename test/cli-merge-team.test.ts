@@ -17,6 +17,19 @@ async function ok(s: Sandbox, args: string[], input?: string): Promise<void> {
 }
 
 /** The armored age stanza labelled `recipient` in an environment file's text. */
+/** production with alice (the acting member) and bob, foo and bar set, the merge driver set up; nothing committed. */
+async function aliceAndBob(s: Sandbox): Promise<{ alice: ReturnType<Sandbox["keygen"]>; bob: ReturnType<Sandbox["keygen"]> }> {
+  const alice = s.keygen("alice");
+  const bob = s.keygen("bob");
+  s.env.SOPS_AGE_KEY_FILE = alice.file;
+  await ok(s, ["init", "--env", "production"]);
+  await ok(s, ["members", "add", "bob", bob.recipient, "--env", "production"]);
+  await ok(s, ["set", "foo", "--env", "production", "--from-stdin"], "foo-0");
+  await ok(s, ["set", "bar", "--env", "production", "--from-stdin"], "bar-0");
+  await ok(s, ["git", "setup", "--no-hook"]);
+  return { alice, bob };
+}
+
 function stanzaOf(text: string, recipient: string): string {
   const at = text.indexOf(`- recipient: ${recipient}\n`);
   expect(at).toBeGreaterThanOrEqual(0);
@@ -27,14 +40,7 @@ describe("criss-cross merges and data-key rotation (team simulation)", () => {
   it("a rotate-key on one branch after a criss-cross is not undone when that branch is merged into one that still uses the old data key", async () => {
     const s = createSandbox();
     sandboxes.push(s);
-    const alice = s.keygen("alice");
-    const bob = s.keygen("bob");
-    s.env.SOPS_AGE_KEY_FILE = alice.file;
-    await ok(s, ["init", "--env", "production"]);
-    await ok(s, ["members", "add", "bob", bob.recipient, "--env", "production"]);
-    await ok(s, ["set", "foo", "--env", "production", "--from-stdin"], "foo-0");
-    await ok(s, ["set", "bar", "--env", "production", "--from-stdin"], "bar-0");
-    await ok(s, ["git", "setup", "--no-hook"]);
+    const { alice, bob } = await aliceAndBob(s);
     s.commit("base", { date: "2026-01-01T10:00:00Z" });
     s.git(["branch", "a"]);
     s.git(["branch", "b"]);
@@ -77,16 +83,9 @@ describe("criss-cross merges and data-key rotation (team simulation)", () => {
   it("a criss-cross whose merge bases added a member both tips removed since still has a virtual base: the secret one branch removed is removed, no whole-file conflict (seed 12)", async () => {
     const s = createSandbox();
     sandboxes.push(s);
-    const alice = s.keygen("alice");
-    const bob = s.keygen("bob");
+    const { alice, bob } = await aliceAndBob(s);
     const carol = s.keygen("carol");
     const dave = s.keygen("dave");
-    s.env.SOPS_AGE_KEY_FILE = alice.file;
-    await ok(s, ["init", "--env", "production"]);
-    await ok(s, ["members", "add", "bob", bob.recipient, "--env", "production"]);
-    await ok(s, ["set", "foo", "--env", "production", "--from-stdin"], "foo-0");
-    await ok(s, ["set", "bar", "--env", "production", "--from-stdin"], "bar-0");
-    await ok(s, ["git", "setup", "--no-hook"]);
     s.commit("base");
     s.git(["branch", "a"]);
     s.git(["branch", "b"]);
