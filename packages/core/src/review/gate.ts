@@ -92,12 +92,13 @@ export interface GateScan {
  * current line (or piece) and at most {@link MAX_GATE_SCAN_CHARS} kept characters (`partial` past them).
  */
 export async function scanGateFile(chunks: AsyncIterable<string>, path: string, script?: string): Promise<GateScan> {
-  const yaml = script === undefined && /\.ya?ml$/.test(path);
+  // a workflow's working-directory lines (made once, not per line: a large file has millions)
+  const workingDirectory = script === undefined && /\.ya?ml$/.test(path) ? new RegExp(WORKING_DIRECTORY.source, "m") : undefined;
   const kept: string[] = [];
   let size = 0;
   let partial = false;
   const consider = (line: string): void => {
-    if (!(runsGate(line) || gateReferencesOf(line, path, script).length > 0 || (yaml && new RegExp(WORKING_DIRECTORY.source, "m").test(line)))) return;
+    if (!(runsGate(line) || gateReferencesOf(line, path, script).length > 0 || workingDirectory?.test(line) === true)) return;
     if (size + line.length + 1 > MAX_GATE_SCAN_CHARS) {
       partial = true;
       return;
