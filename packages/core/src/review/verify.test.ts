@@ -28,6 +28,14 @@ async function setup(): Promise<{ alice: { identity: string; recipient: string }
   return { alice, base: await encryptSecrets(values, { recipients: [alice.recipient] }) };
 }
 
+/** `text` with its age stanzas (from the first to the end of the first envelope) replaced by one for `recipient`, wrapping `dataKey` anew. */
+async function withStanzaWrappedAnew(text: string, dataKey: Uint8Array, recipient: string): Promise<string> {
+  const start = text.indexOf("        - recipient:");
+  const end = text.indexOf("-----END AGE ENCRYPTED FILE-----\n") + "-----END AGE ENCRYPTED FILE-----\n".length;
+  const wrapped = (await wrapDataKey(dataKey, recipient)).trimEnd().split("\n").map((l) => `            ${l}`).join("\n");
+  return `${text.slice(0, start)}        - recipient: ${recipient}\n          enc: |\n${wrapped}\n${text.slice(end)}`;
+}
+
 describe("compareDecrypted", () => {
   it("tells changed, unchanged, added and removed names of a set", async () => {
     const { alice, base } = await setup();
@@ -118,10 +126,7 @@ describe("withVerification", () => {
     const prev = await decryptSecrets(base, [alice.identity]);
     // the one value changed under the same data key, its stanza wrapped anew: keyless, "maybe a rotation"
     const changed = await reencryptSecrets(prev, new Map([["stripe_api_key", "s2"]]));
-    const start = changed.indexOf("        - recipient:");
-    const end = changed.indexOf("-----END AGE ENCRYPTED FILE-----\n") + "-----END AGE ENCRYPTED FILE-----\n".length;
-    const rewrapped = (await wrapDataKey(prev.dataKey, alice.recipient)).trimEnd().split("\n").map((l) => `            ${l}`).join("\n");
-    const head = `${changed.slice(0, start)}        - recipient: ${alice.recipient}\n          enc: |\n${rewrapped}\n${changed.slice(end)}`;
+    const head = await withStanzaWrappedAnew(changed, prev.dataKey, alice.recipient);
     const files = (text: string) => new Map([["stellar.yaml", config(alice.recipient)], [PROD, text]]);
     const report = buildReview(stateFromFiles("a", undefined, "/r", files(base)), stateFromFiles("b", undefined, "/r", files(head)));
     expect(report.environments[0]).toMatchObject({ dataKeyRotated: true, rotationUncertain: true, reencrypted: ["stripe_api_key"], secrets: [] });
@@ -164,10 +169,7 @@ describe("withVerification", () => {
     const prev2 = await decryptSecrets(two, [alice.identity]);
     const detour = await decryptSecrets(await reencryptSecrets(prev2, new Map([["stripe_api_key", "x"], ["hubspot_api_token", "y"]])), [alice.identity]);
     const back = await reencryptSecrets(detour, new Map([["stripe_api_key", "s1"], ["hubspot_api_token", "h1"]]), { recipients: [alice.recipient] });
-    const start = back.indexOf("        - recipient:");
-    const end = back.indexOf("-----END AGE ENCRYPTED FILE-----\n") + "-----END AGE ENCRYPTED FILE-----\n".length;
-    const wrapped = (await wrapDataKey(prev2.dataKey, alice.recipient)).trimEnd().split("\n").map((l) => `            ${l}`).join("\n");
-    const forged = `${back.slice(0, start)}        - recipient: ${alice.recipient}\n          enc: |\n${wrapped}\n${back.slice(end)}`;
+    const forged = await withStanzaWrappedAnew(back, prev2.dataKey, alice.recipient);
     const keyless = buildReview(stateFromFiles("a", undefined, "/r", files(both, two)), stateFromFiles("b", undefined, "/r", files(config(alice.recipient), forged)));
     expect(keyless.environments[0]).toMatchObject({ dataKeyRotated: true, rotationUncertain: false });
     expect(keyless.problems.map((p) => p.kind)).not.toContain("unrotated-removal");
@@ -182,10 +184,7 @@ describe("withVerification", () => {
     const prev3 = await decryptSecrets(base, [alice.identity]);
     const detour3 = await decryptSecrets(await reencryptSecrets(prev3, new Map([["stripe_api_key", "x"]])), [alice.identity]);
     const again = await reencryptSecrets(detour3, new Map([["stripe_api_key", "s1"]]), { recipients: [alice.recipient] });
-    const s3 = again.indexOf("        - recipient:");
-    const e3 = again.indexOf("-----END AGE ENCRYPTED FILE-----\n") + "-----END AGE ENCRYPTED FILE-----\n".length;
-    const wrapped3 = (await wrapDataKey(prev3.dataKey, alice.recipient)).trimEnd().split("\n").map((l) => `            ${l}`).join("\n");
-    const lookalike = `${again.slice(0, s3)}        - recipient: ${alice.recipient}\n          enc: |\n${wrapped3}\n${again.slice(e3)}`;
+    const lookalike = await withStanzaWrappedAnew(again, prev3.dataKey, alice.recipient);
     const unsure = buildReview(stateFromFiles("a", undefined, "/r", files(both, base)), stateFromFiles("b", undefined, "/r", files(config(alice.recipient), lookalike)));
     expect(unsure.environments[0]).toMatchObject({ dataKeyRotated: true, rotationUncertain: true });
     expect(unsure.problems.map((p) => p.kind)).toEqual(["unrotated-removal"]);
@@ -226,10 +225,7 @@ describe("a retired data key brought back", () => {
     // bob, who knows v1's data key, writes a new file under it (fresh values, MAC and stanza for alice): keyless, a rotation
     const detour = await decryptSecrets(await reencryptSecrets(old, new Map([["stripe_api_key", "bob's"]]), { recipients: [alice.recipient] }), [alice.identity]);
     const written = await reencryptSecrets(detour, new Map([["stripe_api_key", "s2"]]));
-    const start = written.indexOf("        - recipient:");
-    const end = written.indexOf("-----END AGE ENCRYPTED FILE-----\n") + "-----END AGE ENCRYPTED FILE-----\n".length;
-    const wrapped = (await wrapDataKey(old.dataKey, alice.recipient)).trimEnd().split("\n").map((l) => `            ${l}`).join("\n");
-    const fresh = `${written.slice(0, start)}        - recipient: ${alice.recipient}\n          enc: |\n${wrapped}\n${written.slice(end)}`;
+    const fresh = await withStanzaWrappedAnew(written, old.dataKey, alice.recipient);
     const blind = buildReview(stateFromFiles("a", undefined, "/r", files(alone, v2)), stateFromFiles("b", undefined, "/r", files(alone, fresh)), new Map(), { earlierVersions });
     expect(blind.problems).toEqual([]);
     const after = await version(fresh, alice.identity);
