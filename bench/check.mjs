@@ -18,17 +18,20 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { scriptArgs } from "../scripts/script-args.mjs";
 
+const { values: opts } = scriptArgs(import.meta.url, {
+  options: { "no-write": { type: "boolean" }, "write-size": { type: "boolean" }, cli: { type: "string" }, scaling: { type: "boolean" } },
+});
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const write = !process.argv.includes("--no-write") && (process.env.BENCH_FILES === undefined || process.argv.includes("--write-size"));
+const write = opts["no-write"] !== true && (process.env.BENCH_FILES === undefined || opts["write-size"] === true);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const FILES = Number(process.env.BENCH_FILES ?? 5000);
 const SECRETS = 1000;
 const ENVS = ["development", "staging", "production"];
 // --cli FILE: time another build's CLI entry (e.g. the bin of an older commit checked out and built
 // in a git worktree) instead of this one, to compare two builds on the same machine
-const cliAt = process.argv.indexOf("--cli");
-const cli = cliAt === -1 ? join(root, "packages/cli/bin/stellar-secrets.js") : process.argv[cliAt + 1];
+const cli = opts.cli ?? join(root, "packages/cli/bin/stellar-secrets.js");
 if (!existsSync(join(root, "packages/core/dist/index.js")) || !existsSync(join(root, "packages/cli/dist/main.js"))) {
   console.error("bench/check: run `pnpm build` first");
   process.exit(1);
@@ -52,7 +55,7 @@ const timeIn = (cwd, args) => {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const machineNow = () => `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.split(" ").slice(0, 2).join(" ") ?? "cpu"}, ${process.platform}, load average ${loadavg()[0].toFixed(1)}`;
 
-if (process.argv.includes("--scaling")) {
+if (opts.scaling === true) {
   const sizes = (process.env.BENCH_SIZES ?? "5000,20000,50000").split(",").map(Number);
   const runs = Number(process.env.BENCH_RUNS ?? 3);
   const rows = [];
@@ -96,7 +99,7 @@ if (process.argv.includes("--scaling")) {
       ? "(one size: no slope)"
       : `Each further file costs ${slope("wall").toFixed(0)} µs of wall${a.cpu !== undefined ? ` and ${slope("cpu").toFixed(0)} µs of CPU` : ""} (slope from ${a.files.toLocaleString("en")} to ${b.files.toLocaleString("en")} files).`;
   console.log(`\n${table}\n\n${line}\n${verdict}`);
-  if (!process.argv.includes("--no-write")) {
+  if (opts["no-write"] !== true) {
     const section = [
       "<!-- bench:check-scaling:start -->",
       "## check-scaling",

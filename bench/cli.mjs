@@ -15,10 +15,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { scriptArgs } from "../scripts/script-args.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const write = !process.argv.includes("--no-write");
-const unbundled = process.argv.includes("--unbundled");
+const { values: opts } = scriptArgs(import.meta.url, { options: { "no-write": { type: "boolean" }, unbundled: { type: "boolean" } } });
+const write = opts["no-write"] !== true;
+const unbundled = opts.unbundled === true;
 const RUNS = Number(process.env.BENCH_RUNS ?? 11);
 const bin = join(root, "packages/cli/bin/stellar-secrets.js");
 const bundle = join(root, "packages/cli/dist/bundle/stellar-secrets.cjs");

@@ -28,20 +28,21 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { generateWorkspace } from "./lib/workspace.mjs";
+import { scriptArgs } from "../scripts/script-args.mjs";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(join(repo, "packages/language-server/package.json"));
 const proto = require("vscode-languageserver-protocol/node");
-const opt = (name, dflt) => {
-  const i = process.argv.indexOf(name);
-  return i === -1 ? dflt : Number(process.argv[i + 1]);
-};
+const { values: opts } = scriptArgs(import.meta.url, {
+  numbers: ["files", "secrets", "edits"],
+  options: { files: { type: "string" }, secrets: { type: "string" }, edits: { type: "string" }, json: { type: "boolean" }, server: { type: "string" }, "no-big": { type: "boolean" } },
+});
+const opt = (name, dflt) => (opts[name.slice(2)] === undefined ? dflt : Number(opts[name.slice(2)]));
 const FILES = opt("--files", 5000);
 const SECRETS = opt("--secrets", 1000);
 const EDITS = opt("--edits", 200);
-const json = process.argv.includes("--json");
-const serverAt = process.argv.indexOf("--server");
-const serverModule = serverAt === -1 ? undefined : process.argv[serverAt + 1];
+const json = opts.json === true;
+const serverModule = opts.server;
 
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -155,7 +156,7 @@ const rssAfter = rss(proc.pid);
 
 // the 4 MB config file: one action whose headers name 50,000+ unknown secrets
 let big;
-if (!process.argv.includes("--no-big")) {
+if (opts["no-big"] !== true) {
   const bigUri = pathToFileURL(join(dir, "actions/zz-big.yaml")).href;
   const head = "kind: action\nname: big_action\nmethod: GET\npath: /big\nheaders:\n";
   const lines = [];

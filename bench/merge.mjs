@@ -10,13 +10,14 @@
 // 4. Cold: `stellar-secrets merge-file` as git runs it, a fresh process per merge.
 // 5. Prints a table and writes it, with how to reproduce, into docs/performance.md section "merge".
 //
-// Options: BENCH_RUNS=N (default 30), --no-write (print only).
+// Usage: node bench/merge.mjs [--no-write]   (--no-write: print only; BENCH_RUNS=N, default 30)
 import { spawnSync } from "node:child_process";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { performance } from "node:perf_hooks";
+import { scriptArgs } from "../scripts/script-args.mjs";
 import { median, ms } from "./lib/stats.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -32,7 +33,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const WARMUP = 5;
 const COLD_RUNS = 10;
 const SECRETS = 1000;
-const write = !process.argv.includes("--no-write");
+const write = scriptArgs(import.meta.url, { options: { "no-write": { type: "boolean" } } }).values["no-write"] !== true;
 
 
 const dir = mkdtempSync(join(tmpdir(), "bench-merge-"));

@@ -15,8 +15,8 @@
 // 6. Installed size with production dependencies: the pack:all tarball, `npm install --offline`.
 // 7. Prints a table and writes it, with how to reproduce, into docs/resolver.md.
 //
-// Options: BENCH_RUNS=N (default 30), BENCH_PROCESSES=M (default 7), --no-write (print only),
-// --no-install (skip packing and installing; fresh processes then use the workspace build).
+// Usage: node bench/resolver.mjs [--no-write] [--no-install]   (BENCH_RUNS=N, default 30; BENCH_PROCESSES=M, default 7)
+// --no-write: print only; --no-install: skip packing and installing (fresh processes then use the workspace build).
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -25,6 +25,7 @@ import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { median, ms, time } from "./lib/stats.mjs";
+import { scriptArgs } from "../scripts/script-args.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const resolverDist = join(root, "packages/resolver/dist/index.js");
@@ -43,8 +44,9 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 7);
 const WARMUP = 5;
 const SECRETS = 1000;
-const write = !process.argv.includes("--no-write");
-const install = !process.argv.includes("--no-install");
+const { values: opts } = scriptArgs(import.meta.url, { options: { "no-write": { type: "boolean" }, "no-install": { type: "boolean" } } });
+const write = opts["no-write"] !== true;
+const install = opts["no-install"] !== true;
 
 const ns = (x) => `${x.toFixed(0)} ns`;
 

@@ -3,14 +3,17 @@
 // import (e.g. a workspace generator), one after another (never in parallel,
 // so they do not disturb each other's timings), and fails if any of them fails.
 // Each benchmark prints its own table and records its figures in docs/performance.md.
+//
+// Usage: node bench/run.mjs [NAME...]   (NAME: a benchmark without .mjs, e.g. `sops check`; `pnpm bench` installs and builds first)
 import { spawnSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { scriptArgs } from "../scripts/script-args.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const self = basename(fileURLToPath(import.meta.url));
-const only = process.argv.slice(2); // optional: names to run, e.g. `node bench/run.mjs sops`
+const only = scriptArgs(import.meta.url, { positionals: true }).positionals; // optional: names to run, e.g. `node bench/run.mjs sops`
 
 const all = readdirSync(here).filter((f) => f.endsWith(".mjs") && f !== self);
 // Helper modules (e.g. a workspace generator) are imported by benchmarks, not run on their own.

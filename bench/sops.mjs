@@ -10,12 +10,13 @@
 //    (lock + read + decrypt/verify + re-encrypt + verify + atomic write with fsync).
 // 5. Prints a table and writes it, with how to reproduce, into docs/performance.md section "sops".
 //
-// Options: BENCH_RUNS=N (default 30), --no-write (print only).
+// Usage: node bench/sops.mjs [--no-write]   (--no-write: print only; BENCH_RUNS=N, default 30)
 import { cpus, tmpdir } from "node:os";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { performance } from "node:perf_hooks";
+import { scriptArgs } from "../scripts/script-args.mjs";
 import { median, ms, time } from "./lib/stats.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -30,7 +31,7 @@ const { decryptSops } = await import("sops-age");
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const WARMUP = 5;
 const SECRETS = 1000;
-const write = !process.argv.includes("--no-write");
+const write = scriptArgs(import.meta.url, { options: { "no-write": { type: "boolean" } } }).values["no-write"] !== true;
 
 
 // --- the file ---------------------------------------------------------------------------------

@@ -17,13 +17,17 @@
 // The bins use a bundle only while it is newer than every `tsc -b` output it was made from
 // (dist/.tsbuildinfo of the package and of core and sops): a `tsc -b` without this step never
 // runs stale code. `--check` prints the sizes.
+//
+// Usage: node scripts/bundle.mjs [--if-stale] [--check]   (`--if-stale`: only the bundles older than their inputs)
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { scriptArgs } from "./script-args.mjs";
 
+const { values: opts } = scriptArgs(import.meta.url, { options: { "if-stale": { type: "boolean" }, check: { type: "boolean" } } });
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = (name) => join(root, "packages", name);
 const common = {
@@ -417,7 +421,7 @@ const mtime = (p) => {
   }
 };
 for (const job of jobs) {
-  if (process.argv.includes("--if-stale")) {
+  if (opts["if-stale"] === true) {
     const made = mtime(join(job.out, job.entry));
     if (made !== undefined && job.inputs.every((p) => (mtime(p) ?? 0) <= made)) continue;
   }
@@ -426,10 +430,10 @@ for (const job of jobs) {
   await build({ ...common, outExtension: { ".js": ".mjs" }, ...job.options, outdir: job.out });
   const tags = job.buildTag === true ? buildTagged(job.out) : new Map();
   job.after?.(job.out, tags);
-  if (process.argv.includes("--check")) {
+  if (opts.check === true) {
     const files = readdirSync(job.out, { recursive: true }).filter((f) => statSync(join(job.out, f)).isFile());
     const bytes = files.reduce((n, f) => n + statSync(join(job.out, f)).size, 0);
     console.log(`${job.out.slice(root.length + 1)}: ${files.length} files, ${(bytes / 1024).toFixed(0)} KB`);
   }
 }
-if (process.argv.includes("--check")) console.log(`bundled in ${Date.now() - started} ms`);
+if (opts.check === true) console.log(`bundled in ${Date.now() - started} ms`);

@@ -12,6 +12,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { scriptArgs } from "./script-args.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cli = join(root, "packages/cli/bin/stellar-secrets.js");
@@ -19,7 +20,7 @@ if (!existsSync(join(root, "packages/cli/dist/main.js"))) {
   console.error("demo: the CLI is not built; run `npm run demo` (or `pnpm build` first)");
   process.exit(1);
 }
-const keep = process.argv.includes("--keep");
+const keep = scriptArgs(import.meta.url, { options: { keep: { type: "boolean" } } }).values.keep === true;
 const color = process.stdout.isTTY ? (code, s) => `\u001b[${code}m${s}\u001b[0m` : (_code, s) => s;
 
 const base = mkdtempSync(join(tmpdir(), "stellar-secrets-demo-"));

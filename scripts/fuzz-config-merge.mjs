@@ -32,10 +32,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { seeded } from "./fuzz-random.mjs";
+import { scriptArgs } from "./script-args.mjs";
 
-const { values: opts } = parseArgs({
+const { values: opts } = scriptArgs(import.meta.url, {
+  numbers: ["cases", "seed", "show"],
   options: {
     cases: { type: "string", default: "3000" },
     seed: { type: "string", default: "23" },

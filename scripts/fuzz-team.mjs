@@ -34,10 +34,11 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { seeded } from "./fuzz-random.mjs";
+import { scriptArgs } from "./script-args.mjs";
 
-const { values: opts } = parseArgs({
+const { values: opts } = scriptArgs(import.meta.url, {
+  numbers: ["steps", "seed", "members", "attack-weight"],
   options: {
     steps: { type: "string", default: "200" },
     seed: { type: "string", default: "1" },

@@ -21,10 +21,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { seeded } from "./fuzz-random.mjs";
+import { scriptArgs } from "./script-args.mjs";
 
-const { values: opts } = parseArgs({
+const { values: opts } = scriptArgs(import.meta.url, {
+  numbers: ["cases", "seed", "resolver-every", "show"],
   options: {
     cases: { type: "string", default: "10000" },
     seed: { type: "string", default: "12" },

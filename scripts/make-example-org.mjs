@@ -3,7 +3,9 @@
 // from stellar.yaml (recipients) and the TEST-ONLY plaintext below. Idempotent: a file whose
 // current content already decrypts (with the test-only keys in test/fixtures/keys/) to exactly
 // these values for exactly these recipients is left untouched, so re-running never churns git.
-// Needs `pnpm build` first. Usage: node scripts/make-example-org.mjs [--check]
+// Needs `pnpm build` first.
+//
+// Usage: node scripts/make-example-org.mjs [--check]   (`--check`: change nothing, exit 1 when a file is not up to date)
 //
 // Every value here is FAKE and public: it only exists so that tests and demos can decrypt.
 import { existsSync, readFileSync, readdirSync } from "node:fs";
@@ -11,9 +13,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { decryptSecrets, encryptSecrets, parseIdentityFile, writeFileAtomic } from "../packages/sops/dist/index.js";
 import { loadProject, renderSopsConfig, secretsFilePath } from "../packages/core/dist/index.js";
+import { scriptArgs } from "./script-args.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const checkOnly = process.argv.includes("--check");
+const checkOnly = scriptArgs(import.meta.url, { options: { check: { type: "boolean" } } }).values.check === true;
 
 /** TEST-ONLY plaintext, per environment. Fake values, never real credentials. */
 const VALUES = {

@@ -9,22 +9,27 @@
 // works on a machine with only Node and npm, offline. The tarball's package.json is written
 // from the workspace one (name, version, description, license, engines, bin), pointing at the
 // bundle; `workspace:*` never reaches it. The resolver keeps `age-encryption` as an optional peer
-// (loaded only for post-quantum keys). `--no-vsix` skips the extension, `--no-build` the build.
+// (loaded only for post-quantum keys). `--no-vsix` skips the extension, `--no-build` the build,
+// `--quiet` prints only errors.
+//
+// Usage: node scripts/pack-all.mjs [--out DIR] [--no-vsix] [--no-build] [--quiet]   (`pnpm pack:all` installs and builds first)
 import { execFileSync } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { scriptArgs } from "./script-args.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const args = process.argv.slice(2);
-const outArg = args.indexOf("--out");
-const out = resolve(outArg !== -1 ? args[outArg + 1] : join(root, "artifacts"));
-const quiet = args.includes("--quiet");
+const { values: opts } = scriptArgs(import.meta.url, {
+  options: { out: { type: "string" }, quiet: { type: "boolean" }, "no-build": { type: "boolean" }, "no-vsix": { type: "boolean" } },
+});
+const out = resolve(opts.out ?? join(root, "artifacts"));
+const quiet = opts.quiet === true;
 const log = (s) => quiet || console.log(s);
 const sh = (cmd, argv, cwd = root) => execFileSync(cmd, argv, { cwd, stdio: quiet ? ["ignore", "pipe", "inherit"] : "inherit" });
 
-if (!args.includes("--no-build")) {
+if (opts["no-build"] !== true) {
   sh(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-b"]);
   sh(process.execPath, [join(root, "scripts/bundle.mjs")]);
 }
@@ -129,7 +134,7 @@ pack(
 );
 
 // ---- the extension's .vsix ------------------------------------------------------------------
-if (!args.includes("--no-vsix")) {
+if (opts["no-vsix"] !== true) {
   sh(process.execPath, [join(root, "extension/scripts/build.mjs"), "--package"], join(root, "extension"));
   copyFileSync(join(root, "extension/dist/stellar-secrets.vsix"), join(out, "stellar-secrets.vsix"));
   log(`packed ${join(out, "stellar-secrets.vsix")}`);

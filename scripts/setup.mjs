@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // Installs the workspace (pnpm, pinned) and builds every package. Used by `npm run demo`,
 // `npm test` and `npm run bench`, so that each works on a fresh machine with only Node and npm.
+//
+// Usage: node scripts/setup.mjs   (no flags; STELLAR_SETUP_QUIET=1 prints only errors)
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
+import { scriptArgs } from "./script-args.mjs";
 
+scriptArgs(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const PNPM = "pnpm@10.34.9";
 const quiet = process.env.STELLAR_SETUP_QUIET === "1";

@@ -14,14 +14,14 @@ import { rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { median, numberOption } from "./stats.mjs";
+import { median } from "./stats.mjs";
+import { scriptArgs } from "../../scripts/script-args.mjs";
 import { generateWorkspace } from "./workspace.mjs";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const args = process.argv.slice(2);
-const opt = (name, dflt) => numberOption(args, name, dflt);
-const RUNS = opt("--runs", 15);
-const FILES = opt("--files", 5000);
+const { values: opts, positionals: args } = scriptArgs(import.meta.url, { numbers: ["runs", "files"], positionals: true, options: { runs: { type: "string", default: "15" }, files: { type: "string", default: "5000" } } });
+const RUNS = Number(opts.runs);
+const FILES = Number(opts.files);
 const cores = args.length > 0 ? args.map((a) => resolve(a)) : [join(repo, "packages/core/dist/index.js")];
 
 // one run: a fresh process, nothing compiled yet

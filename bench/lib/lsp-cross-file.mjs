@@ -16,7 +16,8 @@ import { readFileSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { median, numberOption } from "./stats.mjs";
+import { median } from "./stats.mjs";
+import { scriptArgs } from "../../scripts/script-args.mjs";
 import { generateWorkspace } from "./workspace.mjs";
 
 const here = fileURLToPath(import.meta.url);
@@ -50,10 +51,14 @@ if (process.argv[2] === "--child") {
   process.exit(0);
 }
 
-const args = process.argv.slice(2);
-const runs = numberOption(args, "--runs", 6);
-const edits = numberOption(args, "--edits", 200);
-const files = numberOption(args, "--files", 5000);
+const { values: opts, positionals: args } = scriptArgs(import.meta.url, {
+  numbers: ["runs", "edits", "files"],
+  positionals: true,
+  options: { runs: { type: "string", default: "6" }, edits: { type: "string", default: "200" }, files: { type: "string", default: "5000" } },
+});
+const runs = Number(opts.runs);
+const edits = Number(opts.edits);
+const files = Number(opts.files);
 const checkouts = (args.length > 0 ? args : [join(dirname(here), "..", "..")]).map((c) => resolve(c));
 const ws = await generateWorkspace({ files, secrets: 1000 });
 const results = new Map(checkouts.map((c) => [c, []]));

@@ -24,18 +24,21 @@ import { loadavg, tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { median, numberOption } from "./stats.mjs";
+import { median } from "./stats.mjs";
+import { scriptArgs } from "../../scripts/script-args.mjs";
 import { generateWorkspace } from "./workspace.mjs";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const require = createRequire(join(repo, "packages/language-server/package.json"));
 const proto = require("vscode-languageserver-protocol/node");
-const args = process.argv.slice(2);
-const cold = args.includes("--cold");
-if (cold) args.splice(args.indexOf("--cold"), 1);
-const opt = (name, dflt) => numberOption(args, name, dflt);
-const RUNS = opt("--runs", 11);
-const FILES = opt("--files", 5000);
+const { values: opts, positionals: args } = scriptArgs(import.meta.url, {
+  numbers: ["runs", "files"],
+  positionals: true,
+  options: { runs: { type: "string", default: "11" }, files: { type: "string", default: "5000" }, cold: { type: "boolean" } },
+});
+const cold = opts.cold === true;
+const RUNS = Number(opts.runs);
+const FILES = Number(opts.files);
 const servers = args.length > 0 ? args.map((a) => resolve(a)) : [join(repo, "packages/language-server/bin/stellar-secrets-language-server.js")];
 const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
 const argvOf = (server) => [...nodeArgs, ...(server.endsWith(".mjs") ? [join(repo, "bench/lib/run-server.mjs"), server] : [server]), "--stdio"];

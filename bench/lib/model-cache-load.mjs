@@ -16,13 +16,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { median, numberOption } from "./stats.mjs";
+import { median } from "./stats.mjs";
+import { scriptArgs } from "../../scripts/script-args.mjs";
 import { generateWorkspace } from "./workspace.mjs";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const args = process.argv.slice(2);
-const RUNS = numberOption(args, "--runs", 9);
-const FILES = numberOption(args, "--files", 5000);
+const { values: opts } = scriptArgs(import.meta.url, { numbers: ["runs", "files"], options: { runs: { type: "string", default: "9" }, files: { type: "string", default: "5000" } } });
+const RUNS = Number(opts.runs);
+const FILES = Number(opts.files);
 const core = pathToFileURL(join(repo, "packages/core/dist/index.js")).href;
 
 const CHILD = `

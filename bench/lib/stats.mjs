@@ -1,5 +1,5 @@
 // Small helpers shared by the benchmarks: the median of samples, a millisecond figure, the wall
-// time of one async call, and a numeric command-line option.
+// time of one async call. (Command-line options: scripts/script-args.mjs.)
 
 /** The median of `xs` (numbers). */
 export const median = (xs) => {
@@ -15,13 +15,4 @@ export async function time(fn) {
   const t0 = performance.now();
   await fn();
   return performance.now() - t0;
-}
-
-/** The number after `--name` in `args` (removed from it, so what is left are positionals), else `dflt`. */
-export function numberOption(args, name, dflt) {
-  const i = args.indexOf(name);
-  if (i === -1) return dflt;
-  const v = Number(args[i + 1]);
-  args.splice(i, 2);
-  return v;
 }
