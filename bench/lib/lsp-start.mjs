@@ -45,13 +45,17 @@ const cpuMs = (pid) => {
 };
 
 const ws = await generateWorkspace({ files: FILES, secrets: 1000 });
-// the servers' model caches: a folder of this run's own (never the user's cache folder)
-const cacheHome = mkdtempSync(join(tmpdir(), "bench-lsp-cache-"));
-const serverEnv = { ...process.env, XDG_CACHE_HOME: cacheHome, ...(cold ? { STELLAR_SECRETS_NO_INDEX_CACHE: "1" } : {}) };
+// the servers' model caches: a folder of this run's own per server (never the user's cache folder).
+// One folder for all would not do: the cache file is named after the project root, not the build,
+// so two builds compared in turn would each find the other's cache ("another build") and run cold.
+const cacheHomes = servers.map(() => mkdtempSync(join(tmpdir(), "bench-lsp-cache-")));
+const serverEnv = (s) => ({ ...process.env, XDG_CACHE_HOME: cacheHomes[s], ...(cold ? { STELLAR_SECRETS_NO_INDEX_CACHE: "1" } : {}) });
+// the server's log line after its load: "index cache: HITS of COUNT config models from FILE …"
+const CACHE_LOG = /index cache: (\d+) of (\d+) config models/;
 
-async function once(server) {
+async function once(server, s) {
   const t0 = performance.now();
-  const proc = spawn(process.execPath, argvOf(server), { stdio: ["pipe", "pipe", "inherit"], env: serverEnv });
+  const proc = spawn(process.execPath, argvOf(server), { stdio: ["pipe", "pipe", "inherit"], env: serverEnv(s) });
   const conn = proto.createProtocolConnection(new proto.StreamMessageReader(proc.stdout), new proto.StreamMessageWriter(proc.stdin));
   conn.onRequest(proto.RegistrationRequest.type, () => null);
   conn.onRequest(proto.ConfigurationRequest.type, (p) => p.items.map(() => ({})));
@@ -59,7 +63,11 @@ async function once(server) {
   conn.onNotification(proto.PublishDiagnosticsNotification.type, () => {
     firstDiagnostics ??= performance.now() - t0;
   });
-  conn.onNotification(proto.LogMessageNotification.type, () => {});
+  let cacheHits = 0;
+  conn.onNotification(proto.LogMessageNotification.type, (p) => {
+    const m = CACHE_LOG.exec(p.message);
+    if (m !== null) cacheHits = Number(m[1]);
+  });
   conn.listen();
   await conn.sendRequest(proto.InitializeRequest.type, {
     processId: process.pid,
@@ -79,19 +87,22 @@ async function once(server) {
   await conn.sendNotification(proto.ExitNotification.type);
   await exited;
   conn.dispose();
-  return { initialize, index, firstDiagnostics: firstDiagnostics ?? NaN, cpu };
+  return { initialize, index, firstDiagnostics: firstDiagnostics ?? NaN, cpu, cacheHits };
 }
 
 const results = servers.map(() => []);
-for (const s of servers) await once(s); // warm-up: the page cache, and a code cache and (unless --cold) a model cache written
-for (let i = 0; i < RUNS; i++) for (let s = 0; s < servers.length; s++) results[s].push(await once(servers[s]));
+for (let s = 0; s < servers.length; s++) await once(servers[s], s); // warm-up: the page cache, and a code cache and (unless --cold) a model cache written
+for (let i = 0; i < RUNS; i++) for (let s = 0; s < servers.length; s++) results[s].push(await once(servers[s], s));
 console.log(
   `language server start on ${FILES} config files, ${RUNS} alternating runs, ${cold ? "cold (--cold: no model cache, every file parsed)" : "warm (the model cache the warm-up run wrote)"} (node ${process.version}, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}); medians:`,
 );
 servers.forEach((s, i) => {
   const r = results[i];
   const m = (k) => median(r.map((x) => x[k])).toFixed(0);
-  console.log(`  ${s.slice(-70)}\n    initialize ${m("initialize")} ms, initial index ${m("index")} ms (best ${Math.min(...r.map((x) => x.index)).toFixed(0)}), first diagnostics ${m("firstDiagnostics")} ms, server CPU ${m("cpu")} ms`);
+  console.log(`  ${s.slice(-70)}\n    initialize ${m("initialize")} ms, initial index ${m("index")} ms (best ${Math.min(...r.map((x) => x.index)).toFixed(0)}), first diagnostics ${m("firstDiagnostics")} ms, server CPU ${m("cpu")} ms, config models from the cache: ${m("cacheHits")} (median)`);
 });
+// a warm run that took no model from its cache measured a cold start: say so rather than mislabel it
+const notWarm = cold ? 0 : results.flat().filter((x) => x.cacheHits === 0).length;
+if (notWarm > 0) console.log(`  WARNING: ${notWarm} of the warm runs took no config model from the cache (a server without a build tag, or its cache not written): they are cold starts`);
 rmSync(ws.dir, { recursive: true, force: true });
-rmSync(cacheHome, { recursive: true, force: true });
+for (const dir of cacheHomes) rmSync(dir, { recursive: true, force: true });
