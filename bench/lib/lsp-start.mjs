@@ -5,7 +5,9 @@
 //   - the answer to `initialize` (process start, loading the server);
 //   - the answer to `stellarSecrets/projects` (the initial index: bench/lsp.mjs's "initial index");
 //   - the first publishDiagnostics;
-// with the server's CPU (user + system, from /proc) at its exit. Medians, and the best run.
+// with the server's CPU (user + system, from /proc) at its exit. Medians, and the best run. The
+// diagnostics every run published (after the timed part) must be the same in every run of every
+// server: their hash is compared, never printed.
 //
 // Warm or cold: a server keeps its config files' models between runs in an on-disk cache
 // (packages/language-server/src/index-cache.ts; here in a temp folder of its own, XDG_CACHE_HOME,
@@ -19,6 +21,7 @@
 // A server with a V8 code cache writes it during its first run: run once before comparing
 // (the first run of each server is a warm-up and not counted).
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { createRequire } from "node:module";
@@ -48,21 +51,34 @@ const cpuMs = (pid) => {
 };
 
 const ws = await generateWorkspace({ files: FILES, secrets: 1000 });
-// the servers' model caches: a folder of this run's own (never the user's cache folder)
-const cacheHome = mkdtempSync(join(tmpdir(), "bench-lsp-cache-"));
-const serverEnv = { ...process.env, XDG_CACHE_HOME: cacheHome, ...(cold ? { STELLAR_SECRETS_NO_INDEX_CACHE: "1" } : {}) };
+// the servers' model caches: a folder of this run's own per server (never the user's cache folder).
+// One folder for all would not do: the cache file is named after the project root, not the build,
+// so two builds compared in turn would each find the other's cache ("another build") and run cold.
+const cacheHomes = servers.map(() => mkdtempSync(join(tmpdir(), "bench-lsp-cache-")));
+const serverEnv = (s) => ({ ...process.env, XDG_CACHE_HOME: cacheHomes[s], ...(cold ? { STELLAR_SECRETS_NO_INDEX_CACHE: "1" } : {}) });
+// the server's log line after its load: "index cache: HITS of COUNT config models from FILE …"
+const CACHE_LOG = /index cache: (\d+) of (\d+) config models/;
 
-async function once(server) {
+async function once(server, s) {
   const t0 = performance.now();
-  const proc = spawn(process.execPath, argvOf(server), { stdio: ["pipe", "pipe", "inherit"], env: serverEnv });
+  const proc = spawn(process.execPath, argvOf(server), { stdio: ["pipe", "pipe", "inherit"], env: serverEnv(s) });
   const conn = proto.createProtocolConnection(new proto.StreamMessageReader(proc.stdout), new proto.StreamMessageWriter(proc.stdin));
   conn.onRequest(proto.RegistrationRequest.type, () => null);
   conn.onRequest(proto.ConfigurationRequest.type, (p) => p.items.map(() => ({})));
   let firstDiagnostics;
-  conn.onNotification(proto.PublishDiagnosticsNotification.type, () => {
+  // every file's last diagnostics, compared between runs and builds (their hash, never printed)
+  const published = new Map();
+  let lastPublished = 0;
+  conn.onNotification(proto.PublishDiagnosticsNotification.type, (p) => {
     firstDiagnostics ??= performance.now() - t0;
+    published.set(p.uri, p.diagnostics);
+    lastPublished = performance.now();
   });
-  conn.onNotification(proto.LogMessageNotification.type, () => {});
+  let cacheHits = 0;
+  conn.onNotification(proto.LogMessageNotification.type, (p) => {
+    const m = CACHE_LOG.exec(p.message);
+    if (m !== null) cacheHits = Number(m[1]);
+  });
   conn.listen();
   await conn.sendRequest(proto.InitializeRequest.type, {
     processId: process.pid,
@@ -77,24 +93,37 @@ async function once(server) {
   if (projects.length !== 1 || projects[0].secrets.length === 0) throw new Error("the bench workspace did not index");
   await new Promise((r) => setTimeout(r, 50)); // the diagnostics after the answer
   const cpu = cpuMs(proc.pid);
+  // (not timed) the diagnostics of every file: the first check publishes them in one burst; wait
+  // for it and for 300 ms without any more, at most 20 s
+  const giveUp = performance.now() + 20_000;
+  while (performance.now() < giveUp && (firstDiagnostics === undefined || performance.now() - lastPublished < 300)) await new Promise((r) => setTimeout(r, 50));
+  const diagnostics = [...published].filter(([, d]) => d.length > 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const diagnosticsHash = createHash("sha256").update(JSON.stringify(diagnostics)).digest("hex");
+  const diagnosticsCount = diagnostics.reduce((n, [, d]) => n + d.length, 0);
   await conn.sendRequest(proto.ShutdownRequest.type);
   const exited = new Promise((r) => proc.once("exit", r));
   await conn.sendNotification(proto.ExitNotification.type);
   await exited;
   conn.dispose();
-  return { initialize, index, firstDiagnostics: firstDiagnostics ?? NaN, cpu };
+  return { initialize, index, firstDiagnostics: firstDiagnostics ?? NaN, cpu, cacheHits, diagnosticsHash, diagnosticsCount };
 }
 
 const results = servers.map(() => []);
-for (const s of servers) await once(s); // warm-up: the page cache, and a code cache and (unless --cold) a model cache written
-for (let i = 0; i < RUNS; i++) for (let s = 0; s < servers.length; s++) results[s].push(await once(servers[s]));
+for (let s = 0; s < servers.length; s++) await once(servers[s], s); // warm-up: the page cache, and a code cache and (unless --cold) a model cache written
+for (let i = 0; i < RUNS; i++) for (let s = 0; s < servers.length; s++) results[s].push(await once(servers[s], s));
 console.log(
   `language server start on ${FILES} config files, ${RUNS} alternating runs, ${cold ? "cold (--cold: no model cache, every file parsed)" : "warm (the model cache the warm-up run wrote)"} (node ${process.version}, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}); medians:`,
 );
 servers.forEach((s, i) => {
   const r = results[i];
   const m = (k) => median(r.map((x) => x[k])).toFixed(0);
-  console.log(`  ${s.slice(-70)}\n    initialize ${m("initialize")} ms, initial index ${m("index")} ms (best ${Math.min(...r.map((x) => x.index)).toFixed(0)}), first diagnostics ${m("firstDiagnostics")} ms, server CPU ${m("cpu")} ms`);
+  console.log(`  ${s.slice(-70)}\n    initialize ${m("initialize")} ms, initial index ${m("index")} ms (best ${Math.min(...r.map((x) => x.index)).toFixed(0)}), first diagnostics ${m("firstDiagnostics")} ms, server CPU ${m("cpu")} ms, config models from the cache: ${m("cacheHits")} (median)`);
 });
+// a warm run that took no model from its cache measured a cold start: say so rather than mislabel it
+const notWarm = cold ? 0 : results.flat().filter((x) => x.cacheHits === 0).length;
+const hashes = new Set(results.flat().map((x) => x.diagnosticsHash));
+const counts = [...new Set(results.flat().map((x) => x.diagnosticsCount))].join(" / ");
+console.log(hashes.size === 1 ? `  diagnostics: identical in every run (${counts} published)` : `  WARNING: the diagnostics differ between runs (${hashes.size} different sets; ${counts} published)`);
+if (notWarm > 0) console.log(`  WARNING: ${notWarm} of the warm runs took no config model from the cache (a server without a build tag, or its cache not written): they are cold starts`);
 rmSync(ws.dir, { recursive: true, force: true });
-rmSync(cacheHome, { recursive: true, force: true });
+for (const dir of cacheHomes) rmSync(dir, { recursive: true, force: true });

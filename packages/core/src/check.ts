@@ -25,7 +25,7 @@ import { checkProposals } from "./proposals.js";
 import type { OtherProject } from "./other-projects.js";
 import { caseMissedYaml, lowerCaseExtension, type ExcludedDefinition } from "./excluded.js";
 import type { WorkspaceIndex } from "./workspace.js";
-import { plaintextValueFix, type EnvironmentFile } from "./secrets-dir.js";
+import { plaintextValueFix, secretsFileOf, type EnvironmentFile } from "./secrets-dir.js";
 import { checkSecretsDir } from "./secrets-folder.js";
 
 const DEFAULT_SEVERITY = new Map<RuleId, Severity>(RULES.map((r) => [r.id, r.severity]));
@@ -369,7 +369,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
         // a hand edit HEAD committed: the file is HEAD's version (a parent's shows the edit), or a
         // parent's version restored (HEAD's shows it): the hints then differ from an edit on disk
         const committedEdit = e === undefined || e.length === 0 ? undefined : versions[0] === file.text ? "head" : e.includes(file.text) ? "restored" : undefined;
-        const diagnostics = checkStaleMac({ text: file.text, path: file.path, environment: file.environment, lines: file.lines }, compared, sev("stale-mac"), committedEdit);
+        const diagnostics = checkStaleMac({ text: file.text, path: file.path, environment: file.environment, lines: file.lines, parsed: secretsFileOf(file) }, compared, sev("stale-mac"), committedEdit);
         options.crossFileCache?.staleMac.set(file.path, { file, committed: c, earlier: e, diagnostics });
         out.push(...diagnostics);
       }

@@ -1,7 +1,7 @@
-import { encryptSecrets } from "@stellar-secrets/sops";
+import { encryptSecrets, parseSecretsFile } from "@stellar-secrets/sops";
 import { describe, expect, it } from "vitest";
 import { LineIndex } from "./position.js";
-import { checkOtherSecretsFile, parseEnvironmentBytes, parseEnvironmentFile } from "./secrets-dir.js";
+import { checkOtherSecretsFile, parseEnvironmentBytes, parseEnvironmentFile, secretsFileOf } from "./secrets-dir.js";
 
 // public half of test/fixtures/keys/alice.txt (TEST-ONLY)
 const ALICE = "age1r7t4nna8sqyctkujc4lwpun9ged8qz0a4vt2esnxcg8cq7cm84kqdr8nx2";
@@ -39,6 +39,18 @@ describe("parseEnvironmentFile", () => {
     const broken = parseEnvironmentFile("a: [\n", "secrets/staging.enc.yaml", "staging");
     expect(broken.readable).toBe(false);
     expect(broken.diagnostics.map((d) => d.rule)).toEqual(["unencrypted-secrets-file"]);
+  });
+});
+
+describe("secretsFileOf", () => {
+  it("keeps the sops reader's parse of the text beside the model, as parseSecretsFile gives it; none for a text it refuses", async () => {
+    const text = await encryptSecrets(new Map([["stripe_api_key", "fake-1"], ["empty_one", ""]]), { recipients: [ALICE] });
+    const f = parseEnvironmentFile(text, "secrets/development.enc.yaml", "development");
+    expect(secretsFileOf(f)).toEqual(parseSecretsFile(text));
+    expect(secretsFileOf(parseEnvironmentFile(text.replace(/^empty_one: .*$/m, "empty_one: fake-clear"), "secrets/development.enc.yaml", "development"))).toBeUndefined();
+    expect(secretsFileOf(parseEnvironmentFile("a: [\n", "secrets/staging.enc.yaml", "staging"))).toBeUndefined();
+    // a copy of the model is plain data: it has none, and whoever reads it parses the text
+    expect(secretsFileOf({ ...f })).toBeUndefined();
   });
 });
 

@@ -124,6 +124,22 @@ export interface EnvironmentStanza {
   envelope: AgeEnvelopeInfo;
 }
 
+/**
+ * What `parseSecretsFile` made of each environment file's text in {@link parseEnvironmentFile}, kept
+ * beside the model (not in it: a model is plain data, compared and copied as such) so that a rule
+ * that reads the same text again (`stale-mac`) does not parse it twice. Dropped with the model.
+ */
+const secretsFiles = new WeakMap<EnvironmentFile, SecretsFile>();
+
+/**
+ * The sops reader's parse of `file.text` made when `file` was parsed ({@link parseEnvironmentFile}),
+ * the same value `parseSecretsFile(file.text)` returns; undefined when the text did not parse (or
+ * the model was not made by {@link parseEnvironmentFile}). Not to be changed: shared with the model.
+ */
+export function secretsFileOf(file: EnvironmentFile): SecretsFile | undefined {
+  return secretsFiles.get(file);
+}
+
 const ENC = /^ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,type:[a-z]+\]$/;
 
 /**
@@ -165,6 +181,7 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
     result.diagnostics.sort(compareDiagnostics);
     return result;
   }
+  secretsFiles.set(result, parsed);
   for (const entry of parsed.entries) {
     result.entries.push({
       name: entry.name,

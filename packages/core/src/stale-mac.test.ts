@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets } from "@stellar-secrets/sops";
+import { decryptSecrets, encryptSecrets, generateIdentity, parseSecretsFile, reencryptSecrets } from "@stellar-secrets/sops";
 import { LineIndex } from "./position.js";
 import { checkStaleMac } from "./stale-mac.js";
 
@@ -171,5 +171,21 @@ describe("checkStaleMac", () => {
     expect(run(`${head}=======\n`)).toHaveLength(1);
     // not a marker: seven characters followed by more text
     expect(run(`${head}========x\n`)).toEqual([]);
+  });
+
+  it("takes the caller's parse of the text (the loader's) instead of parsing it again, with the same diagnostics", () => {
+    const lines = head.split("\n");
+    const first = lines[0]!.slice(lines[0]!.indexOf(": ") + 2);
+    const copied = [lines[0], `hubspot_api_token: ${first}`, ...lines.slice(2)].join("\n");
+    const added = next.split("\n").find((l) => l.startsWith("zendesk_api_token:"))!;
+    const handMerged = head.replace("sops:\n", `${added}\nsops:\n`);
+    const withParse = (text: string, committed: string[] = []) =>
+      checkStaleMac({ text, path: PATH, environment: "production", lines: new LineIndex(text), parsed: parseSecretsFile(text) }, committed);
+    for (const [text, committed] of [[next, [head]], [copied, []], [handMerged, [head]]] as [string, string[]][]) {
+      expect(withParse(text, committed)).toEqual(run(text, committed));
+    }
+    // the parse given is the one read: a parse of the copied file given for the clean one finds the copy
+    const given = checkStaleMac({ text: head, path: PATH, environment: "production", lines: new LineIndex(head), parsed: parseSecretsFile(copied) });
+    expect(given).toMatchObject([{ rule: "stale-mac", line: 2, secret: "hubspot_api_token" }]);
   });
 });

@@ -29,6 +29,11 @@ export interface StaleMacTarget {
   path: string;
   environment: string;
   lines: LineIndex;
+  /**
+   * `parseSecretsFile(text)` when the caller already has it (the loader's, see `secretsFileOf`),
+   * so that the text is not parsed again; undefined: parsed here. Read, never changed.
+   */
+  parsed?: SecretsFile;
 }
 
 function tryParse(text: string): SecretsFile | undefined {
@@ -102,7 +107,7 @@ export function checkStaleMac(target: StaleMacTarget, committed: readonly string
   }
   if (markers > 0) return out;
 
-  const file = tryParse(text);
+  const file = target.parsed ?? tryParse(text);
   if (file === undefined) return out;
 
   // a value under a type no writer gives a value (a comment, or one sops does not know) does not decrypt
