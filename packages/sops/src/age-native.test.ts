@@ -233,7 +233,9 @@ describe("recipients that are points of small order (no one's key)", () => {
       expect(() => new X25519Recipient(recipient)).toThrow(/small order/);
       await expect(wrapDataKey(randomBytes(32), recipient)).rejects.toMatchObject({ code: "MALFORMED_FILE", message: expect.stringContaining("is a point of small order") });
       if (AGE) {
-        expect(() => execFileSync("age", ["-r", recipient], { input: "x", stdio: ["pipe", "pipe", "pipe"] })).toThrow(/low order point/);
+        // no input: age refuses the recipient before it reads any, and a pipe written to after it
+        // exits fails the write (EPIPE) instead (seen under load)
+        expect(() => execFileSync("age", ["-r", recipient], { stdio: ["ignore", "pipe", "pipe"] })).toThrow(/low order point/);
       }
     }
     const { recipient } = generateX25519();
