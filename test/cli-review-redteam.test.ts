@@ -445,6 +445,32 @@ describe("review, red team", () => {
     expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
   });
 
+  it("flags a VS Code task that runs when a member opens the folder (runOptions.runOn folderOpen), in .vscode/tasks.json and in a workspace file; not a change to other tasks", async () => {
+    const s = await project();
+    mkdirSync(join(s.repo, ".vscode"), { recursive: true });
+    s.write(".vscode/tasks.json", '{\n  "version": "2.0.0",\n  "tasks": [\n    { "label": "build", "type": "shell", "command": "npm run build" },\n  ],\n}\n');
+    s.commit("editor: a build task");
+    s.git(["branch", "-f", "main", "HEAD"]);
+    // the pull request: the build task also runs on open (VS Code runs it at the member's next open, in a trusted workspace without asking)
+    s.write(".vscode/tasks.json", s.read(".vscode/tasks.json").replace('"npm run build" }', '"npm run build", "runOptions": { "runOn": "folderOpen" } }'));
+    s.write("team.code-workspace", '{ "folders": [{ "path": "." }], "tasks": { "version": "2.0.0", "tasks": [{ "label": "setup", "type": "shell", "command": "./tools/setup.sh", "runOptions": { "runOn": "folderOpen" } }] } }\n');
+    s.commit("editor: tasks on open");
+    const { code, problems } = await problemsOf(s);
+    expect(code).toBe(1);
+    expect(problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", ".vscode/tasks.json"],
+      ["weakened-rule", "team.code-workspace"],
+    ]);
+    expect(problems[0]?.message).toContain('.vscode/tasks.json changes task "build": VS Code runs a task with runOptions.runOn "folderOpen"');
+    expect(problems[0]?.message).not.toContain("stellarSecrets.cliPath is the program");
+    expect(problems[1]?.message).toContain('team.code-workspace changes task "setup": VS Code runs');
+    // a change to another task is no concern of review's
+    s.git(["branch", "-f", "main", "HEAD"]);
+    s.write(".vscode/tasks.json", s.read(".vscode/tasks.json").replace("  ],", '    { "label": "test", "type": "shell", "command": "npm test" },\n  ],'));
+    s.commit("editor: a test task");
+    expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
+  });
+
   it("flags a stellar.yaml new above a project in a subfolder: run from the top, stellar-secrets takes infra/secrets as that project's, with its members", async () => {
     const { s, infra } = await subfolderProject();
     const mallory = s.keygen("mallory");
