@@ -387,6 +387,42 @@ describe("review, red team", () => {
     expect((JSON.parse(working.stdout) as { problems: Problem[] }).problems).toMatchObject([{ kind: "weakened-rule", file: "scripts/gate.sh" }]);
   });
 
+  it("follows a gate that is not UTF-8 (written on a Latin-1 system) as a UTF-8 one: a script into what it sources, a package.json's scripts as npm reads them; committed and in the working tree", async () => {
+    const s = await project();
+    s.git(["checkout", "-q", "main"]);
+    s.write(".github/workflows/ci.yml", "on: pull_request\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: ./scripts/gate.sh\n      - run: npm test\n");
+    // "é" as one byte (0xe9): no UTF-8; sh, node and npm read such files all the same
+    const latin1 = (rel: string, text: string) => writeFileSync(join(s.repo, rel), Buffer.from(text, "latin1"));
+    const pkg = (test: string) => `{ "name": "infra", "description": "les secrets de l'équipe", "scripts": { "test": ${JSON.stringify(test)} } }\n`;
+    mkdirSync(join(s.repo, "scripts"), { recursive: true });
+    latin1("scripts/gate.sh", "#!/bin/sh\n# vérifie les secrets\nset -e\n. ./ci/review.sh\n");
+    s.write("ci/review.sh", "npx stellar-secrets review origin/main...HEAD\n");
+    latin1("package.json", pkg("stellar-secrets check --strict"));
+    s.commit("ci: the gate");
+    // committed: the sourced file and package.json's test script no longer run stellar-secrets
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write("ci/review.sh", "echo reviewed\n");
+    latin1("package.json", pkg("echo checked"));
+    s.commit("ci: faster");
+    const committed = await problemsOf(s);
+    expect(committed.code).toBe(1);
+    expect(committed.problems.map((p) => [p.kind, p.file]), JSON.stringify(committed.problems.map((p) => p.message))).toEqual([
+      ["weakened-rule", "ci/review.sh"],
+      ["weakened-rule", "package.json"],
+    ]);
+    expect(committed.problems[1]?.message).toContain("package.json's script \"test\" is changed");
+    // the working tree against main: the script changed so that it sources nothing
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    latin1("scripts/gate.sh", "#!/bin/sh\n# vérifie les secrets\nset -e\ntrue\n");
+    latin1("package.json", pkg("true"));
+    const working = await review(s, ["main", "--json"]);
+    expect(working.code, working.stderr).toBe(1);
+    expect((JSON.parse(working.stdout) as { problems: Problem[] }).problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", "package.json"],
+      ["weakened-rule", "scripts/gate.sh"],
+    ]);
+  });
+
   it("flags committed editor settings that decide what members' editors run and show (stellarSecrets.cliPath for Test Credential, rules), not other settings", async () => {
     const s = await project();
     mkdirSync(join(s.repo, ".vscode"), { recursive: true });
