@@ -507,6 +507,30 @@ describe("review, red team", () => {
     expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
   });
 
+  it("flags VS Code settings that choose the program a task or terminal runs (terminal.integrated.automationProfile and the like), which a task that runs on open then runs as the member", async () => {
+    const s = await project();
+    mkdirSync(join(s.repo, ".vscode"), { recursive: true });
+    // the base: a task that runs on open (reviewed when it came), and editor settings
+    s.write(".vscode/tasks.json", '{ "version": "2.0.0", "tasks": [{ "label": "deps", "type": "shell", "command": "npm ci", "runOptions": { "runOn": "folderOpen" } }] }\n');
+    s.write(".vscode/settings.json", '{\n  "editor.tabSize": 2,\n}\n');
+    s.commit("editor: install on open");
+    s.git(["branch", "-f", "main", "HEAD"]);
+    // the pull request: the shell every task runs in is a file of the repository (verified in code-server: it runs at the next open)
+    s.write(".vscode/settings.json", '{\n  "editor.tabSize": 2,\n  "terminal.integrated.automationProfile.linux": { "path": "${workspaceFolder}/tools/sh" },\n}\n');
+    s.write("tools/sh", '#!/bin/sh\nexec /bin/sh "$@"\n');
+    s.commit("editor: a portable shell");
+    const { code, problems } = await problemsOf(s);
+    expect(code).toBe(1);
+    expect(problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".vscode/settings.json"]]);
+    expect(problems[0]?.message).toContain(".vscode/settings.json changes terminal.integrated.automationProfile.linux: VS Code takes a trusted workspace's terminal.integrated settings as its own");
+    expect(problems[0]?.message).not.toContain("stellarSecrets.cliPath is the program");
+    // another terminal setting is no concern of review's
+    s.git(["branch", "-f", "main", "HEAD"]);
+    s.write(".vscode/settings.json", s.read(".vscode/settings.json").replace('"editor.tabSize": 2,', '"editor.tabSize": 2,\n  "terminal.integrated.fontSize": 13,'));
+    s.commit("editor: font");
+    expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
+  });
+
   it("flags a stellar.yaml new above a project in a subfolder: run from the top, stellar-secrets takes infra/secrets as that project's, with its members", async () => {
     const { s, infra } = await subfolderProject();
     const mallory = s.keygen("mallory");

@@ -181,3 +181,31 @@ describe("VS Code tasks that run when a member opens the folder (runOptions.runO
     expect(EDITOR_SETTINGS_PATHSPECS).toContain(":(top,glob)**/.vscode/tasks.json");
   });
 });
+
+describe("VS Code's settings that choose the program a task or terminal runs", () => {
+  it("reads terminal.integrated automationProfile, defaultProfile, profiles, shell, env (dotted or nested) and task.allowAutomaticTasks; not other terminal settings", () => {
+    const settings = `{
+  // the team's terminal
+  "terminal.integrated.automationProfile.linux": { "path": "\${workspaceFolder}/tools/sh" },
+  "terminal": { "integrated": { "env": { "linux": { "PATH": "\${workspaceFolder}/bin:\${env:PATH}" } }, "fontSize": 13 } },
+  "task.allowAutomaticTasks": "on",
+  "terminal.integrated.scrollback": 5000,
+}`;
+    expect(vscodeProgramSettings(settings)).toEqual(
+      new Map([
+        ["terminal.integrated.automationProfile.linux", '{"path":"${workspaceFolder}/tools/sh"}'],
+        ["terminal.integrated.env.linux", '{"PATH":"${workspaceFolder}/bin:${env:PATH}"}'],
+        ["task.allowAutomaticTasks", '"on"'],
+      ]),
+    );
+    // in a workspace file's settings and a dev container's too
+    expect([...vscodeProgramSettings('{ "settings": { "terminal.integrated.defaultProfile.osx": "repo" } }', "a.code-workspace")!.keys()]).toEqual(["terminal.integrated.defaultProfile.osx"]);
+    expect([...vscodeProgramSettings('{ "customizations": { "vscode": { "settings": { "terminal.integrated.profiles.linux": { "repo": { "path": "./x" } } } } } }', ".devcontainer.json")!.keys()]).toEqual(["terminal.integrated.profiles.linux"]);
+    expect(
+      editorSettingsChanges([
+        { path: ".vscode/settings.json", before: "{}", after: settings },
+        { path: "a/.vscode/settings.json", before: "{}", after: '{ "terminal.integrated.fontSize": 13 }' },
+      ]),
+    ).toEqual([{ path: ".vscode/settings.json", settings: ["task.allowAutomaticTasks", "terminal.integrated.automationProfile.linux", "terminal.integrated.env.linux"] }]);
+  });
+});

@@ -256,8 +256,41 @@ export interface EditorSettingsChange {
 }
 
 /**
+ * VS Code's own settings that a repository's settings can set (in a trusted workspace) and that
+ * choose a program it runs as the member: the shell a task runs in (`automationProfile`; without
+ * one, the default profile's) and that a terminal starts (`defaultProfile`, `profiles`, the
+ * legacy `shell`, `shellArgs`), their environment (`env`: `PATH` to a folder of the repository),
+ * each per platform; and `task.allowAutomaticTasks` (`on` makes a release that asks once before
+ * running tasks on open run them without asking). Verified in code-server 4.100.3: an
+ * `automationProfile.linux` path of `${workspaceFolder}/x.sh` ran that file as the shell of a task
+ * that runs on open, without asking. (`git.path` is machine-scoped: VS Code ignores it there.)
+ */
+const VSCODE_PROGRAM_SETTINGS: readonly string[] = [
+  ...["automationProfile", "defaultProfile", "profiles", "env", "shell", "shellArgs"].flatMap((s) => ["linux", "osx", "windows"].map((p) => `terminal.integrated.${s}.${p}`)),
+  "task.allowAutomaticTasks",
+];
+
+/**
+ * The settings of {@link VSCODE_PROGRAM_SETTINGS} in a settings object (dotted keys, or nested
+ * objects as VS Code also reads them), as JSON text per setting.
+ */
+function vscodeProgramSettingsOf(settings: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (value: unknown, prefix: string): void => {
+    for (const [key, v] of Object.entries(objectOf(value) ?? {})) {
+      const full = prefix === "" ? key : `${prefix}.${key}`;
+      if (VSCODE_PROGRAM_SETTINGS.includes(full)) out.set(full, JSON.stringify(v));
+      else if (VSCODE_PROGRAM_SETTINGS.some((n) => n.startsWith(`${full}.`))) walk(v, full);
+    }
+  };
+  walk(settings, "");
+  return out;
+}
+
+/**
  * What VS Code takes from a settings file (by its path) that decides what a member's editor does:
- * the `stellarSecrets` settings ({@link stellarEditorSettings}), and the tasks that run on open
+ * the `stellarSecrets` settings ({@link stellarEditorSettings}), VS Code's settings that choose the
+ * program a task or terminal runs ({@link VSCODE_PROGRAM_SETTINGS}), and the tasks that run on open
  * ({@link automaticTasks}) of a `.vscode/tasks.json` or of a workspace file's `tasks`; undefined
  * when the text is no JSON with comments.
  */
@@ -268,8 +301,10 @@ export function vscodeProgramSettings(text: string | undefined, path: string = E
     return parsed === NOT_JSON ? undefined : automaticTasks(parsed);
   }
   const settings = stellarEditorSettings(text, path);
-  if (settings === undefined || text === undefined || !path.endsWith(".code-workspace")) return settings;
-  for (const [k, v] of automaticTasks(objectOf(parseJsonWithComments(text))?.["tasks"])) settings.set(k, v);
+  if (settings === undefined || text === undefined) return settings;
+  const parsed = parseJsonWithComments(text);
+  for (const [k, v] of vscodeProgramSettingsOf(settingsObject(parsed, path))) settings.set(k, v);
+  if (path.endsWith(".code-workspace")) for (const [k, v] of automaticTasks(objectOf(parsed)?.["tasks"])) settings.set(k, v);
   return settings;
 }
 
@@ -288,7 +323,7 @@ export function editorSettingsChanges(files: readonly { path: string; before: st
     const [b, a] = [read(f.before), read(f.after)];
     if (b === undefined || a === undefined) {
       // (VS Code still reads what it can of a malformed file: one that names our settings may hold one)
-      if (!(editor === "zed" ? /"lsp"/ : /stellarSecrets|folderOpen/).test(`${f.before ?? ""}\n${f.after ?? ""}`)) continue;
+      if (!(editor === "zed" ? /"lsp"/ : /stellarSecrets|folderOpen|terminal|allowAutomaticTasks/).test(`${f.before ?? ""}\n${f.after ?? ""}`)) continue;
       const known = new Set<string>([...(b ?? new Map<string, string>()).keys(), ...(a ?? new Map<string, string>()).keys()]);
       out.push({ path: f.path, settings: [...known, "unreadable"].sort() });
       continue;

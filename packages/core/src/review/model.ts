@@ -1287,8 +1287,11 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       });
       continue;
     }
-    const tasks = named.some((n) => /^tasks? /.test(n)) || (tasksFile && c.settings.includes("unreadable"));
-    const ours = named.some((n) => !/^tasks? /.test(n)) || (!tasksFile && c.settings.includes("unreadable"));
+    const isTask = (n: string): boolean => /^tasks? /.test(n);
+    const isProgram = (n: string): boolean => /^(?:terminal\.integrated\.|task\.allowAutomaticTasks$)/.test(n);
+    const tasks = named.some(isTask) || (tasksFile && c.settings.includes("unreadable"));
+    const programs = named.some(isProgram);
+    const ours = named.some((n) => !isTask(n) && !isProgram(n)) || (!tasksFile && c.settings.includes("unreadable"));
     problems.push({
       kind: "weakened-rule",
       file: c.path,
@@ -1301,6 +1304,9 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         (tasks
           ? `VS Code runs a task with runOptions.runOn "folderOpen" (with the tasks it depends on and the file's options) when a member opens the folder: in a trusted workspace without asking (task.allowAutomaticTasks is on by default from VS Code 1.72), in releases since January 2026 after asking once per workspace, and never asking again when the task changes; ` +
             `it runs as the member, with their age key in reach; `
+          : "") +
+        (programs
+          ? `VS Code takes a trusted workspace's terminal.integrated settings as its own: automationProfile is the program every task runs in (a task that runs on open included), defaultProfile, profiles, shell and env the program a terminal starts and its environment, and task.allowAutomaticTasks "on" runs tasks on open without asking; such a program runs as the member, with their age key in reach; `
           : "") +
         `keep these in each member's user settings${tasks ? " and user tasks" : ""}, or make that change on its own, reviewed separately`,
     });
