@@ -30,8 +30,9 @@ export const EDITOR_SETTINGS_FILE = ".vscode/settings.json";
 
 /**
  * Where VS Code reads a folder's tasks, relative to that folder. A task with `runOptions.runOn:
- * "folderOpen"` runs when a member opens the folder: VS Code 1.72 to 1.108 run it in any trusted
- * workspace without asking (`task.allowAutomaticTasks` defaults to `on`; verified in code-server
+ * "folderOpen"` runs when a member opens the folder: from late 2022 (the per-folder question of
+ * 1.70 removed) to January 2026 VS Code runs it in any trusted workspace without asking
+ * (`task.allowAutomaticTasks` defaults to `on`; verified in code-server
  * 4.100.3, VS Code 1.100.3), releases since January 2026 ask once per workspace; none asks again
  * when such a task changes. A workspace file's `tasks` are read the same way.
  */

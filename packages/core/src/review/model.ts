@@ -1302,7 +1302,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
             `stellarSecrets.configPath the stellar.yaml whose members the editor's writes encrypt a new file for, stellarSecrets.rules the findings it shows; `
           : "") +
         (tasks
-          ? `VS Code runs a task with runOptions.runOn "folderOpen" (with the tasks it depends on and the file's options) when a member opens the folder: in a trusted workspace without asking (task.allowAutomaticTasks is on by default from VS Code 1.72), in releases since January 2026 after asking once per workspace, and never asking again when the task changes; ` +
+          ? `VS Code runs a task with runOptions.runOn "folderOpen" (with the tasks it depends on and the file's options) when a member opens the folder: in a trusted workspace without asking (task.allowAutomaticTasks is on by default since late 2022), in releases since January 2026 after asking once per workspace, and never asking again when the task changes; ` +
             `it runs as the member, with their age key in reach; `
           : "") +
         (programs
