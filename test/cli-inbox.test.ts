@@ -260,4 +260,18 @@ describe("write-only proposals", () => {
     expect(listed.code, listed.stderr).toBe(0);
     expect(JSON.parse(listed.stdout).proposals).toHaveLength(1);
   });
+
+  it("applying a proposal keeps a CRLF environment file CRLF (committed on Windows with core.autocrlf=false)", async () => {
+    const { alice, bob } = await team();
+    const path = "secrets/production.enc.yaml";
+    alice.write(path, alice.read(path).replace(/\n/g, "\r\n"));
+    alice.commit("production, as committed on Windows");
+    await propose(alice, bob, "stripe_api_key");
+    const applied = await alice.run(["inbox", "apply", "stripe_api_key", "--env", "production"]);
+    expect(applied.code, applied.stderr).toBe(0);
+    const text = alice.read(path);
+    expect(text).toContain("\r\nstripe_api_key: ENC[");
+    expect(text.replace(/\r\n/g, "")).not.toMatch(/[\r\n]/);
+    expect((await alice.run(["get", "stripe_api_key", "--env", "production"])).stdout).toBe(PROPOSED);
+  });
 });

@@ -387,6 +387,42 @@ describe("review, red team", () => {
     expect((JSON.parse(working.stdout) as { problems: Problem[] }).problems).toMatchObject([{ kind: "weakened-rule", file: "scripts/gate.sh" }]);
   });
 
+  it("follows a gate that is not UTF-8 (written on a Latin-1 system) as a UTF-8 one: a script into what it sources, a package.json's scripts as npm reads them; committed and in the working tree", async () => {
+    const s = await project();
+    s.git(["checkout", "-q", "main"]);
+    s.write(".github/workflows/ci.yml", "on: pull_request\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: ./scripts/gate.sh\n      - run: npm test\n");
+    // "é" as one byte (0xe9): no UTF-8; sh, node and npm read such files all the same
+    const latin1 = (rel: string, text: string) => writeFileSync(join(s.repo, rel), Buffer.from(text, "latin1"));
+    const pkg = (test: string) => `{ "name": "infra", "description": "les secrets de l'équipe", "scripts": { "test": ${JSON.stringify(test)} } }\n`;
+    mkdirSync(join(s.repo, "scripts"), { recursive: true });
+    latin1("scripts/gate.sh", "#!/bin/sh\n# vérifie les secrets\nset -e\n. ./ci/review.sh\n");
+    s.write("ci/review.sh", "npx stellar-secrets review origin/main...HEAD\n");
+    latin1("package.json", pkg("stellar-secrets check --strict"));
+    s.commit("ci: the gate");
+    // committed: the sourced file and package.json's test script no longer run stellar-secrets
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    s.write("ci/review.sh", "echo reviewed\n");
+    latin1("package.json", pkg("echo checked"));
+    s.commit("ci: faster");
+    const committed = await problemsOf(s);
+    expect(committed.code).toBe(1);
+    expect(committed.problems.map((p) => [p.kind, p.file]), JSON.stringify(committed.problems.map((p) => p.message))).toEqual([
+      ["weakened-rule", "ci/review.sh"],
+      ["weakened-rule", "package.json"],
+    ]);
+    expect(committed.problems[1]?.message).toContain("package.json's script \"test\" is changed");
+    // the working tree against main: the script changed so that it sources nothing
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    latin1("scripts/gate.sh", "#!/bin/sh\n# vérifie les secrets\nset -e\ntrue\n");
+    latin1("package.json", pkg("true"));
+    const working = await review(s, ["main", "--json"]);
+    expect(working.code, working.stderr).toBe(1);
+    expect((JSON.parse(working.stdout) as { problems: Problem[] }).problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", "package.json"],
+      ["weakened-rule", "scripts/gate.sh"],
+    ]);
+  });
+
   it("flags committed editor settings that decide what members' editors run and show (stellarSecrets.cliPath for Test Credential, rules), not other settings", async () => {
     const s = await project();
     mkdirSync(join(s.repo, ".vscode"), { recursive: true });
@@ -442,6 +478,56 @@ describe("review, red team", () => {
     s.write(".zed/settings.json", s.read(".zed/settings.json").replace("  \"lsp\"", '  "tab_size": 4,\n  "lsp"'));
     s.write(".helix/languages.toml", `${s.read(".helix/languages.toml")}indent = { tab-width = 4, unit = "    " }\n`);
     s.commit("editor: indent");
+    expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
+  });
+
+  it("flags a VS Code task that runs when a member opens the folder (runOptions.runOn folderOpen), in .vscode/tasks.json and in a workspace file; not a change to other tasks", async () => {
+    const s = await project();
+    mkdirSync(join(s.repo, ".vscode"), { recursive: true });
+    s.write(".vscode/tasks.json", '{\n  "version": "2.0.0",\n  "tasks": [\n    { "label": "build", "type": "shell", "command": "npm run build" },\n  ],\n}\n');
+    s.commit("editor: a build task");
+    s.git(["branch", "-f", "main", "HEAD"]);
+    // the pull request: the build task also runs on open (VS Code runs it at the member's next open, in a trusted workspace without asking)
+    s.write(".vscode/tasks.json", s.read(".vscode/tasks.json").replace('"npm run build" }', '"npm run build", "runOptions": { "runOn": "folderOpen" } }'));
+    s.write("team.code-workspace", '{ "folders": [{ "path": "." }], "tasks": { "version": "2.0.0", "tasks": [{ "label": "setup", "type": "shell", "command": "./tools/setup.sh", "runOptions": { "runOn": "folderOpen" } }] } }\n');
+    s.commit("editor: tasks on open");
+    const { code, problems } = await problemsOf(s);
+    expect(code).toBe(1);
+    expect(problems.map((p) => [p.kind, p.file])).toEqual([
+      ["weakened-rule", ".vscode/tasks.json"],
+      ["weakened-rule", "team.code-workspace"],
+    ]);
+    expect(problems[0]?.message).toContain('.vscode/tasks.json changes task "build": VS Code runs a task with runOptions.runOn "folderOpen"');
+    expect(problems[0]?.message).not.toContain("stellarSecrets.cliPath is the program");
+    expect(problems[1]?.message).toContain('team.code-workspace changes task "setup": VS Code runs');
+    // a change to another task is no concern of review's
+    s.git(["branch", "-f", "main", "HEAD"]);
+    s.write(".vscode/tasks.json", s.read(".vscode/tasks.json").replace("  ],", '    { "label": "test", "type": "shell", "command": "npm test" },\n  ],'));
+    s.commit("editor: a test task");
+    expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
+  });
+
+  it("flags VS Code settings that choose the program a task or terminal runs (terminal.integrated.automationProfile and the like), which a task that runs on open then runs as the member", async () => {
+    const s = await project();
+    mkdirSync(join(s.repo, ".vscode"), { recursive: true });
+    // the base: a task that runs on open (reviewed when it came), and editor settings
+    s.write(".vscode/tasks.json", '{ "version": "2.0.0", "tasks": [{ "label": "deps", "type": "shell", "command": "npm ci", "runOptions": { "runOn": "folderOpen" } }] }\n');
+    s.write(".vscode/settings.json", '{\n  "editor.tabSize": 2,\n}\n');
+    s.commit("editor: install on open");
+    s.git(["branch", "-f", "main", "HEAD"]);
+    // the pull request: the shell every task runs in is a file of the repository (verified in code-server: it runs at the next open)
+    s.write(".vscode/settings.json", '{\n  "editor.tabSize": 2,\n  "terminal.integrated.automationProfile.linux": { "path": "${workspaceFolder}/tools/sh" },\n}\n');
+    s.write("tools/sh", '#!/bin/sh\nexec /bin/sh "$@"\n');
+    s.commit("editor: a portable shell");
+    const { code, problems } = await problemsOf(s);
+    expect(code).toBe(1);
+    expect(problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".vscode/settings.json"]]);
+    expect(problems[0]?.message).toContain(".vscode/settings.json changes terminal.integrated.automationProfile.linux: VS Code takes a trusted workspace's terminal.integrated settings as its own");
+    expect(problems[0]?.message).not.toContain("stellarSecrets.cliPath is the program");
+    // another terminal setting is no concern of review's
+    s.git(["branch", "-f", "main", "HEAD"]);
+    s.write(".vscode/settings.json", s.read(".vscode/settings.json").replace('"editor.tabSize": 2,', '"editor.tabSize": 2,\n  "terminal.integrated.fontSize": 13,'));
+    s.commit("editor: font");
     expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
   });
 

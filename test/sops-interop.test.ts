@@ -123,6 +123,22 @@ describe.skipIf(!AGE)("files we write, read by independent implementations", () 
     await expect(viaSopsAge(t3, k1.identity)).rejects.toThrow();
   });
 
+  it("writes to a CRLF file (edit, updateKeys, rotate) stay CRLF, and sops-age and the age CLI read them", async () => {
+    const crlf = (await encryptSecrets(VALUES, { recipients: [k1.recipient] })).replace(/\n/g, "\r\n");
+    const edited = new Map(VALUES);
+    edited.set("ADDED", "new value");
+    const t1 = await reencryptSecrets(await decryptSecrets(crlf, [k1.identity]), edited);
+    const t2 = await updateKeys(await decryptSecrets(t1, [k1.identity]), [k1.recipient, k2.recipient]);
+    const t3 = await rotateDataKey(await decryptSecrets(t2, [k2.identity]));
+    for (const t of [t1, t2, t3]) {
+      expect(t.includes("\r\n")).toBe(true);
+      expect(t.replace(/\r\n/g, "")).not.toMatch(/[\r\n]/);
+      expect(sorted(await viaSopsAge(t, k1.identity))).toEqual(sorted(edited));
+      const ours = await decryptSecrets(t, [k1.identity]);
+      for (const [i, st] of parseSecretsFile(t).metadata.age.entries()) expect(ageCliUnwrap(st.enc, [k1, k2][i]!.file).equals(Buffer.from(ours.dataKey))).toBe(true);
+    }
+  });
+
   it("a 1,000-secret file round-trips through sops-age", async () => {
     const many = new Map(Array.from({ length: 1000 }, (_, i) => [`SECRET_${String(i).padStart(4, "0")}`, `value-${i}-${"x".repeat(i % 50)}`] as [string, string]));
     const text = await encryptSecrets(many, { recipients: [k1.recipient] });

@@ -51,6 +51,21 @@ describe("applyChanges (the extension's encrypted writes)", () => {
     expect([...values.keys()]).toEqual(["slack_bot_token", "hubspot_api_token"]);
   });
 
+  it("keeps a CRLF file's line breaks (a Windows checkout with core.autocrlf=false): every line stays CRLF", async () => {
+    const file = join(dir, "development.enc.yaml");
+    const lf = await encryptSecrets(new Map([["slack_bot_token", "xoxb-old"], ["legacy_webhook_secret", "w"]]), { recipients: [key.recipient] });
+    writeFileSync(file, lf.replace(/\n/g, "\r\n"));
+    const slackLine = lf.split("\n").find((l) => l.startsWith("slack_bot_token:"));
+    await applyChanges({ name: "development", file, exists: true, recipients: [key.recipient] }, [
+      { name: "hubspot_api_token", value: "hub-1" },
+      { name: "legacy_webhook_secret", value: undefined },
+    ]);
+    const after = readFileSync(file, "utf8");
+    expect(after).toContain(`${slackLine}\r\n`);
+    expect(after.replace(/\r\n/g, "")).not.toMatch(/[\r\n]/);
+    expect([...(await decryptSecrets(after, [key.identity])).values]).toEqual([["slack_bot_token", "xoxb-old"], ["hubspot_api_token", "hub-1"]]);
+  });
+
   it("fails with the sops error code, without the value, when no identity opens the file", async () => {
     const file = join(dir, "production.enc.yaml");
     const other = await generateIdentity();

@@ -24,7 +24,7 @@ export { createHash, sha256Base64, timingSafeEqual } from "./lazy-crypto.js";
 export { ALLOW_OUTSIDE_LINKS_VARIABLE, assertInsideRoot, assertOwnEnvironmentFile, isInside, otherEnvironmentLink, outsideRoot, type OtherEnvironmentLink } from "./links.js";
 export { excessiveNestingMessage, findExcessiveNesting, MAX_YAML_DEPTH, type ExcessiveNesting } from "./yaml-depth.js";
 // line breaks as LineIndex counts them (a lone CR too), for scans and for the YAML parser
-export { lineEndAt, lineStartAt, loneCrAsLf, textLines } from "./position.js";
+export { lineBreakOf, lineEndAt, lineStartAt, loneCrAsLf, textLines, withLineBreak, type LineBreak } from "./position.js";
 export {
   CATALOG_FILE,
   DEFAULT_SECRETS_DIR,

@@ -214,7 +214,7 @@ describe("mergeSecrets per name", () => {
     expect([...(await decryptSecrets(r.text, [alice.identity])).values.keys()]).toEqual(["db_url", "api_key", "empty_one", "a", "b"]);
   });
 
-  it("merges lone-CR and CRLF versions into an LF file, their comment header written with LF too", async () => {
+  it("merges CRLF versions into a CRLF file and lone-CR ones into an LF file, their comment header too", async () => {
     const ours = await edit(base, (m) => m.set("a", "1"));
     const theirs = await edit(base, (m) => m.set("b", "2"));
     const header = "# production secrets\n# ask #payments before changing\n";
@@ -226,8 +226,9 @@ describe("mergeSecrets per name", () => {
         theirs: await side(asBrk(theirs.text)),
       });
       expect(r.conflicts).toEqual([]);
-      expect(r.text.startsWith(header)).toBe(true);
-      expect(r.text).not.toContain("\r");
+      const written = brk === "\r\n" ? "\r\n" : "\n";
+      expect(r.text.startsWith(header.replace(/\n/g, written))).toBe(true);
+      expect(r.text.replace(new RegExp(written, "g"), "")).not.toMatch(/[\r\n]/);
       expect([...(await decryptSecrets(r.text, [alice.identity])).values.keys()]).toEqual(["db_url", "api_key", "empty_one", "a", "b"]);
     }
   });

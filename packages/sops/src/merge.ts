@@ -5,6 +5,7 @@
  */
 import { encryptWithKey, encryptWithNewKey, parseSecretsFile, refuseForeignKeys, sameBytes, writtenVersion } from "./secrets-file.js";
 import type { AgeStanza, DecryptedSecrets } from "./types.js";
+import type { LineBreak } from "./position.js";
 import { carriedComments, mergeComments, type CarriedComments } from "./comments.js";
 import { isSmallOrderX25519, parseX25519Recipient } from "./age-native.js";
 import { SshEd25519Recipient, isSshEd25519Recipient, parseSshEd25519PublicKey } from "./ssh.js";
@@ -514,9 +515,18 @@ function writeMerge(input: MergeInput, plan: MergePlan): MergeResult {
     reuseFrom: [k, other, ...(base !== undefined ? [base] : [])],
     version: writtenVersion(k.file.metadata.version, undefined),
     comments: mergedComments(input),
+    lineBreak: oursLineBreak(input),
     ...(input.now ? { now: input.now } : {}),
   });
   return result(text);
+}
+
+/**
+ * The line break a merged file is written with: ours' (the file in the work tree that the result
+ * replaces). Git hands a driver the versions as stored, so sides stored with CRLF give CRLF.
+ */
+function oursLineBreak(input: MergeInput): LineBreak {
+  return input.ours.secrets.file.lineBreak ?? "\n";
 }
 
 /** What {@link mergeSecretsGuarded} decided: {@link MergeResult}, and whether the result has a data key of its own. */
@@ -623,6 +633,7 @@ export async function mergeSecretsGuarded(input: MergeInput): Promise<GuardedMer
     {
       recipients: keySide.file.recipients,
       version: writtenVersion(keySide.file.metadata.version, undefined),
+      lineBreak: oursLineBreak(input),
       ...(input.now ? { now: input.now } : {}),
     },
     typesFrom,
@@ -658,7 +669,7 @@ async function writeUnion(input: MergeInput, plan: MergePlan, union: RecipientsU
     freshKey: union.dataKey === "new",
   });
   if (union.dataKey === "new") {
-    const fresh = await encryptWithNewKey(plan.merged, { recipients: union.recipients, version, ...now }, [o, t, base], mergedComments(input));
+    const fresh = await encryptWithNewKey(plan.merged, { recipients: union.recipients, version, lineBreak: oursLineBreak(input), ...now }, [o, t, base], mergedComments(input));
     return done(fresh.text, fresh.dataKey);
   }
   // the base's data key, which ours and theirs use too: our side's stanza (byte for byte) for each
@@ -682,6 +693,7 @@ async function writeUnion(input: MergeInput, plan: MergePlan, union: RecipientsU
     reuseFrom: [o, t, base],
     version,
     comments: mergedComments(input),
+    lineBreak: oursLineBreak(input),
     ...now,
   });
   return done(text, base.dataKey);

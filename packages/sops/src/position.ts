@@ -124,6 +124,29 @@ export function textLines(text: string): { text: string; start: number }[] {
   return out;
 }
 
+/** A kind of line break: `\n`, `\r\n` or a lone `\r`. */
+export type LineBreak = "\n" | "\r\n" | "\r";
+
+/**
+ * The line break a text is written with: its first line break's kind (`\n` when it has none). A
+ * writer writes every line with it, so a file saved with CRLF (a Windows checkout with
+ * `core.autocrlf=false`) stays CRLF and `git diff` shows only the lines that changed; a file that
+ * mixes kinds is written with its first one throughout. Reads the first line only.
+ */
+export function lineBreakOf(text: string): LineBreak {
+  const end = lineEndAt(text, 0);
+  if (text.charCodeAt(end) !== 13) return "\n";
+  return text.charCodeAt(end + 1) === 10 ? "\r\n" : "\r";
+}
+
+/**
+ * `text` (written with `\n` only) with each `\n` turned into `lineBreak`. Returns `text` itself
+ * for `\n`.
+ */
+export function withLineBreak(text: string, lineBreak: LineBreak): string {
+  return lineBreak === "\n" ? text : text.replace(/\n/g, lineBreak);
+}
+
 /**
  * `text` with each lone `\r` (one not followed by `\n`) turned into `\n`. YAML counts a lone `\r`
  * as a line break (as sops' parser does) but the `yaml` package does not; parse this instead of

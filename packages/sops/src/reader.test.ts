@@ -349,7 +349,7 @@ describe("lone CR line breaks (YAML 1.2 §5.4: CR, LF and CRLF each end a line, 
     });
   });
 
-  it("writes to a lone-CR file (set, rm, updatekeys, rotate) are LF files, as for CRLF, that sops-age and our reader read", async () => {
+  it("writes to a lone-CR file (set, rm, updatekeys, rotate) are LF files (git sees one line either way; sops-age reads no lone CR), that sops-age and our reader read", async () => {
     const previous = await decryptSecrets(asCr(text), [alice.identity]);
     const changed = new Map(VALUES);
     changed.set("E", "echo");
@@ -379,10 +379,12 @@ describe("CRLF line ends on the line readers (a Windows checkout with core.autoc
   /** The same text through the full YAML parser (a leading comment line takes it off the fast path), ranges shifted back. */
   const viaGeneral = (t: string): SecretsFile => {
     const head = "# full parser\r\n";
-    const { comments, ...f } = parseSecretsFile(`${head}${t}`);
+    const { comments, lineBreak, ...f } = parseSecretsFile(`${head}${t}`);
     expect(comments?.header).toEqual([" full parser"]); // the line that takes it off the fast path is the file's one comment
+    expect(lineBreak).toBe("\r\n");
     const back = (r: { start: number; end: number }) => ({ start: r.start - head.length, end: r.end - head.length });
-    return { ...f, entries: f.entries.map((e) => ({ ...e, nameRange: back(e.nameRange), valueRange: back(e.valueRange) })), metadataRange: back(f.metadataRange) };
+    // the file's own line break is its first line's (not the added head's)
+    return { ...f, ...(/^[^\n]*\r\n/.test(t) ? { lineBreak: "\r\n" as const } : {}), entries: f.entries.map((e) => ({ ...e, nameRange: back(e.nameRange), valueRange: back(e.valueRange) })), metadataRange: back(f.metadataRange) };
   };
   /** Every range of a file as 1-based line/column pairs: CRLF and LF files of the same lines give the same. */
   const positions = (t: string, f: SecretsFile) => {
@@ -408,7 +410,7 @@ describe("CRLF line ends on the line readers (a Windows checkout with core.autoc
     expect(fast).toEqual(viaGeneral(t));
     expect(fast.metadataRange).toEqual({ start: t.indexOf("sops:"), end: t.length });
     const lf = parseSecretsFile(text);
-    expect({ ...fast, entries: fast.entries.map((e) => [e.name, e.raw, e.type]) }).toEqual({ ...lf, entries: lf.entries.map((e) => [e.name, e.raw, e.type]), metadataRange: fast.metadataRange });
+    expect({ ...fast, entries: fast.entries.map((e) => [e.name, e.raw, e.type]) }).toEqual({ ...lf, entries: lf.entries.map((e) => [e.name, e.raw, e.type]), metadataRange: fast.metadataRange, lineBreak: "\r\n" });
     expect(positions(t, fast)).toEqual(positions(text, lf));
     // a value's range ends before the CR: the range is the ENC string itself
     for (const e of fast.entries) expect(t.slice(e.valueRange.start, e.valueRange.end)).toBe(e.raw === "" ? '""' : e.raw);
@@ -485,12 +487,13 @@ describe("CRLF line ends on the line readers (a Windows checkout with core.autoc
     }
   });
 
-  it("writes to a CRLF file are LF files with the same ENC strings for unchanged values", async () => {
+  it("writes to a CRLF file are CRLF files with the same ENC strings for unchanged values", async () => {
     const previous = await decryptSecrets(crlf(text), [alice.identity]);
     const changed = new Map(VALUES);
     changed.set("E", "echo");
     const written = await reencryptSecrets(previous, changed);
-    expect(written.includes("\r")).toBe(false);
+    expect(written.includes("\r\n")).toBe(true);
+    expect(written.replace(/\r\n/g, "")).not.toMatch(/[\r\n]/);
     expect(written).toContain(/^B: (.*)$/m.exec(text)![1]);
     expect([...(await decryptSecrets(written, [alice.identity])).values]).toEqual([...changed]);
   });

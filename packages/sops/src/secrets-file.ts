@@ -11,7 +11,7 @@ import { toIdentities, type Identities } from "./identities.js";
 import { normalizeRecipient } from "./ssh.js";
 import { MacBuilder, encryptMac, verifyMac } from "./mac.js";
 import { MAX_SECRETS_FILE_BYTES } from "./layout.js";
-import { LineIndex, loneCrAsLf, type Position } from "./position.js";
+import { LineIndex, lineBreakOf, loneCrAsLf, withLineBreak, type LineBreak, type Position } from "./position.js";
 import { assertNestingBound, findExcessiveNesting } from "./yaml-depth.js";
 import {
   WRITTEN_SOPS_VERSION,
@@ -342,7 +342,16 @@ export function parseSecretsFile(text: string, options: ParseOptions = {}): Secr
   if (text.length > max || Buffer.byteLength(text, "utf8") > max) {
     throw new SopsError("FILE_TOO_LARGE", `the file is larger than ${max} bytes`, { file, hint: "a secrets file holds one string per name; split or clean it" });
   }
-  return withKeptMetadata(parseSecretsText(text, formatOf(options), file), text);
+  return withLineBreakOf(withKeptMetadata(parseSecretsText(text, formatOf(options), file), text), text);
+}
+
+/**
+ * `parsed` with {@link SecretsFile.lineBreak} when `text` is written with CRLF ({@link lineBreakOf}).
+ * A lone-CR file is written back with LF: git reads it as one line either way (keeping it would
+ * save no line of `git diff`), and readers such as sops-age read no lone CR.
+ */
+function withLineBreakOf(parsed: SecretsFile, text: string): SecretsFile {
+  return lineBreakOf(text) === "\r\n" ? { ...parsed, lineBreak: "\r\n" } : parsed;
 }
 
 /**
@@ -717,12 +726,15 @@ function checkName(name: string): void {
   }
 }
 
-/** The file: entries with their comments, then the metadata (`meta` rendered, or a block already laid out). */
-function render(entries: readonly { name: string; raw: string }[], meta: WrittenMetadata | string, comments?: FlatComments): string {
+/**
+ * The file: entries with their comments, then the metadata (`meta` rendered, or a block already
+ * laid out, written as it is), each line ended with `lineBreak`.
+ */
+function render(entries: readonly { name: string; raw: string }[], meta: WrittenMetadata | string, comments?: FlatComments, lineBreak: LineBreak = "\n"): string {
   let out = (comments?.header ?? []).map((c) => `#${c}\n`).join("");
   for (const e of entries) out += renderEntryWithComments(`${renderKey(e.name)}: ${e.raw === "" ? '""' : e.raw}`, e.name, comments);
   out += (comments?.footer ?? []).map((c) => `#${c}\n`).join("");
-  return out + (typeof meta === "string" ? meta : renderMetadataYaml(meta));
+  return typeof meta === "string" ? withLineBreak(out, lineBreak) + meta : withLineBreak(out + renderMetadataYaml(meta), lineBreak);
 }
 
 function uniqueRecipients(recipients: readonly string[]): string[] {
@@ -816,6 +828,7 @@ export async function encryptWithNewKey(
       version: options.version ?? WRITTEN_SOPS_VERSION,
     },
     commentsToWrite(comments, dataKey, new Set(values.keys())),
+    options.lineBreak,
   );
   return { text, dataKey };
 }
@@ -880,6 +893,7 @@ export async function reencryptSecrets(previous: DecryptedSecrets, values: Reado
     reuseFrom: [previous, ...(options.reuseFrom ?? [])],
     version: writtenVersion(previous.file.metadata.version, options.version),
     comments: carriedComments(previous),
+    lineBreak: options.lineBreak ?? previous.file.lineBreak ?? "\n",
     ...(options.now ? { now: options.now } : {}),
   });
 }
@@ -928,6 +942,12 @@ export interface KeyedWrite {
   now?: Date;
   /** Comments to write (a version's, or a merge of versions'); encrypted ones not under `dataKey` are encrypted anew. */
   comments?: CarriedComments;
+  /**
+   * The line break every line is written with (default `\n`; the rewritten file's own, {@link
+   * SecretsFile.lineBreak}). With `keptMetadata`, the kept block's first line break is used
+   * instead: the block stays byte for byte, and the file then has one kind of line break.
+   */
+  lineBreak?: LineBreak;
 }
 
 /**
@@ -957,11 +977,10 @@ export function encryptWithKey(values: ReadonlyMap<string, string>, write: Keyed
   const kept = write.keptMetadata === undefined ? undefined : rewriteKeptMetadata(write.keptMetadata, lastmodified, mac);
   if (write.keptMetadata !== undefined && kept === undefined) throw new SopsError("UNSUPPORTED", "the file's sops block cannot be kept in place (no single `lastmodified:` and `mac:` line)");
   const comments = commentsToWrite(write.comments, write.dataKey, new Set(values.keys()));
-  if (kept === undefined) return render(entries, { age: write.age, lastmodified, mac, version: write.version }, comments);
+  if (kept === undefined) return render(entries, { age: write.age, lastmodified, mac, version: write.version }, comments, write.lineBreak);
   // a block kept with CRLF line breaks (a Windows checkout): the entries and comments take them too,
   // or the file would mix LF and CRLF; the block itself stays as it was (only its lines are CRLF)
-  const body = render(entries, "", comments);
-  return (/^[^\n]*\r\n/.test(kept) ? body.replace(/\n/g, "\r\n") : body) + kept;
+  return render(entries, kept, comments, lineBreakOf(kept));
 }
 
 /**
@@ -1022,6 +1041,7 @@ export async function updateKeys(previous: DecryptedSecrets, recipients: readonl
       version: writtenVersion(meta.version, undefined),
     },
     previous.file.comments,
+    previous.file.lineBreak,
   );
 }
 
@@ -1039,6 +1059,7 @@ export async function rotateWithNewKey(previous: DecryptedSecrets, options: Part
       recipients: options.recipients ?? previous.file.recipients,
       ...(options.now ? { now: options.now } : {}),
       version: writtenVersion(previous.file.metadata.version, options.version),
+      lineBreak: options.lineBreak ?? previous.file.lineBreak ?? "\n",
     },
     [previous],
     carriedComments(previous),

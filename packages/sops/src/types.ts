@@ -65,6 +65,12 @@ export interface SecretsFile {
    * (`set`, `rm`, `rename`) keep it byte for byte but for `lastmodified` and `mac`.
    */
   keptMetadata?: string;
+  /**
+   * `\r\n` when the file is written with CRLF ({@link lineBreakOf}: its first line break is one):
+   * every write of the file writes each line with it. Absent otherwise (LF, and a lone-CR file,
+   * which writes turn into LF).
+   */
+  lineBreak?: "\r\n";
 }
 
 /** Where the comments of a flat file are, as sops's YAML store places them; each is the text after `#`. */
@@ -127,4 +133,6 @@ export interface EncryptOptions {
   now?: Date;
   /** The sops version written in the metadata (default "3.10.2", whose layout is reproduced). */
   version?: string;
+  /** The line break every line is written with (default `\n`): a rewritten file's own ({@link SecretsFile.lineBreak}). */
+  lineBreak?: "\n" | "\r\n" | "\r";
 }

