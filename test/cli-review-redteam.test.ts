@@ -507,6 +507,36 @@ describe("review, red team", () => {
     expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
   });
 
+  it("flags a dev container's initializeCommand (run on the member's own machine at each start of the container) and what the container reaches of that machine (mounts); not its other fields", async () => {
+    const s = await project();
+    mkdirSync(join(s.repo, ".devcontainer"), { recursive: true });
+    s.write(".devcontainer/devcontainer.json", '{\n  // the team\'s container\n  "image": "mcr.microsoft.com/devcontainers/typescript-node:20",\n  "postCreateCommand": "npm ci",\n}\n');
+    s.commit("dev container");
+    s.git(["branch", "-f", "main", "HEAD"]);
+    // the pull request: a command on the host, and the member's age keys mounted into the container
+    s.write(
+      ".devcontainer/devcontainer.json",
+      s.read(".devcontainer/devcontainer.json").replace(
+        '"postCreateCommand": "npm ci",',
+        '"postCreateCommand": "npm ci",\n  "initializeCommand": "./tools/prepare.sh",\n  "mounts": ["source=${localEnv:HOME}/.config/sops,target=/home/node/.config/sops,type=bind"],',
+      ),
+    );
+    s.write("tools/prepare.sh", "#!/bin/sh\ntrue\n");
+    s.commit("dev container: prepare on the host");
+    const { code, problems } = await problemsOf(s);
+    expect(code).toBe(1);
+    expect(problems.map((p) => [p.kind, p.file])).toEqual([["weakened-rule", ".devcontainer/devcontainer.json"]]);
+    expect(problems[0]?.message).toContain(".devcontainer/devcontainer.json changes initializeCommand, mounts: a dev container's initializeCommand runs on the member's own machine, outside the container");
+    expect(problems[0]?.message).toMatch(/reviewed separately$/);
+    expect(problems[0]?.message).not.toContain("stellarSecrets.cliPath is the program");
+    expect(problems[0]?.message).not.toContain("user settings");
+    // another field (the container's own command, without a way to the member's machine) is no concern of review's
+    s.git(["branch", "-f", "main", "HEAD"]);
+    s.write(".devcontainer/devcontainer.json", s.read(".devcontainer/devcontainer.json").replace('"npm ci"', '"npm ci && npm run build"'));
+    s.commit("dev container: build after install");
+    expect(await problemsOf(s)).toEqual({ code: 0, problems: [] });
+  });
+
   it("flags VS Code settings that choose the program a task or terminal runs (terminal.integrated.automationProfile and the like), which a task that runs on open then runs as the member", async () => {
     const s = await project();
     mkdirSync(join(s.repo, ".vscode"), { recursive: true });

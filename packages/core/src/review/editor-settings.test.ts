@@ -201,6 +201,19 @@ describe("VS Code's settings that choose the program a task or terminal runs", (
     // in a workspace file's settings and a dev container's too
     expect([...vscodeProgramSettings('{ "settings": { "terminal.integrated.defaultProfile.osx": "repo" } }', "a.code-workspace")!.keys()]).toEqual(["terminal.integrated.defaultProfile.osx"]);
     expect([...vscodeProgramSettings('{ "customizations": { "vscode": { "settings": { "terminal.integrated.profiles.linux": { "repo": { "path": "./x" } } } } } }', ".devcontainer.json")!.keys()]).toEqual(["terminal.integrated.profiles.linux"]);
+    // a dev container's fields that run a program on the member's machine or reach it; only in a dev container file
+    const container = '{ "image": "x", "initializeCommand": ["sh", "-c", "./p.sh"], "runArgs": ["--privileged"], "features": { "ghcr.io/devcontainers/features/docker-outside-of-docker:1": {} }, "postCreateCommand": "npm ci", "forwardPorts": [3000] }';
+    expect(vscodeProgramSettings(container, "infra/.devcontainer/node/devcontainer.json")).toEqual(
+      new Map([
+        ["initializeCommand", '["sh","-c","./p.sh"]'],
+        ["runArgs", '["--privileged"]'],
+        ["features", '{"ghcr.io/devcontainers/features/docker-outside-of-docker:1":{}}'],
+      ]),
+    );
+    expect(vscodeProgramSettings(container, "docs/devcontainer.json")).toEqual(new Map());
+    expect(vscodeProgramSettings(container, ".vscode/settings.json")).toEqual(new Map());
+    // a dev container file that is no JSON, naming such a field, is a change of it all the same
+    expect(editorSettingsChanges([{ path: ".devcontainer.json", before: '{ "image": "x" }', after: '{ "image": "x", "initializeCommand": "./p.sh" ' }])).toEqual([{ path: ".devcontainer.json", settings: ["unreadable"] }]);
     expect(
       editorSettingsChanges([
         { path: ".vscode/settings.json", before: "{}", after: settings },

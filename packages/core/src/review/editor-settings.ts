@@ -182,16 +182,41 @@ export function automaticTasks(parsed: unknown): Map<string, string> {
   return out;
 }
 
+/** Whether `path` is a dev container file VS Code reads: `.devcontainer.json`, `.devcontainer/devcontainer.json`, `.devcontainer/NAME/devcontainer.json`. */
+function isDevContainerFile(path: string): boolean {
+  return /(?:^|\/)(?:\.devcontainer\.json|\.devcontainer\/(?:[^/]+\/)?devcontainer\.json)$/.test(path);
+}
+
 /** The object of a settings file's parsed JSON that holds the settings, by the file's name (see the module). */
 function settingsObject(parsed: unknown, path: string): unknown {
   const field = (o: unknown, key: string): unknown => (typeof o === "object" && o !== null && !Array.isArray(o) ? (o as Record<string, unknown>)[key] : undefined);
-  const name = path.slice(path.lastIndexOf("/") + 1);
-  if (name.endsWith(".code-workspace")) return field(parsed, "settings");
-  if (name === ".devcontainer.json" || (name === "devcontainer.json" && /(?:^|\/)\.devcontainer\/(?:[^/]+\/)?devcontainer\.json$/.test(path))) {
-    return field(field(field(parsed, "customizations"), "vscode"), "settings");
-  }
+  if (path.endsWith(".code-workspace")) return field(parsed, "settings");
+  if (isDevContainerFile(path)) return field(field(field(parsed, "customizations"), "vscode"), "settings");
   return parsed;
 }
+
+/**
+ * The fields of a dev container file that run a program on the member's own machine or give the
+ * container a part of it. `initializeCommand` runs on the host, outside the container, during
+ * initialization: when the container is created and on each later start (the Dev Container
+ * specification's metadata reference), so a changed one runs at the member's next open in the
+ * container, where their age key is. `mounts`, `workspaceMount`, `runArgs`, `privileged`,
+ * `capAdd`, `securityOpt`, `dockerComposeFile` and `features` (a feature may mount the host's
+ * Docker socket) decide what of the member's machine the container reaches, and the container's
+ * own commands (`postCreateCommand`, ...) then run with it. Not followed: the files they name
+ * (a compose file's volumes, a Dockerfile), as a gate script's `npm ci` is not.
+ */
+export const DEV_CONTAINER_HOST_FIELDS: readonly string[] = [
+  "initializeCommand",
+  "mounts",
+  "workspaceMount",
+  "runArgs",
+  "privileged",
+  "capAdd",
+  "securityOpt",
+  "dockerComposeFile",
+  "features",
+];
 
 /**
  * The `stellarSecrets` settings of a settings file's text (`stellarSecrets.x` keys and a
@@ -292,8 +317,9 @@ function vscodeProgramSettingsOf(settings: unknown): Map<string, string> {
  * What VS Code takes from a settings file (by its path) that decides what a member's editor does:
  * the `stellarSecrets` settings ({@link stellarEditorSettings}), VS Code's settings that choose the
  * program a task or terminal runs ({@link VSCODE_PROGRAM_SETTINGS}), and the tasks that run on open
- * ({@link automaticTasks}) of a `.vscode/tasks.json` or of a workspace file's `tasks`; undefined
- * when the text is no JSON with comments.
+ * ({@link automaticTasks}) of a `.vscode/tasks.json` or of a workspace file's `tasks`, and a dev
+ * container file's fields that reach the member's machine ({@link DEV_CONTAINER_HOST_FIELDS});
+ * undefined when the text is no JSON with comments.
  */
 export function vscodeProgramSettings(text: string | undefined, path: string = EDITOR_SETTINGS_FILE): Map<string, string> | undefined {
   if (/(?:^|\/)\.vscode\/tasks\.json$/.test(path)) {
@@ -306,8 +332,15 @@ export function vscodeProgramSettings(text: string | undefined, path: string = E
   const parsed = parseJsonWithComments(text);
   for (const [k, v] of vscodeProgramSettingsOf(settingsObject(parsed, path))) settings.set(k, v);
   if (path.endsWith(".code-workspace")) for (const [k, v] of automaticTasks(objectOf(parsed)?.["tasks"])) settings.set(k, v);
+  if (isDevContainerFile(path)) {
+    const file = objectOf(parsed) ?? {};
+    for (const field of DEV_CONTAINER_HOST_FIELDS) if (file[field] !== undefined) settings.set(field, JSON.stringify(file[field]));
+  }
   return settings;
 }
+
+/** Text that names one of the settings {@link vscodeProgramSettings} reads (for a file that is no JSON). */
+const NAMES_A_PROGRAM_SETTING = new RegExp(["stellarSecrets", "folderOpen", "terminal", "allowAutomaticTasks", ...DEV_CONTAINER_HOST_FIELDS].join("|"));
 
 /**
  * Of the editor settings files a change touches (each side's text; undefined: absent), those whose
@@ -324,7 +357,7 @@ export function editorSettingsChanges(files: readonly { path: string; before: st
     const [b, a] = [read(f.before), read(f.after)];
     if (b === undefined || a === undefined) {
       // (VS Code still reads what it can of a malformed file: one that names our settings may hold one)
-      if (!(editor === "zed" ? /"lsp"/ : /stellarSecrets|folderOpen|terminal|allowAutomaticTasks/).test(`${f.before ?? ""}\n${f.after ?? ""}`)) continue;
+      if (!(editor === "zed" ? /"lsp"/ : NAMES_A_PROGRAM_SETTING).test(`${f.before ?? ""}\n${f.after ?? ""}`)) continue;
       const known = new Set<string>([...(b ?? new Map<string, string>()).keys(), ...(a ?? new Map<string, string>()).keys()]);
       out.push({ path: f.path, settings: [...known, "unreadable"].sort() });
       continue;

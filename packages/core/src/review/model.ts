@@ -30,7 +30,7 @@ import { keyLeftBehind, retiredDataKey, sharedCiphertext, type EarlierVersion, t
 import { reviewSignatures, type SignaturesReview, type SignedCommit } from "./signatures.js";
 import { EVERY_CONFIG_FILE, type ReviewState } from "./state.js";
 import { runsGate, type GateFileChange } from "./gate.js";
-import { editorOfSettings, editorSettingsChanges } from "./editor-settings.js";
+import { DEV_CONTAINER_HOST_FIELDS, editorOfSettings, editorSettingsChanges } from "./editor-settings.js";
 import { exportIgnored, exportSubstituted, rewrittenCheckout, weakenedDiffDriver, weakenedMergeDriver } from "./gitattributes.js";
 import type { EnvironmentVerification } from "./verify.js";
 import { findingWording, messageRewording, type FindingWording } from "./wording.js";
@@ -1289,9 +1289,11 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     }
     const isTask = (n: string): boolean => /^tasks? /.test(n);
     const isProgram = (n: string): boolean => /^(?:terminal\.integrated\.|task\.allowAutomaticTasks$)/.test(n);
+    const isHost = (n: string): boolean => DEV_CONTAINER_HOST_FIELDS.includes(n);
     const tasks = named.some(isTask) || (tasksFile && c.settings.includes("unreadable"));
     const programs = named.some(isProgram);
-    const ours = named.some((n) => !isTask(n) && !isProgram(n)) || (!tasksFile && c.settings.includes("unreadable"));
+    const host = named.some(isHost);
+    const ours = named.some((n) => !isTask(n) && !isProgram(n) && !isHost(n)) || (!tasksFile && c.settings.includes("unreadable"));
     problems.push({
       kind: "weakened-rule",
       file: c.path,
@@ -1308,7 +1310,11 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
         (programs
           ? `VS Code takes a trusted workspace's terminal.integrated settings as its own: automationProfile is the program every task runs in (a task that runs on open included), defaultProfile, profiles, shell and env the program a terminal starts and its environment, and task.allowAutomaticTasks "on" runs tasks on open without asking; such a program runs as the member, with their age key in reach; `
           : "") +
-        `keep these in each member's user settings${tasks ? " and user tasks" : ""}, or make that change on its own, reviewed separately`,
+        (host
+          ? `a dev container's initializeCommand runs on the member's own machine, outside the container, when the container is created and each time it starts (a member who opens the folder in its container runs the changed command at the next open), with their age key in reach; mounts, workspaceMount, runArgs, privileged, capAdd, securityOpt, dockerComposeFile and features decide what of their machine the container reaches, and the container's own commands run with it; `
+          : "") +
+        (host && !ours && !tasks && !programs ? "" : `keep these in each member's user settings${tasks ? " and user tasks" : ""}, or `) +
+        "make that change on its own, reviewed separately",
     });
   }
   // two files git keeps apart that a macOS or Windows checkout writes to one (Stellar.yaml next to
