@@ -7,6 +7,8 @@
  * the same (a value's encrypted string byte for byte). Files made by the independent oracle.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { aliceProject, sandboxesCleanedAfterEach } from "./helpers/cli.js";
 import { oracleEncrypt, oracleSealKeyGroups } from "../packages/sops/test-fixtures/support.js";
@@ -87,5 +89,51 @@ describe("review: a file that becomes a key-groups file", () => {
     const dropped = await review(s);
     expect(dropped.problems.map((p) => p.kind).sort()).toEqual(["key-groups-change", "unrotated-removal"]);
     expect(dropped.problems.find((p) => p.kind === "unrotated-removal")!.message).toContain("alice held a share of production's data key (a key group of secrets/production.enc.yaml, where 2 of 2 groups decrypt) and holds nothing in the file now, but the data key was not rotated");
+  });
+});
+
+describe("review --verify: a key-groups file", () => {
+  /** alice, bob and carol members; the file a 2-of-3 split (one group each) of one data key; a key file of alice's and bob's keys. */
+  async function twoOfThree() {
+    const { s, alice, bob } = await flatProject();
+    const carol = s.keygen("carol");
+    const add = await s.run(["members", "add", "carol", carol.recipient, "--env", "production"]);
+    expect(add.code, add.stderr).toBe(0);
+    const key = randomBytes(32);
+    const values = ["sk-live-kg-1", "pw-kg-2"];
+    const body = `api_key: ${oracleEncrypt(key, values[0]!, "api_key:")}\ndb_password: ${oracleEncrypt(key, values[1]!, "db_password:")}\n`;
+    s.write(FILE, oracleSealKeyGroups(body, { dataKey: key, groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }, { age: [carol.recipient] }], threshold: 2, macValues: values }));
+    s.commit("2 of 3 key groups");
+    const both = join(s.dir, "alice-and-bob.txt"); // test-only keys
+    writeFileSync(both, `${readFileSync(alice.file, "utf8")}\n${readFileSync(bob.file, "utf8")}`, { mode: 0o600 });
+    return { s, alice, bob, carol, key, values, both };
+  }
+
+  /** carol's group dropped under the same data key, split anew (new shares, every value re-encrypted): a rotation to look at, but none. */
+  function carolOutUnrotated(t: Awaited<ReturnType<typeof twoOfThree>>): void {
+    const { s, alice, bob, key, values } = t;
+    const body = `api_key: ${oracleEncrypt(key, values[0]!, "api_key:")}\ndb_password: ${oracleEncrypt(key, values[1]!, "db_password:")}\n`;
+    s.write(FILE, oracleSealKeyGroups(body, { dataKey: key, groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }], threshold: 2, macValues: values, lastmodified: "2026-01-03T00:00:00Z" }));
+    s.commit("carol out (a rotation, it says)");
+  }
+
+  async function verify(s: Awaited<ReturnType<typeof twoOfThree>>["s"], keyFile: string) {
+    const r = await s.run(["review", "--verify", "HEAD~1", "HEAD", "--json"], { env: { SOPS_AGE_KEY_FILE: keyFile, SOPS_AGE_KEY: undefined } });
+    return { code: r.code, ...(JSON.parse(r.stdout) as { problems: { kind: string; message: string }[]; verification: { verified: boolean; reason?: string; code?: string; dataKeyRotated?: boolean }[] }) };
+  }
+
+  it("a key that opens one group of a 2-of-2 head is not 'none of your keys': it says which groups it opened and that nothing is verified", async () => {
+    const t = await twoOfThree();
+    carolOutUnrotated(t);
+    const r = await verify(t.s, t.alice.file);
+    expect(r.verification).toHaveLength(1);
+    expect(r.verification[0]).toMatchObject({ verified: false, code: "NO_MATCHING_IDENTITY" });
+    expect(r.verification[0]!.reason).toBe("your keys open 1 of the head version's 2 key groups (group 1) and 2 are needed, so its data key cannot be combined and nothing in it is verified");
+    // keys of two groups where three are needed (the threshold raised): both named
+    const three = await twoOfThree();
+    three.s.write(FILE, three.s.read(FILE).replace("    shamir_threshold: 2\n", "    shamir_threshold: 3\n"));
+    three.s.commit("threshold 3");
+    const raised = await verify(three.s, three.both);
+    expect(raised.verification[0]!.reason).toBe("your keys open 2 of the head version's 3 key groups (groups 1 and 2) and 3 are needed, so its data key cannot be combined and nothing in it is verified");
   });
 });

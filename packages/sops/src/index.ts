@@ -3,7 +3,7 @@
  * verifying the MAC), write (stable ciphertext), updatekeys, rotate, identity discovery, atomic
  * locked writes. See API.md for the contract.
  */
-export { SopsError, isSopsError, type SopsErrorCode, type SopsErrorDetails, type SopsErrorReason } from "./errors.js";
+export { SopsError, isSopsError, type SopsErrorCode, type SopsErrorDetails, type SopsErrorReason, type TooFewKeyGroups } from "./errors.js";
 export type {
   AgeStanza,
   DecryptedDocument,

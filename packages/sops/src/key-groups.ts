@@ -212,7 +212,7 @@ export async function unwrapKeyGroupsKey(kg: KeyGroups, meta: SopsMetadata, iden
       "NO_MATCHING_IDENTITY",
       `your ${identities.identities.length} age identit${identities.identities.length === 1 ? "y opens" : "ies open"} ${opened.length} of the file's ${n} key group${n === 1 ? "" : "s"} (${openedText}), ` +
         `and ${kg.threshold} ${kg.threshold === 1 ? "is" : "are"} needed (sops.shamir_threshold); not opened: ${closed.join("; ")} (looked in: ${identities.sources.join("; ")})`,
-      { file, line, reason: "too-few-key-groups", hint: "decrypt it with sops and the keys of enough groups, or ask holders of the other groups' keys; stellar-secrets opens age keys only" },
+      { file, line, reason: "too-few-key-groups", keyGroups: { opened: opened.map((i) => i + 1), groups: n, threshold: kg.threshold }, hint: "decrypt it with sops and the keys of enough groups, or ask holders of the other groups' keys; stellar-secrets opens age keys only" },
     );
   }
   let key: Uint8Array;
