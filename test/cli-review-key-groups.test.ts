@@ -136,4 +136,15 @@ describe("review --verify: a key-groups file", () => {
     const raised = await verify(three.s, three.both);
     expect(raised.verification[0]!.reason).toBe("your keys open 2 of the head version's 3 key groups (groups 1 and 2) and 3 are needed, so its data key cannot be combined and nothing in it is verified");
   });
+
+  it("keys of enough groups prove the split anew was no rotation, and a removed group's holder is said to hold a share, not to decrypt alone", async () => {
+    const t = await twoOfThree();
+    carolOutUnrotated(t);
+    const r = await verify(t.s, t.both);
+    expect(r.verification[0]).toMatchObject({ verified: true, dataKeyRotated: false });
+    const removal = r.problems.filter((p) => p.kind === "unrotated-removal");
+    expect(removal).toHaveLength(1);
+    expect(removal[0]!.message).toContain("carol held a share of production's data key (a key group of secrets/production.enc.yaml, where 2 of 3 groups decrypt) and holds nothing in the file now, but the data key was not rotated (verified with your key): with shares of enough other groups");
+    expect(removal[0]!.message).not.toContain("carol was removed from production but");
+  });
 });

@@ -81,6 +81,12 @@ export interface RecipientRef {
    * member now, but the reviewer learns whose key it was.
    */
   formerMember?: string;
+  /**
+   * Only in `recipients.lost`: the label held a key group's share in the base and could not decrypt
+   * alone (in fewer groups than the threshold): `threshold` of the base's `groups` decrypt together
+   * (`threshold` absent when the base's groups cannot be read as a threshold). Absent otherwise.
+   */
+  heldShare?: { threshold?: number; groups: number };
 }
 
 /**
@@ -427,6 +433,19 @@ export function rewrapsOf(before: readonly { recipient: string; enc: string }[],
     out.push({ recipient: s.recipient, how: keptAll ? "added" : "replaced", enc: s.enc });
   }
   return out;
+}
+
+/**
+ * The `unrotated-removal` message for a label that held only a key group's share in the base
+ * ({@link RecipientRef.heldShare}): a share is no data key alone, so the words say what it takes.
+ * `proven`: how the unrotated data key is known (e.g. " (verified with your key)"); `tail`: what
+ * follows (the proof of a kept stanza, then "; " and the fix).
+ */
+export function heldShareRemovalMessage(who: string, held: NonNullable<RecipientRef["heldShare"]>, environment: string, file: string, proven: string, tail: string): string {
+  return (
+    `${who} held a share of ${environment}'s data key (a key group of ${file}, where ${held.threshold ?? "all"} of ${held.groups} groups decrypt) and holds nothing in the file now, but the data key was not rotated${proven}: ` +
+    `with shares of enough other groups, or the whole key an earlier version of the file gave ${who}, ${who} can still decrypt every value encrypted with it${tail}`
+  );
 }
 
 /** Paths in a message: "a", "a and b", "a, b and c". */
@@ -842,7 +861,16 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     const heldAfter = new Set([...recipientsAfter, ...groupLabels(after.model)]);
     const recipients: EnvironmentReview["recipients"] = {
       gained: existsAfter ? [...recipientsAfter].filter((r) => !recipientsBefore.has(r)).map(ref) : [],
-      lost: existsAfter ? [...new Set([...recipientsBefore, ...groupLabels(before.model)])].filter((r) => !heldAfter.has(r)).map(ref) : [],
+      lost: existsAfter
+        ? [...new Set([...recipientsBefore, ...groupLabels(before.model)])]
+            .filter((r) => !heldAfter.has(r))
+            .map((r) => {
+              // a label that held only a key group's share in the base (the threshold needs other groups)
+              const kg = before.model?.keyGroups;
+              if (kg === undefined || recipientsBefore.has(r)) return ref(r);
+              return { ...ref(r), heldShare: { ...(kg.threshold === undefined ? {} : { threshold: kg.threshold }), groups: kg.groups.length } };
+            })
+        : [],
     };
     // a member "removed" while the same key is added under another name (or spelling) lost nothing;
     // a key a former member had, back under another name, is said on the gained member
@@ -908,15 +936,12 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
             : `${revert}, then ${byMember}; then change the values ${who} could read`;
         const proof = keptStanza === undefined ? "" : ` (${whoIs(keptStanza[0]) ?? keptStanza[0]}'s wrapped data key is unchanged: the data key is the same)`;
         // a label that held only a key group's share in the base (the threshold needs other groups): true words for it
-        const groupsBefore = before.model?.keyGroups;
-        const shareOnly = groupsBefore !== undefined && !recipientsBefore.has(lost.recipient);
         envProblems.push({
           kind: "unrotated-removal",
           environment,
           file,
-          message: shareOnly
-            ? `${who} held a share of ${environment}'s data key (a key group of ${w.path(file)}, where ${groupsBefore.threshold ?? "all"} of ${groupsBefore.groups.length} groups decrypt) and holds nothing in the file now, but the data key was not rotated: ` +
-              `with shares of enough other groups, or the whole key an earlier version of the file gave ${who}, ${who} can still decrypt every value encrypted with it${proof}; ${fix}`
+          message: lost.heldShare !== undefined
+            ? heldShareRemovalMessage(who, lost.heldShare, environment, w.path(file), "", `${proof}; ${fix}`)
             : dataKeyRotated && !sameKeyProven
               ? `${who} was removed from ${environment}, and with only one value kept a data-key rotation cannot be told from a changed value without a key: ` +
                 `if the data key was not rotated, ${who} can still decrypt every value encrypted with it; make sure the change was made with \`${w.command("stellar-secrets members rm")}\` or \`rotate-key\`, or ${fix}`
