@@ -56,6 +56,34 @@ describe("CLI: a key-groups environment file", () => {
     expect(one.stdout).toBe("");
   });
 
+  it("a 2-of-3 file whose shamir_threshold was removed: get reads it with two groups' keys (as sops does), and review calls the removal a key-groups-change", async () => {
+    const { s, alice } = await aliceProject(sandboxes, "production", [["api_key", "production", "placeholder"]]);
+    const bob = s.keygen("bob");
+    const carol = s.keygen("carol");
+    const key = randomBytes(32);
+    const text = oracleSealKeyGroups(`api_key: ${oracleEncrypt(key, "sk-live-kg-1", "api_key:")}\n`, {
+      dataKey: key,
+      groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }, { age: [carol.recipient] }],
+      threshold: 2,
+      macValues: ["sk-live-kg-1"],
+    });
+    s.write(FILE, text);
+    s.commit("2 of 3");
+    s.write(FILE, text.replace("    shamir_threshold: 2\n", ""));
+    s.commit("threshold removed by hand");
+    const two = join(s.dir, "keys", "alice-carol.txt");
+    writeFileSync(two, `# TEST-ONLY keys, never use for real secrets\n${alice.identity}\n${carol.identity}\n`, { mode: 0o600 });
+    const get = await s.run(["get", "api_key", "--env", "production"], { env: { SOPS_AGE_KEY_FILE: two } });
+    expect([get.code, get.stdout.trimEnd(), get.stderr]).toEqual([0, "sk-live-kg-1", ""]);
+    const one = await s.run(["get", "api_key", "--env", "production"], { env: { SOPS_AGE_KEY_FILE: alice.file } });
+    expect(one.code).toBe(10);
+    expect(one.stderr).toContain("at least 2 are needed (no sops.shamir_threshold is written");
+    const review = await s.run(["review", "HEAD~1", "HEAD", "--json"]);
+    const problems = (JSON.parse(review.stdout) as { problems: { kind: string; message: string }[] }).problems;
+    expect(problems.map((p) => p.kind)).toEqual(["key-groups-change"]);
+    expect(problems[0]!.message).toContain("changes its sops key groups (Shamir secret sharing): at least 2 of 3 groups (no shamir_threshold is written");
+  });
+
   it("set and rm keep key_groups and shamir_threshold byte for byte (only values, lastmodified and mac change)", async () => {
     const { s, text } = await keyGroupsProject();
     for (const args of [["set", "new_token", "--env", "production", "--from-stdin"], ["rm", "db_password", "--env", "production", "--yes"]]) {

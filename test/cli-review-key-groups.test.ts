@@ -137,6 +137,21 @@ describe("review --verify: a key-groups file", () => {
     expect(raised.verification[0]!.reason).toBe("your keys open 2 of the head version's 3 key groups (groups 1 and 2) and 3 are needed, so its data key cannot be combined and nothing in it is verified");
   });
 
+  it("a head that writes no shamir_threshold: two groups' keys of a 3-of-3 split give no data key, and --verify says so, not 'tampered'", async () => {
+    const t = await twoOfThree();
+    const { s, alice, bob, carol, values } = t;
+    const key = randomBytes(32);
+    const body = `api_key: ${oracleEncrypt(key, values[0]!, "api_key:")}\ndb_password: ${oracleEncrypt(key, values[1]!, "db_password:")}\n`;
+    s.write(FILE, oracleSealKeyGroups(body, { dataKey: key, groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }, { age: [carol.recipient] }], threshold: 3, macValues: values }).replace("    shamir_threshold: 3\n", ""));
+    s.commit("rotated into a 3-of-3 split, no threshold written");
+    const r = await verify(s, t.both);
+    expect(r.verification[0]).toMatchObject({ verified: false, code: "NO_MATCHING_IDENTITY", tampered: false });
+    expect(r.verification[0]!.reason).toBe(
+      "your keys open 2 of the head version's 3 key groups (groups 1 and 2) whose shares do not give its data key (it writes no shamir_threshold: its split may need more groups, or a share was changed) and nothing in it is verified",
+    );
+    expect(r.problems.map((p) => p.kind)).not.toContain("tampered");
+  });
+
   it("keys of enough groups prove the split anew was no rotation, and a removed group's holder is said to hold a share, not to decrypt alone", async () => {
     const t = await twoOfThree();
     carolOutUnrotated(t);

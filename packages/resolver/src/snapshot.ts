@@ -53,8 +53,14 @@ export interface Snapshot {
  * (labels are not proof: anyone who can write the file may set them without a key).
  */
 export interface SnapshotKeyGroups {
-  /** How many groups' keys together decrypt the file (`shamir_threshold`, or every group when it is absent). */
+  /**
+   * How many groups' keys together decrypt the file: `shamir_threshold`; when the file writes none
+   * (`thresholdWritten` false), the fewest that may (2 with several groups): the resolver then
+   * combines the shares of whatever groups its keys open, as sops does, and the MAC decides.
+   */
   readonly threshold: number;
+  /** False when the file writes no `shamir_threshold`: how many groups its split needs is then not in the file. */
+  readonly thresholdWritten: boolean;
   /** Each group's keys: age labels, and other master keys as `type id` (`pgp FBC7…`), in file order. */
   readonly groups: readonly { readonly age: readonly string[]; readonly others: readonly string[] }[];
 }
@@ -67,7 +73,7 @@ function recipientsOf(metadata: SopsMetadata, topLevel: readonly string[]): { re
   const groups = kg.groups.map((g) => Object.freeze({ age: Object.freeze(g.age.map((s) => s.recipient.trim())), others: Object.freeze([...g.others]) }));
   return {
     recipients: [...new Set(groups.flatMap((g) => g.age))],
-    keyGroups: Object.freeze({ threshold: kg.threshold, groups: Object.freeze(groups) }),
+    keyGroups: Object.freeze({ threshold: kg.threshold, thresholdWritten: kg.thresholdWritten, groups: Object.freeze(groups) }),
   };
 }
 

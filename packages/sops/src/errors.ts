@@ -60,8 +60,10 @@ export interface TooFewKeyGroups {
   opened: number[];
   /** How many groups the file has. */
   groups: number;
-  /** How many groups are needed. */
+  /** How many groups are needed: `shamir_threshold`, or, when none is written, at least this many (see {@link thresholdWritten}). */
   threshold: number;
+  /** False when the file writes no `shamir_threshold`: how many groups its split needs is not known, only that `threshold` is the fewest that may do. */
+  thresholdWritten: boolean;
 }
 
 /** An error from reading, verifying or writing a SOPS file. */

@@ -109,7 +109,7 @@ export {
   type ProposalFields,
 } from "./proposal.js";
 export { computeMac, macAad } from "./mac.js";
-export { readKeyGroups, type KeyGroup, type KeyGroups, type KeyGroupsSource } from "./key-groups.js";
+export { keyGroupsThresholdText, readKeyGroups, type KeyGroup, type KeyGroups, type KeyGroupsSource } from "./key-groups.js";
 export { combineShares, SHAMIR_SHARE_BYTES } from "./shamir.js";
 export { OTHER_MASTER_KEYS, WRITTEN_SOPS_VERSION, otherMasterKeys, sopsEncryptsPath, translateRe2, unsupportedCryptRule, type Re2Translation } from "./metadata.js";
 export {

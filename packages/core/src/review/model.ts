@@ -9,7 +9,7 @@
 import { posix } from "node:path";
 import { diffReferences, type ReferenceChange } from "./references.js";
 import { newDestinations, secretDestinations } from "./destinations.js";
-import { ciphertextIdentity, isSameKey, commentOfLine, createHash, DEFAULT_SECRETS_DIR, environmentFileName, environmentOfFileName, normalizeRecipient, normalizeSecretsDir, parseSecretsFile, readKeyGroups, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, isSameKey, commentOfLine, createHash, DEFAULT_SECRETS_DIR, environmentFileName, environmentOfFileName, normalizeRecipient, keyGroupsThresholdText, normalizeSecretsDir, parseSecretsFile, readKeyGroups, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
 import { diffComments, type CommentChange } from "./comments.js";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
@@ -84,9 +84,10 @@ export interface RecipientRef {
   /**
    * Only in `recipients.lost`: the label held a key group's share in the base and could not decrypt
    * alone (in fewer groups than the threshold): `threshold` of the base's `groups` decrypt together
-   * (`threshold` absent when the base's groups cannot be read as a threshold). Absent otherwise.
+   * (`threshold` absent when the base's groups cannot be read as a threshold; `thresholdWritten`
+   * false when the base wrote no `shamir_threshold`: then at least `threshold`). Absent otherwise.
    */
-  heldShare?: { threshold?: number; groups: number };
+  heldShare?: { threshold?: number; thresholdWritten?: false; groups: number };
 }
 
 /**
@@ -443,7 +444,7 @@ export function rewrapsOf(before: readonly { recipient: string; enc: string }[],
  */
 export function heldShareRemovalMessage(who: string, held: NonNullable<RecipientRef["heldShare"]>, environment: string, file: string, proven: string, tail: string): string {
   return (
-    `${who} held a share of ${environment}'s data key (a key group of ${file}, where ${held.threshold ?? "all"} of ${held.groups} groups decrypt) and holds nothing in the file now, but the data key was not rotated${proven}: ` +
+    `${who} held a share of ${environment}'s data key (a key group of ${file}, where ${held.thresholdWritten === false ? `at least ${held.threshold ?? 2}` : (held.threshold ?? "all")} of ${held.groups} groups decrypt) and holds nothing in the file now, but the data key was not rotated${proven}: ` +
     `with shares of enough other groups, or the whole key an earlier version of the file gave ${who}, ${who} can still decrypt every value encrypted with it${tail}`
   );
 }
@@ -868,7 +869,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
               // a label that held only a key group's share in the base (the threshold needs other groups)
               const kg = before.model?.keyGroups;
               if (kg === undefined || recipientsBefore.has(r)) return ref(r);
-              return { ...ref(r), heldShare: { ...(kg.threshold === undefined ? {} : { threshold: kg.threshold }), groups: kg.groups.length } };
+              return { ...ref(r), heldShare: { ...(kg.threshold === undefined ? {} : { threshold: kg.threshold }), ...(kg.thresholdWritten === false ? { thresholdWritten: false } : {}), groups: kg.groups.length } };
             })
         : [],
     };
@@ -1028,7 +1029,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       const who =
         groupsBefore.problem !== undefined
           ? `whoever could combine its shares (its key groups could not be read: ${groupsBefore.problem})`
-          : `whoever held keys of ${groupsBefore.threshold} of its ${groupsBefore.groups.length} group${groupsBefore.groups.length === 1 ? "" : "s"} (${groupsTextOf(groupsBefore)})`;
+          : `whoever held keys of ${groupsBefore.thresholdWritten === false && groupsBefore.groups.length > 1 ? "enough (at least 2; no shamir_threshold was written)" : groupsBefore.threshold} of its ${groupsBefore.groups.length} group${groupsBefore.groups.length === 1 ? "" : "s"} (${groupsTextOf(groupsBefore)})`;
       const fix = introduced.length === 0 ? `have a member of ${environment} run \`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\`` : `${revert}, or ${byMember}`;
       envProblems.push({
         kind: "key-groups-change",
@@ -1054,7 +1055,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           `${w.path(file)} ${started ? "now uses" : "changes its"} sops key groups (Shamir secret sharing): ` +
           (groupsAfter.problem !== undefined
             ? `they cannot be read (${groupsAfter.problem})`
-            : `any ${groupsAfter.threshold} of ${groupsAfter.groups.length} groups decrypt it (${groupsText})`) +
+            : `${keyGroupsThresholdText({ threshold: groupsAfter.threshold ?? groupsAfter.groups.length, thresholdWritten: groupsAfter.thresholdWritten !== false, groups: groupsAfter.groups })} decrypt it (${groupsText})`) +
           `; a keyless review cannot prove who holds each group's share (a label proves nothing), that the shares are of the file's data key, or that the threshold is the one the split used: ` +
           `${revert}, or check the groups with sops and the keys before merging`,
       });
@@ -2201,5 +2202,5 @@ function aloneByKeyGroups(groups: EnvironmentFile["keyGroups"]): string[] {
 /** What a keyless reader sees of a file's key groups (labels, age headers, other keys, threshold), as one comparable string. */
 function keyGroupsFingerprint(groups: EnvironmentFile["keyGroups"]): string {
   if (groups === undefined) return "";
-  return JSON.stringify([groups.threshold ?? null, groups.problem ?? null, groups.groups.map((g) => [g.stanzas.map((st) => [st.recipient, st.envelope]), g.others])]);
+  return JSON.stringify([groups.threshold ?? null, groups.thresholdWritten ?? null, groups.problem ?? null, groups.groups.map((g) => [g.stanzas.map((st) => [st.recipient, st.envelope]), g.others])]);
 }
