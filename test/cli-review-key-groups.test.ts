@@ -163,3 +163,56 @@ describe("review --verify: a key-groups file", () => {
     expect(removal[0]!.message).not.toContain("carol was removed from production but");
   });
 });
+
+describe("review: a .sops.yaml creation rule with key_groups", () => {
+  it("a lowered shamir_threshold, a rule made one flat list or a key copied into another group is a weakened-rule; a raised threshold or an outsider's key in a group a key-groups-change (the checker's sops-config-drift stays a diagnostic); a comment nothing", async () => {
+    const { s, alice, bob } = await flatProject();
+    const carol = s.keygen("carol");
+    const mallory = s.keygen("mallory");
+    const add = await s.run(["members", "add", "carol", carol.recipient, "--env", "production"]);
+    expect(add.code, add.stderr).toBe(0);
+    const rule = (groups: string[][], t?: number) =>
+      `creation_rules:\n  - path_regex: secrets/production\\.enc\\.yaml$\n${t === undefined ? "" : `    shamir_threshold: ${t}\n`}    key_groups:\n` +
+      groups.map((g) => `      - age:\n${g.map((r) => `          - ${r}\n`).join("")}`).join("");
+    const [a, b, c] = [alice.recipient, bob.recipient, carol.recipient];
+    const base = rule([[a], [b], [c]], 2);
+    s.write(".sops.yaml", base);
+    s.commit("a 2-of-3 rule");
+    const variants: [string, string, string | undefined][] = [
+      ["threshold raised", rule([[a], [b], [c]], 3), "key-groups-change"],
+      ["one flat list", `creation_rules:\n  - path_regex: secrets/production\\.enc\\.yaml$\n    age: ${a},${b},${c}\n`, "weakened-rule"],
+      ["alice copied into bob's group", rule([[a], [b, a], [c]], 2), "weakened-rule"],
+      ["mallory in bob's group", rule([[a], [b, mallory.recipient], [c]], 2), "key-groups-change"],
+      ["a comment", `# reviewed\n${base}`, undefined],
+    ];
+    for (const [label, text, kind] of variants) {
+      s.write(".sops.yaml", text);
+      s.commit(label);
+      const r = await s.run(["review", "HEAD~1", "HEAD", "--json"]);
+      const report = JSON.parse(r.stdout) as { problems: { kind: string; file?: string; line?: number; message: string }[]; diagnostics: { rule: string }[] };
+      expect(report.problems.map((p) => p.kind), label).toEqual(kind === undefined ? [] : [kind]);
+      expect(r.code, label).toBe(kind === undefined ? 0 : 1);
+      // at the head rule's key_groups (or age) key
+      if (kind !== undefined) expect(report.problems[0]).toMatchObject({ file: ".sops.yaml", line: text.split("\n").findIndex((l) => /^ {4}(key_groups|age):/.test(l)) + 1 });
+      if (label === "one flat list") {
+        expect(report.problems[0]!.message).toContain(
+          "from 3 key groups, any 2 of which decrypt together (group 1: alice; group 2: bob; group 3: carol) to one list of keys, any one of which decrypts (alice, bob, carol): fewer keys together decrypt such a file now",
+        );
+      }
+      if (label === "mallory in bob's group") {
+        expect(report.problems[0]!.message).toContain("group 2: bob, age1");
+        expect(report.problems[0]!.message).toContain("(no member)");
+        expect(report.diagnostics.map((d) => d.rule)).toContain("sops-config-drift");
+      }
+      s.git(["reset", "-q", "--hard", "HEAD~1"]);
+    }
+    // the threshold lowered: 3 → 2
+    s.write(".sops.yaml", rule([[a], [b], [c]], 3));
+    s.commit("3 of 3");
+    s.write(".sops.yaml", rule([[a], [b], [c]], 2));
+    s.commit("2 of 3");
+    const lowered = JSON.parse((await s.run(["review", "HEAD~1", "HEAD", "--json"])).stdout) as { problems: { kind: string; message: string }[] };
+    expect(lowered.problems.map((p) => p.kind)).toEqual(["weakened-rule"]);
+    expect(lowered.problems[0]!.message).toContain("from 3 key groups, any 3 of which decrypt together");
+  });
+});

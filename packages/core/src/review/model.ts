@@ -15,6 +15,7 @@ import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { parseProjectConfig, pendingRequestConflict, PROJECT_FILE, type ProjectConfig } from "../project.js";
 import { checkSopsConfigs, SOPS_CONFIG_FILE, sopsConfigCandidates } from "../sops-config.js";
+import { sopsRuleGroupsChanges } from "./sops-rules.js";
 import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
 import { commentCredentials, credentialAsName, credentialLines } from "../credentials.js";
@@ -1408,6 +1409,30 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       });
     }
   }
+  // a .sops.yaml creation rule whose key groups change (a threshold lowered, groups made one flat list, a
+  // key copied into another group): the checker reads a rule's keys as one set, so only the groups show it
+  if (headConfig !== undefined) {
+    const memberName = (recipient: string): string | undefined =>
+      headConfig.environments.flatMap((e) => e.members).find((m) => normalizeRecipient(m.recipient) === normalizeRecipient(recipient))?.name;
+    for (const rel of sopsConfigCandidates(headConfig.secretsDir)) {
+      const was = base.readText(rel);
+      const now = head.readText(rel);
+      if (typeof was !== "string" || typeof now !== "string" || was === now) continue;
+      for (const c of sopsRuleGroupsChanges(rel, was, now, headConfig, memberName)) {
+        const baseRev = base.commit === undefined ? "BASE" : base.commit.slice(0, 10);
+        problems.push({
+          kind: c.weaker ? "weakened-rule" : "key-groups-change",
+          environment: c.environment,
+          file: rel,
+          line: c.line,
+          message:
+            `${w.path(rel)}: the creation rule the plain sops CLI uses for the ${c.environment} file changes its key groups (Shamir secret sharing), for every file sops creates or updates (\`sops updatekeys\`) under it, ` +
+            `from ${c.before} to ${c.after}${c.weaker ? ": fewer keys together decrypt such a file now" : ""}; a keyless review cannot tell whether the team agreed to this: ` +
+            `revert the change to ${w.path(rel)} (\`git checkout ${baseRev} -- ${w.shellPath(rel)}\`), or make sure it is meant before merging`,
+        });
+      }
+    }
+  }
   // a .sops.yaml in a folder above the project root (a project in a subfolder of its repository):
   // plain sops run from that folder (`sops updatekeys infra/secrets/production.enc.yaml` at the top)
   // finds it first and encrypts the project's files for whoever its creation rules name; neither
@@ -1717,6 +1742,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     if (d.rule === "sops-config-drift" && d.line === 1 && outsideLinks.has(d.file)) continue;
     // the checker's reading of the key groups, at the line this review reports as key-groups-change
     if (d.rule === "recipient-drift" && problems.some((p) => p.kind === "key-groups-change" && p.file === d.file && p.line === d.line)) continue;
+    // the checker's reading of a .sops.yaml rule whose key groups this review reports as changed (at the same rule)
+    if (d.rule === "sops-config-drift" && problems.some((p) => (p.kind === "key-groups-change" || p.kind === "weakened-rule") && p.file === d.file && p.line === d.line)) continue;
     // a reference left behind by a removal in this change: its checker fix ("create it with set") is not what the reviewer asks for
     const removedFrom = d.secret === undefined || !REFERENCE_RULES.has(d.rule) ? [] : environments.filter((e) => e.secrets.some((s) => s.name === d.secret && s.change === "removed")).map((e) => e.environment);
     const because = removedFrom.length === 0 ? "" : ` (this change removes ${d.secret} from ${listed(removedFrom)}: keep it there, or remove this reference in the same change)`;
