@@ -5,7 +5,7 @@
  * oracle (python split, `age` CLI, node:crypto), as another SOPS writer would make it.
  */
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { aliceProject, sandboxesCleanedAfterEach, tryGit } from "./helpers/cli.js";
@@ -82,6 +82,26 @@ describe("CLI: a key-groups environment file", () => {
     const problems = (JSON.parse(review.stdout) as { problems: { kind: string; message: string }[] }).problems;
     expect(problems.map((p) => p.kind)).toEqual(["key-groups-change"]);
     expect(problems[0]!.message).toContain("changes its sops key groups (Shamir secret sharing): at least 2 of 3 groups (no shamir_threshold is written");
+  });
+
+  it("set refuses to create a file (exit 14, nothing written) where the .sops.yaml rule sops uses for it splits the data key into key groups; with a one-list rule it creates it", async () => {
+    const { s, alice } = await aliceProject(sandboxes, "production", [["api_key", "production", "placeholder"]]);
+    const bob = s.keygen("bob");
+    const add = await s.run(["members", "add", "bob", bob.recipient, "--env", "production"]);
+    expect(add.code, add.stderr).toBe(0);
+    const groups = `creation_rules:\n  - path_regex: secrets/production\\.enc\\.yaml$\n    shamir_threshold: 2\n    key_groups:\n      - age:\n          - ${alice.recipient}\n      - age:\n          - ${bob.recipient}\n`;
+    s.write(".sops.yaml", groups);
+    rmSync(join(s.repo, FILE));
+    const r = await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk-live-not-split" });
+    expect(r.code).toBe(14);
+    expect(r.stderr).toContain("UNSUPPORTED: creation rule 1 of .sops.yaml, which sops uses for secrets/production.enc.yaml, splits its data key into 2 key groups (sops Shamir secret sharing; 2 needed together), and stellar-secrets does not split a data key");
+    expect(r.stderr).not.toContain("sk-live-not-split");
+    expect(existsSync(join(s.repo, FILE))).toBe(false);
+    expect(s.read(".sops.yaml")).toBe(groups);
+    s.write(".sops.yaml", `creation_rules:\n  - path_regex: secrets/production\\.enc\\.yaml$\n    age: ${alice.recipient},${bob.recipient}\n`);
+    const flat = await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk-live-not-split" });
+    expect(flat.code, flat.stderr).toBe(0);
+    expect(existsSync(join(s.repo, FILE))).toBe(true);
   });
 
   it("set and rm keep key_groups and shamir_threshold byte for byte (only values, lastmodified and mac change)", async () => {

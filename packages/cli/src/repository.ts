@@ -10,7 +10,9 @@ import {
   catalogPath,
   findProjectRoot,
   loadProject,
+  matchSopsRule,
   parseCatalog,
+  parseSopsConfig,
   parseProjectConfig,
   renderSopsConfig,
   SOPS_CONFIG_FILE,
@@ -198,6 +200,28 @@ export async function writeProjectConfig(config: ProjectConfig, text: string, op
   await writeFileAtomic(config.configPath, text);
   if (options.syncSops !== false) await syncSopsConfigs(next, { create: true, ...(options.addRulesFor === undefined ? {} : { addRulesFor: options.addRulesFor }) });
   return next;
+}
+
+/**
+ * The first `.sops.yaml` (of those sops may use for the secrets files, root first) whose creation
+ * rule for `env`'s file splits a data key into several key groups (sops Shamir secret sharing), with
+ * the rule's groups and how many are needed; undefined when none does. stellar-secrets never splits
+ * a data key: a file it creates for such an environment would open for each member alone.
+ */
+export async function keyGroupsRuleFor(config: ProjectConfig, env: string): Promise<{ file: string; rule: number; groups: number; needed: number } | undefined> {
+  const file = relative(config.root, secretsFilePath(config, env)).split("\\").join("/");
+  for (const rel of sopsConfigCandidates(config.secretsDir)) {
+    let text: string;
+    try {
+      text = await fsp.readFile(join(config.root, rel), "utf8");
+    } catch {
+      continue; // absent (or unreadable: the checker reports it)
+    }
+    const rule = matchSopsRule(parseSopsConfig(text, rel), file).rule;
+    const groups = (rule?.groups ?? []).filter((g) => g.length > 0).length;
+    if (rule !== undefined && rule.keyGroups && groups > 1) return { file: rel, rule: rule.index + 1, groups, needed: Math.min(rule.shamirThreshold ?? groups, groups) };
+  }
+  return undefined;
 }
 
 /**
