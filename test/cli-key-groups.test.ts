@@ -104,6 +104,23 @@ describe("CLI: a key-groups environment file", () => {
     expect(existsSync(join(s.repo, FILE))).toBe(true);
   });
 
+  it("members add and rm under a .sops.yaml rule with key groups say it was left as it is, never '.sops.yaml updated'", async () => {
+    const { s, alice } = await aliceProject(sandboxes, "production", [["api_key", "production", "placeholder"]]);
+    const bob = s.keygen("bob");
+    const groups = `creation_rules:\n  - path_regex: secrets/production\\.enc\\.yaml$\n    shamir_threshold: 2\n    key_groups:\n      - age:\n          - ${alice.recipient}\n      - age:\n          - ${bob.recipient}\n`;
+    s.write(".sops.yaml", groups);
+    const add = await s.run(["members", "add", "bob", bob.recipient, "--env", "production"]);
+    expect(add.code, add.stderr).toBe(0);
+    expect(add.stdout).toContain(
+      "added bob to production; stellar.yaml updated; .sops.yaml left as it is for production: its creation rule 1 has 2 key groups, which stellar-secrets does not change",
+    );
+    expect(add.stdout).not.toContain(".sops.yaml updated");
+    const rm = await s.run(["members", "rm", "bob", "--env", "production"]);
+    expect(rm.code, rm.stderr).toBe(0);
+    expect(rm.stdout).toContain("new data key, every value re-encrypted; stellar.yaml updated; .sops.yaml left as it is for production");
+    expect(s.read(".sops.yaml")).toBe(groups);
+  });
+
   it("set and rm keep key_groups and shamir_threshold byte for byte (only values, lastmodified and mac change)", async () => {
     const { s, text } = await keyGroupsProject();
     for (const args of [["set", "new_token", "--env", "production", "--from-stdin"], ["rm", "db_password", "--env", "production", "--yes"]]) {

@@ -189,17 +189,23 @@ export async function readCatalog(config: ProjectConfig): Promise<{ path: string
  * writes stellar.yaml only (a change that cannot concern the recipients, e.g. an access request).
  * `addRulesFor`: those environments get a creation rule of their own where none matches their file
  * (an environment added to stellar.yaml by hand; see {@link syncSopsConfigs}).
+ * Returns the new config and the `.sops.yaml` files written (relative to the root; none when no
+ * rule changed, e.g. a rule with several `key_groups`, which is left to a person).
  * Throws `CliError("INVALID_CONFIG")` when the new text does not parse (nothing is written then).
  */
-export async function writeProjectConfig(config: ProjectConfig, text: string, options: { syncSops?: boolean; addRulesFor?: readonly string[] } = {}): Promise<ProjectConfig> {
+export async function writeProjectConfig(
+  config: ProjectConfig,
+  text: string,
+  options: { syncSops?: boolean; addRulesFor?: readonly string[] } = {},
+): Promise<{ config: ProjectConfig; sopsConfigsWritten: string[] }> {
   const { config: next, diagnostics } = parseProjectConfig(text, config.configPath);
   if (next === undefined || diagnostics.some((d) => d.severity === "error")) {
     const first = diagnostics.find((d) => d.severity === "error");
     throw new CliError("INVALID_CONFIG", `the updated ${config.configPath} would not be valid${first ? `: ${first.message}` : ""}`);
   }
   await writeFileAtomic(config.configPath, text);
-  if (options.syncSops !== false) await syncSopsConfigs(next, { create: true, ...(options.addRulesFor === undefined ? {} : { addRulesFor: options.addRulesFor }) });
-  return next;
+  const sopsConfigsWritten = options.syncSops !== false ? await syncSopsConfigs(next, { create: true, ...(options.addRulesFor === undefined ? {} : { addRulesFor: options.addRulesFor }) }) : [];
+  return { config: next, sopsConfigsWritten };
 }
 
 /**
