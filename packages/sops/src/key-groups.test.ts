@@ -149,6 +149,18 @@ describe("key-groups files in the flat reader and the document reader", () => {
     expect(await readBoth(bare, [alice.identity, bob.identity, carol.identity])).toEqual({ flat: VALUES, document: VALUES });
   });
 
+  it("a shamir_threshold lowered below the split's (2 written on a 3-of-3 split): MAC_MISMATCH that says the threshold may have been lowered, never a value", async () => {
+    const { text, secrets } = keyGroupsFile({ groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }, { age: [carol.recipient] }], threshold: 3 });
+    const lowered = text.replace("    shamir_threshold: 3\n", "    shamir_threshold: 2\n");
+    const { flat, document } = await readBoth(lowered, [alice.identity, bob.identity]);
+    for (const err of [flat, document] as SopsError[]) {
+      expect(err.code).toBe("MAC_MISMATCH");
+      expect(err.message).toContain("or sops.shamir_threshold (2) was lowered below what the split needs (it is not under the MAC: keys of more groups may open the file)");
+      assertNoLeak(err, secrets);
+    }
+    expect(await readBoth(lowered, [alice.identity, bob.identity, carol.identity])).toEqual({ flat: VALUES, document: VALUES });
+  });
+
   it("an absent shamir_threshold with every group opened and a changed share: MAC_MISMATCH (no group is missing to blame)", async () => {
     const { text } = keyGroupsFile({
       groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }],

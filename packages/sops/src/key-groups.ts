@@ -282,7 +282,9 @@ export async function unwrapKeyGroupsKey(kg: KeyGroups, meta: SopsMetadata, iden
           },
         );
       }
-      throw new SopsError("MAC_MISMATCH", `the data key combined from key groups ${opened.map((i) => i + 1).join(", ")} does not open sops.mac: a group's share was changed (or sops.mac / sops.lastmodified was)`, {
+      // a written threshold is not under the MAC: lowered below the split's, it makes too few groups look enough
+      const lowered = opened.length < kg.groups.length ? `, or sops.shamir_threshold (${kg.threshold}) was lowered below what the split needs (it is not under the MAC: keys of more groups may open the file)` : "";
+      throw new SopsError("MAC_MISMATCH", `the data key combined from key groups ${opened.map((i) => i + 1).join(", ")} does not open sops.mac: a group's share was changed (or sops.mac / sops.lastmodified was${lowered})`, {
         file,
         line,
         hint: "a key_groups entry was replaced outside sops: restore the file from git (`git checkout -- FILE`)",
