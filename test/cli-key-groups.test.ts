@@ -5,7 +5,7 @@
  * oracle (python split, `age` CLI, node:crypto), as another SOPS writer would make it.
  */
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { aliceProject, sandboxesCleanedAfterEach, tryGit } from "./helpers/cli.js";
@@ -54,6 +54,71 @@ describe("CLI: a key-groups environment file", () => {
     expect(one.stderr).toContain("opens 1 of the file's 2 key groups (1)");
     expect(one.stderr).not.toContain("not a member");
     expect(one.stdout).toBe("");
+  });
+
+  it("a 2-of-3 file whose shamir_threshold was removed: get reads it with two groups' keys (as sops does), and review calls the removal a key-groups-change", async () => {
+    const { s, alice } = await aliceProject(sandboxes, "production", [["api_key", "production", "placeholder"]]);
+    const bob = s.keygen("bob");
+    const carol = s.keygen("carol");
+    const key = randomBytes(32);
+    const text = oracleSealKeyGroups(`api_key: ${oracleEncrypt(key, "sk-live-kg-1", "api_key:")}\n`, {
+      dataKey: key,
+      groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }, { age: [carol.recipient] }],
+      threshold: 2,
+      macValues: ["sk-live-kg-1"],
+    });
+    s.write(FILE, text);
+    s.commit("2 of 3");
+    s.write(FILE, text.replace("    shamir_threshold: 2\n", ""));
+    s.commit("threshold removed by hand");
+    const two = join(s.dir, "keys", "alice-carol.txt");
+    writeFileSync(two, `# TEST-ONLY keys, never use for real secrets\n${alice.identity}\n${carol.identity}\n`, { mode: 0o600 });
+    const get = await s.run(["get", "api_key", "--env", "production"], { env: { SOPS_AGE_KEY_FILE: two } });
+    expect([get.code, get.stdout.trimEnd(), get.stderr]).toEqual([0, "sk-live-kg-1", ""]);
+    const one = await s.run(["get", "api_key", "--env", "production"], { env: { SOPS_AGE_KEY_FILE: alice.file } });
+    expect(one.code).toBe(10);
+    expect(one.stderr).toContain("at least 2 are needed (no sops.shamir_threshold is written");
+    const review = await s.run(["review", "HEAD~1", "HEAD", "--json"]);
+    const problems = (JSON.parse(review.stdout) as { problems: { kind: string; message: string }[] }).problems;
+    expect(problems.map((p) => p.kind)).toEqual(["key-groups-change"]);
+    expect(problems[0]!.message).toContain("changes its sops key groups (Shamir secret sharing): at least 2 of 3 groups (no shamir_threshold is written");
+  });
+
+  it("set refuses to create a file (exit 14, nothing written) where the .sops.yaml rule sops uses for it splits the data key into key groups; with a one-list rule it creates it", async () => {
+    const { s, alice } = await aliceProject(sandboxes, "production", [["api_key", "production", "placeholder"]]);
+    const bob = s.keygen("bob");
+    const add = await s.run(["members", "add", "bob", bob.recipient, "--env", "production"]);
+    expect(add.code, add.stderr).toBe(0);
+    const groups = `creation_rules:\n  - path_regex: secrets/production\\.enc\\.yaml$\n    shamir_threshold: 2\n    key_groups:\n      - age:\n          - ${alice.recipient}\n      - age:\n          - ${bob.recipient}\n`;
+    s.write(".sops.yaml", groups);
+    rmSync(join(s.repo, FILE));
+    const r = await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk-live-not-split" });
+    expect(r.code).toBe(14);
+    expect(r.stderr).toContain("UNSUPPORTED: creation rule 1 of .sops.yaml, which sops uses for secrets/production.enc.yaml, splits its data key into 2 key groups (sops Shamir secret sharing; 2 needed together), and stellar-secrets does not split a data key");
+    expect(r.stderr).not.toContain("sk-live-not-split");
+    expect(existsSync(join(s.repo, FILE))).toBe(false);
+    expect(s.read(".sops.yaml")).toBe(groups);
+    s.write(".sops.yaml", `creation_rules:\n  - path_regex: secrets/production\\.enc\\.yaml$\n    age: ${alice.recipient},${bob.recipient}\n`);
+    const flat = await s.run(["set", "stripe_api_key", "--env", "production", "--from-stdin"], { input: "sk-live-not-split" });
+    expect(flat.code, flat.stderr).toBe(0);
+    expect(existsSync(join(s.repo, FILE))).toBe(true);
+  });
+
+  it("members add and rm under a .sops.yaml rule with key groups say it was left as it is, never '.sops.yaml updated'", async () => {
+    const { s, alice } = await aliceProject(sandboxes, "production", [["api_key", "production", "placeholder"]]);
+    const bob = s.keygen("bob");
+    const groups = `creation_rules:\n  - path_regex: secrets/production\\.enc\\.yaml$\n    shamir_threshold: 2\n    key_groups:\n      - age:\n          - ${alice.recipient}\n      - age:\n          - ${bob.recipient}\n`;
+    s.write(".sops.yaml", groups);
+    const add = await s.run(["members", "add", "bob", bob.recipient, "--env", "production"]);
+    expect(add.code, add.stderr).toBe(0);
+    expect(add.stdout).toContain(
+      "added bob to production; stellar.yaml updated; .sops.yaml left as it is for production: its creation rule 1 has 2 key groups, which stellar-secrets does not change",
+    );
+    expect(add.stdout).not.toContain(".sops.yaml updated");
+    const rm = await s.run(["members", "rm", "bob", "--env", "production"]);
+    expect(rm.code, rm.stderr).toBe(0);
+    expect(rm.stdout).toContain("new data key, every value re-encrypted; stellar.yaml updated; .sops.yaml left as it is for production");
+    expect(s.read(".sops.yaml")).toBe(groups);
   });
 
   it("set and rm keep key_groups and shamir_threshold byte for byte (only values, lastmodified and mac change)", async () => {

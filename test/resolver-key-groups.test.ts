@@ -52,6 +52,48 @@ describe("resolver: key-groups files", () => {
       expect(err?.message).not.toContain("sk_test_shamir");
     });
 
+    it(`${entry}: status() lists the groups' recipients, the groups and the threshold (flat and nested files)`, async () => {
+      const key = randomBytes(32);
+      const flat = oracleSealKeyGroups(`stripe_api_key: ${oracleEncrypt(key, "sk_test_shamir", "stripe_api_key:")}\n`, {
+        dataKey: key,
+        groups: [{ age: [alice.recipient, bob.recipient] }, { age: [carol.recipient], pgp: ["FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4"] }, { age: [bob.recipient] }],
+        threshold: 2,
+        macValues: ["sk_test_shamir"],
+      });
+      const r = await createResolver({ environment: "production", root: repoWith(`status-flat-${entry}`, flat), identities: [alice.identity, carol.identity].join("\n"), env: {} });
+      const status = r.status();
+      expect(status.recipients).toEqual([alice.recipient, bob.recipient, carol.recipient]);
+      expect(status.keyGroups).toEqual({
+        threshold: 2,
+        thresholdWritten: true,
+        groups: [
+          { age: [alice.recipient, bob.recipient], others: [] },
+          { age: [carol.recipient], others: ["pgp FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4"] },
+          { age: [bob.recipient], others: [] },
+        ],
+      });
+      const nested = oracleSealKeyGroups(`db:\n    password: ${oracleEncrypt(key, "pw", "db:password:")}\n`, { dataKey: key, groups: groups.slice(0, 2), macValues: ["pw"] });
+      const n = await createResolver({ environment: "production", root: repoWith(`status-nested-${entry}`, nested), identities: [alice.identity, bob.identity].join("\n"), env: {} });
+      expect(n.status().recipients).toEqual([alice.recipient, bob.recipient]);
+      expect(n.status().keyGroups).toEqual({ threshold: 2, thresholdWritten: false, groups: [{ age: [alice.recipient], others: [] }, { age: [bob.recipient], others: [] }] });
+    });
+
+    it(`${entry}: a 2-of-3 file whose shamir_threshold was removed is served with two groups' keys, as sops reads it (the MAC decides), and refused with one`, async () => {
+      const key = randomBytes(32);
+      const text = oracleSealKeyGroups(`stripe_api_key: ${oracleEncrypt(key, "sk_test_shamir", "stripe_api_key:")}\n`, { dataKey: key, groups, threshold: 2, macValues: ["sk_test_shamir"] }).replace("    shamir_threshold: 2\n", "");
+      expect(text).not.toContain("shamir_threshold");
+      const root = repoWith(`no-threshold-${entry}`, text);
+      const r = await createResolver({ environment: "production", root, identities: [alice.identity, carol.identity].join("\n"), env: {} });
+      expect(r.get("stripe_api_key")).toBe("sk_test_shamir");
+      expect(r.status().keyGroups).toMatchObject({ threshold: 2, thresholdWritten: false });
+      const err = await createResolver({ environment: "production", root, identities: bob.identity, env: {} }).then(
+        () => undefined,
+        (e: unknown) => e as { code: string; message: string },
+      );
+      expect(err?.code).toBe("NO_MATCHING_IDENTITY");
+      expect(err?.message).toContain("and at least 2 are needed (no sops.shamir_threshold is written");
+    });
+
     it(`${entry}: serves the encrypted top-level strings of a nested key-groups file through the general reader`, async () => {
       const key = randomBytes(32);
       const body = `db:\n    password: ${oracleEncrypt(key, "pw", "db:password:")}\ntoken: ${oracleEncrypt(key, "tok", "token:")}\n`;

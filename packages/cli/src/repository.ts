@@ -10,7 +10,9 @@ import {
   catalogPath,
   findProjectRoot,
   loadProject,
+  matchSopsRule,
   parseCatalog,
+  parseSopsConfig,
   parseProjectConfig,
   renderSopsConfig,
   SOPS_CONFIG_FILE,
@@ -187,17 +189,45 @@ export async function readCatalog(config: ProjectConfig): Promise<{ path: string
  * writes stellar.yaml only (a change that cannot concern the recipients, e.g. an access request).
  * `addRulesFor`: those environments get a creation rule of their own where none matches their file
  * (an environment added to stellar.yaml by hand; see {@link syncSopsConfigs}).
+ * Returns the new config and the `.sops.yaml` files written (relative to the root; none when no
+ * rule changed, e.g. a rule with several `key_groups`, which is left to a person).
  * Throws `CliError("INVALID_CONFIG")` when the new text does not parse (nothing is written then).
  */
-export async function writeProjectConfig(config: ProjectConfig, text: string, options: { syncSops?: boolean; addRulesFor?: readonly string[] } = {}): Promise<ProjectConfig> {
+export async function writeProjectConfig(
+  config: ProjectConfig,
+  text: string,
+  options: { syncSops?: boolean; addRulesFor?: readonly string[] } = {},
+): Promise<{ config: ProjectConfig; sopsConfigsWritten: string[] }> {
   const { config: next, diagnostics } = parseProjectConfig(text, config.configPath);
   if (next === undefined || diagnostics.some((d) => d.severity === "error")) {
     const first = diagnostics.find((d) => d.severity === "error");
     throw new CliError("INVALID_CONFIG", `the updated ${config.configPath} would not be valid${first ? `: ${first.message}` : ""}`);
   }
   await writeFileAtomic(config.configPath, text);
-  if (options.syncSops !== false) await syncSopsConfigs(next, { create: true, ...(options.addRulesFor === undefined ? {} : { addRulesFor: options.addRulesFor }) });
-  return next;
+  const sopsConfigsWritten = options.syncSops !== false ? await syncSopsConfigs(next, { create: true, ...(options.addRulesFor === undefined ? {} : { addRulesFor: options.addRulesFor }) }) : [];
+  return { config: next, sopsConfigsWritten };
+}
+
+/**
+ * The first `.sops.yaml` (of those sops may use for the secrets files, root first) whose creation
+ * rule for `env`'s file splits a data key into several key groups (sops Shamir secret sharing), with
+ * the rule's groups and how many are needed; undefined when none does. stellar-secrets never splits
+ * a data key: a file it creates for such an environment would open for each member alone.
+ */
+export async function keyGroupsRuleFor(config: ProjectConfig, env: string): Promise<{ file: string; rule: number; groups: number; needed: number } | undefined> {
+  const file = relative(config.root, secretsFilePath(config, env)).split("\\").join("/");
+  for (const rel of sopsConfigCandidates(config.secretsDir)) {
+    let text: string;
+    try {
+      text = await fsp.readFile(join(config.root, rel), "utf8");
+    } catch {
+      continue; // absent (or unreadable: the checker reports it)
+    }
+    const rule = matchSopsRule(parseSopsConfig(text, rel), file).rule;
+    const groups = (rule?.groups ?? []).filter((g) => g.length > 0).length;
+    if (rule !== undefined && rule.keyGroups && groups > 1) return { file: rel, rule: rule.index + 1, groups, needed: Math.min(rule.shamirThreshold ?? groups, groups) };
+  }
+  return undefined;
 }
 
 /**

@@ -205,6 +205,17 @@ describe("recipientStanzaProblems: sops key groups (Shamir)", () => {
     expect(found[0]!.message).toContain("alice (keys in 1 of the 2 groups needed), bob (keys in 1 of the 2 groups needed) cannot decrypt it alone");
   });
 
+  it("a file that writes no shamir_threshold: 'at least 2' groups decrypt it (sops combines whatever groups open), never 'any 3 of 3'", async () => {
+    const { alice, bob, problems } = await setup();
+    const mallory = (await generateIdentity()).recipient;
+    const found = problems(await groupsFile([{ age: [alice] }, { age: [bob] }, { age: [mallory] }]));
+    expect(found).toHaveLength(1);
+    expect(found[0]!.message).toContain("3 groups, at least 2 of which decrypt it (no shamir_threshold is written: sops combines the shares of whatever groups open, and how many the split needs is not in the file) (group 1: alice; group 2: bob; group 3: age1");
+    expect(found[0]!.message).toContain("non-members' keys are in group 3: each gives access to whoever also holds keys of at least 1 other group");
+    expect(found[0]!.message).toContain("alice (keys in 1 of the at least 2 groups needed), bob (keys in 1 of the at least 2 groups needed) cannot decrypt it alone");
+    expect(problems(await groupsFile([{ age: [mallory] }, { age: [mallory] }, { age: [alice] }])).map((p) => p.message)).toEqual([expect.stringContaining("non-members' keys are in 2 groups (1, 2), which may be enough to decrypt it without any member of staging")]);
+  });
+
   it("a stanza copied into another key group under the same label holds one share: reported, and its key counted as holding one of the two groups", async () => {
     const { alice, bob, problems } = await setup();
     const { wrapDataKey } = await import("@stellar-secrets/sops");

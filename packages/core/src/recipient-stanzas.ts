@@ -173,6 +173,8 @@ function keyGroupsMessage(project: Pick<ProjectConfig, "environments">, file: En
   const memberOf = (label: string) => members.find((m) => keyId(m.recipient) === keyId(label));
   const t = kg.threshold ?? kg.groups.length;
   const n = kg.groups.length;
+  // no shamir_threshold written: sops combines whatever groups open, so t (2) is only the fewest that may do
+  const unwritten = kg.thresholdWritten === false && n > 1;
   const described = kg.groups.map((g, i) => {
     const keys = [
       ...g.stanzas.map((st) => memberOf(st.recipient)?.name ?? `${shownLabel(st.recipient)} (not a member of ${env})`),
@@ -183,9 +185,9 @@ function keyGroupsMessage(project: Pick<ProjectConfig, "environments">, file: En
   const outsiders = kg.groups.map((g, i) => (g.others.length > 0 || g.stanzas.some((st) => memberOf(st.recipient) === undefined) ? i + 1 : 0)).filter((i) => i > 0);
   const parts: string[] = [];
   if (outsiders.length >= t) {
-    parts.push(`non-members' keys are in ${outsiders.length === 1 ? `group ${outsiders[0]}` : `${outsiders.length} groups (${outsiders.join(", ")})`}, enough to decrypt it without any member of ${env}`);
+    parts.push(`non-members' keys are in ${outsiders.length === 1 ? `group ${outsiders[0]}` : `${outsiders.length} groups (${outsiders.join(", ")})`}, ${unwritten ? "which may be " : ""}enough to decrypt it without any member of ${env}`);
   } else if (outsiders.length > 0) {
-    parts.push(`non-members' keys are in group${outsiders.length === 1 ? "" : "s"} ${outsiders.join(", ")}: each gives access to whoever also holds keys of ${t - outsiders.length} other group${t - outsiders.length === 1 ? "" : "s"}`);
+    parts.push(`non-members' keys are in group${outsiders.length === 1 ? "" : "s"} ${outsiders.join(", ")}: each gives access to whoever also holds keys of ${unwritten ? "at least " : ""}${t - outsiders.length} other group${t - outsiders.length === 1 ? "" : "s"}`);
   }
   // a stanza copied from an earlier group opens that group's share: it holds no share of its own group
   const shareStanzas = shareStanzasOfGroups(kg);
@@ -193,10 +195,10 @@ function keyGroupsMessage(project: Pick<ProjectConfig, "environments">, file: En
     .map((m) => ({ m, held: shareStanzas.filter((g) => g.some((st) => keyId(st.recipient) === keyId(m.recipient))).length }))
     .filter(({ held }) => held < t);
   if (alone.length > 0) {
-    parts.push(`${alone.map(({ m, held }) => `${m.name} (keys in ${held} of the ${t} groups needed)`).join(", ")} cannot decrypt it alone`);
+    parts.push(`${alone.map(({ m, held }) => `${m.name} (keys in ${held} of the ${unwritten ? "at least " : ""}${t} groups needed)`).join(", ")} cannot decrypt it alone`);
   }
   return (
-    `the ${env} file uses sops.key_groups (Shamir secret sharing): ${n === 1 ? "one group, any key of which decrypts it" : `${n} groups, any ${t} of which decrypt it`} (${described.join("; ")})` +
+    `the ${env} file uses sops.key_groups (Shamir secret sharing): ${n === 1 ? "one group, any key of which decrypts it" : unwritten ? `${n} groups, at least 2 of which decrypt it (no shamir_threshold is written: sops combines the shares of whatever groups open, and how many the split needs is not in the file)` : `${n} groups, any ${t} of which decrypt it`} (${described.join("; ")})` +
     `${parts.length > 0 ? `; ${parts.join("; ")}` : ""}; by labels only, which prove nothing without the keys; ` +
     "stellar.yaml's members each decrypt alone, and stellar-secrets does not manage key groups (rotate-key and members add/rm refuse this file): " +
     `keep it and manage its groups with sops, or re-create it for the members with one group (\`sops decrypt\`, then \`stellar-secrets set\` each value)` +

@@ -87,8 +87,13 @@ export interface EnvironmentFile {
 export interface EnvironmentKeyGroups {
   /** Where `key_groups` is written. */
   range: TextRange | undefined;
-  /** How many groups decrypt the file (`shamir_threshold`, or every group); absent with `problem`. */
+  /**
+   * How many groups decrypt the file: `shamir_threshold`; when none is written (`thresholdWritten`
+   * false), the fewest that may (2 with several groups, 1 with one). Absent with `problem`.
+   */
   threshold?: number;
+  /** False when the file writes no `shamir_threshold` (sops then combines whatever groups open); absent with `problem`. */
+  thresholdWritten?: boolean;
   groups: { stanzas: EnvironmentStanza[]; others: string[] }[];
   /** Why the readers refuse these key groups (MALFORMED_FILE), when they do. */
   problem?: string;
@@ -212,6 +217,7 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
         result.keyGroups = {
           range,
           threshold: kg.threshold,
+          thresholdWritten: kg.thresholdWritten,
           groups: kg.groups.map((g) => ({ stanzas: g.age.map((a) => ({ recipient: a.recipient, range: undefined, envelope: inspectAgeEnvelope(a.enc) })), others: g.others })),
         };
       }

@@ -43,6 +43,16 @@ export interface SopsCreationRule {
   otherKeys: string[];
   /** True when the rule has `key_groups` (its top-level keys are then ignored by sops). */
   keyGroups: boolean;
+  /**
+   * With `keyGroups`: each group's keys as sops reads them (a group's `merge`d groups' keys in the
+   * group itself), age recipients trimmed, another key type as `type` alone (`pgp`), in order.
+   */
+  groups?: string[][];
+  /**
+   * The rule's `shamir_threshold` as written (a whole number), absent when it has none: sops then
+   * splits a data key for all groups (a new file needs every group).
+   */
+  shamirThreshold?: number;
   /** Where to report a recipient problem: the `age` (or `key_groups`) value, else the rule. */
   range: TextRange;
 }
@@ -325,18 +335,45 @@ function parseSopsConfigText(text: string, path: string, lines: LineIndex): Pars
     const otherKeys = new Set<string>();
     let range: TextRange;
     if (groupsNode !== undefined && !(isScalar(groupsNode) && groupsNode.value === null)) {
-      const visit = (group: unknown): void => {
+      const groups: string[][] = [];
+      const visit = (group: unknown, into: string[]): void => {
         if (!isMap(group)) return;
         for (const pair of group.items) {
           const key = keyString(pair);
-          if (key === "age") age.push(...keyList(pair.value));
-          else if (key === "merge" && isSeq(pair.value)) for (const g of pair.value.items) visit(g);
-          else if (key !== undefined && (OTHER_KEY_TYPES as readonly string[]).includes(key) && hasKeys(pair.value)) otherKeys.add(key);
+          if (key === "age") {
+            const keys = keyList(pair.value);
+            age.push(...keys);
+            into.push(...keys);
+          } else if (key === "merge" && isSeq(pair.value)) for (const g of pair.value.items) visit(g, into);
+          else if (key !== undefined && (OTHER_KEY_TYPES as readonly string[]).includes(key) && hasKeys(pair.value)) {
+            otherKeys.add(key);
+            into.push(key);
+          }
         }
       };
-      if (isSeq(groupsNode)) for (const g of groupsNode.items) visit(g);
+      if (isSeq(groupsNode)) {
+        for (const g of groupsNode.items) {
+          const into: string[] = [];
+          visit(g, into);
+          groups.push(into);
+        }
+      }
+      const t = get("shamir_threshold");
+      const tv = t !== undefined && isScalar(t) ? scalarValue(t.value) : undefined;
+      const threshold = typeof tv === "number" ? tv : typeof tv === "string" && /^\d{1,6}$/.test(tv.trim()) ? Number(tv.trim()) : undefined;
       range = nodeRange(findPair(item, "key_groups")?.key as Node) ?? itemRange;
-      result.rules.push({ index, pathRegex, regex, invalidRegex: pathRegex !== undefined && regex === undefined, age, otherKeys: [...otherKeys], keyGroups: true, range });
+      result.rules.push({
+        index,
+        pathRegex,
+        regex,
+        invalidRegex: pathRegex !== undefined && regex === undefined,
+        age,
+        otherKeys: [...otherKeys],
+        keyGroups: true,
+        groups,
+        ...(threshold === undefined || !Number.isSafeInteger(threshold) || threshold <= 0 ? {} : { shamirThreshold: threshold }),
+        range,
+      });
       return;
     }
     const ageNode = get("age");

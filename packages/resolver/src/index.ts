@@ -7,6 +7,7 @@
  */
 export { createResolver, Resolver } from "./resolver.js";
 export type { ResolverOptions, ReloadResult, ResolverStatus } from "./resolver.js";
+export type { SnapshotKeyGroups } from "./snapshot.js";
 export { ResolverError } from "./errors.js";
 export type { ResolverErrorCode, ResolverErrorDetails } from "./errors.js";
 export { createJsonLinesSink } from "./access-log.js";

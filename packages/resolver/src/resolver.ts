@@ -28,7 +28,7 @@ import {
   type TakeValue,
 } from "./headers.js";
 import { findResolverIdentities, type IdentityLookupOptions, type ResolverIdentities } from "./identities.js";
-import { decryptSnapshot, detectFormat, type Snapshot } from "./snapshot.js";
+import { decryptSnapshot, detectFormat, type Snapshot, type SnapshotKeyGroups } from "./snapshot.js";
 
 /** Options of {@link createResolver}. */
 export interface ResolverOptions {
@@ -97,7 +97,17 @@ export interface ResolverStatus {
   readonly generation: number;
   readonly loadedAt: Date;
   readonly lastModified: string;
+  /**
+   * The file's age recipients as labelled: the top-level stanzas' labels, or, in a key-groups
+   * file, every group's age labels (each once), none of whom may decrypt alone: see `keyGroups`.
+   */
   readonly recipients: readonly string[];
+  /**
+   * A sops key-groups file's groups (Shamir secret sharing): how many groups' keys together
+   * decrypt it (`threshold`) and each group's keys (age labels; other master keys as `type id`).
+   * Absent for a file without key groups.
+   */
+  readonly keyGroups?: SnapshotKeyGroups;
   readonly secretCount: number;
   /** The error of the most recent reload, if it failed (cleared by a successful one). */
   readonly lastReloadError?: ResolverError;
@@ -254,6 +264,7 @@ export class Resolver {
       loadedAt: s.loadedAt,
       lastModified: s.lastModified,
       recipients: s.recipients,
+      ...(s.keyGroups === undefined ? {} : { keyGroups: s.keyGroups }),
       secretCount: s.values.size,
       ...(this.#lastReloadError === undefined ? {} : { lastReloadError: this.#lastReloadError }),
     };

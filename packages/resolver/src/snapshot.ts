@@ -4,8 +4,10 @@ import {
   decryptSecrets,
   formatForPath,
   parseSecretsFile,
+  readKeyGroups,
   type DecryptedDocument,
   type DecryptedSecrets,
+  type SopsMetadata,
 } from "@stellar-secrets/sops";
 import { ResolverError, toResolverError } from "./errors.js";
 import type { ResolverIdentities } from "./identities.js";
@@ -32,13 +34,47 @@ export interface Snapshot {
   readonly unserved: ReadonlyMap<string, UnservedReason>;
   /** Names whose value cannot go into an HTTP header verbatim (CR, LF or NUL). */
   readonly headerUnsafe: ReadonlySet<string>;
-  /** The file's age recipients (as labelled in its metadata). */
+  /**
+   * The file's age recipients (as labelled in its metadata): the top-level stanzas' labels, or,
+   * in a key-groups file, every group's age labels in group order, each once.
+   */
   readonly recipients: readonly string[];
+  /** A key-groups file's groups (see {@link SnapshotKeyGroups}); absent for a file without key groups. */
+  readonly keyGroups?: SnapshotKeyGroups;
   /** The file's `sops.lastmodified`. */
   readonly lastModified: string;
   /** The file's text (ciphertext and names, as on disk), to skip a reload when nothing changed. */
   readonly text: string;
   readonly loadedAt: Date;
+}
+
+/**
+ * The key groups of a sops key-groups file (Shamir secret sharing, SOPS-FORMAT §5), as labelled
+ * (labels are not proof: anyone who can write the file may set them without a key).
+ */
+export interface SnapshotKeyGroups {
+  /**
+   * How many groups' keys together decrypt the file: `shamir_threshold`; when the file writes none
+   * (`thresholdWritten` false), the fewest that may (2 with several groups): the resolver then
+   * combines the shares of whatever groups its keys open, as sops does, and the MAC decides.
+   */
+  readonly threshold: number;
+  /** False when the file writes no `shamir_threshold`: how many groups its split needs is then not in the file. */
+  readonly thresholdWritten: boolean;
+  /** Each group's keys: age labels, and other master keys as `type id` (`pgp FBC7…`), in file order. */
+  readonly groups: readonly { readonly age: readonly string[]; readonly others: readonly string[] }[];
+}
+
+/** The recipients of a file's metadata, and its key groups when it has them (see {@link Snapshot.recipients}). */
+function recipientsOf(metadata: SopsMetadata, topLevel: readonly string[]): { recipients: string[]; keyGroups?: SnapshotKeyGroups } {
+  // the file was just decrypted through these very groups, so they read (a refusal cannot happen here)
+  const kg = readKeyGroups(metadata);
+  if (kg === undefined) return { recipients: [...topLevel] };
+  const groups = kg.groups.map((g) => Object.freeze({ age: Object.freeze(g.age.map((s) => s.recipient.trim())), others: Object.freeze([...g.others]) }));
+  return {
+    recipients: [...new Set(groups.flatMap((g) => g.age))],
+    keyGroups: Object.freeze({ threshold: kg.threshold, thresholdWritten: kg.thresholdWritten, groups: Object.freeze(groups) }),
+  };
 }
 
 /** Where a snapshot comes from. */
@@ -105,7 +141,7 @@ export async function decryptSnapshot(text: string, identities: ResolverIdentiti
       values,
       unserved: new Map(),
       headerUnsafe: unsafeNames(values),
-      recipients: [...decrypted.file.recipients],
+      ...recipientsOf(decrypted.file.metadata, decrypted.file.recipients),
       lastModified: decrypted.file.metadata.lastmodified,
       text,
       loadedAt: new Date(),
@@ -167,7 +203,7 @@ function fromDocument(document: DecryptedDocument, source: SnapshotSource, text:
     values,
     unserved,
     headerUnsafe: unsafeNames(values),
-    recipients: document.metadata.age.map((stanza) => stanza.recipient.trim()),
+    ...recipientsOf(document.metadata, document.metadata.age.map((stanza) => stanza.recipient.trim())),
     lastModified: document.metadata.lastmodified,
     text,
     loadedAt: new Date(),

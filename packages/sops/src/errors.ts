@@ -50,6 +50,20 @@ export interface SopsErrorDetails {
   column?: number | undefined;
   hint?: string | undefined;
   cause?: unknown;
+  /** With reason `too-few-key-groups`: see {@link SopsError.keyGroups}. */
+  keyGroups?: TooFewKeyGroups | undefined;
+}
+
+/** What a `too-few-key-groups` refusal found (no key, share or label). */
+export interface TooFewKeyGroups {
+  /** The 1-based numbers of the groups the identities opened, in file order (may be empty). */
+  opened: number[];
+  /** How many groups the file has. */
+  groups: number;
+  /** How many groups are needed: `shamir_threshold`, or, when none is written, at least this many (see {@link thresholdWritten}). */
+  threshold: number;
+  /** False when the file writes no `shamir_threshold`: how many groups its split needs is not known, only that `threshold` is the fewest that may do. */
+  thresholdWritten: boolean;
 }
 
 /** An error from reading, verifying or writing a SOPS file. */
@@ -61,6 +75,8 @@ export class SopsError extends Error {
   readonly hint?: string;
   /** Which problem, when the code alone does not say (see {@link SopsErrorReason}). */
   readonly reason?: SopsErrorReason;
+  /** With reason `too-few-key-groups`: which groups the identities opened, of how many, and how many are needed. */
+  readonly keyGroups?: TooFewKeyGroups;
 
   constructor(code: SopsErrorCode, message: string, details: SopsErrorDetails = {}) {
     const where = details.file
@@ -74,6 +90,7 @@ export class SopsError extends Error {
     if (details.column !== undefined) this.column = details.column;
     if (details.hint !== undefined) this.hint = details.hint;
     if (details.reason !== undefined) this.reason = details.reason;
+    if (details.keyGroups !== undefined) this.keyGroups = details.keyGroups;
   }
 }
 

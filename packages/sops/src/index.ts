@@ -3,7 +3,7 @@
  * verifying the MAC), write (stable ciphertext), updatekeys, rotate, identity discovery, atomic
  * locked writes. See API.md for the contract.
  */
-export { SopsError, isSopsError, type SopsErrorCode, type SopsErrorDetails, type SopsErrorReason } from "./errors.js";
+export { SopsError, isSopsError, type SopsErrorCode, type SopsErrorDetails, type SopsErrorReason, type TooFewKeyGroups } from "./errors.js";
 export type {
   AgeStanza,
   DecryptedDocument,
@@ -109,7 +109,7 @@ export {
   type ProposalFields,
 } from "./proposal.js";
 export { computeMac, macAad } from "./mac.js";
-export { readKeyGroups, type KeyGroup, type KeyGroups, type KeyGroupsSource } from "./key-groups.js";
+export { keyGroupsThresholdText, readKeyGroups, type KeyGroup, type KeyGroups, type KeyGroupsSource } from "./key-groups.js";
 export { combineShares, SHAMIR_SHARE_BYTES } from "./shamir.js";
 export { OTHER_MASTER_KEYS, WRITTEN_SOPS_VERSION, otherMasterKeys, sopsEncryptsPath, translateRe2, unsupportedCryptRule, type Re2Translation } from "./metadata.js";
 export {

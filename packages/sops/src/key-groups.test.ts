@@ -112,13 +112,65 @@ describe("key-groups files in the flat reader and the document reader", () => {
     expect(err.message).toContain(`group 2 (pgp ${PGP_FP}; no age key: stellar-secrets cannot open it)`);
   });
 
-  it("an absent shamir_threshold needs every group; a group of several recipients opens with any of them", async () => {
+  it("an absent shamir_threshold: the shares of whatever groups open are combined, as sops does, and the MAC decides; a group of several recipients opens with any of them", async () => {
+    // split 2 of 2 with no threshold written (sops writes the one it split with; only a hand edit removes it)
     const { text } = keyGroupsFile({ groups: [{ age: [carol.recipient, alice.recipient] }, { age: [bob.recipient] }] });
     expect(text).not.toContain("shamir_threshold");
     expect(await readBoth(text, [alice.identity, bob.identity])).toEqual({ flat: VALUES, document: VALUES });
     const { flat, document } = await readBoth(text, [alice.identity, carol.identity]);
     expect([(flat as SopsError).code, (document as SopsError).code]).toEqual(["NO_MATCHING_IDENTITY", "NO_MATCHING_IDENTITY"]);
-    expect((flat as SopsError).message).toContain("2 are needed");
+    expect((flat as SopsError).message).toContain("open 1 of the file's 2 key groups (1), and at least 2 are needed (no sops.shamir_threshold is written");
+    expect((flat as SopsError).keyGroups).toEqual({ opened: [1], groups: 2, threshold: 2, thresholdWritten: false });
+  });
+
+  it("an absent shamir_threshold on a 2-of-3 split: any two groups read it (sops reads it so), one is too few", async () => {
+    const { text, secrets } = keyGroupsFile({ groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }, { age: [carol.recipient] }], threshold: 2 });
+    const bare = text.replace("    shamir_threshold: 2\n", "");
+    expect(bare).not.toContain("shamir_threshold");
+    for (const pair of [[alice, bob], [alice, carol], [bob, carol], [alice, bob, carol]]) {
+      expect(await readBoth(bare, pair.map((k) => k.identity))).toEqual({ flat: VALUES, document: VALUES });
+    }
+    const one = (await catchError(() => decryptSecrets(bare, [carol.identity]))) as SopsError;
+    expect(one.code).toBe("NO_MATCHING_IDENTITY");
+    assertNoLeak(one, secrets);
+  });
+
+  it("an absent shamir_threshold on a 3-of-3 split: two groups' shares give a wrong key, refused as too few groups (the MAC tells), never a value; all three read it", async () => {
+    const { text, secrets } = keyGroupsFile({ groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }, { age: [carol.recipient] }], threshold: 3 });
+    const bare = text.replace("    shamir_threshold: 3\n", "");
+    const { flat, document } = await readBoth(bare, [alice.identity, bob.identity]);
+    for (const err of [flat, document] as SopsError[]) {
+      expect(err.code).toBe("NO_MATCHING_IDENTITY");
+      expect(err.reason).toBe("too-few-key-groups");
+      expect(err.message).toContain("open 2 of the file's 3 key groups (1, 2), whose shares do not give the data key (it does not open sops.mac): no sops.shamir_threshold is written");
+      expect(err.keyGroups).toEqual({ opened: [1, 2], groups: 3, threshold: 3, thresholdWritten: false });
+      assertNoLeak(err, secrets);
+    }
+    expect(await readBoth(bare, [alice.identity, bob.identity, carol.identity])).toEqual({ flat: VALUES, document: VALUES });
+  });
+
+  it("a shamir_threshold lowered below the split's (2 written on a 3-of-3 split): MAC_MISMATCH that says the threshold may have been lowered, never a value", async () => {
+    const { text, secrets } = keyGroupsFile({ groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }, { age: [carol.recipient] }], threshold: 3 });
+    const lowered = text.replace("    shamir_threshold: 3\n", "    shamir_threshold: 2\n");
+    const { flat, document } = await readBoth(lowered, [alice.identity, bob.identity]);
+    for (const err of [flat, document] as SopsError[]) {
+      expect(err.code).toBe("MAC_MISMATCH");
+      expect(err.message).toContain("or sops.shamir_threshold (2) was lowered below what the split needs (it is not under the MAC: keys of more groups may open the file)");
+      assertNoLeak(err, secrets);
+    }
+    expect(await readBoth(lowered, [alice.identity, bob.identity, carol.identity])).toEqual({ flat: VALUES, document: VALUES });
+  });
+
+  it("an absent shamir_threshold with every group opened and a changed share: MAC_MISMATCH (no group is missing to blame)", async () => {
+    const { text } = keyGroupsFile({
+      groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }],
+      mutateShares: (s) => {
+        s[1]![5] ^= 0x40;
+        return s;
+      },
+    });
+    const { flat, document } = await readBoth(text, [alice.identity, bob.identity]);
+    expect([(flat as SopsError).code, (document as SopsError).code]).toEqual(["MAC_MISMATCH", "MAC_MISMATCH"]);
   });
 
   it("reads a key_groups list of one group (each key wraps the whole data key, as sops reads it)", async () => {

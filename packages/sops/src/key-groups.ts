@@ -2,7 +2,8 @@
  * sops key groups (SOPS-FORMAT §5): a `sops.key_groups` list used instead of the top-level key
  * lists. With one group, each of its keys wraps the whole data key; with n > 1 groups, the data
  * key is split with Shamir secret sharing (`shamir.ts`) into one share per group, any
- * `shamir_threshold` of which (absent or 0: all n) give it back. This package opens the age keys
+ * `shamir_threshold` of which give it back (absent or 0: sops combines whatever groups open, and
+ * `sops.mac` tells a right key from a wrong one). This package opens the age keys
  * of as many groups as the caller's identities can; a group whose keys are all pgp/kms/… cannot
  * be opened here and is skipped, as sops skips a group it has no key for. The one reader of
  * `key_groups` and `shamir_threshold` for every decrypting path (the flat reader, the general
@@ -28,8 +29,29 @@ export interface KeyGroup {
 /** A file's key groups and the number of them needed to decrypt it. */
 export interface KeyGroups {
   groups: KeyGroup[];
-  /** How many groups must be opened: `shamir_threshold`, or every group when it is absent or 0 (1 for one group). */
+  /**
+   * How many groups must be opened before their shares are combined: `shamir_threshold`; when it
+   * is absent or 0 (see {@link thresholdWritten}), 2 with several groups and 1 with one group.
+   */
   threshold: number;
+  /**
+   * False when `shamir_threshold` is absent or 0. sops then combines the shares of whatever groups
+   * open (a split needs at least two), so how many groups the split really needs is not in the
+   * file: too few give a wrong key, which `sops.mac` refuses (a value is never wrong). sops writes
+   * the threshold it split with, so with several groups it is absent only from a hand-edited file.
+   */
+  thresholdWritten: boolean;
+}
+
+/**
+ * How many of a file's groups decrypt it, for a message: `any 2 of 3 groups` (or `one group` of
+ * one); without a written threshold `at least 2 of 3 groups` and why.
+ */
+export function keyGroupsThresholdText(kg: Pick<KeyGroups, "threshold" | "thresholdWritten"> & { groups: readonly unknown[] }): string {
+  const n = kg.groups.length;
+  if (n === 1) return "one group";
+  if (kg.thresholdWritten) return `any ${kg.threshold} of ${n} groups`;
+  return `at least 2 of ${n} groups (no shamir_threshold is written: sops combines the shares of whatever groups open, and how many the split needs is not in the file)`;
 }
 
 /** Where a file's metadata is, for the line of an error. */
@@ -143,7 +165,8 @@ export function readKeyGroups(meta: SopsMetadata, where: KeyGroupsSource = {}): 
   if (threshold === 1 && groups.length > 1) {
     return bad(`\`shamir_threshold\` is 1 with ${groups.length} key groups: sops never splits a data key so (each share would be the key)`, "shamir_threshold");
   }
-  return { groups, threshold: threshold === 0 ? groups.length : threshold };
+  // absent or 0: sops combines whatever groups open (at least two shares for a split); the MAC decides
+  return { groups, threshold: threshold === 0 ? Math.min(2, groups.length) : threshold, thresholdWritten: threshold !== 0 };
 }
 
 /**
@@ -203,6 +226,7 @@ export async function unwrapKeyGroupsKey(kg: KeyGroups, meta: SopsMetadata, iden
   }
   if (shares.length < kg.threshold) {
     wipe();
+    const needed = kg.thresholdWritten ? `and ${kg.threshold} ${kg.threshold === 1 ? "is" : "are"} needed (sops.shamir_threshold)` : "and at least 2 are needed (no sops.shamir_threshold is written: sops combines the shares of whatever groups open)";
     const n = kg.groups.length;
     const closedIndexes = kg.groups.map((_, i) => i).filter((i) => !opened.includes(i));
     const closed = closedIndexes.slice(0, DESCRIBED_CLOSED_GROUPS).map((i) => describeGroup(kg.groups[i]!, i));
@@ -211,8 +235,8 @@ export async function unwrapKeyGroupsKey(kg: KeyGroups, meta: SopsMetadata, iden
     throw new SopsError(
       "NO_MATCHING_IDENTITY",
       `your ${identities.identities.length} age identit${identities.identities.length === 1 ? "y opens" : "ies open"} ${opened.length} of the file's ${n} key group${n === 1 ? "" : "s"} (${openedText}), ` +
-        `and ${kg.threshold} ${kg.threshold === 1 ? "is" : "are"} needed (sops.shamir_threshold); not opened: ${closed.join("; ")} (looked in: ${identities.sources.join("; ")})`,
-      { file, line, reason: "too-few-key-groups", hint: "decrypt it with sops and the keys of enough groups, or ask holders of the other groups' keys; stellar-secrets opens age keys only" },
+        `${needed}; not opened: ${closed.join("; ")} (looked in: ${identities.sources.join("; ")})`,
+      { file, line, reason: "too-few-key-groups", keyGroups: { opened: opened.map((i) => i + 1), groups: n, threshold: kg.threshold, thresholdWritten: kg.thresholdWritten }, hint: "decrypt it with sops and the keys of enough groups, or ask holders of the other groups' keys; stellar-secrets opens age keys only" },
     );
   }
   let key: Uint8Array;
@@ -238,7 +262,29 @@ export async function unwrapKeyGroupsKey(kg: KeyGroups, meta: SopsMetadata, iden
       decryptValue(meta.mac, key, aad).plaintext.fill(0);
     } catch (cause) {
       key.fill(0);
-      throw new SopsError("MAC_MISMATCH", `the data key combined from key groups ${opened.map((i) => i + 1).join(", ")} does not open sops.mac: a group's share was changed (or sops.mac / sops.lastmodified was)`, {
+      if (!kg.thresholdWritten && opened.length < kg.groups.length) {
+        // no threshold written and not every group opened: too few shares give a wrong key too
+        const n = kg.groups.length;
+        const closedIndexes = kg.groups.map((_, i) => i).filter((i) => !opened.includes(i));
+        const closed = closedIndexes.slice(0, DESCRIBED_CLOSED_GROUPS).map((i) => describeGroup(kg.groups[i]!, i));
+        if (closedIndexes.length > DESCRIBED_CLOSED_GROUPS) closed.push(`and ${closedIndexes.length - DESCRIBED_CLOSED_GROUPS} more groups`);
+        throw new SopsError(
+          "NO_MATCHING_IDENTITY",
+          `your ${identities.identities.length} age identit${identities.identities.length === 1 ? "y opens" : "ies open"} ${opened.length} of the file's ${n} key groups (${opened.map((i) => i + 1).join(", ")}), ` +
+            `whose shares do not give the data key (it does not open sops.mac): no sops.shamir_threshold is written, so the split may need more groups than these (or a group's share was changed); not opened: ${closed.join("; ")} (looked in: ${identities.sources.join("; ")})`,
+          {
+            file,
+            line,
+            reason: "too-few-key-groups",
+            keyGroups: { opened: opened.map((i) => i + 1), groups: n, threshold: opened.length + 1, thresholdWritten: false },
+            hint: "decrypt it with sops and the keys of more groups, or ask holders of the other groups' keys; stellar-secrets opens age keys only",
+            cause,
+          },
+        );
+      }
+      // a written threshold is not under the MAC: lowered below the split's, it makes too few groups look enough
+      const lowered = opened.length < kg.groups.length ? `, or sops.shamir_threshold (${kg.threshold}) was lowered below what the split needs (it is not under the MAC: keys of more groups may open the file)` : "";
+      throw new SopsError("MAC_MISMATCH", `the data key combined from key groups ${opened.map((i) => i + 1).join(", ")} does not open sops.mac: a group's share was changed (or sops.mac / sops.lastmodified was${lowered})`, {
         file,
         line,
         hint: "a key_groups entry was replaced outside sops: restore the file from git (`git checkout -- FILE`)",

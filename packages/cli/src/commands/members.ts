@@ -21,6 +21,7 @@ import {
   withProjectLock,
   assertCanDecrypt,
   identitiesFor,
+  keyGroupsRuleFor,
   namesIn,
   openProject,
   readEnvironmentFiles,
@@ -324,7 +325,7 @@ async function approve(argv: string[], ctx: CommandContext): Promise<number> {
     const by = [...new Set(approvers.values())];
     const lines = [
       `approved ${name} (${recipient}) for ${humanList(names)}, approved by ${humanList(by)}: ` +
-        "the data key is wrapped for them as well; stellar.yaml and .sops.yaml updated",
+        `the data key is wrapped for them as well; ${result.updated}`,
     ];
     if (result.unchanged.length > 0) lines.push(`${name} was already a member of ${humanList(result.unchanged)}; the request was removed`);
     for (const l of result.lostAccess) {
@@ -361,7 +362,7 @@ async function add(argv: string[], ctx: CommandContext): Promise<number> {
         const rest = pending.filter((r) => !(r.name === name && r.recipient === recipient));
         return rest.length === pending.length ? t : setPendingRequests(t, env.name, rest);
       }, text);
-    const { changed, unchanged, rotated, lostAccess, exposed } = await grant(ctx, config, name, recipient, envs, answered);
+    const { changed, unchanged, rotated, lostAccess, exposed, updated } = await grant(ctx, config, name, recipient, envs, answered);
     if (f.json) {
       const references = rotated.length > 0 ? await loadReferences(config) : new Map<string, unknown[]>();
       ctx.stdout.write(
@@ -378,7 +379,7 @@ async function add(argv: string[], ctx: CommandContext): Promise<number> {
       return 0;
     }
     const lines: string[] = [];
-    if (changed.length > 0) lines.push(`added ${name} to ${humanList(changed.map((e) => e.name))}; stellar.yaml and .sops.yaml updated`);
+    if (changed.length > 0) lines.push(`added ${name} to ${humanList(changed.map((e) => e.name))}; ${updated}`);
     if (unchanged.length > 0) lines.push(`${name} was already a member of ${humanList(unchanged)}`);
     for (const l of lostAccess) {
       lines.push(
@@ -400,6 +401,25 @@ interface Granted {
   rotated: string[];
   lostAccess: { environment: string; recipients: string[] }[];
   exposed: { environment: string; secrets: string[] }[];
+  /** What was updated, in words (see {@link updatedFiles}). */
+  updated: string;
+}
+
+/**
+ * "stellar.yaml and .sops.yaml updated", saying only what is true: the `.sops.yaml` files written,
+ * and each one whose rule for one of `envs` has several key groups, which is left as it is
+ * (stellar-secrets does not change key groups; `check` reports a rule that no longer names the members).
+ */
+async function updatedFiles(config: ProjectConfig, written: readonly string[], envs: readonly string[]): Promise<string> {
+  const out = [`${humanList(["stellar.yaml", ...written])} updated`];
+  for (const env of envs) {
+    const split = await keyGroupsRuleFor(config, env);
+    if (split === undefined) continue;
+    out.push(
+      `${split.file} left as it is for ${env}: its creation rule ${split.rule} has ${split.groups} key groups, which stellar-secrets does not change (edit the groups by hand with sops's syntax; \`stellar-secrets check\` reports a rule that does not name ${env}'s members)`,
+    );
+  }
+  return out.join("; ");
 }
 
 /**
@@ -479,8 +499,8 @@ async function grant(
   for (const env of changed) text = setEnvironmentMembers(text, env.name, [...env.members, { name, recipient }]);
   const edited = edit(text, changed);
   // an environment added to stellar.yaml by hand has no .sops.yaml rule yet: its first member adds one
-  if (changed.length > 0 || edited !== text) await writeProjectConfig(config, edited, { addRulesFor: changed.map((e) => e.name) });
-  return { changed, unchanged, rotated, lostAccess, exposed };
+  const written = changed.length > 0 || edited !== text ? (await writeProjectConfig(config, edited, { addRulesFor: changed.map((e) => e.name) })).sopsConfigsWritten : [];
+  return { changed, unchanged, rotated, lostAccess, exposed, updated: await updatedFiles(config, written, changed.map((e) => e.name)) };
 }
 
 async function remove(argv: string[], ctx: CommandContext): Promise<number> {
@@ -524,7 +544,8 @@ async function remove(argv: string[], ctx: CommandContext): Promise<number> {
     }
     let text = await readFile(config.configPath, "utf8");
     for (const env of envs) text = setEnvironmentMembers(text, env.name, remainingMembers(env, name));
-    await writeProjectConfig(config, text);
+    const { sopsConfigsWritten } = await writeProjectConfig(config, text);
+    const updated = await updatedFiles(config, sopsConfigsWritten, envs.map((e) => e.name));
     const references = await loadReferences(config);
 
     if (f.json) {
@@ -540,7 +561,7 @@ async function remove(argv: string[], ctx: CommandContext): Promise<number> {
       return 0;
     }
     const lines = [
-      `removed ${name} from ${humanList(envs.map((e) => e.name))}: new data key, every value re-encrypted; stellar.yaml and .sops.yaml updated`,
+      `removed ${name} from ${humanList(envs.map((e) => e.name))}: new data key, every value re-encrypted; ${updated}`,
     ];
     for (const l of alsoLost) lines.push(`${l.environment}: ${humanList(l.recipients)} (not a member of ${l.environment}) lost access too`);
     const who = alsoLost.length > 0 ? `${name} (and the keys above)` : name;

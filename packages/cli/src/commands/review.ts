@@ -618,8 +618,18 @@ async function decryptVersion(text: string, path: string, ids: Identities): Prom
 function failure(e: unknown, which: string): { reason: string; code?: string; tampered: boolean } {
   if (isSopsError(e)) {
     const tampered = e.code === "MAC_MISMATCH" || e.code === "TAMPERED";
+    const groups = e.reason === "too-few-key-groups" ? e.keyGroups : undefined;
     const reason =
-      e.code === "NO_IDENTITY" || e.code === "NO_MATCHING_IDENTITY"
+      groups !== undefined
+        ? // a key that opens a group's share opens something: say what, and that a share alone proves nothing
+          `your keys open ${groups.opened.length} of the ${which} version's ${groups.groups} key groups (${groups.opened.length === 0 ? "none" : groups.opened.length === 1 ? `group ${groups.opened[0]}` : `groups ${groups.opened.slice(0, -1).join(", ")} and ${groups.opened.at(-1)}`}) ` +
+          (groups.thresholdWritten
+            ? `and ${groups.threshold} are needed, so its data key cannot be combined`
+            : groups.opened.length < 2
+              ? "and at least 2 are needed (it writes no shamir_threshold), so its data key cannot be combined"
+              : "whose shares do not give its data key (it writes no shamir_threshold: its split may need more groups, or a share was changed)") +
+          " and nothing in it is verified"
+        : e.code === "NO_IDENTITY" || e.code === "NO_MATCHING_IDENTITY"
         ? `none of your keys opens the ${which} version`
         : `the ${which} version: ${e.code}${tampered ? " (a value or the MAC does not match the data key)" : ""}`;
     return { reason, code: e.code, tampered: tampered && which === "head" };

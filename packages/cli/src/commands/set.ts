@@ -16,6 +16,7 @@ import { chooseValueSource, pastedValueAsName, readValue } from "../input.js";
 import {
   assertCanDecrypt,
   identitiesFor,
+  keyGroupsRuleFor,
   namesIn,
   openProject,
   updateCatalog,
@@ -158,6 +159,20 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     for (const file of targetFiles) {
       // a first file nobody could open is refused before the prompt (a file needs a recipient)
       if (file.file === undefined && recipientsOf(file.env).length === 0) throw noMembers(file.env.name);
+      // a first file under a .sops.yaml rule that splits the data key into key groups: stellar-secrets
+      // writes one list of stanzas (each member decrypts alone), which is not what the rule asks for
+      const split = file.file === undefined ? await keyGroupsRuleFor(config, file.env.name) : undefined;
+      if (split !== undefined) {
+        const path = relative(config.root, secretsFilePath(config, file.env.name));
+        throw new CliError(
+          "UNSUPPORTED",
+          `creation rule ${split.rule} of ${split.file}, which sops uses for ${path}, splits its data key into ${split.groups} key groups (sops Shamir secret sharing; ${split.needed} needed together), and stellar-secrets does not split a data key: ` +
+            `the file it would create opens for each member of ${file.env.name} alone; nothing was written`,
+          {
+            hint: `create the file with sops so that the rule's groups apply (\`sops encrypt\`; stellar-secrets then reads it and sets values in it under the same groups), or make the rule one \`age:\` list of ${file.env.name}'s members if each of them should decrypt alone`,
+          },
+        );
+      }
       try {
         await assertCanDecrypt(ctx, config, [file], verified);
       } catch (error) {

@@ -60,6 +60,10 @@ describe("renderTextconv and sops key groups", () => {
     expect(views[1]!.split("\n").filter((l) => !view.split("\n").includes(l))).toEqual([expect.stringMatching(/^group 2: bob age1\S+ wrapped-share fp:[0-9a-f]{8}$/)]);
     expect(views[2]).toContain(`group 2: no keys`);
     expect(views[4]).toContain("# key groups (sops Shamir secret sharing): cannot be read (`shamir_threshold` is not a whole number)");
+    // no threshold written: sops combines whatever groups open (at least two): not 'any 3 of 3', and not the view of a written 2
+    const unwritten = renderTextconv(withGroups(text, undefined, [[`${ALICE}=AAAA`], [`${BOB}=BBBB`], [`${BOB}=CCCC`]]), "secrets/production.enc.yaml", members);
+    expect(unwritten).toContain("# key groups (sops Shamir secret sharing): at least 2 of 3 groups decrypt it (no shamir_threshold is written)\n");
+    expect(unwritten).not.toBe(view);
     // one group: each stanza wraps the whole data key
     expect(renderTextconv(withGroups(text, undefined, [[`${ALICE}=AAAA`, `${MALLORY}=BBBB`]]), "secrets/production.enc.yaml", members)).toContain(`group 1: (not a member) ${MALLORY} wrapped-key fp:`);
   });

@@ -121,7 +121,13 @@ function keyGroupsLines(metadata: SopsMetadata, members: ReadonlyMap<string, str
     return ["", `# key groups (sops Shamir secret sharing): cannot be read (${e.message.replace(/^invalid sops metadata: /, "")}); shamir_threshold fp:${fingerprint(JSON.stringify(threshold ?? null))}, key_groups fp:${fingerprint(JSON.stringify(metadata.other.key_groups ?? null))}`];
   }
   if (kg === undefined) return [];
-  const out = ["", `# key groups (sops Shamir secret sharing): any ${kg.threshold} of ${kg.groups.length} group${kg.groups.length === 1 ? "" : "s"} decrypt it`];
+  const n = kg.groups.length;
+  const out = [
+    "",
+    kg.thresholdWritten || n === 1
+      ? `# key groups (sops Shamir secret sharing): any ${kg.threshold} of ${n} group${n === 1 ? "" : "s"} decrypt it`
+      : `# key groups (sops Shamir secret sharing): at least 2 of ${n} groups decrypt it (no shamir_threshold is written)`,
+  ];
   kg.groups.forEach((g, i) => {
     if (g.age.length === 0 && g.others.length === 0) out.push(`group ${i + 1}: no keys`);
     for (const s of g.age) out.push(`group ${i + 1}: ${members.get(s.recipient) ?? "(not a member)"} ${s.recipient} wrapped-${kg.groups.length === 1 ? "key" : "share"} fp:${fingerprint(s.enc.trim())}`);

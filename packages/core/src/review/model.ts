@@ -9,12 +9,13 @@
 import { posix } from "node:path";
 import { diffReferences, type ReferenceChange } from "./references.js";
 import { newDestinations, secretDestinations } from "./destinations.js";
-import { ciphertextIdentity, isSameKey, commentOfLine, createHash, DEFAULT_SECRETS_DIR, environmentFileName, environmentOfFileName, normalizeRecipient, normalizeSecretsDir, parseSecretsFile, readKeyGroups, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
+import { ciphertextIdentity, isSameKey, commentOfLine, createHash, DEFAULT_SECRETS_DIR, environmentFileName, environmentOfFileName, normalizeRecipient, keyGroupsThresholdText, normalizeSecretsDir, parseSecretsFile, readKeyGroups, type FlatComments, type SecretsFile } from "@stellar-secrets/sops";
 import { diffComments, type CommentChange } from "./comments.js";
 import { checkWorkspace } from "../check.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { parseProjectConfig, pendingRequestConflict, PROJECT_FILE, type ProjectConfig } from "../project.js";
 import { checkSopsConfigs, SOPS_CONFIG_FILE, sopsConfigCandidates } from "../sops-config.js";
+import { sopsRuleGroupsChanges } from "./sops-rules.js";
 import { diffProposals, type ProposalReview } from "../proposals.js";
 import { RULES } from "../rules.js";
 import { commentCredentials, credentialAsName, credentialLines } from "../credentials.js";
@@ -81,6 +82,13 @@ export interface RecipientRef {
    * member now, but the reviewer learns whose key it was.
    */
   formerMember?: string;
+  /**
+   * Only in `recipients.lost`: the label held a key group's share in the base and could not decrypt
+   * alone (in fewer groups than the threshold): `threshold` of the base's `groups` decrypt together
+   * (`threshold` absent when the base's groups cannot be read as a threshold; `thresholdWritten`
+   * false when the base wrote no `shamir_threshold`: then at least `threshold`). Absent otherwise.
+   */
+  heldShare?: { threshold?: number; thresholdWritten?: false; groups: number };
 }
 
 /**
@@ -427,6 +435,19 @@ export function rewrapsOf(before: readonly { recipient: string; enc: string }[],
     out.push({ recipient: s.recipient, how: keptAll ? "added" : "replaced", enc: s.enc });
   }
   return out;
+}
+
+/**
+ * The `unrotated-removal` message for a label that held only a key group's share in the base
+ * ({@link RecipientRef.heldShare}): a share is no data key alone, so the words say what it takes.
+ * `proven`: how the unrotated data key is known (e.g. " (verified with your key)"); `tail`: what
+ * follows (the proof of a kept stanza, then "; " and the fix).
+ */
+export function heldShareRemovalMessage(who: string, held: NonNullable<RecipientRef["heldShare"]>, environment: string, file: string, proven: string, tail: string): string {
+  return (
+    `${who} held a share of ${environment}'s data key (a key group of ${file}, where ${held.thresholdWritten === false ? `at least ${held.threshold ?? 2}` : (held.threshold ?? "all")} of ${held.groups} groups decrypt) and holds nothing in the file now, but the data key was not rotated${proven}: ` +
+    `with shares of enough other groups, or the whole key an earlier version of the file gave ${who}, ${who} can still decrypt every value encrypted with it${tail}`
+  );
 }
 
 /** Paths in a message: "a", "a and b", "a, b and c". */
@@ -842,7 +863,16 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     const heldAfter = new Set([...recipientsAfter, ...groupLabels(after.model)]);
     const recipients: EnvironmentReview["recipients"] = {
       gained: existsAfter ? [...recipientsAfter].filter((r) => !recipientsBefore.has(r)).map(ref) : [],
-      lost: existsAfter ? [...new Set([...recipientsBefore, ...groupLabels(before.model)])].filter((r) => !heldAfter.has(r)).map(ref) : [],
+      lost: existsAfter
+        ? [...new Set([...recipientsBefore, ...groupLabels(before.model)])]
+            .filter((r) => !heldAfter.has(r))
+            .map((r) => {
+              // a label that held only a key group's share in the base (the threshold needs other groups)
+              const kg = before.model?.keyGroups;
+              if (kg === undefined || recipientsBefore.has(r)) return ref(r);
+              return { ...ref(r), heldShare: { ...(kg.threshold === undefined ? {} : { threshold: kg.threshold }), ...(kg.thresholdWritten === false ? { thresholdWritten: false } : {}), groups: kg.groups.length } };
+            })
+        : [],
     };
     // a member "removed" while the same key is added under another name (or spelling) lost nothing;
     // a key a former member had, back under another name, is said on the gained member
@@ -908,15 +938,12 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
             : `${revert}, then ${byMember}; then change the values ${who} could read`;
         const proof = keptStanza === undefined ? "" : ` (${whoIs(keptStanza[0]) ?? keptStanza[0]}'s wrapped data key is unchanged: the data key is the same)`;
         // a label that held only a key group's share in the base (the threshold needs other groups): true words for it
-        const groupsBefore = before.model?.keyGroups;
-        const shareOnly = groupsBefore !== undefined && !recipientsBefore.has(lost.recipient);
         envProblems.push({
           kind: "unrotated-removal",
           environment,
           file,
-          message: shareOnly
-            ? `${who} held a share of ${environment}'s data key (a key group of ${w.path(file)}, where ${groupsBefore.threshold ?? "all"} of ${groupsBefore.groups.length} groups decrypt) and holds nothing in the file now, but the data key was not rotated: ` +
-              `with shares of enough other groups, or the whole key an earlier version of the file gave ${who}, ${who} can still decrypt every value encrypted with it${proof}; ${fix}`
+          message: lost.heldShare !== undefined
+            ? heldShareRemovalMessage(who, lost.heldShare, environment, w.path(file), "", `${proof}; ${fix}`)
             : dataKeyRotated && !sameKeyProven
               ? `${who} was removed from ${environment}, and with only one value kept a data-key rotation cannot be told from a changed value without a key: ` +
                 `if the data key was not rotated, ${who} can still decrypt every value encrypted with it; make sure the change was made with \`${w.command("stellar-secrets members rm")}\` or \`rotate-key\`, or ${fix}`
@@ -1003,7 +1030,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       const who =
         groupsBefore.problem !== undefined
           ? `whoever could combine its shares (its key groups could not be read: ${groupsBefore.problem})`
-          : `whoever held keys of ${groupsBefore.threshold} of its ${groupsBefore.groups.length} group${groupsBefore.groups.length === 1 ? "" : "s"} (${groupsTextOf(groupsBefore)})`;
+          : `whoever held keys of ${groupsBefore.thresholdWritten === false && groupsBefore.groups.length > 1 ? "enough (at least 2; no shamir_threshold was written)" : groupsBefore.threshold} of its ${groupsBefore.groups.length} group${groupsBefore.groups.length === 1 ? "" : "s"} (${groupsTextOf(groupsBefore)})`;
       const fix = introduced.length === 0 ? `have a member of ${environment} run \`${w.command(`stellar-secrets rotate-key --env ${environment}`)}\`` : `${revert}, or ${byMember}`;
       envProblems.push({
         kind: "key-groups-change",
@@ -1029,7 +1056,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
           `${w.path(file)} ${started ? "now uses" : "changes its"} sops key groups (Shamir secret sharing): ` +
           (groupsAfter.problem !== undefined
             ? `they cannot be read (${groupsAfter.problem})`
-            : `any ${groupsAfter.threshold} of ${groupsAfter.groups.length} groups decrypt it (${groupsText})`) +
+            : `${keyGroupsThresholdText({ threshold: groupsAfter.threshold ?? groupsAfter.groups.length, thresholdWritten: groupsAfter.thresholdWritten !== false, groups: groupsAfter.groups })} decrypt it (${groupsText})`) +
           `; a keyless review cannot prove who holds each group's share (a label proves nothing), that the shares are of the file's data key, or that the threshold is the one the split used: ` +
           `${revert}, or check the groups with sops and the keys before merging`,
       });
@@ -1404,6 +1431,30 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
       });
     }
   }
+  // a .sops.yaml creation rule whose key groups change (a threshold lowered, groups made one flat list, a
+  // key copied into another group): the checker reads a rule's keys as one set, so only the groups show it
+  if (headConfig !== undefined) {
+    const memberName = (recipient: string): string | undefined =>
+      headConfig.environments.flatMap((e) => e.members).find((m) => normalizeRecipient(m.recipient) === normalizeRecipient(recipient))?.name;
+    for (const rel of sopsConfigCandidates(headConfig.secretsDir)) {
+      const was = base.readText(rel);
+      const now = head.readText(rel);
+      if (typeof was !== "string" || typeof now !== "string" || was === now) continue;
+      for (const c of sopsRuleGroupsChanges(rel, was, now, headConfig, memberName)) {
+        const baseRev = base.commit === undefined ? "BASE" : base.commit.slice(0, 10);
+        problems.push({
+          kind: c.weaker ? "weakened-rule" : "key-groups-change",
+          environment: c.environment,
+          file: rel,
+          line: c.line,
+          message:
+            `${w.path(rel)}: the creation rule the plain sops CLI uses for the ${c.environment} file changes its key groups (Shamir secret sharing), for every file sops creates or updates (\`sops updatekeys\`) under it, ` +
+            `from ${c.before} to ${c.after}${c.weaker ? ": fewer keys together decrypt such a file now" : ""}; a keyless review cannot tell whether the team agreed to this: ` +
+            `revert the change to ${w.path(rel)} (\`git checkout ${baseRev} -- ${w.shellPath(rel)}\`), or make sure it is meant before merging`,
+        });
+      }
+    }
+  }
   // a .sops.yaml in a folder above the project root (a project in a subfolder of its repository):
   // plain sops run from that folder (`sops updatekeys infra/secrets/production.enc.yaml` at the top)
   // finds it first and encrypts the project's files for whoever its creation rules name; neither
@@ -1713,6 +1764,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
     if (d.rule === "sops-config-drift" && d.line === 1 && outsideLinks.has(d.file)) continue;
     // the checker's reading of the key groups, at the line this review reports as key-groups-change
     if (d.rule === "recipient-drift" && problems.some((p) => p.kind === "key-groups-change" && p.file === d.file && p.line === d.line)) continue;
+    // the checker's reading of a .sops.yaml rule whose key groups this review reports as changed (at the same rule)
+    if (d.rule === "sops-config-drift" && problems.some((p) => (p.kind === "key-groups-change" || p.kind === "weakened-rule") && p.file === d.file && p.line === d.line)) continue;
     // a reference left behind by a removal in this change: its checker fix ("create it with set") is not what the reviewer asks for
     const removedFrom = d.secret === undefined || !REFERENCE_RULES.has(d.rule) ? [] : environments.filter((e) => e.secrets.some((s) => s.name === d.secret && s.change === "removed")).map((e) => e.environment);
     const because = removedFrom.length === 0 ? "" : ` (this change removes ${d.secret} from ${listed(removedFrom)}: keep it there, or remove this reference in the same change)`;
@@ -2198,5 +2251,5 @@ function aloneByKeyGroups(groups: EnvironmentFile["keyGroups"]): string[] {
 /** What a keyless reader sees of a file's key groups (labels, age headers, other keys, threshold), as one comparable string. */
 function keyGroupsFingerprint(groups: EnvironmentFile["keyGroups"]): string {
   if (groups === undefined) return "";
-  return JSON.stringify([groups.threshold ?? null, groups.problem ?? null, groups.groups.map((g) => [g.stanzas.map((st) => [st.recipient, st.envelope]), g.others])]);
+  return JSON.stringify([groups.threshold ?? null, groups.thresholdWritten ?? null, groups.problem ?? null, groups.groups.map((g) => [g.stanzas.map((st) => [st.recipient, st.envelope]), g.others])]);
 }

@@ -6,7 +6,7 @@
  * only compared, never copied into the result.
  */
 import { timingSafeEqual } from "@stellar-secrets/sops"; // node:crypto's, loaded on first use
-import { rewrapsOf, secretCounts, type EnvironmentReview, type Rewrap, type ReviewProblem, type ReviewReport, type SecretReview } from "./model.js";
+import { heldShareRemovalMessage, rewrapsOf, secretCounts, type EnvironmentReview, type Rewrap, type ReviewProblem, type ReviewReport, type SecretReview } from "./model.js";
 import { findingWording, type FindingWording } from "./wording.js";
 
 /** One version of an environment file, decrypted and verified with a key (keep in memory only). */
@@ -129,13 +129,17 @@ export function withVerification(report: ReviewReport, verification: readonly En
       for (const p of removals) dropped.add(p);
       for (const lost of e.recipients.lost) {
         const who = lost.member ?? lost.recipient;
+        const fix = `run \`${w.command(`stellar-secrets rotate-key --env ${v.environment}`)}\`, then change the values ${who} could read`;
         added.push({
           kind: "unrotated-removal",
           environment: v.environment,
           file: v.file,
           message:
-            `${who} was removed from ${v.environment} but the data key was not rotated (verified with your key): ${who} can still decrypt every value encrypted with it, ` +
-            `and any value later encrypted with it; run \`${w.command(`stellar-secrets rotate-key --env ${v.environment}`)}\`, then change the values ${who} could read`,
+            lost.heldShare !== undefined
+              ? // a key group's share is no data key alone: never say it decrypts on its own
+                heldShareRemovalMessage(who, lost.heldShare, v.environment, w.path(v.file), " (verified with your key)", `, and any value later encrypted with it; ${fix}`)
+              : `${who} was removed from ${v.environment} but the data key was not rotated (verified with your key): ${who} can still decrypt every value encrypted with it, ` +
+                `and any value later encrypted with it; ${fix}`,
         });
       }
     }
