@@ -188,6 +188,14 @@ function describeGroup(group: KeyGroup, index: number): string {
   return `group ${index + 1} (${keys.length === 0 ? "no keys" : shown}${group.age.length === 0 && keys.length > 0 ? "; no age key: stellar-secrets cannot open it" : ""})`;
 }
 
+/** The groups of `kg` that `opened` (indexes) leaves closed, for an error: the first {@link DESCRIBED_CLOSED_GROUPS} described, the rest counted. */
+function closedGroups(kg: KeyGroups, opened: readonly number[]): string {
+  const closedIndexes = kg.groups.map((_, i) => i).filter((i) => !opened.includes(i));
+  const closed = closedIndexes.slice(0, DESCRIBED_CLOSED_GROUPS).map((i) => describeGroup(kg.groups[i]!, i));
+  if (closedIndexes.length > DESCRIBED_CLOSED_GROUPS) closed.push(`and ${closedIndexes.length - DESCRIBED_CLOSED_GROUPS} more groups`);
+  return closed.join("; ");
+}
+
 /**
  * The data key of a key-groups file: each group's age entries are tried with `identities` (the
  * first that opens gives that group's share, as in sops), and the shares of the groups opened are
@@ -228,14 +236,11 @@ export async function unwrapKeyGroupsKey(kg: KeyGroups, meta: SopsMetadata, iden
     wipe();
     const needed = kg.thresholdWritten ? `and ${kg.threshold} ${kg.threshold === 1 ? "is" : "are"} needed (sops.shamir_threshold)` : "and at least 2 are needed (no sops.shamir_threshold is written: sops combines the shares of whatever groups open)";
     const n = kg.groups.length;
-    const closedIndexes = kg.groups.map((_, i) => i).filter((i) => !opened.includes(i));
-    const closed = closedIndexes.slice(0, DESCRIBED_CLOSED_GROUPS).map((i) => describeGroup(kg.groups[i]!, i));
-    if (closedIndexes.length > DESCRIBED_CLOSED_GROUPS) closed.push(`and ${closedIndexes.length - DESCRIBED_CLOSED_GROUPS} more groups`);
     const openedText = opened.length === 0 ? "none" : opened.map((i) => i + 1).join(", ");
     throw new SopsError(
       "NO_MATCHING_IDENTITY",
       `your ${identities.identities.length} age identit${identities.identities.length === 1 ? "y opens" : "ies open"} ${opened.length} of the file's ${n} key group${n === 1 ? "" : "s"} (${openedText}), ` +
-        `${needed}; not opened: ${closed.join("; ")} (looked in: ${identities.sources.join("; ")})`,
+        `${needed}; not opened: ${closedGroups(kg, opened)} (looked in: ${identities.sources.join("; ")})`,
       { file, line, reason: "too-few-key-groups", keyGroups: { opened: opened.map((i) => i + 1), groups: n, threshold: kg.threshold, thresholdWritten: kg.thresholdWritten }, hint: "decrypt it with sops and the keys of enough groups, or ask holders of the other groups' keys; stellar-secrets opens age keys only" },
     );
   }
@@ -265,13 +270,10 @@ export async function unwrapKeyGroupsKey(kg: KeyGroups, meta: SopsMetadata, iden
       if (!kg.thresholdWritten && opened.length < kg.groups.length) {
         // no threshold written and not every group opened: too few shares give a wrong key too
         const n = kg.groups.length;
-        const closedIndexes = kg.groups.map((_, i) => i).filter((i) => !opened.includes(i));
-        const closed = closedIndexes.slice(0, DESCRIBED_CLOSED_GROUPS).map((i) => describeGroup(kg.groups[i]!, i));
-        if (closedIndexes.length > DESCRIBED_CLOSED_GROUPS) closed.push(`and ${closedIndexes.length - DESCRIBED_CLOSED_GROUPS} more groups`);
         throw new SopsError(
           "NO_MATCHING_IDENTITY",
           `your ${identities.identities.length} age identit${identities.identities.length === 1 ? "y opens" : "ies open"} ${opened.length} of the file's ${n} key groups (${opened.map((i) => i + 1).join(", ")}), ` +
-            `whose shares do not give the data key (it does not open sops.mac): no sops.shamir_threshold is written, so the split may need more groups than these (or a group's share was changed); not opened: ${closed.join("; ")} (looked in: ${identities.sources.join("; ")})`,
+            `whose shares do not give the data key (it does not open sops.mac): no sops.shamir_threshold is written, so the split may need more groups than these (or a group's share was changed); not opened: ${closedGroups(kg, opened)} (looked in: ${identities.sources.join("; ")})`,
           {
             file,
             line,
