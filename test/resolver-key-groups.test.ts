@@ -52,6 +52,17 @@ describe("resolver: key-groups files", () => {
       expect(err?.message).not.toContain("sk_test_shamir");
     });
 
+    it(`${entry}: with no identity at all, NO_IDENTITY names the groups' recipients and how many groups decrypt together`, async () => {
+      const key = randomBytes(32);
+      const text = oracleSealKeyGroups(`stripe_api_key: ${oracleEncrypt(key, "sk_test_shamir", "stripe_api_key:")}\n`, { dataKey: key, groups, threshold: 2, macValues: ["sk_test_shamir"] });
+      const err = await createResolver({ environment: "production", root: repoWith(`none-${entry}`, text), env: {} }).then(
+        () => undefined,
+        (e: unknown) => e as { code: string; message: string },
+      );
+      expect(err?.code).toBe("NO_IDENTITY");
+      expect(err?.message).toContain(`It is encrypted to: ${alice.recipient}, ${bob.recipient}, ${carol.recipient} (in 3 sops key groups: any 2 of 3 groups decrypt together).`);
+    });
+
     it(`${entry}: status() lists the groups' recipients, the groups and the threshold (flat and nested files)`, async () => {
       const key = randomBytes(32);
       const flat = oracleSealKeyGroups(`stripe_api_key: ${oracleEncrypt(key, "sk_test_shamir", "stripe_api_key:")}\n`, {

@@ -3,6 +3,7 @@ import {
   decryptDocument,
   decryptSecrets,
   formatForPath,
+  keyGroupsThresholdText,
   parseSecretsFile,
   readKeyGroups,
   type DecryptedDocument,
@@ -67,7 +68,7 @@ export interface SnapshotKeyGroups {
 
 /** The recipients of a file's metadata, and its key groups when it has them (see {@link Snapshot.recipients}). */
 function recipientsOf(metadata: SopsMetadata, topLevel: readonly string[]): { recipients: string[]; keyGroups?: SnapshotKeyGroups } {
-  // the file was just decrypted through these very groups, so they read (a refusal cannot happen here)
+  // after a decrypt the groups read (it went through them); an error message's caller catches a refusal
   const kg = readKeyGroups(metadata);
   if (kg === undefined) return { recipients: [...topLevel] };
   const groups = kg.groups.map((g) => Object.freeze({ age: Object.freeze(g.age.map((s) => s.recipient.trim())), others: Object.freeze([...g.others]) }));
@@ -225,7 +226,15 @@ function noIdentity(text: string, identities: ResolverIdentities, source: Snapsh
   let recipients = "";
   try {
     const parsed = parseSecretsFile(text, { path: file, format });
-    recipients = parsed.recipients.length > 0 ? ` It is encrypted to: ${parsed.recipients.join(", ")}.` : "";
+    // a key-groups file has no top-level recipient: its groups' labels, and how many groups decrypt together
+    const { recipients: labels, keyGroups } = recipientsOf(parsed.metadata, parsed.recipients);
+    const together =
+      keyGroups === undefined
+        ? ""
+        : keyGroups.groups.length === 1
+          ? " (one sops key group: any one of them decrypts)"
+          : ` (in ${keyGroups.groups.length} sops key groups: ${keyGroupsThresholdText(keyGroups)} decrypt together)`;
+    recipients = labels.length > 0 ? ` It is encrypted to: ${labels.join(", ")}${together}.` : "";
   } catch {
     // Recipients are a courtesy here; a malformed file is reported once a key is present.
   }
