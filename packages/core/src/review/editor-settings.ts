@@ -226,7 +226,11 @@ export const DEV_CONTAINER_HOST_FIELDS: readonly string[] = [
 export function stellarEditorSettings(text: string | undefined, path: string = EDITOR_SETTINGS_FILE): Map<string, string> | undefined {
   if (text === undefined) return new Map();
   const whole = parseJsonWithComments(text);
-  if (whole === NOT_JSON) return undefined;
+  return whole === NOT_JSON ? undefined : stellarSettingsOf(whole, path);
+}
+
+/** {@link stellarEditorSettings} of a settings file's parsed JSON. */
+function stellarSettingsOf(whole: unknown, path: string): Map<string, string> {
   const out = new Map<string, string>();
   const parsed = settingsObject(whole, path);
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return out;
@@ -322,14 +326,11 @@ function vscodeProgramSettingsOf(settings: unknown): Map<string, string> {
  * undefined when the text is no JSON with comments.
  */
 export function vscodeProgramSettings(text: string | undefined, path: string = EDITOR_SETTINGS_FILE): Map<string, string> | undefined {
-  if (/(?:^|\/)\.vscode\/tasks\.json$/.test(path)) {
-    if (text === undefined) return new Map();
-    const parsed = parseJsonWithComments(text);
-    return parsed === NOT_JSON ? undefined : automaticTasks(parsed);
-  }
-  const settings = stellarEditorSettings(text, path);
-  if (settings === undefined || text === undefined) return settings;
+  if (text === undefined) return new Map();
   const parsed = parseJsonWithComments(text);
+  if (parsed === NOT_JSON) return undefined;
+  if (/(?:^|\/)\.vscode\/tasks\.json$/.test(path)) return automaticTasks(parsed);
+  const settings = stellarSettingsOf(parsed, path);
   for (const [k, v] of vscodeProgramSettingsOf(settingsObject(parsed, path))) settings.set(k, v);
   if (path.endsWith(".code-workspace")) for (const [k, v] of automaticTasks(objectOf(parsed)?.["tasks"])) settings.set(k, v);
   if (isDevContainerFile(path)) {
