@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { gateFileChanges, gateReferencesOf, MAX_GATE_FILES, MAX_GATE_SCAN_CHARS, nodesRunningGate, readGateChanges, readGateGraph, scanGateFile, type GateBlob, type GateReader } from "./gate.js";
-import { gateWorkflowChanges } from "./model.js";
+import { gateWorkflowChanges } from "./program-findings.js";
 
 /** A reader over an in-memory tree (path → text), counting its calls. */
 function tree(files: Record<string, string | GateBlob>): GateReader & { calls: number } {

@@ -9,7 +9,10 @@ import { bech32Encode } from "../../../sops/src/age-native.js";
 import { edwardsToMontgomery } from "../../../sops/src/ssh.js";
 import { parseEnvironmentFile, parseProjectConfig, WorkspaceIndex } from "../index.js";
 import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey, updateKeys, wrapDataKey } from "@stellar-secrets/sops";
-import { buildReview, fingerprint, gateWorkflowChanges, rewrapsOf, sameDataKeyProof, type EnvironmentReview, type ReviewReport } from "./model.js";
+import { rewrapsOf, sameDataKeyProof } from "./data-key.js";
+import { buildReview } from "./model.js";
+import { gateWorkflowChanges } from "./program-findings.js";
+import { fingerprint, type EnvironmentReview, type ReviewReport } from "./report.js";
 import { localActionsOf } from "./gate.js";
 import { emptyState, stateFromFiles, type ReviewState } from "./state.js";
 

@@ -8,7 +8,8 @@ import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { buildReview } from "./model.js";
 import type { GitSource } from "./git.js";
-import { allMembersCanSign, readCommitTouches, reviewSignatures, sshKeyFingerprint, type SignedCommit } from "./signatures.js";
+import type { SignedCommit } from "./report.js";
+import { allMembersCanSign, readCommitTouches, reviewSignatures, sshKeyFingerprint } from "./signatures.js";
 import { stateFromFiles, type ReviewState } from "./state.js";
 
 /** A TEST-ONLY ssh-ed25519 public key line, made in memory. */

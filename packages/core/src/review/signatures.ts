@@ -15,7 +15,7 @@ import { createHash, environmentFileName, normalizeSecretsDir } from "@stellar-s
 import { parseProjectConfig, PROJECT_FILE, type EnvironmentConfig, type ProjectConfig } from "../project.js";
 import type { GitSource } from "./git.js";
 import { parseRawLog, RAW_LOG_FORMAT } from "./history.js";
-import type { ReviewProblem } from "./model.js";
+import type { CommitSignatureReview, CommitTouch, CommitVerdict, ReviewProblem, SignaturesReview, SignedCommit } from "./report.js";
 import type { ReviewState } from "./state.js";
 import { findingWording, type FindingWording } from "./wording.js";
 
@@ -40,69 +40,6 @@ export function sshKeyFingerprint(recipient: string): string | undefined {
   const blob = recipient.trim().split(/\s+/)[1];
   if (!canSign(recipient) || blob === undefined) return undefined;
   return `SHA256:${createHash("sha256").update(Buffer.from(blob, "base64")).digest("base64").replace(/=+$/, "")}`;
-}
-
-/** What git says of a commit's signature, checked against an allowed-signers list of members. */
-export type SignatureStatus =
-  /** signed by a key of the allowed signers; `signer` is the member name */
-  | "good"
-  /** no signature */
-  | "unsigned"
-  /** a signature that does not verify (the commit was changed after it was signed) */
-  | "bad"
-  /** a valid signature by a key that is not an allowed signer, or one git cannot check */
-  | "unknown-signer";
-
-/** A commit of a range that changes environments (names of the base's stellar.yaml, in its order). */
-export interface CommitTouch {
-  /** Full commit id. */
-  commit: string;
-  /** Environments whose secrets file the commit changes. */
-  files: string[];
-  /** Environments whose members (or the folder their files are kept in, `secrets_dir`) the commit changes in stellar.yaml. */
-  members: string[];
-}
-
-/** A commit's signature as the caller verified it (the CLI's `verifyCommits` returns these fields). */
-export interface CommitVerdict {
-  commit: string;
-  status: SignatureStatus;
-  /** The member name git reports for a good signature (the allowed-signers principal). */
-  signer?: string;
-  /** The signing key's fingerprint (`SHA256:…`) when git reports one. */
-  key?: string;
-}
-
-/** A commit that changes environments, with its verified signature: what `buildReview` takes. */
-export type SignedCommit = CommitTouch & CommitVerdict;
-
-/** One commit of the `signatures` section of a review. */
-export interface CommitSignatureReview {
-  commit: string;
-  status: SignatureStatus;
-  signer?: string;
-  key?: string;
-  /** The environments it changes (its file or its members), in the base's order. */
-  environments: string[];
-  /**
-   * Those whose members (in the base) did not sign it: a good signature by a member of another
-   * environment counts as unsigned here. Each has an `unsigned-change` finding, except the
-   * environments in {@link SignaturesReview.unverifiable}.
-   */
-  unsignedFor: string[];
-}
-
-/** The `signatures` section of a review. */
-export interface SignaturesReview {
-  /** False when there were no commits to verify (the head is the working tree or the index, or the base has no stellar.yaml). */
-  checked: boolean;
-  /** The commits of the range that change an environment, oldest first. */
-  commits: CommitSignatureReview[];
-  /**
-   * Environments changed in the range of which no member (in the base) has an ssh-ed25519 key:
-   * nobody could have signed, so their commits get no finding.
-   */
-  unverifiable: string[];
 }
 
 /** The `git log` arguments of {@link readCommitTouches} (before the range and the pathspecs). */

@@ -6,7 +6,9 @@
  * only compared, never copied into the result.
  */
 import { timingSafeEqual } from "@stellar-secrets/sops"; // node:crypto's, loaded on first use
-import { heldShareRemovalMessage, rewrapsOf, secretCounts, type EnvironmentReview, type Rewrap, type ReviewProblem, type ReviewReport, type SecretReview } from "./model.js";
+import { heldShareRemovalMessage } from "./access.js";
+import { rewrapsOf } from "./data-key.js";
+import { secretCounts, type EnvironmentReview, type EnvironmentVerification, type ReviewProblem, type ReviewReport, type SecretReview, type VerifiedStatus } from "./report.js";
 import { findingWording, type FindingWording } from "./wording.js";
 
 /** One version of an environment file, decrypted and verified with a key (keep in memory only). */
@@ -20,39 +22,6 @@ export interface DecryptedVersion {
   /** The age stanzas, in file order. */
   stanzas: readonly { recipient: string; enc: string }[];
 }
-
-/** What happened to one name, told with a key. */
-export type VerifiedStatus = "added" | "removed" | "changed" | "unchanged" | "re-encrypted";
-
-/** The keyed result for one environment: verified, or why not. Never holds a value. */
-export type EnvironmentVerification =
-  | {
-      environment: string;
-      file: string;
-      verified: true;
-      /** True when the data key of the head differs from the base's (false for a new file). */
-      dataKeyRotated: boolean;
-      /** Every name of either version, sorted: `re-encrypted` means the same plaintext under a new encrypted string. */
-      secrets: { name: string; status: VerifiedStatus }[];
-      /** Stanzas wrapped anew while the data key stayed the same (see {@link rewrapsOf}). */
-      rewraps: Rewrap[];
-      /**
-       * The commit of an earlier version of the file whose data key the head's is, while the base's
-       * is not (a retired data key brought back; see `retiredKeyProvenWith`). Absent when none was found.
-       */
-      retiredKeyOf?: string;
-    }
-  | {
-      environment: string;
-      file: string;
-      verified: false;
-      /** Why: no key opens a version, or a version failed its MAC or a value's tag (`tampered`). */
-      reason: string;
-      /** The error code behind the reason (e.g. `NO_MATCHING_IDENTITY`, `MAC_MISMATCH`, `TAMPERED`). */
-      code?: string;
-      /** True when the head failed its MAC or a value's tag: a problem, not a missing key. */
-      tampered: boolean;
-    };
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
