@@ -166,9 +166,10 @@ export class Workspace implements TextSource {
   /**
    * Loads every project found in `folders` (and `configPath` overrides, per folder), plus the
    * stellar.yaml files of `extraConfigs` that still exist (projects of files opened outside every
-   * folder); forgets every other project.
+   * folder); forgets every other project. Returns the projects that could not be loaded, with why
+   * (each is skipped; the others are loaded).
    */
-  async loadFolders(folders: { path: string; configPath?: string | undefined }[], extraConfigs: readonly string[] = []): Promise<void> {
+  async loadFolders(folders: { path: string; configPath?: string | undefined }[], extraConfigs: readonly string[] = []): Promise<{ configPath: string; error: unknown }[]> {
     const configs = new Set<string>();
     for (const c of extraConfigs) if (existsSync(c)) configs.add(resolve(c));
     for (const f of folders) {
@@ -180,8 +181,18 @@ export class Workspace implements TextSource {
       }
     }
     for (const [root, m] of [...this.projects]) if (!configs.has(m.configPath)) this.projects.delete(root);
+    // one project that cannot be loaded (its stellar.yaml deleted or made unreadable since it was
+    // found) is reported, and the others are still loaded: it no longer ends the whole index
+    const failures: { configPath: string; error: unknown }[] = [];
     try {
-      for (const c of [...configs].sort()) await this.load(c);
+      for (const c of [...configs].sort()) {
+        try {
+          await this.load(c);
+        } catch (error) {
+          failures.push({ configPath: c, error });
+        }
+      }
+      return failures;
     } finally {
       this.listings.clear(); // only the loads that follow the listing at once may use it
     }
