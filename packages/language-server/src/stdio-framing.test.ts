@@ -59,6 +59,11 @@ describe("the framing of stdin's messages", () => {
     expect(f.waiting).toBe(true);
     expect(summary(f.flush())).toEqual(["warning", "message 1"]);
     expect(summary(f.push(frame(request(2))))).toEqual(["message 2"]);
+    // far too long, the messages after it inside what it claims: taken once the stream is quiet, and the ones after it
+    const g = new MessageFramer();
+    expect(g.push(Buffer.concat([frame(body, 100_000), frame(request(2)), frame(request(3))]))).toEqual([]);
+    expect(summary(g.flush())).toEqual(["warning", "message 1", "message 2", "message 3"]);
+    expect(summary(g.push(frame(request(4))))).toEqual(["message 4"]);
   });
 
   it("skips a header without Content-Length, or with one that is no number, and noise between messages", () => {

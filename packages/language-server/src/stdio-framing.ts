@@ -135,13 +135,24 @@ export class MessageFramer {
       if (this.size === 0) return events;
       const all = this.take(this.size);
       const parsed = parseJson(all);
-      if (parsed === undefined) {
-        this.keep(all);
+      if (parsed !== undefined) {
+        events.push({ type: "warning", reason: `a message of ${all.length} bytes came with Content-Length: ${this.bodyLength} and nothing after it (it counts the body's UTF-8 bytes); taken` });
+        events.push(messageEvent(parsed.value));
+        this.bodyLength = undefined;
         return events;
       }
-      events.push({ type: "warning", reason: `a message of ${all.length} bytes came with Content-Length: ${this.bodyLength} and nothing after it (it counts the body's UTF-8 bytes); taken` });
-      events.push(messageEvent(parsed.value));
-      this.bodyLength = undefined;
+      // a Content-Length far too long, and the messages after it still waiting in it: cut at the first header after one JSON value
+      for (const at of contentLengthOffsets(all.toString("latin1"), 1)) {
+        const first = parseJson(all.subarray(0, at));
+        if (first === undefined) continue;
+        events.push({ type: "warning", reason: `a message of ${at} bytes came with Content-Length: ${this.bodyLength} (it counts the body's UTF-8 bytes); taken` });
+        events.push(messageEvent(first.value));
+        this.bodyLength = undefined;
+        this.keep(all.subarray(at));
+        events.push(...this.push(Buffer.alloc(0)));
+        return events;
+      }
+      this.keep(all);
       return events;
     }
     if (this.pending === undefined) return events;
