@@ -7,7 +7,7 @@
 (require 'json)
 (define-derived-mode yaml-mode text-mode "YAML")
 (add-to-list 'auto-mode-alist '("\\.ya?ml\\'" . yaml-mode))
-(add-to-list 'eglot-server-programs `(yaml-mode . ("node" ,(getenv "SERVER") "--stdio")))
+(add-to-list 'eglot-server-programs `((yaml-mode yaml-ts-mode) . ("node" ,(getenv "SERVER") "--stdio")))
 (setq-default eglot-workspace-configuration '(:stellarSecrets (:rules (:unused-secret "hint"))))
 (defun e2e-wait (what pred)
   (let ((end (+ (float-time) 40)))
