@@ -28,6 +28,8 @@ install_system_packages() {
   [ -f /usr/include/gssapi/gssapi.h ] || missing+=(libkrb5-dev)   # the kerberos native module of code-server
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   command -v nvim >/dev/null 2>&1 || missing+=(neovim)   # a second real LSP client (push diagnostics only)
+  # a third real LSP client: Emacs eglot (Debian 12: Emacs 28 and eglot 1.9 from ELPA)
+  emacs --batch -q --eval "(progn (package-initialize) (require 'eglot))" >/dev/null 2>&1 || missing+=(emacs-nox elpa-eglot)
   [ ${#missing[@]} -eq 0 ] && return 0
   log "apt-get install ${missing[*]}"
   apt-get update -qq
@@ -77,4 +79,5 @@ install_all
 status=0
 node "$root/test/editor-e2e/run.mjs" --code-server "$CS" --playwright "$PW_DIR/node_modules/playwright-core/index.mjs" --artifacts "$ART" || status=1
 node "$root/test/editor-e2e/neovim.mjs" "$ART" || status=1
+node "$root/test/editor-e2e/eglot.mjs" "$ART" || status=1
 exit $status

@@ -110,4 +110,54 @@ describe("the server process's lifecycle over stdio", () => {
       if (s.proc.exitCode === null) s.proc.kill("SIGKILL");
     }
   });
+
+  it("keeps its place in stdin after a wrong Content-Length, a header without one, or a body that is no message, and answers the next requests", async () => {
+    const proc = spawn(process.execPath, [SERVER_BIN, "--stdio"], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, SOPS_AGE_KEY: "", SOPS_AGE_KEY_FILE: "" } });
+    const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+    // a raw client: the protocol connection of the other tests frames every message correctly
+    const received: { id?: unknown; error?: { code: number }; result?: unknown; method?: string }[] = [];
+    let buf = Buffer.alloc(0);
+    proc.stdout!.on("data", (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      for (let end = buf.indexOf("\r\n\r\n"); end !== -1; end = buf.indexOf("\r\n\r\n")) {
+        const length = Number(/Content-Length: (\d+)/i.exec(buf.toString("latin1", 0, end))![1]);
+        if (buf.length < end + 4 + length) break;
+        received.push(JSON.parse(buf.toString("utf8", end + 4, end + 4 + length)));
+        buf = buf.subarray(end + 4 + length);
+      }
+    });
+    const send = (body: string, length = Buffer.byteLength(body)): void => void proc.stdin!.write(`Content-Length: ${length}\r\n\r\n${body}`);
+    const answer = async (id: unknown): Promise<{ error?: { code: number }; result?: unknown }> => {
+      for (let i = 0; i < 500; i++) {
+        const r = received.find((m) => m.id === id && m.method === undefined);
+        if (r !== undefined) return r;
+        await new Promise((res) => setTimeout(res, 20));
+      }
+      throw new Error(`no answer to ${String(id)}`);
+    };
+    try {
+      send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: INIT }));
+      expect((await answer(1)).result).toBeDefined();
+      send(JSON.stringify({ jsonrpc: "2.0", method: "initialized", params: {} }));
+      // a Content-Length counted in characters, not UTF-8 bytes (a JavaScript client's string.length): the request is still taken
+      const hover = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "textDocument/hover", params: { ...HOVER, textDocument: { uri: "file:///nowhere/café-😀.yaml" } } });
+      send(hover, hover.length);
+      expect(await answer(2)).toMatchObject({ result: null });
+      // a header without Content-Length: skipped; the request after it is answered
+      proc.stdin!.write("Content-Type: application/vscode-jsonrpc\r\n\r\n");
+      send(JSON.stringify({ jsonrpc: "2.0", id: 3, method: "textDocument/hover", params: HOVER }));
+      expect(await answer(3)).toMatchObject({ result: null });
+      // a body that is not JSON: JSON-RPC's Parse error (id null); a method that is no string: Invalid Request under its id
+      send("{not json}");
+      send(JSON.stringify({ jsonrpc: "2.0", id: 4, method: 4 }));
+      expect((await answer(4)).error?.code).toBe(-32600);
+      expect(received.find((m) => m.id === null)?.error?.code).toBe(-32700);
+      send(JSON.stringify({ jsonrpc: "2.0", id: 5, method: "shutdown" }));
+      expect(await answer(5)).toMatchObject({ result: null });
+      send(JSON.stringify({ jsonrpc: "2.0", method: "exit" }));
+      expect(await exited).toBe(0);
+    } finally {
+      if (proc.exitCode === null) proc.kill("SIGKILL");
+    }
+  });
 });

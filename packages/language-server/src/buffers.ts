@@ -122,6 +122,12 @@ export class Buffers {
     const { workspace } = state;
     const path = state.pathOf(doc.uri);
     if (path === undefined) return;
+    if (closed) {
+      // the same file still open under another URI (a symbolic link on the way, another
+      // percent-encoding or case of its path): that document's text stays the file's, not the disk's
+      const other = state.documents.all().find((d) => d.uri !== doc.uri && state.pathOf(d.uri) === path);
+      if (other !== undefined) return this.onBuffer(other, false);
+    }
     if (closed) workspace.dropBuffer(path);
     else workspace.setBuffer(path, doc.getText());
     state.setOpenUri(path, closed ? undefined : doc.uri);

@@ -4,6 +4,8 @@ import {
   ConfigurationRequest,
   DidChangeConfigurationNotification,
   DidChangeWorkspaceFoldersNotification,
+  DidChangeTextDocumentNotification,
+  DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
   ErrorCodes,
   HoverRequest,
@@ -16,7 +18,8 @@ import {
 } from "vscode-languageserver/node";
 import { LIFECYCLE_ERROR_METHOD, lifecycleStrategy } from "./lifecycle.js";
 import { ProjectsRequest } from "./protocol.js";
-import { connectInMemory, makeTempProject, type InMemoryServer } from "./test-support/in-memory.js";
+import { connectInMemory, makeTempProject, rangeOf, startInMemory, type InMemoryServer } from "./test-support/in-memory.js";
+import { createTicketAction, HUBSPOT_CONNECTION } from "./test-support/fixtures.js";
 
 /** The error code a request is answered with (undefined: a result). */
 async function errorCodeOf(p: Promise<unknown>): Promise<number | undefined> {
@@ -217,5 +220,39 @@ describe("the client's processId (watched by main.ts, not by vscode-languageserv
     expect(strategy.shutdownReceived).toBe(false);
     void strategy.handleMessage(request(ShutdownRequest.method), next);
     expect(strategy.shutdownReceived).toBe(true);
+  });
+});
+
+describe("text synchronisation notifications without what the open documents need", () => {
+  it("are dropped whole and logged: no document with a number for a URI or text, no change applied in part, and later closes still work", async () => {
+    const project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, { "connections/hubspot.yaml": HUBSPOT_CONNECTION });
+    const server = await startInMemory({ folders: [project.dir] });
+    try {
+      const uri = project.uri("actions/create_ticket.yaml");
+      const typo = createTicketAction("zendesk_tokn");
+      await server.open(uri, typo);
+      await server.waitForDiagnostics(uri, (d) => d.some((x) => x.code === "unknown-secret"));
+      const send = (method: string, params: unknown) => server.client.sendNotification(method, params);
+      await send(DidOpenTextDocumentNotification.method, { textDocument: { uri: 5, languageId: "yaml", version: 1, text: "kind: action\n" } });
+      await send(DidOpenTextDocumentNotification.method, { textDocument: { uri: project.uri("actions/other.yaml"), languageId: "yaml", version: 1, text: 5 } });
+      // the fix of the typo, then a change whose range is no range: neither is applied
+      const fix = { range: rangeOf(typo, "zendesk_tokn"), text: "zendesk_token" };
+      await send(DidChangeTextDocumentNotification.method, { textDocument: { uri, version: 2 }, contentChanges: [fix, { range: { start: { line: 0, character: 0 }, end: null }, text: "x" }] });
+      await send(DidChangeTextDocumentNotification.method, { textDocument: { uri, version: 3 }, contentChanges: [{ range: { start: { line: -1, character: 0 }, end: { line: 0, character: 2 } }, text: "x" }] });
+      await server.waitFor(() => server.logs.filter((l) => l.includes("ignored (the open documents are as they were)")).length === 4, "the four notifications logged");
+      expect(server.logs.filter((l) => l.includes("ignored")).map((l) => l.replace(/ ignored.*/, ""))).toEqual([
+        "[stellar-secrets] textDocument/didOpen without textDocument.uri (a string):",
+        "[stellar-secrets] textDocument/didOpen without textDocument.text (a string):",
+        "[stellar-secrets] textDocument/didChange without contentChanges[].range ({ start, end }: positions of unsigned integers):",
+        "[stellar-secrets] textDocument/didChange without contentChanges[].range ({ start, end }: positions of unsigned integers):",
+      ]);
+      expect(server.state.documents.all().map((d) => [d.uri, d.version, d.getText()])).toEqual([[uri, 1, typo]]);
+      // a close after them: the file goes back to the disk's text (it has none: out of the index)
+      await send(DidCloseTextDocumentNotification.method, { textDocument: { uri } });
+      await server.waitFor(() => !server.state.workspace.isOpen(project.path("actions/create_ticket.yaml")), "the close");
+    } finally {
+      await server.dispose();
+      project.remove();
+    }
   });
 });

@@ -6,6 +6,10 @@
  * `InvalidRequest`. `vscode-languageserver` passes all of them to the handlers as they come. An
  * `initialize` without `capabilities` counts as one announcing none.
  *
+ * A text synchronisation notification without what the open documents need (`params.ts`'s
+ * `textSyncProblem`: a `didOpen` whose text is no string, a `didChange` with a range that is no
+ * range) cannot be answered with an error: it is dropped whole and logged, instead of being taken in part.
+ *
  * A client that never sends `initialized` (or sends it late: old and minimal clients send requests
  * right after the `initialize` answer) still gets its index: the first request after `initialize`
  * (any but `shutdown`), or the first `textDocument/didOpen` or `workspace/didChangeWorkspaceFolders`, is preceded by the `initialized` the
@@ -33,10 +37,14 @@ import {
   type NotificationMessage,
   type RequestMessage,
 } from "vscode-languageserver/node";
+import { textSyncProblem } from "./params.js";
 import { isProcessId } from "./parent-process.js";
 
 /** The internal method a refused request is handed on under (never sent by a client that follows the protocol). */
 export const LIFECYCLE_ERROR_METHOD = "$/stellarSecrets/lifecycleError";
+
+/** The internal notification a malformed text synchronisation notification is handed on as, to be logged ({@link registerLifecycle}). */
+export const MALFORMED_NOTIFICATION_METHOD = "$/stellarSecrets/malformedNotification";
 
 /** The notifications that, sent before `initialized`, start the server as `initialized` would. */
 const STARTING_NOTIFICATIONS: ReadonlySet<string> = new Set([DidOpenTextDocumentNotification.method, DidChangeWorkspaceFoldersNotification.method]);
@@ -139,6 +147,12 @@ export function lifecycleStrategy(options: LifecycleOptions = {}): LifecycleStra
         started = true;
         return next(message);
       }
+      // a didOpen, didChange, didClose or didSave without what the open documents need: dropped whole, and logged
+      const problem = isNotification(message) ? textSyncProblem(message.method, message.params) : undefined;
+      if (problem !== undefined) {
+        const note: NotificationMessage = { jsonrpc: message.jsonrpc, method: MALFORMED_NOTIFICATION_METHOD, params: { method: (message as NotificationMessage).method, problem } };
+        return next(note);
+      }
       // a didOpen or a workspace folder change before `initialized`: the start-up first (its listener of
       // folder changes is set up by it; other notifications do not need the index)
       if (!started && !shutDown && isNotification(message) && STARTING_NOTIFICATIONS.has(message.method)) start(message, next);
@@ -147,8 +161,17 @@ export function lifecycleStrategy(options: LifecycleOptions = {}): LifecycleStra
   };
 }
 
-/** Registers the handler that answers the requests {@link lifecycleStrategy} refused with their error. */
+/** Registers the handler that answers the requests {@link lifecycleStrategy} refused with their error, and the one that logs the notifications it dropped. */
 export function registerLifecycle(connection: Connection): void {
+  connection.onNotification(MALFORMED_NOTIFICATION_METHOD, (params: unknown) => {
+    const p = params as { method?: unknown; problem?: unknown } | null;
+    if (p === null || typeof p !== "object" || typeof p.method !== "string" || typeof p.problem !== "string") return;
+    try {
+      connection.console.error(`[stellar-secrets] ${p.method} without ${p.problem}: ignored (the open documents are as they were)`);
+    } catch {
+      // the connection is gone
+    }
+  });
   connection.onRequest(LIFECYCLE_ERROR_METHOD, (params: unknown) => {
     const e = params as Partial<LifecycleError> | null;
     if (e !== null && typeof e === "object" && typeof e.code === "number" && typeof e.message === "string") throw new ResponseError(e.code, e.message);

@@ -8,11 +8,13 @@
 import { CLIENT_PROCESS_ID, GIVEN_ARGS } from "./client-process-arg.js";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { createConnection, ProposedFeatures } from "vscode-languageserver/node";
+import { format } from "node:util";
+import { createConnection, ProposedFeatures, StreamMessageWriter, type Connection, type ResponseMessage } from "vscode-languageserver/node";
 import { createCoreModel } from "./core-model.js";
-import { lifecycleStrategy } from "./lifecycle.js";
+import { lifecycleStrategy, type LifecycleStrategy } from "./lifecycle.js";
 import { watchParent, type ParentWatch } from "./parent-process.js";
 import { startServer } from "./server.js";
+import { FramedStdinReader, PARSE_ERROR } from "./stdio-framing.js";
 
 /** What the process entry (the bin, `dist/bundle/server.mjs`) asks of {@link main}. */
 export interface MainOptions {
@@ -76,8 +78,8 @@ export function main(options: MainOptions = {}): void {
   // the lifecycle strategy answers requests sent out of order (lifecycle.ts), and hands initialize's processId to `watch`
   const lifecycle = lifecycleStrategy({ onClientProcessId: watch });
   if (CLIENT_PROCESS_ID !== undefined) watch(CLIENT_PROCESS_ID);
-  // the transport from process.argv
-  const connection = createConnection(ProposedFeatures.all, { messageStrategy: lifecycle });
+  // the transport from process.argv; stdio through the server's own framing (stdio-framing.ts)
+  const connection = argv.includes("--stdio") ? stdioConnection(lifecycle) : createConnection(ProposedFeatures.all, { messageStrategy: lifecycle });
   // A bug in one request must not end the server: log it and keep answering.
   // a disposed connection throws: the handlers must not throw in their turn
   const report = (line: string): void => {
@@ -90,4 +92,43 @@ export function main(options: MainOptions = {}): void {
   process.on("uncaughtException", (e) => report(`[stellar-secrets] uncaught: ${e.stack ?? String(e)}`));
   process.on("unhandledRejection", (e) => report(`[stellar-secrets] unhandled rejection: ${String(e)}`));
   startServer(connection, { modelFactory: createCoreModel, afterInitialIndex: options.afterInitialIndex, buildTag: options.buildTag ?? ownBuildTag() });
+}
+
+/**
+ * The connection over stdin and stdout, read through {@link FramedStdinReader}: a message with a
+ * wrong `Content-Length`, or bytes that are no message, never leave the server reading at a wrong
+ * offset (hanging, answering nothing); a body that is not a message is answered with JSON-RPC's
+ * error and logged (without its bytes). What `vscode-languageserver` does itself for `--stdio` is
+ * done here too: the process ends when stdin ends (0 after `shutdown`, else 1), and `console`
+ * writes to the client's log, never to stdout, which carries the protocol.
+ */
+function stdioConnection(lifecycle: LifecycleStrategy): Connection {
+  const writer = new StreamMessageWriter(process.stdout);
+  let connection: Connection | undefined;
+  const log = (line: string): void => {
+    try {
+      connection?.console.error(line);
+    } catch {
+      process.stderr.write(`${line}\n`);
+    }
+  };
+  const reader = new FramedStdinReader(process.stdin, {
+    onInvalid: (e) => {
+      log(`[stellar-secrets] the client sent ${e.reason}: answered with ${e.code}`);
+      const answer: ResponseMessage = { jsonrpc: "2.0", id: e.id, error: { code: e.code, message: `${e.code === PARSE_ERROR ? "Parse error" : "Invalid Request"}: ${e.reason}` } };
+      void writer.write(answer).catch(() => {});
+    },
+    onWarning: (reason) => log(`[stellar-secrets] the client's stream: ${reason}`),
+  });
+  connection = createConnection(ProposedFeatures.all, reader, writer, { messageStrategy: lifecycle });
+  const end = (): void => process.exit(lifecycle.shutdownReceived ? 0 : 1);
+  process.stdin.on("end", end);
+  process.stdin.on("close", end);
+  const c = connection;
+  console.log = (...a: unknown[]) => c.console.log(format(...a));
+  console.info = (...a: unknown[]) => c.console.info(format(...a));
+  console.debug = (...a: unknown[]) => c.console.log(format(...a));
+  console.warn = (...a: unknown[]) => c.console.warn(format(...a));
+  console.error = (...a: unknown[]) => c.console.error(format(...a));
+  return connection;
 }

@@ -28,3 +28,31 @@ export function requireDocumentParams(method: string, params: unknown, needs: { 
           : undefined;
   if (missing !== undefined) throw new ResponseError(ErrorCodes.InvalidParams, `${method}: the parameters need ${missing}`);
 }
+
+/** The text synchronisation notifications {@link textSyncProblem} checks. */
+const TEXT_SYNC = new Set(["textDocument/didOpen", "textDocument/didChange", "textDocument/didClose", "textDocument/didSave"]);
+
+/**
+ * What a text synchronisation notification (`didOpen`, `didChange`, `didClose`, `didSave`) lacks for
+ * the server to take it, or undefined when it is whole (or is another notification): a `textDocument`
+ * with a string `uri`; for `didOpen` a string `text`; for `didChange` a list of changes, each a
+ * string `text` with, when it has one, a `range` of unsigned integers. A notification cannot be
+ * answered with an error: the lifecycle strategy drops such a one whole and logs what it lacks,
+ * instead of the open documents taking it in part (a document whose text is a number, a change
+ * applied up to the malformed one) and every later message about them failing.
+ */
+export function textSyncProblem(method: string, params: unknown): string | undefined {
+  if (!TEXT_SYNC.has(method)) return undefined;
+  const p = isObject(params) ? params : {};
+  const doc = isObject(p.textDocument) ? p.textDocument : undefined;
+  if (doc === undefined || typeof doc.uri !== "string") return "textDocument.uri (a string)";
+  if (method === "textDocument/didOpen" && typeof doc.text !== "string") return "textDocument.text (a string)";
+  if (method === "textDocument/didChange") {
+    if (!Array.isArray(p.contentChanges)) return "contentChanges (a list)";
+    for (const c of p.contentChanges as unknown[]) {
+      if (!isObject(c) || typeof c.text !== "string") return "contentChanges[].text (a string)";
+      if ("range" in c && c.range !== undefined && !isRange(c.range)) return "contentChanges[].range ({ start, end }: positions of unsigned integers)";
+    }
+  }
+  return undefined;
+}

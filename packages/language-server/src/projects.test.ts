@@ -254,6 +254,24 @@ describe("workspace/didChangeWorkspaceFolders", () => {
     }
   });
 
+  it("a project that cannot be loaded (its stellar.yaml gone or unreadable since it was found) is logged, and the others are still loaded", async () => {
+    // the first project in load order fails (before, its failure ended the initial index: no project after it was loaded)
+    const [first, second] = [a, b].sort((x, y) => (x.dir < y.dir ? -1 : 1)) as [TempProject, TempProject];
+    const modelFactory: ModelFactory = async (configPath, source) => {
+      if (configPath === first.path("stellar.yaml")) throw new Error("EACCES: permission denied, open 'stellar.yaml'");
+      return createCoreModel(configPath, source);
+    };
+    const s = await startInMemory({ folders: [a.dir, b.dir], modelFactory });
+    try {
+      expect(await roots(s)).toEqual([second.dir]);
+      // and checked: b's typo is reported when b is the project that loads
+      if (second === b) await s.waitForDiagnostics(b.uri("actions/create_ticket.yaml"), (d) => d.some((x) => x.code === "unknown-secret"));
+      expect(s.logs.some((l) => l.includes(`loading the project of ${first.path("stellar.yaml")}`) && l.includes("EACCES"))).toBe(true);
+    } finally {
+      await s.dispose();
+    }
+  });
+
   it("a folder added by a client that never sends initialized is not lost", async () => {
     const s = connectInMemory();
     try {

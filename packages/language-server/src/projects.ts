@@ -84,7 +84,8 @@ export class ProjectLoader {
       if (config !== undefined) this.outside.add(config);
     }
     const t0 = Date.now();
-    await state.workspace.loadFolders(list, [...this.outside]);
+    const failures = await state.workspace.loadFolders(list, [...this.outside]);
+    for (const f of failures) state.logFailure(`loading the project of ${f.configPath} (the other projects are loaded)`, f.error);
     state.log(`indexed ${state.workspace.all().length} project(s) in ${Date.now() - t0} ms`);
     // Two turns of the event loop: the first lets the pipe be read, the second lets the messages read
     // be dispatched (each is one `setImmediate` of the connection) before the check takes the thread.

@@ -150,6 +150,27 @@ describe("text synchronisation as any client may send it", () => {
     await server.waitForDiagnostics(uri, (d) => d.length === 0);
   });
 
+  it("a file open under two URIs (a symbolic link, another percent-encoding) keeps its buffer's text when one of them is closed", async () => {
+    const canonical = project.uri("actions/two_uris.yaml");
+    const other = canonical.replace("two_uris", "two%5Furis");
+    const disk = createTicketAction("zendesk_tok");
+    project.write("actions/two_uris.yaml", disk);
+    const edited = createTicketAction("zendesk_tokn");
+    await server.open(canonical, edited);
+    await server.open(other, edited);
+    await unknownSecret(other);
+    await server.close(other);
+    // the document still open under the other URI: its text, not the disk's
+    await unknownSecret(canonical);
+    await new Promise((r) => setTimeout(r, 300)); // (a close that fell back to the disk reads it meanwhile)
+    const hover = await server.client.sendRequest(HoverRequest.type, { textDocument: { uri: canonical }, position: rangeOf(edited, "zendesk_tokn").start });
+    expect((hover?.contents as MarkupContent | undefined)?.value).toContain("**zendesk_tokn**");
+    expect((server.published.get(canonical) ?? []).find((d) => d.code === "unknown-secret")?.range).toEqual(rangeOf(edited, "zendesk_tokn"));
+    // both closed: the disk's text
+    await server.close(canonical);
+    await server.waitForDiagnostics(canonical, (d) => d.some((x) => x.code === "unknown-secret" && x.range.end.character === rangeOf(disk, "zendesk_tok").end.character));
+  });
+
   it("definition and references name an open document by the URI the client opened it with", async () => {
     const envUri = project.uri("secrets/development.enc.yaml");
     const opened = envUri.replace("development.enc", "development%2Eenc");

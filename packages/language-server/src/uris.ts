@@ -13,7 +13,8 @@ import { toRelative } from "@stellar-secrets/core";
  * without it, as every other path of it is spelled (the file system's root stays itself).
  */
 export function uriToPath(uri: string): string | undefined {
-  if (!uri.startsWith("file:")) return undefined;
+  // (a hand-written client may send a number or null where a URI goes: no path)
+  if (typeof uri !== "string" || !uri.startsWith("file:")) return undefined;
   let path: string;
   try {
     path = normalize(fileURLToPath(uri));

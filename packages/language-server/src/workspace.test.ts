@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ProjectModel } from "./model.js";
-import { pathUnderRoots, Workspace, type TextSource } from "./workspace.js";
+import { findConfigFiles, pathUnderRoots, Workspace, type TextSource } from "./workspace.js";
 
 describe("Workspace.loadFolders: the folders listed while finding the projects", () => {
   const dir = mkdtempSync(join(tmpdir(), "stellar-ls-listing-"));
@@ -49,5 +49,23 @@ describe("pathUnderRoots: the same place named under a root", () => {
     expect(pathUnderRoots(join(dir, "elsewhere", "a.yaml"), [root])).toBe(join(dir, "elsewhere", "a.yaml"));
     expect(pathUnderRoots(join(dir, "link", "actions", "a.yaml"), [])).toBe(join(dir, "link", "actions", "a.yaml"));
     expect(pathUnderRoots("/nonexistent-stellar-root/a.yaml", [root, "/nonexistent-stellar-root-2"])).toBe("/nonexistent-stellar-root/a.yaml");
+  });
+});
+
+describe("findConfigFiles: the walk of a workspace folder", () => {
+  const dir = mkdtempSync(join(tmpdir(), "stellar-ls-walk-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, "a", "b", "c"), { recursive: true });
+  mkdirSync(join(dir, "x", "node_modules", "y"), { recursive: true });
+  writeFileSync(join(dir, "a", "b", "stellar.yaml"), "version: 1\n");
+  writeFileSync(join(dir, "x", "node_modules", "y", "stellar.yaml"), "version: 1\n");
+
+  it("lets the messages that came meanwhile through once it has walked for its slice (a home folder or / as the workspace: shutdown was answered only after the walk)", async () => {
+    // a slice of 0 ms: it lets them through at every folder; what was queued before the walk runs before it ends
+    let queuedRan = false;
+    setImmediate(() => (queuedRan = true));
+    const found = await findConfigFiles(dir, 6, undefined, 0);
+    expect(queuedRan).toBe(true);
+    expect(found).toEqual([join(dir, "a", "b", "stellar.yaml")]);
   });
 });

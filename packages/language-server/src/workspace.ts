@@ -38,13 +38,27 @@ export const MAX_FILE_BYTES = MAX_CONFIG_FILE_BYTES;
 const SKIP_DIRS = new Set(["node_modules", ".git", ".hg", ".svn", "dist", ".test-artifacts"]);
 
 /**
+ * How long the walk of {@link findConfigFiles} lists folders before it lets the messages that came
+ * meanwhile be handled (ms): a client whose workspace folder is the user's home or the file system's
+ * root (Helix, vim-lsp or Kate started outside a project take the current folder) made the server
+ * walk for seconds without answering anything, `shutdown` included.
+ */
+export const WALK_SLICE_MS = 20;
+
+/**
  * Every stellar.yaml under `dir` (not inside node_modules/.git), at most `depth` levels down.
  * The folders are listed synchronously: the initial index that follows blocks anyway, and one
- * round trip through the thread pool per folder only made the first answer later.
+ * round trip through the thread pool per folder only made the first answer later; a long walk
+ * still lets other messages through every {@link WALK_SLICE_MS}.
  */
-export async function findConfigFiles(dir: string, depth = 6, listings?: Map<string, Dirent[]>): Promise<string[]> {
+export async function findConfigFiles(dir: string, depth = 6, listings?: Map<string, Dirent[]>, sliceMs = WALK_SLICE_MS): Promise<string[]> {
   const found: string[] = [];
-  function walk(d: string, level: number): void {
+  let sliceStart = Date.now();
+  async function walk(d: string, level: number): Promise<void> {
+    if (Date.now() - sliceStart >= sliceMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = Date.now();
+    }
     let entries: Dirent[];
     try {
       entries = readdirSync(d, { withFileTypes: true });
@@ -57,10 +71,10 @@ export async function findConfigFiles(dir: string, depth = 6, listings?: Map<str
     }
     if (level >= depth) return;
     for (const e of entries) {
-      if (e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith(".")) walk(join(d, e.name), level + 1);
+      if (e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith(".")) await walk(join(d, e.name), level + 1);
     }
   }
-  walk(dir, 0);
+  await walk(dir, 0);
   // a stellar.yaml above the folder (the folder is a sub-directory of a secrets repository)
   const above = findConfigAbove(dirname(dir));
   if (above !== undefined) found.push(above);
@@ -166,9 +180,10 @@ export class Workspace implements TextSource {
   /**
    * Loads every project found in `folders` (and `configPath` overrides, per folder), plus the
    * stellar.yaml files of `extraConfigs` that still exist (projects of files opened outside every
-   * folder); forgets every other project.
+   * folder); forgets every other project. Returns the projects that could not be loaded, with why
+   * (each is skipped; the others are loaded).
    */
-  async loadFolders(folders: { path: string; configPath?: string | undefined }[], extraConfigs: readonly string[] = []): Promise<void> {
+  async loadFolders(folders: { path: string; configPath?: string | undefined }[], extraConfigs: readonly string[] = []): Promise<{ configPath: string; error: unknown }[]> {
     const configs = new Set<string>();
     for (const c of extraConfigs) if (existsSync(c)) configs.add(resolve(c));
     for (const f of folders) {
@@ -180,8 +195,18 @@ export class Workspace implements TextSource {
       }
     }
     for (const [root, m] of [...this.projects]) if (!configs.has(m.configPath)) this.projects.delete(root);
+    // one project that cannot be loaded (its stellar.yaml deleted or made unreadable since it was
+    // found) is reported, and the others are still loaded: it no longer ends the whole index
+    const failures: { configPath: string; error: unknown }[] = [];
     try {
-      for (const c of [...configs].sort()) await this.load(c);
+      for (const c of [...configs].sort()) {
+        try {
+          await this.load(c);
+        } catch (error) {
+          failures.push({ configPath: c, error });
+        }
+      }
+      return failures;
     } finally {
       this.listings.clear(); // only the loads that follow the listing at once may use it
     }

@@ -1,0 +1,47 @@
+;;; eglot.el --- the editor-e2e check of Emacs eglot (batch mode) -*- lexical-binding: t -*-
+;; Run by eglot.mjs: emacs --batch -q -l eglot.el FILE; SERVER, OUT, LINE and COL in the environment.
+;; The setup is docs/editor.md's (eglot-server-programs for yaml-mode, eglot-workspace-configuration);
+;; yaml-mode is not part of Emacs 28, so a plain derived mode stands in for it.
+(package-initialize)
+(require 'eglot)
+(require 'json)
+(define-derived-mode yaml-mode text-mode "YAML")
+(add-to-list 'auto-mode-alist '("\\.ya?ml\\'" . yaml-mode))
+(add-to-list 'eglot-server-programs `((yaml-mode yaml-ts-mode) . ("node" ,(getenv "SERVER") "--stdio")))
+(setq-default eglot-workspace-configuration '(:stellarSecrets (:rules (:unused-secret "hint"))))
+(defun e2e-wait (what pred)
+  (let ((end (+ (float-time) 40)))
+    (while (and (not (funcall pred)) (< (float-time) end)) (accept-process-output nil 0.1))
+    (unless (funcall pred) (message "TIMEOUT waiting for %s" what))))
+(find-file (car command-line-args-left))
+(setq command-line-args-left nil)
+;; eglot-ensure starts the server from post-command-hook, which batch mode never runs: start it directly
+(apply #'eglot (eglot--guess-contact))
+(e2e-wait "the server" #'eglot-current-server)
+(e2e-wait "diagnostics" #'flymake-diagnostics)
+(let* ((server (eglot-current-server))
+       (diags (mapcar (lambda (d)
+                        (let ((beg (flymake-diagnostic-beg d)) (end (flymake-diagnostic-end d)))
+                          (list :line (1- (line-number-at-pos beg)) :col (save-excursion (goto-char beg) (current-column))
+                                :end_col (save-excursion (goto-char end) (current-column)) :text (flymake-diagnostic-text d))))
+                      (flymake-diagnostics)))
+       (pos (save-excursion (goto-char (point-min)) (forward-line (string-to-number (getenv "LINE")))
+                            (move-to-column (string-to-number (getenv "COL"))) (point)))
+       (hover (save-excursion (goto-char pos) (jsonrpc-request server :textDocument/hover (eglot--TextDocumentPositionParams))))
+       (completion (save-excursion
+                     (goto-char pos)
+                     (let ((capf (eglot-completion-at-point)))
+                       (and capf (all-completions "" (nth 2 capf))))))
+       (range (save-excursion (goto-char pos) (list :start (eglot--pos-to-lsp-position (- pos 2)) :end (eglot--pos-to-lsp-position pos))))
+       (actions (jsonrpc-request server :textDocument/codeAction
+                                 (list :textDocument (eglot--TextDocumentIdentifier) :range range
+                                       :context (list :diagnostics (vconcat (mapcar (lambda (d) (cdr (assoc 'eglot-lsp-diag (flymake-diagnostic-data d))))
+                                                                                     (flymake-diagnostics))))))))
+  (with-temp-file (getenv "OUT")
+    (insert (json-encode (list :diagnostics (vconcat diags)
+                               :hover (let ((c (plist-get hover :contents))) (if (stringp c) c (plist-get c :value)))
+                               :completion (vconcat completion)
+                               :actions (vconcat (mapcar (lambda (a) (plist-get a :title)) actions))
+                               :encoding (plist-get (eglot--capabilities server) :positionEncoding)))))
+  (eglot-shutdown server))
+(kill-emacs 0)
