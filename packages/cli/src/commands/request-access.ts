@@ -12,7 +12,7 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { humanList, renderJson, shortRecipient } from "../format.js";
 import { defaultMemberName, gitIdentity, ownKeys } from "../keys.js";
-import { openProject, selectEnvironments, withProjectLock, writeProjectConfig } from "../repository.js";
+import { ageKeygenCommand, openProject, selectEnvironments, withProjectLock, writeProjectConfig } from "../repository.js";
 import { readBranches, type Branches } from "../git.js";
 import { setupReminder } from "./git.js";
 
@@ -130,7 +130,7 @@ async function chooseKey(ctx: CommandContext, given: string | undefined): Promis
   const key = keys.find((k) => k.type === "age") ?? keys[0];
   if (key === undefined) {
     throw new CliError("NO_IDENTITY", "you have no key to ask for access with", {
-      hint: "make one with `stellar-secrets keygen` (or `age-keygen -o ~/.config/sops/age/keys.txt`), then run this again",
+      hint: `make one with \`stellar-secrets keygen\` (or, with the age tools, \`${ageKeygenCommand(ctx)}\`), then run this again`,
     });
   }
   return key.publicKey;

@@ -10,7 +10,7 @@ import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { humanList, renderJson, renderTable, shortRecipient } from "../format.js";
 import { canUnwrap, memberNamesOf, ownKeys, type OwnKey } from "../keys.js";
-import { findProjectRootSafe, openProject, readEnvironmentFiles } from "../repository.js";
+import { ageKeygenCommand, findProjectRootSafe, openProject, readEnvironmentFiles } from "../repository.js";
 import { setupReminder } from "./git.js";
 
 const help = `Usage: stellar-secrets whoami [--json]
@@ -66,7 +66,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const out: string[] = [];
   if (keys.length === 0) {
     out.push("No key found (looked where sops looks: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, the sops key file, ~/.ssh/id_ed25519).");
-    out.push("Make one with `stellar-secrets keygen` (or `age-keygen -o ~/.config/sops/age/keys.txt`).");
+    out.push(`Make one with \`stellar-secrets keygen\` (or, with the age tools, \`${ageKeygenCommand(ctx)}\`).`);
   } else {
     out.push("Your public keys:");
     for (const k of keys) out.push(`  ${k.publicKey}  (${k.type}, ${k.source})`);
