@@ -365,3 +365,19 @@ describe("a Node.js older than the engines (20.19)", () => {
     ]);
   });
 });
+
+describe("a key file other users can read", () => {
+  it("whoami warns with the chmod that fixes it (text and --json problems); 0600 and SOPS_AGE_KEY say nothing", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    chmodSync(alice.file, 0o644);
+    const text = await s.run(["whoami"], { env: { SOPS_AGE_KEY_FILE: alice.file } });
+    const warning = `${alice.file} holds a private key and other users can read or change it (mode 0644): \`chmod 600 ${alice.file}\``;
+    expect([text.code, text.stdout.split("\n")[2]]).toEqual([0, `warning: ${warning}`]);
+    const json = await s.run(["whoami", "--json"], { env: { SOPS_AGE_KEY_FILE: alice.file } });
+    expect((JSON.parse(json.stdout) as { problems: string[] }).problems).toEqual([warning]);
+    chmodSync(alice.file, 0o600);
+    expect((await s.run(["whoami"], { env: { SOPS_AGE_KEY_FILE: alice.file } })).stdout).not.toContain("warning:");
+    expect((await s.run(["whoami"], { env: { SOPS_AGE_KEY: readFileSync(alice.file, "utf8") } })).stdout).not.toContain("warning:");
+  });
+});

@@ -5,7 +5,9 @@
  * git name and email. Never prints or returns private key material outside {@link OwnKey.identity}.
  */
 import { identityToRecipient, isSopsError, unwrapFileKey, type SecretsFile } from "@stellar-secrets/sops";
-import type { EnvironmentConfig, ProjectConfig } from "@stellar-secrets/core";
+import { shellPathWord, type EnvironmentConfig, type ProjectConfig } from "@stellar-secrets/core";
+import { statSync } from "node:fs";
+import { isAbsolute } from "node:path";
 import type { CommandContext } from "./command.js";
 import { GitRepo } from "./git.js";
 import { identitiesFor } from "./repository.js";
@@ -19,6 +21,26 @@ export interface OwnKey {
   source: string;
   /** The private identity (for unwrapping only; never printed). */
   identity: string;
+}
+
+/**
+ * A warning per key file of `keys` that other users may read or write (any group/other bit, as ssh
+ * refuses a private key): a key file made with `age-keygen > FILE` or copied under the usual umask
+ * is 0644. sops and age use it anyway, and so does this CLI; whoami says it, with the fix. The
+ * sources are paths (`SOPS_AGE_KEY_FILE=PATH` for that variable); SOPS_AGE_KEY has no file. Never
+ * key material. Nothing on Windows, whose modes mean nothing here.
+ */
+export function looseKeyFileProblems(keys: readonly OwnKey[], platform: NodeJS.Platform = process.platform): string[] {
+  if (platform === "win32") return [];
+  const out: string[] = [];
+  for (const source of new Set(keys.map((k) => k.source))) {
+    const path = source.replace(/^SOPS_AGE_(SSH_PRIVATE_)?KEY_FILE=/, "");
+    if (!isAbsolute(path)) continue;
+    const mode = statSync(path, { throwIfNoEntry: false })?.mode;
+    if (mode === undefined || (mode & 0o077) === 0) continue;
+    out.push(`${path} holds a private key and other users can read or change it (mode ${(mode & 0o777).toString(8).padStart(4, "0")}): \`chmod 600 ${shellPathWord(path)}\``);
+  }
+  return out;
 }
 
 /** Every usable identity of the user (age keys first, as sops orders them), plus the sources looked at and their problems. */

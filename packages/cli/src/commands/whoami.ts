@@ -9,7 +9,7 @@ import type { ProjectConfig } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { humanList, renderJson, renderTable, shortRecipient } from "../format.js";
-import { canUnwrap, memberNamesOf, ownKeys, type OwnKey } from "../keys.js";
+import { canUnwrap, looseKeyFileProblems, memberNamesOf, ownKeys, type OwnKey } from "../keys.js";
 import { ageKeygenCommand, findProjectRootSafe, openProject, readEnvironmentFiles } from "../repository.js";
 import { setupReminder } from "./git.js";
 
@@ -49,7 +49,9 @@ interface EnvironmentAccess {
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f } = parseCommandArgs("whoami", argv, { json: { type: "boolean" } });
-  const { keys, problems } = await ownKeys(ctx);
+  const own = await ownKeys(ctx);
+  const { keys } = own;
+  const problems = [...own.problems, ...looseKeyFileProblems(keys)];
   const config: ProjectConfig | undefined = findProjectRootSafe(ctx.cwd) === undefined ? undefined : await openProject(ctx);
   const environments = config === undefined ? [] : await accessOf(config, keys);
   if (f.json) {
