@@ -381,3 +381,29 @@ describe("a key file other users can read", () => {
     expect((await s.run(["whoami"], { env: { SOPS_AGE_KEY: readFileSync(alice.file, "utf8") } })).stdout).not.toContain("warning:");
   });
 });
+
+describe("request-access in a folder that is not a git clone", () => {
+  it("names you from git's global config (it said neither user.name nor email gave a name) and says to clone instead of git checkout -b", async () => {
+    const alice = sandbox();
+    const key = alice.keygen("alice");
+    expect((await alice.run(["init", "--env", "staging"], { env: { SOPS_AGE_KEY_FILE: key.file } })).code).toBe(0);
+    // bob's copy of it, no .git; his name only in his global git config
+    const bob = createSandbox({ user: "bob", gitInit: false });
+    sandboxes.push(bob);
+    writeFileSync(join(bob.repo, "stellar.yaml"), readFileSync(join(alice.repo, "stellar.yaml")));
+    mkdirSync(join(bob.repo, "secrets"));
+    writeFileSync(join(bob.repo, "secrets", "staging.enc.yaml"), readFileSync(join(alice.repo, "secrets", "staging.enc.yaml")));
+    writeFileSync(join(bob.home, ".gitconfig"), "[user]\n\tname = bob\n\temail = bob@example.test\n");
+    const bobKey = bob.keygen("bob");
+    const env = { SOPS_AGE_KEY_FILE: bobKey.file, GIT_AUTHOR_NAME: undefined, GIT_AUTHOR_EMAIL: undefined, USER: "someone" };
+    const r = await bob.run(["request-access", "--env", "staging"], { env });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n").slice(0, 2)).toEqual([
+      `requested access to staging as bob (${bobKey.recipient.slice(0, 10)}…${bobKey.recipient.slice(-6)}): stellar.yaml updated.`,
+      "This grants nothing, and this folder is not in a git repository: the request reaches the team only as a pull request. Clone the secrets repository (`git clone URL`), run `stellar-secrets request-access --env staging` in the clone and push its branch.",
+    ]);
+    expect(r.stdout).not.toContain("git checkout -b");
+    expect(readFileSync(join(bob.repo, "stellar.yaml"), "utf8")).toContain(`    pending:\n      bob:\n        key: ${bobKey.recipient}\n`);
+  });
+});

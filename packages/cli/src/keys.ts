@@ -6,10 +6,11 @@
  */
 import { identityToRecipient, isSopsError, unwrapFileKey, type SecretsFile } from "@stellar-secrets/sops";
 import { shellPathWord, type EnvironmentConfig, type ProjectConfig } from "@stellar-secrets/core";
+import { execFile } from "node:child_process";
 import { statSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import type { CommandContext } from "./command.js";
-import { GitRepo } from "./git.js";
+import { gitEnv, GitRepo } from "./git.js";
 import { identitiesFor } from "./repository.js";
 
 /** One identity of the user, by its public key. */
@@ -86,12 +87,21 @@ export async function gitIdentity(ctx: CommandContext, config: ProjectConfig | u
       const repo = await GitRepo.open(config.root, ctx.env, "");
       return (await repo.run(["config", "--get", key])).trim();
     } catch {
-      return "";
+      // not (yet) a git repository: git's global and system config still name the user (it was
+      // "neither your git user.name nor your git email gives a valid member name" for someone with both)
+      return globalGitConfig(config.root, ctx, key);
     }
   };
   const name = (await read("user.name")) || (ctx.env.GIT_AUTHOR_NAME ?? "");
   const email = (await read("user.email")) || (ctx.env.GIT_AUTHOR_EMAIL ?? "");
   return { name, email };
+}
+
+/** `git config --get KEY` run outside a repository (global and system config); empty when unset or git fails. */
+function globalGitConfig(cwd: string, ctx: CommandContext, key: string): Promise<string> {
+  return new Promise((resolve) => {
+    execFile("git", ["config", "--get", key], { cwd, env: gitEnv(ctx.env), encoding: "utf8", timeout: 10_000 }, (error, stdout) => resolve(error === null ? stdout.trim() : ""));
+  });
 }
 
 /**

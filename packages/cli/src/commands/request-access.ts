@@ -13,7 +13,7 @@ import { CliError } from "../errors.js";
 import { humanList, renderJson, shortRecipient } from "../format.js";
 import { defaultMemberName, gitIdentity, ownKeys } from "../keys.js";
 import { ageKeygenCommand, openProject, selectEnvironments, withProjectLock, writeProjectConfig } from "../repository.js";
-import { readBranches, type Branches } from "../git.js";
+import { findGitDir, readBranches, type Branches } from "../git.js";
 import { setupReminder } from "./git.js";
 
 const MEMBER_NAME = new RegExp(MEMBER_NAME_PATTERN, "u");
@@ -79,7 +79,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   ctx.stdout.write(
     [
       `requested access to ${humanList(envNames)} as ${name} (${shortRecipient(key)}): stellar.yaml updated.`,
-      ...proposalSteps(name, envNames, await readBranches(config.root, ctx.env)),
+      // a copy that is no git clone (a download, a folder copied over): no branch, no pull request
+      ...(findGitDir(config.root, ctx.env) === undefined
+        ? [
+            `This grants nothing, and this folder is not in a git repository: the request reaches the team only as a pull request. Clone the secrets repository (\`git clone URL\`), run \`stellar-secrets request-access --env ${envNames.join(",")}\` in the clone and push its branch.`,
+          ]
+        : proposalSteps(name, envNames, await readBranches(config.root, ctx.env))),
       `A member of ${humanList(envNames)} then approves it: stellar-secrets members approve ${name} --env ${envNames.join(",")}`,
       "",
     ].join("\n"),
