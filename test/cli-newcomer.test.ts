@@ -407,3 +407,24 @@ describe("request-access in a folder that is not a git clone", () => {
     expect(readFileSync(join(bob.repo, "stellar.yaml"), "utf8")).toContain(`    pending:\n      bob:\n        key: ${bobKey.recipient}\n`);
   });
 });
+
+describe("a private key pasted where a public key belongs", () => {
+  it("members add and request-access --key say it is a private key, exposed, never echoed nor stored", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "staging"])).code).toBe(0);
+    const before = s.read("stellar.yaml");
+    const carol = s.keygen("carol");
+    for (const [args, what] of [
+      [["members", "add", "carol", readFileSync(carol.file, "utf8"), "--env", "staging"], "the key given"],
+      [["request-access", "--env", "staging", "--name", "carol", "--key", carol.identity], "--key"],
+    ] as const) {
+      const r = await s.run([...args]);
+      expect([r.code, r.stdout, r.stderr.split("\n")[0]]).toEqual([19, "", `stellar-secrets: INVALID_MEMBER: ${what} is a private key (not shown, not stored), not a public key`]);
+      expect(r.stderr).toContain("is exposed (shell history, chat), so its owner makes a new key");
+      expect(r.stderr).not.toContain(carol.identity.slice(16, 40));
+    }
+    expect(s.read("stellar.yaml")).toBe(before);
+  });
+});

@@ -10,6 +10,7 @@ import { execFile } from "node:child_process";
 import { statSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import type { CommandContext } from "./command.js";
+import { CliError } from "./errors.js";
 import { gitEnv, GitRepo } from "./git.js";
 import { identitiesFor } from "./repository.js";
 
@@ -113,4 +114,15 @@ export function defaultMemberName(git: { name: string; email: string }, pattern:
   const local = git.email.split("@")[0] ?? "";
   if (local !== "" && pattern.test(local)) return local;
   return undefined;
+}
+
+/**
+ * `INVALID_MEMBER` for a private key (`AGE-SECRET-KEY-1…`, a PEM or OpenSSH private key, a whole
+ * key file) given where a public key belongs: not stored, not shown, and said to be exposed, with
+ * how its owner gets a new one and which line to share instead. `what` names the argument.
+ */
+export function privateKeyGivenError(what: string): CliError {
+  return new CliError("INVALID_MEMBER", `${what} is a private key (not shown, not stored), not a public key`, {
+    hint: "a private key stays with its owner: one that was pasted or sent to you is exposed (shell history, chat), so its owner makes a new key (`stellar-secrets keygen`) and shares only the public key (`stellar-secrets whoami` prints it, or `age-keygen -y KEYFILE`, or the ~/.ssh/id_ed25519.pub line)",
+  });
 }

@@ -6,12 +6,12 @@
  */
 import { readFile } from "node:fs/promises";
 import { setPendingRequests, type ProjectConfig } from "@stellar-secrets/core";
-import { isAgeRecipient, isSshEd25519Recipient, MEMBER_NAME_PATTERN, normalizeRecipient } from "@stellar-secrets/sops";
+import { isAgeRecipient, isSshEd25519Recipient, looksLikeKeyMaterial, MEMBER_NAME_PATTERN, normalizeRecipient } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { humanList, renderJson, shortRecipient } from "../format.js";
-import { defaultMemberName, gitIdentity, ownKeys } from "../keys.js";
+import { defaultMemberName, gitIdentity, ownKeys, privateKeyGivenError } from "../keys.js";
 import { ageKeygenCommand, openProject, selectEnvironments, withProjectLock, writeProjectConfig } from "../repository.js";
 import { findGitDir, readBranches, type Branches } from "../git.js";
 import { setupReminder } from "./git.js";
@@ -119,6 +119,7 @@ export function requestBranch(name: string, environments: readonly string[]): st
 async function chooseKey(ctx: CommandContext, given: string | undefined): Promise<string> {
   const { keys } = await ownKeys(ctx);
   if (given !== undefined) {
+    if (looksLikeKeyMaterial(given)) throw privateKeyGivenError("--key");
     if (!isAgeRecipient(given.trim()) && !isSshEd25519Recipient(given)) {
       throw new CliError("INVALID_MEMBER", "--key is not an age X25519 public key or an SSH ed25519 public key", {
         hint: "pass one of the public keys `stellar-secrets whoami` lists",
