@@ -316,6 +316,24 @@ describe("a key file that gives no key (a typo in SOPS_AGE_KEY_FILE)", () => {
     const fine = await s.run(["get", "a_key", "--env", "development"], { env: { SOPS_AGE_KEY_FILE: alice.file } });
     expect([fine.code, fine.stderr]).toEqual([0, ""]);
   });
+
+  it("set makes no proposal behind the typo (a member's value would go quietly to the inbox): nothing written, the fix first", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    expect((await s.run(["init", "--env", "development"], { env: { SOPS_AGE_KEY_FILE: alice.file } })).code).toBe(0);
+    const before = s.read("secrets/development.enc.yaml");
+    const typo = join(s.dir, "keys", "alcie.txt");
+    const r = await s.run(["set", "a_key", "--env", "development", "--from-stdin"], { input: "v", env: { SOPS_AGE_KEY_FILE: typo } });
+    expect(r.code).toBe(10);
+    expect(r.stderr.split("\n")[0]).toBe("note: nothing was written and no proposal made for development: a key file you named gives no key (below); fix it to set the value, or unset it to propose one");
+    expect(r.stderr).toContain(`  hint: SOPS_AGE_KEY_FILE=${typo}: file not found: point SOPS_AGE_KEY_FILE at your key file, or unset it; `);
+    expect(existsSync(join(s.repo, "secrets", "inbox"))).toBe(false);
+    expect(s.read("secrets/development.enc.yaml")).toBe(before);
+    // unset, the same newcomer without a key proposes, as documented
+    const proposed = await s.run(["set", "a_key", "--env", "development", "--from-stdin"], { input: "v", env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(proposed.code).toBe(0);
+    expect(readdirSync(join(s.repo, "secrets", "inbox", "development"))).toHaveLength(1);
+  });
 });
 
 describe("no key yet, with the age tools", () => {

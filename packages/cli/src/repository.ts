@@ -144,6 +144,11 @@ export function keySourceProblem(identities: Identities, defaultFile: string): s
   return undefined;
 }
 
+/** {@link keySourceProblem} of the identities of `ctx`, found as sops finds them. */
+export function ownKeySourceProblem(ctx: CommandContext, identities: Identities = identitiesFor(ctx)): string | undefined {
+  return keySourceProblem(identities, defaultKeyFilePath({ env: ctx.env, home: homeOf(ctx) }));
+}
+
 /** The home directory for `ctx` (`$HOME`, else the OS's). */
 export function homeOf(ctx: CommandContext): string {
   const home = ctx.env.HOME;
@@ -325,7 +330,7 @@ export async function decryptEnvironment(ctx: CommandContext, config: ProjectCon
   const identities = identitiesFor(ctx);
   // SOPS_AGE_KEY_FILE (or the ssh one, or the sops key file) giving no key: said first in a hint, and
   // warned about when another source decrypted (else the typo stays hidden until that key is gone)
-  const named = keySourceProblem(identities, defaultKeyFilePath({ env: ctx.env, home: homeOf(ctx) }));
+  const named = ownKeySourceProblem(ctx, identities);
   let secrets: DecryptedSecrets;
   try {
     secrets = await decryptSecrets(decodeUtf8(bytes, { path }), identities, { path, ...(options.cache === undefined ? {} : { cache: options.cache }) });
