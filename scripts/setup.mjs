@@ -9,6 +9,16 @@ import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { scriptArgs } from "./script-args.mjs";
 
+// `npm run demo` / `npm test` on a node older than package.json's engines: say so before pnpm and
+// tsc fail in their own words (npm runs scripts whatever the engines say)
+{
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  if (major < 20 || (major === 20 && minor < 19)) {
+    console.error(`setup: Node.js ${process.versions.node} (${process.execPath}) is too old: this repository needs Node.js 20.19 or newer.`);
+    console.error("  hint: install Node.js 20.19 or newer (https://nodejs.org/, or `nvm install 20`), make it the `node` on your PATH (`node --version`), then run the command again");
+    process.exit(1);
+  }
+}
 scriptArgs(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const PNPM = "pnpm@10.34.9";

@@ -137,6 +137,35 @@ describe("docs/cli.md", () => {
     }
   });
 
+  it("documents no flag a command does not take: README's row and docs/cli.md's usage block name only flags of its --help", async () => {
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+    const rows = readme.split("\n").filter((l) => l.startsWith("| `"));
+    for (const [name, load] of Object.entries(COMMANDS)) {
+      const help = new Set((await load()).default.help.match(/--[a-z][a-z-]+/g) ?? []);
+      const row = rows.find((l) => l.startsWith(`| \`${name} `) || l.startsWith(`| \`${name}\``))?.split(" | ")[0] ?? "";
+      // the usage block: the first code block of the command's section
+      const usage = sectionOf(name).split("```")[1] ?? "";
+      expect(usage, `${name}: no usage block`).toContain(`stellar-secrets ${name}`);
+      for (const [where, text] of [["README.md", row], ["docs/cli.md usage", usage]] as const) {
+        for (const flag of new Set(text.match(/--[a-z][a-z-]+/g) ?? [])) expect(help.has(flag), `${where} of ${name} names ${flag}, which its --help does not`).toBe(true);
+      }
+    }
+  });
+
+  it("documents every environment variable the CLI reads (STELLAR_SECRETS_*, SOPS_*, EDITOR, VISUAL, XDG_CONFIG_HOME)", () => {
+    const read = new Set<string>();
+    for (const dir of ["packages/cli/src", "packages/sops/src", "packages/git/src", "packages/core/src"]) {
+      for (const text of sources(dir).values()) {
+        for (const m of text.matchAll(/\benv\??\.([A-Z][A-Z0-9_]+)|env\[\s*"([A-Z][A-Z0-9_]+)"\s*\]|"((?:STELLAR_SECRETS|SOPS_AGE)_[A-Z0-9_]+)"/g)) {
+          const name = (m[1] ?? m[2] ?? m[3]) as string;
+          if (/^(STELLAR_SECRETS_|SOPS_|EDITOR$|VISUAL$|XDG_CONFIG_HOME$)/.test(name)) read.add(name);
+        }
+      }
+    }
+    expect([...read], "the pattern no longer finds the variables").toEqual(expect.arrayContaining(["SOPS_AGE_KEY", "SOPS_AGE_KEY_FILE", "STELLAR_SECRETS_PROBE_CA", "EDITOR"]));
+    for (const name of read) expect(doc, `docs/cli.md does not name ${name}`).toContain(name);
+  });
+
   it("docs/resolver.md lists every code of ResolverError", () => {
     const table = readFileSync(join(REPO_ROOT, "docs/resolver.md"), "utf8");
     const codes = unionCodes("packages/resolver/src/errors.ts", "ResolverErrorCode");

@@ -4,7 +4,7 @@
  * where a command or sub-command belongs. The CLI runs as a child process.
  */
 import { execFile } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CLI_BIN, createSandbox, REPO_ROOT, sandboxesCleanedAfterEach } from "./helpers/cli.js";
@@ -287,5 +287,162 @@ describe("a sops user whose key comes from SOPS_AGE_KEY_CMD", () => {
     // as it says: its output in SOPS_AGE_KEY opens the file
     const passed = await s.run(["get", "a_key", "--env", "development"], { env: { ...cmd, SOPS_AGE_KEY: readFileSync(alice.file, "utf8") } });
     expect([passed.code, passed.stdout]).toEqual([0, "v"]);
+  });
+});
+
+describe("a key file that gives no key (a typo in SOPS_AGE_KEY_FILE)", () => {
+  it("leads NO_IDENTITY's and NO_MATCHING_IDENTITY's hint, and is a warning when another key decrypts", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "development,production"])).code).toBe(0);
+    expect((await s.run(["set", "a_key", "--env", "development", "--from-stdin"], { input: "v" })).code).toBe(0);
+    const typo = join(s.dir, "keys", "alcie.txt");
+    const alone = await s.run(["get", "a_key", "--env", "development"], { env: { SOPS_AGE_KEY_FILE: typo } });
+    expect(alone.code).toBe(10);
+    expect(alone.stderr.split("\n")[1]).toBe(`  hint: SOPS_AGE_KEY_FILE=${typo}: file not found: point SOPS_AGE_KEY_FILE at your key file, or unset it; no key yet: \`stellar-secrets keygen\` makes one, then \`stellar-secrets request-access --env development\` asks for access in a pull request; a key you already have: set SOPS_AGE_KEY_FILE to your age key file, or put it in the sops default key file; this file's recipients are: ${alice.recipient}`);
+    // another key of this user (the sops default key file) that is no member: the typo first, then how to ask
+    const bob = s.keygen("bob");
+    mkdirSync(join(s.home, ".config", "sops", "age"), { recursive: true });
+    writeFileSync(s.defaultKeyFile, readFileSync(bob.file), { mode: 0o600 });
+    const other = await s.run(["get", "a_key", "--env", "development"], { env: { SOPS_AGE_KEY_FILE: typo } });
+    expect(other.code).toBe(10);
+    expect(other.stderr.split("\n")[0]).toMatch(/^stellar-secrets: NO_MATCHING_IDENTITY: you \(/);
+    expect(other.stderr.split("\n")[1]).toMatch(new RegExp(`^  hint: SOPS_AGE_KEY_FILE=${typo.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: file not found: point SOPS_AGE_KEY_FILE at your key file, or unset it; ask for access in a pull request`));
+    // the default key file opens it: the value, and one warning (it was silent: the typo stayed hidden until that key went)
+    writeFileSync(s.defaultKeyFile, readFileSync(alice.file), { mode: 0o600 });
+    const hidden = await s.run(["get", "a_key", "--env", "development"], { env: { SOPS_AGE_KEY_FILE: typo } });
+    expect([hidden.code, hidden.stdout, hidden.stderr]).toEqual([0, "v", `warning: SOPS_AGE_KEY_FILE=${typo}: file not found: point SOPS_AGE_KEY_FILE at your key file, or unset it (another of your keys decrypted secrets/development.enc.yaml)\n`]);
+    const fine = await s.run(["get", "a_key", "--env", "development"], { env: { SOPS_AGE_KEY_FILE: alice.file } });
+    expect([fine.code, fine.stderr]).toEqual([0, ""]);
+  });
+
+  it("set makes no proposal behind the typo (a member's value would go quietly to the inbox): nothing written, the fix first", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    expect((await s.run(["init", "--env", "development"], { env: { SOPS_AGE_KEY_FILE: alice.file } })).code).toBe(0);
+    const before = s.read("secrets/development.enc.yaml");
+    const typo = join(s.dir, "keys", "alcie.txt");
+    const r = await s.run(["set", "a_key", "--env", "development", "--from-stdin"], { input: "v", env: { SOPS_AGE_KEY_FILE: typo } });
+    expect(r.code).toBe(10);
+    expect(r.stderr.split("\n")[0]).toBe("note: nothing was written and no proposal made for development: a key file you named gives no key (below); fix it to set the value, or unset it to propose one");
+    expect(r.stderr).toContain(`  hint: SOPS_AGE_KEY_FILE=${typo}: file not found: point SOPS_AGE_KEY_FILE at your key file, or unset it; `);
+    expect(existsSync(join(s.repo, "secrets", "inbox"))).toBe(false);
+    expect(s.read("secrets/development.enc.yaml")).toBe(before);
+    // unset, the same newcomer without a key proposes, as documented
+    const proposed = await s.run(["set", "a_key", "--env", "development", "--from-stdin"], { input: "v", env: { SOPS_AGE_KEY_FILE: undefined } });
+    expect(proposed.code).toBe(0);
+    expect(readdirSync(join(s.repo, "secrets", "inbox", "development"))).toHaveLength(1);
+  });
+});
+
+describe("no key yet, with the age tools", () => {
+  it("whoami and request-access say to make the folder before age-keygen -o (which does not make it)", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    expect((await s.run(["init", "--env", "development"], { env: { SOPS_AGE_KEY_FILE: alice.file } })).code).toBe(0);
+    const whoami = await s.run(["whoami"]);
+    expect(whoami.stdout).toContain("Make one with `stellar-secrets keygen` (or, with the age tools, `mkdir -p ~/.config/sops/age && age-keygen -o ~/.config/sops/age/keys.txt`).");
+    const ask = await s.run(["request-access", "--env", "development"]);
+    expect([ask.code, ask.stderr]).toEqual([10, "stellar-secrets: NO_IDENTITY: you have no key to ask for access with\n  hint: make one with `stellar-secrets keygen` (or, with the age tools, `mkdir -p ~/.config/sops/age && age-keygen -o ~/.config/sops/age/keys.txt`), then run this again\n"]);
+  });
+});
+
+describe("a Node.js older than the engines (20.19)", () => {
+  it("every command (and --json) says UNSUPPORTED, which node, and how to fix it, exit 14, before reading anything", async () => {
+    const s = sandbox();
+    const preload = join(s.dir, "old-node.cjs");
+    writeFileSync(preload, 'Object.defineProperty(process.versions, "node", { value: "18.20.4" });\n');
+    const env = { NODE_OPTIONS: `--require=${preload}` };
+    const hint = "install Node.js 20.19 or newer (https://nodejs.org/, or `nvm install 20`), make it the `node` on your PATH (`node --version` says which runs), then run the command again";
+    const message = `Node.js 18.20.4 (${process.execPath}) is too old: stellar-secrets needs Node.js 20.19 or newer`;
+    const r = await s.run(["init", "--env", "development"], { env });
+    expect([r.code, r.stdout, r.stderr]).toEqual([14, "", `stellar-secrets: UNSUPPORTED: ${message}\n  hint: ${hint}\n`]);
+    expect(existsSync(join(s.repo, "stellar.yaml"))).toBe(false);
+    const json = await s.run(["list", "--json"], { env });
+    expect([json.code, JSON.parse(json.stderr)]).toEqual([14, { error: { code: "UNSUPPORTED", message, hint, exitStatus: 14 } }]);
+    // 20.19 itself runs
+    writeFileSync(preload, 'Object.defineProperty(process.versions, "node", { value: "20.19.0" });\n');
+    expect((await s.run(["--version"], { env })).stdout).toBe(`${VERSION}\n`);
+  });
+
+  it("npm run demo / npm test (scripts/setup.mjs) say so before installing anything, exit 1", async () => {
+    const s = sandbox();
+    const preload = join(s.dir, "old-node.cjs");
+    writeFileSync(preload, 'Object.defineProperty(process.versions, "node", { value: "20.18.3" });\n');
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [join(REPO_ROOT, "scripts/setup.mjs")], { env: { ...s.env, NODE_OPTIONS: `--require=${preload}`, PATH: "/nonexistent" } }, (error, stdout, stderr) =>
+        resolve({ code: error === null ? 0 : (error as { code?: number }).code ?? null, stdout, stderr }),
+      );
+    });
+    // PATH has no pnpm, npx or tsc: the check ran before any of them
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      1,
+      "",
+      `setup: Node.js 20.18.3 (${process.execPath}) is too old: this repository needs Node.js 20.19 or newer.\n  hint: install Node.js 20.19 or newer (https://nodejs.org/, or \`nvm install 20\`), make it the \`node\` on your PATH (\`node --version\`), then run the command again\n`,
+    ]);
+  });
+});
+
+describe("a key file other users can read", () => {
+  it("whoami warns with the chmod that fixes it (text and --json problems); 0600 and SOPS_AGE_KEY say nothing", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    chmodSync(alice.file, 0o644);
+    const text = await s.run(["whoami"], { env: { SOPS_AGE_KEY_FILE: alice.file } });
+    const warning = `${alice.file} holds a private key and other users can read or change it (mode 0644): \`chmod 600 ${alice.file}\``;
+    expect([text.code, text.stdout.split("\n")[2]]).toEqual([0, `warning: ${warning}`]);
+    const json = await s.run(["whoami", "--json"], { env: { SOPS_AGE_KEY_FILE: alice.file } });
+    expect((JSON.parse(json.stdout) as { problems: string[] }).problems).toEqual([warning]);
+    chmodSync(alice.file, 0o600);
+    expect((await s.run(["whoami"], { env: { SOPS_AGE_KEY_FILE: alice.file } })).stdout).not.toContain("warning:");
+    expect((await s.run(["whoami"], { env: { SOPS_AGE_KEY: readFileSync(alice.file, "utf8") } })).stdout).not.toContain("warning:");
+  });
+});
+
+describe("request-access in a folder that is not a git clone", () => {
+  it("names you from git's global config (it said neither user.name nor email gave a name) and says to clone instead of git checkout -b", async () => {
+    const alice = sandbox();
+    const key = alice.keygen("alice");
+    expect((await alice.run(["init", "--env", "staging"], { env: { SOPS_AGE_KEY_FILE: key.file } })).code).toBe(0);
+    // bob's copy of it, no .git; his name only in his global git config
+    const bob = createSandbox({ user: "bob", gitInit: false });
+    sandboxes.push(bob);
+    writeFileSync(join(bob.repo, "stellar.yaml"), readFileSync(join(alice.repo, "stellar.yaml")));
+    mkdirSync(join(bob.repo, "secrets"));
+    writeFileSync(join(bob.repo, "secrets", "staging.enc.yaml"), readFileSync(join(alice.repo, "secrets", "staging.enc.yaml")));
+    writeFileSync(join(bob.home, ".gitconfig"), "[user]\n\tname = bob\n\temail = bob@example.test\n");
+    const bobKey = bob.keygen("bob");
+    const env = { SOPS_AGE_KEY_FILE: bobKey.file, GIT_AUTHOR_NAME: undefined, GIT_AUTHOR_EMAIL: undefined, USER: "someone" };
+    const r = await bob.run(["request-access", "--env", "staging"], { env });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n").slice(0, 2)).toEqual([
+      `requested access to staging as bob (${bobKey.recipient.slice(0, 10)}…${bobKey.recipient.slice(-6)}): stellar.yaml updated.`,
+      "This grants nothing, and this folder is not in a git repository: the request reaches the team only as a pull request. Clone the secrets repository (`git clone URL`), run `stellar-secrets request-access --env staging` in the clone and push its branch.",
+    ]);
+    expect(r.stdout).not.toContain("git checkout -b");
+    expect(readFileSync(join(bob.repo, "stellar.yaml"), "utf8")).toContain(`    pending:\n      bob:\n        key: ${bobKey.recipient}\n`);
+  });
+});
+
+describe("a private key pasted where a public key belongs", () => {
+  it("members add and request-access --key say it is a private key, exposed, never echoed nor stored", async () => {
+    const s = sandbox();
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    expect((await s.run(["init", "--env", "staging"])).code).toBe(0);
+    const before = s.read("stellar.yaml");
+    const carol = s.keygen("carol");
+    for (const [args, what] of [
+      [["members", "add", "carol", readFileSync(carol.file, "utf8"), "--env", "staging"], "the key given"],
+      [["request-access", "--env", "staging", "--name", "carol", "--key", carol.identity], "--key"],
+    ] as const) {
+      const r = await s.run([...args]);
+      expect([r.code, r.stdout, r.stderr.split("\n")[0]]).toEqual([19, "", `stellar-secrets: INVALID_MEMBER: ${what} is a private key (not shown, not stored), not a public key`]);
+      expect(r.stderr).toContain("is exposed (shell history, chat), so its owner makes a new key");
+      expect(r.stderr).not.toContain(carol.identity.slice(16, 40));
+    }
+    expect(s.read("stellar.yaml")).toBe(before);
   });
 });

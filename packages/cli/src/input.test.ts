@@ -40,3 +40,20 @@ describe("readValue --from-file", () => {
     expect(missing.message).toBe("--from-file: no such file /no/such/value.txt");
   });
 });
+
+describe("readValue of an empty value", () => {
+  const ctxWith = (input: string) => {
+    const stdin = new PassThrough();
+    stdin.end(input);
+    return { cwd: "/", env: {}, stdin, stdout: new PassThrough(), stderr: new PassThrough() } as unknown as CommandContext;
+  };
+  it("on stdin, names the unset shell variable a copied `printf '%s' \"$VAR\" |` line pipes", async () => {
+    const e = (await readValue(ctxWith(""), { kind: "stdin" }).catch((x: unknown) => x)) as CliError;
+    expect([e.code, e.message]).toEqual(["INVALID_VALUE", "the value from stdin is empty"]);
+    expect(e.hint).toBe(
+      "stdin held nothing but line breaks, if anything: a pipe from `printf '%s' \"$VAR\"` sends nothing when VAR is unset or empty in this shell (set it first, e.g. `read -rs VAR`, or run `set` without --from-stdin to be prompted); a secret needs a value; to delete one use `stellar-secrets rm NAME --env ENV`",
+    );
+    // a line break alone is empty too (trailing line breaks are dropped), and says the same
+    expect(((await readValue(ctxWith("\n"), { kind: "stdin" }).catch((x: unknown) => x)) as CliError).hint).toContain("stdin held nothing but line breaks, if anything");
+  });
+});

@@ -84,8 +84,10 @@ export async function readValue(ctx: CommandContext, source: ValueSource): Promi
     where = shownPath(source.path);
   }
   if (bytes.length === 0) {
+    // the usual cause on stdin: `printf '%s' "$VAR" |` with VAR unset or empty in this shell (a copied line)
+    const stdin = source.kind === "stdin" ? `stdin held nothing but line breaks, if anything: a pipe from \`printf '%s' "$VAR"\` sends nothing when VAR is unset or empty in this shell (set it first, e.g. \`read -rs VAR\`, or run \`set\` without --from-stdin to be prompted); ` : "";
     throw new CliError("INVALID_VALUE", `the value from ${where} is empty`, {
-      hint: "a secret needs a value; to delete one use `stellar-secrets rm NAME --env ENV`",
+      hint: `${stdin}a secret needs a value; to delete one use \`stellar-secrets rm NAME --env ENV\``,
     });
   }
   if (bytes.length > MAX_VALUE_BYTES) {

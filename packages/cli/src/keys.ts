@@ -5,9 +5,13 @@
  * git name and email. Never prints or returns private key material outside {@link OwnKey.identity}.
  */
 import { identityToRecipient, isSopsError, unwrapFileKey, type SecretsFile } from "@stellar-secrets/sops";
-import type { EnvironmentConfig, ProjectConfig } from "@stellar-secrets/core";
+import { shellPathWord, type EnvironmentConfig, type ProjectConfig } from "@stellar-secrets/core";
+import { execFile } from "node:child_process";
+import { statSync } from "node:fs";
+import { isAbsolute } from "node:path";
 import type { CommandContext } from "./command.js";
-import { GitRepo } from "./git.js";
+import { CliError } from "./errors.js";
+import { gitEnv, GitRepo } from "./git.js";
 import { identitiesFor } from "./repository.js";
 
 /** One identity of the user, by its public key. */
@@ -19,6 +23,26 @@ export interface OwnKey {
   source: string;
   /** The private identity (for unwrapping only; never printed). */
   identity: string;
+}
+
+/**
+ * A warning per key file of `keys` that other users may read or write (any group/other bit, as ssh
+ * refuses a private key): a key file made with `age-keygen > FILE` or copied under the usual umask
+ * is 0644. sops and age use it anyway, and so does this CLI; whoami says it, with the fix. The
+ * sources are paths (`SOPS_AGE_KEY_FILE=PATH` for that variable); SOPS_AGE_KEY has no file. Never
+ * key material. Nothing on Windows, whose modes mean nothing here.
+ */
+export function looseKeyFileProblems(keys: readonly OwnKey[], platform: NodeJS.Platform = process.platform): string[] {
+  if (platform === "win32") return [];
+  const out: string[] = [];
+  for (const source of new Set(keys.map((k) => k.source))) {
+    const path = source.replace(/^SOPS_AGE_(SSH_PRIVATE_)?KEY_FILE=/, "");
+    if (!isAbsolute(path)) continue;
+    const mode = statSync(path, { throwIfNoEntry: false })?.mode;
+    if (mode === undefined || (mode & 0o077) === 0) continue;
+    out.push(`${path} holds a private key and other users can read or change it (mode ${(mode & 0o777).toString(8).padStart(4, "0")}): \`chmod 600 ${shellPathWord(path)}\``);
+  }
+  return out;
 }
 
 /** Every usable identity of the user (age keys first, as sops orders them), plus the sources looked at and their problems. */
@@ -64,12 +88,21 @@ export async function gitIdentity(ctx: CommandContext, config: ProjectConfig | u
       const repo = await GitRepo.open(config.root, ctx.env, "");
       return (await repo.run(["config", "--get", key])).trim();
     } catch {
-      return "";
+      // not (yet) a git repository: git's global and system config still name the user (it was
+      // "neither your git user.name nor your git email gives a valid member name" for someone with both)
+      return globalGitConfig(config.root, ctx, key);
     }
   };
   const name = (await read("user.name")) || (ctx.env.GIT_AUTHOR_NAME ?? "");
   const email = (await read("user.email")) || (ctx.env.GIT_AUTHOR_EMAIL ?? "");
   return { name, email };
+}
+
+/** `git config --get KEY` run outside a repository (global and system config); empty when unset or git fails. */
+function globalGitConfig(cwd: string, ctx: CommandContext, key: string): Promise<string> {
+  return new Promise((resolve) => {
+    execFile("git", ["config", "--get", key], { cwd, env: gitEnv(ctx.env), encoding: "utf8", timeout: 10_000 }, (error, stdout) => resolve(error === null ? stdout.trim() : ""));
+  });
 }
 
 /**
@@ -81,4 +114,15 @@ export function defaultMemberName(git: { name: string; email: string }, pattern:
   const local = git.email.split("@")[0] ?? "";
   if (local !== "" && pattern.test(local)) return local;
   return undefined;
+}
+
+/**
+ * `INVALID_MEMBER` for a private key (`AGE-SECRET-KEY-1…`, a PEM or OpenSSH private key, a whole
+ * key file) given where a public key belongs: not stored, not shown, and said to be exposed, with
+ * how its owner gets a new one and which line to share instead. `what` names the argument.
+ */
+export function privateKeyGivenError(what: string): CliError {
+  return new CliError("INVALID_MEMBER", `${what} is a private key (not shown, not stored), not a public key`, {
+    hint: "a private key stays with its owner: one that was pasted or sent to you is exposed (shell history, chat), so its owner makes a new key (`stellar-secrets keygen`) and shares only the public key (`stellar-secrets whoami` prints it, or `age-keygen -y KEYFILE`, or the ~/.ssh/id_ed25519.pub line)",
+  });
 }

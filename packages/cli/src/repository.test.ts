@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { ProjectConfig } from "@stellar-secrets/core";
 import type { CliError } from "./errors.js";
-import { nameForKeys, notAMemberHint, selectEnvironments, unknownSecret, youAre } from "./repository.js";
+import type { CommandContext } from "./command.js";
+import { ageKeygenCommand, keySourceProblem, nameForKeys, notAMemberHint, selectEnvironments, unknownSecret, youAre } from "./repository.js";
 
 const ALICE = "age1qua746lhnvd8m6tn52e78hxrkr7nmqjgsq6ttq4nuhz9rgjdeayqhgjcv0";
 const BOB = "age1f73cxphn004kaw024f96p5vvgs2eqrrtsmhg6kve93nnj6xhvc3seda36r";
@@ -82,5 +83,40 @@ describe("did you mean, for a mistyped environment or secret name", () => {
     expect(unknownSecret("zendesk", "development", [], ["stripe_api_key"]).hint).toBe("run `stellar-secrets list` to see the secrets");
     // set elsewhere: where it is set is the answer
     expect(unknownSecret("stripe_api_key", "production", ["development"], ["stripe_api_key"]).hint).toBe("it is set in: development");
+  });
+});
+
+describe("ageKeygenCommand (the age tools' way to make a key, in hints)", () => {
+  const ctx = (env: Record<string, string>) => ({ env }) as unknown as CommandContext;
+  it("makes the folder first (age-keygen -o does not, and a fresh machine has no ~/.config/sops/age)", () => {
+    expect(ageKeygenCommand(ctx({ HOME: "/home/alice" }))).toBe("mkdir -p ~/.config/sops/age && age-keygen -o ~/.config/sops/age/keys.txt");
+  });
+  it("names the file sops reads: $XDG_CONFIG_HOME's, quoted when a shell would split it", () => {
+    expect(ageKeygenCommand(ctx({ HOME: "/home/alice", XDG_CONFIG_HOME: "/home/alice/cfg" }))).toBe("mkdir -p ~/cfg/sops/age && age-keygen -o ~/cfg/sops/age/keys.txt");
+    expect(ageKeygenCommand(ctx({ HOME: "/home/alice", XDG_CONFIG_HOME: "/srv/my config" }))).toBe("mkdir -p '/srv/my config/sops/age' && age-keygen -o '/srv/my config/sops/age/keys.txt'");
+    // ~ expands to any home, even one a shell would split; a path outside it is quoted whole
+    expect(ageKeygenCommand(ctx({ HOME: "/home/o'neil" }))).toBe("mkdir -p ~/.config/sops/age && age-keygen -o ~/.config/sops/age/keys.txt");
+    expect(ageKeygenCommand(ctx({ HOME: "/home/alice", XDG_CONFIG_HOME: "/srv/o'neil" }))).toBe("mkdir -p '/srv/o'\\''neil/sops/age' && age-keygen -o '/srv/o'\\''neil/sops/age/keys.txt'");
+  });
+});
+
+describe("keySourceProblem (a key file meant to give a key that gives none, first in the hint)", () => {
+  const DEF = "/home/alice/.config/sops/age/keys.txt";
+  const ids = (problems: string[]) => ({ identities: [], sources: [], problems });
+  it("SOPS_AGE_KEY_FILE or SOPS_AGE_SSH_PRIVATE_KEY_FILE naming no usable file: the problem and how to fix it", () => {
+    expect(keySourceProblem(ids(["SOPS_AGE_KEY_FILE=/tmp/nope.txt: file not found"]), DEF)).toBe("SOPS_AGE_KEY_FILE=/tmp/nope.txt: file not found: point SOPS_AGE_KEY_FILE at your key file, or unset it");
+    expect(keySourceProblem(ids(["SOPS_AGE_SSH_PRIVATE_KEY_FILE=/k: cannot read (EISDIR)"]), DEF)).toBe("SOPS_AGE_SSH_PRIVATE_KEY_FILE=/k: cannot read (EISDIR): point SOPS_AGE_SSH_PRIVATE_KEY_FILE at your key file, or unset it");
+    // the key-where-a-path-belongs problem already says how to fix it
+    const material = "SOPS_AGE_KEY_FILE holds a private key, not the path of a key file (not shown); set SOPS_AGE_KEY to the key instead";
+    expect(keySourceProblem(ids([material]), DEF)).toBe(material);
+  });
+  it("the sops key file present but unreadable or no key file: chmod, or what it must hold", () => {
+    expect(keySourceProblem(ids([`${DEF}: cannot read (EACCES)`]), DEF)).toBe(`the sops key file cannot be used: ${DEF}: cannot read (EACCES); make it readable by you (\`chmod 600 ${DEF}\`, as its owner)`);
+    expect(keySourceProblem(ids([`${DEF}:1: a public key, not an age identity`]), DEF)).toContain("it must hold your age key (AGE-SECRET-KEY-1… lines");
+  });
+  it("nothing for other problems (SOPS_AGE_KEY_CMD, another file) or none", () => {
+    expect(keySourceProblem(ids(["SOPS_AGE_KEY_CMD is set, but stellar-secrets runs no command for a key"]), DEF)).toBeUndefined();
+    expect(keySourceProblem(ids(["/home/alice/.ssh/id_ed25519: cannot read (EACCES)"]), DEF)).toBeUndefined();
+    expect(keySourceProblem({ identities: [], sources: [] }, DEF)).toBeUndefined();
   });
 });

@@ -19,6 +19,7 @@ import {
   sopsConfigCandidates,
   updateSopsConfig,
   secretsFilePath,
+  shellPathWord,
   type CatalogEntry,
   type EnvironmentConfig,
   type ProjectConfig,
@@ -28,6 +29,7 @@ import {
   ALLOW_OUTSIDE_LINKS_VARIABLE,
   decodeUtf8,
   decryptSecrets,
+  defaultKeyFilePath,
   findIdentities,
   identityToRecipient,
   isSopsError,
@@ -41,7 +43,7 @@ import {
   type Identities,
   type SecretsFile,
 } from "@stellar-secrets/sops";
-import { isAbsolute, join, relative } from "node:path";
+import { dirname, isAbsolute, join, relative } from "node:path";
 import type { CommandContext } from "./command.js";
 import { CliError } from "./errors.js";
 import { humanList } from "./format.js";
@@ -102,6 +104,49 @@ export function recipientsOf(env: EnvironmentConfig): string[] {
 /** The age identities of the person running the command, found the way sops finds them. */
 export function identitiesFor(ctx: CommandContext): Identities {
   return findIdentities({ env: ctx.env, home: homeOf(ctx) });
+}
+
+/**
+ * The age tools' way to make the key the sops default key file holds, for a hint:
+ * `mkdir -p ~/.config/sops/age && age-keygen -o ~/.config/sops/age/keys.txt` (the folder first:
+ * age-keygen does not create it, and on a fresh machine it does not exist). The path is the one
+ * sops reads (`$XDG_CONFIG_HOME` when set), written with `~` when it is under `$HOME`, quoted when
+ * a shell would split it.
+ */
+export function ageKeygenCommand(ctx: CommandContext): string {
+  const home = homeOf(ctx);
+  const file = defaultKeyFilePath({ env: ctx.env, home });
+  const word = (path: string): string => {
+    const under = home !== "/" && path.startsWith(`${home}/`) ? path.slice(home.length + 1) : undefined;
+    if (under !== undefined && /^[A-Za-z0-9_./@+-]+$/.test(under)) return `~/${under}`;
+    return shellPathWord(path);
+  };
+  return `mkdir -p ${word(dirname(file))} && age-keygen -o ${word(file)}`;
+}
+
+/**
+ * The first problem of a key source that was meant to give a key, as a sentence for a hint:
+ * `SOPS_AGE_KEY_FILE` or `SOPS_AGE_SSH_PRIVATE_KEY_FILE` set to a file not found, unreadable, a
+ * folder, no key, or a key where the path belongs; or the sops default key file `defaultFile`
+ * there but unreadable or not a key file (its absence is no problem). Undefined when there is none.
+ * A key file that gives nothing is a typo or a permission to fix, which the other sources would
+ * otherwise hide; never key material (the problems hold none).
+ */
+export function keySourceProblem(identities: Identities, defaultFile: string): string | undefined {
+  for (const p of identities.problems ?? []) {
+    const variable = /^(SOPS_AGE_KEY_FILE|SOPS_AGE_SSH_PRIVATE_KEY_FILE)[= ]/.exec(p)?.[1];
+    if (variable !== undefined) return p.includes("holds a private key") ? p : `${p}: point ${variable} at your key file, or unset it`;
+    if (p.startsWith(`${defaultFile}:`)) {
+      const fix = /cannot read \((EACCES|EPERM)\)/.test(p) ? `make it readable by you (\`chmod 600 ${shellPathWord(defaultFile)}\`, as its owner)` : "it must hold your age key (AGE-SECRET-KEY-1… lines, as `stellar-secrets keygen` or age-keygen write it)";
+      return `the sops key file cannot be used: ${p}; ${fix}`;
+    }
+  }
+  return undefined;
+}
+
+/** {@link keySourceProblem} of the identities of `ctx`, found as sops finds them. */
+export function ownKeySourceProblem(ctx: CommandContext, identities: Identities = identitiesFor(ctx)): string | undefined {
+  return keySourceProblem(identities, defaultKeyFilePath({ env: ctx.env, home: homeOf(ctx) }));
 }
 
 /** The home directory for `ctx` (`$HOME`, else the OS's). */
@@ -283,23 +328,41 @@ export async function decryptEnvironment(ctx: CommandContext, config: ProjectCon
   }
   // strict UTF-8 and the size limit, as every other reader of secrets files (INVALID_UTF8, FILE_TOO_LARGE)
   const identities = identitiesFor(ctx);
+  // SOPS_AGE_KEY_FILE (or the ssh one, or the sops key file) giving no key: said first in a hint, and
+  // warned about when another source decrypted (else the typo stays hidden until that key is gone)
+  const named = ownKeySourceProblem(ctx, identities);
+  let secrets: DecryptedSecrets;
   try {
-    return await decryptSecrets(decodeUtf8(bytes, { path }), identities, { path, ...(options.cache === undefined ? {} : { cache: options.cache }) });
+    secrets = await decryptSecrets(decodeUtf8(bytes, { path }), identities, { path, ...(options.cache === undefined ? {} : { cache: options.cache }) });
   } catch (error) {
     // a key-groups file (sops Shamir): you may hold a key of a group, just not of enough groups; the sops message says which
-    if (isSopsError(error, "NO_MATCHING_IDENTITY") && error.reason !== "too-few-key-groups") throw await notAMember(ctx, config, env, identities, error);
+    if (isSopsError(error, "NO_MATCHING_IDENTITY") && error.reason !== "too-few-key-groups") {
+      const e = await notAMember(ctx, config, env, identities, error);
+      if (named === undefined) throw e;
+      throw new CliError("NO_MATCHING_IDENTITY", e.message, { hint: `${named}; ${e.hint ?? ""}`, cause: error });
+    }
     if (isSopsError(error, "NO_IDENTITY")) {
       // no key at all, typically a newcomer's fresh clone: how to get one and ask, then where keys are looked for
-      // a sops user whose key comes from SOPS_AGE_KEY_CMD has one: that comes first, before keygen
+      // a sops user whose key comes from SOPS_AGE_KEY_CMD has one: that comes first, before keygen;
+      // a key file named in SOPS_AGE_KEY_FILE that is not there is a path to fix, not a key to make
       const command = identities.problems?.find((p) => /^SOPS_AGE_(SSH_PRIVATE_)?KEY_CMD is set/.test(p));
+      const first = [command, named].filter((t) => t !== undefined).map((t) => `${t}; `).join("");
       throw new CliError("NO_IDENTITY", error.message, {
-        hint: `${command === undefined ? "" : `${command}; `}no key yet: \`stellar-secrets keygen\` makes one, then \`stellar-secrets request-access --env ${env.name}\` asks for access in a pull request; a key you already have: ${error.hint ?? "set SOPS_AGE_KEY_FILE to its file"}`,
+        hint: `${first}no key yet: \`stellar-secrets keygen\` makes one, then \`stellar-secrets request-access --env ${env.name}\` asks for access in a pull request; a key you already have: ${error.hint ?? "set SOPS_AGE_KEY_FILE to its file"}`,
         cause: error,
       });
     }
     throw error;
   }
+  if (named !== undefined && !warnedKeySource.has(ctx)) {
+    warnedKeySource.add(ctx);
+    ctx.stderr.write(`warning: ${named} (another of your keys decrypted ${relativePath(ctx, path)})\n`);
+  }
+  return secrets;
 }
+
+/** The contexts already warned about a named key source that gives no key (once per command, not per environment). */
+const warnedKeySource = new WeakSet<CommandContext>();
 
 /** The placeholder {@link nameForKeys} gives when it cannot tell your name (it reads well in a command to copy). */
 const UNKNOWN_NAME = "NAME";

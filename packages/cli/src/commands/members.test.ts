@@ -62,6 +62,29 @@ describe("publicKeyArgument (members add, members approve --key)", () => {
   });
 });
 
+describe("publicKeyArgument: a private key given where the public key belongs", () => {
+  it("is INVALID_MEMBER saying it is a private key, exposed, and what to share instead; never echoed", () => {
+    // TEST-ONLY made-up private keys (not valid keys of anyone)
+    for (const given of [
+      "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ",
+      "# created: 2026-12-05T05:39:08Z\n# public key: age1xwg5v5hra4gewj97vsfdafx4z4cg83nsc2cl9u5lukzfahzc04xsyllf6n\nAGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ",
+      "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----",
+    ]) {
+      let error: unknown;
+      try {
+        publicKeyArgument(given);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toMatchObject({ code: "INVALID_MEMBER", message: "the key given is a private key (not shown, not stored), not a public key" });
+      expect((error as { hint: string }).hint).toBe(
+        "a private key stays with its owner: one that was pasted or sent to you is exposed (shell history, chat), so its owner makes a new key (`stellar-secrets keygen`) and shares only the public key (`stellar-secrets whoami` prints it, or `age-keygen -y KEYFILE`, or the ~/.ssh/id_ed25519.pub line)",
+      );
+      expect(JSON.stringify(error) + (error as Error).message).not.toContain("QQQQ");
+    }
+  });
+});
+
 describe("publicKeyArgument: a key that is a point of small order", () => {
   it("refuses age1qqqq…5cu47z (the all-zero key) and an order-8 point as INVALID_MEMBER: no one holds them and wrapping for them failed as an internal error (exit 70)", () => {
     for (const key of ["age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq5cu47z", "age1ur4h5lpmgxu2u9jku0a0r87ydtdqnr0tnsetrlvxvgz3vh6fhqqqzyt4v9"]) {

@@ -6,12 +6,12 @@
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { secretsFilePath, setApprovals, shellWord, setEnvironmentMembers, setPendingRequests, type EnvironmentConfig, type Member, type ProjectConfig } from "@stellar-secrets/core";
-import { escapeControlCharacters, isAgeRecipient, isMistypedAgeRecipient, isSmallOrderAgeRecipient, isSshEd25519Recipient, looksLikeSshPublicKey, MEMBER_NAME_PATTERN, normalizeRecipient, rotateFile, updateKeysFile } from "@stellar-secrets/sops";
+import { escapeControlCharacters, isAgeRecipient, isMistypedAgeRecipient, isSmallOrderAgeRecipient, isSshEd25519Recipient, looksLikeKeyMaterial, looksLikeSshPublicKey, MEMBER_NAME_PATTERN, normalizeRecipient, rotateFile, updateKeysFile } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { unknownMemberHint, unknownSubcommandMessage } from "../suggest.js";
-import { memberNamesOf, ownKeys } from "../keys.js";
+import { memberNamesOf, ownKeys, privateKeyGivenError } from "../keys.js";
 import { memberDetails } from "../membership.js";
 import { requestBranch } from "./request-access.js";
 import { humanList, renderJson, renderTable, rotateNowLines, shortRecipient, terminalLines } from "../format.js";
@@ -597,6 +597,10 @@ export function publicKeyArgument(given: string): string {
     });
   } else if (isSmallOrderAgeRecipient(given)) {
     throw smallOrderKeyError(`"${given}"`);
+  } else if (looksLikeKeyMaterial(given)) {
+    // the private half pasted (the last line of keys.txt, the whole file): never printed, and never
+    // something to shrug off: it is in the shell history now, and wherever it was sent from
+    throw privateKeyGivenError("the key given");
   } else if (!isAgeRecipient(given)) {
     // Echo only what looks like a public key: a private key pasted here by mistake must not be printed.
     const shown = /^age1[0-9a-z]*$/.test(given) ? `"${given.slice(0, 80)}"` : "the key given";

@@ -6,14 +6,14 @@
  */
 import { readFile } from "node:fs/promises";
 import { setPendingRequests, type ProjectConfig } from "@stellar-secrets/core";
-import { isAgeRecipient, isSshEd25519Recipient, MEMBER_NAME_PATTERN, normalizeRecipient } from "@stellar-secrets/sops";
+import { isAgeRecipient, isSshEd25519Recipient, looksLikeKeyMaterial, MEMBER_NAME_PATTERN, normalizeRecipient } from "@stellar-secrets/sops";
 import { parseCommandArgs, splitList } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { humanList, renderJson, shortRecipient } from "../format.js";
-import { defaultMemberName, gitIdentity, ownKeys } from "../keys.js";
-import { openProject, selectEnvironments, withProjectLock, writeProjectConfig } from "../repository.js";
-import { readBranches, type Branches } from "../git.js";
+import { defaultMemberName, gitIdentity, ownKeys, privateKeyGivenError } from "../keys.js";
+import { ageKeygenCommand, openProject, selectEnvironments, withProjectLock, writeProjectConfig } from "../repository.js";
+import { findGitDir, readBranches, type Branches } from "../git.js";
 import { setupReminder } from "./git.js";
 
 const MEMBER_NAME = new RegExp(MEMBER_NAME_PATTERN, "u");
@@ -79,7 +79,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   ctx.stdout.write(
     [
       `requested access to ${humanList(envNames)} as ${name} (${shortRecipient(key)}): stellar.yaml updated.`,
-      ...proposalSteps(name, envNames, await readBranches(config.root, ctx.env)),
+      // a copy that is no git clone (a download, a folder copied over): no branch, no pull request
+      ...(findGitDir(config.root, ctx.env) === undefined
+        ? [
+            `This grants nothing, and this folder is not in a git repository: the request reaches the team only as a pull request. Clone the secrets repository (\`git clone URL\`), run \`stellar-secrets request-access --env ${envNames.join(",")}\` in the clone and push its branch.`,
+          ]
+        : proposalSteps(name, envNames, await readBranches(config.root, ctx.env))),
       `A member of ${humanList(envNames)} then approves it: stellar-secrets members approve ${name} --env ${envNames.join(",")}`,
       "",
     ].join("\n"),
@@ -114,6 +119,7 @@ export function requestBranch(name: string, environments: readonly string[]): st
 async function chooseKey(ctx: CommandContext, given: string | undefined): Promise<string> {
   const { keys } = await ownKeys(ctx);
   if (given !== undefined) {
+    if (looksLikeKeyMaterial(given)) throw privateKeyGivenError("--key");
     if (!isAgeRecipient(given.trim()) && !isSshEd25519Recipient(given)) {
       throw new CliError("INVALID_MEMBER", "--key is not an age X25519 public key or an SSH ed25519 public key", {
         hint: "pass one of the public keys `stellar-secrets whoami` lists",
@@ -130,7 +136,7 @@ async function chooseKey(ctx: CommandContext, given: string | undefined): Promis
   const key = keys.find((k) => k.type === "age") ?? keys[0];
   if (key === undefined) {
     throw new CliError("NO_IDENTITY", "you have no key to ask for access with", {
-      hint: "make one with `stellar-secrets keygen` (or `age-keygen -o ~/.config/sops/age/keys.txt`), then run this again",
+      hint: `make one with \`stellar-secrets keygen\` (or, with the age tools, \`${ageKeygenCommand(ctx)}\`), then run this again`,
     });
   }
   return key.publicKey;

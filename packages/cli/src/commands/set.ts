@@ -19,6 +19,7 @@ import {
   keyGroupsRuleFor,
   namesIn,
   openProject,
+  ownKeySourceProblem,
   updateCatalog,
   readEnvironmentFiles,
   recipientsOf,
@@ -180,6 +181,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
         const code = (error as { code?: unknown } | undefined)?.code;
         const noKey = code === "NO_IDENTITY" || code === "NO_MATCHING_IDENTITY";
         if (!noKey || f["no-propose"] === true || recipientsOf(file.env).length === 0) throw error;
+        // a key file the user named (SOPS_AGE_KEY_FILE, …) that gives no key: most likely a member
+        // with a typo, whose value would otherwise go quietly into a proposal; the error's hint says what to fix
+        if (ownKeySourceProblem(ctx) !== undefined) {
+          ctx.stderr.write(`note: nothing was written and no proposal made for ${file.env.name}: a key file you named gives no key (below); fix it to set the value, or unset it to propose one\n`);
+          throw error;
+        }
         proposeIn.add(file.env.name);
         firstNoKey ??= error;
       }

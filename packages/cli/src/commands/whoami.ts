@@ -9,8 +9,8 @@ import type { ProjectConfig } from "@stellar-secrets/core";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { humanList, renderJson, renderTable, shortRecipient } from "../format.js";
-import { canUnwrap, memberNamesOf, ownKeys, type OwnKey } from "../keys.js";
-import { findProjectRootSafe, openProject, readEnvironmentFiles } from "../repository.js";
+import { canUnwrap, looseKeyFileProblems, memberNamesOf, ownKeys, type OwnKey } from "../keys.js";
+import { ageKeygenCommand, findProjectRootSafe, openProject, readEnvironmentFiles } from "../repository.js";
 import { setupReminder } from "./git.js";
 
 const help = `Usage: stellar-secrets whoami [--json]
@@ -49,7 +49,9 @@ interface EnvironmentAccess {
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const { flags: f } = parseCommandArgs("whoami", argv, { json: { type: "boolean" } });
-  const { keys, problems } = await ownKeys(ctx);
+  const own = await ownKeys(ctx);
+  const { keys } = own;
+  const problems = [...own.problems, ...looseKeyFileProblems(keys)];
   const config: ProjectConfig | undefined = findProjectRootSafe(ctx.cwd) === undefined ? undefined : await openProject(ctx);
   const environments = config === undefined ? [] : await accessOf(config, keys);
   if (f.json) {
@@ -66,7 +68,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   const out: string[] = [];
   if (keys.length === 0) {
     out.push("No key found (looked where sops looks: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, the sops key file, ~/.ssh/id_ed25519).");
-    out.push("Make one with `stellar-secrets keygen` (or `age-keygen -o ~/.config/sops/age/keys.txt`).");
+    out.push(`Make one with \`stellar-secrets keygen\` (or, with the age tools, \`${ageKeygenCommand(ctx)}\`).`);
   } else {
     out.push("Your public keys:");
     for (const k of keys) out.push(`  ${k.publicKey}  (${k.type}, ${k.source})`);
