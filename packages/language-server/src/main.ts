@@ -8,7 +8,7 @@
 import { CLIENT_PROCESS_ID, GIVEN_ARGS } from "./client-process-arg.js";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { createConnection, ProposedFeatures } from "vscode-languageserver/node";
+import { createConnection, ProposedFeatures } from "./lsp.js";
 import { createCoreModel } from "./core-model.js";
 import { lifecycleStrategy } from "./lifecycle.js";
 import { watchParent, type ParentWatch } from "./parent-process.js";
