@@ -18,6 +18,10 @@
 //   SERVER: a bin (…/bin/stellar-secrets-language-server.js, run as it is) or a server module
 //   exporting `main` (e.g. a copy of an older dist/bundle/server.mjs, run through run-server.mjs).
 //   Default: this checkout's bin. Node flags for every server: BENCH_SERVER_NODE_ARGS.
+//   BENCH_SERVER_WRAPPER: a command every server runs under, e.g. "valgrind --tool=callgrind
+//   --callgrind-out-file=/dev/null" (instruction counts, which the machine's load does not move:
+//   callgrind prints each server's "Collected : N" at its exit, on this script's stderr; the server
+//   then runs ~50x slower, so use few runs; the wall figures of such a run mean nothing).
 // A server with a V8 code cache writes it during its first run: run once before comparing
 // (the first run of each server is a warm-up and not counted).
 import { spawn } from "node:child_process";
@@ -45,6 +49,11 @@ const FILES = Number(opts.files);
 const servers = args.length > 0 ? args.map((a) => resolve(a)) : [join(repo, "packages/language-server/bin/stellar-secrets-language-server.js")];
 const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
 const argvOf = (server) => [...nodeArgs, ...(server.endsWith(".mjs") ? [join(repo, "bench/lib/run-server.mjs"), server] : [server]), "--stdio"];
+const wrapper = (process.env.BENCH_SERVER_WRAPPER ?? "").split(" ").filter((a) => a !== "");
+const spawnServer = (server, env) =>
+  wrapper.length === 0
+    ? spawn(process.execPath, argvOf(server), { stdio: ["pipe", "pipe", "inherit"], env })
+    : spawn(wrapper[0], [...wrapper.slice(1), process.execPath, ...argvOf(server)], { stdio: ["pipe", "pipe", "inherit"], env });
 const cpuMs = (pid) => {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
   return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in ticks of 10 ms
@@ -61,7 +70,7 @@ const CACHE_LOG = /index cache: (\d+) of (\d+) config models/;
 
 async function once(server, s) {
   const t0 = performance.now();
-  const proc = spawn(process.execPath, argvOf(server), { stdio: ["pipe", "pipe", "inherit"], env: serverEnv(s) });
+  const proc = spawnServer(server, serverEnv(s));
   const conn = proto.createProtocolConnection(new proto.StreamMessageReader(proc.stdout), new proto.StreamMessageWriter(proc.stdin));
   conn.onRequest(proto.RegistrationRequest.type, () => null);
   conn.onRequest(proto.ConfigurationRequest.type, (p) => p.items.map(() => ({})));
@@ -95,8 +104,10 @@ async function once(server, s) {
   const cpu = cpuMs(proc.pid);
   // (not timed) the diagnostics of every file: the first check publishes them in one burst; wait
   // for it and for 300 ms without any more, at most 20 s
-  const giveUp = performance.now() + 20_000;
-  while (performance.now() < giveUp && (firstDiagnostics === undefined || performance.now() - lastPublished < 300)) await new Promise((r) => setTimeout(r, 50));
+  // (under a wrapper such as valgrind, everything is ~50x slower)
+  const slow = wrapper.length === 0 ? 1 : 20;
+  const giveUp = performance.now() + 20_000 * slow;
+  while (performance.now() < giveUp && (firstDiagnostics === undefined || performance.now() - lastPublished < 300 * slow)) await new Promise((r) => setTimeout(r, 50));
   const diagnostics = [...published].filter(([, d]) => d.length > 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const diagnosticsHash = createHash("sha256").update(JSON.stringify(diagnostics)).digest("hex");
   const diagnosticsCount = diagnostics.reduce((n, [, d]) => n + d.length, 0);

@@ -10,7 +10,7 @@ import { parsesNearStackLimit } from "./test-support/stack-limit.js";
 import { checkWorkspace } from "./check.js";
 import { parseConfigFile, type ConfigFile } from "./config.js";
 import { loadWorkspace } from "./load.js";
-import { ConfigModelCache, MODEL_CACHE_FORMAT, type ModelCacheIdentity } from "./model-cache.js";
+import { ConfigModelCache, flattenEntries, MODEL_CACHE_FORMAT, MODEL_CACHE_VERSION, unflattenEntries, type ModelCacheIdentity } from "./model-cache.js";
 import { LineIndex } from "./position.js";
 
 const ID: ModelCacheIdentity = { build: "0123abcd", runtime: "v20.20.2", root: "/work/project" };
@@ -128,7 +128,9 @@ describe("ConfigModelCache", () => {
     expect(ConfigModelCache.parse(text, { ...ID, build: "89abcdef" }).stats.ignored).toBe("another build");
     expect(ConfigModelCache.parse(text, { ...ID, root: "/work/other" }).stats.ignored).toBe("another project");
     expect(ConfigModelCache.parse(text, { ...ID, runtime: "v22.0.0" }).stats.ignored).toBe("another runtime");
-    expect(ConfigModelCache.parse(text.replace('"version":1', '"version":2'), ID).stats.ignored).toBe("another version");
+    // (version 1: the nested payload of the builds before 2026-12-05's; and a later one)
+    expect(text).toContain(`"version":${MODEL_CACHE_VERSION}`);
+    for (const v of [1, MODEL_CACHE_VERSION + 1]) expect(ConfigModelCache.parse(text.replace(`"version":${MODEL_CACHE_VERSION}`, `"version":${v}`), ID).stats.ignored).toBe("another version");
     expect(ConfigModelCache.parse(text.replace(MODEL_CACHE_FORMAT, "something-else"), ID).stats.ignored).toBe("corrupt");
     expect(ConfigModelCache.parse(undefined, ID).stats.ignored).toBe("none");
     for (const other of [{ ...ID, build: "89abcdef" }, { ...ID, root: "/work/other" }, { ...ID, runtime: "v22.0.0" }]) {
@@ -154,9 +156,9 @@ describe("ConfigModelCache", () => {
       for (const [p, t] of files) expect(cache.take(p, t)).toBeUndefined();
     }
     // an entry that is well-formed JSON with a valid checksum but not a model: that entry and every later one unused
-    const payload = JSON.parse(text.slice(nl + 1)) as [string, unknown[]][];
-    const bad = payload.map(([p, e], i) => [p, i === 1 ? [e[0], [["schema", "error", 0, 1, 1, 1, "x", null, null]], [], 0] : e]);
-    const payloadText = JSON.stringify(bad);
+    const payload = unflattenEntries(text.slice(nl + 1));
+    const bad = payload.map(([p, e], i) => [p, i === 1 ? [e[0], [["schema", "error", 0, 1, 1, 1, "x", null, null]], [], 0] : e] as const);
+    const payloadText = flattenEntries(bad);
     const header = JSON.parse(text.slice(0, nl)) as Record<string, unknown>;
     const { createHash } = process.getBuiltinModule("node:crypto");
     header["sha256"] = createHash("sha256").update(payloadText).digest("base64");
@@ -179,12 +181,14 @@ describe("ConfigModelCache", () => {
       header["sha256"] = process.getBuiltinModule("node:crypto").createHash("sha256").update(payload).digest("base64");
       return `${JSON.stringify(header)}\n${payload}`;
     };
-    const [[, entry]] = JSON.parse(cacheText.slice(nl + 1)) as [string, unknown[]][];
+    const [[, entry]] = unflattenEntries(cacheText.slice(nl + 1));
     const docs = entry![2] as unknown[][];
-    const longRange = [[path, [entry![0], [], [[...docs[0]!.slice(0, 3), [0, 10_000], ...docs[0]!.slice(4)]], 0]]];
-    expect(ConfigModelCache.parse(resign(JSON.stringify(longRange)), ID).take(path, text)).toBeUndefined();
-    const unknownRule = [[path, [entry![0], [["no-such-rule", "error", 1, 1, 1, 2, "x", null, null]], docs, 0]]];
-    expect(ConfigModelCache.parse(resign(JSON.stringify(unknownRule)), ID).take(path, text)).toBeUndefined();
+    // (unchanged, it is used)
+    expect(ConfigModelCache.parse(resign(flattenEntries([[path, entry]])), ID).take(path, text)).toBeDefined();
+    const longRange = [[path, [entry![0], [], [[...docs[0]!.slice(0, 3), [0, 10_000], ...docs[0]!.slice(4)]], 0]] as const];
+    expect(ConfigModelCache.parse(resign(flattenEntries(longRange)), ID).take(path, text)).toBeUndefined();
+    const unknownRule = [[path, [entry![0], [["no-such-rule", "error", 1, 1, 1, 2, "x", null, null]], docs, 0]] as const];
+    expect(ConfigModelCache.parse(resign(flattenEntries(unknownRule)), ID).take(path, text)).toBeUndefined();
   });
 
   it("refuses a line or column that is not on the text: a diagnostic past the last line or ending before it starts, a reference whose line is not its range's", () => {
@@ -197,11 +201,11 @@ describe("ConfigModelCache", () => {
       header["sha256"] = process.getBuiltinModule("node:crypto").createHash("sha256").update(payload).digest("base64");
       return `${JSON.stringify(header)}\n${payload}`;
     };
-    const [[, entry]] = JSON.parse(cacheText.slice(nl + 1)) as [string, unknown[]][];
+    const [[, entry]] = unflattenEntries(cacheText.slice(nl + 1));
     const with_ = (change: (e: unknown[][]) => void): string => {
       const e = structuredClone(entry!) as unknown[][];
       change(e);
-      return resign(JSON.stringify([[path, e]]));
+      return resign(flattenEntries([[path, e]]));
     };
     // unchanged, it is used
     expect(ConfigModelCache.parse(with_(() => undefined), ID).take(path, text)).toBeDefined();
@@ -220,6 +224,49 @@ describe("ConfigModelCache", () => {
       }),
     ];
     for (const b of bad) expect(ConfigModelCache.parse(b, ID).take(path, text)).toBeUndefined();
+  });
+
+  it("writes each string once, and refuses an entry whose integers are not of the kind each place needs (version 2's flat payload)", () => {
+    const path = "actions/headers.yaml";
+    const text = TEXTS.find(([p]) => p === path)![1];
+    const other = "actions/again.yaml";
+    const { text: cacheText } = roundTrip([
+      [path, text],
+      [other, text.replace("name: lookup", "name: lookup_again")],
+    ]);
+    const nl = cacheText.indexOf("\n");
+    const [strings] = JSON.parse(cacheText.slice(nl + 1)) as [string[], number[]];
+    expect(new Set(strings).size).toBe(strings.length);
+    expect(strings.filter((x) => x === "hubspot_key")).toHaveLength(1);
+
+    const { text: single } = roundTrip([[path, text]]);
+    const [table, ints] = JSON.parse(single.slice(single.indexOf("\n") + 1)) as [string[], number[]];
+    const resign = (payload: unknown): string => {
+      const t = JSON.stringify(payload);
+      const header = JSON.parse(single.slice(0, single.indexOf("\n"))) as Record<string, unknown>;
+      header["sha256"] = process.getBuiltinModule("node:crypto").createHash("sha256").update(t).digest("base64");
+      return `${JSON.stringify(header)}\n${t}`;
+    };
+    expect(ConfigModelCache.parse(resign([table, ints]), ID).take(path, text)).toBeDefined();
+    // every integer of the body (after the path and the body's length) replaced by one of another kind
+    // (a number, a string, a list, a string not in the table) or by a fraction: the entry is never
+    // used (null is not swapped for a string or a list: where either is optional, both are right)
+    for (let i = 2; i < ints.length; i++) {
+      const x = ints[i]!;
+      const others = x >= 0 ? [-2, -1, -3, x + 0.5] : x === -1 ? [0, 0.5, -2 - 2 * table.length] : x % 2 === 0 ? [0, -3, -2 - 2 * table.length] : [0, -1, -2, x - 2, x + 2];
+      for (const y of others) {
+        const changed = [...ints];
+        changed[i] = y;
+        const cache = ConfigModelCache.parse(resign([table, changed]), ID);
+        expect(cache.take(path, text), `integer ${i}: ${x} -> ${y}`).toBeUndefined();
+      }
+    }
+    // a body longer than what is left, one integer too many, or one too few: corrupt, or the entry unused
+    expect(ConfigModelCache.parse(resign([table, [ints[0], ints.length, ...ints.slice(2)]]), ID).stats.ignored).toBe("corrupt");
+    expect(ConfigModelCache.parse(resign([table, [ints[0], ints[1]! + 1, ...ints.slice(2), 0]]), ID).take(path, text)).toBeUndefined();
+    expect(ConfigModelCache.parse(resign([table, [ints[0], ints[1]! - 1, ...ints.slice(2, -1)]]), ID).take(path, text)).toBeUndefined();
+    // not [strings, integers]
+    for (const bad of [[ints, table], [table], { strings: table, ints }, [table, ints, []]]) expect(ConfigModelCache.parse(resign(bad), ID).stats.ignored).toBe("corrupt");
   });
 
   it("writes only the models it was given (a file that is gone is dropped), and none it did not record", () => {

@@ -47,8 +47,11 @@ import { CONFIG_KINDS, type ConfigKind } from "./schemas.js";
 
 /** The cache format's name, in its header. */
 export const MODEL_CACHE_FORMAT = "stellar-secrets-config-models";
-/** The cache format's version: a cache of another version is not used. */
-export const MODEL_CACHE_VERSION = 1;
+/**
+ * The cache format's version: a cache of another version is not used. 2: the payload is one flat
+ * list of integers and a table of strings ({@link flattenEntries}), where 1 was nested lists.
+ */
+export const MODEL_CACHE_VERSION = 2;
 /** Largest text, in UTF-16 code units, whose model is cached (a generated file of megabytes is parsed at every start). */
 export const MAX_CACHED_TEXT = 1024 * 1024;
 /** Largest cache text read, in characters: a larger one is not used. */
@@ -108,23 +111,26 @@ const DIAGNOSTIC_KEYS = ["rule", "severity", "file", "line", "column", "endLine"
  */
 export class ConfigModelCache implements ConfigModelSource {
   readonly identity: ModelCacheIdentity;
-  /** Entries read, by path; emptied as they are used, dropped by {@link endLoad}. */
-  private entries: Map<string, Encoded> | undefined;
+  /** Entries read: where each path's entry starts in `payload.ints`; emptied as they are used, dropped by {@link endLoad}. */
+  private entries: Map<string, number> | undefined;
+  /** The payload read (its integers and strings), dropped by {@link endLoad}. */
+  private payload: FlatPayload | undefined;
   /** What each model this cache can write was made from (a model replaced or removed is simply not written). */
   private readonly meta = new WeakMap<ConfigFile, ModelMeta>();
   /** The last text hashed, to hash it once when a miss is parsed. */
   private last: { text: string; hash: string } | undefined;
   readonly stats: ModelCacheStats;
 
-  private constructor(identity: ModelCacheIdentity, entries: Map<string, Encoded> | undefined, ignored: string | undefined) {
+  private constructor(identity: ModelCacheIdentity, entries: Map<string, number> | undefined, payload: FlatPayload | undefined, ignored: string | undefined) {
     this.identity = identity;
     this.entries = entries;
+    this.payload = payload;
     this.stats = { entries: entries?.size ?? 0, hits: 0, misses: 0, recorded: 0, ...(ignored === undefined ? {} : { ignored }) };
   }
 
   /** An empty cache (nothing to take; what is parsed is recorded for the next write). */
   static empty(identity: ModelCacheIdentity, ignored = "none"): ConfigModelCache {
-    return new ConfigModelCache(identity, undefined, ignored);
+    return new ConfigModelCache(identity, undefined, undefined, ignored);
   }
 
   /**
@@ -158,13 +164,20 @@ export class ConfigModelCache implements ConfigModelSource {
     } catch {
       return why("corrupt");
     }
-    if (!Array.isArray(list) || list.length !== header.entries) return why("corrupt");
-    const entries = new Map<string, Encoded>();
-    for (const item of list) {
-      if (!Array.isArray(item) || item.length !== 2 || typeof item[0] !== "string" || !Array.isArray(item[1]) || entries.has(item[0])) return why("corrupt");
-      entries.set(item[0], item[1] as Encoded);
+    // [strings, integers]: each entry is its path (a string), the number of integers of its body, the body
+    if (!Array.isArray(list) || list.length !== 2 || !Array.isArray(list[0]) || !Array.isArray(list[1])) return why("corrupt");
+    const flat: FlatPayload = { strings: list[0] as unknown[], ints: list[1] as unknown[] };
+    const entries = new Map<string, number>();
+    const ints = flat.ints;
+    for (let at = 0; at < ints.length; ) {
+      const path = stringOf(flat, ints[at]);
+      const n = ints[at + 1];
+      if (path === undefined || !isCount(n) || at + 2 + n > ints.length || entries.has(path)) return why("corrupt");
+      entries.set(path, at + 2);
+      at += 2 + n;
     }
-    return new ConfigModelCache(identity, entries, undefined);
+    if (entries.size !== header.entries) return why("corrupt");
+    return new ConfigModelCache(identity, entries, flat, undefined);
   }
 
   /**
@@ -173,26 +186,29 @@ export class ConfigModelCache implements ConfigModelSource {
    * fails its checks: then no later entry is used either). Each entry is used once.
    */
   take(path: string, text: string): ConfigFile | undefined {
-    const entry = this.entries?.get(path);
-    if (entry === undefined) {
+    const start = this.entries?.get(path);
+    const payload = this.payload;
+    if (start === undefined || payload === undefined) {
       this.stats.misses++;
       return undefined;
     }
     this.entries?.delete(path);
     const hash = cacheable(text) ? this.hashOf(text) : undefined;
-    if (hash === undefined || entry[0] !== hash) {
+    // (the body's first integers: a list of 4, then the text's hash)
+    if (hash === undefined || stringOf(payload, payload.ints[start + 1]) !== hash) {
       this.stats.misses++;
       return undefined;
     }
     let decoded: { model: ConfigFile; modes: number[] } | undefined;
     try {
-      decoded = decodeEntry(entry, path, text);
+      decoded = decodeEntry(new Reader(payload, start, start + (payload.ints[start - 1] as number)), path, text);
     } catch {
       decoded = undefined;
     }
     if (decoded === undefined) {
       // a damaged entry: trust none of the rest
       this.entries = undefined;
+      this.payload = undefined;
       this.stats.ignored = "corrupt entry";
       this.stats.misses++;
       return undefined;
@@ -235,6 +251,7 @@ export class ConfigModelCache implements ConfigModelSource {
   endLoad(): number {
     const left = this.entries?.size ?? 0;
     this.entries = undefined;
+    this.payload = undefined;
     this.last = undefined;
     return left;
   }
@@ -252,7 +269,7 @@ export class ConfigModelCache implements ConfigModelSource {
       const encoded = encodeModel(model, meta);
       if (encoded !== undefined) list.push([model.path, encoded]);
     }
-    const payload = JSON.stringify(list);
+    const payload = flattenEntries(list);
     const { build, runtime, root } = this.identity;
     const header = { format: MODEL_CACHE_FORMAT, version: MODEL_CACHE_VERSION, build, runtime, root, entries: list.length, sha256: sha256Base64(payload) };
     return `${JSON.stringify(header)}\n${payload}`;
@@ -381,7 +398,95 @@ function encodeDiagnostic(d: Diagnostic, path: string): Encoded {
   return [d.rule, d.severity, d.line, d.column, d.endLine, d.endColumn, d.message, d.secret ?? null, d.suggestion ?? null];
 }
 
-// ---- decoding (at use: every field checked against its type and the text's length)
+// ---- the payload's flat form (version 2)
+//
+// Version 1 wrote the entries as nested JSON lists: `JSON.parse` of ~1.6 MB made ~200,000 small
+// lists and a string per name written (the same secret names, environments and fields again in
+// every file), most of it garbage once decoded. Version 2 writes the same nested entries as one
+// list of integers and a table of strings, each string once: `JSON.parse` makes two lists, and
+// the models read share their strings. Each integer says what it is: n >= 0 is the number n, -1
+// null, -2 - 2k the k-th string of the table, -3 - 2n a list of the n values that follow. An entry
+// is its path (a string), the number of integers of its body, then its body (the nested entry);
+// the decoder reads a body in place, checking each integer's kind, as version 1 checked each
+// list's shape (docs/performance.md, sixteenth round).
+
+/** A cache's payload: its table of strings and its integers (both unchecked until read). */
+interface FlatPayload {
+  strings: unknown[];
+  ints: unknown[];
+}
+
+/** The string the integer `x` names in the payload's table, or undefined when it names none. */
+function stringOf(p: FlatPayload, x: unknown): string | undefined {
+  if (typeof x !== "number" || x > -2 || x % 2 !== 0) return undefined;
+  const s = p.strings[(-2 - x) / 2];
+  return typeof s === "string" ? s : undefined;
+}
+
+/**
+ * The payload text of `[path, entry]` pairs (entries as {@link encodeModel} makes them: lists of
+ * integers >= 0, strings, null and lists): `[strings, integers]`, each string once. An entry holding
+ * anything else is left out. Exported for the tests, with {@link unflattenEntries}.
+ */
+export function flattenEntries(list: readonly (readonly [string, unknown])[]): string {
+  const strings: string[] = [];
+  const ids = new Map<string, number>();
+  const ints: number[] = [];
+  const stringId = (x: string): number => {
+    let k = ids.get(x);
+    if (k === undefined) {
+      k = strings.length;
+      strings.push(x);
+      ids.set(x, k);
+    }
+    return -2 - 2 * k;
+  };
+  const body: number[] = [];
+  const put = (v: unknown): boolean => {
+    if (typeof v === "number") {
+      if (!Number.isSafeInteger(v) || v < 0) return false;
+      body.push(v);
+    } else if (typeof v === "string") body.push(stringId(v));
+    else if (v === null) body.push(-1);
+    else if (Array.isArray(v)) {
+      body.push(-3 - 2 * v.length);
+      for (const x of v) if (!put(x)) return false;
+    } else return false;
+    return true;
+  };
+  for (const [path, entry] of list) {
+    body.length = 0;
+    if (!put(entry)) continue;
+    ints.push(stringId(path), body.length);
+    for (const x of body) ints.push(x);
+  }
+  return JSON.stringify([strings, ints]);
+}
+
+/** The `[path, entry]` pairs of a payload text that {@link flattenEntries} wrote (for the tests: what an entry holds, to change it). */
+export function unflattenEntries(payload: string): [string, unknown[]][] {
+  const [strings, ints] = JSON.parse(payload) as [string[], number[]];
+  let at = 0;
+  const value = (): unknown => {
+    const x = ints[at++] as number;
+    if (x >= 0) return x;
+    if (x === -1) return null;
+    if (x % 2 === 0) return strings[(-2 - x) / 2];
+    const n = (-3 - x) / 2;
+    const out: unknown[] = [];
+    for (let i = 0; i < n; i++) out.push(value());
+    return out;
+  };
+  const list: [string, unknown[]][] = [];
+  while (at < ints.length) {
+    const path = strings[(-2 - (ints[at] as number)) / 2] as string;
+    at += 2;
+    list.push([path, value() as unknown[]]);
+  }
+  return list;
+}
+
+// ---- decoding (at use: every integer checked against its kind, every field against its type and the text's length)
 
 class Bad extends Error {}
 
@@ -390,13 +495,96 @@ function check(ok: boolean): void {
 }
 
 const isCount = (x: unknown): x is number => typeof x === "number" && Number.isInteger(x) && x >= 0;
-const isPlace = (x: unknown): x is number => typeof x === "number" && Number.isInteger(x) && x >= 1;
-const isString = (x: unknown): x is string => typeof x === "string";
-const optString = (x: unknown): x is string | null => x === null || typeof x === "string";
 
-function decodeEntry(entry: Encoded, path: string, original: string): { model: ConfigFile; modes: number[] } | undefined {
+/** A cursor over one entry's body in the payload: `at` up to `end` (exclusive). */
+class Reader {
+  at: number;
+  constructor(
+    readonly p: FlatPayload,
+    at: number,
+    readonly end: number,
+  ) {
+    this.at = at;
+  }
+}
+
+// Written for a cold start: plain functions over the cursor and index reads (no closures made per
+// entry, no iterator protocol), since this runs once per file before the JIT has compiled anything.
+
+function next(r: Reader): unknown {
+  check(r.at < r.end);
+  return r.p.ints[r.at++];
+}
+
+/** A number >= 0. */
+function num(r: Reader): number {
+  const x = next(r);
+  check(isCount(x));
+  return x as number;
+}
+
+/** A number >= 1 (a line or a column). */
+function place(r: Reader): number {
+  const x = num(r);
+  check(x >= 1);
+  return x;
+}
+
+function str(r: Reader): string {
+  const s = stringOf(r.p, next(r));
+  check(s !== undefined);
+  return s as string;
+}
+
+function optStr(r: Reader): string | null {
+  const x = next(r);
+  if (x === -1) return null;
+  const s = stringOf(r.p, x);
+  check(s !== undefined);
+  return s as string;
+}
+
+/** A list's length (each of its values takes at least one integer, so it fits in what is left). */
+function list(r: Reader): number {
+  const x = next(r);
+  check(typeof x === "number" && x <= -3 && x % 2 === -1);
+  const n = (-3 - (x as number)) / 2;
+  check(n <= r.end - r.at);
+  return n;
+}
+
+/** A list of exactly `n` values. */
+function tuple(r: Reader, n: number): void {
+  check(list(r) === n);
+}
+
+/** A list's length, or -1 for null. */
+function optList(r: Reader): number {
+  check(r.at < r.end);
+  if (r.p.ints[r.at] === -1) {
+    r.at++;
+    return -1;
+  }
+  return list(r);
+}
+
+/** A `[start, end]` within a text of `length` (the two numbers, without their list). */
+function rangeIn(r: Reader, length: number): TextRange {
+  const start = num(r);
+  const end = num(r);
+  check(start <= end && end <= length);
+  return { start, end };
+}
+
+/** A `[start, end]` list. */
+function pairIn(r: Reader, length: number): TextRange {
+  tuple(r, 2);
+  return rangeIn(r, length);
+}
+
+function decodeEntry(r: Reader, path: string, original: string): { model: ConfigFile; modes: number[] } | undefined {
   try {
-    return decodeChecked(entry, path, original);
+    return decodeChecked(r, path, original);
   } catch (e) {
     if (e instanceof Bad) return undefined;
     throw e;
@@ -410,171 +598,157 @@ function onText(lines: LineIndex, line: number, column: number): boolean {
   return (lines.lineStarts[line - 1] as number) + column - 1 <= end;
 }
 
-// Written for a cold start: plain loops and index reads (no array destructuring, which runs the
-// iterator protocol, and no closures made per entry), since this runs once per file before the JIT
-// has compiled anything.
-
-/** The range at `a[at]`, `a[at + 1]`, within a text of `length`. */
-function rangeAt(a: unknown[], at: number, length: number): TextRange {
-  const start = a[at];
-  const end = a[at + 1];
-  check(isCount(start) && isCount(end) && (start as number) <= (end as number) && (end as number) <= length);
-  return { start: start as number, end: end as number };
-}
-
-/** A `[start, end]` pair. */
-function pairAt(x: unknown, length: number): TextRange {
-  check(Array.isArray(x) && x.length === 2);
-  return rangeAt(x as unknown[], 0, length);
-}
-
-function decodeChecked(entry: Encoded, path: string, original: string): { model: ConfigFile; modes: number[] } {
-  check(entry.length === 4 && Array.isArray(entry[1]) && Array.isArray(entry[2]));
+/** `[hash, diagnostics, documents, syntax error or 0]` (encodeModel's entry). */
+function decodeChecked(r: Reader, path: string, original: string): { model: ConfigFile; modes: number[] } {
+  tuple(r, 4);
+  str(r); // the text's hash (take compared it)
   const text = configTextOf(original);
-  const length = text.length;
   const modes: number[] = [];
   const lines = new LineIndex(text);
-  const encodedDocs = entry[2] as unknown[];
-  const documents: ConfigDocument[] = new Array<ConfigDocument>(encodedDocs.length);
-  for (let i = 0; i < encodedDocs.length; i++) documents[i] = decodeDocument(encodedDocs[i], path, text, lines, modes);
-  const encodedDiags = entry[1] as unknown[];
-  const diagnostics: Diagnostic[] = new Array<Diagnostic>(encodedDiags.length);
-  for (let i = 0; i < encodedDiags.length; i++) diagnostics[i] = decodeDiagnostic(encodedDiags[i], path, lines);
+  const diagnosticCount = list(r);
+  const diagnostics: Diagnostic[] = new Array<Diagnostic>(diagnosticCount);
+  for (let i = 0; i < diagnosticCount; i++) diagnostics[i] = decodeDiagnostic(r, path, lines);
+  const documentCount = list(r);
+  const documents: ConfigDocument[] = new Array<ConfigDocument>(documentCount);
+  for (let i = 0; i < documentCount; i++) documents[i] = decodeDocument(r, path, text, lines, modes);
   const model: ConfigFile = { path, lines, documents, diagnostics, relevant: true };
-  const syntax = entry[3];
-  if (syntax !== 0) {
-    check(Array.isArray(syntax) && syntax.length === 3);
-    const s = syntax as unknown[];
-    const line = s[0];
-    const column = s[1];
-    const unread = s[2];
-    check(isPlace(line) && isPlace(column) && onText(lines, line as number, column as number) && (unread === null || Array.isArray(unread)));
-    if (unread === null) model.syntaxError = { line: line as number, column: column as number };
+  check(r.at < r.end);
+  if (r.p.ints[r.at] === 0) r.at++;
+  else {
+    tuple(r, 3);
+    const line = place(r);
+    const column = place(r);
+    check(onText(lines, line, column));
+    const unread = optList(r);
+    if (unread === -1) model.syntaxError = { line, column };
     else {
       const names: { name: string; line: number }[] = [];
-      for (const u of unread as unknown[]) {
-        check(Array.isArray(u) && u.length === 2 && isString((u as unknown[])[0]) && isPlace((u as unknown[])[1]) && ((u as unknown[])[1] as number) <= lines.lineCount);
-        names.push({ name: (u as unknown[])[0] as string, line: (u as unknown[])[1] as number });
+      for (let i = 0; i < unread; i++) {
+        tuple(r, 2);
+        const name = str(r);
+        const at = place(r);
+        check(at <= lines.lineCount);
+        names.push({ name, line: at });
       }
-      model.syntaxError = { line: line as number, column: column as number, unreadNames: names };
+      model.syntaxError = { line, column, unreadNames: names };
     }
   }
+  // the body read to its last integer: nothing more, nothing less
+  check(r.at === r.end);
   if (text.includes("#")) addComments(model, text);
   return { model, modes };
 }
 
-function decodeDocument(x: unknown, path: string, text: string, lines: LineIndex, modes: number[]): ConfigDocument {
-  check(Array.isArray(x) && x.length === 10);
-  const d = x as unknown[];
+/** `[kind, name, nameRange, range, environments, references, links, plain values, documentIndex, hasErrors]`. */
+function decodeDocument(r: Reader, path: string, text: string, lines: LineIndex, modes: number[]): ConfigDocument {
+  tuple(r, 10);
   const length = text.length;
-  const kind = d[0];
-  const name = d[1];
-  const envs = d[4];
-  const refs = d[5];
-  const links = d[6];
-  const plain = d[7];
-  const documentIndex = d[8];
-  const hasErrors = d[9];
-  check(isString(kind) && KINDS.has(kind) && optString(name) && isCount(documentIndex) && (hasErrors === 0 || hasErrors === 1));
-  check(Array.isArray(refs) && Array.isArray(links) && (envs === null || Array.isArray(envs)) && (plain === null || Array.isArray(plain)));
-  const owner = name === null ? undefined : (name as string);
+  const kind = str(r);
+  check(KINDS.has(kind));
   const k = kind as ConfigKind;
-  const di = documentIndex as number;
+  const name = optStr(r);
+  const owner = name === null ? undefined : name;
+  let nameRange: TextRange | undefined;
+  check(r.at < r.end);
+  if (r.p.ints[r.at] === -1) r.at++;
+  else nameRange = pairIn(r, length);
+  const range = pairIn(r, length);
   let environments: EnvironmentMention[] | undefined;
-  if (envs !== null) {
-    const list = envs as unknown[];
-    environments = new Array<EnvironmentMention>(list.length);
-    for (let i = 0; i < list.length; i++) {
-      const e = list[i];
-      check(Array.isArray(e) && e.length === 3 && isString((e as unknown[])[0]));
-      environments[i] = { name: (e as unknown[])[0] as string, range: rangeAt(e as unknown[], 1, length) };
+  const envCount = optList(r);
+  if (envCount !== -1) {
+    environments = new Array<EnvironmentMention>(envCount);
+    for (let i = 0; i < envCount; i++) {
+      tuple(r, 3);
+      const envName = str(r);
+      environments[i] = { name: envName, range: rangeIn(r, length) };
     }
   }
-  const refList = refs as unknown[];
-  const references = new Array<SecretReference>(refList.length);
-  for (let i = 0; i < refList.length; i++) {
-    const r = refList[i];
-    check(Array.isArray(r) && r.length === 6);
-    const a = r as unknown[];
-    const secret = a[0];
-    const line = a[3];
-    const column = a[4];
-    const field = a[5];
-    check(isString(secret) && isPlace(line) && isPlace(column) && isString(field));
-    const range = rangeAt(a, 1, length);
+  const refCount = list(r);
+  const refs: { secret: string; range: TextRange; line: number; column: number; field: string }[] = new Array(refCount);
+  for (let i = 0; i < refCount; i++) {
+    tuple(r, 6);
+    const secret = str(r);
+    const refRange = rangeIn(r, length);
+    const line = place(r);
+    const column = place(r);
+    const field = str(r);
     // (the line and column are the range's start: a reference must be where its range is)
-    const at = lines.positionAt(range.start);
+    const at = lines.positionAt(refRange.start);
     check(at.line === line && at.column === column);
-    references[i] = { secret: secret as string, file: path, range, line: line as number, column: column as number, kind: k, owner, field: field as string, documentIndex: di };
+    refs[i] = { secret, range: refRange, line, column, field };
   }
-  const linkList = links as unknown[];
-  const objectLinks = new Array<ObjectLink>(linkList.length);
-  for (let i = 0; i < linkList.length; i++) {
-    const l = linkList[i];
-    check(Array.isArray(l) && l.length === 5);
-    const a = l as unknown[];
-    const field = a[0];
-    const targetKind = a[1];
-    const target = a[2];
-    check(isString(field) && LINK_FIELDS.has(field) && isString(targetKind) && KINDS.has(targetKind) && isString(target));
-    objectLinks[i] = { field: field as ObjectLink["field"], targetKind: targetKind as ConfigKind, target: target as string, range: rangeAt(a, 3, length) };
+  const linkCount = list(r);
+  const objectLinks = new Array<ObjectLink>(linkCount);
+  for (let i = 0; i < linkCount; i++) {
+    tuple(r, 5);
+    const field = str(r);
+    const targetKind = str(r);
+    const target = str(r);
+    check(LINK_FIELDS.has(field) && KINDS.has(targetKind));
+    objectLinks[i] = { field: field as ObjectLink["field"], targetKind: targetKind as ConfigKind, target, range: rangeIn(r, length) };
+  }
+  const plainCount = optList(r);
+  let values: PlainValue[] | undefined;
+  if (plainCount !== -1) {
+    values = new Array<PlainValue>(plainCount);
+    for (let i = 0; i < plainCount; i++) {
+      tuple(r, 6);
+      const mode = num(r);
+      const pr = rangeIn(r, length);
+      const pkind = str(r);
+      const header = optStr(r);
+      const field = optStr(r);
+      check((mode === 0 || mode === 1) && (pkind === "header" || pkind === "field"));
+      check(mode === 0 || pr.end - pr.start >= 2);
+      modes.push(mode);
+      const value: PlainValue = { text: mode === 0 ? text.slice(pr.start, pr.end) : text.slice(pr.start + 1, pr.end - 1), range: pr, kind: pkind as PlainValue["kind"] };
+      if (header !== null) value.header = header;
+      if (field !== null) value.field = field;
+      values[i] = value;
+    }
+  }
+  const documentIndex = num(r);
+  const hasErrors = num(r);
+  check(hasErrors === 0 || hasErrors === 1);
+  const references = new Array<SecretReference>(refCount);
+  for (let i = 0; i < refCount; i++) {
+    const x = refs[i] as (typeof refs)[number];
+    references[i] = { secret: x.secret, file: path, range: x.range, line: x.line, column: x.column, kind: k, owner, field: x.field, documentIndex };
   }
   const doc: ConfigDocument = {
     kind: k,
     name: owner,
-    nameRange: d[2] === null ? undefined : pairAt(d[2], length),
-    range: pairAt(d[3], length),
+    nameRange,
+    range,
     environments,
     references,
     links: objectLinks,
-    documentIndex: di,
+    documentIndex,
     file: path,
     hasErrors: hasErrors === 1,
   };
-  if (plain !== null) {
-    const list = plain as unknown[];
-    const values = new Array<PlainValue>(list.length);
-    for (let i = 0; i < list.length; i++) {
-      const p = list[i];
-      check(Array.isArray(p) && p.length === 6);
-      const a = p as unknown[];
-      const mode = a[0];
-      const kind = a[3];
-      const header = a[4];
-      const field = a[5];
-      check((mode === 0 || mode === 1) && (kind === "header" || kind === "field") && optString(header) && optString(field));
-      const r = rangeAt(a, 1, length);
-      check(mode === 0 || r.end - r.start >= 2);
-      modes.push(mode as number);
-      const value: PlainValue = { text: mode === 0 ? text.slice(r.start, r.end) : text.slice(r.start + 1, r.end - 1), range: r, kind: kind as PlainValue["kind"] };
-      if (header !== null) value.header = header as string;
-      if (field !== null) value.field = field as string;
-      values[i] = value;
-    }
-    doc.plainValues = values;
-  }
+  if (values !== undefined) doc.plainValues = values;
   return doc;
 }
 
-function decodeDiagnostic(x: unknown, path: string, lines: LineIndex): Diagnostic {
-  check(Array.isArray(x) && x.length === 9);
-  const a = x as unknown[];
-  const rule = a[0];
-  const severity = a[1];
-  const line = a[2];
-  const column = a[3];
-  const endLine = a[4];
-  const endColumn = a[5];
-  const message = a[6];
-  const secret = a[7];
-  const suggestion = a[8];
-  check(isString(rule) && isRuleId(rule) && rule !== "plaintext-credential" && isString(severity) && SEVERITIES.has(severity));
-  check(isPlace(line) && isPlace(column) && isPlace(endLine) && isPlace(endColumn) && isString(message) && optString(secret) && optString(suggestion));
+/** `[rule, severity, line, column, endLine, endColumn, message, secret, suggestion]`. */
+function decodeDiagnostic(r: Reader, path: string, lines: LineIndex): Diagnostic {
+  tuple(r, 9);
+  const rule = str(r);
+  const severity = str(r);
+  check(isRuleId(rule) && rule !== "plaintext-credential" && SEVERITIES.has(severity));
+  const line = place(r);
+  const column = place(r);
+  const endLine = place(r);
+  const endColumn = place(r);
+  const message = str(r);
+  const secret = optStr(r);
+  const suggestion = optStr(r);
   // both ends on the text, the start not after the end
-  check(onText(lines, line as number, column as number) && onText(lines, endLine as number, endColumn as number));
-  check((line as number) < (endLine as number) || (line === endLine && (column as number) <= (endColumn as number)));
-  const d: Diagnostic = { rule: rule as RuleId, severity: severity as Severity, file: path, line: line as number, column: column as number, endLine: endLine as number, endColumn: endColumn as number, message: message as string };
-  if (secret !== null) d.secret = secret as string;
-  if (suggestion !== null) d.suggestion = suggestion as string;
+  check(onText(lines, line, column) && onText(lines, endLine, endColumn));
+  check(line < endLine || (line === endLine && column <= endColumn));
+  const d: Diagnostic = { rule: rule as RuleId, severity: severity as Severity, file: path, line, column, endLine, endColumn, message };
+  if (secret !== null) d.secret = secret;
+  if (suggestion !== null) d.suggestion = suggestion;
   return d;
 }

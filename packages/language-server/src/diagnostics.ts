@@ -8,7 +8,8 @@
  * (Neovim pulls open buffers only) gets the diagnostics of the files it has not pulled pushed
  * (see {@link DiagnosticsPublisher.watchWorkspacePull}).
  */
-import { DiagnosticSeverity, DocumentDiagnosticReportKind, type CancellationToken, type WorkspaceDiagnosticParams, type Diagnostic as LspDiagnostic, type WorkspaceDocumentDiagnosticReport } from "vscode-languageserver/node";
+import type { CancellationToken, WorkspaceDiagnosticParams, Diagnostic as LspDiagnostic, WorkspaceDocumentDiagnosticReport } from "vscode-languageserver/node";
+import { DiagnosticSeverity, DocumentDiagnosticReportKind } from "./lsp.js";
 import { requireDocumentParams } from "./params.js";
 import { toLspDiagnostic } from "./ranges.js";
 import { effectiveSeverity, type SettingsStore } from "./settings.js";

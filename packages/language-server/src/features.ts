@@ -3,21 +3,8 @@
  * document symbols, code actions and the refused rename. Pure functions of (model, text,
  * position); `language-features.ts` registers them on the connection.
  */
-import {
-  CodeActionKind,
-  CompletionItemKind,
-  MarkupKind,
-  SymbolKind,
-  type CodeAction,
-  type CompletionItem,
-  type Diagnostic as LspDiagnostic,
-  type DocumentSymbol,
-  type SymbolInformation,
-  type Hover,
-  type Location,
-  type Position,
-  type Range,
-} from "vscode-languageserver/node";
+import type { CodeAction, CompletionItem, Diagnostic as LspDiagnostic, DocumentSymbol, SymbolInformation, Hover, Location, Position, Range } from "vscode-languageserver/node";
+import { CodeActionKind, CompletionItemKind, MarkupKind, SymbolKind } from "./lsp.js";
 import { editDistance, LineIndex, validateSecretName } from "@stellar-secrets/core";
 import { cursorContext } from "./cursor.js";
 import type { Place, ProjectModel, Target } from "./model.js";

@@ -3,23 +3,8 @@
  * definition, references, document symbols, code actions, and the refused rename. Each handler
  * finds the open document and its project, then calls the pure feature function.
  */
-import {
-  CompletionItemKind,
-  ErrorCodes,
-  ResponseError,
-  SymbolKind,
-  type ClientCapabilities,
-  type CodeAction,
-  type Command,
-  type Diagnostic as LspDiagnostic,
-  type DocumentSymbol,
-  type Location,
-  type Position,
-  type Range,
-  type ServerCapabilities,
-  type SymbolInformation,
-  type WorkspaceEdit,
-} from "vscode-languageserver/node";
+import type { ClientCapabilities, CodeAction, Command, Diagnostic as LspDiagnostic, DocumentSymbol, Location, Position, Range, ServerCapabilities, SymbolInformation, WorkspaceEdit } from "vscode-languageserver/node";
+import { CompletionItemKind, ErrorCodes, ResponseError, SymbolKind } from "./lsp.js";
 import { codeActions, completion, definition, documentSymbols, flatSymbols, hover, references, renameRefusal } from "./features.js";
 import { forClient } from "./markup.js";
 import type { ProjectModel } from "./model.js";

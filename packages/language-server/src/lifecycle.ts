@@ -22,21 +22,8 @@
  * refuses is handed on under {@link LIFECYCLE_ERROR_METHOD}, whose handler ({@link registerLifecycle},
  * registered by `createServer`) answers it with the error under the request's own id.
  */
-import {
-  DidChangeWorkspaceFoldersNotification,
-  DidOpenTextDocumentNotification,
-  ErrorCodes,
-  ExitNotification,
-  InitializedNotification,
-  InitializeRequest,
-  ResponseError,
-  ShutdownRequest,
-  type Connection,
-  type Message,
-  type MessageStrategy,
-  type NotificationMessage,
-  type RequestMessage,
-} from "vscode-languageserver/node";
+import type { Connection, Message, MessageStrategy, NotificationMessage, RequestMessage } from "vscode-languageserver/node";
+import { DidChangeWorkspaceFoldersNotification, DidOpenTextDocumentNotification, ErrorCodes, ExitNotification, InitializedNotification, InitializeRequest, ResponseError, ShutdownRequest } from "./lsp.js";
 import { textSyncProblem } from "./params.js";
 import { isProcessId } from "./parent-process.js";
 

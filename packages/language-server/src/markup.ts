@@ -4,7 +4,8 @@
  * (`hover.contentFormat`, `completionItem.documentationFormat` without `markdown`, e.g. Emacs
  * eglot without markdown-mode) gets the same text without the Markdown syntax it would show raw.
  */
-import { MarkupKind, type MarkupContent } from "vscode-languageserver/node";
+import type { MarkupContent } from "vscode-languageserver/node";
+import { MarkupKind } from "./lsp.js";
 
 /** The plain text of the server's Markdown: bold markers, the spaces of hard line breaks and the escapes of {@link markdownText} removed. */
 export function markdownToPlainText(markdown: string): string {

@@ -3,7 +3,8 @@
  * hand-written client's mistake (no `textDocument`, a position that is no position) is answered
  * with InvalidParams (-32602), as JSON-RPC asks, instead of failing inside the handler.
  */
-import { ErrorCodes, ResponseError, type Position, type Range } from "vscode-languageserver/node";
+import type { Position, Range } from "vscode-languageserver/node";
+import { ErrorCodes, ResponseError } from "./lsp.js";
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 const isUinteger = (v: unknown): boolean => typeof v === "number" && Number.isInteger(v) && v >= 0;

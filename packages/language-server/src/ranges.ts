@@ -4,7 +4,8 @@
  * 0-based lines and characters (also UTF-16), and converts core diagnostics to LSP diagnostics.
  * Nothing else in the server computes a line or a column.
  */
-import { DiagnosticSeverity, type Diagnostic as LspDiagnostic, type Position, type Range } from "vscode-languageserver/node";
+import type { Diagnostic as LspDiagnostic, Position, Range } from "vscode-languageserver/node";
+import { DiagnosticSeverity } from "./lsp.js";
 import type { Diagnostic, LineIndex, TextRange } from "@stellar-secrets/core";
 
 /** The LSP position of a 0-based offset (clamped to the text). */

@@ -4,7 +4,7 @@
  * `stellarSecrets/indexChanged` to it. No message carries a value, ever.
  */
 import { catalogPath, LineIndex, removeCatalogEntry, secretsFilePath, validateSecretName } from "@stellar-secrets/core";
-import { ErrorCodes, ResponseError } from "vscode-languageserver/node";
+import { ErrorCodes, ResponseError } from "./lsp.js";
 import { LastGoodModel } from "./last-good.js";
 import { credentialNameProblem } from "./names.js";
 import type { ProjectModel } from "./model.js";

@@ -8,7 +8,8 @@
  * committed environment files `stale-mac` compares with), both read in the background (`git-reads.ts`).
  */
 import { VERSION } from "@stellar-secrets/core";
-import { PositionEncodingKind, TextDocumentSyncKind, type Connection, type InitializeResult } from "vscode-languageserver/node";
+import type { Connection, InitializeResult } from "vscode-languageserver/node";
+import { PositionEncodingKind, TextDocumentSyncKind } from "./lsp.js";
 import { Buffers } from "./buffers.js";
 import { CommittedVersions } from "./committed-versions.js";
 import { DiagnosticsPublisher, WORKSPACE_PULL_WAIT_MS } from "./diagnostics.js";

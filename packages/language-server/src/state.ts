@@ -4,7 +4,8 @@
  * one "the index changed" event every concern reports to. Each concern (diagnostics, buffers,
  * watched files, settings, features, custom requests) is a module that receives this object.
  */
-import { ResponseError, TextDocuments, type ClientCapabilities, type Connection, type WorkspaceFolder } from "vscode-languageserver/node";
+import type { ClientCapabilities, Connection, WorkspaceFolder } from "vscode-languageserver/node";
+import { ResponseError, TextDocuments } from "./lsp.js";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { pathToUri, uriToPath } from "./uris.js";
 import { pathUnderRoots, Workspace, type ModelFactory } from "./workspace.js";

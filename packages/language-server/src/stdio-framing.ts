@@ -22,7 +22,8 @@
  * offsets and what was wrong. {@link FramedStdinReader} is the `MessageReader` over it that `main.ts`
  * gives the connection.
  */
-import { AbstractMessageReader, type DataCallback, type Disposable, type Message, type MessageReader } from "vscode-languageserver/node";
+import type { DataCallback, Disposable, Message, MessageReader } from "vscode-languageserver/node";
+import { AbstractMessageReader } from "./lsp.js";
 
 /** JSON-RPC's Parse error: the body is not JSON. */
 export const PARSE_ERROR = -32700;

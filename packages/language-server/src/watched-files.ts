@@ -10,7 +10,8 @@
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { pathToFileURL } from "node:url";
-import { DidChangeWatchedFilesNotification, FileChangeType, WatchKind, type Disposable } from "vscode-languageserver/node";
+import type { Disposable } from "vscode-languageserver/node";
+import { DidChangeWatchedFilesNotification, FileChangeType, WatchKind } from "./lsp.js";
 import { environmentOfFileName } from "@stellar-secrets/sops";
 import type { ProjectModel } from "./model.js";
 import type { ProjectLoader } from "./projects.js";
