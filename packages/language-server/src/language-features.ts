@@ -10,7 +10,8 @@ import { forClient } from "./markup.js";
 import type { ProjectModel } from "./model.js";
 import { requireDocumentParams } from "./params.js";
 import { ServerCommands } from "./protocol.js";
-import { toLspDiagnostic } from "./ranges.js";
+import { clampToLine, toLspDiagnostic } from "./ranges.js";
+import { LineIndex } from "@stellar-secrets/core";
 import type { ServerState } from "./state.js";
 import { uriToPath } from "./uris.js";
 
@@ -106,6 +107,11 @@ export interface OpenDocument {
   model: ProjectModel;
 }
 
+/** `position` in the open document as LSP reads it: past the end of its line, the line's end ({@link clampToLine}). */
+function at(d: OpenDocument, position: Position): Position {
+  return clampToLine(d.text, new LineIndex(d.text), position);
+}
+
 /** The open document at `uri` and its project; undefined when it is not open or belongs to no project. */
 export function openDocument(state: ServerState, uri: string): OpenDocument | undefined {
   const path = state.pathOf(uri);
@@ -151,7 +157,7 @@ export function registerLanguageFeatures(state: ServerState): void {
       if (d === undefined) return [];
       const formats = state.capabilities.textDocument?.completion?.completionItem?.documentationFormat;
       const kinds = state.capabilities.textDocument?.completion?.completionItemKind?.valueSet;
-      return completion(d.model, d.text, params.position, d.path).map((item) => {
+      return completion(d.model, d.text, at(d, params.position), d.path).map((item) => {
         let out = item.documentation !== undefined && typeof item.documentation === "object" ? { ...item, documentation: forClient(item.documentation, formats) } : item;
         // a kind the client supports (LSP 3.17: without a value set, only the first version's)
         if (out.kind !== undefined && supportedKind(out.kind, kinds, FIRST_COMPLETION_KINDS) !== out.kind) {
@@ -172,7 +178,7 @@ export function registerLanguageFeatures(state: ServerState): void {
     state.guard("hover", null, (params) => {
       requireDocumentParams("textDocument/hover", params, { position: true });
       const d = docAt(params.textDocument.uri);
-      const h = d === undefined ? null : hover(d.model, d.path, params.position);
+      const h = d === undefined ? null : hover(d.model, d.path, at(d, params.position));
       const contents = h?.contents;
       // Markdown, or plain text for a client that renders nothing else (markup.ts)
       if (h === null || contents === undefined || typeof contents !== "object" || !("kind" in contents)) return h;
@@ -183,7 +189,7 @@ export function registerLanguageFeatures(state: ServerState): void {
     state.guard("definition", [], (params) => {
       requireDocumentParams("textDocument/definition", params, { position: true });
       const d = docAt(params.textDocument.uri);
-      return d === undefined ? [] : asOpened(definition(d.model, d.path, params.position));
+      return d === undefined ? [] : asOpened(definition(d.model, d.path, at(d, params.position)));
     }),
   );
   connection.onReferences(
@@ -191,7 +197,7 @@ export function registerLanguageFeatures(state: ServerState): void {
       requireDocumentParams("textDocument/references", params, { position: true });
       const d = docAt(params.textDocument.uri);
       // (context is required, but a client that leaves it out means no declaration)
-      return d === undefined ? [] : asOpened(references(d.model, d.path, params.position, (params.context as typeof params.context | undefined)?.includeDeclaration === true));
+      return d === undefined ? [] : asOpened(references(d.model, d.path, at(d, params.position), (params.context as typeof params.context | undefined)?.includeDeclaration === true));
     }),
   );
   connection.onDocumentSymbol(
@@ -240,7 +246,7 @@ export function registerLanguageFeatures(state: ServerState): void {
   const refuseRename = async (uri: string, position: Position): Promise<never> => {
     await state.ready;
     const d = docAt(uri);
-    const reason = d === undefined ? undefined : renameRefusal(d.model, d.path, position);
+    const reason = d === undefined ? undefined : renameRefusal(d.model, d.path, at(d, position));
     throw new ResponseError(ErrorCodes.InvalidRequest, reason ?? "Stellar Secrets does not rename here: names of secrets, connections, connectors and actions are referenced by name across files.");
   };
   connection.onPrepareRename((params) => {

@@ -7,8 +7,10 @@ import {
   DidChangeTextDocumentNotification,
   DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
+  CancellationTokenSource,
   ErrorCodes,
   HoverRequest,
+  LSPErrorCodes,
   InitializedNotification,
   InitializeRequest,
   RegistrationRequest,
@@ -20,6 +22,8 @@ import { LIFECYCLE_ERROR_METHOD, lifecycleStrategy } from "./lifecycle.js";
 import { ProjectsRequest } from "./protocol.js";
 import { connectInMemory, makeTempProject, rangeOf, startInMemory, type InMemoryServer } from "./test-support/in-memory.js";
 import { createTicketAction, HUBSPOT_CONNECTION } from "./test-support/fixtures.js";
+import { createCoreModel } from "./core-model.js";
+import type { ModelFactory } from "./workspace.js";
 
 /** The error code a request is answered with (undefined: a result). */
 async function errorCodeOf(p: Promise<unknown>): Promise<number | undefined> {
@@ -251,6 +255,43 @@ describe("text synchronisation notifications without what the open documents nee
       await send(DidCloseTextDocumentNotification.method, { textDocument: { uri } });
       await server.waitFor(() => !server.state.workspace.isOpen(project.path("actions/create_ticket.yaml")), "the close");
     } finally {
+      await server.dispose();
+      project.remove();
+    }
+  });
+});
+
+describe("a request cancelled while the initial index is being built", () => {
+  it("is answered at once with RequestCancelled (-32800); one not cancelled is answered once the index is ready", async () => {
+    const project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-not-a-real-value" } }, { "actions/create_ticket.yaml": createTicketAction("zendesk_tokn") });
+    // a project that loads slowly (a large workspace): held until the test releases it
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const modelFactory: ModelFactory = async (configPath, source) => {
+      await gate;
+      return createCoreModel(configPath, source);
+    };
+    const server = connectInMemory({ modelFactory });
+    try {
+      await server.client.sendRequest(InitializeRequest.type, { processId: null, rootUri: project.uri(""), capabilities: {}, workspaceFolders: null });
+      await server.client.sendNotification(InitializedNotification.type, {});
+      const params = { textDocument: { uri: project.uri("actions/create_ticket.yaml") }, position: { line: 0, character: 0 } };
+      // cancelled at once (before its handler runs), and cancelled once it waits for the index
+      const source = new CancellationTokenSource();
+      const cancelled = errorCodeOf(server.client.sendRequest(HoverRequest.type, params, source.token));
+      const kept = errorCodeOf(server.client.sendRequest(HoverRequest.type, params));
+      source.cancel();
+      const pending = new Promise<string>((r) => setTimeout(() => r("still waiting for the index"), 3000));
+      expect(await Promise.race([cancelled, pending])).toBe(LSPErrorCodes.RequestCancelled);
+      const later = new CancellationTokenSource();
+      const waiting = errorCodeOf(server.client.sendRequest(HoverRequest.type, params, later.token));
+      await new Promise((r) => setTimeout(r, 100));
+      later.cancel();
+      expect(await Promise.race([waiting, new Promise<string>((r) => setTimeout(() => r("still waiting for the index"), 3000))])).toBe(LSPErrorCodes.RequestCancelled);
+      release();
+      expect(await kept).toBeUndefined();
+    } finally {
+      release();
       await server.dispose();
       project.remove();
     }

@@ -21,6 +21,7 @@ export {
   FileChangeType,
   InitializedNotification,
   InitializeRequest,
+  LSPErrorCodes,
   MarkupKind,
   PositionEncodingKind,
   ProposedFeatures,

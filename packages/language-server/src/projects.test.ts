@@ -272,6 +272,17 @@ describe("workspace/didChangeWorkspaceFolders", () => {
     }
   });
 
+  it("follows a folder change from a client that did not announce workspace.workspaceFolders (the server says it takes them)", async () => {
+    const s = await startInMemory({ folders: [a.dir], capabilities: { workspace: { configuration: true } } });
+    try {
+      await s.client.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [folder(b, "b")], removed: [folder(a, "a")] } });
+      await s.waitForDiagnostics(b.uri("actions/create_ticket.yaml"), (d) => d.some((x) => x.code === "unknown-secret"));
+      expect(await roots(s)).toEqual([b.dir]);
+    } finally {
+      await s.dispose();
+    }
+  });
+
   it("a folder added by a client that never sends initialized is not lost", async () => {
     const s = connectInMemory();
     try {

@@ -8,7 +8,8 @@
  */
 import { existsSync } from "node:fs";
 import { basename, dirname, isAbsolute } from "node:path";
-import type { InitializeParams, WorkspaceFolder } from "vscode-languageserver/node";
+import type { InitializeParams, WorkspaceFolder, WorkspaceFoldersChangeEvent } from "vscode-languageserver/node";
+import { DidChangeWorkspaceFoldersNotification } from "./lsp.js";
 import type { SettingsStore } from "./settings.js";
 import type { ServerState } from "./state.js";
 import { isUnder, pathToUri, uriToPath } from "./uris.js";
@@ -160,7 +161,8 @@ export class ProjectLoader {
   }
 
   /**
-   * Follows `workspace/didChangeWorkspaceFolders` (when the client supports workspace folders). Call
+   * Follows `workspace/didChangeWorkspaceFolders` (also from a client that did not announce
+   * `workspace.workspaceFolders`: the server's capabilities say it takes them). Call
    * it first thing on `initialized`, before anything is awaited: a change the client sends at once
    * (before it answered the server's own requests) would otherwise reach no listener and be lost.
    * The folders change at once (an initial index not yet built reads them); the projects are found
@@ -168,8 +170,7 @@ export class ProjectLoader {
    */
   watchFolders(): void {
     const { state } = this;
-    if (!state.capabilities.workspace?.workspaceFolders) return;
-    state.connection.workspace.onDidChangeWorkspaceFolders(async (e) => {
+    const changed = async (e: WorkspaceFoldersChangeEvent): Promise<void> => {
       try {
         // by path: a client may spell a folder's URI otherwise when it removes it (a trailing slash, percent-encoding)
         const key = (f: WorkspaceFolder): string => uriToPath(f.uri) ?? f.uri;
@@ -183,6 +184,16 @@ export class ProjectLoader {
       } catch (err) {
         state.logFailure("workspace folders change", err);
       }
-    });
+    };
+    // vscode-languageserver listens only when the client announced `workspace.workspaceFolders`; a
+    // client that sends the change without having announced it (the server says it takes them) is
+    // followed too, not ignored
+    if (state.capabilities.workspace?.workspaceFolders) state.connection.workspace.onDidChangeWorkspaceFolders(changed);
+    else
+      state.connection.onNotification(DidChangeWorkspaceFoldersNotification.type, (params) => {
+        const e = (params as { event?: unknown } | null)?.event as Partial<WorkspaceFoldersChangeEvent> | undefined;
+        const folders = (v: unknown): WorkspaceFolder[] => (Array.isArray(v) ? v.filter((f): f is WorkspaceFolder => f !== null && typeof f === "object" && typeof (f as WorkspaceFolder).uri === "string") : []);
+        return changed({ added: folders(e?.added), removed: folders(e?.removed) });
+      });
   }
 }

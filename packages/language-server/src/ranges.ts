@@ -70,3 +70,21 @@ export function toLspDiagnostic(d: Diagnostic, severity: EditorSeverity = d.seve
     data,
   };
 }
+
+/**
+ * `position` as LSP 3.17 reads it in `text`: a `character` past the end of its line is the line's
+ * end (Position: "defaults back to the line length"), the line's break (`\r\n`, `\n`, a lone `\r`)
+ * not counted. {@link toOffset} alone clamps to the offset of the `\n`, which on a CRLF line is
+ * after its `\r`: a request past the end of such a line (an editor's cursor in virtual space, a
+ * client that counts in another unit) then found nothing where the same request on an LF line did.
+ * A line past the text's last is left as it is ({@link toOffset} clamps it to the text's end).
+ */
+export function clampToLine(text: string, lines: LineIndex, position: Position): Position {
+  const { line, character } = position;
+  if (line < 0 || line >= lines.lineCount) return position;
+  const start = lines.lineStarts[line] as number;
+  let end = line + 1 < lines.lineCount ? (lines.lineStarts[line + 1] as number) : text.length;
+  if (end > start && text.charCodeAt(end - 1) === 10) end--;
+  if (end > start && text.charCodeAt(end - 1) === 13) end--;
+  return character > end - start ? { line, character: end - start } : position;
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DidChangeConfigurationNotification } from "vscode-languageserver/node";
-import { effectiveSeverity } from "./settings.js";
+import { effectiveSeverity, settingsProblems } from "./settings.js";
 import { makeTempProject, startInMemory, type InMemoryServer, type TempProject } from "./test-support/in-memory.js";
 
 describe("settings", () => {
@@ -111,6 +111,36 @@ describe("settings", () => {
         }
       }
     } finally {
+      project.remove();
+    }
+  });
+});
+
+describe("settings that are wrong (a typo in a rule id or a severity) are logged, not silently without effect", () => {
+  it("names an unknown rule id with the nearest one, a severity that is none, and a field of the wrong type", () => {
+    expect(settingsProblems({ rules: { "unused-secrets": "hint", "unknown-secret": "warn", "stale-mac": "off" }, indexCache: "no", configPath: 7 })).toEqual([
+      "configPath is 7, not a path (a string)",
+      'indexCache is "no", not true or false',
+      'rules: "unused-secrets" is no rule id (did you mean "unused-secret"?); the ids are those of docs/rules.md and `stellar-secrets check`',
+      'rules: "unknown-secret" is set to "warn", which is none of error, warning, info, hint or off',
+    ]);
+    expect(settingsProblems({ rules: { "unused-secret": "hint" }, configPath: "a/stellar.yaml", indexCache: false, clientCommands: true })).toEqual([]);
+    expect(settingsProblems(null)).toEqual([]);
+  });
+
+  it("logs each problem once, saying which settings it came from", async () => {
+    const project = await makeTempProject({ development: { zendesk_token: "TEST-ONLY-unused" } });
+    const server = await startInMemory({ folders: [project.dir], settings: { rules: { "unused-secret": "warn" } }, initializationOptions: { stellarSecrets: { rules: { "unused-secrets": "hint" } } } });
+    try {
+      await server.client.sendNotification(DidChangeConfigurationNotification.type, { settings: null }); // asked again: the same answer
+      await server.waitFor(() => server.logs.filter((l) => l.includes("settings (")).length >= 2, "the settings problems");
+      await new Promise((r) => setTimeout(r, 100));
+      expect(server.logs.filter((l) => l.includes("settings ("))).toEqual([
+        '[stellar-secrets] settings (initializationOptions.stellarSecrets): rules: "unused-secrets" is no rule id (did you mean "unused-secret"?); the ids are those of docs/rules.md and `stellar-secrets check`; that setting is ignored',
+        '[stellar-secrets] settings (workspace/configuration): rules: "unused-secret" is set to "warn", which is none of error, warning, info, hint or off; that setting is ignored',
+      ]);
+    } finally {
+      await server.dispose();
       project.remove();
     }
   });

@@ -3,6 +3,7 @@
  * `workspace/configuration` (global and per workspace folder) or, for a client without it, from
  * the settings `workspace/didChangeConfiguration` pushes; and what a change of them does.
  */
+import { editDistance, isRuleId, RULES } from "@stellar-secrets/core";
 import type { ServerState } from "./state.js";
 import type { EditorSeverity } from "./ranges.js";
 import { isUnder, uriToPath } from "./uris.js";
@@ -44,6 +45,33 @@ export function settingsFrom(value: unknown): Partial<Settings> {
   return out;
 }
 
+/**
+ * What is wrong in the settings of `value` (the fields {@link settingsFrom} reads), one line each: a
+ * rule id no rule has (with the nearest one), a severity that is none of `error`, `warning`, `info`,
+ * `hint`, `off`, a field of the wrong type. {@link settingsFrom} ignores them; the server logs them,
+ * so that a typo in a setting is not silently without effect.
+ */
+export function settingsProblems(value: unknown): string[] {
+  if (!isRecord(value)) return [];
+  const out: string[] = [];
+  const { configPath, rules, indexCache } = value;
+  if (configPath !== undefined && configPath !== null && typeof configPath !== "string") out.push(`configPath is ${JSON.stringify(configPath)}, not a path (a string)`);
+  if (indexCache !== undefined && indexCache !== null && typeof indexCache !== "boolean") out.push(`indexCache is ${JSON.stringify(indexCache)}, not true or false`);
+  if (rules !== undefined && rules !== null && !isRecord(rules)) out.push(`rules is ${JSON.stringify(rules)}, not an object of rule ids and severities`);
+  if (isRecord(rules)) {
+    for (const [id, severity] of Object.entries(rules)) {
+      if (!isRuleId(id)) {
+        const nearest = RULES.map((r) => r.id).sort((a, b) => editDistance(id, a) - editDistance(id, b))[0];
+        const hint = nearest !== undefined && editDistance(id, nearest) <= 3 ? ` (did you mean "${nearest}"?)` : "";
+        out.push(`rules: "${id}" is no rule id${hint}; the ids are those of docs/rules.md and \`stellar-secrets check\``);
+      }
+      if (severity !== "off" && !(typeof severity === "string" && EDITOR_SEVERITIES.has(severity)))
+        out.push(`rules: "${id}" is set to ${JSON.stringify(severity)}, which is none of error, warning, info, hint or off`);
+    }
+  }
+  return out;
+}
+
 /** The `stellarSecrets` section of pushed settings, or undefined when there is none. */
 function sectionOf(pushed: unknown): Partial<Settings> | undefined {
   const section = isRecord(pushed) ? pushed["stellarSecrets"] : undefined;
@@ -63,6 +91,19 @@ export class SettingsStore {
 
   constructor(private readonly state: ServerState) {}
 
+  /** The settings problems already logged (each once per session, whichever answer repeats it). */
+  private readonly reported = new Set<string>();
+
+  /** Logs what is wrong in the settings of `value` ({@link settingsProblems}), each problem once, saying where it came from. */
+  private report(where: string, value: unknown): void {
+    for (const p of settingsProblems(value)) {
+      const line = `settings (${where}): ${p}; that setting is ignored`;
+      if (this.reported.has(line)) continue;
+      this.reported.add(line);
+      this.state.log(line);
+    }
+  }
+
   /**
    * The settings of `initializationOptions`: the base under every answer to `workspace/configuration`
    * (a client that answers from the same settings has no `stellarSecrets` section there: null, or nothing).
@@ -75,6 +116,8 @@ export class SettingsStore {
    */
   initialize(options: unknown): void {
     this.initial = { ...DEFAULT_SETTINGS, ...settingsFrom(options), ...sectionOf(options) };
+    this.report("initializationOptions", options);
+    if (isRecord(options)) this.report("initializationOptions.stellarSecrets", options["stellarSecrets"]);
     this.byFolder.set("", this.initial);
   }
 
@@ -95,6 +138,7 @@ export class SettingsStore {
       // has goes back to initializationOptions', not to the last push's); no section keeps them as they are
       const section = sectionOf(pushed);
       if (section !== undefined) next.set("", { ...this.initial, ...section });
+      if (isRecord(pushed)) this.report("workspace/didChangeConfiguration", pushed["stellarSecrets"]);
     }
     if (state.capabilities.workspace?.configuration) {
       const items = [{ section: "stellarSecrets" }, ...state.folders.map((f) => ({ scopeUri: f.uri, section: "stellarSecrets" }))];
@@ -105,6 +149,7 @@ export class SettingsStore {
       const values = (await state.clientAnswer(request, "workspace/configuration")) as unknown;
       if (Array.isArray(values)) {
         fromAnswer(next, values, folders, this.initial);
+        for (const v of values) this.report("workspace/configuration", v);
       } else {
         // an answer that comes after the wait (a busy editor starting up) is still the user's
         // settings: applied when it comes, unless a later fetch has asked again since

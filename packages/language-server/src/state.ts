@@ -4,8 +4,8 @@
  * one "the index changed" event every concern reports to. Each concern (diagnostics, buffers,
  * watched files, settings, features, custom requests) is a module that receives this object.
  */
-import type { ClientCapabilities, Connection, WorkspaceFolder } from "vscode-languageserver/node";
-import { ResponseError, TextDocuments } from "./lsp.js";
+import type { CancellationToken, ClientCapabilities, Connection, Disposable, WorkspaceFolder } from "vscode-languageserver/node";
+import { LSPErrorCodes, ResponseError, TextDocuments } from "./lsp.js";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { pathToUri, uriToPath } from "./uris.js";
 import { pathUnderRoots, Workspace, type ModelFactory } from "./workspace.js";
@@ -156,13 +156,38 @@ export class ServerState {
   }
 
   /**
+   * Waits for the initial index ({@link ready}); throws RequestCancelled (-32800) when `token` is
+   * cancelled first. Once the index is ready it returns at once, cancelled or not (the request is
+   * answered with its result, as it costs no more than the error).
+   */
+  private async untilReady(what: string, token: CancellationToken | undefined): Promise<void> {
+    if (token === undefined) return this.ready;
+    let listener: Disposable | undefined;
+    const cancelled = new Promise<"cancelled">((resolve) => {
+      // cancelled before its handler ran: vscode-jsonrpc then hands it a token whose event never fires
+      // (the index, when it is ready already, still wins: its `then` comes before the next turn)
+      if (token.isCancellationRequested) setImmediate(() => resolve("cancelled"));
+      else listener = token.onCancellationRequested(() => resolve("cancelled"));
+    });
+    try {
+      const first = await Promise.race([this.ready.then(() => "ready" as const), cancelled]);
+      if (first === "cancelled") throw new ResponseError(LSPErrorCodes.RequestCancelled, `${what}: cancelled by the client while the initial index was being built`);
+    } finally {
+      listener?.dispose();
+    }
+  }
+
+  /**
    * Wraps a handler: waits for the initial index, and turns a failure into a log line and
    * `fallback` (a {@link ResponseError} is passed on to the client as it is).
    */
   guard<A extends unknown[], R>(name: string, fallback: R, fn: (...a: A) => R | Promise<R>): (...a: A) => Promise<R> {
     return async (...a: A): Promise<R> => {
       try {
-        await this.ready; // edits are already in the index (staged); only the full check may be pending
+        // edits are already in the index (staged); only the full check may be pending. A request the
+        // client cancels while it waits for the initial index is answered at once (RequestCancelled):
+        // a client typing while a large workspace loads cancels every stale completion and hover
+        await this.untilReady(name, isCancellationToken(a[1]) ? a[1] : undefined);
         const uri = (a[0] as { textDocument?: { uri?: unknown } } | undefined)?.textDocument?.uri;
         // a large buffer waiting for a pause in typing: indexed now; a project loading for the document: waited for
         const before = typeof uri === "string" ? this.beforeRequest(uri) : undefined;
@@ -175,4 +200,10 @@ export class ServerState {
       }
     };
   }
+}
+
+/** True when `v` is a request's cancellation token (the second argument of a request handler). */
+function isCancellationToken(v: unknown): v is CancellationToken {
+  const t = v as CancellationToken | null | undefined;
+  return t !== null && typeof t === "object" && typeof t.isCancellationRequested === "boolean" && typeof t.onCancellationRequested === "function";
 }

@@ -94,6 +94,22 @@ describe("text synchronisation as any client may send it", () => {
     await server.close(uri);
   });
 
+  it("a position past the end of a CRLF line is the line's end (LSP 3.17 Position), as on an LF line: completion and hover answer there too", async () => {
+    const lines = ["kind: action", "name: crlf_end", "method: POST", "path: /t", "headers:", "  - name: X-Key", "    type: secret", "    secret: zendesk_tok"];
+    const end = { line: 7, character: lines[7]!.length };
+    for (const [i, eol] of ["\r\n", "\n"].entries()) {
+      const uri = project.uri(`actions/line_end_${i}.yaml`);
+      await server.open(uri, lines.join(eol) + eol);
+      const past = { line: 7, character: 10_000 };
+      const items = async (position: typeof end) => ((await server.client.sendRequest(CompletionRequest.type, { textDocument: { uri }, position })) as CompletionItem[]).map((x) => x.label);
+      expect([eol, await items(past)]).toEqual([eol, await items(end)]);
+      expect(await items(end)).toContain("zendesk_token");
+      const hoverAt = async (position: typeof end) => ((await server.client.sendRequest(HoverRequest.type, { textDocument: { uri }, position }))?.contents as MarkupContent | undefined)?.value;
+      expect([eol, await hoverAt(past)]).toEqual([eol, await hoverAt(end)]);
+      await server.close(uri);
+    }
+  });
+
   it("a full-document change (no range) replaces the text although the server announced incremental sync", async () => {
     const uri = project.uri("actions/full.yaml");
     await server.open(uri, action("zendesk_token"));
