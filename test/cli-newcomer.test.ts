@@ -446,3 +446,23 @@ describe("a private key pasted where a public key belongs", () => {
     expect(s.read("stellar.yaml")).toBe(before);
   });
 });
+
+describe("keygen where a file that is no key already is", () => {
+  it("says what is there (a public key, a folder, nothing) instead of pointing at whoami, and keeps it", async () => {
+    const s = sandbox();
+    const carol = s.keygen("carol");
+    const pub = join(s.dir, "carol.pub");
+    writeFileSync(pub, `${carol.recipient}\n`);
+    const r = await s.run(["keygen"], { env: { SOPS_AGE_KEY_FILE: pub } });
+    expect([r.code, r.stdout]).toEqual([6, ""]);
+    expect(r.stderr).toBe(
+      `stellar-secrets: IDENTITY_EXISTS: ${pub} already exists and holds no age key (a public key, not an age identity (the key file needs the private AGE-SECRET-KEY-1… line, not the age1… public key)); keygen never overwrites a file\n` +
+        "  hint: move that file away (or point SOPS_AGE_KEY_FILE at a new file), then run `stellar-secrets keygen` again\n",
+    );
+    expect(readFileSync(pub, "utf8")).toBe(`${carol.recipient}\n`);
+    expect((await s.run(["keygen"], { env: { SOPS_AGE_KEY_FILE: s.dir } })).stderr.split("\n")[0]).toBe(`stellar-secrets: IDENTITY_EXISTS: ${s.dir} already exists and holds no age key (it is a folder); keygen never overwrites a file`);
+    // a real key: as before
+    const key = await s.run(["keygen"], { env: { SOPS_AGE_KEY_FILE: carol.file } });
+    expect([key.code, key.stderr.split("\n")[0]]).toEqual([6, `stellar-secrets: IDENTITY_EXISTS: ${carol.file} already exists; keygen never overwrites a key`]);
+  });
+});

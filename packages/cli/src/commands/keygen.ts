@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, open, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { defaultKeyFilePath, generateIdentity, looksLikeKeyMaterial, parseOpenSshPrivateKey } from "@stellar-secrets/sops";
+import { defaultKeyFilePath, generateIdentity, looksLikeKeyMaterial, parseIdentityFile, parseOpenSshPrivateKey } from "@stellar-secrets/sops";
 import { parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
@@ -101,6 +101,14 @@ async function ageKey(ctx: CommandContext): Promise<KeygenResult> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EEXIST") {
+      // a file there that is no key (a .pub saved as keys.txt, a folder): whoami would only call it
+      // unusable, so say so here, with the reason (never a line of it)
+      const unusable = await notAKeyFile(file);
+      if (unusable !== undefined) {
+        throw new CliError("IDENTITY_EXISTS", `${file} already exists and holds no age key (${unusable}); keygen never overwrites a file`, {
+          hint: "move that file away (or point SOPS_AGE_KEY_FILE at a new file), then run `stellar-secrets keygen` again",
+        });
+      }
       throw new CliError("IDENTITY_EXISTS", `${file} already exists; keygen never overwrites a key`, {
         hint: "run `stellar-secrets whoami` to see its public key; to make another key, point SOPS_AGE_KEY_FILE at a new file",
       });
@@ -148,3 +156,23 @@ async function sshKey(ctx: CommandContext): Promise<KeygenResult> {
 
 const command: Command = { summary: "create your age (or SSH) key where sops looks for it and print its public key", help, run };
 export default command;
+
+/**
+ * Why the existing `file` is no age key file (a folder, unreadable, no `AGE-SECRET-KEY-1…` line, a
+ * public key where the private one belongs), as parseIdentityFile says it (a line number, never a
+ * line); undefined when it holds a key, or is a plugin's identities file this cannot judge.
+ */
+async function notAKeyFile(file: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "EISDIR" ? "it is a folder" : `it cannot be read: ${code ?? "error"}`;
+  }
+  try {
+    return parseIdentityFile(text, "").length === 0 ? "no AGE-SECRET-KEY-1… line" : undefined;
+  } catch (error) {
+    return (error as Error).message.replace(/^:/, "line ");
+  }
+}
