@@ -37,7 +37,7 @@ describe("checkWriteAccess (before asking for a value)", () => {
     writeFileSync(file, await encryptSecrets(new Map([["a_key", "v"]]), { recipients: [member.recipient] }));
     const r = await checkWriteAccess({ name: "development", file, exists: true, recipients: [member.recipient] }, ids([]));
     expect(r.ok ? undefined : [r.code, r.message]).toEqual(["NO_IDENTITY", "No age key found: you cannot write development."]);
-    expect(r.ok ? "" : r.detail).toMatch(/Looked in: SOPS_AGE_KEY \(test\)\.\n.*age-keygen -o /);
+    expect(r.ok ? "" : r.detail).toMatch(/Looked in: SOPS_AGE_KEY \(test\)\.\n.*`mkdir -p \S+\/age && age-keygen -o \S+\/age\/keys\.txt`/);
   });
 
   it("a new file needs no key, only members", async () => {

@@ -6,6 +6,7 @@
  * the person's own public key (what a member needs to add them).
  */
 import { readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { defaultKeyFilePath, findIdentities, identityToRecipient, isAgeIdentity, parseSecretsFile, SopsError, unwrapFileKey, type Identities } from "@stellar-secrets/sops";
 import type { EnvironmentInfo } from "@stellar-secrets/language-server/protocol";
 
@@ -29,12 +30,20 @@ export async function ownRecipients(ids: Identities): Promise<string[]> {
   return out;
 }
 
+/** The age-keygen line that creates `file`, with its folder first where a shell can (age-keygen does not create it). */
+function keygenCommand(file: string): string {
+  if (process.platform === "win32") return `age-keygen -o ${file}`;
+  // a path with a space or a quote pasted into a POSIX shell whole
+  const word = (path: string): string => (/^[A-Za-z0-9_./~+-]+$/.test(path) ? path : `'${path.replace(/'/g, "'\\''")}'`);
+  return `mkdir -p ${word(dirname(file))} && age-keygen -o ${word(file)}`;
+}
+
 function noKeyDetail(env: EnvironmentInfo, ids: Identities): string {
   return [
     `No age key found, so ${env.name} (${env.file}) cannot be written.`,
     `Looked in: ${ids.sources.join("; ")}.`,
     ...(ids.problems ?? []).map((p) => `Problem: ${p}`),
-    `To fix: create a key with \`age-keygen -o ${defaultKeyFilePath()}\` (it prints your public key),`,
+    `To fix: create a key with \`${keygenCommand(defaultKeyFilePath())}\` (it prints your public key; or \`stellar-secrets keygen\`),`,
     `then ask a member of ${env.name} to run \`stellar-secrets members add YOUR_NAME YOUR_PUBLIC_KEY --env ${env.name}\` and commit.`,
   ].join("\n");
 }
