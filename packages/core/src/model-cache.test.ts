@@ -269,6 +269,15 @@ describe("ConfigModelCache", () => {
     for (const bad of [[ints, table], [table], { strings: table, ints }, [table, ints, []]]) expect(ConfigModelCache.parse(resign(bad), ID).stats.ignored).toBe("corrupt");
   });
 
+  it("flattens lists of integers >= 0, strings and null, and leaves out an entry holding anything else, keeping the others whole", () => {
+    const good: [string, unknown[]] = ["a.yaml", ["h", [], [["agent", "x", [0, 1], [0, 5], null, [], [], null, 0, 0]], 0]];
+    const also: [string, unknown[]] = ["c.yaml", ["h", [], [], [2, 3, [["x", 1]]]]];
+    for (const bad of [-1, 1.5, Number.NaN, 2 ** 60, true, undefined, { a: 1 }]) {
+      const payload = flattenEntries([good, ["b.yaml", ["h", [bad], [], 0]], also]);
+      expect(unflattenEntries(payload), String(bad)).toEqual([good, also]);
+    }
+  });
+
   it("writes only the models it was given (a file that is gone is dropped), and none it did not record", () => {
     const writer = ConfigModelCache.empty(ID);
     const a = parseConfigFile(TEXTS[0]![1], "agents/a.yaml");

@@ -429,38 +429,47 @@ function stringOf(p: FlatPayload, x: unknown): string | undefined {
  * anything else is left out. Exported for the tests, with {@link unflattenEntries}.
  */
 export function flattenEntries(list: readonly (readonly [string, unknown])[]): string {
-  const strings: string[] = [];
-  const ids = new Map<string, number>();
-  const ints: number[] = [];
-  const stringId = (x: string): number => {
-    let k = ids.get(x);
-    if (k === undefined) {
-      k = strings.length;
-      strings.push(x);
-      ids.set(x, k);
-    }
-    return -2 - 2 * k;
-  };
-  const body: number[] = [];
-  const put = (v: unknown): boolean => {
-    if (typeof v === "number") {
-      if (!Number.isSafeInteger(v) || v < 0) return false;
-      body.push(v);
-    } else if (typeof v === "string") body.push(stringId(v));
-    else if (v === null) body.push(-1);
-    else if (Array.isArray(v)) {
-      body.push(-3 - 2 * v.length);
-      for (const x of v) if (!put(x)) return false;
-    } else return false;
-    return true;
-  };
+  const out: Flattening = { strings: [], ids: new Map(), ints: [] };
+  const ints = out.ints;
   for (const [path, entry] of list) {
-    body.length = 0;
-    if (!put(entry)) continue;
-    ints.push(stringId(path), body.length);
-    for (const x of body) ints.push(x);
+    const mark = ints.length;
+    ints.push(stringId(out, path), 0);
+    if (put(out, entry)) ints[mark + 1] = ints.length - mark - 2;
+    else ints.length = mark;
   }
-  return JSON.stringify([strings, ints]);
+  return JSON.stringify([out.strings, ints]);
+}
+
+/** What {@link flattenEntries} has written so far. */
+interface Flattening {
+  strings: string[];
+  ids: Map<string, number>;
+  ints: number[];
+}
+
+/** The integer that names string `x` (added to the table on its first use). */
+function stringId(out: Flattening, x: string): number {
+  let k = out.ids.get(x);
+  if (k === undefined) {
+    k = out.strings.length;
+    out.strings.push(x);
+    out.ids.set(x, k);
+  }
+  return -2 - 2 * k;
+}
+
+/** Writes `v`; false when it holds anything but integers >= 0, strings, null and lists. */
+function put(out: Flattening, v: unknown): boolean {
+  if (typeof v === "number") {
+    if (!Number.isSafeInteger(v) || v < 0) return false;
+    out.ints.push(v);
+  } else if (typeof v === "string") out.ints.push(stringId(out, v));
+  else if (v === null) out.ints.push(-1);
+  else if (Array.isArray(v)) {
+    out.ints.push(-3 - 2 * v.length);
+    for (let i = 0; i < v.length; i++) if (!put(out, v[i])) return false;
+  } else return false;
+  return true;
 }
 
 /** The `[path, entry]` pairs of a payload text that {@link flattenEntries} wrote (for the tests: what an entry holds, to change it). */
