@@ -8,6 +8,7 @@
 import {
   buildReview,
   compareDecrypted,
+  stanzasOf,
   credentialAsName,
   credentialNamesOf,
   diffEnvironmentTexts,
@@ -610,7 +611,8 @@ async function decryptVersion(text: string, path: string, ids: Identities): Prom
     values: d.values,
     stored: new Map(d.file.entries.map((e) => [e.name, e.raw])),
     dataKey: d.dataKey,
-    stanzas: d.file.metadata.age.map((a) => ({ recipient: a.recipient.trim(), enc: a.enc })),
+    // a key-groups file's stanzas too (each with its group): a share wrapped anew under the same data key is a re-wrap
+    stanzas: stanzasOf(d.file),
   };
 }
 
