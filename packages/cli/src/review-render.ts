@@ -797,6 +797,7 @@ const KIND_LABEL: Record<ReviewProblem["kind"], string> = {
   "unsigned-change": "unsigned change",
   "credential-destination": "credential destination",
   "key-groups-change": "key groups changed",
+  "look-alike-name": "look-alike name",
 };
 
 /**
@@ -983,6 +984,12 @@ export const REVIEW_RULES: readonly ExtraRule[] = [
     id: "key-groups-change",
     severity: "error",
     summary: "A secrets file starts using sops key groups (Shamir secret sharing), or its groups, their age stanzas or its threshold change: who holds each share cannot be proved without keys.",
+    helpUri: REVIEW_HELP,
+  },
+  {
+    id: "look-alike-name",
+    severity: "error",
+    summary: "A member gains access under a name that reads as another member's (differs only by case, I/l/1, O/0, rn/m, vv/w or characters that draw nothing) with another key: the review's words would read as that member gaining access.",
     helpUri: REVIEW_HELP,
   },
 ];

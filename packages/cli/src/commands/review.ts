@@ -106,7 +106,8 @@ Options:
                    with file:line, details folded); sarif (SARIF 2.1.0: checker rule ids, plus
                    plaintext, unrotated-removal, non-member-recipient, weakened-rule,
                    rewrapped-without-rotation, tampered, unsigned-change,
-                   credential-destination, key-groups-change; warnings at level warning)
+                   credential-destination, key-groups-change, look-alike-name; warnings at level
+                   warning)
   --json           same as --format json: {"base","head","environments":[{"environment","file",
                    "fileChange","secrets":[{"name","change","before"?,"after"?}],"dataKeyRotated",
                    "rotationUncertain","reencrypted","members","recipients","encrypted","problems",

@@ -74,7 +74,7 @@ export interface RecipientRef {
  * ({@link ReviewReport.warnings}: reported, exit status 0).
  */
 export interface ReviewProblem {
-  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error" | "rewrapped-without-rotation" | "tampered" | "unsigned-change" | "credential-destination" | "key-groups-change";
+  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error" | "rewrapped-without-rotation" | "tampered" | "unsigned-change" | "credential-destination" | "key-groups-change" | "look-alike-name";
   environment?: string;
   /** Where, relative to the project root (with a 1-based line when known). */
   file?: string;
