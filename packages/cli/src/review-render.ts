@@ -989,7 +989,7 @@ export const REVIEW_RULES: readonly ExtraRule[] = [
   {
     id: "look-alike-name",
     severity: "error",
-    summary: "A member gains access under a name that reads as another member's (differs only by case, I/l/1, O/0, rn/m, vv/w or characters that draw nothing) with another key: the review's words would read as that member gaining access.",
+    summary: "A member gains access under a name that reads as another member's (differs only by case, I/l/1, O/0, rn/m, vv/w or characters that draw nothing) with another key, or an environment is added under a name that reads as another environment's: the review's words would read as that member or environment.",
     helpUri: REVIEW_HELP,
   },
 ];

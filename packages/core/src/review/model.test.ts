@@ -1761,3 +1761,14 @@ describe("buildReview: a member added under a name that reads as another member'
     expect(nameSkeleton("alice")).not.toBe(nameSkeleton("alice2"));
   });
 });
+
+describe("buildReview: an environment added under a name that reads as another's", () => {
+  it("pr0duction beside production is look-alike-name at its line in stellar.yaml; a new environment with its own name is none", () => {
+    const yaml = (envs: string[]): string => `version: 1\nenvironments:\n${envs.map((e) => `  ${e}:\n    members:\n      alice: age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq\n`).join("")}`;
+    const at = (label: string, envs: string[]): ReviewState => stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", yaml(envs)]]));
+    const report = buildReview(at("a", ["staging", "production"]), at("b", ["staging", "production", "pr0duction"]));
+    expect(report.problems.filter((p) => p.kind === "look-alike-name").map((p) => [p.file, p.line])).toEqual([["stellar.yaml", 9]]);
+    expect(report.problems.find((p) => p.kind === "look-alike-name")!.message).toContain(`adds environment "pr0duction", whose name reads as "production"'s (an environment of the base)`);
+    expect(buildReview(at("a", ["staging", "production"]), at("b", ["staging", "production", "preview"])).problems.map((p) => p.kind)).not.toContain("look-alike-name");
+  });
+});

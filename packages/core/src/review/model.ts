@@ -19,7 +19,7 @@ import { diffProposals } from "../proposals.js";
 import { SOPS_CONFIG_FILE } from "../sops-config.js";
 import { attributeProblems } from "./attribute-findings.js";
 import { checkerFindings } from "./checker-findings.js";
-import { destinationProblems, weakenedConfigProblems } from "./config-findings.js";
+import { destinationProblems, lookAlikeEnvironmentProblems, weakenedConfigProblems } from "./config-findings.js";
 import { reviewContext } from "./context.js";
 import { reviewEnvironment } from "./environment.js";
 import { editorSettingsProblems, gateProblems } from "./program-findings.js";
@@ -77,7 +77,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   problems.push(...rangeProblems(ctx));
   // a change may not weaken the rules that judge it: report it, and judge it by the base's severities
   const config = weakenedConfigProblems(ctx);
-  problems.push(...config.problems);
+  problems.push(...config.problems, ...lookAlikeEnvironmentProblems(ctx));
   // the workflow that gates pull requests, and the editor settings a repository commits
   problems.push(...gateProblems(ctx), ...editorSettingsProblems(ctx));
   problems.push(...pathCollisionProblems(ctx), ...foldedStandInProblems(ctx), ...environmentLinkProblems(ctx));
