@@ -14,7 +14,7 @@
  * `.gitattributes` (attribute-findings.ts), the checker's (checker-findings.ts) and the signatures
  * (signatures.ts). What every one of them reads is the review's context (context.ts).
  */
-import { PROJECT_FILE } from "../project.js";
+import { parseProjectConfig, PROJECT_FILE } from "../project.js";
 import { diffProposals } from "../proposals.js";
 import { SOPS_CONFIG_FILE } from "../sops-config.js";
 import { attributeProblems } from "./attribute-findings.js";
@@ -91,7 +91,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   summary.newErrors += checked.newErrors;
   problems.push(...checked.problems);
   // commits that change an environment without a signature of one of its members (in the base)
-  const signed = reviewSignatures(base, inputs.signatures, w);
+  const target = inputs.target === undefined ? undefined : { label: inputs.target.label, commit: inputs.target.commit, config: typeof inputs.target.projectText === "string" ? parseProjectConfig(inputs.target.projectText, PROJECT_FILE).config : undefined };
+  const signed = reviewSignatures(base, inputs.signatures, w, target);
   for (const p of signed.problems) {
     problems.push(p);
     environments.find((e) => e.environment === p.environment)?.problems.push(p);

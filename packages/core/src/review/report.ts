@@ -265,6 +265,13 @@ export interface ReviewReport {
 /** What else a review takes, beyond the two states. */
 export interface ReviewInputs {
   /**
+   * `BASE...HEAD`: the branch the change is to merge into (BASE's tip), when it is not the merge
+   * base the review compares with: its label, commit and `stellar.yaml` text. A signer who was a
+   * member at the merge base but is no longer one there (removed since the branch forked) vouches
+   * for nothing ({@link reviewSignatures}).
+   */
+  target?: { label: string; commit: string; projectText: string | null | undefined };
+  /**
    * The commits of the range that change an environment ({@link readCommitTouches}) with their
    * signatures as the caller verified them against the base's members; undefined when there are
    * no commits to verify (the head is the working tree or the index): `signatures.checked` false.
