@@ -202,6 +202,8 @@ describe.skipIf(!HAS_SSH_KEYGEN)("review: signatures of the commits that change 
     expect(report.problems.map((p) => [p.kind, p.environment, p.commit])).toEqual([["unsigned-change", "production", carols]]);
     expect(report.problems[0]!.message).toContain("is signed by carol, a member of production at the merge base");
     expect(report.problems[0]!.message).toContain("but main (");
+    const text = await s.run(["review", "main...carol-branch"], { env: { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_SSH_PRIVATE_KEY_FILE: undefined } });
+    expect(text.stdout).toContain("Signatures (judged against the members of merge-base of main and carol-branch who are still members at main):");
     // against the merge base itself (BASE..HEAD), carol was a member: signed by a member
     const mergeBase = s.git(["merge-base", "main", "carol-branch"]).trim();
     const plain = await s.run(["review", `${mergeBase}..carol-branch`, "--json"], { env: { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_SSH_PRIVATE_KEY_FILE: undefined } });

@@ -522,7 +522,7 @@ export function renderReviewText(report: ReviewReport, wording: FindingWording =
   }
   const signatures = signatureLines(report);
   if (signatures.length > 0) {
-    out.push(`Signatures (judged against the members of ${report.base.label}):`);
+    out.push(`Signatures (judged against the members of ${report.base.label}${report.signatures.alsoMembersOf === undefined ? "" : ` who are still members at ${report.signatures.alsoMembersOf}`}):`);
     for (const line of signatures) out.push(`  ${line}`);
     out.push("");
   }
@@ -943,7 +943,7 @@ function reviewMarkdown(report: ReviewReport, options: { headline?: string; mark
   }
   const signatures = signatureLines(report);
   if (signatures.length > 0) {
-    out.push(...details(`Signatures (${plural(report.signatures.commits.length, "commit")}, judged against the members of ${report.base.label})`, signatures.map((l) => `- ${markdownText(l)}`)));
+    out.push(...details(`Signatures (${plural(report.signatures.commits.length, "commit")}, judged against the members of ${report.base.label}${report.signatures.alsoMembersOf === undefined ? "" : ` who are still members at ${report.signatures.alsoMembersOf}`})`, signatures.map((l) => `- ${markdownText(l)}`)));
   }
   return `${out.join("\n").replace(/\n+$/, "")}\n`;
 }

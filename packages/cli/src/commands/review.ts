@@ -113,7 +113,7 @@ Options:
                    "rotationUncertain","reencrypted","members","recipients","encrypted","problems",
                    "notes"}],"diagnostics","problems","warnings","signatures":{"checked","commits":
                    [{"commit","status","signer"?,"key"?,"environments","unsignedFor"}],
-                   "unverifiable"},"summary","clean","verification"?} (docs/cli.md: every field)
+                   "unverifiable","alsoMembersOf"?},"summary","clean","verification"?} (docs/cli.md: every field)
   --verify         also decrypt, with your age identities (found as sops finds them), the base and
                    head of every changed environment your key opens, verify their MACs, and report
                    per name exactly: added, removed, changed, unchanged, or re-encrypted only (same

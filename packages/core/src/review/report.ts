@@ -438,6 +438,8 @@ export interface SignaturesReview {
    * nobody could have signed, so their commits get no finding.
    */
   unverifiable: string[];
+  /** `BASE...HEAD` where BASE's tip is not the merge base: BASE's label; a signer had to be a member there too (with the same key). */
+  alsoMembersOf?: string;
 }
 
 /** What happened to one name, told with a key. */

@@ -58,6 +58,7 @@ describe("reviewSignatures (through buildReview)", () => {
     expect(report.problems.map((p) => [p.kind, p.environment, p.commit])).toEqual([["unsigned-change", "production", sha("1")]]);
     expect(report.problems[0]!.message).toContain(`is signed by carol, a member of production at the merge base ${sha("b").slice(0, 10)}, but main (${sha("c").slice(0, 10)}) no longer has them as a member of production with that key`);
     expect(report.signatures.commits[0]?.unsignedFor).toEqual(["production"]);
+    expect(report.signatures.alsoMembersOf).toBe("main");
     // carol under another key at the tip (her key replaced since): the old one vouches for nothing either
     expect(buildReview(base, base, new Map(), { signatures: byCarol, target: { ...target, projectText: yaml({ production: { bob: BOB, carol: MALLORY } }) } }).problems.map((p) => p.kind)).toEqual(["unsigned-change"]);
     // still a member at the tip, or no target (BASE..HEAD): signed by a member

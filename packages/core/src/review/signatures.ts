@@ -255,7 +255,7 @@ export function reviewSignatures(
     });
   }
   const order = baseConfig.environments.map((e) => e.name);
-  return { signatures: { checked: true, commits, unverifiable: order.filter((n) => unverifiable.has(n)) }, problems, warnings };
+  return { signatures: { checked: true, commits, unverifiable: order.filter((n) => unverifiable.has(n)), ...(target === undefined ? {} : { alsoMembersOf: target.label }) }, problems, warnings };
 }
 
 function environmentPath(state: ReviewState, config: ProjectConfig, environment: string): string {
