@@ -590,4 +590,32 @@ describe("review, red team", () => {
     s.commit("sops rules for the secrets folder");
     expect((await problemsOf(s)).problems).toMatchObject([{ kind: "weakened-rule", file: "secrets/.SOPS.yaml" }]);
   });
+
+  it("flags a member added under a name that reads as another member's with another key (caroI, capital I, for carol of staging): the text read as carol gaining production", async () => {
+    const s = await project();
+    s.git(["checkout", "-q", "main"]);
+    const carol = s.keygen("carol");
+    expect((await s.run(["members", "add", "carol", carol.recipient, "--env", "staging"])).code).toBe(0);
+    s.commit("carol in staging");
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    const mallory = s.keygen("mallory");
+    const add = await s.run(["members", "add", "caroI", mallory.recipient, "--env", "production"]);
+    expect(add.code, add.stderr).toBe(0);
+    s.commit("carol to production");
+    const { code, problems } = await problemsOf(s);
+    expect(code).toBe(1);
+    expect(problems).toMatchObject([{ kind: "look-alike-name", environment: "production", file: "stellar.yaml" }]);
+    expect(problems[0]?.message).toContain(`"caroI" gained access to production under a name that reads as "carol"'s (a member of staging, with another key`);
+    const sarif = await review(s, ["main..HEAD", "--format", "sarif"]);
+    const run = (JSON.parse(sarif.stdout) as { runs: { results: { ruleId: string; level: string; locations?: { physicalLocation: { artifactLocation: { uri: string }; region?: { startLine: number } } }[] }[] }[] }).runs[0]!;
+    const result = run.results.find((r) => r.ruleId === "look-alike-name");
+    expect(result?.level).toBe("error");
+    const line = s.read("stellar.yaml").split("\n").findIndex((l) => l.trim().startsWith("caroI:")) + 1;
+    expect(result?.locations?.[0]?.physicalLocation).toMatchObject({ artifactLocation: { uri: "stellar.yaml" }, region: { startLine: line } });
+    // carol herself added to production (her own key) is no look-alike
+    s.git(["checkout", "-q", "-B", "attack", "main"]);
+    expect((await s.run(["members", "add", "carol", carol.recipient, "--env", "production"])).code).toBe(0);
+    s.commit("carol to production");
+    expect((await problemsOf(s)).problems).toEqual([]);
+  });
 });

@@ -168,5 +168,51 @@ describe.skipIf(!HAS_SSH_KEYGEN)("review: signatures of the commits that change 
     const clean = await s.run(["review", `${main}..${same}`, "--json"], { env: { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_SSH_PRIVATE_KEY_FILE: undefined } });
     expect(clean.code, clean.stdout).toBe(0);
   });
-});
 
+  it("BASE...HEAD: a branch forked before carol's removal, signed by carol, is unsigned-change (she is no member at main's tip); the same change signed by bob is clean", async () => {
+    const s = createSandbox();
+    sandboxes.push(s);
+    const bob = sshKey(s, "bob");
+    const carol = sshKey(s, "carol");
+    const alice = s.keygen("alice");
+    s.env.SOPS_AGE_KEY_FILE = alice.file;
+    s.env.SOPS_AGE_SSH_PRIVATE_KEY_FILE = bob.file;
+    const ok = async (args: string[], input?: string, env?: Record<string, string | undefined>): Promise<void> => {
+      const r = await s.run(args, { ...(input === undefined ? {} : { input }), ...(env === undefined ? {} : { env }) });
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+    };
+    await ok(["init", "--env", "production"]);
+    await ok(["members", "add", "bob", bob.pub, "--env", "production"]);
+    await ok(["members", "add", "carol", carol.pub, "--env", "production"]);
+    await ok(["members", "rm", "alice", "--env", "production"]);
+    await ok(["set", "stripe_api_key", "--env", "production", "--from-stdin"], "sk_live_prod_1");
+    commit(s, "base", bob);
+    s.git(["branch", "-M", "main"]);
+    // carol's branch, cut while she is a member: a value of her choosing, signed by her
+    s.git(["checkout", "-q", "-b", "carol-branch"]);
+    await ok(["set", "stripe_api_key", "--env", "production", "--from-stdin"], "sk_live_carols", { SOPS_AGE_SSH_PRIVATE_KEY_FILE: carol.file });
+    const carols = commit(s, "update stripe key", carol);
+    // main removes carol (rotating the data key)
+    s.git(["checkout", "-q", "main"]);
+    await ok(["members", "rm", "carol", "--env", "production"]);
+    commit(s, "carol out", bob);
+    const r = await s.run(["review", "main...carol-branch", "--json"], { env: { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_SSH_PRIVATE_KEY_FILE: undefined } });
+    expect(r.code, r.stderr).toBe(1);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.problems.map((p) => [p.kind, p.environment, p.commit])).toEqual([["unsigned-change", "production", carols]]);
+    expect(report.problems[0]!.message).toContain("is signed by carol, a member of production at the merge base");
+    expect(report.problems[0]!.message).toContain("but main (");
+    const text = await s.run(["review", "main...carol-branch"], { env: { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_SSH_PRIVATE_KEY_FILE: undefined } });
+    expect(text.stdout).toContain("Signatures (judged against the members of merge-base of main and carol-branch who are still members at main):");
+    // against the merge base itself (BASE..HEAD), carol was a member: signed by a member
+    const mergeBase = s.git(["merge-base", "main", "carol-branch"]).trim();
+    const plain = await s.run(["review", `${mergeBase}..carol-branch`, "--json"], { env: { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_SSH_PRIVATE_KEY_FILE: undefined } });
+    expect((JSON.parse(plain.stdout) as Report).problems).toEqual([]);
+    // bob's branch from the same commit: still a member at main's tip
+    s.git(["checkout", "-q", "-b", "bob-branch", mergeBase]);
+    await ok(["set", "stripe_api_key", "--env", "production", "--from-stdin"], "sk_live_bobs");
+    commit(s, "update stripe key", bob);
+    const byBob = await s.run(["review", "main...bob-branch", "--json"], { env: { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_SSH_PRIVATE_KEY_FILE: undefined } });
+    expect((JSON.parse(byBob.stdout) as Report).problems, byBob.stderr).toEqual([]);
+  });
+});

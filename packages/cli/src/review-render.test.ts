@@ -285,7 +285,7 @@ describe("renderReviewSarif", () => {
     const run = log.runs[0]!;
     expect(run.tool.driver.name).toBe("stellar-secrets");
     expect(run.tool.driver.rules.map((r) => r.id)).toEqual([...RULES.map((r) => r.id), ...REVIEW_RULES.map((r) => r.id)]);
-    expect(REVIEW_RULES.map((r) => r.id)).toEqual(["plaintext", "unrotated-removal", "non-member-recipient", "weakened-rule", "rewrapped-without-rotation", "tampered", "unsigned-change", "credential-destination", "key-groups-change"]);
+    expect(REVIEW_RULES.map((r) => r.id)).toEqual(["plaintext", "unrotated-removal", "non-member-recipient", "weakened-rule", "rewrapped-without-rotation", "tampered", "unsigned-change", "credential-destination", "key-groups-change", "look-alike-name"]);
     expect(run.results.map((r) => [r.ruleId, r.level, r.baselineState, r.locations?.[0]?.physicalLocation.artifactLocation.uri, r.locations?.[0]?.physicalLocation.region?.startLine])).toEqual([
       ["missing-environment-value", "error", "new", "connectors/stripe.yaml", 4],
       ["unused-secret", "warning", "unchanged", "secrets/staging.enc.yaml", 2],

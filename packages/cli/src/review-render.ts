@@ -522,7 +522,7 @@ export function renderReviewText(report: ReviewReport, wording: FindingWording =
   }
   const signatures = signatureLines(report);
   if (signatures.length > 0) {
-    out.push(`Signatures (judged against the members of ${report.base.label}):`);
+    out.push(`Signatures (judged against the members of ${report.base.label}${report.signatures.alsoMembersOf === undefined ? "" : ` who are still members at ${report.signatures.alsoMembersOf}`}):`);
     for (const line of signatures) out.push(`  ${line}`);
     out.push("");
   }
@@ -797,6 +797,7 @@ const KIND_LABEL: Record<ReviewProblem["kind"], string> = {
   "unsigned-change": "unsigned change",
   "credential-destination": "credential destination",
   "key-groups-change": "key groups changed",
+  "look-alike-name": "look-alike name",
 };
 
 /**
@@ -942,7 +943,7 @@ function reviewMarkdown(report: ReviewReport, options: { headline?: string; mark
   }
   const signatures = signatureLines(report);
   if (signatures.length > 0) {
-    out.push(...details(`Signatures (${plural(report.signatures.commits.length, "commit")}, judged against the members of ${report.base.label})`, signatures.map((l) => `- ${markdownText(l)}`)));
+    out.push(...details(`Signatures (${plural(report.signatures.commits.length, "commit")}, judged against the members of ${report.base.label}${report.signatures.alsoMembersOf === undefined ? "" : ` who are still members at ${report.signatures.alsoMembersOf}`})`, signatures.map((l) => `- ${markdownText(l)}`)));
   }
   return `${out.join("\n").replace(/\n+$/, "")}\n`;
 }
@@ -983,6 +984,12 @@ export const REVIEW_RULES: readonly ExtraRule[] = [
     id: "key-groups-change",
     severity: "error",
     summary: "A secrets file starts using sops key groups (Shamir secret sharing), or its groups, their age stanzas or its threshold change: who holds each share cannot be proved without keys.",
+    helpUri: REVIEW_HELP,
+  },
+  {
+    id: "look-alike-name",
+    severity: "error",
+    summary: "A member gains access under a name that reads as another member's (differs only by case, I/l/1, O/0, rn/m, vv/w or characters that draw nothing) with another key, or an environment is added under a name that reads as another environment's: the review's words would read as that member or environment.",
     helpUri: REVIEW_HELP,
   },
 ];

@@ -8,6 +8,7 @@
 import {
   buildReview,
   compareDecrypted,
+  stanzasOf,
   credentialAsName,
   credentialNamesOf,
   diffEnvironmentTexts,
@@ -105,13 +106,14 @@ Options:
                    with file:line, details folded); sarif (SARIF 2.1.0: checker rule ids, plus
                    plaintext, unrotated-removal, non-member-recipient, weakened-rule,
                    rewrapped-without-rotation, tampered, unsigned-change,
-                   credential-destination, key-groups-change; warnings at level warning)
+                   credential-destination, key-groups-change, look-alike-name; warnings at level
+                   warning)
   --json           same as --format json: {"base","head","environments":[{"environment","file",
                    "fileChange","secrets":[{"name","change","before"?,"after"?}],"dataKeyRotated",
                    "rotationUncertain","reencrypted","members","recipients","encrypted","problems",
                    "notes"}],"diagnostics","problems","warnings","signatures":{"checked","commits":
                    [{"commit","status","signer"?,"key"?,"environments","unsignedFor"}],
-                   "unverifiable"},"summary","clean","verification"?} (docs/cli.md: every field)
+                   "unverifiable","alsoMembersOf"?},"summary","clean","verification"?} (docs/cli.md: every field)
   --verify         also decrypt, with your age identities (found as sops finds them), the base and
                    head of every changed environment your key opens, verify their MACs, and report
                    per name exactly: added, removed, changed, unchanged, or re-encrypted only (same
@@ -182,6 +184,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
   let baseLabel: string;
   /** `A...B` with several merge bases (criss-cross merges): all of them, the compared one first. */
   let mergeBases: string[] | undefined;
+  /** `A...B` where A's tip is not the merge base: the branch the change merges into. */
+  let target: { label: string; commit: string } | undefined;
   let headRev: Revision;
   let headLabel: string;
   if (range.head === undefined) {
@@ -202,11 +206,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     baseRev = { kind: "commit", ref: bases[0] as string };
     baseLabel = `merge-base of ${range.base} and ${range.head}`;
     if (bases.length > 1) mergeBases = bases;
+    if (bases[0] !== a) target = { label: range.base, commit: a };
   } else {
     baseRev = { kind: "commit", ref: range.base };
     baseLabel = range.base;
   }
-  const outer: ProjectGit = { repo, source: repo, prefix: repo.prefix };
+  const outer: ProjectGit = { repo, source: repo, prefix: repo.prefix, ...(target === undefined ? {} : { target }) };
   const { base, head } = await readSides(outer, root, baseRev, baseLabel, headRev, headLabel);
   if (head.index === undefined) {
     throw new CliError("NO_PROJECT", `${headLabel} has no ${PROJECT_FILE}`, { hint: "review a state of the repository that is a Stellar Secrets project" });
@@ -239,7 +244,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     if (seen.has(dir)) continue;
     seen.add(dir);
     const source = folderSource(repo, dir);
-    const inner: ProjectGit = { repo, source, prefix: source.prefix, dir, ...(baseEdge === undefined ? {} : { baseEdge }) };
+    const inner: ProjectGit = { repo, source, prefix: source.prefix, dir, ...(baseEdge === undefined ? {} : { baseEdge }), ...(target === undefined ? {} : { target }) };
     const innerRoot = join(root, dir);
     const states = await readSides(inner, innerRoot, sides.base, baseLabel, sides.head, headLabel);
     const below = [...new Set([...(states.head.projectsBelow ?? states.head.nestedProjects ?? []), ...(states.base.projectsBelow ?? states.base.nestedProjects ?? [])])].map((sub) => `${dir}/${sub}`);
@@ -309,6 +314,8 @@ interface ProjectGit {
    * or the review refuses (SHALLOW_CLONE): it cannot say a data key was never used.
    */
   baseEdge?: string;
+  /** `BASE...HEAD`: BASE's tip, when it is not the merge base (signers must still be members there). */
+  target?: { label: string; commit: string };
 }
 
 /**
@@ -375,6 +382,8 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
     return (rel: string) => texts.get(rel);
   }));
   const signatures = await signedCommits(git, base, head);
+  // the branch the change merges into, at its tip: a signer removed there since the fork vouches for nothing
+  const target = git.target === undefined ? undefined : { ...git.target, projectText: await repo.show(git.target.commit, git.dir === undefined ? PROJECT_FILE : `${git.dir}/${PROJECT_FILE}`) };
   const headLinks = await linksOf(git, root, headRev, head);
   // submodules of the head (the index's for the working tree: a submodule's folder is no file)
   const headSubmodules = await submodulesOf(git, headRev.kind === "commit" ? head.commit : undefined);
@@ -409,6 +418,7 @@ async function reviewProject(git: ProjectGit, root: string, headRev: Revision, b
     committedAlso,
     ...(aboveRoot === undefined ? {} : { aboveRoot }),
     signatures,
+    ...(target === undefined ? {} : { target }),
     headLinks,
     headSubmodules,
     earlierVersions,
@@ -610,7 +620,8 @@ async function decryptVersion(text: string, path: string, ids: Identities): Prom
     values: d.values,
     stored: new Map(d.file.entries.map((e) => [e.name, e.raw])),
     dataKey: d.dataKey,
-    stanzas: d.file.metadata.age.map((a) => ({ recipient: a.recipient.trim(), enc: a.enc })),
+    // a key-groups file's stanzas too (each with its group): a share wrapped anew under the same data key is a re-wrap
+    stanzas: stanzasOf(d.file),
   };
 }
 

@@ -13,7 +13,7 @@ import type { ReviewContext } from "./context.js";
 import type { Rewrap } from "./data-key.js";
 import type { EnvironmentReview, MemberRef, RecipientRef, ReviewProblem } from "./report.js";
 import { stanzaLine, type EnvironmentChange, type EnvironmentFix } from "./sides.js";
-import { shortKey } from "./words.js";
+import { listed, shortKey } from "./words.js";
 
 /** Who gained and lost access to one environment ({@link accessOf}). */
 export interface Access {
@@ -193,6 +193,26 @@ export function accessProblems(
       }
     }
   }
+  // a member this change adds under a name that reads as another member's (carol and caroI, Carol): the
+  // review's words would read as a known person gaining access, while the key is another
+  for (const m of access.members.gained) {
+    if (m.sameKeyAs !== undefined) continue;
+    const alike = lookAlikeMembers(m, baseConfig, headConfig);
+    if (alike.length === 0) continue;
+    const other = alike[0]!;
+    envProblems.push({
+      kind: "look-alike-name",
+      environment,
+      file: PROJECT_FILE,
+      ...lineOfMember(ctx.head.readText(PROJECT_FILE), environment, m.name),
+      message:
+        `${JSON.stringify(m.name)} gained access to ${environment} under a name that reads as ${JSON.stringify(other.name)}'s ` +
+        `(${other.where}, with another key: ${shortKey(other.recipient)}, not ${m.recipient})` +
+        `${alike.length > 1 ? `, and as ${listed(alike.slice(1).map((o) => JSON.stringify(o.name)))}` : ""}: a name proves nothing, as a label does not, ` +
+        `and the review's words read as ${JSON.stringify(other.name)} gaining access; ask ${JSON.stringify(other.name)} out of band whether ${m.recipient} is their key, ` +
+        `and give another person a name that cannot be mistaken for theirs; else drop ${JSON.stringify(m.name)} from ${w.path(PROJECT_FILE)} and ${revert}, or ${byMember}`,
+    });
+  }
   for (const rw of rewraps) {
     const name = whoIs(rw.recipient);
     const label = name === undefined ? rw.recipient : `${name} (${shortKey(rw.recipient)})`;
@@ -255,4 +275,50 @@ function aloneByKeyGroups(groups: EnvironmentFile["keyGroups"]): string[] {
   // a stanza copied from an earlier group holds that group's share, not one of its own
   for (const g of shareStanzasOfGroups(groups)) for (const label of new Set(g.map((st) => normalizeRecipient(st.recipient)))) if (label !== "") held.set(label, (held.get(label) ?? 0) + 1);
   return [...held].filter(([, n]) => n >= groups.threshold!).map(([label]) => label);
+}
+
+/**
+ * A member name as it reads, for telling look-alikes (pure): letters and digits that many fonts
+ * draw alike made one (`I`, `l` and `1`; `O` and `0`), case folded, `rn` read as `m` and `vv` as
+ * `w`, and characters that draw nothing (zero-width, soft hyphen, BOM) dropped after NFKC.
+ */
+export function nameSkeleton(name: string): string {
+  return name
+    .normalize("NFKC")
+    .replace(/[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]/g, "")
+    .replace(/[Il1|]/g, "l")
+    .replace(/[O0]/g, "o")
+    .toLowerCase()
+    .replace(/rn/g, "m")
+    .replace(/vv/g, "w");
+}
+
+/**
+ * The members of either side (any environment) whose name is not `m`'s but reads as it
+ * ({@link nameSkeleton}) and whose key is another: each once, base first, with where they are.
+ */
+export function lookAlikeMembers(m: { name: string; recipient: string }, base: ProjectConfig | undefined, head: ProjectConfig | undefined): { name: string; recipient: string; where: string }[] {
+  const mine = nameSkeleton(m.name);
+  const out: { name: string; recipient: string; where: string }[] = [];
+  for (const [side, config] of [["the base", base], ["this change", head]] as const) {
+    for (const env of config?.environments ?? []) {
+      for (const other of env.members) {
+        if (other.name === m.name || isSameKey(other.recipient, m.recipient) || nameSkeleton(other.name) !== mine) continue;
+        if (out.some((o) => o.name === other.name && o.recipient === other.recipient)) continue;
+        out.push({ name: other.name, recipient: other.recipient, where: side === "the base" ? `a member of ${env.name}` : `a member of ${env.name} in this change` });
+      }
+    }
+  }
+  return out;
+}
+
+/** The 1-based line of `name`'s entry below `environment` in stellar.yaml's text, when found ({} otherwise). */
+function lineOfMember(text: string | null | undefined, environment: string, name: string): { line?: number } {
+  if (typeof text !== "string") return {};
+  const lines = text.split(/\r?\n/);
+  const key = new RegExp(`^\\s+(["']?)${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\1\\s*:`);
+  const envAt = lines.findIndex((l) => new RegExp(`^\\s+(["']?)${environment}\\1\\s*:`).test(l));
+  const after = envAt === -1 ? -1 : lines.findIndex((l, i) => i > envAt && key.test(l));
+  const at = after !== -1 ? after : lines.findIndex((l) => key.test(l));
+  return at === -1 ? {} : { line: at + 1 };
 }

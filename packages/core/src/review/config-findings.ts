@@ -11,6 +11,7 @@ import { RULES } from "../rules.js";
 import { textLines } from "../position.js";
 import type { EnvironmentFile } from "../secrets-dir.js";
 import type { IndexedCatalog, WorkspaceIndex } from "../workspace.js";
+import { nameSkeleton } from "./access.js";
 import type { ReviewContext } from "./context.js";
 import { newDestinations, secretDestinations } from "./destinations.js";
 import type { ReviewProblem } from "./report.js";
@@ -194,4 +195,37 @@ function weakenedRotations(baseCatalog: IndexedCatalog | undefined, head: Worksp
     });
   }
   return out;
+}
+
+/**
+ * `look-alike-name` for an environment the change adds to stellar.yaml whose name is not another
+ * environment's (of the base or the head) but reads as it ({@link nameSkeleton}: `pr0duction` or
+ * `producti0n` for `production`): the review's words, and a deploy told the name, read as that
+ * environment's, while its members and values are the new one's.
+ */
+export function lookAlikeEnvironmentProblems(ctx: ReviewContext): ReviewProblem[] {
+  const { head, baseConfig, headConfig, w } = ctx;
+  if (headConfig === undefined) return [];
+  const had = new Set((baseConfig?.environments ?? []).map((e) => e.name));
+  const problems: ReviewProblem[] = [];
+  const text = head.readText(PROJECT_FILE);
+  const lines = typeof text === "string" ? textLines(text).map((l) => l.text) : [];
+  for (const env of headConfig.environments) {
+    if (had.has(env.name)) continue;
+    const mine = nameSkeleton(env.name);
+    const like = [...new Set([...had, ...headConfig.environments.map((e) => e.name)])].filter((n) => n !== env.name && nameSkeleton(n) === mine);
+    if (like.length === 0) continue;
+    const other = like[0]!;
+    const at = lines.findIndex((l) => new RegExp(`^\\s+["']?${env.name}["']?\\s*:`).test(l));
+    problems.push({
+      kind: "look-alike-name",
+      file: PROJECT_FILE,
+      ...(at === -1 ? {} : { line: at + 1 }),
+      message:
+        `${w.path(PROJECT_FILE)} adds environment ${JSON.stringify(env.name)}, whose name reads as ${JSON.stringify(other)}'s (${had.has(other) ? "an environment of the base" : "another environment this change adds"}): ` +
+        `the review's words, and a deploy or CI told that name, read as ${JSON.stringify(other)} while its members and values are the new environment's; ` +
+        `give it a name that cannot be mistaken for ${JSON.stringify(other)}'s, or revert the change to ${w.path(PROJECT_FILE)}`,
+    });
+  }
+  return problems;
 }

@@ -14,6 +14,30 @@ export function groupStanzas(file: SecretsFile): { recipient: string; enc: strin
   }
 }
 
+/**
+ * Every age stanza of a file: its top-level ones, then its key groups' tagged with their group
+ * (1-based, in group order). A key group's stanza wraps that group's share of the data key (the key
+ * itself with one group), so two stanzas are compared only within the same group. Key groups the
+ * readers refuse add none.
+ */
+export function stanzasOf(file: SecretsFile): GroupedStanza[] {
+  const top = file.metadata.age.map((a) => ({ recipient: a.recipient.trim(), enc: a.enc }));
+  let groups: { recipient: string; enc: string }[][] = [];
+  try {
+    groups = (readKeyGroups(file.metadata)?.groups ?? []).map((g) => g.age);
+  } catch {
+    groups = [];
+  }
+  return [...top, ...groups.flatMap((g, i) => g.map((st) => ({ recipient: st.recipient.trim(), enc: st.enc, group: i + 1 })))];
+}
+
+/** An age stanza; `group`: the 1-based key group it is in (absent: a top-level stanza). */
+export interface GroupedStanza {
+  recipient: string;
+  enc: string;
+  group?: number;
+}
+
 /** An envelope's text without its line breaks and indentation (a YAML re-indent is not a new wrapping). */
 export const envelopeOf = (enc: string): string => enc.replace(/\s+/g, "");
 
@@ -47,34 +71,46 @@ export interface Rewrap {
   how: "replaced" | "added" | "duplicate";
   /** The new stanza's armored envelope (to locate it in the file). */
   enc: string;
+  /** The 1-based sops key group the stanza is in (absent: a top-level stanza): it wraps that group's share of the data key. */
+  group?: number;
 }
 
 /**
  * The stanzas of `after` wrapped anew under labels that do not account for them, when the data
  * key did not change: under a label `before` had, any envelope `before` did not have (the label
  * stays, so who can decrypt it is unknown); under a new label, a second stanza. A stanza under a
- * new label on its own is an access change (`members add`), not a re-wrap. One per label, in
- * file order. Pure and keyless; the caller decides that the data key is the same.
+ * new label on its own is an access change (`members add`), not a re-wrap. A key group's stanza
+ * is compared with the same group's only (its label in another group wraps another share). One
+ * per label and group, in file order. Pure and keyless; the caller decides that the data key is
+ * the same.
  */
-export function rewrapsOf(before: readonly { recipient: string; enc: string }[], after: readonly { recipient: string; enc: string }[]): Rewrap[] {
+export function rewrapsOf(before: readonly GroupedStanza[], after: readonly GroupedStanza[]): Rewrap[] {
+  const keyOf = (s: GroupedStanza): string => `${s.group ?? 0}\u0000${s.recipient}`;
   const was = new Map<string, string[]>();
-  for (const s of before) was.set(s.recipient, [...(was.get(s.recipient) ?? []), envelopeOf(s.enc)]);
+  for (const s of before) was.set(keyOf(s), [...(was.get(keyOf(s)) ?? []), envelopeOf(s.enc)]);
   const now = new Map<string, string[]>();
-  for (const s of after) now.set(s.recipient, [...(now.get(s.recipient) ?? []), envelopeOf(s.enc)]);
+  for (const s of after) now.set(keyOf(s), [...(now.get(keyOf(s)) ?? []), envelopeOf(s.enc)]);
   const out: Rewrap[] = [];
   const seen = new Map<string, number>();
+  const reported = new Set<string>();
   for (const s of after) {
-    const count = (seen.get(s.recipient) ?? 0) + 1;
-    seen.set(s.recipient, count);
-    if (out.some((r) => r.recipient === s.recipient)) continue;
-    const old = was.get(s.recipient);
+    const key = keyOf(s);
+    const count = (seen.get(key) ?? 0) + 1;
+    seen.set(key, count);
+    if (reported.has(key)) continue;
+    const where = s.group === undefined ? {} : { group: s.group };
+    const old = was.get(key);
     if (old === undefined) {
-      if (count > 1) out.push({ recipient: s.recipient, how: "duplicate", enc: s.enc });
+      if (count > 1) {
+        reported.add(key);
+        out.push({ recipient: s.recipient, how: "duplicate", enc: s.enc, ...where });
+      }
       continue;
     }
     if (old.includes(envelopeOf(s.enc))) continue;
-    const keptAll = old.every((e) => (now.get(s.recipient) ?? []).includes(e));
-    out.push({ recipient: s.recipient, how: keptAll ? "added" : "replaced", enc: s.enc });
+    const keptAll = old.every((e) => (now.get(key) ?? []).includes(e));
+    reported.add(key);
+    out.push({ recipient: s.recipient, how: keptAll ? "added" : "replaced", enc: s.enc, ...where });
   }
   return out;
 }

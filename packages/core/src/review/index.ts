@@ -13,7 +13,7 @@ export * from "./history.js";
 export * from "./model.js";
 export * from "./report.js";
 export { heldShareRemovalMessage } from "./access.js";
-export { rewrapsOf, sameDataKeyProof, type Rewrap } from "./data-key.js";
+export { rewrapsOf, sameDataKeyProof, stanzasOf, type GroupedStanza, type Rewrap } from "./data-key.js";
 export { gateWorkflowChanges, type GateChange } from "./program-findings.js";
 export { credentialNamesOf } from "./range-findings.js";
 export * from "./references.js";

@@ -11,6 +11,7 @@ import { parseEnvironmentFile, parseProjectConfig, WorkspaceIndex } from "../ind
 import { decryptSecrets, encryptSecrets, generateIdentity, reencryptSecrets, rotateDataKey, updateKeys, wrapDataKey } from "@stellar-secrets/sops";
 import { rewrapsOf, sameDataKeyProof } from "./data-key.js";
 import { buildReview } from "./model.js";
+import { nameSkeleton } from "./access.js";
 import { gateWorkflowChanges } from "./program-findings.js";
 import { fingerprint, type EnvironmentReview, type ReviewReport } from "./report.js";
 import { localActionsOf } from "./gate.js";
@@ -1709,5 +1710,65 @@ describe("buildReview: sops key groups", () => {
     // wrapped anew for the second group (another header): by labels, mallory now holds two groups' keys and decrypts alone
     const wrapped = await groupsFile([[alice.recipient], [bob.recipient, mallory], [hers]], 2);
     expect(buildReview(state("a", members, base), state("b", members, wrapped)).problems.map((p) => p.kind)).toContain("non-member-recipient");
+  });
+});
+
+describe("buildReview: a member added under a name that reads as another member's", () => {
+  const yaml = (envs: Record<string, Record<string, string>>): string =>
+    `version: 1\nenvironments:\n${Object.entries(envs)
+      .map(([env, members]) => `  ${env}:\n    members:\n${Object.entries(members).map(([n, r]) => `      ${n}: ${r}\n`).join("")}`)
+      .join("")}`;
+  const at = (label: string, envs: Record<string, Record<string, string>>, text: string): ReviewState => stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", yaml(envs)], [FILE, text]]));
+
+  it("caroI (capital I) or Carol with mallory's key, where carol is a member of staging: look-alike-name at the member's line; carol herself, or the same key, is none", async () => {
+    const alice = await generateIdentity();
+    const base = await encryptSecrets(new Map([["stripe_api_key", "s1"]]), { recipients: [alice.recipient] });
+    const carol = (await generateIdentity()).recipient;
+    const mallory = (await generateIdentity()).recipient;
+    const baseEnvs = { staging: { alice: alice.recipient, carol }, production: { alice: alice.recipient } };
+    const head = await updateKeys(await decryptSecrets(base, [alice.identity]), [alice.recipient, mallory]);
+    const baseState = at("a", baseEnvs, base);
+    for (const name of ["caroI", "Carol", "car0l", "cArol"]) {
+      const report = buildReview(baseState, at("b", { ...baseEnvs, production: { alice: alice.recipient, [name]: mallory } }, head));
+      expect(report.problems.map((p) => [p.kind, p.environment, p.file, p.line]), name).toEqual([["look-alike-name", "production", "stellar.yaml", 10]]);
+      expect(report.problems[0]!.message).toContain(`"${name}" gained access to production under a name that reads as "carol"'s (a member of staging, with another key: `);
+      expect(report.problems[0]!.message).toContain(`ask "carol" out of band whether ${mallory} is their key`);
+      expect(report.clean).toBe(false);
+    }
+    // carol herself (another name, her own key) and an unrelated name: no look-alike
+    const withCarol = await updateKeys(await decryptSecrets(base, [alice.identity]), [alice.recipient, carol]);
+    expect(buildReview(baseState, at("b", { ...baseEnvs, production: { alice: alice.recipient, carol } }, withCarol)).problems).toEqual([]);
+    // her key under another spelling of her name is the same person (the checker says a key has two names): no look-alike
+    expect(buildReview(baseState, at("b", { ...baseEnvs, production: { alice: alice.recipient, Carol: carol } }, withCarol)).problems.map((p) => p.kind)).not.toContain("look-alike-name");
+    expect(buildReview(baseState, at("b", { ...baseEnvs, production: { alice: alice.recipient, dave: mallory } }, head)).problems).toEqual([]);
+  });
+
+  it("two names new in one change that read alike (carol in staging, caroI in production, other keys) are both said", async () => {
+    const alice = await generateIdentity();
+    const base = await encryptSecrets(new Map([["stripe_api_key", "s1"]]), { recipients: [alice.recipient] });
+    const [k1, k2] = [(await generateIdentity()).recipient, (await generateIdentity()).recipient];
+    const baseEnvs = { staging: { alice: alice.recipient }, production: { alice: alice.recipient } };
+    const head = await updateKeys(await decryptSecrets(base, [alice.identity]), [alice.recipient, k2]);
+    const report = buildReview(at("a", baseEnvs, base), at("b", { staging: { alice: alice.recipient, carol: k1 }, production: { alice: alice.recipient, caroI: k2 } }, head));
+    expect(report.problems.filter((p) => p.kind === "look-alike-name").map((p) => p.environment).sort()).toEqual(["production", "staging"]);
+    expect(report.problems.find((p) => p.environment === "production")!.message).toContain(`reads as "carol"'s (a member of staging in this change`);
+  });
+
+  it("nameSkeleton folds case, I/l/1, O/0, rn/m, vv/w and characters that draw nothing", () => {
+    expect(["caroI", "Carol", "car0l", "carol\u200b", "caro1"].map(nameSkeleton)).toEqual(Array(5).fill(nameSkeleton("carol")));
+    expect(nameSkeleton("kirn")).toBe(nameSkeleton("kim"));
+    expect(nameSkeleton("dave")).not.toBe(nameSkeleton("carol"));
+    expect(nameSkeleton("alice")).not.toBe(nameSkeleton("alice2"));
+  });
+});
+
+describe("buildReview: an environment added under a name that reads as another's", () => {
+  it("pr0duction beside production is look-alike-name at its line in stellar.yaml; a new environment with its own name is none", () => {
+    const yaml = (envs: string[]): string => `version: 1\nenvironments:\n${envs.map((e) => `  ${e}:\n    members:\n      alice: age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq\n`).join("")}`;
+    const at = (label: string, envs: string[]): ReviewState => stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", yaml(envs)]]));
+    const report = buildReview(at("a", ["staging", "production"]), at("b", ["staging", "production", "pr0duction"]));
+    expect(report.problems.filter((p) => p.kind === "look-alike-name").map((p) => [p.file, p.line])).toEqual([["stellar.yaml", 9]]);
+    expect(report.problems.find((p) => p.kind === "look-alike-name")!.message).toContain(`adds environment "pr0duction", whose name reads as "production"'s (an environment of the base)`);
+    expect(buildReview(at("a", ["staging", "production"]), at("b", ["staging", "production", "preview"])).problems.map((p) => p.kind)).not.toContain("look-alike-name");
   });
 });

@@ -14,12 +14,12 @@
  * `.gitattributes` (attribute-findings.ts), the checker's (checker-findings.ts) and the signatures
  * (signatures.ts). What every one of them reads is the review's context (context.ts).
  */
-import { PROJECT_FILE } from "../project.js";
+import { parseProjectConfig, PROJECT_FILE } from "../project.js";
 import { diffProposals } from "../proposals.js";
 import { SOPS_CONFIG_FILE } from "../sops-config.js";
 import { attributeProblems } from "./attribute-findings.js";
 import { checkerFindings } from "./checker-findings.js";
-import { destinationProblems, weakenedConfigProblems } from "./config-findings.js";
+import { destinationProblems, lookAlikeEnvironmentProblems, weakenedConfigProblems } from "./config-findings.js";
 import { reviewContext } from "./context.js";
 import { reviewEnvironment } from "./environment.js";
 import { editorSettingsProblems, gateProblems } from "./program-findings.js";
@@ -77,7 +77,7 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   problems.push(...rangeProblems(ctx));
   // a change may not weaken the rules that judge it: report it, and judge it by the base's severities
   const config = weakenedConfigProblems(ctx);
-  problems.push(...config.problems);
+  problems.push(...config.problems, ...lookAlikeEnvironmentProblems(ctx));
   // the workflow that gates pull requests, and the editor settings a repository commits
   problems.push(...gateProblems(ctx), ...editorSettingsProblems(ctx));
   problems.push(...pathCollisionProblems(ctx), ...foldedStandInProblems(ctx), ...environmentLinkProblems(ctx));
@@ -91,7 +91,8 @@ export function buildReview(base: ReviewState, head: ReviewState, renamed: Reado
   summary.newErrors += checked.newErrors;
   problems.push(...checked.problems);
   // commits that change an environment without a signature of one of its members (in the base)
-  const signed = reviewSignatures(base, inputs.signatures, w);
+  const target = inputs.target === undefined ? undefined : { label: inputs.target.label, commit: inputs.target.commit, config: typeof inputs.target.projectText === "string" ? parseProjectConfig(inputs.target.projectText, PROJECT_FILE).config : undefined };
+  const signed = reviewSignatures(base, inputs.signatures, w, target);
   for (const p of signed.problems) {
     problems.push(p);
     environments.find((e) => e.environment === p.environment)?.problems.push(p);

@@ -74,7 +74,7 @@ export interface RecipientRef {
  * ({@link ReviewReport.warnings}: reported, exit status 0).
  */
 export interface ReviewProblem {
-  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error" | "rewrapped-without-rotation" | "tampered" | "unsigned-change" | "credential-destination" | "key-groups-change";
+  kind: "plaintext" | "unrotated-removal" | "non-member-recipient" | "weakened-rule" | "checker-error" | "rewrapped-without-rotation" | "tampered" | "unsigned-change" | "credential-destination" | "key-groups-change" | "look-alike-name";
   environment?: string;
   /** Where, relative to the project root (with a 1-based line when known). */
   file?: string;
@@ -265,6 +265,13 @@ export interface ReviewReport {
 /** What else a review takes, beyond the two states. */
 export interface ReviewInputs {
   /**
+   * `BASE...HEAD`: the branch the change is to merge into (BASE's tip), when it is not the merge
+   * base the review compares with: its label, commit and `stellar.yaml` text. A signer who was a
+   * member at the merge base but is no longer one there (removed since the branch forked) vouches
+   * for nothing ({@link reviewSignatures}).
+   */
+  target?: { label: string; commit: string; projectText: string | null | undefined };
+  /**
    * The commits of the range that change an environment ({@link readCommitTouches}) with their
    * signatures as the caller verified them against the base's members; undefined when there are
    * no commits to verify (the head is the working tree or the index): `signatures.checked` false.
@@ -431,6 +438,8 @@ export interface SignaturesReview {
    * nobody could have signed, so their commits get no finding.
    */
   unverifiable: string[];
+  /** `BASE...HEAD` where BASE's tip is not the merge base: BASE's label; a signer had to be a member there too (with the same key). */
+  alsoMembersOf?: string;
 }
 
 /** What happened to one name, told with a key. */

@@ -50,6 +50,22 @@ function signed(commit: string, over: Partial<SignedCommit>): SignedCommit {
 }
 
 describe("reviewSignatures (through buildReview)", () => {
+  it("BASE...HEAD: a change signed by a member of the merge base whom BASE's tip removed since the branch forked is unsigned-change; one still a member there is not", () => {
+    const byCarol = [signed(sha("1"), { files: ["production"], status: "good", signer: "carol", key: sshKeyFingerprint(CAROL) })];
+    const withoutCarol = yaml({ production: { bob: BOB }, preview: { alice: ALICE_AGE, dave: DAVE }, staging: { alice: ALICE_AGE } });
+    const target = { label: "main", commit: sha("c"), projectText: withoutCarol };
+    const report = buildReview(base, base, new Map(), { signatures: byCarol, target });
+    expect(report.problems.map((p) => [p.kind, p.environment, p.commit])).toEqual([["unsigned-change", "production", sha("1")]]);
+    expect(report.problems[0]!.message).toContain(`is signed by carol, a member of production at the merge base ${sha("b").slice(0, 10)}, but main (${sha("c").slice(0, 10)}) no longer has them as a member of production with that key`);
+    expect(report.signatures.commits[0]?.unsignedFor).toEqual(["production"]);
+    expect(report.signatures.alsoMembersOf).toBe("main");
+    // carol under another key at the tip (her key replaced since): the old one vouches for nothing either
+    expect(buildReview(base, base, new Map(), { signatures: byCarol, target: { ...target, projectText: yaml({ production: { bob: BOB, carol: MALLORY } }) } }).problems.map((p) => p.kind)).toEqual(["unsigned-change"]);
+    // still a member at the tip, or no target (BASE..HEAD): signed by a member
+    expect(buildReview(base, base, new Map(), { signatures: byCarol, target: { ...target, projectText: BASE_YAML } }).clean).toBe(true);
+    expect(buildReview(base, base, new Map(), { signatures: byCarol }).clean).toBe(true);
+  });
+
   it("accepts a change signed by a member of the environment (name and key fingerprint)", () => {
     const report = buildReview(base, base, new Map(), { signatures: [signed(sha("1"), { files: ["production"], status: "good", signer: "bob", key: sshKeyFingerprint(BOB) })] });
     expect(report.clean).toBe(true);

@@ -201,11 +201,16 @@ function signedByMember(signature: CommitVerdict, env: EnvironmentConfig): boole
  * has an ssh-ed25519 key (`problems`), a warning when only some do (`warnings`), nothing when
  * none does (`unverifiable`). `signed` undefined: not checked (no commits to verify). `wording`:
  * how the messages name paths and commands (a nested project's, for the outer root; default as they are).
+ * `target`: for `BASE...HEAD`, BASE's tip when it is not the merge base (`config` undefined when its
+ * stellar.yaml cannot be read): a signer must also be a member of the environment there, with the
+ * same key, since a member removed on BASE after the branch forked (from a commit of their choosing)
+ * still is one at the merge base.
  */
 export function reviewSignatures(
   base: ReviewState,
   signed: readonly SignedCommit[] | undefined,
   wording: FindingWording = findingWording(undefined),
+  target?: { label: string; commit: string; config: ProjectConfig | undefined },
 ): { signatures: SignaturesReview; problems: ReviewProblem[]; warnings: ReviewProblem[] } {
   const baseConfig = base.index?.project;
   const problems: ReviewProblem[] = [];
@@ -217,7 +222,10 @@ export function reviewSignatures(
     const environments = baseConfig.environments.filter((e) => c.files.includes(e.name) || c.members.includes(e.name));
     const unsignedFor: string[] = [];
     for (const env of environments) {
-      if (signedByMember(c, env)) continue;
+      // a member at the merge base who is no member there with that key at the target's tip: removed since the branch forked
+      const atTarget = target === undefined ? undefined : (target.config?.environments.find((e) => e.name === env.name)?.members ?? []);
+      const gone = atTarget !== undefined && signedByMember(c, env) && !atTarget.some((m) => m.name === c.signer && m.recipient === env.members.find((x) => x.name === c.signer)?.recipient);
+      if (signedByMember(c, env) && !gone) continue;
       unsignedFor.push(env.name);
       const signers = env.members.filter((m) => canSign(m.recipient)).map((m) => m.name);
       if (signers.length === 0) {
@@ -231,7 +239,9 @@ export function reviewSignatures(
         environment: env.name,
         file,
         commit: c.commit,
-        message: unsignedMessage(c, env.name, c.files.includes(env.name), signers, base.commit, strict ? [] : env.members.filter((m) => !canSign(m.recipient)).map((m) => m.name), wording),
+        message: gone
+          ? removedSignerMessage(c, env.name, c.files.includes(env.name), target!, base.commit, wording)
+          : unsignedMessage(c, env.name, c.files.includes(env.name), signers, base.commit, strict ? [] : env.members.filter((m) => !canSign(m.recipient)).map((m) => m.name), wording),
       };
       (strict ? problems : warnings).push(finding);
     }
@@ -245,7 +255,7 @@ export function reviewSignatures(
     });
   }
   const order = baseConfig.environments.map((e) => e.name);
-  return { signatures: { checked: true, commits, unverifiable: order.filter((n) => unverifiable.has(n)) }, problems, warnings };
+  return { signatures: { checked: true, commits, unverifiable: order.filter((n) => unverifiable.has(n)), ...(target === undefined ? {} : { alsoMembersOf: target.label }) }, problems, warnings };
 }
 
 function environmentPath(state: ReviewState, config: ProjectConfig, environment: string): string {
@@ -275,4 +285,18 @@ function unsignedMessage(c: CommitVerdict, environment: string, file: boolean, s
     `then re-make it, or sign it with their member key: \`git commit --amend --no-edit -S\` for the last commit${rebase}; never sign a commit you did not make or check`;
   const soft = cannotSign.length === 0 ? "" : ` (a warning, not an error: ${cannotSign.join(", ")} ${cannotSign.length === 1 ? "has" : "have"} no ssh-ed25519 key to sign with)`;
   return `commit ${short} ${what} but ${how}: ${why}; ${fix}${soft}`;
+}
+
+/** The message for a commit signed by a member of the merge base whom the target's tip no longer has (or has with another key). */
+function removedSignerMessage(c: CommitVerdict, environment: string, file: boolean, target: { label: string; commit: string; config: ProjectConfig | undefined }, baseCommit: string | undefined, wording: FindingWording): string {
+  const short = c.commit.slice(0, 10);
+  const config = wording.path(PROJECT_FILE);
+  const what = file ? `changes ${environment}'s secrets file` : `changes the members of ${environment} in ${config}`;
+  const where = target.config === undefined ? `${target.label}'s ${config} (${target.commit.slice(0, 10)}) cannot be read, so no member there vouches for it` : `${target.label} (${target.commit.slice(0, 10)}) no longer has them as a member of ${environment} with that key`;
+  const verify = wording.command(`stellar-secrets review ${baseCommit === undefined ? `${short}~1` : baseCommit.slice(0, 10)}..${short} --verify`);
+  return (
+    `commit ${short} ${what} and is signed by ${c.signer ?? "a key"}, a member of ${environment} at the merge base ${baseCommit?.slice(0, 10) ?? ""}, but ${where}: ` +
+    `the branch forked before that, and a member removed since can still make signed changes on a branch cut from a commit where they were a member; ` +
+    `have a current member of ${environment} check what it wrote with their key (\`${verify}\`), then re-make it on ${target.label}, or sign it with their own member key; never sign a commit you did not make or check`
+  );
 }

@@ -9,6 +9,8 @@ import { buildReview } from "./model.js";
 import { stateFromFiles } from "./state.js";
 import { retiredKeyProvenWith } from "./retired-key.js";
 import { compareDecrypted, withVerification, type DecryptedVersion } from "./verify.js";
+import { rewrapsOf, stanzasOf } from "./data-key.js";
+import { oracleEncrypt, oracleSealKeyGroups } from "../../../sops/test-fixtures/support.js";
 import { findingWording } from "./wording.js";
 
 const PROD = "secrets/production.enc.yaml";
@@ -196,6 +198,64 @@ describe("withVerification", () => {
     ]);
     expect(JSON.stringify(proven.problems)).not.toContain("cannot be told");
     expect(proven.clean).toBe(false);
+  });
+});
+
+describe("withVerification: a sops key-groups file", () => {
+  const config = (members: Record<string, string>): string =>
+    `version: 1\nenvironments:\n  production:\n    members:\n${Object.entries(members).map(([n, r]) => `      ${n}: ${r}\n`).join("")}`;
+  /** A decrypted version with every stanza, the key groups' ones with their group (as `review --verify` reads them). */
+  async function grouped(text: string, identities: string[]): Promise<DecryptedVersion> {
+    const d = await decryptSecrets(text, identities);
+    return { values: d.values, stored: new Map(d.file.entries.map((e) => [e.name, e.raw])), dataKey: d.dataKey, stanzas: stanzasOf(d.file) };
+  }
+
+  it("proves a group's stanza wrapped anew under the same data key (carol's label on mallory's key): rewrapped-without-rotation naming the group", async () => {
+    const [alice, bob, carol, mallory] = [await generateIdentity(), await generateIdentity(), await generateIdentity(), await generateIdentity()];
+    const key = new Uint8Array(32).fill(9); // test-only data key
+    const body = () => `stripe_api_key: ${oracleEncrypt(key, "s1", "stripe_api_key:")}\n`;
+    const base = oracleSealKeyGroups(body(), { dataKey: key, groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }, { age: [carol.recipient] }], threshold: 2, macValues: ["s1"] });
+    // the same data key split anew (every value re-encrypted, so keyless it may be a rotation), group 3 wrapped for mallory under carol's label
+    const head = oracleSealKeyGroups(body(), { dataKey: key, groups: [{ age: [alice.recipient] }, { age: [bob.recipient] }, { age: [mallory.recipient] }], threshold: 2, macValues: ["s1"], lastmodified: "2026-01-03T00:00:00Z" })
+      .replace(`recipient: ${mallory.recipient}`, `recipient: ${carol.recipient}`);
+    const members = config({ alice: alice.recipient, bob: bob.recipient, carol: carol.recipient });
+    const files = (text: string) => new Map([["stellar.yaml", members], [PROD, text]]);
+    const report = buildReview(stateFromFiles("a", undefined, "/r", files(base)), stateFromFiles("b", undefined, "/r", files(head)));
+    expect(report.problems.map((p) => p.kind)).toEqual(["key-groups-change"]);
+
+    const keys = [alice.identity, bob.identity];
+    const v = compareDecrypted("production", PROD, await grouped(base, keys), await grouped(head, keys));
+    expect(v).toMatchObject({ verified: true, dataKeyRotated: false });
+    // every group's stanza is a new wrapping of a new share of the same data key: carol's label in group 3 among them
+    expect(v.verified && v.rewraps.map((r) => [r.recipient, r.group, r.how])).toEqual([
+      [alice.recipient, 1, "replaced"],
+      [bob.recipient, 2, "replaced"],
+      [carol.recipient, 3, "replaced"],
+    ]);
+    const verified = withVerification(report, [v]);
+    const rewrapped = verified.problems.filter((p) => p.kind === "rewrapped-without-rotation");
+    expect(rewrapped).toHaveLength(3);
+    expect(rewrapped[2]!.message).toContain(`the age stanza labelled ${carol.recipient} in key group 3 of ${PROD} was wrapped anew, but the data key was not rotated (verified with your key)`);
+    expect(rewrapped[2]!.message).toContain("may now hold group 3's share of the data key");
+    expect(rewrapped[2]!.message).not.toContain("rotate-key");
+    expect(verified.clean).toBe(false);
+
+    // a group's stanzas kept byte for byte (a value set under the same data key): no re-wrap
+    const groupsBlock = base.slice(base.indexOf("    key_groups:\n"), base.indexOf("    lastmodified:"));
+    const set = oracleSealKeyGroups(body(), { dataKey: key, groups: [{ age: [alice.recipient] }], threshold: 2, macValues: ["s1"], lastmodified: "2026-01-04T00:00:00Z" });
+    const kept = set.slice(0, set.indexOf("    key_groups:\n")) + groupsBlock + set.slice(set.indexOf("    lastmodified:"));
+    const same = compareDecrypted("production", PROD, await grouped(base, keys), await grouped(kept, keys));
+    expect(same).toMatchObject({ verified: true, dataKeyRotated: false, rewraps: [] });
+  });
+
+  it("compares a label's stanzas within one key group: the same label in two groups is no duplicate, a second stanza in one group is", () => {
+    const s = (recipient: string, enc: string, group?: number) => ({ recipient, enc, ...(group === undefined ? {} : { group }) });
+    expect(rewrapsOf([], [s("age1a", "A", 1), s("age1a", "B", 2)])).toEqual([]);
+    expect(rewrapsOf([s("age1a", "A", 1)], [s("age1a", "A", 1), s("age1a", "B", 2)])).toEqual([]);
+    expect(rewrapsOf([s("age1a", "A", 1)], [s("age1a", "A", 1), s("age1a", "B", 1)])).toEqual([{ recipient: "age1a", how: "added", enc: "B", group: 1 }]);
+    // a top-level stanza and a group's under one label are not compared
+    expect(rewrapsOf([s("age1a", "A")], [s("age1a", "B", 1)])).toEqual([]);
+    expect(rewrapsOf([s("age1a", "A", 1), s("age1a", "C", 2)], [s("age1a", "A", 1), s("age1a", "D", 2)])).toEqual([{ recipient: "age1a", how: "replaced", enc: "D", group: 2 }]);
   });
 });
 

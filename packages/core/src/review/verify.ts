@@ -7,7 +7,7 @@
  */
 import { timingSafeEqual } from "@stellar-secrets/sops"; // node:crypto's, loaded on first use
 import { heldShareRemovalMessage } from "./access.js";
-import { rewrapsOf } from "./data-key.js";
+import { rewrapsOf, type GroupedStanza } from "./data-key.js";
 import { secretCounts, type EnvironmentReview, type EnvironmentVerification, type ReviewProblem, type ReviewReport, type SecretReview, type VerifiedStatus } from "./report.js";
 import { findingWording, type FindingWording } from "./wording.js";
 
@@ -19,8 +19,8 @@ export interface DecryptedVersion {
   stored: ReadonlyMap<string, string>;
   /** The 32-byte data key. */
   dataKey: Uint8Array;
-  /** The age stanzas, in file order. */
-  stanzas: readonly { recipient: string; enc: string }[];
+  /** The age stanzas, in file order: the top-level ones and a key-groups file's, each with its group (see `stanzasOf`). */
+  stanzas: readonly GroupedStanza[];
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -145,9 +145,15 @@ export function withVerification(report: ReviewReport, verification: readonly En
         environment: v.environment,
         file: v.file,
         message:
-          `the age stanza labelled ${rw.recipient} in ${w.path(v.file)} was wrapped anew, but the data key was not rotated (verified with your key): the label proves nothing, ` +
-          `so someone else may now be able to decrypt every value of ${v.environment}; revert the change to ${w.path(v.file)}, or have an existing member of ${v.environment} ` +
-          `run \`${w.command(`stellar-secrets rotate-key --env ${v.environment}`)}\` on a branch without the added stanza`,
+          rw.group === undefined
+            ? `the age stanza labelled ${rw.recipient} in ${w.path(v.file)} was wrapped anew, but the data key was not rotated (verified with your key): the label proves nothing, ` +
+              `so someone else may now be able to decrypt every value of ${v.environment}; revert the change to ${w.path(v.file)}, or have an existing member of ${v.environment} ` +
+              `run \`${w.command(`stellar-secrets rotate-key --env ${v.environment}`)}\` on a branch without the added stanza`
+            : // a key group's stanza wraps that group's share: with enough other groups' shares it opens the data key, which the old shares open too
+              `the age stanza labelled ${rw.recipient} in key group ${rw.group} of ${w.path(v.file)} was wrapped anew, but the data key was not rotated (verified with your key): ` +
+              `the label proves nothing, so someone else may now hold group ${rw.group}'s share of the data key and, with shares of enough other groups, decrypt every value of ${v.environment} ` +
+              `and every value set later; revert the change to ${w.path(v.file)}, or have the members rotate the data key with sops (\`sops rotate\`, stellar-secrets does not split a new data key) ` +
+              `on a branch where group ${rw.group}'s stanzas are the base's`,
       });
     }
   }
