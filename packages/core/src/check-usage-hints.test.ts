@@ -125,7 +125,7 @@ describe("unused-secret when the only mention of the name is a YAML comment", ()
       ...envs("reporting_db_readonly_password", "hubspot_key"),
       "connections/reporting.yaml": CONNECTION.replace("headers:", "# rotate legacy_hubspot_key, hubspot_keys and HUBSPOT_KEY yearly\n# see 'hubspot_key_v2'\nheaders:"),
     });
-    expect(ds.map((d) => d.message)).toEqual(Array(3).fill("secret \"hubspot_key\" is not referenced by any config file; reference it, or remove it with `stellar-secrets rm hubspot_key`"));
+    expect(ds.map((d) => d.message)).toEqual(Array(3).fill("secret \"hubspot_key\" is not referenced by any config file; reference it where it is used ({ secret: hubspot_key } in an auth connector, or a header { name: …, type: secret, secret: hubspot_key } of a connection or an action), or remove it with `stellar-secrets rm hubspot_key`"));
   });
 
   it("reads a '#' inside a quoted value as part of the value, not as a comment", () => {
@@ -133,7 +133,7 @@ describe("unused-secret when the only mention of the name is a YAML comment", ()
       ...envs("reporting_db_readonly_password", "hubspot_key"),
       "connections/reporting.yaml": CONNECTION.replace("headers:", 'headers:\n  - { name: X-Note, type: static, value: "see #hubspot_key" }'),
     });
-    expect(ds.map((d) => d.message)).toEqual(Array(3).fill("secret \"hubspot_key\" is not referenced by any config file; reference it, or remove it with `stellar-secrets rm hubspot_key`"));
+    expect(ds.map((d) => d.message)).toEqual(Array(3).fill("secret \"hubspot_key\" is not referenced by any config file; reference it where it is used ({ secret: hubspot_key } in an auth connector, or a header { name: …, type: secret, secret: hubspot_key } of a connection or an action), or remove it with `stellar-secrets rm hubspot_key`"));
   });
 });
 

@@ -522,7 +522,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
             def.file,
             lines,
             def.range,
-            `secret ${quoteName(name)} is not referenced by any config file${stray ?? `; reference it, or remove it with \`stellar-secrets rm ${name}\``}`,
+            `secret ${quoteName(name)} is not referenced by any config file${stray ?? `; reference it where it is used ({ secret: ${name} } in an auth connector, or a header { name: …, type: secret, secret: ${name} } of a connection or an action), or remove it with \`stellar-secrets rm ${name}\``}`,
             { secret: name },
           ),
         );
