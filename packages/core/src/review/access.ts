@@ -134,7 +134,7 @@ export function accessProblems(
   const sameKeyProven = keptStanza !== undefined;
   if (existedBefore && existsAfter && (sameKeyProven || ((!dataKeyRotated || uncertain) && storedAfter.length > 0))) {
     for (const lost of recipients.lost) {
-      const who = lost.member ?? lost.recipient;
+      const who = lostName(lost, access.members);
       const unchanged = storedAfter.filter(([n, v]) => before.version?.values.get(n) === v).length;
       const fix =
         introduced.length === 0
@@ -321,4 +321,13 @@ function lineOfMember(text: string | null | undefined, environment: string, name
   const after = envAt === -1 ? -1 : lines.findIndex((l, i) => i > envAt && key.test(l));
   const at = after !== -1 ? after : lines.findIndex((l) => key.test(l));
   return at === -1 ? {} : { line: at + 1 };
+}
+
+/**
+ * How a finding names a lost recipient: its member's name, or "carol's old key (age1…)" when the
+ * member stays and only their key changed (carol was not removed), or the key itself.
+ */
+export function lostName(lost: RecipientRef, members: EnvironmentReview["members"]): string {
+  if (lost.member === undefined) return lost.recipient;
+  return members.keyChanged.some((m) => m.name === lost.member && m.before === lost.recipient) ? `${lost.member}'s old key (${shortKey(lost.recipient)})` : lost.member;
 }

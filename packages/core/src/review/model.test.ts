@@ -1772,3 +1772,18 @@ describe("buildReview: an environment added under a name that reads as another's
     expect(buildReview(at("a", ["staging", "production"]), at("b", ["staging", "production", "preview"])).problems.map((p) => p.kind)).not.toContain("look-alike-name");
   });
 });
+
+describe("buildReview: a member whose key changed", () => {
+  it("is not said to be removed: the unrotated-removal names carol's old key (one value kept, a rotation cannot be told)", async () => {
+    const alice = await generateIdentity();
+    const [carolOld, carolNew] = [await generateIdentity(), await generateIdentity()];
+    const base = await encryptSecrets(new Map([["stripe_api_key", "s1"]]), { recipients: [alice.recipient, carolOld.recipient] });
+    const head = await rotateDataKey(await decryptSecrets(base, [alice.identity]), { recipients: [alice.recipient, carolNew.recipient] });
+    const report = buildReview(state("a", { alice: alice.recipient, carol: carolOld.recipient }, base), state("b", { alice: alice.recipient, carol: carolNew.recipient }, head));
+    expect(report.environments[0]?.members.keyChanged.map((m) => m.name)).toEqual(["carol"]);
+    const removal = report.problems.filter((p) => p.kind === "unrotated-removal");
+    expect(removal).toHaveLength(1);
+    expect(removal[0]!.message).toMatch(/^carol's old key \(age1.{6}….{6}\) was removed from production, and with only one value kept/);
+    expect(removal[0]!.message).not.toContain("carol was removed");
+  });
+});

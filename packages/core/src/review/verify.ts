@@ -6,7 +6,7 @@
  * only compared, never copied into the result.
  */
 import { timingSafeEqual } from "@stellar-secrets/sops"; // node:crypto's, loaded on first use
-import { heldShareRemovalMessage } from "./access.js";
+import { heldShareRemovalMessage, lostName } from "./access.js";
 import { rewrapsOf, type GroupedStanza } from "./data-key.js";
 import { secretCounts, type EnvironmentReview, type EnvironmentVerification, type ReviewProblem, type ReviewReport, type SecretReview, type VerifiedStatus } from "./report.js";
 import { findingWording, type FindingWording } from "./wording.js";
@@ -97,7 +97,7 @@ export function withVerification(report: ReviewReport, verification: readonly En
       // kept) is certain now, and says so in the words of a proven one
       for (const p of removals) dropped.add(p);
       for (const lost of e.recipients.lost) {
-        const who = lost.member ?? lost.recipient;
+        const who = lostName(lost, e.members);
         const fix = `run \`${w.command(`stellar-secrets rotate-key --env ${v.environment}`)}\`, then change the values ${who} could read`;
         added.push({
           kind: "unrotated-removal",
