@@ -7,7 +7,7 @@
  * these say what the file and stellar.yaml show, never who holds a key. Pure.
  */
 import { isSameKey, normalizeRecipient } from "@stellar-secrets/sops";
-import { pendingRequestConflict, PROJECT_FILE, type ProjectConfig } from "../project.js";
+import { environmentDeclarationSite, pendingRequestConflict, PROJECT_FILE, type DeclarationSite, type ProjectConfig } from "../project.js";
 import { shareStanzasOfGroups, type EnvironmentFile } from "../secrets-dir.js";
 import type { ReviewContext } from "./context.js";
 import type { Rewrap } from "./data-key.js";
@@ -204,7 +204,7 @@ export function accessProblems(
       kind: "look-alike-name",
       environment,
       file: PROJECT_FILE,
-      ...lineOfMember(ctx.head.readText(PROJECT_FILE), environment, m.name),
+      ...lineOfMember(ctx.head.readText(PROJECT_FILE), headConfig === undefined ? undefined : environmentDeclarationSite(headConfig, environment), m.name),
       message:
         `${JSON.stringify(m.name)} gained access to ${environment} under a name that reads as ${JSON.stringify(other.name)}'s ` +
         `(${other.where}, with another key: ${shortKey(other.recipient)}, not ${m.recipient})` +
@@ -312,12 +312,15 @@ export function lookAlikeMembers(m: { name: string; recipient: string }, base: P
   return out;
 }
 
-/** The 1-based line of `name`'s entry below `environment` in stellar.yaml's text, when found ({} otherwise). */
-function lineOfMember(text: string | null | undefined, environment: string, name: string): { line?: number } {
+/**
+ * The 1-based line of `name`'s entry in stellar.yaml's text: the first below its environment's key
+ * (`environment`: where the parser found it), else anywhere ({} when not found).
+ */
+function lineOfMember(text: string | null | undefined, environment: DeclarationSite | undefined, name: string): { line?: number } {
   if (typeof text !== "string") return {};
   const lines = text.split(/\r?\n/);
   const key = new RegExp(`^\\s+(["']?)${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\1\\s*:`);
-  const envAt = lines.findIndex((l) => new RegExp(`^\\s+(["']?)${environment}\\1\\s*:`).test(l));
+  const envAt = environment === undefined ? -1 : environment.line - 1;
   const after = envAt === -1 ? -1 : lines.findIndex((l, i) => i > envAt && key.test(l));
   const at = after !== -1 ? after : lines.findIndex((l) => key.test(l));
   return at === -1 ? {} : { line: at + 1 };

@@ -6,7 +6,7 @@
  * file sending a secret to a host the base never sent it to. Pure.
  */
 import { normalizeSecretsDir } from "@stellar-secrets/sops";
-import { PROJECT_FILE } from "../project.js";
+import { environmentDeclarationSite, PROJECT_FILE } from "../project.js";
 import { RULES } from "../rules.js";
 import { textLines } from "../position.js";
 import type { EnvironmentFile } from "../secrets-dir.js";
@@ -204,23 +204,22 @@ function weakenedRotations(baseCatalog: IndexedCatalog | undefined, head: Worksp
  * environment's, while its members and values are the new one's.
  */
 export function lookAlikeEnvironmentProblems(ctx: ReviewContext): ReviewProblem[] {
-  const { head, baseConfig, headConfig, w } = ctx;
+  const { baseConfig, headConfig, w } = ctx;
   if (headConfig === undefined) return [];
   const had = new Set((baseConfig?.environments ?? []).map((e) => e.name));
   const problems: ReviewProblem[] = [];
-  const text = head.readText(PROJECT_FILE);
-  const lines = typeof text === "string" ? textLines(text).map((l) => l.text) : [];
   for (const env of headConfig.environments) {
     if (had.has(env.name)) continue;
     const mine = nameSkeleton(env.name);
     const like = [...new Set([...had, ...headConfig.environments.map((e) => e.name)])].filter((n) => n !== env.name && nameSkeleton(n) === mine);
     if (like.length === 0) continue;
     const other = like[0]!;
-    const at = lines.findIndex((l) => new RegExp(`^\\s+["']?${env.name}["']?\\s*:`).test(l));
+    // where the parser found its key under `environments:` (a text search could stop at a member of that name)
+    const site = environmentDeclarationSite(headConfig, env.name);
     problems.push({
       kind: "look-alike-name",
       file: PROJECT_FILE,
-      ...(at === -1 ? {} : { line: at + 1 }),
+      ...(site === undefined ? {} : { line: site.line }),
       message:
         `${w.path(PROJECT_FILE)} adds environment ${JSON.stringify(env.name)}, whose name reads as ${JSON.stringify(other)}'s (${had.has(other) ? "an environment of the base" : "another environment this change adds"}): ` +
         `the review's words, and a deploy or CI told that name, read as ${JSON.stringify(other)} while its members and values are the new environment's; ` +
