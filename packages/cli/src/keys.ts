@@ -6,12 +6,11 @@
  */
 import { identityToRecipient, isSopsError, unwrapFileKey, type SecretsFile } from "@stellar-secrets/sops";
 import { shellPathWord, type EnvironmentConfig, type ProjectConfig } from "@stellar-secrets/core";
-import { execFile } from "node:child_process";
 import { statSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import type { CommandContext } from "./command.js";
 import { CliError } from "./errors.js";
-import { gitEnv, GitRepo } from "./git.js";
+import { gitConfigValue } from "./git.js";
 import { identitiesFor } from "./repository.js";
 
 /** One identity of the user, by its public key. */
@@ -80,29 +79,16 @@ export function memberNamesOf(env: EnvironmentConfig, publicKey: string): string
   return env.members.filter((m) => m.recipient === publicKey).map((m) => m.name);
 }
 
-/** The user's git name and email (`git config user.name` / `user.email`, then GIT_AUTHOR_*); empty when unknown. */
+/**
+ * The user's git name and email (`git config user.name` / `user.email` read from the project's
+ * folder: the repository's config, else the user's, also where it is no repository yet; then
+ * GIT_AUTHOR_*); empty when unknown.
+ */
 export async function gitIdentity(ctx: CommandContext, config: ProjectConfig | undefined): Promise<{ name: string; email: string }> {
-  const read = async (key: string): Promise<string> => {
-    if (config === undefined) return "";
-    try {
-      const repo = await GitRepo.open(config.root, ctx.env, "");
-      return (await repo.run(["config", "--get", key])).trim();
-    } catch {
-      // not (yet) a git repository: git's global and system config still name the user (it was
-      // "neither your git user.name nor your git email gives a valid member name" for someone with both)
-      return globalGitConfig(config.root, ctx, key);
-    }
-  };
-  const name = (await read("user.name")) || (ctx.env.GIT_AUTHOR_NAME ?? "");
-  const email = (await read("user.email")) || (ctx.env.GIT_AUTHOR_EMAIL ?? "");
+  const read = (key: string): string => (config === undefined ? "" : (gitConfigValue(config.root, key, ctx.env) ?? ""));
+  const name = read("user.name") || (ctx.env.GIT_AUTHOR_NAME ?? "");
+  const email = read("user.email") || (ctx.env.GIT_AUTHOR_EMAIL ?? "");
   return { name, email };
-}
-
-/** `git config --get KEY` run outside a repository (global and system config); empty when unset or git fails. */
-function globalGitConfig(cwd: string, ctx: CommandContext, key: string): Promise<string> {
-  return new Promise((resolve) => {
-    execFile("git", ["config", "--get", key], { cwd, env: gitEnv(ctx.env), encoding: "utf8", timeout: 10_000 }, (error, stdout) => resolve(error === null ? stdout.trim() : ""));
-  });
 }
 
 /**

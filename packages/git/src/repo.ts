@@ -835,6 +835,18 @@ function childProcess(): typeof import("node:child_process") {
   return process.getBuiltinModule("node:child_process");
 }
 
+/**
+ * `git config --get KEY` as git reads it from `cwd`: in a repository its config, the user's and the
+ * system's; outside one the user's and the system's. Undefined when unset, empty, or git fails.
+ */
+export function gitConfigValue(cwd: string, key: string, env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    return childProcess().execFileSync("git", ["config", "--get", key], { cwd, env: gitEnv(env), encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 10_000 }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `env` as git gets it: defined variables only, and never a terminal prompt. */
 export function gitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};

@@ -2,7 +2,6 @@
  * `stellar-secrets init`: creates stellar.yaml, .sops.yaml and an empty encrypted file per
  * environment in the current directory, and an age identity when the user has none.
  */
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
@@ -31,6 +30,7 @@ import type { Command, CommandContext } from "../command.js";
 import { CliError } from "../errors.js";
 import { windowsPathHint } from "../path-hints.js";
 import { renderJson } from "../format.js";
+import { gitConfigValue } from "../git.js";
 import { homeOf, identitiesFor } from "../repository.js";
 
 const ENVIRONMENT_NAME = new RegExp(ENVIRONMENT_NAME_PATTERN, "u");
@@ -253,13 +253,7 @@ async function writeIgnoreFiles(root: string, secretsDir: string): Promise<strin
 function defaultMemberName(ctx: CommandContext): string | undefined {
   const user = ctx.env.USER ?? ctx.env.LOGNAME;
   if (user !== undefined && MEMBER_NAME.test(user)) return user;
-  const git = (key: string): string | undefined => {
-    try {
-      return execFileSync("git", ["config", "--get", key], { cwd: ctx.cwd, env: ctx.env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() || undefined;
-    } catch {
-      return undefined;
-    }
-  };
+  const git = (key: string): string | undefined => gitConfigValue(ctx.cwd, key, ctx.env);
   const email = git("user.email");
   const local = email?.split("@")[0];
   if (local !== undefined && MEMBER_NAME.test(local)) return local;
