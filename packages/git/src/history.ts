@@ -6,7 +6,7 @@
  */
 import { readSecretsHistory, rotationTrackedFiles, valueHistoryOf, type ValueHistory, type WorkspaceIndex } from "@stellar-secrets/core";
 import { realpathSync } from "node:fs";
-import { isAbsolute, join, relative, sep } from "node:path";
+import { isAbsolute, relative, sep } from "node:path";
 import { MAX_SECRETS_FILE_BYTES } from "@stellar-secrets/sops";
 import { isGitError } from "./errors.js";
 import { LooseRepository, type LooseObject } from "./loose.js";
