@@ -135,7 +135,7 @@ rules:
       ["schema", "warning", 6, 3, 6, 16, "unknown-secret"],
       ["schema", "warning", 8, 3, 8, 7, undefined],
     ]);
-    expect(diagnostics[0]?.message).toBe('"unknwn-secret" in "rules" is no rule id: it sets nothing and is ignored; did you mean "unknown-secret"? the rule ids are listed in docs/rules.md');
+    expect(diagnostics[0]?.message).toBe('"unknwn-secret" in "rules" is no rule id: it sets nothing and is ignored; the rule ids are listed in docs/rules.md; did you mean "unknown-secret"?');
     expect(config?.rules).toEqual({ "unused-secret": "error" });
     // and loading the project (what every command does first) does not refuse it
     const dir = tempDir("stellar-unknown-rule-");
