@@ -13,6 +13,7 @@ import { describeStartupVariableName } from "./variables.js";
 import { LineIndex, type TextRange } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import { recipientStanzaProblems } from "./recipient-stanzas.js";
+import { keyGroupsRuleProblems } from "./key-groups-rule.js";
 import { RULES, type RuleId, type Severity } from "./rules.js";
 import { checkSopsConfigs, SOPS_CONFIG_FILE } from "./sops-config.js";
 import { checkGitAttributes } from "./git-attributes.js";
@@ -398,6 +399,12 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
     }
     for (const p of recipientStanzaProblems(index.project, file)) {
       out.push(diagnosticAt("recipient-drift", sev("recipient-drift"), file.path, file.lines, p.range, p.message));
+    }
+    // a key-groups file's groups and threshold against those of the .sops.yaml rule sops uses for it
+    if (file.keyGroups !== undefined && index.sopsConfigs.size > 0) {
+      for (const p of keyGroupsRuleProblems(index.project, file, index.sopsConfigs)) {
+        out.push(diagnosticAt("recipient-drift", p.severity === "error" ? sev("recipient-drift") : "warning", file.path, file.lines, p.range, p.message));
+      }
     }
   }
 

@@ -703,7 +703,7 @@ function setAge(doc: Document, map: YAMLMap, recipients: string[], asList: boole
  * the same X25519 point (the top bit set) is another string to age, whose stanzas salt the key as
  * written, so the member's own client would not open them: that stays a different recipient here.
  */
-function sameKeyAsWritten(recipient: string): string {
+export function sameKeyAsWritten(recipient: string): string {
   return recipient.startsWith("AGE1") && recipient === recipient.toUpperCase() ? recipient.toLowerCase() : recipient;
 }
 
