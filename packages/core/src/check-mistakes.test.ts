@@ -739,3 +739,44 @@ describe("an action path that a URL parser reads as another host", () => {
     expect(checkWorkspace(workspaceWith({ "actions/steal.yaml": action("/crm/v3/objects//tickets") })).filter((d) => d.file === "actions/steal.yaml" && d.rule === "schema")).toEqual([]);
   });
 });
+
+describe("mistakes planted in a copy of the example organisation (checker session)", () => {
+  const env = (...names: string[]): string =>
+    `${names.map((n) => `${n}: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]`).join("\n")}\nsops:\n    age:\n        - recipient: age1xyz\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+
+  it("a name written with a trailing space (quoted in the file): the rename and rm it suggests quote that name, so the command names it", () => {
+    const fs = memoryFs({
+      "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n  production:\n    members: {}\n",
+      "secrets/development.enc.yaml": env("zendesk_api_token"),
+      "secrets/production.enc.yaml": env('"zendesk_api_token "'),
+      "connectors/zendesk.yaml": "kind: auth_connector\nname: zendesk\ntype: bearer_token\ntoken: { secret: zendesk_api_token }\n",
+    });
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index);
+    expect(ds.find((d) => d.rule === "missing-environment-value")?.message).toContain(
+      `; or, if it replaces "zendesk_api_token " (still set in production, referenced nowhere), \`stellar-secrets rename 'zendesk_api_token ' zendesk_api_token\` prints how to move that value`,
+    );
+    expect(ds.find((d) => d.rule === "unused-secret")?.message).toBe(
+      `secret "zendesk_api_token " is not referenced by any config file; "zendesk_api_token", which config files reference, has no value in production, where this one has: if it replaces this one, \`stellar-secrets rename 'zendesk_api_token ' zendesk_api_token\` prints how to move the value; else remove this one with \`stellar-secrets rm 'zendesk_api_token '\``,
+    );
+  });
+
+  it("an unused name with a space gets a quoted rm", () => {
+    const fs = memoryFs({
+      "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n",
+      "secrets/development.enc.yaml": env('"legacy key"'),
+    });
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index).filter((d) => d.rule === "unused-secret");
+    expect(ds.map((d) => d.message)).toEqual([expect.stringMatching(/or remove it with `stellar-secrets rm 'legacy key'`$/)]);
+  });
+
+  it("a name written twice in an environment file: one schema error at the second, naming the first line, without calling it bad metadata", () => {
+    const file = parseEnvironmentFile(env("stripe_api_key", "slack_bot_token", "stripe_api_key"), "secrets/staging.enc.yaml", "staging");
+    expect(file.diagnostics.map((d) => [d.rule, d.line, d.message])).toEqual([
+      [
+        "schema",
+        3,
+        'secret "stripe_api_key" appears twice in secrets/staging.enc.yaml (here and at line 1), and sops and stellar-secrets refuse the file until one is left; remove one of the two entries (restore the file from git if unsure)',
+      ],
+    ]);
+  });
+});

@@ -529,7 +529,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
             def.file,
             lines,
             def.range,
-            `secret ${quoteName(name)} is not referenced by any config file${stray ?? `; reference it where it is used ({ secret: ${name} } in an auth connector, or a header { name: …, type: secret, secret: ${name} } of a connection or an action), or remove it with \`stellar-secrets rm ${name}\``}`,
+            `secret ${quoteName(name)} is not referenced by any config file${stray ?? `; reference it where it is used ({ secret: ${name} } in an auth connector, or a header { name: …, type: secret, secret: ${name} } of a connection or an action), or remove it with \`stellar-secrets rm ${nameArgument(name)}\``}`,
             { secret: name },
           ),
         );
@@ -1050,7 +1050,7 @@ function renamedTo(index: WorkspaceIndex, old: string): string | undefined {
     .filter((n) => n !== old && (index.secret(n)?.references.length ?? 0) > 0 && lacks(n) && renamedPredecessor(index, n, where) === old);
   if (successors.length !== 1) return undefined;
   const next = successors[0] as string;
-  return `; "${next}", which config files reference, has no value in ${where.join(", ")}, where this one has: if it replaces this one, \`stellar-secrets rename ${old} ${next}\` prints how to move the value; else remove this one with \`stellar-secrets rm ${old}\``;
+  return `; "${next}", which config files reference, has no value in ${where.join(", ")}, where this one has: if it replaces this one, \`stellar-secrets rename ${nameArgument(old)} ${nameArgument(next)}\` prints how to move the value; else remove this one with \`stellar-secrets rm ${nameArgument(old)}\``;
 }
 
 /** Where each word of the config files' comments is first written ("FILE:LINE", files by path), for {@link commentedOut}. */
@@ -1083,7 +1083,7 @@ const COMMENT_WORD_BREAK = /[^A-Za-z0-9_]+/;
 function commentedOut(name: string, mentions: Map<string, string>): string | undefined {
   const at = mentions.get(name);
   if (at === undefined) return undefined;
-  return `; it is mentioned only in a comment at ${at} (a comment is no reference): uncomment the reference there, or reference it with { secret: ${name} }, or remove it with \`stellar-secrets rm ${name}\``;
+  return `; it is mentioned only in a comment at ${at} (a comment is no reference): uncomment the reference there, or reference it with { secret: ${name} }, or remove it with \`stellar-secrets rm ${nameArgument(name)}\``;
 }
 
 /** "; only FILE:LINE references it, and config.exclude keeps that file out" for an unused secret, or undefined. */
@@ -1092,10 +1092,10 @@ function excludedUse(index: WorkspaceIndex, name: string): string | undefined {
   if (ref === undefined) return undefined;
   const lower = ref.notIncluded === true ? lowerCaseExtension(ref.path) : undefined;
   if (lower !== undefined)
-    return `; only ${ref.path}:${ref.line} references it, and no config.include glob of stellar.yaml matches that file (${CASE_NOTE}; nothing checked reads it): rename it to ${lower} if that file is in use, else remove the secret with \`stellar-secrets rm ${name}\``;
+    return `; only ${ref.path}:${ref.line} references it, and no config.include glob of stellar.yaml matches that file (${CASE_NOTE}; nothing checked reads it): rename it to ${lower} if that file is in use, else remove the secret with \`stellar-secrets rm ${nameArgument(name)}\``;
   if (ref.notIncluded === true)
-    return `; only ${ref.path}:${ref.line} references it, and no config.include glob of stellar.yaml matches that file (nothing checked or deployed reads it): add a glob that matches it to config.include if that file is in use, else remove the secret with \`stellar-secrets rm ${name}\``;
-  return `; only ${ref.path}:${ref.line} references it, and stellar.yaml's config.exclude glob "${ref.glob}" keeps that file out of the project (nothing checked or deployed reads it): narrow the glob if that file is in use, else remove the secret with \`stellar-secrets rm ${name}\``;
+    return `; only ${ref.path}:${ref.line} references it, and no config.include glob of stellar.yaml matches that file (nothing checked or deployed reads it): add a glob that matches it to config.include if that file is in use, else remove the secret with \`stellar-secrets rm ${nameArgument(name)}\``;
+  return `; only ${ref.path}:${ref.line} references it, and stellar.yaml's config.exclude glob "${ref.glob}" keeps that file out of the project (nothing checked or deployed reads it): narrow the glob if that file is in use, else remove the secret with \`stellar-secrets rm ${nameArgument(name)}\``;
 }
 
 /**
@@ -1272,7 +1272,7 @@ function renamedFrom(index: WorkspaceIndex, name: string, missing: readonly stri
   const old = renamedPredecessor(index, name, missing);
   if (old === undefined) return "";
   const where = index.secret(old)?.definitions.filter((d) => !d.empty).map((d) => d.environment) ?? [];
-  return `; or, if it replaces "${old}" (still set in ${where.join(", ")}, referenced nowhere), \`stellar-secrets rename ${old} ${name}\` prints how to move that value`;
+  return `; or, if it replaces "${old}" (still set in ${where.join(", ")}, referenced nowhere), \`stellar-secrets rename ${nameArgument(old)} ${nameArgument(name)}\` prints how to move that value`;
 }
 
 /**

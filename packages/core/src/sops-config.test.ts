@@ -220,7 +220,7 @@ describe("checkSopsConfigs (sops-config-drift)", () => {
     const [d] = checkSopsConfigs(project, new Map([[".sops.yaml", text]]));
     expect(d?.message).toBe(
       `creation rule 3 of .sops.yaml, written for secrets/production.enc.yaml, is never used for it: sops takes the first rule whose path_regex matches, and rule 2 matches it first; move rule 3 above rule 2. ` +
-        `Until then a file the plain sops CLI creates there is encrypted to rule 2's keys, which name ${BOB} (bob, a member of development), not a member of production (it would give them access), and not ci (${CI}), a member of production (it would not open for them)`,
+        `Until then a file the plain sops CLI creates there is encrypted to rule 2's keys, which name ${BOB} (bob, a member of development), not a member of production (it would give them access), and do not name ci (${CI}), a member of production (it would not open for them)`,
     );
     // a catch-all that lacks a member only: one warning
     expect(rows(text.replace(`    age: ${ALICE},${BOB}\n  - path_regex: (^|/)secrets/production`, `    age: ${ALICE}\n  - path_regex: (^|/)secrets/production`))).toEqual([["sops-config-drift", "warning", ".sops.yaml", 5, 10]]);

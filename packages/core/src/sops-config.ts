@@ -544,8 +544,8 @@ function checkSopsConfigsAt(project: Pick<ProjectConfig, "environments" | "secre
         // the mistake is the order (a catch-all above the environment's own rule): one finding that
         // says which rule to move above which, an error when the rule sops uses gives a non-member access
         const wrong = [
-          ...(named.length > 0 ? [`name ${named.join(", ")}, not a member of ${env.name} (it would give them access)`] : []),
-          ...(missing.length > 0 ? [`not ${missing.map((m) => `${m.name} (${m.recipient})`).join(", ")}, a member of ${env.name} (it would not open for them)`] : []),
+          ...(named.length > 0 ? [`name ${named.join(", ")}, ${named.length === 1 ? "not a member" : "not members"} of ${env.name} (it would give them access)`] : []),
+          ...(missing.length > 0 ? [`do not name ${missing.map((m) => `${m.name} (${m.recipient})`).join(", ")}, ${missing.length === 1 ? "a member" : "members"} of ${env.name} (it would not open for them)`] : []),
         ];
         out.push(
           diagnosticAt(
