@@ -780,3 +780,40 @@ describe("mistakes planted in a copy of the example organisation (checker sessio
     ]);
   });
 });
+
+describe("a secret interpolated the way GitHub Actions or a shell writes it (checker session)", () => {
+  const header = (value: string) =>
+    `kind: api_connection\nname: ftp\nbase_url: https://ftp.example.com\nheaders:\n  - name: Authorization\n    type: static\n    value: ${value}\n`;
+
+  it("in a static header: capitals, secrets['x'], secrets[\"x\"], env.X, ${X} and $X each name the secret of the lower-case name, with the reference to write", () => {
+    for (const value of [`"Bearer \${{ secrets.HUBSPOT_API_TOKEN }}"`, `"Bearer \${{secrets['hubspot_api_token']}}"`, `'Bearer \${{ secrets["hubspot_api_token"] }}'`, `"Bearer \${{ env.HUBSPOT_API_TOKEN }}"`, `"Bearer \${HUBSPOT_API_TOKEN}"`, `"Bearer $HUBSPOT_API_TOKEN"`]) {
+      const ds = checkWorkspace(workspaceWith({ "connections/ftp.yaml": header(value) })).filter((d) => d.file === "connections/ftp.yaml");
+      expect(ds.map((d) => [d.rule, d.line, d.secret]), value).toEqual([["schema", 7, "hubspot_api_token"]]);
+      expect(ds[0]?.message, value).toMatch(/as written: secrets are never interpolated into a value; write \{ name: Authorization, type: secret, secret: hubspot_api_token, prefix: "Bearer " \}$/);
+    }
+    // text that names no secret stays as it is
+    for (const value of ['"{{conversation_id}}"', '"$100 ${{ secrets.OTHER }}"']) {
+      expect(checkWorkspace(workspaceWith({ "connections/ftp.yaml": header(value) })).filter((d) => d.file === "connections/ftp.yaml"), value).toEqual([]);
+    }
+  });
+
+  it("in a field that takes only a reference: the schema error says which reference to write, as the replacement", () => {
+    const text = 'kind: auth_connector\nname: zendesk\ntype: bearer_token\ntoken: "${{secrets.ZENDESK_API_TOKEN}}"\n';
+    const index = workspaceWith({ "connectors/zendesk.yaml": text });
+    const expected = [
+      "schema",
+      4,
+      8,
+      '"token" must be a secret reference, not a plain value: it holds "${{secrets.ZENDESK_API_TOKEN}}" as written (secrets are never interpolated); write token: { secret: zendesk_api_token }',
+      "{ secret: zendesk_api_token }",
+    ];
+    const pick = (ds: readonly { rule: string; line: number; column: number; message: string; suggestion?: string; file: string }[]) =>
+      ds.filter((d) => d.file === "connectors/zendesk.yaml").map((d) => [d.rule, d.line, d.column, d.message, d.suggestion]);
+    expect(pick(checkWorkspace(index))).toEqual([expected]);
+    // the per-file check of an editor says the same
+    expect(pick(checkConfigFile(index, "connectors/zendesk.yaml"))).toEqual([expected]);
+    // a plain value that names no secret keeps the generic message
+    const other = workspaceWith({ "connectors/zendesk.yaml": text.replace("ZENDESK_API_TOKEN", "SOMETHING_ELSE") });
+    expect(pick(checkWorkspace(other)).map((d) => d[3])).toEqual(['"token" must be a secret reference { secret: NAME }, not a plain value']);
+  });
+});

@@ -352,7 +352,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
 
   // Per-file diagnostics computed at parse time.
-  for (const file of index.configFiles.values()) if (file.diagnostics.length > 0) out.push(...withFreeSecretNames(index, file.diagnostics));
+  for (const file of index.configFiles.values()) if (file.diagnostics.length > 0) out.push(...withNamedReferences(index, file, withFreeSecretNames(index, file.diagnostics)));
   for (const file of index.otherSecretsFiles.values()) out.push(...file.diagnostics);
   if (index.catalog !== undefined) out.push(...index.catalog.diagnostics);
 
@@ -653,7 +653,7 @@ export function checkConfigFile(index: WorkspaceIndex, path: string): Diagnostic
   if (file === undefined || !index.projectUsable) return [];
   const declared = index.environmentNames();
   const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
-  const found = withoutRepeatedFindings(applySeverities([...withFreeSecretNames(index, file.diagnostics), ...crossFileDiagnostics(index, file, namesComplete, declared)], index.project.rules));
+  const found = withoutRepeatedFindings(applySeverities([...withNamedReferences(index, file, withFreeSecretNames(index, file.diagnostics)), ...crossFileDiagnostics(index, file, namesComplete, declared)], index.project.rules));
   const configNames = configCredentialNames(index);
   return withoutCredentialNames(found, configNames.size === 0 ? index.credentialNames() : new Set([...index.credentialNames(), ...configNames])).sort(compareDiagnostics);
 }
@@ -710,6 +710,41 @@ function withFreeSecretNames(index: WorkspaceIndex, diagnostics: readonly Diagno
     const message = d.message.replace(/`[^`]*`/g, (span) => span.replace(word, free ?? "NAME"));
     const { suggestion: _old, ...rest } = d;
     return free === undefined ? { ...rest, message } : { ...rest, message, suggestion: free };
+  });
+}
+
+/** The end of the schema message of a plain value in a field that takes only `{ secret: NAME }` (validate.ts). */
+const NOT_A_REFERENCE = " must be a secret reference { secret: NAME }, not a plain value";
+
+/**
+ * A config file's own diagnostics with the schema error of a field that takes only a reference
+ * (`token`, `password`…) whose plain value is a secret's name or interpolates one
+ * (`token: "${{ secrets.stripe_api_key }}"`) saying which reference to write, with it as the
+ * replacement (an editor's quick fix): the generic message ("must be a secret reference { secret:
+ * NAME }") left a newcomer to guess that the name they wrote is the one to put there. Cross-file
+ * (it needs the secrets' names), so made at check time, as {@link withFreeSecretNames}.
+ */
+function withNamedReferences(index: WorkspaceIndex, file: ConfigFile, diagnostics: readonly Diagnostic[]): readonly Diagnostic[] {
+  if (!diagnostics.some((d) => d.rule === "schema" && d.message.endsWith(NOT_A_REFERENCE))) return diagnostics;
+  return diagnostics.map((d) => {
+    if (d.rule !== "schema" || !d.message.endsWith(NOT_A_REFERENCE)) return d;
+    for (const doc of file.documents) {
+      for (const p of doc.plainValues ?? []) {
+        if (p.secretOnly !== true || p.kind !== "field") continue;
+        const at = file.lines.positionAt(p.range.start);
+        if (at.line !== d.line || at.column !== d.column) continue;
+        const named = secretNamedBy(p.text, (n) => index.secret(n) !== undefined);
+        if (named === undefined) return d;
+        const what = named.written === undefined ? `the text ${quoteName(named.name)}, the name of a secret, not its value` : `"${named.written}" as written (secrets are never interpolated)`;
+        return {
+          ...d,
+          message: `${d.message.slice(0, -NOT_A_REFERENCE.length)} must be a secret reference, not a plain value: it holds ${what}; write ${p.field ?? "value"}: { secret: ${named.name} }`,
+          secret: named.name,
+          suggestion: `{ secret: ${named.name} }`,
+        };
+      }
+    }
+    return d;
   });
 }
 
@@ -925,20 +960,30 @@ function unreadDefinition(index: WorkspaceIndex, name: string): string | undefin
   return undefined;
 }
 
-/** `${name}`, `${{ secrets.name }}`, `{{name}}`, `{{ secret.name }}`: how other tools interpolate; this one never does. */
-const INTERPOLATION = /\$\{\{?\s*(?:secrets?\.)?([A-Za-z][A-Za-z0-9_]*)\s*\}?\}|\{\{\s*(?:secrets?\.)?([A-Za-z][A-Za-z0-9_]*)\s*\}\}/g;
+/**
+ * How other tools interpolate, this one never does: GitHub Actions' `${{ secrets.NAME }}` (any
+ * spacing, `secrets['NAME']`, `secrets["NAME"]`, `env.NAME`, `vars.NAME`), a shell's or JavaScript's
+ * `${NAME}` and `$NAME`, a template's `{{ NAME }}` or `{{ secret.NAME }}`; in text order.
+ */
+const INTERPOLATION = /\$\{\{\s*([^{}]*?)\s*\}\}|\$\{\s*([^{}]*?)\s*\}|\{\{\s*([^{}]*?)\s*\}\}|\$([A-Za-z][A-Za-z0-9_]*)/g;
+/** The name an interpolated expression names: `NAME`, `secrets.NAME`, `secret.NAME`, `env.NAME`, `vars.NAME`, `secrets['NAME']`, `secrets["NAME"]`. */
+const INTERPOLATED_NAME = /^(?:(?:secrets?|env|vars)\s*(?:\.\s*([A-Za-z][A-Za-z0-9_]*)|\[\s*(['"])([A-Za-z][A-Za-z0-9_]*)\2\s*\])|([A-Za-z][A-Za-z0-9_]*))$/;
 
 /**
  * The secret a plain value names, when it is exactly a secret's name or interpolates one, with
  * the interpolation as written and the text before it when that is a scheme such as `Bearer `
- * (the header's `prefix`). Undefined otherwise (`{{conversation_id}}` names no secret).
+ * (the header's `prefix`). An interpolated name in capitals (`${{ secrets.STRIPE_API_KEY }}`, as
+ * GitHub secrets and environment variables are written) names the secret of its lower-case form.
+ * Undefined otherwise (`{{conversation_id}}` names no secret).
  */
 export function secretNamedBy(text: string, isSecret: (name: string) => boolean): { name: string; written?: string; prefix?: string } | undefined {
   if (isSecret(text)) return { name: text };
-  if (!text.includes("{")) return undefined;
+  if (!text.includes("{") && !text.includes("$")) return undefined;
   for (const m of text.matchAll(INTERPOLATION)) {
-    const name = m[1] ?? m[2];
-    if (name === undefined || !isSecret(name)) continue;
+    const inner = INTERPOLATED_NAME.exec(m[1] ?? m[2] ?? m[3] ?? m[4] ?? "");
+    const written = inner?.[1] ?? inner?.[3] ?? inner?.[4];
+    const name = written === undefined ? undefined : isSecret(written) ? written : isSecret(written.toLowerCase()) ? written.toLowerCase() : undefined;
+    if (name === undefined) continue;
     const before = text.slice(0, m.index);
     const prefix = m.index + m[0].length === text.length && /^[A-Za-z][A-Za-z0-9-]* $/.test(before) ? before : undefined;
     return { name, written: m[0], ...(prefix !== undefined ? { prefix } : {}) };
