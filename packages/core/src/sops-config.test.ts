@@ -428,3 +428,34 @@ describe("checkSopsConfigs: the .sops.yaml of the folders above a project in a s
     expect(above(`creation_rules:\n  - path_regex: ^secrets/production\\.enc\\.yaml$\n    age: ${MALLORY}\n`)).toEqual([]);
   });
 });
+
+describe("checkSopsConfigs: age keys written as one entry (planted in a copy of the example organisation)", () => {
+  it("keys separated by spaces or line breaks are one entry sops cannot parse: one warning per rule saying to use commas or a list, and the rule judged by the keys meant", () => {
+    const text = `creation_rules:
+  - path_regex: (^|/)secrets/development\\.enc\\.yaml$
+    age: [${ALICE} ${BOB}]
+  - path_regex: (^|/)secrets/production\\.enc\\.yaml$
+    age: |
+      ${ALICE}
+      ${CI}
+`;
+    const found = checkSopsConfigs(project, new Map([[".sops.yaml", text]]));
+    expect(found.map((d) => [d.rule, d.severity, d.line, d.column])).toEqual([
+      ["sops-config-drift", "warning", 3, 10],
+      ["sops-config-drift", "warning", 5, 10],
+    ]);
+    expect(found[0]?.message).toBe(
+      "creation rule 1 of .sops.yaml writes two or more age keys as one entry, separated by spaces: sops splits the age keys of a rule at commas only, so it takes that entry for one key, which does not parse: it refuses to encrypt with this rule, and `sops updatekeys` fails for its files; separate the keys with commas (`age: KEY1,KEY2`) or list one per line (`- KEY1`)",
+    );
+    expect(found[1]?.message).toContain("as one entry, separated by line breaks: ");
+    // a non-member hidden in such an entry is still an error
+    const hidden = checkSopsConfigs(project, new Map([[".sops.yaml", text.replace(`${ALICE} ${BOB}`, `${ALICE} ${BOB} ${MALLORY}`)]]));
+    expect(hidden.map((d) => [d.severity, d.line])).toEqual([
+      ["warning", 3],
+      ["error", 3],
+      ["warning", 5],
+    ]);
+    // commas (with spaces around them), a list and a folded string are what sops reads: nothing to say
+    expect(rows(`creation_rules:\n  - path_regex: (^|/)secrets/development\\.enc\\.yaml$\n    age: "${ALICE} , ${BOB}"\n  - path_regex: (^|/)secrets/production\\.enc\\.yaml$\n    age:\n      - ${ALICE}\n      - ${CI}\n`)).toEqual([]);
+  });
+});
