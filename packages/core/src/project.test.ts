@@ -657,3 +657,19 @@ describe("parseProjectConfig: credentials in stellar.yaml", () => {
     expect(parseProjectConfig(text.replace(`# ci token ${token}\n`, ""), "/p/stellar.yaml").diagnostics).toEqual([]);
   });
 });
+
+describe("a member key pasted with a space inside its quotes (planted in a copy of the example organisation)", () => {
+  it("the schema error says which key was meant, without the space, as the replacement", () => {
+    const key = "age1c2d603ts2jjaevpm8vwkqc3gamt558ehkef0cmsqzhyvc2lpc34sp99fms";
+    const { diagnostics } = parseProjectConfig(`version: 1\nenvironments:\n  development:\n    members:\n      bob: "${key} "\n`, "/r/stellar.yaml");
+    expect(diagnostics.map((d) => [d.rule, d.line, d.column, d.message, d.suggestion])).toEqual([
+      [
+        "schema",
+        5,
+        12,
+        `"environments.development.members.bob" is not a member key: an age X25519 public key (age1 followed by 58 lowercase bech32 characters) or an SSH ed25519 public key (ssh-ed25519 AAAA…); did you mean "${key}" (without the spaces around it)?`,
+        key,
+      ],
+    ]);
+  });
+});
