@@ -3,11 +3,6 @@
 // `npm test` and `npm run bench`, so that each works on a fresh machine with only Node and npm.
 //
 // Usage: node scripts/setup.mjs   (no flags; STELLAR_SETUP_QUIET=1 prints only errors)
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { dirname, join } from "node:path";
-import { scriptArgs } from "./script-args.mjs";
 
 // `npm run demo` / `npm test` on a node older than package.json's engines: say so before pnpm and
 // tsc fail in their own words (npm runs scripts whatever the engines say)
@@ -19,30 +14,47 @@ import { scriptArgs } from "./script-args.mjs";
     process.exit(1);
   }
 }
-scriptArgs(import.meta.url);
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const PNPM = "pnpm@10.34.9";
-const quiet = process.env.STELLAR_SETUP_QUIET === "1";
+// Everything else is imported only after that check: this file has no static import, since a node
+// that cannot link one (Node 16 and 18.0-18.2 have no util.parseArgs, which script-args.mjs imports)
+// would stop with a SyntaxError before any line of it ran, the version check included
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
 
-function sh(cmd, args) {
-  execFileSync(cmd, args, { cwd: root, stdio: quiet ? ["ignore", "ignore", "inherit"] : "inherit", env: { ...process.env, COREPACK_INTEGRITY_KEYS: "0" } });
-}
+async function main() {
+  const [{ execFileSync }, { existsSync }, { fileURLToPath }, { dirname, join }, { scriptArgs }] = await Promise.all([
+    import("node:child_process"),
+    import("node:fs"),
+    import("node:url"),
+    import("node:path"),
+    import("./script-args.mjs"),
+  ]);
+  scriptArgs(import.meta.url);
+  const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+  const PNPM = "pnpm@10.34.9";
+  const quiet = process.env.STELLAR_SETUP_QUIET === "1";
 
-let pnpm = ["pnpm"];
-try {
-  // asked in the sources' folder, never where setup was started (a CI job starts it in the checked-out
-  // pull request, whose package.json `packageManager` would choose the pnpm a corepack shim runs)
-  const v = execFileSync("pnpm", ["--version"], { cwd: root, encoding: "utf8" }).trim();
-  if (v !== "10.34.9") pnpm = ["npx", "-y", PNPM];
-} catch {
-  pnpm = ["npx", "-y", PNPM];
-}
-const [cmd, ...pre] = pnpm;
-// node_modules made with another package store (or pnpm version) is rebuilt without asking: the
-// question needs a terminal, and `npm test` in CI or a pipe has none (ERR_PNPM_ABORTED_REMOVE_MODULES_DIR_NO_TTY)
-sh(cmd, [...pre, "install", "--frozen-lockfile", "--prefer-offline", "--config.confirm-modules-purge=false"]);
-sh(cmd, [...pre, "run", "build"]);
-if (!existsSync(join(root, "node_modules/.bin/stellar-secrets"))) {
-  console.error("setup: node_modules/.bin/stellar-secrets is missing after install");
-  process.exit(1);
+  function sh(cmd, args) {
+    execFileSync(cmd, args, { cwd: root, stdio: quiet ? ["ignore", "ignore", "inherit"] : "inherit", env: { ...process.env, COREPACK_INTEGRITY_KEYS: "0" } });
+  }
+
+  let pnpm = ["pnpm"];
+  try {
+    // asked in the sources' folder, never where setup was started (a CI job starts it in the checked-out
+    // pull request, whose package.json `packageManager` would choose the pnpm a corepack shim runs)
+    const v = execFileSync("pnpm", ["--version"], { cwd: root, encoding: "utf8" }).trim();
+    if (v !== "10.34.9") pnpm = ["npx", "-y", PNPM];
+  } catch {
+    pnpm = ["npx", "-y", PNPM];
+  }
+  const [cmd, ...pre] = pnpm;
+  // node_modules made with another package store (or pnpm version) is rebuilt without asking: the
+  // question needs a terminal, and `npm test` in CI or a pipe has none (ERR_PNPM_ABORTED_REMOVE_MODULES_DIR_NO_TTY)
+  sh(cmd, [...pre, "install", "--frozen-lockfile", "--prefer-offline", "--config.confirm-modules-purge=false"]);
+  sh(cmd, [...pre, "run", "build"]);
+  if (!existsSync(join(root, "node_modules/.bin/stellar-secrets"))) {
+    console.error("setup: node_modules/.bin/stellar-secrets is missing after install");
+    process.exit(1);
+  }
 }

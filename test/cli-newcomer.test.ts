@@ -382,6 +382,31 @@ describe("a Node.js older than the engines (20.19)", () => {
       `setup: Node.js 20.18.3 (${process.execPath}) is too old: this repository needs Node.js 20.19 or newer.\n  hint: install Node.js 20.19 or newer (https://nodejs.org/, or \`nvm install 20\`), make it the \`node\` on your PATH (\`node --version\`), then run the command again\n`,
     ]);
   });
+  it("setup.mjs on a Node without util.parseArgs (16, 18.0-18.2): the version check runs before any import can fail to link", async () => {
+    const s = sandbox();
+    // test-only stand-in for Node 16.20.2: its version, and a node:util without parseArgs (added in
+    // 18.3) for the repository's own modules, so a static `import { parseArgs } from "node:util"`
+    // fails to link as it does there (a SyntaxError before the first line runs)
+    writeFileSync(join(s.dir, "hooks.mjs"), 'export async function resolve(specifier, context, next) {\n  if (specifier === "node:util" && context.parentURL?.startsWith("file:")) return { url: "data:text/javascript,export const inspect = () => \'\';", shortCircuit: true };\n  return next(specifier, context);\n}\n');
+    writeFileSync(join(s.dir, "old-node.mjs"), 'import { register } from "node:module";\nObject.defineProperty(process.versions, "node", { value: "16.20.2" });\nregister("./hooks.mjs", import.meta.url);\n');
+    const run = (script: string) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, [script], { env: { ...s.env, NODE_OPTIONS: `--import=${join(s.dir, "old-node.mjs")}`, PATH: "/nonexistent" } }, (error, stdout, stderr) =>
+          resolve({ code: error === null ? 0 : (error as { code?: number }).code ?? null, stdout, stderr }),
+        );
+      });
+    // the stand-in is faithful: a script that imports parseArgs statically stops before its first line
+    writeFileSync(join(s.dir, "static.mjs"), 'import { parseArgs } from "node:util";\nconsole.log("ran", typeof parseArgs);\n');
+    const broken = await run(join(s.dir, "static.mjs"));
+    expect([broken.code, broken.stdout]).toEqual([1, ""]);
+    expect(broken.stderr).toContain("does not provide an export named 'parseArgs'");
+    const r = await run(join(REPO_ROOT, "scripts/setup.mjs"));
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      1,
+      "",
+      `setup: Node.js 16.20.2 (${process.execPath}) is too old: this repository needs Node.js 20.19 or newer.\n  hint: install Node.js 20.19 or newer (https://nodejs.org/, or \`nvm install 20\`), make it the \`node\` on your PATH (\`node --version\`), then run the command again\n`,
+    ]);
+  });
 });
 
 describe("a key file other users can read", () => {

@@ -57,7 +57,11 @@ describe("review: a file that becomes a key-groups file", () => {
     expect(env.dataKeyRotated).toBe(true);
     // the head's checker says the same of the key groups (recipient-drift at key_groups): listed with the checker's diagnostics, not a second problem
     expect(r.code).toBe(1);
-    expect(r.diagnostics.filter((d) => d.rule === "recipient-drift").map((d) => d.file)).toEqual([FILE]);
+    // (and that its groups are not those of its .sops.yaml rule, a plain list of alice and bob: key-groups-rule.test.ts)
+    expect(r.diagnostics.filter((d) => d.rule === "recipient-drift").map((d) => [d.file, d.message.split(":")[0]])).toEqual([
+      [FILE, "the production file uses sops.key_groups (Shamir secret sharing)"],
+      [FILE, `the production file's sops.key_groups are not those of creation rule 1 of .sops.yaml (line 4), which sops uses for ${FILE}`],
+    ]);
   });
 
   it("under a new data key, bob's group only: alice lost access, but the data key was rotated, so no unrotated-removal", async () => {

@@ -70,10 +70,10 @@ describe("did you mean, for a mistyped environment or secret name", () => {
   it("names the nearest declared environment, then lists them all (UNKNOWN_ENVIRONMENT)", () => {
     const e = thrown(() => selectEnvironments({ ...config, configPath: "/r/stellar.yaml" } as ProjectConfig, ["developmnt"], { all: false }));
     expect(e.code).toBe("UNKNOWN_ENVIRONMENT");
-    expect(e.hint).toBe('did you mean "development"?; the environments are: development, staging, production');
+    expect(e.hint).toBe('the environments are: development, staging, production; did you mean "development"?');
     const far = thrown(() => selectEnvironments(config, ["qa"], { all: false }));
     expect(far.hint).toBe("the environments are: development, staging, production");
-    expect(thrown(() => selectEnvironments(config, ["Staging"], { all: false })).hint).toBe('did you mean "staging"? (names are case-sensitive); the environments are: development, staging, production');
+    expect(thrown(() => selectEnvironments(config, ["Staging"], { all: false })).hint).toBe('the environments are: development, staging, production; did you mean "staging"? (names are case-sensitive)');
   });
   it("names the nearest secret of any environment when the name is set nowhere (UNKNOWN_SECRET)", () => {
     const e = unknownSecret("strip_api_key", "development", [], ["hubspot_api_token", "stripe_api_key"]);

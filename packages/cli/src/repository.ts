@@ -75,7 +75,7 @@ export function selectEnvironments(config: ProjectConfig, names: string[], optio
       const declared = config.environments.map((e) => e.name);
       const near = didYouMeanName(name, declared);
       throw new CliError("UNKNOWN_ENVIRONMENT", `environment "${name}" is not declared in ${config.configPath}`, {
-        hint: `${near === undefined ? "" : `${near}; `}the environments are: ${declared.join(", ")}`,
+        hint: `the environments are: ${declared.join(", ")}${near === undefined ? "" : `; ${near}`}`,
       });
     }
   }

@@ -739,3 +739,81 @@ describe("an action path that a URL parser reads as another host", () => {
     expect(checkWorkspace(workspaceWith({ "actions/steal.yaml": action("/crm/v3/objects//tickets") })).filter((d) => d.file === "actions/steal.yaml" && d.rule === "schema")).toEqual([]);
   });
 });
+
+describe("mistakes planted in a copy of the example organisation (checker session)", () => {
+  const env = (...names: string[]): string =>
+    `${names.map((n) => `${n}: ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]`).join("\n")}\nsops:\n    age:\n        - recipient: age1xyz\n    lastmodified: "2026-01-01T00:00:00Z"\n    mac: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n    version: 3.10.2\n`;
+
+  it("a name written with a trailing space (quoted in the file): the rename and rm it suggests quote that name, so the command names it", () => {
+    const fs = memoryFs({
+      "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n  production:\n    members: {}\n",
+      "secrets/development.enc.yaml": env("zendesk_api_token"),
+      "secrets/production.enc.yaml": env('"zendesk_api_token "'),
+      "connectors/zendesk.yaml": "kind: auth_connector\nname: zendesk\ntype: bearer_token\ntoken: { secret: zendesk_api_token }\n",
+    });
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index);
+    expect(ds.find((d) => d.rule === "missing-environment-value")?.message).toContain(
+      `; or, if it replaces "zendesk_api_token " (still set in production, referenced nowhere), \`stellar-secrets rename 'zendesk_api_token ' zendesk_api_token\` prints how to move that value`,
+    );
+    expect(ds.find((d) => d.rule === "unused-secret")?.message).toBe(
+      `secret "zendesk_api_token " is not referenced by any config file; "zendesk_api_token", which config files reference, has no value in production, where this one has: if it replaces this one, \`stellar-secrets rename 'zendesk_api_token ' zendesk_api_token\` prints how to move the value; else remove this one with \`stellar-secrets rm 'zendesk_api_token '\``,
+    );
+  });
+
+  it("an unused name with a space gets a quoted rm", () => {
+    const fs = memoryFs({
+      "stellar.yaml": "version: 1\nenvironments:\n  development:\n    members: {}\n",
+      "secrets/development.enc.yaml": env('"legacy key"'),
+    });
+    const ds = checkWorkspace(loadWorkspace("/mem", { fs, atRoot: true }).index).filter((d) => d.rule === "unused-secret");
+    expect(ds.map((d) => d.message)).toEqual([expect.stringMatching(/or remove it with `stellar-secrets rm 'legacy key'`$/)]);
+  });
+
+  it("a name written twice in an environment file: one schema error at the second, naming the first line, without calling it bad metadata", () => {
+    const file = parseEnvironmentFile(env("stripe_api_key", "slack_bot_token", "stripe_api_key"), "secrets/staging.enc.yaml", "staging");
+    expect(file.diagnostics.map((d) => [d.rule, d.line, d.message])).toEqual([
+      [
+        "schema",
+        3,
+        'secret "stripe_api_key" appears twice in secrets/staging.enc.yaml (here and at line 1), and sops and stellar-secrets refuse the file until one is left; remove one of the two entries (restore the file from git if unsure)',
+      ],
+    ]);
+  });
+});
+
+describe("a secret interpolated the way GitHub Actions or a shell writes it (checker session)", () => {
+  const header = (value: string) =>
+    `kind: api_connection\nname: ftp\nbase_url: https://ftp.example.com\nheaders:\n  - name: Authorization\n    type: static\n    value: ${value}\n`;
+
+  it("in a static header: capitals, secrets['x'], secrets[\"x\"], env.X, ${X} and $X each name the secret of the lower-case name, with the reference to write", () => {
+    for (const value of [`"Bearer \${{ secrets.HUBSPOT_API_TOKEN }}"`, `"Bearer \${{secrets['hubspot_api_token']}}"`, `'Bearer \${{ secrets["hubspot_api_token"] }}'`, `"Bearer \${{ env.HUBSPOT_API_TOKEN }}"`, `"Bearer \${HUBSPOT_API_TOKEN}"`, `"Bearer $HUBSPOT_API_TOKEN"`]) {
+      const ds = checkWorkspace(workspaceWith({ "connections/ftp.yaml": header(value) })).filter((d) => d.file === "connections/ftp.yaml");
+      expect(ds.map((d) => [d.rule, d.line, d.secret]), value).toEqual([["schema", 7, "hubspot_api_token"]]);
+      expect(ds[0]?.message, value).toMatch(/as written: secrets are never interpolated into a value; write \{ name: Authorization, type: secret, secret: hubspot_api_token, prefix: "Bearer " \}$/);
+    }
+    // text that names no secret stays as it is
+    for (const value of ['"{{conversation_id}}"', '"$100 ${{ secrets.OTHER }}"']) {
+      expect(checkWorkspace(workspaceWith({ "connections/ftp.yaml": header(value) })).filter((d) => d.file === "connections/ftp.yaml"), value).toEqual([]);
+    }
+  });
+
+  it("in a field that takes only a reference: the schema error says which reference to write, as the replacement", () => {
+    const text = 'kind: auth_connector\nname: zendesk\ntype: bearer_token\ntoken: "${{secrets.ZENDESK_API_TOKEN}}"\n';
+    const index = workspaceWith({ "connectors/zendesk.yaml": text });
+    const expected = [
+      "schema",
+      4,
+      8,
+      '"token" must be a secret reference, not a plain value: it holds "${{secrets.ZENDESK_API_TOKEN}}" as written (secrets are never interpolated); write token: { secret: zendesk_api_token }',
+      "{ secret: zendesk_api_token }",
+    ];
+    const pick = (ds: readonly { rule: string; line: number; column: number; message: string; suggestion?: string; file: string }[]) =>
+      ds.filter((d) => d.file === "connectors/zendesk.yaml").map((d) => [d.rule, d.line, d.column, d.message, d.suggestion]);
+    expect(pick(checkWorkspace(index))).toEqual([expected]);
+    // the per-file check of an editor says the same
+    expect(pick(checkConfigFile(index, "connectors/zendesk.yaml"))).toEqual([expected]);
+    // a plain value that names no secret keeps the generic message
+    const other = workspaceWith({ "connectors/zendesk.yaml": text.replace("ZENDESK_API_TOKEN", "SOMETHING_ELSE") });
+    expect(pick(checkWorkspace(other)).map((d) => d[3])).toEqual(['"token" must be a secret reference { secret: NAME }, not a plain value']);
+  });
+});

@@ -13,6 +13,7 @@ import { describeStartupVariableName } from "./variables.js";
 import { LineIndex, type TextRange } from "./position.js";
 import { rotationDiagnostics, type ValueHistory } from "./review/rotation.js";
 import { recipientStanzaProblems } from "./recipient-stanzas.js";
+import { keyGroupsRuleProblems } from "./key-groups-rule.js";
 import { RULES, type RuleId, type Severity } from "./rules.js";
 import { checkSopsConfigs, SOPS_CONFIG_FILE } from "./sops-config.js";
 import { checkGitAttributes } from "./git-attributes.js";
@@ -351,7 +352,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
   const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
 
   // Per-file diagnostics computed at parse time.
-  for (const file of index.configFiles.values()) if (file.diagnostics.length > 0) out.push(...withFreeSecretNames(index, file.diagnostics));
+  for (const file of index.configFiles.values()) if (file.diagnostics.length > 0) out.push(...withNamedReferences(index, file, withFreeSecretNames(index, file.diagnostics)));
   for (const file of index.otherSecretsFiles.values()) out.push(...file.diagnostics);
   if (index.catalog !== undefined) out.push(...index.catalog.diagnostics);
 
@@ -398,6 +399,12 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
     }
     for (const p of recipientStanzaProblems(index.project, file)) {
       out.push(diagnosticAt("recipient-drift", sev("recipient-drift"), file.path, file.lines, p.range, p.message));
+    }
+    // a key-groups file's groups and threshold against those of the .sops.yaml rule sops uses for it
+    if (file.keyGroups !== undefined && index.sopsConfigs.size > 0) {
+      for (const p of keyGroupsRuleProblems(index.project, file, index.sopsConfigs)) {
+        out.push(diagnosticAt("recipient-drift", p.severity === "error" ? sev("recipient-drift") : "warning", file.path, file.lines, p.range, p.message));
+      }
     }
   }
 
@@ -522,7 +529,7 @@ export function checkWorkspace(index: WorkspaceIndex, options: CheckOptions = {}
             def.file,
             lines,
             def.range,
-            `secret ${quoteName(name)} is not referenced by any config file${stray ?? `; reference it where it is used ({ secret: ${name} } in an auth connector, or a header { name: …, type: secret, secret: ${name} } of a connection or an action), or remove it with \`stellar-secrets rm ${name}\``}`,
+            `secret ${quoteName(name)} is not referenced by any config file${stray ?? `; reference it where it is used ({ secret: ${name} } in an auth connector, or a header { name: …, type: secret, secret: ${name} } of a connection or an action), or remove it with \`stellar-secrets rm ${nameArgument(name)}\``}`,
             { secret: name },
           ),
         );
@@ -646,7 +653,7 @@ export function checkConfigFile(index: WorkspaceIndex, path: string): Diagnostic
   if (file === undefined || !index.projectUsable) return [];
   const declared = index.environmentNames();
   const namesComplete = declared.every((e) => index.environmentFiles.get(e)?.readable !== false);
-  const found = withoutRepeatedFindings(applySeverities([...withFreeSecretNames(index, file.diagnostics), ...crossFileDiagnostics(index, file, namesComplete, declared)], index.project.rules));
+  const found = withoutRepeatedFindings(applySeverities([...withNamedReferences(index, file, withFreeSecretNames(index, file.diagnostics)), ...crossFileDiagnostics(index, file, namesComplete, declared)], index.project.rules));
   const configNames = configCredentialNames(index);
   return withoutCredentialNames(found, configNames.size === 0 ? index.credentialNames() : new Set([...index.credentialNames(), ...configNames])).sort(compareDiagnostics);
 }
@@ -703,6 +710,41 @@ function withFreeSecretNames(index: WorkspaceIndex, diagnostics: readonly Diagno
     const message = d.message.replace(/`[^`]*`/g, (span) => span.replace(word, free ?? "NAME"));
     const { suggestion: _old, ...rest } = d;
     return free === undefined ? { ...rest, message } : { ...rest, message, suggestion: free };
+  });
+}
+
+/** The end of the schema message of a plain value in a field that takes only `{ secret: NAME }` (validate.ts). */
+const NOT_A_REFERENCE = " must be a secret reference { secret: NAME }, not a plain value";
+
+/**
+ * A config file's own diagnostics with the schema error of a field that takes only a reference
+ * (`token`, `password`…) whose plain value is a secret's name or interpolates one
+ * (`token: "${{ secrets.stripe_api_key }}"`) saying which reference to write, with it as the
+ * replacement (an editor's quick fix): the generic message ("must be a secret reference { secret:
+ * NAME }") left a newcomer to guess that the name they wrote is the one to put there. Cross-file
+ * (it needs the secrets' names), so made at check time, as {@link withFreeSecretNames}.
+ */
+function withNamedReferences(index: WorkspaceIndex, file: ConfigFile, diagnostics: readonly Diagnostic[]): readonly Diagnostic[] {
+  if (!diagnostics.some((d) => d.rule === "schema" && d.message.endsWith(NOT_A_REFERENCE))) return diagnostics;
+  return diagnostics.map((d) => {
+    if (d.rule !== "schema" || !d.message.endsWith(NOT_A_REFERENCE)) return d;
+    for (const doc of file.documents) {
+      for (const p of doc.plainValues ?? []) {
+        if (p.secretOnly !== true || p.kind !== "field") continue;
+        const at = file.lines.positionAt(p.range.start);
+        if (at.line !== d.line || at.column !== d.column) continue;
+        const named = secretNamedBy(p.text, (n) => index.secret(n) !== undefined);
+        if (named === undefined) return d;
+        const what = named.written === undefined ? `the text ${quoteName(named.name)}, the name of a secret, not its value` : `"${named.written}" as written (secrets are never interpolated)`;
+        return {
+          ...d,
+          message: `${d.message.slice(0, -NOT_A_REFERENCE.length)} must be a secret reference, not a plain value: it holds ${what}; write ${p.field ?? "value"}: { secret: ${named.name} }`,
+          secret: named.name,
+          suggestion: `{ secret: ${named.name} }`,
+        };
+      }
+    }
+    return d;
   });
 }
 
@@ -918,20 +960,30 @@ function unreadDefinition(index: WorkspaceIndex, name: string): string | undefin
   return undefined;
 }
 
-/** `${name}`, `${{ secrets.name }}`, `{{name}}`, `{{ secret.name }}`: how other tools interpolate; this one never does. */
-const INTERPOLATION = /\$\{\{?\s*(?:secrets?\.)?([A-Za-z][A-Za-z0-9_]*)\s*\}?\}|\{\{\s*(?:secrets?\.)?([A-Za-z][A-Za-z0-9_]*)\s*\}\}/g;
+/**
+ * How other tools interpolate, this one never does: GitHub Actions' `${{ secrets.NAME }}` (any
+ * spacing, `secrets['NAME']`, `secrets["NAME"]`, `env.NAME`, `vars.NAME`), a shell's or JavaScript's
+ * `${NAME}` and `$NAME`, a template's `{{ NAME }}` or `{{ secret.NAME }}`; in text order.
+ */
+const INTERPOLATION = /\$\{\{\s*([^{}]*?)\s*\}\}|\$\{\s*([^{}]*?)\s*\}|\{\{\s*([^{}]*?)\s*\}\}|\$([A-Za-z][A-Za-z0-9_]*)/g;
+/** The name an interpolated expression names: `NAME`, `secrets.NAME`, `secret.NAME`, `env.NAME`, `vars.NAME`, `secrets['NAME']`, `secrets["NAME"]`. */
+const INTERPOLATED_NAME = /^(?:(?:secrets?|env|vars)\s*(?:\.\s*([A-Za-z][A-Za-z0-9_]*)|\[\s*(['"])([A-Za-z][A-Za-z0-9_]*)\2\s*\])|([A-Za-z][A-Za-z0-9_]*))$/;
 
 /**
  * The secret a plain value names, when it is exactly a secret's name or interpolates one, with
  * the interpolation as written and the text before it when that is a scheme such as `Bearer `
- * (the header's `prefix`). Undefined otherwise (`{{conversation_id}}` names no secret).
+ * (the header's `prefix`). An interpolated name in capitals (`${{ secrets.STRIPE_API_KEY }}`, as
+ * GitHub secrets and environment variables are written) names the secret of its lower-case form.
+ * Undefined otherwise (`{{conversation_id}}` names no secret).
  */
 export function secretNamedBy(text: string, isSecret: (name: string) => boolean): { name: string; written?: string; prefix?: string } | undefined {
   if (isSecret(text)) return { name: text };
-  if (!text.includes("{")) return undefined;
+  if (!text.includes("{") && !text.includes("$")) return undefined;
   for (const m of text.matchAll(INTERPOLATION)) {
-    const name = m[1] ?? m[2];
-    if (name === undefined || !isSecret(name)) continue;
+    const inner = INTERPOLATED_NAME.exec(m[1] ?? m[2] ?? m[3] ?? m[4] ?? "");
+    const written = inner?.[1] ?? inner?.[3] ?? inner?.[4];
+    const name = written === undefined ? undefined : isSecret(written) ? written : isSecret(written.toLowerCase()) ? written.toLowerCase() : undefined;
+    if (name === undefined) continue;
     const before = text.slice(0, m.index);
     const prefix = m.index + m[0].length === text.length && /^[A-Za-z][A-Za-z0-9-]* $/.test(before) ? before : undefined;
     return { name, written: m[0], ...(prefix !== undefined ? { prefix } : {}) };
@@ -1043,7 +1095,7 @@ function renamedTo(index: WorkspaceIndex, old: string): string | undefined {
     .filter((n) => n !== old && (index.secret(n)?.references.length ?? 0) > 0 && lacks(n) && renamedPredecessor(index, n, where) === old);
   if (successors.length !== 1) return undefined;
   const next = successors[0] as string;
-  return `; "${next}", which config files reference, has no value in ${where.join(", ")}, where this one has: if it replaces this one, \`stellar-secrets rename ${old} ${next}\` prints how to move the value; else remove this one with \`stellar-secrets rm ${old}\``;
+  return `; "${next}", which config files reference, has no value in ${where.join(", ")}, where this one has: if it replaces this one, \`stellar-secrets rename ${nameArgument(old)} ${nameArgument(next)}\` prints how to move the value; else remove this one with \`stellar-secrets rm ${nameArgument(old)}\``;
 }
 
 /** Where each word of the config files' comments is first written ("FILE:LINE", files by path), for {@link commentedOut}. */
@@ -1076,7 +1128,7 @@ const COMMENT_WORD_BREAK = /[^A-Za-z0-9_]+/;
 function commentedOut(name: string, mentions: Map<string, string>): string | undefined {
   const at = mentions.get(name);
   if (at === undefined) return undefined;
-  return `; it is mentioned only in a comment at ${at} (a comment is no reference): uncomment the reference there, or reference it with { secret: ${name} }, or remove it with \`stellar-secrets rm ${name}\``;
+  return `; it is mentioned only in a comment at ${at} (a comment is no reference): uncomment the reference there, or reference it with { secret: ${name} }, or remove it with \`stellar-secrets rm ${nameArgument(name)}\``;
 }
 
 /** "; only FILE:LINE references it, and config.exclude keeps that file out" for an unused secret, or undefined. */
@@ -1085,10 +1137,10 @@ function excludedUse(index: WorkspaceIndex, name: string): string | undefined {
   if (ref === undefined) return undefined;
   const lower = ref.notIncluded === true ? lowerCaseExtension(ref.path) : undefined;
   if (lower !== undefined)
-    return `; only ${ref.path}:${ref.line} references it, and no config.include glob of stellar.yaml matches that file (${CASE_NOTE}; nothing checked reads it): rename it to ${lower} if that file is in use, else remove the secret with \`stellar-secrets rm ${name}\``;
+    return `; only ${ref.path}:${ref.line} references it, and no config.include glob of stellar.yaml matches that file (${CASE_NOTE}; nothing checked reads it): rename it to ${lower} if that file is in use, else remove the secret with \`stellar-secrets rm ${nameArgument(name)}\``;
   if (ref.notIncluded === true)
-    return `; only ${ref.path}:${ref.line} references it, and no config.include glob of stellar.yaml matches that file (nothing checked or deployed reads it): add a glob that matches it to config.include if that file is in use, else remove the secret with \`stellar-secrets rm ${name}\``;
-  return `; only ${ref.path}:${ref.line} references it, and stellar.yaml's config.exclude glob "${ref.glob}" keeps that file out of the project (nothing checked or deployed reads it): narrow the glob if that file is in use, else remove the secret with \`stellar-secrets rm ${name}\``;
+    return `; only ${ref.path}:${ref.line} references it, and no config.include glob of stellar.yaml matches that file (nothing checked or deployed reads it): add a glob that matches it to config.include if that file is in use, else remove the secret with \`stellar-secrets rm ${nameArgument(name)}\``;
+  return `; only ${ref.path}:${ref.line} references it, and stellar.yaml's config.exclude glob "${ref.glob}" keeps that file out of the project (nothing checked or deployed reads it): narrow the glob if that file is in use, else remove the secret with \`stellar-secrets rm ${nameArgument(name)}\``;
 }
 
 /**
@@ -1265,7 +1317,7 @@ function renamedFrom(index: WorkspaceIndex, name: string, missing: readonly stri
   const old = renamedPredecessor(index, name, missing);
   if (old === undefined) return "";
   const where = index.secret(old)?.definitions.filter((d) => !d.empty).map((d) => d.environment) ?? [];
-  return `; or, if it replaces "${old}" (still set in ${where.join(", ")}, referenced nowhere), \`stellar-secrets rename ${old} ${name}\` prints how to move that value`;
+  return `; or, if it replaces "${old}" (still set in ${where.join(", ")}, referenced nowhere), \`stellar-secrets rename ${nameArgument(old)} ${nameArgument(name)}\` prints how to move that value`;
 }
 
 /**

@@ -135,7 +135,7 @@ rules:
       ["schema", "warning", 6, 3, 6, 16, "unknown-secret"],
       ["schema", "warning", 8, 3, 8, 7, undefined],
     ]);
-    expect(diagnostics[0]?.message).toBe('"unknwn-secret" in "rules" is no rule id: it sets nothing and is ignored; did you mean "unknown-secret"? the rule ids are listed in docs/rules.md');
+    expect(diagnostics[0]?.message).toBe('"unknwn-secret" in "rules" is no rule id: it sets nothing and is ignored; the rule ids are listed in docs/rules.md; did you mean "unknown-secret"?');
     expect(config?.rules).toEqual({ "unused-secret": "error" });
     // and loading the project (what every command does first) does not refuse it
     const dir = tempDir("stellar-unknown-rule-");
@@ -655,5 +655,21 @@ describe("parseProjectConfig: credentials in stellar.yaml", () => {
     expect(diagnostics.map((d) => [d.rule, d.line, d.file])).toEqual([["plaintext-credential", 2, "stellar.yaml"]]);
     expect(JSON.stringify(diagnostics)).not.toContain(token);
     expect(parseProjectConfig(text.replace(`# ci token ${token}\n`, ""), "/p/stellar.yaml").diagnostics).toEqual([]);
+  });
+});
+
+describe("a member key pasted with a space inside its quotes (planted in a copy of the example organisation)", () => {
+  it("the schema error says which key was meant, without the space, as the replacement", () => {
+    const key = "age1c2d603ts2jjaevpm8vwkqc3gamt558ehkef0cmsqzhyvc2lpc34sp99fms";
+    const { diagnostics } = parseProjectConfig(`version: 1\nenvironments:\n  development:\n    members:\n      bob: "${key} "\n`, "/r/stellar.yaml");
+    expect(diagnostics.map((d) => [d.rule, d.line, d.column, d.message, d.suggestion])).toEqual([
+      [
+        "schema",
+        5,
+        12,
+        `"environments.development.members.bob" is not a member key: an age X25519 public key (age1 followed by 58 lowercase bech32 characters) or an SSH ed25519 public key (ssh-ed25519 AAAA…); did you mean "${key}" (without the spaces around it)?`,
+        key,
+      ],
+    ]);
   });
 });

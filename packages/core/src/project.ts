@@ -191,7 +191,7 @@ function unknownRuleDiagnostics(value: Record<string, unknown>, root: Node | nul
         file,
         lines,
         range,
-        `"${id}" in "rules" is no rule id: it sets nothing and is ignored; ${near === undefined ? "" : `did you mean "${near.name}"? `}the rule ids are listed in docs/rules.md`,
+        `"${id}" in "rules" is no rule id: it sets nothing and is ignored; the rule ids are listed in docs/rules.md${near === undefined ? "" : `; did you mean "${near.name}"?`}`,
         near === undefined ? undefined : { suggestion: near.name },
       ),
     );

@@ -214,7 +214,7 @@ function labelText(label: string): string {
 }
 
 /** {@link labelText}, a public key shortened. */
-function shownLabel(label: string): string {
+export function shownLabel(label: string): string {
   const text = labelText(label);
   return text === label && label.length > 24 ? `${label.slice(0, 20)}…` : text;
 }

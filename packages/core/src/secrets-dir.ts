@@ -176,13 +176,27 @@ export function parseEnvironmentFile(text: string, path: string, environment: st
     // plaintext and nested values, and a bad `version` in the metadata, are reported one by one by the fallback below;
     // conflict markers without the reader's hint: `stale-mac` says how to redo the merge, with the file's path
     const byFallback = e.reason === "plaintext-value" || e.reason === "nested-value" || e.reason === "null-value" || e.reason === "invalid-version";
+    fallback(text, result);
     if (!byFallback) {
       const what = e.code === "NOT_ENCRYPTED" ? "is not encrypted" : "has no valid SOPS metadata";
+      const message = e.message.replace(/^.*?:\d+(:\d+)?: /, "");
+      // a name written twice is no metadata problem: say which line has it first, and the fix as the fix
+      const dup = e.code === "DUPLICATE_KEY" ? /^secret "(.*)" appears twice$/.exec(message)?.[1] : undefined;
+      const first = dup === undefined ? undefined : result.entries.find((x) => x.name === dup);
+      const firstLine = first === undefined ? undefined : lines.positionAt(first.range.start).line;
       result.diagnostics.push(
-        diagnosticAt(rule, "error", path, lines, { start: at, end: Math.max(at, lineEnd - 1) }, `${path} ${what}: ${e.message.replace(/^.*?:\d+(:\d+)?: /, "")}${e.hint && e.reason !== "conflict-markers" ? ` (${e.hint})` : ""}`),
+        diagnosticAt(
+          rule,
+          "error",
+          path,
+          lines,
+          { start: at, end: Math.max(at, lineEnd - 1) },
+          dup !== undefined && firstLine !== undefined && firstLine !== e.line
+            ? `${message} in ${path} (here and at line ${firstLine}), and sops and stellar-secrets refuse the file until one is left; ${e.hint ?? "remove one of the two entries"}`
+            : `${path} ${what}: ${message}${e.hint && e.reason !== "conflict-markers" ? ` (${e.hint})` : ""}`,
+        ),
       );
     }
-    fallback(text, result);
     result.diagnostics.sort(compareDiagnostics);
     return result;
   }

@@ -220,7 +220,7 @@ describe("checkSopsConfigs (sops-config-drift)", () => {
     const [d] = checkSopsConfigs(project, new Map([[".sops.yaml", text]]));
     expect(d?.message).toBe(
       `creation rule 3 of .sops.yaml, written for secrets/production.enc.yaml, is never used for it: sops takes the first rule whose path_regex matches, and rule 2 matches it first; move rule 3 above rule 2. ` +
-        `Until then a file the plain sops CLI creates there is encrypted to rule 2's keys, which name ${BOB} (bob, a member of development), not a member of production (it would give them access), and not ci (${CI}), a member of production (it would not open for them)`,
+        `Until then a file the plain sops CLI creates there is encrypted to rule 2's keys, which name ${BOB} (bob, a member of development), not a member of production (it would give them access), and do not name ci (${CI}), a member of production (it would not open for them)`,
     );
     // a catch-all that lacks a member only: one warning
     expect(rows(text.replace(`    age: ${ALICE},${BOB}\n  - path_regex: (^|/)secrets/production`, `    age: ${ALICE}\n  - path_regex: (^|/)secrets/production`))).toEqual([["sops-config-drift", "warning", ".sops.yaml", 5, 10]]);
@@ -426,5 +426,36 @@ describe("checkSopsConfigs: the .sops.yaml of the folders above a project in a s
     expect(above("creation_rules: [\n")).toEqual([]);
     // a path_regex written from the project's folder does not match from the top: sops there uses no rule of it
     expect(above(`creation_rules:\n  - path_regex: ^secrets/production\\.enc\\.yaml$\n    age: ${MALLORY}\n`)).toEqual([]);
+  });
+});
+
+describe("checkSopsConfigs: age keys written as one entry (planted in a copy of the example organisation)", () => {
+  it("keys separated by spaces or line breaks are one entry sops cannot parse: one warning per rule saying to use commas or a list, and the rule judged by the keys meant", () => {
+    const text = `creation_rules:
+  - path_regex: (^|/)secrets/development\\.enc\\.yaml$
+    age: [${ALICE} ${BOB}]
+  - path_regex: (^|/)secrets/production\\.enc\\.yaml$
+    age: |
+      ${ALICE}
+      ${CI}
+`;
+    const found = checkSopsConfigs(project, new Map([[".sops.yaml", text]]));
+    expect(found.map((d) => [d.rule, d.severity, d.line, d.column])).toEqual([
+      ["sops-config-drift", "warning", 3, 10],
+      ["sops-config-drift", "warning", 5, 10],
+    ]);
+    expect(found[0]?.message).toBe(
+      "creation rule 1 of .sops.yaml writes two or more age keys as one entry, separated by spaces: sops splits the age keys of a rule at commas only, so it takes that entry for one key, which does not parse: it refuses to encrypt with this rule, and `sops updatekeys` fails for its files; separate the keys with commas (`age: KEY1,KEY2`) or list one per line (`- KEY1`)",
+    );
+    expect(found[1]?.message).toContain("as one entry, separated by line breaks: ");
+    // a non-member hidden in such an entry is still an error
+    const hidden = checkSopsConfigs(project, new Map([[".sops.yaml", text.replace(`${ALICE} ${BOB}`, `${ALICE} ${BOB} ${MALLORY}`)]]));
+    expect(hidden.map((d) => [d.severity, d.line])).toEqual([
+      ["warning", 3],
+      ["error", 3],
+      ["warning", 5],
+    ]);
+    // commas (with spaces around them), a list and a folded string are what sops reads: nothing to say
+    expect(rows(`creation_rules:\n  - path_regex: (^|/)secrets/development\\.enc\\.yaml$\n    age: "${ALICE} , ${BOB}"\n  - path_regex: (^|/)secrets/production\\.enc\\.yaml$\n    age:\n      - ${ALICE}\n      - ${CI}\n`)).toEqual([]);
   });
 });

@@ -518,9 +518,26 @@ function checkSopsConfigsAt(project: Pick<ProjectConfig, "environments" | "secre
       }
       if (rule === undefined) continue; // sops refuses to create the file: nobody gains access
       const members = new Map(env.members.map((m) => [m.recipient, m.name]));
+      // keys separated by spaces or line breaks in one entry (`age: "KEY1 KEY2"`, a `|` block, a list
+      // item `- KEY1 KEY2`): sops splits at commas only, so that entry is no key and sops refuses the
+      // rule; said once per rule, and the rule judged by the keys meant
+      const joined = rule.age.filter((k) => /\s/.test(k));
+      if (joined.length > 0 && !reported.has(rule)) {
+        reported.add(rule);
+        out.push(
+          diagnosticAt(
+            "sops-config-drift",
+            "warning",
+            path,
+            config.lines,
+            rule.range,
+            `creation rule ${rule.index + 1} of ${path} writes ${joined.length === 1 ? "two or more age keys as one entry" : `${joined.length} entries of two or more age keys each`}, separated by ${joined.some((k) => /[\r\n]/.test(k)) ? "line breaks" : "spaces"}: sops splits the age keys of a rule at commas only, so it takes that entry for one key, which does not parse: it refuses to encrypt with this rule, and \`sops updatekeys\` fails for its files; separate the keys with commas (\`age: KEY1,KEY2\`) or list one per line (\`- KEY1\`)`,
+          ),
+        );
+      }
       // an age1… key written in capitals (bech32 ignores case; sops and age read it as the same key,
       // and the stanza they write opens for it) is that key; stellar.yaml's keys are lower-case
-      const keys = rule.age.map(sameKeyAsWritten);
+      const keys = rule.age.flatMap((k) => k.split(/\s+/)).filter((k) => k !== "").map(sameKeyAsWritten);
       const extra = [...new Set(keys)].filter((r) => !members.has(r));
       const missing = env.members.filter((m) => !keys.includes(m.recipient));
       const fix =
@@ -544,8 +561,8 @@ function checkSopsConfigsAt(project: Pick<ProjectConfig, "environments" | "secre
         // the mistake is the order (a catch-all above the environment's own rule): one finding that
         // says which rule to move above which, an error when the rule sops uses gives a non-member access
         const wrong = [
-          ...(named.length > 0 ? [`name ${named.join(", ")}, not a member of ${env.name} (it would give them access)`] : []),
-          ...(missing.length > 0 ? [`not ${missing.map((m) => `${m.name} (${m.recipient})`).join(", ")}, a member of ${env.name} (it would not open for them)`] : []),
+          ...(named.length > 0 ? [`name ${named.join(", ")}, ${named.length === 1 ? "not a member" : "not members"} of ${env.name} (it would give them access)`] : []),
+          ...(missing.length > 0 ? [`do not name ${missing.map((m) => `${m.name} (${m.recipient})`).join(", ")}, ${missing.length === 1 ? "a member" : "members"} of ${env.name} (it would not open for them)`] : []),
         ];
         out.push(
           diagnosticAt(
@@ -703,7 +720,7 @@ function setAge(doc: Document, map: YAMLMap, recipients: string[], asList: boole
  * the same X25519 point (the top bit set) is another string to age, whose stanzas salt the key as
  * written, so the member's own client would not open them: that stays a different recipient here.
  */
-function sameKeyAsWritten(recipient: string): string {
+export function sameKeyAsWritten(recipient: string): string {
   return recipient.startsWith("AGE1") && recipient === recipient.toUpperCase() ? recipient.toLowerCase() : recipient;
 }
 

@@ -118,6 +118,9 @@ const PATTERN_WORDS: Record<string, string> = {
   [ACTION_PATH_PATTERN]: "must be a path relative to the connection's base_url: one leading / (not // or /\\, which a URL parser reads as another host that would get the connection's credentials), e.g. /v1/tickets",
 };
 
+/** Patterns no valid value of which has a space at either end: a value that matches once trimmed had one pasted with it. */
+const TRIMMED_FIX = new Set([HEADER_NAME_PATTERN, MEMBER_KEY_PATTERN, AGE_RECIPIENT_PATTERN, ENVIRONMENT_NAME_PATTERN, MEMBER_NAME_PATTERN, OBJECT_NAME_PATTERN]);
+
 function describe(e: ErrorObject, actual: string | undefined): { message: string; suggestion?: string } {
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
@@ -137,9 +140,10 @@ function describe(e: ErrorObject, actual: string | undefined): { message: string
       return { message: `must be ${String(p.type).replace(/,/g, " or ")}` };
     case "pattern": {
       const words = PATTERN_WORDS[String(p.pattern)] ?? `does not match the pattern ${String(p.pattern)}`;
-      // a header name with a space before or after it (`"X-Api-Key "`): the trimmed name is the fix
+      // a value with a space (or tab, line break) before or after it (`"X-Api-Key "`, a member key
+      // pasted with a trailing space inside its quotes): the trimmed value is the fix
       const trimmed = actual?.trim();
-      if (String(p.pattern) === HEADER_NAME_PATTERN && trimmed !== undefined && trimmed !== actual && new RegExp(HEADER_NAME_PATTERN).test(trimmed)) {
+      if (trimmed !== undefined && trimmed !== "" && trimmed !== actual && TRIMMED_FIX.has(String(p.pattern)) && new RegExp(String(p.pattern), "u").test(trimmed)) {
         return { message: `${words}; did you mean "${trimmed}" (without the spaces around it)?`, suggestion: trimmed };
       }
       return { message: words };
