@@ -35,6 +35,11 @@ export interface ResolverIdentities extends Identities {
    * the source again.
    */
   readOnce?: boolean;
+  /**
+   * When the chosen source was set but gave no key: what is wrong with it and how to fix it, in
+   * one sentence naming the source (never its content). The resolver's `NO_IDENTITY` hint.
+   */
+  problem?: string;
 }
 
 /**
@@ -50,17 +55,25 @@ export interface ResolverIdentities extends Identities {
 export function findResolverIdentities(options: IdentityLookupOptions = {}): ResolverIdentities {
   const env = options.env ?? process.env;
   const searched: string[] = [];
-  const result = (identities: string[], source: string): ResolverIdentities => ({
-    identities,
-    sources: [source],
-    searched,
-  });
+  const problem: { text?: string } = {};
+  const result = (identities: string[], source: string): ResolverIdentities => {
+    const found: ResolverIdentities = { identities, sources: [source], searched };
+    if (identities.length === 0) {
+      // a source that was read but holds no key: said, or the list of places only repeats its name
+      if (problem.text === undefined) {
+        searched[searched.length - 1] += " (holds no age key: empty, or only comments and blank lines)";
+        problem.text = `${source} holds no AGE-SECRET-KEY-1… line: put this environment's age key in it (the file age-keygen or stellar-secrets keygen wrote), or point it at the file that has it.`;
+      }
+      found.problem = problem.text;
+    }
+    return found;
+  };
 
   if (options.identities !== undefined) {
     const given = options.identities;
     const source = "the identities option of createResolver";
     searched.push(source);
-    const keys = typeof given === "string" ? safeParse(given, source, searched) : given.flatMap((k) => safeParse(k, source, searched));
+    const keys = typeof given === "string" ? safeParse(given, source, searched, problem) : given.flatMap((k) => safeParse(k, source, searched, problem));
     return result(keys, source);
   }
   searched.push("the identities option of createResolver (not given)");
@@ -70,7 +83,7 @@ export function findResolverIdentities(options: IdentityLookupOptions = {}): Res
     const source = "SOPS_AGE_KEY";
     searched.push(source);
     if (env["SOPS_AGE_KEY_FILE"]) searched.push("SOPS_AGE_KEY_FILE (not consulted: SOPS_AGE_KEY is set and takes precedence)");
-    return result(safeParse(inline, source, searched), source);
+    return result(safeParse(inline, source, searched, problem), source);
   }
   searched.push("SOPS_AGE_KEY (not set)");
 
@@ -81,11 +94,16 @@ export function findResolverIdentities(options: IdentityLookupOptions = {}): Res
     // a key where the path belongs (the secret stored under the wrong variable) is not read as a path and never shown
     if (looksLikeKeyMaterial(keyFile)) {
       searched[searched.length - 1] = `${source}: set SOPS_AGE_KEY to the key instead, or write it to a file and set SOPS_AGE_KEY_FILE to its path`;
+      problem.text = "SOPS_AGE_KEY_FILE holds a private key, not the path of a key file: set SOPS_AGE_KEY to the key instead, or write it to a file (mode 0600) and set SOPS_AGE_KEY_FILE to its path.";
       return result([], source);
     }
-    const path = options.cwd !== undefined && !isAbsolute(keyFile) ? resolve(options.cwd, keyFile) : keyFile;
+    // a relative path is read from the current directory (of createResolver): which one is said
+    // when it does not work, since a service's is rarely where its deploy files are
+    const path = resolve(options.cwd ?? process.cwd(), keyFile);
     const read = { once: false };
-    const found = result(readKeyFile(path, source, searched, false, read), source);
+    const keys = readKeyFile(path, source, searched, problem, false, read);
+    if (keys.length === 0 && !isAbsolute(keyFile)) searched[searched.length - 1] += ` (read as ${path})`;
+    const found = result(keys, source);
     if (read.once) found.readOnce = true;
     return found;
   }
@@ -101,23 +119,29 @@ export function findResolverIdentities(options: IdentityLookupOptions = {}): Res
   if (options.useSopsKeyFile === true) {
     const source = `sops default key file ${defaultFile}`;
     searched.push(source);
-    return result(readKeyFile(defaultFile, source, searched, true), source);
+    return result(readKeyFile(defaultFile, source, searched, problem, true), source);
   }
   searched.push(`sops default key file ${defaultFile} (not consulted: pass useSopsKeyFile: true to allow it)`);
   return { identities: [], sources: [], searched };
 }
 
-function safeParse(text: string, source: string, searched: string[]): string[] {
+function safeParse(text: string, source: string, searched: string[], problem: { text?: string }): string[] {
   try {
     return parseIdentityFile(text, source);
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    searched[searched.length - 1] = `${source} (unusable: ${typeof code === "string" ? code : "not an age identity"})`;
+    // the sops parser's message is "SOURCE:LINE: what" and never holds the line's content (a
+    // public key where the private one belongs is the usual mistake, and it says so)
+    const { code, line, hint } = error as { code?: unknown; line?: unknown; hint?: unknown };
+    const message = error instanceof Error ? error.message : "";
+    const prefix = `${source}:${String(line)}: `;
+    const what = typeof line === "number" && message.startsWith(prefix) ? `line ${line}: ${message.slice(prefix.length)}` : typeof code === "string" ? code : "not an age identity";
+    searched[searched.length - 1] = `${source} (unusable: ${what})`;
+    problem.text = `${source}, ${what}${typeof hint === "string" ? `; ${hint}` : ""}.`;
     return [];
   }
 }
 
-function readKeyFile(path: string, source: string, searched: string[], optional = false, read?: { once: boolean }): string[] {
+function readKeyFile(path: string, source: string, searched: string[], problem: { text?: string }, optional = false, read?: { once: boolean }): string[] {
   let text: string;
   let fd: number | undefined;
   try {
@@ -131,9 +155,31 @@ function readKeyFile(path: string, source: string, searched: string[], optional 
     const reason = typeof code === "string" ? code : "unreadable";
     const note = reason === "ERR_ACCESS_DENIED" ? `cannot read: ERR_ACCESS_DENIED, node --permission: add --allow-fs-read=${path}` : `cannot read: ${reason}`;
     searched[searched.length - 1] = `${source} (${optional && reason === "ENOENT" ? "does not exist" : note})`;
+    problem.text = unreadableKeyFile(source, path, reason);
     return [];
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-  return safeParse(text, source, searched);
+  return safeParse(text, source, searched, problem);
+}
+
+/** What to do about a key file that cannot be read, by the system's error code. */
+function unreadableKeyFile(source: string, path: string, code: string): string {
+  const name = source.startsWith("SOPS_AGE_KEY_FILE") ? "SOPS_AGE_KEY_FILE" : "the sops default key file";
+  switch (code) {
+    case "ENOENT":
+    case "ENOTDIR":
+      return `${name}: there is no file ${path}: check the path (a relative one is read from the current directory of createResolver), and that the volume or secret that holds the key is mounted where the service runs.`;
+    case "EISDIR":
+      return `${name} names a folder (${path}), not a key file: point it at the key file itself (the file age-keygen or stellar-secrets keygen wrote, inside that folder).`;
+    case "EACCES":
+    case "EPERM": {
+      const uid = typeof process.getuid === "function" ? ` (uid ${process.getuid()})` : "";
+      return `${name}: this process${uid} may not read ${path}: make the key file readable by the service's user (chown it to that user, chmod 0400), or run the service as the file's owner.`;
+    }
+    case "ERR_ACCESS_DENIED":
+      return `${name}: node's permission model denies reading ${path}: start node with --allow-fs-read=${path}.`;
+    default:
+      return `${name}: cannot read ${path} (${code}): check that it is a readable key file.`;
+  }
 }

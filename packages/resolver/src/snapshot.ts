@@ -238,7 +238,9 @@ function noIdentity(text: string, identities: ResolverIdentities, source: Snapsh
   } catch {
     // Recipients are a courtesy here; a malformed file is reported once a key is present.
   }
-  const hint = "Set SOPS_AGE_KEY_FILE to the path of this environment's age key file (or SOPS_AGE_KEY to its contents), or pass identities to createResolver.";
+  // a source that was set but gave no key says what is wrong with it; else where to put a key
+  const hint =
+    identities.problem ?? "Set SOPS_AGE_KEY_FILE to the path of this environment's age key file (or SOPS_AGE_KEY to its contents), or pass identities to createResolver.";
   return new ResolverError(
     "NO_IDENTITY",
     `environment ${environment}: no age identity to decrypt ${file}.${recipients} Looked in: ${identities.searched.join("; ")}. ${hint}`,

@@ -1,0 +1,138 @@
+/**
+ * The key file as deploys really hand it to the resolver (SOPS_AGE_KEY_FILE, SOPS_AGE_KEY): the
+ * shapes that must work (CRLF from a Windows editor, a BOM, comments, several keys, no final
+ * newline) and the mistakes that must be named with what is wrong, where, and how to fix it,
+ * never with the key: a public key where the private one belongs, an empty or comments-only file,
+ * a folder, a missing file given by a relative path. Keys are generated per run (TEST-ONLY).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ResolverError, createResolver, findResolverIdentities } from "../packages/resolver/src/index.js";
+import { assertNoLeak, caught, makeRepo, tempDir, testKey, type TestKey } from "../packages/resolver/test/support.js";
+
+const VALUES = new Map([
+  ["stripe_api_key", "sk_live_keyfiles-leakcheck-1"],
+  ["db_password", "pw-keyfiles-leakcheck-2"],
+]);
+
+let owner: TestKey;
+let other: TestKey;
+let repo: Awaited<ReturnType<typeof makeRepo>>;
+let keys: { dir: string; cleanup: () => void };
+
+beforeAll(async () => {
+  owner = await testKey();
+  other = await testKey();
+  repo = await makeRepo({ production: VALUES }, [owner.recipient]);
+  keys = tempDir("resolver-keyfiles-");
+});
+afterAll(() => {
+  repo.cleanup();
+  keys.cleanup();
+});
+
+function keyFile(name: string, text: string): string {
+  const path = join(keys.dir, name);
+  writeFileSync(path, text, { mode: 0o600 });
+  return path;
+}
+
+async function noIdentity(env: NodeJS.ProcessEnv): Promise<ResolverError> {
+  const error = await caught(() => createResolver({ environment: "production", root: repo.root, env }));
+  expect(error).toBeInstanceOf(ResolverError);
+  expect((error as ResolverError).code).toBe("NO_IDENTITY");
+  assertNoLeak(error, [...VALUES.values(), owner.identity, other.identity]);
+  return error as ResolverError;
+}
+
+describe("key files that must work", () => {
+  it("CRLF line ends with comments, a UTF-8 BOM, several keys (a wrong one first), spaces around the key, no final newline", async () => {
+    const shapes = {
+      crlf: `# created: 2026-12-05T08:00:00Z\r\n# public key: ${owner.recipient}\r\n${owner.identity}\r\n`,
+      bom: `\ufeff${owner.identity}\n`,
+      several: `# TEST-ONLY\n${other.identity}\n\n# the deploy key\n${owner.identity}\n`,
+      spaces: `   ${owner.identity}\t \n`,
+      "no-newline": owner.identity,
+    };
+    for (const [name, text] of Object.entries(shapes)) {
+      const r = await createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY_FILE: keyFile(`${name}.txt`, text) } });
+      expect(r.get("db_password"), name).toBe(VALUES.get("db_password"));
+      // the same text in SOPS_AGE_KEY
+      const inline = await createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY: text } });
+      expect(inline.get("stripe_api_key"), name).toBe(VALUES.get("stripe_api_key"));
+    }
+  });
+});
+
+describe("key files that cannot work are named with what is wrong and how to fix it", () => {
+  it("the public key where the private key belongs: the line and the mistake (it was only `unusable: MALFORMED_FILE`)", async () => {
+    const file = keyFile("public.txt", `# public key of the deploy\n${owner.recipient}\n`);
+    const e = await noIdentity({ SOPS_AGE_KEY_FILE: file });
+    expect(e.message).toContain(`SOPS_AGE_KEY_FILE=${file} (unusable: line 2: a public key, not an age identity`);
+    expect(e.hint).toContain(`SOPS_AGE_KEY_FILE=${file}, line 2: a public key`);
+    expect(e.hint).toContain("AGE-SECRET-KEY-1");
+    const inline = await noIdentity({ SOPS_AGE_KEY: owner.recipient });
+    expect(inline.message).toContain("SOPS_AGE_KEY (unusable: line 1: a public key, not an age identity");
+    expect(inline.hint).toMatch(/^SOPS_AGE_KEY, line 1: a public key/);
+  });
+
+  it("a key with a character changed: its line and to copy it again, never the key", async () => {
+    const broken = owner.identity.slice(0, 30) + (owner.identity[30] === "Q" ? "P" : "Q") + owner.identity.slice(31);
+    const file = keyFile("broken.txt", `# TEST-ONLY\n\n${broken}\n`);
+    const e = await noIdentity({ SOPS_AGE_KEY_FILE: file });
+    expect(e.message).toContain("(unusable: line 3: an age identity whose checksum does not match");
+    expect(e.hint).toContain("copy the AGE-SECRET-KEY-1… line again");
+    assertNoLeak(e, [broken]);
+  });
+
+  it("an empty file and a file of comments only: said, with the fix (it was only the path, and the generic hint)", async () => {
+    for (const [name, text] of [["empty.txt", ""], ["comments.txt", "# created: 2026-12-05\n# public key: (none)\n\n"]] as const) {
+      const file = keyFile(name, text);
+      const e = await noIdentity({ SOPS_AGE_KEY_FILE: file });
+      expect(e.message, name).toContain(`SOPS_AGE_KEY_FILE=${file} (holds no age key: empty, or only comments and blank lines)`);
+      expect(e.hint, name).toBe(
+        `SOPS_AGE_KEY_FILE=${file} holds no AGE-SECRET-KEY-1… line: put this environment's age key in it (the file age-keygen or stellar-secrets keygen wrote), or point it at the file that has it.`,
+      );
+    }
+    const e = await caught(() => createResolver({ environment: "production", root: repo.root, identities: "# nothing\n", env: {} }));
+    expect((e as ResolverError).code).toBe("NO_IDENTITY");
+    expect((e as ResolverError).hint).toMatch(/^the identities option of createResolver holds no AGE-SECRET-KEY-1… line/);
+  });
+
+  it("a folder: named as a folder, with where the key file is", async () => {
+    const folder = join(keys.dir, "age");
+    mkdirSync(folder);
+    const e = await noIdentity({ SOPS_AGE_KEY_FILE: folder });
+    expect(e.message).toContain(`SOPS_AGE_KEY_FILE=${folder} (cannot read: EISDIR)`);
+    expect(e.hint).toBe(`SOPS_AGE_KEY_FILE names a folder (${folder}), not a key file: point it at the key file itself (the file age-keygen or stellar-secrets keygen wrote, inside that folder).`);
+  });
+
+  it("a missing file: the path it was read as (a relative one, from the current directory) and that a mount may be missing", async () => {
+    const missing = join(keys.dir, "not-mounted", "key.txt");
+    const e = await noIdentity({ SOPS_AGE_KEY_FILE: missing });
+    expect(e.message).toContain(`SOPS_AGE_KEY_FILE=${missing} (cannot read: ENOENT)`);
+    expect(e.hint).toContain(`there is no file ${missing}`);
+    expect(e.hint).toContain("mounted");
+    const relative = findResolverIdentities({ env: { SOPS_AGE_KEY_FILE: "run/secrets/age.txt" }, cwd: keys.dir });
+    expect(relative.identities).toEqual([]);
+    expect(relative.searched).toContain(`SOPS_AGE_KEY_FILE=run/secrets/age.txt (cannot read: ENOENT) (read as ${join(keys.dir, "run/secrets/age.txt")})`);
+    expect(relative.problem).toContain(`there is no file ${join(keys.dir, "run/secrets/age.txt")}`);
+  });
+
+  it("a key where the path belongs: the hint says to move it, and the key is not shown", async () => {
+    const e = await noIdentity({ SOPS_AGE_KEY_FILE: owner.identity });
+    expect(e.hint).toMatch(/^SOPS_AGE_KEY_FILE holds a private key, not the path of a key file: set SOPS_AGE_KEY/);
+  });
+
+  it("no source set at all keeps the general hint", async () => {
+    const { dir: home, cleanup } = tempDir("resolver-home-");
+    try {
+      const e = await noIdentity({});
+      expect(e.hint).toBe("Set SOPS_AGE_KEY_FILE to the path of this environment's age key file (or SOPS_AGE_KEY to its contents), or pass identities to createResolver.");
+      expect(findResolverIdentities({ env: {}, home }).problem).toBeUndefined();
+    } finally {
+      cleanup();
+    }
+  });
+});
