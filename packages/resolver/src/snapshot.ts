@@ -10,7 +10,7 @@ import {
   type DecryptedSecrets,
   type SopsMetadata,
 } from "@stellar-secrets/sops";
-import { ResolverError, toResolverError } from "./errors.js";
+import { ResolverError, toResolverError, type ResolverErrorDetails } from "./errors.js";
 import type { ResolverIdentities } from "./identities.js";
 
 /**
@@ -112,6 +112,41 @@ const UNSAFE = /[\r\n\0]/;
  * `FILE_TOO_LARGE`, `UNSUPPORTED`) with the `SopsError` as `cause`.
  */
 export async function decryptSnapshot(text: string, identities: ResolverIdentities, source: SnapshotSource): Promise<Snapshot> {
+  try {
+    return await decryptVerified(text, identities, source);
+  } catch (error) {
+    throw cutShort(error, text);
+  }
+}
+
+/**
+ * A file refused as not SOPS (`NOT_ENCRYPTED`, `MALFORMED_FILE`) that looks cut short: empty,
+ * encrypted values with no `sops` block after them, or no final line break. That is what a reader
+ * finds while a deploy writes the file in place, or after a copy that stopped (a full disk): the
+ * message said "the file is not encrypted", which sent people looking for plaintext. The code
+ * stays; the message says so, and the hint says how deploys avoid it (a rename is atomic).
+ */
+function cutShort(error: unknown, text: string): unknown {
+  if (!(error instanceof ResolverError) || (error.code !== "NOT_ENCRYPTED" && error.code !== "MALFORMED_FILE")) return error;
+  const empty = text.length === 0;
+  const noMetadata = text.includes("ENC[AES256_GCM,") && !/^sops:|^\s*"sops"\s*:/m.test(text);
+  if (!empty && !noMetadata && text.endsWith("\n")) return error;
+  const what = empty
+    ? "The file is empty"
+    : noMetadata
+      ? "The file has encrypted values but ends before its sops metadata"
+      : "The file does not end with a line break";
+  const details: ResolverErrorDetails = {
+    hint: "Restore the file from git; a deploy that writes it should write a temporary file in the same folder and rename it over this one (a rename is atomic: a reader sees the old file or the new one, never part of one).",
+    cause: error.cause ?? error,
+  };
+  if (error.environment !== undefined) details.environment = error.environment;
+  if (error.file !== undefined) details.file = error.file;
+  if (error.line !== undefined) details.line = error.line;
+  return new ResolverError(error.code, `${error.message}${error.message.endsWith(".") ? "" : "."} ${what}: it may be cut short (a copy that stopped, or read while a deploy was writing it).`, details);
+}
+
+async function decryptVerified(text: string, identities: ResolverIdentities, source: SnapshotSource): Promise<Snapshot> {
   const { environment, file } = source;
   const format = source.format ?? detectFormat(file, text);
   if (identities.identities.length === 0) throw noIdentity(text, identities, source, format);

@@ -1,0 +1,138 @@
+/**
+ * What a runtime meets at deploy time, over real encrypted files (keys generated per run,
+ * TEST-ONLY): a file cut short (every prefix of it), a file rewritten in place while reloads run,
+ * many resolvers started at once, the same environment resolved twice.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ResolverError, createResolver } from "../packages/resolver/src/index.js";
+import { assertNoLeak, caught, encryptSecrets, makeRepo, testKey, type TestKey } from "../packages/resolver/test/support.js";
+
+const V1 = new Map([
+  ["stripe_api_key", "sk_live_deploy-leakcheck-1"],
+  ["db_password", "pw-deploy-leakcheck-2"],
+]);
+const V2 = new Map([
+  ["stripe_api_key", "sk_live_deploy-leakcheck-3"],
+  ["db_password", "pw-deploy-leakcheck-4"],
+]);
+const ALL = [...V1.values(), ...V2.values()];
+
+let owner: TestKey;
+let repo: Awaited<ReturnType<typeof makeRepo>>;
+let full: string;
+let next: string;
+
+beforeAll(async () => {
+  owner = await testKey();
+  repo = await makeRepo({ production: V1 }, [owner.recipient]);
+  full = readFileSync(repo.file("production"), "utf8");
+  next = await encryptSecrets(V2, { recipients: [owner.recipient] });
+});
+afterAll(() => repo.cleanup());
+
+const open = () => createResolver({ environment: "production", root: repo.root, identities: owner.identity, env: {} });
+
+describe("a file cut short", () => {
+  it("no prefix of a real file is served: each is refused with NOT_ENCRYPTED or MALFORMED_FILE, only the whole file verifies", { timeout: 60_000 }, async () => {
+    try {
+      const codes = new Set<string>();
+      // every third length, and every length of the last 80 bytes (the end of the sops block)
+      for (let n = 0; n < full.length - 1; n += n < full.length - 80 ? 3 : 1) {
+        writeFileSync(repo.file("production"), full.slice(0, n));
+        const e = await caught(open);
+        expect(e, `prefix of ${n} bytes`).toBeInstanceOf(ResolverError);
+        codes.add((e as ResolverError).code);
+        if (n % 97 === 0) assertNoLeak(e, [...ALL, owner.identity]);
+      }
+      expect([...codes].sort()).toEqual(["MALFORMED_FILE", "NOT_ENCRYPTED"]);
+    } finally {
+      writeFileSync(repo.file("production"), full);
+    }
+    expect((await open()).get("db_password")).toBe(V1.get("db_password"));
+  });
+
+  it("says it may be cut short, with how a deploy writes it safely, where it said only 'the file is not encrypted' (the code stays)", async () => {
+    const cuts = {
+      empty: ["", "NOT_ENCRYPTED", "The file is empty"],
+      "before the sops block": [full.slice(0, full.indexOf("\nsops:") + 1), "NOT_ENCRYPTED", "ends before its sops metadata"],
+      "inside a value": [full.slice(0, 100), "NOT_ENCRYPTED", "ends before its sops metadata"],
+      "inside the sops block": [full.slice(0, full.indexOf("lastmodified:") + 5), "MALFORMED_FILE", "does not end with a line break"],
+    } as const;
+    try {
+      for (const [where, [text, code, what]] of Object.entries(cuts)) {
+        writeFileSync(repo.file("production"), text);
+        const e = (await caught(open)) as ResolverError;
+        expect(e.code, where).toBe(code);
+        expect(e.message, where).toContain(`${what}: it may be cut short (a copy that stopped, or read while a deploy was writing it).`);
+        expect(e.hint, where).toMatch(/^Restore the file from git; a deploy that writes it should write a temporary file in the same folder and rename it over this one/);
+        expect(e.file, where).toBe(repo.file("production"));
+      }
+      // a file that is whole but not encrypted is not called cut short
+      writeFileSync(repo.file("production"), "stripe_api_key: plain-leakcheck\n");
+      const plain = (await caught(open)) as ResolverError;
+      expect(plain.code).toBe("NOT_ENCRYPTED");
+      expect(plain.message).not.toContain("cut short");
+    } finally {
+      writeFileSync(repo.file("production"), full);
+    }
+  });
+
+  it("a sops block cut at a line's end is reported at the line of `sops:` (it said line 1)", async () => {
+    const sopsLine = full.split("\n").findIndex((l) => l.startsWith("sops:")) + 1;
+    expect(sopsLine).toBeGreaterThan(1);
+    try {
+      writeFileSync(repo.file("production"), full.slice(0, full.indexOf("    lastmodified:")));
+      const e = (await caught(open)) as ResolverError;
+      expect(e.code).toBe("MALFORMED_FILE");
+      expect(e.message).toContain("`lastmodified` is missing");
+      expect(e.line).toBe(sopsLine);
+      expect(e.message).toContain(`${repo.file("production")}:${sopsLine}:`);
+    } finally {
+      writeFileSync(repo.file("production"), full);
+    }
+  });
+});
+
+describe("a deploy rewriting the file while the runtime reloads", () => {
+  it("a reload at every stage of an in-place rewrite keeps the old values whole; the finished file is taken", async () => {
+    const r = await open();
+    try {
+      for (let n = 0; n < next.length - 1; n += 7) {
+        writeFileSync(repo.file("production"), next.slice(0, n));
+        const result = await r.reload();
+        expect(result.ok, `after ${n} bytes`).toBe(false);
+        expect(r.get("stripe_api_key")).toBe(V1.get("stripe_api_key"));
+        expect(r.get("db_password")).toBe(V1.get("db_password"));
+        expect(r.status().generation).toBe(1);
+      }
+      writeFileSync(repo.file("production"), next);
+      const done = await r.reload();
+      expect(done).toMatchObject({ ok: true, generation: 2, changed: ["stripe_api_key", "db_password"] });
+      expect(r.status().lastReloadError).toBeUndefined();
+      expect(r.get("db_password")).toBe(V2.get("db_password"));
+    } finally {
+      writeFileSync(repo.file("production"), full);
+    }
+  });
+});
+
+describe("many resolvers in one process", () => {
+  it("100 createResolver at once for the same environment each verify and serve the same values, independently", async () => {
+    const all = await Promise.all(Array.from({ length: 100 }, open));
+    for (const r of all) expect(r.get("db_password")).toBe(V1.get("db_password"));
+    // each holds its own snapshot: a reload of one after the file changed does not move the others
+    try {
+      writeFileSync(repo.file("production"), next);
+      expect((await all[0]!.reload()).ok).toBe(true);
+      expect(all[0]!.get("db_password")).toBe(V2.get("db_password"));
+      expect(all[1]!.get("db_password")).toBe(V1.get("db_password"));
+      // the same environment resolved again reads the file again (nothing is cached between resolvers)
+      expect((await open()).get("db_password")).toBe(V2.get("db_password"));
+      // a reload of an unchanged file decrypts nothing
+      expect(await all[0]!.reload()).toMatchObject({ ok: true, unchanged: true, generation: 2 });
+    } finally {
+      writeFileSync(repo.file("production"), full);
+    }
+  });
+});
