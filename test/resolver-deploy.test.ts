@@ -136,3 +136,45 @@ describe("many resolvers in one process", () => {
     }
   });
 });
+
+describe("a file from the wrong environment", () => {
+  it("staging's file copied over production's, with a deploy key that is production's only: NO_MATCHING_IDENTITY naming staging's recipients and the deploy key's public key", async () => {
+    const deploy = await testKey();
+    const ci = await testKey();
+    const envs = await makeRepo({ production: V1, staging: V2 }, [deploy.recipient]);
+    try {
+      // staging is encrypted to the CI key only; production to the deploy key
+      writeFileSync(envs.file("staging"), await encryptSecrets(V2, { recipients: [ci.recipient] }));
+      writeFileSync(envs.file("production"), readFileSync(envs.file("staging")));
+      const e = (await caught(() => createResolver({ environment: "production", root: envs.root, identities: deploy.identity, env: {} }))) as ResolverError;
+      expect(e).toBeInstanceOf(ResolverError);
+      expect(e.code).toBe("NO_MATCHING_IDENTITY");
+      expect(e.message).toContain(`its recipients are: ${ci.recipient}`);
+      expect(e.message).toContain(`The identities this process holds are for: ${deploy.recipient} (public keys).`);
+      expect(e.message).toContain("another environment's file or key");
+      assertNoLeak(e, [...ALL, deploy.identity, ci.identity]);
+      // the same at a reload: the old values stay
+      writeFileSync(envs.file("production"), await encryptSecrets(V1, { recipients: [deploy.recipient] }));
+      const r = await createResolver({ environment: "production", root: envs.root, identities: deploy.identity, env: {} });
+      writeFileSync(envs.file("production"), readFileSync(envs.file("staging")));
+      const reload = await r.reload();
+      expect(reload.ok).toBe(false);
+      if (!reload.ok) expect(reload.error.message).toContain(`are for: ${deploy.recipient}`);
+      expect(r.get("db_password")).toBe(V1.get("db_password"));
+    } finally {
+      envs.cleanup();
+    }
+  });
+
+  it("a key of both environments opens the copy: the file says nothing of its environment (a stated limit; status() shows the recipients)", async () => {
+    const both = await testKey();
+    const envs = await makeRepo({ production: V1, staging: V2 }, [both.recipient]);
+    try {
+      writeFileSync(envs.file("production"), readFileSync(envs.file("staging")));
+      const r = await createResolver({ environment: "production", root: envs.root, identities: both.identity, env: {} });
+      expect(r.get("db_password")).toBe(V2.get("db_password"));
+    } finally {
+      envs.cleanup();
+    }
+  });
+});

@@ -3,6 +3,7 @@ import {
   decryptDocument,
   decryptSecrets,
   formatForPath,
+  identityToRecipient,
   keyGroupsThresholdText,
   parseSecretsFile,
   readKeyGroups,
@@ -115,8 +116,40 @@ export async function decryptSnapshot(text: string, identities: ResolverIdentiti
   try {
     return await decryptVerified(text, identities, source);
   } catch (error) {
-    throw cutShort(error, text);
+    throw await withOwnRecipients(cutShort(error, text), identities);
   }
+}
+
+/**
+ * `NO_MATCHING_IDENTITY`: the public keys of the identities this process holds, beside the file's
+ * recipients the message already lists, so whoever reads it can tell a key that is not a member
+ * (ask for it to be added) from a file of another environment or a key file of another
+ * environment (the recipients are some other environment's). Public keys are not secret.
+ */
+async function withOwnRecipients(error: unknown, identities: ResolverIdentities): Promise<unknown> {
+  if (!(error instanceof ResolverError) || error.code !== "NO_MATCHING_IDENTITY") return error;
+  // a key-groups file opened by too few groups: its message already says which groups the keys opened
+  if ((error.cause as { reason?: unknown } | undefined)?.reason === "too-few-key-groups") return error;
+  const own: string[] = [];
+  for (const identity of identities.identities.slice(0, 8)) {
+    try {
+      own.push(await identityToRecipient(identity));
+    } catch {
+      // a post-quantum key without the optional age-encryption, an SSH key: not listed
+    }
+  }
+  if (own.length === 0) return error;
+  const more = identities.identities.length > 8 ? ` and ${identities.identities.length - 8} more` : "";
+  const details: ResolverErrorDetails = { cause: error.cause ?? error };
+  if (error.environment !== undefined) details.environment = error.environment;
+  if (error.file !== undefined) details.file = error.file;
+  if (error.line !== undefined) details.line = error.line;
+  if (error.hint !== undefined) details.hint = error.hint;
+  return new ResolverError(
+    error.code,
+    `${error.message}. The identities this process holds are for: ${own.join(", ")}${more} (public keys). None is a recipient: if the recipients are another environment's members, this is another environment's file or key.`,
+    details,
+  );
 }
 
 /**
