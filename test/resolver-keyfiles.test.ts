@@ -120,6 +120,30 @@ describe("key files that cannot work are named with what is wrong and how to fix
     expect(relative.problem).toContain(`there is no file ${join(keys.dir, "run/secrets/age.txt")}`);
   });
 
+  it("UTF-16 (PowerShell's > and Out-File) and a passphrase-protected (age-encrypted) key file: said, with the fix (it was `line 1: not an age identity`)", async () => {
+    const text = `# created: 2026-12-05\r\n# public key: ${owner.recipient}\r\n${owner.identity}\r\n`;
+    for (const [name, bytes] of [
+      ["utf16le.txt", Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")])],
+      ["utf16-nobom.txt", Buffer.from(text, "utf16le")],
+    ] as const) {
+      const file = join(keys.dir, name);
+      writeFileSync(file, bytes, { mode: 0o600 });
+      const e = await noIdentity({ SOPS_AGE_KEY_FILE: file });
+      expect(e.message, name).toContain(`SOPS_AGE_KEY_FILE=${file} (unusable: UTF-16 text, not UTF-8)`);
+      expect(e.hint, name).toBe(`SOPS_AGE_KEY_FILE=${file} is UTF-16 text, not UTF-8: save it as UTF-8 or ASCII (PowerShell's > and Out-File write UTF-16: use age-keygen -o FILE, or Out-File -Encoding ascii).`);
+    }
+    // the header of an age file encrypted with a passphrase (age -p), binary and armored (age -p -a)
+    for (const [name, head] of [
+      ["key.txt.age", "age-encryption.org/v1\n-> scrypt c2FsdHNhbHRzYWx0c2FsdA 18\nAAAA\n--- AAAA\n"],
+      ["key.txt.asc", "-----BEGIN AGE ENCRYPTED FILE-----\nYWdlLWVuY3J5cHRpb24ub3JnL3YxCg==\n-----END AGE ENCRYPTED FILE-----\n"],
+    ] as const) {
+      const file = keyFile(name, head);
+      const e = await noIdentity({ SOPS_AGE_KEY_FILE: file });
+      expect(e.message, name).toContain(`SOPS_AGE_KEY_FILE=${file} (unusable: an age-encrypted file (a key file protected with a passphrase?))`);
+      expect(e.hint, name).toContain("the resolver asks no passphrase: decrypt it when the service starts (age -d)");
+    }
+  });
+
   it("a key where the path belongs: the hint says to move it, and the key is not shown", async () => {
     const e = await noIdentity({ SOPS_AGE_KEY_FILE: owner.identity });
     expect(e.hint).toMatch(/^SOPS_AGE_KEY_FILE holds a private key, not the path of a key file: set SOPS_AGE_KEY/);

@@ -142,14 +142,14 @@ function safeParse(text: string, source: string, searched: string[], problem: { 
 }
 
 function readKeyFile(path: string, source: string, searched: string[], problem: { text?: string }, optional = false, read?: { once: boolean }): string[] {
-  let text: string;
+  let bytes: Buffer;
   let fd: number | undefined;
   try {
     // through one descriptor: its fstat says whether this is a file that can be read again (a
     // pipe such as <(vault read …) cannot); readFileSync(path) opens and fstats the same way
     fd = openSync(path, "r");
     if (read !== undefined) read.once = !fstatSync(fd).isFile();
-    text = readFileSync(fd, "utf8");
+    bytes = readFileSync(fd);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     const reason = typeof code === "string" ? code : "unreadable";
@@ -160,7 +160,36 @@ function readKeyFile(path: string, source: string, searched: string[], problem: 
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-  return safeParse(text, source, searched, problem);
+  const unlike = notAKeyFileText(bytes);
+  if (unlike !== undefined) {
+    searched[searched.length - 1] = `${source} (unusable: ${unlike.what})`;
+    problem.text = `${source} is ${unlike.what}: ${unlike.fix}`;
+    return [];
+  }
+  return safeParse(bytes.toString("utf8"), source, searched, problem);
+}
+
+/**
+ * Key files that are not the text age-keygen writes, recognised by their first bytes (never
+ * shown): UTF-16 (PowerShell's `>` and `Out-File` write it), and an age-encrypted file (a key file
+ * protected with a passphrase, `age -p`), which the resolver cannot open without a prompt.
+ */
+function notAKeyFileText(bytes: Buffer): { what: string; fix: string } | undefined {
+  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff) || bytes.subarray(0, 512).includes(0);
+  if (utf16) {
+    return {
+      what: "UTF-16 text, not UTF-8",
+      fix: "save it as UTF-8 or ASCII (PowerShell's > and Out-File write UTF-16: use age-keygen -o FILE, or Out-File -Encoding ascii).",
+    };
+  }
+  const head = bytes.subarray(0, 64).toString("latin1");
+  if (head.startsWith("age-encryption.org/") || head.startsWith("-----BEGIN AGE ENCRYPTED FILE-----")) {
+    return {
+      what: "an age-encrypted file (a key file protected with a passphrase?)",
+      fix: "the resolver asks no passphrase: decrypt it when the service starts (age -d) into a file only the service's user can read and point SOPS_AGE_KEY_FILE at that, or pass the key in SOPS_AGE_KEY.",
+    };
+  }
+  return undefined;
 }
 
 /** What to do about a key file that cannot be read, by the system's error code. */
