@@ -3,10 +3,11 @@
  * TEST-ONLY): a file cut short (every prefix of it), a file rewritten in place while reloads run,
  * many resolvers started at once, the same environment resolved twice.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ResolverError, createResolver } from "../packages/resolver/src/index.js";
-import { assertNoLeak, caught, encryptSecrets, makeRepo, testKey, type TestKey } from "../packages/resolver/test/support.js";
+import { assertNoLeak, caught, encryptSecrets, makeRepo, tempDir, testKey, type TestKey } from "../packages/resolver/test/support.js";
 
 const V1 = new Map([
   ["stripe_api_key", "sk_live_deploy-leakcheck-1"],
@@ -175,6 +176,36 @@ describe("a file from the wrong environment", () => {
       expect(r.get("db_password")).toBe(V2.get("db_password"));
     } finally {
       envs.cleanup();
+    }
+  });
+});
+
+describe("a service started in the wrong folder", () => {
+  it("no secrets folder: IO_ERROR says where root and the folder came from and to pass root (it said 'cannot read /secrets (ENOENT). Check that the file exists')", async () => {
+    const { dir, cleanup } = tempDir("resolver-cwd-");
+    const before = process.cwd();
+    try {
+      process.chdir(dir);
+      const e = (await caught(() => createResolver({ environment: "production", identities: owner.identity, env: {} }))) as ResolverError;
+      expect(e.code).toBe("IO_ERROR");
+      expect(e.message).toContain(`there is no secrets folder ${join(dir, "secrets")} (ENOENT) (root ${dir}: the current directory, since no root was given; secrets folder "secrets": the default, with no stellar.yaml in root)`);
+      expect(e.hint).toBe("Pass root: the folder that holds stellar.yaml and the secrets folder (or files: { production: <path> }).");
+      // a stellar.yaml whose secrets_dir names a folder the deploy did not ship
+      writeFileSync(join(dir, "stellar.yaml"), "version: 1\nsecrets_dir: config/secrets\n");
+      const named = (await caught(() => createResolver({ environment: "production", root: dir, identities: owner.identity, env: {} }))) as ResolverError;
+      expect(named.code).toBe("IO_ERROR");
+      expect(named.message).toContain(`there is no secrets folder ${join(dir, "config", "secrets")} (ENOENT) (root ${dir}: the root option; secrets folder "config/secrets": secrets_dir of ${join(dir, "stellar.yaml")})`);
+      // the folder is there, the environment's file is not: the same account of root, and the environments there
+      mkdirSync(join(dir, "config", "secrets"), { recursive: true });
+      writeFileSync(join(dir, "config", "secrets", "staging.enc.yaml"), full);
+      const missing = (await caught(() => createResolver({ environment: "production", root: dir, identities: owner.identity, env: {} }))) as ResolverError;
+      expect(missing.code).toBe("UNKNOWN_ENVIRONMENT");
+      expect(missing.message).toContain("Environments with a file: staging.");
+      expect(missing.message).toContain(`(root ${dir}: the root option;`);
+      expect(missing.hint).toBe(`Use one of: staging, or add production.enc.yaml to ${join(dir, "config", "secrets")}.`);
+    } finally {
+      process.chdir(before);
+      cleanup();
     }
   });
 });
