@@ -144,6 +144,31 @@ describe("key files that cannot work are named with what is wrong and how to fix
     }
   });
 
+  it("a key mangled on its way into a variable: literal \\n for line breaks (it said 'holds no age key'), quotes kept by docker --env-file (it said 'not an age identity')", async () => {
+    const oneLine = [
+      `# created: 2026-12-05T08:00:00Z\\n# public key: ${owner.recipient}\\n${owner.identity}\\n`,
+      `${owner.identity}\\n`,
+      `# TEST-ONLY\\r\\n${owner.identity}`,
+    ];
+    for (const text of oneLine) {
+      const e = await noIdentity({ SOPS_AGE_KEY: text });
+      expect(e.message).toContain("SOPS_AGE_KEY (unusable: a key file written on one line, with literal \\n where its line breaks belong)");
+      expect(e.hint).toBe(
+        "SOPS_AGE_KEY holds a key file written on one line, with literal \\n where its line breaks belong: put only the AGE-SECRET-KEY-1… line in it (or real line breaks), or write the key file to disk and set SOPS_AGE_KEY_FILE to its path.",
+      );
+    }
+    for (const quoted of [`"${owner.identity}"`, `'${owner.identity}'`, `# deploy key\n"${owner.identity}"\n`]) {
+      const e = await noIdentity({ SOPS_AGE_KEY: quoted });
+      expect(e.message).toContain("SOPS_AGE_KEY (unusable: a key wrapped in quotes)");
+      expect(e.hint).toBe("SOPS_AGE_KEY holds a key wrapped in quotes: remove the quotes (docker --env-file and some CI variable forms keep them as part of the value).");
+    }
+    const file = keyFile("quoted.txt", `"${owner.identity}"\n`);
+    expect((await noIdentity({ SOPS_AGE_KEY_FILE: file })).hint).toBe(`SOPS_AGE_KEY_FILE=${file} holds a key wrapped in quotes: remove the quotes (docker --env-file and some CI variable forms keep them as part of the value).`);
+    // a quoted string that is not a key is still only "not an age identity"
+    const other = await noIdentity({ SOPS_AGE_KEY: `"AGE-SECRET-KEY-1NOTAKEY"` });
+    expect(other.message).toContain("SOPS_AGE_KEY (unusable: line 1: not an age identity");
+  });
+
   it("a key where the path belongs: the hint says to move it, and the key is not shown", async () => {
     const e = await noIdentity({ SOPS_AGE_KEY_FILE: owner.identity });
     expect(e.hint).toMatch(/^SOPS_AGE_KEY_FILE holds a private key, not the path of a key file: set SOPS_AGE_KEY/);

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { defaultKeyFilePath, keyPathSource, looksLikeKeyMaterial, parseIdentityFile, type Identities } from "@stellar-secrets/sops";
+import { defaultKeyFilePath, isAgeIdentity, keyPathSource, looksLikeKeyMaterial, parseIdentityFile, type Identities } from "@stellar-secrets/sops";
 
 /** Where {@link findResolverIdentities} looks, passed in so tests need no real environment. */
 export interface IdentityLookupOptions {
@@ -126,9 +126,11 @@ export function findResolverIdentities(options: IdentityLookupOptions = {}): Res
 }
 
 function safeParse(text: string, source: string, searched: string[], problem: { text?: string }): string[] {
+  let keys: string[];
   try {
-    return parseIdentityFile(text, source);
+    keys = parseIdentityFile(text, source);
   } catch (error) {
+    if (mangled(text, source, searched, problem)) return [];
     // the sops parser's message is "SOURCE:LINE: what" and never holds the line's content (a
     // public key where the private one belongs is the usual mistake, and it says so)
     const { code, line, hint } = error as { code?: unknown; line?: unknown; hint?: unknown };
@@ -139,6 +141,32 @@ function safeParse(text: string, source: string, searched: string[], problem: { 
     problem.text = `${source}, ${what}${typeof hint === "string" ? `; ${hint}` : ""}.`;
     return [];
   }
+  if (keys.length === 0) mangled(text, source, searched, problem);
+  return keys;
+}
+
+/**
+ * A key that is there but mangled on its way into a variable or file (asked only when no key was
+ * found): wrapped in quotes (docker --env-file and some CI variable forms keep them), or a key
+ * file pasted into one line with literal `\n` for its line breaks (then its first `#` comment
+ * makes the whole line a comment, and "holds no key" would mislead). Not accepted — sops and
+ * age read neither — but said, with the fix; never the key.
+ */
+function mangled(text: string, source: string, searched: string[], problem: { text?: string }): boolean {
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  let what: string | undefined;
+  let fix = "";
+  if (text.includes("\\n") && text.split(/(?:\\r)?\\n|\r?\n/).some((l) => isAgeIdentity(l.trim()))) {
+    what = "a key file written on one line, with literal \\n where its line breaks belong";
+    fix = "put only the AGE-SECRET-KEY-1… line in it (or real line breaks), or write the key file to disk and set SOPS_AGE_KEY_FILE to its path.";
+  } else if (lines.some((l) => /^(["'`])AGE-SECRET-KEY-1\S+\1$/i.test(l) && isAgeIdentity(l.slice(1, -1)))) {
+    what = "a key wrapped in quotes";
+    fix = "remove the quotes (docker --env-file and some CI variable forms keep them as part of the value).";
+  }
+  if (what === undefined) return false;
+  searched[searched.length - 1] = `${source} (unusable: ${what})`;
+  problem.text = `${source} holds ${what}: ${fix}`;
+  return true;
 }
 
 function readKeyFile(path: string, source: string, searched: string[], problem: { text?: string }, optional = false, read?: { once: boolean }): string[] {
