@@ -169,6 +169,16 @@ describe("key files that cannot work are named with what is wrong and how to fix
     expect(other.message).toContain("SOPS_AGE_KEY (unusable: line 1: not an age identity");
   });
 
+  it("a path with ~ or $HOME, which no shell expanded (systemd Environment=, docker -e): said", async () => {
+    for (const path of ["~/.config/sops/age/keys.txt", "$HOME/keys.txt", "${STATE_DIRECTORY}/age.txt"]) {
+      const found = findResolverIdentities({ env: { SOPS_AGE_KEY_FILE: path }, cwd: keys.dir });
+      expect(found.identities, path).toEqual([]);
+      expect(found.problem, path).toContain(`there is no file ${join(keys.dir, path)}`);
+      expect(found.problem, path).toMatch(/The path holds ~ or \$VARIABLE, which only a shell expands \(not systemd's Environment=, docker -e or a Kubernetes env entry\): write the full path\.$/);
+    }
+    expect(findResolverIdentities({ env: { SOPS_AGE_KEY_FILE: join(keys.dir, "absent.txt") }, cwd: keys.dir }).problem).not.toContain("only a shell expands");
+  });
+
   it("a key where the path belongs: the hint says to move it, and the key is not shown", async () => {
     const e = await noIdentity({ SOPS_AGE_KEY_FILE: owner.identity });
     expect(e.hint).toMatch(/^SOPS_AGE_KEY_FILE holds a private key, not the path of a key file: set SOPS_AGE_KEY/);

@@ -225,8 +225,11 @@ function unreadableKeyFile(source: string, path: string, code: string): string {
   const name = source.startsWith("SOPS_AGE_KEY_FILE") ? "SOPS_AGE_KEY_FILE" : "the sops default key file";
   switch (code) {
     case "ENOENT":
-    case "ENOTDIR":
-      return `${name}: there is no file ${path}: check the path (a relative one is read from the current directory of createResolver), and that the volume or secret that holds the key is mounted where the service runs.`;
+    case "ENOTDIR": {
+      // ~ and $VAR are a shell's: systemd's Environment=, docker -e and Kubernetes env pass them as they are
+      const unexpanded = /(^|[\\/])~([\\/]|$)|\$\{?[A-Za-z_]/.test(path) ? " The path holds ~ or $VARIABLE, which only a shell expands (not systemd's Environment=, docker -e or a Kubernetes env entry): write the full path." : "";
+      return `${name}: there is no file ${path}: check the path (a relative one is read from the current directory of createResolver), and that the volume or secret that holds the key is mounted where the service runs.${unexpanded}`;
+    }
     case "EISDIR":
       return `${name} names a folder (${path}), not a key file: point it at the key file itself (the file age-keygen or stellar-secrets keygen wrote, inside that folder).`;
     case "EACCES":
