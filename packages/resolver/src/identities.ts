@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { defaultKeyFilePath, keyPathSource, looksLikeKeyMaterial, parseIdentityFile, type Identities } from "@stellar-secrets/sops";
+import { defaultKeyFilePath, isAgeIdentity, keyPathSource, looksLikeKeyMaterial, parseIdentityFile, type Identities } from "@stellar-secrets/sops";
 
 /** Where {@link findResolverIdentities} looks, passed in so tests need no real environment. */
 export interface IdentityLookupOptions {
@@ -35,6 +35,11 @@ export interface ResolverIdentities extends Identities {
    * the source again.
    */
   readOnce?: boolean;
+  /**
+   * When the chosen source was set but gave no key: what is wrong with it and how to fix it, in
+   * one sentence naming the source (never its content). The resolver's `NO_IDENTITY` hint.
+   */
+  problem?: string;
 }
 
 /**
@@ -50,17 +55,25 @@ export interface ResolverIdentities extends Identities {
 export function findResolverIdentities(options: IdentityLookupOptions = {}): ResolverIdentities {
   const env = options.env ?? process.env;
   const searched: string[] = [];
-  const result = (identities: string[], source: string): ResolverIdentities => ({
-    identities,
-    sources: [source],
-    searched,
-  });
+  const problem: { text?: string } = {};
+  const result = (identities: string[], source: string): ResolverIdentities => {
+    const found: ResolverIdentities = { identities, sources: [source], searched };
+    if (identities.length === 0) {
+      // a source that was read but holds no key: said, or the list of places only repeats its name
+      if (problem.text === undefined) {
+        searched[searched.length - 1] += " (holds no age key: empty, or only comments and blank lines)";
+        problem.text = `${source} holds no AGE-SECRET-KEY-1… line: put this environment's age key in it (the file age-keygen or stellar-secrets keygen wrote), or point it at the file that has it.`;
+      }
+      found.problem = problem.text;
+    }
+    return found;
+  };
 
   if (options.identities !== undefined) {
     const given = options.identities;
     const source = "the identities option of createResolver";
     searched.push(source);
-    const keys = typeof given === "string" ? safeParse(given, source, searched) : given.flatMap((k) => safeParse(k, source, searched));
+    const keys = typeof given === "string" ? safeParse(given, source, searched, problem) : given.flatMap((k) => safeParse(k, source, searched, problem));
     return result(keys, source);
   }
   searched.push("the identities option of createResolver (not given)");
@@ -70,7 +83,7 @@ export function findResolverIdentities(options: IdentityLookupOptions = {}): Res
     const source = "SOPS_AGE_KEY";
     searched.push(source);
     if (env["SOPS_AGE_KEY_FILE"]) searched.push("SOPS_AGE_KEY_FILE (not consulted: SOPS_AGE_KEY is set and takes precedence)");
-    return result(safeParse(inline, source, searched), source);
+    return result(safeParse(inline, source, searched, problem), source);
   }
   searched.push("SOPS_AGE_KEY (not set)");
 
@@ -81,11 +94,16 @@ export function findResolverIdentities(options: IdentityLookupOptions = {}): Res
     // a key where the path belongs (the secret stored under the wrong variable) is not read as a path and never shown
     if (looksLikeKeyMaterial(keyFile)) {
       searched[searched.length - 1] = `${source}: set SOPS_AGE_KEY to the key instead, or write it to a file and set SOPS_AGE_KEY_FILE to its path`;
+      problem.text = "SOPS_AGE_KEY_FILE holds a private key, not the path of a key file: set SOPS_AGE_KEY to the key instead, or write it to a file (mode 0600) and set SOPS_AGE_KEY_FILE to its path.";
       return result([], source);
     }
-    const path = options.cwd !== undefined && !isAbsolute(keyFile) ? resolve(options.cwd, keyFile) : keyFile;
+    // a relative path is read from the current directory (of createResolver): which one is said
+    // when it does not work, since a service's is rarely where its deploy files are
+    const path = resolve(options.cwd ?? process.cwd(), keyFile);
     const read = { once: false };
-    const found = result(readKeyFile(path, source, searched, false, read), source);
+    const keys = readKeyFile(path, source, searched, problem, false, read);
+    if (keys.length === 0 && !isAbsolute(keyFile)) searched[searched.length - 1] += ` (read as ${path})`;
+    const found = result(keys, source);
     if (read.once) found.readOnce = true;
     return found;
   }
@@ -101,39 +119,127 @@ export function findResolverIdentities(options: IdentityLookupOptions = {}): Res
   if (options.useSopsKeyFile === true) {
     const source = `sops default key file ${defaultFile}`;
     searched.push(source);
-    return result(readKeyFile(defaultFile, source, searched, true), source);
+    return result(readKeyFile(defaultFile, source, searched, problem, true), source);
   }
   searched.push(`sops default key file ${defaultFile} (not consulted: pass useSopsKeyFile: true to allow it)`);
   return { identities: [], sources: [], searched };
 }
 
-function safeParse(text: string, source: string, searched: string[]): string[] {
+function safeParse(text: string, source: string, searched: string[], problem: { text?: string }): string[] {
+  let keys: string[];
   try {
-    return parseIdentityFile(text, source);
+    keys = parseIdentityFile(text, source);
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    searched[searched.length - 1] = `${source} (unusable: ${typeof code === "string" ? code : "not an age identity"})`;
+    if (mangled(text, source, searched, problem)) return [];
+    // the sops parser's message is "SOURCE:LINE: what" and never holds the line's content (a
+    // public key where the private one belongs is the usual mistake, and it says so)
+    const { code, line, hint } = error as { code?: unknown; line?: unknown; hint?: unknown };
+    const message = error instanceof Error ? error.message : "";
+    const prefix = `${source}:${String(line)}: `;
+    const what = typeof line === "number" && message.startsWith(prefix) ? `line ${line}: ${message.slice(prefix.length)}` : typeof code === "string" ? code : "not an age identity";
+    searched[searched.length - 1] = `${source} (unusable: ${what})`;
+    problem.text = `${source}, ${what}${typeof hint === "string" ? `; ${hint}` : ""}.`;
     return [];
   }
+  if (keys.length === 0) mangled(text, source, searched, problem);
+  return keys;
 }
 
-function readKeyFile(path: string, source: string, searched: string[], optional = false, read?: { once: boolean }): string[] {
-  let text: string;
+/**
+ * A key that is there but mangled on its way into a variable or file (asked only when no key was
+ * found): wrapped in quotes (docker --env-file and some CI variable forms keep them), or a key
+ * file pasted into one line with literal `\n` for its line breaks (then its first `#` comment
+ * makes the whole line a comment, and "holds no key" would mislead). Not accepted — sops and
+ * age read neither — but said, with the fix; never the key.
+ */
+function mangled(text: string, source: string, searched: string[], problem: { text?: string }): boolean {
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  let what: string | undefined;
+  let fix = "";
+  if (text.includes("\\n") && text.split(/(?:\\r)?\\n|\r?\n/).some((l) => isAgeIdentity(l.trim()))) {
+    what = "a key file written on one line, with literal \\n where its line breaks belong";
+    fix = "put only the AGE-SECRET-KEY-1… line in it (or real line breaks), or write the key file to disk and set SOPS_AGE_KEY_FILE to its path.";
+  } else if (lines.some((l) => /^(["'`])AGE-SECRET-KEY-1\S+\1$/i.test(l) && isAgeIdentity(l.slice(1, -1)))) {
+    what = "a key wrapped in quotes";
+    fix = "remove the quotes (docker --env-file and some CI variable forms keep them as part of the value).";
+  }
+  if (what === undefined) return false;
+  searched[searched.length - 1] = `${source} (unusable: ${what})`;
+  problem.text = `${source} holds ${what}: ${fix}`;
+  return true;
+}
+
+function readKeyFile(path: string, source: string, searched: string[], problem: { text?: string }, optional = false, read?: { once: boolean }): string[] {
+  let bytes: Buffer;
   let fd: number | undefined;
   try {
     // through one descriptor: its fstat says whether this is a file that can be read again (a
     // pipe such as <(vault read …) cannot); readFileSync(path) opens and fstats the same way
     fd = openSync(path, "r");
     if (read !== undefined) read.once = !fstatSync(fd).isFile();
-    text = readFileSync(fd, "utf8");
+    bytes = readFileSync(fd);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     const reason = typeof code === "string" ? code : "unreadable";
     const note = reason === "ERR_ACCESS_DENIED" ? `cannot read: ERR_ACCESS_DENIED, node --permission: add --allow-fs-read=${path}` : `cannot read: ${reason}`;
     searched[searched.length - 1] = `${source} (${optional && reason === "ENOENT" ? "does not exist" : note})`;
+    problem.text = unreadableKeyFile(source, path, reason);
     return [];
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-  return safeParse(text, source, searched);
+  const unlike = notAKeyFileText(bytes);
+  if (unlike !== undefined) {
+    searched[searched.length - 1] = `${source} (unusable: ${unlike.what})`;
+    problem.text = `${source} is ${unlike.what}: ${unlike.fix}`;
+    return [];
+  }
+  return safeParse(bytes.toString("utf8"), source, searched, problem);
+}
+
+/**
+ * Key files that are not the text age-keygen writes, recognised by their first bytes (never
+ * shown): UTF-16 (PowerShell's `>` and `Out-File` write it), and an age-encrypted file (a key file
+ * protected with a passphrase, `age -p`), which the resolver cannot open without a prompt.
+ */
+function notAKeyFileText(bytes: Buffer): { what: string; fix: string } | undefined {
+  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff) || bytes.subarray(0, 512).includes(0);
+  if (utf16) {
+    return {
+      what: "UTF-16 text, not UTF-8",
+      fix: "save it as UTF-8 or ASCII (PowerShell's > and Out-File write UTF-16: use age-keygen -o FILE, or Out-File -Encoding ascii).",
+    };
+  }
+  const head = bytes.subarray(0, 64).toString("latin1");
+  if (head.startsWith("age-encryption.org/") || head.startsWith("-----BEGIN AGE ENCRYPTED FILE-----")) {
+    return {
+      what: "an age-encrypted file (a key file protected with a passphrase?)",
+      fix: "the resolver asks no passphrase: decrypt it when the service starts (age -d) into a file only the service's user can read and point SOPS_AGE_KEY_FILE at that, or pass the key in SOPS_AGE_KEY.",
+    };
+  }
+  return undefined;
+}
+
+/** What to do about a key file that cannot be read, by the system's error code. */
+function unreadableKeyFile(source: string, path: string, code: string): string {
+  const name = source.startsWith("SOPS_AGE_KEY_FILE") ? "SOPS_AGE_KEY_FILE" : "the sops default key file";
+  switch (code) {
+    case "ENOENT":
+    case "ENOTDIR": {
+      // ~ and $VAR are a shell's: systemd's Environment=, docker -e and Kubernetes env pass them as they are
+      const unexpanded = /(^|[\\/])~([\\/]|$)|\$\{?[A-Za-z_]/.test(path) ? " The path holds ~ or $VARIABLE, which only a shell expands (not systemd's Environment=, docker -e or a Kubernetes env entry): write the full path." : "";
+      return `${name}: there is no file ${path}: check the path (a relative one is read from the current directory of createResolver), and that the volume or secret that holds the key is mounted where the service runs.${unexpanded}`;
+    }
+    case "EISDIR":
+      return `${name} names a folder (${path}), not a key file: point it at the key file itself (the file age-keygen or stellar-secrets keygen wrote, inside that folder).`;
+    case "EACCES":
+    case "EPERM": {
+      const uid = typeof process.getuid === "function" ? ` (uid ${process.getuid()})` : "";
+      return `${name}: this process${uid} may not read ${path}: make the key file readable by the service's user (chown it to that user, chmod 0400), or run the service as the file's owner.`;
+    }
+    case "ERR_ACCESS_DENIED":
+      return `${name}: node's permission model denies reading ${path}: start node with --allow-fs-read=${path}.`;
+    default:
+      return `${name}: cannot read ${path} (${code}): check that it is a readable key file.`;
+  }
 }

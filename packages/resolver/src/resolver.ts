@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import {
   DEFAULT_SECRETS_DIR,
@@ -594,21 +594,36 @@ function locate(options: ResolverOptions): Location {
     if (options.allowOutsideLinks !== true) assertInside(root, path, name, environment);
   };
   inside(join(root, PROJECT_FILE), PROJECT_FILE);
-  const secretsDir = join(root, projectSecretsDir(root, environment));
+  const dirName = projectSecretsDir(root, environment);
+  const secretsDir = join(root, dirName);
   inside(secretsDir, "the secrets folder");
   const wanted = environmentFileName(environment);
+  // where root and the folder came from: a service started elsewhere than its files (systemd
+  // without WorkingDirectory, a Docker WORKDIR that is not the app's) reads another folder
+  const whence = () =>
+    `(root ${root}: ${options.root === undefined ? "the current directory, since no root was given" : "the root option"}; secrets folder ${JSON.stringify(dirName)}: ${
+      existsSync(join(root, PROJECT_FILE)) ? `secrets_dir of ${join(root, PROJECT_FILE)}` : `the default, with no ${PROJECT_FILE} in root`
+    })`;
+  const fixRoot = `Pass root: the folder that holds ${PROJECT_FILE} and the secrets folder (or files: { ${environment}: <path> }).`;
   let entries: string[];
   try {
     entries = readdirSync(secretsDir);
   } catch (error) {
-    throw toResolverError(error, environment, secretsDir);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT" && code !== "ENOTDIR") throw toResolverError(error, environment, secretsDir);
+    throw new ResolverError("IO_ERROR", `environment ${environment}: there is no secrets folder ${secretsDir} (${code}) ${whence()}. ${fixRoot}`, {
+      environment,
+      file: secretsDir,
+      cause: error,
+      hint: fixRoot,
+    });
   }
   if (!entries.includes(wanted)) {
     const existing = [...new Set(entries.map(environmentOfFileName).filter((e): e is string => e !== undefined))].sort();
     throw new ResolverError(
       "UNKNOWN_ENVIRONMENT",
-      `no secrets file for environment ${environment}: ${join(secretsDir, wanted)} does not exist. Environments with a file: ${existing.join(", ") || "none"}. Check the environment name (case-sensitive) or the root folder.`,
-      { environment, file: join(secretsDir, wanted), environments: existing },
+      `no secrets file for environment ${environment}: ${join(secretsDir, wanted)} does not exist. Environments with a file: ${existing.join(", ") || "none"}. Check the environment name (case-sensitive) or the root folder ${whence()}.`,
+      { environment, file: join(secretsDir, wanted), environments: existing, hint: existing.length > 0 ? `Use one of: ${existing.join(", ")}, or add ${wanted} to ${secretsDir}.` : fixRoot },
     );
   }
   inside(join(secretsDir, wanted), wanted);

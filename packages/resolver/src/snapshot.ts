@@ -3,6 +3,7 @@ import {
   decryptDocument,
   decryptSecrets,
   formatForPath,
+  identityToRecipient,
   keyGroupsThresholdText,
   parseSecretsFile,
   readKeyGroups,
@@ -10,7 +11,7 @@ import {
   type DecryptedSecrets,
   type SopsMetadata,
 } from "@stellar-secrets/sops";
-import { ResolverError, toResolverError } from "./errors.js";
+import { ResolverError, toResolverError, type ResolverErrorDetails } from "./errors.js";
 import type { ResolverIdentities } from "./identities.js";
 
 /**
@@ -112,6 +113,73 @@ const UNSAFE = /[\r\n\0]/;
  * `FILE_TOO_LARGE`, `UNSUPPORTED`) with the `SopsError` as `cause`.
  */
 export async function decryptSnapshot(text: string, identities: ResolverIdentities, source: SnapshotSource): Promise<Snapshot> {
+  try {
+    return await decryptVerified(text, identities, source);
+  } catch (error) {
+    throw await withOwnRecipients(cutShort(error, text), identities);
+  }
+}
+
+/**
+ * `NO_MATCHING_IDENTITY`: the public keys of the identities this process holds, beside the file's
+ * recipients the message already lists, so whoever reads it can tell a key that is not a member
+ * (ask for it to be added) from a file of another environment or a key file of another
+ * environment (the recipients are some other environment's). Public keys are not secret.
+ */
+async function withOwnRecipients(error: unknown, identities: ResolverIdentities): Promise<unknown> {
+  if (!(error instanceof ResolverError) || error.code !== "NO_MATCHING_IDENTITY") return error;
+  // a key-groups file opened by too few groups: its message already says which groups the keys opened
+  if ((error.cause as { reason?: unknown } | undefined)?.reason === "too-few-key-groups") return error;
+  const own: string[] = [];
+  for (const identity of identities.identities.slice(0, 8)) {
+    try {
+      own.push(await identityToRecipient(identity));
+    } catch {
+      // a post-quantum key without the optional age-encryption, an SSH key: not listed
+    }
+  }
+  if (own.length === 0) return error;
+  const more = identities.identities.length > 8 ? ` and ${identities.identities.length - 8} more` : "";
+  const details: ResolverErrorDetails = { cause: error.cause ?? error };
+  if (error.environment !== undefined) details.environment = error.environment;
+  if (error.file !== undefined) details.file = error.file;
+  if (error.line !== undefined) details.line = error.line;
+  if (error.hint !== undefined) details.hint = error.hint;
+  return new ResolverError(
+    error.code,
+    `${error.message}. The identities this process holds are for: ${own.join(", ")}${more} (public keys). None is a recipient: if the recipients are another environment's members, this is another environment's file or key.`,
+    details,
+  );
+}
+
+/**
+ * A file refused as not SOPS (`NOT_ENCRYPTED`, `MALFORMED_FILE`) that looks cut short: empty,
+ * encrypted values with no `sops` block after them, or no final line break. That is what a reader
+ * finds while a deploy writes the file in place, or after a copy that stopped (a full disk): the
+ * message said "the file is not encrypted", which sent people looking for plaintext. The code
+ * stays; the message says so, and the hint says how deploys avoid it (a rename is atomic).
+ */
+function cutShort(error: unknown, text: string): unknown {
+  if (!(error instanceof ResolverError) || (error.code !== "NOT_ENCRYPTED" && error.code !== "MALFORMED_FILE")) return error;
+  const empty = text.length === 0;
+  const noMetadata = text.includes("ENC[AES256_GCM,") && !/^sops:|^\s*"sops"\s*:/m.test(text);
+  if (!empty && !noMetadata && text.endsWith("\n")) return error;
+  const what = empty
+    ? "The file is empty"
+    : noMetadata
+      ? "The file has encrypted values but ends before its sops metadata"
+      : "The file does not end with a line break";
+  const details: ResolverErrorDetails = {
+    hint: "Restore the file from git; a deploy that writes it should write a temporary file in the same folder and rename it over this one (a rename is atomic: a reader sees the old file or the new one, never part of one).",
+    cause: error.cause ?? error,
+  };
+  if (error.environment !== undefined) details.environment = error.environment;
+  if (error.file !== undefined) details.file = error.file;
+  if (error.line !== undefined) details.line = error.line;
+  return new ResolverError(error.code, `${error.message}${error.message.endsWith(".") ? "" : "."} ${what}: it may be cut short (a copy that stopped, or read while a deploy was writing it).`, details);
+}
+
+async function decryptVerified(text: string, identities: ResolverIdentities, source: SnapshotSource): Promise<Snapshot> {
   const { environment, file } = source;
   const format = source.format ?? detectFormat(file, text);
   if (identities.identities.length === 0) throw noIdentity(text, identities, source, format);
@@ -238,7 +306,9 @@ function noIdentity(text: string, identities: ResolverIdentities, source: Snapsh
   } catch {
     // Recipients are a courtesy here; a malformed file is reported once a key is present.
   }
-  const hint = "Set SOPS_AGE_KEY_FILE to the path of this environment's age key file (or SOPS_AGE_KEY to its contents), or pass identities to createResolver.";
+  // a source that was set but gave no key says what is wrong with it; else where to put a key
+  const hint =
+    identities.problem ?? "Set SOPS_AGE_KEY_FILE to the path of this environment's age key file (or SOPS_AGE_KEY to its contents), or pass identities to createResolver.";
   return new ResolverError(
     "NO_IDENTITY",
     `environment ${environment}: no age identity to decrypt ${file}.${recipients} Looked in: ${identities.searched.join("; ")}. ${hint}`,

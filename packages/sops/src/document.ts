@@ -458,7 +458,9 @@ export function parseDocumentText(text: string, options: DocumentOptions = {}): 
       const [m] = root.entries.splice(idx, 1);
       if (metaNode === undefined) {
         metaNode = toPlain(m!.value);
-        metaLine = 1;
+        // the line of the `sops:` key (an error in the block is reported there; it said line 1)
+        const key = (format === "yaml" ? /^(?:sops|"sops"|'sops')[ \t]*:/m : /^[ \t]*"sops"[ \t]*:/m).exec(text);
+        metaLine = key === null ? 1 : lineOf(text, key.index);
         // `version` as written: sops' yaml.v3 decodes the text of `3.10` into its string field, the number 3.1 is not what the file says
         const version = m!.value.kind === "map" ? m!.value.entries.find((e) => e.key === "version")?.value : undefined;
         if (version?.kind === "scalar" && typeof version.value === "number" && version.source !== undefined && typeof metaNode === "object" && metaNode !== null) {

@@ -1,0 +1,197 @@
+/**
+ * The key file as deploys really hand it to the resolver (SOPS_AGE_KEY_FILE, SOPS_AGE_KEY): the
+ * shapes that must work (CRLF from a Windows editor, a BOM, comments, several keys, no final
+ * newline) and the mistakes that must be named with what is wrong, where, and how to fix it,
+ * never with the key: a public key where the private one belongs, an empty or comments-only file,
+ * a folder, a missing file given by a relative path. Keys are generated per run (TEST-ONLY).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ResolverError, createResolver, findResolverIdentities } from "../packages/resolver/src/index.js";
+import { assertNoLeak, caught, makeRepo, tempDir, testKey, type TestKey } from "../packages/resolver/test/support.js";
+
+const VALUES = new Map([
+  ["stripe_api_key", "sk_live_keyfiles-leakcheck-1"],
+  ["db_password", "pw-keyfiles-leakcheck-2"],
+]);
+
+let owner: TestKey;
+let other: TestKey;
+let repo: Awaited<ReturnType<typeof makeRepo>>;
+let keys: { dir: string; cleanup: () => void };
+
+beforeAll(async () => {
+  owner = await testKey();
+  other = await testKey();
+  repo = await makeRepo({ production: VALUES }, [owner.recipient]);
+  keys = tempDir("resolver-keyfiles-");
+});
+afterAll(() => {
+  repo.cleanup();
+  keys.cleanup();
+});
+
+function keyFile(name: string, text: string): string {
+  const path = join(keys.dir, name);
+  writeFileSync(path, text, { mode: 0o600 });
+  return path;
+}
+
+async function noIdentity(env: NodeJS.ProcessEnv): Promise<ResolverError> {
+  const error = await caught(() => createResolver({ environment: "production", root: repo.root, env }));
+  expect(error).toBeInstanceOf(ResolverError);
+  expect((error as ResolverError).code).toBe("NO_IDENTITY");
+  assertNoLeak(error, [...VALUES.values(), owner.identity, other.identity]);
+  return error as ResolverError;
+}
+
+describe("key files that must work", () => {
+  it("CRLF line ends with comments, a UTF-8 BOM, several keys (a wrong one first), spaces around the key, no final newline", async () => {
+    const shapes = {
+      crlf: `# created: 2026-12-05T08:00:00Z\r\n# public key: ${owner.recipient}\r\n${owner.identity}\r\n`,
+      bom: `\ufeff${owner.identity}\n`,
+      several: `# TEST-ONLY\n${other.identity}\n\n# the deploy key\n${owner.identity}\n`,
+      spaces: `   ${owner.identity}\t \n`,
+      "no-newline": owner.identity,
+    };
+    for (const [name, text] of Object.entries(shapes)) {
+      const r = await createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY_FILE: keyFile(`${name}.txt`, text) } });
+      expect(r.get("db_password"), name).toBe(VALUES.get("db_password"));
+      // the same text in SOPS_AGE_KEY
+      const inline = await createResolver({ environment: "production", root: repo.root, env: { SOPS_AGE_KEY: text } });
+      expect(inline.get("stripe_api_key"), name).toBe(VALUES.get("stripe_api_key"));
+    }
+  });
+});
+
+describe("key files that cannot work are named with what is wrong and how to fix it", () => {
+  it("the public key where the private key belongs: the line and the mistake (it was only `unusable: MALFORMED_FILE`)", async () => {
+    const file = keyFile("public.txt", `# public key of the deploy\n${owner.recipient}\n`);
+    const e = await noIdentity({ SOPS_AGE_KEY_FILE: file });
+    expect(e.message).toContain(`SOPS_AGE_KEY_FILE=${file} (unusable: line 2: a public key, not an age identity`);
+    expect(e.hint).toContain(`SOPS_AGE_KEY_FILE=${file}, line 2: a public key`);
+    expect(e.hint).toContain("AGE-SECRET-KEY-1");
+    const inline = await noIdentity({ SOPS_AGE_KEY: owner.recipient });
+    expect(inline.message).toContain("SOPS_AGE_KEY (unusable: line 1: a public key, not an age identity");
+    expect(inline.hint).toMatch(/^SOPS_AGE_KEY, line 1: a public key/);
+  });
+
+  it("a key with a character changed: its line and to copy it again, never the key", async () => {
+    const broken = owner.identity.slice(0, 30) + (owner.identity[30] === "Q" ? "P" : "Q") + owner.identity.slice(31);
+    const file = keyFile("broken.txt", `# TEST-ONLY\n\n${broken}\n`);
+    const e = await noIdentity({ SOPS_AGE_KEY_FILE: file });
+    expect(e.message).toContain("(unusable: line 3: an age identity whose checksum does not match");
+    expect(e.hint).toContain("copy the AGE-SECRET-KEY-1… line again");
+    assertNoLeak(e, [broken]);
+  });
+
+  it("an empty file and a file of comments only: said, with the fix (it was only the path, and the generic hint)", async () => {
+    for (const [name, text] of [["empty.txt", ""], ["comments.txt", "# created: 2026-12-05\n# public key: (none)\n\n"]] as const) {
+      const file = keyFile(name, text);
+      const e = await noIdentity({ SOPS_AGE_KEY_FILE: file });
+      expect(e.message, name).toContain(`SOPS_AGE_KEY_FILE=${file} (holds no age key: empty, or only comments and blank lines)`);
+      expect(e.hint, name).toBe(
+        `SOPS_AGE_KEY_FILE=${file} holds no AGE-SECRET-KEY-1… line: put this environment's age key in it (the file age-keygen or stellar-secrets keygen wrote), or point it at the file that has it.`,
+      );
+    }
+    const e = await caught(() => createResolver({ environment: "production", root: repo.root, identities: "# nothing\n", env: {} }));
+    expect((e as ResolverError).code).toBe("NO_IDENTITY");
+    expect((e as ResolverError).hint).toMatch(/^the identities option of createResolver holds no AGE-SECRET-KEY-1… line/);
+  });
+
+  it("a folder: named as a folder, with where the key file is", async () => {
+    const folder = join(keys.dir, "age");
+    mkdirSync(folder);
+    const e = await noIdentity({ SOPS_AGE_KEY_FILE: folder });
+    expect(e.message).toContain(`SOPS_AGE_KEY_FILE=${folder} (cannot read: EISDIR)`);
+    expect(e.hint).toBe(`SOPS_AGE_KEY_FILE names a folder (${folder}), not a key file: point it at the key file itself (the file age-keygen or stellar-secrets keygen wrote, inside that folder).`);
+  });
+
+  it("a missing file: the path it was read as (a relative one, from the current directory) and that a mount may be missing", async () => {
+    const missing = join(keys.dir, "not-mounted", "key.txt");
+    const e = await noIdentity({ SOPS_AGE_KEY_FILE: missing });
+    expect(e.message).toContain(`SOPS_AGE_KEY_FILE=${missing} (cannot read: ENOENT)`);
+    expect(e.hint).toContain(`there is no file ${missing}`);
+    expect(e.hint).toContain("mounted");
+    const relative = findResolverIdentities({ env: { SOPS_AGE_KEY_FILE: "run/secrets/age.txt" }, cwd: keys.dir });
+    expect(relative.identities).toEqual([]);
+    expect(relative.searched).toContain(`SOPS_AGE_KEY_FILE=run/secrets/age.txt (cannot read: ENOENT) (read as ${join(keys.dir, "run/secrets/age.txt")})`);
+    expect(relative.problem).toContain(`there is no file ${join(keys.dir, "run/secrets/age.txt")}`);
+  });
+
+  it("UTF-16 (PowerShell's > and Out-File) and a passphrase-protected (age-encrypted) key file: said, with the fix (it was `line 1: not an age identity`)", async () => {
+    const text = `# created: 2026-12-05\r\n# public key: ${owner.recipient}\r\n${owner.identity}\r\n`;
+    for (const [name, bytes] of [
+      ["utf16le.txt", Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")])],
+      ["utf16-nobom.txt", Buffer.from(text, "utf16le")],
+    ] as const) {
+      const file = join(keys.dir, name);
+      writeFileSync(file, bytes, { mode: 0o600 });
+      const e = await noIdentity({ SOPS_AGE_KEY_FILE: file });
+      expect(e.message, name).toContain(`SOPS_AGE_KEY_FILE=${file} (unusable: UTF-16 text, not UTF-8)`);
+      expect(e.hint, name).toBe(`SOPS_AGE_KEY_FILE=${file} is UTF-16 text, not UTF-8: save it as UTF-8 or ASCII (PowerShell's > and Out-File write UTF-16: use age-keygen -o FILE, or Out-File -Encoding ascii).`);
+    }
+    // the header of an age file encrypted with a passphrase (age -p), binary and armored (age -p -a)
+    for (const [name, head] of [
+      ["key.txt.age", "age-encryption.org/v1\n-> scrypt c2FsdHNhbHRzYWx0c2FsdA 18\nAAAA\n--- AAAA\n"],
+      ["key.txt.asc", "-----BEGIN AGE ENCRYPTED FILE-----\nYWdlLWVuY3J5cHRpb24ub3JnL3YxCg==\n-----END AGE ENCRYPTED FILE-----\n"],
+    ] as const) {
+      const file = keyFile(name, head);
+      const e = await noIdentity({ SOPS_AGE_KEY_FILE: file });
+      expect(e.message, name).toContain(`SOPS_AGE_KEY_FILE=${file} (unusable: an age-encrypted file (a key file protected with a passphrase?))`);
+      expect(e.hint, name).toContain("the resolver asks no passphrase: decrypt it when the service starts (age -d)");
+    }
+  });
+
+  it("a key mangled on its way into a variable: literal \\n for line breaks (it said 'holds no age key'), quotes kept by docker --env-file (it said 'not an age identity')", async () => {
+    const oneLine = [
+      `# created: 2026-12-05T08:00:00Z\\n# public key: ${owner.recipient}\\n${owner.identity}\\n`,
+      `${owner.identity}\\n`,
+      `# TEST-ONLY\\r\\n${owner.identity}`,
+    ];
+    for (const text of oneLine) {
+      const e = await noIdentity({ SOPS_AGE_KEY: text });
+      expect(e.message).toContain("SOPS_AGE_KEY (unusable: a key file written on one line, with literal \\n where its line breaks belong)");
+      expect(e.hint).toBe(
+        "SOPS_AGE_KEY holds a key file written on one line, with literal \\n where its line breaks belong: put only the AGE-SECRET-KEY-1… line in it (or real line breaks), or write the key file to disk and set SOPS_AGE_KEY_FILE to its path.",
+      );
+    }
+    for (const quoted of [`"${owner.identity}"`, `'${owner.identity}'`, `# deploy key\n"${owner.identity}"\n`]) {
+      const e = await noIdentity({ SOPS_AGE_KEY: quoted });
+      expect(e.message).toContain("SOPS_AGE_KEY (unusable: a key wrapped in quotes)");
+      expect(e.hint).toBe("SOPS_AGE_KEY holds a key wrapped in quotes: remove the quotes (docker --env-file and some CI variable forms keep them as part of the value).");
+    }
+    const file = keyFile("quoted.txt", `"${owner.identity}"\n`);
+    expect((await noIdentity({ SOPS_AGE_KEY_FILE: file })).hint).toBe(`SOPS_AGE_KEY_FILE=${file} holds a key wrapped in quotes: remove the quotes (docker --env-file and some CI variable forms keep them as part of the value).`);
+    // a quoted string that is not a key is still only "not an age identity"
+    const other = await noIdentity({ SOPS_AGE_KEY: `"AGE-SECRET-KEY-1NOTAKEY"` });
+    expect(other.message).toContain("SOPS_AGE_KEY (unusable: line 1: not an age identity");
+  });
+
+  it("a path with ~ or $HOME, which no shell expanded (systemd Environment=, docker -e): said", async () => {
+    for (const path of ["~/.config/sops/age/keys.txt", "$HOME/keys.txt", "${STATE_DIRECTORY}/age.txt"]) {
+      const found = findResolverIdentities({ env: { SOPS_AGE_KEY_FILE: path }, cwd: keys.dir });
+      expect(found.identities, path).toEqual([]);
+      expect(found.problem, path).toContain(`there is no file ${join(keys.dir, path)}`);
+      expect(found.problem, path).toMatch(/The path holds ~ or \$VARIABLE, which only a shell expands \(not systemd's Environment=, docker -e or a Kubernetes env entry\): write the full path\.$/);
+    }
+    expect(findResolverIdentities({ env: { SOPS_AGE_KEY_FILE: join(keys.dir, "absent.txt") }, cwd: keys.dir }).problem).not.toContain("only a shell expands");
+  });
+
+  it("a key where the path belongs: the hint says to move it, and the key is not shown", async () => {
+    const e = await noIdentity({ SOPS_AGE_KEY_FILE: owner.identity });
+    expect(e.hint).toMatch(/^SOPS_AGE_KEY_FILE holds a private key, not the path of a key file: set SOPS_AGE_KEY/);
+  });
+
+  it("no source set at all keeps the general hint", async () => {
+    const { dir: home, cleanup } = tempDir("resolver-home-");
+    try {
+      const e = await noIdentity({});
+      expect(e.hint).toBe("Set SOPS_AGE_KEY_FILE to the path of this environment's age key file (or SOPS_AGE_KEY to its contents), or pass identities to createResolver.");
+      expect(findResolverIdentities({ env: {}, home }).problem).toBeUndefined();
+    } finally {
+      cleanup();
+    }
+  });
+});
