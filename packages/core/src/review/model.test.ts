@@ -1787,3 +1787,48 @@ describe("buildReview: a member whose key changed", () => {
     expect(removal[0]!.message).not.toContain("carol was removed");
   });
 });
+
+describe("buildReview: a secret added under a name that reads as another secret's", () => {
+  const PROJECT = (recipient: string): string => `version: 1\nenvironments:\n  staging:\n    members:\n      alice: ${recipient}\n  production:\n    members:\n      alice: ${recipient}\n`;
+  const connector = (name: string): string => `kind: auth_connector\nname: openai\ntype: api_key\napi_key: { secret: ${name} }\n`;
+  const at = (label: string, recipient: string, files: Record<string, string>): ReviewState =>
+    stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", PROJECT(recipient)], ...Object.entries(files)]));
+
+  it("0penai_api_key (or OPENAl_API_KEY, a Cyrillic а) beside openai_api_key: look-alike-name at the env file's line, naming both and the reference; an unrelated name is none", async () => {
+    const alice = await generateIdentity();
+    const base = await encryptSecrets(new Map([["openai_api_key", "real"], ["stripe_api_key", "s1"]]), { recipients: [alice.recipient] });
+    const decrypted = await decryptSecrets(base, [alice.identity]);
+    const baseState = at("a", alice.recipient, { [FILE]: base, "connectors/openai.yaml": connector("openai_api_key") });
+    for (const name of ["0penai_api_key", "OPENAl_API_KEY", "openai_\u0430pi_key", "openai_api_k\u0435y"]) {
+      const head = await reencryptSecrets(decrypted, new Map([...decrypted.values, [name, "attacker"]]));
+      const line = head.split("\n").findIndex((l) => l.replace(/^["']/, "").startsWith(name)) + 1;
+      expect(line, name).toBeGreaterThan(0);
+      const report = buildReview(baseState, at("b", alice.recipient, { [FILE]: head, "connectors/openai.yaml": connector(name) }));
+      const alike = report.problems.filter((p) => p.kind === "look-alike-name");
+      expect(alike.map((p) => [p.environment, p.file, p.line]), name).toEqual([["production", FILE, line]]);
+      expect(alike[0]!.message, name).toContain(`adds secret "${name}", whose name reads as "openai_api_key"'s (a secret of production)`);
+      expect(alike[0]!.message, name).toContain(`connectors/openai.yaml:4 references it`);
+      expect(report.environments.find((e) => e.environment === "production")!.problems.map((p) => p.kind)).toContain("look-alike-name");
+      expect(report.clean).toBe(false);
+    }
+    // a name of its own, and the name itself set anew: none
+    for (const name of ["openai_org_id", "openai_api_key"]) {
+      const head = await reencryptSecrets(decrypted, new Map([...decrypted.values, [name, "v2"]]));
+      expect(buildReview(baseState, at("b", alice.recipient, { [FILE]: head })).problems.map((p) => p.kind), name).not.toContain("look-alike-name");
+    }
+  });
+
+  it("compares with every environment's names: s1ack_bot_token added to staging reads as production's slack_bot_token; a name both sides had is not new", async () => {
+    const alice = await generateIdentity();
+    const prod = await encryptSecrets(new Map([["slack_bot_token", "k1"]]), { recipients: [alice.recipient] });
+    const staging = await encryptSecrets(new Map([["stripe_api_key", "s1"]]), { recipients: [alice.recipient] });
+    const stagingFile = "secrets/staging.enc.yaml";
+    const d = await decryptSecrets(staging, [alice.identity]);
+    const head = await reencryptSecrets(d, new Map([...d.values, ["s1ack_bot_token", "x"]]));
+    const report = buildReview(at("a", alice.recipient, { [FILE]: prod, [stagingFile]: staging }), at("b", alice.recipient, { [FILE]: prod, [stagingFile]: head }));
+    expect(report.problems.filter((p) => p.kind === "look-alike-name").map((p) => [p.environment, p.file])).toEqual([["staging", stagingFile]]);
+    expect(report.problems.find((p) => p.kind === "look-alike-name")!.message).toContain(`reads as "slack_bot_token"'s (a secret of production)`);
+    // both names already in the base: nothing this change adds
+    expect(buildReview(at("a", alice.recipient, { [FILE]: prod, [stagingFile]: head }), at("b", alice.recipient, { [FILE]: prod, [stagingFile]: head })).problems).toEqual([]);
+  });
+});
