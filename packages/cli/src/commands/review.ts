@@ -34,6 +34,7 @@ import {
   sopsConfigCandidates,
   SOPS_CONFIG_FILE,
   withVerification,
+  rewrapsOpenedWith,
   type DecryptedVersion,
   type EarlierVersion,
   type PathVersion,
@@ -694,7 +695,9 @@ async function verifyEnvironments(
       out.push(unverified({ reason: "the base version is not valid UTF-8", tampered: false }));
       continue;
     }
-    const verified = compareDecrypted(e.environment, e.file, before, after);
+    const compared = compareDecrypted(e.environment, e.file, before, after);
+    // which of the reviewer's keys opens each stanza wrapped anew (each tried alone): a stanza for their own key is told apart
+    const verified = compared.verified && compared.rewraps.length > 0 ? { ...compared, rewraps: await rewrapsOpenedWith(compared.rewraps, ids.identities) } : compared;
     // a new data key may be an old one: compare it with the earlier versions' keys this identity opens
     const versions = [...new Set([e.file, basePath])].flatMap((p) => earlier.get(p) ?? []);
     const retired = verified.verified && (before === undefined || verified.dataKeyRotated) ? await retiredKeyProvenWith(after.dataKey, before?.dataKey, versions, ids) : undefined;
