@@ -370,6 +370,27 @@ describe("buildReview over whole repositories", () => {
     expect(buildReview(at("base", base), at("head", { ...withBob, [PROD]: set }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: withBob[PROD] as string }] }).problems).toEqual([]);
   });
 
+  it("flags a value a commit of the change set while a key that is no member at the head could decrypt it (a stale branch merged after a removal): unrotated-removal naming that commit; values the base has unchanged are not its subject", async () => {
+    const { alice, base } = await project();
+    const { bob, withBob } = await bobJoinsProduction(alice, base);
+    const c1 = "c1".repeat(20);
+    // commit 1 (on a branch where bob was still a recipient) sets openai_api_key; the head is under a new data key for alice alone
+    const d = await decryptSecrets(withBob[PROD] as string, [alice.identity]);
+    const exposed = await reencryptSecrets(d, new Map([...d.values, ["openai_api_key", "sk_exposed"]]));
+    const head = await rotateDataKey(await decryptSecrets(exposed, [alice.identity]), { recipients: [alice.recipient] });
+    const report = buildReview(at("base", base), at("head", { ...base, [PROD]: head }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: exposed }] });
+    expect(report.problems.map((p) => [p.kind, p.environment, p.file, p.commit])).toEqual([["unrotated-removal", "production", PROD, c1]]);
+    expect(report.problems[0]?.message).toContain(`${bob.recipient} is no member of production at the head, but the version of ${PROD} that commit c1c1c1c1c1 of this change wrote was wrapped for that key too, and held openai_api_key, which this change adds or changes`);
+    expect(env(report, "production").problems).toHaveLength(1);
+    // the same access with no value set by the change (members add, then members rm inside it): said, no problem
+    const rotated = await rotateDataKey(await decryptSecrets(base[PROD] as string, [alice.identity]), { recipients: [alice.recipient] });
+    const inside = buildReview(at("base", base), at("head", { ...base, [PROD]: rotated }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: withBob[PROD] as string }] });
+    expect(inside.problems).toEqual([]);
+    // bob a member at the head: he reads the head anyway, nothing more to say
+    const bobStays = await rotateDataKey(await decryptSecrets(exposed, [alice.identity]), { recipients: [alice.recipient, bob.recipient] });
+    expect(buildReview(at("base", base), at("head", { ...withBob, [PROD]: bobStays }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: exposed }] }).problems.map((p) => p.kind)).not.toContain("unrotated-removal");
+  });
+
   it("flags an environment renamed with a member's stanza cut out of its moved file, or a stanza replaced: the base's file of the old name shares the data key", async () => {
     const { alice, base } = await project();
     const { bob, withBob } = await bobJoinsProduction(alice, base);

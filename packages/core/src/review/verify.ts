@@ -182,6 +182,30 @@ export function withVerification(report: ReviewReport, verification: readonly En
           `revert the change to ${w.path(v.file)}, then have an existing member of ${v.environment} run \`${w.command(`stellar-secrets rotate-key --env ${v.environment}`)}\``,
       });
     }
+    // values this change set that a key no member has at the head could read in a commit of the change: the key compared them
+    const review = report.environments.find((x) => x.environment === v.environment);
+    const setHere = new Set((review?.secrets ?? []).filter((x) => x.change !== "removed").map((x) => x.name));
+    for (const x of v.exposed ?? []) {
+      const said = report.problems.find((p) => p.kind === "unrotated-removal" && p.environment === v.environment && p.commit === x.commit && p.message.includes(x.recipient) && p.message.includes(" is no member of "));
+      if (said === undefined) continue;
+      dropped.add(said);
+      const same = x.same.filter((n) => setHere.has(n));
+      // every value it set differs from what that version held (verified): the key has nothing more to say
+      if (same.length === 0) continue;
+      const who = said.message.slice(0, said.message.indexOf(" is no member of "));
+      const them = same.length === 1 ? "it" : "them";
+      added.push({
+        kind: "unrotated-removal",
+        environment: v.environment,
+        file: v.file,
+        commit: x.commit,
+        message:
+          `${who} is no member of ${v.environment} at the head, but the version of ${w.path(v.file)} that commit ${x.commit.slice(0, 10)} of this change wrote was wrapped for that key too, ` +
+          `and the head's ${same.join(", ")} ${same.length === 1 ? "is the value" : "are the values"} that version held (verified with your key): whoever that stanza was for can read ${them} ` +
+          `from commit ${x.commit.slice(0, 10)}, which merging this change keeps in the history; change ${them} at ${same.length === 1 ? "its provider" : "their providers"} and set ${them} anew ` +
+          `(\`${w.command(`stellar-secrets set ${same[0]} --env ${v.environment}`)}\`${same.length === 1 ? "" : ", …"})`,
+      });
+    }
     // the keyless findings of re-wraps (top-level stanzas), each matched with the stanza the key tried
     const keyless = report.problems.filter((p) => p.kind === "rewrapped-without-rotation" && p.environment === v.environment);
     const matched = new Map<Rewrap, ReviewProblem>();
