@@ -381,3 +381,33 @@ describe("withVerification: which of the reviewer's keys opens a stanza wrapped 
     expect(bobs.problems[0]!.message).toContain("none of your keys opens it");
   });
 });
+
+describe("withVerification: values a commit of the change exposed to a key that is no member at the head", () => {
+  it("drops the keyless unrotated-removal when every value the change set differs from that version's, and states it as proven for one that is the same", async () => {
+    const alice = await generateIdentity();
+    const bob = await generateIdentity();
+    const config = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const base = await encryptSecrets(new Map([["stripe_api_key", "s1"]]), { recipients: [alice.recipient] });
+    // commit c1 (bob still a recipient on that branch) adds openai_api_key; the head is under a new data key for alice
+    const withBob = await encryptSecrets(new Map([["stripe_api_key", "s1"], ["openai_api_key", "o1"]]), { recipients: [alice.recipient, bob.recipient] });
+    const head = await rotateDataKey(await decryptSecrets(withBob, [alice.identity]), { recipients: [alice.recipient] });
+    const c1 = "c1".repeat(20);
+    const files = (text: string) => new Map([["stellar.yaml", config], [PROD, text]]);
+    const report = buildReview(stateFromFiles("a", undefined, "/r", files(base)), stateFromFiles("b", undefined, "/r", files(head)), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: withBob }] });
+    expect(report.problems.map((p) => [p.kind, p.commit])).toEqual([["unrotated-removal", c1]]);
+    const v = compareDecrypted("production", PROD, await version(base, alice.identity), await version(head, alice.identity));
+    if (!v.verified) throw new Error("not verified");
+    // openai_api_key differs from c1's (set anew): nothing left
+    const cleared = withVerification(report, [{ ...v, exposed: [{ commit: c1, recipient: bob.recipient, compared: ["openai_api_key", "stripe_api_key"], same: ["stripe_api_key"] }] }]);
+    expect(cleared.problems).toEqual([]);
+    expect(cleared.environments[0]?.problems).toEqual([]);
+    expect(cleared.clean).toBe(true);
+    // the same value: proven
+    const proven = withVerification(report, [{ ...v, exposed: [{ commit: c1, recipient: bob.recipient, compared: ["openai_api_key", "stripe_api_key"], same: ["openai_api_key", "stripe_api_key"] }] }]);
+    expect(proven.problems.map((p) => [p.kind, p.commit])).toEqual([["unrotated-removal", c1]]);
+    expect(proven.problems[0]!.message).toContain("and the head's openai_api_key is the value that version held (verified with your key)");
+    expect(proven.problems[0]!.message).not.toContain("stripe_api_key");
+    // a key that opened no version of c1 (no exposed entry): the keyless finding stays
+    expect(withVerification(report, [v]).problems).toEqual(report.problems);
+  });
+});
