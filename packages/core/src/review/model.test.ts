@@ -1820,14 +1820,15 @@ describe("buildReview: a secret added under a name that reads as another secret'
     const base = await encryptSecrets(new Map([["openai_api_key", "real"], ["stripe_api_key", "s1"]]), { recipients: [alice.recipient] });
     const decrypted = await decryptSecrets(base, [alice.identity]);
     const baseState = at("a", alice.recipient, { [FILE]: base, "connectors/openai.yaml": connector("openai_api_key") });
-    for (const name of ["0penai_api_key", "OPENAl_API_KEY", "openai_\u0430pi_key", "openai_api_k\u0435y"]) {
+    for (const name of ["0penai_api_key", "OPENAl_API_KEY", "openai_\u0430pi_key", "openai_api_k\u0435y", "openai_api_key\u00a0", "openai_api_key\u200b"]) {
       const head = await reencryptSecrets(decrypted, new Map([...decrypted.values, [name, "attacker"]]));
       const line = head.split("\n").findIndex((l) => l.replace(/^["']/, "").startsWith(name)) + 1;
       expect(line, name).toBeGreaterThan(0);
       const report = buildReview(baseState, at("b", alice.recipient, { [FILE]: head, "connectors/openai.yaml": connector(name) }));
       const alike = report.problems.filter((p) => p.kind === "look-alike-name");
       expect(alike.map((p) => [p.environment, p.file, p.line]), name).toEqual([["production", FILE, line]]);
-      expect(alike[0]!.message, name).toContain(`adds secret "${name}", whose name reads as "openai_api_key"'s (a secret of production)`);
+      // (a character that draws nothing is written as its escape)
+      expect(alike[0]!.message, name).toContain(`adds secret "${name.replace("\u200b", "\\u200b")}", whose name reads as "openai_api_key"'s (a secret of production)`);
       expect(alike[0]!.message, name).toContain(`connectors/openai.yaml:4 references it`);
       expect(report.environments.find((e) => e.environment === "production")!.problems.map((p) => p.kind)).toContain("look-alike-name");
       expect(report.clean).toBe(false);
