@@ -1854,3 +1854,17 @@ describe("buildReview: a secret added under a name that reads as another secret'
     expect(buildReview(at("a", alice.recipient, { [FILE]: prod, [stagingFile]: head }), at("b", alice.recipient, { [FILE]: prod, [stagingFile]: head })).problems).toEqual([]);
   });
 });
+
+describe("buildReview: a reference moved to a secret whose name reads as the one it referenced", () => {
+  it("both names held already: look-alike-name at the config file's line; a move to another name is none", async () => {
+    const alice = await generateIdentity();
+    const yaml = `version: 1\nenvironments:\n  production:\n    members:\n      alice: ${alice.recipient}\n`;
+    const file = await encryptSecrets(new Map([["slack_bot_token", "k1"], ["s1ack_bot_token", "k2"], ["hubspot_api_token", "h1"]]), { recipients: [alice.recipient] });
+    const connector = (name: string): string => `kind: auth_connector\nname: slack\ntype: bearer_token\ntoken: { secret: ${name} }\n`;
+    const at = (label: string, name: string): ReviewState => stateFromFiles(label, undefined, "/r", new Map([["stellar.yaml", yaml], [FILE, file], ["connectors/slack.yaml", connector(name)]]));
+    const report = buildReview(at("a", "slack_bot_token"), at("b", "s1ack_bot_token"));
+    expect(report.problems.filter((p) => p.kind === "look-alike-name").map((p) => [p.file, p.line])).toEqual([["connectors/slack.yaml", 4]]);
+    expect(report.problems.find((p) => p.kind === "look-alike-name")!.message).toContain(`connectors/slack.yaml:4 now references secret "s1ack_bot_token" where it referenced "slack_bot_token", a name that reads as it`);
+    expect(buildReview(at("a", "slack_bot_token"), at("b", "hubspot_api_token")).problems.map((p) => p.kind)).not.toContain("look-alike-name");
+  });
+});

@@ -8,6 +8,7 @@
 import { asciiLookAlike, quoteName } from "../names.js";
 import { nameSkeleton } from "./access.js";
 import type { ReviewContext } from "./context.js";
+import { diffReferences } from "./references.js";
 import type { ReviewProblem } from "./report.js";
 
 /**
@@ -30,7 +31,9 @@ export function secretNameReadings(name: string): Set<string> {
 /**
  * One `look-alike-name` problem per secret name an environment file gains in this change whose
  * name reads as another secret's (of any environment, in the base or the head), at the file's
- * line of the new name, naming both, and the config files that reference the new name at the head.
+ * line of the new name, naming both, and the config files that reference the new name at the head;
+ * and one per reference the change moves from a secret to another whose name reads as it when both
+ * names were held already (at the config file's line).
  */
 export function lookAlikeSecretProblems(ctx: ReviewContext): ReviewProblem[] {
   const { base, head, w } = ctx;
@@ -81,6 +84,18 @@ export function lookAlikeSecretProblems(ctx: ReviewContext): ReviewProblem[] {
           `give it a name that cannot be mistaken for ${quoteName(otherName)}'s, or revert the change to ${w.path(f.path)} and point each reference back at ${quoteName(otherName)}`,
       });
     }
+  }
+  // a reference moved from one secret to another whose name reads as it, both names already held
+  // (no new name above to say it): the config now reads as before while it uses the other secret
+  const newNames = new Set(headFiles.flatMap((f) => f.entries.map((e) => e.name)).filter((n) => !baseFiles.some((b) => b.entries.some((e) => e.name === n))));
+  for (const r of diffReferences(base.index?.allReferences() ?? [], references, ctx.renamed)) {
+    if (r.change !== "added" || r.replaces === undefined || r.replaces === r.secret || newNames.has(r.secret)) continue;
+    const was = secretNameReadings(r.replaces);
+    if (![...secretNameReadings(r.secret)].some((x) => was.has(x))) continue;
+    const message =
+      `${w.path(r.file)}:${r.line} now references secret ${quoteName(r.secret)} where it referenced ${quoteName(r.replaces)}, a name that reads as it: ` +
+      `the config reads as before while it uses another secret's value; point it back at ${quoteName(r.replaces)}, or give the secret a name that cannot be mistaken for it`;
+    problems.push({ kind: "look-alike-name", file: r.file, line: r.line, message });
   }
   return problems;
 }
