@@ -147,7 +147,9 @@ export function reviewEnvironment(ctx: ReviewContext, environment: string): Envi
   const dataKeyRestoredFrom = history.restoredFrom;
   const exposedDuring = exposedDuringOf(ctx, change, access);
   // values this change set that a key no member has at the head could read in a commit of the change
-  envProblems.push(...exposedValueProblems(ctx, environment, file, exposedDuring, secrets));
+  // (not for a commit whose data key the head still uses: that is said above, and covers every value)
+  const keyKept = new Set(history.problems.map((p) => p.commit).filter((c): c is string => c !== undefined));
+  envProblems.push(...exposedValueProblems(ctx, environment, file, exposedDuring.filter((x) => !keyKept.has(x.commit)), secrets));
   const clearComments = fileChange === "unchanged" || typeof textAfter !== "string" ? [] : newClearComments(typeof textBefore === "string" ? textBefore : "", textAfter);
   const comments =
     fileChange === "unchanged" || !after.sops

@@ -389,6 +389,11 @@ describe("buildReview over whole repositories", () => {
     // bob a member at the head: he reads the head anyway, nothing more to say
     const bobStays = await rotateDataKey(await decryptSecrets(exposed, [alice.identity]), { recipients: [alice.recipient, bob.recipient] });
     expect(buildReview(at("base", base), at("head", { ...withBob, [PROD]: bobStays }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: exposed }] }).problems.map((p) => p.kind)).not.toContain("unrotated-removal");
+    // the head still under c1's data key with bob's stanza cut out (an evil merge that kept the branch's file): the key-left-behind finding says it, once
+    const cut = await updateKeys(await decryptSecrets(exposed, [alice.identity]), [alice.recipient]);
+    const kept = buildReview(at("base", base), at("head", { ...base, [PROD]: cut }), new Map(), { rangeVersions: [{ commit: c1, path: PROD, text: exposed }] });
+    expect(kept.problems.map((p) => [p.kind, p.commit])).toEqual([["unrotated-removal", c1]]);
+    expect(kept.problems[0]?.message).toContain("uses the data key that its version at commit c1c1c1c1c1 of this change also wrapped for");
   });
 
   it("flags an environment renamed with a member's stanza cut out of its moved file, or a stanza replaced: the base's file of the old name shares the data key", async () => {
