@@ -1,6 +1,6 @@
 /**
  * `look-alike-name` for secret names (pure): a name the change adds to an environment file that is
- * not another secret's name but reads as it (`opena1_api_key` or `OPENAl_API_KEY` beside
+ * not another secret's name but reads as it (`0penai_api_key` or `OPENAl_API_KEY` beside
  * `openai_api_key`; a Cyrillic `а` in `stripe_аpi_key`). A config whose reference is pointed at it
  * reads, in the diff and in the review's words, as the credential the team knows, while the value
  * is the one the change's author chose (and a deploy sends it wherever the connector goes).
@@ -13,8 +13,9 @@ import type { ReviewProblem } from "./report.js";
 
 /**
  * The ways a secret name reads (pure): Cyrillic, Greek, full-width and accented letters read as
- * the ASCII they look like and spaces dropped, then {@link nameSkeleton} (case folded, `I`/`l`/`1` and `O`/`0` made
- * one, `rn` as `m`, `vv` as `w`, characters that draw nothing dropped) of the name as written, of
+ * the ASCII they look like and spaces dropped, then {@link nameSkeleton} (case folded,
+ * `I`/`l`/`1` and `O`/`0` made one, `rn` as `m`, `vv` as `w`, characters that draw nothing
+ * dropped) of the name as written, of
  * the name in lower case (`OPENAI_API_KEY` is `openai_api_key`), and of an upper-case name with
  * its `l`, `1` and `0` read as `I`, `I` and `O` (`OPENAl_API_KEY` reads as `OPENAI_API_KEY`).
  * Two names read alike when they share a reading.
